@@ -1,0 +1,54 @@
+# SupportAI — the two set-up commands are `make run` and `make test` (see README).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Development defaults; production sets its own environment (README "Environment variables").
+export DEBUG ?= 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install system-deps run test lint bench migrate clean-data
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	bash scripts/install_system_deps.sh
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "SupportAI is starting on http://$(HOST):$(PORT)"
+	@echo "  health:  http://$(HOST):$(PORT)/healthz"
+	@echo "  console: http://$(HOST):$(PORT)/console/   (logins above)"
+	@echo "  admin:   http://$(HOST):$(PORT)/admin/     (owner/admin logins)"
+	@echo "  API:     http://$(HOST):$(PORT)/api/docs/"
+	@echo
+	$(BIN)/daphne -b $(HOST) -p $(PORT) supportai.asgi:application
+
+test: install system-deps
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+bench: migrate
+	mkdir -p bench-results
+	$(BIN)/python manage.py run_benchmarks --out bench-results
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,1 @@
+"""bookings app: see README "Architecture"."""

@@ -1,0 +1,1 @@
+"""escalations app: see README "Architecture"."""

@@ -1,0 +1,1 @@
+"""integrations app: see README "Architecture"."""

@@ -1,0 +1,1 @@
+"""knowledge app: see README "Architecture"."""

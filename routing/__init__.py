@@ -1,0 +1,1 @@
+"""routing app: see README "Architecture"."""

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from supportai.admin_mixins import TenantScopedAdminMixin, TenantScopedModelAdmin
+from supportai.api_keys import api_key_create, api_key_revoke
+from supportai.models import MANAGER_ROLES, EndUser, Membership, Tenant, TenantApiKey
+from supportai.selectors import tenant_ids_for_user
+
+admin.site.site_header = "SupportAI administration"
+admin.site.site_title = "SupportAI"
+
+
+@admin.register(Tenant)
+class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    tenant_field = "pk"
+    list_display = ("name", "slug", "timezone", "locale", "monthly_llm_budget_usd", "is_active")
+    search_fields = ("name", "slug")
+    readonly_fields = ("public_key", "created_at")
+
+    def _object_tenant_id(self, obj: models.Model) -> int | None:
+        return obj.pk
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantScopedModelAdmin):
+    list_display = ("user", "tenant", "role", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("tenant", "user")
+    search_fields = ("user__username", "user__email")
+
+    def formfield_for_foreignkey(self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "user" and not request.user.is_superuser:
+            managed = tenant_ids_for_user(user=request.user, roles=MANAGER_ROLES)
+            field.queryset = get_user_model().objects.filter(memberships__tenant_id__in=managed).distinct()
+        return field
+
+
+@admin.register(EndUser)
+class EndUserAdmin(TenantScopedModelAdmin):
+    list_display = ("__str__", "tenant", "email", "phone", "email_verified", "created_at", "last_seen_at")
+    list_filter = ("email_verified", "phone_verified")
+    list_select_related = ("tenant",)
+    search_fields = ("email", "full_name", "external_id", "phone")
+
+
+@admin.register(TenantApiKey)
+class TenantApiKeyAdmin(TenantScopedModelAdmin):
+    list_display = ("name", "tenant", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_select_related = ("tenant",)
+    readonly_fields = ("prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    fields = ("tenant", "name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke_keys"]
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Keys are minted by the service; the raw key is shown once in a message and never again."""
+        if not request.user.is_superuser and obj.tenant_id not in self._managed_tenant_ids(request):
+            raise PermissionDenied("You can only create keys for tenants you manage.")
+        issued = api_key_create(tenant=obj.tenant, name=obj.name, created_by=request.user)
+        obj.pk = issued.api_key.pk
+        obj.prefix = issued.api_key.prefix
+        messages.warning(request, f"Copy this API key now; it will not be shown again: {issued.raw_key}")
+
+    @admin.action(description="Revoke selected keys")
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[TenantApiKey]) -> None:
+        managed = self._managed_tenant_ids(request)
+        revoked = 0
+        for api_key in queryset.select_related("tenant"):
+            if request.user.is_superuser or api_key.tenant_id in managed:
+                api_key_revoke(tenant=api_key.tenant, api_key_id=api_key.pk)
+                revoked += 1
+        self.message_user(request, f"Revoked {revoked} key(s).")

@@ -1,0 +1,62 @@
+"""DRF authentication with tenant API keys (``Authorization: Bearer sai_…``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from supportai.api_keys import api_key_authenticate
+from supportai.models import Tenant, TenantApiKey
+
+
+@dataclass(frozen=True)
+class ApiKeyPrincipal:
+    """``request.user`` for API-key requests: a tenant, not a person."""
+
+    tenant: Tenant
+    api_key_id: int
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_staff: bool = False
+    is_superuser: bool = False
+    is_anonymous: bool = False
+
+    @property
+    def pk(self) -> None:  # DRF throttles and logging look for a primary key
+        return None
+
+    def __str__(self) -> str:
+        return f"api-key:{self.api_key_id}@{self.tenant.slug}"
+
+
+class TenantApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[ApiKeyPrincipal, TenantApiKey] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, raw_key = header.partition(" ")
+        if scheme != self.keyword:
+            return None
+        raw_key = raw_key.strip()
+        if not raw_key:
+            raise exceptions.AuthenticationFailed("Missing API key after 'Bearer'.")
+        api_key = api_key_authenticate(raw_key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        return ApiKeyPrincipal(tenant=api_key.tenant, api_key_id=api_key.pk), api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
+
+
+class TenantApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "supportai.api_auth.TenantApiKeyAuthentication"
+    name = "TenantApiKey"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "sai_<prefix>_<secret>"}

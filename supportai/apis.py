@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from supportai.api_auth import ApiKeyPrincipal
+from supportai.models import Tenant
+from supportai.selectors import membership_list
+
+NO_TENANT = "This request is not tied to a tenant: use a tenant API key."
+
+
+def api_tenant(request: Request) -> Tenant:
+    """The tenant an API request acts for: the API key's, or the staff user's only tenant."""
+    if isinstance(request.user, ApiKeyPrincipal):
+        return request.user.tenant
+    memberships = list(membership_list(user=request.user)[:2])
+    if len(memberships) == 1:
+        return memberships[0].tenant
+    raise PermissionDenied(NO_TENANT)
+
+
+class TenantDetailApi(APIView):
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Tenant
+            fields = ("name", "slug", "public_key", "timezone", "locale", "allowed_origins")
+
+    @extend_schema(responses=OutputSerializer, summary="The tenant this API key belongs to")
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(api_tenant(request)).data)

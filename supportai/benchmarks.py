@@ -1,0 +1,77 @@
+"""Benchmark registry for ``manage.py run_benchmarks`` (``make bench``).
+
+Each app registers callables with ``@benchmark("name")``; a benchmark returns a JSON-serialisable
+dict whose ``rows`` (a list of flat dicts) are printed as a table. Results are written to
+``bench-results/<name>.json`` together with a description of the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+BenchmarkResult = dict[str, Any]
+BenchmarkFn = Callable[[], BenchmarkResult]
+REGISTRY: dict[str, BenchmarkFn] = {}
+
+
+def benchmark(name: str) -> Callable[[BenchmarkFn], BenchmarkFn]:
+    def register(fn: BenchmarkFn) -> BenchmarkFn:
+        REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+def machine_info() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of ``samples`` (fraction in 0..1)."""
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def time_calls(fn: Callable[[], object], *, repeat: int, warmup: int = 5) -> dict[str, float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50_ms": round(percentile(samples, 0.5), 3),
+        "p95_ms": round(percentile(samples, 0.95), 3),
+        "mean_ms": round(statistics.fmean(samples), 3),
+        "n": repeat,
+    }
+
+
+@benchmark("healthz")
+def healthz_benchmark() -> BenchmarkResult:
+    """Latency of the health endpoint in-process (database, cache, channel layer, broker round trips)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+
+    def probe() -> None:
+        response = client.get("/healthz")
+        if response.status_code != 200:
+            raise RuntimeError(f"/healthz answered {response.status_code}: {response.content[:200]!r}")
+
+    figures = time_calls(probe, repeat=200)
+    return {"rows": [{"endpoint": "/healthz", **figures}]}

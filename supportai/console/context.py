@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from supportai.console.tenancy import current_membership
+from supportai.selectors import membership_list
+
+CONSOLE_SECTIONS = (
+    ("conversations", "Conversations"),
+    ("inbox", "Inbox"),
+    ("knowledge", "Knowledge"),
+    ("analytics", "Analytics"),
+    ("experiments", "Experiments"),
+    ("settings", "Settings"),
+)
+
+
+def console_context(request: HttpRequest) -> dict[str, object]:
+    """Navigation and tenant data for console templates (empty outside ``/console/``)."""
+    if not request.path.startswith("/console/") or not request.user.is_authenticated:
+        return {}
+    return {
+        "console_sections": CONSOLE_SECTIONS,
+        "console_membership": current_membership(request),
+        "console_memberships": list(membership_list(user=request.user)),
+    }

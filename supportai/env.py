@@ -1,0 +1,116 @@
+"""Strict readers for settings that come from the environment.
+
+Every helper raises ``ImproperlyConfigured`` with the variable's name when a value is present but
+malformed, so a typo in production fails at start-up instead of silently falling back to a default.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
+FALSE_VALUES = frozenset({"0", "false", "no", "off", ""})
+
+
+def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
+    source = os.environ if environ is None else environ
+    value = source.get(name)
+    return None if value is None else value.strip()
+
+
+def env_str(name: str, default: str = "", *, environ: Mapping[str, str] | None = None) -> str:
+    value = _raw(name, environ)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool = False, *, environ: Mapping[str, str] | None = None) -> bool:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in TRUE_VALUES:
+        return True
+    if lowered in FALSE_VALUES:
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}")
+
+
+def env_int(
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    value = _raw(name, environ)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer; got {value!r}") from exc
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be >= {minimum}; got {number}")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name} must be <= {maximum}; got {number}")
+    return number
+
+
+def env_list(name: str, default: list[str] | None = None, *, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Comma-separated list; blank items are dropped."""
+    value = _raw(name, environ)
+    if value is None or value == "":
+        return list(default or [])
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_url(
+    name: str,
+    default: str = "",
+    *,
+    schemes: frozenset[str],
+    require_location: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """A URL whose scheme must be one of ``schemes``; empty means "not configured"."""
+    value = env_str(name, default, environ=environ)
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        allowed = ", ".join(sorted(schemes))
+        raise ImproperlyConfigured(f"{name} must use one of the schemes {allowed}; got {parts.scheme or 'none'!r}")
+    if require_location and not parts.netloc and not parts.path:
+        raise ImproperlyConfigured(f"{name} has no host or path: {value!r}")
+    return value
+
+
+def env_origins(name: str, *, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Comma-separated origins such as ``https://example.com``; each needs a scheme and a host."""
+    origins = env_list(name, environ=environ)
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+            raise ImproperlyConfigured(f"{name} entries must look like https://host[:port]; got {origin!r}")
+    return origins
+
+
+def env_fernet_key(name: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """A Fernet key: 32 bytes, url-safe base64. Empty means "not configured"."""
+    value = env_str(name, environ=environ)
+    if not value:
+        return ""
+    try:
+        decoded = base64.urlsafe_b64decode(value.encode())
+    except (binascii.Error, ValueError) as exc:
+        raise ImproperlyConfigured(f"{name} must be url-safe base64 (a Fernet key)") from exc
+    if len(decoded) != 32:
+        raise ImproperlyConfigured(f"{name} must decode to 32 bytes (a Fernet key); got {len(decoded)}")
+    return value

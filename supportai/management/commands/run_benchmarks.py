@@ -1,0 +1,53 @@
+"""Run the registered benchmarks, print a table for each and write JSON under ``--out``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from supportai.benchmarks import REGISTRY, machine_info
+
+
+class Command(BaseCommand):
+    help = "Run benchmarks (all, or those named with --only) and write bench-results/<name>.json."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--out", default="bench-results", help="Folder for the JSON results.")
+        parser.add_argument("--only", action="append", default=[], help="Run only this benchmark (repeatable).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for config in apps.get_app_configs():  # each app may keep benchmarks in <app>/benchmarks.py
+            try:
+                importlib.import_module(f"{config.name}.benchmarks")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.benchmarks":
+                    raise
+        unknown = set(options["only"]) - set(REGISTRY)
+        if unknown:
+            raise CommandError(f"Unknown benchmark(s): {', '.join(sorted(unknown))}. Known: {', '.join(REGISTRY)}")
+        out = Path(options["out"])
+        out.mkdir(parents=True, exist_ok=True)
+        for name, fn in REGISTRY.items():
+            if options["only"] and name not in options["only"]:
+                continue
+            self.stdout.write(self.style.MIGRATE_HEADING(f"== {name}"))
+            result = fn()
+            self._print_rows(result.get("rows", []))
+            payload = {"benchmark": name, "ran_at": timezone.now().isoformat(), "machine": machine_info(), **result}
+            (out / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str))
+            self.stdout.write(f"   wrote {out / f'{name}.json'}")
+
+    def _print_rows(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        columns = list(rows[0])
+        widths = {c: max(len(str(c)), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+        self.stdout.write("  ".join(str(c).ljust(widths[c]) for c in columns))
+        for row in rows:
+            self.stdout.write("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))

@@ -1,0 +1,112 @@
+"""Tenant scoping of the admin mixin: staff see and edit only their tenant's rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from supportai.models import EndUser, Role, Tenant, TenantApiKey
+from supportai.tests.factories import EndUserFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def customers(tenant: Tenant, other_tenant: Tenant) -> tuple[EndUser, EndUser]:
+    return EndUserFactory.create(tenant=tenant, full_name="Ada Mine"), EndUserFactory.create(
+        tenant=other_tenant, full_name="Zed Theirs"
+    )
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_changelist_shows_only_own_tenant_rows(owner: User, customers: tuple[EndUser, EndUser]) -> None:
+    response = _client_for(owner).get("/admin/supportai/enduser/")
+    assert response.status_code == 200
+    assert "Ada Mine" in response.text
+    assert "Zed Theirs" not in response.text
+
+
+def test_other_tenants_row_cannot_be_opened_or_changed(owner: User, customers: tuple[EndUser, EndUser]) -> None:
+    # given
+    _, theirs = customers
+    client = _client_for(owner)
+    # when
+    view = client.get(f"/admin/supportai/enduser/{theirs.pk}/change/")
+    post = client.post(f"/admin/supportai/enduser/{theirs.pk}/change/", {"full_name": "hijacked"})
+    delete = client.post(f"/admin/supportai/enduser/{theirs.pk}/delete/", {"post": "yes"})
+    # then: the row is invisible (redirect to the index with "doesn't exist") and untouched
+    assert view.status_code == 302
+    assert post.status_code == 302
+    assert delete.status_code == 302
+    theirs.refresh_from_db()
+    assert theirs.full_name == "Zed Theirs"
+
+
+def test_tenant_choices_are_limited_to_managed_tenants(owner: User, other_tenant: Tenant) -> None:
+    response = _client_for(owner).get("/admin/supportai/enduser/add/")
+    assert response.status_code == 200
+    assert "Alpha Clinic" in response.text
+    assert "Bravo Spa" not in response.text
+
+
+def test_creating_a_row_in_another_tenant_is_refused(owner: User, other_tenant: Tenant) -> None:
+    response = _client_for(owner).post(
+        "/admin/supportai/enduser/add/",
+        {"tenant": other_tenant.pk, "email": "sneaky@example.org", "full_name": "Sneaky"},
+    )
+    assert response.status_code == 200  # form redisplayed with a "select a valid choice" error
+    assert "Select a valid choice" in response.text
+    assert not EndUser.objects.filter(full_name="Sneaky").exists()
+
+
+def test_agent_can_view_but_not_change(agent: User, customers: tuple[EndUser, EndUser]) -> None:
+    mine, _ = customers
+    client = _client_for(agent)
+    assert client.get(f"/admin/supportai/enduser/{mine.pk}/change/").status_code == 200
+    response = client.post(f"/admin/supportai/enduser/{mine.pk}/change/", {"tenant": mine.tenant_id, "full_name": "x"})
+    assert response.status_code == 403
+    mine.refresh_from_db()
+    assert mine.full_name == "Ada Mine"
+
+
+def test_superuser_sees_every_tenant(customers: tuple[EndUser, EndUser]) -> None:
+    root = UserFactory.create(username="root", is_staff=True, is_superuser=True)
+    response = _client_for(root).get("/admin/supportai/enduser/")
+    assert "Ada Mine" in response.text
+    assert "Zed Theirs" in response.text
+
+
+def test_tenant_admin_lists_only_own_tenants(owner: User, other_tenant: Tenant) -> None:
+    response = _client_for(owner).get("/admin/supportai/tenant/")
+    assert "Alpha Clinic" in response.text
+    assert "Bravo Spa" not in response.text
+    assert _client_for(owner).get(f"/admin/supportai/tenant/{other_tenant.pk}/change/").status_code == 302
+
+
+def test_api_key_created_in_admin_is_shown_once_and_stored_hashed(owner: User, tenant: Tenant) -> None:
+    # when
+    response = _client_for(owner).post(
+        "/admin/supportai/tenantapikey/add/", {"tenant": tenant.pk, "name": "CRM sync"}, follow=True
+    )
+    # then
+    key = TenantApiKey.objects.get(tenant=tenant, name="CRM sync")
+    shown = [m.message for m in response.context["messages"]]
+    assert any(f"sai_{key.prefix}_" in message for message in shown)
+    raw = next(m for m in shown if "sai_" in m).rsplit(" ", 1)[-1]
+    assert raw not in key.hashed_secret
+    assert len(key.hashed_secret) == 64
+    assert raw not in _client_for(owner).get(f"/admin/supportai/tenantapikey/{key.pk}/change/").text
+
+
+def test_membership_admin_hides_other_tenants_staff(owner: User, outsider: User) -> None:
+    dana = UserFactory.create(username="dana")
+    MembershipFactory.create(tenant=Tenant.objects.get(slug="alpha"), role=Role.ANALYST, user=dana)
+    response = _client_for(owner).get("/admin/supportai/membership/")
+    assert "dana" in response.text
+    assert "charlie" not in response.text

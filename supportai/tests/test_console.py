@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from supportai.console.tenancy import SESSION_KEY
+from supportai.models import Role, Tenant
+from supportai.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_console_requires_login(db: None) -> None:
+    response = Client().get("/console/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/login/")
+
+
+def test_login_page_logs_in_with_password(owner: User) -> None:
+    client = Client()
+    response = client.post("/console/login/", {"username": "alice", "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert "Alpha Clinic" in client.get("/console/").text
+
+
+def test_login_with_wrong_password_shows_error(owner: User) -> None:
+    response = Client().post("/console/login/", {"username": "alice", "password": "nope"})
+    assert response.status_code == 200
+    assert 'role="alert"' in response.text
+
+
+def test_console_home_shows_current_tenant_and_navigation(owner: User, other_tenant: Tenant) -> None:
+    response = _client_for(owner).get("/console/")
+    assert response.status_code == 200
+    for label in ("Conversations", "Inbox", "Knowledge", "Analytics", "Experiments", "Settings"):
+        assert label in response.text
+    assert "Alpha Clinic" in response.text
+    assert "Bravo Spa" not in response.text
+    assert 'id="tenant-switch"' not in response.text  # one tenant: no switcher
+
+
+def test_user_without_membership_gets_403(db: None) -> None:
+    loner = UserFactory.create(username="loner")
+    response = _client_for(loner).get("/console/")
+    assert response.status_code == 403
+
+
+def test_tenant_switcher_changes_tenant_for_members(owner: User, other_tenant: Tenant) -> None:
+    # given alice also belongs to the other tenant
+    MembershipFactory.create(user=owner, tenant=other_tenant, role=Role.ANALYST)
+    client = _client_for(owner)
+    assert 'id="tenant-switch"' in client.get("/console/").text
+    # when
+    response = client.post("/console/switch-tenant/", {"tenant_id": other_tenant.pk, "next": "/console/knowledge/"})
+    # then
+    assert response.status_code == 302
+    assert response["Location"] == "/console/knowledge/"
+    assert client.session[SESSION_KEY] == other_tenant.pk
+    assert 'data-testid="current-tenant">Bravo Spa' in client.get("/console/").text
+
+
+def test_tenant_switcher_refuses_foreign_tenant(owner: User, other_tenant: Tenant) -> None:
+    client = _client_for(owner)
+    response = client.post("/console/switch-tenant/", {"tenant_id": other_tenant.pk})
+    assert response.status_code == 400
+    assert SESSION_KEY not in client.session
+    assert "Bravo Spa" not in client.get("/console/").text
+
+
+def test_tenant_switcher_rejects_junk_and_offsite_redirects(owner: User, tenant: Tenant) -> None:
+    client = _client_for(owner)
+    assert client.post("/console/switch-tenant/", {"tenant_id": "abc"}).status_code == 400
+    response = client.post("/console/switch-tenant/", {"tenant_id": tenant.pk, "next": "https://evil.example/"})
+    assert response["Location"] == "/console/"
+
+
+def test_stale_session_tenant_falls_back_to_a_membership(owner: User, other_tenant: Tenant) -> None:
+    client = _client_for(owner)
+    session = client.session
+    session[SESSION_KEY] = other_tenant.pk  # e.g. membership removed since
+    session.save()
+    assert 'data-testid="current-tenant">Alpha Clinic' in client.get("/console/").text
+
+
+def test_unknown_section_is_404(owner: User) -> None:
+    assert _client_for(owner).get("/console/nope/").status_code == 404

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from supportai.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+
+
+def test_healthz_reports_every_component_up() -> None:
+    response = Client().get("/healthz")
+    body = response.json()
+    assert response.status_code == 200
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "cache", "channel_layer", "celery_broker"}
+    assert all(check["ok"] for check in body["checks"].values())
+    assert "pgvector" in body["checks"]["database"]["detail"]
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_healthz_is_503_when_the_cache_is_down(settings) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": UNREACHABLE_REDIS,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    response = Client().get("/healthz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["status"] == "fail"
+    assert body["checks"]["cache"]["ok"] is False
+    assert "Connection" in body["checks"]["cache"]["detail"]
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_healthz_is_503_when_the_broker_is_down(settings, monkeypatch) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(celery_app.conf, "broker_url", UNREACHABLE_REDIS)
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["celery_broker"]["ok"] is False
+
+
+def test_healthz_is_503_when_the_channel_layer_is_down(settings) -> None:
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [UNREACHABLE_REDIS]}}
+    }
+    channel_layers.backends.clear()
+    try:
+        response = Client().get("/healthz")
+    finally:
+        channel_layers.backends.clear()
+    assert response.status_code == 503
+    assert response.json()["checks"]["channel_layer"]["ok"] is False
+
+
+def test_healthz_only_answers_get() -> None:
+    assert Client().post("/healthz").status_code == 405
+
+
+@pytest.mark.redis
+def test_healthz_all_green_on_real_redis(settings, redis_url: str, monkeypatch) -> None:
+    from channels.layers import channel_layers
+
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}}
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
+    }
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(celery_app.conf, "broker_url", redis_url)
+    channel_layers.backends.clear()
+    try:
+        response = Client().get("/healthz")
+    finally:
+        channel_layers.backends.clear()
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["checks"]["channel_layer"]["detail"] == "RedisChannelLayer"
+    assert body["checks"]["cache"]["detail"] == "RedisCache"
+    assert "broker reachable" in body["checks"]["celery_broker"]["detail"]
