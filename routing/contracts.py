@@ -1,0 +1,90 @@
+"""The contract between chat and routing: what a turn needs and what it yields.
+
+``routing.services.turn_stream(*, tenant, request)`` is an async iterator that yields zero or more
+``TextDelta`` and ends with exactly one ``TurnResult`` (also on failure: then ``outcome`` says so
+and ``text`` is the polite fallback). It never raises for provider errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+Role = Literal["customer", "assistant", "agent", "system"]
+Modality = Literal["text", "voice", "screen_share", "video"]
+Outcome = Literal["success", "low_confidence", "error", "fallback", "blocked", "budget_limited"]
+
+
+@dataclass(frozen=True)
+class ContextPassage:
+    """A knowledge passage as the prompt sees it; cited as ``[index]``."""
+
+    index: int
+    title: str
+    url: str
+    text: str
+    document_id: int | None = None
+    chunk_id: int | None = None
+
+
+@dataclass(frozen=True)
+class HistoryTurn:
+    role: Role
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool the model may call (JSON Schema parameters)."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    question: str
+    passages: tuple[ContextPassage, ...] = ()
+    history: tuple[HistoryTurn, ...] = ()
+    customer_context: str = ""
+    modality: Modality = "text"
+    tools: tuple[ToolSpec, ...] = ()
+    conversation_id: int | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    text: str
+    tier: int
+    provider: str
+    model: str
+    confidence: float
+    outcome: Outcome
+    cited_indexes: tuple[int, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: Decimal = Decimal("0")
+    latency_ms: float = 0.0
+    time_to_first_token_ms: float | None = None
+    interrupted: bool = False
+    suggest_human: bool = False
+    guardrail_flags: tuple[str, ...] = ()
+    complexity: Mapping[str, Any] = field(default_factory=dict)
