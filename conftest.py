@@ -81,15 +81,26 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def daphne_server() -> Iterator[str]:
-    """A real daphne process serving the project on a free loopback port; yields its base URL.
+def _test_database_url() -> str:
+    from django.db import connection
 
-    It uses the development database (not the test database), so tests against it create what
-    they need through the server itself or read endpoints that need no rows.
+    params = connection.get_connection_params()
+    host = params.get("host", "")
+    name = connection.settings_dict["NAME"]
+    if host.startswith("/"):
+        return f"postgres://{params.get('user', 'postgres')}@/{name}?host={host}"
+    password = params.get("password", "")
+    return f"postgres://{params.get('user', '')}:{password}@{host}:{params.get('port', 5432)}/{name}"
+
+
+@pytest.fixture
+def daphne_server(transactional_db: None) -> Iterator[str]:
+    """A real daphne process on a free loopback port, using the test database; yields its base URL.
+
+    Rows the test commits (the fixture implies ``transactional_db``) are visible to the server.
     """
     port = _free_port()
-    env = {**os.environ, "DEBUG": "1"}
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": _test_database_url()}
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "supportai.asgi:application"],
         cwd=ROOT,
