@@ -88,3 +88,5 @@ class TurnResult:
     suggest_human: bool = False
     guardrail_flags: tuple[str, ...] = ()
     complexity: Mapping[str, Any] = field(default_factory=dict)
+    # Added by routing (optional): the SHA-256 naming the prompt templates used (``PromptVersion``).
+    prompt_version: str = ""

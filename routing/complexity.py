@@ -1,0 +1,71 @@
+"""Complexity analyzer (the seed's factors) and the tier it implies.
+
+Score = length (0.2 when over 30 words) + several questions (0.3) + technical density (0.15 per
+technical term, at most 0.4) + conditionals (0.1), capped at 1. Code-related words send the question
+straight to tier 3. The factors that produced the score are returned with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TECHNICAL_TERMS = (
+    "configure",
+    "implement",
+    "integrate",
+    "troubleshoot",
+    "diagnose",
+    "optimize",
+    "architecture",
+    "debug",
+    "deployment",
+    "authentication",
+    "authorization",
+    "webhook",
+    "sso",
+    "oauth",
+    "migration",
+)
+CODE_KEYWORDS = ("code", "api", "debug", "stack trace", "function", "exception", "traceback", "sdk")
+CONDITIONAL_WORDS = ("if", "when", "should", "would", "could", "unless")
+_WORD = re.compile(r"[\w']+")
+
+
+@dataclass(frozen=True)
+class Complexity:
+    score: float
+    tier: int
+    factors: dict[str, float]
+    code: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {"score": self.score, "tier": self.tier, "code": self.code, "factors": dict(self.factors)}
+
+
+def _has_word(words: set[str], lowered: str, phrase: str) -> bool:
+    return phrase in lowered if " " in phrase else phrase in words
+
+
+def analyze(question: str, *, tier2_threshold: float = 0.3, tier3_threshold: float = 0.7) -> Complexity:
+    lowered = question.lower()
+    words_list = _WORD.findall(lowered)
+    words = set(words_list)
+    technical = sum(1 for term in TECHNICAL_TERMS if any(w.startswith(term) for w in words))
+    factors = {
+        "length": 0.2 if len(words_list) > 30 else 0.0,
+        "multi_question": 0.3 if question.count("?") > 1 or " and " in f" {lowered} " else 0.0,
+        "technical_density": min(technical * 0.15, 0.4),
+        "conditional": 0.1 if any(word in words for word in CONDITIONAL_WORDS) else 0.0,
+    }
+    score = round(min(sum(factors.values()), 1.0), 3)
+    code = any(_has_word(words, lowered, keyword) for keyword in CODE_KEYWORDS)
+    if code:
+        tier = 3
+    elif score < tier2_threshold:
+        tier = 1
+    elif score < tier3_threshold:
+        tier = 2
+    else:
+        tier = 3
+    return Complexity(score, tier, factors, code)

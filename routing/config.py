@@ -1,0 +1,71 @@
+"""Which model serves each tier: settings defaults (the seed's production.yaml), tenant overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+
+from supportai.models import Tenant
+
+
+@dataclass(frozen=True)
+class TierConfig:
+    tier: int
+    provider: str
+    model: str
+    temperature: float
+    max_tokens: int
+
+
+DEFAULT_TIERS: tuple[TierConfig, ...] = (
+    TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512),
+    TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768),
+    TierConfig(3, "anthropic", "claude-sonnet-4-5", 0.3, 1024),
+)
+LOCAL_TIER = TierConfig(0, "local", "local", 0.0, 512)
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    tiers: tuple[TierConfig, ...]
+    tier2_threshold: float  # complexity at or above → tier 2
+    tier3_threshold: float  # complexity at or above → tier 3
+    confidence_threshold: float
+    turn_deadline_s: float
+    call_timeout_s: float
+    budget_soft_fraction: float
+
+
+def routing_settings() -> RoutingSettings:
+    """Read ``settings.ROUTING`` (see the routing block at the end of settings.py)."""
+    raw = getattr(settings, "ROUTING", {})
+    tiers = list(DEFAULT_TIERS)
+    for index, spec in enumerate(raw.get("TIER_MODELS", ())):
+        if spec:
+            provider, _, model = spec.partition(":")
+            tiers[index] = replace(tiers[index], provider=provider, model=model or tiers[index].model)
+    return RoutingSettings(
+        tiers=tuple(tiers),
+        tier2_threshold=float(raw.get("TIER2_THRESHOLD", 0.3)),
+        tier3_threshold=float(raw.get("TIER3_THRESHOLD", 0.7)),
+        confidence_threshold=float(raw.get("CONFIDENCE_THRESHOLD", 0.8)),
+        turn_deadline_s=float(raw.get("TURN_DEADLINE_S", 20.0)),
+        call_timeout_s=float(raw.get("CALL_TIMEOUT_S", 15.0)),
+        budget_soft_fraction=float(raw.get("BUDGET_SOFT_FRACTION", 0.8)),
+    )
+
+
+def tiers_for_tenant(*, tenant: Tenant) -> tuple[TierConfig, ...]:
+    """The settings tiers with the tenant's ``ModelConfig`` overrides applied; disabled tiers dropped."""
+    from routing.models import ModelConfig
+
+    overrides = {row.tier: row for row in ModelConfig.objects.for_tenant(tenant)}
+    result = []
+    for base in routing_settings().tiers:
+        row = overrides.get(base.tier)
+        if row is None:
+            result.append(base)
+        elif row.enabled:
+            result.append(TierConfig(base.tier, row.provider, row.model, row.temperature, row.max_tokens))
+    return tuple(result)

@@ -1,0 +1,227 @@
+"""Guardrails: input checks (prompt injection, role override, system-prompt extraction) and output
+checks (system-prompt leakage, citations to passages not provided, secrets and others' contact data).
+
+Input detection is a set of weighted patterns (English, German, Spanish, French — the languages of
+our evaluation set); a message is flagged when its score reaches ``INPUT_THRESHOLD``. The patterns
+look for *instructions to the assistant*, not topics, so ordinary support questions ("cancel my
+order", "ignore my previous email") stay clear. ``manage.py evaluate_guardrails`` reports precision,
+recall and the false-positive rate on ordinary support utterances.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from routing.contracts import ContextPassage
+
+FLAG_INJECTION = "prompt_injection"
+FLAG_ROLE_OVERRIDE = "role_override"
+FLAG_PROMPT_EXTRACTION = "prompt_extraction"
+FLAG_PROMPT_LEAK = "system_prompt_leak"
+FLAG_BAD_CITATION = "citation_not_provided"
+FLAG_SECRET = "secret_in_output"
+FLAG_FOREIGN_CONTACT = "contact_not_in_context"
+
+INPUT_THRESHOLD = 1.0
+_I = re.IGNORECASE
+
+_OVERRIDE = (
+    r"\b(ignore|disregard|forget|drop|skip|override|bypass)\b[^.?!\n]{0,40}\b(all|any|every|the|your|previous|prior|"
+    r"above|preceding|earlier|before|instructions?|rules?|tasks?|assignments?|orders?|prompts?|everything|context|"
+    r"documents?|articles?)\b",
+    r"\b(vergiss|vergessen sie|ignorier(e|en)?|missachte)\b[^.?!\n]{0,40}\b(alle|alles|vorherig\w*|obig\w*|bisherig\w*|"
+    r"anweisung\w*|aufgabe\w*|aufträge|befehle|davor|informationen)\b",
+    r"\b(olvida|olvide|ignora)\b[^.?!\n]{0,30}\b(todo|todas|instrucciones|anteriores)\b",
+    r"\b(oubliez|oublie|ignorez|ignore)\b[^.?!\n]{0,30}\b(toutes?|tout|instructions|précédentes)\b",
+    r"\bzaboravi sve\b",
+    r"\b(now|nun|jetzt)\b[^.?!\n]{0,30}\b(new|neue)\s+(task|tasks|instructions?|aufgabe\w*|anweisung\w*)\b",
+    r"\b(new|neue)\s+(task|aufgabe)\b\s*[:,]",
+    r"\b(start over|from the front|von vorne|von neu)\b",
+    r"\bleave all the previous\b|\bremove all previous\b|\bhinter sich\b",
+    r"\b(do not|don'?t|don'nt)\s+(answer|look)\b[^.?!\n]{0,40}\b(question|documents?|articles?)\b",
+    r"\b(answer|antworte)\b[^.?!\n]{0,30}\bby your own knowledge\b|\bnot by the articles\b",
+    r"\bdisregarding the (articles|documents|context)\b",
+    r"\b(stop|stopp)\s*[:,!-]",
+    r"\babweichend zu vorherigen\b",
+    r"\badditional instruction\b",
+    r"\byour instructions are now\b",
+)
+_ROLE = (
+    r"\b(i want you to|ich möchte, dass sie|ich möchte, dass du)\b[^.?!\n]{0,20}\b(act|fungieren|agieren)\b",
+    r"\b(pretend|imagine) you (can|could|have)\b",
+    r"\b(change|replace) your instructions\b|\babandon all your thoughts\b|\brepeat after me\b",
+    r"\byou are (three|two|a group of)\b|\byou are no\b",
+    r"^\s*act as\b",
+    r"\b(pretend|imagine) (you are|you're|to be)\b|\bstell dir vor, du bist\b",
+    r"\b(now|from now on)\b[^.?!\n]{0,10}\byou are\b|\b(jetzt|nun) bist du\b",
+    r"\byou are now\b|\bdu bist (jetzt|nun)\b",
+    r"\b(role-?play(ing)?|rollenspiel|in deiner rolle)\b",
+    r"\b(dan mode|developer mode|jailbreak)\b",
+    r"\bin the style of\b|\bim stil(e)? (eine[sr]?|des|der)\b|\bantworte im stil\b",
+    r"\b[Yy]ou are (the )?[A-Za-z]*[A-Z][\w-]*(\s[A-Z][\w-]+)*[.,:]",
+    r"\b[Dd]u bist [A-Z][\w-]+",
+    r"\bDU BIST\b",
+    r"\bbe a (dj|pirate|poet)\b",
+    r"\b(playing|play) (the )?(leading )?roles?\b|\bspielen die hauptrollen\b",
+    r"\b(two|zwei) (actors|entities|schauspieler|personen)\b",
+    r"\bhuman:\s*human:",
+)
+_EXTRACTION = (
+    r"\b(show|print|reveal|display|repeat|output|tell)\b[^.?!\n]{0,30}\b(your|the|all)\b[^.?!\n]{0,20}"
+    r"\b(prompt|instructions|system message|rules)\b",
+    r"\b(what|was)\b[^.?!\n]{0,20}\b(written|steht)\b[^.?!\n]{0,30}\b(above|beginning|oben|anfang)\b",
+    r"\bwhat are your instructions\b|\bcopy of the full prompt\b",
+    r"\b(zeige?|zeigen sie)\b[^.?!\n]{0,30}\b(prompt|texte)\b",
+    r"\bprompt-?text\w*\b",
+)
+_OUTPUT_SHAPING = (
+    r"\b(say|print|output|write|state|include|sagen|schreibe|sage)\b[^.?!\n]{0,30}\b(that you hate|you hate|i hate|"
+    r"that [a-z]+ is the best|hate[sn]?\b)",
+    r"\bjust (say|output)\b|\bonly reply with\b|\bnur mit\b",
+    r"\b(pwned|lol)\b[\"']?",
+    r"\bstate that\b",
+    r"\b(context|kontext|document context)\s*[:{\"]",
+    r"\b(artikel|kontext)\b[^?]{0,40}\bfrage\b",
+    r"\b(generate|schreibe|generieren sie)\b[^.?!\n]{0,20}\b(python|c\+\+|code)\b|\bgenerate c\+\+",
+    r"\b(write|schreibe|verfasse)\b[^.?!\n]{0,30}\b(poem|essay|manifesto|manifest|gedicht|plädoyer|essay|headline|"
+    r"überschrift|begründung)\b",
+    r"\buntrue headline\b|\bunwahre überschrift\b",
+    r"\bmake something up\b|\boffensive rhyme\b|\bswearwords\b",
+    r"\bor you (die|will die)\b|\boder du stirbst\b|\bo tu muertes\b",
+    r"(?:\b\w ){6,}",  # s p a c e d - o u t text
+    r"(\\n\s*){4,}|(\\ n\s*){4,}",
+)
+_STRONG_SHAPING = (
+    r"\bstate that\b|\bsay yes\b|\bpwned\b|\bmake something up\b|\boffensive rhyme\b|\bswearwords\b",
+    r"\b(untrue|unwahre) (headline|überschrift)\b|\b(manifesto|manifest zur)\b",
+    r"\bor you (die|will die)\b|\boder du stirbst\b|\bo tu muertes\b",
+    r"(?:\b\w ){6,}",
+    r"(\\\s?n\s*){4,}",
+    r"\binstruction:|\\nblame\b|\$documents?:",
+    r"\b(context|kontext|document context)\s*[:{\"]|^\s*(artikel|kontext)\b",
+    r"\b(include|say|sag)\b[^.?!\n]{0,20}\byou hate\b|\bdo you hate\b",
+    r"\bwrite (me )?a reason why\b|\bschreibe (mir )?(ein|eine) begründung\b",
+    r"\b(generate|generieren sie|schreibe)\b[^.?!\n]{0,20}\b(python|c\+\+)",
+    r"\bformulate an untrue\b|\bhate speech\b",
+    r"\b(forget|vergiss|olvidar|zaboravi|забудьте)\b[^.?!\n]{0,30}\b(all|alles|todo|sve|все)\b",
+    r"\b(alle (vorherigen|bisherigen) informationen)\b|\bignorieren und\b",
+    r"\bprompt\b[^.?!\n]{0,20}\banswer this question\b|\bsentences before the text\b",
+    r"\b(nicht an die dinge zu erinnern|not to remember the things)\b|\bmy name is cheese\b|\bmein name sei\b",
+)
+_WEIGHTED = (
+    (FLAG_INJECTION, 1.0, _STRONG_SHAPING),
+    (FLAG_INJECTION, 1.0, _OVERRIDE),
+    (FLAG_ROLE_OVERRIDE, 1.0, _ROLE),
+    (FLAG_PROMPT_EXTRACTION, 1.0, _EXTRACTION),
+    (FLAG_INJECTION, 0.6, _OUTPUT_SHAPING),
+)
+_COMPILED = tuple((flag, weight, tuple(re.compile(p, _I) for p in patterns)) for flag, weight, patterns in _WEIGHTED)
+_CASE_SENSITIVE = {
+    r"\b[Yy]ou are (the )?[A-Za-z]*[A-Z][\w-]*(\s[A-Z][\w-]+)*[.,:]",
+    r"\b[Dd]u bist [A-Z][\w-]+",
+    r"\bDU BIST\b",
+}
+_COMPILED_CS = tuple(re.compile(p) for p in _CASE_SENSITIVE)
+
+
+@dataclass(frozen=True)
+class InputVerdict:
+    flags: tuple[str, ...]
+    score: float
+
+    @property
+    def flagged(self) -> bool:
+        return self.score >= INPUT_THRESHOLD
+
+
+def check_input(text: str) -> InputVerdict:
+    score = 0.0
+    flags: list[str] = []
+    for flag, weight, patterns in _COMPILED:
+        for pattern in patterns:
+            matcher = next((cs for cs in _COMPILED_CS if cs.pattern == pattern.pattern), pattern)
+            if matcher.search(text):
+                score += weight
+                if flag not in flags:
+                    flags.append(flag)
+                break
+    return InputVerdict(tuple(flags) if score >= INPUT_THRESHOLD else (), round(score, 2))
+
+
+# --- output -------------------------------------------------------------------------------------
+
+_CITATION = re.compile(r"\[(\d{1,3})\]")
+_SECRET_PATTERNS = (
+    re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}"),
+    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"\b(?:sai|sk_live|rk_live|whsec)_[A-Za-z0-9_]{12,}"),
+    re.compile(r"\bAIza[0-9A-Za-z_-]{30,}"),
+)
+_CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{7,}\d\b")
+LEAK_WINDOW = 8  # this many consecutive words of our instructions in an answer count as a leak
+
+SAFE_OUTPUT_TEXT = (
+    "I'm sorry, I can't share that. I can help with questions about our services, or connect you with a "
+    "member of our team."
+)
+
+
+@dataclass(frozen=True)
+class OutputVerdict:
+    text: str  # the text to keep (citations cleaned, contacts redacted, or the safe reply)
+    flags: tuple[str, ...]
+    cited_indexes: tuple[int, ...]
+    replaced: bool
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _word_windows(text: str, size: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+def check_output(
+    text: str, *, instructions: str, passages: tuple[ContextPassage, ...], allowed_context: str = ""
+) -> OutputVerdict:
+    """Check an answer; ``allowed_context`` is text whose contacts may be repeated (question, customer)."""
+    flags: list[str] = []
+    if _word_windows(text, LEAK_WINDOW) & _word_windows(instructions, LEAK_WINDOW):
+        flags.append(FLAG_PROMPT_LEAK)
+    if any(p.search(text) for p in _SECRET_PATTERNS) or any(
+        _luhn_ok(re.sub(r"\D", "", m.group())) for m in _CARD.finditer(text)
+    ):
+        flags.append(FLAG_SECRET)
+    if flags:
+        return OutputVerdict(SAFE_OUTPUT_TEXT, tuple(flags), (), True)
+    provided = {p.index for p in passages}
+    source_text = " ".join(p.text for p in passages) + " " + allowed_context
+
+    def keep_citation(match: re.Match[str]) -> str:
+        return match.group() if int(match.group(1)) in provided else ""
+
+    cleaned = _CITATION.sub(keep_citation, text)
+    if cleaned != text:
+        flags.append(FLAG_BAD_CITATION)
+    known = {m.group().lower() for m in _EMAIL.finditer(source_text)}
+    known_phones = {re.sub(r"\D", "", m.group()) for m in _PHONE.finditer(source_text)}
+    redacted = _EMAIL.sub(lambda m: m.group() if m.group().lower() in known else "[contact removed]", cleaned)
+    redacted = _PHONE.sub(
+        lambda m: m.group() if re.sub(r"\D", "", m.group()) in known_phones else "[contact removed]", redacted
+    )
+    if redacted != cleaned:
+        flags.append(FLAG_FOREIGN_CONTACT)
+    cited = tuple(dict.fromkeys(int(n) for n in _CITATION.findall(redacted)))
+    return OutputVerdict(redacted, tuple(flags), cited, False)

@@ -1,0 +1,55 @@
+"""Price table: US dollars per 1M tokens, as the vendors published them on ``PRICES_AS_OF``.
+
+The only place prices live. ``cached_input`` is the price of input tokens read from a prompt cache;
+``cache_write`` (Anthropic) the price of writing one. Unknown models cost ``FALLBACK`` (the most
+expensive row) so that a missing price over-reports instead of hiding spend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+PRICES_AS_OF = date(2025, 10, 1)
+MILLION = Decimal(1_000_000)
+
+
+@dataclass(frozen=True)
+class Price:
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal
+    cache_write: Decimal | None = None
+
+
+PRICES: dict[str, Price] = {
+    "local": Price(Decimal("0"), Decimal("0"), Decimal("0")),
+    "gemini-2.0-flash": Price(Decimal("0.10"), Decimal("0.40"), Decimal("0.025")),
+    "gemini-2.0-flash-lite": Price(Decimal("0.075"), Decimal("0.30"), Decimal("0.01875")),
+    "gemini-2.5-flash": Price(Decimal("0.30"), Decimal("2.50"), Decimal("0.075")),
+    "gpt-4o-mini": Price(Decimal("0.15"), Decimal("0.60"), Decimal("0.075")),
+    "gpt-4o": Price(Decimal("2.50"), Decimal("10.00"), Decimal("1.25")),
+    "claude-haiku-4-5": Price(Decimal("1.00"), Decimal("5.00"), Decimal("0.10"), Decimal("1.25")),
+    "claude-sonnet-4-5": Price(Decimal("3.00"), Decimal("15.00"), Decimal("0.30"), Decimal("3.75")),
+}
+FALLBACK = PRICES["claude-sonnet-4-5"]
+
+
+def price_for(model: str) -> Price:
+    return PRICES.get(model, FALLBACK)
+
+
+def call_cost(
+    model: str, *, input_tokens: int, output_tokens: int, cached_tokens: int = 0, cache_write_tokens: int = 0
+) -> Decimal:
+    """Cost of one call. ``input_tokens`` excludes cache reads and writes (each is billed at its own rate)."""
+    price = price_for(model)
+    write_rate = price.cache_write if price.cache_write is not None else price.input
+    total = (
+        price.input * input_tokens
+        + price.output * output_tokens
+        + price.cached_input * cached_tokens
+        + write_rate * cache_write_tokens
+    ) / MILLION
+    return total.quantize(Decimal("0.00000001"))

@@ -1,0 +1,1 @@
+"""System prompts: templates (``templates.py``) and their rendering into provider blocks (``render.py``)."""

@@ -1,0 +1,1 @@
+"""LLM provider adapters behind one small interface (see ``base.py``)."""

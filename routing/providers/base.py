@@ -1,0 +1,123 @@
+"""The provider interface: frozen request, streamed events, one error type.
+
+Adapters translate a ``ProviderRequest`` into their vendor's SDK call and the vendor's stream back
+into ``StreamEvent`` values. SDK types never leave ``providers/<vendor>.py``; every failure leaves
+an adapter as ``ProviderError`` whose ``retryable`` tells the router whether trying again can help.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from routing.contracts import ContextPassage, ToolCall, ToolSpec
+
+MessageRole = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class SystemBlock:
+    """A piece of the system prompt; ``cacheable`` blocks are stable across turns (prompt caching)."""
+
+    text: str
+    cacheable: bool = False
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: MessageRole
+    text: str
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    model: str
+    system: tuple[SystemBlock, ...]
+    messages: tuple[ChatMessage, ...]
+    temperature: float
+    max_tokens: int
+    tools: tuple[ToolSpec, ...] = ()
+    want_logprobs: bool = False
+    # The structured turn, for providers that answer without a model (``local``) and for fakes.
+    question: str = ""
+    passages: tuple[ContextPassage, ...] = ()
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallEvent:
+    call: ToolCall
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token usage; ``cached_tokens`` are input tokens read from a prompt cache (billed cheaper)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Finish:
+    """Last event of a stream: usage plus what the provider says about its own certainty."""
+
+    usage: Usage
+    stop_reason: str = ""
+    mean_logprob: float | None = None
+    confidence: float | None = None  # providers that can judge grounding themselves (``local``)
+    suggest_human: bool = False
+
+
+StreamEvent = TextChunk | ToolCallEvent | Finish
+
+
+class ProviderError(Exception):
+    """A provider call failed. ``retryable``: rate limits, 5xx, overload, timeouts, cut streams."""
+
+    def __init__(self, message: str, *, retryable: bool, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.status = status
+
+
+class Provider(Protocol):
+    name: str
+
+    def available(self) -> bool:
+        """False when the provider cannot be used here (e.g. no API key)."""
+
+    def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        """Yield text/tool-call events, then exactly one ``Finish``; raise only ``ProviderError``."""
+
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+def error_for_status(vendor: str, status: int, detail: str) -> ProviderError:
+    return ProviderError(
+        f"{vendor} answered HTTP {status}: {detail[:200]}", retryable=status in RETRYABLE_STATUSES, status=status
+    )
+
+
+def tool_arguments(raw: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """Parse streamed tool arguments (JSON text or a mapping); malformed JSON becomes ``{}``."""
+    import json
+
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,59 @@
+"""The ``local`` provider: an offline, deterministic, extractive answer built only from the passages.
+
+It needs no key and costs nothing. It quotes the sentences that best cover the question, each with
+its ``[n]`` citation, and when the passages do not cover the question it says so plainly and offers
+a human (``Finish.suggest_human``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from routing.grounding import ground
+from routing.providers.base import Finish, ProviderRequest, StreamEvent, TextChunk, Usage
+
+NOT_COVERED = (
+    "I'm sorry, I don't have information about that in our knowledge base, so I'd rather not guess. "
+    "Would you like me to connect you with a member of our team?"
+)
+INTRO = "Here is what I found:"
+
+
+def compose(request: ProviderRequest) -> tuple[str, float, bool]:
+    """The answer text, its grounding confidence and whether a human should be offered."""
+    grounding = ground(request.question, request.passages)
+    if not grounding.sentences:
+        return NOT_COVERED, grounding.confidence, True
+    ordered = sorted(grounding.sentences, key=lambda s: (s.passage_index, s.position))
+    lines = [f"{sentence.text} [{sentence.passage_index}]" for sentence in ordered]
+    text = " ".join([INTRO, *lines]) if len(lines) > 1 else lines[0]
+    if grounding.coverage < 0.6:
+        text += (
+            " This may only partly answer your question; I can connect you with a member of our team if you need more."
+        )
+        return text, grounding.confidence, True
+    return text, grounding.confidence, False
+
+
+def _approx_tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+class LocalProvider:
+    name = "local"
+
+    def available(self) -> bool:
+        return True
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        text, confidence, suggest_human = compose(request)
+        words = text.split(" ")
+        for position, word in enumerate(words):
+            yield TextChunk(word if position == len(words) - 1 else word + " ")
+        prompt_chars = sum(len(block.text) for block in request.system) + sum(len(m.text) for m in request.messages)
+        yield Finish(
+            usage=Usage(input_tokens=max(1, prompt_chars // 4), output_tokens=_approx_tokens(text)),
+            stop_reason="end",
+            confidence=confidence,
+            suggest_human=suggest_human,
+        )

@@ -1,0 +1,367 @@
+"""The cascading router: tier plan, retries with backoff inside a per-turn deadline, circuit
+breakers, confidence cascade, and the polite fallback.
+
+It knows nothing about the database: it takes a plan and a request builder and yields
+``TextDelta`` values, then one ``RouteResult`` that lists every provider call for the ledger.
+Answers from a tier that may still be escalated are buffered until their confidence is known (so a
+replaced answer is never shown); the last candidate streams straight through. A failure before the
+first streamed token is invisible; after it, the answer is marked interrupted with a clear line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from routing import confidence as conf
+from routing.breaker import BREAKERS, BreakerBoard
+from routing.config import TierConfig
+from routing.contracts import TextDelta, ToolCall
+from routing.providers.base import (
+    ChatMessage,
+    Finish,
+    Provider,
+    ProviderError,
+    ProviderRequest,
+    TextChunk,
+    ToolCallEvent,
+    Usage,
+)
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_TEXT = (
+    "I'm sorry, I can't answer right now because our assistant is having trouble. "
+    "Would you like me to connect you with a member of our team?"
+)
+INTERRUPTED_LINE = (
+    "\n\n(Sorry, my answer was cut off. Please ask again, or I can connect you with a member of our team.)"
+)
+LOW_CONFIDENCE_LINE = "\n\nI'm not fully certain about this; I can connect you with a member of our team if you'd like."
+
+
+@dataclass(frozen=True)
+class RouterPolicy:
+    confidence_threshold: float = 0.8
+    deadline_s: float = 20.0
+    call_timeout_s: float = 15.0
+    attempts_per_provider: int = 3
+    backoff_base_s: float = 0.2
+    backoff_max_s: float = 2.0
+    self_evaluate: bool = True
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    tier: int
+    provider: str
+    model: str
+    purpose: str  # "answer" | "self_eval"
+    outcome: str  # "success" | "low_confidence" | "error"
+    usage: Usage
+    latency_ms: float
+    ttft_ms: float | None = None
+    confidence: float | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    text: str
+    tier: int
+    provider: str
+    model: str
+    confidence: float
+    outcome: str  # TurnResult outcome
+    calls: tuple[CallRecord, ...]
+    tool_calls: tuple[ToolCall, ...] = ()
+    interrupted: bool = False
+    suggest_human: bool = False
+    provider_ms: float = 0.0  # wall time spent waiting on providers and backoff (for overhead figures)
+
+
+RequestBuilder = Callable[[TierConfig], ProviderRequest]
+ProviderLookup = Callable[[str], Provider]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class _Attempt:
+    text: list[str] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish: Finish | None = None
+    ttft_ms: float | None = None
+    streamed: bool = False
+
+
+class Router:
+    def __init__(
+        self,
+        *,
+        lookup: ProviderLookup,
+        policy: RouterPolicy | None = None,
+        breakers: BreakerBoard | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.lookup = lookup
+        self.policy = policy or RouterPolicy()
+        self.breakers = breakers or BREAKERS
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng or random.Random(0)  # noqa: S311 - jitter, not security
+
+    async def route(
+        self, plan: tuple[TierConfig, ...], build: RequestBuilder
+    ) -> AsyncIterator[TextDelta | RouteResult]:
+        """Try ``plan`` in order; yield deltas of the answer that is kept, then one ``RouteResult``."""
+        started = self.clock()
+        deadline = started + self.policy.deadline_s
+        calls: list[CallRecord] = []
+        waited = [0.0]
+        best_low: tuple[TierConfig, _Attempt, float] | None = None
+        for position, candidate in enumerate(plan):
+            is_last = position == len(plan) - 1
+            breaker = self.breakers.for_provider(candidate.provider)
+            if not breaker.allow():
+                continue
+            for attempt_number in range(self.policy.attempts_per_provider):
+                remaining = deadline - self.clock()
+                if remaining <= 0:
+                    break
+                request = build(candidate)
+                request = _with_timeout(request, min(self.policy.call_timeout_s, remaining))
+                attempt = _Attempt()
+                call_started = self.clock()
+                try:
+                    async for delta in self._run(candidate, request, attempt, stream_through=is_last, waited=waited):
+                        yield delta
+                except ProviderError as error:
+                    breaker.record_failure()
+                    calls.append(_record(candidate, "error", attempt, call_started, self.clock(), error=error.message))
+                    if attempt.streamed:  # the customer has seen part of this answer
+                        yield self._interrupted(candidate, attempt, calls, waited[0])
+                        return
+                    delay = self._backoff(attempt_number)
+                    last_try = attempt_number + 1 == self.policy.attempts_per_provider
+                    if not error.retryable or last_try or self.clock() + delay >= deadline or not breaker.allow():
+                        break
+                    before = time.perf_counter()
+                    await self.sleep(delay)
+                    waited[0] += (time.perf_counter() - before) * 1000
+                    continue
+                breaker.record_success()
+                finish = attempt.finish or Finish(Usage())
+                text = "".join(attempt.text)
+                score = await self._confidence(
+                    candidate, request, text, finish, calls, waited, escalate_possible=not is_last
+                )
+                good = score >= self.policy.confidence_threshold or bool(attempt.tool_calls)
+                outcome = "success" if good else "low_confidence"
+                calls.append(_record(candidate, outcome, attempt, call_started, self.clock(), confidence=score))
+                if good or is_last:
+                    for piece in () if attempt.streamed else words(text):
+                        yield TextDelta(piece)
+                    if not good and not finish.suggest_human:
+                        yield TextDelta(LOW_CONFIDENCE_LINE)
+                        text += LOW_CONFIDENCE_LINE
+                    yield RouteResult(
+                        text=text,
+                        tier=candidate.tier,
+                        provider=candidate.provider,
+                        model=candidate.model,
+                        confidence=score,
+                        outcome=outcome,
+                        calls=tuple(calls),
+                        tool_calls=tuple(attempt.tool_calls),
+                        suggest_human=finish.suggest_human or not good,
+                        provider_ms=waited[0],
+                    )
+                    return
+                if best_low is None or score > best_low[2]:
+                    best_low = (candidate, attempt, score)
+                break  # low confidence: escalate to the next tier
+        if best_low is not None:  # higher tiers failed: a hedged answer beats no answer
+            candidate, attempt, score = best_low
+            text = "".join(attempt.text) + LOW_CONFIDENCE_LINE
+            for piece in words(text):
+                yield TextDelta(piece)
+            yield RouteResult(
+                text,
+                candidate.tier,
+                candidate.provider,
+                candidate.model,
+                score,
+                "low_confidence",
+                tuple(calls),
+                tuple(attempt.tool_calls),
+                suggest_human=True,
+                provider_ms=waited[0],
+            )
+            return
+        for piece in words(FALLBACK_TEXT):
+            yield TextDelta(piece)
+        yield RouteResult(
+            FALLBACK_TEXT, 0, "none", "none", 0.0, "fallback", tuple(calls), suggest_human=True, provider_ms=waited[0]
+        )
+
+    async def _run(
+        self,
+        candidate: TierConfig,
+        request: ProviderRequest,
+        attempt: _Attempt,
+        *,
+        stream_through: bool,
+        waited: list[float],
+    ) -> AsyncIterator[TextDelta]:
+        provider = self.lookup(candidate.provider)
+        call_started = self.clock()
+        stream = provider.stream(request).__aiter__()
+        try:
+            while True:
+                before = time.perf_counter()
+                try:
+                    async with asyncio.timeout(request.timeout_s):
+                        event = await anext(stream)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError as exc:
+                    raise ProviderError(f"{candidate.provider} timed out", retryable=True) from exc
+                except ProviderError:
+                    raise
+                except Exception as exc:  # an adapter bug must not crash the turn; it is logged and failed over
+                    logger.exception("provider %s raised outside its contract", candidate.provider)
+                    raise ProviderError(f"{candidate.provider} failed: {type(exc).__name__}", retryable=False) from exc
+                finally:
+                    waited[0] += (time.perf_counter() - before) * 1000
+                if isinstance(event, TextChunk):
+                    if attempt.ttft_ms is None:
+                        attempt.ttft_ms = (self.clock() - call_started) * 1000
+                    attempt.text.append(event.text)
+                    if stream_through:
+                        attempt.streamed = True
+                        yield TextDelta(event.text)
+                elif isinstance(event, ToolCallEvent):
+                    attempt.tool_calls.append(event.call)
+                elif isinstance(event, Finish):
+                    attempt.finish = event
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+        if attempt.finish is None:
+            raise ProviderError(f"{candidate.provider} stream ended without a finish event", retryable=True)
+
+    async def _confidence(
+        self,
+        candidate: TierConfig,
+        request: ProviderRequest,
+        text: str,
+        finish: Finish,
+        calls: list[CallRecord],
+        waited: list[float],
+        *,
+        escalate_possible: bool,
+    ) -> float:
+        if finish.confidence is not None:
+            return finish.confidence
+        if finish.mean_logprob is not None:
+            return conf.from_logprob(finish.mean_logprob)
+        if self.policy.self_evaluate and escalate_possible and text:
+            score = await self._self_evaluate(candidate, request, text, calls, waited)
+            if score is not None:
+                return score
+        return conf.from_grounding(text, request.passages)
+
+    async def _self_evaluate(
+        self, candidate: TierConfig, request: ProviderRequest, text: str, calls: list[CallRecord], waited: list[float]
+    ) -> float | None:
+        prompt = conf.SELF_EVAL_PROMPT.format(question=request.question, answer=text)
+        eval_request = ProviderRequest(
+            model=candidate.model,
+            system=request.system,
+            messages=(ChatMessage("user", prompt),),
+            temperature=0.0,
+            max_tokens=5,
+            question=request.question,
+            passages=request.passages,
+            timeout_s=min(request.timeout_s, 5.0),
+        )
+        attempt = _Attempt()
+        started = self.clock()
+        try:
+            async for _ in self._run(candidate, eval_request, attempt, stream_through=False, waited=waited):
+                pass
+        except ProviderError as error:
+            calls.append(
+                _record(candidate, "error", attempt, started, self.clock(), error=error.message, purpose="self_eval")
+            )
+            return None
+        calls.append(_record(candidate, "success", attempt, started, self.clock(), purpose="self_eval"))
+        return conf.from_self_eval("".join(attempt.text))
+
+    def _backoff(self, attempt_number: int) -> float:
+        ceiling = min(self.policy.backoff_max_s, self.policy.backoff_base_s * 2**attempt_number)
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+    def _interrupted(
+        self, candidate: TierConfig, attempt: _Attempt, calls: list[CallRecord], waited: float
+    ) -> RouteResult:
+        text = "".join(attempt.text) + INTERRUPTED_LINE
+        return RouteResult(
+            text,
+            candidate.tier,
+            candidate.provider,
+            candidate.model,
+            0.0,
+            "error",
+            tuple(calls),
+            interrupted=True,
+            suggest_human=True,
+            provider_ms=waited,
+        )
+
+
+def _with_timeout(request: ProviderRequest, timeout_s: float) -> ProviderRequest:
+    from dataclasses import replace
+
+    return replace(request, timeout_s=timeout_s)
+
+
+def _record(
+    candidate: TierConfig,
+    outcome: str,
+    attempt: _Attempt,
+    started: float,
+    ended: float,
+    *,
+    error: str = "",
+    confidence: float | None = None,
+    purpose: str = "answer",
+) -> CallRecord:
+    usage = attempt.finish.usage if attempt.finish else Usage()
+    return CallRecord(
+        candidate.tier,
+        candidate.provider,
+        candidate.model,
+        purpose,
+        outcome,
+        usage,
+        round((ended - started) * 1000, 3),
+        attempt.ttft_ms,
+        confidence,
+        error[:300],
+    )
+
+
+def words(text: str) -> list[str]:
+    """Split for word-by-word streaming; joining the pieces gives ``text`` back exactly."""
+    pieces = text.split(" ")
+    return (
+        [piece + " " for piece in pieces[:-1]] + [pieces[-1]] if pieces[-1] else [piece + " " for piece in pieces[:-1]]
+    )

@@ -1,0 +1,302 @@
+"""The routing service: the one error boundary between a chat turn and the LLM providers.
+
+``turn_stream`` checks the input, plans tiers (complexity, availability, budget), runs the router,
+checks the output, and records every provider call in the cost ledger. It yields ``TextDelta``
+values and ends with exactly one ``TurnResult``; provider failures never escape it.
+
+``TurnResult.text`` is authoritative: when an output check rewrites an answer that was already
+streamed (a leak, a secret, a citation to a passage that was not provided), the result carries the
+corrected text and the flags, and the caller replaces what it showed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import cast
+
+from asgiref.sync import async_to_sync, sync_to_async
+from django.db import transaction
+
+from routing import budgets, guardrails, registry
+from routing.complexity import Complexity, analyze
+from routing.config import LOCAL_TIER, TierConfig, routing_settings, tiers_for_tenant
+from routing.contracts import Outcome, TextDelta, TurnRequest, TurnResult
+from routing.models import CostEvent, GuardrailEvent, PromptVersion
+from routing.prices import call_cost
+from routing.prompts.render import PROMPT_NAME, TEMPLATE_SHA256, TenantVoice, system_blocks, template_source
+from routing.providers.base import ChatMessage, MessageRole, ProviderRequest
+from routing.router import CallRecord, RequestBuilder, Router, RouteResult, RouterPolicy, words
+from supportai.models import Tenant
+
+BLOCKED_TEXT = (
+    "I can only help with questions about our services, so I'll leave that one aside. What can I help you with today?"
+)
+
+
+@dataclass(frozen=True)
+class TurnPlan:
+    tiers: tuple[TierConfig, ...]
+    complexity: Complexity
+    budget_level: str
+    prompt_version_id: int
+    voice: TenantVoice
+
+
+def tenant_voice(tenant: Tenant) -> TenantVoice:
+    return TenantVoice(
+        company=tenant.name,
+        assistant_name=f"the {tenant.name} assistant",
+        support_contact=tenant.escalation_email or "through this chat",
+    )
+
+
+def prompt_version_current() -> PromptVersion:
+    """The ``PromptVersion`` row of the templates in this build (created on first use)."""
+    version, _ = PromptVersion.objects.get_or_create(
+        sha256=TEMPLATE_SHA256, defaults={"name": PROMPT_NAME, "body": template_source()}
+    )
+    return version
+
+
+def plan_tiers(tiers: tuple[TierConfig, ...], *, start_tier: int, budget_level: str) -> tuple[TierConfig, ...]:
+    """Tiers to try, in order: available ones from ``start_tier`` up; else the best below; else local."""
+    if budget_level == budgets.HARD:
+        return (LOCAL_TIER,)
+    available = [t for t in tiers if t.provider == "local" or registry.is_available(t.provider)]
+    if budget_level == budgets.SOFT:  # downgrade: start one tier lower, never use tier 3
+        start_tier = max(1, start_tier - 1)
+        available = [t for t in available if t.tier < 3]
+    upward = [t for t in available if t.tier >= start_tier]
+    if upward:
+        return tuple(upward)
+    below = sorted((t for t in available if t.tier < start_tier), key=lambda t: -t.tier)
+    return (below[0],) if below else (LOCAL_TIER,)
+
+
+def turn_plan(*, tenant: Tenant, request: TurnRequest) -> TurnPlan:
+    settings = routing_settings()
+    complexity = analyze(
+        request.question, tier2_threshold=settings.tier2_threshold, tier3_threshold=settings.tier3_threshold
+    )
+    state = budgets.budget_state(tenant=tenant)
+    tiers = plan_tiers(tiers_for_tenant(tenant=tenant), start_tier=complexity.tier, budget_level=state.level)
+    return TurnPlan(tiers, complexity, state.level, prompt_version_current().pk, tenant_voice(tenant))
+
+
+def provider_messages(request: TurnRequest) -> tuple[ChatMessage, ...]:
+    """History + question as alternating user/assistant messages starting with the user."""
+    pairs: list[tuple[MessageRole, str]] = [
+        ("user" if turn.role == "customer" else "assistant", turn.text)
+        for turn in request.history
+        if turn.role != "system"
+    ]
+    pairs.append(("user", request.question))
+    messages: list[ChatMessage] = []
+    for role, text in pairs:
+        if not text.strip() or (not messages and role == "assistant"):
+            continue
+        if messages and messages[-1].role == role:
+            messages[-1] = ChatMessage(role, f"{messages[-1].text}\n\n{text}")
+        else:
+            messages.append(ChatMessage(role, text))
+    return tuple(messages)
+
+
+def request_builder(request: TurnRequest, plan: TurnPlan, *, timeout_s: float) -> RequestBuilder:
+    messages = provider_messages(request)
+
+    def build(tier: TierConfig) -> ProviderRequest:
+        return ProviderRequest(
+            model=tier.model,
+            system=system_blocks(
+                plan.voice,
+                tier=tier.tier,
+                modality=request.modality,
+                passages=request.passages,
+                customer_context=request.customer_context,
+            ),
+            messages=messages,
+            temperature=tier.temperature,
+            max_tokens=tier.max_tokens,
+            tools=request.tools,
+            want_logprobs=True,
+            question=request.question,
+            passages=request.passages,
+            timeout_s=timeout_s,
+        )
+
+    return build
+
+
+def default_router() -> Router:
+    settings = routing_settings()
+    policy = RouterPolicy(
+        confidence_threshold=settings.confidence_threshold,
+        deadline_s=settings.turn_deadline_s,
+        call_timeout_s=settings.call_timeout_s,
+    )
+    return Router(lookup=registry.get_provider, policy=policy)
+
+
+@transaction.atomic
+def cost_events_record(
+    *,
+    tenant: Tenant,
+    request: TurnRequest,
+    calls: tuple[CallRecord, ...],
+    fallback: bool,
+    prompt_version_id: int | None,
+) -> list[CostEvent]:
+    rows = [
+        CostEvent(
+            tenant=tenant,
+            conversation_id=request.conversation_id,
+            message_id=request.message_id,
+            provider=call.provider,
+            model=call.model,
+            tier=call.tier,
+            purpose=call.purpose,
+            input_tokens=call.usage.input_tokens,
+            output_tokens=call.usage.output_tokens,
+            cached_tokens=call.usage.cached_tokens,
+            cost_usd=call_cost(call.model, **call.usage.__dict__),
+            latency_ms=call.latency_ms,
+            time_to_first_token_ms=call.ttft_ms,
+            outcome=call.outcome,
+            confidence=call.confidence,
+            error=call.error,
+            prompt_version_id=prompt_version_id,
+        )
+        for call in calls
+    ]
+    if fallback:
+        rows.append(
+            CostEvent(
+                tenant=tenant,
+                conversation_id=request.conversation_id,
+                message_id=request.message_id,
+                provider="none",
+                model="none",
+                tier=0,
+                outcome="fallback",
+                prompt_version_id=prompt_version_id,
+            )
+        )
+    return CostEvent.objects.bulk_create(rows)
+
+
+def guardrail_events_record(
+    *, tenant: Tenant, request: TurnRequest, stage: str, flags: tuple[str, ...], excerpt: str
+) -> None:
+    GuardrailEvent.objects.bulk_create(
+        GuardrailEvent(
+            tenant=tenant,
+            stage=stage,
+            flag=flag,
+            conversation_id=request.conversation_id,
+            message_id=request.message_id,
+            excerpt=excerpt[:300],
+        )
+        for flag in flags
+    )
+
+
+async def turn_stream(
+    *, tenant: Tenant, request: TurnRequest, router: Router | None = None
+) -> AsyncIterator[TextDelta | TurnResult]:
+    """Answer one customer turn: ``TextDelta`` values, then exactly one ``TurnResult`` (see module doc)."""
+    started = time.perf_counter()
+    first_delta_at: float | None = None
+    verdict = guardrails.check_input(request.question)
+    if verdict.flagged:
+        await sync_to_async(guardrail_events_record)(
+            tenant=tenant, request=request, stage="input", flags=verdict.flags, excerpt=request.question
+        )
+        for piece in words(BLOCKED_TEXT):
+            yield TextDelta(piece)
+        yield TurnResult(
+            text=BLOCKED_TEXT,
+            tier=0,
+            provider="none",
+            model="none",
+            confidence=1.0,
+            outcome="blocked",
+            guardrail_flags=verdict.flags,
+            latency_ms=_ms_since(started),
+            time_to_first_token_ms=_ms_since(started),
+        )
+        return
+    plan = await sync_to_async(turn_plan)(tenant=tenant, request=request)
+    router = router or default_router()
+    build = request_builder(request, plan, timeout_s=router.policy.call_timeout_s)
+    result: RouteResult | None = None
+    async for event in router.route(plan.tiers, build):
+        if isinstance(event, TextDelta):
+            first_delta_at = first_delta_at or time.perf_counter()
+            yield event
+        else:
+            result = event
+    assert result is not None  # the router always ends with a RouteResult
+    instructions = build(plan.tiers[0]).system[0].text
+    checked = guardrails.check_output(
+        result.text,
+        instructions=instructions,
+        passages=request.passages,
+        allowed_context=f"{request.question}\n{request.customer_context}",
+    )
+    if checked.flags:
+        await sync_to_async(guardrail_events_record)(
+            tenant=tenant, request=request, stage="output", flags=checked.flags, excerpt=result.text
+        )
+    events = await sync_to_async(cost_events_record)(
+        tenant=tenant,
+        request=request,
+        calls=result.calls,
+        fallback=result.outcome == "fallback",
+        prompt_version_id=plan.prompt_version_id,
+    )
+    outcome = cast(Outcome, result.outcome)
+    if plan.budget_level == budgets.HARD and outcome in {"success", "low_confidence"}:
+        outcome = "budget_limited"
+    yield TurnResult(
+        text=checked.text,
+        tier=result.tier,
+        provider=result.provider,
+        model=result.model,
+        confidence=result.confidence,
+        outcome=outcome,
+        cited_indexes=checked.cited_indexes,
+        tool_calls=result.tool_calls,
+        input_tokens=sum(call.usage.input_tokens for call in result.calls),
+        output_tokens=sum(call.usage.output_tokens for call in result.calls),
+        cached_tokens=sum(call.usage.cached_tokens for call in result.calls),
+        cost_usd=sum((event.cost_usd for event in events), Decimal("0")),
+        latency_ms=_ms_since(started),
+        time_to_first_token_ms=None if first_delta_at is None else round((first_delta_at - started) * 1000, 3),
+        interrupted=result.interrupted,
+        suggest_human=result.suggest_human or checked.replaced,
+        guardrail_flags=checked.flags,
+        complexity=plan.complexity.as_dict() | {"budget": plan.budget_level},
+        prompt_version=TEMPLATE_SHA256,
+    )
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def turn_complete(*, tenant: Tenant, request: TurnRequest, router: Router | None = None) -> TurnResult:
+    """Synchronous convenience: run ``turn_stream`` to the end and return its ``TurnResult``."""
+
+    async def collect() -> TurnResult:
+        final: TurnResult | None = None
+        async for event in turn_stream(tenant=tenant, request=request, router=router):
+            if isinstance(event, TurnResult):
+                final = event
+        assert final is not None
+        return final
+
+    return async_to_sync(collect)()

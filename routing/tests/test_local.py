@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from routing.providers.base import Finish, ProviderRequest, TextChunk
+from routing.providers.local import NOT_COVERED, LocalProvider, compose
+from routing.tests.factories import PASSAGES
+
+
+def _request(question: str, passages=PASSAGES) -> ProviderRequest:
+    return ProviderRequest(
+        model="local", system=(), messages=(), temperature=0, max_tokens=512, question=question, passages=passages
+    )
+
+
+def test_local_compose_quotes_the_relevant_sentence_with_its_citation():
+    text, confidence, suggest_human = compose(_request("Can I cancel a class without a fee?"))
+
+    assert text == "You can cancel a class up to 12 hours before it starts without a fee. [2]"
+    assert confidence >= 0.8
+    assert suggest_human is False
+
+
+def test_local_compose_says_plainly_when_the_passages_do_not_cover_the_question():
+    text, confidence, suggest_human = compose(_request("Do you sell gift vouchers for massages?"))
+
+    assert text == NOT_COVERED
+    assert confidence < 0.3
+    assert suggest_human is True
+
+
+def test_local_compose_without_passages_offers_a_human():
+    text, _, suggest_human = compose(_request("What are your opening hours?", passages=()))
+
+    assert text == NOT_COVERED
+    assert suggest_human is True
+
+
+def test_local_compose_is_deterministic():
+    assert compose(_request("When are you open on weekends?")) == compose(_request("When are you open on weekends?"))
+
+
+@pytest.mark.asyncio
+async def test_local_stream_is_word_by_word_and_ends_with_zero_cost_usage():
+    events = [event async for event in LocalProvider().stream(_request("When are you open on weekends?"))]
+
+    chunks = [e.text for e in events if isinstance(e, TextChunk)]
+    assert len(chunks) > 5
+    assert all(chunk.count(" ") <= 1 for chunk in chunks)
+    assert "".join(chunks).endswith("[1]")
+    assert isinstance(events[-1], Finish)
+    assert events[-1].usage.output_tokens > 0
