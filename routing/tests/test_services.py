@@ -46,7 +46,7 @@ async def test_turn_stream_without_keys_answers_locally_and_records_a_cost_event
     assert result.cited_indexes == (2,)
     assert result.cost_usd == Decimal("0")
     assert result.prompt_version == TEMPLATE_SHA256
-    rows = await sync_to_async(list)(CostEvent.objects.for_tenant(tenant))
+    rows = await sync_to_async(lambda: list(CostEvent.objects.for_tenant(tenant)))()
     assert [(r.provider, r.tier, r.outcome, r.conversation_id, r.message_id) for r in rows] == [
         ("local", 0, "success", 7, 9)
     ]
@@ -76,8 +76,10 @@ async def test_turn_stream_blocks_prompt_injection_and_logs_it(tenant, other_ten
     assert result.outcome == "blocked"
     assert result.text == BLOCKED_TEXT
     assert "prompt_injection" in result.guardrail_flags
-    flags = await sync_to_async(list)(GuardrailEvent.objects.for_tenant(tenant).values_list("flag", flat=True))
-    assert "prompt_injection" in flags
+    flags = await sync_to_async(
+        lambda: list(GuardrailEvent.objects.for_tenant(tenant).values_list("flag", flat=True))
+    )()
+    assert ("prompt_injection",) in flags
     assert await sync_to_async(GuardrailEvent.objects.for_tenant(other_tenant).count)() == 0
     assert await sync_to_async(CostEvent.objects.count)() == 0
 
@@ -102,7 +104,9 @@ async def test_turn_stream_all_providers_failing_gives_polite_fallback(tenant, s
     assert result.outcome == "fallback"
     assert result.suggest_human is True
     assert "member of our team" in result.text
-    outcomes = await sync_to_async(list)(CostEvent.objects.for_tenant(tenant).values_list("provider", "outcome"))
+    outcomes = await sync_to_async(
+        lambda: list(CostEvent.objects.for_tenant(tenant).values_list("provider", "outcome"))
+    )()
     assert sorted(outcomes) == sorted([(n, "error") for n in failing for _ in range(2)] + [("none", "fallback")])
 
 

@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from routing.breaker import CircuitBreaker
+from routing.config import TierConfig
+from routing.contracts import TextDelta, ToolCall
+from routing.providers.base import ProviderError, ProviderRequest
+from routing.providers.fake import Script, ScriptedProvider
+from routing.router import FALLBACK_TEXT, INTERRUPTED_LINE, LOW_CONFIDENCE_LINE, RouteResult
+from routing.tests.factories import FakeClock, make_router
+
+T1 = TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512)
+T2 = TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768)
+T3 = TierConfig(3, "anthropic", "claude-sonnet-4-5", 0.3, 1024)
+RATE_LIMITED = ProviderError("429", retryable=True, status=429)
+BAD_REQUEST = ProviderError("400", retryable=False, status=400)
+
+
+def build(tier: TierConfig) -> ProviderRequest:
+    return ProviderRequest(
+        model=tier.model, system=(), messages=(), temperature=tier.temperature, max_tokens=tier.max_tokens,
+        question="q",
+    )  # fmt: skip
+
+
+async def run(router, plan):
+    events = [event async for event in router.route(plan, build)]
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    result = events[-1]
+    assert isinstance(result, RouteResult)
+    assert sum(isinstance(e, RouteResult) for e in events) == 1
+    return deltas, result
+
+
+def good(text="Fine answer.", **kwargs) -> Script:
+    return Script(deltas=tuple(w + " " for w in text.split()), confidence=0.9, **kwargs)
+
+
+@pytest.mark.asyncio
+async def test_router_retries_a_rate_limit_with_backoff_then_succeeds():
+    clock = FakeClock()
+    gemini = ScriptedProvider("gemini", (Script(error=RATE_LIMITED), good()))
+    router = make_router({"gemini": gemini}, clock=clock)
+
+    deltas, result = await run(router, (T1,))
+
+    assert result.outcome == "success"
+    assert "".join(deltas).strip() == "Fine answer."
+    assert [c.outcome for c in result.calls] == ["error", "success"]
+    assert len(clock.slept) == 1
+    assert 0.1 <= clock.slept[0] <= 0.2
+
+
+@pytest.mark.asyncio
+async def test_router_does_not_retry_a_bad_request_and_moves_to_the_next_tier():
+    gemini = ScriptedProvider("gemini", (Script(error=BAD_REQUEST),))
+    openai = ScriptedProvider("openai", (good(),))
+    router = make_router({"gemini": gemini, "openai": openai})
+
+    _, result = await run(router, (T1, T2))
+
+    assert (result.provider, result.tier, result.outcome) == ("openai", 2, "success")
+    assert len(gemini.requests) == 1
+
+
+@pytest.mark.asyncio
+async def test_router_escalates_low_confidence_without_showing_the_weak_answer():
+    gemini = ScriptedProvider("gemini", (Script(deltas=("Weak ", "guess."), confidence=0.4),))
+    openai = ScriptedProvider("openai", (good("Strong answer."),))
+    router = make_router({"gemini": gemini, "openai": openai})
+
+    deltas, result = await run(router, (T1, T2))
+
+    assert "".join(deltas).strip() == "Strong answer."
+    assert [(c.provider, c.outcome) for c in result.calls] == [("gemini", "low_confidence"), ("openai", "success")]
+
+
+@pytest.mark.asyncio
+async def test_router_low_confidence_at_the_top_tier_is_kept_with_a_hedge():
+    anthropic = ScriptedProvider("anthropic", (Script(deltas=("Maybe.",), confidence=0.5),))
+
+    deltas, result = await run(make_router({"anthropic": anthropic}), (T3,))
+
+    assert result.outcome == "low_confidence"
+    assert result.suggest_human is True
+    assert result.text == "Maybe." + LOW_CONFIDENCE_LINE
+    assert "".join(deltas) == result.text
+
+
+@pytest.mark.asyncio
+async def test_router_uses_logprobs_as_confidence():
+    gemini = ScriptedProvider("gemini", (Script(deltas=("Sure.",), mean_logprob=-0.05),))
+
+    _, result = await run(make_router({"gemini": gemini}), (T1, T2))
+
+    assert result.confidence == pytest.approx(0.951, abs=0.001)
+    assert result.provider == "gemini"
+
+
+@pytest.mark.asyncio
+async def test_router_asks_for_a_self_evaluation_when_there_are_no_logprobs():
+    def script(request: ProviderRequest, number: int) -> Script:
+        if request.max_tokens == 5:
+            return Script(deltas=("3",))  # the self-evaluation says 3/10
+        return Script(deltas=("Unsure ", "answer."))
+
+    gemini = ScriptedProvider("gemini", script)
+    openai = ScriptedProvider("openai", (good("Better."),))
+
+    _, result = await run(make_router({"gemini": gemini, "openai": openai}), (T1, T2))
+
+    assert result.provider == "openai"
+    assert [(c.provider, c.purpose, c.outcome) for c in result.calls] == [
+        ("gemini", "self_eval", "success"),
+        ("gemini", "answer", "low_confidence"),
+        ("openai", "answer", "success"),
+    ]
+    assert result.calls[1].confidence == 0.3
+
+
+@pytest.mark.asyncio
+async def test_router_marks_an_answer_cut_after_the_first_token_as_interrupted():
+    anthropic = ScriptedProvider(
+        "anthropic", (Script(deltas=("Part ", "one ", "two"), error=RATE_LIMITED, fail_after=2),)
+    )
+
+    deltas, result = await run(make_router({"anthropic": anthropic}), (T3,))
+
+    assert result.interrupted is True
+    assert result.outcome == "error"
+    assert result.text == "Part one " + INTERRUPTED_LINE
+    assert "".join(deltas) == "Part one "  # the caller shows TurnResult.text, which adds the clear line
+    assert len(anthropic.requests) == 1  # never retried after the customer saw text
+
+
+@pytest.mark.asyncio
+async def test_router_fails_over_invisibly_before_the_first_token():
+    anthropic = ScriptedProvider("anthropic", (Script(deltas=("x",), error=BAD_REQUEST, fail_after=0),))
+    fallback_tier = TierConfig(3, "backup", "claude-haiku-4-5", 0.3, 1024)
+    backup = ScriptedProvider("backup", (good("From backup."),))
+
+    deltas, result = await run(make_router({"anthropic": anthropic, "backup": backup}), (T3, fallback_tier))
+
+    assert "".join(deltas).strip() == "From backup."
+    assert result.interrupted is False
+
+
+@pytest.mark.asyncio
+async def test_router_all_failing_ends_with_the_polite_fallback():
+    failing = {n: ScriptedProvider(n, (Script(error=RATE_LIMITED),)) for n in ("gemini", "openai", "anthropic")}
+
+    deltas, result = await run(make_router(failing, attempts_per_provider=2), (T1, T2, T3))
+
+    assert result.outcome == "fallback"
+    assert result.text == FALLBACK_TEXT
+    assert "".join(deltas) == FALLBACK_TEXT
+    assert result.suggest_human is True
+    assert len(result.calls) == 6
+
+
+@pytest.mark.asyncio
+async def test_router_stops_retrying_at_the_turn_deadline():
+    clock = FakeClock()
+    slow_failure = Script(error=RATE_LIMITED, delay_s=4.0)
+    gemini = ScriptedProvider("gemini", (slow_failure,), sleep=clock.sleep)
+    openai = ScriptedProvider("openai", (slow_failure,), sleep=clock.sleep)
+    router = make_router({"gemini": gemini, "openai": openai}, clock=clock, deadline_s=10.0, attempts_per_provider=3)
+
+    _, result = await run(router, (T1, T2))
+
+    assert result.outcome == "fallback"
+    assert clock.now - 1000.0 <= 10.0 + 4.0
+    assert len(gemini.requests) + len(openai.requests) < 6
+
+
+@pytest.mark.asyncio
+async def test_router_times_out_a_hanging_provider_and_fails_over():
+    hanging = ScriptedProvider("gemini", (Script(hang=True),))
+    openai = ScriptedProvider("openai", (good(),))
+    router = make_router({"gemini": hanging, "openai": openai}, call_timeout_s=0.05, attempts_per_provider=1)
+
+    _, result = await asyncio.wait_for(run(router, (T1, T2)), timeout=5)
+
+    assert result.provider == "openai"
+    assert "timed out" in result.calls[0].error
+
+
+@pytest.mark.asyncio
+async def test_router_skips_a_provider_whose_breaker_is_open():
+    clock = FakeClock()
+    gemini = ScriptedProvider("gemini", (Script(error=RATE_LIMITED),))
+    openai = ScriptedProvider("openai", (good(),))
+    router = make_router({"gemini": gemini, "openai": openai}, clock=clock, attempts_per_provider=1)
+    for _ in range(5):
+        await run(router, (T1, T2))
+    calls_before = len(gemini.requests)
+
+    _, result = await run(router, (T1, T2))
+
+    assert len(gemini.requests) == calls_before  # open: not called
+    assert result.provider == "openai"
+
+
+def test_breaker_half_opens_after_cooldown_and_closes_on_success():
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=2, cooldown_s=30, clock=clock)
+    breaker.record_failure()
+    breaker.record_failure()
+    assert breaker.state == "open"
+    assert not breaker.allow()
+
+    clock.now += 30
+    assert breaker.state == "half_open"
+    assert breaker.allow()
+    breaker.record_failure()  # the trial failed: open again for a full cooldown
+    assert breaker.state == "open"
+
+    clock.now += 30
+    breaker.record_success()
+    assert breaker.state == "closed"
+
+
+@pytest.mark.asyncio
+async def test_router_passes_tool_calls_through():
+    call = ToolCall(id="t1", name="book_class", arguments={"class_id": 4})
+    gemini = ScriptedProvider("gemini", (Script(deltas=(), tool_calls=(call,)),))
+
+    _, result = await run(make_router({"gemini": gemini}), (T1, T2))
+
+    assert result.tool_calls == (call,)
+    assert result.provider == "gemini"
+
+
+@pytest.mark.asyncio
+async def test_router_turns_an_adapter_bug_into_a_failover():
+    class Broken:
+        name = "gemini"
+
+        def available(self) -> bool:
+            return True
+
+        async def stream(self, request):
+            raise ValueError("bug")
+            yield  # pragma: no cover
+
+    openai = ScriptedProvider("openai", (good(),))
+
+    _, result = await run(make_router({"gemini": Broken(), "openai": openai}), (T1, T2))
+
+    assert result.provider == "openai"
+    assert result.calls[0].error == "gemini failed: ValueError"
