@@ -79,7 +79,7 @@ async def test_turn_stream_blocks_prompt_injection_and_logs_it(tenant, other_ten
     flags = await sync_to_async(
         lambda: list(GuardrailEvent.objects.for_tenant(tenant).values_list("flag", flat=True))
     )()
-    assert ("prompt_injection",) in flags
+    assert sorted(flags) == ["prompt_extraction", "prompt_injection"]
     assert await sync_to_async(GuardrailEvent.objects.for_tenant(other_tenant).count)() == 0
     assert await sync_to_async(CostEvent.objects.count)() == 0
 
