@@ -1,0 +1,125 @@
+"""Anthropic Messages API adapter (streaming, tool use, prompt caching).
+
+The stable system blocks carry ``cache_control: ephemeral`` so repeated turns read them from the
+prompt cache; cache reads and writes come back in the usage and are priced separately. SDK retries
+are off (``max_retries=0``): the router owns retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+from django.conf import settings
+
+from routing.contracts import ToolCall
+from routing.providers.base import (
+    Finish,
+    ProviderError,
+    ProviderRequest,
+    StreamEvent,
+    TextChunk,
+    ToolCallEvent,
+    Usage,
+    error_for_status,
+    tool_arguments,
+)
+
+VENDOR = "anthropic"
+
+
+def request_params(request: ProviderRequest) -> dict[str, Any]:
+    system = []
+    for block in request.system:
+        item: dict[str, Any] = {"type": "text", "text": block.text}
+        if block.cacheable:
+            item["cache_control"] = {"type": "ephemeral"}
+        system.append(item)
+    params: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_tokens,
+        # This SDK release has no ``temperature`` argument; the Messages API still takes it in the body.
+        "extra_body": {"temperature": request.temperature},
+        "system": system,
+        "messages": [{"role": m.role, "content": m.text} for m in request.messages],
+    }
+    if request.tools:
+        params["tools"] = [
+            {"name": t.name, "description": t.description, "input_schema": dict(t.parameters)} for t in request.tools
+        ]
+    return params
+
+
+class AnthropicProvider:
+    name = VENDOR
+
+    def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
+        self.api_key = settings.ANTHROPIC_API_KEY if api_key is None else api_key
+        self.base_url = base_url
+        self._client: anthropic.AsyncAnthropic | None = None
+
+    def available(self) -> bool:
+        return bool(self.api_key)
+
+    def client(self) -> anthropic.AsyncAnthropic:
+        if self._client is None:
+            self._client = anthropic.AsyncAnthropic(api_key=self.api_key, base_url=self.base_url, max_retries=0)
+        return self._client
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        usage = {"input": 0, "output": 0, "cache_read": 0, "cache_write": 0}
+        tools: dict[int, dict[str, Any]] = {}
+        stop_reason = ""
+        finished = False
+        try:
+            stream = await self.client().messages.create(
+                **request_params(request), stream=True, timeout=request.timeout_s
+            )
+            async for event in stream:
+                kind = event.type
+                if kind == "message_start":
+                    u = event.message.usage
+                    usage["input"] = u.input_tokens or 0
+                    usage["cache_read"] = getattr(u, "cache_read_input_tokens", 0) or 0
+                    usage["cache_write"] = getattr(u, "cache_creation_input_tokens", 0) or 0
+                    usage["output"] = u.output_tokens or 0
+                elif kind == "content_block_start" and event.content_block.type == "tool_use":
+                    block = event.content_block
+                    tools[event.index] = {"id": block.id, "name": block.name, "json": ""}
+                elif kind == "content_block_delta":
+                    delta = event.delta
+                    if delta.type == "text_delta" and delta.text:
+                        yield TextChunk(delta.text)
+                    elif delta.type == "input_json_delta" and event.index in tools:
+                        tools[event.index]["json"] += delta.partial_json
+                elif kind == "content_block_stop" and event.index in tools:
+                    tool = tools.pop(event.index)
+                    yield ToolCallEvent(ToolCall(tool["id"], tool["name"], tool_arguments(tool["json"])))
+                elif kind == "message_delta":
+                    usage["output"] = event.usage.output_tokens or usage["output"]
+                    stop_reason = event.delta.stop_reason or ""
+                elif kind == "message_stop":
+                    finished = True
+        except anthropic.APITimeoutError as exc:
+            raise ProviderError(f"{VENDOR} timed out", retryable=True) from exc
+        except anthropic.APIStatusError as exc:
+            if exc.status_code == 200:  # an ``error`` event inside a stream that had started fine
+                raise ProviderError(f"{VENDOR} stream error: {exc.message}", retryable=_transient(exc)) from exc
+            raise error_for_status(VENDOR, exc.status_code, str(exc.message)) from exc
+        except anthropic.APIConnectionError as exc:
+            raise ProviderError(f"{VENDOR} connection failed: {exc}", retryable=True) from exc
+        except anthropic.AnthropicError as exc:
+            raise ProviderError(f"{VENDOR} failed: {exc}", retryable=_transient(exc)) from exc
+        except Exception as exc:  # transport errors raised while iterating (a cut stream)
+            raise ProviderError(f"{VENDOR} transport failed: {type(exc).__name__}", retryable=True) from exc
+        if not finished:
+            raise ProviderError(f"{VENDOR} stream ended before message_stop", retryable=True)
+        yield Finish(
+            Usage(usage["input"], usage["output"], usage["cache_read"], usage["cache_write"]), stop_reason=stop_reason
+        )
+
+
+def _transient(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "overloaded" in text or "rate_limit" in text or "api_error" in text

@@ -1,0 +1,113 @@
+"""OpenAI Chat Completions adapter (streaming with usage, tools, logprobs).
+
+``stream_options.include_usage`` makes the last chunk carry the usage (cached prompt tokens
+included, which we subtract from input so each is priced once). Token logprobs give the router a
+confidence estimate. SDK retries are off: the router owns retries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import openai
+from django.conf import settings
+
+from routing.contracts import ToolCall
+from routing.providers.base import (
+    Finish,
+    ProviderError,
+    ProviderRequest,
+    StreamEvent,
+    TextChunk,
+    ToolCallEvent,
+    Usage,
+    error_for_status,
+    tool_arguments,
+)
+
+VENDOR = "openai"
+
+
+def request_params(request: ProviderRequest) -> dict[str, Any]:
+    system_text = "\n\n".join(block.text for block in request.system)
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system_text}] if system_text else []
+    messages += [{"role": m.role, "content": m.text} for m in request.messages]
+    params: dict[str, Any] = {
+        "model": request.model,
+        "messages": messages,
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if request.want_logprobs:
+        params["logprobs"] = True
+    if request.tools:
+        params["tools"] = [
+            {
+                "type": "function",
+                "function": {"name": t.name, "description": t.description, "parameters": dict(t.parameters)},
+            }
+            for t in request.tools
+        ]
+    return params
+
+
+class OpenAIProvider:
+    name = VENDOR
+
+    def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
+        self.api_key = settings.OPENAI_API_KEY if api_key is None else api_key
+        self.base_url = base_url
+        self._client: openai.AsyncOpenAI | None = None
+
+    def available(self) -> bool:
+        return bool(self.api_key)
+
+    def client(self) -> openai.AsyncOpenAI:
+        if self._client is None:
+            self._client = openai.AsyncOpenAI(api_key=self.api_key, base_url=self.base_url, max_retries=0)
+        return self._client
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        tools: dict[int, dict[str, str]] = {}
+        logprobs: list[float] = []
+        usage = Usage()
+        finish_reason = ""
+        try:
+            stream = await self.client().chat.completions.create(**request_params(request), timeout=request.timeout_s)
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    cached = getattr(chunk.usage.prompt_tokens_details, "cached_tokens", 0) or 0
+                    usage = Usage(chunk.usage.prompt_tokens - cached, chunk.usage.completion_tokens, cached)
+                for choice in chunk.choices:
+                    delta = choice.delta
+                    if delta.content:
+                        yield TextChunk(delta.content)
+                    for call in delta.tool_calls or ():
+                        slot = tools.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
+                        slot["id"] = call.id or slot["id"]
+                        if call.function is not None:
+                            slot["name"] = call.function.name or slot["name"]
+                            slot["arguments"] += call.function.arguments or ""
+                    if choice.logprobs is not None and choice.logprobs.content:
+                        logprobs.extend(item.logprob for item in choice.logprobs.content)
+                    finish_reason = choice.finish_reason or finish_reason
+        except openai.APITimeoutError as exc:
+            raise ProviderError(f"{VENDOR} timed out", retryable=True) from exc
+        except openai.APIStatusError as exc:
+            raise error_for_status(VENDOR, exc.status_code, str(exc.message)) from exc
+        except openai.APIConnectionError as exc:
+            raise ProviderError(f"{VENDOR} connection failed: {exc}", retryable=True) from exc
+        except (openai.OpenAIError, json.JSONDecodeError) as exc:
+            raise ProviderError(f"{VENDOR} failed: {exc}", retryable=True) from exc
+        except Exception as exc:  # transport errors raised while iterating (a cut stream)
+            raise ProviderError(f"{VENDOR} transport failed: {type(exc).__name__}", retryable=True) from exc
+        if not finish_reason:
+            raise ProviderError(f"{VENDOR} stream ended without a finish reason", retryable=True)
+        for slot in tools.values():
+            yield ToolCallEvent(ToolCall(slot["id"], slot["name"], tool_arguments(slot["arguments"])))
+        mean = sum(logprobs) / len(logprobs) if logprobs else None
+        yield Finish(usage, stop_reason=finish_reason, mean_logprob=mean)

@@ -1,0 +1,107 @@
+"""A local HTTP server that plays a vendor: scripted status, headers, SSE body, delays and cuts.
+
+The official SDKs here use ``httpx2`` (respx only patches ``httpx``), so adapter tests point the SDK's
+``base_url`` at this server instead: the SDK's real HTTP stack parses the vendor's real wire format.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: list[bytes] = field(default_factory=list)  # written in order, flushed each
+    content_type: str = "text/event-stream"
+    delay_s: float = 0.0  # before the headers (a timeout test)
+    cut: bool = False  # drop the connection mid-body, without ending the chunked stream
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+def sse(events: Iterable[tuple[Any, Any]]) -> list[bytes]:
+    """Server-sent events; ``None`` as the name writes a data-only event (OpenAI, Gemini)."""
+    out = []
+    for name, data in events:
+        prefix = f"event: {name}\n" if name else ""
+        out.append(f"{prefix}data: {json.dumps(data)}\n\n".encode())
+    return out
+
+
+def json_reply(status: int, payload: dict[str, Any]) -> Reply:
+    return Reply(status=status, body=[json.dumps(payload).encode()], content_type="application/json")
+
+
+class FakeVendor:
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+        self.seen: list[Seen] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                fake.seen.append(Seen("POST", self.path, headers, json.loads(raw or b"{}")))
+                reply = fake.replies.pop(0) if fake.replies else json_reply(500, {"error": "no reply scripted"})
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for piece in reply.body:
+                    self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                    self.wfile.flush()
+                if reply.cut:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                self.wfile.write(b"0\r\n\r\n")
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # clients that time out or streams we cut on purpose are not errors here
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> FakeVendor:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve() -> Iterator[FakeVendor]:
+    with FakeVendor() as vendor:
+        yield vendor
