@@ -43,8 +43,9 @@ def _request(**kwargs) -> ProviderRequest:
 def _message_start(read=1200, write=0, input_tokens=25):
     usage = {"input_tokens": input_tokens, "cache_creation_input_tokens": write, "cache_read_input_tokens": read,
              "output_tokens": 1}  # fmt: skip
-    message: dict[str, object] = {"id": "msg_1", "type": "message", "role": "assistant", "content": [], "model": "claude-sonnet-4-5",
-               "stop_reason": None, "stop_sequence": None, "usage": usage}  # fmt: skip
+    message: dict[str, object] = {"id": "msg_1", "type": "message", "role": "assistant", "content": [],
+                                  "model": "claude-sonnet-4-5", "stop_reason": None, "stop_sequence": None,
+                                  "usage": usage}  # fmt: skip
     return ("message_start", {"type": "message_start", "message": message})
 
 

@@ -1,0 +1,143 @@
+"""The Gemini adapter through google-genai against a local server speaking streamGenerateContent SSE."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from routing.contracts import ToolSpec
+from routing.providers.base import (
+    ChatMessage,
+    Finish,
+    ProviderError,
+    ProviderRequest,
+    SystemBlock,
+    TextChunk,
+    ToolCallEvent,
+)
+from routing.providers.gemini import GeminiProvider
+from routing.tests.http_fake import Reply, json_reply, sse
+
+TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
+BASE = ProviderRequest(
+    model="gemini-2.0-flash",
+    system=(SystemBlock("You are helpful.", cacheable=True), SystemBlock("[1] Hours\nOpen 7-9.", cacheable=True)),
+    messages=(ChatMessage("user", "Hi"), ChatMessage("assistant", "Hello!"), ChatMessage("user", "When are you open?")),
+    temperature=0.1,
+    max_tokens=512,
+    timeout_s=5.0,
+)
+
+
+def _chunk(parts: list[dict[str, Any]], finish: str | None = None, usage: dict[str, int] | None = None):
+    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
+    if finish:
+        candidate["finishReason"] = finish
+    body: dict[str, Any] = {"candidates": [candidate], "modelVersion": "gemini-2.0-flash"}
+    if usage:
+        body["usageMetadata"] = usage
+    return (None, body)
+
+
+FINAL_USAGE = {
+    "promptTokenCount": 900,
+    "candidatesTokenCount": 12,
+    "totalTokenCount": 912,
+    "cachedContentTokenCount": 512,
+}
+
+
+async def _events(vendor, request: ProviderRequest = BASE):
+    provider = GeminiProvider(api_key="gem-test", base_url=vendor.url)
+    return [event async for event in provider.stream(request)]
+
+
+@pytest.mark.asyncio
+async def test_gemini_streams_text_and_reads_cached_usage(vendor):
+    vendor.replies.append(
+        Reply(
+            body=sse([
+                _chunk([{"text": "We open "}], usage={"promptTokenCount": 900, "candidatesTokenCount": 2}),
+                _chunk([{"text": "at 7am [1]."}], finish="STOP", usage=FINAL_USAGE),
+            ])
+        )
+    )  # fmt: skip
+
+    events = await _events(vendor)
+
+    assert [e.text for e in events if isinstance(e, TextChunk)] == ["We open ", "at 7am [1]."]
+    finish = events[-1]
+    assert isinstance(finish, Finish)
+    assert (finish.usage.input_tokens, finish.usage.output_tokens, finish.usage.cached_tokens) == (388, 12, 512)
+    assert finish.stop_reason == "STOP"
+
+
+@pytest.mark.asyncio
+async def test_gemini_request_carries_model_config_history_and_tools(vendor):
+    vendor.replies.append(Reply(body=sse([_chunk([{"text": "ok"}], finish="STOP", usage=FINAL_USAGE)])))
+
+    await _events(vendor, replace(BASE, tools=(TOOL,)))
+
+    seen = vendor.seen[0]
+    assert seen.path.endswith("/models/gemini-2.0-flash:streamGenerateContent?alt=sse")
+    assert seen.headers["x-goog-api-key"] == "gem-test"
+    body = seen.body
+    assert body["generationConfig"]["temperature"] == 0.1
+    assert body["generationConfig"]["maxOutputTokens"] == 512
+    assert body["systemInstruction"]["parts"][0]["text"] == "You are helpful.\n\n[1] Hours\nOpen 7-9."
+    assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
+    assert body["tools"][0]["functionDeclarations"][0]["name"] == "book_class"
+
+
+@pytest.mark.asyncio
+async def test_gemini_function_call_becomes_a_tool_call(vendor):
+    call = {"functionCall": {"name": "book_class", "args": {"class_id": 4}}}
+    vendor.replies.append(Reply(body=sse([_chunk([call], finish="STOP", usage=FINAL_USAGE)])))
+
+    events = await _events(vendor, replace(BASE, tools=(TOOL,)))
+
+    calls = [e.call for e in events if isinstance(e, ToolCallEvent)]
+    assert [(c.name, dict(c.arguments)) for c in calls] == [("book_class", {"class_id": 4})]
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "retryable"),
+    [
+        (400, "INVALID_ARGUMENT", False),
+        (401, "UNAUTHENTICATED", False),
+        (429, "RESOURCE_EXHAUSTED", True),
+        (500, "INTERNAL", True),
+        (503, "UNAVAILABLE", True),
+    ],
+)
+@pytest.mark.asyncio
+async def test_gemini_http_errors_map_to_provider_errors(vendor, status, state, retryable):
+    vendor.replies.append(json_reply(status, {"error": {"code": status, "message": "nope", "status": state}}))
+
+    with pytest.raises(ProviderError) as caught:
+        await _events(vendor)
+
+    assert (caught.value.status, caught.value.retryable) == (status, retryable)
+    assert len(vendor.seen) == 1  # no SDK retries
+
+
+@pytest.mark.asyncio
+async def test_gemini_stream_cut_midway_is_retryable(vendor):
+    vendor.replies.append(Reply(body=sse([_chunk([{"text": "We open"}])]), cut=True))
+
+    with pytest.raises(ProviderError) as caught:
+        await _events(vendor)
+
+    assert caught.value.retryable is True
+
+
+@pytest.mark.asyncio
+async def test_gemini_timeout_is_retryable(vendor):
+    vendor.replies.append(Reply(body=sse([_chunk([{"text": "late"}], finish="STOP")]), delay_s=1.5))
+
+    with pytest.raises(ProviderError) as caught:
+        await _events(vendor, replace(BASE, timeout_s=0.3))
+
+    assert caught.value.retryable is True
