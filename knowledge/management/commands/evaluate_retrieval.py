@@ -1,0 +1,57 @@
+"""``manage.py evaluate_retrieval --beir DIR [--modes bm25,dense,hybrid] [--k 10] [--json OUT]``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, cast
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from knowledge.evaluation import evaluate_beir
+from knowledge.retrieval import MODES
+from knowledge.services import default_provider
+from knowledge.types import RetrievalMode
+
+COLUMNS = ("ndcg@{k}", "recall@{k}", "recall@100", "mrr@{k}", "latency_ms_p50", "latency_ms_p95")
+
+
+class Command(BaseCommand):
+    help = "Evaluate bm25/dense/hybrid retrieval on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--beir", required=True, type=Path, help="BEIR-format dataset folder")
+        parser.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated: bm25,dense,hybrid")
+        parser.add_argument("--k", type=int, default=10, help="cut-off for nDCG, Recall and MRR")
+        parser.add_argument("--json", type=Path, default=None, help="write the results to this file")
+        parser.add_argument("--fusion", choices=["rrf", "convex"], default=None, help="override KNOWLEDGE_FUSION")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        folder: Path = options["beir"]
+        for required in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
+            if not (folder / required).is_file():
+                raise CommandError(f"{folder} is not a BEIR folder: {required} is missing")
+        modes = [mode.strip() for mode in options["modes"].split(",") if mode.strip()]
+        unknown = [mode for mode in modes if mode not in MODES]
+        if unknown or not modes:
+            raise CommandError(f"Unknown mode(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(MODES)}")
+        if options["k"] < 1:
+            raise CommandError("--k must be at least 1")
+        result = evaluate_beir(
+            folder,
+            modes=cast(list[RetrievalMode], modes),
+            provider=default_provider(),
+            k=options["k"],
+            fusion=options["fusion"],
+        )
+        k = options["k"]
+        header = ["mode", *(column.format(k=k) for column in COLUMNS)]
+        self.stdout.write(f"{result['dataset']}: {result['docs']} docs, {result['queries']} queries")
+        self.stdout.write("  ".join(f"{name:>14}" for name in header))
+        for mode, metrics in result["modes"].items():
+            values = [f"{metrics[column.format(k=k)]:>14}" for column in COLUMNS]
+            self.stdout.write("  ".join([f"{mode:>14}", *values]))
+        if options["json"]:
+            options["json"].parent.mkdir(parents=True, exist_ok=True)
+            options["json"].write_text(json.dumps(result, indent=2) + "\n")
+            self.stdout.write(f"wrote {options['json']}")

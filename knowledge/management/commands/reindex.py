@@ -1,0 +1,26 @@
+"""``manage.py reindex --tenant SLUG [--force]``: re-embed after the embedding model changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from knowledge.services import default_provider, tenant_reindex
+from supportai.models import Tenant
+
+
+class Command(BaseCommand):
+    help = "Re-chunk and re-embed a tenant's documents indexed with another model (all with --force)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tenant", required=True, help="tenant slug")
+        parser.add_argument("--force", action="store_true", help="re-embed every document")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
+        if tenant is None:
+            raise CommandError(f"No tenant with slug {options['tenant']!r}")
+        provider = default_provider()
+        count = tenant_reindex(tenant=tenant, provider=provider, force=options["force"])
+        self.stdout.write(f"re-embedded {count} documents of {tenant.slug} with {provider.name}:{provider.model}")

@@ -1,0 +1,139 @@
+"""Knowledge base: sources, documents, parent/child chunks and the per-tenant BM25 statistics."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.utils import timezone
+from pgvector.django import HnswIndex, VectorField
+
+from supportai.models import Tenant, TenantScopedModel
+
+EMBEDDING_DIMENSIONS = 384
+
+
+class SourceKind(models.TextChoices):
+    UPLOAD = "upload", "Upload"
+    URL = "url", "URL"
+    CONNECTOR = "connector", "Connector"
+
+
+class SourceStatus(models.TextChoices):
+    IDLE = "idle", "Idle"
+    SYNCING = "syncing", "Syncing"
+    FAILED = "failed", "Failed"
+
+
+class KnowledgeSource(TenantScopedModel):
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=SourceKind.choices, default=SourceKind.UPLOAD)
+    config = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=SourceStatus.choices, default=SourceStatus.IDLE)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="knowledgesource_unique_name")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Document(TenantScopedModel):
+    source = models.ForeignKey(KnowledgeSource, on_delete=models.CASCADE, related_name="documents")
+    external_id = models.CharField(max_length=500)
+    title = models.CharField(max_length=500)
+    url = models.CharField(max_length=1000, blank=True)
+    language = models.CharField(max_length=16, default="en")
+    content = models.TextField(blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
+    error = models.TextField(blank=True)
+    chunk_count = models.PositiveIntegerField(default=0)
+    embedding_model = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "source", "external_id"], name="document_unique_external_id")
+        ]
+        indexes = [models.Index(fields=["tenant", "status"])]
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChunkLevel(models.TextChoices):
+    PARENT = "parent", "Parent"
+    CHILD = "child", "Child"
+
+
+class Chunk(TenantScopedModel):
+    """A parent (context given to the model) or a child (what is searched) piece of a document."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    level = models.CharField(max_length=8, choices=ChunkLevel.choices)
+    ordinal = models.PositiveIntegerField()
+    text = models.TextField()
+    token_count = models.PositiveIntegerField()
+    char_start = models.PositiveIntegerField()
+    char_end = models.PositiveIntegerField()
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    embedding_model = models.CharField(max_length=200, blank=True)
+    # Lexemes of title + text (PostgreSQL 'english' configuration) and their total count (BM25 |d|).
+    search_vector = SearchVectorField(null=True, blank=True)
+    term_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "level"]),
+            GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
+            HnswIndex(
+                name="chunk_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+        ]
+        ordering = ["document_id", "level", "ordinal"]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.ordinal} of document {self.document_id}"
+
+
+class CorpusStats(models.Model):
+    """Per-tenant BM25 corpus statistics over child chunks, kept in step with every chunk write."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    chunk_count = models.BigIntegerField(default=0)
+    total_terms = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"corpus stats of tenant {self.tenant_id}"
+
+
+class TermStats(models.Model):
+    """Document frequency of one lexeme among a tenant's child chunks."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    lexeme = models.TextField()
+    df = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "lexeme"], name="termstats_unique_lexeme")]
+
+    def __str__(self) -> str:
+        return f"{self.lexeme}: {self.df}"

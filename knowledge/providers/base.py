@@ -1,0 +1,87 @@
+"""Contracts for outside systems used by retrieval: embedding and reranking providers."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
+
+
+class ProviderError(Exception):
+    """A provider call failed; ``retryable`` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class EmbeddingProvider(Protocol):
+    name: str
+    model: str
+    dimensions: int
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit-length vectors for passages, in order."""
+        ...
+
+    def embed_query(self, text: str) -> list[float]:
+        """A unit-length vector for a search query."""
+        ...
+
+
+@dataclass(frozen=True)
+class RerankResult:
+    index: int
+    score: float
+
+
+class RerankProvider(Protocol):
+    name: str
+
+    def rerank(self, *, query: str, documents: Sequence[str], top_n: int) -> list[RerankResult]:
+        """Indexes into ``documents``, best first, at most ``top_n``."""
+        ...
+
+
+EMBEDDING_PROVIDERS: dict[str, str] = {
+    "local": "knowledge.providers.local.LocalEmbeddingProvider",
+    "fake": "knowledge.providers.fake.FakeEmbeddingProvider",
+    "openai": "knowledge.providers.openai_embeddings.OpenAIEmbeddingProvider",
+    "cohere": "knowledge.providers.cohere_provider.CohereEmbeddingProvider",
+    "voyage": "knowledge.providers.voyage.VoyageEmbeddingProvider",
+    "gemini": "knowledge.providers.gemini.GeminiEmbeddingProvider",
+}
+
+RERANK_PROVIDERS: dict[str, str] = {
+    "cohere": "knowledge.providers.cohere_provider.CohereRerankProvider",
+}
+
+UNKNOWN_PROVIDER = "Unknown provider {name!r}; choose one of: {choices}"
+
+
+def _import(dotted: str) -> type:
+    module_name, _, attribute = dotted.rpartition(".")
+    cls: type = getattr(importlib.import_module(module_name), attribute)
+    return cls
+
+
+@cache
+def embedding_provider(name: str, model: str = "") -> EmbeddingProvider:
+    """The provider registered as ``name``, built once per process (the local model loads once)."""
+    if name not in EMBEDDING_PROVIDERS:
+        raise ValueError(UNKNOWN_PROVIDER.format(name=name, choices=", ".join(sorted(EMBEDDING_PROVIDERS))))
+    cls = _import(EMBEDDING_PROVIDERS[name])
+    provider: EmbeddingProvider = cls(model=model) if model else cls()
+    return provider
+
+
+def rerank_provider(name: str) -> RerankProvider | None:
+    """The configured reranker, or None when reranking is off (no name)."""
+    if not name:
+        return None
+    if name not in RERANK_PROVIDERS:
+        raise ValueError(UNKNOWN_PROVIDER.format(name=name, choices=", ".join(sorted(RERANK_PROVIDERS))))
+    provider: RerankProvider = _import(RERANK_PROVIDERS[name])()
+    return provider

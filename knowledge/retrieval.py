@@ -1,0 +1,129 @@
+"""Hybrid retrieval core: search children with BM25 and dense, lift to parents, fuse, rerank.
+
+Small-to-big: both retrievers search child chunks; each retriever's child list becomes a parent
+list (a parent ranks where its best child ranks, duplicates dropped) and fusion runs on parents.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from knowledge import conf
+from knowledge.bm25 import Hit, bm25_search, has_rare_lexeme
+from knowledge.dense import dense_search
+from knowledge.fusion import WEIGHTS, QueryType, classify_query, convex, rrf
+from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider
+from knowledge.types import RetrievalMode
+from supportai.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
+MIN_CANDIDATES = 50
+RERANK_CANDIDATES = 25
+
+
+@dataclass
+class RankedParent:
+    parent_id: int
+    document_id: int
+    score: float
+    matched_chunk_ids: list[int] = field(default_factory=list)
+    ranks: dict[str, int | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParentList:
+    """One retriever's parents, best first, with the best child score and the children that matched."""
+
+    scored: list[tuple[int, float]]
+    documents: dict[int, int]
+    children: dict[int, list[int]]
+
+
+def lift_to_parents(hits: Sequence[Hit]) -> ParentList:
+    scored: list[tuple[int, float]] = []
+    documents: dict[int, int] = {}
+    children: dict[int, list[int]] = {}
+    for hit in hits:
+        parent_id = hit.parent_id if hit.parent_id is not None else hit.chunk_id
+        if parent_id not in children:
+            scored.append((parent_id, hit.score))
+            documents[parent_id] = hit.document_id
+            children[parent_id] = []
+        children[parent_id].append(hit.chunk_id)
+    return ParentList(scored, documents, children)
+
+
+def fuse(lists: dict[str, ParentList], *, method: str, query_type: QueryType) -> list[tuple[int, float]]:
+    weights = WEIGHTS[query_type]
+    if method == "rrf":
+        return rrf({name: [key for key, _ in parents.scored] for name, parents in lists.items()}, weights=weights)
+    return convex({name: parents.scored for name, parents in lists.items()}, weights=weights)
+
+
+def rank_parents(
+    *,
+    tenant: Tenant,
+    query: str,
+    mode: RetrievalMode,
+    depth: int,
+    provider: EmbeddingProvider,
+    fusion: str | None = None,
+    query_type: QueryType | None = None,
+) -> list[RankedParent]:
+    """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    settings = conf.SETTINGS
+    candidates = max(MIN_CANDIDATES, depth * 3)
+    lists: dict[str, ParentList] = {}
+    if mode in ("bm25", "hybrid"):
+        hits = bm25_search(tenant=tenant, query=query, limit=candidates, k1=settings.bm25_k1, b=settings.bm25_b)
+        lists["bm25"] = lift_to_parents(hits)
+    if mode in ("dense", "hybrid"):
+        hits = dense_search(tenant=tenant, vector=provider.embed_query(query), limit=candidates)
+        lists["dense"] = lift_to_parents(hits)
+    if mode == "hybrid":
+        query_type = query_type or classify_query(
+            query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts)
+        )
+        fused = fuse(lists, method=fusion or settings.fusion, query_type=query_type)
+    else:
+        fused = lists[mode].scored
+    positions = {
+        name: {key: rank for rank, (key, _) in enumerate(parents.scored, start=1)} for name, parents in lists.items()
+    }
+    ranked = []
+    for parent_id, score in fused[:depth]:
+        matched: list[int] = []
+        document_id = 0
+        for parents in lists.values():
+            if parent_id in parents.children:
+                document_id = parents.documents[parent_id]
+                matched.extend(chunk for chunk in parents.children[parent_id] if chunk not in matched)
+        ranks = {name: positions[name].get(parent_id) for name in lists}
+        ranked.append(RankedParent(parent_id, document_id, score, matched, ranks))
+    return ranked
+
+
+def rerank(
+    *, query: str, parents: list[RankedParent], texts: dict[int, str], reranker: RerankProvider, k: int
+) -> list[RankedParent]:
+    """Reorder the top candidates with ``reranker``; on any provider failure keep the fused order."""
+    candidates = parents[:RERANK_CANDIDATES]
+    try:
+        results = reranker.rerank(query=query, documents=[texts[p.parent_id] for p in candidates], top_n=k)
+    except ProviderError as exc:
+        logger.warning("reranker %s failed, keeping fused order: %s", reranker.name, exc)
+        return parents[:k]
+    reordered: list[RankedParent] = []
+    for result in results:
+        if 0 <= result.index < len(candidates):
+            parent = candidates[result.index]
+            parent.ranks["rerank"] = len(reordered) + 1
+            parent.score = result.score
+            reordered.append(parent)
+    return reordered[:k] if reordered else parents[:k]

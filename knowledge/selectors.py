@@ -1,0 +1,86 @@
+"""Reads of the knowledge base. ``retrieve`` is the one entry point chat and the console use."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from knowledge import conf
+from knowledge.models import Chunk, ChunkLevel, Document, KnowledgeSource
+from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
+from knowledge.retrieval import RERANK_CANDIDATES, rank_parents, rerank
+from knowledge.services import default_provider
+from knowledge.types import Passage, RetrievalMode
+from supportai.models import Tenant
+
+
+def source_list(*, tenant: Tenant) -> QuerySet[KnowledgeSource]:
+    return KnowledgeSource.objects.for_tenant(tenant).order_by("name")
+
+
+def document_list(*, tenant: Tenant, source: KnowledgeSource | None = None) -> QuerySet[Document]:
+    documents = Document.objects.for_tenant(tenant).select_related("source").order_by("title", "pk")
+    return documents.filter(source=source) if source is not None else documents
+
+
+def document_get(*, tenant: Tenant, pk: int) -> Document:
+    """The tenant's document ``pk``; another tenant's id is simply not found."""
+    document = Document.objects.for_tenant(tenant).filter(pk=pk).first()
+    if document is None:
+        raise Http404("No such document.")
+    return document
+
+
+def chunk_count(*, tenant: Tenant, level: str = ChunkLevel.CHILD) -> int:
+    return Chunk.objects.for_tenant(tenant).filter(level=level).count()
+
+
+def retrieve(
+    *,
+    tenant: Tenant,
+    query: str,
+    k: int = 5,
+    mode: RetrievalMode = "hybrid",
+    provider: EmbeddingProvider | None = None,
+    reranker: RerankProvider | None = None,
+) -> list[Passage]:
+    """The ``k`` best context passages (parent chunks) of ``tenant`` for ``query``.
+
+    Reranking runs when a reranker is configured (``KNOWLEDGE_RERANK_PROVIDER``) or passed; its
+    failure falls back to the fused order.
+    """
+    if k < 1 or not query.strip():
+        return []
+    provider = provider or default_provider()
+    reranker = reranker or rerank_provider(conf.SETTINGS.rerank_provider)
+    depth = max(k, RERANK_CANDIDATES) if reranker is not None else k
+    parents = rank_parents(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
+    rows = {
+        chunk.pk: chunk
+        for chunk in Chunk.objects.for_tenant(tenant)
+        .filter(pk__in=[p.parent_id for p in parents])
+        .select_related("document")
+        .only("id", "text", "document__id", "document__title", "document__url")
+    }
+    if reranker is not None:
+        texts = {pk: chunk.text for pk, chunk in rows.items()}
+        parents = rerank(query=query, parents=parents, texts=texts, reranker=reranker, k=k)
+    passages: list[Passage] = []
+    for parent in parents[:k]:
+        chunk = rows.get(parent.parent_id)
+        if chunk is None:  # deleted between the search and this read
+            continue
+        passages.append(
+            Passage(
+                index=len(passages) + 1,
+                document_id=chunk.document.pk,
+                chunk_id=chunk.pk,
+                title=chunk.document.title,
+                url=chunk.document.url,
+                text=chunk.text,
+                score=round(parent.score, 6),
+                matched_chunk_ids=tuple(parent.matched_chunk_ids),
+                ranks=dict(parent.ranks),
+            )
+        )
+    return passages

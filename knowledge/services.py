@@ -1,0 +1,286 @@
+"""Writes to the knowledge base: sources, documents, chunk indexing and deletion.
+
+Ingestion is idempotent by content hash: an unchanged document (same title, url and text, already
+indexed with the configured embedding model) costs one query; a changed one has its chunks
+replaced in one transaction; documents no longer present in a synced source are removed.
+Embeddings are computed before the transaction opens so that no lock is held during model work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db import transaction
+from django.utils import timezone
+
+from knowledge import conf
+from knowledge.bm25 import index_document_terms, unindex_document_terms
+from knowledge.chunking import MODEL_MAX_TOKENS, chunk_document, count_tokens, token_offsets
+from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
+from knowledge.parsing import ParsedDocument, ParseError, parse_file
+from knowledge.providers.base import EmbeddingProvider, ProviderError, embedding_provider
+from supportai.models import Tenant
+
+# The title is prepended to every child for embedding; it never takes more than this many tokens.
+TITLE_TOKEN_BUDGET = 48
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+def default_provider() -> EmbeddingProvider:
+    settings = conf.SETTINGS
+    return embedding_provider(settings.embedding_provider, settings.embedding_model)
+
+
+def content_hash(parsed: ParsedDocument) -> str:
+    payload = "\x1f".join([parsed.title, parsed.url, parsed.language, parsed.text])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def source_get_or_create(
+    *, tenant: Tenant, name: str, kind: str = SourceKind.UPLOAD, config: dict | None = None
+) -> KnowledgeSource:
+    source, _ = KnowledgeSource.objects.get_or_create(
+        tenant=tenant, name=name, defaults={"kind": kind, "config": config or {}}
+    )
+    return source
+
+
+def document_upsert(
+    *, tenant: Tenant, source: KnowledgeSource, parsed: ParsedDocument, model: str
+) -> tuple[Document, Outcome]:
+    """Store ``parsed``; returns the document and whether it needs (re)indexing."""
+    if source.tenant_id != tenant.pk:
+        raise ValueError("source belongs to another tenant")
+    digest = content_hash(parsed)
+    document = Document.objects.for_tenant(tenant).filter(source=source, external_id=parsed.external_id).first()
+    if (
+        document is not None
+        and document.content_hash == digest
+        and document.status == DocumentStatus.READY
+        and document.embedding_model == model
+    ):
+        return document, Outcome.UNCHANGED
+    outcome = Outcome.CREATED if document is None else Outcome.UPDATED
+    document = document or Document(tenant=tenant, source=source, external_id=parsed.external_id)
+    document.title = parsed.title[:500]
+    document.url = parsed.url[:1000]
+    document.language = parsed.language
+    document.content = parsed.text
+    document.content_hash = digest
+    document.status = DocumentStatus.PENDING
+    document.error = ""
+    document.updated_at = timezone.now()
+    document.save()
+    return document, outcome
+
+
+def embedding_text(title: str, text: str) -> str:
+    """Title + child text, with the title cut so the whole fits the model without truncation."""
+    offsets = token_offsets(title)
+    if len(offsets) > TITLE_TOKEN_BUDGET:
+        title = title[: offsets[TITLE_TOKEN_BUDGET - 1][1]]
+    return f"{title}\n{text}" if title else text
+
+
+@dataclass(frozen=True)
+class PlannedChunk:
+    parent_ordinal: int
+    text: str
+    tokens: int
+    start: int
+    end: int
+
+
+def _plan(document: Document) -> tuple[list[PlannedChunk], list[PlannedChunk]]:
+    settings = conf.SETTINGS
+    parents: list[PlannedChunk] = []
+    children: list[PlannedChunk] = []
+    pieces = chunk_document(
+        document.content,
+        parent_tokens=settings.parent_tokens,
+        parent_overlap=settings.parent_overlap,
+        child_tokens=settings.child_tokens,
+        child_overlap=settings.child_overlap,
+    )
+    for ordinal, piece in enumerate(pieces):
+        parent = piece.chunk
+        parents.append(PlannedChunk(ordinal, parent.text, parent.tokens, parent.start, parent.end))
+        children.extend(PlannedChunk(ordinal, c.text, c.tokens, c.start, c.end) for c in piece.children)
+    return parents, children
+
+
+def _replace_chunks(*, tenant: Tenant, document: Document) -> None:
+    unindex_document_terms(tenant=tenant, document_id=document.pk)
+    Chunk.objects.for_tenant(tenant).filter(document=document).delete()
+
+
+@transaction.atomic
+def _store_chunks(
+    *,
+    tenant: Tenant,
+    document: Document,
+    parents: list[PlannedChunk],
+    children: list[PlannedChunk],
+    vectors: list[list[float]],
+    model: str,
+) -> None:
+    document = Document.objects.select_for_update().get(pk=document.pk, tenant=tenant)
+    _replace_chunks(tenant=tenant, document=document)
+    parent_rows = Chunk.objects.bulk_create(
+        Chunk(
+            tenant=tenant,
+            document=document,
+            level=ChunkLevel.PARENT,
+            ordinal=p.parent_ordinal,
+            text=p.text,
+            token_count=p.tokens,
+            char_start=p.start,
+            char_end=p.end,
+        )
+        for p in parents
+    )
+    Chunk.objects.bulk_create(
+        Chunk(
+            tenant=tenant,
+            document=document,
+            parent=parent_rows[c.parent_ordinal],
+            level=ChunkLevel.CHILD,
+            ordinal=ordinal,
+            text=c.text,
+            token_count=c.tokens,
+            char_start=c.start,
+            char_end=c.end,
+            embedding=vector,
+            embedding_model=model,
+        )
+        for ordinal, (c, vector) in enumerate(zip(children, vectors, strict=True))
+    )
+    index_document_terms(tenant=tenant, document_id=document.pk, title=document.title)
+    document.status = DocumentStatus.READY
+    document.error = ""
+    document.chunk_count = len(children)
+    document.embedding_model = model
+    document.indexed_at = timezone.now()
+    document.save(update_fields=["status", "error", "chunk_count", "embedding_model", "indexed_at"])
+
+
+def document_index(*, tenant: Tenant, document: Document, provider: EmbeddingProvider | None = None) -> int:
+    """Chunk and embed ``document`` and swap its chunks in atomically; returns the child count."""
+    if document.tenant_id != tenant.pk:
+        raise ValueError("document belongs to another tenant")
+    provider = provider or default_provider()
+    parents, children = _plan(document)
+    texts = [embedding_text(document.title, child.text) for child in children]
+    try:
+        vectors = provider.embed_documents(texts)
+    except ProviderError as exc:
+        Document.objects.filter(pk=document.pk).update(status=DocumentStatus.FAILED, error=f"Embedding failed: {exc}")
+        raise
+    _store_chunks(
+        tenant=tenant, document=document, parents=parents, children=children, vectors=vectors, model=provider.model
+    )
+    return len(children)
+
+
+@transaction.atomic
+def document_delete(*, tenant: Tenant, document: Document) -> None:
+    if document.tenant_id != tenant.pk:
+        raise ValueError("document belongs to another tenant")
+    _replace_chunks(tenant=tenant, document=document)
+    document.delete()
+
+
+def source_prune(*, tenant: Tenant, source: KnowledgeSource, keep: set[str]) -> int:
+    """Delete the source's documents whose external id is not in ``keep``; returns how many."""
+    stale = Document.objects.for_tenant(tenant).filter(source=source).exclude(external_id__in=keep)
+    removed = 0
+    for document in stale:
+        document_delete(tenant=tenant, document=document)
+        removed += 1
+    return removed
+
+
+@dataclass
+class FileResult:
+    name: str
+    outcomes: dict[Outcome, int] = field(default_factory=dict)
+    error_code: str = ""
+    error: str = ""
+    external_ids: list[str] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+def file_ingest(
+    *,
+    tenant: Tenant,
+    source: KnowledgeSource,
+    name: str,
+    data: bytes,
+    provider: EmbeddingProvider | None = None,
+    index_now: bool = True,
+    on_document: Callable[[Document, Outcome], None] | None = None,
+) -> FileResult:
+    """Parse one file and upsert its documents. A bad file gives a per-file error, never an exception."""
+    provider = provider or default_provider()
+    result = FileResult(name=name)
+    try:
+        parsed_documents = parse_file(name, data, max_bytes=conf.SETTINGS.max_upload_bytes)
+    except ParseError as exc:
+        result.error_code, result.error = exc.code, str(exc)
+        return result
+    for parsed in parsed_documents:
+        document, outcome = document_upsert(tenant=tenant, source=source, parsed=parsed, model=provider.model)
+        result.external_ids.append(parsed.external_id)
+        if outcome != Outcome.UNCHANGED and index_now:
+            try:
+                document_index(tenant=tenant, document=document, provider=provider)
+            except ProviderError:
+                outcome = Outcome.FAILED
+        result.count(outcome)
+        if on_document is not None:
+            on_document(document, outcome)
+    return result
+
+
+def source_mark_synced(*, source: KnowledgeSource, failed: bool = False) -> None:
+    source.status = SourceStatus.FAILED if failed else SourceStatus.IDLE
+    source.last_synced_at = timezone.now()
+    source.save(update_fields=["status", "last_synced_at"])
+
+
+def tenant_reindex(
+    *,
+    tenant: Tenant,
+    provider: EmbeddingProvider | None = None,
+    force: bool = False,
+    documents: Iterable[Document] | None = None,
+) -> int:
+    """Re-embed documents indexed with another model (or all with ``force``); returns how many."""
+    provider = provider or default_provider()
+    queryset = Document.objects.for_tenant(tenant)
+    if not force:
+        queryset = queryset.exclude(embedding_model=provider.model, status=DocumentStatus.READY)
+    count = 0
+    for document in documents if documents is not None else queryset.iterator():
+        document_index(tenant=tenant, document=document, provider=provider)
+        count += 1
+    return count
+
+
+def max_embedding_tokens(title: str, text: str) -> int:
+    """Word-pieces the local model sees for one child, [CLS]/[SEP] included (must stay <= 256)."""
+    return count_tokens(embedding_text(title, text)) + 2
+
+
+__all__ = ["MODEL_MAX_TOKENS", "Outcome", "document_delete", "document_index", "file_ingest", "tenant_reindex"]
