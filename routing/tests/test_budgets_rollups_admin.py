@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from routing import budgets, registry
+from routing.config import DEFAULT_TIERS, LOCAL_TIER
+from routing.models import BudgetAlert, CostEvent, CostSummary
+from routing.providers.fake import ScriptedProvider
+from routing.services import plan_tiers, turn_complete
+from routing.tasks import rollup_costs
+from routing.tests.factories import request_for
+from supportai.tests.factories import UserFactory
+
+
+def _spend(tenant, amount: str, **kwargs) -> CostEvent:
+    defaults = dict(provider="openai", model="gpt-4o-mini", tier=2, outcome="success", cost_usd=Decimal(amount))
+    defaults.update(kwargs)
+    return CostEvent.objects.create(tenant=tenant, **defaults)
+
+
+@pytest.fixture
+def all_keys(settings):
+    settings.GEMINI_API_KEY = settings.OPENAI_API_KEY = settings.ANTHROPIC_API_KEY = "k"
+    fakes = {name: ScriptedProvider(name=name) for name in ("gemini", "openai", "anthropic")}
+    with registry.override_providers(fakes):
+        yield
+
+
+@pytest.mark.django_db
+def test_budget_soft_limit_raises_one_alert_and_downgrades_tiers(tenant, other_tenant, all_keys):
+    # given 85% of a $10 budget spent this month
+    tenant.monthly_llm_budget_usd = Decimal("10")
+    tenant.save()
+    _spend(tenant, "8.50")
+    _spend(other_tenant, "100")
+
+    state = budgets.budget_state(tenant=tenant)
+    budgets.budget_state(tenant=tenant)
+
+    assert state.level == budgets.SOFT
+    assert state.spent_usd == Decimal("8.50")
+    assert list(BudgetAlert.objects.for_tenant(tenant).values_list("level", flat=True)) == ["soft"]
+    plan = plan_tiers(DEFAULT_TIERS, start_tier=3, budget_level=state.level)
+    assert [t.tier for t in plan] == [2]
+
+
+@pytest.mark.django_db
+def test_budget_hard_limit_answers_locally_and_says_so(tenant, all_keys):
+    tenant.monthly_llm_budget_usd = Decimal("1")
+    tenant.save()
+    _spend(tenant, "1.20")
+
+    result = turn_complete(tenant=tenant, request=request_for("When are you open on weekends?"))
+
+    assert result.provider == "local"
+    assert result.outcome == "budget_limited"
+    assert BudgetAlert.objects.for_tenant(tenant).filter(level="hard").exists()
+
+
+@pytest.mark.django_db
+def test_budget_ignores_last_months_spend(tenant):
+    _spend(tenant, "1000", created_at=timezone.now() - timedelta(days=40))
+
+    assert budgets.budget_state(tenant=tenant).level == budgets.OK
+
+
+def test_plan_tiers_without_keys_is_local_only(settings):
+    settings.GEMINI_API_KEY = settings.OPENAI_API_KEY = settings.ANTHROPIC_API_KEY = ""
+
+    assert plan_tiers(DEFAULT_TIERS, start_tier=1, budget_level=budgets.OK) == (LOCAL_TIER,)
+
+
+def test_plan_tiers_skips_unavailable_tiers_upwards_then_downwards(settings):
+    settings.GEMINI_API_KEY, settings.OPENAI_API_KEY, settings.ANTHROPIC_API_KEY = "k", "", ""
+    fakes = {"gemini": ScriptedProvider(name="gemini")}
+    with registry.override_providers(fakes):
+        assert [t.provider for t in plan_tiers(DEFAULT_TIERS, start_tier=2, budget_level=budgets.OK)] == ["gemini"]
+        assert [t.tier for t in plan_tiers(DEFAULT_TIERS, start_tier=1, budget_level=budgets.OK)] == [1]
+
+
+@pytest.mark.django_db
+def test_rollup_task_builds_daily_summaries_idempotently(tenant, other_tenant):
+    yesterday = timezone.now() - timedelta(days=1)
+    _spend(tenant, "0.10", created_at=yesterday)
+    _spend(tenant, "0.20", created_at=yesterday)
+    _spend(tenant, "0.00", created_at=yesterday, outcome="error")
+    _spend(other_tenant, "1.00", created_at=yesterday, provider="anthropic", model="claude-sonnet-4-5", tier=3)
+
+    rollup_costs.delay()
+    rollup_costs()
+
+    row = CostSummary.objects.for_tenant(tenant).get()
+    assert (row.day, row.calls, row.errors, row.cost_usd) == (yesterday.date(), 3, 1, Decimal("0.30"))
+    assert CostSummary.objects.for_tenant(other_tenant).get().tier == 3
+
+
+@pytest.mark.django_db
+def test_admin_cost_summary_shows_spend_of_own_tenant_only(tenant, other_tenant, owner):
+    today = timezone.now().date()
+    CostSummary.objects.create(tenant=tenant, day=today, tier=1, provider="gemini", model="gemini-2.0-flash",
+                               calls=5, cost_usd=Decimal("0.0123"))  # fmt: skip
+    CostSummary.objects.create(tenant=other_tenant, day=today, tier=3, provider="anthropic", model="secret-model",
+                               calls=1, cost_usd=Decimal("9"))  # fmt: skip
+    client = Client()
+    client.force_login(owner)
+
+    response = client.get("/admin/routing/costsummary/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Spend for the rows above" in body
+    assert "gemini-2.0-flash" in body
+    assert "secret-model" not in body
+
+
+@pytest.mark.django_db
+def test_admin_routing_pages_load_for_a_superuser(tenant):
+    _spend(tenant, "0.01")
+    client = Client()
+    client.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))
+
+    for path in ("costevent", "costsummary", "modelconfig", "promptversion", "guardrailevent", "budgetalert"):
+        assert client.get(f"/admin/routing/{path}/").status_code == 200, path

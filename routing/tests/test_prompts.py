@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from routing.contracts import ContextPassage, Modality
+from routing.models import PromptVersion
+from routing.prompts.render import TEMPLATE_SHA256, TenantVoice, system_blocks
+from routing.services import prompt_version_current
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+VOICE = TenantVoice(
+    company="Juniper & Sage", assistant_name="the Juniper & Sage assistant", support_contact="help@js.example"
+)
+PASSAGES = (ContextPassage(1, "Hours", "https://js.example/hours", "Open 7am to 9pm."),)
+
+
+def _render(tier: int, modality: Modality, passages=PASSAGES, customer: str = "") -> str:
+    blocks = system_blocks(VOICE, tier=tier, modality=modality, passages=passages, customer_context=customer)
+    return "\n\n=====\n\n".join(f"[cacheable={b.cacheable}]\n{b.text}" for b in blocks)
+
+
+@pytest.mark.parametrize(
+    ("name", "tier", "modality", "passages", "customer"),
+    [
+        ("tier1_text", 1, "text", PASSAGES, ""),
+        ("tier3_voice_customer", 3, "voice", PASSAGES, "Name: Ann. Member since 2021. Plan: unlimited."),
+        ("tier2_screen_share_no_passages", 2, "screen_share", (), ""),
+    ],
+)
+def test_prompt_rendering_matches_snapshot(name, tier, modality, passages, customer):
+    rendered = _render(tier, modality, passages, customer)
+
+    snapshot = SNAPSHOTS / f"{name}.txt"
+    assert rendered == snapshot.read_text(), f"prompt changed: review and update {snapshot}"
+
+
+def test_prompt_template_hash_is_pinned():
+    # Changing a template changes the PromptVersion; update this pin on purpose when you do.
+    assert (SNAPSHOTS / "template.sha256").read_text().strip() == TEMPLATE_SHA256
+
+
+def test_prompt_stable_blocks_come_first_and_are_cacheable():
+    blocks = system_blocks(VOICE, tier=1, modality="text", passages=PASSAGES, customer_context="VIP")
+
+    assert [b.cacheable for b in blocks] == [True, True, False]
+    assert "Juniper & Sage" in blocks[0].text
+    assert blocks[1].text.endswith("[1] Hours (https://js.example/hours)\nOpen 7am to 9pm.")
+
+
+@pytest.mark.django_db
+def test_prompt_version_is_created_once_per_template_hash():
+    first = prompt_version_current()
+    second = prompt_version_current()
+
+    assert first.pk == second.pk
+    assert PromptVersion.objects.filter(sha256=TEMPLATE_SHA256).count() == 1
+    assert "Who you are" in first.body
