@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import zoneinfo
 from decimal import Decimal
+from typing import Self, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -97,8 +98,11 @@ class Membership(models.Model):
         return self.role in MANAGER_ROLES
 
 
-class TenantScopedQuerySet(models.QuerySet):
-    def for_tenant(self, tenant: Tenant) -> TenantScopedQuerySet:
+_M = TypeVar("_M", bound=models.Model)
+
+
+class TenantScopedQuerySet(models.QuerySet[_M]):
+    def for_tenant(self, tenant: Tenant) -> Self:
         return self.filter(tenant=tenant)
 
 
@@ -107,7 +111,7 @@ class TenantScopedModel(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = models.Manager.from_queryset(TenantScopedQuerySet)()
 
     class Meta:
         abstract = True

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from chat.routing import websocket_urlpatterns as chat_websockets
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [*chat_websockets]

@@ -2,14 +2,20 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from chat import public_api
+from chat.views import demo_page
 from supportai import apis
 from supportai.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("demo/", demo_page, name="demo"),
     path("admin/", admin.site.urls),
+    path("console/conversations/", include("chat.console_urls")),
     path("console/", include("supportai.console.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/tenant/", apis.TenantDetailApi.as_view(), name="api-tenant-detail"),
+    path("api/v1/public/chat/messages", public_api.post_message, name="public-chat-message"),
+    path("api/v1/public/chat/messages/stream", public_api.stream_message, name="public-chat-stream"),
 ]

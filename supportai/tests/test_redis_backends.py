@@ -53,6 +53,7 @@ def redis_channel_layer(settings, redis_url: str) -> Iterator[None]:
 
 
 @pytest.mark.asyncio
+@pytest.mark.django_db  # Channels closes stale DB connections around each consumer event
 async def test_group_send_reaches_two_consumers_through_redis(redis_channel_layer: None) -> None:
     # given two consumers in one group on the Redis layer
     GroupEchoConsumer.group = f"room-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,66 @@
+"""Console pages: conversation list with filters, and one conversation's transcript."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from chat.models import Channel, ConversationStatus
+from chat.selectors import ConversationFilters, conversation_get, conversation_list, transcript
+from supportai.console.tenancy import require_membership
+
+PAGE_SIZE = 25
+
+
+class ConversationFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *ConversationStatus.choices], required=False)
+    channel = forms.ChoiceField(choices=[("", "Any channel"), *Channel.choices], required=False)
+    rating = forms.TypedChoiceField(
+        choices=[("", "Any rating"), *[(str(n), f"{n} ★") for n in range(1, 6)]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filters(self) -> ConversationFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return ConversationFilters(
+            status=data.get("status") or "",
+            channel=data.get("channel") or "",
+            rating=data.get("rating"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+
+
+@login_required
+def conversations(request: HttpRequest) -> HttpResponse:
+    membership = require_membership(request)
+    form = ConversationFilterForm(request.GET or None)
+    queryset = conversation_list(tenant=membership.tenant, filters=form.filters() if request.GET else None)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "chat/console/conversations.html", {"form": form, "page": page, "tenant": membership.tenant})
+
+
+@login_required
+def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = require_membership(request)
+    conversation = conversation_get(tenant=membership.tenant, pk=pk)
+    if conversation is None:
+        raise Http404("No such conversation")
+    messages = list(transcript(tenant=membership.tenant, conversation=conversation))
+    totals = transcript(tenant=membership.tenant, conversation=conversation).aggregate(
+        cost=Sum("cost_usd"), input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens")
+    )
+    rating = getattr(conversation, "rating", None)
+    return render(
+        request,
+        "chat/console/conversation_detail.html",
+        {"conversation": conversation, "messages": messages, "totals": totals, "rating": rating},
+    )

@@ -1,0 +1,165 @@
+"""The conversation engine: customer question → retrieval → routed generation → stored answer.
+
+``answer_turn`` is a coroutine the websocket consumer (and the SSE endpoint) runs as a task it
+owns. It emits protocol frames through ``emit`` as they happen. If the task is cancelled (the
+customer went away), the partial answer is stored as ``interrupted`` before the cancellation
+propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
+
+from asgiref.sync import sync_to_async
+
+from chat.models import Conversation, Message, MessageRole, MessageStatus
+from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
+from knowledge.types import Passage
+from routing.contracts import ContextPassage, HistoryTurn, Role, TextDelta, TurnRequest, TurnResult
+from supportai.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+PASSAGES_PER_TURN = 5
+# Rough budget for prior turns in the prompt; ~4 characters per token for English text.
+HISTORY_TOKEN_BUDGET = 1_500
+CHARS_PER_TOKEN = 4
+FAILED_ANSWER = "Sorry, something went wrong on our side while answering. Please try again, or ask for a human."
+
+
+def retrieve_passages(*, tenant: Tenant, question: str) -> list[Passage]:
+    from knowledge.selectors import retrieve
+
+    try:
+        return retrieve(tenant=tenant, query=question, k=PASSAGES_PER_TURN)
+    except Exception:  # retrieval trouble must not cost the customer an answer; the router says "not covered"
+        logger.exception("retrieval failed for tenant %s", tenant.pk)
+        return []
+
+
+def history_for_prompt(*, tenant: Tenant, conversation: Conversation, before: Message) -> tuple[HistoryTurn, ...]:
+    """Most recent complete turns before ``before``, newest kept first, within the token budget."""
+    recent = (
+        Message.objects.for_tenant(tenant)
+        .filter(conversation=conversation, pk__lt=before.pk, status=MessageStatus.COMPLETE)
+        .exclude(role=MessageRole.SYSTEM)
+        .order_by("-pk")[:20]
+    )
+    kept: list[HistoryTurn] = []
+    budget = HISTORY_TOKEN_BUDGET * CHARS_PER_TOKEN
+    for message in recent:
+        budget -= len(message.text)
+        if budget < 0:
+            break
+        kept.append(HistoryTurn(role=cast(Role, message.role), text=message.text))
+    return tuple(reversed(kept))
+
+
+def context_passages(passages: Sequence[Passage]) -> tuple[ContextPassage, ...]:
+    return tuple(
+        ContextPassage(
+            index=p.index, title=p.title, url=p.url, text=p.text, document_id=p.document_id, chunk_id=p.chunk_id
+        )
+        for p in passages
+    )
+
+
+def cited_sources(passages: Sequence[Passage], cited: Sequence[int]) -> list[dict[str, Any]]:
+    by_index = {p.index: p for p in passages}
+    return [
+        {
+            "index": p.index,
+            "title": p.title,
+            "url": p.url,
+            "document_id": p.document_id,
+            "chunk_id": p.chunk_id,
+        }
+        for p in (by_index[i] for i in dict.fromkeys(cited) if i in by_index)
+    ]
+
+
+def _outcome(result: TurnResult, sources: list[dict[str, Any]]) -> AssistantOutcome:
+    return AssistantOutcome(
+        text=result.text,
+        status=MessageStatus.INTERRUPTED if result.interrupted else MessageStatus.COMPLETE,
+        sources=sources,
+        tier=result.tier,
+        provider=result.provider,
+        model=result.model,
+        confidence=result.confidence,
+        outcome=result.outcome,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        cost_usd=result.cost_usd,
+        time_to_first_token_ms=result.time_to_first_token_ms,
+        latency_ms=result.latency_ms,
+    )
+
+
+def end_frame(message: Message, *, escalated: bool = False) -> dict[str, Any]:
+    return {
+        "type": "message.end",
+        "message_id": message.pk,
+        "text": message.text,
+        "sources": message.sources,
+        "tier": message.tier,
+        "model": message.model,
+        "escalated": escalated,
+        "confidence": message.confidence,
+    }
+
+
+async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> Message:
+    started = time.perf_counter()
+    passages = await sync_to_async(retrieve_passages)(tenant=tenant, question=question.text)
+    history = await sync_to_async(history_for_prompt)(tenant=tenant, conversation=conversation, before=question)
+    reply = await sync_to_async(assistant_message_start)(tenant=tenant, conversation=conversation, reply_to=question)
+    await emit({"type": "message.start", "message_id": reply.pk})
+    request = TurnRequest(
+        question=question.text,
+        passages=context_passages(passages),
+        history=history,
+        conversation_id=conversation.pk,
+        message_id=reply.pk,
+    )
+    parts: list[str] = []
+    first_token_ms: float | None = None
+    try:
+        from routing.services import turn_stream
+
+        result: TurnResult | None = None
+        async for event in turn_stream(tenant=tenant, request=request):
+            if isinstance(event, TextDelta):
+                if first_token_ms is None:
+                    first_token_ms = (time.perf_counter() - started) * 1000
+                parts.append(event.text)
+                await emit({"type": "message.delta", "message_id": reply.pk, "text": event.text})
+            else:
+                result = event
+        if result is None:
+            raise RuntimeError("router ended without a result")
+        outcome = _outcome(result, cited_sources(passages, result.cited_indexes))
+        outcome = AssistantOutcome(
+            **{
+                **outcome.__dict__,
+                "time_to_first_token_ms": first_token_ms,
+                "latency_ms": (time.perf_counter() - started) * 1000,
+            }
+        )
+    except asyncio.CancelledError:
+        partial = AssistantOutcome(text="".join(parts), status=MessageStatus.INTERRUPTED, sources=[])
+        await asyncio.shield(
+            sync_to_async(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=partial)
+        )
+        raise
+    except Exception:
+        logger.exception("answer failed in conversation %s", conversation.pk)
+        outcome = AssistantOutcome(text=FAILED_ANSWER, status=MessageStatus.FAILED, sources=[], outcome="error")
+    stored = await sync_to_async(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=outcome)
+    await emit(end_frame(stored))
+    return stored

@@ -1,0 +1,63 @@
+"""Rate limits for public chat traffic: per connection (in memory) and per client IP (shared cache)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+
+WINDOW_SECONDS = 60.0
+
+
+def _setting(name: str, default: int) -> int:
+    value: int = getattr(settings, name, default)
+    return value
+
+
+def messages_per_connection() -> int:
+    return _setting("CHAT_MESSAGES_PER_MINUTE_PER_CONNECTION", 20)
+
+
+def messages_per_ip() -> int:
+    return _setting("CHAT_MESSAGES_PER_MINUTE_PER_IP", 120)
+
+
+def frames_per_connection() -> int:
+    """Any frame (pings included); far above human use, catches floods."""
+    return _setting("CHAT_FRAMES_PER_MINUTE_PER_CONNECTION", 120)
+
+
+@dataclass
+class SlidingWindow:
+    limit: int
+    window: float = WINDOW_SECONDS
+    hits: deque[float] = field(default_factory=deque)
+
+    def allow(self, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        while self.hits and now - self.hits[0] > self.window:
+            self.hits.popleft()
+        if len(self.hits) >= self.limit:
+            return False
+        self.hits.append(now)
+        return True
+
+
+def ip_allows_message(ip: str) -> bool:
+    """Fixed one-minute buckets in the shared cache, so every process counts the same IP together."""
+    if not ip:
+        return True
+    bucket = int(time.time() // WINDOW_SECONDS)
+    key = f"chat:ip:{ip}:{bucket}"
+    if cache.add(key, 1, timeout=int(WINDOW_SECONDS) * 2):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=int(WINDOW_SECONDS) * 2)
+            count = 1
+    return count <= messages_per_ip()

@@ -1,0 +1,174 @@
+"""Parsing and validation of client websocket frames (see docs/websocket-protocol.md).
+
+Every problem becomes a ``ProtocolError`` carrying one of the protocol's error codes and a plain
+message; the consumer turns it into an ``error`` frame and keeps the socket open.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+MAX_FRAME_BYTES = 16_384
+MAX_MESSAGE_CHARS = 2_000
+MAX_COMMENT_CHARS = 1_000
+MAX_CLIENT_ID_CHARS = 64
+
+
+class ErrorCode(StrEnum):
+    BAD_REQUEST = "bad_request"
+    TOO_LONG = "too_long"
+    RATE_LIMITED = "rate_limited"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
+
+
+class CloseCode:
+    BAD_REQUEST = 4400
+    FORBIDDEN_ORIGIN = 4403
+    UNKNOWN_KEY = 4404
+    RATE_LIMITED = 4429
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    client_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    message_id: int
+    value: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class Rating:
+    rating: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class Escalate:
+    reason: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class ProposalDecision:
+    proposal_id: str
+    confirm: bool
+
+
+@dataclass(frozen=True)
+class Identify:
+    token: str
+
+
+@dataclass(frozen=True)
+class Ping:
+    pass
+
+
+Command = SendMessage | Feedback | Rating | Escalate | ProposalDecision | Identify | Ping
+
+
+def _string(frame: dict[str, Any], key: str, *, required: bool, limit: int) -> str:
+    value = frame.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a string.")
+    if required and not value.strip():
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' is required.")
+    if len(value) > limit:
+        raise ProtocolError(ErrorCode.TOO_LONG, f"'{key}' is longer than {limit} characters.")
+    return value
+
+
+def _integer(frame: dict[str, Any], key: str) -> int:
+    value = frame.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be an integer.")
+    return value
+
+
+def _send(frame: dict[str, Any]) -> SendMessage:
+    client_id = _string(frame, "client_id", required=True, limit=MAX_CLIENT_ID_CHARS)
+    text = _string(frame, "text", required=True, limit=MAX_MESSAGE_CHARS)
+    return SendMessage(client_id=client_id, text=text.strip())
+
+
+def _feedback(frame: dict[str, Any]) -> Feedback:
+    value = frame.get("value")
+    if value not in ("up", "down"):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, '\'value\' must be "up" or "down".')
+    comment = _string(frame, "comment", required=False, limit=MAX_COMMENT_CHARS)
+    return Feedback(message_id=_integer(frame, "message_id"), value=value, comment=comment)
+
+
+def _rating(frame: dict[str, Any]) -> Rating:
+    rating = _integer(frame, "rating")
+    if not 1 <= rating <= 5:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "'rating' must be between 1 and 5.")
+    return Rating(rating=rating, comment=_string(frame, "comment", required=False, limit=MAX_COMMENT_CHARS))
+
+
+def _escalate(frame: dict[str, Any]) -> Escalate:
+    return Escalate(
+        reason=_string(frame, "reason", required=False, limit=MAX_COMMENT_CHARS),
+        email=_string(frame, "email", required=False, limit=254),
+        phone=_string(frame, "phone", required=False, limit=32),
+    )
+
+
+def _proposal(confirm: bool) -> Any:
+    def parse(frame: dict[str, Any]) -> ProposalDecision:
+        return ProposalDecision(proposal_id=_string(frame, "proposal_id", required=True, limit=64), confirm=confirm)
+
+    return parse
+
+
+PARSERS: dict[str, Any] = {
+    "message.send": _send,
+    "feedback": _feedback,
+    "rating": _rating,
+    "escalate": _escalate,
+    "proposal.confirm": _proposal(True),
+    "proposal.reject": _proposal(False),
+    "identify": lambda frame: Identify(token=_string(frame, "token", required=True, limit=4096)),
+    "ping": lambda frame: Ping(),
+}
+
+
+def parse_frame(raw: str | None) -> Command:
+    """Turn one text frame into a command, or raise ``ProtocolError``."""
+    if raw is None:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "Send JSON text frames, not binary.")
+    if len(raw.encode("utf-8", errors="replace")) > MAX_FRAME_BYTES:
+        raise ProtocolError(ErrorCode.TOO_LONG, f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+    try:
+        frame = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "Frames must be JSON objects.") from None
+    if not isinstance(frame, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "Frames must be JSON objects.")
+    kind = frame.get("type")
+    parser = PARSERS.get(kind) if isinstance(kind, str) else None
+    if parser is None:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"Unknown frame type {str(kind)[:40]!r}.")
+    command: Command = parser(frame)
+    return command

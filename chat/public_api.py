@@ -1,0 +1,214 @@
+"""HTTP fallbacks for clients without websockets: a whole-answer endpoint and an SSE stream.
+
+Both take ``POST`` JSON ``{"key", "client_id", "text", "resume_token"?}`` and apply the same
+validation, origin check, rate limits and ``client_id`` idempotency as the websocket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from chat import services
+from chat.engine import answer_turn, end_frame
+from chat.limits import ip_allows_message
+from chat.models import Conversation, MessageStatus
+from chat.origins import origin_allowed
+from chat.protocol import ErrorCode, ProtocolError, SendMessage, parse_frame
+from supportai.models import Tenant
+from supportai.selectors import tenant_get_by_public_key
+
+HEARTBEAT_SECONDS = 15.0
+STATUS_FOR_CODE = {
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.TOO_LONG: 413,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.INTERNAL: 500,
+}
+
+
+@dataclass(frozen=True)
+class PublicTurn:
+    tenant: Tenant
+    conversation: Conversation
+    resume_token: str
+    command: SendMessage
+    origin: str
+
+
+def _error(code: ErrorCode, message: str, origin: str = "") -> JsonResponse:
+    response = JsonResponse({"type": "error", "code": code.value, "message": message}, status=STATUS_FOR_CODE[code])
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
+
+
+def _prepare(request: HttpRequest) -> PublicTurn:
+    """Validate the request and find (or open) the conversation; raises ``ProtocolError``."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "The body must be a JSON object.") from None
+    if not isinstance(body, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "The body must be a JSON object.")
+    tenant = tenant_get_by_public_key(public_key=str(body.get("key", "")))
+    if tenant is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "Unknown widget key.")
+    origin = request.headers.get("Origin", "")
+    if origin and not origin_allowed(tenant=tenant, origin=origin, host=request.get_host()):
+        raise ProtocolError(ErrorCode.FORBIDDEN, "This website may not use this chat.")
+    command = parse_frame(json.dumps({**body, "type": "message.send"}))
+    assert isinstance(command, SendMessage)
+    ip = request.META.get("REMOTE_ADDR", "")
+    if not ip_allows_message(ip):
+        raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many messages from your network; wait a minute.")
+    resume = str(body.get("resume_token") or "")
+    conversation = services.conversation_resume(tenant=tenant, resume_token=resume) if resume else None
+    if conversation is None:
+        opened = services.conversation_open(tenant=tenant, origin=origin, channel="api")
+        conversation, resume = opened.conversation, opened.resume_token
+    return PublicTurn(tenant=tenant, conversation=conversation, resume_token=resume, command=command, origin=origin)
+
+
+async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
+    """The frames of one turn, as the websocket would send them."""
+    received = await sync_to_async(services.message_receive)(
+        tenant=turn.tenant, conversation=turn.conversation, client_id=turn.command.client_id, text=turn.command.text
+    )
+    yield {
+        "type": "message.ack",
+        "client_id": turn.command.client_id,
+        "message_id": received.message.pk,
+        "conversation_id": turn.conversation.pk,
+        "resume_token": turn.resume_token,
+    }
+    if not received.created:
+        if received.reply is not None and received.reply.status != MessageStatus.STREAMING:
+            yield end_frame(received.reply)
+        return
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+    async def run() -> None:
+        try:
+            await answer_turn(
+                tenant=turn.tenant, conversation=turn.conversation, question=received.message, emit=queue.put
+            )
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(run())
+    try:
+        while (frame := await queue.get()) is not None:
+            yield frame
+    finally:
+        if not task.done():
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@csrf_exempt
+async def post_message(request: HttpRequest) -> HttpResponse:
+    """``POST /api/v1/public/chat/messages`` → the whole answer as one JSON object."""
+    if request.method == "OPTIONS":
+        return _preflight(request)
+    if request.method != "POST":
+        return _error(ErrorCode.BAD_REQUEST, "Use POST.")
+    try:
+        turn = await sync_to_async(_prepare)(request)
+    except ProtocolError as exc:
+        return _error(exc.code, exc.message, request.headers.get("Origin", ""))
+    ack: dict[str, Any] = {}
+    answer: dict[str, Any] | None = None
+    async for frame in _turn_frames(turn):
+        if frame["type"] == "message.ack":
+            ack = frame
+        elif frame["type"] == "message.end":
+            answer = frame
+    status = 200 if answer is not None else 202
+    response = JsonResponse(
+        {
+            "conversation_id": ack["conversation_id"],
+            "resume_token": ack["resume_token"],
+            "message_id": ack["message_id"],
+            "answer": answer,
+        },
+        status=status,
+    )
+    if turn.origin:
+        response["Access-Control-Allow-Origin"] = turn.origin
+        response["Vary"] = "Origin"
+    return response
+
+
+def _preflight(request: HttpRequest) -> HttpResponse:
+    """CORS preflight. The real request enforces the tenant's origins (it carries the key)."""
+    response = HttpResponse(status=204)
+    origin = request.headers.get("Origin", "")
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Max-Age"] = "600"
+        response["Vary"] = "Origin"
+    return response
+
+
+def _sse(frame: dict[str, Any]) -> bytes:
+    return f"event: {frame['type']}\ndata: {json.dumps(frame)}\n\n".encode()
+
+
+async def _with_heartbeats(frames: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    iterator = frames.__aiter__()
+    pending: asyncio.Task[dict[str, Any]] | None = None
+    try:
+        while True:
+            pending = pending or asyncio.ensure_future(iterator.__anext__())
+            done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_SECONDS)
+            if not done:
+                yield b": keep-alive\n\n"
+                continue
+            try:
+                frame = pending.result()
+            except StopAsyncIteration:
+                return
+            pending = None
+            yield _sse(frame)
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+@csrf_exempt
+async def stream_message(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """``POST /api/v1/public/chat/messages/stream`` → Server-Sent Events with the websocket's frames."""
+    if request.method == "OPTIONS":
+        return _preflight(request)
+    if request.method != "POST":
+        return _error(ErrorCode.BAD_REQUEST, "Use POST.")
+    try:
+        turn = await sync_to_async(_prepare)(request)
+    except ProtocolError as exc:
+        return _error(exc.code, exc.message, request.headers.get("Origin", ""))
+    response = StreamingHttpResponse(_with_heartbeats(_turn_frames(turn)), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    if turn.origin:
+        response["Access-Control-Allow-Origin"] = turn.origin
+        response["Vary"] = "Origin"
+    return response

@@ -1,0 +1,81 @@
+"""Reads for conversations (widget history, console lists and transcripts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+
+from chat.models import Conversation, Message, MessageStatus
+from supportai.models import Tenant
+
+HISTORY_LIMIT = 50
+
+
+def message_frame(message: Message) -> dict[str, Any]:
+    """A stored message as the widget sees it in ``session.ready.history``."""
+    return {
+        "message_id": message.pk,
+        "role": message.role,
+        "text": message.text,
+        "status": message.status,
+        "sources": message.sources,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def conversation_history(
+    *, tenant: Tenant, conversation: Conversation, limit: int = HISTORY_LIMIT
+) -> list[dict[str, Any]]:
+    messages = (
+        Message.objects.for_tenant(tenant)
+        .filter(conversation=conversation)
+        .exclude(status=MessageStatus.STREAMING)
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return [message_frame(message) for message in reversed(list(messages))]
+
+
+@dataclass(frozen=True)
+class ConversationFilters:
+    status: str = ""
+    channel: str = ""
+    rating: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def conversation_list(*, tenant: Tenant, filters: ConversationFilters | None = None) -> QuerySet[Conversation]:
+    filters = filters or ConversationFilters()
+    queryset: QuerySet[Conversation] = (
+        Conversation.objects.for_tenant(tenant)
+        .select_related("end_user", "rating")
+        .annotate(cost=Sum("messages__cost_usd"))
+        .order_by("-last_activity_at")
+    )
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.channel:
+        queryset = queryset.filter(channel=filters.channel)
+    if filters.rating is not None:
+        queryset = queryset.filter(rating__rating=filters.rating)
+    if filters.date_from:
+        queryset = queryset.filter(started_at__date__gte=filters.date_from)
+    if filters.date_to:
+        queryset = queryset.filter(started_at__date__lte=filters.date_to)
+    return queryset
+
+
+def conversation_get(*, tenant: Tenant, pk: int) -> Conversation | None:
+    return Conversation.objects.for_tenant(tenant).select_related("end_user").filter(pk=pk).first()
+
+
+def transcript(*, tenant: Tenant, conversation: Conversation) -> QuerySet[Message]:
+    return (
+        Message.objects.for_tenant(tenant)
+        .filter(conversation=conversation)
+        .select_related("feedback", "agent")
+        .order_by("created_at", "pk")
+    )

@@ -1,0 +1,157 @@
+"""Writes for conversations: open/resume, customer messages, assistant replies, feedback, ratings."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chat.models import (
+    Channel,
+    Conversation,
+    ConversationRating,
+    FeedbackValue,
+    Message,
+    MessageFeedback,
+    MessageRole,
+    MessageStatus,
+)
+from supportai.models import Tenant
+
+RESUME_TOKEN_BYTES = 32
+
+
+class ChatError(Exception):
+    """A request that names something the caller may not touch (same answer for 'absent' and 'not yours')."""
+
+
+MESSAGE_NOT_FOUND = "No such answer in this conversation."
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class OpenedConversation:
+    conversation: Conversation
+    resume_token: str
+
+
+def conversation_open(*, tenant: Tenant, origin: str = "", channel: str = Channel.WEB) -> OpenedConversation:
+    token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
+    conversation = Conversation.objects.create(
+        tenant=tenant, origin=origin[:255], channel=channel, resume_token_hash=_hash_token(token)
+    )
+    return OpenedConversation(conversation=conversation, resume_token=token)
+
+
+def conversation_resume(*, tenant: Tenant, resume_token: str) -> Conversation | None:
+    """The tenant's conversation for ``resume_token``, or None (unknown, expired or another tenant's)."""
+    if not resume_token or len(resume_token) > 128:
+        return None
+    return Conversation.objects.for_tenant(tenant).filter(resume_token_hash=_hash_token(resume_token)).first()
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    message: Message
+    created: bool
+    reply: Message | None
+
+
+def message_receive(*, tenant: Tenant, conversation: Conversation, client_id: str, text: str) -> ReceivedMessage:
+    """Store a customer message once per ``client_id``; a resend returns the first copy and its reply."""
+    existing = Message.objects.for_tenant(tenant).filter(conversation=conversation, client_id=client_id).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    tenant=tenant,
+                    conversation=conversation,
+                    role=MessageRole.CUSTOMER,
+                    text=text,
+                    client_id=client_id,
+                )
+                Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=timezone.now())
+            return ReceivedMessage(message=message, created=True, reply=None)
+        except IntegrityError:  # the same resend raced us; fall through to the stored copy
+            existing = Message.objects.for_tenant(tenant).get(conversation=conversation, client_id=client_id)
+    reply = existing.replies.filter(role=MessageRole.ASSISTANT).order_by("-pk").first()
+    return ReceivedMessage(message=existing, created=False, reply=reply)
+
+
+def assistant_message_start(*, tenant: Tenant, conversation: Conversation, reply_to: Message) -> Message:
+    return Message.objects.create(
+        tenant=tenant,
+        conversation=conversation,
+        role=MessageRole.ASSISTANT,
+        status=MessageStatus.STREAMING,
+        reply_to=reply_to,
+    )
+
+
+@dataclass(frozen=True)
+class AssistantOutcome:
+    text: str
+    status: MessageStatus
+    sources: list[dict[str, Any]]
+    tier: int | None = None
+    provider: str = ""
+    model: str = ""
+    confidence: float | None = None
+    outcome: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal = Decimal("0")
+    time_to_first_token_ms: float | None = None
+    latency_ms: float | None = None
+
+
+def assistant_message_finish(*, tenant: Tenant, message_id: int, outcome: AssistantOutcome) -> Message:
+    message = Message.objects.for_tenant(tenant).get(pk=message_id)
+    for field, value in outcome.__dict__.items():
+        setattr(message, field, value)
+    message.save()
+    Conversation.objects.filter(pk=message.conversation_id).update(last_activity_at=timezone.now())
+    return message
+
+
+def _assistant_message(*, tenant: Tenant, conversation: Conversation, message_id: int) -> Message:
+    message = (
+        Message.objects.for_tenant(tenant)
+        .filter(conversation=conversation, pk=message_id, role=MessageRole.ASSISTANT)
+        .first()
+    )
+    if message is None:
+        raise ChatError(MESSAGE_NOT_FOUND)
+    return message
+
+
+@transaction.atomic
+def feedback_submit(
+    *, tenant: Tenant, conversation: Conversation, message_id: int, value: FeedbackValue | str, comment: str = ""
+) -> MessageFeedback:
+    """One feedback per answer: a second submission updates the first."""
+    message = _assistant_message(tenant=tenant, conversation=conversation, message_id=message_id)
+    feedback, _ = MessageFeedback.objects.update_or_create(
+        message=message,
+        defaults={"tenant": tenant, "value": value, "comment": comment, "updated_at": timezone.now()},
+    )
+    return feedback
+
+
+@transaction.atomic
+def rating_submit(*, tenant: Tenant, conversation: Conversation, rating: int, comment: str = "") -> ConversationRating:
+    if not 1 <= rating <= 5:
+        raise ValueError("rating must be between 1 and 5")
+    stored, _ = ConversationRating.objects.update_or_create(
+        conversation=conversation,
+        defaults={"tenant": tenant, "rating": rating, "comment": comment, "updated_at": timezone.now()},
+    )
+    return stored

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
+
+from supportai.asgi import application
+from supportai.models import Tenant
+
+ORIGIN = "https://alpha.example.com"
+
+
+class Client:
+    """A websocket client over ``WebsocketCommunicator`` with frame helpers."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+        self.ready: dict[str, Any] = {}
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.communicator.send_to(text_data=json.dumps(frame))
+
+    async def send_raw(self, text: str | None = None, data: bytes | None = None) -> None:
+        await self.communicator.send_to(text_data=text, bytes_data=data)
+
+    async def receive(self, timeout: float = 20) -> dict[str, Any]:
+        frame: dict[str, Any] = json.loads(await self.communicator.receive_from(timeout=timeout))
+        return frame
+
+    async def receive_until(self, kind: str, timeout: float = 30) -> list[dict[str, Any]]:
+        """Frames up to and including the first of type ``kind``."""
+        frames = []
+        while True:
+            frame = await self.receive(timeout)
+            frames.append(frame)
+            if frame["type"] == kind:
+                return frames
+
+    async def ask(self, text: str, client_id: str) -> list[dict[str, Any]]:
+        await self.send({"type": "message.send", "client_id": client_id, "text": text})
+        return await self.receive_until("message.end")
+
+
+Connect = Callable[..., Any]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Per-IP counters live in the cache; every test starts from zero."""
+    cache.clear()
+
+
+@pytest_asyncio.fixture
+async def connect() -> AsyncIterator[Connect]:
+    """Open widget connections (always disconnected at the end of the test)."""
+    opened: list[WebsocketCommunicator] = []
+
+    async def open_client(
+        tenant: Tenant | None,
+        *,
+        origin: str = ORIGIN,
+        resume: str = "",
+        key: str | None = None,
+        expect_ready: bool = True,
+    ) -> Client:
+        public_key = key if key is not None else (tenant.public_key if tenant else "")
+        path = f"/ws/chat/?key={public_key}" + (f"&resume={resume}" if resume else "")
+        headers = [(b"origin", origin.encode()), (b"host", b"testserver")]
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        opened.append(communicator)
+        connected, _ = await communicator.connect(timeout=20)
+        assert connected
+        client = Client(communicator)
+        if expect_ready:
+            client.ready = await client.receive()
+            assert client.ready["type"] == "session.ready", client.ready
+        return client
+
+    yield open_client
+    for communicator in opened:
+        await communicator.disconnect()

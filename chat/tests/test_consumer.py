@@ -1,0 +1,232 @@
+"""The widget websocket protocol, end to end through the ASGI application and the real database."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.models import Conversation, ConversationRating, Message, MessageFeedback, MessageRole, MessageStatus
+from chat.protocol import MAX_MESSAGE_CHARS
+from chat.tests.conftest import Connect
+from routing.providers.fake import Script, ScriptedProvider
+from routing.registry import override_providers
+from supportai.models import Tenant
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+async def test_unknown_key_is_closed_with_4404(connect: Connect) -> None:
+    client = await connect(None, key="pk_nope", expect_ready=False)
+    assert await client.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4404}
+
+
+async def test_foreign_origin_is_closed_with_4403(connect: Connect, tenant: Tenant) -> None:
+    client = await connect(tenant, origin="https://evil.example.net", expect_ready=False)
+    assert await client.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_session_ready_opens_a_conversation(connect: Connect, tenant: Tenant) -> None:
+    client = await connect(tenant)
+    ready = client.ready
+    conversation = await Conversation.objects.aget(pk=ready["conversation_id"])
+    assert conversation.tenant_id == tenant.pk
+    assert ready["resume_token"] and ready["history"] == []
+    assert "Alpha Clinic" in ready["greeting"]
+    assert ready["branding"]["colour"] == tenant.brand_colour
+
+
+async def test_demo_page_origin_is_the_server_itself(connect: Connect, tenant: Tenant) -> None:
+    client = await connect(tenant, origin="http://testserver")
+    assert client.ready["type"] == "session.ready"
+
+
+async def test_message_is_acked_streamed_and_stored(connect: Connect, tenant: Tenant) -> None:
+    # given
+    client = await connect(tenant)
+    # when
+    frames = await client.ask("What are your opening hours?", "c-1")
+    # then
+    kinds = [frame["type"] for frame in frames]
+    assert kinds[0] == "message.ack" and kinds[1] == "message.start" and kinds[-1] == "message.end"
+    assert "message.delta" in kinds
+    end = frames[-1]
+    streamed = "".join(frame["text"] for frame in frames if frame["type"] == "message.delta")
+    assert end["text"] == streamed
+    assert set(end) >= {"message_id", "text", "sources", "tier", "model", "escalated", "confidence"}
+    stored = await Message.objects.aget(pk=end["message_id"])
+    assert stored.role == MessageRole.ASSISTANT and stored.status == MessageStatus.COMPLETE
+    assert stored.text == end["text"] and stored.tenant_id == tenant.pk
+    customer = await Message.objects.aget(pk=frames[0]["message_id"])
+    assert customer.text == "What are your opening hours?" and customer.client_id == "c-1"
+
+
+async def test_resend_with_same_client_id_is_idempotent(connect: Connect, tenant: Tenant) -> None:
+    client = await connect(tenant)
+    first = await client.ask("Do you sell gift cards?", "same-id")
+    await client.send({"type": "message.send", "client_id": "same-id", "text": "Do you sell gift cards?"})
+    ack = await client.receive()
+    replay = await client.receive()
+    assert ack == {"type": "message.ack", "client_id": "same-id", "message_id": first[0]["message_id"]}
+    assert replay["type"] == "message.end" and replay["message_id"] == first[-1]["message_id"]
+    count = await Message.objects.filter(conversation_id=client.ready["conversation_id"]).acount()
+    assert count == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("not json", "bad_request"),
+        ("[1, 2]", "bad_request"),
+        ('{"type": "launch.missiles"}', "bad_request"),
+        ('{"no": "type"}', "bad_request"),
+        ('{"type": "message.send", "client_id": "x"}', "bad_request"),
+        ('{"type": "message.send", "client_id": 5, "text": "hi"}', "bad_request"),
+        ('{"type": "message.send", "client_id": "x", "text": "' + "a" * (MAX_MESSAGE_CHARS + 1) + '"}', "too_long"),
+        ('{"type": "feedback", "message_id": "1", "value": "up"}', "bad_request"),
+        ('{"type": "feedback", "message_id": 1, "value": "meh"}', "bad_request"),
+        ('{"type": "rating", "rating": 6}', "bad_request"),
+        ('{"type": "rating", "rating": true}', "bad_request"),
+        ('{"type": "feedback", "message_id": 999999, "value": "up"}', "not_found"),
+    ],
+)
+async def test_bad_frames_get_an_error_and_the_socket_stays_usable(
+    connect: Connect, tenant: Tenant, raw: str, code: str
+) -> None:
+    client = await connect(tenant)
+    await client.send_raw(raw)
+    error = await client.receive()
+    assert error["type"] == "error" and error["code"] == code and error["message"]
+    await client.send({"type": "ping"})
+    assert await client.receive() == {"type": "pong"}
+
+
+async def test_binary_and_oversized_frames_are_refused(connect: Connect, tenant: Tenant) -> None:
+    client = await connect(tenant)
+    await client.send_raw(data=b"\x00\x01")
+    assert (await client.receive())["code"] == "bad_request"
+    await client.send_raw('{"type": "ping", "pad": "' + "x" * 20_000 + '"}')
+    assert (await client.receive())["code"] == "too_long"
+
+
+async def test_message_flood_is_rate_limited(connect: Connect, tenant: Tenant, settings) -> None:
+    settings.CHAT_MESSAGES_PER_MINUTE_PER_CONNECTION = 2
+    client = await connect(tenant)
+    await client.ask("one", "r-1")
+    await client.ask("two", "r-2")
+    await client.send({"type": "message.send", "client_id": "r-3", "text": "three"})
+    error = await client.receive()
+    assert error["type"] == "error" and error["code"] == "rate_limited"
+    assert not await Message.objects.filter(client_id="r-3").aexists()
+
+
+async def test_frame_flood_closes_with_4429(connect: Connect, tenant: Tenant, settings) -> None:
+    settings.CHAT_FRAMES_PER_MINUTE_PER_CONNECTION = 5
+    client = await connect(tenant)
+    for _ in range(5):
+        await client.send({"type": "ping"})
+        assert await client.receive() == {"type": "pong"}
+    await client.send({"type": "ping"})
+    assert (await client.receive())["code"] == "rate_limited"
+    assert await client.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4429}
+
+
+async def test_feedback_is_one_per_answer_and_updates(connect: Connect, tenant: Tenant) -> None:
+    client = await connect(tenant)
+    answer = (await client.ask("How do I cancel?", "f-1"))[-1]
+    await client.send({"type": "feedback", "message_id": answer["message_id"], "value": "up"})
+    assert (await client.receive())["type"] == "feedback.ack"
+    await client.send({"type": "feedback", "message_id": answer["message_id"], "value": "down", "comment": "vague"})
+    assert (await client.receive())["type"] == "feedback.ack"
+    feedback = await MessageFeedback.objects.aget(message_id=answer["message_id"])
+    assert (feedback.value, feedback.comment) == ("down", "vague")
+    assert await MessageFeedback.objects.acount() == 1
+
+
+async def test_feedback_on_own_question_or_foreign_answer_is_not_found(
+    connect: Connect, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given an answer in the other tenant's conversation
+    theirs = await connect(other_tenant, origin="https://bravo.example.com")
+    their_answer = (await theirs.ask("Hello?", "x-1"))[-1]
+    mine = await connect(tenant)
+    my_question = (await mine.ask("Hi", "m-1"))[0]
+    # when / then
+    for message_id in (their_answer["message_id"], my_question["message_id"]):
+        await mine.send({"type": "feedback", "message_id": message_id, "value": "down"})
+        error = await mine.receive()
+        assert error["code"] == "not_found"
+    assert not await MessageFeedback.objects.aexists()
+
+
+async def test_rating_is_stored_once_per_conversation(connect: Connect, tenant: Tenant) -> None:
+    client = await connect(tenant)
+    await client.send({"type": "rating", "rating": 4})
+    assert await client.receive() == {"type": "rating.ack", "rating": 4}
+    await client.send({"type": "rating", "rating": 5, "comment": "great"})
+    assert await client.receive() == {"type": "rating.ack", "rating": 5}
+    rating = await ConversationRating.objects.aget(conversation_id=client.ready["conversation_id"])
+    assert (rating.rating, rating.comment, rating.tenant_id) == (5, "great", tenant.pk)
+
+
+async def test_resume_replays_history_in_the_same_conversation(connect: Connect, tenant: Tenant) -> None:
+    first = await connect(tenant)
+    answer = (await first.ask("Where can I park?", "p-1"))[-1]
+    await first.communicator.disconnect()
+    again = await connect(tenant, resume=first.ready["resume_token"])
+    assert again.ready["conversation_id"] == first.ready["conversation_id"]
+    history = again.ready["history"]
+    assert [m["role"] for m in history] == ["customer", "assistant"]
+    assert history[1]["message_id"] == answer["message_id"] and history[1]["text"] == answer["text"]
+
+
+async def test_resume_token_of_another_tenant_starts_a_fresh_conversation(
+    connect: Connect, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = await connect(other_tenant, origin="https://bravo.example.com")
+    await theirs.ask("secret question", "s-1")
+    mine = await connect(tenant, resume=theirs.ready["resume_token"])
+    assert mine.ready["conversation_id"] != theirs.ready["conversation_id"]
+    assert mine.ready["history"] == []
+    conversation = await Conversation.objects.aget(pk=mine.ready["conversation_id"])
+    assert conversation.tenant_id == tenant.pk
+
+
+async def test_agent_message_reaches_the_customer_through_the_group(connect: Connect, tenant: Tenant) -> None:
+    from channels.layers import get_channel_layer
+
+    client = await connect(tenant)
+    layer = get_channel_layer()
+    group = f"chat.conversation.{client.ready['conversation_id']}"
+    await layer.group_send(
+        group, {"type": "agent.message", "message_id": 7, "text": "Hi, I'm Sam", "agent_name": "Sam"}
+    )
+    assert await client.receive() == {
+        "type": "agent.message",
+        "message_id": 7,
+        "text": "Hi, I'm Sam",
+        "agent_name": "Sam",
+    }
+
+
+async def test_actions_of_later_issues_answer_unavailable(connect: Connect, tenant: Tenant) -> None:
+    client = await connect(tenant)
+    for frame in (
+        {"type": "proposal.confirm", "proposal_id": "p1"},
+        {"type": "identify", "token": "abc"},
+    ):
+        await client.send(frame)
+        assert (await client.receive())["code"] == "unavailable"
+
+
+async def test_disconnect_mid_stream_stores_the_answer_as_interrupted(connect: Connect, tenant: Tenant) -> None:
+    # given a provider that is still thinking when the customer leaves
+    slow = ScriptedProvider(name="local", scripts=(Script(deltas=("never",), delay_s=30),))
+    with override_providers({"local": slow}):
+        client = await connect(tenant)
+        await client.send({"type": "message.send", "client_id": "d-1", "text": "Tell me about memberships"})
+        start = (await client.receive_until("message.start"))[-1]
+        # when
+        await client.communicator.disconnect()
+    # then the generation task was cancelled and the answer row is final, not left streaming
+    reply = await Message.objects.aget(pk=start["message_id"])
+    assert reply.status == MessageStatus.INTERRUPTED
+    assert reply.text == ""

@@ -1,0 +1,123 @@
+"""HTTP fallbacks: whole answer and SSE, with the websocket's validation and idempotency."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import AsyncClient, Client
+
+from chat.models import Conversation, Message
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = "https://alpha.example.com"
+
+
+def _post(path: str, body: Any, origin: str = ORIGIN) -> Any:
+    return Client().post(path, data=json.dumps(body), content_type="application/json", HTTP_ORIGIN=origin)
+
+
+def test_post_message_returns_the_whole_answer(tenant: Tenant) -> None:
+    response = _post("/api/v1/public/chat/messages", {"key": tenant.public_key, "client_id": "h-1", "text": "Hello?"})
+    body = response.json()
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
+    assert body["answer"]["type"] == "message.end" and body["answer"]["text"]
+    conversation = Conversation.objects.get(pk=body["conversation_id"])
+    assert conversation.tenant_id == tenant.pk and conversation.channel == "api"
+    assert Message.objects.filter(conversation=conversation).count() == 2
+
+
+def test_post_message_resend_is_idempotent_within_the_conversation(tenant: Tenant) -> None:
+    first = _post("/api/v1/public/chat/messages", {"key": tenant.public_key, "client_id": "h-1", "text": "Hi"}).json()
+    again = _post(
+        "/api/v1/public/chat/messages",
+        {"key": tenant.public_key, "client_id": "h-1", "text": "Hi", "resume_token": first["resume_token"]},
+    ).json()
+    assert again["conversation_id"] == first["conversation_id"]
+    assert again["answer"]["message_id"] == first["answer"]["message_id"]
+    assert Message.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ("not json", 400, "bad_request"),
+        ({"key": "pk_unknown", "client_id": "a", "text": "hi"}, 404, "not_found"),
+        ({"client_id": "a", "text": "hi"}, 404, "not_found"),
+        ({"KEY": None}, 404, "not_found"),
+    ],
+)
+def test_post_message_rejects_bad_requests(tenant: Tenant, body: Any, status: int, code: str) -> None:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    response = Client().post("/api/v1/public/chat/messages", data=raw, content_type="application/json")
+    assert response.status_code == status
+    assert response.json()["code"] == code
+    assert not Message.objects.exists()
+
+
+def test_post_message_validates_like_the_websocket(tenant: Tenant) -> None:
+    missing = _post("/api/v1/public/chat/messages", {"key": tenant.public_key, "client_id": "a"})
+    too_long = _post("/api/v1/public/chat/messages", {"key": tenant.public_key, "client_id": "a", "text": "x" * 2001})
+    assert (missing.status_code, missing.json()["code"]) == (400, "bad_request")
+    assert (too_long.status_code, too_long.json()["code"]) == (413, "too_long")
+
+
+def test_post_message_refuses_foreign_origin(tenant: Tenant) -> None:
+    response = _post(
+        "/api/v1/public/chat/messages",
+        {"key": tenant.public_key, "client_id": "a", "text": "hi"},
+        origin="https://evil.example",
+    )
+    assert response.status_code == 403
+    assert not Conversation.objects.exists()
+
+
+def test_other_tenants_resume_token_opens_a_new_conversation(tenant: Tenant, other_tenant: Tenant) -> None:
+    theirs = _post(
+        "/api/v1/public/chat/messages",
+        {"key": other_tenant.public_key, "client_id": "a", "text": "hi"},
+        origin="https://bravo.example.com",
+    ).json()
+    mine = _post(
+        "/api/v1/public/chat/messages",
+        {"key": tenant.public_key, "client_id": "a", "text": "hi", "resume_token": theirs["resume_token"]},
+    ).json()
+    assert mine["conversation_id"] != theirs["conversation_id"]
+    assert Conversation.objects.get(pk=mine["conversation_id"]).tenant_id == tenant.pk
+
+
+def test_post_message_is_rate_limited_per_ip(tenant: Tenant, settings) -> None:
+    settings.CHAT_MESSAGES_PER_MINUTE_PER_IP = 1
+    ok = _post("/api/v1/public/chat/messages", {"key": tenant.public_key, "client_id": "a", "text": "hi"})
+    limited = _post("/api/v1/public/chat/messages", {"key": tenant.public_key, "client_id": "b", "text": "hi"})
+    assert ok.status_code == 200
+    assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
+
+
+def test_preflight_allows_post_with_json(tenant: Tenant) -> None:
+    response = Client().options("/api/v1/public/chat/messages", HTTP_ORIGIN=ORIGIN)
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Methods"] == "POST, OPTIONS"
+
+
+@pytest.mark.asyncio
+async def test_sse_stream_sends_protocol_frames(tenant: Tenant) -> None:
+    response = await AsyncClient().post(
+        "/api/v1/public/chat/messages/stream",
+        data=json.dumps({"key": tenant.public_key, "client_id": "s-1", "text": "Hi"}),
+        content_type="application/json",
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    assert response["Cache-Control"] == "no-cache"
+    body = b"".join([chunk async for chunk in response.streaming_content]).decode()  # type: ignore[attr-defined]
+    blocks = body.strip().split("\n\n")
+    events = [block.split("\n")[0].removeprefix("event: ") for block in blocks]
+    assert events[0] == "message.ack" and events[1] == "message.start" and events[-1] == "message.end"
+    assert "message.delta" in events
+    end = json.loads(blocks[-1].split("data: ", 1)[1])
+    assert end["text"]

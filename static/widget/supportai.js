@@ -1,0 +1,342 @@
+/*
+ * SupportAI chat widget. Embed with one tag:
+ *   <script src="https://HOST/static/widget/supportai.js" data-key="pk_..." defer></script>
+ * No framework needed; styles live in a shadow root so the host page and the widget never clash.
+ * Protocol: docs/websocket-protocol.md.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__supportaiWidget) return;
+  window.__supportaiWidget = true;
+
+  var KEY = script.getAttribute("data-key") || "";
+  var SERVER = new URL(script.getAttribute("data-server") || script.src, location.href);
+  var WS_URL = (SERVER.protocol === "https:" ? "wss://" : "ws://") + SERVER.host + "/ws/chat/?key=" + encodeURIComponent(KEY);
+  var STORE = "supportai:" + KEY + ":resume";
+  var MAX_CHARS = 2000;
+
+  var CSS = [
+    ":host{all:initial}",
+    "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',sans-serif}",
+    ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:var(--brand);color:#fff;font-size:24px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}",
+    ".launcher:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}",
+    ".panel{position:fixed;right:20px;bottom:88px;width:370px;max-width:calc(100vw - 24px);height:560px;max-height:calc(100vh - 110px);background:#fff;color:#1f2933;border-radius:12px;box-shadow:0 10px 40px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden;z-index:2147483000;font-size:15px;line-height:1.45}",
+    ".panel[hidden]{display:none}",
+    "header{background:var(--brand);color:#fff;padding:12px 14px;display:flex;align-items:center;gap:10px}",
+    "header h2{font-size:16px;margin:0;flex:1}",
+    "header img{width:28px;height:28px;border-radius:6px;background:#fff}",
+    "header button{background:transparent;border:0;color:#fff;font-size:20px;cursor:pointer}",
+    ".status{font-size:13px;padding:6px 14px;background:#fff3bf;color:#5c4400}",
+    ".status[hidden]{display:none}",
+    ".status.error{background:#ffe3e3;color:#7a1010}",
+    ".log{flex:1;overflow-y:auto;padding:12px 14px;display:flex;flex-direction:column;gap:10px}",
+    ".msg{max-width:88%;padding:8px 11px;border-radius:12px;white-space:normal;word-wrap:break-word}",
+    ".msg p{margin:0 0 6px}.msg p:last-child{margin:0}.msg ul,.msg ol{margin:4px 0;padding-left:20px}",
+    ".customer{align-self:flex-end;background:var(--brand);color:#fff;border-bottom-right-radius:4px}",
+    ".assistant,.agent,.system{align-self:flex-start;background:#f1f3f5;border-bottom-left-radius:4px}",
+    ".agent{background:#e7f5ff}.agent .who{font-size:12px;color:#1864ab;font-weight:600}",
+    ".streaming::after{content:'▍';animation:blink 1s steps(1) infinite}@keyframes blink{50%{opacity:0}}",
+    ".sources{margin-top:6px;font-size:13px;border-top:1px solid #dee2e6;padding-top:5px}",
+    ".sources ol{margin:0;padding-left:18px}",
+    "a{color:#1864ab}",
+    "sup a{text-decoration:none;font-size:11px}",
+    ".feedback{display:flex;gap:6px;margin-top:6px;align-items:center;font-size:12px;color:#616e7c}",
+    ".feedback button{border:1px solid #ced4da;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:12px}",
+    ".feedback button[aria-pressed=true]{background:var(--brand);color:#fff;border-color:var(--brand)}",
+    ".rating{padding:10px 14px;border-top:1px solid #e9ecef;background:#f8f9fa}",
+    ".rating[hidden]{display:none}",
+    ".stars{display:flex;gap:4px;border:0;padding:0;margin:0 0 6px}",
+    ".stars legend{font-size:13px;margin-bottom:4px}",
+    ".stars button{font-size:22px;background:none;border:0;cursor:pointer;color:#adb5bd;padding:0 2px}",
+    ".stars button.on{color:#f59f00}",
+    ".rating textarea{width:100%;height:44px;font-size:13px}",
+    ".actions{display:flex;gap:8px;padding:6px 14px;border-top:1px solid #e9ecef}",
+    ".actions button{font-size:13px;background:#fff;border:1px solid #ced4da;border-radius:14px;padding:4px 10px;cursor:pointer}",
+    "form.compose{display:flex;gap:8px;padding:10px 14px;border-top:1px solid #e9ecef}",
+    "form.compose textarea{flex:1;resize:none;height:42px;border:1px solid #ced4da;border-radius:8px;padding:8px;font-size:15px}",
+    "form.compose button,.rating .send{background:var(--brand);color:#fff;border:0;border-radius:8px;padding:0 14px;cursor:pointer;font-size:14px}",
+    "form.compose button:disabled{opacity:.5;cursor:default}",
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}",
+    "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100vh;max-height:100vh;border-radius:0}}"
+  ].join("\n");
+
+  // ---------- safe rendering: text nodes only, a small Markdown subset, http(s) links only ----------
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+
+  function safeUrl(url) {
+    try {
+      var parsed = new URL(url, location.href);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) { return null; }
+  }
+
+  function renderInline(text, sourcesByIndex, into) {
+    var pattern = /(\*\*[^*]+\*\*|`[^`]+`|\[[^\]]+\]\([^)\s]+\)|\[\d+\]|\*[^*\s][^*]*\*)/g;
+    var last = 0, match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (match.index > last) into.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var token = match[0];
+      if (token.indexOf("**") === 0) into.appendChild(el("strong", { text: token.slice(2, -2) }));
+      else if (token[0] === "`") into.appendChild(el("code", { text: token.slice(1, -1) }));
+      else if (/^\[\d+\]$/.test(token)) {
+        var n = token.slice(1, -1), src = sourcesByIndex[n], href = src && safeUrl(src.url);
+        into.appendChild(el("sup", {}, [href ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", "aria-label": "Source " + n + ": " + src.title, text: "[" + n + "]" }) : "[" + n + "]"]));
+      } else if (token[0] === "[") {
+        var parts = /^\[([^\]]+)\]\(([^)\s]+)\)$/.exec(token), link = parts && safeUrl(parts[2]);
+        into.appendChild(link ? el("a", { href: link, target: "_blank", rel: "noopener noreferrer", text: parts[1] }) : document.createTextNode(token));
+      } else into.appendChild(el("em", { text: token.slice(1, -1) }));
+      last = match.index + token.length;
+    }
+    if (last < text.length) into.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function renderMarkdown(text, sources) {
+    var byIndex = {};
+    (sources || []).forEach(function (s) { byIndex[String(s.index)] = s; });
+    var frag = document.createDocumentFragment(), list = null;
+    String(text || "").split(/\n/).forEach(function (line) {
+      var item = /^\s*(?:[-*]|\d+\.)\s+(.*)$/.exec(line);
+      if (item) {
+        if (!list) { list = el(/^\s*\d/.test(line) ? "ol" : "ul"); frag.appendChild(list); }
+        var li = el("li"); renderInline(item[1], byIndex, li); list.appendChild(li);
+        return;
+      }
+      list = null;
+      if (!line.trim()) return;
+      var p = el("p"); renderInline(line, byIndex, p); frag.appendChild(p);
+    });
+    return frag;
+  }
+
+  // ---------- UI ----------
+  var host = el("div", { id: "supportai-widget" });
+  document.body.appendChild(host);
+  var root = host.attachShadow({ mode: "open" });
+  root.appendChild(el("style", { text: CSS }));
+  host.style.setProperty("--brand", "#0f766e");
+
+  var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false" });
+  var SVG = "http://www.w3.org/2000/svg";
+  var icon = document.createElementNS(SVG, "svg");
+  icon.setAttribute("viewBox", "0 0 24 24"); icon.setAttribute("width", "26"); icon.setAttribute("height", "26"); icon.setAttribute("aria-hidden", "true");
+  var bubblePath = document.createElementNS(SVG, "path");
+  bubblePath.setAttribute("fill", "currentColor");
+  bubblePath.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+  icon.appendChild(bubblePath);
+  launcher.appendChild(icon);
+  var title = el("h2", { id: "sai-title", text: "Chat with us" });
+  var closeBtn = el("button", { type: "button", "aria-label": "Close chat", text: "×" });
+  var status = el("div", { class: "status", role: "status", hidden: "" });
+  var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions text", "aria-label": "Conversation" });
+  var humanBtn = el("button", { type: "button", text: "Talk to a human" });
+  var endBtn = el("button", { type: "button", text: "Rate this chat" });
+  var stars = el("fieldset", { class: "stars" }, [el("legend", { text: "How was this conversation?" })]);
+  var ratingComment = el("textarea", { "aria-label": "Tell us more (optional)", placeholder: "Tell us more (optional)", maxlength: "1000" });
+  var ratingSend = el("button", { type: "button", class: "send", text: "Send rating" });
+  var rating = el("div", { class: "rating", hidden: "" }, [stars, ratingComment, ratingSend]);
+  var input = el("textarea", { "aria-label": "Your message", placeholder: "Type your question…", maxlength: String(MAX_CHARS) });
+  var sendBtn = el("button", { type: "submit", text: "Send" });
+  var compose = el("form", { class: "compose" }, [input, sendBtn]);
+  var panel = el("section", { class: "panel", role: "dialog", "aria-labelledby": "sai-title", hidden: "" }, [
+    el("header", {}, [title, closeBtn]), status, log, el("div", { class: "actions" }, [humanBtn, endBtn]), rating, compose
+  ]);
+  root.appendChild(launcher);
+  root.appendChild(panel);
+
+  var chosenRating = 0;
+  for (var i = 1; i <= 5; i++) {
+    (function (value) {
+      var star = el("button", { type: "button", "aria-label": value + " star" + (value > 1 ? "s" : ""), "aria-pressed": "false", "data-value": String(value), text: "★" });
+      star.addEventListener("click", function () {
+        chosenRating = value;
+        Array.prototype.forEach.call(stars.querySelectorAll("button"), function (b) {
+          var on = Number(b.getAttribute("data-value")) <= value;
+          b.classList.toggle("on", on);
+          b.setAttribute("aria-pressed", String(Number(b.getAttribute("data-value")) === value));
+        });
+      });
+      stars.appendChild(star);
+    })(i);
+  }
+
+  function setStatus(text, isError) {
+    if (!text) { status.hidden = true; status.textContent = ""; return; }
+    status.hidden = false; status.textContent = text; status.classList.toggle("error", !!isError);
+  }
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  function open() { panel.hidden = false; launcher.setAttribute("aria-expanded", "true"); input.focus(); connect(); }
+  function close() { panel.hidden = true; launcher.setAttribute("aria-expanded", "false"); launcher.focus(); }
+  launcher.addEventListener("click", function () { panel.hidden ? open() : close(); });
+  closeBtn.addEventListener("click", close);
+  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+
+  // ---------- messages ----------
+  var bubbles = {};  // message_id -> {node, body, text}
+
+  function addBubble(role, text, opts) {
+    opts = opts || {};
+    var body = el("div", { class: "body" });
+    var node = el("div", { class: "msg " + role, "data-role": role }, opts.who ? [el("div", { class: "who", text: opts.who }), body] : [body]);
+    if (role === "customer") body.textContent = text;
+    else body.appendChild(renderMarkdown(text, opts.sources));
+    log.appendChild(node);
+    scrollDown();
+    return { node: node, body: body, text: text };
+  }
+
+  function finishAssistant(frame) {
+    var b = bubbles[frame.message_id];
+    if (!b) { b = addBubble("assistant", ""); bubbles[frame.message_id] = b; }
+    b.node.classList.remove("streaming");
+    b.node.setAttribute("data-message-id", String(frame.message_id));
+    b.body.textContent = "";
+    b.body.appendChild(renderMarkdown(frame.text, frame.sources));
+    if (frame.sources && frame.sources.length) {
+      var list = el("ol");
+      frame.sources.forEach(function (s) {
+        var href = safeUrl(s.url);
+        list.appendChild(el("li", { value: String(s.index) }, [href ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "source-link", text: s.title }) : s.title]));
+      });
+      b.node.appendChild(el("div", { class: "sources" }, [el("div", { class: "sr", text: "Sources" }), list]));
+    }
+    addFeedback(b.node, frame.message_id);
+    scrollDown();
+  }
+
+  function addFeedback(node, messageId) {
+    if (node.querySelector(".feedback")) return;
+    var up = el("button", { type: "button", "aria-pressed": "false", "data-value": "up", text: "Helpful" });
+    var down = el("button", { type: "button", "aria-pressed": "false", "data-value": "down", text: "Not helpful" });
+    var note = el("span", { class: "ack", "aria-live": "polite" });
+    [up, down].forEach(function (btn) {
+      btn.addEventListener("click", function () {
+        send({ type: "feedback", message_id: messageId, value: btn.getAttribute("data-value") });
+        up.setAttribute("aria-pressed", String(btn === up));
+        down.setAttribute("aria-pressed", String(btn === down));
+      });
+    });
+    node.appendChild(el("div", { class: "feedback", role: "group", "aria-label": "Was this answer helpful?", "data-message-id": String(messageId) }, [up, down, note]));
+  }
+
+  // ---------- connection ----------
+  var ws = null, attempts = 0, pending = [], reconnectTimer = null, connected = false;
+
+  function send(frame) {
+    // Until session.ready arrives, frames wait (the server is still setting up the conversation).
+    if (connected && ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+    else pending.push(frame);
+  }
+
+  function connect() {
+    if (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) return;
+    if (!navigator.onLine) { setStatus("You are offline. We'll reconnect when you're back."); return; }
+    var resume = null;
+    try { resume = localStorage.getItem(STORE); } catch (e) { resume = null; }
+    setStatus(attempts ? "Reconnecting…" : "Connecting…");
+    ws = new WebSocket(WS_URL + (resume ? "&resume=" + encodeURIComponent(resume) : ""));
+    ws.onopen = function () { attempts = 0; };
+    ws.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      handle(frame);
+    };
+    ws.onclose = function (event) {
+      connected = false; sendBtn.disabled = false;
+      if (event.code === 4404) { setStatus("This chat is not configured correctly (unknown key).", true); return; }
+      if (event.code === 4403) { setStatus("This chat is not enabled on this website.", true); return; }
+      if (event.code === 4429) setStatus("Too many messages. Reconnecting shortly…", true);
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer) return;
+    var delay = Math.min(30000, 500 * Math.pow(2, attempts++)) * (0.75 + Math.random() * 0.5);
+    if (!navigator.onLine) setStatus("You are offline. We'll reconnect when you're back.");
+    else setStatus("Connection lost. Reconnecting…");
+    reconnectTimer = setTimeout(function () { reconnectTimer = null; connect(); }, delay);
+  }
+  window.addEventListener("online", function () { if (!panel.hidden) connect(); });
+  window.addEventListener("offline", function () { setStatus("You are offline. We'll reconnect when you're back."); });
+
+  function handle(frame) {
+    switch (frame.type) {
+      case "session.ready":
+        connected = true; setStatus("");
+        try { localStorage.setItem(STORE, frame.resume_token); } catch (e) { /* private mode */ }
+        if (frame.branding) {
+          if (frame.branding.colour) host.style.setProperty("--brand", frame.branding.colour);
+          if (frame.branding.name) title.textContent = frame.branding.name;
+          var logo = frame.branding.logo_url && safeUrl(frame.branding.logo_url);
+          if (logo && !panel.querySelector("header img")) panel.querySelector("header").insertBefore(el("img", { src: logo, alt: "" }), title);
+        }
+        log.textContent = ""; bubbles = {};
+        addBubble("system", frame.greeting);
+        (frame.history || []).forEach(function (m) {
+          if (m.role === "assistant") finishAssistant({ message_id: m.message_id, text: m.text, sources: m.sources });
+          else addBubble(m.role, m.text, m.role === "agent" ? { who: "Support team" } : {});
+        });
+        // Questions typed before the session was ready are not in the history yet: show, then send them.
+        pending.forEach(function (f) { if (f.type === "message.send") addBubble("customer", f.text); });
+        pending.splice(0).forEach(send);
+        break;
+      case "message.ack": break;
+      case "message.start":
+        var b = addBubble("assistant", "");
+        b.node.classList.add("streaming");
+        bubbles[frame.message_id] = b;
+        break;
+      case "message.delta":
+        var target = bubbles[frame.message_id];
+        if (target) { target.text += frame.text; target.body.textContent = target.text; scrollDown(); }
+        break;
+      case "message.end": finishAssistant(frame); sendBtn.disabled = false; break;
+      case "agent.message": addBubble("agent", frame.text, { who: frame.agent_name || "Support team" }); break;
+      case "agent.typing": setStatus("A team member is typing…"); setTimeout(function () { setStatus(""); }, 3000); break;
+      case "escalation": addBubble("system", frame.message); break;
+      case "feedback.ack":
+        var fb = log.querySelector('.feedback[data-message-id="' + frame.message_id + '"] .ack');
+        if (fb) fb.textContent = "Thanks for the feedback!";
+        break;
+      case "rating.ack":
+        rating.hidden = true; addBubble("system", "Thanks for rating this conversation!");
+        break;
+      case "error":
+        sendBtn.disabled = false;
+        setStatus(frame.code === "rate_limited" ? "You're sending messages too quickly — please wait a moment." : frame.message, true);
+        break;
+      default: break;
+    }
+  }
+
+  compose.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    if (text.length > MAX_CHARS) { setStatus("Messages are limited to " + MAX_CHARS + " characters.", true); return; }
+    var clientId = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
+    if (connected) addBubble("customer", text);
+    send({ type: "message.send", client_id: clientId, text: text });
+    input.value = ""; sendBtn.disabled = true; setStatus("");
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); compose.requestSubmit ? compose.requestSubmit() : compose.dispatchEvent(new Event("submit")); }
+  });
+  humanBtn.addEventListener("click", function () { send({ type: "escalate", reason: "Customer pressed 'Talk to a human'" }); });
+  endBtn.addEventListener("click", function () { rating.hidden = false; stars.querySelector("button").focus(); });
+  ratingSend.addEventListener("click", function () {
+    if (!chosenRating) { setStatus("Choose 1 to 5 stars first.", true); return; }
+    send({ type: "rating", rating: chosenRating, comment: ratingComment.value.slice(0, 1000) });
+  });
+  setInterval(function () { if (connected) send({ type: "ping" }); }, 25000);
+})();
