@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from routing.simulation import fault_injection, routing_simulation
+
+
+def test_simulation_cost_per_turn_meets_targets_on_a_sample():
+    row: Any = routing_simulation(limit=400)["rows"][0]  # type: ignore[index]
+
+    assert row["usd_per_turn"] <= 0.002
+    assert row["saving_vs_all_t3_%"] >= 80
+    assert row["answered_t1_%"] + row["answered_t2_%"] + row["answered_t3_%"] == 100.0
+
+
+def test_fault_injection_keeps_turns_answered():
+    row: Any = fault_injection(sample=300)["rows"][0]  # type: ignore[index]
+
+    assert row["answered_%"] >= 99.0
+    assert row["latency_p95_faults_s"] >= row["latency_p95_clean_s"]
