@@ -164,6 +164,11 @@ def _csv_faq(name: str, text: str) -> list[ParsedDocument]:
         raise ParseError(ErrorCode.MALFORMED, detail="A CSV FAQ needs a header row with question,answer[,url].")
     documents = []
     for row in reader:
+        if None in row:
+            raise ParseError(
+                ErrorCode.MALFORMED,
+                detail=f"Row {reader.line_num} has more fields than the header; put answers with commas in quotes.",
+            )
         clean = {(key or "").strip().lower(): (value or "").strip() for key, value in row.items()}
         if not clean.get("question") or not clean.get("answer"):
             continue

@@ -1,0 +1,27 @@
+"""Knowledge tests run on the deterministic fake embedder unless a test asks for the real model."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from knowledge import conf
+from knowledge.providers.base import EmbeddingProvider, embedding_provider
+from knowledge.providers.fake import FakeEmbeddingProvider
+
+
+@pytest.fixture(autouse=True)
+def fake_embeddings(monkeypatch: pytest.MonkeyPatch) -> FakeEmbeddingProvider:
+    monkeypatch.setattr(
+        conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, embedding_provider="fake", rerank_provider="")
+    )
+    provider = embedding_provider("fake")
+    assert isinstance(provider, FakeEmbeddingProvider)
+    return provider
+
+
+@pytest.fixture(scope="session")
+def local_model() -> EmbeddingProvider:
+    """The real all-MiniLM-L6-v2, loaded once for the whole session."""
+    return embedding_provider("local")

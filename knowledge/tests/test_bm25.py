@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+from django.db import connection
+
+from knowledge.bm25 import bm25_search, has_rare_lexeme, query_lexemes
+from knowledge.models import Chunk
+from knowledge.tests.factories import add_document
+
+DOCS = [
+    ("Cancellation policy", "Cancel at least 24 hours before your massage. Late cancellation costs half the price."),
+    ("Gift cards", "Gift cards can be used for massage, yoga and facials. Gift cards never expire."),
+    ("Parking", "Free parking behind the studio. Street parking is metered until 6 pm."),
+    ("Yoga classes", "Yoga classes run every morning. Bring your own mat or borrow one."),
+    ("Massage menu", "Swedish massage, deep tissue massage and hot stone massage, 60 or 90 minutes."),
+]
+
+
+def reference_bm25(docs: dict[int, list[str]], query: list[str], k1: float, b: float) -> dict[int, float]:
+    """Textbook Okapi BM25 (Lucene idf) over pre-tokenised documents; unique query terms."""
+    n = len(docs)
+    avgdl = sum(len(tokens) for tokens in docs.values()) / n
+    scores = {}
+    for doc_id, tokens in docs.items():
+        score = 0.0
+        for term in set(query):
+            tf = tokens.count(term)
+            if not tf:
+                continue
+            df = sum(1 for other in docs.values() if term in other)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(tokens) / avgdl))
+        if score:
+            scores[doc_id] = score
+    return scores
+
+
+def _tokens_of_children(tenant) -> dict[int, list[str]]:
+    """Each child's lexemes repeated by their frequency, read from the same tsvector PostgreSQL scores."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.id, u.lexeme, array_length(u.positions, 1) FROM knowledge_chunk c, unnest(c.search_vector) u "
+            "WHERE c.tenant_id = %s AND c.level = 'child'",
+            [tenant.pk],
+        )
+        docs: dict[int, list[str]] = {}
+        for chunk_id, lexeme, tf in cursor.fetchall():
+            docs.setdefault(chunk_id, []).extend([lexeme] * tf)
+    return docs
+
+
+@pytest.mark.parametrize(("k1", "b"), [(1.2, 0.75), (0.9, 0.4), (2.0, 1.0)])
+@pytest.mark.parametrize(
+    "query", ["massage cancellation fee", "gift cards for yoga", "parking", "hot stone 90 minutes"]
+)
+def test_bm25_matches_reference_implementation(tenant, other_tenant, query, k1, b):
+    # given: our tenant's corpus, plus another tenant whose statistics must not leak in
+    for title, text in DOCS:
+        add_document(tenant, title, text)
+    add_document(other_tenant, "Noise", "massage massage massage parking gift yoga " * 5)
+    # when
+    hits = bm25_search(tenant=tenant, query=query, limit=50, k1=k1, b=b)
+    # then
+    expected = reference_bm25(_tokens_of_children(tenant), query_lexemes(query), k1, b)
+    assert {hit.chunk_id: hit.score for hit in hits} == pytest.approx(expected, rel=1e-9)
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+
+
+def test_bm25_idf_rewards_rare_terms_unlike_ts_rank(tenant):
+    add_document(tenant, "Massage A", "massage massage booking")
+    add_document(tenant, "Massage B", "massage prices")
+    add_document(tenant, "Refunds", "refund massage")
+    [top, *_] = bm25_search(tenant=tenant, query="massage refund", limit=5)
+    assert Chunk.objects.get(pk=top.chunk_id).document.title == "Refunds"
+
+
+def test_bm25_or_semantics_and_empty_queries(tenant):
+    add_document(tenant, "Parking", "Free parking.")
+    add_document(tenant, "Yoga", "Morning yoga.")
+    assert len(bm25_search(tenant=tenant, query="parking yoga", limit=5)) == 2
+    assert bm25_search(tenant=tenant, query="the and of", limit=5) == []
+    assert bm25_search(tenant=tenant, query="   ", limit=5) == []
+    assert bm25_search(tenant=tenant, query="unknownword", limit=5) == []
+
+
+def test_bm25_never_returns_another_tenants_chunks(tenant, other_tenant):
+    add_document(other_tenant, "Parking", "Free parking behind the spa.")
+    assert bm25_search(tenant=tenant, query="parking", limit=5) == []
+
+
+def test_rare_lexeme_detects_identifiers(tenant):
+    add_document(tenant, "Errors", "Error JS-PAY-402 means the card was declined.")
+    for n in range(7):
+        add_document(tenant, f"Covid {n}", "COVID-19 rules apply.")
+    assert has_rare_lexeme(tenant=tenant, texts=["JS-PAY-402"])
+    assert not has_rare_lexeme(tenant=tenant, texts=["COVID-19"])

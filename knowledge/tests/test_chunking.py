@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from knowledge.chunking import MODEL_MAX_TOKENS, chunk_document, count_tokens, split_text
+from knowledge.services import TITLE_TOKEN_BUDGET, max_embedding_tokens
+
+
+def test_split_text_empty_and_blank_give_no_chunks():
+    assert split_text("", max_tokens=50, overlap=5) == []
+    assert split_text(" \n\n \t ", max_tokens=50, overlap=5) == []
+
+
+def test_split_text_short_text_is_one_chunk_with_its_span():
+    text = "  Parking is free behind the studio.  "
+    [chunk] = split_text(text, max_tokens=50, overlap=5)
+    assert chunk.text == "Parking is free behind the studio."
+    assert text[chunk.start : chunk.end] == chunk.text
+
+
+def test_split_text_respects_token_limit_and_overlaps():
+    # given: many sentences in one huge paragraph
+    text = " ".join(f"Sentence number {n} talks about massage pricing and gift cards." for n in range(200))
+    # when
+    chunks = split_text(text, max_tokens=60, overlap=15)
+    # then
+    assert len(chunks) > 10
+    assert all(count_tokens(c.text) <= 60 for c in chunks)
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    # consecutive chunks share text (the overlap) and together cover the whole text
+    assert all(b.start < a.end for a, b in itertools.pairwise(chunks))
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+
+
+def test_split_text_prefers_paragraph_boundaries():
+    paragraphs = ["Alpha " * 20, "Beta " * 20, "Gamma " * 20]
+    chunks = split_text("\n\n".join(paragraphs), max_tokens=30, overlap=0)
+    assert [c.text.split()[0] for c in chunks] == ["Alpha", "Beta", "Gamma"]
+
+
+def test_split_text_without_any_separator_cuts_at_token_boundaries():
+    text = "健康" * 400  # no spaces, no punctuation
+    chunks = split_text(text, max_tokens=50, overlap=0)
+    assert "".join(c.text for c in chunks) == text
+    assert all(c.tokens <= 50 for c in chunks)
+
+
+def test_split_text_non_latin_sentences():
+    text = "Массаж длится шестьдесят минут. " * 40 + "ご予約は前日までにお願いします。" * 30
+    chunks = split_text(text, max_tokens=40, overlap=5)
+    assert all(count_tokens(c.text) <= 40 for c in chunks)
+    assert chunks[-1].text.endswith("。")
+
+
+def test_split_text_giant_word_is_cut_by_characters():
+    chunks = split_text("x" * 5000, max_tokens=50, overlap=0)
+    assert sum(len(c.text) for c in chunks) == 5000
+    assert max(len(c.text) for c in chunks) <= 50 * 12
+
+
+def test_split_text_rejects_overlap_not_smaller_than_size():
+    with pytest.raises(ValueError, match="overlap"):
+        split_text("some text", max_tokens=10, overlap=10)
+
+
+def test_chunk_document_children_sit_inside_their_parent_and_fit_the_model():
+    text = "\n\n".join(f"## Section {n}\n" + "Our therapists use warm oil and stones. " * 40 for n in range(6))
+    parents = chunk_document(text, parent_tokens=350, parent_overlap=60, child_tokens=128, child_overlap=20)
+    assert len(parents) > 3
+    for parent in parents:
+        assert parent.chunk.tokens <= 350
+        for child in parent.children:
+            assert parent.chunk.start <= child.start < child.end <= parent.chunk.end
+            assert text[child.start : child.end] == child.text
+            # zero truncation: even with a maximal title the model sees every word-piece
+            assert max_embedding_tokens("T " * 200, child.text) <= MODEL_MAX_TOKENS
+
+
+def test_title_budget_is_applied():
+    assert max_embedding_tokens("word " * 300, "x") <= TITLE_TOKEN_BUDGET + 4

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from knowledge.dense import DENSE_SQL, dense_search, vector_literal
+from knowledge.models import Chunk, ChunkLevel
+from knowledge.tests.factories import add_document
+from supportai.tests.factories import TenantFactory
+
+
+def _random_chunks(tenant, count: int, rng: np.random.Generator) -> list[int]:
+    document = add_document(tenant, f"Bulk {tenant.slug}", "seed")
+    parent = Chunk.objects.get(document=document, level=ChunkLevel.PARENT)
+    vectors = rng.normal(size=(count, 384))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = Chunk.objects.bulk_create(
+        Chunk(
+            tenant=tenant,
+            document=document,
+            parent=parent,
+            level=ChunkLevel.CHILD,
+            ordinal=n + 1,
+            text=f"c{n}",
+            token_count=1,
+            char_start=0,
+            char_end=1,
+            embedding=vector.tolist(),
+        )
+        for n, vector in enumerate(vectors)
+    )
+    return [row.pk for row in rows]
+
+
+def _force_hnsw() -> None:
+    """Make the planner walk the HNSW index even for a small tenant (where it would rather sort)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+
+def test_dense_returns_k_rows_for_a_small_tenant_next_to_a_big_one(db):
+    # given: a big tenant (2,000 chunks) and a small one (9 chunks incl. the seed) in the same index
+    rng = np.random.default_rng(7)
+    big, small = TenantFactory.create(), TenantFactory.create()
+    _random_chunks(big, 2000, rng)
+    small_ids = set(_random_chunks(small, 8, rng))
+    raw = rng.normal(size=384)
+    query = (raw / np.linalg.norm(raw)).tolist()
+    _force_hnsw()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + DENSE_SQL, {"tenant": small.pk, "vector": vector_literal(query), "limit": 8})
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "chunk_embedding_hnsw" in plan
+    # when: without iterative scans the filter throws away most of ef_search candidates
+    plain = dense_search(tenant=small, vector=query, limit=8, iterative_scan=False)
+    iterative = dense_search(tenant=small, vector=query, limit=8)
+    # then
+    assert len(plain) < 8
+    assert len(iterative) == 8
+    assert len({hit.chunk_id for hit in iterative} & small_ids) >= 7  # the 9th chunk is the seed document's
+    assert all(Chunk.objects.get(pk=hit.chunk_id).tenant_id == small.pk for hit in iterative)
+    assert [hit.score for hit in iterative] == sorted((hit.score for hit in iterative), reverse=True)
+
+
+def test_dense_scores_are_cosine_similarities(tenant, fake_embeddings):
+    add_document(tenant, "Parking", "free parking")
+    vector = fake_embeddings.embed_query("Parking\nfree parking")
+    [hit] = dense_search(tenant=tenant, vector=vector, limit=5)
+    assert hit.score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_dense_never_returns_another_tenants_chunks(tenant, other_tenant, fake_embeddings):
+    add_document(other_tenant, "Parking", "free parking")
+    assert dense_search(tenant=tenant, vector=fake_embeddings.embed_query("parking"), limit=5) == []

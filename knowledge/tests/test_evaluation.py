@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from knowledge.evaluation import compute_metrics
+from supportai.models import Tenant
+
+
+def test_metrics_on_hand_computed_examples():
+    qrels = {"q1": {"d1": 1}, "q2": {"d3": 1, "d4": 1}, "q3": {"d9": 1}}
+    run = {"q1": ["d2", "d1"], "q2": ["d3", "d5"]}  # q3 retrieved nothing: counts as 0
+    metrics = compute_metrics(qrels, run, k=10)
+    ndcg_q1 = 1 / 1.5849625007211562  # relevant at rank 2: 1/log2(3), ideal 1
+    ndcg_q2 = 1 / (1 + 1 / 1.5849625007211562)  # one of two relevant at rank 1
+    assert metrics["ndcg@10"] == pytest.approx((ndcg_q1 + ndcg_q2) / 3)
+    assert metrics["recall@10"] == pytest.approx((1 + 0.5) / 3)
+    assert metrics["mrr@10"] == pytest.approx((0.5 + 1) / 3)
+    assert metrics["recall@100"] == pytest.approx((1 + 0.5) / 3)
+
+
+def test_mrr_is_cut_at_k():
+    qrels = {"q": {"rel": 1}}
+    run = {"q": [f"d{n}" for n in range(10)] + ["rel"]}
+    assert compute_metrics(qrels, run, k=10)["mrr@10"] == 0
+    assert compute_metrics(qrels, run, k=10)["recall@100"] == 1
+
+
+@pytest.fixture
+def mini_beir(tmp_path):
+    corpus = [
+        {"_id": "d1", "title": "Parking", "text": "Free parking behind the studio.", "metadata": {"url": "u1"}},
+        {"_id": "d2", "title": "Gift cards", "text": "Gift cards never expire."},
+        {"_id": "d3", "title": "Yoga", "text": "Morning yoga classes with mats."},
+    ]
+    (tmp_path / "corpus.jsonl").write_text("\n".join(json.dumps(doc) for doc in corpus))
+    (tmp_path / "queries.jsonl").write_text(
+        '{"_id": "q1", "text": "where to park"}\n{"_id": "q2", "text": "gift card expiry"}\n'
+    )
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    return tmp_path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_evaluate_retrieval_command_writes_the_product_json_and_cleans_up(mini_beir, tmp_path, capsys):
+    out = tmp_path / "result.json"
+    tenants_before = set(Tenant.objects.values_list("slug", flat=True))
+    call_command("evaluate_retrieval", "--beir", str(mini_beir), "--json", str(out))
+    result = json.loads(out.read_text())
+    assert set(result) == {"dataset", "docs", "queries", "modes"}
+    assert (result["docs"], result["queries"]) == (3, 2)
+    assert set(result["modes"]) == {"bm25", "dense", "hybrid"}
+    for metrics in result["modes"].values():
+        assert set(metrics) == {"ndcg@10", "recall@10", "recall@100", "mrr@10", "latency_ms_p50", "latency_ms_p95"}
+    assert result["modes"]["bm25"]["recall@10"] == 1.0
+    assert set(Tenant.objects.values_list("slug", flat=True)) == tenants_before
+    assert "hybrid" in capsys.readouterr().out
+
+
+def test_evaluate_retrieval_rejects_bad_arguments(tmp_path, mini_beir):
+    with pytest.raises(CommandError, match=r"corpus\.jsonl"):
+        call_command("evaluate_retrieval", "--beir", str(tmp_path / "nope"))
+    with pytest.raises(CommandError, match="Unknown mode"):
+        call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25,magic")

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import pytest
+
+from knowledge.models import Chunk, ChunkLevel
+from knowledge.providers.base import ProviderError, RerankResult
+from knowledge.selectors import document_get, document_list, retrieve, source_list
+from knowledge.tests.factories import add_document
+from knowledge.types import Passage
+
+ARTICLES = [
+    ("Cancellation policy", "Cancel at least 24 hours before your appointment to avoid a late cancellation fee."),
+    ("Gift cards", "Gift cards can be bought online or at the front desk and never expire."),
+    ("Parking", "Free parking is available behind the studio. Street parking is metered."),
+    ("Payment errors", "Error code JS-PAY-402 means your card was declined by the bank."),
+    ("Yoga classes", "Yoga classes run every morning; bring your own mat."),
+]
+
+
+@pytest.fixture
+def studio(tenant):
+    for title, text in ARTICLES:
+        add_document(tenant, title, text, url=f"https://help.example/{title.lower().replace(' ', '-')}")
+    return tenant
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_retrieve_returns_passages_of_the_contract(studio, mode):
+    passages = retrieve(tenant=studio, query="where can I park my car, is parking free", k=3, mode=mode)
+    assert passages and all(isinstance(p, Passage) for p in passages)
+    top = passages[0]
+    assert top.title == "Parking" and top.url == "https://help.example/parking"
+    assert [p.index for p in passages] == list(range(1, len(passages) + 1))
+    parent = Chunk.objects.get(pk=top.chunk_id)
+    assert parent.level == ChunkLevel.PARENT and parent.document_id == top.document_id and top.text == parent.text
+    assert all(Chunk.objects.get(pk=c).parent_id == top.chunk_id for c in top.matched_chunk_ids)
+    assert top.ranks[mode if mode != "hybrid" else "bm25"] == 1
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_retrieve_never_returns_another_tenants_passages(studio, other_tenant, mode):
+    add_document(other_tenant, "Secret parking", "Parking for staff of the other spa only.")
+    theirs = retrieve(tenant=other_tenant, query="gift cards parking", k=5, mode=mode)
+    assert [p.title for p in theirs] == ["Secret parking"]
+    ours = retrieve(tenant=studio, query="parking", k=10, mode=mode)
+    assert ours and all(p.title != "Secret parking" for p in ours)
+
+
+def test_hybrid_ranks_carry_each_retriever(studio):
+    [top, *_] = retrieve(tenant=studio, query="gift cards never expire", k=3)
+    assert set(top.ranks) == {"bm25", "dense"} and top.ranks["bm25"] == 1
+
+
+def test_exact_identifier_is_found_by_keyword_even_when_dense_disagrees(studio, monkeypatch):
+    # given: a dense side that ranks the identifier's article last
+    from knowledge import retrieval
+
+    real = retrieval.dense_search
+
+    def hostile_dense(**kwargs):
+        hits = real(**kwargs)
+        return sorted(hits, key=lambda hit: Chunk.objects.get(pk=hit.chunk_id).document.title == "Payment errors")
+
+    monkeypatch.setattr(retrieval, "dense_search", hostile_dense)
+    # when
+    [top, *_] = retrieve(tenant=studio, query="what is JS-PAY-402", k=3)
+    # then
+    assert top.title == "Payment errors"
+    assert top.ranks["bm25"] == 1 and top.ranks["dense"] != 1
+
+
+def test_small_to_big_deduplicates_parents(tenant):
+    long_text = "\n\n".join(f"Massage tip {n}: relax your shoulders and breathe slowly." for n in range(12))
+    add_document(tenant, "Massage tips", long_text)
+    passages = retrieve(tenant=tenant, query="massage shoulders breathe", k=5, mode="bm25")
+    assert len({p.chunk_id for p in passages}) == len(passages)
+    assert any(len(p.matched_chunk_ids) > 1 for p in passages)
+
+
+def test_retrieve_edge_inputs(studio):
+    assert retrieve(tenant=studio, query="   ", k=5) == []
+    assert retrieve(tenant=studio, query="parking", k=0) == []
+    with pytest.raises(ValueError, match="mode"):
+        retrieve(tenant=studio, query="parking", mode="magic")  # type: ignore[arg-type]
+
+
+class ScriptedReranker:
+    name = "scripted"
+
+    def __init__(self, fail: bool = False):
+        self.fail = fail
+
+    def rerank(self, *, query, documents, top_n):
+        if self.fail:
+            raise ProviderError("timeout", retryable=True)
+        order = sorted(range(len(documents)), key=lambda i: "Yoga" not in documents[i] and "mat" not in documents[i])
+        return [RerankResult(index=i, score=1.0 - n / 10) for n, i in enumerate(order[:top_n])]
+
+
+def test_reranker_reorders_and_failure_keeps_fused_order(studio):
+    fused = retrieve(tenant=studio, query="parking behind the studio", k=3)
+    reranked = retrieve(tenant=studio, query="parking behind the studio", k=3, reranker=ScriptedReranker())
+    assert reranked[0].title == "Yoga classes" and reranked[0].ranks["rerank"] == 1
+    degraded = retrieve(tenant=studio, query="parking behind the studio", k=3, reranker=ScriptedReranker(fail=True))
+    assert [p.chunk_id for p in degraded] == [p.chunk_id for p in fused]
+
+
+def test_list_selectors_are_tenant_scoped(studio, other_tenant):
+    add_document(other_tenant, "Theirs", "Other spa text.")
+    assert {d.title for d in document_list(tenant=studio)} == {title for title, _ in ARTICLES}
+    assert [s.name for s in source_list(tenant=other_tenant)] == ["test uploads"]
+    theirs = document_list(tenant=other_tenant).get()
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        document_get(tenant=studio, pk=theirs.pk)

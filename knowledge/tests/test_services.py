@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import pytest
+
+from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, DocumentStatus, TermStats
+from knowledge.providers.base import ProviderError
+from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.services import (
+    Outcome,
+    document_delete,
+    file_ingest,
+    source_get_or_create,
+    source_prune,
+    tenant_reindex,
+)
+from knowledge.tests.factories import add_document
+
+ARTICLE = b"# Parking\n\nFree parking is behind the studio on Pearl Street.\n\nBike racks are by the door."
+
+
+class BrokenEmbedder(FakeEmbeddingProvider):
+    def embed_documents(self, texts):
+        raise ProviderError("rate limited", retryable=True)
+
+
+def _stats(tenant):
+    stats = CorpusStats.objects.filter(tenant=tenant).first()
+    return (stats.chunk_count, stats.total_terms) if stats else (0, 0)
+
+
+def test_file_ingest_creates_document_parents_children_and_stats(tenant):
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    result = file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
+    assert result.outcomes == {Outcome.CREATED: 1} and not result.error
+    document = Document.objects.get(tenant=tenant)
+    assert (document.title, document.status, document.embedding_model) == (
+        "Parking",
+        DocumentStatus.READY,
+        "fake-hash-384",
+    )
+    children = Chunk.objects.filter(document=document, level=ChunkLevel.CHILD)
+    assert document.chunk_count == children.count() >= 1
+    assert all(child.parent_id and child.embedding is not None and child.term_count > 0 for child in children)
+    assert _stats(tenant) == (children.count(), sum(c.term_count for c in children))
+
+
+def test_reingest_unchanged_is_a_no_op(tenant, django_assert_max_num_queries):
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
+    chunk_ids = set(Chunk.objects.values_list("pk", flat=True))
+    with django_assert_max_num_queries(1):
+        result = file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
+    assert result.outcomes == {Outcome.UNCHANGED: 1}
+    assert set(Chunk.objects.values_list("pk", flat=True)) == chunk_ids
+
+
+def test_changed_content_replaces_chunks_and_statistics(tenant):
+    # given
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
+    old_ids = set(Chunk.objects.values_list("pk", flat=True))
+    # when
+    result = file_ingest(tenant=tenant, source=source, name="parking.md", data=b"# Parking\n\nValet only on weekends.")
+    # then
+    assert result.outcomes == {Outcome.UPDATED: 1}
+    assert not old_ids & set(Chunk.objects.values_list("pk", flat=True))
+    lexemes = set(TermStats.objects.filter(tenant=tenant).values_list("lexeme", flat=True))
+    assert "valet" in lexemes and "pearl" not in lexemes
+    children = Chunk.objects.filter(level=ChunkLevel.CHILD)
+    assert _stats(tenant) == (children.count(), sum(c.term_count for c in children))
+
+
+def test_prune_and_delete_remove_documents_and_their_statistics(tenant):
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
+    file_ingest(tenant=tenant, source=source, name="hours.md", data=b"# Hours\n\nOpen daily 9 to 7.")
+    assert source_prune(tenant=tenant, source=source, keep={"hours.md"}) == 1
+    assert list(Document.objects.values_list("external_id", flat=True)) == ["hours.md"]
+    document_delete(tenant=tenant, document=Document.objects.get())
+    assert not Chunk.objects.exists()
+    assert _stats(tenant) == (0, 0) and not TermStats.objects.filter(tenant=tenant).exists()
+
+
+def test_bad_file_gets_its_own_error_and_others_still_ingest(tenant):
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    bad = file_ingest(tenant=tenant, source=source, name="junk.txt", data=bytes(range(256)))
+    good = file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
+    assert (bad.error_code, bad.outcomes) == ("binary", {})
+    assert good.outcomes == {Outcome.CREATED: 1}
+
+
+def test_embedding_failure_marks_document_failed(tenant):
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    result = file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE, provider=BrokenEmbedder())
+    assert result.outcomes == {Outcome.FAILED: 1}
+    document = Document.objects.get()
+    assert document.status == DocumentStatus.FAILED and "rate limited" in document.error
+    # a later run retries it
+    retried = file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
+    assert retried.outcomes == {Outcome.UPDATED: 1}
+    assert Document.objects.get().status == DocumentStatus.READY
+
+
+def test_reindex_reembeds_only_documents_of_another_model(tenant):
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    assert tenant_reindex(tenant=tenant) == 0
+    assert tenant_reindex(tenant=tenant, provider=FakeEmbeddingProvider(model="fake-v2")) == 1
+    assert set(Chunk.objects.filter(level="child").values_list("embedding_model", flat=True)) == {"fake-v2"}
+
+
+def test_services_refuse_other_tenants_rows(tenant, other_tenant):
+    document = add_document(tenant, "Parking", "Free parking.")
+    with pytest.raises(ValueError, match="another tenant"):
+        document_delete(tenant=other_tenant, document=document)
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    with pytest.raises(ValueError, match="another tenant"):
+        file_ingest(tenant=other_tenant, source=source, name="x.md", data=ARTICLE)
+
+
+def test_statistics_are_per_tenant(tenant, other_tenant):
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(other_tenant, "Parking", "Parking parking parking everywhere in town.")
+    ours = dict(TermStats.objects.filter(tenant=tenant).values_list("lexeme", "df"))
+    assert ours["park"] == 1 and "town" not in ours
