@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -251,6 +252,50 @@ def file_ingest(
         if on_document is not None:
             on_document(document, outcome)
     return result
+
+
+UPLOAD_SOURCE = "Uploads"
+
+
+@dataclass(frozen=True)
+class UploadedDocument:
+    id: int
+    title: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    file: FileResult
+    documents: list[UploadedDocument]
+
+
+def files_upload(
+    *, tenant: Tenant, files: list[tuple[str, bytes]], source_name: str = UPLOAD_SOURCE
+) -> list[UploadResult]:
+    """Store uploaded files now and index new or changed documents in Celery after commit.
+
+    Each file is its own transaction: a bad file gets its error and the others go through.
+    """
+    from knowledge import tasks
+
+    source = source_get_or_create(tenant=tenant, name=source_name)
+    results = []
+    for name, data in files:
+        documents: list[UploadedDocument] = []
+
+        def collect(document: Document, outcome: Outcome, bucket: list[UploadedDocument] = documents) -> None:
+            bucket.append(UploadedDocument(document.pk, document.title, outcome))
+
+        with transaction.atomic():
+            result = file_ingest(
+                tenant=tenant, source=source, name=name, data=data, index_now=False, on_document=collect
+            )
+            for document in documents:
+                if document.outcome != Outcome.UNCHANGED:
+                    transaction.on_commit(partial(tasks.index_document.delay, document.id))
+        results.append(UploadResult(result, documents))
+    return results
 
 
 def source_mark_synced(*, source: KnowledgeSource, failed: bool = False) -> None:

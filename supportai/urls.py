@@ -12,10 +12,12 @@ urlpatterns = [
     path("demo/", demo_page, name="demo"),
     path("admin/", admin.site.urls),
     path("console/conversations/", include("chat.console_urls")),
+    path("console/knowledge/", include("knowledge.console_urls")),
     path("console/", include("supportai.console.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/tenant/", apis.TenantDetailApi.as_view(), name="api-tenant-detail"),
+    path("", include("knowledge.urls")),
     path("api/v1/public/chat/messages", public_api.post_message, name="public-chat-message"),
     path("api/v1/public/chat/messages/stream", public_api.stream_message, name="public-chat-stream"),
 ]

@@ -1,0 +1,56 @@
+"""Admin for the knowledge base; rows are confined to the staff member's tenants."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from knowledge.models import Chunk, Document, KnowledgeSource
+from knowledge.providers.base import ProviderError
+from knowledge.services import document_index
+from supportai.admin_mixins import TenantScopedModelAdmin
+
+
+@admin.register(KnowledgeSource)
+class KnowledgeSourceAdmin(TenantScopedModelAdmin):
+    list_display = ("name", "tenant", "kind", "status", "last_synced_at")
+    list_filter = ("kind", "status")
+    list_select_related = ("tenant",)
+    search_fields = ("name",)
+
+
+@admin.register(Document)
+class DocumentAdmin(TenantScopedModelAdmin):
+    list_display = ("title", "tenant", "source", "status", "chunk_count", "embedding_model", "updated_at")
+    list_filter = ("status", "language")
+    list_select_related = ("tenant", "source")
+    search_fields = ("title", "external_id", "url")
+    readonly_fields = ("content_hash", "status", "error", "chunk_count", "embedding_model", "indexed_at")
+    actions = ("reindex",)
+
+    @admin.action(description="Re-chunk and re-embed the selected documents")
+    def reindex(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        done = 0
+        for document in queryset.select_related("tenant"):
+            if not self.has_change_permission(request, document):
+                continue
+            try:
+                document_index(tenant=document.tenant, document=document)
+                done += 1
+            except ProviderError as exc:
+                self.message_user(request, f"{document.title}: {exc}", messages.ERROR)
+        self.message_user(request, f"Re-indexed {done} documents.")
+
+
+@admin.register(Chunk)
+class ChunkAdmin(TenantScopedModelAdmin):
+    list_display = ("__str__", "tenant", "document", "level", "token_count")
+    list_filter = ("level",)
+    list_select_related = ("tenant", "document")
+    search_fields = ("text",)
+    readonly_fields = ("document", "parent", "level", "ordinal", "text", "token_count", "char_start", "char_end")
+    exclude = ("embedding", "search_vector")
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return False

@@ -1,0 +1,104 @@
+"""REST API of the knowledge base (tenant API keys or a staff session)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from knowledge import conf
+from knowledge.models import Document
+from knowledge.retrieval import MODES
+from knowledge.selectors import document_get, retrieve
+from knowledge.services import files_upload
+from supportai.api_auth import ApiKeyPrincipal
+from supportai.apis import api_tenant
+from supportai.models import MANAGER_ROLES, Tenant
+from supportai.selectors import membership_get
+
+UPLOAD_SOURCE = "API uploads"
+NOT_MANAGER = "Only owners and admins of the tenant can upload knowledge."
+MAX_FILES = 50
+
+
+def _manager_tenant(request: Request) -> Tenant:
+    tenant = api_tenant(request)
+    if isinstance(request.user, ApiKeyPrincipal):
+        return tenant
+    membership = membership_get(user=request.user, tenant_id=tenant.pk)
+    if membership is None or membership.role not in MANAGER_ROLES:
+        raise PermissionDenied(NOT_MANAGER)
+    return tenant
+
+
+class DocumentOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Document
+        fields = ("id", "external_id", "title", "url", "status", "error", "chunk_count", "updated_at", "indexed_at")
+
+
+class DocumentUploadApi(APIView):
+    """Upload files; each is parsed now and indexed in the background (status ``pending`` → ``ready``)."""
+
+    parser_classes = (MultiPartParser, FormParser)
+
+    class InputSerializer(serializers.Serializer):
+        files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=MAX_FILES)
+
+    @extend_schema(request=InputSerializer, summary="Upload knowledge files (md, txt, html, pdf, csv FAQ, jsonl)")
+    def post(self, request: Request) -> Response:
+        tenant = _manager_tenant(request)
+        serializer = self.InputSerializer(data={"files": request.FILES.getlist("files")})
+        serializer.is_valid(raise_exception=True)
+        limit = conf.SETTINGS.max_upload_bytes
+        # An oversized upload is not read into memory: a stand-in of limit+1 bytes gets the size error.
+        files = [
+            (upload.name, upload.read() if upload.size <= limit else b"x" * (limit + 1))
+            for upload in serializer.validated_data["files"]
+        ]
+        results = [
+            {
+                "name": result.file.name,
+                "error_code": result.file.error_code,
+                "error": result.file.error,
+                "documents": [{"id": d.id, "title": d.title, "outcome": d.outcome} for d in result.documents],
+            }
+            for result in files_upload(tenant=tenant, files=files, source_name=UPLOAD_SOURCE)
+        ]
+        return Response({"files": results}, status=status.HTTP_202_ACCEPTED)
+
+
+class DocumentDetailApi(APIView):
+    @extend_schema(responses=DocumentOutputSerializer, summary="A knowledge document and its indexing status")
+    def get(self, request: Request, pk: int) -> Response:
+        document = document_get(tenant=api_tenant(request), pk=pk)
+        return Response(DocumentOutputSerializer(document).data)
+
+
+class RetrieveApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        query = serializers.CharField(max_length=2000)
+        k = serializers.IntegerField(min_value=1, max_value=50, default=5)
+        mode = serializers.ChoiceField(choices=MODES, default="hybrid")
+
+    class OutputSerializer(serializers.Serializer):
+        index = serializers.IntegerField()
+        document_id = serializers.IntegerField()
+        chunk_id = serializers.IntegerField()
+        title = serializers.CharField()
+        url = serializers.CharField()
+        text = serializers.CharField()
+        score = serializers.FloatField()
+        matched_chunk_ids = serializers.ListField(child=serializers.IntegerField())
+        ranks = serializers.DictField(child=serializers.IntegerField(allow_null=True))
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer(many=True), summary="Test retrieval")
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        passages = retrieve(tenant=api_tenant(request), **serializer.validated_data)
+        return Response(self.OutputSerializer(passages, many=True).data)

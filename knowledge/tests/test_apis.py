@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from knowledge.models import Document, DocumentStatus
+from knowledge.tests.factories import add_document
+from supportai.api_keys import api_key_create
+
+
+def _client(tenant) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='ci').raw_key}")
+    return client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upload_indexes_good_files_and_reports_bad_ones(tenant):
+    # given
+    files = [
+        SimpleUploadedFile("parking.md", b"# Parking\n\nFree parking behind the studio."),
+        SimpleUploadedFile("junk.txt", bytes(range(256))),
+    ]
+    # when
+    response = _client(tenant).post("/api/v1/knowledge/documents/", {"files": files}, format="multipart")
+    # then
+    assert response.status_code == 202
+    good, bad = response.json()["files"]
+    assert good["error"] == "" and good["documents"][0]["outcome"] == "created"
+    assert bad["error_code"] == "binary" and bad["documents"] == []
+    document = Document.objects.get(pk=good["documents"][0]["id"])
+    assert document.status == DocumentStatus.READY and document.chunk_count == 1  # Celery eager, after commit
+
+
+def test_upload_requires_files_and_authentication(tenant):
+    assert APIClient().post("/api/v1/knowledge/documents/", {}, format="multipart").status_code in (401, 403)
+    response = _client(tenant).post("/api/v1/knowledge/documents/", {}, format="multipart")
+    assert response.status_code == 400
+
+
+def test_upload_is_refused_to_an_agent_session(tenant, agent):
+    client = APIClient()
+    client.force_login(agent)
+    files = {"files": [SimpleUploadedFile("a.md", b"# A\n\ntext")]}
+    assert client.post("/api/v1/knowledge/documents/", files, format="multipart").status_code == 403
+
+
+def test_document_detail_is_tenant_scoped(tenant, other_tenant):
+    document = add_document(tenant, "Parking", "Free parking.")
+    assert _client(tenant).get(f"/api/v1/knowledge/documents/{document.pk}/").json()["status"] == "ready"
+    assert _client(other_tenant).get(f"/api/v1/knowledge/documents/{document.pk}/").status_code == 404
+
+
+def test_search_api_returns_passages_of_the_key_tenant_only(tenant, other_tenant):
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(other_tenant, "Their parking", "Valet parking.")
+    response = _client(tenant).post("/api/v1/knowledge/search/", {"query": "parking", "k": 3}, format="json")
+    assert response.status_code == 200
+    assert [p["title"] for p in response.json()] == ["Parking"]
+    assert set(response.json()[0]["ranks"]) == {"bm25", "dense"}
+    bad = _client(tenant).post("/api/v1/knowledge/search/", {"query": "parking", "mode": "magic"}, format="json")
+    assert bad.status_code == 400

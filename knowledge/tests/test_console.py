@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from knowledge.models import Document
+from knowledge.tests.factories import add_document
+
+
+def test_documents_page_lists_only_the_current_tenants_documents(client, owner, tenant, other_tenant):
+    add_document(tenant, "Parking <b>guide</b>", "Free parking.")
+    add_document(other_tenant, "Their secret", "Nope.")
+    client.force_login(owner)
+    response = client.get("/console/knowledge/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Parking &lt;b&gt;guide&lt;/b&gt;" in body and "Their secret" not in body
+    assert "test uploads" in body
+
+
+def test_owner_uploads_and_sees_per_file_errors(client, owner, tenant, django_capture_on_commit_callbacks):
+    client.force_login(owner)
+    files = [SimpleUploadedFile("hours.md", b"# Hours\n\nOpen 9 to 7."), SimpleUploadedFile("empty.md", b"")]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post("/console/knowledge/", {"upload": files}, follow=True)
+    assert len(callbacks) == 1  # one indexing task for the one good document
+    body = response.content.decode()
+    assert "hours.md: Hours: created" in body
+    assert "empty.md: The file has no text to index." in body
+    assert Document.objects.for_tenant(tenant).get().status == "ready"
+
+
+def test_agent_cannot_upload(client, agent, tenant):
+    client.force_login(agent)
+    response = client.post("/console/knowledge/", {"upload": [SimpleUploadedFile("a.md", b"# A\n\nx")]})
+    assert response.status_code == 403
+    assert not Document.objects.exists()
+
+
+def test_search_page_shows_ranked_passages_with_ranks(client, agent, tenant, other_tenant):
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(other_tenant, "Other parking", "Valet parking only.")
+    client.force_login(agent)
+    body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "hybrid", "k": 5}).content.decode()
+    assert "[1] Parking" in body and "bm25 rank 1" in body and "dense rank 1" in body
+    assert "Other parking" not in body
+
+
+def test_outsider_sees_nothing_of_the_tenant(client, outsider, tenant):
+    add_document(tenant, "Parking", "Free parking.")
+    client.force_login(outsider)
+    assert "Parking" not in client.get("/console/knowledge/").content.decode()
+    assert (
+        "Parking"
+        not in client.get("/console/knowledge/search/", {"q": "parking", "k": 5, "mode": "bm25"}).content.decode()
+    )
+
+
+def test_admin_document_list_is_tenant_scoped(client, owner, outsider, tenant):
+    add_document(tenant, "Parking", "Free parking.")
+    client.force_login(outsider)
+    assert "Parking" not in client.get("/admin/knowledge/document/").content.decode()
+    client.force_login(owner)
+    assert "Parking" in client.get("/admin/knowledge/document/").content.decode()
