@@ -116,7 +116,10 @@ def end_frame(message: Message, *, escalated: bool = False) -> dict[str, Any]:
 
 async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> Message:
     started = time.perf_counter()
-    passages = await sync_to_async(retrieve_passages)(tenant=tenant, question=question.text)
+    # Retrieval is the CPU-heavy step (query embedding + two searches) and touches no shared state:
+    # run it in the thread pool so simultaneous turns use every core instead of queueing on the
+    # single thread Django keeps for thread-sensitive database work.
+    passages = await sync_to_async(retrieve_passages, thread_sensitive=False)(tenant=tenant, question=question.text)
     history = await sync_to_async(history_for_prompt)(tenant=tenant, conversation=conversation, before=question)
     reply = await sync_to_async(assistant_message_start)(tenant=tenant, conversation=conversation, reply_to=question)
     await emit({"type": "message.start", "message_id": reply.pk})

@@ -196,6 +196,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# --- public chat limits (docs/websocket-protocol.md) ---------------------------------------------
+CHAT_MESSAGES_PER_MINUTE_PER_CONNECTION = env_int("CHAT_MESSAGES_PER_MINUTE_PER_CONNECTION", 20, minimum=1)
+CHAT_MESSAGES_PER_MINUTE_PER_IP = env_int("CHAT_MESSAGES_PER_MINUTE_PER_IP", 120, minimum=1)
+CHAT_FRAMES_PER_MINUTE_PER_CONNECTION = env_int("CHAT_FRAMES_PER_MINUTE_PER_CONNECTION", 120, minimum=1)
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -54,7 +54,12 @@ def test_another_process_joins_the_same_embedded_server() -> None:
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env={"DJANGO_SETTINGS_MODULE": "supportai.settings", "DEBUG": "1", "PATH": "/usr/bin:/bin"},
+        env={
+            "DJANGO_SETTINGS_MODULE": "supportai.settings",
+            "DEBUG": "1",
+            "PATH": "/usr/bin:/bin",
+            "SUPPORTAI_DATA_DIR": str(settings.DATA_DIR),
+        },
         capture_output=True,
         text=True,
         timeout=120,
