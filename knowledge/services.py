@@ -20,13 +20,26 @@ from django.utils import timezone
 from knowledge import conf
 from knowledge.bm25 import index_document_terms, unindex_document_terms
 from knowledge.chunking import MODEL_MAX_TOKENS, chunk_document, count_tokens, token_offsets
-from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
+from knowledge.models import (
+    EMBEDDING_DIMENSIONS,
+    Chunk,
+    ChunkLevel,
+    Document,
+    DocumentStatus,
+    KnowledgeSource,
+    SourceKind,
+    SourceStatus,
+)
 from knowledge.parsing import ParsedDocument, ParseError, parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError, embedding_provider
 from supportai.models import Tenant
 
 # The title is prepended to every child for embedding; it never takes more than this many tokens.
 TITLE_TOKEN_BUDGET = 48
+DIMENSION_MISMATCH = (
+    "Embedding provider {name!r} returns {got} dimensions but the vector column holds {want}; "
+    "choose a provider/model with {want} dimensions or migrate the column."
+)
 
 
 class Outcome(StrEnum):
@@ -179,6 +192,10 @@ def document_index(*, tenant: Tenant, document: Document, provider: EmbeddingPro
     if document.tenant_id != tenant.pk:
         raise ValueError("document belongs to another tenant")
     provider = provider or default_provider()
+    if provider.dimensions != EMBEDDING_DIMENSIONS:
+        raise ProviderError(
+            DIMENSION_MISMATCH.format(name=provider.name, got=provider.dimensions, want=EMBEDDING_DIMENSIONS)
+        )
     parents, children = _plan(document)
     texts = [embedding_text(document.title, child.text) for child in children]
     try:

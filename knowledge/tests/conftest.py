@@ -9,6 +9,7 @@ import pytest
 from knowledge import conf
 from knowledge.providers.base import EmbeddingProvider, embedding_provider
 from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.tests.http_fake import fake_api  # noqa: F401  (fixture for provider tests)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,87 @@
+"""Cohere embeddings (``embed-english-light-v3.0``, 384-d) and Cohere Rerank through the v2 SDK client."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cohere
+import httpx
+from cohere.core.api_error import ApiError
+
+from knowledge.providers.base import ProviderError, RerankResult
+from knowledge.providers.remote import TIMEOUT_S, batches, normalise, retryable_status
+from supportai.env import env_str
+
+RERANK_TIMEOUT_S = 3.0
+
+
+def _client(api_key: str, base_url: str | None, timeout: float) -> cohere.ClientV2:
+    return cohere.ClientV2(
+        api_key=api_key or env_str("COHERE_API_KEY") or "missing", base_url=base_url, timeout=timeout, max_retries=0
+    )
+
+
+def _error(what: str, exc: Exception) -> ProviderError:
+    if isinstance(exc, ApiError):
+        return ProviderError(
+            f"Cohere {what}: HTTP {exc.status_code}: {exc.body}", retryable=retryable_status(exc.status_code)
+        )
+    return ProviderError(f"Cohere {what}: {exc}", retryable=True)
+
+
+class CohereEmbeddingProvider:
+    name = "cohere"
+    dimensions = 384
+
+    def __init__(
+        self, model: str = "embed-english-light-v3.0", *, api_key: str = "", base_url: str | None = None
+    ) -> None:
+        self.model = model
+        self._client = _client(api_key, base_url, TIMEOUT_S)
+
+    def _embed(self, texts: Sequence[str], input_type: str) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for batch in batches(texts):
+            try:
+                response = self._client.embed(
+                    model=self.model, texts=list(batch), input_type=input_type, embedding_types=["float"]
+                )
+            except (ApiError, httpx.HTTPError) as exc:
+                raise _error("embed", exc) from exc
+            floats = response.embeddings.float_ or []
+            if len(floats) != len(batch):
+                raise ProviderError(f"Cohere embed returned {len(floats)} vectors for {len(batch)} texts")
+            vectors.extend(normalise(vector) for vector in floats)
+        return vectors
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._embed(texts, "search_document") if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed([text], "search_query")[0]
+
+
+class CohereRerankProvider:
+    """Reranks the fused candidates; a short timeout so a slow API degrades to the fused order."""
+
+    name = "cohere"
+
+    def __init__(
+        self,
+        model: str = "rerank-v3.5",
+        *,
+        api_key: str = "",
+        base_url: str | None = None,
+        timeout: float = RERANK_TIMEOUT_S,
+    ) -> None:
+        self.model = model
+        self._client = _client(api_key, base_url, timeout)
+
+    def rerank(self, *, query: str, documents: Sequence[str], top_n: int) -> list[RerankResult]:
+        if not documents:
+            return []
+        try:
+            response = self._client.rerank(model=self.model, query=query, documents=list(documents), top_n=top_n)
+        except (ApiError, httpx.HTTPError) as exc:
+            raise _error("rerank", exc) from exc
+        return [RerankResult(index=result.index, score=result.relevance_score) for result in response.results]

@@ -1,0 +1,46 @@
+"""Gemini embeddings (``gemini-embedding-001`` truncated to 384 dimensions) through google-genai."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from google import genai
+from google.genai import errors, types
+
+from knowledge.providers.base import ProviderError
+from knowledge.providers.remote import TIMEOUT_S, batches, normalise, retryable_status
+from supportai.env import env_str
+
+
+class GeminiEmbeddingProvider:
+    name = "gemini"
+    dimensions = 384
+
+    def __init__(self, model: str = "gemini-embedding-001", *, api_key: str = "", base_url: str | None = None) -> None:
+        self.model = model
+        options = types.HttpOptions(base_url=base_url, timeout=int(TIMEOUT_S * 1000))
+        self._client = genai.Client(api_key=api_key or env_str("GEMINI_API_KEY") or "missing", http_options=options)
+
+    def _embed(self, texts: Sequence[str], task_type: str) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        config = types.EmbedContentConfig(task_type=task_type, output_dimensionality=self.dimensions)
+        for batch in batches(texts):
+            try:
+                response = self._client.models.embed_content(model=self.model, contents=list(batch), config=config)
+            except errors.APIError as exc:
+                raise ProviderError(
+                    f"Gemini embeddings: HTTP {exc.code}: {exc.message}", retryable=retryable_status(exc.code)
+                ) from exc
+            except Exception as exc:  # transport errors surface as httpx/httpx2 exceptions
+                raise ProviderError(f"Gemini embeddings: {exc}", retryable=True) from exc
+            embeddings = response.embeddings or []
+            if len(embeddings) != len(batch):
+                raise ProviderError(f"Gemini returned {len(embeddings)} vectors for {len(batch)} texts")
+            vectors.extend(normalise(embedding.values or []) for embedding in embeddings)
+        return vectors
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._embed(texts, "RETRIEVAL_DOCUMENT") if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed([text], "RETRIEVAL_QUERY")[0]

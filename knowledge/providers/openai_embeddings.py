@@ -1,0 +1,50 @@
+"""OpenAI embeddings (``text-embedding-3-small`` shortened to our 384 dimensions) through the SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import openai
+
+from knowledge.providers.base import ProviderError
+from knowledge.providers.remote import TIMEOUT_S, batches, normalise, retryable_status
+from supportai.env import env_str
+
+
+class OpenAIEmbeddingProvider:
+    name = "openai"
+    dimensions = 384
+
+    def __init__(
+        self, model: str = "text-embedding-3-small", *, api_key: str = "", base_url: str | None = None
+    ) -> None:
+        self.model = model
+        self._client = openai.OpenAI(
+            api_key=api_key or env_str("OPENAI_API_KEY") or "missing",
+            base_url=base_url,
+            timeout=TIMEOUT_S,
+            max_retries=0,
+        )
+
+    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for batch in batches(texts):
+            try:
+                response = self._client.embeddings.create(
+                    model=self.model, input=list(batch), dimensions=self.dimensions, encoding_format="float"
+                )
+            except openai.APIStatusError as exc:
+                raise ProviderError(
+                    f"OpenAI embeddings: {exc.status_code} {exc.message}", retryable=retryable_status(exc.status_code)
+                ) from exc
+            except openai.APIError as exc:  # connection errors and timeouts
+                raise ProviderError(f"OpenAI embeddings: {exc}", retryable=True) from exc
+            ordered = sorted(response.data, key=lambda item: item.index)
+            vectors.extend(normalise(item.embedding) for item in ordered)
+        return vectors
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._embed(texts) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed([text])[0]

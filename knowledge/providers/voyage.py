@@ -1,0 +1,60 @@
+"""Voyage AI embeddings over its documented REST API (no SDK installed): ``POST /v1/embeddings``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from knowledge.providers.base import ProviderError
+from knowledge.providers.remote import TIMEOUT_S, batches, normalise, retryable_status
+from supportai.env import env_str
+
+VOYAGE_URL = "https://api.voyageai.com/v1/embeddings"
+
+
+class VoyageEmbeddingProvider:
+    """``voyage-3.5-lite`` offers 256/512/1024/2048 dimensions, not 384: it needs a matching vector
+    column, so ``dimensions`` says what it returns and indexing refuses a mismatch loudly."""
+
+    name = "voyage"
+
+    def __init__(
+        self, model: str = "voyage-3.5-lite", *, dimensions: int = 512, api_key: str = "", url: str = VOYAGE_URL
+    ) -> None:
+        self.model = model
+        self.dimensions = dimensions
+        self._api_key = api_key or env_str("VOYAGE_API_KEY")
+        self._url = url
+        self._http = httpx.Client(timeout=TIMEOUT_S)
+
+    def _embed(self, texts: Sequence[str], input_type: str) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for batch in batches(texts):
+            payload = {
+                "input": list(batch),
+                "model": self.model,
+                "input_type": input_type,
+                "output_dimension": self.dimensions,
+            }
+            try:
+                response = self._http.post(
+                    self._url, json=payload, headers={"Authorization": f"Bearer {self._api_key}"}
+                )
+            except httpx.HTTPError as exc:
+                raise ProviderError(f"Voyage embeddings: {exc}", retryable=True) from exc
+            if response.status_code != 200:
+                detail = response.json().get("detail", response.text) if response.content else ""
+                raise ProviderError(
+                    f"Voyage embeddings: HTTP {response.status_code}: {detail}",
+                    retryable=retryable_status(response.status_code),
+                )
+            data = sorted(response.json()["data"], key=lambda item: item["index"])
+            vectors.extend(normalise(item["embedding"]) for item in data)
+        return vectors
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._embed(texts, "document") if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed([text], "query")[0]

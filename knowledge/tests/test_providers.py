@@ -1,0 +1,181 @@
+"""Hosted embedding/rerank adapters through their official SDKs against a local fake of each API."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from knowledge.providers.base import ProviderError, embedding_provider, rerank_provider
+from knowledge.providers.cohere_provider import CohereEmbeddingProvider, CohereRerankProvider
+from knowledge.providers.gemini import GeminiEmbeddingProvider
+from knowledge.providers.openai_embeddings import OpenAIEmbeddingProvider
+from knowledge.providers.voyage import VoyageEmbeddingProvider
+from knowledge.selectors import retrieve
+from knowledge.services import document_index
+from knowledge.tests.factories import add_document
+
+
+def _vector(seed: int, dims: int = 384) -> list[float]:
+    return [float((seed * 7 + i) % 11) - 5.0 for i in range(dims)]  # deliberately not unit length
+
+
+def _is_unit(vector: list[float]) -> bool:
+    return math.isclose(math.sqrt(sum(v * v for v in vector)), 1.0, rel_tol=1e-6)
+
+
+def test_openai_embeddings_wire_format(fake_api):
+    def embeddings(body):
+        data = [{"object": "embedding", "index": i, "embedding": _vector(i)} for i in range(len(body["input"]))]
+        usage = {"prompt_tokens": 5, "total_tokens": 5}
+        return 200, {"object": "list", "data": list(reversed(data)), "model": body["model"], "usage": usage}
+
+    fake_api.route("/v1/embeddings", embeddings)
+    provider = OpenAIEmbeddingProvider(api_key="sk-test", base_url=f"{fake_api.url}/v1")
+    vectors = provider.embed_documents(["a", "b"])
+    [request] = fake_api.requests
+    assert request.headers["authorization"] == "Bearer sk-test"
+    assert request.body == {
+        "model": "text-embedding-3-small",
+        "input": ["a", "b"],
+        "dimensions": 384,
+        "encoding_format": "float",
+    }
+    assert len(vectors) == 2 and all(_is_unit(v) for v in vectors)
+    assert vectors[0] != vectors[1]  # ordered by index, not by response order
+    assert vectors[0][0] == pytest.approx(_vector(0)[0] / math.sqrt(sum(x * x for x in _vector(0))))
+
+
+def test_openai_rate_limit_is_a_retryable_provider_error(fake_api):
+    error = {
+        "error": {"message": "Rate limit reached", "type": "requests", "param": None, "code": "rate_limit_exceeded"}
+    }
+    fake_api.route("/v1/embeddings", lambda body: (429, error))
+    provider = OpenAIEmbeddingProvider(api_key="sk-test", base_url=f"{fake_api.url}/v1")
+    with pytest.raises(ProviderError, match="429") as excinfo:
+        provider.embed_query("hello")
+    assert excinfo.value.retryable
+
+
+def test_cohere_embed_wire_format_and_input_types(fake_api):
+    def embed(body):
+        floats = [_vector(i) for i in range(len(body["texts"]))]
+        meta = {"api_version": {"version": "2"}, "billed_units": {"input_tokens": 3}}
+        return 200, {
+            "id": "e1",
+            "embeddings": {"float": floats},
+            "texts": body["texts"],
+            "meta": meta,
+            "response_type": "embeddings_by_type",
+        }
+
+    fake_api.route("/v2/embed", embed)
+    provider = CohereEmbeddingProvider(api_key="co-test", base_url=fake_api.url)
+    assert all(_is_unit(v) for v in provider.embed_documents(["a", "b", "c"]))
+    assert _is_unit(provider.embed_query("q"))
+    first, second = (request.body for request in fake_api.requests)
+    assert (first["model"], first["input_type"], first["embedding_types"]) == (
+        "embed-english-light-v3.0",
+        "search_document",
+        ["float"],
+    )
+    assert second["input_type"] == "search_query"
+    assert fake_api.requests[0].headers["authorization"] == "Bearer co-test"
+
+
+def test_cohere_error_is_provider_error(fake_api):
+    fake_api.route("/v2/embed", lambda body: (400, {"message": "invalid request: texts must not be empty"}))
+    with pytest.raises(ProviderError, match="400") as excinfo:
+        CohereEmbeddingProvider(api_key="co-test", base_url=fake_api.url).embed_query("x")
+    assert not excinfo.value.retryable
+
+
+def test_cohere_rerank_wire_format(fake_api):
+    results = [{"index": 2, "relevance_score": 0.91}, {"index": 0, "relevance_score": 0.35}]
+    fake_api.route("/v2/rerank", lambda body: (200, {"id": "r1", "results": results, "meta": {}}))
+    reranker = CohereRerankProvider(api_key="co-test", base_url=fake_api.url)
+    ranked = reranker.rerank(query="parking", documents=["a", "b", "c"], top_n=2)
+    assert [(r.index, r.score) for r in ranked] == [(2, 0.91), (0, 0.35)]
+    body = fake_api.requests[0].body
+    assert body == {"model": "rerank-v3.5", "query": "parking", "documents": ["a", "b", "c"], "top_n": 2}
+
+
+def test_cohere_rerank_timeout_falls_back_to_fused_order(fake_api, tenant):
+    # given: a reranker whose API answers too late
+    def slow(body):
+        time.sleep(1.0)
+        return 200, {"id": "r", "results": [], "meta": {}}
+
+    fake_api.route("/v2/rerank", slow)
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(tenant, "Gift cards", "Gift cards never expire.")
+    reranker = CohereRerankProvider(api_key="co-test", base_url=fake_api.url, timeout=0.3)
+    # when
+    passages = retrieve(tenant=tenant, query="parking", k=2, reranker=reranker)
+    # then: the fused order, no error
+    assert [p.title for p in passages] == [p.title for p in retrieve(tenant=tenant, query="parking", k=2)]
+
+
+def test_cohere_rerank_server_error_falls_back(fake_api, tenant):
+    fake_api.route("/v2/rerank", lambda body: (503, {"message": "service unavailable"}))
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    reranker = CohereRerankProvider(api_key="co-test", base_url=fake_api.url)
+    assert [p.title for p in retrieve(tenant=tenant, query="parking", k=1, reranker=reranker)] == ["Parking"]
+
+
+def test_gemini_embeddings_wire_format(fake_api):
+    def batch(body):
+        return 200, {"embeddings": [{"values": _vector(i)} for i in range(len(body["requests"]))]}
+
+    fake_api.route("/v1/models/gemini-embedding-001:batchEmbedContents", batch)
+    provider = GeminiEmbeddingProvider(api_key="g-test", base_url=fake_api.url)
+    vectors = provider.embed_documents(["a", "b"])
+    assert len(vectors) == 2 and all(_is_unit(v) for v in vectors)
+    [request] = fake_api.requests
+    assert request.headers["x-goog-api-key"] == "g-test"
+    first = request.body["requests"][0]
+    assert first["content"]["parts"][0]["text"] == "a"
+    assert first["taskType"] == "RETRIEVAL_DOCUMENT" and first["outputDimensionality"] == 384
+
+
+def test_gemini_error_is_provider_error(fake_api):
+    error = {"error": {"code": 429, "message": "Resource has been exhausted", "status": "RESOURCE_EXHAUSTED"}}
+    fake_api.route("/v1/models/gemini-embedding-001:batchEmbedContents", lambda body: (429, error))
+    with pytest.raises(ProviderError, match="429") as excinfo:
+        GeminiEmbeddingProvider(api_key="g-test", base_url=fake_api.url).embed_documents(["a"])
+    assert excinfo.value.retryable
+
+
+def test_voyage_embeddings_rest_shape_and_dimension_guard(fake_api, tenant):
+    def embeddings(body):
+        dims = body["output_dimension"]
+        data = [{"object": "embedding", "embedding": _vector(i, dims), "index": i} for i in range(len(body["input"]))]
+        return 200, {"object": "list", "data": data, "model": body["model"], "usage": {"total_tokens": 4}}
+
+    fake_api.route("/v1/embeddings", embeddings)
+    provider = VoyageEmbeddingProvider(api_key="pa-test", url=f"{fake_api.url}/v1/embeddings")
+    [vector] = provider.embed_documents(["a"])
+    assert len(vector) == 512 and _is_unit(vector)
+    body = fake_api.requests[0].body
+    assert (body["model"], body["input_type"], body["output_dimension"]) == ("voyage-3.5-lite", "document", 512)
+    # a 512-d provider cannot fill the 384-d column: indexing says so instead of failing in SQL
+    document = add_document(tenant, "Parking", "Free parking.")
+    with pytest.raises(ProviderError, match="512 dimensions"):
+        document_index(tenant=tenant, document=document, provider=provider)
+
+
+def test_voyage_error(fake_api):
+    fake_api.route("/v1/embeddings", lambda body: (401, {"detail": "Provided API key is invalid."}))
+    with pytest.raises(ProviderError, match="invalid") as excinfo:
+        VoyageEmbeddingProvider(api_key="bad", url=f"{fake_api.url}/v1/embeddings").embed_query("x")
+    assert not excinfo.value.retryable
+
+
+def test_registry_knows_every_provider_and_rejects_unknown_names():
+    assert embedding_provider("fake").name == "fake"
+    assert rerank_provider("") is None
+    with pytest.raises(ValueError, match="Unknown provider"):
+        embedding_provider("nope")
+    with pytest.raises(ValueError, match="Unknown provider"):
+        rerank_provider("nope")
