@@ -1,0 +1,183 @@
+"""``make bench`` benchmarks of retrieval quality (covid-faq) and scale (3 tenants, 100k+ chunks)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.db import connection
+
+from knowledge.evaluation import DEPTH, compute_metrics, evaluate_modes, ingest_corpus, load_beir
+from knowledge.models import Chunk, ChunkLevel, Document
+from knowledge.providers.base import embedding_provider
+from knowledge.providers.local import load_model
+from knowledge.retrieval import MODES, rank_parents
+from knowledge.scale import create_synthetic_tenant, drop_tenants, sample_queries
+from knowledge.types import RetrievalMode
+from supportai.benchmarks import BenchmarkResult, benchmark, time_calls
+from supportai.models import Tenant
+
+COVID_FAQ = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "covid-faq"
+SCALE_SIZES = (("small", 1_000), ("medium", 10_000), ("large", 100_000))
+
+
+def _reference_runs(tenant: Tenant, queries: dict[str, str]) -> dict[str, dict[str, list[str]]]:
+    """Whole-document baselines: textbook BM25 over the same lexemes, and the model used directly."""
+    import numpy as np
+
+    documents = list(Document.objects.for_tenant(tenant).order_by("pk"))
+    with connection.cursor() as cursor:
+        lexemes: dict[int, list[str]] = {}
+        cursor.execute(
+            "SELECT d.id, u.lexeme, array_length(u.positions, 1) FROM knowledge_document d, "
+            "unnest(to_tsvector('english', d.title || ' ' || d.content)) u WHERE d.tenant_id = %s",
+            [tenant.pk],
+        )
+        for document_id, lexeme, tf in cursor.fetchall():
+            lexemes.setdefault(document_id, []).extend([lexeme] * tf)
+        query_lexemes = {}
+        for query_id, text in queries.items():
+            cursor.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", [text])
+            row = cursor.fetchone()
+            query_lexemes[query_id] = list(row[0]) if row and row[0] else []
+    n = len(lexemes)
+    avgdl = sum(len(tokens) for tokens in lexemes.values()) / max(n, 1)
+    df: dict[str, int] = {}
+    for tokens in lexemes.values():
+        for term in set(tokens):
+            df[term] = df.get(term, 0) + 1
+    bm25_run = {}
+    for query_id, terms in query_lexemes.items():
+        scores = {}
+        for document_id, tokens in lexemes.items():
+            score = 0.0
+            for term in set(terms):
+                tf = tokens.count(term)
+                if tf:
+                    idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+                    score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(tokens) / avgdl))
+            if score:
+                scores[document_id] = score
+        ranked = sorted(scores, key=lambda d: -scores[d])[:DEPTH]
+        bm25_run[query_id] = ranked
+    model = load_model()
+    doc_vectors = model.encode(
+        [f"{d.title} {d.content}" for d in documents], normalize_embeddings=True, show_progress_bar=False
+    )
+    query_ids = list(queries)
+    query_vectors = model.encode([queries[q] for q in query_ids], normalize_embeddings=True, show_progress_bar=False)
+    similarities = np.asarray(query_vectors) @ np.asarray(doc_vectors).T
+    external = {d.pk: d.external_id for d in documents}
+    dense_run = {
+        query_id: [documents[i].external_id for i in np.argsort(-similarities[row])[:DEPTH]]
+        for row, query_id in enumerate(query_ids)
+    }
+    return {
+        "bm25_reference": {q: [external[d] for d in ranked] for q, ranked in bm25_run.items()},
+        "dense_direct": dense_run,
+    }
+
+
+@benchmark("knowledge-covid-faq")
+def covid_faq_benchmark() -> BenchmarkResult:
+    """nDCG@10/Recall/MRR per mode on covid-faq, both fusions, and the two whole-document baselines."""
+    dataset = load_beir(COVID_FAQ)
+    provider = embedding_provider("local")
+    tenant = Tenant.objects.create(name="Benchmark covid-faq", slug="bench-covid-faq-eval")
+    try:
+        started = time.perf_counter()
+        ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider)
+        ingest_s = time.perf_counter() - started
+        children = Chunk.objects.for_tenant(tenant).filter(level=ChunkLevel.CHILD).count()
+        modes = evaluate_modes(tenant=tenant, dataset=dataset, modes=["bm25", "dense", "hybrid"], provider=provider)
+        rrf = evaluate_modes(tenant=tenant, dataset=dataset, modes=["hybrid"], provider=provider, fusion="rrf")
+        references = _reference_runs(tenant, dataset.queries)
+    finally:
+        drop_tenants([tenant.pk])
+    rows = [{"mode": mode, **metrics} for mode, metrics in modes.items()]
+    rows.append({"mode": "hybrid (rrf k=60)", **rrf["hybrid"]})
+    for name, run in references.items():
+        metrics = {key: round(value, 4) for key, value in compute_metrics(dataset.qrels, run).items()}
+        rows.append({"mode": name, **metrics, "latency_ms_p50": "", "latency_ms_p95": ""})
+    best_part = max(modes["bm25"]["ndcg@10"], modes["dense"]["ndcg@10"])
+    return {
+        "dataset": "covid-faq",
+        "docs": len(dataset.corpus),
+        "queries": len(dataset.queries),
+        "child_chunks": children,
+        "ingest_chunks_per_s": round(children / ingest_s, 1),
+        "hybrid_vs_best_part": round(modes["hybrid"]["ndcg@10"] / best_part, 4),
+        "rows": rows,
+    }
+
+
+def _index_sizes() -> dict[str, str]:
+    names = ("knowledge_chunk", "chunk_embedding_hnsw", "chunk_search_vector_gin", "knowledge_termstats")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class WHERE relname = ANY(%s)",
+            [list(names)],
+        )
+        return dict(cursor.fetchall())
+
+
+def _ingest_throughput() -> float:
+    """Child chunks per second through the real pipeline (chunk, embed with the local model, store)."""
+    dataset = load_beir(COVID_FAQ)
+    provider = embedding_provider("local")
+    load_model()
+    tenant = Tenant.objects.create(name="Benchmark ingest", slug="bench-ingest-throughput")
+    try:
+        started = time.perf_counter()
+        ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider)
+        elapsed = time.perf_counter() - started
+        children = Chunk.objects.for_tenant(tenant).filter(level=ChunkLevel.CHILD).count()
+    finally:
+        drop_tenants([tenant.pk])
+    return children / elapsed
+
+
+@benchmark("knowledge-scale")
+def scale_benchmark() -> BenchmarkResult:
+    """Latency of each mode for the small and the large tenant with three tenants loaded."""
+    provider = embedding_provider("local")
+    load_model()
+    created = []
+    try:
+        started = time.perf_counter()
+        for seed, (label, size) in enumerate(SCALE_SIZES):
+            created.append((label, create_synthetic_tenant(label=label, children=size, seed=seed)))
+        load_s = time.perf_counter() - started
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE knowledge_chunk")
+            cursor.execute("ANALYZE knowledge_termstats")
+        queries = sample_queries(count=200, seed=99)
+        rows = []
+        for label, synthetic in created:
+            if label == "medium":
+                continue
+            for mode in MODES:
+                counter = itertools.count()
+
+                def call(
+                    tenant: Tenant = synthetic.tenant, mode: RetrievalMode = mode, n: Iterator[int] = counter
+                ) -> None:
+                    query = queries[next(n) % len(queries)]
+                    rank_parents(tenant=tenant, query=query, mode=mode, depth=5, provider=provider)
+
+                figures = time_calls(call, repeat=200, warmup=10)
+                rows.append({"tenant": label, "child_chunks": synthetic.children, "mode": mode, **figures})
+        sizes = _index_sizes()
+    finally:
+        drop_tenants([synthetic.tenant.pk for _, synthetic in created])
+    throughput = _ingest_throughput()
+    return {
+        "tenants": {label: synthetic.children for label, synthetic in created},
+        "bulk_load_s": round(load_s, 1),
+        "ingest_chunks_per_s_local_model": round(throughput, 1),
+        "index_sizes_with_all_tenants": sizes,
+        "rows": rows,
+    }

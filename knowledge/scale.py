@@ -1,0 +1,186 @@
+"""Synthetic tenants for the scale benchmark: deterministic text and unit vectors, bulk-loaded with COPY.
+
+Text is drawn from a Zipf-distributed made-up vocabulary (so BM25 sees realistic document
+frequencies); embeddings are random unit vectors (the HNSW index does not care where they come
+from). Rows go in through binary COPY and the BM25 statistics are built with set-based SQL, which
+gives the same numbers as ingesting document by document.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection, transaction
+from pgvector.psycopg import register_vector
+
+from knowledge.bm25 import TS_CONFIG
+from knowledge.models import Document, DocumentStatus, KnowledgeSource
+from supportai.models import Tenant
+
+SYLLABLES = ("ka", "lo", "mi", "ne", "su", "ra", "ti", "vo", "pe", "zu", "da", "fi", "go", "hu", "ja", "be")
+VOCABULARY_SIZE = 20_000
+WORDS_PER_CHILD = 60
+CHILDREN_PER_PARENT = 3
+PARENTS_PER_DOCUMENT = 2
+DIMENSIONS = 384
+
+
+def vocabulary(size: int = VOCABULARY_SIZE) -> list[str]:
+    rng = np.random.default_rng(1234)
+    words: set[str] = set()
+    while len(words) < size:
+        length = int(rng.integers(2, 5))
+        words.add("".join(SYLLABLES[int(i)] for i in rng.integers(0, len(SYLLABLES), size=length)))
+    return sorted(words)
+
+
+@dataclass(frozen=True)
+class SyntheticTenant:
+    tenant: Tenant
+    children: int
+
+
+def _texts(rng: np.random.Generator, words: list[str], count: int) -> list[str]:
+    ranks = np.arange(1, len(words) + 1)
+    probabilities = 1.0 / ranks**1.07
+    probabilities /= probabilities.sum()
+    picks = rng.choice(len(words), size=(count, WORDS_PER_CHILD), p=probabilities)
+    return [" ".join(words[i] for i in row) + "." for row in picks]
+
+
+def _unit_vectors(rng: np.random.Generator, count: int) -> np.ndarray:
+    vectors = rng.standard_normal((count, DIMENSIONS), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
+@transaction.atomic
+def create_synthetic_tenant(*, label: str, children: int, seed: int) -> SyntheticTenant:
+    """A tenant with about ``children`` child chunks (rounded to whole documents)."""
+    rng = np.random.default_rng(seed)
+    words = vocabulary()
+    per_document = CHILDREN_PER_PARENT * PARENTS_PER_DOCUMENT
+    document_count = max(1, children // per_document)
+    tenant = Tenant.objects.create(name=f"Benchmark {label}", slug=f"bench-{label}-{secrets.token_hex(4)}")
+    source = KnowledgeSource.objects.create(tenant=tenant, name="synthetic")
+    titles = _texts(rng, words, document_count)
+    Document.objects.bulk_create(
+        (
+            Document(
+                tenant=tenant,
+                source=source,
+                external_id=f"doc-{n}",
+                title=" ".join(titles[n].split()[:6]),
+                status=DocumentStatus.READY,
+                chunk_count=per_document,
+                embedding_model="random-unit-384",
+            )
+            for n in range(document_count)
+        ),
+        batch_size=5000,
+    )
+    document_ids = list(Document.objects.filter(tenant=tenant).order_by("pk").values_list("pk", flat=True))
+    raw = connection.connection
+    register_vector(raw)
+    with raw.cursor() as cursor:
+        with cursor.copy(
+            "COPY knowledge_chunk (tenant_id, document_id, level, ordinal, text, token_count, char_start, char_end, "
+            "embedding_model, term_count) FROM STDIN"
+        ) as copy:
+            for document_id in document_ids:
+                for ordinal in range(PARENTS_PER_DOCUMENT):
+                    copy.write_row((tenant.pk, document_id, "parent", ordinal, "", 0, 0, 0, "", 0))
+        cursor.execute(
+            "SELECT document_id, ordinal, id FROM knowledge_chunk WHERE tenant_id = %s AND level = 'parent'",
+            [tenant.pk],
+        )
+        parents = {(document_id, ordinal): pk for document_id, ordinal, pk in cursor.fetchall()}
+        total = len(document_ids) * per_document
+        texts = _texts(rng, words, total)
+        vectors = _unit_vectors(rng, total)
+        with cursor.copy(
+            "COPY knowledge_chunk (tenant_id, document_id, parent_id, level, ordinal, text, token_count, char_start, "
+            "char_end, embedding, embedding_model, term_count) FROM STDIN WITH (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(
+                ["int8", "int8", "int8", "varchar", "int4", "text", "int4", "int4", "int4", "vector", "varchar", "int4"]
+            )
+            row = 0
+            for document_id in document_ids:
+                for ordinal in range(per_document):
+                    parent = parents[(document_id, ordinal // CHILDREN_PER_PARENT)]
+                    text = texts[row]
+                    copy.write_row(
+                        (
+                            tenant.pk,
+                            document_id,
+                            parent,
+                            "child",
+                            ordinal,
+                            text,
+                            WORDS_PER_CHILD,
+                            0,
+                            len(text),
+                            vectors[row],
+                            "random-unit-384",
+                            0,
+                        )
+                    )
+                    row += 1
+        # Parents carry the text of their children, as the chunker would produce.
+        cursor.execute(
+            "UPDATE knowledge_chunk p SET text = sub.text FROM ("
+            "SELECT parent_id, string_agg(text, ' ' ORDER BY ordinal) AS text FROM knowledge_chunk "
+            "WHERE tenant_id = %s AND level = 'child' GROUP BY parent_id) sub WHERE p.id = sub.parent_id",
+            [tenant.pk],
+        )
+        build_statistics(cursor, tenant_id=tenant.pk)
+    return SyntheticTenant(tenant, total)
+
+
+def build_statistics(cursor: object, *, tenant_id: int) -> None:
+    """Set-based equivalent of indexing every document's terms one by one."""
+    statements = [
+        f"UPDATE knowledge_chunk c SET search_vector = to_tsvector('{TS_CONFIG}', d.title) || "
+        f"to_tsvector('{TS_CONFIG}', c.text) FROM knowledge_document d "
+        "WHERE d.id = c.document_id AND c.tenant_id = %(t)s AND c.level = 'child'",
+        "UPDATE knowledge_chunk c SET term_count = (SELECT coalesce(sum(array_length(u.positions, 1)), 0) "
+        "FROM unnest(c.search_vector) AS u) WHERE c.tenant_id = %(t)s AND c.level = 'child'",
+        "INSERT INTO knowledge_termstats (tenant_id, lexeme, df) SELECT %(t)s, u.lexeme, count(*) "
+        "FROM knowledge_chunk c CROSS JOIN LATERAL unnest(c.search_vector) AS u "
+        "WHERE c.tenant_id = %(t)s AND c.level = 'child' GROUP BY u.lexeme",
+        "INSERT INTO knowledge_corpusstats (tenant_id, chunk_count, total_terms) SELECT %(t)s, count(*), "
+        "coalesce(sum(term_count), 0) FROM knowledge_chunk WHERE tenant_id = %(t)s AND level = 'child'",
+    ]
+    for statement in statements:
+        cursor.execute(statement, {"t": tenant_id})  # type: ignore[attr-defined]
+
+
+def drop_tenants(tenant_ids: list[int]) -> None:
+    """Delete benchmark tenants with set-based SQL (the ORM would load every chunk to cascade)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in (
+            "knowledge_chunk",
+            "knowledge_termstats",
+            "knowledge_corpusstats",
+            "knowledge_document",
+            "knowledge_knowledgesource",
+        ):
+            cursor.execute(f"DELETE FROM {table} WHERE tenant_id = ANY(%s)", [tenant_ids])
+    Tenant.objects.filter(pk__in=tenant_ids).delete()
+
+
+def sample_queries(*, count: int, seed: int) -> list[str]:
+    """Two to four vocabulary words, mixing frequent and rare ones, like real keyword queries."""
+    rng = np.random.default_rng(seed)
+    words = vocabulary()
+    queries = []
+    for _ in range(count):
+        length = int(rng.integers(2, 5))
+        picks = [words[int(rng.integers(0, 200))]] + [
+            words[int(rng.integers(0, len(words)))] for _ in range(length - 1)
+        ]
+        queries.append(" ".join(picks))
+    return queries
