@@ -65,6 +65,14 @@ class Grounding:
 
 
 MIN_SENTENCE_SCORE = 0.34
+MIN_ANSWER_WORDS = 4
+
+
+def _is_heading(sentence: str) -> bool:
+    """Markdown headings and short title-like lines: context for scoring, not answers."""
+    return sentence.lstrip().startswith("#") or len(sentence.split()) < MIN_ANSWER_WORDS
+
+
 MAX_SENTENCES = 3
 
 
@@ -73,8 +81,13 @@ def ground(question: str, passages: tuple[ContextPassage, ...]) -> Grounding:
     question_terms = set(terms(question))
     candidates: list[tuple[ContextPassage, int, str, set[str]]] = []
     for passage in passages:
-        for position, sentence in enumerate(split_sentences(passage.text)):
-            candidates.append((passage, position, sentence, set(terms(sentence))))
+        # A sentence is read under its passage's title and headings ("Cancellation policy" makes the
+        # sentences below it about cancellation), but headings themselves are never quoted as answers.
+        sentences = split_sentences(passage.text)
+        topic = set(terms(passage.title)).union(*(set(terms(s)) for s in sentences if _is_heading(s)))
+        for position, sentence in enumerate(sentences):
+            if not _is_heading(sentence):
+                candidates.append((passage, position, sentence, set(terms(sentence)) | topic))
     if not question_terms or not candidates:
         return Grounding((), 0.0)
     document_frequency: Counter[str] = Counter()
@@ -91,12 +104,13 @@ def ground(question: str, passages: tuple[ContextPassage, ...]) -> Grounding:
         for passage, position, sentence, sentence_terms in candidates
     ]
     scored.sort(key=lambda s: (-s.score, s.passage_index, s.position))
+    terms_at = {(passage.index, position): sentence_terms for passage, position, _, sentence_terms in candidates}
     chosen: list[ScoredSentence] = []
     covered: set[str] = set()
     for candidate in scored:
         if candidate.score < MIN_SENTENCE_SCORE or len(chosen) == MAX_SENTENCES:
             break
-        new_terms = set(terms(candidate.text)) & question_terms
+        new_terms = terms_at[(candidate.passage_index, candidate.position)] & question_terms
         if chosen and new_terms <= covered:
             continue  # adds nothing new
         chosen.append(candidate)

@@ -50,3 +50,20 @@ async def test_local_stream_is_word_by_word_and_ends_with_zero_cost_usage():
     assert "".join(chunks).endswith("[1]")
     assert isinstance(events[-1], Finish)
     assert events[-1].usage.output_tokens > 0
+
+
+def test_local_compose_reads_sentences_under_their_heading_but_never_quotes_the_heading():
+    from routing.contracts import ContextPassage
+
+    policy = ContextPassage(
+        index=1,
+        title="Cancellation and late arrival policy (POL-CXL-24)",
+        url="https://example.com/cancel",
+        text="# Cancellation and late arrival policy\n\nPlease give us at least 24 hours notice to avoid a fee. "
+        "Late arrivals keep their original end time.",
+    )
+    text, _, suggest_human = compose(_request("What is your cancellation policy?", passages=(policy,)))
+
+    assert not text.startswith("#")
+    assert text == "Please give us at least 24 hours notice to avoid a fee. [1]"
+    assert suggest_human is False
