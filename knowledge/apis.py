@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -49,7 +50,14 @@ class DocumentUploadApi(APIView):
     class InputSerializer(serializers.Serializer):
         files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=MAX_FILES)
 
-    @extend_schema(request=InputSerializer, summary="Upload knowledge files (md, txt, html, pdf, csv FAQ, jsonl)")
+        class Meta:
+            ref_name = "DocumentUploadInput"
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={202: OpenApiTypes.OBJECT},
+        summary="Upload knowledge files (md, txt, html, pdf, csv FAQ, jsonl)",
+    )
     def post(self, request: Request) -> Response:
         tenant = _manager_tenant(request)
         serializer = self.InputSerializer(data={"files": request.FILES.getlist("files")})
@@ -85,6 +93,9 @@ class RetrieveApi(APIView):
         k = serializers.IntegerField(min_value=1, max_value=50, default=5)
         mode = serializers.ChoiceField(choices=MODES, default="hybrid")
 
+        class Meta:
+            ref_name = "RetrieveInput"
+
     class OutputSerializer(serializers.Serializer):
         index = serializers.IntegerField()
         document_id = serializers.IntegerField()
@@ -95,6 +106,9 @@ class RetrieveApi(APIView):
         score = serializers.FloatField()
         matched_chunk_ids = serializers.ListField(child=serializers.IntegerField())
         ranks = serializers.DictField(child=serializers.IntegerField(allow_null=True))
+
+        class Meta:
+            ref_name = "Passage"
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer(many=True), summary="Test retrieval")
     def post(self, request: Request) -> Response:

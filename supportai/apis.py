@@ -29,6 +29,7 @@ class TenantDetailApi(APIView):
         class Meta:
             model = Tenant
             fields = ("name", "slug", "public_key", "timezone", "locale", "allowed_origins")
+            ref_name = "Tenant"
 
     @extend_schema(responses=OutputSerializer, summary="The tenant this API key belongs to")
     def get(self, request: Request) -> Response:
