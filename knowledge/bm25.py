@@ -22,9 +22,10 @@ from supportai.models import Tenant
 
 TS_CONFIG = "english"
 
+# The title is repeated ``title_weight`` times: its lexemes get that many positions (tf).
 SEARCH_VECTOR_SQL = f"""
 UPDATE knowledge_chunk
-   SET search_vector = to_tsvector('{TS_CONFIG}', %s) || to_tsvector('{TS_CONFIG}', text)
+   SET search_vector = to_tsvector('{TS_CONFIG}', repeat(%s || ' . ', %s)) || to_tsvector('{TS_CONFIG}', text)
  WHERE document_id = %s AND level = 'child'
 """
 
@@ -89,10 +90,10 @@ class Hit:
     score: float
 
 
-def index_document_terms(*, tenant: Tenant, document_id: int, title: str) -> None:
+def index_document_terms(*, tenant: Tenant, document_id: int, title: str, title_weight: int = 1) -> None:
     """Fill lexemes of a document's fresh child chunks and add them to the tenant's statistics."""
     with connection.cursor() as cursor:
-        cursor.execute(SEARCH_VECTOR_SQL, [title, document_id])
+        cursor.execute(SEARCH_VECTOR_SQL, [title, title_weight, document_id])
         cursor.execute(TERM_COUNT_SQL, [document_id])
         params = {"tenant": tenant.pk, "document": document_id, "sign": 1}
         cursor.execute(TERM_STATS_SQL, params)

@@ -40,6 +40,8 @@ class KnowledgeSettings:
     child_overlap: int
     bm25_k1: float
     bm25_b: float
+    # Title lexemes count this many times in each child (a BM25F-style field weight).
+    title_weight: int
     fusion: str
     max_upload_bytes: int
     rerank_provider: str
@@ -61,6 +63,7 @@ def load() -> KnowledgeSettings:
         child_overlap=env_int("KNOWLEDGE_CHILD_OVERLAP", 20, minimum=0, maximum=child_tokens // 2),
         bm25_k1=_env_float("KNOWLEDGE_BM25_K1", 1.2, minimum=0.0, maximum=10.0),
         bm25_b=_env_float("KNOWLEDGE_BM25_B", 0.75, minimum=0.0, maximum=1.0),
+        title_weight=env_int("KNOWLEDGE_BM25_TITLE_WEIGHT", 3, minimum=1, maximum=5),
         fusion=fusion,
         max_upload_bytes=env_int("KNOWLEDGE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024),
         rerank_provider=env_str("KNOWLEDGE_RERANK_PROVIDER", ""),

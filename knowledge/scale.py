@@ -15,6 +15,7 @@ import numpy as np
 from django.db import connection, transaction
 from pgvector.psycopg import register_vector
 
+from knowledge import conf
 from knowledge.bm25 import TS_CONFIG
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from supportai.models import Tenant
@@ -143,7 +144,7 @@ def create_synthetic_tenant(*, label: str, children: int, seed: int) -> Syntheti
 def build_statistics(cursor: object, *, tenant_id: int) -> None:
     """Set-based equivalent of indexing every document's terms one by one."""
     statements = [
-        f"UPDATE knowledge_chunk c SET search_vector = to_tsvector('{TS_CONFIG}', d.title) || "
+        f"UPDATE knowledge_chunk c SET search_vector = to_tsvector('{TS_CONFIG}', repeat(d.title || ' . ', %(w)s)) || "
         f"to_tsvector('{TS_CONFIG}', c.text) FROM knowledge_document d "
         "WHERE d.id = c.document_id AND c.tenant_id = %(t)s AND c.level = 'child'",
         "UPDATE knowledge_chunk c SET term_count = (SELECT coalesce(sum(array_length(u.positions, 1)), 0) "
@@ -155,7 +156,7 @@ def build_statistics(cursor: object, *, tenant_id: int) -> None:
         "coalesce(sum(term_count), 0) FROM knowledge_chunk WHERE tenant_id = %(t)s AND level = 'child'",
     ]
     for statement in statements:
-        cursor.execute(statement, {"t": tenant_id})  # type: ignore[attr-defined]
+        cursor.execute(statement, {"t": tenant_id, "w": conf.SETTINGS.title_weight})  # type: ignore[attr-defined]
 
 
 def drop_tenants(tenant_ids: list[int]) -> None:

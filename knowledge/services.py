@@ -178,7 +178,9 @@ def _store_chunks(
         )
         for ordinal, (c, vector) in enumerate(zip(children, vectors, strict=True))
     )
-    index_document_terms(tenant=tenant, document_id=document.pk, title=document.title)
+    index_document_terms(
+        tenant=tenant, document_id=document.pk, title=document.title, title_weight=conf.SETTINGS.title_weight
+    )
     document.status = DocumentStatus.READY
     document.error = ""
     document.chunk_count = len(children)

@@ -96,3 +96,12 @@ def test_rare_lexeme_detects_identifiers(tenant):
         add_document(tenant, f"Covid {n}", "COVID-19 rules apply.")
     assert has_rare_lexeme(tenant=tenant, texts=["JS-PAY-402"])
     assert not has_rare_lexeme(tenant=tenant, texts=["COVID-19"])
+
+
+def test_title_lexemes_are_weighted(tenant):
+    from knowledge import conf
+
+    add_document(tenant, "Parking", "Free lot behind the studio.")
+    tokens = next(iter(_tokens_of_children(tenant).values()))
+    assert tokens.count("park") == conf.SETTINGS.title_weight == 3
+    assert tokens.count("lot") == 1
