@@ -77,6 +77,7 @@ def embedding_provider(name: str, model: str = "") -> EmbeddingProvider:
     return provider
 
 
+@cache
 def rerank_provider(name: str) -> RerankProvider | None:
     """The configured reranker, or None when reranking is off (no name)."""
     if not name:

@@ -114,3 +114,10 @@ def test_list_selectors_are_tenant_scoped(studio, other_tenant):
 
     with pytest.raises(Http404):
         document_get(tenant=studio, pk=theirs.pk)
+
+
+def test_hybrid_retrieve_query_count_does_not_grow_with_results(studio, django_assert_max_num_queries):
+    # bm25 (1) + savepoint, 2 SET LOCAL, dense search, release (5) + passages (1)
+    with django_assert_max_num_queries(7):
+        passages = retrieve(tenant=studio, query="gift cards parking yoga cancellation", k=5)
+    assert len(passages) == 5
