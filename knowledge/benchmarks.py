@@ -15,7 +15,7 @@ from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.base import embedding_provider
 from knowledge.providers.local import load_model
 from knowledge.retrieval import MODES, rank_parents
-from knowledge.scale import create_synthetic_tenant, drop_tenants, sample_queries
+from knowledge.scale import SyntheticTenant, create_synthetic_tenants, drop_tenants, sample_queries
 from knowledge.types import RetrievalMode
 from supportai.benchmarks import BenchmarkResult, benchmark, time_calls
 from supportai.models import Tenant
@@ -145,11 +145,11 @@ def scale_benchmark() -> BenchmarkResult:
     """Latency of each mode for the small and the large tenant with three tenants loaded."""
     provider = embedding_provider("local")
     load_model()
-    created = []
+    created: list[tuple[str, SyntheticTenant]] = []
     try:
         started = time.perf_counter()
-        for seed, (label, size) in enumerate(SCALE_SIZES):
-            created.append((label, create_synthetic_tenant(label=label, children=size, seed=seed)))
+        tenants = create_synthetic_tenants(list(SCALE_SIZES))
+        created = [(label, synthetic) for (label, _), synthetic in zip(SCALE_SIZES, tenants, strict=True)]
         load_s = time.perf_counter() - started
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE knowledge_chunk")

@@ -22,18 +22,35 @@ from supportai.models import Tenant
 
 TS_CONFIG = "english"
 
-# The title is repeated ``title_weight`` times: its lexemes get that many positions (tf).
-SEARCH_VECTOR_SQL = f"""
-UPDATE knowledge_chunk
-   SET search_vector = to_tsvector('{TS_CONFIG}', repeat(%s || ' . ', %s)) || to_tsvector('{TS_CONFIG}', text)
- WHERE document_id = %s AND level = 'child'
+# Children are inserted with their lexemes in one statement: updating them afterwards would write
+# every row (and its HNSW entry) again. The title is repeated ``title_weight`` times so its lexemes
+# get that many positions (tf), a BM25F-style field weight.
+CHILD_INSERT_SQL = f"""
+INSERT INTO knowledge_chunk (tenant_id, document_id, parent_id, level, ordinal, text, token_count, char_start,
+                             char_end, embedding, embedding_model, search_vector, term_count)
+SELECT %(tenant)s, %(document)s, x.parent_id, 'child', x.ordinal, x.text, x.tokens, x.char_start, x.char_end,
+       x.embedding::vector, %(model)s, x.sv, (SELECT coalesce(sum(array_length(u.positions, 1)), 0) FROM unnest(x.sv) u)
+  FROM (
+    SELECT c.*,
+           to_tsvector('{TS_CONFIG}', repeat(%(title)s || ' . ', %(weight)s))
+           || to_tsvector('{TS_CONFIG}', c.text) AS sv
+      FROM unnest(%(parents)s::bigint[], %(ordinals)s::int[], %(texts)s::text[], %(tokens)s::int[],
+                  %(starts)s::int[], %(ends)s::int[], %(embeddings)s::text[])
+           AS c(parent_id, ordinal, text, tokens, char_start, char_end, embedding)
+  ) AS x
 """
 
-TERM_COUNT_SQL = """
-UPDATE knowledge_chunk c
-   SET term_count = (SELECT coalesce(sum(array_length(u.positions, 1)), 0) FROM unnest(c.search_vector) AS u)
- WHERE c.document_id = %s AND c.level = 'child'
-"""
+
+@dataclass(frozen=True)
+class ChildRow:
+    parent_id: int
+    ordinal: int
+    text: str
+    tokens: int
+    start: int
+    end: int
+    embedding: str  # pgvector text literal, "[0.1,0.2,...]"
+
 
 # Adding (+1) or removing (-1) one document's child chunks from the tenant's statistics.
 TERM_STATS_SQL = """
@@ -90,11 +107,28 @@ class Hit:
     score: float
 
 
-def index_document_terms(*, tenant: Tenant, document_id: int, title: str, title_weight: int = 1) -> None:
-    """Fill lexemes of a document's fresh child chunks and add them to the tenant's statistics."""
+def insert_children(
+    *, tenant: Tenant, document_id: int, title: str, title_weight: int, model: str, rows: list[ChildRow]
+) -> None:
+    """Insert a document's child chunks with lexemes and add them to the tenant's statistics."""
     with connection.cursor() as cursor:
-        cursor.execute(SEARCH_VECTOR_SQL, [title, title_weight, document_id])
-        cursor.execute(TERM_COUNT_SQL, [document_id])
+        cursor.execute(
+            CHILD_INSERT_SQL,
+            {
+                "tenant": tenant.pk,
+                "document": document_id,
+                "model": model,
+                "title": title,
+                "weight": title_weight,
+                "parents": [r.parent_id for r in rows],
+                "ordinals": [r.ordinal for r in rows],
+                "texts": [r.text for r in rows],
+                "tokens": [r.tokens for r in rows],
+                "starts": [r.start for r in rows],
+                "ends": [r.end for r in rows],
+                "embeddings": [r.embedding for r in rows],
+            },
+        )
         params = {"tenant": tenant.pk, "document": document_id, "sign": 1}
         cursor.execute(TERM_STATS_SQL, params)
         cursor.execute(CORPUS_STATS_SQL, params)

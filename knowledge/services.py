@@ -18,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from knowledge import conf
-from knowledge.bm25 import index_document_terms, unindex_document_terms
+from knowledge.bm25 import ChildRow, insert_children, unindex_document_terms
 from knowledge.chunking import MODEL_MAX_TOKENS, chunk_document, count_tokens, token_offsets
+from knowledge.dense import vector_literal
 from knowledge.models import (
     EMBEDDING_DIMENSIONS,
     Chunk,
@@ -162,24 +163,17 @@ def _store_chunks(
         )
         for p in parents
     )
-    Chunk.objects.bulk_create(
-        Chunk(
-            tenant=tenant,
-            document=document,
-            parent=parent_rows[c.parent_ordinal],
-            level=ChunkLevel.CHILD,
-            ordinal=ordinal,
-            text=c.text,
-            token_count=c.tokens,
-            char_start=c.start,
-            char_end=c.end,
-            embedding=vector,
-            embedding_model=model,
-        )
+    rows = [
+        ChildRow(parent_rows[c.parent_ordinal].pk, ordinal, c.text, c.tokens, c.start, c.end, vector_literal(vector))
         for ordinal, (c, vector) in enumerate(zip(children, vectors, strict=True))
-    )
-    index_document_terms(
-        tenant=tenant, document_id=document.pk, title=document.title, title_weight=conf.SETTINGS.title_weight
+    ]
+    insert_children(
+        tenant=tenant,
+        document_id=document.pk,
+        title=document.title,
+        title_weight=conf.SETTINGS.title_weight,
+        model=model,
+        rows=rows,
     )
     document.status = DocumentStatus.READY
     document.error = ""
