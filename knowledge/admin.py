@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from knowledge.models import Chunk, Document, KnowledgeSource
 from knowledge.providers.base import ProviderError
-from knowledge.services import document_index
+from knowledge.services import document_delete, document_index, source_delete
 from supportai.admin_mixins import TenantScopedModelAdmin
 
 
@@ -19,6 +19,13 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
     list_select_related = ("tenant",)
     search_fields = ("name",)
 
+    def delete_model(self, request: HttpRequest, obj: KnowledgeSource) -> None:
+        source_delete(tenant=obj.tenant, source=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[KnowledgeSource]) -> None:
+        for source in queryset.select_related("tenant"):
+            source_delete(tenant=source.tenant, source=source)
+
 
 @admin.register(Document)
 class DocumentAdmin(TenantScopedModelAdmin):
@@ -28,6 +35,14 @@ class DocumentAdmin(TenantScopedModelAdmin):
     search_fields = ("title", "external_id", "url")
     readonly_fields = ("content_hash", "status", "error", "chunk_count", "embedding_model", "indexed_at")
     actions = ("reindex",)
+
+    def delete_model(self, request: HttpRequest, obj: Document) -> None:
+        # Through the service, so BM25 statistics and postings leave with the chunks.
+        document_delete(tenant=obj.tenant, document=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        for document in queryset.select_related("tenant"):
+            document_delete(tenant=document.tenant, document=document)
 
     @admin.action(description="Re-chunk and re-embed the selected documents")
     def reindex(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:

@@ -9,7 +9,9 @@ t present in chunk d::
     score    = sum_t idf(t) * tf(t,d) * (k1 + 1) / (tf(t,d) + k1 * (1 - b + b * |d| / avgdl))
 
 with tf the number of positions of the lexeme in the chunk's tsvector and |d| the chunk's total
-lexeme occurrences. Query terms are ORed, as in any bag-of-words ranker.
+lexeme occurrences. Query terms are ORed, as in any bag-of-words ranker. The (lexeme, tf, |d|)
+triples are also written to ``knowledge_posting``, an inverted index the search reads with one
+index-only scan per query lexeme.
 """
 
 from __future__ import annotations
@@ -71,6 +73,13 @@ ON CONFLICT (tenant_id) DO UPDATE
        total_terms = knowledge_corpusstats.total_terms + EXCLUDED.total_terms
 """
 
+POSTINGS_INSERT_SQL = """
+INSERT INTO knowledge_posting (tenant_id, document_id, chunk_id, lexeme, tf, doc_len)
+SELECT c.tenant_id, c.document_id, c.id, u.lexeme, array_length(u.positions, 1), c.term_count
+  FROM knowledge_chunk c CROSS JOIN LATERAL unnest(c.search_vector) AS u
+ WHERE c.document_id = %s AND c.level = 'child'
+"""
+
 SEARCH_SQL = f"""
 WITH stats AS (
     SELECT chunk_count::float8 AS n, greatest(total_terms::float8 / greatest(chunk_count, 1), 1e-9) AS avgdl
@@ -80,20 +89,20 @@ WITH stats AS (
       FROM knowledge_termstats t CROSS JOIN stats
      WHERE t.tenant_id = %(tenant)s
        AND t.lexeme = ANY(tsvector_to_array(to_tsvector('{TS_CONFIG}', %(query)s)))
-), query AS (
-    SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM terms
+), scored AS (
+    SELECT p.chunk_id,
+           sum(terms.idf * p.tf * (%(k1)s + 1)
+               / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl))) AS score
+      FROM terms
+      JOIN knowledge_posting p ON p.tenant_id = %(tenant)s AND p.lexeme = terms.lexeme
+     CROSS JOIN stats
+     GROUP BY p.chunk_id
+     ORDER BY score DESC, p.chunk_id
+     LIMIT %(limit)s
 )
-SELECT c.id, c.parent_id, c.document_id,
-       sum(terms.idf * array_length(u.positions, 1) * (%(k1)s + 1)
-           / (array_length(u.positions, 1) + %(k1)s * (1 - %(b)s + %(b)s * c.term_count / stats.avgdl))) AS score
-  FROM knowledge_chunk c
- CROSS JOIN query CROSS JOIN stats
- CROSS JOIN LATERAL unnest(c.search_vector) AS u
-  JOIN terms ON terms.lexeme = u.lexeme
- WHERE c.tenant_id = %(tenant)s AND c.level = 'child' AND c.search_vector @@ query.q
- GROUP BY c.id, c.parent_id, c.document_id
- ORDER BY score DESC, c.id
- LIMIT %(limit)s
+SELECT c.id, c.parent_id, c.document_id, scored.score
+  FROM scored JOIN knowledge_chunk c ON c.id = scored.chunk_id
+ ORDER BY scored.score DESC, c.id
 """
 
 
@@ -129,6 +138,7 @@ def insert_children(
                 "embeddings": [r.embedding for r in rows],
             },
         )
+        cursor.execute(POSTINGS_INSERT_SQL, [document_id])
         params = {"tenant": tenant.pk, "document": document_id, "sign": 1}
         cursor.execute(TERM_STATS_SQL, params)
         cursor.execute(CORPUS_STATS_SQL, params)
@@ -141,6 +151,7 @@ def unindex_document_terms(*, tenant: Tenant, document_id: int) -> None:
         cursor.execute(TERM_STATS_SQL, params)
         cursor.execute(CORPUS_STATS_SQL, params)
         cursor.execute("DELETE FROM knowledge_termstats WHERE tenant_id = %s AND df <= 0", [tenant.pk])
+        cursor.execute("DELETE FROM knowledge_posting WHERE document_id = %s", [document_id])
 
 
 def query_lexemes(query: str) -> list[str]:

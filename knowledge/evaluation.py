@@ -19,7 +19,7 @@ import pytrec_eval
 from knowledge.parsing import ParsedDocument, _beir_corpus
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.retrieval import rank_parents
-from knowledge.services import document_index, document_upsert, source_get_or_create
+from knowledge.services import INDEX_BATCH, document_upsert, documents_index, source_get_or_create
 from knowledge.types import RetrievalMode
 from supportai.benchmarks import percentile
 from supportai.models import Tenant
@@ -89,13 +89,15 @@ def ingest_corpus(
     progress: Callable[[int], None] | None = None,
 ) -> None:
     source = source_get_or_create(tenant=tenant, name="corpus.jsonl")
-    for number, parsed in enumerate(corpus, start=1):
-        if not parsed.text.strip():
-            continue
-        document, _ = document_upsert(tenant=tenant, source=source, parsed=parsed, model=provider.model)
-        document_index(tenant=tenant, document=document, provider=provider)
+    documents = [
+        document_upsert(tenant=tenant, source=source, parsed=parsed, model=provider.model)[0]
+        for parsed in corpus
+        if parsed.text.strip()
+    ]
+    for start in range(0, len(documents), INDEX_BATCH):
+        documents_index(tenant=tenant, documents=documents[start : start + INDEX_BATCH], provider=provider)
         if progress is not None:
-            progress(number)
+            progress(min(start + INDEX_BATCH, len(documents)))
 
 
 def evaluate_modes(

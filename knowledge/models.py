@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
@@ -99,7 +98,6 @@ class Chunk(TenantScopedModel):
     class Meta:
         indexes = [
             models.Index(fields=["tenant", "level"]),
-            GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
             HnswIndex(
                 name="chunk_embedding_hnsw",
                 fields=["embedding"],
@@ -137,3 +135,27 @@ class TermStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lexeme}: {self.df}"
+
+
+class Posting(models.Model):
+    """Inverted index row: one lexeme of one child chunk, with its tf and the chunk's length.
+
+    BM25 reads only this narrow table (an index-only scan per query lexeme) instead of the wide
+    chunk rows. Rows are written and deleted with their chunks by ``knowledge.bm25``; chunk and
+    document are plain ids so deleting thousands of chunks never makes the ORM collect postings.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    document_id = models.BigIntegerField(db_index=True)
+    chunk_id = models.BigIntegerField()
+    lexeme = models.TextField()
+    tf = models.IntegerField()
+    doc_len = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "lexeme"], include=["chunk_id", "tf", "doc_len"], name="posting_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lexeme} in chunk {self.chunk_id}"

@@ -151,6 +151,8 @@ def create_synthetic_tenants(specs: list[tuple[str, int]]) -> list[SyntheticTena
         created = [
             _load_tenant(cursor, label=label, children=size, seed=seed) for seed, (label, size) in enumerate(specs)
         ]
+        # Django's foreign keys are deferred; their checks must run before the index can be built.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         cursor.execute(HNSW_DEFINITION)
     return created
@@ -159,6 +161,10 @@ def create_synthetic_tenants(specs: list[tuple[str, int]]) -> list[SyntheticTena
 def build_statistics(cursor: Any, *, tenant_id: int) -> None:
     """Set-based equivalent of adding every document's terms one by one."""
     statements = [
+        "INSERT INTO knowledge_posting (tenant_id, document_id, chunk_id, lexeme, tf, doc_len) "
+        "SELECT c.tenant_id, c.document_id, c.id, u.lexeme, array_length(u.positions, 1), c.term_count "
+        "FROM knowledge_chunk c CROSS JOIN LATERAL unnest(c.search_vector) AS u "
+        "WHERE c.tenant_id = %(t)s AND c.level = 'child'",
         "INSERT INTO knowledge_termstats (tenant_id, lexeme, df) SELECT %(t)s, u.lexeme, count(*) "
         "FROM knowledge_chunk c CROSS JOIN LATERAL unnest(c.search_vector) AS u "
         "WHERE c.tenant_id = %(t)s AND c.level = 'child' GROUP BY u.lexeme",
@@ -173,6 +179,7 @@ def drop_tenants(tenant_ids: list[int]) -> None:
     """Delete benchmark tenants with set-based SQL (the ORM would load every chunk to cascade)."""
     with transaction.atomic(), connection.cursor() as cursor:
         for table in (
+            "knowledge_posting",
             "knowledge_chunk",
             "knowledge_termstats",
             "knowledge_corpusstats",

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from knowledge import conf
 from knowledge.bm25 import ChildRow, insert_children, unindex_document_terms
-from knowledge.chunking import MODEL_MAX_TOKENS, chunk_document, count_tokens, token_offsets
+from knowledge.chunking import chunk_document, count_tokens, token_offsets
 from knowledge.dense import vector_literal
 from knowledge.models import (
     EMBEDDING_DIMENSIONS,
@@ -35,6 +35,8 @@ from knowledge.parsing import ParsedDocument, ParseError, parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError, embedding_provider
 from supportai.models import Tenant
 
+# Documents embedded together (one model call, batched inside): amortises per-call overhead.
+INDEX_BATCH = 128
 # The title is prepended to every child for embedding; it never takes more than this many tokens.
 TITLE_TOKEN_BUDGET = 48
 DIMENSION_MISMATCH = (
@@ -183,26 +185,47 @@ def _store_chunks(
     document.save(update_fields=["status", "error", "chunk_count", "embedding_model", "indexed_at"])
 
 
-def document_index(*, tenant: Tenant, document: Document, provider: EmbeddingProvider | None = None) -> int:
-    """Chunk and embed ``document`` and swap its chunks in atomically; returns the child count."""
-    if document.tenant_id != tenant.pk:
-        raise ValueError("document belongs to another tenant")
-    provider = provider or default_provider()
+def _check_dimensions(provider: EmbeddingProvider) -> None:
     if provider.dimensions != EMBEDDING_DIMENSIONS:
         raise ProviderError(
             DIMENSION_MISMATCH.format(name=provider.name, got=provider.dimensions, want=EMBEDDING_DIMENSIONS)
         )
-    parents, children = _plan(document)
-    texts = [embedding_text(document.title, child.text) for child in children]
+
+
+def documents_index(*, tenant: Tenant, documents: list[Document], provider: EmbeddingProvider | None = None) -> int:
+    """Chunk and embed several documents with one embedding call (the model batches them), then
+    swap each document's chunks in atomically; returns the child count. On a provider error every
+    document is marked failed and the error is raised."""
+    if any(document.tenant_id != tenant.pk for document in documents):
+        raise ValueError("document belongs to another tenant")
+    provider = provider or default_provider()
+    _check_dimensions(provider)
+    plans = [_plan(document) for document in documents]
+    texts = [
+        embedding_text(d.title, child.text)
+        for d, (_, children) in zip(documents, plans, strict=True)
+        for child in children
+    ]
     try:
         vectors = provider.embed_documents(texts)
     except ProviderError as exc:
-        Document.objects.filter(pk=document.pk).update(status=DocumentStatus.FAILED, error=f"Embedding failed: {exc}")
+        Document.objects.filter(pk__in=[d.pk for d in documents]).update(
+            status=DocumentStatus.FAILED, error=f"Embedding failed: {exc}"
+        )
         raise
-    _store_chunks(
-        tenant=tenant, document=document, parents=parents, children=children, vectors=vectors, model=provider.model
-    )
-    return len(children)
+    offset = 0
+    for document, (parents, children) in zip(documents, plans, strict=True):
+        own = vectors[offset : offset + len(children)]
+        offset += len(children)
+        _store_chunks(
+            tenant=tenant, document=document, parents=parents, children=children, vectors=own, model=provider.model
+        )
+    return offset
+
+
+def document_index(*, tenant: Tenant, document: Document, provider: EmbeddingProvider | None = None) -> int:
+    """Chunk and embed ``document`` and swap its chunks in atomically; returns the child count."""
+    return documents_index(tenant=tenant, documents=[document], provider=provider)
 
 
 @transaction.atomic
@@ -211,6 +234,12 @@ def document_delete(*, tenant: Tenant, document: Document) -> None:
         raise ValueError("document belongs to another tenant")
     _replace_chunks(tenant=tenant, document=document)
     document.delete()
+
+
+def source_delete(*, tenant: Tenant, source: KnowledgeSource) -> None:
+    """Delete a source and its documents (through ``document_delete``, keeping BM25 statistics right)."""
+    source_prune(tenant=tenant, source=source, keep=set())
+    source.delete()
 
 
 def source_prune(*, tenant: Tenant, source: KnowledgeSource, keep: set[str]) -> int:
@@ -253,14 +282,23 @@ def file_ingest(
     except ParseError as exc:
         result.error_code, result.error = exc.code, str(exc)
         return result
+    upserted = []
     for parsed in parsed_documents:
         document, outcome = document_upsert(tenant=tenant, source=source, parsed=parsed, model=provider.model)
         result.external_ids.append(parsed.external_id)
-        if outcome != Outcome.UNCHANGED and index_now:
+        upserted.append((document, outcome))
+    pending = [document for document, outcome in upserted if outcome != Outcome.UNCHANGED]
+    failed = False
+    if pending and index_now:
+        for start in range(0, len(pending), INDEX_BATCH):
             try:
-                document_index(tenant=tenant, document=document, provider=provider)
+                documents_index(tenant=tenant, documents=pending[start : start + INDEX_BATCH], provider=provider)
             except ProviderError:
-                outcome = Outcome.FAILED
+                failed = True
+    for document, outcome in upserted:
+        if failed and outcome != Outcome.UNCHANGED:
+            document.refresh_from_db(fields=["status"])
+            outcome = Outcome.FAILED if document.status == DocumentStatus.FAILED else outcome
         result.count(outcome)
         if on_document is not None:
             on_document(document, outcome)
@@ -339,6 +377,3 @@ def tenant_reindex(
 def max_embedding_tokens(title: str, text: str) -> int:
     """Word-pieces the local model sees for one child, [CLS]/[SEP] included (must stay <= 256)."""
     return count_tokens(embedding_text(title, text)) + 2
-
-
-__all__ = ["MODEL_MAX_TOKENS", "Outcome", "document_delete", "document_index", "file_ingest", "tenant_reindex"]

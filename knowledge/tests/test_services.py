@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, DocumentStatus, TermStats
+from knowledge.models import (
+    Chunk,
+    ChunkLevel,
+    CorpusStats,
+    Document,
+    DocumentStatus,
+    KnowledgeSource,
+    Posting,
+    TermStats,
+)
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import (
@@ -79,6 +88,27 @@ def test_prune_and_delete_remove_documents_and_their_statistics(tenant):
     document_delete(tenant=tenant, document=Document.objects.get())
     assert not Chunk.objects.exists()
     assert _stats(tenant) == (0, 0) and not TermStats.objects.filter(tenant=tenant).exists()
+    assert not Posting.objects.filter(tenant=tenant).exists()
+
+
+def test_postings_mirror_child_lexemes(tenant):
+    add_document(tenant, "Parking", "Free parking behind the studio, parking validated.")
+    child = Chunk.objects.get(level=ChunkLevel.CHILD)
+    postings = {p.lexeme: (p.tf, p.doc_len) for p in Posting.objects.filter(chunk_id=child.pk)}
+    assert postings["park"] == (3 + 2, child.term_count)  # title weight 3 + two in the text
+    assert sum(tf for tf, _ in postings.values()) == child.term_count
+
+
+def test_admin_deletes_go_through_the_service(client, owner, tenant):
+    document = add_document(tenant, "Parking", "Free parking.")
+    client.force_login(owner)
+    response = client.post(f"/admin/knowledge/document/{document.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Posting.objects.exists() and _stats(tenant) == (0, 0)
+    add_document(tenant, "Hours", "Open daily.")
+    source = KnowledgeSource.objects.get(tenant=tenant)
+    client.post(f"/admin/knowledge/knowledgesource/{source.pk}/delete/", {"post": "yes"})
+    assert not Document.objects.exists() and not TermStats.objects.exists()
 
 
 def test_bad_file_gets_its_own_error_and_others_still_ingest(tenant):
