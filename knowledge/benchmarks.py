@@ -154,6 +154,7 @@ def scale_benchmark() -> BenchmarkResult:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE knowledge_chunk")
             cursor.execute("ANALYZE knowledge_termstats")
+            cursor.execute("ANALYZE knowledge_posting")
         queries = sample_queries(count=200, seed=99)
         rows = []
         for label, synthetic in created:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from knowledge import conf
@@ -21,6 +22,7 @@ from supportai.models import Tenant
 logger = logging.getLogger(__name__)
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
+_EMBEDDER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embedding")
 MIN_CANDIDATES = 50
 RERANK_CANDIDATES = 25
 
@@ -80,11 +82,14 @@ def rank_parents(
     settings = conf.SETTINGS
     candidates = max(MIN_CANDIDATES, depth * 3)
     lists: dict[str, ParentList] = {}
+    # The query is embedded in a worker thread while BM25 runs in PostgreSQL: the model (torch
+    # releases the GIL) and the database overlap instead of adding up.
+    embedding = _EMBEDDER.submit(provider.embed_query, query) if mode in ("dense", "hybrid") else None
     if mode in ("bm25", "hybrid"):
         hits = bm25_search(tenant=tenant, query=query, limit=candidates, k1=settings.bm25_k1, b=settings.bm25_b)
         lists["bm25"] = lift_to_parents(hits)
-    if mode in ("dense", "hybrid"):
-        hits = dense_search(tenant=tenant, vector=provider.embed_query(query), limit=candidates)
+    if embedding is not None:
+        hits = dense_search(tenant=tenant, vector=embedding.result(), limit=candidates)
         lists["dense"] = lift_to_parents(hits)
     if mode == "hybrid":
         query_type = query_type or classify_query(
