@@ -94,7 +94,12 @@ WITH stats AS (
            sum(terms.idf * p.tf * (%(k1)s + 1)
                / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl))) AS score
       FROM terms
-      JOIN knowledge_posting p ON p.tenant_id = %(tenant)s AND p.lexeme = terms.lexeme
+     CROSS JOIN LATERAL (
+           -- OFFSET 0 keeps this a per-lexeme index-only scan: for a tenant holding most rows the
+           -- planner would otherwise hash-join the whole posting table.
+           SELECT chunk_id, tf, doc_len FROM knowledge_posting
+            WHERE tenant_id = %(tenant)s AND lexeme = terms.lexeme OFFSET 0
+     ) AS p
      CROSS JOIN stats
      GROUP BY p.chunk_id
      ORDER BY score DESC, p.chunk_id
