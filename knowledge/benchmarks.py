@@ -115,7 +115,7 @@ def covid_faq_benchmark() -> BenchmarkResult:
 
 
 def _index_sizes() -> dict[str, str]:
-    names = ("knowledge_chunk", "chunk_embedding_hnsw", "chunk_search_vector_gin", "knowledge_termstats")
+    names = ("knowledge_chunk", "chunk_embedding_hnsw", "knowledge_posting", "posting_lookup", "knowledge_termstats")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class WHERE relname = ANY(%s)",
