@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
 
+from supportai.devserver import free_port, start_daphne, stop
 from supportai.models import Membership, Role, Tenant
 from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
-
-PASSWORD = "correct-horse-battery"
-ROOT = Path(__file__).resolve().parent
 
 
 @pytest.fixture
@@ -74,13 +68,6 @@ def redis_url() -> str:
     return url
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _test_database_url() -> str:
     from django.db import connection
 
@@ -99,33 +86,11 @@ def daphne_server(transactional_db: None) -> Iterator[str]:
 
     Rows the test commits (the fixture implies ``transactional_db``) are visible to the server.
     """
-    port = _free_port()
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": _test_database_url()}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "supportai.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"daphne exited early: {process.stderr.read() if process.stderr else ''}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("daphne did not start listening within 60 s")
-        yield base_url
+        process = start_daphne(port := free_port(), env={"DATABASE_URL": _test_database_url()})
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -55,9 +56,11 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if conversation is None:
         raise Http404("No such conversation")
     messages = list(transcript(tenant=membership.tenant, conversation=conversation))
-    totals = transcript(tenant=membership.tenant, conversation=conversation).aggregate(
-        cost=Sum("cost_usd"), input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens")
-    )
+    totals = {
+        "cost": sum((m.cost_usd for m in messages), Decimal("0")),
+        "input_tokens": sum(m.input_tokens for m in messages),
+        "output_tokens": sum(m.output_tokens for m in messages),
+    }
     rating = getattr(conversation, "rating", None)
     return render(
         request,

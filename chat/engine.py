@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 from asgiref.sync import sync_to_async
@@ -96,8 +97,6 @@ def _outcome(result: TurnResult, sources: list[dict[str, Any]]) -> AssistantOutc
         input_tokens=result.input_tokens,
         output_tokens=result.output_tokens,
         cost_usd=result.cost_usd,
-        time_to_first_token_ms=result.time_to_first_token_ms,
-        latency_ms=result.latency_ms,
     )
 
 
@@ -146,13 +145,10 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
                 result = event
         if result is None:
             raise RuntimeError("router ended without a result")
-        outcome = _outcome(result, cited_sources(passages, result.cited_indexes))
-        outcome = AssistantOutcome(
-            **{
-                **outcome.__dict__,
-                "time_to_first_token_ms": first_token_ms,
-                "latency_ms": (time.perf_counter() - started) * 1000,
-            }
+        outcome = replace(
+            _outcome(result, cited_sources(passages, result.cited_indexes)),
+            time_to_first_token_ms=first_token_ms,
+            latency_ms=(time.perf_counter() - started) * 1000,
         )
     except asyncio.CancelledError:
         partial = AssistantOutcome(text="".join(parts), status=MessageStatus.INTERRUPTED, sources=[])
