@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
-from django.conf import settings
 
 from routing.contracts import ToolCall
 from routing.providers.base import (
     Finish,
+    KeyedProvider,
     ProviderError,
     ProviderRequest,
     StreamEvent,
@@ -51,16 +51,11 @@ def request_params(request: ProviderRequest) -> dict[str, Any]:
     return params
 
 
-class AnthropicProvider:
+class AnthropicProvider(KeyedProvider):
     name = VENDOR
 
-    def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
-        self.api_key = settings.ANTHROPIC_API_KEY if api_key is None else api_key
-        self.base_url = base_url
-        self._client: anthropic.AsyncAnthropic | None = None
-
-    def available(self) -> bool:
-        return bool(self.api_key)
+    key_setting = "ANTHROPIC_API_KEY"
+    _client: anthropic.AsyncAnthropic | None = None
 
     def client(self) -> anthropic.AsyncAnthropic:
         if self._client is None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
+
+from django.conf import settings
 
 from routing.contracts import ContextPassage, ToolCall, ToolSpec
 
@@ -121,3 +123,17 @@ def tool_arguments(raw: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
     except json.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+class KeyedProvider:
+    """Shared set-up of the vendor adapters: an API key (from ``key_setting`` unless given) and an
+    optional base URL (tests point it at a local fake). Without a key the provider is unavailable."""
+
+    key_setting: ClassVar[str]
+
+    def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
+        self.api_key: str = getattr(settings, self.key_setting) if api_key is None else api_key
+        self.base_url = base_url
+
+    def available(self) -> bool:
+        return bool(self.api_key)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from django.conf import settings
 from google import genai
 from google.genai import errors, types
 
 from routing.contracts import ToolCall
 from routing.providers.base import (
     Finish,
+    KeyedProvider,
     ProviderError,
     ProviderRequest,
     StreamEvent,
@@ -57,16 +57,10 @@ def request_contents(request: ProviderRequest) -> list[types.Content]:
     ]
 
 
-class GeminiProvider:
+class GeminiProvider(KeyedProvider):
     name = VENDOR
 
-    def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
-        self.api_key = settings.GEMINI_API_KEY if api_key is None else api_key
-        self.base_url = base_url
-        self._client: genai.Client | None = None
-
-    def available(self) -> bool:
-        return bool(self.api_key)
+    key_setting = "GEMINI_API_KEY"
 
     def client(self, timeout_s: float) -> genai.Client:
         # The timeout lives in the client's http options (milliseconds); one client per timeout value.

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
-from django.conf import settings
 
 from routing.contracts import ToolCall
 from routing.providers.base import (
     Finish,
+    KeyedProvider,
     ProviderError,
     ProviderRequest,
     StreamEvent,
@@ -55,16 +55,11 @@ def request_params(request: ProviderRequest) -> dict[str, Any]:
     return params
 
 
-class OpenAIProvider:
+class OpenAIProvider(KeyedProvider):
     name = VENDOR
 
-    def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
-        self.api_key = settings.OPENAI_API_KEY if api_key is None else api_key
-        self.base_url = base_url
-        self._client: openai.AsyncOpenAI | None = None
-
-    def available(self) -> bool:
-        return bool(self.api_key)
+    key_setting = "OPENAI_API_KEY"
+    _client: openai.AsyncOpenAI | None = None
 
     def client(self) -> openai.AsyncOpenAI:
         if self._client is None:
