@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -155,3 +156,22 @@ def rating_submit(*, tenant: Tenant, conversation: Conversation, rating: int, co
         defaults={"tenant": tenant, "rating": rating, "comment": comment, "updated_at": timezone.now()},
     )
     return stored
+
+EXPIRED_TOKEN_PREFIX = "expired:"
+
+
+def conversation_expire_idle_resume_tokens(*, idle_for: timedelta) -> int:
+    """Make resume tokens of conversations idle longer than ``idle_for`` unusable; returns how many.
+
+    The stored hash is replaced by a random value that no token hashes to (SHA-256 hex has no ``:``).
+    """
+    cutoff = timezone.now() - idle_for
+    idle = Conversation.objects.filter(last_activity_at__lt=cutoff).exclude(
+        resume_token_hash__startswith=EXPIRED_TOKEN_PREFIX
+    )
+    expired = 0
+    for pk in idle.values_list("pk", flat=True).iterator():
+        expired += Conversation.objects.filter(pk=pk).update(
+            resume_token_hash=EXPIRED_TOKEN_PREFIX + secrets.token_hex(27)
+        )
+    return expired

@@ -256,3 +256,19 @@ CELERY_BEAT_SCHEDULE = {
     "routing-cost-rollup": {"task": "routing.tasks.rollup_costs", "schedule": 3600.0},
 }
 # --- end routing ---------------------------------------------------------------------------------
+
+# --- bookings (services, proposals, Stripe; see README "Bookings") -------------------------------
+# Stripe's API base; only tests and local fakes change it.
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", schemes=frozenset({"http", "https"}))
+# Absolute base URL for links we send out (payment pages, success/cancel URLs).
+BOOKINGS_PUBLIC_URL = env_url("BOOKINGS_PUBLIC_URL", "http://127.0.0.1:8000", schemes=frozenset({"http", "https"}))
+# Without a Stripe key, paid bookings use a local test-mode checkout page (never in production).
+BOOKINGS_TEST_CHECKOUT = env_bool("BOOKINGS_TEST_CHECKOUT", DEBUG) and not STRIPE_SECRET_KEY
+BOOKINGS_HOLD_MINUTES = env_int("BOOKINGS_HOLD_MINUTES", 30, minimum=5, maximum=24 * 60)
+CHAT_RESUME_IDLE_DAYS = env_int("CHAT_RESUME_IDLE_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    # Expire proposals, release unpaid holds, expire idle resume tokens, purge old proposals.
+    "bookings-housekeeping": {"task": "bookings.housekeeping", "schedule": 300.0},
+}
+# --- end bookings --------------------------------------------------------------------------------

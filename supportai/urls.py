@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/tenant/", apis.TenantDetailApi.as_view(), name="api-tenant-detail"),
     path("", include("knowledge.urls")),
+    path("", include("bookings.urls")),
     path("api/v1/public/chat/messages", public_api.post_message, name="public-chat-message"),
     path("api/v1/public/chat/messages/stream", public_api.stream_message, name="public-chat-stream"),
 ]

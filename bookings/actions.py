@@ -1,0 +1,122 @@
+"""Customer-facing booking actions shared by the widget's quick actions and the assistant's tools.
+
+Both entry points call these, so a booking made by clicking and one made by the model go through
+the same checks: ownership proofs are attempt-limited, and every change is only a proposal.
+Results are plain JSON-ready dicts (local times in the tenant's zone).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from bookings import availability, limits, proposals, services
+from bookings.models import Booking, Proposal, Service
+from bookings.services import BookingError
+from chat.models import Conversation
+from supportai.models import Tenant
+
+RATE_LIMITED = "rate_limited"
+BAD_START = "That start time is not valid; use a time from the list of free slots."
+
+
+def service_dict(service: Service) -> dict[str, Any]:
+    return {
+        "id": service.pk,
+        "name": service.name,
+        "description": service.description,
+        "duration_minutes": service.duration_minutes,
+        "price_cents": service.price_cents,
+        "currency": service.currency,
+        "price": service.price_display,
+    }
+
+
+def list_services(*, tenant: Tenant) -> list[dict[str, Any]]:
+    return [service_dict(s) for s in Service.objects.for_tenant(tenant).filter(active=True).order_by("name")]
+
+
+def list_slots(*, tenant: Tenant, service_id: int, first_day: date, days: int) -> dict[str, Any]:
+    service = services.service_get_active(tenant=tenant, service_id=service_id)
+    tz = availability.tenant_zone(tenant)
+    slots = availability.available_slots(tenant=tenant, service=service, first_day=first_day, days=days)
+    return {
+        "service_id": service.pk,
+        "timezone": tenant.timezone,
+        "slots": [
+            {
+                "start": s.start.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+                "label": proposals.local_label(tenant, s.start),
+            }
+            for s in slots
+        ],
+    }
+
+
+def _start(tenant: Tenant, value: str) -> datetime:
+    start = availability.parse_local_start(value, tenant=tenant)
+    if start is None:
+        raise BookingError(services.INVALID, BAD_START)
+    return start
+
+
+def propose_book(
+    *, tenant: Tenant, conversation: Conversation, service_id: int, start: str, name: str, email: str, notes: str = ""
+) -> Proposal:
+    return proposals.booking_propose_book(
+        tenant=tenant,
+        conversation=conversation,
+        service_id=service_id,
+        start=_start(tenant, start),
+        name=name,
+        email=email,
+        notes=notes,
+    )
+
+
+def _owned(*, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str) -> Booking:
+    if not limits.proof_allowed(conversation_id=conversation.pk, ip=ip):
+        raise BookingError(RATE_LIMITED, limits.TOO_MANY)
+    try:
+        return services.booking_find_owned(tenant=tenant, code=code, email=email)
+    except BookingError:
+        limits.proof_failed(conversation_id=conversation.pk, ip=ip)
+        raise
+
+
+def booking_dict(booking: Booking) -> dict[str, Any]:
+    tz = availability.tenant_zone(booking.tenant)
+    return {
+        "confirmation_code": booking.confirmation_code,
+        "service": booking.service.name,
+        "service_id": booking.service_id,
+        "status": booking.status,
+        "start": booking.start_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+        "label": proposals.local_label(booking.tenant, booking.start_at),
+        "timezone": booking.tenant.timezone,
+        "name": booking.customer_name,
+        "paid": booking.paid_at is not None,
+        "checkout_url": booking.checkout_url if booking.status == "pending" else "",
+    }
+
+
+def lookup(*, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str) -> dict[str, Any]:
+    return booking_dict(_owned(tenant=tenant, conversation=conversation, ip=ip, code=code, email=email))
+
+
+def propose_cancel(
+    *, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str, reason: str = ""
+) -> Proposal:
+    _owned(tenant=tenant, conversation=conversation, ip=ip, code=code, email=email)
+    return proposals.booking_propose_cancel(
+        tenant=tenant, conversation=conversation, code=code, email=email, reason=reason
+    )
+
+
+def propose_reschedule(
+    *, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str, start: str
+) -> Proposal:
+    _owned(tenant=tenant, conversation=conversation, ip=ip, code=code, email=email)
+    return proposals.booking_propose_reschedule(
+        tenant=tenant, conversation=conversation, code=code, email=email, start=_start(tenant, start)
+    )

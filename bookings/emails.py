@@ -1,0 +1,98 @@
+"""Rendering and sending booking emails (HTML + text from Django templates, an .ics for confirmations).
+
+Templates autoescape in HTML; the text versions are plain text (no markup to inject into). The
+calendar file is built by hand per RFC 5545 with text values escaped.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from bookings import notifications
+from bookings.availability import tenant_zone
+from bookings.models import Booking
+from supportai.models import MANAGER_ROLES, Membership
+
+SUBJECTS = {
+    notifications.CONFIRMATION: "Your booking {code} is confirmed",
+    notifications.TENANT_NEW_BOOKING: "New booking {code}: {service}",
+    notifications.CANCELLATION: "Your booking {code} is canceled",
+    notifications.RESCHEDULE: "Your booking {code} has a new time",
+    notifications.PAYMENT_RECEIVED: "Payment received for booking {code}",
+}
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar_file(booking: Booking) -> str:
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//SupportAI//Bookings//EN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{booking.confirmation_code}@supportai",
+        f"DTSTAMP:{_ics_time(booking.updated_at)}",
+        f"DTSTART:{_ics_time(booking.start_at)}",
+        f"DTEND:{_ics_time(booking.end_at)}",
+        f"SUMMARY:{_ics_text(f'{booking.service.name} at {booking.tenant.name}')}",
+        f"DESCRIPTION:{_ics_text(f'Confirmation code {booking.confirmation_code}')}",
+        "STATUS:CONFIRMED",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def tenant_recipients(booking: Booking) -> list[str]:
+    if booking.tenant.escalation_email:
+        return [booking.tenant.escalation_email]
+    managers = Membership.objects.filter(tenant=booking.tenant, role__in=MANAGER_ROLES).select_related("user")
+    return sorted({m.user.email for m in managers if m.user.email})
+
+
+def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
+    tz = tenant_zone(booking.tenant)
+    context = {
+        "booking": booking,
+        "tenant": booking.tenant,
+        "service": booking.service,
+        "local_start": booking.start_at.astimezone(tz),
+        "local_end": booking.end_at.astimezone(tz),
+        "timezone": booking.tenant.timezone,
+    }
+    recipients = tenant_recipients(booking) if kind == notifications.TENANT_NEW_BOOKING else [booking.customer_email]
+    if not recipients:
+        return None
+    subject = SUBJECTS[kind].format(code=booking.confirmation_code, service=booking.service.name)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"bookings/email/{kind}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+    )
+    message.attach_alternative(render_to_string(f"bookings/email/{kind}.html", context), "text/html")
+    if kind in (notifications.CONFIRMATION, notifications.RESCHEDULE):
+        message.attach(f"{booking.confirmation_code}.ics", calendar_file(booking), "text/calendar")
+    return message
+
+
+def send_booking_email(*, booking_id: int, kind: str) -> bool:
+    booking = Booking.objects.select_related("service", "tenant").filter(pk=booking_id).first()
+    if booking is None:
+        return False
+    message = build_message(booking, kind)
+    if message is None:
+        return False
+    message.send()
+    return True

@@ -1,0 +1,289 @@
+"""Bookable services, their availability, bookings, customer-confirmed proposals and audit history.
+
+State changes go through ``bookings.services`` only; these models hold data and small derived
+properties. Times are stored in UTC; availability rules are wall-clock times in the tenant's time
+zone (``Tenant.timezone``), converted per date so that slots stay correct across DST changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from supportai.models import EndUser, TenantScopedModel
+
+
+class Service(TenantScopedModel):
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, max_length=2000)
+    duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(5), MaxValueValidator(12 * 60)])
+    buffer_minutes = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(240)], help_text="Blocked after each booking (clean-up, notes)"
+    )
+    slot_step_minutes = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(240)], help_text="Distance between start times"
+    )
+    price_cents = models.PositiveIntegerField(default=0, help_text="0 means free (no payment step)")
+    currency = models.CharField(max_length=3, default="usd")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="service_unique_name_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_paid(self) -> bool:
+        return self.price_cents > 0
+
+    @property
+    def price_display(self) -> str:
+        if not self.is_paid:
+            return "Free"
+        return f"{self.price_cents / 100:.2f} {self.currency.upper()}"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class AvailabilityRule(TenantScopedModel):
+    """Weekly opening window. ``service`` empty: the tenant's hours, shared by every service without
+    rules of its own (one pool of capacity, e.g. one practitioner); set: that service's own hours and pool."""
+
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    capacity = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(100)], help_text="Bookings allowed at once"
+    )
+
+    class Meta:
+        ordering = ["weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_time__gt=models.F("start_time")), name="rule_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        scope = self.service.name if self.service_id and self.service else "all services"
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M} ({scope})"
+
+
+class BlackoutDate(TenantScopedModel):
+    """A local date with no bookings (holiday, training day); ``service`` empty closes every service."""
+
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.CASCADE, related_name="blackouts")
+    date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} closed{f' ({self.reason})' if self.reason else ''}"
+
+
+class BookingStatus(models.TextChoices):
+    PENDING = "pending", "Pending payment"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELED = "canceled", "Canceled"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Bookings that occupy their slot (a PENDING one only while its hold lasts).
+ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+class BookingSource(models.TextChoices):
+    CHATBOT = "chatbot", "Chat assistant"
+    CONSOLE = "console", "Console (staff)"
+    API = "api", "API"
+
+
+class Booking(TenantScopedModel):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    end_user = models.ForeignKey(EndUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    conversation = models.ForeignKey(
+        "chat.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer_name = models.CharField(max_length=200)
+    customer_email = models.EmailField()
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    blocked_until = models.DateTimeField(help_text="End plus the service's buffer; what capacity checks use")
+    status = models.CharField(max_length=16, choices=BookingStatus.choices, default=BookingStatus.CONFIRMED)
+    confirmation_code = models.CharField(max_length=16, unique=True, editable=False)
+    source = models.CharField(max_length=16, choices=BookingSource.choices, default=BookingSource.CHATBOT)
+    price_cents = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="usd")
+    hold_expires_at = models.DateTimeField(null=True, blank=True, help_text="Unpaid bookings release the slot then")
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    stripe_checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    checkout_url = models.URLField(max_length=1000, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["start_at"]
+        indexes = [
+            models.Index(fields=["tenant", "start_at"]),
+            models.Index(fields=["tenant", "status", "start_at"]),
+            models.Index(fields=["tenant", "customer_email"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_at__gt=models.F("start_at")), name="booking_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.confirmation_code} {self.service_id} {self.start_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def holds_slot(self, now: datetime | None = None) -> bool:
+        if self.status == BookingStatus.CONFIRMED:
+            return True
+        if self.status != BookingStatus.PENDING:
+            return False
+        return self.hold_expires_at is None or self.hold_expires_at > (now or timezone.now())
+
+
+class ProposalAction(models.TextChoices):
+    BOOK = "book", "Book"
+    CANCEL = "cancel", "Cancel"
+    RESCHEDULE = "reschedule", "Reschedule"
+
+
+class ConfirmationLevel(models.TextChoices):
+    """How hard the customer must confirm (the seed's T1/T2/T3).
+
+    T1 — informational, nothing changes (look-ups): never a proposal.
+    T2 — soft confirm: one "Confirm" for a free booking that can be canceled later.
+    T3 — hard confirm: cancel, reschedule and paid bookings; the widget shows an explicit warning,
+    the proposal expires sooner and ownership (code + email) was proven before it was made.
+    """
+
+    T1 = "T1", "T1 informational"
+    T2 = "T2", "T2 soft confirm"
+    T3 = "T3", "T3 hard confirm"
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the customer"
+    CONFIRMED = "confirmed", "Confirmed (executing)"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Expired"
+    EXECUTED = "executed", "Executed"
+    FAILED = "failed", "Failed"
+
+
+FINAL_PROPOSAL_STATUSES = (
+    ProposalStatus.REJECTED,
+    ProposalStatus.EXPIRED,
+    ProposalStatus.EXECUTED,
+    ProposalStatus.FAILED,
+)
+
+
+class Proposal(TenantScopedModel):
+    """A state change the assistant (or a quick action) suggested; nothing happens until confirmed."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    conversation = models.ForeignKey("chat.Conversation", on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=16, choices=ProposalAction.choices)
+    level = models.CharField(max_length=2, choices=ConfirmationLevel.choices)
+    payload = models.JSONField(default=dict)
+    summary = models.CharField(max_length=500)
+    status = models.CharField(max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.PENDING)
+    idempotency_key = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    result = models.JSONField(default=dict, blank=True)
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open proposal per key: proposing the same change again returns it.
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"],
+                condition=models.Q(status="pending"),
+                name="proposal_unique_open_idempotency_key",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} proposal {self.public_id} ({self.status})"
+
+
+class BookingEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    CONFIRMED = "confirmed", "Confirmed"
+    PAYMENT_STARTED = "payment_started", "Payment started"
+    PAID = "paid", "Paid"
+    HOLD_RELEASED = "hold_released", "Unpaid hold released"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+    CANCELED = "canceled", "Canceled"
+    REFUNDED = "refunded", "Refunded"
+    NOTE = "note", "Note"
+
+
+class BookingEvent(TenantScopedModel):
+    """Append-only history of a booking: who did what, through which channel."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=BookingEventKind.choices)
+    actor = models.CharField(max_length=120, help_text="customer, staff:<username>, stripe, system")
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.actor}"
+
+
+class StripeEvent(models.Model):
+    """Every verified Stripe webhook event, once (the primary key is Stripe's event id)."""
+
+    event_id = models.CharField(max_length=255, primary_key=True)
+    type = models.CharField(max_length=100)
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

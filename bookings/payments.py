@@ -1,0 +1,105 @@
+"""Payments for paid services: a Stripe Checkout Session per booking, or the local test-mode page.
+
+After a paid booking proposal is executed the booking is PENDING with a hold; ``checkout_start``
+gives it a payment link. With ``STRIPE_SECRET_KEY`` that is a Stripe Checkout Session (through the
+official SDK; ``STRIPE_API_BASE`` points it elsewhere in tests). Without a key, and only while
+``BOOKINGS_TEST_CHECKOUT`` is on (default: DEBUG), the link opens our own test-mode checkout page,
+which marks the booking paid through the same service as the webhook. SDK types stay in here.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import stripe
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings import services
+from bookings.models import Booking, BookingStatus
+
+logger = logging.getLogger(__name__)
+
+TEST_CHECKOUT_SALT = "bookings.test-checkout"
+# Stripe accepts Checkout Session expiry between 30 minutes and 24 hours from now.
+STRIPE_MIN_EXPIRY = timedelta(minutes=30)
+
+
+def stripe_client() -> stripe.StripeClient:
+    base = settings.STRIPE_API_BASE
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY, base_addresses={"api": base} if base else None, max_network_retries=1
+    )
+
+
+def public_url(path: str) -> str:
+    return settings.BOOKINGS_PUBLIC_URL.rstrip("/") + path
+
+
+def needs_checkout(booking: Booking) -> bool:
+    return booking.status == BookingStatus.PENDING and booking.price_cents > 0 and not booking.checkout_url
+
+
+def test_checkout_token(booking: Booking) -> str:
+    return signing.dumps({"b": booking.pk, "c": booking.confirmation_code}, salt=TEST_CHECKOUT_SALT)
+
+
+def test_checkout_booking(token: str, *, max_age_s: int) -> Booking | None:
+    try:
+        data = signing.loads(token, salt=TEST_CHECKOUT_SALT, max_age=max_age_s)
+    except signing.BadSignature:
+        return None
+    booking: Booking | None = (
+        Booking.objects.select_related("service", "tenant")
+        .filter(pk=data.get("b"), confirmation_code=data.get("c"))
+        .first()
+    )
+    return booking
+
+
+def _stripe_session(booking: Booking) -> tuple[str, str]:
+    expires = max(booking.hold_expires_at or timezone.now(), timezone.now() + STRIPE_MIN_EXPIRY + timedelta(minutes=1))
+    metadata = {"booking_id": str(booking.pk), "tenant_id": str(booking.tenant_id), "code": booking.confirmation_code}
+    session = stripe_client().v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "customer_email": booking.customer_email,
+            "client_reference_id": booking.confirmation_code,
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": booking.currency,
+                        "unit_amount": booking.price_cents,
+                        "product_data": {"name": f"{booking.service.name} ({booking.confirmation_code})"},
+                    },
+                }
+            ],
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "expires_at": int(expires.timestamp()),
+            "success_url": public_url(reverse("bookings:checkout_done") + "?status=paid"),
+            "cancel_url": public_url(reverse("bookings:checkout_done") + "?status=canceled"),
+        },
+        options={"idempotency_key": f"checkout-{booking.confirmation_code}"},
+    )
+    return session.id, session.url or ""
+
+
+def checkout_start(booking: Booking) -> Booking:
+    """Give a PENDING paid booking its payment link (Stripe, or test mode). Failures keep the hold."""
+    if settings.STRIPE_SECRET_KEY:
+        try:
+            session_id, url = _stripe_session(booking)
+        except stripe.StripeError as exc:
+            logger.warning("Stripe checkout failed for booking %s: %s", booking.pk, exc)
+            return booking
+        return services.booking_record_checkout(booking=booking, session_id=session_id, url=url)
+    if settings.BOOKINGS_TEST_CHECKOUT:
+        url = public_url(reverse("bookings:test_checkout", args=[test_checkout_token(booking)]))
+        return services.booking_record_checkout(booking=booking, session_id="", url=url)
+    logger.warning("booking %s needs payment but neither Stripe nor test checkout is configured", booking.pk)
+    return booking

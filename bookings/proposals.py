@@ -1,0 +1,284 @@
+"""Proposals: the only road from a chat (assistant tool or widget quick action) to a booking change.
+
+``booking_propose_*`` check what can be checked up front (service, slot, ownership by code AND
+email) and store a PENDING proposal for the conversation; nothing changes yet. The customer's
+``proposal.confirm`` runs ``proposal_execute``, which locks the proposal row, executes it once
+through ``bookings.services`` and stores the result — a second confirmation returns that first
+result. Proposals belong to their conversation: any other conversation (or tenant) gets NOT_FOUND.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bookings import availability, payments, services
+from bookings.models import (
+    Booking,
+    BookingSource,
+    ConfirmationLevel,
+    Proposal,
+    ProposalAction,
+    ProposalStatus,
+    Service,
+)
+from bookings.services import CUSTOMER, BookingError
+from chat.models import Conversation
+from supportai.models import Tenant
+
+PROPOSAL_NOT_FOUND = "That proposal does not exist or has already been replaced."
+PROPOSAL_CLOSED = "This proposal was already {status}; ask again if you still want it."
+LEVEL_TTL = {ConfirmationLevel.T2: timedelta(minutes=15), ConfirmationLevel.T3: timedelta(minutes=10)}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happened to a proposal when the customer decided (also for repeated decisions)."""
+
+    proposal: Proposal
+    status: str
+    result: dict[str, Any]
+
+
+def _idempotency_key(conversation: Conversation, action: str, payload: dict[str, Any]) -> str:
+    canonical = json.dumps({"c": conversation.pk, "a": action, "p": payload}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def local_label(tenant: Tenant, moment: datetime) -> str:
+    return moment.astimezone(availability.tenant_zone(tenant)).strftime("%A %-d %B %Y at %H:%M")
+
+
+def proposal_create(
+    *,
+    tenant: Tenant,
+    conversation: Conversation,
+    action: ProposalAction,
+    level: ConfirmationLevel,
+    payload: dict[str, Any],
+    summary: str,
+    booking: Booking | None = None,
+) -> Proposal:
+    """A pending proposal; proposing the same thing again in this conversation returns the open one."""
+    if conversation.tenant_id != tenant.pk:
+        raise BookingError(services.NOT_FOUND, PROPOSAL_NOT_FOUND)
+    key = _idempotency_key(conversation, action, payload)
+    now = timezone.now()
+    existing = Proposal.objects.for_tenant(tenant).filter(idempotency_key=key, status=ProposalStatus.PENDING).first()
+    if existing is not None and existing.expires_at > now:
+        return existing
+    if existing is not None:  # stale: expire it so a fresh one can take the key
+        Proposal.objects.filter(pk=existing.pk, status=ProposalStatus.PENDING).update(status=ProposalStatus.EXPIRED)
+    try:
+        with transaction.atomic():
+            return Proposal.objects.create(
+                tenant=tenant,
+                conversation=conversation,
+                action=action,
+                level=level,
+                payload=payload,
+                summary=summary[:500],
+                idempotency_key=key,
+                expires_at=now + LEVEL_TTL[ConfirmationLevel(level)],
+                booking=booking,
+            )
+    except IntegrityError:  # the same proposal raced us
+        return Proposal.objects.for_tenant(tenant).get(idempotency_key=key, status=ProposalStatus.PENDING)
+
+
+def booking_propose_book(
+    *,
+    tenant: Tenant,
+    conversation: Conversation,
+    service_id: int,
+    start: datetime,
+    name: str,
+    email: str,
+    notes: str = "",
+) -> Proposal:
+    service = services.service_get_active(tenant=tenant, service_id=service_id)
+    name, email = services.clean_customer(name=name, email=email)
+    if availability.slot_at(tenant=tenant, service=service, start=start) is None:
+        raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN)
+    price = f" Price {service.price_display}, paid by card right after you confirm." if service.is_paid else ""
+    summary = f"Book {service.name} on {local_label(tenant, start)} for {name} ({email}).{price}"
+    return proposal_create(
+        tenant=tenant,
+        conversation=conversation,
+        action=ProposalAction.BOOK,
+        level=ConfirmationLevel.T3 if service.is_paid else ConfirmationLevel.T2,
+        payload={
+            "service_id": service.pk,
+            "start": start.isoformat(),
+            "name": name,
+            "email": email,
+            "notes": notes[:500],
+        },
+        summary=summary,
+    )
+
+
+def booking_propose_cancel(
+    *, tenant: Tenant, conversation: Conversation, code: str, email: str, reason: str = ""
+) -> Proposal:
+    booking = services.booking_find_owned(tenant=tenant, code=code, email=email)
+    if not booking.is_active:
+        raise BookingError(services.NOT_CHANGEABLE, "This booking is not active, so there is nothing to cancel.")
+    summary = f"Cancel {booking.service.name} on {local_label(tenant, booking.start_at)} ({booking.confirmation_code})."
+    return proposal_create(
+        tenant=tenant,
+        conversation=conversation,
+        action=ProposalAction.CANCEL,
+        level=ConfirmationLevel.T3,
+        payload={"booking_id": booking.pk, "reason": reason[:300]},
+        summary=summary,
+        booking=booking,
+    )
+
+
+def booking_propose_reschedule(
+    *, tenant: Tenant, conversation: Conversation, code: str, email: str, start: datetime
+) -> Proposal:
+    booking = services.booking_find_owned(tenant=tenant, code=code, email=email)
+    if not booking.is_active:
+        raise BookingError(services.NOT_CHANGEABLE, "Only upcoming bookings can be rescheduled.")
+    if availability.slot_at(tenant=tenant, service=booking.service, start=start, exclude_booking=booking) is None:
+        raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN)
+    summary = (
+        f"Move {booking.service.name} ({booking.confirmation_code}) from {local_label(tenant, booking.start_at)} "
+        f"to {local_label(tenant, start)}."
+    )
+    return proposal_create(
+        tenant=tenant,
+        conversation=conversation,
+        action=ProposalAction.RESCHEDULE,
+        level=ConfirmationLevel.T3,
+        payload={"booking_id": booking.pk, "start": start.isoformat()},
+        summary=summary,
+        booking=booking,
+    )
+
+
+def proposal_get(*, tenant: Tenant, conversation: Conversation, public_id: str) -> Proposal:
+    try:
+        parsed = uuid.UUID(str(public_id))
+    except ValueError:
+        raise BookingError(services.NOT_FOUND, PROPOSAL_NOT_FOUND) from None
+    proposal = Proposal.objects.for_tenant(tenant).filter(conversation=conversation, public_id=parsed).first()
+    if proposal is None:
+        raise BookingError(services.NOT_FOUND, PROPOSAL_NOT_FOUND)
+    return proposal
+
+
+def booking_result(booking: Booking) -> dict[str, Any]:
+    return {
+        "confirmation_code": booking.confirmation_code,
+        "booking_status": booking.status,
+        "service": booking.service.name,
+        "start": booking.start_at.isoformat(),
+        "start_local": local_label(booking.tenant, booking.start_at),
+        "checkout_url": booking.checkout_url,
+        "hold_expires_at": booking.hold_expires_at.isoformat() if booking.hold_expires_at else None,
+    }
+
+
+def _execute(proposal: Proposal) -> Booking:
+    tenant, payload = proposal.tenant, proposal.payload
+    if proposal.action == ProposalAction.BOOK:
+        service = Service.objects.for_tenant(tenant).get(pk=payload["service_id"])
+        return services.booking_create(
+            tenant=tenant,
+            service=service,
+            start=datetime.fromisoformat(payload["start"]),
+            name=payload["name"],
+            email=payload["email"],
+            notes=payload.get("notes", ""),
+            actor=CUSTOMER,
+            source=BookingSource.CHATBOT,
+            conversation=proposal.conversation,
+            proposal=proposal,
+        )
+    booking = Booking.objects.for_tenant(tenant).select_related("service").get(pk=payload["booking_id"])
+    if proposal.action == ProposalAction.CANCEL:
+        return services.booking_cancel(
+            tenant=tenant, booking=booking, actor=CUSTOMER, reason=payload.get("reason", ""), proposal=proposal
+        )
+    return services.booking_reschedule(
+        tenant=tenant,
+        booking=booking,
+        start=datetime.fromisoformat(payload["start"]),
+        actor=CUSTOMER,
+        proposal=proposal,
+    )
+
+
+def proposal_execute(*, tenant: Tenant, conversation: Conversation, public_id: str) -> Decision:
+    """Confirm and run a proposal once; repeated confirmations return the stored outcome."""
+    with transaction.atomic():
+        found = proposal_get(tenant=tenant, conversation=conversation, public_id=public_id)
+        proposal = (
+            Proposal.objects.select_for_update(of=("self",)).select_related("tenant", "conversation").get(pk=found.pk)
+        )
+        if proposal.status != ProposalStatus.PENDING:
+            return Decision(proposal, proposal.status, proposal.result)
+        now = timezone.now()
+        proposal.decided_at = now
+        if proposal.expires_at <= now:
+            proposal.status = ProposalStatus.EXPIRED
+            proposal.result = {"message": "This proposal expired; ask again to get a fresh one."}
+        else:
+            try:
+                with transaction.atomic():
+                    executed = _execute(proposal)
+                proposal.status, proposal.booking = ProposalStatus.EXECUTED, executed
+                proposal.result = booking_result(executed)
+            except BookingError as exc:
+                proposal.status = ProposalStatus.FAILED
+                proposal.result = {"error": exc.code, "message": exc.message}
+        proposal.save(update_fields=["status", "decided_at", "result", "booking"])
+    booking = proposal.booking
+    if proposal.status == ProposalStatus.EXECUTED and booking is not None and payments.needs_checkout(booking):
+        proposal.result = booking_result(payments.checkout_start(booking))
+        Proposal.objects.filter(pk=proposal.pk).update(result=proposal.result)
+    return Decision(proposal, proposal.status, proposal.result)
+
+
+@transaction.atomic
+def proposal_reject(*, tenant: Tenant, conversation: Conversation, public_id: str) -> Decision:
+    found = proposal_get(tenant=tenant, conversation=conversation, public_id=public_id)
+    proposal = Proposal.objects.select_for_update().get(pk=found.pk)
+    if proposal.status == ProposalStatus.PENDING:
+        proposal.status = ProposalStatus.REJECTED
+        proposal.decided_at = timezone.now()
+        proposal.result = {"message": "Okay, nothing was changed."}
+        proposal.save(update_fields=["status", "decided_at", "result"])
+    return Decision(proposal, proposal.status, proposal.result)
+
+
+def proposal_frame(proposal: Proposal) -> dict[str, Any]:
+    """The widget's ``proposal`` frame (docs/websocket-protocol.md)."""
+    return {
+        "type": "proposal",
+        "proposal_id": str(proposal.public_id),
+        "action": proposal.action,
+        "summary": proposal.summary,
+        "details": {"level": proposal.level, **{k: v for k, v in proposal.payload.items() if k != "booking_id"}},
+        "expires_at": proposal.expires_at.isoformat(),
+    }
+
+
+def decision_frame(decision: Decision) -> dict[str, Any]:
+    return {
+        "type": "proposal.result",
+        "proposal_id": str(decision.proposal.public_id),
+        "status": decision.status,
+        "action": decision.proposal.action,
+        **decision.result,
+    }

@@ -1,0 +1,340 @@
+"""Writes for bookings: create, cancel, reschedule, payment state. The only way bookings change.
+
+Every write that takes capacity runs in a transaction holding the pool's advisory lock
+(``availability.lock_pool``) and re-checks the slot under it, so concurrent confirmations for the
+last place give exactly one booking. Every change appends a ``BookingEvent``; emails are sent by
+Celery after the commit (``notifications.notify``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bookings import availability, notifications
+from bookings.codes import generate_code, looks_like_code, normalize_code
+from bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingEvent,
+    BookingEventKind,
+    BookingSource,
+    BookingStatus,
+    Proposal,
+    Service,
+)
+from chat.models import Conversation
+from supportai.models import EndUser, Tenant
+
+NOT_FOUND = "not_found"
+SLOT_UNAVAILABLE = "slot_unavailable"
+INVALID = "invalid"
+NOT_CHANGEABLE = "not_changeable"
+GENERIC_NOT_FOUND = "We couldn't find a booking with that confirmation code and email. Please check both."
+SLOT_TAKEN = "Sorry, that time is no longer available. Please choose another slot."
+SERVICE_NOT_FOUND = "That service is not available for booking."
+DEFAULT_HOLD_MINUTES = 30
+CODE_ATTEMPTS = 5
+HOLD_EXPIRED_REASON = "Payment not completed in time; the slot was released."
+
+
+class BookingError(Exception):
+    """A booking request that cannot be done; ``code`` is one of the module constants."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: ``customer``, ``staff:<username>``, ``stripe`` or ``system``."""
+
+    label: str
+    staff_user: AbstractBaseUser | None = None
+
+    @classmethod
+    def staff(cls, user: AbstractBaseUser | AnonymousUser) -> Actor:
+        if not isinstance(user, AbstractBaseUser):
+            raise ValueError("staff actions need an authenticated user")
+        return cls(label=f"staff:{user.get_username()}", staff_user=user)
+
+
+CUSTOMER = Actor("customer")
+STRIPE = Actor("stripe")
+SYSTEM = Actor("system")
+
+
+def hold_minutes() -> int:
+    minutes: int = getattr(settings, "BOOKINGS_HOLD_MINUTES", DEFAULT_HOLD_MINUTES)
+    return minutes
+
+
+def event_record(
+    booking: Booking, kind: BookingEventKind, actor: Actor, *, proposal: Proposal | None = None, **data: Any
+) -> BookingEvent:
+    staff = actor.staff_user
+    return BookingEvent.objects.create(
+        tenant_id=booking.tenant_id,
+        booking=booking,
+        kind=kind,
+        actor=actor.label,
+        staff_user_id=staff.pk if staff is not None else None,
+        proposal=proposal,
+        data=data,
+    )
+
+
+def service_get_active(*, tenant: Tenant, service_id: int) -> Service:
+    service = Service.objects.for_tenant(tenant).filter(pk=service_id, active=True).first()
+    if service is None:
+        raise BookingError(NOT_FOUND, SERVICE_NOT_FOUND)
+    return service
+
+
+def clean_customer(*, name: str, email: str) -> tuple[str, str]:
+    name = " ".join(name.split())[:200]
+    email = email.strip().lower()
+    if not name:
+        raise BookingError(INVALID, "Please give the name the booking should be under.")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise BookingError(INVALID, "Please give a valid email address for the confirmation.") from None
+    return name, email
+
+
+def _end_user_for(*, tenant: Tenant, conversation: Conversation | None) -> EndUser | None:
+    if conversation is not None and conversation.end_user_id:
+        return EndUser.objects.for_tenant(tenant).filter(pk=conversation.end_user_id).first()
+    return None
+
+
+def _insert_booking(**fields: Any) -> Booking:
+    """Insert with a fresh confirmation code (another on the ~1 in 10^8 collision)."""
+    for _ in range(CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return Booking.objects.create(confirmation_code=generate_code(), **fields)
+        except IntegrityError as exc:
+            if "confirmation_code" not in str(exc):
+                raise
+    raise RuntimeError("could not allocate a unique confirmation code")
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    tenant: Tenant,
+    service: Service,
+    start: datetime,
+    name: str,
+    email: str,
+    actor: Actor,
+    source: BookingSource = BookingSource.CHATBOT,
+    notes: str = "",
+    conversation: Conversation | None = None,
+    proposal: Proposal | None = None,
+) -> Booking:
+    """Book ``service`` at ``start`` if the slot is still free (checked under the pool lock).
+
+    Free services are CONFIRMED at once; paid ones are PENDING with a hold until paid (the caller
+    starts the checkout after the commit).
+    """
+    if service.tenant_id != tenant.pk or not service.active:
+        raise BookingError(NOT_FOUND, SERVICE_NOT_FOUND)
+    name, email = clean_customer(name=name, email=email)
+    availability.lock_pool(service)
+    slot = availability.slot_at(tenant=tenant, service=service, start=start)
+    if slot is None:
+        raise BookingError(SLOT_UNAVAILABLE, SLOT_TAKEN)
+    now = timezone.now()
+    paid = service.is_paid
+    booking = _insert_booking(
+        tenant=tenant,
+        service=service,
+        end_user=_end_user_for(tenant=tenant, conversation=conversation),
+        conversation=conversation,
+        customer_name=name,
+        customer_email=email,
+        start_at=slot.start,
+        end_at=slot.end,
+        blocked_until=slot.end + timedelta(minutes=service.buffer_minutes),
+        status=BookingStatus.PENDING if paid else BookingStatus.CONFIRMED,
+        hold_expires_at=now + timedelta(minutes=hold_minutes()) if paid else None,
+        source=source,
+        price_cents=service.price_cents,
+        currency=service.currency,
+        notes=notes[:2000],
+    )
+    event_record(booking, BookingEventKind.CREATED, actor, proposal=proposal, start=slot.start.isoformat())
+    if not paid:
+        notifications.notify(booking, notifications.CONFIRMATION)
+        notifications.notify(booking, notifications.TENANT_NEW_BOOKING)
+    return booking
+
+
+def _locked(booking: Booking) -> Booking:
+    locked: Booking = (
+        Booking.objects.select_for_update(of=("self",)).select_related("service", "tenant").get(pk=booking.pk)
+    )
+    return locked
+
+
+@transaction.atomic
+def booking_cancel(
+    *, tenant: Tenant, booking: Booking, actor: Actor, reason: str = "", proposal: Proposal | None = None
+) -> Booking:
+    if booking.tenant_id != tenant.pk:
+        raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
+    booking = _locked(booking)
+    if booking.status == BookingStatus.CANCELED:
+        return booking  # already done: cancel is idempotent
+    if booking.status not in ACTIVE_STATUSES:
+        raise BookingError(NOT_CHANGEABLE, "This booking can no longer be canceled.")
+    booking.status = BookingStatus.CANCELED
+    booking.cancel_reason = reason[:300]
+    booking.updated_at = timezone.now()
+    booking.save(update_fields=["status", "cancel_reason", "updated_at"])
+    event_record(booking, BookingEventKind.CANCELED, actor, proposal=proposal, reason=reason[:300])
+    notifications.notify(booking, notifications.CANCELLATION)
+    return booking
+
+
+@transaction.atomic
+def booking_reschedule(
+    *, tenant: Tenant, booking: Booking, start: datetime, actor: Actor, proposal: Proposal | None = None
+) -> Booking:
+    if booking.tenant_id != tenant.pk:
+        raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
+    service = booking.service
+    availability.lock_pool(service)
+    booking = _locked(booking)
+    if booking.status not in ACTIVE_STATUSES:
+        raise BookingError(NOT_CHANGEABLE, "Only upcoming bookings can be rescheduled.")
+    if booking.start_at == start:
+        return booking
+    slot = availability.slot_at(tenant=tenant, service=service, start=start, exclude_booking=booking)
+    if slot is None:
+        raise BookingError(SLOT_UNAVAILABLE, SLOT_TAKEN)
+    previous = booking.start_at
+    booking.start_at, booking.end_at = slot.start, slot.end
+    booking.blocked_until = slot.end + timedelta(minutes=service.buffer_minutes)
+    booking.updated_at = timezone.now()
+    booking.save(update_fields=["start_at", "end_at", "blocked_until", "updated_at"])
+    event_record(
+        booking,
+        BookingEventKind.RESCHEDULED,
+        actor,
+        proposal=proposal,
+        previous=previous.isoformat(),
+        start=slot.start.isoformat(),
+    )
+    notifications.notify(booking, notifications.RESCHEDULE)
+    return booking
+
+
+def booking_find_owned(*, tenant: Tenant, code: str, email: str) -> Booking:
+    """The tenant's booking with this code AND this email; one generic error for any mismatch."""
+    code = normalize_code(code)
+    email = email.strip().lower()
+    booking = None
+    if looks_like_code(code) and email:
+        booking = (
+            Booking.objects.for_tenant(tenant)
+            .select_related("service")
+            .filter(confirmation_code=code, customer_email__iexact=email)
+            .first()
+        )
+    if booking is None:
+        raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
+    return booking
+
+
+@transaction.atomic
+def booking_record_checkout(*, booking: Booking, session_id: str, url: str) -> Booking:
+    booking = _locked(booking)
+    booking.stripe_checkout_session_id = session_id
+    booking.checkout_url = url
+    booking.updated_at = timezone.now()
+    booking.save(update_fields=["stripe_checkout_session_id", "checkout_url", "updated_at"])
+    event_record(booking, BookingEventKind.PAYMENT_STARTED, SYSTEM, session=session_id)
+    return booking
+
+
+@transaction.atomic
+def booking_mark_paid(*, booking: Booking, actor: Actor, payment_intent: str = "", session_id: str = "") -> Booking:
+    """Payment arrived. Idempotent; a payment for a hold that was already released re-takes the slot
+    if it is still free, otherwise the booking stays canceled and the event says a refund is due."""
+    service = booking.service
+    availability.lock_pool(service)
+    booking = _locked(booking)
+    if booking.paid_at is not None:
+        return booking
+    now = timezone.now()
+    booking.paid_at = now
+    booking.stripe_payment_intent_id = payment_intent or booking.stripe_payment_intent_id
+    booking.stripe_checkout_session_id = session_id or booking.stripe_checkout_session_id
+    fields = [
+        "paid_at",
+        "stripe_payment_intent_id",
+        "stripe_checkout_session_id",
+        "updated_at",
+        "status",
+        "hold_expires_at",
+    ]
+    released = booking.status == BookingStatus.CANCELED and booking.cancel_reason == HOLD_EXPIRED_REASON
+    if booking.status == BookingStatus.PENDING or released:
+        holding = booking.status == BookingStatus.PENDING and booking.holds_slot(now)
+        if holding or availability.slot_at(
+            tenant=booking.tenant, service=service, start=booking.start_at, now=now, exclude_booking=booking
+        ):
+            booking.status = BookingStatus.CONFIRMED
+            booking.hold_expires_at = None
+            booking.cancel_reason = ""
+            fields.append("cancel_reason")
+    booking.updated_at = now
+    booking.save(update_fields=fields)
+    confirmed = booking.status == BookingStatus.CONFIRMED
+    event_record(booking, BookingEventKind.PAID, actor, payment_intent=payment_intent, refund_due=not confirmed)
+    notifications.notify(booking, notifications.PAYMENT_RECEIVED)
+    if confirmed:
+        event_record(booking, BookingEventKind.CONFIRMED, actor)
+        notifications.notify(booking, notifications.CONFIRMATION)
+        notifications.notify(booking, notifications.TENANT_NEW_BOOKING)
+    return booking
+
+
+@transaction.atomic
+def booking_release_hold(*, booking: Booking, actor: Actor) -> bool:
+    """Release an unpaid PENDING booking (checkout expired or hold ran out). False if nothing to do."""
+    booking = _locked(booking)
+    if booking.status != BookingStatus.PENDING or booking.paid_at is not None:
+        return False
+    booking.status = BookingStatus.CANCELED
+    booking.cancel_reason = HOLD_EXPIRED_REASON
+    booking.updated_at = timezone.now()
+    booking.save(update_fields=["status", "cancel_reason", "updated_at"])
+    event_record(booking, BookingEventKind.HOLD_RELEASED, actor)
+    return True
+
+
+@transaction.atomic
+def booking_mark_refunded(*, booking: Booking, actor: Actor, amount_cents: int) -> Booking:
+    booking = _locked(booking)
+    if booking.refunded_at is not None:
+        return booking
+    booking.refunded_at = timezone.now()
+    booking.updated_at = booking.refunded_at
+    booking.save(update_fields=["refunded_at", "updated_at"])
+    event_record(booking, BookingEventKind.REFUNDED, actor, amount_cents=amount_cents)
+    return booking

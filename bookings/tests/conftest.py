@@ -1,0 +1,52 @@
+"""Fixtures for booking tests: a clinic open every day 09:00-17:00 (Europe/Paris by default)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+
+from bookings.models import Service
+from bookings.tests.factories import RuleFactory, ServiceFactory
+from supportai.models import Tenant
+
+
+def open_every_day(tenant: Tenant, *, capacity: int = 1, **kwargs: object) -> None:
+    for weekday in range(7):
+        RuleFactory.create(tenant=tenant, weekday=weekday, capacity=capacity, **kwargs)
+
+
+def next_weekday(weekday: int = 2, *, weeks: int = 1) -> date:
+    today = date.today()
+    return today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks)
+
+
+def local(tenant: Tenant, day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tenant.timezone))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def service(tenant: Tenant) -> Service:
+    open_every_day(tenant)
+    return ServiceFactory.create(tenant=tenant, name="Massage", duration_minutes=60, slot_step_minutes=60)
+
+
+@pytest.fixture
+def paid_service(tenant: Tenant, service: Service) -> Service:
+    return ServiceFactory.create(tenant=tenant, name="Deep tissue", price_cents=9500, currency="eur")
+
+
+@pytest.fixture
+def other_service(other_tenant: Tenant) -> Service:
+    open_every_day(other_tenant)
+    return ServiceFactory.create(tenant=other_tenant, name="Sauna")

@@ -1,0 +1,97 @@
+"""The consumer's entry points for booking frames and proposal decisions (run in a worker thread).
+
+Each returns the frames to send back; booking problems become the protocol's ``ProtocolError``
+so the socket stays open with a clear ``error`` frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bookings import actions, proposals, services
+from bookings.protocol import (
+    BookingFrame,
+    ListServices,
+    ListSlots,
+    Lookup,
+    ProposeBooking,
+    ProposeCancel,
+    ProposeReschedule,
+)
+from bookings.services import BookingError
+from chat.models import Conversation
+from chat.protocol import ErrorCode, ProtocolError
+from supportai.models import Tenant
+
+ERROR_CODES = {
+    services.NOT_FOUND: ErrorCode.NOT_FOUND,
+    actions.RATE_LIMITED: ErrorCode.RATE_LIMITED,
+}
+
+
+def protocol_error(exc: BookingError) -> ProtocolError:
+    return ProtocolError(ERROR_CODES.get(exc.code, ErrorCode.BAD_REQUEST), exc.message)
+
+
+def _frames(tenant: Tenant, conversation: Conversation, command: BookingFrame, ip: str) -> list[dict[str, Any]]:
+    if isinstance(command, ListServices):
+        return [{"type": "booking.services", "services": actions.list_services(tenant=tenant)}]
+    if isinstance(command, ListSlots):
+        slots = actions.list_slots(
+            tenant=tenant, service_id=command.service_id, first_day=command.date, days=command.days
+        )
+        return [{"type": "booking.slots", "date": command.date.isoformat(), **slots}]
+    if isinstance(command, Lookup):
+        booking = actions.lookup(
+            tenant=tenant, conversation=conversation, ip=ip, code=command.code, email=command.email
+        )
+        return [{"type": "booking.detail", "booking": booking}]
+    if isinstance(command, ProposeBooking):
+        proposal = actions.propose_book(
+            tenant=tenant,
+            conversation=conversation,
+            service_id=command.service_id,
+            start=command.start,
+            name=command.name,
+            email=command.email,
+            notes=command.notes,
+        )
+    elif isinstance(command, ProposeCancel):
+        proposal = actions.propose_cancel(
+            tenant=tenant,
+            conversation=conversation,
+            ip=ip,
+            code=command.code,
+            email=command.email,
+            reason=command.reason,
+        )
+    elif isinstance(command, ProposeReschedule):
+        proposal = actions.propose_reschedule(
+            tenant=tenant, conversation=conversation, ip=ip, code=command.code, email=command.email, start=command.start
+        )
+    else:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "Unknown booking frame.")
+    return [proposals.proposal_frame(proposal)]
+
+
+def handle_booking_frame(
+    *, tenant: Tenant, conversation: Conversation, command: BookingFrame, ip: str
+) -> list[dict[str, Any]]:
+    try:
+        return _frames(tenant, conversation, command, ip)
+    except BookingError as exc:
+        raise protocol_error(exc) from None
+
+
+def handle_proposal_decision(
+    *, tenant: Tenant, conversation: Conversation, proposal_id: str, confirm: bool
+) -> dict[str, Any]:
+    """``proposal.confirm`` / ``proposal.reject`` → the ``proposal.result`` frame."""
+    try:
+        if confirm:
+            decision = proposals.proposal_execute(tenant=tenant, conversation=conversation, public_id=proposal_id)
+        else:
+            decision = proposals.proposal_reject(tenant=tenant, conversation=conversation, public_id=proposal_id)
+    except BookingError as exc:
+        raise protocol_error(exc) from None
+    return proposals.decision_frame(decision)
