@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chat import services
+from chat.customer_context import greeting_for
 from chat.engine import answer_turn, end_frame
 from chat.limits import SlidingWindow, frames_per_connection, ip_allows_message, messages_per_connection
 from chat.models import Conversation, Message, MessageStatus
@@ -38,6 +39,7 @@ from chat.protocol import (
     parse_frame,
 )
 from chat.selectors import conversation_history
+from supportai.identity import IdentityError
 from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
 
@@ -46,12 +48,6 @@ logger = logging.getLogger(__name__)
 
 def conversation_group(conversation_id: int) -> str:
     return f"chat.conversation.{conversation_id}"
-
-
-def greeting_for(tenant: Tenant) -> str:
-    return (
-        f"Hi! I'm the {tenant.name} assistant. Ask me anything — I answer from our help centre and can get you a human."
-    )
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -96,7 +92,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 "type": "session.ready",
                 "conversation_id": conversation.pk,
                 "resume_token": resume,
-                "greeting": greeting_for(tenant),
+                "greeting": greeting_for(tenant=tenant, end_user=conversation.end_user),
                 "history": history,
                 "branding": {"name": tenant.name, "colour": tenant.brand_colour, "logo_url": tenant.logo_url},
             }
@@ -145,7 +141,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.on_feedback(command)
         elif isinstance(command, Rating):
             await self.on_rating(command)
-        elif isinstance(command, Escalate | ProposalDecision | Identify):
+        elif isinstance(command, Identify):
+            await self.on_identify(command)
+        elif isinstance(command, Escalate | ProposalDecision):
             raise ProtocolError(ErrorCode.UNAVAILABLE, "This action is not available yet for this assistant.")
 
     async def on_message(self, command: SendMessage) -> None:
@@ -194,6 +192,27 @@ class ChatConsumer(AsyncWebsocketConsumer):
             tenant=self.tenant, conversation=self.conversation, rating=command.rating, comment=command.comment
         )
         await self.send_json({"type": "rating.ack", "rating": command.rating})
+
+    async def on_identify(self, command: Identify) -> None:
+        assert self.tenant is not None and self.conversation is not None
+        try:
+            end_user = await database_sync_to_async(services.conversation_identify)(
+                tenant=self.tenant, conversation=self.conversation, token=command.token
+            )
+        except IdentityError as exc:
+            raise ProtocolError(ErrorCode.FORBIDDEN, exc.rejection.value) from exc
+        except services.ChatError as exc:  # the widget starts a fresh conversation on this reason
+            await self.send_json(
+                {"type": "error", "code": ErrorCode.FORBIDDEN.value, "message": str(exc), "reason": "identity_conflict"}
+            )
+            return
+        await self.send_json(
+            {
+                "type": "identify.ack",
+                "name": end_user.full_name,
+                "greeting": greeting_for(tenant=self.tenant, end_user=end_user),
+            }
+        )
 
     # --- events from the channel layer (staff side) -------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from asgiref.sync import sync_to_async
 
+from chat.customer_context import customer_context_for
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
 from knowledge.types import Passage
@@ -59,6 +60,16 @@ def history_for_prompt(*, tenant: Tenant, conversation: Conversation, before: Me
             break
         kept.append(HistoryTurn(role=cast(Role, message.role), text=message.text))
     return tuple(reversed(kept))
+
+
+def prompt_memory(
+    *, tenant: Tenant, conversation: Conversation, before: Message
+) -> tuple[tuple[HistoryTurn, ...], str]:
+    """The conversation so far and what we know of a verified customer, in one database hop."""
+    return (
+        history_for_prompt(tenant=tenant, conversation=conversation, before=before),
+        customer_context_for(tenant=tenant, conversation=conversation),
+    )
 
 
 def context_passages(passages: Sequence[Passage]) -> tuple[ContextPassage, ...]:
@@ -119,13 +130,16 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
     # run it in the thread pool so simultaneous turns use every core instead of queueing on the
     # single thread Django keeps for thread-sensitive database work.
     passages = await sync_to_async(retrieve_passages, thread_sensitive=False)(tenant=tenant, question=question.text)
-    history = await sync_to_async(history_for_prompt)(tenant=tenant, conversation=conversation, before=question)
+    history, customer_context = await sync_to_async(prompt_memory)(
+        tenant=tenant, conversation=conversation, before=question
+    )
     reply = await sync_to_async(assistant_message_start)(tenant=tenant, conversation=conversation, reply_to=question)
     await emit({"type": "message.start", "message_id": reply.pk})
     request = TurnRequest(
         question=question.text,
         passages=context_passages(passages),
         history=history,
+        customer_context=customer_context,
         conversation_id=conversation.pk,
         message_id=reply.pk,
     )

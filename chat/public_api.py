@@ -1,6 +1,6 @@
 """HTTP fallbacks for clients without websockets: a whole-answer endpoint and an SSE stream.
 
-Both take ``POST`` JSON ``{"key", "client_id", "text", "resume_token"?}`` and apply the same
+Both take ``POST`` JSON ``{"key", "client_id", "text", "resume_token"?, "identity_token"?}`` and apply the same
 validation, origin check, rate limits and ``client_id`` idempotency as the websocket.
 """
 
@@ -23,6 +23,7 @@ from chat.limits import ip_allows_message
 from chat.models import Conversation, MessageStatus
 from chat.origins import origin_allowed
 from chat.protocol import ErrorCode, ProtocolError, SendMessage, parse_frame
+from supportai.identity import IdentityError
 from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
 
@@ -79,6 +80,14 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     if conversation is None:
         opened = services.conversation_open(tenant=tenant, origin=origin, channel="api")
         conversation, resume = opened.conversation, opened.resume_token
+    identity_token = body.get("identity_token")
+    if identity_token:
+        try:
+            services.conversation_identify(tenant=tenant, conversation=conversation, token=str(identity_token))
+        except IdentityError as exc:
+            raise ProtocolError(ErrorCode.FORBIDDEN, exc.rejection.value) from exc
+        except services.ChatError as exc:
+            raise ProtocolError(ErrorCode.FORBIDDEN, str(exc)) from exc
     return PublicTurn(tenant=tenant, conversation=conversation, resume_token=resume, command=command, origin=origin)
 
 

@@ -22,7 +22,8 @@ from chat.models import (
     MessageRole,
     MessageStatus,
 )
-from supportai.models import Tenant
+from supportai.identity import end_user_for_identity, verify_identity
+from supportai.models import EndUser, Tenant
 
 RESUME_TOKEN_BYTES = 32
 
@@ -56,7 +57,12 @@ def conversation_resume(*, tenant: Tenant, resume_token: str) -> Conversation | 
     """The tenant's conversation for ``resume_token``, or None (unknown, expired or another tenant's)."""
     if not resume_token or len(resume_token) > 128:
         return None
-    return Conversation.objects.for_tenant(tenant).filter(resume_token_hash=_hash_token(resume_token)).first()
+    return (
+        Conversation.objects.for_tenant(tenant)
+        .select_related("end_user")
+        .filter(resume_token_hash=_hash_token(resume_token))
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,30 @@ def rating_submit(*, tenant: Tenant, conversation: Conversation, rating: int, co
         defaults={"tenant": tenant, "rating": rating, "comment": comment, "updated_at": timezone.now()},
     )
     return stored
+
+
+IDENTITY_BELONGS_TO_OTHER = "This conversation belongs to another signed-in customer; start a new conversation."
+
+
+def conversation_identify(*, tenant: Tenant, conversation: Conversation, token: str) -> EndUser:
+    """Link the conversation to the customer a signed identity token proves.
+
+    Raises ``IdentityError`` for an unverified token (the visitor stays anonymous) and ``ChatError``
+    when the conversation is already linked to a different customer (a shared device must start a
+    new conversation rather than read someone else's).
+    """
+    identity = verify_identity(tenant=tenant, token=token)
+    with transaction.atomic():
+        locked = Conversation.objects.for_tenant(tenant).select_for_update().get(pk=conversation.pk)
+        end_user = end_user_for_identity(tenant=tenant, identity=identity)
+        if locked.end_user_id not in (None, end_user.pk):
+            raise ChatError(IDENTITY_BELONGS_TO_OTHER)
+        if locked.end_user_id is None:
+            locked.end_user = end_user
+            locked.save(update_fields=["end_user"])
+    conversation.end_user = end_user
+    return end_user
+
 
 EXPIRED_TOKEN_PREFIX = "expired:"
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from supportai.admin_mixins import TenantScopedAdminMixin, TenantScopedModelAdmin
 from supportai.api_keys import api_key_create, api_key_revoke
+from supportai.identity import identity_secret_rotate
 from supportai.models import MANAGER_ROLES, EndUser, Membership, Tenant, TenantApiKey
 from supportai.selectors import tenant_ids_for_user
 
@@ -23,10 +24,22 @@ class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     tenant_field = "pk"
     list_display = ("name", "slug", "timezone", "locale", "monthly_llm_budget_usd", "is_active")
     search_fields = ("name", "slug")
-    readonly_fields = ("public_key", "created_at")
+    readonly_fields = ("public_key", "identity_secret_rotated_at", "created_at")
+    actions = ["rotate_identity_secret"]
 
     def _object_tenant_id(self, obj: models.Model) -> int | None:
         return obj.pk
+
+    @admin.action(description="Rotate the identity-verification secret (shown once)", permissions=["change"])
+    def rotate_identity_secret(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        managed = self._managed_tenant_ids(request)
+        for tenant in queryset:
+            if not request.user.is_superuser and tenant.pk not in managed:
+                raise PermissionDenied("You can only rotate secrets of tenants you manage.")
+            secret = identity_secret_rotate(tenant=tenant)
+            messages.warning(
+                request, f"New identity secret for {tenant.name} — copy it now, it is not shown again: {secret}"
+            )
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return request.user.is_superuser

@@ -14,6 +14,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone as django_timezone
 
+from supportai.crypto import EncryptedTextField
+
 PUBLIC_KEY_PREFIX = "pk_"
 
 
@@ -56,6 +58,12 @@ class Tenant(models.Model):
     monthly_llm_budget_usd = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("50.00"), validators=[MinValueValidator(Decimal("0"))]
     )
+    # Identity verification (docs/identity-verification.md): the tenant's site signs a short-lived
+    # HS256 token for its logged-in customer with this secret; the previous secret stays valid after a
+    # rotation so pages already served keep working until their tokens expire.
+    identity_secret = EncryptedTextField(blank=True, editable=False)
+    identity_secret_previous = EncryptedTextField(blank=True, editable=False)
+    identity_secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
 

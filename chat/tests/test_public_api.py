@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import AsyncClient, Client
 
 from chat.models import Conversation, Message
+from supportai.identity import identity_secret_rotate, sign_identity
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -121,3 +123,20 @@ async def test_sse_stream_sends_protocol_frames(tenant: Tenant) -> None:
     assert "message.delta" in events
     end = json.loads(blocks[-1].split("data: ", 1)[1])
     assert end["text"]
+
+
+def test_post_message_links_a_verified_customer_and_refuses_forged_identities(tenant: Tenant) -> None:
+    # given a tenant with identity verification and one good, one forged token
+    secret = identity_secret_rotate(tenant=tenant)
+    good = sign_identity(secret=secret, external_id="api-1", name="Ann Lee", lifetime=timedelta(hours=1))
+    forged = sign_identity(secret="forged-secret-" * 3, external_id="api-1", lifetime=timedelta(hours=1))
+    body = {"key": tenant.public_key, "client_id": "i-1", "text": "Hello?"}
+    # when
+    refused = _post("/api/v1/public/chat/messages", {**body, "identity_token": forged})
+    accepted = _post("/api/v1/public/chat/messages", {**body, "identity_token": good})
+    # then
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    assert accepted.status_code == 200
+    conversation = Conversation.objects.select_related("end_user").get(pk=accepted.json()["conversation_id"])
+    assert conversation.end_user is not None and conversation.end_user.external_id == "api-1"
+    assert Conversation.objects.filter(end_user__isnull=False).count() == 1

@@ -15,6 +15,10 @@
   var WS_URL = (SERVER.protocol === "https:" ? "wss://" : "ws://") + SERVER.host + "/ws/chat/?key=" + encodeURIComponent(KEY);
   var STORE = "supportai:" + KEY + ":resume";
   var MAX_CHARS = 2000;
+  // Identity verification (docs/identity-verification.md): a token the host site signed for its
+  // logged-in customer, from data-user-token or window.SupportAI.identify(token).
+  var identityToken = script.getAttribute("data-user-token") || "";
+  var identifying = false;
 
   var CSS = [
     ":host{all:initial}",
@@ -229,7 +233,13 @@
   }
 
   // ---------- connection ----------
-  var ws = null, attempts = 0, pending = [], reconnectTimer = null, connected = false;
+  var ws = null, attempts = 0, pending = [], reconnectTimer = null, connected = false, greetingBubble = null;
+
+  function startOver() {
+    try { localStorage.removeItem(STORE); } catch (e) { /* private mode */ }
+    if (ws) { ws.onclose = null; ws.close(); ws = null; }
+    connected = false; connect();
+  }
 
   function send(frame) {
     // Until session.ready arrives, frames wait (the server is still setting up the conversation).
@@ -281,11 +291,12 @@
           if (logo && !panel.querySelector("header img")) panel.querySelector("header").insertBefore(el("img", { src: logo, alt: "" }), title);
         }
         log.textContent = ""; bubbles = {};
-        addBubble("system", frame.greeting);
+        greetingBubble = addBubble("system", frame.greeting);
         (frame.history || []).forEach(function (m) {
           if (m.role === "assistant") finishAssistant({ message_id: m.message_id, text: m.text, sources: m.sources });
           else addBubble(m.role, m.text, m.role === "agent" ? { who: "Support team" } : {});
         });
+        if (identityToken) { identifying = true; send({ type: "identify", token: identityToken }); }
         // Questions typed before the session was ready are not in the history yet: show, then send them.
         pending.forEach(function (f) { if (f.type === "message.send") addBubble("customer", f.text); });
         pending.splice(0).forEach(send);
@@ -304,6 +315,10 @@
       case "agent.message": addBubble("agent", frame.text, { who: frame.agent_name || "Support team" }); break;
       case "agent.typing": setStatus("A team member is typing…"); setTimeout(function () { setStatus(""); }, 3000); break;
       case "escalation": addBubble("system", frame.message); break;
+      case "identify.ack":
+        identifying = false;
+        if (greetingBubble) greetingBubble.body.textContent = frame.greeting;
+        break;
       case "feedback.ack":
         var fb = log.querySelector('.feedback[data-message-id="' + frame.message_id + '"] .ack');
         if (fb) fb.textContent = "Thanks for the feedback!";
@@ -313,6 +328,12 @@
         break;
       case "error":
         sendBtn.disabled = false;
+        if (identifying && frame.code === "forbidden") {
+          // The stored conversation belongs to someone else (shared device) or the token was refused:
+          // start a fresh conversation; a refused token leaves the visitor anonymous.
+          identifying = false;
+          if (frame.reason === "identity_conflict") { startOver(); return; }
+        }
         setStatus(frame.code === "rate_limited" ? "You're sending messages too quickly — please wait a moment." : frame.message, true);
         break;
       default: break;
@@ -339,4 +360,11 @@
     send({ type: "rating", rating: chosenRating, comment: ratingComment.value.slice(0, 1000) });
   });
   setInterval(function () { if (connected) send({ type: "ping" }); }, 25000);
+  window.SupportAI = {
+    identify: function (token) {
+      identityToken = String(token || "");
+      if (connected && identityToken) { identifying = true; send({ type: "identify", token: identityToken }); }
+    },
+    logout: function () { identityToken = ""; startOver(); }
+  };
 })();

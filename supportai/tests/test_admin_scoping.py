@@ -110,3 +110,17 @@ def test_membership_admin_hides_other_tenants_staff(owner: User, outsider: User)
     response = _client_for(owner).get("/admin/supportai/membership/")
     assert "dana" in response.text
     assert "charlie" not in response.text
+
+
+def test_identity_secret_rotation_action_is_for_managers_of_the_tenant_only(
+    owner: User, agent: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    action = {"action": "rotate_identity_secret", "_selected_action": [tenant.pk, other_tenant.pk]}
+    # an agent cannot run it
+    _client_for(agent).post("/admin/supportai/tenant/", action, follow=True)
+    assert Tenant.objects.get(pk=tenant.pk).identity_secret == ""
+    # the owner rotates their own tenant's secret (shown once) and never another tenant's
+    response = _client_for(owner).post("/admin/supportai/tenant/", action, follow=True)
+    secret = Tenant.objects.get(pk=tenant.pk).identity_secret
+    assert secret and any(secret in m.message for m in response.context["messages"])
+    assert Tenant.objects.get(pk=other_tenant.pk).identity_secret == ""
