@@ -39,6 +39,7 @@ from chat.protocol import (
     parse_frame,
 )
 from chat.selectors import conversation_history
+from escalations.handoff import escalate_request
 from supportai.identity import IdentityError
 from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
@@ -143,7 +144,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.on_rating(command)
         elif isinstance(command, Identify):
             await self.on_identify(command)
-        elif isinstance(command, Escalate | ProposalDecision):
+        elif isinstance(command, Escalate):
+            await self.on_escalate(command)
+        elif isinstance(command, ProposalDecision):
             raise ProtocolError(ErrorCode.UNAVAILABLE, "This action is not available yet for this assistant.")
 
     async def on_message(self, command: SendMessage) -> None:
@@ -228,3 +231,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def agent_typing(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "agent.typing"})
+
+    async def escalation_status(self, event: dict[str, Any]) -> None:
+        """Handoff progress from the inbox (joined, place in line, handed back, resolved)."""
+        await self.send_json(event["frame"])
+
+    async def on_escalate(self, command: Escalate) -> None:
+        assert self.tenant is not None and self.conversation is not None
+        ip = (self.scope.get("client") or ["", 0])[0] or ""
+        frame = await escalate_request(tenant=self.tenant, conversation_id=self.conversation.pk, command=command, ip=ip)
+        await self.send_json(frame)

@@ -17,11 +17,14 @@ from typing import Any, cast
 
 from asgiref.sync import sync_to_async
 
+from bookings.assistant import tools_for
 from chat.customer_context import customer_context_for
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
+from chat.tools import turn_with_tools
+from escalations import handoff
 from knowledge.types import Passage
-from routing.contracts import ContextPassage, HistoryTurn, Role, TextDelta, TurnRequest, TurnResult
+from routing.contracts import ContextPassage, HistoryTurn, Role, TurnRequest, TurnResult
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -124,8 +127,12 @@ def end_frame(message: Message, *, escalated: bool = False) -> dict[str, Any]:
     }
 
 
-async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> Message:
+async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> Message | None:
+    """Answer one customer turn; None when a human has the conversation (the assistant stays silent)."""
     started = time.perf_counter()
+    handled = await handoff.intercept_turn(tenant=tenant, conversation=conversation, question=question, emit=emit)
+    if handled.done:  # a person has the conversation, or a trigger handed it over just now
+        return handled.reply
     # Retrieval is the CPU-heavy step (query embedding + two searches) and touches no shared state:
     # run it in the thread pool so simultaneous turns use every core instead of queueing on the
     # single thread Django keeps for thread-sensitive database work.
@@ -140,25 +147,25 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
         passages=context_passages(passages),
         history=history,
         customer_context=customer_context,
+        tools=await sync_to_async(tools_for)(tenant=tenant),
         conversation_id=conversation.pk,
         message_id=reply.pk,
     )
     parts: list[str] = []
     first_token_ms: float | None = None
-    try:
-        from routing.services import turn_stream
 
-        result: TurnResult | None = None
-        async for event in turn_stream(tenant=tenant, request=request):
-            if isinstance(event, TextDelta):
-                if first_token_ms is None:
-                    first_token_ms = (time.perf_counter() - started) * 1000
-                parts.append(event.text)
-                await emit({"type": "message.delta", "message_id": reply.pk, "text": event.text})
-            else:
-                result = event
-        if result is None:
-            raise RuntimeError("router ended without a result")
+
+    async def on_delta(text: str) -> None:
+        nonlocal first_token_ms
+        if first_token_ms is None:
+            first_token_ms = (time.perf_counter() - started) * 1000
+        parts.append(text)
+        await emit({"type": "message.delta", "message_id": reply.pk, "text": text})
+
+    try:
+        result = await turn_with_tools(
+            tenant=tenant, conversation=conversation, request=request, emit=emit, on_delta=on_delta
+        )
         outcome = replace(
             _outcome(result, cited_sources(passages, result.cited_indexes)),
             time_to_first_token_ms=first_token_ms,
@@ -174,5 +181,8 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
         logger.exception("answer failed in conversation %s", conversation.pk)
         outcome = AssistantOutcome(text=FAILED_ANSWER, status=MessageStatus.FAILED, sources=[], outcome="error")
     stored = await sync_to_async(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=outcome)
-    await emit(end_frame(stored))
+    raised = await handoff.after_answer(tenant=tenant, conversation=conversation, reply=stored)
+    await emit(end_frame(stored, escalated=raised is not None))
+    if raised is not None:
+        await handoff.announce(raised, emit)
     return stored

@@ -1,0 +1,158 @@
+"""The staff inbox websocket (``/ws/inbox/?tenant=<id>``): live queue, transcripts, actions.
+
+Session-authenticated. Membership and role are checked when connecting *and* before every action
+(a removed agent is cut off at once). Analysts may watch but not act. Thin: services do the work.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from escalations import services
+from escalations.inbox import can_act, inbox_membership, queue_rows
+from escalations.realtime import Publication, inbox_group, publish
+from escalations.selectors import escalation_get
+from supportai.models import Membership, Tenant
+
+logger = logging.getLogger(__name__)
+FORBIDDEN = 4403
+MAX_FRAME_CHARS = 16_384
+ACTIONS = frozenset({"claim", "assign", "reply", "typing", "hand_back", "resolve"})
+
+
+class InboxError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class InboxConsumer(AsyncWebsocketConsumer):
+    tenant: Tenant | None = None
+    group: str | None = None
+
+    async def connect(self) -> None:
+        await self.accept()  # accept first so the close code reaches the browser
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        raw = (query.get("tenant") or [""])[0]
+        membership = await self._membership(int(raw)) if raw.isdigit() else None
+        if membership is None:
+            await self.close(code=FORBIDDEN)
+            return
+        self.tenant = membership.tenant
+        self.group = inbox_group(membership.tenant_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_queue()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def _membership(self, tenant_id: int) -> Membership | None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return None
+        membership: Membership | None = await database_sync_to_async(inbox_membership)(user=user, tenant_id=tenant_id)
+        return membership
+
+    async def send_json(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload, default=str))
+
+    async def send_queue(self) -> None:
+        assert self.tenant is not None
+        rows = await database_sync_to_async(queue_rows)(tenant=self.tenant)
+        await self.send_json({"type": "queue", "items": rows})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.tenant is None:
+            return
+        try:
+            frame = self._parse(text_data)
+            membership = await self._membership(self.tenant.pk)
+            if membership is None:  # removed from the tenant since connecting
+                await self.send_json({"type": "error", "code": "forbidden", "message": "You no longer have access."})
+                await self.close(code=FORBIDDEN)
+                return
+            if not can_act(membership):
+                raise InboxError("forbidden", "Analysts can read the inbox but not act on it.")
+            await publish(await self._act(frame, membership))
+        except InboxError as exc:
+            await self.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        except services.EscalationError as exc:
+            await self.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        except Exception:
+            logger.exception("inbox frame failed")
+            await self.send_json({"type": "error", "code": "internal", "message": "Something went wrong; try again."})
+
+    def _parse(self, text_data: str | None) -> dict[str, Any]:
+        if text_data is None or len(text_data) > MAX_FRAME_CHARS:
+            raise InboxError("bad_request", "Send JSON text frames up to 16 KiB.")
+        try:
+            frame = json.loads(text_data)
+        except json.JSONDecodeError:
+            raise InboxError("bad_request", "Frames must be JSON objects.") from None
+        if not isinstance(frame, dict) or frame.get("type") not in ACTIONS:
+            raise InboxError("bad_request", f"Unknown action; use one of {', '.join(sorted(ACTIONS))}.")
+        escalation_id = frame.get("escalation_id")
+        if isinstance(escalation_id, bool) or not isinstance(escalation_id, int):
+            raise InboxError("bad_request", "'escalation_id' must be an integer.")
+        for key in ("text", "notes"):
+            if not isinstance(frame.get(key, ""), str):
+                raise InboxError("bad_request", f"'{key}' must be a string.")
+        return frame
+
+    async def _act(self, frame: dict[str, Any], membership: Membership) -> list[Publication]:
+        assert self.tenant is not None
+        tenant, actor, escalation_id = self.tenant, membership.user, frame["escalation_id"]
+        kind = frame["type"]
+        if kind == "typing":
+            escalation = await database_sync_to_async(escalation_get)(tenant=tenant, pk=escalation_id)
+            if escalation is None or not escalation.is_open:
+                raise InboxError("not_found", "No such open escalation.")
+            return [services.typing_publication(tenant=tenant, escalation=escalation)]
+        if kind == "reply":
+            reply = await database_sync_to_async(services.agent_reply)(
+                tenant=tenant, escalation_id=escalation_id, actor=actor, text=frame.get("text", "")
+            )
+            await self.send_json({"type": "reply.ack", "escalation_id": escalation_id, "message_id": reply.message.pk})
+            return reply.publications
+        if kind == "assign":
+            assignee = await database_sync_to_async(_member_user)(tenant=tenant, user_id=frame.get("user_id"))
+            return await database_sync_to_async(services.escalation_assign)(
+                tenant=tenant, escalation_id=escalation_id, actor=actor, assignee=assignee
+            )
+        action = {
+            "claim": services.escalation_claim,
+            "hand_back": services.escalation_hand_back,
+            "resolve": services.escalation_resolve,
+        }[kind]
+        extra = {} if kind == "claim" else {"notes": frame.get("notes", "")}
+        publications: list[Publication] = await database_sync_to_async(action)(
+            tenant=tenant, escalation_id=escalation_id, actor=actor, **extra
+        )
+        return publications
+
+    # --- events from the channel layer -------------------------------------------------------------
+
+    async def inbox_changed(self, event: dict[str, Any]) -> None:
+        await self.send_queue()
+
+    async def inbox_message(self, event: dict[str, Any]) -> None:
+        await self.send_json({**event, "type": "message"})
+
+
+def _member_user(*, tenant: Tenant, user_id: Any) -> Any:
+    from supportai.models import Membership as MembershipModel
+
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise InboxError("bad_request", "'user_id' must be an integer.")
+    membership = MembershipModel.objects.filter(tenant=tenant, user_id=user_id).select_related("user").first()
+    if membership is None:
+        raise InboxError("bad_request", "Assign to a member of this tenant.")
+    return membership.user

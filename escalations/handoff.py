@@ -1,0 +1,169 @@
+"""Where chat meets the handoff: what ``chat.engine.answer_turn`` and the chat consumer call.
+
+* ``intercept_turn`` runs first on every customer turn: while a human has the conversation it
+  forwards the message to the inbox and the assistant stays silent; when a trigger fires it opens
+  (or updates) the escalation and the assistant says the handoff line instead of answering.
+* ``after_answer`` runs on a stored answer: the knowledge had nothing relevant twice → hand over.
+* ``escalate_request`` answers the widget's ``escalate`` frame ("Talk to a human").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from chat.models import Conversation, Message, MessageStatus
+from chat.protocol import ErrorCode, Escalate, ProtocolError
+from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
+from escalations import messages
+from escalations.realtime import Publication, publish
+from escalations.selectors import in_live_handoff, policy_for
+from escalations.services import (
+    EscalationError,
+    Raised,
+    contact_email_capture,
+    customer_message_publication,
+    escalation_raise,
+)
+from escalations.triggers import ReasonCode, TriggerHit
+from escalations.triggers.conversation import turn_hits, unanswered
+from supportai.models import Tenant
+
+logger = logging.getLogger(__name__)
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+HANDOFF_MODEL = "handoff"
+PROTOCOL_CODES = {"rate_limited": ErrorCode.RATE_LIMITED, "not_found": ErrorCode.NOT_FOUND}
+
+
+@dataclass(frozen=True)
+class TurnHandling:
+    """``done``: the turn is handled here and the assistant must not generate. ``reply``: what it said."""
+
+    done: bool
+    reply: Message | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    live: bool = False
+    raised: Raised | None = None
+    say: str = ""
+    publications: tuple[Publication, ...] = ()
+
+
+def _plan_turn(*, tenant: Tenant, conversation: Conversation, question: Message) -> _Plan:
+    if in_live_handoff(tenant=tenant, conversation_id=conversation.pk):
+        return _Plan(live=True, publications=(customer_message_publication(tenant=tenant, message=question),))
+    if email := contact_email_capture(tenant=tenant, conversation_id=conversation.pk, text=question.text):
+        return _Plan(say=messages.email_noted(email=email))
+    policy = policy_for(tenant=tenant)
+    hits = turn_hits(
+        tenant=tenant, conversation=conversation, message=question, billing_threshold=policy.billing_dispute_threshold
+    )
+    if not hits:
+        return _Plan()
+    try:
+        raised = escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=hits, reason=question.text[:500])
+    except EscalationError as exc:  # rate limited or no live conversation: the assistant answers as usual
+        logger.info("escalation not raised for conversation %s: %s", conversation.pk, exc.code)
+        return _Plan()
+    if not raised.created:  # already escalated (out of hours): keep helping, the team has it
+        return _Plan(publications=tuple(raised.publications))
+    return _Plan(raised=raised, say=raised.frame["message"], publications=tuple(raised.publications))
+
+
+def _store_handoff_line(*, tenant: Tenant, conversation: Conversation, question: Message, text: str) -> Message:
+    reply = assistant_message_start(tenant=tenant, conversation=conversation, reply_to=question)
+    outcome = AssistantOutcome(
+        text=text, status=MessageStatus.COMPLETE, sources=[], model=HANDOFF_MODEL, outcome="escalated", confidence=1.0
+    )
+    return assistant_message_finish(tenant=tenant, message_id=reply.pk, outcome=outcome)
+
+
+def _end_frame(reply: Message, *, escalated: bool) -> dict[str, Any]:
+    return {
+        "type": "message.end",
+        "message_id": reply.pk,
+        "text": reply.text,
+        "sources": [],
+        "tier": None,
+        "model": reply.model,
+        "escalated": escalated,
+        "confidence": reply.confidence,
+    }
+
+
+async def intercept_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> TurnHandling:
+    plan = await sync_to_async(_plan_turn)(tenant=tenant, conversation=conversation, question=question)
+    await publish(plan.publications)
+    if plan.live:
+        return TurnHandling(done=True)
+    if not plan.say:
+        return TurnHandling(done=False)
+    reply = await sync_to_async(_store_handoff_line)(
+        tenant=tenant, conversation=conversation, question=question, text=plan.say
+    )
+    await emit({"type": "message.start", "message_id": reply.pk})
+    await emit({"type": "message.delta", "message_id": reply.pk, "text": reply.text})
+    await emit(_end_frame(reply, escalated=plan.raised is not None))
+    if plan.raised is not None:
+        await emit(plan.raised.frame)
+    return TurnHandling(done=True, reply=reply)
+
+
+def _raise_after_answer(*, tenant: Tenant, conversation: Conversation) -> Raised | None:
+    hit = unanswered(tenant=tenant, conversation=conversation)
+    if hit is None:
+        return None
+    try:
+        raised = escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[hit])
+    except EscalationError:
+        return None
+    return raised if raised.created else None
+
+
+async def after_answer(*, tenant: Tenant, conversation: Conversation, reply: Message) -> Raised | None:
+    """Call with the stored answer; a returned escalation is announced with ``announce``."""
+    if reply.sources or reply.status != MessageStatus.COMPLETE:
+        return None
+    return await sync_to_async(_raise_after_answer)(tenant=tenant, conversation=conversation)
+
+
+async def announce(raised: Raised, emit: Emit) -> None:
+    await emit(raised.frame)
+    await publish(raised.publications)
+
+
+def _button_raise(*, tenant: Tenant, conversation_id: int, command: Escalate, ip: str) -> Raised:
+    email = command.email.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ProtocolError(ErrorCode.BAD_REQUEST, "That email address doesn't look right.") from None
+    hit = TriggerHit(ReasonCode.CUSTOMER_REQUEST, "Talk to a human")
+    try:
+        return escalation_raise(
+            tenant=tenant,
+            conversation_id=conversation_id,
+            hits=[hit],
+            reason=command.reason.strip(),
+            email=email,
+            phone=command.phone.strip(),
+            ip=ip,
+        )
+    except EscalationError as exc:
+        raise ProtocolError(PROTOCOL_CODES.get(exc.code, ErrorCode.BAD_REQUEST), exc.message) from None
+
+
+async def escalate_request(*, tenant: Tenant, conversation_id: int, command: Escalate, ip: str) -> dict[str, Any]:
+    """The ``escalation`` frame for an ``escalate`` request; raises ``ProtocolError`` (rate limited, …)."""
+    raised = await sync_to_async(_button_raise)(tenant=tenant, conversation_id=conversation_id, command=command, ip=ip)
+    await publish(raised.publications)
+    return raised.frame

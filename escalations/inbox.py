@@ -1,0 +1,80 @@
+"""Read models of the staff inbox: queue rows and a transcript, as plain dicts for templates and the socket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+
+from chat.models import Message, MessageRole
+from escalations.models import Escalation
+from escalations.selectors import escalation_queue, waiting_positions
+from supportai.models import Membership, Role, Tenant
+
+REPLY_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
+READ_ROLES = REPLY_ROLES | {Role.ANALYST}
+
+
+def inbox_membership(*, user: User | AnonymousUser, tenant_id: int) -> Membership | None:
+    """The user's membership when it may read this tenant's inbox (analysts read, never act)."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.select_related("tenant", "user")
+        .filter(user=user, tenant_id=tenant_id, tenant__is_active=True, role__in=list(READ_ROLES))
+        .first()
+    )
+
+
+def can_act(membership: Membership) -> bool:
+    return membership.role in REPLY_ROLES
+
+
+def _agent_name(user: Any) -> str:
+    return "" if user is None else str(user.first_name or user.username)
+
+
+def _preview(escalation: Escalation) -> str:
+    lines = [line for line in escalation.summary.splitlines() if line.startswith("Customer: ")]
+    return lines[-1].removeprefix("Customer: ")[:140] if lines else escalation.reason[:140]
+
+
+def queue_rows(*, tenant: Tenant) -> list[dict[str, Any]]:
+    positions = waiting_positions(tenant=tenant)
+    return [
+        {
+            "escalation_id": escalation.pk,
+            "conversation_id": escalation.conversation_id,
+            "priority": escalation.priority,
+            "status": escalation.status,
+            "mode": escalation.mode,
+            "reason_codes": list(escalation.reason_codes),
+            "assigned_to": _agent_name(escalation.assigned_to),
+            "sla_due_at": escalation.sla_due_at.isoformat(),
+            "created_at": escalation.created_at.isoformat(),
+            "position": positions.get(escalation.pk),
+            "preview": _preview(escalation),
+        }
+        for escalation in escalation_queue(tenant=tenant)
+    ]
+
+
+def transcript_rows(*, tenant: Tenant, escalation: Escalation) -> list[dict[str, Any]]:
+    messages = (
+        Message.objects.for_tenant(tenant)
+        .filter(conversation_id=escalation.conversation_id)
+        .exclude(role=MessageRole.SYSTEM)
+        .select_related("agent")
+        .order_by("created_at", "pk")
+    )
+    return [
+        {
+            "message_id": m.pk,
+            "role": m.role,
+            "text": m.text,
+            "sources": m.sources,
+            "agent_name": _agent_name(m.agent),
+            "created_at": m.created_at,
+        }
+        for m in messages
+    ]

@@ -1,0 +1,45 @@
+"""The seed's escalation limiter: at most ``ESCALATIONS_PER_HOUR`` per client IP and per customer.
+
+Counters live in the shared cache (Redis when ``REDIS_URL`` is set), so every process counts together.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+WINDOW_SECONDS = 3600
+RATE_LIMITED_MESSAGE = (
+    "You have asked for a person several times in the last hour. Our team already has your request; "
+    "please wait for them, or try again later."
+)
+
+
+def escalations_per_hour() -> int:
+    limit: int = getattr(settings, "ESCALATIONS_PER_HOUR", 3)
+    return limit
+
+
+def _bucket_keys(*, tenant_id: int, ip: str, customer_key: str) -> list[str]:
+    bucket = int(time.time() // WINDOW_SECONDS)
+    keys = [f"esc:t{tenant_id}:customer:{customer_key}:{bucket}"]
+    if ip:
+        keys.append(f"esc:ip:{ip}:{bucket}")
+    return keys
+
+
+def escalation_allowed(*, tenant_id: int, ip: str, customer_key: str) -> bool:
+    """Count one escalation for this IP and customer; False once either is over the hourly limit."""
+    allowed = True
+    for key in _bucket_keys(tenant_id=tenant_id, ip=ip, customer_key=customer_key):
+        if cache.add(key, 1, timeout=WINDOW_SECONDS * 2):
+            continue
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+            count = 1
+        allowed = allowed and count <= escalations_per_hour()
+    return allowed

@@ -1,0 +1,69 @@
+"""The contract every notification channel follows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+
+from escalations.models import Escalation, EscalationPolicy
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What every channel says about an escalation (plain values; channels escape for their format)."""
+
+    escalation_id: int
+    tenant_name: str
+    tenant_slug: str
+    priority: str
+    status: str
+    mode: str
+    reason_codes: tuple[str, ...]
+    reason: str
+    contact_email: str
+    contact_phone: str
+    summary: str
+    sla_due_at: str
+    created_at: str
+    console_url: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"event": "escalation.created", **self.__dict__, "reason_codes": list(self.reason_codes)}
+
+
+def console_url(escalation_id: int) -> str:
+    base: str = getattr(settings, "ESCALATIONS_PUBLIC_URL", "http://127.0.0.1:8000")
+    return f"{base.rstrip('/')}/console/inbox/{escalation_id}/"
+
+
+def notice_for(escalation: Escalation) -> Notice:
+    return Notice(
+        escalation_id=escalation.pk,
+        tenant_name=escalation.tenant.name,
+        tenant_slug=escalation.tenant.slug,
+        priority=escalation.priority,
+        status=escalation.status,
+        mode=escalation.mode,
+        reason_codes=tuple(escalation.reason_codes),
+        reason=escalation.reason,
+        contact_email=escalation.contact_email,
+        contact_phone=escalation.contact_phone,
+        summary=escalation.summary,
+        sla_due_at=escalation.sla_due_at.isoformat(),
+        created_at=escalation.created_at.isoformat(),
+        console_url=console_url(escalation.pk),
+    )
+
+
+class Sender(Protocol):
+    def send(self, *, notice: Notice, escalation: Escalation, policy: EscalationPolicy) -> str:
+        """Deliver; return a short receipt (message id, ticket reference…) or raise ``DeliveryError``."""
+        ...

@@ -1,0 +1,50 @@
+"""Escalation email to the tenant's escalation address (text + HTML, customer text escaped)."""
+
+from __future__ import annotations
+
+import re
+from smtplib import SMTPException
+
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from escalations.models import Escalation, EscalationPolicy
+from escalations.notifications.base import DeliveryError, Notice
+
+_HEADER_UNSAFE = re.compile(r"[\r\n\t]+")
+
+
+def subject_for(notice: Notice, *, prefix: str = "Escalation") -> str:
+    reasons = ", ".join(notice.reason_codes) or "request"
+    subject = f"[{notice.tenant_name}] {prefix} #{notice.escalation_id} ({notice.priority}): {reasons}"
+    return _HEADER_UNSAFE.sub(" ", subject)[:200]
+
+
+def render_email(notice: Notice, *, prefix: str = "Escalation") -> EmailMultiAlternatives:
+    context = {"notice": notice, "summary_lines": notice.summary.splitlines()}
+    message = EmailMultiAlternatives(
+        subject=subject_for(notice, prefix=prefix),
+        body=render_to_string("escalations/email/escalation.txt", context),
+    )
+    message.attach_alternative(render_to_string("escalations/email/escalation.html", context), "text/html")
+    return message
+
+
+class EmailSender:
+    def send(self, *, notice: Notice, escalation: Escalation, policy: EscalationPolicy) -> str:
+        address = escalation.tenant.escalation_email
+        if not address:
+            raise DeliveryError("the tenant has no escalation email address", retryable=False)
+        message = render_email(notice)
+        message.to = [address]
+        if _is_address(notice.contact_email):
+            message.reply_to = [notice.contact_email]
+        try:
+            message.send()
+        except (SMTPException, OSError) as exc:
+            raise DeliveryError(f"email: {exc}", retryable=True) from exc
+        return address
+
+
+def _is_address(value: str) -> bool:
+    return bool(value) and "@" in value and not _HEADER_UNSAFE.search(value)

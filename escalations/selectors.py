@@ -1,0 +1,79 @@
+"""Reads for escalations: a tenant's policy and hours, the live queue, positions, one escalation."""
+
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from chat.models import Conversation
+from escalations.hours import ServiceHours
+from escalations.models import PRIORITY_RANK, Escalation, EscalationPolicy, Mode, Status
+from supportai.models import Tenant
+
+
+def policy_for(*, tenant: Tenant) -> EscalationPolicy:
+    """The tenant's policy, or the defaults (unsaved) when it has none."""
+    return EscalationPolicy.objects.for_tenant(tenant).first() or EscalationPolicy(tenant=tenant)
+
+
+def service_hours_for(*, tenant: Tenant, policy: EscalationPolicy | None = None) -> ServiceHours:
+    policy = policy or policy_for(tenant=tenant)
+    return ServiceHours.build(
+        timezone=policy.timezone or tenant.timezone, weekly_hours=policy.weekly_hours, holidays=policy.holidays
+    )
+
+
+def open_escalation_for(*, tenant: Tenant, conversation: Conversation) -> Escalation | None:
+    return (
+        Escalation.objects.for_tenant(tenant)
+        .filter(conversation=conversation)
+        .exclude(status=Status.RESOLVED)
+        .select_related("assigned_to")
+        .first()
+    )
+
+
+def in_live_handoff(*, tenant: Tenant, conversation_id: int) -> bool:
+    """True while a human has this conversation: the assistant must not answer."""
+    return (
+        Escalation.objects.for_tenant(tenant)
+        .filter(conversation_id=conversation_id, mode=Mode.LIVE)
+        .exclude(status=Status.RESOLVED)
+        .exists()
+    )
+
+
+_PRIORITY_ORDER = Case(
+    *(When(priority=priority, then=Value(rank)) for priority, rank in PRIORITY_RANK.items()),
+    output_field=IntegerField(),
+)
+
+
+def escalation_queue(*, tenant: Tenant) -> QuerySet[Escalation]:
+    """Open escalations, most urgent first: priority, then SLA due time, then age."""
+    return (
+        Escalation.objects.for_tenant(tenant)
+        .exclude(status=Status.RESOLVED)
+        .select_related("assigned_to", "conversation", "end_user")
+        .annotate(priority_rank=_PRIORITY_ORDER)
+        .order_by("priority_rank", "sla_due_at", "created_at", "pk")
+    )
+
+
+def waiting_positions(*, tenant: Tenant) -> dict[int, int]:
+    """Escalation id → 1-based place among live escalations nobody has picked up yet."""
+    waiting = escalation_queue(tenant=tenant).filter(status=Status.PENDING, mode=Mode.LIVE).values_list("pk", flat=True)
+    return {pk: position for position, pk in enumerate(waiting, start=1)}
+
+
+def escalation_get(*, tenant: Tenant, pk: int) -> Escalation | None:
+    return (
+        Escalation.objects.for_tenant(tenant)
+        .select_related("assigned_to", "conversation", "end_user")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def escalation_list(*, tenant: Tenant, status: str = "") -> QuerySet[Escalation]:
+    queryset = Escalation.objects.for_tenant(tenant).select_related("assigned_to", "conversation")
+    return queryset.filter(status=status) if status else queryset

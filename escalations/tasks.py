@@ -1,0 +1,35 @@
+"""Celery tasks of the handoff. Without ``REDIS_URL`` they run eagerly, in-process."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import Task, shared_task
+from django.utils import timezone
+
+from escalations.models import DeliveryStatus, NotificationDelivery
+from escalations.notifications.dispatch import MAX_ATTEMPTS, deliver, enqueue_delivery
+
+STUCK_AFTER = timedelta(minutes=10)
+
+
+@shared_task(name="escalations.deliver_notification", bind=True, max_retries=MAX_ATTEMPTS)
+def deliver_notification(self: Task, delivery_id: int) -> None:
+    """One attempt; on a retryable failure the task re-schedules itself with exponential backoff."""
+    retry_in = deliver(delivery_id)
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)
+
+
+@shared_task(name="escalations.sweep_deliveries")
+def sweep_deliveries() -> int:
+    """Re-enqueue deliveries that were never picked up (broker down at commit time, lost worker)."""
+    cutoff = timezone.now() - STUCK_AFTER
+    stuck = list(
+        NotificationDelivery.objects.filter(
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], updated_at__lt=cutoff
+        ).values_list("pk", flat=True)[:500]
+    )
+    for delivery_id in stuck:
+        enqueue_delivery(delivery_id)
+    return len(stuck)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import User
+from django.test import Client as HttpClient
+
+from chat.tests.conftest import _fresh_rate_limits, connect  # noqa: F401  (shared fixtures)
+from escalations.models import EscalationPolicy
+from supportai.asgi import application
+from supportai.models import Tenant
+
+ALWAYS = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+NEVER: dict[str, list[list[str]]] = {}
+
+
+def set_hours(tenant: Tenant, weekly: dict[str, Any], **extra: Any) -> EscalationPolicy:
+    policy, _ = EscalationPolicy.objects.update_or_create(tenant=tenant, defaults={"weekly_hours": weekly, **extra})
+    return policy
+
+
+@pytest.fixture
+def always_open(tenant: Tenant) -> EscalationPolicy:
+    return set_hours(tenant, ALWAYS, team_name="care team")
+
+
+@pytest.fixture
+def always_closed(tenant: Tenant) -> EscalationPolicy:
+    return set_hours(tenant, NEVER | {"mon": [["09:00", "17:00"]]}, team_name="care team")
+
+
+class Staff:
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.communicator.send_to(text_data=json.dumps(frame))
+
+    async def receive(self, timeout: float = 10) -> dict[str, Any]:
+        frame: dict[str, Any] = json.loads(await self.communicator.receive_from(timeout=timeout))
+        return frame
+
+    async def receive_until(self, kind: str, timeout: float = 10) -> dict[str, Any]:
+        while True:
+            frame = await self.receive(timeout)
+            if frame["type"] == kind:
+                return frame
+
+
+StaffConnect = Callable[..., Any]
+
+
+def session_cookie(user: User) -> bytes:
+    client = HttpClient()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+@pytest_asyncio.fixture
+async def staff_connect() -> AsyncIterator[StaffConnect]:
+    opened: list[WebsocketCommunicator] = []
+
+    async def open_staff(user: User | None, tenant: Tenant, *, expect_queue: bool = True) -> Staff:
+        headers = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
+        if user is not None:
+            headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
+        communicator = WebsocketCommunicator(application, f"/ws/inbox/?tenant={tenant.pk}", headers=headers)
+        opened.append(communicator)
+        connected, _ = await communicator.connect(timeout=20)
+        assert connected
+        staff = Staff(communicator)
+        if expect_queue:
+            first = await staff.receive()
+            assert first["type"] == "queue", first
+        return staff
+
+    yield open_staff
+    for communicator in opened:
+        await communicator.disconnect()

@@ -1,0 +1,125 @@
+"""Live handoff both ways through the real consumers: customer socket ⇄ staff inbox socket."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+
+from chat.models import Conversation, ConversationStatus, Message, MessageRole
+from chat.tests.conftest import Connect
+from escalations.models import Escalation, EscalationEvent, EscalationPolicy, Mode, Priority, Status
+from escalations.tests.conftest import StaffConnect
+from supportai.models import Tenant
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+async def test_customer_asks_for_a_human_agent_claims_replies_and_hands_back(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, always_open: EscalationPolicy
+) -> None:
+    # given an agent watching the inbox and a customer chatting
+    staff = await staff_connect(agent, tenant)
+    customer = await connect(tenant)
+    conversation_id = customer.ready["conversation_id"]
+    # when the customer asks for a person
+    frames = await customer.ask("I want to talk to a real person please", "c-1")
+    escalation_frame = await customer.receive()
+    # then the assistant says the handoff line and the escalation frame carries the waiting state
+    end = frames[-1]
+    assert end["escalated"] is True and "care team" in end["text"]
+    assert escalation_frame["type"] == "escalation" and escalation_frame["status"] == "pending"
+    assert escalation_frame["mode"] == "live" and escalation_frame["position"] == 1
+    queue = await staff.receive_until("queue")
+    (row,) = queue["items"]
+    assert row["conversation_id"] == conversation_id and row["reason_codes"] == ["human_request"]
+    escalation = await Escalation.objects.aget(pk=row["escalation_id"])
+    assert escalation.priority == Priority.MEDIUM and escalation.mode == Mode.LIVE
+    assert (await Conversation.objects.aget(pk=conversation_id)).status == ConversationStatus.ESCALATED
+
+    # when the customer writes again, the assistant stays silent and the inbox sees the message live
+    await customer.send({"type": "message.send", "client_id": "c-2", "text": "Hello? Anyone there?"})
+    assert (await customer.receive())["type"] == "message.ack"
+    seen = await staff.receive_until("message")
+    assert seen["role"] == "customer" and seen["text"] == "Hello? Anyone there?"
+    assert seen["conversation_id"] == conversation_id
+    assert (
+        not await Message.objects.filter(conversation_id=conversation_id, role=MessageRole.ASSISTANT)
+        .exclude(model="handoff")
+        .aexists()
+    )
+
+    # when the agent claims, types and replies
+    await staff.send({"type": "claim", "escalation_id": escalation.pk})
+    joined = await customer.receive()
+    assert joined["type"] == "escalation" and joined["status"] == "acknowledged" and "bob" in joined["message"]
+    await staff.send({"type": "typing", "escalation_id": escalation.pk})
+    assert await customer.receive() == {"type": "agent.typing"}
+    await staff.send({"type": "reply", "escalation_id": escalation.pk, "text": "Hi, I'm Bob. How can I help?"})
+    reply = await customer.receive()
+    assert reply["type"] == "agent.message" and reply["text"] == "Hi, I'm Bob. How can I help?"
+    assert reply["agent_name"] == "bob"
+    stored = await Message.objects.aget(pk=reply["message_id"])
+    assert stored.role == MessageRole.AGENT and stored.agent_id == agent.pk
+
+    # when the agent hands the conversation back, the assistant answers again
+    await staff.send({"type": "hand_back", "escalation_id": escalation.pk, "notes": "sorted the booking"})
+    returned = await customer.receive()
+    assert returned["type"] == "escalation" and returned["status"] == "returned"
+    after = await customer.ask("What are your opening hours?", "c-3")
+    assert after[-1]["type"] == "message.end" and after[-1]["escalated"] is False
+    await escalation.arefresh_from_db()
+    assert escalation.status == Status.RESOLVED and escalation.resolution == "handed_back"
+    kinds = [e.kind async for e in EscalationEvent.objects.filter(escalation=escalation).order_by("pk")]
+    assert kinds == ["created", "claimed", "handed_back"]
+    event = await EscalationEvent.objects.filter(escalation=escalation, kind="claimed").afirst()
+    assert (
+        event is not None
+        and event.actor_id == agent.pk
+        and (event.from_status, event.to_status)
+        == (
+            "pending",
+            "acknowledged",
+        )
+    )
+
+
+async def test_escalate_frame_out_of_hours_opens_a_ticket_and_says_when(
+    connect: Connect, tenant: Tenant, always_closed: EscalationPolicy
+) -> None:
+    customer = await connect(tenant)
+    await customer.send({"type": "escalate", "reason": "Talk to a human", "email": "dana@example.org"})
+    frame = await customer.receive()
+    assert frame["type"] == "escalation" and frame["mode"] == "ticket" and frame["position"] is None
+    assert "dana@example.org" in frame["message"] and "Monday" in frame["message"]
+    escalation = await Escalation.objects.aget(pk=frame["escalation_id"])
+    assert escalation.contact_email == "dana@example.org" and escalation.reason_codes == ["customer_request"]
+    # the assistant keeps answering out of hours
+    answer = await customer.ask("What are your opening hours?", "c-1")
+    assert answer[-1]["type"] == "message.end"
+
+
+async def test_second_trigger_updates_the_open_escalation(
+    connect: Connect, tenant: Tenant, always_open: EscalationPolicy
+) -> None:
+    customer = await connect(tenant)
+    await customer.send({"type": "escalate", "reason": "help"})
+    first = await customer.receive()
+    await customer.send({"type": "escalate", "reason": "my account was hacked"})
+    second = await customer.receive()
+    assert first["escalation_id"] == second["escalation_id"]
+    assert "already in line" in second["message"]
+    assert await Escalation.objects.filter(conversation_id=customer.ready["conversation_id"]).acount() == 1
+
+
+async def test_escalate_frame_rejects_a_bad_email_and_keeps_the_socket(
+    connect: Connect, tenant: Tenant, always_open: EscalationPolicy
+) -> None:
+    customer = await connect(tenant)
+    await customer.send({"type": "escalate", "reason": "x", "email": "not-an-email"})
+    assert await customer.receive() == {
+        "type": "error",
+        "code": "bad_request",
+        "message": "That email address doesn't look right.",
+    }
+    await customer.send({"type": "ping"})
+    assert await customer.receive() == {"type": "pong"}

@@ -1,0 +1,62 @@
+"""Ticketing adapters for out-of-hours escalations.
+
+``Ticketing`` is the interface; ``EmailTicketing`` (the default) opens a "ticket" as an email to the
+tenant's escalation address with the customer as Reply-To, so the team answers from their mailbox.
+Zendesk and Freshdesk adapters arrive with the integrations app and register in ``TICKETING``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.utils.module_loading import import_string
+
+from escalations.models import Escalation, EscalationPolicy
+from escalations.notifications.base import DeliveryError, Notice
+from escalations.notifications.email import render_email
+
+
+@dataclass(frozen=True)
+class TicketReceipt:
+    reference: str
+
+
+class Ticketing(Protocol):
+    name: str
+
+    def open_ticket(self, *, notice: Notice, escalation: Escalation) -> TicketReceipt: ...
+
+
+class EmailTicketing:
+    name = "email"
+
+    def open_ticket(self, *, notice: Notice, escalation: Escalation) -> TicketReceipt:
+        address = escalation.tenant.escalation_email
+        if not address:
+            raise DeliveryError("the tenant has no escalation email address for tickets", retryable=False)
+        message = render_email(notice, prefix="Ticket")
+        message.to = [address]
+        if notice.contact_email:
+            message.reply_to = [notice.contact_email]
+        try:
+            message.send()
+        except OSError as exc:
+            raise DeliveryError(f"ticket email: {exc}", retryable=True) from exc
+        return TicketReceipt(reference=f"email-{escalation.pk}")
+
+
+TICKETING: dict[str, str] = {"email": "escalations.ticketing.EmailTicketing"}
+
+
+def ticketing_for(*, escalation: Escalation) -> Ticketing:
+    """The tenant's ticketing adapter (the email one until integrations configure another)."""
+    adapter: Ticketing = import_string(TICKETING["email"])()
+    return adapter
+
+
+class TicketSender:
+    def send(self, *, notice: Notice, escalation: Escalation, policy: EscalationPolicy) -> str:
+        receipt = ticketing_for(escalation=escalation).open_ticket(notice=notice, escalation=escalation)
+        Escalation.objects.filter(pk=escalation.pk).update(ticket_reference=receipt.reference)
+        return receipt.reference
