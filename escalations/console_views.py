@@ -1,0 +1,158 @@
+"""Console inbox pages (``/console/inbox/``): live queue, one escalation with its transcript, actions.
+
+Agents, admins and owners act; analysts read. Every action is also a CSRF-protected POST form, so
+the inbox works without the websocket (the JS uses the socket when it is up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from escalations import services
+from escalations.inbox import can_act, inbox_membership, queue_rows, transcript_rows
+from escalations.models import Escalation
+from escalations.realtime import publish_sync
+from escalations.selectors import escalation_get
+from supportai.console.tenancy import require_membership
+from supportai.models import Membership
+
+NOT_INBOX_ROLE = "Your role in this tenant does not include the inbox."
+READ_ONLY = "Analysts can read the inbox but not act on it."
+
+
+def _membership(request: HttpRequest) -> Membership:
+    current = require_membership(request)
+    membership = inbox_membership(user=request.user, tenant_id=current.tenant_id)
+    if membership is None:
+        raise PermissionDenied(NOT_INBOX_ROLE)
+    return membership
+
+
+def _escalation(membership: Membership, pk: int) -> Escalation:
+    escalation = escalation_get(tenant=membership.tenant, pk=pk)
+    if escalation is None:  # absent or another tenant's: the same 404
+        raise Http404("No such escalation")
+    return escalation
+
+
+def _page(request: HttpRequest, membership: Membership, selected: Escalation | None) -> HttpResponse:
+    context: dict[str, Any] = {
+        "tenant": membership.tenant,
+        "can_act": can_act(membership),
+        "queue": queue_rows(tenant=membership.tenant),
+        "selected": selected,
+        "transcript": transcript_rows(tenant=membership.tenant, escalation=selected) if selected else [],
+        "events": list(selected.events.select_related("actor")) if selected else [],
+        "staff": list(
+            Membership.objects.filter(tenant=membership.tenant, role__in=["owner", "admin", "agent"])
+            .select_related("user")
+            .order_by("user__username")
+        )
+        if selected
+        else [],
+    }
+    return render(request, "escalations/inbox.html", context)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    return _page(request, _membership(request), None)
+
+
+@login_required
+def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _membership(request)
+    return _page(request, membership, _escalation(membership, pk))
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(max_length=services.MAX_REPLY_CHARS, strip=True)
+
+
+class NotesForm(forms.Form):
+    notes = forms.CharField(max_length=5000, required=False)
+
+
+class AssignForm(forms.Form):
+    user_id = forms.IntegerField(min_value=1)
+
+
+Action = Callable[[HttpRequest, Membership, Escalation], list[Any]]
+
+
+def _action(run: Action) -> Callable[[HttpRequest, int], HttpResponse]:
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        membership = _membership(request)
+        if not can_act(membership):
+            raise PermissionDenied(READ_ONLY)
+        escalation = _escalation(membership, pk)
+        try:
+            publish_sync(run(request, membership, escalation))
+        except services.EscalationError as exc:
+            messages.error(request, exc.message)
+        except forms.ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("escalations_console:detail", pk=pk)
+
+    view.__name__ = run.__name__
+    return view
+
+
+def _valid(form: forms.Form) -> dict[str, Any]:
+    if not form.is_valid():
+        raise forms.ValidationError([e for errors in form.errors.values() for e in errors])
+    return form.cleaned_data
+
+
+def _claim(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
+    return services.escalation_claim(tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user)
+
+
+def _reply(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
+    text = _valid(ReplyForm(request.POST))["text"]
+    reply = services.agent_reply(
+        tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, text=text
+    )
+    return reply.publications
+
+
+def _hand_back(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
+    notes = _valid(NotesForm(request.POST))["notes"]
+    return services.escalation_hand_back(
+        tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, notes=notes
+    )
+
+
+def _resolve(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
+    notes = _valid(NotesForm(request.POST))["notes"]
+    return services.escalation_resolve(
+        tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, notes=notes
+    )
+
+
+def _assign(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
+    user_id = _valid(AssignForm(request.POST))["user_id"]
+    target = Membership.objects.filter(tenant=membership.tenant, user_id=user_id).select_related("user").first()
+    if target is None:
+        raise forms.ValidationError("Assign to a member of this tenant.")
+    return services.escalation_assign(
+        tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, assignee=target.user
+    )
+
+
+claim = _action(_claim)
+reply = _action(_reply)
+hand_back = _action(_hand_back)
+resolve = _action(_resolve)
+assign = _action(_assign)

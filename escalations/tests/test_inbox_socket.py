@@ -1,0 +1,108 @@
+"""The staff inbox socket: authentication, roles and tenant isolation on connect and on every action."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from django.contrib.auth.models import User
+
+from chat.models import Message, MessageRole
+from escalations.models import Escalation, Status
+from escalations.tests.conftest import StaffConnect
+from escalations.tests.factories import EscalationFactory
+from supportai.models import Membership, Role, Tenant
+from supportai.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+async def _escalation(tenant: Tenant) -> Escalation:
+    escalation: Escalation = await asyncio.to_thread(EscalationFactory.create, conversation__tenant=tenant)
+    return escalation
+
+
+async def test_anonymous_is_refused(staff_connect: StaffConnect, tenant: Tenant) -> None:
+    staff = await staff_connect(None, tenant, expect_queue=False)
+    assert await staff.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_other_tenants_inbox_is_refused(staff_connect: StaffConnect, tenant: Tenant, outsider: User) -> None:
+    staff = await staff_connect(outsider, tenant, expect_queue=False)
+    assert await staff.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_actions_on_another_tenants_escalation_find_nothing(
+    staff_connect: StaffConnect, tenant: Tenant, other_tenant: Tenant, outsider: User
+) -> None:
+    escalation = await _escalation(tenant)
+    staff = await staff_connect(outsider, other_tenant)
+    for frame in (
+        {"type": "claim", "escalation_id": escalation.pk},
+        {"type": "reply", "escalation_id": escalation.pk, "text": "hi"},
+        {"type": "typing", "escalation_id": escalation.pk},
+        {"type": "hand_back", "escalation_id": escalation.pk},
+        {"type": "resolve", "escalation_id": escalation.pk, "notes": ""},
+        {"type": "assign", "escalation_id": escalation.pk, "user_id": outsider.pk},
+    ):
+        await staff.send(frame)
+        answer = await staff.receive()
+        assert answer["type"] == "error" and answer["code"] in {"not_found", "bad_request"}, (frame, answer)
+    await escalation.arefresh_from_db()
+    assert escalation.status == Status.PENDING and escalation.assigned_to_id is None
+    assert not await Message.objects.filter(role=MessageRole.AGENT).aexists()
+
+
+async def test_queue_updates_stay_inside_the_tenant(
+    staff_connect: StaffConnect, tenant: Tenant, other_tenant: Tenant, agent: User, outsider: User
+) -> None:
+    ours = await staff_connect(agent, tenant)
+    theirs = await staff_connect(outsider, other_tenant)
+    escalation = await _escalation(tenant)
+    await ours.send({"type": "claim", "escalation_id": escalation.pk})
+    queue = await ours.receive_until("queue")
+    assert [row["escalation_id"] for row in queue["items"]] == [escalation.pk]
+    assert await theirs.communicator.receive_nothing(timeout=0.5)
+
+
+async def test_analyst_watches_but_cannot_act(staff_connect: StaffConnect, tenant: Tenant) -> None:
+    analyst = await asyncio.to_thread(UserFactory.create, username="dora")
+    await asyncio.to_thread(MembershipFactory.create, user=analyst, tenant=tenant, role=Role.ANALYST)
+    escalation = await _escalation(tenant)
+    staff = await staff_connect(analyst, tenant)
+    await staff.send({"type": "reply", "escalation_id": escalation.pk, "text": "hi"})
+    answer = await staff.receive()
+    assert answer == {"type": "error", "code": "forbidden", "message": "Analysts can read the inbox but not act on it."}
+
+
+async def test_membership_is_rechecked_on_every_action(
+    staff_connect: StaffConnect, tenant: Tenant, agent: User
+) -> None:
+    escalation = await _escalation(tenant)
+    staff = await staff_connect(agent, tenant)
+    await Membership.objects.filter(user=agent, tenant=tenant).adelete()
+    await staff.send({"type": "claim", "escalation_id": escalation.pk})
+    assert (await staff.receive())["code"] == "forbidden"
+    assert await staff.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+    await escalation.arefresh_from_db()
+    assert escalation.assigned_to_id is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "nope",
+        "[]",
+        '{"type": "launch"}',
+        '{"type": "claim", "escalation_id": "1"}',
+        '{"type": "reply", "escalation_id": 1, "text": 5}',
+    ],
+)
+async def test_bad_frames_get_errors_and_the_socket_stays(
+    staff_connect: StaffConnect, tenant: Tenant, agent: User, raw: str
+) -> None:
+    staff = await staff_connect(agent, tenant)
+    await staff.communicator.send_to(text_data=raw)
+    assert (await staff.receive())["code"] == "bad_request"
+    await staff.send({"type": "typing", "escalation_id": 999999})
+    assert (await staff.receive())["code"] == "not_found"

@@ -1,0 +1,106 @@
+/* Staff inbox: live queue and transcript over /ws/inbox/, replies and typing over the socket.
+   Every action also works as a plain POST form (this script only upgrades them). */
+(function () {
+  "use strict";
+  var root = document.getElementById("inbox");
+  if (!root) return;
+  var tenant = root.dataset.tenant;
+  var selected = parseInt(root.dataset.selected || "0", 10);
+  var conversation = parseInt(root.dataset.conversation || "0", 10);
+  var canAct = root.dataset.canAct === "1";
+  var liveState = document.getElementById("live-state");
+  var list = document.getElementById("queue-list");
+  var transcript = document.getElementById("transcript");
+  var statusLine = document.getElementById("agent-status");
+  var replyForm = document.querySelector("form.reply");
+  var socket = null;
+  var attempts = 0;
+  var lastTyping = 0;
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function renderQueue(items) {
+    list.textContent = "";
+    if (!items.length) { list.appendChild(el("li", "empty", "Nobody is waiting.")); return; }
+    items.forEach(function (row) {
+      var item = el("li", "queue-item prio-" + row.priority + (row.escalation_id === selected ? " current" : ""));
+      item.dataset.escalation = row.escalation_id;
+      var link = el("a");
+      link.href = "/console/inbox/" + row.escalation_id + "/";
+      var head = el("span");
+      head.appendChild(el("span", "prio", row.priority));
+      head.appendChild(document.createTextNode(" #" + row.escalation_id + " · " + row.status +
+        (row.position ? " · #" + row.position + " in line" : "")));
+      link.appendChild(head);
+      link.appendChild(el("span", "codes", row.reason_codes.join(", ")));
+      link.appendChild(el("span", "preview", row.preview));
+      link.appendChild(el("span", "sla", "due " + row.sla_due_at.slice(0, 16) + (row.assigned_to ? " · " + row.assigned_to : "")));
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+  }
+
+  function appendMessage(frame) {
+    if (!transcript || frame.conversation_id !== conversation) return;
+    if (transcript.querySelector('[data-message="' + frame.message_id + '"]')) return;
+    var item = el("li", "turn " + frame.role);
+    item.dataset.message = frame.message_id;
+    var meta = el("div", "meta");
+    meta.appendChild(el("strong", "", frame.role.charAt(0).toUpperCase() + frame.role.slice(1)));
+    if (frame.agent_name) meta.appendChild(document.createTextNode(" (" + frame.agent_name + ")"));
+    item.appendChild(meta);
+    item.appendChild(el("div", "text", frame.text));
+    transcript.appendChild(item);
+    item.scrollIntoView({ block: "nearest" });
+  }
+
+  function say(text) { if (statusLine) statusLine.textContent = text; }
+
+  function send(frame) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/inbox/?tenant=" + encodeURIComponent(tenant));
+    socket.onopen = function () { attempts = 0; liveState.textContent = "live"; liveState.classList.add("on"); };
+    socket.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      if (frame.type === "queue") renderQueue(frame.items);
+      else if (frame.type === "message") appendMessage(frame);
+      else if (frame.type === "reply.ack") { if (replyForm) replyForm.reset(); say("Sent."); }
+      else if (frame.type === "error") say(frame.message);
+    };
+    socket.onclose = function (event) {
+      liveState.textContent = "offline"; liveState.classList.remove("on");
+      if (event.code === 4403) { say("You no longer have access to this inbox."); return; }
+      attempts += 1;
+      setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, attempts)));
+    };
+  }
+
+  if (replyForm && canAct) {
+    var textarea = replyForm.querySelector("textarea");
+    replyForm.addEventListener("submit", function (event) {
+      var text = textarea.value.trim();
+      if (!text) return;
+      if (send({ type: "reply", escalation_id: selected, text: text })) event.preventDefault();
+    });
+    textarea.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - lastTyping > 2000) { lastTyping = now; send({ type: "typing", escalation_id: selected }); }
+    });
+    textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); replyForm.requestSubmit(); }
+    });
+  }
+  connect();
+})();
