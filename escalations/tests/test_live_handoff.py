@@ -123,3 +123,58 @@ async def test_escalate_frame_rejects_a_bad_email_and_keeps_the_socket(
     }
     await customer.send({"type": "ping"})
     assert await customer.receive() == {"type": "pong"}
+
+
+async def test_escalate_frame_is_rate_limited_with_a_clear_message(
+    connect: Connect, tenant: Tenant, always_open: EscalationPolicy
+) -> None:
+    customer = await connect(tenant)
+    for _ in range(3):
+        await customer.send({"type": "escalate", "reason": "human"})
+        assert (await customer.receive())["type"] == "escalation"
+        await Escalation.objects.filter(conversation_id=customer.ready["conversation_id"]).aupdate(status="resolved")
+    await customer.send({"type": "escalate", "reason": "human"})
+    error = await customer.receive()
+    assert error["type"] == "error" and error["code"] == "rate_limited"
+    assert "several times in the last hour" in error["message"]
+
+
+async def test_http_fallback_does_not_answer_while_a_human_has_the_conversation(
+    tenant: Tenant, always_open: EscalationPolicy
+) -> None:
+    import json as jsonlib
+
+    from asgiref.sync import sync_to_async
+    from django.test import AsyncClient
+
+    client = AsyncClient(headers={"origin": "https://alpha.example.com"})
+
+    async def post(text: str, client_id: str, resume: str = "") -> tuple[int, dict[str, object]]:
+        body = {"key": tenant.public_key, "client_id": client_id, "text": text, "resume_token": resume}
+        response = await client.post(
+            "/api/v1/public/chat/messages", jsonlib.dumps(body), content_type="application/json"
+        )
+        return response.status_code, jsonlib.loads(response.content)
+
+    status, first = await post("Can I speak to a human please?", "h-1")
+    assert status == 200 and first["answer"]["escalated"] is True  # type: ignore[index]
+    status, second = await post("Are you there?", "h-2", str(first["resume_token"]))
+    assert status == 202 and second["answer"] is None
+    count = await sync_to_async(
+        Message.objects.filter(conversation_id=first["conversation_id"], role=MessageRole.ASSISTANT).count
+    )()
+    assert count == 1  # only the handoff line
+
+
+async def test_two_unanswered_questions_hand_over_after_the_answer(
+    connect: Connect, tenant: Tenant, always_open: EscalationPolicy
+) -> None:
+    customer = await connect(tenant)  # the tenant has no knowledge: nothing relevant is ever found
+    first = await customer.ask("Do you offer horse riding lessons?", "q-1")
+    assert first[-1]["escalated"] is False
+    second = await customer.ask("What about pony trekking for children?", "q-2")
+    assert second[-1]["escalated"] is True
+    frame = await customer.receive()
+    assert frame["type"] == "escalation" and frame["status"] == "pending"
+    escalation = await Escalation.objects.aget(pk=frame["escalation_id"])
+    assert escalation.reason_codes == ["no_answer"] and escalation.priority == Priority.LOW

@@ -1,0 +1,128 @@
+"""Notifications after commit: email (escaped), Slack and a signed webhook over real HTTP, with retries."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
+from escalations.notifications.dispatch import MAX_ATTEMPTS, backoff_seconds
+from escalations.services import escalation_raise
+from escalations.tests.conftest import ALWAYS, NEVER, set_hours
+from escalations.tests.factories import ConversationFactory, MessageFactory
+from escalations.tests.http_sink import http_sink
+from escalations.triggers import ReasonCode, TriggerHit
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+HOSTILE = '<script>alert("x")</script><b onmouseover=alert(1)>hi</b> & "quotes"'
+Capture = Callable[..., Any]
+
+
+@pytest.fixture(autouse=True)
+def _email_backend(settings: Any) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def raise_for(tenant: Tenant, capture: Capture, *, text: str = "help", email: str = "") -> NotificationDelivery | None:
+    conversation = ConversationFactory.create(tenant=tenant)
+    MessageFactory.create(conversation=conversation, text=text)
+    with capture(execute=True):
+        raised = escalation_raise(
+            tenant=tenant,
+            conversation_id=conversation.pk,
+            hits=[TriggerHit(ReasonCode.HUMAN_REQUEST, "talk to a human")],
+            reason=text,
+            email=email,
+        )
+    return NotificationDelivery.objects.filter(escalation=raised.escalation).first()
+
+
+def test_email_escapes_hostile_customer_text(tenant: Tenant, django_capture_on_commit_callbacks: Capture) -> None:
+    set_hours(tenant, ALWAYS)
+    tenant.escalation_email = "team@alpha.example"
+    tenant.save()
+    delivery = raise_for(tenant, django_capture_on_commit_callbacks, text=HOSTILE, email="dana@example.org")
+    assert delivery is not None and delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
+    (message,) = mail.outbox
+    assert message.to == ["team@alpha.example"] and message.reply_to == ["dana@example.org"]
+    html = message.alternatives[0][0]
+    assert "<script>" not in html and "<b onmouseover" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert HOSTILE in message.body  # the text part is plain text, shown verbatim
+    assert "\n" not in message.subject
+
+
+def test_out_of_hours_opens_a_ticket_through_the_email_adapter(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    set_hours(tenant, NEVER)
+    tenant.escalation_email = "team@alpha.example"
+    tenant.save()
+    delivery = raise_for(tenant, django_capture_on_commit_callbacks)
+    assert delivery is not None and delivery.channel == Channel.TICKET and delivery.status == DeliveryStatus.SENT
+    delivery.escalation.refresh_from_db()
+    assert delivery.escalation.ticket_reference == f"email-{delivery.escalation.pk}"
+    (message,) = mail.outbox
+    assert message.subject.startswith("[Alpha Clinic] Ticket #")
+
+
+def test_no_escalation_address_records_a_failure_instead_of_losing_it(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    set_hours(tenant, NEVER)  # tickets need an address; the tenant has none
+    delivery = raise_for(tenant, django_capture_on_commit_callbacks)
+    assert delivery is not None and delivery.status == DeliveryStatus.FAILED
+    assert "no escalation email address" in delivery.last_error
+
+
+def test_slack_webhook_retries_500s_then_succeeds(tenant: Tenant, django_capture_on_commit_callbacks: Capture) -> None:
+    with http_sink([500, 503, 200]) as slack:
+        set_hours(tenant, ALWAYS, notify_email=False, slack_webhook_url=slack.url)
+        delivery = raise_for(tenant, django_capture_on_commit_callbacks, text="<@channel> I was hacked")
+    assert delivery is not None and delivery.channel == Channel.SLACK
+    assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 3 and delivery.last_error == ""
+    payload = json.loads(slack.received[-1].body)
+    assert "&lt;@channel&gt;" in payload["text"] and "<@channel>" not in payload["text"]
+
+
+def test_webhook_is_signed_and_gives_up_after_max_attempts(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    with http_sink([500] * 10) as hook:
+        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=hook.url, webhook_secret="s3cret")
+        delivery = raise_for(tenant, django_capture_on_commit_callbacks)
+    assert delivery is not None and delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == MAX_ATTEMPTS and "500" in delivery.last_error
+    first = hook.received[0]
+    expected = hmac.new(b"s3cret", first.headers["x-supportai-timestamp"].encode() + b"." + first.body, hashlib.sha256)
+    assert first.headers["x-supportai-signature"] == f"sha256={expected.hexdigest()}"
+    assert json.loads(first.body)["escalation_id"] == delivery.escalation_id
+
+
+def test_client_errors_are_not_retried(tenant: Tenant, django_capture_on_commit_callbacks: Capture) -> None:
+    with http_sink([404]) as hook:
+        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=hook.url)
+        delivery = raise_for(tenant, django_capture_on_commit_callbacks)
+    assert delivery is not None and delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
+
+
+def test_secrets_are_encrypted_at_rest(tenant: Tenant) -> None:
+    from django.db import connection
+
+    set_hours(tenant, ALWAYS, slack_webhook_url="https://hooks.slack.com/services/T/B/secret", webhook_secret="s3cret")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT slack_webhook_url, webhook_secret FROM escalations_escalationpolicy")
+        stored = cursor.fetchone()
+    assert "secret" not in stored[0] and "s3cret" not in stored[1]
+    assert EscalationPolicy.objects.get(tenant=tenant).webhook_secret == "s3cret"
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert [backoff_seconds(n) for n in (1, 2, 3, 10)] == [30, 60, 120, 900]

@@ -1,0 +1,176 @@
+"""Escalation services: priorities, dedupe, SLA, abuse limits, conversation-level triggers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chat.models import Conversation, FeedbackValue, MessageFeedback, MessageRole
+from escalations.models import Escalation, EscalationPolicy, Mode, Priority
+from escalations.services import escalation_raise, priority_for
+from escalations.tests.conftest import ALWAYS, set_hours
+from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
+from escalations.triggers import ReasonCode, TriggerHit
+from escalations.triggers.conversation import repeated_failure, turn_hits, unanswered
+from supportai.models import Tenant
+from supportai.tests.factories import EndUserFactory
+
+pytestmark = pytest.mark.django_db
+HUMAN = TriggerHit(ReasonCode.HUMAN_REQUEST, "talk to a human")
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    cache.clear()
+
+
+@pytest.mark.parametrize(
+    ("codes", "priority"),
+    [
+        (["human_request"], Priority.MEDIUM),
+        (["security"], Priority.HIGH),
+        (["outage", "frustration"], Priority.HIGH),
+        (["billing_dispute"], Priority.HIGH),
+        (["complaint", "legal"], Priority.MEDIUM),
+        (["repeated_failure"], Priority.LOW),
+        (["no_answer", "repeated_failure"], Priority.LOW),
+        (["no_answer", "human_request"], Priority.MEDIUM),
+    ],
+)
+def test_priority_from_codes(codes: list[str], priority: Priority) -> None:
+    assert priority_for(codes) == priority
+
+
+def test_sla_due_follows_priority_and_hours(tenant: Tenant) -> None:
+    set_hours(tenant, ALWAYS, sla_minutes_high=10)
+    conversation = ConversationFactory.create(tenant=tenant)
+    now = timezone.now()
+    raised = escalation_raise(
+        tenant=tenant, conversation_id=conversation.pk, hits=[TriggerHit(ReasonCode.SECURITY, "hacked")], now=now
+    )
+    assert raised.escalation.priority == Priority.HIGH and raised.escalation.sla_due_at == now + timedelta(minutes=10)
+
+
+def test_out_of_hours_sla_starts_at_the_next_opening(tenant: Tenant) -> None:
+    set_hours(tenant, {"mon": [["09:00", "17:00"]]}, timezone="Europe/Paris", sla_minutes_medium=60)
+    conversation = ConversationFactory.create(tenant=tenant, last_activity_at=timezone.now())
+    saturday = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
+    raised = escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN], now=saturday)
+    assert raised.escalation.mode == Mode.TICKET
+    assert raised.escalation.sla_due_at == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # Monday 09:00 CET + 1 h
+    assert "Monday 10:00 (CET)" in raised.frame["message"]
+
+
+def test_second_trigger_updates_codes_and_raises_priority_without_duplicating(tenant: Tenant) -> None:
+    set_hours(tenant, ALWAYS)
+    conversation = ConversationFactory.create(tenant=tenant)
+    first = escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    second = escalation_raise(
+        tenant=tenant, conversation_id=conversation.pk, hits=[TriggerHit(ReasonCode.OUTAGE, "site is down")]
+    )
+    assert first.created and not second.created and second.escalation.pk == first.escalation.pk
+    escalation = Escalation.objects.get()
+    assert escalation.reason_codes == ["human_request", "outage"] and escalation.priority == Priority.HIGH
+    assert escalation.sla_due_at <= first.escalation.sla_due_at
+    assert list(escalation.events.values_list("kind", flat=True)) == ["created", "updated"]
+
+
+def test_database_refuses_two_open_escalations_per_conversation(tenant: Tenant) -> None:
+    escalation = EscalationFactory.create(conversation__tenant=tenant)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EscalationFactory.create(conversation=escalation.conversation)
+    Escalation.objects.filter(pk=escalation.pk).update(status="resolved")
+    EscalationFactory.create(conversation=escalation.conversation)  # a closed one does not count
+
+
+def test_no_escalation_without_a_live_conversation_of_that_tenant(tenant: Tenant, other_tenant: Tenant) -> None:
+    foreign = ConversationFactory.create(tenant=other_tenant)
+    stale = ConversationFactory.create(tenant=tenant, last_activity_at=timezone.now() - timedelta(days=2))
+    for conversation_id in (foreign.pk, stale.pk, 999_999):
+        with pytest.raises(Exception, match="no live conversation"):
+            escalation_raise(tenant=tenant, conversation_id=conversation_id, hits=[HUMAN])
+    assert not Escalation.objects.exists()
+
+
+def test_at_most_three_new_escalations_per_hour_per_ip(tenant: Tenant) -> None:
+    set_hours(tenant, ALWAYS)
+    for _ in range(3):
+        conversation = ConversationFactory.create(tenant=tenant)
+        escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN], ip="203.0.113.9")
+    fourth = ConversationFactory.create(tenant=tenant)
+    with pytest.raises(Exception, match="several times in the last hour"):
+        escalation_raise(tenant=tenant, conversation_id=fourth.pk, hits=[HUMAN], ip="203.0.113.9")
+    escalation_raise(tenant=tenant, conversation_id=fourth.pk, hits=[HUMAN], ip="198.51.100.1")  # another IP
+
+
+def test_at_most_three_per_hour_per_end_user_across_conversations_and_ips(tenant: Tenant) -> None:
+    set_hours(tenant, ALWAYS)
+    customer = EndUserFactory.create(tenant=tenant)
+    for number in range(3):
+        conversation = ConversationFactory.create(tenant=tenant, end_user=customer)
+        escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN], ip=f"203.0.113.{number}")
+        Escalation.objects.update(status="resolved")
+    again = ConversationFactory.create(tenant=tenant, end_user=customer)
+    with pytest.raises(Exception, match="several times"):
+        escalation_raise(tenant=tenant, conversation_id=again.pk, hits=[HUMAN], ip="203.0.113.50")
+
+
+def _exchange(
+    conversation: Conversation, question: str, answer: str, *, sources: list[dict[str, object]] | None = None
+):
+    asked = MessageFactory.create(conversation=conversation, text=question)
+    reply = MessageFactory.create(
+        conversation=conversation, role=MessageRole.ASSISTANT, text=answer, reply_to=asked, sources=sources or []
+    )
+    return asked, reply
+
+
+def test_repeated_failure_counts_thumbs_down_not_helped_and_repeats(tenant: Tenant) -> None:
+    conversation = ConversationFactory.create(tenant=tenant)
+    _, reply = _exchange(conversation, "How do I move my appointment?", "Here is how [1]", sources=[{"index": 1}])
+    once = MessageFactory.create(conversation=conversation, text="that didn't help")
+    assert repeated_failure(tenant=tenant, conversation=conversation, message=once) is None  # one signal
+    MessageFeedback.objects.create(tenant=tenant, message=reply, value=FeedbackValue.DOWN)
+    again = MessageFactory.create(conversation=conversation, text="How do I move my appointment??")
+    hit = repeated_failure(tenant=tenant, conversation=conversation, message=again)
+    assert hit is not None and hit.code == ReasonCode.REPEATED_FAILURE
+    assert "thumbs down" in hit.evidence and "asked again" in hit.evidence
+
+
+def test_repeated_failure_ignores_signals_before_the_last_handback(tenant: Tenant) -> None:
+    conversation = ConversationFactory.create(tenant=tenant)
+    MessageFactory.create(conversation=conversation, text="that didn't help")
+    MessageFactory.create(conversation=conversation, text="still doesn't work")
+    EscalationFactory.create(conversation=conversation, status="resolved", resolved_at=timezone.now())
+    fresh = MessageFactory.create(conversation=conversation, text="What time do you open?")
+    assert repeated_failure(tenant=tenant, conversation=conversation, message=fresh) is None
+
+
+def test_unanswered_needs_two_real_questions_without_sources(tenant: Tenant) -> None:
+    conversation = ConversationFactory.create(tenant=tenant)
+    _exchange(conversation, "hi", "Hello!")  # small talk does not count
+    _exchange(conversation, "Do you do horse riding lessons?", "I don't have information about that.")
+    assert unanswered(tenant=tenant, conversation=conversation) is None
+    _exchange(conversation, "What about pony trekking for kids?", "I don't have information about that.")
+    hit = unanswered(tenant=tenant, conversation=conversation)
+    assert hit is not None and hit.code == ReasonCode.NO_ANSWER
+
+
+def test_turn_hits_uses_the_tenant_billing_threshold(tenant: Tenant) -> None:
+    conversation = ConversationFactory.create(tenant=tenant)
+    message = MessageFactory.create(conversation=conversation, text="You charged me twice, $150!")
+    assert turn_hits(tenant=tenant, conversation=conversation, message=message, billing_threshold=Decimal("100"))
+    assert not turn_hits(tenant=tenant, conversation=conversation, message=message, billing_threshold=Decimal("200"))
+
+
+def test_policy_validates_weekly_hours(tenant: Tenant) -> None:
+    from django.core.exceptions import ValidationError
+
+    policy = EscalationPolicy(tenant=tenant, weekly_hours={"mon": [["18:00", "09:00"]]})
+    with pytest.raises(ValidationError, match="must start before"):
+        policy.full_clean()
