@@ -18,6 +18,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from bookings.protocol import BookingFrame
+from bookings.widget import handle_booking_frame, handle_proposal_decision
 from chat import services
 from chat.customer_context import greeting_for
 from chat.engine import answer_turn, end_frame
@@ -147,7 +149,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         elif isinstance(command, Escalate):
             await self.on_escalate(command)
         elif isinstance(command, ProposalDecision):
-            raise ProtocolError(ErrorCode.UNAVAILABLE, "This action is not available yet for this assistant.")
+            await self.on_proposal_decision(command)
+        elif isinstance(command, BookingFrame):
+            await self.on_booking_frame(command)
 
     async def on_message(self, command: SendMessage) -> None:
         assert self.tenant is not None and self.conversation is not None
@@ -216,6 +220,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 "greeting": greeting_for(tenant=self.tenant, end_user=end_user),
             }
         )
+
+    async def on_proposal_decision(self, command: ProposalDecision) -> None:
+        assert self.tenant is not None and self.conversation is not None
+        frame = await database_sync_to_async(handle_proposal_decision)(
+            tenant=self.tenant, conversation=self.conversation, proposal_id=command.proposal_id, confirm=command.confirm
+        )
+        await self.send_json(frame)
+
+    async def on_booking_frame(self, command: BookingFrame) -> None:
+        assert self.tenant is not None and self.conversation is not None
+        ip = (self.scope.get("client") or ["", 0])[0] or ""
+        frames = await database_sync_to_async(handle_booking_frame)(
+            tenant=self.tenant, conversation=self.conversation, command=command, ip=ip
+        )
+        for frame in frames:
+            await self.send_json(frame)
 
     # --- events from the channel layer (staff side) -------------------------------------------
 

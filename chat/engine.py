@@ -154,7 +154,6 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
     parts: list[str] = []
     first_token_ms: float | None = None
 
-
     async def on_delta(text: str) -> None:
         nonlocal first_token_ms
         if first_token_ms is None:

@@ -52,6 +52,25 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class ToolResult:
+    """What a tool returned for one call, fed back to the model (``content`` is JSON text)."""
+
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class ToolRound:
+    """An earlier round of the same turn: the model's text and tool calls, then our results."""
+
+    text: str
+    calls: tuple[ToolCall, ...]
+    results: tuple[ToolResult, ...]
+
+
+@dataclass(frozen=True)
 class TurnRequest:
     question: str
     passages: tuple[ContextPassage, ...] = ()
@@ -59,6 +78,8 @@ class TurnRequest:
     customer_context: str = ""
     modality: Modality = "text"
     tools: tuple[ToolSpec, ...] = ()
+    # Rounds already run in this turn (read-only tool results the model asked for), oldest first.
+    tool_rounds: tuple[ToolRound, ...] = ()
     conversation_id: int | None = None
     message_id: int | None = None
 

@@ -122,6 +122,7 @@ def request_builder(request: TurnRequest, plan: TurnPlan, *, timeout_s: float) -
             temperature=tier.temperature,
             max_tokens=tier.max_tokens,
             tools=request.tools,
+            tool_rounds=request.tool_rounds,
             want_logprobs=True,
             question=request.question,
             passages=request.passages,
@@ -245,7 +246,10 @@ async def turn_stream(
         result.text,
         instructions=instructions,
         passages=request.passages,
-        allowed_context=f"{request.question}\n{request.customer_context}",
+        # Tool results (e.g. a booking the customer proved is theirs) may be repeated back to them.
+        allowed_context="\n".join(
+            [request.question, request.customer_context, *(r.content for t in request.tool_rounds for r in t.results)]
+        ),
     )
     if checked.flags:
         await sync_to_async(guardrail_events_record)(

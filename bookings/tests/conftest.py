@@ -50,3 +50,7 @@ def paid_service(tenant: Tenant, service: Service) -> Service:
 def other_service(other_tenant: Tenant) -> Service:
     open_every_day(other_tenant)
     return ServiceFactory.create(tenant=other_tenant, name="Sauna")
+
+
+# The widget websocket client of the chat tests (always disconnected at the end of a test).
+from chat.tests.conftest import Client, connect  # noqa: E402, F401

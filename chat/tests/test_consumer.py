@@ -207,10 +207,10 @@ async def test_agent_message_reaches_the_customer_through_the_group(connect: Con
     }
 
 
-async def test_actions_of_later_issues_answer_unavailable(connect: Connect, tenant: Tenant) -> None:
+async def test_unknown_proposal_is_not_found(connect: Connect, tenant: Tenant) -> None:
     client = await connect(tenant)
     await client.send({"type": "proposal.confirm", "proposal_id": "p1"})
-    assert (await client.receive())["code"] == "unavailable"
+    assert (await client.receive())["code"] == "not_found"
 
 
 async def test_disconnect_mid_stream_stores_the_answer_as_interrupted(connect: Connect, tenant: Tenant) -> None:

@@ -29,6 +29,20 @@ from routing.providers.base import (
 VENDOR = "anthropic"
 
 
+def tool_messages(request: ProviderRequest) -> list[dict[str, Any]]:
+    """Each round: an assistant turn with ``tool_use`` blocks, then a user turn of ``tool_result`` blocks."""
+    messages: list[dict[str, Any]] = []
+    for round_ in request.tool_rounds:
+        content: list[dict[str, Any]] = [{"type": "text", "text": round_.text}] if round_.text.strip() else []
+        content += [{"type": "tool_use", "id": c.id, "name": c.name, "input": dict(c.arguments)} for c in round_.calls]
+        results = [
+            {"type": "tool_result", "tool_use_id": r.call_id, "content": r.content, "is_error": r.is_error}
+            for r in round_.results
+        ]
+        messages += [{"role": "assistant", "content": content}, {"role": "user", "content": results}]
+    return messages
+
+
 def request_params(request: ProviderRequest) -> dict[str, Any]:
     system = []
     for block in request.system:
@@ -42,7 +56,7 @@ def request_params(request: ProviderRequest) -> dict[str, Any]:
         # This SDK release has no ``temperature`` argument; the Messages API still takes it in the body.
         "extra_body": {"temperature": request.temperature},
         "system": system,
-        "messages": [{"role": m.role, "content": m.text} for m in request.messages],
+        "messages": [{"role": m.role, "content": m.text} for m in request.messages] + tool_messages(request),
     }
     if request.tools:
         params["tools"] = [

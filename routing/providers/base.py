@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from django.conf import settings
 
-from routing.contracts import ContextPassage, ToolCall, ToolSpec
+from routing.contracts import ContextPassage, ToolCall, ToolRound, ToolSpec
 
 MessageRole = Literal["user", "assistant"]
 
@@ -40,6 +40,8 @@ class ProviderRequest:
     temperature: float
     max_tokens: int
     tools: tuple[ToolSpec, ...] = ()
+    # Tool calls and their results earlier in this turn; adapters render them after ``messages``.
+    tool_rounds: tuple[ToolRound, ...] = ()
     want_logprobs: bool = False
     # The structured turn, for providers that answer without a model (``local``) and for fakes.
     question: str = ""

@@ -50,11 +50,32 @@ def request_config(request: ProviderRequest) -> types.GenerateContentConfig:
     return types.GenerateContentConfig(**config)
 
 
+def _vendor_id(call_id: str) -> str | None:
+    """Gemini's own call id, or None for ids we made up for calls that came without one."""
+    return None if call_id.startswith(f"{VENDOR}-call-") else call_id
+
+
 def request_contents(request: ProviderRequest) -> list[types.Content]:
-    return [
+    contents = [
         types.Content(role="model" if m.role == "assistant" else "user", parts=[types.Part(text=m.text)])
         for m in request.messages
     ]
+    for round_ in request.tool_rounds:  # a model turn of function calls, then a user turn of responses
+        calls = [types.Part(text=round_.text)] if round_.text.strip() else []
+        calls += [
+            types.Part(function_call=types.FunctionCall(id=_vendor_id(c.id), name=c.name, args=dict(c.arguments)))
+            for c in round_.calls
+        ]
+        responses = [
+            types.Part(
+                function_response=types.FunctionResponse(
+                    id=_vendor_id(r.call_id), name=r.name, response={"error" if r.is_error else "output": r.content}
+                )
+            )
+            for r in round_.results
+        ]
+        contents += [types.Content(role="model", parts=calls), types.Content(role="user", parts=responses)]
+    return contents
 
 
 class GeminiProvider(KeyedProvider):

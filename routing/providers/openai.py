@@ -30,10 +30,24 @@ from routing.providers.base import (
 VENDOR = "openai"
 
 
+def tool_messages(request: ProviderRequest) -> list[dict[str, Any]]:
+    """Each round: an assistant message with ``tool_calls``, then one ``tool`` message per result."""
+    messages: list[dict[str, Any]] = []
+    for round_ in request.tool_rounds:
+        calls = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(dict(c.arguments))}}
+            for c in round_.calls
+        ]
+        messages.append({"role": "assistant", "content": round_.text or None, "tool_calls": calls})
+        messages += [{"role": "tool", "tool_call_id": r.call_id, "content": r.content} for r in round_.results]
+    return messages
+
+
 def request_params(request: ProviderRequest) -> dict[str, Any]:
     system_text = "\n\n".join(block.text for block in request.system)
     messages: list[dict[str, Any]] = [{"role": "system", "content": system_text}] if system_text else []
     messages += [{"role": m.role, "content": m.text} for m in request.messages]
+    messages += tool_messages(request)
     params: dict[str, Any] = {
         "model": request.model,
         "messages": messages,

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from routing.contracts import ToolSpec
+from routing.contracts import ToolCall, ToolResult, ToolRound, ToolSpec
 from routing.providers.anthropic import AnthropicProvider
 from routing.providers.base import (
     ChatMessage,
@@ -178,3 +178,27 @@ async def test_anthropic_timeout_is_a_retryable_error(vendor):
 
     assert caught.value.retryable is True
     assert "timed out" in caught.value.message
+
+
+ROUND = ToolRound(
+    text="Let me check.",
+    calls=(ToolCall("toolu_1", "book_class", {"class_id": 4}),),
+    results=(ToolResult("toolu_1", "book_class", '{"free": true}'),),
+)
+
+
+@pytest.mark.asyncio
+async def test_anthropic_renders_tool_results_as_tool_result_blocks(vendor):
+    vendor.replies.append(Reply(body=sse([_message_start(), *_text_events("Booked."), *END])))
+
+    await _events(vendor, _request(tools=(TOOL,), tool_rounds=(ROUND,)))
+
+    messages = vendor.seen[0].body["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    assert messages[1]["content"] == [
+        {"type": "text", "text": "Let me check."},
+        {"type": "tool_use", "id": "toolu_1", "name": "book_class", "input": {"class_id": 4}},
+    ]
+    assert messages[2]["content"] == [
+        {"type": "tool_result", "tool_use_id": "toolu_1", "content": '{"free": true}', "is_error": False}
+    ]

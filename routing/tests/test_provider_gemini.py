@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from routing.contracts import ToolSpec
+from routing.contracts import ToolCall, ToolResult, ToolRound, ToolSpec
 from routing.providers.base import (
     ChatMessage,
     Finish,
@@ -141,3 +141,22 @@ async def test_gemini_timeout_is_retryable(vendor):
         await _events(vendor, replace(BASE, timeout_s=0.3))
 
     assert caught.value.retryable is True
+
+
+@pytest.mark.asyncio
+async def test_gemini_renders_tool_results_as_function_responses(vendor):
+    vendor.replies.append(Reply(body=sse([_chunk([{"text": "Booked."}], finish="STOP", usage=FINAL_USAGE)])))
+    round_ = ToolRound(
+        text="",
+        calls=(ToolCall("gemini-call-1", "book_class", {"class_id": 4}),),
+        results=(ToolResult("gemini-call-1", "book_class", '{"free": true}'),),
+    )
+
+    await _events(vendor, replace(BASE, tools=(TOOL,), tool_rounds=(round_,)))
+
+    contents = vendor.seen[0].body["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "user", "model", "user"]
+    assert contents[3]["parts"] == [{"functionCall": {"name": "book_class", "args": {"class_id": 4}}}]
+    assert contents[4]["parts"] == [
+        {"functionResponse": {"name": "book_class", "response": {"output": '{"free": true}'}}}
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from routing.contracts import ToolSpec
+from routing.contracts import ToolCall, ToolResult, ToolRound, ToolSpec
 from routing.providers.base import (
     ChatMessage,
     Finish,
@@ -142,3 +142,25 @@ async def test_openai_timeout_is_retryable(vendor):
         await _events(vendor, replace(BASE, timeout_s=0.2))
 
     assert caught.value.retryable is True
+
+
+@pytest.mark.asyncio
+async def test_openai_renders_tool_results_as_tool_messages(vendor):
+    vendor.replies.append(Reply(body=_text_stream("Booked.")))
+    round_ = ToolRound(
+        text="",
+        calls=(ToolCall("call_1", "book_class", {"class_id": 4}),),
+        results=(ToolResult("call_1", "book_class", '{"free": true}'),),
+    )
+
+    await _events(vendor, replace(BASE, tools=(TOOL,), tool_rounds=(round_,)))
+
+    messages = vendor.seen[0].body["messages"]
+    assert messages[-2] == {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "book_class", "arguments": '{"class_id": 4}'}}
+        ],
+    }
+    assert messages[-1] == {"role": "tool", "tool_call_id": "call_1", "content": '{"free": true}'}
