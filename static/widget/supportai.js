@@ -336,8 +336,163 @@
         }
         setStatus(frame.code === "rate_limited" ? "You're sending messages too quickly — please wait a moment." : frame.message, true);
         break;
+      case "booking.services": case "booking.slots": case "booking.detail": case "proposal": case "proposal.result": onBooking(frame); break;
       default: break;
     }
+  }
+
+  // ---------- bookings: "Book" and "Manage my booking" quick actions (protocol: booking.* and proposal frames) ----------
+  var BOOKING_CSS = [
+    ".booking{border-top:1px solid #e9ecef;padding:8px 14px;max-height:45%;overflow-y:auto;font-size:14px;background:#f8f9fa}",
+    ".booking[hidden]{display:none}",
+    ".booking h3{font-size:14px;margin:0 0 6px}",
+    ".booking .choices{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0}",
+    ".booking button,.proposal button{font-size:13px;border:1px solid #ced4da;background:#fff;border-radius:8px;padding:4px 9px;cursor:pointer}",
+    ".booking .primary,.proposal .primary{background:var(--brand);color:#fff;border-color:var(--brand)}",
+    ".booking label{display:block;margin:4px 0;font-size:13px}",
+    ".booking input{width:100%;font-size:14px;padding:5px;border:1px solid #ced4da;border-radius:6px}",
+    ".proposal .warn{font-size:12px;color:#7a1010}.proposal .row{display:flex;gap:6px;margin-top:6px}"
+  ].join("\n");
+  root.appendChild(el("style", { text: BOOKING_CSS }));
+  var bookBtn = el("button", { type: "button", text: "Book" });
+  var manageBtn = el("button", { type: "button", text: "Manage my booking" });
+  var actionsBar = panel.querySelector(".actions");
+  actionsBar.insertBefore(manageBtn, actionsBar.firstChild);
+  actionsBar.insertBefore(bookBtn, actionsBar.firstChild);
+  var pane = el("div", { class: "booking", role: "region", "aria-label": "Booking", hidden: "" });
+  panel.insertBefore(pane, compose);
+  var flow = {};  // what the pane is doing: {mode: "book"|"reschedule", service, code, email}
+
+  function showPane(heading, children) {
+    pane.textContent = "";
+    pane.hidden = false;
+    var close = el("button", { type: "button", "aria-label": "Close booking", text: "×", style: "float:right" });
+    close.addEventListener("click", function () { pane.hidden = true; });
+    pane.appendChild(close);
+    pane.appendChild(el("h3", { text: heading }));
+    (children || []).forEach(function (c) { pane.appendChild(c); });
+  }
+  function field(label, attrs) {
+    var input = el("input", attrs);
+    return { input: input, node: el("label", {}, [label, input]) };
+  }
+  function isoDate(offsetDays) {
+    var d = new Date(Date.now() + offsetDays * 86400000);
+    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  }
+  function askSlots(serviceId, heading) {
+    var day = field("From", { type: "date", value: isoDate(1), min: isoDate(0) });
+    var go = el("button", { type: "button", class: "primary", text: "Show free times" });
+    go.addEventListener("click", function () { send({ type: "booking.slots", service_id: serviceId, date: day.input.value, days: 7 }); });
+    showPane(heading, [day.node, go]);
+  }
+
+  bookBtn.addEventListener("click", function () {
+    flow = { mode: "book" };
+    showPane("Book an appointment", [el("p", { text: "Loading services…" })]);
+    send({ type: "booking.services" });
+  });
+  manageBtn.addEventListener("click", function () {
+    var code = field("Confirmation code", { placeholder: "BK-XXXXXX", maxlength: "16", autocomplete: "off" });
+    var email = field("Email used for the booking", { type: "email", maxlength: "254", autocomplete: "email" });
+    var find = el("button", { type: "button", class: "primary", text: "Find my booking" });
+    find.addEventListener("click", function () {
+      flow = { mode: "manage", code: code.input.value.trim(), email: email.input.value.trim() };
+      send({ type: "booking.lookup", code: flow.code, email: flow.email });
+    });
+    showPane("Manage my booking", [code.node, email.node, find]);
+  });
+
+  function onServices(frame) {
+    var list = el("div", { class: "choices" });
+    (frame.services || []).forEach(function (s) {
+      var b = el("button", { type: "button", "data-service-id": String(s.id), text: s.name + " · " + s.duration_minutes + " min · " + s.price });
+      b.addEventListener("click", function () { flow.service = s; askSlots(s.id, s.name); });
+      list.appendChild(b);
+    });
+    showPane("What would you like to book?", [frame.services && frame.services.length ? list : el("p", { text: "Nothing can be booked online right now." })]);
+  }
+
+  function onSlots(frame) {
+    var list = el("div", { class: "choices" });
+    (frame.slots || []).slice(0, 40).forEach(function (slot) {
+      var b = el("button", { type: "button", class: "slot", "data-start": slot.start, text: slot.label });
+      b.addEventListener("click", function () { chooseSlot(frame.service_id, slot); });
+      list.appendChild(b);
+    });
+    var note = el("p", { text: frame.slots && frame.slots.length ? "Times are in " + frame.timezone + "." : "No free times in these days; try another date." });
+    showPane(flow.mode === "reschedule" ? "Pick a new time" : "Pick a time", [note, list]);
+  }
+
+  function chooseSlot(serviceId, slot) {
+    if (flow.mode === "reschedule") {
+      send({ type: "booking.reschedule", code: flow.code, email: flow.email, start: slot.start });
+      return;
+    }
+    var name = field("Your name", { maxlength: "200", autocomplete: "name" });
+    var email = field("Email for the confirmation", { type: "email", maxlength: "254", autocomplete: "email" });
+    var ask = el("button", { type: "button", class: "primary", text: "Continue" });
+    ask.addEventListener("click", function () {
+      send({ type: "booking.propose", service_id: serviceId, start: slot.start, name: name.input.value, email: email.input.value });
+    });
+    showPane(slot.label, [name.node, email.node, ask]);
+  }
+
+  function onDetail(frame) {
+    var b = frame.booking;
+    var lines = [el("p", { text: b.service + " — " + b.label + " (" + b.timezone + ")" }), el("p", { text: "Status: " + b.status + " · code " + b.confirmation_code })];
+    if (b.status === "confirmed" || b.status === "pending") {
+      var move = el("button", { type: "button", text: "Reschedule" });
+      move.addEventListener("click", function () { flow.mode = "reschedule"; askSlots(b.service_id, "Reschedule " + b.service); });
+      var cancel = el("button", { type: "button", text: "Cancel booking" });
+      cancel.addEventListener("click", function () { send({ type: "booking.cancel", code: flow.code, email: flow.email }); });
+      lines.push(el("div", { class: "choices" }, [move, cancel]));
+    }
+    showPane("Your booking", lines);
+  }
+
+  var proposalCards = {};
+  function onProposal(frame) {
+    pane.hidden = true;
+    var card = addBubble("system", frame.summary);
+    card.node.classList.add("proposal");
+    card.node.setAttribute("data-proposal-id", frame.proposal_id);
+    if (frame.details && frame.details.level === "T3") {
+      card.node.appendChild(el("div", { class: "warn", text: frame.action === "book" ? "Please check the details: payment follows right after you confirm." : "Please check: this changes your booking." }));
+    }
+    var yes = el("button", { type: "button", class: "primary", text: "Confirm" });
+    var no = el("button", { type: "button", text: "Don't do it" });
+    yes.addEventListener("click", function () { yes.disabled = no.disabled = true; send({ type: "proposal.confirm", proposal_id: frame.proposal_id }); });
+    no.addEventListener("click", function () { yes.disabled = no.disabled = true; send({ type: "proposal.reject", proposal_id: frame.proposal_id }); });
+    var row = el("div", { class: "row" }, [yes, no]);
+    card.node.appendChild(row);
+    proposalCards[frame.proposal_id] = row;
+    scrollDown();
+  }
+
+  function onProposalResult(frame) {
+    var row = proposalCards[frame.proposal_id];
+    if (row) row.textContent = "";
+    var text;
+    if (frame.status === "executed" && frame.action === "book") {
+      text = frame.booking_status === "pending" ? "Almost done! Your booking " + frame.confirmation_code + " is held until you pay." : "Booked! Your confirmation code is " + frame.confirmation_code + ". We've emailed you the details.";
+    } else if (frame.status === "executed") {
+      text = frame.action === "cancel" ? "Your booking is canceled." : "Your booking has been moved to " + frame.start_local + ".";
+    } else {
+      text = frame.message || ("This request is " + frame.status + ".");
+    }
+    var bubble = addBubble("system", text);
+    bubble.node.setAttribute("data-proposal-result", frame.status);
+    var pay = frame.checkout_url && frame.booking_status === "pending" && safeUrl(frame.checkout_url);
+    if (pay) bubble.node.appendChild(el("div", { class: "row" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", text: "Pay now" })]));
+  }
+
+  function onBooking(frame) {
+    if (frame.type === "booking.services") onServices(frame);
+    else if (frame.type === "booking.slots") onSlots(frame);
+    else if (frame.type === "booking.detail") onDetail(frame);
+    else if (frame.type === "proposal") onProposal(frame);
+    else if (frame.type === "proposal.result") onProposalResult(frame);
   }
 
   compose.addEventListener("submit", function (e) {
