@@ -272,3 +272,17 @@ CELERY_BEAT_SCHEDULE = {
     "bookings-housekeeping": {"task": "bookings.housekeeping", "schedule": 300.0},
 }
 # --- end bookings --------------------------------------------------------------------------------
+
+# --- escalations (human handoff; see README "Human handoff") -------------------------------------
+# The seed's limiter: new escalations per hour per client IP and per customer.
+ESCALATIONS_PER_HOUR = env_int("ESCALATIONS_PER_HOUR", 3, minimum=1)
+# Absolute base URL for inbox links in escalation emails, Slack messages and webhooks.
+ESCALATIONS_PUBLIC_URL = env_url(
+    "ESCALATIONS_PUBLIC_URL", "http://127.0.0.1:8000", schemes=frozenset({"http", "https"})
+)
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    # Re-enqueue notification deliveries nobody picked up (broker down at commit, lost worker).
+    "escalations-sweep-deliveries": {"task": "escalations.sweep_deliveries", "schedule": 600.0},
+}
+# --- end escalations -----------------------------------------------------------------------------

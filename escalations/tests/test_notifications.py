@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 
 from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
 from escalations.notifications.dispatch import MAX_ATTEMPTS, backoff_seconds
@@ -52,7 +53,8 @@ def test_email_escapes_hostile_customer_text(tenant: Tenant, django_capture_on_c
     assert delivery is not None and delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
     (message,) = mail.outbox
     assert message.to == ["team@alpha.example"] and message.reply_to == ["dana@example.org"]
-    html = message.alternatives[0][0]
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
     assert "<script>" not in html and "<b onmouseover" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert HOSTILE in message.body  # the text part is plain text, shown verbatim

@@ -34,6 +34,7 @@
     ".status{font-size:13px;padding:6px 14px;background:#fff3bf;color:#5c4400}",
     ".status[hidden]{display:none}",
     ".status.error{background:#ffe3e3;color:#7a1010}",
+    ".handoff{font-size:13px;padding:6px 14px;background:#e7f5ff;color:#1864ab}.handoff[hidden]{display:none}",
     ".log{flex:1;overflow-y:auto;padding:12px 14px;display:flex;flex-direction:column;gap:10px}",
     ".msg{max-width:88%;padding:8px 11px;border-radius:12px;white-space:normal;word-wrap:break-word}",
     ".msg p{margin:0 0 6px}.msg p:last-child{margin:0}.msg ul,.msg ol{margin:4px 0;padding-left:20px}",
@@ -140,6 +141,7 @@
   var title = el("h2", { id: "sai-title", text: "Chat with us" });
   var closeBtn = el("button", { type: "button", "aria-label": "Close chat", text: "×" });
   var status = el("div", { class: "status", role: "status", hidden: "" });
+  var handoff = el("div", { class: "handoff", role: "status", hidden: "" });
   var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions text", "aria-label": "Conversation" });
   var humanBtn = el("button", { type: "button", text: "Talk to a human" });
   var endBtn = el("button", { type: "button", text: "Rate this chat" });
@@ -151,7 +153,7 @@
   var sendBtn = el("button", { type: "submit", text: "Send" });
   var compose = el("form", { class: "compose" }, [input, sendBtn]);
   var panel = el("section", { class: "panel", role: "dialog", "aria-labelledby": "sai-title", hidden: "" }, [
-    el("header", {}, [title, closeBtn]), status, log, el("div", { class: "actions" }, [humanBtn, endBtn]), rating, compose
+    el("header", {}, [title, closeBtn]), status, handoff, log, el("div", { class: "actions" }, [humanBtn, endBtn]), rating, compose
   ]);
   root.appendChild(launcher);
   root.appendChild(panel);
@@ -279,6 +281,21 @@
   window.addEventListener("online", function () { if (!panel.hidden) connect(); });
   window.addEventListener("offline", function () { setStatus("You are offline. We'll reconnect when you're back."); });
 
+  // ---------- human handoff: one bubble per step; the banner shows the waiting state and place in line ----------
+  var handoffSteps = {};
+  function onEscalation(frame) {
+    var step = frame.escalation_id + ":" + frame.status;
+    var said = Object.keys(bubbles).some(function (id) { return bubbles[id].body.textContent === frame.message; });
+    if (!handoffSteps[step] && !said) addBubble("system", frame.message);
+    handoffSteps[step] = true;
+    var waiting = frame.status === "pending" && frame.mode === "live";
+    var withTeam = frame.status === "acknowledged";
+    humanBtn.disabled = waiting || withTeam;
+    handoff.hidden = !(waiting || withTeam);
+    handoff.textContent = withTeam ? "You're chatting with our team." :
+      "Waiting for a team member" + (frame.position ? " · you're number " + frame.position + " in line" : "…");
+  }
+
   function handle(frame) {
     switch (frame.type) {
       case "session.ready":
@@ -314,7 +331,7 @@
       case "message.end": finishAssistant(frame); sendBtn.disabled = false; break;
       case "agent.message": addBubble("agent", frame.text, { who: frame.agent_name || "Support team" }); break;
       case "agent.typing": setStatus("A team member is typing…"); setTimeout(function () { setStatus(""); }, 3000); break;
-      case "escalation": addBubble("system", frame.message); break;
+      case "escalation": onEscalation(frame); break;
       case "identify.ack":
         identifying = false;
         if (greetingBubble) greetingBubble.body.textContent = frame.greeting;

@@ -1,0 +1,129 @@
+"""Admin: policies (secrets write-only), escalations with their audit trail, notification deliveries.
+
+Escalations change state only through the inbox (so every transition is audited); here they are
+read-only. Failed deliveries can be retried.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from escalations.models import DeliveryStatus, Escalation, EscalationEvent, EscalationPolicy, NotificationDelivery
+from escalations.notifications.dispatch import enqueue_delivery
+from supportai.admin_mixins import TenantScopedModelAdmin
+
+SECRET_FIELDS = ("slack_webhook_url", "webhook_secret")
+
+
+class EscalationPolicyForm(forms.ModelForm):
+    """Secrets are never sent back to the browser; leaving one blank keeps the stored value."""
+
+    slack_webhook_url = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False), help_text="Blank keeps the stored URL"
+    )
+    webhook_secret = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False), help_text="Blank keeps the stored secret"
+    )
+    webhook_url = forms.URLField(required=False, assume_scheme="https", help_text="JSON POST, HMAC-SHA256 signed")
+    clear_secrets = forms.BooleanField(required=False, help_text="Remove the Slack URL and the webhook secret")
+
+    class Meta:
+        model = EscalationPolicy
+        fields = (
+            "tenant",
+            "team_name",
+            "timezone",
+            "weekly_hours",
+            "holidays",
+            "billing_dispute_threshold",
+            "sla_minutes_high",
+            "sla_minutes_medium",
+            "sla_minutes_low",
+            "notify_email",
+            "slack_webhook_url",
+            "webhook_url",
+            "webhook_secret",
+        )
+
+    def clean_slack_webhook_url(self) -> str:
+        value: str = self.cleaned_data["slack_webhook_url"].strip()
+        if value and not value.startswith("https://"):
+            raise forms.ValidationError("Slack incoming-webhook URLs start with https://")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        for name in SECRET_FIELDS:
+            if cleaned.get("clear_secrets"):
+                cleaned[name] = ""
+            elif not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(TenantScopedModelAdmin):
+    form = EscalationPolicyForm
+    list_display = ("tenant", "team_name", "timezone", "billing_dispute_threshold", "notify_email", "updated_at")
+    list_select_related = ("tenant",)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+class EventInline(admin.TabularInline):
+    model = EscalationEvent
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "detail")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = NotificationDelivery
+    fields = ("channel", "status", "attempts", "last_error", "sent_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Escalation)
+class EscalationAdmin(TenantScopedModelAdmin):
+    list_display = ("pk", "tenant", "priority", "status", "mode", "assigned_to", "sla_due_at", "created_at")
+    list_filter = ("status", "priority", "mode")
+    list_select_related = ("tenant", "assigned_to")
+    search_fields = ("reason", "contact_email")
+    inlines = [EventInline, DeliveryInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Escalation | None = None) -> list[str]:
+        return [field.name for field in Escalation._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(TenantScopedModelAdmin):
+    list_display = ("pk", "tenant", "escalation", "channel", "status", "attempts", "updated_at")
+    list_filter = ("status", "channel")
+    list_select_related = ("tenant", "escalation")
+    readonly_fields = ("escalation", "channel", "event", "status", "attempts", "last_error", "sent_at", "created_at")
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    @admin.action(description="Retry the selected failed deliveries", permissions=["change"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[NotificationDelivery]) -> None:
+        failed = list(queryset.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True))
+        queryset.filter(pk__in=failed).update(status=DeliveryStatus.PENDING, attempts=0, updated_at=timezone.now())
+        for delivery_id in failed:
+            enqueue_delivery(delivery_id)
+        messages.info(request, f"Re-queued {len(failed)} deliveries.")

@@ -1,0 +1,52 @@
+"""``manage.py evaluate_escalation --jsonl FILE [--json OUT]``: precision / recall / FP rate per reason."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from escalations.evaluation import DEFAULT_THRESHOLD, EvaluationError, evaluate, read_jsonl
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+class Command(BaseCommand):
+    help = 'Score the escalation triggers on JSONL lines {"text": ..., "escalate": true|false[, "reason", "group"]}.'
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--jsonl", required=True, help="Labelled lines (see bitext_escalation_jsonl).")
+        parser.add_argument("--json", dest="out", help="Also write the full report here.")
+        parser.add_argument("--threshold", default=str(DEFAULT_THRESHOLD), help="Billing-dispute threshold.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            threshold = Decimal(options["threshold"])
+        except InvalidOperation:
+            raise CommandError("--threshold must be a number") from None
+        path = Path(options["jsonl"])
+        if not path.is_file():
+            raise CommandError(f"{path} does not exist")
+        try:
+            report = evaluate(read_jsonl(path), billing_threshold=threshold)
+        except EvaluationError as exc:
+            raise CommandError(str(exc)) from exc
+        report["dataset"] = str(path)
+        self.stdout.write(
+            f"{report['lines']} lines ({report['positives']} escalate, {report['negatives']} ordinary): "
+            f"precision {_fmt(report['precision'])}  recall {_fmt(report['recall'])}  "
+            f"false-positive rate {_fmt(report['fp_rate'])}"
+        )
+        self.stdout.write(f"{'reason':<22}{'fired':>7}{'precision':>11}{'recall':>9}{'fp_rate':>9}")
+        for code, row in report["reasons"].items():
+            self.stdout.write(
+                f"{code:<22}{row['fired']:>7}{_fmt(row['precision']):>11}{_fmt(row['recall']):>9}{_fmt(row['fp_rate']):>9}"
+            )
+        if options["out"]:
+            Path(options["out"]).write_text(json.dumps(report, indent=2))
+            self.stdout.write(f"wrote {options['out']}")
