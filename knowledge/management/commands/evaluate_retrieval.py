@@ -9,6 +9,7 @@ from typing import Any, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from knowledge.evaluation import evaluate_beir
+from knowledge.management.options import add_threads_option, apply_threads_option
 from knowledge.retrieval import MODES
 from knowledge.services import default_provider
 from knowledge.types import RetrievalMode
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     help = "Evaluate bm25/dense/hybrid retrieval on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        add_threads_option(parser)
         parser.add_argument("--beir", required=True, type=Path, help="BEIR-format dataset folder")
         parser.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated: bm25,dense,hybrid")
         parser.add_argument("--k", type=int, default=10, help="cut-off for nDCG, Recall and MRR")
@@ -27,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--fusion", choices=["rrf", "convex"], default=None, help="override KNOWLEDGE_FUSION")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        apply_threads_option(options)
         folder: Path = options["beir"]
         for required in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
             if not (folder / required).is_file():

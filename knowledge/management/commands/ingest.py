@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from knowledge.management.options import add_threads_option, apply_threads_option
 from knowledge.parsing import SUPPORTED_SUFFIXES
 from knowledge.services import Outcome, file_ingest, source_get_or_create, source_mark_synced, source_prune
 from supportai.models import Tenant
@@ -23,6 +24,7 @@ class Command(BaseCommand):
     help = "Ingest knowledge files (md, txt, html, pdf, csv FAQ, BEIR corpus.jsonl) into a tenant."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        add_threads_option(parser)
         parser.add_argument("path", type=Path)
         parser.add_argument("--tenant", required=True, help="tenant slug")
         parser.add_argument("--source", default="", help="knowledge source name (default: the path)")
@@ -30,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        apply_threads_option(options)
         path: Path = options["path"].resolve()
         if not path.exists():
             raise CommandError(f"{path} does not exist")

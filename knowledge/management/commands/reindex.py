@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from knowledge.management.options import add_threads_option, apply_threads_option
 from knowledge.services import default_provider, tenant_reindex
 from supportai.models import Tenant
 
@@ -14,10 +15,12 @@ class Command(BaseCommand):
     help = "Re-chunk and re-embed a tenant's documents indexed with another model (all with --force)."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        add_threads_option(parser)
         parser.add_argument("--tenant", required=True, help="tenant slug")
         parser.add_argument("--force", action="store_true", help="re-embed every document")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        apply_threads_option(options)
         tenant = Tenant.objects.filter(slug=options["tenant"]).first()
         if tenant is None:
             raise CommandError(f"No tenant with slug {options['tenant']!r}")
