@@ -14,6 +14,7 @@ urlpatterns = [
     path("console/conversations/", include("chat.console_urls")),
     path("console/knowledge/", include("knowledge.console_urls")),
     path("console/inbox/", include("escalations.console_urls")),
+    path("console/bookings/", include("bookings.console_urls")),
     path("console/", include("supportai.console.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -8,6 +8,7 @@ from supportai.selectors import membership_list
 CONSOLE_SECTIONS = (
     ("conversations", "Conversations"),
     ("inbox", "Inbox"),
+    ("bookings", "Bookings"),
     ("knowledge", "Knowledge"),
     ("analytics", "Analytics"),
     ("experiments", "Experiments"),

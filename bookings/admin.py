@@ -1,0 +1,133 @@
+"""Admin: the catalogue is editable per tenant; bookings change only through services (an action)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from bookings import services
+from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEvent, Proposal, Service, StripeEvent
+from supportai.admin_mixins import TenantScopedModelAdmin
+
+
+@admin.register(Service)
+class ServiceAdmin(TenantScopedModelAdmin):
+    list_display = ("name", "tenant", "duration_minutes", "buffer_minutes", "price_cents", "currency", "active")
+    list_filter = ("active",)
+    list_select_related = ("tenant",)
+    search_fields = ("name",)
+
+
+@admin.register(AvailabilityRule)
+class AvailabilityRuleAdmin(TenantScopedModelAdmin):
+    list_display = ("tenant", "service", "weekday", "start_time", "end_time", "capacity")
+    list_filter = ("weekday",)
+    list_select_related = ("tenant", "service")
+
+
+@admin.register(BlackoutDate)
+class BlackoutDateAdmin(TenantScopedModelAdmin):
+    list_display = ("date", "tenant", "service", "reason")
+    list_select_related = ("tenant", "service")
+
+
+class ReadOnlyAdmin(TenantScopedModelAdmin):
+    """Rows written by services only: staff may look, never edit or delete here."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class BookingEventInline(admin.TabularInline):
+    model = BookingEvent
+    fields = ("created_at", "kind", "actor", "data")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Booking)
+class BookingAdmin(ReadOnlyAdmin):
+    list_display = (
+        "confirmation_code",
+        "tenant",
+        "service",
+        "start_at",
+        "status",
+        "customer_email",
+        "source",
+        "paid_at",
+    )
+    list_filter = ("status", "source")
+    list_select_related = ("tenant", "service")
+    search_fields = ("confirmation_code", "customer_email", "customer_name")
+    inlines = [BookingEventInline]
+    actions = ["cancel_bookings"]
+
+    @admin.action(description="Cancel selected bookings (emails the customers)")
+    def cancel_bookings(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        managed = self._managed_tenant_ids(request)
+        done = 0
+        for booking in queryset.select_related("tenant", "service"):
+            if not request.user.is_superuser and booking.tenant_id not in managed:
+                continue
+            try:
+                services.booking_cancel(
+                    tenant=booking.tenant,
+                    booking=booking,
+                    actor=services.Actor.staff(request.user),
+                    reason="Canceled by staff",
+                )
+                done += 1
+            except services.BookingError as exc:
+                self.message_user(request, f"{booking.confirmation_code}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"Canceled {done} booking(s).")
+
+
+@admin.register(Proposal)
+class ProposalAdmin(ReadOnlyAdmin):
+    list_display = ("public_id", "tenant", "action", "level", "status", "created_at", "expires_at")
+    list_filter = ("status", "action", "level")
+    list_select_related = ("tenant",)
+
+
+@admin.register(BookingEvent)
+class BookingEventAdmin(ReadOnlyAdmin):
+    list_display = ("booking", "tenant", "kind", "actor", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("tenant", "booking")
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    """Platform-wide (one Stripe account): superusers only."""
+
+    list_display = ("event_id", "type", "booking", "outcome", "received_at")
+    list_filter = ("type",)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,66 @@
+"""Writes for the booking catalogue: services, weekly availability rules, blackout dates (staff only)."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from django.db import transaction
+
+from bookings.models import AvailabilityRule, BlackoutDate, Service
+from bookings.services import NOT_FOUND, BookingError
+from supportai.models import Tenant
+
+OTHER_TENANT = "That service does not belong to this tenant."
+
+
+def _own_service(tenant: Tenant, service: Service | None) -> Service | None:
+    if service is not None and service.tenant_id != tenant.pk:
+        raise BookingError(NOT_FOUND, OTHER_TENANT)
+    return service
+
+
+@transaction.atomic
+def service_save(*, tenant: Tenant, service: Service) -> Service:
+    """Create or update ``service`` (an unsaved or edited instance) for ``tenant``."""
+    if service.pk is not None and not Service.objects.for_tenant(tenant).filter(pk=service.pk).exists():
+        raise BookingError(NOT_FOUND, OTHER_TENANT)
+    service.tenant = tenant
+    service.currency = service.currency.lower()
+    service.full_clean()
+    service.save()
+    return service
+
+
+@transaction.atomic
+def rule_add(
+    *, tenant: Tenant, service: Service | None, weekday: int, start_time: time, end_time: time, capacity: int
+) -> AvailabilityRule:
+    rule = AvailabilityRule(
+        tenant=tenant,
+        service=_own_service(tenant, service),
+        weekday=weekday,
+        start_time=start_time,
+        end_time=end_time,
+        capacity=capacity,
+    )
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+def rule_delete(*, tenant: Tenant, rule_id: int) -> bool:
+    deleted, _ = AvailabilityRule.objects.for_tenant(tenant).filter(pk=rule_id).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def blackout_add(*, tenant: Tenant, service: Service | None, day: date, reason: str = "") -> BlackoutDate:
+    blackout = BlackoutDate(tenant=tenant, service=_own_service(tenant, service), date=day, reason=reason[:200])
+    blackout.full_clean()
+    blackout.save()
+    return blackout
+
+
+def blackout_delete(*, tenant: Tenant, blackout_id: int) -> bool:
+    deleted, _ = BlackoutDate.objects.for_tenant(tenant).filter(pk=blackout_id).delete()
+    return bool(deleted)

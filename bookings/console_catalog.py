@@ -1,0 +1,122 @@
+"""Console pages for the booking catalogue: services, weekly hours and blackout dates (owners/admins)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from bookings import catalog, selectors
+from bookings.console_forms import BlackoutForm, RuleForm, ServiceForm
+from bookings.models import Service
+from bookings.services import BookingError
+from supportai.console.tenancy import require_membership
+from supportai.models import Membership
+
+NOT_MANAGER = "Only owners and admins can change services and opening hours."
+
+
+def _manager(request: HttpRequest) -> Membership:
+    membership = require_membership(request)
+    if not membership.can_manage:
+        raise PermissionDenied(NOT_MANAGER)
+    return membership
+
+
+@login_required
+def catalog_page(request: HttpRequest) -> HttpResponse:
+    membership = require_membership(request)
+    tenant = membership.tenant
+    services = selectors.service_list(tenant=tenant)
+    context = {
+        "tenant": tenant,
+        "services": services,
+        "rules": selectors.rule_list(tenant=tenant),
+        "blackouts": selectors.blackout_list(tenant=tenant),
+        "rule_form": RuleForm(services=services),
+        "blackout_form": BlackoutForm(services=services),
+        "can_manage": membership.can_manage,
+    }
+    return render(request, "bookings/console/catalog.html", context)
+
+
+@login_required
+def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    membership = _manager(request)
+    tenant = membership.tenant
+    instance = None
+    if pk is not None:
+        instance = selectors.service_get(tenant=tenant, pk=pk)
+        if instance is None:
+            raise Http404("No such service")
+    form = ServiceForm(request.POST or None, instance=instance or Service(tenant=tenant))
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalog.service_save(tenant=tenant, service=form.save(commit=False))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Saved {form.instance.name}.")
+            return redirect("bookings_console:catalog")
+    return render(request, "bookings/console/service_form.html", {"form": form, "service": instance})
+
+
+@login_required
+@require_POST
+def rule_add(request: HttpRequest) -> HttpResponse:
+    tenant = _manager(request).tenant
+    form = RuleForm(request.POST, services=selectors.service_list(tenant=tenant))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            catalog.rule_add(
+                tenant=tenant,
+                service=data["service"],
+                weekday=data["weekday"],
+                start_time=data["start_time"],
+                end_time=data["end_time"],
+                capacity=data["capacity"],
+            )
+            messages.success(request, "Opening hours added.")
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+        except BookingError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, form.errors.as_text())
+    return redirect("bookings_console:catalog")
+
+
+@login_required
+@require_POST
+def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    if not catalog.rule_delete(tenant=_manager(request).tenant, rule_id=pk):
+        raise Http404("No such rule")
+    messages.success(request, "Opening hours removed.")
+    return redirect("bookings_console:catalog")
+
+
+@login_required
+@require_POST
+def blackout_add(request: HttpRequest) -> HttpResponse:
+    tenant = _manager(request).tenant
+    form = BlackoutForm(request.POST, services=selectors.service_list(tenant=tenant))
+    if form.is_valid():
+        data = form.cleaned_data
+        catalog.blackout_add(tenant=tenant, service=data["service"], day=data["date"], reason=data["reason"])
+        messages.success(request, f"Closed on {data['date']:%Y-%m-%d}.")
+    else:
+        messages.error(request, form.errors.as_text())
+    return redirect("bookings_console:catalog")
+
+
+@login_required
+@require_POST
+def blackout_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    if not catalog.blackout_delete(tenant=_manager(request).tenant, blackout_id=pk):
+        raise Http404("No such blackout date")
+    messages.success(request, "Blackout date removed.")
+    return redirect("bookings_console:catalog")

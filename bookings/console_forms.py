@@ -1,0 +1,99 @@
+"""Forms of the bookings console pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+from bookings.models import AvailabilityRule, BlackoutDate, BookingStatus, Service, Weekday
+from bookings.selectors import BookingFilters
+
+
+class BookingFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *BookingStatus.choices], required=False)
+    service = forms.TypedChoiceField(choices=[], coerce=int, empty_value=None, required=False)
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(required=False, max_length=254, label="Code, name or email")
+
+    def __init__(self, *args: object, services: list[Service], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["service"].choices = [("", "Any service"), *[(s.pk, s.name) for s in services]]  # type: ignore[attr-defined]
+
+    def filters(self) -> BookingFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return BookingFilters(
+            status=data.get("status") or "",
+            service_id=data.get("service"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            query=data.get("q") or "",
+        )
+
+
+class StartForm(forms.Form):
+    """A local date and time in the tenant's zone."""
+
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 300}))
+
+    def local_start(self) -> str:
+        return f"{self.cleaned_data['date']:%Y-%m-%d}T{self.cleaned_data['time']:%H:%M}"
+
+
+class StaffBookingForm(StartForm):
+    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField()
+    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: object, services: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["service"].queryset = services  # type: ignore[attr-defined]
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=300)
+
+
+class ServiceForm(forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = [
+            "name",
+            "description",
+            "duration_minutes",
+            "buffer_minutes",
+            "slot_step_minutes",
+            "price_cents",
+            "currency",
+            "active",
+        ]
+
+
+class RuleForm(forms.ModelForm):
+    weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int)
+
+    class Meta:
+        model = AvailabilityRule
+        fields = ["service", "weekday", "start_time", "end_time", "capacity"]
+        widgets = {
+            "start_time": forms.TimeInput(attrs={"type": "time"}),
+            "end_time": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def __init__(self, *args: object, services: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["service"].queryset = services  # type: ignore[attr-defined]
+        self.fields["service"].empty_label = "All services (tenant hours)"  # type: ignore[attr-defined]
+
+
+class BlackoutForm(forms.ModelForm):
+    class Meta:
+        model = BlackoutDate
+        fields = ["service", "date", "reason"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: object, services: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["service"].queryset = services  # type: ignore[attr-defined]
+        self.fields["service"].empty_label = "All services"  # type: ignore[attr-defined]

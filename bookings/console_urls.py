@@ -1,0 +1,21 @@
+from django.urls import path
+
+from bookings import console_catalog, console_views
+
+app_name = "bookings_console"
+
+urlpatterns = [
+    path("", console_views.booking_list, name="list"),
+    path("day/", console_views.booking_day, name="day"),
+    path("new/", console_views.booking_new, name="new"),
+    path("<int:pk>/", console_views.booking_detail, name="detail"),
+    path("<int:pk>/cancel/", console_views.booking_cancel, name="cancel"),
+    path("<int:pk>/reschedule/", console_views.booking_reschedule, name="reschedule"),
+    path("services/", console_catalog.catalog_page, name="catalog"),
+    path("services/new/", console_catalog.service_edit, name="service_new"),
+    path("services/<int:pk>/", console_catalog.service_edit, name="service_edit"),
+    path("services/rules/", console_catalog.rule_add, name="rule_add"),
+    path("services/rules/<int:pk>/delete/", console_catalog.rule_delete, name="rule_delete"),
+    path("services/blackouts/", console_catalog.blackout_add, name="blackout_add"),
+    path("services/blackouts/<int:pk>/delete/", console_catalog.blackout_delete, name="blackout_delete"),
+]

@@ -1,0 +1,170 @@
+"""Console pages for bookings: list with filters, day view, detail with history, staff actions.
+
+Every page acts for the console's current tenant. Owners, admins and agents may create, cancel
+and reschedule (through the same services the customer path uses); analysts only read.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from bookings import availability, payments, selectors, services
+from bookings.console_forms import BookingFilterForm, CancelForm, StaffBookingForm, StartForm
+from bookings.models import Booking, BookingSource
+from bookings.services import Actor, BookingError
+from supportai.console.tenancy import require_membership
+from supportai.models import Membership, Role
+
+PAGE_SIZE = 30
+BOOKING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
+READ_ONLY = "Analysts can look at bookings but not change them."
+BAD_TIME = "That time is not valid in the business's time zone."
+
+
+def require_booking_staff(membership: Membership) -> None:
+    if membership.role not in BOOKING_ROLES:
+        raise PermissionDenied(READ_ONLY)
+
+
+def _booking_or_404(membership: Membership, pk: int) -> Booking:
+    booking = selectors.booking_get(tenant=membership.tenant, pk=pk)
+    if booking is None:
+        raise Http404("No such booking")
+    return booking
+
+
+@login_required
+def booking_list(request: HttpRequest) -> HttpResponse:
+    membership = require_membership(request)
+    tenant = membership.tenant
+    form = BookingFilterForm(request.GET or None, services=list(selectors.service_list(tenant=tenant)))
+    queryset = selectors.booking_list(tenant=tenant, filters=form.filters() if request.GET else None)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    zone = availability.tenant_zone(tenant)
+    rows = [(b, b.start_at.astimezone(zone)) for b in page]
+    return render(
+        request,
+        "bookings/console/list.html",
+        {"form": form, "page": page, "rows": rows, "tenant": tenant, "can_book": membership.role in BOOKING_ROLES},
+    )
+
+
+@login_required
+def booking_day(request: HttpRequest) -> HttpResponse:
+    membership = require_membership(request)
+    tenant = membership.tenant
+    zone = availability.tenant_zone(tenant)
+    try:
+        day = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.now().astimezone(zone).date()
+    rows = [
+        (b, b.start_at.astimezone(zone), b.end_at.astimezone(zone))
+        for b in selectors.booking_day(tenant=tenant, day=day)
+    ]
+    context = {
+        "day": day,
+        "previous": day - timedelta(days=1),
+        "next": day + timedelta(days=1),
+        "rows": rows,
+        "tenant": tenant,
+    }
+    return render(request, "bookings/console/day.html", context)
+
+
+@login_required
+def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = require_membership(request)
+    booking = _booking_or_404(membership, pk)
+    zone = availability.tenant_zone(membership.tenant)
+    context = {
+        "booking": booking,
+        "local_start": booking.start_at.astimezone(zone),
+        "local_end": booking.end_at.astimezone(zone),
+        "events": selectors.booking_events(tenant=membership.tenant, booking=booking),
+        "cancel_form": CancelForm(),
+        "reschedule_form": StartForm(),
+        "can_change": membership.role in BOOKING_ROLES and booking.is_active,
+    }
+    return render(request, "bookings/console/detail.html", context)
+
+
+@login_required
+@require_POST
+def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = require_membership(request)
+    require_booking_staff(membership)
+    booking = _booking_or_404(membership, pk)
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.booking_cancel(
+            tenant=membership.tenant, booking=booking, actor=Actor.staff(request.user), reason=reason
+        )
+        messages.success(request, f"Booking {booking.confirmation_code} canceled; the customer was emailed.")
+    except BookingError as exc:
+        messages.error(request, exc.message)
+    return redirect("bookings_console:detail", pk=booking.pk)
+
+
+@login_required
+@require_POST
+def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = require_membership(request)
+    require_booking_staff(membership)
+    booking = _booking_or_404(membership, pk)
+    form = StartForm(request.POST)
+    start = availability.parse_local_start(form.local_start(), tenant=membership.tenant) if form.is_valid() else None
+    if start is None:
+        messages.error(request, BAD_TIME)
+        return redirect("bookings_console:detail", pk=booking.pk)
+    try:
+        services.booking_reschedule(
+            tenant=membership.tenant, booking=booking, start=start, actor=Actor.staff(request.user)
+        )
+        messages.success(request, f"Booking {booking.confirmation_code} moved; the customer was emailed.")
+    except BookingError as exc:
+        messages.error(request, exc.message)
+    return redirect("bookings_console:detail", pk=booking.pk)
+
+
+@login_required
+def booking_new(request: HttpRequest) -> HttpResponse:
+    membership = require_membership(request)
+    require_booking_staff(membership)
+    tenant = membership.tenant
+    active = selectors.service_list(tenant=tenant).filter(active=True)
+    form = StaffBookingForm(request.POST or None, services=active)
+    if request.method == "POST" and form.is_valid():
+        start = availability.parse_local_start(form.local_start(), tenant=tenant)
+        if start is None:
+            form.add_error("time", BAD_TIME)
+        else:
+            try:
+                booking = services.booking_create(
+                    tenant=tenant,
+                    service=form.cleaned_data["service"],
+                    start=start,
+                    name=form.cleaned_data["name"],
+                    email=form.cleaned_data["email"],
+                    notes=form.cleaned_data["notes"],
+                    actor=Actor.staff(request.user),
+                    source=BookingSource.CONSOLE,
+                )
+            except BookingError as exc:
+                form.add_error(None, exc.message)
+            else:
+                if payments.needs_checkout(booking):
+                    payments.checkout_start(booking)
+                messages.success(request, f"Booked {booking.confirmation_code}.")
+                return redirect("bookings_console:detail", pk=booking.pk)
+    return render(request, "bookings/console/new.html", {"form": form, "tenant": tenant})

@@ -1,0 +1,83 @@
+"""Reads for bookings (tenant always explicit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+
+from bookings.availability import tenant_zone
+from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEvent, Service
+from supportai.models import Tenant
+
+
+@dataclass(frozen=True)
+class BookingFilters:
+    status: str = ""
+    service_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    query: str = ""
+
+
+def _local_day_bounds(tenant: Tenant, day: date) -> tuple[datetime, datetime]:
+    tz = tenant_zone(tenant)
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def booking_list(*, tenant: Tenant, filters: BookingFilters | None = None) -> QuerySet[Booking]:
+    bookings = Booking.objects.for_tenant(tenant).select_related("service").order_by("-start_at")
+    if filters is None:
+        return bookings
+    if filters.status:
+        bookings = bookings.filter(status=filters.status)
+    if filters.service_id:
+        bookings = bookings.filter(service_id=filters.service_id)
+    if filters.date_from:
+        bookings = bookings.filter(start_at__gte=_local_day_bounds(tenant, filters.date_from)[0])
+    if filters.date_to:
+        bookings = bookings.filter(start_at__lt=_local_day_bounds(tenant, filters.date_to)[1])
+    if filters.query:
+        q = filters.query.strip()
+        bookings = bookings.filter(
+            Q(confirmation_code__iexact=q) | Q(customer_email__icontains=q) | Q(customer_name__icontains=q)
+        )
+    return bookings
+
+
+def booking_day(*, tenant: Tenant, day: date) -> QuerySet[Booking]:
+    """Bookings starting on a local date of the tenant, in time order."""
+    start, end = _local_day_bounds(tenant, day)
+    return (
+        Booking.objects.for_tenant(tenant)
+        .select_related("service")
+        .filter(start_at__gte=start, start_at__lt=end)
+        .order_by("start_at")
+    )
+
+
+def booking_get(*, tenant: Tenant, pk: int) -> Booking | None:
+    return Booking.objects.for_tenant(tenant).select_related("service", "tenant").filter(pk=pk).first()
+
+
+def booking_events(*, tenant: Tenant, booking: Booking) -> QuerySet[BookingEvent]:
+    return BookingEvent.objects.for_tenant(tenant).filter(booking=booking).select_related("staff_user")
+
+
+def service_list(*, tenant: Tenant) -> QuerySet[Service]:
+    return Service.objects.for_tenant(tenant).order_by("name")
+
+
+def service_get(*, tenant: Tenant, pk: int) -> Service | None:
+    return Service.objects.for_tenant(tenant).filter(pk=pk).first()
+
+
+def rule_list(*, tenant: Tenant) -> QuerySet[AvailabilityRule]:
+    return AvailabilityRule.objects.for_tenant(tenant).select_related("service").order_by("service__name", "weekday")
+
+
+def blackout_list(*, tenant: Tenant) -> QuerySet[BlackoutDate]:
+    return BlackoutDate.objects.for_tenant(tenant).select_related("service").order_by("date")
