@@ -333,7 +333,7 @@ def agent_reply(*, tenant: Tenant, escalation_id: int, actor: User, text: str) -
     Conversation.objects.filter(pk=escalation.conversation_id).update(last_activity_at=timezone.now())
     name = agent_display_name(actor)
     event = {"type": "agent.message", "message_id": message.pk, "text": text, "agent_name": name}
-    publications.insert(0, to_customer(escalation.conversation_id, event))
+    publications.append(to_customer(escalation.conversation_id, event))  # after "joined", when claimed now
     publications.append(
         to_inbox(
             tenant.pk,

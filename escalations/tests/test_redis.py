@@ -1,0 +1,77 @@
+"""The production path on a real Redis: staff reply → customer socket through the Redis channel layer,
+and the escalation limiter counting in the shared Redis cache."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from channels.layers import channel_layers
+from django.contrib.auth.models import User
+from django.core.cache import caches
+
+from chat.tests.conftest import Connect
+from escalations.limits import escalation_allowed
+from escalations.models import EscalationPolicy
+from escalations.tests.conftest import StaffConnect
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def redis_layer(settings: Any, redis_url: str) -> Iterator[None]:
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
+        }
+    }
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def redis_cache(settings: Any, redis_url: str) -> Iterator[None]:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        }
+    }
+    yield
+    caches["default"].clear()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_agent_reply_reaches_the_customer_through_redis(
+    redis_layer: None,
+    connect: Connect,
+    staff_connect: StaffConnect,
+    tenant: Tenant,
+    agent: User,
+    always_open: EscalationPolicy,
+) -> None:
+    customer = await connect(tenant)
+    staff = await staff_connect(agent, tenant)
+    await customer.send({"type": "escalate", "reason": "help"})
+    escalation = await customer.receive()
+    queue = await staff.receive_until("queue")
+    assert queue["items"][0]["escalation_id"] == escalation["escalation_id"]
+    await customer.send({"type": "message.send", "client_id": "r-1", "text": "still there?"})
+    assert (await staff.receive_until("message"))["text"] == "still there?"
+    await staff.send({"type": "reply", "escalation_id": escalation["escalation_id"], "text": "Yes, via Redis"})
+    frames = [await customer.receive() for _ in range(3)]  # ack of r-1, joined, the reply (in order)
+    assert [frame["type"] for frame in frames] == ["message.ack", "escalation", "agent.message"]
+    assert frames[1]["status"] == "acknowledged" and frames[2]["text"] == "Yes, via Redis"
+
+
+def test_limiter_counts_in_the_shared_redis_cache(redis_cache: None) -> None:
+    verdicts = [escalation_allowed(tenant_id=1, ip="203.0.113.7", customer_key=f"c{n}") for n in range(4)]
+    assert verdicts == [True, True, True, False]
+    assert escalation_allowed(tenant_id=1, ip="198.51.100.7", customer_key="c99")
