@@ -26,11 +26,13 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import connection
+from django.test import override_settings
 
 from supportai.benchmarks import BenchmarkResult, benchmark
 
 T = TypeVar("T")
 RACERS = 50
+QUIET_EMAIL = "django.core.mail.backends.locmem.EmailBackend"  # measure bookings, not console output
 REPLAYS = 10
 
 
@@ -113,24 +115,38 @@ def _race_for_slot(tenant: Any, starts: list[tuple[Any, datetime]]) -> dict[str,
     }
 
 
+def _drop(tenants: list[Any]) -> None:
+    """Remove the scratch tenants (bookings first: services protect their bookings)."""
+    from bookings.models import Booking
+
+    for tenant in tenants:
+        Booking.objects.filter(tenant=tenant).delete()
+        tenant.delete()
+
+
 @benchmark("bookings-concurrency")
+@override_settings(EMAIL_BACKEND=QUIET_EMAIL)
 def concurrency_benchmark() -> BenchmarkResult:
     from bookings.models import Service
 
     rows = []
+    scratch = []
     tenant = _scratch_tenant("one-slot")
+    scratch.append(tenant)
     massage = Service.objects.create(tenant=tenant, name="Massage", duration_minutes=60, slot_step_minutes=30)
     tz = ZoneInfo(tenant.timezone)
     day = _next_day()
     ten = datetime.combine(day, clock(10), tzinfo=tz)
     rows.append({"case": "one slot, one service", **_race_for_slot(tenant, [(massage, ten)])})
     tenant = _scratch_tenant("overlap")
+    scratch.append(tenant)
     massage = Service.objects.create(tenant=tenant, name="Massage", duration_minutes=60, slot_step_minutes=30)
     facial = Service.objects.create(tenant=tenant, name="Facial", duration_minutes=30, slot_step_minutes=30)
     half_past = datetime.combine(day, clock(10, 30), tzinfo=tz)
     rows.append(
         {"case": "overlapping services, one pool", **_race_for_slot(tenant, [(massage, ten), (facial, half_past)])}
     )
+    _drop(scratch)
     return {"rows": rows}
 
 
@@ -163,8 +179,9 @@ def checkout_event(event_id: str, kind: str, booking: Any, *, payment_status: st
 
 
 @benchmark("bookings-webhook-replay")
+@override_settings(EMAIL_BACKEND=QUIET_EMAIL)
 def webhook_replay_benchmark() -> BenchmarkResult:
-    from django.test import Client, override_settings
+    from django.test import Client
 
     from bookings.models import Booking, BookingEvent, BookingEventKind, Service, StripeEvent
     from bookings.services import CUSTOMER, booking_create
@@ -194,13 +211,16 @@ def webhook_replay_benchmark() -> BenchmarkResult:
             statuses.append(response.status_code)
     booking = Booking.objects.get(pk=booking.pk)
     paid_events = BookingEvent.objects.filter(booking=booking, kind=BookingEventKind.PAID).count()
+    stored = StripeEvent.objects.filter(event_id__startswith=f"evt_{prefix}").count()
+    StripeEvent.objects.filter(event_id__startswith=f"evt_{prefix}").delete()
+    _drop([tenant])
     return {
         "rows": [
             {
                 "deliveries": len(events),
                 "distinct_events": 2,
                 "http_200": statuses.count(200),
-                "stored_events": StripeEvent.objects.filter(event_id__startswith=f"evt_{prefix}").count(),
+                "stored_events": stored,
                 "paid_effects": paid_events,
                 "booking_status": booking.status,
                 "p50_ms": round(statistics.median(timings), 2),
