@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -33,10 +34,31 @@ def month_start(moment: datetime | None = None) -> date:
     return current.replace(day=1)
 
 
+# Month-to-date spend is read on every turn; summing the month's ledger each time grows with
+# traffic. It is cached briefly and dropped whenever a turn records a non-zero cost, so a paid
+# tenant's limit reacts to the next turn and free (local) turns cost one query per interval.
+SPEND_CACHE_SECONDS = 30
+
+
+def _spend_cache_key(tenant_id: int, month: date) -> str:
+    return f"routing:month-spend:{tenant_id}:{month.isoformat()}"
+
+
 def month_spend(*, tenant: Tenant, month: date) -> Decimal:
+    key = _spend_cache_key(tenant.pk, month)
+    cached = cache.get(key)
+    if cached is not None:
+        return Decimal(cached)
     start = datetime(month.year, month.month, 1, tzinfo=UTC)
     total = CostEvent.objects.for_tenant(tenant).filter(created_at__gte=start).aggregate(total=Sum("cost_usd"))
-    return total["total"] or Decimal("0")
+    spent = total["total"] or Decimal("0")
+    cache.set(key, str(spent), SPEND_CACHE_SECONDS)
+    return spent
+
+
+def month_spend_changed(*, tenant: Tenant, when: datetime | None = None) -> None:
+    """Forget the cached spend after new costs were recorded (call after the ledger write)."""
+    cache.delete(_spend_cache_key(tenant.pk, month_start(when)))
 
 
 def budget_state(*, tenant: Tenant, now: datetime | None = None) -> BudgetState:

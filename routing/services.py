@@ -186,7 +186,10 @@ def cost_events_record(
                 prompt_version_id=prompt_version_id,
             )
         )
-    return CostEvent.objects.bulk_create(rows)
+    created = CostEvent.objects.bulk_create(rows)
+    if any(row.cost_usd for row in created):
+        budgets.month_spend_changed(tenant=tenant)
+    return created
 
 
 def guardrail_events_record(

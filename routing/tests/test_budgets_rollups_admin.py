@@ -10,8 +10,10 @@ from django.utils import timezone
 from routing import budgets, registry
 from routing.config import DEFAULT_TIERS, LOCAL_TIER
 from routing.models import BudgetAlert, CostEvent, CostSummary
+from routing.providers.base import Usage
 from routing.providers.fake import ScriptedProvider
-from routing.services import plan_tiers, turn_complete
+from routing.router import CallRecord
+from routing.services import cost_events_record, plan_tiers, turn_complete
 from routing.tasks import rollup_costs
 from routing.tests.factories import request_for
 from supportai.tests.factories import UserFactory
@@ -126,3 +128,25 @@ def test_admin_routing_pages_load_for_a_superuser(tenant):
 
     for path in ("costevent", "costsummary", "modelconfig", "promptversion", "guardrailevent", "budgetalert"):
         assert client.get(f"/admin/routing/{path}/").status_code == 200, path
+
+
+@pytest.mark.django_db
+def test_month_spend_is_cached_for_free_turns_and_refreshed_by_paid_ones(tenant, django_assert_num_queries):
+    # given a tenant whose spend was just read (and cached)
+    tenant.monthly_llm_budget_usd = Decimal("10")
+    tenant.save()
+    budgets.budget_state(tenant=tenant)
+    local_call = CallRecord(1, "local", "local", "answer", "success", Usage(50, 10), 1.0)
+    paid_call = CallRecord(2, "openai", "gpt-4o-mini", "answer", "success", Usage(40_000_000, 4_000_000), 900.0)
+    # when a free turn is recorded, the next read is served from the cache
+    cost_events_record(
+        tenant=tenant, request=request_for("hi"), calls=(local_call,), fallback=False, prompt_version_id=None
+    )
+    with django_assert_num_queries(0):
+        assert budgets.month_spend(tenant=tenant, month=budgets.month_start()) == Decimal("0")
+    # when a paid turn is recorded, the limit reacts on the very next turn
+    cost_events_record(
+        tenant=tenant, request=request_for("hi"), calls=(paid_call,), fallback=False, prompt_version_id=None
+    )
+    state = budgets.budget_state(tenant=tenant)
+    assert state.spent_usd == Decimal("8.4") and state.level == budgets.SOFT
