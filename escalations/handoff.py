@@ -140,7 +140,7 @@ async def announce(raised: Raised, emit: Emit) -> None:
     await publish(raised.publications)
 
 
-def _button_raise(*, tenant: Tenant, conversation_id: int, command: Escalate, ip: str) -> Raised:
+def button_raise(*, tenant: Tenant, conversation_id: int, command: Escalate, ip: str) -> Raised:
     email = command.email.strip()
     if email:
         try:
@@ -164,6 +164,6 @@ def _button_raise(*, tenant: Tenant, conversation_id: int, command: Escalate, ip
 
 async def escalate_request(*, tenant: Tenant, conversation_id: int, command: Escalate, ip: str) -> dict[str, Any]:
     """The ``escalation`` frame for an ``escalate`` request; raises ``ProtocolError`` (rate limited, …)."""
-    raised = await sync_to_async(_button_raise)(tenant=tenant, conversation_id=conversation_id, command=command, ip=ip)
+    raised = await sync_to_async(button_raise)(tenant=tenant, conversation_id=conversation_id, command=command, ip=ip)
     await publish(raised.publications)
     return raised.frame

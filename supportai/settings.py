@@ -280,6 +280,8 @@ ESCALATIONS_PER_HOUR = env_int("ESCALATIONS_PER_HOUR", 3, minimum=1)
 ESCALATIONS_PUBLIC_URL = env_url(
     "ESCALATIONS_PUBLIC_URL", "http://127.0.0.1:8000", schemes=frozenset({"http", "https"})
 )
+# Webhook/Slack URLs that resolve to private or loopback addresses are refused (SSRF) unless this is on.
+ESCALATIONS_ALLOW_PRIVATE_WEBHOOKS = env_bool("ESCALATIONS_ALLOW_PRIVATE_WEBHOOKS", DEBUG)
 CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     # Re-enqueue notification deliveries nobody picked up (broker down at commit, lost worker).

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from chat import public_api
 from chat.views import demo_page
+from escalations import public_api as escalations_public_api
 from supportai import apis
 from supportai.health import healthz
 
@@ -23,4 +24,5 @@ urlpatterns = [
     path("", include("bookings.urls")),
     path("api/v1/public/chat/messages", public_api.post_message, name="public-chat-message"),
     path("api/v1/public/chat/messages/stream", public_api.stream_message, name="public-chat-stream"),
+    path("api/v1/public/chat/escalate", escalations_public_api.escalate, name="public-chat-escalate"),
 ]

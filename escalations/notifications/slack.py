@@ -6,6 +6,7 @@ from slack_sdk.webhook import WebhookClient
 
 from escalations.models import Escalation, EscalationPolicy
 from escalations.notifications.base import DeliveryError, Notice
+from escalations.notifications.targets import check_public_url
 
 TIMEOUT_S = 10
 
@@ -29,6 +30,7 @@ class SlackSender:
     def send(self, *, notice: Notice, escalation: Escalation, policy: EscalationPolicy) -> str:
         if not policy.slack_webhook_url:
             raise DeliveryError("no Slack webhook configured", retryable=False)
+        check_public_url(policy.slack_webhook_url)
         client = WebhookClient(policy.slack_webhook_url, timeout=TIMEOUT_S)
         try:
             response = client.send(text=slack_text(notice))

@@ -15,6 +15,7 @@ import httpx
 
 from escalations.models import Escalation, EscalationPolicy
 from escalations.notifications.base import DeliveryError, Notice
+from escalations.notifications.targets import check_public_url
 
 TIMEOUT_S = 10.0
 SIGNATURE_HEADER = "X-SupportAI-Signature"
@@ -30,6 +31,7 @@ class WebhookSender:
     def send(self, *, notice: Notice, escalation: Escalation, policy: EscalationPolicy) -> str:
         if not policy.webhook_url:
             raise DeliveryError("no webhook URL configured", retryable=False)
+        check_public_url(policy.webhook_url)
         body = json.dumps(notice.payload(), sort_keys=True).encode()
         timestamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: timestamp, "User-Agent": "SupportAI-Webhook/1"}

@@ -128,3 +128,16 @@ def test_secrets_are_encrypted_at_rest(tenant: Tenant) -> None:
 
 def test_backoff_grows_and_is_capped() -> None:
     assert [backoff_seconds(n) for n in (1, 2, 3, 10)] == [30, 60, 120, 900]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.0.0.5", "169.254.169.254", "localhost"])
+def test_webhooks_to_private_addresses_are_refused_in_production(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture, settings: Any, host: str
+) -> None:
+    settings.ESCALATIONS_ALLOW_PRIVATE_WEBHOOKS = False
+    with http_sink([200]) as hook:
+        port = hook.url.split(":")[2].split("/")[0]
+        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=f"http://{host}:{port}/hook")
+        delivery = raise_for(tenant, django_capture_on_commit_callbacks)
+    assert delivery is not None and delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
+    assert "non-public address" in delivery.last_error and hook.received == []

@@ -1,0 +1,74 @@
+"""``POST /api/v1/public/chat/escalate``: "Talk to a human" for clients without websockets.
+
+Body: ``{"key", "resume_token", "reason", "email"?, "phone"?}``. Same checks as the ``escalate``
+frame: tenant key, allowed origin, a live conversation of that tenant (the resume token), the
+hourly limit. Answers the protocol's ``escalation`` frame as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from chat import services as chat_services
+from chat.origins import origin_allowed
+from chat.protocol import ErrorCode, Escalate, ProtocolError, parse_frame
+from chat.public_api import STATUS_FOR_CODE
+from escalations.handoff import button_raise
+from escalations.realtime import publish
+from escalations.services import Raised
+from supportai.selectors import tenant_get_by_public_key
+
+NO_CONVERSATION = "There is no live conversation to hand over; start a chat first."
+
+
+def _with_cors(response: HttpResponse, origin: str) -> HttpResponse:
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
+
+
+def _raise(request: HttpRequest) -> Raised:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "The body must be a JSON object.") from None
+    if not isinstance(body, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "The body must be a JSON object.")
+    tenant = tenant_get_by_public_key(public_key=str(body.get("key", "")))
+    if tenant is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "Unknown widget key.")
+    origin = request.headers.get("Origin", "")
+    if origin and not origin_allowed(tenant=tenant, origin=origin, host=request.get_host()):
+        raise ProtocolError(ErrorCode.FORBIDDEN, "This website may not use this chat.")
+    command = parse_frame(json.dumps({**body, "type": "escalate"}))
+    assert isinstance(command, Escalate)
+    conversation = chat_services.conversation_resume(tenant=tenant, resume_token=str(body.get("resume_token") or ""))
+    if conversation is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
+    return button_raise(
+        tenant=tenant, conversation_id=conversation.pk, command=command, ip=request.META.get("REMOTE_ADDR", "")
+    )
+
+
+@csrf_exempt
+async def escalate(request: HttpRequest) -> HttpResponse:
+    origin = request.headers.get("Origin", "")
+    if request.method == "OPTIONS":
+        response = _with_cors(HttpResponse(status=204), origin)
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        return response
+    if request.method != "POST":
+        return JsonResponse({"type": "error", "code": "bad_request", "message": "Use POST."}, status=400)
+    try:
+        raised = await sync_to_async(_raise)(request)
+    except ProtocolError as exc:
+        error = {"type": "error", "code": exc.code.value, "message": exc.message}
+        return _with_cors(JsonResponse(error, status=STATUS_FOR_CODE[exc.code]), origin)
+    await publish(raised.publications)
+    return _with_cors(JsonResponse(raised.frame), origin)

@@ -1,0 +1,73 @@
+"""``POST /api/v1/public/chat/escalate``: the button for clients without websockets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from chat.services import conversation_open
+from escalations.models import Escalation, EscalationPolicy
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+ORIGIN = "https://alpha.example.com"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    cache.clear()
+
+
+def post(body: dict[str, Any] | str, origin: str = ORIGIN) -> tuple[int, dict[str, Any]]:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    response = Client().post(
+        "/api/v1/public/chat/escalate", raw, content_type="application/json", headers={"origin": origin}
+    )
+    return response.status_code, json.loads(response.content)
+
+
+def test_escalates_a_live_conversation(tenant: Tenant, always_open: EscalationPolicy) -> None:
+    opened = conversation_open(tenant=tenant, origin=ORIGIN)
+    body = {"key": tenant.public_key, "resume_token": opened.resume_token, "reason": "help", "email": "a@b.example"}
+    status, frame = post(body)
+    assert status == 200 and frame["type"] == "escalation" and frame["status"] == "pending"
+    escalation = Escalation.objects.get(pk=frame["escalation_id"])
+    assert escalation.conversation_id == opened.conversation.pk and escalation.contact_email == "a@b.example"
+
+
+def test_refuses_without_a_live_conversation_of_that_tenant(
+    tenant: Tenant, other_tenant: Tenant, always_open: EscalationPolicy
+) -> None:
+    foreign = conversation_open(tenant=other_tenant)
+    for token in ("", "made-up", foreign.resume_token):
+        status, error = post({"key": tenant.public_key, "resume_token": token, "reason": "help"})
+        assert status == 404 and error["code"] == "not_found", token
+    assert not Escalation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ("nope", 400, "bad_request"),
+        ({"key": "pk_unknown", "resume_token": "x"}, 404, "not_found"),
+        ({"reason": 5}, 404, "not_found"),
+    ],
+)
+def test_bad_requests_get_clear_errors(body: Any, status: int, code: str) -> None:
+    got_status, error = post(body)
+    assert (got_status, error["code"]) == (status, code)
+
+
+def test_foreign_origin_and_rate_limit(tenant: Tenant, always_open: EscalationPolicy) -> None:
+    opened = conversation_open(tenant=tenant, origin=ORIGIN)
+    body = {"key": tenant.public_key, "resume_token": opened.resume_token, "reason": "help"}
+    assert post(body, origin="https://evil.example.net")[0] == 403
+    for _ in range(3):
+        assert post(body)[0] == 200
+        Escalation.objects.update(status="resolved")
+    status, error = post(body)
+    assert status == 429 and "several times" in error["message"]
