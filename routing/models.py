@@ -23,6 +23,7 @@ class CallOutcome(models.TextChoices):
     LOW_CONFIDENCE = "low_confidence", "low confidence"
     ERROR = "error", "error"
     FALLBACK = "fallback", "fallback"
+    CANCELLED = "cancelled", "cancelled (usage estimated)"
 
 
 class CallPurpose(models.TextChoices):

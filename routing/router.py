@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from routing import confidence as conf
@@ -42,6 +42,9 @@ INTERRUPTED_LINE = (
     "\n\n(Sorry, my answer was cut off. Please ask again, or I can connect you with a member of our team.)"
 )
 LOW_CONFIDENCE_LINE = "\n\nI'm not fully certain about this; I can connect you with a member of our team if you'd like."
+# Usage of a call abandoned mid-stream is estimated (vendors report it only at the end).
+CHARS_PER_TOKEN_ESTIMATE = 4
+CANCELLED_NOTE = "cancelled mid-stream (customer left); usage estimated at 4 characters per token"
 
 
 @dataclass(frozen=True)
@@ -117,12 +120,16 @@ class Router:
         self.rng = rng or random.Random(0)  # noqa: S311 - jitter, not security
 
     async def route(
-        self, plan: tuple[TierConfig, ...], build: RequestBuilder
-    ) -> AsyncIterator[TextDelta | RouteResult]:
-        """Try ``plan`` in order; yield deltas of the answer that is kept, then one ``RouteResult``."""
+        self, plan: tuple[TierConfig, ...], build: RequestBuilder, *, ledger: list[CallRecord] | None = None
+    ) -> AsyncGenerator[TextDelta | RouteResult, None]:
+        """Try ``plan`` in order; yield deltas of the answer that is kept, then one ``RouteResult``.
+
+        Every call is appended to ``ledger`` as it ends, so a caller whose turn is cancelled (the
+        customer left mid-answer) can still book what was spent, including the call in flight.
+        """
         started = self.clock()
         deadline = started + self.policy.deadline_s
-        calls: list[CallRecord] = []
+        calls: list[CallRecord] = ledger if ledger is not None else []
         waited = [0.0]
         best_low: tuple[TierConfig, _Attempt, float] | None = None
         for position, candidate in enumerate(plan):
@@ -141,6 +148,9 @@ class Router:
                 try:
                     async for delta in self._run(candidate, request, attempt, stream_through=is_last, waited=waited):
                         yield delta
+                except (asyncio.CancelledError, GeneratorExit):
+                    calls.append(_cancelled_record(candidate, request, attempt, call_started, self.clock()))
+                    raise
                 except ProviderError as error:
                     breaker.record_failure()
                     calls.append(_record(candidate, "error", attempt, call_started, self.clock(), error=error.message))
@@ -331,6 +341,21 @@ def _with_timeout(request: ProviderRequest, timeout_s: float) -> ProviderRequest
     from dataclasses import replace
 
     return replace(request, timeout_s=timeout_s)
+
+
+def _cancelled_record(
+    candidate: TierConfig, request: ProviderRequest, attempt: _Attempt, started: float, ended: float
+) -> CallRecord:
+    """A call abandoned mid-stream: the vendor bills what it read and wrote, so estimate it."""
+    if attempt.finish is None:
+        prompt_chars = sum(len(block.text) for block in request.system) + sum(len(m.text) for m in request.messages)
+        written_chars = len("".join(attempt.text))
+        attempt.finish = Finish(Usage(_tokens(prompt_chars), _tokens(written_chars)))
+    return _record(candidate, "cancelled", attempt, started, ended, error=CANCELLED_NOTE)
+
+
+def _tokens(chars: int) -> int:
+    return -(-chars // CHARS_PER_TOKEN_ESTIMATE)
 
 
 def _record(

@@ -11,8 +11,9 @@ corrected text and the flags, and the caller replaces what it showed.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import cast
@@ -210,7 +211,7 @@ def guardrail_events_record(
 
 async def turn_stream(
     *, tenant: Tenant, request: TurnRequest, router: Router | None = None
-) -> AsyncIterator[TextDelta | TurnResult]:
+) -> AsyncGenerator[TextDelta | TurnResult, None]:
     """Answer one customer turn: ``TextDelta`` values, then exactly one ``TurnResult`` (see module doc)."""
     started = time.perf_counter()
     first_delta_at: float | None = None
@@ -237,12 +238,28 @@ async def turn_stream(
     router = router or default_router()
     build = request_builder(request, plan, timeout_s=router.policy.call_timeout_s)
     result: RouteResult | None = None
-    async for event in router.route(plan.tiers, build):
-        if isinstance(event, TextDelta):
-            first_delta_at = first_delta_at or time.perf_counter()
-            yield event
-        else:
-            result = event
+    ledger: list[CallRecord] = []
+    routed = router.route(plan.tiers, build, ledger=ledger)
+    try:
+        async for event in routed:
+            if isinstance(event, TextDelta):
+                first_delta_at = first_delta_at or time.perf_counter()
+                yield event
+            else:
+                result = event
+    except (asyncio.CancelledError, GeneratorExit):
+        # The customer left mid-answer: what the providers already read and wrote is still billed.
+        await routed.aclose()  # closed between deltas: let the router book the call in flight
+        await asyncio.shield(
+            sync_to_async(cost_events_record)(
+                tenant=tenant,
+                request=request,
+                calls=tuple(ledger),
+                fallback=False,
+                prompt_version_id=plan.prompt_version_id,
+            )
+        )
+        raise
     assert result is not None  # the router always ends with a RouteResult
     instructions = build(plan.tiers[0]).system[0].text
     checked = guardrails.check_output(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -9,7 +11,7 @@ from routing import registry
 from routing.contracts import TextDelta, TurnResult
 from routing.models import CostEvent, GuardrailEvent, PromptVersion
 from routing.prompts.render import TEMPLATE_SHA256
-from routing.providers.base import ProviderError
+from routing.providers.base import Finish, ProviderError, ProviderRequest, StreamEvent, TextChunk, Usage
 from routing.providers.fake import Script, ScriptedProvider
 from routing.services import BLOCKED_TEXT, turn_complete, turn_stream
 from routing.tests.factories import FakeClock, make_router, request_for
@@ -114,7 +116,6 @@ async def test_turn_stream_all_providers_failing_gives_polite_fallback(tenant, s
 @pytest.mark.asyncio
 async def test_turn_stream_prices_the_calls_with_the_price_table(tenant, settings):
     settings.GEMINI_API_KEY = "k"
-    from routing.providers.base import Usage
 
     gemini = ScriptedProvider(
         name="gemini",
@@ -143,3 +144,62 @@ def test_turn_complete_collects_the_stream(tenant):
     assert result.provider == "local"
     assert result.cited_indexes == (1,)
     assert "8am to 4pm" in result.text
+
+
+class _StallingProvider:
+    """Streams one chunk, then stalls until cancelled (a customer who leaves mid-answer)."""
+
+    name = "gemini"
+
+    def __init__(self) -> None:
+        self.stalled = asyncio.Event()
+
+    def available(self) -> bool:
+        return True
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        yield TextChunk("We open at 7am " * 10)
+        self.stalled.set()
+        await asyncio.Event().wait()
+        yield Finish(Usage())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_turn_cancelled_mid_stream_still_books_the_estimated_cost(tenant, settings):
+    # given a paid provider that is mid-answer
+    settings.GEMINI_API_KEY = "k"
+    gemini = _StallingProvider()
+    router = make_router({"gemini": gemini})
+    request = request_for("What are your opening hours?", conversation_id=3, message_id=4)
+    with registry.override_providers({"gemini": gemini}):
+        turn = asyncio.create_task(_collect(tenant, request, router=router))
+        await asyncio.wait_for(gemini.stalled.wait(), 10)
+        # when the customer leaves
+        turn.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await turn
+    # then the call is in the ledger, marked cancelled, with estimated tokens and a price
+    event = await CostEvent.objects.aget(tenant=tenant)
+    assert (event.provider, event.outcome, event.message_id) == ("gemini", "cancelled", 4)
+    assert event.input_tokens > 100 and event.output_tokens == len("We open at 7am " * 10) // 4 + 1
+    assert event.cost_usd > 0 and "estimated" in event.error
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_turn_closed_between_streamed_deltas_books_the_call_in_flight(tenant):
+    # given the last tier streaming straight to the customer
+    local = _StallingProvider()
+    local.name = "local"
+    request = request_for("What are your opening hours?", conversation_id=5, message_id=6)
+    with registry.override_providers({"local": local}):
+        stream = turn_stream(tenant=tenant, request=request, router=make_router({"local": local}))
+        first = await anext(stream)
+        # when the consumer stops reading after the first delta
+        await stream.aclose()
+    # then the abandoned call is still in the ledger
+    assert isinstance(first, TextDelta)
+    event = await CostEvent.objects.aget(tenant=tenant)
+    assert (event.provider, event.outcome, event.message_id) == ("local", "cancelled", 6)
+    assert event.output_tokens > 0
