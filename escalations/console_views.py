@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from escalations import services
+from escalations import services, staff
 from escalations.inbox import can_act, inbox_membership, queue_rows, transcript_rows
 from escalations.models import Escalation
 from escalations.realtime import publish_sync
@@ -75,7 +75,7 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(max_length=services.MAX_REPLY_CHARS, strip=True)
+    text = forms.CharField(max_length=staff.MAX_REPLY_CHARS, strip=True)
 
 
 class NotesForm(forms.Form):
@@ -116,27 +116,25 @@ def _valid(form: forms.Form) -> dict[str, Any]:
 
 
 def _claim(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
-    return services.escalation_claim(tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user)
+    return staff.escalation_claim(tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user)
 
 
 def _reply(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
     text = _valid(ReplyForm(request.POST))["text"]
-    reply = services.agent_reply(
-        tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, text=text
-    )
+    reply = staff.agent_reply(tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, text=text)
     return reply.publications
 
 
 def _hand_back(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
     notes = _valid(NotesForm(request.POST))["notes"]
-    return services.escalation_hand_back(
+    return staff.escalation_hand_back(
         tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, notes=notes
     )
 
 
 def _resolve(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
     notes = _valid(NotesForm(request.POST))["notes"]
-    return services.escalation_resolve(
+    return staff.escalation_resolve(
         tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, notes=notes
     )
 
@@ -146,7 +144,7 @@ def _assign(request: HttpRequest, membership: Membership, escalation: Escalation
     target = Membership.objects.filter(tenant=membership.tenant, user_id=user_id).select_related("user").first()
     if target is None:
         raise forms.ValidationError("Assign to a member of this tenant.")
-    return services.escalation_assign(
+    return staff.escalation_assign(
         tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, assignee=target.user
     )
 

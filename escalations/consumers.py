@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from escalations import services
+from escalations import services, staff
 from escalations.inbox import can_act, inbox_membership, queue_rows
 from escalations.realtime import Publication, inbox_group, publish
 from escalations.selectors import escalation_get
@@ -115,22 +115,22 @@ class InboxConsumer(AsyncWebsocketConsumer):
             escalation = await database_sync_to_async(escalation_get)(tenant=tenant, pk=escalation_id)
             if escalation is None or not escalation.is_open:
                 raise InboxError("not_found", "No such open escalation.")
-            return [services.typing_publication(tenant=tenant, escalation=escalation)]
+            return [staff.typing_publication(tenant=tenant, escalation=escalation)]
         if kind == "reply":
-            reply = await database_sync_to_async(services.agent_reply)(
+            reply = await database_sync_to_async(staff.agent_reply)(
                 tenant=tenant, escalation_id=escalation_id, actor=actor, text=frame.get("text", "")
             )
             await self.send_json({"type": "reply.ack", "escalation_id": escalation_id, "message_id": reply.message.pk})
             return reply.publications
         if kind == "assign":
             assignee = await database_sync_to_async(_member_user)(tenant=tenant, user_id=frame.get("user_id"))
-            return await database_sync_to_async(services.escalation_assign)(
+            return await database_sync_to_async(staff.escalation_assign)(
                 tenant=tenant, escalation_id=escalation_id, actor=actor, assignee=assignee
             )
         action = {
-            "claim": services.escalation_claim,
-            "hand_back": services.escalation_hand_back,
-            "resolve": services.escalation_resolve,
+            "claim": staff.escalation_claim,
+            "hand_back": staff.escalation_hand_back,
+            "resolve": staff.escalation_resolve,
         }[kind]
         extra = {} if kind == "claim" else {"notes": frame.get("notes", "")}
         publications: list[Publication] = await database_sync_to_async(action)(

@@ -1,4 +1,6 @@
-"""Writes for escalations: raise (create or update), claim, assign, reply, hand back, resolve.
+"""Writes for escalations: raise (create or update) and what the customer side changes.
+
+Staff actions (claim, assign, reply, hand back, resolve) live in ``escalations.staff``.
 
 Every transition writes an ``EscalationEvent``. Services return the channel-layer publications the
 caller sends after commit; notifications are enqueued with ``transaction.on_commit``.
@@ -12,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from chat.models import Conversation, ConversationStatus, Message, MessageRole
+from chat.models import Conversation, ConversationStatus, Message
 from escalations import messages
 from escalations.limits import RATE_LIMITED_MESSAGE, escalation_allowed
 from escalations.models import (
@@ -26,7 +27,6 @@ from escalations.models import (
     EventKind,
     Mode,
     Priority,
-    Resolution,
     Status,
 )
 from escalations.realtime import Publication, queue_changed, to_customer, to_inbox
@@ -34,7 +34,6 @@ from escalations.selectors import escalation_queue, policy_for, service_hours_fo
 from escalations.summary import conversation_summary
 from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Role, Tenant
-from supportai.selectors import membership_get
 
 HIGH_CODES = frozenset({ReasonCode.SECURITY, ReasonCode.OUTAGE, ReasonCode.BILLING_DISPUTE})
 LOW_CODES = frozenset({ReasonCode.REPEATED_FAILURE, ReasonCode.NO_ANSWER})
@@ -78,7 +77,9 @@ def _sla_minutes(tenant: Tenant, priority: str) -> int:
     return minutes
 
 
-def _event(escalation: Escalation, kind: EventKind, *, actor: Any = None, from_status: str = "", **detail: Any) -> None:
+def record_event(
+    escalation: Escalation, kind: EventKind, *, actor: Any = None, from_status: str = "", **detail: Any
+) -> None:
     EscalationEvent.objects.create(
         tenant_id=escalation.tenant_id,
         escalation=escalation,
@@ -103,11 +104,11 @@ def customer_frame(escalation: Escalation, *, status: str, message: str, positio
     }
 
 
-def _frame_event(escalation: Escalation, frame: dict[str, Any]) -> Publication:
+def frame_publication(escalation: Escalation, frame: dict[str, Any]) -> Publication:
     return to_customer(escalation.conversation_id, {"type": "escalation.status", "frame": frame})
 
 
-def _position_updates(tenant: Tenant, *, skip: int | None = None) -> list[Publication]:
+def position_updates(tenant: Tenant, *, skip: int | None = None) -> list[Publication]:
     """Tell every waiting customer their new place in line."""
     team = policy_for(tenant=tenant).team_name
     updates = []
@@ -121,7 +122,7 @@ def _position_updates(tenant: Tenant, *, skip: int | None = None) -> list[Public
             message=messages.already_waiting(team=team, position=position),
             position=position,
         )
-        updates.append(_frame_event(escalation, frame))
+        updates.append(frame_publication(escalation, frame))
     return updates
 
 
@@ -187,7 +188,7 @@ def escalation_raise(
             escalation.sla_due_at = min(escalation.sla_due_at, hours.sla_due(now, _sla_minutes(tenant, new_priority)))
         escalation.updated_at = now
         escalation.save()
-        _event(escalation, EventKind.UPDATED, from_status=escalation.status, codes=[h.code.value for h in hits])
+        record_event(escalation, EventKind.UPDATED, from_status=escalation.status, codes=[h.code.value for h in hits])
         position = waiting_positions(tenant=tenant).get(escalation.pk)
         text = messages.already_waiting(team=policy.team_name, position=position)
         frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
@@ -205,7 +206,7 @@ def escalation_raise(
     if not escalation.contact_email and conversation.end_user_id and conversation.end_user:
         escalation.contact_email = conversation.end_user.email
     escalation.save()
-    _event(escalation, EventKind.CREATED, codes=escalation.reason_codes, mode=escalation.mode)
+    record_event(escalation, EventKind.CREATED, codes=escalation.reason_codes, mode=escalation.mode)
     if escalation.mode == Mode.LIVE:
         Conversation.objects.filter(pk=conversation.pk).update(status=ConversationStatus.ESCALATED)
         position = waiting_positions(tenant=tenant).get(escalation.pk)
@@ -222,173 +223,26 @@ def escalation_raise(
     return Raised(escalation, True, frame, [queue_changed(tenant.pk, escalation.pk)])
 
 
-@transaction.atomic
 def contact_email_capture(*, tenant: Tenant, conversation_id: int, text: str) -> str | None:
     """While an out-of-hours escalation has no email, an address the customer writes is kept for the reply."""
-    escalation = (
-        Escalation.objects.for_tenant(tenant)
-        .select_for_update()
-        .filter(conversation_id=conversation_id, mode=Mode.TICKET, contact_email="")
-        .exclude(status=Status.RESOLVED)
-        .first()
-    )
     match = _EMAIL.search(text)
-    if escalation is None or match is None:
+    if match is None:  # the common case costs no query
         return None
-    escalation.contact_email = match.group(0)[:254]
-    escalation.updated_at = timezone.now()
-    escalation.save(update_fields=["contact_email", "updated_at"])
-    _event(escalation, EventKind.UPDATED, from_status=escalation.status, contact_email=True)
-    return escalation.contact_email
-
-
-def _require_staff(*, tenant: Tenant, actor: User) -> None:
-    membership = membership_get(user=actor, tenant_id=tenant.pk)
-    if membership is None or membership.role not in STAFF_ROLES:
-        raise NOT_STAFF
-
-
-def _locked(*, tenant: Tenant, escalation_id: int) -> Escalation:
-    escalation = (
-        Escalation.objects.for_tenant(tenant)
-        .select_for_update()
-        .select_related("conversation")
-        .filter(pk=escalation_id)
-        .first()
-    )
-    if escalation is None:
-        raise EscalationError("not_found", "No such escalation.")
-    if not escalation.is_open:
-        raise NOT_OPEN
-    return escalation
-
-
-def agent_display_name(user: User) -> str:
-    first = getattr(user, "first_name", "")
-    return str(first or user.get_username())
-
-
-def _acknowledge(escalation: Escalation, *, agent: User, actor: User, kind: EventKind) -> None:
-    before = escalation.status
-    escalation.assigned_to = agent
-    escalation.status = Status.ACKNOWLEDGED
-    escalation.acknowledged_at = escalation.acknowledged_at or timezone.now()
-    escalation.updated_at = timezone.now()
-    escalation.save()
-    _event(escalation, kind, actor=actor, from_status=before, assigned_to=agent.pk)
-
-
-def _joined(escalation: Escalation, agent: User) -> list[Publication]:
-    frame = customer_frame(
-        escalation, status="acknowledged", message=messages.acknowledged(agent_name=agent_display_name(agent))
-    )
-    return [_frame_event(escalation, frame), queue_changed(escalation.tenant_id, escalation.pk)]
-
-
-@transaction.atomic
-def escalation_claim(*, tenant: Tenant, escalation_id: int, actor: User) -> list[Publication]:
-    _require_staff(tenant=tenant, actor=actor)
-    escalation = _locked(tenant=tenant, escalation_id=escalation_id)
-    if escalation.assigned_to_id == actor.pk:
-        return []
-    if escalation.assigned_to_id is not None:
-        raise CLAIMED_BY_OTHER
-    _acknowledge(escalation, agent=actor, actor=actor, kind=EventKind.CLAIMED)
-    return [*_joined(escalation, actor), *_position_updates(tenant, skip=escalation.pk)]
-
-
-@transaction.atomic
-def escalation_assign(*, tenant: Tenant, escalation_id: int, actor: User, assignee: User) -> list[Publication]:
-    _require_staff(tenant=tenant, actor=actor)
-    try:
-        _require_staff(tenant=tenant, actor=assignee)
-    except EscalationError:
-        raise EscalationError("bad_request", "Assign to an agent, admin or owner of this tenant.") from None
-    escalation = _locked(tenant=tenant, escalation_id=escalation_id)
-    _acknowledge(escalation, agent=assignee, actor=actor, kind=EventKind.ASSIGNED)
-    return [*_joined(escalation, assignee), *_position_updates(tenant, skip=escalation.pk)]
-
-
-@dataclass(frozen=True)
-class Reply:
-    message: Message
-    publications: list[Publication]
-
-
-@transaction.atomic
-def agent_reply(*, tenant: Tenant, escalation_id: int, actor: User, text: str) -> Reply:
-    """Store a staff reply in the conversation; claims the escalation when nobody has it yet."""
-    text = text.strip()
-    if not text or len(text) > MAX_REPLY_CHARS:
-        raise EMPTY_REPLY
-    _require_staff(tenant=tenant, actor=actor)
-    escalation = _locked(tenant=tenant, escalation_id=escalation_id)
-    publications: list[Publication] = []
-    if escalation.assigned_to_id is None:
-        _acknowledge(escalation, agent=actor, actor=actor, kind=EventKind.CLAIMED)
-        publications += [*_joined(escalation, actor), *_position_updates(tenant, skip=escalation.pk)]
-    message = Message.objects.create(
-        tenant=tenant, conversation_id=escalation.conversation_id, role=MessageRole.AGENT, text=text, agent=actor
-    )
-    Conversation.objects.filter(pk=escalation.conversation_id).update(last_activity_at=timezone.now())
-    name = agent_display_name(actor)
-    event = {"type": "agent.message", "message_id": message.pk, "text": text, "agent_name": name}
-    publications.append(to_customer(escalation.conversation_id, event))  # after "joined", when claimed now
-    publications.append(
-        to_inbox(
-            tenant.pk,
-            {**event, "type": "inbox.message", "role": "agent", "conversation_id": escalation.conversation_id},
+    with transaction.atomic():
+        escalation = (
+            Escalation.objects.for_tenant(tenant)
+            .select_for_update()
+            .filter(conversation_id=conversation_id, mode=Mode.TICKET, contact_email="")
+            .exclude(status=Status.RESOLVED)
+            .first()
         )
-    )
-    return Reply(message, publications)
-
-
-def _close(
-    *, tenant: Tenant, escalation_id: int, actor: User, resolution: Resolution, notes: str
-) -> tuple[Escalation, list[Publication]]:
-    _require_staff(tenant=tenant, actor=actor)
-    escalation = _locked(tenant=tenant, escalation_id=escalation_id)
-    before = escalation.status
-    escalation.status = Status.RESOLVED
-    escalation.resolution = resolution
-    escalation.resolution_notes = notes.strip()[:5000]
-    escalation.resolved_at = escalation.updated_at = timezone.now()
-    escalation.assigned_to = escalation.assigned_to or actor
-    escalation.save()
-    kind = EventKind.HANDED_BACK if resolution == Resolution.HANDED_BACK else EventKind.RESOLVED
-    _event(escalation, kind, actor=actor, from_status=before)
-    after = ConversationStatus.OPEN if resolution == Resolution.HANDED_BACK else ConversationStatus.RESOLVED
-    Conversation.objects.filter(pk=escalation.conversation_id).update(status=after)
-    status, text = (
-        ("returned", messages.handed_back())
-        if resolution == Resolution.HANDED_BACK
-        else ("resolved", messages.resolved())
-    )
-    publications = [
-        _frame_event(escalation, customer_frame(escalation, status=status, message=text)),
-        queue_changed(tenant.pk, escalation.pk),
-        *_position_updates(tenant),
-    ]
-    return escalation, publications
-
-
-@transaction.atomic
-def escalation_hand_back(*, tenant: Tenant, escalation_id: int, actor: User, notes: str = "") -> list[Publication]:
-    """The assistant answers this conversation again."""
-    return _close(
-        tenant=tenant, escalation_id=escalation_id, actor=actor, resolution=Resolution.HANDED_BACK, notes=notes
-    )[1]
-
-
-@transaction.atomic
-def escalation_resolve(*, tenant: Tenant, escalation_id: int, actor: User, notes: str) -> list[Publication]:
-    return _close(tenant=tenant, escalation_id=escalation_id, actor=actor, resolution=Resolution.RESOLVED, notes=notes)[
-        1
-    ]
-
-
-def typing_publication(*, tenant: Tenant, escalation: Escalation) -> Publication:
-    return to_customer(escalation.conversation_id, {"type": "agent.typing"})
+        if escalation is None:
+            return None
+        escalation.contact_email = match.group(0)[:254]
+        escalation.updated_at = timezone.now()
+        escalation.save(update_fields=["contact_email", "updated_at"])
+        record_event(escalation, EventKind.UPDATED, from_status=escalation.status, contact_email=True)
+        return escalation.contact_email
 
 
 def customer_message_publication(*, tenant: Tenant, message: Message) -> Publication:

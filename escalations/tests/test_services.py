@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -174,3 +175,29 @@ def test_policy_validates_weekly_hours(tenant: Tenant) -> None:
     policy = EscalationPolicy(tenant=tenant, weekly_hours={"mon": [["18:00", "09:00"]]})
     with pytest.raises(ValidationError, match="must start before"):
         policy.full_clean()
+
+
+def test_an_ordinary_turn_costs_a_fixed_number_of_queries(tenant: Tenant, django_assert_num_queries: Any) -> None:
+    from escalations.handoff import _plan_turn
+
+    conversation = ConversationFactory.create(tenant=tenant)
+    for number in range(5):
+        _exchange(
+            conversation, f"question number {number} about yoga", "Yoga is on Mondays [1]", sources=[{"index": 1}]
+        )
+    question = MessageFactory.create(conversation=conversation, text="Do you sell gift cards for yoga?")
+    # live-handoff check, policy, last closed escalation, thumbs down, earlier customer messages
+    with django_assert_num_queries(5):
+        plan = _plan_turn(tenant=tenant, conversation=conversation, question=question)
+    assert not plan.live and not plan.say
+
+
+def test_an_email_written_after_an_out_of_hours_handoff_is_kept(tenant: Tenant) -> None:
+    from escalations.services import contact_email_capture
+
+    set_hours(tenant, {"mon": []})
+    conversation = ConversationFactory.create(tenant=tenant)
+    escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    assert contact_email_capture(tenant=tenant, conversation_id=conversation.pk, text="no address here") is None
+    noted = contact_email_capture(tenant=tenant, conversation_id=conversation.pk, text="it's dana@example.org thanks")
+    assert noted == "dana@example.org" and Escalation.objects.get().contact_email == "dana@example.org"
