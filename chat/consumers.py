@@ -15,7 +15,6 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from bookings.protocol import BookingFrame
@@ -42,6 +41,7 @@ from chat.protocol import (
 )
 from chat.selectors import conversation_history
 from escalations.handoff import escalate_request
+from supportai.db import db_call
 from supportai.identity import IdentityError
 from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
@@ -66,7 +66,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.accept()  # accept first so the close code reaches the client
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         key = (query.get("key") or [""])[0]
-        tenant = await database_sync_to_async(tenant_get_by_public_key)(public_key=key)
+        tenant = await db_call(tenant_get_by_public_key)(public_key=key)
         if tenant is None:
             await self.close(code=CloseCode.UNKNOWN_KEY)
             return
@@ -80,16 +80,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         resume = (query.get("resume") or [""])[0]
         conversation = None
         if resume:
-            conversation = await database_sync_to_async(services.conversation_resume)(
-                tenant=tenant, resume_token=resume
-            )
+            conversation = await db_call(services.conversation_resume)(tenant=tenant, resume_token=resume)
         if conversation is None:
-            opened = await database_sync_to_async(services.conversation_open)(tenant=tenant, origin=origin)
+            opened = await db_call(services.conversation_open)(tenant=tenant, origin=origin)
             conversation, resume = opened.conversation, opened.resume_token
         self.conversation = conversation
         self.group = conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        history = await database_sync_to_async(conversation_history)(tenant=tenant, conversation=conversation)
+        history = await db_call(conversation_history)(tenant=tenant, conversation=conversation)
         await self.send_json(
             {
                 "type": "session.ready",
@@ -158,9 +156,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not self.message_window.allow():
             raise ProtocolError(ErrorCode.RATE_LIMITED, "You are sending messages too quickly; wait a moment.")
         ip = (self.scope.get("client") or ["", 0])[0] or ""
-        if not await database_sync_to_async(ip_allows_message)(ip):
+        if not await db_call(ip_allows_message)(ip):
             raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many messages from your network; wait a minute.")
-        received = await database_sync_to_async(services.message_receive)(
+        received = await db_call(services.message_receive)(
             tenant=self.tenant, conversation=self.conversation, client_id=command.client_id, text=command.text
         )
         await self.send_json({"type": "message.ack", "client_id": command.client_id, "message_id": received.message.pk})
@@ -184,7 +182,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_feedback(self, command: Feedback) -> None:
         assert self.tenant is not None and self.conversation is not None
-        await database_sync_to_async(services.feedback_submit)(
+        await db_call(services.feedback_submit)(
             tenant=self.tenant,
             conversation=self.conversation,
             message_id=command.message_id,
@@ -195,7 +193,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_rating(self, command: Rating) -> None:
         assert self.tenant is not None and self.conversation is not None
-        await database_sync_to_async(services.rating_submit)(
+        await db_call(services.rating_submit)(
             tenant=self.tenant, conversation=self.conversation, rating=command.rating, comment=command.comment
         )
         await self.send_json({"type": "rating.ack", "rating": command.rating})
@@ -203,7 +201,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def on_identify(self, command: Identify) -> None:
         assert self.tenant is not None and self.conversation is not None
         try:
-            end_user = await database_sync_to_async(services.conversation_identify)(
+            end_user = await db_call(services.conversation_identify)(
                 tenant=self.tenant, conversation=self.conversation, token=command.token
             )
         except IdentityError as exc:
@@ -223,7 +221,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_proposal_decision(self, command: ProposalDecision) -> None:
         assert self.tenant is not None and self.conversation is not None
-        frame = await database_sync_to_async(handle_proposal_decision)(
+        frame = await db_call(handle_proposal_decision)(
             tenant=self.tenant, conversation=self.conversation, proposal_id=command.proposal_id, confirm=command.confirm
         )
         await self.send_json(frame)
@@ -231,7 +229,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def on_booking_frame(self, command: BookingFrame) -> None:
         assert self.tenant is not None and self.conversation is not None
         ip = (self.scope.get("client") or ["", 0])[0] or ""
-        frames = await database_sync_to_async(handle_booking_frame)(
+        frames = await db_call(handle_booking_frame)(
             tenant=self.tenant, conversation=self.conversation, command=command, ip=ip
         )
         for frame in frames:

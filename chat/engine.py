@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from asgiref.sync import sync_to_async
-
 from bookings.assistant import tools_for
 from chat.customer_context import customer_context_for
 from chat.models import Conversation, Message, MessageRole, MessageStatus
@@ -25,6 +23,7 @@ from chat.tools import turn_with_tools
 from escalations import handoff
 from knowledge.types import Passage
 from routing.contracts import ContextPassage, HistoryTurn, Role, TurnRequest, TurnResult
+from supportai.db import db_call
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -133,21 +132,20 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
     handled = await handoff.intercept_turn(tenant=tenant, conversation=conversation, question=question, emit=emit)
     if handled.done:  # a person has the conversation, or a trigger handed it over just now
         return handled.reply
-    # Retrieval is the CPU-heavy step (query embedding + two searches) and touches no shared state:
-    # run it in the thread pool so simultaneous turns use every core instead of queueing on the
-    # single thread Django keeps for thread-sensitive database work.
-    passages = await sync_to_async(retrieve_passages, thread_sensitive=False)(tenant=tenant, question=question.text)
-    history, customer_context = await sync_to_async(prompt_memory)(
-        tenant=tenant, conversation=conversation, before=question
-    )
-    reply = await sync_to_async(assistant_message_start)(tenant=tenant, conversation=conversation, reply_to=question)
-    await emit({"type": "message.start", "message_id": reply.pk})
+    # Database hops run on the database pool (supportai/db.py), not on Channels' single shared
+    # thread, so simultaneous turns don't queue behind each other; query embeddings of simultaneous
+    # turns share a forward pass (knowledge/batching.py).
+    passages = await db_call(retrieve_passages)(tenant=tenant, question=question.text)
+    history, customer_context = await db_call(prompt_memory)(tenant=tenant, conversation=conversation, before=question)
+    tools = await db_call(tools_for)(tenant=tenant)
+    # From here on the reply row exists: every exit, cancellation included, must leave it final.
+    reply = await db_call(assistant_message_start)(tenant=tenant, conversation=conversation, reply_to=question)
     request = TurnRequest(
         question=question.text,
         passages=context_passages(passages),
         history=history,
         customer_context=customer_context,
-        tools=await sync_to_async(tools_for)(tenant=tenant),
+        tools=tools,
         conversation_id=conversation.pk,
         message_id=reply.pk,
     )
@@ -162,6 +160,7 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
         await emit({"type": "message.delta", "message_id": reply.pk, "text": text})
 
     try:
+        await emit({"type": "message.start", "message_id": reply.pk})
         result = await turn_with_tools(
             tenant=tenant, conversation=conversation, request=request, emit=emit, on_delta=on_delta
         )
@@ -172,14 +171,12 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
         )
     except asyncio.CancelledError:
         partial = AssistantOutcome(text="".join(parts), status=MessageStatus.INTERRUPTED, sources=[])
-        await asyncio.shield(
-            sync_to_async(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=partial)
-        )
+        await asyncio.shield(db_call(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=partial))
         raise
     except Exception:
         logger.exception("answer failed in conversation %s", conversation.pk)
         outcome = AssistantOutcome(text=FAILED_ANSWER, status=MessageStatus.FAILED, sources=[], outcome="error")
-    stored = await sync_to_async(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=outcome)
+    stored = await db_call(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=outcome)
     raised = await handoff.after_answer(tenant=tenant, conversation=conversation, reply=stored)
     await emit(end_frame(stored, escalated=raised is not None))
     if raised is not None:

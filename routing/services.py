@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import cast
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from django.db import transaction
 
 from routing import budgets, guardrails, registry
@@ -30,6 +30,7 @@ from routing.prices import call_cost
 from routing.prompts.render import PROMPT_NAME, TEMPLATE_SHA256, TenantVoice, system_blocks, template_source
 from routing.providers.base import ChatMessage, MessageRole, ProviderRequest
 from routing.router import CallRecord, RequestBuilder, Router, RouteResult, RouterPolicy, words
+from supportai.db import db_call
 from supportai.models import Tenant
 
 BLOCKED_TEXT = (
@@ -217,7 +218,7 @@ async def turn_stream(
     first_delta_at: float | None = None
     verdict = guardrails.check_input(request.question)
     if verdict.flagged:
-        await sync_to_async(guardrail_events_record)(
+        await db_call(guardrail_events_record)(
             tenant=tenant, request=request, stage="input", flags=verdict.flags, excerpt=request.question
         )
         for piece in words(BLOCKED_TEXT):
@@ -234,7 +235,7 @@ async def turn_stream(
             time_to_first_token_ms=_ms_since(started),
         )
         return
-    plan = await sync_to_async(turn_plan)(tenant=tenant, request=request)
+    plan = await db_call(turn_plan)(tenant=tenant, request=request)
     router = router or default_router()
     build = request_builder(request, plan, timeout_s=router.policy.call_timeout_s)
     result: RouteResult | None = None
@@ -251,7 +252,7 @@ async def turn_stream(
         # The customer left mid-answer: what the providers already read and wrote is still billed.
         await routed.aclose()  # closed between deltas: let the router book the call in flight
         await asyncio.shield(
-            sync_to_async(cost_events_record)(
+            db_call(cost_events_record)(
                 tenant=tenant,
                 request=request,
                 calls=tuple(ledger),
@@ -272,10 +273,10 @@ async def turn_stream(
         ),
     )
     if checked.flags:
-        await sync_to_async(guardrail_events_record)(
+        await db_call(guardrail_events_record)(
             tenant=tenant, request=request, stage="output", flags=checked.flags, excerpt=result.text
         )
-    events = await sync_to_async(cost_events_record)(
+    events = await db_call(cost_events_record)(
         tenant=tenant,
         request=request,
         calls=result.calls,
@@ -313,7 +314,10 @@ def _ms_since(started: float) -> float:
 
 
 def turn_complete(*, tenant: Tenant, request: TurnRequest, router: Router | None = None) -> TurnResult:
-    """Synchronous convenience: run ``turn_stream`` to the end and return its ``TurnResult``."""
+    """Synchronous convenience: run ``turn_stream`` to the end and return its ``TurnResult``.
+
+    Its database work runs on the database pool (``supportai/db.py``), on other connections: call
+    it outside an open transaction."""
 
     async def collect() -> TurnResult:
         final: TurnResult | None = None

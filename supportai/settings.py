@@ -103,7 +103,11 @@ DATABASES = {
     if EMBEDDED_DATABASE
     else dj_database_url.parse(DATABASE_URL)
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+# Persistent connections: opening one forks a PostgreSQL backend (milliseconds) and async code
+# would otherwise pay that on every database call. Health checks drop broken ones.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# Threads (each with its own connection) that run database work for async code (supportai/db.py).
+DB_ASYNC_THREADS = env_int("DB_ASYNC_THREADS", 8, minimum=1, maximum=64)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from chat.models import Conversation, ConversationRating, Message, MessageFeedback, MessageRole, MessageStatus
@@ -222,7 +224,13 @@ async def test_disconnect_mid_stream_stores_the_answer_as_interrupted(connect: C
         start = (await client.receive_until("message.start"))[-1]
         # when
         await client.communicator.disconnect()
-    # then the generation task was cancelled and the answer row is final, not left streaming
+    # then the generation task was cancelled and the answer row is final, not left streaming (the
+    # write is shielded, so it completes even if the test client stops waiting for the consumer)
     reply = await Message.objects.aget(pk=start["message_id"])
+    for _ in range(100):
+        if reply.status != MessageStatus.STREAMING:
+            break
+        await asyncio.sleep(0.1)
+        reply = await Message.objects.aget(pk=start["message_id"])
     assert reply.status == MessageStatus.INTERRUPTED
     assert reply.text == ""

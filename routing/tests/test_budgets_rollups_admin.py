@@ -51,7 +51,7 @@ def test_budget_soft_limit_raises_one_alert_and_downgrades_tiers(tenant, other_t
     assert [t.tier for t in plan] == [2]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # turn_complete runs its database work on the pool
 def test_budget_hard_limit_answers_locally_and_says_so(tenant, all_keys):
     tenant.monthly_llm_budget_usd = Decimal("1")
     tenant.save()

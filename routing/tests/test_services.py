@@ -137,7 +137,7 @@ async def test_turn_stream_prices_the_calls_with_the_price_table(tenant, setting
     assert "Alpha Clinic" in sent.system[0].text
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # turn_complete runs its database work on the pool
 def test_turn_complete_collects_the_stream(tenant):
     result = turn_complete(tenant=tenant, request=request_for("When are you open on weekends?"))
 
