@@ -56,8 +56,18 @@ def _error(code: ErrorCode, message: str, origin: str = "") -> JsonResponse:
     return response
 
 
-def _prepare(request: HttpRequest) -> PublicTurn:
-    """Validate the request and find (or open) the conversation; raises ``ProtocolError``."""
+@dataclass(frozen=True)
+class PublicRequest:
+    body: dict[str, Any]
+    tenant: Tenant
+    origin: str
+
+
+def public_request(request: HttpRequest) -> PublicRequest:
+    """The JSON body, the tenant of its widget ``key`` and the checked Origin; raises ``ProtocolError``.
+
+    Shared by every public (widget) HTTP endpoint so they validate alike.
+    """
     try:
         body = json.loads(request.body or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -70,6 +80,13 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     origin = request.headers.get("Origin", "")
     if origin and not origin_allowed(tenant=tenant, origin=origin, host=request.get_host()):
         raise ProtocolError(ErrorCode.FORBIDDEN, "This website may not use this chat.")
+    return PublicRequest(body=body, tenant=tenant, origin=origin)
+
+
+def _prepare(request: HttpRequest) -> PublicTurn:
+    """Validate the request and find (or open) the conversation; raises ``ProtocolError``."""
+    checked = public_request(request)
+    body, tenant, origin = checked.body, checked.tenant, checked.origin
     command = parse_frame(json.dumps({**body, "type": "message.send"}))
     assert isinstance(command, SendMessage)
     ip = request.META.get("REMOTE_ADDR", "")

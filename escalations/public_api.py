@@ -14,13 +14,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import services as chat_services
-from chat.origins import origin_allowed
 from chat.protocol import ErrorCode, Escalate, ProtocolError, parse_frame
-from chat.public_api import STATUS_FOR_CODE
+from chat.public_api import STATUS_FOR_CODE, public_request
 from escalations.handoff import button_raise
 from escalations.realtime import publish
 from escalations.services import Raised
-from supportai.selectors import tenant_get_by_public_key
 
 NO_CONVERSATION = "There is no live conversation to hand over; start a chat first."
 
@@ -33,18 +31,8 @@ def _with_cors(response: HttpResponse, origin: str) -> HttpResponse:
 
 
 def _raise(request: HttpRequest) -> Raised:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "The body must be a JSON object.") from None
-    if not isinstance(body, dict):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "The body must be a JSON object.")
-    tenant = tenant_get_by_public_key(public_key=str(body.get("key", "")))
-    if tenant is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "Unknown widget key.")
-    origin = request.headers.get("Origin", "")
-    if origin and not origin_allowed(tenant=tenant, origin=origin, host=request.get_host()):
-        raise ProtocolError(ErrorCode.FORBIDDEN, "This website may not use this chat.")
+    checked = public_request(request)
+    body, tenant = checked.body, checked.tenant
     command = parse_frame(json.dumps({**body, "type": "escalate"}))
     assert isinstance(command, Escalate)
     conversation = chat_services.conversation_resume(tenant=tenant, resume_token=str(body.get("resume_token") or ""))
