@@ -1,19 +1,25 @@
-"""Gemini adapter through google-genai (``streamGenerateContent?alt=sse``, tools, cached tokens).
+"""Gemini adapter through google-genai (``streamGenerateContent?alt=sse``, tools, context caching).
 
-The system blocks go in ``system_instruction``; Gemini's implicit context caching bills repeated
-prefixes as ``cached_content_token_count`` (subtracted from input so each is priced once). SDK
-retries stay off (no ``retry_options``): the router owns retries.
+The system blocks go in ``system_instruction``. When the stable prefix (the cacheable blocks) is big
+enough, it is put in an explicit context cache (``caches.create``, see ``gemini_cache``) and calls name
+it in ``cached_content`` instead of sending it again; the cache then holds the system instruction and
+the tools, and the per-turn system blocks travel at the head of the contents. Cached tokens come back
+as ``cached_content_token_count`` (subtracted from input so each is priced once) and the tokens of a
+cache this call created as ``cache_write_tokens``. A cache that cannot be created or has gone away
+never fails the call: it goes uncached. SDK retries stay off (no ``retry_options``): the router owns
+retries.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from google import genai
 from google.genai import errors, types
 
 from routing.contracts import ToolCall
+from routing.providers import gemini_cache
 from routing.providers.base import (
     Finish,
     KeyedProvider,
@@ -26,28 +32,33 @@ from routing.providers.base import (
     error_for_status,
     tool_arguments,
 )
+from routing.providers.gemini_cache import CacheRegistry, CacheUse, CreatedCache
 
 VENDOR = "gemini"
 
 
-def request_config(request: ProviderRequest) -> types.GenerateContentConfig:
-    config: dict[str, Any] = {
-        "system_instruction": "\n\n".join(block.text for block in request.system) or None,
-        "temperature": request.temperature,
-        "max_output_tokens": request.max_tokens,
-    }
-    if request.tools:
-        config["tools"] = [
-            types.Tool(
-                function_declarations=[
-                    types.FunctionDeclaration(
-                        name=t.name, description=t.description, parameters_json_schema=dict(t.parameters)
-                    )
-                    for t in request.tools
-                ]
-            )
-        ]
+def request_tools(request: ProviderRequest) -> list[types.Tool] | None:
+    if not request.tools:
+        return None
+    declarations = [
+        types.FunctionDeclaration(name=t.name, description=t.description, parameters_json_schema=dict(t.parameters))
+        for t in request.tools
+    ]
+    return [types.Tool(function_declarations=declarations)]
+
+
+def request_config(request: ProviderRequest, cache_name: str | None = None) -> types.GenerateContentConfig:
+    config: dict[str, Any] = {"temperature": request.temperature, "max_output_tokens": request.max_tokens}
+    if cache_name:  # the cache holds the system instruction and tools; Gemini refuses them alongside it
+        config["cached_content"] = cache_name
+    else:
+        config["system_instruction"] = "\n\n".join(block.text for block in request.system) or None
+        config["tools"] = request_tools(request)
     return types.GenerateContentConfig(**config)
+
+
+def _text_content(role: str, texts: Iterable[str]) -> types.Content:
+    return types.Content(role=role, parts=[types.Part(text=text) for text in texts])
 
 
 def _vendor_id(call_id: str) -> str | None:
@@ -55,11 +66,10 @@ def _vendor_id(call_id: str) -> str | None:
     return None if call_id.startswith(f"{VENDOR}-call-") else call_id
 
 
-def request_contents(request: ProviderRequest) -> list[types.Content]:
-    contents = [
-        types.Content(role="model" if m.role == "assistant" else "user", parts=[types.Part(text=m.text)])
-        for m in request.messages
-    ]
+def request_contents(request: ProviderRequest, uncached_system: tuple[str, ...] = ()) -> list[types.Content]:
+    """The conversation, after ``uncached_system`` (system blocks a cached call cannot send as such)."""
+    contents = [_text_content("user", uncached_system)] if uncached_system else []
+    contents += [_text_content("model" if m.role == "assistant" else "user", [m.text]) for m in request.messages]
     for round_ in request.tool_rounds:  # a model turn of function calls, then a user turn of responses
         calls = [types.Part(text=round_.text)] if round_.text.strip() else []
         calls += [
@@ -78,10 +88,18 @@ def request_contents(request: ProviderRequest) -> list[types.Content]:
     return contents
 
 
+class _StaleCache(Exception):
+    """The named cache is gone (expired, deleted); raised before any event was yielded."""
+
+
 class GeminiProvider(KeyedProvider):
     name = VENDOR
 
     key_setting = "GEMINI_API_KEY"
+
+    def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
+        super().__init__(api_key=api_key, base_url=base_url)
+        self.caches = CacheRegistry()
 
     def client(self, timeout_s: float) -> genai.Client:
         # The timeout lives in the client's http options (milliseconds); one client per timeout value.
@@ -89,23 +107,83 @@ class GeminiProvider(KeyedProvider):
         return genai.Client(api_key=self.api_key, http_options=options)
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
-        usage = Usage()
+        client = self.client(request.timeout_s)
+        prefix = gemini_cache.stable_prefix(request)
+        if prefix is None or not gemini_cache.worth_caching(request.model, prefix):
+            async for event in self._generate(client, request):
+                yield event
+            return
+        key = gemini_cache.cache_key(request, prefix)
+        cache = await self.caches.use(key, lambda: self._create_cache(client, request, prefix, key))
+        if cache is not None:
+            try:
+                async for event in self._generate(client, request, cache, prefix.rest):
+                    yield event
+                return
+            except _StaleCache:
+                self.caches.drop(key, cache.name)  # and answer this turn uncached; the next call re-creates
+        write_tokens = cache.write_tokens if cache is not None else 0
+        async for event in self._generate(client, request, write_tokens=write_tokens):
+            yield event
+
+    async def _create_cache(
+        self, client: genai.Client, request: ProviderRequest, prefix: gemini_cache.StablePrefix, key: str
+    ) -> CreatedCache:
+        timeout_s = min(gemini_cache.CREATE_TIMEOUT_S, request.timeout_s / 3)
+        config = types.CreateCachedContentConfig(
+            display_name=f"supportai-{key[:16]}",
+            system_instruction=prefix.system_instruction,
+            contents=[_text_content("user", prefix.contents)] if prefix.contents else None,
+            tools=request_tools(request),
+            ttl=f"{gemini_cache.CACHE_TTL_S}s",
+            http_options=types.HttpOptions(timeout=int(timeout_s * 1000)),
+        )
+        try:
+            cached = await client.aio.caches.create(model=request.model, config=config)
+        except errors.APIError as exc:
+            raise error_for_status(VENDOR, exc.code or 0, exc.message or str(exc)) from exc
+        if not cached.name:
+            raise ProviderError(f"{VENDOR} created a cache without a name", retryable=False)
+        tokens = cached.usage_metadata.total_token_count if cached.usage_metadata else None
+        return CreatedCache(cached.name, tokens or 0)
+
+    async def _generate(
+        self,
+        client: genai.Client,
+        request: ProviderRequest,
+        cache: CacheUse | None = None,
+        uncached_system: tuple[str, ...] = (),
+        *,
+        write_tokens: int = 0,
+    ) -> AsyncIterator[StreamEvent]:
+        """One ``streamGenerateContent`` call, naming ``cache`` if given (then raises ``_StaleCache``
+        if Gemini no longer has it). ``write_tokens``: a cache this turn created but could not use."""
+        if cache is not None:
+            write_tokens = cache.write_tokens
+        usage = Usage(cache_write_tokens=write_tokens)
         finish_reason = ""
         calls = 0
+        started = False
         try:
-            stream = await self.client(request.timeout_s).aio.models.generate_content_stream(
-                model=request.model, contents=request_contents(request), config=request_config(request)
+            stream = await client.aio.models.generate_content_stream(
+                model=request.model,
+                contents=request_contents(request, uncached_system if cache is not None else ()),
+                config=request_config(request, cache.name if cache is not None else None),
             )
             async for chunk in stream:
                 if chunk.usage_metadata is not None:
                     meta = chunk.usage_metadata
                     cached = meta.cached_content_token_count or 0
-                    usage = Usage((meta.prompt_token_count or 0) - cached, meta.candidates_token_count or 0, cached)
+                    usage = Usage(
+                        (meta.prompt_token_count or 0) - cached, meta.candidates_token_count or 0, cached, write_tokens
+                    )
                 for candidate in chunk.candidates or ():
                     for part in (candidate.content.parts if candidate.content else None) or ():
                         if part.text and not part.thought:
+                            started = True
                             yield TextChunk(part.text)
                         elif part.function_call is not None:
+                            started = True
                             calls += 1
                             call = part.function_call
                             call_id = call.id or f"{VENDOR}-call-{calls}"
@@ -113,7 +191,10 @@ class GeminiProvider(KeyedProvider):
                     if candidate.finish_reason is not None:
                         finish_reason = str(candidate.finish_reason.value)
         except errors.APIError as exc:
-            raise error_for_status(VENDOR, exc.code or 0, exc.message or str(exc)) from exc
+            message = exc.message or str(exc)
+            if cache is not None and not started and gemini_cache.is_stale_cache_error(exc.code, message):
+                raise _StaleCache(message) from exc
+            raise error_for_status(VENDOR, exc.code or 0, message) from exc
         except Exception as exc:  # httpx/httpx2 transport errors: timeouts, resets, a cut stream
             if type(exc).__name__ in {
                 "ReadTimeout",
