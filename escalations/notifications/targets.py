@@ -1,14 +1,12 @@
-"""Outbound URL guard: tenant-configured webhooks must not reach our private network (SSRF)."""
+"""Outbound URL guard for notification targets: the shared SSRF check, as a ``DeliveryError``."""
 
 from __future__ import annotations
-
-import ipaddress
-import socket
-from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from escalations.notifications.base import DeliveryError
+from supportai.outbound import UnsafeUrl
+from supportai.outbound import check_public_url as check_outbound_url
 
 
 def private_targets_allowed() -> bool:
@@ -17,17 +15,9 @@ def private_targets_allowed() -> bool:
 
 
 def check_public_url(url: str) -> None:
-    """Raise a non-retryable ``DeliveryError`` unless every address of the URL's host is public."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise DeliveryError(f"refused: {url[:80]!r} is not an http(s) URL", retryable=False)
-    if private_targets_allowed():
-        return
+    """Raise a ``DeliveryError`` unless every address of the URL's host is public (retryable only
+    when the host could not be resolved)."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except OSError as exc:
-        raise DeliveryError(f"cannot resolve {parts.hostname}: {exc}", retryable=True) from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise DeliveryError(f"refused: {parts.hostname} resolves to a non-public address", retryable=False)
+        check_outbound_url(url, allow_private=private_targets_allowed())
+    except UnsafeUrl as exc:
+        raise DeliveryError(str(exc), retryable=exc.retryable) from exc

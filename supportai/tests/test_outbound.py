@@ -1,0 +1,111 @@
+"""The shared SSRF guard: pre-flight URL check and the transport that checks again at connect time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from supportai.outbound import UnsafeUrl, check_public_url, guarded_transport, is_public_address
+
+
+@pytest.fixture
+def local_server() -> Iterator[tuple[str, list[str]]]:
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.215.14", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.0.0.5", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("::ffff:127.0.0.1", False),
+        ("224.0.0.1", False),
+        ("0.0.0.0", False),
+    ],
+)
+def test_is_public_address(address: str, public: bool) -> None:
+    assert is_public_address(address) is public
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/", "http://localhost:8000/x", "http://[::1]/", "http://10.1.2.3/"])
+def test_private_urls_are_refused_unless_allowed(url: str) -> None:
+    with pytest.raises(UnsafeUrl, match="non-public address") as raised:
+        check_public_url(url, allow_private=False)
+    assert raised.value.retryable is False
+    check_public_url(url, allow_private=True)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/", "file:///etc/passwd", "http:///nohost"])
+def test_non_http_urls_are_refused_even_when_private_targets_are_allowed(url: str) -> None:
+    with pytest.raises(UnsafeUrl, match="not an http"):
+        check_public_url(url, allow_private=True)
+
+
+def test_guarded_transport_refuses_to_connect_to_loopback(local_server: tuple[str, list[str]]) -> None:
+    url, hits = local_server
+    client = httpx.Client(transport=guarded_transport(allow_private=False), trust_env=False)
+    with client, pytest.raises(UnsafeUrl, match="non-public address"):
+        client.get(f"{url}/secret")
+    assert hits == []
+
+
+def test_guarded_transport_checks_the_address_it_connects_to_not_an_earlier_answer(
+    local_server: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a name that resolved to a public address at check time and to loopback at connect time
+    import socket
+
+    url, hits = local_server
+    port = int(url.rsplit(":", 1)[1])
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["93.184.215.14", "127.0.0.1"])
+
+    def rebinding(host: str, *args: object, **kwargs: object) -> list:
+        if host != "rebind.test":
+            return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    check_public_url(f"http://rebind.test:{port}/", allow_private=False)  # passes: first answer is public
+    # when the client connects, then the second (loopback) answer is refused
+    client = httpx.Client(transport=guarded_transport(allow_private=False), trust_env=False)
+    with client, pytest.raises(UnsafeUrl, match="non-public address"):
+        client.get(f"http://rebind.test:{port}/secret")
+    assert hits == []
+
+
+def test_allowed_transport_reaches_local_servers(local_server: tuple[str, list[str]]) -> None:
+    url, hits = local_server
+    with httpx.Client(transport=guarded_transport(allow_private=True), trust_env=False) as client:
+        assert client.get(f"{url}/hello").text == "ok"
+    assert hits == ["/hello"]
