@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
 
-from supportai.env import env_int, env_str
+from supportai.env import env_bool, env_int, env_str
 
 FUSION_METHODS = frozenset({"rrf", "convex"})
+# robots.txt groups match on the product token before the slash: "SupportAI-KnowledgeBot".
+DEFAULT_USER_AGENT = "SupportAI-KnowledgeBot/1.0 (help-centre indexer; honours robots.txt)"
 
 
 def _env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
@@ -47,6 +49,16 @@ class KnowledgeSettings:
     rerank_provider: str
     # Intra-op threads of the local embedding model (serving: 1; ingestion commands take --threads).
     torch_threads: int
+    # URL sources (knowledge.crawling): who we say we are, how long and how much we wait for a page.
+    crawl_user_agent: str
+    crawl_timeout_s: int
+    crawl_max_page_bytes: int
+    # Ceiling for a source's page limit.
+    crawl_max_pages: int
+    # Off in production: a source URL resolving to a private/loopback/link-local address is refused.
+    crawl_allow_private: bool
+    # Resync interval of a URL source that does not set its own (0: only on demand).
+    url_sync_interval_minutes: int
 
 
 def load() -> KnowledgeSettings:
@@ -70,6 +82,12 @@ def load() -> KnowledgeSettings:
         max_upload_bytes=env_int("KNOWLEDGE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024),
         rerank_provider=env_str("KNOWLEDGE_RERANK_PROVIDER", ""),
         torch_threads=env_int("KNOWLEDGE_TORCH_THREADS", 1, minimum=1, maximum=256),
+        crawl_user_agent=env_str("KNOWLEDGE_CRAWL_USER_AGENT", DEFAULT_USER_AGENT),
+        crawl_timeout_s=env_int("KNOWLEDGE_CRAWL_TIMEOUT_S", 10, minimum=1, maximum=120),
+        crawl_max_page_bytes=env_int("KNOWLEDGE_CRAWL_MAX_PAGE_BYTES", 2 * 1024 * 1024, minimum=1024),
+        crawl_max_pages=env_int("KNOWLEDGE_CRAWL_MAX_PAGES", 1000, minimum=1, maximum=100_000),
+        crawl_allow_private=env_bool("KNOWLEDGE_CRAWL_ALLOW_PRIVATE", False),
+        url_sync_interval_minutes=env_int("KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES", 24 * 60, minimum=0),
     )
 
 

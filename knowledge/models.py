@@ -30,6 +30,10 @@ class KnowledgeSource(TenantScopedModel):
     config = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=SourceStatus.choices, default=SourceStatus.IDLE)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Summary of what went wrong in the last sync (empty when every page went through).
+    error = models.TextField(blank=True)
+    # Set while a sync holds the source; a sync older than the lease is presumed dead.
+    sync_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -61,6 +65,12 @@ class Document(TenantScopedModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     indexed_at = models.DateTimeField(null=True, blank=True)
+    # Pages of URL sources: validators for the next conditional GET, and the page's in-scope links
+    # so that an unchanged (304) page still leads the crawl on.
+    http_etag = models.CharField(max_length=500, blank=True)
+    http_last_modified = models.CharField(max_length=100, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    links = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

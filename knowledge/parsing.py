@@ -135,7 +135,8 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _html(name: str, text: str) -> ParsedDocument:
+def parse_html(name: str, text: str) -> ParsedDocument:
+    """Title and main text of an HTML page (``<main>``/``<article>`` when present, without navigation)."""
     parser = _MainText()
     parser.feed(text)
     parser.close()
@@ -217,7 +218,7 @@ def parse_file(name: str, data: bytes, *, max_bytes: int) -> list[ParsedDocument
         elif suffix == ".csv":
             documents = _csv_faq(name, text)
         elif suffix in {".html", ".htm"}:
-            documents = [_html(name, text)]
+            documents = [parse_html(name, text)]
         elif suffix in {".md", ".markdown"}:
             documents = [_markdown(name, text)]
         else:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db.models import QuerySet
 from django.http import Http404
 
 from knowledge import conf
-from knowledge.models import Chunk, ChunkLevel, Document, KnowledgeSource
+from knowledge.models import Chunk, ChunkLevel, Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
 from knowledge.retrieval import RERANK_CANDIDATES, rank_parents, rerank
 from knowledge.services import default_provider
@@ -16,6 +18,32 @@ from supportai.models import Tenant
 
 def source_list(*, tenant: Tenant) -> QuerySet[KnowledgeSource]:
     return KnowledgeSource.objects.for_tenant(tenant).order_by("name")
+
+
+def source_get(*, tenant: Tenant, pk: int) -> KnowledgeSource:
+    """The tenant's source ``pk``; another tenant's id is simply not found."""
+    source = KnowledgeSource.objects.for_tenant(tenant).filter(pk=pk).first()
+    if source is None:
+        raise Http404("No such knowledge source.")
+    return source
+
+
+def url_sources_due(*, now: datetime, default_interval_minutes: int) -> list[KnowledgeSource]:
+    """URL sources of every tenant whose resync interval has passed (the scheduler's read, hence
+    no tenant): never synced, or last synced at least ``sync_interval_minutes`` ago (the source's
+    own setting, else ``default_interval_minutes``; 0 means on demand only). Running syncs are left out."""
+    due = []
+    for source in (
+        KnowledgeSource.objects.filter(kind=SourceKind.URL)
+        .exclude(status=SourceStatus.SYNCING)
+        .select_related("tenant")
+    ):
+        minutes = source.config.get("sync_interval_minutes", default_interval_minutes)
+        if not isinstance(minutes, int) or minutes <= 0:
+            continue
+        if source.last_synced_at is None or source.last_synced_at <= now - timedelta(minutes=minutes):
+            due.append(source)
+    return due
 
 
 def document_list(*, tenant: Tenant, source: KnowledgeSource | None = None) -> QuerySet[Document]:

@@ -135,7 +135,8 @@ def _plan(document: Document) -> tuple[list[PlannedChunk], list[PlannedChunk]]:
     return parents, children
 
 
-def _replace_chunks(*, tenant: Tenant, document: Document) -> None:
+def document_chunks_delete(*, tenant: Tenant, document: Document) -> None:
+    """Drop the document's chunks and their BM25 statistics (call inside a transaction)."""
     unindex_document_terms(tenant=tenant, document_id=document.pk)
     Chunk.objects.for_tenant(tenant).filter(document=document).delete()
 
@@ -151,7 +152,7 @@ def _store_chunks(
     model: str,
 ) -> None:
     document = Document.objects.select_for_update().get(pk=document.pk, tenant=tenant)
-    _replace_chunks(tenant=tenant, document=document)
+    document_chunks_delete(tenant=tenant, document=document)
     parent_rows = Chunk.objects.bulk_create(
         Chunk(
             tenant=tenant,
@@ -232,7 +233,7 @@ def document_index(*, tenant: Tenant, document: Document, provider: EmbeddingPro
 def document_delete(*, tenant: Tenant, document: Document) -> None:
     if document.tenant_id != tenant.pk:
         raise ValueError("document belongs to another tenant")
-    _replace_chunks(tenant=tenant, document=document)
+    document_chunks_delete(tenant=tenant, document=document)
     document.delete()
 
 
@@ -275,13 +276,35 @@ def file_ingest(
     on_document: Callable[[Document, Outcome], None] | None = None,
 ) -> FileResult:
     """Parse one file and upsert its documents. A bad file gives a per-file error, never an exception."""
-    provider = provider or default_provider()
-    result = FileResult(name=name)
     try:
         parsed_documents = parse_file(name, data, max_bytes=conf.SETTINGS.max_upload_bytes)
     except ParseError as exc:
-        result.error_code, result.error = exc.code, str(exc)
-        return result
+        return FileResult(name=name, error_code=exc.code, error=str(exc))
+    return parsed_ingest(
+        tenant=tenant,
+        source=source,
+        name=name,
+        parsed_documents=parsed_documents,
+        provider=provider,
+        index_now=index_now,
+        on_document=on_document,
+    )
+
+
+def parsed_ingest(
+    *,
+    tenant: Tenant,
+    source: KnowledgeSource,
+    name: str,
+    parsed_documents: list[ParsedDocument],
+    provider: EmbeddingProvider | None = None,
+    index_now: bool = True,
+    on_document: Callable[[Document, Outcome], None] | None = None,
+) -> FileResult:
+    """Upsert already parsed documents and index the new or changed ones (one embedding call per
+    ``INDEX_BATCH``); unchanged documents cost no chunk write. A provider error marks the batch failed."""
+    provider = provider or default_provider()
+    result = FileResult(name=name)
     upserted = []
     for parsed in parsed_documents:
         document, outcome = document_upsert(tenant=tenant, source=source, parsed=parsed, model=provider.model)
@@ -364,7 +387,8 @@ def tenant_reindex(
 ) -> int:
     """Re-embed documents indexed with another model (or all with ``force``); returns how many."""
     provider = provider or default_provider()
-    queryset = Document.objects.for_tenant(tenant)
+    # Pages that failed to fetch have no text: nothing to embed until a sync reads them again.
+    queryset = Document.objects.for_tenant(tenant).exclude(content_hash="")
     if not force:
         queryset = queryset.exclude(embedding_model=provider.model, status=DocumentStatus.READY)
     count = 0

@@ -292,3 +292,11 @@ CELERY_BEAT_SCHEDULE = {
     "escalations-sweep-deliveries": {"task": "escalations.sweep_deliveries", "schedule": 600.0},
 }
 # --- end escalations -----------------------------------------------------------------------------
+
+# --- knowledge (URL sources; see README "Knowledge and retrieval") -------------------------------
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    # Queue a sync of every URL source whose own interval (KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES) has passed.
+    "knowledge-sync-due-sources": {"task": "knowledge.sync_due_sources", "schedule": 300.0},
+}
+# --- end knowledge -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from knowledge import conf
 from knowledge.providers.base import EmbeddingProvider, embedding_provider
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.tests.http_fake import fake_api  # noqa: F401  (fixture for provider tests)
+from knowledge.tests.site_fake import site  # noqa: F401  (fixture for URL source tests)
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +27,11 @@ def fake_embeddings(monkeypatch: pytest.MonkeyPatch) -> FakeEmbeddingProvider:
 def local_model() -> EmbeddingProvider:
     """The real all-MiniLM-L6-v2, loaded once for the whole session."""
     return embedding_provider("local")
+
+
+@pytest.fixture
+def local_crawl(monkeypatch: pytest.MonkeyPatch, fake_embeddings: FakeEmbeddingProvider) -> None:
+    """Let the crawler reach the test site on 127.0.0.1 (refused by default), with a short timeout."""
+    monkeypatch.setattr(
+        conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_allow_private=True, crawl_timeout_s=1)
+    )

@@ -1,0 +1,355 @@
+"""Fetching websites for URL knowledge sources: polite, bounded, and unable to reach our own network.
+
+Every request carries our User-Agent, a timeout and a body size limit; connections go through the
+shared SSRF guard (``supportai.outbound``); robots.txt is honoured per RFC 9309 (a missing file
+allows everything, an unreachable one allows nothing); pages are fetched conditionally with the
+ETag / Last-Modified of the previous sync, so an unchanged page costs a 304. Redirects are followed
+by hand and only within the same host.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+from enum import StrEnum
+from html.parser import HTMLParser
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
+from xml.etree import ElementTree
+
+import httpx
+
+from knowledge import conf
+from supportai.outbound import UnsafeUrl, guarded_transport
+
+
+class PageError(StrEnum):
+    NOT_FOUND = "not_found"
+    HTTP_ERROR = "http_error"
+    SERVER_ERROR = "server_error"
+    TIMEOUT = "timeout"
+    NETWORK = "network"
+    TOO_LARGE = "too_large"
+    NOT_HTML = "not_html"
+    EMPTY = "empty"
+    REFUSED = "refused"
+    OFF_SITE = "off_site"
+    MALFORMED = "malformed"
+
+
+MESSAGES = {
+    PageError.NOT_FOUND: "The page answered HTTP {status}: it no longer exists.",
+    PageError.HTTP_ERROR: "The page answered HTTP {status}.",
+    PageError.SERVER_ERROR: "The site answered HTTP {status}; it is retried at the next sync.",
+    PageError.TIMEOUT: "No complete answer within {timeout} seconds; it is retried at the next sync.",
+    PageError.NETWORK: "Could not connect ({detail}); it is retried at the next sync.",
+    PageError.TOO_LARGE: "The page is larger than the {limit}-byte limit (KNOWLEDGE_CRAWL_MAX_PAGE_BYTES).",
+    PageError.NOT_HTML: "The page is {content_type!r}, not HTML; only HTML pages are indexed from websites.",
+    PageError.EMPTY: "The page has no main text to index.",
+    PageError.REFUSED: "{detail} (only public addresses are fetched; see KNOWLEDGE_CRAWL_ALLOW_PRIVATE).",
+    PageError.OFF_SITE: "The page redirects to {location}, outside this source's host.",
+    PageError.MALFORMED: "{detail}",
+}
+# Errors that say nothing about the page itself: the text fetched earlier stays searchable.
+TRANSIENT = frozenset({PageError.SERVER_ERROR, PageError.TIMEOUT, PageError.NETWORK})
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+# Honour robots.txt Crawl-delay, but never let one site stall a worker for long per page.
+MAX_CRAWL_DELAY_S = 5.0
+# Links that are never HTML pages are not worth a request.
+SKIP_SUFFIXES = (
+    *(".pdf", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".css", ".js", ".json", ".xml"),
+    *(".zip", ".gz", ".tgz", ".mp3", ".mp4", ".webm", ".woff", ".woff2"),
+)
+MAX_URL_LENGTH = 500  # Document.external_id
+
+
+class FetchError(Exception):
+    def __init__(self, code: PageError, **details: object) -> None:
+        self.code = code
+        super().__init__(MESSAGES[code].format(**details))
+
+    @property
+    def transient(self) -> bool:
+        return self.code in TRANSIENT
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str  # after redirects
+    status: int  # 200, or 304 when the validators still hold
+    body: bytes = b""
+    content_type: str = ""
+    encoding: str = "utf-8"
+    etag: str = ""
+    last_modified: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def text(self) -> str:
+        try:
+            return self.body.decode(self.encoding, errors="replace")
+        except LookupError:  # unknown charset label
+            return self.body.decode("utf-8", errors="replace")
+
+
+def normalize_url(url: str, base: str = "") -> str | None:
+    """Absolute http(s) URL without fragment or default port, host lower-cased; None if unusable."""
+    try:
+        parts = urlsplit(urljoin(base, url.strip()) if base else url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
+        netloc = f"{netloc}:{port}"
+    normalized = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    return normalized if len(normalized) <= MAX_URL_LENGTH else None
+
+
+def in_scope(url: str, *, host: str, path_prefix: str) -> bool:
+    """Same host (either scheme) and under ``path_prefix``; not an obvious non-HTML file."""
+    parts = urlsplit(url)
+    path = parts.path.lower()
+    return parts.hostname == host and parts.path.startswith(path_prefix or "/") and not path.endswith(SKIP_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    links: tuple[str, ...]
+    noindex: bool = False
+    nofollow: bool = False
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self, base: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base = base
+        self.hrefs: list[str] = []
+        self.robots = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "base" and values.get("href"):
+            self.base = urljoin(self.base, values["href"])
+        elif tag == "a" and values.get("href") and "nofollow" not in values.get("rel", "").lower():
+            self.hrefs.append(values["href"])
+        elif tag == "meta" and values.get("name", "").lower() in {"robots", "supportai-knowledgebot"}:
+            self.robots += "," + values.get("content", "").lower()
+
+
+def page_links(html: str, base: str) -> PageLinks:
+    """Absolute links of a page and its robots meta directives (noindex / nofollow / none)."""
+    parser = _LinkParser(base)
+    parser.feed(html)
+    parser.close()
+    directives = {part.strip() for part in parser.robots.split(",")}
+    links = (normalize_url(href, parser.base) for href in parser.hrefs)
+    return PageLinks(
+        links=tuple(dict.fromkeys(link for link in links if link)),
+        noindex=bool(directives & {"noindex", "none"}),
+        nofollow=bool(directives & {"nofollow", "none"}),
+    )
+
+
+@dataclass(frozen=True)
+class Sitemap:
+    pages: tuple[str, ...]
+    sitemaps: tuple[str, ...]  # children of a sitemap index
+
+
+def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
+    """A ``<urlset>``, a ``<sitemapindex>`` or a plain-text list of URLs (gzipped or not)."""
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = zlib.decompressobj(wbits=31).decompress(body, max_bytes + 1)
+        except zlib.error as exc:
+            raise FetchError(PageError.MALFORMED, detail=f"The gzipped sitemap is corrupt: {exc}") from exc
+        if len(body) > max_bytes:
+            raise FetchError(PageError.TOO_LARGE, limit=max_bytes)
+    text = body.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if not text.startswith("<"):
+        urls = (normalize_url(line) for line in text.splitlines() if line.strip())
+        return Sitemap(tuple(url for url in urls if url), ())
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+        # Sitemaps have no DTD; refusing one rules out entity-expansion attacks on the XML parser.
+        raise FetchError(PageError.MALFORMED, detail="The sitemap declares a DTD or entities; sitemaps have none.")
+    try:
+        root = ElementTree.fromstring(text)  # noqa: S314  (no DTD, see above; size already bounded)
+    except ElementTree.ParseError as exc:
+        raise FetchError(PageError.MALFORMED, detail=f"The sitemap is not valid XML: {exc}") from exc
+    kind = root.tag.rsplit("}", 1)[-1]
+    if kind not in {"urlset", "sitemapindex"}:
+        raise FetchError(PageError.MALFORMED, detail=f"Expected <urlset> or <sitemapindex>, found <{kind}>.")
+    locs = [
+        normalize_url(element.text or "")
+        for element in root.iter()
+        if element.tag.rsplit("}", 1)[-1] == "loc" and element.text
+    ]
+    found = tuple(dict.fromkeys(loc for loc in locs if loc))
+    return Sitemap(found, ()) if kind == "urlset" else Sitemap((), found)
+
+
+def _same_host(a: str, b: str) -> bool:
+    return urlsplit(a).hostname == urlsplit(b).hostname
+
+
+class Crawler:
+    """One HTTP client and one robots.txt cache for a sync. Use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        timeout_s: float,
+        max_bytes: int,
+        allow_private: bool,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.user_agent = user_agent
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
+        self.client = httpx.Client(
+            transport=transport or guarded_transport(allow_private=allow_private),
+            trust_env=False,
+            timeout=httpx.Timeout(timeout_s),
+            headers={"User-Agent": user_agent},
+            follow_redirects=False,
+        )
+        self._robots: dict[str, RobotFileParser] = {}
+        self._last_request: dict[str, float] = {}
+
+    @classmethod
+    def from_settings(cls) -> Crawler:
+        settings = conf.SETTINGS
+        return cls(
+            user_agent=settings.crawl_user_agent,
+            timeout_s=settings.crawl_timeout_s,
+            max_bytes=settings.crawl_max_page_bytes,
+            allow_private=settings.crawl_allow_private,
+        )
+
+    def __enter__(self) -> Crawler:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.client.close()
+
+    def _get(self, url: str, headers: dict[str, str], *, deadline: float) -> tuple[httpx.Response, bytes]:
+        try:
+            with self.client.stream("GET", url, headers=headers) as response:
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > self.max_bytes:
+                    raise FetchError(PageError.TOO_LARGE, limit=self.max_bytes)
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > self.max_bytes:
+                        raise FetchError(PageError.TOO_LARGE, limit=self.max_bytes)
+                    if time.monotonic() > deadline:  # a server dribbling bytes never hits the read timeout
+                        raise FetchError(PageError.TIMEOUT, timeout=self.timeout_s)
+                return response, bytes(body)
+        except httpx.TimeoutException as exc:
+            raise FetchError(PageError.TIMEOUT, timeout=self.timeout_s) from exc
+        except UnsafeUrl as exc:
+            if exc.retryable:
+                raise FetchError(PageError.NETWORK, detail=str(exc)) from exc
+            raise FetchError(PageError.REFUSED, detail=str(exc)) from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(PageError.NETWORK, detail=str(exc) or type(exc).__name__) from exc
+
+    def get(self, url: str, *, etag: str = "", last_modified: str = "") -> Page:
+        """GET ``url`` (conditionally when validators are given), following same-host redirects.
+
+        Raises ``FetchError`` for anything but a 200 or a 304.
+        """
+        headers = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        deadline = time.monotonic() + 2 * self.timeout_s
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            self._pause(current)
+            response, body = self._get(current, headers, deadline=deadline)
+            if response.status_code in REDIRECTS and response.headers.get("Location"):
+                location = normalize_url(response.headers["Location"], current)
+                if location is None or not _same_host(location, url):
+                    raise FetchError(PageError.OFF_SITE, location=response.headers["Location"][:200])
+                current = location
+                continue
+            return self._page(current, response, body)
+        raise FetchError(PageError.HTTP_ERROR, status=f"{response.status_code} after {MAX_REDIRECTS} redirects")
+
+    def _page(self, url: str, response: httpx.Response, body: bytes) -> Page:
+        status = response.status_code
+        if status in {404, 410}:
+            raise FetchError(PageError.NOT_FOUND, status=status)
+        if status >= 500 or status == 429:
+            raise FetchError(PageError.SERVER_ERROR, status=status)
+        if status not in {200, 304}:
+            raise FetchError(PageError.HTTP_ERROR, status=status)
+        return Page(
+            url=url,
+            status=status,
+            body=body,
+            content_type=response.headers.get("Content-Type", "").split(";")[0].strip().lower(),
+            encoding=response.charset_encoding or "utf-8",
+            etag=response.headers.get("ETag", ""),
+            last_modified=response.headers.get("Last-Modified", ""),
+        )
+
+    def get_html(self, url: str, *, etag: str = "", last_modified: str = "") -> Page:
+        """Like ``get`` but a 200 must be an HTML page with text."""
+        page = self.get(url, etag=etag, last_modified=last_modified)
+        if page.not_modified:
+            return page
+        if page.content_type not in HTML_TYPES and not (
+            not page.content_type and page.body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+        ):
+            raise FetchError(PageError.NOT_HTML, content_type=page.content_type or "unknown")
+        if not page.body.strip():
+            raise FetchError(PageError.EMPTY)
+        return page
+
+    def _robots_for(self, url: str) -> RobotFileParser:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._robots:
+            parser = RobotFileParser(f"{origin}/robots.txt")
+            try:
+                lines = self.get(f"{origin}/robots.txt").text().splitlines()
+            except FetchError as exc:
+                if exc.code not in {PageError.NOT_FOUND, PageError.HTTP_ERROR}:
+                    raise  # RFC 9309 §2.3.1.4: unreachable robots.txt means nothing may be crawled
+                lines = []  # §2.3.1.3: "unavailable" (4xx) means everything may be crawled
+            parser.parse(lines)
+            self._robots[origin] = parser
+        return self._robots[origin]
+
+    def allowed(self, url: str) -> bool:
+        """Whether robots.txt lets us fetch ``url``; raises ``FetchError`` if robots.txt is unreachable."""
+        return self._robots_for(url).can_fetch(self.user_agent, url)
+
+    def _pause(self, url: str) -> None:
+        """Wait out the site's robots.txt Crawl-delay (capped) since our previous request to it."""
+        origin = urlsplit(url).netloc
+        parser = self._robots.get(f"{urlsplit(url).scheme}://{origin}")
+        delay = parser.crawl_delay(self.user_agent) if parser is not None else None
+        last = self._last_request.get(origin)
+        if delay and last is not None:
+            wait = min(float(delay), MAX_CRAWL_DELAY_S) - (time.monotonic() - last)
+            if wait > 0:
+                time.sleep(wait)
+        self._last_request[origin] = time.monotonic()

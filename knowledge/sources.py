@@ -1,0 +1,400 @@
+"""URL knowledge sources: configuration, creation and the sync that keeps a tenant's copy of a website.
+
+``knowledge_source_sync`` is a long-running orchestration, not one transaction: each page is
+stored (and its chunks swapped) in its own transaction, so a slow site never holds a lock and a
+failure half-way keeps every page already done. Pages are ingested through the idempotent
+ingestion service (``services.parsed_ingest``): unchanged text costs no chunk write.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from knowledge import conf
+from knowledge.crawling import Crawler, FetchError, Page, PageError, in_scope, normalize_url, page_links, parse_sitemap
+from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
+from knowledge.parsing import ParsedDocument, parse_html
+from knowledge.providers.base import EmbeddingProvider
+from knowledge.selectors import source_get
+from knowledge.services import Outcome, default_provider, document_chunks_delete, document_delete, parsed_ingest
+from supportai.models import Tenant
+
+DEFAULT_MAX_PAGES = 100
+DEFAULT_MAX_DEPTH = 2
+MAX_DEPTH = 10
+MAX_SITEMAPS = 50  # child sitemaps read from one sitemap index
+PAGE_BATCH = 16  # changed pages embedded together
+SYNC_LEASE = timedelta(hours=2)  # a sync that has held its source this long is presumed dead
+
+NOT_A_URL_SOURCE = "Only URL sources can be synced; this source is of kind {kind!r}."
+ALREADY_SYNCING = "A sync of this source is already running."
+NAME_TAKEN = "There is already a knowledge source named {name!r}; choose another name."
+ONE_ENTRY_URL = "Set exactly one of start_url (crawl from a page) and sitemap_url (read a sitemap.xml)."
+BAD_URL = "{key} must be an absolute http(s) URL; got {value!r}."
+BAD_PREFIX = "path_prefix must start with '/'; got {value!r}."
+BAD_NUMBER = "{key} must be a whole number from {minimum} to {maximum}; got {value!r}."
+ENTRY_FAILED = "Nothing was synced or removed: {error}"
+ROBOTS_UNREADABLE = "robots.txt of {host} could not be read, so no page may be fetched (RFC 9309): {error}"
+START_DISALLOWED = "robots.txt disallows the start page for our User-Agent."
+START_FAILED = "the start page could not be read: {error}"
+SITEMAP_FAILED = "the sitemap {url} could not be read: {error}"
+PAGES_FAILED = "{failed} of {total} pages failed ({codes}); see the documents list for each error."
+
+
+class SourceConfigError(ValueError):
+    pass
+
+
+class _EntryFailed(Exception):
+    """The sitemap, the start page or robots.txt could not be read: nothing is known to be gone."""
+
+
+@dataclass(frozen=True)
+class UrlSourceConfig:
+    start_url: str = ""
+    sitemap_url: str = ""
+    path_prefix: str = ""
+    max_pages: int = DEFAULT_MAX_PAGES
+    max_depth: int = DEFAULT_MAX_DEPTH
+    sync_interval_minutes: int = 0
+
+    @property
+    def entry_url(self) -> str:
+        return self.sitemap_url or self.start_url
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.entry_url).hostname or ""
+
+    def covers(self, url: str) -> bool:
+        return in_scope(url, host=self.host, path_prefix=self.path_prefix)
+
+
+def _number(config: Mapping[str, Any], key: str, default: int, maximum: int) -> int:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise SourceConfigError(BAD_NUMBER.format(key=key, minimum=0, maximum=maximum, value=value))
+    return value
+
+
+def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
+    """The validated configuration of a URL source; ``SourceConfigError`` with a plain message if not."""
+    urls = {}
+    for key in ("start_url", "sitemap_url"):
+        raw = config.get(key) or ""
+        url = normalize_url(raw) if isinstance(raw, str) else None
+        if raw and url is None:
+            raise SourceConfigError(BAD_URL.format(key=key, value=raw))
+        urls[key] = url or ""
+    if bool(urls["start_url"]) == bool(urls["sitemap_url"]):
+        raise SourceConfigError(ONE_ENTRY_URL)
+    prefix = config.get("path_prefix") or ""
+    if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
+        raise SourceConfigError(BAD_PREFIX.format(value=prefix))
+    settings = conf.SETTINGS
+    max_pages = _number(config, "max_pages", min(DEFAULT_MAX_PAGES, settings.crawl_max_pages), settings.crawl_max_pages)
+    return UrlSourceConfig(
+        start_url=urls["start_url"],
+        sitemap_url=urls["sitemap_url"],
+        path_prefix=prefix,
+        max_pages=max(max_pages, 1),
+        max_depth=_number(config, "max_depth", DEFAULT_MAX_DEPTH, MAX_DEPTH),
+        sync_interval_minutes=_number(
+            config, "sync_interval_minutes", settings.url_sync_interval_minutes, 365 * 24 * 60
+        ),
+    )
+
+
+@transaction.atomic
+def url_source_create(
+    *, tenant: Tenant, name: str, config: Mapping[str, Any], sync_now: bool = True
+) -> KnowledgeSource:
+    """Create a URL source from a validated config; its first sync runs in Celery after commit."""
+    if KnowledgeSource.objects.for_tenant(tenant).filter(name=name).exists():
+        raise SourceConfigError(NAME_TAKEN.format(name=name))
+    parsed = url_config_parse(config)
+    stored = {key: value for key, value in asdict(parsed).items() if value not in ("", None)}
+    source = KnowledgeSource.objects.create(tenant=tenant, name=name, kind=SourceKind.URL, config=stored)
+    if sync_now:
+        source_sync_enqueue(tenant=tenant, source=source)
+    return source
+
+
+def source_sync_enqueue(*, tenant: Tenant, source: KnowledgeSource) -> None:
+    """Queue a sync of the tenant's URL source once the current transaction commits."""
+    from knowledge import tasks
+
+    if source.tenant_id != tenant.pk:
+        raise ValueError("source belongs to another tenant")
+    if source.kind != SourceKind.URL:
+        raise SourceConfigError(NOT_A_URL_SOURCE.format(kind=source.kind))
+    transaction.on_commit(lambda: tasks.sync_source.delay(source.pk))
+
+
+@dataclass
+class SyncResult:
+    pages: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: dict[str, str] = field(default_factory=dict)  # url -> error code
+    removed: int = 0
+    skipped_robots: int = 0
+    skipped_noindex: int = 0
+    error: str = ""
+    skipped: bool = False
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{self.outcomes[o]} {o}" for o in (*Outcome, "not_modified"))
+        return (
+            f"{self.pages} pages: {counts}, {self.removed} removed, "
+            f"{self.skipped_robots} disallowed by robots.txt, {self.skipped_noindex} noindex"
+        )
+
+
+def _claim(source: KnowledgeSource) -> bool:
+    now = timezone.now()
+    free = ~Q(status=SourceStatus.SYNCING) | Q(sync_started_at__isnull=True) | Q(sync_started_at__lt=now - SYNC_LEASE)
+    claimed = KnowledgeSource.objects.filter(free, pk=source.pk).update(
+        status=SourceStatus.SYNCING, sync_started_at=now
+    )
+    return claimed == 1
+
+
+def _finish(source: KnowledgeSource, *, failed: bool, error: str) -> None:
+    source.status = SourceStatus.FAILED if failed else SourceStatus.IDLE
+    source.error = error
+    source.last_synced_at = timezone.now()
+    source.sync_started_at = None
+    source.save(update_fields=["status", "error", "last_synced_at", "sync_started_at"])
+
+
+@transaction.atomic
+def _record_error(
+    *, tenant: Tenant, source: KnowledgeSource, url: str, document: Document | None, exc: FetchError
+) -> None:
+    """Put the page's error on its document. A transient error keeps text fetched earlier searchable;
+    any other error means the page has nothing to offer any more, so its chunks go."""
+    if document is not None and document.status == DocumentStatus.READY and exc.transient:
+        Document.objects.filter(pk=document.pk).update(error=str(exc))
+        return
+    if document is None:
+        document = Document(tenant=tenant, source=source, external_id=url, title=url, url=url)
+    else:
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        document_chunks_delete(tenant=tenant, document=document)
+    document.status = DocumentStatus.FAILED
+    document.error = str(exc)
+    document.content = document.content_hash = document.http_etag = document.http_last_modified = ""
+    document.chunk_count = 0
+    document.fetched_at = document.updated_at = timezone.now()
+    document.save()
+
+
+class _Sync:
+    """One run over one source: fetch each in-scope page once, ingest the changed ones in batches."""
+
+    def __init__(
+        self,
+        *,
+        tenant: Tenant,
+        source: KnowledgeSource,
+        config: UrlSourceConfig,
+        crawler: Crawler,
+        provider: EmbeddingProvider,
+    ) -> None:
+        self.tenant, self.source, self.config, self.crawler, self.provider = tenant, source, config, crawler, provider
+        self.result = SyncResult()
+        self.keep: set[str] = set()
+        self.documents = {
+            d.external_id: d
+            for d in Document.objects.for_tenant(tenant)
+            .filter(source=source)
+            .only("id", "external_id", "status", "error", "http_etag", "http_last_modified", "links")
+        }
+        self.batch: list[tuple[ParsedDocument, Page, tuple[str, ...]]] = []
+        self.last_error: FetchError | None = None
+
+    def allowed(self, url: str) -> bool:
+        try:
+            return self.crawler.allowed(url)
+        except FetchError as exc:
+            raise _EntryFailed(ROBOTS_UNREADABLE.format(host=urlsplit(url).netloc, error=exc)) from exc
+
+    def visit(self, url: str) -> tuple[str, ...]:
+        """Fetch and stage one page; returns its links (stored ones when it was not re-read)."""
+        self.last_error = None
+        document = self.documents.get(url)
+        stored_links = tuple(document.links) if document is not None else ()
+        if not self.allowed(url):
+            self.result.skipped_robots += 1
+            return ()
+        self.result.pages += 1
+        self.keep.add(url)
+        etag = last_modified = ""
+        if document is not None and document.status == DocumentStatus.READY:
+            etag, last_modified = document.http_etag, document.http_last_modified
+        try:
+            page = self.crawler.get_html(url, etag=etag, last_modified=last_modified)
+        except FetchError as exc:
+            self._fail(url, document, exc)
+            return stored_links
+        if page.not_modified:
+            self.result.outcomes["not_modified"] += 1
+            if document is not None and document.error:
+                Document.objects.filter(pk=document.pk).update(error="")
+            return stored_links
+        html = page.text()
+        found = page_links(html, page.url)
+        links = () if found.nofollow else tuple(link for link in found.links if self.config.covers(link))
+        if found.noindex:
+            self.keep.discard(url)
+            self.result.skipped_noindex += 1
+            return links
+        parsed = parse_html(url, html)
+        if not parsed.text:
+            self._fail(url, document, FetchError(PageError.EMPTY))
+            return links
+        self.batch.append((ParsedDocument(url, parsed.title or url, parsed.text, url=page.url), page, links))
+        if len(self.batch) >= PAGE_BATCH:
+            self.flush()
+        return links
+
+    def _fail(self, url: str, document: Document | None, exc: FetchError) -> None:
+        self.last_error = exc
+        self.result.outcomes[Outcome.FAILED] += 1
+        self.result.errors[url] = exc.code
+        _record_error(tenant=self.tenant, source=self.source, url=url, document=document, exc=exc)
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        staged = {parsed.external_id: (page, links) for parsed, page, links in self.batch}
+
+        def remember(document: Document, outcome: Outcome) -> None:
+            page, links = staged[document.external_id]
+            self.result.outcomes[outcome] += 1
+            if outcome == Outcome.FAILED:
+                self.result.errors[document.external_id] = "embedding"
+            Document.objects.filter(pk=document.pk).update(
+                http_etag=page.etag[:500],
+                http_last_modified=page.last_modified[:100],
+                links=list(links),
+                fetched_at=timezone.now(),
+                **({} if outcome == Outcome.FAILED else {"error": ""}),
+            )
+
+        parsed_ingest(
+            tenant=self.tenant,
+            source=self.source,
+            name=self.source.name,
+            parsed_documents=[parsed for parsed, _, _ in self.batch],
+            provider=self.provider,
+            on_document=remember,
+        )
+        self.batch = []
+
+    def sitemap_pages(self) -> Iterator[str]:
+        """In-scope page URLs of the sitemap (and of the sitemaps an index lists)."""
+        pending, read = deque([self.config.sitemap_url]), 0
+        while pending and read <= MAX_SITEMAPS:
+            url = pending.popleft()
+            read += 1
+            try:
+                sitemap = parse_sitemap(self.crawler.get(url).body, max_bytes=self.crawler.max_bytes)
+            except FetchError as exc:
+                raise _EntryFailed(SITEMAP_FAILED.format(url=url, error=exc)) from exc
+            pending.extend(child for child in sitemap.sitemaps if urlsplit(child).hostname == self.config.host)
+            yield from (page_url for page_url in sitemap.pages if self.config.covers(page_url))
+
+    def run(self) -> None:
+        """Raises ``_EntryFailed`` when the sitemap, the start page or robots.txt cannot be read."""
+        config, seen = self.config, set()
+        if config.sitemap_url:
+            for url in self.sitemap_pages():
+                if self.result.pages >= config.max_pages:
+                    break
+                if url not in seen:
+                    seen.add(url)
+                    self.visit(url)
+        else:
+            queue = deque([(config.start_url, 0)])
+            seen.add(config.start_url)
+            while queue and self.result.pages < config.max_pages:
+                url, depth = queue.popleft()
+                links = self.visit(url)
+                if depth == 0 and not links and self.result.skipped_robots:
+                    raise _EntryFailed(START_DISALLOWED)
+                if depth == 0 and not links and self.last_error is not None:
+                    raise _EntryFailed(START_FAILED.format(error=self.last_error))
+                for link in links if depth < config.max_depth else ():
+                    if link not in seen:
+                        seen.add(link)
+                        queue.append((link, depth + 1))
+        self.flush()
+
+    def prune(self) -> None:
+        for document in (
+            Document.objects.for_tenant(self.tenant).filter(source=self.source).exclude(external_id__in=self.keep)
+        ):
+            document_delete(tenant=self.tenant, document=document)
+            self.result.removed += 1
+
+
+def knowledge_source_sync(
+    *,
+    tenant: Tenant,
+    source_id: int,
+    crawler: Crawler | None = None,
+    provider: EmbeddingProvider | None = None,
+) -> SyncResult:
+    """Bring the tenant's URL source in line with its website; returns what happened.
+
+    Unchanged pages cost a 304 (or one hash comparison); changed pages are re-chunked; pages gone
+    from the site or sitemap (or now disallowed / noindex) lose their documents. Per-page errors
+    go on the documents and never stop the rest. If the entry point itself (sitemap, start page,
+    robots.txt) cannot be read, nothing is removed and the source is marked failed.
+    Raises ``Http404`` for another tenant's source.
+    """
+    source = source_get(tenant=tenant, pk=source_id)
+    if source.kind != SourceKind.URL:
+        raise SourceConfigError(NOT_A_URL_SOURCE.format(kind=source.kind))
+    try:
+        config = url_config_parse(source.config)
+    except SourceConfigError as exc:
+        _finish(source, failed=True, error=str(exc))
+        return SyncResult(error=str(exc))
+    if not _claim(source):
+        return SyncResult(error=ALREADY_SYNCING, skipped=True)
+    sync = _Sync(
+        tenant=tenant,
+        source=source,
+        config=config,
+        crawler=crawler or Crawler.from_settings(),
+        provider=provider or default_provider(),
+    )
+    try:
+        with sync.crawler:
+            sync.run()
+    except _EntryFailed as exc:
+        sync.flush()
+        sync.result.error = ENTRY_FAILED.format(error=exc)
+        _finish(source, failed=True, error=sync.result.error)
+        return sync.result
+    except Exception:
+        _finish(source, failed=True, error="The sync stopped on an internal error; see the worker log.")
+        raise
+    sync.prune()
+    failed = sync.result.outcomes[Outcome.FAILED]
+    codes = ", ".join(f"{count} {code}" for code, count in Counter(sync.result.errors.values()).most_common())
+    error = PAGES_FAILED.format(failed=failed, total=sync.result.pages, codes=codes) if failed else ""
+    _finish(source, failed=bool(failed) and failed == sync.result.pages, error=error)
+    sync.result.error = error
+    return sync.result

@@ -1,0 +1,300 @@
+"""URL sources against a real local website: sitemaps, crawling, robots.txt, conditional GETs, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from django.http import Http404
+
+from knowledge import conf
+from knowledge.crawling import PageError
+from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceStatus
+from knowledge.selectors import retrieve
+from knowledge.services import tenant_reindex
+from knowledge.sources import SourceConfigError, knowledge_source_sync, url_config_parse, url_source_create
+from knowledge.tests.site_fake import FakeSite
+
+pytestmark = pytest.mark.usefixtures("local_crawl")
+
+PAGES = {
+    "/help/parking": ("Parking", "Free parking behind the studio on weekdays."),
+    "/help/hours": ("Opening hours", "We open at nine and close at seven."),
+    "/help/refunds": ("Refunds", "Refunds reach your card within five working days."),
+}
+
+
+@pytest.fixture
+def help_site(site: FakeSite) -> FakeSite:
+    """Three help articles listed by a sitemap index → sitemap; robots.txt hides /help/private."""
+    for path, (title, text) in PAGES.items():
+        site.article(path, title, text)
+    site.article("/help/private", "Staff notes", "Internal only.")
+    site.sitemap("/sitemap.xml", ["/sitemap-help.xml"], index=True)
+    site.sitemap("/sitemap-help.xml", [*PAGES, "/help/private"])
+    site.robots("User-agent: *\nDisallow: /help/private\n")
+    return site
+
+
+def _source(tenant, site: FakeSite, **config) -> KnowledgeSource:
+    config = config or {"sitemap_url": f"{site.url}/sitemap.xml"}
+    return url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+
+
+def _titles(source: KnowledgeSource) -> set[str]:
+    return set(Document.objects.filter(source=source).values_list("title", flat=True))
+
+
+def _chunk_ids(source: KnowledgeSource) -> set[int]:
+    return set(Chunk.objects.filter(document__source=source).values_list("pk", flat=True))
+
+
+def test_first_sync_ingests_the_sitemap_pages_and_skips_robots_disallowed_ones(tenant, help_site):
+    # given
+    source = _source(tenant, help_site)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then
+    assert result.outcomes["created"] == 3 and result.skipped_robots == 1 and result.error == ""
+    assert _titles(source) == {"Parking", "Opening hours", "Refunds"}
+    assert set(Document.objects.filter(source=source).values_list("status", flat=True)) == {DocumentStatus.READY}
+    assert help_site.served("/help/private") == []
+    robots = next(r for r in help_site.requests if r.path == "/robots.txt")
+    assert robots.headers["user-agent"].startswith("SupportAI-KnowledgeBot/")
+    source.refresh_from_db()
+    assert source.status == SourceStatus.IDLE and source.last_synced_at is not None and source.error == ""
+    passages = retrieve(tenant=tenant, query="parking weekdays", k=1, mode="bm25")
+    assert passages[0].title == "Parking" and passages[0].url == f"{help_site.url}/help/parking"
+    assert "Home" not in passages[0].text and "©" not in passages[0].text  # main text only
+
+
+def test_second_sync_is_all_304_with_no_chunk_writes(tenant, help_site):
+    # given
+    source = _source(tenant, help_site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    chunks, indexed = _chunk_ids(source), dict(Document.objects.values_list("pk", "indexed_at"))
+    help_site.reset()
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then
+    assert result.outcomes["not_modified"] == 3 and result.outcomes["created"] == result.outcomes["updated"] == 0
+    for path in PAGES:
+        assert help_site.served(path) == [304]
+    assert all(r.headers.get("if-none-match") for r in help_site.requests if r.path in PAGES)
+    assert _chunk_ids(source) == chunks and dict(Document.objects.values_list("pk", "indexed_at")) == indexed
+
+
+def test_last_modified_alone_also_gives_a_304(tenant, site):
+    site.add(
+        "/only",
+        "<title>Only</title><main><p>Validated by date.</p></main>",
+        etag=False,
+        last_modified="Wed, 21 Oct 2015 07:28:00 GMT",
+    )
+    source = _source(tenant, site, start_url=f"{site.url}/only")
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.outcomes["not_modified"] == 1 and site.served("/only") == [200, 304]
+
+
+def test_a_200_with_the_same_text_costs_no_chunk_write(tenant, site):
+    site.add("/same", "<title>Same</title><main><p>Never changes.</p></main>", etag=False)
+    source = _source(tenant, site, start_url=f"{site.url}/same")
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    chunks = _chunk_ids(source)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.outcomes["unchanged"] == 1 and _chunk_ids(source) == chunks
+
+
+def test_a_changed_page_is_rechunked_and_the_others_untouched(tenant, help_site):
+    # given
+    source = _source(tenant, help_site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    parking = Document.objects.get(source=source, title="Parking")
+    old_parking_chunks = set(parking.chunks.values_list("pk", flat=True))
+    other_chunks = _chunk_ids(source) - old_parking_chunks
+    # when
+    help_site.article("/help/parking", "Parking", "Parking moved to the multi-storey garage on Elm Street.")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then
+    assert result.outcomes["updated"] == 1 and result.outcomes["not_modified"] == 2
+    new_parking_chunks = set(parking.chunks.values_list("pk", flat=True))
+    assert new_parking_chunks and not new_parking_chunks & old_parking_chunks
+    assert other_chunks <= _chunk_ids(source)
+    assert retrieve(tenant=tenant, query="multi-storey garage", k=1, mode="bm25")[0].title == "Parking"
+
+
+def test_a_page_removed_from_site_and_sitemap_removes_its_document(tenant, help_site):
+    source = _source(tenant, help_site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    del help_site.pages["/help/refunds"]
+    help_site.sitemap("/sitemap-help.xml", ["/help/parking", "/help/hours"])
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.removed == 1 and _titles(source) == {"Parking", "Opening hours"}
+    assert not retrieve(tenant=tenant, query="refunds card", k=3, mode="bm25")
+
+
+def test_a_page_newly_disallowed_by_robots_is_removed(tenant, help_site):
+    source = _source(tenant, help_site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    help_site.robots("User-agent: SupportAI-KnowledgeBot\nDisallow: /help/hours\n")
+    help_site.reset()
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.skipped_robots == 1 and result.removed == 1 and help_site.served("/help/hours") == []
+    assert _titles(source) == {"Parking", "Refunds", "Staff notes"}  # this agent's group allows /help/private
+
+
+def test_private_addresses_are_refused_unless_allowed(tenant, help_site, monkeypatch):
+    # given the production default
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_allow_private=False))
+    source = _source(tenant, help_site)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then
+    assert help_site.requests == []
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED and "non-public address" in source.error
+    assert "KNOWLEDGE_CRAWL_ALLOW_PRIVATE" in result.error and not Document.objects.exists()
+
+
+def test_bad_pages_get_their_own_errors_and_do_not_stop_the_rest(tenant, site, monkeypatch):
+    # given a sitemap whose pages fail in every way but one
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_max_page_bytes=4096))
+    site.article("/ok", "Good page", "This page is fine.")
+    site.add("/big", "<title>Big</title><main>" + "<p>padding text</p>" * 1000 + "</main>")
+    site.add("/slow", "<title>Slow</title><main><p>late</p></main>", delay_s=2.5)
+    site.add("/brochure", b"%PDF-1.4 binary", content_type="application/pdf")
+    site.add("/broken", "oops", status=500)
+    site.add("/empty", "<title>Empty</title><main></main>")
+    site.add("/elsewhere", "", status=302, headers={"Location": site.url.replace("127.0.0.1", "localhost") + "/x"})
+    paths = ["/missing", "/big", "/slow", "/brochure", "/broken", "/empty", "/elsewhere", "/ok"]
+    site.sitemap("/sitemap.xml", paths)
+    source = _source(tenant, site)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then
+    assert result.outcomes["created"] == 1 and result.outcomes["failed"] == 7
+    errors = {d.external_id.removeprefix(site.url): (d.status, d.error) for d in Document.objects.filter(source=source)}
+    assert errors["/ok"] == (DocumentStatus.READY, "")
+    assert all(status == DocumentStatus.FAILED for path, (status, _) in errors.items() if path != "/ok")
+    assert "HTTP 404" in errors["/missing"][1]
+    assert "4096-byte limit" in errors["/big"][1]
+    assert "within 1 seconds" in errors["/slow"][1]
+    assert "'application/pdf', not HTML" in errors["/brochure"][1]
+    assert "HTTP 500" in errors["/broken"][1]
+    assert "no main text" in errors["/empty"][1]
+    assert "outside this source's host" in errors["/elsewhere"][1]
+    assert result.errors[f"{site.url}/slow"] == PageError.TIMEOUT
+    source.refresh_from_db()
+    assert source.status == SourceStatus.IDLE and source.error.startswith("7 of 8 pages failed")
+
+
+def test_a_transient_error_keeps_the_text_fetched_before(tenant, help_site):
+    source = _source(tenant, help_site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    help_site.pages["/help/hours"].status = 503
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    hours = Document.objects.get(source=source, title="Opening hours")
+    assert hours.status == DocumentStatus.READY and "HTTP 503" in hours.error and hours.chunk_count > 0
+    # when the page is back (unchanged), its error is cleared with a 304
+    help_site.pages["/help/hours"].status = 200
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    hours.refresh_from_db()
+    assert hours.error == "" and help_site.served("/help/hours")[-1] == 304
+
+
+def test_a_page_that_starts_to_404_loses_its_chunks_but_keeps_its_error(tenant, help_site):
+    source = _source(tenant, help_site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    help_site.pages["/help/hours"].status = 404
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    hours = Document.objects.get(source=source, external_id=f"{help_site.url}/help/hours")
+    assert hours.status == DocumentStatus.FAILED and "HTTP 404" in hours.error and not hours.chunks.exists()
+    assert tenant_reindex(tenant=tenant) == 0  # a page without text is not "indexed" back to ready
+
+
+def test_an_unreadable_sitemap_removes_nothing(tenant, help_site):
+    source = _source(tenant, help_site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    help_site.pages["/sitemap-help.xml"].status = 500
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.removed == 0 and len(_titles(source)) == 3
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED and "sitemap-help.xml could not be read" in source.error
+
+
+def test_an_unreachable_robots_txt_means_no_page_is_fetched(tenant, help_site):
+    help_site.pages["/robots.txt"].status = 503
+    source = _source(tenant, help_site)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert "robots.txt" in result.error and not any(help_site.served(path) for path in PAGES)
+
+
+def test_crawl_follows_same_host_links_under_the_prefix_to_the_depth(tenant, site):
+    # given /docs/ → a, b → c → d, plus links out of scope
+    other_host = site.url.replace("127.0.0.1", "localhost")
+    site.article("/docs/", "Docs home", "Start here.", links=("a", "/docs/b", "/blog/news", f"{other_host}/docs/x"))
+    site.article("/docs/a", "Page A", "Alpha.", links=("c#section", "/docs/manual.pdf"))
+    site.article("/docs/b", "Page B", "Bravo.", links=("/docs/a",))
+    site.article("/docs/c", "Page C", "Charlie.", links=("/docs/d",))
+    site.article("/docs/d", "Page D", "Delta: too deep.")
+    site.article("/docs/hidden", "Hidden", "Not indexed.", head='<meta name="robots" content="noindex">')
+    site.article("/blog/news", "News", "Out of the prefix.")
+    source = _source(tenant, site, start_url=f"{site.url}/docs/", path_prefix="/docs/", max_depth=2)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then
+    assert _titles(source) == {"Docs home", "Page A", "Page B", "Page C"}
+    assert result.outcomes["created"] == 4 and site.served("/docs/d") == site.served("/blog/news") == []
+    assert site.served("/docs/a") == [200]  # linked twice, fetched once
+    # when nothing changed, then the stored links of 304 pages carry the crawl just as far
+    second = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert second.outcomes["not_modified"] == 4 and second.removed == 0
+
+
+def test_crawl_stops_at_the_page_limit(tenant, site):
+    site.article("/", "Home", "Welcome.", links=("/one", "/two", "/three"))
+    for path in ("/one", "/two", "/three"):
+        site.article(path, path, "Text.")
+    source = _source(tenant, site, start_url=f"{site.url}/", max_pages=2)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.pages == 2 and Document.objects.filter(source=source).count() == 2
+
+
+def test_noindex_meta_keeps_a_page_out(tenant, site):
+    site.article("/", "Home", "Welcome.", links=("/draft",))
+    site.article("/draft", "Draft", "Secret draft.", head='<meta name="robots" content="noindex, follow">')
+    source = _source(tenant, site, start_url=f"{site.url}/")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.skipped_noindex == 1 and _titles(source) == {"Home"}
+
+
+def test_another_tenant_cannot_sync_the_source(tenant, other_tenant, help_site):
+    source = _source(tenant, help_site)
+    with pytest.raises(Http404):
+        knowledge_source_sync(tenant=other_tenant, source_id=source.pk)
+    assert help_site.requests == []
+
+
+def test_a_running_sync_is_not_started_twice(tenant, help_site):
+    source = _source(tenant, help_site)
+    KnowledgeSource.objects.filter(pk=source.pk).update(status=SourceStatus.SYNCING, sync_started_at=source.created_at)
+    source.refresh_from_db()
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.skipped and help_site.requests == []
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({}, "exactly one of start_url"),
+        ({"start_url": "https://a.example/", "sitemap_url": "https://a.example/s.xml"}, "exactly one"),
+        ({"start_url": "ftp://a.example/"}, "absolute http(s) URL"),
+        ({"start_url": "https://a.example/", "path_prefix": "docs"}, "must start with '/'"),
+        ({"start_url": "https://a.example/", "max_depth": 99}, "max_depth must be a whole number from 0 to 10"),
+        ({"start_url": "https://a.example/", "max_pages": "ten"}, "max_pages must be a whole number"),
+    ],
+)
+def test_bad_configs_are_refused_with_a_plain_message(config, message):
+    with pytest.raises(SourceConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        url_config_parse(config)
