@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from knowledge.models import Chunk, Document, KnowledgeSource
+from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind
 from knowledge.providers.base import ProviderError
 from knowledge.services import document_delete, document_index, source_delete
+from knowledge.sources import source_sync_enqueue
 from supportai.admin_mixins import TenantScopedModelAdmin
 
 
 @admin.register(KnowledgeSource)
 class KnowledgeSourceAdmin(TenantScopedModelAdmin):
-    list_display = ("name", "tenant", "kind", "status", "last_synced_at")
+    list_display = ("name", "tenant", "kind", "status", "last_synced_at", "error")
     list_filter = ("kind", "status")
     list_select_related = ("tenant",)
     search_fields = ("name",)
+    readonly_fields = ("status", "last_synced_at", "error", "sync_started_at")
+    actions = ("sync_now",)
+
+    @admin.action(description="Sync the selected website (URL) sources now")
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[KnowledgeSource]) -> None:
+        queued = 0
+        with transaction.atomic():  # the syncs are queued when this commits
+            for source in queryset.select_related("tenant"):
+                if source.kind != SourceKind.URL or not self.has_change_permission(request, source):
+                    continue
+                source_sync_enqueue(tenant=source.tenant, source=source)
+                queued += 1
+        self.message_user(request, f"Sync queued for {queued} URL sources.")
 
     def delete_model(self, request: HttpRequest, obj: KnowledgeSource) -> None:
         source_delete(tenant=obj.tenant, source=obj)

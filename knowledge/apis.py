@@ -12,17 +12,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from knowledge import conf
-from knowledge.models import Document
+from knowledge.models import Document, KnowledgeSource
 from knowledge.retrieval import MODES
-from knowledge.selectors import document_get, retrieve
+from knowledge.selectors import document_get, retrieve, source_get
 from knowledge.services import files_upload
+from knowledge.sources import MAX_DEPTH, SourceConfigError, source_sync_enqueue, url_source_create
 from supportai.api_auth import ApiKeyPrincipal
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
 from supportai.selectors import membership_get
 
 UPLOAD_SOURCE = "API uploads"
-NOT_MANAGER = "Only owners and admins of the tenant can upload knowledge."
+NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
 MAX_FILES = 50
 
 
@@ -116,3 +117,58 @@ class RetrieveApi(APIView):
         serializer.is_valid(raise_exception=True)
         passages = retrieve(tenant=api_tenant(request), **serializer.validated_data)
         return Response(self.OutputSerializer(passages, many=True).data)
+
+
+class SourceOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = KnowledgeSource
+        fields = ("id", "name", "kind", "config", "status", "error", "last_synced_at", "created_at")
+        ref_name = "KnowledgeSource"
+
+
+class UrlSourceCreateApi(APIView):
+    """Create a website source (crawl from ``start_url`` or read ``sitemap_url``); it syncs in the background."""
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=255)
+        start_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
+        sitemap_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
+        path_prefix = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        max_pages = serializers.IntegerField(min_value=1, required=False)
+        max_depth = serializers.IntegerField(min_value=0, max_value=MAX_DEPTH, required=False)
+        sync_interval_minutes = serializers.IntegerField(min_value=0, required=False)
+        sync_now = serializers.BooleanField(default=True)
+
+        class Meta:
+            ref_name = "UrlSourceInput"
+
+    @extend_schema(request=InputSerializer, responses={201: SourceOutputSerializer}, summary="Add a website source")
+    def post(self, request: Request) -> Response:
+        tenant = _manager_tenant(request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        config = dict(serializer.validated_data)
+        name, sync_now = config.pop("name"), config.pop("sync_now")
+        try:
+            source = url_source_create(tenant=tenant, name=name, config=config, sync_now=sync_now)
+        except SourceConfigError as exc:
+            raise serializers.ValidationError({"config": [str(exc)]}) from exc
+        return Response(SourceOutputSerializer(source).data, status=status.HTTP_201_CREATED)
+
+
+class SourceDetailApi(APIView):
+    @extend_schema(responses=SourceOutputSerializer, summary="A knowledge source and its last sync")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(SourceOutputSerializer(source_get(tenant=api_tenant(request), pk=pk)).data)
+
+
+class SourceSyncApi(APIView):
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT}, summary="Sync a website source now")
+    def post(self, request: Request, pk: int) -> Response:
+        tenant = _manager_tenant(request)
+        source = source_get(tenant=tenant, pk=pk)
+        try:
+            source_sync_enqueue(tenant=tenant, source=source)
+        except SourceConfigError as exc:
+            raise serializers.ValidationError({"source": [str(exc)]}) from exc
+        return Response({"id": source.pk, "queued": True}, status=status.HTTP_202_ACCEPTED)

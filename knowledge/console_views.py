@@ -10,15 +10,17 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from knowledge import conf
 from knowledge.retrieval import MODES
-from knowledge.selectors import document_list, retrieve, source_list
+from knowledge.selectors import document_list, retrieve, source_get, source_list
 from knowledge.services import files_upload
+from knowledge.sources import SourceConfigError, source_sync_enqueue
 from supportai.console.tenancy import require_membership
 
 PAGE_SIZE = 50
-NOT_MANAGER = "Only owners and admins can upload knowledge."
+NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -67,6 +69,23 @@ def documents(request: HttpRequest) -> HttpResponse:
         "can_manage": membership.can_manage,
     }
     return render(request, "knowledge/documents.html", context)
+
+
+@login_required
+@require_POST
+def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Sync now" for a URL source of the current tenant (another tenant's id is a 404)."""
+    membership = require_membership(request)
+    source = source_get(tenant=membership.tenant, pk=pk)
+    if not membership.can_manage:
+        raise PermissionDenied(NOT_MANAGER)
+    try:
+        source_sync_enqueue(tenant=membership.tenant, source=source)
+    except SourceConfigError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Sync of {source.name} queued; refresh to see its status.")
+    return redirect("knowledge_console:documents")
 
 
 @login_required

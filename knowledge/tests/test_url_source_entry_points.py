@@ -1,0 +1,203 @@
+"""URL sources through the REST API, the console, the admin, the command and the beat task — tenant-scoped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from knowledge import tasks
+from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
+from knowledge.sources import url_source_create
+from knowledge.tests.site_fake import FakeSite
+from supportai.api_keys import api_key_create
+
+pytestmark = pytest.mark.usefixtures("local_crawl")
+
+
+@pytest.fixture
+def small_site(site: FakeSite) -> FakeSite:
+    site.article("/", "Welcome", "Our help centre.", links=("/parking",))
+    site.article("/parking", "Parking", "Free parking behind the studio.")
+    return site
+
+
+def _client(tenant) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='ci').raw_key}")
+    return client
+
+
+def _source(tenant, site: FakeSite, name: str = "Website") -> KnowledgeSource:
+    return url_source_create(tenant=tenant, name=name, config={"start_url": f"{site.url}/"}, sync_now=False)
+
+
+def test_api_creates_a_url_source_that_syncs_after_commit(tenant, small_site, django_capture_on_commit_callbacks):
+    # when
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = _client(tenant).post(
+            "/api/v1/knowledge/sources/",
+            {"name": "Website", "start_url": f"{small_site.url}/", "max_pages": 10, "sync_interval_minutes": 60},
+            format="json",
+        )
+    # then
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["kind"] == "url" and body["config"]["max_pages"] == 10 and body["config"]["sync_interval_minutes"] == 60
+    assert len(callbacks) == 1
+    source = KnowledgeSource.objects.get(pk=body["id"], tenant=tenant)
+    assert source.status == SourceStatus.IDLE and source.documents.count() == 2
+    detail = _client(tenant).get(f"/api/v1/knowledge/sources/{source.pk}/").json()
+    assert detail["status"] == "idle" and detail["last_synced_at"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"name": "W", "start_url": "https://a.example/", "sitemap_url": "https://a.example/s.xml"}, "exactly one"),
+        ({"name": "W", "start_url": "file:///etc/passwd"}, "absolute http(s) URL"),
+        ({"name": "W", "start_url": "https://a.example/", "path_prefix": "help"}, "must start with '/'"),
+    ],
+)
+def test_api_refuses_bad_configs(tenant, payload, message):
+    response = _client(tenant).post("/api/v1/knowledge/sources/", payload, format="json")
+    assert response.status_code == 400 and message in response.json()["config"][0]
+    assert not KnowledgeSource.objects.exists()
+
+
+def test_api_refuses_a_duplicate_name_and_non_managers(tenant, agent, small_site):
+    _source(tenant, small_site)
+    response = _client(tenant).post(
+        "/api/v1/knowledge/sources/", {"name": "Website", "start_url": f"{small_site.url}/"}, format="json"
+    )
+    assert response.status_code == 400 and "already a knowledge source" in response.json()["config"][0]
+    client = APIClient()
+    client.force_login(agent)
+    response = client.post("/api/v1/knowledge/sources/", {"name": "X", "start_url": "https://a.example/"})
+    assert response.status_code == 403
+
+
+def test_api_sync_and_detail_are_tenant_scoped(tenant, other_tenant, small_site, django_capture_on_commit_callbacks):
+    source = _source(tenant, small_site)
+    # another tenant sees and syncs nothing
+    assert _client(other_tenant).get(f"/api/v1/knowledge/sources/{source.pk}/").status_code == 404
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = _client(other_tenant).post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
+    assert response.status_code == 404 and callbacks == [] and small_site.requests == []
+    # the owning tenant does
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _client(tenant).post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
+    assert response.status_code == 202 and source.documents.count() == 2
+
+
+def test_api_sync_of_an_upload_source_is_a_400(tenant):
+    source = KnowledgeSource.objects.create(tenant=tenant, name="Uploads", kind=SourceKind.UPLOAD)
+    response = _client(tenant).post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
+    assert response.status_code == 400 and "Only URL sources" in response.json()["source"][0]
+
+
+def test_console_sync_now_button(
+    client, owner, agent, outsider, tenant, small_site, django_capture_on_commit_callbacks
+):
+    # given
+    source = _source(tenant, small_site)
+    url = f"/console/knowledge/sources/{source.pk}/sync/"
+    client.force_login(owner)
+    assert "Sync now" in client.get("/console/knowledge/").content.decode()
+    # another tenant's owner gets a 404 and an agent a 403; nothing is fetched
+    client.force_login(outsider)
+    assert client.post(url).status_code == 404
+    assert "Website" not in client.get("/console/knowledge/").content.decode()
+    client.force_login(agent)
+    assert client.post(url).status_code == 403
+    assert small_site.requests == []
+    # when the owner clicks
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    # then
+    assert "Sync of Website queued" in response.content.decode()
+    assert {d.title for d in Document.objects.for_tenant(tenant)} == {"Welcome", "Parking"}
+
+
+def test_admin_sync_action_is_tenant_scoped(
+    client, owner, outsider, tenant, small_site, django_capture_on_commit_callbacks
+):
+    source = _source(tenant, small_site)
+    data = {"action": "sync_now", "_selected_action": [source.pk]}
+    # another tenant's staff cannot see or sync it
+    client.force_login(outsider)
+    assert "Website" not in client.get("/admin/knowledge/knowledgesource/").content.decode()
+    assert client.get(f"/admin/knowledge/knowledgesource/{source.pk}/change/").status_code == 302  # "doesn't exist"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post("/admin/knowledge/knowledgesource/", data, follow=True)
+    assert callbacks == [] and small_site.requests == [] and not Document.objects.exists()
+    # its own owner can
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/knowledge/knowledgesource/", data, follow=True)
+    assert "Sync queued for 1 URL sources." in response.content.decode()
+    source.refresh_from_db()
+    assert source.documents.count() == 2 and source.last_synced_at is not None
+
+
+def test_sync_sources_command(tenant, other_tenant, small_site, capsys):
+    # given
+    _source(tenant, small_site)
+    _source(other_tenant, small_site, name="Theirs")
+    # when
+    call_command("sync_sources", "--tenant", tenant.slug, "--source", "Website")
+    # then
+    out = capsys.readouterr().out
+    assert f"Website: syncing {small_site.url}/" in out
+    assert "Website: 2 pages: 2 created, 0 updated, 0 unchanged, 0 failed, 0 not_modified, 0 removed" in out
+    assert Document.objects.filter(tenant=other_tenant).count() == 0
+    # when run again, then every page answers 304
+    call_command("sync_sources", "--tenant", tenant.slug)
+    assert "0 created, 0 updated, 0 unchanged, 0 failed, 2 not_modified" in capsys.readouterr().out
+
+
+def test_sync_sources_command_reports_failures_and_unknown_names(tenant, other_tenant, small_site, capsys):
+    _source(other_tenant, small_site, name="Theirs")
+    with pytest.raises(CommandError, match="no URL source named 'Theirs'"):
+        call_command("sync_sources", "--tenant", tenant.slug, "--source", "Theirs")
+    with pytest.raises(CommandError, match="No tenant"):
+        call_command("sync_sources", "--tenant", "nope")
+    small_site.pages["/"].status = 500
+    _source(tenant, small_site)
+    with pytest.raises(CommandError, match="1 of 1 sources did not sync cleanly"):
+        call_command("sync_sources", "--tenant", tenant.slug)
+    assert "the start page could not be read" in capsys.readouterr().err
+
+
+def test_beat_task_syncs_only_sources_whose_interval_has_passed(tenant, other_tenant, small_site):
+    # given
+    now = timezone.now()
+    due = url_source_create(
+        tenant=tenant,
+        name="Due",
+        config={"start_url": f"{small_site.url}/", "sync_interval_minutes": 60},
+        sync_now=False,
+    )
+    fresh = url_source_create(
+        tenant=other_tenant,
+        name="Fresh",
+        config={"start_url": f"{small_site.url}/", "sync_interval_minutes": 60},
+        sync_now=False,
+    )
+    manual = url_source_create(
+        tenant=tenant,
+        name="Manual",
+        config={"start_url": f"{small_site.url}/", "sync_interval_minutes": 0},
+        sync_now=False,
+    )
+    KnowledgeSource.objects.filter(pk=due.pk).update(last_synced_at=now - timedelta(minutes=61))
+    KnowledgeSource.objects.filter(pk__in=[fresh.pk, manual.pk]).update(last_synced_at=now - timedelta(minutes=5))
+    # when (Celery is eager in tests: the queued sync runs here)
+    queued = tasks.sync_due_sources()
+    # then
+    assert queued == 1
+    assert due.documents.count() == 2 and not fresh.documents.exists() and not manual.documents.exists()
