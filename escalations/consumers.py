@@ -1,29 +1,37 @@
 """The staff inbox websocket (``/ws/inbox/?tenant=<id>``): live queue, transcripts, actions.
 
 Session-authenticated. Membership and role are checked when connecting *and* before every action
-(a removed agent is cut off at once). Analysts may watch but not act. Thin: services do the work.
+(a removed agent is cut off at once). Analysts may watch but not act. Thin: services do the work,
+on the database pool (``supportai.db.db_call``) like the chat consumer.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from escalations import services, staff
 from escalations.inbox import can_act, inbox_membership, queue_rows
 from escalations.realtime import Publication, inbox_group, publish
 from escalations.selectors import escalation_get
+from supportai.db import db_call
 from supportai.models import Membership, Tenant
 
 logger = logging.getLogger(__name__)
 FORBIDDEN = 4403
 MAX_FRAME_CHARS = 16_384
 ACTIONS = frozenset({"claim", "assign", "reply", "typing", "hand_back", "resolve"})
+# Actions that only change the escalation's status (same signature; the others need more than the id).
+STATUS_ACTIONS: dict[str, Callable[..., list[Publication]]] = {
+    "claim": staff.escalation_claim,
+    "hand_back": staff.escalation_hand_back,
+    "resolve": staff.escalation_resolve,
+}
 
 
 class InboxError(Exception):
@@ -58,7 +66,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return None
-        membership: Membership | None = await database_sync_to_async(inbox_membership)(user=user, tenant_id=tenant_id)
+        membership: Membership | None = await db_call(inbox_membership)(user=user, tenant_id=tenant_id)
         return membership
 
     async def send_json(self, payload: dict[str, Any]) -> None:
@@ -66,7 +74,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
 
     async def send_queue(self) -> None:
         assert self.tenant is not None
-        rows = await database_sync_to_async(queue_rows)(tenant=self.tenant)
+        rows = await db_call(queue_rows)(tenant=self.tenant)
         await self.send_json({"type": "queue", "items": rows})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -112,31 +120,23 @@ class InboxConsumer(AsyncWebsocketConsumer):
         tenant, actor, escalation_id = self.tenant, membership.user, frame["escalation_id"]
         kind = frame["type"]
         if kind == "typing":
-            escalation = await database_sync_to_async(escalation_get)(tenant=tenant, pk=escalation_id)
+            escalation = await db_call(escalation_get)(tenant=tenant, pk=escalation_id)
             if escalation is None or not escalation.is_open:
                 raise InboxError("not_found", "No such open escalation.")
             return [staff.typing_publication(tenant=tenant, escalation=escalation)]
         if kind == "reply":
-            reply = await database_sync_to_async(staff.agent_reply)(
+            reply = await db_call(staff.agent_reply)(
                 tenant=tenant, escalation_id=escalation_id, actor=actor, text=frame.get("text", "")
             )
             await self.send_json({"type": "reply.ack", "escalation_id": escalation_id, "message_id": reply.message.pk})
             return reply.publications
         if kind == "assign":
-            assignee = await database_sync_to_async(_member_user)(tenant=tenant, user_id=frame.get("user_id"))
-            return await database_sync_to_async(staff.escalation_assign)(
+            assignee = await db_call(_member_user)(tenant=tenant, user_id=frame.get("user_id"))
+            return await db_call(staff.escalation_assign)(
                 tenant=tenant, escalation_id=escalation_id, actor=actor, assignee=assignee
             )
-        action = {
-            "claim": staff.escalation_claim,
-            "hand_back": staff.escalation_hand_back,
-            "resolve": staff.escalation_resolve,
-        }[kind]
         extra = {} if kind == "claim" else {"notes": frame.get("notes", "")}
-        publications: list[Publication] = await database_sync_to_async(action)(
-            tenant=tenant, escalation_id=escalation_id, actor=actor, **extra
-        )
-        return publications
+        return await db_call(STATUS_ACTIONS[kind])(tenant=tenant, escalation_id=escalation_id, actor=actor, **extra)
 
     # --- events from the channel layer -------------------------------------------------------------
 
