@@ -48,7 +48,8 @@ class PublicTurn:
     origin: str
 
 
-def _error(code: ErrorCode, message: str, origin: str = "") -> JsonResponse:
+def error_response(code: ErrorCode, message: str, origin: str = "") -> JsonResponse:
+    """The protocol's ``error`` frame as JSON, with the status for its code (shared by the public endpoints)."""
     response = JsonResponse({"type": "error", "code": code.value, "message": message}, status=STATUS_FOR_CODE[code])
     if origin:
         response["Access-Control-Allow-Origin"] = origin
@@ -149,13 +150,13 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
 async def post_message(request: HttpRequest) -> HttpResponse:
     """``POST /api/v1/public/chat/messages`` → the whole answer as one JSON object."""
     if request.method == "OPTIONS":
-        return _preflight(request)
+        return preflight_response(request)
     if request.method != "POST":
-        return _error(ErrorCode.BAD_REQUEST, "Use POST.")
+        return error_response(ErrorCode.BAD_REQUEST, "Use POST.")
     try:
         turn = await sync_to_async(_prepare)(request)
     except ProtocolError as exc:
-        return _error(exc.code, exc.message, request.headers.get("Origin", ""))
+        return error_response(exc.code, exc.message, request.headers.get("Origin", ""))
     ack: dict[str, Any] = {}
     answer: dict[str, Any] | None = None
     async for frame in _turn_frames(turn):
@@ -179,7 +180,7 @@ async def post_message(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _preflight(request: HttpRequest) -> HttpResponse:
+def preflight_response(request: HttpRequest) -> HttpResponse:
     """CORS preflight. The real request enforces the tenant's origins (it carries the key)."""
     response = HttpResponse(status=204)
     origin = request.headers.get("Origin", "")
@@ -224,13 +225,13 @@ async def _with_heartbeats(frames: AsyncIterator[dict[str, Any]]) -> AsyncIterat
 async def stream_message(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """``POST /api/v1/public/chat/messages/stream`` → Server-Sent Events with the websocket's frames."""
     if request.method == "OPTIONS":
-        return _preflight(request)
+        return preflight_response(request)
     if request.method != "POST":
-        return _error(ErrorCode.BAD_REQUEST, "Use POST.")
+        return error_response(ErrorCode.BAD_REQUEST, "Use POST.")
     try:
         turn = await sync_to_async(_prepare)(request)
     except ProtocolError as exc:
-        return _error(exc.code, exc.message, request.headers.get("Origin", ""))
+        return error_response(exc.code, exc.message, request.headers.get("Origin", ""))
     response = StreamingHttpResponse(_with_heartbeats(_turn_frames(turn)), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

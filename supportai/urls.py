@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from bookings import public_api as bookings_public_api
 from chat import public_api
 from chat.views import demo_page
 from escalations import public_api as escalations_public_api
@@ -25,4 +26,14 @@ urlpatterns = [
     path("api/v1/public/chat/messages", public_api.post_message, name="public-chat-message"),
     path("api/v1/public/chat/messages/stream", public_api.stream_message, name="public-chat-stream"),
     path("api/v1/public/chat/escalate", escalations_public_api.escalate, name="public-chat-escalate"),
+    path(
+        "api/v1/public/chat/proposals/confirm",
+        bookings_public_api.ProposalConfirmApi.as_view(),
+        name="public-chat-proposal-confirm",
+    ),
+    path(
+        "api/v1/public/chat/proposals/reject",
+        bookings_public_api.ProposalRejectApi.as_view(),
+        name="public-chat-proposal-reject",
+    ),
 ]

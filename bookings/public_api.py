@@ -1,0 +1,154 @@
+"""``POST /api/v1/public/chat/proposals/confirm`` and ``…/reject``: proposal decisions without websockets.
+
+Body ``{"key", "resume_token", "proposal_id"}``. Same checks as the other public endpoints
+(``chat.public_api.public_request``: JSON body, widget key, allowed origin), the per-IP message limit
+and the ``proposal.confirm`` / ``proposal.reject`` frame's validation. Answers the websocket's
+``proposal.result`` frame as JSON. No live conversation of that tenant for the resume token, or a
+proposal that is not one of that conversation's (unknown, another conversation's or tenant's): 404.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from bookings.models import ProposalAction, ProposalStatus
+from bookings.widget import handle_proposal_decision
+from chat import services as chat_services
+from chat.limits import ip_allows_message
+from chat.protocol import ErrorCode, ProposalDecision, ProtocolError, parse_frame
+from chat.public_api import error_response, preflight_response, public_request
+
+NO_CONVERSATION = "There is no conversation for this resume token; start a chat first."
+RATE_LIMITED = "Too many requests from your network; wait a minute."
+
+
+def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
+    """The ``proposal.result`` frame for a decision sent over HTTP; raises ``ProtocolError``."""
+    checked = public_request(request)
+    body, tenant = checked.body, checked.tenant
+    kind = "proposal.confirm" if confirm else "proposal.reject"
+    command = parse_frame(json.dumps({**body, "type": kind}))
+    assert isinstance(command, ProposalDecision)
+    if not ip_allows_message(request.META.get("REMOTE_ADDR", "")):
+        raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
+    conversation = chat_services.conversation_resume(tenant=tenant, resume_token=str(body.get("resume_token") or ""))
+    if conversation is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
+    return handle_proposal_decision(
+        tenant=tenant, conversation=conversation, proposal_id=command.proposal_id, confirm=command.confirm
+    )
+
+
+class ProposalDecisionInputSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField(help_text="The tenant's public widget key (pk_…)")
+    resume_token = serializers.CharField(
+        help_text="The conversation's resume token (from session.ready or message.ack)"
+    )
+    proposal_id = serializers.UUIDField(help_text="The proposal frame's proposal_id")
+
+
+class ProposalResultSerializer(serializers.Serializer[Any]):
+    """The websocket's ``proposal.result`` frame (docs/websocket-protocol.md)."""
+
+    type = serializers.ChoiceField(choices=["proposal.result"])
+    proposal_id = serializers.UUIDField()
+    status = serializers.ChoiceField(
+        choices=[ProposalStatus.EXECUTED, ProposalStatus.FAILED, ProposalStatus.REJECTED, ProposalStatus.EXPIRED]
+    )
+    action = serializers.ChoiceField(choices=ProposalAction.choices)
+    confirmation_code = serializers.CharField(required=False, help_text="executed")
+    booking_status = serializers.CharField(required=False, help_text="executed: pending (held until paid) or confirmed")
+    service = serializers.CharField(required=False, help_text="executed")
+    start = serializers.DateTimeField(required=False, help_text="executed")
+    start_local = serializers.CharField(required=False, help_text="executed: in the tenant's time zone")
+    checkout_url = serializers.CharField(required=False, allow_blank=True, help_text="executed, paid booking")
+    hold_expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="executed, unpaid hold")
+    error = serializers.CharField(required=False, help_text="failed: the booking error code")
+    message = serializers.CharField(required=False, help_text="failed, rejected, expired: what to show")
+
+
+class PublicErrorSerializer(serializers.Serializer[Any]):
+    """The protocol's ``error`` frame."""
+
+    type = serializers.ChoiceField(choices=["error"])
+    code = serializers.ChoiceField(choices=[code.value for code in ErrorCode])
+    message = serializers.CharField()
+
+
+DECISION_RESPONSES = {
+    200: ProposalResultSerializer,
+    400: OpenApiResponse(
+        PublicErrorSerializer, description="bad_request: not JSON, proposal_id missing or not a string"
+    ),
+    403: OpenApiResponse(PublicErrorSerializer, description="forbidden: the Origin is not one of the tenant's"),
+    404: OpenApiResponse(
+        PublicErrorSerializer,
+        description="not_found: unknown key, no conversation for resume_token, or not a proposal of that conversation",
+    ),
+    413: OpenApiResponse(PublicErrorSerializer, description="too_long: proposal_id over 64 characters"),
+    429: OpenApiResponse(PublicErrorSerializer, description="rate_limited: CHAT_MESSAGES_PER_MINUTE_PER_IP"),
+}
+
+
+class _ProposalDecisionApi(APIView):
+    """Public (widget) endpoint: the key in the body identifies the tenant, the resume token the conversation."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    parser_classes = (JSONParser,)
+    renderer_classes = (JSONRenderer,)
+
+    def decide(self, request: Request, *, confirm: bool) -> HttpResponse:
+        origin = request.headers.get("Origin", "")
+        try:
+            frame = proposal_decide(request._request, confirm=confirm)
+        except ProtocolError as exc:
+            return error_response(exc.code, exc.message, origin)
+        response = JsonResponse(frame)
+        if origin:
+            response["Access-Control-Allow-Origin"] = origin
+            response["Vary"] = "Origin"
+        return response
+
+    # Answered like the other public endpoints (CORS preflight, protocol errors), not DRF's defaults.
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
+        return preflight_response(request._request)
+
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
+        return error_response(ErrorCode.BAD_REQUEST, "Use POST.", request.headers.get("Origin", ""))
+
+
+class ProposalConfirmApi(_ProposalDecisionApi):
+    @extend_schema(
+        operation_id="public_chat_proposal_confirm",
+        summary="Confirm a proposal (widget fallback for proposal.confirm)",
+        request=ProposalDecisionInputSerializer,
+        responses=DECISION_RESPONSES,
+        auth=[],
+        tags=["public chat"],
+    )
+    def post(self, request: Request) -> HttpResponse:
+        return self.decide(request, confirm=True)
+
+
+class ProposalRejectApi(_ProposalDecisionApi):
+    @extend_schema(
+        operation_id="public_chat_proposal_reject",
+        summary="Reject a proposal (widget fallback for proposal.reject)",
+        request=ProposalDecisionInputSerializer,
+        responses=DECISION_RESPONSES,
+        auth=[],
+        tags=["public chat"],
+    )
+    def post(self, request: Request) -> HttpResponse:
+        return self.decide(request, confirm=False)
