@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from bookings.availability import tenant_zone
-from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEvent, Service
+from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEvent, Proposal, ProposalStatus, Service
+from chat.models import Conversation
 from supportai.models import Tenant
 
 
@@ -81,3 +83,12 @@ def rule_list(*, tenant: Tenant) -> QuerySet[AvailabilityRule]:
 
 def blackout_list(*, tenant: Tenant) -> QuerySet[BlackoutDate]:
     return BlackoutDate.objects.for_tenant(tenant).select_related("service").order_by("date")
+
+
+def proposal_list_open(*, tenant: Tenant, conversation: Conversation) -> QuerySet[Proposal]:
+    """Proposals of this conversation the customer can still confirm (pending, not expired), oldest first."""
+    return (
+        Proposal.objects.for_tenant(tenant)
+        .filter(conversation=conversation, status=ProposalStatus.PENDING, expires_at__gt=timezone.now())
+        .order_by("created_at", "pk")
+    )

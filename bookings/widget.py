@@ -1,5 +1,6 @@
 """The consumer's entry points for booking frames and proposal decisions (run in a worker thread).
 
+Also used by the HTTP fallback (``bookings.public_api``) and on resume (``open_proposal_frames``).
 Each returns the frames to send back; booking problems become the protocol's ``ProtocolError``
 so the socket stays open with a clear ``error`` frame.
 """
@@ -18,6 +19,7 @@ from bookings.protocol import (
     ProposeCancel,
     ProposeReschedule,
 )
+from bookings.selectors import proposal_list_open
 from bookings.services import BookingError
 from chat.models import Conversation
 from chat.protocol import ErrorCode, ProtocolError
@@ -95,3 +97,10 @@ def handle_proposal_decision(
     except BookingError as exc:
         raise protocol_error(exc) from None
     return proposals.decision_frame(decision)
+
+
+def open_proposal_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[str, Any]]:
+    """A ``proposal`` frame for each proposal the customer can still confirm (sent again on resume)."""
+    return [
+        proposals.proposal_frame(proposal) for proposal in proposal_list_open(tenant=tenant, conversation=conversation)
+    ]

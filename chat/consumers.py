@@ -39,7 +39,7 @@ from chat.protocol import (
     SendMessage,
     parse_frame,
 )
-from chat.selectors import conversation_history
+from chat.selectors import conversation_history, conversation_resume_frames
 from escalations.handoff import escalate_request
 from supportai.db import db_call
 from supportai.identity import IdentityError
@@ -81,6 +81,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         conversation = None
         if resume:
             conversation = await db_call(services.conversation_resume)(tenant=tenant, resume_token=resume)
+        resumed = conversation is not None
         if conversation is None:
             opened = await db_call(services.conversation_open)(tenant=tenant, origin=origin)
             conversation, resume = opened.conversation, opened.resume_token
@@ -98,6 +99,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 "branding": {"name": tenant.name, "colour": tenant.brand_colour, "logo_url": tenant.logo_url},
             }
         )
+        if resumed:  # the open handoff's banner and the proposals still waiting for the customer
+            for frame in await db_call(conversation_resume_frames)(tenant=tenant, conversation=conversation):
+                await self.send_json(frame)
 
     async def disconnect(self, code: int) -> None:
         if self.worker is not None:

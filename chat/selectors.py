@@ -8,7 +8,9 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
+from bookings.widget import open_proposal_frames
 from chat.models import Conversation, Message, MessageStatus
+from escalations.handoff import resume_frames as handoff_resume_frames
 from supportai.models import Tenant
 
 HISTORY_LIMIT = 50
@@ -36,6 +38,18 @@ def conversation_history(
         .order_by("-created_at", "-pk")[:limit]
     )
     return [message_frame(message) for message in reversed(list(messages))]
+
+
+def conversation_resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[str, Any]]:
+    """What a resumed widget gets right after ``session.ready`` to show its state again.
+
+    The open handoff's ``escalation`` frame (banner), then a ``proposal`` frame for each proposal the
+    customer can still confirm, oldest first. Empty for a conversation with neither.
+    """
+    return [
+        *handoff_resume_frames(tenant=tenant, conversation=conversation),
+        *open_proposal_frames(tenant=tenant, conversation=conversation),
+    ]
 
 
 @dataclass(frozen=True)

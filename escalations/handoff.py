@@ -5,6 +5,7 @@
   (or updates) the escalation and the assistant says the handoff line instead of answering.
 * ``after_answer`` runs on a stored answer: the knowledge had nothing relevant twice → hand over.
 * ``escalate_request`` answers the widget's ``escalate`` frame ("Talk to a human").
+* ``resume_frames`` gives a resumed widget the open handoff's ``escalation`` frame again.
 """
 
 from __future__ import annotations
@@ -22,15 +23,18 @@ from chat.models import Conversation, Message, MessageStatus
 from chat.protocol import ErrorCode, Escalate, ProtocolError
 from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
 from escalations import messages
+from escalations.models import Mode, Status
 from escalations.realtime import Publication, publish
-from escalations.selectors import in_live_handoff, policy_for
+from escalations.selectors import in_live_handoff, open_escalation_for, policy_for, service_hours_for, waiting_positions
 from escalations.services import (
     EscalationError,
     Raised,
     contact_email_capture,
+    customer_frame,
     customer_message_publication,
     escalation_raise,
 )
+from escalations.staff import agent_display_name
 from escalations.triggers import ReasonCode, TriggerHit
 from escalations.triggers.conversation import turn_hits, unanswered
 from supportai.models import Tenant
@@ -167,3 +171,29 @@ async def escalate_request(*, tenant: Tenant, conversation_id: int, command: Esc
     raised = await sync_to_async(button_raise)(tenant=tenant, conversation_id=conversation_id, command=command, ip=ip)
     await publish(raised.publications)
     return raised.frame
+
+
+def resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[str, Any]]:
+    """The ``escalation`` frame of the conversation's open handoff (none when closed), as it stands now.
+
+    Sent after ``session.ready`` on resume so the widget shows its banner again; the message is the
+    one the customer would get for that state (in line with their place, who joined, when the team replies).
+    """
+    escalation = open_escalation_for(tenant=tenant, conversation=conversation)
+    if escalation is None:
+        return []
+    position = None
+    if escalation.status == Status.ACKNOWLEDGED and escalation.assigned_to is not None:
+        text = messages.acknowledged(agent_name=agent_display_name(escalation.assigned_to))
+    elif escalation.mode == Mode.TICKET:
+        policy = policy_for(tenant=tenant)
+        text = messages.ticket_handoff(
+            team=policy.team_name,
+            reply_by=escalation.sla_due_at,
+            hours=service_hours_for(tenant=tenant, policy=policy),
+            email=escalation.contact_email,
+        )
+    else:
+        position = waiting_positions(tenant=tenant).get(escalation.pk)
+        text = messages.already_waiting(team=policy_for(tenant=tenant).team_name, position=position)
+    return [customer_frame(escalation, status=escalation.status, message=text, position=position)]

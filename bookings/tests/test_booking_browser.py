@@ -55,6 +55,10 @@ def test_newcomer_books_pays_reschedules_and_cancels(daphne_server: str) -> None
             page.get_by_label("Your name").fill("Nia Newcomer")
             page.get_by_label("Email for the confirmation").fill(EMAIL)
             page.get_by_role("button", name="Continue").click()
+            page.locator(".msg.proposal").last.wait_for(timeout=TIMEOUT)
+            # a reload before confirming: the resumed conversation shows the proposal card again
+            page.reload()
+            page.get_by_role("button", name="Open chat").click()
             _confirm_latest_proposal(page)
             pay_link = page.locator("a.pay-link").last
             pay_link.wait_for(timeout=TIMEOUT)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from bookings.models import Booking, BookingStatus, Proposal
 from bookings.tests.conftest import next_weekday
@@ -170,3 +173,55 @@ async def test_bad_email_in_proposal_is_a_clear_error(connect, tenant, service):
     )
     error = await client.receive()
     assert error["code"] == "bad_request" and "email" in error["message"]
+
+
+async def _propose(client, service_id, start):
+    await client.send(
+        {"type": "booking.propose", "service_id": service_id, "start": start, "name": "Ann", "email": "ann@x.org"}
+    )
+    proposal = await client.receive()
+    assert proposal["type"] == "proposal", proposal
+    return proposal
+
+
+async def test_resume_sends_the_open_proposals_again_and_they_can_be_confirmed(
+    connect, tenant, other_tenant, service, other_service
+):
+    # given a conversation with an open, a rejected and an expired proposal
+    client = await connect(tenant)
+    slots = await _first_slot(client, service.pk, next_weekday(2))
+    still_open, rejected, expired = [await _propose(client, service.pk, slot["start"]) for slot in slots[:3]]
+    await client.send({"type": "proposal.reject", "proposal_id": rejected["proposal_id"]})
+    assert (await client.receive())["status"] == "rejected"
+    await Proposal.objects.filter(public_id=expired["proposal_id"]).aupdate(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    # and an open proposal in another conversation of the same tenant and one of the other tenant
+    neighbour = await connect(tenant)
+    await _propose(neighbour, service.pk, slots[3]["start"])
+    foreign = await connect(other_tenant, origin="https://bravo.example.com")
+    foreign_slots = await _first_slot(foreign, other_service.pk, next_weekday(2))
+    await _propose(foreign, other_service.pk, foreign_slots[0]["start"])
+    # when the customer comes back with the resume token
+    resumed = await connect(tenant, resume=client.ready["resume_token"])
+    # then the still-open proposal (only it) follows session.ready, exactly as first sent
+    assert resumed.ready["conversation_id"] == client.ready["conversation_id"]
+    assert await resumed.receive() == still_open
+    assert await resumed.communicator.receive_nothing(timeout=0.5)
+    # and the customer can still confirm it
+    await resumed.send({"type": "proposal.confirm", "proposal_id": still_open["proposal_id"]})
+    result = await resumed.receive()
+    assert (result["type"], result["status"], result["proposal_id"]) == (
+        "proposal.result",
+        "executed",
+        still_open["proposal_id"],
+    )
+
+
+async def test_the_other_tenants_widget_with_the_token_gets_no_proposals(connect, tenant, other_tenant, service):
+    client = await connect(tenant)
+    slots = await _first_slot(client, service.pk, next_weekday(2))
+    await _propose(client, service.pk, slots[0]["start"])
+    foreign = await connect(other_tenant, origin="https://bravo.example.com", resume=client.ready["resume_token"])
+    assert foreign.ready["conversation_id"] != client.ready["conversation_id"]
+    assert await foreign.communicator.receive_nothing(timeout=0.5)

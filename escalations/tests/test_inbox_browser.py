@@ -38,6 +38,12 @@ def test_customer_asks_for_a_human_and_sees_the_agents_reply(daphne_server: str)
             # then the widget shows the waiting state with the place in line
             customer.get_by_text("Waiting for a team member · you're number 1 in line").wait_for(timeout=20_000)
             assert customer.get_by_role("button", name="Talk to a human").is_disabled()
+            # and after a reload the resumed conversation shows the waiting state again
+            customer.reload()
+            customer.get_by_role("button", name="Open chat").click()
+            customer.get_by_text("Waiting for a team member · you're number 1 in line").wait_for(timeout=20_000)
+            customer.get_by_text("You're already in line for our front desk team: number 1.").wait_for(timeout=10_000)
+            assert customer.get_by_role("button", name="Talk to a human").is_disabled()
 
             # when an agent logs in, opens the inbox, claims the conversation and replies
             agent.goto(f"{daphne_server}/console/login/")

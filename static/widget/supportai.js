@@ -307,7 +307,10 @@
           var logo = frame.branding.logo_url && safeUrl(frame.branding.logo_url);
           if (logo && !panel.querySelector("header img")) panel.querySelector("header").insertBefore(el("img", { src: logo, alt: "" }), title);
         }
-        log.textContent = ""; bubbles = {};
+        log.textContent = ""; bubbles = {}; proposalCards = {}; handoffSteps = {};
+        // A resumed conversation's open handoff and open proposals follow as escalation / proposal frames;
+        // until then nothing is waiting (a handoff closed while we were away must not keep its banner).
+        handoff.hidden = true; humanBtn.disabled = false;
         greetingBubble = addBubble("system", frame.greeting);
         (frame.history || []).forEach(function (m) {
           if (m.role === "assistant") finishAssistant({ message_id: m.message_id, text: m.text, sources: m.sources });
