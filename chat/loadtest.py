@@ -1,8 +1,12 @@
 """A websocket load client for the chat protocol (used by ``manage.py chat_load`` and ``make bench``).
 
-Each session connects, waits for ``session.ready``, then sends its questions one after another at
-a fixed pace, timing the first ``message.delta`` (time to first delta) and ``message.end`` (full
-answer) from the moment each question was sent. Idle mode only connects and holds the sockets.
+Each session connects and waits for ``session.ready``; once every session is connected, they ask
+their questions on a schedule. With a pace, session ``i`` of ``n`` asks its ``q``-th question at
+``i * pace / n + q * pace`` seconds: arrivals are spread evenly, so ``n`` sessions offer ``n / pace``
+questions per second in total (a session whose previous answer is still streaming asks right after
+it ends, as a person would). Without a pace every session asks at the same instant (a burst). The
+client times the first ``message.delta`` (time to first delta) and ``message.end`` (full answer)
+from the moment each question was sent. Idle mode only connects and holds the sockets.
 Loopback targets only: the client is for load-testing our own server on this machine.
 """
 
@@ -51,11 +55,19 @@ def _check_target(url: str) -> None:
         raise ValueError(f"the load client only targets this machine (loopback), not {host!r}")
 
 
+@dataclass(frozen=True)
+class _Schedule:
+    """When a session asks: ``offset_s`` after the start, then every ``pace_s``."""
+
+    offset_s: float
+    pace_s: float
+
+
 async def _session(
     url: str,
     origin: str,
     questions: list[str],
-    pace_s: float,
+    schedule: _Schedule,
     gate: asyncio.Event,
     limiter: asyncio.Semaphore,
     result: LoadResult,
@@ -74,9 +86,11 @@ async def _session(
             return
         result.connected += 1
         await gate.wait()
+        started = time.monotonic()
         for number, question in enumerate(questions):
+            due = started + schedule.offset_s + number * schedule.pace_s
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
             await _ask(socket, f"q{number}", question, result)
-            await asyncio.sleep(pace_s)
         if hold_s:
             await asyncio.sleep(hold_s)
     except Exception:
@@ -113,15 +127,17 @@ async def run_load(
     hold_s: float = 0.0,
     connect_concurrency: int = 100,
 ) -> LoadResult:
-    """Open ``sessions`` connections (``connect_concurrency`` at a time), then start all at once."""
+    """Open ``sessions`` connections (``connect_concurrency`` at a time), then run the schedule."""
     _check_target(url)
     result = LoadResult(sessions=sessions)
     gate = asyncio.Event()
     limiter = asyncio.Semaphore(connect_concurrency)
 
     tasks = [
-        asyncio.create_task(_session(url, origin, questions, pace_s, gate, limiter, result, hold_s))
-        for _ in range(sessions)
+        asyncio.create_task(
+            _session(url, origin, questions, _Schedule(index * pace_s / sessions, pace_s), gate, limiter, result, hold_s)
+        )
+        for index in range(sessions)
     ]
     deadline = time.monotonic() + 120
     while result.connected + result.errors < sessions and time.monotonic() < deadline:

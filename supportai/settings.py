@@ -109,6 +109,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 # Threads (each with its own connection) that run database work for async code (supportai/db.py).
 DB_ASYNC_THREADS = env_int("DB_ASYNC_THREADS", 8, minimum=1, maximum=64)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A pool thread whose connection worked this recently skips the health check (supportai/db.py).
+DB_HEALTH_CHECK_BYPASS_MS = env_int("DB_HEALTH_CHECK_BYPASS_MS", 1_000, minimum=0, maximum=60_000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery --------------------------------------------------------
