@@ -10,6 +10,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from routing.contracts import ContextPassage
 
@@ -76,18 +77,31 @@ def _is_heading(sentence: str) -> bool:
 MAX_SENTENCES = 3
 
 
+@lru_cache(maxsize=4096)
+def answer_sentences(title: str, text: str) -> tuple[tuple[int, str, frozenset[str]], ...]:
+    """A passage's quotable sentences: (position, sentence, its terms with the passage's topic terms).
+
+    A sentence is read under its passage's title and headings ("Cancellation policy" makes the
+    sentences below it about cancellation), but headings themselves are never quoted as answers.
+    Knowledge passages recur across turns, so the analysis is cached.
+    """
+    sentences = split_sentences(text)
+    topic = set(terms(title)).union(*(set(terms(s)) for s in sentences if _is_heading(s)))
+    return tuple(
+        (position, sentence, frozenset(terms(sentence)) | topic)
+        for position, sentence in enumerate(sentences)
+        if not _is_heading(sentence)
+    )
+
+
 def ground(question: str, passages: tuple[ContextPassage, ...]) -> Grounding:
     """Pick up to three sentences that cover the question's terms best (idf-weighted over the passages)."""
     question_terms = set(terms(question))
-    candidates: list[tuple[ContextPassage, int, str, set[str]]] = []
-    for passage in passages:
-        # A sentence is read under its passage's title and headings ("Cancellation policy" makes the
-        # sentences below it about cancellation), but headings themselves are never quoted as answers.
-        sentences = split_sentences(passage.text)
-        topic = set(terms(passage.title)).union(*(set(terms(s)) for s in sentences if _is_heading(s)))
-        for position, sentence in enumerate(sentences):
-            if not _is_heading(sentence):
-                candidates.append((passage, position, sentence, set(terms(sentence)) | topic))
+    candidates = [
+        (passage, position, sentence, sentence_terms)
+        for passage in passages
+        for position, sentence, sentence_terms in answer_sentences(passage.title, passage.text)
+    ]
     if not question_terms or not candidates:
         return Grounding((), 0.0)
     document_frequency: Counter[str] = Counter()

@@ -22,21 +22,26 @@ class DecryptionError(Exception):
     """A stored value could not be decrypted (wrong or rotated ``FIELD_ENCRYPTION_KEY``)."""
 
 
+def field_key() -> str:
+    """The Fernet key in use: ``FIELD_ENCRYPTION_KEY``, or in development one derived from ``SECRET_KEY``."""
+    if settings.FIELD_ENCRYPTION_KEY:
+        return str(settings.FIELD_ENCRYPTION_KEY)
+    derived = hashlib.sha256(f"supportai-dev-field-key:{settings.SECRET_KEY}".encode()).digest()
+    return base64.urlsafe_b64encode(derived).decode()
+
+
 @cache
 def _fernet(key: str) -> Fernet:
-    if key:
-        return Fernet(key.encode())
-    derived = hashlib.sha256(f"supportai-dev-field-key:{settings.SECRET_KEY}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(derived))
+    return Fernet(key.encode())
 
 
 def encrypt_text(plain: str) -> str:
-    return _fernet(settings.FIELD_ENCRYPTION_KEY).encrypt(plain.encode()).decode()
+    return _fernet(field_key()).encrypt(plain.encode()).decode()
 
 
 def decrypt_text(token: str) -> str:
     try:
-        return _fernet(settings.FIELD_ENCRYPTION_KEY).decrypt(token.encode()).decode()
+        return _fernet(field_key()).decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise DecryptionError("stored secret cannot be decrypted with the current FIELD_ENCRYPTION_KEY") from exc
 

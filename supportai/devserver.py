@@ -21,6 +21,24 @@ def free_port() -> int:
         return port
 
 
+def production_env() -> dict[str, str]:
+    """Settings for a server with ``DEBUG`` off that shares this process's database and keys.
+
+    Benchmarks measure what production runs: no SQL debug cursor, no development conveniences.
+    """
+    from django.conf import settings
+
+    from supportai.crypto import field_key
+
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEY": field_key(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+    }
+
+
 def start_daphne(port: int, *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Launch daphne on 127.0.0.1:``port`` and return once it accepts connections.
 

