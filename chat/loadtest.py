@@ -135,7 +135,9 @@ async def run_load(
 
     tasks = [
         asyncio.create_task(
-            _session(url, origin, questions, _Schedule(index * pace_s / sessions, pace_s), gate, limiter, result, hold_s)
+            _session(
+                url, origin, questions, _Schedule(index * pace_s / sessions, pace_s), gate, limiter, result, hold_s
+            )
         )
         for index in range(sessions)
     ]

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -23,6 +22,7 @@ from chat.limits import ip_allows_message
 from chat.models import Conversation, MessageStatus
 from chat.origins import origin_allowed
 from chat.protocol import ErrorCode, ProtocolError, SendMessage, parse_frame
+from supportai.db import db_call
 from supportai.identity import IdentityError
 from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
@@ -111,7 +111,7 @@ def _prepare(request: HttpRequest) -> PublicTurn:
 
 async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
     """The frames of one turn, as the websocket would send them."""
-    received = await sync_to_async(services.message_receive)(
+    received = await db_call(services.message_receive)(
         tenant=turn.tenant, conversation=turn.conversation, client_id=turn.command.client_id, text=turn.command.text
     )
     yield {
@@ -154,7 +154,7 @@ async def post_message(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return error_response(ErrorCode.BAD_REQUEST, "Use POST.")
     try:
-        turn = await sync_to_async(_prepare)(request)
+        turn = await db_call(_prepare)(request)
     except ProtocolError as exc:
         return error_response(exc.code, exc.message, request.headers.get("Origin", ""))
     ack: dict[str, Any] = {}
@@ -229,7 +229,7 @@ async def stream_message(request: HttpRequest) -> HttpResponse | StreamingHttpRe
     if request.method != "POST":
         return error_response(ErrorCode.BAD_REQUEST, "Use POST.")
     try:
-        turn = await sync_to_async(_prepare)(request)
+        turn = await db_call(_prepare)(request)
     except ProtocolError as exc:
         return error_response(exc.code, exc.message, request.headers.get("Origin", ""))
     response = StreamingHttpResponse(_with_heartbeats(_turn_frames(turn)), content_type="text/event-stream")

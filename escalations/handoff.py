@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -37,6 +36,7 @@ from escalations.services import (
 from escalations.staff import agent_display_name
 from escalations.triggers import ReasonCode, TriggerHit
 from escalations.triggers.conversation import turn_hits, unanswered
+from supportai.db import db_call
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -104,13 +104,13 @@ def _end_frame(reply: Message, *, escalated: bool) -> dict[str, Any]:
 
 
 async def intercept_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> TurnHandling:
-    plan = await sync_to_async(_plan_turn)(tenant=tenant, conversation=conversation, question=question)
+    plan = await db_call(_plan_turn)(tenant=tenant, conversation=conversation, question=question)
     await publish(plan.publications)
     if plan.live:
         return TurnHandling(done=True)
     if not plan.say:
         return TurnHandling(done=False)
-    reply = await sync_to_async(_store_handoff_line)(
+    reply = await db_call(_store_handoff_line)(
         tenant=tenant, conversation=conversation, question=question, text=plan.say
     )
     await emit({"type": "message.start", "message_id": reply.pk})
@@ -136,7 +136,7 @@ async def after_answer(*, tenant: Tenant, conversation: Conversation, reply: Mes
     """Call with the stored answer; a returned escalation is announced with ``announce``."""
     if reply.sources or reply.status != MessageStatus.COMPLETE:
         return None
-    return await sync_to_async(_raise_after_answer)(tenant=tenant, conversation=conversation)
+    return await db_call(_raise_after_answer)(tenant=tenant, conversation=conversation)
 
 
 async def announce(raised: Raised, emit: Emit) -> None:
@@ -168,7 +168,7 @@ def button_raise(*, tenant: Tenant, conversation_id: int, command: Escalate, ip:
 
 async def escalate_request(*, tenant: Tenant, conversation_id: int, command: Escalate, ip: str) -> dict[str, Any]:
     """The ``escalation`` frame for an ``escalate`` request; raises ``ProtocolError`` (rate limited, …)."""
-    raised = await sync_to_async(button_raise)(tenant=tenant, conversation_id=conversation_id, command=command, ip=ip)
+    raised = await db_call(button_raise)(tenant=tenant, conversation_id=conversation_id, command=command, ip=ip)
     await publish(raised.publications)
     return raised.frame
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -19,6 +18,7 @@ from chat.public_api import STATUS_FOR_CODE, public_request
 from escalations.handoff import button_raise
 from escalations.realtime import publish
 from escalations.services import Raised
+from supportai.db import db_call
 
 NO_CONVERSATION = "There is no live conversation to hand over; start a chat first."
 
@@ -54,7 +54,7 @@ async def escalate(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return JsonResponse({"type": "error", "code": "bad_request", "message": "Use POST."}, status=400)
     try:
-        raised = await sync_to_async(_raise)(request)
+        raised = await db_call(_raise)(request)
     except ProtocolError as exc:
         error = {"type": "error", "code": exc.code.value, "message": exc.message}
         return _with_cors(JsonResponse(error, status=STATUS_FOR_CODE[exc.code]), origin)

@@ -13,7 +13,7 @@ from chat.services import conversation_open
 from escalations.models import Escalation, EscalationPolicy
 from supportai.models import Tenant
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # the view runs its database work on the pool (supportai.db)
 ORIGIN = "https://alpha.example.com"
 
 
