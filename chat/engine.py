@@ -19,6 +19,7 @@ from bookings.assistant import tools_for
 from chat.customer_context import customer_context_for
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
+from chat.streaming import DeltaStream
 from chat.tools import turn_with_tools
 from escalations import handoff
 from knowledge.types import Passage
@@ -151,29 +152,33 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
     )
     parts: list[str] = []
     first_token_ms: float | None = None
+    stream = DeltaStream(emit, message_id=reply.pk)
 
     async def on_delta(text: str) -> None:
         nonlocal first_token_ms
         if first_token_ms is None:
             first_token_ms = (time.perf_counter() - started) * 1000
         parts.append(text)
-        await emit({"type": "message.delta", "message_id": reply.pk, "text": text})
+        await stream.delta(text)
 
     try:
         await emit({"type": "message.start", "message_id": reply.pk})
         result = await turn_with_tools(
-            tenant=tenant, conversation=conversation, request=request, emit=emit, on_delta=on_delta
+            tenant=tenant, conversation=conversation, request=request, emit=stream.frame, on_delta=on_delta
         )
+        await stream.flush()
         outcome = replace(
             _outcome(result, cited_sources(passages, result.cited_indexes)),
             time_to_first_token_ms=first_token_ms,
             latency_ms=(time.perf_counter() - started) * 1000,
         )
     except asyncio.CancelledError:
+        stream.discard()
         partial = AssistantOutcome(text="".join(parts), status=MessageStatus.INTERRUPTED, sources=[])
         await asyncio.shield(db_call(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=partial))
         raise
     except Exception:
+        stream.discard()  # the end frame carries the failure line instead of half an answer
         logger.exception("answer failed in conversation %s", conversation.pk)
         outcome = AssistantOutcome(text=FAILED_ANSWER, status=MessageStatus.FAILED, sources=[], outcome="error")
     stored = await db_call(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=outcome)

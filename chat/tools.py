@@ -12,11 +12,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from asgiref.sync import sync_to_async
-
 from bookings.assistant import run_tool_calls
 from chat.models import Conversation
 from routing.contracts import TextDelta, ToolRound, TurnRequest, TurnResult
+from supportai.db import db_call
 from supportai.models import Tenant
 
 MAX_TOOL_ROUNDS = 3
@@ -49,7 +48,7 @@ async def turn_with_tools(
         if result.text.strip():  # keep rounds apart in the streamed and the stored text
             await on_delta(ROUND_SEPARATOR)
             texts.append(ROUND_SEPARATOR)
-        step = await sync_to_async(run_tool_calls)(tenant=tenant, conversation=conversation, calls=result.tool_calls)
+        step = await db_call(run_tool_calls)(tenant=tenant, conversation=conversation, calls=result.tool_calls)
         for frame in step.frames:
             await emit(frame)
         done = ToolRound(text=result.text, calls=result.tool_calls, results=step.results)
