@@ -7,9 +7,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from knowledge.indexing import document_index
 from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind
 from knowledge.providers.base import ProviderError
-from knowledge.services import document_delete, document_index, source_delete
+from knowledge.services import document_delete, source_delete
 from knowledge.sources import source_sync_enqueue
 from supportai.admin_mixins import TenantScopedModelAdmin
 

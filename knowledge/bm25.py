@@ -26,25 +26,28 @@ TS_CONFIG = "english"
 
 # Children are inserted with their lexemes in one statement: updating them afterwards would write
 # every row (and its HNSW entry) again. The title is repeated ``title_weight`` times so its lexemes
-# get that many positions (tf), a BM25F-style field weight.
+# get that many positions (tf), a BM25F-style field weight. One statement takes the children of a
+# whole batch of documents (a row per child, its document's title alongside).
 CHILD_INSERT_SQL = f"""
 INSERT INTO knowledge_chunk (tenant_id, document_id, parent_id, level, ordinal, text, token_count, char_start,
                              char_end, embedding, embedding_model, search_vector, term_count)
-SELECT %(tenant)s, %(document)s, x.parent_id, 'child', x.ordinal, x.text, x.tokens, x.char_start, x.char_end,
+SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tokens, x.char_start, x.char_end,
        x.embedding::vector, %(model)s, x.sv, (SELECT coalesce(sum(array_length(u.positions, 1)), 0) FROM unnest(x.sv) u)
   FROM (
     SELECT c.*,
-           to_tsvector('{TS_CONFIG}', repeat(%(title)s || ' . ', %(weight)s))
+           to_tsvector('{TS_CONFIG}', repeat(c.title || ' . ', %(weight)s))
            || to_tsvector('{TS_CONFIG}', c.text) AS sv
-      FROM unnest(%(parents)s::bigint[], %(ordinals)s::int[], %(texts)s::text[], %(tokens)s::int[],
-                  %(starts)s::int[], %(ends)s::int[], %(embeddings)s::text[])
-           AS c(parent_id, ordinal, text, tokens, char_start, char_end, embedding)
+      FROM unnest(%(documents)s::bigint[], %(titles)s::text[], %(parents)s::bigint[], %(ordinals)s::int[],
+                  %(texts)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[], %(embeddings)s::text[])
+           AS c(document_id, title, parent_id, ordinal, text, tokens, char_start, char_end, embedding)
   ) AS x
 """
 
 
 @dataclass(frozen=True)
 class ChildRow:
+    document_id: int
+    title: str
     parent_id: int
     ordinal: int
     text: str
@@ -54,12 +57,13 @@ class ChildRow:
     embedding: str  # pgvector text literal, "[0.1,0.2,...]"
 
 
-# Adding (+1) or removing (-1) one document's child chunks from the tenant's statistics.
+# Adding (+1) or removing (-1) some documents' child chunks from the tenant's statistics: one
+# set-based statement per batch of documents, whatever its size.
 TERM_STATS_SQL = """
 INSERT INTO knowledge_termstats (tenant_id, lexeme, df)
 SELECT %(tenant)s, u.lexeme, %(sign)s * count(*)
   FROM knowledge_chunk c CROSS JOIN LATERAL unnest(c.search_vector) AS u
- WHERE c.document_id = %(document)s AND c.level = 'child'
+ WHERE c.tenant_id = %(tenant)s AND c.document_id = ANY(%(documents)s) AND c.level = 'child'
  GROUP BY u.lexeme
 ON CONFLICT (tenant_id, lexeme) DO UPDATE SET df = knowledge_termstats.df + EXCLUDED.df
 """
@@ -67,7 +71,7 @@ ON CONFLICT (tenant_id, lexeme) DO UPDATE SET df = knowledge_termstats.df + EXCL
 CORPUS_STATS_SQL = """
 INSERT INTO knowledge_corpusstats (tenant_id, chunk_count, total_terms)
 SELECT %(tenant)s, %(sign)s * count(*), %(sign)s * coalesce(sum(term_count), 0)
-  FROM knowledge_chunk WHERE document_id = %(document)s AND level = 'child'
+  FROM knowledge_chunk WHERE tenant_id = %(tenant)s AND document_id = ANY(%(documents)s) AND level = 'child'
 ON CONFLICT (tenant_id) DO UPDATE
    SET chunk_count = knowledge_corpusstats.chunk_count + EXCLUDED.chunk_count,
        total_terms = knowledge_corpusstats.total_terms + EXCLUDED.total_terms
@@ -77,7 +81,7 @@ POSTINGS_INSERT_SQL = """
 INSERT INTO knowledge_posting (tenant_id, document_id, chunk_id, lexeme, tf, doc_len)
 SELECT c.tenant_id, c.document_id, c.id, u.lexeme, array_length(u.positions, 1), c.term_count
   FROM knowledge_chunk c CROSS JOIN LATERAL unnest(c.search_vector) AS u
- WHERE c.document_id = %s AND c.level = 'child'
+ WHERE c.tenant_id = %(tenant)s AND c.document_id = ANY(%(documents)s) AND c.level = 'child'
 """
 
 SEARCH_SQL = f"""
@@ -121,19 +125,21 @@ class Hit:
     score: float
 
 
-def insert_children(
-    *, tenant: Tenant, document_id: int, title: str, title_weight: int, model: str, rows: list[ChildRow]
-) -> None:
-    """Insert a document's child chunks with lexemes and add them to the tenant's statistics."""
+def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list[ChildRow]) -> None:
+    """Insert child chunks (of any number of documents) with their lexemes and postings, and add
+    them to the tenant's statistics: four statements in all."""
+    if not rows:
+        return
+    documents = sorted({r.document_id for r in rows})
     with connection.cursor() as cursor:
         cursor.execute(
             CHILD_INSERT_SQL,
             {
                 "tenant": tenant.pk,
-                "document": document_id,
                 "model": model,
-                "title": title,
                 "weight": title_weight,
+                "documents": [r.document_id for r in rows],
+                "titles": [r.title for r in rows],
                 "parents": [r.parent_id for r in rows],
                 "ordinals": [r.ordinal for r in rows],
                 "texts": [r.text for r in rows],
@@ -143,20 +149,25 @@ def insert_children(
                 "embeddings": [r.embedding for r in rows],
             },
         )
-        cursor.execute(POSTINGS_INSERT_SQL, [document_id])
-        params = {"tenant": tenant.pk, "document": document_id, "sign": 1}
+        params = {"tenant": tenant.pk, "documents": documents, "sign": 1}
+        cursor.execute(POSTINGS_INSERT_SQL, params)
         cursor.execute(TERM_STATS_SQL, params)
         cursor.execute(CORPUS_STATS_SQL, params)
 
 
-def unindex_document_terms(*, tenant: Tenant, document_id: int) -> None:
-    """Subtract a document's child chunks from the statistics (call before deleting them)."""
+def unindex_documents_terms(*, tenant: Tenant, document_ids: list[int]) -> None:
+    """Subtract the documents' child chunks from the statistics and drop their postings (call
+    before deleting the chunks, inside the same transaction)."""
+    if not document_ids:
+        return
     with connection.cursor() as cursor:
-        params = {"tenant": tenant.pk, "document": document_id, "sign": -1}
+        params = {"tenant": tenant.pk, "documents": document_ids, "sign": -1}
         cursor.execute(TERM_STATS_SQL, params)
         cursor.execute(CORPUS_STATS_SQL, params)
         cursor.execute("DELETE FROM knowledge_termstats WHERE tenant_id = %s AND df <= 0", [tenant.pk])
-        cursor.execute("DELETE FROM knowledge_posting WHERE document_id = %s", [document_id])
+        cursor.execute(
+            "DELETE FROM knowledge_posting WHERE tenant_id = %s AND document_id = ANY(%s)", [tenant.pk, document_ids]
+        )
 
 
 def query_lexemes(query: str) -> list[str]:

@@ -16,10 +16,11 @@ from typing import Any
 
 import pytrec_eval
 
+from knowledge.indexing import INDEX_BATCH, documents_index
 from knowledge.parsing import ParsedDocument, _beir_corpus
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.retrieval import rank_parents
-from knowledge.services import INDEX_BATCH, document_upsert, documents_index, source_get_or_create
+from knowledge.services import documents_upsert, source_get_or_create
 from knowledge.types import RetrievalMode
 from supportai.benchmarks import percentile
 from supportai.models import Tenant
@@ -89,11 +90,10 @@ def ingest_corpus(
     progress: Callable[[int], None] | None = None,
 ) -> None:
     source = source_get_or_create(tenant=tenant, name="corpus.jsonl")
-    documents = [
-        document_upsert(tenant=tenant, source=source, parsed=parsed, model=provider.model)[0]
-        for parsed in corpus
-        if parsed.text.strip()
-    ]
+    upserted = documents_upsert(
+        tenant=tenant, source=source, parsed_documents=[p for p in corpus if p.text.strip()], model=provider.model
+    )
+    documents = [document for document, _ in upserted]
     for start in range(0, len(documents), INDEX_BATCH):
         documents_index(tenant=tenant, documents=documents[start : start + INDEX_BATCH], provider=provider)
         if progress is not None:

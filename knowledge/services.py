@@ -18,13 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from knowledge import conf
-from knowledge.bm25 import ChildRow, insert_children, unindex_document_terms
-from knowledge.chunking import chunk_document, count_tokens, token_offsets
-from knowledge.dense import vector_literal
+from knowledge.indexing import (
+    INDEX_BATCH,
+    default_provider,
+    document_chunks_delete,
+    documents_index,
+)
 from knowledge.models import (
-    EMBEDDING_DIMENSIONS,
-    Chunk,
-    ChunkLevel,
     Document,
     DocumentStatus,
     KnowledgeSource,
@@ -32,17 +32,8 @@ from knowledge.models import (
     SourceStatus,
 )
 from knowledge.parsing import ParsedDocument, ParseError, parse_file
-from knowledge.providers.base import EmbeddingProvider, ProviderError, embedding_provider
+from knowledge.providers.base import EmbeddingProvider, ProviderError
 from supportai.models import Tenant
-
-# Documents embedded together (one model call, batched inside): amortises per-call overhead.
-INDEX_BATCH = 128
-# The title is prepended to every child for embedding; it never takes more than this many tokens.
-TITLE_TOKEN_BUDGET = 48
-DIMENSION_MISMATCH = (
-    "Embedding provider {name!r} returns {got} dimensions but the vector column holds {want}; "
-    "choose a provider/model with {want} dimensions or migrate the column."
-)
 
 
 class Outcome(StrEnum):
@@ -50,11 +41,6 @@ class Outcome(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     FAILED = "failed"
-
-
-def default_provider() -> EmbeddingProvider:
-    settings = conf.SETTINGS
-    return embedding_provider(settings.embedding_provider, settings.embedding_model)
 
 
 def content_hash(parsed: ParsedDocument) -> str:
@@ -71,162 +57,68 @@ def source_get_or_create(
     return source
 
 
+UPSERT_FIELDS = ["title", "url", "language", "content", "content_hash", "status", "error", "updated_at"]
+
+
+def documents_upsert(
+    *, tenant: Tenant, source: KnowledgeSource, parsed_documents: list[ParsedDocument], model: str
+) -> list[tuple[Document, Outcome]]:
+    """Store ``parsed_documents`` (one read, one insert and one update for the lot); returns each
+    one's document and whether it needs (re)indexing, in order. A repeated external id updates the
+    document stored for its first occurrence, as if they came one after another."""
+    if source.tenant_id != tenant.pk:
+        raise ValueError("source belongs to another tenant")
+    if not parsed_documents:
+        return []
+    external_ids = list(dict.fromkeys(parsed.external_id for parsed in parsed_documents))
+    existing = {
+        document.external_id: document
+        for document in Document.objects.for_tenant(tenant).filter(source=source, external_id__in=external_ids)
+    }
+    now = timezone.now()
+    created: dict[str, Document] = {}
+    updated: dict[str, Document] = {}
+    results: list[tuple[Document, Outcome]] = []
+    for parsed in parsed_documents:
+        key = parsed.external_id
+        document = created.get(key) or updated.get(key) or existing.get(key)
+        digest = content_hash(parsed)
+        if (
+            document is not None
+            and document.content_hash == digest
+            and document.status == DocumentStatus.READY
+            and document.embedding_model == model
+        ):
+            results.append((document, Outcome.UNCHANGED))
+            continue
+        if document is None:
+            document = created[key] = Document(tenant=tenant, source=source, external_id=key)
+            outcome = Outcome.CREATED
+        else:
+            if key not in created:
+                updated[key] = document
+            outcome = Outcome.UPDATED
+        document.title = parsed.title[:500]
+        document.url = parsed.url[:1000]
+        document.language = parsed.language
+        document.content = parsed.text
+        document.content_hash = digest
+        document.status = DocumentStatus.PENDING
+        document.error = ""
+        document.updated_at = now
+        results.append((document, outcome))
+    if created:
+        Document.objects.bulk_create(list(created.values()), batch_size=500)
+    if updated:
+        Document.objects.bulk_update(list(updated.values()), UPSERT_FIELDS, batch_size=500)
+    return results
+
+
 def document_upsert(
     *, tenant: Tenant, source: KnowledgeSource, parsed: ParsedDocument, model: str
 ) -> tuple[Document, Outcome]:
     """Store ``parsed``; returns the document and whether it needs (re)indexing."""
-    if source.tenant_id != tenant.pk:
-        raise ValueError("source belongs to another tenant")
-    digest = content_hash(parsed)
-    document = Document.objects.for_tenant(tenant).filter(source=source, external_id=parsed.external_id).first()
-    if (
-        document is not None
-        and document.content_hash == digest
-        and document.status == DocumentStatus.READY
-        and document.embedding_model == model
-    ):
-        return document, Outcome.UNCHANGED
-    outcome = Outcome.CREATED if document is None else Outcome.UPDATED
-    document = document or Document(tenant=tenant, source=source, external_id=parsed.external_id)
-    document.title = parsed.title[:500]
-    document.url = parsed.url[:1000]
-    document.language = parsed.language
-    document.content = parsed.text
-    document.content_hash = digest
-    document.status = DocumentStatus.PENDING
-    document.error = ""
-    document.updated_at = timezone.now()
-    document.save()
-    return document, outcome
-
-
-def embedding_text(title: str, text: str) -> str:
-    """Title + child text, with the title cut so the whole fits the model without truncation."""
-    offsets = token_offsets(title)
-    if len(offsets) > TITLE_TOKEN_BUDGET:
-        title = title[: offsets[TITLE_TOKEN_BUDGET - 1][1]]
-    return f"{title}\n{text}" if title else text
-
-
-@dataclass(frozen=True)
-class PlannedChunk:
-    parent_ordinal: int
-    text: str
-    tokens: int
-    start: int
-    end: int
-
-
-def _plan(document: Document) -> tuple[list[PlannedChunk], list[PlannedChunk]]:
-    settings = conf.SETTINGS
-    parents: list[PlannedChunk] = []
-    children: list[PlannedChunk] = []
-    pieces = chunk_document(
-        document.content,
-        parent_tokens=settings.parent_tokens,
-        parent_overlap=settings.parent_overlap,
-        child_tokens=settings.child_tokens,
-        child_overlap=settings.child_overlap,
-    )
-    for ordinal, piece in enumerate(pieces):
-        parent = piece.chunk
-        parents.append(PlannedChunk(ordinal, parent.text, parent.tokens, parent.start, parent.end))
-        children.extend(PlannedChunk(ordinal, c.text, c.tokens, c.start, c.end) for c in piece.children)
-    return parents, children
-
-
-def document_chunks_delete(*, tenant: Tenant, document: Document) -> None:
-    """Drop the document's chunks and their BM25 statistics (call inside a transaction)."""
-    unindex_document_terms(tenant=tenant, document_id=document.pk)
-    Chunk.objects.for_tenant(tenant).filter(document=document).delete()
-
-
-@transaction.atomic
-def _store_chunks(
-    *,
-    tenant: Tenant,
-    document: Document,
-    parents: list[PlannedChunk],
-    children: list[PlannedChunk],
-    vectors: list[list[float]],
-    model: str,
-) -> None:
-    document = Document.objects.select_for_update().get(pk=document.pk, tenant=tenant)
-    document_chunks_delete(tenant=tenant, document=document)
-    parent_rows = Chunk.objects.bulk_create(
-        Chunk(
-            tenant=tenant,
-            document=document,
-            level=ChunkLevel.PARENT,
-            ordinal=p.parent_ordinal,
-            text=p.text,
-            token_count=p.tokens,
-            char_start=p.start,
-            char_end=p.end,
-        )
-        for p in parents
-    )
-    rows = [
-        ChildRow(parent_rows[c.parent_ordinal].pk, ordinal, c.text, c.tokens, c.start, c.end, vector_literal(vector))
-        for ordinal, (c, vector) in enumerate(zip(children, vectors, strict=True))
-    ]
-    insert_children(
-        tenant=tenant,
-        document_id=document.pk,
-        title=document.title,
-        title_weight=conf.SETTINGS.title_weight,
-        model=model,
-        rows=rows,
-    )
-    document.status = DocumentStatus.READY
-    document.error = ""
-    document.chunk_count = len(children)
-    document.embedding_model = model
-    document.indexed_at = timezone.now()
-    document.save(update_fields=["status", "error", "chunk_count", "embedding_model", "indexed_at"])
-
-
-def _check_dimensions(provider: EmbeddingProvider) -> None:
-    if provider.dimensions != EMBEDDING_DIMENSIONS:
-        raise ProviderError(
-            DIMENSION_MISMATCH.format(name=provider.name, got=provider.dimensions, want=EMBEDDING_DIMENSIONS)
-        )
-
-
-def documents_index(*, tenant: Tenant, documents: list[Document], provider: EmbeddingProvider | None = None) -> int:
-    """Chunk and embed several documents with one embedding call (the model batches them), then
-    swap each document's chunks in atomically; returns the child count. On a provider error every
-    document is marked failed and the error is raised."""
-    if any(document.tenant_id != tenant.pk for document in documents):
-        raise ValueError("document belongs to another tenant")
-    provider = provider or default_provider()
-    _check_dimensions(provider)
-    plans = [_plan(document) for document in documents]
-    texts = [
-        embedding_text(d.title, child.text)
-        for d, (_, children) in zip(documents, plans, strict=True)
-        for child in children
-    ]
-    try:
-        vectors = provider.embed_documents(texts)
-    except ProviderError as exc:
-        Document.objects.filter(pk__in=[d.pk for d in documents]).update(
-            status=DocumentStatus.FAILED, error=f"Embedding failed: {exc}"
-        )
-        raise
-    offset = 0
-    for document, (parents, children) in zip(documents, plans, strict=True):
-        own = vectors[offset : offset + len(children)]
-        offset += len(children)
-        _store_chunks(
-            tenant=tenant, document=document, parents=parents, children=children, vectors=own, model=provider.model
-        )
-    return offset
-
-
-def document_index(*, tenant: Tenant, document: Document, provider: EmbeddingProvider | None = None) -> int:
-    """Chunk and embed ``document`` and swap its chunks in atomically; returns the child count."""
-    return documents_index(tenant=tenant, documents=[document], provider=provider)
+    return documents_upsert(tenant=tenant, source=source, parsed_documents=[parsed], model=model)[0]
 
 
 @transaction.atomic
@@ -305,11 +197,8 @@ def parsed_ingest(
     ``INDEX_BATCH``); unchanged documents cost no chunk write. A provider error marks the batch failed."""
     provider = provider or default_provider()
     result = FileResult(name=name)
-    upserted = []
-    for parsed in parsed_documents:
-        document, outcome = document_upsert(tenant=tenant, source=source, parsed=parsed, model=provider.model)
-        result.external_ids.append(parsed.external_id)
-        upserted.append((document, outcome))
+    upserted = documents_upsert(tenant=tenant, source=source, parsed_documents=parsed_documents, model=provider.model)
+    result.external_ids.extend(parsed.external_id for parsed in parsed_documents)
     pending = [document for document, outcome in upserted if outcome != Outcome.UNCHANGED]
     failed = False
     if pending and index_now:
@@ -392,12 +281,13 @@ def tenant_reindex(
     if not force:
         queryset = queryset.exclude(embedding_model=provider.model, status=DocumentStatus.READY)
     count = 0
+    batch: list[Document] = []
     for document in documents if documents is not None else queryset.iterator():
-        document_index(tenant=tenant, document=document, provider=provider)
-        count += 1
+        batch.append(document)
+        if len(batch) == INDEX_BATCH:
+            documents_index(tenant=tenant, documents=batch, provider=provider)
+            count, batch = count + len(batch), []
+    if batch:
+        documents_index(tenant=tenant, documents=batch, provider=provider)
+        count += len(batch)
     return count
-
-
-def max_embedding_tokens(title: str, text: str) -> int:
-    """Word-pieces the local model sees for one child, [CLS]/[SEP] included (must stay <= 256)."""
-    return count_tokens(embedding_text(title, text)) + 2

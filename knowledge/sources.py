@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from knowledge import conf
 from knowledge.crawling import Crawler, FetchError, Page, PageError, in_scope, normalize_url, page_links, parse_sitemap
+from knowledge.indexing import default_provider, document_chunks_delete
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.parsing import ParsedDocument, parse_html
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.selectors import source_get
-from knowledge.services import Outcome, default_provider, document_chunks_delete, document_delete, parsed_ingest
+from knowledge.services import Outcome, document_delete, parsed_ingest
 from supportai.models import Tenant
 
 DEFAULT_MAX_PAGES = 100

@@ -6,11 +6,11 @@ from celery import shared_task
 from django.utils import timezone
 
 from knowledge import conf
+from knowledge.indexing import document_index
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.providers.base import ProviderError
 from knowledge.providers.local import bulk_threads
 from knowledge.selectors import url_sources_due
-from knowledge.services import document_index
 from knowledge.sources import knowledge_source_sync
 
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from knowledge.indexing import document_index
 from knowledge.models import Document, KnowledgeSource
 from knowledge.parsing import ParsedDocument
-from knowledge.services import document_index, document_upsert, source_get_or_create
+from knowledge.services import document_upsert, source_get_or_create
 from supportai.models import Tenant
 
 

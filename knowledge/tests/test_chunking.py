@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from knowledge.chunking import MODEL_MAX_TOKENS, chunk_document, count_tokens, split_text
-from knowledge.services import TITLE_TOKEN_BUDGET, max_embedding_tokens
+from knowledge.indexing import TITLE_TOKEN_BUDGET, max_embedding_tokens
 
 
 def test_split_text_empty_and_blank_give_no_chunks():

@@ -7,13 +7,13 @@ import time
 
 import pytest
 
+from knowledge.indexing import document_index
 from knowledge.providers.base import ProviderError, embedding_provider, rerank_provider
 from knowledge.providers.cohere_provider import CohereEmbeddingProvider, CohereRerankProvider
 from knowledge.providers.gemini import GeminiEmbeddingProvider
 from knowledge.providers.openai_embeddings import OpenAIEmbeddingProvider
 from knowledge.providers.voyage import VoyageEmbeddingProvider
 from knowledge.selectors import retrieve
-from knowledge.services import document_index
 from knowledge.tests.factories import add_document
 
 

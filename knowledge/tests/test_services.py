@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from knowledge.models import (
     Chunk,
@@ -12,12 +14,14 @@ from knowledge.models import (
     Posting,
     TermStats,
 )
+from knowledge.parsing import ParsedDocument
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import (
     Outcome,
     document_delete,
     file_ingest,
+    parsed_ingest,
     source_get_or_create,
     source_prune,
     tenant_reindex,
@@ -152,3 +156,69 @@ def test_statistics_are_per_tenant(tenant, other_tenant):
     add_document(other_tenant, "Parking", "Parking parking parking everywhere in town.")
     ours = dict(TermStats.objects.filter(tenant=tenant).values_list("lexeme", "df"))
     assert ours["park"] == 1 and "town" not in ours
+
+
+def _recomputed_stats(tenant):
+    children = Chunk.objects.filter(tenant=tenant, level=ChunkLevel.CHILD)
+    return (children.count(), sum(c.term_count for c in children))
+
+
+def _ingest(tenant, source, texts):
+    parsed = [ParsedDocument(f"doc-{n}", f"Title {n}", text) for n, text in enumerate(texts)]
+    return parsed_ingest(tenant=tenant, source=source, name="batch", parsed_documents=parsed)
+
+
+def test_batch_index_costs_the_same_queries_for_two_or_twenty_documents(tenant):
+    counts = []
+    for size in (2, 20):
+        source = source_get_or_create(tenant=tenant, name=f"uploads {size}")
+        with CaptureQueriesContext(connection) as captured:
+            _ingest(tenant, source, [f"Parking {n} is free behind studio {size}." for n in range(size)])
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+    assert _stats(tenant) == _recomputed_stats(tenant)
+    assert Document.objects.filter(tenant=tenant, status=DocumentStatus.READY).count() == 22
+
+
+def test_batch_reindex_replaces_every_document_and_keeps_statistics_exact(tenant, other_tenant):
+    # given
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    theirs = source_get_or_create(tenant=other_tenant, name="uploads")
+    _ingest(tenant, source, ["Free parking behind the studio.", "Yoga on Mondays.", "Gift cards at the desk."])
+    _ingest(other_tenant, theirs, ["Parking parking parking in town."])
+    other_before = _stats(other_tenant)
+    old_ids = set(Chunk.objects.filter(tenant=tenant).values_list("pk", flat=True))
+    # when: two documents change, one stays, one is new
+    result = _ingest(
+        tenant, source, ["Valet parking only.", "Yoga on Mondays.", "Gift vouchers by email.", "Sauna hours."]
+    )
+    # then
+    assert result.outcomes == {Outcome.UPDATED: 2, Outcome.UNCHANGED: 1, Outcome.CREATED: 1}
+    assert _stats(tenant) == _recomputed_stats(tenant) and _stats(other_tenant) == other_before
+    lexemes = dict(TermStats.objects.filter(tenant=tenant).values_list("lexeme", "df"))
+    assert "valet" in lexemes and "free" not in lexemes and lexemes["yoga"] == 1
+    kept = Document.objects.get(tenant=tenant, external_id="doc-1")
+    assert set(Chunk.objects.filter(document=kept).values_list("pk", flat=True)) <= old_ids
+    assert _posting_rows(tenant) == set(Posting.objects.filter(tenant=tenant).values_list("chunk_id", "lexeme", "tf"))
+
+
+def _posting_rows(tenant):
+    """(chunk, lexeme, tf) of every child lexeme, straight from the chunks' tsvectors."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.id, u.lexeme, array_length(u.positions, 1) FROM knowledge_chunk c, unnest(c.search_vector) u "
+            "WHERE c.tenant_id = %s AND c.level = 'child'",
+            [tenant.pk],
+        )
+        return set(cursor.fetchall())
+
+
+def test_repeated_external_id_in_one_file_is_indexed_once_with_its_last_text(tenant):
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    parsed = [ParsedDocument("faq-1", "Parking", "Free parking."), ParsedDocument("faq-1", "Parking", "Valet only.")]
+    result = parsed_ingest(tenant=tenant, source=source, name="faq.csv", parsed_documents=parsed)
+    document = Document.objects.get(tenant=tenant)
+    children = Chunk.objects.filter(document=document, level=ChunkLevel.CHILD)
+    assert result.outcomes == {Outcome.CREATED: 1, Outcome.UPDATED: 1}
+    assert [c.text for c in children] == ["Valet only."] and document.chunk_count == 1
+    assert _stats(tenant) == _recomputed_stats(tenant)

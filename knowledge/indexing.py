@@ -1,0 +1,225 @@
+"""Chunk indexing: plan a document's parent/child chunks, embed the children, swap the chunks in.
+
+Work is done per batch of documents: one embedding call for all their children (the model sorts
+them by length, so short texts are not padded to long ones), then one transaction that replaces
+the chunks of every document in the batch with a fixed number of set-based statements (lock,
+unindex, delete, insert parents, insert children with postings and statistics, mark ready),
+however many documents and chunks the batch holds. Embeddings are computed before the
+transaction opens so that no lock is held during model work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from knowledge import conf
+from knowledge.bm25 import ChildRow, insert_children, unindex_documents_terms
+from knowledge.chunking import chunk_document, count_tokens, token_offsets
+from knowledge.dense import vector_literal
+from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
+from knowledge.providers.base import EmbeddingProvider, ProviderError, embedding_provider
+from supportai.models import Tenant
+
+# Documents embedded and stored together (one model call, one transaction): amortises per-call
+# and per-statement overhead.
+INDEX_BATCH = 128
+# The title is prepended to every child for embedding; it never takes more than this many tokens.
+TITLE_TOKEN_BUDGET = 48
+DIMENSION_MISMATCH = (
+    "Embedding provider {name!r} returns {got} dimensions but the vector column holds {want}; "
+    "choose a provider/model with {want} dimensions or migrate the column."
+)
+
+
+def default_provider() -> EmbeddingProvider:
+    settings = conf.SETTINGS
+    return embedding_provider(settings.embedding_provider, settings.embedding_model)
+
+
+def _embedding_title(title: str) -> str:
+    offsets = token_offsets(title)
+    if len(offsets) > TITLE_TOKEN_BUDGET:
+        title = title[: offsets[TITLE_TOKEN_BUDGET - 1][1]]
+    return title
+
+
+def _join(title: str, text: str) -> str:
+    return f"{title}\n{text}" if title else text
+
+
+def embedding_text(title: str, text: str) -> str:
+    """Title + child text, with the title cut so the whole fits the model without truncation."""
+    return _join(_embedding_title(title), text)
+
+
+def max_embedding_tokens(title: str, text: str) -> int:
+    """Word-pieces the local model sees for one child, [CLS]/[SEP] included (must stay <= 256)."""
+    return count_tokens(embedding_text(title, text)) + 2
+
+
+@dataclass(frozen=True)
+class PlannedChunk:
+    parent_ordinal: int
+    text: str
+    tokens: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Plan:
+    document: Document
+    parents: list[PlannedChunk]
+    children: list[PlannedChunk]
+
+
+def _plan(document: Document) -> _Plan:
+    settings = conf.SETTINGS
+    parents: list[PlannedChunk] = []
+    children: list[PlannedChunk] = []
+    pieces = chunk_document(
+        document.content,
+        parent_tokens=settings.parent_tokens,
+        parent_overlap=settings.parent_overlap,
+        child_tokens=settings.child_tokens,
+        child_overlap=settings.child_overlap,
+    )
+    for ordinal, piece in enumerate(pieces):
+        parent = piece.chunk
+        parents.append(PlannedChunk(ordinal, parent.text, parent.tokens, parent.start, parent.end))
+        children.extend(PlannedChunk(ordinal, c.text, c.tokens, c.start, c.end) for c in piece.children)
+    return _Plan(document, parents, children)
+
+
+def documents_chunks_delete(*, tenant: Tenant, document_ids: list[int]) -> None:
+    """Drop the documents' chunks and their BM25 statistics (call inside a transaction)."""
+    if not document_ids:
+        return
+    unindex_documents_terms(tenant=tenant, document_ids=document_ids)
+    # One statement for parents and children alike (the ORM would collect every chunk to cascade).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {Chunk._meta.db_table} WHERE tenant_id = %s AND document_id = ANY(%s)",
+            [tenant.pk, document_ids],
+        )
+
+
+def document_chunks_delete(*, tenant: Tenant, document: Document) -> None:
+    """Drop the document's chunks and their BM25 statistics (call inside a transaction)."""
+    documents_chunks_delete(tenant=tenant, document_ids=[document.pk])
+
+
+DOCUMENTS_READY_SQL = f"""
+UPDATE {Document._meta.db_table} d
+   SET status = %(ready)s, error = '', chunk_count = u.count, embedding_model = %(model)s, indexed_at = %(now)s
+  FROM unnest(%(ids)s::bigint[], %(counts)s::int[]) AS u(id, count)
+ WHERE d.id = u.id
+"""
+
+
+@transaction.atomic
+def _store_batch(*, tenant: Tenant, plans: list[_Plan], vectors: list[list[float]], model: str) -> None:
+    """Replace the chunks of every planned document in one transaction. A document deleted since it
+    was planned is skipped."""
+    ids = [plan.document.pk for plan in plans]
+    # Locked in id order, like every other writer of several documents, so writers cannot deadlock.
+    locked = dict(
+        Document.objects.select_for_update().filter(tenant=tenant, pk__in=ids).order_by("pk").values_list("pk", "title")
+    )
+    documents_chunks_delete(tenant=tenant, document_ids=sorted(locked))
+    offsets: list[int] = []
+    offset = 0
+    for plan in plans:
+        offsets.append(offset)
+        offset += len(plan.children)
+    kept = [(plan, start) for plan, start in zip(plans, offsets, strict=True) if plan.document.pk in locked]
+    parent_rows = Chunk.objects.bulk_create(
+        [
+            Chunk(
+                tenant=tenant,
+                document_id=plan.document.pk,
+                level=ChunkLevel.PARENT,
+                ordinal=p.parent_ordinal,
+                text=p.text,
+                token_count=p.tokens,
+                char_start=p.start,
+                char_end=p.end,
+            )
+            for plan, _ in kept
+            for p in plan.parents
+        ],
+        batch_size=1000,
+    )
+    parent_ids = iter(row.pk for row in parent_rows)
+    rows: list[ChildRow] = []
+    for plan, start in kept:
+        document_id = plan.document.pk
+        own_parents = [next(parent_ids) for _ in plan.parents]
+        rows.extend(
+            ChildRow(
+                document_id,
+                locked[document_id],
+                own_parents[c.parent_ordinal],
+                ordinal,
+                c.text,
+                c.tokens,
+                c.start,
+                c.end,
+                vector_literal(vectors[start + ordinal]),
+            )
+            for ordinal, c in enumerate(plan.children)
+        )
+    insert_children(tenant=tenant, title_weight=conf.SETTINGS.title_weight, model=model, rows=rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            DOCUMENTS_READY_SQL,
+            {
+                "ready": DocumentStatus.READY.value,
+                "model": model,
+                "now": timezone.now(),
+                "ids": [plan.document.pk for plan, _ in kept],
+                "counts": [len(plan.children) for plan, _ in kept],
+            },
+        )
+
+
+def _check_dimensions(provider: EmbeddingProvider) -> None:
+    if provider.dimensions != EMBEDDING_DIMENSIONS:
+        raise ProviderError(
+            DIMENSION_MISMATCH.format(name=provider.name, got=provider.dimensions, want=EMBEDDING_DIMENSIONS)
+        )
+
+
+def documents_index(*, tenant: Tenant, documents: list[Document], provider: EmbeddingProvider | None = None) -> int:
+    """Chunk and embed several documents with one embedding call (the model batches them), then
+    swap their chunks in, all in one transaction; returns the child count. On a provider error
+    every document is marked failed and the error is raised."""
+    if any(document.tenant_id != tenant.pk for document in documents):
+        raise ValueError("document belongs to another tenant")
+    provider = provider or default_provider()
+    _check_dimensions(provider)
+    # A document listed twice (a repeated external id in one file) is indexed once, as last given.
+    documents = list({document.pk: document for document in documents}.values())
+    plans = [_plan(document) for document in documents]
+    texts = []
+    for plan in plans:
+        title = _embedding_title(plan.document.title)
+        texts.extend(_join(title, child.text) for child in plan.children)
+    try:
+        vectors = provider.embed_documents(texts)
+    except ProviderError as exc:
+        Document.objects.filter(pk__in=[d.pk for d in documents]).update(
+            status=DocumentStatus.FAILED, error=f"Embedding failed: {exc}"
+        )
+        raise
+    if plans:
+        _store_batch(tenant=tenant, plans=plans, vectors=vectors, model=provider.model)
+    return len(texts)
+
+
+def document_index(*, tenant: Tenant, document: Document, provider: EmbeddingProvider | None = None) -> int:
+    """Chunk and embed ``document`` and swap its chunks in atomically; returns the child count."""
+    return documents_index(tenant=tenant, documents=[document], provider=provider)
