@@ -17,6 +17,7 @@ index-only scan per query lexeme.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -149,7 +150,7 @@ def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list
                 "embeddings": [r.embedding for r in rows],
             },
         )
-        params = {"tenant": tenant.pk, "documents": documents, "sign": 1}
+        params: dict[str, Any] = {"tenant": tenant.pk, "documents": documents, "sign": 1}
         cursor.execute(POSTINGS_INSERT_SQL, params)
         cursor.execute(TERM_STATS_SQL, params)
         cursor.execute(CORPUS_STATS_SQL, params)
@@ -161,7 +162,7 @@ def unindex_documents_terms(*, tenant: Tenant, document_ids: list[int]) -> None:
     if not document_ids:
         return
     with connection.cursor() as cursor:
-        params = {"tenant": tenant.pk, "documents": document_ids, "sign": -1}
+        params: dict[str, Any] = {"tenant": tenant.pk, "documents": document_ids, "sign": -1}
         cursor.execute(TERM_STATS_SQL, params)
         cursor.execute(CORPUS_STATS_SQL, params)
         cursor.execute("DELETE FROM knowledge_termstats WHERE tenant_id = %s AND df <= 0", [tenant.pk])

@@ -204,7 +204,7 @@ def documents_index(*, tenant: Tenant, documents: list[Document], provider: Embe
     # A document listed twice (a repeated external id in one file) is indexed once, as last given.
     documents = list({document.pk: document for document in documents}.values())
     plans = [_plan(document) for document in documents]
-    texts = []
+    texts: list[str] = []
     for plan in plans:
         title = _embedding_title(plan.document.title)
         texts.extend(_join(title, child.text) for child in plan.children)
