@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from supportai.env import env_bool, env_int, env_str
 
 FUSION_METHODS = frozenset({"rrf", "convex"})
+PRECISIONS = frozenset({"auto", "fp32", "bf16"})
 # robots.txt groups match on the product token before the slash: "SupportAI-KnowledgeBot".
 DEFAULT_USER_AGENT = "SupportAI-KnowledgeBot/1.0 (help-centre indexer; honours robots.txt)"
 
@@ -49,6 +50,9 @@ class KnowledgeSettings:
     rerank_provider: str
     # Intra-op threads of the local embedding model (serving: 1; ingestion commands take --threads).
     torch_threads: int
+    # Number format of the local model when it embeds passages (queries always use fp32): "auto"
+    # takes bf16 where the CPU multiplies bf16 natively (AMX / AVX512-BF16), else fp32.
+    local_passage_precision: str
     # URL sources (knowledge.crawling): who we say we are, how long and how much we wait for a page.
     crawl_user_agent: str
     crawl_timeout_s: int
@@ -65,6 +69,11 @@ def load() -> KnowledgeSettings:
     fusion = env_str("KNOWLEDGE_FUSION", "convex")
     if fusion not in FUSION_METHODS:
         raise ImproperlyConfigured(f"KNOWLEDGE_FUSION must be one of rrf, convex; got {fusion!r}")
+    precision = env_str("KNOWLEDGE_LOCAL_PASSAGE_PRECISION", "auto")
+    if precision not in PRECISIONS:
+        raise ImproperlyConfigured(
+            f"KNOWLEDGE_LOCAL_PASSAGE_PRECISION must be one of auto, fp32, bf16; got {precision!r}"
+        )
     parent_tokens = env_int("KNOWLEDGE_PARENT_TOKENS", 350, minimum=64, maximum=2000)
     child_tokens = env_int("KNOWLEDGE_CHILD_TOKENS", 128, minimum=32, maximum=200)
     return KnowledgeSettings(
@@ -82,6 +91,7 @@ def load() -> KnowledgeSettings:
         max_upload_bytes=env_int("KNOWLEDGE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024),
         rerank_provider=env_str("KNOWLEDGE_RERANK_PROVIDER", ""),
         torch_threads=env_int("KNOWLEDGE_TORCH_THREADS", 1, minimum=1, maximum=256),
+        local_passage_precision=precision,
         crawl_user_agent=env_str("KNOWLEDGE_CRAWL_USER_AGENT", DEFAULT_USER_AGENT),
         crawl_timeout_s=env_int("KNOWLEDGE_CRAWL_TIMEOUT_S", 10, minimum=1, maximum=120),
         crawl_max_page_bytes=env_int("KNOWLEDGE_CRAWL_MAX_PAGE_BYTES", 2 * 1024 * 1024, minimum=1024),

@@ -1,0 +1,50 @@
+"""Passages may be embedded in bf16 (hardware matrix units); the vectors stay those of fp32."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from itertools import islice
+
+import pytest
+import torch
+
+from knowledge import conf
+from knowledge.benchmarks import COVID_FAQ
+from knowledge.providers import local
+from knowledge.providers.local import LocalEmbeddingProvider, passage_precision
+
+pytestmark = pytest.mark.slow
+
+
+def _precision(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, local_passage_precision=value))
+
+
+def test_bf16_passages_are_the_fp32_vectors_to_cosine_0_9999(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given real FAQ answers of mixed lengths (some past the model's 256 word pieces)
+    with (COVID_FAQ / "corpus.jsonl").open(encoding="utf-8") as lines:
+        texts = [json.loads(line)["text"] for line in islice(lines, 48)]
+    provider = LocalEmbeddingProvider()
+
+    # when they are embedded in each precision
+    _precision(monkeypatch, "fp32")
+    exact = torch.tensor(provider.embed_documents(texts))
+    _precision(monkeypatch, "bf16")
+    fast = torch.tensor(provider.embed_documents(texts))
+
+    # then every bf16 vector is unit length and points where the fp32 one does
+    assert fast.shape == exact.shape == (len(texts), 384)
+    assert torch.allclose(fast.norm(dim=1), torch.ones(len(texts)), atol=1e-4)
+    assert float((fast * exact).sum(dim=1).min()) >= 0.9999
+    assert not torch.equal(fast, exact)  # bf16 really ran
+
+
+def test_auto_precision_uses_bf16_only_where_the_cpu_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    _precision(monkeypatch, "auto")
+    monkeypatch.setattr(local, "native_bf16", lambda: False)
+    assert passage_precision() == "fp32"
+    monkeypatch.setattr(local, "native_bf16", lambda: True)
+    assert passage_precision() == "bf16"
+    _precision(monkeypatch, "fp32")
+    assert passage_precision() == "fp32"
