@@ -20,6 +20,7 @@ from bookings.models import Proposal, Service
 from bookings.services import BookingError
 from chat.models import Conversation
 from routing.contracts import ToolCall, ToolResult, ToolSpec
+from supportai.memo import TenantMemo
 from supportai.models import Tenant
 
 MAX_SLOT_DAYS = 7
@@ -104,9 +105,16 @@ class ToolStep:
     frames: tuple[dict[str, Any], ...]
 
 
-def tools_for(*, tenant: Tenant) -> tuple[ToolSpec, ...]:
-    """The booking tools, offered only to tenants with something to book."""
+def _bookable_tools(tenant: Tenant) -> tuple[ToolSpec, ...]:
     return TOOL_SPECS if Service.objects.for_tenant(tenant).filter(active=True).exists() else ()
+
+
+_TOOLS = TenantMemo(_bookable_tools, invalidated_by=["bookings.Service"])
+
+
+def tools_for(*, tenant: Tenant) -> tuple[ToolSpec, ...]:
+    """The booking tools, offered only to tenants with something to book (read on every turn: memoized)."""
+    return _TOOLS.get(tenant)
 
 
 def _arg(arguments: dict[str, Any], key: str, kind: type, *, required: bool = True) -> Any:

@@ -24,7 +24,14 @@ from chat.services import AssistantOutcome, assistant_message_finish, assistant_
 from escalations import messages
 from escalations.models import Mode, Status
 from escalations.realtime import Publication, publish
-from escalations.selectors import in_live_handoff, open_escalation_for, policy_for, service_hours_for, waiting_positions
+from escalations.selectors import (
+    billing_threshold_for,
+    in_live_handoff,
+    open_escalation_for,
+    policy_for,
+    service_hours_for,
+    waiting_positions,
+)
 from escalations.services import (
     EscalationError,
     Raised,
@@ -66,10 +73,8 @@ def _plan_turn(*, tenant: Tenant, conversation: Conversation, question: Message)
         return _Plan(live=True, publications=(customer_message_publication(tenant=tenant, message=question),))
     if email := contact_email_capture(tenant=tenant, conversation_id=conversation.pk, text=question.text):
         return _Plan(say=messages.email_noted(email=email))
-    policy = policy_for(tenant=tenant)
-    hits = turn_hits(
-        tenant=tenant, conversation=conversation, message=question, billing_threshold=policy.billing_dispute_threshold
-    )
+    threshold = billing_threshold_for(tenant=tenant)
+    hits = turn_hits(tenant=tenant, conversation=conversation, message=question, billing_threshold=threshold)
     if not hits:
         return _Plan()
     try:

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from chat.models import Conversation
 from escalations.hours import ServiceHours
 from escalations.models import PRIORITY_RANK, Escalation, EscalationPolicy, Mode, Status
+from supportai.memo import TenantMemo
 from supportai.models import Tenant
 
 
 def policy_for(*, tenant: Tenant) -> EscalationPolicy:
     """The tenant's policy, or the defaults (unsaved) when it has none."""
     return EscalationPolicy.objects.for_tenant(tenant).first() or EscalationPolicy(tenant=tenant)
+
+
+def _billing_threshold(tenant: Tenant) -> Decimal:
+    return policy_for(tenant=tenant).billing_dispute_threshold
+
+
+_BILLING_THRESHOLD = TenantMemo(_billing_threshold, invalidated_by=["escalations.EscalationPolicy"])
+
+
+def billing_threshold_for(*, tenant: Tenant) -> Decimal:
+    """The amount above which a billing dispute goes to a person (read on every turn: memoized)."""
+    return _BILLING_THRESHOLD.get(tenant)
 
 
 def service_hours_for(*, tenant: Tenant, policy: EscalationPolicy | None = None) -> ServiceHours:

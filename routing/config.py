@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from supportai.memo import TenantMemo
 from supportai.models import Tenant
 
 
@@ -63,16 +64,24 @@ def routing_settings() -> RoutingSettings:
     )
 
 
-def tiers_for_tenant(*, tenant: Tenant) -> tuple[TierConfig, ...]:
-    """The settings tiers with the tenant's ``ModelConfig`` overrides applied; disabled tiers dropped."""
+def _tier_overrides(tenant: Tenant) -> tuple[tuple[int, bool, TierConfig], ...]:
     from routing.models import ModelConfig
 
-    overrides = {row.tier: row for row in ModelConfig.objects.for_tenant(tenant)}
+    return tuple(
+        (row.tier, row.enabled, TierConfig(row.tier, row.provider, row.model, row.temperature, row.max_tokens))
+        for row in ModelConfig.objects.for_tenant(tenant)
+    )
+
+
+_OVERRIDES = TenantMemo(_tier_overrides, invalidated_by=["routing.ModelConfig"])
+
+
+def tiers_for_tenant(*, tenant: Tenant) -> tuple[TierConfig, ...]:
+    """The settings tiers with the tenant's ``ModelConfig`` overrides applied; disabled tiers dropped."""
+    overrides = {tier: (enabled, config) for tier, enabled, config in _OVERRIDES.get(tenant)}
     result = []
     for base in routing_settings().tiers:
-        row = overrides.get(base.tier)
-        if row is None:
-            result.append(base)
-        elif row.enabled:
-            result.append(TierConfig(base.tier, row.provider, row.model, row.temperature, row.max_tokens))
+        enabled, override = overrides.get(base.tier, (True, base))
+        if enabled:
+            result.append(override)
     return tuple(result)
