@@ -53,15 +53,16 @@ def history_for_prompt(*, tenant: Tenant, conversation: Conversation, before: Me
         Message.objects.for_tenant(tenant)
         .filter(conversation=conversation, pk__lt=before.pk, status=MessageStatus.COMPLETE)
         .exclude(role=MessageRole.SYSTEM)
-        .order_by("-pk")[:20]
+        .order_by("-pk")
+        .values_list("role", "text")[:20]
     )
     kept: list[HistoryTurn] = []
     budget = HISTORY_TOKEN_BUDGET * CHARS_PER_TOKEN
-    for message in recent:
-        budget -= len(message.text)
+    for role, text in recent:
+        budget -= len(text)
         if budget < 0:
             break
-        kept.append(HistoryTurn(role=cast(Role, message.role), text=message.text))
+        kept.append(HistoryTurn(role=cast(Role, role), text=text))
     return tuple(reversed(kept))
 
 

@@ -73,22 +73,24 @@ class ReceivedMessage:
 
 
 def message_receive(*, tenant: Tenant, conversation: Conversation, client_id: str, text: str) -> ReceivedMessage:
-    """Store a customer message once per ``client_id``; a resend returns the first copy and its reply."""
-    existing = Message.objects.for_tenant(tenant).filter(conversation=conversation, client_id=client_id).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    tenant=tenant,
-                    conversation=conversation,
-                    role=MessageRole.CUSTOMER,
-                    text=text,
-                    client_id=client_id,
-                )
-                Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=timezone.now())
-            return ReceivedMessage(message=message, created=True, reply=None)
-        except IntegrityError:  # the same resend raced us; fall through to the stored copy
-            existing = Message.objects.for_tenant(tenant).get(conversation=conversation, client_id=client_id)
+    """Store a customer message once per ``client_id``; a resend returns the first copy and its reply.
+
+    New messages are the common case, so the insert comes first and the unique ``client_id`` per
+    conversation decides: a resend fails it and gets the stored copy instead.
+    """
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                tenant=tenant,
+                conversation=conversation,
+                role=MessageRole.CUSTOMER,
+                text=text,
+                client_id=client_id,
+            )
+            Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=timezone.now())
+        return ReceivedMessage(message=message, created=True, reply=None)
+    except IntegrityError:
+        existing = Message.objects.for_tenant(tenant).get(conversation=conversation, client_id=client_id)
     reply = existing.replies.filter(role=MessageRole.ASSISTANT).order_by("-pk").first()
     return ReceivedMessage(message=existing, created=False, reply=reply)
 

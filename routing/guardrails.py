@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from routing.contracts import ContextPassage
 
@@ -187,9 +188,10 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _word_windows(text: str, size: int) -> set[tuple[str, ...]]:
+@lru_cache(maxsize=64)  # the instructions recur on every turn of a tenant
+def _word_windows(text: str, size: int) -> frozenset[tuple[str, ...]]:
     words = re.findall(r"[a-z0-9']+", text.lower())
-    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+    return frozenset(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
 
 
 def check_output(
