@@ -31,6 +31,7 @@ class LoadResult:
     connected: int = 0
     errors: int = 0
     answers: int = 0
+    sent_at: list[float] = field(default_factory=list)  # time.monotonic() of every question sent
     ttfd_ms: list[float] = field(default_factory=list)
     full_ms: list[float] = field(default_factory=list)
     duration_s: float = 0.0
@@ -100,6 +101,7 @@ async def _session(
 
 
 async def _ask(socket: ClientConnection, client_id: str, question: str, result: LoadResult) -> None:
+    result.sent_at.append(time.monotonic())
     sent = time.perf_counter()
     await socket.send(json.dumps({"type": "message.send", "client_id": client_id, "text": question}))
     first_seen = False

@@ -1,0 +1,49 @@
+"""The websocket load client and the benchmark's server-side split, against a real daphne."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from django.utils import timezone
+
+from chat.benchmarks import server_split
+from chat.loadtest import run_load
+from supportai.models import Tenant
+from supportai.tests.factories import TenantFactory
+
+ORIGIN = "https://shop.example.com"
+
+
+def test_load_client_only_targets_this_machine() -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        asyncio.run(run_load(url="ws://example.com/ws/chat/?key=pk", origin=ORIGIN, sessions=1, questions=[]))
+
+
+@pytest.mark.slow
+def test_load_client_paces_sessions_and_the_server_split_counts_only_this_tenant(
+    daphne_server: str, other_tenant: Tenant
+) -> None:
+    # given a tenant whose widget may run on the load client's origin
+    tenant = TenantFactory.create(allowed_origins=[ORIGIN])
+    url = daphne_server.replace("http://", "ws://") + f"/ws/chat/?key={tenant.public_key}"
+    asyncio.run(run_load(url=url, origin=ORIGIN, sessions=1, questions=["Warm up"]))  # loads the model
+    since = timezone.now()
+
+    # when 4 sessions ask 2 questions each, one every 0.4 s in total
+    result = asyncio.run(
+        run_load(url=url, origin=ORIGIN, sessions=4, questions=["Hello there", "Any news?"], pace_s=1.6)
+    )
+
+    # then every question got a streamed answer, timed from the client
+    summary = result.summary()
+    assert (summary["connect_success"], summary["answers"], summary["errors"]) == (1.0, 8, 0)
+    assert len(result.ttfd_ms) == 8 and all(0 < t <= f for t, f in zip(result.ttfd_ms, result.full_ms, strict=True))
+    # and the questions were spread evenly (one every 0.4 s), not sent in bursts
+    first = min(result.sent_at)
+    offsets = sorted(sent - first for sent in result.sent_at)
+    assert offsets == pytest.approx([0.0, 0.4, 0.8, 1.2, 1.6, 2.0, 2.4, 2.8], abs=0.25)
+    # and the server's stored answers split into provider time and pipeline overhead, for this tenant only
+    split = server_split(tenant=tenant, since=since)
+    assert split["pipeline_p95_ms"] > 0 and split["provider_p95_ms"] >= 0
+    assert server_split(tenant=other_tenant, since=since) == dict.fromkeys(split, 0.0)
