@@ -128,6 +128,24 @@ def end_frame(message: Message, *, escalated: bool = False) -> dict[str, Any]:
     }
 
 
+INTERRUPTED_EMPTY = AssistantOutcome(text="", status=MessageStatus.INTERRUPTED, sources=[])
+
+
+async def _start_reply(*, tenant: Tenant, conversation: Conversation, question: Message) -> Message:
+    """The streaming reply row. A cancellation while it is being inserted (the customer left) cannot
+    stop the insert on its database thread; the row is then finalized as interrupted, never left
+    streaming."""
+    insert = asyncio.ensure_future(
+        db_call(assistant_message_start)(tenant=tenant, conversation=conversation, reply_to=question)
+    )
+    try:
+        return await asyncio.shield(insert)
+    except asyncio.CancelledError:
+        started = await insert
+        await db_call(assistant_message_finish)(tenant=tenant, message_id=started.pk, outcome=INTERRUPTED_EMPTY)
+        raise
+
+
 async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> Message | None:
     """Answer one customer turn; None when a human has the conversation (the assistant stays silent)."""
     started = time.perf_counter()
@@ -141,7 +159,7 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
     history, customer_context = await db_call(prompt_memory)(tenant=tenant, conversation=conversation, before=question)
     tools = await db_call(tools_for)(tenant=tenant)
     # From here on the reply row exists: every exit, cancellation included, must leave it final.
-    reply = await db_call(assistant_message_start)(tenant=tenant, conversation=conversation, reply_to=question)
+    reply = await _start_reply(tenant=tenant, conversation=conversation, question=question)
     request = TurnRequest(
         question=question.text,
         passages=context_passages(passages),

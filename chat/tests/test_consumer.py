@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from typing import Any
 
 import pytest
 
+from chat import engine
 from chat.models import Conversation, ConversationRating, Message, MessageFeedback, MessageRole, MessageStatus
 from chat.protocol import MAX_MESSAGE_CHARS
 from chat.tests.conftest import Connect
@@ -234,3 +237,36 @@ async def test_disconnect_mid_stream_stores_the_answer_as_interrupted(connect: C
         reply = await Message.objects.aget(pk=start["message_id"])
     assert reply.status == MessageStatus.INTERRUPTED
     assert reply.text == ""
+
+
+async def test_disconnect_while_the_reply_row_is_created_leaves_it_interrupted(
+    connect: Connect, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a reply insert that is still running on its database thread when the customer leaves
+    entered, release = threading.Event(), threading.Event()
+    real_start = engine.assistant_message_start
+
+    def slow_start(**kwargs: Any) -> Message:
+        entered.set()
+        release.wait(10)
+        return real_start(**kwargs)
+
+    monkeypatch.setattr(engine, "assistant_message_start", slow_start)
+    client = await connect(tenant)
+    await client.send({"type": "message.send", "client_id": "d-2", "text": "Tell me about memberships"})
+    await client.receive_until("message.ack")
+    assert await asyncio.to_thread(entered.wait, 30)
+
+    # when the socket closes mid-insert, and the insert then completes
+    disconnecting = asyncio.ensure_future(client.communicator.disconnect())
+    await asyncio.sleep(0.2)
+    release.set()
+    await disconnecting
+
+    # then the reply row exists and is final
+    replies = Message.objects.filter(tenant=tenant, role=MessageRole.ASSISTANT)
+    for _ in range(100):
+        if await replies.aexists() and not await replies.filter(status=MessageStatus.STREAMING).aexists():
+            break
+        await asyncio.sleep(0.1)
+    assert [reply.status async for reply in replies] == [MessageStatus.INTERRUPTED]
