@@ -36,8 +36,11 @@ def vector_literal(vector: Sequence[float]) -> str:
 def dense_search(*, tenant: Tenant, vector: Sequence[float], limit: int, iterative_scan: bool = True) -> list[Hit]:
     """Child chunks of ``tenant`` nearest to ``vector`` (cosine); score = cosine similarity."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL hnsw.iterative_scan = " + ("relaxed_order" if iterative_scan else "off"))
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(EF_SEARCH, limit))}")
+        # Both settings in one round trip, local to this transaction.
+        cursor.execute(
+            "SELECT set_config('hnsw.iterative_scan', %s, true), set_config('hnsw.ef_search', %s, true)",
+            ["relaxed_order" if iterative_scan else "off", str(min(1000, max(EF_SEARCH, limit)))],
+        )
         cursor.execute(DENSE_SQL, {"tenant": tenant.pk, "vector": vector_literal(vector), "limit": limit})
         rows = cursor.fetchall()
     return [

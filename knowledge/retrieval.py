@@ -7,9 +7,14 @@ list (a parent ranks where its best child ranks, duplicates dropped) and fusion 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import close_old_connections, connection
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from knowledge import conf
 from knowledge.bm25 import Hit, bm25_search, has_rare_lexeme
@@ -25,6 +30,46 @@ MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 _EMBEDDER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embedding")
 MIN_CANDIDATES = 50
 RERANK_CANDIDATES = 25
+
+# Hybrid searches run BM25 on a second connection owned by this worker while the caller's
+# connection waits for the query embedding and runs the dense search: the two SQL searches overlap
+# instead of queueing behind each other in one backend. One worker, one persistent connection; when
+# it is busy with another turn's search the caller simply runs BM25 itself.
+_KEYWORD_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25-search")
+_keyword_worker_free = threading.Semaphore(1)
+
+
+def _bm25_on_worker(search: Callable[[], list[Hit]]) -> list[Hit]:
+    try:
+        close_old_connections()  # drops an expired or broken connection; health-checks the rest
+        return search()
+    finally:
+        _keyword_worker_free.release()
+
+
+def _can_search_in_parallel() -> bool:
+    """Only outside a transaction (a second connection would not see its uncommitted rows), and
+    never against a test database (a persistent second connection would keep it from being dropped)."""
+    return not connection.in_atomic_block and not str(connection.settings_dict["NAME"]).startswith(TEST_DATABASE_PREFIX)
+
+
+def _bm25_in_parallel(search: Callable[[], list[Hit]]) -> Future[list[Hit]] | None:
+    if not _can_search_in_parallel() or not _keyword_worker_free.acquire(blocking=False):
+        return None
+    try:
+        return _KEYWORD_WORKER.submit(_bm25_on_worker, search)
+    except BaseException:
+        _keyword_worker_free.release()
+        raise
+
+
+def close_search_connection() -> None:
+    """Close the keyword worker's connection (tests that use it, before their database goes away)."""
+    _KEYWORD_WORKER.submit(_close_own_connection).result()
+
+
+def _close_own_connection() -> None:
+    connection.close()  # resolved in the calling thread: the worker's own connection
 
 
 @dataclass
@@ -84,13 +129,17 @@ def rank_parents(
     lists: dict[str, ParentList] = {}
     # The query is embedded in a worker thread while BM25 runs in PostgreSQL: the model (torch
     # releases the GIL) and the database overlap instead of adding up.
+    # In hybrid mode BM25 also runs on its own connection, so the dense search need not wait for it.
     embedding = _EMBEDDER.submit(provider.embed_query, query) if mode in ("dense", "hybrid") else None
-    if mode in ("bm25", "hybrid"):
-        hits = bm25_search(tenant=tenant, query=query, limit=candidates, k1=settings.bm25_k1, b=settings.bm25_b)
-        lists["bm25"] = lift_to_parents(hits)
+    keyword = partial(bm25_search, tenant=tenant, query=query, limit=candidates, k1=settings.bm25_k1, b=settings.bm25_b)
+    parallel = _bm25_in_parallel(keyword) if mode == "hybrid" else None
+    if mode in ("bm25", "hybrid") and parallel is None:
+        lists["bm25"] = lift_to_parents(keyword())
     if embedding is not None:
         hits = dense_search(tenant=tenant, vector=embedding.result(), limit=candidates)
         lists["dense"] = lift_to_parents(hits)
+    if parallel is not None:
+        lists = {"bm25": lift_to_parents(parallel.result()), **lists}
     if mode == "hybrid":
         query_type = query_type or classify_query(
             query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts)

@@ -85,10 +85,7 @@ class LocalEmbeddingProvider:
         if not texts:
             return []
         if passage_precision() == "bf16":
-            import torch
-
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                return load_encoder().encode(texts, batch_size=BATCH_SIZE)
+            return _encode_bf16(texts)
         return _encode_fp32(texts)
 
     def embed_query(self, text: str) -> list[float]:
@@ -114,6 +111,22 @@ def passage_precision() -> str:
     if setting == "auto":
         return "bf16" if native_bf16() else "fp32"
     return setting
+
+
+def _encode_bf16(texts: Sequence[str]) -> list[list[float]]:
+    """sentence-transformers' own pipeline under bf16 autocast, re-normalized in fp32. Not the
+    traced graph: TorchScript specializes a graph to the autocast state of its first runs, so one
+    graph cannot serve both precisions."""
+    import numpy as np
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        vectors = load_model().encode(
+            list(texts), batch_size=BATCH_SIZE, convert_to_numpy=True, show_progress_bar=False
+        )
+    vectors = np.asarray(vectors, dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return [vector.tolist() for vector in vectors]
 
 
 def _encode_fp32(texts: Sequence[str]) -> list[list[float]]:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from knowledge.models import Chunk, ChunkLevel
+from knowledge import retrieval
+from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.base import ProviderError, RerankResult
 from knowledge.selectors import document_get, document_list, retrieve, source_list
 from knowledge.tests.factories import add_document
@@ -117,7 +120,34 @@ def test_list_selectors_are_tenant_scoped(studio, other_tenant):
 
 
 def test_hybrid_retrieve_query_count_does_not_grow_with_results(studio, django_assert_max_num_queries):
-    # bm25 (1) + savepoint, 2 SET LOCAL, dense search, release (5) + passages (1)
-    with django_assert_max_num_queries(7):
+    # bm25 (1) + savepoint, settings, dense search, release (4) + passages (1)
+    with django_assert_max_num_queries(6):
         passages = retrieve(tenant=studio, query="gift cards parking yoga cancellation", k=5)
     assert len(passages) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hybrid_runs_bm25_on_its_own_connection_outside_transactions(tenant, other_tenant, monkeypatch):
+    # given committed documents of two tenants, and a database the keyword worker may use
+    for title, text in ARTICLES:
+        add_document(tenant, title, text)
+    add_document(other_tenant, "Parking", "Parking parking code JS-PAY-402 for the other tenant.")
+    monkeypatch.setattr(retrieval, "_can_search_in_parallel", lambda: True)
+    workers = []
+    search = retrieval.bm25_search
+
+    def spy(**kwargs):
+        workers.append(threading.current_thread().name)
+        return search(**kwargs)
+
+    monkeypatch.setattr(retrieval, "bm25_search", spy)
+    try:
+        # when
+        passages = retrieve(tenant=tenant, query="Error code JS-PAY-402", k=3)
+    finally:
+        retrieval.close_search_connection()
+    # then the keyword search ran on the worker, the exact identifier still ranks first, nothing leaks
+    assert workers and workers[0].startswith("bm25-search")
+    assert passages[0].title == "Payment errors" and passages[0].ranks["bm25"] == 1
+    ours = set(Document.objects.filter(tenant=tenant).values_list("pk", flat=True))
+    assert passages and {p.document_id for p in passages} <= ours
