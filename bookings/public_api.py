@@ -38,7 +38,8 @@ def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
     body, tenant = checked.body, checked.tenant
     kind = "proposal.confirm" if confirm else "proposal.reject"
     command = parse_frame(json.dumps({**body, "type": kind}))
-    assert isinstance(command, ProposalDecision)
+    if not isinstance(command, ProposalDecision):  # parse_frame maps these types to ProposalDecision
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
     if not ip_allows_message(request.META.get("REMOTE_ADDR", "")):
         raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
     conversation = chat_services.conversation_resume(tenant=tenant, resume_token=str(body.get("resume_token") or ""))

@@ -134,16 +134,24 @@ INTERRUPTED_EMPTY = AssistantOutcome(text="", status=MessageStatus.INTERRUPTED, 
 async def _start_reply(*, tenant: Tenant, conversation: Conversation, question: Message) -> Message:
     """The streaming reply row. A cancellation while it is being inserted (the customer left) cannot
     stop the insert on its database thread; the row is then finalized as interrupted, never left
-    streaming."""
+    streaming, even if the caller is cancelled again while that happens."""
     insert = asyncio.ensure_future(
         db_call(assistant_message_start)(tenant=tenant, conversation=conversation, reply_to=question)
     )
     try:
         return await asyncio.shield(insert)
     except asyncio.CancelledError:
-        started = await insert
-        await db_call(assistant_message_finish)(tenant=tenant, message_id=started.pk, outcome=INTERRUPTED_EMPTY)
+        await asyncio.shield(asyncio.ensure_future(_interrupt_when_inserted(insert, tenant=tenant)))
         raise
+
+
+async def _interrupt_when_inserted(insert: asyncio.Future[Message], *, tenant: Tenant) -> None:
+    try:
+        started = await insert
+    except Exception:  # nothing was stored, so there is nothing to finalize
+        logger.exception("reply row insert failed while the turn was cancelled")
+        return
+    await db_call(assistant_message_finish)(tenant=tenant, message_id=started.pk, outcome=INTERRUPTED_EMPTY)
 
 
 async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> Message | None:

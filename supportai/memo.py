@@ -5,7 +5,8 @@ whether the tenant has anything to book, the billing-dispute threshold). Each re
 round trip plus ORM work on the turn's critical path. ``TenantMemo`` keeps the loaded value per
 tenant for ``TENANT_CONFIG_CACHE_MS``: a change saved through the ORM in this process is seen at
 once (model signals forget the tenant's entry), a change made by another process within that time.
-Values must be immutable (tuples, frozen dataclasses, numbers).
+Values must be immutable (tuples, frozen dataclasses, numbers). Bulk writes that send no model
+signals (``QuerySet.update()``, ``bulk_create``) are seen once the entry expires.
 """
 
 from __future__ import annotations
@@ -30,9 +31,16 @@ class TenantMemo(Generic[T]):
         self._entries: dict[int, tuple[float, T]] = {}
         self._generation: dict[int, int] = {}
         self._lock = threading.Lock()
-        for label in invalidated_by:
+        self._labels = tuple(invalidated_by)
+        for label in self._labels:
             post_save.connect(self._forget, sender=label, weak=False)
             post_delete.connect(self._forget, sender=label, weak=False)
+
+    def disconnect(self) -> None:
+        """Stop listening to model signals (a memo that is thrown away, e.g. in tests)."""
+        for label in self._labels:
+            post_save.disconnect(self._forget, sender=label)
+            post_delete.disconnect(self._forget, sender=label)
 
     def get(self, tenant: Tenant) -> T:
         ttl = settings.TENANT_CONFIG_CACHE_MS / 1000

@@ -18,7 +18,8 @@ from typing import Any
 
 import torch
 
-# The pipeline this encoder reproduces; anything else must keep using SentenceTransformer.
+# The pipeline this encoder reproduces (the packaged model's); any other is refused at load time
+# (UnsupportedPipeline) rather than embedded differently.
 EXPECTED_MODULES = ("Transformer", "Pooling", "Normalize")
 # Traced on a padded batch so the attention-mask path is part of the graph.
 TRACE_EXAMPLE = ["traced", "on a padded batch of two texts of different lengths"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -30,9 +31,11 @@ def loader() -> CountingLoader:
 
 
 @pytest.fixture
-def memo(loader: CountingLoader, settings: Any) -> TenantMemo[Decimal]:
+def memo(loader: CountingLoader, settings: Any) -> Iterator[TenantMemo[Decimal]]:
     settings.TENANT_CONFIG_CACHE_MS = 60_000
-    return TenantMemo(loader, invalidated_by=["escalations.EscalationPolicy"])
+    memo = TenantMemo(loader, invalidated_by=["escalations.EscalationPolicy"])
+    yield memo
+    memo.disconnect()
 
 
 def test_memo_loads_once_per_tenant_within_its_lifetime(
@@ -63,6 +66,18 @@ def test_memo_keeps_a_tenant_entry_when_another_tenant_changes(
     assert memo.get(tenant) == Decimal("100.00")
     assert memo.get(other_tenant) == Decimal("5.00")
     assert loader.loads == [tenant.pk, other_tenant.pk]
+
+
+def test_memo_stops_listening_once_disconnected(
+    memo: TenantMemo[Decimal], loader: CountingLoader, tenant: Tenant
+) -> None:
+    memo.get(tenant)
+    memo.disconnect()
+
+    EscalationPolicy.objects.create(tenant=tenant, billing_dispute_threshold=Decimal("250.00"))
+
+    assert memo.get(tenant) == Decimal("100.00")  # still the remembered value: no signal reached it
+    assert loader.loads == [tenant.pk]
 
 
 def test_memo_forgets_on_delete(memo: TenantMemo[Decimal], tenant: Tenant) -> None:
