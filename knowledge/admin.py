@@ -11,7 +11,7 @@ from knowledge.indexing import document_index
 from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind
 from knowledge.providers.base import ProviderError
 from knowledge.services import document_delete, source_delete
-from knowledge.sources import source_sync_enqueue
+from knowledge.source_config import source_sync_enqueue
 from supportai.admin_mixins import TenantScopedModelAdmin
 
 

@@ -16,7 +16,7 @@ from knowledge.models import Document, KnowledgeSource
 from knowledge.retrieval import MODES
 from knowledge.selectors import document_get, retrieve, source_get
 from knowledge.services import files_upload
-from knowledge.sources import MAX_DEPTH, SourceConfigError, source_sync_enqueue, url_source_create
+from knowledge.source_config import MAX_DEPTH, SourceConfigError, source_sync_enqueue, url_source_create
 from supportai.api_auth import ApiKeyPrincipal
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant

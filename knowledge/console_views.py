@@ -16,7 +16,7 @@ from knowledge import conf
 from knowledge.retrieval import MODES
 from knowledge.selectors import document_list, retrieve, source_get, source_list
 from knowledge.services import files_upload
-from knowledge.sources import SourceConfigError, source_sync_enqueue
+from knowledge.source_config import SourceConfigError, source_sync_enqueue
 from supportai.console.tenancy import require_membership
 
 PAGE_SIZE = 50

@@ -4,13 +4,14 @@ Every request carries our User-Agent, a timeout and a body size limit; connectio
 shared SSRF guard (``supportai.outbound``); robots.txt is honoured per RFC 9309 (a missing file
 allows everything, an unreachable one allows nothing); pages are fetched conditionally with the
 ETag / Last-Modified of the previous sync, so an unchanged page costs a 304. Redirects are followed
-by hand and only within the same host.
+by hand, only within the same host and, when the caller gives one, within its scope.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from html.parser import HTMLParser
@@ -36,6 +37,7 @@ class PageError(StrEnum):
     EMPTY = "empty"
     REFUSED = "refused"
     OFF_SITE = "off_site"
+    OUT_OF_SCOPE = "out_of_scope"
     MALFORMED = "malformed"
 
 
@@ -50,6 +52,7 @@ MESSAGES = {
     PageError.EMPTY: "The page has no main text to index.",
     PageError.REFUSED: "{detail} (only public addresses are fetched; see KNOWLEDGE_CRAWL_ALLOW_PRIVATE).",
     PageError.OFF_SITE: "The page redirects to {location}, outside this source's host.",
+    PageError.OUT_OF_SCOPE: "The page redirects to {location}, outside this source's path prefix.",
     PageError.MALFORMED: "{detail}",
 }
 # Errors that say nothing about the page itself: the text fetched earlier stays searchable.
@@ -115,11 +118,19 @@ def normalize_url(url: str, base: str = "") -> str | None:
     return normalized if len(normalized) <= MAX_URL_LENGTH else None
 
 
+def path_under(path: str, prefix: str) -> bool:
+    """Whether ``path`` is under ``prefix`` on a segment boundary: ``/help`` covers ``/help`` and
+    ``/help/...`` but not ``/helpdesk``; a prefix ending in ``/`` is matched as it is."""
+    if not prefix or prefix.endswith("/"):
+        return path.startswith(prefix or "/")
+    return path == prefix or path.startswith(prefix + "/")
+
+
 def in_scope(url: str, *, host: str, path_prefix: str) -> bool:
     """Same host (either scheme) and under ``path_prefix``; not an obvious non-HTML file."""
     parts = urlsplit(url)
     path = parts.path.lower()
-    return parts.hostname == host and parts.path.startswith(path_prefix or "/") and not path.endswith(SKIP_SUFFIXES)
+    return parts.hostname == host and path_under(parts.path, path_prefix) and not path.endswith(SKIP_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -268,8 +279,11 @@ class Crawler:
         except httpx.HTTPError as exc:
             raise FetchError(PageError.NETWORK, detail=str(exc) or type(exc).__name__) from exc
 
-    def get(self, url: str, *, etag: str = "", last_modified: str = "") -> Page:
-        """GET ``url`` (conditionally when validators are given), following same-host redirects.
+    def get(
+        self, url: str, *, etag: str = "", last_modified: str = "", scope: Callable[[str], bool] | None = None
+    ) -> Page:
+        """GET ``url`` (conditionally when validators are given), following same-host redirects
+        (and only those to URLs ``scope`` accepts, when given: a redirect out of it is never fetched).
 
         Raises ``FetchError`` for anything but a 200 or a 304.
         """
@@ -287,6 +301,8 @@ class Crawler:
                 location = normalize_url(response.headers["Location"], current)
                 if location is None or not _same_host(location, url):
                     raise FetchError(PageError.OFF_SITE, location=response.headers["Location"][:200])
+                if scope is not None and not scope(location):
+                    raise FetchError(PageError.OUT_OF_SCOPE, location=location[:200])
                 current = location
                 continue
             return self._page(current, response, body)
@@ -310,9 +326,11 @@ class Crawler:
             last_modified=response.headers.get("Last-Modified", ""),
         )
 
-    def get_html(self, url: str, *, etag: str = "", last_modified: str = "") -> Page:
+    def get_html(
+        self, url: str, *, etag: str = "", last_modified: str = "", scope: Callable[[str], bool] | None = None
+    ) -> Page:
         """Like ``get`` but a 200 must be an HTML page with text."""
-        page = self.get(url, etag=etag, last_modified=last_modified)
+        page = self.get(url, etag=etag, last_modified=last_modified, scope=scope)
         if page.not_modified:
             return page
         if page.content_type not in HTML_TYPES and not (

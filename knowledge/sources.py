@@ -1,49 +1,42 @@
-"""URL knowledge sources: configuration, creation and the sync that keeps a tenant's copy of a website.
+"""The sync that keeps a tenant's copy of a website (a URL knowledge source) up to date.
 
 ``knowledge_source_sync`` is a long-running orchestration, not one transaction: each page is
 stored (and its chunks swapped) in its own transaction, so a slow site never holds a lock and a
 failure half-way keeps every page already done. Pages are ingested through the idempotent
 ingestion service (``services.parsed_ingest``): unchanged text costs no chunk write.
+Configuration and creation of sources are in ``knowledge.source_config``.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from knowledge import conf
-from knowledge.crawling import Crawler, FetchError, Page, PageError, in_scope, normalize_url, page_links, parse_sitemap
+from knowledge.crawling import Crawler, FetchError, Page, PageError, page_links, parse_sitemap
 from knowledge.indexing import default_provider, document_chunks_delete
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.parsing import ParsedDocument, parse_html
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.selectors import source_get
 from knowledge.services import Outcome, document_delete, parsed_ingest
+from knowledge.source_config import NOT_A_URL_SOURCE, SourceConfigError, UrlSourceConfig, url_config_parse
 from supportai.models import Tenant
 
-DEFAULT_MAX_PAGES = 100
-DEFAULT_MAX_DEPTH = 2
-MAX_DEPTH = 10
-MAX_SITEMAPS = 50  # child sitemaps read from one sitemap index
+MAX_SITEMAPS = 50  # sitemaps read in one sync, the index included
 PAGE_BATCH = 16  # changed pages embedded together
 SYNC_LEASE = timedelta(hours=2)  # a sync that has held its source this long is presumed dead
 
-NOT_A_URL_SOURCE = "Only URL sources can be synced; this source is of kind {kind!r}."
 ALREADY_SYNCING = "A sync of this source is already running."
-NAME_TAKEN = "There is already a knowledge source named {name!r}; choose another name."
-ONE_ENTRY_URL = "Set exactly one of start_url (crawl from a page) and sitemap_url (read a sitemap.xml)."
-BAD_URL = "{key} must be an absolute http(s) URL; got {value!r}."
-BAD_PREFIX = "path_prefix must start with '/'; got {value!r}."
-BAD_NUMBER = "{key} must be a whole number from {minimum} to {maximum}; got {value!r}."
 ENTRY_FAILED = "Nothing was synced or removed: {error}"
+STOPPED = "The sync stopped early: {error} Before it stopped, {done}; pages gone from the site were not removed."
+INTERNAL_ERROR = "The sync stopped on an internal error; see the worker log."
 ROBOTS_UNREADABLE = "robots.txt of {host} could not be read, so no page may be fetched (RFC 9309): {error}"
 START_DISALLOWED = "robots.txt disallows the start page for our User-Agent."
 START_FAILED = "the start page could not be read: {error}"
@@ -51,94 +44,8 @@ SITEMAP_FAILED = "the sitemap {url} could not be read: {error}"
 PAGES_FAILED = "{failed} of {total} pages failed ({codes}); see the documents list for each error."
 
 
-class SourceConfigError(ValueError):
-    pass
-
-
 class _EntryFailed(Exception):
     """The sitemap, the start page or robots.txt could not be read: nothing is known to be gone."""
-
-
-@dataclass(frozen=True)
-class UrlSourceConfig:
-    start_url: str = ""
-    sitemap_url: str = ""
-    path_prefix: str = ""
-    max_pages: int = DEFAULT_MAX_PAGES
-    max_depth: int = DEFAULT_MAX_DEPTH
-    sync_interval_minutes: int = 0
-
-    @property
-    def entry_url(self) -> str:
-        return self.sitemap_url or self.start_url
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.entry_url).hostname or ""
-
-    def covers(self, url: str) -> bool:
-        return in_scope(url, host=self.host, path_prefix=self.path_prefix)
-
-
-def _number(config: Mapping[str, Any], key: str, default: int, maximum: int) -> int:
-    value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise SourceConfigError(BAD_NUMBER.format(key=key, minimum=0, maximum=maximum, value=value))
-    return value
-
-
-def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
-    """The validated configuration of a URL source; ``SourceConfigError`` with a plain message if not."""
-    urls = {}
-    for key in ("start_url", "sitemap_url"):
-        raw = config.get(key) or ""
-        url = normalize_url(raw) if isinstance(raw, str) else None
-        if raw and url is None:
-            raise SourceConfigError(BAD_URL.format(key=key, value=raw))
-        urls[key] = url or ""
-    if bool(urls["start_url"]) == bool(urls["sitemap_url"]):
-        raise SourceConfigError(ONE_ENTRY_URL)
-    prefix = config.get("path_prefix") or ""
-    if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
-        raise SourceConfigError(BAD_PREFIX.format(value=prefix))
-    settings = conf.SETTINGS
-    max_pages = _number(config, "max_pages", min(DEFAULT_MAX_PAGES, settings.crawl_max_pages), settings.crawl_max_pages)
-    return UrlSourceConfig(
-        start_url=urls["start_url"],
-        sitemap_url=urls["sitemap_url"],
-        path_prefix=prefix,
-        max_pages=max(max_pages, 1),
-        max_depth=_number(config, "max_depth", DEFAULT_MAX_DEPTH, MAX_DEPTH),
-        sync_interval_minutes=_number(
-            config, "sync_interval_minutes", settings.url_sync_interval_minutes, 365 * 24 * 60
-        ),
-    )
-
-
-@transaction.atomic
-def url_source_create(
-    *, tenant: Tenant, name: str, config: Mapping[str, Any], sync_now: bool = True
-) -> KnowledgeSource:
-    """Create a URL source from a validated config; its first sync runs in Celery after commit."""
-    if KnowledgeSource.objects.for_tenant(tenant).filter(name=name).exists():
-        raise SourceConfigError(NAME_TAKEN.format(name=name))
-    parsed = url_config_parse(config)
-    stored = {key: value for key, value in asdict(parsed).items() if value not in ("", None)}
-    source = KnowledgeSource.objects.create(tenant=tenant, name=name, kind=SourceKind.URL, config=stored)
-    if sync_now:
-        source_sync_enqueue(tenant=tenant, source=source)
-    return source
-
-
-def source_sync_enqueue(*, tenant: Tenant, source: KnowledgeSource) -> None:
-    """Queue a sync of the tenant's URL source once the current transaction commits."""
-    from knowledge import tasks
-
-    if source.tenant_id != tenant.pk:
-        raise ValueError("source belongs to another tenant")
-    if source.kind != SourceKind.URL:
-        raise SourceConfigError(NOT_A_URL_SOURCE.format(kind=source.kind))
-    transaction.on_commit(lambda: tasks.sync_source.delay(source.pk))
 
 
 @dataclass
@@ -149,6 +56,7 @@ class SyncResult:
     removed: int = 0
     skipped_robots: int = 0
     skipped_noindex: int = 0
+    dropped: int = 0  # pages whose stored text was removed after a permanent error
     error: str = ""
     skipped: bool = False
 
@@ -180,16 +88,19 @@ def _finish(source: KnowledgeSource, *, failed: bool, error: str) -> None:
 @transaction.atomic
 def _record_error(
     *, tenant: Tenant, source: KnowledgeSource, url: str, document: Document | None, exc: FetchError
-) -> None:
+) -> bool:
     """Put the page's error on its document. A transient error keeps text fetched earlier searchable;
-    any other error means the page has nothing to offer any more, so its chunks go."""
+    any other error means the page has nothing to offer any more, so its chunks go.
+    Returns whether stored text was removed."""
     if document is not None and document.status == DocumentStatus.READY and exc.transient:
         Document.objects.filter(pk=document.pk).update(error=str(exc))
-        return
+        return False
+    dropped = False
     if document is None:
         document = Document(tenant=tenant, source=source, external_id=url, title=url, url=url)
     else:
         document = Document.objects.select_for_update().get(pk=document.pk)
+        dropped = document.chunk_count > 0 or document.chunks.exists()
         document_chunks_delete(tenant=tenant, document=document)
     document.status = DocumentStatus.FAILED
     document.error = str(exc)
@@ -197,6 +108,7 @@ def _record_error(
     document.chunk_count = 0
     document.fetched_at = document.updated_at = timezone.now()
     document.save()
+    return dropped
 
 
 class _Sync:
@@ -243,7 +155,10 @@ class _Sync:
         if document is not None and document.status == DocumentStatus.READY:
             etag, last_modified = document.http_etag, document.http_last_modified
         try:
-            page = self.crawler.get_html(url, etag=etag, last_modified=last_modified)
+            # A redirect may not lead out of the source's scope; the start page, chosen by hand, may
+            # lie outside path_prefix, so only the crawler's same-host rule applies to its redirects.
+            scope = None if url == self.config.start_url else self.config.covers
+            page = self.crawler.get_html(url, etag=etag, last_modified=last_modified, scope=scope)
         except FetchError as exc:
             self._fail(url, document, exc)
             return stored_links
@@ -272,7 +187,8 @@ class _Sync:
         self.last_error = exc
         self.result.outcomes[Outcome.FAILED] += 1
         self.result.errors[url] = exc.code
-        _record_error(tenant=self.tenant, source=self.source, url=url, document=document, exc=exc)
+        if _record_error(tenant=self.tenant, source=self.source, url=url, document=document, exc=exc):
+            self.result.dropped += 1
 
     def flush(self) -> None:
         if not self.batch:
@@ -304,15 +220,18 @@ class _Sync:
 
     def sitemap_pages(self) -> Iterator[str]:
         """In-scope page URLs of the sitemap (and of the sitemaps an index lists)."""
-        pending, read = deque([self.config.sitemap_url]), 0
-        while pending and read <= MAX_SITEMAPS:
+        pending, queued, read = deque([self.config.sitemap_url]), {self.config.sitemap_url}, 0
+        while pending and read < MAX_SITEMAPS:
             url = pending.popleft()
             read += 1
             try:
                 sitemap = parse_sitemap(self.crawler.get(url).body, max_bytes=self.crawler.max_bytes)
             except FetchError as exc:
                 raise _EntryFailed(SITEMAP_FAILED.format(url=url, error=exc)) from exc
-            pending.extend(child for child in sitemap.sitemaps if urlsplit(child).hostname == self.config.host)
+            for child in sitemap.sitemaps:  # an index may list itself or its parent: each is read once
+                if child not in queued and urlsplit(child).hostname == self.config.host:
+                    queued.add(child)
+                    pending.append(child)
             yield from (page_url for page_url in sitemap.pages if self.config.covers(page_url))
 
     def run(self) -> None:
@@ -349,6 +268,14 @@ class _Sync:
             self.result.removed += 1
 
 
+def _done(result: SyncResult) -> str:
+    """What a stopped sync changed before it stopped, or "" if nothing."""
+    done = [f"{result.outcomes[o]} pages were {o}" for o in (Outcome.CREATED, Outcome.UPDATED) if result.outcomes[o]]
+    if result.dropped:
+        done.append(f"{result.dropped} pages lost their stored text to a permanent error")
+    return ", ".join(done)
+
+
 def knowledge_source_sync(
     *,
     tenant: Tenant,
@@ -361,37 +288,42 @@ def knowledge_source_sync(
     Unchanged pages cost a 304 (or one hash comparison); changed pages are re-chunked; pages gone
     from the site or sitemap (or now disallowed / noindex) lose their documents. Per-page errors
     go on the documents and never stop the rest. If the entry point itself (sitemap, start page,
-    robots.txt) cannot be read, nothing is removed and the source is marked failed.
+    robots.txt) cannot be read, nothing is removed, the source is marked failed and its error says
+    what was changed before that. A sync that finds the source already syncing does nothing.
     Raises ``Http404`` for another tenant's source.
     """
     source = source_get(tenant=tenant, pk=source_id)
     if source.kind != SourceKind.URL:
         raise SourceConfigError(NOT_A_URL_SOURCE.format(kind=source.kind))
+    if not _claim(source):
+        return SyncResult(error=ALREADY_SYNCING, skipped=True)
+    # From here on every way out releases the claim, or the source would look busy for SYNC_LEASE.
+    try:
+        return _sync_claimed(tenant=tenant, source=source, crawler=crawler, provider=provider)
+    except Exception:
+        _finish(source, failed=True, error=INTERNAL_ERROR)
+        raise
+
+
+def _sync_claimed(
+    *, tenant: Tenant, source: KnowledgeSource, crawler: Crawler | None, provider: EmbeddingProvider | None
+) -> SyncResult:
     try:
         config = url_config_parse(source.config)
     except SourceConfigError as exc:
         _finish(source, failed=True, error=str(exc))
         return SyncResult(error=str(exc))
-    if not _claim(source):
-        return SyncResult(error=ALREADY_SYNCING, skipped=True)
-    sync = _Sync(
-        tenant=tenant,
-        source=source,
-        config=config,
-        crawler=crawler or Crawler.from_settings(),
-        provider=provider or default_provider(),
-    )
-    try:
-        with sync.crawler:
+    provider = provider or default_provider()
+    with crawler or Crawler.from_settings() as open_crawler:
+        sync = _Sync(tenant=tenant, source=source, config=config, crawler=open_crawler, provider=provider)
+        try:
             sync.run()
-    except _EntryFailed as exc:
-        sync.flush()
-        sync.result.error = ENTRY_FAILED.format(error=exc)
-        _finish(source, failed=True, error=sync.result.error)
-        return sync.result
-    except Exception:
-        _finish(source, failed=True, error="The sync stopped on an internal error; see the worker log.")
-        raise
+        except _EntryFailed as exc:
+            sync.flush()
+            done = _done(sync.result)
+            sync.result.error = STOPPED.format(error=exc, done=done) if done else ENTRY_FAILED.format(error=exc)
+            _finish(source, failed=True, error=sync.result.error)
+            return sync.result
     sync.prune()
     failed = sync.result.outcomes[Outcome.FAILED]
     codes = ", ".join(f"{count} {code}" for code, count in Counter(sync.result.errors.values()).most_common())

@@ -1,4 +1,4 @@
-"""Options shared by the knowledge commands."""
+"""Options and look-ups shared by the knowledge commands."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import os
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.management.base import CommandError
+
 from knowledge.providers.local import use_threads
+from supportai.models import Tenant
+
+NO_TENANT = "No tenant with slug {slug!r}"
 
 
 def add_threads_option(parser: ArgumentParser) -> None:
@@ -20,3 +25,11 @@ def add_threads_option(parser: ArgumentParser) -> None:
 
 def apply_threads_option(options: dict[str, Any]) -> None:
     use_threads(options["threads"])
+
+
+def tenant_by_slug(slug: str) -> Tenant:
+    """The tenant a command's ``--tenant SLUG`` names; ``CommandError`` if there is none."""
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        raise CommandError(NO_TENANT.format(slug=slug))
+    return tenant

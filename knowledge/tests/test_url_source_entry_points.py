@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from knowledge import tasks
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
-from knowledge.sources import url_source_create
+from knowledge.source_config import url_source_create
 from knowledge.tests.site_fake import FakeSite
 from supportai.api_keys import api_key_create
 

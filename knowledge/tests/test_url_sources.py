@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 from django.http import Http404
+from django.utils import timezone
 
-from knowledge import conf
+from knowledge import conf, source_config
 from knowledge.crawling import PageError
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceStatus
-from knowledge.selectors import retrieve
+from knowledge.selectors import retrieve, url_sources_due
 from knowledge.services import tenant_reindex
-from knowledge.sources import SourceConfigError, knowledge_source_sync, url_config_parse, url_source_create
+from knowledge.source_config import NAME_TAKEN, SourceConfigError, url_config_parse, url_source_create
+from knowledge.sources import ALREADY_SYNCING, INTERNAL_ERROR, knowledge_source_sync
 from knowledge.tests.site_fake import FakeSite
 
 pytestmark = pytest.mark.usefixtures("local_crawl")
@@ -298,3 +301,77 @@ def test_a_running_sync_is_not_started_twice(tenant, help_site):
 def test_bad_configs_are_refused_with_a_plain_message(config, message):
     with pytest.raises(SourceConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         url_config_parse(config)
+
+
+@pytest.mark.parametrize("broken", ["knowledge.sources.default_provider", "knowledge.sources.Crawler.from_settings"])
+def test_a_sync_that_cannot_start_its_provider_or_crawler_releases_the_source(tenant, help_site, monkeypatch, broken):
+    # given a default embedding provider / crawler that cannot be built
+    source = _source(tenant, help_site)
+
+    def fail() -> None:
+        raise RuntimeError("misconfigured")
+
+    # when
+    with monkeypatch.context() as patch:
+        patch.setattr(broken, fail)
+        with pytest.raises(RuntimeError, match="misconfigured"):
+            knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the source is not left "syncing": it is failed, free, and due for the next beat
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED and source.sync_started_at is None and source.error == INTERNAL_ERROR
+    assert source in url_sources_due(now=timezone.now() + timedelta(days=400), default_interval_minutes=60)
+    assert knowledge_source_sync(tenant=tenant, source_id=source.pk).outcomes["created"] == 3
+
+
+def test_a_bad_stored_config_fails_the_source_but_never_a_running_sync(tenant):
+    # given a source whose stored config went bad, while a sync of it is running
+    source = KnowledgeSource.objects.create(tenant=tenant, name="Broken", kind="url", config={})
+    started = timezone.now()
+    KnowledgeSource.objects.filter(pk=source.pk).update(status=SourceStatus.SYNCING, sync_started_at=started)
+    # when a second sync starts, then it leaves the running one alone
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    source.refresh_from_db()
+    assert result.skipped and result.error == ALREADY_SYNCING
+    assert source.status == SourceStatus.SYNCING and source.sync_started_at == started and source.error == ""
+    # when the source is free, then the config error is recorded and the claim released
+    KnowledgeSource.objects.filter(pk=source.pk).update(status=SourceStatus.IDLE, sync_started_at=None)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    source.refresh_from_db()
+    assert "exactly one of start_url" in result.error and not result.skipped
+    assert source.status == SourceStatus.FAILED and source.sync_started_at is None and source.error == result.error
+
+
+def test_a_name_taken_between_the_check_and_the_insert_is_the_same_plain_error(tenant, help_site, monkeypatch):
+    # given another request that created "Help centre" after our check said the name was free
+    _source(tenant, help_site)
+    monkeypatch.setattr(source_config, "_name_taken", lambda **kwargs: False)
+    # when
+    with pytest.raises(SourceConfigError) as raised:
+        _source(tenant, help_site)
+    # then the unique constraint turns into the name-taken message, and the transaction is still usable
+    assert str(raised.value) == NAME_TAKEN.format(name="Help centre")
+    assert KnowledgeSource.objects.filter(tenant=tenant, name="Help centre").count() == 1
+
+
+def test_a_start_page_that_starts_to_404_says_its_text_was_removed(tenant, site):
+    # given a one-page source (no links to carry the crawl on) synced once
+    site.add("/only", "<title>Only</title><main><p>The one page of this source.</p></main>")
+    source = _source(tenant, site, start_url=f"{site.url}/only")
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when the start page is gone
+    site.pages["/only"].status = 404
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the summary says its text went, rather than "nothing was synced or removed"
+    assert result.error.startswith("The sync stopped early: the start page could not be read: The page answered")
+    assert "HTTP 404" in result.error and "1 pages lost their stored text to a permanent error" in result.error
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED and source.error == result.error
+    only = Document.objects.get(source=source)
+    assert only.status == DocumentStatus.FAILED and "HTTP 404" in only.error and not only.chunks.exists()
+
+
+def test_a_start_page_missing_on_the_first_sync_changes_nothing(tenant, site):
+    source = _source(tenant, site, start_url=f"{site.url}/nowhere")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error.startswith("Nothing was synced or removed: the start page could not be read")
+    assert not Chunk.objects.filter(document__source=source).exists()

@@ -8,10 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from knowledge.management.options import add_threads_option, apply_threads_option
+from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.parsing import SUPPORTED_SUFFIXES
 from knowledge.services import Outcome, file_ingest, source_get_or_create, source_mark_synced, source_prune
-from supportai.models import Tenant
 
 
 def files_under(path: Path) -> list[Path]:
@@ -36,9 +35,7 @@ class Command(BaseCommand):
         path: Path = options["path"].resolve()
         if not path.exists():
             raise CommandError(f"{path} does not exist")
-        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
-        if tenant is None:
-            raise CommandError(f"No tenant with slug {options['tenant']!r}")
+        tenant = tenant_by_slug(options["tenant"])
         source = source_get_or_create(tenant=tenant, name=options["source"] or str(path), config={"path": str(path)})
         root = path if path.is_dir() else path.parent
         files = [p for p in files_under(path) if path.is_file() or p.suffix.lower() in SUPPORTED_SUFFIXES]

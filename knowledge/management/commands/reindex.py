@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from knowledge.management.options import add_threads_option, apply_threads_option
+from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.services import default_provider, tenant_reindex
-from supportai.models import Tenant
 
 
 class Command(BaseCommand):
@@ -21,9 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         apply_threads_option(options)
-        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
-        if tenant is None:
-            raise CommandError(f"No tenant with slug {options['tenant']!r}")
+        tenant = tenant_by_slug(options["tenant"])
         provider = default_provider()
         count = tenant_reindex(tenant=tenant, provider=provider, force=options["force"])
         self.stdout.write(f"re-embedded {count} documents of {tenant.slug} with {provider.name}:{provider.model}")

@@ -6,10 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from knowledge.management.options import add_threads_option, apply_threads_option
+from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.models import KnowledgeSource, SourceKind
 from knowledge.sources import knowledge_source_sync
-from supportai.models import Tenant
 
 
 class Command(BaseCommand):
@@ -22,9 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         apply_threads_option(options)
-        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
-        if tenant is None:
-            raise CommandError(f"No tenant with slug {options['tenant']!r}")
+        tenant = tenant_by_slug(options["tenant"])
         sources = KnowledgeSource.objects.for_tenant(tenant).filter(kind=SourceKind.URL).order_by("name")
         if options["source"]:
             sources = sources.filter(name=options["source"])

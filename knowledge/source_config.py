@@ -1,0 +1,129 @@
+"""URL knowledge sources: their configuration, creation and the queueing of a sync.
+
+The sync itself (a long-running orchestration) lives in ``knowledge.sources``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import IntegrityError, transaction
+
+from knowledge import conf
+from knowledge.crawling import in_scope, normalize_url
+from knowledge.models import KnowledgeSource, SourceKind
+from supportai.models import Tenant
+
+DEFAULT_MAX_PAGES = 100
+DEFAULT_MAX_DEPTH = 2
+MAX_DEPTH = 10
+
+NOT_A_URL_SOURCE = "Only URL sources can be synced; this source is of kind {kind!r}."
+NAME_TAKEN = "There is already a knowledge source named {name!r}; choose another name."
+ONE_ENTRY_URL = "Set exactly one of start_url (crawl from a page) and sitemap_url (read a sitemap.xml)."
+BAD_URL = "{key} must be an absolute http(s) URL; got {value!r}."
+BAD_PREFIX = "path_prefix must start with '/'; got {value!r}."
+BAD_NUMBER = "{key} must be a whole number from {minimum} to {maximum}; got {value!r}."
+
+
+class SourceConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class UrlSourceConfig:
+    start_url: str = ""
+    sitemap_url: str = ""
+    path_prefix: str = ""
+    max_pages: int = DEFAULT_MAX_PAGES
+    max_depth: int = DEFAULT_MAX_DEPTH
+    sync_interval_minutes: int = 0
+
+    @property
+    def entry_url(self) -> str:
+        return self.sitemap_url or self.start_url
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.entry_url).hostname or ""
+
+    def covers(self, url: str) -> bool:
+        """Whether ``url`` is on the source's host and under its path prefix (a page we may index)."""
+        return in_scope(url, host=self.host, path_prefix=self.path_prefix)
+
+
+def _number(config: Mapping[str, Any], key: str, default: int, maximum: int) -> int:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise SourceConfigError(BAD_NUMBER.format(key=key, minimum=0, maximum=maximum, value=value))
+    return value
+
+
+def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
+    """The validated configuration of a URL source; ``SourceConfigError`` with a plain message if not."""
+    urls = {}
+    for key in ("start_url", "sitemap_url"):
+        raw = config.get(key) or ""
+        url = normalize_url(raw) if isinstance(raw, str) else None
+        if raw and url is None:
+            raise SourceConfigError(BAD_URL.format(key=key, value=raw))
+        urls[key] = url or ""
+    if bool(urls["start_url"]) == bool(urls["sitemap_url"]):
+        raise SourceConfigError(ONE_ENTRY_URL)
+    prefix = config.get("path_prefix") or ""
+    if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
+        raise SourceConfigError(BAD_PREFIX.format(value=prefix))
+    settings = conf.SETTINGS
+    max_pages = _number(config, "max_pages", min(DEFAULT_MAX_PAGES, settings.crawl_max_pages), settings.crawl_max_pages)
+    return UrlSourceConfig(
+        start_url=urls["start_url"],
+        sitemap_url=urls["sitemap_url"],
+        path_prefix=prefix,
+        max_pages=max(max_pages, 1),
+        max_depth=_number(config, "max_depth", DEFAULT_MAX_DEPTH, MAX_DEPTH),
+        sync_interval_minutes=_number(
+            config, "sync_interval_minutes", settings.url_sync_interval_minutes, 365 * 24 * 60
+        ),
+    )
+
+
+def _name_taken(*, tenant: Tenant, name: str) -> bool:
+    return KnowledgeSource.objects.for_tenant(tenant).filter(name=name).exists()
+
+
+@transaction.atomic
+def url_source_create(
+    *, tenant: Tenant, name: str, config: Mapping[str, Any], sync_now: bool = True
+) -> KnowledgeSource:
+    """Create a URL source from a validated config; its first sync runs in Celery after commit.
+
+    Raises ``SourceConfigError`` for a bad config or a name the tenant already uses.
+    """
+    if _name_taken(tenant=tenant, name=name):
+        raise SourceConfigError(NAME_TAKEN.format(name=name))
+    parsed = url_config_parse(config)
+    stored = {key: value for key, value in asdict(parsed).items() if value not in ("", None)}
+    try:
+        # A concurrent create of the same name passes the check above and meets the unique constraint;
+        # the savepoint keeps the caller's transaction usable.
+        with transaction.atomic():
+            source = KnowledgeSource.objects.create(tenant=tenant, name=name, kind=SourceKind.URL, config=stored)
+    except IntegrityError as exc:  # knowledgesource_unique_name is the table's only unique constraint
+        raise SourceConfigError(NAME_TAKEN.format(name=name)) from exc
+    if sync_now:
+        source_sync_enqueue(tenant=tenant, source=source)
+    return source
+
+
+def source_sync_enqueue(*, tenant: Tenant, source: KnowledgeSource) -> None:
+    """Queue a sync of the tenant's URL source once the current transaction commits."""
+    from knowledge import tasks
+
+    if source.tenant_id != tenant.pk:
+        raise ValueError("source belongs to another tenant")
+    if source.kind != SourceKind.URL:
+        raise SourceConfigError(NOT_A_URL_SOURCE.format(kind=source.kind))
+    transaction.on_commit(lambda: tasks.sync_source.delay(source.pk))
