@@ -30,12 +30,52 @@ class UnsafeUrl(Exception):
         self.retryable = retryable
 
 
-def is_public_address(address: str) -> bool:
-    """True for globally routable unicast addresses (not private, loopback, link-local, multicast…)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever older Pythons say
+# IPv6 ranges whose last 32 bits are an IPv4 address that a translator or the host's own stack
+# delivers to: NAT64 well-known prefix (RFC 6052), IPv4-compatible (RFC 4291, deprecated),
+# IPv4-translated (RFC 2765). Python 3.11 calls all of them global.
+_LAST_32_BITS_IPV4 = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+)
+# Local-use NAT64 (RFC 8215): the operator picks the prefix length, so the IPv4 part has no fixed
+# position, and IANA lists the block as not globally reachable.
+_NON_GLOBAL_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo server and client, NAT64,
+    compatible, translated): where a packet to ``ip`` may end up on the IPv4 side."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in network for network in _LAST_32_BITS_IPV4):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
+
+
+def is_public_address(address: str) -> bool:
+    """True for globally routable unicast addresses (not private, loopback, link-local, multicast…).
+
+    An IPv6 address that embeds an IPv4 address is public only if that IPv4 address is too:
+    ``::ffff:127.0.0.1``, ``64:ff9b::a9fe:a9fe`` or ``2002:7f00:1::`` reach our own network.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _is_public(ip)
+    if ip.ipv4_mapped is not None:
+        return _is_public(ip.ipv4_mapped)  # ::ffff:8.8.8.8 is 8.8.8.8, whatever Python calls ::ffff:0:0/96
+    if any(ip in network for network in _NON_GLOBAL_V6):
+        return False
+    return _is_public(ip) and all(_is_public(v4) for v4 in embedded_ipv4(ip))
 
 
 def public_addresses(host: str, port: int) -> list[str]:

@@ -11,9 +11,12 @@ from escalations.models import Escalation, EscalationPolicy
 
 
 class DeliveryError(Exception):
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    """``retry_after`` (seconds) is the receiver's own wait before a retry (HTTP ``Retry-After``)."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ def deliver(delivery_id: int) -> int | None:
         if final:
             logger.error("escalation %s: %s delivery failed: %s", escalation.pk, delivery.channel, exc)
             return None
-        return backoff_seconds(delivery.attempts)
+        return max(backoff_seconds(delivery.attempts), exc.retry_after or 0)
     NotificationDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.SENT, sent_at=timezone.now(), updated_at=timezone.now(), last_error=""
     )

@@ -1,14 +1,22 @@
-"""Slack incoming webhook, through the official ``slack_sdk`` client."""
+"""Slack incoming webhook (https://api.slack.com/messaging/webhooks): a JSON POST of ``{"text": …}``.
+
+Sent with our own guarded HTTP client rather than ``slack_sdk``'s ``WebhookClient``, which resolves
+the host itself (urllib) and honours environment proxies, so the SSRF check could not hold at
+connect time. Slack answers 200 ``ok``; errors are 4xx with a plain-text code (``invalid_payload``,
+``no_service``, ``channel_is_archived``…), which a retry would not fix, 429 with ``Retry-After``,
+and 5xx (``rollup_error``).
+"""
 
 from __future__ import annotations
 
-from slack_sdk.webhook import WebhookClient
+import json
 
 from escalations.models import Escalation, EscalationPolicy
 from escalations.notifications.base import DeliveryError, Notice
-from escalations.notifications.targets import check_public_url
+from escalations.notifications.targets import post, retry_after_seconds
 
-TIMEOUT_S = 10
+TIMEOUT_S = 10.0
+HEADERS = {"Content-Type": "application/json;charset=utf-8", "User-Agent": "SupportAI-Slack/1"}
 
 
 def _escape(text: str) -> str:
@@ -30,13 +38,13 @@ class SlackSender:
     def send(self, *, notice: Notice, escalation: Escalation, policy: EscalationPolicy) -> str:
         if not policy.slack_webhook_url:
             raise DeliveryError("no Slack webhook configured", retryable=False)
-        check_public_url(policy.slack_webhook_url)
-        client = WebhookClient(policy.slack_webhook_url, timeout=TIMEOUT_S)
-        try:
-            response = client.send(text=slack_text(notice))
-        except OSError as exc:  # connection refused, timeouts, DNS
-            raise DeliveryError(f"slack: {exc}", retryable=True) from exc
+        body = json.dumps({"text": slack_text(notice)}).encode()
+        response = post(policy.slack_webhook_url, content=body, headers=HEADERS, timeout_s=TIMEOUT_S, channel="slack")
         if response.status_code != 200:
             retryable = response.status_code >= 500 or response.status_code == 429
-            raise DeliveryError(f"slack answered {response.status_code}: {response.body[:200]}", retryable=retryable)
+            raise DeliveryError(
+                f"slack answered {response.status_code}: {response.text[:200]}",
+                retryable=retryable,
+                retry_after=retry_after_seconds(response),
+            )
         return "slack ok"

@@ -1,11 +1,12 @@
-"""Outbound URL guard for notification targets: the shared SSRF check, as a ``DeliveryError``."""
+"""Outbound HTTP to notification targets: the shared SSRF guard, failures as ``DeliveryError``."""
 
 from __future__ import annotations
 
+import httpx
 from django.conf import settings
 
 from escalations.notifications.base import DeliveryError
-from supportai.outbound import UnsafeUrl
+from supportai.outbound import UnsafeUrl, guarded_transport
 from supportai.outbound import check_public_url as check_outbound_url
 
 
@@ -21,3 +22,39 @@ def check_public_url(url: str) -> None:
         check_outbound_url(url, allow_private=private_targets_allowed())
     except UnsafeUrl as exc:
         raise DeliveryError(str(exc), retryable=exc.retryable) from exc
+
+
+def post(url: str, *, content: bytes, headers: dict[str, str], timeout_s: float, channel: str) -> httpx.Response:
+    """POST ``content`` to a tenant-chosen URL and return the response, whatever its status.
+
+    The pre-flight check refuses bad schemes and private hosts with a clear message; the guarded
+    transport then checks the address it actually connects to (DNS rebinding), and
+    ``trust_env=False`` keeps an environment proxy from connecting on our behalf. Redirects are not
+    followed. Refusals and network errors become ``DeliveryError`` (network errors retryable).
+    """
+    check_public_url(url)
+    client = httpx.Client(
+        transport=guarded_transport(allow_private=private_targets_allowed()),
+        trust_env=False,
+        timeout=httpx.Timeout(timeout_s),
+        follow_redirects=False,
+    )
+    try:
+        with client:
+            return client.post(url, content=content, headers=headers)
+    except UnsafeUrl as exc:
+        raise DeliveryError(str(exc), retryable=exc.retryable) from exc
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"{channel}: {exc}", retryable=True) from exc
+
+
+MAX_RETRY_AFTER_S = 3600
+
+
+def retry_after_seconds(response: httpx.Response) -> int | None:
+    """The response's ``Retry-After`` in whole seconds (capped at an hour), or None when absent or
+    not a number of seconds."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value.isdigit():
+        return None
+    return min(int(value), MAX_RETRY_AFTER_S)

@@ -11,11 +11,9 @@ import hmac
 import json
 import time
 
-import httpx
-
 from escalations.models import Escalation, EscalationPolicy
 from escalations.notifications.base import DeliveryError, Notice
-from escalations.notifications.targets import check_public_url
+from escalations.notifications.targets import post, retry_after_seconds
 
 TIMEOUT_S = 10.0
 SIGNATURE_HEADER = "X-SupportAI-Signature"
@@ -31,17 +29,17 @@ class WebhookSender:
     def send(self, *, notice: Notice, escalation: Escalation, policy: EscalationPolicy) -> str:
         if not policy.webhook_url:
             raise DeliveryError("no webhook URL configured", retryable=False)
-        check_public_url(policy.webhook_url)
         body = json.dumps(notice.payload(), sort_keys=True).encode()
         timestamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: timestamp, "User-Agent": "SupportAI-Webhook/1"}
         if policy.webhook_secret:
             headers[SIGNATURE_HEADER] = sign(policy.webhook_secret, timestamp, body)
-        try:
-            response = httpx.post(policy.webhook_url, content=body, headers=headers, timeout=TIMEOUT_S)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"webhook: {exc}", retryable=True) from exc
+        response = post(policy.webhook_url, content=body, headers=headers, timeout_s=TIMEOUT_S, channel="webhook")
         if response.status_code >= 300:
             retryable = response.status_code >= 500 or response.status_code in (408, 429)
-            raise DeliveryError(f"webhook answered {response.status_code}", retryable=retryable)
+            raise DeliveryError(
+                f"webhook answered {response.status_code}",
+                retryable=retryable,
+                retry_after=retry_after_seconds(response),
+            )
         return f"webhook {response.status_code}"

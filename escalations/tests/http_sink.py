@@ -20,12 +20,18 @@ class Received:
 class Sink:
     url: str
     statuses: list[int] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    error_body: bytes = b"server_error"
     received: list[Received] = field(default_factory=list)
 
 
 @contextmanager
-def http_sink(statuses: list[int]) -> Iterator[Sink]:
-    sink = Sink(url="", statuses=list(statuses))
+def http_sink(
+    statuses: list[int], *, headers: dict[str, str] | None = None, error_body: bytes = b"server_error"
+) -> Iterator[Sink]:
+    """Answers each POST with the next status (200 once they run out), ``headers`` on every answer,
+    body ``ok`` for 200 and ``error_body`` otherwise."""
+    sink = Sink(url="", statuses=list(statuses), headers=dict(headers or {}), error_body=error_body)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -35,8 +41,10 @@ def http_sink(statuses: list[int]) -> Iterator[Sink]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             sink.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             status = sink.statuses.pop(0) if sink.statuses else 200
-            payload = b"ok" if status == 200 else b"server_error"
+            payload = b"ok" if status == 200 else sink.error_body
             self.send_response(status)
+            for name, value in sink.headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
 from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
-from escalations.notifications.dispatch import MAX_ATTEMPTS, backoff_seconds
+from escalations.notifications.dispatch import MAX_ATTEMPTS, backoff_seconds, deliver
 from escalations.services import escalation_raise
 from escalations.tests.conftest import ALWAYS, NEVER, set_hours
 from escalations.tests.factories import ConversationFactory, MessageFactory
@@ -141,3 +142,88 @@ def test_webhooks_to_private_addresses_are_refused_in_production(
         delivery = raise_for(tenant, django_capture_on_commit_callbacks)
     assert delivery is not None and delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
     assert "non-public address" in delivery.last_error and hook.received == []
+
+
+@pytest.mark.parametrize("field", ["webhook_url", "slack_webhook_url"])
+def test_a_target_host_rebinding_to_loopback_after_the_check_is_refused_at_connect_time(
+    tenant: Tenant,
+    django_capture_on_commit_callbacks: Capture,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+) -> None:
+    # given a host whose first DNS answer (the pre-flight check) is public and every later one loopback
+    settings.ESCALATIONS_ALLOW_PRIVATE_WEBHOOKS = False
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["93.184.215.14"])
+
+    def rebinding(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if host != "rebind.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers, "127.0.0.1"), port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with http_sink([200]) as hook:
+        port = hook.url.split(":")[2].split("/")[0]
+        set_hours(tenant, ALWAYS, notify_email=False, **{field: f"http://rebind.test:{port}/hook"})
+        # when the notification is delivered
+        delivery = raise_for(tenant, django_capture_on_commit_callbacks)
+    # then the connection to loopback is refused, recorded and not retried
+    assert delivery is not None and delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
+    assert "non-public address" in delivery.last_error and hook.received == []
+
+
+@pytest.mark.parametrize("field", ["webhook_url", "slack_webhook_url"])
+def test_deliveries_ignore_proxies_from_the_environment(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    # given a proxy in the environment that would refuse every connection
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with http_sink([200]) as hook:
+        set_hours(tenant, ALWAYS, notify_email=False, **{field: hook.url})
+        delivery = raise_for(tenant, django_capture_on_commit_callbacks)
+    # then the target was reached directly
+    assert delivery is not None and delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
+    assert len(hook.received) == 1
+
+
+def test_slack_sends_its_incoming_webhook_json(tenant: Tenant, django_capture_on_commit_callbacks: Capture) -> None:
+    with http_sink([200]) as slack:
+        set_hours(tenant, ALWAYS, notify_email=False, slack_webhook_url=slack.url)
+        raise_for(tenant, django_capture_on_commit_callbacks)
+    (request,) = slack.received
+    assert request.headers["content-type"].startswith("application/json")
+    assert list(json.loads(request.body)) == ["text"]
+
+
+def test_slack_client_errors_are_recorded_and_not_retried(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    with http_sink([404], error_body=b"no_service") as slack:
+        set_hours(tenant, ALWAYS, notify_email=False, slack_webhook_url=slack.url)
+        delivery = raise_for(tenant, django_capture_on_commit_callbacks)
+    assert delivery is not None and delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
+    assert delivery.last_error == "slack answered 404: no_service"
+
+
+def test_slack_rate_limit_waits_at_least_retry_after(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    # given Slack answering 429 with a Retry-After longer than our first backoff
+    with http_sink([429], headers={"Retry-After": "600"}, error_body=b"rate_limited") as slack:
+        set_hours(tenant, ALWAYS, notify_email=False, slack_webhook_url=slack.url)
+        conversation = ConversationFactory.create(tenant=tenant)
+        with django_capture_on_commit_callbacks(execute=False):
+            raised = escalation_raise(
+                tenant=tenant, conversation_id=conversation.pk, hits=[TriggerHit(ReasonCode.HUMAN_REQUEST, "human")]
+            )
+        delivery = NotificationDelivery.objects.get(escalation=raised.escalation)
+        # when one attempt is made
+        retry_in = deliver(delivery.pk)
+    # then the retry waits as long as Slack asked
+    assert retry_in == 600 and backoff_seconds(1) < 600
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.RETRYING and "429: rate_limited" in delivery.last_error

@@ -51,6 +51,22 @@ def local_server() -> Iterator[tuple[str, list[str]]]:
         ("::ffff:127.0.0.1", False),
         ("224.0.0.1", False),
         ("0.0.0.0", False),
+        # IPv6 forms that carry an IPv4 address are only as public as that address
+        ("::ffff:93.184.215.14", True),
+        ("::ffff:0:7f00:1", False),  # IPv4-translated 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 169.254.169.254
+        ("64:ff9b::a00:5", False),  # NAT64 10.0.0.5
+        ("64:ff9b::5db8:d70e", True),  # NAT64 93.184.215.14
+        ("64:ff9b:1::5db8:d70e", False),  # local-use NAT64: not globally reachable
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("::a9fe:a9fe", False),
+        ("::a00:5", False),
+        ("2002:7f00:1::", False),  # 6to4 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),  # 6to4 169.254.169.254
+        ("2002:c0a8:101::1", False),  # 6to4 192.168.1.1
+        ("2002:5db8:d70e::1", True),  # 6to4 93.184.215.14
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", False),  # Teredo, client 127.0.0.1
+        ("2001:0:7f00:1:8000:63bf:a2e4:28f1", False),  # Teredo, server 127.0.0.1
     ],
 )
 def test_is_public_address(address: str, public: bool) -> None:
