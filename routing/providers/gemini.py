@@ -1,18 +1,20 @@
 """Gemini adapter through google-genai (``streamGenerateContent?alt=sse``, tools, context caching).
 
-The system blocks go in ``system_instruction``. When the stable prefix (the cacheable blocks) is big
-enough, it is put in an explicit context cache (``caches.create``, see ``gemini_cache``) and calls name
-it in ``cached_content`` instead of sending it again; the cache then holds the system instruction and
-the tools, and the per-turn system blocks travel at the head of the contents. Cached tokens come back
-as ``cached_content_token_count`` (subtracted from input so each is priced once) and the tokens of a
-cache this call created as ``cache_write_tokens``. A cache that cannot be created or has gone away
-never fails the call: it goes uncached. SDK retries stay off (no ``retry_options``): the router owns
-retries.
+The system blocks go in ``system_instruction``. Once a stable prefix (cacheable blocks) big enough to
+cache has been seen twice, it is put in an explicit context cache (``caches.create``, in the background;
+see ``gemini_cache``) and later calls name it in ``cached_content`` instead of sending it again; the
+cache then holds the system instruction and the tools, and the system blocks it does not hold travel at
+the head of the contents. Cached tokens come back as ``cached_content_token_count`` (subtracted from
+input so each is priced once); a cache's creation tokens are added to ``cache_write_tokens`` of the next
+call of its family to finish. A cache that cannot be created or has gone away never fails or delays the
+call: it goes uncached. SDK retries stay off (no ``retry_options``): the router owns retries.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from google import genai
@@ -32,7 +34,7 @@ from routing.providers.base import (
     error_for_status,
     tool_arguments,
 )
-from routing.providers.gemini_cache import CacheRegistry, CacheUse, CreatedCache
+from routing.providers.gemini_cache import CacheRegistry, CreatedCache
 
 VENDOR = "gemini"
 
@@ -108,35 +110,63 @@ class GeminiProvider(KeyedProvider):
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
         client = self.client(request.timeout_s)
-        prefix = gemini_cache.stable_prefix(request)
-        if prefix is None or not gemini_cache.worth_caching(request.model, prefix):
+        prefixes = gemini_cache.stable_prefixes(request)
+        if not prefixes:
             async for event in self._generate(client, request):
                 yield event
             return
-        key = gemini_cache.cache_key(request, prefix)
-        cache = await self.caches.use(key, lambda: self._create_cache(client, request, prefix, key))
-        if cache is not None:
+        family = gemini_cache.cache_family(request, prefixes)
+        async for event in self._stream_cached(client, request, prefixes, family):
+            if isinstance(event, Finish):
+                # Claimed only here, as the Finish leaves: a call cut short leaves them to the next one.
+                owed = self.caches.claim_owed(family)
+                if owed:
+                    usage = replace(event.usage, cache_write_tokens=event.usage.cache_write_tokens + owed)
+                    event = replace(event, usage=usage)
+            yield event
+
+    async def _stream_cached(
+        self,
+        client: genai.Client,
+        request: ProviderRequest,
+        prefixes: list[gemini_cache.StablePrefix],
+        family: str,
+    ) -> AsyncIterator[StreamEvent]:
+        """Name the longest candidate prefix with a live cache, else go uncached (see ``gemini_cache``)."""
+        creating = False  # one creation per call: the longest prefix seen twice
+        for prefix in prefixes:
+            if not gemini_cache.worth_caching(request.model, prefix):
+                continue
+            key = gemini_cache.cache_key(request, prefix)
+            sighting = self.caches.use(
+                key,
+                None if creating else partial(self._create_cache, client, request, prefix, key),
+                family=family,
+                estimated_tokens=prefix.estimated_tokens,
+            )
+            creating = creating or sighting.creating
+            if sighting.name is None:
+                continue
             try:
-                async for event in self._generate(client, request, cache, prefix.rest):
+                async for event in self._generate(client, request, sighting.name, prefix.rest):
                     yield event
                 return
             except _StaleCache:
-                self.caches.drop(key, cache.name)  # and answer this turn uncached; the next call re-creates
-        write_tokens = cache.write_tokens if cache is not None else 0
-        async for event in self._generate(client, request, write_tokens=write_tokens):
+                self.caches.drop(key, sighting.name)  # answer this turn uncached; a later sighting re-creates
+                break
+        async for event in self._generate(client, request):
             yield event
 
     async def _create_cache(
         self, client: genai.Client, request: ProviderRequest, prefix: gemini_cache.StablePrefix, key: str
     ) -> CreatedCache:
-        timeout_s = min(gemini_cache.CREATE_TIMEOUT_S, request.timeout_s / 3)
         config = types.CreateCachedContentConfig(
             display_name=f"supportai-{key[:16]}",
             system_instruction=prefix.system_instruction,
             contents=[_text_content("user", prefix.contents)] if prefix.contents else None,
             tools=request_tools(request),
             ttl=f"{gemini_cache.CACHE_TTL_S}s",
-            http_options=types.HttpOptions(timeout=int(timeout_s * 1000)),
+            http_options=types.HttpOptions(timeout=int(gemini_cache.CREATE_TIMEOUT_S * 1000)),
         )
         try:
             cached = await client.aio.caches.create(model=request.model, config=config)
@@ -151,16 +181,12 @@ class GeminiProvider(KeyedProvider):
         self,
         client: genai.Client,
         request: ProviderRequest,
-        cache: CacheUse | None = None,
+        cache: str | None = None,
         uncached_system: tuple[str, ...] = (),
-        *,
-        write_tokens: int = 0,
     ) -> AsyncIterator[StreamEvent]:
-        """One ``streamGenerateContent`` call, naming ``cache`` if given (then raises ``_StaleCache``
-        if Gemini no longer has it). ``write_tokens``: a cache this turn created but could not use."""
-        if cache is not None:
-            write_tokens = cache.write_tokens
-        usage = Usage(cache_write_tokens=write_tokens)
+        """One ``streamGenerateContent`` call, naming the cache ``cache`` if given (then raises
+        ``_StaleCache`` if Gemini no longer has it); ``uncached_system``: the blocks it does not hold."""
+        usage = Usage()
         finish_reason = ""
         calls = 0
         started = False
@@ -168,15 +194,13 @@ class GeminiProvider(KeyedProvider):
             stream = await client.aio.models.generate_content_stream(
                 model=request.model,
                 contents=request_contents(request, uncached_system if cache is not None else ()),
-                config=request_config(request, cache.name if cache is not None else None),
+                config=request_config(request, cache),
             )
             async for chunk in stream:
                 if chunk.usage_metadata is not None:
                     meta = chunk.usage_metadata
                     cached = meta.cached_content_token_count or 0
-                    usage = Usage(
-                        (meta.prompt_token_count or 0) - cached, meta.candidates_token_count or 0, cached, write_tokens
-                    )
+                    usage = Usage((meta.prompt_token_count or 0) - cached, meta.candidates_token_count or 0, cached)
                 for candidate in chunk.candidates or ():
                     for part in (candidate.content.parts if candidate.content else None) or ():
                         if part.text and not part.thought:

@@ -1,12 +1,33 @@
 """Explicit context caching for the Gemini adapter (``cachedContents``): what to cache, when, and a registry.
 
-The stable prefix of a request is its leading run of ``cacheable`` system blocks (the ones the
-Anthropic adapter marks with ``cache_control``): the first becomes the cache's system instruction, the
-rest (the knowledge passages) its contents. A prefix is cached only when its estimated size reaches
-the model's documented minimum; each process keeps a registry from ``cache_key`` to the cache's name
-that forgets an entry ``EXPIRY_MARGIN_S`` before Gemini deletes it, creates at most one cache per key
-at a time, and after a failed creation backs off instead of trying again on every call. This module
-knows no SDK types: ``gemini.py`` passes in the call that creates a cache.
+What is cached. The request's leading ``cacheable`` system blocks (the ones the Anthropic adapter marks
+with ``cache_control``) give the candidate prefixes, longest first: the instructions plus the knowledge
+passages, then the instructions alone (a cache may hold only a system instruction; whatever it does not
+hold travels at the head of the contents). A call names the longest candidate that has a live cache.
+The instructions are identical for every turn of a tenant (per tier and modality), so a cache of them
+alone would be reused by nearly every turn; but with our templates they are about 500 tokens, below
+every model's documented minimum, so in practice the candidate that qualifies is instructions plus
+passages, whose key changes whenever retrieval returns other passages. It is reused only when the same
+passages come back (the same question asked again, which support traffic does often), so:
+
+When. A prefix is cached only on its second sighting within ``CACHE_TTL_S`` (a one-off prefix never
+pays for a cache it would use once), and never on the critical path: the sighting that qualifies
+starts the creation as a background task and its own turn goes uncached; later turns with that prefix
+name the cache once it exists. The first token never waits for ``caches.create``. A call starts at
+most one creation, for the longest candidate seen twice: a repeated question caches its passages too,
+and the instructions alone are cached (when they qualify) on a turn whose passages are new.
+
+What it costs. A creation's tokens (``usage_metadata.total_token_count``) are owed to the prefix's
+family (model + instructions + tools: in practice one tenant at one tier and modality) and the next
+call of that family to finish claims them as its ``cache_write_tokens``, so they are booked once in the
+cost ledger however the turn that started the creation ended (usually that turn itself claims them).
+A creation that failed with an HTTP answer created nothing and owes nothing; one that timed out, lost
+its connection or was cancelled (its event loop shut down) may have been created and billed, so it
+owes an estimate at ``CHARS_PER_TOKEN``, as the router does for a call abandoned mid-stream.
+
+The registry (one per API key and process) forgets a cache ``EXPIRY_MARGIN_S`` before Gemini deletes it,
+creates at most one cache per key at a time, and after a failed creation backs off instead of trying
+again on every call. This module knows no SDK types: ``gemini.py`` passes in the call that creates a cache.
 """
 
 from __future__ import annotations
@@ -17,6 +38,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -42,7 +64,7 @@ CHARS_PER_TOKEN = 4
 # at 0.10 input / 0.025 cached per 1M, a cache pays for its five minutes of storage after about two reuses.
 CACHE_TTL_S = 300
 EXPIRY_MARGIN_S = 30  # forget a cache this long before Gemini does, so no call starts on a dying cache
-CREATE_TIMEOUT_S = 5.0  # at most this much (and a third of the call's timeout) is spent creating a cache
+CREATE_TIMEOUT_S = 5.0  # a creation runs in the background; past this it is abandoned (and backed off)
 FAILURE_BACKOFF_S = 60.0  # 403/429/5xx/timeouts: no creation for any prefix for this long
 TOO_SMALL_BACKOFF_S = float(CACHE_TTL_S)  # a 400 (e.g. "too small") for one prefix: not for that prefix
 ANY_KEY = "*"
@@ -60,16 +82,18 @@ class StablePrefix:
     def chars(self) -> int:
         return len(self.system_instruction) + sum(len(text) for text in self.contents)
 
+    @property
+    def estimated_tokens(self) -> int:
+        return -(-self.chars // CHARS_PER_TOKEN)
 
-def stable_prefix(request: ProviderRequest) -> StablePrefix | None:
-    """The leading cacheable system blocks, or None when the request starts with none."""
+
+def stable_prefixes(request: ProviderRequest) -> list[StablePrefix]:
+    """The candidate prefixes, longest first: every leading run of cacheable system blocks."""
     stable = 0
     while stable < len(request.system) and request.system[stable].cacheable:
         stable += 1
-    if stable == 0:
-        return None
     texts = [block.text for block in request.system]
-    return StablePrefix(texts[0], tuple(texts[1:stable]), tuple(texts[stable:]))
+    return [StablePrefix(texts[0], tuple(texts[1:end]), tuple(texts[end:])) for end in range(stable, 0, -1)]
 
 
 def min_cache_tokens(model: str) -> int:
@@ -89,6 +113,11 @@ def cache_key(request: ProviderRequest, prefix: StablePrefix) -> str:
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
+def cache_family(request: ProviderRequest, prefixes: list[StablePrefix]) -> str:
+    """The key of the shortest candidate (the instructions): whose calls pay for its caches' creation."""
+    return cache_key(request, prefixes[-1])
+
+
 @dataclass(frozen=True)
 class CreatedCache:
     name: str
@@ -96,9 +125,9 @@ class CreatedCache:
 
 
 @dataclass(frozen=True)
-class CacheUse:
-    name: str
-    write_tokens: int  # the creation's tokens for the call that created the cache, else 0
+class Sighting:
+    name: str | None  # a live cache to name in this call, else go uncached
+    creating: bool  # a cache for this prefix is being created (by this call or an earlier one)
 
 
 @dataclass
@@ -109,60 +138,99 @@ class CacheRegistry:
     ttl_s: int = CACHE_TTL_S
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _live: dict[str, tuple[str, float]] = field(default_factory=dict, init=False)  # key -> (name, forget at)
+    _seen: OrderedDict[str, float] = field(default_factory=OrderedDict, init=False)  # key -> last sighting
     _backoff: dict[str, float] = field(default_factory=dict, init=False)  # key or ANY_KEY -> no creation until
-    _pending: dict[str, asyncio.Task[CreatedCache | None]] = field(default_factory=dict, init=False)
+    _pending: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)
+    _owed: dict[str, int] = field(default_factory=dict, init=False)  # family -> creation tokens not yet booked
 
-    async def use(self, key: str, create: Callable[[], Awaitable[CreatedCache]]) -> CacheUse | None:
-        """A live cache for ``key``, created if needed; None means "go uncached" (never raises)."""
+    def use(
+        self,
+        key: str,
+        create: Callable[[], Awaitable[CreatedCache]] | None,
+        *,
+        family: str,
+        estimated_tokens: int,
+    ) -> Sighting:
+        """Record a sighting of ``key``: the name of its live cache, if any; on the second sighting within
+        the TTL, start creating the cache in the background (not when ``create`` is None: a longer prefix
+        of the same call is being created). Never waits, never raises."""
         now = self.clock()
-        loop = asyncio.get_running_loop()
         with self._lock:
             live = self._live.get(key)
+            previous = self._sighted(key, now)
             if live is not None and live[1] > now:
-                return CacheUse(live[0], 0)
-            if max(self._backoff.get(key, 0.0), self._backoff.get(ANY_KEY, 0.0)) > now:
-                return None
-            task = self._pending.get(key)
-            owner = task is None
-            if task is None:
-                task = loop.create_task(self._create(key, create, started=now))
-                self._pending[key] = task
-        if task.get_loop() is not loop:
-            return None  # being created from another event loop (a sync caller's thread): don't wait on it
-        # Shielded: a caller cancelled mid-creation (customer left, deadline) leaves the cache to the others.
-        created = await asyncio.shield(task)
-        if created is None:
-            return None
-        return CacheUse(created.name, created.tokens if owner else 0)
+                return Sighting(live[0], creating=False)
+            pending = self._pending.get(key)
+            if pending is not None and not pending.get_loop().is_closed():
+                return Sighting(None, creating=True)
+            backoff = max(self._backoff.get(key, 0.0), self._backoff.get(ANY_KEY, 0.0))
+            if create is None or previous is None or backoff > now:
+                return Sighting(None, creating=False)
+            # Held here until done (the loop keeps only a weak reference to a task).
+            self._pending[key] = asyncio.get_running_loop().create_task(
+                self._create(key, create, family=family, estimated_tokens=estimated_tokens, started=now)
+            )
+        return Sighting(None, creating=True)
+
+    def claim_owed(self, family: str) -> int:
+        """Creation tokens of ``family``'s caches not yet booked; the caller books them (once)."""
+        with self._lock:
+            return self._owed.pop(family, 0)
 
     def drop(self, key: str, name: str) -> None:
-        """Forget ``name`` (Gemini no longer knows it); the next call for ``key`` creates a new cache."""
+        """Forget ``name`` (Gemini no longer knows it); a later sighting of ``key`` creates a new cache."""
         with self._lock:
             if key in self._live and self._live[key][0] == name:
                 del self._live[key]
 
+    async def settle(self) -> None:
+        """Wait for the creations in flight on this event loop (tests, a graceful shutdown)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            tasks = [task for task in self._pending.values() if task.get_loop() is loop]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _sighted(self, key: str, now: float) -> float | None:
+        """Record a sighting of ``key``; the previous one within the TTL, if any. Call under the lock."""
+        while self._seen and next(iter(self._seen.values())) <= now - self.ttl_s:
+            self._seen.popitem(last=False)
+        previous = self._seen.pop(key, None)
+        self._seen[key] = now
+        return previous
+
     async def _create(
-        self, key: str, create: Callable[[], Awaitable[CreatedCache]], *, started: float
-    ) -> CreatedCache | None:
+        self,
+        key: str,
+        create: Callable[[], Awaitable[CreatedCache]],
+        *,
+        family: str,
+        estimated_tokens: int,
+        started: float,
+    ) -> None:
+        owed = estimated_tokens  # until we know otherwise, Gemini may have created (and billed) it
         try:
             created = await create()
-        except Exception as exc:  # caching is an optimisation: whatever went wrong, the call goes uncached
-            too_small = isinstance(exc, ProviderError) and exc.status == 400
-            scope, pause = (key, TOO_SMALL_BACKOFF_S) if too_small else (ANY_KEY, FAILURE_BACKOFF_S)
-            logger.warning("gemini context cache not created (%s); uncached for %.0f s", _describe(exc), pause)
+        except Exception as exc:  # caching is an optimisation: whatever went wrong, calls go uncached
+            status = exc.status if isinstance(exc, ProviderError) else None
+            if status is not None:  # Gemini answered with an error: nothing was created
+                owed = 0
+            scope, pause = (key, TOO_SMALL_BACKOFF_S) if status == 400 else (ANY_KEY, FAILURE_BACKOFF_S)
+            logger.warning("gemini context cache not created (%s); none for %.0f s", _describe(exc), pause)
             with self._lock:
                 self._backoff[scope] = self.clock() + pause
-            return None
         else:
+            owed = created.tokens
             now = self.clock()
             with self._lock:
                 for stale in [k for k, (_, until) in self._live.items() if until <= now]:
                     del self._live[stale]
                 self._live[key] = (created.name, started + self.ttl_s - EXPIRY_MARGIN_S)
-            return created
-        finally:  # after the entry is in place, so no caller sees neither (and creates a second cache)
+        finally:  # also when cancelled (the loop is shutting down): the cost is owed all the same
             with self._lock:
-                self._pending.pop(key, None)
+                if owed:
+                    self._owed[family] = self._owed.get(family, 0) + owed
+                if self._pending.get(key) is asyncio.current_task():
+                    del self._pending[key]
 
 
 def is_stale_cache_error(status: int | None, message: str) -> bool:

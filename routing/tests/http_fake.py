@@ -49,6 +49,9 @@ def json_reply(status: int, payload: dict[str, Any]) -> Reply:
 class FakeVendor:
     def __init__(self) -> None:
         self.replies: list[Reply] = []
+        # Replies for requests whose path (before any "?") ends with the key, ahead of ``replies``: for
+        # requests sent concurrently, whose order of arrival is not fixed.
+        self.replies_for: dict[str, list[Reply]] = {}
         self.seen: list[Seen] = []
         fake = self
 
@@ -63,7 +66,9 @@ class FakeVendor:
                 raw = self.rfile.read(length) if length else b""
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 fake.seen.append(Seen("POST", self.path, headers, json.loads(raw or b"{}")))
-                reply = fake.replies.pop(0) if fake.replies else json_reply(500, {"error": "no reply scripted"})
+                path = self.path.split("?")[0]
+                scripted = next((r for end, r in fake.replies_for.items() if r and path.endswith(end)), fake.replies)
+                reply = scripted.pop(0) if scripted else json_reply(500, {"error": "no reply scripted"})
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 self.send_response(reply.status)
