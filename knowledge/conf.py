@@ -64,6 +64,7 @@ class KnowledgeSettings:
     crawl_allow_private: bool
     # Resync interval of a URL source that does not set its own (0: only on demand).
     url_sync_interval_minutes: int
+    warm_up: bool
 
 
 def load() -> KnowledgeSettings:
@@ -99,6 +100,7 @@ def load() -> KnowledgeSettings:
         crawl_max_pages=env_int("KNOWLEDGE_CRAWL_MAX_PAGES", 1000, minimum=1, maximum=100_000),
         crawl_allow_private=env_bool("KNOWLEDGE_CRAWL_ALLOW_PRIVATE", False),
         url_sync_interval_minutes=env_int("KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES", 24 * 60, minimum=0),
+        warm_up=env_bool("KNOWLEDGE_WARM_UP", True),
     )
 
 
