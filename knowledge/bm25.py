@@ -12,6 +12,14 @@ with tf the number of positions of the lexeme in the chunk's tsvector and |d| th
 lexeme occurrences. Query terms are ORed, as in any bag-of-words ranker. The (lexeme, tf, |d|)
 triples are also written to ``knowledge_posting``, an inverted index the search reads with one
 index-only scan per query lexeme.
+
+Queries with a very common lexeme (in ~all chunks: near-zero idf, yet all its postings would be
+read, grouped and scored) are answered with MaxScore and stay exact. A term's contribution is below
+idf(t) * (k1 + 1), so the most common terms, whose summed bounds are small, are "non-essential":
+pass 1 scores only chunks holding an essential (rarer) term, with every query term (the
+non-essential terms' tf read from those chunks' own tsvectors). A chunk outside that set scores
+below the non-essential bound, so when the k-th pass-1 score is above it the top k are those of
+full scoring; otherwise full scoring runs.
 """
 
 from __future__ import annotations
@@ -116,6 +124,103 @@ SELECT c.id, c.parent_id, c.document_id, scored.score
 """
 
 
+# MaxScore in one statement (see the module docstring). ``walk`` orders the query terms from the
+# most common; the longest prefix whose summed bounds stay below ``margin`` x the next term's idf,
+# while the rest can still yield ``limit`` candidates (sum of their df), is non-essential. Pass 1
+# reads only the essential terms' postings; candidates whose essential score plus that bound cannot
+# reach the limit-th essential score are dropped before the non-essential tf is read from the
+# chunk's own tsvector (by primary key: the posting index is keyed by lexeme, so a per-chunk lookup
+# there would scan the whole list). ``verdict`` accepts pass 1 only when the limit-th score is above
+# the bound; otherwise the full scoring of ``SEARCH_SQL`` runs (behind a one-time filter, so it is
+# not executed at all when pass 1 is accepted).
+MAXSCORE_SQL = f"""
+WITH stats AS (
+    SELECT chunk_count::float8 AS n, greatest(total_terms::float8 / greatest(chunk_count, 1), 1e-9) AS avgdl
+      FROM knowledge_corpusstats WHERE tenant_id = %(tenant)s
+), terms AS (
+    SELECT t.lexeme, t.df, ln(1 + (stats.n - t.df + 0.5) / (t.df + 0.5)) AS idf
+      FROM knowledge_termstats t CROSS JOIN stats
+     WHERE t.tenant_id = %(tenant)s
+       AND t.lexeme = ANY(tsvector_to_array(to_tsvector('{TS_CONFIG}', %(query)s)))
+), walk AS (
+    SELECT lexeme, idf, row_number() OVER w AS position, sum(idf * (%(k1)s + 1)) OVER w AS bound,
+           lead(idf) OVER w AS next_idf, sum(df) OVER () - sum(df) OVER w AS rest_df
+      FROM terms WINDOW w AS (ORDER BY idf, lexeme)
+), cut AS (
+    SELECT coalesce(max(position), 0) AS position, coalesce(max(bound), 0) AS bound FROM walk
+     WHERE next_idf IS NOT NULL AND rest_df >= %(limit)s AND bound < %(margin)s * next_idf
+), essential AS (
+    SELECT walk.lexeme, walk.idf FROM walk CROSS JOIN cut WHERE cut.position > 0 AND walk.position > cut.position
+), others AS (
+    SELECT walk.lexeme, walk.idf FROM walk CROSS JOIN cut WHERE walk.position <= cut.position
+), candidates AS (
+    SELECT p.chunk_id, p.doc_len,
+           sum(essential.idf * p.tf * (%(k1)s + 1)
+               / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl))) AS score
+      FROM essential
+     CROSS JOIN LATERAL (
+           SELECT chunk_id, tf, doc_len FROM knowledge_posting
+            WHERE tenant_id = %(tenant)s AND lexeme = essential.lexeme OFFSET 0
+     ) AS p
+     CROSS JOIN stats
+     GROUP BY p.chunk_id, p.doc_len
+), survivors AS (
+    SELECT candidates.* FROM candidates CROSS JOIN cut
+     WHERE candidates.score + cut.bound + %(slack)s >= coalesce(
+           (SELECT score FROM candidates ORDER BY score DESC OFFSET %(limit)s - 1 LIMIT 1), '-infinity')
+), pass1 AS (
+    SELECT s.chunk_id, s.score + coalesce(extra.score, 0) AS score
+      FROM survivors s
+     CROSS JOIN stats
+      LEFT JOIN LATERAL (
+           SELECT sum(others.idf * u.tf * (%(k1)s + 1)
+                      / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * s.doc_len / stats.avgdl))) AS score
+             FROM knowledge_chunk c
+            CROSS JOIN LATERAL (
+                  SELECT v.lexeme, array_length(v.positions, 1) AS tf FROM unnest(c.search_vector) AS v
+            ) AS u
+             JOIN others ON others.lexeme = u.lexeme
+            WHERE c.id = s.chunk_id AND c.tenant_id = %(tenant)s
+      ) AS extra ON true
+     ORDER BY score DESC, s.chunk_id
+     LIMIT %(limit)s
+), verdict AS (
+    SELECT cut.position > 0 AS tried,
+           cut.position > 0 AND count(pass1.chunk_id) >= %(limit)s
+           AND coalesce(min(pass1.score), 0) > cut.bound + %(slack)s AS proven
+      FROM cut LEFT JOIN pass1 ON true GROUP BY cut.position, cut.bound
+), full_scoring AS (
+    SELECT p.chunk_id,
+           sum(terms.idf * p.tf * (%(k1)s + 1)
+               / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl))) AS score
+      FROM terms
+     CROSS JOIN LATERAL (
+           SELECT chunk_id, tf, doc_len FROM knowledge_posting
+            WHERE tenant_id = %(tenant)s AND lexeme = terms.lexeme OFFSET 0
+     ) AS p
+     CROSS JOIN stats
+     GROUP BY p.chunk_id
+     ORDER BY score DESC, p.chunk_id
+     LIMIT %(limit)s
+), chosen AS (
+    SELECT chunk_id, score, 'maxscore' AS path FROM pass1 WHERE (SELECT proven FROM verdict)
+    UNION ALL
+    SELECT chunk_id, score, CASE WHEN (SELECT tried FROM verdict) THEN 'fallback' ELSE 'full' END
+      FROM full_scoring WHERE NOT (SELECT proven FROM verdict)
+)
+SELECT c.id, c.parent_id, c.document_id, chosen.score, chosen.path
+  FROM chosen JOIN knowledge_chunk c ON c.id = chosen.chunk_id
+ ORDER BY chosen.score DESC, c.id
+"""
+
+# A term may be non-essential while the bounds of the non-essential terms stay below this share of
+# the rarest remaining term's idf (a chunk holding that term once scores about its idf).
+SPLIT_MARGIN = 0.5
+# Absolute tolerance on the bound comparisons: far above float rounding (scores are O(1..100)),
+# so rounding can neither prune a top-k chunk nor pass a proof that does not hold.
+SLACK = 1e-9
+
+
 @dataclass(frozen=True)
 class Hit:
     """A child chunk found by one retriever, with that retriever's raw score (higher is better)."""
@@ -180,7 +285,41 @@ def query_lexemes(query: str) -> list[str]:
 
 
 def bm25_search(*, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: float = 0.75) -> list[Hit]:
-    """Child chunks of ``tenant`` ranked by Okapi BM25 for ``query``, best first."""
+    """Child chunks of ``tenant`` ranked by Okapi BM25 for ``query``, best first: the top ``limit``
+    of full scoring, found with MaxScore when the query has very common terms."""
+    return bm25_search_traced(tenant=tenant, query=query, limit=limit, k1=k1, b=b).hits
+
+
+@dataclass(frozen=True)
+class TracedSearch:
+    hits: list[Hit]
+    path: str  # "maxscore" (pass 1 proved the top k), "fallback" (it could not), "full" (not tried)
+
+
+def bm25_search_traced(
+    *, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: float = 0.75, margin: float = SPLIT_MARGIN
+) -> TracedSearch:
+    """``bm25_search`` and which way it went (one statement)."""
+    if not query.strip() or limit <= 0:
+        return TracedSearch([], "full")
+    params: dict[str, Any] = {
+        "tenant": tenant.pk,
+        "query": query,
+        "limit": limit,
+        "k1": k1,
+        "b": b,
+        "margin": margin,
+        "slack": SLACK,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(MAXSCORE_SQL, params)
+        rows = cursor.fetchall()
+    hits = [Hit(chunk_id, parent_id, document_id, float(score)) for chunk_id, parent_id, document_id, score, _ in rows]
+    return TracedSearch(hits, rows[0][4] if rows else "full")
+
+
+def bm25_search_exhaustive(*, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: float = 0.75) -> list[Hit]:
+    """Full scoring: every posting of every query lexeme (the fallback, and the reference in tests)."""
     if not query.strip():
         return []
     with connection.cursor() as cursor:

@@ -5,7 +5,8 @@ import math
 import pytest
 from django.db import connection
 
-from knowledge.bm25 import bm25_search, has_rare_lexeme, query_lexemes
+from knowledge import bm25
+from knowledge.bm25 import bm25_search, bm25_search_exhaustive, bm25_search_traced, has_rare_lexeme, query_lexemes
 from knowledge.models import Chunk
 from knowledge.tests.factories import add_document
 
@@ -105,3 +106,70 @@ def test_title_lexemes_are_weighted(tenant):
     tokens = next(iter(_tokens_of_children(tenant).values()))
     assert tokens.count("park") == conf.SETTINGS.title_weight == 3
     assert tokens.count("lot") == 1
+
+
+def _common_corpus(tenant, *, rare: dict[int, str]) -> None:
+    """30 documents with "massage" in all but one; document n also holds ``rare[n]`` if given."""
+    for n in range(30):
+        common = "massage" if n else "facial"
+        add_document(tenant, f"Note {n}", f"{common} note {n} {rare.get(n, '')} " + "word " * (n % 4))
+
+
+def _assert_same_as_full_and_reference(tenant, hits, query, limit) -> None:
+    full = bm25_search_exhaustive(tenant=tenant, query=query, limit=limit)
+    assert [hit.chunk_id for hit in hits] == [hit.chunk_id for hit in full]
+    assert [hit.score for hit in hits] == pytest.approx([hit.score for hit in full], rel=1e-9)
+    expected = reference_bm25(_tokens_of_children(tenant), query_lexemes(query), 1.2, 0.75)
+    top = sorted(expected.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    assert [(hit.chunk_id, hit.score) for hit in hits] == [(chunk, pytest.approx(score)) for chunk, score in top]
+
+
+def test_bm25_maxscore_equals_full_scoring_for_a_common_and_a_rare_term(tenant, django_assert_num_queries):
+    # given: "massage" in 29 of 30 chunks (idf ~0.05), "refund" in 8
+    _common_corpus(tenant, rare={n: "refund refund" if n % 2 else "refund" for n in range(3, 27, 3)})
+    # when
+    with django_assert_num_queries(1):
+        search = bm25_search_traced(tenant=tenant, query="massage refund", limit=5)
+    # then: pass 1 proved the top 5 without reading the common term's postings
+    assert search.path == "maxscore"
+    _assert_same_as_full_and_reference(tenant, search.hits, "massage refund", 5)
+    assert bm25_search(tenant=tenant, query="massage refund", limit=5) == search.hits
+
+
+@pytest.mark.parametrize(
+    ("rare", "margin", "path"),
+    [
+        # fewer rare matches (2) than k: pass 1 is not even tried
+        ({4: "refund", 9: "refund"}, bm25.SPLIT_MARGIN, "full"),
+        # two rare terms in the same 3 chunks: 6 postings but only 3 candidates < k
+        ({4: "refund voucher", 9: "refund voucher", 14: "refund voucher"}, bm25.SPLIT_MARGIN, "fallback"),
+        # enough candidates, but a huge margin makes "refund" non-essential too: the bound (2.2 x
+        # the idf of note, massage and refund) is above what the 5th "voucher" chunk scores
+        ({n: "refund voucher" for n in range(0, 30, 3)}, 1e6, "fallback"),
+    ],
+)
+def test_bm25_falls_back_to_full_scoring_when_pass_one_cannot_prove(tenant, rare, margin, path):
+    # given
+    _common_corpus(tenant, rare=rare)
+    query = "massage note refund voucher"
+    # when
+    search = bm25_search_traced(tenant=tenant, query=query, limit=5, margin=margin)
+    # then: the top 5 are exactly those of full scoring
+    assert search.path == path
+    assert len(search.hits) == 5
+    _assert_same_as_full_and_reference(tenant, search.hits, query, 5)
+
+
+def test_bm25_maxscore_uses_only_the_tenants_statistics_and_postings(tenant, other_tenant):
+    # given: in the other tenant "massage" is rare and "refund" is everywhere
+    _common_corpus(tenant, rare={n: "refund" for n in range(2, 30, 4)})
+    add_document(other_tenant, "Massage", "massage refund")
+    for n in range(40):
+        add_document(other_tenant, f"Refunds {n}", f"refund refund refund policy {n}")
+    # when
+    search = bm25_search_traced(tenant=tenant, query="massage refund", limit=5)
+    # then
+    assert search.path == "maxscore"
+    chunks = [hit.chunk_id for hit in search.hits]
+    assert set(Chunk.objects.filter(pk__in=chunks).values_list("tenant", flat=True)) == {tenant.pk}
+    _assert_same_as_full_and_reference(tenant, search.hits, "massage refund", 5)
