@@ -55,7 +55,7 @@ class ProposalDecisionInputSerializer(serializers.Serializer[Any]):
     resume_token = serializers.CharField(
         help_text="The conversation's resume token (from session.ready or message.ack)"
     )
-    proposal_id = serializers.UUIDField(help_text="The proposal frame's proposal_id")
+    proposal_id = serializers.CharField(max_length=64, help_text="The proposal frame's proposal_id (a UUID)")
 
 
 class ProposalResultSerializer(serializers.Serializer[Any]):
