@@ -17,12 +17,12 @@ from enum import StrEnum
 from html.parser import HTMLParser
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
 from xml.etree import ElementTree
 
 import httpx
 
 from knowledge import conf
+from knowledge.robots import RobotsRules, product_token
 from supportai.outbound import UnsafeUrl, guarded_transport
 
 
@@ -226,6 +226,7 @@ class Crawler:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.user_agent = user_agent
+        self.robots_token = product_token(user_agent)  # what robots.txt groups name
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
         self.client = httpx.Client(
@@ -235,7 +236,7 @@ class Crawler:
             headers={"User-Agent": user_agent},
             follow_redirects=False,
         )
-        self._robots: dict[str, RobotFileParser] = {}
+        self._robots: dict[str, RobotsRules] = {}
         self._last_request: dict[str, float] = {}
 
     @classmethod
@@ -341,33 +342,31 @@ class Crawler:
             raise FetchError(PageError.EMPTY)
         return page
 
-    def _robots_for(self, url: str) -> RobotFileParser:
+    def _robots_for(self, url: str) -> RobotsRules:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._robots:
-            parser = RobotFileParser(f"{origin}/robots.txt")
             try:
-                lines = self.get(f"{origin}/robots.txt").text().splitlines()
+                body = self.get(f"{origin}/robots.txt").body  # RFC 9309: robots.txt is UTF-8
             except FetchError as exc:
                 if exc.code not in {PageError.NOT_FOUND, PageError.HTTP_ERROR}:
                     raise  # RFC 9309 §2.3.1.4: unreachable robots.txt means nothing may be crawled
-                lines = []  # §2.3.1.3: "unavailable" (4xx) means everything may be crawled
-            parser.parse(lines)
-            self._robots[origin] = parser
+                body = b""  # §2.3.1.3: "unavailable" (4xx) means everything may be crawled
+            self._robots[origin] = RobotsRules.parse(body)
         return self._robots[origin]
 
     def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us fetch ``url``; raises ``FetchError`` if robots.txt is unreachable."""
-        return self._robots_for(url).can_fetch(self.user_agent, url)
+        return self._robots_for(url).allows(self.robots_token, url)
 
     def _pause(self, url: str) -> None:
         """Wait out the site's robots.txt Crawl-delay (capped) since our previous request to it."""
         origin = urlsplit(url).netloc
-        parser = self._robots.get(f"{urlsplit(url).scheme}://{origin}")
-        delay = parser.crawl_delay(self.user_agent) if parser is not None else None
+        rules = self._robots.get(f"{urlsplit(url).scheme}://{origin}")
+        delay = rules.crawl_delay(self.robots_token) if rules is not None else None
         last = self._last_request.get(origin)
         if delay and last is not None:
-            wait = min(float(delay), MAX_CRAWL_DELAY_S) - (time.monotonic() - last)
+            wait = min(delay, MAX_CRAWL_DELAY_S) - (time.monotonic() - last)
             if wait > 0:
                 time.sleep(wait)
         self._last_request[origin] = time.monotonic()

@@ -1,4 +1,4 @@
-"""What a URL source sync fetches: sitemap indexes, gzip and DTDs, redirects, and the path-prefix scope."""
+"""What a URL source sync fetches: sitemap indexes, gzip and DTDs, redirects, the path-prefix scope, robots.txt."""
 
 from __future__ import annotations
 
@@ -153,3 +153,24 @@ def test_the_path_prefix_matches_on_a_segment_boundary(tenant, site):
 def test_path_under(path, prefix, under):
     assert path_under(path, prefix) is under
     assert in_scope(f"https://a.example{path}", host="a.example", path_prefix=prefix) is under
+
+
+def test_robots_wildcards_keep_matching_pages_out_of_a_crawl(tenant, site):
+    # given a robots.txt whose group for us (named in lower case) disallows print views and .php pages
+    site.robots(
+        "User-agent: *\nDisallow: /\n\n"
+        "User-agent: supportai-knowledgebot\nDisallow: /*?print=\nDisallow: /help/*.php$\n"
+    )
+    site.article("/help", "Help", "Start.", links=("/help/a", "/help/a?print=1", "/help/old.php", "/help/new.php5"))
+    site.article("/help/a", "Page A", "Alpha.")
+    site.article("/help/a?print=1", "Page A (print)", "Alpha, printable.")
+    site.article("/help/old.php", "Old", "Legacy page.")
+    site.article("/help/new.php5", "New", "Not a .php page.")
+    source = _source(tenant, start_url=f"{site.url}/help", path_prefix="/help", max_depth=1)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then only the pages the wildcard rules match were skipped, without a request
+    assert result.error == "" and result.skipped_robots == 2
+    assert _titles(source) == {"Help", "Page A", "New"}
+    assert site.served("/help/a?print=1") == site.served("/help/old.php") == []
+    assert site.served("/robots.txt") == [200]
