@@ -16,7 +16,15 @@ from knowledge.models import Document, KnowledgeSource
 from knowledge.retrieval import MODES
 from knowledge.selectors import document_get, retrieve, source_get
 from knowledge.services import files_upload
-from knowledge.source_config import MAX_DEPTH, SourceConfigError, source_sync_enqueue, url_source_create
+from knowledge.source_config import (
+    MAX_DEPTH,
+    NAME_MAX_LENGTH,
+    PREFIX_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    SourceConfigError,
+    source_sync_enqueue,
+    url_source_create,
+)
 from supportai.api_auth import ApiKeyPrincipal
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
@@ -130,13 +138,14 @@ class UrlSourceCreateApi(APIView):
     """Create a website source (crawl from ``start_url`` or read ``sitemap_url``); it syncs in the background."""
 
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=255)
-        start_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
-        sitemap_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
-        path_prefix = serializers.CharField(max_length=300, required=False, allow_blank=True)
-        max_pages = serializers.IntegerField(min_value=1, required=False)
-        max_depth = serializers.IntegerField(min_value=0, max_value=MAX_DEPTH, required=False)
-        sync_interval_minutes = serializers.IntegerField(min_value=0, required=False)
+        # Types and sizes only: the rules (ranges included) are url_source_create's, shared with the console.
+        name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+        start_url = serializers.CharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
+        sitemap_url = serializers.CharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
+        path_prefix = serializers.CharField(max_length=PREFIX_MAX_LENGTH, required=False, allow_blank=True)
+        max_pages = serializers.IntegerField(required=False)
+        max_depth = serializers.IntegerField(required=False, help_text=f"0 to {MAX_DEPTH}")
+        sync_interval_minutes = serializers.IntegerField(required=False, help_text="0: only on demand")
         sync_now = serializers.BooleanField(default=True)
 
         class Meta:

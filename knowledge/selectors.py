@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.http import Http404
 
 from knowledge import conf
@@ -26,6 +26,22 @@ def source_get(*, tenant: Tenant, pk: int) -> KnowledgeSource:
     if source is None:
         raise Http404("No such knowledge source.")
     return source
+
+
+def url_source_get(*, tenant: Tenant, pk: int) -> KnowledgeSource:
+    """The tenant's website (URL) source ``pk``; another tenant's id, or a source of another kind, is not found."""
+    source = source_get(tenant=tenant, pk=pk)
+    if source.kind != SourceKind.URL:
+        raise Http404("No such website source.")
+    return source
+
+
+def source_totals(*, tenant: Tenant, source: KnowledgeSource) -> tuple[int, int]:
+    """How many documents and (child) chunks the tenant's source holds."""
+    totals = (
+        Document.objects.for_tenant(tenant).filter(source=source).aggregate(n=Count("pk"), chunks=Sum("chunk_count"))
+    )
+    return totals["n"], totals["chunks"] or 0
 
 
 def url_sources_due(*, now: datetime, default_interval_minutes: int) -> list[KnowledgeSource]:

@@ -129,10 +129,14 @@ def document_delete(*, tenant: Tenant, document: Document) -> None:
     document.delete()
 
 
-def source_delete(*, tenant: Tenant, source: KnowledgeSource) -> None:
-    """Delete a source and its documents (through ``document_delete``, keeping BM25 statistics right)."""
-    source_prune(tenant=tenant, source=source, keep=set())
+def source_delete(*, tenant: Tenant, source: KnowledgeSource) -> int:
+    """Delete a source and its documents (through ``document_delete``, keeping BM25 statistics right);
+    returns how many documents went."""
+    if source.tenant_id != tenant.pk:
+        raise ValueError("source belongs to another tenant")
+    removed = source_prune(tenant=tenant, source=source, keep=set())
     source.delete()
+    return removed
 
 
 def source_prune(*, tenant: Tenant, source: KnowledgeSource, keep: set[str]) -> int:

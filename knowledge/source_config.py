@@ -13,24 +13,36 @@ from urllib.parse import urlsplit
 from django.db import IntegrityError, transaction
 
 from knowledge import conf
-from knowledge.crawling import in_scope, normalize_url
+from knowledge.crawling import MAX_URL_LENGTH, in_scope, normalize_url
 from knowledge.models import KnowledgeSource, SourceKind
 from supportai.models import Tenant
+from supportai.outbound import UnsafeUrl, check_public_url
 
 DEFAULT_MAX_PAGES = 100
 DEFAULT_MAX_DEPTH = 2
 MAX_DEPTH = 10
+# Input sizes shared by the REST API's serializer and the console form.
+NAME_MAX_LENGTH = 255  # KnowledgeSource.name
+URL_MAX_LENGTH = MAX_URL_LENGTH
+PREFIX_MAX_LENGTH = 300
 
 NOT_A_URL_SOURCE = "Only URL sources can be synced; this source is of kind {kind!r}."
+NOT_EDITABLE = "Only URL sources have website settings; this source is of kind {kind!r}."
 NAME_TAKEN = "There is already a knowledge source named {name!r}; choose another name."
 ONE_ENTRY_URL = "Set exactly one of start_url (crawl from a page) and sitemap_url (read a sitemap.xml)."
 BAD_URL = "{key} must be an absolute http(s) URL; got {value!r}."
 BAD_PREFIX = "path_prefix must start with '/'; got {value!r}."
 BAD_NUMBER = "{key} must be a whole number from {minimum} to {maximum}; got {value!r}."
+PRIVATE_URL = "{key} must be a public website: {host} resolves to a private, loopback or link-local address."
 
 
 class SourceConfigError(ValueError):
-    pass
+    """A URL source setting that cannot be used. ``field`` names the input it is about ("name",
+    "start_url", "max_pages", ...), or is empty when it concerns several."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,7 @@ class UrlSourceConfig:
 def _number(config: Mapping[str, Any], key: str, default: int, maximum: int) -> int:
     value = config.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise SourceConfigError(BAD_NUMBER.format(key=key, minimum=0, maximum=maximum, value=value))
+        raise SourceConfigError(BAD_NUMBER.format(key=key, minimum=0, maximum=maximum, value=value), field=key)
     return value
 
 
@@ -69,13 +81,13 @@ def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
         raw = config.get(key) or ""
         url = normalize_url(raw) if isinstance(raw, str) else None
         if raw and url is None:
-            raise SourceConfigError(BAD_URL.format(key=key, value=raw))
+            raise SourceConfigError(BAD_URL.format(key=key, value=raw), field=key)
         urls[key] = url or ""
     if bool(urls["start_url"]) == bool(urls["sitemap_url"]):
         raise SourceConfigError(ONE_ENTRY_URL)
     prefix = config.get("path_prefix") or ""
     if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
-        raise SourceConfigError(BAD_PREFIX.format(value=prefix))
+        raise SourceConfigError(BAD_PREFIX.format(value=prefix), field="path_prefix")
     settings = conf.SETTINGS
     max_pages = _number(config, "max_pages", min(DEFAULT_MAX_PAGES, settings.crawl_max_pages), settings.crawl_max_pages)
     return UrlSourceConfig(
@@ -90,31 +102,84 @@ def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
     )
 
 
-def _name_taken(*, tenant: Tenant, name: str) -> bool:
-    return KnowledgeSource.objects.for_tenant(tenant).filter(name=name).exists()
+def url_config_check(config: Mapping[str, Any]) -> UrlSourceConfig:
+    """``url_config_parse``, then the pre-flight SSRF check of the entry URL (``supportai.outbound``):
+    a host that resolves to a private, loopback or link-local address is refused unless
+    ``KNOWLEDGE_CRAWL_ALLOW_PRIVATE``. A host that does not resolve right now is let through (DNS may
+    be down for a moment; the sync reports it), and the crawler checks every connection again."""
+    parsed = url_config_parse(config)
+    if conf.SETTINGS.crawl_allow_private:
+        return parsed
+    key = "sitemap_url" if parsed.sitemap_url else "start_url"
+    try:
+        check_public_url(parsed.entry_url, allow_private=False)
+    except UnsafeUrl as exc:
+        if not exc.retryable:
+            raise SourceConfigError(PRIVATE_URL.format(key=key, host=parsed.host), field=key) from exc
+    return parsed
+
+
+def _stored(parsed: UrlSourceConfig) -> dict[str, Any]:
+    return {key: value for key, value in asdict(parsed).items() if value not in ("", None)}
+
+
+def _name_taken(*, tenant: Tenant, name: str, exclude_pk: int | None = None) -> bool:
+    same_name = KnowledgeSource.objects.for_tenant(tenant).filter(name=name)
+    return (same_name.exclude(pk=exclude_pk) if exclude_pk is not None else same_name).exists()
+
+
+def _name_taken_error(name: str) -> SourceConfigError:
+    return SourceConfigError(NAME_TAKEN.format(name=name), field="name")
 
 
 @transaction.atomic
 def url_source_create(
     *, tenant: Tenant, name: str, config: Mapping[str, Any], sync_now: bool = True
 ) -> KnowledgeSource:
-    """Create a URL source from a validated config; its first sync runs in Celery after commit.
+    """Create a URL source from a config that passes ``url_config_check``; its first sync runs in
+    Celery after commit (as "Sync now" does).
 
     Raises ``SourceConfigError`` for a bad config or a name the tenant already uses.
     """
     if _name_taken(tenant=tenant, name=name):
-        raise SourceConfigError(NAME_TAKEN.format(name=name))
-    parsed = url_config_parse(config)
-    stored = {key: value for key, value in asdict(parsed).items() if value not in ("", None)}
+        raise _name_taken_error(name)
+    stored = _stored(url_config_check(config))
     try:
         # A concurrent create of the same name passes the check above and meets the unique constraint;
         # the savepoint keeps the caller's transaction usable.
         with transaction.atomic():
             source = KnowledgeSource.objects.create(tenant=tenant, name=name, kind=SourceKind.URL, config=stored)
     except IntegrityError as exc:  # knowledgesource_unique_name is the table's only unique constraint
-        raise SourceConfigError(NAME_TAKEN.format(name=name)) from exc
+        raise _name_taken_error(name) from exc
     if sync_now:
         source_sync_enqueue(tenant=tenant, source=source)
+    return source
+
+
+@transaction.atomic
+def url_source_update(
+    *, tenant: Tenant, source: KnowledgeSource, name: str, config: Mapping[str, Any]
+) -> KnowledgeSource:
+    """Rename the tenant's URL source and replace its settings (checked as ``url_source_create``
+    checks them). The next sync uses them; a sync already running finishes with the old ones, and
+    pages outside the new settings are removed by the next sync.
+
+    Raises ``SourceConfigError`` for a bad config, a name another source uses or a non-URL source.
+    """
+    if source.tenant_id != tenant.pk:
+        raise ValueError("source belongs to another tenant")
+    if source.kind != SourceKind.URL:
+        raise SourceConfigError(NOT_EDITABLE.format(kind=source.kind))
+    if _name_taken(tenant=tenant, name=name, exclude_pk=source.pk):
+        raise _name_taken_error(name)
+    stored = _stored(url_config_check(config))
+    try:
+        with transaction.atomic():
+            # Only these two columns: a running sync owns status, error and the timestamps.
+            KnowledgeSource.objects.filter(pk=source.pk).update(name=name, config=stored)
+    except IntegrityError as exc:
+        raise _name_taken_error(name) from exc
+    source.name, source.config = name, stored
     return source
 
 

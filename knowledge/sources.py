@@ -25,7 +25,7 @@ from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKi
 from knowledge.parsing import ParsedDocument, parse_html
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.selectors import source_get
-from knowledge.services import Outcome, document_delete, parsed_ingest
+from knowledge.services import Outcome, document_delete, parsed_ingest, source_delete
 from knowledge.source_config import NOT_A_URL_SOURCE, SourceConfigError, UrlSourceConfig, url_config_parse
 from supportai.models import Tenant
 
@@ -34,6 +34,7 @@ PAGE_BATCH = 16  # changed pages embedded together
 SYNC_LEASE = timedelta(hours=2)  # a sync that has held its source this long is presumed dead
 
 ALREADY_SYNCING = "A sync of this source is already running."
+DELETE_WHILE_SYNCING = "A sync of this source is running; delete the source once it has finished."
 ENTRY_FAILED = "Nothing was synced or removed: {error}"
 STOPPED = "The sync stopped early: {error} Before it stopped, {done}; pages gone from the site were not removed."
 INTERNAL_ERROR = "The sync stopped on an internal error; see the worker log."
@@ -303,6 +304,19 @@ def knowledge_source_sync(
     except Exception:
         _finish(source, failed=True, error=INTERNAL_ERROR)
         raise
+
+
+@transaction.atomic
+def knowledge_source_delete(*, tenant: Tenant, source: KnowledgeSource) -> int:
+    """Delete the tenant's source with its documents and chunks (``services.source_delete``);
+    returns how many documents went. The source is claimed first, as a sync claims it: a running
+    sync refuses the delete (``SourceConfigError``), and a sync starting meanwhile waits for the
+    row and then finds it gone. All or nothing."""
+    if source.tenant_id != tenant.pk:
+        raise ValueError("source belongs to another tenant")
+    if not _claim(source):
+        raise SourceConfigError(DELETE_WHILE_SYNCING)
+    return source_delete(tenant=tenant, source=source)
 
 
 def _sync_claimed(
