@@ -6,6 +6,9 @@ app_name = "knowledge_console"
 
 urlpatterns = [
     path("", console_views.documents, name="documents"),
+    path("sources/new/", console_views.url_source_new, name="source-new"),
+    path("sources/<int:pk>/edit/", console_views.url_source_edit, name="source-edit"),
+    path("sources/<int:pk>/delete/", console_views.url_source_delete, name="source-delete"),
     path("sources/<int:pk>/sync/", console_views.source_sync, name="source-sync"),
     path("search/", console_views.search, name="search"),
 ]

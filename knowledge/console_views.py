@@ -1,6 +1,8 @@
-"""Console pages: sources and documents (with upload), and a "test retrieval" box."""
+"""Console pages: sources and documents (with upload and website sources), and a "test retrieval" box."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -10,14 +12,27 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.template.defaultfilters import pluralize
+from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge import conf
 from knowledge.retrieval import MODES
-from knowledge.selectors import document_list, retrieve, source_get, source_list
+from knowledge.selectors import document_list, retrieve, source_get, source_list, source_totals, url_source_get
 from knowledge.services import files_upload
-from knowledge.source_config import SourceConfigError, source_sync_enqueue
+from knowledge.source_config import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_PAGES,
+    NAME_MAX_LENGTH,
+    PREFIX_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    SourceConfigError,
+    source_sync_enqueue,
+    url_source_create,
+    url_source_update,
+)
+from knowledge.sources import knowledge_source_delete
 from supportai.console.tenancy import require_membership
+from supportai.models import Membership
 
 PAGE_SIZE = 50
 NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
@@ -29,6 +44,58 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class UploadForm(forms.Form):
     upload = forms.FileField(label="Files", widget=MultipleFileInput(attrs={"multiple": True}))
+
+
+def _url_input() -> forms.TextInput:
+    # Not type="url": the browser's own check would hide our message for "help.example.com".
+    return forms.TextInput(attrs={"inputmode": "url", "placeholder": "https://help.example.com/"})
+
+
+class UrlSourceForm(forms.Form):
+    """A website source's name and settings. Only types and sizes are checked here; the rules are
+    those of ``url_source_create`` / ``url_source_update`` (the REST API's too), whose
+    ``SourceConfigError`` lands on the field it names (``add_config_error``)."""
+
+    CONFIG_FIELDS = ("start_url", "sitemap_url", "path_prefix", "max_pages", "max_depth", "sync_interval_minutes")
+
+    name = forms.CharField(max_length=NAME_MAX_LENGTH)
+    start_url = forms.CharField(
+        label="Start URL",
+        max_length=URL_MAX_LENGTH,
+        required=False,
+        widget=_url_input(),
+        help_text="Crawl from this page, following links on the same host. Set this or a sitemap URL.",
+    )
+    sitemap_url = forms.CharField(
+        label="Sitemap URL",
+        max_length=URL_MAX_LENGTH,
+        required=False,
+        widget=_url_input(),
+        help_text="Or read the pages listed in this sitemap.xml.",
+    )
+    path_prefix = forms.CharField(
+        label="Path prefix",
+        max_length=PREFIX_MAX_LENGTH,
+        required=False,
+        help_text="Only pages under this path, e.g. /help/. Empty: the whole host.",
+    )
+    max_pages = forms.IntegerField(
+        label="Max pages", required=False, help_text=f"Empty: {DEFAULT_MAX_PAGES} (or the site-wide ceiling)."
+    )
+    max_depth = forms.IntegerField(
+        label="Max link depth", required=False, help_text=f"Crawls only. Empty: {DEFAULT_MAX_DEPTH}."
+    )
+    sync_interval_minutes = forms.IntegerField(
+        label="Resync every (minutes)", required=False, help_text="0: only on demand. Empty: the default."
+    )
+    sync_now = forms.BooleanField(label="Sync now", required=False)
+
+    def config(self) -> dict[str, Any]:
+        """The filled-in settings; an empty field takes the service's default."""
+        return {key: value for key in self.CONFIG_FIELDS if (value := self.cleaned_data.get(key)) not in (None, "")}
+
+    def add_config_error(self, exc: SourceConfigError) -> None:
+        self.add_error(exc.field if exc.field in self.fields else None, str(exc))
 
 
 class SearchForm(forms.Form):
@@ -86,6 +153,84 @@ def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Sync of {source.name} queued; refresh to see its status.")
     return redirect("knowledge_console:documents")
+
+
+def _manager(request: HttpRequest) -> Membership:
+    membership = require_membership(request)
+    if not membership.can_manage:
+        raise PermissionDenied(NOT_MANAGER)
+    return membership
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def url_source_new(request: HttpRequest) -> HttpResponse:
+    """Add a website source; "Sync now" (ticked by default) queues its first sync as the button does."""
+    tenant = _manager(request).tenant
+    form = UrlSourceForm(request.POST or None, initial={"sync_now": True})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            source = url_source_create(
+                tenant=tenant, name=data["name"], config=form.config(), sync_now=data["sync_now"]
+            )
+        except SourceConfigError as exc:
+            form.add_config_error(exc)
+        else:
+            then = (
+                "its first sync is queued; refresh to see its status."
+                if data["sync_now"]
+                else "use Sync now to read it."
+            )
+            messages.success(request, f"Added {source.name}: {then}")
+            return redirect("knowledge_console:documents")
+    return render(request, "knowledge/source_form.html", {"tenant": tenant, "form": form, "source": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def url_source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Settings of the current tenant's website source (another tenant's id is a 404)."""
+    membership = require_membership(request)
+    source = url_source_get(tenant=membership.tenant, pk=pk)
+    if not membership.can_manage:
+        raise PermissionDenied(NOT_MANAGER)
+    form = UrlSourceForm(request.POST or None, initial={"name": source.name, **source.config})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            url_source_update(tenant=membership.tenant, source=source, name=data["name"], config=form.config())
+            if data["sync_now"]:
+                source_sync_enqueue(tenant=membership.tenant, source=source)
+        except SourceConfigError as exc:
+            form.add_config_error(exc)
+        else:
+            then = " and queued a sync" if data["sync_now"] else "; the next sync uses them"
+            messages.success(request, f"Saved the settings of {source.name}{then}.")
+            return redirect("knowledge_console:documents")
+    context = {"tenant": membership.tenant, "form": form, "source": source}
+    return render(request, "knowledge/source_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def url_source_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; only POST deletes the source with its documents and chunks."""
+    membership = require_membership(request)
+    source = url_source_get(tenant=membership.tenant, pk=pk)
+    if not membership.can_manage:
+        raise PermissionDenied(NOT_MANAGER)
+    if request.method == "POST":
+        try:
+            removed = knowledge_source_delete(tenant=membership.tenant, source=source)
+        except SourceConfigError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Deleted {source.name} and its {removed} document{pluralize(removed)}.")
+        return redirect("knowledge_console:documents")
+    documents, chunks = source_totals(tenant=membership.tenant, source=source)
+    context = {"tenant": membership.tenant, "source": source, "documents": documents, "chunks": chunks}
+    return render(request, "knowledge/source_confirm_delete.html", context)
 
 
 @login_required

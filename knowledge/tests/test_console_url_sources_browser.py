@@ -1,0 +1,89 @@
+"""An owner adds, fixes, edits and deletes a website source from /console/knowledge/ in a real
+browser (Debian chromium via Playwright) against a real daphne: real CSRF tokens, real redirects."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from chat.tests.test_widget_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from knowledge.models import KnowledgeSource
+from knowledge.source_config import BAD_NUMBER, ONE_ENTRY_URL
+from supportai.models import Role
+from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TIMEOUT = 20_000
+PASSWORD = "console-sources-2026"
+
+
+def _log_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/console/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/console/**", timeout=TIMEOUT)
+
+
+def test_owner_adds_fixes_edits_and_deletes_a_website_source(daphne_server: str) -> None:
+    # given an owner of a tenant without sources
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    user = UserFactory.create(username="olive")
+    user.set_password(PASSWORD)
+    user.save()
+    MembershipFactory.create(user=user, tenant=tenant, role=Role.OWNER)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context().new_page()
+        try:
+            _log_in(page, daphne_server, "olive")
+            page.goto(f"{daphne_server}/console/knowledge/")
+            page.get_by_role("link", name="Add a website").click()
+            # when both entry URLs are given (and no first sync, so nothing is fetched)
+            page.get_by_label("Name").fill("Help centre")
+            page.get_by_label("Start URL").fill("https://help.example.com/")
+            page.get_by_label("Sitemap URL").fill("https://help.example.com/sitemap.xml")
+            page.get_by_label("Max link depth").fill("11")
+            page.get_by_label("Sync now").uncheck()
+            page.get_by_role("button", name="Add website").click()
+            # then the form comes back with the rule and what was typed
+            page.get_by_text(ONE_ENTRY_URL).wait_for(timeout=TIMEOUT)
+            assert page.get_by_label("Name").input_value() == "Help centre"
+            assert page.get_by_label("Sitemap URL").input_value() == "https://help.example.com/sitemap.xml"
+            # when the sitemap is cleared, then the depth is the next thing to fix
+            page.get_by_label("Sitemap URL").fill("")
+            page.get_by_role("button", name="Add website").click()
+            page.get_by_text(BAD_NUMBER.format(key="max_depth", minimum=0, maximum=10, value=11)).wait_for(
+                timeout=TIMEOUT
+            )
+            page.get_by_label("Max link depth").fill("1")
+            page.get_by_role("button", name="Add website").click()
+            # then the source is listed
+            page.get_by_text("Added Help centre: use Sync now to read it.").wait_for(timeout=TIMEOUT)
+            assert page.get_by_role("cell", name="Help centre", exact=True).is_visible()
+
+            # when the owner changes its settings
+            page.get_by_role("link", name="Settings of Help centre").click()
+            assert page.get_by_label("Max link depth").input_value() == "1"
+            page.get_by_label("Max pages").fill("20")
+            page.get_by_label("Path prefix").fill("/help/")
+            page.get_by_role("button", name="Save settings").click()
+            page.get_by_text("Saved the settings of Help centre; the next sync uses them.").wait_for(timeout=TIMEOUT)
+            page.get_by_role("link", name="Settings of Help centre").click()
+            assert page.get_by_label("Max pages").input_value() == "20"
+            assert page.get_by_label("Path prefix").input_value() == "/help/"
+
+            # when they delete it, then they are asked first (Cancel keeps it), and it goes once they confirm
+            page.get_by_role("link", name="← Knowledge").click()
+            page.get_by_role("link", name="Delete Help centre").click()
+            page.get_by_test_id("delete-summary").wait_for(timeout=TIMEOUT)
+            page.get_by_role("link", name="Cancel").click()
+            page.get_by_role("link", name="Delete Help centre").click()
+            page.get_by_role("button", name="Delete Help centre").click()
+            page.get_by_text("Deleted Help centre and its 0 documents.").wait_for(timeout=TIMEOUT)
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "knowledge-url-sources.png"), full_page=True)
+            browser.close()
+    # (the ORM is not used while Playwright's event loop runs in this thread)
+    assert not KnowledgeSource.objects.filter(tenant=tenant).exists()
