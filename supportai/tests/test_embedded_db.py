@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from supportai.embedded_db import machine_memory_mb, server_settings
 from supportai.models import Tenant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,3 +71,29 @@ def test_another_process_joins_the_same_embedded_server() -> None:
     assert seen["host"] == settings.DATABASES["default"]["HOST"]
     assert "shared-check" in seen["slugs"]
     assert Tenant.objects.filter(slug="shared-check").exists()
+
+
+@pytest.mark.parametrize(
+    ("memory_mb", "shared_buffers"),
+    [(256, "128MB"), (4096, "1024MB"), (24 * 1024, "2048MB")],
+)
+def test_embedded_server_takes_a_quarter_of_memory_for_shared_buffers_within_bounds(
+    memory_mb: int, shared_buffers: str
+) -> None:
+    assert server_settings(memory_mb) == {"shared_buffers": shared_buffers, "jit": "off"}
+
+
+@pytest.mark.skipif(not settings.EMBEDDED_DATABASE, reason="DATABASE_URL points at an external server")
+def test_embedded_server_is_tuned_at_start(db: None) -> None:
+    # when the settings module has started (or joined) the embedded server
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, setting FROM pg_file_settings WHERE sourcefile LIKE %s", ["%/postgresql.auto.conf"]
+        )
+        configured = dict(cursor.fetchall())
+        cursor.execute("SELECT current_setting('jit')")
+        (jit,) = cursor.fetchone()
+    # then its configuration holds our settings (shared_buffers applies from the next start) and the
+    # reloadable ones are live
+    assert configured == configured | server_settings(machine_memory_mb())
+    assert jit == "off"
