@@ -15,11 +15,14 @@ from knowledge.batching import QueryBatcher
 from knowledge.providers.traced import TracedEncoder
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-BATCH_SIZE = 64
+# Texts per forward pass: 16 was as fast as or faster than 32 and 64 in every run here, in both
+# precisions (fp32 ~50 vs ~43 texts/s at 64): less padding per batch, activations stay in cache.
+BATCH_SIZE = 16
 
 _lock = threading.Lock()
 _model: Any = None
 _encoder: TracedEncoder | None = None
+_bf16_encoder: TracedEncoder | None = None
 _threads: int | None = None
 
 
@@ -61,6 +64,18 @@ def load_encoder() -> TracedEncoder:
         if _encoder is None:
             _encoder = TracedEncoder(model)
         return _encoder
+
+
+def load_bf16_encoder() -> TracedEncoder:
+    """A bfloat16 traced copy of the model for passages, built once per process on first use."""
+    global _bf16_encoder
+    model = load_model()
+    with _lock:
+        if _bf16_encoder is None:
+            import torch
+
+            _bf16_encoder = TracedEncoder(model, dtype=torch.bfloat16)
+        return _bf16_encoder
 
 
 @contextmanager
@@ -114,19 +129,7 @@ def passage_precision() -> str:
 
 
 def _encode_bf16(texts: Sequence[str]) -> list[list[float]]:
-    """sentence-transformers' own pipeline under bf16 autocast, re-normalized in fp32. Not the
-    traced graph: TorchScript specializes a graph to the autocast state of its first runs, so one
-    graph cannot serve both precisions."""
-    import numpy as np
-    import torch
-
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        vectors = load_model().encode(
-            list(texts), batch_size=BATCH_SIZE, convert_to_numpy=True, show_progress_bar=False
-        )
-    vectors = np.asarray(vectors, dtype=np.float32)
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return [vector.tolist() for vector in vectors]
+    return load_bf16_encoder().encode(texts, batch_size=BATCH_SIZE)
 
 
 def _encode_fp32(texts: Sequence[str]) -> list[list[float]]:

@@ -8,10 +8,15 @@ normalization stay exactly the sentence-transformers pipeline of this model. The
 the vectors with ``SentenceTransformer.encode`` on real data (queries and long FAQ answers, padded
 batches) to float32 rounding. On this machine a one-query batch costs about a third of
 ``encode`` (README "Benchmarks").
+
+``dtype=torch.bfloat16`` traces a bfloat16 copy of the weights (the fp32 model is left as it was)
+and freezes the graph so oneDNN prepacks the weights once for the CPU's matrix units (AMX): every
+matrix product and activation runs in bf16, pooling and normalization in fp32.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -30,7 +35,7 @@ class UnsupportedPipeline(Exception):
 
 
 class TracedEncoder:
-    def __init__(self, sentence_transformer: Any) -> None:
+    def __init__(self, sentence_transformer: Any, *, dtype: torch.dtype = torch.float32) -> None:
         modules = tuple(type(module).__name__ for module in sentence_transformer)
         pooling = sentence_transformer[1].get_config_dict().get("pooling_mode") if len(modules) > 1 else None
         if modules != EXPECTED_MODULES or pooling != "mean":
@@ -38,11 +43,18 @@ class TracedEncoder:
         self._tokenizer = sentence_transformer.tokenizer
         self._max_length = int(sentence_transformer.max_seq_length)
         transformer = sentence_transformer[0].auto_model.eval()
+        if dtype != torch.float32:
+            transformer = copy.deepcopy(transformer).to(dtype)
         example = self._tokenize(TRACE_EXAMPLE)
         with torch.inference_mode(), warnings.catch_warnings():
             # Shape-dependent branches become constants; the vectors are checked against encode().
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            self._graph = torch.jit.trace(transformer, example, strict=False, check_trace=False)
+            # TorchScript is deprecated for torch.compile, which needs a C++ toolchain and compiles
+            # for minutes per shape family: no fit for a model loaded by every process.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            graph = torch.jit.trace(transformer, example, strict=False, check_trace=False)
+            # Freezing pays in bf16 (weights prepacked for AMX) but not in fp32 (measured slower).
+            self._graph = graph if dtype == torch.float32 else torch.jit.freeze(graph.eval())
 
     def _tokenize(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         batch = self._tokenizer(
@@ -53,7 +65,7 @@ class TracedEncoder:
     def _forward(self, texts: Sequence[str]) -> torch.Tensor:
         input_ids, attention_mask, token_type_ids = self._tokenize(texts)
         output = self._graph(input_ids, attention_mask, token_type_ids)
-        tokens = output["last_hidden_state"] if isinstance(output, dict) else output[0]
+        tokens = (output["last_hidden_state"] if isinstance(output, dict) else output[0]).float()
         mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
         pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, p=2, dim=1)

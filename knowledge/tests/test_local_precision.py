@@ -40,6 +40,20 @@ def test_bf16_passages_are_the_fp32_vectors_to_cosine_0_9999(monkeypatch: pytest
     assert not torch.equal(fast, exact)  # bf16 really ran
 
 
+def test_the_bf16_passage_graph_leaves_the_query_model_in_fp32(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a query embedded before any bf16 passage work
+    provider = LocalEmbeddingProvider()
+    before = provider.embed_query("how long does the virus survive on surfaces?")
+
+    # when passages are embedded in bf16 (the bfloat16 copy of the weights is built)
+    _precision(monkeypatch, "bf16")
+    provider.embed_documents(["Wash your hands often with soap and water for at least 20 seconds."])
+
+    # then the model that embeds queries still holds fp32 weights and gives the same vector
+    assert {parameter.dtype for parameter in local.load_model().parameters()} == {torch.float32}
+    assert provider.embed_query("how long does the virus survive on surfaces?") == before
+
+
 def test_auto_precision_uses_bf16_only_where_the_cpu_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
     _precision(monkeypatch, "auto")
     monkeypatch.setattr(local, "native_bf16", lambda: False)
