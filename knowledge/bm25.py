@@ -24,6 +24,7 @@ full scoring; otherwise full scoring runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,6 +220,11 @@ SPLIT_MARGIN = 0.5
 # Absolute tolerance on the bound comparisons: far above float rounding (scores are O(1..100)),
 # so rounding can neither prune a top-k chunk nor pass a proof that does not hold.
 SLACK = 1e-9
+# Scores are reported to this many decimals. Identical chunks (a help centre's duplicated answers)
+# score the same sum, but PostgreSQL may add its terms in another order from one ingest to the next
+# (heap order of the statistics rows), which moves the last bits and flips the pair; rounded, they
+# tie exactly and the older chunk comes first, so rankings repeat across ingests.
+SCORE_DECIMALS = 9
 
 
 @dataclass(frozen=True)
@@ -314,8 +320,17 @@ def bm25_search_traced(
     with connection.cursor() as cursor:
         cursor.execute(MAXSCORE_SQL, params)
         rows = cursor.fetchall()
-    hits = [Hit(chunk_id, parent_id, document_id, float(score)) for chunk_id, parent_id, document_id, score, _ in rows]
-    return TracedSearch(hits, rows[0][4] if rows else "full")
+    return TracedSearch(ranked_hits([row[:4] for row in rows]), rows[0][4] if rows else "full")
+
+
+def ranked_hits(rows: Sequence[Sequence[Any]]) -> list[Hit]:
+    """Hits from ``(chunk_id, parent_id, document_id, score)`` rows, scores rounded to
+    ``SCORE_DECIMALS``, best first and, on a tie, oldest chunk first."""
+    hits = [
+        Hit(chunk_id, parent_id, document_id, round(float(score), SCORE_DECIMALS))
+        for chunk_id, parent_id, document_id, score in rows
+    ]
+    return sorted(hits, key=lambda hit: (-hit.score, hit.chunk_id))
 
 
 def bm25_search_exhaustive(*, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: float = 0.75) -> list[Hit]:
@@ -325,7 +340,7 @@ def bm25_search_exhaustive(*, tenant: Tenant, query: str, limit: int, k1: float 
     with connection.cursor() as cursor:
         cursor.execute(SEARCH_SQL, {"tenant": tenant.pk, "query": query, "limit": limit, "k1": k1, "b": b})
         rows = cursor.fetchall()
-    return [Hit(chunk_id, parent_id, document_id, float(score)) for chunk_id, parent_id, document_id, score in rows]
+    return ranked_hits(rows)
 
 
 RARE_DF = 5

@@ -173,3 +173,30 @@ def test_bm25_maxscore_uses_only_the_tenants_statistics_and_postings(tenant, oth
     chunks = [hit.chunk_id for hit in search.hits]
     assert set(Chunk.objects.filter(pk__in=chunks).values_list("tenant", flat=True)) == {tenant.pk}
     _assert_same_as_full_and_reference(tenant, search.hits, "massage refund", 5)
+
+
+def test_bm25_scores_that_differ_only_by_summation_order_tie_and_keep_the_older_chunk_first():
+    # given two identical chunks whose sums came out in another order (last bits differ), newer first
+    exact = 0.1 + 0.2 + 0.3
+    reordered = 0.3 + 0.2 + 0.1
+    assert exact != reordered
+    rows = [(12, 2, 2, exact), (11, 1, 1, reordered), (13, 3, 3, 0.5)]
+    # when
+    hits = bm25.ranked_hits(rows)
+    # then they tie exactly and rank by chunk id, the same way whatever order PostgreSQL added in
+    assert [hit.chunk_id for hit in hits] == [11, 12, 13]
+    assert hits[0].score == hits[1].score == round(exact, bm25.SCORE_DECIMALS)
+
+
+def test_bm25_duplicate_documents_rank_oldest_first(tenant):
+    # given the same answer stored twice (help centres duplicate FAQ entries), between other notes
+    answer = "People may worry about friends living where the virus spreads."
+    add_document(tenant, "Stigma", answer, external_id="faq-2")
+    add_document(tenant, "Masks", "Wear a mask indoors.")
+    add_document(tenant, "Stigma", answer, external_id="faq-22")
+    # when
+    hits = bm25_search(tenant=tenant, query="why do people worry about friends and the virus", limit=3)
+    # then the two copies score the same and the first stored comes first
+    assert hits[0].score == hits[1].score
+    assert hits[0].chunk_id < hits[1].chunk_id
+    assert hits[0].document_id < hits[1].document_id
