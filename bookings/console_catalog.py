@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -13,17 +13,9 @@ from bookings import catalog, selectors
 from bookings.console_forms import BlackoutForm, RuleForm, ServiceForm
 from bookings.models import Service
 from bookings.services import BookingError
-from supportai.console.tenancy import require_membership
-from supportai.models import Membership
+from supportai.console.tenancy import require_manager, require_membership
 
 NOT_MANAGER = "Only owners and admins can change services and opening hours."
-
-
-def _manager(request: HttpRequest) -> Membership:
-    membership = require_membership(request)
-    if not membership.can_manage:
-        raise PermissionDenied(NOT_MANAGER)
-    return membership
 
 
 @login_required
@@ -45,7 +37,7 @@ def catalog_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    membership = _manager(request)
+    membership = require_manager(request, NOT_MANAGER)
     tenant = membership.tenant
     instance = None
     if pk is not None:
@@ -67,7 +59,7 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def rule_add(request: HttpRequest) -> HttpResponse:
-    tenant = _manager(request).tenant
+    tenant = require_manager(request, NOT_MANAGER).tenant
     form = RuleForm(request.POST, services=selectors.service_list(tenant=tenant))
     if form.is_valid():
         data = form.cleaned_data
@@ -93,7 +85,7 @@ def rule_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    if not catalog.rule_delete(tenant=_manager(request).tenant, rule_id=pk):
+    if not catalog.rule_delete(tenant=require_manager(request, NOT_MANAGER).tenant, rule_id=pk):
         raise Http404("No such rule")
     messages.success(request, "Opening hours removed.")
     return redirect("bookings_console:catalog")
@@ -102,7 +94,7 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def blackout_add(request: HttpRequest) -> HttpResponse:
-    tenant = _manager(request).tenant
+    tenant = require_manager(request, NOT_MANAGER).tenant
     form = BlackoutForm(request.POST, services=selectors.service_list(tenant=tenant))
     if form.is_valid():
         data = form.cleaned_data
@@ -116,7 +108,7 @@ def blackout_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def blackout_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    if not catalog.blackout_delete(tenant=_manager(request).tenant, blackout_id=pk):
+    if not catalog.blackout_delete(tenant=require_manager(request, NOT_MANAGER).tenant, blackout_id=pk):
         raise Http404("No such blackout date")
     messages.success(request, "Blackout date removed.")
     return redirect("bookings_console:catalog")

@@ -31,8 +31,7 @@ from knowledge.source_config import (
     url_source_update,
 )
 from knowledge.sources import knowledge_source_delete
-from supportai.console.tenancy import require_membership
-from supportai.models import Membership
+from supportai.console.tenancy import require_manager, require_membership
 
 PAGE_SIZE = 50
 NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
@@ -155,18 +154,11 @@ def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("knowledge_console:documents")
 
 
-def _manager(request: HttpRequest) -> Membership:
-    membership = require_membership(request)
-    if not membership.can_manage:
-        raise PermissionDenied(NOT_MANAGER)
-    return membership
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def url_source_new(request: HttpRequest) -> HttpResponse:
     """Add a website source; "Sync now" (ticked by default) queues its first sync as the button does."""
-    tenant = _manager(request).tenant
+    tenant = require_manager(request, NOT_MANAGER).tenant
     form = UrlSourceForm(request.POST or None, initial={"sync_now": True})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

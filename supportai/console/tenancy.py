@@ -30,3 +30,11 @@ def require_membership(request: HttpRequest) -> Membership:
     if membership is None:
         raise PermissionDenied(NO_MEMBERSHIP)
     return membership
+
+
+def require_manager(request: HttpRequest, refusal: str) -> Membership:
+    """The current membership if it may change the tenant's settings (owner/admin), else 403 with ``refusal``."""
+    membership = require_membership(request)
+    if not membership.can_manage:
+        raise PermissionDenied(refusal)
+    return membership
