@@ -94,17 +94,9 @@ SELECT c.tenant_id, c.document_id, c.id, u.lexeme, array_length(u.positions, 1),
  WHERE c.tenant_id = %(tenant)s AND c.document_id = ANY(%(documents)s) AND c.level = 'child'
 """
 
-SEARCH_SQL = f"""
-WITH stats AS (
-    SELECT chunk_count::float8 AS n, greatest(total_terms::float8 / greatest(chunk_count, 1), 1e-9) AS avgdl
-      FROM knowledge_corpusstats WHERE tenant_id = %(tenant)s
-), terms AS (
-    SELECT t.lexeme, ln(1 + (stats.n - t.df + 0.5) / (t.df + 0.5)) AS idf
-      FROM knowledge_termstats t CROSS JOIN stats
-     WHERE t.tenant_id = %(tenant)s
-       AND t.lexeme = ANY(tsvector_to_array(to_tsvector('{TS_CONFIG}', %(query)s)))
-), scored AS (
-    SELECT p.chunk_id,
+# Full scoring of every posting of every query lexeme, best ``limit`` first: the body of a CTE
+# over ``stats`` and ``terms`` (SEARCH_SQL, and MAXSCORE_SQL's fallback).
+FULL_SCORING = """    SELECT p.chunk_id,
            sum(terms.idf * p.tf * (%(k1)s + 1)
                / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl))) AS score
       FROM terms
@@ -118,7 +110,19 @@ WITH stats AS (
      GROUP BY p.chunk_id
      ORDER BY score DESC, p.chunk_id
      LIMIT %(limit)s
-)
+"""
+
+SEARCH_SQL = f"""
+WITH stats AS (
+    SELECT chunk_count::float8 AS n, greatest(total_terms::float8 / greatest(chunk_count, 1), 1e-9) AS avgdl
+      FROM knowledge_corpusstats WHERE tenant_id = %(tenant)s
+), terms AS (
+    SELECT t.lexeme, ln(1 + (stats.n - t.df + 0.5) / (t.df + 0.5)) AS idf
+      FROM knowledge_termstats t CROSS JOIN stats
+     WHERE t.tenant_id = %(tenant)s
+       AND t.lexeme = ANY(tsvector_to_array(to_tsvector('{TS_CONFIG}', %(query)s)))
+), scored AS (
+{FULL_SCORING})
 SELECT c.id, c.parent_id, c.document_id, scored.score
   FROM scored JOIN knowledge_chunk c ON c.id = scored.chunk_id
  ORDER BY scored.score DESC, c.id
@@ -191,19 +195,7 @@ WITH stats AS (
            AND coalesce(min(pass1.score), 0) > cut.bound + %(slack)s AS proven
       FROM cut LEFT JOIN pass1 ON true GROUP BY cut.position, cut.bound
 ), full_scoring AS (
-    SELECT p.chunk_id,
-           sum(terms.idf * p.tf * (%(k1)s + 1)
-               / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl))) AS score
-      FROM terms
-     CROSS JOIN LATERAL (
-           SELECT chunk_id, tf, doc_len FROM knowledge_posting
-            WHERE tenant_id = %(tenant)s AND lexeme = terms.lexeme OFFSET 0
-     ) AS p
-     CROSS JOIN stats
-     GROUP BY p.chunk_id
-     ORDER BY score DESC, p.chunk_id
-     LIMIT %(limit)s
-), chosen AS (
+{FULL_SCORING}), chosen AS (
     SELECT chunk_id, score, 'maxscore' AS path FROM pass1 WHERE (SELECT proven FROM verdict)
     UNION ALL
     SELECT chunk_id, score, CASE WHEN (SELECT tried FROM verdict) THEN 'fallback' ELSE 'full' END
