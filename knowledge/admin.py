@@ -67,7 +67,7 @@ class DocumentAdmin(TenantScopedModelAdmin):
             if not self.has_change_permission(request, document):
                 continue
             try:
-                document_index(tenant=document.tenant, document=document)
+                document_index(tenant=document.tenant, document=document, reuse_embeddings=False)
                 done += 1
             except ProviderError as exc:
                 self.message_user(request, f"{document.title}: {exc}", messages.ERROR)

@@ -40,16 +40,19 @@ TS_CONFIG = "english"
 # whole batch of documents (a row per child, its document's title alongside).
 CHILD_INSERT_SQL = f"""
 INSERT INTO knowledge_chunk (tenant_id, document_id, parent_id, level, ordinal, text, token_count, char_start,
-                             char_end, embedding, embedding_model, search_vector, term_count)
+                             char_end, embedding, embedding_model, embedded_text_sha256, search_vector, term_count)
 SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tokens, x.char_start, x.char_end,
-       x.embedding::vector, %(model)s, x.sv, (SELECT coalesce(sum(array_length(u.positions, 1)), 0) FROM unnest(x.sv) u)
+       x.embedding::vector, %(model)s, x.embedded_text_sha256, x.sv,
+       (SELECT coalesce(sum(array_length(u.positions, 1)), 0) FROM unnest(x.sv) u)
   FROM (
     SELECT c.*,
            to_tsvector('{TS_CONFIG}', repeat(c.title || ' . ', %(weight)s))
            || to_tsvector('{TS_CONFIG}', c.text) AS sv
       FROM unnest(%(documents)s::bigint[], %(titles)s::text[], %(parents)s::bigint[], %(ordinals)s::int[],
-                  %(texts)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[], %(embeddings)s::text[])
-           AS c(document_id, title, parent_id, ordinal, text, tokens, char_start, char_end, embedding)
+                  %(texts)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[], %(embeddings)s::text[],
+                  %(hashes)s::text[])
+           AS c(document_id, title, parent_id, ordinal, text, tokens, char_start, char_end, embedding,
+                embedded_text_sha256)
   ) AS x
 """
 
@@ -65,6 +68,7 @@ class ChildRow:
     start: int
     end: int
     embedding: str  # pgvector text literal, "[0.1,0.2,...]"
+    embedded_text_sha256: str  # of the text the model read (knowledge/embedding_reuse.py)
 
 
 # Adding (+1) or removing (-1) some documents' child chunks from the tenant's statistics: one
@@ -251,6 +255,7 @@ def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list
                 "starts": [r.start for r in rows],
                 "ends": [r.end for r in rows],
                 "embeddings": [r.embedding for r in rows],
+                "hashes": [r.embedded_text_sha256 for r in rows],
             },
         )
         params: dict[str, Any] = {"tenant": tenant.pk, "documents": documents, "sign": 1}

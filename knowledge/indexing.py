@@ -10,6 +10,7 @@ transaction opens so that no lock is held during model work.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -18,10 +19,12 @@ from django.utils import timezone
 from knowledge import conf
 from knowledge.bm25 import ChildRow, insert_children, unindex_documents_terms
 from knowledge.chunking import chunk_document, count_tokens, token_offsets
-from knowledge.dense import vector_literal
+from knowledge.embedding_reuse import Embedded, embed_passages
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
 from knowledge.providers.base import EmbeddingProvider, ProviderError, embedding_provider
 from supportai.models import Tenant
+
+logger = logging.getLogger(__name__)
 
 # Documents embedded and stored together (one model call, one transaction): amortises per-call
 # and per-statement overhead.
@@ -121,7 +124,7 @@ UPDATE {Document._meta.db_table} d
 
 
 @transaction.atomic
-def _store_batch(*, tenant: Tenant, plans: list[_Plan], vectors: list[list[float]], model: str) -> None:
+def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, model: str) -> None:
     """Replace the chunks of every planned document in one transaction. A document deleted since it
     was planned is skipped."""
     ids = [plan.document.pk for plan in plans]
@@ -168,7 +171,8 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], vectors: list[list[float
                 c.tokens,
                 c.start,
                 c.end,
-                vector_literal(vectors[start + ordinal]),
+                embedded.vectors[start + ordinal],
+                embedded.hashes[start + ordinal],
             )
             for ordinal, c in enumerate(plan.children)
         )
@@ -193,10 +197,18 @@ def _check_dimensions(provider: EmbeddingProvider) -> None:
         )
 
 
-def documents_index(*, tenant: Tenant, documents: list[Document], provider: EmbeddingProvider | None = None) -> int:
+def documents_index(
+    *,
+    tenant: Tenant,
+    documents: list[Document],
+    provider: EmbeddingProvider | None = None,
+    reuse_embeddings: bool = True,
+) -> int:
     """Chunk and embed several documents with one embedding call (the model batches them), then
-    swap their chunks in, all in one transaction; returns the child count. On a provider error
-    every document is marked failed and the error is raised."""
+    swap their chunks in, all in one transaction; returns the child count. Children whose exact
+    input the model already embedded for this tenant keep that vector unless ``reuse_embeddings``
+    is off (knowledge/embedding_reuse.py). On a provider error every document is marked failed and
+    the error is raised."""
     if any(document.tenant_id != tenant.pk for document in documents):
         raise ValueError("document belongs to another tenant")
     provider = provider or default_provider()
@@ -209,17 +221,32 @@ def documents_index(*, tenant: Tenant, documents: list[Document], provider: Embe
         title = _embedding_title(plan.document.title)
         texts.extend(_join(title, child.text) for child in plan.children)
     try:
-        vectors = provider.embed_documents(texts)
+        embedded = embed_passages(tenant=tenant, provider=provider, texts=texts, reuse=reuse_embeddings)
     except ProviderError as exc:
         Document.objects.filter(pk__in=[d.pk for d in documents]).update(
             status=DocumentStatus.FAILED, error=f"Embedding failed: {exc}"
         )
         raise
     if plans:
-        _store_batch(tenant=tenant, plans=plans, vectors=vectors, model=provider.model)
+        _store_batch(tenant=tenant, plans=plans, embedded=embedded, model=provider.model)
+    logger.info(
+        "indexed %d documents of tenant %s: %d children, %d embedded by %s, %d reused",
+        len(plans),
+        tenant.pk,
+        len(texts),
+        embedded.computed,
+        provider.model,
+        embedded.reused,
+    )
     return len(texts)
 
 
-def document_index(*, tenant: Tenant, document: Document, provider: EmbeddingProvider | None = None) -> int:
+def document_index(
+    *,
+    tenant: Tenant,
+    document: Document,
+    provider: EmbeddingProvider | None = None,
+    reuse_embeddings: bool = True,
+) -> int:
     """Chunk and embed ``document`` and swap its chunks in atomically; returns the child count."""
-    return documents_index(tenant=tenant, documents=[document], provider=provider)
+    return documents_index(tenant=tenant, documents=[document], provider=provider, reuse_embeddings=reuse_embeddings)

@@ -101,6 +101,9 @@ class Chunk(TenantScopedModel):
     char_end = models.PositiveIntegerField()
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
     embedding_model = models.CharField(max_length=200, blank=True)
+    # SHA-256 of the exact text the model embedded for a child (title + text): re-indexing reuses the
+    # stored vector of an identical input instead of embedding it again (knowledge/embedding_reuse.py).
+    embedded_text_sha256 = models.CharField(max_length=64, blank=True)
     # Lexemes of title + text (PostgreSQL 'english' configuration) and their total count (BM25 |d|).
     search_vector = SearchVectorField(null=True, blank=True)
     term_count = models.PositiveIntegerField(default=0)
@@ -108,6 +111,11 @@ class Chunk(TenantScopedModel):
     class Meta:
         indexes = [
             models.Index(fields=["tenant", "level"]),
+            models.Index(
+                fields=["tenant", "embedded_text_sha256"],
+                name="chunk_embedded_text",
+                condition=models.Q(level="child"),
+            ),
             HnswIndex(
                 name="chunk_embedding_hnsw",
                 fields=["embedding"],

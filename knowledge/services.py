@@ -278,7 +278,8 @@ def tenant_reindex(
     force: bool = False,
     documents: Iterable[Document] | None = None,
 ) -> int:
-    """Re-embed documents indexed with another model (or all with ``force``); returns how many."""
+    """Re-embed documents indexed with another model (or all with ``force``, which also embeds every
+    child again instead of reusing stored vectors); returns how many."""
     provider = provider or default_provider()
     # Pages that failed to fetch have no text: nothing to embed until a sync reads them again.
     queryset = Document.objects.for_tenant(tenant).exclude(content_hash="")
@@ -289,9 +290,9 @@ def tenant_reindex(
     for document in documents if documents is not None else queryset.iterator():
         batch.append(document)
         if len(batch) == INDEX_BATCH:
-            documents_index(tenant=tenant, documents=batch, provider=provider)
+            documents_index(tenant=tenant, documents=batch, provider=provider, reuse_embeddings=not force)
             count, batch = count + len(batch), []
     if batch:
-        documents_index(tenant=tenant, documents=batch, provider=provider)
+        documents_index(tenant=tenant, documents=batch, provider=provider, reuse_embeddings=not force)
         count += len(batch)
     return count
