@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from knowledge import conf
+from knowledge.bm25 import Hit, query_lexemes
+from knowledge.evaluation import DEPTH
+from knowledge.models import Chunk, ChunkLevel, Document
+from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.references import (
+    BM25_SAME_CHUNKS,
+    DENSE_SAME_CHUNKS,
+    DirectCosine,
+    OkapiBM25,
+    child_lexemes,
+    child_texts,
+    document_run,
+    reference_run,
+    reference_runs,
+)
+from knowledge.retrieval import lift_to_parents, rank_parents
+from knowledge.tests.factories import add_document
+from knowledge.types import RetrievalMode
+from supportai.models import Tenant
+
+# Three one-child documents whose lexemes are easy to count by hand (title x3, then the text).
+HAND_DOCS = [
+    ("d1", "Parking", "Parking is free behind the studio."),
+    ("d2", "Refunds", "Refunds take five working days."),
+    ("d3", "Gift cards", "Gift cards never expire and include parking."),
+]
+LONG_ANSWER = (
+    "Massage bookings open two weeks ahead. A deep tissue massage lasts sixty minutes and a hot stone "
+    "massage ninety. Cancel a massage at least a day before, or half the price is charged. Couples can "
+    "book side by side in the large room. Bring loose clothing; towels and oils are provided. Parking "
+    "behind the studio is free for massage guests. Gift cards cover every massage on the menu. Refunds "
+    "for unused massage packages take five working days. Late arrivals shorten the massage, not the price."
+)
+AGREEMENT_DOCS = [
+    *HAND_DOCS,
+    ("d4", "Yoga classes", "Yoga classes run every morning. Bring your own mat or borrow one at the desk."),
+    ("d5", "Massage menu", LONG_ANSWER),
+    ("d6", "Cancellation policy", "Cancel at least 24 hours before your massage. Late cancellation costs half."),
+]
+QUERIES = {
+    "q1": "parking refund",
+    "q2": "massage cancellation fee",
+    "q3": "gift cards for a hot stone massage",
+    "q4": "yoga mat",
+    "q5": "how long do refunds take",
+}
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(fake_embeddings: FakeEmbeddingProvider, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pinned BM25 knobs (the hand computation uses them) and small chunks, so a long answer has
+    several parents and children."""
+    settings = dataclasses.replace(
+        conf.SETTINGS,
+        title_weight=3,
+        bm25_k1=1.2,
+        bm25_b=0.75,
+        parent_tokens=64,
+        parent_overlap=8,
+        child_tokens=32,
+        child_overlap=4,
+    )
+    monkeypatch.setattr(conf, "SETTINGS", settings)
+
+
+class FakeEncoder:
+    """The fake embedder behind ``SentenceTransformer.encode``'s signature (its vectors are unit length)."""
+
+    def __init__(self, provider: FakeEmbeddingProvider) -> None:
+        self.provider = provider
+
+    def encode(self, sentences: list[str], *, normalize_embeddings: bool, show_progress_bar: bool) -> np.ndarray:
+        return np.asarray(self.provider.embed_documents(sentences))
+
+
+def _ingest(tenant: Tenant, docs: Sequence[tuple[str, str, str]]) -> dict[int, str]:
+    for external_id, title, text in docs:
+        add_document(tenant, title, text, external_id=external_id)
+    return dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
+
+
+def _our_run(tenant: Tenant, query: str, mode: RetrievalMode, provider: FakeEmbeddingProvider) -> list[str]:
+    """Our retrieval's documents for ``query``, mapped as ``evaluation.evaluate_modes`` maps them."""
+    external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
+    parents = rank_parents(tenant=tenant, query=query, mode=mode, depth=DEPTH, provider=provider)
+    return list(dict.fromkeys(external_ids[p.document_id] for p in parents))
+
+
+OTHER_TENANT_DOCS = [(f"other-{n}", "Parking refund", "Parking refund parking refund. " * 3) for n in range(4)]
+
+
+@pytest.mark.parametrize("other_tenant_has_documents", [False, True])
+def test_bm25_reference_scores_and_ranks_as_computed_by_hand(tenant, other_tenant, other_tenant_has_documents):
+    # given: when the other tenant has documents, they must not change N, avgdl or df
+    if other_tenant_has_documents:
+        _ingest(other_tenant, OTHER_TENANT_DOCS)
+    external_ids = _ingest(tenant, HAND_DOCS)
+    # when
+    index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75)
+    scores = {
+        external_ids[unit.document_id]: score for unit, score in index.scores(query_lexemes("parking refund")).items()
+    }
+    run = reference_run(index, queries={"q": "parking refund"}, external_ids=external_ids)
+    # then: the stored lexemes, title counted three times ...
+    bags = {external_ids[unit.document_id]: dict(bag) for unit, bag in index.bags.items()}
+    assert bags == {
+        "d1": {"park": 4, "free": 1, "behind": 1, "studio": 1},
+        "d2": {"refund": 4, "take": 1, "five": 1, "work": 1, "day": 1},
+        "d3": {"gift": 4, "card": 4, "never": 1, "expir": 1, "includ": 1, "park": 1},
+    }
+    # ... N = 3, avgdl = (7 + 8 + 12) / 3 = 9, df(park) = 2, df(refund) = 1
+    idf_park, idf_refund = math.log(1 + 1.5 / 2.5), math.log(1 + 2.5 / 1.5)
+    assert scores == pytest.approx(
+        {
+            "d1": idf_park * 4 * 2.2 / (4 + 1.2 * (0.25 + 0.75 * 7 / 9)),  # 0.827
+            "d2": idf_refund * 4 * 2.2 / (4 + 1.2 * (0.25 + 0.75 * 8 / 9)),  # 1.692
+            "d3": idf_park * 1 * 2.2 / (1 + 1.2 * (0.25 + 0.75 * 12 / 9)),  # 0.414
+        },
+        rel=1e-9,
+    )
+    assert run == {"q": ["d2", "d1", "d3"]}
+
+
+def test_bm25_reference_agrees_with_our_sql_bm25(tenant, fake_embeddings):
+    # given: short answers and one long answer split into several parents and children
+    external_ids = _ingest(tenant, AGREEMENT_DOCS)
+    long_answer = Document.objects.get(tenant=tenant, external_id="d5")
+    assert Chunk.objects.filter(document=long_answer, level=ChunkLevel.PARENT).count() > 1
+    index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75)
+    for query in QUERIES.values():
+        # when
+        parents = rank_parents(tenant=tenant, query=query, mode="bm25", depth=DEPTH, provider=fake_embeddings)
+        reference = lift_to_parents(index.search(query))
+        # then: same parents in the same order with the same scores, hence the same documents
+        assert [p.parent_id for p in parents] == [parent for parent, _ in reference.scored], query
+        assert [p.score for p in parents] == pytest.approx([score for _, score in reference.scored], rel=1e-9)
+        assert document_run(index.search(query), external_ids) == _our_run(tenant, query, "bm25", fake_embeddings)
+
+
+def test_dense_reference_agrees_with_our_dense_search(tenant, fake_embeddings):
+    # given
+    external_ids = _ingest(tenant, AGREEMENT_DOCS)
+    # when
+    direct = DirectCosine(child_texts(tenant=tenant), encoder=FakeEncoder(fake_embeddings))
+    run = reference_run(direct, queries=QUERIES, external_ids=external_ids)
+    # then
+    assert run == {qid: _our_run(tenant, query, "dense", fake_embeddings) for qid, query in QUERIES.items()}
+    assert len(run["q1"]) == len(AGREEMENT_DOCS)
+
+
+def test_document_run_keeps_each_documents_first_occurrence():
+    # given: best first; parent 1 (document 100) has two children, parent 3 is document 100 again
+    hits = [
+        Hit(chunk_id=11, parent_id=1, document_id=100, score=3.0),
+        Hit(chunk_id=21, parent_id=2, document_id=200, score=2.5),
+        Hit(chunk_id=12, parent_id=1, document_id=100, score=2.0),
+        Hit(chunk_id=31, parent_id=3, document_id=100, score=1.5),
+        Hit(chunk_id=41, parent_id=4, document_id=300, score=1.0),
+    ]
+    external_ids = {100: "A", 200: "B", 300: "C"}
+    # when / then: the depth counts parents, as in our evaluation
+    assert document_run(hits, external_ids) == ["A", "B", "C"]
+    assert document_run(hits, external_ids, depth=3) == ["A", "B"]
+    assert document_run(hits[1:], external_ids) == ["B", "A", "C"]
+
+
+def test_references_never_see_another_tenants_chunks(tenant, other_tenant, fake_embeddings):
+    # given: the other tenant's documents match every query better than ours
+    external_ids = _ingest(tenant, HAND_DOCS)
+    _ingest(other_tenant, OTHER_TENANT_DOCS)
+    # when
+    runs = reference_runs(tenant=tenant, queries=QUERIES, encoder=FakeEncoder(fake_embeddings))
+    # then
+    ours = set(external_ids.values())
+    assert set(runs) == {BM25_SAME_CHUNKS, DENSE_SAME_CHUNKS, "bm25_reference_whole_docs", "dense_direct_whole_docs"}
+    for name, run in runs.items():
+        assert all(set(documents) <= ours for documents in run.values()), name
+    assert runs[BM25_SAME_CHUNKS]["q1"] == ["d2", "d1", "d3"]
+    assert {unit.document_id for unit in child_lexemes(tenant=tenant)} == set(external_ids)
+    assert {unit.document_id for unit in child_texts(tenant=tenant)} == set(external_ids)
