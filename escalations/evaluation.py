@@ -8,7 +8,6 @@ report escalation rates per group.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -18,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from escalations.triggers import ReasonCode, text_hits
+from supportai.splits import SPLITS, split_of
 
 BITEXT_ESCALATE = {"contact_human_agent": ReasonCode.HUMAN_REQUEST, "complaint": ReasonCode.COMPLAINT}
 # Asking for customer service's contact details is neither an ordinary question nor an explicit request for a
 # person in this chat; it is reported on its own and left out of both figures.
 BITEXT_AMBIGUOUS = frozenset({"contact_customer_service"})
-SPLITS = ("dev", "holdout", "all")
 DEFAULT_THRESHOLD = Decimal("100")
 
 
@@ -37,11 +36,6 @@ class Line:
     escalate: bool
     reason: str = ""
     group: str = ""
-
-
-def split_of(text: str) -> str:
-    """A stable half of the data: tune rules on ``dev``, report ``holdout`` untouched."""
-    return "dev" if hashlib.sha256(text.encode()).digest()[0] % 2 == 0 else "holdout"
 
 
 def bitext_lines(csv_path: Path, *, split: str = "all") -> Iterator[dict[str, Any]]:

@@ -10,9 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from escalations.demo import seed_demo_escalations
-from escalations.evaluation import split_of
 from escalations.models import EscalationPolicy
 from supportai.models import Tenant
+from supportai.splits import split_of
 
 BITEXT_HEADER = "instruction,intent,category\n"
 

@@ -1,0 +1,82 @@
+"""A second retrieval set from real support traffic: Bitext customer utterances against the answers.
+
+covid-faq's queries paraphrase FAQ questions that share most of their words with the articles, so
+keywords help there. Support chat looks different: "needd help switching several items of order
+00004587345" has to find the answer about changing an order, next to near-twins (change vs cancel
+an order, check vs get an invoice, set up vs change a shipping address). This set gives each of
+Bitext's 27 intents its canned answer as one document and asks the customers' utterances,
+relevant = their intent's answer. Answers are named ``a01``..``a27`` (id and title, as the BEIR
+loader titles an untitled record): the intent's name would hand BM25 the label. Queries are the
+``holdout`` half of the utterances (``supportai.splits``); the fusion was chosen on ``dev``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from knowledge.evaluation import BeirDataset
+from knowledge.parsing import ParsedDocument
+from supportai.splits import SPLITS, split_of
+
+BITEXT_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bitext-customer-support"
+COLUMNS = {"instruction", "intent", "response"}
+
+
+class BitextFormatError(Exception):
+    pass
+
+
+def bitext_intent_dataset(source: Path, *, split: str = "holdout") -> BeirDataset:
+    """The set from the Bitext CSV ``source`` (or the folder holding it)."""
+    if split not in SPLITS:
+        raise BitextFormatError(f"split must be one of {', '.join(SPLITS)}")
+    path = _csv_path(source)
+    answers: dict[str, str] = {}
+    queries: dict[str, str] = {}
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if not set(reader.fieldnames or ()) >= COLUMNS:
+            raise BitextFormatError(f"{path} has no {', '.join(sorted(COLUMNS))} columns (is it the Bitext CSV?)")
+        for number, row in enumerate(reader, start=1):
+            text, intent, answer = row["instruction"].strip(), row["intent"].strip(), row["response"].strip()
+            if not (text and intent and answer):
+                continue
+            answers.setdefault(intent, answer)
+            if split == "all" or split_of(text) == split:
+                query_id = f"u{number}"
+                queries[query_id] = text
+                qrels[query_id] = {intent: 1}
+    names = {intent: f"a{number:02d}" for number, intent in enumerate(sorted(answers), start=1)}
+    corpus = [ParsedDocument(names[intent], names[intent], answers[intent]) for intent in sorted(answers)]
+    judged = {query_id: {names[intent]: 1 for intent in relevant} for query_id, relevant in qrels.items()}
+    return BeirDataset(f"bitext-intents-{split}", corpus, queries, judged)
+
+
+def write_beir(dataset: BeirDataset, folder: Path) -> None:
+    """``dataset`` as a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) for evaluate_retrieval."""
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    with (folder / "corpus.jsonl").open("w", encoding="utf-8") as out:
+        for document in dataset.corpus:
+            title = "" if document.title == document.external_id else document.title
+            out.write(json.dumps({"_id": document.external_id, "title": title, "text": document.text}) + "\n")
+    with (folder / "queries.jsonl").open("w", encoding="utf-8") as out:
+        for query_id, text in dataset.queries.items():
+            out.write(json.dumps({"_id": query_id, "text": text}) + "\n")
+    with (folder / "qrels" / "test.tsv").open("w", encoding="utf-8") as out:
+        out.write("query-id\tcorpus-id\tscore\n")
+        for query_id, relevant in dataset.qrels.items():
+            out.writelines(f"{query_id}\t{doc_id}\t{score}\n" for doc_id, score in relevant.items())
+
+
+def _csv_path(source: Path) -> Path:
+    if source.is_dir():
+        found = sorted(source.glob("*.csv"))
+        if not found:
+            raise BitextFormatError(f"no CSV file in {source}")
+        return found[0]
+    if not source.is_file():
+        raise BitextFormatError(f"{source} does not exist")
+    return source

@@ -1,0 +1,92 @@
+"""The Bitext intent-retrieval set: one answer per intent, utterances of one half as queries."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from knowledge.bitext_intents import BITEXT_CSV, BitextFormatError, bitext_intent_dataset
+from knowledge.evaluation import load_beir
+from supportai.splits import split_of
+
+HEADER = ["instruction", "intent", "category", "response"]
+ROWS = [
+    ("how can I cancel order 1234", "cancel_order", "ORDER", "Cancel it under Order details."),
+    ("I want to cancel my purchase", "cancel_order", "ORDER", "A different wording of the cancel answer."),
+    ("where is my invoice", "check_invoice", "INVOICE", "Invoices are under Order history."),
+    ("show me the bill from May", "check_invoice", "INVOICE", "Invoices are under Order history."),
+    ("", "track_order", "ORDER", "Track it under Order history."),
+    ("talk to a person", "contact_human_agent", "CONTACT", ""),
+]
+
+
+@pytest.fixture
+def bitext_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "bitext.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows((text, intent, category, answer) for text, intent, category, answer in ROWS)
+    return path
+
+
+def test_one_untitled_answer_per_intent_and_every_utterance_judged_by_its_intent(bitext_csv):
+    dataset = bitext_intent_dataset(bitext_csv, split="all")
+    # the first answer of an intent wins; rows without text or answer are skipped
+    # answers are named a01, a02... in intent order: the intent's name would give BM25 the label
+    assert [(d.external_id, d.title, d.text) for d in dataset.corpus] == [
+        ("a01", "a01", "Cancel it under Order details."),
+        ("a02", "a02", "Invoices are under Order history."),
+    ]
+    assert sorted(dataset.queries.values()) == sorted(text for text, *_ in ROWS[:4])
+    answer_of = {"cancel_order": "a01", "check_invoice": "a02"}
+    for query_id, text in dataset.queries.items():
+        intent = next(row[1] for row in ROWS if row[0] == text)
+        assert dataset.qrels[query_id] == {answer_of[intent]: 1}
+
+
+def test_the_halves_split_the_utterances_by_their_stable_hash(bitext_csv):
+    dev = bitext_intent_dataset(bitext_csv, split="dev")
+    holdout = bitext_intent_dataset(bitext_csv, split="holdout")
+    assert set(dev.queries.values()) | set(holdout.queries.values()) == {text for text, *_ in ROWS[:4]}
+    assert not set(dev.queries.values()) & set(holdout.queries.values())
+    assert all(split_of(text) == "holdout" for text in holdout.queries.values())
+    assert dev.corpus == holdout.corpus  # every answer is searchable whichever half is asked
+
+
+def test_bad_sources_get_a_clear_error(tmp_path):
+    with pytest.raises(BitextFormatError, match="does not exist"):
+        bitext_intent_dataset(tmp_path / "missing.csv")
+    with pytest.raises(BitextFormatError, match="no CSV file"):
+        bitext_intent_dataset(tmp_path)
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    with pytest.raises(BitextFormatError, match="is it the Bitext CSV"):
+        bitext_intent_dataset(other)
+    with pytest.raises(BitextFormatError, match="split must be one of"):
+        bitext_intent_dataset(other, split="train")
+
+
+def test_command_writes_a_beir_folder_that_the_evaluation_reads(bitext_csv, tmp_path):
+    out = StringIO()
+    call_command("bitext_retrieval_beir", csv=str(bitext_csv), out=str(tmp_path / "beir"), split="all", stdout=out)
+    assert "2 answers, 4 queries" in out.getvalue()
+    assert load_beir(tmp_path / "beir") == dataclasses.replace(
+        bitext_intent_dataset(bitext_csv, split="all"), name="beir"
+    )
+
+
+def test_command_refuses_a_missing_csv(tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("bitext_retrieval_beir", csv=str(tmp_path / "none.csv"), out=str(tmp_path / "beir"))
+
+
+def test_the_shared_bitext_sample_gives_27_answers_and_half_its_utterances():
+    dataset = bitext_intent_dataset(BITEXT_CSV, split="holdout")
+    assert len(dataset.corpus) == 27
+    assert 0.45 * 6480 < len(dataset.queries) < 0.55 * 6480
