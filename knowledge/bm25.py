@@ -287,6 +287,22 @@ def query_lexemes(query: str) -> list[str]:
     return list(row[0]) if row and row[0] else []
 
 
+KNOWN_SHARE_SQL = f"""
+SELECT count(t.lexeme), count(*)
+  FROM unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', %(query)s))) AS q(lexeme)
+  LEFT JOIN knowledge_termstats t ON t.tenant_id = %(tenant)s AND t.lexeme = q.lexeme AND t.df > 0
+"""
+
+
+def known_lexeme_share(*, tenant: Tenant, query: str) -> float:
+    """Share of ``query``'s lexemes that occur in ``tenant``'s child chunks (1.0 when it has none)."""
+    with connection.cursor() as cursor:
+        cursor.execute(KNOWN_SHARE_SQL, {"tenant": tenant.pk, "query": query})
+        row = cursor.fetchone()
+    known, total = (int(row[0]), int(row[1])) if row else (0, 0)
+    return known / total if total else 1.0
+
+
 def bm25_search(*, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: float = 0.75) -> list[Hit]:
     """Child chunks of ``tenant`` ranked by Okapi BM25 for ``query``, best first: the top ``limit``
     of full scoring, found with MaxScore when the query has very common terms."""

@@ -229,7 +229,7 @@ def documents_index(
         raise
     if plans:
         _store_batch(tenant=tenant, plans=plans, embedded=embedded, model=provider.model)
-    logger.info(
+    logger.debug(
         "indexed %d documents of tenant %s: %d children, %d embedded by %s, %d reused",
         len(plans),
         tenant.pk,

@@ -17,9 +17,9 @@ from django.db import close_old_connections, connection
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from knowledge import conf
-from knowledge.bm25 import Hit, bm25_search, has_rare_lexeme
+from knowledge.bm25 import Hit, bm25_search, has_rare_lexeme, known_lexeme_share
 from knowledge.dense import dense_search
-from knowledge.fusion import WEIGHTS, QueryType, classify_query, convex, rrf
+from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf
 from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider
 from knowledge.types import RetrievalMode
 from supportai.models import Tenant
@@ -104,8 +104,7 @@ def lift_to_parents(hits: Sequence[Hit]) -> ParentList:
     return ParentList(scored, documents, children)
 
 
-def fuse(lists: dict[str, ParentList], *, method: str, query_type: QueryType) -> list[tuple[int, float]]:
-    weights = WEIGHTS[query_type]
+def fuse(lists: dict[str, ParentList], *, method: str, weights: dict[str, float]) -> list[tuple[int, float]]:
     if method == "rrf":
         return rrf({name: [key for key, _ in parents.scored] for name, parents in lists.items()}, weights=weights)
     return convex({name: parents.scored for name, parents in lists.items()}, weights=weights)
@@ -133,6 +132,8 @@ def rank_parents(
     embedding = _EMBEDDER.submit(provider.embed_query, query) if mode in ("dense", "hybrid") else None
     keyword = partial(bm25_search, tenant=tenant, query=query, limit=candidates, k1=settings.bm25_k1, b=settings.bm25_b)
     parallel = _bm25_in_parallel(keyword) if mode == "hybrid" else None
+    # While the query is being embedded: how much of it the tenant's vocabulary covers.
+    known_share = known_lexeme_share(tenant=tenant, query=query) if mode == "hybrid" else 1.0
     if mode in ("bm25", "hybrid") and parallel is None:
         lists["bm25"] = lift_to_parents(keyword())
     if embedding is not None:
@@ -144,7 +145,8 @@ def rank_parents(
         query_type = query_type or classify_query(
             query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts)
         )
-        fused = fuse(lists, method=fusion or settings.fusion, query_type=query_type)
+        weights = query_weights(query_type, known_share=known_share)
+        fused = fuse(lists, method=fusion or settings.fusion, weights=weights)
     else:
         fused = lists[mode].scored
     positions = {

@@ -6,7 +6,14 @@ import pytest
 from django.db import connection
 
 from knowledge import bm25
-from knowledge.bm25 import bm25_search, bm25_search_exhaustive, bm25_search_traced, has_rare_lexeme, query_lexemes
+from knowledge.bm25 import (
+    bm25_search,
+    bm25_search_exhaustive,
+    bm25_search_traced,
+    has_rare_lexeme,
+    known_lexeme_share,
+    query_lexemes,
+)
 from knowledge.models import Chunk
 from knowledge.tests.factories import add_document
 
@@ -200,3 +207,25 @@ def test_bm25_duplicate_documents_rank_oldest_first(tenant):
     assert hits[0].score == hits[1].score
     assert hits[0].chunk_id < hits[1].chunk_id
     assert hits[0].document_id < hits[1].document_id
+
+
+def test_known_lexeme_share_counts_only_the_tenants_own_vocabulary(tenant, other_tenant):
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(other_tenant, "Orders", "Swap items of an order before it ships.")
+    # parking (known), swap and 370795561790 (only the other tenant knows "swap"; nobody the number)
+    assert known_lexeme_share(tenant=tenant, query="swap my parking for order 370795561790") == pytest.approx(1 / 4)
+    assert known_lexeme_share(tenant=other_tenant, query="swap my parking for order 370795561790") == pytest.approx(
+        2 / 4
+    )
+    assert known_lexeme_share(tenant=tenant, query="Parking behind the studio?") == 1.0
+    assert known_lexeme_share(tenant=tenant, query="is it the") == 1.0  # stop words only: nothing to weigh
+
+
+def test_known_lexeme_share_forgets_words_of_deleted_documents(tenant):
+    from knowledge.services import document_delete
+
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(tenant, "Yoga", "Morning yoga classes.")
+    assert known_lexeme_share(tenant=tenant, query="parking yoga") == 1.0
+    document_delete(tenant=tenant, document=document)
+    assert known_lexeme_share(tenant=tenant, query="parking yoga") == 0.5

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.fusion import QueryType, classify_query, convex, min_max, rrf
+from knowledge.fusion import WEIGHTS, QueryType, classify_query, convex, min_max, query_weights, rrf
 
 
 def test_rrf_on_hand_made_rankings():
@@ -60,3 +60,18 @@ def test_classify_query(query, expected):
 def test_identifier_that_is_common_in_the_corpus_is_not_exact_match():
     assert classify_query("Is COVID-19 airborne?", is_rare=lambda found: False) == QueryType.CONCEPTUAL
     assert classify_query("Is COVID-19 airborne?", is_rare=lambda found: True) == QueryType.EXACT_MATCH
+
+
+@pytest.mark.parametrize("query_type", [QueryType.CONCEPTUAL, QueryType.CONVERSATIONAL, QueryType.TECHNICAL])
+def test_query_weights_scale_keywords_by_the_known_share_of_the_query(query_type):
+    assert query_weights(query_type) == WEIGHTS[query_type]
+    half = query_weights(query_type, known_share=0.5)
+    assert half["bm25"] == pytest.approx(WEIGHTS[query_type]["bm25"] / 2)
+    assert half["bm25"] + half["dense"] == pytest.approx(1.0)
+    assert query_weights(query_type, known_share=0.0) == {"bm25": 0.0, "dense": 1.0}
+    assert query_weights(query_type, known_share=3.0) == WEIGHTS[query_type]
+    assert query_weights(query_type, known_share=-1.0) == {"bm25": 0.0, "dense": 1.0}
+
+
+def test_exact_identifiers_keep_keyword_heavy_weights_whatever_the_share():
+    assert query_weights(QueryType.EXACT_MATCH, known_share=0.2) == WEIGHTS[QueryType.EXACT_MATCH]

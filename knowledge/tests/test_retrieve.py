@@ -120,8 +120,8 @@ def test_list_selectors_are_tenant_scoped(studio, other_tenant):
 
 
 def test_hybrid_retrieve_query_count_does_not_grow_with_results(studio, django_assert_max_num_queries):
-    # bm25 (1) + savepoint, settings, dense search, release (4) + passages (1)
-    with django_assert_max_num_queries(6):
+    # bm25 (1) + vocabulary share (1) + savepoint, settings, dense search, release (4) + passages (1)
+    with django_assert_max_num_queries(7):
         passages = retrieve(tenant=studio, query="gift cards parking yoga cancellation", k=5)
     assert len(passages) == 5
 
@@ -151,3 +151,18 @@ def test_hybrid_runs_bm25_on_its_own_connection_outside_transactions(tenant, oth
     assert passages[0].title == "Payment errors" and passages[0].ranks["bm25"] == 1
     ours = set(Document.objects.filter(tenant=tenant).values_list("pk", flat=True))
     assert passages and {p.document_id for p in passages} <= ours
+
+
+def test_hybrid_weighs_keywords_by_how_much_of_the_query_the_knowledge_uses(studio, monkeypatch):
+    used = []
+    fuse = retrieval.fuse
+
+    def spy(lists, *, method, weights):
+        used.append(weights)
+        return fuse(lists, method=method, weights=weights)
+
+    monkeypatch.setattr(retrieval, "fuse", spy)
+    retrieve(tenant=studio, query="is parking free", k=3)
+    retrieve(tenant=studio, query="is parking gratis hereabouts", k=3)  # two of three lexemes unknown
+    assert used[0] == pytest.approx({"bm25": 0.3, "dense": 0.7})
+    assert used[1] == pytest.approx({"bm25": 0.1, "dense": 0.9})
