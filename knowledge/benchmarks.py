@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +33,7 @@ def covid_faq_benchmark() -> BenchmarkResult:
     (``*_vs_*`` compare ours to those) and over whole documents (baselines)."""
     dataset = load_beir(COVID_FAQ)
     provider = embedding_provider("local")
-    tenant = Tenant.objects.create(name="Benchmark covid-faq", slug="bench-covid-faq-eval")
+    tenant = Tenant.objects.create(name="Benchmark covid-faq", slug=f"bench-covid-faq-{secrets.token_hex(4)}")
     try:
         started = time.perf_counter()
         with bulk_threads():
@@ -74,7 +75,7 @@ def bitext_intents_benchmark() -> BenchmarkResult:
     """nDCG@10/Recall/MRR per mode on Bitext utterances against one answer per intent (holdout half)."""
     dataset = bitext_intent_dataset(BITEXT_CSV, split="holdout")
     provider = embedding_provider("local")
-    tenant = Tenant.objects.create(name="Benchmark bitext intents", slug="bench-bitext-intents-eval")
+    tenant = Tenant.objects.create(name="Benchmark bitext intents", slug=f"bench-bitext-intents-{secrets.token_hex(4)}")
     try:
         with bulk_threads():
             ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider)
@@ -109,7 +110,7 @@ def _ingest_throughput() -> float:
     dataset = load_beir(COVID_FAQ)
     provider = embedding_provider("local")
     load_model()
-    tenant = Tenant.objects.create(name="Benchmark ingest", slug="bench-ingest-throughput")
+    tenant = Tenant.objects.create(name="Benchmark ingest", slug=f"bench-ingest-{secrets.token_hex(4)}")
     try:
         started = time.perf_counter()
         with bulk_threads():

@@ -66,10 +66,9 @@ HNSW_DEFINITION = (
 
 CHILD_INSERT = f"""
 INSERT INTO knowledge_chunk (tenant_id, document_id, parent_id, level, ordinal, text, token_count, char_start,
-                             char_end, embedding, embedding_model, embedded_text_sha256, search_vector, term_count)
+                             char_end, embedding, embedding_model, search_vector, term_count)
 SELECT %(t)s, b.document_id, b.parent_id, 'child', b.ordinal, b.text, {WORDS_PER_CHILD}, 0, length(b.text),
-       b.embedding, 'random-unit-384', '', x.sv,
-       (SELECT coalesce(sum(array_length(u.positions, 1)), 0) FROM unnest(x.sv) u)
+       b.embedding, 'random-unit-384', x.sv, (SELECT coalesce(sum(array_length(u.positions, 1)), 0) FROM unnest(x.sv) u)
   FROM bench_children b
   JOIN knowledge_document d ON d.id = b.document_id
  CROSS JOIN LATERAL (
