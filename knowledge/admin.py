@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from knowledge.indexing import document_index
-from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind
+from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
 from knowledge.providers.base import ProviderError
 from knowledge.services import document_delete, source_delete
 from knowledge.source_config import source_sync_enqueue
@@ -85,3 +85,12 @@ class ChunkAdmin(TenantScopedModelAdmin):
 
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
         return False
+
+
+@admin.register(RetrievalTuning)
+class RetrievalTuningAdmin(TenantScopedModelAdmin):
+    """Set by ``manage.py tune_retrieval --apply``; owners/admins may edit the scale or delete the row
+    (back to the defaults)."""
+
+    list_display = ("tenant", "keyword_scale", "queries", "ndcg_default", "ndcg_tuned", "tuned_at")
+    readonly_fields = ("queries", "ndcg_default", "ndcg_tuned", "tuned_at")

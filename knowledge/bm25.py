@@ -287,20 +287,29 @@ def query_lexemes(query: str) -> list[str]:
     return list(row[0]) if row and row[0] else []
 
 
-KNOWN_SHARE_SQL = f"""
-SELECT count(t.lexeme), count(*)
+KEYWORD_EVIDENCE_SQL = f"""
+SELECT count(t.lexeme), count(*),
+       (SELECT keyword_scale FROM knowledge_retrievaltuning WHERE tenant_id = %(tenant)s)
   FROM unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', %(query)s))) AS q(lexeme)
   LEFT JOIN knowledge_termstats t ON t.tenant_id = %(tenant)s AND t.lexeme = q.lexeme AND t.df > 0
 """
 
 
-def known_lexeme_share(*, tenant: Tenant, query: str) -> float:
-    """Share of ``query``'s lexemes that occur in ``tenant``'s child chunks (1.0 when it has none)."""
+@dataclass(frozen=True)
+class KeywordEvidence:
+    """How far keywords can be trusted for one query of one tenant (knowledge/fusion.py)."""
+
+    known_share: float  # of the query's lexemes, those found in the tenant's chunks (1.0 if none)
+    tenant_scale: float  # the tenant's tuned keyword weight multiplier (RetrievalTuning), else 1.0
+
+
+def keyword_evidence(*, tenant: Tenant, query: str) -> KeywordEvidence:
+    """One round trip: the share of ``query``'s lexemes in ``tenant``'s chunks and its tuned scale."""
     with connection.cursor() as cursor:
-        cursor.execute(KNOWN_SHARE_SQL, {"tenant": tenant.pk, "query": query})
+        cursor.execute(KEYWORD_EVIDENCE_SQL, {"tenant": tenant.pk, "query": query})
         row = cursor.fetchone()
-    known, total = (int(row[0]), int(row[1])) if row else (0, 0)
-    return known / total if total else 1.0
+    known, total, scale = (int(row[0]), int(row[1]), row[2]) if row else (0, 0, None)
+    return KeywordEvidence(known / total if total else 1.0, 1.0 if scale is None else float(scale))
 
 
 def bm25_search(*, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: float = 0.75) -> list[Hit]:

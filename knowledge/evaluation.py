@@ -39,19 +39,30 @@ class BeirDataset:
 
 def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
     corpus = _beir_corpus((folder / "corpus.jsonl").read_text(encoding="utf-8"))
+    queries = read_queries(folder / "queries.jsonl")
+    qrels = read_qrels(folder / "qrels" / f"{split}.tsv")
+    judged = {query_id: text for query_id, text in queries.items() if query_id in qrels}
+    return BeirDataset(folder.name, corpus, judged, qrels)
+
+
+def read_queries(path: Path) -> dict[str, str]:
+    """BEIR ``queries.jsonl``: query id -> text."""
     queries = {}
-    for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             item = json.loads(line)
             queries[str(item["_id"])] = str(item["text"])
+    return queries
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """BEIR qrels TSV (a header, then query-id, corpus-id, score): query id -> {document id: grade}."""
     qrels: dict[str, dict[str, int]] = {}
-    lines = (folder / "qrels" / f"{split}.tsv").read_text(encoding="utf-8").splitlines()
-    for line in lines[1:]:
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
         if line.strip():
             query_id, doc_id, score = line.split("\t")[:3]
             qrels.setdefault(query_id, {})[doc_id] = int(score)
-    judged = {query_id: text for query_id, text in queries.items() if query_id in qrels}
-    return BeirDataset(folder.name, corpus, judged, qrels)
+    return qrels
 
 
 def compute_metrics(qrels: dict[str, dict[str, int]], run: dict[str, list[str]], *, k: int = 10) -> dict[str, float]:
@@ -108,6 +119,7 @@ def evaluate_modes(
     provider: EmbeddingProvider,
     k: int = 10,
     fusion: str | None = None,
+    keyword_scale: float | None = None,
 ) -> dict[str, dict[str, float]]:
     from knowledge.models import Document
 
@@ -118,7 +130,15 @@ def evaluate_modes(
         latencies = []
         for query_id, text in dataset.queries.items():
             started = time.perf_counter()
-            parents = rank_parents(tenant=tenant, query=text, mode=mode, depth=DEPTH, provider=provider, fusion=fusion)
+            parents = rank_parents(
+                tenant=tenant,
+                query=text,
+                mode=mode,
+                depth=DEPTH,
+                provider=provider,
+                fusion=fusion,
+                keyword_scale=keyword_scale,
+            )
             latencies.append((time.perf_counter() - started) * 1000)
             run[query_id] = list(dict.fromkeys(external_ids[p.document_id] for p in parents))
         metrics: dict[str, float] = {

@@ -42,13 +42,14 @@ WEIGHTS: dict[QueryType, dict[str, float]] = {
 # docs/retrieval.md "Fusion" has the table.
 
 
-def query_weights(query_type: QueryType, *, known_share: float = 1.0) -> dict[str, float]:
+def query_weights(query_type: QueryType, *, known_share: float = 1.0, keyword_scale: float = 1.0) -> dict[str, float]:
     """The retrievers' weights for one query: its type's, with BM25's scaled by ``known_share``
-    (the share of the query's lexemes found in the tenant's chunks). Exact identifiers keep theirs."""
+    (the share of the query's lexemes found in the tenant's chunks) and by the tenant's tuned
+    ``keyword_scale`` (RetrievalTuning; 1 by default). Exact identifiers keep theirs."""
     weights = WEIGHTS[query_type]
     if query_type == QueryType.EXACT_MATCH:
         return dict(weights)
-    keyword = weights["bm25"] * min(1.0, max(0.0, known_share))
+    keyword = min(1.0, weights["bm25"] * min(1.0, max(0.0, known_share)) * max(0.0, keyword_scale))
     return {"bm25": keyword, "dense": 1.0 - keyword}
 
 

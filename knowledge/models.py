@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
@@ -10,6 +11,8 @@ from pgvector.django import HnswIndex, VectorField
 from supportai.models import Tenant, TenantScopedModel
 
 EMBEDDING_DIMENSIONS = 384
+# Upper bound of a tenant's tuned keyword weight multiplier (RetrievalTuning.keyword_scale).
+KEYWORD_SCALE_MAX = 2.0
 
 
 class SourceKind(models.TextChoices):
@@ -177,3 +180,21 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lexeme} in chunk {self.chunk_id}"
+
+
+class RetrievalTuning(models.Model):
+    """A tenant's keyword weight for hybrid retrieval, measured on its own labelled questions
+    (``manage.py tune_retrieval``). BM25's weight in every non-identifier query is multiplied by
+    ``keyword_scale``; without a row it is 1 (the defaults of knowledge/fusion.py)."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    keyword_scale = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(KEYWORD_SCALE_MAX)]
+    )
+    queries = models.PositiveIntegerField(default=0, help_text="labelled questions it was measured on")
+    ndcg_default = models.FloatField(null=True, blank=True, help_text="nDCG@10 with the default scale 1")
+    ndcg_tuned = models.FloatField(null=True, blank=True, help_text="nDCG@10 with keyword_scale")
+    tuned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"keyword scale {self.keyword_scale} of tenant {self.tenant_id}"

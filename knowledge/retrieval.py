@@ -17,7 +17,7 @@ from django.db import close_old_connections, connection
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from knowledge import conf
-from knowledge.bm25 import Hit, bm25_search, has_rare_lexeme, known_lexeme_share
+from knowledge.bm25 import Hit, KeywordEvidence, bm25_search, has_rare_lexeme, keyword_evidence
 from knowledge.dense import dense_search
 from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf
 from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider
@@ -119,8 +119,10 @@ def rank_parents(
     provider: EmbeddingProvider,
     fusion: str | None = None,
     query_type: QueryType | None = None,
+    keyword_scale: float | None = None,
 ) -> list[RankedParent]:
-    """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them."""
+    """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them. ``keyword_scale``
+    overrides the tenant's tuned keyword weight multiplier (what ``tune_retrieval`` compares)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     settings = conf.SETTINGS
@@ -133,7 +135,7 @@ def rank_parents(
     keyword = partial(bm25_search, tenant=tenant, query=query, limit=candidates, k1=settings.bm25_k1, b=settings.bm25_b)
     parallel = _bm25_in_parallel(keyword) if mode == "hybrid" else None
     # While the query is being embedded: how much of it the tenant's vocabulary covers.
-    known_share = known_lexeme_share(tenant=tenant, query=query) if mode == "hybrid" else 1.0
+    evidence = keyword_evidence(tenant=tenant, query=query) if mode == "hybrid" else KeywordEvidence(1.0, 1.0)
     if mode in ("bm25", "hybrid") and parallel is None:
         lists["bm25"] = lift_to_parents(keyword())
     if embedding is not None:
@@ -145,7 +147,8 @@ def rank_parents(
         query_type = query_type or classify_query(
             query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts)
         )
-        weights = query_weights(query_type, known_share=known_share)
+        scale = evidence.tenant_scale if keyword_scale is None else keyword_scale
+        weights = query_weights(query_type, known_share=evidence.known_share, keyword_scale=scale)
         fused = fuse(lists, method=fusion or settings.fusion, weights=weights)
     else:
         fused = lists[mode].scored

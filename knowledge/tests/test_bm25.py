@@ -11,7 +11,7 @@ from knowledge.bm25 import (
     bm25_search_exhaustive,
     bm25_search_traced,
     has_rare_lexeme,
-    known_lexeme_share,
+    keyword_evidence,
     query_lexemes,
 )
 from knowledge.models import Chunk
@@ -209,16 +209,18 @@ def test_bm25_duplicate_documents_rank_oldest_first(tenant):
     assert hits[0].document_id < hits[1].document_id
 
 
+def _share(tenant, query):
+    return keyword_evidence(tenant=tenant, query=query).known_share
+
+
 def test_known_lexeme_share_counts_only_the_tenants_own_vocabulary(tenant, other_tenant):
     add_document(tenant, "Parking", "Free parking behind the studio.")
     add_document(other_tenant, "Orders", "Swap items of an order before it ships.")
     # parking (known), swap and 370795561790 (only the other tenant knows "swap"; nobody the number)
-    assert known_lexeme_share(tenant=tenant, query="swap my parking for order 370795561790") == pytest.approx(1 / 4)
-    assert known_lexeme_share(tenant=other_tenant, query="swap my parking for order 370795561790") == pytest.approx(
-        2 / 4
-    )
-    assert known_lexeme_share(tenant=tenant, query="Parking behind the studio?") == 1.0
-    assert known_lexeme_share(tenant=tenant, query="is it the") == 1.0  # stop words only: nothing to weigh
+    assert _share(tenant, "swap my parking for order 370795561790") == pytest.approx(1 / 4)
+    assert _share(other_tenant, "swap my parking for order 370795561790") == pytest.approx(2 / 4)
+    assert _share(tenant, "Parking behind the studio?") == 1.0
+    assert _share(tenant, "is it the") == 1.0  # stop words only: nothing to weigh
 
 
 def test_known_lexeme_share_forgets_words_of_deleted_documents(tenant):
@@ -226,6 +228,16 @@ def test_known_lexeme_share_forgets_words_of_deleted_documents(tenant):
 
     document = add_document(tenant, "Parking", "Free parking behind the studio.")
     add_document(tenant, "Yoga", "Morning yoga classes.")
-    assert known_lexeme_share(tenant=tenant, query="parking yoga") == 1.0
+    assert _share(tenant, "parking yoga") == 1.0
     document_delete(tenant=tenant, document=document)
-    assert known_lexeme_share(tenant=tenant, query="parking yoga") == 0.5
+    assert _share(tenant, "parking yoga") == 0.5
+
+
+def test_keyword_evidence_carries_only_the_tenants_own_tuned_scale(tenant, other_tenant):
+    from knowledge.models import RetrievalTuning
+
+    assert keyword_evidence(tenant=tenant, query="parking").tenant_scale == 1.0
+    RetrievalTuning.objects.create(tenant=other_tenant, keyword_scale=0.25)
+    assert keyword_evidence(tenant=tenant, query="parking").tenant_scale == 1.0
+    assert keyword_evidence(tenant=other_tenant, query="parking").tenant_scale == 0.25
+    assert keyword_evidence(tenant=other_tenant, query="is it the") == keyword_evidence(tenant=other_tenant, query="")

@@ -1,0 +1,52 @@
+"""``manage.py tune_retrieval --tenant SLUG --queries queries.jsonl --qrels qrels.tsv [--apply]``.
+
+Measures hybrid retrieval on the tenant's labelled questions (BEIR format; qrels name the tenant's
+documents by external id) with BM25's weight scaled by each candidate, prints nDCG@10 per scale
+and, with ``--apply``, stores the chosen scale for the tenant (knowledge/tuning.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from knowledge.evaluation import read_qrels, read_queries
+from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
+from knowledge.services import default_provider
+from knowledge.tuning import TuningError, retrieval_tune, retrieval_tuning_save
+
+
+class Command(BaseCommand):
+    help = "Measure the tenant's keyword weight for hybrid retrieval on its labelled questions (--apply stores it)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_threads_option(parser)
+        parser.add_argument("--tenant", required=True, help="tenant slug")
+        parser.add_argument("--queries", required=True, type=Path, help="BEIR queries.jsonl")
+        parser.add_argument("--qrels", required=True, type=Path, help="BEIR qrels TSV naming documents by external id")
+        parser.add_argument("--apply", action="store_true", help="store the chosen scale for the tenant")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        apply_threads_option(options)
+        tenant = tenant_by_slug(options["tenant"])
+        try:
+            queries = read_queries(Path(options["queries"]))
+            qrels = read_qrels(Path(options["qrels"]))
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise CommandError(f"cannot read the labelled questions: {exc}") from exc
+        try:
+            result = retrieval_tune(tenant=tenant, queries=queries, qrels=qrels, provider=default_provider())
+        except TuningError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"{result.queries} labelled questions of {tenant.slug}")
+        self.stdout.write(f"{'keyword scale':>14}  {'nDCG@10':>8}")
+        for scale, ndcg in result.ndcg.items():
+            mark = "  <- chosen" if scale == result.chosen else ""
+            self.stdout.write(f"{scale:>14.2f}  {ndcg:>8.4f}{mark}")
+        if options["apply"]:
+            retrieval_tuning_save(tenant=tenant, result=result)
+            self.stdout.write(f"stored keyword scale {result.chosen:.2f} for {tenant.slug}")
+        else:
+            self.stdout.write("not stored (add --apply)")

@@ -1,0 +1,127 @@
+"""A tenant's keyword weight, measured on its labelled questions and used by its hybrid retrieval."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from knowledge import retrieval
+from knowledge.models import RetrievalTuning
+from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.selectors import retrieve
+from knowledge.tests.factories import add_document
+from knowledge.tuning import MIN_QUERIES, SCALES, TuningError, choose_scale, retrieval_tune
+
+TOPICS = ["parking", "refunds", "gift cards", "yoga", "massage", "facials", "memberships", "pregnancy"]
+
+
+@pytest.fixture
+def help_centre(tenant):
+    for topic in TOPICS:
+        add_document(tenant, topic.title(), f"All about {topic} at the studio.", external_id=f"{topic}.md")
+    return tenant
+
+
+def _questions(count: int = MIN_QUERIES) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+    queries = {f"q{n}": f"question about {TOPICS[n % len(TOPICS)]}" for n in range(count)}
+    qrels = {f"q{n}": {f"{TOPICS[n % len(TOPICS)]}.md": 1} for n in range(count)}
+    return queries, qrels
+
+
+def _fused_weights(monkeypatch) -> list[dict[str, float]]:
+    used: list[dict[str, float]] = []
+    fuse = retrieval.fuse
+
+    def spy(lists, *, method, weights):
+        used.append(weights)
+        return fuse(lists, method=method, weights=weights)
+
+    monkeypatch.setattr(retrieval, "fuse", spy)
+    return used
+
+
+def test_choose_scale_leaves_the_default_only_for_a_real_gain():
+    flat = {scale: 0.80 for scale in SCALES}
+    assert choose_scale(flat) == 1.0
+    assert choose_scale({**flat, 0.0: 0.803}) == 1.0  # under MIN_GAIN: noise
+    assert choose_scale({**flat, 0.0: 0.81}) == 0.0
+    assert choose_scale({**flat, 0.25: 0.81, 1.5: 0.81}) == 1.5  # equals: the one nearest the default
+
+
+def test_tuning_measures_every_scale_on_the_tenants_questions(help_centre):
+    queries, qrels = _questions()
+    result = retrieval_tune(tenant=help_centre, queries=queries, qrels=qrels, provider=FakeEmbeddingProvider())
+    assert result.queries == MIN_QUERIES and set(result.ndcg) == set(SCALES)
+    assert all(0.0 <= value <= 1.0 for value in result.ndcg.values())
+    assert result.chosen == choose_scale(result.ndcg)
+
+
+def test_tuning_refuses_too_few_questions_and_other_tenants_documents(help_centre, other_tenant):
+    queries, qrels = _questions(MIN_QUERIES - 1)
+    with pytest.raises(TuningError, match="at least 20"):
+        retrieval_tune(tenant=help_centre, queries=queries, qrels=qrels, provider=FakeEmbeddingProvider())
+    add_document(other_tenant, "Secret", "Another tenant's article.", external_id="secret.md")
+    queries, qrels = _questions()
+    qrels["q0"] = {"secret.md": 1}
+    with pytest.raises(TuningError, match=r"not documents of alpha: secret\.md"):
+        retrieval_tune(tenant=help_centre, queries=queries, qrels=qrels, provider=FakeEmbeddingProvider())
+
+
+def test_the_stored_scale_weighs_keywords_for_that_tenant_only(help_centre, other_tenant, monkeypatch):
+    add_document(other_tenant, "Parking", "Parking at the other studio.")
+    used = _fused_weights(monkeypatch)
+    RetrievalTuning.objects.create(tenant=help_centre, keyword_scale=0.5)
+    retrieve(tenant=help_centre, query="parking at the studio", k=3)  # every word known to both tenants
+    retrieve(tenant=other_tenant, query="parking at the studio", k=3)
+    assert used[0] == pytest.approx({"bm25": 0.15, "dense": 0.85})
+    assert used[1] == pytest.approx({"bm25": 0.3, "dense": 0.7})
+
+
+def _write_questions(folder: Path, queries: dict[str, str], qrels: dict[str, dict[str, int]]) -> tuple[Path, Path]:
+    queries_path, qrels_path = folder / "queries.jsonl", folder / "qrels.tsv"
+    queries_path.write_text("".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in queries.items()))
+    rows = "".join(f"{q}\t{doc}\t{grade}\n" for q, docs in qrels.items() for doc, grade in docs.items())
+    qrels_path.write_text("query-id\tcorpus-id\tscore\n" + rows)
+    return queries_path, qrels_path
+
+
+def test_command_prints_each_scale_and_stores_only_with_apply(help_centre, tmp_path):
+    queries_path, qrels_path = _write_questions(tmp_path, *_questions())
+    out = StringIO()
+    call_command("tune_retrieval", tenant="alpha", queries=str(queries_path), qrels=str(qrels_path), stdout=out)
+    assert "20 labelled questions of alpha" in out.getvalue() and "<- chosen" in out.getvalue()
+    assert "not stored" in out.getvalue() and not RetrievalTuning.objects.exists()
+    call_command(
+        "tune_retrieval", tenant="alpha", queries=str(queries_path), qrels=str(qrels_path), apply=True, stdout=out
+    )
+    tuning = RetrievalTuning.objects.get(tenant=help_centre)
+    assert tuning.queries == 20 and tuning.tuned_at is not None and tuning.ndcg_default is not None
+    assert f"stored keyword scale {tuning.keyword_scale:.2f} for alpha" in out.getvalue()
+
+
+def test_command_errors_are_clear(help_centre, tmp_path):
+    queries_path, qrels_path = _write_questions(tmp_path, *_questions(3))
+    with pytest.raises(CommandError, match="at least 20"):
+        call_command("tune_retrieval", tenant="alpha", queries=str(queries_path), qrels=str(qrels_path))
+    with pytest.raises(CommandError, match="cannot read the labelled questions"):
+        call_command("tune_retrieval", tenant="alpha", queries=str(tmp_path / "none.jsonl"), qrels=str(qrels_path))
+    (tmp_path / "bad.jsonl").write_text("not json\n")
+    with pytest.raises(CommandError, match="cannot read the labelled questions"):
+        call_command("tune_retrieval", tenant="alpha", queries=str(tmp_path / "bad.jsonl"), qrels=str(qrels_path))
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("tune_retrieval", tenant="nobody", queries=str(queries_path), qrels=str(qrels_path))
+
+
+def test_admin_shows_a_tuning_only_to_its_tenants_staff(client, owner, outsider, tenant, other_tenant):
+    RetrievalTuning.objects.create(tenant=tenant, keyword_scale=0.25, queries=40)
+    RetrievalTuning.objects.create(tenant=other_tenant, keyword_scale=1.75, queries=90)
+    client.force_login(owner)
+    page = client.get("/admin/knowledge/retrievaltuning/").content.decode()
+    assert "0.25" in page and "1.75" not in page
+    assert client.get(f"/admin/knowledge/retrievaltuning/{other_tenant.pk}/change/").status_code in (302, 404)
+    client.force_login(outsider)
+    assert "0.25" not in client.get("/admin/knowledge/retrievaltuning/").content.decode()
