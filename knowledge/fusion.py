@@ -39,7 +39,7 @@ WEIGHTS: dict[QueryType, dict[str, float]] = {
 # part) and the dev half of the Bitext intent set (knowledge/bitext_intents.py), where BM25 reaches
 # only 64 % of dense: 0.946x -> 0.986x dense; the holdout half agrees (0.945x -> 0.986x). A squared
 # share or a BM25 top-score coverage factor gained more there but pushed covid-faq under 1.03x.
-# docs/retrieval.md "Fusion" has the table.
+# docs/retrieval.md "A second set" has the table; a tenant can measure its own scale (knowledge/tuning.py).
 
 
 def query_weights(query_type: QueryType, *, known_share: float = 1.0, keyword_scale: float = 1.0) -> dict[str, float]:
