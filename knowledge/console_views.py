@@ -16,7 +16,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge import conf
-from knowledge.retrieval import MODES
+from knowledge.retrieval import MODES, fusion_weights
 from knowledge.selectors import document_list, retrieve, source_get, source_list, source_totals, url_source_get
 from knowledge.services import files_upload
 from knowledge.source_config import (
@@ -230,7 +230,11 @@ def search(request: HttpRequest) -> HttpResponse:
     membership = require_membership(request)
     form = SearchForm(request.GET or None)
     passages = []
+    weighing = None
     if request.GET and form.is_valid():
         data = form.cleaned_data
         passages = retrieve(tenant=membership.tenant, query=data["q"], k=data["k"], mode=data["mode"])
-    return render(request, "knowledge/search.html", {"tenant": membership.tenant, "form": form, "passages": passages})
+        if data["mode"] == "hybrid":
+            weighing = fusion_weights(tenant=membership.tenant, query=data["q"])
+    context = {"tenant": membership.tenant, "form": form, "passages": passages, "weighing": weighing}
+    return render(request, "knowledge/search.html", context)

@@ -104,6 +104,33 @@ def lift_to_parents(hits: Sequence[Hit]) -> ParentList:
     return ParentList(scored, documents, children)
 
 
+@dataclass(frozen=True)
+class FusionWeights:
+    """How hybrid retrieval weighs its retrievers for one query, and why."""
+
+    query_type: QueryType
+    evidence: KeywordEvidence
+    keyword_scale: float  # the tenant's tuned scale, or the override being measured
+    weights: dict[str, float]
+
+
+def fusion_weights(
+    *,
+    tenant: Tenant,
+    query: str,
+    evidence: KeywordEvidence | None = None,
+    query_type: QueryType | None = None,
+    keyword_scale: float | None = None,
+) -> FusionWeights:
+    """The retrievers' weights for ``query`` in ``tenant``: its type, the share of its words the
+    tenant's chunks contain and the tenant's keyword scale (``keyword_scale`` overrides it)."""
+    evidence = evidence or keyword_evidence(tenant=tenant, query=query)
+    query_type = query_type or classify_query(query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts))
+    scale = evidence.tenant_scale if keyword_scale is None else keyword_scale
+    weights = query_weights(query_type, known_share=evidence.known_share, keyword_scale=scale)
+    return FusionWeights(query_type, evidence, scale, weights)
+
+
 def fuse(lists: dict[str, ParentList], *, method: str, weights: dict[str, float]) -> list[tuple[int, float]]:
     if method == "rrf":
         return rrf({name: [key for key, _ in parents.scored] for name, parents in lists.items()}, weights=weights)
@@ -144,12 +171,10 @@ def rank_parents(
     if parallel is not None:
         lists = {"bm25": lift_to_parents(parallel.result()), **lists}
     if mode == "hybrid":
-        query_type = query_type or classify_query(
-            query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts)
+        plan = fusion_weights(
+            tenant=tenant, query=query, evidence=evidence, query_type=query_type, keyword_scale=keyword_scale
         )
-        scale = evidence.tenant_scale if keyword_scale is None else keyword_scale
-        weights = query_weights(query_type, known_share=evidence.known_share, keyword_scale=scale)
-        fused = fuse(lists, method=fusion or settings.fusion, weights=weights)
+        fused = fuse(lists, method=fusion or settings.fusion, weights=plan.weights)
     else:
         fused = lists[mode].scored
     positions = {

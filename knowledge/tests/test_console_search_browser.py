@@ -1,0 +1,54 @@
+"""Test retrieval in the console, in a real browser (Debian chromium via Playwright) against a real
+daphne: the ranked passages and how hybrid weighed keywords for the query."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
+from knowledge.models import RetrievalTuning
+from knowledge.tests.factories import add_document
+from supportai.models import Role
+from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TIMEOUT = 30_000  # the server loads the embedding model on its first query
+PASSWORD = "console-search-2026"
+
+
+def test_agent_tests_retrieval_and_sees_the_hybrid_weights(daphne_server: str) -> None:
+    # given a tenant with a tuned keyword scale and an agent, and another tenant using other words
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    other = TenantFactory.create(name="Bravo Spa", slug="bravo")
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(other, "Orders", "Swap the items of an order.")
+    RetrievalTuning.objects.create(tenant=tenant, keyword_scale=0.4)
+    user = UserFactory.create(username="ada")
+    user.set_password(PASSWORD)
+    user.save()
+    MembershipFactory.create(user=user, tenant=tenant, role=Role.AGENT)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context().new_page()
+        try:
+            page.goto(f"{daphne_server}/console/login/")
+            page.get_by_label("Username").fill("ada")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{daphne_server}/console/**", timeout=TIMEOUT)
+            # when the agent searches in hybrid mode
+            page.goto(f"{daphne_server}/console/knowledge/search/")
+            page.get_by_label("Query").fill("swap parking")
+            page.get_by_label("Mode").select_option("hybrid")
+            page.get_by_role("button", name="Search").click()
+            # then the passage and the weights for this tenant and query are shown
+            weighing = page.get_by_test_id("weighing")
+            weighing.wait_for(timeout=TIMEOUT)
+            text = " ".join(weighing.inner_text().split())
+            assert "dense 0.94" in text and "keywords 0.06" in text
+            assert "50 % of its words are in your knowledge" in text and "tenant keyword scale 0.40" in text
+            assert "[1] Parking" in page.get_by_test_id("passages").inner_text()
+            assert "Orders" not in page.content()
+        finally:
+            browser.close()
