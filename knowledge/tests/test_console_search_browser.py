@@ -8,13 +8,13 @@ from playwright.sync_api import sync_playwright
 
 from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
 from knowledge.models import RetrievalTuning
+from knowledge.tests.console_browser import console_member, log_in
 from knowledge.tests.factories import add_document
 from supportai.models import Role
-from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
+from supportai.tests.factories import TenantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT = 30_000  # the server loads the embedding model on its first query
-PASSWORD = "console-search-2026"
 
 
 def test_agent_tests_retrieval_and_sees_the_hybrid_weights(daphne_server: str) -> None:
@@ -24,19 +24,12 @@ def test_agent_tests_retrieval_and_sees_the_hybrid_weights(daphne_server: str) -
     add_document(tenant, "Parking", "Free parking behind the studio.")
     add_document(other, "Orders", "Swap the items of an order.")
     RetrievalTuning.objects.create(tenant=tenant, keyword_scale=0.4)
-    user = UserFactory.create(username="ada")
-    user.set_password(PASSWORD)
-    user.save()
-    MembershipFactory.create(user=user, tenant=tenant, role=Role.AGENT)
+    console_member(tenant, "ada", Role.AGENT)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_context().new_page()
         try:
-            page.goto(f"{daphne_server}/console/login/")
-            page.get_by_label("Username").fill("ada")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{daphne_server}/console/**", timeout=TIMEOUT)
+            log_in(page, daphne_server, "ada")
             # when the agent searches in hybrid mode
             page.goto(f"{daphne_server}/console/knowledge/search/")
             page.get_by_label("Query").fill("swap parking")

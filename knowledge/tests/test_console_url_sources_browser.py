@@ -4,39 +4,28 @@ browser (Debian chromium via Playwright) against a real daphne: real CSRF tokens
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
 
 from chat.tests.test_widget_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from knowledge.models import KnowledgeSource
 from knowledge.source_config import BAD_NUMBER, ONE_ENTRY_URL
+from knowledge.tests.console_browser import console_member, log_in
 from supportai.models import Role
-from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
+from supportai.tests.factories import TenantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT = 20_000
-PASSWORD = "console-sources-2026"
-
-
-def _log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/console/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/console/**", timeout=TIMEOUT)
 
 
 def test_owner_adds_fixes_edits_and_deletes_a_website_source(daphne_server: str) -> None:
     # given an owner of a tenant without sources
     tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
-    user = UserFactory.create(username="olive")
-    user.set_password(PASSWORD)
-    user.save()
-    MembershipFactory.create(user=user, tenant=tenant, role=Role.OWNER)
+    console_member(tenant, "olive", Role.OWNER)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_context().new_page()
         try:
-            _log_in(page, daphne_server, "olive")
+            log_in(page, daphne_server, "olive")
             page.goto(f"{daphne_server}/console/knowledge/")
             page.get_by_role("link", name="Add a website").click()
             # when both entry URLs are given (and no first sync, so nothing is fetched)
