@@ -19,7 +19,7 @@ import pytrec_eval
 from knowledge.indexing import INDEX_BATCH, documents_index
 from knowledge.parsing import ParsedDocument, _beir_corpus
 from knowledge.providers.base import EmbeddingProvider
-from knowledge.retrieval import rank_parents
+from knowledge.retrieval import RankedParent, rank_parents
 from knowledge.services import documents_upsert, source_get_or_create
 from knowledge.types import RetrievalMode
 from supportai.benchmarks import percentile
@@ -111,6 +111,11 @@ def ingest_corpus(
             progress(min(start + INDEX_BATCH, len(documents)))
 
 
+def documents_of(parents: Iterable[RankedParent], external_ids: dict[int, str]) -> list[str]:
+    """The documents of ranked parents, by external id, first occurrence wins."""
+    return list(dict.fromkeys(external_ids[parent.document_id] for parent in parents))
+
+
 def evaluate_modes(
     *,
     tenant: Tenant,
@@ -119,7 +124,6 @@ def evaluate_modes(
     provider: EmbeddingProvider,
     k: int = 10,
     fusion: str | None = None,
-    keyword_scale: float | None = None,
 ) -> dict[str, dict[str, float]]:
     from knowledge.models import Document
 
@@ -130,17 +134,9 @@ def evaluate_modes(
         latencies = []
         for query_id, text in dataset.queries.items():
             started = time.perf_counter()
-            parents = rank_parents(
-                tenant=tenant,
-                query=text,
-                mode=mode,
-                depth=DEPTH,
-                provider=provider,
-                fusion=fusion,
-                keyword_scale=keyword_scale,
-            )
+            parents = rank_parents(tenant=tenant, query=text, mode=mode, depth=DEPTH, provider=provider, fusion=fusion)
             latencies.append((time.perf_counter() - started) * 1000)
-            run[query_id] = list(dict.fromkeys(external_ids[p.document_id] for p in parents))
+            run[query_id] = documents_of(parents, external_ids)
         metrics: dict[str, float] = {
             name: round(value, 4) for name, value in compute_metrics(dataset.qrels, run, k=k).items()
         }

@@ -137,19 +137,18 @@ def fuse(lists: dict[str, ParentList], *, method: str, weights: dict[str, float]
     return convex({name: parents.scored for name, parents in lists.items()}, weights=weights)
 
 
-def rank_parents(
-    *,
-    tenant: Tenant,
-    query: str,
-    mode: RetrievalMode,
-    depth: int,
-    provider: EmbeddingProvider,
-    fusion: str | None = None,
-    query_type: QueryType | None = None,
-    keyword_scale: float | None = None,
-) -> list[RankedParent]:
-    """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them. ``keyword_scale``
-    overrides the tenant's tuned keyword weight multiplier (what ``tune_retrieval`` compares)."""
+@dataclass(frozen=True)
+class Candidates:
+    """Each retriever's parents for one query, before fusion, and the query's keyword evidence."""
+
+    lists: dict[str, ParentList]
+    evidence: KeywordEvidence
+
+
+def search_candidates(
+    *, tenant: Tenant, query: str, mode: RetrievalMode, depth: int, provider: EmbeddingProvider
+) -> Candidates:
+    """Run the retrievers ``mode`` needs for ``query`` (enough candidates for ``depth`` parents)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     settings = conf.SETTINGS
@@ -170,13 +169,14 @@ def rank_parents(
         lists["dense"] = lift_to_parents(hits)
     if parallel is not None:
         lists = {"bm25": lift_to_parents(parallel.result()), **lists}
-    if mode == "hybrid":
-        plan = fusion_weights(
-            tenant=tenant, query=query, evidence=evidence, query_type=query_type, keyword_scale=keyword_scale
-        )
-        fused = fuse(lists, method=fusion or settings.fusion, weights=plan.weights)
-    else:
-        fused = lists[mode].scored
+    return Candidates(lists, evidence)
+
+
+def ranked_parents(
+    lists: dict[str, ParentList], fused: Sequence[tuple[int, float]], *, depth: int
+) -> list[RankedParent]:
+    """The first ``depth`` parents of ``fused`` with their documents, matched children and each
+    retriever's rank."""
     positions = {
         name: {key: rank for rank, (key, _) in enumerate(parents.scored, start=1)} for name, parents in lists.items()
     }
@@ -191,6 +191,26 @@ def rank_parents(
         ranks = {name: positions[name].get(parent_id) for name in lists}
         ranked.append(RankedParent(parent_id, document_id, score, matched, ranks))
     return ranked
+
+
+def rank_parents(
+    *,
+    tenant: Tenant,
+    query: str,
+    mode: RetrievalMode,
+    depth: int,
+    provider: EmbeddingProvider,
+    fusion: str | None = None,
+    query_type: QueryType | None = None,
+) -> list[RankedParent]:
+    """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them."""
+    found = search_candidates(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
+    if mode == "hybrid":
+        plan = fusion_weights(tenant=tenant, query=query, evidence=found.evidence, query_type=query_type)
+        fused = fuse(found.lists, method=fusion or conf.SETTINGS.fusion, weights=plan.weights)
+    else:
+        fused = found.lists[mode].scored
+    return ranked_parents(found.lists, fused, depth=depth)
 
 
 def rerank(

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from knowledge.evaluation import BeirDataset, evaluate_modes
+from knowledge import conf
+from knowledge.evaluation import DEPTH, compute_metrics, documents_of
 from knowledge.models import KEYWORD_SCALE_MAX, Document, RetrievalTuning
 from knowledge.providers.base import EmbeddingProvider
+from knowledge.retrieval import fuse, fusion_weights, ranked_parents, search_candidates
 from supportai.models import Tenant
 
 SCALES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, KEYWORD_SCALE_MAX)
@@ -65,13 +67,31 @@ def retrieval_tune(
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         raise TuningError(f"{len(unknown)} judged document ids are not documents of {tenant.slug}: {shown}")
-    dataset = BeirDataset(f"{tenant.slug} labelled questions", [], judged, {q: qrels[q] for q in judged})
-    ndcg = {
-        scale: evaluate_modes(tenant=tenant, dataset=dataset, modes=["hybrid"], provider=provider, keyword_scale=scale)[
-            "hybrid"
-        ]["ndcg@10"]
-        for scale in SCALES
+    # Retrieval runs once per question; only the fusion differs between scales.
+    external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
+    found = {
+        query_id: search_candidates(tenant=tenant, query=text, mode="hybrid", depth=DEPTH, provider=provider)
+        for query_id, text in judged.items()
     }
+    types = {
+        query_id: fusion_weights(tenant=tenant, query=judged[query_id], evidence=candidates.evidence).query_type
+        for query_id, candidates in found.items()
+    }
+    judged_qrels = {query_id: qrels[query_id] for query_id in judged}
+    ndcg = {}
+    for scale in SCALES:
+        run = {}
+        for query_id, candidates in found.items():
+            plan = fusion_weights(
+                tenant=tenant,
+                query=judged[query_id],
+                evidence=candidates.evidence,
+                query_type=types[query_id],
+                keyword_scale=scale,
+            )
+            fused = fuse(candidates.lists, method=conf.SETTINGS.fusion, weights=plan.weights)
+            run[query_id] = documents_of(ranked_parents(candidates.lists, fused, depth=DEPTH), external_ids)
+        ndcg[scale] = round(compute_metrics(judged_qrels, run)["ndcg@10"], 4)
     return TuningResult(len(judged), ndcg, choose_scale(ndcg))
 
 

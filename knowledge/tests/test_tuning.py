@@ -60,6 +60,41 @@ def test_tuning_measures_every_scale_on_the_tenants_questions(help_centre):
     assert result.chosen == choose_scale(result.ndcg)
 
 
+# Articles whose words overlap, and questions that mix them: keywords and the (bag-of-words) fake
+# embedder rank them differently, so the keyword scale changes the fused order.
+OVERLAPPING = {
+    "cancel.md": ("Cancellation", "Cancel a booking online up to a day before; late cancellation costs a fee."),
+    "reschedule.md": ("Rescheduling", "Move a booking to another day online; rescheduling is free."),
+    "fees.md": ("Fees", "Every fee we charge: late fee, no-show fee, card fee."),
+    "online.md": ("Online account", "Your online account lists each booking and each card."),
+}
+MIXED_QUESTIONS = [
+    ("cancel booking fee", "cancel.md"),
+    ("late fee online", "fees.md"),
+    ("move my booking day", "reschedule.md"),
+    ("card on my account", "online.md"),
+    ("booking fee online", "cancel.md"),
+]
+
+
+def test_tuning_scores_each_scale_as_hybrid_retrieval_with_that_scale_does(tenant):
+    from knowledge.evaluation import BeirDataset, evaluate_modes
+
+    for external_id, (title, text) in OVERLAPPING.items():
+        add_document(tenant, title, text, external_id=external_id)
+    questions = [MIXED_QUESTIONS[n % len(MIXED_QUESTIONS)] for n in range(MIN_QUERIES)]
+    queries = {f"q{n}": text for n, (text, _) in enumerate(questions)}
+    qrels = {f"q{n}": {doc: 1} for n, (_, doc) in enumerate(questions)}
+    provider = FakeEmbeddingProvider()
+    result = retrieval_tune(tenant=tenant, queries=queries, qrels=qrels, provider=provider)
+    assert len(set(result.ndcg.values())) > 1  # the scale matters on this corpus
+    dataset = BeirDataset("mixed", [], queries, qrels)
+    for scale in (0.0, 2.0):
+        RetrievalTuning.objects.update_or_create(tenant=tenant, defaults={"keyword_scale": scale})
+        measured = evaluate_modes(tenant=tenant, dataset=dataset, modes=["hybrid"], provider=provider)
+        assert result.ndcg[scale] == measured["hybrid"]["ndcg@10"]
+
+
 def test_tuning_refuses_too_few_questions_and_other_tenants_documents(help_centre, other_tenant):
     queries, qrels = _questions(MIN_QUERIES - 1)
     with pytest.raises(TuningError, match="at least 20"):
