@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from escalations.triggers import ReasonCode, text_hits
-from supportai.splits import SPLITS, split_of
+from supportai.datasets import SPLITS, split_of
 
 BITEXT_ESCALATE = {"contact_human_agent": ReasonCode.HUMAN_REQUEST, "complaint": ReasonCode.COMPLAINT}
 # Asking for customer service's contact details is neither an ordinary question nor an explicit request for a

@@ -7,7 +7,7 @@ an order, check vs get an invoice, set up vs change a shipping address). This se
 Bitext's 27 intents its canned answer as one document and asks the customers' utterances,
 relevant = their intent's answer. Answers are named ``a01``..``a27`` (id and title, as the BEIR
 loader titles an untitled record): the intent's name would hand BM25 the label. Queries are the
-``holdout`` half of the utterances (``supportai.splits``); the fusion was chosen on ``dev``.
+``holdout`` half of the utterances (``supportai.datasets``); the fusion was chosen on ``dev``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from knowledge.evaluation import BeirDataset
 from knowledge.parsing import ParsedDocument
-from supportai.splits import SPLITS, split_of
+from supportai.datasets import SPLITS, DatasetNotFound, csv_file, split_of
 
 BITEXT_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bitext-customer-support"
 COLUMNS = {"instruction", "intent", "response"}
@@ -32,7 +32,10 @@ def bitext_intent_dataset(source: Path, *, split: str = "holdout") -> BeirDatase
     """The set from the Bitext CSV ``source`` (or the folder holding it)."""
     if split not in SPLITS:
         raise BitextFormatError(f"split must be one of {', '.join(SPLITS)}")
-    path = _csv_path(source)
+    try:
+        path = csv_file(source)
+    except DatasetNotFound as exc:
+        raise BitextFormatError(str(exc)) from exc
     answers: dict[str, str] = {}
     queries: dict[str, str] = {}
     qrels: dict[str, dict[str, int]] = {}
@@ -69,14 +72,3 @@ def write_beir(dataset: BeirDataset, folder: Path) -> None:
         out.write("query-id\tcorpus-id\tscore\n")
         for query_id, relevant in dataset.qrels.items():
             out.writelines(f"{query_id}\t{doc_id}\t{score}\n" for doc_id, score in relevant.items())
-
-
-def _csv_path(source: Path) -> Path:
-    if source.is_dir():
-        found = sorted(source.glob("*.csv"))
-        if not found:
-            raise BitextFormatError(f"no CSV file in {source}")
-        return found[0]
-    if not source.is_file():
-        raise BitextFormatError(f"{source} does not exist")
-    return source

@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 
 from escalations.demo import seed_demo_escalations
 from escalations.models import EscalationPolicy
+from supportai.datasets import split_of
 from supportai.models import Tenant
-from supportai.splits import split_of
 
 BITEXT_HEADER = "instruction,intent,category\n"
 

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from knowledge.bitext_intents import BITEXT_CSV, BitextFormatError, bitext_intent_dataset
 from knowledge.evaluation import load_beir
-from supportai.splits import split_of
+from supportai.datasets import split_of
 
 HEADER = ["instruction", "intent", "category", "response"]
 ROWS = [

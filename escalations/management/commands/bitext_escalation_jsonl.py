@@ -14,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalations.evaluation import SPLITS, EvaluationError, bitext_lines
+from supportai.datasets import DatasetNotFound, csv_file
 
 
 class Command(BaseCommand):
@@ -25,14 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("--split", choices=SPLITS, default="all", help="dev: tune on it; holdout: report on it.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        source = Path(options["csv"])
-        if source.is_dir():
-            found = sorted(source.glob("*.csv"))
-            if not found:
-                raise CommandError(f"no CSV file in {source}")
-            source = found[0]
-        if not source.is_file():
-            raise CommandError(f"{source} does not exist")
+        try:
+            source = csv_file(Path(options["csv"]))
+        except DatasetNotFound as exc:
+            raise CommandError(str(exc)) from exc
         counts: Counter[str] = Counter()
         try:
             with Path(options["out"]).open("w", encoding="utf-8") as out:

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from knowledge.bitext_intents import BitextFormatError, bitext_intent_dataset, write_beir
-from supportai.splits import SPLITS
+from supportai.datasets import SPLITS
 
 
 class Command(BaseCommand):
