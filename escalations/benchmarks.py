@@ -22,9 +22,10 @@ from websockets.asyncio.client import connect
 
 from escalations.evaluation import Line, bitext_lines, evaluate
 from supportai.benchmarks import BenchmarkResult, benchmark, percentile
+from supportai.datasets import BITEXT
 from supportai.devserver import free_port, start_daphne, stop
 
-BITEXT = Path(os.environ.get("BITEXT_CSV", "../shared/data/bitext-customer-support/bitext_sample.csv"))
+BITEXT_CSV = Path(os.environ.get("BITEXT_CSV", BITEXT / "bitext_sample.csv"))
 TARGETS = {"human_request_recall": 0.95, "complaint_recall": 0.85, "ordinary_fp_rate_max": 0.02}
 REPLIES = 200
 WARMUP = 10
@@ -33,13 +34,13 @@ BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 @benchmark("escalation_bitext")
 def escalation_bitext_benchmark() -> BenchmarkResult:
-    if not BITEXT.is_file():
-        raise RuntimeError(f"Bitext CSV not found at {BITEXT} (set BITEXT_CSV)")
+    if not BITEXT_CSV.is_file():
+        raise RuntimeError(f"Bitext CSV not found at {BITEXT_CSV} (set BITEXT_CSV)")
     rows = []
     for split in ("dev", "holdout"):
         lines = [
             Line(item["text"], item["escalate"], item["reason"], item["group"])
-            for item in bitext_lines(BITEXT, split=split)
+            for item in bitext_lines(BITEXT_CSV, split=split)
             if not item["ambiguous"]
         ]
         started = time.perf_counter()
@@ -58,7 +59,7 @@ def escalation_bitext_benchmark() -> BenchmarkResult:
                 "us_per_line": round(elapsed_ms * 1000 / max(report["lines"], 1), 1),
             }
         )
-    return {"rows": rows, "targets": TARGETS, "dataset": str(BITEXT)}
+    return {"rows": rows, "targets": TARGETS, "dataset": str(BITEXT_CSV)}
 
 
 def _redis_reachable(url: str) -> bool:

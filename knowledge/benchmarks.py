@@ -6,11 +6,10 @@ import itertools
 import secrets
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from django.db import connection
 
-from knowledge.bitext_intents import BITEXT_CSV, bitext_intent_dataset
+from knowledge.bitext_intents import bitext_intent_dataset
 from knowledge.evaluation import compute_metrics, evaluate_modes, ingest_corpus, load_beir
 from knowledge.models import Chunk, ChunkLevel
 from knowledge.providers.base import embedding_provider
@@ -20,9 +19,9 @@ from knowledge.retrieval import MODES, rank_parents
 from knowledge.scale import SyntheticTenant, create_synthetic_tenants, drop_tenants, sample_queries
 from knowledge.types import RetrievalMode
 from supportai.benchmarks import BenchmarkResult, benchmark, time_calls
+from supportai.datasets import BITEXT, COVID_FAQ
 from supportai.models import Tenant
 
-COVID_FAQ = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "covid-faq"
 SCALE_SIZES = (("small", 1_000), ("medium", 10_000), ("large", 100_000))
 
 
@@ -73,7 +72,7 @@ def covid_faq_benchmark() -> BenchmarkResult:
 @benchmark("knowledge-bitext-intents")
 def bitext_intents_benchmark() -> BenchmarkResult:
     """nDCG@10/Recall/MRR per mode on Bitext utterances against one answer per intent (holdout half)."""
-    dataset = bitext_intent_dataset(BITEXT_CSV, split="holdout")
+    dataset = bitext_intent_dataset(BITEXT, split="holdout")
     provider = embedding_provider("local")
     tenant = Tenant.objects.create(name="Benchmark bitext intents", slug=f"bench-bitext-intents-{secrets.token_hex(4)}")
     try:

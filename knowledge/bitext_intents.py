@@ -20,7 +20,6 @@ from knowledge.evaluation import BeirDataset
 from knowledge.parsing import ParsedDocument
 from supportai.datasets import SPLITS, DatasetNotFound, csv_file, split_of
 
-BITEXT_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bitext-customer-support"
 COLUMNS = {"instruction", "intent", "response"}
 
 

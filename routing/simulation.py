@@ -13,9 +13,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
-
-from django.conf import settings
 
 from routing.breaker import BreakerBoard
 from routing.complexity import analyze
@@ -25,8 +22,8 @@ from routing.providers.base import ProviderError, ProviderRequest, Usage
 from routing.providers.fake import Script, ScriptedProvider
 from routing.router import Router, RouteResult, RouterPolicy
 from supportai.benchmarks import percentile
+from supportai.datasets import BITEXT, COVID_FAQ
 
-DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
 # A turn's prompt: ~900 tokens of instructions + 5 passages + history, ~140 tokens of answer.
 PROMPT_TOKENS, ANSWER_TOKENS = 1500, 140
 LOW_CONFIDENCE_SHARE = 0.08  # answers a tier doubts (escalated to the next tier)
@@ -34,9 +31,9 @@ PROVIDER_LATENCY_S = {"gemini": 0.6, "openai": 0.9, "anthropic": 1.6}
 
 
 def questions() -> list[str]:
-    with (DATA / "bitext-customer-support" / "bitext_sample.csv").open(newline="") as handle:
+    with (BITEXT / "bitext_sample.csv").open(newline="") as handle:
         texts = [row["instruction"] for row in csv.DictReader(handle)]
-    texts += [json.loads(line)["text"] for line in (DATA / "covid-faq" / "queries.jsonl").read_text().splitlines()]
+    texts += [json.loads(line)["text"] for line in (COVID_FAQ / "queries.jsonl").read_text().splitlines()]
     return texts
 
 

@@ -1,10 +1,16 @@
-"""Helpers for the shared public datasets: a stable dev/holdout split and finding a CSV file."""
+"""The shared public datasets (``../shared/data`` beside the checkout, never copied into it): where they
+are, a stable dev/holdout split, and finding a CSV file."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
+from django.conf import settings
+
+SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
+COVID_FAQ = SHARED_DATA / "covid-faq"
+BITEXT = SHARED_DATA / "bitext-customer-support"
 SPLITS = ("dev", "holdout", "all")
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge.bitext_intents import BITEXT_CSV, BitextFormatError, bitext_intent_dataset
+from knowledge.bitext_intents import BitextFormatError, bitext_intent_dataset
 from knowledge.evaluation import load_beir
-from supportai.datasets import split_of
+from supportai.datasets import BITEXT, split_of
 
 HEADER = ["instruction", "intent", "category", "response"]
 ROWS = [
@@ -87,6 +87,6 @@ def test_command_refuses_a_missing_csv(tmp_path):
 
 
 def test_the_shared_bitext_sample_gives_27_answers_and_half_its_utterances():
-    dataset = bitext_intent_dataset(BITEXT_CSV, split="holdout")
+    dataset = bitext_intent_dataset(BITEXT, split="holdout")
     assert len(dataset.corpus) == 27
     assert 0.45 * 6480 < len(dataset.queries) < 0.55 * 6480

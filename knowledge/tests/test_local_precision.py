@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from knowledge import conf
-from knowledge.benchmarks import COVID_FAQ
 from knowledge.providers import local
 from knowledge.providers.local import LocalEmbeddingProvider, passage_precision
+from supportai.datasets import COVID_FAQ
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ from itertools import islice
 import pytest
 import torch
 
-from knowledge.benchmarks import COVID_FAQ
 from knowledge.providers.local import load_encoder, load_model
 from knowledge.providers.traced import TracedEncoder, UnsupportedPipeline
+from supportai.datasets import COVID_FAQ
 
 pytestmark = pytest.mark.slow
 

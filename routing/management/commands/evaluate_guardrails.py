@@ -7,12 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from routing.guardrails import check_input
-
-SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
+from supportai.datasets import BITEXT, COVID_FAQ, SHARED_DATA
 
 
 def evaluate(injections: Path, ordinary: list[Path]) -> dict[str, Any]:
@@ -62,8 +60,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         ordinary = [Path(p) for p in options["ordinary"]] if options["ordinary"] else [
-            SHARED_DATA / "bitext-customer-support" / "bitext_sample.csv",
-            SHARED_DATA / "covid-faq" / "queries.jsonl",
+            BITEXT / "bitext_sample.csv",
+            COVID_FAQ / "queries.jsonl",
         ]  # fmt: skip
         paths = [Path(options["injections"]), *ordinary]
         missing = [str(p) for p in paths if not p.exists()]
