@@ -213,7 +213,7 @@ def _share(tenant, query):
     return keyword_evidence(tenant=tenant, query=query).known_share
 
 
-def test_known_lexeme_share_counts_only_the_tenants_own_vocabulary(tenant, other_tenant):
+def test_known_share_counts_only_the_tenants_own_vocabulary(tenant, other_tenant):
     add_document(tenant, "Parking", "Free parking behind the studio.")
     add_document(other_tenant, "Orders", "Swap items of an order before it ships.")
     # parking (known), swap and 370795561790 (only the other tenant knows "swap"; nobody the number)
@@ -223,7 +223,7 @@ def test_known_lexeme_share_counts_only_the_tenants_own_vocabulary(tenant, other
     assert _share(tenant, "is it the") == 1.0  # stop words only: nothing to weigh
 
 
-def test_known_lexeme_share_forgets_words_of_deleted_documents(tenant):
+def test_known_share_forgets_words_of_deleted_documents(tenant):
     from knowledge.services import document_delete
 
     document = add_document(tenant, "Parking", "Free parking behind the studio.")
