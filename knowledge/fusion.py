@@ -8,9 +8,10 @@ chosen by measurement on covid-faq (see docs/retrieval.md); exact identifiers le
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from enum import StrEnum
-from typing import TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
@@ -34,27 +35,32 @@ WEIGHTS: dict[QueryType, dict[str, float]] = {
 }
 # Keyword evidence rests on the query's lexemes that the tenant's chunks contain: when a query is
 # half words the knowledge never uses ("swap", "bill", an order number), BM25 ranks on the other
-# half and its weight shrinks in proportion (``query_weights``); dense retrieval bridges the
-# vocabulary gap. Chosen on covid-faq (queries share the FAQ's words: 1.0325x -> 1.0315x the best
-# part) and the dev half of the Bitext intent set (knowledge/bitext_intents.py), where BM25 reaches
-# only 64 % of dense: 0.946x -> 0.986x dense; the holdout half agrees (0.945x -> 0.986x). A squared
-# share or a BM25 top-score coverage factor gained more there but pushed covid-faq under 1.03x.
+# half, and its weight shrinks with the square of that share (``query_weights``): half the words
+# known, a quarter of the weight; dense retrieval bridges the vocabulary gap. Chosen on covid-faq
+# (queries share the FAQ's words) and the dev half of the Bitext intent set
+# (knowledge/bitext_intents.py), where BM25 reaches only 64 % of dense; the holdout half agrees.
 # docs/retrieval.md "A second set" has the table; a tenant can measure its own scale (knowledge/tuning.py).
+KNOWN_SHARE_POWER = 2
 
 
 def query_weights(query_type: QueryType, *, known_share: float = 1.0, keyword_scale: float = 1.0) -> dict[str, float]:
-    """The retrievers' weights for one query: its type's, with BM25's scaled by ``known_share``
-    (the share of the query's lexemes found in the tenant's chunks) and by the tenant's tuned
-    ``keyword_scale`` (RetrievalTuning; 1 by default). Exact identifiers keep theirs."""
+    """The retrievers' weights for one query: its type's, with BM25's scaled by the square of
+    ``known_share`` (the share of the query's lexemes found in the tenant's chunks) and by the
+    tenant's tuned ``keyword_scale`` (RetrievalTuning; 1 by default). Exact identifiers keep theirs."""
     weights = WEIGHTS[query_type]
     if query_type == QueryType.EXACT_MATCH:
         return dict(weights)
-    keyword = min(1.0, weights["bm25"] * min(1.0, max(0.0, known_share)) * max(0.0, keyword_scale))
+    share = min(1.0, max(0.0, known_share))
+    keyword = min(1.0, weights["bm25"] * share**KNOWN_SHARE_POWER * max(0.0, keyword_scale))
     return {"bm25": keyword, "dense": 1.0 - keyword}
 
 
-# Min-max normalisation uses each retriever's top-N scores; deeper results count as 0 there.
-NORMALISATION_WINDOW = 30
+# Each retriever's scores are standardised (z-scores) with the mean and spread of its top 10: the
+# fused score then counts how far a candidate stands out from the retriever's other strong
+# candidates, whatever the scale (BM25's 2-30, cosine's 0.2-0.9). A candidate a retriever did not
+# return gets that retriever's lowest standardised score: it scored no better than the last one
+# returned. Chosen over min-max on the top 30 (docs/retrieval.md "Score normalisation").
+NORMALISATION_WINDOW = 10
 
 # Error codes, SKUs, booking references, policy codes: letters and digits glued with - or _.
 IDENTIFIER = re.compile(
@@ -99,35 +105,37 @@ def rrf(
     return sorted(scores.items(), key=lambda item: -item[1])
 
 
-def min_max(scored: Sequence[tuple[K, float]], *, window: int | None = None) -> dict[K, float]:
-    """Scores rescaled to [0, 1] by the min and max of the first ``window`` results (clipped).
+class Standardised(NamedTuple, Generic[K]):
+    scores: dict[K, float]
+    absent: float  # the score of a key the retriever did not return
 
-    A list whose (windowed) scores are all equal maps to 1 inside the window and 0 after it.
-    """
-    if not scored:
-        return {}
-    head = scored[: window or len(scored)]
-    low, high = min(score for _, score in head), max(score for _, score in head)
-    if high == low:
-        return {key: 1.0 if position < len(head) else 0.0 for position, (key, _) in enumerate(scored)}
-    return {key: min(1.0, max(0.0, (score - low) / (high - low))) for key, score in scored}
+
+def standardised(scored: Sequence[tuple[K, float]], *, window: int = NORMALISATION_WINDOW) -> Standardised[K]:
+    """(score - mean) / standard deviation, both over the first ``window`` scores; an absent key
+    gets the lowest standardised score. A window with fewer than two distinct scores (a lone
+    match, a tie) has no spread to measure: its keys score 1, later and absent keys 0."""
+    head = [score for _, score in scored[:window]]
+    if len(set(head)) < 2:
+        flat = {key: 1.0 if position < len(head) else 0.0 for position, (key, _) in enumerate(scored)}
+        return Standardised(flat, 0.0)
+    mean = statistics.fmean(head)
+    spread = statistics.pstdev(head, mu=mean)
+    scores = {key: (score - mean) / spread for key, score in scored}
+    return Standardised(scores, min(scores.values()))
 
 
 def convex(
     scored: Mapping[str, Sequence[tuple[K, float]]],
     *,
     weights: Mapping[str, float],
-    window: int | None = NORMALISATION_WINDOW,
+    window: int = NORMALISATION_WINDOW,
 ) -> list[tuple[K, float]]:
-    """Σ weight x normalised score (a key a retriever did not return scores 0 there), best first.
-
-    Ties (typically everything past the normalisation window) are broken by weighted RRF, so the
-    tail stays in a sensible order for deep cut-offs such as Recall@100.
-    """
-    totals: dict[K, float] = {}
-    for name, results in scored.items():
-        weight = weights.get(name, 0.0)
-        for key, normalised in min_max(results, window=window).items():
-            totals[key] = totals.get(key, 0.0) + weight * normalised
+    """Σ weight x standardised score over the retrievers, best first; ties broken by weighted RRF."""
+    normalised = {name: standardised(results, window=window) for name, results in scored.items()}
+    keys = dict.fromkeys(key for results in scored.values() for key, _ in results)
+    totals = {
+        key: sum(weights.get(name, 0.0) * values.scores.get(key, values.absent) for name, values in normalised.items())
+        for key in keys
+    }
     tie_break = dict(rrf({name: [key for key, _ in results] for name, results in scored.items()}, weights=weights))
     return sorted(totals.items(), key=lambda item: (-item[1], -tie_break.get(item[0], 0.0)))

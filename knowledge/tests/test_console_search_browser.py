@@ -32,15 +32,15 @@ def test_agent_tests_retrieval_and_sees_the_hybrid_weights(daphne_server: str) -
             log_in(page, daphne_server, "ada")
             # when the agent searches in hybrid mode
             page.goto(f"{daphne_server}/console/knowledge/search/")
-            page.get_by_label("Query").fill("swap parking")
+            page.get_by_label("Query").fill("swap free parking")
             page.get_by_label("Mode").select_option("hybrid")
             page.get_by_role("button", name="Search").click()
             # then the passage and the weights for this tenant and query are shown
             weighing = page.get_by_test_id("weighing")
             weighing.wait_for(timeout=TIMEOUT)
             text = " ".join(weighing.inner_text().split())
-            assert "dense 0.94" in text and "keywords 0.06" in text
-            assert "50 % of its words are in your knowledge" in text and "tenant keyword scale 0.40" in text
+            assert "dense 0.95" in text and "keywords 0.05" in text
+            assert "67 % of its words are in your knowledge" in text and "tenant keyword scale 0.40" in text
             assert "[1] Parking" in page.get_by_test_id("passages").inner_text()
             assert "Orders" not in page.content()
         finally:

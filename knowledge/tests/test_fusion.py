@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from knowledge.fusion import WEIGHTS, QueryType, classify_query, convex, min_max, query_weights, rrf
+from knowledge.fusion import WEIGHTS, QueryType, classify_query, convex, query_weights, rrf, standardised
 
 
 def test_rrf_on_hand_made_rankings():
@@ -18,21 +20,40 @@ def test_rrf_weights_scale_each_ranking():
     assert fused == pytest.approx({"a": 0.3 / 61, "b": 0.7 / 61})
 
 
-def test_min_max_window_and_constant_lists():
-    assert min_max([("a", 10.0), ("b", 5.0), ("c", 0.0)]) == {"a": 1.0, "b": 0.5, "c": 0.0}
-    assert min_max([("a", 10.0), ("b", 6.0), ("c", 2.0)], window=2) == {"a": 1.0, "b": 0.0, "c": 0.0}
-    assert min_max([("a", 3.0), ("b", 3.0)]) == {"a": 1.0, "b": 1.0}
-    assert min_max([]) == {}
+def test_standardised_scores_use_the_mean_and_spread_of_the_window():
+    z = math.sqrt(1.5)  # 6 / population standard deviation of (12, 6, 0)
+    scores, absent = standardised([("a", 12.0), ("b", 6.0), ("c", 0.0)])
+    assert scores == pytest.approx({"a": z, "b": 0.0, "c": -z})
+    assert absent == pytest.approx(-z)
+    # only the first two set the mean (8) and spread (2); the third lies far below them
+    assert standardised([("a", 10.0), ("b", 6.0), ("c", 2.0)], window=2) == ({"a": 1.0, "b": -1.0, "c": -3.0}, -3.0)
+
+
+def test_standardised_lists_without_spread():
+    assert standardised([("a", 3.0), ("b", 3.0)]) == ({"a": 1.0, "b": 1.0}, 0.0)
+    assert standardised([("a", 5.0)]) == ({"a": 1.0}, 0.0)
+    assert standardised([("a", 5.0), ("b", 4.0)], window=1) == ({"a": 1.0, "b": 0.0}, 0.0)
+    assert standardised([]) == ({}, 0.0)
 
 
 def test_convex_on_hand_made_scores():
+    z = math.sqrt(1.5)
     fused = convex(
         {"bm25": [("a", 12.0), ("b", 6.0), ("c", 0.0)], "dense": [("b", 0.9), ("c", 0.5), ("d", 0.1)]},
         weights={"bm25": 0.3, "dense": 0.7},
     )
-    scores = dict(fused)
-    assert scores == pytest.approx({"a": 0.3, "b": 0.3 * 0.5 + 0.7, "c": 0.7 * 0.5, "d": 0.0})
+    # a is missing from dense and d from bm25: each gets that list's lowest score, -z
+    assert dict(fused) == pytest.approx({"a": 0.3 * z - 0.7 * z, "b": 0.7 * z, "c": -0.3 * z, "d": -z})
     assert [key for key, _ in fused] == ["b", "c", "a", "d"]
+
+
+def test_convex_lone_keyword_match_beats_what_keywords_did_not_find():
+    # a booking reference in one chunk: BM25 returns it alone; dense prefers another passage
+    fused = convex(
+        {"bm25": [("ref", 9.0)], "dense": [("other", 0.8), ("ref", 0.6), ("third", 0.5)]},
+        weights={"bm25": 0.85, "dense": 0.15},
+    )
+    assert [key for key, _ in fused] == ["ref", "other", "third"]
 
 
 def test_convex_breaks_ties_by_rank_fusion():
@@ -63,10 +84,10 @@ def test_identifier_that_is_common_in_the_corpus_is_not_exact_match():
 
 
 @pytest.mark.parametrize("query_type", [QueryType.CONCEPTUAL, QueryType.CONVERSATIONAL, QueryType.TECHNICAL])
-def test_query_weights_scale_keywords_by_the_known_share_of_the_query(query_type):
+def test_query_weights_scale_keywords_by_the_square_of_the_known_share(query_type):
     assert query_weights(query_type) == WEIGHTS[query_type]
     half = query_weights(query_type, known_share=0.5)
-    assert half["bm25"] == pytest.approx(WEIGHTS[query_type]["bm25"] / 2)
+    assert half["bm25"] == pytest.approx(WEIGHTS[query_type]["bm25"] / 4)
     assert half["bm25"] + half["dense"] == pytest.approx(1.0)
     assert query_weights(query_type, known_share=0.0) == {"bm25": 0.0, "dense": 1.0}
     assert query_weights(query_type, known_share=3.0) == WEIGHTS[query_type]
