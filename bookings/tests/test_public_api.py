@@ -13,6 +13,7 @@ from bookings import proposals
 from bookings.models import Booking, BookingStatus, Proposal, ProposalStatus, Service
 from bookings.tests.conftest import local, next_weekday
 from bookings.widget import handle_proposal_decision
+from chat import limits
 from chat.services import OpenedConversation, conversation_open
 from supportai.models import Tenant
 
@@ -153,9 +154,10 @@ def test_foreign_origin_is_forbidden(tenant: Tenant, service: Service, opened: O
 
 
 def test_decisions_count_against_the_per_ip_limit(
-    tenant: Tenant, service: Service, opened: OpenedConversation, settings: Any
+    tenant: Tenant, service: Service, opened: OpenedConversation, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.CHAT_MESSAGES_PER_MINUTE_PER_IP = 2
+    monkeypatch.setattr(limits, "wall_clock", lambda: 1_800_000_010.0)  # all three posts in one minute bucket
     proposal = propose(tenant, opened, service)
     body = {"key": tenant.public_key, "resume_token": opened.resume_token, "proposal_id": str(proposal.public_id)}
     assert [post(REJECT, body)[0] for _ in range(2)] == [200, 200]
