@@ -42,6 +42,7 @@ class TracedEncoder:
             raise UnsupportedPipeline(f"expected {EXPECTED_MODULES} with mean pooling, got {modules} ({pooling})")
         self._tokenizer = sentence_transformer.tokenizer
         self._max_length = int(sentence_transformer.max_seq_length)
+        self._pad_id = int(self._tokenizer.pad_token_id)
         transformer = sentence_transformer[0].auto_model.eval()
         if dtype != torch.float32:
             transformer = copy.deepcopy(transformer).to(dtype)
@@ -62,21 +63,36 @@ class TracedEncoder:
         )
         return batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
 
-    def _forward(self, texts: Sequence[str]) -> torch.Tensor:
-        input_ids, attention_mask, token_type_ids = self._tokenize(texts)
-        output = self._graph(input_ids, attention_mask, token_type_ids)
+    def _forward(self, pieces: Sequence[Sequence[int]]) -> torch.Tensor:
+        """Unit vectors of already tokenised texts, padded to the longest of them."""
+        width = max(len(row) for row in pieces)
+        input_ids = torch.full((len(pieces), width), self._pad_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(pieces), width), dtype=torch.long)
+        for position, row in enumerate(pieces):
+            input_ids[position, : len(row)] = torch.tensor(row, dtype=torch.long)
+            attention_mask[position, : len(row)] = 1
+        output = self._graph(input_ids, attention_mask, torch.zeros_like(input_ids))
         tokens = (output["last_hidden_state"] if isinstance(output, dict) else output[0]).float()
         mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
         pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
     def encode(self, texts: Sequence[str], *, batch_size: int) -> list[list[float]]:
-        """Unit vectors for ``texts`` in order; batches hold texts of similar length (less padding)."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        """Unit vectors for ``texts`` in order. All texts are tokenised at once and batched by
+        word-piece count, so a batch pads to within a few pieces of each text (sorting by characters
+        padded covid-faq children by 15 %, by pieces 3.5 %)."""
+        pieces = self._tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=self._max_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: len(pieces[i]), reverse=True)
         vectors: list[list[float]] = [[] for _ in texts]
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
-                for index, vector in zip(chunk, self._forward([texts[i] for i in chunk]).tolist(), strict=True):
+                for index, vector in zip(chunk, self._forward([pieces[i] for i in chunk]).tolist(), strict=True):
                     vectors[index] = vector
         return vectors
