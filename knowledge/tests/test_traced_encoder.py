@@ -47,3 +47,26 @@ def test_traced_encoder_refuses_a_pipeline_it_does_not_reproduce() -> None:
 
     with pytest.raises(UnsupportedPipeline):
         TracedEncoder([Transformer(), Pooling()])
+
+
+def test_traced_encoder_batches_texts_by_word_pieces_not_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given texts whose character lengths rank them unlike their word pieces: by characters
+    # (20, 19, 17, 13) the batches would pair 4 with 12 pieces and 11 with 3
+    encoder = load_encoder()
+    texts = ["internationalization", "a b c d e f g h i j", "k l m n o p q r s", "international"]
+    widths: list[list[int]] = []
+    forward = encoder._forward
+
+    def spy(pieces):
+        widths.append([len(row) for row in pieces])
+        return forward(pieces)
+
+    monkeypatch.setattr(encoder, "_forward", spy)
+
+    # when they are embedded two at a time
+    vectors = torch.tensor(encoder.encode(texts, batch_size=2))
+
+    # then each batch holds texts of neighbouring piece counts ([CLS] and [SEP] included)
+    # and the vectors come back in the order given
+    assert widths == [[12, 11], [4, 3]]
+    assert torch.allclose(vectors, _reference(texts), atol=2e-5)
