@@ -70,3 +70,7 @@ def test_traced_encoder_batches_texts_by_word_pieces_not_characters(monkeypatch:
     # and the vectors come back in the order given
     assert widths == [[12, 11], [4, 3]]
     assert torch.allclose(vectors, _reference(texts), atol=2e-5)
+
+
+def test_traced_encoder_embeds_nothing_for_no_texts() -> None:
+    assert load_encoder().encode([], batch_size=16) == []
