@@ -16,8 +16,15 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge import conf
-from knowledge.retrieval import MODES, fusion_weights
-from knowledge.selectors import document_list, retrieve, source_get, source_list, source_totals, url_source_get
+from knowledge.retrieval import MODES
+from knowledge.selectors import (
+    document_list,
+    retrieve_explained,
+    source_get,
+    source_list,
+    source_totals,
+    url_source_get,
+)
 from knowledge.services import files_upload
 from knowledge.source_config import (
     DEFAULT_MAX_DEPTH,
@@ -233,8 +240,7 @@ def search(request: HttpRequest) -> HttpResponse:
     weighing = None
     if request.GET and form.is_valid():
         data = form.cleaned_data
-        passages = retrieve(tenant=membership.tenant, query=data["q"], k=data["k"], mode=data["mode"])
-        if data["mode"] == "hybrid":
-            weighing = fusion_weights(tenant=membership.tenant, query=data["q"])
+        found = retrieve_explained(tenant=membership.tenant, query=data["q"], k=data["k"], mode=data["mode"])
+        passages, weighing = found.passages, found.weighing
     context = {"tenant": membership.tenant, "form": form, "passages": passages, "weighing": weighing}
     return render(request, "knowledge/search.html", context)

@@ -193,6 +193,35 @@ def ranked_parents(
     return ranked
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """Parents best first and, in hybrid mode, how the retrievers were weighed for the query."""
+
+    parents: list[RankedParent]
+    weighing: FusionWeights | None
+
+
+def rank_parents_explained(
+    *,
+    tenant: Tenant,
+    query: str,
+    mode: RetrievalMode,
+    depth: int,
+    provider: EmbeddingProvider,
+    fusion: str | None = None,
+) -> Ranking:
+    """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them, with the
+    hybrid weights they were fused with."""
+    found = search_candidates(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
+    weighing = None
+    if mode == "hybrid":
+        weighing = fusion_weights(tenant=tenant, query=query, evidence=found.evidence)
+        fused = fuse(found.lists, method=fusion or conf.SETTINGS.fusion, weights=weighing.weights)
+    else:
+        fused = found.lists[mode].scored
+    return Ranking(ranked_parents(found.lists, fused, depth=depth), weighing)
+
+
 def rank_parents(
     *,
     tenant: Tenant,
@@ -201,16 +230,11 @@ def rank_parents(
     depth: int,
     provider: EmbeddingProvider,
     fusion: str | None = None,
-    query_type: QueryType | None = None,
 ) -> list[RankedParent]:
     """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them."""
-    found = search_candidates(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
-    if mode == "hybrid":
-        plan = fusion_weights(tenant=tenant, query=query, evidence=found.evidence, query_type=query_type)
-        fused = fuse(found.lists, method=fusion or conf.SETTINGS.fusion, weights=plan.weights)
-    else:
-        fused = found.lists[mode].scored
-    return ranked_parents(found.lists, fused, depth=depth)
+    return rank_parents_explained(
+        tenant=tenant, query=query, mode=mode, depth=depth, provider=provider, fusion=fusion
+    ).parents
 
 
 def rerank(

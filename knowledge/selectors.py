@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, QuerySet, Sum
@@ -10,7 +11,7 @@ from django.http import Http404
 from knowledge import conf
 from knowledge.models import Chunk, ChunkLevel, Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
-from knowledge.retrieval import RERANK_CANDIDATES, rank_parents, rerank
+from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, rank_parents_explained, rerank
 from knowledge.services import default_provider
 from knowledge.types import Passage, RetrievalMode
 from supportai.models import Tenant
@@ -93,12 +94,33 @@ def retrieve(
     Reranking runs when a reranker is configured (``KNOWLEDGE_RERANK_PROVIDER``) or passed; its
     failure falls back to the fused order.
     """
+    return retrieve_explained(tenant=tenant, query=query, k=k, mode=mode, provider=provider, reranker=reranker).passages
+
+
+@dataclass(frozen=True)
+class ExplainedPassages:
+    passages: list[Passage]
+    weighing: FusionWeights | None  # how hybrid retrieval weighed its retrievers for the query
+
+
+def retrieve_explained(
+    *,
+    tenant: Tenant,
+    query: str,
+    k: int = 5,
+    mode: RetrievalMode = "hybrid",
+    provider: EmbeddingProvider | None = None,
+    reranker: RerankProvider | None = None,
+) -> ExplainedPassages:
+    """``retrieve``'s passages and, in hybrid mode, the weights they were fused with (the console
+    shows them)."""
     if k < 1 or not query.strip():
-        return []
+        return ExplainedPassages([], None)
     provider = provider or default_provider()
     reranker = reranker or rerank_provider(conf.SETTINGS.rerank_provider)
     depth = max(k, RERANK_CANDIDATES) if reranker is not None else k
-    parents = rank_parents(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
+    ranking = rank_parents_explained(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
+    parents = ranking.parents
     rows = {
         chunk.pk: chunk
         for chunk in Chunk.objects.for_tenant(tenant)
@@ -127,4 +149,4 @@ def retrieve(
                 ranks=dict(parent.ranks),
             )
         )
-    return passages
+    return ExplainedPassages(passages, ranking.weighing)

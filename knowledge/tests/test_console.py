@@ -80,3 +80,22 @@ def test_search_page_explains_the_hybrid_weights_with_the_tenants_own_scale(clie
     assert "dense 0.95" in body and "keywords 0.05" in body and "tenant keyword scale 0.40" in body
     bm25 = client.get("/console/knowledge/search/", {"q": "swap free parking", "mode": "bm25", "k": 5}).content.decode()
     assert "Hybrid weights" not in bm25
+
+
+def test_search_page_looks_up_the_query_vocabulary_once(client, agent, tenant, monkeypatch):
+    from knowledge import retrieval
+
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    looked_up: list[str] = []
+    real = retrieval.keyword_evidence
+
+    def counting(**kwargs):
+        looked_up.append(kwargs["query"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(retrieval, "keyword_evidence", counting)
+    client.force_login(agent)
+    body = client.get("/console/knowledge/search/", {"q": "free parking", "mode": "hybrid", "k": 5}).content.decode()
+    # the weights shown are the ones retrieval used, from the one lookup it made
+    assert "Hybrid weights" in body and "[1] Parking" in body
+    assert looked_up == ["free parking"]
