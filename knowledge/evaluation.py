@@ -134,7 +134,9 @@ def evaluate_modes(
         latencies = []
         for query_id, text in dataset.queries.items():
             started = time.perf_counter()
-            parents = rank_parents(tenant=tenant, query=text, mode=mode, depth=DEPTH, provider=provider, fusion=fusion)
+            parents = rank_parents(
+                tenant=tenant, query=text, mode=mode, depth=DEPTH, provider=provider, fusion=fusion
+            ).parents
             latencies.append((time.perf_counter() - started) * 1000)
             run[query_id] = documents_of(parents, external_ids)
         metrics: dict[str, float] = {

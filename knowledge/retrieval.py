@@ -201,7 +201,7 @@ class Ranking:
     weighing: FusionWeights | None
 
 
-def rank_parents_explained(
+def rank_parents(
     *,
     tenant: Tenant,
     query: str,
@@ -220,21 +220,6 @@ def rank_parents_explained(
     else:
         fused = found.lists[mode].scored
     return Ranking(ranked_parents(found.lists, fused, depth=depth), weighing)
-
-
-def rank_parents(
-    *,
-    tenant: Tenant,
-    query: str,
-    mode: RetrievalMode,
-    depth: int,
-    provider: EmbeddingProvider,
-    fusion: str | None = None,
-) -> list[RankedParent]:
-    """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them."""
-    return rank_parents_explained(
-        tenant=tenant, query=query, mode=mode, depth=depth, provider=provider, fusion=fusion
-    ).parents
 
 
 def rerank(

@@ -11,7 +11,7 @@ from django.http import Http404
 from knowledge import conf
 from knowledge.models import Chunk, ChunkLevel, Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
-from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, rank_parents_explained, rerank
+from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, rank_parents, rerank
 from knowledge.services import default_provider
 from knowledge.types import Passage, RetrievalMode
 from supportai.models import Tenant
@@ -119,7 +119,7 @@ def retrieve_explained(
     provider = provider or default_provider()
     reranker = reranker or rerank_provider(conf.SETTINGS.rerank_provider)
     depth = max(k, RERANK_CANDIDATES) if reranker is not None else k
-    ranking = rank_parents_explained(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
+    ranking = rank_parents(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
     parents = ranking.parents
     rows = {
         chunk.pk: chunk

@@ -92,7 +92,7 @@ def _ingest(tenant: Tenant, docs: Sequence[tuple[str, str, str]]) -> dict[int, s
 def _our_run(tenant: Tenant, query: str, mode: RetrievalMode, provider: FakeEmbeddingProvider) -> list[str]:
     """Our retrieval's documents for ``query``, mapped as ``evaluation.evaluate_modes`` maps them."""
     external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
-    parents = rank_parents(tenant=tenant, query=query, mode=mode, depth=DEPTH, provider=provider)
+    parents = rank_parents(tenant=tenant, query=query, mode=mode, depth=DEPTH, provider=provider).parents
     return list(dict.fromkeys(external_ids[p.document_id] for p in parents))
 
 
@@ -139,7 +139,7 @@ def test_bm25_reference_agrees_with_our_sql_bm25(tenant, fake_embeddings):
     index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75)
     for query in QUERIES.values():
         # when
-        parents = rank_parents(tenant=tenant, query=query, mode="bm25", depth=DEPTH, provider=fake_embeddings)
+        parents = rank_parents(tenant=tenant, query=query, mode="bm25", depth=DEPTH, provider=fake_embeddings).parents
         reference = lift_to_parents(index.search(query))
         # then: same parents in the same order with the same scores, hence the same documents
         assert [p.parent_id for p in parents] == [parent for parent, _ in reference.scored], query

@@ -27,7 +27,9 @@ def test_synthetic_tenants_load_search_and_drop(tenant):
             assert CorpusStats.objects.get(tenant=synthetic.tenant).chunk_count == synthetic.children
         query = sample_queries(count=1, seed=3)[0]
         for mode in ("bm25", "dense", "hybrid"):
-            found = rank_parents(tenant=small.tenant, query=query, mode=mode, depth=5, provider=FakeEmbeddingProvider())
+            found = rank_parents(
+                tenant=small.tenant, query=query, mode=mode, depth=5, provider=FakeEmbeddingProvider()
+            ).parents
             assert found and {Chunk.objects.get(pk=p.parent_id).tenant_id for p in found} == {small.tenant.pk}
     finally:
         drop_tenants([small.tenant.pk, large.tenant.pk])
