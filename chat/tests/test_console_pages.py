@@ -83,6 +83,27 @@ def test_conversation_detail_shows_costs_sources_and_feedback(agent: User, tenan
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
 
+def test_conversation_detail_links_only_http_sources(agent: User, tenant: Tenant) -> None:
+    # given an answer citing a source whose document gave a script address, and one with a web address
+    conversation = _conversation(tenant, "g" * 64, "parking?")
+    Message.objects.create(
+        tenant=tenant,
+        conversation=conversation,
+        role=MessageRole.ASSISTANT,
+        text="See [1] and [2]",
+        sources=[
+            {"index": 1, "title": "Hostile", "url": "JavaScript:alert(document.cookie)"},
+            {"index": 2, "title": "Parking", "url": "https://alpha.example.com/parking"},
+        ],
+    )
+    # when
+    response = _client_for(agent).get(f"/console/conversations/{conversation.pk}/")
+    # then the script address is plain text, the web address a link
+    assert "javascript:" not in response.text.lower()
+    assert "[1] Hostile;" in response.text
+    assert '[2] <a href="https://alpha.example.com/parking" rel="noopener noreferrer">Parking</a>' in response.text
+
+
 def test_conversation_detail_of_another_tenant_is_404(owner: User, other_tenant: Tenant) -> None:
     theirs = _conversation(other_tenant, "f" * 64, "private")
     response = _client_for(owner).get(f"/console/conversations/{theirs.pk}/")

@@ -86,6 +86,21 @@ def test_customer_text_is_escaped_in_the_console(agent: User, escalation: Escala
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
 
 
+def test_inbox_links_only_http_sources(agent: User, escalation: Escalation) -> None:
+    MessageFactory.create(
+        conversation=escalation.conversation,
+        role=MessageRole.ASSISTANT,
+        text="See [1] and [2]",
+        sources=[
+            {"index": 1, "title": "Hostile", "url": "javascript:alert(document.cookie)"},
+            {"index": 2, "title": "Parking", "url": "https://alpha.example.com/parking"},
+        ],
+    )
+    page = logged_in(agent).get(f"/console/inbox/{escalation.pk}/").content.decode()
+    assert "javascript:" not in page and "[1] Hostile;" in page
+    assert '[2] <a href="https://alpha.example.com/parking" rel="noopener noreferrer">Parking</a>' in page
+
+
 def test_reply_form_stores_an_agent_message_and_reaches_the_customer_group(agent: User, escalation: Escalation) -> None:
     # given a customer socket's channel in the conversation group
     layer = get_channel_layer()

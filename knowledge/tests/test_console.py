@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from knowledge.models import Document
@@ -99,3 +101,28 @@ def test_search_page_looks_up_the_query_vocabulary_once(client, agent, tenant, m
     # the weights shown are the ones retrieval used, from the one lookup it made
     assert "Hybrid weights" in body and "[1] Parking" in body
     assert looked_up == ["free parking"]
+
+
+def test_documents_page_links_only_http_addresses(client, agent, tenant):
+    # given documents whose uploads gave a script address and a web address
+    hostile = add_document(tenant, "Hostile", "Boo.")
+    fine = add_document(tenant, "Parking", "Free parking.")
+    Document.objects.filter(pk=hostile.pk).update(url="javascript:alert(document.cookie)")
+    Document.objects.filter(pk=fine.pk).update(url="https://alpha.example.com/parking")
+    client.force_login(agent)
+    # when
+    body = client.get("/console/knowledge/").content.decode()
+    # then
+    assert "javascript:" not in body and "<td>Hostile</td>" in body
+    assert '<a href="https://alpha.example.com/parking" rel="noopener">Parking</a>' in body
+
+
+def test_search_page_links_only_http_addresses(client, agent, tenant):
+    hostile = add_document(tenant, "Parking rules", "Parking is free on Sundays.")
+    fine = add_document(tenant, "Parking map", "The parking is behind the studio.")
+    Document.objects.filter(pk=hostile.pk).update(url=" java\tscript:alert(document.cookie)")
+    Document.objects.filter(pk=fine.pk).update(url="https://alpha.example.com/map")
+    client.force_login(agent)
+    body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "bm25", "k": 5}).content.decode()
+    assert "script:" not in body and re.search(r"\[\d\] Parking rules</h3>", body)
+    assert re.search(r'\[\d\] <a href="https://alpha.example.com/map" rel="noopener">Parking map</a></h3>', body)
