@@ -45,12 +45,33 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
 
 @admin.register(Document)
 class DocumentAdmin(TenantScopedModelAdmin):
+    """Documents come in through uploads, the API and source syncs, which index them. Saving a form
+    here does not, so what chunks, embeddings and BM25 statistics are made of (title, content) and
+    what places the document (tenant, source, external id) are read-only, and there is no add page;
+    the address, language and the crawl's validators stay editable (read as they are, never indexed)."""
+
     list_display = ("title", "tenant", "source", "status", "chunk_count", "embedding_model", "updated_at")
     list_filter = ("status", "language")
     list_select_related = ("tenant", "source")
     search_fields = ("title", "external_id", "url")
-    readonly_fields = ("content_hash", "status", "error", "chunk_count", "embedding_model", "indexed_at")
+    readonly_fields = (
+        "tenant",
+        "source",
+        "external_id",
+        "title",
+        "content",
+        "content_hash",
+        "status",
+        "error",
+        "chunk_count",
+        "embedding_model",
+        "indexed_at",
+        "updated_at",
+    )
     actions = ("reindex",)
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return False
 
     def delete_model(self, request: HttpRequest, obj: Document) -> None:
         # Through the service, so BM25 statistics and postings leave with the chunks.

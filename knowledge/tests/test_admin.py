@@ -1,0 +1,94 @@
+"""The knowledge admin cannot change what a document is indexed from (that needs the indexing services)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from knowledge.models import Chunk, Document, DocumentStatus
+from knowledge.tests.factories import add_document
+from supportai.models import Tenant
+from supportai.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def root() -> User:
+    user: User = UserFactory.create(username="root", is_staff=True, is_superuser=True)
+    return user
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _change_url(document: Document) -> str:
+    return f"/admin/knowledge/document/{document.pk}/change/"
+
+
+def test_document_change_page_shows_the_indexed_fields_read_only(root: User, tenant: Tenant) -> None:
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    response = _client_for(root).get(_change_url(document))
+    assert response.status_code == 200
+    assert "Free parking behind the studio." in response.text
+    form_fields = set(response.context["adminform"].form.fields)
+    assert {"tenant", "source", "external_id", "title", "content"}.isdisjoint(form_fields)
+    assert {"url", "language"} <= form_fields
+
+
+def test_posting_new_content_changes_the_address_but_not_the_indexed_text(root: User, tenant: Tenant) -> None:
+    # given an indexed document
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    chunks = list(Chunk.objects.filter(document=document).values_list("text", flat=True))
+    # when the admin form is posted with a new title and content along with a new address
+    response = _client_for(root).post(
+        _change_url(document),
+        {
+            "title": "Hijacked",
+            "content": "Parking now costs 50 euros.",
+            "url": "https://alpha.example.com/parking",
+            "language": "en",
+            "http_etag": "",
+            "http_last_modified": "",
+            "fetched_at_0": "",
+            "fetched_at_1": "",
+            "links": "[]",
+        },
+    )
+    # then the address is saved; title, content and chunks are as the indexer left them
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    document.refresh_from_db()
+    assert document.url == "https://alpha.example.com/parking"
+    assert (document.title, document.content) == ("Parking", "Free parking behind the studio.")
+    assert document.status == DocumentStatus.READY
+    assert list(Chunk.objects.filter(document=document).values_list("text", flat=True)) == chunks
+
+
+def test_documents_cannot_be_added_in_the_admin(root: User, tenant: Tenant) -> None:
+    response = _client_for(root).get("/admin/knowledge/document/add/")
+    assert response.status_code == 403
+
+
+def test_reindex_action_indexes_the_selected_documents_of_the_users_tenant(
+    owner: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given a failed document of each tenant
+    mine = add_document(tenant, "Parking", "Free parking behind the studio.")
+    theirs = add_document(other_tenant, "Valet", "Valet parking only.")
+    Document.objects.filter(pk__in=[mine.pk, theirs.pk]).update(status=DocumentStatus.FAILED, error="timed out")
+    # when the owner runs the action on both
+    response = _client_for(owner).post(
+        "/admin/knowledge/document/",
+        {"action": "reindex", "_selected_action": [mine.pk, theirs.pk]},
+        follow=True,
+    )
+    # then only their own document is indexed again
+    assert "Re-indexed 1 documents." in response.text
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, mine.error) == (DocumentStatus.READY, "")
+    assert (theirs.status, theirs.error) == (DocumentStatus.FAILED, "timed out")
