@@ -4,7 +4,7 @@ import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from knowledge.models import Document
+from knowledge.models import Document, DocumentStatus
 from knowledge.tests.factories import add_document
 
 
@@ -101,6 +101,40 @@ def test_search_page_looks_up_the_query_vocabulary_once(client, agent, tenant, m
     # the weights shown are the ones retrieval used, from the one lookup it made
     assert "Hybrid weights" in body and "[1] Parking" in body
     assert looked_up == ["free parking"]
+
+
+def _document_rows(body):
+    """The documents table as {title: [cell texts]}, tags stripped."""
+    table = body[body.index('data-testid="documents"') :]
+    table = table[: table.index("</table>")]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        if cells:
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_documents_page_shows_status_chunks_and_errors_of_the_tenants_documents(client, agent, tenant, other_tenant):
+    # given an indexed and a failed document here, and a failed one of another tenant
+    ready = add_document(tenant, "Parking", "Free parking behind the studio. " * 40)
+    failed = add_document(tenant, "Prices", "Yoga costs 12 euros.")
+    Document.objects.filter(pk=failed.pk).update(
+        status=DocumentStatus.FAILED, chunk_count=0, error="The embedding service timed out; try again."
+    )
+    theirs = add_document(other_tenant, "Their prices", "Secret.")
+    Document.objects.filter(pk=theirs.pk).update(status=DocumentStatus.FAILED, error="Their own failure")
+    client.force_login(agent)
+    # when
+    body = client.get("/console/knowledge/").content.decode()
+    # then: title, source, status, chunks, updated, error
+    rows = _document_rows(body)
+    assert ready.chunk_count > 1
+    assert rows["Parking"][1:4] == ["test uploads", "Ready", str(ready.chunk_count)] and rows["Parking"][5] == ""
+    assert rows["Prices"][2:4] == ["Failed", "0"]
+    assert rows["Prices"][5] == "The embedding service timed out; try again."
+    assert set(rows) == {"Parking", "Prices"}
+    assert "Their prices" not in body and "Their own failure" not in body
 
 
 def test_documents_page_links_only_http_addresses(client, agent, tenant):
