@@ -17,7 +17,7 @@ from typing import Any
 import pytrec_eval
 
 from knowledge.indexing import INDEX_BATCH, documents_index
-from knowledge.parsing import ParsedDocument, _beir_corpus
+from knowledge.parsing import ParsedDocument, ParseError, _beir_corpus
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.retrieval import RankedParent, rank_parents
 from knowledge.services import documents_upsert, source_get_or_create
@@ -26,7 +26,6 @@ from supportai.benchmarks import percentile
 from supportai.models import Tenant
 
 DEPTH = 100
-MEASURES = {"ndcg_cut.10", "recall.10", "recall.100"}
 
 
 @dataclass(frozen=True)
@@ -37,31 +36,58 @@ class BeirDataset:
     qrels: dict[str, dict[str, int]]
 
 
+class BeirFormatError(ValueError):
+    """A BEIR file that cannot be read; the message names the file and, where it can, the line."""
+
+
 def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
-    corpus = _beir_corpus((folder / "corpus.jsonl").read_text(encoding="utf-8"))
+    corpus_path = folder / "corpus.jsonl"
+    try:
+        corpus = _beir_corpus(_text(corpus_path))
+    except ParseError as exc:
+        raise BeirFormatError(f"{corpus_path}: {exc}") from exc
     queries = read_queries(folder / "queries.jsonl")
     qrels = read_qrels(folder / "qrels" / f"{split}.tsv")
     judged = {query_id: text for query_id, text in queries.items() if query_id in qrels}
+    if not judged:
+        raise BeirFormatError(f"{folder}: no query in queries.jsonl has a judgement in qrels/{split}.tsv")
     return BeirDataset(folder.name, corpus, judged, qrels)
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BeirFormatError(f"{path}: {exc}") from exc
 
 
 def read_queries(path: Path) -> dict[str, str]:
     """BEIR ``queries.jsonl``: query id -> text."""
     queries = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
+    for number, line in enumerate(_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
             item = json.loads(line)
-            queries[str(item["_id"])] = str(item["text"])
+            query_id, text = item["_id"], item["text"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise BeirFormatError(f'{path} line {number} is not a query {{"_id": ..., "text": ...}}: {exc}') from exc
+        queries[str(query_id)] = str(text)
     return queries
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     """BEIR qrels TSV (a header, then query-id, corpus-id, score): query id -> {document id: grade}."""
     qrels: dict[str, dict[str, int]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
-        if line.strip():
+    for number, line in enumerate(_text(path).splitlines()[1:], start=2):
+        if not line.strip():
+            continue
+        try:
             query_id, doc_id, score = line.split("\t")[:3]
-            qrels.setdefault(query_id, {})[doc_id] = int(score)
+            grade = int(score)
+        except ValueError as exc:
+            raise BeirFormatError(f"{path} line {number} is not query-id<TAB>corpus-id<TAB>score: {exc}") from exc
+        qrels.setdefault(query_id, {})[doc_id] = grade
     return qrels
 
 

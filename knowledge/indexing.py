@@ -212,7 +212,6 @@ def documents_index(
     if any(document.tenant_id != tenant.pk for document in documents):
         raise ValueError("document belongs to another tenant")
     provider = provider or default_provider()
-    _check_dimensions(provider)
     # A document listed twice (a repeated external id in one file) is indexed once, as last given.
     documents = list({document.pk: document for document in documents}.values())
     plans = [_plan(document) for document in documents]
@@ -221,6 +220,7 @@ def documents_index(
         title = _embedding_title(plan.document.title)
         texts.extend(_join(title, child.text) for child in plan.children)
     try:
+        _check_dimensions(provider)
         embedded = embed_passages(tenant=tenant, provider=provider, texts=texts, reuse=reuse_embeddings)
     except ProviderError as exc:
         Document.objects.filter(pk__in=[d.pk for d in documents]).update(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+
+from celery import Task, shared_task
 from django.utils import timezone
 
 from knowledge import conf
@@ -13,15 +15,33 @@ from knowledge.providers.local import bulk_threads
 from knowledge.selectors import url_sources_due
 from knowledge.sources import knowledge_source_sync
 
+logger = logging.getLogger(__name__)
 
-@shared_task(name="knowledge.index_document", autoretry_for=(ProviderError,), retry_backoff=True, max_retries=3)
-def index_document(document_id: int) -> int:
-    """Chunk and embed one pending document; returns its child count (0 if it is gone or done)."""
+# Seconds before the first retry of a passing provider error; doubled for each later one.
+RETRY_BACKOFF_S = 2
+MAX_RETRIES = 3
+
+
+@shared_task(bind=True, name="knowledge.index_document", max_retries=MAX_RETRIES)
+def index_document(self: Task, document_id: int) -> int:
+    """Chunk and embed one pending document; returns its child count (0 if it is gone, done or failed).
+
+    A provider error marks the document failed with its message, which the console shows. On a
+    worker, errors that may pass (a timeout, a rate limit, a 5xx) are retried with backoff, up to
+    ``MAX_RETRIES`` times; a wrong key or a vector dimension the column cannot hold fails at once.
+    Run eagerly (no ``REDIS_URL``) the task runs inside the upload request, so it never retries or
+    raises there: the document is failed and can be re-indexed from the console."""
     document = Document.objects.select_related("tenant").filter(pk=document_id).first()
     if document is None or document.status == DocumentStatus.READY:
         return 0
-    with bulk_threads():
-        return document_index(tenant=document.tenant, document=document)
+    try:
+        with bulk_threads():
+            return document_index(tenant=document.tenant, document=document)
+    except ProviderError as exc:
+        if exc.retryable and not self.request.is_eager and self.request.retries < MAX_RETRIES:
+            raise self.retry(exc=exc, countdown=RETRY_BACKOFF_S * 2**self.request.retries) from exc
+        logger.warning("document %s of tenant %s failed to index: %s", document.pk, document.tenant_id, exc)
+        return 0
 
 
 @shared_task(name="knowledge.sync_source")

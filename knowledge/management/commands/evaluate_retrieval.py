@@ -8,8 +8,9 @@ from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from knowledge.evaluation import evaluate_beir
+from knowledge.evaluation import BeirFormatError, evaluate_beir
 from knowledge.management.options import add_threads_option, apply_threads_option
+from knowledge.providers.base import ProviderError
 from knowledge.retrieval import MODES
 from knowledge.services import default_provider
 from knowledge.types import RetrievalMode
@@ -40,13 +41,18 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown mode(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(MODES)}")
         if options["k"] < 1:
             raise CommandError("--k must be at least 1")
-        result = evaluate_beir(
-            folder,
-            modes=cast(list[RetrievalMode], modes),
-            provider=default_provider(),
-            k=options["k"],
-            fusion=options["fusion"],
-        )
+        try:
+            result = evaluate_beir(
+                folder,
+                modes=cast(list[RetrievalMode], modes),
+                provider=default_provider(),
+                k=options["k"],
+                fusion=options["fusion"],
+            )
+        except BeirFormatError as exc:
+            raise CommandError(str(exc)) from exc
+        except ProviderError as exc:
+            raise CommandError(f"embedding failed: {exc}") from exc
         k = options["k"]
         header = ["mode", *(column.format(k=k) for column in COLUMNS)]
         self.stdout.write(f"{result['dataset']}: {result['docs']} docs, {result['queries']} queries")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
+from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider, tenant_reindex
 
 
@@ -22,5 +23,10 @@ class Command(BaseCommand):
         apply_threads_option(options)
         tenant = tenant_by_slug(options["tenant"])
         provider = default_provider()
-        count = tenant_reindex(tenant=tenant, provider=provider, force=options["force"])
+        try:
+            count = tenant_reindex(tenant=tenant, provider=provider, force=options["force"])
+        except ProviderError as exc:
+            raise CommandError(
+                f"embedding failed, the batch's documents are marked failed (run again to retry): {exc}"
+            ) from exc
         self.stdout.write(f"re-embedded {count} documents of {tenant.slug} with {provider.name}:{provider.model}")

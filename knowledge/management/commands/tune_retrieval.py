@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from knowledge.evaluation import read_qrels, read_queries
+from knowledge.evaluation import BeirFormatError, read_qrels, read_queries
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.services import default_provider
 from knowledge.tuning import TuningError, retrieval_tune, retrieval_tuning_save
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         try:
             queries = read_queries(Path(options["queries"]))
             qrels = read_qrels(Path(options["qrels"]))
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        except BeirFormatError as exc:
             raise CommandError(f"cannot read the labelled questions: {exc}") from exc
         try:
             result = retrieval_tune(tenant=tenant, queries=queries, qrels=qrels, provider=default_provider())

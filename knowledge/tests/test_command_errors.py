@@ -1,0 +1,106 @@
+"""Retrieval commands turn bad files and provider failures into one clear error line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from knowledge.management.commands import evaluate_retrieval, reindex
+from knowledge.models import Chunk, Document, DocumentStatus
+from knowledge.providers.base import ProviderError
+from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.tests.factories import add_document
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+CORPUS = [
+    {"_id": "d1", "title": "Parking", "text": "Free parking behind the studio."},
+    {"_id": "d2", "title": "Gift cards", "text": "Gift cards never expire."},
+]
+QUERIES = '{"_id": "q1", "text": "where to park"}\n{"_id": "q2", "text": "gift card expiry"}\n'
+QRELS = "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n"
+
+
+class DownEmbedder(FakeEmbeddingProvider):
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        raise ProviderError("401 invalid API key")
+
+
+def _beir(folder: Path, *, corpus: str | None = None, queries: str = QUERIES, qrels: str = QRELS) -> Path:
+    (folder / "corpus.jsonl").write_text(corpus if corpus is not None else "\n".join(json.dumps(doc) for doc in CORPUS))
+    (folder / "queries.jsonl").write_text(queries)
+    (folder / "qrels").mkdir()
+    (folder / "qrels" / "test.tsv").write_text(qrels)
+    return folder
+
+
+def _evaluate(folder: Path) -> None:
+    call_command("evaluate_retrieval", "--beir", str(folder), "--modes", "bm25")
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"queries": '{"_id": "q1", "text": "park"}\n{"_id": "q2"}\n'}, r"queries.jsonl line 2 is not a query"),
+        ({"queries": '["q1", "park"]\n'}, r"queries.jsonl line 1 is not a query"),
+        ({"queries": "not json\n"}, r"queries.jsonl line 1 is not a query"),
+        ({"qrels": "query-id\tcorpus-id\tscore\nq1\td1\tvery\n"}, r"test.tsv line 2 is not query-id"),
+        ({"qrels": "query-id\tcorpus-id\tscore\nq1 d1 1\n"}, r"test.tsv line 2 is not query-id"),
+        ({"qrels": "query-id\tcorpus-id\tscore\nq9\td1\t1\n"}, r"no query in queries.jsonl has a judgement"),
+        ({"corpus": '{"_id": "d1", "text": "ok"}\n{"text": "no id"}\n'}, r"corpus.jsonl: .*Line 2"),
+    ],
+)
+def test_evaluate_retrieval_names_the_bad_file_and_line(tmp_path, files, message):
+    tenants = Tenant.objects.count()
+
+    with pytest.raises(CommandError, match=message):
+        _evaluate(_beir(tmp_path, **files))
+
+    assert Tenant.objects.count() == tenants
+
+
+def test_evaluate_retrieval_reports_an_unreadable_file(tmp_path):
+    folder = _beir(tmp_path)
+    (folder / "queries.jsonl").write_bytes(b'{"_id": "q1", "text": "caf\xe9"}\n')
+
+    with pytest.raises(CommandError, match=r"queries.jsonl: 'utf-8' codec can't decode"):
+        _evaluate(folder)
+
+
+def test_evaluate_retrieval_reports_a_provider_failure_and_removes_its_tenant(tmp_path, monkeypatch):
+    monkeypatch.setattr(evaluate_retrieval, "default_provider", DownEmbedder)
+    tenants = Tenant.objects.count()
+
+    with pytest.raises(CommandError, match="embedding failed: 401 invalid API key"):
+        _evaluate(_beir(tmp_path))
+
+    assert Tenant.objects.count() == tenants
+
+
+def test_reindex_reports_a_provider_failure_and_marks_the_documents_failed(tenant, monkeypatch):
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    monkeypatch.setattr(reindex, "default_provider", DownEmbedder)
+
+    with pytest.raises(CommandError, match=r"embedding failed.*401 invalid API key"):
+        call_command("reindex", "--tenant", tenant.slug, "--force")
+
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.FAILED
+    assert "401 invalid API key" in document.error
+
+
+def test_reindex_touches_only_its_own_tenant(tenant, other_tenant, capsys):
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    theirs = add_document(other_tenant, "Parking", "Parking in the garage on Main Street.")
+    their_chunks = set(Chunk.objects.filter(tenant=other_tenant).values_list("pk", flat=True))
+
+    call_command("reindex", "--tenant", tenant.slug, "--force")
+
+    assert "re-embedded 1 documents of" in capsys.readouterr().out
+    assert set(Chunk.objects.filter(tenant=other_tenant).values_list("pk", flat=True)) == their_chunks
+    assert Document.objects.get(pk=theirs.pk).updated_at == theirs.updated_at
