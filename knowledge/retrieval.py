@@ -148,7 +148,10 @@ class Candidates:
 def search_candidates(
     *, tenant: Tenant, query: str, mode: RetrievalMode, depth: int, provider: EmbeddingProvider
 ) -> Candidates:
-    """Run the retrievers ``mode`` needs for ``query`` (enough candidates for ``depth`` parents)."""
+    """Run the retrievers ``mode`` needs for ``query`` (enough candidates for ``depth`` parents).
+
+    If the query cannot be embedded, dense mode raises the ``ProviderError`` and hybrid mode goes
+    on with BM25's list alone."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     settings = conf.SETTINGS
@@ -165,8 +168,15 @@ def search_candidates(
     if mode in ("bm25", "hybrid") and parallel is None:
         lists["bm25"] = lift_to_parents(keyword())
     if embedding is not None:
-        hits = dense_search(tenant=tenant, vector=embedding.result(), limit=candidates)
-        lists["dense"] = lift_to_parents(hits)
+        try:
+            vector = embedding.result()
+        except ProviderError as exc:
+            if mode == "dense":
+                raise
+            # Keywords still answer while the embedding service is down; the passages' ranks show it.
+            logger.warning("query embedding failed for tenant %s; hybrid search runs on BM25 alone: %s", tenant.pk, exc)
+        else:
+            lists["dense"] = lift_to_parents(dense_search(tenant=tenant, vector=vector, limit=candidates))
     if parallel is not None:
         lists = {"bm25": lift_to_parents(parallel.result()), **lists}
     return Candidates(lists, evidence)
@@ -211,14 +221,16 @@ def rank_parents(
     fusion: str | None = None,
 ) -> Ranking:
     """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them, with the
-    hybrid weights they were fused with."""
+    hybrid weights they were fused with (none when one retriever ran: a single mode, or hybrid
+    without the embedding service)."""
     found = search_candidates(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
     weighing = None
-    if mode == "hybrid":
+    if len(found.lists) > 1:
         weighing = fusion_weights(tenant=tenant, query=query, evidence=found.evidence)
         fused = fuse(found.lists, method=fusion or conf.SETTINGS.fusion, weights=weighing.weights)
     else:
-        fused = found.lists[mode].scored
+        (only,) = found.lists.values()
+        fused = only.scored
     return Ranking(ranked_parents(found.lists, fused, depth=depth), weighing)
 
 

@@ -7,6 +7,7 @@ import pytest
 from knowledge import retrieval
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.base import ProviderError, RerankResult
+from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.selectors import document_get, document_list, retrieve, source_list
 from knowledge.tests.factories import add_document
 from knowledge.types import Passage
@@ -166,3 +167,30 @@ def test_hybrid_weighs_keywords_by_how_much_of_the_query_the_knowledge_uses(stud
     retrieve(tenant=studio, query="is parking gratis hereabouts", k=3)  # two of three lexemes unknown
     assert used[0] == pytest.approx({"bm25": 0.3, "dense": 0.7})
     assert used[1] == pytest.approx({"bm25": 0.3 / 9, "dense": 1 - 0.3 / 9})  # 0.3 x (1/3)²
+
+
+def test_hybrid_answers_from_keywords_while_the_query_cannot_be_embedded(studio, monkeypatch):
+    def outage(self, text):
+        raise ProviderError("embedding service unavailable", retryable=True)
+
+    monkeypatch.setattr(FakeEmbeddingProvider, "embed_query", outage)
+
+    [top, *_] = retrieve(tenant=studio, query="is parking free behind the studio", k=3)
+
+    assert top.title == "Parking"
+    assert top.ranks == {"bm25": 1}
+    with pytest.raises(ProviderError, match="embedding service unavailable"):
+        retrieve(tenant=studio, query="is parking free behind the studio", k=3, mode="dense")
+
+
+def test_hybrid_with_rank_fusion_fuses_both_retrievers(studio, fake_embeddings):
+    ranking = retrieval.rank_parents(
+        tenant=studio, query="gift cards never expire", mode="hybrid", depth=3, provider=fake_embeddings, fusion="rrf"
+    )
+
+    top = ranking.parents[0]
+    assert top.ranks == {"bm25": 1, "dense": 1}
+    # Both lists rank it first: its fused score is the sum of the weights over 60 + 1.
+    assert ranking.weighing is not None
+    assert top.score == pytest.approx(sum(ranking.weighing.weights.values()) / 61)
+    assert [parent.score for parent in ranking.parents] == sorted((p.score for p in ranking.parents), reverse=True)
