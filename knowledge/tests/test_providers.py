@@ -8,7 +8,13 @@ import time
 import pytest
 
 from knowledge.indexing import document_index
-from knowledge.providers.base import ProviderError, embedding_provider, rerank_provider
+from knowledge.providers.base import (
+    EMBEDDING_PROVIDERS,
+    RERANK_PROVIDERS,
+    ProviderError,
+    embedding_provider,
+    rerank_provider,
+)
 from knowledge.providers.cohere_provider import CohereEmbeddingProvider, CohereRerankProvider
 from knowledge.providers.gemini import GeminiEmbeddingProvider
 from knowledge.providers.openai_embeddings import OpenAIEmbeddingProvider
@@ -173,7 +179,12 @@ def test_voyage_error(fake_api):
 
 
 def test_registry_knows_every_provider_and_rejects_unknown_names():
-    assert embedding_provider("fake").name == "fake"
+    for name in EMBEDDING_PROVIDERS:
+        provider = embedding_provider(name)
+        assert provider.name == name and provider.model and provider.dimensions > 0
+    for name in RERANK_PROVIDERS:
+        reranker = rerank_provider(name)
+        assert reranker is not None and reranker.name == name
     assert rerank_provider("") is None
     with pytest.raises(ValueError, match="Unknown provider"):
         embedding_provider("nope")

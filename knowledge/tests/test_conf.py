@@ -1,0 +1,39 @@
+"""Knowledge settings are checked when the process starts: a typo stops it with the variable's name."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from knowledge import conf
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("KNOWLEDGE_EMBEDDING_PROVIDER", "openia", r"KNOWLEDGE_EMBEDDING_PROVIDER must be one of cohere, fake, gemini"),
+        ("KNOWLEDGE_RERANK_PROVIDER", "cohere-v3", r'KNOWLEDGE_RERANK_PROVIDER must be one of "" \(off\), cohere;'),
+        ("KNOWLEDGE_FUSION", "max", r"KNOWLEDGE_FUSION must be one of convex, rrf; got 'max'"),
+        ("KNOWLEDGE_LOCAL_PASSAGE_PRECISION", "int8", r"must be one of auto, bf16, fp32; got 'int8'"),
+    ],
+)
+def test_an_unknown_choice_stops_the_process_with_its_variable(monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ImproperlyConfigured, match=message):
+        conf.load()
+
+
+def test_every_registered_provider_is_accepted(monkeypatch):
+    monkeypatch.setenv("KNOWLEDGE_EMBEDDING_PROVIDER", "gemini")
+    monkeypatch.setenv("KNOWLEDGE_RERANK_PROVIDER", "cohere")
+
+    settings = conf.load()
+
+    assert (settings.embedding_provider, settings.rerank_provider) == ("gemini", "cohere")
+
+
+def test_reranking_is_off_unless_asked_for(monkeypatch):
+    monkeypatch.delenv("KNOWLEDGE_RERANK_PROVIDER", raising=False)
+
+    assert conf.load().rerank_provider == ""
