@@ -356,7 +356,8 @@ def ranked_hits(rows: Sequence[Sequence[Any]]) -> list[Hit]:
 
 
 def bm25_search_exhaustive(*, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: float = 0.75) -> list[Hit]:
-    """Full scoring: every posting of every query lexeme (the fallback, and the reference in tests)."""
+    """Full scoring of every posting of every query lexeme: the plain SQL that tests hold the
+    MaxScore search (``bm25_search``) to, hit for hit."""
     if not query.strip():
         return []
     with connection.cursor() as cursor:

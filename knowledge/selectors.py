@@ -9,7 +9,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.http import Http404
 
 from knowledge import conf
-from knowledge.models import Chunk, ChunkLevel, Document, KnowledgeSource, SourceKind, SourceStatus
+from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
 from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, rank_parents, rerank
 from knowledge.services import default_provider
@@ -74,10 +74,6 @@ def document_get(*, tenant: Tenant, pk: int) -> Document:
     if document is None:
         raise Http404("No such document.")
     return document
-
-
-def chunk_count(*, tenant: Tenant, level: str = ChunkLevel.CHILD) -> int:
-    return Chunk.objects.for_tenant(tenant).filter(level=level).count()
 
 
 def retrieve(
