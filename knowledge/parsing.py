@@ -24,6 +24,8 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     UNSUPPORTED = "unsupported"
     MALFORMED = "malformed"
+    UNREADABLE = "unreadable"
+    INTERNAL = "internal"
 
 
 MESSAGES = {
@@ -33,15 +35,36 @@ MESSAGES = {
     ErrorCode.TOO_LARGE: "The file is {size} bytes; the limit is {limit} bytes.",
     ErrorCode.UNSUPPORTED: "Files of type {suffix!r} are not supported (use .md, .txt, .html, .pdf, .csv, .jsonl).",
     ErrorCode.MALFORMED: "{detail}",
+    ErrorCode.UNREADABLE: "The file could not be read: {detail}.",
+    ErrorCode.INTERNAL: "This file could not be indexed; the error was logged.",
 }
+BEIR_QUERIES = "queries.jsonl"
+QUERIES_REFUSED = "queries.jsonl is a BEIR data set's questions, not documents; ingest its corpus.jsonl instead."
+PDF_ENCRYPTED = "The PDF is encrypted (password protected); upload a copy saved without a password."
 
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".csv", ".jsonl"})
+# Document.external_id's max_length (a test keeps them equal); a file name leaves room for the
+# "#<digest>" that names each row of a CSV FAQ.
+EXTERNAL_ID_MAX_LENGTH = 500
+NAME_MAX_LENGTH = EXTERNAL_ID_MAX_LENGTH - 17
+# PostgreSQL text holds neither NUL nor the halves of a surrogate pair (JSON escapes and file names
+# can carry both).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class ParseError(Exception):
-    def __init__(self, code: ErrorCode, **details: object) -> None:
+    """``message`` replaces the code's usual message (whose fields ``details`` fill in)."""
+
+    def __init__(self, code: ErrorCode, message: str = "", **details: object) -> None:
         self.code = code
-        super().__init__(MESSAGES[code].format(**details))
+        super().__init__(message or MESSAGES[code].format(**details))
+
+
+def is_document_file(name: str) -> bool:
+    """Whether ``parse_file`` reads documents from a file called ``name``: a supported suffix and not a
+    BEIR ``queries.jsonl`` (questions, which sit next to ``corpus.jsonl``)."""
+    path = PurePath(name)
+    return path.suffix.lower() in SUPPORTED_SUFFIXES and path.name.lower() != BEIR_QUERIES
 
 
 @dataclass(frozen=True)
@@ -54,7 +77,8 @@ class ParsedDocument:
 
 
 def _decode(data: bytes) -> str:
-    if b"\x00" in data[:8192]:
+    # Anywhere in the file: PostgreSQL refuses NUL in text. One C-level scan of the bytes.
+    if b"\x00" in data:
         raise ParseError(ErrorCode.BINARY)
     try:
         text = data.decode("utf-8-sig")
@@ -82,7 +106,8 @@ def _markdown(name: str, text: str) -> ParsedDocument:
         text = text[match.end() :]
     heading = HEADING.search(text)
     title = meta.get("title") or (heading.group(1) if heading else PurePath(name).stem)
-    return ParsedDocument(name, title, text.strip(), url=meta.get("url", ""), language=meta.get("language", "en"))
+    language = meta.get("language") or "en"
+    return ParsedDocument(name, title, text.strip(), url=meta.get("url", ""), language=language)
 
 
 class _MainText(HTMLParser):
@@ -129,6 +154,14 @@ class _MainText(HTMLParser):
         elif not self.depth_skip:
             self._add(data)
 
+    def parse_html_declaration(self, i: int) -> int:
+        try:
+            return super().parse_html_declaration(i)
+        except AssertionError:
+            # Python's parser gives up on a marked section it does not know (``<![foo[``, ``<![``);
+            # browsers read any ``<![`` in HTML as a comment, and so do we.
+            return self.parse_bogus_comment(i)
+
 
 def _tidy(text: str) -> str:
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
@@ -145,21 +178,50 @@ def parse_html(name: str, text: str) -> ParsedDocument:
     return ParsedDocument(name, parser.title.strip() or PurePath(name).stem, body)
 
 
+def _storable(text: str) -> str:
+    """``text`` without what PostgreSQL cannot store: NUL goes, a lone surrogate becomes U+FFFD."""
+    return UNSTORABLE.sub(lambda match: "" if match.group() == "\x00" else "\ufffd", text)
+
+
 def _pdf(name: str, data: bytes) -> ParsedDocument:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, DeprecationError, FileNotDecryptedError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         title = (reader.metadata.title if reader.metadata else None) or PurePath(name).stem
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+    except FileNotDecryptedError as exc:
+        raise ParseError(ErrorCode.MALFORMED, detail=PDF_ENCRYPTED) from exc
+    except (NotImplementedError, DependencyError) as exc:
+        # An encryption handler or a stream filter that pypdf cannot read.
+        detail = f"The PDF uses a feature that cannot be read here ({exc}); save it again as a plain PDF."
+        raise ParseError(ErrorCode.MALFORMED, detail=detail) from exc
+    # pypdf's own errors, and what broken files were seen to raise from inside it.
+    except (
+        PyPdfError,
+        DeprecationError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        AssertionError,
+        RecursionError,
+    ) as exc:
         raise ParseError(ErrorCode.MALFORMED, detail=f"The PDF could not be read: {exc}") from exc
-    return ParsedDocument(name, str(title), _tidy("\n\n".join(pages)))
+    # Extraction turns glyph code 0 into NUL; it carries no text.
+    return ParsedDocument(name, _storable(str(title)), _storable(_tidy("\n\n".join(pages))))
 
 
 def _csv_faq(name: str, text: str) -> list[ParsedDocument]:
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _csv_rows(name, reader)
+    except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB)
+        raise ParseError(ErrorCode.MALFORMED, detail=f"Row {reader.reader.line_num} could not be read: {exc}.") from exc
+
+
+def _csv_rows(name: str, reader: csv.DictReader[str]) -> list[ParsedDocument]:
     fields = {field.strip().lower() for field in reader.fieldnames or []}
     if not {"question", "answer"} <= fields:
         raise ParseError(ErrorCode.MALFORMED, detail="A CSV FAQ needs a header row with question,answer[,url].")
@@ -180,31 +242,82 @@ def _csv_faq(name: str, text: str) -> list[ParsedDocument]:
     return documents
 
 
+class _BadRecord(ValueError):
+    pass
+
+
+def _beir_field(record: dict[str, object], key: str) -> str:
+    """A string field of a corpus record (a number is taken as its text; missing or null is "")."""
+    value = record.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _BadRecord(f'"{key}" must be a string, not {type(value).__name__}')
+    text = str(value)
+    if UNSTORABLE.search(text):
+        raise _BadRecord(
+            f'"{key}" holds a NUL (\\u0000) or an unpaired surrogate (\\ud800-\\udfff), which cannot be stored'
+        )
+    return text
+
+
+def _beir_record(line: str) -> ParsedDocument:
+    try:
+        record = json.loads(line)
+    except RecursionError as exc:
+        raise _BadRecord("it is nested too deeply") from exc
+    if not isinstance(record, dict):
+        raise _BadRecord(f"it is a JSON {type(record).__name__}, not an object")
+    if "_id" not in record:
+        raise _BadRecord('it has no "_id"')
+    doc_id = _beir_field(record, "_id")
+    if not doc_id:
+        raise _BadRecord('"_id" is empty')
+    if len(doc_id) > EXTERNAL_ID_MAX_LENGTH:
+        raise _BadRecord(f'"_id" is {len(doc_id)} characters long; the limit is {EXTERNAL_ID_MAX_LENGTH}')
+    metadata = record.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise _BadRecord(f'"metadata" must be an object, not {type(metadata).__name__}')
+    title = _beir_field(record, "title")
+    return ParsedDocument(doc_id, title or doc_id, _beir_field(record, "text"), url=_beir_field(metadata, "url"))
+
+
 def _beir_corpus(text: str) -> list[ParsedDocument]:
+    """Records of a BEIR ``corpus.jsonl``; a bad one is a ``MALFORMED`` error naming its line."""
     documents = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at \n only: str.splitlines would also cut at a raw U+2028 inside a JSON string.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-            doc_id = str(item["_id"])
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            documents.append(_beir_record(line))
+        except ValueError as exc:  # json.JSONDecodeError or _BadRecord
             raise ParseError(ErrorCode.MALFORMED, detail=f"Line {number} is not a BEIR corpus record: {exc}") from exc
-        metadata = item.get("metadata") or {}
-        title = str(item.get("title") or "")
-        documents.append(
-            ParsedDocument(doc_id, title or doc_id, str(item.get("text") or ""), url=metadata.get("url", ""))
-        )
     return documents
+
+
+def file_check(name: str, size: int, *, max_bytes: int) -> None:
+    """Refuse, before it is read, a file that ``parse_file`` would refuse for its name or its size."""
+    if PurePath(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise ParseError(ErrorCode.UNSUPPORTED, suffix=PurePath(name).suffix.lower() or name)
+    if PurePath(name).name.lower() == BEIR_QUERIES:
+        raise ParseError(ErrorCode.UNSUPPORTED, QUERIES_REFUSED)
+    if len(name) > NAME_MAX_LENGTH:
+        raise ParseError(
+            ErrorCode.MALFORMED, detail=f"The file name is {len(name)} characters long; the limit is {NAME_MAX_LENGTH}."
+        )
+    if UNSTORABLE.search(name):
+        raise ParseError(ErrorCode.MALFORMED, detail="The file name is not valid UTF-8 text; rename the file.")
+    if size > max_bytes:
+        raise ParseError(ErrorCode.TOO_LARGE, size=size, limit=max_bytes)
 
 
 def parse_file(name: str, data: bytes, *, max_bytes: int) -> list[ParsedDocument]:
     """Documents in one file named ``name`` (its suffix chooses the format)."""
+    file_check(name, len(data), max_bytes=max_bytes)
     suffix = PurePath(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise ParseError(ErrorCode.UNSUPPORTED, suffix=suffix or name)
-    if len(data) > max_bytes:
-        raise ParseError(ErrorCode.TOO_LARGE, size=len(data), limit=max_bytes)
     if not data.strip():
         raise ParseError(ErrorCode.EMPTY)
     if suffix == ".pdf":

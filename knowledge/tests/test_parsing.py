@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-import pytest
+import io
+import json
 
-from knowledge.parsing import ErrorCode, ParseError, parse_file
+import pytest
+from pypdf import PdfWriter
+
+from knowledge.models import Document
+from knowledge.parsing import EXTERNAL_ID_MAX_LENGTH, NAME_MAX_LENGTH, ErrorCode, ParseError, parse_file
 
 LIMIT = 1_000_000
 
@@ -35,6 +40,16 @@ def test_markdown_front_matter_and_heading():
     [doc] = parse_file("help/gift.md", data, max_bytes=LIMIT)
     assert (doc.external_id, doc.title, doc.url) == ("help/gift.md", "Gift cards", "https://example.com/gift")
     assert "Buy one online." in doc.text
+
+
+def test_markdown_front_matter_values_are_read_as_text_whatever_they_look_like() -> None:
+    # a number, a YAML list under the key and a list in flow style: never a crash
+    numbered = b"---\ntitle: 42\nlanguage: [en, fr]\n---\nBody."
+    listed = b"---\ntitle:\n  - Parking\n  - Hours\nlanguage:\n---\n# Heading\nBody."
+    [doc] = parse_file("numbered.md", numbered, max_bytes=LIMIT)
+    assert (doc.title, doc.language) == ("42", "[en, fr]")
+    [doc] = parse_file("listed.md", listed, max_bytes=LIMIT)
+    assert (doc.title, doc.language, doc.text) == ("Heading", "en", "# Heading\nBody.")
 
 
 def test_markdown_title_falls_back_to_heading_then_filename():
@@ -75,6 +90,19 @@ def test_csv_row_with_unquoted_comma_names_the_row():
         parse_file("faq.csv", b"question,answer\nA?,B\nC?,D, E\n", max_bytes=LIMIT)
 
 
+def test_csv_field_over_the_csv_module_limit_names_the_row() -> None:
+    data = b"question,answer\nA?,B\nC?," + b"x" * 200_000 + b"\n"
+    with pytest.raises(ParseError, match="Row 3 could not be read: field larger than field limit") as excinfo:
+        parse_file("faq.csv", data, max_bytes=LIMIT)
+    assert excinfo.value.code == ErrorCode.MALFORMED
+
+
+def test_html_with_a_marked_section_python_does_not_know_keeps_its_text() -> None:
+    html = b"<title>Hours</title><main><p>Open 9 to 7.</p><![foo[ hidden ]]><p>Closed on Sunday.</p><![</main>"
+    [doc] = parse_file("hours.html", html, max_bytes=LIMIT)
+    assert doc.text == "Open 9 to 7.\n\nClosed on Sunday."
+
+
 def test_beir_corpus_records():
     data = b'{"_id": "d1", "title": "T", "text": "Body", "metadata": {"url": "u"}}\n\n{"_id": "d2", "text": "B2"}\n'
     docs = parse_file("corpus.jsonl", data, max_bytes=LIMIT)
@@ -86,9 +114,119 @@ def test_beir_bad_line_names_the_line():
         parse_file("corpus.jsonl", b'{"_id": "d1", "text": "x"}\nnot json\n', max_bytes=LIMIT)
 
 
+def test_beir_numbers_are_text_and_null_fields_are_empty() -> None:
+    data = (
+        b'{"_id": 7, "title": 3.5, "text": 42, "metadata": {"url": null}}\n{"_id": "d2", "text": "B", "metadata": null}'
+    )
+    docs = parse_file("corpus.jsonl", data, max_bytes=LIMIT)
+    assert [(d.external_id, d.title, d.text, d.url) for d in docs] == [("7", "3.5", "42", ""), ("d2", "d2", "B", "")]
+
+
+def test_beir_record_with_a_line_separator_in_its_text_is_one_record() -> None:
+    record = json.dumps({"_id": "d1", "text": "Open 9\u2028to 7."}, ensure_ascii=False).encode()
+    [doc] = parse_file("corpus.jsonl", record + b"\n", max_bytes=LIMIT)
+    assert doc.text == "Open 9\u2028to 7."
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ('{"_id": "d2", "text": "x", "metadata": "https://x.example"}', '"metadata" must be an object, not str'),
+        ('{"_id": "d2", "text": "x", "metadata": [1]}', '"metadata" must be an object, not list'),
+        ('{"_id": "d2", "text": "x", "metadata": {"url": ["a"]}}', '"url" must be a string, not list'),
+        ('{"_id": "d2", "title": {"en": "T"}, "text": "x"}', '"title" must be a string, not dict'),
+        ('{"_id": "d2", "text": ["x"]}', '"text" must be a string, not list'),
+        ('{"_id": "d2", "text": true}', '"text" must be a string, not bool'),
+        ('{"_id": null, "text": "x"}', '"_id" is empty'),
+        ('{"_id": "", "text": "x"}', '"_id" is empty'),
+        ('{"_id": ["d2"], "text": "x"}', '"_id" must be a string, not list'),
+        (json.dumps({"_id": "d" * 501, "text": "x"}), '"_id" is 501 characters long; the limit is 500'),
+        ('{"text": "x"}', 'it has no "_id"'),
+        ('["d2", "x"]', "it is a JSON list, not an object"),
+        ('{"_id": "d2", "text": "a\\u0000b"}', '"text" holds a NUL'),
+        ('{"_id": "d2", "title": "\\ud800", "text": "x"}', '"title" holds a NUL (\\u0000) or an unpaired surrogate'),
+        ("[" * 100_000, "it is nested too deeply"),
+    ],
+)
+def test_beir_record_that_cannot_be_stored_is_malformed_with_its_line(record: str, reason: str) -> None:
+    data = b'{"_id": "d1", "text": "fine"}\n' + record.encode()
+    with pytest.raises(ParseError) as excinfo:
+        parse_file("corpus.jsonl", data, max_bytes=LIMIT)
+    assert excinfo.value.code == ErrorCode.MALFORMED
+    assert str(excinfo.value).startswith(f"Line 2 is not a BEIR corpus record: {reason}")
+
+
+def test_beir_id_limit_is_the_document_columns() -> None:
+    assert Document._meta.get_field("external_id").max_length == EXTERNAL_ID_MAX_LENGTH
+    [doc] = parse_file("corpus.jsonl", json.dumps({"_id": "d" * 500, "text": "x"}).encode(), max_bytes=LIMIT)
+    assert len(doc.external_id) == 500
+
+
+def test_beir_queries_file_is_refused_as_questions_not_documents() -> None:
+    data = b'{"_id": "q1", "text": "Is there parking?"}\n'
+    with pytest.raises(ParseError) as excinfo:
+        parse_file("beir/Queries.jsonl", data, max_bytes=LIMIT)
+    assert excinfo.value.code == ErrorCode.UNSUPPORTED
+    assert "questions, not documents" in str(excinfo.value) and "corpus.jsonl" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("a" * NAME_MAX_LENGTH + ".csv", f"The file name is {NAME_MAX_LENGTH + 4} characters long"),
+        ("caf\udce9.md", "The file name is not valid UTF-8 text"),  # a Latin-1 name read from disk
+        ("a\x00b.md", "The file name is not valid UTF-8 text"),
+    ],
+)
+def test_file_name_that_cannot_be_a_document_id_is_malformed(name: str, message: str) -> None:
+    with pytest.raises(ParseError, match=message) as excinfo:
+        parse_file(name, b"question,answer\nA?,B\n", max_bytes=LIMIT)
+    assert excinfo.value.code == ErrorCode.MALFORMED
+
+
 def test_pdf_text_is_extracted():
     [doc] = parse_file("policy.pdf", _pdf_bytes("Cancellation needs 24 hours notice"), max_bytes=LIMIT)
     assert "Cancellation needs 24 hours notice" in doc.text
+
+
+def _encrypted_pdf(user_password: str) -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(_pdf_bytes("Cancellation needs 24 hours notice")))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_pdf_with_a_password_is_refused_as_encrypted() -> None:
+    with pytest.raises(ParseError) as excinfo:
+        parse_file("policy.pdf", _encrypted_pdf("secret"), max_bytes=LIMIT)
+    assert excinfo.value.code == ErrorCode.MALFORMED
+    assert str(excinfo.value) == "The PDF is encrypted (password protected); upload a copy saved without a password."
+
+
+def test_pdf_encrypted_without_a_user_password_is_read() -> None:
+    [doc] = parse_file("policy.pdf", _encrypted_pdf(""), max_bytes=LIMIT)
+    assert "Cancellation needs 24 hours notice" in doc.text
+
+
+def test_pdf_with_an_encryption_handler_pypdf_lacks_is_malformed() -> None:
+    data = _encrypted_pdf("").replace(b"/Filter /Standard", b"/Filter /Adobe.PubSec")
+    with pytest.raises(ParseError, match="uses a feature that cannot be read here") as excinfo:
+        parse_file("policy.pdf", data, max_bytes=LIMIT)
+    assert excinfo.value.code == ErrorCode.MALFORMED
+
+
+@pytest.mark.parametrize("keep", [0.9, 0.5, 0.1])
+def test_truncated_pdf_is_malformed(keep: float) -> None:
+    data = _pdf_bytes("Cancellation needs 24 hours notice")
+    with pytest.raises(ParseError, match="The PDF could not be read") as excinfo:
+        parse_file("policy.pdf", data[: int(len(data) * keep)], max_bytes=LIMIT)
+    assert excinfo.value.code == ErrorCode.MALFORMED
+
+
+def test_pdf_glyph_zero_leaves_no_nul_in_the_text() -> None:
+    [doc] = parse_file("policy.pdf", _pdf_bytes(r"Gift\000cards"), max_bytes=LIMIT)
+    assert doc.text == "Giftcards"
 
 
 @pytest.mark.parametrize(
@@ -97,6 +235,8 @@ def test_pdf_text_is_extracted():
         ("empty.md", b"", ErrorCode.EMPTY),
         ("blank.txt", b"  \n\n ", ErrorCode.EMPTY),
         ("junk.txt", bytes(range(256)), ErrorCode.BINARY),
+        ("late-nul.md", b"# Parking\n" + b"Free parking. " * 700 + b"\x00", ErrorCode.BINARY),
+        ("late-nul.csv", b"question,answer\n" + b"A?,B\n" * 2000 + b"C?,D\x00\n", ErrorCode.BINARY),
         ("noise.md", bytes([1, 2, 3, 65, 66, 7, 8]) * 20, ErrorCode.BINARY),
         ("latin1.txt", "Café crème brûlée".encode("latin-1"), ErrorCode.ENCODING),
         ("big.md", b"a" * 2000, ErrorCode.TOO_LARGE),
@@ -107,6 +247,6 @@ def test_pdf_text_is_extracted():
 )
 def test_bad_files_raise_a_coded_error(name, data, code):
     with pytest.raises(ParseError) as excinfo:
-        parse_file(name, data, max_bytes=1000)
+        parse_file(name, data, max_bytes=1000 if name == "big.md" else LIMIT)
     assert excinfo.value.code == code
     assert str(excinfo.value)
