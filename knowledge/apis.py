@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from knowledge import conf
 from knowledge.models import Document, KnowledgeSource
 from knowledge.retrieval import MODES
 from knowledge.selectors import document_get, retrieve, source_get
@@ -71,12 +70,7 @@ class DocumentUploadApi(APIView):
         tenant = _manager_tenant(request)
         serializer = self.InputSerializer(data={"files": request.FILES.getlist("files")})
         serializer.is_valid(raise_exception=True)
-        limit = conf.SETTINGS.max_upload_bytes
-        # An oversized upload is not read into memory: a stand-in of limit+1 bytes gets the size error.
-        files = [
-            (upload.name, upload.read() if upload.size <= limit else b"x" * (limit + 1))
-            for upload in serializer.validated_data["files"]
-        ]
+        files = serializer.validated_data["files"]
         results = [
             {
                 "name": result.file.name,

@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
-from knowledge import conf
 from knowledge.retrieval import MODES
 from knowledge.selectors import (
     document_list,
@@ -121,9 +120,7 @@ def documents(request: HttpRequest) -> HttpResponse:
         if not uploads:
             messages.error(request, "Choose at least one file to upload.")
             return redirect("knowledge_console:documents")
-        limit = conf.SETTINGS.max_upload_bytes
-        files = [(u.name or "upload", u.read() if (u.size or 0) <= limit else b"x" * (limit + 1)) for u in uploads]
-        for result in files_upload(tenant=tenant, files=files):
+        for result in files_upload(tenant=tenant, files=uploads):
             if result.file.error:
                 messages.error(request, f"{result.file.name}: {result.file.error}")
             else:

@@ -9,11 +9,13 @@ Embeddings are computed before the transaction opens so that no lock is held dur
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,9 +33,11 @@ from knowledge.models import (
     SourceKind,
     SourceStatus,
 )
-from knowledge.parsing import ParsedDocument, ParseError, parse_file
+from knowledge.parsing import MESSAGES, ErrorCode, ParsedDocument, ParseError, file_check, parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
 from supportai.models import Tenant
+
+logger = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
@@ -100,7 +104,7 @@ def documents_upsert(
             outcome = Outcome.UPDATED
         document.title = parsed.title[:500]
         document.url = parsed.url[:1000]
-        document.language = parsed.language
+        document.language = parsed.language[:16]
         document.content = parsed.text
         document.content_hash = digest
         document.status = DocumentStatus.PENDING
@@ -160,6 +164,16 @@ class FileResult:
     def count(self, outcome: Outcome) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
+    @classmethod
+    def refused(cls, name: str, error: ParseError) -> FileResult:
+        """The result of a file that stored nothing because of ``error``."""
+        return cls(name=name, error_code=error.code, error=str(error))
+
+    @classmethod
+    def internal_error(cls, name: str) -> FileResult:
+        """The result of a file whose ingestion raised unexpectedly (the caller logs the traceback)."""
+        return cls(name=name, error_code=ErrorCode.INTERNAL, error=MESSAGES[ErrorCode.INTERNAL])
+
 
 def file_ingest(
     *,
@@ -175,7 +189,7 @@ def file_ingest(
     try:
         parsed_documents = parse_file(name, data, max_bytes=conf.SETTINGS.max_upload_bytes)
     except ParseError as exc:
-        return FileResult(name=name, error_code=exc.code, error=str(exc))
+        return FileResult.refused(name, exc)
     return parsed_ingest(
         tenant=tenant,
         source=source,
@@ -238,29 +252,41 @@ class UploadResult:
 
 
 def files_upload(
-    *, tenant: Tenant, files: list[tuple[str, bytes]], source_name: str = UPLOAD_SOURCE
+    *, tenant: Tenant, files: Sequence[UploadedFile], source_name: str = UPLOAD_SOURCE
 ) -> list[UploadResult]:
     """Store uploaded files now and index new or changed documents in Celery after commit.
 
-    Each file is its own transaction: a bad file gets its error and the others go through.
+    Each file is its own transaction: a bad file gets its error and the others go through. A file
+    refused for its name or its size (over ``KNOWLEDGE_MAX_UPLOAD_BYTES``) is not read. An unexpected
+    exception is logged with its traceback and gives its file the ``internal`` error; that file
+    stores nothing.
     """
     from knowledge import tasks
 
     source = source_get_or_create(tenant=tenant, name=source_name)
+    limit = conf.SETTINGS.max_upload_bytes
     results = []
-    for name, data in files:
+    for upload in files:
+        name = upload.name or "upload"
         documents: list[UploadedDocument] = []
 
         def collect(document: Document, outcome: Outcome, bucket: list[UploadedDocument] = documents) -> None:
             bucket.append(UploadedDocument(document.pk, document.title, outcome))
 
-        with transaction.atomic():
-            result = file_ingest(
-                tenant=tenant, source=source, name=name, data=data, index_now=False, on_document=collect
-            )
-            for document in documents:
-                if document.outcome != Outcome.UNCHANGED:
-                    transaction.on_commit(partial(tasks.index_document.delay, document.id))
+        try:
+            file_check(name, upload.size or 0, max_bytes=limit)
+            with transaction.atomic():
+                result = file_ingest(
+                    tenant=tenant, source=source, name=name, data=upload.read(), index_now=False, on_document=collect
+                )
+                for document in documents:
+                    if document.outcome != Outcome.UNCHANGED:
+                        transaction.on_commit(partial(tasks.index_document.delay, document.id))
+        except ParseError as exc:  # from file_check: file_ingest gives its own as its result
+            result = FileResult.refused(name, exc)
+        except Exception:
+            logger.exception("Upload of %r to tenant %s failed", name, tenant.pk)
+            result, documents = FileResult.internal_error(name), []
         results.append(UploadResult(result, documents))
     return results
 

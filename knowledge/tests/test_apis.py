@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from pytest_django import DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
 
+from knowledge import conf
 from knowledge.models import Document, DocumentStatus
 from knowledge.tests.factories import add_document
 from supportai.api_keys import api_key_create
+from supportai.models import Tenant
 
 
 def _client(tenant) -> APIClient:
@@ -31,6 +36,31 @@ def test_upload_indexes_good_files_and_reports_bad_ones(tenant):
     assert bad["error_code"] == "binary" and bad["documents"] == []
     document = Document.objects.get(pk=good["documents"][0]["id"])
     assert document.status == DocumentStatus.READY and document.chunk_count == 1  # Celery eager, after commit
+
+
+def test_upload_refuses_an_oversized_file_by_its_real_size_and_indexes_the_rest(
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    # given a 2 KiB limit
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, max_upload_bytes=2048))
+    manual = b"# Manual\n\n" + b"Long text. " * 500
+    files = [
+        SimpleUploadedFile("manual.md", manual),
+        SimpleUploadedFile("parking.md", b"# Parking\n\nFree parking behind the studio."),
+    ]
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _client(tenant).post("/api/v1/knowledge/documents/", {"files": files}, format="multipart")
+    # then
+    assert response.status_code == 202
+    big, good = response.json()["files"]
+    assert (big["name"], big["error_code"], big["documents"]) == ("manual.md", "too_large", [])
+    assert big["error"] == f"The file is {len(manual)} bytes; the limit is 2048 bytes."
+    assert good["error"] == "" and good["documents"][0]["outcome"] == "created"
+    document = Document.objects.for_tenant(tenant).get()
+    assert (document.title, document.status) == ("Parking", DocumentStatus.READY)
 
 
 def test_upload_requires_files_and_authentication(tenant):

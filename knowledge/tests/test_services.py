@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
+from knowledge import services
 from knowledge.models import (
     Chunk,
     ChunkLevel,
@@ -14,19 +20,22 @@ from knowledge.models import (
     Posting,
     TermStats,
 )
-from knowledge.parsing import ParsedDocument
+from knowledge.parsing import ParsedDocument, parse_file
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import (
+    FileResult,
     Outcome,
     document_delete,
     file_ingest,
+    files_upload,
     parsed_ingest,
     source_get_or_create,
     source_prune,
     tenant_reindex,
 )
 from knowledge.tests.factories import add_document
+from supportai.models import Tenant
 
 ARTICLE = b"# Parking\n\nFree parking is behind the studio on Pearl Street.\n\nBike racks are by the door."
 
@@ -121,6 +130,69 @@ def test_bad_file_gets_its_own_error_and_others_still_ingest(tenant):
     good = file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
     assert (bad.error_code, bad.outcomes) == ("binary", {})
     assert good.outcomes == {Outcome.CREATED: 1}
+
+
+def test_long_front_matter_language_is_cut_to_its_column(tenant: Tenant) -> None:
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    language = "en-GB-x-west-riding-of-yorkshire"
+    data = f"---\nlanguage: {language}\n---\n# Parking\n\nFree parking.".encode()
+    result = file_ingest(tenant=tenant, source=source, name="parking.md", data=data)
+    assert result.outcomes == {Outcome.CREATED: 1} and not result.error
+    assert Document.objects.get(tenant=tenant).language == language[:16]
+
+
+def test_files_upload_logs_an_unexpected_error_and_stores_the_other_files(
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    # given: parsing one of the files raises something no parser is meant to raise
+    def parse_or_fail(name: str, data: bytes, *, max_bytes: int) -> list[ParsedDocument]:
+        if name == "cursed.md":
+            raise RuntimeError("parser bug")
+        return parse_file(name, data, max_bytes=max_bytes)
+
+    monkeypatch.setattr(services, "parse_file", parse_or_fail)
+    files = [SimpleUploadedFile("cursed.md", b"# Cursed\n\nText."), SimpleUploadedFile("parking.md", ARTICLE)]
+    # when
+    with caplog.at_level(logging.ERROR, logger="knowledge.services"), django_capture_on_commit_callbacks(execute=True):
+        cursed, parking = files_upload(tenant=tenant, files=files)
+    # then
+    assert (cursed.file.error_code, cursed.file.error, cursed.documents) == (
+        "internal",
+        "This file could not be indexed; the error was logged.",
+        [],
+    )
+    [record] = caplog.records
+    assert "cursed.md" in record.getMessage() and record.exc_info is not None
+    assert "RuntimeError: parser bug" in caplog.text  # with its traceback
+    assert [d.outcome for d in parking.documents] == [Outcome.CREATED] and not parking.file.error
+    assert list(Document.objects.for_tenant(tenant).values_list("title", "status")) == [("Parking", "ready")]
+
+
+def test_files_upload_keeps_nothing_of_a_file_that_fails_after_storing(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: the failure comes after the file's documents were written
+    real_parsed_ingest = services.parsed_ingest
+
+    def parsed_ingest_failing(**kwargs: Any) -> FileResult:
+        result = real_parsed_ingest(**kwargs)
+        if result.name == "cursed.md":
+            raise RuntimeError("after the insert")
+        return result
+
+    monkeypatch.setattr(services, "parsed_ingest", parsed_ingest_failing)
+    files = [SimpleUploadedFile("cursed.md", b"# Cursed\n\nText."), SimpleUploadedFile("parking.md", ARTICLE)]
+    # when
+    with caplog.at_level(logging.ERROR, logger="knowledge.services"):
+        cursed, parking = files_upload(tenant=tenant, files=files)
+    # then: the failed file's transaction rolled back, the other file's did not
+    assert cursed.file.error_code == "internal" and cursed.documents == []
+    assert "RuntimeError: after the insert" in caplog.text
+    assert list(Document.objects.for_tenant(tenant).values_list("external_id", flat=True)) == ["parking.md"]
+    assert parking.documents[0].outcome == Outcome.CREATED
 
 
 def test_embedding_failure_marks_document_failed(tenant):
