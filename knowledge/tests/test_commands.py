@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge.models import Document, KnowledgeSource
+from knowledge import conf
+from knowledge.management.commands import ingest
+from knowledge.models import Chunk, Document, KnowledgeSource
+from knowledge.services import FileResult
+from supportai.models import Tenant
 
 
 @pytest.fixture
@@ -23,7 +33,10 @@ def test_ingest_folder_recursively_reports_bad_files_and_is_idempotent(tenant, h
     call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")
     # then
     captured = capsys.readouterr()
-    assert "5 files: 4 created, 0 updated, 0 unchanged, 0 failed, 0 removed, 2 files with errors" in captured.out
+    assert captured.out == (
+        "5 files: 4 created, 0 updated, 0 unchanged, 0 failed, 0 removed, 2 files with errors; "
+        "pruning skipped: 2 files had errors\n"
+    )
     assert "empty.txt: empty" in captured.err and "latin.txt: encoding" in captured.err
     assert set(Document.objects.for_tenant(tenant).values_list("title", flat=True)) == {
         "Parking",
@@ -36,10 +49,11 @@ def test_ingest_folder_recursively_reports_bad_files_and_is_idempotent(tenant, h
     # when run again, then nothing is redone
     call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")
     assert "0 created, 0 updated, 4 unchanged" in capsys.readouterr().out
-    # when a file disappears, then its document goes
-    (help_folder / "parking.md").unlink()
+    # when the bad files are gone and so is a good one, then its document goes
+    for name in ("parking.md", "empty.txt", "latin.txt"):
+        (help_folder / name).unlink()
     call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")
-    assert "1 removed" in capsys.readouterr().out
+    assert capsys.readouterr().out.endswith(" 3 unchanged, 0 failed, 1 removed, 0 files with errors\n")
     assert not Document.objects.filter(title="Parking").exists()
 
 
@@ -56,3 +70,167 @@ def test_reindex_command(tenant, help_folder, capsys):
     assert "re-embedded 0 documents" in capsys.readouterr().out
     call_command("reindex", "--tenant", tenant.slug, "--force")
     assert "re-embedded 1 documents" in capsys.readouterr().out
+
+
+def _ingest(tenant: Tenant, path: Path, *args: str) -> None:
+    call_command("ingest", str(path), "--tenant", tenant.slug, "--no-progress", *args)
+
+
+def _external_ids(tenant: Tenant) -> set[str]:
+    return set(Document.objects.for_tenant(tenant).values_list("external_id", flat=True))
+
+
+def test_ingest_keeps_the_documents_of_a_file_that_became_malformed(
+    tenant: Tenant, help_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given
+    (help_folder / "empty.txt").unlink()
+    (help_folder / "latin.txt").unlink()
+    _ingest(tenant, help_folder)
+    before = _external_ids(tenant)
+    capsys.readouterr()
+    # when the FAQ loses its header row
+    (help_folder / "faq.csv").write_text("Do you sell gift cards?,Yes.\nIs there wifi?,Yes.\n")
+    _ingest(tenant, help_folder)
+    # then it is reported and its two questions are still there
+    captured = capsys.readouterr()
+    assert "faq.csv: malformed: A CSV FAQ needs a header row" in captured.err
+    assert captured.out.endswith("0 removed, 1 files with errors; pruning skipped: 1 file had errors\n")
+    assert _external_ids(tenant) == before and len(before) == 4
+    # when it is fixed with one question left, then the other goes
+    (help_folder / "faq.csv").write_text("question,answer\nDo you sell gift cards?,Yes.\n")
+    _ingest(tenant, help_folder)
+    assert "1 removed, 0 files with errors\n" in capsys.readouterr().out
+    assert len(_external_ids(tenant)) == 3
+
+
+def test_ingest_reports_an_unreadable_file_and_goes_on(
+    tenant: Tenant, help_folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a file that cannot be read (chmod 000 does not stop root, who runs the tests)
+    locked = help_folder / "parking.md"
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    # when
+    _ingest(tenant, help_folder)
+    # then
+    captured = capsys.readouterr()
+    assert "parking.md: unreadable: The file could not be read: Permission denied.\n" in captured.err
+    assert "3 created" in captured.out and "3 files with errors; pruning skipped" in captured.out
+    assert "Parking" not in set(Document.objects.for_tenant(tenant).values_list("title", flat=True))
+
+
+def test_ingest_logs_an_unexpected_error_and_goes_on(
+    tenant: Tenant,
+    help_folder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # given a file whose ingestion raises what nothing expects
+    real_file_ingest = ingest.file_ingest
+
+    def file_ingest(**kwargs: Any) -> FileResult:
+        if kwargs["name"] == "parking.md":
+            raise RuntimeError("ingest bug")
+        return real_file_ingest(**kwargs)
+
+    monkeypatch.setattr(ingest, "file_ingest", file_ingest)
+    # when
+    with caplog.at_level(logging.ERROR, logger=ingest.__name__):
+        _ingest(tenant, help_folder)
+    # then
+    captured = capsys.readouterr()
+    assert "parking.md: internal: This file could not be indexed; the error was logged.\n" in captured.err
+    assert "RuntimeError: ingest bug" in caplog.text
+    assert "3 created" in captured.out and "3 files with errors; pruning skipped" in captured.out
+
+
+def test_ingest_refuses_an_oversized_file_without_reading_it(
+    tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, max_upload_bytes=1024))
+    big = "# Big\n\n" + "Long text. " * 200
+    (tmp_path / "big.md").write_text(big)
+    (tmp_path / "small.md").write_text("# Small\n\nShort text.")
+    read: list[str] = []
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        read.append(path.name)
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    _ingest(tenant, tmp_path)
+    assert f"big.md: too_large: The file is {len(big)} bytes; the limit is 1024 bytes." in capsys.readouterr().err
+    assert read == ["small.md"] and _external_ids(tenant) == {"small.md"}
+
+
+def test_ingest_beir_folder_takes_the_corpus_and_not_the_queries(
+    tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a BEIR folder
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "corpus.jsonl").write_text(
+        json.dumps({"_id": "d1", "title": "Parking", "text": "Free parking behind the studio."}) + "\n"
+    )
+    (tmp_path / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "Where do I park?"}) + "\n")
+    (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    # when
+    _ingest(tenant, tmp_path)
+    # then
+    assert capsys.readouterr().out.startswith("1 files: 1 created,")
+    assert _external_ids(tenant) == {"d1"}
+    # when the queries file is named on its own, then it is refused and says why
+    _ingest(tenant, tmp_path / "queries.jsonl")
+    assert "queries.jsonl: unsupported: queries.jsonl is a BEIR data set's questions, not documents" in (
+        capsys.readouterr().err
+    )
+    assert _external_ids(tenant) == {"d1"}
+
+
+def test_ingest_reads_a_folder_inside_a_hidden_one(tenant: Tenant, tmp_path: Path) -> None:
+    folder = tmp_path / ".config" / "help"
+    (folder / ".drafts").mkdir(parents=True)
+    (folder / "parking.md").write_text("# Parking\n\nFree parking.")
+    (folder / ".drafts" / "hours.md").write_text("# Hours\n\nOpen 9 to 7.")
+    _ingest(tenant, folder)
+    assert _external_ids(tenant) == {"parking.md"}
+
+
+def test_ingest_refuses_a_source_name_longer_than_its_column(tenant: Tenant, help_folder: Path) -> None:
+    with pytest.raises(CommandError, match="longer than 255 characters"):
+        _ingest(tenant, help_folder, "--source", "s" * 256)
+    assert not KnowledgeSource.objects.exists()
+
+
+def test_ingest_into_one_tenant_never_touches_another_tenants_documents(
+    tenant: Tenant, other_tenant: Tenant, help_folder: Path
+) -> None:
+    # given both tenants ingested the same folder: same source name, same external ids
+    _ingest(tenant, help_folder, "--source", "Help")
+    _ingest(other_tenant, help_folder, "--source", "Help")
+    theirs = {
+        document.external_id: (document.pk, document.content_hash, document.updated_at)
+        for document in Document.objects.for_tenant(other_tenant)
+    }
+    their_chunks = set(Chunk.objects.filter(tenant=other_tenant).values_list("pk", flat=True))
+    assert set(theirs) == _external_ids(tenant) and len(theirs) == 4
+    # when one tenant's folder changes (an edit, a removal) and is ingested again with pruning
+    for name in ("empty.txt", "latin.txt", "parking.md"):
+        (help_folder / name).unlink()
+    (help_folder / "sub" / "hours.html").write_text("<title>Hours</title><main><p>Open 8 to 8.</p></main>")
+    _ingest(tenant, help_folder, "--source", "Help")
+    # then only that tenant's documents changed
+    assert "parking.md" not in _external_ids(tenant)
+    assert {
+        document.external_id: (document.pk, document.content_hash, document.updated_at)
+        for document in Document.objects.for_tenant(other_tenant)
+    } == theirs
+    assert set(Chunk.objects.filter(tenant=other_tenant).values_list("pk", flat=True)) == their_chunks

@@ -1,33 +1,84 @@
-"""``manage.py ingest PATH --tenant SLUG``: files or folders (recursively), idempotent by content hash."""
+"""``manage.py ingest PATH --tenant SLUG``: files or folders (recursively), idempotent by content hash.
+
+A file that cannot be read, parsed or stored gets an error line on stderr and the others go on. A run
+with any such file prunes nothing: a file that fails after an edit gives no external ids, and pruning
+would delete the documents it gave on an earlier run.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from knowledge import conf
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
-from knowledge.parsing import SUPPORTED_SUFFIXES
-from knowledge.services import Outcome, file_ingest, source_get_or_create, source_mark_synced, source_prune
+from knowledge.models import KnowledgeSource
+from knowledge.parsing import ErrorCode, ParseError, file_check, is_document_file
+from knowledge.services import (
+    FileResult,
+    Outcome,
+    file_ingest,
+    source_get_or_create,
+    source_mark_synced,
+    source_prune,
+)
+from supportai.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+SOURCE_NAME_MAX_LENGTH = KnowledgeSource._meta.get_field("name").max_length or 255
 
 
 def files_under(path: Path) -> list[Path]:
+    """``path`` itself, or the document files below it (hidden files and folders left out; a BEIR
+    folder gives its ``corpus.jsonl`` and not ``queries.jsonl``)."""
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts))
+    return sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and is_document_file(p.name)
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+
+
+def _file_ingest(*, tenant: Tenant, source: KnowledgeSource, file: Path, name: str) -> FileResult:
+    """One file's result; reading errors and unexpected exceptions become its error, never the run's."""
+    try:
+        file_check(name, file.stat().st_size, max_bytes=conf.SETTINGS.max_upload_bytes)
+        data = file.read_bytes()
+    except ParseError as exc:
+        return FileResult.refused(name, exc)
+    except OSError as exc:
+        return FileResult.refused(name, ParseError(ErrorCode.UNREADABLE, detail=exc.strerror or exc))
+    try:
+        return file_ingest(tenant=tenant, source=source, name=name, data=data)
+    except Exception:
+        logger.exception("Ingesting %s into tenant %s failed", file, tenant.pk)
+        return FileResult.internal_error(name)
 
 
 class Command(BaseCommand):
-    help = "Ingest knowledge files (md, txt, html, pdf, csv FAQ, BEIR corpus.jsonl) into a tenant."
+    help = (
+        "Ingest knowledge files (md, txt, html, pdf, csv FAQ, BEIR corpus.jsonl) into a tenant. Documents "
+        "no longer under PATH are deleted, except on a run where a file had errors: then nothing is deleted."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_threads_option(parser)
         parser.add_argument("path", type=Path)
         parser.add_argument("--tenant", required=True, help="tenant slug")
         parser.add_argument("--source", default="", help="knowledge source name (default: the path)")
-        parser.add_argument("--no-prune", action="store_true", help="keep documents no longer under PATH")
+        parser.add_argument(
+            "--no-prune",
+            action="store_true",
+            help="keep documents no longer under PATH (a run with file errors keeps them anyway)",
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,21 +87,28 @@ class Command(BaseCommand):
         if not path.exists():
             raise CommandError(f"{path} does not exist")
         tenant = tenant_by_slug(options["tenant"])
-        source = source_get_or_create(tenant=tenant, name=options["source"] or str(path), config={"path": str(path)})
+        source_name = options["source"] or str(path)
+        if len(source_name) > SOURCE_NAME_MAX_LENGTH:
+            raise CommandError(f"The source name is longer than {SOURCE_NAME_MAX_LENGTH} characters; pass --source.")
+        source = source_get_or_create(tenant=tenant, name=source_name, config={"path": str(path)})
         root = path if path.is_dir() else path.parent
-        files = [p for p in files_under(path) if path.is_file() or p.suffix.lower() in SUPPORTED_SUFFIXES]
+        files = files_under(path)
         totals = dict.fromkeys(Outcome, 0)
         keep: set[str] = set()
         failed = 0
         for file in tqdm(files, unit="file", disable=options["no_progress"], file=self.stderr):
-            result = file_ingest(tenant=tenant, source=source, name=str(file.relative_to(root)), data=file.read_bytes())
+            result = _file_ingest(tenant=tenant, source=source, file=file, name=str(file.relative_to(root)))
             keep.update(result.external_ids)
             if result.error:
                 failed += 1
                 self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
             for outcome, count in result.outcomes.items():
                 totals[outcome] += count
-        removed = 0 if options["no_prune"] else source_prune(tenant=tenant, source=source, keep=keep)
+        prune = not options["no_prune"] and not failed
+        removed = source_prune(tenant=tenant, source=source, keep=keep) if prune else 0
         source_mark_synced(source=source, failed=failed == len(files) and bool(files))
         summary = ", ".join(f"{count} {outcome}" for outcome, count in totals.items())
-        self.stdout.write(f"{len(files)} files: {summary}, {removed} removed, {failed} files with errors")
+        line = f"{len(files)} files: {summary}, {removed} removed, {failed} files with errors"
+        if failed and not options["no_prune"]:
+            line += f"; pruning skipped: {failed} {'file' if failed == 1 else 'files'} had errors"
+        self.stdout.write(line)
