@@ -1,0 +1,179 @@
+"""The Celery indexing task: provider errors mark the document failed; only passing ones are retried."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from celery.exceptions import Retry
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from knowledge import indexing, tasks
+from knowledge.models import Chunk, Document, DocumentStatus
+from knowledge.parsing import ParsedDocument
+from knowledge.providers.base import ProviderError
+from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.services import document_upsert, files_upload, source_get_or_create
+from supportai.models import Tenant
+
+ARTICLE = ParsedDocument("parking.md", "Parking", "Free parking is behind the studio on Pearl Street.")
+
+
+class FlakyEmbedder(FakeEmbeddingProvider):
+    """Fails with a passing error ``failures`` times, then embeds."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.calls = 0
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ProviderError("503 from the embedding service", retryable=True)
+        return super().embed_documents(texts)
+
+
+class WideEmbedder(FakeEmbeddingProvider):
+    """A provider whose vectors the vector(384) column cannot hold."""
+
+    dimensions = 1024
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls += 1
+        return super().embed_documents(texts)
+
+
+def _pending(tenant: Tenant) -> Document:
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    document, _ = document_upsert(tenant=tenant, source=source, parsed=ARTICLE, model="fake-hash-384")
+    return document
+
+
+def _run_task(document: Document) -> int:
+    result: int = tasks.index_document.apply(args=(document.pk,)).get()
+    return result
+
+
+@pytest.fixture
+def use_provider(monkeypatch: pytest.MonkeyPatch):
+    def install(provider: FakeEmbeddingProvider) -> FakeEmbeddingProvider:
+        monkeypatch.setattr(indexing, "default_provider", lambda: provider)
+        return provider
+
+    return install
+
+
+def _run_on_a_worker(document: Document, *, retries: int = 0) -> int:
+    """The task body as a worker runs it (not eager): a retry is queued, which raises ``Retry``."""
+    task: Any = tasks.index_document  # celery-stubs type push_request's keywords as the task's own
+    task.push_request(id="worker-run", args=[document.pk], kwargs={}, retries=retries, is_eager=False)
+    task.request.called_directly = False
+    try:
+        result: int = task.run(document.pk)
+    finally:
+        task.pop_request()
+    return result
+
+
+@pytest.mark.django_db
+def test_on_a_worker_a_passing_provider_error_is_retried(tenant, use_provider):
+    use_provider(FlakyEmbedder(failures=1))
+    document = _pending(tenant)
+
+    # The test settings run the queued retry at once (eagerly), and it indexes the document.
+    with pytest.raises(Retry):
+        _run_on_a_worker(document)
+
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.READY
+    assert Chunk.objects.filter(document=document, level="child").count() == 1
+
+
+@pytest.mark.django_db
+def test_on_a_worker_the_last_retry_leaves_the_document_failed_with_its_error(tenant, use_provider):
+    provider = use_provider(FlakyEmbedder(failures=100))
+    document = _pending(tenant)
+
+    assert _run_on_a_worker(document, retries=tasks.MAX_RETRIES) == 0
+
+    document.refresh_from_db()
+    assert provider.calls == 1
+    assert document.status == DocumentStatus.FAILED
+    assert "503 from the embedding service" in document.error
+
+
+@pytest.mark.django_db
+def test_run_eagerly_a_provider_error_fails_the_document_without_raising(tenant, use_provider):
+    provider = use_provider(FlakyEmbedder(failures=1))
+    document = _pending(tenant)
+
+    assert _run_task(document) == 0
+
+    document.refresh_from_db()
+    assert provider.calls == 1
+    assert document.status == DocumentStatus.FAILED
+    assert "503 from the embedding service" in document.error
+
+
+@pytest.mark.django_db
+def test_an_upload_survives_an_embedding_outage(tenant, use_provider, django_capture_on_commit_callbacks):
+    use_provider(FlakyEmbedder(failures=100))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        (result,) = files_upload(
+            tenant=tenant, files=[SimpleUploadedFile("parking.md", b"# Parking\n\nFree parking behind the studio.")]
+        )
+
+    assert len(callbacks) == 1
+    assert result.file.error == ""
+    document = Document.objects.get(tenant=tenant, pk=result.documents[0].id)
+    assert document.status == DocumentStatus.FAILED
+    assert "503" in document.error
+
+
+@pytest.mark.django_db
+def test_a_wrong_vector_dimension_fails_the_document_once_without_calling_the_provider(tenant, use_provider):
+    provider = use_provider(WideEmbedder())
+    document = _pending(tenant)
+
+    # Even on a worker: retrying cannot make the column wider.
+    assert _run_on_a_worker(document) == 0
+
+    document.refresh_from_db()
+    assert provider.calls == 0
+    assert document.status == DocumentStatus.FAILED
+    assert "1024" in document.error and "384" in document.error
+    assert not Chunk.objects.filter(document=document).exists()
+
+
+@pytest.mark.django_db
+def test_a_wrong_dimension_is_reported_as_failed_by_the_ingest_service(tenant):
+    from knowledge.services import Outcome, parsed_ingest
+
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    result = parsed_ingest(
+        tenant=tenant, source=source, name="parking.md", parsed_documents=[ARTICLE], provider=WideEmbedder()
+    )
+
+    assert result.outcomes == {Outcome.FAILED: 1}
+    document = Document.objects.get(tenant=tenant, external_id="parking.md")
+    assert document.status == DocumentStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_indexing_one_tenants_document_leaves_another_tenants_pending_one_alone(tenant, other_tenant, use_provider):
+    use_provider(FlakyEmbedder(failures=0))
+    mine, theirs = _pending(tenant), _pending(other_tenant)
+
+    assert _run_task(mine) == 1
+
+    theirs.refresh_from_db()
+    assert theirs.status == DocumentStatus.PENDING
+    assert not Chunk.objects.filter(tenant=other_tenant).exists()
+    assert Chunk.objects.filter(tenant=tenant, level="child").count() == 1
