@@ -6,13 +6,15 @@ from django.core.exceptions import PermissionDenied
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from knowledge.models import Document, KnowledgeSource
-from knowledge.retrieval import MODES
+from knowledge.providers.base import ProviderError
+from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import document_get, retrieve, source_get
 from knowledge.services import files_upload
 from knowledge.source_config import (
@@ -90,6 +92,11 @@ class DocumentDetailApi(APIView):
         return Response(DocumentOutputSerializer(document).data)
 
 
+class EmbeddingUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "embedding_unavailable"
+
+
 class RetrieveApi(APIView):
     class InputSerializer(serializers.Serializer):
         query = serializers.CharField(max_length=2000)
@@ -113,11 +120,18 @@ class RetrieveApi(APIView):
         class Meta:
             ref_name = "Passage"
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer(many=True), summary="Test retrieval")
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer(many=True), 503: OpenApiTypes.OBJECT},
+        summary="Test retrieval (503 in dense mode while the embedding provider fails)",
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        passages = retrieve(tenant=api_tenant(request), **serializer.validated_data)
+        try:
+            passages = retrieve(tenant=api_tenant(request), **serializer.validated_data)
+        except ProviderError as exc:
+            raise EmbeddingUnavailable(f"{EMBEDDING_UNAVAILABLE} ({exc})") from exc
         return Response(self.OutputSerializer(passages, many=True).data)
 
 

@@ -15,7 +15,8 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
-from knowledge.retrieval import MODES
+from knowledge.providers.base import ProviderError
+from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import (
     document_list,
     retrieve_explained,
@@ -237,7 +238,11 @@ def search(request: HttpRequest) -> HttpResponse:
     weighing = None
     if request.GET and form.is_valid():
         data = form.cleaned_data
-        found = retrieve_explained(tenant=membership.tenant, query=data["q"], k=data["k"], mode=data["mode"])
-        passages, weighing = found.passages, found.weighing
+        try:
+            found = retrieve_explained(tenant=membership.tenant, query=data["q"], k=data["k"], mode=data["mode"])
+        except ProviderError as exc:
+            form.add_error(None, f"{EMBEDDING_UNAVAILABLE} ({exc})")
+        else:
+            passages, weighing = found.passages, found.weighing
     context = {"tenant": membership.tenant, "form": form, "passages": passages, "weighing": weighing}
     return render(request, "knowledge/search.html", context)

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 _EMBEDDER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embedding")
 MIN_CANDIDATES = 50
+# What dense-mode callers tell people when the query cannot be embedded (hybrid goes on with BM25).
+EMBEDDING_UNAVAILABLE = "The embedding service could not embed the query; bm25 and hybrid search still work"
 RERANK_CANDIDATES = 25
 
 # Hybrid searches run BM25 on a second connection owned by this worker while the caller's

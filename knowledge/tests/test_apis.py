@@ -9,6 +9,9 @@ from rest_framework.test import APIClient
 
 from knowledge import conf
 from knowledge.models import Document, DocumentStatus
+from knowledge.providers.base import ProviderError
+from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.retrieval import EMBEDDING_UNAVAILABLE
 from knowledge.tests.factories import add_document
 from supportai.api_keys import api_key_create
 from supportai.models import Tenant
@@ -91,3 +94,20 @@ def test_search_api_returns_passages_of_the_key_tenant_only(tenant, other_tenant
     assert set(response.json()[0]["ranks"]) == {"bm25", "dense"}
     bad = _client(tenant).post("/api/v1/knowledge/search/", {"query": "parking", "mode": "magic"}, format="json")
     assert bad.status_code == 400
+
+
+def test_search_api_answers_503_in_dense_mode_and_hybrid_from_keywords_while_embedding_fails(tenant, monkeypatch):
+    def outage(self, text):
+        raise ProviderError("connection refused")
+
+    monkeypatch.setattr(FakeEmbeddingProvider, "embed_query", outage)
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    client = _client(tenant)
+
+    dense = client.post("/api/v1/knowledge/search/", {"query": "parking", "mode": "dense"}, format="json")
+    hybrid = client.post("/api/v1/knowledge/search/", {"query": "parking"}, format="json")
+
+    assert dense.status_code == 503
+    assert dense.json() == {"detail": f"{EMBEDDING_UNAVAILABLE} (connection refused)"}
+    assert hybrid.status_code == 200
+    assert [(p["title"], p["ranks"]) for p in hybrid.json()] == [("Parking", {"bm25": 1})]

@@ -5,6 +5,8 @@ import re
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from knowledge.models import Document, DocumentStatus
+from knowledge.providers.base import ProviderError
+from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.tests.factories import add_document
 
 
@@ -160,3 +162,19 @@ def test_search_page_links_only_http_addresses(client, agent, tenant):
     body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "bm25", "k": 5}).content.decode()
     assert "script:" not in body and re.search(r"\[\d\] Parking rules</h3>", body)
     assert re.search(r'\[\d\] <a href="https://alpha.example.com/map" rel="noopener">Parking map</a></h3>', body)
+
+
+def test_search_page_says_the_embedding_service_failed_in_dense_mode(client, agent, tenant, monkeypatch):
+    def outage(self, text):
+        raise ProviderError("connection refused")
+
+    monkeypatch.setattr(FakeEmbeddingProvider, "embed_query", outage)
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    client.force_login(agent)
+
+    response = client.get("/console/knowledge/search/", {"q": "parking", "mode": "dense", "k": 5})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "The embedding service could not embed the query" in body and "connection refused" in body
+    assert 'data-testid="passages"' not in body
