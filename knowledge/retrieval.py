@@ -148,12 +148,18 @@ class Candidates:
 
 
 def search_candidates(
-    *, tenant: Tenant, query: str, mode: RetrievalMode, depth: int, provider: EmbeddingProvider
+    *,
+    tenant: Tenant,
+    query: str,
+    mode: RetrievalMode,
+    depth: int,
+    provider: EmbeddingProvider,
+    keyword_fallback: bool = False,
 ) -> Candidates:
     """Run the retrievers ``mode`` needs for ``query`` (enough candidates for ``depth`` parents).
 
-    If the query cannot be embedded, dense mode raises the ``ProviderError`` and hybrid mode goes
-    on with BM25's list alone."""
+    If the query cannot be embedded the ``ProviderError`` is raised, unless ``keyword_fallback``
+    lets hybrid mode go on with BM25's list alone (serving does; measurements must not)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     settings = conf.SETTINGS
@@ -173,7 +179,7 @@ def search_candidates(
         try:
             vector = embedding.result()
         except ProviderError as exc:
-            if mode == "dense":
+            if mode == "dense" or not keyword_fallback:
                 raise
             # Keywords still answer while the embedding service is down; the passages' ranks show it.
             logger.warning("query embedding failed for tenant %s; hybrid search runs on BM25 alone: %s", tenant.pk, exc)
@@ -221,11 +227,14 @@ def rank_parents(
     depth: int,
     provider: EmbeddingProvider,
     fusion: str | None = None,
+    keyword_fallback: bool = False,
 ) -> Ranking:
     """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them, with the
     hybrid weights they were fused with (none when one retriever ran: a single mode, or hybrid
-    without the embedding service)."""
-    found = search_candidates(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
+    without the embedding service, which ``keyword_fallback`` allows)."""
+    found = search_candidates(
+        tenant=tenant, query=query, mode=mode, depth=depth, provider=provider, keyword_fallback=keyword_fallback
+    )
     weighing = None
     if len(found.lists) > 1:
         weighing = fusion_weights(tenant=tenant, query=query, evidence=found.evidence)

@@ -115,7 +115,8 @@ def retrieve_explained(
     provider = provider or default_provider()
     reranker = reranker or rerank_provider(conf.SETTINGS.rerank_provider)
     depth = max(k, RERANK_CANDIDATES) if reranker is not None else k
-    ranking = rank_parents(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider)
+    # Chat and the console keep answering from keywords while the query cannot be embedded.
+    ranking = rank_parents(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider, keyword_fallback=True)
     parents = ranking.parents
     rows = {
         chunk.pk: chunk

@@ -104,3 +104,16 @@ def test_reindex_touches_only_its_own_tenant(tenant, other_tenant, capsys):
     assert "re-embedded 1 documents of" in capsys.readouterr().out
     assert set(Chunk.objects.filter(tenant=other_tenant).values_list("pk", flat=True)) == their_chunks
     assert Document.objects.get(pk=theirs.pk).updated_at == theirs.updated_at
+
+
+class QueryOutage(FakeEmbeddingProvider):
+    def embed_query(self, text: str) -> list[float]:
+        raise ProviderError("timed out")
+
+
+def test_evaluate_retrieval_never_reports_keywords_alone_as_hybrid(tmp_path, monkeypatch):
+    # Serving answers from BM25 while queries cannot be embedded; a measurement must stop instead.
+    monkeypatch.setattr(evaluate_retrieval, "default_provider", QueryOutage)
+
+    with pytest.raises(CommandError, match="embedding failed: timed out"):
+        call_command("evaluate_retrieval", "--beir", str(_beir(tmp_path)), "--modes", "hybrid")

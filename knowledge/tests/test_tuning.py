@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 
 from knowledge import retrieval
 from knowledge.models import RetrievalTuning
+from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.selectors import retrieve
 from knowledge.tests.factories import add_document
@@ -160,3 +161,16 @@ def test_admin_shows_a_tuning_only_to_its_tenants_staff(client, owner, outsider,
     assert client.get(f"/admin/knowledge/retrievaltuning/{other_tenant.pk}/change/").status_code in (302, 404)
     client.force_login(outsider)
     assert "0.25" not in client.get("/admin/knowledge/retrievaltuning/").content.decode()
+
+
+def test_tuning_measures_nothing_while_the_questions_cannot_be_embedded(help_centre, tmp_path, monkeypatch):
+    def outage(self, text):
+        raise ProviderError("connection refused")
+
+    monkeypatch.setattr(FakeEmbeddingProvider, "embed_query", outage)
+    queries_path, qrels_path = _write_questions(tmp_path, *_questions())
+
+    # Serving would answer from keywords alone; a measurement of keywords alone would store a wrong scale.
+    with pytest.raises(CommandError, match="embedding failed, nothing measured or stored: connection refused"):
+        call_command("tune_retrieval", tenant="alpha", queries=str(queries_path), qrels=str(qrels_path), apply=True)
+    assert not RetrievalTuning.objects.exists()

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from knowledge.evaluation import BeirFormatError, read_qrels, read_queries
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
+from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider
 from knowledge.tuning import TuningError, retrieval_tune, retrieval_tuning_save
 
@@ -40,6 +41,8 @@ class Command(BaseCommand):
             result = retrieval_tune(tenant=tenant, queries=queries, qrels=qrels, provider=default_provider())
         except TuningError as exc:
             raise CommandError(str(exc)) from exc
+        except ProviderError as exc:
+            raise CommandError(f"embedding failed, nothing measured or stored: {exc}") from exc
         self.stdout.write(f"{result.queries} labelled questions of {tenant.slug}")
         self.stdout.write(f"{'keyword scale':>14}  {'nDCG@10':>8}")
         for scale, ndcg in result.ndcg.items():
