@@ -61,6 +61,8 @@ class QueryBatcher:
     def _encode_batch(self, batch: list[_Request]) -> None:
         try:
             vectors = self._encode([request.text for request in batch])
+            if len(vectors) != len(batch):
+                raise ValueError(f"the encoder returned {len(vectors)} vectors for {len(batch)} queries")
         except BaseException as exc:  # every waiting caller gets the error; the worker lives on
             for request in batch:
                 request.result.set_exception(exc)

@@ -83,3 +83,19 @@ def test_batches_are_capped() -> None:
         encoder.release.set()
         assert [f.result(10) for f in [first, *rest]] == [[1.0], [1.0], [2.0], [3.0], [4.0], [5.0]]
     assert all(len(batch) <= 2 for batch in encoder.batches)
+
+
+def test_a_wrong_number_of_vectors_fails_the_batch_instead_of_leaving_callers_waiting() -> None:
+    calls = {"n": 0}
+
+    def short(texts: Sequence[str]) -> list[list[float]]:
+        calls["n"] += 1
+        return [] if calls["n"] == 1 else [[1.0] for _ in texts]
+
+    batcher = QueryBatcher(short)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(batcher.embed, "first")
+        with pytest.raises(ValueError, match="returned 0 vectors for 1 queries"):
+            first.result(timeout=10)  # before the fix the worker died and this waited forever
+    assert batcher.embed("second") == [1.0]
