@@ -20,6 +20,7 @@ import httpx
 REFUSED_SCHEME = "refused: {url!r} is not an http(s) URL"
 REFUSED_PRIVATE = "refused: {host} resolves to a non-public address"
 UNRESOLVABLE = "cannot resolve {host}: {error}"
+INVALID_HOST = "{host!r} is not a valid host name (an empty label, or one longer than 63 characters)"
 
 
 class UnsafeUrl(Exception):
@@ -28,6 +29,10 @@ class UnsafeUrl(Exception):
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class InvalidHost(UnsafeUrl):
+    """The host name cannot be looked up at all (never retryable)."""
 
 
 # IPv6 ranges whose last 32 bits are an IPv4 address that a translator or the host's own stack
@@ -79,9 +84,12 @@ def is_public_address(address: str) -> bool:
 
 
 def public_addresses(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to; raises ``UnsafeUrl`` if any of them is not public."""
+    """Every address ``host`` resolves to; raises ``UnsafeUrl`` if any of them is not public, and
+    ``InvalidHost`` if ``host`` is no host name at all."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError as exc:  # the IDNA encoding of the name failed: an empty or over-long label
+        raise InvalidHost(INVALID_HOST.format(host=host)) from exc
     except OSError as exc:
         raise UnsafeUrl(UNRESOLVABLE.format(host=host, error=exc), retryable=True) from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from supportai.outbound import UnsafeUrl, check_public_url, guarded_transport, is_public_address
+from supportai.outbound import InvalidHost, UnsafeUrl, check_public_url, guarded_transport, is_public_address
 
 
 @pytest.fixture
@@ -125,3 +125,13 @@ def test_allowed_transport_reaches_local_servers(local_server: tuple[str, list[s
     with httpx.Client(transport=guarded_transport(allow_private=True), trust_env=False) as client:
         assert client.get(f"{url}/hello").text == "ok"
     assert hits == ["/hello"]
+
+
+@pytest.mark.parametrize(
+    "url", ["https://help..example.com/", f"https://{'a' * 64}.example.com/", "https://.example.com/"]
+)
+def test_a_host_name_that_cannot_be_looked_up_is_refused_plainly(url: str) -> None:
+    # socket.getaddrinfo raises UnicodeError (its IDNA encoding fails), not an OSError
+    with pytest.raises(InvalidHost, match="is not a valid host name") as raised:
+        check_public_url(url, allow_private=False)
+    assert isinstance(raised.value, UnsafeUrl) and raised.value.retryable is False
