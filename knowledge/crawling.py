@@ -2,19 +2,23 @@
 
 Every request carries our User-Agent, a timeout and a body size limit; connections go through the
 shared SSRF guard (``supportai.outbound``); robots.txt is honoured per RFC 9309 (a missing file
-allows everything, an unreachable one allows nothing); pages are fetched conditionally with the
-ETag / Last-Modified of the previous sync, so an unchanged page costs a 304. Redirects are followed
-by hand, only within the same host and, when the caller gives one, within its scope.
+allows everything, an unreachable one allows nothing; its first 500 KiB are read, and up to five
+redirects are followed, to other hosts too); pages are fetched conditionally with the ETag /
+Last-Modified of the previous sync, so an unchanged page costs a 304. Redirects of pages are
+followed by hand, only within the same host, to paths robots.txt allows and, when the caller gives
+one, within its scope. Links are normalised as browsers read them; one that cannot be requested is
+dropped, and an address the network stack still refuses is that page's error.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from html.parser import HTMLParser
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree
@@ -22,8 +26,9 @@ from xml.etree import ElementTree
 import httpx
 
 from knowledge import conf
-from knowledge.robots import RobotsRules, product_token
-from supportai.outbound import UnsafeUrl, guarded_transport
+from knowledge.parsing import TolerantHTMLParser
+from knowledge.robots import MAX_PARSE_BYTES, RobotsRules, product_token
+from supportai.outbound import InvalidHost, UnsafeUrl, guarded_transport
 
 
 class PageError(StrEnum):
@@ -39,6 +44,11 @@ class PageError(StrEnum):
     OFF_SITE = "off_site"
     OUT_OF_SCOPE = "out_of_scope"
     MALFORMED = "malformed"
+    BAD_URL = "bad_url"
+    BAD_REDIRECT = "bad_redirect"
+    DISALLOWED = "disallowed"
+    ROBOTS_UNREADABLE = "robots_unreadable"
+    INTERNAL = "internal"
 
 
 MESSAGES = {
@@ -54,9 +64,21 @@ MESSAGES = {
     PageError.OFF_SITE: "The page redirects to {location}, outside this source's host.",
     PageError.OUT_OF_SCOPE: "The page redirects to {location}, outside this source's path prefix.",
     PageError.MALFORMED: "{detail}",
+    PageError.BAD_URL: "The address cannot be requested: {detail}.",
+    PageError.BAD_REDIRECT: "The page redirects to {location!r}, which is not an http(s) URL that can be requested.",
+    PageError.DISALLOWED: "The page redirects to {location}, which robots.txt disallows for our User-Agent.",
+    PageError.ROBOTS_UNREADABLE: (
+        "The page redirects to {location}, whose robots.txt could not be read ({detail}); "
+        "it is retried at the next sync."
+    ),
+    PageError.INTERNAL: "This page could not be processed; the error was logged. It is retried at the next sync.",
 }
 # Errors that say nothing about the page itself: the text fetched earlier stays searchable.
-TRANSIENT = frozenset({PageError.SERVER_ERROR, PageError.TIMEOUT, PageError.NETWORK})
+TRANSIENT = frozenset(
+    {PageError.SERVER_ERROR, PageError.TIMEOUT, PageError.NETWORK, PageError.ROBOTS_UNREADABLE, PageError.INTERNAL}
+)
+# A robots.txt answer that means "no robots.txt" (RFC 9309 §2.3.1.3): every page may be fetched.
+ROBOTS_UNAVAILABLE = frozenset({PageError.NOT_FOUND, PageError.HTTP_ERROR, PageError.BAD_REDIRECT})
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -69,6 +91,18 @@ SKIP_SUFFIXES = (
     *(".zip", ".gz", ".tgz", ".mp3", ".mp4", ".webm", ".woff", ".woff2"),
 )
 MAX_URL_LENGTH = 500  # Document.external_id
+# robots.txt is read to MAX_PARSE_BYTES and a little over, so that the parser sees a cut last line
+# (and drops it) even after taking off a UTF-8 BOM.
+ROBOTS_READ_BYTES = MAX_PARSE_BYTES + 4
+MAX_HOST_LENGTH = 253  # DNS, without the final dot
+# As the WHATWG URL parser does: tabs and newlines go from anywhere, C0 controls and spaces from
+# both ends, and the other controls left in a path or query are percent-encoded.
+_TAB_OR_NEWLINE = re.compile("[\t\n\r]")
+_C0_CONTROL_OR_SPACE = "".join(map(chr, range(0x21)))
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# WHATWG's forbidden domain code points (controls and space are checked apart).
+_FORBIDDEN_IN_HOST = frozenset("#%/:<>?@[\\]^|")
 
 
 class FetchError(Exception):
@@ -98,23 +132,58 @@ class Page:
     def text(self) -> str:
         try:
             return self.body.decode(self.encoding, errors="replace")
-        except LookupError:  # unknown charset label
+        # An unknown charset label, or a codec that cannot decode with replacement (idna, undefined).
+        except (LookupError, UnicodeError):
             return self.body.decode("utf-8", errors="replace")
 
 
-def normalize_url(url: str, base: str = "") -> str | None:
-    """Absolute http(s) URL without fragment or default port, host lower-cased; None if unusable."""
+def valid_host_name(host: str) -> bool:
+    """Whether ``host`` (as ``urlsplit`` gives it) can be looked up: an IP address, or a name
+    without controls, spaces or WHATWG's forbidden characters whose labels are 1 to 63 characters
+    (IDNA-encoded, as ``socket.getaddrinfo`` encodes it) and 253 in all."""
+    if ":" in host:  # only an IPv6 literal has a colon here
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    if any(char <= " " or char == "\x7f" or char in _FORBIDDEN_IN_HOST for char in host):
+        return False
     try:
-        parts = urlsplit(urljoin(base, url.strip()) if base else url.strip())
+        encoded = host.encode("idna")
+    except UnicodeError:  # an empty label, one over 63 characters, or a character IDNA refuses
+        return False
+    return 0 < len(encoded.rstrip(b".")) <= MAX_HOST_LENGTH
+
+
+def _percent_encode_controls(text: str) -> str:
+    return _CONTROL.sub(lambda match: f"%{ord(match.group()):02X}", text)
+
+
+def normalize_url(url: str, base: str = "") -> str | None:
+    """Absolute http(s) URL without fragment or default port, host lower-cased; None if unusable.
+
+    Read as browsers read an address: tabs and newlines are removed, controls and spaces around it
+    stripped, and any other control character in the path or query percent-encoded, so the result
+    can be requested and stored. Unusable: another scheme, no host or one that is not a valid host
+    name (``valid_host_name``), a bad port, a lone surrogate, or more than ``MAX_URL_LENGTH``
+    characters.
+    """
+    url = _TAB_OR_NEWLINE.sub("", url).strip(_C0_CONTROL_OR_SPACE)
+    if _SURROGATE.search(url):
+        return None
+    try:
+        parts = urlsplit(urljoin(base, url) if base else url)
         port = parts.port
     except ValueError:
         return None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    if parts.scheme not in {"http", "https"} or not parts.hostname or not valid_host_name(parts.hostname):
         return None
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
         netloc = f"{netloc}:{port}"
-    normalized = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    path, query = _percent_encode_controls(parts.path or "/"), _percent_encode_controls(parts.query)
+    normalized = urlunsplit((parts.scheme, netloc, path, query, ""))
     return normalized if len(normalized) <= MAX_URL_LENGTH else None
 
 
@@ -140,17 +209,20 @@ class PageLinks:
     nofollow: bool = False
 
 
-class _LinkParser(HTMLParser):
+class _LinkParser(TolerantHTMLParser):
     def __init__(self, base: str) -> None:
         super().__init__(convert_charrefs=True)
         self.base = base
+        self.base_seen = False
         self.hrefs: list[str] = []
         self.robots = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
-        if tag == "base" and values.get("href"):
-            self.base = urljoin(self.base, values["href"])
+        if tag == "base" and values.get("href") and not self.base_seen:
+            # As in browsers, the first <base href> counts, and one that is no URL leaves the page's own.
+            self.base_seen = True
+            self.base = normalize_url(values["href"], self.base) or self.base
         elif tag == "a" and values.get("href") and "nofollow" not in values.get("rel", "").lower():
             self.hrefs.append(values["href"])
         elif tag == "meta" and values.get("name", "").lower() in {"robots", "supportai-knowledgebot"}:
@@ -257,34 +329,55 @@ class Crawler:
     ) -> None:
         self.client.close()
 
-    def _get(self, url: str, headers: dict[str, str], *, deadline: float) -> tuple[httpx.Response, bytes]:
+    def _get(
+        self, url: str, headers: dict[str, str], *, deadline: float, cut_at: int | None = None
+    ) -> tuple[httpx.Response, bytes]:
+        """One request. A body over ``max_bytes`` is ``TOO_LARGE``, unless ``cut_at`` is given: then
+        only that many bytes are read and the rest is left unread."""
         try:
             with self.client.stream("GET", url, headers=headers) as response:
                 declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > self.max_bytes:
+                if cut_at is None and declared.isdigit() and int(declared) > self.max_bytes:
                     raise FetchError(PageError.TOO_LARGE, limit=self.max_bytes)
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
-                    if len(body) > self.max_bytes:
+                    if cut_at is not None and len(body) >= cut_at:
+                        del body[cut_at:]
+                        break
+                    if cut_at is None and len(body) > self.max_bytes:
                         raise FetchError(PageError.TOO_LARGE, limit=self.max_bytes)
                     if time.monotonic() > deadline:  # a server dribbling bytes never hits the read timeout
                         raise FetchError(PageError.TIMEOUT, timeout=self.timeout_s)
                 return response, bytes(body)
         except httpx.TimeoutException as exc:
             raise FetchError(PageError.TIMEOUT, timeout=self.timeout_s) from exc
+        except InvalidHost as exc:
+            raise FetchError(PageError.BAD_URL, detail=str(exc)) from exc
         except UnsafeUrl as exc:
             if exc.retryable:
                 raise FetchError(PageError.NETWORK, detail=str(exc)) from exc
             raise FetchError(PageError.REFUSED, detail=str(exc)) from exc
+        except httpx.InvalidURL as exc:  # not an httpx.HTTPError
+            raise FetchError(PageError.BAD_URL, detail=str(exc)) from exc
+        except UnicodeError as exc:  # the resolver's IDNA encoding of a bad host name (no SSRF guard)
+            detail = f"{urlsplit(url).hostname!r} is not a valid host name ({exc})"
+            raise FetchError(PageError.BAD_URL, detail=detail) from exc
         except httpx.HTTPError as exc:
             raise FetchError(PageError.NETWORK, detail=str(exc) or type(exc).__name__) from exc
 
     def get(
-        self, url: str, *, etag: str = "", last_modified: str = "", scope: Callable[[str], bool] | None = None
+        self,
+        url: str,
+        *,
+        etag: str = "",
+        last_modified: str = "",
+        scope: Callable[[str], bool] | None = None,
+        check_robots: bool = False,
     ) -> Page:
         """GET ``url`` (conditionally when validators are given), following same-host redirects
-        (and only those to URLs ``scope`` accepts, when given: a redirect out of it is never fetched).
+        (and only those to URLs ``scope`` accepts, when given, and with ``check_robots`` only to
+        paths robots.txt allows: a redirect to any other is never fetched).
 
         Raises ``FetchError`` for anything but a 200 or a 304.
         """
@@ -300,14 +393,26 @@ class Crawler:
             response, body = self._get(current, headers, deadline=deadline)
             if response.status_code in REDIRECTS and response.headers.get("Location"):
                 location = normalize_url(response.headers["Location"], current)
-                if location is None or not _same_host(location, url):
-                    raise FetchError(PageError.OFF_SITE, location=response.headers["Location"][:200])
+                if location is None:
+                    raise FetchError(PageError.BAD_REDIRECT, location=response.headers["Location"][:200])
+                if not _same_host(location, url):
+                    raise FetchError(PageError.OFF_SITE, location=location[:200])
                 if scope is not None and not scope(location):
                     raise FetchError(PageError.OUT_OF_SCOPE, location=location[:200])
+                if check_robots:
+                    self._check_redirect_allowed(location)
                 current = location
                 continue
             return self._page(current, response, body)
         raise FetchError(PageError.HTTP_ERROR, status=f"{response.status_code} after {MAX_REDIRECTS} redirects")
+
+    def _check_redirect_allowed(self, location: str) -> None:
+        try:
+            allowed = self.allowed(location)
+        except FetchError as exc:  # the robots.txt of another scheme or port is unreachable: nothing may be fetched
+            raise FetchError(PageError.ROBOTS_UNREADABLE, location=location[:200], detail=exc) from exc
+        if not allowed:
+            raise FetchError(PageError.DISALLOWED, location=location[:200])
 
     def _page(self, url: str, response: httpx.Response, body: bytes) -> Page:
         status = response.status_code
@@ -330,8 +435,8 @@ class Crawler:
     def get_html(
         self, url: str, *, etag: str = "", last_modified: str = "", scope: Callable[[str], bool] | None = None
     ) -> Page:
-        """Like ``get`` but a 200 must be an HTML page with text."""
-        page = self.get(url, etag=etag, last_modified=last_modified, scope=scope)
+        """Like ``get`` (redirects only to paths robots.txt allows) but a 200 must be an HTML page with text."""
+        page = self.get(url, etag=etag, last_modified=last_modified, scope=scope, check_robots=True)
         if page.not_modified:
             return page
         if page.content_type not in HTML_TYPES and not (
@@ -342,14 +447,35 @@ class Crawler:
             raise FetchError(PageError.EMPTY)
         return page
 
+    def _robots_txt(self, url: str) -> bytes:
+        """The first ``ROBOTS_READ_BYTES`` of robots.txt (the parser reads ``MAX_PARSE_BYTES``),
+        following up to ``MAX_REDIRECTS`` redirects, to other hosts too (RFC 9309 §2.3.1.2, §2.5),
+        still through the SSRF guard. Raises ``FetchError``: for an answer that means there is no
+        robots.txt (``ROBOTS_UNAVAILABLE``), or for one that means it cannot be reached."""
+        deadline = time.monotonic() + 2 * self.timeout_s
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            self._pause(current)
+            response, body = self._get(
+                current, {"Accept": "text/plain,*/*;q=0.5"}, deadline=deadline, cut_at=ROBOTS_READ_BYTES
+            )
+            if response.status_code in REDIRECTS and response.headers.get("Location"):
+                location = normalize_url(response.headers["Location"], current)
+                if location is None:
+                    raise FetchError(PageError.BAD_REDIRECT, location=response.headers["Location"][:200])
+                current = location
+                continue
+            return self._page(current, response, body).body
+        raise FetchError(PageError.HTTP_ERROR, status=f"{response.status_code} after {MAX_REDIRECTS} redirects")
+
     def _robots_for(self, url: str) -> RobotsRules:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._robots:
             try:
-                body = self.get(f"{origin}/robots.txt").body  # RFC 9309: robots.txt is UTF-8
+                body = self._robots_txt(f"{origin}/robots.txt")  # RFC 9309: robots.txt is UTF-8
             except FetchError as exc:
-                if exc.code not in {PageError.NOT_FOUND, PageError.HTTP_ERROR}:
+                if exc.code not in ROBOTS_UNAVAILABLE:
                     raise  # RFC 9309 §2.3.1.4: unreachable robots.txt means nothing may be crawled
                 body = b""  # §2.3.1.3: "unavailable" (4xx) means everything may be crawled
             self._robots[origin] = RobotsRules.parse(body)

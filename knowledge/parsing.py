@@ -7,6 +7,7 @@ record it against the one file and carry on with the rest.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -41,6 +42,7 @@ MESSAGES = {
 BEIR_QUERIES = "queries.jsonl"
 QUERIES_REFUSED = "queries.jsonl is a BEIR data set's questions, not documents; ingest its corpus.jsonl instead."
 PDF_ENCRYPTED = "The PDF is encrypted (password protected); upload a copy saved without a password."
+PAGE_BINARY = "The page looks binary, not HTML text."
 
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".csv", ".jsonl"})
 # Document.external_id's max_length (a test keeps them equal); a file name leaves room for the
@@ -84,11 +86,16 @@ def _decode(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(ErrorCode.ENCODING) from exc
-    sample = text[:8192]
-    controls = sum(1 for char in sample if ord(char) < 32 and char not in "\n\r\t\f")
-    if sample and controls / len(sample) > 0.05:
+    if _looks_binary(text):
         raise ParseError(ErrorCode.BINARY)
     return text
+
+
+def _looks_binary(text: str) -> bool:
+    """Whether control characters (NUL included) make up more than 5% of the text's start."""
+    sample = text[:8192]
+    controls = sum(1 for char in sample if ord(char) < 32 and char not in "\n\r\t\f")
+    return bool(sample) and controls / len(sample) > 0.05
 
 
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
@@ -110,7 +117,19 @@ def _markdown(name: str, text: str) -> ParsedDocument:
     return ParsedDocument(name, title, text.strip(), url=meta.get("url", ""), language=language)
 
 
-class _MainText(HTMLParser):
+class TolerantHTMLParser(HTMLParser):
+    """``HTMLParser`` that reads what browsers read instead of raising on it."""
+
+    def parse_html_declaration(self, i: int) -> int:
+        try:
+            return super().parse_html_declaration(i)
+        except AssertionError:
+            # Python's parser gives up on a marked section it does not know (``<![foo[``, ``<![``);
+            # browsers read any ``<![`` in HTML as a comment, and so do we.
+            return self.parse_bogus_comment(i)
+
+
+class _MainText(TolerantHTMLParser):
     SKIP = frozenset({"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"})
     BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article"})
 
@@ -154,14 +173,6 @@ class _MainText(HTMLParser):
         elif not self.depth_skip:
             self._add(data)
 
-    def parse_html_declaration(self, i: int) -> int:
-        try:
-            return super().parse_html_declaration(i)
-        except AssertionError:
-            # Python's parser gives up on a marked section it does not know (``<![foo[``, ``<![``);
-            # browsers read any ``<![`` in HTML as a comment, and so do we.
-            return self.parse_bogus_comment(i)
-
 
 def _tidy(text: str) -> str:
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
@@ -181,6 +192,17 @@ def parse_html(name: str, text: str) -> ParsedDocument:
 def _storable(text: str) -> str:
     """``text`` without what PostgreSQL cannot store: NUL goes, a lone surrogate becomes U+FFFD."""
     return UNSTORABLE.sub(lambda match: "" if match.group() == "\x00" else "\ufffd", text)
+
+
+def parse_html_page(name: str, text: str) -> ParsedDocument:
+    """``parse_html`` for a page already decoded to text (a fetched web page), held to the rules of
+    uploaded files: text that looks binary raises ``ParseError`` (``BINARY``); otherwise the title
+    and text lose what PostgreSQL cannot store (a stray NUL is dropped, as browsers drop it from
+    text; a lone surrogate, which odd charsets such as UTF-7 decode to, becomes U+FFFD)."""
+    if _looks_binary(text):
+        raise ParseError(ErrorCode.BINARY, PAGE_BINARY)
+    parsed = parse_html(name, text)
+    return dataclasses.replace(parsed, title=_storable(parsed.title), text=_storable(parsed.text))
 
 
 def _pdf(name: str, data: bytes) -> ParsedDocument:

@@ -9,10 +9,11 @@ from django.db.models import Count, QuerySet, Sum
 from django.http import Http404
 
 from knowledge import conf
-from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind, SourceStatus
+from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
 from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, rank_parents, rerank
 from knowledge.services import default_provider
+from knowledge.source_config import sync_free
 from knowledge.types import Passage, RetrievalMode
 from supportai.models import Tenant
 
@@ -48,13 +49,11 @@ def source_totals(*, tenant: Tenant, source: KnowledgeSource) -> tuple[int, int]
 def url_sources_due(*, now: datetime, default_interval_minutes: int) -> list[KnowledgeSource]:
     """URL sources of every tenant whose resync interval has passed (the scheduler's read, hence
     no tenant): never synced, or last synced at least ``sync_interval_minutes`` ago (the source's
-    own setting, else ``default_interval_minutes``; 0 means on demand only). Running syncs are left out."""
+    own setting, else ``default_interval_minutes``; 0 means on demand only). Running syncs are left
+    out, but not one whose lease has run out (``source_config.sync_free``: its worker died), which a
+    sync takes over as a manual one would."""
     due = []
-    for source in (
-        KnowledgeSource.objects.filter(kind=SourceKind.URL)
-        .exclude(status=SourceStatus.SYNCING)
-        .select_related("tenant")
-    ):
+    for source in KnowledgeSource.objects.filter(sync_free(now), kind=SourceKind.URL).select_related("tenant"):
         minutes = source.config.get("sync_interval_minutes", default_interval_minutes)
         if not isinstance(minutes, int) or minutes <= 0:
             continue

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from knowledge import conf
-from knowledge.crawling import MAX_URL_LENGTH, in_scope, normalize_url
-from knowledge.models import KnowledgeSource, SourceKind
+from knowledge.crawling import MAX_URL_LENGTH, in_scope, normalize_url, valid_host_name
+from knowledge.models import KnowledgeSource, SourceKind, SourceStatus
 from supportai.models import Tenant
-from supportai.outbound import UnsafeUrl, check_public_url
+from supportai.outbound import InvalidHost, UnsafeUrl, check_public_url
 
 DEFAULT_MAX_PAGES = 100
 DEFAULT_MAX_DEPTH = 2
@@ -25,12 +27,14 @@ MAX_DEPTH = 10
 NAME_MAX_LENGTH = 255  # KnowledgeSource.name
 URL_MAX_LENGTH = MAX_URL_LENGTH
 PREFIX_MAX_LENGTH = 300
+SYNC_LEASE = timedelta(hours=2)  # a sync that has held its source this long is presumed dead
 
 NOT_A_URL_SOURCE = "Only URL sources can be synced; this source is of kind {kind!r}."
 NOT_EDITABLE = "Only URL sources have website settings; this source is of kind {kind!r}."
 NAME_TAKEN = "There is already a knowledge source named {name!r}; choose another name."
 ONE_ENTRY_URL = "Set exactly one of start_url (crawl from a page) and sitemap_url (read a sitemap.xml)."
 BAD_URL = "{key} must be an absolute http(s) URL; got {value!r}."
+BAD_HOST = "{key} must name a website: {host!r} is not a valid host name."
 BAD_PREFIX = "path_prefix must start with '/'; got {value!r}."
 BAD_NUMBER = "{key} must be a whole number from {minimum} to {maximum}; got {value!r}."
 PRIVATE_URL = "{key} must be a public website: {host} resolves to a private, loopback or link-local address."
@@ -74,6 +78,22 @@ def _number(config: Mapping[str, Any], key: str, default: int, maximum: int) -> 
     return value
 
 
+def sync_free(now: datetime) -> Q:
+    """Sources no sync holds: not syncing, or held by a sync whose ``SYNC_LEASE`` has run out
+    (its worker is presumed dead, and the next sync may take the source over)."""
+    return ~Q(status=SourceStatus.SYNCING) | Q(sync_started_at__isnull=True) | Q(sync_started_at__lt=now - SYNC_LEASE)
+
+
+def _url_error(key: str, raw: object) -> SourceConfigError:
+    try:
+        host = urlsplit(raw.strip()).hostname if isinstance(raw, str) else None
+    except ValueError:
+        host = None
+    if host and not valid_host_name(host):
+        return SourceConfigError(BAD_HOST.format(key=key, host=host), field=key)
+    return SourceConfigError(BAD_URL.format(key=key, value=raw), field=key)
+
+
 def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
     """The validated configuration of a URL source; ``SourceConfigError`` with a plain message if not."""
     urls = {}
@@ -81,7 +101,7 @@ def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
         raw = config.get(key) or ""
         url = normalize_url(raw) if isinstance(raw, str) else None
         if raw and url is None:
-            raise SourceConfigError(BAD_URL.format(key=key, value=raw), field=key)
+            raise _url_error(key, raw)
         urls[key] = url or ""
     if bool(urls["start_url"]) == bool(urls["sitemap_url"]):
         raise SourceConfigError(ONE_ENTRY_URL)
@@ -113,6 +133,8 @@ def url_config_check(config: Mapping[str, Any]) -> UrlSourceConfig:
     key = "sitemap_url" if parsed.sitemap_url else "start_url"
     try:
         check_public_url(parsed.entry_url, allow_private=False)
+    except InvalidHost as exc:
+        raise SourceConfigError(BAD_HOST.format(key=key, host=parsed.host), field=key) from exc
     except UnsafeUrl as exc:
         if not exc.retryable:
             raise SourceConfigError(PRIVATE_URL.format(key=key, host=parsed.host), field=key) from exc

@@ -3,35 +3,43 @@
 ``knowledge_source_sync`` is a long-running orchestration, not one transaction: each page is
 stored (and its chunks swapped) in its own transaction, so a slow site never holds a lock and a
 failure half-way keeps every page already done. Pages are ingested through the idempotent
-ingestion service (``services.parsed_ingest``): unchanged text costs no chunk write.
+ingestion service (``services.parsed_ingest``): unchanged text costs no chunk write. Whatever goes
+wrong with one page (its fetch, its text, an unexpected error, logged) is that page's error, never
+the sync's.
 Configuration and creation of sources are in ``knowledge.source_config``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from knowledge.crawling import Crawler, FetchError, Page, PageError, page_links, parse_sitemap
+from knowledge.crawling import Crawler, FetchError, Page, PageError, normalize_url, page_links, parse_sitemap
 from knowledge.indexing import default_provider, document_chunks_delete
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
-from knowledge.parsing import ParsedDocument, parse_html
+from knowledge.parsing import ParsedDocument, ParseError, parse_html_page
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.selectors import source_get
 from knowledge.services import Outcome, document_delete, parsed_ingest, source_delete
-from knowledge.source_config import NOT_A_URL_SOURCE, SourceConfigError, UrlSourceConfig, url_config_parse
+from knowledge.source_config import (
+    NOT_A_URL_SOURCE,
+    SourceConfigError,
+    UrlSourceConfig,
+    sync_free,
+    url_config_parse,
+)
 from supportai.models import Tenant
+
+logger = logging.getLogger(__name__)
 
 MAX_SITEMAPS = 50  # sitemaps read in one sync, the index included
 PAGE_BATCH = 16  # changed pages embedded together
-SYNC_LEASE = timedelta(hours=2)  # a sync that has held its source this long is presumed dead
 
 ALREADY_SYNCING = "A sync of this source is already running."
 DELETE_WHILE_SYNCING = "A sync of this source is running; delete the source once it has finished."
@@ -71,8 +79,7 @@ class SyncResult:
 
 def _claim(source: KnowledgeSource) -> bool:
     now = timezone.now()
-    free = ~Q(status=SourceStatus.SYNCING) | Q(sync_started_at__isnull=True) | Q(sync_started_at__lt=now - SYNC_LEASE)
-    claimed = KnowledgeSource.objects.filter(free, pk=source.pk).update(
+    claimed = KnowledgeSource.objects.filter(sync_free(now), pk=source.pk).update(
         status=SourceStatus.SYNCING, sync_started_at=now
     )
     return claimed == 1
@@ -87,12 +94,11 @@ def _finish(source: KnowledgeSource, *, failed: bool, error: str) -> None:
 
 
 @transaction.atomic
-def _record_error(
-    *, tenant: Tenant, source: KnowledgeSource, url: str, document: Document | None, exc: FetchError
-) -> bool:
-    """Put the page's error on its document. A transient error keeps text fetched earlier searchable;
-    any other error means the page has nothing to offer any more, so its chunks go.
-    Returns whether stored text was removed."""
+def _record_error(*, tenant: Tenant, source: KnowledgeSource, url: str, exc: FetchError) -> bool:
+    """Put the page's error on its document (read afresh: a failed batch may have stored it). A
+    transient error keeps text fetched earlier searchable; any other error means the page has
+    nothing to offer any more, so its chunks go. Returns whether stored text was removed."""
+    document = Document.objects.for_tenant(tenant).select_for_update().filter(source=source, external_id=url).first()
     if document is not None and document.status == DocumentStatus.READY and exc.transient:
         Document.objects.filter(pk=document.pk).update(error=str(exc))
         return False
@@ -100,7 +106,6 @@ def _record_error(
     if document is None:
         document = Document(tenant=tenant, source=source, external_id=url, title=url, url=url)
     else:
-        document = Document.objects.select_for_update().get(pk=document.pk)
         dropped = document.chunk_count > 0 or document.chunks.exists()
         document_chunks_delete(tenant=tenant, document=document)
     document.status = DocumentStatus.FAILED
@@ -143,31 +148,46 @@ class _Sync:
             raise _EntryFailed(ROBOTS_UNREADABLE.format(host=urlsplit(url).netloc, error=exc)) from exc
 
     def visit(self, url: str) -> tuple[str, ...]:
-        """Fetch and stage one page; returns its links (stored ones when it was not re-read)."""
+        """Fetch and stage one page; returns its links (stored ones when it was not re-read).
+        Raises ``_EntryFailed`` only when robots.txt cannot be read; anything else is the page's error."""
         self.last_error = None
         document = self.documents.get(url)
-        stored_links = tuple(document.links) if document is not None else ()
+        stored_links = _stored_links(document)
         if not self.allowed(url):
             self.result.skipped_robots += 1
             return ()
         self.result.pages += 1
         self.keep.add(url)
+        try:
+            links = self._read(url, document)
+        except FetchError as exc:
+            self._fail(url, exc)
+            return stored_links
+        except _EntryFailed:
+            raise
+        except Exception:
+            logger.exception("URL source %s: page %s could not be processed", self.source.pk, url)
+            self._fail(url, FetchError(PageError.INTERNAL))
+            return stored_links
+        if len(self.batch) >= PAGE_BATCH:
+            self.flush()
+        return stored_links if links is None else links
+
+    def _read(self, url: str, document: Document | None) -> tuple[str, ...] | None:
+        """Fetch the page and stage its text for the next batch; returns its links, or None when it
+        was not modified. Raises ``FetchError`` for the page's error."""
         etag = last_modified = ""
         if document is not None and document.status == DocumentStatus.READY:
             etag, last_modified = document.http_etag, document.http_last_modified
-        try:
-            # A redirect may not lead out of the source's scope; the start page, chosen by hand, may
-            # lie outside path_prefix, so only the crawler's same-host rule applies to its redirects.
-            scope = None if url == self.config.start_url else self.config.covers
-            page = self.crawler.get_html(url, etag=etag, last_modified=last_modified, scope=scope)
-        except FetchError as exc:
-            self._fail(url, document, exc)
-            return stored_links
+        # A redirect may not lead out of the source's scope; the start page, chosen by hand, may
+        # lie outside path_prefix, so only the crawler's same-host rule applies to its redirects.
+        scope = None if url == self.config.start_url else self.config.covers
+        page = self.crawler.get_html(url, etag=etag, last_modified=last_modified, scope=scope)
         if page.not_modified:
             self.result.outcomes["not_modified"] += 1
             if document is not None and document.error:
                 Document.objects.filter(pk=document.pk).update(error="")
-            return stored_links
+            return None
         html = page.text()
         found = page_links(html, page.url)
         links = () if found.nofollow else tuple(link for link in found.links if self.config.covers(link))
@@ -175,32 +195,50 @@ class _Sync:
             self.keep.discard(url)
             self.result.skipped_noindex += 1
             return links
-        parsed = parse_html(url, html)
+        try:
+            parsed = parse_html_page(url, html)
+        except ParseError as exc:
+            raise FetchError(PageError.MALFORMED, detail=str(exc)) from exc
         if not parsed.text:
-            self._fail(url, document, FetchError(PageError.EMPTY))
-            return links
+            raise FetchError(PageError.EMPTY)
         self.batch.append((ParsedDocument(url, parsed.title or url, parsed.text, url=page.url), page, links))
-        if len(self.batch) >= PAGE_BATCH:
-            self.flush()
         return links
 
-    def _fail(self, url: str, document: Document | None, exc: FetchError) -> None:
+    def _fail(self, url: str, exc: FetchError) -> None:
         self.last_error = exc
         self.result.outcomes[Outcome.FAILED] += 1
         self.result.errors[url] = exc.code
-        if _record_error(tenant=self.tenant, source=self.source, url=url, document=document, exc=exc):
+        if _record_error(tenant=self.tenant, source=self.source, url=url, exc=exc):
             self.result.dropped += 1
 
     def flush(self) -> None:
-        if not self.batch:
+        """Ingest the staged pages together. Should that fail unexpectedly (logged), the pages not
+        yet done are ingested one by one, so that only a page that fails alone gets the error."""
+        batch, self.batch = self.batch, []
+        if not batch:
             return
-        staged = {parsed.external_id: (page, links) for parsed, page, links in self.batch}
+        done: set[str] = set()
+        try:
+            self._ingest(batch, done)
+        except Exception:
+            logger.exception("URL source %s: a batch of %s pages could not be ingested", self.source.pk, len(batch))
+        else:
+            return
+        for staged in batch:
+            if staged[0].external_id in done:
+                continue
+            try:
+                with transaction.atomic():
+                    self._ingest([staged], done)
+            except Exception:
+                logger.exception("URL source %s: page %s could not be ingested", self.source.pk, staged[0].external_id)
+                self._fail(staged[0].external_id, FetchError(PageError.INTERNAL))
+
+    def _ingest(self, batch: list[tuple[ParsedDocument, Page, tuple[str, ...]]], done: set[str]) -> None:
+        staged = {parsed.external_id: (page, links) for parsed, page, links in batch}
 
         def remember(document: Document, outcome: Outcome) -> None:
             page, links = staged[document.external_id]
-            self.result.outcomes[outcome] += 1
-            if outcome == Outcome.FAILED:
-                self.result.errors[document.external_id] = "embedding"
             Document.objects.filter(pk=document.pk).update(
                 http_etag=page.etag[:500],
                 http_last_modified=page.last_modified[:100],
@@ -208,16 +246,19 @@ class _Sync:
                 fetched_at=timezone.now(),
                 **({} if outcome == Outcome.FAILED else {"error": ""}),
             )
+            self.result.outcomes[outcome] += 1
+            if outcome == Outcome.FAILED:
+                self.result.errors[document.external_id] = "embedding"
+            done.add(document.external_id)
 
         parsed_ingest(
             tenant=self.tenant,
             source=self.source,
             name=self.source.name,
-            parsed_documents=[parsed for parsed, _, _ in self.batch],
+            parsed_documents=[parsed for parsed, _, _ in batch],
             provider=self.provider,
             on_document=remember,
         )
-        self.batch = []
 
     def sitemap_pages(self) -> Iterator[str]:
         """In-scope page URLs of the sitemap (and of the sitemaps an index lists)."""
@@ -269,6 +310,13 @@ class _Sync:
             self.result.removed += 1
 
 
+def _stored_links(document: Document | None) -> tuple[str, ...]:
+    """The links a page had when it was last read, normalised again (stored by older code, or edited)."""
+    stored = document.links if document is not None and isinstance(document.links, list) else []
+    links = (normalize_url(value) for value in stored if isinstance(value, str))
+    return tuple(dict.fromkeys(link for link in links if link))
+
+
 def _done(result: SyncResult) -> str:
     """What a stopped sync changed before it stopped, or "" if nothing."""
     done = [f"{result.outcomes[o]} pages were {o}" for o in (Outcome.CREATED, Outcome.UPDATED) if result.outcomes[o]]
@@ -298,7 +346,7 @@ def knowledge_source_sync(
         raise SourceConfigError(NOT_A_URL_SOURCE.format(kind=source.kind))
     if not _claim(source):
         return SyncResult(error=ALREADY_SYNCING, skipped=True)
-    # From here on every way out releases the claim, or the source would look busy for SYNC_LEASE.
+    # From here on every way out releases the claim, or the source would look busy for its SYNC_LEASE.
     try:
         return _sync_claimed(tenant=tenant, source=source, crawler=crawler, provider=provider)
     except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -9,9 +10,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from knowledge import tasks
+from knowledge import conf, tasks
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
-from knowledge.source_config import url_source_create
+from knowledge.source_config import BAD_HOST, source_sync_enqueue, url_source_create
 from knowledge.tests.site_fake import FakeSite
 from supportai.api_keys import api_key_create
 
@@ -201,3 +202,55 @@ def test_beat_task_syncs_only_sources_whose_interval_has_passed(tenant, other_te
     # then
     assert queued == 1
     assert due.documents.count() == 2 and not fresh.documents.exists() and not manual.documents.exists()
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+@pytest.mark.parametrize(
+    ("key", "url", "host"),
+    [
+        ("start_url", "https://help..example.com/", "help..example.com"),
+        ("sitemap_url", f"https://{'a' * 64}.example.com/sitemap.xml", f"{'a' * 64}.example.com"),
+    ],
+)
+def test_a_host_name_that_cannot_be_looked_up_is_a_plain_error_in_the_api_and_the_console(
+    client, owner, tenant, monkeypatch, allow_private, key, url, host
+):
+    # given the production default (the pre-flight DNS check runs) or private hosts allowed (it does not)
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_allow_private=allow_private))
+    message = BAD_HOST.format(key=key, host=host)
+    # when created through the API
+    response = _client(tenant).post("/api/v1/knowledge/sources/", {"name": "W", key: url}, format="json")
+    # then
+    assert response.status_code == 400 and response.json()["config"] == [message]
+    assert "not a valid host name" in message
+    # when added, or set on an existing source, in the console
+    client.force_login(owner)
+    response = client.post("/console/knowledge/sources/new/", {"name": "W", key: url})
+    assert response.status_code == 200 and response.context["form"].errors == {key: [message]}
+    source = url_source_create(
+        tenant=tenant, name="Site", config={"start_url": "https://help.example.com/"}, sync_now=False
+    )
+    saved = dict(source.config)
+    response = client.post(f"/console/knowledge/sources/{source.pk}/edit/", {"name": "Site", "start_url": "", key: url})
+    assert response.status_code == 200 and response.context["form"].errors == {key: [message]}
+    source.refresh_from_db()
+    assert source.config == saved and KnowledgeSource.objects.count() == 1
+
+
+def test_source_sync_enqueue_refuses_another_tenants_source(
+    tenant, other_tenant, small_site, django_capture_on_commit_callbacks
+):
+    # given
+    source = _source(tenant, small_site)
+    # when another tenant asks for its sync
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(ValueError, match="another tenant"),
+    ):
+        source_sync_enqueue(tenant=other_tenant, source=source)
+    # then nothing is queued or fetched
+    assert callbacks == [] and small_site.requests == [] and not Document.objects.exists()
+    # while its own tenant may
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        source_sync_enqueue(tenant=tenant, source=source)
+    assert len(callbacks) == 1 and source.documents.count() == 2

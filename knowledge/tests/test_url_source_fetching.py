@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 
 import pytest
 
-from knowledge import sources
-from knowledge.crawling import MAX_REDIRECTS, PageError, in_scope, path_under
+from knowledge import conf, sources
+from knowledge.crawling import (
+    MAX_REDIRECTS,
+    Crawler,
+    FetchError,
+    PageError,
+    in_scope,
+    normalize_url,
+    page_links,
+    path_under,
+)
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.source_config import url_source_create
 from knowledge.sources import knowledge_source_sync
+from supportai.outbound import INVALID_HOST
 
 pytestmark = pytest.mark.usefixtures("local_crawl")
 
@@ -174,3 +185,106 @@ def test_robots_wildcards_keep_matching_pages_out_of_a_crawl(tenant, site):
     assert _titles(source) == {"Help", "Page A", "New"}
     assert site.served("/help/a?print=1") == site.served("/help/old.php") == []
     assert site.served("/robots.txt") == [200]
+
+
+def test_a_redirect_to_a_path_robots_disallows_is_not_followed(tenant, site):
+    # given a public page that redirects into a part of the site robots.txt keeps us out of
+    site.robots("User-agent: *\nDisallow: /help/private\n")
+    site.add("/help/old", "", status=301, headers={"Location": "/help/private/notes"})
+    site.article("/help/private/notes", "Staff notes", "Internal only.")
+    site.article("/help/ok", "Fine", "Public.")
+    site.sitemap("/sitemap.xml", ["/help/old", "/help/ok"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the redirect is the page's error and the disallowed page is never fetched
+    assert site.served("/help/private/notes") == [] and result.outcomes["created"] == 1
+    assert result.errors == {f"{site.url}/help/old": PageError.DISALLOWED}
+    old = Document.objects.get(source=source, external_id=f"{site.url}/help/old")
+    assert old.status == DocumentStatus.FAILED and "which robots.txt disallows" in old.error
+
+
+def test_a_robots_txt_over_the_page_limit_is_read_to_500_kib(tenant, site, monkeypatch):
+    # given pages limited to 4 KiB and a robots.txt of 600 KiB: a rule at its start, one past 500 KiB
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_max_page_bytes=4096))
+    filler = "# " + "x" * 78 + "\n"
+    site.robots("User-agent: *\nDisallow: /help/private\n" + filler * (600 * 1024 // 80) + "Disallow: /help/late\n")
+    for path in ("/help/private", "/help/late", "/help/ok"):
+        site.article(path, path, "Text.")
+    site.sitemap("/sitemap.xml", ["/help/private", "/help/late", "/help/ok"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then what was read counts and the rest is ignored, as RFC 9309 §2.5 allows
+    assert result.error == "" and result.skipped_robots == 1 and result.outcomes["created"] == 2
+    assert site.served("/help/private") == [] and site.served("/help/late") == [200]
+
+
+def test_a_robots_txt_redirect_is_followed_to_another_host(tenant, site):
+    # given a robots.txt that moved to another host name (of the same test server), twice
+    other_host = site.url.replace("127.0.0.1", "localhost")
+    site.add("/robots.txt", "", status=301, headers={"Location": f"{other_host}/moved/robots.txt"})
+    site.add("/moved/robots.txt", "", status=302, headers={"Location": "/final-robots.txt"})
+    site.add("/final-robots.txt", "User-agent: *\nDisallow: /help/private\n", content_type="text/plain")
+    site.article("/help/private", "Staff notes", "Internal only.")
+    site.article("/help/ok", "Fine", "Public.")
+    site.sitemap("/sitemap.xml", ["/help/private", "/help/ok"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then its rules apply to the original host
+    assert result.error == "" and result.skipped_robots == 1 and _titles(source) == {"Fine"}
+    assert site.served("/help/private") == [] and site.served("/final-robots.txt") == [200]
+
+
+def test_a_robots_txt_that_redirects_too_often_counts_as_missing(tenant, site):
+    site.add("/robots.txt", "", status=302, headers={"Location": "/robots.txt"})
+    site.article("/help/ok", "Fine", "Public.")
+    site.sitemap("/sitemap.xml", ["/help/ok"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error == "" and _titles(source) == {"Fine"}
+    assert site.served("/robots.txt") == [302] * (MAX_REDIRECTS + 1)
+
+
+@pytest.mark.parametrize(
+    ("url", "normalized"),
+    [
+        ("https://Help.Example.com:443/a b?q=1#top", "https://help.example.com/a b?q=1"),
+        ("https://help.example.com/a\x01b?c=\x00\x7f", "https://help.example.com/a%01b?c=%00%7F"),
+        ("\x00 https://help.example.com/a\tb\nc\r \x1f", "https://help.example.com/abc"),
+        ("https://bücher.example/", "https://bücher.example/"),
+        ("https://help.example.com./", "https://help.example.com./"),
+        ("http://[::1]:8080/x", "http://[::1]:8080/x"),
+        ("https://help..example.com/", None),
+        (f"https://{'a' * 64}.example.com/", None),
+        (f"https://{'a' * 63}.example.com/", f"https://{'a' * 63}.example.com/"),
+        ("https://.example.com/", None),
+        ("https://exa\x01mple.com/", None),
+        ("https://exa mple.com/", None),
+        ("https://exa^mple.com/", None),
+        ("http://[/", None),
+        ("https://help.example.com/\ud800", None),
+        ("https://help.example.com:99999/", None),
+        ("mailto:help@example.com", None),
+    ],
+)
+def test_normalize_url_reads_addresses_as_browsers_do_and_drops_unusable_ones(url, normalized):
+    assert normalize_url(url) == normalized
+
+
+def test_page_links_ignore_an_invalid_base_and_unknown_marked_sections():
+    html = '<base href="http://["><base href="https://other.example/"><![foo[ x ]]><a href="a\x01b">A</a><a href="http://[">B</a>'
+    assert page_links(html, "https://help.example.com/docs/").links == ("https://help.example.com/docs/a%01b",)
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_an_address_the_network_refuses_is_the_pages_error(site, allow_private):
+    # given a crawler with and without the connect-time SSRF check
+    with Crawler(user_agent="t", timeout_s=1, max_bytes=4096, allow_private=allow_private) as crawler:
+        # when / then a host name that cannot be looked up, and a path httpx refuses, raise FetchError
+        for url in ("https://help..example.com/", f"https://{'a' * 64}.example.com/", f"{site.url}/a\x01b"):
+            with pytest.raises(FetchError) as raised:
+                crawler.get(url)
+            assert raised.value.code == PageError.BAD_URL, url
+    assert "not a valid host name" in str(FetchError(PageError.BAD_URL, detail=INVALID_HOST.format(host="x")))

@@ -9,12 +9,12 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from knowledge import conf, source_config
+from knowledge import conf, source_config, sources
 from knowledge.crawling import PageError
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.selectors import retrieve, url_sources_due
 from knowledge.services import tenant_reindex
-from knowledge.source_config import NAME_TAKEN, SourceConfigError, url_config_parse, url_source_create
+from knowledge.source_config import NAME_TAKEN, SYNC_LEASE, SourceConfigError, url_config_parse, url_source_create
 from knowledge.sources import ALREADY_SYNCING, INTERNAL_ERROR, knowledge_source_sync
 from knowledge.tests.site_fake import FakeSite
 
@@ -376,3 +376,166 @@ def test_a_start_page_missing_on_the_first_sync_changes_nothing(tenant, site):
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     assert result.error.startswith("Nothing was synced or removed: the start page could not be read")
     assert not Chunk.objects.filter(document__source=source).exists()
+
+
+def test_nul_bytes_and_lone_surrogates_in_a_page_are_left_out_and_a_binary_page_is_its_own_error(tenant, site):
+    # given a page with NULs in its title and text, a UTF-7 page that decodes to a lone surrogate,
+    # a page that is mostly NULs, and a plain page
+    site.add("/nul", b"<title>Par\x00king</title><main><p>Free\x00 parking behind the studio.</p></main>")
+    site.add(
+        "/utf7", b"<title>Hours</title><main><p>Open +2AA- at nine.</p></main>", content_type="text/html; charset=utf-7"
+    )
+    site.add("/binary", b"<html>" + b"\x00\x01\x02\x03" * 500 + b"<main><p>text</p></main></html>")
+    site.article("/ok", "Refunds", "Refunds reach your card within five working days.")
+    site.sitemap("/sitemap.xml", ["/nul", "/utf7", "/binary", "/ok"])
+    source = _source(tenant, site)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the NUL page is indexed without its NULs, the surrogate became U+FFFD, the binary page failed alone
+    assert result.outcomes["created"] == 3 and result.errors == {f"{site.url}/binary": PageError.MALFORMED}
+    nul = Document.objects.get(source=source, external_id=f"{site.url}/nul")
+    assert (
+        nul.title == "Parking"
+        and nul.content == "Free parking behind the studio."
+        and nul.status == DocumentStatus.READY
+    )
+    assert "Open \ufffd at nine." in Document.objects.get(source=source, external_id=f"{site.url}/utf7").content
+    binary = Document.objects.get(source=source, external_id=f"{site.url}/binary")
+    assert binary.status == DocumentStatus.FAILED and binary.error == "The page looks binary, not HTML text."
+    assert retrieve(tenant=tenant, query="parking studio", k=1, mode="bm25")[0].title == "Parking"
+    # and the next sync goes through as well
+    assert knowledge_source_sync(tenant=tenant, source_id=source.pk).outcomes["not_modified"] == 3
+
+
+def test_links_with_control_characters_are_percent_encoded_and_crawled(tenant, site):
+    # given links with a control character, a NUL, and a tab and newline inside (which browsers drop)
+    site.add(
+        "/help/",
+        '<title>Help</title><main><p>Start here.</p><a href="/help/a\x01b">A</a><a href="/help/c\x00d">C</a>'
+        '<a href="/help/e\tf\n">E</a><a href="\x01 /help/a\x01b ">A again</a></main>',
+    )
+    site.article("/help/a%01b", "Page A", "Alpha.")
+    site.article("/help/c%00d", "Page C", "Charlie.")
+    site.article("/help/ef", "Page E", "Echo.")
+    source = _source(tenant, site, start_url=f"{site.url}/help/", path_prefix="/help/")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then
+    assert result.error == "" and result.outcomes["created"] == 4
+    assert _titles(source) == {"Help", "Page A", "Page C", "Page E"}
+    home = Document.objects.get(source=source, external_id=f"{site.url}/help/")
+    assert home.links == [f"{site.url}/help/a%01b", f"{site.url}/help/c%00d", f"{site.url}/help/ef"]
+    # and the stored links carry the next crawl on
+    assert knowledge_source_sync(tenant=tenant, source_id=source.pk).outcomes["not_modified"] == 4
+
+
+def test_a_plain_text_sitemap_line_with_control_characters_is_read(tenant, site):
+    site.article("/help/a%01b", "Page A", "Alpha.")
+    site.add("/sitemap.txt", f"{site.url}/help/a\x01b\n\x00\n{site.url}/help/b\x00\x7f\n", content_type="text/plain")
+    site.article("/help/b%00%7F", "Page B", "Bravo.")
+    source = _source(tenant, site, sitemap_url=f"{site.url}/sitemap.txt")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error == "" and result.outcomes["created"] == 2
+    assert set(Document.objects.filter(source=source).values_list("external_id", flat=True)) == {
+        f"{site.url}/help/a%01b",
+        f"{site.url}/help/b%00%7F",
+    }
+
+
+def test_an_invalid_base_href_is_ignored_and_bad_links_are_dropped_one_by_one(tenant, site):
+    # given a page whose <base href> is no URL, with a link that is no URL either
+    site.add(
+        "/help/",
+        '<head><title>Help</title><base href="http://["></head>'
+        '<main><p>Start.</p><a href="http://[">broken</a><a href="a">A</a></main>',
+    )
+    site.article("/help/a", "Page A", "Alpha.")
+    source = _source(tenant, site, start_url=f"{site.url}/help/", path_prefix="/help/")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the link resolves against the page's own address
+    assert result.error == "" and _titles(source) == {"Help", "Page A"}
+
+
+@pytest.mark.parametrize("charset", ["idna", "undefined", "no-such-charset"])
+def test_a_charset_python_cannot_decode_with_is_read_as_utf8(tenant, site, charset):
+    site.add(
+        "/cafe",
+        "<title>Café</title><main><p>Crème brûlée on Sundays.</p></main>",
+        content_type=f"text/html; charset={charset}",
+    )
+    source = _source(tenant, site, start_url=f"{site.url}/cafe")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error == "" and result.outcomes["created"] == 1
+    assert Document.objects.get(source=source).content == "Crème brûlée on Sundays."
+
+
+def test_an_unexpected_error_in_one_page_is_that_pages_error(tenant, help_site, monkeypatch, caplog):
+    # given a link parser that breaks on one page
+    real_page_links = sources.page_links
+
+    def page_links(html: str, base: str):
+        if base.endswith("/help/hours"):
+            raise RuntimeError("parser bug")
+        return real_page_links(html, base)
+
+    monkeypatch.setattr(sources, "page_links", page_links)
+    source = _source(tenant, help_site)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the others went through, and the error is logged with its traceback
+    hours_url = f"{help_site.url}/help/hours"
+    assert result.outcomes["created"] == 2 and result.errors == {hours_url: PageError.INTERNAL}
+    hours = Document.objects.get(source=source, external_id=hours_url)
+    assert hours.status == DocumentStatus.FAILED and "the error was logged" in hours.error
+    assert any(
+        r.exc_info and "parser bug" in str(r.exc_info[1]) and hours_url in r.getMessage() for r in caplog.records
+    )
+    source.refresh_from_db()
+    assert source.status == SourceStatus.IDLE and source.error.startswith("1 of 3 pages failed (1 internal)")
+
+
+def test_a_page_that_breaks_its_batch_fails_alone(tenant, help_site, monkeypatch, caplog):
+    # given an ingestion that fails for any batch holding the refunds page
+    real_ingest = sources.parsed_ingest
+
+    def parsed_ingest(**kwargs):
+        if any("Refunds reach" in parsed.text for parsed in kwargs["parsed_documents"]):
+            raise RuntimeError("ingest bug")
+        return real_ingest(**kwargs)
+
+    monkeypatch.setattr(sources, "parsed_ingest", parsed_ingest)
+    source = _source(tenant, help_site)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the pages batched with it are ingested one by one, and only it fails
+    refunds_url = f"{help_site.url}/help/refunds"
+    assert result.outcomes["created"] == 2 and result.errors == {refunds_url: PageError.INTERNAL}
+    assert _titles(source) == {"Parking", "Opening hours", refunds_url}
+    assert Document.objects.get(source=source, external_id=refunds_url).status == DocumentStatus.FAILED
+    assert sum("ingest bug" in str(r.exc_info[1]) for r in caplog.records if r.exc_info) == 2  # the batch, the page
+
+
+def test_a_syncing_source_whose_lease_ran_out_is_due_again(tenant, help_site):
+    # given a source whose worker died mid-sync three hours ago, and one whose sync is still running
+    now = timezone.now()
+    dead = _source(tenant, help_site, sitemap_url=f"{help_site.url}/sitemap.xml", sync_interval_minutes=60)
+    running = url_source_create(
+        tenant=tenant,
+        name="Running",
+        config={"start_url": f"{help_site.url}/", "sync_interval_minutes": 60},
+        sync_now=False,
+    )
+    KnowledgeSource.objects.filter(pk=dead.pk).update(
+        status=SourceStatus.SYNCING, sync_started_at=now - SYNC_LEASE - timedelta(minutes=1)
+    )
+    KnowledgeSource.objects.filter(pk=running.pk).update(
+        status=SourceStatus.SYNCING, sync_started_at=now - timedelta(minutes=5)
+    )
+    # when
+    due = url_sources_due(now=now, default_interval_minutes=60)
+    # then the dead one is due, and a sync takes it over; the running one is left alone
+    assert dead in due and running not in due
+    assert knowledge_source_sync(tenant=tenant, source_id=dead.pk).outcomes["created"] == 3
+    dead.refresh_from_db()
+    assert dead.status == SourceStatus.IDLE and dead.sync_started_at is None
