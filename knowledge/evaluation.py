@@ -17,7 +17,7 @@ from typing import Any
 import pytrec_eval
 
 from knowledge.indexing import INDEX_BATCH, documents_index
-from knowledge.parsing import ParsedDocument, ParseError, _beir_corpus
+from knowledge.parsing import ParsedDocument, ParseError, _beir_corpus, storable_text
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.retrieval import RankedParent, rank_parents
 from knowledge.services import documents_upsert, source_get_or_create
@@ -72,7 +72,7 @@ def read_queries(path: Path) -> dict[str, str]:
             query_id, text = item["_id"], item["text"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise BeirFormatError(f'{path} line {number} is not a query {{"_id": ..., "text": ...}}: {exc}') from exc
-        queries[str(query_id)] = str(text)
+        queries[str(query_id)] = storable_text(str(text))
     return queries
 
 

@@ -189,7 +189,7 @@ def parse_html(name: str, text: str) -> ParsedDocument:
     return ParsedDocument(name, parser.title.strip() or PurePath(name).stem, body)
 
 
-def _storable(text: str) -> str:
+def storable_text(text: str) -> str:
     """``text`` without what PostgreSQL cannot store: NUL goes, a lone surrogate becomes U+FFFD."""
     return UNSTORABLE.sub(lambda match: "" if match.group() == "\x00" else "\ufffd", text)
 
@@ -202,7 +202,7 @@ def parse_html_page(name: str, text: str) -> ParsedDocument:
     if _looks_binary(text):
         raise ParseError(ErrorCode.BINARY, PAGE_BINARY)
     parsed = parse_html(name, text)
-    return dataclasses.replace(parsed, title=_storable(parsed.title), text=_storable(parsed.text))
+    return dataclasses.replace(parsed, title=storable_text(parsed.title), text=storable_text(parsed.text))
 
 
 def _pdf(name: str, data: bytes) -> ParsedDocument:
@@ -232,7 +232,7 @@ def _pdf(name: str, data: bytes) -> ParsedDocument:
     ) as exc:
         raise ParseError(ErrorCode.MALFORMED, detail=f"The PDF could not be read: {exc}") from exc
     # Extraction turns glyph code 0 into NUL; it carries no text.
-    return ParsedDocument(name, _storable(str(title)), _storable(_tidy("\n\n".join(pages))))
+    return ParsedDocument(name, storable_text(str(title)), storable_text(_tidy("\n\n".join(pages))))
 
 
 def _csv_faq(name: str, text: str) -> list[ParsedDocument]:

@@ -10,6 +10,7 @@ from django.http import Http404
 
 from knowledge import conf
 from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind
+from knowledge.parsing import storable_text
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
 from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, rank_parents, rerank
 from knowledge.services import default_provider
@@ -108,7 +109,9 @@ def retrieve_explained(
     reranker: RerankProvider | None = None,
 ) -> ExplainedPassages:
     """``retrieve``'s passages and, in hybrid mode, the weights they were fused with (the console
-    shows them)."""
+    shows them). A NUL or a lone surrogate in ``query`` (JSON escapes allow both) is cleaned as in
+    stored text, so PostgreSQL and the tokenizer never see it."""
+    query = storable_text(query)
     if k < 1 or not query.strip():
         return ExplainedPassages([], None)
     provider = provider or default_provider()

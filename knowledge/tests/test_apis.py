@@ -111,3 +111,16 @@ def test_search_api_answers_503_in_dense_mode_and_hybrid_from_keywords_while_emb
     assert dense.json() == {"detail": f"{EMBEDDING_UNAVAILABLE} (connection refused)"}
     assert hybrid.status_code == 200
     assert [(p["title"], p["ranks"]) for p in hybrid.json()] == [("Parking", {"bm25": 1})]
+
+
+@pytest.mark.parametrize(
+    ("escape", "error"),
+    [("\\ud800", "Surrogate characters are not allowed: U+D800."), ("\\u0000", "Null characters are not allowed.")],
+)
+def test_search_api_refuses_json_escapes_that_are_not_text(tenant, escape, error):
+    body = '{"query": "' + escape + ' parking", "k": 3}'
+
+    response = _client(tenant).post("/api/v1/knowledge/search/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"query": [error]}

@@ -194,3 +194,18 @@ def test_hybrid_with_rank_fusion_fuses_both_retrievers(studio, fake_embeddings):
     assert ranking.weighing is not None
     assert top.score == pytest.approx(sum(ranking.weighing.weights.values()) / 61)
     assert [parent.score for parent in ranking.parents] == sorted((p.score for p in ranking.parents), reverse=True)
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+@pytest.mark.parametrize("query", ["park\x00ing behind the studio", "\ud800 parking behind the studio"])
+def test_a_query_with_a_nul_or_a_lone_surrogate_is_searched_as_stored_text_is(studio, mode, query):
+    [top, *_] = retrieve(tenant=studio, query=query, k=3, mode=mode)
+
+    assert top.title == "Parking"
+
+
+@pytest.mark.parametrize("query", ["x" * 100_000, "the " * 5_000, "!!! && || :* '' <-> (", "\x00\x00"])
+def test_odd_queries_return_passages_or_nothing_never_an_error(studio, query):
+    passages = retrieve(tenant=studio, query=query, k=3)
+
+    assert all(isinstance(passage, Passage) for passage in passages)
