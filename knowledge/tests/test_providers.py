@@ -8,6 +8,7 @@ import time
 import pytest
 
 from knowledge.indexing import document_index
+from knowledge.providers import cohere_provider, gemini, openai_embeddings, voyage
 from knowledge.providers.base import (
     EMBEDDING_PROVIDERS,
     RERANK_PROVIDERS,
@@ -190,3 +191,39 @@ def test_registry_knows_every_provider_and_rejects_unknown_names():
         embedding_provider("nope")
     with pytest.raises(ValueError, match="Unknown provider"):
         rerank_provider("nope")
+
+
+SLOW_VENDORS = {
+    "openai": (
+        openai_embeddings,
+        "/v1/embeddings",
+        lambda url: OpenAIEmbeddingProvider(api_key="k", base_url=f"{url}/v1"),
+    ),
+    "cohere": (cohere_provider, "/v2/embed", lambda url: CohereEmbeddingProvider(api_key="k", base_url=url)),
+    "gemini": (
+        gemini,
+        "/v1/models/gemini-embedding-001:batchEmbedContents",
+        lambda url: GeminiEmbeddingProvider(api_key="k", base_url=url),
+    ),
+    "voyage": (voyage, "/v1/embeddings", lambda url: VoyageEmbeddingProvider(api_key="k", url=f"{url}/v1/embeddings")),
+}
+
+
+@pytest.mark.parametrize("vendor", SLOW_VENDORS)
+def test_an_embedding_api_that_answers_too_late_is_a_retryable_provider_error(fake_api, monkeypatch, vendor):
+    module, path, build = SLOW_VENDORS[vendor]
+
+    def slow(body):
+        time.sleep(1.5)
+        return 200, {}
+
+    fake_api.route(path, slow)
+    monkeypatch.setattr(module, "TIMEOUT_S", 0.3)
+    provider = build(fake_api.url)
+
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as excinfo:
+        provider.embed_documents(["Free parking behind the studio."])
+
+    assert excinfo.value.retryable
+    assert time.monotonic() - started < 1.4  # the adapter gave up at its timeout, not at the answer
