@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from types import ModuleType
 
 import pytest
 
@@ -12,6 +14,7 @@ from knowledge.providers import cohere_provider, gemini, openai_embeddings, voya
 from knowledge.providers.base import (
     EMBEDDING_PROVIDERS,
     RERANK_PROVIDERS,
+    EmbeddingProvider,
     ProviderError,
     embedding_provider,
     rerank_provider,
@@ -193,7 +196,7 @@ def test_registry_knows_every_provider_and_rejects_unknown_names():
         rerank_provider("nope")
 
 
-SLOW_VENDORS = {
+SLOW_VENDORS: dict[str, tuple[ModuleType, str, Callable[[str], EmbeddingProvider]]] = {
     "openai": (
         openai_embeddings,
         "/v1/embeddings",
