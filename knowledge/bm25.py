@@ -264,6 +264,21 @@ def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list
         cursor.execute(CORPUS_STATS_SQL, params)
 
 
+# First key of the transaction-level advisory lock that serialises one tenant's index writers.
+INDEX_LOCK_NAMESPACE = 0x4B42  # "KB"
+
+
+def lock_tenant_index(*, tenant: Tenant) -> None:
+    """Serialise, until the transaction ends, every writer of ``tenant``'s chunks and BM25
+    statistics. Each writer takes this lock before it locks any document row, so writers of one
+    tenant never deadlock (document rows, TermStats and CorpusStats rows were otherwise locked in
+    different orders) and a delete never counts chunks that a concurrent indexing run is
+    replacing. Embedding happens before the transaction, so only the short writes queue; other
+    tenants never wait."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INDEX_LOCK_NAMESPACE, tenant.pk % 2**31])
+
+
 def unindex_documents_terms(*, tenant: Tenant, document_ids: list[int]) -> None:
     """Subtract the documents' child chunks from the statistics and drop their postings (call
     before deleting the chunks, inside the same transaction)."""

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from knowledge import conf
-from knowledge.bm25 import ChildRow, insert_children, unindex_documents_terms
+from knowledge.bm25 import ChildRow, insert_children, lock_tenant_index, unindex_documents_terms
 from knowledge.chunking import chunk_document, count_tokens, token_offsets
 from knowledge.embedding_reuse import Embedded, embed_passages
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
@@ -126,12 +126,18 @@ UPDATE {Document._meta.db_table} d
 @transaction.atomic
 def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, model: str) -> None:
     """Replace the chunks of every planned document in one transaction. A document deleted since it
-    was planned is skipped."""
-    ids = [plan.document.pk for plan in plans]
-    # Locked in id order, like every other writer of several documents, so writers cannot deadlock.
-    locked = dict(
-        Document.objects.select_for_update().filter(tenant=tenant, pk__in=ids).order_by("pk").values_list("pk", "title")
+    was planned is skipped, and so is one whose content changed since: its new version is indexed
+    by its own run, and storing the old one would mark stale chunks ready for good."""
+    lock_tenant_index(tenant=tenant)
+    planned = {plan.document.pk: plan.document.content_hash for plan in plans}
+    # Locked in id order, like every other writer of several documents.
+    current = (
+        Document.objects.select_for_update()
+        .filter(tenant=tenant, pk__in=list(planned))
+        .order_by("pk")
+        .values_list("pk", "title", "content_hash")
     )
+    locked = {pk: title for pk, title, digest in current if digest == planned[pk]}
     documents_chunks_delete(tenant=tenant, document_ids=sorted(locked))
     offsets: list[int] = []
     offset = 0

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from knowledge import conf
+from knowledge.bm25 import lock_tenant_index
 from knowledge.indexing import (
     INDEX_BATCH,
     default_provider,
@@ -127,8 +128,14 @@ def document_upsert(
 
 @transaction.atomic
 def document_delete(*, tenant: Tenant, document: Document) -> None:
+    """Delete the document with its chunks and their BM25 statistics. Waits for an indexing run of
+    the tenant that is storing chunks (``bm25.lock_tenant_index``); a document already gone is a
+    no-op."""
     if document.tenant_id != tenant.pk:
         raise ValueError("document belongs to another tenant")
+    lock_tenant_index(tenant=tenant)
+    if not Document.objects.select_for_update().filter(tenant=tenant, pk=document.pk).exists():
+        return
     document_chunks_delete(tenant=tenant, document=document)
     document.delete()
 

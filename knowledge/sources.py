@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
+from knowledge.bm25 import lock_tenant_index
 from knowledge.crawling import Crawler, FetchError, Page, PageError, normalize_url, page_links, parse_sitemap
 from knowledge.indexing import default_provider, document_chunks_delete
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
@@ -98,6 +99,7 @@ def _record_error(*, tenant: Tenant, source: KnowledgeSource, url: str, exc: Fet
     """Put the page's error on its document (read afresh: a failed batch may have stored it). A
     transient error keeps text fetched earlier searchable; any other error means the page has
     nothing to offer any more, so its chunks go. Returns whether stored text was removed."""
+    lock_tenant_index(tenant=tenant)
     document = Document.objects.for_tenant(tenant).select_for_update().filter(source=source, external_id=url).first()
     if document is not None and document.status == DocumentStatus.READY and exc.transient:
         Document.objects.filter(pk=document.pk).update(error=str(exc))
