@@ -10,9 +10,10 @@ from django.http import HttpRequest
 from knowledge.indexing import document_index
 from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
 from knowledge.providers.base import ProviderError
-from knowledge.services import document_delete, source_delete
+from knowledge.services import document_delete, documents_delete, source_delete
 from knowledge.source_config import source_sync_enqueue
 from supportai.admin_mixins import TenantScopedModelAdmin
+from supportai.models import Tenant
 
 
 @admin.register(KnowledgeSource)
@@ -78,8 +79,8 @@ class DocumentAdmin(TenantScopedModelAdmin):
         document_delete(tenant=obj.tenant, document=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
-        for document in queryset.select_related("tenant"):
-            document_delete(tenant=document.tenant, document=document)
+        for tenant in Tenant.objects.filter(pk__in=queryset.values("tenant_id")):
+            documents_delete(tenant=tenant, document_ids=queryset.filter(tenant=tenant).values_list("pk", flat=True))
 
     @admin.action(description="Re-chunk and re-embed the selected documents")
     def reindex(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:

@@ -24,7 +24,7 @@ from knowledge.bm25 import lock_tenant_index
 from knowledge.indexing import (
     INDEX_BATCH,
     default_provider,
-    document_chunks_delete,
+    documents_chunks_delete,
     documents_index,
 )
 from knowledge.models import (
@@ -127,21 +127,31 @@ def document_upsert(
 
 
 @transaction.atomic
+def documents_delete(*, tenant: Tenant, document_ids: Iterable[int]) -> int:
+    """Delete the tenant's documents among ``document_ids`` with their chunks and BM25 statistics,
+    in one transaction; returns how many went. Waits for an indexing run of the tenant that is
+    storing chunks (``bm25.lock_tenant_index``); ids already gone, or of another tenant, are
+    skipped."""
+    lock_tenant_index(tenant=tenant)
+    ids = list(
+        Document.objects.select_for_update()
+        .filter(tenant=tenant, pk__in=list(document_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    documents_chunks_delete(tenant=tenant, document_ids=ids)
+    Document.objects.filter(tenant=tenant, pk__in=ids).delete()
+    return len(ids)
+
+
 def document_delete(*, tenant: Tenant, document: Document) -> None:
-    """Delete the document with its chunks and their BM25 statistics. Waits for an indexing run of
-    the tenant that is storing chunks (``bm25.lock_tenant_index``); a document already gone is a
-    no-op."""
     if document.tenant_id != tenant.pk:
         raise ValueError("document belongs to another tenant")
-    lock_tenant_index(tenant=tenant)
-    if not Document.objects.select_for_update().filter(tenant=tenant, pk=document.pk).exists():
-        return
-    document_chunks_delete(tenant=tenant, document=document)
-    document.delete()
+    documents_delete(tenant=tenant, document_ids=[document.pk])
 
 
 def source_delete(*, tenant: Tenant, source: KnowledgeSource) -> int:
-    """Delete a source and its documents (through ``document_delete``, keeping BM25 statistics right);
+    """Delete a source and its documents (through ``documents_delete``, keeping BM25 statistics right);
     returns how many documents went."""
     if source.tenant_id != tenant.pk:
         raise ValueError("source belongs to another tenant")
@@ -153,11 +163,7 @@ def source_delete(*, tenant: Tenant, source: KnowledgeSource) -> int:
 def source_prune(*, tenant: Tenant, source: KnowledgeSource, keep: set[str]) -> int:
     """Delete the source's documents whose external id is not in ``keep``; returns how many."""
     stale = Document.objects.for_tenant(tenant).filter(source=source).exclude(external_id__in=keep)
-    removed = 0
-    for document in stale:
-        document_delete(tenant=tenant, document=document)
-        removed += 1
-    return removed
+    return documents_delete(tenant=tenant, document_ids=stale.values_list("pk", flat=True))
 
 
 @dataclass

@@ -27,7 +27,7 @@ from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKi
 from knowledge.parsing import ParsedDocument, ParseError, parse_html_page
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.selectors import source_get
-from knowledge.services import Outcome, document_delete, parsed_ingest, source_delete
+from knowledge.services import Outcome, parsed_ingest, source_delete, source_prune
 from knowledge.source_config import (
     NOT_A_URL_SOURCE,
     SourceConfigError,
@@ -231,6 +231,9 @@ class _Sync:
                 continue
             try:
                 with transaction.atomic():
+                    # The tenant's index lock before the upsert locks the page's row, as every
+                    # index writer takes them (bm25.lock_tenant_index).
+                    lock_tenant_index(tenant=self.tenant)
                     self._ingest([staged], done)
             except Exception:
                 logger.exception("URL source %s: page %s could not be ingested", self.source.pk, staged[0].external_id)
@@ -305,11 +308,7 @@ class _Sync:
         self.flush()
 
     def prune(self) -> None:
-        for document in (
-            Document.objects.for_tenant(self.tenant).filter(source=self.source).exclude(external_id__in=self.keep)
-        ):
-            document_delete(tenant=self.tenant, document=document)
-            self.result.removed += 1
+        self.result.removed += source_prune(tenant=self.tenant, source=self.source, keep=self.keep)
 
 
 def _stored_links(document: Document | None) -> tuple[str, ...]:

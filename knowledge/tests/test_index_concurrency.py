@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from knowledge.bm25 import lock_tenant_index
 from knowledge.indexing import documents_index
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, DocumentStatus, TermStats
 from knowledge.parsing import ParsedDocument
 from knowledge.providers.fake import FakeEmbeddingProvider
-from knowledge.services import document_delete, documents_upsert, source_get_or_create
+from knowledge.services import document_delete, documents_delete, documents_upsert, source_get_or_create
 from supportai.models import Tenant
 
 MODEL = "fake-hash-384"
@@ -129,10 +130,30 @@ def test_concurrent_indexing_and_deleting_keep_the_statistics_exact():
             documents_index(tenant=tenant, documents=[document], provider=provider)
             document_delete(tenant=tenant, document=document)
 
+    for n, name in enumerate("abcde"):  # created up front: two threads creating "c" would clash
+        _upsert(tenant, name, text(n, 0))
     # when three writers run at once
     errors = _in_threads(reindexer(["a", "b", "c"]), reindexer(["c", "d", "e"]), churner)
     # then: nobody deadlocked or failed, and the statistics are what the chunks say
     assert errors == []
     assert not Document.objects.filter(tenant=tenant, external_id="churn").exists()
     assert set(Document.objects.filter(tenant=tenant).values_list("status", flat=True)) == {DocumentStatus.READY}
+    _stats_match_the_chunks(tenant)
+
+
+@pytest.mark.django_db
+def test_deleting_documents_costs_the_same_queries_for_two_or_twelve(tenant, other_tenant):
+    theirs = _upsert(other_tenant, "theirs", "Their parking.")
+
+    def delete(size: int) -> int:
+        documents = [_upsert(tenant, f"doc-{size}-{n}", f"Parking note {n}.") for n in range(size)]
+        documents_index(tenant=tenant, documents=documents, provider=FakeEmbeddingProvider())
+        with CaptureQueriesContext(connection) as queries:
+            # another tenant's id among them is skipped, never deleted
+            assert documents_delete(tenant=tenant, document_ids=[d.pk for d in documents] + [theirs.pk]) == size
+        return len(queries)
+
+    assert delete(2) == delete(12)
+    assert Document.objects.filter(pk=theirs.pk).exists()
+    assert not Document.objects.filter(tenant=tenant).exists()
     _stats_match_the_chunks(tenant)
