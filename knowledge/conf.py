@@ -6,13 +6,12 @@ uses them. Every value is validated at import: a malformed variable stops the pr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
 
 from knowledge.providers.base import EMBEDDING_PROVIDERS, RERANK_PROVIDERS
-from supportai.env import env_bool, env_int, env_str
+from supportai.env import env_bool, env_choice, env_int, env_str
 
 FUSION_METHODS = frozenset({"rrf", "convex"})
 PRECISIONS = frozenset({"auto", "fp32", "bf16"})
@@ -68,19 +67,11 @@ class KnowledgeSettings:
     warm_up: bool
 
 
-def _env_choice(name: str, default: str, choices: Iterable[str]) -> str:
-    value = env_str(name, default)
-    if value not in choices:
-        listed = ", ".join(sorted(choice or '"" (off)' for choice in choices))
-        raise ImproperlyConfigured(f"{name} must be one of {listed}; got {value!r}")
-    return value
-
-
 def load() -> KnowledgeSettings:
     parent_tokens = env_int("KNOWLEDGE_PARENT_TOKENS", 350, minimum=64, maximum=2000)
     child_tokens = env_int("KNOWLEDGE_CHILD_TOKENS", 128, minimum=32, maximum=200)
     return KnowledgeSettings(
-        embedding_provider=_env_choice("KNOWLEDGE_EMBEDDING_PROVIDER", "local", EMBEDDING_PROVIDERS),
+        embedding_provider=env_choice("KNOWLEDGE_EMBEDDING_PROVIDER", "local", EMBEDDING_PROVIDERS),
         embedding_model=env_str("KNOWLEDGE_EMBEDDING_MODEL", ""),
         parent_tokens=parent_tokens,
         parent_overlap=env_int("KNOWLEDGE_PARENT_OVERLAP", 60, minimum=0, maximum=parent_tokens // 2),
@@ -89,11 +80,11 @@ def load() -> KnowledgeSettings:
         bm25_k1=_env_float("KNOWLEDGE_BM25_K1", 1.2, minimum=0.0, maximum=10.0),
         bm25_b=_env_float("KNOWLEDGE_BM25_B", 0.75, minimum=0.0, maximum=1.0),
         title_weight=env_int("KNOWLEDGE_BM25_TITLE_WEIGHT", 3, minimum=1, maximum=5),
-        fusion=_env_choice("KNOWLEDGE_FUSION", "convex", FUSION_METHODS),
+        fusion=env_choice("KNOWLEDGE_FUSION", "convex", FUSION_METHODS),
         max_upload_bytes=env_int("KNOWLEDGE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024),
-        rerank_provider=_env_choice("KNOWLEDGE_RERANK_PROVIDER", "", {"", *RERANK_PROVIDERS}),
+        rerank_provider=env_choice("KNOWLEDGE_RERANK_PROVIDER", "", {"", *RERANK_PROVIDERS}),
         torch_threads=env_int("KNOWLEDGE_TORCH_THREADS", 1, minimum=1, maximum=256),
-        local_passage_precision=_env_choice("KNOWLEDGE_LOCAL_PASSAGE_PRECISION", "auto", PRECISIONS),
+        local_passage_precision=env_choice("KNOWLEDGE_LOCAL_PASSAGE_PRECISION", "auto", PRECISIONS),
         crawl_user_agent=env_str("KNOWLEDGE_CRAWL_USER_AGENT", DEFAULT_USER_AGENT),
         crawl_timeout_s=env_int("KNOWLEDGE_CRAWL_TIMEOUT_S", 10, minimum=1, maximum=120),
         crawl_max_page_bytes=env_int("KNOWLEDGE_CRAWL_MAX_PAGE_BYTES", 2 * 1024 * 1024, minimum=1024),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -39,6 +39,16 @@ def env_bool(name: str, default: bool = False, *, environ: Mapping[str, str] | N
     if lowered in FALSE_VALUES:
         return False
     raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}")
+
+
+def env_choice(name: str, default: str, choices: Iterable[str], *, environ: Mapping[str, str] | None = None) -> str:
+    """One of ``choices`` (an empty string among them means "off")."""
+    value = env_str(name, default, environ=environ)
+    allowed = set(choices)
+    if value not in allowed:
+        listed = ", ".join(sorted(choice or '"" (off)' for choice in allowed))
+        raise ImproperlyConfigured(f"{name} must be one of {listed}; got {value!r}")
+    return value
 
 
 def env_int(

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from supportai.email_config import email_settings
-from supportai.env import env_bool, env_fernet_key, env_int, env_list, env_origins, env_str, env_url
+from supportai.env import env_bool, env_choice, env_fernet_key, env_int, env_list, env_origins, env_str, env_url
 
 PG = frozenset({"postgres", "postgresql"})
 
@@ -17,6 +17,16 @@ def test_env_bool_accepts_usual_spellings() -> None:
 def test_env_bool_rejects_other_values(value: str) -> None:
     with pytest.raises(ImproperlyConfigured, match="X must be one of"):
         env_bool("X", environ={"X": value})
+
+
+def test_env_choice_takes_one_of_its_choices() -> None:
+    assert env_choice("P", "local", {"local", "openai"}, environ={"P": " openai "}) == "openai"
+    assert env_choice("P", "local", {"local", "openai"}, environ={}) == "local"
+    assert env_choice("R", "", {"", "cohere"}, environ={"R": ""}) == ""
+    with pytest.raises(ImproperlyConfigured, match=r"P must be one of local, openai; got 'openia'"):
+        env_choice("P", "local", {"local", "openai"}, environ={"P": "openia"})
+    with pytest.raises(ImproperlyConfigured, match=r'R must be one of "" \(off\), cohere; got \'cohere3\''):
+        env_choice("R", "", {"", "cohere"}, environ={"R": "cohere3"})
 
 
 def test_env_int_checks_type_and_bounds() -> None:

@@ -26,11 +26,10 @@ from knowledge.services import (
     source_mark_synced,
     source_prune,
 )
+from knowledge.source_config import NAME_MAX_LENGTH
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
-
-SOURCE_NAME_MAX_LENGTH = KnowledgeSource._meta.get_field("name").max_length or 255
 
 
 def files_under(path: Path) -> list[Path]:
@@ -88,8 +87,8 @@ class Command(BaseCommand):
             raise CommandError(f"{path} does not exist")
         tenant = tenant_by_slug(options["tenant"])
         source_name = options["source"] or str(path)
-        if len(source_name) > SOURCE_NAME_MAX_LENGTH:
-            raise CommandError(f"The source name is longer than {SOURCE_NAME_MAX_LENGTH} characters; pass --source.")
+        if len(source_name) > NAME_MAX_LENGTH:
+            raise CommandError(f"The source name is longer than {NAME_MAX_LENGTH} characters; pass --source.")
         source = source_get_or_create(tenant=tenant, name=source_name, config={"path": str(path)})
         root = path if path.is_dir() else path.parent
         files = files_under(path)
