@@ -386,24 +386,42 @@ class Crawler:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+
+        def vet(location: str) -> None:
+            if not _same_host(location, url):
+                raise FetchError(PageError.OFF_SITE, location=location[:200])
+            if scope is not None and not scope(location):
+                raise FetchError(PageError.OUT_OF_SCOPE, location=location[:200])
+            if check_robots:
+                self._check_redirect_allowed(location)
+
+        return self._page(*self._follow(url, headers, vet=vet))
+
+    def _follow(
+        self,
+        url: str,
+        headers: dict[str, str],
+        *,
+        vet: Callable[[str], None] | None = None,
+        cut_at: int | None = None,
+    ) -> tuple[str, httpx.Response, bytes]:
+        """GET ``url`` and up to ``MAX_REDIRECTS`` redirects, each new location passed to ``vet``
+        (which raises ``FetchError`` to refuse it), all within one deadline; returns the last URL
+        with its response and body."""
         deadline = time.monotonic() + 2 * self.timeout_s
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             self._pause(current)
-            response, body = self._get(current, headers, deadline=deadline)
+            response, body = self._get(current, headers, deadline=deadline, cut_at=cut_at)
             if response.status_code in REDIRECTS and response.headers.get("Location"):
                 location = normalize_url(response.headers["Location"], current)
                 if location is None:
                     raise FetchError(PageError.BAD_REDIRECT, location=response.headers["Location"][:200])
-                if not _same_host(location, url):
-                    raise FetchError(PageError.OFF_SITE, location=location[:200])
-                if scope is not None and not scope(location):
-                    raise FetchError(PageError.OUT_OF_SCOPE, location=location[:200])
-                if check_robots:
-                    self._check_redirect_allowed(location)
+                if vet is not None:
+                    vet(location)
                 current = location
                 continue
-            return self._page(current, response, body)
+            return current, response, body
         raise FetchError(PageError.HTTP_ERROR, status=f"{response.status_code} after {MAX_REDIRECTS} redirects")
 
     def _check_redirect_allowed(self, location: str) -> None:
@@ -452,21 +470,8 @@ class Crawler:
         following up to ``MAX_REDIRECTS`` redirects, to other hosts too (RFC 9309 §2.3.1.2, §2.5),
         still through the SSRF guard. Raises ``FetchError``: for an answer that means there is no
         robots.txt (``ROBOTS_UNAVAILABLE``), or for one that means it cannot be reached."""
-        deadline = time.monotonic() + 2 * self.timeout_s
-        current = url
-        for _ in range(MAX_REDIRECTS + 1):
-            self._pause(current)
-            response, body = self._get(
-                current, {"Accept": "text/plain,*/*;q=0.5"}, deadline=deadline, cut_at=ROBOTS_READ_BYTES
-            )
-            if response.status_code in REDIRECTS and response.headers.get("Location"):
-                location = normalize_url(response.headers["Location"], current)
-                if location is None:
-                    raise FetchError(PageError.BAD_REDIRECT, location=response.headers["Location"][:200])
-                current = location
-                continue
-            return self._page(current, response, body).body
-        raise FetchError(PageError.HTTP_ERROR, status=f"{response.status_code} after {MAX_REDIRECTS} redirects")
+        headers = {"Accept": "text/plain,*/*;q=0.5"}
+        return self._page(*self._follow(url, headers, cut_at=ROBOTS_READ_BYTES)).body
 
     def _robots_for(self, url: str) -> RobotsRules:
         parts = urlsplit(url)
