@@ -44,3 +44,12 @@ def test_demo_leaves_a_website_or_upload_source_of_the_same_name_alone(tenant):
     assert website.kind == SourceKind.URL and website.config["start_url"] == "https://help.example.com/"
     assert list(website.documents.all()) == [page] and list(uploads.documents.all()) == [upload]
     assert KnowledgeSource.objects.for_tenant(tenant).count() == 3
+
+
+def test_demo_source_is_never_another_tenants(tenant, other_tenant):
+    theirs = demo_source(other_tenant)
+
+    mine = demo_source(tenant)
+
+    assert mine.pk != theirs.pk and mine.tenant_id == tenant.pk and mine.name == SOURCE_NAME
+    assert demo_source(tenant).pk == mine.pk
