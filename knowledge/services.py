@@ -76,10 +76,30 @@ def documents_upsert(
     if not parsed_documents:
         return []
     external_ids = list(dict.fromkeys(parsed.external_id for parsed in parsed_documents))
-    existing = {
-        document.external_id: document
-        for document in Document.objects.for_tenant(tenant).filter(source=source, external_id__in=external_ids)
-    }
+    existing = _stored(tenant=tenant, source=source, external_ids=external_ids)
+    if len(existing) == len(external_ids):
+        return _upsert(tenant=tenant, source=source, parsed_documents=parsed_documents, model=model, existing=existing)
+    # New documents are created under the tenant's index lock and after a second look, so that two
+    # uploads of the same new file store one document instead of failing on the unique constraint.
+    with transaction.atomic():
+        lock_tenant_index(tenant=tenant)
+        existing = _stored(tenant=tenant, source=source, external_ids=external_ids)
+        return _upsert(tenant=tenant, source=source, parsed_documents=parsed_documents, model=model, existing=existing)
+
+
+def _stored(*, tenant: Tenant, source: KnowledgeSource, external_ids: list[str]) -> dict[str, Document]:
+    documents = Document.objects.for_tenant(tenant).filter(source=source, external_id__in=external_ids)
+    return {document.external_id: document for document in documents}
+
+
+def _upsert(
+    *,
+    tenant: Tenant,
+    source: KnowledgeSource,
+    parsed_documents: list[ParsedDocument],
+    model: str,
+    existing: dict[str, Document],
+) -> list[tuple[Document, Outcome]]:
     now = timezone.now()
     created: dict[str, Document] = {}
     updated: dict[str, Document] = {}

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -14,10 +15,19 @@ from knowledge.indexing import documents_index
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, DocumentStatus, TermStats
 from knowledge.parsing import ParsedDocument
 from knowledge.providers.fake import FakeEmbeddingProvider
-from knowledge.services import document_delete, documents_delete, documents_upsert, source_get_or_create
+from knowledge.services import (
+    Outcome,
+    UploadResult,
+    document_delete,
+    documents_delete,
+    documents_upsert,
+    files_upload,
+    source_get_or_create,
+)
 from supportai.models import Tenant
 
 MODEL = "fake-hash-384"
+ARTICLE = b"# Parking\n\nFree parking is behind the studio on Pearl Street."
 WORDS = ["parking", "refund", "yoga", "massage", "voucher", "studio", "booking", "mat", "towel", "locker"]
 
 
@@ -157,3 +167,22 @@ def test_deleting_documents_costs_the_same_queries_for_two_or_twelve(tenant, oth
     assert Document.objects.filter(pk=theirs.pk).exists()
     assert not Document.objects.filter(tenant=tenant).exists()
     _stats_match_the_chunks(tenant)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_of_the_same_new_file_at_once_store_one_document():
+    tenant = Tenant.objects.create(name="Alpha", slug="alpha-twins")
+    barrier = threading.Barrier(2)
+    results: list[UploadResult] = []
+
+    def upload() -> None:
+        barrier.wait(10)
+        results.extend(files_upload(tenant=tenant, files=[SimpleUploadedFile("parking.md", ARTICLE)]))
+
+    errors = _in_threads(upload, upload)
+
+    assert errors == []
+    assert sorted(result.file.error for result in results) == ["", ""]
+    # the second one in finds the first one's document (unchanged, or re-indexed if still pending)
+    assert [result.documents[0].outcome for result in results].count(Outcome.CREATED) == 1
+    assert Document.objects.filter(tenant=tenant).count() == 1
