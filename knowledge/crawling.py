@@ -28,7 +28,7 @@ import httpx
 from knowledge import conf
 from knowledge.parsing import TolerantHTMLParser
 from knowledge.robots import MAX_PARSE_BYTES, RobotsRules, product_token
-from supportai.outbound import InvalidHost, UnsafeUrl, guarded_transport
+from supportai.outbound import InvalidHost, UnsafeUrl, browser_url_text, guarded_transport
 
 
 class PageError(StrEnum):
@@ -95,10 +95,8 @@ MAX_URL_LENGTH = 500  # Document.external_id
 # (and drops it) even after taking off a UTF-8 BOM.
 ROBOTS_READ_BYTES = MAX_PARSE_BYTES + 4
 MAX_HOST_LENGTH = 253  # DNS, without the final dot
-# As the WHATWG URL parser does: tabs and newlines go from anywhere, C0 controls and spaces from
-# both ends, and the other controls left in a path or query are percent-encoded.
-_TAB_OR_NEWLINE = re.compile("[\t\n\r]")
-_C0_CONTROL_OR_SPACE = "".join(map(chr, range(0x21)))
+# Controls left in a path or query once the address is read as a browser reads it
+# (supportai.outbound.browser_url_text) are percent-encoded, as the WHATWG URL parser does.
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # WHATWG's forbidden domain code points (controls and space are checked apart).
@@ -169,7 +167,7 @@ def normalize_url(url: str, base: str = "") -> str | None:
     name (``valid_host_name``), a bad port, a lone surrogate, or more than ``MAX_URL_LENGTH``
     characters.
     """
-    url = _TAB_OR_NEWLINE.sub("", url).strip(_C0_CONTROL_OR_SPACE)
+    url = browser_url_text(url)
     if _SURROGATE.search(url):
         return None
     try:

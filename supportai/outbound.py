@@ -23,6 +23,18 @@ UNRESOLVABLE = "cannot resolve {host}: {error}"
 INVALID_HOST = "{host!r} is not a valid host name (an empty label, or one longer than 63 characters)"
 
 
+# What a browser's URL parser drops before it reads an address (WHATWG URL standard): C0 control
+# characters and spaces at either end, then every tab and newline wherever they are, so that
+# " javascript:" and "java\tscript:" are javascript: to a browser.
+_C0_CONTROL_OR_SPACE = "".join(map(chr, range(0x21)))
+_DROP_TAB_AND_NEWLINE = str.maketrans("", "", "\t\n\r")
+
+
+def browser_url_text(url: str) -> str:
+    """``url`` as a browser's URL parser reads it before parsing."""
+    return url.strip(_C0_CONTROL_OR_SPACE).translate(_DROP_TAB_AND_NEWLINE)
+
+
 class UnsafeUrl(Exception):
     """The URL may not be fetched. ``retryable`` is true only for resolution failures."""
 

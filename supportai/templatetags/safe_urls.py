@@ -13,15 +13,11 @@ from urllib.parse import urlsplit
 
 from django import template
 
+from supportai.outbound import browser_url_text
+
 register = template.Library()
 
 HTTP_SCHEMES = frozenset({"http", "https"})
-
-# What a browser's URL parser drops before it reads the scheme (WHATWG URL standard): C0 control
-# characters and spaces at either end, and every tab and newline wherever they are, so that
-# " javascript:" and "java\tscript:" are javascript: to a browser and must be to this check too.
-_C0_CONTROL_OR_SPACE = "".join(chr(code) for code in range(0x21))
-_DROP_TAB_AND_NEWLINE = str.maketrans("", "", "\t\n\r")
 
 
 @register.filter
@@ -30,7 +26,7 @@ def http_url(value: object) -> str:
     host; otherwise "" (so ``{% if %}`` on the result decides between a link and plain text)."""
     if not isinstance(value, str):
         return ""
-    url = value.strip(_C0_CONTROL_OR_SPACE).translate(_DROP_TAB_AND_NEWLINE)
+    url = browser_url_text(value)  # " javascript:" is javascript: to a browser, and so to this check
     try:
         parts = urlsplit(url)
     except ValueError:  # e.g. an unclosed IPv6 bracket: no browser would follow it either
