@@ -26,7 +26,7 @@ from xml.etree import ElementTree
 import httpx
 
 from knowledge import conf
-from knowledge.parsing import TolerantHTMLParser
+from knowledge.parsing import EXTERNAL_ID_MAX_LENGTH, TolerantHTMLParser
 from knowledge.robots import MAX_PARSE_BYTES, RobotsRules, product_token
 from supportai.outbound import InvalidHost, UnsafeUrl, browser_url_text, guarded_transport
 
@@ -90,7 +90,7 @@ SKIP_SUFFIXES = (
     *(".pdf", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".css", ".js", ".json", ".xml"),
     *(".zip", ".gz", ".tgz", ".mp3", ".mp4", ".webm", ".woff", ".woff2"),
 )
-MAX_URL_LENGTH = 500  # Document.external_id
+MAX_URL_LENGTH = EXTERNAL_ID_MAX_LENGTH  # a page's URL is its document's external id
 # robots.txt is read to MAX_PARSE_BYTES and a little over, so that the parser sees a cut last line
 # (and drops it) even after taking off a UTF-8 BOM.
 ROBOTS_READ_BYTES = MAX_PARSE_BYTES + 4
