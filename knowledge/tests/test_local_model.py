@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import math
 
 import pytest
@@ -25,3 +26,15 @@ def test_local_model_ranks_paraphrases_closest(local_model):
         return sum(x * y for x, y in zip(a, b, strict=True))
 
     assert cosine(query, parking) > cosine(query, gifts) + 0.1
+
+
+def test_local_model_objects_are_frozen_out_of_garbage_collection(local_model):
+    # given the model loaded once for the process
+    model = load_model()
+
+    # when the collector lists what a full collection would walk
+    scanned = gc.get_objects()
+
+    # then the model and the ~500k objects loaded with it are not among them
+    assert gc.get_freeze_count() > 100_000
+    assert not any(obj is model or obj is model[0].auto_model for obj in scanned)
