@@ -7,6 +7,7 @@ chosen by measurement on covid-faq (see docs/retrieval.md); exact identifiers le
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -35,23 +36,43 @@ WEIGHTS: dict[QueryType, dict[str, float]] = {
 }
 # Keyword evidence rests on the query's lexemes that the tenant's chunks contain: when a query is
 # half words the knowledge never uses ("swap", "bill", an order number), BM25 ranks on the other
-# half, and its weight shrinks with the square of that share (``query_weights``): half the words
-# known, a quarter of the weight; dense retrieval bridges the vocabulary gap. Chosen on covid-faq
-# (queries share the FAQ's words) and the dev half of the Bitext intent set
-# (knowledge/bitext_intents.py), where BM25 reaches only 64 % of dense; the holdout half agrees.
-# docs/retrieval.md "A second set" has the table; a tenant can measure its own scale (knowledge/tuning.py).
-KNOWN_SHARE_POWER = 2
+# half, and its weight shrinks with the fourth power of that share (``query_weights``): half the
+# words known, a sixteenth of the weight; dense retrieval bridges the vocabulary gap.
+KNOWN_SHARE_POWER = 4
+# Keywords break dense near-ties; they should not overturn a confident dense ranking. BM25's weight
+# is TIE_BOOST x the type's when dense's two best parents score the same and falls by a factor e for
+# every DENSE_MARGIN_SCALE of cosine between them (all-MiniLM-L6-v2's typical margins are 0-0.1).
+# On covid-faq, queries whose dense margin is under 0.02 gained +0.069 nDCG@10 from keywords and
+# those over 0.06 lost 0.012. Chosen with the power above on covid-faq and the dev half of the Bitext
+# intent set (knowledge/bitext_intents.py), where BM25 reaches only 64 % of dense; docs/retrieval.md
+# "A second set" has the tables; a tenant can measure its own scale (knowledge/tuning.py).
+TIE_BOOST = 1.3
+DENSE_MARGIN_SCALE = 0.05
 
 
-def query_weights(query_type: QueryType, *, known_share: float = 1.0, keyword_scale: float = 1.0) -> dict[str, float]:
-    """The retrievers' weights for one query: its type's, with BM25's scaled by the square of
-    ``known_share`` (the share of the query's lexemes found in the tenant's chunks) and by the
-    tenant's tuned ``keyword_scale`` (RetrievalTuning; 1 by default). Exact identifiers keep theirs."""
+def top_margin(scored: Sequence[tuple[K, float]]) -> float:
+    """How far a retriever's best candidate scores above its second (0 with fewer than two)."""
+    return scored[0][1] - scored[1][1] if len(scored) > 1 else 0.0
+
+
+def query_weights(
+    query_type: QueryType,
+    *,
+    known_share: float = 1.0,
+    keyword_scale: float = 1.0,
+    dense_margin: float | None = None,
+) -> dict[str, float]:
+    """The retrievers' weights for one query: its type's, with BM25's scaled by the fourth power of
+    ``known_share`` (the share of the query's lexemes found in the tenant's chunks), by how close
+    dense retrieval's two best parents are (``dense_margin``, their cosine difference; None leaves
+    the weight as the type's) and by the tenant's tuned ``keyword_scale`` (RetrievalTuning; 1 by
+    default). Exact identifiers keep theirs."""
     weights = WEIGHTS[query_type]
     if query_type == QueryType.EXACT_MATCH:
         return dict(weights)
     share = min(1.0, max(0.0, known_share))
-    keyword = min(1.0, weights["bm25"] * share**KNOWN_SHARE_POWER * max(0.0, keyword_scale))
+    tie = 1.0 if dense_margin is None else TIE_BOOST * math.exp(-max(0.0, dense_margin) / DENSE_MARGIN_SCALE)
+    keyword = min(1.0, weights["bm25"] * share**KNOWN_SHARE_POWER * tie * max(0.0, keyword_scale))
     return {"bm25": keyword, "dense": 1.0 - keyword}
 
 

@@ -19,7 +19,7 @@ from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 from knowledge import conf
 from knowledge.bm25 import Hit, KeywordEvidence, bm25_search, has_rare_lexeme, keyword_evidence
 from knowledge.dense import dense_search
-from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf
+from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf, top_margin
 from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider
 from knowledge.types import RetrievalMode
 from supportai.models import Tenant
@@ -112,6 +112,7 @@ class FusionWeights:
 
     query_type: QueryType
     evidence: KeywordEvidence
+    dense_margin: float | None  # cosine between dense's two best parents (None: no dense list)
     keyword_scale: float  # the tenant's tuned scale, or the override being measured
     weights: dict[str, float]
 
@@ -121,16 +122,20 @@ def fusion_weights(
     tenant: Tenant,
     query: str,
     evidence: KeywordEvidence | None = None,
+    dense_margin: float | None = None,
     query_type: QueryType | None = None,
     keyword_scale: float | None = None,
 ) -> FusionWeights:
     """The retrievers' weights for ``query`` in ``tenant``: its type, the share of its words the
-    tenant's chunks contain and the tenant's keyword scale (``keyword_scale`` overrides it)."""
+    tenant's chunks contain, how close dense's two best parents are (``Candidates.dense_margin``)
+    and the tenant's keyword scale (``keyword_scale`` overrides it)."""
     evidence = evidence or keyword_evidence(tenant=tenant, query=query)
     query_type = query_type or classify_query(query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts))
     scale = evidence.tenant_scale if keyword_scale is None else keyword_scale
-    weights = query_weights(query_type, known_share=evidence.known_share, keyword_scale=scale)
-    return FusionWeights(query_type, evidence, scale, weights)
+    weights = query_weights(
+        query_type, known_share=evidence.known_share, keyword_scale=scale, dense_margin=dense_margin
+    )
+    return FusionWeights(query_type, evidence, dense_margin, scale, weights)
 
 
 def fuse(lists: dict[str, ParentList], *, method: str, weights: dict[str, float]) -> list[tuple[int, float]]:
@@ -145,6 +150,12 @@ class Candidates:
 
     lists: dict[str, ParentList]
     evidence: KeywordEvidence
+
+    @property
+    def dense_margin(self) -> float | None:
+        """How far dense's best parent scores above its second; None without a dense list."""
+        dense = self.lists.get("dense")
+        return None if dense is None else top_margin(dense.scored)
 
 
 def search_candidates(
@@ -237,7 +248,7 @@ def rank_parents(
     )
     weighing = None
     if len(found.lists) > 1:
-        weighing = fusion_weights(tenant=tenant, query=query, evidence=found.evidence)
+        weighing = fusion_weights(tenant=tenant, query=query, evidence=found.evidence, dense_margin=found.dense_margin)
         fused = fuse(found.lists, method=fusion or conf.SETTINGS.fusion, weights=weighing.weights)
     else:
         (only,) = found.lists.values()

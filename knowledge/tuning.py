@@ -86,6 +86,7 @@ def retrieval_tune(
                 tenant=tenant,
                 query=judged[query_id],
                 evidence=candidates.evidence,
+                dense_margin=candidates.dense_margin,
                 query_type=types[query_id],
                 keyword_scale=scale,
             )

@@ -75,13 +75,15 @@ def test_search_page_explains_the_hybrid_weights_with_the_tenants_own_scale(clie
     RetrievalTuning.objects.create(tenant=other_tenant, keyword_scale=0.25)
     client.force_login(agent)
     hybrid = {"q": "swap free parking", "mode": "hybrid", "k": 5}
-    # "swap" is only the other tenant's word: a third of this query is unknown here (0.3 x (2/3)²)
+    # "swap" is only the other tenant's word: a third of this query is unknown here, and with one
+    # passage dense has no second best, a tie (0.3 x 1.3 x (2/3)⁴ = 0.077)
     body = client.get("/console/knowledge/search/", hybrid).content.decode()
-    assert "dense 0.87" in body and "keywords 0.13" in body and "conceptual query" in body
+    assert "dense 0.92" in body and "keywords 0.08" in body and "conceptual query" in body
     assert "67 % of its words are in your knowledge" in body and "tenant keyword scale 1.00" in body
+    assert "dense's two best passages are 0.000 apart in cosine" in body
     RetrievalTuning.objects.create(tenant=tenant, keyword_scale=0.4)
     body = client.get("/console/knowledge/search/", hybrid).content.decode()
-    assert "dense 0.95" in body and "keywords 0.05" in body and "tenant keyword scale 0.40" in body
+    assert "dense 0.97" in body and "keywords 0.03" in body and "tenant keyword scale 0.40" in body
     bm25 = client.get("/console/knowledge/search/", {"q": "swap free parking", "mode": "bm25", "k": 5}).content.decode()
     assert "Hybrid weights" not in bm25
 

@@ -4,7 +4,17 @@ import math
 
 import pytest
 
-from knowledge.fusion import WEIGHTS, QueryType, classify_query, convex, query_weights, rrf, standardised
+from knowledge.fusion import (
+    TIE_BOOST,
+    WEIGHTS,
+    QueryType,
+    classify_query,
+    convex,
+    query_weights,
+    rrf,
+    standardised,
+    top_margin,
+)
 
 
 def test_rrf_on_hand_made_rankings():
@@ -84,14 +94,54 @@ def test_identifier_that_is_common_in_the_corpus_is_not_exact_match():
 
 
 @pytest.mark.parametrize("query_type", [QueryType.CONCEPTUAL, QueryType.CONVERSATIONAL, QueryType.TECHNICAL])
-def test_query_weights_scale_keywords_by_the_square_of_the_known_share(query_type):
+def test_query_weights_scale_keywords_by_the_fourth_power_of_the_known_share(query_type):
     assert query_weights(query_type) == WEIGHTS[query_type]
     half = query_weights(query_type, known_share=0.5)
-    assert half["bm25"] == pytest.approx(WEIGHTS[query_type]["bm25"] / 4)
+    assert half["bm25"] == pytest.approx(WEIGHTS[query_type]["bm25"] / 16)
     assert half["bm25"] + half["dense"] == pytest.approx(1.0)
     assert query_weights(query_type, known_share=0.0) == {"bm25": 0.0, "dense": 1.0}
     assert query_weights(query_type, known_share=3.0) == WEIGHTS[query_type]
     assert query_weights(query_type, known_share=-1.0) == {"bm25": 0.0, "dense": 1.0}
+
+
+@pytest.mark.parametrize("query_type", [QueryType.CONCEPTUAL, QueryType.CONVERSATIONAL, QueryType.TECHNICAL])
+def test_query_weights_give_keywords_most_weight_when_dense_is_tied(query_type):
+    base = WEIGHTS[query_type]["bm25"]
+    tied = query_weights(query_type, dense_margin=0.0)
+    assert tied["bm25"] == pytest.approx(base * TIE_BOOST) and tied["dense"] == pytest.approx(1 - base * TIE_BOOST)
+    # e times less for every DENSE_MARGIN_SCALE of cosine between dense's two best
+    assert query_weights(query_type, dense_margin=0.05)["bm25"] == pytest.approx(base * TIE_BOOST / math.e)
+    assert query_weights(query_type, dense_margin=0.10)["bm25"] == pytest.approx(base * TIE_BOOST / math.e**2)
+    assert query_weights(query_type, dense_margin=0.5)["bm25"] < 0.0001
+    assert query_weights(query_type, dense_margin=-0.2) == tied  # a margin is never negative
+    both = query_weights(query_type, known_share=0.5, dense_margin=0.05, keyword_scale=2.0)
+    assert both["bm25"] == pytest.approx(base / 16 * TIE_BOOST / math.e * 2)
+
+
+def test_exact_identifiers_keep_their_weights_whatever_dense_says():
+    assert query_weights(QueryType.EXACT_MATCH, dense_margin=0.3) == WEIGHTS[QueryType.EXACT_MATCH]
+    assert query_weights(QueryType.EXACT_MATCH, dense_margin=0.0) == WEIGHTS[QueryType.EXACT_MATCH]
+
+
+def test_top_margin_is_the_gap_between_the_two_best_scores():
+    assert top_margin([("a", 0.9), ("b", 0.65), ("c", 0.1)]) == pytest.approx(0.25)
+    assert top_margin([("a", 0.9)]) == 0.0
+    assert top_margin([]) == 0.0
+
+
+def test_keywords_break_a_dense_near_tie_but_not_a_confident_dense_ranking():
+    # given BM25 sure of "b" and two dense rankings of the same parents, one near-tied, one confident
+    keywords = [("b", 12.0), ("a", 4.0), ("c", 3.5), ("d", 3.0), ("e", 2.5)]
+    near_tie = [("a", 0.71), ("b", 0.70), ("c", 0.52), ("d", 0.50), ("e", 0.45)]
+    confident = [("a", 0.80), ("b", 0.70), ("c", 0.52), ("d", 0.50), ("e", 0.45)]
+
+    def first(dense):
+        weights = query_weights(QueryType.CONCEPTUAL, dense_margin=top_margin(dense))
+        return convex({"bm25": keywords, "dense": dense}, weights=weights)[0][0]
+
+    # then keywords decide between the tied two, and leave the confident ranking alone
+    assert first(near_tie) == "b"
+    assert first(confident) == "a"
 
 
 def test_exact_identifiers_keep_keyword_heavy_weights_whatever_the_share():

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import math
 import threading
 
 import pytest
 
 from knowledge import retrieval
+from knowledge.fusion import DENSE_MARGIN_SCALE, TIE_BOOST
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.base import ProviderError, RerankResult
 from knowledge.providers.fake import FakeEmbeddingProvider
@@ -154,19 +156,22 @@ def test_hybrid_runs_bm25_on_its_own_connection_outside_transactions(tenant, oth
     assert passages and {p.document_id for p in passages} <= ours
 
 
-def test_hybrid_weighs_keywords_by_how_much_of_the_query_the_knowledge_uses(studio, monkeypatch):
-    used = []
-    fuse = retrieval.fuse
+def test_hybrid_weighs_keywords_by_the_known_words_and_by_how_close_dense_is(studio, fake_embeddings):
+    def weighed(query):
+        found = retrieval.rank_parents(tenant=studio, query=query, mode="hybrid", depth=3, provider=fake_embeddings)
+        dense = retrieval.rank_parents(tenant=studio, query=query, mode="dense", depth=3, provider=fake_embeddings)
+        assert found.weighing is not None
+        return found.weighing, dense.parents[0].score - dense.parents[1].score
 
-    def spy(lists, *, method, weights):
-        used.append(weights)
-        return fuse(lists, method=method, weights=weights)
+    known, known_margin = weighed("is parking free")
+    partly, partly_margin = weighed("is parking gratis hereabouts")  # two of three lexemes unknown
 
-    monkeypatch.setattr(retrieval, "fuse", spy)
-    retrieve(tenant=studio, query="is parking free", k=3)
-    retrieve(tenant=studio, query="is parking gratis hereabouts", k=3)  # two of three lexemes unknown
-    assert used[0] == pytest.approx({"bm25": 0.3, "dense": 0.7})
-    assert used[1] == pytest.approx({"bm25": 0.3 / 9, "dense": 1 - 0.3 / 9})  # 0.3 x (1/3)²
+    assert known.dense_margin == pytest.approx(known_margin) and partly.dense_margin == pytest.approx(partly_margin)
+    assert known.evidence.known_share == 1 and partly.evidence.known_share == pytest.approx(1 / 3)
+    tie = TIE_BOOST * math.exp(-known_margin / DENSE_MARGIN_SCALE)
+    assert known.weights == pytest.approx({"bm25": 0.3 * tie, "dense": 1 - 0.3 * tie})
+    tie = TIE_BOOST * math.exp(-partly_margin / DENSE_MARGIN_SCALE)
+    assert partly.weights["bm25"] == pytest.approx(0.3 * (1 / 3) ** 4 * tie)
 
 
 def test_hybrid_answers_from_keywords_while_the_query_cannot_be_embedded(studio, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from io import StringIO
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from knowledge import retrieval
+from knowledge.fusion import DENSE_MARGIN_SCALE, TIE_BOOST
 from knowledge.models import RetrievalTuning
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.retrieval import rank_parents
 from knowledge.selectors import retrieve
 from knowledge.tests.factories import add_document
 from knowledge.tuning import MIN_QUERIES, SCALES, TuningError, choose_scale, retrieval_tune
@@ -75,6 +78,7 @@ MIXED_QUESTIONS = [
     ("move my booking day", "reschedule.md"),
     ("card on my account", "online.md"),
     ("booking fee online", "cancel.md"),
+    ("cancel booking card", "cancel.md"),  # dense nearly ties online.md with cancel.md: keywords decide
 ]
 
 
@@ -111,10 +115,14 @@ def test_the_stored_scale_weighs_keywords_for_that_tenant_only(help_centre, othe
     add_document(other_tenant, "Parking", "Parking at the other studio.")
     used = _fused_weights(monkeypatch)
     RetrievalTuning.objects.create(tenant=help_centre, keyword_scale=0.5)
-    retrieve(tenant=help_centre, query="parking at the studio", k=3)  # every word known to both tenants
-    retrieve(tenant=other_tenant, query="parking at the studio", k=3)
-    assert used[0] == pytest.approx({"bm25": 0.15, "dense": 0.85})
-    assert used[1] == pytest.approx({"bm25": 0.3, "dense": 0.7})
+    tuned = rank_parents(
+        tenant=help_centre, query="parking at the studio", mode="hybrid", depth=3, provider=FakeEmbeddingProvider()
+    ).weighing
+    retrieve(tenant=other_tenant, query="parking at the studio", k=3)  # every word known to both tenants
+    assert tuned is not None and tuned.keyword_scale == 0.5 and tuned.dense_margin is not None
+    assert used[0]["bm25"] == pytest.approx(0.5 * 0.3 * TIE_BOOST * math.exp(-tuned.dense_margin / DENSE_MARGIN_SCALE))
+    # one document: no second dense parent, so a tie, and the other tenant's scale stays 1
+    assert used[1] == pytest.approx({"bm25": 0.3 * TIE_BOOST, "dense": 1 - 0.3 * TIE_BOOST})
 
 
 def _write_questions(folder: Path, queries: dict[str, str], qrels: dict[str, dict[str, int]]) -> tuple[Path, Path]:
