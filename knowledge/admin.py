@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from knowledge.indexing import document_index
 from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
-from knowledge.providers.base import ProviderError
-from knowledge.services import document_delete, documents_delete, source_delete
+from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue, source_delete
 from knowledge.source_config import source_sync_enqueue
 from supportai.admin_mixins import TenantScopedModelAdmin
 from supportai.models import Tenant
@@ -84,16 +82,14 @@ class DocumentAdmin(TenantScopedModelAdmin):
 
     @admin.action(description="Re-chunk and re-embed the selected documents")
     def reindex(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
-        done = 0
+        allowed: dict[Tenant, list[int]] = {}
         for document in queryset.select_related("tenant"):
-            if not self.has_change_permission(request, document):
-                continue
-            try:
-                document_index(tenant=document.tenant, document=document, reuse_embeddings=False)
-                done += 1
-            except ProviderError as exc:
-                self.message_user(request, f"{document.title}: {exc}", messages.ERROR)
-        self.message_user(request, f"Re-indexed {done} documents.")
+            if self.has_change_permission(request, document):
+                allowed.setdefault(document.tenant, []).append(document.pk)
+        queued = sum(documents_reindex_enqueue(tenant=tenant, document_ids=ids) for tenant, ids in allowed.items())
+        self.message_user(
+            request, f"Re-indexing {queued} documents in the background; each shows pending until it is done."
+        )
 
 
 @admin.register(Chunk)

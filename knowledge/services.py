@@ -355,3 +355,18 @@ def tenant_reindex(
         documents_index(tenant=tenant, documents=batch, provider=provider, reuse_embeddings=not force)
         count += len(batch)
     return count
+
+
+def documents_reindex_enqueue(*, tenant: Tenant, document_ids: Iterable[int]) -> int:
+    """Queue a from-scratch re-index (every child embedded again) of these documents of ``tenant``;
+    returns how many. They show as pending until the task has swapped their chunks in (search keeps
+    serving the old ones meanwhile). Pages that failed to fetch have no text and are skipped."""
+    from knowledge import tasks
+
+    with transaction.atomic():
+        queryset = Document.objects.for_tenant(tenant).filter(pk__in=list(document_ids)).exclude(content_hash="")
+        ids = sorted(queryset.values_list("pk", flat=True))
+        if ids:
+            Document.objects.filter(pk__in=ids).update(status=DocumentStatus.PENDING, error="")
+            transaction.on_commit(partial(tasks.reindex_documents.delay, tenant.pk, ids))
+    return len(ids)

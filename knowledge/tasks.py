@@ -13,7 +13,9 @@ from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.providers.base import ProviderError
 from knowledge.providers.local import bulk_threads
 from knowledge.selectors import url_sources_due
+from knowledge.services import tenant_reindex
 from knowledge.sources import knowledge_source_sync
+from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,28 @@ def index_document(self: Task, document_id: int) -> int:
         if exc.retryable and not self.request.is_eager and self.request.retries < MAX_RETRIES:
             raise self.retry(exc=exc, countdown=RETRY_BACKOFF_S * 2**self.request.retries) from exc
         logger.warning("document %s of tenant %s failed to index: %s", document.pk, document.tenant_id, exc)
+        return 0
+
+
+@shared_task(name="knowledge.reindex_documents")
+def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
+    """Re-chunk and re-embed these documents of one tenant, every child anew (no stored vector
+    reused); returns how many. On a provider error the batch that met it is failed with the error
+    and so is every document of the run still pending, so none stays pending for good."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return 0
+    documents = list(
+        Document.objects.for_tenant(tenant).filter(pk__in=document_ids).exclude(content_hash="").order_by("pk")
+    )
+    try:
+        with bulk_threads():
+            return tenant_reindex(tenant=tenant, force=True, documents=documents)
+    except ProviderError as exc:
+        Document.objects.for_tenant(tenant).filter(pk__in=document_ids, status=DocumentStatus.PENDING).update(
+            status=DocumentStatus.FAILED, error=f"Re-index stopped: {exc}"
+        )
+        logger.warning("re-index of %d documents of tenant %s stopped: %s", len(documents), tenant_id, exc)
         return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -74,21 +76,45 @@ def test_documents_cannot_be_added_in_the_admin(root: User, tenant: Tenant) -> N
 
 
 def test_reindex_action_indexes_the_selected_documents_of_the_users_tenant(
-    owner: User, tenant: Tenant, other_tenant: Tenant
+    owner: User, tenant: Tenant, other_tenant: Tenant, django_capture_on_commit_callbacks: Any
 ) -> None:
     # given a failed document of each tenant
     mine = add_document(tenant, "Parking", "Free parking behind the studio.")
     theirs = add_document(other_tenant, "Valet", "Valet parking only.")
     Document.objects.filter(pk__in=[mine.pk, theirs.pk]).update(status=DocumentStatus.FAILED, error="timed out")
-    # when the owner runs the action on both
-    response = _client_for(owner).post(
-        "/admin/knowledge/document/",
-        {"action": "reindex", "_selected_action": [mine.pk, theirs.pk]},
-        follow=True,
-    )
+    # when the owner runs the action on both (Celery runs eagerly here, after the request's commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _client_for(owner).post(
+            "/admin/knowledge/document/",
+            {"action": "reindex", "_selected_action": [mine.pk, theirs.pk]},
+            follow=True,
+        )
     # then only their own document is indexed again
-    assert "Re-indexed 1 documents." in response.text
+    assert "Re-indexing 1 documents in the background" in response.text
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert (mine.status, mine.error) == (DocumentStatus.READY, "")
     assert (theirs.status, theirs.error) == (DocumentStatus.FAILED, "timed out")
+
+
+def test_reindex_action_queues_the_work_instead_of_embedding_in_the_request(
+    owner: User, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from knowledge import tasks
+
+    # given two indexed documents and a Celery queue that only records
+    parking = add_document(tenant, "Parking", "Free parking behind the studio.")
+    gifts = add_document(tenant, "Gift cards", "Gift cards never expire.")
+    chunks = set(Chunk.objects.filter(tenant=tenant).values_list("pk", flat=True))
+    queued: list[tuple[int, list[int]]] = []
+    monkeypatch.setattr(tasks.reindex_documents, "delay", lambda *args: queued.append(args))
+    # when the owner re-indexes both
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _client_for(owner).post(
+            "/admin/knowledge/document/", {"action": "reindex", "_selected_action": [gifts.pk, parking.pk]}, follow=True
+        )
+    # then one task is queued for the tenant, both show pending, and the old chunks still serve
+    assert "Re-indexing 2 documents in the background" in response.text
+    assert queued == [(tenant.pk, sorted([parking.pk, gifts.pk]))]
+    assert set(Document.objects.filter(tenant=tenant).values_list("status", flat=True)) == {DocumentStatus.PENDING}
+    assert set(Chunk.objects.filter(tenant=tenant).values_list("pk", flat=True)) == chunks

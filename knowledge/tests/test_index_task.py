@@ -9,7 +9,7 @@ import pytest
 from celery.exceptions import Retry
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from knowledge import indexing, tasks
+from knowledge import indexing, services, tasks
 from knowledge.models import Chunk, Document, DocumentStatus
 from knowledge.parsing import ParsedDocument
 from knowledge.providers.base import ProviderError
@@ -177,3 +177,67 @@ def test_indexing_one_tenants_document_leaves_another_tenants_pending_one_alone(
     assert theirs.status == DocumentStatus.PENDING
     assert not Chunk.objects.filter(tenant=other_tenant).exists()
     assert Chunk.objects.filter(tenant=tenant, level="child").count() == 1
+
+
+class CountingEmbedder(FakeEmbeddingProvider):
+    """Counts the texts it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts = 0
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        self.texts += len(texts)
+        return super().embed_documents(texts)
+
+
+def _indexed(tenant: Tenant) -> Document:
+    document = _pending(tenant)
+    indexing.document_index(tenant=tenant, document=document, provider=FakeEmbeddingProvider())
+    document.refresh_from_db()
+    return document
+
+
+def _run_reindex(tenant: Tenant, document_ids: list[int]) -> int:
+    result: int = tasks.reindex_documents.apply(args=(tenant.pk, document_ids)).get()
+    return result
+
+
+def test_reindex_task_embeds_every_child_again(tenant, monkeypatch):
+    # given an indexed document whose children's vectors could be reused
+    document = _indexed(tenant)
+    Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING)
+    provider = CountingEmbedder()
+    monkeypatch.setattr(services, "default_provider", lambda: provider)
+    # when the re-index task runs
+    assert _run_reindex(tenant, [document.pk]) == 1
+    # then every child went through the model and the document is ready again
+    document.refresh_from_db()
+    children = Chunk.objects.filter(document=document, level="child").count()
+    assert children and provider.texts == children
+    assert (document.status, document.error) == (DocumentStatus.READY, "")
+
+
+def test_reindex_task_leaves_no_document_pending_when_the_provider_fails(tenant, monkeypatch):
+    document = _indexed(tenant)
+    Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING)
+    monkeypatch.setattr(services, "default_provider", lambda: FlakyEmbedder(failures=99))
+
+    assert _run_reindex(tenant, [document.pk]) == 0
+
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.FAILED and "503 from the embedding service" in document.error
+    assert Chunk.objects.filter(document=document).exists()  # the old chunks still serve
+
+
+def test_reindex_task_touches_only_the_named_tenants_documents(tenant, other_tenant, monkeypatch):
+    # given another tenant's pending document whose id is passed with this tenant
+    theirs = _pending(other_tenant)
+    provider = CountingEmbedder()
+    monkeypatch.setattr(services, "default_provider", lambda: provider)
+    # when the task runs for this tenant
+    assert _run_reindex(tenant, [theirs.pk]) == 0
+    # then nothing was embedded and their document is as it was
+    theirs.refresh_from_db()
+    assert provider.texts == 0 and theirs.status == DocumentStatus.PENDING
+    assert not Chunk.objects.filter(document=theirs).exists()
