@@ -1,0 +1,103 @@
+"""The staff pages' Content-Security-Policy: sent where it belongs, and nothing of ours breaks under it."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from playwright.sync_api import ConsoleMessage, Page, sync_playwright
+
+from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
+from knowledge.tests.console_browser import PASSWORD, console_member, log_in
+from knowledge.tests.factories import add_document
+from supportai.csp import HEADER, STAFF_POLICY
+from supportai.models import Role, Tenant
+from supportai.tests.factories import TenantFactory, UserFactory
+
+VIOLATION = "Content Security Policy"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/console/login/", "/console/", "/console/knowledge/", "/admin/login/"])
+def test_staff_pages_send_the_strict_policy(owner: User, path: str) -> None:
+    client = Client()
+    client.force_login(owner)
+    response = client.get(path)
+    assert response.status_code in (200, 302)
+    assert response[HEADER] == STAFF_POLICY
+    assert "script-src 'self'" in STAFF_POLICY and "unsafe-inline" not in STAFF_POLICY
+
+
+@pytest.mark.django_db
+def test_the_demo_page_and_the_api_are_left_to_their_own_policies(tenant: Tenant) -> None:
+    # the widget styles its shadow root inline, and runs on customers' sites under theirs
+    for path in ("/demo/", "/healthz", "/api/schema/"):
+        assert HEADER not in Client().get(path)
+
+
+def _violations(page: Page) -> list[str]:
+    found: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        if VIOLATION in message.text:
+            found.append(message.text)
+
+    page.on("console", record)
+    return found
+
+
+def _inline_script_runs(page: Page) -> bool:
+    return bool(
+        page.evaluate(
+            """() => { const s = document.createElement('script'); s.textContent = 'window.__injected = true';
+                       document.body.appendChild(s); return window.__injected === true; }"""
+        )
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_console_and_admin_work_under_the_policy_and_an_injected_script_does_not_run(daphne_server: str) -> None:
+    # given a tenant with a document, an agent and a superuser
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    console_member(tenant, "ada", Role.ADMIN)
+    root = UserFactory.create(username="root", is_staff=True, is_superuser=True)
+    root.set_password(PASSWORD)
+    root.save()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            # when the console member walks through the console pages
+            page = browser.new_context().new_page()
+            violations = _violations(page)
+            log_in(page, daphne_server, "ada")
+            for path in (
+                "/console/",
+                "/console/knowledge/",
+                "/console/knowledge/search/?q=parking&mode=bm25&k=5",
+                "/console/inbox/",
+                "/console/conversations/",
+            ):
+                response = page.goto(f"{daphne_server}{path}")
+                assert response is not None and response.status == 200, path
+                # then our stylesheet applied (a blocked one would leave the default white body)
+                background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+                assert background != "rgba(0, 0, 0, 0)", path
+            assert violations == []
+            # and the admin works for the superuser too
+            admin = browser.new_context().new_page()
+            admin_violations = _violations(admin)
+            admin.goto(f"{daphne_server}/admin/login/")
+            admin.get_by_label("Username").fill("root")
+            admin.get_by_label("Password").fill(PASSWORD)
+            admin.get_by_role("button", name="Log in").click()
+            admin.wait_for_url(f"{daphne_server}/admin/")
+            admin.goto(f"{daphne_server}/admin/knowledge/document/")
+            assert "Parking" in admin.content()
+            assert admin_violations == []
+            # and a script that slipped into a console page would not run
+            assert not _inline_script_runs(page)
+            assert any("script-src" in text for text in violations)
+        finally:
+            browser.close()
