@@ -33,11 +33,11 @@ STAFF_POLICY = "; ".join(
 
 
 class ContentSecurityPolicyMiddleware(MiddlewareMixin):
-    """Adds ``STAFF_POLICY`` to responses under ``STAFF_PREFIXES`` that set no policy of their own.
-    (MiddlewareMixin keeps it usable on both the sync and the async path, so ASGI requests never
-    switch threads for it.)"""
+    """Adds ``STAFF_POLICY`` to responses under ``STAFF_PREFIXES`` (the path below any script
+    prefix) that set no policy of their own. MiddlewareMixin keeps it usable on both the sync and
+    the async path, so ASGI requests never switch threads for it."""
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
-        if request.path.startswith(STAFF_PREFIXES) and HEADER not in response:
+        if request.path_info.startswith(STAFF_PREFIXES) and HEADER not in response:
             response[HEADER] = STAFF_POLICY
         return response
