@@ -3,9 +3,11 @@
 Staff pages show what customers and uploads wrote: document titles and addresses, chat
 transcripts, escalation reasons. Everything is escaped when rendered; the policy is the second
 line: even a script that slipped into a page could not run, load code from elsewhere, send data
-off-site or be framed. These pages use only our own files (``static/console``, the admin's), no
-inline script or style, so the policy can be strict. The demo page and the widget are not covered:
-the widget runs on customers' own sites under their policies, and styles its shadow root inline.
+off-site or be framed. These pages use only our own files (``static/console``, the admin's) and
+no inline script, style element or style attribute (give an element a class in console.css
+instead), so the policy can be strict; supportai/tests/test_csp.py walks them in Chromium. The
+demo page and the widget are not covered: the widget runs on customers' own sites under their
+policies, and styles its shadow root inline.
 """
 
 from __future__ import annotations

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
+from bookings.models import BlackoutDate
 from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
 from knowledge.tests.console_browser import PASSWORD, console_member, log_in
 from knowledge.tests.factories import add_document
@@ -15,6 +18,16 @@ from supportai.models import Role, Tenant
 from supportai.tests.factories import TenantFactory, UserFactory
 
 VIOLATION = "Content Security Policy"
+STAFF_PAGES = (
+    "/console/",
+    "/console/knowledge/",
+    "/console/knowledge/search/?q=parking&mode=bm25&k=5",
+    "/console/inbox/",
+    "/console/conversations/",
+    "/console/bookings/",
+    "/console/bookings/day/",
+    "/console/bookings/services/",  # with a blackout date: its inline "Remove" form
+)
 
 
 @pytest.mark.django_db
@@ -61,6 +74,7 @@ def test_console_and_admin_work_under_the_policy_and_an_injected_script_does_not
     # given a tenant with a document, an agent and a superuser
     tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
     add_document(tenant, "Parking", "Free parking behind the studio.")
+    BlackoutDate.objects.create(tenant=tenant, date=datetime.date(2030, 12, 25), reason="Holiday")
     console_member(tenant, "ada", Role.ADMIN)
     root = UserFactory.create(username="root", is_staff=True, is_superuser=True)
     root.set_password(PASSWORD)
@@ -72,13 +86,7 @@ def test_console_and_admin_work_under_the_policy_and_an_injected_script_does_not
             page = browser.new_context().new_page()
             violations = _violations(page)
             log_in(page, daphne_server, "ada")
-            for path in (
-                "/console/",
-                "/console/knowledge/",
-                "/console/knowledge/search/?q=parking&mode=bm25&k=5",
-                "/console/inbox/",
-                "/console/conversations/",
-            ):
+            for path in STAFF_PAGES:
                 response = page.goto(f"{daphne_server}{path}")
                 assert response is not None and response.status == 200, path
                 # then our stylesheet applied (a blocked one would leave the default white body)
