@@ -112,7 +112,7 @@ class FusionWeights:
 
     query_type: QueryType
     evidence: KeywordEvidence
-    dense_margin: float | None  # cosine between dense's two best parents (None: no dense list)
+    dense_margin: float | None  # cosine difference of dense's two best parents (None: no dense list)
     keyword_scale: float  # the tenant's tuned scale, or the override being measured
     weights: dict[str, float]
 

@@ -360,13 +360,30 @@ def tenant_reindex(
 def documents_reindex_enqueue(*, tenant: Tenant, document_ids: Iterable[int]) -> int:
     """Queue a from-scratch re-index (every child embedded again) of these documents of ``tenant``;
     returns how many. They show as pending until the task has swapped their chunks in (search keeps
-    serving the old ones meanwhile). Pages that failed to fetch have no text and are skipped."""
-    from knowledge import tasks
-
+    serving the old ones meanwhile). Pages that failed to fetch have no text and are skipped; rows
+    are locked in id order, as the other writers lock them, so a sync recording a fetch error in
+    between is seen rather than overwritten."""
     with transaction.atomic():
         queryset = Document.objects.for_tenant(tenant).filter(pk__in=list(document_ids)).exclude(content_hash="")
-        ids = sorted(queryset.values_list("pk", flat=True))
+        ids = list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
         if ids:
             Document.objects.filter(pk__in=ids).update(status=DocumentStatus.PENDING, error="")
-            transaction.on_commit(partial(tasks.reindex_documents.delay, tenant.pk, ids))
+            transaction.on_commit(partial(_reindex_queue, tenant=tenant, document_ids=ids))
     return len(ids)
+
+
+REINDEX_NOT_QUEUED = "The re-index could not be queued (task queue unavailable); run it again"
+
+
+def _reindex_queue(*, tenant: Tenant, document_ids: list[int]) -> None:
+    """Hand the re-index to Celery; if that fails (broker down, or the task itself when Celery
+    runs eagerly), the documents are failed with the reason instead of staying pending."""
+    from knowledge import tasks
+
+    try:
+        tasks.reindex_documents.delay(tenant.pk, document_ids)
+    except Exception:
+        logger.exception("re-index of %d documents of tenant %s was not queued", len(document_ids), tenant.pk)
+        Document.objects.for_tenant(tenant).filter(pk__in=document_ids, status=DocumentStatus.PENDING).update(
+            status=DocumentStatus.FAILED, error=REINDEX_NOT_QUEUED
+        )

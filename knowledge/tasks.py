@@ -49,8 +49,9 @@ def index_document(self: Task, document_id: int) -> int:
 @shared_task(name="knowledge.reindex_documents")
 def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
     """Re-chunk and re-embed these documents of one tenant, every child anew (no stored vector
-    reused); returns how many. On a provider error the batch that met it is failed with the error
-    and so is every document of the run still pending, so none stays pending for good."""
+    reused); returns how many. Whatever stops the run, no document of it stays pending: a provider
+    error fails the batch that met it with the error and the rest with "Re-index stopped"; any
+    other error fails the pending ones too and is raised (logged by Celery)."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return 0
@@ -61,11 +62,21 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
         with bulk_threads():
             return tenant_reindex(tenant=tenant, force=True, documents=documents)
     except ProviderError as exc:
-        Document.objects.for_tenant(tenant).filter(pk__in=document_ids, status=DocumentStatus.PENDING).update(
-            status=DocumentStatus.FAILED, error=f"Re-index stopped: {exc}"
-        )
+        _fail_pending(tenant, document_ids, f"Re-index stopped: {exc}")
         logger.warning("re-index of %d documents of tenant %s stopped: %s", len(documents), tenant_id, exc)
         return 0
+    except Exception:
+        _fail_pending(tenant, document_ids, REINDEX_INTERNAL_ERROR)
+        raise
+
+
+REINDEX_INTERNAL_ERROR = "Re-index stopped by an internal error (logged on the server); run it again"
+
+
+def _fail_pending(tenant: Tenant, document_ids: list[int], error: str) -> None:
+    Document.objects.for_tenant(tenant).filter(pk__in=document_ids, status=DocumentStatus.PENDING).update(
+        status=DocumentStatus.FAILED, error=error
+    )
 
 
 @shared_task(name="knowledge.sync_source")

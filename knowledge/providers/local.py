@@ -57,7 +57,7 @@ def load_model() -> Any:
             # torch, transformers and the model leave ~500k Python objects that live as long as the
             # process. Frozen, they are never scanned again: an unfrozen full collection walked
             # them all, 0.2-0.3 s in the middle of an ingest batch or a customer's turn
-            # (tests/test_local_model.py).
+            # (knowledge/tests/test_local_model.py).
             gc.freeze()
         return _model
 

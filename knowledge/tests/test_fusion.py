@@ -135,13 +135,20 @@ def test_keywords_break_a_dense_near_tie_but_not_a_confident_dense_ranking():
     near_tie = [("a", 0.71), ("b", 0.70), ("c", 0.52), ("d", 0.50), ("e", 0.45)]
     confident = [("a", 0.80), ("b", 0.70), ("c", 0.52), ("d", 0.50), ("e", 0.45)]
 
-    def first(dense):
-        weights = query_weights(QueryType.CONCEPTUAL, dense_margin=top_margin(dense))
-        return convex({"bm25": keywords, "dense": dense}, weights=weights)[0][0]
+    def fused(dense, weights):
+        return dict(convex({"bm25": keywords, "dense": dense}, weights=weights))
 
-    # then keywords decide between the tied two, and leave the confident ranking alone
-    assert first(near_tie) == "b"
-    assert first(confident) == "a"
+    def by_margin(dense):
+        return fused(dense, query_weights(QueryType.CONCEPTUAL, dense_margin=top_margin(dense)))
+
+    fixed = WEIGHTS[QueryType.CONCEPTUAL]  # the type's weights alone, whatever dense says
+    # then keywords decide between the tied two, by a wider lead than the type's weights give them
+    tied = by_margin(near_tie)
+    assert tied["b"] > tied["a"]
+    assert tied["b"] - tied["a"] > fused(near_tie, fixed)["b"] - fused(near_tie, fixed)["a"]
+    # and they leave the confident ranking alone, which the type's weights would have overturned
+    assert by_margin(confident)["a"] > by_margin(confident)["b"]
+    assert fused(confident, fixed)["b"] > fused(confident, fixed)["a"]
 
 
 def test_exact_identifiers_keep_keyword_heavy_weights_whatever_the_share():

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from celery.exceptions import Retry
 from django.core.files.uploadedfile import SimpleUploadedFile
+from kombu.exceptions import OperationalError
 
 from knowledge import indexing, services, tasks
 from knowledge.models import Chunk, Document, DocumentStatus
@@ -191,8 +192,12 @@ class CountingEmbedder(FakeEmbeddingProvider):
         return super().embed_documents(texts)
 
 
-def _indexed(tenant: Tenant) -> Document:
-    document = _pending(tenant)
+SECOND = ParsedDocument("gifts.md", "Gift cards", "Gift cards can be bought online and never expire.")
+
+
+def _indexed(tenant: Tenant, parsed: ParsedDocument = ARTICLE) -> Document:
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    document, _ = document_upsert(tenant=tenant, source=source, parsed=parsed, model="fake-hash-384")
     indexing.document_index(tenant=tenant, document=document, provider=FakeEmbeddingProvider())
     document.refresh_from_db()
     return document
@@ -219,15 +224,51 @@ def test_reindex_task_embeds_every_child_again(tenant, monkeypatch):
 
 
 def test_reindex_task_leaves_no_document_pending_when_the_provider_fails(tenant, monkeypatch):
+    # given two indexed documents re-indexed one per batch, and a provider that is down
+    first, second = _indexed(tenant), _indexed(tenant, SECOND)
+    Document.objects.filter(pk__in=[first.pk, second.pk]).update(status=DocumentStatus.PENDING)
+    monkeypatch.setattr(services, "INDEX_BATCH", 1)
+    monkeypatch.setattr(services, "default_provider", lambda: FlakyEmbedder(failures=99))
+    # when the task runs
+    assert _run_reindex(tenant, [first.pk, second.pk]) == 0
+    # then the batch that met the error has it, the one never reached says the run stopped
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == DocumentStatus.FAILED and "503 from the embedding service" in first.error
+    assert second.status == DocumentStatus.FAILED and second.error.startswith("Re-index stopped: 503")
+    assert Chunk.objects.filter(document=second).exists()  # the old chunks still serve
+
+
+def test_reindex_task_fails_pending_documents_on_an_internal_error_and_raises(tenant, monkeypatch):
     document = _indexed(tenant)
     Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING)
-    monkeypatch.setattr(services, "default_provider", lambda: FlakyEmbedder(failures=99))
 
-    assert _run_reindex(tenant, [document.pk]) == 0
+    def broken(**kwargs):
+        raise RuntimeError("deadlock detected")
+
+    monkeypatch.setattr(tasks, "tenant_reindex", broken)
+
+    with pytest.raises(RuntimeError, match="deadlock detected"):
+        _run_reindex(tenant, [document.pk])
 
     document.refresh_from_db()
-    assert document.status == DocumentStatus.FAILED and "503 from the embedding service" in document.error
-    assert Chunk.objects.filter(document=document).exists()  # the old chunks still serve
+    assert (document.status, document.error) == (DocumentStatus.FAILED, tasks.REINDEX_INTERNAL_ERROR)
+
+
+def test_a_reindex_that_cannot_be_queued_fails_the_documents(tenant, monkeypatch, django_capture_on_commit_callbacks):
+    # given an indexed document and a task queue that refuses work
+    document = _indexed(tenant)
+
+    def broker_down(*args):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.reindex_documents, "delay", broker_down)
+    # when a re-index is queued
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.documents_reindex_enqueue(tenant=tenant, document_ids=[document.pk]) == 1
+    # then the document does not stay pending: it says what happened
+    document.refresh_from_db()
+    assert (document.status, document.error) == (DocumentStatus.FAILED, services.REINDEX_NOT_QUEUED)
 
 
 def test_reindex_task_touches_only_the_named_tenants_documents(tenant, other_tenant, monkeypatch):
