@@ -282,3 +282,14 @@ def test_reindex_task_touches_only_the_named_tenants_documents(tenant, other_ten
     theirs.refresh_from_db()
     assert provider.texts == 0 and theirs.status == DocumentStatus.PENDING
     assert not Chunk.objects.filter(document=theirs).exists()
+
+
+def test_queueing_a_reindex_ignores_another_tenants_documents(tenant, other_tenant, monkeypatch):
+    theirs = _indexed(other_tenant)
+    queued: list[tuple[int, list[int]]] = []
+    monkeypatch.setattr(tasks.reindex_documents, "delay", lambda *args: queued.append(args))
+
+    assert services.documents_reindex_enqueue(tenant=tenant, document_ids=[theirs.pk]) == 0
+
+    theirs.refresh_from_db()
+    assert theirs.status == DocumentStatus.READY and queued == []
