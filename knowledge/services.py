@@ -384,6 +384,11 @@ def _reindex_queue(*, tenant: Tenant, document_ids: list[int]) -> None:
         tasks.reindex_documents.delay(tenant.pk, document_ids)
     except Exception:
         logger.exception("re-index of %d documents of tenant %s was not queued", len(document_ids), tenant.pk)
-        Document.objects.for_tenant(tenant).filter(pk__in=document_ids, status=DocumentStatus.PENDING).update(
-            status=DocumentStatus.FAILED, error=REINDEX_NOT_QUEUED
-        )
+        documents_fail_pending(tenant=tenant, document_ids=document_ids, error=REINDEX_NOT_QUEUED)
+
+
+def documents_fail_pending(*, tenant: Tenant, document_ids: Iterable[int], error: str) -> None:
+    """Mark those of these documents of ``tenant`` that are still pending failed with ``error``."""
+    Document.objects.for_tenant(tenant).filter(pk__in=list(document_ids), status=DocumentStatus.PENDING).update(
+        status=DocumentStatus.FAILED, error=error
+    )

@@ -13,7 +13,7 @@ from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.providers.base import ProviderError
 from knowledge.providers.local import bulk_threads
 from knowledge.selectors import url_sources_due
-from knowledge.services import tenant_reindex
+from knowledge.services import documents_fail_pending, tenant_reindex
 from knowledge.sources import knowledge_source_sync
 from supportai.models import Tenant
 
@@ -62,21 +62,15 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
         with bulk_threads():
             return tenant_reindex(tenant=tenant, force=True, documents=documents)
     except ProviderError as exc:
-        _fail_pending(tenant, document_ids, f"Re-index stopped: {exc}")
+        documents_fail_pending(tenant=tenant, document_ids=document_ids, error=f"Re-index stopped: {exc}")
         logger.warning("re-index of %d documents of tenant %s stopped: %s", len(documents), tenant_id, exc)
         return 0
     except Exception:
-        _fail_pending(tenant, document_ids, REINDEX_INTERNAL_ERROR)
+        documents_fail_pending(tenant=tenant, document_ids=document_ids, error=REINDEX_INTERNAL_ERROR)
         raise
 
 
 REINDEX_INTERNAL_ERROR = "Re-index stopped by an internal error (logged on the server); run it again"
-
-
-def _fail_pending(tenant: Tenant, document_ids: list[int], error: str) -> None:
-    Document.objects.for_tenant(tenant).filter(pk__in=document_ids, status=DocumentStatus.PENDING).update(
-        status=DocumentStatus.FAILED, error=error
-    )
 
 
 @shared_task(name="knowledge.sync_source")
