@@ -89,7 +89,7 @@ def test_console_and_admin_work_under_the_policy_and_an_injected_script_does_not
             for path in STAFF_PAGES:
                 response = page.goto(f"{daphne_server}{path}")
                 assert response is not None and response.status == 200, path
-                # then our stylesheet applied (a blocked one would leave the default white body)
+                # then our stylesheet applied (a blocked one would leave the body transparent)
                 background = page.evaluate("getComputedStyle(document.body).backgroundColor")
                 assert background != "rgba(0, 0, 0, 0)", path
             assert violations == []
