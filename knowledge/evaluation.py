@@ -91,20 +91,24 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
+def _scored(run: dict[str, list[str]]) -> dict[str, dict[str, float]]:
+    """A run as pytrec_eval takes it: higher score = better rank."""
+    return {
+        query_id: {doc_id: float(len(docs) - rank) for rank, doc_id in enumerate(docs)}
+        for query_id, docs in run.items()
+    }
+
+
 def compute_metrics(qrels: dict[str, dict[str, int]], run: dict[str, list[str]], *, k: int = 10) -> dict[str, float]:
     """Mean nDCG@k, Recall@k, Recall@100 and MRR@k over the queries in ``qrels`` (trec_eval definitions).
 
     ``run`` maps a query id to document ids, best first; a query missing from it scores 0.
     """
-    scored = {
-        query_id: {doc_id: float(len(docs) - rank) for rank, doc_id in enumerate(docs)}
-        for query_id, docs in run.items()
-    }
     top_k = {
         query_id: {doc_id: float(k - rank) for rank, doc_id in enumerate(docs[:k])} for query_id, docs in run.items()
     }
     measures = {f"ndcg_cut.{k}", f"recall.{k}", "recall.100"}
-    per_query = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(scored)
+    per_query = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(_scored(run))
     reciprocal = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(top_k)
 
     def mean(values: Iterable[float]) -> float:
@@ -117,6 +121,13 @@ def compute_metrics(qrels: dict[str, dict[str, int]], run: dict[str, list[str]],
         "recall@100": mean(v["recall_100"] for v in per_query.values()),
         f"mrr@{k}": mean(v["recip_rank"] for v in reciprocal.values()),
     }
+
+
+def per_query_ndcg(qrels: dict[str, dict[str, int]], run: dict[str, list[str]], *, k: int = 10) -> dict[str, float]:
+    """nDCG@k of every query in ``qrels`` (0 for one the run did not answer): what paired
+    comparisons of two modes resample (knowledge/significance.py)."""
+    evaluated = pytrec_eval.RelevanceEvaluator(qrels, {f"ndcg_cut.{k}"}).evaluate(_scored(run))
+    return {query_id: evaluated.get(query_id, {}).get(f"ndcg_cut_{k}", 0.0) for query_id in qrels}
 
 
 def ingest_corpus(
@@ -142,19 +153,34 @@ def documents_of(parents: Iterable[RankedParent], external_ids: dict[int, str]) 
     return list(dict.fromkeys(external_ids[parent.document_id] for parent in parents))
 
 
-def evaluate_modes(
+@dataclass(frozen=True)
+class ModeRun:
+    """One mode's documents per query, best first, and each query's latency."""
+
+    run: dict[str, list[str]]
+    latencies_ms: list[float]
+
+    def metrics(self, qrels: dict[str, dict[str, int]], *, k: int = 10) -> dict[str, float]:
+        """The product's figures for this mode: the metrics to 4 decimals and latency p50/p95."""
+        figures = {name: round(value, 4) for name, value in compute_metrics(qrels, self.run, k=k).items()}
+        figures["latency_ms_p50"] = round(percentile(self.latencies_ms, 0.5), 2)
+        figures["latency_ms_p95"] = round(percentile(self.latencies_ms, 0.95), 2)
+        return figures
+
+
+def run_modes(
     *,
     tenant: Tenant,
     dataset: BeirDataset,
     modes: list[RetrievalMode],
     provider: EmbeddingProvider,
-    k: int = 10,
     fusion: str | None = None,
-) -> dict[str, dict[str, float]]:
+) -> dict[str, ModeRun]:
+    """Every query of ``dataset`` through each mode, timed one ``rank_parents`` call each."""
     from knowledge.models import Document
 
     external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
-    results: dict[str, dict[str, float]] = {}
+    runs: dict[str, ModeRun] = {}
     for mode in modes:
         run: dict[str, list[str]] = {}
         latencies = []
@@ -165,13 +191,21 @@ def evaluate_modes(
             ).parents
             latencies.append((time.perf_counter() - started) * 1000)
             run[query_id] = documents_of(parents, external_ids)
-        metrics: dict[str, float] = {
-            name: round(value, 4) for name, value in compute_metrics(dataset.qrels, run, k=k).items()
-        }
-        metrics["latency_ms_p50"] = round(percentile(latencies, 0.5), 2)
-        metrics["latency_ms_p95"] = round(percentile(latencies, 0.95), 2)
-        results[mode] = metrics
-    return results
+        runs[mode] = ModeRun(run, latencies)
+    return runs
+
+
+def evaluate_modes(
+    *,
+    tenant: Tenant,
+    dataset: BeirDataset,
+    modes: list[RetrievalMode],
+    provider: EmbeddingProvider,
+    k: int = 10,
+    fusion: str | None = None,
+) -> dict[str, dict[str, float]]:
+    runs = run_modes(tenant=tenant, dataset=dataset, modes=modes, provider=provider, fusion=fusion)
+    return {mode: mode_run.metrics(dataset.qrels, k=k) for mode, mode_run in runs.items()}
 
 
 def evaluate_beir(
