@@ -12,6 +12,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 BenchmarkResult = dict[str, Any]
@@ -27,12 +28,35 @@ def benchmark(name: str) -> Callable[[BenchmarkFn], BenchmarkFn]:
     return register
 
 
+# The CPU features that decide how fast the local model runs: AVX2 and AVX-512 for fp32 products,
+# AVX512-BF16 and AMX for bf16 passages (knowledge/providers/local.py), VNNI for int8.
+MODEL_CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_description(cpuinfo: Path = CPUINFO) -> dict[str, Any]:
+    """The CPU's model name and which of ``MODEL_CPU_FLAGS`` it has, read from ``cpuinfo`` (Linux);
+    empty where there is no such file. The development machine changes between sessions, so every
+    figure records what it was measured on."""
+    try:
+        text = cpuinfo.read_text(errors="replace")
+    except OSError:
+        return {}
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        fields.setdefault(name.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
+    return {"cpu_model": fields.get("model name", ""), "cpu_flags": [flag for flag in MODEL_CPU_FLAGS if flag in flags]}
+
+
 def machine_info() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
+        **cpu_description(),
     }
 
 
