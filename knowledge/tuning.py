@@ -5,21 +5,25 @@ articles' words, keywords lift hybrid 3 % above dense; on Bitext's support chat 
 canned answers they pull it 1.4 % below (docs/retrieval.md). A tenant that has labelled questions
 (the question, the documents that answer it) can measure instead of trusting the defaults:
 ``tune_retrieval`` runs hybrid retrieval over them with BM25's weight multiplied by each of
-``SCALES`` and keeps the best, but leaves the default only for a gain of at least ``MIN_GAIN``
-nDCG@10, so a handful of questions cannot move it on noise.
+``SCALES`` and keeps the best, but leaves the default only for a gain that is both large enough
+(at least ``MIN_GAIN`` nDCG@10) and measured: the paired-bootstrap interval of the per-question
+difference from the default must exclude 0 (knowledge/significance.py). With 20 questions, one
+question moving up a rank is a gain of ~0.02 in the mean, but not a measured one.
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from knowledge import conf
-from knowledge.evaluation import DEPTH, compute_metrics, documents_of
+from knowledge.evaluation import DEPTH, documents_of, per_query_ndcg
 from knowledge.models import KEYWORD_SCALE_MAX, Document, RetrievalTuning
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.retrieval import fuse, fusion_weights, ranked_parents, search_candidates
+from knowledge.significance import PairedComparison, paired_bootstrap
 from supportai.models import Tenant
 
 SCALES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, KEYWORD_SCALE_MAX)
@@ -33,20 +37,38 @@ class TuningError(Exception):
 
 
 @dataclass(frozen=True)
+class ScaleChoice:
+    best: float  # the scale with the highest mean nDCG@10 (among equals the one nearest the default)
+    gain: PairedComparison  # the best scale minus the default, per question
+    chosen: float  # best if its gain is large enough and measured, else the default
+
+    @property
+    def measured(self) -> bool:
+        return self.chosen != DEFAULT_SCALE
+
+
+def choose_scale(per_question: dict[float, dict[str, float]], *, min_gain: float = MIN_GAIN) -> ScaleChoice:
+    """The scale to store, from each question's nDCG@10 under each scale (the default included)."""
+    means = {scale: round(statistics.fmean(scores.values()), 9) for scale, scores in per_question.items()}
+    best = max(means, key=lambda scale: (means[scale], -abs(scale - DEFAULT_SCALE)))
+    gain = paired_bootstrap(per_question[best], per_question[DEFAULT_SCALE])
+    real = gain.mean_difference >= min_gain and gain.low > 0
+    return ScaleChoice(best, gain, best if real else DEFAULT_SCALE)
+
+
+@dataclass(frozen=True)
 class TuningResult:
     queries: int
     ndcg: dict[float, float]  # nDCG@10 of hybrid retrieval per keyword scale
-    chosen: float
+    choice: ScaleChoice
+
+    @property
+    def chosen(self) -> float:
+        return self.choice.chosen
 
     @property
     def ndcg_default(self) -> float:
         return self.ndcg[DEFAULT_SCALE]
-
-
-def choose_scale(ndcg: dict[float, float], *, min_gain: float = MIN_GAIN) -> float:
-    """The best scale if it beats the default by ``min_gain``; among equals the one nearest 1."""
-    best = max(ndcg, key=lambda scale: (ndcg[scale], -abs(scale - DEFAULT_SCALE)))
-    return best if ndcg[best] - ndcg[DEFAULT_SCALE] >= min_gain else DEFAULT_SCALE
 
 
 def retrieval_tune(
@@ -78,7 +100,7 @@ def retrieval_tune(
         for query_id, candidates in found.items()
     }
     judged_qrels = {query_id: qrels[query_id] for query_id in judged}
-    ndcg = {}
+    per_question: dict[float, dict[str, float]] = {}
     for scale in SCALES:
         run = {}
         for query_id, candidates in found.items():
@@ -92,8 +114,9 @@ def retrieval_tune(
             )
             fused = fuse(candidates.lists, method=conf.SETTINGS.fusion, weights=plan.weights)
             run[query_id] = documents_of(ranked_parents(candidates.lists, fused, depth=DEPTH), external_ids)
-        ndcg[scale] = round(compute_metrics(judged_qrels, run)["ndcg@10"], 4)
-    return TuningResult(len(judged), ndcg, choose_scale(ndcg))
+        per_question[scale] = per_query_ndcg(judged_qrels, run)
+    ndcg = {scale: round(statistics.fmean(scores.values()), 4) for scale, scores in per_question.items()}
+    return TuningResult(len(judged), ndcg, choose_scale(per_question))
 
 
 def retrieval_tuning_save(*, tenant: Tenant, result: TuningResult) -> RetrievalTuning:

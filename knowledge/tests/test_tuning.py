@@ -18,7 +18,7 @@ from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import rank_parents
 from knowledge.selectors import retrieve
 from knowledge.tests.factories import add_document
-from knowledge.tuning import MIN_QUERIES, SCALES, TuningError, choose_scale, retrieval_tune
+from knowledge.tuning import MIN_GAIN, MIN_QUERIES, SCALES, TuningError, choose_scale, retrieval_tune
 
 TOPICS = ["parking", "refunds", "gift cards", "yoga", "massage", "facials", "memberships", "pregnancy"]
 
@@ -48,12 +48,48 @@ def _fused_weights(monkeypatch) -> list[dict[str, float]]:
     return used
 
 
-def test_choose_scale_leaves_the_default_only_for_a_real_gain():
-    flat = {scale: 0.80 for scale in SCALES}
-    assert choose_scale(flat) == 1.0
-    assert choose_scale({**flat, 0.0: 0.803}) == 1.0  # under MIN_GAIN: noise
-    assert choose_scale({**flat, 0.0: 0.81}) == 0.0
-    assert choose_scale({**flat, 0.25: 0.81, 1.5: 0.81}) == 1.5  # equals: the one nearest the default
+def _per_question(default: list[float], **changed: list[float]) -> dict[float, dict[str, float]]:
+    """Each question's nDCG@10 under every scale: ``default`` unless ``changed`` (scale "0_25" -> 0.25)
+    says otherwise."""
+    scores = {scale: dict(enumerate(default)) for scale in SCALES}
+    for name, values in changed.items():
+        scores[float(name.lstrip("s").replace("_", "."))] = dict(enumerate(values))
+    return {scale: {f"q{n}": value for n, value in by_index.items()} for scale, by_index in scores.items()}
+
+
+RANK_2 = 1 / math.log2(3)  # nDCG@10 of the one relevant document at rank 2
+
+
+def test_choose_scale_keeps_the_default_when_nothing_beats_it():
+    choice = choose_scale(_per_question([RANK_2] * 20))
+    assert (choice.best, choice.chosen, choice.measured) == (1.0, 1.0, False)
+
+
+def test_one_question_moving_up_a_rank_is_not_a_measured_gain():
+    # given scale 0 lifts one of 20 questions from rank 2 to rank 1: +0.018 in the mean, over MIN_GAIN
+    choice = choose_scale(_per_question([RANK_2] * 20, s0=[1.0] + [RANK_2] * 19))
+    assert choice.best == 0.0 and choice.gain.mean_difference > MIN_GAIN
+    # then its interval includes 0 and the default stays
+    assert choice.gain.low == 0 and choice.chosen == 1.0
+
+
+def test_a_gain_on_many_questions_is_measured_and_chosen():
+    choice = choose_scale(_per_question([RANK_2] * 20, s0=[1.0] * 12 + [RANK_2] * 8))
+    assert choice.gain.low > 0 and choice.gain.queries_better == 12
+    assert (choice.chosen, choice.measured) == (0.0, True)
+
+
+def test_a_measured_gain_under_min_gain_leaves_the_default():
+    # given scale 0 is better on every question, by 0.003
+    choice = choose_scale(_per_question([0.5] * 20, s0=[0.503] * 20))
+    assert choice.gain.low > 0 and choice.gain.mean_difference < MIN_GAIN
+    assert choice.chosen == 1.0
+
+
+def test_among_equal_scales_the_one_nearest_the_default_is_chosen():
+    better = [1.0] * 15 + [RANK_2] * 5
+    choice = choose_scale(_per_question([RANK_2] * 20, s0_25=better, s1_5=better))
+    assert choice.chosen == 1.5
 
 
 def test_tuning_measures_every_scale_on_the_tenants_questions(help_centre):
@@ -61,7 +97,8 @@ def test_tuning_measures_every_scale_on_the_tenants_questions(help_centre):
     result = retrieval_tune(tenant=help_centre, queries=queries, qrels=qrels, provider=FakeEmbeddingProvider())
     assert result.queries == MIN_QUERIES and set(result.ndcg) == set(SCALES)
     assert all(0.0 <= value <= 1.0 for value in result.ndcg.values())
-    assert result.chosen == choose_scale(result.ndcg)
+    assert result.ndcg[result.chosen] >= result.ndcg[1.0]
+    assert result.choice.best in SCALES and result.choice.gain.resamples > 0
 
 
 # Articles whose words overlap, and questions that mix them: keywords and the (bag-of-words) fake
@@ -138,6 +175,7 @@ def test_command_prints_each_scale_and_stores_only_with_apply(help_centre, tmp_p
     out = StringIO()
     call_command("tune_retrieval", tenant="alpha", queries=str(queries_path), qrels=str(qrels_path), stdout=out)
     assert "20 labelled questions of alpha" in out.getvalue() and "<- chosen" in out.getvalue()
+    assert "the default scale 1.00 is the best measured" in out.getvalue()  # every scale ties here
     assert "not stored" in out.getvalue() and not RetrievalTuning.objects.exists()
     call_command(
         "tune_retrieval", tenant="alpha", queries=str(queries_path), qrels=str(qrels_path), apply=True, stdout=out
@@ -182,3 +220,19 @@ def test_tuning_measures_nothing_while_the_questions_cannot_be_embedded(help_cen
     with pytest.raises(CommandError, match="embedding failed, nothing measured or stored: connection refused"):
         call_command("tune_retrieval", tenant="alpha", queries=str(queries_path), qrels=str(qrels_path), apply=True)
     assert not RetrievalTuning.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changed", "verdict"),
+    [
+        # 12 of 20 questions from rank 2 to 1: 12 x (1 - 1/log2(3)) / 20
+        ({"s0": [1.0] * 12 + [RANK_2] * 8}, "scale 0.00 gains +0.2214 nDCG@10 over the default, 95 % interval"),
+        ({"s0": [1.0] * 12 + [RANK_2] * 8}, "12 questions better, 0 worse: a measured gain"),
+        ({"s0": [1.0] + [RANK_2] * 19}, "1 question better, 0 worse: the interval includes 0, so the default 1.00"),
+        ({"s2": [RANK_2 + 0.003] * 20}, "under the 0.005 a change needs, so the default 1.00 stays"),
+    ],
+)
+def test_the_command_says_why_the_default_stays_or_goes(changed, verdict):
+    from knowledge.management.commands.tune_retrieval import _verdict
+
+    assert verdict in _verdict(choose_scale(_per_question([RANK_2] * 20, **changed)))

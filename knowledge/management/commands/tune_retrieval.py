@@ -16,7 +16,7 @@ from knowledge.evaluation import BeirFormatError, read_qrels, read_queries
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider
-from knowledge.tuning import TuningError, retrieval_tune, retrieval_tuning_save
+from knowledge.tuning import DEFAULT_SCALE, MIN_GAIN, ScaleChoice, TuningError, retrieval_tune, retrieval_tuning_save
 
 
 class Command(BaseCommand):
@@ -48,8 +48,30 @@ class Command(BaseCommand):
         for scale, ndcg in result.ndcg.items():
             mark = "  <- chosen" if scale == result.chosen else ""
             self.stdout.write(f"{scale:>14.2f}  {ndcg:>8.4f}{mark}")
+        self.stdout.write(_verdict(result.choice))
         if options["apply"]:
             retrieval_tuning_save(tenant=tenant, result=result)
             self.stdout.write(f"stored keyword scale {result.chosen:.2f} for {tenant.slug}")
         else:
             self.stdout.write("not stored (add --apply)")
+
+
+def _verdict(choice: ScaleChoice) -> str:
+    """Why the chosen scale was chosen: the best scale's gain over the default and its interval."""
+    if choice.best == DEFAULT_SCALE:
+        return f"the default scale {DEFAULT_SCALE:.2f} is the best measured"
+    gain = choice.gain
+    figures = (
+        f"scale {choice.best:.2f} gains {gain.mean_difference:+.4f} nDCG@10 over the default, "
+        f"{round(gain.confidence * 100)} % interval [{gain.low:+.4f}, {gain.high:+.4f}], "
+        f"{_questions(gain.queries_better)} better, {gain.queries_worse} worse"
+    )
+    if choice.measured:
+        return f"{figures}: a measured gain"
+    if gain.low <= 0:
+        return f"{figures}: the interval includes 0, so the default {DEFAULT_SCALE:.2f} stays"
+    return f"{figures}: under the {MIN_GAIN} a change needs, so the default {DEFAULT_SCALE:.2f} stays"
+
+
+def _questions(count: int) -> str:
+    return f"{count} question" if count == 1 else f"{count} questions"
