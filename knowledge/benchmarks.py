@@ -13,14 +13,13 @@ from typing import Any
 from django.db import connection
 
 from knowledge.bitext_intents import bitext_intent_dataset
-from knowledge.evaluation import BeirDataset, compute_metrics, ingest_corpus, load_beir, per_query_ndcg, run_modes
+from knowledge.evaluation import BeirDataset, compare_hybrid, compute_metrics, ingest_corpus, load_beir, run_modes
 from knowledge.models import Chunk, ChunkLevel
 from knowledge.providers.base import EmbeddingProvider, embedding_provider
 from knowledge.providers.local import bulk_threads
 from knowledge.references import BM25_SAME_CHUNKS, DENSE_SAME_CHUNKS, reference_runs
 from knowledge.retrieval import MODES, rank_parents
 from knowledge.scale import SyntheticTenant, create_synthetic_tenants, drop_tenants, sample_queries
-from knowledge.significance import paired_bootstrap
 from knowledge.types import RetrievalMode
 from supportai.benchmarks import BenchmarkResult, benchmark, time_calls
 from supportai.datasets import BITEXT, COVID_FAQ
@@ -64,14 +63,12 @@ def _mode_quality(*, tenant: Tenant, dataset: BeirDataset, provider: EmbeddingPr
     rrf = run_modes(tenant=tenant, dataset=dataset, modes=["hybrid"], provider=provider, fusion="rrf")["hybrid"]
     metrics = {mode: mode_run.metrics(dataset.qrels) for mode, mode_run in runs.items()}
     metrics["hybrid (rrf k=60)"] = rrf.metrics(dataset.qrels)
-    best = max(("bm25", "dense"), key=lambda mode: metrics[mode]["ndcg@10"])
-    paired = paired_bootstrap(
-        per_query_ndcg(dataset.qrels, runs["hybrid"].run), per_query_ndcg(dataset.qrels, runs[best].run)
-    )
+    hybrid = compare_hybrid(dataset.qrels, runs)
+    assert hybrid is not None  # hybrid and both parts ran
     summary = {
-        "hybrid_vs_best_part": round(metrics["hybrid"]["ndcg@10"] / metrics[best]["ndcg@10"], 4),
-        "best_part": best,
-        "hybrid_minus_best_part_ndcg@10": paired.as_json(),
+        "hybrid_vs_best_part": round(metrics["hybrid"]["ndcg@10"] / metrics[hybrid.best_part]["ndcg@10"], 4),
+        "best_part": hybrid.best_part,
+        "hybrid_minus_best_part_ndcg@10": hybrid.paired.as_json(),
     }
     return ModeQuality(metrics, summary)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from knowledge.parsing import ParsedDocument, ParseError, _beir_corpus, storable
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.retrieval import RankedParent, rank_parents
 from knowledge.services import documents_upsert, source_get_or_create
+from knowledge.significance import PairedComparison, paired_bootstrap
 from knowledge.types import RetrievalMode
 from supportai.benchmarks import percentile
 from supportai.models import Tenant
@@ -208,6 +210,33 @@ def evaluate_modes(
     return {mode: mode_run.metrics(dataset.qrels, k=k) for mode, mode_run in runs.items()}
 
 
+@dataclass(frozen=True)
+class HybridComparison:
+    """Hybrid against the better of the single retrievers it fuses, per query."""
+
+    best_part: str
+    paired: PairedComparison  # hybrid minus best_part, nDCG@k per query
+
+
+def compare_hybrid(
+    qrels: dict[str, dict[str, int]], runs: dict[str, ModeRun], *, k: int = 10
+) -> HybridComparison | None:
+    """Hybrid minus the better of bm25 and dense (by mean nDCG@k) over the same queries, with its
+    paired-bootstrap interval; None unless hybrid and at least one of them ran."""
+    parts = [mode for mode in ("bm25", "dense") if mode in runs]
+    if "hybrid" not in runs or not parts:
+        return None
+    ndcg = {mode: per_query_ndcg(qrels, runs[mode].run, k=k) for mode in (*parts, "hybrid")}
+    best = max(parts, key=lambda mode: statistics.fmean(ndcg[mode].values()))
+    return HybridComparison(best, paired_bootstrap(ndcg["hybrid"], ndcg[best]))
+
+
+@dataclass(frozen=True)
+class BeirEvaluation:
+    report: dict[str, Any]  # the product's evaluation JSON
+    hybrid: HybridComparison | None
+
+
 def evaluate_beir(
     folder: Path,
     *,
@@ -216,13 +245,16 @@ def evaluate_beir(
     k: int = 10,
     fusion: str | None = None,
     progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
-    """The product's evaluation JSON for ``folder``; the throwaway tenant is always removed."""
+) -> BeirEvaluation:
+    """The product's evaluation JSON for ``folder`` and hybrid against its better part; the
+    throwaway tenant is always removed."""
     dataset = load_beir(folder)
     tenant = Tenant.objects.create(name=f"Evaluation {dataset.name}", slug=f"eval-{secrets.token_hex(6)}")
     try:
         ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider, progress=progress)
-        results = evaluate_modes(tenant=tenant, dataset=dataset, modes=modes, provider=provider, k=k, fusion=fusion)
+        runs = run_modes(tenant=tenant, dataset=dataset, modes=modes, provider=provider, fusion=fusion)
     finally:
         tenant.delete()
-    return {"dataset": dataset.name, "docs": len(dataset.corpus), "queries": len(dataset.queries), "modes": results}
+    results = {mode: mode_run.metrics(dataset.qrels, k=k) for mode, mode_run in runs.items()}
+    report = {"dataset": dataset.name, "docs": len(dataset.corpus), "queries": len(dataset.queries), "modes": results}
+    return BeirEvaluation(report, compare_hybrid(dataset.qrels, runs, k=k))

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge.evaluation import compute_metrics
+from knowledge.evaluation import ModeRun, compare_hybrid, compute_metrics
 from supportai.models import Tenant
 
 
@@ -57,7 +57,10 @@ def test_evaluate_retrieval_command_writes_the_product_json_and_cleans_up(mini_b
         assert set(metrics) == {"ndcg@10", "recall@10", "recall@100", "mrr@10", "latency_ms_p50", "latency_ms_p95"}
     assert result["modes"]["bm25"]["recall@10"] == 1.0
     assert set(Tenant.objects.values_list("slug", flat=True)) == tenants_before
-    assert "hybrid" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "hybrid" in printed
+    # both questions find their document first in every mode here: no difference to measure
+    assert "per query: +0.0000 nDCG@10, 95 % interval [+0.0000, +0.0000], 0 better, 0 worse: within noise" in printed
 
 
 def test_evaluate_retrieval_rejects_bad_arguments(tmp_path, mini_beir):
@@ -65,3 +68,45 @@ def test_evaluate_retrieval_rejects_bad_arguments(tmp_path, mini_beir):
         call_command("evaluate_retrieval", "--beir", str(tmp_path / "nope"))
     with pytest.raises(CommandError, match="Unknown mode"):
         call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25,magic")
+
+
+def _runs(**runs: dict[str, list[str]]) -> dict[str, ModeRun]:
+    return {mode: ModeRun(run, [1.0] * len(run)) for mode, run in runs.items()}
+
+
+def test_hybrid_is_compared_with_the_better_of_its_parts_per_query():
+    qrels = {f"q{n}": {f"d{n}": 1} for n in range(30)}
+    first = {f"q{n}": [f"d{n}", "x"] for n in range(30)}
+    second = {f"q{n}": ["x", f"d{n}"] for n in range(30)}
+    # dense finds 20 of 30 first, bm25 10, hybrid 25: dense is the better part
+    dense = {q: first[q] if n < 20 else second[q] for n, q in enumerate(qrels)}
+    bm25 = {q: first[q] if n >= 20 else second[q] for n, q in enumerate(qrels)}
+    hybrid = {q: first[q] if n < 25 else second[q] for n, q in enumerate(qrels)}
+    result = compare_hybrid(qrels, _runs(bm25=bm25, dense=dense, hybrid=hybrid))
+    assert result is not None and result.best_part == "dense"
+    rank_2 = 1 / 1.5849625007211562
+    assert result.paired.mean_difference == pytest.approx(5 * (1 - rank_2) / 30)
+    assert (result.paired.queries_better, result.paired.queries_worse) == (5, 0)
+    assert result.paired.low > 0
+
+
+def test_no_comparison_without_hybrid_or_without_a_part():
+    qrels = {"q1": {"d1": 1}}
+    assert compare_hybrid(qrels, _runs(bm25={"q1": ["d1"]}, dense={"q1": ["d1"]})) is None
+    assert compare_hybrid(qrels, _runs(hybrid={"q1": ["d1"]})) is None
+    only_bm25 = compare_hybrid(qrels, _runs(bm25={"q1": ["d2", "d1"]}, hybrid={"q1": ["d1"]}))
+    assert only_bm25 is not None and only_bm25.best_part == "bm25" and only_bm25.paired.queries_better == 1
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "verdict"),
+    [(0.01, 0.04, "a measured gain"), (-0.04, -0.01, "a measured loss"), (-0.01, 0.02, "within noise on this set")],
+)
+def test_the_command_says_whether_hybrids_difference_is_measured(low, high, verdict):
+    from knowledge.evaluation import HybridComparison
+    from knowledge.management.commands.evaluate_retrieval import _hybrid_line
+    from knowledge.significance import PairedComparison
+
+    paired = PairedComparison((low + high) / 2, low, high, 7, 3, 0.95, 2000)
+    line = _hybrid_line(HybridComparison("dense", paired), k=10)
+    assert line.startswith("hybrid - dense per query: ") and line.endswith(f"7 better, 3 worse: {verdict}")

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from knowledge.evaluation import BeirFormatError, evaluate_beir
+from knowledge.evaluation import BeirFormatError, HybridComparison, evaluate_beir
 from knowledge.management.options import add_threads_option, apply_threads_option
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import MODES
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         if options["k"] < 1:
             raise CommandError("--k must be at least 1")
         try:
-            result = evaluate_beir(
+            evaluation = evaluate_beir(
                 folder,
                 modes=cast(list[RetrievalMode], modes),
                 provider=default_provider(),
@@ -53,6 +53,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except ProviderError as exc:
             raise CommandError(f"embedding failed: {exc}") from exc
+        result = evaluation.report
         k = options["k"]
         header = ["mode", *(column.format(k=k) for column in COLUMNS)]
         self.stdout.write(f"{result['dataset']}: {result['docs']} docs, {result['queries']} queries")
@@ -60,7 +61,25 @@ class Command(BaseCommand):
         for mode, metrics in result["modes"].items():
             values = [f"{metrics[column.format(k=k)]:>14}" for column in COLUMNS]
             self.stdout.write("  ".join([f"{mode:>14}", *values]))
+        if evaluation.hybrid is not None:
+            self.stdout.write(_hybrid_line(evaluation.hybrid, k=k))
         if options["json"]:
             options["json"].parent.mkdir(parents=True, exist_ok=True)
             options["json"].write_text(json.dumps(result, indent=2) + "\n")
             self.stdout.write(f"wrote {options['json']}")
+
+
+def _hybrid_line(hybrid: HybridComparison, *, k: int) -> str:
+    """Whether hybrid's difference from its better part is measured or noise on this set."""
+    paired = hybrid.paired
+    if paired.low > 0:
+        verdict = "a measured gain"
+    elif paired.high < 0:
+        verdict = "a measured loss"
+    else:
+        verdict = "within noise on this set"
+    return (
+        f"hybrid - {hybrid.best_part} per query: {paired.mean_difference:+.4f} nDCG@{k}, "
+        f"{round(paired.confidence * 100)} % interval [{paired.low:+.4f}, {paired.high:+.4f}], "
+        f"{paired.queries_better} better, {paired.queries_worse} worse: {verdict}"
+    )
