@@ -1,0 +1,49 @@
+"""The retrieval benchmarks' summary: hybrid against its better part, as a ratio and per query."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.benchmarks import _mode_quality
+from knowledge.evaluation import BeirDataset, ingest_corpus
+from knowledge.parsing import ParsedDocument
+from knowledge.providers.fake import FakeEmbeddingProvider
+
+CORPUS = [
+    ParsedDocument("parking", "Parking", "Free parking behind the studio, two hours."),
+    ParsedDocument("gift", "Gift cards", "Gift cards never expire and work for every treatment."),
+    ParsedDocument("yoga", "Yoga", "Morning yoga classes with mats and towels provided."),
+    ParsedDocument("refund", "Refunds", "Refunds reach your card within five working days."),
+]
+QUESTIONS = {
+    "q1": ("where do I park", "parking"),
+    "q2": ("do gift cards expire", "gift"),
+    "q3": ("yoga mats", "yoga"),
+    "q4": ("when does my refund arrive", "refund"),
+    "q5": ("parking for two hours", "parking"),
+}
+
+
+def test_the_summary_names_the_better_part_and_the_paired_difference(tenant):
+    provider = FakeEmbeddingProvider()
+    ingest_corpus(tenant=tenant, corpus=CORPUS, provider=provider)
+    dataset = BeirDataset(
+        "mini",
+        CORPUS,
+        {query_id: text for query_id, (text, _) in QUESTIONS.items()},
+        {query_id: {doc: 1} for query_id, (_, doc) in QUESTIONS.items()},
+    )
+    quality = _mode_quality(tenant=tenant, dataset=dataset, provider=provider)
+
+    assert [row["mode"] for row in quality.rows] == ["bm25", "dense", "hybrid", "hybrid (rrf k=60)"]
+    best = quality.summary["best_part"]
+    assert best == max(("bm25", "dense"), key=lambda mode: quality.metrics[mode]["ndcg@10"])
+    ratio = quality.metrics["hybrid"]["ndcg@10"] / quality.metrics[best]["ndcg@10"]
+    assert quality.summary["hybrid_vs_best_part"] == round(ratio, 4)
+    paired = quality.summary["hybrid_minus_best_part_ndcg@10"]
+    low, high = paired["interval_95"]
+    assert low <= paired["mean_difference"] <= high
+    assert paired["queries_better"] + paired["queries_worse"] <= len(QUESTIONS)
+    # the mean of the per-query differences is the difference of the means (each rounded to 4 places)
+    difference = quality.metrics["hybrid"]["ndcg@10"] - quality.metrics[best]["ndcg@10"]
+    assert paired["mean_difference"] == pytest.approx(difference, abs=2e-4)
