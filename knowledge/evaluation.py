@@ -197,19 +197,6 @@ def run_modes(
     return runs
 
 
-def evaluate_modes(
-    *,
-    tenant: Tenant,
-    dataset: BeirDataset,
-    modes: list[RetrievalMode],
-    provider: EmbeddingProvider,
-    k: int = 10,
-    fusion: str | None = None,
-) -> dict[str, dict[str, float]]:
-    runs = run_modes(tenant=tenant, dataset=dataset, modes=modes, provider=provider, fusion=fusion)
-    return {mode: mode_run.metrics(dataset.qrels, k=k) for mode, mode_run in runs.items()}
-
-
 @dataclass(frozen=True)
 class HybridComparison:
     """Hybrid against the better of the single retrievers it fuses, per query."""

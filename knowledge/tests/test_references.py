@@ -90,7 +90,7 @@ def _ingest(tenant: Tenant, docs: Sequence[tuple[str, str, str]]) -> dict[int, s
 
 
 def _our_run(tenant: Tenant, query: str, mode: RetrievalMode, provider: FakeEmbeddingProvider) -> list[str]:
-    """Our retrieval's documents for ``query``, mapped as ``evaluation.evaluate_modes`` maps them."""
+    """Our retrieval's documents for ``query``, mapped as ``evaluation.run_modes`` maps them."""
     external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
     parents = rank_parents(tenant=tenant, query=query, mode=mode, depth=DEPTH, provider=provider).parents
     return list(dict.fromkeys(external_ids[p.document_id] for p in parents))

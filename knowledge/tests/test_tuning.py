@@ -120,7 +120,7 @@ MIXED_QUESTIONS = [
 
 
 def test_tuning_scores_each_scale_as_hybrid_retrieval_with_that_scale_does(tenant):
-    from knowledge.evaluation import BeirDataset, evaluate_modes
+    from knowledge.evaluation import BeirDataset, run_modes
 
     for external_id, (title, text) in OVERLAPPING.items():
         add_document(tenant, title, text, external_id=external_id)
@@ -133,8 +133,8 @@ def test_tuning_scores_each_scale_as_hybrid_retrieval_with_that_scale_does(tenan
     dataset = BeirDataset("mixed", [], queries, qrels)
     for scale in (0.0, 2.0):
         RetrievalTuning.objects.update_or_create(tenant=tenant, defaults={"keyword_scale": scale})
-        measured = evaluate_modes(tenant=tenant, dataset=dataset, modes=["hybrid"], provider=provider)
-        assert result.ndcg[scale] == measured["hybrid"]["ndcg@10"]
+        measured = run_modes(tenant=tenant, dataset=dataset, modes=["hybrid"], provider=provider)
+        assert result.ndcg[scale] == measured["hybrid"].metrics(qrels)["ndcg@10"]
 
 
 def test_tuning_refuses_too_few_questions_and_other_tenants_documents(help_centre, other_tenant):
