@@ -30,6 +30,22 @@ class PairedComparison:
     confidence: float
     resamples: int
 
+    @property
+    def is_gain(self) -> bool:
+        """The whole interval lies above 0: a measured gain, not noise."""
+        return self.low > 0
+
+    @property
+    def is_loss(self) -> bool:
+        return self.high < 0
+
+    def interval_text(self, metric: str) -> str:
+        """``+0.0243 nDCG@10, 95 % interval [+0.0077, +0.0424]``: the difference as commands print it."""
+        return (
+            f"{self.mean_difference:+.4f} {metric}, "
+            f"{round(self.confidence * 100)} % interval [{self.low:+.4f}, {self.high:+.4f}]"
+        )
+
     def as_json(self) -> dict[str, float | int | list[float]]:
         return {
             "mean_difference": round(self.mean_difference, 4),

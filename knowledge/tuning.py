@@ -52,7 +52,7 @@ def choose_scale(per_question: dict[float, dict[str, float]], *, min_gain: float
     means = {scale: round(statistics.fmean(scores.values()), 9) for scale, scores in per_question.items()}
     best = max(means, key=lambda scale: (means[scale], -abs(scale - DEFAULT_SCALE)))
     gain = paired_bootstrap(per_question[best], per_question[DEFAULT_SCALE])
-    real = gain.mean_difference >= min_gain and gain.low > 0
+    real = gain.mean_difference >= min_gain and gain.is_gain
     return ScaleChoice(best, gain, best if real else DEFAULT_SCALE)
 
 

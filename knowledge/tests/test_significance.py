@@ -81,3 +81,13 @@ def test_per_query_ndcg_scores_every_judged_query_unanswered_ones_at_zero():
     assert scores["q1"] == pytest.approx(1 / 1.5849625007211562)  # relevant at rank 2
     assert scores["q2"] == pytest.approx(1 / (1 + 1 / 1.5849625007211562))  # one of two at rank 1
     assert scores["q3"] == 0.0
+
+
+def test_an_interval_above_0_is_a_gain_below_0_a_loss_across_0_neither():
+    gain = paired_bootstrap({"q1": 0.5, "q2": 0.7}, {"q1": 0.2, "q2": 0.3}, resamples=50)
+    loss = paired_bootstrap({"q1": 0.2, "q2": 0.3}, {"q1": 0.5, "q2": 0.7}, resamples=50)
+    noise = paired_bootstrap({"q1": 1.0, "q2": 0.0}, {"q1": 0.0, "q2": 1.0}, resamples=50)
+    assert (gain.is_gain, gain.is_loss) == (True, False)
+    assert (loss.is_gain, loss.is_loss) == (False, True)
+    assert (noise.is_gain, noise.is_loss) == (False, False)
+    assert gain.interval_text("nDCG@10") == "+0.3500 nDCG@10, 95 % interval [+0.3000, +0.4000]"

@@ -72,14 +72,13 @@ class Command(BaseCommand):
 def _hybrid_line(hybrid: HybridComparison, *, k: int) -> str:
     """Whether hybrid's difference from its better part is measured or noise on this set."""
     paired = hybrid.paired
-    if paired.low > 0:
+    if paired.is_gain:
         verdict = "a measured gain"
-    elif paired.high < 0:
+    elif paired.is_loss:
         verdict = "a measured loss"
     else:
         verdict = "within noise on this set"
     return (
-        f"hybrid - {hybrid.best_part} per query: {paired.mean_difference:+.4f} nDCG@{k}, "
-        f"{round(paired.confidence * 100)} % interval [{paired.low:+.4f}, {paired.high:+.4f}], "
+        f"hybrid - {hybrid.best_part} per query: {paired.interval_text(f'nDCG@{k}')}, "
         f"{paired.queries_better} better, {paired.queries_worse} worse: {verdict}"
     )

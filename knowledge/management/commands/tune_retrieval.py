@@ -62,13 +62,12 @@ def _verdict(choice: ScaleChoice) -> str:
         return f"the default scale {DEFAULT_SCALE:.2f} is the best measured"
     gain = choice.gain
     figures = (
-        f"scale {choice.best:.2f} gains {gain.mean_difference:+.4f} nDCG@10 over the default, "
-        f"{round(gain.confidence * 100)} % interval [{gain.low:+.4f}, {gain.high:+.4f}], "
+        f"scale {choice.best:.2f} gains {gain.interval_text('nDCG@10 over the default')}, "
         f"{_questions(gain.queries_better)} better, {gain.queries_worse} worse"
     )
     if choice.measured:
         return f"{figures}: a measured gain"
-    if gain.low <= 0:
+    if not gain.is_gain:
         return f"{figures}: the interval includes 0, so the default {DEFAULT_SCALE:.2f} stays"
     return f"{figures}: under the {MIN_GAIN} a change needs, so the default {DEFAULT_SCALE:.2f} stays"
 
