@@ -74,3 +74,49 @@ def test_traced_encoder_batches_texts_by_word_pieces_not_characters(monkeypatch:
 
 def test_traced_encoder_embeds_nothing_for_no_texts() -> None:
     assert load_encoder().encode([], batch_size=16) == []
+
+
+def _recording_widths(encoder: TracedEncoder, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    widths: list[int] = []
+    padded = encoder._padded
+
+    def spy(pieces):
+        inputs = padded(pieces)
+        widths.append(inputs[0].shape[1])
+        return inputs
+
+    monkeypatch.setattr(encoder, "_padded", spy)
+    return widths
+
+
+def test_traced_encoder_pads_to_a_multiple_without_changing_the_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given an encoder that pads every batch to a multiple of 16 word pieces
+    encoder = TracedEncoder(load_model(), pad_to_multiple=16)
+    widths = _recording_widths(encoder, monkeypatch)
+    texts = _jsonl("queries.jsonl", "text", 20) + _jsonl("corpus.jsonl", "text", 20) + ["ok"]
+
+    # when it embeds real texts of mixed lengths
+    vectors = torch.tensor(encoder.encode(texts, batch_size=8))
+
+    # then every batch is padded to a multiple of 16 and the vectors are those of sentence-transformers
+    assert widths and all(width % 16 == 0 for width in widths)
+    assert any(width > 16 for width in widths)
+    assert torch.allclose(vectors, _reference(texts), atol=2e-5)
+
+
+def test_traced_encoder_never_pads_past_the_models_maximum(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a multiple that does not divide the model's 256 word pieces
+    encoder = TracedEncoder(load_model(), pad_to_multiple=100)
+    widths = _recording_widths(encoder, monkeypatch)
+
+    # when a text fills all 256 pieces and another needs 3
+    encoder.encode(["健康 " * 300], batch_size=1)
+    encoder.encode(["ok"], batch_size=1)
+
+    # then the long batch stays at 256 (not 300) and the short one rounds up to 100
+    assert widths == [256, 100]
+
+
+def test_traced_encoder_refuses_a_padding_multiple_under_one() -> None:
+    with pytest.raises(ValueError, match="pad_to_multiple"):
+        TracedEncoder(load_model(), pad_to_multiple=0)
