@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,3 +87,13 @@ def rerank_provider(name: str) -> RerankProvider | None:
         raise ValueError(UNKNOWN_PROVIDER.format(name=name, choices=", ".join(sorted(RERANK_PROVIDERS))))
     provider: RerankProvider = _import(RERANK_PROVIDERS[name])()
     return provider
+
+
+@atexit.register
+def release_providers() -> None:
+    """Drop the providers built for this process while the interpreter is still whole. A vendor
+    SDK's HTTP client left for shutdown to collect closes itself after its modules are torn down
+    and prints an ignored ``AttributeError`` (the OpenAI SDK's ``SyncHttpxClientWrapper.__del__``
+    did, at the end of every full test run)."""
+    embedding_provider.cache_clear()
+    rerank_provider.cache_clear()

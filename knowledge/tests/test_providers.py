@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -230,3 +234,27 @@ def test_an_embedding_api_that_answers_too_late_is_a_retryable_provider_error(fa
 
     assert excinfo.value.retryable
     assert time.monotonic() - started < 1.4  # the adapter gave up at its timeout, not at the answer
+
+
+def test_cached_providers_are_released_by_the_exit_hooks_before_shutdown():
+    # given a process that built the OpenAI and Cohere clients through the registry
+    script = (
+        "import atexit, django; django.setup()\n"
+        "from knowledge.providers.base import embedding_provider, rerank_provider\n"
+        "embedding_provider('openai'); rerank_provider('cohere')\n"
+        "before = embedding_provider.cache_info().currsize + rerank_provider.cache_info().currsize\n"
+        # when the interpreter runs its exit hooks (as it does before tearing modules down)
+        "atexit._run_exitfuncs()\n"
+        "after = embedding_provider.cache_info().currsize + rerank_provider.cache_info().currsize\n"
+        "print(before, after)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportai.settings"}
+    project = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=project, timeout=120
+    )
+
+    # then the hooks dropped both, and nothing was printed about a client closed too late
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "0"]
+    assert "Exception ignored" not in result.stderr
