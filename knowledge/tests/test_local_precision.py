@@ -12,6 +12,7 @@ import torch
 from knowledge import conf
 from knowledge.providers import local
 from knowledge.providers.local import LocalEmbeddingProvider, passage_precision
+from knowledge.tests.encoder_spy import record_padded_widths
 from supportai.datasets import COVID_FAQ
 
 pytestmark = pytest.mark.slow
@@ -42,24 +43,14 @@ def test_bf16_passages_are_the_fp32_vectors_to_cosine_0_9999(monkeypatch: pytest
 
 def test_bf16_passage_batches_are_padded_to_whole_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     # given the bf16 passage encoder, watched as it pads its batches
-    encoder = local.load_bf16_encoder()
-    batches: list[tuple[int, int]] = []  # (longest passage, padded width) in word pieces
-    padded = encoder._padded
-
-    def spy(pieces):
-        inputs = padded(pieces)
-        batches.append((max(len(row) for row in pieces), inputs[0].shape[1]))
-        return inputs
-
-    monkeypatch.setattr(encoder, "_padded", spy)
+    widths = record_padded_widths(local.load_bf16_encoder(), monkeypatch)
     _precision(monkeypatch, "bf16")
 
     # when two batches of passages of 3 to 40-odd word pieces are embedded
     LocalEmbeddingProvider().embed_documents(["Wash hands."] * 16 + ["Masks " * 40, "How long does it live?"])
 
-    # then each batch runs at its longest passage rounded up to a multiple of 16
-    assert [width for _, width in batches] == [48, 16]
-    assert all(width - 16 < longest <= width for longest, width in batches)
+    # then each batch runs at its longest passage (42 and 5 pieces) rounded up to a multiple of 16
+    assert widths == [48, 16]
 
 
 def test_the_bf16_passage_graph_leaves_the_query_model_in_fp32(monkeypatch: pytest.MonkeyPatch) -> None:

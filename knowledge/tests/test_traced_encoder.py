@@ -10,6 +10,7 @@ import torch
 
 from knowledge.providers.local import load_encoder, load_model
 from knowledge.providers.traced import TracedEncoder, UnsupportedPipeline
+from knowledge.tests.encoder_spy import record_padded_widths
 from supportai.datasets import COVID_FAQ
 
 pytestmark = pytest.mark.slow
@@ -76,23 +77,10 @@ def test_traced_encoder_embeds_nothing_for_no_texts() -> None:
     assert load_encoder().encode([], batch_size=16) == []
 
 
-def _recording_widths(encoder: TracedEncoder, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    widths: list[int] = []
-    padded = encoder._padded
-
-    def spy(pieces):
-        inputs = padded(pieces)
-        widths.append(inputs[0].shape[1])
-        return inputs
-
-    monkeypatch.setattr(encoder, "_padded", spy)
-    return widths
-
-
 def test_traced_encoder_pads_to_a_multiple_without_changing_the_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
     # given an encoder that pads every batch to a multiple of 16 word pieces
     encoder = TracedEncoder(load_model(), pad_to_multiple=16)
-    widths = _recording_widths(encoder, monkeypatch)
+    widths = record_padded_widths(encoder, monkeypatch)
     texts = _jsonl("queries.jsonl", "text", 20) + _jsonl("corpus.jsonl", "text", 20) + ["ok"]
 
     # when it embeds real texts of mixed lengths
@@ -107,7 +95,7 @@ def test_traced_encoder_pads_to_a_multiple_without_changing_the_vectors(monkeypa
 def test_traced_encoder_never_pads_past_the_models_maximum(monkeypatch: pytest.MonkeyPatch) -> None:
     # given a multiple that does not divide the model's 256 word pieces
     encoder = TracedEncoder(load_model(), pad_to_multiple=100)
-    widths = _recording_widths(encoder, monkeypatch)
+    widths = record_padded_widths(encoder, monkeypatch)
 
     # when a text fills all 256 pieces and another needs 3
     encoder.encode(["健康 " * 300], batch_size=1)
