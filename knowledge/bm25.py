@@ -13,6 +13,10 @@ lexeme occurrences. Query terms are ORed, as in any bag-of-words ranker. The (le
 triples are also written to ``knowledge_posting``, an inverted index the search reads with one
 index-only scan per query lexeme.
 
+Each document's lexemes come from the text-search configuration of its language
+(knowledge/languages.py), and a query's lexemes from every configuration the tenant's chunks use
+(``SearchConfigStats``): one query vocabulary whatever the mix of languages, scored as above.
+
 Queries with a very common lexeme (in ~all chunks: near-zero idf, yet all its postings would be
 read, grouped and scored) are answered with MaxScore and stay exact. A term's contribution is below
 idf(t) * (k1 + 1), so the most common terms, whose summed bounds are small, are "non-essential":
@@ -32,13 +36,12 @@ from django.db import connection
 
 from supportai.models import Tenant
 
-TS_CONFIG = "english"
-
 # Children are inserted with their lexemes in one statement: updating them afterwards would write
 # every row (and its HNSW entry) again. The title is repeated ``title_weight`` times so its lexemes
 # get that many positions (tf), a BM25F-style field weight. One statement takes the children of a
-# whole batch of documents (a row per child, its document's title alongside).
-CHILD_INSERT_SQL = f"""
+# whole batch of documents (a row per child, its document's title and text-search configuration
+# alongside).
+CHILD_INSERT_SQL = """
 INSERT INTO knowledge_chunk (tenant_id, document_id, parent_id, level, ordinal, text, token_count, char_start,
                              char_end, embedding, embedding_model, embedded_text_sha256, search_vector, term_count)
 SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tokens, x.char_start, x.char_end,
@@ -46,12 +49,12 @@ SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tok
        (SELECT coalesce(sum(array_length(u.positions, 1)), 0) FROM unnest(x.sv) u)
   FROM (
     SELECT c.*,
-           to_tsvector('{TS_CONFIG}', repeat(c.title || ' . ', %(weight)s))
-           || to_tsvector('{TS_CONFIG}', c.text) AS sv
-      FROM unnest(%(documents)s::bigint[], %(titles)s::text[], %(parents)s::bigint[], %(ordinals)s::int[],
-                  %(texts)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[], %(embeddings)s::text[],
-                  %(hashes)s::text[])
-           AS c(document_id, title, parent_id, ordinal, text, tokens, char_start, char_end, embedding,
+           to_tsvector(c.config::regconfig, repeat(c.title || ' . ', %(weight)s))
+           || to_tsvector(c.config::regconfig, c.text) AS sv
+      FROM unnest(%(documents)s::bigint[], %(titles)s::text[], %(configs)s::text[], %(parents)s::bigint[],
+                  %(ordinals)s::int[], %(texts)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[],
+                  %(embeddings)s::text[], %(hashes)s::text[])
+           AS c(document_id, title, config, parent_id, ordinal, text, tokens, char_start, char_end, embedding,
                 embedded_text_sha256)
   ) AS x
 """
@@ -61,6 +64,7 @@ SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tok
 class ChildRow:
     document_id: int
     title: str
+    search_config: str  # knowledge/languages.py
     parent_id: int
     ordinal: int
     text: str
@@ -90,6 +94,22 @@ ON CONFLICT (tenant_id) DO UPDATE
    SET chunk_count = knowledge_corpusstats.chunk_count + EXCLUDED.chunk_count,
        total_terms = knowledge_corpusstats.total_terms + EXCLUDED.total_terms
 """
+
+SEARCH_CONFIG_STATS_SQL = """
+INSERT INTO knowledge_searchconfigstats (tenant_id, config, chunk_count)
+SELECT %(tenant)s, d.search_config, %(sign)s * count(*)
+  FROM knowledge_chunk c JOIN knowledge_document d ON d.id = c.document_id
+ WHERE c.tenant_id = %(tenant)s AND c.document_id = ANY(%(documents)s) AND c.level = 'child'
+ GROUP BY d.search_config
+ON CONFLICT (tenant_id, config) DO UPDATE
+   SET chunk_count = knowledge_searchconfigstats.chunk_count + EXCLUDED.chunk_count
+"""
+
+# The query's lexemes under every text-search configuration of the tenant's chunks.
+QUERY_LEXEMES = """SELECT DISTINCT q.lexeme
+      FROM knowledge_searchconfigstats s
+     CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(s.config::regconfig, %(query)s))) AS q(lexeme)
+     WHERE s.tenant_id = %(tenant)s"""
 
 POSTINGS_INSERT_SQL = """
 INSERT INTO knowledge_posting (tenant_id, document_id, chunk_id, lexeme, tf, doc_len)
@@ -124,7 +144,7 @@ WITH stats AS (
     SELECT t.lexeme, ln(1 + (stats.n - t.df + 0.5) / (t.df + 0.5)) AS idf
       FROM knowledge_termstats t CROSS JOIN stats
      WHERE t.tenant_id = %(tenant)s
-       AND t.lexeme = ANY(tsvector_to_array(to_tsvector('{TS_CONFIG}', %(query)s)))
+       AND t.lexeme IN ({QUERY_LEXEMES})
 ), scored AS (
 {FULL_SCORING})
 SELECT c.id, c.parent_id, c.document_id, scored.score
@@ -150,7 +170,7 @@ WITH stats AS (
     SELECT t.lexeme, t.df, ln(1 + (stats.n - t.df + 0.5) / (t.df + 0.5)) AS idf
       FROM knowledge_termstats t CROSS JOIN stats
      WHERE t.tenant_id = %(tenant)s
-       AND t.lexeme = ANY(tsvector_to_array(to_tsvector('{TS_CONFIG}', %(query)s)))
+       AND t.lexeme IN ({QUERY_LEXEMES})
 ), walk AS (
     SELECT lexeme, idf, row_number() OVER w AS position, sum(idf * (%(k1)s + 1)) OVER w AS bound,
            lead(idf) OVER w AS next_idf, sum(df) OVER () - sum(df) OVER w AS rest_df
@@ -234,12 +254,20 @@ class Hit:
 
 
 def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list[ChildRow]) -> None:
-    """Insert child chunks (of any number of documents) with their lexemes and postings, and add
-    them to the tenant's statistics: four statements in all."""
+    """Insert child chunks (of any number of documents) with their lexemes and postings, record
+    each document's text-search configuration and add the chunks to the tenant's statistics: six
+    statements in all."""
     if not rows:
         return
-    documents = sorted({r.document_id for r in rows})
+    configs = {r.document_id: r.search_config for r in rows}
+    documents = sorted(configs)
     with connection.cursor() as cursor:
+        # The statistics below count each document's chunks under its recorded configuration.
+        cursor.execute(
+            "UPDATE knowledge_document d SET search_config = u.config"
+            " FROM unnest(%s::bigint[], %s::text[]) AS u(id, config) WHERE d.id = u.id AND d.tenant_id = %s",
+            [documents, [configs[d] for d in documents], tenant.pk],
+        )
         cursor.execute(
             CHILD_INSERT_SQL,
             {
@@ -248,6 +276,7 @@ def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list
                 "weight": title_weight,
                 "documents": [r.document_id for r in rows],
                 "titles": [r.title for r in rows],
+                "configs": [r.search_config for r in rows],
                 "parents": [r.parent_id for r in rows],
                 "ordinals": [r.ordinal for r in rows],
                 "texts": [r.text for r in rows],
@@ -262,6 +291,7 @@ def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list
         cursor.execute(POSTINGS_INSERT_SQL, params)
         cursor.execute(TERM_STATS_SQL, params)
         cursor.execute(CORPUS_STATS_SQL, params)
+        cursor.execute(SEARCH_CONFIG_STATS_SQL, params)
 
 
 # First key of the transaction-level advisory lock that serialises one tenant's index writers.
@@ -288,25 +318,47 @@ def unindex_documents_terms(*, tenant: Tenant, document_ids: list[int]) -> None:
         params: dict[str, Any] = {"tenant": tenant.pk, "documents": document_ids, "sign": -1}
         cursor.execute(TERM_STATS_SQL, params)
         cursor.execute(CORPUS_STATS_SQL, params)
+        cursor.execute(SEARCH_CONFIG_STATS_SQL, params)
         cursor.execute("DELETE FROM knowledge_termstats WHERE tenant_id = %s AND df <= 0", [tenant.pk])
+        cursor.execute("DELETE FROM knowledge_searchconfigstats WHERE tenant_id = %s AND chunk_count <= 0", [tenant.pk])
         cursor.execute(
             "DELETE FROM knowledge_posting WHERE tenant_id = %s AND document_id = ANY(%s)", [tenant.pk, document_ids]
         )
 
 
-def query_lexemes(query: str) -> list[str]:
-    """The lexemes PostgreSQL derives from ``query`` (stemmed, stop words removed)."""
+def query_lexemes(*, tenant: Tenant, query: str) -> list[str]:
+    """The lexemes PostgreSQL derives from ``query`` (stemmed, stop words removed) with each
+    text-search configuration of ``tenant``'s chunks, sorted."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT tsvector_to_array(to_tsvector('{TS_CONFIG}', %s))", [query])
-        row = cursor.fetchone()
-    return list(row[0]) if row and row[0] else []
+        cursor.execute(f"{QUERY_LEXEMES} ORDER BY 1", {"tenant": tenant.pk, "query": query})
+        return [row[0] for row in cursor.fetchall()]
 
 
-KEYWORD_EVIDENCE_SQL = f"""
-SELECT count(t.lexeme), count(*),
-       (SELECT keyword_scale FROM knowledge_retrievaltuning WHERE tenant_id = %(tenant)s)
-  FROM unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', %(query)s))) AS q(lexeme)
-  LEFT JOIN knowledge_termstats t ON t.tenant_id = %(tenant)s AND t.lexeme = q.lexeme AND t.df > 0
+def text_lexemes(text: str, *, configs: Sequence[str]) -> list[str]:
+    """The lexemes of ``text`` under each of the text-search ``configs``, sorted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT q.lexeme FROM unnest(%s::text[]) AS s(config) "
+            "CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(s.config::regconfig, %s))) AS q(lexeme) "
+            "ORDER BY 1",
+            [list(configs), text],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+# Known share per configuration, and the best of them: a German question to a tenant with English
+# and German chunks is judged by its German lexemes, not diluted by what the English stemmer makes
+# of the same words.
+KEYWORD_EVIDENCE_SQL = """
+SELECT max(shares.share), (SELECT keyword_scale FROM knowledge_retrievaltuning WHERE tenant_id = %(tenant)s)
+  FROM (
+    SELECT count(t.lexeme)::float8 / count(*) AS share
+      FROM knowledge_searchconfigstats s
+     CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(s.config::regconfig, %(query)s))) AS q(lexeme)
+      LEFT JOIN knowledge_termstats t ON t.tenant_id = %(tenant)s AND t.lexeme = q.lexeme AND t.df > 0
+     WHERE s.tenant_id = %(tenant)s
+     GROUP BY s.config
+  ) AS shares
 """
 
 
@@ -323,8 +375,8 @@ def keyword_evidence(*, tenant: Tenant, query: str) -> KeywordEvidence:
     with connection.cursor() as cursor:
         cursor.execute(KEYWORD_EVIDENCE_SQL, {"tenant": tenant.pk, "query": query})
         row = cursor.fetchone()
-    known, total, scale = (int(row[0]), int(row[1]), row[2]) if row else (0, 0, None)
-    return KeywordEvidence(known / total if total else 1.0, 1.0 if scale is None else float(scale))
+    share, scale = row if row else (None, None)
+    return KeywordEvidence(1.0 if share is None else float(share), 1.0 if scale is None else float(scale))
 
 
 def bm25_search(*, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: float = 0.75) -> list[Hit]:
@@ -386,7 +438,7 @@ RARE_DF = 5
 
 def has_rare_lexeme(*, tenant: Tenant, texts: list[str]) -> bool:
     """Whether any of ``texts`` yields a lexeme found in at most ``RARE_DF`` of the tenant's chunks."""
-    lexemes = [lexeme for text in texts for lexeme in query_lexemes(text)]
+    lexemes = [lexeme for text in texts for lexeme in query_lexemes(tenant=tenant, query=text)]
     if not lexemes:
         return False
     with connection.cursor() as cursor:

@@ -20,6 +20,7 @@ from knowledge import conf
 from knowledge.bm25 import ChildRow, insert_children, lock_tenant_index, unindex_documents_terms
 from knowledge.chunking import chunk_document, count_tokens, token_offsets
 from knowledge.embedding_reuse import Embedded, embed_passages
+from knowledge.languages import search_config
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
 from knowledge.providers.base import EmbeddingProvider, ProviderError, embedding_provider
 from supportai.models import Tenant
@@ -135,9 +136,9 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
         Document.objects.select_for_update()
         .filter(tenant=tenant, pk__in=list(planned))
         .order_by("pk")
-        .values_list("pk", "title", "content_hash")
+        .values_list("pk", "title", "language", "content_hash")
     )
-    locked = {pk: title for pk, title, digest in current if digest == planned[pk]}
+    locked = {pk: (title, search_config(language)) for pk, title, language, digest in current if digest == planned[pk]}
     documents_chunks_delete(tenant=tenant, document_ids=sorted(locked))
     offsets: list[int] = []
     offset = 0
@@ -166,11 +167,13 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
     rows: list[ChildRow] = []
     for plan, start in kept:
         document_id = plan.document.pk
+        title, config = locked[document_id]
         own_parents = [next(parent_ids) for _ in plan.parents]
         rows.extend(
             ChildRow(
                 document_id,
-                locked[document_id],
+                title,
+                config,
                 own_parents[c.parent_ordinal],
                 ordinal,
                 c.text,

@@ -59,6 +59,9 @@ class Document(TenantScopedModel):
     title = models.CharField(max_length=500)
     url = models.CharField(max_length=1000, blank=True)
     language = models.CharField(max_length=16, default="en")
+    # The PostgreSQL text-search configuration its chunks' lexemes were built with (set by each
+    # index run from ``language``, knowledge/languages.py).
+    search_config = models.CharField(max_length=32, default="english", editable=False)
     content = models.TextField(blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
@@ -107,7 +110,7 @@ class Chunk(TenantScopedModel):
     # SHA-256 of the exact text the model embedded for a child (title + text): re-indexing reuses the
     # stored vector of an identical input instead of embedding it again (knowledge/embedding_reuse.py).
     embedded_text_sha256 = models.CharField(max_length=64, blank=True, db_default="")
-    # Lexemes of title + text (PostgreSQL 'english' configuration) and their total count (BM25 |d|).
+    # Lexemes of title + text (the document's ``search_config``) and their total count (BM25 |d|).
     search_vector = SearchVectorField(null=True, blank=True)
     term_count = models.PositiveIntegerField(default=0)
 
@@ -142,6 +145,21 @@ class CorpusStats(models.Model):
 
     def __str__(self) -> str:
         return f"corpus stats of tenant {self.tenant_id}"
+
+
+class SearchConfigStats(models.Model):
+    """How many of a tenant's child chunks were stemmed with one text-search configuration: the
+    configurations a query's lexemes are derived with (knowledge/bm25.py)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    config = models.CharField(max_length=32)
+    chunk_count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "config"], name="searchconfigstats_unique_config")]
+
+    def __str__(self) -> str:
+        return f"{self.config}: {self.chunk_count} chunks"
 
 
 class TermStats(models.Model):

@@ -27,7 +27,7 @@ import numpy as np
 from django.db import connection
 
 from knowledge import conf
-from knowledge.bm25 import TS_CONFIG, Hit, query_lexemes, ranked_hits
+from knowledge.bm25 import Hit, ranked_hits, text_lexemes
 from knowledge.evaluation import DEPTH
 from knowledge.indexing import embedding_text
 from knowledge.models import Chunk, ChunkLevel, Document
@@ -83,12 +83,13 @@ def child_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
 
 
 def document_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
-    """Each document of ``tenant`` with the lexemes of its title and content (no title weight)."""
+    """Each document of ``tenant`` with the lexemes of its title and content (no title weight), in
+    its own text-search configuration."""
     bags: dict[Unit, Counter[str]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT d.id, u.lexeme, array_length(u.positions, 1) FROM knowledge_document d "
-            f"LEFT JOIN LATERAL unnest(to_tsvector('{TS_CONFIG}', d.title || ' ' || d.content)) u ON true "
+            "SELECT d.id, u.lexeme, array_length(u.positions, 1) FROM knowledge_document d "
+            "LEFT JOIN LATERAL unnest(to_tsvector(d.search_config::regconfig, d.title || ' ' || d.content)) u ON true "
             "WHERE d.tenant_id = %s",
             [tenant.pk],
         )
@@ -97,6 +98,13 @@ def document_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
             if lexeme is not None:
                 bag[lexeme] += tf
     return bags
+
+
+def search_configs(*, tenant: Tenant) -> list[str]:
+    """The text-search configurations of ``tenant``'s indexed documents (read from the documents,
+    not from the statistics our retriever keeps)."""
+    documents = Document.objects.for_tenant(tenant).filter(chunk_count__gt=0)
+    return sorted(set(documents.values_list("search_config", flat=True)))
 
 
 def child_texts(*, tenant: Tenant) -> dict[Unit, str]:
@@ -123,11 +131,13 @@ class OkapiBM25:
         score  = sum over unique query lexemes t of
                  idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * |d| / avgdl))
 
-    N, df, |d| (sum of tf) and avgdl come from the bags themselves, not from our statistics tables.
+    N, df, |d| (sum of tf) and avgdl come from the bags themselves, not from our statistics tables;
+    a query's lexemes are those of each of ``configs`` (the corpus's text-search configurations).
     """
 
-    def __init__(self, bags: Mapping[Unit, Counter[str]], *, k1: float, b: float) -> None:
+    def __init__(self, bags: Mapping[Unit, Counter[str]], *, k1: float, b: float, configs: Sequence[str]) -> None:
         self.bags = bags
+        self.configs = list(configs)
         self.k1 = k1
         self.b = b
         self.lengths = {unit: sum(bag.values()) for unit, bag in bags.items()}
@@ -151,7 +161,7 @@ class OkapiBM25:
 
     def search(self, query: str) -> list[Hit]:
         """Every matching unit, best first; the query's lexemes as PostgreSQL derives them."""
-        return _hits(self.scores(query_lexemes(query)))
+        return _hits(self.scores(text_lexemes(query, configs=self.configs)))
 
 
 class DirectCosine:
@@ -195,10 +205,11 @@ def reference_runs(*, tenant: Tenant, queries: Mapping[str, str], encoder: Encod
     settings = conf.SETTINGS
     encoder = encoder or load_model()
     external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
+    k1, b, configs = settings.bm25_k1, settings.bm25_b, search_configs(tenant=tenant)
     searchers: dict[str, Searcher] = {
-        BM25_SAME_CHUNKS: OkapiBM25(child_lexemes(tenant=tenant), k1=settings.bm25_k1, b=settings.bm25_b),
+        BM25_SAME_CHUNKS: OkapiBM25(child_lexemes(tenant=tenant), k1=k1, b=b, configs=configs),
         DENSE_SAME_CHUNKS: DirectCosine(child_texts(tenant=tenant), encoder=encoder),
-        BM25_WHOLE_DOCUMENTS: OkapiBM25(document_lexemes(tenant=tenant), k1=settings.bm25_k1, b=settings.bm25_b),
+        BM25_WHOLE_DOCUMENTS: OkapiBM25(document_lexemes(tenant=tenant), k1=k1, b=b, configs=configs),
         DENSE_WHOLE_DOCUMENTS: DirectCosine(document_texts(tenant=tenant), encoder=encoder),
     }
     return {name: reference_run(s, queries=queries, external_ids=external_ids) for name, s in searchers.items()}

@@ -17,7 +17,6 @@ from django.db import connection, transaction
 from pgvector.psycopg import register_vector
 
 from knowledge import conf
-from knowledge.bm25 import TS_CONFIG
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from supportai.models import Tenant
 
@@ -72,7 +71,8 @@ SELECT %(t)s, b.document_id, b.parent_id, 'child', b.ordinal, b.text, {WORDS_PER
   FROM bench_children b
   JOIN knowledge_document d ON d.id = b.document_id
  CROSS JOIN LATERAL (
-       SELECT to_tsvector('{TS_CONFIG}', repeat(d.title || ' . ', %(w)s)) || to_tsvector('{TS_CONFIG}', b.text) AS sv
+       SELECT to_tsvector(d.search_config::regconfig, repeat(d.title || ' . ', %(w)s))
+              || to_tsvector(d.search_config::regconfig, b.text) AS sv
  ) x
 """
 
@@ -170,6 +170,9 @@ def build_statistics(cursor: Any, *, tenant_id: int) -> None:
         "WHERE c.tenant_id = %(t)s AND c.level = 'child' GROUP BY u.lexeme",
         "INSERT INTO knowledge_corpusstats (tenant_id, chunk_count, total_terms) SELECT %(t)s, count(*), "
         "coalesce(sum(term_count), 0) FROM knowledge_chunk WHERE tenant_id = %(t)s AND level = 'child'",
+        "INSERT INTO knowledge_searchconfigstats (tenant_id, config, chunk_count) SELECT %(t)s, d.search_config, "
+        "count(*) FROM knowledge_chunk c JOIN knowledge_document d ON d.id = c.document_id "
+        "WHERE c.tenant_id = %(t)s AND c.level = 'child' GROUP BY d.search_config",
     ]
     for statement in statements:
         cursor.execute(statement, {"t": tenant_id})
@@ -183,6 +186,7 @@ def drop_tenants(tenant_ids: list[int]) -> None:
             "knowledge_chunk",
             "knowledge_termstats",
             "knowledge_corpusstats",
+            "knowledge_searchconfigstats",
             "knowledge_document",
             "knowledge_knowledgesource",
         ):

@@ -12,7 +12,7 @@ from knowledge.bm25 import (
     bm25_search_traced,
     has_rare_lexeme,
     keyword_evidence,
-    query_lexemes,
+    text_lexemes,
 )
 from knowledge.models import Chunk
 from knowledge.tests.factories import add_document
@@ -71,7 +71,7 @@ def test_bm25_matches_reference_implementation(tenant, other_tenant, query, k1, 
     # when
     hits = bm25_search(tenant=tenant, query=query, limit=50, k1=k1, b=b)
     # then
-    expected = reference_bm25(_tokens_of_children(tenant), query_lexemes(query), k1, b)
+    expected = reference_bm25(_tokens_of_children(tenant), text_lexemes(query, configs=["english"]), k1, b)
     assert {hit.chunk_id: hit.score for hit in hits} == pytest.approx(expected, rel=1e-9)
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
 
@@ -126,7 +126,7 @@ def _assert_same_as_full_and_reference(tenant, hits, query, limit) -> None:
     full = bm25_search_exhaustive(tenant=tenant, query=query, limit=limit)
     assert [hit.chunk_id for hit in hits] == [hit.chunk_id for hit in full]
     assert [hit.score for hit in hits] == pytest.approx([hit.score for hit in full], rel=1e-9)
-    expected = reference_bm25(_tokens_of_children(tenant), query_lexemes(query), 1.2, 0.75)
+    expected = reference_bm25(_tokens_of_children(tenant), text_lexemes(query, configs=["english"]), 1.2, 0.75)
     top = sorted(expected.items(), key=lambda item: (-item[1], item[0]))[:limit]
     assert [(hit.chunk_id, hit.score) for hit in hits] == [(chunk, pytest.approx(score)) for chunk, score in top]
 

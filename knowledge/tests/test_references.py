@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from knowledge import conf
-from knowledge.bm25 import Hit, query_lexemes
+from knowledge.bm25 import Hit, text_lexemes
 from knowledge.evaluation import DEPTH
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.fake import FakeEmbeddingProvider
@@ -106,9 +106,9 @@ def test_bm25_reference_scores_and_ranks_as_computed_by_hand(tenant, other_tenan
         _ingest(other_tenant, OTHER_TENANT_DOCS)
     external_ids = _ingest(tenant, HAND_DOCS)
     # when
-    index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75)
+    index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
     scores = {
-        external_ids[unit.document_id]: score for unit, score in index.scores(query_lexemes("parking refund")).items()
+        external_ids[unit.document_id]: score for unit, score in index.scores(text_lexemes("parking refund", configs=index.configs)).items()
     }
     run = reference_run(index, queries={"q": "parking refund"}, external_ids=external_ids)
     # then: the stored lexemes, title counted three times ...
@@ -136,7 +136,7 @@ def test_bm25_reference_agrees_with_our_sql_bm25(tenant, fake_embeddings):
     external_ids = _ingest(tenant, AGREEMENT_DOCS)
     long_answer = Document.objects.get(tenant=tenant, external_id="d5")
     assert Chunk.objects.filter(document=long_answer, level=ChunkLevel.PARENT).count() > 1
-    index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75)
+    index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
     for query in QUERIES.values():
         # when
         parents = rank_parents(tenant=tenant, query=query, mode="bm25", depth=DEPTH, provider=fake_embeddings).parents

@@ -1,0 +1,58 @@
+"""Which PostgreSQL text-search configuration (stemmer and stop words) a document's language takes.
+
+BM25 indexes each document's lexemes with the configuration of its language, so a German help
+centre is stemmed and stop-worded as German ("Rückerstattungen" and "Rückerstattung" meet). A
+query is turned into lexemes with every configuration the tenant's documents use (knowledge/bm25.py).
+Languages PostgreSQL has no stemmer for, and unknown codes, take ``simple``: lower-cased words, no
+stemming, no stop words, which is right for any language rather than English rules applied to it.
+"""
+
+from __future__ import annotations
+
+DEFAULT_LANGUAGE = "en"
+FALLBACK_CONFIG = "simple"
+
+# ISO 639-1 codes of the Snowball configurations shipped with PostgreSQL 15 and later.
+CONFIG_BY_CODE: dict[str, str] = {
+    "ar": "arabic",
+    "ca": "catalan",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "eu": "basque",
+    "fi": "finnish",
+    "fr": "french",
+    "ga": "irish",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "nb": "norwegian",
+    "ne": "nepali",
+    "nl": "dutch",
+    "nn": "norwegian",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+    "yi": "yiddish",
+}
+SEARCH_CONFIGS = frozenset(CONFIG_BY_CODE.values()) | {FALLBACK_CONFIG}
+
+
+def search_config(language: str) -> str:
+    """The text-search configuration for a language tag ("de", "pt-BR", "en_US") or an English
+    language name as PostgreSQL spells its configurations ("german")."""
+    tag = language.strip().lower().replace("_", "-")
+    primary = tag.split("-", 1)[0]
+    if primary in CONFIG_BY_CODE:
+        return CONFIG_BY_CODE[primary]
+    return tag if tag in SEARCH_CONFIGS else FALLBACK_CONFIG
