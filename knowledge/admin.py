@@ -47,7 +47,9 @@ class DocumentAdmin(TenantScopedModelAdmin):
     """Documents come in through uploads, the API and source syncs, which index them. Saving a form
     here does not, so what chunks, embeddings and BM25 statistics are made of (title, content) and
     what places the document (tenant, source, external id) are read-only, and there is no add page;
-    the address, language and the crawl's validators stay editable (read as they are, never indexed)."""
+    the address and the crawl's validators stay editable (read as they are, never indexed), and so
+    does the language, whose stemming takes effect at the next re-index (the action below or
+    ``manage.py reindex``, which picks up documents whose ``search_config`` no longer matches)."""
 
     list_display = ("title", "tenant", "source", "status", "chunk_count", "embedding_model", "updated_at")
     list_filter = ("status", "language")
@@ -64,6 +66,7 @@ class DocumentAdmin(TenantScopedModelAdmin):
         "error",
         "chunk_count",
         "embedding_model",
+        "search_config",
         "indexed_at",
         "updated_at",
     )

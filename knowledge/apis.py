@@ -49,7 +49,18 @@ def _manager_tenant(request: Request) -> Tenant:
 class DocumentOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Document
-        fields = ("id", "external_id", "title", "url", "status", "error", "chunk_count", "updated_at", "indexed_at")
+        fields = (
+            "id",
+            "external_id",
+            "title",
+            "url",
+            "language",
+            "status",
+            "error",
+            "chunk_count",
+            "updated_at",
+            "indexed_at",
+        )
 
 
 class DocumentUploadApi(APIView):

@@ -254,20 +254,13 @@ class Hit:
 
 
 def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list[ChildRow]) -> None:
-    """Insert child chunks (of any number of documents) with their lexemes and postings, record
-    each document's text-search configuration and add the chunks to the tenant's statistics: six
-    statements in all."""
+    """Insert child chunks (of any number of documents) with their lexemes and postings, and add
+    them to the tenant's statistics: five statements in all. Each row's ``search_config`` must be
+    the one its document records (the statistics count chunks under the document's)."""
     if not rows:
         return
-    configs = {r.document_id: r.search_config for r in rows}
-    documents = sorted(configs)
+    documents = sorted({r.document_id for r in rows})
     with connection.cursor() as cursor:
-        # The statistics below count each document's chunks under its recorded configuration.
-        cursor.execute(
-            "UPDATE knowledge_document d SET search_config = u.config"
-            " FROM unnest(%s::bigint[], %s::text[]) AS u(id, config) WHERE d.id = u.id AND d.tenant_id = %s",
-            [documents, [configs[d] for d in documents], tenant.pk],
-        )
         cursor.execute(
             CHILD_INSERT_SQL,
             {

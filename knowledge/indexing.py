@@ -118,8 +118,9 @@ def document_chunks_delete(*, tenant: Tenant, document: Document) -> None:
 
 DOCUMENTS_READY_SQL = f"""
 UPDATE {Document._meta.db_table} d
-   SET status = %(ready)s, error = '', chunk_count = u.count, embedding_model = %(model)s, indexed_at = %(now)s
-  FROM unnest(%(ids)s::bigint[], %(counts)s::int[]) AS u(id, count)
+   SET status = %(ready)s, error = '', chunk_count = u.count, search_config = u.config, embedding_model = %(model)s,
+       indexed_at = %(now)s
+  FROM unnest(%(ids)s::bigint[], %(counts)s::int[], %(configs)s::text[]) AS u(id, count, config)
  WHERE d.id = u.id
 """
 
@@ -185,7 +186,7 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
             )
             for ordinal, c in enumerate(plan.children)
         )
-    insert_children(tenant=tenant, title_weight=conf.SETTINGS.title_weight, model=model, rows=rows)
+    # Marked ready first: insert_children counts the chunks under each document's recorded configuration.
     with connection.cursor() as cursor:
         cursor.execute(
             DOCUMENTS_READY_SQL,
@@ -195,8 +196,10 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
                 "now": timezone.now(),
                 "ids": [plan.document.pk for plan, _ in kept],
                 "counts": [len(plan.children) for plan, _ in kept],
+                "configs": [locked[plan.document.pk][1] for plan, _ in kept],
             },
         )
+    insert_children(tenant=tenant, title_weight=conf.SETTINGS.title_weight, model=model, rows=rows)
 
 
 def _check_dimensions(provider: EmbeddingProvider) -> None:

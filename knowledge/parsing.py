@@ -17,6 +17,8 @@ from enum import StrEnum
 from html.parser import HTMLParser
 from pathlib import PurePath
 
+from knowledge.languages import DEFAULT_LANGUAGE
+
 
 class ErrorCode(StrEnum):
     EMPTY = "empty"
@@ -75,7 +77,7 @@ class ParsedDocument:
     title: str
     text: str
     url: str = ""
-    language: str = "en"
+    language: str = DEFAULT_LANGUAGE  # a tag such as "de" or "pt-BR" (knowledge/languages.py)
 
 
 def _decode(data: bytes) -> str:
@@ -113,7 +115,7 @@ def _markdown(name: str, text: str) -> ParsedDocument:
         text = text[match.end() :]
     heading = HEADING.search(text)
     title = meta.get("title") or (heading.group(1) if heading else PurePath(name).stem)
-    language = meta.get("language") or "en"
+    language = meta.get("language") or meta.get("lang") or DEFAULT_LANGUAGE
     return ParsedDocument(name, title, text.strip(), url=meta.get("url", ""), language=language)
 
 
@@ -139,10 +141,13 @@ class _MainText(TolerantHTMLParser):
         self.in_title = False
         self.in_main = 0
         self.title = ""
+        self.language = ""
         self.parts: list[str] = []
         self.main_parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "html" and not self.language:
+            self.language = (dict(attrs).get("lang") or "").strip()
         if tag in self.SKIP:
             self.depth_skip += 1
         elif tag == "title":
@@ -180,13 +185,15 @@ def _tidy(text: str) -> str:
 
 
 def parse_html(name: str, text: str) -> ParsedDocument:
-    """Title and main text of an HTML page (``<main>``/``<article>`` when present, without navigation)."""
+    """Title, main text (``<main>``/``<article>`` when present, without navigation) and language
+    (``<html lang>``) of an HTML page."""
     parser = _MainText()
     parser.feed(text)
     parser.close()
     main = _tidy("".join(parser.main_parts))
     body = main or _tidy("".join(parser.parts))
-    return ParsedDocument(name, parser.title.strip() or PurePath(name).stem, body)
+    language = parser.language or DEFAULT_LANGUAGE
+    return ParsedDocument(name, parser.title.strip() or PurePath(name).stem, body, language=language)
 
 
 def storable_text(text: str) -> str:
@@ -246,7 +253,8 @@ def _csv_faq(name: str, text: str) -> list[ParsedDocument]:
 def _csv_rows(name: str, reader: csv.DictReader[str]) -> list[ParsedDocument]:
     fields = {field.strip().lower() for field in reader.fieldnames or []}
     if not {"question", "answer"} <= fields:
-        raise ParseError(ErrorCode.MALFORMED, detail="A CSV FAQ needs a header row with question,answer[,url].")
+        detail = "A CSV FAQ needs a header row with question,answer[,url][,language]."
+        raise ParseError(ErrorCode.MALFORMED, detail=detail)
     documents = []
     for row in reader:
         if None in row:
@@ -259,7 +267,13 @@ def _csv_rows(name: str, reader: csv.DictReader[str]) -> list[ParsedDocument]:
             continue
         digest = hashlib.sha256(clean["question"].encode()).hexdigest()[:16]
         documents.append(
-            ParsedDocument(f"{name}#{digest}", clean["question"], clean["answer"], url=clean.get("url", ""))
+            ParsedDocument(
+                f"{name}#{digest}",
+                clean["question"],
+                clean["answer"],
+                url=clean.get("url", ""),
+                language=clean.get("language") or DEFAULT_LANGUAGE,
+            )
         )
     return documents
 
@@ -303,7 +317,13 @@ def _beir_record(line: str) -> ParsedDocument:
     if not isinstance(metadata, dict):
         raise _BadRecord(f'"metadata" must be an object, not {type(metadata).__name__}')
     title = _beir_field(record, "title")
-    return ParsedDocument(doc_id, title or doc_id, _beir_field(record, "text"), url=_beir_field(metadata, "url"))
+    return ParsedDocument(
+        doc_id,
+        title or doc_id,
+        _beir_field(record, "text"),
+        url=_beir_field(metadata, "url"),
+        language=_beir_field(metadata, "language") or DEFAULT_LANGUAGE,
+    )
 
 
 def _beir_corpus(text: str) -> list[ParsedDocument]:

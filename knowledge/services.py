@@ -17,6 +17,7 @@ from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from knowledge import conf
@@ -27,6 +28,7 @@ from knowledge.indexing import (
     documents_chunks_delete,
     documents_index,
 )
+from knowledge.languages import search_config
 from knowledge.models import (
     Document,
     DocumentStatus,
@@ -330,6 +332,15 @@ def source_mark_synced(*, source: KnowledgeSource, failed: bool = False) -> None
     source.save(update_fields=["status", "last_synced_at"])
 
 
+def _stale_search_config(documents: QuerySet[Document]) -> Q:
+    """Those of ``documents`` whose lexemes were built with another configuration than their
+    language takes now (stored before languages were honoured, or before a mapping changed)."""
+    stale = Q(pk__in=[])
+    for language in documents.values_list("language", flat=True).distinct().order_by():
+        stale |= Q(language=language) & ~Q(search_config=search_config(language))
+    return stale
+
+
 def tenant_reindex(
     *,
     tenant: Tenant,
@@ -337,13 +348,15 @@ def tenant_reindex(
     force: bool = False,
     documents: Iterable[Document] | None = None,
 ) -> int:
-    """Re-embed documents indexed with another model (or all with ``force``, which also embeds every
-    child again instead of reusing stored vectors); returns how many."""
+    """Re-index documents indexed with another model or another text-search configuration than
+    their language takes (or all with ``force``, which also embeds every child again instead of
+    reusing stored vectors); returns how many."""
     provider = provider or default_provider()
     # Pages that failed to fetch have no text: nothing to embed until a sync reads them again.
     queryset = Document.objects.for_tenant(tenant).exclude(content_hash="")
     if not force:
-        queryset = queryset.exclude(embedding_model=provider.model, status=DocumentStatus.READY)
+        current = Q(embedding_model=provider.model, status=DocumentStatus.READY)
+        queryset = queryset.filter(~current | _stale_search_config(queryset))
     count = 0
     batch: list[Document] = []
     for document in documents if documents is not None else queryset.iterator():

@@ -15,13 +15,14 @@ def add_document(
     external_id: str | None = None,
     url: str = "",
     source: KnowledgeSource | None = None,
+    language: str = "en",
 ) -> Document:
     """Ingest one document synchronously with the configured (fake, in tests) embedder."""
     from knowledge.services import default_provider
 
     provider = default_provider()
     source = source or source_get_or_create(tenant=tenant, name="test uploads")
-    parsed = ParsedDocument(external_id or title, title, text, url=url)
+    parsed = ParsedDocument(external_id or title, title, text, url=url, language=language)
     document, _ = document_upsert(tenant=tenant, source=source, parsed=parsed, model=provider.model)
     document_index(tenant=tenant, document=document, provider=provider)
     document.refresh_from_db()

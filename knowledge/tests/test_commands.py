@@ -67,9 +67,9 @@ def test_ingest_unknown_tenant_or_path(tenant, tmp_path):
 def test_reindex_command(tenant, help_folder, capsys):
     call_command("ingest", str(help_folder / "parking.md"), "--tenant", tenant.slug, "--no-progress")
     call_command("reindex", "--tenant", tenant.slug)
-    assert "re-embedded 0 documents" in capsys.readouterr().out
+    assert "re-indexed 0 documents" in capsys.readouterr().out
     call_command("reindex", "--tenant", tenant.slug, "--force")
-    assert "re-embedded 1 documents" in capsys.readouterr().out
+    assert "re-indexed 1 documents" in capsys.readouterr().out
 
 
 def _ingest(tenant: Tenant, path: Path, *args: str) -> None:

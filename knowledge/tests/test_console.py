@@ -122,7 +122,7 @@ def _document_rows(body):
 def test_documents_page_shows_status_chunks_and_errors_of_the_tenants_documents(client, agent, tenant, other_tenant):
     # given an indexed and a failed document here, and a failed one of another tenant
     ready = add_document(tenant, "Parking", "Free parking behind the studio. " * 40)
-    failed = add_document(tenant, "Prices", "Yoga costs 12 euros.")
+    failed = add_document(tenant, "Prices", "Yoga kostet 12 Euro.", language="de")
     Document.objects.filter(pk=failed.pk).update(
         status=DocumentStatus.FAILED, chunk_count=0, error="The embedding service timed out; try again."
     )
@@ -131,12 +131,12 @@ def test_documents_page_shows_status_chunks_and_errors_of_the_tenants_documents(
     client.force_login(agent)
     # when
     body = client.get("/console/knowledge/").content.decode()
-    # then: title, source, status, chunks, updated, error
+    # then: title, source, language, status, chunks, updated, error
     rows = _document_rows(body)
     assert ready.chunk_count > 1
-    assert rows["Parking"][1:4] == ["test uploads", "Ready", str(ready.chunk_count)] and rows["Parking"][5] == ""
-    assert rows["Prices"][2:4] == ["Failed", "0"]
-    assert rows["Prices"][5] == "The embedding service timed out; try again."
+    assert rows["Parking"][1:5] == ["test uploads", "en", "Ready", str(ready.chunk_count)] and rows["Parking"][6] == ""
+    assert rows["Prices"][2:5] == ["de", "Failed", "0"]
+    assert rows["Prices"][6] == "The embedding service timed out; try again."
     assert set(rows) == {"Parking", "Prices"}
     assert "Their prices" not in body and "Their own failure" not in body
 

@@ -250,3 +250,26 @@ def test_bad_files_raise_a_coded_error(name, data, code):
         parse_file(name, data, max_bytes=1000 if name == "big.md" else LIMIT)
     assert excinfo.value.code == code
     assert str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "language"),
+    [
+        ("a.md", b"---\nlanguage: de\n---\nGutscheine.", "de"),
+        ("b.md", b"---\nlang: fr\n---\nBons cadeaux.", "fr"),
+        ("c.md", b"Gift cards.", "en"),
+        ("d.html", b'<html lang="de-AT"><title>T</title><p>Gutscheine.</p></html>', "de-AT"),
+        ("e.html", b"<html><title>T</title><p>Gift cards.</p></html>", "en"),
+        ("f.csv", b"question,answer,language\nGutscheine?,Ja.,de\nGift cards?,Yes.,\n", "de"),
+        ("corpus.jsonl", b'{"_id": "d1", "text": "Bons.", "metadata": {"language": "fr"}}\n', "fr"),
+        ("corpus.jsonl", b'{"_id": "d1", "text": "Gift cards."}\n', "en"),
+        ("g.txt", b"Gift cards.", "en"),
+    ],
+)
+def test_each_format_reads_the_documents_language_or_defaults_to_english(name, data, language) -> None:
+    assert parse_file(name, data, max_bytes=LIMIT)[0].language == language
+
+
+def test_csv_rows_without_a_language_default_to_english() -> None:
+    data = b"question,answer,language\nGutscheine?,Ja.,de\nGift cards?,Yes.,\n"
+    assert [doc.language for doc in parse_file("faq.csv", data, max_bytes=LIMIT)] == ["de", "en"]

@@ -108,7 +108,8 @@ def test_bm25_reference_scores_and_ranks_as_computed_by_hand(tenant, other_tenan
     # when
     index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
     scores = {
-        external_ids[unit.document_id]: score for unit, score in index.scores(text_lexemes("parking refund", configs=index.configs)).items()
+        external_ids[unit.document_id]: score
+        for unit, score in index.scores(text_lexemes("parking refund", configs=index.configs)).items()
     }
     run = reference_run(index, queries={"q": "parking refund"}, external_ids=external_ids)
     # then: the stored lexemes, title counted three times ...

@@ -1,4 +1,5 @@
-"""``manage.py reindex --tenant SLUG [--force]``: re-embed after the embedding model changed."""
+"""``manage.py reindex --tenant SLUG [--force]``: re-index after the embedding model or a document's
+language changed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from knowledge.services import default_provider, tenant_reindex
 
 
 class Command(BaseCommand):
-    help = "Re-chunk and re-embed a tenant's documents indexed with another model (all with --force)."
+    help = (
+        "Re-chunk and re-index a tenant's documents indexed with another embedding model or another "
+        "language's stemming (all of them, every child embedded again, with --force)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_threads_option(parser)
@@ -29,4 +33,4 @@ class Command(BaseCommand):
             raise CommandError(
                 f"embedding failed, the batch's documents are marked failed (run again to retry): {exc}"
             ) from exc
-        self.stdout.write(f"re-embedded {count} documents of {tenant.slug} with {provider.name}:{provider.model}")
+        self.stdout.write(f"re-indexed {count} documents of {tenant.slug} with {provider.name}:{provider.model}")

@@ -1,0 +1,147 @@
+"""Each document is stemmed in its own language; queries in every language of the tenant's chunks."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from knowledge.bm25 import bm25_search, keyword_evidence, query_lexemes, text_lexemes
+from knowledge.languages import FALLBACK_CONFIG, SEARCH_CONFIGS, search_config
+from knowledge.models import Document, SearchConfigStats
+from knowledge.references import OkapiBM25, child_lexemes, search_configs
+from knowledge.services import documents_delete, tenant_reindex
+from knowledge.tests.factories import add_document
+
+REFUND_DE = (
+    "Rückerstattung",
+    "Rückerstattungen werden innerhalb von fünf Werktagen auf die ursprüngliche Karte gebucht.",
+)
+REFUND_EN = ("Refunds", "Refunds reach the original card within five working days.")
+PARKING_EN = ("Parking", "Free parking behind the studio; street parking is metered.")
+
+
+def _stats(tenant) -> dict[str, int]:
+    return dict(SearchConfigStats.objects.filter(tenant=tenant).values_list("config", "chunk_count"))
+
+
+def _titles(tenant, query: str) -> list[str]:
+    hits = bm25_search(tenant=tenant, query=query, limit=10)
+    titles = dict(Document.objects.filter(tenant=tenant).values_list("pk", "title"))
+    return [titles[hit.document_id] for hit in hits]
+
+
+@pytest.mark.parametrize(
+    ("language", "config"),
+    [
+        ("de", "german"),
+        ("pt-BR", "portuguese"),
+        ("en_US", "english"),
+        (" NB ", "norwegian"),
+        ("german", "german"),
+        ("ja", FALLBACK_CONFIG),
+        ("zh-Hans", FALLBACK_CONFIG),
+        ("", FALLBACK_CONFIG),
+        ("klingon", FALLBACK_CONFIG),
+        ("simple", "simple"),
+    ],
+)
+def test_search_config_maps_language_tags_and_names(language, config):
+    assert search_config(language) == config
+
+
+def test_every_mapped_config_ships_with_postgresql(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cfgname FROM pg_ts_config")
+        installed = {row[0] for row in cursor.fetchall()}
+    assert installed >= SEARCH_CONFIGS
+
+
+def test_a_german_document_is_stemmed_as_german(tenant, other_tenant):
+    # given: the same text in a German document here and, wrongly labelled English, next door
+    document = add_document(tenant, *REFUND_DE, language="de")
+    add_document(other_tenant, *REFUND_DE, language="en")
+    # then: German stemming meets the singular in the plural, and German stop words are dropped
+    assert document.search_config == "german"
+    assert _titles(tenant, "Werktag") == ["Rückerstattung"]
+    assert _titles(tenant, "rückerstattung") == ["Rückerstattung"]
+    assert _titles(tenant, "und die der") == []
+    # ... which English rules do not do
+    assert _titles(other_tenant, "Werktag") == []
+    assert query_lexemes(tenant=other_tenant, query="Werktagen") == ["werktagen"]
+
+
+def test_a_mixed_tenant_answers_each_language_from_its_documents(tenant):
+    # given
+    add_document(tenant, *REFUND_DE, language="de")
+    add_document(tenant, *REFUND_EN, language="en")
+    add_document(tenant, *PARKING_EN, language="en")
+    # when / then: each question finds the document in its own language first
+    assert _titles(tenant, "Wann kommt meine Rückerstattung?")[0] == "Rückerstattung"
+    assert _titles(tenant, "when is my refund coming")[0] == "Refunds"
+    assert set(query_lexemes(tenant=tenant, query="Werktagen")) == {"werktag", "werktagen"}
+
+
+def test_known_share_is_judged_in_the_best_fitting_language(tenant):
+    # given: English and German chunks
+    add_document(tenant, *REFUND_DE, language="de")
+    add_document(tenant, *PARKING_EN, language="en")
+    # when: German words, whose English stems ("werktagen") the tenant does not have
+    evidence = keyword_evidence(tenant=tenant, query="Rückerstattungen Werktagen")
+    # then: all of the German lexemes are known
+    assert evidence.known_share == 1.0
+    assert keyword_evidence(tenant=tenant, query="Werktagen Flughafen").known_share == 0.5
+
+
+def test_search_config_statistics_follow_ingest_relabel_and_delete(tenant, other_tenant):
+    # given
+    german = add_document(tenant, *REFUND_DE, language="de")
+    add_document(tenant, *PARKING_EN, language="en")
+    add_document(other_tenant, *PARKING_EN, language="fr")
+    assert _stats(tenant) == {"german": 1, "english": 1}
+    assert _stats(other_tenant) == {"french": 1}
+    # when: the German document comes back labelled French
+    add_document(tenant, *REFUND_DE, language="fr")
+    # then
+    assert _stats(tenant) == {"french": 1, "english": 1}
+    assert query_lexemes(tenant=tenant, query="Werktagen") == sorted(
+        set(text_lexemes("Werktagen", configs=["french", "english"]))
+    )
+    # when: it is deleted, its configuration leaves the query vocabulary
+    documents_delete(tenant=tenant, document_ids=[german.pk])
+    # then
+    assert _stats(tenant) == {"english": 1}
+    assert _stats(other_tenant) == {"french": 1}
+
+
+def test_bm25_matches_the_reference_on_a_mixed_language_corpus(tenant, other_tenant):
+    # given
+    add_document(tenant, *REFUND_DE, language="de")
+    add_document(tenant, "Gutscheine", "Gutscheine gelten drei Jahre und werden als Karte verschickt.", language="de")
+    add_document(tenant, *REFUND_EN, language="en")
+    add_document(tenant, *PARKING_EN, language="en")
+    add_document(other_tenant, "Noise", "Karte Karte refunds parking Werktagen " * 5, language="de")
+    reference = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=search_configs(tenant=tenant))
+    for query in ("Karte Werktage", "refunds to my card", "Gutschein parking"):
+        # when
+        hits = bm25_search(tenant=tenant, query=query, limit=10)
+        # then
+        expected = reference.scores(text_lexemes(query, configs=reference.configs))
+        assert {hit.chunk_id: hit.score for hit in hits} == pytest.approx(
+            {unit.chunk_id: score for unit, score in expected.items()}, rel=1e-9
+        ), query
+
+
+def test_reindex_rebuilds_documents_whose_language_changed(tenant, other_tenant):
+    # given: a document relabelled in the admin, which does not re-index on save
+    document = add_document(tenant, *REFUND_DE, language="de")
+    add_document(other_tenant, *REFUND_DE, language="de")
+    Document.objects.filter(pk=document.pk).update(language="nl")
+    # when
+    count = tenant_reindex(tenant=tenant)
+    # then
+    document.refresh_from_db()
+    assert count == 1
+    assert document.search_config == "dutch"
+    assert _stats(tenant) == {"dutch": 1}
+    assert _stats(other_tenant) == {"german": 1}
+    assert tenant_reindex(tenant=tenant) == 0
