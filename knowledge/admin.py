@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import QuerySet
@@ -74,6 +76,13 @@ class DocumentAdmin(TenantScopedModelAdmin):
 
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Document, form: Any, change: bool) -> None:
+        # Only what the form changed is written: indexing may have updated the status, chunk count
+        # and text-search configuration since the form was read, and writing that copy back would
+        # leave the BM25 statistics counting the document's chunks under another configuration.
+        self.check_tenant_managed(request, obj)
+        obj.save(update_fields=form.changed_data)
 
     def delete_model(self, request: HttpRequest, obj: Document) -> None:
         # Through the service, so BM25 statistics and postings leave with the chunks.

@@ -34,13 +34,14 @@ from typing import Any
 
 from django.db import connection
 
+from knowledge.languages import FALLBACK_CONFIG
 from supportai.models import Tenant
 
 # Children are inserted with their lexemes in one statement: updating them afterwards would write
 # every row (and its HNSW entry) again. The title is repeated ``title_weight`` times so its lexemes
 # get that many positions (tf), a BM25F-style field weight. One statement takes the children of a
-# whole batch of documents (a row per child, its document's title and text-search configuration
-# alongside).
+# whole batch of documents (a row per child, its document's title alongside); the lexemes come from
+# the text-search configuration the document records.
 CHILD_INSERT_SQL = """
 INSERT INTO knowledge_chunk (tenant_id, document_id, parent_id, level, ordinal, text, token_count, char_start,
                              char_end, embedding, embedding_model, embedded_text_sha256, search_vector, term_count)
@@ -49,13 +50,14 @@ SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tok
        (SELECT coalesce(sum(array_length(u.positions, 1)), 0) FROM unnest(x.sv) u)
   FROM (
     SELECT c.*,
-           to_tsvector(c.config::regconfig, repeat(c.title || ' . ', %(weight)s))
-           || to_tsvector(c.config::regconfig, c.text) AS sv
-      FROM unnest(%(documents)s::bigint[], %(titles)s::text[], %(configs)s::text[], %(parents)s::bigint[],
-                  %(ordinals)s::int[], %(texts)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[],
-                  %(embeddings)s::text[], %(hashes)s::text[])
-           AS c(document_id, title, config, parent_id, ordinal, text, tokens, char_start, char_end, embedding,
+           to_tsvector(d.search_config::regconfig, repeat(c.title || ' . ', %(weight)s))
+           || to_tsvector(d.search_config::regconfig, c.text) AS sv
+      FROM unnest(%(documents)s::bigint[], %(titles)s::text[], %(parents)s::bigint[], %(ordinals)s::int[],
+                  %(texts)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[], %(embeddings)s::text[],
+                  %(hashes)s::text[])
+           AS c(document_id, title, parent_id, ordinal, text, tokens, char_start, char_end, embedding,
                 embedded_text_sha256)
+      JOIN knowledge_document d ON d.id = c.document_id AND d.tenant_id = %(tenant)s
   ) AS x
 """
 
@@ -64,7 +66,6 @@ SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tok
 class ChildRow:
     document_id: int
     title: str
-    search_config: str  # knowledge/languages.py
     parent_id: int
     ordinal: int
     text: str
@@ -144,7 +145,7 @@ WITH stats AS (
     SELECT t.lexeme, ln(1 + (stats.n - t.df + 0.5) / (t.df + 0.5)) AS idf
       FROM knowledge_termstats t CROSS JOIN stats
      WHERE t.tenant_id = %(tenant)s
-       AND t.lexeme IN ({QUERY_LEXEMES})
+       AND t.lexeme = ANY(ARRAY({QUERY_LEXEMES}))
 ), scored AS (
 {FULL_SCORING})
 SELECT c.id, c.parent_id, c.document_id, scored.score
@@ -170,7 +171,7 @@ WITH stats AS (
     SELECT t.lexeme, t.df, ln(1 + (stats.n - t.df + 0.5) / (t.df + 0.5)) AS idf
       FROM knowledge_termstats t CROSS JOIN stats
      WHERE t.tenant_id = %(tenant)s
-       AND t.lexeme IN ({QUERY_LEXEMES})
+       AND t.lexeme = ANY(ARRAY({QUERY_LEXEMES}))
 ), walk AS (
     SELECT lexeme, idf, row_number() OVER w AS position, sum(idf * (%(k1)s + 1)) OVER w AS bound,
            lead(idf) OVER w AS next_idf, sum(df) OVER () - sum(df) OVER w AS rest_df
@@ -255,8 +256,8 @@ class Hit:
 
 def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list[ChildRow]) -> None:
     """Insert child chunks (of any number of documents) with their lexemes and postings, and add
-    them to the tenant's statistics: five statements in all. Each row's ``search_config`` must be
-    the one its document records (the statistics count chunks under the document's)."""
+    them to the tenant's statistics: five statements in all. Lexemes and ``SearchConfigStats``
+    both follow each document's recorded ``search_config``, so set it first."""
     if not rows:
         return
     documents = sorted({r.document_id for r in rows})
@@ -269,7 +270,6 @@ def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list
                 "weight": title_weight,
                 "documents": [r.document_id for r in rows],
                 "titles": [r.title for r in rows],
-                "configs": [r.search_config for r in rows],
                 "parents": [r.parent_id for r in rows],
                 "ordinals": [r.ordinal for r in rows],
                 "texts": [r.text for r in rows],
@@ -341,11 +341,13 @@ def text_lexemes(text: str, *, configs: Sequence[str]) -> list[str]:
 
 # Known share per configuration, and the best of them: a German question to a tenant with English
 # and German chunks is judged by its German lexemes, not diluted by what the English stemmer makes
-# of the same words.
-KEYWORD_EVIDENCE_SQL = """
-SELECT max(shares.share), (SELECT keyword_scale FROM knowledge_retrievaltuning WHERE tenant_id = %(tenant)s)
+# of the same words. ``simple`` keeps stop words, whose lexemes every tenant has, so it counts only
+# in a tenant with no other configuration.
+KEYWORD_EVIDENCE_SQL = f"""
+SELECT coalesce(max(shares.share) FILTER (WHERE shares.config <> '{FALLBACK_CONFIG}'), max(shares.share)),
+       (SELECT keyword_scale FROM knowledge_retrievaltuning WHERE tenant_id = %(tenant)s)
   FROM (
-    SELECT count(t.lexeme)::float8 / count(*) AS share
+    SELECT s.config, count(t.lexeme)::float8 / count(*) AS share
       FROM knowledge_searchconfigstats s
      CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(s.config::regconfig, %(query)s))) AS q(lexeme)
       LEFT JOIN knowledge_termstats t ON t.tenant_id = %(tenant)s AND t.lexeme = q.lexeme AND t.df > 0
@@ -359,7 +361,9 @@ SELECT max(shares.share), (SELECT keyword_scale FROM knowledge_retrievaltuning W
 class KeywordEvidence:
     """How far keywords can be trusted for one query of one tenant (knowledge/fusion.py)."""
 
-    known_share: float  # of the query's lexemes, those found in the tenant's chunks (1.0 if none)
+    # Of the query's lexemes, those found in the tenant's chunks; 1.0 when the query has no lexemes
+    # or the tenant no chunks (nothing for keywords to be wrong about).
+    known_share: float
     tenant_scale: float  # the tenant's tuned keyword weight multiplier (RetrievalTuning), else 1.0
 
 

@@ -3,7 +3,7 @@
 Work is done per batch of documents: one embedding call for all their children (the model sorts
 them by length, so short texts are not padded to long ones), then one transaction that replaces
 the chunks of every document in the batch with a fixed number of set-based statements (lock,
-unindex, delete, insert parents, insert children with postings and statistics, mark ready),
+unindex, delete, insert parents, mark ready, insert children with postings and statistics),
 however many documents and chunks the batch holds. Embeddings are computed before the
 transaction opens so that no lock is held during model work.
 """
@@ -168,13 +168,12 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
     rows: list[ChildRow] = []
     for plan, start in kept:
         document_id = plan.document.pk
-        title, config = locked[document_id]
+        title, _ = locked[document_id]
         own_parents = [next(parent_ids) for _ in plan.parents]
         rows.extend(
             ChildRow(
                 document_id,
                 title,
-                config,
                 own_parents[c.parent_ordinal],
                 ordinal,
                 c.text,
@@ -186,7 +185,8 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
             )
             for ordinal, c in enumerate(plan.children)
         )
-    # Marked ready first: insert_children counts the chunks under each document's recorded configuration.
+    # Marked ready (with the configuration of its language) first: insert_children stems each
+    # document's children with the configuration it records, and counts them under it.
     with connection.cursor() as cursor:
         cursor.execute(
             DOCUMENTS_READY_SQL,

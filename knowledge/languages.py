@@ -9,10 +9,13 @@ stemming, no stop words, which is right for any language rather than English rul
 
 from __future__ import annotations
 
+import re
+
 DEFAULT_LANGUAGE = "en"
 FALLBACK_CONFIG = "simple"
 
-# ISO 639-1 codes of the Snowball configurations shipped with PostgreSQL 15 and later.
+# ISO 639-1 codes of the languages of the Snowball configurations shipped with PostgreSQL 15 and
+# later (28 languages; PostgreSQL 18's estonian is left out, 15 lacks it).
 CONFIG_BY_CODE: dict[str, str] = {
     "ar": "arabic",
     "ca": "catalan",
@@ -45,14 +48,54 @@ CONFIG_BY_CODE: dict[str, str] = {
     "tr": "turkish",
     "yi": "yiddish",
 }
+# ISO 639-2 codes of the same languages (bibliographic and terminology forms).
+CONFIG_BY_CODE |= {
+    "ara": "arabic",
+    "arm": "armenian",
+    "baq": "basque",
+    "cat": "catalan",
+    "dan": "danish",
+    "deu": "german",
+    "dut": "dutch",
+    "ell": "greek",
+    "eng": "english",
+    "eus": "basque",
+    "fin": "finnish",
+    "fra": "french",
+    "fre": "french",
+    "ger": "german",
+    "gle": "irish",
+    "gre": "greek",
+    "hin": "hindi",
+    "hun": "hungarian",
+    "hye": "armenian",
+    "ind": "indonesian",
+    "ita": "italian",
+    "lit": "lithuanian",
+    "nep": "nepali",
+    "nld": "dutch",
+    "nno": "norwegian",
+    "nob": "norwegian",
+    "nor": "norwegian",
+    "por": "portuguese",
+    "ron": "romanian",
+    "rum": "romanian",
+    "rus": "russian",
+    "spa": "spanish",
+    "srp": "serbian",
+    "swe": "swedish",
+    "tam": "tamil",
+    "tur": "turkish",
+    "yid": "yiddish",
+}
 SEARCH_CONFIGS = frozenset(CONFIG_BY_CODE.values()) | {FALLBACK_CONFIG}
+TAG_SEPARATORS = re.compile(r"[-_\s(]+")
 
 
 def search_config(language: str) -> str:
-    """The text-search configuration for a language tag ("de", "pt-BR", "en_US") or an English
-    language name as PostgreSQL spells its configurations ("german")."""
-    tag = language.strip().lower().replace("_", "-")
-    primary = tag.split("-", 1)[0]
+    """The text-search configuration for a language tag ("de", "pt-BR", "en_US", "deu") or an
+    English language name ("German", "english-us", "English (UK)")."""
+    primary = TAG_SEPARATORS.split(language.strip().lower(), maxsplit=1)[0]
     if primary in CONFIG_BY_CODE:
         return CONFIG_BY_CODE[primary]
-    return tag if tag in SEARCH_CONFIGS else FALLBACK_CONFIG
+    return primary if primary in SEARCH_CONFIGS else FALLBACK_CONFIG

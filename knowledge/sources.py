@@ -203,7 +203,8 @@ class _Sync:
             raise FetchError(PageError.MALFORMED, detail=str(exc)) from exc
         if not parsed.text:
             raise FetchError(PageError.EMPTY)
-        self.batch.append((ParsedDocument(url, parsed.title or url, parsed.text, url=page.url), page, links))
+        document = ParsedDocument(url, parsed.title or url, parsed.text, url=page.url, language=parsed.language)
+        self.batch.append((document, page, links))
         return links
 
     def _fail(self, url: str, exc: FetchError) -> None:

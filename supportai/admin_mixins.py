@@ -79,9 +79,13 @@ class TenantScopedAdminMixin:
             field.queryset = queryset.filter(tenant_id__in=managed)
         return field
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+    def check_tenant_managed(self, request: HttpRequest, obj: Any) -> None:
+        """Raise ``PermissionDenied`` unless the user manages ``obj``'s tenant (or is a superuser)."""
         if not request.user.is_superuser and self._object_tenant_id(obj) not in self._managed_tenant_ids(request):
             raise PermissionDenied("You can only save rows of tenants you manage.")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        self.check_tenant_managed(request, obj)
         super().save_model(request, obj, form, change)  # type: ignore[misc]
 
 

@@ -8,12 +8,13 @@ from collections.abc import Callable
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from knowledge import tasks
 from knowledge.bm25 import lock_tenant_index
 from knowledge.indexing import documents_index
-from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, DocumentStatus, TermStats
+from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, DocumentStatus, SearchConfigStats, TermStats
 from knowledge.parsing import ParsedDocument
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import (
@@ -50,6 +51,11 @@ def _stats_match_the_chunks(tenant: Tenant) -> None:
         )
         expected = dict(cursor.fetchall())
     assert dict(TermStats.objects.filter(tenant=tenant).values_list("lexeme", "df")) == expected
+    per_config = children.values("document__search_config").annotate(n=Count("pk"))
+    expected_configs = {row["document__search_config"]: row["n"] for row in per_config}
+    assert (
+        dict(SearchConfigStats.objects.filter(tenant=tenant).values_list("config", "chunk_count")) == expected_configs
+    )
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from knowledge.bm25 import bm25_search, keyword_evidence, query_lexemes, text_lexemes
 from knowledge.languages import FALLBACK_CONFIG, SEARCH_CONFIGS, search_config
@@ -11,6 +12,7 @@ from knowledge.models import Document, SearchConfigStats
 from knowledge.references import OkapiBM25, child_lexemes, search_configs
 from knowledge.services import documents_delete, tenant_reindex
 from knowledge.tests.factories import add_document
+from supportai.models import Tenant
 
 REFUND_DE = (
     "Rückerstattung",
@@ -20,11 +22,11 @@ REFUND_EN = ("Refunds", "Refunds reach the original card within five working day
 PARKING_EN = ("Parking", "Free parking behind the studio; street parking is metered.")
 
 
-def _stats(tenant) -> dict[str, int]:
+def _stats(tenant: Tenant) -> dict[str, int]:
     return dict(SearchConfigStats.objects.filter(tenant=tenant).values_list("config", "chunk_count"))
 
 
-def _titles(tenant, query: str) -> list[str]:
+def _titles(tenant: Tenant, query: str) -> list[str]:
     hits = bm25_search(tenant=tenant, query=query, limit=10)
     titles = dict(Document.objects.filter(tenant=tenant).values_list("pk", "title"))
     return [titles[hit.document_id] for hit in hits]
@@ -38,6 +40,10 @@ def _titles(tenant, query: str) -> list[str]:
         ("en_US", "english"),
         (" NB ", "norwegian"),
         ("german", "german"),
+        ("English (UK)", "english"),
+        ("english-us", "english"),
+        ("eng", "english"),
+        ("deu", "german"),
         ("ja", FALLBACK_CONFIG),
         ("zh-Hans", FALLBACK_CONFIG),
         ("", FALLBACK_CONFIG),
@@ -90,6 +96,22 @@ def test_known_share_is_judged_in_the_best_fitting_language(tenant):
     # then: all of the German lexemes are known
     assert evidence.known_share == 1.0
     assert keyword_evidence(tenant=tenant, query="Werktagen Flughafen").known_share == 0.5
+
+
+def test_known_share_ignores_the_unstemmed_fallback_beside_stemmed_languages(tenant, other_tenant):
+    # given: English help articles and one Japanese note (simple: no stemming, stop words kept)
+    add_document(tenant, *PARKING_EN, language="en")
+    add_document(tenant, "駐車場", "駐車場はスタジオの裏にあります。 How do I ask for help?", language="ja")
+    add_document(other_tenant, *PARKING_EN, language="en")
+    # when: "how", "do", "I" and "for" are known to simple only, as stop words it kept (4 of 6)
+    query = "how do I pay for parking"
+    # then: judged by English lexemes alone ("pay" unknown, "park" known), as next door
+    assert keyword_evidence(tenant=tenant, query=query).known_share == 0.5
+    assert keyword_evidence(tenant=other_tenant, query=query).known_share == 0.5
+
+
+def test_known_share_is_one_for_a_tenant_without_chunks(tenant):
+    assert keyword_evidence(tenant=tenant, query="parking fees").known_share == 1.0
 
 
 def test_search_config_statistics_follow_ingest_relabel_and_delete(tenant, other_tenant):
@@ -145,3 +167,28 @@ def test_reindex_rebuilds_documents_whose_language_changed(tenant, other_tenant)
     assert _stats(tenant) == {"dutch": 1}
     assert _stats(other_tenant) == {"german": 1}
     assert tenant_reindex(tenant=tenant) == 0
+
+
+def test_admin_language_edit_writes_only_the_language_and_takes_effect_at_reindex(client, owner, tenant):
+    # given
+    document = add_document(tenant, *REFUND_DE, language="de")
+    client.force_login(owner)
+    form = {
+        "url": "",
+        "language": "nl",
+        "http_etag": "",
+        "http_last_modified": "",
+        "links": "[]",
+        "initial-links": "[]",
+    }
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/admin/knowledge/document/{document.pk}/change/", form)
+    # then: one UPDATE, of the language alone (status, chunk count and configuration are the indexer's)
+    assert response.status_code == 302
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "knowledge_document"')]
+    assert len(updates) == 1 and updates[0].split(" WHERE ")[0].endswith("SET \"language\" = 'nl'")
+    document.refresh_from_db()
+    assert (document.language, document.search_config) == ("nl", "german")
+    assert tenant_reindex(tenant=tenant) == 1
+    assert _stats(tenant) == {"dutch": 1}

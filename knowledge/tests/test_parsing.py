@@ -260,7 +260,6 @@ def test_bad_files_raise_a_coded_error(name, data, code):
         ("c.md", b"Gift cards.", "en"),
         ("d.html", b'<html lang="de-AT"><title>T</title><p>Gutscheine.</p></html>', "de-AT"),
         ("e.html", b"<html><title>T</title><p>Gift cards.</p></html>", "en"),
-        ("f.csv", b"question,answer,language\nGutscheine?,Ja.,de\nGift cards?,Yes.,\n", "de"),
         ("corpus.jsonl", b'{"_id": "d1", "text": "Bons.", "metadata": {"language": "fr"}}\n', "fr"),
         ("corpus.jsonl", b'{"_id": "d1", "text": "Gift cards."}\n', "en"),
         ("g.txt", b"Gift cards.", "en"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.models import Chunk, ChunkLevel, CorpusStats
+from knowledge.models import Chunk, ChunkLevel, CorpusStats, SearchConfigStats
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import rank_parents
 from knowledge.scale import create_synthetic_tenants, drop_tenants, sample_queries
@@ -25,6 +25,8 @@ def test_synthetic_tenants_load_search_and_drop(tenant):
                 Chunk.objects.filter(tenant=synthetic.tenant).values_list("embedded_text_sha256", flat=True)
             ) == {""}
             assert CorpusStats.objects.get(tenant=synthetic.tenant).chunk_count == synthetic.children
+            configs = SearchConfigStats.objects.filter(tenant=synthetic.tenant).values_list("config", "chunk_count")
+            assert dict(configs) == {"english": synthetic.children}
         query = sample_queries(count=1, seed=3)[0]
         for mode in ("bm25", "dense", "hybrid"):
             found = rank_parents(

@@ -109,6 +109,19 @@ def test_a_200_with_the_same_text_costs_no_chunk_write(tenant, site):
     assert result.outcomes["unchanged"] == 1 and _chunk_ids(source) == chunks
 
 
+def test_a_page_is_stemmed_in_the_language_its_html_declares(tenant, site):
+    # given
+    html = '<html lang="de"><title>Parken</title><main><p>Parkplätze hinter dem Studio.</p></main></html>'
+    site.add("/parken", html)
+    source = _source(tenant, site, start_url=f"{site.url}/parken")
+    # when
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then: "Parkplatz" meets "Parkplätze" only with German stemming
+    document = Document.objects.get(source=source)
+    assert (document.language, document.search_config) == ("de", "german")
+    assert [p.title for p in retrieve(tenant=tenant, query="Parkplatz", k=1, mode="bm25")] == ["Parken"]
+
+
 def test_a_changed_page_is_rechunked_and_the_others_untouched(tenant, help_site):
     # given
     source = _source(tenant, help_site)
