@@ -203,8 +203,8 @@ class _Sync:
             raise FetchError(PageError.MALFORMED, detail=str(exc)) from exc
         if not parsed.text:
             raise FetchError(PageError.EMPTY)
-        document = ParsedDocument(url, parsed.title or url, parsed.text, url=page.url, language=parsed.language)
-        self.batch.append((document, page, links))
+        page_document = ParsedDocument(url, parsed.title or url, parsed.text, url=page.url, language=parsed.language)
+        self.batch.append((page_document, page, links))
         return links
 
     def _fail(self, url: str, exc: FetchError) -> None:
