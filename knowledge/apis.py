@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.models import Document, KnowledgeSource
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
@@ -70,9 +71,20 @@ class DocumentUploadApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=MAX_FILES)
+        language = serializers.CharField(
+            required=False,
+            default=DEFAULT_LANGUAGE,
+            help_text="language of the documents whose files declare none (en, de, pt-BR…)",
+        )
 
         class Meta:
             ref_name = "DocumentUploadInput"
+
+        def validate_language(self, value: str) -> str:
+            try:
+                return clean_language(value)
+            except ValueError as exc:
+                raise serializers.ValidationError(str(exc)) from exc
 
     @extend_schema(
         request=InputSerializer,
@@ -81,9 +93,10 @@ class DocumentUploadApi(APIView):
     )
     def post(self, request: Request) -> Response:
         tenant = _manager_tenant(request)
-        serializer = self.InputSerializer(data={"files": request.FILES.getlist("files")})
+        language = request.POST.get("language", DEFAULT_LANGUAGE)
+        serializer = self.InputSerializer(data={"files": request.FILES.getlist("files"), "language": language})
         serializer.is_valid(raise_exception=True)
-        files = serializer.validated_data["files"]
+        files, language = serializer.validated_data["files"], serializer.validated_data["language"]
         results = [
             {
                 "name": result.file.name,
@@ -91,7 +104,7 @@ class DocumentUploadApi(APIView):
                 "error": result.file.error,
                 "documents": [{"id": d.id, "title": d.title, "outcome": d.outcome} for d in result.documents],
             }
-            for result in files_upload(tenant=tenant, files=files, source_name=UPLOAD_SOURCE)
+            for result in files_upload(tenant=tenant, files=files, source_name=UPLOAD_SOURCE, default_language=language)
         ]
         return Response({"files": results}, status=status.HTTP_202_ACCEPTED)
 

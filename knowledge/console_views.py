@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
+from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, clean_language
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import (
@@ -50,6 +51,13 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class UploadForm(forms.Form):
     upload = forms.FileField(label="Files", widget=MultipleFileInput(attrs={"multiple": True}))
+    language = forms.CharField(
+        label="Language of files that declare none",
+        initial=DEFAULT_LANGUAGE,
+        max_length=LANGUAGE_MAX_LENGTH,
+        required=False,
+        help_text="A tag such as en, de or pt-BR; it chooses their stemming for keyword search.",
+    )
 
 
 def _url_input() -> forms.TextInput:
@@ -121,7 +129,12 @@ def documents(request: HttpRequest) -> HttpResponse:
         if not uploads:
             messages.error(request, "Choose at least one file to upload.")
             return redirect("knowledge_console:documents")
-        for result in files_upload(tenant=tenant, files=uploads):
+        try:
+            language = clean_language(request.POST.get("language") or DEFAULT_LANGUAGE)
+        except ValueError as exc:
+            messages.error(request, f"Nothing was uploaded: {exc}.")
+            return redirect("knowledge_console:documents")
+        for result in files_upload(tenant=tenant, files=uploads, default_language=language):
             if result.file.error:
                 messages.error(request, f"{result.file.name}: {result.file.error}")
             else:

@@ -18,7 +18,7 @@ from typing import Any
 import pytrec_eval
 
 from knowledge.indexing import INDEX_BATCH, documents_index
-from knowledge.parsing import ParsedDocument, ParseError, _beir_corpus, storable_text
+from knowledge.parsing import ParsedDocument, ParseError, beir_corpus, storable_text
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.retrieval import RankedParent, rank_parents
 from knowledge.services import documents_upsert, source_get_or_create
@@ -45,7 +45,7 @@ class BeirFormatError(ValueError):
 def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
     corpus_path = folder / "corpus.jsonl"
     try:
-        corpus = _beir_corpus(_text(corpus_path))
+        corpus = beir_corpus(_text(corpus_path))
     except ParseError as exc:
         raise BeirFormatError(f"{corpus_path}: {exc}") from exc
     queries = read_queries(folder / "queries.jsonl")

@@ -99,3 +99,19 @@ def search_config(language: str) -> str:
     if primary in CONFIG_BY_CODE:
         return CONFIG_BY_CODE[primary]
     return primary if primary in SEARCH_CONFIGS else FALLBACK_CONFIG
+
+
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*")
+LANGUAGE_MAX_LENGTH = 16  # Document.language
+INVALID_LANGUAGE = "{value!r} is not a language: give a tag such as en, de or pt-BR"
+
+
+def clean_language(value: str) -> str:
+    """A language someone typed (a default for files that declare none), as it is stored; raises
+    ``ValueError`` with ``INVALID_LANGUAGE`` for anything that is neither a tag nor a name of one
+    of PostgreSQL's configurations."""
+    tag = value.strip().replace("_", "-")
+    known = LANGUAGE_TAG.fullmatch(tag.lower()) or tag.lower() in SEARCH_CONFIGS
+    if not known or len(tag) > LANGUAGE_MAX_LENGTH:
+        raise ValueError(INVALID_LANGUAGE.format(value=value))
+    return tag

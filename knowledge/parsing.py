@@ -19,6 +19,9 @@ from pathlib import PurePath
 
 from knowledge.languages import DEFAULT_LANGUAGE
 
+# The language of a document whose file says nothing of it: ``parse_file`` gives it the caller's default.
+UNDECLARED = ""
+
 
 class ErrorCode(StrEnum):
     EMPTY = "empty"
@@ -115,7 +118,7 @@ def _markdown(name: str, text: str) -> ParsedDocument:
         text = text[match.end() :]
     heading = HEADING.search(text)
     title = meta.get("title") or (heading.group(1) if heading else PurePath(name).stem)
-    language = meta.get("language") or meta.get("lang") or DEFAULT_LANGUAGE
+    language = meta.get("language") or meta.get("lang") or UNDECLARED
     return ParsedDocument(name, title, text.strip(), url=meta.get("url", ""), language=language)
 
 
@@ -186,14 +189,13 @@ def _tidy(text: str) -> str:
 
 def parse_html(name: str, text: str) -> ParsedDocument:
     """Title, main text (``<main>``/``<article>`` when present, without navigation) and language
-    (``<html lang>``) of an HTML page."""
+    (``<html lang>``, else ``UNDECLARED``) of an HTML page."""
     parser = _MainText()
     parser.feed(text)
     parser.close()
     main = _tidy("".join(parser.main_parts))
     body = main or _tidy("".join(parser.parts))
-    language = parser.language or DEFAULT_LANGUAGE
-    return ParsedDocument(name, parser.title.strip() or PurePath(name).stem, body, language=language)
+    return ParsedDocument(name, parser.title.strip() or PurePath(name).stem, body, language=parser.language)
 
 
 def storable_text(text: str) -> str:
@@ -209,7 +211,12 @@ def parse_html_page(name: str, text: str) -> ParsedDocument:
     if _looks_binary(text):
         raise ParseError(ErrorCode.BINARY, PAGE_BINARY)
     parsed = parse_html(name, text)
-    return dataclasses.replace(parsed, title=storable_text(parsed.title), text=storable_text(parsed.text))
+    return dataclasses.replace(
+        parsed,
+        title=storable_text(parsed.title),
+        text=storable_text(parsed.text),
+        language=parsed.language or DEFAULT_LANGUAGE,
+    )
 
 
 def _pdf(name: str, data: bytes) -> ParsedDocument:
@@ -220,6 +227,7 @@ def _pdf(name: str, data: bytes) -> ParsedDocument:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         title = (reader.metadata.title if reader.metadata else None) or PurePath(name).stem
+        language = reader.root_object.get("/Lang")  # the catalog's natural language, e.g. "de-DE"
     except FileNotDecryptedError as exc:
         raise ParseError(ErrorCode.MALFORMED, detail=PDF_ENCRYPTED) from exc
     except (NotImplementedError, DependencyError) as exc:
@@ -239,7 +247,12 @@ def _pdf(name: str, data: bytes) -> ParsedDocument:
     ) as exc:
         raise ParseError(ErrorCode.MALFORMED, detail=f"The PDF could not be read: {exc}") from exc
     # Extraction turns glyph code 0 into NUL; it carries no text.
-    return ParsedDocument(name, storable_text(str(title)), storable_text(_tidy("\n\n".join(pages))))
+    return ParsedDocument(
+        name,
+        storable_text(str(title)),
+        storable_text(_tidy("\n\n".join(pages))),
+        language=storable_text(language.strip()) if isinstance(language, str) else UNDECLARED,
+    )
 
 
 def _csv_faq(name: str, text: str) -> list[ParsedDocument]:
@@ -272,7 +285,7 @@ def _csv_rows(name: str, reader: csv.DictReader[str]) -> list[ParsedDocument]:
                 clean["question"],
                 clean["answer"],
                 url=clean.get("url", ""),
-                language=clean.get("language") or DEFAULT_LANGUAGE,
+                language=clean.get("language", UNDECLARED),
             )
         )
     return documents
@@ -322,12 +335,13 @@ def _beir_record(line: str) -> ParsedDocument:
         title or doc_id,
         _beir_field(record, "text"),
         url=_beir_field(metadata, "url"),
-        language=_beir_field(metadata, "language") or DEFAULT_LANGUAGE,
+        language=_beir_field(metadata, "language"),
     )
 
 
-def _beir_corpus(text: str) -> list[ParsedDocument]:
-    """Records of a BEIR ``corpus.jsonl``; a bad one is a ``MALFORMED`` error naming its line."""
+def beir_corpus(text: str, *, default_language: str = DEFAULT_LANGUAGE) -> list[ParsedDocument]:
+    """Records of a BEIR ``corpus.jsonl`` (``default_language`` where ``metadata.language`` is
+    missing); a bad one is a ``MALFORMED`` error naming its line."""
     documents = []
     # Lines end at \n only: str.splitlines would also cut at a raw U+2028 inside a JSON string.
     for number, line in enumerate(text.split("\n"), start=1):
@@ -337,7 +351,12 @@ def _beir_corpus(text: str) -> list[ParsedDocument]:
             documents.append(_beir_record(line))
         except ValueError as exc:  # json.JSONDecodeError or _BadRecord
             raise ParseError(ErrorCode.MALFORMED, detail=f"Line {number} is not a BEIR corpus record: {exc}") from exc
-    return documents
+    return _declared_or(documents, default_language)
+
+
+def _declared_or(documents: list[ParsedDocument], default_language: str) -> list[ParsedDocument]:
+    """``documents``, those whose file declared no language given ``default_language``."""
+    return [dataclasses.replace(d, language=d.language or default_language) for d in documents]
 
 
 def file_check(name: str, size: int, *, max_bytes: int) -> None:
@@ -356,8 +375,11 @@ def file_check(name: str, size: int, *, max_bytes: int) -> None:
         raise ParseError(ErrorCode.TOO_LARGE, size=size, limit=max_bytes)
 
 
-def parse_file(name: str, data: bytes, *, max_bytes: int) -> list[ParsedDocument]:
-    """Documents in one file named ``name`` (its suffix chooses the format)."""
+def parse_file(
+    name: str, data: bytes, *, max_bytes: int, default_language: str = DEFAULT_LANGUAGE
+) -> list[ParsedDocument]:
+    """Documents in one file named ``name`` (its suffix chooses the format); a document whose file
+    declares no language gets ``default_language``."""
     file_check(name, len(data), max_bytes=max_bytes)
     suffix = PurePath(name).suffix.lower()
     if not data.strip():
@@ -369,7 +391,7 @@ def parse_file(name: str, data: bytes, *, max_bytes: int) -> list[ParsedDocument
     else:
         text = _decode(data)
         if suffix == ".jsonl":
-            documents = _beir_corpus(text)
+            documents = beir_corpus(text, default_language=default_language)
         elif suffix == ".csv":
             documents = _csv_faq(name, text)
         elif suffix in {".html", ".htm"}:
@@ -377,8 +399,8 @@ def parse_file(name: str, data: bytes, *, max_bytes: int) -> list[ParsedDocument
         elif suffix in {".md", ".markdown"}:
             documents = [_markdown(name, text)]
         else:
-            documents = [ParsedDocument(name, PurePath(name).stem, text.strip())]
-    documents = [document for document in documents if document.text.strip()]
+            documents = [ParsedDocument(name, PurePath(name).stem, text.strip(), language=UNDECLARED)]
+    documents = _declared_or([document for document in documents if document.text.strip()], default_language)
     if not documents:
         raise ParseError(ErrorCode.EMPTY)
     return documents

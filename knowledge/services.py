@@ -28,7 +28,7 @@ from knowledge.indexing import (
     documents_chunks_delete,
     documents_index,
 )
-from knowledge.languages import search_config
+from knowledge.languages import DEFAULT_LANGUAGE, search_config
 from knowledge.models import (
     Document,
     DocumentStatus,
@@ -219,10 +219,13 @@ def file_ingest(
     provider: EmbeddingProvider | None = None,
     index_now: bool = True,
     on_document: Callable[[Document, Outcome], None] | None = None,
+    default_language: str = DEFAULT_LANGUAGE,
 ) -> FileResult:
-    """Parse one file and upsert its documents. A bad file gives a per-file error, never an exception."""
+    """Parse one file and upsert its documents (``default_language`` for those that declare none).
+    A bad file gives a per-file error, never an exception."""
     try:
-        parsed_documents = parse_file(name, data, max_bytes=conf.SETTINGS.max_upload_bytes)
+        limit = conf.SETTINGS.max_upload_bytes
+        parsed_documents = parse_file(name, data, max_bytes=limit, default_language=default_language)
     except ParseError as exc:
         return FileResult.refused(name, exc)
     return parsed_ingest(
@@ -287,9 +290,14 @@ class UploadResult:
 
 
 def files_upload(
-    *, tenant: Tenant, files: Sequence[UploadedFile], source_name: str = UPLOAD_SOURCE
+    *,
+    tenant: Tenant,
+    files: Sequence[UploadedFile],
+    source_name: str = UPLOAD_SOURCE,
+    default_language: str = DEFAULT_LANGUAGE,
 ) -> list[UploadResult]:
-    """Store uploaded files now and index new or changed documents in Celery after commit.
+    """Store uploaded files now and index new or changed documents in Celery after commit; documents
+    whose file declares no language get ``default_language``.
 
     Each file is its own transaction: a bad file gets its error and the others go through. A file
     refused for its name or its size (over ``KNOWLEDGE_MAX_UPLOAD_BYTES``) is not read. An unexpected
@@ -312,7 +320,13 @@ def files_upload(
             file_check(name, upload.size or 0, max_bytes=limit)
             with transaction.atomic():
                 result = file_ingest(
-                    tenant=tenant, source=source, name=name, data=upload.read(), index_now=False, on_document=collect
+                    tenant=tenant,
+                    source=source,
+                    name=name,
+                    data=upload.read(),
+                    index_now=False,
+                    on_document=collect,
+                    default_language=default_language,
                 )
                 for document in documents:
                     if document.outcome != Outcome.UNCHANGED:

@@ -7,6 +7,7 @@ would delete the documents it gave on an earlier run.
 
 from __future__ import annotations
 
+import argparse
 import logging
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from knowledge import conf
+from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.models import KnowledgeSource
 from knowledge.parsing import ErrorCode, ParseError, file_check, is_document_file
@@ -46,7 +48,7 @@ def files_under(path: Path) -> list[Path]:
     )
 
 
-def _file_ingest(*, tenant: Tenant, source: KnowledgeSource, file: Path, name: str) -> FileResult:
+def _file_ingest(*, tenant: Tenant, source: KnowledgeSource, file: Path, name: str, language: str) -> FileResult:
     """One file's result; reading errors and unexpected exceptions become its error, never the run's."""
     try:
         file_check(name, file.stat().st_size, max_bytes=conf.SETTINGS.max_upload_bytes)
@@ -56,10 +58,17 @@ def _file_ingest(*, tenant: Tenant, source: KnowledgeSource, file: Path, name: s
     except OSError as exc:
         return FileResult.refused(name, ParseError(ErrorCode.UNREADABLE, detail=exc.strerror or exc))
     try:
-        return file_ingest(tenant=tenant, source=source, name=name, data=data)
+        return file_ingest(tenant=tenant, source=source, name=name, data=data, default_language=language)
     except Exception:
         logger.exception("Ingesting %s into tenant %s failed", file, tenant.pk)
         return FileResult.internal_error(name)
+
+
+def _language(value: str) -> str:
+    try:
+        return clean_language(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 class Command(BaseCommand):
@@ -77,6 +86,13 @@ class Command(BaseCommand):
             "--no-prune",
             action="store_true",
             help="keep documents no longer under PATH (a run with file errors keeps them anyway)",
+        )
+        parser.add_argument(
+            "--language",
+            type=_language,
+            default=DEFAULT_LANGUAGE,
+            help="language of the documents whose files declare none, e.g. de or pt-BR (default: en); "
+            "it chooses their stemming for keyword search",
         )
         parser.add_argument("--no-progress", action="store_true")
 
@@ -96,7 +112,8 @@ class Command(BaseCommand):
         keep: set[str] = set()
         failed = 0
         for file in tqdm(files, unit="file", disable=options["no_progress"], file=self.stderr):
-            result = _file_ingest(tenant=tenant, source=source, file=file, name=str(file.relative_to(root)))
+            name = str(file.relative_to(root))
+            result = _file_ingest(tenant=tenant, source=source, file=file, name=name, language=options["language"])
             keep.update(result.external_ids)
             if result.error:
                 failed += 1

@@ -1,0 +1,146 @@
+"""Files that declare no language take the one given at upload (command, REST API, console)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from pypdf import PdfWriter
+from pypdf.generic import NameObject, TextStringObject
+from rest_framework.test import APIClient
+
+from knowledge.languages import clean_language
+from knowledge.models import Document
+from knowledge.parsing import parse_file, parse_html_page
+from supportai.api_keys import api_key_create
+from supportai.models import Tenant
+
+LIMIT = 1_000_000
+UNDECLARED_FILES = [
+    ("a.txt", b"Gutscheine gelten drei Jahre."),
+    ("b.md", b"# Gutscheine\nGelten drei Jahre."),
+    ("c.html", b"<html><title>Gutscheine</title><p>Gelten drei Jahre.</p></html>"),
+    ("d.csv", b"question,answer\nGutscheine?,Gelten drei Jahre.\n"),
+    ("corpus.jsonl", b'{"_id": "g", "text": "Gelten drei Jahre."}\n'),
+]
+DECLARED_FILES = [
+    ("e.md", b"---\nlanguage: fr\n---\nBons cadeaux.", "fr"),
+    ("f.html", b'<html lang="fr"><p>Bons cadeaux.</p></html>', "fr"),
+    ("g.csv", b"question,answer,language\nBons?,Oui.,fr\n", "fr"),
+]
+
+
+def _pdf(language: str | None) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    if language is not None:
+        writer.root_object[NameObject("/Lang")] = TextStringObject(language)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "data"), UNDECLARED_FILES)
+def test_a_file_that_declares_no_language_takes_the_default(name, data):
+    assert parse_file(name, data, max_bytes=LIMIT)[0].language == "en"
+    assert parse_file(name, data, max_bytes=LIMIT, default_language="de")[0].language == "de"
+
+
+@pytest.mark.parametrize(("name", "data", "language"), DECLARED_FILES)
+def test_a_files_own_language_wins_over_the_default(name, data, language):
+    assert parse_file(name, data, max_bytes=LIMIT, default_language="de")[0].language == language
+
+
+def test_a_pdf_declares_its_language_in_its_catalog(monkeypatch):
+    # the blank page has no text: give every page some, to see the document through parse_file
+    monkeypatch.setattr("pypdf.PageObject.extract_text", lambda self, *args, **kwargs: "Gelten drei Jahre.")
+    assert parse_file("g.pdf", _pdf("de-DE"), max_bytes=LIMIT, default_language="fr")[0].language == "de-DE"
+    assert parse_file("g.pdf", _pdf(None), max_bytes=LIMIT, default_language="fr")[0].language == "fr"
+
+
+def test_a_web_page_without_lang_is_english():
+    assert parse_html_page("https://x.example/", "<title>T</title><p>Text.</p>").language == "en"
+
+
+@pytest.mark.parametrize(
+    ("value", "cleaned"),
+    [("de", "de"), (" pt_BR ", "pt-BR"), ("zh-Hans-CN", "zh-Hans-CN"), ("German", "German"), ("ja", "ja")],
+)
+def test_clean_language_accepts_tags_and_configuration_names(value, cleaned):
+    assert clean_language(value) == cleaned
+
+
+@pytest.mark.parametrize("value", ["", "d", "deutsch sprache", "de;DROP", "x" * 17, "english-united-kingdom-x"])
+def test_clean_language_refuses_what_is_not_a_language(value):
+    with pytest.raises(ValueError, match="is not a language: give a tag such as en, de or pt-BR"):
+        clean_language(value)
+
+
+def test_ingest_command_gives_undeclared_files_the_language(tenant, other_tenant, tmp_path):
+    # given
+    (tmp_path / "gutscheine.txt").write_text("Gutscheine gelten drei Jahre.")
+    (tmp_path / "bons.md").write_text("---\nlanguage: fr\n---\nBons cadeaux.")
+    # when
+    call_command("ingest", str(tmp_path), "--tenant", tenant.slug, "--language", "de", "--no-progress")
+    # then
+    documents = Document.objects.filter(tenant=tenant).values_list("title", "language", "search_config")
+    assert set(documents) == {("gutscheine", "de", "german"), ("bons", "fr", "french")}
+    assert not Document.objects.filter(tenant=other_tenant).exists()
+
+
+def test_ingest_command_refuses_a_language_it_cannot_read(tenant, tmp_path):
+    (tmp_path / "a.txt").write_text("Text.")
+    with pytest.raises(CommandError, match="'deutsch sprache' is not a language"):
+        call_command("ingest", str(tmp_path), "--tenant", tenant.slug, "--language", "deutsch sprache")
+    assert not Document.objects.exists()
+
+
+def _api(tenant: Tenant) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='ci').raw_key}")
+    return client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rest_upload_gives_undeclared_files_the_language(tenant):
+    # given
+    files = [SimpleUploadedFile("gutscheine.txt", b"Gutscheine gelten drei Jahre.")]
+    # when
+    response = _api(tenant).post("/api/v1/knowledge/documents/", {"files": files, "language": "de"}, format="multipart")
+    # then
+    assert response.status_code == 202
+    document_id = response.json()["files"][0]["documents"][0]["id"]
+    detail = _api(tenant).get(f"/api/v1/knowledge/documents/{document_id}/").json()
+    assert (detail["language"], detail["status"]) == ("de", "ready")
+    assert Document.objects.get(pk=document_id).search_config == "german"
+
+
+def test_rest_upload_refuses_a_bad_language_and_stores_nothing(tenant):
+    files = [SimpleUploadedFile("a.txt", b"Text.")]
+    response = _api(tenant).post(
+        "/api/v1/knowledge/documents/", {"files": files, "language": "x y"}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "is not a language" in response.json()["language"][0]
+    assert not Document.objects.exists()
+
+
+def test_console_upload_gives_undeclared_files_the_language(client, owner, tenant, django_capture_on_commit_callbacks):
+    client.force_login(owner)
+    files = [SimpleUploadedFile("gutscheine.txt", b"Gutscheine gelten drei Jahre.")]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/console/knowledge/", {"upload": files, "language": "de"})
+    document = Document.objects.for_tenant(tenant).get()
+    assert (document.language, document.search_config, document.status) == ("de", "german", "ready")
+
+
+def test_console_upload_refuses_a_bad_language_and_stores_nothing(client, owner, tenant):
+    client.force_login(owner)
+    files = [SimpleUploadedFile("a.txt", b"Text.")]
+    response = client.post("/console/knowledge/", {"upload": files, "language": "<b>x</b>"}, follow=True)
+    body = response.content.decode()
+    assert "Nothing was uploaded: &#x27;&lt;b&gt;x&lt;/b&gt;&#x27; is not a language" in body
+    assert not Document.objects.exists()
+    assert 'name="language"' in body
