@@ -139,14 +139,16 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
         .order_by("pk")
         .values_list("pk", "title", "language", "content_hash")
     )
-    locked = {pk: (title, search_config(language)) for pk, title, language, digest in current if digest == planned[pk]}
-    documents_chunks_delete(tenant=tenant, document_ids=sorted(locked))
+    unchanged = [(pk, title, language) for pk, title, language, digest in current if digest == planned[pk]]
+    titles = {pk: title for pk, title, _ in unchanged}
+    configs = {pk: search_config(language) for pk, _, language in unchanged}
+    documents_chunks_delete(tenant=tenant, document_ids=sorted(titles))
     offsets: list[int] = []
     offset = 0
     for plan in plans:
         offsets.append(offset)
         offset += len(plan.children)
-    kept = [(plan, start) for plan, start in zip(plans, offsets, strict=True) if plan.document.pk in locked]
+    kept = [(plan, start) for plan, start in zip(plans, offsets, strict=True) if plan.document.pk in titles]
     parent_rows = Chunk.objects.bulk_create(
         [
             Chunk(
@@ -168,12 +170,11 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
     rows: list[ChildRow] = []
     for plan, start in kept:
         document_id = plan.document.pk
-        title, _ = locked[document_id]
         own_parents = [next(parent_ids) for _ in plan.parents]
         rows.extend(
             ChildRow(
                 document_id,
-                title,
+                titles[document_id],
                 own_parents[c.parent_ordinal],
                 ordinal,
                 c.text,
@@ -196,7 +197,7 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
                 "now": timezone.now(),
                 "ids": [plan.document.pk for plan, _ in kept],
                 "counts": [len(plan.children) for plan, _ in kept],
-                "configs": [locked[plan.document.pk][1] for plan, _ in kept],
+                "configs": [configs[plan.document.pk] for plan, _ in kept],
             },
         )
     insert_children(tenant=tenant, title_weight=conf.SETTINGS.title_weight, model=model, rows=rows)
