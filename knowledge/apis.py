@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -14,10 +13,11 @@ from rest_framework.views import APIView
 
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.models import Document, KnowledgeSource
+from knowledge.parsing import ErrorCode
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import document_get, retrieve, source_get
-from knowledge.services import files_upload
+from knowledge.services import Outcome, files_upload
 from knowledge.source_config import (
     MAX_DEPTH,
     NAME_MAX_LENGTH,
@@ -28,6 +28,7 @@ from knowledge.source_config import (
     url_source_create,
 )
 from supportai.api_auth import ApiKeyPrincipal
+from supportai.api_errors import error_responses
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
 from supportai.selectors import membership_get
@@ -35,6 +36,10 @@ from supportai.selectors import membership_get
 UPLOAD_SOURCE = "API uploads"
 NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
 MAX_FILES = 50
+NOT_MANAGER_ERROR = {403: "a staff session whose role is not owner or admin, or not tied to exactly one tenant"}
+DOCUMENT_NOT_FOUND = {404: "no such document in the tenant (another tenant's id is not found either)"}
+SOURCE_NOT_FOUND = {404: "no such source in the tenant (another tenant's id is not found either)"}
+BODY_TOO_LARGE_ERROR = {413: "JSON or form fields over DATA_UPLOAD_MAX_MEMORY_SIZE (files do not count)"}
 
 
 def _manager_tenant(request: Request) -> Tenant:
@@ -64,6 +69,34 @@ class DocumentOutputSerializer(serializers.ModelSerializer):
         )
 
 
+class UploadedDocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=[outcome.value for outcome in Outcome])
+
+    class Meta:
+        ref_name = "UploadedDocument"
+
+
+class UploadedFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    error_code = serializers.ChoiceField(
+        choices=["", *(code.value for code in ErrorCode)], help_text="empty when the file was read"
+    )
+    error = serializers.CharField(help_text="what is wrong with the file, for people; empty when it was read")
+    documents = UploadedDocumentSerializer(many=True)
+
+    class Meta:
+        ref_name = "UploadedFile"
+
+
+class UploadOutputSerializer(serializers.Serializer):
+    files = UploadedFileSerializer(many=True)
+
+    class Meta:
+        ref_name = "UploadResult"
+
+
 class DocumentUploadApi(APIView):
     """Upload files; each is parsed now and indexed in the background (status ``pending`` → ``ready``)."""
 
@@ -88,7 +121,16 @@ class DocumentUploadApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={202: OpenApiTypes.OBJECT},
+        responses={
+            202: UploadOutputSerializer,
+            **error_responses(
+                {
+                    400: f"no files, more than {MAX_FILES}, a malformed multipart body or a language that is not one",
+                    **NOT_MANAGER_ERROR,
+                    **BODY_TOO_LARGE_ERROR,
+                }
+            ),
+        },
         summary="Upload knowledge files (md, txt, html, pdf, csv FAQ, jsonl)",
     )
     def post(self, request: Request) -> Response:
@@ -110,7 +152,10 @@ class DocumentUploadApi(APIView):
 
 
 class DocumentDetailApi(APIView):
-    @extend_schema(responses=DocumentOutputSerializer, summary="A knowledge document and its indexing status")
+    @extend_schema(
+        responses={200: DocumentOutputSerializer, **error_responses(DOCUMENT_NOT_FOUND)},
+        summary="A knowledge document and its indexing status",
+    )
     def get(self, request: Request, pk: int) -> Response:
         document = document_get(tenant=api_tenant(request), pk=pk)
         return Response(DocumentOutputSerializer(document).data)
@@ -146,7 +191,16 @@ class RetrieveApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer(many=True), 503: OpenApiTypes.OBJECT},
+        responses={
+            200: OutputSerializer(many=True),
+            **error_responses(
+                {
+                    400: "query missing, blank or over 2,000 characters; k outside 1-50; an unknown mode",
+                    **BODY_TOO_LARGE_ERROR,
+                    503: "dense mode while the embedding provider fails (hybrid goes on with BM25)",
+                }
+            ),
+        },
         summary="Test retrieval (503 in dense mode while the embedding provider fails)",
     )
     def post(self, request: Request) -> Response:
@@ -183,7 +237,23 @@ class UrlSourceCreateApi(APIView):
         class Meta:
             ref_name = "UrlSourceInput"
 
-    @extend_schema(request=InputSerializer, responses={201: SourceOutputSerializer}, summary="Add a website source")
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: SourceOutputSerializer,
+            **error_responses(
+                {
+                    400: (
+                        "a missing or taken name, not exactly one of start_url and sitemap_url, "
+                        "a URL that is not a public http(s) site, a limit out of range"
+                    ),
+                    **NOT_MANAGER_ERROR,
+                    **BODY_TOO_LARGE_ERROR,
+                }
+            ),
+        },
+        summary="Add a website source",
+    )
     def post(self, request: Request) -> Response:
         tenant = _manager_tenant(request)
         serializer = self.InputSerializer(data=request.data)
@@ -198,13 +268,31 @@ class UrlSourceCreateApi(APIView):
 
 
 class SourceDetailApi(APIView):
-    @extend_schema(responses=SourceOutputSerializer, summary="A knowledge source and its last sync")
+    @extend_schema(
+        responses={200: SourceOutputSerializer, **error_responses(SOURCE_NOT_FOUND)},
+        summary="A knowledge source and its last sync",
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(SourceOutputSerializer(source_get(tenant=api_tenant(request), pk=pk)).data)
 
 
+class SyncQueuedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    queued = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "SyncQueued"
+
+
 class SourceSyncApi(APIView):
-    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT}, summary="Sync a website source now")
+    @extend_schema(
+        request=None,
+        responses={
+            202: SyncQueuedSerializer,
+            **error_responses({400: "the source is not a website source", **NOT_MANAGER_ERROR, **SOURCE_NOT_FOUND}),
+        },
+        summary="Sync a website source now",
+    )
     def post(self, request: Request, pk: int) -> Response:
         tenant = _manager_tenant(request)
         source = source_get(tenant=tenant, pk=pk)

@@ -13,6 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from knowledge.warmup import warm_up_in_background  # noqa: E402
+from supportai.daphne_setup import leave_form_parsing_to_django  # noqa: E402
 from supportai.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -21,4 +22,5 @@ application = ProtocolTypeRouter(
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )
+leave_form_parsing_to_django()
 warm_up_in_background()

@@ -1,0 +1,61 @@
+"""The OpenAPI schema of the knowledge API names every status an operation answers, and its bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+SCHEMA_ACCEPT = "application/vnd.oai.openapi+json"
+AUTH_ERRORS = {"401", "403"}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    document: dict[str, Any] = Client().get("/api/schema/", HTTP_ACCEPT=SCHEMA_ACCEPT).json()
+    return document
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "statuses"),
+    [
+        ("/api/v1/knowledge/documents/", "post", {"202", "400", "413"}),
+        ("/api/v1/knowledge/documents/{id}/", "get", {"200", "404"}),
+        ("/api/v1/knowledge/search/", "post", {"200", "400", "413", "503"}),
+        ("/api/v1/knowledge/sources/", "post", {"201", "400", "413"}),
+        ("/api/v1/knowledge/sources/{id}/", "get", {"200", "404"}),
+        ("/api/v1/knowledge/sources/{id}/sync/", "post", {"202", "400", "404"}),
+    ],
+)
+def test_every_operation_documents_its_errors(
+    schema: dict[str, Any], path: str, method: str, statuses: set[str]
+) -> None:
+    responses = schema["paths"][path][method]["responses"]
+    assert set(responses) == statuses | AUTH_ERRORS
+    for status in (statuses | AUTH_ERRORS) - {"400"}:
+        if status.startswith(("4", "5")):
+            content = responses[status]["content"]["application/json"]["schema"]
+            assert content == {"$ref": "#/components/schemas/Error"}, (path, status)
+            assert responses[status]["description"], (path, status)
+    if "400" in statuses:  # a map of field names to their messages
+        assert responses["400"]["description"].startswith("field name -> messages: ")
+        assert responses["400"]["content"]["application/json"]["examples"]
+
+
+def test_the_upload_answer_is_described_field_by_field(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    upload = schema["paths"]["/api/v1/knowledge/documents/"]["post"]["responses"]["202"]
+    assert upload["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/UploadResult"}
+    assert set(components["UploadedFile"]["properties"]) == {"name", "error_code", "error", "documents"}
+    outcomes = components["OutcomeEnum"]["enum"]
+    assert set(outcomes) == {"created", "updated", "unchanged", "failed"}
+    error_code = components["UploadedFile"]["properties"]["error_code"]["oneOf"]
+    assert error_code == [{"$ref": "#/components/schemas/ErrorCodeEnum"}, {"$ref": "#/components/schemas/BlankEnum"}]
+    assert {"empty", "binary", "encoding", "too_large", "unsupported"} <= set(components["ErrorCodeEnum"]["enum"])
+
+
+def test_required_text_inputs_refuse_blanks_in_the_schema(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    assert components["RetrieveInputRequest"]["properties"]["query"]["minLength"] == 1
+    assert components["UrlSourceInputRequest"]["properties"]["name"]["minLength"] == 1
