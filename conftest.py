@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
 
-from supportai.devserver import free_port, start_daphne, stop
+from supportai.devserver import ROOT, free_port, production_env, start_daphne, stop
 from supportai.models import Membership, Role, Tenant
 from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
 
@@ -80,17 +82,35 @@ def _test_database_url() -> str:
     return f"postgres://{params.get('user', '')}:{password}@{host}:{params.get('port', 5432)}/{name}"
 
 
-@pytest.fixture
-def daphne_server(transactional_db: None) -> Iterator[str]:
-    """A real daphne process on a free loopback port, using the test database; yields its base URL.
-
-    Rows the test commits (the fixture implies ``transactional_db``) are visible to the server.
-    """
+def _serve(env: dict[str, str]) -> Iterator[str]:
     try:
-        process = start_daphne(port := free_port(), env={"DATABASE_URL": _test_database_url()})
+        process = start_daphne(port := free_port(), env={"DATABASE_URL": _test_database_url(), **env})
     except RuntimeError as exc:
         pytest.fail(str(exc))
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
+
+
+@pytest.fixture
+def daphne_server(transactional_db: None) -> Iterator[str]:
+    """A real daphne process on a free loopback port, using the test database; yields its base URL.
+
+    Rows the test commits (the fixture implies ``transactional_db``) are visible to the server.
+    """
+    yield from _serve({})
+
+
+@pytest.fixture(scope="session")
+def collected_static() -> None:
+    """``collectstatic`` as a deployment runs it (DEBUG off: hashed names and their manifest)."""
+    command = [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"]
+    subprocess.run(command, cwd=ROOT, env={**os.environ, **production_env()}, check=True)
+
+
+@pytest.fixture
+def production_daphne_server(transactional_db: None, collected_static: None) -> Iterator[str]:
+    """``daphne_server`` with ``DEBUG`` off, as deployed: Django's own error pages (handler400 and the
+    like) and static files from ``collectstatic``."""
+    yield from _serve(production_env())

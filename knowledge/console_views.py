@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -150,6 +151,7 @@ def documents(request: HttpRequest) -> HttpResponse:
         "sources": sources,
         "page": page,
         "form": UploadForm(),
+        "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
         "can_manage": membership.can_manage,
     }
     return render(request, "knowledge/documents.html", context)

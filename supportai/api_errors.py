@@ -1,41 +1,29 @@
 """Errors of the tenant REST API: always JSON ``{"detail": ...}``, and documented in the schema.
 
-DRF turns its own exceptions into JSON, but Django's request-size guards (a body over
-``DATA_UPLOAD_MAX_MEMORY_SIZE``, too many form fields or files) raise while the view reads
+DRF turns its own exceptions into JSON, but Django's request-size guards raise while the view reads
 ``request.data`` and would otherwise reach Django's HTML 400 page. ``exception_handler`` answers
-them like every other API error; ``error_responses`` describes the error statuses an operation can
-return, for drf-spectacular.
+them like every other API error (``supportai.request_limits``); ``error_responses`` describes the
+error statuses an operation can return, for drf-spectacular.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-BODY_TOO_LARGE = (
-    "The request body is over the {limit:,}-byte limit for data sent as JSON or form fields; "
-    "send large content as uploaded files."
-)
-TOO_MANY_FIELDS = "The request has more than {limit:,} form fields."
-TOO_MANY_FILES = "The request has more than {limit:,} files."
+from supportai.request_limits import request_limit_error
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus JSON answers for Django's request-size guards."""
-    if isinstance(exc, RequestDataTooBig):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return Response({"detail": BODY_TOO_LARGE.format(limit=limit)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-    if isinstance(exc, TooManyFieldsSent):
-        return Response({"detail": TOO_MANY_FIELDS.format(limit=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)}, status=400)
-    if isinstance(exc, TooManyFilesSent):
-        return Response({"detail": TOO_MANY_FILES.format(limit=settings.DATA_UPLOAD_MAX_NUMBER_FILES)}, status=400)
+    limit = request_limit_error(exc)
+    if limit is not None:
+        return Response({"detail": limit.message}, status=limit.status)
     return drf_exception_handler(exc, context)
 
 

@@ -9,6 +9,8 @@ from escalations import public_api as escalations_public_api
 from supportai import apis
 from supportai.health import healthz
 
+handler400 = "supportai.error_pages.bad_request"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("demo/", demo_page, name="demo"),

@@ -8,9 +8,9 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from knowledge.models import Document
-from supportai.api_errors import BODY_TOO_LARGE, TOO_MANY_FIELDS, TOO_MANY_FILES
 from supportai.api_keys import api_key_create
 from supportai.models import Tenant
+from supportai.request_limits import BODY_TOO_LARGE, TOO_MANY_FIELDS, TOO_MANY_FILES
 
 SEARCH = "/api/v1/knowledge/search/"
 UPLOAD = "/api/v1/knowledge/documents/"

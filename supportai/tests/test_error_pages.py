@@ -1,0 +1,67 @@
+"""Staff pages refused by Django's request-size guards say which limit it was (DEBUG off)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from pytest_django.fixtures import Settings
+
+from knowledge.models import Document
+from supportai.error_pages import GENERIC
+from supportai.models import Tenant
+from supportai.request_limits import BODY_TOO_LARGE, TOO_MANY_FILES
+
+UPLOAD_PAGE = "/console/knowledge/"
+
+
+@pytest.fixture
+def production(settings: Settings) -> Settings:
+    settings.DEBUG = False  # Django shows its technical page instead of handler400 in DEBUG
+    return settings
+
+
+def _logged_in_with_csrf(user: User) -> tuple[Client, str]:
+    """A browser-like client: CSRF enforced, as the middleware reads the form before any view."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get(UPLOAD_PAGE)
+    return client, client.cookies["csrftoken"].value
+
+
+def test_too_many_files_on_the_upload_form_name_the_limit_and_store_nothing(
+    production: Settings, owner: User, tenant: Tenant
+) -> None:
+    # given
+    production.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    client, token = _logged_in_with_csrf(owner)
+    assert "Up to 3 files at a time" in client.get(UPLOAD_PAGE).content.decode()  # the form says so first
+    files = [SimpleUploadedFile(f"page{number}.md", b"# Page\n\nText.") for number in range(4)]
+    # when
+    response = client.post(UPLOAD_PAGE, {"upload": files, "csrfmiddlewaretoken": token})
+    # then
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert TOO_MANY_FILES.format(limit=3) in body and f'href="{UPLOAD_PAGE}"' in body
+    assert not Document.objects.for_tenant(tenant).exists()
+
+
+def test_a_form_over_the_size_limit_gets_413_naming_it(production: Settings, owner: User) -> None:
+    # given
+    production.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    client, token = _logged_in_with_csrf(owner)
+    # when
+    response = client.post(UPLOAD_PAGE, {"language": "x" * 2000, "csrfmiddlewaretoken": token})
+    # then
+    assert response.status_code == 413
+    assert BODY_TOO_LARGE.format(limit=1024) in response.content.decode()
+
+
+def test_other_bad_requests_keep_a_generic_message_and_a_safe_link(production: Settings) -> None:
+    # when: a Host header the site does not serve, refused before sessions and authentication run
+    response = Client(HTTP_HOST="evil.example").get("//evil.example/console/")
+    # then
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert GENERIC in body and 'href="/console/"' in body and "evil.example" not in body
