@@ -38,6 +38,8 @@ VALIDATION_EXAMPLE = OpenApiExample(
     "invalid fields", value={"query": ["This field may not be blank."], "k": ["Ensure this value is less than 50."]}
 )
 
+VALIDATION_BODY = 'field name -> messages; {"detail": ...} when the body cannot be parsed at all'
+
 # What each error status means for every operation of the tenant API.
 COMMON_ERRORS: dict[int, str] = {
     401: "no API key, or one that is invalid or revoked",
@@ -47,12 +49,13 @@ COMMON_ERRORS: dict[int, str] = {
 
 def error_responses(described: dict[int, str]) -> dict[int, OpenApiResponse]:
     """Schema responses for an operation's error statuses: ``described`` (status -> when) over
-    the common ones. A 400 is a map of field names to messages, every other status ``{"detail": ...}``."""
+    the common ones. A 400 is a map of field names to messages (``VALIDATION_BODY``), every other
+    status ``{"detail": ...}``."""
     responses: dict[int, OpenApiResponse] = {}
     for code, description in sorted({**COMMON_ERRORS, **described}.items()):
         if code == status.HTTP_400_BAD_REQUEST:
             responses[code] = OpenApiResponse(
-                OpenApiTypes.OBJECT, description=f"field name -> messages: {description}", examples=[VALIDATION_EXAMPLE]
+                OpenApiTypes.OBJECT, description=f"{description} ({VALIDATION_BODY})", examples=[VALIDATION_EXAMPLE]
             )
         else:
             responses[code] = OpenApiResponse(ErrorSerializer, description=description)

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from supportai.api_errors import VALIDATION_BODY
+
 SCHEMA_ACCEPT = "application/vnd.oai.openapi+json"
 AUTH_ERRORS = {"401", "403"}
 
@@ -39,7 +41,7 @@ def test_every_operation_documents_its_errors(
             assert content == {"$ref": "#/components/schemas/Error"}, (path, status)
             assert responses[status]["description"], (path, status)
     if "400" in statuses:  # a map of field names to their messages
-        assert responses["400"]["description"].startswith("field name -> messages: ")
+        assert responses["400"]["description"].endswith(f"({VALIDATION_BODY})")
         assert responses["400"]["content"]["application/json"]["examples"]
 
 
