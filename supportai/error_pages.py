@@ -1,20 +1,25 @@
-"""Django's error page for bad requests (``handler400``), used when ``DEBUG`` is off.
+"""Django's error pages for bad requests (``handler400``) and unknown API paths (``handler404``),
+used when ``DEBUG`` is off.
 
 A staff member who drops 150 help articles on the console's upload form trips Django's
 ``DATA_UPLOAD_MAX_NUMBER_FILES`` before any view runs (the CSRF check reads the form first), and
 Django's own page says only "Bad Request (400)". This page names the limit and leads back; any
-other bad request keeps a generic message (its details are not for the client).
+other bad request keeps a generic message (its details are not for the client). An API client
+that calls a path no endpoint serves gets JSON like every other API error, not an HTML page.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.views import defaults
 
 from supportai.request_limits import request_limit_error
 
 GENERIC = "The server could not understand the request."
 STAFF_PAGES = ("/console/", "/admin/")  # where "Back to the page" may lead
+API_PREFIX = "/api/"
+NO_SUCH_ENDPOINT = "No API endpoint at this path; /api/docs/ lists them."
 
 
 def bad_request(request: HttpRequest, exception: BaseException) -> HttpResponse:
@@ -25,3 +30,9 @@ def bad_request(request: HttpRequest, exception: BaseException) -> HttpResponse:
     back = request.path if request.path.startswith(STAFF_PAGES) else "/console/"
     page = render_to_string("bad_request.html", {"message": message, "back": back})
     return HttpResponse(page, status=status)
+
+
+def not_found(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": NO_SUCH_ENDPOINT}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -10,6 +10,7 @@ from supportai import apis
 from supportai.health import healthz
 
 handler400 = "supportai.error_pages.bad_request"
+handler404 = "supportai.error_pages.not_found"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

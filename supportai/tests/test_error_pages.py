@@ -9,7 +9,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 
 from knowledge.models import Document
-from supportai.error_pages import GENERIC
+from supportai.error_pages import GENERIC, NO_SUCH_ENDPOINT
 from supportai.models import Tenant
 from supportai.request_limits import BODY_TOO_LARGE, TOO_MANY_FILES
 
@@ -65,3 +65,12 @@ def test_other_bad_requests_keep_a_generic_message_and_a_safe_link(production: S
     body = response.content.decode()
     assert response.status_code == 400
     assert GENERIC in body and 'href="/console/"' in body and "evil.example" not in body
+
+
+def test_an_unknown_api_path_gets_a_json_404_and_other_paths_django_s_page(production: Settings) -> None:
+    # when
+    api = Client().get("/api/v1/knowledge/documents/null,null/")
+    page = Client().get("/no-such-page/")
+    # then
+    assert (api.status_code, api.json()) == (404, {"detail": NO_SUCH_ENDPOINT})
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
