@@ -22,7 +22,7 @@ API_PREFIX = "/api/"
 NO_SUCH_ENDPOINT = "No API endpoint at this path; /api/docs/ lists them."
 
 
-def bad_request(request: HttpRequest, exception: BaseException) -> HttpResponse:
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Rendered without the request's context processors: the request may have been refused before
     the middleware that they rely on (sessions, authentication) ran."""
     limit = request_limit_error(exception)
@@ -32,7 +32,7 @@ def bad_request(request: HttpRequest, exception: BaseException) -> HttpResponse:
     return HttpResponse(page, status=status)
 
 
-def not_found(request: HttpRequest, exception: BaseException) -> HttpResponse:
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"detail": NO_SUCH_ENDPOINT}, status=404)
     return defaults.page_not_found(request, exception)

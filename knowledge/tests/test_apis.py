@@ -13,14 +13,8 @@ from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE
 from knowledge.tests.factories import add_document
-from supportai.api_keys import api_key_create
 from supportai.models import Tenant
-
-
-def _client(tenant) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='ci').raw_key}")
-    return client
+from supportai.tests.factories import api_client
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,7 +25,7 @@ def test_upload_indexes_good_files_and_reports_bad_ones(tenant):
         SimpleUploadedFile("junk.txt", bytes(range(256))),
     ]
     # when
-    response = _client(tenant).post("/api/v1/knowledge/documents/", {"files": files}, format="multipart")
+    response = api_client(tenant).post("/api/v1/knowledge/documents/", {"files": files}, format="multipart")
     # then
     assert response.status_code == 202
     good, bad = response.json()["files"]
@@ -55,7 +49,7 @@ def test_upload_refuses_an_oversized_file_by_its_real_size_and_indexes_the_rest(
     ]
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        response = _client(tenant).post("/api/v1/knowledge/documents/", {"files": files}, format="multipart")
+        response = api_client(tenant).post("/api/v1/knowledge/documents/", {"files": files}, format="multipart")
     # then
     assert response.status_code == 202
     big, good = response.json()["files"]
@@ -68,7 +62,7 @@ def test_upload_refuses_an_oversized_file_by_its_real_size_and_indexes_the_rest(
 
 def test_upload_requires_files_and_authentication(tenant):
     assert APIClient().post("/api/v1/knowledge/documents/", {}, format="multipart").status_code in (401, 403)
-    response = _client(tenant).post("/api/v1/knowledge/documents/", {}, format="multipart")
+    response = api_client(tenant).post("/api/v1/knowledge/documents/", {}, format="multipart")
     assert response.status_code == 400
 
 
@@ -81,18 +75,18 @@ def test_upload_is_refused_to_an_agent_session(tenant, agent):
 
 def test_document_detail_is_tenant_scoped(tenant, other_tenant):
     document = add_document(tenant, "Parking", "Free parking.")
-    assert _client(tenant).get(f"/api/v1/knowledge/documents/{document.pk}/").json()["status"] == "ready"
-    assert _client(other_tenant).get(f"/api/v1/knowledge/documents/{document.pk}/").status_code == 404
+    assert api_client(tenant).get(f"/api/v1/knowledge/documents/{document.pk}/").json()["status"] == "ready"
+    assert api_client(other_tenant).get(f"/api/v1/knowledge/documents/{document.pk}/").status_code == 404
 
 
 def test_search_api_returns_passages_of_the_key_tenant_only(tenant, other_tenant):
     add_document(tenant, "Parking", "Free parking behind the studio.")
     add_document(other_tenant, "Their parking", "Valet parking.")
-    response = _client(tenant).post("/api/v1/knowledge/search/", {"query": "parking", "k": 3}, format="json")
+    response = api_client(tenant).post("/api/v1/knowledge/search/", {"query": "parking", "k": 3}, format="json")
     assert response.status_code == 200
     assert [p["title"] for p in response.json()] == ["Parking"]
     assert set(response.json()[0]["ranks"]) == {"bm25", "dense"}
-    bad = _client(tenant).post("/api/v1/knowledge/search/", {"query": "parking", "mode": "magic"}, format="json")
+    bad = api_client(tenant).post("/api/v1/knowledge/search/", {"query": "parking", "mode": "magic"}, format="json")
     assert bad.status_code == 400
 
 
@@ -102,7 +96,7 @@ def test_search_api_answers_503_in_dense_mode_and_hybrid_from_keywords_while_emb
 
     monkeypatch.setattr(FakeEmbeddingProvider, "embed_query", outage)
     add_document(tenant, "Parking", "Free parking behind the studio.")
-    client = _client(tenant)
+    client = api_client(tenant)
 
     dense = client.post("/api/v1/knowledge/search/", {"query": "parking", "mode": "dense"}, format="json")
     hybrid = client.post("/api/v1/knowledge/search/", {"query": "parking"}, format="json")
@@ -120,7 +114,7 @@ def test_search_api_answers_503_in_dense_mode_and_hybrid_from_keywords_while_emb
 def test_search_api_refuses_json_escapes_that_are_not_text(tenant, escape, error):
     body = '{"query": "' + escape + ' parking", "k": 3}'
 
-    response = _client(tenant).post("/api/v1/knowledge/search/", body, content_type="application/json")
+    response = api_client(tenant).post("/api/v1/knowledge/search/", body, content_type="application/json")
 
     assert response.status_code == 400
     assert response.json() == {"query": [error]}

@@ -9,7 +9,6 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
-from rest_framework.test import APIClient
 
 from knowledge import conf
 from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind, SourceStatus
@@ -27,9 +26,8 @@ from knowledge.source_config import (
 from knowledge.sources import DELETE_WHILE_SYNCING, knowledge_source_delete
 from knowledge.tests.factories import add_document
 from knowledge.tests.site_fake import FakeSite
-from supportai.api_keys import api_key_create
 from supportai.models import Role, Tenant
-from supportai.tests.factories import MembershipFactory, UserFactory
+from supportai.tests.factories import MembershipFactory, UserFactory, api_client
 
 NEW = "/console/knowledge/sources/new/"
 YEAR_MINUTES = 365 * 24 * 60
@@ -216,8 +214,7 @@ def test_url_source_new_refuses_a_name_the_tenant_uses(client, owner, tenant, ot
 
 @pytest.mark.usefixtures("public_only")
 def test_api_refuses_private_addresses_with_the_same_rule(tenant):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='ci').raw_key}")
+    client = api_client(tenant)
     response = client.post("/api/v1/knowledge/sources/", {"name": "W", "start_url": "http://127.0.0.1/"}, format="json")
     assert response.status_code == 400
     assert response.json() == {"config": [PRIVATE_URL.format(key="start_url", host="127.0.0.1")]}

@@ -9,13 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from pypdf import PdfWriter
 from pypdf.generic import NameObject, TextStringObject
-from rest_framework.test import APIClient
 
 from knowledge.languages import clean_language
 from knowledge.models import Document
 from knowledge.parsing import parse_file, parse_html_page
-from supportai.api_keys import api_key_create
-from supportai.models import Tenant
+from supportai.tests.factories import api_client
 
 LIMIT = 1_000_000
 UNDECLARED_FILES = [
@@ -97,29 +95,25 @@ def test_ingest_command_refuses_a_language_it_cannot_read(tenant, tmp_path):
     assert not Document.objects.exists()
 
 
-def _api(tenant: Tenant) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='ci').raw_key}")
-    return client
-
-
 @pytest.mark.django_db(transaction=True)
 def test_rest_upload_gives_undeclared_files_the_language(tenant):
     # given
     files = [SimpleUploadedFile("gutscheine.txt", b"Gutscheine gelten drei Jahre.")]
     # when
-    response = _api(tenant).post("/api/v1/knowledge/documents/", {"files": files, "language": "de"}, format="multipart")
+    response = api_client(tenant).post(
+        "/api/v1/knowledge/documents/", {"files": files, "language": "de"}, format="multipart"
+    )
     # then
     assert response.status_code == 202
     document_id = response.json()["files"][0]["documents"][0]["id"]
-    detail = _api(tenant).get(f"/api/v1/knowledge/documents/{document_id}/").json()
+    detail = api_client(tenant).get(f"/api/v1/knowledge/documents/{document_id}/").json()
     assert (detail["language"], detail["status"]) == ("de", "ready")
     assert Document.objects.get(pk=document_id).search_config == "german"
 
 
 def test_rest_upload_refuses_a_bad_language_and_stores_nothing(tenant):
     files = [SimpleUploadedFile("a.txt", b"Text.")]
-    response = _api(tenant).post(
+    response = api_client(tenant).post(
         "/api/v1/knowledge/documents/", {"files": files, "language": "x y"}, format="multipart"
     )
     assert response.status_code == 400

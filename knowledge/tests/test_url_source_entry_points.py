@@ -14,7 +14,7 @@ from knowledge import conf, tasks
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.source_config import BAD_HOST, source_sync_enqueue, url_source_create
 from knowledge.tests.site_fake import FakeSite
-from supportai.api_keys import api_key_create
+from supportai.tests.factories import api_client
 
 pytestmark = pytest.mark.usefixtures("local_crawl")
 
@@ -26,12 +26,6 @@ def small_site(site: FakeSite) -> FakeSite:
     return site
 
 
-def _client(tenant) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='ci').raw_key}")
-    return client
-
-
 def _source(tenant, site: FakeSite, name: str = "Website") -> KnowledgeSource:
     return url_source_create(tenant=tenant, name=name, config={"start_url": f"{site.url}/"}, sync_now=False)
 
@@ -39,7 +33,7 @@ def _source(tenant, site: FakeSite, name: str = "Website") -> KnowledgeSource:
 def test_api_creates_a_url_source_that_syncs_after_commit(tenant, small_site, django_capture_on_commit_callbacks):
     # when
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = _client(tenant).post(
+        response = api_client(tenant).post(
             "/api/v1/knowledge/sources/",
             {"name": "Website", "start_url": f"{small_site.url}/", "max_pages": 10, "sync_interval_minutes": 60},
             format="json",
@@ -51,7 +45,7 @@ def test_api_creates_a_url_source_that_syncs_after_commit(tenant, small_site, dj
     assert len(callbacks) == 1
     source = KnowledgeSource.objects.get(pk=body["id"], tenant=tenant)
     assert source.status == SourceStatus.IDLE and source.documents.count() == 2
-    detail = _client(tenant).get(f"/api/v1/knowledge/sources/{source.pk}/").json()
+    detail = api_client(tenant).get(f"/api/v1/knowledge/sources/{source.pk}/").json()
     assert detail["status"] == "idle" and detail["last_synced_at"]
 
 
@@ -64,14 +58,14 @@ def test_api_creates_a_url_source_that_syncs_after_commit(tenant, small_site, dj
     ],
 )
 def test_api_refuses_bad_configs(tenant, payload, message):
-    response = _client(tenant).post("/api/v1/knowledge/sources/", payload, format="json")
+    response = api_client(tenant).post("/api/v1/knowledge/sources/", payload, format="json")
     assert response.status_code == 400 and message in response.json()["config"][0]
     assert not KnowledgeSource.objects.exists()
 
 
 def test_api_refuses_a_duplicate_name_and_non_managers(tenant, agent, small_site):
     _source(tenant, small_site)
-    response = _client(tenant).post(
+    response = api_client(tenant).post(
         "/api/v1/knowledge/sources/", {"name": "Website", "start_url": f"{small_site.url}/"}, format="json"
     )
     assert response.status_code == 400 and "already a knowledge source" in response.json()["config"][0]
@@ -84,19 +78,19 @@ def test_api_refuses_a_duplicate_name_and_non_managers(tenant, agent, small_site
 def test_api_sync_and_detail_are_tenant_scoped(tenant, other_tenant, small_site, django_capture_on_commit_callbacks):
     source = _source(tenant, small_site)
     # another tenant sees and syncs nothing
-    assert _client(other_tenant).get(f"/api/v1/knowledge/sources/{source.pk}/").status_code == 404
+    assert api_client(other_tenant).get(f"/api/v1/knowledge/sources/{source.pk}/").status_code == 404
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = _client(other_tenant).post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
+        response = api_client(other_tenant).post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
     assert response.status_code == 404 and callbacks == [] and small_site.requests == []
     # the owning tenant does
     with django_capture_on_commit_callbacks(execute=True):
-        response = _client(tenant).post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
+        response = api_client(tenant).post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
     assert response.status_code == 202 and source.documents.count() == 2
 
 
 def test_api_sync_of_an_upload_source_is_a_400(tenant):
     source = KnowledgeSource.objects.create(tenant=tenant, name="Uploads", kind=SourceKind.UPLOAD)
-    response = _client(tenant).post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
+    response = api_client(tenant).post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
     assert response.status_code == 400 and "Only URL sources" in response.json()["source"][0]
 
 
@@ -219,7 +213,7 @@ def test_a_host_name_that_cannot_be_looked_up_is_a_plain_error_in_the_api_and_th
     monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_allow_private=allow_private))
     message = BAD_HOST.format(key=key, host=host)
     # when created through the API
-    response = _client(tenant).post("/api/v1/knowledge/sources/", {"name": "W", key: url}, format="json")
+    response = api_client(tenant).post("/api/v1/knowledge/sources/", {"name": "W", key: url}, format="json")
     # then
     assert response.status_code == 400 and response.json()["config"] == [message]
     assert "not a valid host name" in message

@@ -2,8 +2,17 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth.models import User
+from rest_framework.test import APIClient
 
+from supportai.api_keys import api_key_create
 from supportai.models import EndUser, Membership, Role, Tenant
+
+
+def api_client(tenant: Tenant) -> APIClient:
+    """A DRF test client that authenticates with a new API key of ``tenant``."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='ci').raw_key}")
+    return client
 
 
 class TenantFactory(factory.django.DjangoModelFactory[Tenant]):

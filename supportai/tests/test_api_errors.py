@@ -5,28 +5,21 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pytest_django.fixtures import Settings
-from rest_framework.test import APIClient
 
 from knowledge.models import Document
-from supportai.api_keys import api_key_create
 from supportai.models import Tenant
 from supportai.request_limits import BODY_TOO_LARGE, TOO_MANY_FIELDS, TOO_MANY_FILES
+from supportai.tests.factories import api_client
 
 SEARCH = "/api/v1/knowledge/search/"
 UPLOAD = "/api/v1/knowledge/documents/"
-
-
-def _client(tenant: Tenant) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='ci').raw_key}")
-    return client
 
 
 def test_a_json_body_over_the_limit_gets_413_with_the_limit(tenant: Tenant, settings: Settings) -> None:
     # given
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     # when
-    response = _client(tenant).post(SEARCH, {"query": "parking " * 200}, format="json")
+    response = api_client(tenant).post(SEARCH, {"query": "parking " * 200}, format="json")
     # then
     assert response.status_code == 413
     assert response.json() == {"detail": BODY_TOO_LARGE.format(limit=1024)}
@@ -38,7 +31,7 @@ def test_too_many_form_fields_get_a_json_400(tenant: Tenant, settings: Settings)
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
     body = "&".join(f"field{number}=1" for number in range(5))
     # when
-    response = _client(tenant).post(SEARCH, body, content_type="application/x-www-form-urlencoded")
+    response = api_client(tenant).post(SEARCH, body, content_type="application/x-www-form-urlencoded")
     # then
     assert (response.status_code, response.json()) == (400, {"detail": TOO_MANY_FIELDS.format(limit=3)})
 
@@ -48,7 +41,7 @@ def test_too_many_files_get_a_json_400_and_nothing_is_stored(tenant: Tenant, set
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
     files = [SimpleUploadedFile(f"page{number}.md", b"# Page\n\nText.") for number in range(3)]
     # when
-    response = _client(tenant).post(UPLOAD, {"files": files}, format="multipart")
+    response = api_client(tenant).post(UPLOAD, {"files": files}, format="multipart")
     # then
     assert (response.status_code, response.json()) == (400, {"detail": TOO_MANY_FILES.format(limit=2)})
     assert not Document.objects.for_tenant(tenant).exists()
@@ -63,7 +56,7 @@ def test_too_many_files_get_a_json_400_and_nothing_is_stored(tenant: Tenant, set
 )
 def test_a_malformed_body_keeps_drfs_parse_error(tenant: Tenant, body: str, content_type: str, detail: str) -> None:
     # when
-    response = _client(tenant).post(SEARCH, body, content_type=content_type)
+    response = api_client(tenant).post(SEARCH, body, content_type=content_type)
     # then
     assert response.status_code == 400
     assert response.json()["detail"].startswith(detail)
