@@ -6,18 +6,19 @@ from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
-from knowledge.models import Document, KnowledgeSource
+from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.parsing import ErrorCode
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
-from knowledge.selectors import document_get, retrieve, source_get
-from knowledge.services import Outcome, files_upload
+from knowledge.selectors import document_get, document_list, retrieve, source_get
+from knowledge.services import Outcome, document_delete, files_upload
 from knowledge.source_config import (
     MAX_DEPTH,
     NAME_MAX_LENGTH,
@@ -36,6 +37,7 @@ from supportai.selectors import membership_get
 UPLOAD_SOURCE = "API uploads"
 NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
 MAX_FILES = 50
+DOCUMENTS_PAGE_SIZE = 50
 NOT_MANAGER_ERROR = {403: "a staff session whose role is not owner or admin, or not tied to exactly one tenant"}
 DOCUMENT_NOT_FOUND = {404: "no such document in the tenant (another tenant's id is not found either)"}
 SOURCE_NOT_FOUND = {404: "no such source in the tenant (another tenant's id is not found either)"}
@@ -57,6 +59,7 @@ class DocumentOutputSerializer(serializers.ModelSerializer):
         model = Document
         fields = (
             "id",
+            "source",
             "external_id",
             "title",
             "url",
@@ -97,10 +100,63 @@ class UploadOutputSerializer(serializers.Serializer):
         ref_name = "UploadResult"
 
 
-class DocumentUploadApi(APIView):
-    """Upload files; each is parsed now and indexed in the background (status ``pending`` → ``ready``)."""
+class DocumentPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = DocumentOutputSerializer(many=True)
+
+    class Meta:
+        ref_name = "DocumentPage"
+
+
+class DocumentPages(PageNumberPagination):
+    page_size = DOCUMENTS_PAGE_SIZE
+
+
+class DocumentsApi(APIView):
+    """List the tenant's documents (any member), or upload files (owners and admins): each file is
+    parsed now and indexed in the background (status ``pending`` → ``ready``)."""
 
     parser_classes = (MultiPartParser, FormParser)
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=DocumentStatus.values, required=False)
+        # Named like Field.source on purpose (the query parameter); DRF's metaclass moves declared
+        # fields out of the class attributes, so the serializer's own ``source`` is untouched.
+        source = serializers.IntegerField(  # type: ignore[assignment]
+            min_value=1, required=False, help_text="a knowledge source's id"
+        )
+        page = serializers.IntegerField(min_value=1, required=False, help_text=f"{DOCUMENTS_PAGE_SIZE} per page")
+
+        class Meta:
+            ref_name = "DocumentFilter"
+
+    @extend_schema(
+        operation_id="v1_knowledge_documents_list",
+        parameters=[FilterSerializer],
+        responses={
+            200: DocumentPageSerializer,
+            **error_responses(
+                {
+                    400: "a status that is not pending, ready or failed; a source or page that is not a number",
+                    404: "a page past the last, or a source the tenant does not have",
+                }
+            ),
+        },
+        summary="The tenant's knowledge documents by title, with status, chunk count and error",
+    )
+    def get(self, request: Request) -> Response:
+        tenant = api_tenant(request)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        source = source_get(tenant=tenant, pk=wanted["source"]) if "source" in wanted else None
+        pages = DocumentPages()
+        page = pages.paginate_queryset(
+            document_list(tenant=tenant, source=source, status=wanted.get("status")), request, view=self
+        )
+        return pages.get_paginated_response(DocumentOutputSerializer(page, many=True).data)
 
     class InputSerializer(serializers.Serializer):
         files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=MAX_FILES)
@@ -152,6 +208,8 @@ class DocumentUploadApi(APIView):
 
 
 class DocumentDetailApi(APIView):
+    """One document of the tenant: read it (any member) or delete it (owners and admins)."""
+
     @extend_schema(
         responses={200: DocumentOutputSerializer, **error_responses(DOCUMENT_NOT_FOUND)},
         summary="A knowledge document and its indexing status",
@@ -159,6 +217,15 @@ class DocumentDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         document = document_get(tenant=api_tenant(request), pk=pk)
         return Response(DocumentOutputSerializer(document).data)
+
+    @extend_schema(
+        responses={204: None, **error_responses({**NOT_MANAGER_ERROR, **DOCUMENT_NOT_FOUND})},
+        summary="Delete a knowledge document with its chunks (a website source's next sync brings its page back)",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        tenant = _manager_tenant(request)
+        document_delete(tenant=tenant, document=document_get(tenant=tenant, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EmbeddingUnavailable(APIException):

@@ -63,9 +63,14 @@ def url_sources_due(*, now: datetime, default_interval_minutes: int) -> list[Kno
     return due
 
 
-def document_list(*, tenant: Tenant, source: KnowledgeSource | None = None) -> QuerySet[Document]:
+def document_list(
+    *, tenant: Tenant, source: KnowledgeSource | None = None, status: str | None = None
+) -> QuerySet[Document]:
+    """The tenant's documents by title, optionally only those of ``source`` or in ``status``."""
     documents = Document.objects.for_tenant(tenant).select_related("source").order_by("title", "pk")
-    return documents.filter(source=source) if source is not None else documents
+    if source is not None:
+        documents = documents.filter(source=source)
+    return documents.filter(status=status) if status is not None else documents
 
 
 def document_get(*, tenant: Tenant, pk: int) -> Document:
