@@ -17,9 +17,11 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, clean_language
+from knowledge.models import SourceKind
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import (
+    document_get,
     document_list,
     retrieve_explained,
     source_get,
@@ -27,7 +29,7 @@ from knowledge.selectors import (
     source_totals,
     url_source_get,
 )
-from knowledge.services import files_upload
+from knowledge.services import document_delete, files_upload
 from knowledge.source_config import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_PAGES,
@@ -243,6 +245,23 @@ def url_source_delete(request: HttpRequest, pk: int) -> HttpResponse:
     documents, chunks = source_totals(tenant=membership.tenant, source=source)
     context = {"tenant": membership.tenant, "source": source, "documents": documents, "chunks": chunks}
     return render(request, "knowledge/source_confirm_delete.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; only POST deletes the document with its chunks."""
+    membership = require_membership(request)
+    document = document_get(tenant=membership.tenant, pk=pk)
+    if not membership.can_manage:
+        raise PermissionDenied(NOT_MANAGER)
+    if request.method == "POST":
+        document_delete(tenant=membership.tenant, document=document)
+        messages.success(request, f"Deleted {document.title}.")
+        return redirect("knowledge_console:documents")
+    from_website = document.source.kind == SourceKind.URL
+    context = {"tenant": membership.tenant, "document": document, "from_website": from_website}
+    return render(request, "knowledge/document_confirm_delete.html", context)
 
 
 @login_required

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from playwright.sync_api import Page, sync_playwright
+
+from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
 from supportai.models import Role, Tenant
 from supportai.tests.factories import MembershipFactory, UserFactory
 
@@ -25,3 +29,17 @@ def log_in(page: Page, base: str, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/console/**", timeout=LOGIN_TIMEOUT)
+
+
+@contextmanager
+def logged_in_page(base: str, username: str) -> Iterator[Page]:
+    """A page of Debian's chromium logged in to the console as ``username``; the browser closes after.
+    Use the ORM only outside the block: Playwright's event loop runs in this thread meanwhile."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            log_in(page, base, username)
+            yield page
+        finally:
+            browser.close()

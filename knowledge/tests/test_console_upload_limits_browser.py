@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import sync_playwright
 
-from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
 from knowledge.models import Document
-from knowledge.tests.console_browser import console_member, log_in
+from knowledge.tests.console_browser import console_member, logged_in_page
 from supportai.models import Role
 from supportai.request_limits import TOO_MANY_FILES
 from supportai.tests.factories import TenantFactory
@@ -30,22 +28,16 @@ def test_owner_drops_too_many_files_and_is_told_the_limit(production_daphne_serv
         path = tmp_path / f"article-{number:03d}.md"
         path.write_text(f"# Article {number}\n\nAnswer number {number}.", encoding="utf-8")
         files.append(str(path))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_context().new_page()
-        try:
-            log_in(page, production_daphne_server, "olive")
-            page.goto(f"{production_daphne_server}/console/knowledge/")
-            assert f"Up to {limit} files at a time" in page.get_by_test_id("upload-limit").inner_text()
-            # when
-            page.get_by_label("Markdown, text, HTML").set_input_files(files)
-            page.get_by_role("button", name="Upload").click()
-            # then
-            message = page.get_by_test_id("bad-request-message")
-            message.wait_for(timeout=TIMEOUT)
-            assert message.inner_text() == TOO_MANY_FILES.format(limit=limit)
-            page.get_by_role("link", name="Back to the page").click()
-            page.wait_for_url(f"{production_daphne_server}/console/knowledge/", timeout=TIMEOUT)
-        finally:
-            browser.close()
+    with logged_in_page(production_daphne_server, "olive") as page:
+        page.goto(f"{production_daphne_server}/console/knowledge/")
+        assert f"Up to {limit} files at a time" in page.get_by_test_id("upload-limit").inner_text()
+        # when
+        page.get_by_label("Markdown, text, HTML").set_input_files(files)
+        page.get_by_role("button", name="Upload").click()
+        # then
+        message = page.get_by_test_id("bad-request-message")
+        message.wait_for(timeout=TIMEOUT)
+        assert message.inner_text() == TOO_MANY_FILES.format(limit=limit)
+        page.get_by_role("link", name="Back to the page").click()
+        page.wait_for_url(f"{production_daphne_server}/console/knowledge/", timeout=TIMEOUT)
     assert not Document.objects.for_tenant(tenant).exists()

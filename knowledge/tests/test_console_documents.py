@@ -1,0 +1,88 @@
+"""Deleting one knowledge document from the console: asked first, owners and admins only, own tenant only."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.test import Client
+
+from knowledge.models import Chunk, CorpusStats, Document
+from knowledge.source_config import url_source_create
+from knowledge.tests.factories import add_document
+from supportai.models import Tenant
+
+DOCUMENTS_PAGE = "/console/knowledge/"
+
+
+def _delete(document: Document) -> str:
+    return f"/console/knowledge/documents/{document.pk}/delete/"
+
+
+def _text(content: bytes) -> str:
+    """A page's text with its whitespace collapsed."""
+    return " ".join(content.decode().split())
+
+
+def test_owner_is_asked_first_then_the_document_and_its_chunks_go(client: Client, owner: User, tenant: Tenant) -> None:
+    # given
+    parking = add_document(tenant, "Parking", "Free parking behind the studio.")
+    hours = add_document(tenant, "Hours", "Open nine to seven.")
+    client.force_login(owner)
+    # when the owner opens the delete page from the documents table
+    assert f'href="{_delete(parking)}"' in client.get(DOCUMENTS_PAGE).content.decode()
+    page = _text(client.get(_delete(parking)).content)
+    # then it says what goes and how to bring it back, and deletes nothing yet
+    assert "removes the document and its 1 chunk from" in page and "Upload the file again" in page
+    assert Document.objects.filter(pk=parking.pk).exists()
+    # when they confirm
+    response = client.post(_delete(parking), follow=True)
+    # then
+    assert "Deleted Parking." in response.content.decode()
+    assert list(Document.objects.for_tenant(tenant).values_list("pk", flat=True)) == [hours.pk]
+    assert set(Chunk.objects.filter(tenant=tenant).values_list("document_id", flat=True)) == {hours.pk}
+    assert CorpusStats.objects.get(tenant=tenant).chunk_count == 1
+
+
+def test_a_website_page_says_its_next_sync_reads_it_again(client: Client, owner: User, tenant: Tenant) -> None:
+    # given
+    website = url_source_create(
+        tenant=tenant, name="Help site", config={"start_url": "https://help.example.com/"}, sync_now=False
+    )
+    page = add_document(tenant, "Parking", "Free parking.", source=website)
+    client.force_login(owner)
+    # when
+    text = _text(client.get(_delete(page)).content)
+    # then
+    assert "It is a page of the website source Help site: its next sync reads the page again" in text
+
+
+def test_an_agent_sees_no_delete_and_cannot_delete(client: Client, agent: User, tenant: Tenant) -> None:
+    # given
+    parking = add_document(tenant, "Parking", "Free parking.")
+    client.force_login(agent)
+    # when
+    listing = client.get(DOCUMENTS_PAGE).content.decode()
+    # then
+    assert "Parking" in listing and _delete(parking) not in listing
+    assert client.get(_delete(parking)).status_code == 403
+    assert client.post(_delete(parking)).status_code == 403
+    assert Document.objects.filter(pk=parking.pk).exists()
+
+
+def test_another_tenants_owner_cannot_see_or_delete_the_document(
+    client: Client, outsider: User, tenant: Tenant
+) -> None:
+    # given
+    parking = add_document(tenant, "Parking", "Free parking.")
+    client.force_login(outsider)
+    # when / then
+    assert client.get(_delete(parking)).status_code == 404
+    assert client.post(_delete(parking)).status_code == 404
+    assert Document.objects.filter(pk=parking.pk).exists()
+    assert CorpusStats.objects.get(tenant=tenant).chunk_count == 1
+
+
+def test_delete_answers_only_get_and_post(client: Client, owner: User, tenant: Tenant) -> None:
+    parking = add_document(tenant, "Parking", "Free parking.")
+    client.force_login(owner)
+    assert client.put(_delete(parking)).status_code == 405
+    assert Document.objects.filter(pk=parking.pk).exists()
