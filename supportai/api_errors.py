@@ -35,7 +35,8 @@ class ErrorSerializer(serializers.Serializer[Any]):
 
 
 VALIDATION_EXAMPLE = OpenApiExample(
-    "invalid fields", value={"query": ["This field may not be blank."], "k": ["Ensure this value is less than 50."]}
+    "invalid fields",
+    value={"query": ["This field may not be blank."], "k": ["Ensure this value is less than or equal to 50."]},
 )
 
 VALIDATION_BODY = 'field name -> messages; {"detail": ...} when the body cannot be parsed at all'

@@ -7,7 +7,6 @@ import pytest
 
 from knowledge.models import Document
 from supportai.api_keys import api_key_create
-from supportai.daphne_setup import DjangoParsesUploads, leave_form_parsing_to_django
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.slow
@@ -47,12 +46,3 @@ def test_a_file_and_a_form_field_arrive_whole_through_daphne(daphne_server: str,
     assert (uploaded["name"], uploaded["error"]) == ("Passwort-zurücksetzen.md", "")
     document = Document.objects.for_tenant(tenant).get(pk=uploaded["documents"][0]["id"])
     assert (document.title, document.language) == ("Passwort zurücksetzen", "de")
-
-
-def test_daphne_requests_are_built_without_twisted_form_parsing() -> None:
-    from daphne import http_protocol
-
-    leave_form_parsing_to_django()
-    leave_form_parsing_to_django()  # a second call changes nothing
-    assert http_protocol.WebRequest is DjangoParsesUploads
-    assert DjangoParsesUploads.__mro__[1].__module__ == "daphne.http_protocol"
