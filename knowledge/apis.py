@@ -18,8 +18,9 @@ from knowledge.parsing import ErrorCode
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import document_get, document_list, retrieve, source_get
-from knowledge.services import Outcome, document_delete, files_upload
+from knowledge.services import Outcome, SourceKindError, document_delete, files_upload
 from knowledge.source_config import (
+    API_UPLOAD_SOURCE,
     MAX_DEPTH,
     NAME_MAX_LENGTH,
     PREFIX_MAX_LENGTH,
@@ -34,7 +35,6 @@ from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
 from supportai.selectors import membership_get
 
-UPLOAD_SOURCE = "API uploads"
 NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
 MAX_FILES = 50
 DOCUMENTS_PAGE_SIZE = 50
@@ -114,6 +114,11 @@ class DocumentPages(PageNumberPagination):
     page_size = DOCUMENTS_PAGE_SIZE
 
 
+class UploadSourceConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "upload_source_conflict"
+
+
 class DocumentsApi(APIView):
     """List the tenant's documents (any member), or upload files (owners and admins): each file is
     parsed now and indexed in the background (status ``pending`` → ``ready``)."""
@@ -159,7 +164,10 @@ class DocumentsApi(APIView):
         return pages.get_paginated_response(DocumentOutputSerializer(page, many=True).data)
 
     class InputSerializer(serializers.Serializer):
-        files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=MAX_FILES)
+        # An empty file is refused in its own result ("empty"), not for the whole upload.
+        files = serializers.ListField(
+            child=serializers.FileField(allow_empty_file=True), allow_empty=False, max_length=MAX_FILES
+        )
         language = serializers.CharField(
             required=False,
             default=DEFAULT_LANGUAGE,
@@ -183,6 +191,8 @@ class DocumentsApi(APIView):
                 {
                     400: f"no files, more than {MAX_FILES}, a malformed multipart body or a language that is not one",
                     **NOT_MANAGER_ERROR,
+                    409: f"a source named {API_UPLOAD_SOURCE!r} exists and is not an upload source "
+                    "(a website source made before the name was kept for uploads); nothing is stored",
                     **BODY_TOO_LARGE_ERROR,
                 }
             ),
@@ -195,6 +205,12 @@ class DocumentsApi(APIView):
         serializer = self.InputSerializer(data={"files": request.FILES.getlist("files"), "language": language})
         serializer.is_valid(raise_exception=True)
         files, language = serializer.validated_data["files"], serializer.validated_data["language"]
+        try:
+            uploaded = files_upload(
+                tenant=tenant, files=files, source_name=API_UPLOAD_SOURCE, default_language=language
+            )
+        except SourceKindError as exc:
+            raise UploadSourceConflict(str(exc)) from exc
         results = [
             {
                 "name": result.file.name,
@@ -202,7 +218,7 @@ class DocumentsApi(APIView):
                 "error": result.file.error,
                 "documents": [{"id": d.id, "title": d.title, "outcome": d.outcome} for d in result.documents],
             }
-            for result in files_upload(tenant=tenant, files=files, source_name=UPLOAD_SOURCE, default_language=language)
+            for result in uploaded
         ]
         return Response({"files": results}, status=status.HTTP_202_ACCEPTED)
 

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,7 +29,7 @@ from knowledge.selectors import (
     source_totals,
     url_source_get,
 )
-from knowledge.services import document_delete, files_upload
+from knowledge.services import SourceKindError, document_delete, files_upload
 from knowledge.source_config import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_PAGES,
@@ -137,7 +137,12 @@ def documents(request: HttpRequest) -> HttpResponse:
         except ValueError as exc:
             messages.error(request, f"Nothing was uploaded: {exc}.")
             return redirect("knowledge_console:documents")
-        for result in files_upload(tenant=tenant, files=uploads, default_language=language):
+        try:
+            uploaded = files_upload(tenant=tenant, files=uploads, default_language=language)
+        except SourceKindError as exc:
+            messages.error(request, f"Nothing was uploaded: {exc}")
+            return redirect("knowledge_console:documents")
+        for result in uploaded:
             if result.file.error:
                 messages.error(request, f"{result.file.name}: {result.file.error}")
             else:
@@ -264,13 +269,22 @@ def document_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "knowledge/document_confirm_delete.html", context)
 
 
+def _search_input(query: QueryDict) -> dict[str, Any] | None:
+    """The box's inputs from the query string, the mode and k the form shows filled in where a
+    link (``?q=refund``) leaves them out; None (an empty box) without a query."""
+    if "q" not in query:
+        return None
+    defaults = {name: field.initial for name, field in SearchForm.base_fields.items() if field.initial is not None}
+    return {**defaults, **query.dict()}
+
+
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     membership = require_membership(request)
-    form = SearchForm(request.GET or None)
+    form = SearchForm(_search_input(request.GET))
     passages = []
     weighing = None
-    if request.GET and form.is_valid():
+    if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
             found = retrieve_explained(tenant=membership.tenant, query=data["q"], k=data["k"], mode=data["mode"])

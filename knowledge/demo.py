@@ -25,7 +25,7 @@ def demo_source(tenant: Tenant) -> KnowledgeSource:
     taken = set(KnowledgeSource.objects.for_tenant(tenant).values_list("name", flat=True))
     names = (SOURCE_NAME, f"{SOURCE_NAME} (demo)", *(f"{SOURCE_NAME} (demo {n})" for n in range(2, len(taken) + 3)))
     name = next(name for name in names if name not in taken)
-    return source_get_or_create(tenant=tenant, name=name, kind=SourceKind.UPLOAD, config=dict(DEMO_CONFIG))
+    return source_get_or_create(tenant=tenant, name=name, config=dict(DEMO_CONFIG))
 
 
 def seed_demo_knowledge(tenant: Tenant) -> str:

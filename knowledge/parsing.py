@@ -31,6 +31,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED = "unsupported"
     MALFORMED = "malformed"
     UNREADABLE = "unreadable"
+    DUPLICATE = "duplicate"
     INTERNAL = "internal"
 
 
@@ -42,6 +43,9 @@ MESSAGES = {
     ErrorCode.UNSUPPORTED: "Files of type {suffix!r} are not supported (use .md, .txt, .html, .pdf, .csv, .jsonl).",
     ErrorCode.MALFORMED: "{detail}",
     ErrorCode.UNREADABLE: "The file could not be read: {detail}.",
+    ErrorCode.DUPLICATE: (
+        "An earlier file in this upload has the same name, so this one was not stored; rename one of them."
+    ),
     ErrorCode.INTERNAL: "This file could not be indexed; the error was logged.",
 }
 BEIR_QUERIES = "queries.jsonl"
@@ -264,11 +268,15 @@ def _csv_faq(name: str, text: str) -> list[ParsedDocument]:
 
 
 def _csv_rows(name: str, reader: csv.DictReader[str]) -> list[ParsedDocument]:
+    """One document per row. A blank row is skipped and a row repeated exactly is read once; a row
+    with half a pair, or a question asked again with another answer, refuses the file naming both
+    rows, rather than storing some rows and silently leaving the others out."""
     fields = {field.strip().lower() for field in reader.fieldnames or []}
     if not {"question", "answer"} <= fields:
         detail = "A CSV FAQ needs a header row with question,answer[,url][,language]."
         raise ParseError(ErrorCode.MALFORMED, detail=detail)
     documents = []
+    first_rows: dict[str, tuple[int, dict[str, str]]] = {}
     for row in reader:
         if None in row:
             raise ParseError(
@@ -276,9 +284,18 @@ def _csv_rows(name: str, reader: csv.DictReader[str]) -> list[ParsedDocument]:
                 detail=f"Row {reader.line_num} has more fields than the header; put answers with commas in quotes.",
             )
         clean = {(key or "").strip().lower(): (value or "").strip() for key, value in row.items()}
-        if not clean.get("question") or not clean.get("answer"):
+        if not any(clean.values()):
             continue
+        _csv_pair_check(reader.line_num, clean)
         digest = hashlib.sha256(clean["question"].encode()).hexdigest()[:16]
+        if digest in first_rows:
+            first, first_clean = first_rows[digest]
+            if first_clean != clean:
+                raise ParseError(
+                    ErrorCode.MALFORMED, detail=CSV_QUESTION_AGAIN.format(row=reader.line_num, first=first)
+                )
+            continue
+        first_rows[digest] = (reader.line_num, clean)
         documents.append(
             ParsedDocument(
                 f"{name}#{digest}",
@@ -289,6 +306,18 @@ def _csv_rows(name: str, reader: csv.DictReader[str]) -> list[ParsedDocument]:
             )
         )
     return documents
+
+
+CSV_HALF_PAIR = "Row {row} has {missing}; fill it in or delete the row."
+CSV_QUESTION_AGAIN = "Row {row} asks the question of row {first} again, with another answer or url; keep one of them."
+
+
+def _csv_pair_check(row: int, clean: dict[str, str]) -> None:
+    question, answer = clean.get("question"), clean.get("answer")
+    if question and answer:
+        return
+    missing = "no answer" if question else "no question" if answer else "no question and no answer"
+    raise ParseError(ErrorCode.MALFORMED, detail=CSV_HALF_PAIR.format(row=row, missing=missing))
 
 
 class _BadRecord(ValueError):
@@ -333,24 +362,34 @@ def _beir_record(line: str) -> ParsedDocument:
     return ParsedDocument(
         doc_id,
         title or doc_id,
-        _beir_field(record, "text"),
+        # BEIR retrieves on title and text together: a record with a title only is its title.
+        _beir_field(record, "text") or title,
         url=_beir_field(metadata, "url"),
         language=_beir_field(metadata, "language"),
     )
+
+
+BEIR_ID_AGAIN = "Line {line} has the _id of line {first}; a corpus names each document once."
 
 
 def beir_corpus(text: str, *, default_language: str = DEFAULT_LANGUAGE) -> list[ParsedDocument]:
     """Records of a BEIR ``corpus.jsonl`` (``default_language`` where ``metadata.language`` is
     missing); a bad one is a ``MALFORMED`` error naming its line."""
     documents = []
+    first_lines: dict[str, int] = {}
     # Lines end at \n only: str.splitlines would also cut at a raw U+2028 inside a JSON string.
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            documents.append(_beir_record(line))
+            document = _beir_record(line)
         except ValueError as exc:  # json.JSONDecodeError or _BadRecord
             raise ParseError(ErrorCode.MALFORMED, detail=f"Line {number} is not a BEIR corpus record: {exc}") from exc
+        if document.external_id in first_lines:
+            first = first_lines[document.external_id]
+            raise ParseError(ErrorCode.MALFORMED, detail=BEIR_ID_AGAIN.format(line=number, first=first))
+        first_lines[document.external_id] = number
+        documents.append(document)
     return _declared_or(documents, default_language)
 
 

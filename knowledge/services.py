@@ -38,6 +38,7 @@ from knowledge.models import (
 )
 from knowledge.parsing import MESSAGES, ErrorCode, ParsedDocument, ParseError, file_check, parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
+from knowledge.source_config import UPLOAD_SOURCE
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -55,12 +56,25 @@ def content_hash(parsed: ParsedDocument) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def source_get_or_create(
-    *, tenant: Tenant, name: str, kind: str = SourceKind.UPLOAD, config: dict | None = None
-) -> KnowledgeSource:
+NOT_AN_UPLOAD_SOURCE = (
+    "The knowledge source {name!r} is a {kind} source, so files cannot go into it (its syncs would delete "
+    "them); rename that source or give the files another one."
+)
+
+
+class SourceKindError(ValueError):
+    """The named source exists and is not an upload source (a website source named like one):
+    files written into it would be pruned by its own syncs."""
+
+
+def source_get_or_create(*, tenant: Tenant, name: str, config: dict | None = None) -> KnowledgeSource:
+    """The tenant's upload source named ``name``, created with ``config`` if the tenant has no source
+    of that name; raises ``SourceKindError`` when the source of that name is of another kind."""
     source, _ = KnowledgeSource.objects.get_or_create(
-        tenant=tenant, name=name, defaults={"kind": kind, "config": config or {}}
+        tenant=tenant, name=name, defaults={"kind": SourceKind.UPLOAD, "config": config or {}}
     )
+    if source.kind != SourceKind.UPLOAD:
+        raise SourceKindError(NOT_AN_UPLOAD_SOURCE.format(name=name, kind=source.get_kind_display()))
     return source
 
 
@@ -273,9 +287,6 @@ def parsed_ingest(
     return result
 
 
-UPLOAD_SOURCE = "Uploads"
-
-
 @dataclass(frozen=True)
 class UploadedDocument:
     id: int
@@ -289,6 +300,21 @@ class UploadResult:
     documents: list[UploadedDocument]
 
 
+# Django cuts an uploaded file's name to 255 characters (keeping its suffix), so a name of 255 may
+# have been longer, and two names cut alike would name one document.
+UPLOAD_NAME_CUT = 255
+NAME_CUT = "The file name has 255 characters or more; rename the file to fewer than 255 characters."
+
+
+def _upload_name_check(name: str, seen: set[str]) -> None:
+    """Refuse a name Django may have cut, or one an earlier file of the same upload had."""
+    if len(name) >= UPLOAD_NAME_CUT:
+        raise ParseError(ErrorCode.MALFORMED, detail=NAME_CUT)
+    if name in seen:
+        raise ParseError(ErrorCode.DUPLICATE)
+    seen.add(name)
+
+
 def files_upload(
     *,
     tenant: Tenant,
@@ -300,14 +326,16 @@ def files_upload(
     whose file declares no language get ``default_language``.
 
     Each file is its own transaction: a bad file gets its error and the others go through. A file
-    refused for its name or its size (over ``KNOWLEDGE_MAX_UPLOAD_BYTES``) is not read. An unexpected
-    exception is logged with its traceback and gives its file the ``internal`` error; that file
-    stores nothing.
+    refused for its name (a second file of the same name included) or its size (over
+    ``KNOWLEDGE_MAX_UPLOAD_BYTES``) is not read. An unexpected exception is logged with its
+    traceback and gives its file the ``internal`` error; that file stores nothing. Raises
+    ``SourceKindError``, storing nothing, when ``source_name`` is a source of another kind.
     """
     from knowledge import tasks
 
     source = source_get_or_create(tenant=tenant, name=source_name)
     limit = conf.SETTINGS.max_upload_bytes
+    seen: set[str] = set()
     results = []
     for upload in files:
         name = upload.name or "upload"
@@ -317,6 +345,7 @@ def files_upload(
             bucket.append(UploadedDocument(document.pk, document.title, outcome))
 
         try:
+            _upload_name_check(name, seen)
             file_check(name, upload.size or 0, max_bytes=limit)
             with transaction.atomic():
                 result = file_ingest(
@@ -331,7 +360,7 @@ def files_upload(
                 for document in documents:
                     if document.outcome != Outcome.UNCHANGED:
                         transaction.on_commit(partial(tasks.index_document.delay, document.id))
-        except ParseError as exc:  # from file_check: file_ingest gives its own as its result
+        except ParseError as exc:  # from the name and size checks: file_ingest gives its own as its result
             result = FileResult.refused(name, exc)
         except Exception:
             logger.exception("Upload of %r to tenant %s failed", name, tenant.pk)

@@ -28,10 +28,16 @@ NAME_MAX_LENGTH = 255  # KnowledgeSource.name
 URL_MAX_LENGTH = MAX_URL_LENGTH
 PREFIX_MAX_LENGTH = 300
 SYNC_LEASE = timedelta(hours=2)  # a sync that has held its source this long is presumed dead
+# The upload sources that files uploaded through the console and the REST API go to. No website
+# source may take these names: its syncs prune what its pages do not give, uploads included.
+UPLOAD_SOURCE = "Uploads"
+API_UPLOAD_SOURCE = "API uploads"
+UPLOAD_SOURCE_NAMES = frozenset({UPLOAD_SOURCE, API_UPLOAD_SOURCE})
 
 NOT_A_URL_SOURCE = "Only URL sources can be synced; this source is of kind {kind!r}."
 NOT_EDITABLE = "Only URL sources have website settings; this source is of kind {kind!r}."
 NAME_TAKEN = "There is already a knowledge source named {name!r}; choose another name."
+NAME_RESERVED = "{name!r} is the source that files uploaded through the console or the API go to; choose another name."
 ONE_ENTRY_URL = "Set exactly one of start_url (crawl from a page) and sitemap_url (read a sitemap.xml)."
 BAD_URL = "{key} must be an absolute http(s) URL; got {value!r}."
 BAD_HOST = "{key} must name a website: {host!r} is not a valid host name."
@@ -145,9 +151,13 @@ def _stored(parsed: UrlSourceConfig) -> dict[str, Any]:
     return {key: value for key, value in asdict(parsed).items() if value not in ("", None)}
 
 
-def _name_taken(*, tenant: Tenant, name: str, exclude_pk: int | None = None) -> bool:
+def _name_check(*, tenant: Tenant, name: str, exclude_pk: int | None = None) -> None:
+    """Refuse a website source name that an upload source is kept for or another source has."""
+    if name in UPLOAD_SOURCE_NAMES:
+        raise SourceConfigError(NAME_RESERVED.format(name=name), field="name")
     same_name = KnowledgeSource.objects.for_tenant(tenant).filter(name=name)
-    return (same_name.exclude(pk=exclude_pk) if exclude_pk is not None else same_name).exists()
+    if (same_name.exclude(pk=exclude_pk) if exclude_pk is not None else same_name).exists():
+        raise _name_taken_error(name)
 
 
 def _name_taken_error(name: str) -> SourceConfigError:
@@ -161,10 +171,10 @@ def url_source_create(
     """Create a URL source from a config that passes ``url_config_check``; its first sync runs in
     Celery after commit (as "Sync now" does).
 
-    Raises ``SourceConfigError`` for a bad config or a name the tenant already uses.
+    Raises ``SourceConfigError`` for a bad config, a name the tenant already uses or one of
+    ``UPLOAD_SOURCE_NAMES``.
     """
-    if _name_taken(tenant=tenant, name=name):
-        raise _name_taken_error(name)
+    _name_check(tenant=tenant, name=name)
     stored = _stored(url_config_check(config))
     try:
         # A concurrent create of the same name passes the check above and meets the unique constraint;
@@ -186,14 +196,14 @@ def url_source_update(
     checks them). The next sync uses them; a sync already running finishes with the old ones, and
     pages outside the new settings are removed by the next sync.
 
-    Raises ``SourceConfigError`` for a bad config, a name another source uses or a non-URL source.
+    Raises ``SourceConfigError`` for a bad config, a name another source uses (or one of
+    ``UPLOAD_SOURCE_NAMES``) or a non-URL source.
     """
     if source.tenant_id != tenant.pk:
         raise ValueError("source belongs to another tenant")
     if source.kind != SourceKind.URL:
         raise SourceConfigError(NOT_EDITABLE.format(kind=source.kind))
-    if _name_taken(tenant=tenant, name=name, exclude_pk=source.pk):
-        raise _name_taken_error(name)
+    _name_check(tenant=tenant, name=name, exclude_pk=source.pk)
     stored = _stored(url_config_check(config))
     try:
         with transaction.atomic():

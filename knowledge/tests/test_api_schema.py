@@ -22,7 +22,7 @@ def schema() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("path", "method", "statuses"),
     [
-        ("/api/v1/knowledge/documents/", "post", {"202", "400", "413"}),
+        ("/api/v1/knowledge/documents/", "post", {"202", "400", "409", "413"}),
         ("/api/v1/knowledge/documents/", "get", {"200", "400", "404"}),
         ("/api/v1/knowledge/documents/{id}/", "get", {"200", "404"}),
         ("/api/v1/knowledge/documents/{id}/", "delete", {"204", "404"}),

@@ -82,6 +82,31 @@ def test_evaluate_retrieval_reports_a_provider_failure_and_removes_its_tenant(tm
     assert Tenant.objects.count() == tenants
 
 
+def test_evaluate_retrieval_refuses_a_json_output_it_could_not_write_before_running(tmp_path, monkeypatch):
+    # given an output that is a folder, and one below a file
+    (tmp_path / "set").mkdir()
+    folder = _beir(tmp_path / "set")
+    (tmp_path / "notes.txt").write_text("not a folder")
+    runs: list[Path] = []
+    monkeypatch.setattr(evaluate_retrieval, "evaluate_beir", lambda path, **kwargs: runs.append(path))
+    tenants = Tenant.objects.count()
+    # when / then each is refused before the evaluation starts
+    with pytest.raises(CommandError, match=rf"--json: {tmp_path} is a folder; give a file name such as"):
+        call_command("evaluate_retrieval", "--beir", str(folder), "--json", str(tmp_path))
+    with pytest.raises(CommandError, match=r"--json: the folder .*notes.txt could not be created"):
+        call_command("evaluate_retrieval", "--beir", str(folder), "--json", str(tmp_path / "notes.txt" / "out.json"))
+    assert runs == [] and Tenant.objects.count() == tenants
+
+
+def test_evaluate_retrieval_writes_its_json_into_folders_it_creates(tmp_path, capsys):
+    out = tmp_path / "results" / "nested" / "covid.json"
+
+    call_command("evaluate_retrieval", "--beir", str(_beir(tmp_path)), "--modes", "bm25", "--json", str(out))
+
+    assert json.loads(out.read_text())["modes"]["bm25"]["ndcg@10"] > 0
+    assert f"wrote {out}" in capsys.readouterr().out
+
+
 def test_reindex_reports_a_provider_failure_and_marks_the_documents_failed(tenant, monkeypatch):
     document = add_document(tenant, "Parking", "Free parking behind the studio.")
     monkeypatch.setattr(reindex, "default_provider", DownEmbedder)

@@ -3,16 +3,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from knowledge import conf
 from knowledge.management.commands import ingest
-from knowledge.models import Chunk, Document, KnowledgeSource
-from knowledge.services import FileResult
+from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind
+from knowledge.services import FileResult, files_upload
+from knowledge.source_config import UPLOAD_SOURCE
 from supportai.models import Tenant
 
 
@@ -30,7 +33,7 @@ def help_folder(tmp_path):
 
 def test_ingest_folder_recursively_reports_bad_files_and_is_idempotent(tenant, help_folder, capsys):
     # when
-    call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")
+    _ingest(tenant, help_folder, errors=2)
     # then
     captured = capsys.readouterr()
     assert captured.out == (
@@ -47,12 +50,12 @@ def test_ingest_folder_recursively_reports_bad_files_and_is_idempotent(tenant, h
     source = KnowledgeSource.objects.get(tenant=tenant)
     assert source.last_synced_at is not None
     # when run again, then nothing is redone
-    call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")
+    _ingest(tenant, help_folder, errors=2)
     assert "0 created, 0 updated, 4 unchanged" in capsys.readouterr().out
     # when the bad files are gone and so is a good one, then its document goes
     for name in ("parking.md", "empty.txt", "latin.txt"):
         (help_folder / name).unlink()
-    call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")
+    _ingest(tenant, help_folder)
     assert capsys.readouterr().out.endswith(" 3 unchanged, 0 failed, 1 removed, 0 files with errors\n")
     assert not Document.objects.filter(title="Parking").exists()
 
@@ -72,8 +75,13 @@ def test_reindex_command(tenant, help_folder, capsys):
     assert "re-indexed 1 documents" in capsys.readouterr().out
 
 
-def _ingest(tenant: Tenant, path: Path, *args: str) -> None:
-    call_command("ingest", str(path), "--tenant", tenant.slug, "--no-progress", *args)
+def _ingest(tenant: Tenant, path: Path, *args: str, errors: int = 0) -> None:
+    """Run ``ingest``; with ``errors``, expect it to end with status 1 for that many bad files."""
+    if not errors:
+        call_command("ingest", str(path), "--tenant", tenant.slug, "--no-progress", *args)
+        return
+    with pytest.raises(CommandError, match=rf"^{errors} of \d+ files had errors \(listed above\)"):
+        call_command("ingest", str(path), "--tenant", tenant.slug, "--no-progress", *args)
 
 
 def _external_ids(tenant: Tenant) -> set[str]:
@@ -91,7 +99,7 @@ def test_ingest_keeps_the_documents_of_a_file_that_became_malformed(
     capsys.readouterr()
     # when the FAQ loses its header row
     (help_folder / "faq.csv").write_text("Do you sell gift cards?,Yes.\nIs there wifi?,Yes.\n")
-    _ingest(tenant, help_folder)
+    _ingest(tenant, help_folder, errors=1)
     # then it is reported and its two questions are still there
     captured = capsys.readouterr()
     assert "faq.csv: malformed: A CSV FAQ needs a header row" in captured.err
@@ -118,7 +126,7 @@ def test_ingest_reports_an_unreadable_file_and_goes_on(
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     # when
-    _ingest(tenant, help_folder)
+    _ingest(tenant, help_folder, errors=3)
     # then
     captured = capsys.readouterr()
     assert "parking.md: unreadable: The file could not be read: Permission denied.\n" in captured.err
@@ -144,7 +152,7 @@ def test_ingest_logs_an_unexpected_error_and_goes_on(
     monkeypatch.setattr(ingest, "file_ingest", file_ingest)
     # when
     with caplog.at_level(logging.ERROR, logger=ingest.__name__):
-        _ingest(tenant, help_folder)
+        _ingest(tenant, help_folder, errors=3)
     # then
     captured = capsys.readouterr()
     assert "parking.md: internal: This file could not be indexed; the error was logged.\n" in captured.err
@@ -167,7 +175,7 @@ def test_ingest_refuses_an_oversized_file_without_reading_it(
         return real_read_bytes(path)
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    _ingest(tenant, tmp_path)
+    _ingest(tenant, tmp_path, errors=1)
     assert f"big.md: too_large: The file is {len(big)} bytes; the limit is 1024 bytes." in capsys.readouterr().err
     assert read == ["small.md"] and _external_ids(tenant) == {"small.md"}
 
@@ -188,7 +196,7 @@ def test_ingest_beir_folder_takes_the_corpus_and_not_the_queries(
     assert capsys.readouterr().out.startswith("1 files: 1 created,")
     assert _external_ids(tenant) == {"d1"}
     # when the queries file is named on its own, then it is refused and says why
-    _ingest(tenant, tmp_path / "queries.jsonl")
+    _ingest(tenant, tmp_path / "queries.jsonl", errors=1)
     assert "queries.jsonl: unsupported: queries.jsonl is a BEIR data set's questions, not documents" in (
         capsys.readouterr().err
     )
@@ -214,8 +222,8 @@ def test_ingest_into_one_tenant_never_touches_another_tenants_documents(
     tenant: Tenant, other_tenant: Tenant, help_folder: Path
 ) -> None:
     # given both tenants ingested the same folder: same source name, same external ids
-    _ingest(tenant, help_folder, "--source", "Help")
-    _ingest(other_tenant, help_folder, "--source", "Help")
+    _ingest(tenant, help_folder, "--source", "Help", errors=2)
+    _ingest(other_tenant, help_folder, "--source", "Help", errors=2)
     theirs = {
         document.external_id: (document.pk, document.content_hash, document.updated_at)
         for document in Document.objects.for_tenant(other_tenant)
@@ -234,3 +242,62 @@ def test_ingest_into_one_tenant_never_touches_another_tenants_documents(
         for document in Document.objects.for_tenant(other_tenant)
     } == theirs
     assert set(Chunk.objects.filter(tenant=other_tenant).values_list("pk", flat=True)) == their_chunks
+
+
+def test_ingest_refuses_a_path_with_no_document_files_and_removes_nothing(tenant: Tenant, tmp_path: Path) -> None:
+    # given a folder ingested once, then emptied (an unmounted volume, a mistyped path)
+    folder = tmp_path / "help"
+    folder.mkdir()
+    (folder / "parking.md").write_text("# Parking\n\nFree parking.")
+    _ingest(tenant, folder)
+    (folder / "parking.md").unlink()
+    (folder / "notes.docx").write_bytes(b"PK")
+    # when / then
+    with pytest.raises(CommandError, match=r"No document files \(md, txt, html, pdf, csv, corpus.jsonl\) under .*"):
+        _ingest(tenant, folder)
+    assert _external_ids(tenant) == {"parking.md"}
+
+
+def test_ingest_refuses_a_path_that_is_neither_a_file_nor_a_folder(tenant: Tenant, tmp_path: Path) -> None:
+    fifo = tmp_path / "faq.md"
+    os.mkfifo(fifo)
+    with pytest.raises(CommandError, match="is neither a file nor a folder"):
+        _ingest(tenant, fifo)
+    assert not KnowledgeSource.objects.exists()
+
+
+def test_ingest_never_prunes_the_uploads_of_a_source_it_is_pointed_at(
+    tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a file uploaded through the console
+    files_upload(tenant=tenant, files=[SimpleUploadedFile("secret.md", b"# Secret\n\nOnly uploaded here.")])
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking.")
+    # when a folder is ingested into that source with pruning, then it is refused and nothing changes
+    with pytest.raises(CommandError, match="The source 'Uploads' holds uploaded files, and this run would delete"):
+        _ingest(tenant, tmp_path, "--source", UPLOAD_SOURCE)
+    assert _external_ids(tenant) == {"secret.md"}
+    # when it is added without pruning, then both are there and the source stays an uploads source
+    _ingest(tenant, tmp_path, "--source", UPLOAD_SOURCE, "--no-prune")
+    assert _external_ids(tenant) == {"secret.md", "parking.md"}
+    assert KnowledgeSource.objects.get(tenant=tenant, name=UPLOAD_SOURCE).config == {}
+
+
+def test_ingest_refuses_a_website_source(tenant: Tenant, other_tenant: Tenant, tmp_path: Path) -> None:
+    website = KnowledgeSource.objects.create(tenant=tenant, name="Help site", kind=SourceKind.URL)
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking.")
+    with pytest.raises(CommandError, match="The knowledge source 'Help site' is a URL source, so files cannot go"):
+        _ingest(tenant, tmp_path, "--source", website.name, "--no-prune")
+    assert not Document.objects.exists()
+    # another tenant's source of that name is no obstacle to its own folder source
+    _ingest(other_tenant, tmp_path, "--source", website.name)
+    assert Document.objects.for_tenant(other_tenant).get().source.kind == SourceKind.UPLOAD
+
+
+def test_ingest_remembers_the_new_path_of_a_folder_source_it_syncs(tenant: Tenant, tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        folder.mkdir()
+        (folder / "parking.md").write_text("# Parking\n\nFree parking.")
+    _ingest(tenant, old, "--source", "Help")
+    _ingest(tenant, new, "--source", "Help")
+    assert KnowledgeSource.objects.get(tenant=tenant, name="Help").config == {"path": str(new)}

@@ -180,3 +180,21 @@ def test_search_page_says_the_embedding_service_failed_in_dense_mode(client, age
     body = response.content.decode()
     assert "The embedding service could not embed the query" in body and "connection refused" in body
     assert 'data-testid="passages"' not in body
+
+
+def test_search_link_with_only_a_query_uses_the_boxs_mode_and_k(client, agent, tenant, other_tenant):
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(other_tenant, "Other parking", "Valet parking only.")
+    client.force_login(agent)
+    response = client.get("/console/knowledge/search/", {"q": "parking"})
+    body = response.content.decode()
+    assert response.context["form"].cleaned_data == {"q": "parking", "mode": "hybrid", "k": 5}
+    assert "[1] Parking" in body and "This field is required" not in body and "Other parking" not in body
+    # an explicit mode still wins, and an empty query is still refused
+    assert (
+        client.get("/console/knowledge/search/", {"q": "parking", "mode": "bm25"}).context["form"].cleaned_data["mode"]
+        == "bm25"
+    )
+    assert client.get("/console/knowledge/search/", {"q": ""}).context["form"].errors == {
+        "q": ["This field is required."]
+    }

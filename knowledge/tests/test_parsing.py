@@ -70,12 +70,36 @@ def test_html_keeps_main_text_only():
 
 
 def test_csv_faq_rows_become_documents_with_stable_ids():
-    data = b"question,answer,url\nDo you sell gift cards?,Yes at the desk.,https://x.example/g\n,missing,\n"
+    data = (
+        b"question,answer,url\nDo you sell gift cards?,Yes at the desk.,https://x.example/g\n"
+        b" , , \nIs there wifi?,Yes.,\nDo you sell gift cards?,Yes at the desk.,https://x.example/g\n"
+    )
     docs = parse_file("faq.csv", data, max_bytes=LIMIT)
+    # a blank row is skipped, and a row repeated exactly is read once
     assert [(d.title, d.text, d.url) for d in docs] == [
-        ("Do you sell gift cards?", "Yes at the desk.", "https://x.example/g")
+        ("Do you sell gift cards?", "Yes at the desk.", "https://x.example/g"),
+        ("Is there wifi?", "Yes.", ""),
     ]
-    assert docs[0].external_id == parse_file("faq.csv", data, max_bytes=LIMIT)[0].external_id
+    assert [d.external_id for d in docs] == [d.external_id for d in parse_file("faq.csv", data, max_bytes=LIMIT)]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (b",An answer without its question,", "Row 3 has no question; fill it in or delete the row."),
+        (b"A question without its answer?,,", "Row 3 has no answer; fill it in or delete the row."),
+        (b",,https://x.example/orphan", "Row 3 has no question and no answer; fill it in or delete the row."),
+        (
+            b"Is there wifi?,No.,",
+            "Row 3 asks the question of row 2 again, with another answer or url; keep one of them.",
+        ),
+    ],
+)
+def test_csv_row_that_would_be_left_out_refuses_the_file_naming_it(row: bytes, message: str) -> None:
+    data = b"question,answer,url\nIs there wifi?,Yes.,\n" + row + b"\nDo you sell gift cards?,Yes.,\n"
+    with pytest.raises(ParseError) as raised:
+        parse_file("faq.csv", data, max_bytes=LIMIT)
+    assert raised.value.code == ErrorCode.MALFORMED and str(raised.value) == message
 
 
 def test_csv_without_header_is_malformed():
@@ -107,6 +131,20 @@ def test_beir_corpus_records():
     data = b'{"_id": "d1", "title": "T", "text": "Body", "metadata": {"url": "u"}}\n\n{"_id": "d2", "text": "B2"}\n'
     docs = parse_file("corpus.jsonl", data, max_bytes=LIMIT)
     assert [(d.external_id, d.title, d.url) for d in docs] == [("d1", "T", "u"), ("d2", "d2", "")]
+
+
+def test_beir_record_with_a_title_only_is_its_title_and_one_with_nothing_is_left_out() -> None:
+    data = b'{"_id": "d1", "title": "Parking is free", "text": ""}\n{"_id": "d2", "title": "", "text": " "}\n'
+    docs = parse_file("corpus.jsonl", data, max_bytes=LIMIT)
+    assert [(d.external_id, d.title, d.text) for d in docs] == [("d1", "Parking is free", "Parking is free")]
+
+
+def test_beir_id_repeated_refuses_the_file_naming_both_lines() -> None:
+    data = b'{"_id": "d1", "text": "First"}\n{"_id": "d2", "text": "x"}\n\n{"_id": "d1", "text": "Second"}\n'
+    with pytest.raises(ParseError) as raised:
+        parse_file("corpus.jsonl", data, max_bytes=LIMIT)
+    assert raised.value.code == ErrorCode.MALFORMED
+    assert str(raised.value) == "Line 4 has the _id of line 1; a corpus names each document once."
 
 
 def test_beir_bad_line_names_the_line():

@@ -358,7 +358,7 @@ def test_a_bad_stored_config_fails_the_source_but_never_a_running_sync(tenant):
 def test_a_name_taken_between_the_check_and_the_insert_is_the_same_plain_error(tenant, help_site, monkeypatch):
     # given another request that created "Help centre" after our check said the name was free
     _source(tenant, help_site)
-    monkeypatch.setattr(source_config, "_name_taken", lambda **kwargs: False)
+    monkeypatch.setattr(source_config, "_name_check", lambda **kwargs: None)
     # when
     with pytest.raises(SourceConfigError) as raised:
         _source(tenant, help_site)

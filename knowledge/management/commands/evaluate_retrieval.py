@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, cast
 
@@ -41,6 +42,8 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown mode(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(MODES)}")
         if options["k"] < 1:
             raise CommandError("--k must be at least 1")
+        if options["json"]:
+            _check_writable(options["json"])
         try:
             evaluation = evaluate_beir(
                 folder,
@@ -64,9 +67,24 @@ class Command(BaseCommand):
         if evaluation.hybrid is not None:
             self.stdout.write(_hybrid_line(evaluation.hybrid, k=k))
         if options["json"]:
-            options["json"].parent.mkdir(parents=True, exist_ok=True)
-            options["json"].write_text(json.dumps(result, indent=2) + "\n")
+            try:
+                options["json"].write_text(json.dumps(result, indent=2) + "\n")
+            except OSError as exc:
+                raise CommandError(f"--json: {options['json']} could not be written: {exc.strerror or exc}") from exc
             self.stdout.write(f"wrote {options['json']}")
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse before the run, which takes minutes, an output that could not be written after it;
+    creates the missing folders above it."""
+    if path.is_dir():
+        raise CommandError(f"--json: {path} is a folder; give a file name such as {path / 'results.json'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"--json: the folder {path.parent} could not be created: {exc.strerror or exc}") from exc
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise CommandError(f"--json: {path} is not writable")
 
 
 def _hybrid_line(hybrid: HybridComparison, *, k: int) -> str:

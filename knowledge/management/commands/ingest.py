@@ -1,8 +1,13 @@
 """``manage.py ingest PATH --tenant SLUG``: files or folders (recursively), idempotent by content hash.
 
-A file that cannot be read, parsed or stored gets an error line on stderr and the others go on. A run
-with any such file prunes nothing: a file that fails after an edit gives no external ids, and pruning
-would delete the documents it gave on an earlier run.
+A file that cannot be read, parsed or stored gets an error line on stderr and the others go on; the
+run then exits with status 1. A run with any such file prunes nothing: a file that fails after an
+edit gives no external ids, and pruning would delete the documents it gave on an earlier run.
+
+The source is a folder source: it remembers its PATH, and documents no longer under PATH leave it.
+Pruning never reaches a source that holds uploaded files (one with no PATH of its own, such as the
+console's "Uploads"), and a PATH with no document files changes nothing (an unmounted or mistyped
+folder would otherwise empty its source).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from knowledge.parsing import ErrorCode, ParseError, file_check, is_document_fil
 from knowledge.services import (
     FileResult,
     Outcome,
+    SourceKindError,
     file_ingest,
     source_get_or_create,
     source_mark_synced,
@@ -32,6 +38,12 @@ from knowledge.source_config import NAME_MAX_LENGTH
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
+
+HOLDS_UPLOADS = (
+    "The source {name!r} holds uploaded files, and this run would delete those not under {path}. "
+    "Pass --no-prune to add the files to it, or --source to name another source."
+)
+NO_FILES = "No document files (md, txt, html, pdf, csv, corpus.jsonl) under {path}; nothing was changed."
 
 
 def files_under(path: Path) -> list[Path]:
@@ -62,6 +74,22 @@ def _file_ingest(*, tenant: Tenant, source: KnowledgeSource, file: Path, name: s
     except Exception:
         logger.exception("Ingesting %s into tenant %s failed", file, tenant.pk)
         return FileResult.internal_error(name)
+
+
+def _folder_source(*, tenant: Tenant, name: str, path: Path, prune: bool) -> KnowledgeSource:
+    """The upload source the run ingests into, created for ``path``; a folder source synced (pruned)
+    from another path remembers the new one."""
+    try:
+        source = source_get_or_create(tenant=tenant, name=name, config={"path": str(path)})
+    except SourceKindError as exc:
+        raise CommandError(str(exc)) from exc
+    stored_path = source.config.get("path")
+    if not stored_path and prune:
+        raise CommandError(HOLDS_UPLOADS.format(name=name, path=path))
+    if prune and stored_path != str(path):
+        source.config = {**source.config, "path": str(path)}
+        source.save(update_fields=["config"])
+    return source
 
 
 def _language(value: str) -> str:
@@ -101,13 +129,17 @@ class Command(BaseCommand):
         path: Path = options["path"].resolve()
         if not path.exists():
             raise CommandError(f"{path} does not exist")
+        if not path.is_file() and not path.is_dir():
+            raise CommandError(f"{path} is neither a file nor a folder")
         tenant = tenant_by_slug(options["tenant"])
         source_name = options["source"] or str(path)
         if len(source_name) > NAME_MAX_LENGTH:
             raise CommandError(f"The source name is longer than {NAME_MAX_LENGTH} characters; pass --source.")
-        source = source_get_or_create(tenant=tenant, name=source_name, config={"path": str(path)})
-        root = path if path.is_dir() else path.parent
         files = files_under(path)
+        if not files:
+            raise CommandError(NO_FILES.format(path=path))
+        source = _folder_source(tenant=tenant, name=source_name, path=path, prune=not options["no_prune"])
+        root = path if path.is_dir() else path.parent
         totals = dict.fromkeys(Outcome, 0)
         keep: set[str] = set()
         failed = 0
@@ -122,9 +154,11 @@ class Command(BaseCommand):
                 totals[outcome] += count
         prune = not options["no_prune"] and not failed
         removed = source_prune(tenant=tenant, source=source, keep=keep) if prune else 0
-        source_mark_synced(source=source, failed=failed == len(files) and bool(files))
+        source_mark_synced(source=source, failed=failed == len(files))
         summary = ", ".join(f"{count} {outcome}" for outcome, count in totals.items())
         line = f"{len(files)} files: {summary}, {removed} removed, {failed} files with errors"
         if failed and not options["no_prune"]:
             line += f"; pruning skipped: {failed} {'file' if failed == 1 else 'files'} had errors"
         self.stdout.write(line)
+        if failed:
+            raise CommandError(f"{failed} of {len(files)} files had errors (listed above); the others were ingested.")
