@@ -35,6 +35,8 @@ from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
 from supportai.selectors import membership_get
 
+# Also what a multipart body whose parts Django cannot find gets: it reads as one without files.
+NO_FILES = 'No files arrived: send them as multipart/form-data parts named "files" (each with a file name).'
 NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
 MAX_FILES = 50
 DOCUMENTS_PAGE_SIZE = 50
@@ -166,7 +168,10 @@ class DocumentsApi(APIView):
     class InputSerializer(serializers.Serializer):
         # An empty file is refused in its own result ("empty"), not for the whole upload.
         files = serializers.ListField(
-            child=serializers.FileField(allow_empty_file=True), allow_empty=False, max_length=MAX_FILES
+            child=serializers.FileField(allow_empty_file=True),
+            allow_empty=False,
+            max_length=MAX_FILES,
+            error_messages={"empty": NO_FILES},
         )
         language = serializers.CharField(
             required=False,

@@ -8,6 +8,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
 
 from knowledge import conf
+from knowledge.apis import NO_FILES
 from knowledge.models import Document, DocumentStatus
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
@@ -64,6 +65,16 @@ def test_upload_requires_files_and_authentication(tenant):
     assert APIClient().post("/api/v1/knowledge/documents/", {}, format="multipart").status_code in (401, 403)
     response = api_client(tenant).post("/api/v1/knowledge/documents/", {}, format="multipart")
     assert response.status_code == 400
+    assert response.json() == {"files": [NO_FILES]}
+    # a file under another part name, or a body whose parts Django cannot find, is the same answer
+    misnamed = api_client(tenant).post(
+        "/api/v1/knowledge/documents/", {"file": SimpleUploadedFile("a.md", b"# A\n\nx")}, format="multipart"
+    )
+    garbled = api_client(tenant).post(
+        "/api/v1/knowledge/documents/", b"not multipart at all", content_type="multipart/form-data; boundary=xyz"
+    )
+    assert [misnamed.json(), garbled.json()] == [{"files": [NO_FILES]}] * 2
+    assert not Document.objects.exists()
 
 
 def test_upload_is_refused_to_an_agent_session(tenant, agent):
