@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import QuerySet
@@ -11,19 +12,42 @@ from django.http import HttpRequest
 
 from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
 from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue, source_delete
-from knowledge.source_config import source_sync_enqueue
+from knowledge.source_config import NAME_RESERVED, UPLOAD_SOURCE_NAMES, source_sync_enqueue
 from supportai.admin_mixins import TenantScopedModelAdmin
 from supportai.models import Tenant
 
 
+class KnowledgeSourceForm(forms.ModelForm):
+    """No website source named like an upload source: its syncs would delete the uploads."""
+
+    class Meta:
+        model = KnowledgeSource
+        fields = ("tenant", "name", "kind", "config")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kind = cleaned.get("kind", self.instance.kind)
+        name = cleaned.get("name", "")
+        if kind == SourceKind.URL and name in UPLOAD_SOURCE_NAMES:
+            self.add_error("name", NAME_RESERVED.format(name=name))
+        return cleaned
+
+
 @admin.register(KnowledgeSource)
 class KnowledgeSourceAdmin(TenantScopedModelAdmin):
+    form = KnowledgeSourceForm
     list_display = ("name", "tenant", "kind", "status", "last_synced_at", "error")
     list_filter = ("kind", "status")
     list_select_related = ("tenant",)
     search_fields = ("name",)
     readonly_fields = ("status", "last_synced_at", "error", "sync_started_at")
     actions = ("sync_now",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: KnowledgeSource | None = None) -> tuple[str, ...]:
+        # A source's documents came in its kind's way (uploads, a website's pages); another kind
+        # would prune or sync them as what they are not.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "kind") if obj is not None else readonly
 
     @admin.action(description="Sync the selected website (URL) sources now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[KnowledgeSource]) -> None:

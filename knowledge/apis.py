@@ -18,7 +18,7 @@ from knowledge.parsing import ErrorCode
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import document_get, document_list, retrieve, source_get
-from knowledge.services import Outcome, SourceKindError, document_delete, files_upload
+from knowledge.services import Outcome, SourceKindError, document_delete
 from knowledge.source_config import (
     API_UPLOAD_SOURCE,
     MAX_DEPTH,
@@ -29,6 +29,7 @@ from knowledge.source_config import (
     source_sync_enqueue,
     url_source_create,
 )
+from knowledge.uploads import files_upload
 from supportai.api_auth import ApiKeyPrincipal
 from supportai.api_errors import error_responses
 from supportai.apis import api_tenant

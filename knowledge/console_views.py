@@ -29,7 +29,7 @@ from knowledge.selectors import (
     source_totals,
     url_source_get,
 )
-from knowledge.services import SourceKindError, document_delete, files_upload
+from knowledge.services import SourceKindError, document_delete
 from knowledge.source_config import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_PAGES,
@@ -42,6 +42,7 @@ from knowledge.source_config import (
     url_source_update,
 )
 from knowledge.sources import knowledge_source_delete
+from knowledge.uploads import files_upload
 from supportai.console.tenancy import require_manager, require_membership
 
 PAGE_SIZE = 50

@@ -259,61 +259,54 @@ def _pdf(name: str, data: bytes) -> ParsedDocument:
     )
 
 
-def _csv_faq(name: str, text: str) -> list[ParsedDocument]:
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        return _csv_rows(name, reader)
-    except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB)
-        raise ParseError(ErrorCode.MALFORMED, detail=f"Row {reader.reader.line_num} could not be read: {exc}.") from exc
-
-
-def _csv_rows(name: str, reader: csv.DictReader[str]) -> list[ParsedDocument]:
-    """One document per row. A blank row is skipped and a row repeated exactly is read once; a row
-    with half a pair, or a question asked again with another answer, refuses the file naming both
-    rows, rather than storing some rows and silently leaving the others out."""
-    fields = {field.strip().lower() for field in reader.fieldnames or []}
-    if not {"question", "answer"} <= fields:
-        detail = "A CSV FAQ needs a header row with question,answer[,url][,language]."
-        raise ParseError(ErrorCode.MALFORMED, detail=detail)
-    documents = []
-    first_rows: dict[str, tuple[int, dict[str, str]]] = {}
-    for row in reader:
-        if None in row:
-            raise ParseError(
-                ErrorCode.MALFORMED,
-                detail=f"Row {reader.line_num} has more fields than the header; put answers with commas in quotes.",
-            )
-        clean = {(key or "").strip().lower(): (value or "").strip() for key, value in row.items()}
-        if not any(clean.values()):
-            continue
-        _csv_pair_check(reader.line_num, clean)
-        digest = hashlib.sha256(clean["question"].encode()).hexdigest()[:16]
-        if digest in first_rows:
-            first, first_clean = first_rows[digest]
-            if first_clean != clean:
-                raise ParseError(
-                    ErrorCode.MALFORMED, detail=CSV_QUESTION_AGAIN.format(row=reader.line_num, first=first)
-                )
-            continue
-        first_rows[digest] = (reader.line_num, clean)
-        documents.append(
-            ParsedDocument(
-                f"{name}#{digest}",
-                clean["question"],
-                clean["answer"],
-                url=clean.get("url", ""),
-                language=clean.get("language", UNDECLARED),
-            )
-        )
-    return documents
-
-
+# The columns a CSV FAQ row is made of; any others (a category, an id) are ignored.
+CSV_COLUMNS = ("question", "answer", "url", "language")
+CSV_NO_HEADER = "A CSV FAQ needs a header row with question,answer[,url][,language]."
+CSV_UNREADABLE = "Row {row} could not be read: {error}."
+CSV_EXTRA_FIELDS = "Row {row} has more fields than the header; put answers with commas in quotes."
 CSV_HALF_PAIR = "Row {row} has {missing}; fill it in or delete the row."
 CSV_QUESTION_AGAIN = "Row {row} asks the question of row {first} again, with another answer or url; keep one of them."
 
 
-def _csv_pair_check(row: int, clean: dict[str, str]) -> None:
-    question, answer = clean.get("question"), clean.get("answer")
+def _csv_faq(name: str, text: str) -> list[ParsedDocument]:
+    """One document per row, rows counted as records with the header as row 1 (an answer over
+    several lines is one row). A row blank in every FAQ column is skipped and a row repeated exactly
+    is read once; a row with half a pair, or a question asked again with another answer, refuses the
+    file naming the rows, rather than storing some rows and silently leaving the others out."""
+    reader = csv.DictReader(io.StringIO(text))
+    row_number = 0
+    try:
+        if not {"question", "answer"} <= {field.strip().lower() for field in reader.fieldnames or []}:
+            raise ParseError(ErrorCode.MALFORMED, detail=CSV_NO_HEADER)
+        documents = []
+        first_rows: dict[str, tuple[int, dict[str, str]]] = {}
+        for row_number, row in enumerate(reader, start=2):
+            if None in row:
+                raise ParseError(ErrorCode.MALFORMED, detail=CSV_EXTRA_FIELDS.format(row=row_number))
+            cells = {(key or "").strip().lower(): (value or "").strip() for key, value in row.items()}
+            faq = {column: cells.get(column, "") for column in CSV_COLUMNS}
+            if not any(faq.values()):
+                continue
+            _csv_pair_check(row_number, faq)
+            digest = hashlib.sha256(faq["question"].encode()).hexdigest()[:16]
+            if digest in first_rows:
+                first, first_faq = first_rows[digest]
+                if first_faq != faq:
+                    raise ParseError(ErrorCode.MALFORMED, detail=CSV_QUESTION_AGAIN.format(row=row_number, first=first))
+                continue
+            first_rows[digest] = (row_number, faq)
+            documents.append(
+                ParsedDocument(
+                    f"{name}#{digest}", faq["question"], faq["answer"], url=faq["url"], language=faq["language"]
+                )
+            )
+    except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB), in the row after the last read
+        raise ParseError(ErrorCode.MALFORMED, detail=CSV_UNREADABLE.format(row=row_number + 1, error=exc)) from exc
+    return documents
+
+
+def _csv_pair_check(row: int, faq: dict[str, str]) -> None:
+    question, answer = faq["question"], faq["answer"]
     if question and answer:
         return
     missing = "no answer" if question else "no question" if answer else "no question and no answer"

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -36,9 +35,8 @@ from knowledge.models import (
     SourceKind,
     SourceStatus,
 )
-from knowledge.parsing import MESSAGES, ErrorCode, ParsedDocument, ParseError, file_check, parse_file
+from knowledge.parsing import MESSAGES, ErrorCode, ParsedDocument, ParseError, parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
-from knowledge.source_config import UPLOAD_SOURCE
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -58,7 +56,7 @@ def content_hash(parsed: ParsedDocument) -> str:
 
 NOT_AN_UPLOAD_SOURCE = (
     "The knowledge source {name!r} is a {kind} source, so files cannot go into it (its syncs would delete "
-    "them); rename that source or give the files another one."
+    "them); rename that source, then try again."
 )
 
 
@@ -285,88 +283,6 @@ def parsed_ingest(
         if on_document is not None:
             on_document(document, outcome)
     return result
-
-
-@dataclass(frozen=True)
-class UploadedDocument:
-    id: int
-    title: str
-    outcome: Outcome
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    file: FileResult
-    documents: list[UploadedDocument]
-
-
-# Django cuts an uploaded file's name to 255 characters (keeping its suffix), so a name of 255 may
-# have been longer, and two names cut alike would name one document.
-UPLOAD_NAME_CUT = 255
-NAME_CUT = "The file name has 255 characters or more; rename the file to fewer than 255 characters."
-
-
-def _upload_name_check(name: str, seen: set[str]) -> None:
-    """Refuse a name Django may have cut, or one an earlier file of the same upload had."""
-    if len(name) >= UPLOAD_NAME_CUT:
-        raise ParseError(ErrorCode.MALFORMED, detail=NAME_CUT)
-    if name in seen:
-        raise ParseError(ErrorCode.DUPLICATE)
-    seen.add(name)
-
-
-def files_upload(
-    *,
-    tenant: Tenant,
-    files: Sequence[UploadedFile],
-    source_name: str = UPLOAD_SOURCE,
-    default_language: str = DEFAULT_LANGUAGE,
-) -> list[UploadResult]:
-    """Store uploaded files now and index new or changed documents in Celery after commit; documents
-    whose file declares no language get ``default_language``.
-
-    Each file is its own transaction: a bad file gets its error and the others go through. A file
-    refused for its name (a second file of the same name included) or its size (over
-    ``KNOWLEDGE_MAX_UPLOAD_BYTES``) is not read. An unexpected exception is logged with its
-    traceback and gives its file the ``internal`` error; that file stores nothing. Raises
-    ``SourceKindError``, storing nothing, when ``source_name`` is a source of another kind.
-    """
-    from knowledge import tasks
-
-    source = source_get_or_create(tenant=tenant, name=source_name)
-    limit = conf.SETTINGS.max_upload_bytes
-    seen: set[str] = set()
-    results = []
-    for upload in files:
-        name = upload.name or "upload"
-        documents: list[UploadedDocument] = []
-
-        def collect(document: Document, outcome: Outcome, bucket: list[UploadedDocument] = documents) -> None:
-            bucket.append(UploadedDocument(document.pk, document.title, outcome))
-
-        try:
-            _upload_name_check(name, seen)
-            file_check(name, upload.size or 0, max_bytes=limit)
-            with transaction.atomic():
-                result = file_ingest(
-                    tenant=tenant,
-                    source=source,
-                    name=name,
-                    data=upload.read(),
-                    index_now=False,
-                    on_document=collect,
-                    default_language=default_language,
-                )
-                for document in documents:
-                    if document.outcome != Outcome.UNCHANGED:
-                        transaction.on_commit(partial(tasks.index_document.delay, document.id))
-        except ParseError as exc:  # from the name and size checks: file_ingest gives its own as its result
-            result = FileResult.refused(name, exc)
-        except Exception:
-            logger.exception("Upload of %r to tenant %s failed", name, tenant.pk)
-            result, documents = FileResult.internal_error(name), []
-        results.append(UploadResult(result, documents))
-    return results
 
 
 def source_mark_synced(*, source: KnowledgeSource, failed: bool = False) -> None:

@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from knowledge.models import Chunk, Document, DocumentStatus
+from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceKind
+from knowledge.source_config import NAME_RESERVED, UPLOAD_SOURCE
 from knowledge.tests.factories import add_document
 from supportai.models import Tenant
 from supportai.tests.factories import UserFactory
@@ -118,3 +119,21 @@ def test_reindex_action_queues_the_work_instead_of_embedding_in_the_request(
     assert queued == [(tenant.pk, sorted([parking.pk, gifts.pk]))]
     assert set(Document.objects.filter(tenant=tenant).values_list("status", flat=True)) == {DocumentStatus.PENDING}
     assert set(Chunk.objects.filter(tenant=tenant).values_list("pk", flat=True)) == chunks
+
+
+def test_admin_keeps_website_sources_off_the_upload_source_names_and_kinds_fixed(root: User, tenant: Tenant) -> None:
+    client = _client_for(root)
+    fields = {"tenant": tenant.pk, "kind": SourceKind.URL, "config": '{"start_url": "https://help.example.com/"}'}
+    # when a website source is added under the console's upload source name, then it is refused
+    response = client.post("/admin/knowledge/knowledgesource/add/", {**fields, "name": UPLOAD_SOURCE})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"name": [NAME_RESERVED.format(name=UPLOAD_SOURCE)]}
+    assert not KnowledgeSource.objects.exists()
+    # when an upload source of that name is changed, then its kind cannot be
+    uploads = KnowledgeSource.objects.create(tenant=tenant, name=UPLOAD_SOURCE, kind=SourceKind.UPLOAD)
+    change = client.post(
+        f"/admin/knowledge/knowledgesource/{uploads.pk}/change/", {**fields, "name": UPLOAD_SOURCE, "config": "{}"}
+    )
+    assert change.status_code == 302
+    uploads.refresh_from_db()
+    assert uploads.kind == SourceKind.UPLOAD

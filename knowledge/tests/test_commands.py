@@ -12,10 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from knowledge import conf
+from knowledge.demo import DEMO_CONFIG, demo_source
 from knowledge.management.commands import ingest
 from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind
-from knowledge.services import FileResult, files_upload
+from knowledge.services import FileResult
 from knowledge.source_config import UPLOAD_SOURCE
+from knowledge.uploads import files_upload
 from supportai.models import Tenant
 
 
@@ -80,7 +82,7 @@ def _ingest(tenant: Tenant, path: Path, *args: str, errors: int = 0) -> None:
     if not errors:
         call_command("ingest", str(path), "--tenant", tenant.slug, "--no-progress", *args)
         return
-    with pytest.raises(CommandError, match=rf"^{errors} of \d+ files had errors \(listed above\)"):
+    with pytest.raises(CommandError, match=rf"^{errors} of \d+ files had errors \(listed above\); "):
         call_command("ingest", str(path), "--tenant", tenant.slug, "--no-progress", *args)
 
 
@@ -301,3 +303,35 @@ def test_ingest_remembers_the_new_path_of_a_folder_source_it_syncs(tenant: Tenan
     _ingest(tenant, old, "--source", "Help")
     _ingest(tenant, new, "--source", "Help")
     assert KnowledgeSource.objects.get(tenant=tenant, name="Help").config == {"path": str(new)}
+
+
+def test_ingest_never_makes_an_upload_source_name_a_folder_source(tenant: Tenant, tmp_path: Path) -> None:
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking.")
+    # when the console's upload source does not exist yet, then a pruning run is refused all the same
+    with pytest.raises(CommandError, match="The source 'Uploads' holds uploaded files"):
+        _ingest(tenant, tmp_path, "--source", UPLOAD_SOURCE)
+    assert not KnowledgeSource.objects.exists()
+    # when files are added to it, it is made an upload source without a path, and uploads to it stay
+    _ingest(tenant, tmp_path, "--source", UPLOAD_SOURCE, "--no-prune")
+    assert KnowledgeSource.objects.get(tenant=tenant).config == {}
+    files_upload(tenant=tenant, files=[SimpleUploadedFile("secret.md", b"# Secret\n\nOnly uploaded here.")])
+    (tmp_path / "parking.md").unlink()
+    (tmp_path / "hours.md").write_text("# Hours\n\nOpen 9 to 7.")
+    _ingest(tenant, tmp_path, "--source", UPLOAD_SOURCE, "--no-prune")
+    assert _external_ids(tenant) == {"parking.md", "secret.md", "hours.md"}
+
+
+def test_ingest_leaves_the_demo_help_centre_to_seed_demo(tenant: Tenant, tmp_path: Path) -> None:
+    demo = demo_source(tenant)
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking.")
+    for args in ((), ("--no-prune",)):
+        with pytest.raises(CommandError, match="is the demo help centre, which seed_demo keeps"):
+            _ingest(tenant, tmp_path, "--source", demo.name, *args)
+    demo.refresh_from_db()
+    assert demo.config == DEMO_CONFIG and not Document.objects.exists()
+
+
+def test_ingest_says_nothing_was_ingested_when_every_file_failed(tenant: Tenant, tmp_path: Path) -> None:
+    (tmp_path / "empty.md").write_text("")
+    with pytest.raises(CommandError, match=r"^1 of 1 files had errors \(listed above\); nothing was ingested\.$"):
+        _ingest(tenant, tmp_path)

@@ -19,13 +19,12 @@ from knowledge.parsing import ParsedDocument
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import (
     Outcome,
-    UploadResult,
     document_delete,
     documents_delete,
     documents_upsert,
-    files_upload,
     source_get_or_create,
 )
+from knowledge.uploads import UploadResult, files_upload
 from supportai.models import Tenant
 
 MODEL = "fake-hash-384"

@@ -15,7 +15,8 @@ from knowledge.models import Chunk, Document, DocumentStatus
 from knowledge.parsing import ParsedDocument
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
-from knowledge.services import document_upsert, files_upload, source_get_or_create
+from knowledge.services import document_upsert, source_get_or_create
+from knowledge.uploads import files_upload
 from supportai.models import Tenant
 
 ARTICLE = ParsedDocument("parking.md", "Parking", "Free parking is behind the studio on Pearl Street.")

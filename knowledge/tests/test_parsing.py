@@ -102,6 +102,26 @@ def test_csv_row_that_would_be_left_out_refuses_the_file_naming_it(row: bytes, m
     assert raised.value.code == ErrorCode.MALFORMED and str(raised.value) == message
 
 
+def test_csv_rows_are_records_and_only_the_faq_columns_count() -> None:
+    # given a category column, a section row with only a category, and an answer over two lines
+    data = (
+        b"question,answer,category\n"
+        b'Is there wifi?,"Yes,\nfree for guests.",Studio\n'
+        b",,Billing\n"
+        b"Do you sell gift cards?,Yes.,Billing\n"
+        b'Is there wifi?,"Yes,\nfree for guests.",Guests\n'
+    )
+    docs = parse_file("faq.csv", data, max_bytes=LIMIT)
+    # then the section row is blank, and the repeat that differs only by category is the same question
+    assert [(d.title, d.text) for d in docs] == [
+        ("Is there wifi?", "Yes,\nfree for guests."),
+        ("Do you sell gift cards?", "Yes."),
+    ]
+    # and a conflicting repeat is named by its row, not by its line
+    with pytest.raises(ParseError, match=r"^Row 5 asks the question of row 2 again"):
+        parse_file("faq.csv", data.replace(b'"Yes,\nfree for guests.",Guests', b"No.,Guests"), max_bytes=LIMIT)
+
+
 def test_csv_without_header_is_malformed():
     with pytest.raises(ParseError) as excinfo:
         parse_file("faq.csv", b"foo,bar\n1,2\n", max_bytes=LIMIT)

@@ -28,13 +28,13 @@ from knowledge.services import (
     Outcome,
     document_delete,
     file_ingest,
-    files_upload,
     parsed_ingest,
     source_get_or_create,
     source_prune,
     tenant_reindex,
 )
 from knowledge.tests.factories import add_document
+from knowledge.uploads import files_upload
 from supportai.models import Tenant
 
 ARTICLE = b"# Parking\n\nFree parking is behind the studio on Pearl Street.\n\nBike racks are by the door."
@@ -156,7 +156,7 @@ def test_files_upload_logs_an_unexpected_error_and_stores_the_other_files(
     monkeypatch.setattr(services, "parse_file", parse_or_fail)
     files = [SimpleUploadedFile("cursed.md", b"# Cursed\n\nText."), SimpleUploadedFile("parking.md", ARTICLE)]
     # when
-    with caplog.at_level(logging.ERROR, logger="knowledge.services"), django_capture_on_commit_callbacks(execute=True):
+    with caplog.at_level(logging.ERROR, logger="knowledge.uploads"), django_capture_on_commit_callbacks(execute=True):
         cursed, parking = files_upload(tenant=tenant, files=files)
     # then
     assert (cursed.file.error_code, cursed.file.error, cursed.documents) == (
@@ -186,7 +186,7 @@ def test_files_upload_keeps_nothing_of_a_file_that_fails_after_storing(
     monkeypatch.setattr(services, "parsed_ingest", parsed_ingest_failing)
     files = [SimpleUploadedFile("cursed.md", b"# Cursed\n\nText."), SimpleUploadedFile("parking.md", ARTICLE)]
     # when
-    with caplog.at_level(logging.ERROR, logger="knowledge.services"):
+    with caplog.at_level(logging.ERROR, logger="knowledge.uploads"):
         cursed, parking = files_upload(tenant=tenant, files=files)
     # then: the failed file's transaction rolled back, the other file's did not
     assert cursed.file.error_code == "internal" and cursed.documents == []

@@ -10,8 +10,9 @@ from django.test import Client
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from knowledge.models import Document, KnowledgeSource, SourceKind
-from knowledge.services import NOT_AN_UPLOAD_SOURCE, files_upload
+from knowledge.services import NOT_AN_UPLOAD_SOURCE
 from knowledge.source_config import API_UPLOAD_SOURCE, NAME_RESERVED, UPLOAD_SOURCE
+from knowledge.uploads import files_upload
 from supportai.models import Tenant
 from supportai.tests.factories import api_client
 
@@ -45,6 +46,15 @@ def test_a_second_file_of_the_same_name_is_refused_and_the_first_is_kept(tenant:
     )
     assert other.file.error_code == ""
     assert _texts(tenant) == {"README.md": "# Parking\n\nFree parking.", "hours.md": "# Hours\n\nOpen 9 to 7."}
+
+
+def test_a_file_refused_does_not_keep_its_name_from_the_next_file(tenant: Tenant) -> None:
+    files = [SimpleUploadedFile("README.md", b""), SimpleUploadedFile("README.md", PARKING)]
+
+    empty, good = files_upload(tenant=tenant, files=files)
+
+    assert (empty.file.error_code, good.file.error_code) == ("empty", "")
+    assert _texts(tenant) == {"README.md": PARKING.decode()}
 
 
 def test_names_django_may_have_cut_are_refused_so_two_long_names_never_share_a_document(tenant: Tenant) -> None:

@@ -5,9 +5,9 @@ run then exits with status 1. A run with any such file prunes nothing: a file th
 edit gives no external ids, and pruning would delete the documents it gave on an earlier run.
 
 The source is a folder source: it remembers its PATH, and documents no longer under PATH leave it.
-Pruning never reaches a source that holds uploaded files (one with no PATH of its own, such as the
-console's "Uploads"), and a PATH with no document files changes nothing (an unmounted or mistyped
-folder would otherwise empty its source).
+Pruning never reaches a source that holds uploaded files or the demo's (``knowledge.folder_sources``),
+and a PATH with no document files changes nothing (an unmounted or mistyped folder would otherwise
+empty its source).
 """
 
 from __future__ import annotations
@@ -21,28 +21,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from knowledge import conf
+from knowledge.folder_sources import FolderSourceError, folder_source
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.models import KnowledgeSource
 from knowledge.parsing import ErrorCode, ParseError, file_check, is_document_file
-from knowledge.services import (
-    FileResult,
-    Outcome,
-    SourceKindError,
-    file_ingest,
-    source_get_or_create,
-    source_mark_synced,
-    source_prune,
-)
+from knowledge.services import FileResult, Outcome, file_ingest, source_mark_synced, source_prune
 from knowledge.source_config import NAME_MAX_LENGTH
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-HOLDS_UPLOADS = (
-    "The source {name!r} holds uploaded files, and this run would delete those not under {path}. "
-    "Pass --no-prune to add the files to it, or --source to name another source."
-)
 NO_FILES = "No document files (md, txt, html, pdf, csv, corpus.jsonl) under {path}; nothing was changed."
 
 
@@ -74,22 +63,6 @@ def _file_ingest(*, tenant: Tenant, source: KnowledgeSource, file: Path, name: s
     except Exception:
         logger.exception("Ingesting %s into tenant %s failed", file, tenant.pk)
         return FileResult.internal_error(name)
-
-
-def _folder_source(*, tenant: Tenant, name: str, path: Path, prune: bool) -> KnowledgeSource:
-    """The upload source the run ingests into, created for ``path``; a folder source synced (pruned)
-    from another path remembers the new one."""
-    try:
-        source = source_get_or_create(tenant=tenant, name=name, config={"path": str(path)})
-    except SourceKindError as exc:
-        raise CommandError(str(exc)) from exc
-    stored_path = source.config.get("path")
-    if not stored_path and prune:
-        raise CommandError(HOLDS_UPLOADS.format(name=name, path=path))
-    if prune and stored_path != str(path):
-        source.config = {**source.config, "path": str(path)}
-        source.save(update_fields=["config"])
-    return source
 
 
 def _language(value: str) -> str:
@@ -138,7 +111,10 @@ class Command(BaseCommand):
         files = files_under(path)
         if not files:
             raise CommandError(NO_FILES.format(path=path))
-        source = _folder_source(tenant=tenant, name=source_name, path=path, prune=not options["no_prune"])
+        try:
+            source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=not options["no_prune"])
+        except FolderSourceError as exc:
+            raise CommandError(str(exc)) from exc
         root = path if path.is_dir() else path.parent
         totals = dict.fromkeys(Outcome, 0)
         keep: set[str] = set()
@@ -161,4 +137,5 @@ class Command(BaseCommand):
             line += f"; pruning skipped: {failed} {'file' if failed == 1 else 'files'} had errors"
         self.stdout.write(line)
         if failed:
-            raise CommandError(f"{failed} of {len(files)} files had errors (listed above); the others were ingested.")
+            rest = "nothing was ingested" if failed == len(files) else "the others were ingested"
+            raise CommandError(f"{failed} of {len(files)} files had errors (listed above); {rest}.")

@@ -1,0 +1,109 @@
+"""Files uploaded through the console and the REST API: stored at once, indexed in Celery.
+
+Each file gets its own result, and none is lost silently: a file refused for its name, its size or
+its content says why, and a second file of a name an earlier one was stored under is refused
+(``duplicate``) rather than overwriting it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from knowledge import conf
+from knowledge.languages import DEFAULT_LANGUAGE
+from knowledge.models import Document
+from knowledge.parsing import ErrorCode, ParseError, file_check
+from knowledge.services import FileResult, Outcome, file_ingest, source_get_or_create
+from knowledge.source_config import UPLOAD_SOURCE
+from supportai.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UploadedDocument:
+    id: int
+    title: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    file: FileResult
+    documents: list[UploadedDocument]
+
+
+# Django cuts an uploaded file's name to 255 characters (keeping its suffix), so a name of 255 may
+# have been longer, and two names cut alike would name one document.
+UPLOAD_NAME_CUT = 255
+NAME_CUT = "The file name has 255 characters or more; rename the file to fewer than 255 characters."
+
+
+def _upload_name_check(name: str, stored_names: set[str]) -> None:
+    """Refuse a name Django may have cut, or one an earlier file of the same upload was stored under."""
+    if len(name) >= UPLOAD_NAME_CUT:
+        raise ParseError(ErrorCode.MALFORMED, detail=NAME_CUT)
+    if name in stored_names:
+        raise ParseError(ErrorCode.DUPLICATE)
+
+
+def files_upload(
+    *,
+    tenant: Tenant,
+    files: Sequence[UploadedFile],
+    source_name: str = UPLOAD_SOURCE,
+    default_language: str = DEFAULT_LANGUAGE,
+) -> list[UploadResult]:
+    """Store uploaded files now and index new or changed documents in Celery after commit; documents
+    whose file declares no language get ``default_language``.
+
+    Each file is its own transaction: a bad file gets its error and the others go through. A file
+    refused for its name (that of a file stored earlier in the upload included) or its size (over
+    ``KNOWLEDGE_MAX_UPLOAD_BYTES``) is not read. An unexpected exception is logged with its
+    traceback and gives its file the ``internal`` error; that file stores nothing. Raises
+    ``SourceKindError``, storing nothing, when ``source_name`` is a source of another kind.
+    """
+    from knowledge import tasks
+
+    source = source_get_or_create(tenant=tenant, name=source_name)
+    limit = conf.SETTINGS.max_upload_bytes
+    stored_names: set[str] = set()
+    results = []
+    for upload in files:
+        name = upload.name or "upload"
+        documents: list[UploadedDocument] = []
+
+        def collect(document: Document, outcome: Outcome, bucket: list[UploadedDocument] = documents) -> None:
+            bucket.append(UploadedDocument(document.pk, document.title, outcome))
+
+        try:
+            _upload_name_check(name, stored_names)
+            file_check(name, upload.size or 0, max_bytes=limit)
+            with transaction.atomic():
+                result = file_ingest(
+                    tenant=tenant,
+                    source=source,
+                    name=name,
+                    data=upload.read(),
+                    index_now=False,
+                    on_document=collect,
+                    default_language=default_language,
+                )
+                for document in documents:
+                    if document.outcome != Outcome.UNCHANGED:
+                        transaction.on_commit(partial(tasks.index_document.delay, document.id))
+        except ParseError as exc:  # from the name and size checks: file_ingest gives its own as its result
+            result = FileResult.refused(name, exc)
+        except Exception:
+            logger.exception("Upload of %r to tenant %s failed", name, tenant.pk)
+            result, documents = FileResult.internal_error(name), []
+        if not result.error:
+            stored_names.add(name)
+        results.append(UploadResult(result, documents))
+    return results
