@@ -25,7 +25,7 @@ class KnowledgeSourceForm(forms.ModelForm):
         fields = ("tenant", "name", "kind", "config")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         kind = cleaned.get("kind", self.instance.kind)
         name = cleaned.get("name", "")
         if kind == SourceKind.URL and name in UPLOAD_SOURCE_NAMES:
