@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
-from knowledge.parsing import ErrorCode
+from knowledge.parsed import ErrorCode
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import document_get, document_list, retrieve, source_get

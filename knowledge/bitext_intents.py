@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from knowledge.evaluation import BeirDataset
-from knowledge.parsing import ParsedDocument
+from knowledge.parsed import ParsedDocument
 from supportai.datasets import SPLITS, DatasetNotFound, csv_file, split_of
 
 COLUMNS = {"instruction", "intent", "response"}

@@ -26,7 +26,8 @@ from xml.etree import ElementTree
 import httpx
 
 from knowledge import conf
-from knowledge.parsing import EXTERNAL_ID_MAX_LENGTH, TolerantHTMLParser
+from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH
+from knowledge.parsing import TolerantHTMLParser
 from knowledge.robots import MAX_PARSE_BYTES, RobotsRules, product_token
 from supportai.outbound import InvalidHost, UnsafeUrl, browser_url_text, guarded_transport
 

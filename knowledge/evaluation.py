@@ -18,8 +18,10 @@ from typing import Any
 import pytrec_eval
 
 from knowledge.indexing import INDEX_BATCH, documents_index
-from knowledge.parsing import ParsedDocument, ParseError, beir_corpus, storable_text
+from knowledge.parsed import ParsedDocument, ParseError
+from knowledge.parsing import storable_text
 from knowledge.providers.base import EmbeddingProvider
+from knowledge.record_formats import beir_corpus
 from knowledge.retrieval import RankedParent, rank_parents
 from knowledge.services import documents_upsert, source_get_or_create
 from knowledge.significance import PairedComparison, paired_bootstrap

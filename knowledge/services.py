@@ -35,7 +35,8 @@ from knowledge.models import (
     SourceKind,
     SourceStatus,
 )
-from knowledge.parsing import MESSAGES, ErrorCode, ParsedDocument, ParseError, parse_file
+from knowledge.parsed import MESSAGES, ErrorCode, ParsedDocument, ParseError
+from knowledge.parsing import parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
 from supportai.models import Tenant
 

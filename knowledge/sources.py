@@ -24,7 +24,8 @@ from knowledge.bm25 import lock_tenant_index
 from knowledge.crawling import Crawler, FetchError, Page, PageError, normalize_url, page_links, parse_sitemap
 from knowledge.indexing import default_provider, document_chunks_delete
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
-from knowledge.parsing import ParsedDocument, ParseError, parse_html_page
+from knowledge.parsed import ParsedDocument, ParseError
+from knowledge.parsing import parse_html_page
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.selectors import source_get
 from knowledge.services import Outcome, parsed_ingest, source_delete, source_prune

@@ -18,7 +18,8 @@ from django.db import transaction
 from knowledge import conf
 from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import Document
-from knowledge.parsing import ErrorCode, ParseError, file_check
+from knowledge.parsed import ErrorCode, ParseError
+from knowledge.parsing import file_check
 from knowledge.services import FileResult, Outcome, file_ingest, source_get_or_create
 from knowledge.source_config import UPLOAD_SOURCE
 from supportai.models import Tenant

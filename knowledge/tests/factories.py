@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from knowledge.indexing import document_index
 from knowledge.models import Document, KnowledgeSource
-from knowledge.parsing import ParsedDocument
+from knowledge.parsed import ParsedDocument
 from knowledge.services import document_upsert, source_get_or_create
 from supportai.models import Tenant
 

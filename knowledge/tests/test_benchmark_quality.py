@@ -6,7 +6,7 @@ import pytest
 
 from knowledge.benchmarks import _mode_quality
 from knowledge.evaluation import BeirDataset, ingest_corpus
-from knowledge.parsing import ParsedDocument
+from knowledge.parsed import ParsedDocument
 from knowledge.providers.fake import FakeEmbeddingProvider
 
 CORPUS = [

@@ -9,7 +9,7 @@ import pytest
 from knowledge.embedding_reuse import text_sha256
 from knowledge.indexing import documents_index, embedding_text
 from knowledge.models import Chunk, ChunkLevel, Document
-from knowledge.parsing import ParsedDocument
+from knowledge.parsed import ParsedDocument
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import document_upsert, parsed_ingest, source_get_or_create, tenant_reindex

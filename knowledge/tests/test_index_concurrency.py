@@ -15,7 +15,7 @@ from knowledge import tasks
 from knowledge.bm25 import lock_tenant_index
 from knowledge.indexing import documents_index
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, DocumentStatus, SearchConfigStats, TermStats
-from knowledge.parsing import ParsedDocument
+from knowledge.parsed import ParsedDocument
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import (
     Outcome,

@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError
 
 from knowledge import indexing, services, tasks
 from knowledge.models import Chunk, Document, DocumentStatus
-from knowledge.parsing import ParsedDocument
+from knowledge.parsed import ParsedDocument
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import document_upsert, source_get_or_create

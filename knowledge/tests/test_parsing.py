@@ -7,7 +7,8 @@ import pytest
 from pypdf import PdfWriter
 
 from knowledge.models import Document
-from knowledge.parsing import EXTERNAL_ID_MAX_LENGTH, NAME_MAX_LENGTH, ErrorCode, ParseError, parse_file
+from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH, ErrorCode, ParseError
+from knowledge.parsing import NAME_MAX_LENGTH, parse_file
 
 LIMIT = 1_000_000
 

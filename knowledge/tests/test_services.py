@@ -20,7 +20,8 @@ from knowledge.models import (
     Posting,
     TermStats,
 )
-from knowledge.parsing import ParsedDocument, parse_file
+from knowledge.parsed import ParsedDocument
+from knowledge.parsing import parse_file
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import (

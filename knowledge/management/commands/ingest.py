@@ -25,7 +25,8 @@ from knowledge.folder_sources import FolderSourceError, folder_source
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.models import KnowledgeSource
-from knowledge.parsing import ErrorCode, ParseError, file_check, is_document_file
+from knowledge.parsed import ErrorCode, ParseError
+from knowledge.parsing import file_check, is_document_file
 from knowledge.services import FileResult, Outcome, file_ingest, source_mark_synced, source_prune
 from knowledge.source_config import NAME_MAX_LENGTH
 from supportai.models import Tenant

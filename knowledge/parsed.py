@@ -1,0 +1,68 @@
+"""What parsing a file gives: its documents, or a coded error for the file (``knowledge.parsing``
+reads Markdown, text, HTML and PDF; ``knowledge.record_formats`` CSV FAQs and BEIR corpora)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from knowledge.languages import DEFAULT_LANGUAGE
+
+# The language of a document whose file says nothing of it: ``parse_file`` gives it the caller's default.
+UNDECLARED = ""
+
+
+class ErrorCode(StrEnum):
+    EMPTY = "empty"
+    BINARY = "binary"
+    ENCODING = "encoding"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED = "unsupported"
+    MALFORMED = "malformed"
+    UNREADABLE = "unreadable"
+    DUPLICATE = "duplicate"
+    INTERNAL = "internal"
+
+
+MESSAGES = {
+    ErrorCode.EMPTY: "The file has no text to index.",
+    ErrorCode.BINARY: "The file looks binary, not text; upload Markdown, text, HTML, PDF, CSV or corpus.jsonl.",
+    ErrorCode.ENCODING: "The file is not valid UTF-8; save it as UTF-8 and upload it again.",
+    ErrorCode.TOO_LARGE: "The file is {size} bytes; the limit is {limit} bytes.",
+    ErrorCode.UNSUPPORTED: "Files of type {suffix!r} are not supported (use .md, .txt, .html, .pdf, .csv, .jsonl).",
+    ErrorCode.MALFORMED: "{detail}",
+    ErrorCode.UNREADABLE: "The file could not be read: {detail}.",
+    ErrorCode.DUPLICATE: (
+        "An earlier file in this upload has the same name, so this one was not stored; rename one of them."
+    ),
+    ErrorCode.INTERNAL: "This file could not be indexed; the error was logged.",
+}
+# Document.external_id's max_length (a test keeps them equal).
+EXTERNAL_ID_MAX_LENGTH = 500
+# PostgreSQL text holds neither NUL nor the halves of a surrogate pair (JSON escapes and file names
+# can carry both).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class ParseError(Exception):
+    """``message`` replaces the code's usual message (whose fields ``details`` fill in)."""
+
+    def __init__(self, code: ErrorCode, message: str = "", **details: object) -> None:
+        self.code = code
+        super().__init__(message or MESSAGES[code].format(**details))
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    external_id: str
+    title: str
+    text: str
+    url: str = ""
+    language: str = DEFAULT_LANGUAGE  # a tag such as "de" or "pt-BR" (knowledge/languages.py)
+
+
+def declared_or(documents: list[ParsedDocument], default_language: str) -> list[ParsedDocument]:
+    """``documents``, those whose file declared no language given ``default_language``."""
+    return [dataclasses.replace(d, language=d.language or default_language) for d in documents]

@@ -1,0 +1,149 @@
+"""Files of one document per record: a CSV FAQ (a row per question) and a BEIR ``corpus.jsonl``.
+
+A record that cannot be read, or that would be left out or overwritten without a word (half a
+question/answer pair, a question asked again with another answer, an ``_id`` repeated), refuses the
+whole file with a ``malformed`` error naming its row or line.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+
+from knowledge.languages import DEFAULT_LANGUAGE
+from knowledge.parsed import (
+    EXTERNAL_ID_MAX_LENGTH,
+    UNSTORABLE,
+    ErrorCode,
+    ParsedDocument,
+    ParseError,
+    declared_or,
+)
+
+# The columns a CSV FAQ row is made of; any others (a category, an id) are ignored.
+CSV_COLUMNS = ("question", "answer", "url", "language")
+CSV_NO_HEADER = "A CSV FAQ needs a header row with question,answer[,url][,language]."
+CSV_UNREADABLE = "Row {row} could not be read: {error}."
+CSV_EXTRA_FIELDS = "Row {row} has more fields than the header; put answers with commas in quotes."
+CSV_HALF_PAIR = "Row {row} has {missing}; fill it in or delete the row."
+CSV_QUESTION_AGAIN = "Row {row} asks the question of row {first} again, with another answer or url; keep one of them."
+
+
+def csv_faq(name: str, text: str) -> list[ParsedDocument]:
+    """One document per row, rows counted as records with the header as row 1 (an answer over
+    several lines is one row). A row blank in every FAQ column is skipped and a row repeated exactly
+    is read once; a row with half a pair, or a question asked again with another answer, refuses the
+    file naming the rows, rather than storing some rows and silently leaving the others out."""
+    reader = csv.DictReader(io.StringIO(text))
+    row_number = 0
+    try:
+        if not {"question", "answer"} <= {field.strip().lower() for field in reader.fieldnames or []}:
+            raise ParseError(ErrorCode.MALFORMED, detail=CSV_NO_HEADER)
+        documents = []
+        first_rows: dict[str, tuple[int, dict[str, str]]] = {}
+        for row_number, row in enumerate(reader, start=2):
+            if None in row:
+                raise ParseError(ErrorCode.MALFORMED, detail=CSV_EXTRA_FIELDS.format(row=row_number))
+            cells = {(key or "").strip().lower(): (value or "").strip() for key, value in row.items()}
+            faq = {column: cells.get(column, "") for column in CSV_COLUMNS}
+            if not any(faq.values()):
+                continue
+            _csv_pair_check(row_number, faq)
+            digest = hashlib.sha256(faq["question"].encode()).hexdigest()[:16]
+            if digest in first_rows:
+                first, first_faq = first_rows[digest]
+                if first_faq != faq:
+                    raise ParseError(ErrorCode.MALFORMED, detail=CSV_QUESTION_AGAIN.format(row=row_number, first=first))
+                continue
+            first_rows[digest] = (row_number, faq)
+            documents.append(
+                ParsedDocument(
+                    f"{name}#{digest}", faq["question"], faq["answer"], url=faq["url"], language=faq["language"]
+                )
+            )
+    except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB), in the row after the last read
+        raise ParseError(ErrorCode.MALFORMED, detail=CSV_UNREADABLE.format(row=row_number + 1, error=exc)) from exc
+    return documents
+
+
+def _csv_pair_check(row: int, faq: dict[str, str]) -> None:
+    question, answer = faq["question"], faq["answer"]
+    if question and answer:
+        return
+    missing = "no answer" if question else "no question" if answer else "no question and no answer"
+    raise ParseError(ErrorCode.MALFORMED, detail=CSV_HALF_PAIR.format(row=row, missing=missing))
+
+
+class _BadRecord(ValueError):
+    pass
+
+
+def _beir_field(record: dict[str, object], key: str) -> str:
+    """A string field of a corpus record (a number is taken as its text; missing or null is "")."""
+    value = record.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _BadRecord(f'"{key}" must be a string, not {type(value).__name__}')
+    text = str(value)
+    if UNSTORABLE.search(text):
+        raise _BadRecord(
+            f'"{key}" holds a NUL (\\u0000) or an unpaired surrogate (\\ud800-\\udfff), which cannot be stored'
+        )
+    return text
+
+
+def _beir_record(line: str) -> ParsedDocument:
+    try:
+        record = json.loads(line)
+    except RecursionError as exc:
+        raise _BadRecord("it is nested too deeply") from exc
+    if not isinstance(record, dict):
+        raise _BadRecord(f"it is a JSON {type(record).__name__}, not an object")
+    if "_id" not in record:
+        raise _BadRecord('it has no "_id"')
+    doc_id = _beir_field(record, "_id")
+    if not doc_id:
+        raise _BadRecord('"_id" is empty')
+    if len(doc_id) > EXTERNAL_ID_MAX_LENGTH:
+        raise _BadRecord(f'"_id" is {len(doc_id)} characters long; the limit is {EXTERNAL_ID_MAX_LENGTH}')
+    metadata = record.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise _BadRecord(f'"metadata" must be an object, not {type(metadata).__name__}')
+    title = _beir_field(record, "title")
+    return ParsedDocument(
+        doc_id,
+        title or doc_id,
+        # BEIR retrieves on title and text together: a record with a title only is its title.
+        _beir_field(record, "text") or title,
+        url=_beir_field(metadata, "url"),
+        language=_beir_field(metadata, "language"),
+    )
+
+
+BEIR_ID_AGAIN = "Line {line} has the _id of line {first}; a corpus names each document once."
+
+
+def beir_corpus(text: str, *, default_language: str = DEFAULT_LANGUAGE) -> list[ParsedDocument]:
+    """Records of a BEIR ``corpus.jsonl`` (``default_language`` where ``metadata.language`` is
+    missing); a bad one is a ``MALFORMED`` error naming its line."""
+    documents = []
+    first_lines: dict[str, int] = {}
+    # Lines end at \n only: str.splitlines would also cut at a raw U+2028 inside a JSON string.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            document = _beir_record(line)
+        except ValueError as exc:  # json.JSONDecodeError or _BadRecord
+            raise ParseError(ErrorCode.MALFORMED, detail=f"Line {number} is not a BEIR corpus record: {exc}") from exc
+        if document.external_id in first_lines:
+            first = first_lines[document.external_id]
+            raise ParseError(ErrorCode.MALFORMED, detail=BEIR_ID_AGAIN.format(line=number, first=first))
+        first_lines[document.external_id] = number
+        documents.append(document)
+    return declared_or(documents, default_language)
