@@ -29,7 +29,7 @@ from knowledge import conf
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH
 from knowledge.parsing import TolerantHTMLParser
 from knowledge.robots import MAX_PARSE_BYTES, RobotsRules, product_token
-from supportai.outbound import InvalidHost, UnsafeUrl, browser_url_text, guarded_transport
+from supportai.outbound import InvalidHost, UnsafeUrl, browser_url_text, guarded_transport, request_deadline
 
 
 class PageError(StrEnum):
@@ -299,6 +299,9 @@ class Crawler:
         self.user_agent = user_agent
         self.robots_token = product_token(user_agent)  # what robots.txt groups name
         self.timeout_s = timeout_s
+        # A page's request, its redirects included, must be complete within this, however its
+        # server spreads the bytes.
+        self.deadline_s = 2 * timeout_s
         self.max_bytes = max_bytes
         self.client = httpx.Client(
             transport=transport or guarded_transport(allow_private=allow_private),
@@ -334,7 +337,8 @@ class Crawler:
         """One request. A body over ``max_bytes`` is ``TOO_LARGE``, unless ``cut_at`` is given: then
         only that many bytes are read and the rest is left unread."""
         try:
-            with self.client.stream("GET", url, headers=headers) as response:
+            # The deadline bounds the headers' arrival too (guarded_transport's sockets wait no longer).
+            with request_deadline(deadline), self.client.stream("GET", url, headers=headers) as response:
                 declared = response.headers.get("Content-Length", "")
                 if cut_at is None and declared.isdigit() and int(declared) > self.max_bytes:
                     raise FetchError(PageError.TOO_LARGE, limit=self.max_bytes)
@@ -346,11 +350,11 @@ class Crawler:
                         break
                     if cut_at is None and len(body) > self.max_bytes:
                         raise FetchError(PageError.TOO_LARGE, limit=self.max_bytes)
-                    if time.monotonic() > deadline:  # a server dribbling bytes never hits the read timeout
-                        raise FetchError(PageError.TIMEOUT, timeout=self.timeout_s)
+                    if time.monotonic() > deadline:  # also with a transport that knows no deadline
+                        raise FetchError(PageError.TIMEOUT, timeout=self.deadline_s)
                 return response, bytes(body)
         except httpx.TimeoutException as exc:
-            raise FetchError(PageError.TIMEOUT, timeout=self.timeout_s) from exc
+            raise FetchError(PageError.TIMEOUT, timeout=self.deadline_s) from exc
         except InvalidHost as exc:
             raise FetchError(PageError.BAD_URL, detail=str(exc)) from exc
         except UnsafeUrl as exc:
@@ -407,7 +411,7 @@ class Crawler:
         """GET ``url`` and up to ``MAX_REDIRECTS`` redirects, each new location passed to ``vet``
         (which raises ``FetchError`` to refuse it), all within one deadline; returns the last URL
         with its response and body."""
-        deadline = time.monotonic() + 2 * self.timeout_s
+        deadline = time.monotonic() + self.deadline_s
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             self._pause(current)

@@ -4,14 +4,20 @@
 ``guarded_transport`` goes further for clients that follow redirects or fetch many URLs: the check
 runs again at connect time on the very address the socket connects to, so neither a redirect to
 ``http://169.254.169.254/`` nor a DNS answer that changes between check and connect (rebinding)
-gets through.
+gets through. It also bounds a request's total time: inside ``request_deadline(at)`` every connect,
+read and write of its sockets waits only until ``at``, so a server that dribbles its headers or its
+body a byte at a time (each read within the read timeout) is cut off all the same.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+import ssl
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import urlsplit
 
 import httpcore
@@ -121,8 +127,62 @@ def check_public_url(url: str, *, allow_private: bool) -> None:
     public_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
 
 
-class _PublicOnlyBackend(httpcore.SyncBackend):
-    """Resolves the host itself and connects only to addresses that passed the check."""
+_deadline: ContextVar[float | None] = ContextVar("outbound_request_deadline", default=None)
+DEADLINE_PASSED = "no complete answer before the request's deadline"
+
+
+@contextmanager
+def request_deadline(at: float) -> Iterator[None]:
+    """Requests made through ``guarded_transport`` in this block give up at ``at`` (``time.monotonic()``)."""
+    token = _deadline.set(at)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _bounded(timeout: float | None, timeout_error: type[Exception]) -> float | None:
+    """``timeout`` shortened to what is left of the deadline; ``timeout_error`` once none is."""
+    at = _deadline.get()
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise timeout_error(DEADLINE_PASSED)
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every wait ends at the current request's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        tls = self._stream.start_tls(ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(tls)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._stream.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Connects only to addresses that passed the check (it resolves the host itself) unless
+    private targets are allowed, and bounds every socket wait by the request's deadline."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
 
     def connect_tcp(
         self,
@@ -132,30 +192,36 @@ class _PublicOnlyBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
+        if self.allow_private:
+            connect = super().connect_tcp
+            stream = connect(host, port, _bounded(timeout, httpcore.ConnectTimeout), local_address, socket_options)
+            return _DeadlineStream(stream)
         last_error: Exception | None = None
         for address in public_addresses(host, port):
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                bounded = _bounded(timeout, httpcore.ConnectTimeout)
+                stream = super().connect_tcp(address, port, bounded, local_address, socket_options)
+                return _DeadlineStream(stream)
             except httpcore.ConnectError as exc:  # next address, as socket.create_connection would
                 last_error = exc
         raise last_error or httpcore.ConnectError(f"cannot connect to {host}")
 
 
 def guarded_transport(*, allow_private: bool) -> httpx.HTTPTransport:
-    """An httpx transport that refuses (``UnsafeUrl``) to connect to non-public addresses.
+    """An httpx transport that refuses (``UnsafeUrl``) to connect to non-public addresses (unless
+    ``allow_private``) and honours ``request_deadline``.
 
     TLS still verifies the certificate against the URL's host name: only the TCP connect target
     is pinned to the checked address. Build the client with ``trust_env=False`` so that a proxy
     from the environment cannot do the connecting instead.
     """
     transport = httpx.HTTPTransport(trust_env=False)
-    if not allow_private:
-        # httpx offers no hook for the network backend, so its connection pool is rebuilt with one.
-        transport._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=100,
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
-            network_backend=_PublicOnlyBackend(),
-        )
+    # httpx offers no hook for the network backend, so its connection pool is rebuilt with one.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=_GuardedBackend(allow_private=allow_private),
+    )
     return transport

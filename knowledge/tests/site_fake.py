@@ -27,6 +27,8 @@ class SitePage:
     last_modified: str = ""
     delay_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    # Seconds between bytes of the whole answer, status line and headers included (a dribbling server).
+    dribble_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,9 @@ def site() -> Iterator[FakeSite]:
             ):
                 status = 304
             state.requests.append(SiteRequest(self.path, headers, status))
+            if page.dribble_s:
+                self._dribble(page, status)
+                return
             self.send_response(status)
             body = b"" if status == 304 else page.body
             self.send_header("Content-Type", page.content_type)
@@ -106,6 +111,17 @@ def site() -> Iterator[FakeSite]:
             # The client may have given up already (timeout, size limit).
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
+
+        def _dribble(self, page: SitePage, status: int) -> None:
+            head = (
+                f"HTTP/1.1 {status} OK\r\nContent-Type: {page.content_type}\r\nContent-Length: {len(page.body)}\r\n\r\n"
+            )
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                for byte in head.encode() + page.body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(page.dribble_s)
+            self.close_connection = True
 
         def log_message(self, *args: object) -> None:
             pass

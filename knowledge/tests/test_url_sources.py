@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import timedelta
 
 import pytest
@@ -174,6 +175,24 @@ def test_private_addresses_are_refused_unless_allowed(tenant, help_site, monkeyp
     assert "KNOWLEDGE_CRAWL_ALLOW_PRIVATE" in result.error and not Document.objects.exists()
 
 
+def test_a_server_dribbling_its_headers_is_cut_off_at_the_pages_deadline(tenant, site):
+    # given a page whose answer, headers included, arrives a byte every 0.2 s: ~20 s in all, each
+    # byte well within the 1 s read timeout
+    site.article("/ok", "Good page", "This page is fine.")
+    site.add("/drip", "<title>Drip</title><main><p>late</p></main>", dribble_s=0.2)
+    site.sitemap("/sitemap.xml", ["/drip", "/ok"])
+    source = _source(tenant, site)
+    # when
+    started = time.monotonic()
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then it is that page's timeout at its 2 s deadline, and the rest goes on
+    assert time.monotonic() - started < 10
+    assert result.errors == {f"{site.url}/drip": PageError.TIMEOUT}
+    documents = {d.external_id.removeprefix(site.url): d for d in Document.objects.filter(source=source)}
+    assert documents["/ok"].status == DocumentStatus.READY
+    assert documents["/drip"].status == DocumentStatus.FAILED and "within 2 seconds" in documents["/drip"].error
+
+
 def test_bad_pages_get_their_own_errors_and_do_not_stop_the_rest(tenant, site, monkeypatch):
     # given a sitemap whose pages fail in every way but one
     monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_max_page_bytes=4096))
@@ -196,7 +215,7 @@ def test_bad_pages_get_their_own_errors_and_do_not_stop_the_rest(tenant, site, m
     assert all(status == DocumentStatus.FAILED for path, (status, _) in errors.items() if path != "/ok")
     assert "HTTP 404" in errors["/missing"][1]
     assert "4096-byte limit" in errors["/big"][1]
-    assert "within 1 seconds" in errors["/slow"][1]
+    assert "within 2 seconds" in errors["/slow"][1]  # a page's whole deadline, twice the read timeout
     assert "'application/pdf', not HTML" in errors["/brochure"][1]
     assert "HTTP 500" in errors["/broken"][1]
     assert "no main text" in errors["/empty"][1]
