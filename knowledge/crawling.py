@@ -69,8 +69,8 @@ MESSAGES = {
     PageError.BAD_REDIRECT: "The page redirects to {location!r}, which is not an http(s) URL that can be requested.",
     PageError.DISALLOWED: "The page redirects to {location}, which robots.txt disallows for our User-Agent.",
     PageError.ROBOTS_UNREADABLE: (
-        "The page redirects to {location}, whose robots.txt could not be read ({detail}); "
-        "it is retried at the next sync."
+        "The robots.txt for {location} (another scheme or port of the site) could not be read ({detail}), "
+        "so it may not be fetched; it is retried at the next sync."
     ),
     PageError.INTERNAL: "This page could not be processed; the error was logged. It is retried at the next sync.",
 }

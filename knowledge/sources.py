@@ -12,6 +12,7 @@ Configuration and creation of sources are in ``knowledge.source_config``.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,21 +43,37 @@ logger = logging.getLogger(__name__)
 
 MAX_SITEMAPS = 50  # sitemaps read in one sync, the index included
 PAGE_BATCH = 16  # changed pages embedded together
+# A running sync renews its claim on the source this often (seconds), so however long it runs
+# (slow sites, Crawl-delay, thousands of pages) no other sync or delete takes the source over.
+LEASE_RENEWAL_S = 60
 
 ALREADY_SYNCING = "A sync of this source is already running."
 DELETE_WHILE_SYNCING = "A sync of this source is running; delete the source once it has finished."
 ENTRY_FAILED = "Nothing was synced or removed: {error}"
 STOPPED = "The sync stopped early: {error} Before it stopped, {done}; pages gone from the site were not removed."
 INTERNAL_ERROR = "The sync stopped on an internal error; see the worker log."
+LEASE_LOST = "The sync stopped: the source was deleted, or taken over by another sync after this one looked dead."
 ROBOTS_UNREADABLE = "robots.txt of {host} could not be read, so no page may be fetched (RFC 9309): {error}"
 START_DISALLOWED = "robots.txt disallows the start page for our User-Agent."
 START_FAILED = "the start page could not be read: {error}"
 SITEMAP_FAILED = "the sitemap {url} could not be read: {error}"
+SITEMAP_NO_PAGES = (
+    "the sitemap {url} lists no page of this source (none at all, or none on its host and under its path "
+    "prefix), which is taken for an unreadable sitemap rather than for a site without pages."
+)
+SITEMAPS_LEFT = (
+    "the sitemap index lists more than {limit} sitemaps and only {limit} are read in one sync, so the pages "
+    "of the others are unknown."
+)
 PAGES_FAILED = "{failed} of {total} pages failed ({codes}); see the documents list for each error."
 
 
 class _EntryFailed(Exception):
     """The sitemap, the start page or robots.txt could not be read: nothing is known to be gone."""
+
+
+class _LeaseLost(Exception):
+    """The source is no longer this sync's (deleted, or claimed anew): it must stop and write nothing more."""
 
 
 @dataclass
@@ -84,6 +101,8 @@ def _claim(source: KnowledgeSource) -> bool:
     claimed = KnowledgeSource.objects.filter(sync_free(now), pk=source.pk).update(
         status=SourceStatus.SYNCING, sync_started_at=now
     )
+    if claimed:
+        source.status, source.sync_started_at = SourceStatus.SYNCING, now
     return claimed == 1
 
 
@@ -143,30 +162,58 @@ class _Sync:
         }
         self.batch: list[tuple[ParsedDocument, Page, tuple[str, ...]]] = []
         self.last_error: FetchError | None = None
+        self.lease_renewed = time.monotonic()
+
+    def hold_lease(self) -> None:
+        """Renew the claim (at most every ``LEASE_RENEWAL_S``) where it is still this sync's: its
+        ``sync_started_at`` is the one this sync set. Raises ``_LeaseLost`` when it is not."""
+        if time.monotonic() - self.lease_renewed < LEASE_RENEWAL_S:
+            return
+        now = timezone.now()
+        held = KnowledgeSource.objects.filter(pk=self.source.pk, sync_started_at=self.source.sync_started_at)
+        if not held.update(sync_started_at=now):
+            raise _LeaseLost
+        self.source.sync_started_at, self.lease_renewed = now, time.monotonic()
 
     def allowed(self, url: str) -> bool:
+        """Whether robots.txt lets us fetch ``url``. An unreadable robots.txt stops the sync when it
+        is the site's own (the entry URL's scheme and port: nothing may be fetched, so nothing is
+        known to be gone) and is the page's transient error (``FetchError``) for another scheme or
+        port of the host, which one stray link must not turn into a failed sync."""
         try:
             return self.crawler.allowed(url)
         except FetchError as exc:
+            if _origin(url) != _origin(self.config.entry_url):
+                raise FetchError(PageError.ROBOTS_UNREADABLE, location=url[:200], detail=exc) from exc
             raise _EntryFailed(ROBOTS_UNREADABLE.format(host=urlsplit(url).netloc, error=exc)) from exc
 
     def visit(self, url: str) -> tuple[str, ...]:
         """Fetch and stage one page; returns its links (stored ones when it was not re-read).
-        Raises ``_EntryFailed`` only when robots.txt cannot be read; anything else is the page's error."""
+        Raises ``_EntryFailed`` only when robots.txt cannot be read, and ``_LeaseLost``; anything
+        else is the page's error."""
+        self.hold_lease()
         self.last_error = None
         document = self.documents.get(url)
         stored_links = _stored_links(document)
-        if not self.allowed(url):
+        robots_error: FetchError | None = None
+        try:
+            allowed = self.allowed(url)
+        except FetchError as exc:  # robots.txt of another scheme or port: the page is not read now
+            allowed, robots_error = True, exc
+        if not allowed:
             self.result.skipped_robots += 1
             return ()
         self.result.pages += 1
         self.keep.add(url)
+        if robots_error is not None:
+            self._fail(url, robots_error)
+            return stored_links
         try:
             links = self._read(url, document)
         except FetchError as exc:
             self._fail(url, exc)
             return stored_links
-        except _EntryFailed:
+        except (_EntryFailed, _LeaseLost):
             raise
         except Exception:
             logger.exception("URL source %s: page %s could not be processed", self.source.pk, url)
@@ -268,8 +315,11 @@ class _Sync:
         )
 
     def sitemap_pages(self) -> Iterator[str]:
-        """In-scope page URLs of the sitemap (and of the sitemaps an index lists)."""
-        pending, queued, read = deque([self.config.sitemap_url]), {self.config.sitemap_url}, 0
+        """In-scope page URLs of the sitemap (and of the sitemaps an index lists). Raises
+        ``_EntryFailed`` when they cannot all be known: a sitemap that cannot be read, sitemaps
+        beyond ``MAX_SITEMAPS``, or no page at all (an empty body or an error page served with a 200
+        reads as an empty list of URLs, and pruning by it would delete every page)."""
+        pending, queued, read, listed = deque([self.config.sitemap_url]), {self.config.sitemap_url}, 0, 0
         while pending and read < MAX_SITEMAPS:
             url = pending.popleft()
             read += 1
@@ -281,7 +331,14 @@ class _Sync:
                 if child not in queued and urlsplit(child).hostname == self.config.host:
                     queued.add(child)
                     pending.append(child)
-            yield from (page_url for page_url in sitemap.pages if self.config.covers(page_url))
+            for page_url in sitemap.pages:
+                if self.config.covers(page_url):
+                    listed += 1
+                    yield page_url
+        if pending:
+            raise _EntryFailed(SITEMAPS_LEFT.format(limit=MAX_SITEMAPS))
+        if not listed:
+            raise _EntryFailed(SITEMAP_NO_PAGES.format(url=self.config.sitemap_url))
 
     def run(self) -> None:
         """Raises ``_EntryFailed`` when the sitemap, the start page or robots.txt cannot be read."""
@@ -311,6 +368,11 @@ class _Sync:
 
     def prune(self) -> None:
         self.result.removed += source_prune(tenant=self.tenant, source=self.source, keep=self.keep)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def _stored_links(document: Document | None) -> tuple[str, ...]:
@@ -349,10 +411,11 @@ def knowledge_source_sync(
         raise SourceConfigError(NOT_A_URL_SOURCE.format(kind=source.kind))
     if not _claim(source):
         return SyncResult(error=ALREADY_SYNCING, skipped=True)
-    # From here on every way out releases the claim, or the source would look busy for its SYNC_LEASE.
+    # From here on every way out releases the claim (Ctrl-C on a command included), or the source
+    # would look busy for its SYNC_LEASE.
     try:
         return _sync_claimed(tenant=tenant, source=source, crawler=crawler, provider=provider)
-    except Exception:
+    except BaseException:
         _finish(source, failed=True, error=INTERNAL_ERROR)
         raise
 
@@ -383,6 +446,10 @@ def _sync_claimed(
         sync = _Sync(tenant=tenant, source=source, config=config, crawler=open_crawler, provider=provider)
         try:
             sync.run()
+        except _LeaseLost:
+            logger.warning("URL source %s: the sync lost its claim on the source and stopped", source.pk)
+            sync.result.error = LEASE_LOST
+            return sync.result
         except _EntryFailed as exc:
             sync.flush()
             done = _done(sync.result)

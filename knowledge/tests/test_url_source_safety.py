@@ -1,0 +1,148 @@
+"""A website source's sync never deletes what it could not see, one stray link never fails it, and a
+sync that runs for hours keeps its claim on the source (or stops the moment it has lost it)."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+import pytest
+
+from knowledge import sources
+from knowledge.crawling import PageError
+from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
+from knowledge.source_config import url_source_create
+from knowledge.sources import (
+    ENTRY_FAILED,
+    LEASE_LOST,
+    SITEMAP_NO_PAGES,
+    SITEMAPS_LEFT,
+    STOPPED,
+    knowledge_source_sync,
+)
+from knowledge.tests.site_fake import FakeSite
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.usefixtures("local_crawl")
+
+
+def _sitemap_source(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
+    config = {"sitemap_url": f"{site.url}/sitemap.xml"}
+    return url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+
+
+def _paths(source: KnowledgeSource, site: FakeSite) -> set[str]:
+    return {
+        url.removeprefix(site.url)
+        for url in Document.objects.filter(source=source).values_list("external_id", flat=True)
+    }
+
+
+def _three_pages(site: FakeSite) -> None:
+    for name in ("a", "b", "c"):
+        site.article(f"/help/{name}", f"Page {name}", f"Text of {name}.")
+    site.sitemap("/sitemap.xml", ["/help/a", "/help/b", "/help/c"])
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("", "application/xml"),  # an empty 200
+        ('{"error": "maintenance"}', "application/json"),  # an error page served with a 200
+        ("\ufeff<?xml version='1.0'?>".encode("utf-16"), "application/xml"),  # a body we cannot read as a list
+    ],
+)
+def test_a_sitemap_that_lists_no_page_removes_nothing(
+    tenant: Tenant, site: FakeSite, body: str | bytes, content_type: str
+) -> None:
+    # given a source synced once with three pages
+    _three_pages(site)
+    source = _sitemap_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when its sitemap comes back with no page in it
+    site.add("/sitemap.xml", body, content_type=content_type)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then nothing is removed and the source says why
+    assert result.removed == 0 and _paths(source, site) == {"/help/a", "/help/b", "/help/c"}
+    url = f"{site.url}/sitemap.xml"
+    assert result.error == ENTRY_FAILED.format(error=SITEMAP_NO_PAGES.format(url=url))
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED
+
+
+def test_a_sitemap_index_longer_than_a_sync_reads_removes_nothing(
+    tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an index of three sitemaps of one page each, synced once in full
+    monkeypatch.setattr(sources, "MAX_SITEMAPS", 4)
+    for name in ("a", "b", "c"):
+        site.article(f"/help/{name}", f"Page {name}", f"Text of {name}.")
+        site.sitemap(f"/sitemap-{name}.xml", [f"/help/{name}"])
+    site.sitemap("/sitemap.xml", ["/sitemap-a.xml", "/sitemap-b.xml", "/sitemap-c.xml"], index=True)
+    source = _sitemap_source(tenant, site)
+    assert knowledge_source_sync(tenant=tenant, source_id=source.pk).error == ""
+    # when a sync may read only the index and two of them
+    monkeypatch.setattr(sources, "MAX_SITEMAPS", 3)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the third sitemap's page stays, and the error says why
+    assert result.removed == 0 and _paths(source, site) == {"/help/a", "/help/b", "/help/c"}
+    assert result.error == ENTRY_FAILED.format(error=SITEMAPS_LEFT.format(limit=3))
+
+
+def test_a_link_to_another_port_whose_robots_txt_is_unreachable_is_that_pages_error(
+    tenant: Tenant, site: FakeSite
+) -> None:
+    # given a start page linking to its own pages and to a port of the same host where nothing listens
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    stray = f"http://127.0.0.1:{closed_port}/help/elsewhere"
+    site.article("/help/b", "Page b", "Text of b.")
+    site.article("/help/", "Start", "Welcome.", links=("/help/b", stray))
+    config = {"start_url": f"{site.url}/help/", "path_prefix": "/help/"}
+    source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the site's own pages are synced and the stray link is one page's transient error
+    assert result.errors == {stray: PageError.ROBOTS_UNREADABLE}
+    ready = Document.objects.filter(source=source, status=DocumentStatus.READY).values_list("title", flat=True)
+    assert set(ready) == {"Start", "Page b"}
+    stray_document = Document.objects.get(source=source, external_id=stray)
+    assert stray_document.status == DocumentStatus.FAILED
+    assert "could not be read" in stray_document.error and "retried at the next sync" in stray_document.error
+    source.refresh_from_db()
+    assert source.status == SourceStatus.IDLE
+
+
+def test_a_long_sync_renews_its_claim_and_stops_once_it_has_lost_it(
+    tenant: Tenant, other_tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a sync that renews its claim at every page
+    monkeypatch.setattr(sources, "LEASE_RENEWAL_S", 0)
+    _three_pages(site)
+    source = _sitemap_source(tenant, site)
+    seen: list[object] = []
+    real_read = sources._Sync._read
+
+    def read_and_watch(sync: sources._Sync, url: str, document: Document | None) -> tuple[str, ...] | None:
+        seen.append(KnowledgeSource.objects.get(pk=source.pk).sync_started_at)
+        return real_read(sync, url, document)
+
+    monkeypatch.setattr(sources._Sync, "_read", read_and_watch)
+    # when it runs, then each page found the claim renewed
+    assert knowledge_source_sync(tenant=tenant, source_id=source.pk).error == ""
+    assert len(seen) == 3 and seen == sorted(seen) and len(set(seen)) == 3
+    # when another sync takes the source over after the first page (this one looked dead)
+    taken_over = source.created_at - timedelta(days=1)
+
+    def read_then_lose(sync: sources._Sync, url: str, document: Document | None) -> tuple[str, ...] | None:
+        KnowledgeSource.objects.filter(pk=source.pk).update(status=SourceStatus.SYNCING, sync_started_at=taken_over)
+        return real_read(sync, url, document)
+
+    monkeypatch.setattr(sources._Sync, "_read", read_then_lose)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then it stops at the next page and leaves the source to the other sync
+    assert result.error == LEASE_LOST and result.pages == 1
+    source.refresh_from_db()
+    assert (source.status, source.sync_started_at) == (SourceStatus.SYNCING, taken_over)
+    assert STOPPED not in result.error
