@@ -4,7 +4,7 @@ sync that runs for hours keeps its claim on the source (or stops the moment it h
 from __future__ import annotations
 
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -121,11 +121,13 @@ def test_a_long_sync_renews_its_claim_and_stops_once_it_has_lost_it(
     monkeypatch.setattr(sources, "LEASE_RENEWAL_S", 0)
     _three_pages(site)
     source = _sitemap_source(tenant, site)
-    seen: list[object] = []
+    seen: list[datetime] = []
     real_read = sources._Sync._read
 
     def read_and_watch(sync: sources._Sync, url: str, document: Document | None) -> tuple[str, ...] | None:
-        seen.append(KnowledgeSource.objects.get(pk=source.pk).sync_started_at)
+        claimed_at = KnowledgeSource.objects.get(pk=source.pk).sync_started_at
+        assert claimed_at is not None
+        seen.append(claimed_at)
         return real_read(sync, url, document)
 
     monkeypatch.setattr(sources._Sync, "_read", read_and_watch)
