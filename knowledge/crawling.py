@@ -242,6 +242,11 @@ def page_links(html: str, base: str) -> PageLinks:
     )
 
 
+# The sitemap protocol's limit for one sitemap file, uncompressed (sitemaps.org: 50,000 URLs, 50 MB);
+# a page's limit (KNOWLEDGE_CRAWL_MAX_PAGE_BYTES, 2 MiB) would refuse ordinary large sitemaps.
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Sitemap:
     pages: tuple[str, ...]
@@ -332,7 +337,7 @@ class Crawler:
         self.client.close()
 
     def _get(
-        self, url: str, headers: dict[str, str], *, deadline: float, cut_at: int | None = None
+        self, url: str, headers: dict[str, str], *, deadline: float, max_bytes: int, cut_at: int | None = None
     ) -> tuple[httpx.Response, bytes]:
         """One request. A body over ``max_bytes`` is ``TOO_LARGE``, unless ``cut_at`` is given: then
         only that many bytes are read and the rest is left unread."""
@@ -340,16 +345,16 @@ class Crawler:
             # The deadline bounds the headers' arrival too (guarded_transport's sockets wait no longer).
             with request_deadline(deadline), self.client.stream("GET", url, headers=headers) as response:
                 declared = response.headers.get("Content-Length", "")
-                if cut_at is None and declared.isdigit() and int(declared) > self.max_bytes:
-                    raise FetchError(PageError.TOO_LARGE, limit=self.max_bytes)
+                if cut_at is None and declared.isdigit() and int(declared) > max_bytes:
+                    raise FetchError(PageError.TOO_LARGE, limit=max_bytes)
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
                     if cut_at is not None and len(body) >= cut_at:
                         del body[cut_at:]
                         break
-                    if cut_at is None and len(body) > self.max_bytes:
-                        raise FetchError(PageError.TOO_LARGE, limit=self.max_bytes)
+                    if cut_at is None and len(body) > max_bytes:
+                        raise FetchError(PageError.TOO_LARGE, limit=max_bytes)
                     if time.monotonic() > deadline:  # also with a transport that knows no deadline
                         raise FetchError(PageError.TIMEOUT, timeout=self.deadline_s)
                 return response, bytes(body)
@@ -377,10 +382,12 @@ class Crawler:
         last_modified: str = "",
         scope: Callable[[str], bool] | None = None,
         check_robots: bool = False,
+        max_bytes: int | None = None,
     ) -> Page:
         """GET ``url`` (conditionally when validators are given), following same-host redirects
         (and only those to URLs ``scope`` accepts, when given, and with ``check_robots`` only to
-        paths robots.txt allows: a redirect to any other is never fetched).
+        paths robots.txt allows: a redirect to any other is never fetched). The body may have up to
+        ``max_bytes`` (by default the crawler's page limit).
 
         Raises ``FetchError`` for anything but a 200 or a 304.
         """
@@ -398,7 +405,7 @@ class Crawler:
             if check_robots:
                 self._check_redirect_allowed(location)
 
-        return self._page(*self._follow(url, headers, vet=vet))
+        return self._page(*self._follow(url, headers, vet=vet, max_bytes=max_bytes))
 
     def _follow(
         self,
@@ -407,6 +414,7 @@ class Crawler:
         *,
         vet: Callable[[str], None] | None = None,
         cut_at: int | None = None,
+        max_bytes: int | None = None,
     ) -> tuple[str, httpx.Response, bytes]:
         """GET ``url`` and up to ``MAX_REDIRECTS`` redirects, each new location passed to ``vet``
         (which raises ``FetchError`` to refuse it), all within one deadline; returns the last URL
@@ -415,7 +423,8 @@ class Crawler:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             self._pause(current)
-            response, body = self._get(current, headers, deadline=deadline, cut_at=cut_at)
+            limit = max_bytes or self.max_bytes
+            response, body = self._get(current, headers, deadline=deadline, max_bytes=limit, cut_at=cut_at)
             if response.status_code in REDIRECTS and response.headers.get("Location"):
                 location = normalize_url(response.headers["Location"], current)
                 if location is None:

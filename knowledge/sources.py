@@ -22,7 +22,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from knowledge.bm25 import lock_tenant_index
-from knowledge.crawling import Crawler, FetchError, Page, PageError, normalize_url, page_links, parse_sitemap
+from knowledge.crawling import (
+    SITEMAP_MAX_BYTES,
+    Crawler,
+    FetchError,
+    Page,
+    PageError,
+    normalize_url,
+    page_links,
+    parse_sitemap,
+)
 from knowledge.indexing import default_provider, document_chunks_delete
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.parsed import ParsedDocument, ParseError
@@ -324,7 +333,8 @@ class _Sync:
             url = pending.popleft()
             read += 1
             try:
-                sitemap = parse_sitemap(self.crawler.get(url).body, max_bytes=self.crawler.max_bytes)
+                body = self.crawler.get(url, max_bytes=SITEMAP_MAX_BYTES).body
+                sitemap = parse_sitemap(body, max_bytes=SITEMAP_MAX_BYTES)
             except FetchError as exc:
                 raise _EntryFailed(SITEMAP_FAILED.format(url=url, error=exc)) from exc
             for child in sitemap.sitemaps:  # an index may list itself or its parent: each is read once

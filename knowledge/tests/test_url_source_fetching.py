@@ -288,3 +288,21 @@ def test_an_address_the_network_refuses_is_the_pages_error(site, allow_private):
                 crawler.get(url)
             assert raised.value.code == PageError.BAD_URL, url
     assert "not a valid host name" in str(FetchError(PageError.BAD_URL, detail=INVALID_HOST.format(host="x")))
+
+
+def test_a_sitemap_over_the_page_limit_is_read_up_to_the_protocols_50_mb(tenant, site, monkeypatch):
+    # given pages limited to 4 KiB and a sitemap of ~12 KiB (200 URLs, one of them a real page)
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_max_page_bytes=4096))
+    site.article("/help/ok", "Fine", "Public.")
+    site.sitemap("/sitemap.xml", ["/help/ok", *(f"/help/gone-{n:04}" for n in range(199))])
+    assert len(site.pages["/sitemap.xml"].body) > 2 * 4096
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the sitemap is read whole, while its pages keep the page limit
+    assert result.outcomes["created"] == 1 and result.pages == 100  # the source's max_pages
+    assert Document.objects.get(source=source, status=DocumentStatus.READY).title == "Fine"
+    # and a sitemap over the sitemap limit is refused, with nothing removed
+    monkeypatch.setattr(sources, "SITEMAP_MAX_BYTES", 100)
+    refused = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert "100-byte limit" in refused.error and refused.removed == 0
