@@ -221,7 +221,9 @@ class _Sync:
             links = self._read(url, document)
         except FetchError as exc:
             self._fail(url, exc)
-            return stored_links
+            # A page that may come back is still a way to its links; one gone for good (404, not
+            # HTML any more, …) is not, or its old links would keep pages alive that nothing links to.
+            return stored_links if exc.transient else ()
         except (_EntryFailed, _LeaseLost):
             raise
         except Exception:

@@ -148,3 +148,27 @@ def test_a_long_sync_renews_its_claim_and_stops_once_it_has_lost_it(
     source.refresh_from_db()
     assert (source.status, source.sync_started_at) == (SourceStatus.SYNCING, taken_over)
     assert STOPPED not in result.error
+
+
+def test_links_of_a_page_gone_for_good_are_not_followed_and_a_gone_start_page_stops_the_sync(
+    tenant: Tenant, site: FakeSite
+) -> None:
+    # given a start page -> hub -> leaf, synced once
+    site.article("/help/leaf", "Leaf", "Only the hub links here.")
+    site.article("/help/hub", "Hub", "Links on.", links=("/help/leaf",))
+    site.article("/help/", "Start", "Welcome.", links=("/help/hub",))
+    config = {"start_url": f"{site.url}/help/", "path_prefix": "/help/"}
+    source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert _paths(source, site) == {"/help/", "/help/hub", "/help/leaf"}
+    # when the hub is gone (404), then the leaf only it linked to goes too
+    site.pages["/help/hub"].status = 404
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert site.served("/help/leaf") == [200] and result.removed == 1
+    assert _paths(source, site) == {"/help/", "/help/hub"}
+    # when the start page is gone, then the sync stops: nothing more is removed, the source says why
+    site.pages["/help/"].status = 404
+    stopped = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert stopped.removed == 0 and stopped.error.startswith("The sync stopped early: the start page could not be read")
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED
