@@ -12,6 +12,7 @@ dropped, and an address the network stack still refuses is that page's error.
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import re
 import time
@@ -134,6 +135,31 @@ class Page:
         # An unknown charset label, or a codec that cannot decode with replacement (idna, undefined).
         except (LookupError, UnicodeError):
             return self.body.decode("utf-8", errors="replace")
+
+
+# A <meta charset> or <meta http-equiv="Content-Type" content="…; charset=…"> in a page's first
+# 1024 bytes, where browsers look for it (WHATWG HTML "prescan a byte stream").
+META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def sniffed_encoding(body: bytes, declared: str | None) -> str:
+    """The encoding a browser would read ``body`` with: a byte-order mark, else the HTTP header's
+    charset, else the page's own ``<meta>`` declaration, else UTF-8 when the bytes are UTF-8 and
+    windows-1252 (what browsers take for undeclared legacy pages) when they are not."""
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    if declared:
+        return declared
+    meta = META_CHARSET.search(body[:1024])
+    if meta:
+        return meta.group(1).decode("ascii")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "windows-1252"
+    return "utf-8"
 
 
 def valid_host_name(host: str) -> bool:
@@ -457,7 +483,7 @@ class Crawler:
             status=status,
             body=body,
             content_type=response.headers.get("Content-Type", "").split(";")[0].strip().lower(),
-            encoding=response.charset_encoding or "utf-8",
+            encoding=sniffed_encoding(body, response.charset_encoding),
             etag=response.headers.get("ETag", ""),
             last_modified=response.headers.get("Last-Modified", ""),
         )

@@ -306,3 +306,32 @@ def test_a_sitemap_over_the_page_limit_is_read_up_to_the_protocols_50_mb(tenant,
     monkeypatch.setattr(sources, "SITEMAP_MAX_BYTES", 100)
     refused = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     assert "100-byte limit" in refused.error and refused.removed == 0
+
+
+@pytest.mark.parametrize(
+    ("head", "content_type"),
+    [
+        ('<meta charset="iso-8859-1">', "text/html"),
+        ('<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">', "text/html"),
+        ("", "text/html"),  # undeclared and not UTF-8: read as browsers read legacy pages
+    ],
+)
+def test_a_page_is_read_in_the_charset_it_declares_or_a_browser_would_take(tenant, site, head, content_type):
+    # given a Latin-1 page whose HTTP answer names no charset
+    html = f"<html><head>{head}<title>Grüße</title></head><body><main><p>Grüße aus München.</p></main></body></html>"
+    site.add("/help/gruss", html.encode("latin-1"), content_type=content_type)
+    site.sitemap("/sitemap.xml", ["/help/gruss"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then its text is what the page says
+    document = Document.objects.get(source=source)
+    assert (document.title, document.content) == ("Grüße", "Grüße aus München.")
+
+
+def test_a_utf8_page_with_no_charset_anywhere_stays_utf8(tenant, site):
+    site.add("/help/cafe", "<title>Café</title><main><p>Crème brûlée.</p></main>".encode(), content_type="text/html")
+    site.sitemap("/sitemap.xml", ["/help/cafe"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert Document.objects.get(source=source).content == "Crème brûlée."
