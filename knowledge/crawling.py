@@ -59,7 +59,7 @@ MESSAGES = {
     PageError.SERVER_ERROR: "The site answered HTTP {status}; it is retried at the next sync.",
     PageError.TIMEOUT: "No complete answer within {timeout} seconds; it is retried at the next sync.",
     PageError.NETWORK: "Could not connect ({detail}); it is retried at the next sync.",
-    PageError.TOO_LARGE: "The page is larger than the {limit}-byte limit (KNOWLEDGE_CRAWL_MAX_PAGE_BYTES).",
+    PageError.TOO_LARGE: "The answer is larger than the {limit}-byte limit ({setting}).",
     PageError.NOT_HTML: "The page is {content_type!r}, not HTML; only HTML pages are indexed from websites.",
     PageError.EMPTY: "The page has no main text to index.",
     PageError.REFUSED: "{detail} (only public addresses are fetched; see KNOWLEDGE_CRAWL_ALLOW_PRIVATE).",
@@ -142,6 +142,20 @@ class Page:
 META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
+# Labels the WHATWG Encoding standard reads as windows-1252 (Python's latin-1 and ascii would turn
+# curly quotes and € into control characters), and what a <meta> naming UTF-16 means (UTF-8: a
+# page whose bytes could be read to find it is not UTF-16).
+WINDOWS_1252_LABELS = frozenset(
+    {"ascii", "us-ascii", "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "cp819", "ibm819"}
+)
+META_UTF16_LABELS = frozenset({"utf-16", "utf-16le", "utf-16be"})
+
+
+def _whatwg_label(label: str) -> str:
+    lowered = label.strip().lower()
+    return "windows-1252" if lowered in WINDOWS_1252_LABELS else label
+
+
 def sniffed_encoding(body: bytes, declared: str | None) -> str:
     """The encoding a browser would read ``body`` with: a byte-order mark, else the HTTP header's
     charset, else the page's own ``<meta>`` declaration, else UTF-8 when the bytes are UTF-8 and
@@ -151,10 +165,11 @@ def sniffed_encoding(body: bytes, declared: str | None) -> str:
     if body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return "utf-16"
     if declared:
-        return declared
+        return _whatwg_label(declared)
     meta = META_CHARSET.search(body[:1024])
     if meta:
-        return meta.group(1).decode("ascii")
+        label = meta.group(1).decode("ascii")
+        return "utf-8" if label.lower() in META_UTF16_LABELS else _whatwg_label(label)
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
@@ -271,6 +286,8 @@ def page_links(html: str, base: str) -> PageLinks:
 # The sitemap protocol's limit for one sitemap file, uncompressed (sitemaps.org: 50,000 URLs, 50 MB);
 # a page's limit (KNOWLEDGE_CRAWL_MAX_PAGE_BYTES, 2 MiB) would refuse ordinary large sitemaps.
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+# ... and the time it may take to arrive (50 MB in 2 minutes is ~0.4 MB/s).
+SITEMAP_DEADLINE_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -342,6 +359,7 @@ class Crawler:
             follow_redirects=False,
         )
         self._robots: dict[str, RobotsRules] = {}
+        self._robots_unreachable: dict[str, FetchError] = {}
         self._last_request: dict[str, float] = {}
 
     @classmethod
@@ -372,7 +390,7 @@ class Crawler:
             with request_deadline(deadline), self.client.stream("GET", url, headers=headers) as response:
                 declared = response.headers.get("Content-Length", "")
                 if cut_at is None and declared.isdigit() and int(declared) > max_bytes:
-                    raise FetchError(PageError.TOO_LARGE, limit=max_bytes)
+                    raise self._too_large(max_bytes)
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
@@ -380,7 +398,7 @@ class Crawler:
                         del body[cut_at:]
                         break
                     if cut_at is None and len(body) > max_bytes:
-                        raise FetchError(PageError.TOO_LARGE, limit=max_bytes)
+                        raise self._too_large(max_bytes)
                     if time.monotonic() > deadline:  # also with a transport that knows no deadline
                         raise FetchError(PageError.TIMEOUT, timeout=self.deadline_s)
                 return response, bytes(body)
@@ -400,6 +418,10 @@ class Crawler:
         except httpx.HTTPError as exc:
             raise FetchError(PageError.NETWORK, detail=str(exc) or type(exc).__name__) from exc
 
+    def _too_large(self, limit: int) -> FetchError:
+        setting = "KNOWLEDGE_CRAWL_MAX_PAGE_BYTES" if limit == self.max_bytes else "the sitemap protocol's 50 MB"
+        return FetchError(PageError.TOO_LARGE, limit=limit, setting=setting)
+
     def get(
         self,
         url: str,
@@ -409,11 +431,12 @@ class Crawler:
         scope: Callable[[str], bool] | None = None,
         check_robots: bool = False,
         max_bytes: int | None = None,
+        deadline_s: float | None = None,
     ) -> Page:
         """GET ``url`` (conditionally when validators are given), following same-host redirects
         (and only those to URLs ``scope`` accepts, when given, and with ``check_robots`` only to
         paths robots.txt allows: a redirect to any other is never fetched). The body may have up to
-        ``max_bytes`` (by default the crawler's page limit).
+        ``max_bytes`` and arrive within ``deadline_s`` (by default the crawler's page limits).
 
         Raises ``FetchError`` for anything but a 200 or a 304.
         """
@@ -431,7 +454,7 @@ class Crawler:
             if check_robots:
                 self._check_redirect_allowed(location)
 
-        return self._page(*self._follow(url, headers, vet=vet, max_bytes=max_bytes))
+        return self._page(*self._follow(url, headers, vet=vet, max_bytes=max_bytes, deadline_s=deadline_s))
 
     def _follow(
         self,
@@ -441,15 +464,15 @@ class Crawler:
         vet: Callable[[str], None] | None = None,
         cut_at: int | None = None,
         max_bytes: int | None = None,
+        deadline_s: float | None = None,
     ) -> tuple[str, httpx.Response, bytes]:
         """GET ``url`` and up to ``MAX_REDIRECTS`` redirects, each new location passed to ``vet``
         (which raises ``FetchError`` to refuse it), all within one deadline; returns the last URL
         with its response and body."""
-        deadline = time.monotonic() + self.deadline_s
-        current = url
+        deadline = time.monotonic() + (deadline_s or self.deadline_s)
+        limit, current = max_bytes or self.max_bytes, url
         for _ in range(MAX_REDIRECTS + 1):
             self._pause(current)
-            limit = max_bytes or self.max_bytes
             response, body = self._get(current, headers, deadline=deadline, max_bytes=limit, cut_at=cut_at)
             if response.status_code in REDIRECTS and response.headers.get("Location"):
                 location = normalize_url(response.headers["Location"], current)
@@ -514,12 +537,16 @@ class Crawler:
     def _robots_for(self, url: str) -> RobotsRules:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
+        if origin in self._robots_unreachable:  # tried once in this sync: not again for every link
+            raise self._robots_unreachable[origin]
         if origin not in self._robots:
             try:
                 body = self._robots_txt(f"{origin}/robots.txt")  # RFC 9309: robots.txt is UTF-8
             except FetchError as exc:
                 if exc.code not in ROBOTS_UNAVAILABLE:
-                    raise  # RFC 9309 §2.3.1.4: unreachable robots.txt means nothing may be crawled
+                    # RFC 9309 §2.3.1.4: unreachable robots.txt means nothing may be crawled
+                    self._robots_unreachable[origin] = exc
+                    raise
                 body = b""  # §2.3.1.3: "unavailable" (4xx) means everything may be crawled
             self._robots[origin] = RobotsRules.parse(body)
         return self._robots[origin]

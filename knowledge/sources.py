@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from knowledge.bm25 import lock_tenant_index
 from knowledge.crawling import (
+    SITEMAP_DEADLINE_S,
     SITEMAP_MAX_BYTES,
     Crawler,
     FetchError,
@@ -77,6 +78,9 @@ SITEMAPS_LEFT = (
 PAGES_FAILED = "{failed} of {total} pages failed ({codes}); see the documents list for each error."
 
 
+GONE_FOR_GOOD = frozenset({PageError.NOT_FOUND, PageError.NOT_HTML})
+
+
 class _EntryFailed(Exception):
     """The sitemap, the start page or robots.txt could not be read: nothing is known to be gone."""
 
@@ -116,11 +120,13 @@ def _claim(source: KnowledgeSource) -> bool:
 
 
 def _finish(source: KnowledgeSource, *, failed: bool, error: str) -> None:
-    source.status = SourceStatus.FAILED if failed else SourceStatus.IDLE
-    source.error = error
-    source.last_synced_at = timezone.now()
-    source.sync_started_at = None
-    source.save(update_fields=["status", "error", "last_synced_at", "sync_started_at"])
+    """Record the outcome and release the claim, where the claim is still this sync's (a source
+    deleted, or taken over by another sync, is left as it is)."""
+    status, now = (SourceStatus.FAILED if failed else SourceStatus.IDLE), timezone.now()
+    KnowledgeSource.objects.filter(pk=source.pk, sync_started_at=source.sync_started_at).update(
+        status=status, error=error, last_synced_at=now, sync_started_at=None
+    )
+    source.status, source.error, source.last_synced_at, source.sync_started_at = status, error, now, None
 
 
 @transaction.atomic
@@ -173,10 +179,11 @@ class _Sync:
         self.last_error: FetchError | None = None
         self.lease_renewed = time.monotonic()
 
-    def hold_lease(self) -> None:
-        """Renew the claim (at most every ``LEASE_RENEWAL_S``) where it is still this sync's: its
-        ``sync_started_at`` is the one this sync set. Raises ``_LeaseLost`` when it is not."""
-        if time.monotonic() - self.lease_renewed < LEASE_RENEWAL_S:
+    def hold_lease(self, *, now_or_never: bool = False) -> None:
+        """Renew the claim (at most every ``LEASE_RENEWAL_S``, or at once with ``now_or_never``)
+        where it is still this sync's: its ``sync_started_at`` is the one this sync set. Raises
+        ``_LeaseLost`` when it is not."""
+        if not now_or_never and time.monotonic() - self.lease_renewed < LEASE_RENEWAL_S:
             return
         now = timezone.now()
         held = KnowledgeSource.objects.filter(pk=self.source.pk, sync_started_at=self.source.sync_started_at)
@@ -221,9 +228,9 @@ class _Sync:
             links = self._read(url, document)
         except FetchError as exc:
             self._fail(url, exc)
-            # A page that may come back is still a way to its links; one gone for good (404, not
-            # HTML any more, …) is not, or its old links would keep pages alive that nothing links to.
-            return stored_links if exc.transient else ()
+            # A page gone for good (404/410, no longer HTML) is no way to its old links, or they would
+            # keep pages alive that nothing links to; any other failure may pass, and its links stand.
+            return () if exc.code in GONE_FOR_GOOD else stored_links
         except (_EntryFailed, _LeaseLost):
             raise
         except Exception:
@@ -335,7 +342,7 @@ class _Sync:
             url = pending.popleft()
             read += 1
             try:
-                body = self.crawler.get(url, max_bytes=SITEMAP_MAX_BYTES).body
+                body = self.crawler.get(url, max_bytes=SITEMAP_MAX_BYTES, deadline_s=SITEMAP_DEADLINE_S).body
                 sitemap = parse_sitemap(body, max_bytes=SITEMAP_MAX_BYTES)
             except FetchError as exc:
                 raise _EntryFailed(SITEMAP_FAILED.format(url=url, error=exc)) from exc
@@ -382,7 +389,7 @@ class _Sync:
         self.result.removed += source_prune(tenant=self.tenant, source=self.source, keep=self.keep)
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
+def _origin(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
     return parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
@@ -458,6 +465,7 @@ def _sync_claimed(
         sync = _Sync(tenant=tenant, source=source, config=config, crawler=open_crawler, provider=provider)
         try:
             sync.run()
+            sync.hold_lease(now_or_never=True)  # pruning deletes: only while the source is still ours
         except _LeaseLost:
             logger.warning("URL source %s: the sync lost its claim on the source and stopped", source.pk)
             sync.result.error = LEASE_LOST

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from knowledge import sources
-from knowledge.crawling import PageError
+from knowledge.crawling import Crawler, PageError
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.source_config import url_source_create
 from knowledge.sources import (
@@ -90,21 +90,31 @@ def test_a_sitemap_index_longer_than_a_sync_reads_removes_nothing(
 
 
 def test_a_link_to_another_port_whose_robots_txt_is_unreachable_is_that_pages_error(
-    tenant: Tenant, site: FakeSite
+    tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given a start page linking to its own pages and to a port of the same host where nothing listens
+    # given a start page linking to its own pages and twice to a port of the same host where nothing listens
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    stray = f"http://127.0.0.1:{closed_port}/help/elsewhere"
+    stray, stray_too = (f"http://127.0.0.1:{closed_port}/help/{name}" for name in ("elsewhere", "again"))
     site.article("/help/b", "Page b", "Text of b.")
-    site.article("/help/", "Start", "Welcome.", links=("/help/b", stray))
+    site.article("/help/", "Start", "Welcome.", links=("/help/b", stray, stray_too))
+    robots_reads: list[str] = []
+    real_robots_txt = Crawler._robots_txt
+
+    def robots_txt(crawler: Crawler, url: str) -> bytes:
+        robots_reads.append(url)
+        return real_robots_txt(crawler, url)
+
+    monkeypatch.setattr(Crawler, "_robots_txt", robots_txt)
     config = {"start_url": f"{site.url}/help/", "path_prefix": "/help/"}
     source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
     # when
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
-    # then the site's own pages are synced and the stray link is one page's transient error
-    assert result.errors == {stray: PageError.ROBOTS_UNREADABLE}
+    # then the site's own pages are synced, each stray link is its page's transient error, and the
+    # unreachable robots.txt was tried once
+    assert result.errors == {stray: PageError.ROBOTS_UNREADABLE, stray_too: PageError.ROBOTS_UNREADABLE}
+    assert robots_reads.count(f"http://127.0.0.1:{closed_port}/robots.txt") == 1
     ready = Document.objects.filter(source=source, status=DocumentStatus.READY).values_list("title", flat=True)
     assert set(ready) == {"Start", "Page b"}
     stray_document = Document.objects.get(source=source, external_id=stray)
@@ -148,6 +158,48 @@ def test_a_long_sync_renews_its_claim_and_stops_once_it_has_lost_it(
     source.refresh_from_db()
     assert (source.status, source.sync_started_at) == (SourceStatus.SYNCING, taken_over)
     assert STOPPED not in result.error
+
+
+def test_a_sync_that_lost_its_claim_on_its_last_page_prunes_nothing(
+    tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a source synced once with three pages, then one of them dropped from its sitemap
+    _three_pages(site)
+    source = _sitemap_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    site.sitemap("/sitemap.xml", ["/help/a", "/help/b"])
+    taken_over = source.created_at - timedelta(days=1)
+    real_read = sources._Sync._read
+
+    def lose_on_the_last_page(sync: sources._Sync, url: str, document: Document | None) -> tuple[str, ...] | None:
+        if url.endswith("/help/b"):
+            KnowledgeSource.objects.filter(pk=source.pk).update(sync_started_at=taken_over)
+        return real_read(sync, url, document)
+
+    monkeypatch.setattr(sources._Sync, "_read", lose_on_the_last_page)
+    # when (no renewal is due during the pages: only the check before pruning sees the loss)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then nothing is pruned and the source's row is the other sync's
+    assert result.error == LEASE_LOST and result.removed == 0
+    assert _paths(source, site) == {"/help/a", "/help/b", "/help/c"}
+    source.refresh_from_db()
+    assert (source.status, source.sync_started_at) == (SourceStatus.SYNCING, taken_over)
+
+
+def test_a_hub_that_refuses_us_for_now_still_leads_to_its_pages(tenant: Tenant, site: FakeSite) -> None:
+    # given start -> hub -> leaf, synced once, then the hub answers 403 (a firewall, a login wall)
+    site.article("/help/leaf", "Leaf", "Only the hub links here.")
+    site.article("/help/hub", "Hub", "Links on.", links=("/help/leaf",))
+    site.article("/help/", "Start", "Welcome.", links=("/help/hub",))
+    config = {"start_url": f"{site.url}/help/", "path_prefix": "/help/"}
+    source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    site.pages["/help/hub"].status = 403
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the leaf is still read through the hub's stored links, and stays
+    assert result.removed == 0 and _paths(source, site) == {"/help/", "/help/hub", "/help/leaf"}
+    assert Document.objects.get(source=source, title="Leaf").status == DocumentStatus.READY
 
 
 def test_links_of_a_page_gone_for_good_are_not_followed_and_a_gone_start_page_stops_the_sync(
