@@ -38,6 +38,17 @@ def _paths(source: KnowledgeSource, site: FakeSite) -> set[str]:
     }
 
 
+def _synced_hub_site(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
+    """A crawled source of start -> hub -> leaf (only the hub links to the leaf), synced once."""
+    site.article("/help/leaf", "Leaf", "Only the hub links here.")
+    site.article("/help/hub", "Hub", "Links on.", links=("/help/leaf",))
+    site.article("/help/", "Start", "Welcome.", links=("/help/hub",))
+    config = {"start_url": f"{site.url}/help/", "path_prefix": "/help/"}
+    source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    return source
+
+
 def _three_pages(site: FakeSite) -> None:
     for name in ("a", "b", "c"):
         site.article(f"/help/{name}", f"Page {name}", f"Text of {name}.")
@@ -188,12 +199,7 @@ def test_a_sync_that_lost_its_claim_on_its_last_page_prunes_nothing(
 
 def test_a_hub_that_refuses_us_for_now_still_leads_to_its_pages(tenant: Tenant, site: FakeSite) -> None:
     # given start -> hub -> leaf, synced once, then the hub answers 403 (a firewall, a login wall)
-    site.article("/help/leaf", "Leaf", "Only the hub links here.")
-    site.article("/help/hub", "Hub", "Links on.", links=("/help/leaf",))
-    site.article("/help/", "Start", "Welcome.", links=("/help/hub",))
-    config = {"start_url": f"{site.url}/help/", "path_prefix": "/help/"}
-    source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
-    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    source = _synced_hub_site(tenant, site)
     site.pages["/help/hub"].status = 403
     # when
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
@@ -206,12 +212,7 @@ def test_links_of_a_page_gone_for_good_are_not_followed_and_a_gone_start_page_st
     tenant: Tenant, site: FakeSite
 ) -> None:
     # given a start page -> hub -> leaf, synced once
-    site.article("/help/leaf", "Leaf", "Only the hub links here.")
-    site.article("/help/hub", "Hub", "Links on.", links=("/help/leaf",))
-    site.article("/help/", "Start", "Welcome.", links=("/help/hub",))
-    config = {"start_url": f"{site.url}/help/", "path_prefix": "/help/"}
-    source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
-    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    source = _synced_hub_site(tenant, site)
     assert _paths(source, site) == {"/help/", "/help/hub", "/help/leaf"}
     # when the hub is gone (404), then the leaf only it linked to goes too
     site.pages["/help/hub"].status = 404
