@@ -200,8 +200,36 @@ def _percent_encode_controls(text: str) -> str:
     return _CONTROL.sub(lambda match: f"%{ord(match.group()):02X}", text)
 
 
+_PERCENT_ESCAPE = re.compile("%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# Query parameters that only say where a visitor came from (campaign and click ids): the same page.
+_TRACKING_PARAMETERS = frozenset({"gclid", "fbclid", "msclkid", "dclid", "mc_cid", "mc_eid", "_hsenc", "_hsmi"})
+
+
+def _percent_normalized(text: str) -> str:
+    """RFC 3986 §6.2.2: escapes of unreserved characters decoded (``%64`` is ``d``), the others in
+    upper case (``%2f`` is ``%2F``), so one address is written one way."""
+
+    def one(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
+
+    return _PERCENT_ESCAPE.sub(one, text)
+
+
+def _without_tracking(query: str) -> str:
+    """The query without ``utm_*`` and click-id parameters, the rest as it was (order included)."""
+    kept = (pair for pair in query.split("&") if pair)
+    return "&".join(
+        pair
+        for pair in kept
+        if not ((name := pair.split("=", 1)[0].lower()).startswith("utm_") or name in _TRACKING_PARAMETERS)
+    )
+
+
 def normalize_url(url: str, base: str = "") -> str | None:
-    """Absolute http(s) URL without fragment or default port, host lower-cased; None if unusable.
+    """Absolute http(s) URL without fragment or default port, host lower-cased, percent-escapes
+    normalised and campaign parameters (``utm_*``, click ids) dropped; None if unusable.
 
     Read as browsers read an address: tabs and newlines are removed, controls and spaces around it
     stripped, and any other control character in the path or query percent-encoded, so the result
@@ -222,7 +250,8 @@ def normalize_url(url: str, base: str = "") -> str | None:
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
         netloc = f"{netloc}:{port}"
-    path, query = _percent_encode_controls(parts.path or "/"), _percent_encode_controls(parts.query)
+    path = _percent_normalized(_percent_encode_controls(parts.path or "/"))
+    query = _without_tracking(_percent_normalized(_percent_encode_controls(parts.query)))
     normalized = urlunsplit((parts.scheme, netloc, path, query, ""))
     return normalized if len(normalized) <= MAX_URL_LENGTH else None
 
@@ -319,10 +348,11 @@ def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
     kind = root.tag.rsplit("}", 1)[-1]
     if kind not in {"urlset", "sitemapindex"}:
         raise FetchError(PageError.MALFORMED, detail=f"Expected <urlset> or <sitemapindex>, found <{kind}>.")
+    # Each <url>'s (or <sitemap>'s) own <loc>, in the sitemap's namespace: not the <image:loc> of
+    # an image extension, which names a picture, not a page.
+    namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     locs = [
-        normalize_url(element.text or "")
-        for element in root.iter()
-        if element.tag.rsplit("}", 1)[-1] == "loc" and element.text
+        normalize_url(loc.text or "") for entry in root for loc in entry if loc.tag == f"{namespace}loc" and loc.text
     ]
     found = tuple(dict.fromkeys(loc for loc in locs if loc))
     return Sitemap(found, ()) if kind == "urlset" else Sitemap((), found)

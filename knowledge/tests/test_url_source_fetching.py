@@ -75,6 +75,21 @@ def test_a_gzipped_sitemap_is_read(tenant, site):
     assert result.error == "" and _titles(source) == {"Page A"}
 
 
+@pytest.mark.parametrize("namespace", ['xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"', ""])
+def test_a_sitemaps_image_entries_are_not_pages(tenant, site, namespace):
+    site.article("/help/a", "Page A", "Alpha.")
+    site.add(
+        "/sitemap.xml",
+        f'<?xml version="1.0"?><urlset {namespace} xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">'
+        f"<url><loc>{site.url}/help/a</loc><image:image><image:loc>{site.url}/help/a.png</image:loc></image:image>"
+        "</url></urlset>",
+        content_type="application/xml",
+    )
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.pages == 1 and site.served("/help/a.png") == [] and _titles(source) == {"Page A"}
+
+
 def test_a_sitemap_with_a_dtd_is_refused_before_parsing(tenant, site):
     # given a sitemap that declares entities (an entity-expansion attack)
     site.article("/help/a", "Page A", "Alpha.")
@@ -267,6 +282,15 @@ def test_a_robots_txt_that_redirects_too_often_counts_as_missing(tenant, site):
         ("https://help.example.com/\ud800", None),
         ("https://help.example.com:99999/", None),
         ("mailto:help@example.com", None),
+        # one page, one address: escapes of plain characters decoded, others in upper case ...
+        ("https://help.example.com/%64up%2fx?q=%41%2c", "https://help.example.com/dup%2Fx?q=A%2C"),
+        # ... and campaign parameters dropped, the others kept in their order
+        (
+            "https://help.example.com/p?utm_source=mail&x=1&UTM_Medium=a&gclid=9&b=2&fbclid=",
+            "https://help.example.com/p?x=1&b=2",
+        ),
+        ("https://help.example.com/p?utm_campaign=spring", "https://help.example.com/p"),
+        ("https://help.example.com/p?utmost=1", "https://help.example.com/p?utmost=1"),
     ],
 )
 def test_normalize_url_reads_addresses_as_browsers_do_and_drops_unusable_ones(url, normalized):
