@@ -325,15 +325,30 @@ class Sitemap:
     sitemaps: tuple[str, ...]  # children of a sitemap index
 
 
+SITEMAP_SETTING = "the sitemap protocol's 50 MB"
+
+
+def _gunzipped(body: bytes, *, max_bytes: int) -> bytes:
+    """A gzipped sitemap's text, every member of the file (``gzip`` concatenates members), at
+    most ``max_bytes`` of it however small the file (a gzip bomb is ``TOO_LARGE``)."""
+    text = bytearray()
+    rest = body
+    while rest[:2] == b"\x1f\x8b":
+        member = zlib.decompressobj(wbits=31)
+        try:
+            text += member.decompress(rest, max_bytes + 1 - len(text))
+        except zlib.error as exc:
+            raise FetchError(PageError.MALFORMED, detail=f"The gzipped sitemap is corrupt: {exc}") from exc
+        if len(text) > max_bytes or member.unconsumed_tail:
+            raise FetchError(PageError.TOO_LARGE, limit=max_bytes, setting=SITEMAP_SETTING)
+        rest = member.unused_data
+    return bytes(text)
+
+
 def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
     """A ``<urlset>``, a ``<sitemapindex>`` or a plain-text list of URLs (gzipped or not)."""
     if body[:2] == b"\x1f\x8b":
-        try:
-            body = zlib.decompressobj(wbits=31).decompress(body, max_bytes + 1)
-        except zlib.error as exc:
-            raise FetchError(PageError.MALFORMED, detail=f"The gzipped sitemap is corrupt: {exc}") from exc
-        if len(body) > max_bytes:
-            raise FetchError(PageError.TOO_LARGE, limit=max_bytes)
+        body = _gunzipped(body, max_bytes=max_bytes)
     text = body.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if not text.startswith("<"):
         urls = (normalize_url(line) for line in text.splitlines() if line.strip())
@@ -449,7 +464,7 @@ class Crawler:
             raise FetchError(PageError.NETWORK, detail=str(exc) or type(exc).__name__) from exc
 
     def _too_large(self, limit: int) -> FetchError:
-        setting = "KNOWLEDGE_CRAWL_MAX_PAGE_BYTES" if limit == self.max_bytes else "the sitemap protocol's 50 MB"
+        setting = "KNOWLEDGE_CRAWL_MAX_PAGE_BYTES" if limit == self.max_bytes else SITEMAP_SETTING
         return FetchError(PageError.TOO_LARGE, limit=limit, setting=setting)
 
     def get(

@@ -16,6 +16,7 @@ from knowledge.crawling import (
     in_scope,
     normalize_url,
     page_links,
+    parse_sitemap,
     path_under,
 )
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
@@ -360,3 +361,14 @@ def test_a_utf8_page_with_no_charset_anywhere_stays_utf8(tenant, site):
     source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
     knowledge_source_sync(tenant=tenant, source_id=source.pk)
     assert Document.objects.get(source=source).content == "Crème brûlée."
+
+
+def test_a_gzipped_sitemap_of_several_members_is_read_whole_and_a_gzip_bomb_is_too_large() -> None:
+    urls = [f"https://help.example.com/p{n}" for n in range(3)]
+    members = b"".join(gzip.compress(f"{url}\n".encode()) for url in urls)  # as `cat a.gz b.gz c.gz` makes
+    assert parse_sitemap(members, max_bytes=1024).pages == tuple(urls)
+    bomb = gzip.compress(b" " * 100_000)
+    with pytest.raises(FetchError) as raised:
+        parse_sitemap(bomb, max_bytes=1024)
+    assert raised.value.code == PageError.TOO_LARGE
+    assert str(raised.value) == "The answer is larger than the 1024-byte limit (the sitemap protocol's 50 MB)."
