@@ -256,6 +256,13 @@ def normalize_url(url: str, base: str = "") -> str | None:
     return normalized if len(normalized) <= MAX_URL_LENGTH else None
 
 
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL as ``normalize_url`` writes it (default ports left out):
+    what one robots.txt covers."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def path_under(path: str, prefix: str) -> bool:
     """Whether ``path`` is under ``prefix`` on a segment boundary: ``/help`` covers ``/help`` and
     ``/help/...`` but not ``/helpdesk``; a prefix ending in ``/`` is matched as it is."""
@@ -580,8 +587,7 @@ class Crawler:
         return self._page(*self._follow(url, headers, cut_at=ROBOTS_READ_BYTES)).body
 
     def _robots_for(self, url: str) -> RobotsRules:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = url_origin(url)
         if origin in self._robots_unreachable:  # tried once in this sync: not again for every link
             raise self._robots_unreachable[origin]
         if origin not in self._robots:
@@ -603,7 +609,7 @@ class Crawler:
     def _pause(self, url: str) -> None:
         """Wait out the site's robots.txt Crawl-delay (capped) since our previous request to it."""
         origin = urlsplit(url).netloc
-        rules = self._robots.get(f"{urlsplit(url).scheme}://{origin}")
+        rules = self._robots.get(url_origin(url))
         delay = rules.crawl_delay(self.robots_token) if rules is not None else None
         last = self._last_request.get(origin)
         if delay and last is not None:

@@ -32,6 +32,7 @@ from knowledge.crawling import (
     normalize_url,
     page_links,
     parse_sitemap,
+    url_origin,
 )
 from knowledge.indexing import default_provider, document_chunks_delete
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
@@ -199,7 +200,7 @@ class _Sync:
         try:
             return self.crawler.allowed(url)
         except FetchError as exc:
-            if _origin(url) != _origin(self.config.entry_url):
+            if url_origin(url) != url_origin(self.config.entry_url):
                 raise FetchError(PageError.ROBOTS_UNREADABLE, location=url[:200], detail=exc) from exc
             raise _EntryFailed(ROBOTS_UNREADABLE.format(host=urlsplit(url).netloc, error=exc)) from exc
 
@@ -387,11 +388,6 @@ class _Sync:
 
     def prune(self) -> None:
         self.result.removed += source_prune(tenant=self.tenant, source=self.source, keep=self.keep)
-
-
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def _stored_links(document: Document | None) -> tuple[str, ...]:
