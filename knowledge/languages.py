@@ -115,3 +115,16 @@ def clean_language(value: str) -> str:
     if not known or len(tag) > LANGUAGE_MAX_LENGTH:
         raise ValueError(INVALID_LANGUAGE.format(value=value))
     return tag
+
+
+def declared_language(value: str) -> str:
+    """A language a file or page declares (front matter, ``<html lang>``, a PDF's /Lang, a CSV
+    column, BEIR metadata), as it is stored: a tag as ``clean_language`` keeps it, or a name
+    ``search_config`` knows ("English (UK)"); "" (undeclared, so the default applies) for anything
+    else, which would otherwise be stored as the document's language and shown as such."""
+    try:
+        return clean_language(value)
+    except ValueError:
+        pass
+    name = value.strip()
+    return name[:LANGUAGE_MAX_LENGTH] if search_config(name) != FALLBACK_CONFIG else ""

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from knowledge.languages import DEFAULT_LANGUAGE
+from knowledge.languages import DEFAULT_LANGUAGE, declared_language
 
 # The language of a document whose file says nothing of it: ``parse_file`` gives it the caller's default.
 UNDECLARED = ""
@@ -64,5 +64,6 @@ class ParsedDocument:
 
 
 def declared_or(documents: list[ParsedDocument], default_language: str) -> list[ParsedDocument]:
-    """``documents``, those whose file declared no language given ``default_language``."""
-    return [dataclasses.replace(d, language=d.language or default_language) for d in documents]
+    """``documents``, those whose file declared no language, or something that is not one
+    (``languages.declared_language``), given ``default_language``."""
+    return [dataclasses.replace(d, language=declared_language(d.language) or default_language) for d in documents]

@@ -13,7 +13,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import PurePath
 
-from knowledge.languages import DEFAULT_LANGUAGE
+from knowledge.languages import DEFAULT_LANGUAGE, declared_language
 from knowledge.parsed import (
     EXTERNAL_ID_MAX_LENGTH,
     UNDECLARED,
@@ -174,7 +174,7 @@ def parse_html_page(name: str, text: str) -> ParsedDocument:
         parsed,
         title=storable_text(parsed.title),
         text=storable_text(parsed.text),
-        language=parsed.language or DEFAULT_LANGUAGE,
+        language=declared_language(parsed.language) or DEFAULT_LANGUAGE,
     )
 
 

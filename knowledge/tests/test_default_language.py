@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from pypdf import PdfWriter
 from pypdf.generic import NameObject, TextStringObject
 
-from knowledge.languages import clean_language
+from knowledge.languages import clean_language, declared_language
 from knowledge.models import Document
 from knowledge.parsing import parse_file, parse_html_page
 from supportai.tests.factories import api_client
@@ -74,6 +74,34 @@ def test_clean_language_accepts_tags_and_configuration_names(value, cleaned):
 def test_clean_language_refuses_what_is_not_a_language(value):
     with pytest.raises(ValueError, match="is not a language: give a tag such as en, de or pt-BR"):
         clean_language(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        *[("de-DE", "de-DE"), (" fr ", "fr"), ("English (UK)", "English (UK)"), ("german", "german")],
+        *[("<b>x</b>", ""), ("[en, fr]", ""), ("deutsch sprache", ""), ("1", ""), ("", ""), ("x" * 40, "")],
+    ],
+)
+def test_a_declared_language_is_kept_only_when_it_is_one(value, stored):
+    assert declared_language(value) == stored
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("a.md", b"---\nlanguage: <script>alert(1)</script>\n---\nGutscheine."),
+        ("b.html", b'<html lang="not a language"><title>T</title><p>Gutscheine.</p></html>'),
+        ("c.csv", b"question,answer,language\nGutscheine?,Ja.,Deutsch!!\n"),
+        ("corpus.jsonl", b'{"_id": "d1", "text": "Gutscheine.", "metadata": {"language": "12345"}}\n'),
+    ],
+)
+def test_a_file_declaring_something_that_is_no_language_takes_the_default(name, data):
+    assert parse_file(name, data, max_bytes=LIMIT, default_language="de")[0].language == "de"
+
+
+def test_a_web_page_declaring_something_that_is_no_language_is_english():
+    assert parse_html_page("https://x.example/", '<html lang="&lt;x&gt;"><p>Text.</p></html>').language == "en"
 
 
 def test_ingest_command_gives_undeclared_files_the_language(tenant, other_tenant, tmp_path):
