@@ -352,11 +352,34 @@ def _gunzipped(body: bytes, *, max_bytes: int) -> bytes:
     return bytes(text)
 
 
+# An XML declaration's encoding (XML 1.0 §4.3.3), read from the bytes before anything is decoded.
+XML_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']""")
+
+
+def _sitemap_text(body: bytes) -> str:
+    """A sitemap's text as XML 1.0 Appendix F reads it: a byte-order mark, else UTF-16 recognised
+    by its first characters, else the XML declaration's ``encoding``, else UTF-8 (plain-text
+    sitemaps are UTF-8)."""
+    if body.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        encoding = "utf-16"
+    elif body.startswith((b"<\x00?\x00", b"\x00<\x00?")):
+        encoding = "utf-16-le" if body[0] == ord("<") else "utf-16-be"
+    else:
+        declared = XML_DECLARED_ENCODING.match(body.lstrip(b" \t\r\n"))
+        encoding = _whatwg_label(declared.group(1).decode("ascii")) if declared else "utf-8"
+    try:
+        return body.decode(encoding, errors="replace")
+    except (LookupError, UnicodeError) as exc:  # an unknown label, or a codec that is no text encoding
+        raise FetchError(PageError.MALFORMED, detail=f"The sitemap declares an unknown encoding {encoding!r}.") from exc
+
+
 def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
     """A ``<urlset>``, a ``<sitemapindex>`` or a plain-text list of URLs (gzipped or not)."""
     if body[:2] == b"\x1f\x8b":
         body = _gunzipped(body, max_bytes=max_bytes)
-    text = body.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    text = _sitemap_text(body).lstrip("\ufeff \t\r\n")
     if not text.startswith("<"):
         urls = (normalize_url(line) for line in text.splitlines() if line.strip())
         return Sitemap(tuple(url for url in urls if url), ())
@@ -378,6 +401,22 @@ def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
     ]
     found = tuple(dict.fromkeys(loc for loc in locs if loc))
     return Sitemap(found, ()) if kind == "urlset" else Sitemap((), found)
+
+
+def _refuse_unparseable_location(response: httpx.Response) -> None:
+    """httpx prepares the request of every redirect, followed or not, and files a ``Location`` it
+    cannot parse as a protocol error (which would read as a network failure, retried forever) or
+    an invalid URL: a ``Location`` that httpx or ``normalize_url`` cannot use is the page's bad
+    redirect, said before httpx gets to it."""
+    if not response.has_redirect_location:
+        return
+    location = response.headers["Location"]
+    try:
+        httpx.URL(location)
+    except httpx.InvalidURL as exc:
+        raise FetchError(PageError.BAD_REDIRECT, location=location[:200]) from exc
+    if normalize_url(location, str(response.request.url)) is None:
+        raise FetchError(PageError.BAD_REDIRECT, location=location[:200])
 
 
 def _same_host(a: str, b: str) -> bool:
@@ -409,6 +448,7 @@ class Crawler:
             timeout=httpx.Timeout(timeout_s),
             headers={"User-Agent": user_agent},
             follow_redirects=False,
+            event_hooks={"response": [_refuse_unparseable_location]},
         )
         self._robots: dict[str, RobotsRules] = {}
         self._robots_unreachable: dict[str, FetchError] = {}
@@ -467,6 +507,9 @@ class Crawler:
         except UnicodeError as exc:  # the resolver's IDNA encoding of a bad host name (no SSRF guard)
             detail = f"{urlsplit(url).hostname!r} is not a valid host name ({exc})"
             raise FetchError(PageError.BAD_URL, detail=detail) from exc
+        except httpx.DecodingError as exc:  # the server's own doing (a doubled or false Content-Encoding)
+            detail = f"The answer's Content-Encoding could not be decoded ({exc})."
+            raise FetchError(PageError.MALFORMED, detail=detail) from exc
         except httpx.HTTPError as exc:
             raise FetchError(PageError.NETWORK, detail=str(exc) or type(exc).__name__) from exc
 

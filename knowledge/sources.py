@@ -11,6 +11,7 @@ Configuration and creation of sources are in ``knowledge.source_config``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter, deque
@@ -66,6 +67,7 @@ INTERNAL_ERROR = "The sync stopped on an internal error; see the worker log."
 LEASE_LOST = "The sync stopped: the source was deleted, or taken over by another sync after this one looked dead."
 ROBOTS_UNREADABLE = "robots.txt of {host} could not be read, so no page may be fetched (RFC 9309): {error}"
 START_DISALLOWED = "robots.txt disallows the start page for our User-Agent."
+ALL_DISALLOWED = "robots.txt disallows every page the sitemap lists for our User-Agent."
 START_FAILED = "the start page could not be read: {error}"
 SITEMAP_FAILED = "the sitemap {url} could not be read: {error}"
 SITEMAP_NO_PAGES = (
@@ -98,6 +100,7 @@ class SyncResult:
     removed: int = 0
     skipped_robots: int = 0
     skipped_noindex: int = 0
+    duplicates: int = 0  # pages with the text of a page read earlier in the sync (one is kept)
     dropped: int = 0  # pages whose stored text was removed after a permanent error
     error: str = ""
     skipped: bool = False
@@ -106,7 +109,8 @@ class SyncResult:
         counts = ", ".join(f"{self.outcomes[o]} {o}" for o in (*Outcome, "not_modified"))
         return (
             f"{self.pages} pages: {counts}, {self.removed} removed, "
-            f"{self.skipped_robots} disallowed by robots.txt, {self.skipped_noindex} noindex"
+            f"{self.skipped_robots} disallowed by robots.txt, {self.skipped_noindex} noindex, "
+            f"{self.duplicates} duplicates"
         )
 
 
@@ -174,9 +178,11 @@ class _Sync:
             d.external_id: d
             for d in Document.objects.for_tenant(tenant)
             .filter(source=source)
-            .only("id", "external_id", "status", "error", "http_etag", "http_last_modified", "links")
+            .only("id", "external_id", "title", "status", "error", "http_etag", "http_last_modified", "links")
         }
         self.batch: list[tuple[ParsedDocument, Page, tuple[str, ...]]] = []
+        self.visited: set[str] = set()  # addresses requested or reached by a redirect
+        self.holders: dict[str, str] = {}  # digest of a page's text -> the address that holds it
         self.last_error: FetchError | None = None
         self.lease_renewed = time.monotonic()
 
@@ -210,6 +216,7 @@ class _Sync:
         else is the page's error."""
         self.hold_lease()
         self.last_error = None
+        self.visited.add(url)
         document = self.documents.get(url)
         stored_links = _stored_links(document)
         robots_error: FetchError | None = None
@@ -244,7 +251,45 @@ class _Sync:
 
     def _read(self, url: str, document: Document | None) -> tuple[str, ...] | None:
         """Fetch the page and stage its text for the next batch; returns its links, or None when it
-        was not modified. Raises ``FetchError`` for the page's error."""
+        was not modified. A page is stored under the address its redirects end at, once: an address
+        leading to a page already read in this sync, or a page with the text of one read earlier
+        (the same article under two addresses), is a duplicate, not kept. Raises ``FetchError`` for
+        the page's error."""
+        page = self._fetch(url, document)
+        if page.url != url:
+            self.keep.discard(url)
+            if page.url in self.visited:
+                self.result.duplicates += 1
+                return ()
+            self.visited.add(page.url)  # read here, so not again when a link or the sitemap names it
+            self.keep.add(page.url)
+        if page.not_modified and document is not None:
+            self.result.outcomes["not_modified"] += 1
+            if document.error:
+                Document.objects.filter(pk=document.pk).update(error="")
+            self._duplicate(url, _text_digest(document.title, document.content))
+            return None
+        html = page.text()
+        found = page_links(html, page.url)
+        links = () if found.nofollow else tuple(link for link in found.links if self.config.covers(link))
+        if found.noindex:
+            self.keep.discard(page.url)
+            self.result.skipped_noindex += 1
+            return links
+        try:
+            parsed = parse_html_page(page.url, html)
+        except ParseError as exc:
+            raise FetchError(PageError.MALFORMED, detail=str(exc)) from exc
+        if not parsed.text:
+            raise FetchError(PageError.EMPTY)
+        title = (parsed.title or page.url)[:500]
+        if not self._duplicate(page.url, _text_digest(title, parsed.text)):
+            page_document = ParsedDocument(page.url, title, parsed.text, url=page.url, language=parsed.language)
+            self.batch.append((page_document, page, links))
+        return links
+
+    def _fetch(self, url: str, document: Document | None) -> Page:
+        """GET the page, conditionally with the validators of its stored text."""
         etag = last_modified = ""
         if document is not None and document.status == DocumentStatus.READY:
             etag, last_modified = document.http_etag, document.http_last_modified
@@ -252,27 +297,19 @@ class _Sync:
         # lie outside path_prefix, so only the crawler's same-host rule applies to its redirects.
         scope = None if url == self.config.start_url else self.config.covers
         page = self.crawler.get_html(url, etag=etag, last_modified=last_modified, scope=scope)
-        if page.not_modified:
-            self.result.outcomes["not_modified"] += 1
-            if document is not None and document.error:
-                Document.objects.filter(pk=document.pk).update(error="")
-            return None
-        html = page.text()
-        found = page_links(html, page.url)
-        links = () if found.nofollow else tuple(link for link in found.links if self.config.covers(link))
-        if found.noindex:
-            self.keep.discard(url)
-            self.result.skipped_noindex += 1
-            return links
-        try:
-            parsed = parse_html_page(url, html)
-        except ParseError as exc:
-            raise FetchError(PageError.MALFORMED, detail=str(exc)) from exc
-        if not parsed.text:
-            raise FetchError(PageError.EMPTY)
-        page_document = ParsedDocument(url, parsed.title or url, parsed.text, url=page.url, language=parsed.language)
-        self.batch.append((page_document, page, links))
-        return links
+        if page.not_modified and page.url != url:
+            # The validators were the address's own (stored before it redirected); the page it now
+            # leads to is stored under that page's address, so its text is needed.
+            page = self.crawler.get_html(url, scope=scope)
+        return page
+
+    def _duplicate(self, url: str, digest: str) -> bool:
+        """Whether another address gave this text earlier in the sync (``url`` is then not kept)."""
+        if self.holders.setdefault(digest, url) == url:
+            return False
+        self.keep.discard(url)
+        self.result.duplicates += 1
+        return True
 
     def _fail(self, url: str, exc: FetchError) -> None:
         self.last_error = exc
@@ -361,33 +398,42 @@ class _Sync:
             raise _EntryFailed(SITEMAP_NO_PAGES.format(url=self.config.sitemap_url))
 
     def run(self) -> None:
-        """Raises ``_EntryFailed`` when the sitemap, the start page or robots.txt cannot be read."""
-        config, seen = self.config, set()
+        """Raises ``_EntryFailed`` when the sitemap, the start page or robots.txt cannot be read, or
+        robots.txt disallows the start page or every page the sitemap lists."""
+        config = self.config
         if config.sitemap_url:
             for url in self.sitemap_pages():
                 if self.result.pages >= config.max_pages:
                     break
-                if url not in seen:
-                    seen.add(url)
+                if url not in self.visited:
                     self.visit(url)
+            # As with a disallowed start page: a robots.txt shutting us out (a staging robots.txt
+            # deployed by mistake, say) stops the sync rather than empty the source.
+            if not self.result.pages and self.result.skipped_robots:
+                raise _EntryFailed(ALL_DISALLOWED)
         else:
-            queue = deque([(config.start_url, 0)])
-            seen.add(config.start_url)
+            queue, queued = deque([(config.start_url, 0)]), {config.start_url}
             while queue and self.result.pages < config.max_pages:
                 url, depth = queue.popleft()
+                if url in self.visited:  # reached earlier by a redirect
+                    continue
                 links = self.visit(url)
                 if depth == 0 and not links and self.result.skipped_robots:
                     raise _EntryFailed(START_DISALLOWED)
                 if depth == 0 and not links and self.last_error is not None:
                     raise _EntryFailed(START_FAILED.format(error=self.last_error))
                 for link in links if depth < config.max_depth else ():
-                    if link not in seen:
-                        seen.add(link)
+                    if link not in queued:
+                        queued.add(link)
                         queue.append((link, depth + 1))
         self.flush()
 
     def prune(self) -> None:
         self.result.removed += source_prune(tenant=self.tenant, source=self.source, keep=self.keep)
+
+
+def _text_digest(title: str, text: str) -> str:
+    return hashlib.sha256(f"{title}\x1f{text}".encode()).hexdigest()
 
 
 def _stored_links(document: Document | None) -> tuple[str, ...]:

@@ -91,6 +91,36 @@ def test_a_sitemaps_image_entries_are_not_pages(tenant, site, namespace):
     assert result.pages == 1 and site.served("/help/a.png") == [] and _titles(source) == {"Page A"}
 
 
+@pytest.mark.parametrize(
+    ("declaration", "encoding"),
+    [
+        ('<?xml version="1.0" encoding="ISO-8859-1"?>', "latin-1"),
+        ("<?xml version='1.0' encoding='windows-1252'?>", "cp1252"),
+        ('<?xml version="1.0" encoding="UTF-16"?>', "utf-16"),  # with a byte-order mark
+        ('<?xml version="1.0" encoding="UTF-16"?>', "utf-16-le"),  # without one
+        ('<?xml version="1.0" encoding="UTF-16"?>', "utf-16-be"),
+        ('<?xml version="1.0"?>', "utf-8"),
+    ],
+)
+def test_a_sitemap_is_read_in_the_encoding_it_declares(tenant, site, declaration, encoding):
+    # given a page whose address has an accented letter, listed by a sitemap in a legacy encoding
+    site.article("/help/caf%C3%A9", "Café", "Opening hours.")
+    xml = f"{declaration}<urlset><url><loc>{site.url}/help/café</loc></url></urlset>"
+    site.add("/sitemap.xml", xml.encode(encoding), content_type="application/xml")
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the address is the one the site serves, not mojibake
+    assert result.error == "" and _titles(source) == {"Café"}
+
+
+def test_a_sitemap_in_an_unknown_encoding_stops_the_sync_and_says_so(tenant, site):
+    site.add("/sitemap.xml", '<?xml version="1.0" encoding="klingon"?><urlset/>', content_type="application/xml")
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error.startswith("Nothing was synced or removed") and "unknown encoding 'klingon'" in result.error
+
+
 def test_a_sitemap_with_a_dtd_is_refused_before_parsing(tenant, site):
     # given a sitemap that declares entities (an entity-expansion attack)
     site.article("/help/a", "Page A", "Alpha.")
@@ -118,7 +148,40 @@ def test_a_same_host_redirect_is_followed(tenant, site):
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     assert result.outcomes["created"] == 1 and site.served("/help/old") == [301] and site.served("/help/new") == [200]
     document = Document.objects.get(source=source)
-    assert document.external_id == f"{site.url}/help/old" and document.url == f"{site.url}/help/new"
+    assert document.external_id == document.url == f"{site.url}/help/new"  # stored where it now lives
+
+
+@pytest.mark.parametrize(
+    "location", ["http://[::1", "javascript:alert(1)", "https://help.example:99999/", "http://a..b/"]
+)
+def test_a_redirect_to_an_unusable_address_is_the_pages_lasting_error(tenant, site, location):
+    # given a page that redirects to an address no client can request (httpx refuses some of them
+    # itself, as a protocol error that would read as a network failure)
+    site.add("/help/a", "", status=301, headers={"Location": location})
+    site.article("/help/b", "Page B", "Bravo.")
+    site.sitemap("/sitemap.xml", ["/help/a", "/help/b"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then it is that page's bad redirect, not a transient network error, and the rest is synced
+    assert result.errors == {f"{site.url}/help/a": PageError.BAD_REDIRECT}
+    document = Document.objects.get(source=source, external_id=f"{site.url}/help/a")
+    assert document.status == DocumentStatus.FAILED and location in document.error
+    assert _titles(source) == {f"{site.url}/help/a", "Page B"}
+
+
+def test_a_body_that_cannot_be_decoded_is_the_pages_lasting_error(tenant, site):
+    # given a page whose server claims a gzip encoding twice but compressed it once
+    body = gzip.compress(b"<!doctype html><html><title>A</title><p>Alpha.</p></html>")
+    site.add("/help/a", body, headers={"Content-Encoding": "gzip, gzip"})
+    site.sitemap("/sitemap.xml", ["/help/a"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then
+    assert result.errors == {f"{site.url}/help/a": PageError.MALFORMED}
+    document = Document.objects.get(source=source)
+    assert "Content-Encoding could not be decoded" in document.error and "retried" not in document.error
 
 
 def test_a_redirect_loop_stops_after_max_redirects(tenant, site):

@@ -13,10 +13,12 @@ from knowledge.crawling import Crawler, PageError
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.source_config import url_source_create
 from knowledge.sources import (
+    ALL_DISALLOWED,
     ENTRY_FAILED,
     LEASE_LOST,
     SITEMAP_NO_PAGES,
     SITEMAPS_LEFT,
+    START_DISALLOWED,
     STOPPED,
     knowledge_source_sync,
 )
@@ -60,7 +62,8 @@ def _three_pages(site: FakeSite) -> None:
     [
         ("", "application/xml"),  # an empty 200
         ('{"error": "maintenance"}', "application/json"),  # an error page served with a 200
-        ("\ufeff<?xml version='1.0'?>".encode("utf-16"), "application/xml"),  # a body we cannot read as a list
+        # a sitemap of another site's pages
+        ("<urlset><url><loc>https://elsewhere.example/help/a</loc></url></urlset>", "application/xml"),
     ],
 )
 def test_a_sitemap_that_lists_no_page_removes_nothing(
@@ -225,3 +228,34 @@ def test_links_of_a_page_gone_for_good_are_not_followed_and_a_gone_start_page_st
     assert stopped.removed == 0 and stopped.error.startswith("The sync stopped early: the start page could not be read")
     source.refresh_from_db()
     assert source.status == SourceStatus.FAILED
+
+
+@pytest.mark.parametrize("mode", ["sitemap", "crawl"])
+def test_a_robots_txt_that_shuts_us_out_stops_the_sync_and_removes_nothing(tenant: Tenant, site: FakeSite, mode: str):
+    # given a source synced once (from its sitemap, or crawled from its start page)
+    if mode == "sitemap":
+        _three_pages(site)
+        source, stored = _sitemap_source(tenant, site), {"/help/a", "/help/b", "/help/c"}
+    else:
+        source, stored = _synced_hub_site(tenant, site), {"/help/", "/help/hub", "/help/leaf"}
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when a robots.txt disallowing everything is deployed (a staging one, by mistake)
+    site.robots("User-agent: *\nDisallow: /\n")
+    site.reset()
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then both modes end alike: nothing fetched, nothing removed, the source failed with the reason
+    assert [r.path for r in site.requests if r.path != "/sitemap.xml"] == ["/robots.txt"]
+    assert result.removed == 0 and _paths(source, site) == stored
+    reason = ALL_DISALLOWED if mode == "sitemap" else START_DISALLOWED
+    assert result.error == ENTRY_FAILED.format(error=reason)
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED and source.error == result.error
+
+
+def test_a_robots_txt_that_disallows_some_pages_removes_only_those(tenant: Tenant, site: FakeSite):
+    _three_pages(site)
+    source = _sitemap_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    site.robots("User-agent: *\nDisallow: /help/b\n")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error == "" and result.removed == 1 and _paths(source, site) == {"/help/a", "/help/c"}
