@@ -4,9 +4,10 @@
 ``guarded_transport`` goes further for clients that follow redirects or fetch many URLs: the check
 runs again at connect time on the very address the socket connects to, so neither a redirect to
 ``http://169.254.169.254/`` nor a DNS answer that changes between check and connect (rebinding)
-gets through. It also bounds a request's total time: inside ``request_deadline(at)`` every connect,
-read and write of its sockets waits only until ``at``, so a server that dribbles its headers or its
-body a byte at a time (each read within the read timeout) is cut off all the same.
+gets through. It also bounds a request's total time: inside ``request_deadline(at)`` every host
+name lookup, connect, read and write waits only until ``at``, so a server that dribbles its headers
+or its body a byte at a time (each read within the read timeout), or a name server that never
+answers, is cut off all the same.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import urlsplit
@@ -26,6 +29,7 @@ import httpx
 REFUSED_SCHEME = "refused: {url!r} is not an http(s) URL"
 REFUSED_PRIVATE = "refused: {host} resolves to a non-public address"
 UNRESOLVABLE = "cannot resolve {host}: {error}"
+NO_DNS_ANSWER = "no answer within {timeout:g} s"
 INVALID_HOST = "{host!r} is not a valid host name (an empty label, or one longer than 63 characters)"
 
 
@@ -101,16 +105,34 @@ def is_public_address(address: str) -> bool:
     return _is_public(ip) and all(_is_public(v4) for v4 in embedded_ipv4(ip))
 
 
-def public_addresses(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to; raises ``UnsafeUrl`` if any of them is not public, and
-    ``InvalidHost`` if ``host`` is no host name at all."""
+# Host names are looked up on these threads, so that a lookup can be given up at its timeout:
+# getaddrinfo cannot be interrupted, and a thread given up on ends when the system resolver does.
+_RESOLVER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="outbound-dns")
+RESOLVE_TIMEOUT_S = 10.0  # a lookup outside any request's deadline (the pre-flight check)
+
+
+def resolved_addresses(host: str, port: int, *, timeout: float | None = None) -> list[str]:
+    """Every address ``host`` resolves to, looked up for at most ``timeout`` seconds (by default
+    ``RESOLVE_TIMEOUT_S``). Raises ``InvalidHost`` if ``host`` is no host name at all, and a
+    retryable ``UnsafeUrl`` if it cannot be resolved now."""
+    wait = RESOLVE_TIMEOUT_S if timeout is None else timeout
+    lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=wait)
+    except FutureTimeout as exc:
+        lookup.cancel()
+        error = NO_DNS_ANSWER.format(timeout=round(wait, 1))
+        raise UnsafeUrl(UNRESOLVABLE.format(host=host, error=error), retryable=True) from exc
     except UnicodeError as exc:  # the IDNA encoding of the name failed: an empty or over-long label
         raise InvalidHost(INVALID_HOST.format(host=host)) from exc
     except OSError as exc:
         raise UnsafeUrl(UNRESOLVABLE.format(host=host, error=exc), retryable=True) from exc
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def public_addresses(host: str, port: int, *, timeout: float | None = None) -> list[str]:
+    """``resolved_addresses``; raises ``UnsafeUrl`` if any of them is not public."""
+    addresses = resolved_addresses(host, port, timeout=timeout)
     if not addresses or not all(is_public_address(address) for address in addresses):
         raise UnsafeUrl(REFUSED_PRIVATE.format(host=host))
     return addresses
@@ -179,7 +201,8 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 class _GuardedBackend(httpcore.SyncBackend):
     """Connects only to addresses that passed the check (it resolves the host itself) unless
-    private targets are allowed, and bounds every socket wait by the request's deadline."""
+    private targets are allowed, and bounds the host name lookup and every socket wait by the
+    request's deadline."""
 
     def __init__(self, *, allow_private: bool) -> None:
         self.allow_private = allow_private
@@ -192,17 +215,16 @@ class _GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        if self.allow_private:
-            connect = super().connect_tcp
-            stream = connect(host, port, _bounded(timeout, httpcore.ConnectTimeout), local_address, socket_options)
-            return _DeadlineStream(stream)
+        # The lookup, too, ends at the deadline; then each address in turn, as socket.create_connection would.
+        lookup = resolved_addresses if self.allow_private else public_addresses
+        addresses = lookup(host, port, timeout=_bounded(timeout, httpcore.ConnectTimeout))
         last_error: Exception | None = None
-        for address in public_addresses(host, port):
+        for address in addresses:
             try:
                 bounded = _bounded(timeout, httpcore.ConnectTimeout)
                 stream = super().connect_tcp(address, port, bounded, local_address, socket_options)
                 return _DeadlineStream(stream)
-            except httpcore.ConnectError as exc:  # next address, as socket.create_connection would
+            except httpcore.ConnectError as exc:
                 last_error = exc
         raise last_error or httpcore.ConnectError(f"cannot connect to {host}")
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
-from supportai.outbound import InvalidHost, UnsafeUrl, check_public_url, guarded_transport, is_public_address
+from supportai import outbound
+from supportai.outbound import (
+    InvalidHost,
+    UnsafeUrl,
+    check_public_url,
+    guarded_transport,
+    is_public_address,
+    request_deadline,
+)
 
 
 @pytest.fixture
@@ -135,3 +144,45 @@ def test_a_host_name_that_cannot_be_looked_up_is_refused_plainly(url: str) -> No
     with pytest.raises(InvalidHost, match="is not a valid host name") as raised:
         check_public_url(url, allow_private=False)
     assert isinstance(raised.value, UnsafeUrl) and raised.value.retryable is False
+
+
+@pytest.fixture
+def silent_name_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """``slow.test`` resolves only once the returned event is set (a name server that never
+    answers); other names resolve as usual."""
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+    answer = threading.Event()
+
+    def stalled(host: str, *args: object, **kwargs: object) -> list:
+        if host == "slow.test":
+            answer.wait(30)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", stalled)
+    yield answer
+    answer.set()  # lets the abandoned lookup's thread end
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_a_host_name_lookup_ends_at_the_request_deadline(silent_name_server: threading.Event, allow_private: bool):
+    # given a client with a 10 s connect timeout inside a deadline 0.5 s away
+    client = httpx.Client(transport=guarded_transport(allow_private=allow_private), trust_env=False, timeout=10)
+    started = time.monotonic()
+    # when the host's name server never answers
+    with client, request_deadline(started + 0.5), pytest.raises(UnsafeUrl, match="no answer within") as raised:
+        client.get("http://slow.test/")
+    # then the request gives up at the deadline, with an error to retry later
+    assert time.monotonic() - started < 5 and raised.value.retryable is True
+
+
+def test_the_pre_flight_check_gives_up_on_a_silent_name_server(
+    silent_name_server: threading.Event, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(outbound, "RESOLVE_TIMEOUT_S", 0.3)
+    started = time.monotonic()
+    with pytest.raises(UnsafeUrl, match=r"cannot resolve slow\.test: no answer within 0\.3 s"):
+        check_public_url("https://slow.test/", allow_private=False)
+    assert time.monotonic() - started < 5
