@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
-from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue, source_delete
-from knowledge.source_config import NAME_RESERVED, UPLOAD_SOURCE_NAMES, source_sync_enqueue
+from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue
+from knowledge.source_config import (
+    NAME_RESERVED,
+    UPLOAD_SOURCE_NAMES,
+    SourceConfigError,
+    source_sync_enqueue,
+    sync_free,
+)
+from knowledge.sources import knowledge_source_delete
 from supportai.admin_mixins import TenantScopedModelAdmin
 from supportai.models import Tenant
 
@@ -60,12 +68,26 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
                 queued += 1
         self.message_user(request, f"Sync queued for {queued} URL sources.")
 
+    def has_delete_permission(self, request: HttpRequest, obj: KnowledgeSource | None = None) -> bool:
+        # A source a sync is running on can be deleted once the sync has finished, as in the console.
+        if obj is not None and not KnowledgeSource.objects.filter(sync_free(timezone.now()), pk=obj.pk).exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
     def delete_model(self, request: HttpRequest, obj: KnowledgeSource) -> None:
-        source_delete(tenant=obj.tenant, source=obj)
+        self._delete(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[KnowledgeSource]) -> None:
         for source in queryset.select_related("tenant"):
-            source_delete(tenant=source.tenant, source=source)
+            self._delete(request, source)
+
+    def _delete(self, request: HttpRequest, source: KnowledgeSource) -> None:
+        """Claimed first, as a sync claims it (``sources.knowledge_source_delete``): a sync started
+        since the page was shown keeps its source, and the staff member is told."""
+        try:
+            knowledge_source_delete(tenant=source.tenant, source=source)
+        except SourceConfigError as exc:
+            self.message_user(request, f"{source.name}: {exc}", level=messages.ERROR)
 
 
 @admin.register(Document)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import User
-from django.test import Client
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client, RequestFactory
+from django.utils import timezone
 
-from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceKind
-from knowledge.source_config import NAME_RESERVED, UPLOAD_SOURCE
+from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
+from knowledge.source_config import NAME_RESERVED, SYNC_LEASE, UPLOAD_SOURCE
+from knowledge.sources import DELETE_WHILE_SYNCING
 from knowledge.tests.factories import add_document
 from supportai.models import Tenant
 from supportai.tests.factories import UserFactory
@@ -137,3 +143,59 @@ def test_admin_keeps_website_sources_off_the_upload_source_names_and_kinds_fixed
     assert change.status_code == 302
     uploads.refresh_from_db()
     assert uploads.kind == SourceKind.UPLOAD
+
+
+def _syncing_source(tenant: Tenant) -> KnowledgeSource:
+    """A website source a sync is running on (claimed a minute ago), with one page stored."""
+    source = KnowledgeSource.objects.create(
+        tenant=tenant,
+        name="Help centre",
+        kind=SourceKind.URL,
+        config={"start_url": "https://alpha.example.com/help/"},
+        status=SourceStatus.SYNCING,
+        sync_started_at=timezone.now() - timedelta(minutes=1),
+    )
+    add_document(tenant, "Parking", "Free parking.", source=source)
+    return source
+
+
+def test_a_source_being_synced_cannot_be_deleted_in_the_admin(root: User, tenant: Tenant) -> None:
+    # given a source a sync is running on
+    source = _syncing_source(tenant)
+    client = _client_for(root)
+    # when the admin's delete page is opened and posted
+    page = client.get(f"/admin/knowledge/knowledgesource/{source.pk}/delete/")
+    posted = client.post(f"/admin/knowledge/knowledgesource/{source.pk}/delete/", {"post": "yes"})
+    # then both are refused and nothing is gone
+    assert page.status_code == posted.status_code == 403
+    assert KnowledgeSource.objects.filter(pk=source.pk).exists() and Document.objects.filter(source=source).exists()
+
+
+def test_a_source_whose_sync_died_can_be_deleted_in_the_admin(root: User, tenant: Tenant) -> None:
+    # given a claim older than the sync lease (its worker is presumed dead)
+    source = _syncing_source(tenant)
+    KnowledgeSource.objects.filter(pk=source.pk).update(sync_started_at=timezone.now() - SYNC_LEASE - timedelta(1))
+    # when
+    response = _client_for(root).post(f"/admin/knowledge/knowledgesource/{source.pk}/delete/", {"post": "yes"})
+    # then
+    assert response.status_code == 302 and not KnowledgeSource.objects.filter(pk=source.pk).exists()
+    assert not Document.objects.filter(tenant=tenant).exists()
+
+
+def test_an_admin_bulk_delete_keeps_a_source_a_sync_claimed_meanwhile(root: User, tenant: Tenant) -> None:
+    # given an idle source, and one a sync claimed after the confirmation page was shown
+    idle = KnowledgeSource.objects.create(tenant=tenant, name="Other", kind=SourceKind.UPLOAD)
+    add_document(tenant, "Hours", "Open daily.", source=idle)
+    claimed = _syncing_source(tenant)
+    request = RequestFactory().post("/admin/knowledge/knowledgesource/")
+    request.user = root
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+    # when the delete goes through the admin's queryset delete
+    model_admin = admin.site._registry[KnowledgeSource]
+    model_admin.delete_queryset(request, KnowledgeSource.objects.filter(pk__in=[idle.pk, claimed.pk]))
+    # then the idle source is gone, the claimed one kept with its page, and the staff member told why
+    assert list(KnowledgeSource.objects.values_list("name", flat=True)) == ["Help centre"]
+    assert Document.objects.filter(source=claimed).count() == 1
+    [message] = [str(m) for m in request._messages]  # type: ignore[attr-defined]
+    assert message == f"Help centre: {DELETE_WHILE_SYNCING}"
