@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -68,7 +68,7 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
                 queued += 1
         self.message_user(request, f"Sync queued for {queued} URL sources.")
 
-    def has_delete_permission(self, request: HttpRequest, obj: KnowledgeSource | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # A source a sync is running on can be deleted once the sync has finished, as in the console.
         if obj is not None and not KnowledgeSource.objects.filter(sync_free(timezone.now()), pk=obj.pk).exists():
             return False
