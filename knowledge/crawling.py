@@ -79,8 +79,9 @@ MESSAGES = {
 TRANSIENT = frozenset(
     {PageError.SERVER_ERROR, PageError.TIMEOUT, PageError.NETWORK, PageError.ROBOTS_UNREADABLE, PageError.INTERNAL}
 )
-# A robots.txt answer that means "no robots.txt" (RFC 9309 §2.3.1.3): every page may be fetched.
-ROBOTS_UNAVAILABLE = frozenset({PageError.NOT_FOUND, PageError.HTTP_ERROR, PageError.BAD_REDIRECT})
+# A robots.txt answer that means "no robots.txt" (RFC 9309 §2.3.1.3): every page may be fetched. A
+# redirect to an address that cannot be requested (BAD_URL: robots.txt's own address always can) is one.
+ROBOTS_UNAVAILABLE = frozenset({PageError.NOT_FOUND, PageError.HTTP_ERROR, PageError.BAD_REDIRECT, PageError.BAD_URL})
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -106,8 +107,11 @@ _FORBIDDEN_IN_HOST = frozenset("#%/:<>?@[\\]^|")
 
 
 class FetchError(Exception):
-    def __init__(self, code: PageError, **details: object) -> None:
+    """A page's error; ``url`` is the address it happened at, when redirects had led elsewhere."""
+
+    def __init__(self, code: PageError, *, url: str = "", **details: object) -> None:
         self.code = code
+        self.url = url
         super().__init__(MESSAGES[code].format(**details))
 
     @property
@@ -359,7 +363,9 @@ XML_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z]
 def _sitemap_text(body: bytes) -> str:
     """A sitemap's text as XML 1.0 Appendix F reads it: a byte-order mark, else UTF-16 recognised
     by its first characters, else the XML declaration's ``encoding``, else UTF-8 (plain-text
-    sitemaps are UTF-8)."""
+    sitemaps are UTF-8). A declaration naming UTF-16 or UTF-32 in bytes that read as ASCII, or an
+    encoding Python does not know, is read as UTF-8: a sitemap's URLs are ASCII far more often
+    than its label is right."""
     if body.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     elif body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -368,11 +374,12 @@ def _sitemap_text(body: bytes) -> str:
         encoding = "utf-16-le" if body[0] == ord("<") else "utf-16-be"
     else:
         declared = XML_DECLARED_ENCODING.match(body.lstrip(b" \t\r\n"))
-        encoding = _whatwg_label(declared.group(1).decode("ascii")) if declared else "utf-8"
+        label = _whatwg_label(declared.group(1).decode("ascii")) if declared else "utf-8"
+        encoding = "utf-8" if label.lower().startswith(("utf-16", "utf-32", "ucs")) else label
     try:
         return body.decode(encoding, errors="replace")
-    except (LookupError, UnicodeError) as exc:  # an unknown label, or a codec that is no text encoding
-        raise FetchError(PageError.MALFORMED, detail=f"The sitemap declares an unknown encoding {encoding!r}.") from exc
+    except (LookupError, UnicodeError):  # an unknown label, or a codec that is no text encoding
+        return body.decode("utf-8", errors="replace")
 
 
 def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
@@ -403,20 +410,19 @@ def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
     return Sitemap(found, ()) if kind == "urlset" else Sitemap((), found)
 
 
-def _refuse_unparseable_location(response: httpx.Response) -> None:
-    """httpx prepares the request of every redirect, followed or not, and files a ``Location`` it
-    cannot parse as a protocol error (which would read as a network failure, retried forever) or
-    an invalid URL: a ``Location`` that httpx or ``normalize_url`` cannot use is the page's bad
-    redirect, said before httpx gets to it."""
-    if not response.has_redirect_location:
-        return
-    location = response.headers["Location"]
-    try:
-        httpx.URL(location)
-    except httpx.InvalidURL as exc:
-        raise FetchError(PageError.BAD_REDIRECT, location=location[:200]) from exc
-    if normalize_url(location, str(response.request.url)) is None:
-        raise FetchError(PageError.BAD_REDIRECT, location=location[:200])
+# Where a response's Location goes once ``_take_location`` has taken it out of httpx's way.
+LOCATION = "supportai.location"
+
+
+def _take_location(response: httpx.Response) -> None:
+    """httpx prepares the request of every redirect, followed or not, and fails on a ``Location``
+    it cannot parse (as a protocol error, which would read as a network failure retried forever)
+    or build a request from. Redirects are followed here, by ``Crawler._follow``, reading the
+    ``Location`` as a browser reads it (``normalize_url``), so it is moved to the response's
+    extensions before httpx gets to it."""
+    if "Location" in response.headers:
+        response.extensions[LOCATION] = response.headers["Location"]
+        del response.headers["Location"]
 
 
 def _same_host(a: str, b: str) -> bool:
@@ -448,7 +454,7 @@ class Crawler:
             timeout=httpx.Timeout(timeout_s),
             headers={"User-Agent": user_agent},
             follow_redirects=False,
-            event_hooks={"response": [_refuse_unparseable_location]},
+            event_hooks={"response": [_take_location]},
         )
         self._robots: dict[str, RobotsRules] = {}
         self._robots_unreachable: dict[str, FetchError] = {}
@@ -568,17 +574,23 @@ class Crawler:
         limit, current = max_bytes or self.max_bytes, url
         for _ in range(MAX_REDIRECTS + 1):
             self._pause(current)
-            response, body = self._get(current, headers, deadline=deadline, max_bytes=limit, cut_at=cut_at)
-            if response.status_code in REDIRECTS and response.headers.get("Location"):
-                location = normalize_url(response.headers["Location"], current)
+            try:
+                response, body = self._get(current, headers, deadline=deadline, max_bytes=limit, cut_at=cut_at)
+                raw_location = str(response.extensions.get(LOCATION, ""))
+                if response.status_code not in REDIRECTS or not raw_location:
+                    return current, response, body
+                location = normalize_url(raw_location, current)
                 if location is None:
-                    raise FetchError(PageError.BAD_REDIRECT, location=response.headers["Location"][:200])
+                    raise FetchError(PageError.BAD_REDIRECT, location=raw_location[:200])
                 if vet is not None:
                     vet(location)
-                current = location
-                continue
-            return current, response, body
-        raise FetchError(PageError.HTTP_ERROR, status=f"{response.status_code} after {MAX_REDIRECTS} redirects")
+            except FetchError as exc:  # the error of the address redirects had led to
+                exc.url = exc.url or current
+                raise
+            current = location
+        raise FetchError(
+            PageError.HTTP_ERROR, url=current, status=f"{response.status_code} after {MAX_REDIRECTS} redirects"
+        )
 
     def _check_redirect_allowed(self, location: str) -> None:
         try:
@@ -591,11 +603,11 @@ class Crawler:
     def _page(self, url: str, response: httpx.Response, body: bytes) -> Page:
         status = response.status_code
         if status in {404, 410}:
-            raise FetchError(PageError.NOT_FOUND, status=status)
+            raise FetchError(PageError.NOT_FOUND, url=url, status=status)
         if status >= 500 or status == 429:
-            raise FetchError(PageError.SERVER_ERROR, status=status)
+            raise FetchError(PageError.SERVER_ERROR, url=url, status=status)
         if status not in {200, 304}:
-            raise FetchError(PageError.HTTP_ERROR, status=status)
+            raise FetchError(PageError.HTTP_ERROR, url=url, status=status)
         return Page(
             url=url,
             status=status,
@@ -616,9 +628,9 @@ class Crawler:
         if page.content_type not in HTML_TYPES and not (
             not page.content_type and page.body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
         ):
-            raise FetchError(PageError.NOT_HTML, content_type=page.content_type or "unknown")
+            raise FetchError(PageError.NOT_HTML, url=page.url, content_type=page.content_type or "unknown")
         if not page.body.strip():
-            raise FetchError(PageError.EMPTY)
+            raise FetchError(PageError.EMPTY, url=page.url)
         return page
 
     def _robots_txt(self, url: str) -> bytes:

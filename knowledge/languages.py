@@ -117,14 +117,20 @@ def clean_language(value: str) -> str:
     return tag
 
 
+# A language's English name, alone or with a region: "German", "English (UK)".
+LANGUAGE_NAME = re.compile(r"[A-Za-z]+(?: \([A-Za-z ]+\))?")
+
+
 def declared_language(value: str) -> str:
     """A language a file or page declares (front matter, ``<html lang>``, a PDF's /Lang, a CSV
-    column, BEIR metadata), as it is stored: a tag as ``clean_language`` keeps it, or a name
-    ``search_config`` knows ("English (UK)"); "" (undeclared, so the default applies) for anything
-    else, which would otherwise be stored as the document's language and shown as such."""
+    column, BEIR metadata), as it is stored: a tag as ``clean_language`` keeps it, or the English
+    name of a language ``search_config`` knows ("English (UK)"); "" (undeclared, so the default
+    applies) for anything else, which would otherwise be stored as the document's language and
+    shown as such. Nothing is cut: a value too long to store is no language."""
     try:
         return clean_language(value)
     except ValueError:
         pass
     name = value.strip()
-    return name[:LANGUAGE_MAX_LENGTH] if search_config(name) != FALLBACK_CONFIG else ""
+    known = LANGUAGE_NAME.fullmatch(name) and search_config(name) != FALLBACK_CONFIG
+    return name if known and len(name) <= LANGUAGE_MAX_LENGTH else ""

@@ -11,7 +11,6 @@ Configuration and creation of sources are in ``knowledge.source_config``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import Counter, deque
@@ -20,6 +19,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.db.models import TextField, Value
+from django.db.models.functions import MD5, Concat
 from django.utils import timezone
 
 from knowledge.bm25 import lock_tenant_index
@@ -37,6 +38,7 @@ from knowledge.crawling import (
 )
 from knowledge.indexing import default_provider, document_chunks_delete
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
+from knowledge.page_copies import PageCopies, text_digest
 from knowledge.parsed import ParsedDocument, ParseError
 from knowledge.parsing import parse_html_page
 from knowledge.providers.base import EmbeddingProvider
@@ -82,6 +84,9 @@ PAGES_FAILED = "{failed} of {total} pages failed ({codes}); see the documents li
 
 
 GONE_FOR_GOOD = frozenset({PageError.NOT_FOUND, PageError.NOT_HTML})
+REFETCH_NOT_MODIFIED = "304 (Not Modified) to a request without validators"
+
+Staged = tuple[ParsedDocument, Page, tuple[str, ...]]  # a page to store, with what it was fetched as and links to
 
 
 class _EntryFailed(Exception):
@@ -174,15 +179,25 @@ class _Sync:
         self.tenant, self.source, self.config, self.crawler, self.provider = tenant, source, config, crawler, provider
         self.result = SyncResult()
         self.keep: set[str] = set()
+        documents = Document.objects.for_tenant(tenant).filter(source=source)
         self.documents = {
             d.external_id: d
-            for d in Document.objects.for_tenant(tenant)
-            .filter(source=source)
-            .only("id", "external_id", "title", "status", "error", "http_etag", "http_last_modified", "links")
+            for d in documents.only("id", "external_id", "status", "error", "http_etag", "http_last_modified", "links")
         }
-        self.batch: list[tuple[ParsedDocument, Page, tuple[str, ...]]] = []
+        # Each stored page's text digest (page_copies.text_digest, computed in the database).
+        self.stored_digests: dict[str, str] = dict(
+            documents.filter(status=DocumentStatus.READY)
+            .order_by("external_id")
+            .annotate(digest=MD5(Concat("title", Value("\x1f"), "content", output_field=TextField())))
+            .values_list("external_id", "digest")
+        )
+        stored: dict[str, str] = {}
+        for external_id, digest in self.stored_digests.items():
+            stored.setdefault(digest, external_id)
+        self.copies: PageCopies[Staged] = PageCopies(stored)
+        self.batch: list[Staged] = []
         self.visited: set[str] = set()  # addresses requested or reached by a redirect
-        self.holders: dict[str, str] = {}  # digest of a page's text -> the address that holds it
+        self.reached = ""
         self.last_error: FetchError | None = None
         self.lease_renewed = time.monotonic()
 
@@ -217,6 +232,7 @@ class _Sync:
         self.hold_lease()
         self.last_error = None
         self.visited.add(url)
+        self.reached = url  # where this page's redirects have led so far
         document = self.documents.get(url)
         stored_links = _stored_links(document)
         robots_error: FetchError | None = None
@@ -235,39 +251,36 @@ class _Sync:
         try:
             links = self._read(url, document)
         except FetchError as exc:
-            self._fail(url, exc)
+            where = exc.url or url  # where redirects led, if the error is that page's
+            if where != self.reached and not self._arrive(url, where):
+                return ()
+            self._fail(where, exc)
             # A page gone for good (404/410, no longer HTML) is no way to its old links, or they would
             # keep pages alive that nothing links to; any other failure may pass, and its links stand.
-            return () if exc.code in GONE_FOR_GOOD else stored_links
+            return () if exc.code in GONE_FOR_GOOD else _stored_links(self.documents.get(where))
         except (_EntryFailed, _LeaseLost):
             raise
         except Exception:
             logger.exception("URL source %s: page %s could not be processed", self.source.pk, url)
             self._fail(url, FetchError(PageError.INTERNAL))
             return stored_links
-        if len(self.batch) >= PAGE_BATCH:
-            self.flush()
         return stored_links if links is None else links
 
     def _read(self, url: str, document: Document | None) -> tuple[str, ...] | None:
-        """Fetch the page and stage its text for the next batch; returns its links, or None when it
-        was not modified. A page is stored under the address its redirects end at, once: an address
-        leading to a page already read in this sync, or a page with the text of one read earlier
-        (the same article under two addresses), is a duplicate, not kept. Raises ``FetchError`` for
-        the page's error."""
+        """Fetch the page and stage its text; returns its links, or None when it was not modified.
+        A page is stored under the address its redirects end at, once (an address leading to a page
+        read earlier in the sync is a duplicate), and an article under several addresses is kept
+        by one of them (``page_copies``). Raises ``FetchError`` for the page's error."""
         page = self._fetch(url, document)
-        if page.url != url:
-            self.keep.discard(url)
-            if page.url in self.visited:
-                self.result.duplicates += 1
-                return ()
-            self.visited.add(page.url)  # read here, so not again when a link or the sitemap names it
-            self.keep.add(page.url)
+        if page.url != url and not self._arrive(url, page.url):
+            self.result.duplicates += 1
+            return ()
         if page.not_modified and document is not None:
             self.result.outcomes["not_modified"] += 1
             if document.error:
                 Document.objects.filter(pk=document.pk).update(error="")
-            self._duplicate(url, _text_digest(document.title, document.content))
+            if url in self.stored_digests:
+                self._claim(url, self.stored_digests[url], None)
             return None
         html = page.text()
         found = page_links(html, page.url)
@@ -279,13 +292,12 @@ class _Sync:
         try:
             parsed = parse_html_page(page.url, html)
         except ParseError as exc:
-            raise FetchError(PageError.MALFORMED, detail=str(exc)) from exc
+            raise FetchError(PageError.MALFORMED, url=page.url, detail=str(exc)) from exc
         if not parsed.text:
-            raise FetchError(PageError.EMPTY)
+            raise FetchError(PageError.EMPTY, url=page.url)
         title = (parsed.title or page.url)[:500]
-        if not self._duplicate(page.url, _text_digest(title, parsed.text)):
-            page_document = ParsedDocument(page.url, title, parsed.text, url=page.url, language=parsed.language)
-            self.batch.append((page_document, page, links))
+        page_document = ParsedDocument(page.url, title, parsed.text, url=page.url, language=parsed.language)
+        self._claim(page.url, text_digest(title, parsed.text), (page_document, page, links))
         return links
 
     def _fetch(self, url: str, document: Document | None) -> Page:
@@ -301,15 +313,35 @@ class _Sync:
             # The validators were the address's own (stored before it redirected); the page it now
             # leads to is stored under that page's address, so its text is needed.
             page = self.crawler.get_html(url, scope=scope)
+            if page.not_modified:
+                raise FetchError(PageError.SERVER_ERROR, url=page.url, status=REFETCH_NOT_MODIFIED)
         return page
 
-    def _duplicate(self, url: str, digest: str) -> bool:
-        """Whether another address gave this text earlier in the sync (``url`` is then not kept)."""
-        if self.holders.setdefault(digest, url) == url:
-            return False
+    def _arrive(self, url: str, target: str) -> bool:
+        """``url`` redirects to ``target``: the page is ``target``'s from here on (kept, stored and
+        failed under it). False when ``target`` was read earlier in this sync."""
         self.keep.discard(url)
-        self.result.duplicates += 1
+        if target in self.visited:
+            return False
+        self.visited.add(target)
+        self.keep.add(target)
+        self.reached = target
         return True
+
+    def _claim(self, url: str, digest: str, entry: Staged | None) -> None:
+        """Stage ``url``'s page unless another address keeps its article (``PageCopies.claim``)."""
+        stage, duplicate = self.copies.claim(url, digest, entry, visited=self.visited)
+        if duplicate:
+            self.keep.discard(duplicate)
+            self.result.duplicates += 1
+            self.batch = [staged for staged in self.batch if staged[0].external_id != duplicate]
+        if stage is not None:
+            self._stage(stage)
+
+    def _stage(self, entry: Staged) -> None:
+        self.batch.append(entry)
+        if len(self.batch) >= PAGE_BATCH:
+            self.flush()
 
     def _fail(self, url: str, exc: FetchError) -> None:
         self.last_error = exc
@@ -344,7 +376,7 @@ class _Sync:
                 logger.exception("URL source %s: page %s could not be ingested", self.source.pk, staged[0].external_id)
                 self._fail(staged[0].external_id, FetchError(PageError.INTERNAL))
 
-    def _ingest(self, batch: list[tuple[ParsedDocument, Page, tuple[str, ...]]], done: set[str]) -> None:
+    def _ingest(self, batch: list[Staged], done: set[str]) -> None:
         staged = {parsed.external_id: (page, links) for parsed, page, links in batch}
 
         def remember(document: Document, outcome: Outcome) -> None:
@@ -426,14 +458,15 @@ class _Sync:
                     if link not in queued:
                         queued.add(link)
                         queue.append((link, depth + 1))
+        for entry in self.copies.unclaimed():
+            self._stage(entry)
         self.flush()
 
     def prune(self) -> None:
+        """Remove the documents of pages not kept in this sync; a duplicate of a page that failed
+        stays, its stored text perhaps the only searchable copy."""
+        self.keep |= self.copies.copies_of(self.result.errors)
         self.result.removed += source_prune(tenant=self.tenant, source=self.source, keep=self.keep)
-
-
-def _text_digest(title: str, text: str) -> str:
-    return hashlib.sha256(f"{title}\x1f{text}".encode()).hexdigest()
 
 
 def _stored_links(document: Document | None) -> tuple[str, ...]:

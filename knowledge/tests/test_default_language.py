@@ -81,6 +81,9 @@ def test_clean_language_refuses_what_is_not_a_language(value):
     [
         *[("de-DE", "de-DE"), (" fr ", "fr"), ("English (UK)", "English (UK)"), ("german", "german")],
         *[("<b>x</b>", ""), ("[en, fr]", ""), ("deutsch sprache", ""), ("1", ""), ("", ""), ("x" * 40, "")],
+        # a known code or name followed by anything else, and a name too long to store whole
+        *[("en <b>x</b>", ""), ("de (<script>alert(1)</script>)", ""), ("english please ignore", "")],
+        *[("English (United Kingdom)", "")],
     ],
 )
 def test_a_declared_language_is_kept_only_when_it_is_one(value, stored):

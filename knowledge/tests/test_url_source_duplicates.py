@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.models import Document, KnowledgeSource
+from knowledge.models import Document, DocumentStatus, KnowledgeSource
+from knowledge.providers.base import ProviderError
+from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.source_config import url_source_create
 from knowledge.sources import knowledge_source_sync
 from knowledge.tests.site_fake import FakeSite
@@ -116,3 +118,115 @@ def test_a_duplicate_stored_by_an_earlier_sync_is_removed(tenant, site):
     # then
     assert result.duplicates == 1 and result.removed == 1
     assert _stored(source, site) == {"/help/": "Start", "/help/a": "Billing"}
+
+
+def _sitemap_source(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
+    config = {"sitemap_url": f"{site.url}/sitemap.xml"}
+    return url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+
+
+def _statuses(source: KnowledgeSource, site: FakeSite) -> dict[str, str]:
+    return {
+        external_id.removeprefix(site.url): status
+        for external_id, status in Document.objects.filter(source=source).values_list("external_id", "status")
+    }
+
+
+def test_a_transient_error_behind_a_redirect_keeps_the_targets_text_and_its_links(tenant, site):
+    # given a start page linking to an old address, whose target links to a page only it links to
+    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
+    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
+    site.article("/help/new", "Billing", "Invoices.", links=("/help/deep",))
+    site.article("/help/deep", "Deep", "Only linked from the billing page.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when the target answers 503 for once
+    site.pages["/help/new"].status = 503
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the error is the target's, its text stays searchable and its stored links are followed
+    assert result.removed == 0 and result.errors == {f"{site.url}/help/new": "server_error"}
+    assert _statuses(source, site) == {"/help/": "ready", "/help/new": "ready", "/help/deep": "ready"}
+
+
+def test_a_lasting_error_behind_a_redirect_is_the_targets(tenant, site):
+    # given an old address and the page it leads to, both linked, synced once
+    site.article("/help/", "Start", "Welcome.", links=("/help/old", "/help/new"))
+    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
+    site.article("/help/new", "Refunds", "Refunds take five days.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when the target loses its text
+    site.add("/help/new", "<html><head><title>Refunds</title></head><body></body></html>")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then, as when it is read directly, the error is on it and its old text is gone
+    document = Document.objects.get(source=source, external_id=f"{site.url}/help/new")
+    assert (document.status, document.content) == (DocumentStatus.FAILED, "")
+    assert result.errors == {f"{site.url}/help/new": "empty"}
+
+
+def test_copies_listed_in_another_order_keep_the_stored_one(tenant, site):
+    # given two copies of an article, the first listed stored
+    for path in ("/help/a", "/help/b"):
+        site.article(path, "Billing", "Invoices are sent monthly.")
+    site.sitemap("/sitemap.xml", ["/help/a", "/help/b"])
+    source = _sitemap_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when the sitemap lists them the other way round (a sitemap ordered by lastmod, say)
+    site.sitemap("/sitemap.xml", ["/help/b", "/help/a"])
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then nothing is deleted and created again
+    assert result.removed == 0 and result.outcomes["created"] == 0 and result.duplicates == 1
+    assert set(_statuses(source, site)) == {"/help/a"}
+
+
+def test_a_new_copy_of_a_stored_article_waits_for_the_stored_one(tenant, site, fake_embeddings):
+    # given an article stored at /help/b
+    site.article("/help/", "Start", "Welcome.", links=("/help/b",))
+    site.article("/help/b", "Billing", "Invoices are sent monthly.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when a copy appears at /help/a, linked before it
+    site.article("/help/", "Start", "Welcome.", links=("/help/a", "/help/b"))
+    site.article("/help/a", "Billing", "Invoices are sent monthly.")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the stored copy keeps the article and the new one is never stored
+    assert result.duplicates == 1 and result.outcomes["created"] == 0 and result.removed == 0
+    assert set(_statuses(source, site)) == {"/help/", "/help/b"}
+
+
+def test_a_new_copy_keeps_the_article_when_the_stored_one_is_gone(tenant, site):
+    # given an article stored at /help/b
+    site.article("/help/", "Start", "Welcome.", links=("/help/b",))
+    site.article("/help/b", "Billing", "Invoices are sent monthly.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when it moves to /help/a (no redirect) and /help/b is gone
+    site.article("/help/", "Start", "Welcome.", links=("/help/a",))
+    site.pages["/help/a"] = site.pages.pop("/help/b")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then /help/a, which waited for /help/b, is stored at the end of the sync
+    assert result.outcomes["created"] == 1 and result.removed == 1
+    assert _statuses(source, site) == {"/help/": "ready", "/help/a": "ready"}
+
+
+def test_a_copy_of_an_article_whose_keeper_failed_is_not_removed(
+    tenant, site, monkeypatch: pytest.MonkeyPatch, fake_embeddings: FakeEmbeddingProvider
+):
+    # given two articles, stored
+    site.article("/help/", "Start", "Welcome.", links=("/help/a", "/help/b"))
+    site.article("/help/a", "Billing", "Invoices are sent monthly.")
+    site.article("/help/b", "Billing (print)", "Printable.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when both change to one new text while the embedder is down
+    for path in ("/help/a", "/help/b"):
+        site.article(path, "Billing", "Invoices are sent weekly.")
+
+    def down(texts: list[str]) -> list[list[float]]:
+        raise ProviderError("down", retryable=True)
+
+    monkeypatch.setattr(fake_embeddings, "embed_documents", down)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk, provider=fake_embeddings)
+    # then /help/a keeps the new text but failed; its copy /help/b keeps its searchable old text
+    assert result.errors == {f"{site.url}/help/a": "embedding"} and result.removed == 0
+    assert _statuses(source, site)["/help/b"] == DocumentStatus.READY

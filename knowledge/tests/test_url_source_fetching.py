@@ -114,11 +114,20 @@ def test_a_sitemap_is_read_in_the_encoding_it_declares(tenant, site, declaration
     assert result.error == "" and _titles(source) == {"Café"}
 
 
-def test_a_sitemap_in_an_unknown_encoding_stops_the_sync_and_says_so(tenant, site):
-    site.add("/sitemap.xml", '<?xml version="1.0" encoding="klingon"?><urlset/>', content_type="application/xml")
+@pytest.mark.parametrize(
+    "label", ["klingon", "utf-8mb4", "rot13", "UTF-16", "utf-32", "x-sjis", "unicode-1-1-utf-8", "windows-31j"]
+)
+def test_a_sitemap_whose_encoding_label_is_wrong_or_unknown_is_read_as_utf8(tenant, site, label):
+    # given an ASCII sitemap whose declaration names no encoding Python knows, a codec that is no
+    # text encoding, or UTF-16/32 (which its bytes are not)
+    site.article("/help/a", "Page A", "Alpha.")
+    xml = f'<?xml version="1.0" encoding="{label}"?><urlset><url><loc>{site.url}/help/a</loc></url></urlset>'
+    site.add("/sitemap.xml", xml, content_type="application/xml")
     source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
-    assert result.error.startswith("Nothing was synced or removed") and "unknown encoding 'klingon'" in result.error
+    # then
+    assert result.error == "" and _titles(source) == {"Page A"}
 
 
 def test_a_sitemap_with_a_dtd_is_refused_before_parsing(tenant, site):
@@ -168,6 +177,18 @@ def test_a_redirect_to_an_unusable_address_is_the_pages_lasting_error(tenant, si
     document = Document.objects.get(source=source, external_id=f"{site.url}/help/a")
     assert document.status == DocumentStatus.FAILED and location in document.error
     assert _titles(source) == {f"{site.url}/help/a", "Page B"}
+
+
+def test_a_location_httpx_cannot_follow_is_read_as_a_browser_reads_it(tenant, site):
+    # given "http:foo", which a browser resolves against the page (httpx fails to build a request from it)
+    site.add("/help/a", "", status=301, headers={"Location": "http:foo"})
+    site.article("/help/foo", "Foo", "Moved here.")
+    site.sitemap("/sitemap.xml", ["/help/a"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then
+    assert result.errors == {} and site.served("/help/foo") == [200] and _titles(source) == {"Foo"}
 
 
 def test_a_body_that_cannot_be_decoded_is_the_pages_lasting_error(tenant, site):
