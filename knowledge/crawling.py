@@ -30,7 +30,15 @@ from knowledge import conf
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH
 from knowledge.parsing import TolerantHTMLParser
 from knowledge.robots import MAX_PARSE_BYTES, RobotsRules, product_token
-from supportai.outbound import InvalidHost, UnsafeUrl, browser_url_text, guarded_transport, request_deadline
+from supportai.outbound import (
+    REDIRECT_LOCATION,
+    InvalidHost,
+    UnsafeUrl,
+    browser_url_text,
+    guarded_transport,
+    request_deadline,
+    set_location_aside,
+)
 
 
 class PageError(StrEnum):
@@ -410,21 +418,6 @@ def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
     return Sitemap(found, ()) if kind == "urlset" else Sitemap((), found)
 
 
-# Where a response's Location goes once ``_take_location`` has taken it out of httpx's way.
-LOCATION = "supportai.location"
-
-
-def _take_location(response: httpx.Response) -> None:
-    """httpx prepares the request of every redirect, followed or not, and fails on a ``Location``
-    it cannot parse (as a protocol error, which would read as a network failure retried forever)
-    or build a request from. Redirects are followed here, by ``Crawler._follow``, reading the
-    ``Location`` as a browser reads it (``normalize_url``), so it is moved to the response's
-    extensions before httpx gets to it."""
-    if "Location" in response.headers:
-        response.extensions[LOCATION] = response.headers["Location"]
-        del response.headers["Location"]
-
-
 def _same_host(a: str, b: str) -> bool:
     return urlsplit(a).hostname == urlsplit(b).hostname
 
@@ -454,7 +447,7 @@ class Crawler:
             timeout=httpx.Timeout(timeout_s),
             headers={"User-Agent": user_agent},
             follow_redirects=False,
-            event_hooks={"response": [_take_location]},
+            event_hooks={"response": [set_location_aside]},
         )
         self._robots: dict[str, RobotsRules] = {}
         self._robots_unreachable: dict[str, FetchError] = {}
@@ -576,17 +569,17 @@ class Crawler:
             self._pause(current)
             try:
                 response, body = self._get(current, headers, deadline=deadline, max_bytes=limit, cut_at=cut_at)
-                raw_location = str(response.extensions.get(LOCATION, ""))
-                if response.status_code not in REDIRECTS or not raw_location:
-                    return current, response, body
-                location = normalize_url(raw_location, current)
-                if location is None:
-                    raise FetchError(PageError.BAD_REDIRECT, location=raw_location[:200])
-                if vet is not None:
-                    vet(location)
-            except FetchError as exc:  # the error of the address redirects had led to
-                exc.url = exc.url or current
+            except FetchError as exc:  # the error of the address redirects had led to (a redirect's
+                exc.url = current  # own faults, below, are the requested address's)
                 raise
+            raw_location = str(response.extensions.get(REDIRECT_LOCATION, ""))
+            if response.status_code not in REDIRECTS or not raw_location:
+                return current, response, body
+            location = normalize_url(raw_location, current)
+            if location is None:
+                raise FetchError(PageError.BAD_REDIRECT, location=raw_location[:200])
+            if vet is not None:
+                vet(location)
             current = location
         raise FetchError(
             PageError.HTTP_ERROR, url=current, status=f"{response.status_code} after {MAX_REDIRECTS} redirects"

@@ -131,6 +131,23 @@ def declared_language(value: str) -> str:
         return clean_language(value)
     except ValueError:
         pass
+    tag = value.strip().replace("_", "-")
+    if LANGUAGE_TAG.fullmatch(tag.lower()):  # a tag too long to store: its leading subtags that fit
+        return _leading_subtags(tag)
     name = value.strip()
     known = LANGUAGE_NAME.fullmatch(name) and search_config(name) != FALLBACK_CONFIG
     return name if known and len(name) <= LANGUAGE_MAX_LENGTH else ""
+
+
+def _leading_subtags(tag: str) -> str:
+    """``tag``'s leading whole subtags within ``LANGUAGE_MAX_LENGTH`` ("zh-Hant-TW-u-ca-chinese" →
+    "zh-Hant-TW-u-ca"), without a trailing singleton ("x", "u"), which only introduces what follows it."""
+    subtags = tag.split("-")
+    kept = [subtags[0]]
+    for subtag in subtags[1:]:
+        if len("-".join([*kept, subtag])) > LANGUAGE_MAX_LENGTH:
+            break
+        kept.append(subtag)
+    if len(kept) > 1 and len(kept[-1]) == 1:
+        kept.pop()
+    return "-".join(kept)

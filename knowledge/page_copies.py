@@ -24,10 +24,10 @@ def text_digest(title: str, text: str) -> str:
 
 
 class PageCopies(Generic[Entry]):
-    """The address keeping each text in one sync, given ``stored``: text digest → the address
-    whose stored document has it."""
+    """The address keeping each text in one sync, given ``stored``: text digest → the addresses
+    whose stored documents have it (several where copies were stored before this bookkeeping)."""
 
-    def __init__(self, stored: dict[str, str]) -> None:
+    def __init__(self, stored: dict[str, set[str]]) -> None:
         self.stored = stored
         self.holders: dict[str, str] = {}  # digest -> the address keeping it in this sync
         self.waiting: dict[str, Entry] = {}  # digest -> a new address's page, while the stored copy may come
@@ -38,14 +38,14 @@ class PageCopies(Generic[Entry]):
         modified). Returns what to store now (``entry``, or None while it waits or when ``url`` is a
         duplicate) and the address that has just become a duplicate ("" if none): ``url`` itself,
         or the new address the stored copy displaces."""
-        holder, stored = self.holders.get(digest), self.stored.get(digest)
+        holder, stored = self.holders.get(digest), self.stored.get(digest, set())
         if holder is None:
             self.holders[digest] = url
-            if entry is not None and stored is not None and stored != url and stored not in visited:
+            if entry is not None and url not in stored and any(address not in visited for address in stored):
                 self.waiting[digest] = entry
                 return None, ""
             return entry, ""
-        if url == stored and holder != url:  # the stored copy, read after a new address with its text
+        if url in stored and holder not in stored:  # a stored copy, read after a new address with its text
             self.waiting.pop(digest, None)
             self.holders[digest] = url
             self.copies[url] = [*self.copies.pop(holder, []), holder]

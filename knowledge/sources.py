@@ -187,13 +187,12 @@ class _Sync:
         # Each stored page's text digest (page_copies.text_digest, computed in the database).
         self.stored_digests: dict[str, str] = dict(
             documents.filter(status=DocumentStatus.READY)
-            .order_by("external_id")
             .annotate(digest=MD5(Concat("title", Value("\x1f"), "content", output_field=TextField())))
             .values_list("external_id", "digest")
         )
-        stored: dict[str, str] = {}
+        stored: dict[str, set[str]] = {}
         for external_id, digest in self.stored_digests.items():
-            stored.setdefault(digest, external_id)
+            stored.setdefault(digest, set()).add(external_id)
         self.copies: PageCopies[Staged] = PageCopies(stored)
         self.batch: list[Staged] = []
         self.visited: set[str] = set()  # addresses requested or reached by a redirect
@@ -251,20 +250,32 @@ class _Sync:
         try:
             links = self._read(url, document)
         except FetchError as exc:
-            where = exc.url or url  # where redirects led, if the error is that page's
-            if where != self.reached and not self._arrive(url, where):
-                return ()
-            self._fail(where, exc)
-            # A page gone for good (404/410, no longer HTML) is no way to its old links, or they would
-            # keep pages alive that nothing links to; any other failure may pass, and its links stand.
-            return () if exc.code in GONE_FOR_GOOD else _stored_links(self.documents.get(where))
+            return self._failed(url, exc.url or url, exc)
         except (_EntryFailed, _LeaseLost):
             raise
         except Exception:
-            logger.exception("URL source %s: page %s could not be processed", self.source.pk, url)
-            self._fail(url, FetchError(PageError.INTERNAL))
-            return stored_links
+            logger.exception("URL source %s: page %s could not be processed", self.source.pk, self.reached)
+            return self._failed(url, self.reached, FetchError(PageError.INTERNAL))
+        if len(self.batch) >= PAGE_BATCH:
+            self.flush()
         return stored_links if links is None else links
+
+    def _failed(self, url: str, where: str, exc: FetchError) -> tuple[str, ...]:
+        """Record the error of ``url``'s page, met at ``where`` (where its redirects led); returns
+        the links to follow. A transient error at a target with no stored text leaves the page at
+        ``url`` (its stored text and links stand until the target can be read); any other is the
+        target's, as when the target is read directly."""
+        if where != url and exc.transient and where not in self.stored_digests:
+            if self.reached == where:  # this visit had moved the page there
+                self.keep.discard(where)
+            self.keep.add(url)
+            where = url
+        elif where != self.reached and not self._arrive(url, where):
+            return ()
+        self._fail(where, exc)
+        # A page gone for good (404/410, no longer HTML) is no way to its old links, or they would
+        # keep pages alive that nothing links to; any other failure may pass, and its links stand.
+        return () if exc.code in GONE_FOR_GOOD else _stored_links(self.documents.get(where))
 
     def _read(self, url: str, document: Document | None) -> tuple[str, ...] | None:
         """Fetch the page and stage its text; returns its links, or None when it was not modified.
@@ -336,12 +347,7 @@ class _Sync:
             self.result.duplicates += 1
             self.batch = [staged for staged in self.batch if staged[0].external_id != duplicate]
         if stage is not None:
-            self._stage(stage)
-
-    def _stage(self, entry: Staged) -> None:
-        self.batch.append(entry)
-        if len(self.batch) >= PAGE_BATCH:
-            self.flush()
+            self.batch.append(stage)
 
     def _fail(self, url: str, exc: FetchError) -> None:
         self.last_error = exc
@@ -458,8 +464,7 @@ class _Sync:
                     if link not in queued:
                         queued.add(link)
                         queue.append((link, depth + 1))
-        for entry in self.copies.unclaimed():
-            self._stage(entry)
+        self.batch.extend(self.copies.unclaimed())
         self.flush()
 
     def prune(self) -> None:

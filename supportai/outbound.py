@@ -229,6 +229,21 @@ class _GuardedBackend(httpcore.SyncBackend):
         raise last_error or httpcore.ConnectError(f"cannot connect to {host}")
 
 
+# Where a response's Location is once ``set_location_aside`` has taken it out of httpx's way.
+REDIRECT_LOCATION = "supportai.location"
+
+
+def set_location_aside(response: httpx.Response) -> None:
+    """An httpx response hook for clients that do not let httpx follow redirects. httpx prepares
+    the request of every redirect all the same, and fails on a ``Location`` it cannot parse (a
+    protocol error, which reads as a network failure to retry) or build a request from (an
+    ``InvalidURL``, which is no ``httpx.HTTPError``). The header is moved to the response's
+    extensions (``REDIRECT_LOCATION``), where a client following redirects itself reads it."""
+    if "Location" in response.headers:
+        response.extensions[REDIRECT_LOCATION] = response.headers["Location"]
+        del response.headers["Location"]
+
+
 def guarded_transport(*, allow_private: bool) -> httpx.HTTPTransport:
     """An httpx transport that refuses (``UnsafeUrl``) to connect to non-public addresses (unless
     ``allow_private``) and honours ``request_deadline``.

@@ -6,7 +6,7 @@ import httpx
 from django.conf import settings
 
 from escalations.notifications.base import DeliveryError
-from supportai.outbound import UnsafeUrl, guarded_transport
+from supportai.outbound import UnsafeUrl, guarded_transport, set_location_aside
 from supportai.outbound import check_public_url as check_outbound_url
 
 
@@ -38,6 +38,7 @@ def post(url: str, *, content: bytes, headers: dict[str, str], timeout_s: float,
         trust_env=False,
         timeout=httpx.Timeout(timeout_s),
         follow_redirects=False,
+        event_hooks={"response": [set_location_aside]},  # a redirect is the target's answer, never a crash
     )
     try:
         with client:

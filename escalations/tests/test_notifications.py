@@ -227,3 +227,17 @@ def test_slack_rate_limit_waits_at_least_retry_after(
     assert retry_in == 600 and backoff_seconds(1) < 600
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.RETRYING and "429: rate_limited" in delivery.last_error
+
+
+@pytest.mark.parametrize("location", ["http:foo", "http://[::1", "/elsewhere"])
+def test_a_webhook_answering_with_a_redirect_is_a_failure_whatever_its_location(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture, location: str
+) -> None:
+    # given a webhook that redirects, to an address httpx cannot even parse for some (redirects
+    # are not followed: the signed body must reach the configured URL)
+    with http_sink([302] * 10, headers={"Location": location}) as hook:
+        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=hook.url)
+        delivery = raise_for(tenant, django_capture_on_commit_callbacks)
+    # then the delivery failed on the 302, recorded, and was not retried
+    assert delivery is not None and delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
+    assert "302" in delivery.last_error and len(hook.received) == 1

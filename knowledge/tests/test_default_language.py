@@ -83,7 +83,9 @@ def test_clean_language_refuses_what_is_not_a_language(value):
         *[("<b>x</b>", ""), ("[en, fr]", ""), ("deutsch sprache", ""), ("1", ""), ("", ""), ("x" * 40, "")],
         # a known code or name followed by anything else, and a name too long to store whole
         *[("en <b>x</b>", ""), ("de (<script>alert(1)</script>)", ""), ("english please ignore", "")],
-        *[("English (United Kingdom)", "")],
+        *[("English (United Kingdom)", ""), ("de-x-abcdefghijk", "")],  # subtags have at most 8 characters
+        # a tag too long for the column keeps its leading whole subtags, never a lone singleton
+        *[("zh-Hant-TW-u-ca-chinese", "zh-Hant-TW-u-ca"), ("de-CH-1901-x-abcdefgh", "de-CH-1901")],
     ],
 )
 def test_a_declared_language_is_kept_only_when_it_is_one(value, stored):

@@ -13,7 +13,7 @@ def test_the_first_address_read_keeps_an_article_nobody_stored():
 
 
 def test_a_new_address_waits_for_the_stored_copy_and_gives_way_to_it():
-    copies: PageCopies[str] = PageCopies({"d1": "/stored"})
+    copies: PageCopies[str] = PageCopies({"d1": {"/stored"}})
     assert copies.claim("/new", "d1", "page new", visited={"/new"}) == (None, "")
     # the stored copy, unchanged (nothing to store), displaces the new address
     assert copies.claim("/stored", "d1", None, visited={"/new", "/stored"}) == (None, "/new")
@@ -21,14 +21,14 @@ def test_a_new_address_waits_for_the_stored_copy_and_gives_way_to_it():
 
 
 def test_a_new_address_keeps_the_article_when_the_stored_copy_is_not_read():
-    copies: PageCopies[str] = PageCopies({"d1": "/stored"})
+    copies: PageCopies[str] = PageCopies({"d1": {"/stored"}})
     assert copies.claim("/new", "d1", "page new", visited={"/new"}) == (None, "")
     assert copies.unclaimed() == ["page new"] and copies.unclaimed() == []
 
 
 def test_a_new_address_does_not_wait_for_a_stored_copy_read_already():
     # the stored copy was read earlier in the sync with other text (or failed)
-    copies: PageCopies[str] = PageCopies({"d1": "/stored"})
+    copies: PageCopies[str] = PageCopies({"d1": {"/stored"}})
     assert copies.claim("/new", "d1", "page new", visited={"/stored", "/new"}) == ("page new", "")
 
 
@@ -39,3 +39,11 @@ def test_the_digest_is_postgresqls_md5_of_title_and_text(db):
         cursor.execute("SELECT md5(%s || chr(31) || %s)", ["Café", "Öffnungszeiten: 9 bis 17 Uhr, ✓"])
         (expected,) = cursor.fetchone()
     assert text_digest("Café", "Öffnungszeiten: 9 bis 17 Uhr, ✓") == expected
+
+
+def test_any_stored_copy_displaces_a_new_address_and_the_first_stored_one_read_keeps_it():
+    copies: PageCopies[str] = PageCopies({"d1": {"/s1", "/s2"}})
+    assert copies.claim("/new", "d1", "page new", visited={"/new"}) == (None, "")
+    assert copies.claim("/s2", "d1", None, visited={"/new", "/s2"}) == (None, "/new")
+    assert copies.claim("/s1", "d1", None, visited={"/new", "/s2", "/s1"}) == (None, "/s1")
+    assert copies.unclaimed() == [] and copies.copies_of(["/s2"]) == {"/new", "/s1"}

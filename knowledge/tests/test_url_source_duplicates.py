@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge import sources
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
+from knowledge.parsed import ParsedDocument
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.source_config import url_source_create
@@ -230,3 +232,81 @@ def test_a_copy_of_an_article_whose_keeper_failed_is_not_removed(
     # then /help/a keeps the new text but failed; its copy /help/b keeps its searchable old text
     assert result.errors == {f"{site.url}/help/a": "embedding"} and result.removed == 0
     assert _statuses(source, site)["/help/b"] == DocumentStatus.READY
+
+
+def test_a_transient_error_at_a_new_redirect_target_keeps_the_moved_pages_text_and_links(tenant, site):
+    # given a stored page linking to a page only it links to
+    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
+    site.article("/help/old", "Billing", "Invoices are sent monthly.", links=("/help/deep",))
+    site.article("/help/deep", "Deep", "Only linked from the billing page.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when it moves (301) to a new address that answers 503 for once (a site migration)
+    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
+    site.add("/help/new", "", status=503)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the page stays where it was stored, with its text and its links, until the target can be read
+    assert result.removed == 0 and result.errors == {f"{site.url}/help/old": "server_error"}
+    assert _statuses(source, site) == {"/help/": "ready", "/help/old": "ready", "/help/deep": "ready"}
+    # and moves once it can
+    site.article("/help/new", "Billing", "Invoices are sent monthly.", links=("/help/deep",))
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert _statuses(source, site) == {"/help/": "ready", "/help/new": "ready", "/help/deep": "ready"}
+
+
+def test_an_unexpected_error_after_a_redirect_is_put_on_the_target(tenant, site, monkeypatch: pytest.MonkeyPatch):
+    # given a stored target that an old address redirects to
+    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
+    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
+    site.article("/help/new", "Billing", "Invoices are sent monthly.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when reading the target's new text fails unexpectedly
+    site.article("/help/new", "Billing", "Invoices are sent weekly.")
+    real_parse = sources.parse_html_page
+
+    def crash(name: str, html: str) -> ParsedDocument:
+        if name.endswith("/help/new"):
+            raise RuntimeError("boom")
+        return real_parse(name, html)
+
+    monkeypatch.setattr(sources, "parse_html_page", crash)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the error is the target's, whose stored text stays (an internal error is transient)
+    assert result.errors == {f"{site.url}/help/new": "internal"} and result.removed == 0
+    document = Document.objects.get(source=source, external_id=f"{site.url}/help/new")
+    assert document.status == DocumentStatus.READY and "internal error" not in document.content
+    assert "could not be processed" in document.error
+
+
+def test_any_stored_copy_keeps_the_article_rather_than_a_new_address(tenant, site):
+    # given two copies of an article both stored (before copies were told apart)
+    site.article("/help/a", "Billing", "Invoices are sent monthly.")
+    site.article("/help/b", "Billing (old)", "Other text.")
+    site.sitemap("/sitemap.xml", ["/help/a", "/help/b"])
+    source = _sitemap_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    a = Document.objects.get(source=source, external_id=f"{site.url}/help/a")
+    Document.objects.filter(source=source, external_id=f"{site.url}/help/b").update(
+        title=a.title, content=a.content, content_hash=a.content_hash
+    )
+    site.article("/help/b", "Billing", "Invoices are sent monthly.")
+    # when /help/a is gone and a new copy is listed before /help/b
+    del site.pages["/help/a"]
+    site.article("/help/n", "Billing", "Invoices are sent monthly.")
+    site.sitemap("/sitemap.xml", ["/help/n", "/help/b"])
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the stored /help/b keeps it and nothing is created
+    assert set(_statuses(source, site)) == {"/help/b"} and result.outcomes["created"] == 0
+
+
+def test_a_redirect_chain_refused_at_a_later_hop_is_the_requested_addresss_error(tenant, site):
+    site.robots("User-agent: *\nDisallow: /help/private/\n")
+    site.add("/help/x", "", status=301, headers={"Location": "/help/y"})
+    site.add("/help/y", "", status=302, headers={"Location": "/help/private/z"})
+    site.article("/help/b", "Page B", "Bravo.")
+    site.sitemap("/sitemap.xml", ["/help/x", "/help/b"])
+    source = _sitemap_source(tenant, site)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.errors == {f"{site.url}/help/x": "disallowed"}
+    assert set(_statuses(source, site)) == {"/help/x", "/help/b"}
