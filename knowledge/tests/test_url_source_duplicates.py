@@ -23,12 +23,23 @@ def _crawled_source(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
     return url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
 
 
+def _sitemap_source(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
+    config = {"sitemap_url": f"{site.url}/sitemap.xml"}
+    return url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+
+
+def _by_address(source: KnowledgeSource, site: FakeSite, field: str) -> dict[str, str]:
+    """Each stored page's address (without the site) -> its ``field``."""
+    rows = Document.objects.filter(source=source).values_list("external_id", field)
+    return {external_id.removeprefix(site.url): value for external_id, value in rows}
+
+
 def _stored(source: KnowledgeSource, site: FakeSite) -> dict[str, str]:
-    """Each stored page's address (without the site) -> its title."""
-    return {
-        external_id.removeprefix(site.url): title
-        for external_id, title in Document.objects.filter(source=source).values_list("external_id", "title")
-    }
+    return _by_address(source, site, "title")
+
+
+def _statuses(source: KnowledgeSource, site: FakeSite) -> dict[str, str]:
+    return _by_address(source, site, "status")
 
 
 def test_an_address_that_redirects_to_a_linked_page_is_not_a_second_document(tenant, site):
@@ -51,9 +62,7 @@ def test_a_redirected_page_listed_first_is_stored_under_its_target(tenant, site)
     site.add("/help/old", "", status=302, headers={"Location": "/help/new"})
     site.article("/help/new", "Refunds", "Refunds take five days.")
     site.sitemap("/sitemap.xml", ["/help/old", "/help/new"])
-    source = url_source_create(
-        tenant=tenant, name="Help centre", config={"sitemap_url": f"{site.url}/sitemap.xml"}, sync_now=False
-    )
+    source = _sitemap_source(tenant, site)
     # when
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then the target is stored once and not requested a second time
@@ -120,18 +129,6 @@ def test_a_duplicate_stored_by_an_earlier_sync_is_removed(tenant, site):
     # then
     assert result.duplicates == 1 and result.removed == 1
     assert _stored(source, site) == {"/help/": "Start", "/help/a": "Billing"}
-
-
-def _sitemap_source(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
-    config = {"sitemap_url": f"{site.url}/sitemap.xml"}
-    return url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
-
-
-def _statuses(source: KnowledgeSource, site: FakeSite) -> dict[str, str]:
-    return {
-        external_id.removeprefix(site.url): status
-        for external_id, status in Document.objects.filter(source=source).values_list("external_id", "status")
-    }
 
 
 def test_a_transient_error_behind_a_redirect_keeps_the_targets_text_and_its_links(tenant, site):
