@@ -239,6 +239,33 @@ def _without_tracking(query: str) -> str:
     )
 
 
+# The start of a reference naming an http(s) scheme, with the slashes (either way) after it.
+_SPECIAL_SCHEME_START = re.compile(r"(https?):([/\\]*)", re.IGNORECASE)
+
+
+def _special_reference(reference: str, base_scheme: str) -> str | None:
+    """A reference to an http(s) address as the WHATWG URL parser reads it, written so that
+    ``urljoin`` gives the same address; None when it names no host. Backslashes count as slashes
+    before the query (``/\\other.example`` is ``//other.example``); a scheme other than the base's,
+    or the base's with two or more slashes, starts an authority however many slashes follow
+    (``https:/x`` and ``http:///x`` name host ``x``); the base's scheme with fewer is relative
+    (``http:foo``); and an authority must hold a host (``//`` and ``http://`` are no address)."""
+    query_or_fragment = re.search("[?#]", reference)
+    cut = query_or_fragment.start() if query_or_fragment else len(reference)
+    head, tail = reference[:cut].replace("\\", "/"), reference[cut:]
+    scheme_start = _SPECIAL_SCHEME_START.match(head)
+    if scheme_start is not None:
+        scheme, slashes, rest = scheme_start.group(1).lower(), scheme_start.group(2), head[scheme_start.end() :]
+        head = slashes + rest if scheme == base_scheme and len(slashes) < 2 else f"{scheme}://{rest.lstrip('/')}"
+    elif head.startswith("//"):
+        head = "//" + head.lstrip("/")
+    if head.startswith("//") or "://" in head[:8]:
+        host_and_port = head.split("//", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+        if not host_and_port or host_and_port.startswith(":"):
+            return None
+    return head + tail
+
+
 def normalize_url(url: str, base: str = "") -> str | None:
     """Absolute http(s) URL without fragment or default port, host lower-cased, percent-escapes
     normalised and campaign parameters (``utm_*``, click ids) dropped; None if unusable.
@@ -252,8 +279,11 @@ def normalize_url(url: str, base: str = "") -> str | None:
     url = browser_url_text(url)
     if _SURROGATE.search(url):
         return None
+    special = _special_reference(url, urlsplit(base).scheme.lower() if base else "")
+    if special is None:
+        return None
     try:
-        parts = urlsplit(urljoin(base, url) if base else url)
+        parts = urlsplit(urljoin(base, special) if base else special)
         port = parts.port
     except ValueError:
         return None

@@ -382,6 +382,27 @@ def test_normalize_url_reads_addresses_as_browsers_do_and_drops_unusable_ones(ur
     assert normalize_url(url) == normalized
 
 
+@pytest.mark.parametrize(
+    ("reference", "resolved"),
+    [
+        ("http:foo", "http://foo/"),  # another scheme starts an authority, whatever the slashes
+        ("https:foo", "https://help.example.com/docs/foo"),  # the page's own scheme without slashes is relative
+        ("https:/foo", "https://help.example.com/foo"),
+        ("http:/other.example/x", "http://other.example/x"),
+        ("https:///other.example/x", "https://other.example/x"),
+        ("///other.example/x", "https://other.example/x"),
+        ("/\\other.example/x", "https://other.example/x"),  # a backslash is a slash before the query
+        ("x?a=\\b", "https://help.example.com/docs/x?a=\\b"),  # ... and not in it
+        ("//", None),  # an authority without a host is no address
+        ("https://", None),
+        ("//user@:443/x", None),
+        ("//?q", None),
+    ],
+)
+def test_a_reference_is_resolved_as_the_whatwg_url_parser_resolves_it(reference, resolved):
+    assert normalize_url(reference, "https://help.example.com/docs/page") == resolved
+
+
 def test_page_links_ignore_an_invalid_base_and_unknown_marked_sections():
     html = '<base href="http://["><base href="https://other.example/"><![foo[ x ]]><a href="a\x01b">A</a><a href="http://[">B</a>'
     assert page_links(html, "https://help.example.com/docs/").links == ("https://help.example.com/docs/a%01b",)
