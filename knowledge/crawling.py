@@ -256,10 +256,13 @@ def _special_reference(reference: str, base_scheme: str) -> str | None:
     scheme_start = _SPECIAL_SCHEME_START.match(head)
     if scheme_start is not None:
         scheme, slashes, rest = scheme_start.group(1).lower(), scheme_start.group(2), head[scheme_start.end() :]
-        head = slashes + rest if scheme == base_scheme and len(slashes) < 2 else f"{scheme}://{rest.lstrip('/')}"
+        if scheme != base_scheme or len(slashes) >= 2:
+            head = f"{scheme}://{rest.lstrip('/')}"
+        else:  # relative: "./" keeps "http:x://y" a path on the base's host (urljoin would read a scheme)
+            head = slashes + rest if slashes or not rest else f"./{rest}"
     elif head.startswith("//"):
         head = "//" + head.lstrip("/")
-    if head.startswith("//") or "://" in head[:8]:
+    if head.startswith("//") or _SPECIAL_SCHEME_START.match(head):
         host_and_port = head.split("//", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
         if not host_and_port or host_and_port.startswith(":"):
             return None
@@ -279,10 +282,10 @@ def normalize_url(url: str, base: str = "") -> str | None:
     url = browser_url_text(url)
     if _SURROGATE.search(url):
         return None
-    special = _special_reference(url, urlsplit(base).scheme.lower() if base else "")
-    if special is None:
-        return None
     try:
+        special = _special_reference(url, urlsplit(base).scheme.lower() if base else "")
+        if special is None:
+            return None
         parts = urlsplit(urljoin(base, special) if base else special)
         port = parts.port
     except ValueError:

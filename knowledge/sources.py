@@ -262,14 +262,18 @@ class _Sync:
 
     def _failed(self, url: str, where: str, exc: FetchError) -> tuple[str, ...]:
         """Record the error of ``url``'s page, met at ``where`` (where its redirects led); returns
-        the links to follow. A transient error at a target with no stored text leaves the page at
-        ``url`` (its stored text and links stand until the target can be read); any other is the
-        target's, as when the target is read directly."""
-        if where != url and exc.transient and where not in self.stored_digests:
-            if self.reached == where:  # this visit had moved the page there
+        the links to follow. A transient error at a target with no stored text, not read before in
+        this sync, leaves the page at ``url`` (its stored text and links stand until the target can
+        be read); any other is the target's, as when the target is read directly."""
+        moved_here = where == self.reached != url  # this visit had moved the page to ``where``
+        read_before = where in self.visited and not moved_here
+        if where != url and exc.transient and where not in self.stored_digests and not read_before:
+            if moved_here:
                 self.keep.discard(where)
             self.keep.add(url)
             where = url
+            if url in self.stored_digests:  # the page holds its article here, as an unchanged page does
+                self._claim(url, self.stored_digests[url], None)
         elif where != self.reached and not self._arrive(url, where):
             return ()
         self._fail(where, exc)

@@ -307,3 +307,48 @@ def test_a_redirect_chain_refused_at_a_later_hop_is_the_requested_addresss_error
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     assert result.errors == {f"{site.url}/help/x": "disallowed"}
     assert set(_statuses(source, site)) == {"/help/x", "/help/b"}
+
+
+def test_a_transient_error_at_a_target_read_earlier_in_the_sync_keeps_no_second_copy(
+    tenant, site, monkeypatch: pytest.MonkeyPatch
+):
+    # given a page stored at /help/old
+    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
+    site.article("/help/old", "Billing", "Invoices are sent monthly.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when it moves (301) to /help/new, linked first and read, which then answers 503 once
+    site.article("/help/", "Start", "Welcome.", links=("/help/new", "/help/old"))
+    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
+    site.article("/help/new", "Billing", "Invoices are sent monthly.")
+    real_visit = sources._Sync.visit
+
+    def flaky_after_read(sync: sources._Sync, url: str) -> tuple[str, ...]:
+        links = real_visit(sync, url)
+        if url.endswith("/help/new"):
+            site.pages["/help/new"].status = 503
+        return links
+
+    monkeypatch.setattr(sources._Sync, "visit", flaky_after_read)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the target read in this sync holds the article; the old address is neither kept beside
+    # it (a second copy) nor given the target's 503
+    assert set(_statuses(source, site)) == {"/help/", "/help/new"}
+    assert f"{site.url}/help/old" not in result.errors
+
+
+def test_a_page_left_at_its_old_address_holds_its_article_against_a_new_copy(tenant, site):
+    # given a page stored at /help/old
+    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
+    site.article("/help/old", "Billing", "Invoices are sent monthly.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when a print copy appears (linked first) and /help/old moves to a target answering 503
+    site.article("/help/", "Start", "Welcome.", links=("/help/print", "/help/old"))
+    site.article("/help/print", "Billing", "Invoices are sent monthly.")
+    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
+    site.add("/help/new", "", status=503)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the page stays at /help/old with its text, and the copy that waited for it is a duplicate
+    assert _statuses(source, site) == {"/help/": "ready", "/help/old": "ready"}
+    assert result.duplicates == 1 and result.outcomes["created"] == 0

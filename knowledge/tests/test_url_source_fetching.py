@@ -397,10 +397,18 @@ def test_normalize_url_reads_addresses_as_browsers_do_and_drops_unusable_ones(ur
         ("https://", None),
         ("//user@:443/x", None),
         ("//?q", None),
+        ("/:///", "https://help.example.com/:///"),  # a path that merely holds "://"
     ],
 )
 def test_a_reference_is_resolved_as_the_whatwg_url_parser_resolves_it(reference, resolved):
     assert normalize_url(reference, "https://help.example.com/docs/page") == resolved
+
+
+@pytest.mark.parametrize("reference", ["https:https://evil.example/x", "HTTPS:http://evil.example/", "https:a:b"])
+def test_the_pages_own_scheme_before_an_address_keeps_it_a_path_on_the_pages_host(reference):
+    # a browser reads "https:" + no slash, on an https page, as relative: the rest is a path here
+    resolved = normalize_url(reference, "https://help.example.com/docs/page")
+    assert resolved is not None and resolved.startswith("https://help.example.com/docs/")
 
 
 def test_page_links_ignore_an_invalid_base_and_unknown_marked_sections():
