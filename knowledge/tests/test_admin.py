@@ -199,3 +199,16 @@ def test_an_admin_bulk_delete_keeps_a_source_a_sync_claimed_meanwhile(root: User
     assert Document.objects.filter(source=claimed).count() == 1
     [message] = [str(m) for m in request._messages]  # type: ignore[attr-defined]
     assert message == f"Help centre: {DELETE_WHILE_SYNCING}"
+
+
+def test_another_tenants_source_cannot_be_deleted_in_the_admin(outsider: User, tenant: Tenant) -> None:
+    # given an idle source of the tenant, and the owner of another tenant
+    source = KnowledgeSource.objects.create(tenant=tenant, name="Help centre", kind=SourceKind.UPLOAD)
+    add_document(tenant, "Parking", "Free parking.", source=source)
+    client = _client_for(outsider)
+    # when that owner opens and posts the source's delete page
+    page = client.get(f"/admin/knowledge/knowledgesource/{source.pk}/delete/")
+    posted = client.post(f"/admin/knowledge/knowledgesource/{source.pk}/delete/", {"post": "yes"})
+    # then the source is not theirs to see, and stays with its documents
+    assert page.status_code in {302, 403, 404} and posted.status_code in {302, 403, 404}
+    assert KnowledgeSource.objects.filter(pk=source.pk).exists() and Document.objects.filter(source=source).exists()

@@ -352,3 +352,19 @@ def test_a_page_left_at_its_old_address_holds_its_article_against_a_new_copy(ten
     # then the page stays at /help/old with its text, and the copy that waited for it is a duplicate
     assert _statuses(source, site) == {"/help/": "ready", "/help/old": "ready"}
     assert result.duplicates == 1 and result.outcomes["created"] == 0
+
+
+def test_another_tenants_copy_of_the_site_is_not_a_stored_copy(tenant, other_tenant, site):
+    # given another tenant that synced the same site and stored /help/a
+    site.article("/help/", "Start", "Welcome.", links=("/help/a",))
+    site.article("/help/a", "Billing", "Invoices are sent monthly.")
+    theirs = _crawled_source(other_tenant, site)
+    knowledge_source_sync(tenant=other_tenant, source_id=theirs.pk)
+    # when this tenant syncs the site, where a copy of /help/a is linked first
+    site.article("/help/", "Start", "Welcome.", links=("/help/copy", "/help/a"))
+    site.article("/help/copy", "Billing", "Invoices are sent monthly.")
+    ours = _crawled_source(tenant, site)
+    result = knowledge_source_sync(tenant=tenant, source_id=ours.pk)
+    # then the other tenant's stored /help/a plays no part: the first address read keeps the article
+    assert set(_statuses(ours, site)) == {"/help/", "/help/copy"} and result.duplicates == 1
+    assert _statuses(theirs, site) == {"/help/": "ready", "/help/a": "ready"}
