@@ -305,7 +305,10 @@ class RetrieveApi(APIView):
 class SourceOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = KnowledgeSource
-        fields = ("id", "name", "kind", "config", "status", "error", "last_synced_at", "created_at")
+        fields = (
+            *("id", "name", "kind", "config", "status", "error"),
+            *("last_synced_at", "last_sync_summary", "created_at"),
+        )
         ref_name = "KnowledgeSource"
 
 

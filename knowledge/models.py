@@ -35,6 +35,8 @@ class KnowledgeSource(TenantScopedModel):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     # Summary of what went wrong in the last sync (empty when every page went through).
     error = models.TextField(blank=True)
+    # What the last sync did: pages read, created, updated, unchanged, removed, duplicates, ….
+    last_sync_summary = models.CharField(max_length=500, blank=True)
     # Set while a sync holds the source; a sync older than the lease is presumed dead.
     sync_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -129,14 +129,16 @@ def _claim(source: KnowledgeSource) -> bool:
     return claimed == 1
 
 
-def _finish(source: KnowledgeSource, *, failed: bool, error: str) -> None:
-    """Record the outcome and release the claim, where the claim is still this sync's (a source
-    deleted, or taken over by another sync, is left as it is)."""
+def _finish(source: KnowledgeSource, *, failed: bool, error: str, summary: str = "") -> None:
+    """Record the outcome (``summary``: what the sync did, "" when it did not get to read the
+    site) and release the claim, where the claim is still this sync's (a source deleted, or taken
+    over by another sync, is left as it is)."""
     status, now = (SourceStatus.FAILED if failed else SourceStatus.IDLE), timezone.now()
     KnowledgeSource.objects.filter(pk=source.pk, sync_started_at=source.sync_started_at).update(
-        status=status, error=error, last_synced_at=now, sync_started_at=None
+        status=status, error=error, last_synced_at=now, last_sync_summary=summary[:500], sync_started_at=None
     )
     source.status, source.error, source.last_synced_at, source.sync_started_at = status, error, now, None
+    source.last_sync_summary = summary[:500]
 
 
 @transaction.atomic
@@ -558,12 +560,12 @@ def _sync_claimed(
             sync.flush()
             done = _done(sync.result)
             sync.result.error = STOPPED.format(error=exc, done=done) if done else ENTRY_FAILED.format(error=exc)
-            _finish(source, failed=True, error=sync.result.error)
+            _finish(source, failed=True, error=sync.result.error, summary=sync.result.summary())
             return sync.result
     sync.prune()
     failed = sync.result.outcomes[Outcome.FAILED]
     codes = ", ".join(f"{count} {code}" for code, count in Counter(sync.result.errors.values()).most_common())
     error = PAGES_FAILED.format(failed=failed, total=sync.result.pages, codes=codes) if failed else ""
-    _finish(source, failed=bool(failed) and failed == sync.result.pages, error=error)
+    _finish(source, failed=bool(failed) and failed == sync.result.pages, error=error, summary=sync.result.summary())
     sync.result.error = error
     return sync.result

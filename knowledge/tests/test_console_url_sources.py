@@ -98,6 +98,8 @@ def test_url_source_new_creates_the_source_and_runs_its_first_sync(
     source.refresh_from_db()
     assert source.status == SourceStatus.IDLE and source.last_synced_at is not None
     assert {d.title for d in source.documents.all()} == {"Welcome", "Parking"}
+    # and the sources table says what that sync did
+    assert "2 pages: 2 created, 0 updated" in client.get("/console/knowledge/").content.decode()
 
 
 def test_url_source_new_without_sync_now_queues_nothing_and_takes_the_defaults(

@@ -4,10 +4,11 @@ browser (Debian chromium via Playwright) against a real daphne: real CSRF tokens
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from chat.tests.test_widget_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from knowledge.models import KnowledgeSource
+from knowledge.models import KnowledgeSource, SourceKind
 from knowledge.source_config import BAD_NUMBER, ONE_ENTRY_URL
 from knowledge.tests.console_browser import console_member, log_in
 from supportai.models import Role
@@ -15,18 +16,29 @@ from supportai.tests.factories import TenantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT = 20_000
+SYNCED = "12 pages: 1 created, 2 updated, 0 unchanged, 0 failed, 9 not_modified, 1 removed, 0 duplicates"
 
 
 def test_owner_adds_fixes_edits_and_deletes_a_website_source(daphne_server: str) -> None:
     # given an owner of a tenant without sources
     tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
     console_member(tenant, "olive", Role.OWNER)
+    synced = KnowledgeSource.objects.create(
+        tenant=tenant,
+        name="Old site",
+        kind=SourceKind.URL,
+        config={"start_url": "https://old.example.com/"},
+        last_synced_at=timezone.now(),
+        last_sync_summary=SYNCED,
+    )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_context().new_page()
         try:
             log_in(page, daphne_server, "olive")
             page.goto(f"{daphne_server}/console/knowledge/")
+            # the table says what the last sync of a source did
+            assert page.locator(".sync-summary").inner_text() == SYNCED
             page.get_by_role("link", name="Add a website").click()
             # when both entry URLs are given (and no first sync, so nothing is fetched)
             page.get_by_label("Name").fill("Help centre")
@@ -75,4 +87,4 @@ def test_owner_adds_fixes_edits_and_deletes_a_website_source(daphne_server: str)
             page.screenshot(path=str(ARTIFACTS / "knowledge-url-sources.png"), full_page=True)
             browser.close()
     # (the ORM is not used while Playwright's event loop runs in this thread)
-    assert not KnowledgeSource.objects.filter(tenant=tenant).exists()
+    assert list(KnowledgeSource.objects.filter(tenant=tenant)) == [synced]

@@ -103,7 +103,8 @@ def test_a_page_with_the_text_of_an_earlier_page_is_stored_once_sync_after_sync(
     assert _stored(source, site) == {"/help/": "Start", "/help/billing": "Billing"}
     assert first.duplicates == second.duplicates == 2
     assert second.removed == 0 and second.outcomes["not_modified"] == 2
-    assert "2 duplicates" in second.summary()
+    source.refresh_from_db()
+    assert "2 duplicates" in second.summary() and source.last_sync_summary == second.summary()
 
 
 def test_pages_that_differ_only_in_title_are_both_kept(tenant, site):

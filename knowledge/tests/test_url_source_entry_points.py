@@ -47,6 +47,7 @@ def test_api_creates_a_url_source_that_syncs_after_commit(tenant, small_site, dj
     assert source.status == SourceStatus.IDLE and source.documents.count() == 2
     detail = api_client(tenant).get(f"/api/v1/knowledge/sources/{source.pk}/").json()
     assert detail["status"] == "idle" and detail["last_synced_at"]
+    assert detail["last_sync_summary"].startswith("2 pages: 2 created, 0 updated")
 
 
 @pytest.mark.parametrize(
