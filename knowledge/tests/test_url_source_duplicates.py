@@ -23,6 +23,15 @@ def _crawled_source(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
     return url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
 
 
+def _synced_article(tenant: Tenant, site: FakeSite, path: str) -> KnowledgeSource:
+    """A crawled source of a start page linking to one article ("Billing") at ``path``, synced once."""
+    site.article("/help/", "Start", "Welcome.", links=(path,))
+    site.article(path, "Billing", "Invoices are sent monthly.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    return source
+
+
 def _sitemap_source(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
     config = {"sitemap_url": f"{site.url}/sitemap.xml"}
     return url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
@@ -181,10 +190,7 @@ def test_copies_listed_in_another_order_keep_the_stored_one(tenant, site):
 
 def test_a_new_copy_of_a_stored_article_waits_for_the_stored_one(tenant, site, fake_embeddings):
     # given an article stored at /help/b
-    site.article("/help/", "Start", "Welcome.", links=("/help/b",))
-    site.article("/help/b", "Billing", "Invoices are sent monthly.")
-    source = _crawled_source(tenant, site)
-    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    source = _synced_article(tenant, site, "/help/b")
     # when a copy appears at /help/a, linked before it
     site.article("/help/", "Start", "Welcome.", links=("/help/a", "/help/b"))
     site.article("/help/a", "Billing", "Invoices are sent monthly.")
@@ -196,10 +202,7 @@ def test_a_new_copy_of_a_stored_article_waits_for_the_stored_one(tenant, site, f
 
 def test_a_new_copy_keeps_the_article_when_the_stored_one_is_gone(tenant, site):
     # given an article stored at /help/b
-    site.article("/help/", "Start", "Welcome.", links=("/help/b",))
-    site.article("/help/b", "Billing", "Invoices are sent monthly.")
-    source = _crawled_source(tenant, site)
-    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    source = _synced_article(tenant, site, "/help/b")
     # when it moves to /help/a (no redirect) and /help/b is gone
     site.article("/help/", "Start", "Welcome.", links=("/help/a",))
     site.pages["/help/a"] = site.pages.pop("/help/b")
@@ -314,10 +317,7 @@ def test_a_transient_error_at_a_target_read_earlier_in_the_sync_keeps_no_second_
     tenant, site, monkeypatch: pytest.MonkeyPatch
 ):
     # given a page stored at /help/old
-    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
-    site.article("/help/old", "Billing", "Invoices are sent monthly.")
-    source = _crawled_source(tenant, site)
-    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    source = _synced_article(tenant, site, "/help/old")
     # when it moves (301) to /help/new, linked first and read, which then answers 503 once
     site.article("/help/", "Start", "Welcome.", links=("/help/new", "/help/old"))
     site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
@@ -340,10 +340,7 @@ def test_a_transient_error_at_a_target_read_earlier_in_the_sync_keeps_no_second_
 
 def test_a_page_left_at_its_old_address_holds_its_article_against_a_new_copy(tenant, site):
     # given a page stored at /help/old
-    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
-    site.article("/help/old", "Billing", "Invoices are sent monthly.")
-    source = _crawled_source(tenant, site)
-    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    source = _synced_article(tenant, site, "/help/old")
     # when a print copy appears (linked first) and /help/old moves to a target answering 503
     site.article("/help/", "Start", "Welcome.", links=("/help/print", "/help/old"))
     site.article("/help/print", "Billing", "Invoices are sent monthly.")
@@ -357,10 +354,7 @@ def test_a_page_left_at_its_old_address_holds_its_article_against_a_new_copy(ten
 
 def test_another_tenants_copy_of_the_site_is_not_a_stored_copy(tenant, other_tenant, site):
     # given another tenant that synced the same site and stored /help/a
-    site.article("/help/", "Start", "Welcome.", links=("/help/a",))
-    site.article("/help/a", "Billing", "Invoices are sent monthly.")
-    theirs = _crawled_source(other_tenant, site)
-    knowledge_source_sync(tenant=other_tenant, source_id=theirs.pk)
+    theirs = _synced_article(other_tenant, site, "/help/a")
     # when this tenant syncs the site, where a copy of /help/a is linked first
     site.article("/help/", "Start", "Welcome.", links=("/help/copy", "/help/a"))
     site.article("/help/copy", "Billing", "Invoices are sent monthly.")
