@@ -79,6 +79,9 @@ class Document(TenantScopedModel):
     http_last_modified = models.CharField(max_length=100, blank=True)
     fetched_at = models.DateTimeField(null=True, blank=True)
     links = models.JSONField(default=list, blank=True)
+    # Addresses that redirected to the page in the last sync: the next one requests them with the
+    # page's validators, so that a moved page costs a 304 too.
+    aliases = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -184,8 +184,18 @@ class _Sync:
         documents = Document.objects.for_tenant(tenant).filter(source=source)
         self.documents = {
             d.external_id: d
-            for d in documents.only("id", "external_id", "status", "error", "http_etag", "http_last_modified", "links")
+            for d in documents.only(
+                *("id", "external_id", "status", "error", "http_etag", "http_last_modified", "links", "aliases")
+            )
         }
+        # Addresses that redirected to a stored page in the last sync -> that page's address.
+        self.alias_of = {
+            alias: d.external_id
+            for d in self.documents.values()
+            for alias in (d.aliases if isinstance(d.aliases, list) else [])
+            if isinstance(alias, str)
+        }
+        self.aliases: dict[str, set[str]] = {}  # page -> the addresses that redirected to it in this sync
         # Each stored page's text digest (page_copies.text_digest, computed in the database).
         self.stored_digests: dict[str, str] = dict(
             documents.filter(status=DocumentStatus.READY)
@@ -260,7 +270,7 @@ class _Sync:
             return self._failed(url, self.reached, FetchError(PageError.INTERNAL))
         if len(self.batch) >= PAGE_BATCH:
             self.flush()
-        return stored_links if links is None else links
+        return _stored_links(self.documents.get(self.reached)) if links is None else links
 
     def _failed(self, url: str, where: str, exc: FetchError) -> tuple[str, ...]:
         """Record the error of ``url``'s page, met at ``where`` (where its redirects led); returns
@@ -288,16 +298,18 @@ class _Sync:
         A page is stored under the address its redirects end at, once (an address leading to a page
         read earlier in the sync is a duplicate), and an article under several addresses is kept
         by one of them (``page_copies``). Raises ``FetchError`` for the page's error."""
-        page = self._fetch(url, document)
+        # An address that redirected to a stored page last time is asked with that page's validators.
+        page = self._fetch(url, document or self.documents.get(self.alias_of.get(url, "")))
         if page.url != url and not self._arrive(url, page.url):
             self.result.duplicates += 1
             return ()
-        if page.not_modified and document is not None:
+        if page.not_modified:
+            known = self.documents[page.url]  # the page whose validators held (``_fetch``)
             self.result.outcomes["not_modified"] += 1
-            if document.error:
-                Document.objects.filter(pk=document.pk).update(error="")
-            if url in self.stored_digests:
-                self._claim(url, self.stored_digests[url], None)
+            if known.error:
+                Document.objects.filter(pk=known.pk).update(error="")
+            if page.url in self.stored_digests:
+                self._claim(page.url, self.stored_digests[page.url], None)
             return None
         html = page.text()
         found = page_links(html, page.url)
@@ -317,18 +329,19 @@ class _Sync:
         self._claim(page.url, text_digest(title, parsed.text), (page_document, page, links))
         return links
 
-    def _fetch(self, url: str, document: Document | None) -> Page:
-        """GET the page, conditionally with the validators of its stored text."""
+    def _fetch(self, url: str, validators: Document | None) -> Page:
+        """GET ``url``, conditionally with the validators of ``validators``'s stored text; a 304
+        counts only from the address whose validators were sent."""
         etag = last_modified = ""
-        if document is not None and document.status == DocumentStatus.READY:
-            etag, last_modified = document.http_etag, document.http_last_modified
+        if validators is not None and validators.status == DocumentStatus.READY:
+            etag, last_modified = validators.http_etag, validators.http_last_modified
         # A redirect may not lead out of the source's scope; the start page, chosen by hand, may
         # lie outside path_prefix, so only the crawler's same-host rule applies to its redirects.
         scope = None if url == self.config.start_url else self.config.covers
         page = self.crawler.get_html(url, etag=etag, last_modified=last_modified, scope=scope)
-        if page.not_modified and page.url != url:
-            # The validators were the address's own (stored before it redirected); the page it now
-            # leads to is stored under that page's address, so its text is needed.
+        if page.not_modified and (validators is None or page.url != validators.external_id):
+            # Another page answered the validators (the address now redirects elsewhere, or no
+            # longer redirects): its text is needed.
             page = self.crawler.get_html(url, scope=scope)
             if page.not_modified:
                 raise FetchError(PageError.SERVER_ERROR, url=page.url, status=REFETCH_NOT_MODIFIED)
@@ -338,6 +351,7 @@ class _Sync:
         """``url`` redirects to ``target``: the page is ``target``'s from here on (kept, stored and
         failed under it). False when ``target`` was read earlier in this sync."""
         self.keep.discard(url)
+        self.aliases.setdefault(target, set()).add(url)
         if target in self.visited:
             return False
         self.visited.add(target)
@@ -479,6 +493,15 @@ class _Sync:
         self.keep |= self.copies.copies_of(self.result.errors)
         self.result.removed += source_prune(tenant=self.tenant, source=self.source, keep=self.keep)
 
+    def record_aliases(self) -> None:
+        """Store, where it changed, which addresses redirected to each kept page (``Document.aliases``)."""
+        stored = Document.objects.for_tenant(self.tenant).filter(source=self.source)
+        for address in self.keep:
+            aliases = sorted(self.aliases.get(address, ()))
+            known = self.documents.get(address)
+            if aliases != (known.aliases if known is not None else []):
+                stored.filter(external_id=address).update(aliases=aliases)
+
 
 def _stored_links(document: Document | None) -> tuple[str, ...]:
     """The links a page had when it was last read, normalised again (stored by older code, or edited)."""
@@ -563,6 +586,7 @@ def _sync_claimed(
             _finish(source, failed=True, error=sync.result.error, summary=sync.result.summary())
             return sync.result
     sync.prune()
+    sync.record_aliases()
     failed = sync.result.outcomes[Outcome.FAILED]
     codes = ", ".join(f"{count} {code}" for code, count in Counter(sync.result.errors.values()).most_common())
     error = PAGES_FAILED.format(failed=failed, total=sync.result.pages, codes=codes) if failed else ""

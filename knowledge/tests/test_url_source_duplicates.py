@@ -363,3 +363,49 @@ def test_another_tenants_copy_of_the_site_is_not_a_stored_copy(tenant, other_ten
     # then the other tenant's stored /help/a plays no part: the first address read keeps the article
     assert set(_statuses(ours, site)) == {"/help/", "/help/copy"} and result.duplicates == 1
     assert _statuses(theirs, site) == {"/help/": "ready", "/help/a": "ready"}
+
+
+def _moved_page(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
+    """A start page linking to /help/old, which redirects (301) to /help/new; synced once."""
+    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
+    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
+    site.article("/help/new", "Refunds", "Refunds take five days.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    site.reset()
+    return source
+
+
+def test_a_page_reached_through_an_old_address_costs_a_304_on_the_next_sync(tenant, site):
+    # given a moved page, stored under its new address with the old one as its alias
+    source = _moved_page(tenant, site)
+    moved = Document.objects.get(source=source, external_id=f"{site.url}/help/new")
+    assert moved.aliases == [f"{site.url}/help/old"]
+    # when the site is synced again
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the old address is asked with the page's validators, and the page answers 304
+    assert site.served("/help/old") == [301] and site.served("/help/new") == [304]
+    assert result.outcomes["not_modified"] == 2 and result.removed == 0
+    assert set(_statuses(source, site)) == {"/help/", "/help/new"}
+
+
+def test_a_moved_page_that_changed_is_read_again(tenant, site):
+    source = _moved_page(tenant, site)
+    site.article("/help/new", "Refunds", "Refunds take three days.")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert site.served("/help/new") == [200] and result.outcomes["updated"] == 1
+    assert "three days" in Document.objects.get(source=source, external_id=f"{site.url}/help/new").content
+
+
+def test_an_old_address_that_serves_a_page_of_its_own_again_is_read_whole(tenant, site):
+    # given a moved page, and then the old address serving an article of its own (no redirect)
+    source = _moved_page(tenant, site)
+    site.article("/help/", "Start", "Welcome.", links=("/help/old", "/help/new"))
+    site.article("/help/old", "Returns", "Returns are free.")
+    # when
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the old address, asked with the other page's validators, answers in full and is stored,
+    # and the page it used to lead to no longer counts it as an alias
+    assert site.served("/help/old") == [200]
+    assert _stored(source, site) == {"/help/": "Start", "/help/old": "Returns", "/help/new": "Refunds"}
+    assert Document.objects.get(source=source, external_id=f"{site.url}/help/new").aliases == []
