@@ -117,6 +117,7 @@ class DocumentAdmin(TenantScopedModelAdmin):
         "search_config",
         "indexed_at",
         "updated_at",
+        "aliases",  # the crawl's own bookkeeping: which addresses redirected to the page
     )
     actions = ("reindex",)
 
