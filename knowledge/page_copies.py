@@ -39,6 +39,8 @@ class PageCopies(Generic[Entry]):
         duplicate) and the address that has just become a duplicate ("" if none): ``url`` itself,
         or the new address the stored copy displaces."""
         holder, stored = self.holders.get(digest), self.stored.get(digest, set())
+        if holder == url:  # claimed again (a page kept after an error, then read): it keeps its article
+            return entry, ""
         if holder is None:
             self.holders[digest] = url
             if entry is not None and url not in stored and any(address not in visited for address in stored):

@@ -274,24 +274,36 @@ class _Sync:
 
     def _failed(self, url: str, where: str, exc: FetchError) -> tuple[str, ...]:
         """Record the error of ``url``'s page, met at ``where`` (where its redirects led); returns
-        the links to follow. A transient error at a target with no stored text, not read before in
-        this sync, leaves the page at ``url`` (its stored text and links stand until the target can
-        be read); any other is the target's, as when the target is read directly."""
+        the links to follow. A transient error at an address with no stored text, not read before
+        in this sync, leaves the page where its text is stored (``_home``: ``url``, or the page
+        ``url`` redirected to last time), with its text and links, until it can be read; any other
+        error is ``where``'s, as when that address is read directly."""
         moved_here = where == self.reached != url  # this visit had moved the page to ``where``
-        read_before = where in self.visited and not moved_here
-        if where != url and exc.transient and where not in self.stored_digests and not read_before:
+        read_before = where in self.visited and where != url and not moved_here
+        home = self._home(url)
+        stays = home in self.stored_digests and where != home and where not in self.stored_digests
+        if exc.transient and stays and not read_before:
             if moved_here:
                 self.keep.discard(where)
-            self.keep.add(url)
-            where = url
-            if url in self.stored_digests:  # the page holds its article here, as an unchanged page does
-                self._claim(url, self.stored_digests[url], None)
+            if home != url:  # still an alias of its page
+                self.keep.discard(url)
+                self.aliases.setdefault(home, set()).add(url)
+            self.keep.add(home)
+            if home in self.stored_digests:  # the page holds its article there, as an unchanged page does
+                self._claim(home, self.stored_digests[home], None)
+            where = home
         elif where != self.reached and not self._arrive(url, where):
             return ()
         self._fail(where, exc)
         # A page gone for good (404/410, no longer HTML) is no way to its old links, or they would
         # keep pages alive that nothing links to; any other failure may pass, and its links stand.
         return () if exc.code in GONE_FOR_GOOD else _stored_links(self.documents.get(where))
+
+    def _home(self, url: str) -> str:
+        """Where the page requested as ``url`` had its text stored: ``url``, or the page ``url``
+        redirected to at the last sync when only that one is stored."""
+        target = self.alias_of.get(url, "")
+        return target if url not in self.stored_digests and target in self.stored_digests else url
 
     def _read(self, url: str, document: Document | None) -> tuple[str, ...] | None:
         """Fetch the page and stage its text; returns its links, or None when it was not modified.
@@ -339,9 +351,10 @@ class _Sync:
         # lie outside path_prefix, so only the crawler's same-host rule applies to its redirects.
         scope = None if url == self.config.start_url else self.config.covers
         page = self.crawler.get_html(url, etag=etag, last_modified=last_modified, scope=scope)
-        if page.not_modified and (validators is None or page.url != validators.external_id):
+        validated = validators.external_id if validators is not None and (etag or last_modified) else None
+        if page.not_modified and page.url != validated:
             # Another page answered the validators (the address now redirects elsewhere, or no
-            # longer redirects): its text is needed.
+            # longer redirects), or none were sent: the text is needed.
             page = self.crawler.get_html(url, scope=scope)
             if page.not_modified:
                 raise FetchError(PageError.SERVER_ERROR, url=page.url, status=REFETCH_NOT_MODIFIED)

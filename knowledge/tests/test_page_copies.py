@@ -47,3 +47,11 @@ def test_any_stored_copy_displaces_a_new_address_and_the_first_stored_one_read_k
     assert copies.claim("/s2", "d1", None, visited={"/new", "/s2"}) == (None, "/new")
     assert copies.claim("/s1", "d1", None, visited={"/new", "/s2", "/s1"}) == (None, "/s1")
     assert copies.unclaimed() == [] and copies.copies_of(["/s2"]) == {"/new", "/s1"}
+
+
+def test_an_address_claiming_its_article_again_keeps_it():
+    # a page kept where its text is stored after an error, then read directly in the same sync
+    copies: PageCopies[str] = PageCopies({"d1": {"/s"}})
+    assert copies.claim("/s", "d1", None, visited={"/old"}) == (None, "")
+    assert copies.claim("/s", "d1", "page s", visited={"/old", "/s"}) == ("page s", "")
+    assert copies.copies_of(["/s"]) == set()

@@ -409,3 +409,60 @@ def test_an_old_address_that_serves_a_page_of_its_own_again_is_read_whole(tenant
     assert site.served("/help/old") == [200]
     assert _stored(source, site) == {"/help/": "Start", "/help/old": "Returns", "/help/new": "Refunds"}
     assert Document.objects.get(source=source, external_id=f"{site.url}/help/new").aliases == []
+
+
+def _moved_page_with_a_page_below(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
+    """/help/ links to /help/old only, which redirects to /help/new, the only way to /help/deep; synced once."""
+    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
+    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
+    site.article("/help/new", "Refunds", "Refunds take five days.", links=("/help/deep",))
+    site.article("/help/deep", "Deep", "Only linked from the refunds page.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    site.reset()
+    return source
+
+
+@pytest.mark.parametrize("old_address_now", ["answers 503", "moves again, to a page answering 503"])
+def test_a_transient_error_at_a_known_old_address_keeps_the_page_it_led_to(tenant, site, old_address_now):
+    # given a page stored under /help/new, reached only through /help/old
+    source = _moved_page_with_a_page_below(tenant, site)
+    # when the old address fails for now, or leads to a new address that does
+    if old_address_now == "answers 503":
+        site.add("/help/old", "", status=503)
+    else:
+        site.add("/help/old", "", status=301, headers={"Location": "/help/newer"})
+        site.add("/help/newer", "", status=503)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the page keeps its text, its links and its old address as alias; no placeholder is made
+    assert result.removed == 0 and result.errors == {f"{site.url}/help/new": "server_error"}
+    assert _statuses(source, site) == {"/help/": "ready", "/help/new": "ready", "/help/deep": "ready"}
+    kept = Document.objects.get(source=source, external_id=f"{site.url}/help/new")
+    assert kept.aliases == [f"{site.url}/help/old"] and "retried at the next sync" in kept.error
+
+
+def test_a_304_to_a_request_without_validators_is_not_taken(tenant, site):
+    # given a moved page whose last read failed (no text, so no validators are sent for it)
+    source = _moved_page_with_a_page_below(tenant, site)
+    site.add("/help/new", "<html><head><title>x</title></head><body></body></html>")
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when a misbehaving server answers 304 to the unconditional request
+    site.add("/help/new", "", status=304)
+    site.reset()
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the 304 says nothing: the page is asked again and its error stays
+    assert [r.headers.get("if-none-match") for r in site.requests if r.path == "/help/new"] == [None, None]
+    failed = Document.objects.get(source=source, external_id=f"{site.url}/help/new")
+    assert failed.status == DocumentStatus.FAILED and failed.error
+
+
+def test_a_page_kept_for_its_failing_old_address_and_then_read_stays(tenant, site):
+    # given a moved page, now also linked directly, after its old address
+    source = _moved_page_with_a_page_below(tenant, site)
+    site.article("/help/", "Start", "Welcome.", links=("/help/old", "/help/new"))
+    # when the old address fails for now, and the page itself answers
+    site.add("/help/old", "", status=503)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the page, kept for its old address and then read, is not its own duplicate
+    assert result.removed == 0 and result.duplicates == 0
+    assert _statuses(source, site) == {"/help/": "ready", "/help/new": "ready", "/help/deep": "ready"}
