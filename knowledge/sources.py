@@ -289,8 +289,7 @@ class _Sync:
                 self.keep.discard(url)
                 self.aliases.setdefault(home, set()).add(url)
             self.keep.add(home)
-            if home in self.stored_digests:  # the page holds its article there, as an unchanged page does
-                self._claim(home, self.stored_digests[home], None)
+            self._claim(home, self.stored_digests[home], None)  # it holds its article, as an unchanged page does
             where = home
         elif where != self.reached and not self._arrive(url, where):
             return ()
