@@ -32,6 +32,18 @@ def _synced_article(tenant: Tenant, site: FakeSite, path: str) -> KnowledgeSourc
     return source
 
 
+def _moved_page(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
+    """/help/ links to /help/old only, which redirects to /help/new, the only way to /help/deep; synced once."""
+    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
+    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
+    site.article("/help/new", "Refunds", "Refunds take five days.", links=("/help/deep",))
+    site.article("/help/deep", "Deep", "Only linked from the refunds page.")
+    source = _crawled_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    site.reset()
+    return source
+
+
 def _sitemap_source(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
     config = {"sitemap_url": f"{site.url}/sitemap.xml"}
     return url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
@@ -143,12 +155,7 @@ def test_a_duplicate_stored_by_an_earlier_sync_is_removed(tenant, site):
 
 def test_a_transient_error_behind_a_redirect_keeps_the_targets_text_and_its_links(tenant, site):
     # given a start page linking to an old address, whose target links to a page only it links to
-    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
-    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
-    site.article("/help/new", "Billing", "Invoices.", links=("/help/deep",))
-    site.article("/help/deep", "Deep", "Only linked from the billing page.")
-    source = _crawled_source(tenant, site)
-    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    source = _moved_page(tenant, site)
     # when the target answers 503 for once
     site.pages["/help/new"].status = 503
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
@@ -365,17 +372,6 @@ def test_another_tenants_copy_of_the_site_is_not_a_stored_copy(tenant, other_ten
     assert _statuses(theirs, site) == {"/help/": "ready", "/help/a": "ready"}
 
 
-def _moved_page(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
-    """A start page linking to /help/old, which redirects (301) to /help/new; synced once."""
-    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
-    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
-    site.article("/help/new", "Refunds", "Refunds take five days.")
-    source = _crawled_source(tenant, site)
-    knowledge_source_sync(tenant=tenant, source_id=source.pk)
-    site.reset()
-    return source
-
-
 def test_a_page_reached_through_an_old_address_costs_a_304_on_the_next_sync(tenant, site):
     # given a moved page, stored under its new address with the old one as its alias
     source = _moved_page(tenant, site)
@@ -385,8 +381,8 @@ def test_a_page_reached_through_an_old_address_costs_a_304_on_the_next_sync(tena
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then the old address is asked with the page's validators, and the page answers 304
     assert site.served("/help/old") == [301] and site.served("/help/new") == [304]
-    assert result.outcomes["not_modified"] == 2 and result.removed == 0
-    assert set(_statuses(source, site)) == {"/help/", "/help/new"}
+    assert result.outcomes["not_modified"] == 3 and result.removed == 0
+    assert set(_statuses(source, site)) == {"/help/", "/help/new", "/help/deep"}
 
 
 def test_a_moved_page_that_changed_is_read_again(tenant, site):
@@ -407,26 +403,15 @@ def test_an_old_address_that_serves_a_page_of_its_own_again_is_read_whole(tenant
     # then the old address, asked with the other page's validators, answers in full and is stored,
     # and the page it used to lead to no longer counts it as an alias
     assert site.served("/help/old") == [200]
-    assert _stored(source, site) == {"/help/": "Start", "/help/old": "Returns", "/help/new": "Refunds"}
+    stored = {"/help/": "Start", "/help/old": "Returns", "/help/new": "Refunds", "/help/deep": "Deep"}
+    assert _stored(source, site) == stored
     assert Document.objects.get(source=source, external_id=f"{site.url}/help/new").aliases == []
-
-
-def _moved_page_with_a_page_below(tenant: Tenant, site: FakeSite) -> KnowledgeSource:
-    """/help/ links to /help/old only, which redirects to /help/new, the only way to /help/deep; synced once."""
-    site.article("/help/", "Start", "Welcome.", links=("/help/old",))
-    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
-    site.article("/help/new", "Refunds", "Refunds take five days.", links=("/help/deep",))
-    site.article("/help/deep", "Deep", "Only linked from the refunds page.")
-    source = _crawled_source(tenant, site)
-    knowledge_source_sync(tenant=tenant, source_id=source.pk)
-    site.reset()
-    return source
 
 
 @pytest.mark.parametrize("old_address_now", ["answers 503", "moves again, to a page answering 503"])
 def test_a_transient_error_at_a_known_old_address_keeps_the_page_it_led_to(tenant, site, old_address_now):
     # given a page stored under /help/new, reached only through /help/old
-    source = _moved_page_with_a_page_below(tenant, site)
+    source = _moved_page(tenant, site)
     # when the old address fails for now, or leads to a new address that does
     if old_address_now == "answers 503":
         site.add("/help/old", "", status=503)
@@ -443,7 +428,7 @@ def test_a_transient_error_at_a_known_old_address_keeps_the_page_it_led_to(tenan
 
 def test_a_304_to_a_request_without_validators_is_not_taken(tenant, site):
     # given a moved page whose last read failed (no text, so no validators are sent for it)
-    source = _moved_page_with_a_page_below(tenant, site)
+    source = _moved_page(tenant, site)
     site.add("/help/new", "<html><head><title>x</title></head><body></body></html>")
     knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # when a misbehaving server answers 304 to the unconditional request
@@ -458,7 +443,7 @@ def test_a_304_to_a_request_without_validators_is_not_taken(tenant, site):
 
 def test_a_page_kept_for_its_failing_old_address_and_then_read_stays(tenant, site):
     # given a moved page, now also linked directly, after its old address
-    source = _moved_page_with_a_page_below(tenant, site)
+    source = _moved_page(tenant, site)
     site.article("/help/", "Start", "Welcome.", links=("/help/old", "/help/new"))
     # when the old address fails for now, and the page itself answers
     site.add("/help/old", "", status=503)
