@@ -106,9 +106,11 @@ MAX_URL_LENGTH = EXTERNAL_ID_MAX_LENGTH  # a page's URL is its document's extern
 # (and drops it) even after taking off a UTF-8 BOM.
 ROBOTS_READ_BYTES = MAX_PARSE_BYTES + 4
 MAX_HOST_LENGTH = 253  # DNS, without the final dot
-# Controls left in a path or query once the address is read as a browser reads it
-# (supportai.outbound.browser_url_text) are percent-encoded, as the WHATWG URL parser does.
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# What the WHATWG URL parser percent-encodes (as UTF-8) in a path and in an http(s) query, besides
+# controls and every non-ASCII character: a link written "café" or "a b" and one written "caf%C3%A9"
+# or "a%20b" are one address.
+_PATH_ENCODED = frozenset(' "<>`{}')
+_QUERY_ENCODED = frozenset(" \"<>'")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # WHATWG's forbidden domain code points (controls and space are checked apart).
 _FORBIDDEN_IN_HOST = frozenset("#%/:<>?@[\\]^|")
@@ -208,8 +210,17 @@ def valid_host_name(host: str) -> bool:
     return 0 < len(encoded.rstrip(b".")) <= MAX_HOST_LENGTH
 
 
-def _percent_encode_controls(text: str) -> str:
-    return _CONTROL.sub(lambda match: f"%{ord(match.group()):02X}", text)
+def _percent_encoded(text: str, encoded: frozenset[str]) -> str:
+    """``text`` with controls, non-ASCII and the ``encoded`` characters percent-encoded as UTF-8."""
+    return "".join(
+        char if " " < char < "\x7f" and char not in encoded else "".join(f"%{octet:02X}" for octet in char.encode())
+        for char in text
+    )
+
+
+def url_path_form(path: str) -> str:
+    """A path (or path prefix) written as ``normalize_url`` writes paths."""
+    return _percent_normalized(_percent_encoded(path, _PATH_ENCODED))
 
 
 _PERCENT_ESCAPE = re.compile("%([0-9A-Fa-f]{2})")
@@ -274,8 +285,9 @@ def normalize_url(url: str, base: str = "") -> str | None:
     normalised and campaign parameters (``utm_*``, click ids) dropped; None if unusable.
 
     Read as browsers read an address: tabs and newlines are removed, controls and spaces around it
-    stripped, and any other control character in the path or query percent-encoded, so the result
-    can be requested and stored. Unusable: another scheme, no host or one that is not a valid host
+    stripped, and in the path and query what the WHATWG URL parser encodes (other controls, spaces,
+    non-ASCII, a few symbols) percent-encoded as UTF-8, so the result can be requested and stored,
+    and normalising it again changes nothing. Unusable: another scheme, no host or one that is not a valid host
     name (``valid_host_name``), a bad port, a lone surrogate, or more than ``MAX_URL_LENGTH``
     characters.
     """
@@ -295,8 +307,8 @@ def normalize_url(url: str, base: str = "") -> str | None:
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
         netloc = f"{netloc}:{port}"
-    path = _percent_normalized(_percent_encode_controls(parts.path or "/"))
-    query = _without_tracking(_percent_normalized(_percent_encode_controls(parts.query)))
+    path = url_path_form(parts.path or "/")
+    query = _without_tracking(_percent_normalized(_percent_encoded(parts.query, _QUERY_ENCODED)))
     normalized = urlunsplit((parts.scheme, netloc, path, query, ""))
     return normalized if len(normalized) <= MAX_URL_LENGTH else None
 
@@ -320,7 +332,8 @@ def in_scope(url: str, *, host: str, path_prefix: str) -> bool:
     """Same host (either scheme) and under ``path_prefix``; not an obvious non-HTML file."""
     parts = urlsplit(url)
     path = parts.path.lower()
-    return parts.hostname == host and path_under(parts.path, path_prefix) and not path.endswith(SKIP_SUFFIXES)
+    in_prefix = path_under(parts.path, url_path_form(path_prefix) if path_prefix else "")
+    return parts.hostname == host and in_prefix and not path.endswith(SKIP_SUFFIXES)
 
 
 @dataclass(frozen=True)

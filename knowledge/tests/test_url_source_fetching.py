@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import random
 
 import pytest
 
@@ -350,7 +351,12 @@ def test_a_robots_txt_that_redirects_too_often_counts_as_missing(tenant, site):
 @pytest.mark.parametrize(
     ("url", "normalized"),
     [
-        ("https://Help.Example.com:443/a b?q=1#top", "https://help.example.com/a b?q=1"),
+        ("https://Help.Example.com:443/a b?q=1#top", "https://help.example.com/a%20b?q=1"),
+        # one page, one address: non-ASCII and what browsers encode, encoded as UTF-8
+        ("https://help.example.com/café?q=thé", "https://help.example.com/caf%C3%A9?q=th%C3%A9"),
+        ("https://help.example.com/caf%c3%a9", "https://help.example.com/caf%C3%A9"),
+        ('https://help.example.com/a"<>`{}?q="<>\'', "https://help.example.com/a%22%3C%3E%60%7B%7D?q=%22%3C%3E%27"),
+        ("https://help.example.com/a #x", "https://help.example.com/a%20"),
         ("https://help.example.com/a\x01b?c=\x00\x7f", "https://help.example.com/a%01b?c=%00%7F"),
         ("\x00 https://help.example.com/a\tb\nc\r \x1f", "https://help.example.com/abc"),
         ("https://bücher.example/", "https://bücher.example/"),
@@ -409,6 +415,23 @@ def test_the_pages_own_scheme_before_an_address_keeps_it_a_path_on_the_pages_hos
     # a browser reads "https:" + no slash, on an https page, as relative: the rest is a path here
     resolved = normalize_url(reference, "https://help.example.com/docs/page")
     assert resolved is not None and resolved.startswith("https://help.example.com/docs/")
+
+
+def test_normalising_an_address_twice_changes_nothing():
+    # random strings of URL-ish characters, on a fixed seed: what is stored is read back unchanged
+    alphabet = "ab/.:?#%=&@[] \t\x01\x7f\\\"'<>`{}éü€😀2Fc3"
+    generator = random.Random(14)
+    for _ in range(5000):
+        tail = "".join(generator.choice(alphabet) for _ in range(generator.randint(0, 24)))
+        once = normalize_url(tail, "https://help.example.com/docs/page")
+        assert once is None or normalize_url(once) == once, (tail, once)
+
+
+def test_a_path_prefix_typed_with_non_ascii_covers_the_encoded_addresses():
+    page, host = "https://help.example.com/hilfe/%C3%BCber/x", "help.example.com"
+    assert in_scope(page, host=host, path_prefix="/hilfe/über")
+    assert in_scope(page, host=host, path_prefix="/hilfe/%c3%bcber")
+    assert not in_scope("https://help.example.com/hilfe/x", host=host, path_prefix="/hilfe/über")
 
 
 def test_page_links_ignore_an_invalid_base_and_unknown_marked_sections():
