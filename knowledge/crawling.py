@@ -106,11 +106,15 @@ MAX_URL_LENGTH = EXTERNAL_ID_MAX_LENGTH  # a page's URL is its document's extern
 # (and drops it) even after taking off a UTF-8 BOM.
 ROBOTS_READ_BYTES = MAX_PARSE_BYTES + 4
 MAX_HOST_LENGTH = 253  # DNS, without the final dot
-# What the WHATWG URL parser percent-encodes (as UTF-8) in a path and in an http(s) query, besides
-# controls and every non-ASCII character: a link written "café" or "a b" and one written "caf%C3%A9"
-# or "a%20b" are one address.
+# What the WHATWG URL parser percent-encodes in a path and in an http(s) query besides controls (a
+# link written "a b" and one written "a%20b" are one address). Non-ASCII characters are left as
+# written (httpx encodes them as UTF-8 on the wire): encoded, a long address in Cyrillic or Japanese
+# would outgrow the 500 characters a page's address may have. The query's "'", which browsers differ
+# on, is left too, as robots.txt rules write it.
 _PATH_ENCODED = frozenset(' "<>`{}')
-_QUERY_ENCODED = frozenset(" \"<>'")
+_QUERY_ENCODED = frozenset(' "<>')
+_HEX_DIGITS = frozenset("0123456789ABCDEFabcdef")
+_RAW_PERCENT_AND_HEX = re.compile("%[0-9A-Fa-f]?$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # WHATWG's forbidden domain code points (controls and space are checked apart).
 _FORBIDDEN_IN_HOST = frozenset("#%/:<>?@[\\]^|")
@@ -211,11 +215,8 @@ def valid_host_name(host: str) -> bool:
 
 
 def _percent_encoded(text: str, encoded: frozenset[str]) -> str:
-    """``text`` with controls, non-ASCII and the ``encoded`` characters percent-encoded as UTF-8."""
-    return "".join(
-        char if " " < char < "\x7f" and char not in encoded else "".join(f"%{octet:02X}" for octet in char.encode())
-        for char in text
-    )
+    """``text`` with controls and the ``encoded`` characters percent-encoded."""
+    return "".join(f"%{ord(char):02X}" if char < " " or char == "\x7f" or char in encoded else char for char in text)
 
 
 def url_path_form(path: str) -> str:
@@ -231,13 +232,16 @@ _TRACKING_PARAMETERS = frozenset({"gclid", "fbclid", "msclkid", "dclid", "mc_cid
 
 def _percent_normalized(text: str) -> str:
     """RFC 3986 §6.2.2: escapes of unreserved characters decoded (``%64`` is ``d``), the others in
-    upper case (``%2f`` is ``%2F``), so one address is written one way."""
-
-    def one(match: re.Match[str]) -> str:
-        char = chr(int(match.group(1), 16))
-        return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
-
-    return _PERCENT_ESCAPE.sub(one, text)
+    upper case (``%2f`` is ``%2F``), so one address is written one way; a hex digit that would make
+    an escape of a bare ``%`` before it (``%%34%31``) stays encoded, or a second pass would read one."""
+    out, position = "", 0
+    for escape in _PERCENT_ESCAPE.finditer(text):
+        out += text[position : escape.start()]
+        char = chr(int(escape.group(1), 16))
+        makes_escape = char in _HEX_DIGITS and _RAW_PERCENT_AND_HEX.search(out) is not None
+        out += char if char in _UNRESERVED and not makes_escape else f"%{escape.group(1).upper()}"
+        position = escape.end()
+    return out + text[position:]
 
 
 def _without_tracking(query: str) -> str:
@@ -285,11 +289,11 @@ def normalize_url(url: str, base: str = "") -> str | None:
     normalised and campaign parameters (``utm_*``, click ids) dropped; None if unusable.
 
     Read as browsers read an address: tabs and newlines are removed, controls and spaces around it
-    stripped, and in the path and query what the WHATWG URL parser encodes (other controls, spaces,
-    non-ASCII, a few symbols) percent-encoded as UTF-8, so the result can be requested and stored,
-    and normalising it again changes nothing. Unusable: another scheme, no host or one that is not a valid host
-    name (``valid_host_name``), a bad port, a lone surrogate, or more than ``MAX_URL_LENGTH``
-    characters.
+    stripped, and in the path and query what the WHATWG URL parser encodes (other controls, spaces, a
+    few symbols; not non-ASCII, see ``_PATH_ENCODED``) percent-encoded, so the result can be
+    requested and stored, and normalising it again changes nothing. Unusable: another scheme, no
+    host or one that is not a valid host name (``valid_host_name``), a bad port, a lone surrogate,
+    or more than ``MAX_URL_LENGTH`` characters.
     """
     url = browser_url_text(url)
     if _SURROGATE.search(url):

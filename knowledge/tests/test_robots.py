@@ -7,6 +7,7 @@ import time
 import pytest
 
 from knowledge.conf import DEFAULT_USER_AGENT
+from knowledge.crawling import normalize_url
 from knowledge.robots import MAX_PARSE_BYTES, RobotsRules, normalise_path, product_token
 
 BOT = "SupportAI-KnowledgeBot"
@@ -352,3 +353,10 @@ def test_a_hostile_pattern_is_matched_in_linear_time():
     allowed = rules.allows(BOT, "/" + "a" * 5000)
     # then
     assert allowed and time.monotonic() - started < 1.0
+
+
+def test_a_rule_with_symbols_in_the_query_matches_the_address_as_the_crawler_writes_it():
+    rules = RobotsRules.parse("User-agent: *\nDisallow: /search?q='\nDisallow: /a b\n")
+    for address in ("https://help.example.com/search?q='x'", "https://help.example.com/a b/c"):
+        url = normalize_url(address)
+        assert url is not None and not rules.allows("SupportAI-KnowledgeBot", url), url
