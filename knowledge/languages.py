@@ -126,7 +126,8 @@ def declared_language(value: str) -> str:
     column, BEIR metadata), as it is stored: a tag as ``clean_language`` keeps it, or the English
     name of a language ``search_config`` knows ("English (UK)"); "" (undeclared, so the default
     applies) for anything else, which would otherwise be stored as the document's language and
-    shown as such. Nothing is cut: a value too long to store is no language."""
+    shown as such. A tag too long for its column keeps its leading whole subtags
+    (``_leading_subtags``); a name too long to store whole is refused."""
     try:
         return clean_language(value)
     except ValueError:
