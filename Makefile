@@ -11,12 +11,12 @@ export DEBUG ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install system-deps run test lint bench migrate clean-data
+.PHONY: install system-deps run test lint bench migrate clean-data lock
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -52,3 +52,14 @@ bench: migrate
 
 clean-data:
 	rm -rf .data
+
+# Re-resolve requirements*.txt in a scratch venv and pin everything it installed (torch without its
+# local +cpu label, which pip's index does not carry).
+LOCK_VENV := .lock-venv
+lock:
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/pip install --quiet -r requirements-dev.txt
+	{ grep '^#' constraints.txt; $(LOCK_VENV)/bin/pip freeze | sed -E 's/^(torch==[^+]*)\+.*/\1/'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(LOCK_VENV)
