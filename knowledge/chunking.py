@@ -50,6 +50,11 @@ class TokenCounter:
     def count(self, start: int, end: int) -> int:
         return bisect.bisect_left(self.starts, end) - bisect.bisect_left(self.starts, start)
 
+    def inside_token(self, position: int) -> bool:
+        """Whether ``position`` falls strictly inside a token (a cut there splits it)."""
+        index = bisect.bisect_right(self.starts, position) - 1
+        return index >= 0 and self.starts[index] < position < self.ends[index]
+
     def cut_points(self, start: int, end: int, max_tokens: int) -> list[int]:
         """Character offsets that cut [start, end) into runs of at most ``max_tokens`` tokens."""
         first = bisect.bisect_left(self.starts, start)
@@ -159,8 +164,19 @@ def split_text(
     chunks = []
     for span in _merge(counter, pieces, max_tokens, overlap):
         start, end = _trimmed(text, span)
-        if start < end:
-            chunks.append(TextChunk(text[start:end], start + offset, end + offset, max(1, counter.count(start, end))))
+        if start == end:
+            continue
+        tokens = counter.count(start, end)
+        if counter.inside_token(start) or counter.inside_token(end):
+            # Cut out of a "word" over 100 characters (one [UNK] in the whole text), its characters
+            # are word-pieces to the model, up to one each: count them as the model will read them.
+            tokens = count_tokens(text[start:end])
+            if tokens > max_tokens:
+                chunks.extend(
+                    split_text(text[start:end], max_tokens=max_tokens, overlap=overlap, offset=start + offset)
+                )
+                continue
+        chunks.append(TextChunk(text[start:end], start + offset, end + offset, max(1, tokens)))
     return chunks
 
 

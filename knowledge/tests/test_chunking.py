@@ -80,3 +80,18 @@ def test_chunk_document_children_sit_inside_their_parent_and_fit_the_model():
 
 def test_title_budget_is_applied():
     assert max_embedding_tokens("word " * 300, "x") <= TITLE_TOKEN_BUDGET + 4
+
+
+def test_chunk_document_child_holding_the_end_of_a_giant_word_fits_the_model() -> None:
+    # given a pasted key of letters and digits (a word-piece per character) too long for the model's
+    # vocabulary: in the whole text one [UNK], cut after 128 x 12 characters, so its last 100
+    # characters begin a child of their own, where the model reads them as 100 word-pieces
+    key = "x9" * 818
+    text = f"Your licence key is {key}\n\n" + "Keep it somewhere safe. " * 60
+    # when
+    parents = chunk_document(text, parent_tokens=350, parent_overlap=60, child_tokens=128, child_overlap=20)
+    # then
+    children = [child for parent in parents for child in parent.children]
+    assert all(count_tokens(child.text) <= 128 for child in children)
+    assert all(child.tokens == count_tokens(child.text) for child in children)
+    assert all(max_embedding_tokens("T " * 200, child.text) <= MODEL_MAX_TOKENS for child in children)
