@@ -112,7 +112,8 @@ class _MainText(TolerantHTMLParser):
             self.language = (dict(attrs).get("lang") or "").strip()
         if tag in self.SKIP:
             self.depth_skip += 1
-        elif tag == "title":
+        elif tag == "title" and not self.depth_skip:
+            # An SVG icon's <title> (a tooltip) is not the page's.
             self.in_title = True
         elif tag in {"main", "article"}:
             self.in_main += 1

@@ -70,6 +70,19 @@ def test_html_keeps_main_text_only():
     assert "Home" not in doc.text and "track" not in doc.text and "Copyright" not in doc.text
 
 
+def test_html_title_is_the_pages_and_not_its_icons() -> None:
+    # given accessible SVG icons, each with a <title> of its own
+    icon = b'<svg role="img"><title>Close</title><path d="M0 0"/></svg>'
+    page = b"<html><head><title>Gift cards</title></head><body><header><a href='/'>" + icon + b"</a></header>"
+    page += b"<main><h1>Gift cards</h1><p>Buy one online.</p><button>" + icon + b"</button></main></body></html>"
+    # when
+    [doc] = parse_file("gift.html", page, max_bytes=LIMIT)
+    [untitled] = parse_file("gift-cards.html", b"<p>Buy one online.</p><button>" + icon + b"</button>", max_bytes=LIMIT)
+    # then
+    assert (doc.title, doc.text) == ("Gift cards", "Gift cards\n\nBuy one online.")
+    assert untitled.title == "gift-cards"
+
+
 def test_csv_faq_rows_become_documents_with_stable_ids():
     data = (
         b"question,answer,url\nDo you sell gift cards?,Yes at the desk.,https://x.example/g\n"
