@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -223,6 +223,12 @@ class FileResult:
         return cls(name=name, error_code=ErrorCode.INTERNAL, error=MESSAGES[ErrorCode.INTERNAL])
 
 
+ID_GIVEN_EARLIER = (
+    "An earlier file, {file}, gave the document id {external_id!r}, so this file was not stored; "
+    "give each document its own id."
+)
+
+
 def file_ingest(
     *,
     tenant: Tenant,
@@ -233,12 +239,19 @@ def file_ingest(
     index_now: bool = True,
     on_document: Callable[[Document, Outcome], None] | None = None,
     default_language: str = DEFAULT_LANGUAGE,
+    taken: Mapping[str, str] | None = None,
 ) -> FileResult:
     """Parse one file and upsert its documents (``default_language`` for those that declare none).
-    A bad file gives a per-file error, never an exception."""
+    A bad file gives a per-file error, never an exception. ``taken`` maps the document ids stored
+    by earlier files of the same upload or run to their file's name: a file that gives one of them
+    is refused (``duplicate``) instead of overwriting that file's document."""
     try:
         limit = conf.SETTINGS.max_upload_bytes
         parsed_documents = parse_file(name, data, max_bytes=limit, default_language=default_language)
+        for parsed in parsed_documents:
+            if taken is not None and parsed.external_id in taken:
+                message = ID_GIVEN_EARLIER.format(file=taken[parsed.external_id], external_id=parsed.external_id)
+                raise ParseError(ErrorCode.DUPLICATE, message)
     except ParseError as exc:
         return FileResult.refused(name, exc)
     return parsed_ingest(

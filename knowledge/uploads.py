@@ -1,8 +1,9 @@
 """Files uploaded through the console and the REST API: stored at once, indexed in Celery.
 
 Each file gets its own result, and none is lost silently: a file refused for its name, its size or
-its content says why, and a second file of a name an earlier one was stored under is refused
-(``duplicate``) rather than overwriting it.
+its content says why, and a second file of a name an earlier one was stored under, or giving a
+document id an earlier one gave (two BEIR corpora), is refused (``duplicate``) rather than
+overwriting it.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def files_upload(
     source = source_get_or_create(tenant=tenant, name=source_name)
     limit = conf.SETTINGS.max_upload_bytes
     stored_names: set[str] = set()
+    stored_ids: dict[str, str] = {}
     results = []
     for upload in files:
         name = upload.name or "upload"
@@ -95,6 +97,7 @@ def files_upload(
                     index_now=False,
                     on_document=collect,
                     default_language=default_language,
+                    taken=stored_ids,
                 )
                 for document in documents:
                     if document.outcome != Outcome.UNCHANGED:
@@ -106,5 +109,6 @@ def files_upload(
             result, documents = FileResult.internal_error(name), []
         if not result.error:
             stored_names.add(name)
+            stored_ids.update(dict.fromkeys(result.external_ids, name))
         results.append(UploadResult(result, documents))
     return results

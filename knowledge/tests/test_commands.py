@@ -335,3 +335,27 @@ def test_ingest_says_nothing_was_ingested_when_every_file_failed(tenant: Tenant,
     (tmp_path / "empty.md").write_text("")
     with pytest.raises(CommandError, match=r"^1 of 1 files had errors \(listed above\); nothing was ingested\.$"):
         _ingest(tenant, tmp_path)
+
+
+def test_ingest_refuses_a_file_that_gives_a_document_id_an_earlier_file_gave(
+    tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given two BEIR corpora in one folder, both with a document "1"
+    (tmp_path / "gifts").mkdir()
+    (tmp_path / "parking").mkdir()
+    (tmp_path / "gifts" / "corpus.jsonl").write_text(json.dumps({"_id": "1", "text": "Gift cards at the desk."}))
+    (tmp_path / "parking" / "corpus.jsonl").write_text(json.dumps({"_id": "1", "text": "Free parking behind."}))
+    # when
+    _ingest(tenant, tmp_path, errors=1)
+    # then the second is refused instead of overwriting the first's document, on every run
+    captured = capsys.readouterr()
+    assert captured.out.startswith("2 files: 1 created, 0 updated,")
+    assert (
+        "parking/corpus.jsonl: duplicate: An earlier file, gifts/corpus.jsonl, gave the document id '1', "
+        "so this file was not stored; give each document its own id."
+    ) in captured.err
+    assert list(Document.objects.for_tenant(tenant).values_list("external_id", "content")) == [
+        ("1", "Gift cards at the desk.")
+    ]
+    _ingest(tenant, tmp_path, errors=1)
+    assert capsys.readouterr().out.startswith("2 files: 0 created, 0 updated, 1 unchanged,")

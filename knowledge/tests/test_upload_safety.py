@@ -48,6 +48,24 @@ def test_a_second_file_of_the_same_name_is_refused_and_the_first_is_kept(tenant:
     assert _texts(tenant) == {"README.md": "# Parking\n\nFree parking.", "hours.md": "# Hours\n\nOpen 9 to 7."}
 
 
+def test_a_file_giving_a_document_id_an_earlier_file_gave_is_refused_and_the_first_is_kept(tenant: Tenant) -> None:
+    # given two BEIR corpora, both with a document "1"
+    files = [
+        SimpleUploadedFile("gifts.jsonl", b'{"_id": "1", "text": "Gift cards at the desk."}'),
+        SimpleUploadedFile("parking.jsonl", b'{"_id": "1", "text": "Free parking behind."}'),
+    ]
+
+    first, second = files_upload(tenant=tenant, files=files)
+
+    assert (first.file.error_code, [d.outcome for d in first.documents]) == ("", ["created"])
+    assert (second.file.error_code, second.documents) == ("duplicate", [])
+    assert second.file.error == (
+        "An earlier file, gifts.jsonl, gave the document id '1', so this file was not stored; "
+        "give each document its own id."
+    )
+    assert _texts(tenant) == {"1": "Gift cards at the desk."}
+
+
 def test_a_file_refused_does_not_keep_its_name_from_the_next_file(tenant: Tenant) -> None:
     files = [SimpleUploadedFile("README.md", b""), SimpleUploadedFile("README.md", PARKING)]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,9 @@ def files_under(path: Path) -> list[Path]:
     )
 
 
-def _file_ingest(*, tenant: Tenant, source: KnowledgeSource, file: Path, name: str, language: str) -> FileResult:
+def _file_ingest(
+    *, tenant: Tenant, source: KnowledgeSource, file: Path, name: str, language: str, taken: Mapping[str, str]
+) -> FileResult:
     """One file's result; reading errors and unexpected exceptions become its error, never the run's."""
     try:
         file_check(name, file.stat().st_size, max_bytes=conf.SETTINGS.max_upload_bytes)
@@ -60,7 +63,7 @@ def _file_ingest(*, tenant: Tenant, source: KnowledgeSource, file: Path, name: s
     except OSError as exc:
         return FileResult.refused(name, ParseError(ErrorCode.UNREADABLE, detail=exc.strerror or exc))
     try:
-        return file_ingest(tenant=tenant, source=source, name=name, data=data, default_language=language)
+        return file_ingest(tenant=tenant, source=source, name=name, data=data, default_language=language, taken=taken)
     except Exception:
         logger.exception("Ingesting %s into tenant %s failed", file, tenant.pk)
         return FileResult.internal_error(name)
@@ -118,19 +121,22 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         root = path if path.is_dir() else path.parent
         totals = dict.fromkeys(Outcome, 0)
-        keep: set[str] = set()
+        # The document ids stored by this run, with their file: a file that gives one of them again is refused.
+        taken: dict[str, str] = {}
         failed = 0
         for file in tqdm(files, unit="file", disable=options["no_progress"], file=self.stderr):
             name = str(file.relative_to(root))
-            result = _file_ingest(tenant=tenant, source=source, file=file, name=name, language=options["language"])
-            keep.update(result.external_ids)
+            result = _file_ingest(
+                tenant=tenant, source=source, file=file, name=name, language=options["language"], taken=taken
+            )
+            taken.update(dict.fromkeys(result.external_ids, result.name))
             if result.error:
                 failed += 1
                 self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
             for outcome, count in result.outcomes.items():
                 totals[outcome] += count
         prune = not options["no_prune"] and not failed
-        removed = source_prune(tenant=tenant, source=source, keep=keep) if prune else 0
+        removed = source_prune(tenant=tenant, source=source, keep=set(taken)) if prune else 0
         source_mark_synced(source=source, failed=failed == len(files))
         summary = ", ".join(f"{count} {outcome}" for outcome, count in totals.items())
         line = f"{len(files)} files: {summary}, {removed} removed, {failed} files with errors"
