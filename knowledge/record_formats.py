@@ -36,7 +36,8 @@ def csv_faq(name: str, text: str) -> list[ParsedDocument]:
     several lines is one row). A row blank in every FAQ column is skipped and a row repeated exactly
     is read once; a row with half a pair, or a question asked again with another answer, refuses the
     file naming the rows, rather than storing some rows and silently leaving the others out."""
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": lines end at \n, \r\n or \r (classic Mac), as the csv module expects.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     row_number = 0
     try:
         if not {"question", "answer"} <= {field.strip().lower() for field in reader.fieldnames or []}:

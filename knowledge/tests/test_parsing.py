@@ -136,6 +136,19 @@ def test_csv_rows_are_records_and_only_the_faq_columns_count() -> None:
         parse_file("faq.csv", data.replace(b'"Yes,\nfree for guests.",Guests', b"No.,Guests"), max_bytes=LIMIT)
 
 
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
+def test_csv_is_read_whatever_its_line_ends(line_end: bytes) -> None:
+    # given the same FAQ saved by Unix, Windows and classic Mac (Excel's "CSV (Macintosh)") tools
+    rows = [b"question,answer", b"Is there wifi?,Yes.", b'Do you sell gift cards?,"Yes, online."']
+    # when
+    docs = parse_file("faq.csv", line_end.join(rows) + line_end, max_bytes=LIMIT)
+    # then
+    assert [(d.title, d.text) for d in docs] == [
+        ("Is there wifi?", "Yes."),
+        ("Do you sell gift cards?", "Yes, online."),
+    ]
+
+
 def test_csv_without_header_is_malformed():
     with pytest.raises(ParseError) as excinfo:
         parse_file("faq.csv", b"foo,bar\n1,2\n", max_bytes=LIMIT)
