@@ -7,6 +7,7 @@ message; callers record it against the one file and carry on with the rest.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import io
 import re
@@ -43,6 +44,9 @@ def is_document_file(name: str) -> bool:
 
 
 def _decode(data: bytes) -> str:
+    # Text saved as UTF-16 or UTF-32 ("Unicode" in Windows tools) starts with its byte order mark.
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
+        raise ParseError(ErrorCode.ENCODING)
     # Anywhere in the file: PostgreSQL refuses NUL in text. One C-level scan of the bytes.
     if b"\x00" in data:
         raise ParseError(ErrorCode.BINARY)

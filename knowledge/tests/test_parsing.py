@@ -324,6 +324,10 @@ def test_pdf_glyph_zero_leaves_no_nul_in_the_text() -> None:
         ("late-nul.csv", b"question,answer\n" + b"A?,B\n" * 2000 + b"C?,D\x00\n", ErrorCode.BINARY),
         ("noise.md", bytes([1, 2, 3, 65, 66, 7, 8]) * 20, ErrorCode.BINARY),
         ("latin1.txt", "Café crème brûlée".encode("latin-1"), ErrorCode.ENCODING),
+        # Windows' "Unicode" text and Excel's "Unicode Text": NUL in every other byte, but text
+        ("utf16.txt", "Free parking.\r\n".encode("utf-16"), ErrorCode.ENCODING),
+        ("utf16be.csv", "\ufeffquestion,answer\r\nWifi?,Yes.".encode("utf-16-be"), ErrorCode.ENCODING),
+        ("utf32.md", "# Parking".encode("utf-32"), ErrorCode.ENCODING),
         ("big.md", b"a" * 2000, ErrorCode.TOO_LARGE),
         ("image.png", b"\x89PNG", ErrorCode.UNSUPPORTED),
         ("fake.pdf", b"hello", ErrorCode.MALFORMED),
