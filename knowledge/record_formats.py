@@ -29,6 +29,18 @@ CSV_UNREADABLE = "Row {row} could not be read: {error}."
 CSV_EXTRA_FIELDS = "Row {row} has more fields than the header; put answers with commas in quotes."
 CSV_HALF_PAIR = "Row {row} has {missing}; fill it in or delete the row."
 CSV_QUESTION_AGAIN = "Row {row} asks the question of row {first} again, with another answer or url; keep one of them."
+# A row's document id is the file's name, "#" and this many hex digits of the SHA-256 of its question.
+CSV_ROW_DIGITS = 16
+
+
+def csv_row_id(name: str, question: str) -> str:
+    return f"{name}#{hashlib.sha256(question.encode()).hexdigest()[:CSV_ROW_DIGITS]}"
+
+
+def is_csv_row_id(external_id: str, name: str) -> bool:
+    """Whether ``external_id`` is that of a row of the CSV FAQ called ``name``."""
+    head, _, digest = external_id.rpartition("#")
+    return head == name and len(digest) == CSV_ROW_DIGITS and all(char in "0123456789abcdef" for char in digest)
 
 
 def csv_faq(name: str, text: str) -> list[ParsedDocument]:
@@ -52,17 +64,15 @@ def csv_faq(name: str, text: str) -> list[ParsedDocument]:
             if not any(faq.values()):
                 continue
             _csv_pair_check(row_number, faq)
-            digest = hashlib.sha256(faq["question"].encode()).hexdigest()[:16]
-            if digest in first_rows:
-                first, first_faq = first_rows[digest]
+            external_id = csv_row_id(name, faq["question"])
+            if external_id in first_rows:
+                first, first_faq = first_rows[external_id]
                 if first_faq != faq:
                     raise ParseError(ErrorCode.MALFORMED, detail=CSV_QUESTION_AGAIN.format(row=row_number, first=first))
                 continue
-            first_rows[digest] = (row_number, faq)
+            first_rows[external_id] = (row_number, faq)
             documents.append(
-                ParsedDocument(
-                    f"{name}#{digest}", faq["question"], faq["answer"], url=faq["url"], language=faq["language"]
-                )
+                ParsedDocument(external_id, faq["question"], faq["answer"], url=faq["url"], language=faq["language"])
             )
     except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB), in the row after the last read
         raise ParseError(ErrorCode.MALFORMED, detail=CSV_UNREADABLE.format(row=row_number + 1, error=exc)) from exc

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
+from pathlib import PurePath
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -38,6 +39,7 @@ from knowledge.models import (
 from knowledge.parsed import MESSAGES, ErrorCode, ParsedDocument, ParseError
 from knowledge.parsing import parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
+from knowledge.record_formats import is_csv_row_id
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -208,6 +210,7 @@ class FileResult:
     error_code: str = ""
     error: str = ""
     external_ids: list[str] = field(default_factory=list)
+    removed: int = 0  # documents of rows a CSV FAQ no longer has
 
     def count(self, outcome: Outcome) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -241,8 +244,9 @@ def file_ingest(
     default_language: str = DEFAULT_LANGUAGE,
     taken: Mapping[str, str] | None = None,
 ) -> FileResult:
-    """Parse one file and upsert its documents (``default_language`` for those that declare none).
-    A bad file gives a per-file error, never an exception. ``taken`` maps the document ids stored
+    """Parse one file and upsert its documents (``default_language`` for those that declare none);
+    the rows a CSV FAQ of this name gave before and no longer has are deleted. A bad file gives a
+    per-file error, never an exception, and changes nothing. ``taken`` maps the document ids stored
     by earlier files of the same upload or run to their file's name: a file that gives one of them
     is refused (``duplicate``) instead of overwriting that file's document."""
     try:
@@ -254,7 +258,7 @@ def file_ingest(
                 raise ParseError(ErrorCode.DUPLICATE, message)
     except ParseError as exc:
         return FileResult.refused(name, exc)
-    return parsed_ingest(
+    result = parsed_ingest(
         tenant=tenant,
         source=source,
         name=name,
@@ -263,6 +267,21 @@ def file_ingest(
         index_now=index_now,
         on_document=on_document,
     )
+    if PurePath(name).suffix.lower() == ".csv":
+        result.removed = _csv_rows_prune(tenant=tenant, source=source, name=name, keep=set(result.external_ids))
+    return result
+
+
+def _csv_rows_prune(*, tenant: Tenant, source: KnowledgeSource, name: str, keep: set[str]) -> int:
+    """Delete the documents of the rows the CSV FAQ ``name`` gave and ``keep`` does not hold;
+    returns how many."""
+    rows = Document.objects.for_tenant(tenant).filter(source=source, external_id__startswith=f"{name}#")
+    stale = [
+        pk
+        for pk, external_id in rows.values_list("pk", "external_id")
+        if is_csv_row_id(external_id, name) and external_id not in keep
+    ]
+    return documents_delete(tenant=tenant, document_ids=stale) if stale else 0
 
 
 def parsed_ingest(

@@ -359,3 +359,17 @@ def test_ingest_refuses_a_file_that_gives_a_document_id_an_earlier_file_gave(
     ]
     _ingest(tenant, tmp_path, errors=1)
     assert capsys.readouterr().out.startswith("2 files: 0 created, 0 updated, 1 unchanged,")
+
+
+def test_ingest_counts_the_rows_a_csv_faq_lost_as_removed_even_without_pruning(
+    tenant: Tenant, help_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given
+    _ingest(tenant, help_folder, errors=2)
+    capsys.readouterr()
+    # when a row is deleted from the FAQ and the folder is ingested again, keeping what left it
+    (help_folder / "faq.csv").write_text("question,answer\nDo you sell gift cards?,Yes.\n")
+    _ingest(tenant, help_folder, "--no-prune", errors=2)
+    # then the row's document went, and the summary says so
+    assert "0 created, 0 updated, 3 unchanged, 0 failed, 1 removed," in capsys.readouterr().out
+    assert not Document.objects.for_tenant(tenant).filter(title="Is there wifi?").exists()

@@ -93,6 +93,26 @@ def test_changed_content_replaces_chunks_and_statistics(tenant):
     assert _stats(tenant) == (children.count(), sum(c.term_count for c in children))
 
 
+def test_csv_faq_ingested_again_loses_the_rows_it_no_longer_has(tenant: Tenant) -> None:
+    # given two FAQs in one source
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    faq = b"question,answer\nIs there wifi?,Yes.\nDo you sell gift cards?,Yes.\nCan I park?,Behind the studio.\n"
+    file_ingest(tenant=tenant, source=source, name="faq.csv", data=faq)
+    file_ingest(tenant=tenant, source=source, name="billing.csv", data=b"question,answer\nDo you take cards?,Yes.\n")
+    # when the first comes again with a question reworded and a row deleted
+    edited = b"question,answer\nIs there free wifi?,Yes.\nCan I park?,Behind the studio.\n"
+    result = file_ingest(tenant=tenant, source=source, name="faq.csv", data=edited)
+    # then its documents are its rows now, and the other FAQ's are untouched
+    assert (result.outcomes, result.removed) == ({Outcome.CREATED: 1, Outcome.UNCHANGED: 1}, 2)
+    assert set(Document.objects.for_tenant(tenant).values_list("title", flat=True)) == {
+        "Is there free wifi?",
+        "Can I park?",
+        "Do you take cards?",
+    }
+    children = Chunk.objects.filter(level=ChunkLevel.CHILD)
+    assert _stats(tenant) == (children.count(), sum(c.term_count for c in children))
+
+
 def test_prune_and_delete_remove_documents_and_their_statistics(tenant):
     source = source_get_or_create(tenant=tenant, name="uploads")
     file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)

@@ -123,7 +123,7 @@ class Command(BaseCommand):
         totals = dict.fromkeys(Outcome, 0)
         # The document ids stored by this run, with their file: a file that gives one of them again is refused.
         taken: dict[str, str] = {}
-        failed = 0
+        failed = removed = 0
         for file in tqdm(files, unit="file", disable=options["no_progress"], file=self.stderr):
             name = str(file.relative_to(root))
             result = _file_ingest(
@@ -135,8 +135,9 @@ class Command(BaseCommand):
                 self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
             for outcome, count in result.outcomes.items():
                 totals[outcome] += count
-        prune = not options["no_prune"] and not failed
-        removed = source_prune(tenant=tenant, source=source, keep=set(taken)) if prune else 0
+            removed += result.removed
+        if not options["no_prune"] and not failed:
+            removed += source_prune(tenant=tenant, source=source, keep=set(taken))
         source_mark_synced(source=source, failed=failed == len(files))
         summary = ", ".join(f"{count} {outcome}" for outcome, count in totals.items())
         line = f"{len(files)} files: {summary}, {removed} removed, {failed} files with errors"
