@@ -98,7 +98,11 @@ class TolerantHTMLParser(HTMLParser):
 
 
 class _MainText(TolerantHTMLParser):
-    SKIP = frozenset({"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"})
+    # A <form> is not skipped, only its option lists and prefilled text: ASP.NET and SharePoint pages
+    # wrap everything in one.
+    SKIP = frozenset(
+        {"script", "style", "noscript", "nav", "header", "footer", "aside", "select", "textarea", "template", "svg"}
+    )
     BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article"})
 
     def __init__(self) -> None:

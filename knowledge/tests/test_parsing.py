@@ -70,6 +70,21 @@ def test_html_keeps_main_text_only():
     assert "Home" not in doc.text and "track" not in doc.text and "Copyright" not in doc.text
 
 
+def test_html_page_wrapped_in_a_form_keeps_its_text_and_drops_the_controls() -> None:
+    # given an ASP.NET / SharePoint page: everything inside one <form>, with a country picker
+    page = (
+        b'<html><head><title>Parking</title></head><body><form method="post" id="aspnetForm">'
+        b'<input type="hidden" name="__VIEWSTATE" value="dDwtMTA4"><nav>Home | Help</nav>'
+        b"<main><h1>Parking</h1><p>Free parking behind the studio.</p>"
+        b"<label>Country <select><option>Albania</option><option>Algeria</option></select></label>"
+        b"<textarea>Your question</textarea><button>Ask</button></main></form></body></html>"
+    )
+    # when
+    [doc] = parse_file("parking.html", page, max_bytes=LIMIT)
+    # then
+    assert doc.text == "Parking\n\nFree parking behind the studio.\n\nCountry Ask"
+
+
 def test_html_title_is_the_pages_and_not_its_icons() -> None:
     # given accessible SVG icons, each with a <title> of its own
     icon = b'<svg role="img"><title>Close</title><path d="M0 0"/></svg>'
