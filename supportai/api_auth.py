@@ -40,7 +40,7 @@ class TenantApiKeyAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         scheme, _, raw_key = header.partition(" ")
-        if scheme != self.keyword:
+        if scheme.lower() != self.keyword.lower():  # a case-insensitive token (RFC 9110 §11.1)
             return None
         raw_key = raw_key.strip()
         if not raw_key:

@@ -72,6 +72,15 @@ def test_api_returns_the_keys_own_tenant_only(tenant: Tenant, other_tenant: Tena
     assert _bearer(theirs).get("/api/v1/tenant/").json()["slug"] == "bravo"
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER"])
+def test_the_bearer_scheme_is_read_in_any_case(tenant: Tenant, scheme: str) -> None:
+    # RFC 9110 §11.1: an authentication scheme is a case-insensitive token
+    raw = api_key_create(tenant=tenant, name="ci").raw_key
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {raw}")
+    assert client.get("/api/v1/tenant/").json()["slug"] == "alpha"
+
+
 def test_api_without_credentials_is_401(db: None) -> None:
     assert APIClient().get("/api/v1/tenant/").status_code in (401, 403)
     assert _bearer("").get("/api/v1/tenant/").status_code in (401, 403)
