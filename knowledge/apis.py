@@ -190,7 +190,8 @@ class DocumentsApi(APIView):
                 raise serializers.ValidationError(str(exc)) from exc
 
     @extend_schema(
-        request=InputSerializer,
+        # FormParser only lets a url-encoded body hear NO_FILES (a 400, not a 415): files never arrive that way.
+        request={"multipart/form-data": InputSerializer},
         responses={
             202: UploadOutputSerializer,
             **error_responses(

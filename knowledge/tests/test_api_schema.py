@@ -59,6 +59,13 @@ def test_the_upload_answer_is_described_field_by_field(schema: dict[str, Any]) -
     assert {"empty", "binary", "encoding", "too_large", "unsupported"} <= set(components["ErrorCodeEnum"]["enum"])
 
 
+def test_the_upload_is_described_as_multipart_only(schema: dict[str, Any]) -> None:
+    # files cannot travel in a url-encoded form: such a body is always refused (NO_FILES)
+    content = schema["paths"]["/api/v1/knowledge/documents/"]["post"]["requestBody"]["content"]
+    assert set(content) == {"multipart/form-data"}
+    assert content["multipart/form-data"]["schema"] == {"$ref": "#/components/schemas/DocumentUploadInputRequest"}
+
+
 def test_required_text_inputs_refuse_blanks_in_the_schema(schema: dict[str, Any]) -> None:
     components = schema["components"]["schemas"]
     assert components["RetrieveInputRequest"]["properties"]["query"]["minLength"] == 1
