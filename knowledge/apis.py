@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator as DjangoPaginator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -116,6 +117,13 @@ class DocumentPageSerializer(serializers.Serializer):
 class DocumentPages(PageNumberPagination):
     page_size = DOCUMENTS_PAGE_SIZE
 
+    def __init__(self, page: int = 1) -> None:
+        self.page_number = page
+
+    def get_page_number(self, request: Request, paginator: DjangoPaginator) -> int:
+        # The page FilterSerializer validated: the raw parameter ("2.0") would be "Invalid page." (404).
+        return self.page_number
+
 
 class UploadSourceConflict(APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -160,7 +168,7 @@ class DocumentsApi(APIView):
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
         source = source_get(tenant=tenant, pk=wanted["source"]) if "source" in wanted else None
-        pages = DocumentPages()
+        pages = DocumentPages(wanted.get("page", 1))
         page = pages.paginate_queryset(
             document_list(tenant=tenant, source=source, status=wanted.get("status")), request, view=self
         )

@@ -73,6 +73,8 @@ def test_list_pages_through_many_documents(tenant: Tenant) -> None:
     assert first["next"].endswith("?page=2") and second["previous"] is not None
     assert _titles(second) == [f"Doc {DOCUMENTS_PAGE_SIZE:03d}"]
     assert client.get(DOCUMENTS, {"page": 3}).status_code == 404
+    # the page is read as the filter validated it ("2.0" is 2, as for the source), not refused as past the last
+    assert client.get(DOCUMENTS, {"page": "2.0"}).json() == second
 
 
 def test_delete_removes_the_document_its_chunks_and_its_keyword_statistics(tenant: Tenant) -> None:
