@@ -21,6 +21,7 @@ from supportai.models import Tenant, TenantApiKey
 
 KEY_NAMESPACE = "sai"
 PREFIX_LENGTH = 8
+PREFIX_DIGITS = frozenset("0123456789abcdef")  # prefixes are token_hex
 # Writing last_used_at on every request would turn reads into writes; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -63,6 +64,8 @@ def api_key_authenticate(raw_key: str) -> TenantApiKey | None:
     """The active key matching ``raw_key`` (touching ``last_used_at``), or None."""
     parts = raw_key.split("_")
     if len(parts) < 3 or parts[0] != KEY_NAMESPACE or len(parts[1]) != PREFIX_LENGTH:
+        return None
+    if not PREFIX_DIGITS.issuperset(parts[1]):  # never asked of the database: a NUL there is a DataError
         return None
     api_key = (
         TenantApiKey.objects.select_related("tenant")

@@ -29,7 +29,14 @@ def test_api_key_create_stores_only_a_digest(tenant: Tenant) -> None:
 
 
 @pytest.mark.parametrize(
-    "mangle", [lambda k: k + "x", lambda k: k[:-1], lambda k: "sai_deadbeef_" + k[-20:], str.upper]
+    "mangle",
+    [
+        lambda k: k + "x",
+        lambda k: k[:-1],
+        lambda k: "sai_deadbeef_" + k[-20:],
+        str.upper,
+        lambda k: "sai_" + "\x00" * 8 + "_" + k[-20:],  # PostgreSQL refuses NUL: no query may carry it
+    ],
 )
 def test_api_key_authenticate_rejects_altered_keys(tenant: Tenant, mangle) -> None:
     issued = api_key_create(tenant=tenant, name="ci")
