@@ -58,6 +58,9 @@ class DocumentStatus(models.TextChoices):
 class Document(TenantScopedModel):
     source = models.ForeignKey(KnowledgeSource, on_delete=models.CASCADE, related_name="documents")
     external_id = models.CharField(max_length=500)
+    # The uploaded or ingested file the document came from (blank for website pages): a file read
+    # again gives all its documents, so those it no longer holds (a CSV row, a corpus record) go.
+    file_name = models.CharField(max_length=500, blank=True, editable=False)
     title = models.CharField(max_length=500)
     url = models.CharField(max_length=1000, blank=True)
     language = models.CharField(max_length=16, default="en")

@@ -37,12 +37,6 @@ def csv_row_id(name: str, question: str) -> str:
     return f"{name}#{hashlib.sha256(question.encode()).hexdigest()[:CSV_ROW_DIGITS]}"
 
 
-def is_csv_row_id(external_id: str, name: str) -> bool:
-    """Whether ``external_id`` is that of a row of the CSV FAQ called ``name``."""
-    head, _, digest = external_id.rpartition("#")
-    return head == name and len(digest) == CSV_ROW_DIGITS and all(char in "0123456789abcdef" for char in digest)
-
-
 def csv_faq(name: str, text: str) -> list[ParsedDocument]:
     """One document per row, rows counted as records with the header as row 1 (an answer over
     several lines is one row). A row blank in every FAQ column is skipped and a row repeated exactly

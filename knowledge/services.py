@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from pathlib import PurePath
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -39,7 +38,6 @@ from knowledge.models import (
 from knowledge.parsed import MESSAGES, ErrorCode, ParsedDocument, ParseError
 from knowledge.parsing import parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
-from knowledge.record_formats import is_csv_row_id
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -79,15 +77,21 @@ def source_get_or_create(*, tenant: Tenant, name: str, config: dict | None = Non
     return source
 
 
-UPSERT_FIELDS = ["title", "url", "language", "content", "content_hash", "status", "error", "updated_at"]
+UPSERT_FIELDS = ["title", "url", "language", "content", "content_hash", "status", "error", "updated_at", "file_name"]
 
 
 def documents_upsert(
-    *, tenant: Tenant, source: KnowledgeSource, parsed_documents: list[ParsedDocument], model: str
+    *,
+    tenant: Tenant,
+    source: KnowledgeSource,
+    parsed_documents: list[ParsedDocument],
+    model: str,
+    file_name: str = "",
 ) -> list[tuple[Document, Outcome]]:
-    """Store ``parsed_documents`` (one read, one insert and one update for the lot); returns each
-    one's document and whether it needs (re)indexing, in order. A repeated external id updates the
-    document stored for its first occurrence, as if they came one after another."""
+    """Store ``parsed_documents``, from the file ``file_name`` if they came from one (one read, one
+    insert and one update for the lot); returns each one's document and whether it needs
+    (re)indexing, in order. A repeated external id updates the document stored for its first
+    occurrence, as if they came one after another."""
     if source.tenant_id != tenant.pk:
         raise ValueError("source belongs to another tenant")
     if not parsed_documents:
@@ -95,13 +99,27 @@ def documents_upsert(
     external_ids = list(dict.fromkeys(parsed.external_id for parsed in parsed_documents))
     existing = _stored(tenant=tenant, source=source, external_ids=external_ids)
     if len(existing) == len(external_ids):
-        return _upsert(tenant=tenant, source=source, parsed_documents=parsed_documents, model=model, existing=existing)
+        return _upsert(
+            tenant=tenant,
+            source=source,
+            parsed_documents=parsed_documents,
+            model=model,
+            existing=existing,
+            file_name=file_name,
+        )
     # New documents are created under the tenant's index lock and after a second look, so that two
     # uploads of the same new file store one document instead of failing on the unique constraint.
     with transaction.atomic():
         lock_tenant_index(tenant=tenant)
         existing = _stored(tenant=tenant, source=source, external_ids=external_ids)
-        return _upsert(tenant=tenant, source=source, parsed_documents=parsed_documents, model=model, existing=existing)
+        return _upsert(
+            tenant=tenant,
+            source=source,
+            parsed_documents=parsed_documents,
+            model=model,
+            existing=existing,
+            file_name=file_name,
+        )
 
 
 def _stored(*, tenant: Tenant, source: KnowledgeSource, external_ids: list[str]) -> dict[str, Document]:
@@ -116,10 +134,12 @@ def _upsert(
     parsed_documents: list[ParsedDocument],
     model: str,
     existing: dict[str, Document],
+    file_name: str,
 ) -> list[tuple[Document, Outcome]]:
     now = timezone.now()
     created: dict[str, Document] = {}
     updated: dict[str, Document] = {}
+    moved: dict[str, Document] = {}  # unchanged, but given by another file now
     results: list[tuple[Document, Outcome]] = []
     for parsed in parsed_documents:
         key = parsed.external_id
@@ -131,6 +151,9 @@ def _upsert(
             and document.status == DocumentStatus.READY
             and document.embedding_model == model
         ):
+            if document.file_name != file_name:
+                document.file_name = file_name
+                moved[key] = document
             results.append((document, Outcome.UNCHANGED))
             continue
         if document is None:
@@ -148,11 +171,14 @@ def _upsert(
         document.status = DocumentStatus.PENDING
         document.error = ""
         document.updated_at = now
+        document.file_name = file_name
         results.append((document, outcome))
     if created:
         Document.objects.bulk_create(list(created.values()), batch_size=500)
     if updated:
         Document.objects.bulk_update(list(updated.values()), UPSERT_FIELDS, batch_size=500)
+    if moved:
+        Document.objects.bulk_update(list(moved.values()), ["file_name"], batch_size=500)
     return results
 
 
@@ -210,7 +236,7 @@ class FileResult:
     error_code: str = ""
     error: str = ""
     external_ids: list[str] = field(default_factory=list)
-    removed: int = 0  # documents of rows a CSV FAQ no longer has
+    removed: int = 0  # documents the file gave before and no longer holds
 
     def count(self, outcome: Outcome) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -245,7 +271,8 @@ def file_ingest(
     taken: Mapping[str, str] | None = None,
 ) -> FileResult:
     """Parse one file and upsert its documents (``default_language`` for those that declare none);
-    the rows a CSV FAQ of this name gave before and no longer has are deleted. A bad file gives a
+    the documents the file of this name gave before and no longer holds (a CSV FAQ's row, a
+    corpus's record) are deleted. A bad file gives a
     per-file error, never an exception, and changes nothing. ``taken`` maps the document ids stored
     by earlier files of the same upload or run to their file's name: a file that gives one of them
     is refused (``duplicate``) instead of overwriting that file's document."""
@@ -262,25 +289,21 @@ def file_ingest(
         tenant=tenant,
         source=source,
         name=name,
+        file_name=name,
         parsed_documents=parsed_documents,
         provider=provider,
         index_now=index_now,
         on_document=on_document,
     )
-    if PurePath(name).suffix.lower() == ".csv":
-        result.removed = _csv_rows_prune(tenant=tenant, source=source, name=name, keep=set(result.external_ids))
+    if any(parsed.external_id != name for parsed in parsed_documents):  # rows or records, not one document
+        result.removed = _file_leftovers_delete(tenant=tenant, source=source, name=name, keep=result.external_ids)
     return result
 
 
-def _csv_rows_prune(*, tenant: Tenant, source: KnowledgeSource, name: str, keep: set[str]) -> int:
-    """Delete the documents of the rows the CSV FAQ ``name`` gave and ``keep`` does not hold;
-    returns how many."""
-    rows = Document.objects.for_tenant(tenant).filter(source=source, external_id__startswith=f"{name}#")
-    stale = [
-        pk
-        for pk, external_id in rows.values_list("pk", "external_id")
-        if is_csv_row_id(external_id, name) and external_id not in keep
-    ]
+def _file_leftovers_delete(*, tenant: Tenant, source: KnowledgeSource, name: str, keep: list[str]) -> int:
+    """Delete the documents the file ``name`` gave before and ``keep`` does not name; returns how many."""
+    documents = Document.objects.for_tenant(tenant).filter(source=source, file_name=name)
+    stale = list(documents.exclude(external_id__in=keep).values_list("pk", flat=True))
     return documents_delete(tenant=tenant, document_ids=stale) if stale else 0
 
 
@@ -293,12 +316,16 @@ def parsed_ingest(
     provider: EmbeddingProvider | None = None,
     index_now: bool = True,
     on_document: Callable[[Document, Outcome], None] | None = None,
+    file_name: str = "",
 ) -> FileResult:
-    """Upsert already parsed documents and index the new or changed ones (one embedding call per
-    ``INDEX_BATCH``); unchanged documents cost no chunk write. A provider error marks the batch failed."""
+    """Upsert already parsed documents (from the file ``file_name``, if from one) and index the new
+    or changed ones (one embedding call per ``INDEX_BATCH``); unchanged documents cost no chunk
+    write. A provider error marks the batch failed."""
     provider = provider or default_provider()
     result = FileResult(name=name)
-    upserted = documents_upsert(tenant=tenant, source=source, parsed_documents=parsed_documents, model=provider.model)
+    upserted = documents_upsert(
+        tenant=tenant, source=source, parsed_documents=parsed_documents, model=provider.model, file_name=file_name
+    )
     result.external_ids.extend(parsed.external_id for parsed in parsed_documents)
     pending = [document for document, outcome in upserted if outcome != Outcome.UNCHANGED]
     failed = False
