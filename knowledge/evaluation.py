@@ -55,7 +55,8 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
     judged = {query_id: text for query_id, text in queries.items() if query_id in qrels}
     if not judged:
         raise BeirFormatError(f"{folder}: no query in queries.jsonl has a judgement in qrels/{split}.tsv")
-    return BeirDataset(folder.name, corpus, judged, qrels)
+    # Metrics are means over the qrels' queries: judgements of queries never asked would count as 0.
+    return BeirDataset(folder.name, corpus, judged, {query_id: qrels[query_id] for query_id in judged})
 
 
 def _text(path: Path) -> str:

@@ -63,6 +63,20 @@ def test_evaluate_retrieval_command_writes_the_product_json_and_cleans_up(mini_b
     assert "per query: +0.0000 nDCG@10, 95 % interval [+0.0000, +0.0000], 0 better, 0 worse: within noise" in printed
 
 
+@pytest.mark.django_db(transaction=True)
+def test_evaluate_retrieval_averages_over_the_queries_it_asked(mini_beir, tmp_path):
+    # given qrels that also judge a question queries.jsonl does not hold (another split's, say)
+    qrels = mini_beir / "qrels" / "test.tsv"
+    qrels.write_text(qrels.read_text() + "q9\td3\t1\n")
+    out = tmp_path / "result.json"
+    # when
+    call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25", "--json", str(out))
+    # then the metrics are the means over the two questions asked, each answered first
+    result = json.loads(out.read_text())
+    assert result["queries"] == 2
+    assert result["modes"]["bm25"]["ndcg@10"] == result["modes"]["bm25"]["recall@10"] == 1.0
+
+
 def test_evaluate_retrieval_rejects_bad_arguments(tmp_path, mini_beir):
     with pytest.raises(CommandError, match=r"corpus\.jsonl"):
         call_command("evaluate_retrieval", "--beir", str(tmp_path / "nope"))
