@@ -66,10 +66,16 @@ def _text(path: Path) -> str:
         raise BeirFormatError(f"{path}: {exc}") from exc
 
 
+def _lines(path: Path) -> list[str]:
+    """The file's lines, ended by line feeds only (a carriage return before one is dropped):
+    ``str.splitlines`` would also cut at a U+2028 or U+0085 that JSON allows raw inside a string."""
+    return [line.removesuffix("\r") for line in _text(path).split("\n")]
+
+
 def read_queries(path: Path) -> dict[str, str]:
     """BEIR ``queries.jsonl``: query id -> text."""
     queries = {}
-    for number, line in enumerate(_text(path).splitlines(), start=1):
+    for number, line in enumerate(_lines(path), start=1):
         if not line.strip():
             continue
         try:
@@ -84,7 +90,7 @@ def read_queries(path: Path) -> dict[str, str]:
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     """BEIR qrels TSV (a header, then query-id, corpus-id, score): query id -> {document id: grade}."""
     qrels: dict[str, dict[str, int]] = {}
-    for number, line in enumerate(_text(path).splitlines()[1:], start=2):
+    for number, line in enumerate(_lines(path)[1:], start=2):
         if not line.strip():
             continue
         try:

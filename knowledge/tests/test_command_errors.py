@@ -64,6 +64,17 @@ def test_evaluate_retrieval_names_the_bad_file_and_line(tmp_path, files, message
     assert Tenant.objects.count() == tenants
 
 
+def test_evaluate_retrieval_reads_queries_holding_unicode_line_separators(tmp_path, capsys):
+    # JSON allows U+2028 and U+0085 raw inside strings (json.dumps(ensure_ascii=False) writes them
+    # so), and str.splitlines cuts at both; only \n ends a JSON Lines record.
+    queries = [{"_id": "q1", "text": "where to\u2028park"}, {"_id": "q2", "text": "gift card\x85expiry"}]
+    lines = "".join(json.dumps(query, ensure_ascii=False) + "\r\n" for query in queries)
+
+    _evaluate(_beir(tmp_path, queries=lines))
+
+    assert "2 docs, 2 queries" in capsys.readouterr().out
+
+
 def test_evaluate_retrieval_reports_an_unreadable_file(tmp_path):
     folder = _beir(tmp_path)
     (folder / "queries.jsonl").write_bytes(b'{"_id": "q1", "text": "caf\xe9"}\n')
