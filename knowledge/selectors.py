@@ -124,22 +124,21 @@ def retrieve_explained(
     depth = max(k, RERANK_CANDIDATES) if reranker is not None else k
     # Chat and the console keep answering from keywords while the query cannot be embedded.
     ranking = rank_parents(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider, keyword_fallback=True)
-    parents = ranking.parents
     rows = {
         chunk.pk: chunk
         for chunk in Chunk.objects.for_tenant(tenant)
-        .filter(pk__in=[p.parent_id for p in parents])
+        .filter(pk__in=[p.parent_id for p in ranking.parents])
         .select_related("document")
         .only("id", "text", "document__id", "document__title", "document__url")
     }
+    # A parent deleted between the search and this read (a re-index swapped its chunks) is left out.
+    parents = [parent for parent in ranking.parents if parent.parent_id in rows]
     if reranker is not None:
         texts = {pk: chunk.text for pk, chunk in rows.items()}
         parents = rerank(query=query, parents=parents, texts=texts, reranker=reranker, k=k)
     passages: list[Passage] = []
     for parent in parents[:k]:
-        chunk = rows.get(parent.parent_id)
-        if chunk is None:  # deleted between the search and this read
-            continue
+        chunk = rows[parent.parent_id]
         passages.append(
             Passage(
                 index=len(passages) + 1,

@@ -11,6 +11,7 @@ from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.base import ProviderError, RerankResult
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.selectors import document_get, document_list, retrieve, source_list
+from knowledge.services import document_delete
 from knowledge.tests.factories import add_document
 from knowledge.types import Passage
 
@@ -109,6 +110,26 @@ def test_reranker_reorders_and_failure_keeps_fused_order(studio):
     assert reranked[0].title == "Yoga classes" and reranked[0].ranks["rerank"] == 1
     degraded = retrieve(tenant=studio, query="parking behind the studio", k=3, reranker=ScriptedReranker(fail=True))
     assert [p.chunk_id for p in degraded] == [p.chunk_id for p in fused]
+
+
+def test_reranking_skips_a_passage_deleted_while_the_query_ran(studio, monkeypatch):
+    # given a document deleted (a re-index or a sync swapped its chunks) right after the search
+    from knowledge import selectors
+
+    parking = Document.objects.get(tenant=studio, title="Parking")
+    search = selectors.rank_parents
+
+    def search_then_delete(**kwargs):
+        ranking = search(**kwargs)
+        document_delete(tenant=studio, document=parking)
+        return ranking
+
+    monkeypatch.setattr(selectors, "rank_parents", search_then_delete)
+    # when the reranker orders what was found
+    passages = retrieve(tenant=studio, query="parking behind the studio", k=3, reranker=ScriptedReranker())
+    # then the others are reranked as usual, without the deleted one
+    assert passages[0].title == "Yoga classes" and passages[0].ranks["rerank"] == 1
+    assert "Parking" not in {passage.title for passage in passages}
 
 
 def test_list_selectors_are_tenant_scoped(studio, other_tenant):
