@@ -50,6 +50,8 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
         corpus = beir_corpus(_text(corpus_path))
     except ParseError as exc:
         raise BeirFormatError(f"{corpus_path}: {exc}") from exc
+    if not any(document.text.strip() for document in corpus):
+        raise BeirFormatError(f"{corpus_path} holds no documents with text to search")
     queries = read_queries(folder / "queries.jsonl")
     qrels = read_qrels(folder / "qrels" / f"{split}.tsv")
     judged = {query_id: text for query_id, text in queries.items() if query_id in qrels}

@@ -53,6 +53,8 @@ def _evaluate(folder: Path) -> None:
         ({"qrels": "query-id\tcorpus-id\tscore\nq1 d1 1\n"}, r"test.tsv line 2 is not query-id"),
         ({"qrels": "query-id\tcorpus-id\tscore\nq9\td1\t1\n"}, r"no query in queries.jsonl has a judgement"),
         ({"corpus": '{"_id": "d1", "text": "ok"}\n{"text": "no id"}\n'}, r"corpus.jsonl: .*Line 2"),
+        ({"corpus": "\n\n"}, r"corpus.jsonl holds no documents"),
+        ({"corpus": '{"_id": "d1", "title": "", "text": " "}\n'}, r"corpus.jsonl holds no documents"),
     ],
 )
 def test_evaluate_retrieval_names_the_bad_file_and_line(tmp_path, files, message):
