@@ -40,17 +40,27 @@ def bitext_intent_dataset(source: Path, *, split: str = "holdout") -> BeirDatase
     qrels: dict[str, dict[str, int]] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        if not set(reader.fieldnames or ()) >= COLUMNS:
-            raise BitextFormatError(f"{path} has no {', '.join(sorted(COLUMNS))} columns (is it the Bitext CSV?)")
-        for number, row in enumerate(reader, start=1):
-            text, intent, answer = row["instruction"].strip(), row["intent"].strip(), row["response"].strip()
-            if not (text and intent and answer):
-                continue
-            answers.setdefault(intent, answer)
-            if split == "all" or split_of(text) == split:
-                query_id = f"u{number}"
-                queries[query_id] = text
-                qrels[query_id] = {intent: 1}
+        try:
+            if not set(reader.fieldnames or ()) >= COLUMNS:
+                raise BitextFormatError(f"{path} has no {', '.join(sorted(COLUMNS))} columns (is it the Bitext CSV?)")
+            for number, row in enumerate(reader, start=1):
+                if any(row[column] is None for column in COLUMNS):  # DictReader's filler for a short row
+                    given = sum(value is not None for name, value in row.items() if name is not None)
+                    raise BitextFormatError(
+                        f"{path} line {reader.line_num} has {given} of the {len(reader.fieldnames or ())} columns"
+                    )
+                text, intent, answer = row["instruction"].strip(), row["intent"].strip(), row["response"].strip()
+                if not (text and intent and answer):
+                    continue
+                answers.setdefault(intent, answer)
+                if split == "all" or split_of(text) == split:
+                    query_id = f"u{number}"
+                    queries[query_id] = text
+                    qrels[query_id] = {intent: 1}
+        except UnicodeDecodeError as exc:
+            raise BitextFormatError(f"{path} is not UTF-8: {exc}") from exc
+        except csv.Error as exc:
+            raise BitextFormatError(f"{path} line {reader.line_num} is not CSV: {exc}") from exc
     names = {intent: f"a{number:02d}" for number, intent in enumerate(sorted(answers), start=1)}
     corpus = [ParsedDocument(names[intent], names[intent], answers[intent]) for intent in sorted(answers)]
     judged = {query_id: {names[intent]: 1 for intent in relevant} for query_id, relevant in qrels.items()}

@@ -86,6 +86,24 @@ def test_command_refuses_a_missing_csv(tmp_path):
         call_command("bitext_retrieval_beir", csv=str(tmp_path / "none.csv"), out=str(tmp_path / "beir"))
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"instruction,intent,category,response\nhow do I cancel,cancel_order\n", r"line 2 has 2 of the 4 columns"),
+        (b'instruction,intent,category,response\n"where is,cancel_order,ORDER,Ok.\n', r"line 2 has 1 of the 4 columns"),
+        (b"instruction,intent,category,response\ncaf\xe9,cancel_order,ORDER,Ok.\n", r"is not UTF-8"),
+    ],
+)
+def test_command_refuses_a_malformed_csv_with_a_clear_error(tmp_path, data, message):
+    path = tmp_path / "bitext.csv"
+    path.write_bytes(data)
+
+    with pytest.raises(CommandError, match=rf"bitext.csv.*{message}"):
+        call_command("bitext_retrieval_beir", csv=str(path), out=str(tmp_path / "beir"), split="all")
+
+    assert not (tmp_path / "beir").exists()
+
+
 def test_the_shared_bitext_sample_gives_27_answers_and_half_its_utterances():
     dataset = bitext_intent_dataset(BITEXT, split="holdout")
     assert len(dataset.corpus) == 27
