@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from supportai.benchmarks import cpu_description, machine_info
+import pytest
+from django.core.management import CommandError, call_command
+
+from supportai.benchmarks import REGISTRY, cpu_description, machine_info
 
 ZEN3 = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -43,3 +46,19 @@ def test_the_machine_description_names_this_cpu():
     machine = machine_info()
     assert machine["cpus"] >= 1
     assert machine["cpu_model"]  # CI and development run on Linux, which has /proc/cpuinfo
+
+
+def test_run_benchmarks_refuses_an_output_folder_it_cannot_create_before_running(tmp_path, monkeypatch):
+    # given a file where the results folder should be
+    runs: list[str] = []
+
+    def tiny() -> dict[str, list[str]]:
+        runs.append("tiny")
+        return {"rows": []}
+
+    monkeypatch.setitem(REGISTRY, "tiny", tiny)
+    (tmp_path / "results").write_text("not a folder")
+    # when / then
+    with pytest.raises(CommandError, match=r"--out: the folder .*results could not be created"):
+        call_command("run_benchmarks", "--only", "tiny", "--out", str(tmp_path / "results"))
+    assert runs == []

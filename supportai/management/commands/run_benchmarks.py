@@ -32,7 +32,10 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"Unknown benchmark(s): {', '.join(sorted(unknown))}. Known: {', '.join(REGISTRY)}")
         out = Path(options["out"])
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"--out: the folder {out} could not be created: {exc.strerror or exc}") from exc
         for name, fn in REGISTRY.items():
             if options["only"] and name not in options["only"]:
                 continue
