@@ -82,11 +82,19 @@ def read_queries(path: Path) -> dict[str, str]:
             continue
         try:
             item = json.loads(line)
-            query_id, text = item["_id"], item["text"]
+            query_id, text = _query_field(item, "_id"), _query_field(item, "text")
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise BeirFormatError(f'{path} line {number} is not a query {{"_id": ..., "text": ...}}: {exc}') from exc
-        queries[str(query_id)] = storable_text(str(text))
+        queries[query_id] = storable_text(text)
     return queries
+
+
+def _query_field(item: Any, key: str) -> str:
+    """A query's id or text: a string, or a number taken as its text (null would be asked as "None")."""
+    value = item[key]
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError(f'"{key}" must be a string, not {type(value).__name__}')
+    return str(value)
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:

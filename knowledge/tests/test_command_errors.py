@@ -49,6 +49,8 @@ def _evaluate(folder: Path) -> None:
         ({"queries": '{"_id": "q1", "text": "park"}\n{"_id": "q2"}\n'}, r"queries.jsonl line 2 is not a query"),
         ({"queries": '["q1", "park"]\n'}, r"queries.jsonl line 1 is not a query"),
         ({"queries": "not json\n"}, r"queries.jsonl line 1 is not a query"),
+        ({"queries": '{"_id": "q1", "text": null}\n'}, r'queries.jsonl line 1 is not a query.*"text" must be a'),
+        ({"queries": '{"_id": ["q1"], "text": "park"}\n'}, r'queries.jsonl line 1 is not a query.*"_id" must be a'),
         ({"qrels": "query-id\tcorpus-id\tscore\nq1\td1\tvery\n"}, r"test.tsv line 2 is not query-id"),
         ({"qrels": "query-id\tcorpus-id\tscore\nq1 d1 1\n"}, r"test.tsv line 2 is not query-id"),
         ({"qrels": "query-id\tcorpus-id\tscore\nq9\td1\t1\n"}, r"no query in queries.jsonl has a judgement"),
