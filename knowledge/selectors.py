@@ -81,6 +81,10 @@ def document_get(*, tenant: Tenant, pk: int) -> Document:
     return document
 
 
+# The most passages one retrieval returns (the API asks for at most 50, the console 20).
+MAX_K = 100
+
+
 def retrieve(
     *,
     tenant: Tenant,
@@ -115,7 +119,10 @@ def retrieve_explained(
 ) -> ExplainedPassages:
     """``retrieve``'s passages and, in hybrid mode, the weights they were fused with (the console
     shows them). A NUL or a lone surrogate in ``query`` (JSON escapes allow both) is cleaned as in
-    stored text, so PostgreSQL and the tokenizer never see it."""
+    stored text, so PostgreSQL and the tokenizer never see it. ``k`` over ``MAX_K`` raises
+    ``ValueError``; under 1 finds nothing."""
+    if k > MAX_K:
+        raise ValueError(f"k must be at most {MAX_K}; got {k}")
     query = storable_text(query)
     if k < 1 or not query.strip():
         return ExplainedPassages([], None)

@@ -10,7 +10,7 @@ from knowledge.fusion import DENSE_MARGIN_SCALE, TIE_BOOST
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.base import ProviderError, RerankResult
 from knowledge.providers.fake import FakeEmbeddingProvider
-from knowledge.selectors import document_get, document_list, retrieve, source_list
+from knowledge.selectors import MAX_K, document_get, document_list, retrieve, source_list
 from knowledge.services import document_delete
 from knowledge.tests.factories import add_document
 from knowledge.types import Passage
@@ -87,6 +87,9 @@ def test_small_to_big_deduplicates_parents(tenant):
 def test_retrieve_edge_inputs(studio):
     assert retrieve(tenant=studio, query="   ", k=5) == []
     assert retrieve(tenant=studio, query="parking", k=0) == []
+    assert len(retrieve(tenant=studio, query="parking", k=MAX_K)) == len(ARTICLES)
+    with pytest.raises(ValueError, match=f"k must be at most {MAX_K}"):
+        retrieve(tenant=studio, query="parking", k=10**20)  # was an SQL error: bigint out of range
     with pytest.raises(ValueError, match="mode"):
         retrieve(tenant=studio, query="parking", mode="magic")  # type: ignore[arg-type]
 
