@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -151,8 +152,15 @@ class DocumentAdmin(TenantScopedModelAdmin):
         )
 
 
+CHUNKS_LEAVE_WITH_DOCUMENTS = "Chunks are deleted with their document; delete the document instead."
+
+
 @admin.register(Chunk)
 class ChunkAdmin(TenantScopedModelAdmin):
+    """Read-only: chunks are written and deleted with their document by the indexing services, which
+    keep the BM25 statistics and postings in step (a chunk deleted here left both counting it).
+    The delete permission stays, so that deleting a document or source may list its chunks."""
+
     list_display = ("__str__", "tenant", "document", "level", "token_count")
     list_filter = ("level",)
     list_select_related = ("tenant", "document")
@@ -162,6 +170,17 @@ class ChunkAdmin(TenantScopedModelAdmin):
 
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
+        raise PermissionDenied(CHUNKS_LEAVE_WITH_DOCUMENTS)
 
 
 @admin.register(RetrievalTuning)

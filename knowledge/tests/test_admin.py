@@ -212,3 +212,25 @@ def test_another_tenants_source_cannot_be_deleted_in_the_admin(outsider: User, t
     # then the source is not theirs to see, and stays with its documents
     assert page.status_code in {302, 403, 404} and posted.status_code in {302, 403, 404}
     assert KnowledgeSource.objects.filter(pk=source.pk).exists() and Document.objects.filter(source=source).exists()
+
+
+def test_chunks_cannot_be_deleted_or_edited_in_the_admin(owner: User, tenant: Tenant) -> None:
+    # given an indexed document; chunks leave only with their document (through the services that
+    # keep BM25 statistics and postings in step)
+    from knowledge.models import CorpusStats, Posting
+
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    child = Chunk.objects.get(tenant=tenant, level="child")
+    client = _client_for(owner)
+    # when the owner posts the chunk's change form with another length, its delete page and the bulk delete
+    changed = client.post(
+        f"/admin/knowledge/chunk/{child.pk}/change/",
+        {"tenant": tenant.pk, "embedding_model": "x", "embedded_text_sha256": "", "term_count": 0},
+    )
+    deleted = client.post(f"/admin/knowledge/chunk/{child.pk}/delete/", {"post": "yes"})
+    client.post("/admin/knowledge/chunk/", {"action": "delete_selected", "_selected_action": [child.pk], "post": "yes"})
+    # then each is refused, and the chunk, its postings and the statistics stay as indexed
+    assert (changed.status_code, deleted.status_code) == (403, 403)
+    assert Chunk.objects.get(pk=child.pk).term_count == child.term_count
+    assert CorpusStats.objects.get(tenant=tenant).chunk_count == 1
+    assert Posting.objects.filter(chunk_id=child.pk).exists()
