@@ -83,10 +83,10 @@ def query_weights(
 # returned. Chosen over min-max on the top 30 (docs/retrieval.md "Score normalisation").
 NORMALISATION_WINDOW = 10
 
-# Error codes, SKUs, booking references, policy codes: letters and digits glued with - or _.
-IDENTIFIER = re.compile(
-    r"\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b"
-)
+# Error codes, SKUs, booking references, policy codes: letters and digits glued with - or _, holding
+# both (``identifiers`` checks that on each match: lookaheads in the pattern rescanned the rest of a
+# hyphenated run from every position, quadratic in the query's length).
+IDENTIFIER = re.compile(r"\b[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b")
 QUOTED = re.compile(r"\"[^\"]{2,}\"")
 TECHNICAL_WORDS = re.compile(
     r"\b(error|code|api|sku|id|setting|configure|install|login|password|app|browser|refund id|invoice)\b", re.I
@@ -98,7 +98,12 @@ CONVERSATIONAL_START = re.compile(
 
 def identifiers(query: str) -> list[str]:
     """Identifier-looking tokens (``JS-GC-1001``, ``ERR-402``) and quoted phrases in ``query``."""
-    return [match.group(0) for match in IDENTIFIER.finditer(query)] + [m.group(0) for m in QUOTED.finditer(query)]
+    codes = [match.group(0) for match in IDENTIFIER.finditer(query)]
+    return [code for code in codes if _has_digit_and_letter(code)] + [m.group(0) for m in QUOTED.finditer(query)]
+
+
+def _has_digit_and_letter(token: str) -> bool:
+    return any(char.isdigit() for char in token) and any(char.isalpha() for char in token)
 
 
 def classify_query(query: str, *, is_rare: Callable[[list[str]], bool] | None = None) -> QueryType:

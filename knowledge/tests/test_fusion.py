@@ -10,6 +10,7 @@ from knowledge.fusion import (
     QueryType,
     classify_query,
     convex,
+    identifiers,
     query_weights,
     rrf,
     standardised,
@@ -86,6 +87,25 @@ def test_convex_breaks_ties_by_rank_fusion():
 )
 def test_classify_query(query, expected):
     assert classify_query(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("error JS-PAY-402 and order ab_12", ["JS-PAY-402", "ab_12"]),
+        ("SKU AB123, not check-in or e-mail", ["AB123"]),
+        ("ab-cd--3 is two words and a digit", []),
+        ("x-y-z1 then 'COVID-19'", ["x-y-z1", "COVID-19"]),
+    ],
+)
+def test_identifiers_are_runs_of_letters_and_digits_holding_both(query, found):
+    assert identifiers(query) == found
+
+
+@pytest.mark.timeout(5)
+def test_identifiers_scan_a_long_hyphenated_query_once():
+    # the pattern with lookaheads took ~20 s here (quadratic); one pass takes milliseconds
+    assert identifiers("a-" * 30_000 + "b") == [] and identifiers("a-" * 30_000 + "1") == ["a-" * 30_000 + "1"]
 
 
 def test_identifier_that_is_common_in_the_corpus_is_not_exact_match():
