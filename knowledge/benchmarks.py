@@ -13,13 +13,21 @@ from typing import Any
 from django.db import connection
 
 from knowledge.bitext_intents import bitext_intent_dataset
-from knowledge.evaluation import BeirDataset, compare_hybrid, compute_metrics, ingest_corpus, load_beir, run_modes
+from knowledge.evaluation import (
+    BeirDataset,
+    compare_hybrid,
+    compute_metrics,
+    drop_tenants,
+    ingest_corpus,
+    load_beir,
+    run_modes,
+)
 from knowledge.models import Chunk, ChunkLevel
 from knowledge.providers.base import EmbeddingProvider, embedding_provider
 from knowledge.providers.local import bulk_threads
 from knowledge.references import BM25_SAME_CHUNKS, DENSE_SAME_CHUNKS, reference_runs
 from knowledge.retrieval import MODES, rank_parents
-from knowledge.scale import SyntheticTenant, create_synthetic_tenants, drop_tenants, sample_queries
+from knowledge.scale import SyntheticTenant, create_synthetic_tenants, sample_queries
 from knowledge.types import RetrievalMode
 from supportai.benchmarks import BenchmarkResult, benchmark, time_calls
 from supportai.datasets import BITEXT, COVID_FAQ

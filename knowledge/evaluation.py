@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytrec_eval
+from django.db import connection, transaction
 
 from knowledge.indexing import INDEX_BATCH, documents_index
 from knowledge.parsed import ParsedDocument, ParseError
@@ -243,6 +244,23 @@ class BeirEvaluation:
     hybrid: HybridComparison | None
 
 
+def drop_tenants(tenant_ids: list[int]) -> None:
+    """Delete throwaway (evaluation and benchmark) tenants with set-based SQL: the ORM would load
+    every chunk to cascade, minutes and gigabytes for a large corpus."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in (
+            "knowledge_posting",
+            "knowledge_chunk",
+            "knowledge_termstats",
+            "knowledge_corpusstats",
+            "knowledge_searchconfigstats",
+            "knowledge_document",
+            "knowledge_knowledgesource",
+        ):
+            cursor.execute(f"DELETE FROM {table} WHERE tenant_id = ANY(%s)", [tenant_ids])
+    Tenant.objects.filter(pk__in=tenant_ids).delete()
+
+
 def evaluate_beir(
     folder: Path,
     *,
@@ -260,7 +278,7 @@ def evaluate_beir(
         ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider, progress=progress)
         runs = run_modes(tenant=tenant, dataset=dataset, modes=modes, provider=provider, fusion=fusion)
     finally:
-        tenant.delete()
+        drop_tenants([tenant.pk])
     results = {mode: mode_run.metrics(dataset.qrels, k=k) for mode, mode_run in runs.items()}
     report = {"dataset": dataset.name, "docs": len(dataset.corpus), "queries": len(dataset.queries), "modes": results}
     return BeirEvaluation(report, compare_hybrid(dataset.qrels, runs, k=k))

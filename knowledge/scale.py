@@ -178,22 +178,6 @@ def build_statistics(cursor: Any, *, tenant_id: int) -> None:
         cursor.execute(statement, {"t": tenant_id})
 
 
-def drop_tenants(tenant_ids: list[int]) -> None:
-    """Delete benchmark tenants with set-based SQL (the ORM would load every chunk to cascade)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        for table in (
-            "knowledge_posting",
-            "knowledge_chunk",
-            "knowledge_termstats",
-            "knowledge_corpusstats",
-            "knowledge_searchconfigstats",
-            "knowledge_document",
-            "knowledge_knowledgesource",
-        ):
-            cursor.execute(f"DELETE FROM {table} WHERE tenant_id = ANY(%s)", [tenant_ids])
-    Tenant.objects.filter(pk__in=tenant_ids).delete()
-
-
 def sample_queries(*, count: int, seed: int) -> list[str]:
     """Two to four vocabulary words, mixing frequent and rare ones, like real keyword queries."""
     rng = np.random.default_rng(seed)

@@ -157,3 +157,9 @@ def test_evaluate_retrieval_never_reports_keywords_alone_as_hybrid(tmp_path, mon
 
     with pytest.raises(CommandError, match="embedding failed: timed out"):
         call_command("evaluate_retrieval", "--beir", str(_beir(tmp_path)), "--modes", "hybrid")
+
+
+@pytest.mark.parametrize("k", ["0", "101"])
+def test_evaluate_retrieval_refuses_a_cut_off_beyond_the_depth_it_ranks_to(tmp_path: Path, k: str) -> None:
+    with pytest.raises(CommandError, match=f"--k must be from 1 to 100, the depth each mode ranks to; got {k}"):
+        call_command("evaluate_retrieval", "--beir", str(_beir(tmp_path)), "--modes", "bm25", "--k", k)

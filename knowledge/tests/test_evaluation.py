@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from knowledge.evaluation import ModeRun, compare_hybrid, compute_metrics
+from knowledge.models import Chunk, CorpusStats, Posting
 from supportai.models import Tenant
 
 
@@ -57,6 +58,7 @@ def test_evaluate_retrieval_command_writes_the_product_json_and_cleans_up(mini_b
         assert set(metrics) == {"ndcg@10", "recall@10", "recall@100", "mrr@10", "latency_ms_p50", "latency_ms_p95"}
     assert result["modes"]["bm25"]["recall@10"] == 1.0
     assert set(Tenant.objects.values_list("slug", flat=True)) == tenants_before
+    assert not Chunk.objects.exists() and not Posting.objects.exists() and not CorpusStats.objects.exists()
     printed = capsys.readouterr().out
     assert "hybrid" in printed
     # both questions find their document first in every mode here: no difference to measure

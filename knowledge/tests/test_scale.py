@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge.evaluation import drop_tenants
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, SearchConfigStats
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import rank_parents
-from knowledge.scale import create_synthetic_tenants, drop_tenants, sample_queries
+from knowledge.scale import create_synthetic_tenants, sample_queries
 from supportai.models import Tenant
 
 

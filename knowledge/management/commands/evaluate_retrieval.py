@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from knowledge.evaluation import BeirFormatError, HybridComparison, evaluate_beir
+from knowledge.evaluation import DEPTH, BeirFormatError, HybridComparison, evaluate_beir
 from knowledge.management.options import add_threads_option, apply_threads_option
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import MODES
@@ -40,8 +40,8 @@ class Command(BaseCommand):
         unknown = [mode for mode in modes if mode not in MODES]
         if unknown or not modes:
             raise CommandError(f"Unknown mode(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(MODES)}")
-        if options["k"] < 1:
-            raise CommandError("--k must be at least 1")
+        if not 1 <= options["k"] <= DEPTH:
+            raise CommandError(f"--k must be from 1 to {DEPTH}, the depth each mode ranks to; got {options['k']}")
         if options["json"]:
             _check_writable(options["json"])
         try:
