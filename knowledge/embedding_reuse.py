@@ -28,6 +28,13 @@ SELECT DISTINCT ON (embedded_text_sha256) embedded_text_sha256, embedding::text
    AND embedding_model = %(model)s AND embedding IS NOT NULL
 """
 
+# A model may return another size than its adapter declares (a hosted model that cannot shorten its
+# vectors, or a server that ignores the requested size): the vector column could not hold them.
+WRONG_SIZE = (
+    "Embedding provider {name!r} returned vectors of {got} dimensions from the model {model!r}, "
+    "not the {want} it declares and the vector column holds; choose a model with {want} dimensions."
+)
+
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -56,13 +63,19 @@ def embed_passages(
     *, tenant: Tenant, provider: EmbeddingProvider, texts: Sequence[str], reuse: bool = True
 ) -> Embedded:
     """Vectors for ``texts``: stored ones of the same model and tenant when ``reuse``, the provider's
-    for the rest (each distinct text once)."""
+    for the rest (each distinct text once). A provider that returns fewer vectors, or vectors of
+    another size than it declares, raises ``ProviderError`` (not retryable)."""
     hashes = [text_sha256(text) for text in texts]
     known = stored_vectors(tenant=tenant, model=provider.model, hashes=hashes) if reuse else {}
     missing = {digest: text for digest, text in zip(hashes, texts, strict=True) if digest not in known}
     vectors = provider.embed_documents(list(missing.values())) if missing else []
     if len(vectors) != len(missing):
         raise ProviderError(f"{provider.name} returned {len(vectors)} vectors for {len(missing)} texts")
+    wrong = next((len(vector) for vector in vectors if len(vector) != provider.dimensions), None)
+    if wrong is not None:
+        raise ProviderError(
+            WRONG_SIZE.format(name=provider.name, got=wrong, model=provider.model, want=provider.dimensions)
+        )
     known.update((digest, vector_literal(vector)) for digest, vector in zip(missing, vectors, strict=True))
     reused = sum(1 for digest in hashes if digest not in missing)
     return Embedded([known[digest] for digest in hashes], hashes, computed=len(missing), reused=reused)

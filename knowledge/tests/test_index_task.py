@@ -14,6 +14,7 @@ from knowledge import indexing, services, tasks
 from knowledge.models import Chunk, Document, DocumentStatus
 from knowledge.parsed import ParsedDocument
 from knowledge.providers.base import ProviderError
+from knowledge.providers.cohere_provider import CohereEmbeddingProvider
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import document_upsert, source_get_or_create
 from knowledge.uploads import files_upload
@@ -294,3 +295,21 @@ def test_queueing_a_reindex_ignores_another_tenants_documents(tenant, other_tena
 
     theirs.refresh_from_db()
     assert theirs.status == DocumentStatus.READY and queued == []
+
+
+def test_vectors_of_another_size_than_declared_fail_the_document_with_a_clear_error(tenant, use_provider, fake_api):
+    # given Cohere set to a model whose vectors have 1024 dimensions (the adapter declares 384)
+    def embed(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        floats = [[0.5] * 1024 for _ in body["texts"]]
+        return 200, {"id": "e1", "embeddings": {"float": floats}, "texts": body["texts"], "meta": {}}
+
+    fake_api.route("/v2/embed", embed)
+    use_provider(CohereEmbeddingProvider(model="embed-english-v3.0", api_key="co-test", base_url=fake_api.url))
+    document = _pending(tenant)
+    # when a worker runs the task: retrying cannot make the column wider
+    assert _run_on_a_worker(document) == 0
+    # then the document is failed with the sizes named, not left pending by a database error
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.FAILED
+    assert "1024" in document.error and "384" in document.error
+    assert not Chunk.objects.filter(document=document).exists()
