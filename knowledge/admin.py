@@ -54,9 +54,11 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: KnowledgeSource | None = None) -> tuple[str, ...]:
         # A source's documents came in its kind's way (uploads, a website's pages); another kind
-        # would prune or sync them as what they are not.
+        # would prune or sync them as what they are not. They stay in its tenant: moved, the source
+        # would hold another tenant's documents, and deleting it would cascade them past the
+        # services that keep that tenant's BM25 statistics.
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return (*readonly, "kind") if obj is not None else readonly
+        return (*readonly, "tenant", "kind") if obj is not None else readonly
 
     @admin.action(description="Sync the selected website (URL) sources now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[KnowledgeSource]) -> None:

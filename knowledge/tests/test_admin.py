@@ -234,3 +234,28 @@ def test_chunks_cannot_be_deleted_or_edited_in_the_admin(owner: User, tenant: Te
     assert Chunk.objects.get(pk=child.pk).term_count == child.term_count
     assert CorpusStats.objects.get(tenant=tenant).chunk_count == 1
     assert Posting.objects.filter(chunk_id=child.pk).exists()
+
+
+def test_a_source_cannot_be_moved_to_another_tenant_in_the_admin(
+    root: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    from knowledge.models import CorpusStats
+
+    # given an upload source of the tenant with an indexed document
+    source = KnowledgeSource.objects.create(tenant=tenant, name="Help centre", kind=SourceKind.UPLOAD)
+    add_document(tenant, "Parking", "Free parking behind the studio.", source=source)
+    client = _client_for(root)
+    # when its change form is posted with the other tenant
+    changed = client.post(
+        f"/admin/knowledge/knowledgesource/{source.pk}/change/",
+        {"tenant": other_tenant.pk, "name": "Help centre", "kind": SourceKind.UPLOAD, "config": "{}"},
+    )
+    # then the source stays with the tenant of its documents
+    assert changed.status_code == 302
+    source.refresh_from_db()
+    assert source.tenant_id == tenant.pk
+    # and deleting it takes its chunks out of that tenant's statistics (the ORM cascade did not)
+    client.post(f"/admin/knowledge/knowledgesource/{source.pk}/delete/", {"post": "yes"})
+    assert not KnowledgeSource.objects.filter(pk=source.pk).exists()
+    assert not Chunk.objects.filter(tenant=tenant).exists()
+    assert CorpusStats.objects.get(tenant=tenant).chunk_count == 0
