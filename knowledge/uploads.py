@@ -21,7 +21,7 @@ from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import Document
 from knowledge.parsed import ErrorCode, ParseError
 from knowledge.parsing import file_check
-from knowledge.services import FileResult, Outcome, file_ingest, source_get_or_create
+from knowledge.services import FileResult, Outcome, documents_fail_pending, file_ingest, source_get_or_create
 from knowledge.source_config import UPLOAD_SOURCE
 from supportai.models import Tenant
 
@@ -71,8 +71,6 @@ def files_upload(
     traceback and gives its file the ``internal`` error; that file stores nothing. Raises
     ``SourceKindError``, storing nothing, when ``source_name`` is a source of another kind.
     """
-    from knowledge import tasks
-
     source = source_get_or_create(tenant=tenant, name=source_name)
     limit = conf.SETTINGS.max_upload_bytes
     stored_names: set[str] = set()
@@ -99,9 +97,9 @@ def files_upload(
                     default_language=default_language,
                     taken=stored_ids,
                 )
-                for document in documents:
-                    if document.outcome != Outcome.UNCHANGED:
-                        transaction.on_commit(partial(tasks.index_document.delay, document.id))
+                changed = [document.id for document in documents if document.outcome != Outcome.UNCHANGED]
+                if changed:
+                    transaction.on_commit(partial(_index_queue, tenant=tenant, document_ids=changed))
         except ParseError as exc:  # from the name and size checks: file_ingest gives its own as its result
             result = FileResult.refused(name, exc)
         except Exception:
@@ -112,3 +110,23 @@ def files_upload(
             stored_ids.update(dict.fromkeys(result.external_ids, name))
         results.append(UploadResult(result, documents))
     return results
+
+
+INDEX_NOT_QUEUED = "Indexing could not be queued (task queue unavailable); re-index the document"
+
+
+def _index_queue(*, tenant: Tenant, document_ids: list[int]) -> None:
+    """Hand each document to Celery. If that fails (broker down, or the task itself when Celery
+    runs eagerly), that document and those not queued yet are failed with the reason instead of
+    staying pending, and the upload, already stored, is not reported as an internal error."""
+    from knowledge import tasks
+
+    for position, document_id in enumerate(document_ids):
+        try:
+            tasks.index_document.delay(document_id)
+        except Exception:
+            logger.exception(
+                "indexing of %d documents of tenant %s was not queued", len(document_ids) - position, tenant.pk
+            )
+            documents_fail_pending(tenant=tenant, document_ids=document_ids[position:], error=INDEX_NOT_QUEUED)
+            return

@@ -10,7 +10,7 @@ from celery.exceptions import Retry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from kombu.exceptions import OperationalError
 
-from knowledge import indexing, services, tasks
+from knowledge import indexing, services, tasks, uploads
 from knowledge.models import Chunk, Document, DocumentStatus
 from knowledge.parsed import ParsedDocument
 from knowledge.providers.base import ProviderError
@@ -313,3 +313,22 @@ def test_vectors_of_another_size_than_declared_fail_the_document_with_a_clear_er
     assert document.status == DocumentStatus.FAILED
     assert "1024" in document.error and "384" in document.error
     assert not Chunk.objects.filter(document=document).exists()
+
+
+def test_an_upload_whose_indexing_cannot_be_queued_fails_its_documents(
+    tenant, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a task queue that refuses work
+    def broker_down(*args):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.index_document, "delay", broker_down)
+    # when a file is uploaded
+    with django_capture_on_commit_callbacks(execute=True):
+        (result,) = files_upload(
+            tenant=tenant, files=[SimpleUploadedFile("parking.md", b"# Parking\n\nFree parking behind the studio.")]
+        )
+    # then the file is stored, and its document says it was not indexed instead of staying pending
+    assert result.file.error == "" and len(result.documents) == 1
+    document = Document.objects.get(tenant=tenant, pk=result.documents[0].id)
+    assert (document.status, document.error) == (DocumentStatus.FAILED, uploads.INDEX_NOT_QUEUED)
