@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from knowledge import conf
@@ -210,6 +211,15 @@ def _check_dimensions(provider: EmbeddingProvider) -> None:
         )
 
 
+def _versions(documents: list[Document]) -> Q:
+    """The documents in the version this run read: a document changed since is another run's to
+    index (or fail), and may already be ready."""
+    versions = Q(pk__in=[])
+    for document in documents:
+        versions |= Q(pk=document.pk, content_hash=document.content_hash)
+    return versions
+
+
 def documents_index(
     *,
     tenant: Tenant,
@@ -220,8 +230,8 @@ def documents_index(
     """Chunk and embed several documents with one embedding call (the model batches them), then
     swap their chunks in, all in one transaction; returns the child count. Children whose exact
     input the model already embedded for this tenant keep that vector unless ``reuse_embeddings``
-    is off (knowledge/embedding_reuse.py). On a provider error every document is marked failed and
-    the error is raised."""
+    is off (knowledge/embedding_reuse.py). On a provider error every document still in the version
+    read is marked failed and the error is raised."""
     if any(document.tenant_id != tenant.pk for document in documents):
         raise ValueError("document belongs to another tenant")
     provider = provider or default_provider()
@@ -236,7 +246,7 @@ def documents_index(
         _check_dimensions(provider)
         embedded = embed_passages(tenant=tenant, provider=provider, texts=texts, reuse=reuse_embeddings)
     except ProviderError as exc:
-        Document.objects.filter(pk__in=[d.pk for d in documents]).update(
+        Document.objects.filter(_versions(documents), tenant=tenant).update(
             status=DocumentStatus.FAILED, error=f"Embedding failed: {exc}"
         )
         raise

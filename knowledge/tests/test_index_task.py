@@ -332,3 +332,30 @@ def test_an_upload_whose_indexing_cannot_be_queued_fails_its_documents(
     assert result.file.error == "" and len(result.documents) == 1
     document = Document.objects.get(tenant=tenant, pk=result.documents[0].id)
     assert (document.status, document.error) == (DocumentStatus.FAILED, uploads.INDEX_NOT_QUEUED)
+
+
+class OutpacedEmbedder(FakeEmbeddingProvider):
+    """While it embeds, the document changes and another run indexes the new version; then it fails."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        super().__init__()
+        self.tenant = tenant
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        source = source_get_or_create(tenant=self.tenant, name="uploads")
+        newer = ParsedDocument("parking.md", "Parking", "Parking moved to the garage on Oak Street.")
+        document, _ = document_upsert(tenant=self.tenant, source=source, parsed=newer, model=self.model)
+        indexing.document_index(tenant=self.tenant, document=document, provider=FakeEmbeddingProvider())
+        raise ProviderError("timed out", retryable=True)
+
+
+def test_a_run_that_fails_on_an_outdated_version_leaves_the_indexed_newer_one_ready(tenant, use_provider):
+    # given a pending document whose run is overtaken by a run for its next version, and then fails
+    use_provider(OutpacedEmbedder(tenant))
+    document = _pending(tenant)
+    # when the outdated run gives up
+    assert _run_task(document) == 0
+    # then the newer version, indexed meanwhile, stays ready without the outdated run's error
+    document.refresh_from_db()
+    assert (document.status, document.error) == (DocumentStatus.READY, "")
+    assert "garage" in Chunk.objects.get(document=document, level="child").text
