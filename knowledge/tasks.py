@@ -24,6 +24,9 @@ RETRY_BACKOFF_S = 2
 MAX_RETRIES = 3
 
 
+INDEX_INTERNAL_ERROR = "Indexing stopped by an internal error (logged on the server); re-index the document"
+
+
 @shared_task(bind=True, name="knowledge.index_document", max_retries=MAX_RETRIES)
 def index_document(self: Task, document_id: int) -> int:
     """Chunk and embed one pending document; returns its child count (0 if it is gone, done or failed).
@@ -32,7 +35,8 @@ def index_document(self: Task, document_id: int) -> int:
     worker, errors that may pass (a timeout, a rate limit, a 5xx) are retried with backoff, up to
     ``MAX_RETRIES`` times; a wrong key or a vector dimension the column cannot hold fails at once.
     Run eagerly (no ``REDIS_URL``) the task runs inside the upload request, so it never retries or
-    raises there: the document is failed and can be re-indexed from the console."""
+    raises there: the document is failed and can be re-indexed from the console. Any other error
+    fails the document too (``INDEX_INTERNAL_ERROR``) and is raised (logged by Celery)."""
     document = Document.objects.select_related("tenant").filter(pk=document_id).first()
     if document is None or document.status == DocumentStatus.READY:
         return 0
@@ -44,6 +48,9 @@ def index_document(self: Task, document_id: int) -> int:
             raise self.retry(exc=exc, countdown=RETRY_BACKOFF_S * 2**self.request.retries) from exc
         logger.warning("document %s of tenant %s failed to index: %s", document.pk, document.tenant_id, exc)
         return 0
+    except Exception:
+        documents_fail_pending(tenant=document.tenant, document_ids=[document.pk], error=INDEX_INTERNAL_ERROR)
+        raise
 
 
 @shared_task(name="knowledge.reindex_documents")

@@ -359,3 +359,19 @@ def test_a_run_that_fails_on_an_outdated_version_leaves_the_indexed_newer_one_re
     document.refresh_from_db()
     assert (document.status, document.error) == (DocumentStatus.READY, "")
     assert "garage" in Chunk.objects.get(document=document, level="child").text
+
+
+def test_on_a_worker_an_internal_error_fails_the_document_and_raises(tenant, monkeypatch):
+    # given a pending document and an indexing run that breaks on something other than the provider
+    document = _pending(tenant)
+
+    def broken(**kwargs):
+        raise RuntimeError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(tasks, "document_index", broken)
+    # when a worker runs the task, then the error reaches Celery's log
+    with pytest.raises(RuntimeError, match="server closed the connection"):
+        _run_on_a_worker(document)
+    # and the document says so instead of staying pending for good
+    document.refresh_from_db()
+    assert (document.status, document.error) == (DocumentStatus.FAILED, tasks.INDEX_INTERNAL_ERROR)
