@@ -5,20 +5,26 @@ The sync itself (a long-running orchestration) lives in ``knowledge.sources``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from knowledge import conf
 from knowledge.crawling import MAX_URL_LENGTH, in_scope, normalize_url, valid_host_name
 from knowledge.models import KnowledgeSource, SourceKind, SourceStatus
 from supportai.models import Tenant
 from supportai.outbound import InvalidHost, UnsafeUrl, check_public_url
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_PAGES = 100
 DEFAULT_MAX_DEPTH = 2
@@ -215,12 +221,25 @@ def url_source_update(
     return source
 
 
+SYNC_NOT_QUEUED = "The sync could not be queued (task queue unavailable); run it again"
+
+
 def source_sync_enqueue(*, tenant: Tenant, source: KnowledgeSource) -> None:
     """Queue a sync of the tenant's URL source once the current transaction commits."""
-    from knowledge import tasks
-
     if source.tenant_id != tenant.pk:
         raise ValueError("source belongs to another tenant")
     if source.kind != SourceKind.URL:
         raise SourceConfigError(NOT_A_URL_SOURCE.format(kind=source.kind))
-    transaction.on_commit(lambda: tasks.sync_source.delay(source.pk))
+    transaction.on_commit(partial(_sync_queue, source_id=source.pk))
+
+
+def _sync_queue(*, source_id: int) -> None:
+    """Hand the sync to Celery; if the queue refuses it (broker down), the source says so (unless a
+    sync holds it) instead of the request that asked failing after its commit."""
+    from knowledge import tasks
+
+    try:
+        tasks.sync_source.delay(source_id)
+    except OperationalError:
+        logger.exception("sync of URL source %s was not queued", source_id)
+        KnowledgeSource.objects.filter(sync_free(timezone.now()), pk=source_id).update(error=SYNC_NOT_QUEUED)

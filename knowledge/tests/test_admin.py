@@ -259,3 +259,31 @@ def test_a_source_cannot_be_moved_to_another_tenant_in_the_admin(
     assert not KnowledgeSource.objects.filter(pk=source.pk).exists()
     assert not Chunk.objects.filter(tenant=tenant).exists()
     assert CorpusStats.objects.get(tenant=tenant).chunk_count == 0
+
+
+def test_sync_now_when_the_task_queue_is_down_tells_the_source_instead_of_failing(
+    owner: User, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from knowledge import tasks
+    from knowledge.source_config import SYNC_NOT_QUEUED
+
+    # given a website source and a task queue that refuses work
+    source = KnowledgeSource.objects.create(
+        tenant=tenant, name="Help centre", kind=SourceKind.URL, config={"start_url": "https://alpha.example.com/"}
+    )
+
+    def broker_down(*args: object) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.sync_source, "delay", broker_down)
+    # when the owner runs "Sync now" on it
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _client_for(owner).post(
+            "/admin/knowledge/knowledgesource/", {"action": "sync_now", "_selected_action": [source.pk]}
+        )
+    # then the page answers and the source says the sync was not queued
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert (source.status, source.error) == (SourceStatus.IDLE, SYNC_NOT_QUEUED)
