@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from knowledge.dense import vector_literal
-from knowledge.providers.base import EmbeddingProvider, ProviderError
+from knowledge.providers.base import EmbeddingProvider, ProviderError, sizes_check
 from supportai.models import Tenant
 
 STORED_VECTORS_SQL = """
@@ -27,13 +27,6 @@ SELECT DISTINCT ON (embedded_text_sha256) embedded_text_sha256, embedding::text
  WHERE tenant_id = %(tenant)s AND level = 'child' AND embedded_text_sha256 = ANY(%(hashes)s)
    AND embedding_model = %(model)s AND embedding IS NOT NULL
 """
-
-# A model may return another size than its adapter declares (a hosted model that cannot shorten its
-# vectors, or a server that ignores the requested size): the vector column could not hold them.
-WRONG_SIZE = (
-    "Embedding provider {name!r} returned vectors of {got} dimensions from the model {model!r}, "
-    "not the {want} it declares and the vector column holds; choose a model with {want} dimensions."
-)
 
 
 def text_sha256(text: str) -> str:
@@ -71,11 +64,7 @@ def embed_passages(
     vectors = provider.embed_documents(list(missing.values())) if missing else []
     if len(vectors) != len(missing):
         raise ProviderError(f"{provider.name} returned {len(vectors)} vectors for {len(missing)} texts")
-    wrong = next((len(vector) for vector in vectors if len(vector) != provider.dimensions), None)
-    if wrong is not None:
-        raise ProviderError(
-            WRONG_SIZE.format(name=provider.name, got=wrong, model=provider.model, want=provider.dimensions)
-        )
+    sizes_check(provider, vectors)
     known.update((digest, vector_literal(vector)) for digest, vector in zip(missing, vectors, strict=True))
     reused = sum(1 for digest in hashes if digest not in missing)
     return Embedded([known[digest] for digest in hashes], hashes, computed=len(missing), reused=reused)

@@ -20,7 +20,7 @@ from knowledge import conf
 from knowledge.bm25 import Hit, KeywordEvidence, bm25_search, has_rare_lexeme, keyword_evidence
 from knowledge.dense import dense_search
 from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf, top_margin
-from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider
+from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider, sizes_check
 from knowledge.types import RetrievalMode
 from supportai.models import Tenant
 
@@ -158,6 +158,12 @@ class Candidates:
         return None if dense is None else top_margin(dense.scored)
 
 
+def _query_vector(provider: EmbeddingProvider, query: str) -> list[float]:
+    vector = provider.embed_query(query)
+    sizes_check(provider, [vector])
+    return vector
+
+
 def search_candidates(
     *,
     tenant: Tenant,
@@ -179,7 +185,7 @@ def search_candidates(
     # The query is embedded in a worker thread while BM25 runs in PostgreSQL: the model (torch
     # releases the GIL) and the database overlap instead of adding up.
     # In hybrid mode BM25 also runs on its own connection, so the dense search need not wait for it.
-    embedding = _EMBEDDER.submit(provider.embed_query, query) if mode in ("dense", "hybrid") else None
+    embedding = _EMBEDDER.submit(_query_vector, provider, query) if mode in ("dense", "hybrid") else None
     keyword = partial(bm25_search, tenant=tenant, query=query, limit=candidates, k1=settings.bm25_k1, b=settings.bm25_b)
     parallel = _bm25_in_parallel(keyword) if mode == "hybrid" else None
     # While the query is being embedded: how much of it the tenant's vocabulary covers.

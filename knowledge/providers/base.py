@@ -18,6 +18,23 @@ class ProviderError(Exception):
         self.retryable = retryable
 
 
+# A model may return another size than its adapter declares (a hosted model that cannot shorten its
+# vectors, or a server that ignores the requested size): the vector column could not hold them.
+WRONG_SIZE = (
+    "Embedding provider {name!r} returned vectors of {got} dimensions from the model {model!r}, "
+    "not the {want} it declares and the vector column holds; choose a model with {want} dimensions."
+)
+
+
+def sizes_check(provider: EmbeddingProvider, vectors: Sequence[Sequence[float]]) -> None:
+    """Raise ``ProviderError`` (not retryable) if a vector is not of the size ``provider`` declares."""
+    wrong = next((len(vector) for vector in vectors if len(vector) != provider.dimensions), None)
+    if wrong is not None:
+        raise ProviderError(
+            WRONG_SIZE.format(name=provider.name, got=wrong, model=provider.model, want=provider.dimensions)
+        )
+
+
 class EmbeddingProvider(Protocol):
     name: str
     model: str

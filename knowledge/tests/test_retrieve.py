@@ -212,6 +212,16 @@ def test_hybrid_answers_from_keywords_while_the_query_cannot_be_embedded(studio,
         retrieve(tenant=studio, query="is parking free behind the studio", k=3, mode="dense")
 
 
+def test_a_query_vector_of_another_size_is_a_provider_error_not_a_database_one(studio, monkeypatch):
+    # given a model that answers queries with 1024 numbers beside 384-dimension passages
+    monkeypatch.setattr(FakeEmbeddingProvider, "embed_query", lambda self, text: [0.5] * 1024)
+    # when searched: hybrid answers from keywords, dense says what is wrong
+    [top, *_] = retrieve(tenant=studio, query="is parking free behind the studio", k=3)
+    assert (top.title, top.ranks) == ("Parking", {"bm25": 1})
+    with pytest.raises(ProviderError, match=r"returned vectors of 1024 dimensions .* not the 384 it declares"):
+        retrieve(tenant=studio, query="is parking free behind the studio", k=3, mode="dense")
+
+
 def test_hybrid_with_rank_fusion_fuses_both_retrievers(studio, fake_embeddings):
     ranking = retrieval.rank_parents(
         tenant=studio, query="gift cards never expire", mode="hybrid", depth=3, provider=fake_embeddings, fusion="rrf"
