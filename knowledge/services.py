@@ -285,6 +285,12 @@ def file_ingest(
                 raise ParseError(ErrorCode.DUPLICATE, message)
     except ParseError as exc:
         return FileResult.refused(name, exc)
+    removed = 0
+    if any(parsed.external_id != name for parsed in parsed_documents):  # rows or records, not one document
+        # Before the upsert: in an upload's transaction the tenant's index lock must come before any
+        # document row lock (bm25.lock_tenant_index), or an indexing run of the tenant deadlocks with it.
+        keep = [parsed.external_id for parsed in parsed_documents]
+        removed = _file_leftovers_delete(tenant=tenant, source=source, name=name, keep=keep)
     result = parsed_ingest(
         tenant=tenant,
         source=source,
@@ -295,8 +301,7 @@ def file_ingest(
         index_now=index_now,
         on_document=on_document,
     )
-    if any(parsed.external_id != name for parsed in parsed_documents):  # rows or records, not one document
-        result.removed = _file_leftovers_delete(tenant=tenant, source=source, name=name, keep=result.external_ids)
+    result.removed = removed
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -197,3 +198,41 @@ def test_two_uploads_of_the_same_new_file_at_once_store_one_document(monkeypatch
     assert sorted(result.documents[0].outcome for result in results) == [Outcome.CREATED, Outcome.UPDATED]
     assert Document.objects.filter(tenant=tenant).count() == 1
     assert len(queued) == 2  # each upload queues its indexing (the document is pending for both)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_that_drops_a_record_never_deadlocks_with_the_tenants_index_writer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a stored corpus, and an indexing run that holds the tenant's lock and is about to lock
+    # the rows of the documents it stores
+    tenant = Tenant.objects.create(name="Alpha", slug="alpha-leftovers")
+    monkeypatch.setattr(tasks.index_document, "delay", lambda pk: None)
+    corpus = b'{"_id": "1", "text": "One."}\n{"_id": "2", "text": "Two."}'
+    files_upload(tenant=tenant, files=[SimpleUploadedFile("corpus.jsonl", corpus)])
+    first = Document.objects.get(tenant=tenant, external_id="1")
+    locked = threading.Event()
+
+    def index_writer() -> None:
+        with transaction.atomic():
+            lock_tenant_index(tenant=tenant)
+            locked.set()
+            with connection.cursor() as cursor:
+                for _ in range(100):  # until the upload waits for the lock
+                    cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                    if cursor.fetchone()[0]:
+                        break
+                    time.sleep(0.05)
+            list(Document.objects.select_for_update().filter(pk=first.pk))
+
+    def upload() -> None:
+        locked.wait(10)
+        # when the corpus comes again with record 1 edited and record 2 gone
+        edited = SimpleUploadedFile("corpus.jsonl", b'{"_id": "1", "text": "One, edited."}')
+        [result] = files_upload(tenant=tenant, files=[edited])
+        assert result.file.error == ""
+
+    errors = _in_threads(index_writer, upload)
+    # then neither was aborted as a deadlock, and the corpus is what was uploaded last
+    assert errors == []
+    assert dict(Document.objects.filter(tenant=tenant).values_list("external_id", "content")) == {"1": "One, edited."}
