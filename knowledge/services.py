@@ -237,6 +237,7 @@ class FileResult:
     error: str = ""
     external_ids: list[str] = field(default_factory=list)
     removed: int = 0  # documents the file gave before and no longer holds
+    leftovers: list[int] = field(default_factory=list)  # their ids, when the caller deletes them
 
     def count(self, outcome: Outcome) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -269,10 +270,13 @@ def file_ingest(
     on_document: Callable[[Document, Outcome], None] | None = None,
     default_language: str = DEFAULT_LANGUAGE,
     taken: Mapping[str, str] | None = None,
+    delete_leftovers: bool = True,
 ) -> FileResult:
     """Parse one file and upsert its documents (``default_language`` for those that declare none);
     the documents the file of this name gave before and no longer holds (a CSV FAQ's row, a
-    corpus's record) are deleted. A bad file gives a
+    corpus's record) are deleted, unless ``delete_leftovers`` is false: an upload or run of several
+    files gets their ids as the result's ``leftovers`` and deletes them with ``file_leftovers_delete``
+    after its last file, as a record may have moved to a file read later. A bad file gives a
     per-file error, never an exception, and changes nothing. ``taken`` maps the document ids stored
     by earlier files of the same upload or run to their file's name: a file that gives one of them
     is refused (``duplicate``) instead of overwriting that file's document."""
@@ -285,12 +289,10 @@ def file_ingest(
                 raise ParseError(ErrorCode.DUPLICATE, message)
     except ParseError as exc:
         return FileResult.refused(name, exc)
-    removed = 0
-    if any(parsed.external_id != name for parsed in parsed_documents):  # rows or records, not one document
-        # Before the upsert: in an upload's transaction the tenant's index lock must come before any
-        # document row lock (bm25.lock_tenant_index), or an indexing run of the tenant deadlocks with it.
-        keep = [parsed.external_id for parsed in parsed_documents]
-        removed = _file_leftovers_delete(tenant=tenant, source=source, name=name, keep=keep)
+    leftovers = _file_leftovers(tenant=tenant, source=source, name=name, parsed_documents=parsed_documents)
+    # Before the upsert: in an upload's transaction the tenant's index lock must come before any
+    # document row lock (bm25.lock_tenant_index), or an indexing run of the tenant deadlocks with it.
+    removed = documents_delete(tenant=tenant, document_ids=leftovers) if leftovers and delete_leftovers else 0
     result = parsed_ingest(
         tenant=tenant,
         source=source,
@@ -302,14 +304,30 @@ def file_ingest(
         on_document=on_document,
     )
     result.removed = removed
+    if not delete_leftovers:
+        result.leftovers = leftovers
     return result
 
 
-def _file_leftovers_delete(*, tenant: Tenant, source: KnowledgeSource, name: str, keep: list[str]) -> int:
-    """Delete the documents the file ``name`` gave before and ``keep`` does not name; returns how many."""
+def _file_leftovers(
+    *, tenant: Tenant, source: KnowledgeSource, name: str, parsed_documents: list[ParsedDocument]
+) -> list[int]:
+    """The documents the file ``name`` gave before and ``parsed_documents`` no longer hold (a
+    one-document file has none)."""
+    if all(parsed.external_id == name for parsed in parsed_documents):
+        return []
     documents = Document.objects.for_tenant(tenant).filter(source=source, file_name=name)
-    stale = list(documents.exclude(external_id__in=keep).values_list("pk", flat=True))
-    return documents_delete(tenant=tenant, document_ids=stale) if stale else 0
+    external_ids = [parsed.external_id for parsed in parsed_documents]
+    return list(documents.exclude(external_id__in=external_ids).values_list("pk", flat=True))
+
+
+def file_leftovers_delete(*, tenant: Tenant, result: FileResult) -> int:
+    """Delete the ``leftovers`` of a file read with ``delete_leftovers=False`` that are still its own
+    (a record moved to a file read after it is that file's now); sets and returns ``removed``."""
+    own = Document.objects.for_tenant(tenant).filter(pk__in=result.leftovers, file_name=result.name)
+    stale = list(own.values_list("pk", flat=True))
+    result.removed = documents_delete(tenant=tenant, document_ids=stale) if stale else 0
+    return result.removed
 
 
 def parsed_ingest(

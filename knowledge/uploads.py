@@ -21,7 +21,14 @@ from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import Document
 from knowledge.parsed import ErrorCode, ParseError
 from knowledge.parsing import file_check
-from knowledge.services import FileResult, Outcome, documents_fail_pending, file_ingest, source_get_or_create
+from knowledge.services import (
+    FileResult,
+    Outcome,
+    documents_fail_pending,
+    file_ingest,
+    file_leftovers_delete,
+    source_get_or_create,
+)
 from knowledge.source_config import UPLOAD_SOURCE
 from supportai.models import Tenant
 
@@ -68,8 +75,10 @@ def files_upload(
     Each file is its own transaction: a bad file gets its error and the others go through. A file
     refused for its name (that of a file stored earlier in the upload included) or its size (over
     ``KNOWLEDGE_MAX_UPLOAD_BYTES``) is not read. An unexpected exception is logged with its
-    traceback and gives its file the ``internal`` error; that file stores nothing. Raises
-    ``SourceKindError``, storing nothing, when ``source_name`` is a source of another kind.
+    traceback and gives its file the ``internal`` error; that file stores nothing. The documents a
+    file gave before and no longer holds are deleted after the last file: a record may have moved
+    to a file uploaded after it. Raises ``SourceKindError``, storing nothing, when ``source_name``
+    is a source of another kind.
     """
     source = source_get_or_create(tenant=tenant, name=source_name)
     limit = conf.SETTINGS.max_upload_bytes
@@ -96,6 +105,7 @@ def files_upload(
                     on_document=collect,
                     default_language=default_language,
                     taken=stored_ids,
+                    delete_leftovers=False,
                 )
                 changed = [document.id for document in documents if document.outcome != Outcome.UNCHANGED]
                 if changed:
@@ -109,6 +119,9 @@ def files_upload(
             stored_names.add(name)
             stored_ids.update(dict.fromkeys(result.external_ids, name))
         results.append(UploadResult(result, documents))
+    # After the last file: a record moved to a file uploaded later is that file's now, not a leftover.
+    for stored in results:
+        file_leftovers_delete(tenant=tenant, result=stored.file)
     return results
 
 

@@ -373,3 +373,22 @@ def test_ingest_counts_the_rows_a_csv_faq_lost_as_removed_even_without_pruning(
     # then the row's document went, and the summary says so
     assert "0 created, 0 updated, 3 unchanged, 0 failed, 1 removed," in capsys.readouterr().out
     assert not Document.objects.for_tenant(tenant).filter(title="Is there wifi?").exists()
+
+
+def test_ingest_keeps_a_record_that_moved_to_a_file_read_later_in_the_run(
+    tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given two corpora ingested, and record 2 then moved, unchanged, from the first to the second
+    two = json.dumps({"_id": "2", "text": "Gift cards never expire."})
+    (tmp_path / "a.jsonl").write_text(json.dumps({"_id": "1", "text": "Parking is behind."}) + "\n" + two)
+    (tmp_path / "b.jsonl").write_text(json.dumps({"_id": "3", "text": "Open 9 to 7."}))
+    _ingest(tenant, tmp_path)
+    moved = Document.objects.get(tenant=tenant, external_id="2")
+    (tmp_path / "a.jsonl").write_text(json.dumps({"_id": "1", "text": "Parking is behind."}))
+    (tmp_path / "b.jsonl").write_text(two + "\n" + json.dumps({"_id": "3", "text": "Open 9 to 7."}))
+    capsys.readouterr()
+    # when the folder is ingested again (a.jsonl is read first)
+    _ingest(tenant, tmp_path)
+    # then the record is the same document, now b's, and nothing was removed or embedded again
+    assert capsys.readouterr().out.startswith("2 files: 0 created, 0 updated, 3 unchanged, 0 failed, 0 removed,")
+    assert Document.objects.filter(pk=moved.pk, file_name="b.jsonl").exists()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from knowledge import uploads
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document
 from knowledge.services import file_ingest, source_get_or_create
+from knowledge.source_config import UPLOAD_SOURCE
 from knowledge.uploads import files_upload
 from supportai.models import Tenant
 
@@ -65,6 +68,52 @@ def test_a_record_moved_to_another_file_stays_when_its_old_file_comes_again(tena
     # then it belongs to b and nothing was removed
     assert result.removed == 0
     assert _ids(tenant) == {"1": "a.jsonl", "2": "b.jsonl", "3": "b.jsonl"}
+
+
+def test_a_record_moved_to_a_file_later_in_the_same_upload_stays_the_same_document(tenant: Tenant) -> None:
+    # given two corpora of the upload source
+    source = source_get_or_create(tenant=tenant, name=UPLOAD_SOURCE)
+    file_ingest(tenant=tenant, source=source, name="a.jsonl", data=_corpus(("1", "One."), ("2", "Two.")))
+    file_ingest(tenant=tenant, source=source, name="b.jsonl", data=_corpus(("3", "Three.")))
+    moved = Document.objects.get(tenant=tenant, external_id="2")
+    # when record 2 moves, unchanged, from a to b, and both come again in one upload, a first
+    first, second = files_upload(
+        tenant=tenant,
+        files=[
+            SimpleUploadedFile("a.jsonl", _corpus(("1", "One."))),
+            SimpleUploadedFile("b.jsonl", _corpus(("2", "Two."), ("3", "Three."))),
+        ],
+    )
+    # then it was neither deleted nor created again: it is b's, with its id and its chunks
+    assert [d.outcome for d in first.documents + second.documents] == ["unchanged"] * 3
+    assert (first.file.removed, second.file.removed) == (0, 0)
+    assert _ids(tenant) == {"1": "a.jsonl", "2": "b.jsonl", "3": "b.jsonl"}
+    assert Document.objects.get(external_id="2").pk == moved.pk
+    assert _children_counted(tenant)
+
+
+def test_a_file_uploaded_again_while_an_upload_of_it_finishes_keeps_the_rows_it_gave(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a FAQ, and a second upload of it that stores its version while the first upload is
+    # about to delete the first version's leftovers
+    source = source_get_or_create(tenant=tenant, name=UPLOAD_SOURCE)
+    file_ingest(tenant=tenant, source=source, name="faq.csv", data=b"question,answer\nWifi?,Yes.\nParking?,No.\n")
+    finish = uploads.file_leftovers_delete
+    second = [SimpleUploadedFile("faq.csv", b"question,answer\nWifi?,Yes.\nGift cards?,At the desk.\n")]
+
+    def meanwhile(**arguments: Any) -> int:
+        if second:
+            files_upload(tenant=tenant, files=[second.pop()])
+        return finish(**arguments)
+
+    monkeypatch.setattr(uploads, "file_leftovers_delete", meanwhile)
+    # when
+    files_upload(tenant=tenant, files=[SimpleUploadedFile("faq.csv", b"question,answer\nWifi?,Yes.\nHours?,9 to 7.\n")])
+    # then the rows are the second upload's, the one stored last
+    titles = set(Document.objects.for_tenant(tenant).values_list("title", flat=True))
+    assert titles == {"Wifi?", "Gift cards?"}
+    assert _children_counted(tenant)
 
 
 def test_an_upload_that_fails_keeps_what_its_file_gave_before(tenant: Tenant) -> None:

@@ -28,7 +28,14 @@ from knowledge.management.options import add_threads_option, apply_threads_optio
 from knowledge.models import KnowledgeSource
 from knowledge.parsed import ErrorCode, ParseError
 from knowledge.parsing import file_check, is_document_file
-from knowledge.services import FileResult, Outcome, file_ingest, source_mark_synced, source_prune
+from knowledge.services import (
+    FileResult,
+    Outcome,
+    file_ingest,
+    file_leftovers_delete,
+    source_mark_synced,
+    source_prune,
+)
 from knowledge.source_config import NAME_MAX_LENGTH
 from supportai.models import Tenant
 
@@ -63,7 +70,15 @@ def _file_ingest(
     except OSError as exc:
         return FileResult.refused(name, ParseError(ErrorCode.UNREADABLE, detail=exc.strerror or exc))
     try:
-        return file_ingest(tenant=tenant, source=source, name=name, data=data, default_language=language, taken=taken)
+        return file_ingest(
+            tenant=tenant,
+            source=source,
+            name=name,
+            data=data,
+            default_language=language,
+            taken=taken,
+            delete_leftovers=False,
+        )
     except Exception:
         logger.exception("Ingesting %s into tenant %s failed", file, tenant.pk)
         return FileResult.internal_error(name)
@@ -123,6 +138,7 @@ class Command(BaseCommand):
         totals = dict.fromkeys(Outcome, 0)
         # The document ids stored by this run, with their file: a file that gives one of them again is refused.
         taken: dict[str, str] = {}
+        with_leftovers: list[FileResult] = []
         failed = removed = 0
         for file in tqdm(files, unit="file", disable=options["no_progress"], file=self.stderr):
             name = str(file.relative_to(root))
@@ -133,9 +149,13 @@ class Command(BaseCommand):
             if result.error:
                 failed += 1
                 self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
+            if result.leftovers:
+                with_leftovers.append(result)
             for outcome, count in result.outcomes.items():
                 totals[outcome] += count
-            removed += result.removed
+        # After the last file: a record moved to a file read later is that file's now, not a leftover.
+        for result in with_leftovers:
+            removed += file_leftovers_delete(tenant=tenant, result=result)
         if not options["no_prune"] and not failed:
             removed += source_prune(tenant=tenant, source=source, keep=set(taken))
         source_mark_synced(source=source, failed=failed == len(files))
