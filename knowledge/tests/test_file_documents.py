@@ -117,8 +117,8 @@ def test_a_file_uploaded_again_while_an_upload_of_it_finishes_keeps_the_rows_it_
 
 
 def test_an_upload_that_fails_keeps_what_its_file_gave_before(tenant: Tenant) -> None:
-    # given a stored corpus
-    source = source_get_or_create(tenant=tenant, name="uploads")
+    # given a corpus stored in the source uploads go to
+    source = source_get_or_create(tenant=tenant, name=UPLOAD_SOURCE)
     file_ingest(tenant=tenant, source=source, name="corpus.jsonl", data=_corpus(("1", "One."), ("2", "Two.")))
     # when a broken version of it is uploaded
     [result] = files_upload(tenant=tenant, files=[SimpleUploadedFile("corpus.jsonl", b'{"_id": "1", "text": ')])
