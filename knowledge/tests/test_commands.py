@@ -392,3 +392,23 @@ def test_ingest_keeps_a_record_that_moved_to_a_file_read_later_in_the_run(
     # then the record is the same document, now b's, and nothing was removed or embedded again
     assert capsys.readouterr().out.startswith("2 files: 0 created, 0 updated, 3 unchanged, 0 failed, 0 removed,")
     assert Document.objects.filter(pk=moved.pk, file_name="b.jsonl").exists()
+
+
+def test_ingest_of_one_file_of_a_folder_source_keeps_the_name_the_folder_gave_it(
+    tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a folder with two BEIR corpora ingested into a source
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "corpus.jsonl").write_text(json.dumps({"_id": "1", "text": "Parking is behind the studio."}))
+    (tmp_path / "sub" / "corpus.jsonl").write_text(json.dumps({"_id": "2", "text": "Gift cards never expire."}))
+    _ingest(tenant, tmp_path, "--source", "Help")
+    capsys.readouterr()
+    # when the corpus in the subfolder is edited and ingested alone into that source, without pruning
+    (tmp_path / "sub" / "corpus.jsonl").write_text(json.dumps({"_id": "2", "text": "Gift cards last a year."}))
+    _ingest(tenant, tmp_path / "sub" / "corpus.jsonl", "--source", "Help", "--no-prune")
+    # then it is the same file as before: the other corpus, named like it, keeps its record
+    assert capsys.readouterr().out.startswith("1 files: 0 created, 1 updated, 0 unchanged, 0 failed, 0 removed,")
+    assert dict(Document.objects.for_tenant(tenant).values_list("external_id", "file_name")) == {
+        "1": "corpus.jsonl",
+        "2": "sub/corpus.jsonl",
+    }

@@ -84,6 +84,16 @@ def _file_ingest(
         return FileResult.internal_error(name)
 
 
+def _names_root(path: Path, source: KnowledgeSource) -> Path:
+    """The folder the files' names are relative to: ``path`` itself, or for one file, the folder of
+    its folder source when the file lies under it, so that it keeps the name a run of that folder
+    gave it (the documents of another file of that name are not its own, nor are its CSV rows new)."""
+    if path.is_dir():
+        return path
+    folder = Path(source.config.get("path") or path.parent)
+    return folder if folder.is_dir() and path.is_relative_to(folder) else path.parent
+
+
 def _language(value: str) -> str:
     try:
         return clean_language(value)
@@ -134,7 +144,7 @@ class Command(BaseCommand):
             source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=not options["no_prune"])
         except FolderSourceError as exc:
             raise CommandError(str(exc)) from exc
-        root = path if path.is_dir() else path.parent
+        root = _names_root(path, source)
         totals = dict.fromkeys(Outcome, 0)
         # The document ids stored by this run, with their file: a file that gives one of them again is refused.
         taken: dict[str, str] = {}
