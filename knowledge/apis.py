@@ -92,6 +92,9 @@ class UploadedFileSerializer(serializers.Serializer):
     )
     error = serializers.CharField(help_text="what is wrong with the file, for people; empty when it was read")
     documents = UploadedDocumentSerializer(many=True)
+    removed = serializers.IntegerField(
+        help_text="documents the file gave before and no longer holds (a CSV FAQ's rows, a corpus's records), deleted"
+    )
 
     class Meta:
         ref_name = "UploadedFile"
@@ -232,6 +235,7 @@ class DocumentsApi(APIView):
                 "error_code": result.file.error_code,
                 "error": result.file.error,
                 "documents": [{"id": d.id, "title": d.title, "outcome": d.outcome} for d in result.documents],
+                "removed": result.file.removed,
             }
             for result in uploaded
         ]

@@ -148,6 +148,8 @@ def documents(request: HttpRequest) -> HttpResponse:
                 messages.error(request, f"{result.file.name}: {result.file.error}")
             else:
                 outcomes = ", ".join(f"{d.title}: {d.outcome}" for d in result.documents)
+                if result.file.removed:
+                    outcomes += f"; {result.file.removed} no longer in the file, removed"
                 messages.success(request, f"{result.file.name}: {outcomes}")
         return redirect("knowledge_console:documents")
     sources = source_list(tenant=tenant).annotate(

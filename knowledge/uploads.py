@@ -76,9 +76,9 @@ def files_upload(
     refused for its name (that of a file stored earlier in the upload included) or its size (over
     ``KNOWLEDGE_MAX_UPLOAD_BYTES``) is not read. An unexpected exception is logged with its
     traceback and gives its file the ``internal`` error; that file stores nothing. The documents a
-    file gave before and no longer holds are deleted after the last file: a record may have moved
-    to a file uploaded after it. Raises ``SourceKindError``, storing nothing, when ``source_name``
-    is a source of another kind.
+    file gave before and no longer holds are deleted after the last file (a record may have moved
+    to a file uploaded after it), unless a file of the upload failed (it may have moved there).
+    Raises ``SourceKindError``, storing nothing, when ``source_name`` is a source of another kind.
     """
     source = source_get_or_create(tenant=tenant, name=source_name)
     limit = conf.SETTINGS.max_upload_bytes
@@ -119,9 +119,11 @@ def files_upload(
             stored_names.add(name)
             stored_ids.update(dict.fromkeys(result.external_ids, name))
         results.append(UploadResult(result, documents))
-    # After the last file: a record moved to a file uploaded later is that file's now, not a leftover.
-    for stored in results:
-        file_leftovers_delete(tenant=tenant, result=stored.file)
+    # After the last file: a record moved to a file uploaded later is that file's now, not a leftover;
+    # and while a file failed, a record may have moved into it, so no leftover goes.
+    if not any(stored.file.error for stored in results):
+        for stored in results:
+            file_leftovers_delete(tenant=tenant, result=stored.file)
     return results
 
 

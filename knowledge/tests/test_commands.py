@@ -361,17 +361,24 @@ def test_ingest_refuses_a_file_that_gives_a_document_id_an_earlier_file_gave(
     assert capsys.readouterr().out.startswith("2 files: 0 created, 0 updated, 1 unchanged,")
 
 
-def test_ingest_counts_the_rows_a_csv_faq_lost_as_removed_even_without_pruning(
+def test_ingest_removes_the_rows_a_csv_faq_lost_once_no_file_fails_even_without_pruning(
     tenant: Tenant, help_folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # given
     _ingest(tenant, help_folder, errors=2)
     capsys.readouterr()
-    # when a row is deleted from the FAQ and the folder is ingested again, keeping what left it
+    # when a row is deleted from the FAQ and the folder is ingested again while two files fail
     (help_folder / "faq.csv").write_text("question,answer\nDo you sell gift cards?,Yes.\n")
     _ingest(tenant, help_folder, "--no-prune", errors=2)
+    # then the row stays (it might have moved into a failing file), and the summary says why
+    assert capsys.readouterr().out.endswith("0 removed, 2 files with errors; pruning skipped: 2 files had errors\n")
+    assert Document.objects.for_tenant(tenant).filter(title="Is there wifi?").exists()
+    # when the bad files are mended and the folder is ingested again, still without pruning
+    (help_folder / "empty.txt").write_text("Text.")
+    (help_folder / "latin.txt").write_text("café")
+    _ingest(tenant, help_folder, "--no-prune")
     # then the row's document went, and the summary says so
-    assert "0 created, 0 updated, 3 unchanged, 0 failed, 1 removed," in capsys.readouterr().out
+    assert "2 created, 0 updated, 3 unchanged, 0 failed, 1 removed, 0 files with errors" in capsys.readouterr().out
     assert not Document.objects.for_tenant(tenant).filter(title="Is there wifi?").exists()
 
 

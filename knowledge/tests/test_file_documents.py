@@ -6,15 +6,19 @@ import json
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.test import Client
+from rest_framework.test import APIClient
 
 from knowledge import uploads
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document
 from knowledge.services import file_ingest, source_get_or_create
-from knowledge.source_config import UPLOAD_SOURCE
+from knowledge.source_config import API_UPLOAD_SOURCE, UPLOAD_SOURCE
 from knowledge.uploads import files_upload
+from supportai.api_keys import api_key_create
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +129,49 @@ def test_an_upload_that_fails_keeps_what_its_file_gave_before(tenant: Tenant) ->
     # then it is refused and both records stay
     assert result.file.error_code == "malformed"
     assert set(_ids(tenant)) == {"1", "2"}
+
+
+def test_while_a_file_of_the_upload_fails_no_file_loses_what_it_no_longer_holds(tenant: Tenant) -> None:
+    # given two corpora of the upload source
+    source = source_get_or_create(tenant=tenant, name=UPLOAD_SOURCE)
+    file_ingest(tenant=tenant, source=source, name="a.jsonl", data=_corpus(("1", "One."), ("2", "Two.")))
+    file_ingest(tenant=tenant, source=source, name="b.jsonl", data=_corpus(("3", "Three.")))
+    # when record 2 moves from a to b, and b arrives broken
+    broken = _corpus(("2", "Two."), ("3", "Three.")) + b'\n{"_id": "4", "text": '
+    first, second = files_upload(
+        tenant=tenant,
+        files=[SimpleUploadedFile("a.jsonl", _corpus(("1", "One."))), SimpleUploadedFile("b.jsonl", broken)],
+    )
+    # then record 2 stays: it may be in the file that failed
+    assert (first.file.removed, second.file.error_code) == (0, "malformed")
+    assert set(_ids(tenant)) == {"1", "2", "3"}
+
+
+def test_the_api_and_the_console_say_what_an_upload_removed(tenant: Tenant, owner: User) -> None:
+    # given a FAQ of three rows in the API's uploads and in the console's
+    for name in (API_UPLOAD_SOURCE, UPLOAD_SOURCE):
+        source = source_get_or_create(tenant=tenant, name=name)
+        faq = b"question,answer\nWifi?,Yes.\nParking?,No.\nHours?,9.\n"
+        file_ingest(tenant=tenant, source=source, name="faq.csv", data=faq)
+    key = api_key_create(tenant=tenant, name="ci").raw_key
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    # when it comes again through the API without one row, and through the console without two
+    sent = api.post(
+        "/api/v1/knowledge/documents/",
+        {"files": [SimpleUploadedFile("faq.csv", b"question,answer\nWifi?,Yes.\nParking?,No.\n")]},
+        format="multipart",
+    )
+    console = Client()
+    console.force_login(owner)
+    page = console.post(
+        "/console/knowledge/",
+        {"upload": [SimpleUploadedFile("faq.csv", b"question,answer\nWifi?,Yes.\n")]},
+        follow=True,
+    )
+    # then each says how many documents went
+    assert sent.status_code == 202 and sent.json()["files"][0]["removed"] == 1
+    assert "faq.csv: Wifi?: unchanged; 2 no longer in the file, removed" in page.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)

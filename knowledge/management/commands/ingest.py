@@ -164,14 +164,15 @@ class Command(BaseCommand):
             for outcome, count in result.outcomes.items():
                 totals[outcome] += count
         # After the last file: a record moved to a file read later is that file's now, not a leftover.
-        for result in with_leftovers:
+        # While a file failed, a record may have moved into it: no leftover goes, as nothing is pruned.
+        for result in with_leftovers if not failed else []:
             removed += file_leftovers_delete(tenant=tenant, result=result)
         if not options["no_prune"] and not failed:
             removed += source_prune(tenant=tenant, source=source, keep=set(taken))
         source_mark_synced(source=source, failed=failed == len(files))
         summary = ", ".join(f"{count} {outcome}" for outcome, count in totals.items())
         line = f"{len(files)} files: {summary}, {removed} removed, {failed} files with errors"
-        if failed and not options["no_prune"]:
+        if failed and (with_leftovers or not options["no_prune"]):
             line += f"; pruning skipped: {failed} {'file' if failed == 1 else 'files'} had errors"
         self.stdout.write(line)
         if failed:
