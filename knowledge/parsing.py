@@ -99,11 +99,18 @@ class TolerantHTMLParser(HTMLParser):
 
 class _MainText(TolerantHTMLParser):
     # A <form> is not skipped, only its option lists and prefilled text: ASP.NET and SharePoint pages
-    # wrap everything in one.
+    # wrap everything in one. A form is kept only if it holds content (a heading, a paragraph, a
+    # list...), so that login, search and newsletter forms leave no "EmailPasswordLog in" behind.
     SKIP = frozenset(
         {"script", "style", "noscript", "nav", "header", "footer", "aside", "select", "textarea", "template", "svg"}
     )
-    BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article"})
+    CONTENT = frozenset(
+        {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "table", "blockquote", "pre", "article", "main"}
+    )
+    BLOCK = CONTENT | {"div", "br", "tr", "section", "dl", "ul", "ol", "figure", "figcaption", "details", "summary"}
+    BLOCK |= {"hr", "address", "caption", "form", "fieldset"}
+    # Inline elements whose neighbours are other words: table cells, form labels and buttons.
+    SPACED = frozenset({"td", "th", "label", "button", "option", "input"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -114,6 +121,9 @@ class _MainText(TolerantHTMLParser):
         self.language = ""
         self.parts: list[str] = []
         self.main_parts: list[str] = []
+        self.forms = 0
+        self.form_start = (0, 0)  # where the outermost open form's text begins in parts and main_parts
+        self.form_has_content = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "html" and not self.language:
@@ -125,8 +135,16 @@ class _MainText(TolerantHTMLParser):
             self.in_title = True
         elif tag in {"main", "article"}:
             self.in_main += 1
+        elif tag == "form":
+            if not self.forms:
+                self.form_start, self.form_has_content = (len(self.parts), len(self.main_parts)), False
+            self.forms += 1
+        if tag in self.CONTENT and not self.depth_skip:
+            self.form_has_content = True
         if tag in self.BLOCK:
             self._add("\n\n" if tag != "br" else "\n")
+        elif tag in self.SPACED:
+            self._add(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP and self.depth_skip:
@@ -135,8 +153,14 @@ class _MainText(TolerantHTMLParser):
             self.in_title = False
         elif tag in {"main", "article"} and self.in_main:
             self.in_main -= 1
+        elif tag == "form" and self.forms:
+            self.forms -= 1
+            if not self.forms and not self.form_has_content:
+                del self.parts[self.form_start[0] :], self.main_parts[self.form_start[1] :]
         if tag in self.BLOCK:
             self._add("\n\n")
+        elif tag in self.SPACED:
+            self._add(" ")
 
     def _add(self, text: str) -> None:
         self.parts.append(text)

@@ -85,6 +85,33 @@ def test_html_page_wrapped_in_a_form_keeps_its_text_and_drops_the_controls() -> 
     assert doc.text == "Parking\n\nFree parking behind the studio.\n\nCountry Ask"
 
 
+def test_html_forms_without_content_leave_no_words_behind() -> None:
+    # given a page without <main>: its article, a login form, a search form and a newsletter signup
+    page = (
+        b"<html><head><title>Refunds</title></head><body><div><h1>Refunds</h1><p>Refunds take five days.</p></div>"
+        b"<form><label>Email</label><input name=email><label>Password</label><button>Log in</button></form>"
+        b"<form role=search><input placeholder=Search><button>Search</button></form>"
+        b"<form><fieldset><legend>Newsletter</legend><input type=email><button>Sign up</button></fieldset></form>"
+        b"</body></html>"
+    )
+    # when
+    [doc] = parse_file("refunds.html", page, max_bytes=LIMIT)
+    # then
+    assert doc.text == "Refunds\n\nRefunds take five days."
+
+
+def test_html_cells_and_definition_lists_keep_their_words_apart() -> None:
+    # given a price table and a FAQ written as a definition list
+    page = (
+        b"<main><table><tr><th>Plan</th><th>Price</th></tr><tr><td>Basic</td><td>$5</td></tr></table>"
+        b"<dl><dt>Can I park?</dt><dd>Yes, behind the studio.</dd><dt>Wifi?</dt><dd>Free.</dd></dl></main>"
+    )
+    # when
+    [doc] = parse_file("plans.html", page, max_bytes=LIMIT)
+    # then
+    assert doc.text == "Plan Price\n\nBasic $5\n\nCan I park?\n\nYes, behind the studio.\n\nWifi?\n\nFree."
+
+
 def test_html_title_is_the_pages_and_not_its_icons() -> None:
     # given accessible SVG icons, each with a <title> of its own
     icon = b'<svg role="img"><title>Close</title><path d="M0 0"/></svg>'
