@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from knowledge import services
 from knowledge.management.commands import evaluate_retrieval, reindex
 from knowledge.models import Chunk, Document, DocumentStatus
 from knowledge.providers.base import ProviderError
@@ -163,3 +164,18 @@ def test_evaluate_retrieval_never_reports_keywords_alone_as_hybrid(tmp_path, mon
 def test_evaluate_retrieval_refuses_a_cut_off_beyond_the_depth_it_ranks_to(tmp_path: Path, k: str) -> None:
     with pytest.raises(CommandError, match=f"--k must be from 1 to 100, the depth each mode ranks to; got {k}"):
         call_command("evaluate_retrieval", "--beir", str(_beir(tmp_path)), "--modes", "bm25", "--k", k)
+
+
+def test_ingest_reports_documents_the_provider_could_not_embed_and_ends_with_status_1(
+    tenant, tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking behind the studio.")
+    monkeypatch.setattr(services, "default_provider", DownEmbedder)
+
+    with pytest.raises(CommandError, match=r"^1 document could not be indexed \(listed above\); run ingest again"):
+        call_command("ingest", str(tmp_path), "--tenant", tenant.slug, "--no-progress")
+
+    captured = capsys.readouterr()
+    assert "1 failed" in captured.out
+    assert "parking.md: Parking: Embedding failed: 401 invalid API key" in captured.err
+    assert Document.objects.get(tenant=tenant).status == DocumentStatus.FAILED

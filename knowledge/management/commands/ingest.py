@@ -1,8 +1,9 @@
 """``manage.py ingest PATH --tenant SLUG``: files or folders (recursively), idempotent by content hash.
 
 A file that cannot be read, parsed or stored gets an error line on stderr and the others go on; the
-run then exits with status 1. A run with any such file prunes nothing: a file that fails after an
-edit gives no external ids, and pruning would delete the documents it gave on an earlier run.
+run then exits with status 1, as it does when the embedding provider failed a document (one line
+each). A run with any such file prunes nothing: a file that fails after an edit gives no external
+ids, and pruning would delete the documents it gave on an earlier run.
 
 The source is a folder source: it remembers its PATH, and documents no longer under PATH leave it.
 Pruning never reaches a source that holds uploaded files or the demo's (``knowledge.folder_sources``),
@@ -25,7 +26,7 @@ from knowledge import conf
 from knowledge.folder_sources import FolderSourceError, folder_source
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
-from knowledge.models import KnowledgeSource
+from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.parsed import ErrorCode, ParseError
 from knowledge.parsing import file_check, is_document_file
 from knowledge.services import (
@@ -175,6 +176,19 @@ class Command(BaseCommand):
         if failed and (with_leftovers or not options["no_prune"]):
             line += f"; pruning skipped: {failed} {'file' if failed == 1 else 'files'} had errors"
         self.stdout.write(line)
+        not_indexed = 0
+        if totals[Outcome.FAILED]:
+            # Documents stored but not indexed (the embedding provider failed): name them with its message.
+            for document in Document.objects.filter(
+                tenant=tenant, source=source, external_id__in=taken, status=DocumentStatus.FAILED
+            ).order_by("external_id"):
+                not_indexed += 1
+                self.stderr.write(f"{taken[document.external_id]}: {document.title}: {document.error}")
         if failed:
             rest = "nothing was ingested" if failed == len(files) else "the others were ingested"
             raise CommandError(f"{failed} of {len(files)} files had errors (listed above); {rest}.")
+        if not_indexed:
+            raise CommandError(
+                f"{not_indexed} {'document' if not_indexed == 1 else 'documents'} could not be indexed (listed above); "
+                "run ingest again to retry."
+            )
