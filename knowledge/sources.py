@@ -66,6 +66,7 @@ DELETE_WHILE_SYNCING = "A sync of this source is running; delete the source once
 ENTRY_FAILED = "Nothing was synced or removed: {error}"
 STOPPED = "The sync stopped early: {error} Before it stopped, {done}; pages gone from the site were not removed."
 INTERNAL_ERROR = "The sync stopped on an internal error; see the worker log."
+INTERRUPTED = "The sync was interrupted before it finished; nothing was removed. Sync again."
 LEASE_LOST = "The sync stopped: the source was deleted, or taken over by another sync after this one looked dead."
 ROBOTS_UNREADABLE = "robots.txt of {host} could not be read, so no page may be fetched (RFC 9309): {error}"
 START_DISALLOWED = "robots.txt disallows the start page for our User-Agent."
@@ -555,6 +556,9 @@ def knowledge_source_sync(
     # would look busy for its SYNC_LEASE.
     try:
         return _sync_claimed(tenant=tenant, source=source, crawler=crawler, provider=provider)
+    except KeyboardInterrupt:
+        _finish(source, failed=True, error=INTERRUPTED)
+        raise
     except BaseException:
         _finish(source, failed=True, error=INTERNAL_ERROR)
         raise

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from knowledge import conf, tasks
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.source_config import BAD_HOST, source_sync_enqueue, url_source_create
+from knowledge.sources import INTERRUPTED
 from knowledge.tests.site_fake import FakeSite
 from supportai.tests.factories import api_client
 
@@ -167,6 +168,23 @@ def test_sync_sources_command_reports_failures_and_unknown_names(tenant, other_t
     with pytest.raises(CommandError, match="1 of 1 sources did not sync cleanly"):
         call_command("sync_sources", "--tenant", tenant.slug)
     assert "the start page could not be read" in capsys.readouterr().err
+
+
+def test_ctrl_c_on_sync_sources_stops_with_a_message_and_frees_the_source(tenant, small_site, monkeypatch):
+    # given a sync that is interrupted while it fetches a page
+    source = _source(tenant, small_site)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("knowledge.crawling.Crawler.get_html", interrupted)
+    # when
+    with pytest.raises(CommandError, match="Website: The sync was interrupted before it finished") as stopped:
+        call_command("sync_sources", "--tenant", tenant.slug)
+    # then the command ends as a shell ends an interrupted process, and the source says what happened
+    assert stopped.value.returncode == 130
+    source.refresh_from_db()
+    assert (source.status, source.error, source.sync_started_at) == (SourceStatus.FAILED, INTERRUPTED, None)
 
 
 def test_beat_task_syncs_only_sources_whose_interval_has_passed(tenant, other_tenant, small_site):

@@ -8,7 +8,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.models import KnowledgeSource, SourceKind
-from knowledge.sources import knowledge_source_sync
+from knowledge.sources import INTERRUPTED, knowledge_source_sync
+
+# What a shell reports for a process ended by SIGINT (128 + 2).
+INTERRUPTED_STATUS = 130
 
 
 class Command(BaseCommand):
@@ -33,7 +36,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{source.name}: syncing {source.config.get('sitemap_url') or source.config.get('start_url')}"
             )
-            result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+            try:
+                result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+            except KeyboardInterrupt:
+                raise CommandError(f"{source.name}: {INTERRUPTED}", returncode=INTERRUPTED_STATUS) from None
             for url, code in result.errors.items():
                 self.stdout.write(f"  {code}: {url}")
             self.stdout.write(f"{source.name}: {result.summary()}")
