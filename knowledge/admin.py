@@ -18,6 +18,7 @@ from knowledge.source_config import (
     NAME_RESERVED,
     UPLOAD_SOURCE_NAMES,
     SourceConfigError,
+    SyncRunning,
     source_sync_enqueue,
     sync_free,
 )
@@ -62,14 +63,19 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
 
     @admin.action(description="Sync the selected website (URL) sources now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[KnowledgeSource]) -> None:
-        queued = 0
+        queued = running = 0
         with transaction.atomic():  # the syncs are queued when this commits
             for source in queryset.select_related("tenant"):
                 if source.kind != SourceKind.URL or not self.has_change_permission(request, source):
                     continue
-                source_sync_enqueue(tenant=source.tenant, source=source)
-                queued += 1
-        self.message_user(request, f"Sync queued for {queued} URL sources.")
+                try:
+                    source_sync_enqueue(tenant=source.tenant, source=source)
+                except SyncRunning:
+                    running += 1
+                else:
+                    queued += 1
+        busy = f" {running} were already syncing." if running else ""
+        self.message_user(request, f"Sync queued for {queued} URL sources.{busy}")
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # A source a sync is running on can be deleted once the sync has finished, as in the console.

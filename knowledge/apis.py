@@ -27,6 +27,7 @@ from knowledge.source_config import (
     PREFIX_MAX_LENGTH,
     URL_MAX_LENGTH,
     SourceConfigError,
+    SyncRunning,
     source_sync_enqueue,
     url_source_create,
 )
@@ -131,6 +132,11 @@ class DocumentPages(PageNumberPagination):
 class UploadSourceConflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "upload_source_conflict"
+
+
+class SyncRunningConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "sync_running"
 
 
 class DocumentsApi(APIView):
@@ -394,7 +400,14 @@ class SourceSyncApi(APIView):
         request=None,
         responses={
             202: SyncQueuedSerializer,
-            **error_responses({400: "the source is not a website source", **NOT_MANAGER_ERROR, **SOURCE_NOT_FOUND}),
+            **error_responses(
+                {
+                    400: "the source is not a website source",
+                    **NOT_MANAGER_ERROR,
+                    **SOURCE_NOT_FOUND,
+                    409: "a sync of the source is running (its result shows on the source when it finishes)",
+                }
+            ),
         },
         summary="Sync a website source now",
     )
@@ -403,6 +416,8 @@ class SourceSyncApi(APIView):
         source = source_get(tenant=tenant, pk=pk)
         try:
             source_sync_enqueue(tenant=tenant, source=source)
+        except SyncRunning as exc:
+            raise SyncRunningConflict(str(exc)) from exc
         except SourceConfigError as exc:
             raise serializers.ValidationError({"source": [str(exc)]}) from exc
         return Response({"id": source.pk, "queued": True}, status=status.HTTP_202_ACCEPTED)

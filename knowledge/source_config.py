@@ -222,14 +222,22 @@ def url_source_update(
 
 
 SYNC_NOT_QUEUED = "The sync could not be queued (task queue unavailable); run it again"
+SYNC_RUNNING = "A sync of this source is already running; its result shows here when it finishes."
+
+
+class SyncRunning(SourceConfigError):
+    """A sync holds the source: another one queued now would find it busy and do nothing."""
 
 
 def source_sync_enqueue(*, tenant: Tenant, source: KnowledgeSource) -> None:
-    """Queue a sync of the tenant's URL source once the current transaction commits."""
+    """Queue a sync of the tenant's URL source once the current transaction commits. Raises
+    ``SyncRunning`` while a sync holds the source."""
     if source.tenant_id != tenant.pk:
         raise ValueError("source belongs to another tenant")
     if source.kind != SourceKind.URL:
         raise SourceConfigError(NOT_A_URL_SOURCE.format(kind=source.kind))
+    if not KnowledgeSource.objects.filter(sync_free(timezone.now()), pk=source.pk).exists():
+        raise SyncRunning(SYNC_RUNNING)
     transaction.on_commit(partial(_sync_queue, source_id=source.pk))
 
 

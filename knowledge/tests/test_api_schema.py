@@ -29,7 +29,7 @@ def schema() -> dict[str, Any]:
         ("/api/v1/knowledge/search/", "post", {"200", "400", "413", "503"}),
         ("/api/v1/knowledge/sources/", "post", {"201", "400", "413"}),
         ("/api/v1/knowledge/sources/{id}/", "get", {"200", "404"}),
-        ("/api/v1/knowledge/sources/{id}/sync/", "post", {"202", "400", "404"}),
+        ("/api/v1/knowledge/sources/{id}/sync/", "post", {"202", "400", "404", "409"}),
     ],
 )
 def test_every_operation_documents_its_errors(

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from knowledge import conf, tasks
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
-from knowledge.source_config import BAD_HOST, source_sync_enqueue, url_source_create
+from knowledge.source_config import BAD_HOST, SYNC_RUNNING, source_sync_enqueue, url_source_create
 from knowledge.sources import INTERRUPTED
 from knowledge.tests.site_fake import FakeSite
 from supportai.tests.factories import api_client
@@ -118,6 +118,23 @@ def test_console_sync_now_button(
     # then
     assert "Sync of Website queued" in response.content.decode()
     assert {d.title for d in Document.objects.for_tenant(tenant)} == {"Welcome", "Parking"}
+
+
+def test_sync_now_while_a_sync_runs_says_so_everywhere(client, owner, tenant, small_site):
+    # given a source a sync holds
+    source = _source(tenant, small_site)
+    KnowledgeSource.objects.filter(pk=source.pk).update(status=SourceStatus.SYNCING, sync_started_at=timezone.now())
+    # when "sync now" is asked through the API, the console and the admin
+    response = api_client(tenant).post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
+    client.force_login(owner)
+    page = client.post(f"/console/knowledge/sources/{source.pk}/sync/", follow=True).content.decode()
+    data = {"action": "sync_now", "_selected_action": [source.pk]}
+    admin_page = client.post("/admin/knowledge/knowledgesource/", data, follow=True).content.decode()
+    # then none claims a sync was queued: the API answers 409, the pages say a sync is running
+    assert response.status_code == 409 and response.json()["detail"] == SYNC_RUNNING
+    assert SYNC_RUNNING in page and "Sync of Website queued" not in page
+    assert "Sync queued for 0 URL sources. 1 were already syncing." in admin_page
+    assert small_site.requests == []
 
 
 def test_admin_sync_action_is_tenant_scoped(
