@@ -611,12 +611,12 @@ class Crawler:
         deadline_s: float | None = None,
     ) -> tuple[str, httpx.Response, bytes]:
         """GET ``url`` and up to ``MAX_REDIRECTS`` redirects, each new location passed to ``vet``
-        (which raises ``FetchError`` to refuse it), all within one deadline; returns the last URL
-        with its response and body."""
+        (which raises ``FetchError`` to refuse it), all within one deadline (the Crawl-delay waited
+        out before each request not counted); returns the last URL with its response and body."""
         deadline = time.monotonic() + (deadline_s or self.deadline_s)
         limit, current = max_bytes or self.max_bytes, url
         for _ in range(MAX_REDIRECTS + 1):
-            self._pause(current)
+            deadline += self._pause(current)
             try:
                 response, body = self._get(current, headers, deadline=deadline, max_bytes=limit, cut_at=cut_at)
             except FetchError as exc:  # the error of the address redirects had led to (a redirect's
@@ -704,14 +704,16 @@ class Crawler:
         """Whether robots.txt lets us fetch ``url``; raises ``FetchError`` if robots.txt is unreachable."""
         return self._robots_for(url).allows(self.robots_token, url)
 
-    def _pause(self, url: str) -> None:
-        """Wait out the site's robots.txt Crawl-delay (capped) since our previous request to it."""
+    def _pause(self, url: str) -> float:
+        """Wait out the site's robots.txt Crawl-delay (capped) since our previous request to it;
+        returns the seconds waited."""
         origin = urlsplit(url).netloc
         rules = self._robots.get(url_origin(url))
         delay = rules.crawl_delay(self.robots_token) if rules is not None else None
         last = self._last_request.get(origin)
+        wait = 0.0
         if delay and last is not None:
-            wait = min(delay, MAX_CRAWL_DELAY_S) - (time.monotonic() - last)
-            if wait > 0:
-                time.sleep(wait)
+            wait = max(min(delay, MAX_CRAWL_DELAY_S) - (time.monotonic() - last), 0.0)
+            time.sleep(wait)
         self._last_request[origin] = time.monotonic()
+        return wait

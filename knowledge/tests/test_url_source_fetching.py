@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import random
+import time
 
 import pytest
 
@@ -514,3 +515,20 @@ def test_a_gzipped_sitemap_of_several_members_is_read_whole_and_a_gzip_bomb_is_t
         parse_sitemap(bomb, max_bytes=1024)
     assert raised.value.code == PageError.TOO_LARGE
     assert str(raised.value) == "The answer is larger than the 1024-byte limit (the sitemap protocol's 50 MB)."
+
+
+def test_the_crawl_delay_waited_out_before_a_request_is_no_part_of_the_pages_deadline(tenant, site):
+    # given a site that asks for 1.5 s between requests (a page's deadline is 2 s in these tests) and
+    # a page that moved, whose redirect costs a second wait
+    site.robots("User-agent: *\nCrawl-delay: 1.5\n")
+    site.article("/help/a", "Page A", "Alpha.")
+    site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
+    site.article("/help/new", "New home", "Moved here.")
+    site.sitemap("/sitemap.xml", ["/help/a", "/help/old"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    started = time.monotonic()
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then both pages are read, with the site's delay before each of the three page requests
+    assert result.errors == {} and _titles(source) == {"Page A", "New home"}
+    assert time.monotonic() - started >= 3 * 1.5
