@@ -53,14 +53,20 @@ def url_sources_due(*, now: datetime, default_interval_minutes: int) -> list[Kno
     own setting, else ``default_interval_minutes``; 0 means on demand only). Running syncs are left
     out, but not one whose lease has run out (``source_config.sync_free``: its worker died), which a
     sync takes over as a manual one would."""
-    due = []
-    for source in KnowledgeSource.objects.filter(sync_free(now), kind=SourceKind.URL).select_related("tenant"):
-        minutes = source.config.get("sync_interval_minutes", default_interval_minutes)
-        if not isinstance(minutes, int) or minutes <= 0:
-            continue
-        if source.last_synced_at is None or source.last_synced_at <= now - timedelta(minutes=minutes):
-            due.append(source)
-    return due
+    sources = KnowledgeSource.objects.filter(sync_free(now), kind=SourceKind.URL).select_related("tenant")
+    return [
+        source
+        for source in sources
+        if url_source_due(source=source, now=now, default_interval_minutes=default_interval_minutes)
+    ]
+
+
+def url_source_due(*, source: KnowledgeSource, now: datetime, default_interval_minutes: int) -> bool:
+    """Whether the URL source's resync interval has passed (``url_sources_due``'s test, running syncs aside)."""
+    minutes = source.config.get("sync_interval_minutes", default_interval_minutes)
+    if not isinstance(minutes, int) or minutes <= 0:
+        return False
+    return source.last_synced_at is None or source.last_synced_at <= now - timedelta(minutes=minutes)
 
 
 def document_list(

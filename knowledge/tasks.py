@@ -12,7 +12,7 @@ from knowledge.indexing import document_index
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.providers.base import ProviderError
 from knowledge.providers.local import bulk_threads
-from knowledge.selectors import url_sources_due
+from knowledge.selectors import url_source_due, url_sources_due
 from knowledge.services import documents_fail_pending, tenant_reindex
 from knowledge.sources import knowledge_source_sync
 from supportai.models import Tenant
@@ -80,12 +80,21 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
 REINDEX_INTERNAL_ERROR = "Re-index stopped by an internal error (logged on the server); run it again"
 
 
+NOT_DUE = "not due"
+
+
 @shared_task(name="knowledge.sync_source")
-def sync_source(source_id: int) -> str:
-    """Sync one URL source (see ``knowledge.sources``); returns the run's summary line."""
+def sync_source(source_id: int, only_if_due: bool = False) -> str:
+    """Sync one URL source (see ``knowledge.sources``); returns the run's summary line. With
+    ``only_if_due`` (beat's syncs) a source synced since the task was queued is left alone: beat
+    queues a due source every few minutes until a worker gets to it, and while the workers are busy
+    or down each of those tasks would sync it again."""
     source = KnowledgeSource.objects.select_related("tenant").filter(pk=source_id).first()
     if source is None:
         return "gone"
+    interval = conf.SETTINGS.url_sync_interval_minutes
+    if only_if_due and not url_source_due(source=source, now=timezone.now(), default_interval_minutes=interval):
+        return NOT_DUE
     with bulk_threads():
         result = knowledge_source_sync(tenant=source.tenant, source_id=source.pk)
     return result.error or result.summary()
@@ -96,5 +105,5 @@ def sync_due_sources() -> int:
     """Beat: queue a sync of every URL source whose interval has passed; returns how many."""
     due = url_sources_due(now=timezone.now(), default_interval_minutes=conf.SETTINGS.url_sync_interval_minutes)
     for source in due:
-        sync_source.delay(source.pk)
+        sync_source.delay(source.pk, only_if_due=True)
     return len(due)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -232,6 +233,35 @@ def test_beat_task_syncs_only_sources_whose_interval_has_passed(tenant, other_te
     # then
     assert queued == 1
     assert due.documents.count() == 2 and not fresh.documents.exists() and not manual.documents.exists()
+
+
+def test_beat_runs_that_queue_a_due_source_while_the_workers_are_busy_sync_it_once(
+    tenant, other_tenant, small_site, monkeypatch
+):
+    # given a source of each tenant due for its hourly sync, and workers too busy to take the
+    # tasks beat queues every five minutes
+    sources = [
+        url_source_create(
+            tenant=each,
+            name="Due",
+            config={"start_url": f"{small_site.url}/", "sync_interval_minutes": 60},
+            sync_now=False,
+        )
+        for each in (tenant, other_tenant)
+    ]
+    KnowledgeSource.objects.update(last_synced_at=timezone.now() - timedelta(minutes=61))
+    queued: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    run = tasks.sync_source.delay
+    monkeypatch.setattr(tasks.sync_source, "delay", lambda *args, **kwargs: queued.append((args, kwargs)))
+    for _ in range(3):
+        tasks.sync_due_sources()
+    assert len(queued) == 6
+    # when the workers get to the queued tasks
+    for args, kwargs in queued:
+        run(*args, **kwargs)
+    # then each source was synced once, not once for every beat run
+    assert small_site.served("/") == [200, 200]
+    assert [source.documents.count() for source in sources] == [2, 2]
 
 
 @pytest.mark.parametrize("allow_private", [False, True])
