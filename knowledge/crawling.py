@@ -397,9 +397,13 @@ class Sitemap:
 SITEMAP_SETTING = "the sitemap protocol's 50 MB"
 
 
+SITEMAP_CUT_SHORT = "The gzipped sitemap is cut short: it ends before its compressed data does."
+
+
 def _gunzipped(body: bytes, *, max_bytes: int) -> bytes:
     """A gzipped sitemap's text, every member of the file (``gzip`` concatenates members), at
-    most ``max_bytes`` of it however small the file (a gzip bomb is ``TOO_LARGE``)."""
+    most ``max_bytes`` of it however small the file (a gzip bomb is ``TOO_LARGE``); a member cut
+    short is ``MALFORMED``."""
     text = bytearray()
     rest = body
     while rest[:2] == b"\x1f\x8b":
@@ -410,6 +414,8 @@ def _gunzipped(body: bytes, *, max_bytes: int) -> bytes:
             raise FetchError(PageError.MALFORMED, detail=f"The gzipped sitemap is corrupt: {exc}") from exc
         if len(text) > max_bytes or member.unconsumed_tail:
             raise FetchError(PageError.TOO_LARGE, limit=max_bytes, setting=SITEMAP_SETTING)
+        if not member.eof:  # what it holds would read as a shorter list of pages
+            raise FetchError(PageError.MALFORMED, detail=SITEMAP_CUT_SHORT)
         rest = member.unused_data
     return bytes(text)
 

@@ -12,6 +12,7 @@ import pytest
 from knowledge import conf, sources
 from knowledge.crawling import (
     MAX_REDIRECTS,
+    SITEMAP_CUT_SHORT,
     Crawler,
     FetchError,
     PageError,
@@ -76,6 +77,26 @@ def test_a_gzipped_sitemap_is_read(tenant, site):
     source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml.gz")
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     assert result.error == "" and _titles(source) == {"Page A"}
+
+
+def test_a_gzipped_sitemap_cut_short_is_unreadable_and_removes_nothing(tenant, site):
+    # given a plain-text sitemap, gzipped, whose three pages are stored
+    paths = ["/help/alpha", "/help/bravo", "/help/charlie"]
+    for path in paths:
+        site.article(path, path, "Text.")
+    gzipped = gzip.compress("".join(f"{site.url}{path}\n" for path in paths).encode())
+    site.add("/sitemap.txt.gz", gzipped, content_type="application/gzip")
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.txt.gz")
+    assert knowledge_source_sync(tenant=tenant, source_id=source.pk).outcomes["created"] == 3
+    # when the file is cut short (an upload or a copy that stopped half-way) and synced again
+    site.add("/sitemap.txt.gz", gzipped[: len(gzipped) // 2], content_type="application/gzip")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then it is an unreadable sitemap, not a list of the pages it still names
+    assert result.removed == 0 and SITEMAP_CUT_SHORT in result.error
+    assert _titles(source) == set(paths)
+    assert set(Document.objects.filter(source=source).values_list("status", flat=True)) == {DocumentStatus.READY}
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED
 
 
 @pytest.mark.parametrize("namespace", ['xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"', ""])
