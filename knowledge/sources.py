@@ -293,6 +293,7 @@ class _Sync:
             self._claim(home, self.stored_digests[home], None)  # it holds its article, as an unchanged page does
             where = home
         elif where != self.reached and not self._arrive(url, where):
+            self.result.duplicates += 1  # a way to a page read earlier in the sync, as in ``_read``
             return ()
         self._fail(where, exc)
         # A page gone for good (404/410, no longer HTML) is no way to its old links, or they would

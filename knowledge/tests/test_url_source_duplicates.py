@@ -451,3 +451,17 @@ def test_a_page_kept_for_its_failing_old_address_and_then_read_stays(tenant, sit
     # then the page, kept for its old address and then read, is not its own duplicate
     assert result.removed == 0 and result.duplicates == 0
     assert _statuses(source, site) == {"/help/": "ready", "/help/new": "ready", "/help/deep": "ready"}
+
+
+def test_an_address_that_redirects_to_a_failing_page_read_earlier_is_counted_as_a_duplicate(tenant, site):
+    # given a sitemap listing a failing page, then an old address that redirects to it
+    site.add("/help/a", "down", status=503)
+    site.add("/help/b", "", status=301, headers={"Location": "/help/a"})
+    site.sitemap("/sitemap.xml", ["/help/a", "/help/b"])
+    source = _sitemap_source(tenant, site)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the page fails once, its old address is a duplicate (as when the page answers), and
+    # the summary's numbers add up to the pages read
+    assert result.outcomes["failed"] == 1 and result.duplicates == 1 and set(result.errors) == {f"{site.url}/help/a"}
+    assert result.pages == sum(result.outcomes.values()) + result.skipped_noindex + result.duplicates
