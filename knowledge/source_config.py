@@ -48,6 +48,10 @@ ONE_ENTRY_URL = "Set exactly one of start_url (crawl from a page) and sitemap_ur
 BAD_URL = "{key} must be an absolute http(s) URL; got {value!r}."
 BAD_HOST = "{key} must name a website: {host!r} is not a valid host name."
 BAD_PREFIX = "path_prefix must start with '/'; got {value!r}."
+PREFIX_NOT_A_PATH = (
+    "path_prefix is matched against each page's path, so it takes no query string or fragment ('?', '#'); "
+    "got {value!r}."
+)
 BAD_NUMBER = "{key} must be a whole number from {minimum} to {maximum}; got {value!r}."
 PRIVATE_URL = "{key} must be a public website: {host} resolves to a private, loopback or link-local address."
 
@@ -120,6 +124,8 @@ def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
     prefix = config.get("path_prefix") or ""
     if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
         raise SourceConfigError(BAD_PREFIX.format(value=prefix), field="path_prefix")
+    if "?" in prefix or "#" in prefix:  # a prefix no page's path could ever be under
+        raise SourceConfigError(PREFIX_NOT_A_PATH.format(value=prefix), field="path_prefix")
     settings = conf.SETTINGS
     max_pages = _number(config, "max_pages", min(DEFAULT_MAX_PAGES, settings.crawl_max_pages), settings.crawl_max_pages)
     return UrlSourceConfig(

@@ -327,6 +327,8 @@ def test_a_running_sync_is_not_started_twice(tenant, help_site):
         ({"start_url": "https://a.example/", "sitemap_url": "https://a.example/s.xml"}, "exactly one"),
         ({"start_url": "ftp://a.example/"}, "absolute http(s) URL"),
         ({"start_url": "https://a.example/", "path_prefix": "docs"}, "must start with '/'"),
+        ({"start_url": "https://a.example/", "path_prefix": "/help?lang=en"}, "no query string or fragment"),
+        ({"sitemap_url": "https://a.example/s.xml", "path_prefix": "/help#faq"}, "no query string or fragment"),
         ({"start_url": "https://a.example/", "max_depth": 99}, "max_depth must be a whole number from 0 to 10"),
         ({"start_url": "https://a.example/", "max_pages": "ten"}, "max_pages must be a whole number"),
     ],
