@@ -13,6 +13,7 @@ dropped, and an address the network stack still refuses is that page's error.
 from __future__ import annotations
 
 import codecs
+import io
 import ipaddress
 import re
 import time
@@ -20,6 +21,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import islice
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree
@@ -446,31 +448,59 @@ def _sitemap_text(body: bytes) -> str:
         return body.decode("utf-8", errors="replace")
 
 
+# sitemaps.org: one sitemap file (an index too) lists at most 50,000 URLs.
+MAX_SITEMAP_URLS = 50_000
+SITEMAP_TOO_MANY = f"The sitemap lists more than {MAX_SITEMAP_URLS:,} URLs, the sitemap protocol's limit for one file."
+_SITEMAP_LINE = re.compile(r"[^\r\n]+")
+
+
+def _sitemap_xml(text: str) -> tuple[str, list[str]]:
+    """The root element's name and each entry's own ``<loc>`` text of an XML sitemap. Entries are
+    read as the text is parsed and then dropped, so that a file of millions of tiny entries (50 MB
+    of them, held whole, took over 600 MB) is refused after ``MAX_SITEMAP_URLS`` of them."""
+    root = ElementTree.Element("")
+    kind, namespace, depth, entries, locs = "", "", 0, 0, list[str]()
+    for event, element in ElementTree.iterparse(io.StringIO(text), events=("start", "end")):  # noqa: S314  (no DTD: parse_sitemap)
+        depth += 1 if event == "start" else -1
+        if event == "start" and not kind:
+            root, kind = element, element.tag.rsplit("}", 1)[-1]
+            if kind not in {"urlset", "sitemapindex"}:
+                detail = f"Expected <urlset> or <sitemapindex>, found <{kind}>."
+                raise FetchError(PageError.MALFORMED, detail=detail)
+            namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+        elif event == "end" and depth == 1:  # a <url> (or <sitemap>) is complete
+            entries += 1
+            if entries > MAX_SITEMAP_URLS:
+                raise FetchError(PageError.MALFORMED, detail=SITEMAP_TOO_MANY)
+            # Its own <loc>, in the sitemap's namespace: not the <image:loc> of an image
+            # extension, which names a picture, not a page.
+            locs.extend(loc.text for loc in element if loc.tag == f"{namespace}loc" and loc.text)
+            root.remove(element)
+    return kind, locs
+
+
 def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
-    """A ``<urlset>``, a ``<sitemapindex>`` or a plain-text list of URLs (gzipped or not)."""
+    """A ``<urlset>``, a ``<sitemapindex>`` or a plain-text list of URLs (gzipped or not), of at
+    most ``MAX_SITEMAP_URLS`` entries."""
     if body[:2] == b"\x1f\x8b":
         body = _gunzipped(body, max_bytes=max_bytes)
     text = _sitemap_text(body).lstrip("\ufeff \t\r\n")
     if not text.startswith("<"):
-        urls = (normalize_url(line) for line in text.splitlines() if line.strip())
+        lines = (line.group() for line in _SITEMAP_LINE.finditer(text) if not line.group().isspace())
+        listed = list(islice(lines, MAX_SITEMAP_URLS + 1))
+        if len(listed) > MAX_SITEMAP_URLS:
+            raise FetchError(PageError.MALFORMED, detail=SITEMAP_TOO_MANY)
+        urls = (normalize_url(line) for line in listed)
         return Sitemap(tuple(url for url in urls if url), ())
     if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
         # Sitemaps have no DTD; refusing one rules out entity-expansion attacks on the XML parser.
         raise FetchError(PageError.MALFORMED, detail="The sitemap declares a DTD or entities; sitemaps have none.")
     try:
-        root = ElementTree.fromstring(text)  # noqa: S314  (no DTD, see above; size already bounded)
+        kind, locs = _sitemap_xml(text)
     except ElementTree.ParseError as exc:
         raise FetchError(PageError.MALFORMED, detail=f"The sitemap is not valid XML: {exc}") from exc
-    kind = root.tag.rsplit("}", 1)[-1]
-    if kind not in {"urlset", "sitemapindex"}:
-        raise FetchError(PageError.MALFORMED, detail=f"Expected <urlset> or <sitemapindex>, found <{kind}>.")
-    # Each <url>'s (or <sitemap>'s) own <loc>, in the sitemap's namespace: not the <image:loc> of
-    # an image extension, which names a picture, not a page.
-    namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    locs = [
-        normalize_url(loc.text or "") for entry in root for loc in entry if loc.tag == f"{namespace}loc" and loc.text
-    ]
-    found = tuple(dict.fromkeys(loc for loc in locs if loc))
+    urls = (normalize_url(loc) for loc in locs)
+    found = tuple(dict.fromkeys(url for url in urls if url))
     return Sitemap(found, ()) if kind == "urlset" else Sitemap((), found)
 
 

@@ -12,7 +12,9 @@ import pytest
 from knowledge import conf, sources
 from knowledge.crawling import (
     MAX_REDIRECTS,
+    MAX_SITEMAP_URLS,
     SITEMAP_CUT_SHORT,
+    SITEMAP_TOO_MANY,
     Crawler,
     FetchError,
     PageError,
@@ -97,6 +99,26 @@ def test_a_gzipped_sitemap_cut_short_is_unreadable_and_removes_nothing(tenant, s
     assert set(Document.objects.filter(source=source).values_list("status", flat=True)) == {DocumentStatus.READY}
     source.refresh_from_db()
     assert source.status == SourceStatus.FAILED
+
+
+@pytest.mark.parametrize("plain_text", [False, True])
+def test_a_sitemap_over_the_protocols_50000_urls_is_refused_and_removes_nothing(tenant, site, plain_text):
+    # given a source whose sitemap's page is stored
+    site.article("/help/a", "Page A", "Alpha.")
+    site.sitemap("/sitemap.xml", ["/help/a"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # when the sitemap grows past the protocol's limit of URLs in one file (50 MB of tiny entries,
+    # read whole, hold a worker for over half a minute and 600 MB)
+    paths = [f"/help/p{n}" for n in range(MAX_SITEMAP_URLS + 1)]
+    if plain_text:
+        site.add("/sitemap.xml", "".join(f"{site.url}{path}\n" for path in paths), content_type="text/plain")
+    else:
+        site.sitemap("/sitemap.xml", paths)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then it is an unreadable sitemap: no page is fetched and none removed
+    assert SITEMAP_TOO_MANY in result.error and result.removed == 0 and result.pages == 0
+    assert _titles(source) == {"Page A"}
 
 
 @pytest.mark.parametrize("namespace", ['xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"', ""])
