@@ -37,6 +37,7 @@ from knowledge.source_config import (
     PREFIX_MAX_LENGTH,
     URL_MAX_LENGTH,
     SourceConfigError,
+    SyncRunning,
     source_sync_enqueue,
     url_source_create,
     url_source_update,
@@ -46,6 +47,7 @@ from knowledge.uploads import files_upload
 from supportai.console.tenancy import require_manager, require_membership
 
 PAGE_SIZE = 50
+SAVED_WHILE_SYNCING = "a sync is running with the old ones; press Sync now when it has finished."
 NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
 
 
@@ -224,6 +226,9 @@ def url_source_edit(request: HttpRequest, pk: int) -> HttpResponse:
             url_source_update(tenant=membership.tenant, source=source, name=data["name"], config=form.config())
             if data["sync_now"]:
                 source_sync_enqueue(tenant=membership.tenant, source=source)
+        except SyncRunning:
+            messages.warning(request, f"Saved the settings of {source.name}; {SAVED_WHILE_SYNCING}")
+            return redirect("knowledge_console:documents")
         except SourceConfigError as exc:
             form.add_config_error(exc)
         else:

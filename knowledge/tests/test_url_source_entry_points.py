@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from knowledge import conf, tasks
+from knowledge.console_views import SAVED_WHILE_SYNCING
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.source_config import BAD_HOST, SYNC_RUNNING, source_sync_enqueue, url_source_create
 from knowledge.sources import INTERRUPTED
@@ -136,6 +137,20 @@ def test_sync_now_while_a_sync_runs_says_so_everywhere(client, owner, tenant, sm
     assert SYNC_RUNNING in page and "Sync of Website queued" not in page
     assert "Sync queued for 0 URL sources. 1 were already syncing." in admin_page
     assert small_site.requests == []
+
+
+def test_settings_saved_with_sync_now_while_a_sync_runs_are_kept_and_say_so(client, owner, tenant, small_site):
+    # given a source a sync holds
+    source = _source(tenant, small_site)
+    KnowledgeSource.objects.filter(pk=source.pk).update(status=SourceStatus.SYNCING, sync_started_at=timezone.now())
+    client.force_login(owner)
+    # when its settings are saved with "Sync now" ticked
+    form = {"name": "Help site", "start_url": f"{small_site.url}/", "max_pages": 5, "max_depth": 1, "sync_now": "on"}
+    page = client.post(f"/console/knowledge/sources/{source.pk}/edit/", form, follow=True).content.decode()
+    # then they are saved, and the page says the running sync uses the old ones
+    source.refresh_from_db()
+    assert (source.name, source.config["max_pages"]) == ("Help site", 5)
+    assert f"Saved the settings of Help site; {SAVED_WHILE_SYNCING}" in page
 
 
 def test_admin_sync_action_is_tenant_scoped(
