@@ -97,29 +97,17 @@ def documents_upsert(
     if not parsed_documents:
         return []
     external_ids = list(dict.fromkeys(parsed.external_id for parsed in parsed_documents))
+    upsert = partial(
+        _upsert, tenant=tenant, source=source, parsed_documents=parsed_documents, model=model, file_name=file_name
+    )
     existing = _stored(tenant=tenant, source=source, external_ids=external_ids)
     if len(existing) == len(external_ids):
-        return _upsert(
-            tenant=tenant,
-            source=source,
-            parsed_documents=parsed_documents,
-            model=model,
-            existing=existing,
-            file_name=file_name,
-        )
+        return upsert(existing=existing)
     # New documents are created under the tenant's index lock and after a second look, so that two
     # uploads of the same new file store one document instead of failing on the unique constraint.
     with transaction.atomic():
         lock_tenant_index(tenant=tenant)
-        existing = _stored(tenant=tenant, source=source, external_ids=external_ids)
-        return _upsert(
-            tenant=tenant,
-            source=source,
-            parsed_documents=parsed_documents,
-            model=model,
-            existing=existing,
-            file_name=file_name,
-        )
+        return upsert(existing=_stored(tenant=tenant, source=source, external_ids=external_ids))
 
 
 def _stored(*, tenant: Tenant, source: KnowledgeSource, external_ids: list[str]) -> dict[str, Document]:
