@@ -1,0 +1,52 @@
+"""What the knowledge console says after an action reaches screen-reader users too: in a real browser
+(Debian chromium via Playwright, real daphne), a refused file is an alert and a done action a status,
+so assistive technology announces them instead of leaving them as plain text above the heading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
+from knowledge.tests.console_browser import console_member, log_in
+from supportai.models import Role
+from supportai.tests.factories import TenantFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TIMEOUT = 20_000
+
+
+def test_an_upload_error_is_an_alert_and_an_added_website_a_status(daphne_server: str, tmp_path: Path) -> None:
+    # given an owner and an empty file
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    console_member(tenant, "olive", Role.OWNER)
+    empty = tmp_path / "empty.md"
+    empty.write_text("")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            log_in(page, daphne_server, "olive")
+            page.goto(f"{daphne_server}/console/knowledge/")
+            # when they upload it with the keyboard alone
+            page.get_by_label("Markdown, text, HTML").set_input_files(str(empty))
+            page.get_by_role("button", name="Upload").focus()
+            page.keyboard.press("Enter")
+            # then the refusal is announced as an alert
+            page.get_by_role("alert").filter(has_text="empty.md: The file has no text to index.").wait_for(
+                timeout=TIMEOUT
+            )
+            # when they add a website, then the confirmation is announced as a status
+            page.get_by_role("link", name="Add a website").click()
+            page.get_by_label("Name").fill("Help site")
+            page.get_by_label("Start URL").fill("https://help.alpha.example/")
+            page.get_by_label("Sync now").uncheck()
+            page.get_by_label("Start URL").press("Enter")
+            page.get_by_role("status").filter(has_text="Added Help site: use Sync now to read it.").wait_for(
+                timeout=TIMEOUT
+            )
+            assert page.get_by_role("alert").count() == 0
+        finally:
+            browser.close()
