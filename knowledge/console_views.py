@@ -170,6 +170,11 @@ def documents(request: HttpRequest) -> HttpResponse:
                 outcomes = ", ".join(f"{d.title}: {d.outcome}" for d in result.documents)
                 if result.file.removed:
                     outcomes += f"; {result.file.removed} no longer in the file, removed"
+                if result.file.kept:
+                    outcomes += (
+                        f"; {result.file.kept} no longer in the file, kept because another file of this upload "
+                        f"has errors: upload {result.file.name} again once they are fixed"
+                    )
                 messages.success(request, f"{result.file.name}: {outcomes}")
         return redirect("knowledge_console:documents")
     sources = source_list(tenant=tenant).annotate(

@@ -226,6 +226,7 @@ class FileResult:
     external_ids: list[str] = field(default_factory=list)
     removed: int = 0  # documents the file gave before and no longer holds
     leftovers: list[int] = field(default_factory=list)  # their ids, when the caller deletes them
+    kept: int = 0  # such documents left in place because another file of the upload or run failed
 
     def count(self, outcome: Outcome) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -309,13 +310,25 @@ def _file_leftovers(
     return list(documents.exclude(external_id__in=external_ids).values_list("pk", flat=True))
 
 
-def file_leftovers_delete(*, tenant: Tenant, result: FileResult) -> int:
-    """Delete the ``leftovers`` of a file read with ``delete_leftovers=False`` that are still its own
-    (a record moved to a file read after it is that file's now); sets and returns ``removed``."""
+def _own_leftovers(*, tenant: Tenant, result: FileResult) -> list[int]:
+    """The ``leftovers`` still the file's own (a record moved to a file read after it is that file's now)."""
     own = Document.objects.for_tenant(tenant).filter(pk__in=result.leftovers, file_name=result.name)
-    stale = list(own.values_list("pk", flat=True))
+    return list(own.values_list("pk", flat=True))
+
+
+def file_leftovers_delete(*, tenant: Tenant, result: FileResult) -> int:
+    """Delete the ``leftovers`` of a file read with ``delete_leftovers=False`` that are still its own;
+    sets and returns ``removed``."""
+    stale = _own_leftovers(tenant=tenant, result=result)
     result.removed = documents_delete(tenant=tenant, document_ids=stale) if stale else 0
     return result.removed
+
+
+def file_leftovers_keep(*, tenant: Tenant, result: FileResult) -> int:
+    """Leave the ``leftovers`` of such a file in place (another file of its upload or run failed, and
+    a record may have moved there); sets and returns ``kept``, how many are still its own."""
+    result.kept = len(_own_leftovers(tenant=tenant, result=result))
+    return result.kept
 
 
 def parsed_ingest(

@@ -27,6 +27,7 @@ from knowledge.services import (
     documents_fail_pending,
     file_ingest,
     file_leftovers_delete,
+    file_leftovers_keep,
     source_get_or_create,
 )
 from knowledge.source_config import UPLOAD_SOURCE
@@ -77,7 +78,8 @@ def files_upload(
     ``KNOWLEDGE_MAX_UPLOAD_BYTES``) is not read. An unexpected exception is logged with its
     traceback and gives its file the ``internal`` error; that file stores nothing. The documents a
     file gave before and no longer holds are deleted after the last file (a record may have moved
-    to a file uploaded after it), unless a file of the upload failed (it may have moved there).
+    to a file uploaded after it), unless a file of the upload failed (it may have moved there): then
+    they stay, and each file's result counts its own as ``kept``.
     Raises ``SourceKindError``, storing nothing, when ``source_name`` is a source of another kind.
     """
     source = source_get_or_create(tenant=tenant, name=source_name)
@@ -121,9 +123,9 @@ def files_upload(
         results.append(UploadResult(result, documents))
     # After the last file: a record moved to a file uploaded later is that file's now, not a leftover;
     # and while a file failed, a record may have moved into it, so no leftover goes.
-    if not any(stored.file.error for stored in results):
-        for stored in results:
-            file_leftovers_delete(tenant=tenant, result=stored.file)
+    settle = file_leftovers_keep if any(stored.file.error for stored in results) else file_leftovers_delete
+    for stored in results:
+        settle(tenant=tenant, result=stored.file)
     return results
 
 

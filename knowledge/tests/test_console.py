@@ -198,3 +198,27 @@ def test_search_link_with_only_a_query_uses_the_boxs_mode_and_k(client, agent, t
     assert client.get("/console/knowledge/search/", {"q": ""}).context["form"].errors == {
         "q": ["This field is required."]
     }
+
+
+def test_upload_says_which_rows_a_file_no_longer_holds_were_kept_while_another_file_failed(
+    client, owner, tenant, django_capture_on_commit_callbacks
+):
+    # given an FAQ of three rows uploaded before
+    client.force_login(owner)
+    rows = [("Can I park?", "Yes, behind the studio."), ("Do you sell gift cards?", "Yes."), ("Is there wifi?", "No.")]
+    faq = "question,answer\n" + "".join(f'"{q}","{a}"\n' for q, a in rows)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/console/knowledge/", {"upload": [SimpleUploadedFile("faq.csv", faq.encode())]})
+    # when it comes back with one row, next to an empty file
+    shorter = "question,answer\n" + '"{}","{}"\n'.format(*rows[0])
+    files = [SimpleUploadedFile("faq.csv", shorter.encode()), SimpleUploadedFile("empty.md", b"")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/console/knowledge/", {"upload": files}, follow=True)
+    # then the two rows stay, as the upload had an error, and the page says so and what to do
+    body = " ".join(response.content.decode().split())
+    assert "empty.md: The file has no text to index." in body
+    assert (
+        "faq.csv: Can I park?: unchanged; 2 no longer in the file, kept because another file of this upload "
+        "has errors: upload faq.csv again once they are fixed" in body
+    )
+    assert Document.objects.for_tenant(tenant).count() == 3
