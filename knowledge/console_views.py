@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django import forms
@@ -29,7 +30,7 @@ from knowledge.selectors import (
     source_totals,
     url_source_get,
 )
-from knowledge.services import SourceKindError, document_delete
+from knowledge.services import Outcome, SourceKindError, document_delete
 from knowledge.source_config import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_PAGES,
@@ -43,7 +44,7 @@ from knowledge.source_config import (
     url_source_update,
 )
 from knowledge.sources import knowledge_source_delete
-from knowledge.uploads import files_upload
+from knowledge.uploads import UploadResult, files_upload
 from supportai.console.tenancy import require_manager, require_membership
 from supportai.models import Tenant
 
@@ -139,6 +140,19 @@ class SearchForm(forms.Form):
     k = forms.IntegerField(min_value=1, max_value=20, initial=5)
 
 
+# A file giving more documents than this (a CSV FAQ, a corpus) is summed up by outcome, not listed.
+LISTED_DOCUMENTS = 10
+
+
+def _outcomes_said(result: UploadResult) -> str:
+    """What became of a read file's documents: each by title, or their count per outcome when many."""
+    if len(result.documents) <= LISTED_DOCUMENTS:
+        return ", ".join(f"{d.title}: {d.outcome}" for d in result.documents)
+    counts = Counter(d.outcome for d in result.documents)
+    per_outcome = ", ".join(f"{counts[outcome]} {outcome}" for outcome in Outcome if counts[outcome])
+    return f"{len(result.documents)} documents: {per_outcome}"
+
+
 @login_required
 def documents(request: HttpRequest) -> HttpResponse:
     membership = require_membership(request)
@@ -167,7 +181,7 @@ def documents(request: HttpRequest) -> HttpResponse:
             if result.file.error:
                 messages.error(request, f"{result.file.name}: {result.file.error}")
             else:
-                outcomes = ", ".join(f"{d.title}: {d.outcome}" for d in result.documents)
+                outcomes = _outcomes_said(result)
                 if result.file.removed:
                     outcomes += f"; {result.file.removed} no longer in the file, removed"
                 if result.file.kept:

@@ -222,3 +222,27 @@ def test_upload_says_which_rows_a_file_no_longer_holds_were_kept_while_another_f
         "has errors: upload faq.csv again once they are fixed" in body
     )
     assert Document.objects.for_tenant(tenant).count() == 3
+
+
+def test_upload_of_a_file_of_many_documents_counts_them_instead_of_listing_every_title(
+    client, owner, tenant, django_capture_on_commit_callbacks
+):
+    # given an FAQ of 300 rows uploaded before
+    client.force_login(owner)
+    faq = "question,answer\n" + "".join(f'"What does service number {i} include?","Item {i}."\n' for i in range(300))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(
+            "/console/knowledge/", {"upload": [SimpleUploadedFile("faq.csv", faq.encode())]}, follow=True
+        )
+    # when it comes back with one answer changed and 100 rows fewer
+    edited = faq.replace("Item 7.", "Item seven.").splitlines(keepends=True)[:201]
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(
+            "/console/knowledge/", {"upload": [SimpleUploadedFile("faq.csv", "".join(edited).encode())]}, follow=True
+        )
+    # then each message counts the file's documents by outcome, in a line one can read
+    assert [str(m) for m in first.context["messages"]] == ["faq.csv: 300 documents: 300 created"]
+    assert [str(m) for m in again.context["messages"]] == [
+        "faq.csv: 200 documents: 1 updated, 199 unchanged; 100 no longer in the file, removed"
+    ]
+    assert Document.objects.for_tenant(tenant).count() == 200
