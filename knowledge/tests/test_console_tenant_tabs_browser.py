@@ -12,7 +12,9 @@ from playwright.sync_api import Page, sync_playwright
 
 from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
 from knowledge.models import Document, KnowledgeSource
+from knowledge.source_config import url_source_create
 from knowledge.tests.console_browser import console_member, log_in
+from knowledge.tests.factories import add_document
 from supportai.models import Role
 from supportai.tests.factories import MembershipFactory, TenantFactory
 
@@ -68,3 +70,32 @@ def test_forms_of_a_tab_left_on_one_tenant_store_nothing_in_the_tenant_another_t
     assert not Document.objects.for_tenant(bravo).exists()
     assert not KnowledgeSource.objects.for_tenant(bravo).exists()
     assert not Document.objects.for_tenant(alpha).exists()
+
+
+def test_switching_tenant_on_a_page_of_one_source_or_document_lands_on_the_knowledge_page(daphne_server: str) -> None:
+    # given an owner of two tenants, and a website source and a document of the first
+    alpha = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    bravo = TenantFactory.create(name="Bravo Spa", slug="bravo")
+    console_member(alpha, "olive", Role.OWNER)
+    MembershipFactory.create(user=User.objects.get(username="olive"), tenant=bravo, role=Role.OWNER)
+    website = url_source_create(
+        tenant=alpha, name="Alpha help", config={"start_url": "https://help.alpha.example/"}, sync_now=False
+    )
+    parking = add_document(alpha, "Parking", "Free parking behind the studio.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            log_in(page, daphne_server, "olive")
+            page.goto(f"{daphne_server}/console/knowledge/")
+            _switch_to(page, "Alpha Clinic")
+            for path in (f"sources/{website.pk}/edit/", f"documents/{parking.pk}/delete/"):
+                # when the owner switches tenant on the page of Alpha's source, or document
+                page.goto(f"{daphne_server}/console/knowledge/{path}")
+                _switch_to(page, "Bravo Spa")
+                # then they land on Bravo's knowledge page, not on "Page not found"
+                assert page.url == f"{daphne_server}/console/knowledge/"
+                assert page.get_by_role("heading", level=1).inner_text() == "Knowledge"
+                _switch_to(page, "Alpha Clinic")
+        finally:
+            browser.close()

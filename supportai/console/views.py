@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -49,4 +52,19 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
     target = form.cleaned_data["next"] or "/console/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/console/"
-    return redirect(target)
+    return redirect(_page_for_any_tenant(target))
+
+
+def _page_for_any_tenant(target: str) -> str:
+    """``target``, unless it is the page of one object (a ``pk`` in its path: a conversation, a
+    knowledge source), which the tenant switched to has not got (a 404): then its section's first
+    page, as /console/knowledge/ for /console/knowledge/sources/7/edit/."""
+    path = urlsplit(target).path
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return target
+    if "pk" not in match.kwargs:
+        return target
+    section = path.removeprefix("/console/").split("/", 1)[0]
+    return f"/console/{section}/"

@@ -66,6 +66,26 @@ def test_tenant_switcher_changes_tenant_for_members(owner: User, other_tenant: T
     assert 'data-testid="current-tenant">Bravo Spa' in client.get("/console/").text
 
 
+@pytest.mark.parametrize(
+    ("page", "landing"),
+    [
+        ("/console/knowledge/sources/7/edit/", "/console/knowledge/"),
+        ("/console/conversations/12/", "/console/conversations/"),
+        ("/console/bookings/services/3/", "/console/bookings/"),
+        ("/console/knowledge/search/", "/console/knowledge/search/"),
+    ],
+)
+def test_tenant_switcher_leaves_a_page_of_one_object_for_its_section(
+    owner: User, other_tenant: Tenant, page: str, landing: str
+) -> None:
+    # given alice also belongs to the other tenant, which has no object of the page's id
+    MembershipFactory.create(user=owner, tenant=other_tenant, role=Role.ANALYST)
+    # when she switches there from that page
+    response = _client_for(owner).post("/console/switch-tenant/", {"tenant_id": other_tenant.pk, "next": page})
+    # then she lands on its section (a page of no object stays)
+    assert response["Location"] == landing
+
+
 def test_tenant_switcher_refuses_foreign_tenant(owner: User, other_tenant: Tenant) -> None:
     client = _client_for(owner)
     response = client.post("/console/switch-tenant/", {"tenant_id": other_tenant.pk})
