@@ -88,3 +88,23 @@ def test_owner_adds_fixes_edits_and_deletes_a_website_source(daphne_server: str)
             browser.close()
     # (the ORM is not used while Playwright's event loop runs in this thread)
     assert list(KnowledgeSource.objects.filter(tenant=tenant)) == [synced]
+
+
+def test_each_sync_now_button_names_its_source(daphne_server: str) -> None:
+    # given an owner with two website sources, so two Sync now buttons in the table
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    console_member(tenant, "olive", Role.OWNER)
+    for name, url in (("Help centre", "https://help.example.com/"), ("Blog", "https://blog.example.com/")):
+        KnowledgeSource.objects.create(tenant=tenant, name=name, kind=SourceKind.URL, config={"start_url": url})
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            log_in(page, daphne_server, "olive")
+            page.goto(f"{daphne_server}/console/knowledge/")
+            # when / then: a screen reader or voice user can tell the buttons apart, as the links beside them
+            for name in ("Help centre", "Blog"):
+                assert page.get_by_role("button", name=f"Sync now {name}", exact=True).count() == 1
+                assert page.get_by_role("link", name=f"Settings of {name}", exact=True).count() == 1
+        finally:
+            browser.close()
