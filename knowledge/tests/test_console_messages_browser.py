@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
+from knowledge.console_views import NOT_MANAGER
 from knowledge.tests.console_browser import console_member, log_in
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
@@ -48,5 +49,26 @@ def test_an_upload_error_is_an_alert_and_an_added_website_a_status(daphne_server
                 timeout=TIMEOUT
             )
             assert page.get_by_role("alert").count() == 0
+        finally:
+            browser.close()
+
+
+def test_an_agent_sent_a_link_to_add_a_website_is_told_why_not(daphne_server: str) -> None:
+    # given an agent, who sees no "Add a website" link, and a colleague's link to that page
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    console_member(tenant, "ada", Role.AGENT)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            log_in(page, daphne_server, "ada")
+            # when they open it
+            response = page.goto(f"{daphne_server}/console/knowledge/sources/new/")
+            # then it is refused, saying why, inside the console they can carry on from
+            assert response is not None and response.status == 403
+            assert page.get_by_text(NOT_MANAGER).is_visible()
+            assert page.get_by_test_id("current-tenant").inner_text() == "Alpha Clinic"
+            page.get_by_role("link", name="Knowledge", exact=True).click()
+            page.get_by_role("heading", name="Knowledge", level=1).wait_for(timeout=TIMEOUT)
         finally:
             browser.close()

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from supportai.console.tenancy import SESSION_KEY
+from supportai.console.tenancy import NO_MEMBERSHIP, SESSION_KEY
 from supportai.models import Role, Tenant
 from supportai.tests.factories import MembershipFactory, UserFactory
 
@@ -50,6 +50,7 @@ def test_user_without_membership_gets_403(db: None) -> None:
     loner = UserFactory.create(username="loner")
     response = _client_for(loner).get("/console/")
     assert response.status_code == 403
+    assert NO_MEMBERSHIP in response.text  # says why and what to do, not just "403 Forbidden"
 
 
 def test_tenant_switcher_changes_tenant_for_members(owner: User, other_tenant: Tenant) -> None:
