@@ -72,3 +72,33 @@ def test_an_agent_sent_a_link_to_add_a_website_is_told_why_not(daphne_server: st
             page.get_by_role("heading", name="Knowledge", level=1).wait_for(timeout=TIMEOUT)
         finally:
             browser.close()
+
+
+def test_a_form_left_open_across_a_new_login_says_to_reload_it(daphne_server: str, tmp_path: Path) -> None:
+    # given an owner with the upload form open, who logs out and in again in another tab (a new
+    # login gives a new CSRF token, so the open form's is stale)
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    console_member(tenant, "olive", Role.OWNER)
+    hours = tmp_path / "hours.md"
+    hours.write_text("# Hours\n\nOpen nine to seven.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            log_in(page, daphne_server, "olive")
+            page.goto(f"{daphne_server}/console/knowledge/")
+            other = context.new_page()
+            other.goto(f"{daphne_server}/console/knowledge/")
+            other.get_by_role("button", name="Log out").click()
+            log_in(other, daphne_server, "olive")
+            # when they upload from the form left open
+            page.get_by_label("Markdown, text, HTML").set_input_files(str(hours))
+            page.get_by_role("button", name="Upload").click()
+            # then the refusal says that nothing was saved and what to do, with a way back
+            page.get_by_text("Nothing was saved").wait_for(timeout=TIMEOUT)
+            assert "reload" in page.get_by_role("main").inner_text()
+            page.get_by_role("link", name="Back to the console").click()
+            page.get_by_test_id("current-tenant").wait_for(timeout=TIMEOUT)
+        finally:
+            browser.close()
