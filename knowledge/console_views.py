@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -18,7 +20,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, clean_language
-from knowledge.models import SourceKind
+from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import (
@@ -134,6 +136,24 @@ class UrlSourceForm(forms.Form):
         self.add_error(exc.field if exc.field in self.fields else None, str(exc))
 
 
+class DocumentFilterForm(forms.Form):
+    """The documents table's filters (a GET form); a value that is no choice (another tenant's source
+    id, no such status) filters nothing."""
+
+    status = forms.ChoiceField(choices=[("", "Any"), *DocumentStatus.choices], required=False)
+    source = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+
+    def __init__(self, data: QueryDict, *, sources: Iterable[KnowledgeSource]) -> None:
+        super().__init__(data)
+        source_field = cast(forms.TypedChoiceField, self.fields["source"])
+        source_field.choices = [("", "Any"), *((source.pk, source.name) for source in sources)]
+
+    def chosen(self) -> dict[str, Any]:
+        """The valid filters that are set, by name."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(max_length=2000, label="Query")
     mode = forms.ChoiceField(choices=[(mode, mode) for mode in MODES], initial="hybrid")
@@ -194,10 +214,16 @@ def documents(request: HttpRequest) -> HttpResponse:
     sources = source_list(tenant=tenant).annotate(
         document_count=Count("documents"), chunk_total=Sum("documents__chunk_count")
     )
-    page = Paginator(document_list(tenant=tenant), PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = DocumentFilterForm(request.GET, sources=sources)
+    chosen = filters.chosen()
+    source = next((candidate for candidate in sources if candidate.pk == chosen.get("source")), None)
+    listed = document_list(tenant=tenant, source=source, status=chosen.get("status"))
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "tenant": tenant,
         "sources": sources,
+        "filters": filters,
+        "filter_query": urlencode(chosen),
         "page": page,
         "form": UploadForm(),
         "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,

@@ -246,3 +246,35 @@ def test_upload_of_a_file_of_many_documents_counts_them_instead_of_listing_every
         "faq.csv: 200 documents: 1 updated, 199 unchanged; 100 no longer in the file, removed"
     ]
     assert Document.objects.for_tenant(tenant).count() == 200
+
+
+def test_documents_page_filters_by_status_and_source_and_pages_within_them(client, agent, tenant, other_tenant):
+    # given 55 ready help articles and, on page 2 by title, two failed website pages
+    from knowledge.source_config import url_source_create
+
+    for number in range(55):
+        add_document(tenant, f"Article {number:02d}", f"Text {number}.")
+    website = url_source_create(
+        tenant=tenant, name="Help site", config={"start_url": "https://help.example.com/"}, sync_now=False
+    )
+    for title in ("Zebra crossing", "Zoo parking"):
+        failed = add_document(tenant, title, "Gone.", source=website)
+        Document.objects.filter(pk=failed.pk).update(status=DocumentStatus.FAILED, error="404 Not Found")
+    theirs = add_document(other_tenant, "Their failure", "Secret.")
+    Document.objects.filter(pk=theirs.pk).update(status=DocumentStatus.FAILED)
+    client.force_login(agent)
+    # when the agent lists the failed documents
+    body = client.get("/console/knowledge/", {"status": "failed"}).content.decode()
+    # then only those two are listed, and the filter shows what is chosen
+    assert set(_document_rows(body)) == {"Zebra crossing", "Zoo parking"}
+    assert '<option value="failed" selected>Failed</option>' in body
+    # when they list one source's documents, then pages keep the filter
+    uploads = Document.objects.for_tenant(tenant).get(title="Article 00").source
+    body = client.get("/console/knowledge/", {"source": uploads.pk}).content.decode()
+    assert len(_document_rows(body)) == 50 and f'href="?source={uploads.pk}&amp;page=2"' in body
+    body = client.get("/console/knowledge/", {"source": uploads.pk, "page": 2}).content.decode()
+    assert set(_document_rows(body)) == {f"Article {n}" for n in range(50, 55)}
+    # and another tenant's source, or no such status, filters nothing in and leaks nothing
+    their_source = theirs.source
+    body = client.get("/console/knowledge/", {"source": their_source.pk, "status": "gone"}).content.decode()
+    assert "Their failure" not in body and "Article 00" in body
