@@ -180,6 +180,8 @@ def test_search_page_says_the_embedding_service_failed_in_dense_mode(client, age
     body = response.content.decode()
     assert "The embedding service could not embed the query" in body and "connection refused" in body
     assert 'data-testid="passages"' not in body
+    # announced to screen readers, as the console's other errors are
+    assert re.search(r'role="alert">[^<]*The embedding service could not embed the query', body)
 
 
 def test_search_link_with_only_a_query_uses_the_boxs_mode_and_k(client, agent, tenant, other_tenant):
