@@ -1,6 +1,6 @@
-"""What the knowledge console says after an action reaches screen-reader users too: in a real browser
-(Debian chromium via Playwright, real daphne), a refused file is an alert and a done action a status,
-so assistive technology announces them instead of leaving them as plain text above the heading."""
+"""What the knowledge console tells its staff, in a real browser (Debian chromium via Playwright, real
+daphne): a refused file is an alert and a done action a status (so assistive technology announces
+them), a refused page or an expired form says why and what to do, and the navigation says where one is."""
 
 from __future__ import annotations
 
@@ -100,5 +100,23 @@ def test_a_form_left_open_across_a_new_login_says_to_reload_it(daphne_server: st
             assert "reload" in page.get_by_role("main").inner_text()
             page.get_by_role("link", name="Back to the console").click()
             page.get_by_test_id("current-tenant").wait_for(timeout=TIMEOUT)
+        finally:
+            browser.close()
+
+
+def test_the_knowledge_section_stays_marked_current_on_its_inner_pages(daphne_server: str) -> None:
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    console_member(tenant, "olive", Role.OWNER)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            log_in(page, daphne_server, "olive")
+            # the section's own page is the current page; its inner pages are in the current section
+            for path, current in (("", "page"), ("search/", "true"), ("sources/new/", "true")):
+                page.goto(f"{daphne_server}/console/knowledge/{path}")
+                navigation = page.get_by_role("navigation", name="Console sections")
+                assert navigation.get_by_role("link", name="Knowledge").get_attribute("aria-current") == current
+                assert navigation.locator("[aria-current]").count() == 1
         finally:
             browser.close()

@@ -22,6 +22,8 @@ def console_context(request: HttpRequest) -> dict[str, object]:
         return {}
     return {
         "console_sections": CONSOLE_SECTIONS,
+        # the section a page belongs to, inner pages too (/console/knowledge/search/ → knowledge)
+        "console_section": request.path.removeprefix("/console/").split("/", 1)[0],
         "console_membership": current_membership(request),
         "console_memberships": list(membership_list(user=request.user)),
     }
