@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, cast
@@ -19,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
-from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, clean_language
+from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, SEARCH_CONFIGS, clean_language
 from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
@@ -73,6 +74,19 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{char.upper()}{char}]" if char.isalpha() else re.escape(char) for char in word)
+
+
+# What ``clean_language`` accepts, for the browser to check before it sends the files: refused by
+# the server, the upload would make the user choose them all again.
+LANGUAGE_PATTERN = (
+    r"\s*(?:[A-Za-z]{2,3}(?:[\-_][A-Za-z0-9]{1,8})*|"
+    + "|".join(_any_case(name) for name in sorted(SEARCH_CONFIGS))
+    + r")\s*"
+)
+
+
 class UploadForm(forms.Form):
     upload = forms.FileField(label="Files", widget=MultipleFileInput(attrs={"multiple": True}))
     language = forms.CharField(
@@ -81,6 +95,9 @@ class UploadForm(forms.Form):
         max_length=LANGUAGE_MAX_LENGTH,
         required=False,
         help_text="A tag such as en, de or pt-BR; it chooses their stemming for keyword search.",
+        widget=forms.TextInput(
+            attrs={"pattern": LANGUAGE_PATTERN, "title": "A language tag such as en, de or pt-BR, or a name: German"}
+        ),
     )
 
 
