@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
-from knowledge.tests.console_browser import console_member, log_in
+from knowledge.tests.console_browser import console_member, logged_in_page
 from knowledge.tests.factories import add_document
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
@@ -42,23 +41,18 @@ def test_long_titles_addresses_and_errors_wrap_within_the_window(daphne_server: 
         last_synced_at=timezone.now(),
         error=f"Nothing was synced or removed: {LONG_ADDRESS} could not be read.",
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": WIDTH, "height": 900}).new_page()
-            log_in(page, daphne_server, "olive")
-            # when the owner opens the knowledge page on a laptop-sized window
-            page.goto(f"{daphne_server}/console/knowledge/")
-            # then nothing reaches past the window, and each row's Delete is on the screen
-            assert _page_width(page) <= WIDTH
-            for name in (LONG_TITLE, "Parking"):
-                delete = page.get_by_role("link", name=f"Delete {name}").bounding_box()
-                assert delete is not None and delete["x"] + delete["width"] <= WIDTH
-            sync = page.get_by_role("button", name="Sync now").bounding_box()
-            assert sync is not None and sync["x"] + sync["width"] <= WIDTH
-            # when they test retrieval for it, then its passage wraps too
-            page.goto(f"{daphne_server}/console/knowledge/search/?q=Schwabing+prices&mode=bm25")
-            page.get_by_test_id("passages").wait_for()
-            assert _page_width(page) <= WIDTH
-        finally:
-            browser.close()
+    with logged_in_page(daphne_server, "olive") as page:
+        page.set_viewport_size({"width": WIDTH, "height": 900})
+        # when the owner opens the knowledge page on a laptop-sized window
+        page.goto(f"{daphne_server}/console/knowledge/")
+        # then nothing reaches past the window, and each row's Delete is on the screen
+        assert _page_width(page) <= WIDTH
+        for name in (LONG_TITLE, "Parking"):
+            delete = page.get_by_role("link", name=f"Delete {name}").bounding_box()
+            assert delete is not None and delete["x"] + delete["width"] <= WIDTH
+        sync = page.get_by_role("button", name="Sync now").bounding_box()
+        assert sync is not None and sync["x"] + sync["width"] <= WIDTH
+        # when they test retrieval for it, then its passage wraps too
+        page.goto(f"{daphne_server}/console/knowledge/search/?q=Schwabing+prices&mode=bm25")
+        page.get_by_test_id("passages").wait_for()
+        assert _page_width(page) <= WIDTH

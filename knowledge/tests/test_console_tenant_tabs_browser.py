@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
 from knowledge.models import Document, KnowledgeSource
 from knowledge.source_config import url_source_create
-from knowledge.tests.console_browser import console_member, log_in
+from knowledge.tests.console_browser import console_member, logged_in_page
 from knowledge.tests.factories import add_document
 from supportai.models import Role
 from supportai.tests.factories import MembershipFactory, TenantFactory
@@ -38,34 +37,28 @@ def test_forms_of_a_tab_left_on_one_tenant_store_nothing_in_the_tenant_another_t
     MembershipFactory.create(user=User.objects.get(username="olive"), tenant=bravo, role=Role.OWNER)
     prices = tmp_path / "alpha-prices.md"
     prices.write_text("# Alpha prices\n\nA consultation at Alpha Clinic costs 80 euros.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            upload_tab = context.new_page()
-            log_in(upload_tab, daphne_server, "olive")
-            upload_tab.goto(f"{daphne_server}/console/knowledge/")
-            _switch_to(upload_tab, "Alpha Clinic")
-            website_tab = context.new_page()
-            website_tab.goto(f"{daphne_server}/console/knowledge/sources/new/")
-            assert website_tab.get_by_test_id("current-tenant").inner_text() == "Alpha Clinic"
-            # when the owner switches to Bravo in a third tab, then uses the two Alpha tabs
-            other_tab = context.new_page()
-            other_tab.goto(f"{daphne_server}/console/knowledge/")
-            _switch_to(other_tab, "Bravo Spa")
-            upload_tab.get_by_label("Markdown, text, HTML").set_input_files(str(prices))
-            upload_tab.get_by_role("button", name="Upload").click()
-            website_tab.get_by_label("Name").fill("Alpha help")
-            website_tab.get_by_label("Start URL").fill("https://help.alpha.example/")
-            website_tab.get_by_label("Sync now").uncheck()
-            website_tab.get_by_role("button", name="Add website").click()
-            # then each says that the console switched to Bravo and that nothing was stored
-            upload_tab.get_by_text("Nothing was uploaded: the console switched to Bravo Spa").wait_for(timeout=TIMEOUT)
-            website_tab.get_by_text("Nothing was added: the console switched to Bravo Spa").wait_for(timeout=TIMEOUT)
-            # and the website form keeps what was typed, now for Bravo should the owner mean it
-            assert website_tab.get_by_label("Name").input_value() == "Alpha help"
-        finally:
-            browser.close()
+    with logged_in_page(daphne_server, "olive") as upload_tab:
+        context = upload_tab.context
+        upload_tab.goto(f"{daphne_server}/console/knowledge/")
+        _switch_to(upload_tab, "Alpha Clinic")
+        website_tab = context.new_page()
+        website_tab.goto(f"{daphne_server}/console/knowledge/sources/new/")
+        assert website_tab.get_by_test_id("current-tenant").inner_text() == "Alpha Clinic"
+        # when the owner switches to Bravo in a third tab, then uses the two Alpha tabs
+        other_tab = context.new_page()
+        other_tab.goto(f"{daphne_server}/console/knowledge/")
+        _switch_to(other_tab, "Bravo Spa")
+        upload_tab.get_by_label("Markdown, text, HTML").set_input_files(str(prices))
+        upload_tab.get_by_role("button", name="Upload").click()
+        website_tab.get_by_label("Name").fill("Alpha help")
+        website_tab.get_by_label("Start URL").fill("https://help.alpha.example/")
+        website_tab.get_by_label("Sync now").uncheck()
+        website_tab.get_by_role("button", name="Add website").click()
+        # then each says that the console switched to Bravo and that nothing was stored
+        upload_tab.get_by_text("Nothing was uploaded: the console switched to Bravo Spa").wait_for(timeout=TIMEOUT)
+        website_tab.get_by_text("Nothing was added: the console switched to Bravo Spa").wait_for(timeout=TIMEOUT)
+        # and the website form keeps what was typed, now for Bravo should the owner mean it
+        assert website_tab.get_by_label("Name").input_value() == "Alpha help"
     # (the ORM is not used while Playwright's event loop runs in this thread)
     assert not Document.objects.for_tenant(bravo).exists()
     assert not KnowledgeSource.objects.for_tenant(bravo).exists()
@@ -82,20 +75,14 @@ def test_switching_tenant_on_a_page_of_one_source_or_document_lands_on_the_knowl
         tenant=alpha, name="Alpha help", config={"start_url": "https://help.alpha.example/"}, sync_now=False
     )
     parking = add_document(alpha, "Parking", "Free parking behind the studio.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context().new_page()
-            log_in(page, daphne_server, "olive")
-            page.goto(f"{daphne_server}/console/knowledge/")
+    with logged_in_page(daphne_server, "olive") as page:
+        page.goto(f"{daphne_server}/console/knowledge/")
+        _switch_to(page, "Alpha Clinic")
+        for path in (f"sources/{website.pk}/edit/", f"documents/{parking.pk}/delete/"):
+            # when the owner switches tenant on the page of Alpha's source, or document
+            page.goto(f"{daphne_server}/console/knowledge/{path}")
+            _switch_to(page, "Bravo Spa")
+            # then they land on Bravo's knowledge page, not on "Page not found"
+            assert page.url == f"{daphne_server}/console/knowledge/"
+            assert page.get_by_role("heading", level=1).inner_text() == "Knowledge"
             _switch_to(page, "Alpha Clinic")
-            for path in (f"sources/{website.pk}/edit/", f"documents/{parking.pk}/delete/"):
-                # when the owner switches tenant on the page of Alpha's source, or document
-                page.goto(f"{daphne_server}/console/knowledge/{path}")
-                _switch_to(page, "Bravo Spa")
-                # then they land on Bravo's knowledge page, not on "Page not found"
-                assert page.url == f"{daphne_server}/console/knowledge/"
-                assert page.get_by_role("heading", level=1).inner_text() == "Knowledge"
-                _switch_to(page, "Alpha Clinic")
-        finally:
-            browser.close()

@@ -10,7 +10,7 @@ from playwright.sync_api import sync_playwright
 from chat.tests.test_widget_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from knowledge.models import KnowledgeSource, SourceKind
 from knowledge.source_config import BAD_NUMBER, ONE_ENTRY_URL
-from knowledge.tests.console_browser import console_member, log_in
+from knowledge.tests.console_browser import console_member, log_in, logged_in_page
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
 
@@ -96,15 +96,9 @@ def test_each_sync_now_button_names_its_source(daphne_server: str) -> None:
     console_member(tenant, "olive", Role.OWNER)
     for name, url in (("Help centre", "https://help.example.com/"), ("Blog", "https://blog.example.com/")):
         KnowledgeSource.objects.create(tenant=tenant, name=name, kind=SourceKind.URL, config={"start_url": url})
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context().new_page()
-            log_in(page, daphne_server, "olive")
-            page.goto(f"{daphne_server}/console/knowledge/")
-            # when / then: a screen reader or voice user can tell the buttons apart, as the links beside them
-            for name in ("Help centre", "Blog"):
-                assert page.get_by_role("button", name=f"Sync now {name}", exact=True).count() == 1
-                assert page.get_by_role("link", name=f"Settings of {name}", exact=True).count() == 1
-        finally:
-            browser.close()
+    with logged_in_page(daphne_server, "olive") as page:
+        page.goto(f"{daphne_server}/console/knowledge/")
+        # when / then: a screen reader or voice user can tell the buttons apart, as the links beside them
+        for name in ("Help centre", "Blog"):
+            assert page.get_by_role("button", name=f"Sync now {name}", exact=True).count() == 1
+            assert page.get_by_role("link", name=f"Settings of {name}", exact=True).count() == 1
