@@ -29,6 +29,7 @@ from knowledge.services import (
     file_leftovers_delete,
     file_leftovers_keep,
     source_get_or_create,
+    source_mark_synced,
 )
 from knowledge.source_config import UPLOAD_SOURCE
 from supportai.models import Tenant
@@ -126,6 +127,8 @@ def files_upload(
     settle = file_leftovers_keep if any(stored.file.error for stored in results) else file_leftovers_delete
     for stored in results:
         settle(tenant=tenant, result=stored.file)
+    if results:  # the source's last sync is its last upload; failed when no file of it was read
+        source_mark_synced(source=source, failed=all(stored.file.error for stored in results))
     return results
 
 

@@ -14,7 +14,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from knowledge import uploads
-from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document
+from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, KnowledgeSource, SourceStatus
 from knowledge.services import file_ingest, source_get_or_create
 from knowledge.source_config import API_UPLOAD_SOURCE, UPLOAD_SOURCE
 from knowledge.uploads import files_upload
@@ -172,6 +172,19 @@ def test_the_api_and_the_console_say_what_an_upload_removed(tenant: Tenant, owne
     # then each says how many documents went
     assert sent.status_code == 202 and sent.json()["files"][0]["removed"] == 1
     assert "faq.csv: Wifi?: unchanged; 2 no longer in the file, removed" in page.content.decode()
+
+
+def test_an_upload_is_its_sources_last_sync(tenant: Tenant, other_tenant: Tenant) -> None:
+    # when an upload's only file is refused, then one is read
+    files_upload(tenant=tenant, files=[SimpleUploadedFile("empty.md", b"")])
+    refused = KnowledgeSource.objects.get(tenant=tenant, name=UPLOAD_SOURCE)
+    files_upload(tenant=tenant, files=[SimpleUploadedFile("hours.md", b"# Hours\n\nOpen 9 to 7.")])
+    read = KnowledgeSource.objects.get(tenant=tenant, name=UPLOAD_SOURCE)
+    # then the source shows each upload as its last sync (no longer "never"), failed while nothing was read
+    assert refused.status == SourceStatus.FAILED and refused.last_synced_at is not None
+    assert read.status == SourceStatus.IDLE and read.last_synced_at is not None
+    assert read.last_synced_at > refused.last_synced_at
+    assert not KnowledgeSource.objects.filter(tenant=other_tenant).exists()
 
 
 @pytest.mark.django_db(transaction=True)
