@@ -84,7 +84,9 @@ SITEMAPS_LEFT = (
 PAGES_FAILED = "{failed} of {total} pages failed ({codes}); see the documents list for each error."
 
 
-GONE_FOR_GOOD = frozenset({PageError.NOT_FOUND, PageError.NOT_HTML})
+# Errors that say the page is no longer this source's: gone (404/410), no longer HTML, or moved to
+# another host or out of the path prefix (the redirect is the page now; where it points is not ours).
+GONE_FOR_GOOD = frozenset({PageError.NOT_FOUND, PageError.NOT_HTML, PageError.OFF_SITE, PageError.OUT_OF_SCOPE})
 REFETCH_NOT_MODIFIED = "304 (Not Modified) to a request without validators"
 
 Staged = tuple[ParsedDocument, Page, tuple[str, ...]]  # a page to store, with what it was fetched as and links to
@@ -296,8 +298,9 @@ class _Sync:
             self.result.duplicates += 1  # a way to a page read earlier in the sync, as in ``_read``
             return ()
         self._fail(where, exc)
-        # A page gone for good (404/410, no longer HTML) is no way to its old links, or they would
-        # keep pages alive that nothing links to; any other failure may pass, and its links stand.
+        # A page gone for good (404/410, no longer HTML, moved off the source) is no way to its old
+        # links, or they would keep pages alive that nothing links to; any other failure may pass,
+        # and its links stand.
         return () if exc.code in GONE_FOR_GOOD else _stored_links(self.documents.get(where))
 
     def _home(self, url: str) -> str:

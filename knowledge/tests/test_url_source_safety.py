@@ -211,6 +211,20 @@ def test_a_hub_that_refuses_us_for_now_still_leads_to_its_pages(tenant: Tenant, 
     assert Document.objects.get(source=source, title="Leaf").status == DocumentStatus.READY
 
 
+@pytest.mark.parametrize("location", ["https://elsewhere.example/hub", "/blog/hub"])
+def test_links_of_a_page_moved_out_of_the_source_no_longer_keep_pages(
+    tenant: Tenant, site: FakeSite, location: str
+) -> None:
+    # given a start page -> hub -> leaf, synced once
+    source = _synced_hub_site(tenant, site)
+    # when the hub now redirects to another host, or out of the path prefix
+    site.add("/help/hub", "", status=301, headers={"Location": location})
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the leaf only it linked to goes with it, and the hub says where it went
+    assert result.removed == 1 and _paths(source, site) == {"/help/", "/help/hub"}
+    assert Document.objects.get(source=source, title="Hub").status == DocumentStatus.FAILED
+
+
 def test_links_of_a_page_gone_for_good_are_not_followed_and_a_gone_start_page_stops_the_sync(
     tenant: Tenant, site: FakeSite
 ) -> None:
