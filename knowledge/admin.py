@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
 from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue
@@ -20,7 +19,7 @@ from knowledge.source_config import (
     SourceConfigError,
     SyncRunning,
     source_sync_enqueue,
-    sync_free,
+    sync_running,
 )
 from knowledge.sources import knowledge_source_delete
 from supportai.admin_mixins import TenantScopedModelAdmin
@@ -79,7 +78,7 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # A source a sync is running on can be deleted once the sync has finished, as in the console.
-        if obj is not None and not KnowledgeSource.objects.filter(sync_free(timezone.now()), pk=obj.pk).exists():
+        if isinstance(obj, KnowledgeSource) and sync_running(source=obj):
             return False
         return super().has_delete_permission(request, obj)
 

@@ -100,6 +100,11 @@ def sync_free(now: datetime) -> Q:
     return ~Q(status=SourceStatus.SYNCING) | Q(sync_started_at__isnull=True) | Q(sync_started_at__lt=now - SYNC_LEASE)
 
 
+def sync_running(*, source: KnowledgeSource) -> bool:
+    """Whether a live sync holds ``source`` now (one queued meanwhile would find it taken)."""
+    return not KnowledgeSource.objects.filter(sync_free(timezone.now()), pk=source.pk).exists()
+
+
 def _url_error(key: str, raw: object) -> SourceConfigError:
     try:
         host = urlsplit(raw.strip()).hostname if isinstance(raw, str) else None
@@ -242,7 +247,7 @@ def source_sync_enqueue(*, tenant: Tenant, source: KnowledgeSource) -> None:
         raise ValueError("source belongs to another tenant")
     if source.kind != SourceKind.URL:
         raise SourceConfigError(NOT_A_URL_SOURCE.format(kind=source.kind))
-    if not KnowledgeSource.objects.filter(sync_free(timezone.now()), pk=source.pk).exists():
+    if sync_running(source=source):
         raise SyncRunning(SYNC_RUNNING)
     transaction.on_commit(partial(_sync_queue, source_id=source.pk))
 
