@@ -179,9 +179,10 @@ class Command(BaseCommand):
         not_indexed = 0
         if totals[Outcome.FAILED]:
             # Documents stored but not indexed (the embedding provider failed): name them with its message.
-            for document in Document.objects.filter(
-                tenant=tenant, source=source, external_id__in=taken, status=DocumentStatus.FAILED
-            ).order_by("external_id"):
+            failed_documents = Document.objects.for_tenant(tenant).filter(
+                source=source, external_id__in=taken, status=DocumentStatus.FAILED
+            )
+            for document in failed_documents.order_by("external_id"):
                 not_indexed += 1
                 self.stderr.write(f"{taken[document.external_id]}: {document.title}: {document.error}")
         if failed:
