@@ -27,6 +27,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree
 
 import httpx
+import idna
 
 from knowledge import conf
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH
@@ -197,23 +198,37 @@ def sniffed_encoding(body: bytes, declared: str | None) -> str:
     return "utf-8"
 
 
-def valid_host_name(host: str) -> bool:
-    """Whether ``host`` (as ``urlsplit`` gives it) can be looked up: an IP address, or a name
-    without controls, spaces or WHATWG's forbidden characters whose labels are 1 to 63 characters
-    (IDNA-encoded, as ``socket.getaddrinfo`` encodes it) and 253 in all."""
+def ascii_host(host: str) -> str | None:
+    """``host`` (as ``urlsplit`` gives it) as it is looked up and sent, so that one host is written
+    one way: an IPv6 literal as written; a name lower-cased, its non-ASCII labels encoded as browsers
+    and httpx encode them (UTS #46 mapping and IDNA 2008: ``Bücher.example`` is
+    ``xn--bcher-kva.example``, ``faß.de`` is ``xn--fa-hia.de``). None if it cannot be looked up: a
+    label IDNA refuses, controls, spaces or WHATWG's forbidden characters (after the mapping, which
+    turns a full-width solidus, U+FF0F, into ``/``), labels not 1 to 63 characters or over 253 in all."""
     if ":" in host:  # only an IPv6 literal has a colon here
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            return False
-        return True
+            return None
+        return host
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except UnicodeError:  # idna.IDNAError: a character or a joiner IDNA refuses, a bad label
+            return None
+    host = host.lower()
     if any(char <= " " or char == "\x7f" or char in _FORBIDDEN_IN_HOST for char in host):
-        return False
+        return None
     try:
         encoded = host.encode("idna")
-    except UnicodeError:  # an empty label, one over 63 characters, or a character IDNA refuses
-        return False
-    return 0 < len(encoded.rstrip(b".")) <= MAX_HOST_LENGTH
+    except UnicodeError:  # an empty label or one over 63 characters
+        return None
+    return host if 0 < len(encoded.rstrip(b".")) <= MAX_HOST_LENGTH else None
+
+
+def valid_host_name(host: str) -> bool:
+    """Whether ``host`` (as ``urlsplit`` gives it) can be looked up (``ascii_host``)."""
+    return ascii_host(host) is not None
 
 
 def _percent_encoded(text: str, encoded: frozenset[str]) -> str:
@@ -308,9 +323,10 @@ def normalize_url(url: str, base: str = "") -> str | None:
         port = parts.port
     except ValueError:
         return None
-    if parts.scheme not in {"http", "https"} or not parts.hostname or not valid_host_name(parts.hostname):
+    host = ascii_host(parts.hostname) if parts.hostname else None
+    if parts.scheme not in {"http", "https"} or host is None:
         return None
-    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    netloc = host if ":" not in host else f"[{host}]"
     if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
         netloc = f"{netloc}:{port}"
     path = url_path_form(parts.path or "/")

@@ -408,7 +408,15 @@ def test_a_robots_txt_that_redirects_too_often_counts_as_missing(tenant, site):
         (f"https://help.example.com/{'記事' * 200}", f"https://help.example.com/{'記事' * 200}"),
         ("https://help.example.com/a\x01b?c=\x00\x7f", "https://help.example.com/a%01b?c=%00%7F"),
         ("\x00 https://help.example.com/a\tb\nc\r \x1f", "https://help.example.com/abc"),
-        ("https://bücher.example/", "https://bücher.example/"),
+        # one host, one name: non-ASCII labels encoded as browsers and httpx encode them
+        ("https://Bücher.example/", "https://xn--bcher-kva.example/"),
+        ("https://XN--BCHER-KVA.example/", "https://xn--bcher-kva.example/"),
+        ("https://faß.de/", "https://xn--fa-hia.de/"),  # IDNA 2008 keeps ß (IDNA 2003 made it "ss")
+        ("https://\uff48\uff45\uff4c\uff50.example.com/", "https://help.example.com/"),  # full-width letters are mapped
+        ("https://he\u00adlp.example.com/", "https://help.example.com/"),  # a soft hyphen is dropped
+        ("https://例え.テスト/記事", "https://xn--r8jz45g.xn--zckzah/記事"),
+        ("https://a\u200db.example/", None),  # a joiner out of context
+        ("https://exa\uff0fmple.com/", None),  # a full-width solidus maps to "/"
         ("https://help.example.com./", "https://help.example.com./"),
         ("http://[::1]:8080/x", "http://[::1]:8080/x"),
         ("https://help..example.com/", None),
@@ -482,6 +490,13 @@ def test_a_path_prefix_is_read_as_addresses_are_written():
     assert in_scope(page, host=host, path_prefix="/hilfe/über uns/%c3%a4")
     assert not in_scope(page, host=host, path_prefix="/hilfe/über uns/b")
     assert in_scope("https://help.example.com/x/\ud800", host=host, path_prefix="/x/\ud800")  # no exception
+
+
+def test_links_to_one_host_spelled_in_unicode_and_in_punycode_are_one_page():
+    html = '<a href="https://BÜCHER.example/a">A</a><a href="https://xn--bcher-kva.example/a">B</a><a href="/b">C</a>'
+    links = page_links(html, "https://bücher.example/").links
+    assert links == ("https://xn--bcher-kva.example/a", "https://xn--bcher-kva.example/b")
+    assert all(in_scope(link, host="xn--bcher-kva.example", path_prefix="") for link in links)
 
 
 def test_page_links_ignore_an_invalid_base_and_unknown_marked_sections():

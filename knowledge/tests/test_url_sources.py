@@ -7,6 +7,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404
 from django.utils import timezone
 
@@ -573,3 +575,48 @@ def test_a_syncing_source_whose_lease_ran_out_is_due_again(tenant, help_site):
     assert knowledge_source_sync(tenant=tenant, source_id=dead.pk).outcomes["created"] == 3
     dead.refresh_from_db()
     assert dead.status == SourceStatus.IDLE and dead.sync_started_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_writes_stored_unicode_hosts_as_the_crawler_now_writes_them() -> None:
+    # given a website source and its pages stored under a Unicode host, one page under both spellings
+    before, after = [("knowledge", "0009_document_file_name")], [("knowledge", "0010_document_ascii_hosts")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    tenant = apps.get_model("supportai", "Tenant").objects.create(name="Old", slug="old")
+    source_model, document_model = (
+        apps.get_model("knowledge", "KnowledgeSource"),
+        apps.get_model("knowledge", "Document"),
+    )
+    site = source_model.objects.create(
+        tenant=tenant, name="site", kind="url", config={"start_url": "https://bücher.example:8443/", "max_pages": 5}
+    )
+    for external_id, aliases in [
+        ("https://bücher.example:8443/a", ["https://bücher.example:8443/old-a", "https://plain.example/x"]),
+        ("https://bücher.example:8443/b", []),
+        ("https://xn--bcher-kva.example:8443/b", []),
+        ("https://plain.example/c", []),
+    ]:
+        document_model.objects.create(
+            tenant=tenant, source=site, external_id=external_id, url=external_id, title=external_id, aliases=aliases
+        )
+    # when the migration runs
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    # then the addresses use the encoded host, and the page stored twice keeps both rows
+    migrated = executor.loader.project_state(after).apps
+    documents = migrated.get_model("knowledge", "Document").objects.order_by("external_id")
+    assert [(d.external_id, d.url, d.aliases) for d in documents] == [
+        ("https://bücher.example:8443/b", "https://bücher.example:8443/b", []),
+        ("https://plain.example/c", "https://plain.example/c", []),
+        (
+            "https://xn--bcher-kva.example:8443/a",
+            "https://xn--bcher-kva.example:8443/a",
+            ["https://xn--bcher-kva.example:8443/old-a", "https://plain.example/x"],
+        ),
+        ("https://xn--bcher-kva.example:8443/b", "https://xn--bcher-kva.example:8443/b", []),
+    ]
+    source = migrated.get_model("knowledge", "KnowledgeSource").objects.get()
+    assert source.config == {"start_url": "https://xn--bcher-kva.example:8443/", "max_pages": 5}
+    assert url_config_parse(source.config).host == "xn--bcher-kva.example"
