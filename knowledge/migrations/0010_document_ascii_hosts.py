@@ -8,6 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import idna
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 
 def _ascii_address(url: str) -> str:
@@ -22,7 +24,7 @@ def _ascii_address(url: str) -> str:
     return urlunsplit(parts._replace(netloc=encoded if parts.port is None else f"{encoded}:{parts.port}"))
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     source_model = apps.get_model("knowledge", "KnowledgeSource")
     document_model = apps.get_model("knowledge", "Document")
     for source in source_model.objects.filter(kind="url"):
