@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from knowledge import conf
 from knowledge.demo import DEMO_CONFIG, demo_source
 from knowledge.management.commands import ingest
-from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind
+from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.services import FileResult
 from knowledge.source_config import UPLOAD_SOURCE
 from knowledge.uploads import files_upload
@@ -335,6 +335,31 @@ def test_ingest_says_nothing_was_ingested_when_every_file_failed(tenant: Tenant,
     (tmp_path / "empty.md").write_text("")
     with pytest.raises(CommandError, match=r"^1 of 1 files had errors \(listed above\); nothing was ingested\.$"):
         _ingest(tenant, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["empty.md", "report.docx"])
+def test_a_run_that_stored_nothing_leaves_no_source_of_its_own(tenant: Tenant, tmp_path: Path, name: str) -> None:
+    # given one file that cannot be ingested (no text; not a document file at all)
+    (tmp_path / name).write_bytes(b"")
+    # when it is ingested on its own
+    with pytest.raises(CommandError, match="nothing was ingested"):
+        _ingest(tenant, tmp_path / name)
+    # then no empty source named after it is left behind
+    assert not KnowledgeSource.objects.for_tenant(tenant).exists()
+
+
+def test_a_failed_run_keeps_the_source_it_found(tenant: Tenant, other_tenant: Tenant, tmp_path: Path) -> None:
+    # given the folder source of an earlier run of the file, empty, and one of that name in another tenant
+    name = str(tmp_path / "empty.md")
+    for owner in (tenant, other_tenant):
+        KnowledgeSource.objects.create(tenant=owner, name=name, kind="upload", config={"path": name})
+    (tmp_path / "empty.md").write_text("")
+    # when the file fails
+    with pytest.raises(CommandError, match="nothing was ingested"):
+        _ingest(tenant, tmp_path / "empty.md")
+    # then the sources stay, the run's marked failed
+    assert KnowledgeSource.objects.for_tenant(tenant).get().status == SourceStatus.FAILED
+    assert KnowledgeSource.objects.for_tenant(other_tenant).get().status == SourceStatus.IDLE
 
 
 def test_ingest_refuses_a_file_that_gives_a_document_id_an_earlier_file_gave(

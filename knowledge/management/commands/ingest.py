@@ -141,6 +141,7 @@ class Command(BaseCommand):
         files = files_under(path)
         if not files:
             raise CommandError(NO_FILES.format(path=path))
+        new_source = not KnowledgeSource.objects.for_tenant(tenant).filter(name=source_name).exists()
         try:
             source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=not options["no_prune"])
         except FolderSourceError as exc:
@@ -170,7 +171,10 @@ class Command(BaseCommand):
             removed += file_leftovers_delete(tenant=tenant, result=result)
         if not options["no_prune"] and not failed:
             removed += source_prune(tenant=tenant, source=source, keep=set(taken))
-        source_mark_synced(source=source, failed=failed == len(files))
+        if failed == len(files) and new_source and not source.documents.exists():
+            source.delete()  # a run that stored nothing leaves no empty source of its own behind
+        else:
+            source_mark_synced(source=source, failed=failed == len(files))
         summary = ", ".join(f"{count} {outcome}" for outcome, count in totals.items())
         line = f"{len(files)} files: {summary}, {removed} removed, {failed} files with errors"
         if failed and (with_leftovers or not options["no_prune"]):
