@@ -13,7 +13,7 @@ from bookings import catalog, selectors
 from bookings.console_forms import BlackoutForm, RuleForm, ServiceForm
 from bookings.models import Service
 from bookings.services import BookingError
-from supportai.console.tenancy import require_manager, require_membership
+from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
 
 NOT_MANAGER = "Only owners and admins can change services and opening hours."
 
@@ -45,7 +45,9 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if instance is None:
             raise Http404("No such service")
     form = ServiceForm(request.POST or None, instance=instance or Service(tenant=tenant))
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and switched_since_rendered(request, tenant):
+        form.add_error(None, TENANT_SWITCHED.format(done="saved", tenant=tenant.name))
+    elif request.method == "POST" and form.is_valid():
         try:
             catalog.service_save(tenant=tenant, service=form.save(commit=False))
         except ValidationError as exc:
@@ -61,7 +63,9 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def rule_add(request: HttpRequest) -> HttpResponse:
     tenant = require_manager(request, NOT_MANAGER).tenant
     form = RuleForm(request.POST, services=selectors.service_list(tenant=tenant))
-    if form.is_valid():
+    if switched_since_rendered(request, tenant):
+        messages.error(request, TENANT_SWITCHED.format(done="added", tenant=tenant.name))
+    elif form.is_valid():
         data = form.cleaned_data
         try:
             catalog.rule_add(
@@ -96,7 +100,9 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def blackout_add(request: HttpRequest) -> HttpResponse:
     tenant = require_manager(request, NOT_MANAGER).tenant
     form = BlackoutForm(request.POST, services=selectors.service_list(tenant=tenant))
-    if form.is_valid():
+    if switched_since_rendered(request, tenant):
+        messages.error(request, TENANT_SWITCHED.format(done="added", tenant=tenant.name))
+    elif form.is_valid():
         data = form.cleaned_data
         catalog.blackout_add(tenant=tenant, service=data["service"], day=data["date"], reason=data["reason"])
         messages.success(request, f"Closed on {data['date']:%Y-%m-%d}.")

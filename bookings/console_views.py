@@ -21,7 +21,7 @@ from bookings import availability, payments, selectors, services
 from bookings.console_forms import BookingFilterForm, CancelForm, StaffBookingForm, StartForm
 from bookings.models import Booking, BookingSource
 from bookings.services import Actor, BookingError
-from supportai.console.tenancy import require_membership
+from supportai.console.tenancy import TENANT_SWITCHED, require_membership, switched_since_rendered
 from supportai.models import Membership, Role
 
 PAGE_SIZE = 30
@@ -144,7 +144,9 @@ def booking_new(request: HttpRequest) -> HttpResponse:
     tenant = membership.tenant
     active = selectors.service_list(tenant=tenant).filter(active=True)
     form = StaffBookingForm(request.POST or None, services=active)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and switched_since_rendered(request, tenant):
+        form.add_error(None, TENANT_SWITCHED.format(done="booked", tenant=tenant.name))
+    elif request.method == "POST" and form.is_valid():
         start = availability.parse_local_start(form.local_start(), tenant=tenant)
         if start is None:
             form.add_error("time", BAD_TIME)

@@ -48,26 +48,11 @@ from knowledge.source_config import (
 )
 from knowledge.sources import knowledge_source_delete
 from knowledge.uploads import UploadResult, files_upload
-from supportai.console.tenancy import require_manager, require_membership
-from supportai.models import Tenant
+from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
 
 PAGE_SIZE = 50
 SAVED_WHILE_SYNCING = "a sync is running with the old ones; press Sync now when it has finished."
 NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
-# The tenant a form was rendered for, posted back with it (templates: ``name="tenant"``).
-TENANT_FIELD = "tenant"
-TENANT_SWITCHED = (
-    "Nothing was {done}: the console switched to {tenant} since this page was opened (in another tab?). "
-    "Check that {tenant} is the tenant you mean, then try again."
-)
-
-
-def _switched_since_rendered(request: HttpRequest, tenant: Tenant) -> bool:
-    """Whether the form posted was rendered for another tenant than the one the console acts for now:
-    the tenant lives in the session, so switching it in one tab would send another tab's upload or
-    new source to the tenant switched to. A post without the field (no console page) is not refused."""
-    posted = request.POST.get(TENANT_FIELD)
-    return posted is not None and posted != str(tenant.pk)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -197,7 +182,7 @@ def documents(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not membership.can_manage:
             raise PermissionDenied(NOT_MANAGER)
-        if _switched_since_rendered(request, tenant):
+        if switched_since_rendered(request, tenant):
             messages.error(request, TENANT_SWITCHED.format(done="uploaded", tenant=tenant.name))
             return redirect("knowledge_console:documents")
         uploads = request.FILES.getlist("upload")
@@ -272,7 +257,7 @@ def url_source_new(request: HttpRequest) -> HttpResponse:
     """Add a website source; "Sync now" (ticked by default) queues its first sync as the button does."""
     tenant = require_manager(request, NOT_MANAGER).tenant
     form = UrlSourceForm(request.POST or None, initial={"sync_now": True})
-    if request.method == "POST" and _switched_since_rendered(request, tenant):
+    if request.method == "POST" and switched_since_rendered(request, tenant):
         form.add_error(None, TENANT_SWITCHED.format(done="added", tenant=tenant.name))
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -226,3 +228,55 @@ def test_admin_cancel_action_uses_the_service(owner, booking):
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELED
     assert booking.events.last().actor == "staff:alice"
+
+
+SERVICE_FORM = {"name": "Reiki", "duration_minutes": 45, "buffer_minutes": 0, "slot_step_minutes": 15}
+SERVICE_FORM |= {"price_cents": 0, "currency": "usd", "active": "on"}
+
+
+@pytest.mark.parametrize(
+    ("page", "action", "data", "model", "said"),
+    [
+        ("/console/bookings/services/new/", "", SERVICE_FORM, Service, "saved"),
+        (
+            "/console/bookings/services/",
+            "/console/bookings/services/rules/",
+            {"service": "", "weekday": 2, "start_time": "10:00", "end_time": "12:00", "capacity": 2},
+            AvailabilityRule,
+            "added",
+        ),
+        (
+            "/console/bookings/services/",
+            "/console/bookings/services/blackouts/",
+            {"service": "", "date": "2030-12-25", "reason": "Christmas"},
+            BlackoutDate,
+            "added",
+        ),
+        (
+            "/console/bookings/new/",
+            "",
+            {"date": "2030-12-23", "time": "10:00", "name": "A", "email": "a@x.org"},
+            Booking,
+            "booked",
+        ),
+    ],
+)
+def test_a_form_of_a_tab_left_on_one_tenant_adds_nothing_to_the_tenant_switched_to(
+    owner, tenant, other_tenant, service, other_service, page, action, data, model, said
+):
+    # given an owner of two tenants with a form of the first open
+    MembershipFactory.create(user=owner, tenant=other_tenant, role=Role.OWNER)
+    client = _client(owner)
+    client.post("/console/switch-tenant/", {"tenant_id": tenant.pk})
+    form = client.get(page).content.decode()
+    posted = re.findall(r'<input type="hidden" name="tenant" value="(\d+)">', form)
+    assert posted and set(posted) == {str(tenant.pk)}  # every creating form says whose it is
+    before = model.objects.count()
+    # when another tab switches the console to the second tenant, then the first tab's form is sent
+    client.post("/console/switch-tenant/", {"tenant_id": other_tenant.pk})
+    response = client.post(
+        action or page, {**data, "service": data.get("service", service.pk), "tenant": posted[0]}, follow=True
+    )
+    # then nothing is stored in either tenant, and the page says why
+    assert f"Nothing was {said}: the console switched to Bravo Spa".encode() in response.content
+    assert model.objects.count() == before

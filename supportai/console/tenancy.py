@@ -9,11 +9,18 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from supportai.models import Membership
+from supportai.models import Membership, Tenant
 from supportai.selectors import membership_get, membership_list
 
 SESSION_KEY = "console_tenant_id"
 NO_MEMBERSHIP = "Your account is not a member of any tenant. Ask a tenant owner to invite you."
+# The tenant a form that creates something was rendered for, posted back with it (templates:
+# ``<input type="hidden" name="tenant" value="{{ console_membership.tenant_id }}">``).
+TENANT_FIELD = "tenant"
+TENANT_SWITCHED = (
+    "Nothing was {done}: the console switched to {tenant} since this page was opened (in another tab?). "
+    "Check that {tenant} is the tenant you mean, then try again."
+)
 
 
 def current_membership(request: HttpRequest) -> Membership | None:
@@ -38,3 +45,12 @@ def require_manager(request: HttpRequest, refusal: str) -> Membership:
     if not membership.can_manage:
         raise PermissionDenied(refusal)
     return membership
+
+
+def switched_since_rendered(request: HttpRequest, tenant: Tenant) -> bool:
+    """Whether the form posted was rendered for another tenant than the one the console acts for now:
+    the tenant lives in the session, so switching it in one tab would send another tab's new upload,
+    source, service or booking to the tenant switched to. A post without the field (no console
+    page) is not refused."""
+    posted = request.POST.get(TENANT_FIELD)
+    return posted is not None and posted != str(tenant.pk)
