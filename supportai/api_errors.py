@@ -45,6 +45,7 @@ VALIDATION_BODY = 'field name -> messages; {"detail": ...} when the body cannot 
 COMMON_ERRORS: dict[int, str] = {
     401: "no API key, or one that is invalid or revoked",
     403: "a staff session that does not belong to exactly one tenant",
+    429: "more than API_REQUESTS_PER_MINUTE requests in a minute from this API key (Retry-After says when to retry)",
 }
 
 

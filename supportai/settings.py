@@ -223,8 +223,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # JSON for Django's request-size guards too, not its HTML 400 page (supportai/api_errors.py).
     "EXCEPTION_HANDLER": "supportai.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min"},
+    "DEFAULT_THROTTLE_CLASSES": ["supportai.api_throttling.TenantApiRateThrottle"],
 }
+API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 600, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "SupportAI API",
     "DESCRIPTION": "Tenant-scoped REST API. Authenticate with `Authorization: Bearer <tenant API key>`.",

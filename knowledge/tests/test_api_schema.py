@@ -10,7 +10,7 @@ from django.test import Client
 from supportai.api_errors import VALIDATION_BODY
 
 SCHEMA_ACCEPT = "application/vnd.oai.openapi+json"
-AUTH_ERRORS = {"401", "403"}
+AUTH_ERRORS = {"401", "403", "429"}
 
 
 @pytest.fixture(scope="module")
