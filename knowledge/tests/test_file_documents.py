@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -17,6 +15,7 @@ from knowledge import uploads
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, KnowledgeSource, SourceStatus
 from knowledge.services import file_ingest, source_get_or_create
 from knowledge.source_config import API_UPLOAD_SOURCE, UPLOAD_SOURCE
+from knowledge.tests.migration_state import migrate_knowledge_to
 from knowledge.uploads import files_upload
 from supportai.api_keys import api_key_create
 from supportai.models import Tenant
@@ -190,15 +189,8 @@ def test_an_upload_is_its_sources_last_sync(tenant: Tenant, other_tenant: Tenant
 @pytest.mark.django_db(transaction=True)
 def test_migration_records_the_files_that_stored_documents_came_from() -> None:
     # given documents stored before file names were recorded
-    before, after = [("knowledge", "0008_document_aliases")], [("knowledge", "0009_document_file_name")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    apps = executor.loader.project_state(before).apps
-    tenant = apps.get_model("supportai", "Tenant").objects.create(name="Old", slug="old")
-    source_model, document_model = (
-        apps.get_model("knowledge", "KnowledgeSource"),
-        apps.get_model("knowledge", "Document"),
-    )
+    old = migrate_knowledge_to("0008_document_aliases")
+    tenant, source_model, document_model = old.tenant, old.source, old.document
     uploads = source_model.objects.create(tenant=tenant, name="uploads", kind="upload")
     site = source_model.objects.create(tenant=tenant, name="site", kind="url")
     for source, external_id in [
@@ -212,10 +204,8 @@ def test_migration_records_the_files_that_stored_documents_came_from() -> None:
     ]:
         document_model.objects.create(tenant=tenant, source=source, external_id=external_id, title=external_id)
     # when the migration runs
-    executor = MigrationExecutor(connection)
-    executor.migrate(after)
+    migrated = migrate_knowledge_to("0009_document_file_name").document
     # then each file's documents name it; records, odd ids and website pages name none
-    migrated = executor.loader.project_state(after).apps.get_model("knowledge", "Document")
     assert dict(migrated.objects.values_list("external_id", "file_name")) == {
         "help/faq.csv#0123456789abcdef": "help/faq.csv",
         "FAQ.CSV#0123456789ABCDEF": "FAQ.CSV",

@@ -7,8 +7,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,6 +17,7 @@ from knowledge.selectors import retrieve, url_sources_due
 from knowledge.services import tenant_reindex
 from knowledge.source_config import NAME_TAKEN, SYNC_LEASE, SourceConfigError, url_config_parse, url_source_create
 from knowledge.sources import ALREADY_SYNCING, INTERNAL_ERROR, knowledge_source_sync
+from knowledge.tests.migration_state import migrate_knowledge_to
 from knowledge.tests.site_fake import FakeSite
 
 pytestmark = pytest.mark.usefixtures("local_crawl")
@@ -580,15 +579,8 @@ def test_a_syncing_source_whose_lease_ran_out_is_due_again(tenant, help_site):
 @pytest.mark.django_db(transaction=True)
 def test_migration_writes_stored_unicode_hosts_as_the_crawler_now_writes_them() -> None:
     # given a website source and its pages stored under a Unicode host, one page under both spellings
-    before, after = [("knowledge", "0009_document_file_name")], [("knowledge", "0010_document_ascii_hosts")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    apps = executor.loader.project_state(before).apps
-    tenant = apps.get_model("supportai", "Tenant").objects.create(name="Old", slug="old")
-    source_model, document_model = (
-        apps.get_model("knowledge", "KnowledgeSource"),
-        apps.get_model("knowledge", "Document"),
-    )
+    old = migrate_knowledge_to("0009_document_file_name")
+    tenant, source_model, document_model = old.tenant, old.source, old.document
     site = source_model.objects.create(
         tenant=tenant, name="site", kind="url", config={"start_url": "https://bücher.example:8443/", "max_pages": 5}
     )
@@ -602,11 +594,9 @@ def test_migration_writes_stored_unicode_hosts_as_the_crawler_now_writes_them() 
             tenant=tenant, source=site, external_id=external_id, url=external_id, title=external_id, aliases=aliases
         )
     # when the migration runs
-    executor = MigrationExecutor(connection)
-    executor.migrate(after)
+    migrated = migrate_knowledge_to("0010_document_ascii_hosts")
     # then the addresses use the encoded host, and the page stored twice keeps both rows
-    migrated = executor.loader.project_state(after).apps
-    documents = migrated.get_model("knowledge", "Document").objects.order_by("external_id")
+    documents = migrated.document.objects.order_by("external_id")
     assert [(d.external_id, d.url, d.aliases) for d in documents] == [
         ("https://bücher.example:8443/b", "https://bücher.example:8443/b", []),
         ("https://plain.example/c", "https://plain.example/c", []),
@@ -617,6 +607,6 @@ def test_migration_writes_stored_unicode_hosts_as_the_crawler_now_writes_them() 
         ),
         ("https://xn--bcher-kva.example:8443/b", "https://xn--bcher-kva.example:8443/b", []),
     ]
-    source = migrated.get_model("knowledge", "KnowledgeSource").objects.get()
+    source = migrated.source.objects.get()
     assert source.config == {"start_url": "https://xn--bcher-kva.example:8443/", "max_pages": 5}
     assert url_config_parse(source.config).host == "xn--bcher-kva.example"
