@@ -96,6 +96,12 @@ class UploadedFileSerializer(serializers.Serializer):
     removed = serializers.IntegerField(
         help_text="documents the file gave before and no longer holds (a CSV FAQ's rows, a corpus's records), deleted"
     )
+    kept = serializers.IntegerField(
+        help_text=(
+            "documents the file gave before and no longer holds, left in place because another file of the "
+            "upload failed (a record may have moved there): upload the file again once the errors are fixed"
+        )
+    )
 
     class Meta:
         ref_name = "UploadedFile"
@@ -242,6 +248,7 @@ class DocumentsApi(APIView):
                 "error": result.file.error,
                 "documents": [{"id": d.id, "title": d.title, "outcome": d.outcome} for d in result.documents],
                 "removed": result.file.removed,
+                "kept": result.file.kept,
             }
             for result in uploaded
         ]

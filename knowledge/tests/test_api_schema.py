@@ -51,7 +51,8 @@ def test_the_upload_answer_is_described_field_by_field(schema: dict[str, Any]) -
     components = schema["components"]["schemas"]
     upload = schema["paths"]["/api/v1/knowledge/documents/"]["post"]["responses"]["202"]
     assert upload["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/UploadResult"}
-    assert set(components["UploadedFile"]["properties"]) == {"name", "error_code", "error", "documents", "removed"}
+    fields = {"name", "error_code", "error", "documents", "removed", "kept"}
+    assert set(components["UploadedFile"]["properties"]) == fields
     outcomes = components["OutcomeEnum"]["enum"]
     assert set(outcomes) == {"created", "updated", "unchanged", "failed"}
     error_code = components["UploadedFile"]["properties"]["error_code"]["oneOf"]

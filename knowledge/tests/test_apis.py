@@ -129,3 +129,24 @@ def test_search_api_refuses_json_escapes_that_are_not_text(tenant, escape, error
 
     assert response.status_code == 400
     assert response.json() == {"query": [error]}
+
+
+def test_upload_says_how_many_rows_a_file_no_longer_holds_were_kept_while_another_file_failed(
+    tenant: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    # given an FAQ of three rows uploaded before
+    client = api_client(tenant)
+    rows = [("Can I park?", "Yes, behind the studio."), ("Do you sell gift cards?", "Yes."), ("Is there wifi?", "No.")]
+    faq = "question,answer\n" + "".join(f'"{q}","{a}"\n' for q, a in rows)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/api/v1/knowledge/documents/", {"files": [SimpleUploadedFile("faq.csv", faq.encode())]})
+    # when it comes back with one row, next to an empty file
+    shorter = "question,answer\n" + '"{}","{}"\n'.format(*rows[0])
+    files = [SimpleUploadedFile("faq.csv", shorter.encode()), SimpleUploadedFile("empty.md", b"")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/knowledge/documents/", {"files": files})
+    # then the two rows stay, as the upload had an error, and the answer says so
+    faq_result, empty = response.json()["files"]
+    assert (faq_result["removed"], faq_result["kept"]) == (0, 2)
+    assert (empty["error_code"], empty["removed"], empty["kept"]) == ("empty", 0, 0)
+    assert Document.objects.for_tenant(tenant).count() == 3
