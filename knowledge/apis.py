@@ -40,6 +40,16 @@ from supportai.selectors import membership_get
 
 # Also what a multipart body whose parts Django cannot find gets: it reads as one without files.
 NO_FILES = 'No files arrived: send them as multipart/form-data parts named "files" (each with a file name).'
+# A file part under another name, or a "files" part without a file name (curl -F files=a.md, no @),
+# would be dropped while the other files are stored: the upload is refused instead.
+UNEXPECTED_FILE_PARTS = (
+    'Only parts named "files" can hold files, and {parts} did: nothing was stored. '
+    'Send every file as a part named "files".'
+)
+FILES_WITHOUT_NAME = (
+    'A part named "files" came without a file name, so it is text ({parts}), not a file: nothing was '
+    'stored. Send each file with its file name (curl: -F "files=@path").'
+)
 NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
 MAX_FILES = 50
 DOCUMENTS_PAGE_SIZE = 50
@@ -219,7 +229,11 @@ class DocumentsApi(APIView):
             202: UploadOutputSerializer,
             **error_responses(
                 {
-                    400: f"no files, more than {MAX_FILES}, a malformed multipart body or a language that is not one",
+                    400: (
+                        f"no files, more than {MAX_FILES}, a file part not named files or a files part "
+                        "without a file name (nothing is stored), a malformed multipart body or a language "
+                        "that is not one"
+                    ),
                     **NOT_MANAGER_ERROR,
                     409: f"a source named {API_UPLOAD_SOURCE!r} exists and is not an upload source "
                     "(a website source made before the name was kept for uploads); nothing is stored",
@@ -231,6 +245,7 @@ class DocumentsApi(APIView):
     )
     def post(self, request: Request) -> Response:
         tenant = _manager_tenant(request)
+        _check_file_parts(request)
         language = request.POST.get("language", DEFAULT_LANGUAGE)
         serializer = self.InputSerializer(data={"files": request.FILES.getlist("files"), "language": language})
         serializer.is_valid(raise_exception=True)
@@ -253,6 +268,19 @@ class DocumentsApi(APIView):
             for result in uploaded
         ]
         return Response({"files": results}, status=status.HTTP_202_ACCEPTED)
+
+
+def _check_file_parts(request: Request) -> None:
+    """Refuse an upload that would drop a part silently: a file not named "files", or a "files" part
+    that is text. With no file named "files" at all, the serializer's ``NO_FILES`` says what to send."""
+    if not request.FILES.getlist("files"):
+        return
+    if others := sorted(name for name in request.FILES if name != "files"):
+        parts = ", ".join(map(repr, others))
+        raise serializers.ValidationError({"files": [UNEXPECTED_FILE_PARTS.format(parts=parts)]})
+    if texts := request.POST.getlist("files"):
+        parts = ", ".join(repr(text[:100]) for text in texts)
+        raise serializers.ValidationError({"files": [FILES_WITHOUT_NAME.format(parts=parts)]})
 
 
 class DocumentDetailApi(APIView):

@@ -8,7 +8,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
 
 from knowledge import conf
-from knowledge.apis import NO_FILES
+from knowledge.apis import FILES_WITHOUT_NAME, NO_FILES, UNEXPECTED_FILE_PARTS
 from knowledge.models import Document, DocumentStatus
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
@@ -150,3 +150,22 @@ def test_upload_says_how_many_rows_a_file_no_longer_holds_were_kept_while_anothe
     assert (faq_result["removed"], faq_result["kept"]) == (0, 2)
     assert (empty["error_code"], empty["removed"], empty["kept"]) == ("empty", 0, 0)
     assert Document.objects.for_tenant(tenant).count() == 3
+
+
+def test_upload_with_a_part_that_is_not_a_file_named_files_stores_nothing_and_says_so(tenant: Tenant) -> None:
+    # given a good file next to one under another part name, a text part named "files" (curl's
+    # -F files=b.md without the @), or the language sent as a file
+    good = SimpleUploadedFile("a.md", b"# A\n\nFree parking.")
+    bodies = [
+        ({"files": [good], "file": SimpleUploadedFile("b.md", b"# B\n\nOpen late.")}, UNEXPECTED_FILE_PARTS, "file"),
+        ({"files": [good, "b.md"]}, FILES_WITHOUT_NAME, "b.md"),
+        ({"files": [good], "language": SimpleUploadedFile("lang.txt", b"de")}, UNEXPECTED_FILE_PARTS, "language"),
+    ]
+    for body, message, part in bodies:
+        good.seek(0)
+        # when
+        response = api_client(tenant).post("/api/v1/knowledge/documents/", body, format="multipart")
+        # then the upload is refused as a whole, naming the part, instead of dropping it silently
+        assert response.status_code == 400, body
+        assert response.json() == {"files": [message.format(parts=repr(part))]}
+    assert not Document.objects.exists()
