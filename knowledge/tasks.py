@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 from celery import Task, shared_task
+from celery.exceptions import Retry
 from django.utils import timezone
 
 from knowledge import conf
@@ -25,6 +27,7 @@ MAX_RETRIES = 3
 
 
 INDEX_INTERNAL_ERROR = "Indexing stopped by an internal error (logged on the server); re-index the document"
+INDEX_RETRYING = "Embedding failed: {error}; retry {attempt} of {retries} in {seconds} s"
 
 
 @shared_task(bind=True, name="knowledge.index_document", max_retries=MAX_RETRIES)
@@ -33,7 +36,8 @@ def index_document(self: Task, document_id: int) -> int:
 
     A provider error marks the document failed with its message, which the console shows. On a
     worker, errors that may pass (a timeout, a rate limit, a 5xx) are retried with backoff, up to
-    ``MAX_RETRIES`` times; a wrong key or a vector dimension the column cannot hold fails at once.
+    ``MAX_RETRIES`` times (the document shows pending meanwhile, its error saying a retry is coming);
+    a wrong key or a vector dimension the column cannot hold fails at once.
     Run eagerly (no ``REDIS_URL``) the task runs inside the upload request, so it never retries or
     raises there: the document is failed and can be re-indexed from the console. Any other error
     fails the document too (``INDEX_INTERNAL_ERROR``) and is raised (logged by Celery)."""
@@ -45,11 +49,29 @@ def index_document(self: Task, document_id: int) -> int:
             return document_index(tenant=document.tenant, document=document)
     except ProviderError as exc:
         if exc.retryable and not self.request.is_eager and self.request.retries < MAX_RETRIES:
-            raise self.retry(exc=exc, countdown=RETRY_BACKOFF_S * 2**self.request.retries) from exc
+            _index_retry(self, document=document, exc=exc)
         logger.warning("document %s of tenant %s failed to index: %s", document.pk, document.tenant_id, exc)
         return 0
     except Exception:
         documents_fail_pending(tenant=document.tenant, document_ids=[document.pk], error=INDEX_INTERNAL_ERROR)
+        raise
+
+
+def _index_retry(task: Task, *, document: Document, exc: ProviderError) -> NoReturn:
+    """Queue the task again for ``document``, which ``document_index`` failed: until the retry runs it
+    is pending again, its error saying a retry is coming (a client reading "failed" would take it
+    for the end). If the retry cannot be queued, the document is failed after all."""
+    countdown = RETRY_BACKOFF_S * 2**task.request.retries
+    note = INDEX_RETRYING.format(error=exc, attempt=task.request.retries + 1, retries=MAX_RETRIES, seconds=countdown)
+    # Only the version this run read: a newer one is its own run's, and may be ready already.
+    failed = Document.objects.filter(pk=document.pk, content_hash=document.content_hash, status=DocumentStatus.FAILED)
+    failed.update(status=DocumentStatus.PENDING, error=note)
+    try:
+        raise task.retry(exc=exc, countdown=countdown) from exc
+    except Retry:
+        raise
+    except Exception:
+        documents_fail_pending(tenant=document.tenant, document_ids=[document.pk], error=f"Embedding failed: {exc}")
         raise
 
 

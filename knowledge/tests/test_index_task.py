@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from celery.exceptions import Retry
+from celery.exceptions import Reject, Retry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from kombu.exceptions import OperationalError
 
@@ -96,6 +96,54 @@ def test_on_a_worker_a_passing_provider_error_is_retried(tenant, use_provider):
     document.refresh_from_db()
     assert document.status == DocumentStatus.READY
     assert Chunk.objects.filter(document=document, level="child").count() == 1
+
+
+class WatchedFlakyEmbedder(FlakyEmbedder):
+    """A ``FlakyEmbedder`` that notes, at each call, the status and error a client reads meanwhile."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__(failures)
+        self.seen: list[tuple[str, str]] = []
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        self.seen.append(Document.objects.values_list("status", "error").get())
+        return super().embed_documents(texts)
+
+
+@pytest.mark.django_db
+def test_on_a_worker_a_document_waiting_for_its_retry_shows_pending_not_failed(tenant, use_provider):
+    # given an embedding service that fails once with a passing error
+    provider = use_provider(WatchedFlakyEmbedder(failures=1))
+    document = _pending(tenant)
+    # when a worker runs the task (the test settings run the queued retry at once)
+    with pytest.raises(Retry):
+        _run_on_a_worker(document)
+    # then until the retry ran the document was still pending, saying why it waits, and the retry indexed it
+    note = tasks.INDEX_RETRYING.format(error="503 from the embedding service", attempt=1, retries=3, seconds=2)
+    assert provider.seen == [(DocumentStatus.PENDING, ""), (DocumentStatus.PENDING, note)]
+    document.refresh_from_db()
+    assert (document.status, document.error) == (DocumentStatus.READY, "")
+
+
+@pytest.mark.django_db
+def test_on_a_worker_a_retry_that_cannot_be_queued_leaves_the_document_failed(tenant, use_provider, monkeypatch):
+    # given an embedding service that fails with a passing error, and a task queue that refuses work
+    use_provider(FlakyEmbedder(failures=1))
+    document = _pending(tenant)
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.index_document, "apply_async", broker_down)
+    # when a worker runs the task, then Celery drops the message
+    with pytest.raises(Reject):
+        _run_on_a_worker(document)
+    # and the document says it failed instead of waiting for a retry that never comes
+    document.refresh_from_db()
+    assert (document.status, document.error) == (
+        DocumentStatus.FAILED,
+        "Embedding failed: 503 from the embedding service",
+    )
 
 
 @pytest.mark.django_db
