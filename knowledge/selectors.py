@@ -52,8 +52,9 @@ def url_sources_due(*, now: datetime, default_interval_minutes: int) -> list[Kno
     no tenant): never synced, or last synced at least ``sync_interval_minutes`` ago (the source's
     own setting, else ``default_interval_minutes``; 0 means on demand only). Running syncs are left
     out, but not one whose lease has run out (``source_config.sync_free``: its worker died), which a
-    sync takes over as a manual one would."""
-    sources = KnowledgeSource.objects.filter(sync_free(now), kind=SourceKind.URL).select_related("tenant")
+    sync takes over as a manual one would. A deactivated tenant's sources are never due."""
+    sources = KnowledgeSource.objects.filter(sync_free(now), kind=SourceKind.URL, tenant__is_active=True)
+    sources = sources.select_related("tenant")
     return [
         source
         for source in sources
@@ -62,7 +63,10 @@ def url_sources_due(*, now: datetime, default_interval_minutes: int) -> list[Kno
 
 
 def url_source_due(*, source: KnowledgeSource, now: datetime, default_interval_minutes: int) -> bool:
-    """Whether the URL source's resync interval has passed (``url_sources_due``'s test, running syncs aside)."""
+    """Whether the URL source's resync interval has passed and its tenant is active (``url_sources_due``'s
+    test, running syncs aside)."""
+    if not source.tenant.is_active:  # deactivated after beat queued the sync
+        return False
     minutes = source.config.get("sync_interval_minutes", default_interval_minutes)
     if not isinstance(minutes, int) or minutes <= 0:
         return False

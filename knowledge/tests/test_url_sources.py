@@ -10,7 +10,7 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from knowledge import conf, source_config, sources
+from knowledge import conf, source_config, sources, tasks
 from knowledge.crawling import PageError
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.selectors import retrieve, url_sources_due
@@ -19,6 +19,7 @@ from knowledge.source_config import NAME_TAKEN, SYNC_LEASE, SourceConfigError, u
 from knowledge.sources import ALREADY_SYNCING, INTERNAL_ERROR, knowledge_source_sync
 from knowledge.tests.migration_state import migrate_knowledge_to
 from knowledge.tests.site_fake import FakeSite
+from supportai.models import Tenant
 
 pytestmark = pytest.mark.usefixtures("local_crawl")
 
@@ -610,3 +611,17 @@ def test_migration_writes_stored_unicode_hosts_as_the_crawler_now_writes_them() 
     source = migrated.source.objects.get()
     assert source.config == {"start_url": "https://xn--bcher-kva.example:8443/", "max_pages": 5}
     assert url_config_parse(source.config).host == "xn--bcher-kva.example"
+
+
+def test_a_deactivated_tenants_sources_are_never_due(tenant, other_tenant, help_site):
+    # given two tenants' sources never synced, and one of the tenants deactivated
+    config = {"sitemap_url": f"{help_site.url}/sitemap.xml", "sync_interval_minutes": 60}
+    mine, theirs = _source(tenant, help_site, **config), _source(other_tenant, help_site, **config)
+    Tenant.objects.filter(pk=other_tenant.pk).update(is_active=False)
+    # when beat looks for due sources
+    due = url_sources_due(now=timezone.now(), default_interval_minutes=60)
+    # then it crawls (and pays embeddings for) the active tenant's site only
+    assert mine in due and theirs not in due
+    # and a sync beat queued before the tenant was deactivated leaves its source alone
+    assert tasks.sync_source(theirs.pk, only_if_due=True) == tasks.NOT_DUE
+    assert not Document.objects.filter(source=theirs).exists()
