@@ -50,6 +50,7 @@ FILES_WITHOUT_NAME = (
     'A part named "files" came without a file name, so it is text ({parts}), not a file: nothing was '
     'stored. Send each file with its file name (curl: -F "files=@path").'
 )
+LANGUAGES_CONFLICT = "Give one language for the upload; it has {languages}. Nothing was stored."
 NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
 MAX_FILES = 50
 DOCUMENTS_PAGE_SIZE = 50
@@ -231,8 +232,8 @@ class DocumentsApi(APIView):
                 {
                     400: (
                         f"no files, more than {MAX_FILES}, a file part not named files or a files part "
-                        "without a file name (nothing is stored), a malformed multipart body or a language "
-                        "that is not one"
+                        "without a file name, more than one language (nothing is stored), a malformed "
+                        "multipart body or a language that is not one"
                     ),
                     **NOT_MANAGER_ERROR,
                     409: f"a source named {API_UPLOAD_SOURCE!r} exists and is not an upload source "
@@ -245,7 +246,7 @@ class DocumentsApi(APIView):
     )
     def post(self, request: Request) -> Response:
         tenant = _manager_tenant(request)
-        _check_file_parts(request)
+        _check_parts(request)
         language = request.POST.get("language", DEFAULT_LANGUAGE)
         serializer = self.InputSerializer(data={"files": request.FILES.getlist("files"), "language": language})
         serializer.is_valid(raise_exception=True)
@@ -270,9 +271,10 @@ class DocumentsApi(APIView):
         return Response({"files": results}, status=status.HTTP_202_ACCEPTED)
 
 
-def _check_file_parts(request: Request) -> None:
-    """Refuse an upload that would drop a part silently: a file not named "files", or a "files" part
-    that is text. With no file named "files" at all, the serializer's ``NO_FILES`` says what to send."""
+def _check_parts(request: Request) -> None:
+    """Refuse an upload that would drop a part silently: a file not named "files", a "files" part that
+    is text, or a second language. With no file named "files" at all, the serializer's ``NO_FILES``
+    says what to send."""
     if not request.FILES.getlist("files"):
         return
     if others := sorted(name for name in request.FILES if name != "files"):
@@ -281,6 +283,9 @@ def _check_file_parts(request: Request) -> None:
     if texts := request.POST.getlist("files"):
         parts = ", ".join(repr(text[:100]) for text in texts)
         raise serializers.ValidationError({"files": [FILES_WITHOUT_NAME.format(parts=parts)]})
+    if len(languages := request.POST.getlist("language")) > 1:
+        listed = ", ".join(repr(language[:100]) for language in languages)
+        raise serializers.ValidationError({"language": [LANGUAGES_CONFLICT.format(languages=listed)]})
 
 
 class DocumentDetailApi(APIView):

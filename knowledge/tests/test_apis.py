@@ -8,7 +8,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
 
 from knowledge import conf
-from knowledge.apis import FILES_WITHOUT_NAME, NO_FILES, UNEXPECTED_FILE_PARTS
+from knowledge.apis import FILES_WITHOUT_NAME, LANGUAGES_CONFLICT, NO_FILES, UNEXPECTED_FILE_PARTS
 from knowledge.models import Document, DocumentStatus
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
@@ -168,4 +168,15 @@ def test_upload_with_a_part_that_is_not_a_file_named_files_stores_nothing_and_sa
         # then the upload is refused as a whole, naming the part, instead of dropping it silently
         assert response.status_code == 400, body
         assert response.json() == {"files": [message.format(parts=repr(part))]}
+    assert not Document.objects.exists()
+
+
+def test_upload_with_two_languages_stores_nothing_and_says_so(tenant: Tenant) -> None:
+    # given one language part too many (de, then fr)
+    files = [SimpleUploadedFile("a.md", b"# A\n\nFree parking.")]
+    # when
+    response = api_client(tenant).post("/api/v1/knowledge/documents/", {"files": files, "language": ["de", "fr"]})
+    # then the upload is refused instead of storing the documents under one of them
+    assert response.status_code == 400
+    assert response.json() == {"language": [LANGUAGES_CONFLICT.format(languages="'de', 'fr'")]}
     assert not Document.objects.exists()
