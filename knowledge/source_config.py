@@ -254,7 +254,9 @@ def source_sync_enqueue(*, tenant: Tenant, source: KnowledgeSource) -> None:
 
 def _sync_queue(*, source_id: int) -> None:
     """Hand the sync to Celery; if the queue refuses it (broker down), the source says so (unless a
-    sync holds it) instead of the request that asked failing after its commit."""
+    sync holds it) instead of the request that asked failing after its commit. Run eagerly (no
+    ``REDIS_URL``) the sync itself runs here: an error it raises is logged, and the source already
+    shows it (``sources.INTERNAL_ERROR``)."""
     from knowledge import tasks
 
     try:
@@ -262,3 +264,5 @@ def _sync_queue(*, source_id: int) -> None:
     except OperationalError:
         logger.exception("sync of URL source %s was not queued", source_id)
         KnowledgeSource.objects.filter(sync_free(timezone.now()), pk=source_id).update(error=SYNC_NOT_QUEUED)
+    except Exception:
+        logger.exception("sync of URL source %s, run eagerly, failed", source_id)

@@ -11,11 +11,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from knowledge import conf, tasks
+from knowledge import conf, sources, tasks
 from knowledge.console_views import SAVED_WHILE_SYNCING
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.source_config import BAD_HOST, SYNC_RUNNING, source_sync_enqueue, url_source_create
-from knowledge.sources import INTERRUPTED
+from knowledge.sources import INTERNAL_ERROR, INTERRUPTED
 from knowledge.tests.site_fake import FakeSite
 from supportai.tests.factories import api_client
 
@@ -329,3 +329,25 @@ def test_source_sync_enqueue_refuses_another_tenants_source(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         source_sync_enqueue(tenant=tenant, source=source)
     assert len(callbacks) == 1 and source.documents.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_sync_run_eagerly_that_breaks_answers_202_and_the_source_says_it_failed(tenant, small_site, monkeypatch):
+    # given Celery run eagerly (no REDIS_URL: the queued sync runs in the request, after commit) and
+    # a sync that breaks on something other than a page
+    source = _source(tenant, small_site)
+
+    def broken(self):
+        raise RuntimeError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(sources._Sync, "run", broken)
+    client = api_client(tenant)
+    # when a sync is asked for, on its own or with a new source
+    synced = client.post(f"/api/v1/knowledge/sources/{source.pk}/sync/")
+    created = client.post("/api/v1/knowledge/sources/", {"name": "New", "start_url": f"{small_site.url}/"})
+    # then the requests are answered, not turned into 500s, and each source shows the failure
+    assert (synced.status_code, synced.json()) == (202, {"id": source.pk, "queued": True})
+    assert created.status_code == 201
+    for pk in (source.pk, created.json()["id"]):
+        detail = client.get(f"/api/v1/knowledge/sources/{pk}/").json()
+        assert (detail["status"], detail["error"]) == ("failed", INTERNAL_ERROR)
