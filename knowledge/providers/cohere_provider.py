@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import cohere
 import httpx
 from cohere.core.api_error import ApiError
+from cohere.core.parse_error import ParsingError
 
 from knowledge.providers.base import ProviderError, RerankResult
-from knowledge.providers.remote import TIMEOUT_S, batches, normalise, retryable_status
+from knowledge.providers.remote import (
+    MALFORMED_ERRORS,
+    TIMEOUT_S,
+    batches,
+    malformed,
+    normalise,
+    retryable_status,
+)
 from supportai.env import env_str
 
 RERANK_TIMEOUT_S = 3.0
@@ -82,6 +91,17 @@ class CohereRerankProvider:
             return []
         try:
             response = self._client.rerank(model=self.model, query=query, documents=list(documents), top_n=top_n)
+            return [_rerank_result(result) for result in response.results]
         except (ApiError, httpx.HTTPError) as exc:
             raise _error("rerank", exc) from exc
-        return [RerankResult(index=result.index, score=result.relevance_score) for result in response.results]
+        except (ParsingError, *MALFORMED_ERRORS) as exc:
+            raise malformed("Cohere rerank", exc) from exc
+
+
+def _rerank_result(result: Any) -> RerankResult:
+    """One of the API's results, refused (``TypeError``) unless it has an integer index and a numeric
+    score: the SDK builds its models from the JSON without checking types."""
+    index, score = getattr(result, "index", None), getattr(result, "relevance_score", None)
+    if not isinstance(index, int) or not isinstance(score, int | float):
+        raise TypeError(f"result {result!r} has no integer index and numeric relevance_score")
+    return RerankResult(index=index, score=float(score))

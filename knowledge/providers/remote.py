@@ -5,9 +5,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from knowledge.providers.base import ProviderError
+
 # Hosted APIs cap inputs per request; we send at most this many texts at once.
 REMOTE_BATCH = 96
 TIMEOUT_S = 30.0
+# What reading an answer that is not the documented JSON raises, in an SDK or in an adapter: a
+# missing field, a string where a list belongs, a body that is not JSON at all (a proxy's page).
+MALFORMED_ERRORS = (AttributeError, KeyError, IndexError, TypeError, ValueError)
+MALFORMED = "{what}: the API answered with something other than its documented response ({error})"
+
+
+def malformed(what: str, exc: Exception) -> ProviderError:
+    """A ``ProviderError`` for an answer that could not be read; retryable, as a proxy's error page
+    or a cut body usually pass."""
+    return ProviderError(MALFORMED.format(what=what, error=f"{type(exc).__name__}: {exc}"), retryable=True)
 
 
 def normalise(vector: Sequence[float]) -> list[float]:

@@ -44,10 +44,14 @@ def fake_api() -> Iterator[FakeApi]:
             api.requests.append(Recorded(path, {k.lower(): v for k, v in self.headers.items()}, body))
             handler = api.routes.get(path)
             status, payload = handler(body) if handler else (404, {"message": f"no route {path}"})
-            data = json.dumps(payload).encode()
+            # bytes go out as they are (a proxy's HTML page, a body cut short), anything else as JSON
+            if isinstance(payload, bytes):
+                data, content_type = payload, "text/html"
+            else:
+                data, content_type = json.dumps(payload).encode(), "application/json"
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

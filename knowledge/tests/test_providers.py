@@ -138,6 +138,30 @@ def test_cohere_rerank_server_error_falls_back(fake_api, tenant):
     assert [p.title for p in retrieve(tenant=tenant, query="parking", k=1, reranker=reranker)] == ["Parking"]
 
 
+MALFORMED_RERANKS = {
+    "no results": {"id": "r1", "meta": {}},
+    "results not a list": {"id": "r1", "results": "none"},
+    "index not a number": {"id": "r1", "results": [{"index": "first", "relevance_score": 0.9}]},
+    "no score": {"id": "r1", "results": [{"index": 0}]},
+    "a JSON string": "reranked",
+    "an HTML page": b"<html><body>upstream connect error</body></html>",
+}
+
+
+@pytest.mark.parametrize("answer", MALFORMED_RERANKS.values(), ids=MALFORMED_RERANKS)
+def test_cohere_rerank_malformed_answer_falls_back_to_fused_order(fake_api, tenant, answer):
+    # given: a reranker whose API answers 200 with something that is not a rerank response
+    fake_api.route("/v2/rerank", lambda body: (200, answer))
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(tenant, "Gift cards", "Gift cards never expire.")
+    reranker = CohereRerankProvider(api_key="co-test", base_url=fake_api.url)
+    # when / then: the adapter reports it as a provider error, and retrieval keeps the fused order
+    with pytest.raises(ProviderError, match="Cohere rerank"):
+        reranker.rerank(query="parking", documents=["a", "b"], top_n=2)
+    passages = retrieve(tenant=tenant, query="parking", k=2, reranker=reranker)
+    assert [p.title for p in passages] == [p.title for p in retrieve(tenant=tenant, query="parking", k=2)]
+
+
 def test_gemini_embeddings_wire_format(fake_api):
     def batch(body):
         return 200, {"embeddings": [{"values": _vector(i)} for i in range(len(body["requests"]))]}
