@@ -15,6 +15,7 @@ from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     TIMEOUT_S,
     batches,
+    count_check,
     malformed,
     normalise,
     retryable_status,
@@ -58,8 +59,7 @@ class CohereEmbeddingProvider:
             except (ApiError, httpx.HTTPError) as exc:
                 raise _error("embed", exc) from exc
             floats = response.embeddings.float_ or []
-            if len(floats) != len(batch):
-                raise ProviderError(f"Cohere embed returned {len(floats)} vectors for {len(batch)} texts")
+            count_check("Cohere embed", floats, batch)
             vectors.extend(normalise(vector) for vector in floats)
         return vectors
 

@@ -8,7 +8,7 @@ from google import genai
 from google.genai import errors, types
 
 from knowledge.providers.base import ProviderError
-from knowledge.providers.remote import TIMEOUT_S, batches, normalise, retryable_status
+from knowledge.providers.remote import TIMEOUT_S, batches, count_check, normalise, retryable_status
 from supportai.env import env_str
 
 
@@ -34,8 +34,7 @@ class GeminiEmbeddingProvider:
             except Exception as exc:  # transport errors surface as httpx/httpx2 exceptions
                 raise ProviderError(f"Gemini embeddings: {exc}", retryable=True) from exc
             embeddings = response.embeddings or []
-            if len(embeddings) != len(batch):
-                raise ProviderError(f"Gemini returned {len(embeddings)} vectors for {len(batch)} texts")
+            count_check("Gemini embeddings", embeddings, batch)
             vectors.extend(normalise(embedding.values or []) for embedding in embeddings)
         return vectors
 

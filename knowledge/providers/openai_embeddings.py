@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import openai
 
 from knowledge.providers.base import ProviderError
-from knowledge.providers.remote import TIMEOUT_S, batches, normalise, retryable_status
+from knowledge.providers.remote import TIMEOUT_S, batches, count_check, normalise, retryable_status
 from supportai.env import env_str
 
 
@@ -39,6 +39,7 @@ class OpenAIEmbeddingProvider:
                 ) from exc
             except openai.APIError as exc:  # connection errors and timeouts
                 raise ProviderError(f"OpenAI embeddings: {exc}", retryable=True) from exc
+            count_check("OpenAI embeddings", response.data, batch)
             ordered = sorted(response.data, key=lambda item: item.index)
             vectors.extend(normalise(item.embedding) for item in ordered)
         return vectors

@@ -28,6 +28,13 @@ def normalise(vector: Sequence[float]) -> list[float]:
     return [value / norm for value in vector] if norm else list(vector)
 
 
+def count_check(what: str, vectors: Sequence[object], texts: Sequence[str]) -> None:
+    """Raise ``ProviderError`` unless the API returned one vector per text (a missing one would shift
+    every later vector onto the wrong text, or leave a query without one)."""
+    if len(vectors) != len(texts):
+        raise ProviderError(f"{what} returned {len(vectors)} vectors for {len(texts)} texts")
+
+
 def batches(texts: Sequence[str], size: int = REMOTE_BATCH) -> list[Sequence[str]]:
     return [texts[start : start + size] for start in range(0, len(texts), size)]
 

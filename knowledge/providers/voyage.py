@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import httpx
 
 from knowledge.providers.base import ProviderError
-from knowledge.providers.remote import TIMEOUT_S, batches, normalise, retryable_status
+from knowledge.providers.remote import TIMEOUT_S, batches, count_check, normalise, retryable_status
 from supportai.env import env_str
 
 VOYAGE_URL = "https://api.voyageai.com/v1/embeddings"
@@ -50,6 +50,7 @@ class VoyageEmbeddingProvider:
                     retryable=retryable_status(response.status_code),
                 )
             data = sorted(response.json()["data"], key=lambda item: item["index"])
+            count_check("Voyage embeddings", data, batch)
             vectors.extend(normalise(item["embedding"]) for item in data)
         return vectors
 

@@ -260,6 +260,26 @@ def test_an_embedding_api_that_answers_too_late_is_a_retryable_provider_error(fa
     assert time.monotonic() - started < 1.4  # the adapter gave up at its timeout, not at the answer
 
 
+NO_VECTORS: dict[str, object] = {
+    "openai": {"object": "list", "data": [], "model": "m", "usage": {"prompt_tokens": 1, "total_tokens": 1}},
+    "cohere": {"id": "e", "embeddings": {"float": []}, "texts": [], "response_type": "embeddings_by_type"},
+    "gemini": {"embeddings": []},
+    "voyage": {"object": "list", "data": [], "model": "m", "usage": {"total_tokens": 1}},
+}
+
+
+@pytest.mark.parametrize("vendor", SLOW_VENDORS)
+def test_an_embedding_api_that_returns_fewer_vectors_than_texts_is_a_provider_error(fake_api, vendor):
+    _, path, build = SLOW_VENDORS[vendor]
+    fake_api.route(path, lambda body: (200, NO_VECTORS[vendor]))
+    provider = build(fake_api.url)
+
+    with pytest.raises(ProviderError, match="0 vectors for 1 texts"):
+        provider.embed_query("parking")
+    with pytest.raises(ProviderError, match="0 vectors for 2 texts"):
+        provider.embed_documents(["parking", "gift cards"])
+
+
 def test_cached_providers_are_released_by_the_exit_hooks_before_shutdown():
     # given a process that built the OpenAI and Cohere clients through the registry
     script = (
