@@ -56,11 +56,13 @@ class CohereEmbeddingProvider:
                 response = self._client.embed(
                     model=self.model, texts=list(batch), input_type=input_type, embedding_types=["float"]
                 )
+                floats = response.embeddings.float_ or []
+                count_check("Cohere embed", floats, batch)
+                vectors.extend(normalise(vector) for vector in floats)
             except (ApiError, httpx.HTTPError) as exc:
                 raise _error("embed", exc) from exc
-            floats = response.embeddings.float_ or []
-            count_check("Cohere embed", floats, batch)
-            vectors.extend(normalise(vector) for vector in floats)
+            except (ParsingError, *MALFORMED_ERRORS) as exc:
+                raise malformed("Cohere embed", exc) from exc
         return vectors
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:

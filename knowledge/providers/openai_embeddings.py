@@ -7,7 +7,15 @@ from collections.abc import Sequence
 import openai
 
 from knowledge.providers.base import ProviderError
-from knowledge.providers.remote import TIMEOUT_S, batches, count_check, normalise, retryable_status
+from knowledge.providers.remote import (
+    MALFORMED_ERRORS,
+    TIMEOUT_S,
+    batches,
+    count_check,
+    malformed,
+    normalise,
+    retryable_status,
+)
 from supportai.env import env_str
 
 
@@ -33,15 +41,17 @@ class OpenAIEmbeddingProvider:
                 response = self._client.embeddings.create(
                     model=self.model, input=list(batch), dimensions=self.dimensions, encoding_format="float"
                 )
+                count_check("OpenAI embeddings", response.data, batch)
+                ordered = sorted(response.data, key=lambda item: item.index)
+                vectors.extend(normalise(item.embedding) for item in ordered)
             except openai.APIStatusError as exc:
                 raise ProviderError(
                     f"OpenAI embeddings: {exc.status_code} {exc.message}", retryable=retryable_status(exc.status_code)
                 ) from exc
             except openai.APIError as exc:  # connection errors and timeouts
                 raise ProviderError(f"OpenAI embeddings: {exc}", retryable=True) from exc
-            count_check("OpenAI embeddings", response.data, batch)
-            ordered = sorted(response.data, key=lambda item: item.index)
-            vectors.extend(normalise(item.embedding) for item in ordered)
+            except MALFORMED_ERRORS as exc:  # the SDK hands a body it cannot parse over as it is
+                raise malformed("OpenAI embeddings", exc) from exc
         return vectors
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:

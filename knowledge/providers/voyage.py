@@ -7,7 +7,15 @@ from collections.abc import Sequence
 import httpx
 
 from knowledge.providers.base import ProviderError
-from knowledge.providers.remote import TIMEOUT_S, batches, count_check, normalise, retryable_status
+from knowledge.providers.remote import (
+    MALFORMED_ERRORS,
+    TIMEOUT_S,
+    batches,
+    count_check,
+    malformed,
+    normalise,
+    retryable_status,
+)
 from supportai.env import env_str
 
 VOYAGE_URL = "https://api.voyageai.com/v1/embeddings"
@@ -49,9 +57,12 @@ class VoyageEmbeddingProvider:
                     f"Voyage embeddings: HTTP {response.status_code}: {detail}",
                     retryable=retryable_status(response.status_code),
                 )
-            data = sorted(response.json()["data"], key=lambda item: item["index"])
-            count_check("Voyage embeddings", data, batch)
-            vectors.extend(normalise(item["embedding"]) for item in data)
+            try:
+                data = sorted(response.json()["data"], key=lambda item: item["index"])
+                count_check("Voyage embeddings", data, batch)
+                vectors.extend(normalise(item["embedding"]) for item in data)
+            except MALFORMED_ERRORS as exc:
+                raise malformed("Voyage embeddings", exc) from exc
         return vectors
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:

@@ -280,6 +280,28 @@ def test_an_embedding_api_that_returns_fewer_vectors_than_texts_is_a_provider_er
         provider.embed_documents(["parking", "gift cards"])
 
 
+MALFORMED_EMBEDDINGS = {
+    "no vectors at all": {"object": "list", "id": "e"},
+    "a JSON string": "embedded",
+    "an HTML page": b"<html><body>upstream connect error</body></html>",
+}
+
+
+@pytest.mark.parametrize("answer", MALFORMED_EMBEDDINGS.values(), ids=MALFORMED_EMBEDDINGS)
+@pytest.mark.parametrize("vendor", SLOW_VENDORS)
+def test_an_embedding_api_that_answers_malformed_json_is_a_provider_error(fake_api, tenant, vendor, answer):
+    # given: a vendor (or a proxy before it) answering 200 with something that is not embeddings
+    _, path, build = SLOW_VENDORS[vendor]
+    fake_api.route(path, lambda body: (200, answer))
+    provider = build(fake_api.url)
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    # when / then: a provider error, so indexing fails the document with it and serving falls back to keywords
+    with pytest.raises(ProviderError):
+        provider.embed_documents(["parking"])
+    [passage] = retrieve(tenant=tenant, query="parking", k=1, provider=provider)
+    assert passage.title == "Parking" and set(passage.ranks) == {"bm25"}
+
+
 def test_cached_providers_are_released_by_the_exit_hooks_before_shutdown():
     # given a process that built the OpenAI and Cohere clients through the registry
     script = (
