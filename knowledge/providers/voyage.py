@@ -20,6 +20,20 @@ from supportai.env import env_str
 
 VOYAGE_URL = "https://api.voyageai.com/v1/embeddings"
 
+# Enough of an error body that is not the API's JSON (a gateway's HTML page) to tell what answered.
+RAW_DETAIL_CHARS = 200
+
+
+def _detail(response: httpx.Response) -> str:
+    """The API's ``detail``, else the start of the body as it came."""
+    try:
+        body = response.json()
+    except ValueError:  # not JSON: a proxy's or load balancer's own page
+        body = None
+    if isinstance(body, dict) and "detail" in body:
+        return str(body["detail"])
+    return response.text[:RAW_DETAIL_CHARS]
+
 
 class VoyageEmbeddingProvider:
     """``voyage-3.5-lite`` offers 256/512/1024/2048 dimensions, not 384: it needs a matching vector
@@ -52,9 +66,8 @@ class VoyageEmbeddingProvider:
             except httpx.HTTPError as exc:
                 raise ProviderError(f"Voyage embeddings: {exc}", retryable=True) from exc
             if response.status_code != 200:
-                detail = response.json().get("detail", response.text) if response.content else ""
                 raise ProviderError(
-                    f"Voyage embeddings: HTTP {response.status_code}: {detail}",
+                    f"Voyage embeddings: HTTP {response.status_code}: {_detail(response)}",
                     retryable=retryable_status(response.status_code),
                 )
             try:

@@ -210,6 +210,20 @@ def test_voyage_error(fake_api):
     assert not excinfo.value.retryable
 
 
+def test_voyage_error_without_a_json_detail_is_a_provider_error(fake_api):
+    # given: a gateway in front of Voyage answering 502 with its own HTML page, then a JSON list
+    provider = VoyageEmbeddingProvider(api_key="pa-test", url=f"{fake_api.url}/v1/embeddings")
+    fake_api.route("/v1/embeddings", lambda body: (502, b"<html><body>Bad Gateway</body></html>"))
+    # when / then: the status and the page, retryable like any 5xx
+    with pytest.raises(ProviderError, match="HTTP 502: <html><body>Bad Gateway") as excinfo:
+        provider.embed_query("x")
+    assert excinfo.value.retryable
+    fake_api.route("/v1/embeddings", lambda body: (500, ["overloaded"]))
+    with pytest.raises(ProviderError, match="HTTP 500") as excinfo:
+        provider.embed_query("x")
+    assert excinfo.value.retryable
+
+
 def test_registry_knows_every_provider_and_rejects_unknown_names():
     for name in EMBEDDING_PROVIDERS:
         provider = embedding_provider(name)
