@@ -25,6 +25,7 @@ from knowledge.providers.base import (
 )
 from knowledge.providers.cohere_provider import CohereEmbeddingProvider, CohereRerankProvider
 from knowledge.providers.gemini import GeminiEmbeddingProvider
+from knowledge.providers.local import MODEL_NAME
 from knowledge.providers.openai_embeddings import OpenAIEmbeddingProvider
 from knowledge.providers.voyage import VoyageEmbeddingProvider
 from knowledge.selectors import retrieve
@@ -236,6 +237,15 @@ def test_registry_knows_every_provider_and_rejects_unknown_names():
         embedding_provider("nope")
     with pytest.raises(ValueError, match="Unknown provider"):
         rerank_provider("nope")
+
+
+def test_the_local_provider_refuses_a_model_it_does_not_run():
+    # given: KNOWLEDGE_EMBEDDING_MODEL naming another model with the offline provider, which only
+    # ever runs the packaged all-MiniLM-L6-v2 (its chunks would be labelled with a model never run)
+    # when / then
+    with pytest.raises(ValueError, match="sentence-transformers/all-MiniLM-L6-v2"):
+        embedding_provider("local", "BAAI/bge-small-en-v1.5")
+    assert embedding_provider("local", "sentence-transformers/all-MiniLM-L6-v2").model == MODEL_NAME
 
 
 SLOW_VENDORS: dict[str, tuple[ModuleType, str, Callable[[str], EmbeddingProvider]]] = {
