@@ -265,7 +265,9 @@ def rank_parents(
 def rerank(
     *, query: str, parents: list[RankedParent], texts: dict[int, str], reranker: RerankProvider, k: int
 ) -> list[RankedParent]:
-    """Reorder the top candidates with ``reranker``; on any provider failure keep the fused order."""
+    """Reorder the top candidates with ``reranker``; on any provider failure keep the fused order.
+    Parents it did not return (past ``RERANK_CANDIDATES`` when ``k`` is larger, or left out of a
+    short answer) follow the reranked ones in fused order."""
     candidates = parents[:RERANK_CANDIDATES]
     try:
         results = reranker.rerank(query=query, documents=[texts[p.parent_id] for p in candidates], top_n=k)
@@ -279,4 +281,5 @@ def rerank(
             parent.ranks["rerank"] = len(reordered) + 1
             parent.score = result.score
             reordered.append(parent)
-    return reordered[:k] if reordered else parents[:k]
+    returned = {parent.parent_id for parent in reordered}
+    return [*reordered, *(parent for parent in parents if parent.parent_id not in returned)][:k]

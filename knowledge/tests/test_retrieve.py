@@ -10,6 +10,7 @@ from knowledge.fusion import DENSE_MARGIN_SCALE, TIE_BOOST
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.base import ProviderError, RerankResult
 from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.retrieval import RERANK_CANDIDATES
 from knowledge.selectors import MAX_K, document_get, document_list, retrieve, source_list
 from knowledge.services import document_delete
 from knowledge.tests.factories import add_document
@@ -133,6 +134,20 @@ def test_reranking_skips_a_passage_deleted_while_the_query_ran(studio, monkeypat
     # then the others are reranked as usual, without the deleted one
     assert passages[0].title == "Yoga classes" and passages[0].ranks["rerank"] == 1
     assert "Parking" not in {passage.title for passage in passages}
+
+
+def test_reranking_fewer_candidates_than_k_keeps_the_others_in_fused_order(tenant):
+    # given: more matching articles than the reranker is shown, and k above that number
+    for n in range(RERANK_CANDIDATES + 5):
+        add_document(tenant, f"Parking zone {n}", f"Parking zone {n} is behind studio {n}.")
+    k = RERANK_CANDIDATES + 5
+    fused = retrieve(tenant=tenant, query="parking zone", k=k)
+    # when
+    reranked = retrieve(tenant=tenant, query="parking zone", k=k, reranker=ScriptedReranker())
+    # then: k passages, the reranked candidates first, then the others in fused order
+    assert len(fused) == len(reranked) == k
+    assert [p.ranks.get("rerank") for p in reranked[:RERANK_CANDIDATES]] == list(range(1, RERANK_CANDIDATES + 1))
+    assert [p.chunk_id for p in reranked[RERANK_CANDIDATES:]] == [p.chunk_id for p in fused[RERANK_CANDIDATES:]]
 
 
 def test_list_selectors_are_tenant_scoped(studio, other_tenant):
