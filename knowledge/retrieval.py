@@ -275,11 +275,13 @@ def rerank(
         logger.warning("reranker %s failed, keeping fused order: %s", reranker.name, exc)
         return parents[:k]
     reordered: list[RankedParent] = []
+    returned: set[int] = set()
     for result in results:
-        if 0 <= result.index < len(candidates):
+        # An index out of range, or one named again, is not a candidate to place (again).
+        if 0 <= result.index < len(candidates) and candidates[result.index].parent_id not in returned:
             parent = candidates[result.index]
             parent.ranks["rerank"] = len(reordered) + 1
             parent.score = result.score
             reordered.append(parent)
-    returned = {parent.parent_id for parent in reordered}
+            returned.add(parent.parent_id)
     return [*reordered, *(parent for parent in parents if parent.parent_id not in returned)][:k]

@@ -150,6 +150,21 @@ def test_reranking_fewer_candidates_than_k_keeps_the_others_in_fused_order(tenan
     assert [p.chunk_id for p in reranked[RERANK_CANDIDATES:]] == [p.chunk_id for p in fused[RERANK_CANDIDATES:]]
 
 
+def test_a_reranker_that_names_a_candidate_twice_returns_it_once(studio):
+    # given: a reranker answering with the same index twice
+    class Repeating:
+        name = "repeating"
+
+        def rerank(self, *, query, documents, top_n):
+            return [RerankResult(index=0, score=0.9), RerankResult(index=0, score=0.8), RerankResult(1, 0.7)]
+
+    # when
+    passages = retrieve(tenant=studio, query="parking behind the studio", k=3, reranker=Repeating())
+    # then: three different passages, each ranked once
+    assert len({p.chunk_id for p in passages}) == len(passages) == 3
+    assert [p.ranks.get("rerank") for p in passages] == [1, 2, None]
+
+
 def test_list_selectors_are_tenant_scoped(studio, other_tenant):
     add_document(other_tenant, "Theirs", "Other spa text.")
     assert {d.title for d in document_list(tenant=studio)} == {title for title, _ in ARTICLES}
