@@ -61,7 +61,8 @@ def _index_retry(task: Task, *, document: Document, exc: ProviderError) -> NoRet
     """Queue the task again for ``document``, which ``document_index`` failed: until the retry runs it
     is pending again, its error saying a retry is coming (a client reading "failed" would take it
     for the end). If the retry cannot be queued, the document is failed after all."""
-    countdown = RETRY_BACKOFF_S * 2**task.request.retries
+    # Never sooner than the provider asked (a rate limit's Retry-After).
+    countdown = max(RETRY_BACKOFF_S * 2**task.request.retries, exc.retry_after or 0)
     note = INDEX_RETRYING.format(error=exc, attempt=task.request.retries + 1, retries=MAX_RETRIES, seconds=countdown)
     # Only the version this run read: a newer one is its own run's, and may be ready already.
     failed = Document.objects.filter(pk=document.pk, content_hash=document.content_hash, status=DocumentStatus.FAILED)

@@ -11,11 +11,13 @@ from typing import Protocol
 
 
 class ProviderError(Exception):
-    """A provider call failed; ``retryable`` says whether trying again may help."""
+    """A provider call failed; ``retryable`` says whether trying again may help, ``retry_after``
+    (seconds) how long the provider asked us to wait first (HTTP ``Retry-After``), if it did."""
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 # A model may return another size than its adapter declares (a hosted model that cannot shorten its

@@ -18,7 +18,7 @@ from knowledge.providers.remote import (
     count_check,
     malformed,
     normalise,
-    retryable_status,
+    status_error,
 )
 from supportai.env import env_str
 
@@ -33,9 +33,7 @@ def _client(api_key: str, base_url: str | None, timeout: float) -> cohere.Client
 
 def _error(what: str, exc: Exception) -> ProviderError:
     if isinstance(exc, ApiError):
-        return ProviderError(
-            f"Cohere {what}: HTTP {exc.status_code}: {exc.body}", retryable=retryable_status(exc.status_code)
-        )
+        return status_error(f"Cohere {what}", exc.status_code, exc.body, exc.headers)
     return ProviderError(f"Cohere {what}: {exc}", retryable=True)
 
 

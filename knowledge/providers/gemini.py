@@ -8,7 +8,7 @@ from google import genai
 from google.genai import errors, types
 
 from knowledge.providers.base import ProviderError
-from knowledge.providers.remote import TIMEOUT_S, batches, count_check, normalise, retryable_status
+from knowledge.providers.remote import TIMEOUT_S, batches, count_check, normalise, status_error
 from supportai.env import env_str
 
 
@@ -28,9 +28,8 @@ class GeminiEmbeddingProvider:
             try:
                 response = self._client.models.embed_content(model=self.model, contents=list(batch), config=config)
             except errors.APIError as exc:
-                raise ProviderError(
-                    f"Gemini embeddings: HTTP {exc.code}: {exc.message}", retryable=retryable_status(exc.code)
-                ) from exc
+                headers = getattr(exc.response, "headers", None)
+                raise status_error("Gemini embeddings", exc.code, exc.message, headers) from exc
             except Exception as exc:  # transport errors surface as httpx/httpx2 exceptions
                 raise ProviderError(f"Gemini embeddings: {exc}", retryable=True) from exc
             embeddings = response.embeddings or []

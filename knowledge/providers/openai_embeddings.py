@@ -14,7 +14,7 @@ from knowledge.providers.remote import (
     count_check,
     malformed,
     normalise,
-    retryable_status,
+    status_error,
 )
 from supportai.env import env_str
 
@@ -45,9 +45,7 @@ class OpenAIEmbeddingProvider:
                 ordered = sorted(response.data, key=lambda item: item.index)
                 vectors.extend(normalise(item.embedding) for item in ordered)
             except openai.APIStatusError as exc:
-                raise ProviderError(
-                    f"OpenAI embeddings: {exc.status_code} {exc.message}", retryable=retryable_status(exc.status_code)
-                ) from exc
+                raise status_error("OpenAI embeddings", exc.status_code, exc.message, exc.response.headers) from exc
             except openai.APIError as exc:  # connection errors and timeouts
                 raise ProviderError(f"OpenAI embeddings: {exc}", retryable=True) from exc
             except MALFORMED_ERRORS as exc:  # the SDK hands a body it cannot parse over as it is

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from knowledge.providers.base import ProviderError
 
@@ -41,3 +41,26 @@ def batches(texts: Sequence[str], size: int = REMOTE_BATCH) -> list[Sequence[str
 
 def retryable_status(status: int | None) -> bool:
     return status is None or status == 429 or status >= 500
+
+
+# A longer Retry-After is waited no longer: a document should not sit pending for hours.
+MAX_RETRY_AFTER_S = 600.0
+
+
+def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
+    """An answer's ``Retry-After`` in seconds (at most ``MAX_RETRY_AFTER_S``), or None when it has
+    none or not a number of seconds."""
+    value = next((value for name, value in (headers or {}).items() if name.lower() == "retry-after"), "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S) if math.isfinite(seconds) else None
+
+
+def status_error(what: str, status: int | None, detail: object, headers: Mapping[str, str] | None) -> ProviderError:
+    """The ``ProviderError`` for an HTTP error answer: retryable for a rate limit or a server error,
+    after at least the wait the answer asks for."""
+    return ProviderError(
+        f"{what}: HTTP {status}: {detail}", retryable=retryable_status(status), retry_after=retry_after_s(headers)
+    )

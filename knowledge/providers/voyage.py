@@ -14,7 +14,7 @@ from knowledge.providers.remote import (
     count_check,
     malformed,
     normalise,
-    retryable_status,
+    status_error,
 )
 from supportai.env import env_str
 
@@ -66,10 +66,7 @@ class VoyageEmbeddingProvider:
             except httpx.HTTPError as exc:
                 raise ProviderError(f"Voyage embeddings: {exc}", retryable=True) from exc
             if response.status_code != 200:
-                raise ProviderError(
-                    f"Voyage embeddings: HTTP {response.status_code}: {_detail(response)}",
-                    retryable=retryable_status(response.status_code),
-                )
+                raise status_error("Voyage embeddings", response.status_code, _detail(response), response.headers)
             try:
                 data = sorted(response.json()["data"], key=lambda item: item["index"])
                 count_check("Voyage embeddings", data, batch)

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-Handler = Callable[[dict[str, Any]], tuple[int, Any]]
+# A handler answers (status, payload) or (status, payload, extra headers).
+Handler = Callable[[dict[str, Any]], tuple[Any, ...]]
 
 
 @dataclass
@@ -43,7 +44,8 @@ def fake_api() -> Iterator[FakeApi]:
             path = self.path.split("?")[0]
             api.requests.append(Recorded(path, {k.lower(): v for k, v in self.headers.items()}, body))
             handler = api.routes.get(path)
-            status, payload = handler(body) if handler else (404, {"message": f"no route {path}"})
+            status, payload, *extra = handler(body) if handler else (404, {"message": f"no route {path}"})
+            headers: dict[str, str] = extra[0] if extra else {}
             # bytes go out as they are (a proxy's HTML page, a body cut short), anything else as JSON
             if isinstance(payload, bytes):
                 data, content_type = payload, "text/html"
@@ -53,6 +55,8 @@ def fake_api() -> Iterator[FakeApi]:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):

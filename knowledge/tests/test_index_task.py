@@ -24,17 +24,18 @@ ARTICLE = ParsedDocument("parking.md", "Parking", "Free parking is behind the st
 
 
 class FlakyEmbedder(FakeEmbeddingProvider):
-    """Fails with a passing error ``failures`` times, then embeds."""
+    """Fails with a passing error ``failures`` times (asking to wait ``retry_after``), then embeds."""
 
     def __init__(self, failures: int) -> None:
         super().__init__()
         self.failures = failures
         self.calls = 0
+        self.retry_after: float | None = None
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         self.calls += 1
         if self.calls <= self.failures:
-            raise ProviderError("503 from the embedding service", retryable=True)
+            raise ProviderError("503 from the embedding service", retryable=True, retry_after=self.retry_after)
         return super().embed_documents(texts)
 
 
@@ -144,6 +145,18 @@ def test_on_a_worker_a_retry_that_cannot_be_queued_leaves_the_document_failed(te
         DocumentStatus.FAILED,
         "Embedding failed: 503 from the embedding service",
     )
+
+
+@pytest.mark.django_db
+def test_on_a_worker_a_rate_limit_is_retried_no_sooner_than_its_retry_after(tenant, use_provider):
+    # given: a provider rate-limited for 30 s, longer than the first backoff
+    provider = use_provider(FlakyEmbedder(failures=1))
+    provider.retry_after = 30
+    document = _pending(tenant)
+    # when / then: the retry is queued 30 s out
+    with pytest.raises(Retry) as excinfo:
+        _run_on_a_worker(document)
+    assert excinfo.value.when == 30 > tasks.RETRY_BACKOFF_S
 
 
 @pytest.mark.django_db

@@ -284,6 +284,25 @@ def test_an_embedding_api_that_answers_too_late_is_a_retryable_provider_error(fa
     assert time.monotonic() - started < 1.4  # the adapter gave up at its timeout, not at the answer
 
 
+RATE_LIMITED = {
+    "error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED", "type": "requests"},
+    "message": "slow down",
+    "detail": "slow down",
+}
+
+
+@pytest.mark.parametrize("vendor", SLOW_VENDORS)
+def test_a_rate_limit_carries_the_wait_the_api_asks_for(fake_api, vendor):
+    # given: an API answering 429 with Retry-After: 30
+    _, path, build = SLOW_VENDORS[vendor]
+    fake_api.route(path, lambda body: (429, RATE_LIMITED, {"Retry-After": "30"}))
+    # when
+    with pytest.raises(ProviderError, match="429") as excinfo:
+        build(fake_api.url).embed_documents(["parking"])
+    # then: retryable, not before 30 s
+    assert excinfo.value.retryable and excinfo.value.retry_after == 30
+
+
 NO_VECTORS: dict[str, object] = {
     "openai": {"object": "list", "data": [], "model": "m", "usage": {"prompt_tokens": 1, "total_tokens": 1}},
     "cohere": {"id": "e", "embeddings": {"float": []}, "texts": [], "response_type": "embeddings_by_type"},
