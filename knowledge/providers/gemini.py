@@ -8,7 +8,7 @@ from google import genai
 from google.genai import errors, types
 
 from knowledge.providers.base import ProviderError
-from knowledge.providers.remote import TIMEOUT_S, batches, count_check, normalise, status_error
+from knowledge.providers.remote import TIMEOUT_S, batches, count_check, malformed, normalise, status_error
 from supportai.env import env_str
 
 
@@ -34,6 +34,8 @@ class GeminiEmbeddingProvider:
                 raise ProviderError(f"Gemini embeddings: {exc}", retryable=True) from exc
             embeddings = response.embeddings or []
             count_check("Gemini embeddings", embeddings, batch)
+            if not all(embedding.values for embedding in embeddings):
+                raise malformed("Gemini embeddings", ValueError("an embedding without values"))
             vectors.extend(normalise(embedding.values or []) for embedding in embeddings)
         return vectors
 

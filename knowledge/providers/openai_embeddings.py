@@ -43,6 +43,8 @@ class OpenAIEmbeddingProvider:
                 )
                 count_check("OpenAI embeddings", response.data, batch)
                 ordered = sorted(response.data, key=lambda item: item.index)
+                if [item.index for item in ordered] != list(range(len(batch))):  # a repeated or stray index
+                    raise ValueError(f"vector indexes {[item.index for item in ordered]} for {len(batch)} texts")
                 vectors.extend(normalise(item.embedding) for item in ordered)
             except openai.APIStatusError as exc:
                 raise status_error("OpenAI embeddings", exc.status_code, exc.message, exc.response.headers) from exc

@@ -367,3 +367,27 @@ def test_cached_providers_are_released_by_the_exit_hooks_before_shutdown():
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["2", "0"]
     assert "Exception ignored" not in result.stderr
+
+
+def test_openai_vectors_under_a_repeated_index_are_a_provider_error(fake_api):
+    # given an answer with one vector per text, but two of them for the first text and none for the second
+    def embeddings(body):
+        data = [{"object": "embedding", "index": 0, "embedding": _vector(i)} for i in range(len(body["input"]))]
+        return 200, {"object": "list", "data": data, "model": "m", "usage": {"prompt_tokens": 2, "total_tokens": 2}}
+
+    fake_api.route("/v1/embeddings", embeddings)
+    provider = OpenAIEmbeddingProvider(api_key="sk-test", base_url=f"{fake_api.url}/v1")
+    # when / then: no vector lands on the wrong text
+    with pytest.raises(ProviderError, match=r"vector indexes \[0, 0\] for 2 texts") as excinfo:
+        provider.embed_documents(["parking", "gift cards"])
+    assert excinfo.value.retryable
+
+
+def test_a_gemini_embedding_without_values_is_a_malformed_answer_not_a_wrong_size(fake_api):
+    fake_api.route(
+        "/v1/models/gemini-embedding-001:batchEmbedContents",
+        lambda body: (200, {"embeddings": [{"values": _vector(0)}, {}]}),
+    )
+    with pytest.raises(ProviderError, match=r"documented response.*without values") as excinfo:
+        GeminiEmbeddingProvider(api_key="g-test", base_url=fake_api.url).embed_documents(["a", "b"])
+    assert excinfo.value.retryable
