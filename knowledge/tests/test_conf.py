@@ -37,3 +37,16 @@ def test_reranking_is_off_unless_asked_for(monkeypatch):
     monkeypatch.delenv("KNOWLEDGE_RERANK_PROVIDER", raising=False)
 
     assert conf.load().rerank_provider == ""
+
+
+def test_a_model_the_local_provider_cannot_run_stops_the_process_and_says_what_to_change(monkeypatch):
+    monkeypatch.setenv("KNOWLEDGE_EMBEDDING_PROVIDER", "local")
+    monkeypatch.setenv("KNOWLEDGE_EMBEDDING_MODEL", "BAAI/bge-small-en-v1.5")
+    with pytest.raises(ImproperlyConfigured, match=r"runs only .*all-MiniLM-L6-v2.*not 'BAAI/bge-small-en-v1.5'"):
+        conf.load()
+    # the packaged model by name, or a hosted provider's model, is accepted
+    monkeypatch.setenv("KNOWLEDGE_EMBEDDING_MODEL", "sentence-transformers/all-MiniLM-L6-v2")
+    assert conf.load().embedding_model == "sentence-transformers/all-MiniLM-L6-v2"
+    monkeypatch.setenv("KNOWLEDGE_EMBEDDING_PROVIDER", "openai")
+    monkeypatch.setenv("KNOWLEDGE_EMBEDDING_MODEL", "text-embedding-3-large")
+    assert conf.load().embedding_model == "text-embedding-3-large"

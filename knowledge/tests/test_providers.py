@@ -17,6 +17,7 @@ from knowledge.indexing import document_index
 from knowledge.providers import cohere_provider, gemini, openai_embeddings, voyage
 from knowledge.providers.base import (
     EMBEDDING_PROVIDERS,
+    LOCAL_MODEL_NAME,
     RERANK_PROVIDERS,
     EmbeddingProvider,
     ProviderError,
@@ -25,7 +26,6 @@ from knowledge.providers.base import (
 )
 from knowledge.providers.cohere_provider import CohereEmbeddingProvider, CohereRerankProvider
 from knowledge.providers.gemini import GeminiEmbeddingProvider
-from knowledge.providers.local import MODEL_NAME
 from knowledge.providers.openai_embeddings import OpenAIEmbeddingProvider
 from knowledge.providers.voyage import VoyageEmbeddingProvider
 from knowledge.selectors import retrieve
@@ -245,7 +245,7 @@ def test_the_local_provider_refuses_a_model_it_does_not_run():
     # when / then
     with pytest.raises(ValueError, match="sentence-transformers/all-MiniLM-L6-v2"):
         embedding_provider("local", "BAAI/bge-small-en-v1.5")
-    assert embedding_provider("local", "sentence-transformers/all-MiniLM-L6-v2").model == MODEL_NAME
+    assert embedding_provider("local", "sentence-transformers/all-MiniLM-L6-v2").model == LOCAL_MODEL_NAME
 
 
 SLOW_VENDORS: dict[str, tuple[ModuleType, str, Callable[[str], EmbeddingProvider]]] = {
