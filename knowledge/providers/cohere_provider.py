@@ -90,6 +90,8 @@ class CohereRerankProvider:
         if not documents:
             return []
         try:
+            # The API refuses a top_n over the number of documents (a small tenant's few candidates).
+            top_n = min(top_n, len(documents))
             response = self._client.rerank(model=self.model, query=query, documents=list(documents), top_n=top_n)
             return [_rerank_result(result) for result in response.results]
         except (ApiError, httpx.HTTPError) as exc:

@@ -116,6 +116,25 @@ def test_cohere_rerank_wire_format(fake_api):
     assert body == {"model": "rerank-v3.5", "query": "parking", "documents": ["a", "b", "c"], "top_n": 2}
 
 
+def test_cohere_rerank_of_fewer_candidates_than_asked_for_asks_for_them_all(fake_api, tenant):
+    # given: the API, which refuses a top_n over the number of documents, and a tenant of two documents
+    def rerank(body):
+        if body["top_n"] > len(body["documents"]):
+            return 400, {"id": "r", "message": "top_n must be less than or equal to the number of documents"}
+        order = sorted(range(len(body["documents"])), key=lambda i: "gift" not in body["documents"][i].lower())
+        return 200, {"id": "r", "results": [{"index": i, "relevance_score": 1.0 - i / 10} for i in order], "meta": {}}
+
+    fake_api.route("/v2/rerank", rerank)
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(tenant, "Gift cards", "Gift cards never expire.")
+    reranker = CohereRerankProvider(api_key="co-test", base_url=fake_api.url)
+    # when: five passages are asked for
+    passages = retrieve(tenant=tenant, query="parking", k=5, reranker=reranker)
+    # then: the reranker was asked for the two there are, and its order is the answer's
+    assert [request.body["top_n"] for request in fake_api.requests] == [2]
+    assert [p.title for p in passages] == ["Gift cards", "Parking"]
+
+
 def test_cohere_rerank_timeout_falls_back_to_fused_order(fake_api, tenant):
     # given: a reranker whose API answers too late
     def slow(body):
