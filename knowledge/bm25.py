@@ -432,16 +432,27 @@ def bm25_search_exhaustive(*, tenant: Tenant, query: str, limit: int, k1: float 
 
 RARE_DF = 5
 
+# Whether any lexeme of any of the texts (under each configuration of the tenant's chunks) is rare:
+# one statement for all of them, so a query holding hundreds of codes costs one round trip.
+RARE_LEXEME_SQL = """
+SELECT EXISTS (
+    SELECT 1 FROM knowledge_termstats t
+     WHERE t.tenant_id = %(tenant)s AND t.df <= %(rare)s
+       AND t.lexeme = ANY(ARRAY(
+           SELECT q.lexeme
+             FROM knowledge_searchconfigstats s
+            CROSS JOIN unnest(%(texts)s::text[]) AS x(text)
+            CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(s.config::regconfig, x.text))) AS q(lexeme)
+            WHERE s.tenant_id = %(tenant)s))
+)
+"""
+
 
 def has_rare_lexeme(*, tenant: Tenant, texts: list[str]) -> bool:
     """Whether any of ``texts`` yields a lexeme found in at most ``RARE_DF`` of the tenant's chunks."""
-    lexemes = [lexeme for text in texts for lexeme in query_lexemes(tenant=tenant, query=text)]
-    if not lexemes:
+    if not texts:
         return False
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM knowledge_termstats WHERE tenant_id = %s AND lexeme = ANY(%s) AND df <= %s)",
-            [tenant.pk, lexemes, RARE_DF],
-        )
+        cursor.execute(RARE_LEXEME_SQL, {"tenant": tenant.pk, "rare": RARE_DF, "texts": texts})
         row = cursor.fetchone()
     return bool(row and row[0])

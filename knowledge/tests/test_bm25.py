@@ -106,6 +106,22 @@ def test_rare_lexeme_detects_identifiers(tenant):
     assert not has_rare_lexeme(tenant=tenant, texts=["COVID-19"])
 
 
+def test_rare_lexeme_costs_one_query_however_many_identifiers_a_query_holds(
+    tenant, other_tenant, django_assert_num_queries
+):
+    # given a rare code in our tenant, and the same code in another tenant only
+    add_document(tenant, "Errors", "Error JS-PAY-402 means the card was declined.")
+    add_document(other_tenant, "Theirs", "Error XY-9999 is theirs.")
+    codes = [f"AB-{n}" for n in range(200)]
+    # when a long query holds hundreds of identifiers, then one round trip answers for all of them
+    with django_assert_num_queries(1):
+        assert has_rare_lexeme(tenant=tenant, texts=[*codes, "JS-PAY-402"])
+    with django_assert_num_queries(1):
+        assert not has_rare_lexeme(tenant=tenant, texts=[*codes, "XY-9999"])
+    with django_assert_num_queries(0):
+        assert not has_rare_lexeme(tenant=tenant, texts=[])
+
+
 def test_title_lexemes_are_weighted(tenant):
     from knowledge import conf
 
