@@ -119,11 +119,14 @@ SELECT c.tenant_id, c.document_id, c.id, u.lexeme, array_length(u.positions, 1),
  WHERE c.tenant_id = %(tenant)s AND c.document_id = ANY(%(documents)s) AND c.level = 'child'
 """
 
+# A score rounded to ``SCORE_DECIMALS`` (``%(scale)s`` is 10 ** SCORE_DECIMALS), as ``ranked_hits``
+# rounds it: the chunks that make the ``LIMIT`` are chosen on the scores the ranking reports.
+ROUNDED = "round(({}) * %(scale)s::float8) / %(scale)s::float8"
+FULL_SUM = "sum(terms.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl)))"
+
 # Full scoring of every posting of every query lexeme, best ``limit`` first: the body of a CTE
 # over ``stats`` and ``terms`` (SEARCH_SQL, and MAXSCORE_SQL's fallback).
-FULL_SCORING = """    SELECT p.chunk_id,
-           sum(terms.idf * p.tf * (%(k1)s + 1)
-               / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl))) AS score
+FULL_SCORING = f"""    SELECT p.chunk_id, {ROUNDED.format(FULL_SUM)} AS score
       FROM terms
      CROSS JOIN LATERAL (
            -- OFFSET 0 keeps this a per-lexeme index-only scan: for a tenant holding most rows the
@@ -199,7 +202,7 @@ WITH stats AS (
      WHERE candidates.score + cut.bound + %(slack)s >= coalesce(
            (SELECT score FROM candidates ORDER BY score DESC OFFSET %(limit)s - 1 LIMIT 1), '-infinity')
 ), pass1 AS (
-    SELECT s.chunk_id, s.score + coalesce(extra.score, 0) AS score
+    SELECT s.chunk_id, {ROUNDED.format("s.score + coalesce(extra.score, 0)")} AS score
       FROM survivors s
      CROSS JOIN stats
       LEFT JOIN LATERAL (
@@ -234,13 +237,15 @@ SELECT c.id, c.parent_id, c.document_id, chosen.score, chosen.path
 # A term may be non-essential while the bounds of the non-essential terms stay below this share of
 # the rarest remaining term's idf (a chunk holding that term once scores about its idf).
 SPLIT_MARGIN = 0.5
-# Absolute tolerance on the bound comparisons: far above float rounding (scores are O(1..100)),
-# so rounding can neither prune a top-k chunk nor pass a proof that does not hold.
-SLACK = 1e-9
-# Scores are reported to this many decimals. Identical chunks (a help centre's duplicated answers)
-# score the same sum, but PostgreSQL may add its terms in another order from one ingest to the next
-# (heap order of the statistics rows), which moves the last bits and flips the pair; rounded, they
-# tie exactly and the older chunk comes first, so rankings repeat across ingests.
+# Absolute tolerance on the bound comparisons: far above float rounding (scores are O(1..100)) and
+# above the rounding of two compared scores to SCORE_DECIMALS (half a unit each), so rounding can
+# neither prune a top-k chunk (nor an older one tied with it) nor pass a proof that does not hold.
+SLACK = 2e-9
+# Scores are reported, and the ``LIMIT`` chosen, to this many decimals. Identical chunks (a help
+# centre's duplicated answers, a notice on every page) score the same sum, but PostgreSQL may add
+# its terms in another order (heap order of the statistics rows from one ingest to the next, an
+# unstable sort of the postings by chunk within one query), which moves the last bits and flips
+# them; rounded, they tie exactly and the older chunk comes first, so rankings repeat.
 SCORE_DECIMALS = 9
 
 
@@ -402,6 +407,7 @@ def bm25_search_traced(
         "b": b,
         "margin": margin,
         "slack": SLACK,
+        "scale": 10**SCORE_DECIMALS,
     }
     with connection.cursor() as cursor:
         cursor.execute(MAXSCORE_SQL, params)
@@ -425,7 +431,8 @@ def bm25_search_exhaustive(*, tenant: Tenant, query: str, limit: int, k1: float 
     if not query.strip():
         return []
     with connection.cursor() as cursor:
-        cursor.execute(SEARCH_SQL, {"tenant": tenant.pk, "query": query, "limit": limit, "k1": k1, "b": b})
+        params = {"tenant": tenant.pk, "query": query, "limit": limit, "k1": k1, "b": b, "scale": 10**SCORE_DECIMALS}
+        cursor.execute(SEARCH_SQL, params)
         rows = cursor.fetchall()
     return ranked_hits(rows)
 

@@ -225,6 +225,26 @@ def test_bm25_duplicate_documents_rank_oldest_first(tenant):
     assert hits[0].document_id < hits[1].document_id
 
 
+@pytest.mark.parametrize("query", ["parking studio desk permits", "free parking permits behind the desk"])
+@pytest.mark.parametrize("search", [bm25_search, bm25_search_exhaustive])
+def test_bm25_many_copies_past_the_limit_keep_the_oldest(tenant, query, search):
+    # given a notice repeated on 80 pages (more copies than the search keeps), between other notes
+    notice = "Parking is free behind the studio; parking permits at the front desk."
+    for n in range(80):
+        add_document(tenant, "Contact us", notice, external_id=f"p{n}")
+    for n in range(30):
+        add_document(tenant, f"Other {n}", f"Yoga mats number {n} and towels.")
+    children = Chunk.objects.filter(tenant=tenant, level="child", document__title="Contact us").order_by("id")
+    copies = list(children.values_list("id", flat=True))
+    for limit in (5, 50):
+        # when
+        hits = search(tenant=tenant, query=query, limit=limit)
+        # then the copies tie, and those kept are the oldest, as in ranked_hits' order: which copies
+        # make the cut must not hang on the last bits of sums PostgreSQL added in another order
+        assert len({hit.score for hit in hits}) == 1
+        assert [hit.chunk_id for hit in hits] == copies[:limit]
+
+
 def _share(tenant, query):
     return keyword_evidence(tenant=tenant, query=query).known_share
 
