@@ -87,10 +87,10 @@ class UrlSourceConfig:
         return in_scope(url, host=self.host, path_prefix=self.path_prefix)
 
 
-def _number(config: Mapping[str, Any], key: str, default: int, maximum: int) -> int:
+def _number(config: Mapping[str, Any], key: str, default: int, maximum: int, minimum: int = 0) -> int:
     value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise SourceConfigError(BAD_NUMBER.format(key=key, minimum=0, maximum=maximum, value=value), field=key)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise SourceConfigError(BAD_NUMBER.format(key=key, minimum=minimum, maximum=maximum, value=value), field=key)
     return value
 
 
@@ -132,12 +132,13 @@ def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
     if "?" in prefix or "#" in prefix:  # a prefix no page's path could ever be under
         raise SourceConfigError(PREFIX_NOT_A_PATH.format(value=prefix), field="path_prefix")
     settings = conf.SETTINGS
-    max_pages = _number(config, "max_pages", min(DEFAULT_MAX_PAGES, settings.crawl_max_pages), settings.crawl_max_pages)
+    default_pages = min(DEFAULT_MAX_PAGES, settings.crawl_max_pages)
+    max_pages = _number(config, "max_pages", default_pages, settings.crawl_max_pages, minimum=1)
     return UrlSourceConfig(
         start_url=urls["start_url"],
         sitemap_url=urls["sitemap_url"],
         path_prefix=prefix,
-        max_pages=max(max_pages, 1),
+        max_pages=max_pages,
         max_depth=_number(config, "max_depth", DEFAULT_MAX_DEPTH, MAX_DEPTH),
         sync_interval_minutes=_number(
             config, "sync_interval_minutes", settings.url_sync_interval_minutes, 365 * 24 * 60

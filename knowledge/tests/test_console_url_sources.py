@@ -139,8 +139,8 @@ def test_url_source_new_without_sync_now_queues_nothing_and_takes_the_defaults(
         ),
         ({"path_prefix": "help"}, "path_prefix", BAD_PREFIX.format(value="help")),
         ({"max_depth": "11"}, "max_depth", BAD_NUMBER.format(key="max_depth", minimum=0, maximum=10, value=11)),
-        ({"max_pages": "-1"}, "max_pages", BAD_NUMBER.format(key="max_pages", minimum=0, maximum=1000, value=-1)),
-        ({"max_pages": "1001"}, "max_pages", BAD_NUMBER.format(key="max_pages", minimum=0, maximum=1000, value=1001)),
+        ({"max_pages": "-1"}, "max_pages", BAD_NUMBER.format(key="max_pages", minimum=1, maximum=1000, value=-1)),
+        ({"max_pages": "1001"}, "max_pages", BAD_NUMBER.format(key="max_pages", minimum=1, maximum=1000, value=1001)),
         (
             {"sync_interval_minutes": str(YEAR_MINUTES + 1)},
             "sync_interval_minutes",

@@ -333,6 +333,7 @@ def test_a_running_sync_is_not_started_twice(tenant, help_site):
         ({"sitemap_url": "https://a.example/s.xml", "path_prefix": "/help#faq"}, "no query string or fragment"),
         ({"start_url": "https://a.example/", "max_depth": 99}, "max_depth must be a whole number from 0 to 10"),
         ({"start_url": "https://a.example/", "max_pages": "ten"}, "max_pages must be a whole number"),
+        ({"start_url": "https://a.example/", "max_pages": 0}, "max_pages must be a whole number from 1 to"),
     ],
 )
 def test_bad_configs_are_refused_with_a_plain_message(config, message):
@@ -625,3 +626,14 @@ def test_a_deactivated_tenants_sources_are_never_due(tenant, other_tenant, help_
     # and a sync beat queued before the tenant was deactivated leaves its source alone
     assert tasks.sync_source(theirs.pk, only_if_due=True) == tasks.NOT_DUE
     assert not Document.objects.filter(source=theirs).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_gives_a_stored_page_limit_of_0_the_1_page_its_syncs_read() -> None:
+    old = migrate_knowledge_to("0010_document_ascii_hosts")
+    for name, pages in (("zero", 0), ("five", 5)):
+        old.source.objects.create(
+            tenant=old.tenant, name=name, kind="url", config={"start_url": "https://a.example/", "max_pages": pages}
+        )
+    migrated = migrate_knowledge_to("0011_url_source_max_pages_at_least_1")
+    assert dict(migrated.source.objects.values_list("name", "config__max_pages")) == {"zero": 1, "five": 5}
