@@ -106,11 +106,18 @@ ON CONFLICT (tenant_id, config) DO UPDATE
    SET chunk_count = knowledge_searchconfigstats.chunk_count + EXCLUDED.chunk_count
 """
 
-# The query's lexemes under every text-search configuration of the tenant's chunks.
+# The query's lexemes under every text-search configuration of the tenant's chunks. ``simple``
+# (languages without a stemmer) keeps stop words; beside stemmed configurations its lexemes that
+# one of them drops as a stop word are left out, or "how do I get a refund" would rank a Japanese
+# page holding "how", "do", "I" and "a" above the refunds article.
 QUERY_LEXEMES = """SELECT DISTINCT q.lexeme
       FROM knowledge_searchconfigstats s
      CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(s.config::regconfig, %(query)s))) AS q(lexeme)
-     WHERE s.tenant_id = %(tenant)s"""
+     WHERE s.tenant_id = %(tenant)s
+       AND NOT (s.config = 'simple' AND EXISTS (
+           SELECT 1 FROM knowledge_searchconfigstats o
+            WHERE o.tenant_id = s.tenant_id AND o.config <> 'simple' AND o.chunk_count > 0
+              AND length(to_tsvector(o.config::regconfig, q.lexeme)) = 0))"""
 
 POSTINGS_INSERT_SQL = """
 INSERT INTO knowledge_posting (tenant_id, document_id, chunk_id, lexeme, tf, doc_len)

@@ -110,6 +110,24 @@ def test_known_share_ignores_the_unstemmed_fallback_beside_stemmed_languages(ten
     assert keyword_evidence(tenant=other_tenant, query=query).known_share == 0.5
 
 
+def test_stop_words_kept_by_the_unstemmed_fallback_do_not_rank_its_pages_beside_stemmed_languages(tenant, other_tenant):
+    # given: English articles and a Japanese contact page that quotes an English question
+    add_document(tenant, "Refunds", "To get a refund, reply to your receipt; refunds reach the card in five days.")
+    add_document(tenant, *PARKING_EN, language="en")
+    contact = ("お問い合わせ", "お問い合わせはこちら。 How do I ask a question? Do write to us.")
+    add_document(tenant, *contact, language="ja")
+    add_document(other_tenant, *contact, language="ja")
+    # when: an English question made mostly of stop words is asked
+    query = "how do I get a refund"
+    # then: English drops them, and so does simple beside it; the refunds article ranks first
+    assert query_lexemes(tenant=tenant, query=query) == ["get", "refund"]
+    assert _titles(tenant, query)[0] == "Refunds"
+    # and a tenant with only the fallback keeps every word, stop words included (it has no others)
+    assert query_lexemes(tenant=other_tenant, query=query) == ["a", "do", "get", "how", "i", "refund"]
+    # and a Japanese question keeps its own words beside English
+    assert query_lexemes(tenant=tenant, query="お問い合わせ") == ["お問い合わせ"]
+
+
 def test_known_share_is_one_for_a_tenant_without_chunks(tenant):
     assert keyword_evidence(tenant=tenant, query="parking fees").known_share == 1.0
 
