@@ -3,7 +3,8 @@
 A filtered HNSW scan visits the graph's nearest neighbours first and drops other tenants' rows, so
 a small tenant next to a big one could get fewer than ``limit`` rows. pgvector 0.8's iterative
 index scan keeps walking the graph until enough rows pass the filter; ``relaxed_order`` lets it
-return slightly out-of-order rows, which the outer ``ORDER BY`` puts right.
+return slightly out-of-order rows, which the outer ``ORDER BY`` puts right. The walk gives up after
+``hnsw.max_scan_tuples`` rows; a search that comes back short is answered exactly.
 """
 
 from __future__ import annotations
@@ -17,15 +18,34 @@ from supportai.models import Tenant
 
 EF_SEARCH = 100
 
-DENSE_SQL = """
-WITH nearest AS MATERIALIZED (
+# The tenant's ``limit`` nearest children through the HNSW index.
+NEAREST = """
+nearest AS MATERIALIZED (
     SELECT id, parent_id, document_id, embedding <=> %(vector)s::vector AS distance
       FROM knowledge_chunk
      WHERE tenant_id = %(tenant)s AND level = 'child' AND embedding IS NOT NULL
      ORDER BY embedding <=> %(vector)s::vector
      LIMIT %(limit)s
+)"""
+PLAIN_SQL = f"WITH {NEAREST}\nSELECT id, parent_id, document_id, distance FROM nearest ORDER BY distance, id"
+# ... and when the walk came back short (the tenant has fewer rows, or the walk gave up after
+# ``hnsw.max_scan_tuples`` before enough rows passed the filter: a tenant holding a sliver of a very
+# large index), found exactly in the same round trip: ``+ 0`` keeps the planner off the HNSW index,
+# so it reads the tenant's rows through the tenant index and sorts them; the count is a one-time
+# filter, so that scan runs only when needed.
+DENSE_SQL = f"""
+WITH {NEAREST}, short AS (SELECT count(*) < %(limit)s AS short FROM nearest),
+exact AS MATERIALIZED (
+    SELECT id, parent_id, document_id, embedding <=> %(vector)s::vector AS distance
+      FROM knowledge_chunk
+     WHERE tenant_id = %(tenant)s AND level = 'child' AND embedding IS NOT NULL
+       AND (SELECT short FROM short)
+     ORDER BY (embedding <=> %(vector)s::vector) + 0
+     LIMIT %(limit)s
 )
-SELECT id, parent_id, document_id, distance FROM nearest ORDER BY distance, id
+SELECT id, parent_id, document_id, distance
+  FROM (SELECT * FROM nearest WHERE NOT (SELECT short FROM short) UNION ALL SELECT * FROM exact) AS found
+ ORDER BY distance, id
 """
 
 
@@ -41,7 +61,8 @@ def dense_search(*, tenant: Tenant, vector: Sequence[float], limit: int, iterati
             "SELECT set_config('hnsw.iterative_scan', %s, true), set_config('hnsw.ef_search', %s, true)",
             ["relaxed_order" if iterative_scan else "off", str(min(1000, max(EF_SEARCH, limit)))],
         )
-        cursor.execute(DENSE_SQL, {"tenant": tenant.pk, "vector": vector_literal(vector), "limit": limit})
+        params: dict[str, int | str] = {"tenant": tenant.pk, "vector": vector_literal(vector), "limit": limit}
+        cursor.execute(DENSE_SQL if iterative_scan else PLAIN_SQL, params)
         rows = cursor.fetchall()
     return [
         Hit(chunk_id, parent_id, document_id, 1.0 - float(distance))

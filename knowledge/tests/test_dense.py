@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from knowledge.dense import DENSE_SQL, dense_search, vector_literal
+from knowledge.dense import DENSE_SQL, PLAIN_SQL, dense_search, vector_literal
 from knowledge.models import Chunk, ChunkLevel
 from knowledge.tests.factories import add_document
 from supportai.tests.factories import TenantFactory
@@ -74,3 +74,28 @@ def test_dense_scores_are_cosine_similarities(tenant, fake_embeddings):
 def test_dense_never_returns_another_tenants_chunks(tenant, other_tenant, fake_embeddings):
     add_document(other_tenant, "Parking", "free parking")
     assert dense_search(tenant=tenant, vector=fake_embeddings.embed_query("parking"), limit=5) == []
+
+
+def test_a_walk_that_gives_up_before_k_rows_pass_the_filter_is_answered_exactly(db):
+    # given: a small tenant beside a big one, and a walk bounded far below the big one's rows (as
+    # hnsw.max_scan_tuples, 20,000, bounds it beside a tenant of millions)
+    rng = np.random.default_rng(11)
+    big, small = TenantFactory.create(), TenantFactory.create()
+    _random_chunks(big, 2000, rng)
+    _random_chunks(small, 8, rng)
+    raw = rng.normal(size=384)
+    query = (raw / np.linalg.norm(raw)).tolist()
+    _force_hnsw()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hnsw.max_scan_tuples = 60")
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute(PLAIN_SQL, {"tenant": small.pk, "vector": vector_literal(query), "limit": 8})
+        assert len(cursor.fetchall()) < 8  # the bounded walk alone comes back short
+    # when
+    hits = dense_search(tenant=small, vector=query, limit=8)
+    # then: the 8 nearest of the small tenant's 9 children, as an exact search ranks them
+    children = Chunk.objects.filter(tenant=small, level=ChunkLevel.CHILD).exclude(embedding=None)
+    cosine = {c.pk: float(np.dot(np.asarray(c.embedding), query)) for c in children}
+    exact = sorted(cosine, key=lambda pk: (-cosine[pk], pk))[:8]
+    assert [hit.chunk_id for hit in hits] == exact
+    assert [hit.score for hit in hits] == pytest.approx([cosine[pk] for pk in exact], abs=1e-6)
