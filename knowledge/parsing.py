@@ -96,6 +96,15 @@ class TolerantHTMLParser(HTMLParser):
             # browsers read any ``<![`` in HTML as a comment, and so do we.
             return self.parse_bogus_comment(i)
 
+    def close(self) -> None:
+        # What ``feed`` left starting with "<" is a tag, comment or declaration the file ends inside.
+        # Python before 3.11.13 (gh-135462) reads it as text up to its next "<" and tries again from
+        # there, each try a scan to the end: quadratic, minutes for 100 KB of '<a b="'. Browsers (and
+        # newer Pythons) end it with the file: an unfinished tag is dropped, a comment runs to the end.
+        if len(self.rawdata) > 1 and self.rawdata.startswith("<") and not self.cdata_elem:
+            self.rawdata = ""
+        super().close()
+
 
 class _MainText(TolerantHTMLParser):
     # A <form> is not skipped, only its option lists and prefilled text: ASP.NET and SharePoint pages

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pytest
 from pypdf import PdfWriter
@@ -214,6 +215,19 @@ def test_html_with_a_marked_section_python_does_not_know_keeps_its_text() -> Non
     html = b"<title>Hours</title><main><p>Open 9 to 7.</p><![foo[ hidden ]]><p>Closed on Sunday.</p><![</main>"
     [doc] = parse_file("hours.html", html, max_bytes=LIMIT)
     assert doc.text == "Open 9 to 7.\n\nClosed on Sunday."
+
+
+@pytest.mark.parametrize(("unfinished", "times"), [('<a b="', 20_000), ("<!--x", 30_000), ("</a", 100_000)])
+def test_html_ending_inside_thousands_of_unfinished_tags_is_read_at_once(unfinished: str, times: int) -> None:
+    # given: a page cut off inside a tag or comment, with thousands more after it (Python re-read
+    # the rest of the file from each one: minutes for 100 KB)
+    html = "<title>Hours</title><main><p>Open 9 to 7.</p></main>" + unfinished * times
+    # when
+    started = time.monotonic()
+    [doc] = parse_file("hours.html", html.encode(), max_bytes=LIMIT)
+    # then: as in browsers, the unfinished tag or comment runs to the end of the file
+    assert time.monotonic() - started < 5
+    assert (doc.title, doc.text) == ("Hours", "Open 9 to 7.")
 
 
 def test_beir_corpus_records():
