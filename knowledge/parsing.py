@@ -66,8 +66,11 @@ def _looks_binary(text: str) -> bool:
     return bool(sample) and controls / len(sample) > 0.05
 
 
-FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
-HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+# Blanks next to a newline are [^\S\n], never \s: \s* followed by \n (or by \s* again) can split a run of
+# blanks in as many ways as it is long, and regexes backtracked through all of them (a heading padded
+# with 4,000 spaces took 85 s). The closing #s of a heading are stripped in Python for the same reason.
+FRONT_MATTER = re.compile(r"\A---[^\S\n]*\n(.*?)\n---[^\S\n]*\n", re.DOTALL)
+HEADING = re.compile(r"^#\s+(.+)$", re.MULTILINE)
 
 
 def _markdown(name: str, text: str) -> ParsedDocument:
@@ -80,7 +83,8 @@ def _markdown(name: str, text: str) -> ParsedDocument:
                 meta[key.strip().lower()] = value.strip().strip("\"'")
         text = text[match.end() :]
     heading = HEADING.search(text)
-    title = meta.get("title") or (heading.group(1) if heading else PurePath(name).stem)
+    heading_text = heading.group(1).rstrip().rstrip("#").rstrip() if heading else ""
+    title = meta.get("title") or heading_text or PurePath(name).stem
     language = meta.get("language") or meta.get("lang") or UNDECLARED
     return ParsedDocument(name, title, text.strip(), url=meta.get("url", ""), language=language)
 

@@ -54,6 +54,20 @@ def test_markdown_front_matter_values_are_read_as_text_whatever_they_look_like()
     assert (doc.title, doc.language, doc.text) == ("Heading", "en", "# Heading\nBody.")
 
 
+def test_markdown_with_long_runs_of_blanks_where_its_title_is_looked_for_is_read_at_once() -> None:
+    # given: a heading padded with spaces, and a file that opens with a rule and many blank lines
+    padded = b"# Opening hours" + b" " * 3_000 + b"(updated)\nOpen 9 to 7."
+    ruled = b"---" + b"\n" * 50_000 + b"# Parking\nFree lot."
+    # when
+    started = time.monotonic()
+    [hours] = parse_file("hours.md", padded, max_bytes=LIMIT)
+    [parking] = parse_file("parking.md", ruled, max_bytes=LIMIT)
+    # then
+    assert time.monotonic() - started < 5
+    assert hours.title.split() == ["Opening", "hours", "(updated)"]
+    assert (parking.title, parking.text) == ("Parking", "---" + "\n" * 50_000 + "# Parking\nFree lot.")
+
+
 def test_markdown_title_falls_back_to_heading_then_filename():
     assert parse_file("a.md", b"# Parking\nFree lot.", max_bytes=LIMIT)[0].title == "Parking"
     assert parse_file("parking-info.md", b"Free lot.", max_bytes=LIMIT)[0].title == "parking-info"
