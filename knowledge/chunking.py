@@ -93,7 +93,10 @@ def _split(counter: TokenCounter, start: int, end: int, max_tokens: int, level: 
     tokens = counter.count(start, end)
     max_chars = max_tokens * MAX_CHARS_PER_TOKEN
     if tokens <= max_tokens and end - start <= max_chars:
-        return [Span(start, end, tokens)] if tokens else []
+        # A piece in which no token begins is blank to the model, or the rest of a token begun before
+        # it: a "word" that only Python calls several (joined by characters the tokenizer deletes,
+        # such as a vertical tab) and that is one [UNK]. That rest is text, and stays.
+        return [Span(start, end, tokens)] if tokens or counter.inside_token(start) else []
     if level >= len(SEPARATORS):
         cuts = sorted({start, *counter.cut_points(start, end, max_tokens), *range(start, end, max_chars), end})
         # A cut inside one [UNK] "word" leaves pieces with no token start: count them as one token.
@@ -126,7 +129,8 @@ def _merge(counter: TokenCounter, pieces: list[Span], max_tokens: int, overlap: 
                     break
                 if piece.end - previous.start > max_tokens * MAX_CHARS_PER_TOKEN:
                     break
-                if counter.count(previous.start, current[-1].end) > overlap:
+                # A piece inside one [UNK] "word" holds no token start: each counts as one token at least.
+                if max(counter.count(previous.start, current[-1].end), len(carried) + 1) > overlap:
                     break
                 carried.insert(0, previous)
             current = carried

@@ -60,6 +60,22 @@ def test_split_text_giant_word_is_cut_by_characters():
     assert max(len(c.text) for c in chunks) <= 50 * 12
 
 
+def test_split_text_keeps_words_joined_into_one_giant_word_by_characters_the_model_deletes() -> None:
+    # given: words joined by vertical tabs (Word's line breaks), which the tokenizer deletes: to the
+    # model the whole text is one "word" over 100 characters, one [UNK]
+    text = "Refunds\x0btake\x0bfive\x0bdays\x0b" * 500
+    # when
+    chunks = split_text(text, max_tokens=50, overlap=10)
+    # then: every word is in a chunk, and consecutive chunks overlap by a little, not by nearly all
+    covered = [False] * len(text)
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+        assert len(chunk.text) <= 50 * 12
+        covered[chunk.start : chunk.end] = [True] * len(chunk.text)
+    assert all(covered[i] for i, char in enumerate(text) if char != "\x0b")
+    assert len(chunks) < 2 * len(text) / (50 * 12)
+
+
 def test_split_text_rejects_overlap_not_smaller_than_size():
     with pytest.raises(ValueError, match="overlap"):
         split_text("some text", max_tokens=10, overlap=10)
