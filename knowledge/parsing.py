@@ -30,6 +30,9 @@ BEIR_QUERIES = "queries.jsonl"
 QUERIES_REFUSED = "queries.jsonl is a BEIR data set's questions, not documents; ingest its corpus.jsonl instead."
 PDF_ENCRYPTED = "The PDF is encrypted (password protected); upload a copy saved without a password."
 PAGE_BINARY = "The page looks binary, not HTML text."
+# A PDF's streams are compressed, so a file of a few kilobytes can hold gigabytes of text (pypdf caps
+# each stream at 75 MB, not their number): it may give as much text as an upload of text may hold.
+PDF_TEXT_TOO_LONG = "The PDF holds more than {limit} characters of text; split it into smaller files."
 
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".csv", ".jsonl"})
 # A file name leaves room in Document.external_id for the "#<digest>" that names each row of a CSV FAQ.
@@ -224,15 +227,30 @@ def parse_html_page(name: str, text: str) -> ParsedDocument:
     )
 
 
-def _pdf(name: str, data: bytes) -> ParsedDocument:
+class _PdfTextTooLong(Exception):
+    pass
+
+
+def _pdf(name: str, data: bytes, *, max_chars: int) -> ParsedDocument:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, DeprecationError, FileNotDecryptedError, PyPdfError
 
+    extracted = 0
+
+    def count(text: str, *_: object) -> None:
+        # Called for each piece of text as it is extracted: a bomb stops before it fills the memory.
+        nonlocal extracted
+        extracted += len(text)
+        if extracted > max_chars:
+            raise _PdfTextTooLong
+
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [page.extract_text(visitor_text=count) or "" for page in reader.pages]
         title = (reader.metadata.title if reader.metadata else None) or PurePath(name).stem
         language = reader.root_object.get("/Lang")  # the catalog's natural language, e.g. "de-DE"
+    except _PdfTextTooLong as exc:
+        raise ParseError(ErrorCode.TOO_LARGE, PDF_TEXT_TOO_LONG.format(limit=max_chars)) from exc
     except FileNotDecryptedError as exc:
         raise ParseError(ErrorCode.MALFORMED, detail=PDF_ENCRYPTED) from exc
     except (NotImplementedError, DependencyError) as exc:
@@ -288,7 +306,7 @@ def parse_file(
     if suffix == ".pdf":
         if not data.startswith(b"%PDF"):
             raise ParseError(ErrorCode.MALFORMED, detail="The file does not start like a PDF.")
-        documents = [_pdf(name, data)]
+        documents = [_pdf(name, data, max_chars=max_bytes)]
     else:
         text = _decode(data)
         if suffix == ".jsonl":

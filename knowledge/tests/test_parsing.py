@@ -3,26 +3,29 @@ from __future__ import annotations
 import io
 import json
 import time
+import zlib
 
 import pytest
 from pypdf import PdfWriter
 
 from knowledge.models import Document
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH, ErrorCode, ParseError
-from knowledge.parsing import NAME_MAX_LENGTH, parse_file
+from knowledge.parsing import NAME_MAX_LENGTH, PDF_TEXT_TOO_LONG, parse_file
 
 LIMIT = 1_000_000
 
 
-def _pdf_bytes(text: str) -> bytes:
-    """A minimal one-page PDF with ``text`` in Helvetica (enough for pypdf's extractor)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+def _pdf_bytes(text: str, *, times: int = 1) -> bytes:
+    """A minimal one-page PDF with ``text`` in Helvetica (enough for pypdf's extractor), shown
+    ``times`` times; its content stream is compressed when ``times`` is more than one."""
+    stream = b"BT /F1 12 Tf 72 720 Td " + f"({text}) Tj ".encode() * times + b"ET"
+    stream, flate = (zlib.compress(stream), b" /Filter /FlateDecode") if times > 1 else (stream, b"")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Length " + str(len(stream)).encode() + flate + b" >>\nstream\n" + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out = b"%PDF-1.4\n"
@@ -377,6 +380,20 @@ def test_truncated_pdf_is_malformed(keep: float) -> None:
     with pytest.raises(ParseError, match="The PDF could not be read") as excinfo:
         parse_file("policy.pdf", data[: int(len(data) * keep)], max_bytes=LIMIT)
     assert excinfo.value.code == ErrorCode.MALFORMED
+
+
+def test_pdf_whose_compressed_text_expands_past_the_upload_limit_is_refused() -> None:
+    # given: a PDF of about a kilobyte with 140,000 characters of text (a bomb reaches gigabytes)
+    data = _pdf_bytes("Opening hours ", times=10_000)
+    assert len(data) < 2_000
+    # when
+    with pytest.raises(ParseError) as excinfo:
+        parse_file("hours.pdf", data, max_bytes=100_000)
+    # then
+    assert excinfo.value.code == ErrorCode.TOO_LARGE
+    assert str(excinfo.value) == PDF_TEXT_TOO_LONG.format(limit=100_000)
+    [doc] = parse_file("hours.pdf", _pdf_bytes("Opening hours ", times=7_000), max_bytes=100_000)
+    assert len(doc.text) > 90_000
 
 
 def test_pdf_glyph_zero_leaves_no_nul_in_the_text() -> None:
