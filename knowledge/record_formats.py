@@ -48,6 +48,7 @@ def csv_faq(name: str, text: str) -> list[ParsedDocument]:
     try:
         if not {"question", "answer"} <= {field.strip().lower() for field in reader.fieldnames or []}:
             raise ParseError(ErrorCode.MALFORMED, detail=CSV_NO_HEADER)
+        row_number = 1  # the header's: a row that cannot be read is the one after the last read
         documents = []
         first_rows: dict[str, tuple[int, dict[str, str]]] = {}
         for row_number, row in enumerate(reader, start=2):

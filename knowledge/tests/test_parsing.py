@@ -228,6 +228,13 @@ def test_csv_field_over_the_csv_module_limit_names_the_row() -> None:
     assert excinfo.value.code == ErrorCode.MALFORMED
 
 
+@pytest.mark.parametrize(("data", "row"), [(b"question,answer\nC?,", 2), (b"question," + b"x" * 200_000 + b"\nC?,", 1)])
+def test_csv_field_over_the_csv_module_limit_in_the_first_row_or_the_header_names_it(data: bytes, row: int) -> None:
+    with pytest.raises(ParseError) as excinfo:
+        parse_file("faq.csv", data + b"x" * 200_000 + b"\n", max_bytes=LIMIT)
+    assert str(excinfo.value) == f"Row {row} could not be read: field larger than field limit (131072)."
+
+
 def test_html_with_a_marked_section_python_does_not_know_keeps_its_text() -> None:
     html = b"<title>Hours</title><main><p>Open 9 to 7.</p><![foo[ hidden ]]><p>Closed on Sunday.</p><![</main>"
     [doc] = parse_file("hours.html", html, max_bytes=LIMIT)
