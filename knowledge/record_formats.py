@@ -26,6 +26,7 @@ from knowledge.parsed import (
 CSV_COLUMNS = ("question", "answer", "url", "language")
 CSV_NO_HEADER = "A CSV FAQ needs a header row with question,answer[,url][,language]."
 CSV_UNREADABLE = "Row {row} could not be read: {error}."
+CSV_COLUMN_AGAIN = "The header names the column {column} twice; keep one of them."
 CSV_EXTRA_FIELDS = "Row {row} has more fields than the header; put answers with commas in quotes."
 CSV_HALF_PAIR = "Row {row} has {missing}; fill it in or delete the row."
 CSV_QUESTION_AGAIN = "Row {row} asks the question of row {first} again, with another answer or url; keep one of them."
@@ -46,8 +47,13 @@ def csv_faq(name: str, text: str) -> list[ParsedDocument]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     row_number = 0
     try:
-        if not {"question", "answer"} <= {field.strip().lower() for field in reader.fieldnames or []}:
+        columns = [field.strip().lower() for field in reader.fieldnames or []]
+        if not {"question", "answer"} <= set(columns):
             raise ParseError(ErrorCode.MALFORMED, detail=CSV_NO_HEADER)
+        # Each row's cells are read by column name: of a column named twice, one would be dropped.
+        for column in CSV_COLUMNS:
+            if columns.count(column) > 1:
+                raise ParseError(ErrorCode.MALFORMED, detail=CSV_COLUMN_AGAIN.format(column=column))
         row_number = 1  # the header's: a row that cannot be read is the one after the last read
         documents = []
         first_rows: dict[str, tuple[int, dict[str, str]]] = {}

@@ -216,6 +216,32 @@ def test_csv_without_header_is_malformed():
     assert "question,answer" in str(excinfo.value)
 
 
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        (b"question,answer,answer", b"Wifi?,Yes,In the lobby only"),
+        (b"Question,Answer,question ", b"Wifi?,Yes,Is there wifi?"),
+        (b"question,answer,url,URL", b"Wifi?,Yes,https://example.com/wifi,https://example.com"),
+    ],
+)
+def test_csv_header_naming_a_faq_column_twice_refuses_the_file(header: bytes, row: bytes) -> None:
+    # given: a header whose FAQ column comes twice (one of them would be dropped without a word)
+    data = header + b"\n" + row + b"\n"
+    # when
+    with pytest.raises(ParseError) as excinfo:
+        parse_file("faq.csv", data, max_bytes=LIMIT)
+    # then
+    assert excinfo.value.code == ErrorCode.MALFORMED
+    column = header.decode().split(",")[-1].strip().lower()
+    assert str(excinfo.value) == f"The header names the column {column} twice; keep one of them."
+
+
+def test_csv_header_naming_another_column_twice_is_read() -> None:
+    data = b"question,note,answer,note\nWifi?,a,Yes,b\n"
+    [doc] = parse_file("faq.csv", data, max_bytes=LIMIT)
+    assert (doc.title, doc.text) == ("Wifi?", "Yes")
+
+
 def test_csv_row_with_unquoted_comma_names_the_row():
     with pytest.raises(ParseError, match="Row 3 has more fields"):
         parse_file("faq.csv", b"question,answer\nA?,B\nC?,D, E\n", max_bytes=LIMIT)
