@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
 from django.core.management.base import CommandError
@@ -12,12 +12,24 @@ from knowledge.providers.local import use_threads
 from supportai.models import Tenant
 
 NO_TENANT = "No tenant with slug {slug!r}"
+BAD_THREADS = "must be a whole number of threads, 1 or more; got {value!r}"
+
+
+def _thread_count(value: str) -> int:
+    # A count under 1 used to be taken as 1 without a word; argparse names the option in the error.
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ArgumentTypeError(BAD_THREADS.format(value=value))
+    return count
 
 
 def add_threads_option(parser: ArgumentParser) -> None:
     parser.add_argument(
         "--threads",
-        type=int,
+        type=_thread_count,
         default=os.cpu_count() or 1,
         help="intra-op threads for the local embedding model (default: all cores; serving uses 1)",
     )

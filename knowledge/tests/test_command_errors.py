@@ -179,3 +179,23 @@ def test_ingest_reports_documents_the_provider_could_not_embed_and_ends_with_sta
     assert "1 failed" in captured.out
     assert "parking.md: Parking: Embedding failed: 401 invalid API key" in captured.err
     assert Document.objects.get(tenant=tenant).status == DocumentStatus.FAILED
+
+
+# Each bulk command with its required arguments (a tenant that does not exist: nothing would run).
+BULK_COMMANDS = {
+    "ingest": [".", "--tenant", "nobody"],
+    "reindex": ["--tenant", "nobody"],
+    "evaluate_retrieval": ["--beir", "."],
+    "sync_sources": ["--tenant", "nobody"],
+    "tune_retrieval": ["--tenant", "nobody", "--queries", "q.jsonl", "--qrels", "qrels.tsv"],
+}
+
+
+@pytest.mark.parametrize("command", BULK_COMMANDS)
+@pytest.mark.parametrize("threads", ["0", "-2", "many"])
+def test_knowledge_commands_refuse_a_thread_count_that_is_no_positive_number(command: str, threads: str) -> None:
+    # given a thread count the model cannot run with
+    arguments = [*BULK_COMMANDS[command], "--threads", threads]
+    # when a bulk command gets it, then it is refused before any work, naming the option
+    with pytest.raises(CommandError, match="--threads"):
+        call_command(command, *arguments)
