@@ -27,3 +27,11 @@ def add_document(
     document_index(tenant=tenant, document=document, provider=provider)
     document.refresh_from_db()
     return document
+
+
+FAQ_ROWS = [("Can I park?", "Yes, behind the studio."), ("Do you sell gift cards?", "Yes."), ("Is there wifi?", "No.")]
+
+
+def faq_csv(rows: list[tuple[str, str]]) -> bytes:
+    """A CSV FAQ (question,answer) of ``rows``."""
+    return ("question,answer\n" + "".join(f'"{q}","{a}"\n' for q, a in rows)).encode()

@@ -13,7 +13,7 @@ from knowledge.models import Document, DocumentStatus
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE
-from knowledge.tests.factories import add_document
+from knowledge.tests.factories import FAQ_ROWS, add_document, faq_csv
 from supportai.models import Tenant
 from supportai.tests.factories import api_client
 
@@ -136,13 +136,10 @@ def test_upload_says_how_many_rows_a_file_no_longer_holds_were_kept_while_anothe
 ) -> None:
     # given an FAQ of three rows uploaded before
     client = api_client(tenant)
-    rows = [("Can I park?", "Yes, behind the studio."), ("Do you sell gift cards?", "Yes."), ("Is there wifi?", "No.")]
-    faq = "question,answer\n" + "".join(f'"{q}","{a}"\n' for q, a in rows)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/api/v1/knowledge/documents/", {"files": [SimpleUploadedFile("faq.csv", faq.encode())]})
+        client.post("/api/v1/knowledge/documents/", {"files": [SimpleUploadedFile("faq.csv", faq_csv(FAQ_ROWS))]})
     # when it comes back with one row, next to an empty file
-    shorter = "question,answer\n" + '"{}","{}"\n'.format(*rows[0])
-    files = [SimpleUploadedFile("faq.csv", shorter.encode()), SimpleUploadedFile("empty.md", b"")]
+    files = [SimpleUploadedFile("faq.csv", faq_csv(FAQ_ROWS[:1])), SimpleUploadedFile("empty.md", b"")]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/knowledge/documents/", {"files": files})
     # then the two rows stay, as the upload had an error, and the answer says so

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from knowledge.models import Document, DocumentStatus
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
-from knowledge.tests.factories import add_document
+from knowledge.tests.factories import FAQ_ROWS, add_document, faq_csv
 
 
 def test_documents_page_lists_only_the_current_tenants_documents(client, owner, tenant, other_tenant):
@@ -207,13 +207,10 @@ def test_upload_says_which_rows_a_file_no_longer_holds_were_kept_while_another_f
 ):
     # given an FAQ of three rows uploaded before
     client.force_login(owner)
-    rows = [("Can I park?", "Yes, behind the studio."), ("Do you sell gift cards?", "Yes."), ("Is there wifi?", "No.")]
-    faq = "question,answer\n" + "".join(f'"{q}","{a}"\n' for q, a in rows)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/console/knowledge/", {"upload": [SimpleUploadedFile("faq.csv", faq.encode())]})
+        client.post("/console/knowledge/", {"upload": [SimpleUploadedFile("faq.csv", faq_csv(FAQ_ROWS))]})
     # when it comes back with one row, next to an empty file
-    shorter = "question,answer\n" + '"{}","{}"\n'.format(*rows[0])
-    files = [SimpleUploadedFile("faq.csv", shorter.encode()), SimpleUploadedFile("empty.md", b"")]
+    files = [SimpleUploadedFile("faq.csv", faq_csv(FAQ_ROWS[:1])), SimpleUploadedFile("empty.md", b"")]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/console/knowledge/", {"upload": files}, follow=True)
     # then the two rows stay, as the upload had an error, and the page says so and what to do
