@@ -15,6 +15,7 @@ from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, 
 from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue
 from knowledge.source_config import (
     NAME_RESERVED,
+    NAME_TAKEN,
     UPLOAD_SOURCE_NAMES,
     SourceConfigError,
     SyncRunning,
@@ -27,7 +28,9 @@ from supportai.models import Tenant
 
 
 class KnowledgeSourceForm(forms.ModelForm):
-    """No website source named like an upload source: its syncs would delete the uploads."""
+    """No website source named like an upload source: its syncs would delete the uploads. A source
+    changed here keeps its tenant (a read-only field), which leaves the tenant's unique names out of
+    Django's own check: a name another of its sources has is refused here rather than by the table."""
 
     class Meta:
         model = KnowledgeSource
@@ -39,6 +42,10 @@ class KnowledgeSourceForm(forms.ModelForm):
         name = cleaned.get("name", "")
         if kind == SourceKind.URL and name in UPLOAD_SOURCE_NAMES:
             self.add_error("name", NAME_RESERVED.format(name=name))
+        elif self.instance.pk is not None and name:
+            others = KnowledgeSource.objects.for_tenant(self.instance.tenant).exclude(pk=self.instance.pk)
+            if others.filter(name=name).exists():
+                self.add_error("name", NAME_TAKEN.format(name=name))
         return cleaned
 
 

@@ -14,7 +14,7 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
-from knowledge.source_config import NAME_RESERVED, SYNC_LEASE, UPLOAD_SOURCE
+from knowledge.source_config import NAME_RESERVED, NAME_TAKEN, SYNC_LEASE, UPLOAD_SOURCE
 from knowledge.sources import DELETE_WHILE_SYNCING
 from knowledge.tests.factories import add_document
 from supportai.models import Tenant
@@ -143,6 +143,28 @@ def test_admin_keeps_website_sources_off_the_upload_source_names_and_kinds_fixed
     assert change.status_code == 302
     uploads.refresh_from_db()
     assert uploads.kind == SourceKind.UPLOAD
+
+
+def test_renaming_a_source_to_a_name_its_tenant_uses_is_a_form_error(
+    root: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given two sources of the tenant, and one of another tenant
+    manuals = KnowledgeSource.objects.create(tenant=tenant, name="Manuals", kind=SourceKind.UPLOAD)
+    KnowledgeSource.objects.create(tenant=tenant, name="Help centre", kind=SourceKind.UPLOAD)
+    KnowledgeSource.objects.create(tenant=other_tenant, name="Their guides", kind=SourceKind.UPLOAD)
+    client = _client_for(root)
+    url = f"/admin/knowledge/knowledgesource/{manuals.pk}/change/"
+    # when it is renamed to its tenant's other source's name (the tenant is read-only on this form)
+    response = client.post(url, {"name": "Help centre", "config": "{}"})
+    # then the form says so instead of the unique constraint failing the request
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"name": [NAME_TAKEN.format(name="Help centre")]}
+    manuals.refresh_from_db()
+    assert manuals.name == "Manuals"
+    # and another tenant's source name is free to take
+    assert client.post(url, {"name": "Their guides", "config": "{}"}).status_code == 302
+    manuals.refresh_from_db()
+    assert manuals.name == "Their guides"
 
 
 def _syncing_source(tenant: Tenant) -> KnowledgeSource:
