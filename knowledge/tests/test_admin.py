@@ -17,8 +17,8 @@ from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, S
 from knowledge.source_config import NAME_RESERVED, NAME_TAKEN, SYNC_LEASE, UPLOAD_SOURCE
 from knowledge.sources import DELETE_WHILE_SYNCING
 from knowledge.tests.factories import add_document
-from supportai.models import Tenant
-from supportai.tests.factories import UserFactory
+from supportai.models import Role, Tenant
+from supportai.tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -309,3 +309,57 @@ def test_sync_now_when_the_task_queue_is_down_tells_the_source_instead_of_failin
     assert response.status_code == 302
     source.refresh_from_db()
     assert (source.status, source.error) == (SourceStatus.IDLE, SYNC_NOT_QUEUED)
+
+
+def test_staff_who_manage_another_tenant_only_view_the_knowledge_of_one_they_are_an_agent_in(
+    tenant: Tenant, other_tenant: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given an agent of the tenant who owns another one (so the admin's add/change/delete
+    # permissions without an object are theirs), and the tenant's failed document and website source
+    user = UserFactory.create(username="mixed", is_staff=True)
+    MembershipFactory.create(user=user, tenant=tenant, role=Role.AGENT)
+    MembershipFactory.create(user=user, tenant=other_tenant, role=Role.OWNER)
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    Document.objects.filter(pk=document.pk).update(status=DocumentStatus.FAILED, error="timed out")
+    source = KnowledgeSource.objects.create(
+        tenant=tenant, name="Help centre", kind=SourceKind.URL, config={"start_url": "https://alpha.example.com/"}
+    )
+    client = _client_for(user)
+    # when they list them, then post their change and delete pages, the bulk delete and the actions
+    listed = client.get("/admin/knowledge/document/").text + client.get("/admin/knowledge/knowledgesource/").text
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        refused = [
+            client.post(_change_url(document), {"url": "https://evil.example/", "language": "de"}),
+            client.post(f"/admin/knowledge/document/{document.pk}/delete/", {"post": "yes"}),
+            client.post(f"/admin/knowledge/knowledgesource/{source.pk}/change/", {"name": "Taken", "config": "{}"}),
+            client.post(f"/admin/knowledge/knowledgesource/{source.pk}/delete/", {"post": "yes"}),
+            client.post(
+                "/admin/knowledge/document/",
+                {"action": "delete_selected", "_selected_action": [document.pk], "post": "yes"},
+            ),
+            client.post(
+                "/admin/knowledge/knowledgesource/",
+                {"action": "delete_selected", "_selected_action": [source.pk], "post": "yes"},
+            ),
+            client.post(
+                "/admin/knowledge/knowledgesource/add/",
+                {"tenant": tenant.pk, "name": "Mine", "kind": SourceKind.UPLOAD, "config": "{}"},
+            ),
+        ]
+        reindexed = client.post(
+            "/admin/knowledge/document/", {"action": "reindex", "_selected_action": [document.pk]}, follow=True
+        )
+        synced = client.post(
+            "/admin/knowledge/knowledgesource/", {"action": "sync_now", "_selected_action": [source.pk]}, follow=True
+        )
+    # then they see both, but every change is refused (a 403, or the add form's tenant choice)
+    assert "Parking" in listed and "Help centre" in listed
+    assert [response.status_code for response in refused] == [403] * 6 + [200]
+    assert "tenant" in refused[-1].context["adminform"].form.errors
+    assert "Re-indexing 0 documents" in reindexed.text and "Sync queued for 0 URL sources." in synced.text
+    assert callbacks == []
+    url, language = document.url, document.language
+    document.refresh_from_db()
+    assert (document.url, document.language, document.status) == (url, language, DocumentStatus.FAILED)
+    names = set(KnowledgeSource.objects.for_tenant(tenant).values_list("name", flat=True))
+    assert names == {"Help centre", document.source.name}
