@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
@@ -398,6 +399,41 @@ def test_agents_see_no_source_controls_and_get_403(client, agent, tenant):
     assert client.post(_delete(source)).status_code == 403
     source.refresh_from_db()
     assert source.name == "Website" and KnowledgeSource.objects.filter(tenant=tenant).count() == 1
+
+
+def test_the_console_acts_with_the_role_of_the_tenant_it_is_switched_to(client, tenant, other_tenant):
+    # given an agent of the tenant who owns another one, and a source and document of each tenant
+    user = UserFactory.create(username="erin")
+    MembershipFactory.create(user=user, tenant=tenant, role=Role.AGENT)
+    MembershipFactory.create(user=user, tenant=other_tenant, role=Role.OWNER)
+    source, theirs = _source(tenant), _source(other_tenant, name="Bravo site")
+    document = add_document(tenant, "Parking", "Free parking.")
+    client.force_login(user)
+    # when the console acts for the tenant they are an agent of
+    client.post("/console/switch-tenant/", {"tenant_id": tenant.pk})
+    page = client.get("/console/knowledge/").content.decode()
+    upload = {"upload": SimpleUploadedFile("faq.md", b"# Gifts\n\nGift cards.")}
+    refused = [
+        client.post("/console/knowledge/", {**upload, "tenant": tenant.pk}),
+        client.post(NEW, {**_form(), "tenant": tenant.pk}),
+        client.post(_edit(source), {"name": "Mine", "start_url": "https://a.example/"}),
+        client.post(_delete(source)),
+        client.post(f"/console/knowledge/sources/{source.pk}/sync/"),
+        client.post(f"/console/knowledge/documents/{document.pk}/delete/"),
+    ]
+    # then it lists the tenant's knowledge without the controls, and every change is refused
+    assert "Website" in page and "Bravo site" not in page and "Add a website" not in page
+    assert [response.status_code for response in refused] == [403] * 6
+    names = set(KnowledgeSource.objects.values_list("name", flat=True))
+    assert names == {"Bravo site", "Website", document.source.name}
+    assert list(Document.objects.values_list("pk", flat=True)) == [document.pk]
+    # and switched to the tenant they own, the other tenant's source is not found, their own is theirs
+    client.post("/console/switch-tenant/", {"tenant_id": other_tenant.pk})
+    assert client.get(_edit(source)).status_code == 404
+    assert client.post(_delete(source)).status_code == 404
+    assert client.get(_edit(theirs)).status_code == 200
+    source.refresh_from_db()
+    assert source.name == "Website"
 
 
 def test_admins_see_the_source_controls(client, admin, tenant):
