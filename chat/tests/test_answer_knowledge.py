@@ -1,0 +1,91 @@
+"""How a chat answer uses the tenant's knowledge, end to end: the websocket, retrieval with the real
+local embedding model, the ``local`` provider, and the stored answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+
+from chat.models import Message
+from chat.tests.conftest import Connect
+from knowledge.models import Document
+from knowledge.tests.factories import add_document
+from routing.contracts import ToolCall
+from routing.providers.fake import Script, ScriptedProvider
+from routing.providers.local import NOT_COVERED
+from routing.registry import override_providers
+from supportai.models import Tenant
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+REFUNDS = (
+    "Refund policy. You can get a full refund within 30 days of purchase. "
+    "Refunds are paid back to the original card within five working days."
+)
+
+
+@database_sync_to_async
+def _add(tenant: Tenant, title: str, text: str, *, url: str = "") -> Document:
+    return add_document(tenant, title, text, url=url)
+
+
+async def _stored_sources(end: dict[str, Any]) -> list[dict[str, Any]]:
+    stored = await Message.objects.aget(pk=end["message_id"])
+    return list(stored.sources)
+
+
+async def test_answer_cites_the_tenants_passage_and_stores_the_same_sources(connect: Connect, tenant: Tenant) -> None:
+    # given
+    document = await _add(tenant, "Refunds", REFUNDS, url="https://alpha.example.com/refunds")
+    client = await connect(tenant)
+    # when
+    end = (await client.ask("What is your refund policy?", "k-1"))[-1]
+    # then
+    assert end["sources"] == [
+        {
+            "index": 1,
+            "title": "Refunds",
+            "url": "https://alpha.example.com/refunds",
+            "document_id": document.pk,
+            "chunk_id": end["sources"][0]["chunk_id"],
+        }
+    ]
+    assert "[1]" in end["text"] and "30 days" in end["text"]
+    assert await _stored_sources(end) == end["sources"]
+
+
+async def test_answer_never_uses_another_tenants_knowledge(
+    connect: Connect, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given only the other tenant knows about refunds
+    await _add(other_tenant, "Refunds", REFUNDS, url="https://bravo.example.com/refunds")
+    client = await connect(tenant)
+    # when
+    end = (await client.ask("What is your refund policy?", "k-2"))[-1]
+    # then
+    assert end["sources"] == [] and end["text"] == NOT_COVERED
+    assert await _stored_sources(end) == []
+
+
+async def test_sources_cover_citations_of_every_tool_round(connect: Connect, tenant: Tenant) -> None:
+    # given two passages, and a model that cites one before it looks up the services and the other after
+    await _add(tenant, "Refunds", REFUNDS)
+    await _add(tenant, "Refund card", "Refund payments go back to the card you paid with, never in cash.")
+    model = ScriptedProvider(
+        name="local",
+        scripts=(
+            Script(deltas=("Refunds take five days [1]. ",), tool_calls=(ToolCall("t1", "list_services", {}),)),
+            Script(deltas=("They go back to your card [2].",), confidence=0.95),
+        ),
+    )
+    client = await connect(tenant)
+    # when
+    with override_providers({"local": model}):
+        end = (await client.ask("What is your refund policy for card payments?", "k-3"))[-1]
+    # then both passages the answer cites are its sources
+    assert len(model.requests[0].passages) == 2
+    assert "[1]" in end["text"] and "[2]" in end["text"]
+    assert [source["index"] for source in end["sources"]] == [1, 2]
+    assert await _stored_sources(end) == end["sources"]
