@@ -7,6 +7,7 @@ identical for every turn of a tenant), then the knowledge passages, then the cus
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from routing.contracts import ContextPassage, Modality
@@ -45,12 +46,25 @@ def instructions(voice: TenantVoice, *, tier: int, modality: Modality) -> str:
     return "\n\n".join(parts)
 
 
+# A <passage> or </passage> tag written in knowledge text (any case or spacing): it must not open or
+# close a passage, or the text after it would read as part of the instructions.
+_PASSAGE_TAG = re.compile(r"<(?=\s*/?\s*passage\b)", re.IGNORECASE)
+
+
+def _quoted(text: str) -> str:
+    return _PASSAGE_TAG.sub("&lt;", text)
+
+
 def knowledge_block(passages: tuple[ContextPassage, ...]) -> str:
+    """The passages, each fenced in ``<passage>`` tags that its own title, URL or text cannot close."""
     if not passages:
         return templates.NO_KNOWLEDGE
     rendered = [
         templates.PASSAGE.format(
-            index=p.index, title=p.title.strip() or "Untitled", url=f" ({p.url})" if p.url else "", text=p.text.strip()
+            index=p.index,
+            title=_quoted(p.title.strip()) or "Untitled",
+            url=f" ({_quoted(p.url)})" if p.url else "",
+            text=_quoted(p.text.strip()),
         )
         for p in passages
     ]
