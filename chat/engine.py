@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from bookings.assistant import tools_for
 from chat.customer_context import customer_context_for
@@ -26,6 +27,7 @@ from knowledge.types import Passage
 from routing.contracts import ContextPassage, HistoryTurn, Role, TurnRequest, TurnResult
 from supportai.db import db_call
 from supportai.models import Tenant
+from supportai.outbound import browser_url_text
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +39,28 @@ CHARS_PER_TOKEN = 4
 FAILED_ANSWER = "Sorry, something went wrong on our side while answering. Please try again, or ask for a human."
 
 
+def source_url(url: str) -> str:
+    """A document's address as the answer may show it: http(s), or relative (the widget resolves it
+    against the tenant's page); any other scheme (``javascript:``, ``data:`` from front matter or a
+    CSV column) is dropped, as a browser would read the address."""
+    url = browser_url_text(url)
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""
+    return url if scheme in {"", "http", "https"} else ""
+
+
 def retrieve_passages(*, tenant: Tenant, question: str) -> list[Passage]:
+    """The turn's passages; the model, the widget and the stored answer all see these addresses."""
     from knowledge.selectors import retrieve
 
     try:
-        return retrieve(tenant=tenant, query=question, k=PASSAGES_PER_TURN)
+        passages = retrieve(tenant=tenant, query=question, k=PASSAGES_PER_TURN)
     except Exception:  # retrieval trouble must not cost the customer an answer; the router says "not covered"
         logger.exception("retrieval failed for tenant %s", tenant.pk)
         return []
+    return [replace(p, url=source_url(p.url)) for p in passages]
 
 
 def history_for_prompt(*, tenant: Tenant, conversation: Conversation, before: Message) -> tuple[HistoryTurn, ...]:

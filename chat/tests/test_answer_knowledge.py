@@ -89,3 +89,32 @@ async def test_sources_cover_citations_of_every_tool_round(connect: Connect, ten
     assert "[1]" in end["text"] and "[2]" in end["text"]
     assert [source["index"] for source in end["sources"]] == [1, 2]
     assert await _stored_sources(end) == end["sources"]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (" JavaScript:alert(document.cookie)", ""),
+        ("java\tscript:alert(1)", ""),
+        ("data:text/html,<script>alert(1)</script>", ""),
+        ("file:///etc/passwd", ""),
+        ("HTTPS://alpha.example.com/refunds", "HTTPS://alpha.example.com/refunds"),
+        ("/help/refunds", "/help/refunds"),  # the widget resolves it against the tenant's page
+    ],
+)
+async def test_sources_and_prompt_carry_only_http_addresses(
+    connect: Connect, tenant: Tenant, url: str, shown: str
+) -> None:
+    # given a document whose address (front matter, a CSV column) has another scheme
+    await _add(tenant, "Refunds", REFUNDS, url=url)
+    model = ScriptedProvider(name="local", scripts=(Script(deltas=("Within 30 days [1].",), confidence=0.95),))
+    client = await connect(tenant)
+    # when
+    with override_providers({"local": model}):
+        end = (await client.ask("What is your refund policy?", "k-4"))[-1]
+    # then the model, the widget and the stored answer see the same, safe address
+    assert [p.url for p in model.requests[0].passages] == [shown]
+    assert [source["url"] for source in end["sources"]] == [shown]
+    assert await _stored_sources(end) == end["sources"]
+    if not shown:
+        assert "script:" not in "".join(block.text for block in model.requests[0].system).lower()
