@@ -14,7 +14,9 @@ from functools import lru_cache
 
 from routing.contracts import ContextPassage
 
-_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+# Words of any script (Cyrillic, Greek, accented Latin, ...), not just ASCII: a question and its
+# passages in Russian share terms like any English pair.
+_WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n{1,}")
 _STOPWORD_TEXT = """
 a an the and or but if then else of to in on at by for with from into onto about as is are was were

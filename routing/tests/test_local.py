@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from routing.confidence import from_grounding
+from routing.contracts import ContextPassage
 from routing.providers.base import Finish, ProviderRequest, TextChunk
 from routing.providers.local import NOT_COVERED, LocalProvider, compose
 from routing.tests.factories import PASSAGES
@@ -67,3 +69,40 @@ def test_local_compose_reads_sentences_under_their_heading_but_never_quotes_the_
     assert not text.startswith("#")
     assert text == "Please give us at least 24 hours notice to avoid a fee. [1]"
     assert suggest_human is False
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "quoted"),
+    [
+        (
+            "Как отменить занятие без оплаты?",
+            "Отмена занятий\nВы можете отменить занятие без оплаты за 12 часов до начала.",  # noqa: RUF001
+            "Вы можете отменить занятие без оплаты за 12 часов до начала. [1]",
+        ),
+        (
+            "Πώς ακυρώνω ένα μάθημα χωρίς χρέωση;",
+            "Ακυρώσεις\nΜπορείτε να ακυρώσετε ένα μάθημα χωρίς χρέωση έως 12 ώρες πριν.",  # noqa: RUF001
+            "Μπορείτε να ακυρώσετε ένα μάθημα χωρίς χρέωση έως 12 ώρες πριν. [1]",  # noqa: RUF001
+        ),
+        (
+            "Kann ich die Öffnungszeiten ändern?",
+            "Öffnungszeiten\nDie Öffnungszeiten ändern sich im Sommer jedes Jahr.",
+            "Die Öffnungszeiten ändern sich im Sommer jedes Jahr. [1]",
+        ),
+    ],
+)
+def test_local_compose_answers_from_passages_in_other_scripts(question: str, passage: str, quoted: str):
+    passages = (ContextPassage(1, passage.split("\n")[0], "", passage),)
+
+    text, confidence, _ = compose(_request(question, passages))
+
+    # quoted with its citation (inflections the English stemmer does not know may hedge the answer)
+    assert text.startswith(quoted)
+    assert confidence > 0.3
+
+
+def test_grounding_confidence_reads_answers_in_other_scripts():
+    passages = (ContextPassage(1, "Отмена", "", "Вы можете отменить занятие за 12 часов до начала."),)
+
+    assert from_grounding("Вы можете отменить занятие за 12 часов.", passages) == 1.0
+    assert from_grounding("Мы продаём подарочные карты.", passages) == 0.0
