@@ -9,9 +9,8 @@ piece is cut at token boundaries. Every chunk keeps its character span in the or
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -40,12 +39,17 @@ class Span:
 
 
 class TokenCounter:
-    """Counts model tokens inside character spans of one text, after a single tokenizer pass."""
+    """Counts model tokens inside character spans of one text, after a single tokenizer pass.
 
-    def __init__(self, text: str, offsets: Sequence[tuple[int, int]]) -> None:
+    ``words`` numbers each token's word (the tokenizer's pre-tokenized word: split at whitespace
+    and punctuation), so a cut that splits a word can be told from one between words.
+    """
+
+    def __init__(self, text: str, offsets: Sequence[tuple[int, int]], words: Sequence[int | None]) -> None:
         self.text = text
         self.starts = [start for start, _ in offsets]
         self.ends = [end for _, end in offsets]
+        self.words = list(words)
 
     def count(self, start: int, end: int) -> int:
         return bisect.bisect_left(self.starts, end) - bisect.bisect_left(self.starts, start)
@@ -55,11 +59,19 @@ class TokenCounter:
         index = bisect.bisect_right(self.starts, position) - 1
         return index >= 0 and self.starts[index] < position < self.ends[index]
 
-    def cut_points(self, start: int, end: int, max_tokens: int) -> list[int]:
-        """Character offsets that cut [start, end) into runs of at most ``max_tokens`` tokens."""
-        first = bisect.bisect_left(self.starts, start)
-        last = bisect.bisect_left(self.starts, end)
-        return [self.starts[i] for i in range(first + max_tokens, last, max_tokens)]
+    def splits_word(self, position: int) -> bool:
+        """Whether a cut at ``position`` splits a word: inside a token, or between two of one word.
+
+        A span whose ends split no word is tokenized alone exactly as in the whole text (the
+        tokenizer normalises character by character and splits words at whitespace and
+        punctuation), so its tokens are ``count``'s.
+        """
+        after = bisect.bisect_left(self.starts, position)
+        if after == 0:
+            return False
+        if self.ends[after - 1] > position:
+            return True
+        return after < len(self.starts) and self.words[after - 1] == self.words[after]
 
 
 @cache
@@ -77,16 +89,14 @@ def token_offsets(text: str) -> list[tuple[int, int]]:
     return [(start, end) for start, end in encoding.offsets]
 
 
+def _counter(text: str) -> TokenCounter:
+    encoding = _tokenizer().encode(text, add_special_tokens=False)
+    return TokenCounter(text, encoding.offsets, encoding.word_ids)
+
+
 def count_tokens(text: str) -> int:
     """Word-pieces of ``text`` for the local model, without [CLS]/[SEP]."""
     return len(token_offsets(text))
-
-
-Counter = Callable[[str], TokenCounter]
-
-
-def _counter(text: str) -> TokenCounter:
-    return TokenCounter(text, token_offsets(text))
 
 
 def _split(counter: TokenCounter, start: int, end: int, max_tokens: int, level: int) -> list[Span]:
@@ -98,11 +108,7 @@ def _split(counter: TokenCounter, start: int, end: int, max_tokens: int, level: 
         # such as a vertical tab) and that is one [UNK]. That rest is text, and stays.
         return [Span(start, end, tokens)] if tokens or counter.inside_token(start) else []
     if level >= len(SEPARATORS):
-        cuts = sorted({start, *counter.cut_points(start, end, max_tokens), *range(start, end, max_chars), end})
-        # A cut inside one [UNK] "word" leaves pieces with no token start: count them as one token.
-        return [
-            Span(a, b, max(1, counter.count(a, b))) for a, b in itertools.pairwise(cuts) if counter.text[a:b].strip()
-        ]
+        return _cut_hard(counter, start, end, max_tokens)
     pieces: list[Span] = []
     cursor = start
     for match in re.compile(SEPARATORS[level]).finditer(counter.text, start, end):
@@ -112,6 +118,40 @@ def _split(counter: TokenCounter, start: int, end: int, max_tokens: int, level: 
         cursor = match.end()
     if cursor < end:
         pieces.extend(_split(counter, cursor, end, max_tokens, level + 1))
+    return pieces
+
+
+def _cut_hard(counter: TokenCounter, start: int, end: int, max_tokens: int) -> list[Span]:
+    """Pieces of [start, end), where no separator is left, of at most ``max_tokens`` tokens and
+    ``MAX_CHARS_PER_TOKEN`` characters a token, cut at token starts (and characters).
+
+    A cut between two word-pieces of one word ("q", "##z") leaves the rest of the word to be read
+    alone as a word of its own, a piece more or fewer: such a piece is counted as the model reads
+    it, and its cut moved back a token at a time while that is too many.
+    """
+    max_chars = max_tokens * MAX_CHARS_PER_TOKEN
+    pieces: list[Span] = []
+    piece_start = start
+    while piece_start < end:
+        first = bisect.bisect_left(counter.starts, piece_start)
+        piece_end = min(end, piece_start + max_chars)
+        if first + max_tokens < len(counter.starts):
+            piece_end = min(piece_end, counter.starts[first + max_tokens])
+        tokens = counter.count(piece_start, piece_end)
+        if counter.splits_word(piece_start) or counter.splits_word(piece_end):
+            tokens = count_tokens(counter.text[piece_start:piece_end])
+            while tokens > max_tokens:
+                # Inside one [UNK] "word" there is no token start to move back to: split_text cuts
+                # such a chunk again once it is read alone.
+                previous = bisect.bisect_left(counter.starts, piece_end) - 1
+                if previous < 0 or counter.starts[previous] <= piece_start:
+                    break
+                piece_end = counter.starts[previous]
+                tokens = count_tokens(counter.text[piece_start:piece_end])
+        # A cut inside one [UNK] "word" leaves pieces with no token start: count them as one token.
+        if counter.text[piece_start:piece_end].strip():
+            pieces.append(Span(piece_start, piece_end, max(1, tokens)))
+        piece_start = piece_end
     return pieces
 
 
@@ -171,9 +211,12 @@ def split_text(
         if start == end:
             continue
         tokens = counter.count(start, end)
-        if counter.inside_token(start) or counter.inside_token(end):
-            # Cut out of a "word" over 100 characters (one [UNK] in the whole text), its characters
-            # are word-pieces to the model, up to one each: count them as the model will read them.
+        if counter.splits_word(start) or counter.splits_word(end):
+            # The model reads the chunk alone, and a split word is tokenized anew: after a cut
+            # between two of its word-pieces ("##zv") its rest is a word of its own (a piece more
+            # or fewer), and out of a "word" over 100 characters (one [UNK] in the whole text)
+            # come up to a word-piece per character. Count what the model reads; cut again what
+            # no longer fits.
             tokens = count_tokens(text[start:end])
             if tokens > max_tokens:
                 chunks.extend(

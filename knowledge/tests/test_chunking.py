@@ -111,3 +111,25 @@ def test_chunk_document_child_holding_the_end_of_a_giant_word_fits_the_model() -
     assert all(count_tokens(child.text) <= 128 for child in children)
     assert all(child.tokens == count_tokens(child.text) for child in children)
     assert all(max_embedding_tokens("T " * 200, child.text) <= MODEL_MAX_TOKENS for child in children)
+
+
+@pytest.mark.parametrize("child_tokens", [128, 200])
+def test_chunk_document_counts_are_what_the_model_reads_when_a_cut_splits_a_word(child_tokens: int) -> None:
+    # given: a run without whitespace of one word the tokenizer splits into word-pieces ("q", "##z",
+    # ...), so hard cuts fall between two pieces of one word; read alone, the rest of the word is
+    # tokenized anew (without "##") and can take one word-piece more than it did in the whole text
+    text = "Tracking codes: " + "-".join(["qzvkjpwxy"] * 400)
+    # when
+    parents = chunk_document(text, parent_tokens=350, parent_overlap=60, child_tokens=child_tokens, child_overlap=20)
+    # then: every stored count is exact and within its limit, and the model truncates no child
+    children = [child for parent in parents for child in parent.children]
+    assert all(parent.chunk.tokens == count_tokens(parent.chunk.text) <= 350 for parent in parents)
+    assert all(child.tokens == count_tokens(child.text) <= child_tokens for child in children)
+    assert all(max_embedding_tokens("T " * 200, child.text) <= MODEL_MAX_TOKENS for child in children)
+    # and a cut moves back a token rather than leave a splinter of a word; nothing is lost
+    assert all(parent.chunk.tokens >= 340 for parent in parents[1:-1])
+    covered = [False] * len(text)
+    for parent in parents:
+        assert text[parent.chunk.start : parent.chunk.end] == parent.chunk.text
+        covered[parent.chunk.start : parent.chunk.end] = [True] * len(parent.chunk.text)
+    assert all(covered[i] for i, char in enumerate(text) if not char.isspace())
