@@ -92,13 +92,30 @@ class _BadRecord(ValueError):
     pass
 
 
+class _JsonNumber(str):
+    """A JSON number, kept as the text it is written as: no rounding (ids 0.1 and
+    0.10000000000000001 stay two) and no limit on digits (Python's is 4,300 for an integer)."""
+
+
+class _NotJsonNumber(str):
+    """NaN, Infinity or -Infinity: Python's json module reads them, but they are not JSON."""
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, _NotJsonNumber):
+        return str(value)
+    return "number" if isinstance(value, _JsonNumber) else type(value).__name__
+
+
 def _beir_field(record: dict[str, object], key: str) -> str:
     """A string field of a corpus record (a number is taken as its text; missing or null is "")."""
     value = record.get(key)
     if value is None:
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _BadRecord(f'"{key}" must be a string, not {type(value).__name__}')
+    if isinstance(value, _NotJsonNumber):
+        raise _BadRecord(f'"{key}" is {value}, which is not a JSON number; put it in quotes to keep it as text')
+    if not isinstance(value, str):
+        raise _BadRecord(f'"{key}" must be a string, not {_json_type(value)}')
     text = str(value)
     if UNSTORABLE.search(text):
         raise _BadRecord(
@@ -109,23 +126,25 @@ def _beir_field(record: dict[str, object], key: str) -> str:
 
 def _beir_record(line: str) -> ParsedDocument:
     try:
-        record = json.loads(line)
+        record = json.loads(line, parse_int=_JsonNumber, parse_float=_JsonNumber, parse_constant=_NotJsonNumber)
     except RecursionError as exc:
         raise _BadRecord("it is nested too deeply") from exc
     if not isinstance(record, dict):
-        raise _BadRecord(f"it is a JSON {type(record).__name__}, not an object")
+        raise _BadRecord(f"it is a JSON {_json_type(record)}, not an object")
     if "_id" not in record:
         raise _BadRecord('it has no "_id"')
     doc_id = _beir_field(record, "_id")
     if not doc_id:
         raise _BadRecord('"_id" is empty')
+    if not doc_id.strip():
+        raise _BadRecord('"_id" is only whitespace')
     if len(doc_id) > EXTERNAL_ID_MAX_LENGTH:
         raise _BadRecord(f'"_id" is {len(doc_id)} characters long; the limit is {EXTERNAL_ID_MAX_LENGTH}')
     metadata = record.get("metadata")
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
-        raise _BadRecord(f'"metadata" must be an object, not {type(metadata).__name__}')
+        raise _BadRecord(f'"metadata" must be an object, not {_json_type(metadata)}')
     title = _beir_field(record, "title")
     return ParsedDocument(
         doc_id,

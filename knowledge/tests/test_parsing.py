@@ -313,6 +313,24 @@ def test_beir_numbers_are_text_and_null_fields_are_empty() -> None:
     assert [(d.external_id, d.title, d.text, d.url) for d in docs] == [("7", "3.5", "42", ""), ("d2", "d2", "B", "")]
 
 
+def test_beir_numbers_are_the_text_written_with_no_rounding_and_no_digit_limit() -> None:
+    # given: ids Python would round alike as floats, a number over a float's range and one over
+    # Python's 4,300-digit limit for converting integers to text
+    digits = "9" * 5000
+    data = (
+        '{"_id": 0.1, "text": "a"}\n{"_id": 0.10000000000000001, "text": "b"}\n'
+        f'{{"_id": 12345678901234567890123, "title": 1e400, "text": {digits}}}\n'
+    ).encode()
+    # when
+    docs = parse_file("corpus.jsonl", data, max_bytes=LIMIT)
+    # then
+    assert [(d.external_id, d.title, d.text) for d in docs] == [
+        ("0.1", "0.1", "a"),
+        ("0.10000000000000001", "0.10000000000000001", "b"),
+        ("12345678901234567890123", "1e400", digits),
+    ]
+
+
 def test_beir_record_with_a_line_separator_in_its_text_is_one_record() -> None:
     record = json.dumps({"_id": "d1", "text": "Open 9\u2028to 7."}, ensure_ascii=False).encode()
     [doc] = parse_file("corpus.jsonl", record + b"\n", max_bytes=LIMIT)
@@ -330,6 +348,13 @@ def test_beir_record_with_a_line_separator_in_its_text_is_one_record() -> None:
         ('{"_id": "d2", "text": true}', '"text" must be a string, not bool'),
         ('{"_id": null, "text": "x"}', '"_id" is empty'),
         ('{"_id": "", "text": "x"}', '"_id" is empty'),
+        ('{"_id": " ", "text": "x"}', '"_id" is only whitespace'),
+        ('{"_id": "\\t\\n", "text": "x"}', '"_id" is only whitespace'),
+        ('{"_id": "d2", "text": NaN}', '"text" is NaN, which is not a JSON number; put it in quotes'),
+        ('{"_id": "d2", "title": -Infinity, "text": "x"}', '"title" is -Infinity, which is not a JSON number'),
+        ('{"_id": Infinity, "text": "x"}', '"_id" is Infinity, which is not a JSON number'),
+        ('{"_id": "d2", "text": "x", "metadata": 7}', '"metadata" must be an object, not number'),
+        ("7", "it is a JSON number, not an object"),
         ('{"_id": ["d2"], "text": "x"}', '"_id" must be a string, not list'),
         (json.dumps({"_id": "d" * 501, "text": "x"}), '"_id" is 501 characters long; the limit is 500'),
         ('{"text": "x"}', 'it has no "_id"'),
