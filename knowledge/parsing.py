@@ -62,11 +62,19 @@ def _decode(data: bytes) -> str:
     return text
 
 
+# Binary data that decodes as UTF-8 and holds no NUL still has control characters all over; text
+# has a stray one at most (a Word line break, an ANSI colour escape), kept as read like any other.
+# A share alone would refuse a short note for one control character: so many is needed too.
+BINARY_CONTROL_SHARE = 0.05
+BINARY_MIN_CONTROLS = 16
+
+
 def _looks_binary(text: str) -> bool:
-    """Whether control characters (NUL included) make up more than 5% of the text's start."""
+    """Whether control characters (NUL included) make up more than 5% of the text's start, and
+    more than ``BINARY_MIN_CONTROLS`` of them."""
     sample = text[:8192]
     controls = sum(1 for char in sample if ord(char) < 32 and char not in "\n\r\t\f")
-    return bool(sample) and controls / len(sample) > 0.05
+    return controls > BINARY_MIN_CONTROLS and controls / len(sample) > BINARY_CONTROL_SHARE
 
 
 # Blanks next to a newline are [^\S\n], never \s: \s* followed by \n (or by \s* again) can split a run of

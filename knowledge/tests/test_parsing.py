@@ -460,6 +460,19 @@ def test_pdf_glyph_zero_leaves_no_nul_in_the_text() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "hello\x01 world",
+        "\x1b[1mCheck-in\x1b[0m is at 3 pm.",  # a log line coloured with ANSI escapes
+        "Opening hours\x0bMonday to Friday\x0b9 to 5",  # Word's line breaks
+    ],
+)
+def test_short_text_with_a_stray_control_character_is_read_as_it_is(text: str) -> None:
+    [doc] = parse_file("note.txt", text.encode(), max_bytes=LIMIT)
+    assert doc.text == text
+
+
+@pytest.mark.parametrize(
     ("name", "data", "code"),
     [
         ("empty.md", b"", ErrorCode.EMPTY),
@@ -468,6 +481,7 @@ def test_pdf_glyph_zero_leaves_no_nul_in_the_text() -> None:
         ("late-nul.md", b"# Parking\n" + b"Free parking. " * 700 + b"\x00", ErrorCode.BINARY),
         ("late-nul.csv", b"question,answer\n" + b"A?,B\n" * 2000 + b"C?,D\x00\n", ErrorCode.BINARY),
         ("noise.md", bytes([1, 2, 3, 65, 66, 7, 8]) * 20, ErrorCode.BINARY),
+        ("short-noise.txt", bytes(range(1, 32)) + b"AB", ErrorCode.BINARY),
         ("latin1.txt", "Café crème brûlée".encode("latin-1"), ErrorCode.ENCODING),
         # Windows' "Unicode" text and Excel's "Unicode Text": NUL in every other byte, but text
         ("utf16.txt", "Free parking.\r\n".encode("utf-16"), ErrorCode.ENCODING),
