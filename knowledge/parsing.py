@@ -81,7 +81,24 @@ def _looks_binary(text: str) -> bool:
 # blanks in as many ways as it is long, and regexes backtracked through all of them (a heading padded
 # with 4,000 spaces took 85 s). The closing #s of a heading are stripped in Python for the same reason.
 FRONT_MATTER = re.compile(r"\A---[^\S\n]*\n(.*?)\n---[^\S\n]*\n", re.DOTALL)
-HEADING = re.compile(r"^#\s+(.+)$", re.MULTILINE)
+# A level-1 ATX heading as CommonMark reads one: up to three spaces, "#", then a blank or the line's
+# end ("#Title" is a paragraph; "#" alone an empty heading, which never takes the next line).
+HEADING = re.compile(r"^ {0,3}#([ \t\r][^\n]*)?$", re.MULTILINE)
+HEADING_BLANKS = " \t\r"
+
+
+def _heading_text(line_rest: str) -> str:
+    """A heading's text: blanks around it and a closing run of #s after a blank stripped ("C#" stays)."""
+    text = line_rest.strip(HEADING_BLANKS)
+    opened = text.rstrip("#")
+    if not opened:
+        return ""
+    return opened.rstrip(HEADING_BLANKS) if opened != text and opened[-1] in HEADING_BLANKS else text
+
+
+def _first_heading(text: str) -> str:
+    headings = (_heading_text(match.group(1) or "") for match in HEADING.finditer(text))
+    return next((heading for heading in headings if heading), "")
 
 
 def _markdown(name: str, text: str) -> ParsedDocument:
@@ -93,9 +110,7 @@ def _markdown(name: str, text: str) -> ParsedDocument:
             if sep:
                 meta[key.strip().lower()] = value.strip().strip("\"'")
         text = text[match.end() :]
-    heading = HEADING.search(text)
-    heading_text = heading.group(1).rstrip().rstrip("#").rstrip() if heading else ""
-    title = meta.get("title") or heading_text or PurePath(name).stem
+    title = meta.get("title") or _first_heading(text) or PurePath(name).stem
     language = meta.get("language") or meta.get("lang") or UNDECLARED
     return ParsedDocument(name, title, text.strip(), url=meta.get("url", ""), language=language)
 

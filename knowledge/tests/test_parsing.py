@@ -76,6 +76,26 @@ def test_markdown_title_falls_back_to_heading_then_filename():
     assert parse_file("parking-info.md", b"Free lot.", max_bytes=LIMIT)[0].title == "parking-info"
 
 
+@pytest.mark.parametrize(
+    ("markdown", "title"),
+    [
+        ("# C#\nTyped.", "C#"),  # closing #s need a blank before them
+        ("# Gift cards #\nBuy one.", "Gift cards"),
+        ("# Gift cards ###  \r\nBuy one.", "Gift cards"),
+        ("#\tGift cards\nBuy one.", "Gift cards"),
+        ("   # Gift cards\nBuy one.", "Gift cards"),  # up to three spaces of indent
+        ("#\nfoo\n", "guide"),  # an empty heading; the next line is a paragraph
+        ("# #\nfoo\n", "guide"),  # an empty heading with its closing #
+        ("#Gift cards\nBuy one.", "guide"),  # no blank after the #: a paragraph, not a heading
+        ("    # code\nBuy one.", "guide"),  # four spaces of indent: code
+        ("#\nfoo\n# Gift cards\nBuy one.", "Gift cards"),  # the first heading that has text
+    ],
+)
+def test_markdown_title_is_the_first_atx_heading_as_commonmark_reads_it(markdown: str, title: str) -> None:
+    [doc] = parse_file("guide.md", markdown.encode(), max_bytes=LIMIT)
+    assert doc.title == title
+
+
 def test_html_keeps_main_text_only():
     html = (
         b"<html><head><title>Hours</title><style>p{}</style></head><body><nav>Home | About</nav>"
