@@ -444,3 +444,35 @@ def test_ingest_of_one_file_of_a_folder_source_keeps_the_name_the_folder_gave_it
         "1": "corpus.jsonl",
         "2": "sub/corpus.jsonl",
     }
+
+
+def test_ingest_reads_no_file_outside_its_folder_through_a_link_and_says_what_it_skipped(
+    tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a folder with links: to a file in it, to a file and a folder outside it, to itself
+    # (a loop), to a link that loops, and to nothing
+    folder, outside = tmp_path / "help", tmp_path / "outside"
+    (folder / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.md").write_text("# Secret\n\nThe root password.")
+    (outside / "more.md").write_text("# More\n\nNot for customers.")
+    (folder / "parking.md").write_text("# Parking\n\nFree parking.")
+    (folder / "same-parking.md").symlink_to("parking.md")
+    (folder / "secret.md").symlink_to(outside / "secret.md")
+    (folder / "outside").symlink_to(outside, target_is_directory=True)
+    (folder / "sub" / "loop").symlink_to("..", target_is_directory=True)
+    (folder / "self.md").symlink_to("self.md")
+    (folder / "gone.md").symlink_to("nowhere.md")
+    # when
+    _ingest(tenant, folder)
+    # then the link inside the folder is read, nothing outside is, and each link skipped is named
+    assert _external_ids(tenant) == {"parking.md", "same-parking.md"}
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "gone.md: skipped: a link that leads to no file",
+        "outside: skipped: a link to a folder; links to folders are not followed",
+        "secret.md: skipped: a link to a file outside the folder",
+        "self.md: skipped: a link that leads to no file",
+        "sub/loop: skipped: a link to a folder; links to folders are not followed",
+    ]
+    assert captured.out.endswith(", 0 files with errors, 5 links skipped\n")

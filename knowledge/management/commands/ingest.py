@@ -8,14 +8,17 @@ ids, and pruning would delete the documents it gave on an earlier run.
 The source is a folder source: it remembers its PATH, and documents no longer under PATH leave it.
 Pruning never reaches a source that holds uploaded files or the demo's (``knowledge.folder_sources``),
 and a PATH with no document files changes nothing (an unmounted or mistyped folder would otherwise
-empty its source).
+empty its source). Links to folders are not followed and links to files outside PATH are not read:
+each is named on stderr, as a skipped link, and the run goes on.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,18 +48,52 @@ logger = logging.getLogger(__name__)
 NO_FILES = "No document files (md, txt, html, pdf, csv, corpus.jsonl) under {path}; nothing was changed."
 
 
-def files_under(path: Path) -> list[Path]:
+LINK_OUTSIDE = "a link to a file outside the folder"
+LINK_TO_FOLDER = "a link to a folder; links to folders are not followed"
+LINK_TO_NOTHING = "a link that leads to no file"
+
+
+@dataclass(frozen=True)
+class FolderFiles:
+    files: list[Path]
+    # Links left out, each with why.
+    skipped: list[tuple[Path, str]]
+
+
+def files_under(path: Path) -> FolderFiles:
     """``path`` itself, or the document files below it (hidden files and folders left out; a BEIR
-    folder gives its ``corpus.jsonl`` and not ``queries.jsonl``)."""
+    folder gives its ``corpus.jsonl`` and not ``queries.jsonl``).
+
+    Links to folders are not followed, so no loop of links can keep the walk going, and a link to a
+    file is read only when the file lies under ``path``: a folder of help articles must not hand
+    customers a file it merely points at (a key, a password file). The links left out, and those that
+    lead nowhere (gone, or a loop), are returned with why."""
     if path.is_file():
-        return [path]
-    return sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file()
-        and is_document_file(p.name)
-        and not any(part.startswith(".") for part in p.relative_to(path).parts)
-    )
+        return FolderFiles([path], [])
+    root = path.resolve()
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    # followlinks=False: a link to a folder is listed among the folders, and not walked into.
+    for folder, folders, names in os.walk(path):
+        here = Path(folder)
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        skipped.extend((here / name, LINK_TO_FOLDER) for name in folders if (here / name).is_symlink())
+        for name in names:
+            file = here / name
+            if name.startswith(".") or not is_document_file(name):
+                continue
+            if file.is_symlink():
+                try:
+                    target = file.resolve(strict=True)
+                except (OSError, RuntimeError):  # gone, or a loop of links
+                    skipped.append((file, LINK_TO_NOTHING))
+                    continue
+                if not target.is_relative_to(root):
+                    skipped.append((file, LINK_OUTSIDE))
+                    continue
+            if file.is_file():
+                files.append(file)
+    return FolderFiles(sorted(files), sorted(skipped))
 
 
 def _file_ingest(
@@ -138,7 +175,10 @@ class Command(BaseCommand):
         source_name = options["source"] or str(path)
         if len(source_name) > NAME_MAX_LENGTH:
             raise CommandError(f"The source name is longer than {NAME_MAX_LENGTH} characters; pass --source.")
-        files = files_under(path)
+        found = files_under(path)
+        for link, reason in found.skipped:
+            self.stderr.write(f"{link.relative_to(path)}: skipped: {reason}")
+        files = found.files
         if not files:
             raise CommandError(NO_FILES.format(path=path))
         new_source = not KnowledgeSource.objects.for_tenant(tenant).filter(name=source_name).exists()
@@ -177,6 +217,8 @@ class Command(BaseCommand):
             source_mark_synced(source=source, failed=failed == len(files))
         summary = ", ".join(f"{count} {outcome}" for outcome, count in totals.items())
         line = f"{len(files)} files: {summary}, {removed} removed, {failed} files with errors"
+        if found.skipped:
+            line += f", {len(found.skipped)} {'link' if len(found.skipped) == 1 else 'links'} skipped"
         if failed and (with_leftovers or not options["no_prune"]):
             line += f"; pruning skipped: {failed} {'file' if failed == 1 else 'files'} had errors"
         self.stdout.write(line)
