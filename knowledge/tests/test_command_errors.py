@@ -142,7 +142,7 @@ def test_reindex_touches_only_its_own_tenant(tenant, other_tenant, capsys):
 
     call_command("reindex", "--tenant", tenant.slug, "--force")
 
-    assert "re-indexed 1 documents of" in capsys.readouterr().out
+    assert "re-indexed 1 document of" in capsys.readouterr().out
     assert set(Chunk.objects.filter(tenant=other_tenant).values_list("pk", flat=True)) == their_chunks
     assert Document.objects.get(pk=theirs.pk).updated_at == theirs.updated_at
 

@@ -198,7 +198,7 @@ def test_sync_sources_command_reports_failures_and_unknown_names(tenant, other_t
         call_command("sync_sources", "--tenant", "nope")
     small_site.pages["/"].status = 500
     _source(tenant, small_site)
-    with pytest.raises(CommandError, match="1 of 1 sources did not sync cleanly"):
+    with pytest.raises(CommandError, match="1 of 1 source did not sync cleanly"):
         call_command("sync_sources", "--tenant", tenant.slug)
     assert "the start page could not be read" in capsys.readouterr().err
 

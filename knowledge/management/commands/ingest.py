@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.defaultfilters import pluralize
 from tqdm import tqdm
 
 from knowledge import conf
@@ -216,11 +217,12 @@ class Command(BaseCommand):
         else:
             source_mark_synced(source=source, failed=failed == len(files))
         summary = ", ".join(f"{count} {outcome}" for outcome, count in totals.items())
-        line = f"{len(files)} files: {summary}, {removed} removed, {failed} files with errors"
+        line = f"{len(files)} file{pluralize(len(files))}: {summary}, {removed} removed"
+        line += f", {failed} file{pluralize(failed)} with errors"
         if found.skipped:
-            line += f", {len(found.skipped)} {'link' if len(found.skipped) == 1 else 'links'} skipped"
+            line += f", {len(found.skipped)} link{pluralize(len(found.skipped))} skipped"
         if failed and (with_leftovers or not options["no_prune"]):
-            line += f"; pruning skipped: {failed} {'file' if failed == 1 else 'files'} had errors"
+            line += f"; pruning skipped: {failed} file{pluralize(failed)} had errors"
         self.stdout.write(line)
         not_indexed = 0
         if totals[Outcome.FAILED]:
@@ -233,9 +235,10 @@ class Command(BaseCommand):
                 self.stderr.write(f"{taken[document.external_id]}: {document.title}: {document.error}")
         if failed:
             rest = "nothing was ingested" if failed == len(files) else "the others were ingested"
-            raise CommandError(f"{failed} of {len(files)} files had errors (listed above); {rest}.")
+            files_had = f"{failed} of {len(files)} file{pluralize(len(files))} had errors"
+            raise CommandError(f"{files_had} (listed above); {rest}.")
         if not_indexed:
             raise CommandError(
-                f"{not_indexed} {'document' if not_indexed == 1 else 'documents'} could not be indexed (listed above); "
+                f"{not_indexed} document{pluralize(not_indexed)} could not be indexed (listed above); "
                 "run ingest again to retry."
             )

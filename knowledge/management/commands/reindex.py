@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.defaultfilters import pluralize
 
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.providers.base import ProviderError
@@ -33,4 +34,6 @@ class Command(BaseCommand):
             raise CommandError(
                 f"embedding failed, the batch's documents are marked failed (run again to retry): {exc}"
             ) from exc
-        self.stdout.write(f"re-indexed {count} documents of {tenant.slug} with {provider.name}:{provider.model}")
+        self.stdout.write(
+            f"re-indexed {count} document{pluralize(count)} of {tenant.slug} with {provider.name}:{provider.model}"
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.defaultfilters import pluralize
 
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.models import KnowledgeSource, SourceKind
@@ -47,4 +48,4 @@ class Command(BaseCommand):
                 failed += 1
                 self.stderr.write(f"{source.name}: {result.error}")
         if failed:
-            raise CommandError(f"{failed} of {len(sources)} sources did not sync cleanly.")
+            raise CommandError(f"{failed} of {len(sources)} source{pluralize(len(sources))} did not sync cleanly.")
