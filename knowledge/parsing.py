@@ -11,6 +11,7 @@ import codecs
 import dataclasses
 import io
 import re
+import unicodedata
 from html.parser import HTMLParser
 from pathlib import PurePath
 
@@ -37,6 +38,12 @@ PDF_TEXT_TOO_LONG = "The PDF holds more than {limit} characters of text; split i
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".csv", ".jsonl"})
 # A file name leaves room in Document.external_id for the "#<digest>" that names each row of a CSV FAQ.
 NAME_MAX_LENGTH = EXTERNAL_ID_MAX_LENGTH - 17
+
+
+def file_name_nfc(name: str) -> str:
+    """``name`` in Unicode NFC, as every file's name is stored: macOS spells "é" as "e" and a
+    combining accent (NFD), Windows as one character (NFC), and a file uploaded from both is one file."""
+    return unicodedata.normalize("NFC", name)
 
 
 def is_document_file(name: str) -> bool:

@@ -20,7 +20,7 @@ from knowledge import conf
 from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import Document
 from knowledge.parsed import ErrorCode, ParseError
-from knowledge.parsing import file_check
+from knowledge.parsing import file_check, file_name_nfc
 from knowledge.services import (
     FileResult,
     Outcome,
@@ -56,9 +56,10 @@ UPLOAD_NAME_CUT = 255
 NAME_CUT = "The file name has 255 characters or more; rename the file to fewer than 255 characters."
 
 
-def _upload_name_check(name: str, stored_names: set[str]) -> None:
-    """Refuse a name Django may have cut, or one an earlier file of the same upload was stored under."""
-    if len(name) >= UPLOAD_NAME_CUT:
+def _upload_name_check(name: str, stored_names: set[str], *, received: str) -> None:
+    """Refuse a name Django may have cut (as ``received``), or one an earlier file of the same upload
+    was stored under."""
+    if len(received) >= UPLOAD_NAME_CUT:
         raise ParseError(ErrorCode.MALFORMED, detail=NAME_CUT)
     if name in stored_names:
         raise ParseError(ErrorCode.DUPLICATE)
@@ -75,7 +76,8 @@ def files_upload(
     whose file declares no language get ``default_language``.
 
     Each file is its own transaction: a bad file gets its error and the others go through. A file
-    refused for its name (that of a file stored earlier in the upload included) or its size (over
+    refused for its name (that of a file stored earlier in the upload included, in either Unicode
+    normal form: names are stored in NFC, ``file_name_nfc``) or its size (over
     ``KNOWLEDGE_MAX_UPLOAD_BYTES``) is not read. An unexpected exception is logged with its
     traceback and gives its file the ``internal`` error; that file stores nothing. The documents a
     file gave before and no longer holds are deleted after the last file (a record may have moved
@@ -89,14 +91,15 @@ def files_upload(
     stored_ids: dict[str, str] = {}
     results = []
     for upload in files:
-        name = upload.name or "upload"
+        received = upload.name or "upload"
+        name = file_name_nfc(received)
         documents: list[UploadedDocument] = []
 
         def collect(document: Document, outcome: Outcome, bucket: list[UploadedDocument] = documents) -> None:
             bucket.append(UploadedDocument(document.pk, document.title, outcome))
 
         try:
-            _upload_name_check(name, stored_names)
+            _upload_name_check(name, stored_names, received=received)
             file_check(name, upload.size or 0, max_bytes=limit)
             with transaction.atomic():
                 result = file_ingest(

@@ -15,6 +15,7 @@ from knowledge import conf
 from knowledge.demo import DEMO_CONFIG, demo_source
 from knowledge.management.commands import ingest
 from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind, SourceStatus
+from knowledge.record_formats import csv_row_id
 from knowledge.services import FileResult
 from knowledge.source_config import UPLOAD_SOURCE
 from knowledge.uploads import files_upload
@@ -477,3 +478,18 @@ def test_ingest_reads_no_file_outside_its_folder_through_a_link_and_says_what_it
         "sub/loop: skipped: a link to a folder; links to folders are not followed",
     ]
     assert captured.out.endswith(", 0 files with errors, 5 links skipped\n")
+
+
+def test_ingest_names_a_file_in_nfc_whichever_form_its_folder_spells_it_in(tenant: Tenant, tmp_path: Path) -> None:
+    # given a folder copied from a Mac: its names in NFD ("e" and a combining accent)
+    (tmp_path / "Fe\u0301vrier").mkdir()
+    (tmp_path / "Fe\u0301vrier" / "cafe\u0301.md").write_text("# Caf\u00e9\n\nOpen at 8.")
+    (tmp_path / "faq.csv").write_text("question,answer\nWifi?,Yes.\n")
+    # when it is ingested, and a file of it alone after
+    _ingest(tenant, tmp_path, "--source", "Help")
+    _ingest(tenant, tmp_path / "Fe\u0301vrier" / "cafe\u0301.md", "--source", "Help", "--no-prune")
+    # then its documents are named as an upload from Windows names them (NFC), once
+    assert dict(Document.objects.for_tenant(tenant).values_list("external_id", "file_name")) == {
+        "F\u00e9vrier/caf\u00e9.md": "F\u00e9vrier/caf\u00e9.md",
+        csv_row_id("faq.csv", "Wifi?"): "faq.csv",
+    }

@@ -215,3 +215,84 @@ def test_migration_records_the_files_that_stored_documents_came_from() -> None:
         "notes.csv#short": "",
         "https://example.com/help.html": "",
     }
+
+
+# "é" as macOS names files (NFD: e and a combining accent) and as Windows does (NFC: one character).
+NFD_FAQ, NFC_FAQ = "Fe\u0301vrier/cafe\u0301.csv", "F\u00e9vrier/caf\u00e9.csv"
+
+
+def test_a_file_named_by_macos_or_windows_is_one_file_through_the_api_and_the_console(
+    tenant: Tenant, owner: User
+) -> None:
+    # given a FAQ uploaded from a Mac, through the API and through the console
+    faq = b"question,answer\nWifi?,Yes.\n"
+    key = api_key_create(tenant=tenant, name="ci").raw_key
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    console = Client()
+    console.force_login(owner)
+
+    def upload(name: str) -> tuple[dict[str, Any], str]:
+        sent = api.post("/api/v1/knowledge/documents/", {"files": [SimpleUploadedFile(name, faq)]}, format="multipart")
+        page = console.post("/console/knowledge/", {"upload": [SimpleUploadedFile(name, faq)]}, follow=True)
+        return sent.json()["files"][0], page.content.decode()
+
+    first, _ = upload("cafe\u0301.csv")
+    stored = Document.objects.for_tenant(tenant)
+    before = set(stored.values_list("pk", flat=True))
+    # when the same file comes from Windows
+    sent, page = upload("caf\u00e9.csv")
+    # then it is the file stored before (not indexed yet: no commit in this test), in each source, under its NFC name
+    assert first["name"] == sent["name"] == "caf\u00e9.csv"
+    assert [d["outcome"] for d in sent["documents"]] == ["updated"] and "caf\u00e9.csv: Wifi?: updated" in page
+    assert set(stored.values_list("pk", flat=True)) == before and len(before) == 2
+    assert set(stored.values_list("file_name", flat=True)) == {"caf\u00e9.csv"}
+
+
+def test_an_upload_refuses_a_second_file_of_one_name_in_either_normal_form(tenant: Tenant) -> None:
+    faq = b"question,answer\nWifi?,Yes.\n"
+    first, second = files_upload(
+        tenant=tenant, files=[SimpleUploadedFile("cafe\u0301.csv", faq), SimpleUploadedFile("caf\u00e9.csv", faq)]
+    )
+    assert (first.file.name, first.file.error) == ("caf\u00e9.csv", "")
+    assert (second.file.name, second.file.error_code) == ("caf\u00e9.csv", "duplicate")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_writes_stored_file_names_in_nfc() -> None:
+    # given files stored under NFD names, one also stored under its NFC name, and a website page
+    old = migrate_knowledge_to("0011_url_source_max_pages_at_least_1")
+    tenant, source_model, document_model = old.tenant, old.source, old.document
+    uploads = source_model.objects.create(tenant=tenant, name="Uploads", kind="upload")
+    folder = source_model.objects.create(tenant=tenant, name="Help", kind="upload", config={"path": "/srv/help"})
+    site = source_model.objects.create(tenant=tenant, name="site", kind="url")
+    nfd_md, nfc_md = "cafe\u0301.md", "caf\u00e9.md"
+    for source, external_id, file_name in [
+        (uploads, f"{NFD_FAQ}#0123456789abcdef", NFD_FAQ),
+        (uploads, f"{NFD_FAQ}#fedcba9876543210", NFD_FAQ),
+        (uploads, f"{NFC_FAQ}#fedcba9876543210", NFC_FAQ),  # the same row, uploaded again from Windows
+        (uploads, "re\u0301sume\u0301-1", "re\u0301sume\u0301.jsonl"),  # a corpus record keeps its own id
+        (uploads, nfd_md, nfd_md),
+        (folder, nfd_md, nfd_md),  # another source: its own file
+        (folder, "ok.md", "ok.md"),
+        (site, f"https://example.com/{nfd_md}", ""),
+    ]:
+        document_model.objects.create(
+            tenant=tenant, source=source, external_id=external_id, file_name=file_name, title=external_id
+        )
+    # when the migration runs
+    migrated = migrate_knowledge_to("0012_document_nfc_file_names").document
+    # then the files' names are NFC, but for the row already stored under its NFC name; records and pages keep theirs
+    stored = sorted((d.source.name, d.external_id, d.file_name) for d in migrated.objects.select_related("source"))
+    assert stored == sorted(
+        [
+            ("Help", nfc_md, nfc_md),
+            ("Help", "ok.md", "ok.md"),
+            ("Uploads", f"{NFC_FAQ}#0123456789abcdef", NFC_FAQ),
+            ("Uploads", f"{NFC_FAQ}#fedcba9876543210", NFC_FAQ),
+            ("Uploads", f"{NFD_FAQ}#fedcba9876543210", NFD_FAQ),
+            ("Uploads", nfc_md, nfc_md),
+            ("Uploads", "re\u0301sume\u0301-1", "r\u00e9sum\u00e9.jsonl"),
+            ("site", f"https://example.com/{nfd_md}", ""),
+        ]
+    )

@@ -32,7 +32,7 @@ from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.parsed import ErrorCode, ParseError
-from knowledge.parsing import file_check, is_document_file
+from knowledge.parsing import file_check, file_name_nfc, is_document_file
 from knowledge.services import (
     FileResult,
     Outcome,
@@ -194,7 +194,7 @@ class Command(BaseCommand):
         with_leftovers: list[FileResult] = []
         failed = removed = 0
         for file in tqdm(files, unit="file", disable=options["no_progress"], file=self.stderr):
-            name = str(file.relative_to(root))
+            name = file_name_nfc(str(file.relative_to(root)))  # as an upload of the file names it
             result = _file_ingest(
                 tenant=tenant, source=source, file=file, name=name, language=options["language"], taken=taken
             )
