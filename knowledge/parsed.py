@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     UNREADABLE = "unreadable"
     DUPLICATE = "duplicate"
     INTERNAL = "internal"
+    SOURCE_DELETED = "source_deleted"
 
 
 MESSAGES = {
@@ -38,6 +39,10 @@ MESSAGES = {
         "An earlier file in this upload has the same name, so this one was not stored; rename one of them."
     ),
     ErrorCode.INTERNAL: "This file could not be indexed; the error was logged.",
+    ErrorCode.SOURCE_DELETED: (
+        "The knowledge source this upload went to was deleted during the upload, with what it stored; "
+        "upload the file again."
+    ),
 }
 # Document.external_id's max_length (a test keeps them equal).
 EXTERNAL_ID_MAX_LENGTH = 500

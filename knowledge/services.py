@@ -369,10 +369,21 @@ def parsed_ingest(
     return result
 
 
-def source_mark_synced(*, source: KnowledgeSource, failed: bool = False) -> None:
+def source_mark_synced(*, source: KnowledgeSource, failed: bool = False) -> bool:
+    """Record a sync (an upload, an ingest run) of ``source`` as its last; returns false, recording
+    nothing, when the source was deleted meanwhile."""
     source.status = SourceStatus.FAILED if failed else SourceStatus.IDLE
     source.last_synced_at = timezone.now()
-    source.save(update_fields=["status", "last_synced_at"])
+    found = KnowledgeSource.objects.filter(pk=source.pk).update(
+        status=source.status, last_synced_at=source.last_synced_at
+    )
+    return found == 1
+
+
+def source_hold(*, source: KnowledgeSource) -> bool:
+    """Whether ``source`` still exists; if it does, it is not deleted before the transaction this
+    is called in ends (``sources.knowledge_source_delete`` waits, then deletes what it stored)."""
+    return KnowledgeSource.objects.select_for_update(no_key=True).filter(pk=source.pk).exists()
 
 
 def _stale_search_config(documents: QuerySet[Document]) -> Q:

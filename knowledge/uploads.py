@@ -29,6 +29,7 @@ from knowledge.services import (
     file_leftovers_delete,
     file_leftovers_keep,
     source_get_or_create,
+    source_hold,
     source_mark_synced,
 )
 from knowledge.source_config import UPLOAD_SOURCE
@@ -82,7 +83,9 @@ def files_upload(
     traceback and gives its file the ``internal`` error; that file stores nothing. The documents a
     file gave before and no longer holds are deleted after the last file (a record may have moved
     to a file uploaded after it), unless a file of the upload failed (it may have moved there): then
-    they stay, and each file's result counts its own as ``kept``.
+    they stay, and each file's result counts its own as ``kept``. Should the source be deleted during
+    the upload (by an admin), every file not refused for its own sake says so (``source_deleted``):
+    those read before went with the source, and the others are not stored.
     Raises ``SourceKindError``, storing nothing, when ``source_name`` is a source of another kind.
     """
     source = source_get_or_create(tenant=tenant, name=source_name)
@@ -102,6 +105,8 @@ def files_upload(
             _upload_name_check(name, stored_names, received=received)
             file_check(name, upload.size or 0, max_bytes=limit)
             with transaction.atomic():
+                if not source_hold(source=source):
+                    raise ParseError(ErrorCode.SOURCE_DELETED)
                 result = file_ingest(
                     tenant=tenant,
                     source=source,
@@ -116,7 +121,7 @@ def files_upload(
                 changed = [document.id for document in documents if document.outcome != Outcome.UNCHANGED]
                 if changed:
                     transaction.on_commit(partial(_index_queue, tenant=tenant, document_ids=changed))
-        except ParseError as exc:  # from the name and size checks: file_ingest gives its own as its result
+        except ParseError as exc:  # from the checks above: file_ingest gives its own as its result
             result = FileResult.refused(name, exc)
         except Exception:
             logger.exception("Upload of %r to tenant %s failed", name, tenant.pk)
@@ -130,9 +135,16 @@ def files_upload(
     settle = file_leftovers_keep if any(stored.file.error for stored in results) else file_leftovers_delete
     for stored in results:
         settle(tenant=tenant, result=stored.file)
-    if results:  # the source's last sync is its last upload; failed when no file of it was read
-        source_mark_synced(source=source, failed=all(stored.file.error for stored in results))
+    # The source's last sync is its last upload; failed when no file of it was read.
+    if results and not source_mark_synced(source=source, failed=all(stored.file.error for stored in results)):
+        return [_source_deleted(stored) for stored in results]  # deleted meanwhile, with what the upload stored
     return results
+
+
+def _source_deleted(stored: UploadResult) -> UploadResult:
+    if stored.file.error:
+        return stored
+    return UploadResult(FileResult.refused(stored.file.name, ParseError(ErrorCode.SOURCE_DELETED)), [])
 
 
 INDEX_NOT_QUEUED = "Indexing could not be queued (task queue unavailable); re-index the document"

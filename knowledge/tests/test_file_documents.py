@@ -13,8 +13,10 @@ from rest_framework.test import APIClient
 
 from knowledge import uploads
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, KnowledgeSource, SourceStatus
+from knowledge.parsed import MESSAGES, ErrorCode
 from knowledge.services import file_ingest, source_get_or_create
 from knowledge.source_config import API_UPLOAD_SOURCE, UPLOAD_SOURCE
+from knowledge.sources import knowledge_source_delete
 from knowledge.tests.migration_state import migrate_knowledge_to
 from knowledge.uploads import files_upload
 from supportai.api_keys import api_key_create
@@ -184,6 +186,49 @@ def test_an_upload_is_its_sources_last_sync(tenant: Tenant, other_tenant: Tenant
     assert read.status == SourceStatus.IDLE and read.last_synced_at is not None
     assert read.last_synced_at > refused.last_synced_at
     assert not KnowledgeSource.objects.filter(tenant=other_tenant).exists()
+
+
+@pytest.mark.parametrize("deleted_before", ["second file", "last sync"])
+def test_an_upload_whose_source_an_admin_deletes_meanwhile_says_so_for_each_file(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, deleted_before: str
+) -> None:
+    # given an upload of two files, and an admin deleting its source before the second file, or
+    # after the last one, before the upload records it as the source's last sync
+    source = source_get_or_create(tenant=tenant, name=API_UPLOAD_SOURCE)
+    files = [SimpleUploadedFile(name, f"# {name}\n\nText.".encode()) for name in ("a.md", "b.md")]
+    check, settle = uploads.file_check, uploads.file_leftovers_delete
+
+    def admin_deletes() -> None:
+        if KnowledgeSource.objects.filter(pk=source.pk).exists():
+            knowledge_source_delete(tenant=tenant, source=KnowledgeSource.objects.get(pk=source.pk))
+
+    def check_after(name: str, *arguments: Any, **options: Any) -> None:
+        if name == "b.md" and deleted_before == "second file":
+            admin_deletes()
+        check(name, *arguments, **options)
+
+    def settle_after(**arguments: Any) -> int:
+        if deleted_before == "last sync":
+            admin_deletes()
+        return settle(**arguments)
+
+    monkeypatch.setattr(uploads, "file_check", check_after)
+    monkeypatch.setattr(uploads, "file_leftovers_delete", settle_after)
+    # when
+    key = api_key_create(tenant=tenant, name="ci").raw_key
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = api.post("/api/v1/knowledge/documents/", {"files": files}, format="multipart")
+    # then the upload answers, each file saying that it is not stored, and nothing is left behind
+    assert response.status_code == 202, response.content
+    assert [(f["name"], f["error_code"], f["documents"]) for f in response.json()["files"]] == [
+        ("a.md", "source_deleted", []),
+        ("b.md", "source_deleted", []),
+    ]
+    assert response.json()["files"][0]["error"] == MESSAGES[ErrorCode.SOURCE_DELETED]
+    assert not KnowledgeSource.objects.filter(tenant=tenant).exists()
+    assert not Document.objects.filter(tenant=tenant).exists()
+    assert "Traceback" not in caplog.text
 
 
 @pytest.mark.django_db(transaction=True)
