@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from knowledge.folder_sources import tenant_visible_config
 from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
 from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue
 from knowledge.source_config import (
@@ -65,7 +67,23 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
         # would hold another tenant's documents, and deleting it would cascade them past the
         # services that keep that tenant's BM25 statistics.
         readonly = tuple(super().get_readonly_fields(request, obj))
+        if self._path_hidden(request, obj):
+            readonly = (*readonly, "settings")
         return (*readonly, "tenant", "kind") if obj is not None else readonly
+
+    def get_exclude(self, request: HttpRequest, obj: KnowledgeSource | None = None) -> Any:
+        exclude = tuple(super().get_exclude(request, obj) or ())
+        return (*exclude, "config") if self._path_hidden(request, obj) else exclude
+
+    @staticmethod
+    def _path_hidden(request: HttpRequest, obj: KnowledgeSource | None) -> bool:
+        """Whether the source's settings show without its path: a folder source's path is the
+        server's, which superusers run ``ingest`` on and tenants' staff never see (nor set)."""
+        return obj is not None and obj.kind != SourceKind.URL and not request.user.is_superuser
+
+    @admin.display(description="config")
+    def settings(self, obj: KnowledgeSource) -> str:
+        return json.dumps(tenant_visible_config(obj.config))
 
     @admin.action(description="Sync the selected website (URL) sources now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[KnowledgeSource]) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator as DjangoPaginator
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.pagination import PageNumberPagination
@@ -13,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from knowledge.folder_sources import tenant_visible_config
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.parsed import ErrorCode
@@ -362,6 +366,10 @@ class RetrieveApi(APIView):
 
 
 class SourceOutputSerializer(serializers.ModelSerializer):
+    config = serializers.SerializerMethodField(
+        help_text="a website source's settings; a folder source's path on the server is left out"
+    )
+
     class Meta:
         model = KnowledgeSource
         fields = (
@@ -369,6 +377,10 @@ class SourceOutputSerializer(serializers.ModelSerializer):
             *("last_synced_at", "last_sync_summary", "created_at"),
         )
         ref_name = "KnowledgeSource"
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_config(self, source: KnowledgeSource) -> dict[str, Any]:
+        return tenant_visible_config(source.config)
 
 
 class UrlSourceCreateApi(APIView):

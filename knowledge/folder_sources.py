@@ -4,9 +4,14 @@ An ingest run with pruning deletes the source's documents that are no longer und
 may only prune a source that is its own: never one that holds uploaded files (the console's and the
 REST API's upload sources, or any upload source with no path of its own), never the demo help
 centre, which ``seed_demo`` owns, and never a website source.
+
+The path is the operator's: tenants never see it (``tenant_visible_config``), only superusers in the
+admin and the command's own messages.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from knowledge.demo import DEMO_CONFIG
 from knowledge.models import KnowledgeSource
@@ -22,6 +27,15 @@ DEMO_OWNED = "The source {name!r} is the demo help centre, which seed_demo keeps
 ANOTHER_NAME = " Or pass --source to name another source."
 
 
+# The setting that holds a folder source's path on the server (the demo's holds it too).
+PATH_KEY = "path"
+
+
+def tenant_visible_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A source's settings as its tenant may see them: without the server's path of a folder source."""
+    return {key: value for key, value in config.items() if key != PATH_KEY}
+
+
 class FolderSourceError(ValueError):
     """The named source is not one an ingest run may write into as asked."""
 
@@ -34,14 +48,14 @@ def folder_source(*, tenant: Tenant, name: str, path: str, prune: bool) -> Knowl
         if prune:
             raise FolderSourceError(HOLDS_UPLOADS.format(name=name, path=path))
         return _upload_source(tenant=tenant, name=name)
-    source = _upload_source(tenant=tenant, name=name, config={"path": path})
+    source = _upload_source(tenant=tenant, name=name, config={PATH_KEY: path})
     if source.config == DEMO_CONFIG:
         raise FolderSourceError(DEMO_OWNED.format(name=name))
-    stored_path = source.config.get("path")
+    stored_path = source.config.get(PATH_KEY)
     if prune and not stored_path:
         raise FolderSourceError(HOLDS_UPLOADS.format(name=name, path=path))
     if prune and stored_path != path:
-        source.config = {**source.config, "path": path}
+        source.config = {**source.config, PATH_KEY: path}
         source.save(update_fields=["config"])
     return source
 

@@ -363,3 +363,23 @@ def test_staff_who_manage_another_tenant_only_view_the_knowledge_of_one_they_are
     assert (document.url, document.language, document.status) == (url, language, DocumentStatus.FAILED)
     names = set(KnowledgeSource.objects.for_tenant(tenant).values_list("name", flat=True))
     assert names == {"Help centre", document.source.name}
+
+
+def test_a_folder_sources_path_shows_in_the_admin_to_superusers_only(root: User, owner: User, tenant: Tenant) -> None:
+    # given a folder source that manage.py ingest made, with the server's path in its settings
+    source = KnowledgeSource.objects.create(
+        tenant=tenant, name="Help", kind=SourceKind.UPLOAD, config={"path": "/srv/operator/help", "note": "x"}
+    )
+    url = f"/admin/knowledge/knowledgesource/{source.pk}/change/"
+    # when the tenant's owner, who is staff, opens its change page and posts it, and so does a superuser
+    page = _client_for(owner).get(url)
+    posted = _client_for(owner).post(url, {"name": "Help centre", "config": '{"path": "/etc"}'})
+    ops = _client_for(root).get(url)
+    # then the owner neither sees nor sets the path, and the superuser sees it
+    assert page.status_code == 200 and "/srv/operator" not in page.text
+    assert "{&quot;note&quot;: &quot;x&quot;}" in page.text
+    assert "config" not in page.context["adminform"].form.fields
+    assert posted.status_code == 302
+    source.refresh_from_db()
+    assert (source.name, source.config) == ("Help centre", {"path": "/srv/operator/help", "note": "x"})
+    assert "/srv/operator/help" in ops.text

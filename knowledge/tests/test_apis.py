@@ -4,12 +4,14 @@ import dataclasses
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from pytest_django import DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
 
 from knowledge import conf
 from knowledge.apis import FILES_WITHOUT_NAME, LANGUAGES_CONFLICT, NO_FILES, UNEXPECTED_FILE_PARTS
-from knowledge.models import Document, DocumentStatus
+from knowledge.demo import demo_source
+from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE
@@ -177,3 +179,15 @@ def test_upload_with_two_languages_stores_nothing_and_says_so(tenant: Tenant) ->
     assert response.status_code == 400
     assert response.json() == {"language": [LANGUAGES_CONFLICT.format(languages="'de', 'fr'")]}
     assert not Document.objects.exists()
+
+
+def test_source_api_leaves_out_the_servers_path_of_a_folder_source(tenant: Tenant, tmp_path) -> None:
+    # given a folder source of the tenant made by manage.py ingest, and the demo help centre
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking behind the studio.")
+    call_command("ingest", str(tmp_path), "--tenant", tenant.slug, "--source", "Help", "--no-progress")
+    sources = [KnowledgeSource.objects.get(tenant=tenant, name="Help"), demo_source(tenant)]
+    # when an API client of the tenant reads them
+    bodies = [api_client(tenant).get(f"/api/v1/knowledge/sources/{source.pk}/").json() for source in sources]
+    # then their settings do not say where they are on the server
+    assert [body["config"] for body in bodies] == [{}, {}]
+    assert str(tmp_path) not in str(bodies) and "demo_content" not in str(bodies)
