@@ -384,7 +384,8 @@ class SourceOutputSerializer(serializers.ModelSerializer):
 
 
 class UrlSourceCreateApi(APIView):
-    """Create a website source (crawl from ``start_url`` or read ``sitemap_url``); it syncs in the background."""
+    """Create a website source (crawl from ``start_url`` or read ``sitemap_url``); it syncs in the background,
+    or, with Celery eager, before the answer, which shows the source as it is after the sync."""
 
     class InputSerializer(serializers.Serializer):
         # Types and sizes only: the rules (ranges included) are url_source_create's, shared with the console.
@@ -427,6 +428,8 @@ class UrlSourceCreateApi(APIView):
             source = url_source_create(tenant=tenant, name=name, config=config, sync_now=sync_now)
         except SourceConfigError as exc:
             raise serializers.ValidationError({"config": [str(exc)]}) from exc
+        # Read again: with Celery eager (no REDIS_URL) the first sync ran on commit, inside the call.
+        source = source_get(tenant=tenant, pk=source.pk)
         return Response(SourceOutputSerializer(source).data, status=status.HTTP_201_CREATED)
 
 

@@ -53,6 +53,20 @@ def test_api_creates_a_url_source_that_syncs_after_commit(tenant, small_site, dj
     assert detail["last_sync_summary"].startswith("2 pages: 2 created, 0 updated")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_api_answers_with_the_source_as_its_first_sync_left_it_when_that_ran_in_the_request(tenant, small_site):
+    # given Celery run eagerly (no REDIS_URL): the first sync runs inside the request, once the source is stored
+    # when
+    response = api_client(tenant).post(
+        "/api/v1/knowledge/sources/", {"name": "Website", "start_url": f"{small_site.url}/"}, format="json"
+    )
+    # then the answer is the source as the sync left it, as reading it afterwards shows
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["last_synced_at"] and body["last_sync_summary"].startswith("2 pages: 2 created")
+    assert body == api_client(tenant).get(f"/api/v1/knowledge/sources/{body['id']}/").json()
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
