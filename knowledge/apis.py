@@ -40,6 +40,7 @@ from supportai.api_auth import ApiKeyPrincipal
 from supportai.api_errors import error_responses
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
+from supportai.request_limits import API_MAX_FILES, TOO_MANY_FILES
 from supportai.selectors import membership_get
 
 # Also what a multipart body whose parts Django cannot find gets: it reads as one without files.
@@ -56,7 +57,7 @@ FILES_WITHOUT_NAME = (
 )
 LANGUAGES_CONFLICT = "Give one language for the upload; it has {languages}. Nothing was stored."
 NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
-MAX_FILES = 50
+MAX_FILES = API_MAX_FILES
 DOCUMENTS_PAGE_SIZE = 50
 NOT_MANAGER_ERROR = {403: "a staff session whose role is not owner or admin, or not tied to exactly one tenant"}
 DOCUMENT_NOT_FOUND = {404: "no such document in the tenant (another tenant's id is not found either)"}
@@ -210,7 +211,8 @@ class DocumentsApi(APIView):
             child=serializers.FileField(allow_empty_file=True),
             allow_empty=False,
             max_length=MAX_FILES,
-            error_messages={"empty": NO_FILES},
+            # In the words of Django's guard on files, which a request of more than 100 meets first.
+            error_messages={"empty": NO_FILES, "max_length": TOO_MANY_FILES.format(limit=MAX_FILES)},
         )
         language = serializers.CharField(
             required=False,

@@ -16,12 +16,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from supportai.request_limits import request_limit_error
+from supportai.request_limits import API_MAX_FILES, request_limit_error
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus JSON answers for Django's request-size guards."""
-    limit = request_limit_error(exc)
+    limit = request_limit_error(exc, max_files=API_MAX_FILES)
     if limit is not None:
         return Response({"detail": limit.message}, status=limit.status)
     return drf_exception_handler(exc, context)

@@ -19,6 +19,9 @@ BODY_TOO_LARGE = (
 )
 TOO_MANY_FIELDS = "The request has more than {limit:,} form fields."
 TOO_MANY_FILES = "The request has more than {limit:,} files; send them in smaller batches."
+# The REST API takes at most this many files a request, below Django's guard (100 by default): a
+# client that trips the guard is told this limit, the one it has to keep to.
+API_MAX_FILES = 50
 
 
 class LimitError(NamedTuple):
@@ -26,12 +29,14 @@ class LimitError(NamedTuple):
     message: str
 
 
-def request_limit_error(exc: BaseException) -> LimitError | None:
-    """The status and message for one of Django's request-size guards; None for anything else."""
+def request_limit_error(exc: BaseException, *, max_files: int | None = None) -> LimitError | None:
+    """The status and message for one of Django's request-size guards; None for anything else.
+    ``max_files``: the caller's own, lower limit on files, named instead of Django's."""
     if isinstance(exc, RequestDataTooBig):
         return LimitError(413, BODY_TOO_LARGE.format(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
     if isinstance(exc, TooManyFieldsSent):
         return LimitError(400, TOO_MANY_FIELDS.format(limit=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS))
     if isinstance(exc, TooManyFilesSent):
-        return LimitError(400, TOO_MANY_FILES.format(limit=settings.DATA_UPLOAD_MAX_NUMBER_FILES))
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return LimitError(400, TOO_MANY_FILES.format(limit=min(limit, max_files) if max_files else limit))
     return None

@@ -8,7 +8,7 @@ from pytest_django.fixtures import Settings
 
 from knowledge.models import Document
 from supportai.models import Tenant
-from supportai.request_limits import BODY_TOO_LARGE, TOO_MANY_FIELDS, TOO_MANY_FILES
+from supportai.request_limits import API_MAX_FILES, BODY_TOO_LARGE, TOO_MANY_FIELDS, TOO_MANY_FILES
 from supportai.tests.factories import api_client
 
 SEARCH = "/api/v1/knowledge/search/"
@@ -44,6 +44,21 @@ def test_too_many_files_get_a_json_400_and_nothing_is_stored(tenant: Tenant, set
     response = api_client(tenant).post(UPLOAD, {"files": files}, format="multipart")
     # then
     assert (response.status_code, response.json()) == (400, {"detail": TOO_MANY_FILES.format(limit=2)})
+    assert not Document.objects.for_tenant(tenant).exists()
+
+
+@pytest.mark.parametrize("count", [51, 101])
+def test_an_upload_of_too_many_files_is_told_the_apis_own_limit_over_or_under_djangos(
+    tenant: Tenant, count: int
+) -> None:
+    # given more files than the API takes (50), fewer or more than Django's guard (100) lets through
+    files = [SimpleUploadedFile(f"page{number}.md", b"# Page\n\nText.") for number in range(count)]
+    # when
+    response = api_client(tenant).post(UPLOAD, {"files": files}, format="multipart")
+    # then either way the client hears the one limit it must keep to, and nothing is stored
+    said = TOO_MANY_FILES.format(limit=API_MAX_FILES)
+    assert response.status_code == 400 and API_MAX_FILES == 50
+    assert response.json() in ({"detail": said}, {"files": [said]})
     assert not Document.objects.for_tenant(tenant).exists()
 
 
