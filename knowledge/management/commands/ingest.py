@@ -46,7 +46,9 @@ from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-NO_FILES = "No document files (md, txt, html, pdf, csv, corpus.jsonl) under {path}; nothing was changed."
+NO_FILES = (
+    "No document files (.md, .markdown, .txt, .html, .htm, .pdf, .csv, .jsonl) under {path}; nothing was changed."
+)
 
 
 LINK_OUTSIDE = "a link to a file outside the folder"
@@ -142,8 +144,9 @@ def _language(value: str) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Ingest knowledge files (md, txt, html, pdf, csv FAQ, BEIR corpus.jsonl) into a tenant. Documents "
-        "no longer under PATH are deleted, except on a run where a file had errors: then nothing is deleted."
+        "Ingest knowledge files (md, markdown, txt, html, htm, pdf, csv FAQ, any .jsonl as a BEIR corpus) into "
+        "a tenant. Documents no longer under PATH are deleted, except on a run where a file had errors: then "
+        "nothing is deleted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
