@@ -19,12 +19,12 @@ from knowledge.services import SourceKindError, source_get_or_create
 from knowledge.source_config import UPLOAD_SOURCE_NAMES
 from supportai.models import Tenant
 
+# The caller says how to choose another source (the command: with --source).
 HOLDS_UPLOADS = (
     "The source {name!r} holds uploaded files, and this run would delete those not under {path}. "
-    "Pass --no-prune to add the files to it, or --source to name another source."
+    "Pass --no-prune to add the files to it."
 )
-DEMO_OWNED = "The source {name!r} is the demo help centre, which seed_demo keeps; pass --source to name another."
-ANOTHER_NAME = " Or pass --source to name another source."
+DEMO_OWNED = "The source {name!r} is the demo help centre, which seed_demo keeps."
 
 
 # The setting that holds a folder source's path on the server (the demo's holds it too).
@@ -43,7 +43,8 @@ class FolderSourceError(ValueError):
 def folder_source(*, tenant: Tenant, name: str, path: str, prune: bool) -> KnowledgeSource:
     """The tenant's source named ``name`` for an ingest of ``path``, created as a folder source of
     that path if it has none; a folder source synced (pruned) from another path remembers the new one.
-    Raises ``FolderSourceError`` for a source the run may not write into, or not prune."""
+    Raises ``FolderSourceError`` for a source the run may not write into, or not prune (its message
+    does not say how to name another source: the caller does)."""
     if name in UPLOAD_SOURCE_NAMES:
         if prune:
             raise FolderSourceError(HOLDS_UPLOADS.format(name=name, path=path))
@@ -64,4 +65,4 @@ def _upload_source(*, tenant: Tenant, name: str, config: dict | None = None) -> 
     try:
         return source_get_or_create(tenant=tenant, name=name, config=config)
     except SourceKindError as exc:
-        raise FolderSourceError(f"{exc}{ANOTHER_NAME}") from exc
+        raise FolderSourceError(str(exc)) from exc

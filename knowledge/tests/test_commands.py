@@ -494,3 +494,20 @@ def test_ingest_names_a_file_in_nfc_whichever_form_its_folder_spells_it_in(tenan
         "F\u00e9vrier/caf\u00e9.md": "F\u00e9vrier/caf\u00e9.md",
         csv_row_id("faq.csv", "Wifi?"): "faq.csv",
     }
+
+
+def test_ingest_asks_for_another_source_name_as_the_run_named_its_source(tenant: Tenant, tmp_path: Path) -> None:
+    # given a folder, an upload source and a website source of the tenant
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking.")
+    KnowledgeSource.objects.create(tenant=tenant, name="Site", kind=SourceKind.URL)
+    # when runs that passed --source are refused, then they are told to give it another name, not to pass it
+    for name, said in (("Uploads", "holds uploaded files"), ("Site", "is a URL source"), ("s" * 256, "longer")):
+        with pytest.raises(CommandError, match=said) as refused:
+            _ingest(tenant, tmp_path, "--source", name)
+        said_all = str(refused.value)
+        assert said_all.endswith(ingest.NAMED_SOURCE_HINT) and "pass --source" not in said_all.lower()
+    # and a run whose source is named by its path (a website source's name here) is told to pass --source
+    KnowledgeSource.objects.create(tenant=tenant, name=str(tmp_path.resolve()), kind=SourceKind.URL)
+    with pytest.raises(CommandError, match="is a URL source") as refused:
+        _ingest(tenant, tmp_path)
+    assert str(refused.value).endswith(ingest.UNNAMED_SOURCE_HINT)

@@ -46,6 +46,9 @@ from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
 
+# How to choose another source, for a run that named its source with --source and one named by its path.
+NAMED_SOURCE_HINT = "Give --source another name."
+UNNAMED_SOURCE_HINT = "Pass --source NAME to name another source (without it, the source is named by the path)."
 NO_FILES = (
     "No document files (.md, .markdown, .txt, .html, .htm, .pdf, .csv, .jsonl) under {path}; nothing was changed."
 )
@@ -177,8 +180,9 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is neither a file nor a folder")
         tenant = tenant_by_slug(options["tenant"])
         source_name = options["source"] or str(path)
+        hint = NAMED_SOURCE_HINT if options["source"] else UNNAMED_SOURCE_HINT
         if len(source_name) > NAME_MAX_LENGTH:
-            raise CommandError(f"The source name is longer than {NAME_MAX_LENGTH} characters; pass --source.")
+            raise CommandError(f"The source name is longer than {NAME_MAX_LENGTH} characters. {hint}")
         found = files_under(path)
         for link, reason in found.skipped:
             self.stderr.write(f"{link.relative_to(path)}: skipped: {reason}")
@@ -189,7 +193,7 @@ class Command(BaseCommand):
         try:
             source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=not options["no_prune"])
         except FolderSourceError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"{exc} {hint}") from exc
         root = _names_root(path, source)
         totals = dict.fromkeys(Outcome, 0)
         # The document ids stored by this run, with their file: a file that gives one of them again is refused.
