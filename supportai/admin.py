@@ -2,17 +2,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from supportai.admin_mixins import TenantScopedAdminMixin, TenantScopedModelAdmin
 from supportai.api_keys import api_key_create, api_key_revoke
 from supportai.identity import identity_secret_rotate
-from supportai.models import MANAGER_ROLES, EndUser, Membership, Tenant, TenantApiKey
+from supportai.memberships import (
+    Actor,
+    MembershipRefused,
+    membership_change_role,
+    membership_create,
+    membership_delete,
+    membership_delete_many,
+    membership_refusal,
+)
+from supportai.models import MANAGER_ROLES, EndUser, Membership, Role, Tenant, TenantApiKey
 from supportai.selectors import tenant_ids_for_user
 
 admin.site.site_header = "SupportAI administration"
@@ -48,12 +62,45 @@ class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         return request.user.is_superuser
 
 
+class MembershipAdminForm(forms.ModelForm):
+    """Refuses, as a form error, what ``supportai.memberships`` would refuse; ``actor`` is set per request."""
+
+    actor: Actor = None
+
+    class Meta:
+        model = Membership
+        fields = ("user", "tenant", "role")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        tenant = cleaned.get("tenant") if self.instance.pk is None else self.instance.tenant
+        role = cleaned.get("role")
+        if tenant is not None and role:
+            current = self.instance if self.instance.pk is not None else None
+            refusal = membership_refusal(actor=self.actor, tenant=tenant, current=current, role=Role(role))
+            if refusal is not None:
+                raise forms.ValidationError(refusal.value)
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedModelAdmin):
+    """Every write goes through ``supportai.memberships``; a refusal is shown and changes nothing."""
+
+    form = MembershipAdminForm
     list_display = ("user", "tenant", "role", "created_at")
     list_filter = ("role",)
     list_select_related = ("tenant", "user")
     search_fields = ("user__username", "user__email")
+    actions = ["delete_selected"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Membership | None = None) -> Any:
+        # Moving a membership to another user or tenant would bypass the owner rules: remove and add instead.
+        return ("user", "tenant", "created_at") if obj is not None else ()
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
 
     def formfield_for_foreignkey(self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -61,6 +108,43 @@ class MembershipAdmin(TenantScopedModelAdmin):
             managed = tenant_ids_for_user(user=request.user, roles=MANAGER_ROLES)
             field.queryset = get_user_model().objects.filter(memberships__tenant_id__in=managed).distinct()
         return field
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            membership_change_role(actor=request.user, tenant=obj.tenant, membership_id=obj.pk, role=obj.role)
+            return
+        created = membership_create(actor=request.user, tenant=obj.tenant, user=obj.user, role=obj.role)
+        obj.pk, obj.created_at = created.pk, created.created_at
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_delete_permission(request, obj):
+            refusal = membership_refusal(actor=request.user, tenant=obj.tenant, current=obj, role=None)
+            if refusal is not None:
+                self.message_user(request, refusal.value, messages.ERROR)
+                return redirect(reverse("admin:supportai_membership_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        membership_delete(actor=request.user, tenant=obj.tenant, membership_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        membership_delete_many(actor=request.user, memberships=queryset.select_related("tenant"))
+
+    @admin.action(description="Delete selected memberships", permissions=["delete"])
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet[Membership]) -> Any:
+        """Django's bulk delete, refused as a whole (with the reason) when any one row may not go."""
+        try:
+            with transaction.atomic():
+                # Checked by deleting inside a transaction rolled back on purpose: the rows are checked
+                # one after another, so removing every owner at once is caught too.
+                membership_delete_many(actor=request.user, memberships=queryset.select_related("tenant"))
+                transaction.set_rollback(True)
+        except MembershipRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            return None
+        with transaction.atomic():
+            return django_delete_selected(self, request, queryset)
 
 
 @admin.register(EndUser)
