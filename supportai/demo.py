@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from supportai.models import Membership, Role, Tenant
+from supportai.memberships import membership_set
+from supportai.models import Role, Tenant
 
 DEMO_SLUG = "juniper-sage"
 DEMO_NAME = "Juniper & Sage Wellness Studio"
@@ -55,7 +56,7 @@ def _seed_staff(tenant: Tenant) -> None:
         user.is_staff = staff.role in (Role.OWNER, Role.ADMIN)
         user.set_password(staff.password)
         user.save()
-        Membership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": staff.role})
+        membership_set(actor=None, tenant=tenant, user=user, role=staff.role)
 
 
 @transaction.atomic
