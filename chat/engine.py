@@ -25,6 +25,7 @@ from chat.tools import turn_with_tools
 from escalations import handoff
 from knowledge.types import Passage
 from routing.contracts import ContextPassage, HistoryTurn, Role, TurnRequest, TurnResult
+from routing.guardrails import citation_indexes
 from supportai.db import db_call
 from supportai.models import Tenant
 from supportai.outbound import browser_url_text
@@ -217,7 +218,10 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
         )
     except asyncio.CancelledError:
         stream.discard()
-        partial = AssistantOutcome(text="".join(parts), status=MessageStatus.INTERRUPTED, sources=[])
+        text = "".join(parts)
+        # What the customer saw cites passages; the stored partial answer keeps their sources.
+        sources = cited_sources(passages, citation_indexes(text))
+        partial = AssistantOutcome(text=text, status=MessageStatus.INTERRUPTED, sources=sources)
         await asyncio.shield(db_call(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=partial))
         raise
     except Exception:

@@ -170,6 +170,11 @@ SAFE_OUTPUT_TEXT = (
 )
 
 
+def citation_indexes(text: str) -> tuple[int, ...]:
+    """The passage numbers ``text`` cites as ``[n]``, first citation first, each once."""
+    return tuple(dict.fromkeys(int(n) for n in _CITATION.findall(text)))
+
+
 @dataclass(frozen=True)
 class OutputVerdict:
     text: str  # the text to keep (citations cleaned, contacts redacted, or the safe reply)
@@ -224,5 +229,4 @@ def check_output(
     )
     if redacted != cleaned:
         flags.append(FLAG_FOREIGN_CONTACT)
-    cited = tuple(dict.fromkeys(int(n) for n in _CITATION.findall(redacted)))
-    return OutputVerdict(redacted, tuple(flags), cited, False)
+    return OutputVerdict(redacted, tuple(flags), citation_indexes(redacted), False)

@@ -3,12 +3,13 @@ local embedding model, the ``local`` provider, and the stored answer."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 
-from chat.models import Message
+from chat.models import Message, MessageStatus
 from chat.tests.conftest import Connect
 from knowledge.models import Document
 from knowledge.tests.factories import add_document
@@ -118,3 +119,31 @@ async def test_sources_and_prompt_carry_only_http_addresses(
     assert await _stored_sources(end) == end["sources"]
     if not shown:
         assert "script:" not in "".join(block.text for block in model.requests[0].system).lower()
+
+
+async def test_answer_cut_short_keeps_the_sources_it_already_cites(connect: Connect, tenant: Tenant) -> None:
+    # given a model that cites a passage, looks up the services, and is still thinking when the customer leaves
+    document = await _add(tenant, "Refunds", REFUNDS, url="https://alpha.example.com/refunds")
+    model = ScriptedProvider(
+        name="local",
+        scripts=(
+            Script(deltas=("Refunds take 30 days [1]. ",), tool_calls=(ToolCall("t1", "list_services", {}),)),
+            Script(deltas=("never",), delay_s=30),
+        ),
+    )
+    client = await connect(tenant)
+    with override_providers({"local": model}):
+        await client.send({"type": "message.send", "client_id": "k-7", "text": "What is your refund policy?"})
+        delta = (await client.receive_until("message.delta"))[-1]
+        # when
+        await client.communicator.disconnect()
+    # then the partial answer is stored with the source its text cites
+    reply = await Message.objects.aget(pk=delta["message_id"])
+    for _ in range(100):
+        if reply.status != MessageStatus.STREAMING:
+            break
+        await asyncio.sleep(0.1)
+        reply = await Message.objects.aget(pk=delta["message_id"])
+    assert reply.status == MessageStatus.INTERRUPTED
+    assert reply.text == "Refunds take 30 days [1]. "
+    assert [(source["index"], source["document_id"]) for source in reply.sources] == [(1, document.pk)]
