@@ -16,22 +16,27 @@ from knowledge.folder_sources import tenant_visible_config
 from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
 from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue
 from knowledge.source_config import (
-    NAME_RESERVED,
     NAME_TAKEN,
-    UPLOAD_SOURCE_NAMES,
     SourceConfigError,
     SyncRunning,
     source_sync_enqueue,
     sync_running,
+    url_source_check,
 )
 from knowledge.sources import knowledge_source_delete
 from supportai.admin_mixins import TenantScopedModelAdmin
 from supportai.models import Tenant
 
+CONFIG_NOT_AN_OBJECT = (
+    'A website source\'s config is a JSON object, such as {"start_url": "https://help.example.com/"}.'
+)
+
 
 class KnowledgeSourceForm(forms.ModelForm):
-    """No website source named like an upload source: its syncs would delete the uploads. A source
-    changed here keeps its tenant (a read-only field), which leaves the tenant's unique names out of
+    """A website source is checked as the console and the REST API check it (``url_source_check``:
+    its name rules, its settings and the pre-flight check that its address is public), and stored
+    as they store it; no other source takes a name an upload source is kept for. A source changed
+    here keeps its tenant (a read-only field), which leaves the tenant's unique names out of
     Django's own check: a name another of its sources has is refused here rather than by the table."""
 
     class Meta:
@@ -42,13 +47,28 @@ class KnowledgeSourceForm(forms.ModelForm):
         cleaned = super().clean() or {}
         kind = cleaned.get("kind", self.instance.kind)
         name = cleaned.get("name", "")
-        if kind == SourceKind.URL and name in UPLOAD_SOURCE_NAMES:
-            self.add_error("name", NAME_RESERVED.format(name=name))
+        if kind == SourceKind.URL:
+            self._url_source_clean(cleaned, name=name)
         elif self.instance.pk is not None and name:
             others = KnowledgeSource.objects.for_tenant(self.instance.tenant).exclude(pk=self.instance.pk)
             if others.filter(name=name).exists():
                 self.add_error("name", NAME_TAKEN.format(name=name))
         return cleaned
+
+    def _url_source_clean(self, cleaned: dict[str, Any], *, name: str) -> None:
+        source = self.instance if self.instance.pk is not None else None
+        tenant = source.tenant if source is not None else cleaned.get("tenant")
+        if not name or tenant is None or "config" not in cleaned:
+            return  # the missing field has its own error already
+        config = cleaned["config"]
+        if not isinstance(config, dict):
+            self.add_error("config", CONFIG_NOT_AN_OBJECT)
+            return
+        try:
+            cleaned["config"] = url_source_check(tenant=tenant, name=name, config=config, source=source)
+        except SourceConfigError as exc:
+            # The settings are one JSON field here; the message names the setting it is about.
+            self.add_error("name" if exc.field == "name" else "config", str(exc))
 
 
 @admin.register(KnowledgeSource)
@@ -58,7 +78,8 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
     list_filter = ("kind", "status")
     list_select_related = ("tenant",)
     search_fields = ("name",)
-    readonly_fields = ("status", "last_synced_at", "error", "sync_started_at")
+    # What syncs write; a sync that holds the source owns them.
+    readonly_fields = ("status", "last_synced_at", "last_sync_summary", "error", "sync_started_at")
     actions = ("sync_now",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: KnowledgeSource | None = None) -> tuple[str, ...]:
@@ -84,6 +105,12 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
     @admin.display(description="config")
     def settings(self, obj: KnowledgeSource) -> str:
         return json.dumps(tenant_visible_config(obj.config))
+
+    def save_model(self, request: HttpRequest, obj: KnowledgeSource, form: Any, change: bool) -> None:
+        """A change writes only the fields the form changed: a sync that claimed the source since it
+        was read keeps its claim, status and results (as ``url_source_update`` leaves them)."""
+        self.check_tenant_managed(request, obj)
+        obj.save(update_fields=form.changed_data if change else None)
 
     @admin.action(description="Sync the selected website (URL) sources now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[KnowledgeSource]) -> None:

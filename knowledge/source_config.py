@@ -182,6 +182,16 @@ def _name_taken_error(name: str) -> SourceConfigError:
     return SourceConfigError(NAME_TAKEN.format(name=name), field="name")
 
 
+def url_source_check(
+    *, tenant: Tenant, name: str, config: Mapping[str, Any], source: KnowledgeSource | None = None
+) -> dict[str, Any]:
+    """The checks ``url_source_create`` (``source`` None) and ``url_source_update`` (the tenant's
+    ``source``) make before they write: the name rules, then ``url_config_check``. Returns the
+    config as they store it; raises ``SourceConfigError``."""
+    _name_check(tenant=tenant, name=name, exclude_pk=source.pk if source is not None else None)
+    return _stored(url_config_check(config))
+
+
 @transaction.atomic
 def url_source_create(
     *, tenant: Tenant, name: str, config: Mapping[str, Any], sync_now: bool = True
@@ -192,8 +202,7 @@ def url_source_create(
     Raises ``SourceConfigError`` for a bad config, a name the tenant already uses or one of
     ``UPLOAD_SOURCE_NAMES``.
     """
-    _name_check(tenant=tenant, name=name)
-    stored = _stored(url_config_check(config))
+    stored = url_source_check(tenant=tenant, name=name, config=config)
     try:
         # A concurrent create of the same name passes the check above and meets the unique constraint;
         # the savepoint keeps the caller's transaction usable.
@@ -221,8 +230,7 @@ def url_source_update(
         raise ValueError("source belongs to another tenant")
     if source.kind != SourceKind.URL:
         raise SourceConfigError(NOT_EDITABLE.format(kind=source.kind))
-    _name_check(tenant=tenant, name=name, exclude_pk=source.pk)
-    stored = _stored(url_config_check(config))
+    stored = url_source_check(tenant=tenant, name=name, config=config, source=source)
     try:
         with transaction.atomic():
             # Only these two columns: a running sync owns status, error and the timestamps.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -13,8 +14,17 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from knowledge.admin import CONFIG_NOT_AN_OBJECT
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
-from knowledge.source_config import NAME_RESERVED, NAME_TAKEN, SYNC_LEASE, UPLOAD_SOURCE
+from knowledge.source_config import (
+    BAD_NUMBER,
+    NAME_RESERVED,
+    NAME_TAKEN,
+    ONE_ENTRY_URL,
+    PRIVATE_URL,
+    SYNC_LEASE,
+    UPLOAD_SOURCE,
+)
 from knowledge.sources import DELETE_WHILE_SYNCING
 from knowledge.tests.factories import add_document
 from supportai.models import Role, Tenant
@@ -165,6 +175,156 @@ def test_renaming_a_source_to_a_name_its_tenant_uses_is_a_form_error(
     assert client.post(url, {"name": "Their guides", "config": "{}"}).status_code == 302
     manuals.refresh_from_db()
     assert manuals.name == "Their guides"
+
+
+ADD_SOURCE = "/admin/knowledge/knowledgesource/add/"
+
+
+@pytest.mark.parametrize(
+    ("config", "errors"),
+    [
+        (
+            '{"start_url": "http://127.0.0.1/help/"}',
+            {"config": [PRIVATE_URL.format(key="start_url", host="127.0.0.1")]},
+        ),
+        ("{}", {"config": [ONE_ENTRY_URL]}),
+        ('["https://help.example.com/"]', {"config": [CONFIG_NOT_AN_OBJECT]}),
+        (
+            '{"start_url": "https://help.example.com/", "max_pages": 0}',
+            {"config": [BAD_NUMBER.format(key="max_pages", minimum=1, maximum=1000, value=0)]},
+        ),
+    ],
+)
+def test_adding_a_website_source_in_the_admin_applies_the_services_checks(
+    root: User, tenant: Tenant, config: str, errors: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge import conf
+
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_max_pages=1000))
+    # when a website source is added with settings the console and the API refuse
+    response = _client_for(root).post(
+        ADD_SOURCE, {"tenant": tenant.pk, "name": "Help centre", "kind": SourceKind.URL, "config": config}
+    )
+    # then the form says why, and nothing is saved
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == errors
+    assert not KnowledgeSource.objects.exists()
+
+
+def test_a_website_source_added_in_the_admin_is_stored_as_the_services_store_it(root: User, tenant: Tenant) -> None:
+    # when a website source is added with an address to normalise and a key no source reads
+    response = _client_for(root).post(
+        ADD_SOURCE,
+        {
+            "tenant": tenant.pk,
+            "name": "Help centre",
+            "kind": SourceKind.URL,
+            "config": '{"start_url": "https://Help.Example.com/faq#top", "colour": "red", "max_depth": 1}',
+        },
+    )
+    # then it is saved with the settings as the console would have stored them
+    assert response.status_code == 302
+    source = KnowledgeSource.objects.get(tenant=tenant)
+    assert source.config["start_url"] == "https://help.example.com/faq"
+    assert source.config["max_depth"] == 1 and "colour" not in source.config
+
+
+def test_editing_a_website_source_in_the_admin_to_a_private_address_is_refused(root: User, tenant: Tenant) -> None:
+    # given a website source
+    source = KnowledgeSource.objects.create(
+        tenant=tenant, name="Help centre", kind=SourceKind.URL, config={"start_url": "https://alpha.example.com/"}
+    )
+    # when its settings are changed to an address on the server's own network
+    response = _client_for(root).post(
+        f"/admin/knowledge/knowledgesource/{source.pk}/change/",
+        {"name": "Help centre", "config": '{"sitemap_url": "http://10.0.0.5/sitemap.xml"}'},
+    )
+    # then the form says so and the source keeps its settings
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "config": [PRIVATE_URL.format(key="sitemap_url", host="10.0.0.5")]
+    }
+    source.refresh_from_db()
+    assert source.config == {"start_url": "https://alpha.example.com/"}
+
+
+def test_a_website_source_cannot_be_renamed_to_an_upload_source_name_in_the_admin(root: User, tenant: Tenant) -> None:
+    source = KnowledgeSource.objects.create(
+        tenant=tenant, name="Help centre", kind=SourceKind.URL, config={"start_url": "https://alpha.example.com/"}
+    )
+    response = _client_for(root).post(
+        f"/admin/knowledge/knowledgesource/{source.pk}/change/",
+        {"name": UPLOAD_SOURCE, "config": '{"start_url": "https://alpha.example.com/"}'},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"name": [NAME_RESERVED.format(name=UPLOAD_SOURCE)]}
+    source.refresh_from_db()
+    assert source.name == "Help centre"
+
+
+def test_a_sources_last_sync_summary_is_read_only_in_the_admin(root: User, tenant: Tenant) -> None:
+    # given a website source with the summary of its last sync
+    source = KnowledgeSource.objects.create(
+        tenant=tenant,
+        name="Help centre",
+        kind=SourceKind.URL,
+        config={"start_url": "https://alpha.example.com/"},
+        last_sync_summary="12 pages read, 3 created",
+    )
+    url = f"/admin/knowledge/knowledgesource/{source.pk}/change/"
+    client = _client_for(root)
+    # when its change page is shown, then posted with another summary
+    page = client.get(url)
+    posted = client.post(
+        url,
+        {
+            "name": "Help centre",
+            "config": '{"start_url": "https://alpha.example.com/"}',
+            "last_sync_summary": "nothing happened",
+        },
+    )
+    # then the summary shows but is no input, and stays as the sync wrote it
+    assert page.status_code == 200 and "12 pages read, 3 created" in page.text
+    assert "last_sync_summary" not in page.context["adminform"].form.fields
+    assert "last_sync_summary" in page.context["adminform"].readonly_fields
+    assert posted.status_code == 302
+    source.refresh_from_db()
+    assert source.last_sync_summary == "12 pages read, 3 created"
+
+
+def test_saving_a_source_in_the_admin_keeps_the_claim_of_a_sync_that_started_meanwhile(
+    root: User, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an idle website source, which a sync claims just after the admin has read it for saving
+    source = KnowledgeSource.objects.create(
+        tenant=tenant, name="Help centre", kind=SourceKind.URL, config={"start_url": "https://alpha.example.com/"}
+    )
+    claimed_at = timezone.now()
+    model_admin = admin.site._registry[KnowledgeSource]
+    read = model_admin.get_object
+
+    def read_then_claimed(*args: Any, **kwargs: Any) -> Any:
+        obj = read(*args, **kwargs)
+        KnowledgeSource.objects.filter(pk=source.pk).update(
+            status=SourceStatus.SYNCING, sync_started_at=claimed_at, error="2 pages failed"
+        )
+        return obj
+
+    monkeypatch.setattr(model_admin, "get_object", read_then_claimed)
+    # when the staff member renames it
+    response = _client_for(root).post(
+        f"/admin/knowledge/knowledgesource/{source.pk}/change/",
+        {"name": "Help", "config": '{"start_url": "https://alpha.example.com/"}'},
+    )
+    # then the new name is saved and the sync keeps its claim
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert source.name == "Help"
+    assert (source.status, source.sync_started_at, source.error) == (
+        SourceStatus.SYNCING,
+        claimed_at,
+        "2 pages failed",
+    )
 
 
 def _syncing_source(tenant: Tenant) -> KnowledgeSource:
