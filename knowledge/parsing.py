@@ -89,8 +89,12 @@ def _looks_binary(text: str) -> bool:
 # with 4,000 spaces took 85 s). The closing #s of a heading are stripped in Python for the same reason.
 FRONT_MATTER = re.compile(r"\A---[^\S\n]*\n(.*?)\n---[^\S\n]*\n", re.DOTALL)
 # A level-1 ATX heading as CommonMark reads one: up to three spaces, "#", then a blank or the line's
-# end ("#Title" is a paragraph; "#" alone an empty heading, which never takes the next line).
-HEADING = re.compile(r"^ {0,3}#([ \t\r][^\n]*)?$", re.MULTILINE)
+# end ("#Title" is a paragraph; "#" alone an empty heading, which never takes the next line). Or a
+# line that may open or close a fenced code block: up to three spaces, then three or more backticks
+# or tildes (the whole run: what follows starts with another character) and the rest of the line.
+HEADING_OR_FENCE = re.compile(
+    r"^ {0,3}(?:#(?P<heading>[ \t\r][^\n]*)?$|(?P<fence>`{3,}|~{3,})(?P<rest>[^\n]*))", re.MULTILINE
+)
 HEADING_BLANKS = " \t\r"
 
 
@@ -104,8 +108,20 @@ def _heading_text(line_rest: str) -> str:
 
 
 def _first_heading(text: str) -> str:
-    headings = (_heading_text(match.group(1) or "") for match in HEADING.finditer(text))
-    return next((heading for heading in headings if heading), "")
+    """The text of the first level-1 heading that has some, outside fenced code blocks (CommonMark's:
+    a fence closes at a run of its character at least as long with only blanks after it, or at the
+    document's end; a backtick fence's info string has no backtick, or the line is no fence)."""
+    fence = ""  # the run that opened the code block the scan is in; "" outside one
+    for match in HEADING_OR_FENCE.finditer(text):
+        run, rest = match.group("fence"), match.group("rest")
+        if fence:
+            if run and run[0] == fence[0] and len(run) >= len(fence) and not rest.strip(HEADING_BLANKS):
+                fence = ""
+        elif run:
+            fence = "" if run[0] == "`" and "`" in rest else run
+        elif heading := _heading_text(match.group("heading") or ""):
+            return heading
+    return ""
 
 
 def _markdown(name: str, text: str) -> ParsedDocument:

@@ -96,6 +96,52 @@ def test_markdown_title_is_the_first_atx_heading_as_commonmark_reads_it(markdown
     assert doc.title == title
 
 
+@pytest.mark.parametrize(
+    ("markdown", "title"),
+    [
+        ("```\n# not a title\n```\n# Gift cards\nBuy one.", "Gift cards"),
+        ("~~~ python\n# a comment\n~~~\n# Gift cards\n", "Gift cards"),
+        ("Intro.\n```sh\n# a comment\n```\n# Gift cards\n", "Gift cards"),  # a fence interrupts a paragraph
+        ("````\n```\n# inside\n````\n# Gift cards\n", "Gift cards"),  # a shorter fence does not close it
+        ("```\n# inside\n~~~\n# still inside\n", "guide"),  # nor one of the other character
+        ("```\n# inside\n```sh\n# still inside\n```\n# Gift cards\n", "Gift cards"),  # nor one with info
+        ("```\n# inside\n", "guide"),  # an unclosed fence runs to the end of the document
+        ("```\n# inside\n  ```` \t\r\n# Gift cards\n", "Gift cards"),  # longer, indented, blanks after
+        ("   ```\n# inside\n```\n# Gift cards\n", "Gift cards"),  # up to three spaces of indent
+        ("    ```\n# Gift cards\n", "Gift cards"),  # four spaces: indented code, no fence
+        ("``\n# Gift cards\n", "Gift cards"),  # two backticks: no fence
+        ("```a`b\n# Gift cards\n", "Gift cards"),  # a backtick in a backtick fence's info: no fence
+        ("~~~a`b\n# inside\n~~~\n# Gift cards\n", "Gift cards"),  # ... but a tilde fence may have one
+        ("```\n# inside\n    ```\n# still inside\n", "guide"),  # a closing fence indented four is code
+    ],
+)
+def test_markdown_title_is_never_a_line_of_a_fenced_code_block(markdown: str, title: str) -> None:
+    [doc] = parse_file("guide.md", markdown.encode(), max_bytes=LIMIT)
+    assert doc.title == title
+
+
+def test_markdown_front_matter_title_comes_before_a_heading_after_a_code_block() -> None:
+    data = b"---\ntitle: Gift cards\n---\n```\n# a comment\n```\n# Ignored heading\nBuy one."
+    [doc] = parse_file("guide.md", data, max_bytes=LIMIT)
+    assert doc.title == "Gift cards"
+
+
+def test_markdown_with_long_fences_and_many_fence_lines_is_read_at_once() -> None:
+    # given fences of every shape a backtracking regex could stall on
+    documents = {
+        "long.md": b"`" * 200_000 + b"\n# Inside\n" + b"`" * 199_999 + b"\n# Gift cards\n",
+        "many.md": b"```\n# Inside\n```\n" * 50_000 + b"# Gift cards\n",
+        "info.md": b"~~~" + b" " * 200_000 + b"`\n# Inside\n~~~" + b" \t" * 100_000 + b"x\n# Inside\n",
+        "unclosed.md": b"```\n" + b"   ``\n" * 100_000 + b"# Inside\n",
+    }
+    # when
+    started = time.monotonic()
+    titles = {name: parse_file(name, data, max_bytes=10 * LIMIT)[0].title for name, data in documents.items()}
+    # then
+    assert time.monotonic() - started < 5
+    assert titles == {"long.md": "long", "many.md": "Gift cards", "info.md": "info", "unclosed.md": "unclosed"}
+
+
 def test_html_keeps_main_text_only():
     html = (
         b"<html><head><title>Hours</title><style>p{}</style></head><body><nav>Home | About</nav>"
