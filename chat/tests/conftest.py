@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -9,6 +10,7 @@ import pytest_asyncio
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 
+from chat.models import Message, MessageStatus
 from supportai.asgi import application
 from supportai.models import Tenant
 
@@ -84,3 +86,15 @@ async def connect() -> AsyncIterator[Connect]:
     yield open_client
     for communicator in opened:
         await communicator.disconnect()
+
+
+async def settled_message(message_id: int) -> Message:
+    """The message once its answer stopped streaming (the consumer writes the final row shielded,
+    after the client has gone), or as it is after 10 s."""
+    message = await Message.objects.aget(pk=message_id)
+    for _ in range(100):
+        if message.status != MessageStatus.STREAMING:
+            break
+        await asyncio.sleep(0.1)
+        message = await Message.objects.aget(pk=message_id)
+    return message

@@ -3,14 +3,13 @@ local embedding model, the ``local`` provider, and the stored answer."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import Message, MessageStatus
-from chat.tests.conftest import Connect
+from chat.tests.conftest import Connect, settled_message
 from knowledge.models import Document
 from knowledge.tests.factories import add_document
 from routing.contracts import ToolCall
@@ -138,12 +137,7 @@ async def test_answer_cut_short_keeps_the_sources_it_already_cites(connect: Conn
         # when
         await client.communicator.disconnect()
     # then the partial answer is stored with the source its text cites
-    reply = await Message.objects.aget(pk=delta["message_id"])
-    for _ in range(100):
-        if reply.status != MessageStatus.STREAMING:
-            break
-        await asyncio.sleep(0.1)
-        reply = await Message.objects.aget(pk=delta["message_id"])
+    reply = await settled_message(delta["message_id"])
     assert reply.status == MessageStatus.INTERRUPTED
     assert reply.text == "Refunds take 30 days [1]. "
     assert [(source["index"], source["document_id"]) for source in reply.sources] == [(1, document.pk)]

@@ -11,7 +11,7 @@ import pytest
 from chat import engine
 from chat.models import Conversation, ConversationRating, Message, MessageFeedback, MessageRole, MessageStatus
 from chat.protocol import MAX_MESSAGE_CHARS
-from chat.tests.conftest import Connect
+from chat.tests.conftest import Connect, settled_message
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
 from supportai.models import Tenant
@@ -229,12 +229,7 @@ async def test_disconnect_mid_stream_stores_the_answer_as_interrupted(connect: C
         await client.communicator.disconnect()
     # then the generation task was cancelled and the answer row is final, not left streaming (the
     # write is shielded, so it completes even if the test client stops waiting for the consumer)
-    reply = await Message.objects.aget(pk=start["message_id"])
-    for _ in range(100):
-        if reply.status != MessageStatus.STREAMING:
-            break
-        await asyncio.sleep(0.1)
-        reply = await Message.objects.aget(pk=start["message_id"])
+    reply = await settled_message(start["message_id"])
     assert reply.status == MessageStatus.INTERRUPTED
     assert reply.text == ""
 
