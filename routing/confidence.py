@@ -6,7 +6,7 @@ import math
 import re
 
 from routing.contracts import ContextPassage
-from routing.grounding import terms
+from routing.terms import terms
 
 SELF_EVAL_PROMPT = (
     "Rate from 0 to 10 how well the answer below is supported by the knowledge passages and how fully it "

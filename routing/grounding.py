@@ -7,43 +7,12 @@ when a provider gives neither logprobs nor a self-evaluation.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
 from routing.contracts import ContextPassage
-
-# Words of any script (Cyrillic, Greek, accented Latin, ...), not just ASCII: a question and its
-# passages in Russian share terms like any English pair.
-_WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n{1,}")
-_STOPWORD_TEXT = """
-a an the and or but if then else of to in on at by for with from into onto about as is are was were
-be been being do does did doing have has had having i me my we our you your he she it its they them
-their this that these those what which who whom whose when where why how can could should would will
-shall may might must not no nor so than too very just also any some all each every there here up
-down out over under again further once only own same such both few more most other s t don now am
-please hi hello thanks thank want need get tell know like help
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
-def stem(word: str) -> str:
-    """A tiny suffix stripper: enough to match "refunds"/"refund", "booking"/"book", "cancelled"/"cancel"."""
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "led", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            base = word[: -len(suffix)]
-            return base + "y" if suffix == "ies" else base
-    return word
-
-
-def terms(text: str) -> list[str]:
-    return [stem(word) for word in _WORD.findall(text.lower()) if word not in STOPWORDS]
-
-
-def split_sentences(text: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
+from routing.terms import split_sentences, terms, word_count
 
 
 @dataclass(frozen=True)
@@ -73,7 +42,7 @@ MIN_ANSWER_WORDS = 4
 
 def _is_heading(sentence: str) -> bool:
     """Markdown headings and short title-like lines: context for scoring, not answers."""
-    return sentence.lstrip().startswith("#") or len(sentence.split()) < MIN_ANSWER_WORDS
+    return sentence.lstrip().startswith("#") or word_count(sentence) < MIN_ANSWER_WORDS
 
 
 MAX_SENTENCES = 3

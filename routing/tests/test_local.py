@@ -106,3 +106,119 @@ def test_grounding_confidence_reads_answers_in_other_scripts():
 
     assert from_grounding("Вы можете отменить занятие за 12 часов.", passages) == 1.0
     assert from_grounding("Мы продаём подарочные карты.", passages) == 0.0
+
+
+REFUNDS_JA = ContextPassage(
+    1,
+    "返金ポリシー",
+    "https://example.com/ja/refunds",
+    "返金ポリシー\n購入後30日以内であれば全額返金いたします。返金は元のお支払い方法に5営業日以内に戻されます。"
+    "セール品は返金の対象外となりますのでご了承ください。",
+)
+SHIPPING_JA = ContextPassage(
+    2,
+    "配送について",
+    "https://example.com/ja/shipping",
+    "ご注文は通常2〜3営業日以内に発送いたします。送料は5,000円以上のご注文で無料です。海外への配送は現在行っておりません。",
+)
+REFUNDS_ZH = ContextPassage(
+    1,
+    "退款政策",
+    "https://example.com/zh/refunds",
+    "# 退款政策\n\n购买后30天内可申请全额退款。退款将在5个工作日内退回原支付方式。特价商品不支持退款。",
+)
+SHIPPING_ZH = ContextPassage(
+    2,
+    "配送说明",
+    "https://example.com/zh/shipping",
+    "订单通常在2至3个工作日内发货。订单满200元免运费。目前暂不支持海外配送。",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "passages", "quoted"),
+    [
+        ("返金してもらえますか？", (REFUNDS_JA, SHIPPING_JA), "購入後30日以内であれば全額返金いたします。 [1]"),  # noqa: RUF001
+        ("送料はいくらですか？", (REFUNDS_JA, SHIPPING_JA), "送料は5,000円以上のご注文で無料です。 [2]"),  # noqa: RUF001
+        (
+            "セール品も返金できますか？",  # noqa: RUF001
+            (REFUNDS_JA, SHIPPING_JA),
+            "セール品は返金の対象外となりますのでご了承ください。 [1]",
+        ),
+        ("我可以退款吗？", (REFUNDS_ZH, SHIPPING_ZH), "购买后30天内可申请全额退款。 [1]"),  # noqa: RUF001
+        ("你们支持海外配送吗？", (REFUNDS_ZH, SHIPPING_ZH), "目前暂不支持海外配送。 [2]"),  # noqa: RUF001
+    ],
+)
+def test_local_compose_quotes_the_sentence_of_a_chinese_or_japanese_article(
+    question: str, passages: tuple[ContextPassage, ...], quoted: str
+):
+    # when a customer asks in the language of the articles (no spaces between words, 。 ends a sentence)
+    text, confidence, suggest_human = compose(_request(question, passages))
+
+    # then that one sentence is quoted, not the article's heading or the whole paragraph
+    assert text == quoted
+    assert confidence >= 0.8
+    assert suggest_human is False
+
+
+@pytest.mark.parametrize(
+    ("question", "passages"),
+    [
+        ("ギフトカードは販売していますか？", (REFUNDS_JA, SHIPPING_JA)),  # noqa: RUF001
+        ("駐車場はありますか？", (REFUNDS_JA, SHIPPING_JA)),  # noqa: RUF001
+        ("你们卖礼品卡吗？", (REFUNDS_ZH, SHIPPING_ZH)),  # noqa: RUF001
+        ("门店营业时间是几点？", (REFUNDS_ZH, SHIPPING_ZH)),  # noqa: RUF001
+    ],
+)
+def test_local_compose_says_when_chinese_or_japanese_articles_do_not_cover_the_question(
+    question: str, passages: tuple[ContextPassage, ...]
+):
+    text, confidence, suggest_human = compose(_request(question, passages))
+
+    assert text == NOT_COVERED
+    assert confidence < 0.3
+    assert suggest_human is True
+
+
+def test_local_compose_reads_korean_words_without_their_particles():
+    # given "배송비는" (shipping fee + topic particle) in the article, "배송비" + "는" in the question
+    shipping = ContextPassage(
+        1,
+        "배송 안내",
+        "",
+        "주문은 보통 2~3 영업일 이내에 발송됩니다. 5만 원 이상 주문 시 배송비는 무료입니다. "
+        "현재 해외 배송은 지원하지 않습니다.",
+    )
+
+    assert compose(_request("배송비는 얼마인가요?", (shipping,)))[0] == "5만 원 이상 주문 시 배송비는 무료입니다. [1]"
+    assert compose(_request("해외 배송이 되나요?", (shipping,)))[0] == "현재 해외 배송은 지원하지 않습니다. [1]"
+    assert compose(_request("주차장이 있나요?", (shipping,)))[0] == NOT_COVERED
+
+
+def test_local_compose_reads_thai_and_hindi_words_whole():
+    # given scripts that write vowels as combining marks; Thai without spaces between words, Hindi
+    # ending its sentences with a danda
+    thai = ContextPassage(
+        1,
+        "การจัดส่ง",
+        "",
+        "เราจัดส่งสินค้าภายใน 2 ถึง 3 วันทำการ\nขณะนี้เรายังไม่มีบริการจัดส่งไปต่างประเทศ",
+    )
+    hindi = ContextPassage(
+        2,
+        "धनवापसी",
+        "",
+        "ऑर्डर आमतौर पर तीन दिनों में भेजे जाते हैं। खरीद के 30 दिनों के भीतर पूरी धनवापसी मिलती है।",
+    )
+
+    assert compose(_request("ส่งไปต่างประเทศได้ไหม", (thai,)))[0] == "ขณะนี้เรายังไม่มีบริการจัดส่งไปต่างประเทศ [1]"
+    assert compose(_request("धनवापसी कितने दिनों के भीतर मिलती है?", (hindi,)))[0] == (
+        "खरीद के 30 दिनों के भीतर पूरी धनवापसी मिलती है। [2]"
+    )
+
+
+def test_grounding_confidence_reads_chinese_and_japanese_answers():
+    # a model's own wording of the article, not a copy of its sentence
+    assert from_grounding("30日以内なら全額返金できます。", (REFUNDS_JA,)) == 1.0
+    assert from_grounding("ギフトカードを販売しております。", (REFUNDS_JA,)) == 0.0
+    assert from_grounding("30天内可以全额退款。", (REFUNDS_ZH,)) == 1.0
