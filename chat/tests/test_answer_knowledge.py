@@ -25,10 +25,16 @@ REFUNDS = (
     "Refunds are paid back to the original card within five working days."
 )
 
+REFUNDS_JA = (
+    "購入後30日以内であれば全額返金いたします。返金は元のお支払い方法に5営業日以内に戻されます。"
+    "セール品は返金の対象外となりますのでご了承ください。"
+)
+SHIPPING_ZH = "订单通常在2至3个工作日内发货。订单满200元免运费。目前暂不支持海外配送。"
+
 
 @database_sync_to_async
-def _add(tenant: Tenant, title: str, text: str, *, url: str = "") -> Document:
-    return add_document(tenant, title, text, url=url)
+def _add(tenant: Tenant, title: str, text: str, *, url: str = "", language: str = "en") -> Document:
+    return add_document(tenant, title, text, url=url, language=language)
 
 
 async def _stored_sources(end: dict[str, Any]) -> list[dict[str, Any]]:
@@ -67,6 +73,57 @@ async def test_answer_never_uses_another_tenants_knowledge(
     # then
     assert end["sources"] == [] and end["text"] == NOT_COVERED
     assert await _stored_sources(end) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted", "cited_title"),
+    [
+        ("返金してもらえますか？", "購入後30日以内であれば全額返金いたします。 [{n}]", "返金ポリシー"),  # noqa: RUF001
+        ("你们支持海外配送吗？", "目前暂不支持海外配送。 [{n}]", "配送说明"),  # noqa: RUF001
+    ],
+)
+async def test_answer_quotes_the_tenants_chinese_or_japanese_article(
+    connect: Connect, tenant: Tenant, question: str, quoted: str, cited_title: str
+) -> None:
+    # given a help centre with a Japanese and a Chinese article
+    await _add(tenant, "返金ポリシー", REFUNDS_JA, url="https://alpha.example.com/ja/refunds", language="ja")
+    await _add(tenant, "配送说明", SHIPPING_ZH, url="https://alpha.example.com/zh/shipping", language="zh")
+    client = await connect(tenant)
+    # when a customer asks in the article's language
+    end = (await client.ask(question, "k-cjk"))[-1]
+    # then the answer quotes that article's sentence with its citation, confidently
+    [source] = end["sources"]
+    assert source["title"] == cited_title
+    assert end["text"] == quoted.format(n=source["index"])
+    assert end["confidence"] >= 0.8 and end["escalated"] is False
+    assert await _stored_sources(end) == end["sources"]
+
+
+@pytest.mark.parametrize("question", ["ギフトカードは販売していますか？", "你们卖礼品卡吗？"])  # noqa: RUF001
+async def test_answer_says_plainly_when_chinese_or_japanese_articles_do_not_cover_the_question(
+    connect: Connect, tenant: Tenant, question: str
+) -> None:
+    # given articles about refunds and shipping only
+    await _add(tenant, "返金ポリシー", REFUNDS_JA, language="ja")
+    await _add(tenant, "配送说明", SHIPPING_ZH, language="zh")
+    client = await connect(tenant)
+    # when a customer asks about gift cards
+    end = (await client.ask(question, "k-cjk-none"))[-1]
+    # then
+    assert end["text"] == NOT_COVERED and end["sources"] == []
+    assert end["confidence"] < 0.3
+
+
+async def test_japanese_answer_never_uses_another_tenants_article(
+    connect: Connect, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given only the other tenant has the Japanese refund article
+    await _add(other_tenant, "返金ポリシー", REFUNDS_JA, language="ja")
+    client = await connect(tenant)
+    # when
+    end = (await client.ask("返金してもらえますか？", "k-cjk-other"))[-1]  # noqa: RUF001
+    # then
+    assert end["sources"] == [] and end["text"] == NOT_COVERED
 
 
 async def test_sources_cover_citations_of_every_tool_round(connect: Connect, tenant: Tenant) -> None:
