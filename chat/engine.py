@@ -23,6 +23,7 @@ from chat.services import AssistantOutcome, assistant_message_finish, assistant_
 from chat.streaming import DeltaStream
 from chat.tools import turn_with_tools
 from escalations import handoff
+from knowledge.timeouts import RetrievalTimedOut
 from knowledge.types import Passage
 from routing.contracts import ContextPassage, HistoryTurn, Role, TurnRequest, TurnResult
 from routing.guardrails import citation_indexes
@@ -58,6 +59,9 @@ def retrieve_passages(*, tenant: Tenant, question: str) -> list[Passage]:
 
     try:
         passages = retrieve(tenant=tenant, query=question, k=PASSAGES_PER_TURN)
+    except RetrievalTimedOut as exc:  # a locked or overloaded table: the answer goes on without knowledge
+        logger.warning("retrieval timed out for tenant %s: %s", tenant.pk, exc)
+        return []
     except Exception:  # retrieval trouble must not cost the customer an answer; the router says "not covered"
         logger.exception("retrieval failed for tenant %s", tenant.pk)
         return []

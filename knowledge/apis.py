@@ -35,6 +35,7 @@ from knowledge.source_config import (
     source_sync_enqueue,
     url_source_create,
 )
+from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
 from knowledge.uploads import files_upload
 from supportai.api_auth import ApiKeyPrincipal
 from supportai.api_errors import error_responses
@@ -320,6 +321,12 @@ class EmbeddingUnavailable(APIException):
     default_code = "embedding_unavailable"
 
 
+class RetrievalUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "retrieval_timed_out"
+    default_detail = RETRIEVAL_TIMED_OUT
+
+
 class RetrieveApi(APIView):
     class InputSerializer(serializers.Serializer):
         query = serializers.CharField(max_length=2000)
@@ -351,11 +358,13 @@ class RetrieveApi(APIView):
                 {
                     400: "query missing, blank or over 2,000 characters; k outside 1-50; an unknown mode",
                     **BODY_TOO_LARGE_ERROR,
-                    503: "dense mode while the embedding provider fails (hybrid goes on with BM25)",
+                    503: "dense mode while the embedding provider fails (hybrid goes on with BM25), or the "
+                    "search ran out of time (KNOWLEDGE_RETRIEVAL_TIMEOUT_MS; hybrid goes on with the retriever "
+                    "that answered)",
                 }
             ),
         },
-        summary="Test retrieval (503 in dense mode while the embedding provider fails)",
+        summary="Test retrieval (503 while the embedding provider fails in dense mode, or the search times out)",
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -364,6 +373,8 @@ class RetrieveApi(APIView):
             passages = retrieve(tenant=api_tenant(request), **serializer.validated_data)
         except ProviderError as exc:
             raise EmbeddingUnavailable(f"{EMBEDDING_UNAVAILABLE} ({exc})") from exc
+        except RetrievalTimedOut as exc:
+            raise RetrievalUnavailable() from exc
         return Response(self.OutputSerializer(passages, many=True).data)
 
 

@@ -65,6 +65,8 @@ class KnowledgeSettings:
     # Resync interval of a URL source that does not set its own (0: only on demand).
     url_sync_interval_minutes: int
     warm_up: bool
+    # Serving's limit on each retrieval statement (0: none); see knowledge/timeouts.py.
+    retrieval_timeout_ms: int
 
 
 def load() -> KnowledgeSettings:
@@ -96,6 +98,7 @@ def load() -> KnowledgeSettings:
         crawl_allow_private=env_bool("KNOWLEDGE_CRAWL_ALLOW_PRIVATE", False),
         url_sync_interval_minutes=env_int("KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES", 24 * 60, minimum=0),
         warm_up=env_bool("KNOWLEDGE_WARM_UP", True),
+        retrieval_timeout_ms=env_int("KNOWLEDGE_RETRIEVAL_TIMEOUT_MS", 2000, minimum=0, maximum=600_000),
     )
 
 

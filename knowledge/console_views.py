@@ -47,6 +47,7 @@ from knowledge.source_config import (
     url_source_update,
 )
 from knowledge.sources import knowledge_source_delete
+from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
 from knowledge.uploads import UploadResult, files_upload
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
 
@@ -365,6 +366,8 @@ def search(request: HttpRequest) -> HttpResponse:
             found = retrieve_explained(tenant=membership.tenant, query=data["q"], k=data["k"], mode=data["mode"])
         except ProviderError as exc:
             form.add_error(None, f"{EMBEDDING_UNAVAILABLE} ({exc})")
+        except RetrievalTimedOut:
+            form.add_error(None, RETRIEVAL_TIMED_OUT)
         else:
             passages, weighing = found.passages, found.weighing
     context = {"tenant": membership.tenant, "form": form, "passages": passages, "weighing": weighing}

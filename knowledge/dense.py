@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connection, transaction
-
 from knowledge.bm25 import Hit
+from knowledge.timeouts import bounded
 from supportai.models import Tenant
 
 EF_SEARCH = 100
@@ -53,17 +52,20 @@ def vector_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
 
 
-def dense_search(*, tenant: Tenant, vector: Sequence[float], limit: int, iterative_scan: bool = True) -> list[Hit]:
-    """Child chunks of ``tenant`` nearest to ``vector`` (cosine); score = cosine similarity."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The settings in one round trip, local to this transaction. No parallel workers: the exact
-        # search, planned for a big tenant as a parallel scan, would start them (~5 ms) even when its
-        # one-time filter then skips it.
-        cursor.execute(
-            "SELECT set_config('hnsw.iterative_scan', %s, true), set_config('hnsw.ef_search', %s, true), "
-            "set_config('max_parallel_workers_per_gather', '0', true)",
-            ["relaxed_order" if iterative_scan else "off", str(min(1000, max(EF_SEARCH, limit)))],
-        )
+def dense_search(
+    *, tenant: Tenant, vector: Sequence[float], limit: int, iterative_scan: bool = True, timeout_ms: int = 0
+) -> list[Hit]:
+    """Child chunks of ``tenant`` nearest to ``vector`` (cosine); score = cosine similarity. The
+    search is cancelled after ``timeout_ms`` (0: no limit) with ``RetrievalTimedOut``."""
+    # The settings are set in one round trip with the time limit, local to the search's transaction.
+    # No parallel workers: the exact search, planned for a big tenant as a parallel scan, would
+    # start them (~5 ms) even when its one-time filter then skips it.
+    settings = {
+        "hnsw.iterative_scan": "relaxed_order" if iterative_scan else "off",
+        "hnsw.ef_search": str(min(1000, max(EF_SEARCH, limit))),
+        "max_parallel_workers_per_gather": "0",
+    }
+    with bounded(timeout_ms, settings) as cursor:
         params: dict[str, int | str] = {"tenant": tenant.pk, "vector": vector_literal(vector), "limit": limit}
         cursor.execute(DENSE_SQL if iterative_scan else PLAIN_SQL, params)
         rows = cursor.fetchall()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 from django.db import close_old_connections, connection
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
@@ -21,10 +22,12 @@ from knowledge.bm25 import Hit, KeywordEvidence, bm25_search, has_rare_lexeme, k
 from knowledge.dense import dense_search
 from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf, top_margin
 from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider, sizes_check
+from knowledge.timeouts import RetrievalTimedOut, bounded
 from knowledge.types import RetrievalMode
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 _EMBEDDER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embedding")
@@ -33,15 +36,15 @@ MIN_CANDIDATES = 50
 EMBEDDING_UNAVAILABLE = "The embedding service could not embed the query; bm25 and hybrid search still work"
 RERANK_CANDIDATES = 25
 
-# Hybrid searches run BM25 on a second connection owned by this worker while the caller's
-# connection waits for the query embedding and runs the dense search: the two SQL searches overlap
-# instead of queueing behind each other in one backend. One worker, one persistent connection; when
-# it is busy with another turn's search the caller simply runs BM25 itself.
+# Hybrid searches run the keyword side (BM25 and the lookups that weigh it) on a second connection
+# owned by this worker while the caller's connection waits for the query embedding and runs the
+# dense search: the SQL overlaps instead of queueing behind itself in one backend. One worker, one
+# persistent connection; when it is busy with another turn's search the caller runs it itself.
 _KEYWORD_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25-search")
 _keyword_worker_free = threading.Semaphore(1)
 
 
-def _bm25_on_worker(search: Callable[[], list[Hit]]) -> list[Hit]:
+def _bm25_on_worker(search: Callable[[], T]) -> T:
     try:
         close_old_connections()  # drops an expired or broken connection; health-checks the rest
         return search()
@@ -55,7 +58,7 @@ def _can_search_in_parallel() -> bool:
     return not connection.in_atomic_block and not str(connection.settings_dict["NAME"]).startswith(TEST_DATABASE_PREFIX)
 
 
-def _bm25_in_parallel(search: Callable[[], list[Hit]]) -> Future[list[Hit]] | None:
+def _bm25_in_parallel(search: Callable[[], T]) -> Future[T] | None:
     if not _can_search_in_parallel() or not _keyword_worker_free.acquire(blocking=False):
         return None
     try:
@@ -146,10 +149,12 @@ def fuse(lists: dict[str, ParentList], *, method: str, weights: dict[str, float]
 
 @dataclass(frozen=True)
 class Candidates:
-    """Each retriever's parents for one query, before fusion, and the query's keyword evidence."""
+    """Each retriever's parents for one query, before fusion, and what hybrid fusion weighs BM25's
+    by: the query's keyword evidence and type (None outside hybrid, or without BM25's list)."""
 
     lists: dict[str, ParentList]
     evidence: KeywordEvidence
+    query_type: QueryType | None = None
 
     @property
     def dense_margin(self) -> float | None:
@@ -164,6 +169,37 @@ def _query_vector(provider: EmbeddingProvider, query: str) -> list[float]:
     return vector
 
 
+@dataclass(frozen=True)
+class KeywordSide:
+    """BM25's hits for one query and, in hybrid mode, what fusion weighs them by."""
+
+    hits: list[Hit]
+    evidence: KeywordEvidence
+    query_type: QueryType | None
+
+
+NO_EVIDENCE = KeywordEvidence(1.0, 1.0)
+
+
+def keyword_side(*, tenant: Tenant, query: str, limit: int, weigh: bool, timeout_ms: int) -> KeywordSide:
+    """BM25's ``limit`` best children for ``query`` and, when ``weigh``, the query's keyword
+    evidence and type; each statement cancelled after ``timeout_ms`` (one transaction on the calling
+    thread's connection, ``knowledge.timeouts``)."""
+    settings = conf.SETTINGS
+    with bounded(timeout_ms):
+        hits = bm25_search(tenant=tenant, query=query, limit=limit, k1=settings.bm25_k1, b=settings.bm25_b)
+        if not weigh:
+            return KeywordSide(hits, NO_EVIDENCE, None)
+        evidence = keyword_evidence(tenant=tenant, query=query)
+        query_type = classify_query(query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts))
+    return KeywordSide(hits, evidence, query_type)
+
+
+def _went_without(retriever: str, *, tenant: Tenant, error: Exception) -> Exception:
+    logger.warning("%s search failed for tenant %s; hybrid search runs without it: %s", retriever, tenant.pk, error)
+    return error
+
+
 def search_candidates(
     *,
     tenant: Tenant,
@@ -171,40 +207,61 @@ def search_candidates(
     mode: RetrievalMode,
     depth: int,
     provider: EmbeddingProvider,
-    keyword_fallback: bool = False,
+    fallback: bool = False,
+    timeout_ms: int = 0,
 ) -> Candidates:
-    """Run the retrievers ``mode`` needs for ``query`` (enough candidates for ``depth`` parents).
+    """Run the retrievers ``mode`` needs for ``query`` (enough candidates for ``depth`` parents),
+    each SQL statement cancelled after ``timeout_ms`` (0: no limit).
 
-    If the query cannot be embedded the ``ProviderError`` is raised, unless ``keyword_fallback``
-    lets hybrid mode go on with BM25's list alone (serving does; measurements must not)."""
+    A query that cannot be embedded raises ``ProviderError``, a cancelled statement
+    ``RetrievalTimedOut``, unless ``fallback`` lets hybrid mode go on with the retriever that
+    answered (serving does; measurements must not); if neither did, the first error is raised."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    settings = conf.SETTINGS
+    degrade = fallback and mode == "hybrid"
+    failures: list[Exception] = []
     candidates = max(MIN_CANDIDATES, depth * 3)
-    lists: dict[str, ParentList] = {}
-    # The query is embedded in a worker thread while BM25 runs in PostgreSQL: the model (torch
-    # releases the GIL) and the database overlap instead of adding up.
-    # In hybrid mode BM25 also runs on its own connection, so the dense search need not wait for it.
+    # The query is embedded in a worker thread while the keyword side runs in PostgreSQL: the model
+    # (torch releases the GIL) and the database overlap instead of adding up.
+    # In hybrid mode the keyword side also runs on its own connection, so dense need not wait for it.
     embedding = _EMBEDDER.submit(_query_vector, provider, query) if mode in ("dense", "hybrid") else None
-    keyword = partial(bm25_search, tenant=tenant, query=query, limit=candidates, k1=settings.bm25_k1, b=settings.bm25_b)
+    keyword = partial(
+        keyword_side, tenant=tenant, query=query, limit=candidates, weigh=mode == "hybrid", timeout_ms=timeout_ms
+    )
     parallel = _bm25_in_parallel(keyword) if mode == "hybrid" else None
-    # While the query is being embedded: how much of it the tenant's vocabulary covers.
-    evidence = keyword_evidence(tenant=tenant, query=query) if mode == "hybrid" else KeywordEvidence(1.0, 1.0)
-    if mode in ("bm25", "hybrid") and parallel is None:
-        lists["bm25"] = lift_to_parents(keyword())
+    keywords: KeywordSide | None = None
+    dense: list[Hit] | None = None
+    if mode in ("bm25", "hybrid"):
+        try:
+            keywords = keyword() if parallel is None else None
+        except RetrievalTimedOut as exc:
+            if not degrade:
+                raise
+            failures.append(_went_without("bm25", tenant=tenant, error=exc))
     if embedding is not None:
         try:
-            vector = embedding.result()
-        except ProviderError as exc:
-            if mode == "dense" or not keyword_fallback:
+            dense = dense_search(tenant=tenant, vector=embedding.result(), limit=candidates, timeout_ms=timeout_ms)
+        except (ProviderError, RetrievalTimedOut) as exc:
+            if not degrade:
                 raise
             # Keywords still answer while the embedding service is down; the passages' ranks show it.
-            logger.warning("query embedding failed for tenant %s; hybrid search runs on BM25 alone: %s", tenant.pk, exc)
-        else:
-            lists["dense"] = lift_to_parents(dense_search(tenant=tenant, vector=vector, limit=candidates))
+            failures.append(_went_without("dense", tenant=tenant, error=exc))
     if parallel is not None:
-        lists = {"bm25": lift_to_parents(parallel.result()), **lists}
-    return Candidates(lists, evidence)
+        try:
+            keywords = parallel.result()
+        except RetrievalTimedOut as exc:
+            if not degrade:
+                raise
+            failures.append(_went_without("bm25", tenant=tenant, error=exc))
+    lists = {
+        **({"bm25": lift_to_parents(keywords.hits)} if keywords is not None else {}),
+        **({"dense": lift_to_parents(dense)} if dense is not None else {}),
+    }
+    if not lists and failures:
+        raise failures[0]
+    if keywords is None:
+        return Candidates(lists, NO_EVIDENCE)
+    return Candidates(lists, keywords.evidence, keywords.query_type)
 
 
 def ranked_parents(
@@ -244,17 +301,24 @@ def rank_parents(
     depth: int,
     provider: EmbeddingProvider,
     fusion: str | None = None,
-    keyword_fallback: bool = False,
+    fallback: bool = False,
+    timeout_ms: int = 0,
 ) -> Ranking:
     """Parents of ``tenant`` for ``query``, best first, at most ``depth`` of them, with the
     hybrid weights they were fused with (none when one retriever ran: a single mode, or hybrid
-    without the embedding service, which ``keyword_fallback`` allows)."""
+    with one retriever failed, which ``fallback`` allows; ``search_candidates``)."""
     found = search_candidates(
-        tenant=tenant, query=query, mode=mode, depth=depth, provider=provider, keyword_fallback=keyword_fallback
+        tenant=tenant, query=query, mode=mode, depth=depth, provider=provider, fallback=fallback, timeout_ms=timeout_ms
     )
     weighing = None
     if len(found.lists) > 1:
-        weighing = fusion_weights(tenant=tenant, query=query, evidence=found.evidence, dense_margin=found.dense_margin)
+        weighing = fusion_weights(
+            tenant=tenant,
+            query=query,
+            evidence=found.evidence,
+            dense_margin=found.dense_margin,
+            query_type=found.query_type,
+        )
         fused = fuse(found.lists, method=fusion or conf.SETTINGS.fusion, weights=weighing.weights)
     else:
         (only,) = found.lists.values()

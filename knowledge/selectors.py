@@ -15,6 +15,7 @@ from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_p
 from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, rank_parents, rerank
 from knowledge.services import default_provider
 from knowledge.source_config import sync_free
+from knowledge.timeouts import bounded
 from knowledge.types import Passage, RetrievalMode
 from supportai.models import Tenant
 
@@ -130,7 +131,12 @@ def retrieve_explained(
     """``retrieve``'s passages and, in hybrid mode, the weights they were fused with (the console
     shows them). A NUL or a lone surrogate in ``query`` (JSON escapes allow both) is cleaned as in
     stored text, so PostgreSQL and the tokenizer never see it. ``k`` over ``MAX_K`` raises
-    ``ValueError``; under 1 finds nothing."""
+    ``ValueError``; under 1 finds nothing.
+
+    Each SQL statement is cancelled after ``KNOWLEDGE_RETRIEVAL_TIMEOUT_MS``. Hybrid mode answers
+    from one retriever when the other fails (the passages' ``ranks`` show which ran); when no
+    retriever can answer, its error is raised: ``ProviderError`` (the query could not be embedded)
+    or ``RetrievalTimedOut``."""
     if k > MAX_K:
         raise ValueError(f"k must be at most {MAX_K}; got {k}")
     query = storable_text(query)
@@ -139,15 +145,20 @@ def retrieve_explained(
     provider = provider or default_provider()
     reranker = reranker or rerank_provider(conf.SETTINGS.rerank_provider)
     depth = max(k, RERANK_CANDIDATES) if reranker is not None else k
-    # Chat and the console keep answering from keywords while the query cannot be embedded.
-    ranking = rank_parents(tenant=tenant, query=query, mode=mode, depth=depth, provider=provider, keyword_fallback=True)
-    rows = {
-        chunk.pk: chunk
-        for chunk in Chunk.objects.for_tenant(tenant)
+    # Chat and the console answer from whichever retriever works while the other fails (the query
+    # cannot be embedded, a search ran out of time).
+    timeout_ms = conf.SETTINGS.retrieval_timeout_ms
+    ranking = rank_parents(
+        tenant=tenant, query=query, mode=mode, depth=depth, provider=provider, fallback=True, timeout_ms=timeout_ms
+    )
+    parents_found = (
+        Chunk.objects.for_tenant(tenant)
         .filter(pk__in=[p.parent_id for p in ranking.parents])
         .select_related("document")
         .only("id", "text", "document__id", "document__title", "document__url")
-    }
+    )
+    with bounded(timeout_ms):
+        rows = {chunk.pk: chunk for chunk in parents_found}
     # A parent deleted between the search and this read (a re-index swapped its chunks) is left out.
     parents = [parent for parent in ranking.parents if parent.parent_id in rows]
     if reranker is not None:

@@ -95,10 +95,6 @@ def retrieval_tune(
         query_id: search_candidates(tenant=tenant, query=text, mode="hybrid", depth=DEPTH, provider=provider)
         for query_id, text in judged.items()
     }
-    types = {
-        query_id: fusion_weights(tenant=tenant, query=judged[query_id], evidence=candidates.evidence).query_type
-        for query_id, candidates in found.items()
-    }
     judged_qrels = {query_id: qrels[query_id] for query_id in judged}
     per_question: dict[float, dict[str, float]] = {}
     for scale in SCALES:
@@ -109,7 +105,7 @@ def retrieval_tune(
                 query=judged[query_id],
                 evidence=candidates.evidence,
                 dense_margin=candidates.dense_margin,
-                query_type=types[query_id],
+                query_type=candidates.query_type,
                 keyword_scale=scale,
             )
             fused = fuse(candidates.lists, method=conf.SETTINGS.fusion, weights=plan.weights)

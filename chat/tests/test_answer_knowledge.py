@@ -3,6 +3,7 @@ local embedding model, the ``local`` provider, and the stored answer."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -10,8 +11,10 @@ from channels.db import database_sync_to_async
 
 from chat.models import Message, MessageStatus
 from chat.tests.conftest import Connect, settled_message
+from knowledge import conf
 from knowledge.models import Document
 from knowledge.tests.factories import add_document
+from knowledge.tests.locks import table_locked
 from routing.contracts import ToolCall
 from routing.providers.fake import Script, ScriptedProvider
 from routing.providers.local import NOT_COVERED
@@ -124,6 +127,23 @@ async def test_japanese_answer_never_uses_another_tenants_article(
     end = (await client.ask("返金してもらえますか？", "k-cjk-other"))[-1]  # noqa: RUF001
     # then
     assert end["sources"] == [] and end["text"] == NOT_COVERED
+
+
+async def test_answer_goes_on_without_knowledge_while_the_search_times_out(
+    connect: Connect, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a page that answers, and the chunks locked by another connection (a migration) past the limit
+    await _add(tenant, "Refunds", REFUNDS)
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, retrieval_timeout_ms=100))
+    client = await connect(tenant)
+    # when
+    with table_locked("knowledge_chunk"):
+        end = (await client.ask("What is your refund policy?", "k-8"))[-1]
+    # then the answer for what the knowledge does not cover, stored, on a socket that still answers
+    assert end["sources"] == [] and end["text"] == NOT_COVERED
+    assert await _stored_sources(end) == []
+    end = (await client.ask("What is your refund policy?", "k-9"))[-1]
+    assert "[1]" in end["text"] and len(end["sources"]) == 1
 
 
 async def test_sources_cover_citations_of_every_tool_round(connect: Connect, tenant: Tenant) -> None:

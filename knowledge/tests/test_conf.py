@@ -50,3 +50,13 @@ def test_a_model_the_local_provider_cannot_run_stops_the_process_and_says_what_t
     monkeypatch.setenv("KNOWLEDGE_EMBEDDING_PROVIDER", "openai")
     monkeypatch.setenv("KNOWLEDGE_EMBEDDING_MODEL", "text-embedding-3-large")
     assert conf.load().embedding_model == "text-embedding-3-large"
+
+
+def test_the_retrieval_time_limit_defaults_to_two_seconds_and_zero_turns_it_off(monkeypatch):
+    monkeypatch.delenv("KNOWLEDGE_RETRIEVAL_TIMEOUT_MS", raising=False)
+    assert conf.load().retrieval_timeout_ms == 2000
+    monkeypatch.setenv("KNOWLEDGE_RETRIEVAL_TIMEOUT_MS", "0")
+    assert conf.load().retrieval_timeout_ms == 0
+    monkeypatch.setenv("KNOWLEDGE_RETRIEVAL_TIMEOUT_MS", "-1")
+    with pytest.raises(ImproperlyConfigured, match="KNOWLEDGE_RETRIEVAL_TIMEOUT_MS"):
+        conf.load()

@@ -1,0 +1,35 @@
+"""A table locked by another connection, as a migration or a ``VACUUM FULL`` holds it: every
+statement that reads it waits (tests that use it commit their rows: ``django_db(transaction=True)``,
+or the test's own transaction would already hold the table and jump the queue)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+
+
+@contextmanager
+def table_locked(table: str) -> Iterator[None]:
+    """``table`` held in ACCESS EXCLUSIVE mode by a second connection until the block ends."""
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+                held.set()
+                done.wait(60)
+        finally:
+            connection.close()  # the thread's own connection, before the test database goes away
+
+    thread = threading.Thread(target=hold, name=f"lock-{table}")
+    thread.start()
+    try:
+        assert held.wait(10), f"{table} could not be locked"
+        yield
+    finally:
+        done.set()
+        thread.join()
