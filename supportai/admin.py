@@ -4,17 +4,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.actions import delete_selected as django_delete_selected
-from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.shortcuts import redirect
-from django.urls import reverse
 
-from supportai.admin_mixins import TenantScopedAdminMixin, TenantScopedModelAdmin
+from supportai.admin_mixins import GuardedDeleteModelAdmin, TenantScopedAdminMixin, TenantScopedModelAdmin
 from supportai.api_keys import api_key_create, api_key_revoke
 from supportai.identity import identity_secret_rotate
 from supportai.memberships import (
@@ -25,6 +23,7 @@ from supportai.memberships import (
     membership_delete,
     membership_delete_many,
     membership_refusal,
+    user_removal_refusal,
 )
 from supportai.models import MANAGER_ROLES, EndUser, Membership, Role, Tenant, TenantApiKey
 from supportai.selectors import tenant_ids_for_user
@@ -84,7 +83,7 @@ class MembershipAdminForm(forms.ModelForm):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantScopedModelAdmin):
+class MembershipAdmin(GuardedDeleteModelAdmin, TenantScopedModelAdmin):
     """Every write goes through ``supportai.memberships``; a refusal is shown and changes nothing."""
 
     form = MembershipAdminForm
@@ -92,7 +91,6 @@ class MembershipAdmin(TenantScopedModelAdmin):
     list_filter = ("role",)
     list_select_related = ("tenant", "user")
     search_fields = ("user__username", "user__email")
-    actions = ["delete_selected"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Membership | None = None) -> Any:
         # Moving a membership to another user or tenant would bypass the owner rules: remove and add instead.
@@ -116,24 +114,13 @@ class MembershipAdmin(TenantScopedModelAdmin):
         created = membership_create(actor=request.user, tenant=obj.tenant, user=obj.user, role=obj.role)
         obj.pk, obj.created_at = created.pk, created.created_at
 
-    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
-        obj = self.get_object(request, unquote(object_id))
-        if obj is not None and self.has_delete_permission(request, obj):
-            refusal = membership_refusal(actor=request.user, tenant=obj.tenant, current=obj, role=None)
-            if refusal is not None:
-                self.message_user(request, refusal.value, messages.ERROR)
-                return redirect(reverse("admin:supportai_membership_change", args=[obj.pk]))
-        return super().delete_view(request, object_id, extra_context)
-
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         membership_delete(actor=request.user, tenant=obj.tenant, membership_id=obj.pk)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
         membership_delete_many(actor=request.user, memberships=queryset.select_related("tenant"))
 
-    @admin.action(description="Delete selected memberships", permissions=["delete"])
-    def delete_selected(self, request: HttpRequest, queryset: QuerySet[Membership]) -> Any:
-        """Django's bulk delete, refused as a whole (with the reason) when any one row may not go."""
+    def deletion_refusal(self, request: HttpRequest, queryset: QuerySet[Membership]) -> str | None:
         try:
             with transaction.atomic():
                 # Checked by deleting inside a transaction rolled back on purpose: the rows are checked
@@ -141,10 +128,32 @@ class MembershipAdmin(TenantScopedModelAdmin):
                 membership_delete_many(actor=request.user, memberships=queryset.select_related("tenant"))
                 transaction.set_rollback(True)
         except MembershipRefused as refused:
-            self.message_user(request, str(refused), messages.ERROR)
-            return None
-        with transaction.atomic():
-            return django_delete_selected(self, request, queryset)
+            return str(refused)
+        return None
+
+
+class StaffUserChangeForm(UserChangeForm):
+    def clean_is_active(self) -> bool:
+        is_active = bool(self.cleaned_data.get("is_active"))
+        if self.instance.pk is not None and self.instance.is_active and not is_active:
+            refusal = user_removal_refusal(user_ids={self.instance.pk})
+            if refusal is not None:
+                raise forms.ValidationError(refusal)
+        return is_active
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class StaffUserAdmin(GuardedDeleteModelAdmin, UserAdmin):
+    """Django's User admin, except that a tenant's last active owner is neither deleted nor deactivated
+    (``supportai.memberships.user_removal_refusal``); the refusal names the user and the tenant."""
+
+    form = StaffUserChangeForm
+
+    def deletion_refusal(self, request: HttpRequest, queryset: QuerySet[Any]) -> str | None:
+        return user_removal_refusal(user_ids=set(queryset.values_list("pk", flat=True)))
 
 
 @admin.register(EndUser)

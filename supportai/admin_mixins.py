@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from supportai.models import MANAGER_ROLES, Tenant, TenantScopedModel
 from supportai.selectors import tenant_ids_for_user
@@ -91,3 +96,37 @@ class TenantScopedAdminMixin:
 
 class TenantScopedModelAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     """Convenience base; subclasses set ``list_select_related`` (at least ``tenant``)."""
+
+
+class GuardedDeleteModelAdmin(admin.ModelAdmin):
+    """Base of a ``ModelAdmin`` whose deletions a service may refuse.
+
+    The delete page and the bulk "delete selected" action ask ``deletion_refusal`` first (the bulk
+    action about all the selected rows at once); a refusal is shown as an error and nothing is
+    deleted, instead of the service's exception reaching the user as a 403 page.
+    """
+
+    actions: Any = ["delete_selected"]
+
+    def deletion_refusal(self, request: HttpRequest, queryset: QuerySet[Any]) -> str | None:
+        raise NotImplementedError
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_delete_permission(request, obj):
+            refusal = self.deletion_refusal(request, type(obj)._default_manager.filter(pk=obj.pk))
+            if refusal is not None:
+                self.message_user(request, refusal, messages.ERROR)
+                opts = obj._meta
+                return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.action(description=gettext_lazy("Delete selected %(verbose_name_plural)s"), permissions=["delete"])
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        """Django's bulk delete, refused as a whole (with the reason) when the rows may not go."""
+        refusal = self.deletion_refusal(request, queryset)
+        if refusal is not None:
+            self.message_user(request, refusal, messages.ERROR)
+            return None
+        with transaction.atomic():
+            return django_delete_selected(self, request, queryset)

@@ -6,21 +6,28 @@ bulk delete; demo seeding) goes through these functions. The rules:
 - only owners and admins of the tenant manage its memberships (superusers manage any tenant);
 - only an owner grants, changes or removes the owner role, so an admin manages admins, agents
   and analysts only;
-- a tenant never loses its last owner, whoever asks.
+- a tenant never loses its last active owner, whoever asks. An owner whose user is deactivated
+  cannot log in, so does not count: the tenant needs another owner before losing the last active
+  one, and deleting or deactivating that user is refused too (``user_removal_refusal``, checked by
+  the User admin and, for every ``Model.delete()``, ``QuerySet.delete()`` and ``save()``, by the
+  ``pre_delete`` and ``pre_save`` receivers connected in ``SupportAIConfig.ready``). Deleting the
+  tenant itself is allowed: its memberships go with it.
 
 ``actor=None`` is the operator at the shell (a management command): the role rules are skipped, the
 last-owner rule is not. Writes lock the tenant row, so two requests cannot each remove "the other"
-owner.
+owner. ``QuerySet.update(is_active=False)`` and raw SQL send no signals and are not checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 
 from supportai.models import MANAGER_ROLES, Membership, Role, Tenant
 from supportai.selectors import membership_get
@@ -31,14 +38,15 @@ Actor = User | AnonymousUser | None
 class MembershipRefusal(StrEnum):
     NOT_A_MANAGER = "Only owners and admins of this tenant can change its memberships."
     OWNER_ONLY = "Only an owner can grant, change or remove the owner role; ask an owner of this tenant."
-    LAST_OWNER = "A tenant must keep at least one owner: make someone else an owner first."
+    LAST_OWNER = "A tenant must keep at least one active owner: make someone else an owner first."
+    LAST_OWNER_LEAVING = "{user} is the last owner of tenant {tenant}; make someone else an owner of it first."
 
 
 class MembershipRefused(PermissionDenied):
-    """A refused membership write; nothing was changed. ``str()`` is the message for the user."""
+    """A refused write; nothing was changed. ``str()`` is the message for the user."""
 
-    def __init__(self, refusal: MembershipRefusal) -> None:
-        super().__init__(refusal.value)
+    def __init__(self, refusal: MembershipRefusal, message: str | None = None) -> None:
+        super().__init__(message or refusal.value)
         self.refusal = refusal
 
 
@@ -56,11 +64,67 @@ def membership_refusal(
         touches_owner = Role.OWNER in (role, current.role if current else None)
         if touches_owner and own.role != Role.OWNER:
             return MembershipRefusal.OWNER_ONLY
-    if current is not None and current.role == Role.OWNER and role != Role.OWNER:
-        other_owners = Membership.objects.filter(tenant=tenant, role=Role.OWNER).exclude(pk=current.pk)
-        if not other_owners.exists():
-            return MembershipRefusal.LAST_OWNER
-    return None
+    if current is None or current.role != Role.OWNER or role == Role.OWNER:
+        return None
+    if _active_owners(tenant_id=tenant.pk).exclude(pk=current.pk).exists():
+        return None
+    return MembershipRefusal.LAST_OWNER
+
+
+def _active_owners(*, tenant_id: int | OuterRef) -> QuerySet[Membership]:
+    return Membership.objects.filter(tenant_id=tenant_id, role=Role.OWNER, user__is_active=True)
+
+
+def user_removal_refusal(*, user_ids: Collection[int]) -> str | None:
+    """Why these users may not be deleted or deactivated together, naming a user and their tenant.
+
+    Refused when one of them owns a tenant that would be left with no active owner (their other
+    tenants, where they are agents or analysts, do not matter). A read, for forms; the receivers below
+    check again under lock when the users are deleted or saved.
+    """
+    active_owner_elsewhere = _active_owners(tenant_id=OuterRef("tenant_id")).exclude(user_id__in=user_ids)
+    last = (
+        Membership.objects.filter(user_id__in=user_ids, role=Role.OWNER)
+        .exclude(Exists(active_owner_elsewhere))
+        .select_related("user", "tenant")
+        .order_by("tenant__name", "user__username")
+        .first()
+    )
+    if last is None:
+        return None
+    return MembershipRefusal.LAST_OWNER_LEAVING.format(user=last.user, tenant=last.tenant)
+
+
+@transaction.atomic
+def _check_user_removal(*, user_ids: Collection[int]) -> None:
+    """Lock the tenants these users own (held until the caller's transaction ends), then check."""
+    owned = Tenant.objects.filter(memberships__user_id__in=user_ids, memberships__role=Role.OWNER)
+    list(owned.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+    message = user_removal_refusal(user_ids=user_ids)
+    if message is not None:
+        raise MembershipRefused(MembershipRefusal.LAST_OWNER_LEAVING, message)
+
+
+def refuse_last_owner_delete(sender: type[User], instance: User, origin: Any = None, **kwargs: Any) -> None:
+    """``pre_delete`` of users. Django sends it for every row of a ``QuerySet.delete()`` before deleting
+    any, so the users deleted together (``origin``) are judged together: two owners of one tenant
+    cannot go in one bulk delete either."""
+    user_ids = {instance.pk}
+    if isinstance(origin, QuerySet) and origin.model is sender:
+        user_ids.update(origin.values_list("pk", flat=True))
+    _check_user_removal(user_ids=user_ids)
+
+
+def refuse_last_owner_deactivation(
+    sender: type[User], instance: User, raw: bool = False, update_fields: Any = None, **kwargs: Any
+) -> None:
+    """``pre_save`` of users: turning ``is_active`` off is refused like deleting the user."""
+    if raw or instance.pk is None or instance.is_active:
+        return
+    if update_fields is not None and "is_active" not in update_fields:
+        return
+    if sender.objects.filter(pk=instance.pk, is_active=True).exists():
+        _check_user_removal(user_ids={instance.pk})
 
 
 def _check(*, actor: Actor, tenant: Tenant, current: Membership | None, role: Role | None) -> None:
