@@ -43,6 +43,11 @@ class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def _object_tenant_id(self, obj: models.Model) -> int | None:
         return obj.pk
 
+    def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
+        # A deactivated tenant is hidden from its own staff, so only a superuser could switch it back on.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else (*fields, "is_active")
+
     @admin.action(description="Rotate the identity-verification secret (shown once)", permissions=["change"])
     def rotate_identity_secret(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         managed = self._managed_tenant_ids(request)

@@ -124,3 +124,42 @@ def test_identity_secret_rotation_action_is_for_managers_of_the_tenant_only(
     secret = Tenant.objects.get(pk=tenant.pk).identity_secret
     assert secret and any(secret in m.message for m in response.context["messages"])
     assert Tenant.objects.get(pk=other_tenant.pk).identity_secret == ""
+
+
+def _tenant_form(tenant: Tenant, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "name": tenant.name,
+        "slug": tenant.slug,
+        "allowed_origins": ",".join(tenant.allowed_origins),
+        "timezone": tenant.timezone,
+        "locale": tenant.locale,
+        "brand_colour": tenant.brand_colour,
+        "logo_url": tenant.logo_url,
+        "escalation_email": tenant.escalation_email,
+        "monthly_llm_budget_usd": str(tenant.monthly_llm_budget_usd),
+        "is_active": "on",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_tenant_staff_cannot_deactivate_their_tenant_superusers_can(owner: User, tenant: Tenant) -> None:
+    # given: an admin of the tenant (deactivating it would lock every owner out, with no way back)
+    admin_user = UserFactory.create(username="mallory", is_staff=True)
+    MembershipFactory.create(user=admin_user, tenant=tenant, role=Role.ADMIN)
+    # when: the admin and the owner untick "active" (and rename it, which they may)
+    for user in (admin_user, owner):
+        _client_for(user).post(
+            f"/admin/supportai/tenant/{tenant.pk}/change/", _tenant_form(tenant, name="Alpha Care", is_active=None)
+        )
+    # then
+    tenant.refresh_from_db()
+    assert (tenant.name, tenant.is_active) == ("Alpha Care", True)
+    # a superuser suspends it
+    root = UserFactory.create(username="root", is_staff=True, is_superuser=True)
+    response = _client_for(root).post(
+        f"/admin/supportai/tenant/{tenant.pk}/change/", _tenant_form(tenant, is_active=None)
+    )
+    assert response.status_code == 302
+    tenant.refresh_from_db()
+    assert not tenant.is_active
