@@ -189,12 +189,14 @@ class TenantApiKeyAdmin(TenantScopedModelAdmin):
         obj.prefix = issued.api_key.prefix
         messages.warning(request, f"Copy this API key now; it will not be shown again: {issued.raw_key}")
 
-    @admin.action(description="Revoke selected keys")
+    @admin.action(description="Revoke selected keys", permissions=["change"])
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[TenantApiKey]) -> None:
+        """All the selected keys or, when one is of a tenant the user does not manage, none: skipping it
+        would report the rest as revoked while that key still works."""
+        api_keys = list(queryset.select_related("tenant"))
         managed = self._managed_tenant_ids(request)
-        revoked = 0
-        for api_key in queryset.select_related("tenant"):
-            if request.user.is_superuser or api_key.tenant_id in managed:
-                api_key_revoke(tenant=api_key.tenant, api_key_id=api_key.pk)
-                revoked += 1
-        self.message_user(request, f"Revoked {revoked} key(s).")
+        if not request.user.is_superuser and any(api_key.tenant_id not in managed for api_key in api_keys):
+            raise PermissionDenied("You can only revoke keys of tenants you manage.")
+        for api_key in api_keys:
+            api_key_revoke(tenant=api_key.tenant, api_key_id=api_key.pk)
+        self.message_user(request, f"Revoked {len(api_keys)} key(s).")

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from supportai.api_keys import api_key_create
 from supportai.models import EndUser, Role, Tenant, TenantApiKey
 from supportai.tests.factories import EndUserFactory, MembershipFactory, UserFactory
 
@@ -163,3 +164,33 @@ def test_tenant_staff_cannot_deactivate_their_tenant_superusers_can(owner: User,
     assert response.status_code == 302
     tenant.refresh_from_db()
     assert not tenant.is_active
+
+
+def test_api_key_revoke_action_is_for_managers_and_refuses_other_tenants_keys_as_a_whole(
+    owner: User, agent: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given: alice owns Alpha and is only an agent of Bravo, so she sees Bravo's keys
+    MembershipFactory.create(user=owner, tenant=other_tenant, role=Role.AGENT)
+    alpha_key = api_key_create(tenant=tenant, name="alpha").api_key
+    bravo_key = api_key_create(tenant=other_tenant, name="bravo").api_key
+    revoke = {"action": "revoke_keys"}
+    alphas = TenantApiKey.objects.filter(pk=alpha_key.pk)
+    # when: bob (an agent) tries
+    by_agent = _client_for(agent).post("/admin/supportai/tenantapikey/", {**revoke, "_selected_action": [alpha_key.pk]})
+    # then: the action is not his
+    assert "revoke_keys" not in _client_for(agent).get("/admin/supportai/tenantapikey/").text
+    assert "revoke_keys" not in by_agent.text
+    assert alphas.get().revoked_at is None
+    # when: alice selects both tenants' keys
+    both = _client_for(owner).post(
+        "/admin/supportai/tenantapikey/", {**revoke, "_selected_action": [alpha_key.pk, bravo_key.pk]}
+    )
+    # then: refused as a whole, not "Revoked 1 key(s)" with Bravo's key still working
+    assert both.status_code == 403
+    assert not TenantApiKey.objects.filter(pk__in=[alpha_key.pk, bravo_key.pk], revoked_at__isnull=False).exists()
+    # when: only Alpha's
+    mine = _client_for(owner).post(
+        "/admin/supportai/tenantapikey/", {**revoke, "_selected_action": [alpha_key.pk]}, follow=True
+    )
+    assert "Revoked 1 key(s)." in [m.message for m in mine.context["messages"]]
+    assert alphas.get().revoked_at is not None
