@@ -53,7 +53,9 @@ def _page(request: HttpRequest, membership: Membership, selected: Escalation | N
         "transcript": transcript_rows(tenant=membership.tenant, escalation=selected) if selected else [],
         "events": list(selected.events.select_related("actor")) if selected else [],
         "staff": list(
-            Membership.objects.filter(tenant=membership.tenant, role__in=["owner", "admin", "agent"])
+            Membership.objects.filter(
+                tenant=membership.tenant, role__in=["owner", "admin", "agent"], user__is_active=True
+            )
             .select_related("user")
             .order_by("user__username")
         )

@@ -21,7 +21,7 @@ def inbox_membership(*, user: User | AnonymousUser, tenant_id: int) -> Membershi
         return None
     return (
         Membership.objects.select_related("tenant", "user")
-        .filter(user=user, tenant_id=tenant_id, tenant__is_active=True, role__in=list(READ_ROLES))
+        .filter(user=user, user__is_active=True, tenant_id=tenant_id, tenant__is_active=True, role__in=list(READ_ROLES))
         .first()
     )
 

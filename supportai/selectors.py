@@ -11,9 +11,12 @@ from supportai.models import Membership, Role, Tenant
 
 
 def membership_list(*, user: User | AnonymousUser) -> QuerySet[Membership]:
+    """The memberships ``user`` acts through: none for a deactivated user (read from the database, so a
+    user deactivated since a long-lived socket connected, or an assignee, is caught too) or in a
+    deactivated tenant."""
     if not user.is_authenticated:
         return Membership.objects.none()
-    return Membership.objects.filter(user=user, tenant__is_active=True).select_related("tenant")
+    return Membership.objects.filter(user=user, user__is_active=True, tenant__is_active=True).select_related("tenant")
 
 
 def tenant_ids_for_user(*, user: User | AnonymousUser, roles: Iterable[Role] | None = None) -> set[int]:

@@ -137,6 +137,20 @@ def test_resolve_with_notes_and_claim_conflicts(agent: User, owner: User, escala
     assert kinds == [("claimed", "alice"), ("resolved", "bob")]
 
 
+def test_assign_refuses_a_deactivated_agent(owner: User, agent: User, escalation: Escalation) -> None:
+    # given: bob is still an agent of the tenant but his account is deactivated (he cannot log in)
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    # when
+    refused = logged_in(owner).post(f"/console/inbox/{escalation.pk}/assign/", {"user_id": agent.pk}, follow=True)
+    # then: refused, and bob is not offered
+    assert b"Assign to an agent, admin or owner of this tenant." in refused.content
+    assert f'<option value="{owner.pk}">alice (owner)</option>' in refused.text
+    assert f'<option value="{agent.pk}">' not in refused.text
+    escalation.refresh_from_db()
+    assert escalation.assigned_to_id is None
+
+
 def test_assign_only_to_staff_of_the_same_tenant(owner: User, escalation: Escalation, outsider: User) -> None:
     client = logged_in(owner)
     refused = client.post(f"/console/inbox/{escalation.pk}/assign/", {"user_id": outsider.pk}, follow=True)

@@ -88,6 +88,23 @@ async def test_membership_is_rechecked_on_every_action(
     assert escalation.assigned_to_id is None
 
 
+async def test_a_user_deactivated_since_connecting_is_refused_at_the_next_action(
+    staff_connect: StaffConnect, tenant: Tenant, agent: User
+) -> None:
+    # given: bob's socket is open; then his account is deactivated (he could no longer log in)
+    escalation = await _escalation(tenant)
+    staff = await staff_connect(agent, tenant)
+    agent.is_active = False
+    await agent.asave(update_fields=["is_active"])
+    # when
+    await staff.send({"type": "claim", "escalation_id": escalation.pk})
+    # then
+    assert (await staff.receive())["code"] == "forbidden"
+    assert await staff.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+    await escalation.arefresh_from_db()
+    assert escalation.assigned_to_id is None
+
+
 @pytest.mark.parametrize(
     "raw",
     [
