@@ -57,7 +57,10 @@ def calendar_file(booking: Booking) -> str:
 def tenant_recipients(booking: Booking) -> list[str]:
     if booking.tenant.escalation_email:
         return [booking.tenant.escalation_email]
-    managers = Membership.objects.filter(tenant=booking.tenant, role__in=MANAGER_ROLES).select_related("user")
+    # Not a deactivated account's address: it is often a former employee's, and the notice holds customer details.
+    managers = Membership.objects.filter(
+        tenant=booking.tenant, role__in=MANAGER_ROLES, user__is_active=True
+    ).select_related("user")
     return sorted({m.user.email for m in managers if m.user.email})
 
 

@@ -20,7 +20,8 @@ from bookings.services import CUSTOMER, booking_create
 from bookings.tests.conftest import local, next_weekday
 from chat.models import Conversation
 from chat.services import conversation_open, conversation_resume
-from supportai.tests.factories import EndUserFactory
+from supportai.models import Role
+from supportai.tests.factories import EndUserFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 HOSTILE_NAME = '<script>alert("x")</script> Ann'
@@ -53,6 +54,17 @@ def test_every_email_escapes_customer_text_in_html(tenant, owner, booking, kind)
     assert booking.confirmation_code in message.body and booking.confirmation_code in html
     assert HOSTILE_NAME in message.body  # plain text stays readable (nothing to inject into)
     assert "Massage" in message.subject or booking.confirmation_code in message.subject
+
+
+def test_new_booking_notice_skips_deactivated_managers_and_other_tenants(
+    tenant, other_tenant, owner, outsider, booking
+):
+    # given: a former admin whose account was deactivated (still a member), and an agent
+    former = UserFactory.create(username="erin", email="erin@example.com", is_active=False)
+    MembershipFactory.create(user=former, tenant=tenant, role=Role.ADMIN)
+    MembershipFactory.create(user=UserFactory.create(username="bob"), tenant=tenant, role=Role.AGENT)
+    # when / then: the customer's booking goes to the active owner only
+    assert _message(booking, notifications.TENANT_NEW_BOOKING).to == [owner.email]
 
 
 def test_confirmation_has_a_calendar_file_in_local_time(tenant, booking):
