@@ -372,7 +372,7 @@ class RetrieveApi(APIView):
         try:
             passages = retrieve(tenant=api_tenant(request), **serializer.validated_data)
         except ProviderError as exc:
-            raise EmbeddingUnavailable(f"{EMBEDDING_UNAVAILABLE} ({exc})") from exc
+            raise EmbeddingUnavailable(EMBEDDING_UNAVAILABLE.format(reason=exc.public_message)) from exc
         except RetrievalTimedOut as exc:
             raise RetrievalUnavailable() from exc
         return Response(self.OutputSerializer(passages, many=True).data)

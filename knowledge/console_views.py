@@ -365,7 +365,7 @@ def search(request: HttpRequest) -> HttpResponse:
         try:
             found = retrieve_explained(tenant=membership.tenant, query=data["q"], k=data["k"], mode=data["mode"])
         except ProviderError as exc:
-            form.add_error(None, f"{EMBEDDING_UNAVAILABLE} ({exc})")
+            form.add_error(None, EMBEDDING_UNAVAILABLE.format(reason=exc.public_message))
         except RetrievalTimedOut:
             form.add_error(None, RETRIEVAL_TIMED_OUT)
         else:

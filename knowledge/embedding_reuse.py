@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from knowledge.dense import vector_literal
-from knowledge.providers.base import EmbeddingProvider, ProviderError, sizes_check
+from knowledge.providers.base import EmbeddingProvider, ProviderError, ProviderErrorKind, sizes_check
 from supportai.models import Tenant
 
 STORED_VECTORS_SQL = """
@@ -63,7 +63,10 @@ def embed_passages(
     missing = {digest: text for digest, text in zip(hashes, texts, strict=True) if digest not in known}
     vectors = provider.embed_documents(list(missing.values())) if missing else []
     if len(vectors) != len(missing):
-        raise ProviderError(f"{provider.name} returned {len(vectors)} vectors for {len(missing)} texts")
+        raise ProviderError(
+            f"{provider.name} returned {len(vectors)} vectors for {len(missing)} texts",
+            kind=ProviderErrorKind.MALFORMED,
+        )
     sizes_check(provider, vectors)
     known.update((digest, vector_literal(vector)) for digest, vector in zip(missing, vectors, strict=True))
     reused = sum(1 for digest in hashes if digest not in missing)

@@ -23,7 +23,7 @@ from knowledge.chunking import chunk_document, count_tokens, token_offsets
 from knowledge.embedding_reuse import Embedded, embed_passages
 from knowledge.languages import search_config
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
-from knowledge.providers.base import EmbeddingProvider, ProviderError, embedding_provider
+from knowledge.providers.base import EmbeddingProvider, ProviderError, ProviderErrorKind, embedding_provider
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,9 @@ DIMENSION_MISMATCH = (
     "Embedding provider {name!r} returns {got} dimensions but the vector column holds {want}; "
     "choose a provider/model with {want} dimensions or migrate the column."
 )
+# A document's error when it could not be embedded: ``reason`` is the error's ``public_message``, never
+# the vendor's words (those are about the operator's account, and go to the log).
+EMBEDDING_FAILED = "Embedding failed. {reason} Re-index the document to try again."
 
 
 def default_provider() -> EmbeddingProvider:
@@ -207,7 +210,8 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
 def _check_dimensions(provider: EmbeddingProvider) -> None:
     if provider.dimensions != EMBEDDING_DIMENSIONS:
         raise ProviderError(
-            DIMENSION_MISMATCH.format(name=provider.name, got=provider.dimensions, want=EMBEDDING_DIMENSIONS)
+            DIMENSION_MISMATCH.format(name=provider.name, got=provider.dimensions, want=EMBEDDING_DIMENSIONS),
+            kind=ProviderErrorKind.MISCONFIGURED,
         )
 
 
@@ -231,7 +235,8 @@ def documents_index(
     swap their chunks in, all in one transaction; returns the child count. Children whose exact
     input the model already embedded for this tenant keep that vector unless ``reuse_embeddings``
     is off (knowledge/embedding_reuse.py). On a provider error every document still in the version
-    read is marked failed and the error is raised."""
+    read is marked failed (``EMBEDDING_FAILED``, in tenants' words), the detail is logged with the
+    tenant and the documents, and the error is raised."""
     if any(document.tenant_id != tenant.pk for document in documents):
         raise ValueError("document belongs to another tenant")
     provider = provider or default_provider()
@@ -247,7 +252,15 @@ def documents_index(
         embedded = embed_passages(tenant=tenant, provider=provider, texts=texts, reuse=reuse_embeddings)
     except ProviderError as exc:
         Document.objects.filter(_versions(documents), tenant=tenant).update(
-            status=DocumentStatus.FAILED, error=f"Embedding failed: {exc}"
+            status=DocumentStatus.FAILED, error=EMBEDDING_FAILED.format(reason=exc.public_message)
+        )
+        logger.log(
+            logging.ERROR if exc.needs_operator else logging.WARNING,
+            "embedding documents %s of tenant %s failed (%s): %s",
+            [document.pk for document in documents],
+            tenant.pk,
+            exc.kind,
+            exc,
         )
         raise
     if plans:

@@ -33,7 +33,8 @@ MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 _EMBEDDER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embedding")
 MIN_CANDIDATES = 50
 # What dense-mode callers tell people when the query cannot be embedded (hybrid goes on with BM25).
-EMBEDDING_UNAVAILABLE = "The embedding service could not embed the query; bm25 and hybrid search still work"
+# ``reason``: the error's public message (the vendor's words go to the log only).
+EMBEDDING_UNAVAILABLE = "The embedding service could not embed the query; bm25 and hybrid search still work. {reason}"
 RERANK_CANDIDATES = 25
 
 # Hybrid searches run the keyword side (BM25 and the lookups that weigh it) on a second connection
@@ -195,8 +196,19 @@ def keyword_side(*, tenant: Tenant, query: str, limit: int, weigh: bool, timeout
     return KeywordSide(hits, evidence, query_type)
 
 
-def _went_without(retriever: str, *, tenant: Tenant, error: Exception) -> Exception:
-    logger.warning("%s search failed for tenant %s; hybrid search runs without it: %s", retriever, tenant.pk, error)
+def _went_without(retriever: str, *, tenant: Tenant, error: Exception, degraded: bool) -> Exception:
+    """Log a retriever's failure (the vendor's or the server's words stay in the log) and return it.
+    An embedding service that refuses the platform's key or configuration is an ERROR: operators act."""
+    operator = isinstance(error, ProviderError) and error.needs_operator
+    what = f"query embedding ({error.kind})" if isinstance(error, ProviderError) else f"{retriever} search"
+    logger.log(
+        logging.ERROR if operator else logging.WARNING,
+        "%s failed for tenant %s%s: %s",
+        what,
+        tenant.pk,
+        f"; hybrid search runs without {retriever}" if degraded else "",
+        error,
+    )
     return error
 
 
@@ -235,24 +247,24 @@ def search_candidates(
         try:
             keywords = keyword() if parallel is None else None
         except RetrievalTimedOut as exc:
+            failures.append(_went_without("bm25", tenant=tenant, error=exc, degraded=degrade))
             if not degrade:
                 raise
-            failures.append(_went_without("bm25", tenant=tenant, error=exc))
     if embedding is not None:
         try:
             dense = dense_search(tenant=tenant, vector=embedding.result(), limit=candidates, timeout_ms=timeout_ms)
         except (ProviderError, RetrievalTimedOut) as exc:
+            # Keywords still answer while the embedding service is down; the passages' ranks show it.
+            failures.append(_went_without("dense", tenant=tenant, error=exc, degraded=degrade))
             if not degrade:
                 raise
-            # Keywords still answer while the embedding service is down; the passages' ranks show it.
-            failures.append(_went_without("dense", tenant=tenant, error=exc))
     if parallel is not None:
         try:
             keywords = parallel.result()
         except RetrievalTimedOut as exc:
+            failures.append(_went_without("bm25", tenant=tenant, error=exc, degraded=degrade))
             if not degrade:
                 raise
-            failures.append(_went_without("bm25", tenant=tenant, error=exc))
     lists = {
         **({"bm25": lift_to_parents(keywords.hits)} if keywords is not None else {}),
         **({"dense": lift_to_parents(dense)} if dense is not None else {}),

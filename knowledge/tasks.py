@@ -10,7 +10,7 @@ from celery.exceptions import Retry
 from django.utils import timezone
 
 from knowledge import conf
-from knowledge.indexing import document_index
+from knowledge.indexing import EMBEDDING_FAILED, document_index
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.providers.base import ProviderError
 from knowledge.providers.local import bulk_threads
@@ -27,14 +27,15 @@ MAX_RETRIES = 3
 
 
 INDEX_INTERNAL_ERROR = "Indexing stopped by an internal error (logged on the server); re-index the document"
-INDEX_RETRYING = "Embedding failed: {error}; retry {attempt} of {retries} in {seconds} s"
+INDEX_RETRYING = "Embedding failed. {reason} Retry {attempt} of {retries} in {seconds} s."
 
 
 @shared_task(bind=True, name="knowledge.index_document", max_retries=MAX_RETRIES)
 def index_document(self: Task, document_id: int) -> int:
     """Chunk and embed one pending document; returns its child count (0 if it is gone, done or failed).
 
-    A provider error marks the document failed with its message, which the console shows. On a
+    A provider error marks the document failed with its public message (``EMBEDDING_FAILED``; the
+    detail is in the log), which the console and the API show. On a
     worker, errors that may pass (a timeout, a rate limit, a 5xx) are retried with backoff, up to
     ``MAX_RETRIES`` times (the document shows pending meanwhile, its error saying a retry is coming);
     a wrong key or a vector dimension the column cannot hold fails at once.
@@ -50,7 +51,6 @@ def index_document(self: Task, document_id: int) -> int:
     except ProviderError as exc:
         if exc.retryable and not self.request.is_eager and self.request.retries < MAX_RETRIES:
             _index_retry(self, document=document, exc=exc)
-        logger.warning("document %s of tenant %s failed to index: %s", document.pk, document.tenant_id, exc)
         return 0
     except Exception:
         documents_fail_pending(tenant=document.tenant, document_ids=[document.pk], error=INDEX_INTERNAL_ERROR)
@@ -63,7 +63,9 @@ def _index_retry(task: Task, *, document: Document, exc: ProviderError) -> NoRet
     for the end). If the retry cannot be queued, the document is failed after all."""
     # Never sooner than the provider asked (a rate limit's Retry-After).
     countdown = max(RETRY_BACKOFF_S * 2**task.request.retries, exc.retry_after or 0)
-    note = INDEX_RETRYING.format(error=exc, attempt=task.request.retries + 1, retries=MAX_RETRIES, seconds=countdown)
+    note = INDEX_RETRYING.format(
+        reason=exc.public_message, attempt=task.request.retries + 1, retries=MAX_RETRIES, seconds=countdown
+    )
     # Only the version this run read: a newer one is its own run's, and may be ready already.
     failed = Document.objects.filter(pk=document.pk, content_hash=document.content_hash, status=DocumentStatus.FAILED)
     failed.update(status=DocumentStatus.PENDING, error=note)
@@ -72,7 +74,8 @@ def _index_retry(task: Task, *, document: Document, exc: ProviderError) -> NoRet
     except Retry:
         raise
     except Exception:
-        documents_fail_pending(tenant=document.tenant, document_ids=[document.pk], error=f"Embedding failed: {exc}")
+        error = EMBEDDING_FAILED.format(reason=exc.public_message)
+        documents_fail_pending(tenant=document.tenant, document_ids=[document.pk], error=error)
         raise
 
 
@@ -80,7 +83,7 @@ def _index_retry(task: Task, *, document: Document, exc: ProviderError) -> NoRet
 def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
     """Re-chunk and re-embed these documents of one tenant, every child anew (no stored vector
     reused); returns how many. Whatever stops the run, no document of it stays pending: a provider
-    error fails the batch that met it with the error and the rest with "Re-index stopped"; any
+    error fails the batch that met it with ``EMBEDDING_FAILED`` and the rest with ``REINDEX_STOPPED``; any
     other error fails the pending ones too and is raised (logged by Celery)."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
@@ -92,8 +95,10 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
         with bulk_threads():
             return tenant_reindex(tenant=tenant, force=True, documents=documents)
     except ProviderError as exc:
-        documents_fail_pending(tenant=tenant, document_ids=document_ids, error=f"Re-index stopped: {exc}")
-        logger.warning("re-index of %d documents of tenant %s stopped: %s", len(documents), tenant_id, exc)
+        error = REINDEX_STOPPED.format(reason=exc.public_message)
+        documents_fail_pending(tenant=tenant, document_ids=document_ids, error=error)
+        # The detail is logged where the batch failed (indexing.documents_index).
+        logger.warning("re-index of %d documents of tenant %s stopped (%s)", len(documents), tenant_id, exc.kind)
         return 0
     except Exception:
         documents_fail_pending(tenant=tenant, document_ids=document_ids, error=REINDEX_INTERNAL_ERROR)
@@ -101,6 +106,8 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
 
 
 REINDEX_INTERNAL_ERROR = "Re-index stopped by an internal error (logged on the server); run it again"
+# The documents of a re-index that a provider error stopped before their batch (``reason``: its public message).
+REINDEX_STOPPED = "Re-index stopped. {reason} Re-index the document to try again."
 
 
 NOT_DUE = "not due"

@@ -6,18 +6,74 @@ import atexit
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from typing import Protocol
 
 
+class ProviderErrorKind(StrEnum):
+    """What kind of failure a ``ProviderError`` is, which decides what tenants are told."""
+
+    AUTH = "auth"  # the service refused the operator's credentials (HTTP 401/403)
+    RATE_LIMIT = "rate_limit"  # HTTP 429
+    UNAVAILABLE = "unavailable"  # no answer in time, no connection, an error on its side (5xx)
+    MALFORMED = "malformed"  # an answer other than the documented one (a proxy's page, vectors missing)
+    REFUSED = "refused"  # any other 4xx: the request as the platform made it (a model name, a limit)
+    MISCONFIGURED = "misconfigured"  # the configured model's vectors do not fit the vector column
+    OTHER = "other"
+
+
+# What tenants are told, in place of the vendor's words: those are about the operator's account
+# (a key's last characters, an organisation id, a proxy's address) and go to the server log only.
+# The model's name and its sizes are the operator's configuration too, and nothing a tenant can change.
+OPERATORS_HAVE_DETAILS = "the details are in the server log for the platform's operators."
+PUBLIC_MESSAGES: dict[ProviderErrorKind, str] = {
+    ProviderErrorKind.AUTH: f"The embedding service refused the platform's credentials; {OPERATORS_HAVE_DETAILS}",
+    ProviderErrorKind.RATE_LIMIT: "The embedding service is rate limiting the platform.",
+    ProviderErrorKind.UNAVAILABLE: (
+        "The embedding service is unavailable (no answer in time, no connection, or an error on its side)."
+    ),
+    ProviderErrorKind.MALFORMED: "The embedding service returned an answer that could not be read.",
+    ProviderErrorKind.REFUSED: f"The embedding service refused the request; {OPERATORS_HAVE_DETAILS}",
+    ProviderErrorKind.MISCONFIGURED: (
+        f"The platform's embedding model does not fit the search index; {OPERATORS_HAVE_DETAILS}"
+    ),
+    ProviderErrorKind.OTHER: f"The embedding service failed; {OPERATORS_HAVE_DETAILS}",
+}
+# Kinds the operators must act on (logged as errors); the others pass by themselves.
+OPERATOR_KINDS = frozenset(
+    {ProviderErrorKind.AUTH, ProviderErrorKind.REFUSED, ProviderErrorKind.MISCONFIGURED, ProviderErrorKind.OTHER}
+)
+
+
 class ProviderError(Exception):
     """A provider call failed; ``retryable`` says whether trying again may help, ``retry_after``
-    (seconds) how long the provider asked us to wait first (HTTP ``Retry-After``), if it did."""
+    (seconds) how long the provider asked us to wait first (HTTP ``Retry-After``), if it did.
 
-    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+    ``str()`` is the full detail, the vendor's words included, for the server log and operators'
+    commands only; tenants are shown ``public_message``, chosen by ``kind``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: ProviderErrorKind = ProviderErrorKind.OTHER,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
+        self.kind = kind
         self.retryable = retryable
         self.retry_after = retry_after
+
+    @property
+    def public_message(self) -> str:
+        return PUBLIC_MESSAGES[self.kind]
+
+    @property
+    def needs_operator(self) -> bool:
+        """Whether the operators must act (a key, a model) before it can pass."""
+        return self.kind in OPERATOR_KINDS
 
 
 # A model may return another size than its adapter declares (a hosted model that cannot shorten its
@@ -33,7 +89,8 @@ def sizes_check(provider: EmbeddingProvider, vectors: Sequence[Sequence[float]])
     wrong = next((len(vector) for vector in vectors if len(vector) != provider.dimensions), None)
     if wrong is not None:
         raise ProviderError(
-            WRONG_SIZE.format(name=provider.name, got=wrong, model=provider.model, want=provider.dimensions)
+            WRONG_SIZE.format(name=provider.name, got=wrong, model=provider.model, want=provider.dimensions),
+            kind=ProviderErrorKind.MISCONFIGURED,
         )
 
 

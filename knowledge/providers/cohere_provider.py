@@ -19,6 +19,7 @@ from knowledge.providers.remote import (
     malformed,
     normalise,
     status_error,
+    unreachable,
 )
 from supportai.env import env_str
 
@@ -34,7 +35,7 @@ def _client(api_key: str, base_url: str | None, timeout: float) -> cohere.Client
 def _error(what: str, exc: Exception) -> ProviderError:
     if isinstance(exc, ApiError):
         return status_error(f"Cohere {what}", exc.status_code, exc.body, exc.headers)
-    return ProviderError(f"Cohere {what}: {exc}", retryable=True)
+    return unreachable(f"Cohere {what}", exc)
 
 
 class CohereEmbeddingProvider:

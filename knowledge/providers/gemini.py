@@ -7,8 +7,16 @@ from collections.abc import Sequence
 from google import genai
 from google.genai import errors, types
 
-from knowledge.providers.base import ProviderError
-from knowledge.providers.remote import TIMEOUT_S, batches, count_check, malformed, normalise, status_error
+from knowledge.providers.remote import (
+    MALFORMED_ERRORS,
+    TIMEOUT_S,
+    batches,
+    count_check,
+    malformed,
+    normalise,
+    status_error,
+    unreachable,
+)
 from supportai.env import env_str
 
 
@@ -30,8 +38,10 @@ class GeminiEmbeddingProvider:
             except errors.APIError as exc:
                 headers = getattr(exc.response, "headers", None)
                 raise status_error("Gemini embeddings", exc.code, exc.message, headers) from exc
+            except MALFORMED_ERRORS as exc:  # a body the SDK could not parse (a proxy's page)
+                raise malformed("Gemini embeddings", exc) from exc
             except Exception as exc:  # transport errors surface as httpx/httpx2 exceptions
-                raise ProviderError(f"Gemini embeddings: {exc}", retryable=True) from exc
+                raise unreachable("Gemini embeddings", exc) from exc
             embeddings = response.embeddings or []
             count_check("Gemini embeddings", embeddings, batch)
             if not all(embedding.values for embedding in embeddings):

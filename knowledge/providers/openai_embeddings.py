@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import openai
 
-from knowledge.providers.base import ProviderError
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     TIMEOUT_S,
@@ -15,6 +14,7 @@ from knowledge.providers.remote import (
     malformed,
     normalise,
     status_error,
+    unreachable,
 )
 from supportai.env import env_str
 
@@ -49,7 +49,7 @@ class OpenAIEmbeddingProvider:
             except openai.APIStatusError as exc:
                 raise status_error("OpenAI embeddings", exc.status_code, exc.message, exc.response.headers) from exc
             except openai.APIError as exc:  # connection errors and timeouts
-                raise ProviderError(f"OpenAI embeddings: {exc}", retryable=True) from exc
+                raise unreachable("OpenAI embeddings", exc) from exc
             except MALFORMED_ERRORS as exc:  # the SDK hands a body it cannot parse over as it is
                 raise malformed("OpenAI embeddings", exc) from exc
         return vectors

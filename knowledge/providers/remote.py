@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from knowledge.providers.base import ProviderError
+from knowledge.providers.base import OPERATOR_KINDS, ProviderError, ProviderErrorKind
 
 # Hosted APIs cap inputs per request; we send at most this many texts at once.
 REMOTE_BATCH = 96
@@ -19,7 +19,16 @@ MALFORMED = "{what}: the API answered with something other than its documented r
 def malformed(what: str, exc: Exception) -> ProviderError:
     """A ``ProviderError`` for an answer that could not be read; retryable, as a proxy's error page
     or a cut body usually pass."""
-    return ProviderError(MALFORMED.format(what=what, error=f"{type(exc).__name__}: {exc}"), retryable=True)
+    return ProviderError(
+        MALFORMED.format(what=what, error=f"{type(exc).__name__}: {exc}"),
+        kind=ProviderErrorKind.MALFORMED,
+        retryable=True,
+    )
+
+
+def unreachable(what: str, exc: Exception) -> ProviderError:
+    """A ``ProviderError`` for a call that got no answer (no connection, a timeout); retryable."""
+    return ProviderError(f"{what}: {exc}", kind=ProviderErrorKind.UNAVAILABLE, retryable=True)
 
 
 def normalise(vector: Sequence[float]) -> list[float]:
@@ -32,15 +41,27 @@ def count_check(what: str, vectors: Sequence[object], texts: Sequence[str]) -> N
     """Raise ``ProviderError`` unless the API returned one vector per text (a missing one would shift
     every later vector onto the wrong text, or leave a query without one)."""
     if len(vectors) != len(texts):
-        raise ProviderError(f"{what} returned {len(vectors)} vectors for {len(texts)} texts")
+        raise ProviderError(
+            f"{what} returned {len(vectors)} vectors for {len(texts)} texts", kind=ProviderErrorKind.MALFORMED
+        )
 
 
 def batches(texts: Sequence[str], size: int = REMOTE_BATCH) -> list[Sequence[str]]:
     return [texts[start : start + size] for start in range(0, len(texts), size)]
 
 
-def retryable_status(status: int | None) -> bool:
-    return status is None or status == 429 or status >= 500
+def status_kind(status: int | None) -> ProviderErrorKind:
+    """The kind of an HTTP error answer (no status: the SDK could not tell, taken for an outage; a
+    success status: an SDK refusing a body it could not read)."""
+    if status is not None and status < 300:
+        return ProviderErrorKind.MALFORMED
+    if status in (401, 403):
+        return ProviderErrorKind.AUTH
+    if status == 429:
+        return ProviderErrorKind.RATE_LIMIT
+    if status is None or status >= 500:
+        return ProviderErrorKind.UNAVAILABLE
+    return ProviderErrorKind.REFUSED
 
 
 # A longer Retry-After is waited no longer: a document should not sit pending for hours.
@@ -59,8 +80,13 @@ def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
 
 
 def status_error(what: str, status: int | None, detail: object, headers: Mapping[str, str] | None) -> ProviderError:
-    """The ``ProviderError`` for an HTTP error answer: retryable for a rate limit or a server error,
-    after at least the wait the answer asks for."""
+    """The ``ProviderError`` for an HTTP error answer, of the kind its status says: retryable for a
+    rate limit, an outage or an unreadable answer (as ``malformed``), after at least the wait the
+    answer asks for. ``detail`` (the vendor's words) stays in the message, for the log."""
+    kind = status_kind(status)
     return ProviderError(
-        f"{what}: HTTP {status}: {detail}", retryable=retryable_status(status), retry_after=retry_after_s(headers)
+        f"{what}: HTTP {status}: {detail}",
+        kind=kind,
+        retryable=kind not in OPERATOR_KINDS,
+        retry_after=retry_after_s(headers),
     )

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import httpx
 
-from knowledge.providers.base import ProviderError
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     TIMEOUT_S,
@@ -15,6 +14,7 @@ from knowledge.providers.remote import (
     malformed,
     normalise,
     status_error,
+    unreachable,
 )
 from supportai.env import env_str
 
@@ -64,7 +64,7 @@ class VoyageEmbeddingProvider:
                     self._url, json=payload, headers={"Authorization": f"Bearer {self._api_key}"}
                 )
             except httpx.HTTPError as exc:
-                raise ProviderError(f"Voyage embeddings: {exc}", retryable=True) from exc
+                raise unreachable("Voyage embeddings", exc) from exc
             if response.status_code != 200:
                 raise status_error("Voyage embeddings", response.status_code, _detail(response), response.headers)
             try:

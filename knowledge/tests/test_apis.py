@@ -12,7 +12,7 @@ from knowledge import conf
 from knowledge.apis import FILES_WITHOUT_NAME, LANGUAGES_CONFLICT, NO_FILES, UNEXPECTED_FILE_PARTS
 from knowledge.demo import demo_source
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
-from knowledge.providers.base import ProviderError
+from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE
 from knowledge.tests.factories import FAQ_ROWS, add_document, faq_csv
@@ -105,7 +105,7 @@ def test_search_api_returns_passages_of_the_key_tenant_only(tenant, other_tenant
 
 def test_search_api_answers_503_in_dense_mode_and_hybrid_from_keywords_while_embedding_fails(tenant, monkeypatch):
     def outage(self, text):
-        raise ProviderError("connection refused")
+        raise ProviderError("connection refused", kind=ProviderErrorKind.UNAVAILABLE)
 
     monkeypatch.setattr(FakeEmbeddingProvider, "embed_query", outage)
     add_document(tenant, "Parking", "Free parking behind the studio.")
@@ -115,7 +115,9 @@ def test_search_api_answers_503_in_dense_mode_and_hybrid_from_keywords_while_emb
     hybrid = client.post("/api/v1/knowledge/search/", {"query": "parking"}, format="json")
 
     assert dense.status_code == 503
-    assert dense.json() == {"detail": f"{EMBEDDING_UNAVAILABLE} (connection refused)"}
+    assert dense.json() == {
+        "detail": EMBEDDING_UNAVAILABLE.format(reason=PUBLIC_MESSAGES[ProviderErrorKind.UNAVAILABLE])
+    }
     assert hybrid.status_code == 200
     assert [(p["title"], p["ranks"]) for p in hybrid.json()] == [("Parking", {"bm25": 1})]
 

@@ -10,9 +10,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from knowledge import services
+from knowledge.indexing import EMBEDDING_FAILED
 from knowledge.management.commands import evaluate_retrieval, reindex
 from knowledge.models import Chunk, Document, DocumentStatus
-from knowledge.providers.base import ProviderError
+from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.tests.factories import add_document
 from supportai.models import Tenant
@@ -29,7 +30,7 @@ QRELS = "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n"
 
 class DownEmbedder(FakeEmbeddingProvider):
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        raise ProviderError("401 invalid API key")
+        raise ProviderError("401 invalid API key", kind=ProviderErrorKind.AUTH)
 
 
 def _beir(folder: Path, *, corpus: str | None = None, queries: str = QUERIES, qrels: str = QRELS) -> Path:
@@ -127,12 +128,13 @@ def test_reindex_reports_a_provider_failure_and_marks_the_documents_failed(tenan
     document = add_document(tenant, "Parking", "Free parking behind the studio.")
     monkeypatch.setattr(reindex, "default_provider", DownEmbedder)
 
+    # the operator running the command reads the provider's words; the tenant, on the document, ours
     with pytest.raises(CommandError, match=r"embedding failed.*401 invalid API key"):
         call_command("reindex", "--tenant", tenant.slug, "--force")
 
     document.refresh_from_db()
-    assert document.status == DocumentStatus.FAILED
-    assert "401 invalid API key" in document.error
+    refused = EMBEDDING_FAILED.format(reason=PUBLIC_MESSAGES[ProviderErrorKind.AUTH])
+    assert (document.status, document.error) == (DocumentStatus.FAILED, refused)
 
 
 def test_reindex_touches_only_its_own_tenant(tenant, other_tenant, capsys):
@@ -167,7 +169,7 @@ def test_evaluate_retrieval_refuses_a_cut_off_beyond_the_depth_it_ranks_to(tmp_p
 
 
 def test_ingest_reports_documents_the_provider_could_not_embed_and_ends_with_status_1(
-    tenant, tmp_path, monkeypatch, capsys
+    tenant, tmp_path, monkeypatch, capsys, caplog
 ):
     (tmp_path / "parking.md").write_text("# Parking\n\nFree parking behind the studio.")
     monkeypatch.setattr(services, "default_provider", DownEmbedder)
@@ -177,7 +179,10 @@ def test_ingest_reports_documents_the_provider_could_not_embed_and_ends_with_sta
 
     captured = capsys.readouterr()
     assert "1 failed" in captured.out
-    assert "parking.md: Parking: Embedding failed: 401 invalid API key" in captured.err
+    # each document with the error its tenant sees; the provider's own words in the log (stderr too)
+    refused = EMBEDDING_FAILED.format(reason=PUBLIC_MESSAGES[ProviderErrorKind.AUTH])
+    assert f"parking.md: Parking: {refused}" in captured.err
+    assert f"of tenant {tenant.pk} failed (auth): 401 invalid API key" in caplog.text
     assert Document.objects.get(tenant=tenant).status == DocumentStatus.FAILED
 
 

@@ -5,7 +5,7 @@ import re
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from knowledge.models import Document, DocumentStatus
-from knowledge.providers.base import ProviderError
+from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.tests.factories import FAQ_ROWS, add_document, faq_csv
 
@@ -168,7 +168,7 @@ def test_search_page_links_only_http_addresses(client, agent, tenant):
 
 def test_search_page_says_the_embedding_service_failed_in_dense_mode(client, agent, tenant, monkeypatch):
     def outage(self, text):
-        raise ProviderError("connection refused")
+        raise ProviderError("connection refused to 10.0.3.7:8443", kind=ProviderErrorKind.UNAVAILABLE)
 
     monkeypatch.setattr(FakeEmbeddingProvider, "embed_query", outage)
     add_document(tenant, "Parking", "Free parking behind the studio.")
@@ -178,7 +178,9 @@ def test_search_page_says_the_embedding_service_failed_in_dense_mode(client, age
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert "The embedding service could not embed the query" in body and "connection refused" in body
+    # in our words: the error's own (an address of the platform's network) is for the log
+    assert "The embedding service could not embed the query" in body and "10.0.3.7" not in body
+    assert PUBLIC_MESSAGES[ProviderErrorKind.UNAVAILABLE] in body
     assert 'data-testid="passages"' not in body
     # announced to screen readers, as the console's other errors are
     assert re.search(r'role="alert">[^<]*The embedding service could not embed the query', body)

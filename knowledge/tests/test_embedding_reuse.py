@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import pytest
 
 from knowledge.embedding_reuse import text_sha256
-from knowledge.indexing import documents_index, embedding_text
+from knowledge.indexing import EMBEDDING_FAILED, documents_index, embedding_text
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.parsed import ParsedDocument
-from knowledge.providers.base import ProviderError
+from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import document_upsert, parsed_ingest, source_get_or_create, tenant_reindex
 from supportai.models import Tenant
@@ -149,5 +149,6 @@ def test_a_provider_returning_too_few_vectors_fails_the_batch_and_keeps_the_old_
     with pytest.raises(ProviderError, match="returned 0 vectors for 1 texts"):
         documents_index(tenant=tenant, documents=[document], provider=ShortEmbedder())
     document.refresh_from_db()
-    assert document.status == "failed" and "Embedding failed" in document.error
+    unreadable = EMBEDDING_FAILED.format(reason=PUBLIC_MESSAGES[ProviderErrorKind.MALFORMED])
+    assert (document.status, document.error) == ("failed", unreadable)
     assert _children(tenant, "a") == before

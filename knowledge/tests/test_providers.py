@@ -18,9 +18,11 @@ from knowledge.providers import cohere_provider, gemini, openai_embeddings, voya
 from knowledge.providers.base import (
     EMBEDDING_PROVIDERS,
     LOCAL_MODEL_NAME,
+    PUBLIC_MESSAGES,
     RERANK_PROVIDERS,
     EmbeddingProvider,
     ProviderError,
+    ProviderErrorKind,
     embedding_provider,
     rerank_provider,
 )
@@ -219,8 +221,9 @@ def test_voyage_embeddings_rest_shape_and_dimension_guard(fake_api, tenant):
     assert (body["model"], body["input_type"], body["output_dimension"]) == ("voyage-3.5-lite", "document", 512)
     # a 512-d provider cannot fill the 384-d column: indexing says so instead of failing in SQL
     document = add_document(tenant, "Parking", "Free parking.")
-    with pytest.raises(ProviderError, match="512 dimensions"):
+    with pytest.raises(ProviderError, match="512 dimensions") as excinfo:
         document_index(tenant=tenant, document=document, provider=provider)
+    assert excinfo.value.kind == ProviderErrorKind.MISCONFIGURED
 
 
 def test_voyage_error(fake_api):
@@ -299,7 +302,7 @@ def test_an_embedding_api_that_answers_too_late_is_a_retryable_provider_error(fa
     with pytest.raises(ProviderError) as excinfo:
         provider.embed_documents(["Free parking behind the studio."])
 
-    assert excinfo.value.retryable
+    assert excinfo.value.retryable and excinfo.value.kind == ProviderErrorKind.UNAVAILABLE
     assert time.monotonic() - started < 1.4  # the adapter gave up at its timeout, not at the answer
 
 
@@ -320,6 +323,42 @@ def test_a_rate_limit_carries_the_wait_the_api_asks_for(fake_api, vendor):
         build(fake_api.url).embed_documents(["parking"])
     # then: retryable, not before 30 s
     assert excinfo.value.retryable and excinfo.value.retry_after == 30
+    assert excinfo.value.kind == ProviderErrorKind.RATE_LIMIT
+
+
+# An error answer by status, as each vendor words it; what the status says decides the kind.
+STATUS_KINDS = {
+    401: ProviderErrorKind.AUTH,
+    403: ProviderErrorKind.AUTH,
+    429: ProviderErrorKind.RATE_LIMIT,
+    400: ProviderErrorKind.REFUSED,
+    404: ProviderErrorKind.REFUSED,
+    500: ProviderErrorKind.UNAVAILABLE,
+    503: ProviderErrorKind.UNAVAILABLE,
+}
+VENDOR_SECRET = "Incorrect API key provided: sk-proj-****abcd (org-7Hq2, request req_91b)"
+
+
+@pytest.mark.parametrize("status", STATUS_KINDS)
+@pytest.mark.parametrize("vendor", SLOW_VENDORS)
+def test_an_error_answer_has_a_kind_by_status_and_a_public_message_without_the_vendors_words(fake_api, vendor, status):
+    # given: an API answering ``status`` with the vendor's words about the operator's account
+    _, path, build = SLOW_VENDORS[vendor]
+    body = {
+        "error": {"code": status, "message": VENDOR_SECRET, "status": "FAILED", "type": "requests"},
+        "message": VENDOR_SECRET,
+        "detail": VENDOR_SECRET,
+    }
+    fake_api.route(path, lambda _: (status, body))
+    # when
+    with pytest.raises(ProviderError) as excinfo:
+        build(fake_api.url).embed_documents(["parking"])
+    # then: the detail (for the log) has the status and the vendor's words, the public message neither
+    error = excinfo.value
+    assert error.kind == STATUS_KINDS[status]
+    assert f"HTTP {status}" in str(error) and "sk-proj-****abcd" in str(error)
+    assert error.public_message == PUBLIC_MESSAGES[error.kind]
+    assert "sk-proj" not in error.public_message and str(status) not in error.public_message
 
 
 NO_VECTORS: dict[str, object] = {
@@ -336,8 +375,9 @@ def test_an_embedding_api_that_returns_fewer_vectors_than_texts_is_a_provider_er
     fake_api.route(path, lambda body: (200, NO_VECTORS[vendor]))
     provider = build(fake_api.url)
 
-    with pytest.raises(ProviderError, match="0 vectors for 1 texts"):
+    with pytest.raises(ProviderError, match="0 vectors for 1 texts") as excinfo:
         provider.embed_query("parking")
+    assert excinfo.value.kind == ProviderErrorKind.MALFORMED
     with pytest.raises(ProviderError, match="0 vectors for 2 texts"):
         provider.embed_documents(["parking", "gift cards"])
 
@@ -358,8 +398,9 @@ def test_an_embedding_api_that_answers_malformed_json_is_a_provider_error(fake_a
     provider = build(fake_api.url)
     add_document(tenant, "Parking", "Free parking behind the studio.")
     # when / then: a provider error, so indexing fails the document with it and serving falls back to keywords
-    with pytest.raises(ProviderError):
+    with pytest.raises(ProviderError) as excinfo:
         provider.embed_documents(["parking"])
+    assert excinfo.value.kind == ProviderErrorKind.MALFORMED
     [passage] = retrieve(tenant=tenant, query="parking", k=1, provider=provider)
     assert passage.title == "Parking" and set(passage.ranks) == {"bm25"}
 

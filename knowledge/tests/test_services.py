@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from knowledge import services
+from knowledge.indexing import EMBEDDING_FAILED
 from knowledge.models import (
     Chunk,
     ChunkLevel,
@@ -22,7 +23,7 @@ from knowledge.models import (
 )
 from knowledge.parsed import ParsedDocument
 from knowledge.parsing import parse_file
-from knowledge.providers.base import ProviderError
+from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import (
     FileResult,
@@ -43,7 +44,7 @@ ARTICLE = b"# Parking\n\nFree parking is behind the studio on Pearl Street.\n\nB
 
 class BrokenEmbedder(FakeEmbeddingProvider):
     def embed_documents(self, texts):
-        raise ProviderError("rate limited", retryable=True)
+        raise ProviderError("rate limited", kind=ProviderErrorKind.RATE_LIMIT, retryable=True)
 
 
 def _stats(tenant):
@@ -221,7 +222,8 @@ def test_embedding_failure_marks_document_failed(tenant):
     result = file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE, provider=BrokenEmbedder())
     assert result.outcomes == {Outcome.FAILED: 1}
     document = Document.objects.get()
-    assert document.status == DocumentStatus.FAILED and "rate limited" in document.error
+    limited = EMBEDDING_FAILED.format(reason=PUBLIC_MESSAGES[ProviderErrorKind.RATE_LIMIT])
+    assert (document.status, document.error) == (DocumentStatus.FAILED, limited)
     # a later run retries it
     retried = file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
     assert retried.outcomes == {Outcome.UPDATED: 1}
