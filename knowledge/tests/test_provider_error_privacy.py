@@ -20,6 +20,7 @@ from knowledge.retrieval import EMBEDDING_UNAVAILABLE
 from knowledge.source_config import url_source_create
 from knowledge.sources import knowledge_source_sync
 from knowledge.tests.http_fake import FakeApi
+from knowledge.tests.migration_state import migrate_knowledge_to
 from knowledge.tests.site_fake import FakeSite
 from supportai.models import Tenant
 from supportai.tests.factories import api_client
@@ -123,3 +124,32 @@ def test_a_website_sync_while_the_key_is_refused_stores_no_vendor_text(
     assert result.errors == {f"{site.url}/help/parking": "embedding"}
     assert not any(_leaks(text) for text in (source.error, source.last_sync_summary, result.error))
     assert _vendor_records(caplog)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_replaces_provider_text_stored_before_with_a_plain_message() -> None:
+    # given documents failed or waiting with the provider's words, as they were stored before
+    old = migrate_knowledge_to("0012_document_nfc_file_names")
+    uploads = old.source.objects.create(tenant=old.tenant, name="Uploads", kind="upload")
+    vendor = f"OpenAI embeddings: HTTP 401: Incorrect API key provided: sk-proj-****{KEY_TAIL}"
+    for title, status, error in [
+        ("failed", "failed", f"Embedding failed: {vendor}"),
+        ("waiting", "pending", f"Embedding failed: {vendor}; retry 1 of 3 in 2 s"),
+        ("stopped", "failed", f"Re-index stopped: {vendor}"),
+        ("internal", "failed", "Re-index stopped by an internal error (logged on the server); run it again"),
+        ("page", "failed", "HTTP 404 from https://help.example.com/gone"),  # the tenant's own site's
+    ]:
+        old.document.objects.create(
+            tenant=old.tenant, source=uploads, external_id=title, title=title, status=status, error=error
+        )
+    # when the migration runs
+    migrated = migrate_knowledge_to("0013_document_errors_without_provider_text").document
+    # then no stored error holds the provider's words; ours are as they were
+    errors = dict(migrated.objects.values_list("title", "error"))
+    assert errors == {
+        "failed": "Embedding failed. The embedding service failed. Re-index the document to try again.",
+        "waiting": "Embedding failed. The embedding service failed. Re-index the document to try again.",
+        "stopped": "Re-index stopped. The embedding service failed. Re-index the document to try again.",
+        "internal": "Re-index stopped by an internal error (logged on the server); run it again",
+        "page": "HTTP 404 from https://help.example.com/gone",
+    }
