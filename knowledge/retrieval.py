@@ -339,7 +339,13 @@ def rank_parents(
 
 
 def rerank(
-    *, query: str, parents: list[RankedParent], texts: dict[int, str], reranker: RerankProvider, k: int
+    *,
+    tenant: Tenant,
+    query: str,
+    parents: list[RankedParent],
+    texts: dict[int, str],
+    reranker: RerankProvider,
+    k: int,
 ) -> list[RankedParent]:
     """Reorder the top candidates with ``reranker``; on any provider failure keep the fused order.
     Parents it did not return (past ``RERANK_CANDIDATES`` when ``k`` is larger, or left out of a
@@ -348,7 +354,8 @@ def rerank(
     try:
         results = reranker.rerank(query=query, documents=[texts[p.parent_id] for p in candidates], top_n=k)
     except ProviderError as exc:
-        logger.warning("reranker %s failed, keeping fused order: %s", reranker.name, exc)
+        level = logging.ERROR if exc.needs_operator else logging.WARNING
+        logger.log(level, "reranking for tenant %s failed (%s), keeping fused order: %s", tenant.pk, exc.kind, exc)
         return parents[:k]
     reordered: list[RankedParent] = []
     returned: set[int] = set()

@@ -163,7 +163,7 @@ def retrieve_explained(
     parents = [parent for parent in ranking.parents if parent.parent_id in rows]
     if reranker is not None:
         texts = {pk: chunk.text for pk, chunk in rows.items()}
-        parents = rerank(query=query, parents=parents, texts=texts, reranker=reranker, k=k)
+        parents = rerank(tenant=tenant, query=query, parents=parents, texts=texts, reranker=reranker, k=k)
     passages: list[Passage] = []
     for parent in parents[:k]:
         chunk = rows[parent.parent_id]

@@ -153,11 +153,14 @@ def test_cohere_rerank_timeout_falls_back_to_fused_order(fake_api, tenant):
     assert [p.title for p in passages] == [p.title for p in retrieve(tenant=tenant, query="parking", k=2)]
 
 
-def test_cohere_rerank_server_error_falls_back(fake_api, tenant):
+def test_cohere_rerank_server_error_falls_back(fake_api, tenant, caplog):
     fake_api.route("/v2/rerank", lambda body: (503, {"message": "service unavailable"}))
     add_document(tenant, "Parking", "Free parking behind the studio.")
     reranker = CohereRerankProvider(api_key="co-test", base_url=fake_api.url)
     assert [p.title for p in retrieve(tenant=tenant, query="parking", k=1, reranker=reranker)] == ["Parking"]
+    # the operators read whose search it was, what kind of failure, and the vendor's words
+    assert f"reranking for tenant {tenant.pk} failed (unavailable), keeping fused order" in caplog.text
+    assert "HTTP 503" in caplog.text and "service unavailable" in caplog.text
 
 
 MALFORMED_RERANKS = {
