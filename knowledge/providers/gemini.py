@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from google import genai
 from google.genai import errors, types
 
+from knowledge.providers.base import ProviderErrorKind
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     TIMEOUT_S,
@@ -18,6 +19,16 @@ from knowledge.providers.remote import (
     unreachable,
 )
 from supportai.env import env_str
+
+
+def _key_refused(exc: errors.APIError) -> bool:
+    """Whether the answer refuses the API key: Google says so with a 400 INVALID_ARGUMENT whose
+    ``ErrorInfo`` reason is ``API_KEY_INVALID``, not with a 401."""
+    error = exc.details.get("error") if isinstance(exc.details, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    return isinstance(details, list) and any(
+        isinstance(detail, dict) and detail.get("reason") == "API_KEY_INVALID" for detail in details
+    )
 
 
 class GeminiEmbeddingProvider:
@@ -37,7 +48,8 @@ class GeminiEmbeddingProvider:
                 response = self._client.models.embed_content(model=self.model, contents=list(batch), config=config)
             except errors.APIError as exc:
                 headers = getattr(exc.response, "headers", None)
-                raise status_error("Gemini embeddings", exc.code, exc.message, headers) from exc
+                kind = ProviderErrorKind.AUTH if _key_refused(exc) else None
+                raise status_error("Gemini embeddings", exc.code, exc.message, headers, kind=kind) from exc
             except MALFORMED_ERRORS as exc:  # a body the SDK could not parse (a proxy's page)
                 raise malformed("Gemini embeddings", exc) from exc
             except Exception as exc:  # transport errors surface as httpx/httpx2 exceptions

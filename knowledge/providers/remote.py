@@ -79,11 +79,19 @@ def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S) if math.isfinite(seconds) else None
 
 
-def status_error(what: str, status: int | None, detail: object, headers: Mapping[str, str] | None) -> ProviderError:
-    """The ``ProviderError`` for an HTTP error answer, of the kind its status says: retryable for a
-    rate limit, an outage or an unreadable answer (as ``malformed``), after at least the wait the
-    answer asks for. ``detail`` (the vendor's words) stays in the message, for the log."""
-    kind = status_kind(status)
+def status_error(
+    what: str,
+    status: int | None,
+    detail: object,
+    headers: Mapping[str, str] | None,
+    *,
+    kind: ProviderErrorKind | None = None,
+) -> ProviderError:
+    """The ``ProviderError`` for an HTTP error answer, of the kind its status says (unless the
+    vendor's answer tells better, ``kind``): retryable for a rate limit, an outage or an unreadable
+    answer (as ``malformed``), after at least the wait the answer asks for. ``detail`` (the vendor's
+    words) stays in the message, for the log."""
+    kind = kind or status_kind(status)
     return ProviderError(
         f"{what}: HTTP {status}: {detail}",
         kind=kind,

@@ -210,6 +210,23 @@ def test_gemini_error_is_provider_error(fake_api):
     assert excinfo.value.retryable
 
 
+def test_gemini_refusing_the_key_with_a_400_is_an_auth_error(fake_api):
+    # given: Google's answer to a key it does not know, a 400 whose reason says so
+    error = {
+        "error": {
+            "code": 400,
+            "message": "API key not valid. Please pass a valid API key.",
+            "status": "INVALID_ARGUMENT",
+            "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}],
+        }
+    }
+    fake_api.route("/v1/models/gemini-embedding-001:batchEmbedContents", lambda body: (400, error))
+    # when / then: a refused credential, not a refused request; the log still reads the 400
+    with pytest.raises(ProviderError, match="HTTP 400: API key not valid") as excinfo:
+        GeminiEmbeddingProvider(api_key="g-test", base_url=fake_api.url).embed_documents(["a"])
+    assert (excinfo.value.kind, excinfo.value.retryable) == (ProviderErrorKind.AUTH, False)
+
+
 def test_voyage_embeddings_rest_shape_and_dimension_guard(fake_api, tenant):
     def embeddings(body):
         dims = body["output_dimension"]
