@@ -77,8 +77,15 @@ def url_source_due(*, source: KnowledgeSource, now: datetime, default_interval_m
 def document_list(
     *, tenant: Tenant, source: KnowledgeSource | None = None, status: str | None = None
 ) -> QuerySet[Document]:
-    """The tenant's documents by title, optionally only those of ``source`` or in ``status``."""
-    documents = Document.objects.for_tenant(tenant).select_related("source").order_by("title", "pk")
+    """The tenant's documents by title, optionally only those of ``source`` or in ``status``; their
+    text and the links and aliases a crawl stored are left unread (a page of 50 manuals would read
+    up to 50 times ``KNOWLEDGE_MAX_UPLOAD_BYTES`` that no list shows)."""
+    documents = (
+        Document.objects.for_tenant(tenant)
+        .select_related("source")
+        .defer("content", "links", "aliases")
+        .order_by("title", "pk")
+    )
     if source is not None:
         documents = documents.filter(source=source)
     return documents.filter(status=status) if status is not None else documents

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from knowledge.models import Chunk, CorpusStats, Document
 from knowledge.source_config import url_source_create
 from knowledge.tests.factories import add_document
 from supportai.models import Tenant
+from supportai.tests.factories import api_client
 
 DOCUMENTS_PAGE = "/console/knowledge/"
 
@@ -86,3 +90,19 @@ def test_delete_answers_only_get_and_post(client: Client, owner: User, tenant: T
     client.force_login(owner)
     assert client.put(_delete(parking)).status_code == 405
     assert Document.objects.filter(pk=parking.pk).exists()
+
+
+@pytest.mark.parametrize("listing", ["console", "api"])
+def test_document_lists_do_not_read_the_documents_text(
+    client: Client, owner: User, tenant: Tenant, listing: str
+) -> None:
+    # given a manual whose text (up to KNOWLEDGE_MAX_UPLOAD_BYTES of it) neither list shows
+    add_document(tenant, "Manual", "Free parking behind the studio. " * 2000)
+    client.force_login(owner)
+    get = client.get if listing == "console" else api_client(tenant).get
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = get(DOCUMENTS_PAGE if listing == "console" else "/api/v1/knowledge/documents/")
+    # then the documents are listed, and no query read their text
+    assert response.status_code == 200 and "Manual" in response.content.decode()
+    assert not [query["sql"] for query in queries if '"knowledge_document"."content"' in query["sql"]]
