@@ -1,16 +1,19 @@
-"""Django's error pages for bad requests (``handler400``) and unknown API paths (``handler404``),
+"""Django's error pages for bad requests (``handler400``) and pages not found (``handler404``),
 used when ``DEBUG`` is off.
 
 A staff member who drops 150 help articles on the console's upload form trips Django's
 ``DATA_UPLOAD_MAX_NUMBER_FILES`` before any view runs (the CSRF check reads the form first), and
 Django's own page says only "Bad Request (400)". This page names the limit and leads back; any
 other bad request keeps a generic message (its details are not for the client). An API client
-that calls a path no endpoint serves gets JSON like every other API error, not an HTML page.
+that calls a path no endpoint serves gets JSON like every other API error, not an HTML page; a
+console page not found (another tenant's document, one deleted meanwhile) is a console page that
+says what was not found and leads back, not Django's bare "Not Found".
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views import defaults
 
@@ -19,6 +22,7 @@ from supportai.request_limits import request_limit_error
 GENERIC = "The server could not understand the request."
 STAFF_PAGES = ("/console/", "/admin/")  # where "Back to the page" may lead
 API_PREFIX = "/api/"
+CONSOLE_PREFIX = "/console/"
 NO_SUCH_ENDPOINT = "No API endpoint at this path; /api/docs/ lists them."
 
 
@@ -35,4 +39,14 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"detail": NO_SUCH_ENDPOINT}, status=404)
+    if request.path.startswith(CONSOLE_PREFIX):
+        return render(request, "console/not_found.html", {"reason": _not_found_reason(exception)}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def _not_found_reason(exception: Exception) -> str:
+    """What a view's ``Http404("No such document.")`` says; "" for a path no view serves (Django's
+    ``Resolver404`` carries the patterns it tried, not for the client)."""
+    if type(exception) is Http404 and exception.args and isinstance(exception.args[0], str):
+        return exception.args[0]
+    return ""

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from knowledge.models import Document
+from knowledge.models import Document, KnowledgeSource
 from supportai.error_pages import GENERIC, NO_SUCH_ENDPOINT
 from supportai.models import Tenant
 from supportai.request_limits import BODY_TOO_LARGE, TOO_MANY_FILES
@@ -74,3 +74,32 @@ def test_an_unknown_api_path_gets_a_json_404_and_other_paths_django_s_page(produ
     # then
     assert (api.status_code, api.json()) == (404, {"detail": NO_SUCH_ENDPOINT})
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_console_page_not_found_is_a_console_page_saying_what_was_not_found(
+    production: Settings, owner: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given a document of another tenant, and an owner who follows a link to delete it
+    uploads = KnowledgeSource.objects.create(tenant=other_tenant, name="Uploads")
+    theirs = Document.objects.create(
+        tenant=other_tenant, source=uploads, external_id="pricing.md", title="Their pricing"
+    )
+    client = Client()
+    client.force_login(owner)
+    # when
+    response = client.get(f"/console/knowledge/documents/{theirs.pk}/delete/")
+    # then the console says what it did not find, with its navigation and a way back, and nothing of theirs
+    body = response.content.decode()
+    assert response.status_code == 404
+    assert 'data-testid="current-tenant">Alpha Clinic<' in body and 'href="/console/knowledge/"' in body
+    assert "No such document." in body and 'href="/console/">Back to the console' in body
+    assert "Their pricing" not in body
+
+
+def test_an_unknown_console_path_is_a_console_page_naming_no_internals(production: Settings, owner: User) -> None:
+    client = Client()
+    client.force_login(owner)
+    response = client.get("/console/knowledge/no-such-page/")
+    body = response.content.decode()
+    assert response.status_code == 404
+    assert "There is no such console page." in body and "Resolver404" not in body and "tried" not in body
