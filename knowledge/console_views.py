@@ -160,7 +160,7 @@ class DocumentFilterForm(forms.Form):
 class SearchForm(forms.Form):
     q = forms.CharField(max_length=2000, label="Query")
     mode = forms.ChoiceField(choices=[(mode, mode) for mode in MODES], initial="hybrid")
-    k = forms.IntegerField(min_value=1, max_value=20, initial=5)
+    k = forms.IntegerField(label="Passages to show", min_value=1, max_value=20, initial=5)
 
 
 # A file giving more documents than this (a CSV FAQ, a corpus) is summed up by outcome, not listed.

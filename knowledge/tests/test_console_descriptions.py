@@ -4,6 +4,7 @@ page, so a screen reader reads them with the field."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -83,3 +84,10 @@ def test_the_search_boxs_fields_are_described_by_their_errors(client: Client, ag
     client.force_login(agent)
     described = _descriptions(client.get("/console/knowledge/search/", {"q": "", "k": "many"}).content)
     assert described == {"q": "This field is required.", "k": "Enter a whole number."}
+
+
+def test_the_search_boxs_fields_say_what_they_are(client: Client, agent: User) -> None:
+    client.force_login(agent)
+    body = client.get("/console/knowledge/search/").content.decode()
+    labels = dict((field, text) for field, text in re.findall(r'<label for="id_(\w+)">([^<]*)</label>', body))
+    assert labels == {"q": "Query:", "mode": "Mode:", "k": "Passages to show:"}
