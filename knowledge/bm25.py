@@ -377,6 +377,9 @@ class KeywordEvidence:
     # or the tenant no chunks (nothing for keywords to be wrong about).
     known_share: float
     tenant_scale: float  # the tenant's tuned keyword weight multiplier (RetrievalTuning), else 1.0
+    # Whether keyword search has any lexeme of the query to look up (False: the query is only stop
+    # words, emoji or punctuation, or the tenant has no chunks), so known_share's 1.0 is no finding.
+    has_lexemes: bool = True
 
 
 def keyword_evidence(*, tenant: Tenant, query: str) -> KeywordEvidence:
@@ -385,7 +388,9 @@ def keyword_evidence(*, tenant: Tenant, query: str) -> KeywordEvidence:
         cursor.execute(KEYWORD_EVIDENCE_SQL, {"tenant": tenant.pk, "query": query})
         row = cursor.fetchone()
     share, scale = row if row else (None, None)
-    return KeywordEvidence(1.0 if share is None else float(share), 1.0 if scale is None else float(scale))
+    return KeywordEvidence(
+        1.0 if share is None else float(share), 1.0 if scale is None else float(scale), has_lexemes=share is not None
+    )
 
 
 def bm25_search(*, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: float = 0.75) -> list[Hit]:

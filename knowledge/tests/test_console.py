@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from knowledge.models import Document, DocumentStatus
@@ -86,6 +87,25 @@ def test_search_page_explains_the_hybrid_weights_with_the_tenants_own_scale(clie
     assert "dense 0.97" in body and "keywords 0.03" in body and "tenant keyword scale 0.40" in body
     bm25 = client.get("/console/knowledge/search/", {"q": "swap free parking", "mode": "bm25", "k": 5}).content.decode()
     assert "Hybrid weights" not in bm25
+
+
+@pytest.mark.parametrize("query", ["😀🚗", "is it the", "!!!"])
+def test_search_page_says_when_keyword_search_has_no_words_of_the_query(client, agent, tenant, query):
+    # given knowledge, and a query of no word keyword search indexes (emoji, stop words, punctuation)
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    client.force_login(agent)
+    # when
+    body = client.get("/console/knowledge/search/", {"q": query, "mode": "hybrid", "k": 5}).content.decode()
+    # then the weighing says so, rather than that all its words are in the knowledge
+    weighing = " ".join(body[body.index('data-testid="weighing"') :].split("</p>")[0].split())
+    assert "keyword search has no words of it to look up" in weighing and "% of its words" not in weighing
+
+
+def test_search_page_says_a_tenant_without_knowledge_has_no_words_of_the_query(client, agent, tenant, other_tenant):
+    add_document(other_tenant, "Parking", "Free parking behind the studio.")
+    client.force_login(agent)
+    body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "hybrid", "k": 5}).content.decode()
+    assert "keyword search has no words of it to look up" in body and "% of its words" not in body
 
 
 def test_search_page_looks_up_the_query_vocabulary_once(client, agent, tenant, monkeypatch):
