@@ -16,7 +16,9 @@ from knowledge.folder_sources import tenant_visible_config
 from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
 from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue
 from knowledge.source_config import (
+    FIRST_SYNC_QUEUED,
     NAME_TAKEN,
+    NEXT_SYNC_USES_SETTINGS,
     SourceConfigError,
     SyncRunning,
     source_sync_enqueue,
@@ -30,6 +32,8 @@ from supportai.models import Tenant
 CONFIG_NOT_AN_OBJECT = (
     'A website source\'s config is a JSON object, such as {"start_url": "https://help.example.com/"}.'
 )
+
+SYNC_NOW_ACTION = "Sync the selected website (URL) sources now"
 
 
 class KnowledgeSourceForm(forms.ModelForm):
@@ -108,11 +112,25 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: KnowledgeSource, form: Any, change: bool) -> None:
         """A change writes only the fields the form changed: a sync that claimed the source since it
-        was read keeps its claim, status and results (as ``url_source_update`` leaves them)."""
+        was read keeps its claim, status and results (as ``url_source_update`` leaves them). A website
+        source added here has its first sync queued as ``url_source_create`` queues it; changed
+        settings are read by its next sync, as the console's settings form leaves them without
+        "Sync now" (the ``sync_now`` action is that button here)."""
         self.check_tenant_managed(request, obj)
         obj.save(update_fields=form.changed_data if change else None)
+        if obj.kind != SourceKind.URL:
+            return
+        if not change:
+            source_sync_enqueue(tenant=obj.tenant, source=obj)  # a new source: no sync can hold it yet
+            self.message_user(request, f"Added {obj.name}: {FIRST_SYNC_QUEUED}")
+        elif "config" in form.changed_data:
+            self.message_user(
+                request,
+                f"Saved the settings of {obj.name}; {NEXT_SYNC_USES_SETTINGS} "
+                f'To read the site with them now, use the action "{SYNC_NOW_ACTION}".',
+            )
 
-    @admin.action(description="Sync the selected website (URL) sources now")
+    @admin.action(description=SYNC_NOW_ACTION)
     def sync_now(self, request: HttpRequest, queryset: QuerySet[KnowledgeSource]) -> None:
         queued = running = 0
         with transaction.atomic():  # the syncs are queued when this commits

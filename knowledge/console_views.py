@@ -37,7 +37,9 @@ from knowledge.services import Outcome, SourceKindError, document_delete
 from knowledge.source_config import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_PAGES,
+    FIRST_SYNC_QUEUED,
     NAME_MAX_LENGTH,
+    NEXT_SYNC_USES_SETTINGS,
     PREFIX_MAX_LENGTH,
     URL_MAX_LENGTH,
     SourceConfigError,
@@ -269,11 +271,7 @@ def url_source_new(request: HttpRequest) -> HttpResponse:
         except SourceConfigError as exc:
             form.add_config_error(exc)
         else:
-            then = (
-                "its first sync is queued; refresh to see its status."
-                if data["sync_now"]
-                else "use Sync now to read it."
-            )
+            then = FIRST_SYNC_QUEUED if data["sync_now"] else "use Sync now to read it."
             messages.success(request, f"Added {source.name}: {then}")
             return redirect("knowledge_console:documents")
     return render(request, "knowledge/source_form.html", {"tenant": tenant, "form": form, "source": None})
@@ -300,8 +298,8 @@ def url_source_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except SourceConfigError as exc:
             form.add_config_error(exc)
         else:
-            then = " and queued a sync" if data["sync_now"] else "; the next sync uses them"
-            messages.success(request, f"Saved the settings of {source.name}{then}.")
+            then = " and queued a sync." if data["sync_now"] else f"; {NEXT_SYNC_USES_SETTINGS}"
+            messages.success(request, f"Saved the settings of {source.name}{then}")
             return redirect("knowledge_console:documents")
     context = {"tenant": membership.tenant, "form": form, "source": source}
     return render(request, "knowledge/source_form.html", context)

@@ -241,6 +241,9 @@ def url_source_update(
     return source
 
 
+# What the console and the admin tell staff who add a website source or change its settings.
+FIRST_SYNC_QUEUED = "its first sync is queued; refresh to see its status."
+NEXT_SYNC_USES_SETTINGS = "the next sync uses them."
 SYNC_NOT_QUEUED = "The sync could not be queued (task queue unavailable); run it again"
 SYNC_RUNNING = "A sync of this source is already running; its result shows here when it finishes."
 

@@ -14,7 +14,14 @@ from rest_framework.test import APIClient
 from knowledge import conf, sources, tasks
 from knowledge.console_views import SAVED_WHILE_SYNCING
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
-from knowledge.source_config import BAD_HOST, SYNC_RUNNING, source_sync_enqueue, url_source_create
+from knowledge.source_config import (
+    BAD_HOST,
+    FIRST_SYNC_QUEUED,
+    NEXT_SYNC_USES_SETTINGS,
+    SYNC_RUNNING,
+    source_sync_enqueue,
+    url_source_create,
+)
 from knowledge.sources import INTERNAL_ERROR, INTERRUPTED
 from knowledge.tests.site_fake import FakeSite
 from supportai.tests.factories import api_client
@@ -186,6 +193,47 @@ def test_admin_sync_action_is_tenant_scoped(
     assert "Sync queued for 1 URL sources." in response.content.decode()
     source.refresh_from_db()
     assert source.documents.count() == 2 and source.last_synced_at is not None
+
+
+def test_admin_adds_a_website_source_that_syncs_after_commit_as_the_console_and_the_api_do(
+    client, owner, outsider, tenant, small_site, django_capture_on_commit_callbacks
+):
+    config = f'{{"start_url": "{small_site.url}/"}}'
+    form = {"tenant": tenant.pk, "name": "Website", "kind": SourceKind.URL, "config": config}
+    # given another tenant's staff, who cannot add a source to the tenant
+    client.force_login(outsider)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        refused = client.post("/admin/knowledge/knowledgesource/add/", form)
+    assert refused.status_code == 200 and "tenant" in refused.context["adminform"].form.errors
+    assert callbacks == [] and small_site.requests == [] and not KnowledgeSource.objects.exists()
+    # when the tenant's owner adds a website source in the admin
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post("/admin/knowledge/knowledgesource/add/", form, follow=True)
+    # then its first sync is queued after commit (as url_source_create queues it), says so, and reads the site
+    assert response.status_code == 200 and len(callbacks) == 1
+    assert f"Added Website: {FIRST_SYNC_QUEUED}" in response.content.decode()
+    source = KnowledgeSource.objects.get(tenant=tenant)
+    assert source.status == SourceStatus.IDLE and source.last_synced_at is not None
+    assert {d.title for d in source.documents.all()} == {"Welcome", "Parking"}
+
+
+def test_admin_settings_change_is_used_by_the_next_sync_as_in_the_console(
+    client, owner, tenant, small_site, django_capture_on_commit_callbacks
+):
+    # given a website source
+    source = _source(tenant, small_site)
+    client.force_login(owner)
+    # when its start URL is changed in the admin
+    changed = {"name": "Website", "config": f'{{"start_url": "{small_site.url}/parking"}}'}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/admin/knowledge/knowledgesource/{source.pk}/change/", changed, follow=True)
+    # then, as the console's settings form without "Sync now", nothing is fetched now, and the page says
+    # the next sync uses them
+    assert response.status_code == 200 and callbacks == [] and small_site.requests == []
+    assert f"Saved the settings of Website; {NEXT_SYNC_USES_SETTINGS}" in response.content.decode()
+    source.refresh_from_db()
+    assert source.config["start_url"] == f"{small_site.url}/parking"
 
 
 def test_sync_sources_command(tenant, other_tenant, small_site, capsys):
