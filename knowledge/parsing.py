@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import PurePath
 
 from knowledge.languages import DEFAULT_LANGUAGE, declared_language
+from knowledge.markdown_title import markdown_title
 from knowledge.parsed import (
     EXTERNAL_ID_MAX_LENGTH,
     UNDECLARED,
@@ -86,42 +87,8 @@ def _looks_binary(text: str) -> bool:
 
 # Blanks next to a newline are [^\S\n], never \s: \s* followed by \n (or by \s* again) can split a run of
 # blanks in as many ways as it is long, and regexes backtracked through all of them (a heading padded
-# with 4,000 spaces took 85 s). The closing #s of a heading are stripped in Python for the same reason.
+# with 4,000 spaces took 85 s). The title's scan (``knowledge.markdown_title``) reads blanks in Python.
 FRONT_MATTER = re.compile(r"\A---[^\S\n]*\n(.*?)\n---[^\S\n]*\n", re.DOTALL)
-# A level-1 ATX heading as CommonMark reads one: up to three spaces, "#", then a blank or the line's
-# end ("#Title" is a paragraph; "#" alone an empty heading, which never takes the next line). Or a
-# line that may open or close a fenced code block: up to three spaces, then three or more backticks
-# or tildes (the whole run: what follows starts with another character) and the rest of the line.
-HEADING_OR_FENCE = re.compile(
-    r"^ {0,3}(?:#(?P<heading>[ \t\r][^\n]*)?$|(?P<fence>`{3,}|~{3,})(?P<rest>[^\n]*))", re.MULTILINE
-)
-HEADING_BLANKS = " \t\r"
-
-
-def _heading_text(line_rest: str) -> str:
-    """A heading's text: blanks around it and a closing run of #s after a blank stripped ("C#" stays)."""
-    text = line_rest.strip(HEADING_BLANKS)
-    opened = text.rstrip("#")
-    if not opened:
-        return ""
-    return opened.rstrip(HEADING_BLANKS) if opened != text and opened[-1] in HEADING_BLANKS else text
-
-
-def _first_heading(text: str) -> str:
-    """The text of the first level-1 heading that has some, outside fenced code blocks (CommonMark's:
-    a fence closes at a run of its character at least as long with only blanks after it, or at the
-    document's end; a backtick fence's info string has no backtick, or the line is no fence)."""
-    fence = ""  # the run that opened the code block the scan is in; "" outside one
-    for match in HEADING_OR_FENCE.finditer(text):
-        run, rest = match.group("fence"), match.group("rest")
-        if fence:
-            if run and run[0] == fence[0] and len(run) >= len(fence) and not rest.strip(HEADING_BLANKS):
-                fence = ""
-        elif run:
-            fence = "" if run[0] == "`" and "`" in rest else run
-        elif heading := _heading_text(match.group("heading") or ""):
-            return heading
-    return ""
 
 
 def _markdown(name: str, text: str) -> ParsedDocument:
@@ -133,7 +100,7 @@ def _markdown(name: str, text: str) -> ParsedDocument:
             if sep:
                 meta[key.strip().lower()] = value.strip().strip("\"'")
         text = text[match.end() :]
-    title = meta.get("title") or _first_heading(text) or PurePath(name).stem
+    title = meta.get("title") or markdown_title(text) or PurePath(name).stem
     language = meta.get("language") or meta.get("lang") or UNDECLARED
     return ParsedDocument(name, title, text.strip(), url=meta.get("url", ""), language=language)
 

@@ -120,6 +120,58 @@ def test_markdown_title_is_never_a_line_of_a_fenced_code_block(markdown: str, ti
     assert doc.title == title
 
 
+@pytest.mark.parametrize(
+    ("markdown", "title"),
+    [
+        # a fence in a list item is indented by the item's content offset
+        ("- item\n\n  ```\n  # not a title\n  ```\n# Gift cards\n", "Gift cards"),
+        ("1. Step\n\n   ```sh\n   # run this\n   ```\n", "guide"),
+        ("- ```\n  # inside\n  ```\n# Gift cards\n", "Gift cards"),  # opened on the marker's line
+        ("- item\n  - sub\n\n    ~~~\n    # inside\n    ~~~\n", "guide"),  # a nested item
+        ("-\titem\n\n\t```\n\t# inside\n\t```\n# Gift cards\n", "Gift cards"),  # a tab after the marker
+        # in a blockquote each line of it is prefixed by ">"
+        ("> ```\n> # comment\n> ```\n# Gift cards\n", "Gift cards"),
+        (">```\n>    # comment\n>```\n", "guide"),
+        ("- item\n  > ```\n  > # inside\n  > ```\n", "guide"),  # a quote in a list item
+        ("> - ```\n>   # inside\n>   ```\n", "guide"),  # a list item in a quote
+        # the container's end closes a fence opened in it (a fence has no lazy continuation)
+        ("> ```\n> # inside\n# Gift cards\n", "Gift cards"),
+        ("- ```\n  # inside\n# Gift cards\n", "Gift cards"),
+        ("- item\n\n ```\n # inside\n ```\n", "guide"),  # indented less than the item: a fence of its own
+        # a heading in a quote or a list item is part of it, not the document's title
+        ("> # Quoted\n# Gift cards\n", "Gift cards"),
+        ("- # Listed\n# Gift cards\n", "Gift cards"),
+        ("- item\n\n  # In the item\n# Gift cards\n", "Gift cards"),
+        ("> quote\nlazy line\n# Gift cards\n", "Gift cards"),  # a lazy line keeps the quote, a heading ends it
+        ("* * *\n  # Gift cards\n", "Gift cards"),  # a thematic break opens no list item
+        ("Intro\n2. not a list\n   # Gift cards\n", "Gift cards"),  # only "1." starts a list in a paragraph
+    ],
+)
+def test_markdown_title_is_never_a_line_of_a_fence_in_a_list_item_or_a_blockquote(markdown: str, title: str) -> None:
+    [doc] = parse_file("guide.md", markdown.encode(), max_bytes=LIMIT)
+    assert doc.title == title
+
+
+@pytest.mark.timeout(60)  # each is read in milliseconds; a scan quadratic in them takes hours
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "- " * 50_000 + "x" + "\n" * 50_000,  # deep list items, then lines each of them continues
+        "> " * 50_000 + "```" + "\n>" * 50_000,  # deep quotes around a fence
+        ("> " * 100 + "```\n") * 500,  # many deeply quoted fences
+        "- a\n" + (" " * 50_000 + "- b\n") * 2,  # items indented as far as a line goes
+        "1." * 50_000 + "\n" + "   " * 33_000,
+        "* " * 50_000 + "\n",  # a thematic break or a deep list, to the end of the line
+        "-" * 100_000 + "\n",
+        "\t" * 100_000 + "x\n",
+        ("- \t" * 30 + "```\n") * 1_000,
+    ],
+)
+def test_markdown_title_of_a_100_kb_adversarial_container_nesting_is_read_in_linear_time(markdown: str) -> None:
+    [doc] = parse_file("nested.md", markdown.encode(), max_bytes=LIMIT)
+    assert doc.title == "nested"
+
+
 def test_markdown_front_matter_title_comes_before_a_heading_after_a_code_block() -> None:
     data = b"---\ntitle: Gift cards\n---\n```\n# a comment\n```\n# Ignored heading\nBuy one."
     [doc] = parse_file("guide.md", data, max_bytes=LIMIT)
