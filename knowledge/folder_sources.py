@@ -5,12 +5,18 @@ may only prune a source that is its own: never one that holds uploaded files (th
 REST API's upload sources, or any upload source with no path of its own), never the demo help
 centre, which ``seed_demo`` owns, and never a website source.
 
+A folder source holds one folder: its documents are named by their files' paths under it, so a run
+without pruning takes only that folder, or a file or folder under it, whose files keep the names a
+run of the whole folder gives them. Another folder's ``faq.md`` would be the same document as its
+own: such a run is refused (a pruning run moves the source to the new path instead).
+
 The path is the operator's: tenants never see it (``tenant_visible_config``), only superusers in the
 admin and the command's own messages.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from knowledge.demo import DEMO_CONFIG
@@ -25,6 +31,11 @@ HOLDS_UPLOADS = (
     "Pass --no-prune to add the files to it."
 )
 DEMO_OWNED = "The source {name!r} is the demo help centre, which seed_demo keeps."
+OTHER_FOLDER = (
+    "The source {name!r} holds the files of {folder}; {path} is not under it, and its files would replace "
+    "those named alike there (a faq.md in each is one document). To move the source to it instead, ingest it "
+    "without --no-prune: the documents not under it are then deleted."
+)
 
 
 # The setting that holds a folder source's path on the server (the demo's holds it too).
@@ -43,8 +54,9 @@ class FolderSourceError(ValueError):
 def folder_source(*, tenant: Tenant, name: str, path: str, prune: bool) -> KnowledgeSource:
     """The tenant's source named ``name`` for an ingest of ``path``, created as a folder source of
     that path if it has none; a folder source synced (pruned) from another path remembers the new one.
-    Raises ``FolderSourceError`` for a source the run may not write into, or not prune (its message
-    does not say how to name another source: the caller does)."""
+    Raises ``FolderSourceError`` for a source the run may not write into, or not prune, and for a
+    run without pruning of a path outside a folder source's folder (its message does not say how to
+    name another source: the caller does)."""
     if name in UPLOAD_SOURCE_NAMES:
         if prune:
             raise FolderSourceError(HOLDS_UPLOADS.format(name=name, path=path))
@@ -58,7 +70,23 @@ def folder_source(*, tenant: Tenant, name: str, path: str, prune: bool) -> Knowl
     if prune and stored_path != path:
         source.config = {**source.config, PATH_KEY: path}
         source.save(update_fields=["config"])
+    elif stored_path and path != stored_path:
+        folder = source_folder(source)
+        if folder is None or not Path(path).is_relative_to(folder):
+            raise FolderSourceError(OTHER_FOLDER.format(name=name, folder=folder or stored_path, path=path))
     return source
+
+
+def source_folder(source: KnowledgeSource) -> Path | None:
+    """The folder a folder source's documents are named under: its path, or the folder of the one
+    file it was made from; None without a path, or when nothing is there any more."""
+    stored = source.config.get(PATH_KEY)
+    if not stored:
+        return None
+    path = Path(stored)
+    if path.is_dir():
+        return path
+    return path.parent if path.is_file() else None
 
 
 def _upload_source(*, tenant: Tenant, name: str, config: dict | None = None) -> KnowledgeSource:

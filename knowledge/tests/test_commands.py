@@ -449,6 +449,61 @@ def test_ingest_of_one_file_of_a_folder_source_keeps_the_name_the_folder_gave_it
     }
 
 
+def _titles(tenant: Tenant) -> dict[tuple[str, str], str]:
+    """The tenant's documents' titles by source name and document id."""
+    documents = Document.objects.for_tenant(tenant).values_list("source__name", "external_id", "title")
+    return {(source, external_id): title for source, external_id, title in documents}
+
+
+def test_ingest_refuses_another_folder_into_a_folder_source_instead_of_overwriting_its_files(
+    tenant: Tenant, other_tenant: Tenant, tmp_path: Path
+) -> None:
+    # given two folders that each hold a faq.md, the first ingested into "Help" without pruning
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, title in ((first, "Parking"), (second, "Gift cards")):
+        folder.mkdir()
+        (folder / "faq.md").write_text(f"# {title}\n\nAsked often.")
+    _ingest(tenant, first, "--source", "Help", "--no-prune")
+    # when the second folder is added to the same source, without pruning
+    with pytest.raises(CommandError) as refused:
+        _ingest(tenant, second, "--source", "Help", "--no-prune")
+    # then it is refused with how to go on, and the first folder's faq.md is still its own document
+    said = str(refused.value)
+    assert said.startswith(f"The source 'Help' holds the files of {first}; {second} is not under it")
+    assert said.endswith(ingest.NAMED_SOURCE_HINT)
+    assert _titles(tenant) == {("Help", "faq.md"): "Parking"}
+    assert KnowledgeSource.objects.get(tenant=tenant, name="Help").config == {"path": str(first)}
+    # when it goes to a source of its own, then both are kept
+    _ingest(tenant, second, "--source", "Help 2", "--no-prune")
+    assert _titles(tenant) == {("Help", "faq.md"): "Parking", ("Help 2", "faq.md"): "Gift cards"}
+    # and another tenant's "Help" holds another folder: no obstacle, and nothing of the tenant's changes
+    _ingest(other_tenant, second, "--source", "Help", "--no-prune")
+    assert _titles(other_tenant) == {("Help", "faq.md"): "Gift cards"}
+    assert _titles(tenant) == {("Help", "faq.md"): "Parking", ("Help 2", "faq.md"): "Gift cards"}
+
+
+def test_ingest_of_a_subfolder_or_a_neighbour_file_names_them_as_the_source_folder_does(
+    tenant: Tenant, tmp_path: Path
+) -> None:
+    # given a folder source with a faq.md at its top and one in a subfolder
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "faq.md").write_text("# Parking\n\nFree parking.")
+    (tmp_path / "sub" / "faq.md").write_text("# Gift cards\n\nThey never expire.")
+    _ingest(tenant, tmp_path, "--source", "Help")
+    # when the subfolder is edited and ingested alone into it, without pruning
+    (tmp_path / "sub" / "faq.md").write_text("# Gift cards\n\nThey last a year.")
+    _ingest(tenant, tmp_path / "sub", "--source", "Help", "--no-prune")
+    # then its file keeps its name under the source's folder, and the top faq.md is untouched
+    assert _titles(tenant) == {("Help", "faq.md"): "Parking", ("Help", "sub/faq.md"): "Gift cards"}
+    assert "a year" in Document.objects.for_tenant(tenant).get(external_id="sub/faq.md").content
+    # and a source made from one file takes the files next to it (and under them) by their names there
+    (tmp_path / "hours.md").write_text("# Hours\n\nOpen 9 to 7.")
+    _ingest(tenant, tmp_path / "faq.md", "--source", "One", "--no-prune")
+    _ingest(tenant, tmp_path / "sub", "--source", "One", "--no-prune")
+    _ingest(tenant, tmp_path / "hours.md", "--source", "One", "--no-prune")
+    assert {name for source, name in _titles(tenant) if source == "One"} == {"faq.md", "sub/faq.md", "hours.md"}
+
+
 def test_ingest_reads_no_file_outside_its_folder_through_a_link_and_says_what_it_skipped(
     tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

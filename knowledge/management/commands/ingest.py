@@ -6,6 +6,9 @@ each). A run with any such file prunes nothing: a file that fails after an edit 
 ids, and pruning would delete the documents it gave on an earlier run.
 
 The source is a folder source: it remembers its PATH, and documents no longer under PATH leave it.
+It holds that one folder: a run without pruning takes PATH only if it is that folder or lies under
+it (its files keep the names a run of the folder gives them), and refuses another folder, whose
+files would replace those named alike.
 Pruning never reaches a source that holds uploaded files or the demo's (``knowledge.folder_sources``),
 and a PATH with no document files changes nothing (an unmounted or mistyped folder would otherwise
 empty its source). Links to folders are not followed and links to files outside PATH are not read:
@@ -27,7 +30,7 @@ from django.template.defaultfilters import pluralize
 from tqdm import tqdm
 
 from knowledge import conf
-from knowledge.folder_sources import FolderSourceError, folder_source
+from knowledge.folder_sources import FolderSourceError, folder_source, source_folder
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
@@ -129,13 +132,14 @@ def _file_ingest(
 
 
 def _names_root(path: Path, source: KnowledgeSource) -> Path:
-    """The folder the files' names are relative to: ``path`` itself, or for one file, the folder of
-    its folder source when the file lies under it, so that it keeps the name a run of that folder
-    gave it (the documents of another file of that name are not its own, nor are its CSV rows new)."""
-    if path.is_dir():
-        return path
-    folder = Path(source.config.get("path") or path.parent)
-    return folder if folder.is_dir() and path.is_relative_to(folder) else path.parent
+    """The folder the files' names are relative to: the folder of the folder source when ``path`` (a
+    file or a folder) lies under it, so that each file keeps the name a run of that folder gave it
+    (the documents of another file of that name are not its own, nor are its CSV rows new); else
+    ``path`` itself, or a file's folder."""
+    folder = source_folder(source)
+    if folder is not None and path.is_relative_to(folder):
+        return folder
+    return path if path.is_dir() else path.parent
 
 
 def _language(value: str) -> str:
@@ -156,11 +160,18 @@ class Command(BaseCommand):
         add_threads_option(parser)
         parser.add_argument("path", type=Path)
         parser.add_argument("--tenant", required=True, help="tenant slug")
-        parser.add_argument("--source", default="", help="knowledge source name (default: the path)")
+        parser.add_argument(
+            "--source",
+            default="",
+            help="knowledge source name (default: the path). A folder source holds one folder, its files named "
+            "by their path under it: give another folder another source",
+        )
         parser.add_argument(
             "--no-prune",
             action="store_true",
-            help="keep documents no longer under PATH (a run with file errors keeps them anyway)",
+            help="keep documents no longer under PATH (a run with file errors keeps them anyway). Into a folder "
+            "source, PATH must be its folder or a file or folder under it; without --no-prune, the source "
+            "moves to PATH",
         )
         parser.add_argument(
             "--language",
