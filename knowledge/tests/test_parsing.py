@@ -8,6 +8,7 @@ import zlib
 import pytest
 from pypdf import PdfWriter
 
+from knowledge.markdown_title import TITLE_SCAN_CHARS
 from knowledge.models import Document
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH, ErrorCode, ParseError
 from knowledge.parsing import NAME_MAX_LENGTH, PDF_TEXT_TOO_LONG, parse_file
@@ -170,6 +171,16 @@ def test_markdown_title_is_never_a_line_of_a_fence_in_a_list_item_or_a_blockquot
 def test_markdown_title_of_a_100_kb_adversarial_container_nesting_is_read_in_linear_time(markdown: str) -> None:
     [doc] = parse_file("nested.md", markdown.encode(), max_bytes=LIMIT)
     assert doc.title == "nested"
+
+
+def test_markdown_title_is_looked_for_in_the_documents_opening_only() -> None:
+    # given a heading that opens the document, and one that comes after a long preamble
+    preamble = "Plain words of a long preamble.\n" * (TITLE_SCAN_CHARS // 32)
+    opening = "# Gift cards\n" + preamble + "# Refunds\n"
+    late = preamble + "# Refunds\nMoney back."
+    # when / then the opening one is the title; a heading that far in heads a section, not the file
+    assert parse_file("guide.md", opening.encode(), max_bytes=LIMIT)[0].title == "Gift cards"
+    assert parse_file("guide.md", late.encode(), max_bytes=LIMIT)[0].title == "guide"
 
 
 def test_markdown_front_matter_title_comes_before_a_heading_after_a_code_block() -> None:
