@@ -16,8 +16,8 @@ from knowledge.models import Document
 from knowledge.tests.factories import add_document
 from knowledge.tests.locks import table_locked
 from routing.contracts import ToolCall
+from routing.phrases import PHRASES
 from routing.providers.fake import Script, ScriptedProvider
-from routing.providers.local import NOT_COVERED
 from routing.registry import override_providers
 from supportai.models import Tenant
 
@@ -74,7 +74,7 @@ async def test_answer_never_uses_another_tenants_knowledge(
     # when
     end = (await client.ask("What is your refund policy?", "k-2"))[-1]
     # then
-    assert end["sources"] == [] and end["text"] == NOT_COVERED
+    assert end["sources"] == [] and end["text"] == PHRASES["en"].not_covered
     assert await _stored_sources(end) == []
 
 
@@ -102,9 +102,12 @@ async def test_answer_quotes_the_tenants_chinese_or_japanese_article(
     assert await _stored_sources(end) == end["sources"]
 
 
-@pytest.mark.parametrize("question", ["ギフトカードは販売していますか？", "你们卖礼品卡吗？"])  # noqa: RUF001
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("ギフトカードは販売していますか？", "ja"), ("你们卖礼品卡吗？", "zh")],  # noqa: RUF001
+)
 async def test_answer_says_plainly_when_chinese_or_japanese_articles_do_not_cover_the_question(
-    connect: Connect, tenant: Tenant, question: str
+    connect: Connect, tenant: Tenant, question: str, language: str
 ) -> None:
     # given articles about refunds and shipping only
     await _add(tenant, "返金ポリシー", REFUNDS_JA, language="ja")
@@ -112,8 +115,8 @@ async def test_answer_says_plainly_when_chinese_or_japanese_articles_do_not_cove
     client = await connect(tenant)
     # when a customer asks about gift cards
     end = (await client.ask(question, "k-cjk-none"))[-1]
-    # then
-    assert end["text"] == NOT_COVERED and end["sources"] == []
+    # then in the customer's language
+    assert end["text"] == PHRASES[language].not_covered and end["sources"] == []
     assert end["confidence"] < 0.3
 
 
@@ -126,7 +129,7 @@ async def test_japanese_answer_never_uses_another_tenants_article(
     # when
     end = (await client.ask("返金してもらえますか？", "k-cjk-other"))[-1]  # noqa: RUF001
     # then
-    assert end["sources"] == [] and end["text"] == NOT_COVERED
+    assert end["sources"] == [] and end["text"] == PHRASES["ja"].not_covered
 
 
 async def test_answer_goes_on_without_knowledge_while_the_search_times_out(

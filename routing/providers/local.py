@@ -10,28 +10,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from routing.grounding import ground
+from routing.phrases import phrases_for
 from routing.providers.base import Finish, ProviderRequest, StreamEvent, TextChunk, Usage
-
-NOT_COVERED = (
-    "I'm sorry, I don't have information about that in our knowledge base, so I'd rather not guess. "
-    "Would you like me to connect you with a member of our team?"
-)
-INTRO = "Here is what I found:"
 
 
 def compose(request: ProviderRequest) -> tuple[str, float, bool]:
-    """The answer text, its grounding confidence and whether a human should be offered."""
+    """The answer text, its grounding confidence and whether a human should be offered.
+
+    Our own sentences around the quotes are in the language of the question (``routing/phrases.py``).
+    """
     grounding = ground(request.question, request.passages)
+    phrases = phrases_for(request.question)
     if not grounding.sentences:
-        return NOT_COVERED, grounding.confidence, True
+        return phrases.not_covered, grounding.confidence, True
     ordered = sorted(grounding.sentences, key=lambda s: (s.passage_index, s.position))
     lines = [f"{sentence.text} [{sentence.passage_index}]" for sentence in ordered]
-    text = " ".join([INTRO, *lines]) if len(lines) > 1 else lines[0]
+    text = " ".join([phrases.intro, *lines]) if len(lines) > 1 else lines[0]
     if grounding.coverage < 0.6:
-        text += (
-            " This may only partly answer your question; I can connect you with a member of our team if you need more."
-        )
-        return text, grounding.confidence, True
+        return f"{text} {phrases.partial}", grounding.confidence, True
     return text, grounding.confidence, False
 
 

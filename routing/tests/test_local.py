@@ -4,9 +4,12 @@ import pytest
 
 from routing.confidence import from_grounding
 from routing.contracts import ContextPassage
+from routing.phrases import PHRASES
 from routing.providers.base import Finish, ProviderRequest, TextChunk
-from routing.providers.local import NOT_COVERED, LocalProvider, compose
+from routing.providers.local import LocalProvider, compose
 from routing.tests.factories import PASSAGES
+
+NOT_COVERED = PHRASES["en"].not_covered
 
 
 def _request(question: str, passages=PASSAGES) -> ProviderRequest:
@@ -162,20 +165,21 @@ def test_local_compose_quotes_the_sentence_of_a_chinese_or_japanese_article(
 
 
 @pytest.mark.parametrize(
-    ("question", "passages"),
+    ("question", "passages", "language"),
     [
-        ("ギフトカードは販売していますか？", (REFUNDS_JA, SHIPPING_JA)),  # noqa: RUF001
-        ("駐車場はありますか？", (REFUNDS_JA, SHIPPING_JA)),  # noqa: RUF001
-        ("你们卖礼品卡吗？", (REFUNDS_ZH, SHIPPING_ZH)),  # noqa: RUF001
-        ("门店营业时间是几点？", (REFUNDS_ZH, SHIPPING_ZH)),  # noqa: RUF001
+        ("ギフトカードは販売していますか？", (REFUNDS_JA, SHIPPING_JA), "ja"),  # noqa: RUF001
+        ("駐車場はありますか？", (REFUNDS_JA, SHIPPING_JA), "ja"),  # noqa: RUF001
+        ("你们卖礼品卡吗？", (REFUNDS_ZH, SHIPPING_ZH), "zh"),  # noqa: RUF001
+        ("门店营业时间是几点？", (REFUNDS_ZH, SHIPPING_ZH), "zh"),  # noqa: RUF001
     ],
 )
 def test_local_compose_says_when_chinese_or_japanese_articles_do_not_cover_the_question(
-    question: str, passages: tuple[ContextPassage, ...]
+    question: str, passages: tuple[ContextPassage, ...], language: str
 ):
     text, confidence, suggest_human = compose(_request(question, passages))
 
-    assert text == NOT_COVERED
+    # in the customer's language, not English
+    assert text == PHRASES[language].not_covered
     assert confidence < 0.3
     assert suggest_human is True
 
@@ -192,7 +196,7 @@ def test_local_compose_reads_korean_words_without_their_particles():
 
     assert compose(_request("배송비는 얼마인가요?", (shipping,)))[0] == "5만 원 이상 주문 시 배송비는 무료입니다. [1]"
     assert compose(_request("해외 배송이 되나요?", (shipping,)))[0] == "현재 해외 배송은 지원하지 않습니다. [1]"
-    assert compose(_request("주차장이 있나요?", (shipping,)))[0] == NOT_COVERED
+    assert compose(_request("주차장이 있나요?", (shipping,)))[0] == PHRASES["ko"].not_covered
 
 
 def test_local_compose_reads_thai_and_hindi_words_whole():
@@ -222,3 +226,38 @@ def test_grounding_confidence_reads_chinese_and_japanese_answers():
     assert from_grounding("30日以内なら全額返金できます。", (REFUNDS_JA,)) == 1.0
     assert from_grounding("ギフトカードを販売しております。", (REFUNDS_JA,)) == 0.0
     assert from_grounding("30天内可以全额退款。", (REFUNDS_ZH,)) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("¿Venden tarjetas regalo para masajes?", "es"),
+        ("Vendez-vous des bons cadeaux pour les massages ?", "fr"),
+        ("Verkaufen Sie Geschenkgutscheine für Massagen?", "de"),
+        ("Vocês vendem vales-presente para massagens?", "pt"),
+        ("Vendete buoni regalo per i massaggi?", "it"),
+        ("Verkopen jullie cadeaubonnen voor massages?", "nl"),
+        ("Продаёте ли вы подарочные сертификаты на массаж?", "ru"),
+    ],
+)
+def test_local_compose_says_not_covered_in_the_customers_language(question: str, language: str):
+    text, _, suggest_human = compose(_request(question))
+
+    assert text == PHRASES[language].not_covered
+    assert suggest_human is True
+
+
+def test_local_compose_introduces_quotes_and_hedges_a_partial_answer_in_the_customers_language():
+    # given a Japanese question that two sentences answer
+    text, _, suggest_human = compose(_request("送料と返金", (REFUNDS_JA, SHIPPING_JA)))
+    # then the line before the quotes is Japanese too
+    refund, shipping = "購入後30日以内であれば全額返金いたします。 [1]", "送料は5,000円以上のご注文で無料です。 [2]"
+    assert text == f"{PHRASES['ja'].intro} {refund} {shipping}"
+    assert suggest_human is False
+
+    # given a German question the article answers only in part (its inflections are not stemmed)
+    hours = ContextPassage(1, "Öffnungszeiten", "", "Die Öffnungszeiten ändern sich im Sommer jedes Jahr.")
+    text, _, suggest_human = compose(_request("Kann ich die Öffnungszeiten ändern?", (hours,)))
+    # then the hedge after the quote is German
+    assert text == "Die Öffnungszeiten ändern sich im Sommer jedes Jahr. [1] " + PHRASES["de"].partial
+    assert suggest_human is True

@@ -1,0 +1,54 @@
+# ruff: noqa: RUF001 (Cyrillic and full-width punctuation are the point)
+from __future__ import annotations
+
+import pytest
+
+from routing.language import detect_language
+from routing.phrases import PHRASES, phrases_for
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("What are your opening hours?", "en"),
+        ("Can I cancel a class without a fee?", "en"),
+        ("¿Cuál es el horario de apertura?", "es"),
+        ("Puedo cancelar mi reserva sin pagar?", "es"),
+        ("Quels sont vos horaires d'ouverture ?", "fr"),
+        ("Est-ce que je peux annuler ma réservation ?", "fr"),
+        ("Wie kann ich meine Buchung stornieren?", "de"),
+        ("Gibt es einen Parkplatz?", "de"),
+        ("Qual é o horário de funcionamento?", "pt"),
+        ("Posso cancelar minha reserva sem pagar?", "pt"),
+        ("Quali sono gli orari di apertura?", "it"),
+        ("Posso annullare la mia prenotazione?", "it"),
+        ("Wat zijn jullie openingstijden?", "nl"),
+        ("Hoe kan ik mijn boeking annuleren?", "nl"),
+        ("返金してもらえますか？", "ja"),
+        ("iPhoneの充電方法は？", "ja"),
+        ("我可以退款吗？", "zh"),
+        ("我們可以退貨嗎？", "zh-Hant"),
+        ("배송비는 얼마인가요?", "ko"),
+        ("Как отменить занятие без оплаты?", "ru"),
+        ("ส่งไปต่างประเทศได้ไหม", "th"),
+        ("धनवापसी कितने दिनों के भीतर मिलती है?", "hi"),
+        ("Can I pay with 支付宝?", "en"),
+        ("ok", "en"),
+        ("12345", "en"),
+    ],
+)
+def test_detect_language_reads_the_question_script_and_its_function_words(question: str, language: str):
+    assert detect_language(question) == language
+
+
+def test_phrases_for_a_language_without_its_own_table_are_english():
+    # Ukrainian is read as its own language (not Russian), which has no phrases yet
+    assert detect_language("Чи можна повернути річ?") == "uk"
+    assert phrases_for("Чи можна повернути річ?") == PHRASES["en"]
+    assert phrases_for("") == PHRASES["en"]
+
+
+def test_phrases_cover_every_language_with_every_phrase():
+    for language, phrases in PHRASES.items():
+        assert all(phrases.__dict__.values()), language
+    assert {"en", "es", "fr", "de", "pt", "it", "nl", "ja", "zh", "ko", "ru"} <= PHRASES.keys()
