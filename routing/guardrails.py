@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from routing.contracts import ContextPassage
+from routing.language import DEFAULT
+from routing.phrases import PHRASES, Phrases
 
 FLAG_INJECTION = "prompt_injection"
 FLAG_ROLE_OVERRIDE = "role_override"
@@ -164,11 +166,6 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{7,}\d\b")
 LEAK_WINDOW = 8  # this many consecutive words of our instructions in an answer count as a leak
 
-SAFE_OUTPUT_TEXT = (
-    "I'm sorry, I can't share that. I can help with questions about our services, or connect you with a "
-    "member of our team."
-)
-
 
 def citation_indexes(text: str) -> tuple[int, ...]:
     """The passage numbers ``text`` cites as ``[n]``, first citation first, each once."""
@@ -200,9 +197,16 @@ def _word_windows(text: str, size: int) -> frozenset[tuple[str, ...]]:
 
 
 def check_output(
-    text: str, *, instructions: str, passages: tuple[ContextPassage, ...], allowed_context: str = ""
+    text: str,
+    *,
+    instructions: str,
+    passages: tuple[ContextPassage, ...],
+    allowed_context: str = "",
+    phrases: Phrases = PHRASES[DEFAULT],
 ) -> OutputVerdict:
-    """Check an answer; ``allowed_context`` is text whose contacts may be repeated (question, customer)."""
+    """Check an answer; ``allowed_context`` is text whose contacts may be repeated (question, customer).
+
+    A replaced answer becomes ``phrases.withheld``, in the customer's language."""
     flags: list[str] = []
     if _word_windows(text, LEAK_WINDOW) & _word_windows(instructions, LEAK_WINDOW):
         flags.append(FLAG_PROMPT_LEAK)
@@ -211,7 +215,7 @@ def check_output(
     ):
         flags.append(FLAG_SECRET)
     if flags:
-        return OutputVerdict(SAFE_OUTPUT_TEXT, tuple(flags), (), True)
+        return OutputVerdict(phrases.withheld, tuple(flags), (), True)
     provided = {p.index for p in passages}
     source_text = " ".join(p.text for p in passages) + " " + allowed_context
 

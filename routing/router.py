@@ -21,6 +21,8 @@ from routing import confidence as conf
 from routing.breaker import BREAKERS, BreakerBoard
 from routing.config import TierConfig
 from routing.contracts import TextDelta, ToolCall
+from routing.language import DEFAULT
+from routing.phrases import PHRASES, Phrases
 from routing.providers.base import (
     ChatMessage,
     Finish,
@@ -34,14 +36,6 @@ from routing.providers.base import (
 
 logger = logging.getLogger(__name__)
 
-FALLBACK_TEXT = (
-    "I'm sorry, I can't answer right now because our assistant is having trouble. "
-    "Would you like me to connect you with a member of our team?"
-)
-INTERRUPTED_LINE = (
-    "\n\n(Sorry, my answer was cut off. Please ask again, or I can connect you with a member of our team.)"
-)
-LOW_CONFIDENCE_LINE = "\n\nI'm not fully certain about this; I can connect you with a member of our team if you'd like."
 # Usage of a call abandoned mid-stream is estimated (vendors report it only at the end).
 CHARS_PER_TOKEN_ESTIMATE = 4
 CANCELLED_NOTE = "cancelled mid-stream (customer left); usage estimated at 4 characters per token"
@@ -120,13 +114,20 @@ class Router:
         self.rng = rng or random.Random(0)  # noqa: S311 - jitter, not security
 
     async def route(
-        self, plan: tuple[TierConfig, ...], build: RequestBuilder, *, ledger: list[CallRecord] | None = None
+        self,
+        plan: tuple[TierConfig, ...],
+        build: RequestBuilder,
+        *,
+        ledger: list[CallRecord] | None = None,
+        phrases: Phrases = PHRASES[DEFAULT],
     ) -> AsyncGenerator[TextDelta | RouteResult, None]:
         """Try ``plan`` in order; yield deltas of the answer that is kept, then one ``RouteResult``.
 
         Every call is appended to ``ledger`` as it ends, so a caller whose turn is cancelled (the
-        customer left mid-answer) can still book what was spent, including the call in flight.
+        customer left mid-answer) can still book what was spent, including the call in flight. The
+        hedge, the cut-off line and the fallback are in ``phrases``' language (the customer's).
         """
+        low_confidence_line = f"\n\n{phrases.low_confidence}"
         started = self.clock()
         deadline = started + self.policy.deadline_s
         calls: list[CallRecord] = ledger if ledger is not None else []
@@ -155,7 +156,7 @@ class Router:
                     breaker.record_failure()
                     calls.append(_record(candidate, "error", attempt, call_started, self.clock(), error=error.message))
                     if attempt.streamed:  # the customer has seen part of this answer
-                        yield self._interrupted(candidate, attempt, calls, waited[0])
+                        yield self._interrupted(candidate, attempt, calls, waited[0], phrases)
                         return
                     delay = self._backoff(attempt_number)
                     last_try = attempt_number + 1 == self.policy.attempts_per_provider
@@ -178,8 +179,8 @@ class Router:
                     for piece in () if attempt.streamed else words(text):
                         yield TextDelta(piece)
                     if not good and not finish.suggest_human:
-                        yield TextDelta(LOW_CONFIDENCE_LINE)
-                        text += LOW_CONFIDENCE_LINE
+                        yield TextDelta(low_confidence_line)
+                        text += low_confidence_line
                     yield RouteResult(
                         text=text,
                         tier=candidate.tier,
@@ -198,7 +199,7 @@ class Router:
                 break  # low confidence: escalate to the next tier
         if best_low is not None:  # higher tiers failed: a hedged answer beats no answer
             candidate, attempt, score = best_low
-            text = "".join(attempt.text) + LOW_CONFIDENCE_LINE
+            text = "".join(attempt.text) + low_confidence_line
             for piece in words(text):
                 yield TextDelta(piece)
             yield RouteResult(
@@ -214,10 +215,18 @@ class Router:
                 provider_ms=waited[0],
             )
             return
-        for piece in words(FALLBACK_TEXT):
+        for piece in words(phrases.fallback):
             yield TextDelta(piece)
         yield RouteResult(
-            FALLBACK_TEXT, 0, "none", "none", 0.0, "fallback", tuple(calls), suggest_human=True, provider_ms=waited[0]
+            phrases.fallback,
+            0,
+            "none",
+            "none",
+            0.0,
+            "fallback",
+            tuple(calls),
+            suggest_human=True,
+            provider_ms=waited[0],
         )
 
     async def _run(
@@ -320,9 +329,9 @@ class Router:
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
     def _interrupted(
-        self, candidate: TierConfig, attempt: _Attempt, calls: list[CallRecord], waited: float
+        self, candidate: TierConfig, attempt: _Attempt, calls: list[CallRecord], waited: float, phrases: Phrases
     ) -> RouteResult:
-        text = "".join(attempt.text) + INTERRUPTED_LINE
+        text = f"{''.join(attempt.text)}\n\n({phrases.interrupted})"
         return RouteResult(
             text,
             candidate.tier,

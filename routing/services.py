@@ -26,16 +26,13 @@ from routing.complexity import Complexity, analyze
 from routing.config import LOCAL_TIER, TierConfig, routing_settings, tiers_for_tenant
 from routing.contracts import Outcome, TextDelta, TurnRequest, TurnResult
 from routing.models import CostEvent, GuardrailEvent, PromptVersion
+from routing.phrases import phrases_for
 from routing.prices import call_cost
 from routing.prompts.render import PROMPT_NAME, TEMPLATE_SHA256, TenantVoice, system_blocks, template_source
 from routing.providers.base import ChatMessage, MessageRole, ProviderRequest
 from routing.router import CallRecord, RequestBuilder, Router, RouteResult, RouterPolicy, words
 from supportai.db import db_call
 from supportai.models import Tenant
-
-BLOCKED_TEXT = (
-    "I can only help with questions about our services, so I'll leave that one aside. What can I help you with today?"
-)
 
 
 @dataclass(frozen=True)
@@ -216,15 +213,16 @@ async def turn_stream(
     """Answer one customer turn: ``TextDelta`` values, then exactly one ``TurnResult`` (see module doc)."""
     started = time.perf_counter()
     first_delta_at: float | None = None
+    phrases = phrases_for(request.question)
     verdict = guardrails.check_input(request.question)
     if verdict.flagged:
         await db_call(guardrail_events_record)(
             tenant=tenant, request=request, stage="input", flags=verdict.flags, excerpt=request.question
         )
-        for piece in words(BLOCKED_TEXT):
+        for piece in words(phrases.blocked):
             yield TextDelta(piece)
         yield TurnResult(
-            text=BLOCKED_TEXT,
+            text=phrases.blocked,
             tier=0,
             provider="none",
             model="none",
@@ -240,7 +238,7 @@ async def turn_stream(
     build = request_builder(request, plan, timeout_s=router.policy.call_timeout_s)
     result: RouteResult | None = None
     ledger: list[CallRecord] = []
-    routed = router.route(plan.tiers, build, ledger=ledger)
+    routed = router.route(plan.tiers, build, ledger=ledger, phrases=phrases)
     try:
         async for event in routed:
             if isinstance(event, TextDelta):
@@ -267,6 +265,7 @@ async def turn_stream(
         result.text,
         instructions=instructions,
         passages=request.passages,
+        phrases=phrases,
         # Tool results (e.g. a booking the customer proved is theirs) may be repeated back to them.
         allowed_context="\n".join(
             [request.question, request.customer_context, *(r.content for t in request.tool_rounds for r in t.results)]

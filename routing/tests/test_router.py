@@ -7,9 +7,10 @@ import pytest
 from routing.breaker import CircuitBreaker
 from routing.config import TierConfig
 from routing.contracts import TextDelta, ToolCall
+from routing.phrases import PHRASES
 from routing.providers.base import ProviderError, ProviderRequest
 from routing.providers.fake import Script, ScriptedProvider
-from routing.router import FALLBACK_TEXT, INTERRUPTED_LINE, LOW_CONFIDENCE_LINE, RouteResult
+from routing.router import RouteResult
 from routing.tests.factories import FakeClock, make_router
 
 T1 = TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512)
@@ -26,8 +27,8 @@ def build(tier: TierConfig) -> ProviderRequest:
     )  # fmt: skip
 
 
-async def run(router, plan):
-    events = [event async for event in router.route(plan, build)]
+async def run(router, plan, **kwargs):
+    events = [event async for event in router.route(plan, build, **kwargs)]
     deltas = [e.text for e in events if isinstance(e, TextDelta)]
     result = events[-1]
     assert isinstance(result, RouteResult)
@@ -86,7 +87,7 @@ async def test_router_low_confidence_at_the_top_tier_is_kept_with_a_hedge():
 
     assert result.outcome == "low_confidence"
     assert result.suggest_human is True
-    assert result.text == "Maybe." + LOW_CONFIDENCE_LINE
+    assert result.text == "Maybe.\n\n" + PHRASES["en"].low_confidence
     assert "".join(deltas) == result.text
 
 
@@ -131,9 +132,18 @@ async def test_router_marks_an_answer_cut_after_the_first_token_as_interrupted()
 
     assert result.interrupted is True
     assert result.outcome == "error"
-    assert result.text == "Part one " + INTERRUPTED_LINE
+    assert result.text == f"Part one \n\n({PHRASES['en'].interrupted})"
     assert "".join(deltas) == "Part one "  # the caller shows TurnResult.text, which adds the clear line
     assert len(anthropic.requests) == 1  # never retried after the customer saw text
+
+
+@pytest.mark.asyncio
+async def test_router_says_an_answer_was_cut_off_in_the_given_language():
+    anthropic = ScriptedProvider("anthropic", (Script(deltas=("Teil ", "eins"), error=RATE_LIMITED, fail_after=1),))
+
+    _, result = await run(make_router({"anthropic": anthropic}), (T3,), phrases=PHRASES["de"])
+
+    assert result.text == f"Teil \n\n({PHRASES['de'].interrupted})"
 
 
 @pytest.mark.asyncio
@@ -155,8 +165,8 @@ async def test_router_all_failing_ends_with_the_polite_fallback():
     deltas, result = await run(make_router(failing, attempts_per_provider=2), (T1, T2, T3))
 
     assert result.outcome == "fallback"
-    assert result.text == FALLBACK_TEXT
-    assert "".join(deltas) == FALLBACK_TEXT
+    assert result.text == PHRASES["en"].fallback
+    assert "".join(deltas) == PHRASES["en"].fallback
     assert result.suggest_human is True
     assert len(result.calls) == 6
 
