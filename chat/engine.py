@@ -27,6 +27,7 @@ from knowledge.timeouts import RetrievalTimedOut
 from knowledge.types import Passage
 from routing.contracts import ContextPassage, HistoryTurn, Role, TurnRequest, TurnResult
 from routing.guardrails import citation_indexes
+from routing.tokens import estimate_tokens
 from supportai.db import db_call
 from supportai.models import Tenant
 from supportai.outbound import browser_url_text
@@ -35,9 +36,8 @@ logger = logging.getLogger(__name__)
 
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 PASSAGES_PER_TURN = 5
-# Rough budget for prior turns in the prompt; ~4 characters per token for English text.
+# Budget for prior turns in the prompt, in estimated tokens (routing/tokens.py).
 HISTORY_TOKEN_BUDGET = 1_500
-CHARS_PER_TOKEN = 4
 FAILED_ANSWER = "Sorry, something went wrong on our side while answering. Please try again, or ask for a human."
 
 
@@ -78,9 +78,9 @@ def history_for_prompt(*, tenant: Tenant, conversation: Conversation, before: Me
         .values_list("role", "text")[:20]
     )
     kept: list[HistoryTurn] = []
-    budget = HISTORY_TOKEN_BUDGET * CHARS_PER_TOKEN
+    budget = HISTORY_TOKEN_BUDGET
     for role, text in recent:
-        budget -= len(text)
+        budget -= estimate_tokens(text)
         if budget < 0:
             break
         kept.append(HistoryTurn(role=cast(Role, role), text=text))

@@ -33,12 +33,12 @@ from routing.providers.base import (
     ToolCallEvent,
     Usage,
 )
+from routing.tokens import estimate_tokens
 
 logger = logging.getLogger(__name__)
 
 # Usage of a call abandoned mid-stream is estimated (vendors report it only at the end).
-CHARS_PER_TOKEN_ESTIMATE = 4
-CANCELLED_NOTE = "cancelled mid-stream (customer left); usage estimated at 4 characters per token"
+CANCELLED_NOTE = "cancelled mid-stream (customer left); usage estimated (routing/tokens.py)"
 
 
 @dataclass(frozen=True)
@@ -357,14 +357,8 @@ def _cancelled_record(
 ) -> CallRecord:
     """A call abandoned mid-stream: the vendor bills what it read and wrote, so estimate it."""
     if attempt.finish is None:
-        prompt_chars = sum(len(block.text) for block in request.system) + sum(len(m.text) for m in request.messages)
-        written_chars = len("".join(attempt.text))
-        attempt.finish = Finish(Usage(_tokens(prompt_chars), _tokens(written_chars)))
+        attempt.finish = Finish(Usage(request.estimated_prompt_tokens, estimate_tokens("".join(attempt.text))))
     return _record(candidate, "cancelled", attempt, started, ended, error=CANCELLED_NOTE)
-
-
-def _tokens(chars: int) -> int:
-    return -(-chars // CHARS_PER_TOKEN_ESTIMATE)
 
 
 def _record(

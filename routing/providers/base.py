@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from django.conf import settings
 
 from routing.contracts import ContextPassage, ToolCall, ToolRound, ToolSpec
+from routing.tokens import estimate_tokens
 
 MessageRole = Literal["user", "assistant"]
 
@@ -47,6 +48,13 @@ class ProviderRequest:
     question: str = ""
     passages: tuple[ContextPassage, ...] = ()
     timeout_s: float = 30.0
+
+    @property
+    def estimated_prompt_tokens(self) -> int:
+        """The system blocks' and messages' tokens, estimated (``routing/tokens.py``)."""
+        return sum(estimate_tokens(block.text) for block in self.system) + sum(
+            estimate_tokens(message.text) for message in self.messages
+        )
 
 
 @dataclass(frozen=True)

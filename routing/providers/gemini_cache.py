@@ -23,7 +23,7 @@ call of that family to finish claims them as its ``cache_write_tokens``, so they
 cost ledger however the turn that started the creation ended (usually that turn itself claims them).
 A creation that failed with an HTTP answer created nothing and owes nothing; one that timed out, lost
 its connection or was cancelled (its event loop shut down) may have been created and billed, so it
-owes an estimate at ``CHARS_PER_TOKEN``, as the router does for a call abandoned mid-stream.
+owes an estimate (``routing/tokens.py``), as the router does for a call abandoned mid-stream.
 
 The registry (one per API key and process) forgets a cache ``EXPIRY_MARGIN_S`` before Gemini deletes it,
 creates at most one cache per key at a time, and after a failed creation backs off instead of trying
@@ -43,6 +43,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from routing.providers.base import ProviderError, ProviderRequest
+from routing.tokens import estimate_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +58,8 @@ MIN_CACHE_TOKENS: dict[str, int] = {
     "gemini-2.5-pro": 4096,
 }
 MIN_CACHE_TOKENS_DEFAULT = 4096  # unlisted models: the largest documented minimum
-# "A token is equivalent to about 4 characters" (ai.google.dev/gemini-api/docs/tokens). An estimate that
-# is off only costs one refused creation per prefix (then ``TOO_SMALL_BACKOFF_S``), never the turn.
-CHARS_PER_TOKEN = 4
+# Sizes are estimated (routing/tokens.py). An estimate that is off only costs one refused creation per
+# prefix (then ``TOO_SMALL_BACKOFF_S``), never the turn.
 # Storage is billed for the whole TTL (gemini-2.0-flash: $1.00 per 1M tokens per hour), so keep it short:
 # at 0.10 input / 0.025 cached per 1M, a cache pays for its five minutes of storage after about two reuses.
 CACHE_TTL_S = 300
@@ -79,12 +79,8 @@ class StablePrefix:
     rest: tuple[str, ...]
 
     @property
-    def chars(self) -> int:
-        return len(self.system_instruction) + sum(len(text) for text in self.contents)
-
-    @property
     def estimated_tokens(self) -> int:
-        return -(-self.chars // CHARS_PER_TOKEN)
+        return estimate_tokens(self.system_instruction) + sum(estimate_tokens(text) for text in self.contents)
 
 
 def stable_prefixes(request: ProviderRequest) -> list[StablePrefix]:
@@ -103,7 +99,7 @@ def min_cache_tokens(model: str) -> int:
 
 
 def worth_caching(model: str, prefix: StablePrefix) -> bool:
-    return prefix.chars // CHARS_PER_TOKEN >= min_cache_tokens(model)
+    return prefix.estimated_tokens >= min_cache_tokens(model)
 
 
 def cache_key(request: ProviderRequest, prefix: StablePrefix) -> str:

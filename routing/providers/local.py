@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from routing.grounding import ground
 from routing.phrases import phrases_for
 from routing.providers.base import Finish, ProviderRequest, StreamEvent, TextChunk, Usage
+from routing.tokens import estimate_tokens
 
 
 def compose(request: ProviderRequest) -> tuple[str, float, bool]:
@@ -31,10 +32,6 @@ def compose(request: ProviderRequest) -> tuple[str, float, bool]:
     return text, grounding.confidence, False
 
 
-def _approx_tokens(text: str) -> int:
-    return max(1, len(text) // 4)
-
-
 class LocalProvider:
     name = "local"
 
@@ -46,9 +43,8 @@ class LocalProvider:
         words = text.split(" ")
         for position, word in enumerate(words):
             yield TextChunk(word if position == len(words) - 1 else word + " ")
-        prompt_chars = sum(len(block.text) for block in request.system) + sum(len(m.text) for m in request.messages)
         yield Finish(
-            usage=Usage(input_tokens=max(1, prompt_chars // 4), output_tokens=_approx_tokens(text)),
+            usage=Usage(input_tokens=request.estimated_prompt_tokens, output_tokens=estimate_tokens(text)),
             stop_reason="end",
             confidence=confidence,
             suggest_human=suggest_human,

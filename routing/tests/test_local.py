@@ -261,3 +261,13 @@ def test_local_compose_introduces_quotes_and_hedges_a_partial_answer_in_the_cust
     # then the hedge after the quote is German
     assert text == "Die Öffnungszeiten ändern sich im Sommer jedes Jahr. [1] " + PHRASES["de"].partial
     assert suggest_human is True
+
+
+@pytest.mark.asyncio
+async def test_local_stream_estimates_a_japanese_answer_at_about_a_token_a_character():
+    request = _request("返金してもらえますか？", (REFUNDS_JA, SHIPPING_JA))  # noqa: RUF001
+    events = [event async for event in LocalProvider().stream(request)]
+
+    # "購入後30日以内であれば全額返金いたします。 [1]": 20 Japanese characters and "30 [1]", not 26 / 4
+    assert isinstance(events[-1], Finish)
+    assert events[-1].usage.output_tokens == 20 + 2

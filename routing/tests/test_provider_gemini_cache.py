@@ -120,6 +120,25 @@ async def test_gemini_small_prefix_is_not_cached(vendor):
 
 
 @pytest.mark.asyncio
+async def test_gemini_caches_a_japanese_prefix_that_passes_the_minimum_in_tokens_though_not_in_characters_over_4(
+    vendor,
+):
+    # given Japanese passages of 2,300 characters: ~2,300 tokens, past gemini-2.0-flash's 2,048
+    knowledge = "# Knowledge passages\n[1] 営業時間\n" + "平日は七時から九時まで営業しています" * 128
+    japanese = replace(CACHED, system=(CACHED.system[0], SystemBlock(knowledge, cacheable=True)))
+    provider = _provider(vendor)
+    _script(vendor, creates=[_cache_created()], answers=[_answer(FINAL_USAGE), _answer(FINAL_USAGE), _answer()])
+
+    # when the same prefix is asked three times
+    for _ in range(3):
+        await _run(provider, japanese)
+
+    # then it is cached like an English prefix of that many tokens
+    assert len(_creates(vendor)) == 1
+    assert _named(vendor) == [None, None, CACHE_NAME]
+
+
+@pytest.mark.asyncio
 async def test_gemini_caches_a_prefix_on_its_second_sighting_and_names_it_from_then_on(vendor):
     # given
     provider = _provider(vendor)

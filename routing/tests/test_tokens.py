@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import pytest
+
+from routing.tokens import estimate_tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("", 0),
+        ("abcd", 1),
+        ("We open at 7am " * 10, 38),  # 150 characters, ~4 a token, rounded up
+        ("返金ポリシー", 6),  # Chinese, Japanese and Korean: ~1 token a character
+        ("배송비는 얼마인가요?", 9 + 1),  # 9 syllables, then " " and "?" make one more
+        ("送料は5,000円以上です。 [1]", 9 + 3),  # 9 Japanese characters (。 included), then "5,000 [1]"
+    ],
+)
+def test_estimate_tokens_counts_dense_scripts_a_token_a_character(text: str, tokens: int):
+    assert estimate_tokens(text) == tokens
