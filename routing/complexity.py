@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from routing.terms import without_unspaced
+
 TECHNICAL_TERMS = (
     "configure",
     "implement",
@@ -30,6 +32,7 @@ TECHNICAL_TERMS = (
 CODE_KEYWORDS = ("code", "api", "debug", "stack trace", "function", "exception", "traceback", "sdk")
 CONDITIONAL_WORDS = ("if", "when", "should", "would", "could", "unless")
 _WORD = re.compile(r"[\w']+")
+QUESTION_MARKS = ("?", "\uff1f", "\u061f")  # and the full-width (Chinese, Japanese) and Arabic ones
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,16 @@ def _has_word(words: set[str], lowered: str, phrase: str) -> bool:
 
 def analyze(question: str, *, tier2_threshold: float = 0.3, tier3_threshold: float = 0.7) -> Complexity:
     lowered = question.lower()
-    words_list = _WORD.findall(lowered)
+    # Chinese, Japanese and Thai count at two characters a word (routing/terms.py), and the words
+    # written next to them ("APIの使い方") stand on their own.
+    spaced, unspaced = without_unspaced(lowered)
+    words_list = _WORD.findall(spaced)
     words = set(words_list)
     technical = sum(1 for term in TECHNICAL_TERMS if any(w.startswith(term) for w in words))
+    questions = sum(question.count(mark) for mark in QUESTION_MARKS)
     factors = {
-        "length": 0.2 if len(words_list) > 30 else 0.0,
-        "multi_question": 0.3 if question.count("?") > 1 or " and " in f" {lowered} " else 0.0,
+        "length": 0.2 if len(words_list) + unspaced / 2 > 30 else 0.0,
+        "multi_question": 0.3 if questions > 1 or " and " in f" {lowered} " else 0.0,
         "technical_density": min(technical * 0.15, 0.4),
         "conditional": 0.1 if any(word in words for word in CONDITIONAL_WORDS) else 0.0,
     }

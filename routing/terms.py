@@ -121,9 +121,14 @@ def split_sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
 
 
+def without_unspaced(text: str) -> tuple[str, int]:
+    """``text`` with the characters of the scripts written without spaces blanked out, and their number:
+    what is left splits into words as any spaced text does, and two of those characters make a word."""
+    return _UNSPACED.subn(" ", text)
+
+
 def word_count(sentence: str) -> float:
     """Whitespace-separated words, with unspaced scripts counted at two characters a word."""
-    unspaced = len(_UNSPACED.findall(sentence))
-    if not unspaced:
-        return len(sentence.split())
-    return len(_UNSPACED.sub(" ", sentence).split()) + unspaced / 2
+    spaced, unspaced = without_unspaced(sentence)
+    return len(spaced.split()) + unspaced / 2
+

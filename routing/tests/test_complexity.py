@@ -36,3 +36,29 @@ def test_complexity_long_question_scores_length():
 
     assert result.factors["length"] == 0.2
     assert result.tier == 1
+
+
+def test_complexity_long_question_scores_length_in_scripts_without_spaces():
+    # 64 Japanese characters: 32 words (two characters a word, as grounding counts them)
+    question = (
+        "先月注文した商品がまだ届いていないのですが配送状況を確認して"
+        "届かない場合は返金か再送をお願いできますでしょうか今すぐ知りたいです"
+    )
+
+    result = analyze(question)
+
+    assert len(question) == 64
+    assert result.factors["length"] == 0.2
+    assert analyze(question[:60]).factors["length"] == 0.0  # 30 words
+
+
+def test_complexity_several_questions_with_full_width_question_marks():
+    result = analyze("返金できますか？送料はいくらですか？")  # noqa: RUF001
+
+    assert result.factors["multi_question"] == 0.3
+    assert result.tier == 2
+
+
+def test_complexity_code_keywords_are_words_next_to_japanese_or_chinese_too():
+    assert analyze("APIの使い方を教えてください").code is True
+    assert analyze("如何调用API？").tier == 3  # noqa: RUF001
