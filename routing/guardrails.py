@@ -17,6 +17,7 @@ from functools import lru_cache
 from routing.contracts import ContextPassage
 from routing.language import DEFAULT
 from routing.phrases import PHRASES, Phrases
+from routing.terms import half_words
 
 FLAG_INJECTION = "prompt_injection"
 FLAG_ROLE_OVERRIDE = "role_override"
@@ -164,7 +165,7 @@ _SECRET_PATTERNS = (
 _CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{7,}\d\b")
-LEAK_WINDOW = 8  # this many consecutive words of our instructions in an answer count as a leak
+LEAK_WINDOW = 8  # this many consecutive words of our instructions in an answer count as a leak (any script)
 
 
 def citation_indexes(text: str) -> tuple[int, ...]:
@@ -192,8 +193,10 @@ def _luhn_ok(digits: str) -> bool:
 
 @lru_cache(maxsize=64)  # the instructions recur on every turn of a tenant
 def _word_windows(text: str, size: int) -> frozenset[tuple[str, ...]]:
-    words = re.findall(r"[a-z0-9']+", text.lower())
-    return frozenset(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
+    """Every run of ``size`` words, read in any script (``terms.half_words``: two characters of Chinese,
+    Japanese or Thai make a word)."""
+    units = half_words(text)
+    return frozenset(tuple(units[i : i + 2 * size]) for i in range(len(units) - 2 * size + 1))
 
 
 def check_output(

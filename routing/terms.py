@@ -132,3 +132,17 @@ def word_count(sentence: str) -> float:
     spaced, unspaced = without_unspaced(sentence)
     return len(spaced.split()) + unspaced / 2
 
+
+# A word of a spaced script (any letters or digits and apostrophes) or one character of an unspaced one.
+_UNIT = re.compile(rf"({_UNSPACED.pattern})|(?:(?!{_UNSPACED.pattern})[^\W_]|['{_VOWEL_SIGNS}])+")
+
+
+def half_words(text: str) -> list[str]:
+    """``text`` lower-cased as a run of half-words: each word of a spaced script twice, each character
+    of an unspaced script once (two make a word, as in ``word_count``). Any ``2n`` consecutive
+    half-words two texts share mean ``n`` words in common, in any script."""
+    return [
+        unit
+        for match in _UNIT.finditer(text.lower())
+        for unit in ((match.group(),) if match.group(1) else (match.group(), match.group()))
+    ]
