@@ -33,6 +33,7 @@ from routing.providers.base import (
     ToolCallEvent,
     Usage,
 )
+from routing.terms import stream_pieces
 from routing.tokens import estimate_tokens
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class Router:
                 outcome = "success" if good else "low_confidence"
                 calls.append(_record(candidate, outcome, attempt, call_started, self.clock(), confidence=score))
                 if good or is_last:
-                    for piece in () if attempt.streamed else words(text):
+                    for piece in () if attempt.streamed else stream_pieces(text):
                         yield TextDelta(piece)
                     if not good and not finish.suggest_human:
                         yield TextDelta(low_confidence_line)
@@ -200,7 +201,7 @@ class Router:
         if best_low is not None:  # higher tiers failed: a hedged answer beats no answer
             candidate, attempt, score = best_low
             text = "".join(attempt.text) + low_confidence_line
-            for piece in words(text):
+            for piece in stream_pieces(text):
                 yield TextDelta(piece)
             yield RouteResult(
                 text,
@@ -215,7 +216,7 @@ class Router:
                 provider_ms=waited[0],
             )
             return
-        for piece in words(phrases.fallback):
+        for piece in stream_pieces(phrases.fallback):
             yield TextDelta(piece)
         yield RouteResult(
             phrases.fallback,
@@ -384,12 +385,4 @@ def _record(
         attempt.ttft_ms,
         confidence,
         error[:300],
-    )
-
-
-def words(text: str) -> list[str]:
-    """Split for word-by-word streaming; joining the pieces gives ``text`` back exactly."""
-    pieces = text.split(" ")
-    return (
-        [piece + " " for piece in pieces[:-1]] + [pieces[-1]] if pieces[-1] else [piece + " " for piece in pieces[:-1]]
     )

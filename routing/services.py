@@ -30,7 +30,8 @@ from routing.phrases import phrases_for
 from routing.prices import call_cost
 from routing.prompts.render import PROMPT_NAME, TEMPLATE_SHA256, TenantVoice, system_blocks, template_source
 from routing.providers.base import ChatMessage, MessageRole, ProviderRequest
-from routing.router import CallRecord, RequestBuilder, Router, RouteResult, RouterPolicy, words
+from routing.router import CallRecord, RequestBuilder, Router, RouteResult, RouterPolicy
+from routing.terms import stream_pieces
 from supportai.db import db_call
 from supportai.models import Tenant
 
@@ -219,7 +220,7 @@ async def turn_stream(
         await db_call(guardrail_events_record)(
             tenant=tenant, request=request, stage="input", flags=verdict.flags, excerpt=request.question
         )
-        for piece in words(phrases.blocked):
+        for piece in stream_pieces(phrases.blocked):
             yield TextDelta(piece)
         yield TurnResult(
             text=phrases.blocked,

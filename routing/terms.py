@@ -146,3 +146,17 @@ def half_words(text: str) -> list[str]:
         for match in _UNIT.finditer(text.lower())
         for unit in ((match.group(),) if match.group(1) else (match.group(), match.group()))
     ]
+
+
+STREAM_CHARACTERS = 4
+# A word with the one space after it (as text.split(" ") cuts), or up to STREAM_CHARACTERS characters
+# (each with its vowel signs and tone marks) of a script written without spaces, or a lone space.
+_STREAM_PIECE = re.compile(
+    rf"(?:{_UNSPACED.pattern}[{_VOWEL_SIGNS}]*){{1,{STREAM_CHARACTERS}}} ?|(?:(?!{_UNSPACED.pattern})[^ ])+ ?| "
+)
+
+
+def stream_pieces(text: str) -> list[str]:
+    """``text`` cut for streaming, joining back to it exactly: word by word with the space after each,
+    and Chinese, Japanese and Thai (no spaces between words) a few characters at a time."""
+    return _STREAM_PIECE.findall(text)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from routing.grounding import ground
 from routing.phrases import phrases_for
 from routing.providers.base import Finish, ProviderRequest, StreamEvent, TextChunk, Usage
+from routing.terms import stream_pieces
 from routing.tokens import estimate_tokens
 
 
@@ -40,9 +41,8 @@ class LocalProvider:
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
         text, confidence, suggest_human = compose(request)
-        words = text.split(" ")
-        for position, word in enumerate(words):
-            yield TextChunk(word if position == len(words) - 1 else word + " ")
+        for piece in stream_pieces(text):
+            yield TextChunk(piece)
         yield Finish(
             usage=Usage(input_tokens=request.estimated_prompt_tokens, output_tokens=estimate_tokens(text)),
             stop_reason="end",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from routing.confidence import from_grounding
@@ -271,3 +273,15 @@ async def test_local_stream_estimates_a_japanese_answer_at_about_a_token_a_chara
     # "購入後30日以内であれば全額返金いたします。 [1]": 20 Japanese characters and "30 [1]", not 26 / 4
     assert isinstance(events[-1], Finish)
     assert events[-1].usage.output_tokens == 20 + 2
+
+
+@pytest.mark.asyncio
+async def test_local_stream_sends_a_japanese_answer_a_few_characters_at_a_time():
+    request = _request("送料と返金", (REFUNDS_JA, SHIPPING_JA))
+    events = [event async for event in LocalProvider().stream(request)]
+
+    chunks = [e.text for e in events if isinstance(e, TextChunk)]
+    # not one sentence a chunk: at most four Japanese characters in each
+    assert "".join(chunks) == compose(request)[0]
+    assert len(chunks) > 10
+    assert max(len(re.findall("[\u3040-\u30ff\u4e00-\u9fff]", chunk)) for chunk in chunks) == 4
