@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.test import Client
 
 from supportai.celery import app as celery_app
+from supportai.health import UNAVAILABLE
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +24,7 @@ def test_healthz_reports_every_component_up() -> None:
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_healthz_is_503_when_the_cache_is_down(settings) -> None:
+def test_healthz_is_503_when_the_cache_is_down(settings, caplog) -> None:
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -29,13 +32,21 @@ def test_healthz_is_503_when_the_cache_is_down(settings) -> None:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
-    response = Client().get("/healthz")
+    with caplog.at_level(logging.WARNING, logger="supportai.health"):
+        response = Client().get("/healthz")
     body = response.json()
     assert response.status_code == 503
     assert body["status"] == "fail"
     assert body["checks"]["cache"]["ok"] is False
-    assert "Connection" in body["checks"]["cache"]["detail"]
+    assert body["checks"]["cache"]["detail"] == UNAVAILABLE
     assert body["checks"]["database"]["ok"] is True
+    # the public answer names no host, port or exception; the log keeps them for the operator
+    assert "127.0.0.1" not in response.content.decode()
+    assert "Error" not in response.content.decode()
+    [record] = [r for r in caplog.records if r.name == "supportai.health"]
+    assert record.levelno == logging.WARNING
+    assert "cache" in record.getMessage()
+    assert record.exc_info is not None and "Connection" in type(record.exc_info[1]).__name__
 
 
 def test_healthz_is_503_when_the_broker_is_down(settings, monkeypatch) -> None:
@@ -44,6 +55,8 @@ def test_healthz_is_503_when_the_broker_is_down(settings, monkeypatch) -> None:
     response = Client().get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["celery_broker"]["ok"] is False
+    assert response.json()["checks"]["celery_broker"]["detail"] == UNAVAILABLE
+    assert "127.0.0.1" not in response.content.decode()
 
 
 def test_healthz_is_503_when_the_channel_layer_is_down(settings) -> None:
@@ -59,6 +72,8 @@ def test_healthz_is_503_when_the_channel_layer_is_down(settings) -> None:
         channel_layers.backends.clear()
     assert response.status_code == 503
     assert response.json()["checks"]["channel_layer"]["ok"] is False
+    assert response.json()["checks"]["channel_layer"]["detail"] == UNAVAILABLE
+    assert "127.0.0.1" not in response.content.decode()
 
 
 def test_healthz_only_answers_get() -> None:
