@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import islice
 from types import TracebackType
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree
 
 import httpx
@@ -301,6 +301,30 @@ def _special_reference(reference: str, base_scheme: str) -> str | None:
     return head + tail
 
 
+def _reference_parts(url: str, base: str) -> SplitResult | None:
+    """``url`` (against ``base``) read as browsers read it, split; None for a lone surrogate, no
+    host in an http(s) authority or a bad port."""
+    url = browser_url_text(url)
+    if _SURROGATE.search(url):
+        return None
+    try:
+        special = _special_reference(url, urlsplit(base).scheme.lower() if base else "")
+        if special is None:
+            return None
+        parts = urlsplit(urljoin(base, special) if base else special)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return None
+    return parts
+
+
+def has_credentials(url: str) -> bool:
+    """Whether ``url``, read as ``normalize_url`` reads it, names a user or a password
+    (``https://user:password@host/``); ``normalize_url`` leaves them out of what it returns."""
+    parts = _reference_parts(url, "")
+    return parts is not None and bool(parts.username or parts.password)
+
+
 def normalize_url(url: str, base: str = "") -> str | None:
     """Absolute http(s) URL without fragment or default port, host lower-cased, percent-escapes
     normalised and campaign parameters (``utm_*``, click ids) dropped; None if unusable.
@@ -312,17 +336,10 @@ def normalize_url(url: str, base: str = "") -> str | None:
     host or one that is not a valid host name (``valid_host_name``), a bad port, a lone surrogate,
     or more than ``MAX_URL_LENGTH`` characters.
     """
-    url = browser_url_text(url)
-    if _SURROGATE.search(url):
+    parts = _reference_parts(url, base)
+    if parts is None:
         return None
-    try:
-        special = _special_reference(url, urlsplit(base).scheme.lower() if base else "")
-        if special is None:
-            return None
-        parts = urlsplit(urljoin(base, special) if base else special)
-        port = parts.port
-    except ValueError:
-        return None
+    port = parts.port
     host = ascii_host(parts.hostname) if parts.hostname else None
     if parts.scheme not in {"http", "https"} or host is None:
         return None

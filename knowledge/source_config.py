@@ -19,7 +19,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from knowledge import conf
-from knowledge.crawling import MAX_URL_LENGTH, in_scope, normalize_url, valid_host_name
+from knowledge.crawling import MAX_URL_LENGTH, has_credentials, in_scope, normalize_url, valid_host_name
 from knowledge.models import KnowledgeSource, SourceKind, SourceStatus
 from supportai.models import Tenant
 from supportai.outbound import InvalidHost, UnsafeUrl, check_public_url
@@ -46,6 +46,10 @@ NAME_TAKEN = "There is already a knowledge source named {name!r}; choose another
 NAME_RESERVED = "{name!r} is the source that files uploaded through the console or the API go to; choose another name."
 ONE_ENTRY_URL = "Set exactly one of start_url (crawl from a page) and sitemap_url (read a sitemap.xml)."
 BAD_URL = "{key} must be an absolute http(s) URL; got {value!r}."
+CREDENTIALS_IN_URL = (
+    "{key} must not hold a user name or password ('user:password@'): only public pages can be read, "
+    "and the address would be stored and shown as typed."
+)
 BAD_HOST = "{key} must name a website: {host!r} is not a valid host name."
 BAD_PREFIX = "path_prefix must start with '/'; got {value!r}."
 PREFIX_NOT_A_PATH = (
@@ -120,6 +124,8 @@ def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
     urls = {}
     for key in ("start_url", "sitemap_url"):
         raw = config.get(key) or ""
+        if isinstance(raw, str) and has_credentials(raw):  # refused, not dropped: the user meant them
+            raise SourceConfigError(CREDENTIALS_IN_URL.format(key=key), field=key)
         url = normalize_url(raw) if isinstance(raw, str) else None
         if raw and url is None:
             raise _url_error(key, raw)

@@ -18,6 +18,7 @@ from knowledge.admin import CONFIG_NOT_AN_OBJECT
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.source_config import (
     BAD_NUMBER,
+    CREDENTIALS_IN_URL,
     NAME_RESERVED,
     NAME_TAKEN,
     ONE_ENTRY_URL,
@@ -186,6 +187,10 @@ ADD_SOURCE = "/admin/knowledge/knowledgesource/add/"
         (
             '{"start_url": "http://127.0.0.1/help/"}',
             {"config": [PRIVATE_URL.format(key="start_url", host="127.0.0.1")]},
+        ),
+        (
+            '{"start_url": "https://editor:s3cret@help.example.com/"}',
+            {"config": [CREDENTIALS_IN_URL.format(key="start_url")]},
         ),
         ("{}", {"config": [ONE_ENTRY_URL]}),
         ('["https://help.example.com/"]', {"config": [CONFIG_NOT_AN_OBJECT]}),

@@ -16,9 +16,11 @@ from knowledge.console_views import SAVED_WHILE_SYNCING
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.source_config import (
     BAD_HOST,
+    CREDENTIALS_IN_URL,
     FIRST_SYNC_QUEUED,
     NEXT_SYNC_USES_SETTINGS,
     SYNC_RUNNING,
+    SourceConfigError,
     source_sync_enqueue,
     url_source_create,
 )
@@ -372,6 +374,50 @@ def test_a_host_name_that_cannot_be_looked_up_is_a_plain_error_in_the_api_and_th
     assert response.status_code == 200 and response.context["form"].errors == {key: [message]}
     source.refresh_from_db()
     assert source.config == saved and KnowledgeSource.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("start_url", "https://editor:s3cret@help.example.com/"),
+        ("start_url", "https://s3cret@help.example.com/"),
+        ("start_url", "https:\\\\editor:s3cret@help.example.com/"),  # backslashes read as slashes
+        ("sitemap_url", "https://:s3cret@help.example.com/sitemap.xml"),
+    ],
+)
+def test_a_url_with_a_user_name_or_password_is_refused_in_the_api_and_the_console(client, owner, tenant, key, url):
+    message = CREDENTIALS_IN_URL.format(key=key)
+    # when created through the API
+    response = api_client(tenant).post("/api/v1/knowledge/sources/", {"name": "W", key: url}, format="json")
+    # then it is refused on the field, and the answer does not repeat the secret
+    assert response.status_code == 400 and response.json()["config"] == [message]
+    assert "s3cret" not in response.content.decode()
+    # when added, or set on an existing source, in the console
+    client.force_login(owner)
+    response = client.post("/console/knowledge/sources/new/", {"name": "W", key: url})
+    assert response.status_code == 200 and response.context["form"].errors == {key: [message]}
+    source = url_source_create(
+        tenant=tenant, name="Site", config={"start_url": "https://help.example.com/"}, sync_now=False
+    )
+    saved = dict(source.config)
+    response = client.post(f"/console/knowledge/sources/{source.pk}/edit/", {"name": "Site", "start_url": "", key: url})
+    assert response.status_code == 200 and response.context["form"].errors == {key: [message]}
+    # then nothing with the secret is stored
+    source.refresh_from_db()
+    assert source.config == saved and KnowledgeSource.objects.count() == 1
+
+
+def test_an_empty_user_name_is_no_credential(tenant):
+    # "https://@host/" names no user: browsers and the crawler read it as "https://host/"
+    source = url_source_create(
+        tenant=tenant, name="Site", config={"start_url": "https://@help.example.com/"}, sync_now=False
+    )
+    assert source.config["start_url"] == "https://help.example.com/"
+    with pytest.raises(SourceConfigError) as refused:
+        url_source_create(
+            tenant=tenant, name="Other", config={"start_url": "https://a:b@help.example.com/"}, sync_now=False
+        )
+    assert refused.value.field == "start_url"
 
 
 def test_source_sync_enqueue_refuses_another_tenants_source(

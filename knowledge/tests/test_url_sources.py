@@ -637,3 +637,29 @@ def test_migration_gives_a_stored_page_limit_of_0_the_1_page_its_syncs_read() ->
         )
     migrated = migrate_knowledge_to("0011_url_source_max_pages_at_least_1")
     assert dict(migrated.source.objects.values_list("name", "config__max_pages")) == {"zero": 1, "five": 5}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_drops_a_user_name_and_password_stored_in_a_website_address() -> None:
+    # given website sources whose addresses were stored with credentials (the admin stored its JSON as typed)
+    old = migrate_knowledge_to("0013_document_errors_without_provider_text")
+    for name, config in [
+        ("login", {"start_url": "https://editor:s3cret@help.example.com:8443/faq?x=1", "max_pages": 5}),
+        ("sitemap", {"sitemap_url": "https://s3cret@help.example.com/sitemap.xml"}),
+        ("plain", {"start_url": "https://help.example.com/a@b"}),
+    ]:
+        old.source.objects.create(tenant=old.tenant, name=name, kind="url", config=config)
+    # and a source of another kind, whose settings are not website addresses
+    old.source.objects.create(tenant=old.tenant, name="other", kind="connector", config={"start_url": "x://u:p@y/"})
+    # when the migration runs
+    migrated = migrate_knowledge_to("0014_url_source_addresses_without_credentials")
+    # then the secrets are gone, the rest of each address and setting is kept, and the syncs can read them
+    configs = dict(migrated.source.objects.values_list("name", "config"))
+    assert configs == {
+        "login": {"start_url": "https://help.example.com:8443/faq?x=1", "max_pages": 5},
+        "sitemap": {"sitemap_url": "https://help.example.com/sitemap.xml"},
+        "plain": {"start_url": "https://help.example.com/a@b"},
+        "other": {"start_url": "x://u:p@y/"},
+    }
+    for name in ("login", "sitemap", "plain"):
+        url_config_parse(configs[name])
