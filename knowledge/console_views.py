@@ -51,6 +51,7 @@ from knowledge.source_config import (
 from knowledge.sources import knowledge_source_delete
 from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
 from knowledge.uploads import UploadResult, files_upload
+from supportai.bidi import isolate
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
 
 PAGE_SIZE = 50
@@ -172,7 +173,7 @@ LISTED_DOCUMENTS = 10
 def _outcomes_said(result: UploadResult) -> str:
     """What became of a read file's documents: each by title, or their count per outcome when many."""
     if len(result.documents) <= LISTED_DOCUMENTS:
-        return ", ".join(f"{d.title}: {d.outcome}" for d in result.documents)
+        return ", ".join(f"{isolate(d.title)}: {d.outcome}" for d in result.documents)
     counts = Counter(d.outcome for d in result.documents)
     per_outcome = ", ".join(f"{counts[outcome]} {outcome}" for outcome in Outcome if counts[outcome])
     return f"{len(result.documents)} documents: {per_outcome}"
@@ -204,7 +205,7 @@ def documents(request: HttpRequest) -> HttpResponse:
             return redirect("knowledge_console:documents")
         for result in uploaded:
             if result.file.error:
-                messages.error(request, f"{result.file.name}: {result.file.error}")
+                messages.error(request, f"{isolate(result.file.name)}: {result.file.error}")
             else:
                 outcomes = _outcomes_said(result)
                 if result.file.removed:
@@ -212,9 +213,9 @@ def documents(request: HttpRequest) -> HttpResponse:
                 if result.file.kept:
                     outcomes += (
                         f"; {result.file.kept} no longer in the file, kept because another file of this upload "
-                        f"has errors: upload {result.file.name} again once they are fixed"
+                        f"has errors: upload {isolate(result.file.name)} again once they are fixed"
                     )
-                messages.success(request, f"{result.file.name}: {outcomes}")
+                messages.success(request, f"{isolate(result.file.name)}: {outcomes}")
         return redirect("knowledge_console:documents")
     sources = source_list(tenant=tenant).annotate(
         document_count=Count("documents"), chunk_total=Sum("documents__chunk_count")
@@ -250,7 +251,7 @@ def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
     except SourceConfigError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Sync of {source.name} queued; refresh to see its status.")
+        messages.success(request, f"Sync of {isolate(source.name)} queued; refresh to see its status.")
     return redirect("knowledge_console:documents")
 
 
@@ -272,7 +273,7 @@ def url_source_new(request: HttpRequest) -> HttpResponse:
             form.add_config_error(exc)
         else:
             then = FIRST_SYNC_QUEUED if data["sync_now"] else "use Sync now to read it."
-            messages.success(request, f"Added {source.name}: {then}")
+            messages.success(request, f"Added {isolate(source.name)}: {then}")
             return redirect("knowledge_console:documents")
     return render(request, "knowledge/source_form.html", {"tenant": tenant, "form": form, "source": None})
 
@@ -293,13 +294,13 @@ def url_source_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if data["sync_now"]:
                 source_sync_enqueue(tenant=membership.tenant, source=source)
         except SyncRunning:
-            messages.warning(request, f"Saved the settings of {source.name}; {SAVED_WHILE_SYNCING}")
+            messages.warning(request, f"Saved the settings of {isolate(source.name)}; {SAVED_WHILE_SYNCING}")
             return redirect("knowledge_console:documents")
         except SourceConfigError as exc:
             form.add_config_error(exc)
         else:
             then = " and queued a sync." if data["sync_now"] else f"; {NEXT_SYNC_USES_SETTINGS}"
-            messages.success(request, f"Saved the settings of {source.name}{then}")
+            messages.success(request, f"Saved the settings of {isolate(source.name)}{then}")
             return redirect("knowledge_console:documents")
     context = {"tenant": membership.tenant, "form": form, "source": source}
     return render(request, "knowledge/source_form.html", context)
@@ -319,7 +320,7 @@ def url_source_delete(request: HttpRequest, pk: int) -> HttpResponse:
         except SourceConfigError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Deleted {source.name} and its {removed} document{pluralize(removed)}.")
+            messages.success(request, f"Deleted {isolate(source.name)} and its {removed} document{pluralize(removed)}.")
         return redirect("knowledge_console:documents")
     documents, chunks = source_totals(tenant=membership.tenant, source=source)
     context = {"tenant": membership.tenant, "source": source, "documents": documents, "chunks": chunks}
@@ -336,7 +337,7 @@ def document_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(NOT_MANAGER)
     if request.method == "POST":
         document_delete(tenant=membership.tenant, document=document)
-        messages.success(request, f"Deleted {document.title}.")
+        messages.success(request, f"Deleted {isolate(document.title)}.")
         return redirect("knowledge_console:documents")
     from_website = document.source.kind == SourceKind.URL
     context = {"tenant": membership.tenant, "document": document, "from_website": from_website}

@@ -9,6 +9,7 @@ from knowledge.models import Document, DocumentStatus
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.tests.factories import FAQ_ROWS, add_document, faq_csv
+from supportai.bidi import isolate
 
 
 def test_documents_page_lists_only_the_current_tenants_documents(client, owner, tenant, other_tenant):
@@ -29,8 +30,8 @@ def test_owner_uploads_and_sees_per_file_errors(client, owner, tenant, django_ca
         response = client.post("/console/knowledge/", {"upload": files}, follow=True)
     assert len(callbacks) == 1  # one indexing task for the one good document
     body = response.content.decode()
-    assert "hours.md: Hours: created" in body
-    assert "empty.md: The file has no text to index." in body
+    assert f"{isolate('hours.md')}: {isolate('Hours')}: created" in body
+    assert f"{isolate('empty.md')}: The file has no text to index." in body
     assert Document.objects.for_tenant(tenant).get().status == "ready"
 
 
@@ -46,7 +47,7 @@ def test_search_page_shows_ranked_passages_with_ranks(client, agent, tenant, oth
     add_document(other_tenant, "Other parking", "Valet parking only.")
     client.force_login(agent)
     body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "hybrid", "k": 5}).content.decode()
-    assert "[1] Parking" in body and "bm25 rank 1" in body and "dense rank 1" in body
+    assert "[1] <bdi>Parking" in body and "bm25 rank 1" in body and "dense rank 1" in body
     assert "Other parking" not in body
 
 
@@ -123,7 +124,7 @@ def test_search_page_looks_up_the_query_vocabulary_once(client, agent, tenant, m
     client.force_login(agent)
     body = client.get("/console/knowledge/search/", {"q": "free parking", "mode": "hybrid", "k": 5}).content.decode()
     # the weights shown are the ones retrieval used, from the one lookup it made
-    assert "Hybrid weights" in body and "[1] Parking" in body
+    assert "Hybrid weights" in body and "[1] <bdi>Parking" in body
     assert looked_up == ["free parking"]
 
 
@@ -182,8 +183,9 @@ def test_search_page_links_only_http_addresses(client, agent, tenant):
     Document.objects.filter(pk=fine.pk).update(url="https://alpha.example.com/map")
     client.force_login(agent)
     body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "bm25", "k": 5}).content.decode()
-    assert "script:" not in body and re.search(r"\[\d\] Parking rules</h3>", body)
-    assert re.search(r'\[\d\] <a href="https://alpha.example.com/map" rel="noopener">Parking map</a></h3>', body)
+    assert "script:" not in body and re.search(r"\[\d\] <bdi>Parking rules</bdi></h3>", body)
+    linked = r'\[\d\] <a href="https://alpha.example.com/map" rel="noopener"><bdi>Parking map</bdi></a></h3>'
+    assert re.search(linked, body)
 
 
 def test_search_page_says_the_embedding_service_failed_in_dense_mode(client, agent, tenant, monkeypatch):
@@ -213,7 +215,7 @@ def test_search_link_with_only_a_query_uses_the_boxs_mode_and_k(client, agent, t
     response = client.get("/console/knowledge/search/", {"q": "parking"})
     body = response.content.decode()
     assert response.context["form"].cleaned_data == {"q": "parking", "mode": "hybrid", "k": 5}
-    assert "[1] Parking" in body and "This field is required" not in body and "Other parking" not in body
+    assert "[1] <bdi>Parking" in body and "This field is required" not in body and "Other parking" not in body
     # an explicit mode still wins, and an empty query is still refused
     assert (
         client.get("/console/knowledge/search/", {"q": "parking", "mode": "bm25"}).context["form"].cleaned_data["mode"]
@@ -237,10 +239,10 @@ def test_upload_says_which_rows_a_file_no_longer_holds_were_kept_while_another_f
         response = client.post("/console/knowledge/", {"upload": files}, follow=True)
     # then the two rows stay, as the upload had an error, and the page says so and what to do
     body = " ".join(response.content.decode().split())
-    assert "empty.md: The file has no text to index." in body
+    assert f"{isolate('empty.md')}: The file has no text to index." in body
     assert (
-        "faq.csv: Can I park?: unchanged; 2 no longer in the file, kept because another file of this upload "
-        "has errors: upload faq.csv again once they are fixed" in body
+        f"{isolate('faq.csv')}: {isolate('Can I park?')}: unchanged; 2 no longer in the file, kept because another "
+        f"file of this upload has errors: upload {isolate('faq.csv')} again once they are fixed" in body
     )
     assert Document.objects.for_tenant(tenant).count() == 3
 
@@ -262,9 +264,9 @@ def test_upload_of_a_file_of_many_documents_counts_them_instead_of_listing_every
             "/console/knowledge/", {"upload": [SimpleUploadedFile("faq.csv", "".join(edited).encode())]}, follow=True
         )
     # then each message counts the file's documents by outcome, in a line one can read
-    assert [str(m) for m in first.context["messages"]] == ["faq.csv: 300 documents: 300 created"]
+    assert [str(m) for m in first.context["messages"]] == [f"{isolate('faq.csv')}: 300 documents: 300 created"]
     assert [str(m) for m in again.context["messages"]] == [
-        "faq.csv: 200 documents: 1 updated, 199 unchanged; 100 no longer in the file, removed"
+        f"{isolate('faq.csv')}: 200 documents: 1 updated, 199 unchanged; 100 no longer in the file, removed"
     ]
     assert Document.objects.for_tenant(tenant).count() == 200
 

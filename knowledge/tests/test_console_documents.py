@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from knowledge.models import Chunk, CorpusStats, Document
 from knowledge.source_config import url_source_create
 from knowledge.tests.factories import add_document
+from supportai.bidi import isolate
 from supportai.models import Tenant
 from supportai.tests.factories import api_client
 
@@ -40,7 +41,7 @@ def test_owner_is_asked_first_then_the_document_and_its_chunks_go(client: Client
     # when they confirm
     response = client.post(_delete(parking), follow=True)
     # then
-    assert "Deleted Parking." in response.content.decode()
+    assert f"Deleted {isolate('Parking')}." in response.content.decode()
     assert list(Document.objects.for_tenant(tenant).values_list("pk", flat=True)) == [hours.pk]
     assert set(Chunk.objects.filter(tenant=tenant).values_list("document_id", flat=True)) == {hours.pk}
     assert CorpusStats.objects.get(tenant=tenant).chunk_count == 1
@@ -56,7 +57,7 @@ def test_a_website_page_says_its_next_sync_reads_it_again(client: Client, owner:
     # when
     text = _text(client.get(_delete(page)).content)
     # then
-    assert "It is a page of the website source Help site: its next sync reads the page again" in text
+    assert "It is a page of the website source <bdi>Help site</bdi>: its next sync reads the page again" in text
 
 
 def test_an_agent_sees_no_delete_and_cannot_delete(client: Client, agent: User, tenant: Tenant) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from knowledge.models import Chunk, Document
 from knowledge.tests.console_browser import console_member, logged_in_page
+from supportai.bidi import isolate
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
 
@@ -29,7 +30,8 @@ def test_owner_uploads_an_article_and_deletes_it(daphne_server: str, tmp_path: P
         page.get_by_label("Language of files that declare none").fill("de")
         page.get_by_role("button", name="Upload").click()
         # then it is listed, indexed, in German
-        page.get_by_text("Passwort-zurücksetzen.md: Passwort zurücksetzen: created").wait_for(timeout=TIMEOUT)
+        created = f"{isolate('Passwort-zurücksetzen.md')}: {isolate('Passwort zurücksetzen')}: created"
+        page.get_by_text(created).wait_for(timeout=TIMEOUT)
         row = page.get_by_role("row").filter(has_text="Passwort zurücksetzen")
         assert "de" in row.inner_text() and "Ready" in row.inner_text()
         # when they delete it: asked first (Cancel keeps it), gone once confirmed
@@ -38,7 +40,7 @@ def test_owner_uploads_an_article_and_deletes_it(daphne_server: str, tmp_path: P
         page.get_by_role("link", name="Cancel").click()
         page.get_by_role("link", name="Delete Passwort zurücksetzen").click()
         page.get_by_role("button", name="Delete Passwort zurücksetzen").click()
-        page.get_by_text("Deleted Passwort zurücksetzen.").wait_for(timeout=TIMEOUT)
+        page.get_by_text(f"Deleted {isolate('Passwort zurücksetzen')}.").wait_for(timeout=TIMEOUT)
         assert page.get_by_text("No documents yet.").is_visible()
     # (the ORM is not used while Playwright's event loop runs in this thread)
     assert not Document.objects.for_tenant(tenant).exists()

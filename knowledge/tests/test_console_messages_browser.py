@@ -10,6 +10,7 @@ import pytest
 
 from knowledge.console_views import NOT_MANAGER
 from knowledge.tests.console_browser import console_member, log_in, logged_in_page
+from supportai.bidi import isolate
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
 
@@ -30,14 +31,15 @@ def test_an_upload_error_is_an_alert_and_an_added_website_a_status(daphne_server
         page.get_by_role("button", name="Upload").focus()
         page.keyboard.press("Enter")
         # then the refusal is announced as an alert
-        page.get_by_role("alert").filter(has_text="empty.md: The file has no text to index.").wait_for(timeout=TIMEOUT)
+        refused = f"{isolate('empty.md')}: The file has no text to index."
+        page.get_by_role("alert").filter(has_text=refused).wait_for(timeout=TIMEOUT)
         # when they add a website, then the confirmation is announced as a status
         page.get_by_role("link", name="Add a website").click()
         page.get_by_label("Name").fill("Help site")
         page.get_by_label("Start URL").fill("https://help.alpha.example/")
         page.get_by_label("Sync now").uncheck()
         page.get_by_label("Start URL").press("Enter")
-        page.get_by_role("status").filter(has_text="Added Help site: use Sync now to read it.").wait_for(
+        page.get_by_role("status").filter(has_text=f"Added {isolate('Help site')}: use Sync now to read it.").wait_for(
             timeout=TIMEOUT
         )
         assert page.get_by_role("alert").count() == 0

@@ -27,6 +27,7 @@ from knowledge.source_config import (
 from knowledge.sources import DELETE_WHILE_SYNCING, knowledge_source_delete
 from knowledge.tests.factories import add_document
 from knowledge.tests.site_fake import FakeSite
+from supportai.bidi import isolate
 from supportai.models import Role, Tenant
 from supportai.tests.factories import MembershipFactory, UserFactory, api_client
 
@@ -86,7 +87,7 @@ def test_url_source_new_creates_the_source_and_runs_its_first_sync(
         response = client.post(NEW, {**form, "sync_now": "on"}, follow=True)
     # then the source exists with those settings, and its pages are documents
     assert response.redirect_chain == [("/console/knowledge/", 302)]
-    assert "Added Help centre: its first sync is queued" in response.content.decode()
+    assert f"Added {isolate('Help centre')}: its first sync is queued" in response.content.decode()
     source = KnowledgeSource.objects.get(tenant=tenant)
     assert source.kind == SourceKind.URL
     assert source.config == {
@@ -113,7 +114,7 @@ def test_url_source_new_without_sync_now_queues_nothing_and_takes_the_defaults(
         response = client.post(
             NEW, _form(sitemap_url="https://help.example.com/sitemap.xml", start_url=""), follow=True
         )
-    assert "Added Help centre: use Sync now to read it." in response.content.decode()
+    assert f"Added {isolate('Help centre')}: use Sync now to read it." in response.content.decode()
     assert callbacks == []
     source = KnowledgeSource.objects.get(tenant=tenant)
     assert source.config == {
@@ -257,7 +258,7 @@ def test_url_source_edit_shows_the_settings_and_saves_them(client, admin, tenant
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(_edit(source), data, follow=True)
     # then the settings are replaced, nothing is synced yet
-    assert "Saved the settings of Help centre; the next sync uses them." in response.content.decode()
+    assert f"Saved the settings of {isolate('Help centre')}; the next sync uses them." in response.content.decode()
     assert callbacks == []
     source.refresh_from_db()
     assert source.name == "Help centre"
@@ -353,7 +354,7 @@ def test_url_source_delete_asks_first_then_removes_documents_and_chunks(client, 
     # when they confirm
     response = client.post(_delete(source), follow=True)
     # then the source, its documents and their chunks are gone, the rest stays
-    assert "Deleted Website and its 2 documents." in response.content.decode()
+    assert f"Deleted {isolate('Website')} and its 2 documents." in response.content.decode()
     assert not KnowledgeSource.objects.filter(pk=source.pk).exists()
     assert not Document.objects.filter(source_id=source.pk).exists()
     assert set(Chunk.objects.filter(tenant=tenant).values_list("document_id", flat=True)) == {kept.pk}

@@ -11,6 +11,7 @@ from chat.tests.test_widget_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from knowledge.models import KnowledgeSource, SourceKind
 from knowledge.source_config import BAD_NUMBER, ONE_ENTRY_URL
 from knowledge.tests.console_browser import console_member, log_in, logged_in_page
+from supportai.bidi import isolate
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
 
@@ -60,7 +61,7 @@ def test_owner_adds_fixes_edits_and_deletes_a_website_source(daphne_server: str)
             page.get_by_label("Max link depth").fill("1")
             page.get_by_role("button", name="Add website").click()
             # then the source is listed
-            page.get_by_text("Added Help centre: use Sync now to read it.").wait_for(timeout=TIMEOUT)
+            page.get_by_text(f"Added {isolate('Help centre')}: use Sync now to read it.").wait_for(timeout=TIMEOUT)
             assert page.get_by_role("cell", name="Help centre", exact=True).is_visible()
 
             # when the owner changes its settings
@@ -69,7 +70,8 @@ def test_owner_adds_fixes_edits_and_deletes_a_website_source(daphne_server: str)
             page.get_by_label("Max pages").fill("20")
             page.get_by_label("Path prefix").fill("/help/")
             page.get_by_role("button", name="Save settings").click()
-            page.get_by_text("Saved the settings of Help centre; the next sync uses them.").wait_for(timeout=TIMEOUT)
+            saved = f"Saved the settings of {isolate('Help centre')}; the next sync uses them."
+            page.get_by_text(saved).wait_for(timeout=TIMEOUT)
             page.get_by_role("link", name="Settings of Help centre").click()
             assert page.get_by_label("Max pages").input_value() == "20"
             assert page.get_by_label("Path prefix").input_value() == "/help/"
@@ -81,7 +83,7 @@ def test_owner_adds_fixes_edits_and_deletes_a_website_source(daphne_server: str)
             page.get_by_role("link", name="Cancel").click()
             page.get_by_role("link", name="Delete Help centre").click()
             page.get_by_role("button", name="Delete Help centre").click()
-            page.get_by_text("Deleted Help centre and its 0 documents.").wait_for(timeout=TIMEOUT)
+            page.get_by_text(f"Deleted {isolate('Help centre')} and its 0 documents.").wait_for(timeout=TIMEOUT)
         finally:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "knowledge-url-sources.png"), full_page=True)

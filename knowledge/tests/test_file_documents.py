@@ -20,6 +20,7 @@ from knowledge.sources import knowledge_source_delete
 from knowledge.tests.migration_state import migrate_knowledge_to
 from knowledge.uploads import files_upload
 from supportai.api_keys import api_key_create
+from supportai.bidi import isolate
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -172,7 +173,8 @@ def test_the_api_and_the_console_say_what_an_upload_removed(tenant: Tenant, owne
     )
     # then each says how many documents went
     assert sent.status_code == 202 and sent.json()["files"][0]["removed"] == 1
-    assert "faq.csv: Wifi?: unchanged; 2 no longer in the file, removed" in page.content.decode()
+    said = f"{isolate('faq.csv')}: {isolate('Wifi?')}: unchanged; 2 no longer in the file, removed"
+    assert said in page.content.decode()
 
 
 def test_an_upload_is_its_sources_last_sync(tenant: Tenant, other_tenant: Tenant) -> None:
@@ -289,7 +291,8 @@ def test_a_file_named_by_macos_or_windows_is_one_file_through_the_api_and_the_co
     sent, page = upload("caf\u00e9.csv")
     # then it is the file stored before (not indexed yet: no commit in this test), in each source, under its NFC name
     assert first["name"] == sent["name"] == "caf\u00e9.csv"
-    assert [d["outcome"] for d in sent["documents"]] == ["updated"] and "caf\u00e9.csv: Wifi?: updated" in page
+    assert [d["outcome"] for d in sent["documents"]] == ["updated"]
+    assert isolate("caf\u00e9.csv") + f": {isolate('Wifi?')}: updated" in page
     assert set(stored.values_list("pk", flat=True)) == before and len(before) == 2
     assert set(stored.values_list("file_name", flat=True)) == {"caf\u00e9.csv"}
 

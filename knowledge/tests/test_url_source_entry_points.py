@@ -26,6 +26,7 @@ from knowledge.source_config import (
 )
 from knowledge.sources import INTERNAL_ERROR, INTERRUPTED
 from knowledge.tests.site_fake import FakeSite
+from supportai.bidi import isolate
 from supportai.tests.factories import api_client
 
 pytestmark = pytest.mark.usefixtures("local_crawl")
@@ -141,7 +142,7 @@ def test_console_sync_now_button(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, follow=True)
     # then
-    assert "Sync of Website queued" in response.content.decode()
+    assert f"Sync of {isolate('Website')} queued" in response.content.decode()
     assert {d.title for d in Document.objects.for_tenant(tenant)} == {"Welcome", "Parking"}
 
 
@@ -157,7 +158,7 @@ def test_sync_now_while_a_sync_runs_says_so_everywhere(client, owner, tenant, sm
     admin_page = client.post("/admin/knowledge/knowledgesource/", data, follow=True).content.decode()
     # then none claims a sync was queued: the API answers 409, the pages say a sync is running
     assert response.status_code == 409 and response.json()["detail"] == SYNC_RUNNING
-    assert SYNC_RUNNING in page and "Sync of Website queued" not in page
+    assert SYNC_RUNNING in page and f"Sync of {isolate('Website')} queued" not in page
     assert "Sync queued for 0 URL sources. 1 were already syncing." in admin_page
     assert small_site.requests == []
 
@@ -173,7 +174,7 @@ def test_settings_saved_with_sync_now_while_a_sync_runs_are_kept_and_say_so(clie
     # then they are saved, and the page says the running sync uses the old ones
     source.refresh_from_db()
     assert (source.name, source.config["max_pages"]) == ("Help site", 5)
-    assert f"Saved the settings of Help site; {SAVED_WHILE_SYNCING}" in page
+    assert f"Saved the settings of {isolate('Help site')}; {SAVED_WHILE_SYNCING}" in page
 
 
 def test_admin_sync_action_is_tenant_scoped(
