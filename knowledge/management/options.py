@@ -13,6 +13,13 @@ from supportai.models import Tenant
 
 NO_TENANT = "No tenant with slug {slug!r}"
 BAD_THREADS = "must be a whole number of threads, 1 or more; got {value!r}"
+# A retrieval statement the database cancelled (knowledge.timeouts.RetrievalTimedOut): the commands
+# set no limit of their own, so it is the role's or session's statement_timeout, or an operator's cancel.
+RETRIEVAL_STOPPED = (
+    "the database cancelled a retrieval statement ({reason}), so {consequence}. A statement_timeout set "
+    "for the database role or session stops searches that run (or wait for a lock) longer; run the command "
+    "again when the database is less busy, or with a longer statement_timeout"
+)
 
 
 def _thread_count(value: str) -> int:

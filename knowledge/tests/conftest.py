@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from knowledge import conf
+from knowledge import conf, dense
 from knowledge.providers.base import EmbeddingProvider, embedding_provider
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.tests.http_fake import fake_api  # noqa: F401  (fixture for provider tests)
@@ -35,3 +35,9 @@ def local_crawl(monkeypatch: pytest.MonkeyPatch, fake_embeddings: FakeEmbeddingP
     monkeypatch.setattr(
         conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_allow_private=True, crawl_timeout_s=1)
     )
+
+
+@pytest.fixture
+def slow_dense(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dense search that sleeps in PostgreSQL before answering (a statement a time limit cancels)."""
+    monkeypatch.setattr(dense, "DENSE_SQL", f"SELECT found.* FROM ({dense.DENSE_SQL}) AS found, pg_sleep(30)")

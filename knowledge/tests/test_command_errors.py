@@ -1,21 +1,26 @@
-"""Retrieval commands turn bad files and provider failures into one clear error line, never a traceback."""
+"""Retrieval commands turn bad files, provider failures and searches the database cancelled into one
+clear error line, never a traceback."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from knowledge import services
 from knowledge.indexing import EMBEDDING_FAILED
 from knowledge.management.commands import evaluate_retrieval, reindex
-from knowledge.models import Chunk, Document, DocumentStatus
+from knowledge.management.options import RETRIEVAL_STOPPED
+from knowledge.models import Chunk, Document, DocumentStatus, RetrievalTuning
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.tests.factories import add_document
+from knowledge.tests.locks import table_locked
+from knowledge.tuning import MIN_QUERIES
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +209,65 @@ def test_knowledge_commands_refuse_a_thread_count_that_is_no_positive_number(com
     # when a bulk command gets it, then it is refused before any work, naming the option
     with pytest.raises(CommandError, match="--threads"):
         call_command(command, *arguments)
+
+
+@pytest.fixture
+def role_statement_timeout() -> Iterator[Callable[[int], None]]:
+    """A ``statement_timeout`` on the command's database session, as an operator sets one for the
+    role it connects as (``ALTER ROLE ... SET statement_timeout``): PostgreSQL cancels any statement
+    that runs longer, whatever the command asked for. Reset afterwards."""
+
+    def limit(ms: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{ms}ms"])
+
+    yield limit
+    with connection.cursor() as cursor:
+        cursor.execute("RESET statement_timeout")
+
+
+@pytest.mark.django_db(transaction=True)  # the commands run in autocommit, as from a shell
+def test_evaluate_retrieval_stops_with_a_clear_error_when_the_database_cancels_a_search(
+    tmp_path, slow_dense, role_statement_timeout
+):
+    # given a dense search slower than the database lets any statement run
+    role_statement_timeout(1000)
+    tenants = Tenant.objects.count()
+    # when
+    with pytest.raises(CommandError) as stopped:
+        call_command("evaluate_retrieval", "--beir", str(_beir(tmp_path)), "--modes", "dense")
+    # then one line says what happened, and the throwaway tenant is gone
+    assert str(stopped.value) == RETRIEVAL_STOPPED.format(
+        reason="canceling statement due to statement timeout", consequence="nothing was measured"
+    )
+    assert Tenant.objects.count() == tenants
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tune_retrieval_stops_with_a_clear_error_when_the_database_cancels_a_search(
+    tenant, tmp_path, role_statement_timeout
+):
+    # given a tenant's labelled questions, and its keyword index locked by another connection (a
+    # migration, a VACUUM FULL) longer than the database lets a statement wait
+    add_document(tenant, "Parking", "Free parking behind the studio.", external_id="parking.md")
+    (tmp_path / "q.jsonl").write_text(
+        "".join(json.dumps({"_id": f"q{n}", "text": "where to park"}) + "\n" for n in range(MIN_QUERIES))
+    )
+    (tmp_path / "qrels.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join(f"q{n}\tparking.md\t1\n" for n in range(MIN_QUERIES))
+    )
+    role_statement_timeout(1000)
+    # when
+    with table_locked("knowledge_posting"), pytest.raises(CommandError) as stopped:
+        call_command(
+            "tune_retrieval",
+            tenant=tenant.slug,
+            queries=str(tmp_path / "q.jsonl"),
+            qrels=str(tmp_path / "qrels.tsv"),
+            apply=True,
+        )
+    # then one line says what happened, and no scale is stored
+    assert str(stopped.value) == RETRIEVAL_STOPPED.format(
+        reason="canceling statement due to statement timeout", consequence="nothing was measured or stored"
+    )
+    assert not RetrievalTuning.objects.exists()

@@ -11,7 +11,7 @@ import threading
 import pytest
 from django.db import connection
 
-from knowledge import conf, dense, retrieval
+from knowledge import conf, retrieval
 from knowledge.models import Document
 from knowledge.selectors import retrieve
 from knowledge.tests.factories import add_document
@@ -38,12 +38,6 @@ def studio(tenant):
     add_document(tenant, "Parking", "Free parking is available behind the studio. Street parking is metered.")
     add_document(tenant, "Gift cards", "Gift cards can be bought online or at the front desk and never expire.")
     return tenant
-
-
-@pytest.fixture
-def slow_dense(monkeypatch):
-    """Dense search that sleeps in PostgreSQL before answering."""
-    monkeypatch.setattr(dense, "DENSE_SQL", f"SELECT found.* FROM ({dense.DENSE_SQL}) AS found, pg_sleep(30)")
 
 
 def _setting(name: str) -> str:

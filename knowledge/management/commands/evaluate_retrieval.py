@@ -10,10 +10,11 @@ from typing import Any, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from knowledge.evaluation import DEPTH, BeirFormatError, HybridComparison, evaluate_beir
-from knowledge.management.options import add_threads_option, apply_threads_option
+from knowledge.management.options import RETRIEVAL_STOPPED, add_threads_option, apply_threads_option
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import MODES
 from knowledge.services import default_provider
+from knowledge.timeouts import RetrievalTimedOut
 from knowledge.types import RetrievalMode
 
 COLUMNS = ("ndcg@{k}", "recall@{k}", "recall@100", "mrr@{k}", "latency_ms_p50", "latency_ms_p95")
@@ -56,6 +57,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except ProviderError as exc:
             raise CommandError(f"embedding failed: {exc}") from exc
+        except RetrievalTimedOut as exc:
+            raise CommandError(RETRIEVAL_STOPPED.format(reason=exc, consequence="nothing was measured")) from exc
         result = evaluation.report
         k = options["k"]
         header = ["mode", *(column.format(k=k) for column in COLUMNS)]

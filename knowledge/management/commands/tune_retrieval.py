@@ -13,9 +13,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from knowledge.evaluation import BeirFormatError, read_qrels, read_queries
-from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
+from knowledge.management.options import (
+    RETRIEVAL_STOPPED,
+    add_threads_option,
+    apply_threads_option,
+    tenant_by_slug,
+)
 from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider
+from knowledge.timeouts import RetrievalTimedOut
 from knowledge.tuning import DEFAULT_SCALE, MIN_GAIN, ScaleChoice, TuningError, retrieval_tune, retrieval_tuning_save
 
 
@@ -43,6 +49,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except ProviderError as exc:
             raise CommandError(f"embedding failed, nothing measured or stored: {exc}") from exc
+        except RetrievalTimedOut as exc:
+            consequence = "nothing was measured or stored"
+            raise CommandError(RETRIEVAL_STOPPED.format(reason=exc, consequence=consequence)) from exc
         self.stdout.write(f"{result.queries} labelled questions of {tenant.slug}")
         self.stdout.write(f"{'keyword scale':>14}  {'nDCG@10':>8}")
         for scale, ndcg in result.ndcg.items():
