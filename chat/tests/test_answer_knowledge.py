@@ -143,7 +143,7 @@ async def test_answer_goes_on_without_knowledge_while_the_search_times_out(
     with table_locked("knowledge_chunk"):
         end = (await client.ask("What is your refund policy?", "k-8"))[-1]
     # then the answer for what the knowledge does not cover, stored, on a socket that still answers
-    assert end["sources"] == [] and end["text"] == NOT_COVERED
+    assert end["sources"] == [] and end["text"] == PHRASES["en"].not_covered
     assert await _stored_sources(end) == []
     end = (await client.ask("What is your refund policy?", "k-9"))[-1]
     assert "[1]" in end["text"] and len(end["sources"]) == 1
