@@ -6,6 +6,7 @@ app_name = "knowledge_console"
 
 urlpatterns = [
     path("", console_views.documents, name="documents"),
+    path("documents/<int:pk>/", console_views.document_detail, name="document"),
     path("documents/<int:pk>/delete/", console_views.document_delete_page, name="document-delete"),
     path("sources/new/", console_views.url_source_new, name="source-new"),
     path("sources/<int:pk>/edit/", console_views.url_source_edit, name="source-edit"),

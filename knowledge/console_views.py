@@ -25,8 +25,12 @@ from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import (
+    chunk_place_get,
+    chunk_totals,
     document_get,
+    document_header_get,
     document_list,
+    parent_chunk_list,
     retrieve_explained,
     source_get,
     source_list,
@@ -55,6 +59,12 @@ from supportai.bidi import isolate
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
 
 PAGE_SIZE = 50
+PARENTS_PER_PAGE = 25
+# A chunk's text longer than this shows its start, the rest behind a <details> the reader opens.
+PREVIEW_CHARS = 300
+CHUNK_GONE = (
+    "That passage is no longer in this document: a re-index has replaced its chunks since. Its chunks now are these."
+)
 SAVED_WHILE_SYNCING = "a sync is running with the old ones; press Sync now when it has finished."
 NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
 
@@ -342,6 +352,42 @@ def document_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     from_website = document.source.kind == SourceKind.URL
     context = {"tenant": membership.tenant, "document": document, "from_website": from_website}
     return render(request, "knowledge/document_confirm_delete.html", context)
+
+
+def _chunk_id(query: QueryDict) -> int | None:
+    """The chunk a link points to (``?chunk=<id>``, a test-retrieval passage), as an id."""
+    value = query.get("chunk")
+    return int(value) if value is not None and value.isdecimal() else None
+
+
+@login_required
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """What indexing made of one of the tenant's documents: its facts, then its parent chunks in
+    order with their children, a page of parents at a time; ``?chunk=<id>`` shows the page holding
+    that chunk with it open. Every member reads it, as the documents list."""
+    membership = require_membership(request)
+    tenant = membership.tenant
+    document = document_header_get(tenant=tenant, pk=pk)
+    page_number = request.GET.get("page")
+    place = None
+    if "chunk" in request.GET:
+        chunk_id = _chunk_id(request.GET)
+        place = chunk_place_get(tenant=tenant, document=document, chunk_id=chunk_id) if chunk_id else None
+        if place is None:
+            messages.warning(request, CHUNK_GONE)
+        else:
+            page_number = str(place.position // PARENTS_PER_PAGE + 1)
+    parents = parent_chunk_list(tenant=tenant, document=document)
+    context = {
+        "tenant": tenant,
+        "document": document,
+        "totals": chunk_totals(tenant=tenant, document=document),
+        "page": Paginator(parents, PARENTS_PER_PAGE).get_page(page_number),
+        "open_parent_id": place.parent_id if place else None,
+        "preview_chars": PREVIEW_CHARS,
+        "can_manage": membership.can_manage,
+    }
+    return render(request, "knowledge/document_detail.html", context)
 
 
 def _search_input(query: QueryDict) -> dict[str, Any] | None:

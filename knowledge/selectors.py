@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from knowledge import conf
-from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind
+from knowledge.models import Chunk, ChunkLevel, Document, KnowledgeSource, SourceKind
 from knowledge.parsing import storable_text
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
 from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, rank_parents, rerank
@@ -74,18 +75,18 @@ def url_source_due(*, source: KnowledgeSource, now: datetime, default_interval_m
     return source.last_synced_at is None or source.last_synced_at <= now - timedelta(minutes=minutes)
 
 
+def _documents_unread(tenant: Tenant) -> QuerySet[Document]:
+    """The tenant's documents with their source, their text and the links and aliases a crawl stored
+    left unread (up to ``KNOWLEDGE_MAX_UPLOAD_BYTES`` each that no list or header shows)."""
+    return Document.objects.for_tenant(tenant).select_related("source").defer("content", "links", "aliases")
+
+
 def document_list(
     *, tenant: Tenant, source: KnowledgeSource | None = None, status: str | None = None
 ) -> QuerySet[Document]:
-    """The tenant's documents by title, optionally only those of ``source`` or in ``status``; their
-    text and the links and aliases a crawl stored are left unread (a page of 50 manuals would read
-    up to 50 times ``KNOWLEDGE_MAX_UPLOAD_BYTES`` that no list shows)."""
-    documents = (
-        Document.objects.for_tenant(tenant)
-        .select_related("source")
-        .defer("content", "links", "aliases")
-        .order_by("title", "pk")
-    )
+    """The tenant's documents by title, optionally only those of ``source`` or in ``status``, their
+    text unread (``_documents_unread``: a page of 50 manuals would read 50 of them)."""
+    documents = _documents_unread(tenant).order_by("title", "pk")
     if source is not None:
         documents = documents.filter(source=source)
     return documents.filter(status=status) if status is not None else documents
@@ -97,6 +98,85 @@ def document_get(*, tenant: Tenant, pk: int) -> Document:
     if document is None:
         raise Http404("No such document.")
     return document
+
+
+def document_header_get(*, tenant: Tenant, pk: int) -> Document:
+    """``document_get`` with its source and without its text (``_documents_unread``)."""
+    document = _documents_unread(tenant).filter(pk=pk).first()
+    if document is None:
+        raise Http404("No such document.")
+    return document
+
+
+@dataclass(frozen=True)
+class ChunkTotals:
+    parents: int
+    children: int
+    parent_tokens: int
+    child_tokens: int
+
+
+def chunk_totals(*, tenant: Tenant, document: Document) -> ChunkTotals:
+    """How many parent and child chunks the tenant's ``document`` has, and their tokens (overlaps
+    counted in each chunk that holds them), in one query."""
+    parent, child = Q(level=ChunkLevel.PARENT), Q(level=ChunkLevel.CHILD)
+    totals = (
+        Chunk.objects.for_tenant(tenant)
+        .filter(document=document)
+        .aggregate(
+            parents=Count("pk", filter=parent),
+            children=Count("pk", filter=child),
+            parent_tokens=Coalesce(Sum("token_count", filter=parent), 0),
+            child_tokens=Coalesce(Sum("token_count", filter=child), 0),
+        )
+    )
+    return ChunkTotals(**totals)
+
+
+# What a chunk's page shows of it: no vector, lexemes or hashes.
+_CHUNK_SHOWN = ("id", "document_id", "parent_id", "ordinal", "text", "token_count", "char_start", "char_end")
+
+
+def parent_chunk_list(*, tenant: Tenant, document: Document) -> QuerySet[Chunk]:
+    """The parents of the tenant's ``document`` by ordinal, each with its ``children`` by ordinal
+    (one more query for any slice of parents)."""
+    children = Chunk.objects.for_tenant(tenant).only(*_CHUNK_SHOWN).order_by("ordinal")
+    return (
+        Chunk.objects.for_tenant(tenant)
+        .filter(document=document, level=ChunkLevel.PARENT)
+        .only(*_CHUNK_SHOWN)
+        .order_by("ordinal", "pk")
+        .prefetch_related(Prefetch("children", queryset=children))
+    )
+
+
+@dataclass(frozen=True)
+class ChunkPlace:
+    parent_id: int  # the chunk's own id for a parent, its parent's for a child
+    position: int  # that parent's place among the document's parents (``parent_chunk_list``), from 0
+
+
+def chunk_place_get(*, tenant: Tenant, document: Document, chunk_id: int) -> ChunkPlace | None:
+    """Where chunk ``chunk_id`` (a parent or a child) is among the parents of the tenant's
+    ``document``, in one query; None when the document holds no such chunk (a re-index replaced
+    it, or it is another document's)."""
+    parents_before = (
+        Chunk.objects.for_tenant(tenant)
+        .filter(document=document, level=ChunkLevel.PARENT, ordinal__lt=OuterRef("parent_ordinal"))
+        .order_by()
+        .values("document")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    place = (
+        Chunk.objects.for_tenant(tenant)
+        .filter(document=document, pk=chunk_id)
+        .annotate(parent_ordinal=Coalesce("parent__ordinal", "ordinal"), holder=Coalesce("parent_id", "pk"))
+        .annotate(position=Coalesce(Subquery(parents_before), 0))
+        .values_list("holder", "position")
+        .first()
+    )
+    return ChunkPlace(*place) if place is not None else None
 
 
 # The most passages one retrieval returns (the API asks for at most 50, the console 20).

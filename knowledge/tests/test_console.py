@@ -172,8 +172,13 @@ def test_documents_page_links_only_http_addresses(client, agent, tenant):
     # when
     body = client.get("/console/knowledge/").content.decode()
     # then
-    assert "javascript:" not in body and '<td class="text">Hostile</td>' in body
-    assert '<a href="https://alpha.example.com/parking" rel="noopener">Parking</a>' in body
+    # then each title leads to the document's page, and only the web address out
+    assert "javascript:" not in body
+    assert f'<td class="text"><a href="/console/knowledge/documents/{hostile.pk}/">Hostile</a></td>' in body
+    assert (
+        f'<a href="/console/knowledge/documents/{fine.pk}/">Parking</a> '
+        '<a href="https://alpha.example.com/parking" rel="noopener" aria-label="Parking on the web">↗</a>'
+    ) in body
 
 
 def test_search_page_links_only_http_addresses(client, agent, tenant):

@@ -1,0 +1,279 @@
+"""A document's page in the console: what indexing made of it (its facts, its parent chunks with their
+children), for every member of its tenant and no one else, in a constant number of queries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from pytest_django.fixtures import Settings
+
+from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus
+from knowledge.services import document_delete
+from knowledge.source_config import url_source_create
+from knowledge.tests.factories import add_document
+from supportai.models import Role, Tenant
+from supportai.tests.factories import MembershipFactory, UserFactory
+
+DOCUMENTS_PAGE = "/console/knowledge/"
+DASH = "\u2013"  # of character spans and page ranges
+MaxQueries = Callable[[int], AbstractContextManager[object]]
+
+
+def _detail(document: Document) -> str:
+    return f"/console/knowledge/documents/{document.pk}/"
+
+
+def _text(content: bytes) -> str:
+    """A page's text with its tags stripped and its whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", content.decode()).split())
+
+
+def _member(tenant: Tenant, role: Role) -> User:
+    user = UserFactory.create()
+    MembershipFactory.create(user=user, tenant=tenant, role=role)
+    return user
+
+
+def _with_parents(tenant: Tenant, title: str, parents: int) -> Document:
+    """A document of ``parents`` parent chunks of two children each, written directly (as indexing
+    leaves them, minus the vectors no page reads): ``Parent text n.`` spans 100 characters from 100n."""
+    document = add_document(tenant, title, "Placeholder.")
+    Chunk.objects.filter(document=document).delete()
+    made = Chunk.objects.bulk_create(
+        Chunk(
+            tenant=tenant,
+            document=document,
+            level=ChunkLevel.PARENT,
+            ordinal=n,
+            text=f"Parent text {n}.",
+            token_count=5,
+            char_start=100 * n,
+            char_end=100 * n + 100,
+        )
+        for n in range(parents)
+    )
+    Chunk.objects.bulk_create(
+        Chunk(
+            tenant=tenant,
+            document=document,
+            parent=parent,
+            level=ChunkLevel.CHILD,
+            ordinal=2 * parent.ordinal + half,
+            text=f"Child text {2 * parent.ordinal + half}.",
+            token_count=3,
+            char_start=parent.char_start + 50 * half,
+            char_end=parent.char_start + 50 * half + 50,
+        )
+        for parent in made
+        for half in (0, 1)
+    )
+    Document.objects.filter(pk=document.pk).update(chunk_count=2 * parents)
+    return document
+
+
+def _parents(document: Document) -> list[Chunk]:
+    return list(Chunk.objects.filter(document=document, level=ChunkLevel.PARENT).order_by("ordinal"))
+
+
+def test_the_page_shows_what_indexing_made_of_the_document(client: Client, agent: User, tenant: Tenant) -> None:
+    # given a website page indexed into parents and children
+    website = url_source_create(
+        tenant=tenant, name="Help site", config={"start_url": "https://help.example.com/"}, sync_now=False
+    )
+    text = "\n\n".join(f"Paragraph {n}: free parking behind the studio, every day of the week." for n in range(60))
+    document = add_document(
+        tenant, "Parking", text, source=website, url="https://help.example.com/parking", language="de"
+    )
+    parents = _parents(document)
+    children = Chunk.objects.filter(document=document, level=ChunkLevel.CHILD).order_by("ordinal")
+    assert len(parents) > 1 and children.count() > len(parents)
+    client.force_login(agent)
+    # when
+    response = client.get(_detail(document))
+    # then the header has its facts
+    body = response.content.decode()
+    page = _text(response.content)
+    assert response.status_code == 200
+    assert f'href="{DOCUMENTS_PAGE}?source={website.pk}">Help site</a>' in body
+    assert '<a href="https://help.example.com/parking" rel="noopener">https://help.example.com/parking</a>' in body
+    assert "Language de (search configuration german)" in page
+    assert f"Content hash {document.content_hash[:12]}" in page and document.content_hash not in page
+    assert f"Embedding model {document.embedding_model}" in page
+    assert f"Chunks {len(parents)} parents, {children.count()} children" in page
+    parent_tokens = sum(p.token_count for p in parents)
+    child_tokens = sum(c.token_count for c in children)
+    assert f"Tokens {parent_tokens} in parents, {child_tokens} in children" in page
+    assert "Status Ready" in page and document.indexed_at is not None
+    # and each parent in order, with its tokens, span and its children
+    assert [int(pk) for pk in re.findall(r'<section class="chunk" id="chunk-(\d+)"', body)] == [p.pk for p in parents]
+    first = parents[0]
+    span = f"characters {first.char_start}{DASH}{first.char_end}"
+    assert f"Parent {first.ordinal} · {first.token_count} tokens · {span}" in page
+    child = children.first()
+    assert child is not None
+    assert f'id="chunk-{child.pk}"' in body
+    span = f"characters {child.char_start}{DASH}{child.char_end}"
+    assert f"Child {child.ordinal} · {child.token_count} tokens · {span}" in page
+
+
+def test_a_failed_document_shows_its_stored_error_and_links_only_http_addresses(
+    client: Client, agent: User, tenant: Tenant
+) -> None:
+    # given a document that failed, whose front matter gave a script address
+    document = add_document(tenant, "Prices", "Yoga costs 12 euros.")
+    Document.objects.filter(pk=document.pk).update(
+        status=DocumentStatus.FAILED,
+        error="The embedding service timed out; try again.",
+        file_name="prices.md",
+        url="javascript:alert(document.cookie)",
+    )
+    client.force_login(agent)
+    # when
+    response = client.get(_detail(document))
+    # then
+    page = _text(response.content)
+    assert "Status Failed: The embedding service timed out; try again." in page
+    assert "File prices.md" in page
+    assert 'href="javascript' not in response.content.decode() and "Address javascript:alert" in page
+
+
+def test_chunk_text_is_escaped_and_long_text_collapsed(client: Client, agent: User, tenant: Tenant) -> None:
+    # given a document whose text holds markup and is longer than a preview
+    document = add_document(
+        tenant, "Widget <b>help</b>", "<script>alert('x')</script> Paste the snippet. " + "More words here. " * 40
+    )
+    client.force_login(agent)
+    # when
+    body = client.get(_detail(document)).content.decode()
+    # then nothing of it is markup, and the parent's text is behind a <details> a reader opens
+    assert "<script>alert" not in body and "<b>help" not in body
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in body and "Widget &lt;b&gt;help&lt;/b&gt;" in body
+    assert re.search(r'<details class="chunk-text">\s*<summary>', body)
+
+
+def test_thousands_of_chunks_are_paged_in_a_constant_number_of_queries(
+    client: Client, agent: User, tenant: Tenant, django_assert_max_num_queries: MaxQueries
+) -> None:
+    # given a small document and one of 2,000 parents (4,000 children)
+    small = _with_parents(tenant, "Small", 3)
+    large = _with_parents(tenant, "Large", 2000)
+    client.force_login(agent)
+    # when
+    with CaptureQueriesContext(connection) as small_queries:
+        assert client.get(_detail(small)).status_code == 200
+    with django_assert_max_num_queries(len(small_queries)):
+        response = client.get(_detail(large), {"page": 3})
+    # then one page of parents is shown, the third, with links to the others
+    body = response.content.decode()
+    shown = re.findall(r"Parent (\d+) ·", body)
+    assert shown == [str(n) for n in range(50, 75)]
+    assert "Child 100 ·" in body and "Child 149 ·" in body and "Child 150 ·" not in body
+    assert f"Parents 51{DASH}75 of 2000" in _text(response.content)
+    assert '<a href="?page=2#chunks">' in body and '<a href="?page=4#chunks">' in body
+    assert len(small_queries) <= 12
+
+
+def test_a_link_to_a_chunk_opens_the_page_holding_it_with_it_open(
+    client: Client, agent: User, tenant: Tenant, django_assert_max_num_queries: MaxQueries
+) -> None:
+    # given a long document, and a child of its 61st parent (as the test box's passages link them)
+    document = _with_parents(tenant, "Large", 100)
+    parent = _parents(document)[60]
+    child = Chunk.objects.get(parent=parent, ordinal=121)
+    client.force_login(agent)
+    small = _with_parents(tenant, "Small", 1)
+    with CaptureQueriesContext(connection) as plain:
+        client.get(_detail(small))
+    for target in (parent, child):
+        # when
+        with django_assert_max_num_queries(len(plain) + 1):
+            response = client.get(_detail(document), {"chunk": target.pk})
+        # then the third page is shown, with that parent's text and children open
+        body = response.content.decode()
+        assert re.findall(r"Parent (\d+) ·", body)[0] == "50"
+        section = body[body.index(f'id="chunk-{parent.pk}"') :]
+        section = section[: section.index("</section>")]
+        assert section.count("<details") == len(re.findall(r"<details[^>]* open>", section)) >= 1
+        assert f'id="chunk-{child.pk}"' in section
+        # and other parents stay closed
+        assert len(re.findall(r"<details[^>]* open>", body)) == section.count("<details")
+
+
+def test_a_link_to_a_chunk_no_longer_there_says_so(client: Client, agent: User, tenant: Tenant) -> None:
+    # given a passage's chunk that a re-index has since replaced, and a chunk of another document
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    other = add_document(tenant, "Hours", "Open nine to seven.")
+    gone = _parents(document)[0].pk
+    Chunk.objects.filter(pk=gone).delete()
+    client.force_login(agent)
+    for chunk in (gone, _parents(other)[0].pk, "x", "9" * 30):
+        # when
+        response = client.get(_detail(document), {"chunk": chunk})
+        # then
+        assert response.status_code == 200
+        assert "That passage is no longer in this document" in _text(response.content)
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN, Role.AGENT, Role.ANALYST])
+def test_every_member_who_sees_the_list_sees_the_page_and_managers_their_delete(
+    client: Client, tenant: Tenant, role: Role
+) -> None:
+    # given
+    document = add_document(tenant, "Parking", "Free parking.")
+    client.force_login(_member(tenant, role))
+    # when
+    listing = client.get(DOCUMENTS_PAGE).content.decode()
+    response = client.get(_detail(document))
+    # then the list links the title to the page, which every role may read
+    assert f'<a href="{_detail(document)}">Parking</a>' in listing
+    assert response.status_code == 200
+    delete = f'href="{_detail(document)}delete/"'
+    assert (delete in response.content.decode()) is (role in (Role.OWNER, Role.ADMIN))
+
+
+def test_the_page_is_for_members_only(client: Client, tenant: Tenant) -> None:
+    document = add_document(tenant, "Parking", "Free parking.")
+    assert client.get(_detail(document)).status_code == 302  # to the login page
+    client.force_login(UserFactory.create())  # a user of no tenant
+    assert client.get(_detail(document)).status_code == 403
+
+
+@pytest.fixture
+def production(settings: Settings) -> Settings:
+    settings.DEBUG = False  # the console's 404 page is Django's handler404, not shown in DEBUG
+    return settings
+
+
+def test_another_tenants_document_is_the_console_not_found_page(
+    production: Settings, client: Client, outsider: User, tenant: Tenant
+) -> None:
+    # given
+    document = add_document(tenant, "Parking", "Secret parking code 4711.")
+    client.force_login(outsider)
+    # when
+    response = client.get(_detail(document), {"chunk": _parents(document)[0].pk})
+    # then
+    page = _text(response.content)
+    assert response.status_code == 404
+    assert "No such document." in page and "Parking" not in page and "4711" not in page
+
+
+def test_a_document_deleted_meanwhile_is_not_found_and_the_page_says_why(
+    production: Settings, client: Client, owner: User, tenant: Tenant
+) -> None:
+    # given a link to a document, which is then deleted
+    document = add_document(tenant, "Parking", "Free parking.")
+    client.force_login(owner)
+    document_delete(tenant=tenant, document=document)
+    # when
+    response = client.get(_detail(document))
+    # then
+    assert response.status_code == 404
+    assert "No such document. It may have been deleted meanwhile" in _text(response.content)
