@@ -5,11 +5,15 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from knowledge.models import Document, DocumentStatus
+from knowledge.models import Chunk, Document, DocumentStatus
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.tests.factories import FAQ_ROWS, add_document, faq_csv
 from supportai.bidi import isolate
+
+
+def _tags_stripped(body):
+    return re.sub(r"<[^>]+>", "", body)
 
 
 def test_documents_page_lists_only_the_current_tenants_documents(client, owner, tenant, other_tenant):
@@ -47,7 +51,7 @@ def test_search_page_shows_ranked_passages_with_ranks(client, agent, tenant, oth
     add_document(other_tenant, "Other parking", "Valet parking only.")
     client.force_login(agent)
     body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "hybrid", "k": 5}).content.decode()
-    assert "[1] <bdi>Parking" in body and "bm25 rank 1" in body and "dense rank 1" in body
+    assert "[1] Parking" in _tags_stripped(body) and "bm25 rank 1" in body and "dense rank 1" in body
     assert "Other parking" not in body
 
 
@@ -124,7 +128,7 @@ def test_search_page_looks_up_the_query_vocabulary_once(client, agent, tenant, m
     client.force_login(agent)
     body = client.get("/console/knowledge/search/", {"q": "free parking", "mode": "hybrid", "k": 5}).content.decode()
     # the weights shown are the ones retrieval used, from the one lookup it made
-    assert "Hybrid weights" in body and "[1] <bdi>Parking" in body
+    assert "Hybrid weights" in body and "[1] Parking" in _tags_stripped(body)
     assert looked_up == ["free parking"]
 
 
@@ -188,9 +192,32 @@ def test_search_page_links_only_http_addresses(client, agent, tenant):
     Document.objects.filter(pk=fine.pk).update(url="https://alpha.example.com/map")
     client.force_login(agent)
     body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "bm25", "k": 5}).content.decode()
-    assert "script:" not in body and re.search(r"\[\d\] <bdi>Parking rules</bdi></h3>", body)
-    linked = r'\[\d\] <a href="https://alpha.example.com/map" rel="noopener"><bdi>Parking map</bdi></a></h3>'
-    assert re.search(linked, body)
+    assert "script:" not in body and re.search(r"\[\d\] <a [^>]+><bdi>Parking rules</bdi></a></h3>", body)
+    assert re.search(
+        r'\[\d\] <a [^>]+><bdi>Parking map</bdi></a> <a href="https://alpha.example.com/map" rel="noopener" '
+        r'aria-label="Parking map on the web">↗</a></h3>',
+        body,
+    )
+
+
+def test_search_passages_lead_to_their_chunks_on_the_documents_page(client, agent, tenant):
+    # given a document of several parents, and the passage a search finds in it
+    text = "\n\n".join(f"Paragraph {n}: the studio is open every day." for n in range(80)) + "\n\nValet parking."
+    document = add_document(tenant, "Visiting", text)
+    client.force_login(agent)
+    passage = client.get("/console/knowledge/search/", {"q": "valet", "mode": "bm25", "k": 1}).context["passages"][0]
+    assert passage.chunk_id != Chunk.objects.filter(document=document, level="parent").order_by("ordinal")[0].pk
+    # when the agent views the search
+    body = client.get("/console/knowledge/search/", {"q": "valet", "mode": "bm25", "k": 1}).content.decode()
+    # then its title leads to the passage on the document's page, and each matched child to itself
+    detail = f"/console/knowledge/documents/{document.pk}/"
+    assert f'[1] <a href="{detail}?chunk={passage.chunk_id}#chunk-{passage.chunk_id}"><bdi>Visiting</bdi></a>' in body
+    for child in passage.matched_chunk_ids:
+        assert f'<a href="{detail}?chunk={child}#chunk-{child}">{child}</a>' in body
+    # and there, that passage is shown with its children
+    page = client.get(detail, {"chunk": passage.chunk_id}).content.decode()
+    assert f'id="chunk-{passage.chunk_id}"' in page
+    assert all(f'id="chunk-{child}"' in page for child in passage.matched_chunk_ids)
 
 
 def test_search_page_says_the_embedding_service_failed_in_dense_mode(client, agent, tenant, monkeypatch):
@@ -220,7 +247,8 @@ def test_search_link_with_only_a_query_uses_the_boxs_mode_and_k(client, agent, t
     response = client.get("/console/knowledge/search/", {"q": "parking"})
     body = response.content.decode()
     assert response.context["form"].cleaned_data == {"q": "parking", "mode": "hybrid", "k": 5}
-    assert "[1] <bdi>Parking" in body and "This field is required" not in body and "Other parking" not in body
+    assert "[1] Parking" in _tags_stripped(body)
+    assert "This field is required" not in body and "Other parking" not in body
     # an explicit mode still wins, and an empty query is still refused
     assert (
         client.get("/console/knowledge/search/", {"q": "parking", "mode": "bm25"}).context["form"].cleaned_data["mode"]
