@@ -93,7 +93,13 @@ def test_conversation_detail_links_only_http_sources(agent: User, tenant: Tenant
         text="See [1] and [2]",
         sources=[
             {"index": 1, "title": "Hostile", "url": "JavaScript:alert(document.cookie)"},
-            {"index": 2, "title": "Parking", "url": "https://alpha.example.com/parking"},
+            {
+                "index": 2,
+                "title": "Parking",
+                "url": "https://alpha.example.com/parking",
+                "document_id": 7,
+                "chunk_id": 9,
+            },
         ],
     )
     # when
@@ -101,7 +107,11 @@ def test_conversation_detail_links_only_http_sources(agent: User, tenant: Tenant
     # then the script address is plain text, the web address a link
     assert "javascript:" not in response.text.lower()
     assert "[1] Hostile;" in response.text
-    assert '[2] <a href="https://alpha.example.com/parking" rel="noopener noreferrer">Parking</a>' in response.text
+    # and a source with its document leads to the quoted chunk on the document's page
+    assert (
+        '[2] <a href="/console/knowledge/documents/7/?chunk=9#chunk-9">Parking</a> '
+        '<a href="https://alpha.example.com/parking" rel="noopener noreferrer" aria-label="Parking on the web">↗</a>'
+    ) in response.text
 
 
 def test_conversation_detail_of_another_tenant_is_404(owner: User, other_tenant: Tenant) -> None:

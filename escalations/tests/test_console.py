@@ -93,12 +93,22 @@ def test_inbox_links_only_http_sources(agent: User, escalation: Escalation) -> N
         text="See [1] and [2]",
         sources=[
             {"index": 1, "title": "Hostile", "url": "javascript:alert(document.cookie)"},
-            {"index": 2, "title": "Parking", "url": "https://alpha.example.com/parking"},
+            {
+                "index": 2,
+                "title": "Parking",
+                "url": "https://alpha.example.com/parking",
+                "document_id": 7,
+                "chunk_id": 9,
+            },
         ],
     )
     page = logged_in(agent).get(f"/console/inbox/{escalation.pk}/").content.decode()
     assert "javascript:" not in page and "[1] Hostile;" in page
-    assert '[2] <a href="https://alpha.example.com/parking" rel="noopener noreferrer">Parking</a>' in page
+    # and a source with its document leads to the quoted chunk on the document's page
+    assert (
+        '[2] <a href="/console/knowledge/documents/7/?chunk=9#chunk-9">Parking</a> '
+        '<a href="https://alpha.example.com/parking" rel="noopener noreferrer" aria-label="Parking on the web">↗</a>'
+    ) in page
 
 
 def test_reply_form_stores_an_agent_message_and_reaches_the_customer_group(agent: User, escalation: Escalation) -> None:
