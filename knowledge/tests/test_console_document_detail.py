@@ -155,7 +155,7 @@ def test_chunk_text_is_escaped_and_long_text_collapsed(client: Client, agent: Us
     # then nothing of it is markup, and the parent's text is behind a <details> a reader opens
     assert "<script>alert" not in body and "<b>help" not in body
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in body and "Widget &lt;b&gt;help&lt;/b&gt;" in body
-    assert re.search(r'<details class="chunk-text">\s*<summary>', body)
+    assert re.search(r'<details class="long-text">\s*<summary>', body)
 
 
 def test_thousands_of_chunks_are_paged_in_a_constant_number_of_queries(
