@@ -106,10 +106,10 @@ def test_conversation_detail_links_only_http_sources(agent: User, tenant: Tenant
     response = _client_for(agent).get(f"/console/conversations/{conversation.pk}/")
     # then the script address is plain text, the web address a link
     assert "javascript:" not in response.text.lower()
-    assert "[1] Hostile;" in response.text
+    assert "[1] <bdi>Hostile</bdi>;" in response.text
     # and a source with its document leads to the quoted chunk on the document's page
     assert (
-        '[2] <a href="/console/knowledge/documents/7/?chunk=9#chunk-9">Parking</a> '
+        '[2] <a href="/console/knowledge/documents/7/?chunk=9#chunk-9"><bdi>Parking</bdi></a> '
         '<a href="https://alpha.example.com/parking" rel="noopener noreferrer" aria-label="Parking on the web">↗</a>'
     ) in response.text
 

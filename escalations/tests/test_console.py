@@ -103,10 +103,10 @@ def test_inbox_links_only_http_sources(agent: User, escalation: Escalation) -> N
         ],
     )
     page = logged_in(agent).get(f"/console/inbox/{escalation.pk}/").content.decode()
-    assert "javascript:" not in page and "[1] Hostile;" in page
+    assert "javascript:" not in page and "[1] <bdi>Hostile</bdi>;" in page
     # and a source with its document leads to the quoted chunk on the document's page
     assert (
-        '[2] <a href="/console/knowledge/documents/7/?chunk=9#chunk-9">Parking</a> '
+        '[2] <a href="/console/knowledge/documents/7/?chunk=9#chunk-9"><bdi>Parking</bdi></a> '
         '<a href="https://alpha.example.com/parking" rel="noopener noreferrer" aria-label="Parking on the web">↗</a>'
     ) in page
 

@@ -67,3 +67,18 @@ def test_the_delete_pages_isolate_the_documents_title_and_the_sources_name(
     assert [str(m) for m in deleted.context["messages"]] == [f"Deleted {_isolated(TITLE)}."]
     removed = client.post(f"/console/knowledge/sources/{website.pk}/delete/", follow=True)
     assert [str(m) for m in removed.context["messages"]] == [f"Deleted {_isolated(SOURCE)} and its 0 documents."]
+
+
+def test_the_document_page_isolates_its_title_and_its_sources_name(client: Client, owner: User, tenant: Tenant) -> None:
+    # given a page of a website source, both named with a right-to-left override
+    website = url_source_create(
+        tenant=tenant, name=SOURCE, config={"start_url": "https://help.example.com/"}, sync_now=False
+    )
+    document = add_document(tenant, TITLE, "Pay within 30 days.", source=website)
+    client.force_login(owner)
+    # when its page is opened
+    page = client.get(f"/console/knowledge/documents/{document.pk}/").content.decode()
+    # then the heading, the source's link and the window title isolate the names
+    assert f"<h1><bdi>{TITLE}</bdi></h1>" in page
+    assert f"<bdi>{SOURCE}</bdi></a>" in page
+    assert f"<title>{_isolated(TITLE)} · SupportAI</title>" in page

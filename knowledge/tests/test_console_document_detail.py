@@ -101,7 +101,7 @@ def test_the_page_shows_what_indexing_made_of_the_document(client: Client, agent
     body = response.content.decode()
     page = _text(response.content)
     assert response.status_code == 200
-    assert f'href="{DOCUMENTS_PAGE}?source={website.pk}">Help site</a>' in body
+    assert f'href="{DOCUMENTS_PAGE}?source={website.pk}"><bdi>Help site</bdi></a>' in body
     assert '<a href="https://help.example.com/parking" rel="noopener">https://help.example.com/parking</a>' in body
     assert "Language de (search configuration german)" in page
     assert f"Content hash {document.content_hash[:12]}" in page and document.content_hash not in page
