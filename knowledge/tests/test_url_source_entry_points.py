@@ -358,23 +358,33 @@ def test_a_host_name_that_cannot_be_looked_up_is_a_plain_error_in_the_api_and_th
     # given the production default (the pre-flight DNS check runs) or private hosts allowed (it does not)
     monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_allow_private=allow_private))
     message = BAD_HOST.format(key=key, host=host)
-    # when created through the API
-    response = api_client(tenant).post("/api/v1/knowledge/sources/", {"name": "W", key: url}, format="json")
-    # then
-    assert response.status_code == 400 and response.json()["config"] == [message]
     assert "not a valid host name" in message
-    # when added, or set on an existing source, in the console
+    # when created through the API, or added or set on an existing source in the console
+    # then each is refused on the field and nothing is stored
+    _refused_on_the_field_everywhere(client, owner, tenant, key=key, url=url, message=message)
+
+
+def _refused_on_the_field_everywhere(client, owner, tenant, *, key: str, url: str, message: str) -> list[str]:
+    """Post ``url`` as ``key`` through the API, the console's new-source form and an existing
+    source's settings; assert each refuses it on the field with ``message`` and nothing is stored.
+    Returns the bodies of the three answers."""
+    response = api_client(tenant).post("/api/v1/knowledge/sources/", {"name": "W", key: url}, format="json")
+    assert response.status_code == 400 and response.json()["config"] == [message]
+    bodies = [response.content.decode()]
     client.force_login(owner)
     response = client.post("/console/knowledge/sources/new/", {"name": "W", key: url})
     assert response.status_code == 200 and response.context["form"].errors == {key: [message]}
+    bodies.append(response.content.decode())
     source = url_source_create(
         tenant=tenant, name="Site", config={"start_url": "https://help.example.com/"}, sync_now=False
     )
     saved = dict(source.config)
     response = client.post(f"/console/knowledge/sources/{source.pk}/edit/", {"name": "Site", "start_url": "", key: url})
     assert response.status_code == 200 and response.context["form"].errors == {key: [message]}
+    bodies.append(response.content.decode())
     source.refresh_from_db()
     assert source.config == saved and KnowledgeSource.objects.count() == 1
+    return bodies
 
 
 @pytest.mark.parametrize(
@@ -388,24 +398,10 @@ def test_a_host_name_that_cannot_be_looked_up_is_a_plain_error_in_the_api_and_th
 )
 def test_a_url_with_a_user_name_or_password_is_refused_in_the_api_and_the_console(client, owner, tenant, key, url):
     message = CREDENTIALS_IN_URL.format(key=key)
-    # when created through the API
-    response = api_client(tenant).post("/api/v1/knowledge/sources/", {"name": "W", key: url}, format="json")
-    # then it is refused on the field, and the answer does not repeat the secret
-    assert response.status_code == 400 and response.json()["config"] == [message]
-    assert "s3cret" not in response.content.decode()
-    # when added, or set on an existing source, in the console
-    client.force_login(owner)
-    response = client.post("/console/knowledge/sources/new/", {"name": "W", key: url})
-    assert response.status_code == 200 and response.context["form"].errors == {key: [message]}
-    source = url_source_create(
-        tenant=tenant, name="Site", config={"start_url": "https://help.example.com/"}, sync_now=False
-    )
-    saved = dict(source.config)
-    response = client.post(f"/console/knowledge/sources/{source.pk}/edit/", {"name": "Site", "start_url": "", key: url})
-    assert response.status_code == 200 and response.context["form"].errors == {key: [message]}
-    # then nothing with the secret is stored
-    source.refresh_from_db()
-    assert source.config == saved and KnowledgeSource.objects.count() == 1
+    # when created through the API, or added or set on an existing source in the console
+    api_body, *_ = _refused_on_the_field_everywhere(client, owner, tenant, key=key, url=url, message=message)
+    # then each is refused on the field, nothing with the secret is stored, and the API does not repeat it
+    assert "s3cret" not in api_body
 
 
 def test_an_empty_user_name_is_no_credential(tenant):
