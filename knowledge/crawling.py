@@ -1,6 +1,7 @@
 """Fetching websites for URL knowledge sources: polite, bounded, and unable to reach our own network.
 
-Every request carries our User-Agent, a timeout and a body size limit; connections go through the
+Every request carries our User-Agent, a timeout and a body size limit (of the body as decoded, which
+is decoded a bounded piece at a time: ``knowledge.content_coding``); connections go through the
 shared SSRF guard (``supportai.outbound``); robots.txt is honoured per RFC 9309 (a missing file
 allows everything, an unreachable one allows nothing; its first 500 KiB are read, and up to five
 redirects are followed, to other hosts too); pages are fetched conditionally with the ETag /
@@ -30,6 +31,8 @@ import httpx
 import idna
 
 from knowledge import conf
+from knowledge.content_coding import ACCEPTED as ACCEPTED_ENCODINGS
+from knowledge.content_coding import ContentDecodingError, decoded
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH
 from knowledge.parsing import TolerantHTMLParser
 from knowledge.robots import MAX_PARSE_BYTES, RobotsRules, product_token
@@ -564,7 +567,7 @@ class Crawler:
             transport=transport or guarded_transport(allow_private=allow_private),
             trust_env=False,
             timeout=httpx.Timeout(timeout_s),
-            headers={"User-Agent": user_agent},
+            headers={"User-Agent": user_agent, "Accept-Encoding": ACCEPTED_ENCODINGS},
             follow_redirects=False,
             event_hooks={"response": [set_location_aside]},
         )
@@ -602,7 +605,8 @@ class Crawler:
                 if cut_at is None and declared.isdigit() and int(declared) > max_bytes:
                     raise self._too_large(max_bytes)
                 body = bytearray()
-                for chunk in response.iter_bytes():
+                codings = response.headers.get_list("Content-Encoding", split_commas=True)
+                for chunk in decoded(response.iter_raw(), codings):
                     body += chunk
                     if cut_at is not None and len(body) >= cut_at:
                         del body[cut_at:]
@@ -625,7 +629,7 @@ class Crawler:
         except UnicodeError as exc:  # the resolver's IDNA encoding of a bad host name (no SSRF guard)
             detail = f"{urlsplit(url).hostname!r} is not a valid host name ({exc})"
             raise FetchError(PageError.BAD_URL, detail=detail) from exc
-        except httpx.DecodingError as exc:  # the server's own doing (a doubled or false Content-Encoding)
+        except ContentDecodingError as exc:  # the server's own doing (a doubled or false Content-Encoding)
             detail = f"The answer's Content-Encoding could not be decoded ({exc})."
             raise FetchError(PageError.MALFORMED, detail=detail) from exc
         except httpx.HTTPError as exc:

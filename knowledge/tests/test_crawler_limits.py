@@ -1,0 +1,65 @@
+"""What a hostile website can make the crawler hold or do: its answers are read within fixed bounds."""
+
+from __future__ import annotations
+
+import gzip
+import tracemalloc
+import zlib
+
+import pytest
+
+from knowledge.crawling import Crawler, FetchError, PageError
+from knowledge.tests.site_fake import FakeSite
+
+MIB = 1024 * 1024
+
+
+def _crawler(*, max_bytes: int = MIB) -> Crawler:
+    return Crawler(user_agent="SupportAI-KnowledgeBot/1.0", timeout_s=5, max_bytes=max_bytes, allow_private=True)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip", "deflate, gzip"])
+def test_a_compression_bomb_is_too_large_before_it_is_unpacked(site: FakeSite, encoding: str) -> None:
+    # given a page of 64 MiB of zeros, compressed to a few hundred bytes (or kilobytes) on the wire
+    body = bytes(64 * MIB)
+    for coding in [part.strip() for part in encoding.split(",")]:
+        body = gzip.compress(body) if coding == "gzip" else zlib.compress(body)
+    site.add("/help/bomb", body, headers={"Content-Encoding": encoding})
+    # when the crawler reads it with a 1 MiB limit
+    tracemalloc.start()
+    try:
+        with _crawler() as crawler, pytest.raises(FetchError) as raised:
+            crawler.get(f"{site.url}/help/bomb")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # then it is refused as too large, having held no more than its limit and a little
+    assert raised.value.code == PageError.TOO_LARGE
+    assert peak < 4 * MIB
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", _raw_deflate),  # what some servers send as deflate
+        ("gzip, gzip", lambda data: gzip.compress(gzip.compress(data))),
+        ("identity", bytes),
+    ],
+)
+def test_a_compressed_page_is_read_whole_in_the_encoding_its_answer_names(site: FakeSite, encoding, encode) -> None:
+    # given a page of some 700 KB (many decoding steps) sent compressed
+    html = "<html><title>Long</title><main>" + "".join(f"<p>Paragraph {n}.</p>" for n in range(40_000)) + "</main>"
+    site.add("/help/long", encode(html.encode()), headers={"Content-Encoding": encoding})
+    # when / then
+    with _crawler() as crawler:
+        page = crawler.get(f"{site.url}/help/long")
+    assert page.text() == html
+    assert site.requests[-1].headers["accept-encoding"] == "gzip, deflate"
