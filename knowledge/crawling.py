@@ -5,10 +5,11 @@ is decoded a bounded piece at a time: ``knowledge.content_coding``); connections
 shared SSRF guard (``supportai.outbound``); robots.txt is honoured per RFC 9309 (a missing file
 allows everything, an unreachable one allows nothing; its first 500 KiB are read, and up to five
 redirects are followed, to other hosts too); pages are fetched conditionally with the ETag /
-Last-Modified of the previous sync, so an unchanged page costs a 304. Redirects of pages are
-followed by hand, only within the same host, to paths robots.txt allows and, when the caller gives
-one, within its scope. Links are normalised as browsers read them; one that cannot be requested is
-dropped, and an address the network stack still refuses is that page's error.
+Last-Modified of the previous sync, so an unchanged page costs a 304; cookies are neither kept nor
+sent. Redirects of pages are followed by hand, only within the same host, to paths robots.txt
+allows and, when the caller gives one, within its scope. Links are normalised as browsers read
+them; one that cannot be requested is dropped, and an address the network stack still refuses is
+that page's error.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from itertools import islice
 from types import TracebackType
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
@@ -570,6 +572,9 @@ class Crawler:
             headers={"User-Agent": user_agent, "Accept-Encoding": ACCEPTED_ENCODINGS},
             follow_redirects=False,
             event_hooks={"response": [set_location_aside]},
+            # A jar that takes no cookie: every request is a first visit, so a site cannot track a
+            # sync, steer it by a session, or grow what each request carries.
+            cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
         )
         self._robots: dict[str, RobotsRules] = {}
         self._robots_unreachable: dict[str, FetchError] = {}

@@ -63,3 +63,17 @@ def test_a_compressed_page_is_read_whole_in_the_encoding_its_answer_names(site: 
         page = crawler.get(f"{site.url}/help/long")
     assert page.text() == html
     assert site.requests[-1].headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_cookies_a_site_sets_are_never_sent_back(site: FakeSite) -> None:
+    # given a site that sets a cookie on every answer, as a session would
+    site.add("/help/a", "<title>A</title>", headers={"Set-Cookie": "session=tracked; Path=/"})
+    site.add("/help/b", "<title>B</title>", headers={"Set-Cookie": "session=tracked; Path=/"})
+    # when one crawler (one sync) reads both pages
+    with _crawler() as crawler:
+        crawler.get(f"{site.url}/help/a")
+        crawler.get(f"{site.url}/help/b")
+        jar = len(crawler.client.cookies.jar)
+    # then every request is made as the first was: no cookie kept, none sent
+    assert [request.headers.get("cookie") for request in site.requests] == [None, None]
+    assert jar == 0
