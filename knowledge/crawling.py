@@ -20,7 +20,7 @@ import ipaddress
 import re
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -380,6 +380,21 @@ def in_scope(url: str, *, host: str, path_prefix: str) -> bool:
     return parts.hostname == host and in_prefix and not path.endswith(SKIP_SUFFIXES)
 
 
+# What one page may add to a crawl: a crawl trap serves any number of distinct links, each queued,
+# stored with its page and normalised again at every sync (2 MiB of links are some 150,000).
+MAX_LINKS_PER_PAGE = 1_000
+
+
+def first_links(links: Iterable[str]) -> tuple[str, ...]:
+    """The first ``MAX_LINKS_PER_PAGE`` distinct ``links``, in order; the rest are not read."""
+    found: dict[str, None] = {}
+    for link in links:
+        found[link] = None
+        if len(found) == MAX_LINKS_PER_PAGE:
+            break
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class PageLinks:
     links: tuple[str, ...]
@@ -407,15 +422,16 @@ class _LinkParser(TolerantHTMLParser):
             self.robots += "," + values.get("content", "").lower()
 
 
-def page_links(html: str, base: str) -> PageLinks:
-    """Absolute links of a page and its robots meta directives (noindex / nofollow / none)."""
+def page_links(html: str, base: str, *, scope: Callable[[str], bool] | None = None) -> PageLinks:
+    """Absolute links of a page, the first ``MAX_LINKS_PER_PAGE`` (of those ``scope`` accepts, when
+    given), and its robots meta directives (noindex / nofollow / none)."""
     parser = _LinkParser(base)
     parser.feed(html)
     parser.close()
     directives = {part.strip() for part in parser.robots.split(",")}
-    links = (normalize_url(href, parser.base) for href in parser.hrefs)
+    normalized = (normalize_url(href, parser.base) for href in dict.fromkeys(parser.hrefs))
     return PageLinks(
-        links=tuple(dict.fromkeys(link for link in links if link)),
+        links=first_links(link for link in normalized if link and (scope is None or scope(link))),
         noindex=bool(directives & {"noindex", "none"}),
         nofollow=bool(directives & {"nofollow", "none"}),
     )

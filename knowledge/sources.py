@@ -31,6 +31,7 @@ from knowledge.crawling import (
     FetchError,
     Page,
     PageError,
+    first_links,
     normalize_url,
     page_links,
     parse_sitemap,
@@ -328,8 +329,8 @@ class _Sync:
                 self._claim(page.url, self.stored_digests[page.url], None)
             return None
         html = page.text()
-        found = page_links(html, page.url)
-        links = () if found.nofollow else tuple(link for link in found.links if self.config.covers(link))
+        found = page_links(html, page.url, scope=self.config.covers)
+        links = () if found.nofollow else found.links
         if found.noindex:
             self.keep.discard(page.url)
             self.result.skipped_noindex += 1
@@ -521,10 +522,11 @@ class _Sync:
 
 
 def _stored_links(document: Document | None) -> tuple[str, ...]:
-    """The links a page had when it was last read, normalised again (stored by older code, or edited)."""
+    """The links a page had when it was last read, normalised again (stored by older code, or
+    edited), the first ``MAX_LINKS_PER_PAGE`` of them (older code stored them all)."""
     stored = document.links if document is not None and isinstance(document.links, list) else []
     links = (normalize_url(value) for value in stored if isinstance(value, str))
-    return tuple(dict.fromkeys(link for link in links if link))
+    return first_links(link for link in links if link)
 
 
 def _done(result: SyncResult) -> str:

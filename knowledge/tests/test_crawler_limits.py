@@ -9,7 +9,11 @@ import zlib
 import pytest
 
 from knowledge.crawling import Crawler, FetchError, PageError
+from knowledge.models import Document
+from knowledge.source_config import url_source_create
+from knowledge.sources import knowledge_source_sync
 from knowledge.tests.site_fake import FakeSite
+from supportai.models import Tenant
 
 MIB = 1024 * 1024
 
@@ -77,3 +81,22 @@ def test_cookies_a_site_sets_are_never_sent_back(site: FakeSite) -> None:
     # then every request is made as the first was: no cookie kept, none sent
     assert [request.headers.get("cookie") for request in site.requests] == [None, None]
     assert jar == 0
+
+
+@pytest.mark.usefixtures("local_crawl")
+def test_a_page_gives_its_first_thousand_links_on_the_source_and_no_more(tenant: Tenant, site: FakeSite) -> None:
+    # given a start page with 1,500 links off the source, then 1,500 distinct ones on it (a crawl
+    # trap serves any number: each would be queued, stored with the page and read again next sync)
+    on_source = [f"/help/p{n}" for n in range(1_500)]
+    site.article(
+        "/help/",
+        "Index",
+        "All articles.",
+        links=(*(f"https://elsewhere.example/{n}" for n in range(1_500)), *on_source),
+    )
+    config = {"start_url": f"{site.url}/help/", "path_prefix": "/help/", "max_pages": 1}
+    source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+    # when
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the page keeps the first 1,000 of its links on the source (those off it take none of them)
+    assert Document.objects.get(source=source).links == [f"{site.url}{path}" for path in on_source[:1_000]]

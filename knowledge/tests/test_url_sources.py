@@ -511,10 +511,10 @@ def test_an_unexpected_error_in_one_page_is_that_pages_error(tenant, help_site, 
     # given a link parser that breaks on one page
     real_page_links = sources.page_links
 
-    def page_links(html: str, base: str):
+    def page_links(html: str, base: str, **options):
         if base.endswith("/help/hours"):
             raise RuntimeError("parser bug")
-        return real_page_links(html, base)
+        return real_page_links(html, base, **options)
 
     monkeypatch.setattr(sources, "page_links", page_links)
     source = _source(tenant, help_site)
