@@ -65,9 +65,20 @@ _LAST_32_BITS_IPV4 = (
     ipaddress.IPv6Network("::/96"),
     ipaddress.IPv6Network("::ffff:0:0:0/96"),
 )
-# Local-use NAT64 (RFC 8215): the operator picks the prefix length, so the IPv4 part has no fixed
-# position, and IANA lists the block as not globally reachable.
-_NON_GLOBAL_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
+# Blocks that are not globally reachable but that ``is_global`` calls global in this Python (its
+# tables differ between patch releases, so the guard does not rest on them): local-use NAT64
+# (RFC 8215: the operator picks the prefix length, so the IPv4 part has no fixed position), IETF
+# protocol assignments (192.0.0.0/24: no public service there is worth the risk), the deprecated
+# site-local fec0::/10 (RFC 3879, still routed by some networks), documentation 3fff::/20, SRv6
+# SIDs 5f00::/16 and the dummy prefix 100:0:0:1::/64 (IANA special-purpose registries).
+_NON_GLOBAL = (
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv4Network("192.0.0.0/24"),
+    ipaddress.IPv6Network("fec0::/10"),
+    ipaddress.IPv6Network("3fff::/20"),
+    ipaddress.IPv6Network("5f00::/16"),
+    ipaddress.IPv6Network("100:0:0:1::/64"),
+)
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
@@ -86,7 +97,7 @@ def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
 
 
 def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return ip.is_global and not ip.is_multicast
+    return ip.is_global and not ip.is_multicast and not any(ip in network for network in _NON_GLOBAL)
 
 
 def is_public_address(address: str) -> bool:
@@ -100,8 +111,6 @@ def is_public_address(address: str) -> bool:
         return _is_public(ip)
     if ip.ipv4_mapped is not None:
         return _is_public(ip.ipv4_mapped)  # ::ffff:8.8.8.8 is 8.8.8.8, whatever Python calls ::ffff:0:0/96
-    if any(ip in network for network in _NON_GLOBAL_V6):
-        return False
     return _is_public(ip) and all(_is_public(v4) for v4 in embedded_ipv4(ip))
 
 

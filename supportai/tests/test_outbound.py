@@ -76,13 +76,24 @@ def local_server() -> Iterator[tuple[str, list[str]]]:
         ("2002:5db8:d70e::1", True),  # 6to4 93.184.215.14
         ("2001:0:4136:e378:8000:63bf:80ff:fffe", False),  # Teredo, client 127.0.0.1
         ("2001:0:7f00:1:8000:63bf:a2e4:28f1", False),  # Teredo, server 127.0.0.1
+        # special-purpose blocks not globally reachable that this Python's ipaddress calls global
+        ("192.0.0.8", False),  # IETF protocol assignments (IPv4 dummy address)
+        ("192.0.0.171", False),
+        ("::ffff:192.0.0.8", False),
+        ("fec0::1", False),  # site-local (deprecated, still routed by some networks)
+        ("3fff::1", False),  # documentation
+        ("5f00::1", False),  # SRv6 SIDs
+        ("100:0:0:1::1", False),  # dummy prefix
     ],
 )
 def test_is_public_address(address: str, public: bool) -> None:
     assert is_public_address(address) is public
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1/", "http://localhost:8000/x", "http://[::1]/", "http://10.1.2.3/"])
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1/", "http://localhost:8000/x", "http://[::1]/", "http://10.1.2.3/", "http://[fec0::1]/"],
+)
 def test_private_urls_are_refused_unless_allowed(url: str) -> None:
     with pytest.raises(UnsafeUrl, match="non-public address") as raised:
         check_public_url(url, allow_private=False)
