@@ -15,17 +15,17 @@ that page's error.
 from __future__ import annotations
 
 import codecs
-import io
 import ipaddress
 import re
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from itertools import islice
 from types import TracebackType
+from typing import cast
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree
 
@@ -506,15 +506,37 @@ def _sitemap_text(body: bytes) -> str:
 MAX_SITEMAP_URLS = 50_000
 SITEMAP_TOO_MANY = f"The sitemap lists more than {MAX_SITEMAP_URLS:,} URLs, the sitemap protocol's limit for one file."
 _SITEMAP_LINE = re.compile(r"[^\r\n]+")
+_SITEMAP_LEAD = re.compile("[\ufeff \t\r\n]*")
+_DTD = re.compile("<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# A sitemap's text is given to the XML parser this many characters at a time.
+XML_FEED_CHARS = 256 * 1024
 
 
-def _sitemap_xml(text: str) -> tuple[str, list[str]]:
-    """The root element's name and each entry's own ``<loc>`` text of an XML sitemap. Entries are
-    read as the text is parsed and then dropped, so that a file of millions of tiny entries (50 MB
-    of them, held whole, took over 600 MB) is refused after ``MAX_SITEMAP_URLS`` of them."""
+def _xml_events(text: str, start: int) -> Iterator[tuple[str, ElementTree.Element]]:
+    """``iterparse``'s start and end events for ``text`` from ``start``, fed to the parser a slice at
+    a time: ``iterparse`` would read a copy of it (a ``StringIO``), at 4 bytes a character once the
+    text has one emoji, and ``text[start:]`` would be another."""
+    # No DTD gets here (parse_sitemap refuses one), so no entity can be expanded.
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(events=("start", "end"))
+
+    def parsed() -> Iterator[tuple[str, ElementTree.Element]]:
+        return cast(Iterator[tuple[str, ElementTree.Element]], parser.read_events())  # start and end events only
+
+    for position in range(start, len(text), XML_FEED_CHARS):
+        parser.feed(text[position : position + XML_FEED_CHARS])
+        yield from parsed()
+    parser.close()
+    yield from parsed()
+
+
+def _sitemap_xml(text: str, start: int) -> tuple[str, list[str]]:
+    """The root element's name and each entry's own ``<loc>`` text of an XML sitemap (``text``
+    from ``start``). Entries are read as the text is parsed and then dropped, so that a file of
+    millions of tiny entries (50 MB of them, held whole, took over 600 MB) is refused after
+    ``MAX_SITEMAP_URLS`` of them."""
     root = ElementTree.Element("")
     kind, namespace, depth, entries, locs = "", "", 0, 0, list[str]()
-    for event, element in ElementTree.iterparse(io.StringIO(text), events=("start", "end")):  # noqa: S314  (no DTD: parse_sitemap)
+    for event, element in _xml_events(text, start):
         depth += 1 if event == "start" else -1
         if event == "start" and not kind:
             root, kind = element, element.tag.rsplit("}", 1)[-1]
@@ -538,19 +560,21 @@ def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
     most ``MAX_SITEMAP_URLS`` entries."""
     if body[:2] == b"\x1f\x8b":
         body = _gunzipped(body, max_bytes=max_bytes)
-    text = _sitemap_text(body).lstrip("\ufeff \t\r\n")
-    if not text.startswith("<"):
-        lines = (line.group() for line in _SITEMAP_LINE.finditer(text) if not line.group().isspace())
+    text = _sitemap_text(body)
+    lead = _SITEMAP_LEAD.match(text)  # a BOM and white space before the first line or element
+    start = lead.end() if lead else 0
+    if not text.startswith("<", start):
+        lines = (line.group() for line in _SITEMAP_LINE.finditer(text, start) if not line.group().isspace())
         listed = list(islice(lines, MAX_SITEMAP_URLS + 1))
         if len(listed) > MAX_SITEMAP_URLS:
             raise FetchError(PageError.MALFORMED, detail=SITEMAP_TOO_MANY)
         urls = (normalize_url(line) for line in listed)
         return Sitemap(tuple(url for url in urls if url), ())
-    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+    if _DTD.search(text, start):
         # Sitemaps have no DTD; refusing one rules out entity-expansion attacks on the XML parser.
         raise FetchError(PageError.MALFORMED, detail="The sitemap declares a DTD or entities; sitemaps have none.")
     try:
-        kind, locs = _sitemap_xml(text)
+        kind, locs = _sitemap_xml(text, start)
     except ElementTree.ParseError as exc:
         raise FetchError(PageError.MALFORMED, detail=f"The sitemap is not valid XML: {exc}") from exc
     urls = (normalize_url(loc) for loc in locs)
