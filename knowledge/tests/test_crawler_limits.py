@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import socket
 import tracemalloc
 import zlib
 
@@ -128,3 +129,30 @@ def test_a_sitemap_is_parsed_without_copies_of_its_text(lead: str, kind: str) ->
     # size) and little more; read from a copy, it took 20 times the file's size: 1 GB for 50 MB
     assert sitemap.pages == tuple(urls)
     assert peak < 6 * len(body)
+
+
+def test_a_host_name_rebound_to_loopback_after_the_check_is_refused_at_connect_time(
+    tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a source whose host name resolved to a public address when it was checked, and to our
+    # own loopback (the test site) at every lookup after that: DNS rebinding
+    port = int(site.url.rsplit(":", 1)[1])
+    site.article("/help/", "Internal", "Not for tenants.")
+    real_getaddrinfo = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def rebinding(host: str, *args: object, **kwargs: object) -> list:
+        if host != "help.rebind.test":
+            return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+        lookups.append(host)
+        address = "93.184.215.14" if len(lookups) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    config = {"start_url": f"http://help.rebind.test:{port}/help/"}
+    source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+    # when it is synced
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the crawler looked the name up again, found loopback and connected nowhere
+    assert len(lookups) >= 2 and site.requests == []
+    assert "non-public address" in result.error and not Document.objects.filter(source=source).exists()
