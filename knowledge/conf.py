@@ -60,6 +60,8 @@ class KnowledgeSettings:
     crawl_max_page_bytes: int
     # Ceiling for a source's page limit.
     crawl_max_pages: int
+    # How long one sync of a URL source may run: a slow or hostile site holds a worker no longer.
+    crawl_sync_max_s: int
     # Off in production: a source URL resolving to a private/loopback/link-local address is refused.
     crawl_allow_private: bool
     # Resync interval of a URL source that does not set its own (0: only on demand).
@@ -95,6 +97,7 @@ def load() -> KnowledgeSettings:
         crawl_timeout_s=env_int("KNOWLEDGE_CRAWL_TIMEOUT_S", 10, minimum=1, maximum=120),
         crawl_max_page_bytes=env_int("KNOWLEDGE_CRAWL_MAX_PAGE_BYTES", 2 * 1024 * 1024, minimum=1024),
         crawl_max_pages=env_int("KNOWLEDGE_CRAWL_MAX_PAGES", 1000, minimum=1, maximum=100_000),
+        crawl_sync_max_s=env_int("KNOWLEDGE_CRAWL_SYNC_MAX_S", 3600, minimum=1),
         crawl_allow_private=env_bool("KNOWLEDGE_CRAWL_ALLOW_PRIVATE", False),
         url_sync_interval_minutes=env_int("KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES", 24 * 60, minimum=0),
         warm_up=env_bool("KNOWLEDGE_WARM_UP", True),

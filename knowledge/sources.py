@@ -23,6 +23,7 @@ from django.db.models import TextField, Value
 from django.db.models.functions import MD5, Concat
 from django.utils import timezone
 
+from knowledge import conf
 from knowledge.bm25 import lock_tenant_index
 from knowledge.crawling import (
     SITEMAP_DEADLINE_S,
@@ -81,6 +82,10 @@ SITEMAP_NO_PAGES = (
 SITEMAPS_LEFT = (
     "the sitemap index lists more than {limit} sitemaps and only {limit} are read in one sync, so the pages "
     "of the others are unknown."
+)
+SYNC_TOO_LONG = (
+    "the sync reached its time limit of {seconds} seconds (KNOWLEDGE_CRAWL_SYNC_MAX_S); a slow site needs a "
+    "smaller max_pages."
 )
 PAGES_FAILED = "{failed} of {total} pages failed ({codes}); see the documents list for each error."
 
@@ -215,6 +220,14 @@ class _Sync:
         self.reached = ""
         self.last_error: FetchError | None = None
         self.lease_renewed = time.monotonic()
+        self.time_limit = conf.SETTINGS.crawl_sync_max_s
+        self.ends_at = self.lease_renewed + self.time_limit
+
+    def check_time(self) -> None:
+        """Raise ``_EntryFailed`` once the sync has run for its time limit: pages not read yet are
+        unknown, not gone, so nothing is removed."""
+        if time.monotonic() > self.ends_at:
+            raise _EntryFailed(SYNC_TOO_LONG.format(seconds=self.time_limit))
 
     def hold_lease(self, *, now_or_never: bool = False) -> None:
         """Renew the claim (at most every ``LEASE_RENEWAL_S``, or at once with ``now_or_never``)
@@ -242,8 +255,9 @@ class _Sync:
 
     def visit(self, url: str) -> tuple[str, ...]:
         """Fetch and stage one page; returns its links (stored ones when it was not re-read).
-        Raises ``_EntryFailed`` only when robots.txt cannot be read, and ``_LeaseLost``; anything
-        else is the page's error."""
+        Raises ``_EntryFailed`` only when robots.txt cannot be read or the sync's time is up, and
+        ``_LeaseLost``; anything else is the page's error."""
+        self.check_time()
         self.hold_lease()
         self.last_error = None
         self.visited.add(url)
@@ -449,10 +463,12 @@ class _Sync:
     def sitemap_pages(self) -> Iterator[str]:
         """In-scope page URLs of the sitemap (and of the sitemaps an index lists). Raises
         ``_EntryFailed`` when they cannot all be known: a sitemap that cannot be read, sitemaps
-        beyond ``MAX_SITEMAPS``, or no page at all (an empty body or an error page served with a 200
-        reads as an empty list of URLs, and pruning by it would delete every page)."""
+        beyond ``MAX_SITEMAPS`` or the sync's time limit, or no page at all (an empty body or an
+        error page served with a 200 reads as an empty list of URLs, and pruning by it would delete
+        every page)."""
         pending, queued, read, listed = deque([self.config.sitemap_url]), {self.config.sitemap_url}, 0, 0
         while pending and read < MAX_SITEMAPS:
+            self.check_time()
             url = pending.popleft()
             read += 1
             try:
@@ -474,8 +490,8 @@ class _Sync:
             raise _EntryFailed(SITEMAP_NO_PAGES.format(url=self.config.sitemap_url))
 
     def run(self) -> None:
-        """Raises ``_EntryFailed`` when the sitemap, the start page or robots.txt cannot be read, or
-        robots.txt disallows the start page or every page the sitemap lists."""
+        """Raises ``_EntryFailed`` when the sitemap, the start page or robots.txt cannot be read,
+        robots.txt disallows the start page or every page the sitemap lists, or the time is up."""
         config = self.config
         if config.sitemap_url:
             for url in self.sitemap_pages():

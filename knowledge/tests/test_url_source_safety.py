@@ -3,12 +3,13 @@ sync that runs for hours keeps its claim on the source (or stops the moment it h
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from datetime import datetime, timedelta
 
 import pytest
 
-from knowledge import sources
+from knowledge import conf, sources
 from knowledge.crawling import Crawler, PageError
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.source_config import url_source_create
@@ -20,6 +21,7 @@ from knowledge.sources import (
     SITEMAPS_LEFT,
     START_DISALLOWED,
     STOPPED,
+    SYNC_TOO_LONG,
     knowledge_source_sync,
 )
 from knowledge.tests.site_fake import FakeSite
@@ -273,3 +275,28 @@ def test_a_robots_txt_that_disallows_some_pages_removes_only_those(tenant: Tenan
     site.robots("User-agent: *\nDisallow: /help/b\n")
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     assert result.error == "" and result.removed == 1 and _paths(source, site) == {"/help/a", "/help/c"}
+
+
+def test_a_sync_stops_at_its_time_limit_and_removes_nothing(
+    tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a site synced once in full, whose pages then each take 0.4 s to answer (a slow or
+    # hostile site keeps a worker for max_pages times a page's deadline, hours)
+    paths = [f"/help/p{n}" for n in range(8)]
+    for path in paths:
+        site.article(path, f"Page {path}", f"Text of {path}.")
+    site.sitemap("/sitemap.xml", paths)
+    source = _sitemap_source(tenant, site)
+    assert knowledge_source_sync(tenant=tenant, source_id=source.pk).error == ""
+    for path in paths:
+        site.pages[path].delay_s = 0.4
+    site.reset()
+    # when a sync may run for 1 s
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_sync_max_s=1))
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then it stops once past the limit, says why, and every page stays
+    assert 0 < len([request for request in site.requests if request.path in paths]) < len(paths)
+    assert result.error == ENTRY_FAILED.format(error=SYNC_TOO_LONG.format(seconds=1))
+    assert result.removed == 0 and _paths(source, site) == set(paths)
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED and source.error == result.error
