@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from knowledge.folder_sources import tenant_visible_config
 from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
@@ -19,8 +19,10 @@ from knowledge.source_config import (
     FIRST_SYNC_QUEUED,
     NAME_TAKEN,
     NEXT_SYNC_USES_SETTINGS,
+    NameTaken,
     SourceConfigError,
     SyncRunning,
+    name_kept_unique,
     source_sync_enqueue,
     sync_running,
     url_source_check,
@@ -110,6 +112,17 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
     def settings(self, obj: KnowledgeSource) -> str:
         return json.dumps(tenant_visible_config(obj.config))
 
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except NameTaken:
+            # Another request saved the name after this form checked it, and has committed (the
+            # write waited for it); everything this one did was rolled back. Answered again, the
+            # form's own check finds the name taken and says so, as the console and the API do.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request: HttpRequest, obj: KnowledgeSource, form: Any, change: bool) -> None:
         """A change writes only the fields the form changed: a sync that claimed the source since it
         was read keeps its claim, status and results (as ``url_source_update`` leaves them). A website
@@ -117,7 +130,8 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
         settings are read by its next sync, as the console's settings form leaves them without
         "Sync now" (the ``sync_now`` action is that button here)."""
         self.check_tenant_managed(request, obj)
-        obj.save(update_fields=form.changed_data if change else None)
+        with name_kept_unique(obj.name):
+            obj.save(update_fields=form.changed_data if change else None)
         if obj.kind != SourceKind.URL:
             return
         if not change:

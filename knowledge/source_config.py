@@ -6,7 +6,8 @@ The sync itself (a long-running orchestration) lives in ``knowledge.sources``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -184,8 +185,24 @@ def _name_check(*, tenant: Tenant, name: str, exclude_pk: int | None = None) -> 
         raise _name_taken_error(name)
 
 
-def _name_taken_error(name: str) -> SourceConfigError:
-    return SourceConfigError(NAME_TAKEN.format(name=name), field="name")
+class NameTaken(SourceConfigError):
+    """Another of the tenant's sources has the name."""
+
+
+def _name_taken_error(name: str) -> NameTaken:
+    return NameTaken(NAME_TAKEN.format(name=name), field="name")
+
+
+@contextmanager
+def name_kept_unique(name: str) -> Iterator[None]:
+    """Run a write that names a source ``name`` in a savepoint. A concurrent write of the same name
+    passes the checks made before and meets the unique constraint; that raises ``NameTaken`` here,
+    and the caller's transaction stays usable."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:  # knowledgesource_unique_name is the table's only unique constraint
+        raise _name_taken_error(name) from exc
 
 
 def url_source_check(
@@ -209,13 +226,8 @@ def url_source_create(
     ``UPLOAD_SOURCE_NAMES``.
     """
     stored = url_source_check(tenant=tenant, name=name, config=config)
-    try:
-        # A concurrent create of the same name passes the check above and meets the unique constraint;
-        # the savepoint keeps the caller's transaction usable.
-        with transaction.atomic():
-            source = KnowledgeSource.objects.create(tenant=tenant, name=name, kind=SourceKind.URL, config=stored)
-    except IntegrityError as exc:  # knowledgesource_unique_name is the table's only unique constraint
-        raise _name_taken_error(name) from exc
+    with name_kept_unique(name):
+        source = KnowledgeSource.objects.create(tenant=tenant, name=name, kind=SourceKind.URL, config=stored)
     if sync_now:
         source_sync_enqueue(tenant=tenant, source=source)
     return source
@@ -237,12 +249,9 @@ def url_source_update(
     if source.kind != SourceKind.URL:
         raise SourceConfigError(NOT_EDITABLE.format(kind=source.kind))
     stored = url_source_check(tenant=tenant, name=name, config=config, source=source)
-    try:
-        with transaction.atomic():
-            # Only these two columns: a running sync owns status, error and the timestamps.
-            KnowledgeSource.objects.filter(pk=source.pk).update(name=name, config=stored)
-    except IntegrityError as exc:
-        raise _name_taken_error(name) from exc
+    with name_kept_unique(name):
+        # Only these two columns: a running sync owns status, error and the timestamps.
+        KnowledgeSource.objects.filter(pk=source.pk).update(name=name, config=stored)
     source.name, source.config = name, stored
     return source
 

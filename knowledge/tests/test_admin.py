@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
@@ -548,3 +550,71 @@ def test_a_folder_sources_path_shows_in_the_admin_to_superusers_only(root: User,
     source.refresh_from_db()
     assert (source.name, source.config) == ("Help centre", {"path": "/srv/operator/help", "note": "x"})
     assert "/srv/operator/help" in ops.text
+
+
+def _another_request_takes_the_name(monkeypatch: pytest.MonkeyPatch, *, tenant: Tenant, name: str) -> None:
+    """Once the admin form is valid, and before it is saved, another staff member's request saves a
+    source of that name (another connection, committed)."""
+    model_admin = admin.site._registry[KnowledgeSource]
+    validated = model_admin.save_form
+
+    def validated_then_taken(*args: Any, **kwargs: Any) -> Any:
+        if not KnowledgeSource.objects.filter(tenant=tenant, name=name).exists():
+            thread = threading.Thread(target=_commit_source, kwargs={"tenant": tenant, "name": name})
+            thread.start()
+            thread.join()
+        return validated(*args, **kwargs)
+
+    monkeypatch.setattr(model_admin, "save_form", validated_then_taken)
+
+
+def _commit_source(*, tenant: Tenant, name: str) -> None:
+    try:
+        KnowledgeSource.objects.create(tenant=tenant, name=name, kind=SourceKind.UPLOAD)
+    finally:
+        connection.close()  # the thread's own connection
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_website_source_whose_name_is_taken_while_it_is_added_in_the_admin_is_a_form_error(
+    root: User, tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given another tenant's source of the name, and a staff member adding a website source of it,
+    # whose form passes its check just before another request of the tenant saves that name
+    KnowledgeSource.objects.create(tenant=other_tenant, name="Help centre", kind=SourceKind.UPLOAD)
+    _another_request_takes_the_name(monkeypatch, tenant=tenant, name="Help centre")
+    # when the form is saved
+    response = _client_for(root).post(
+        ADD_SOURCE,
+        {
+            "tenant": tenant.pk,
+            "name": "Help centre",
+            "kind": SourceKind.URL,
+            "config": '{"start_url": "https://help.example.com/"}',
+        },
+    )
+    # then the staff member is told the name is taken, as the console and the API tell it, instead of
+    # the unique constraint failing the request; the other request's source is the tenant's only one
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"name": [NAME_TAKEN.format(name="Help centre")]}
+    assert list(KnowledgeSource.objects.filter(tenant=tenant).values_list("name", "kind")) == [
+        ("Help centre", SourceKind.UPLOAD)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_source_renamed_in_the_admin_to_a_name_taken_meanwhile_keeps_its_name(
+    root: User, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a source whose rename passes the form's check just before another request takes the name
+    manuals = KnowledgeSource.objects.create(tenant=tenant, name="Manuals", kind=SourceKind.UPLOAD)
+    _another_request_takes_the_name(monkeypatch, tenant=tenant, name="Help centre")
+    # when the rename is saved
+    response = _client_for(root).post(
+        f"/admin/knowledge/knowledgesource/{manuals.pk}/change/", {"name": "Help centre", "config": "{}"}
+    )
+    # then the form says the name is taken and the source keeps its name
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"name": [NAME_TAKEN.format(name="Help centre")]}
+    manuals.refresh_from_db()
+    assert manuals.name == "Manuals"
