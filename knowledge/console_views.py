@@ -354,6 +354,18 @@ def document_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "knowledge/document_confirm_delete.html", context)
 
 
+class CountedPaginator(Paginator):
+    """A ``Paginator`` of a list whose length the caller has already read, so paging it runs no COUNT."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._count = count
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+
 def _chunk_id(query: QueryDict) -> int | None:
     """The chunk a link points to (``?chunk=<id>``, a test-retrieval passage), as an id."""
     value = query.get("chunk")
@@ -378,11 +390,12 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             page_number = str(place.position // PARENTS_PER_PAGE + 1)
     parents = parent_chunk_list(tenant=tenant, document=document)
+    totals = chunk_totals(tenant=tenant, document=document)
     context = {
         "tenant": tenant,
         "document": document,
-        "totals": chunk_totals(tenant=tenant, document=document),
-        "page": Paginator(parents, PARENTS_PER_PAGE).get_page(page_number),
+        "totals": totals,
+        "page": CountedPaginator(parents, PARENTS_PER_PAGE, count=totals.parents).get_page(page_number),
         "open_parent_id": place.parent_id if place else None,
         "preview_chars": PREVIEW_CHARS,
         "can_manage": membership.can_manage,
