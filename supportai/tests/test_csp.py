@@ -11,6 +11,7 @@ from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
 from bookings.models import BlackoutDate
 from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
+from knowledge.models import Chunk
 from knowledge.tests.console_browser import PASSWORD, console_member, log_in
 from knowledge.tests.factories import add_document
 from supportai.csp import HEADER, STAFF_POLICY
@@ -21,7 +22,7 @@ VIOLATION = "Content Security Policy"
 STAFF_PAGES = (
     "/console/",
     "/console/knowledge/",
-    "/console/knowledge/search/?q=parking&mode=bm25&k=5",
+    "/console/knowledge/search/?q=parking&mode=bm25&k=5",  # with the document's passage: see below
     "/console/inbox/",
     "/console/conversations/",
     "/console/bookings/",
@@ -73,7 +74,12 @@ def _inline_script_runs(page: Page) -> bool:
 def test_console_and_admin_work_under_the_policy_and_an_injected_script_does_not_run(daphne_server: str) -> None:
     # given a tenant with a document, an agent and a superuser
     tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
-    add_document(tenant, "Parking", "Free parking behind the studio.")
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    chunk = Chunk.objects.filter(document=document).order_by("level", "pk").first()
+    assert chunk is not None
+    document_page = f"/console/knowledge/documents/{document.pk}/"
+    # the document's page, plain and opened at a chunk as a test-retrieval passage links it
+    pages = (*STAFF_PAGES, document_page, f"{document_page}?chunk={chunk.pk}")
     BlackoutDate.objects.create(tenant=tenant, date=datetime.date(2030, 12, 25), reason="Holiday")
     console_member(tenant, "ada", Role.ADMIN)
     root = UserFactory.create(username="root", is_staff=True, is_superuser=True)
@@ -86,9 +92,12 @@ def test_console_and_admin_work_under_the_policy_and_an_injected_script_does_not
             page = browser.new_context().new_page()
             violations = _violations(page)
             log_in(page, daphne_server, "ada")
-            for path in STAFF_PAGES:
+            for path in pages:
                 response = page.goto(f"{daphne_server}{path}")
                 assert response is not None and response.status == 200, path
+                if path.startswith(("/console/knowledge/search/", document_page)):
+                    # the page as it is with its content: the passage and the chunk's text
+                    assert page.get_by_text("Free parking behind the studio.").first.is_visible(), path
                 # then our stylesheet applied (a blocked one would leave the body transparent)
                 background = page.evaluate("getComputedStyle(document.body).backgroundColor")
                 assert background != "rgba(0, 0, 0, 0)", path
