@@ -115,12 +115,14 @@ def test_the_page_shows_what_indexing_made_of_the_document(client: Client, agent
     assert [int(pk) for pk in re.findall(r'<section class="chunk" id="chunk-(\d+)"', body)] == [p.pk for p in parents]
     first = parents[0]
     span = f"characters {first.char_start}{DASH}{first.char_end}"
-    assert f"Parent {first.ordinal} · {first.token_count} tokens · {span}" in page
+    # (numbered from 1 for people: the stored ordinals start at 0)
+    assert first.ordinal == 0 and f"Parent 1 · {first.token_count} tokens · {span}" in page
     child = children.first()
     assert child is not None
     assert f'id="chunk-{child.pk}"' in body
     span = f"characters {child.char_start}{DASH}{child.char_end}"
-    assert f"Child {child.ordinal} · {child.token_count} tokens · {span}" in page
+    assert f"Child {child.ordinal + 1} · {child.token_count} tokens · {span}" in page
+    assert "Parent 0 ·" not in page and "Child 0 ·" not in page
 
 
 def test_a_failed_document_shows_its_stored_error_and_links_only_http_addresses(
@@ -173,8 +175,8 @@ def test_thousands_of_chunks_are_paged_in_a_constant_number_of_queries(
     # then one page of parents is shown, the third, with links to the others
     body = response.content.decode()
     shown = re.findall(r"Parent (\d+) ·", body)
-    assert shown == [str(n) for n in range(50, 75)]
-    assert "Child 100 ·" in body and "Child 149 ·" in body and "Child 150 ·" not in body
+    assert shown == [str(n) for n in range(51, 76)]
+    assert "Child 101 ·" in body and "Child 150 ·" in body and "Child 151 ·" not in body
     assert f"Parents 51{DASH}75 of 2000" in _text(response.content)
     assert '<a href="?page=2#chunks">' in body and '<a href="?page=4#chunks">' in body
     # and the chunks are read in three queries: their totals (which the pager's count of parents is
@@ -201,7 +203,7 @@ def test_a_link_to_a_chunk_opens_the_page_holding_it_with_it_open(
             response = client.get(_detail(document), {"chunk": target.pk})
         # then the third page is shown, with that parent's text and children open
         body = response.content.decode()
-        assert re.findall(r"Parent (\d+) ·", body)[0] == "50"
+        assert re.findall(r"Parent (\d+) ·", body)[0] == "51"
         section = body[body.index(f'id="chunk-{parent.pk}"') :]
         section = section[: section.index("</section>")]
         assert section.count("<details") == len(re.findall(r"<details[^>]* open>", section)) >= 1

@@ -51,7 +51,7 @@ def test_a_passage_leads_to_its_chunk_shown_open_on_the_documents_page(daphne_se
         chunk = page.locator(f"#chunk-{last.pk}")
         expect(chunk).to_be_in_viewport()
         expect(chunk.get_by_text("Valet parking is offered at the front door.").first).to_be_visible()
-        expect(page.locator("h3", has_text=f"Parent {last.ordinal} ·")).to_be_visible()
+        expect(page.locator("h3", has_text=f"Parent {last.ordinal + 1} ·")).to_be_visible()
         expect(page.get_by_text(f"Page {last_page} of")).to_be_visible()
         # and the browser reported no error, a Content-Security-Policy violation least of all
         assert errors == []
