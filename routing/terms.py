@@ -31,8 +31,17 @@ _UNSPACED_RUN = re.compile(f"([{_HAN}]+|[{_KATAKANA}]+|[{_HIRAGANA}]+|[{_THAI}]+
 _HIRAGANA_RUN = re.compile(f"[{_HIRAGANA}]+")
 _UNSPACED_STOP = re.compile(
     "怎么办|怎么样|怎么|怎样|如何|什么|为什么|多少|多久|哪里|哪儿|哪些|哪个|可以|能否|是否|请问|我们|你们|您好|谢谢|需要|一下"
-    "|[的了吗呢吧啊呀嘛我你您他她它是有能要何私]"
+    # asking, not the topic: (please) tell me, I'd like to know, introduce, help me, about, information on
+    "|请告诉|告诉|想知道|知道|想了解|了解|想问|请介绍|介绍一下|帮我|麻烦|关于|相关信息|的信息"
+    "|[的了吗呢吧啊呀嘛我你您他她它是有能要何私和]"
     "|ได้ไหม|ไหม|เท่าไหร่|เท่าไร|อย่างไร|ยังไง|หรือไม่|เมื่อไหร่|อะไร|ที่ไหน|ทำไม|ครับ|ค่ะ|คะ"
+)
+# Japanese requests whose verb is written in kanji (教えて, 知りたい, お願い, ...): the hiragana around the
+# kanji is left out anyway, so they go as whole phrases, before the text is cut into runs, and the
+# same kanji in a topic word (教室, 通知, 願書) stays.
+_JAPANESE_REQUEST = re.compile(
+    "教えて|知りたい|知らせてください|お願い|願います|お聞きし|聞きたい|お伺い|伺いたい|お尋ね|尋ねたい"
+    "|分かりま|下さい|質問です|質問があ|質問させ"
 )
 # A cluster: a letter with its vowel signs and tone marks (Thai writes them as combining marks).
 _CLUSTER = re.compile(f".[{_VOWEL_SIGNS}]*")
@@ -43,11 +52,13 @@ _KOREAN_PARTICLES = (
     *("에서는", "으로는", "에게서", "으로", "에서", "에게", "까지", "부터", "처럼", "보다", "이나"),
     *("은", "는", "이", "가", "을", "를", "에", "의", "도", "만", "로", "와", "과"),
 )
-# Korean question words and the common verbs (있다, 없다, 되다, 하다) by their first syllables.
+# Korean question words, the common verbs (있다, 없다, 되다, 하다, 받다) and the words of asking (알려 주세요,
+# 알고 싶어요, 에 대해, 관련, 문의, 부탁) by their first syllables.
 _KOREAN_STOP_TEXT = """
 있 있나 있어 있습 있을 있는 있으 없 없나 없어 없습 되 되나 되어 되요 돼 돼요 됩니 될까 된 어떻 어떤 언제 어디
 얼마 무엇 뭐 뭔가 왜 하 하나 할 할까 하면 해 해요 합니 하는 수 좀 제 저 저는 제가 그 이 나 나요 가요 주세 알려
-궁금 안녕 감사
+궁금 안녕 감사 받 받나 받아 받을 받으 받는 받고
+대해 대한 관해 관한 관련 문의 알고 싶 싶어 싶습 싶은 싶다 부탁 주시 주실
 """
 KOREAN_STOPWORDS = frozenset(_KOREAN_STOP_TEXT.split())
 # A sentence ends at . ! ? before a space and a capital, a digit, or a word of a script without
@@ -114,7 +125,8 @@ def _word_terms(word: str) -> list[str]:
 
 
 def terms(text: str) -> list[str]:
-    return [term for word in _WORD.findall(text.lower()) for term in _word_terms(word)]
+    words = _WORD.findall(_JAPANESE_REQUEST.sub(" ", text.lower()))
+    return [term for word in words for term in _word_terms(word)]
 
 
 def split_sentences(text: str) -> list[str]:

@@ -186,6 +186,66 @@ def test_local_compose_says_when_chinese_or_japanese_articles_do_not_cover_the_q
     assert suggest_human is True
 
 
+REFUNDS_KO = ContextPassage(
+    1,
+    "환불 정책",
+    "",
+    "구매 후 30일 이내에는 전액 환불해 드립니다. 환불은 5영업일 이내에 원래 결제 수단으로 처리됩니다. "
+    "세일 상품은 환불 대상이 아닙니다.",
+)
+SHIPPING_KO = ContextPassage(
+    2,
+    "배송 안내",
+    "",
+    "주문은 보통 2~3 영업일 이내에 발송됩니다. 5만 원 이상 주문 시 배송비는 무료입니다. "
+    "현재 해외 배송은 지원하지 않습니다.",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "passages", "quoted"),
+    [
+        ("返金と送料について教えてください", (REFUNDS_JA, SHIPPING_JA), ("購入後30日以内", "送料は5,000円")),
+        ("送料について知りたいです", (REFUNDS_JA, SHIPPING_JA), ("送料は5,000円",)),
+        ("返金をお願いします", (REFUNDS_JA, SHIPPING_JA), ("購入後30日以内",)),
+        ("我想知道运费是多少", (REFUNDS_ZH, SHIPPING_ZH), ("订单满200元",)),
+        ("可以介绍一下退款吗？", (REFUNDS_ZH, SHIPPING_ZH), ("购买后30天",)),  # noqa: RUF001
+        ("我想了解一下海外配送", (REFUNDS_ZH, SHIPPING_ZH), ("目前暂不支持海外配送",)),
+        ("환불에 대해 알려주세요", (REFUNDS_KO, SHIPPING_KO), ("구매 후 30일",)),
+        ("해외 배송에 대해 알고 싶어요", (REFUNDS_KO, SHIPPING_KO), ("현재 해외 배송",)),
+        ("환불은 어떻게 받나요?", (REFUNDS_KO, SHIPPING_KO), ("환불해 드립니다. [1]",)),
+        ("배송비 관련해서 문의드립니다", (REFUNDS_KO, SHIPPING_KO), ("배송비는 무료입니다. [2]",)),
+    ],
+)
+def test_local_compose_does_not_count_request_verbs_and_politeness_as_question_terms(
+    question: str, passages: tuple[ContextPassage, ...], quoted: tuple[str, ...]
+):
+    # when a customer wraps the topic in "tell me", "I'd like to know", "please" (教えてください, 我想知道,
+    # 알려주세요): words no article contains
+    text, _, suggest_human = compose(_request(question, passages))
+
+    # then the sentences on the topic are quoted, not "not covered"
+    assert all(sentence in text for sentence in quoted), text
+    assert suggest_human is False
+
+
+@pytest.mark.parametrize(
+    ("question", "passages", "language"),
+    [
+        ("ギフトカードについて教えてください", (REFUNDS_JA, SHIPPING_JA), "ja"),
+        ("駐車場があるか知りたいです", (REFUNDS_JA, SHIPPING_JA), "ja"),
+        ("请告诉我礼品卡怎么用", (REFUNDS_ZH, SHIPPING_ZH), "zh"),
+        ("我想知道门店营业时间", (REFUNDS_ZH, SHIPPING_ZH), "zh"),
+        ("선물 카드에 대해 알려주세요", (REFUNDS_KO, SHIPPING_KO), "ko"),
+        ("주차장이 있는지 궁금합니다", (REFUNDS_KO, SHIPPING_KO), "ko"),
+    ],
+)
+def test_local_compose_still_says_not_covered_when_a_polite_question_is_off_topic(
+    question: str, passages: tuple[ContextPassage, ...], language: str
+):
+    assert compose(_request(question, passages))[0] == PHRASES[language].not_covered
+
+
 def test_local_compose_reads_korean_words_without_their_particles():
     # given "배송비는" (shipping fee + topic particle) in the article, "배송비" + "는" in the question
     shipping = ContextPassage(
