@@ -2,9 +2,10 @@
 checks (system-prompt leakage, citations to passages not provided, secrets and others' contact data).
 
 Input detection is a set of weighted patterns (English, German, Spanish, French — the languages of
-our evaluation set); a message is flagged when its score reaches ``INPUT_THRESHOLD``. The patterns
-look for *instructions to the assistant*, not topics, so ordinary support questions ("cancel my
-order", "ignore my previous email") stay clear. ``manage.py evaluate_guardrails`` reports precision,
+our evaluation set — and a few for Japanese, Chinese, Korean, Russian, Portuguese and Italian); a
+message is flagged when its score reaches ``INPUT_THRESHOLD``. The patterns look for *instructions
+to the assistant*, not topics, so ordinary support questions ("cancel my order", "ignore my previous
+email", "前の注文を無視してください") stay clear. ``manage.py evaluate_guardrails`` reports precision,
 recall and the false-positive rate on ordinary support utterances.
 """
 
@@ -49,6 +50,17 @@ _OVERRIDE = (
     r"\babweichend zu vorherigen\b",
     r"\badditional instruction\b",
     r"\byour instructions are now\b",
+    # Chinese, Japanese and Korean (no \b between their characters): the object must be our instructions
+    # (指示, 指令, 지시, ...), never an order or a message, which a customer may well ask us to disregard,
+    # and the verb an imperative (a courier who 指示を無視しました is a complaint).
+    r"(指示|命令|指令|ルール|制約|プロンプト)[^。\uff1f\uff01\n]{0,12}"
+    r"(無視し|忘れ)(て(?!い|しま|た)|ろ|なさい)|無視せよ",
+    r"(忽略|无视|忘记|忘掉|忘了|不要理会|不要遵守|抛开)[^。\uff1f\uff01\n]{0,10}(之前|以前|先前|上面|以上|上述|前面|所有|全部|一切|你的)"
+    r"的?(所有|全部|一切)?的?(指令|指示|提示词|命令|设定|约束|规则)",
+    r"(지시|지침|명령|규칙|프롬프트)[^.?!\n]{0,12}(무시하고|무시해(?!서)|무시하세요|무시하라|잊어(버려|줘|라)|잊고)",
+    r"\b(игнорируй(те)?|проигнорируй(те)?|забудь(те)?)\b[^.?!\n]{0,40}(инструкци|указани|правил|промпт)",
+    r"\b(ignore|ignora|ignorem|esqueça|esqueca|desconsidere)\b[^.?!\n]{0,30}\b(instruções|instrucoes|regras|comandos)\b",
+    r"\b(ignora|ignori|ignorate|dimentica|dimentichi)\b[^.?!\n]{0,30}\b(istruzioni|regole|comandi)\b",
 )
 _ROLE = (
     r"\b(i want you to|ich möchte, dass sie|ich möchte, dass du)\b[^.?!\n]{0,20}\b(act|fungieren|agieren)\b",
@@ -69,6 +81,10 @@ _ROLE = (
     r"\b(playing|play) (the )?(leading )?roles?\b|\bspielen die hauptrollen\b",
     r"\b(two|zwei) (actors|entities|schauspieler|personen)\b",
     r"\bhuman:\s*human:",
+    r"(今から|これから)(あなた|君|お前)は|(あなた|君|お前)は(今|これ)から|(として|のように)(振る舞|ふるま)",
+    r"从现在(开始|起)[\uff0c,]?你(是|就是|将是|要)|角色扮演|扮演一个|假装你是",
+    r"지금부터 (너는|넌|당신은)|역할극|인 척 해",
+    r"\b(теперь ты|ты теперь|притворись|представь,? что ты|веди себя как|ролев\w+ игр)",
 )
 _EXTRACTION = (
     r"\b(show|print|reveal|display|repeat|output|tell)\b[^.?!\n]{0,30}\b(your|the|all)\b[^.?!\n]{0,20}"
@@ -77,6 +93,16 @@ _EXTRACTION = (
     r"\bwhat are your instructions\b|\bcopy of the full prompt\b",
     r"\b(zeige?|zeigen sie)\b[^.?!\n]{0,30}\b(prompt|texte)\b",
     r"\bprompt-?text\w*\b",
+    # whose prompt: a customer of an AI product may ask how to write one (プロンプトの書き方を教えて)
+    r"(システムプロンプト|あなたのプロンプト|システムメッセージ|あなたへの指示|あなたの指示|最初の指示)[^。\uff1f\uff01\n]{0,12}"
+    r"(表示|見せ|教え|出力|繰り返|書き出|開示)",
+    r"(显示|展示|输出|打印|告诉我|透露|泄露|重复|给我看|说出)[^。\uff1f\uff01\n]{0,10}(你的提示词|系统提示词|你的系统提示|系统指令|初始指令|你的指令|你的设定)",
+    r"(시스템 ?프롬프트|너의 프롬프트|당신의 프롬프트|시스템 ?메시지|너의 지시|당신의 지시|초기 지시)[^.?!\n]{0,15}"
+    r"(보여|출력|알려|공개|말해|반복)",
+    r"\b(покажи|выведи|раскрой|повтори|напиши|скажи)(те)?\b[^.?!\n]{0,30}"
+    r"(системн\w* (промпт|подсказк|сообщени|инструкци)|св(ой|ои) (промпт|инструкции)|тво(й|и) (промпт|инструкции))",
+    r"\b(mostre|mostra|mostrami|revele|rivela|exiba|imprima|stampa|repita|ripeti)\b[^.?!\n]{0,30}"
+    r"\b(prompt (de|di) sistema|(seu|teu|tuo) prompt)\b",
 )
 _OUTPUT_SHAPING = (
     r"\b(say|print|output|write|state|include|sagen|schreibe|sage)\b[^.?!\n]{0,30}\b(that you hate|you hate|i hate|"
