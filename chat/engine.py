@@ -27,6 +27,7 @@ from knowledge.timeouts import RetrievalTimedOut
 from knowledge.types import Passage
 from routing.contracts import ContextPassage, HistoryTurn, Role, TurnRequest, TurnResult
 from routing.guardrails import citation_indexes
+from routing.phrases import phrases_for
 from routing.tokens import estimate_tokens
 from supportai.db import db_call
 from supportai.models import Tenant
@@ -38,7 +39,6 @@ Emit = Callable[[dict[str, Any]], Awaitable[None]]
 PASSAGES_PER_TURN = 5
 # Budget for prior turns in the prompt, in estimated tokens (routing/tokens.py).
 HISTORY_TOKEN_BUDGET = 1_500
-FAILED_ANSWER = "Sorry, something went wrong on our side while answering. Please try again, or ask for a human."
 
 
 def source_url(url: str) -> str:
@@ -231,7 +231,8 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
     except Exception:
         stream.discard()  # the end frame carries the failure line instead of half an answer
         logger.exception("answer failed in conversation %s", conversation.pk)
-        outcome = AssistantOutcome(text=FAILED_ANSWER, status=MessageStatus.FAILED, sources=[], outcome="error")
+        failed = phrases_for(question.text).failed  # in the customer's language, as the turn's other phrases
+        outcome = AssistantOutcome(text=failed, status=MessageStatus.FAILED, sources=[], outcome="error")
     stored = await db_call(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=outcome)
     raised = await handoff.after_answer(tenant=tenant, conversation=conversation, reply=stored)
     await emit(end_frame(stored, escalated=raised is not None))

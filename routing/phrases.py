@@ -24,6 +24,7 @@ class Phrases:
     fallback: str  # instead of an answer when every provider failed
     blocked: str  # instead of an answer when the message was an instruction to the assistant
     withheld: str  # instead of an answer that leaked our instructions or a secret
+    failed: str  # instead of an answer when our own code failed during the turn (chat/engine.py)
 
 
 PHRASES: dict[str, Phrases] = {
@@ -41,6 +42,7 @@ PHRASES: dict[str, Phrases] = {
         "you with today?",
         withheld="I'm sorry, I can't share that. I can help with questions about our services, or connect you with a "
         "member of our team.",
+        failed="Sorry, something went wrong on our side while answering. Please try again, or ask for a human.",
     ),
     "es": Phrases(
         not_covered="Lo siento, no tengo información sobre eso en nuestra base de conocimientos y prefiero no "
@@ -58,6 +60,8 @@ PHRASES: dict[str, Phrases] = {
         "ayudarle hoy?",
         withheld="Lo siento, no puedo compartir eso. Puedo ayudarle con preguntas sobre nuestros servicios o ponerle "
         "en contacto con alguien de nuestro equipo.",
+        failed="Lo siento, algo ha fallado por nuestra parte al responder. Vuelva a intentarlo o pida hablar con una "
+        "persona.",
     ),
     "fr": Phrases(
         not_covered="Je suis désolé, je n'ai pas d'information à ce sujet dans notre base de connaissances et je "
@@ -75,6 +79,8 @@ PHRASES: dict[str, Phrases] = {
         "puis-je vous aider aujourd'hui ?",
         withheld="Je suis désolé, je ne peux pas partager cela. Je peux répondre à vos questions sur nos services ou "
         "vous mettre en relation avec un membre de notre équipe.",
+        failed="Désolé, un problème est survenu de notre côté pendant la réponse. Réessayez, ou demandez à parler à "
+        "une personne.",
     ),
     "de": Phrases(
         not_covered="Das tut mir leid, dazu habe ich in unserer Wissensdatenbank keine Informationen, und ich "
@@ -92,6 +98,8 @@ PHRASES: dict[str, Phrases] = {
         "Ihnen heute helfen?",
         withheld="Das tut mir leid, das kann ich nicht weitergeben. Ich helfe gern bei Fragen zu unseren Leistungen "
         "oder verbinde Sie mit jemandem aus unserem Team.",
+        failed="Entschuldigung, beim Antworten ist bei uns etwas schiefgelaufen. Bitte versuchen Sie es erneut oder "
+        "fragen Sie nach einem Menschen.",
     ),
     "pt": Phrases(
         not_covered="Desculpe, não tenho informações sobre isso na nossa base de conhecimento e prefiro não "
@@ -109,6 +117,8 @@ PHRASES: dict[str, Phrases] = {
         "ajudar você hoje?",
         withheld="Desculpe, não posso compartilhar isso. Posso ajudar com perguntas sobre nossos serviços ou colocar "
         "você em contato com alguém da nossa equipe.",
+        failed="Desculpe, algo deu errado do nosso lado ao responder. Tente novamente ou peça para falar com uma "
+        "pessoa.",
     ),
     "it": Phrases(
         not_covered="Mi dispiace, non ho informazioni su questo nella nostra base di conoscenza e preferisco non "
@@ -126,6 +136,8 @@ PHRASES: dict[str, Phrases] = {
         "posso aiutarla oggi?",
         withheld="Mi dispiace, non posso condividere questa informazione. Posso aiutarla con domande sui nostri "
         "servizi o metterla in contatto con un membro del nostro team.",
+        failed="Mi dispiace, qualcosa è andato storto da parte nostra durante la risposta. Riprovi oppure chieda di "
+        "parlare con una persona.",
     ),
     "nl": Phrases(
         not_covered="Sorry, daarover heb ik geen informatie in onze kennisbank, en ik wil liever niet gokken. "
@@ -142,6 +154,8 @@ PHRASES: dict[str, Phrases] = {
         "vandaag helpen?",
         withheld="Sorry, dat kan ik niet delen. Ik help u graag met vragen over onze diensten, of breng u in contact "
         "met iemand van ons team.",
+        failed="Sorry, er ging bij ons iets mis tijdens het antwoorden. Probeer het opnieuw, of vraag naar een "
+        "medewerker.",
     ),
     "ja": Phrases(
         not_covered="申し訳ありません。その件についてはナレッジベースに情報がないため、推測でのお答えは控えさせて"
@@ -158,6 +172,7 @@ PHRASES: dict[str, Phrases] = {
         "なご用件でしょうか？",
         withheld="申し訳ありませんが、その内容はお伝えできません。当社のサービスに関するご質問にお答えするか、担当ス"
         "タッフにおつなぎすることができます。",
+        failed="申し訳ありません。回答中に当社側で問題が発生しました。もう一度お試しいただくか、担当スタッフをお呼びください。",
     ),
     "zh": Phrases(
         not_covered="抱歉，我们的知识库中没有关于这方面的信息，我不想随意猜测。需要我为您转接我们的客服人员吗？",
@@ -168,6 +183,7 @@ PHRASES: dict[str, Phrases] = {
         fallback="抱歉，我们的助手暂时出现问题，目前无法回答。需要我为您转接我们的客服人员吗？",
         blocked="我只能解答与我们的服务相关的问题，所以这个请求我就不处理了。今天有什么可以帮您的吗？",
         withheld="抱歉，这些内容我无法提供。我可以解答关于我们服务的问题，或为您转接我们的客服人员。",
+        failed="抱歉，我们这边在回答时出了问题。请重试，或要求转接人工客服。",
     ),
     "zh-Hant": Phrases(
         not_covered="抱歉，我們的知識庫中沒有關於這方面的資訊，我不想隨意猜測。需要我為您轉接我們的客服人員嗎？",
@@ -178,6 +194,7 @@ PHRASES: dict[str, Phrases] = {
         fallback="抱歉，我們的助理暫時出現問題，目前無法回答。需要我為您轉接我們的客服人員嗎？",
         blocked="我只能解答與我們的服務相關的問題，所以這個請求我就不處理了。今天有什麼可以幫您的嗎？",
         withheld="抱歉，這些內容我無法提供。我可以解答關於我們服務的問題，或為您轉接我們的客服人員。",
+        failed="抱歉，我們這邊在回答時出了問題。請重試，或要求轉接真人客服。",
     ),
     "ko": Phrases(
         not_covered="죄송합니다. 해당 내용은 저희 지식 베이스에 정보가 없어 추측으로 답변드리지 않겠습니다. "
@@ -191,6 +208,8 @@ PHRASES: dict[str, Phrases] = {
         blocked="저희 서비스에 관한 질문만 도와드릴 수 있어 해당 요청은 처리하지 않겠습니다. 오늘 무엇을 도와드릴까요?",
         withheld="죄송합니다. 해당 내용은 알려 드릴 수 없습니다. 저희 서비스에 관한 질문에 답변드리거나 저희 팀 "
         "담당자와 연결해 드릴 수 있습니다.",
+        failed="죄송합니다. 답변하는 중에 저희 쪽에서 문제가 발생했습니다. 다시 시도하시거나 상담원 연결을 요청해 "
+        "주세요.",
     ),
     "ru": Phrases(
         not_covered="К сожалению, в нашей базе знаний нет информации об этом, и я не хочу гадать. Хотите, я "
@@ -207,6 +226,8 @@ PHRASES: dict[str, Phrases] = {
         "вам сегодня?",
         withheld="К сожалению, этим я поделиться не могу. Я могу ответить на вопросы о наших услугах или соединить "
         "вас с сотрудником нашей команды.",
+        failed="К сожалению, при ответе у нас что-то пошло не так. Попробуйте ещё раз или попросите соединить вас с "
+        "сотрудником.",
     ),
     "th": Phrases(
         not_covered="ขออภัย ไม่มีข้อมูลเรื่องนี้ในฐานความรู้ของเรา จึงขอไม่คาดเดาคำตอบ ต้องการให้ช่วยติดต่อเจ้าหน้าที่ของเราหรือไม่",
@@ -217,6 +238,7 @@ PHRASES: dict[str, Phrases] = {
         fallback="ขออภัย ขณะนี้ผู้ช่วยของเรามีปัญหา จึงยังตอบไม่ได้ ต้องการให้ช่วยติดต่อเจ้าหน้าที่ของเราหรือไม่",
         blocked="เราช่วยได้เฉพาะคำถามเกี่ยวกับบริการของเรา จึงขอข้ามเรื่องนี้ไป วันนี้มีอะไรให้ช่วยไหม",
         withheld="ขออภัย ไม่สามารถให้ข้อมูลนี้ได้ เราช่วยตอบคำถามเกี่ยวกับบริการของเรา หรือติดต่อเจ้าหน้าที่ของเราให้ได้",
+        failed="ขออภัย เกิดข้อผิดพลาดในระบบของเราระหว่างการตอบ โปรดลองอีกครั้ง หรือขอคุยกับเจ้าหน้าที่",
     ),
     "hi": Phrases(
         not_covered="क्षमा करें, हमारे ज्ञानकोश में इसके बारे में जानकारी नहीं है, इसलिए अनुमान लगाना उचित नहीं होगा। "
@@ -231,6 +253,7 @@ PHRASES: dict[str, Phrases] = {
         blocked="यहाँ केवल हमारी सेवाओं से जुड़े प्रश्नों में मदद की जा सकती है, इसलिए इसे छोड़ देते हैं। आज आपकी क्या मदद करें?",
         withheld="क्षमा करें, यह जानकारी साझा नहीं की जा सकती। हमारी सेवाओं से जुड़े प्रश्नों में मदद की जा सकती है, "
         "या आपको हमारी टीम के किसी सदस्य से जोड़ा जा सकता है।",
+        failed="क्षमा करें, उत्तर देते समय हमारी ओर से कुछ गड़बड़ हो गई। कृपया फिर से प्रयास करें, या किसी व्यक्ति से बात करने के लिए कहें।",
     ),
 }
 

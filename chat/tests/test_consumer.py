@@ -12,6 +12,8 @@ from chat import engine
 from chat.models import Conversation, ConversationRating, Message, MessageFeedback, MessageRole, MessageStatus
 from chat.protocol import MAX_MESSAGE_CHARS
 from chat.tests.conftest import Connect, settled_message
+from routing.phrases import PHRASES
+from routing.providers.base import Usage
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
 from supportai.models import Tenant
@@ -216,6 +218,26 @@ async def test_unknown_proposal_is_not_found(connect: Connect, tenant: Tenant) -
     client = await connect(tenant)
     await client.send({"type": "proposal.confirm", "proposal_id": "p1"})
     assert (await client.receive())["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("返金について教えてください", "ja"), ("Как оформить возврат?", "ru"), ("Tell me about refunds", "en")],
+)
+async def test_our_own_failure_is_reported_in_the_customers_language(
+    connect: Connect, tenant: Tenant, question: str, language: str
+) -> None:
+    # given a vendor reporting a token count our cost ledger cannot store (PostgreSQL integer out of
+    # range): the turn fails in our own code, after the answer streamed
+    absurd = ScriptedProvider(name="local", scripts=(Script(deltas=("Sure.",), usage=Usage(2**31, 1)),))
+    client = await connect(tenant)
+    # when
+    with override_providers({"local": absurd}):
+        end = (await client.ask(question, "f-1"))[-1]
+    # then the customer is told in their language, and the stored reply says the same
+    assert end["text"] == PHRASES[language].failed
+    reply = await Message.objects.aget(pk=end["message_id"])
+    assert (reply.status, reply.text) == (MessageStatus.FAILED, PHRASES[language].failed)
 
 
 async def test_disconnect_mid_stream_stores_the_answer_as_interrupted(connect: Connect, tenant: Tenant) -> None:
