@@ -14,6 +14,9 @@ from routing.tokens import estimate_tokens
         ("返金ポリシー", 6),  # Chinese, Japanese and Korean: ~1 token a character
         ("배송비는 얼마인가요?", 9 + 1),  # 9 syllables, then " " and "?" make one more
         ("送料は5,000円以上です。 [1]", 9 + 3),  # 9 Japanese characters (。 included), then "5,000 [1]"
+        # Thai and Devanagari, vowel signs and tone marks included: ~1 token a character, not 4 a token
+        ("ส่งไปต่างประเทศได้ไหม", 21),
+        ("धनवापसी कितने दिनों में मिलती है?", 27 + 2),  # 27 Devanagari characters, then 5 spaces and "?"
     ],
 )
 def test_estimate_tokens_counts_dense_scripts_a_token_a_character(text: str, tokens: int):
