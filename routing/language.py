@@ -47,7 +47,11 @@ _FUNCTION_WORDS_TEXT = {
     "nl": "de het een is zijn hoe wat wanneer waar waarom ik mijn u je jij jullie voor met zonder en van kan "
     "kunnen niet er op te ook",
 }
+# Everyday English words that other rows list too ("No", "leave a comment", "I was charged", ".com"):
+# they count for English as well, and English wins ties, so they alone never turn English into another language.
+_ENGLISH_TOO = "no as o com comment d was die son come u est mon van"
 _FUNCTION_WORDS = {language: frozenset(text.split()) for language, text in _FUNCTION_WORDS_TEXT.items()}
+_FUNCTION_WORDS[DEFAULT] |= frozenset(_ENGLISH_TOO.split())
 # Letters only one of these languages writes.
 _LETTERS = {"es": re.compile("[ñ¿¡]"), "pt": re.compile("[ãõ]"), "de": re.compile("[ßäöü]")}
 _LATIN_WORD = re.compile(r"[a-z\u00e0-\u024f]+(?:-[a-z]+)?")

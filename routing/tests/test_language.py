@@ -52,3 +52,39 @@ def test_phrases_cover_every_language_with_every_phrase():
     for language, phrases in PHRASES.items():
         assert all(phrases.__dict__.values()), language
     assert {"en", "es", "fr", "de", "pt", "it", "nl", "ja", "zh", "ko", "ru"} <= PHRASES.keys()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "No",
+        "no thanks",
+        "No refund?",
+        "want help leaving a comment",
+        "We'd love that",
+        "was charged twice",
+        "Come on!",
+        "can u help",
+        "support@example.com",
+        "Open 9 to 5 EST?",
+        "edit info o Gold account",
+    ],
+)
+def test_detect_language_keeps_english_written_with_words_other_languages_share(question: str):
+    # "no", "comment", "was", "come", "per", ... are English words too: they alone never make a
+    # customer's English message Portuguese, French, German or Italian
+    assert detect_language(question) == "en"
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("No tengo el pedido", "es"),
+        ("Comment annuler ma commande ?", "fr"),
+        ("Was kostet der Versand?", "de"),
+        ("Não recebi o pedido", "pt"),
+        ("Come posso pagare con la carta?", "it"),
+    ],
+)
+def test_detect_language_still_reads_those_words_in_their_own_language(question: str, language: str):
+    assert detect_language(question) == language
