@@ -178,9 +178,9 @@ def test_documents_page_links_only_http_addresses(client, agent, tenant):
     # then
     # then each title leads to the document's page, and only the web address out
     assert "javascript:" not in body
-    assert f'<td class="text"><a href="/console/knowledge/documents/{hostile.pk}/">Hostile</a></td>' in body
+    assert f'<td class="text"><a href="/console/knowledge/documents/{hostile.pk}/"><bdi>Hostile</bdi></a></td>' in body
     assert (
-        f'<a href="/console/knowledge/documents/{fine.pk}/">Parking</a> '
+        f'<a href="/console/knowledge/documents/{fine.pk}/"><bdi>Parking</bdi></a> '
         '<a href="https://alpha.example.com/parking" rel="noopener" aria-label="Parking on the web">↗</a>'
     ) in body
 

@@ -82,3 +82,19 @@ def test_the_document_page_isolates_its_title_and_its_sources_name(client: Clien
     assert f"<h1><bdi>{TITLE}</bdi></h1>" in page
     assert f"<bdi>{SOURCE}</bdi></a>" in page
     assert f"<title>{_isolated(TITLE)} · SupportAI</title>" in page
+
+
+def test_a_title_and_a_chunk_preview_followed_by_our_words_are_isolated(
+    client: Client, owner: User, tenant: Tenant
+) -> None:
+    # given a web page whose title holds a right-to-left override, and whose long text opens with one
+    text = f"{RLO}Refunds " + "are paid within thirty days of the return. " * 20
+    document = add_document(tenant, TITLE, text, url="https://help.example.com/refunds")
+    client.force_login(owner)
+    # when the document list and the document's page are opened
+    listing = client.get("/console/knowledge/").content.decode()
+    page = client.get(f"/console/knowledge/documents/{document.pk}/").content.decode()
+    # then the list's title, before its ↗, is isolated
+    assert f'<a href="/console/knowledge/documents/{document.pk}/"><bdi>{TITLE}</bdi></a> <a href' in listing
+    # and the long chunk's preview cannot reverse the "(N characters)" after it
+    assert f'<span class="preview"><bdi>{RLO}Refunds are paid' in page

@@ -238,7 +238,7 @@ def test_every_member_who_sees_the_list_sees_the_page_and_managers_their_delete(
     listing = client.get(DOCUMENTS_PAGE).content.decode()
     response = client.get(_detail(document))
     # then the list links the title to the page, which every role may read
-    assert f'<a href="{_detail(document)}">Parking</a>' in listing
+    assert f'<a href="{_detail(document)}"><bdi>Parking</bdi></a>' in listing
     assert response.status_code == 200
     delete = f'href="{_detail(document)}delete/"'
     assert (delete in response.content.decode()) is (role in (Role.OWNER, Role.ADMIN))
