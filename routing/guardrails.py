@@ -217,7 +217,16 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# A sentence the instructions quote is one they tell the model to say (the handoff sentence): saying
+# it follows them, so the windows of the instructions are read around what they quote.
+_QUOTED = re.compile(r'"[^"\n]*"')
+
+
 @lru_cache(maxsize=64)  # the instructions recur on every turn of a tenant
+def _instruction_windows(instructions: str) -> frozenset[tuple[str, ...]]:
+    return frozenset().union(*(_word_windows(part, LEAK_WINDOW) for part in _QUOTED.split(instructions)))
+
+
 def _word_windows(text: str, size: int) -> frozenset[tuple[str, ...]]:
     """Every run of ``size`` words, read in any script (``terms.half_words``: two characters of Chinese,
     Japanese or Thai make a word)."""
@@ -237,7 +246,7 @@ def check_output(
 
     A replaced answer becomes ``phrases.withheld``, in the customer's language."""
     flags: list[str] = []
-    if _word_windows(text, LEAK_WINDOW) & _word_windows(instructions, LEAK_WINDOW):
+    if _word_windows(text, LEAK_WINDOW) & _instruction_windows(instructions):
         flags.append(FLAG_PROMPT_LEAK)
     if any(p.search(text) for p in _SECRET_PATTERNS) or any(
         _luhn_ok(re.sub(r"\D", "", m.group())) for m in _CARD.finditer(text)
