@@ -30,7 +30,7 @@ MAX_NESTING = 32
 INDENT_SCAN = 32
 BLANKS = " \t"
 # What a line outside any container starts with when it may be more than a paragraph's text.
-BLOCK_MARKS = frozenset(" \t\r>-+*#`~_=0123456789")
+BLOCK_MARKS = frozenset(" \t>-+*#`~_=0123456789")
 ORDERED_MARKER = re.compile(r"[0-9]{1,9}[.)]")
 # A title heads its document: only the first characters are scanned for it (Python reads ~100 KB of
 # Markdown in 45-80 ms, so a 10 MB file with no level-1 heading would spend seconds finding none).
@@ -185,7 +185,7 @@ class _Scanner:
         while start <= len(text):
             end = text.find("\n", start)
             end = len(text) if end == -1 else end
-            if not self._plain(text[start:end]) and (heading := self._line(_Line(text[start:end].removesuffix("\r")))):
+            if not self._plain(text[start:end]) and (heading := self._line(_Line(text[start:end]))):
                 return heading
             start = end + 1
         return ""
@@ -292,5 +292,6 @@ class _Scanner:
 
 def markdown_title(text: str) -> str:
     """The text of the document's first top-level level-1 ATX heading that has some, within its first
-    ``TITLE_SCAN_CHARS`` characters; "" if none."""
-    return _Scanner().title(text[:TITLE_SCAN_CHARS])
+    ``TITLE_SCAN_CHARS`` characters; "" if none. A line ends at ``\n``, ``\r\n`` or a lone ``\r`` (classic
+    Mac), as in CommonMark."""
+    return _Scanner().title(text[:TITLE_SCAN_CHARS].replace("\r\n", "\n").replace("\r", "\n"))

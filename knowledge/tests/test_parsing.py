@@ -97,6 +97,16 @@ def test_markdown_title_is_the_first_atx_heading_as_commonmark_reads_it(markdown
     assert doc.title == title
 
 
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_markdown_title_is_read_whatever_the_line_ends(line_end: str) -> None:
+    # given the same guide saved by Unix, Windows and classic Mac tools (CommonMark ends a line at each)
+    lines = ["```sh", "# a comment", "```", "# Gift cards", "Buy one online.", "Or at the desk."]
+    # when
+    [doc] = parse_file("guide.md", line_end.join(lines).encode(), max_bytes=LIMIT)
+    # then the title is the heading's line alone, never the lines after it
+    assert doc.title == "Gift cards"
+
+
 @pytest.mark.parametrize(
     ("markdown", "title"),
     [
