@@ -52,8 +52,11 @@ _FUNCTION_WORDS_TEXT = {
 _ENGLISH_TOO = "no as o com comment d was die son come u est mon van"
 _FUNCTION_WORDS = {language: frozenset(text.split()) for language, text in _FUNCTION_WORDS_TEXT.items()}
 _FUNCTION_WORDS[DEFAULT] |= frozenset(_ENGLISH_TOO.split())
-# Letters only one of these languages writes.
-_LETTERS = {"es": re.compile("[ñ¿¡]"), "pt": re.compile("[ãõ]"), "de": re.compile("[ßäöü]")}
+# Letters only one of these languages writes: they count alongside its words, since alone they are as
+# likely an English writer's loanword, place or name ("Jalapeño", "Düsseldorf", "Müller order status").
+_LETTERS = {"es": re.compile("[ñ]"), "pt": re.compile("[ãõ]"), "de": re.compile("[ßäöü]")}
+# Marks only Spanish writes, which count on their own.
+_MARKS = {"es": re.compile("[¿¡]")}
 _LATIN_WORD = re.compile(r"[a-z\u00e0-\u024f]+(?:-[a-z]+)?")
 
 
@@ -62,7 +65,9 @@ def _latin_language(text: str) -> str:
     words = _LATIN_WORD.findall(lowered)
     hits = Counter({language: sum(word in known for word in words) for language, known in _FUNCTION_WORDS.items()})
     for language, letters in _LETTERS.items():
-        hits[language] += len(letters.findall(lowered))
+        hits[language] += len(letters.findall(lowered)) if hits[language] else 0
+    for language, marks in _MARKS.items():
+        hits[language] += len(marks.findall(lowered))
     # most_common keeps insertion order on ties, and English is first
     language, count = hits.most_common(1)[0]
     return language if count else DEFAULT

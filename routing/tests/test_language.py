@@ -77,6 +77,15 @@ def test_detect_language_keeps_english_written_with_words_other_languages_share(
 
 
 @pytest.mark.parametrize(
+    "question", ["Jalapeño poppers gluten free?", "Düsseldorf store hours?", "Müller order status", "Über pricing?"]
+)
+def test_detect_language_keeps_english_with_a_name_or_loanword_of_another_language(question: str):
+    # a letter only German, Spanish or Portuguese writes (ü, ñ, ã) backs up their words; alone it is
+    # an English writer's loanword, a place or a customer's name
+    assert detect_language(question) == "en"
+
+
+@pytest.mark.parametrize(
     ("question", "language"),
     [
         ("No tengo el pedido", "es"),
@@ -84,6 +93,9 @@ def test_detect_language_keeps_english_written_with_words_other_languages_share(
         ("Was kostet der Versand?", "de"),
         ("Não recebi o pedido", "pt"),
         ("Come posso pagare con la carta?", "it"),
+        ("¿Dónde?", "es"),
+        ("Dónde está mi pedido", "es"),
+        ("Grüße, wo ist meine Bestellung?", "de"),
     ],
 )
 def test_detect_language_still_reads_those_words_in_their_own_language(question: str, language: str):
