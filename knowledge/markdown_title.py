@@ -281,7 +281,9 @@ class _Scanner:
         rest = line.rest()
         if level := _heading_level(rest):
             self.paragraph = False
-            return heading_text(rest[level:]) if level == 1 and not self.containers else ""
+            # A heading of only Unicode blanks (U+00A0, U+3000) would show as no title at all.
+            text = heading_text(rest[level:]) if level == 1 and not self.containers else ""
+            return text if text.strip() else ""
         self.fence = _fence_opened(rest)
         # A thematic break ends a paragraph, and so does a setext underline under one (a run of "=" or
         # of "-": "-" alone is no empty list item there, which could not interrupt the paragraph).

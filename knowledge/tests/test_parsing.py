@@ -90,6 +90,7 @@ def test_markdown_title_falls_back_to_heading_then_filename():
         ("#Gift cards\nBuy one.", "guide"),  # no blank after the #: a paragraph, not a heading
         ("    # code\nBuy one.", "guide"),  # four spaces of indent: code
         ("#\nfoo\n# Gift cards\nBuy one.", "Gift cards"),  # the first heading that has text
+        ("# \u00a0\u3000\nfoo\n# Gift cards\nBuy one.", "Gift cards"),  # Unicode blanks are no text
     ],
 )
 def test_markdown_title_is_the_first_atx_heading_as_commonmark_reads_it(markdown: str, title: str) -> None:
