@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from knowledge.models import Document
+from knowledge.models import Document, KnowledgeSource
 from knowledge.source_config import url_source_create
 from knowledge.tests.factories import add_document
 from supportai.bidi import FSI, PDI
@@ -22,6 +22,14 @@ SOURCE = f"Help {RLO}site"
 
 def _isolated(text: str) -> str:
     return f"{FSI}{text}{PDI}"
+
+
+def _named_page(tenant: Tenant) -> tuple[KnowledgeSource, Document]:
+    """A website source named ``SOURCE`` and one of its pages titled ``TITLE``."""
+    website = url_source_create(
+        tenant=tenant, name=SOURCE, config={"start_url": "https://help.example.com/"}, sync_now=False
+    )
+    return website, add_document(tenant, TITLE, "Pay within 30 days.", source=website)
 
 
 def test_an_uploaded_files_name_and_title_are_isolated_in_its_message(
@@ -42,10 +50,7 @@ def test_the_delete_pages_isolate_the_documents_title_and_the_sources_name(
     client: Client, owner: User, tenant: Tenant
 ) -> None:
     # given a website source and one of its pages, both named with a right-to-left override
-    website = url_source_create(
-        tenant=tenant, name=SOURCE, config={"start_url": "https://help.example.com/"}, sync_now=False
-    )
-    document = add_document(tenant, TITLE, "Pay within 30 days.", source=website)
+    website, document = _named_page(tenant)
     client.force_login(owner)
     # when the document's delete page is opened
     page = client.get(f"/console/knowledge/documents/{document.pk}/delete/").content.decode()
@@ -71,10 +76,7 @@ def test_the_delete_pages_isolate_the_documents_title_and_the_sources_name(
 
 def test_the_document_page_isolates_its_title_and_its_sources_name(client: Client, owner: User, tenant: Tenant) -> None:
     # given a page of a website source, both named with a right-to-left override
-    website = url_source_create(
-        tenant=tenant, name=SOURCE, config={"start_url": "https://help.example.com/"}, sync_now=False
-    )
-    document = add_document(tenant, TITLE, "Pay within 30 days.", source=website)
+    _, document = _named_page(tenant)
     client.force_login(owner)
     # when its page is opened
     page = client.get(f"/console/knowledge/documents/{document.pk}/").content.decode()
