@@ -12,6 +12,7 @@ from knowledge.console_views import LANGUAGE_PATTERN
 from knowledge.languages import clean_language
 from knowledge.models import Document
 from knowledge.tests.console_browser import console_member, logged_in_page
+from supportai.bidi import isolate
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
 
@@ -52,6 +53,6 @@ def test_a_language_the_server_would_refuse_is_caught_before_the_files_are_sent(
         # when the tag is typed instead
         language.fill("de")
         page.get_by_role("button", name="Upload").click()
-        page.get_by_text("parken.md:").wait_for(timeout=TIMEOUT)
+        page.get_by_text(f"{isolate('parken.md')}:").wait_for(timeout=TIMEOUT)
     # then the file went in, in German
     assert list(Document.objects.for_tenant(tenant).values_list("title", "language")) == [("Parken", "de")]
