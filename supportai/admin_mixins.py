@@ -109,7 +109,9 @@ class GuardedDeleteModelAdmin(admin.ModelAdmin):
     actions: Any = ["delete_selected"]
 
     def deletion_refusal(self, request: HttpRequest, queryset: QuerySet[Any]) -> str | None:
-        raise NotImplementedError
+        """Why deleting ``queryset`` (all at once) is refused, or None to go ahead. Each subclass
+        answers with its service's rule (memberships, users); the base has none to apply."""
+        raise NotImplementedError(f"{type(self).__name__} must define deletion_refusal")
 
     def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
         obj = self.get_object(request, unquote(object_id))
