@@ -7,13 +7,14 @@ import threading
 from typing import Any
 
 import pytest
+from django.db import DataError
 
 from chat import engine
 from chat.models import Conversation, ConversationRating, Message, MessageFeedback, MessageRole, MessageStatus
 from chat.protocol import MAX_MESSAGE_CHARS
 from chat.tests.conftest import Connect, settled_message
+from routing import services as routing_services
 from routing.phrases import PHRASES
-from routing.providers.base import Usage
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
 from supportai.models import Tenant
@@ -225,14 +226,18 @@ async def test_unknown_proposal_is_not_found(connect: Connect, tenant: Tenant) -
     [("返金について教えてください", "ja"), ("Как оформить возврат?", "ru"), ("Tell me about refunds", "en")],
 )
 async def test_our_own_failure_is_reported_in_the_customers_language(
-    connect: Connect, tenant: Tenant, question: str, language: str
+    connect: Connect, tenant: Tenant, question: str, language: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given a vendor reporting a token count our cost ledger cannot store (PostgreSQL integer out of
-    # range): the turn fails in our own code, after the answer streamed
-    absurd = ScriptedProvider(name="local", scripts=(Script(deltas=("Sure.",), usage=Usage(2**31, 1)),))
+    # given a cost ledger that refuses the turn's rows (a database error in our own code, after the
+    # answer streamed; vendors' impossible token counts no longer get that far, see Usage)
+    def refusing_ledger(**kwargs: Any) -> None:
+        raise DataError("value too long for type character varying(100)")
+
+    monkeypatch.setattr(routing_services, "cost_events_record", refusing_ledger)
+    answering = ScriptedProvider(name="local", scripts=(Script(deltas=("Sure.",)),))
     client = await connect(tenant)
     # when
-    with override_providers({"local": absurd}):
+    with override_providers({"local": answering}):
         end = (await client.ask(question, "f-1"))[-1]
     # then the customer is told in their language, and the stored reply says the same
     assert end["text"] == PHRASES[language].failed

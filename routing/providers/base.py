@@ -7,6 +7,7 @@ an adapter as ``ProviderError`` whose ``retryable`` tells the router whether try
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
@@ -15,6 +16,8 @@ from django.conf import settings
 
 from routing.contracts import ContextPassage, ToolCall, ToolRound, ToolSpec
 from routing.tokens import estimate_tokens
+
+logger = logging.getLogger(__name__)
 
 MessageRole = Literal["user", "assistant"]
 
@@ -67,14 +70,32 @@ class ToolCallEvent:
     call: ToolCall
 
 
+# Far above any model's context window plus its output (1M + 128K in 2026): a count past it is a
+# vendor fault, not spend. ``Usage`` clamps to it (see there).
+MAX_REPORTED_TOKENS = 10_000_000
+
+
 @dataclass(frozen=True)
 class Usage:
-    """Token usage; ``cached_tokens`` are input tokens read from a prompt cache (billed cheaper)."""
+    """Token usage; ``cached_tokens`` are input tokens read from a prompt cache (billed cheaper).
+
+    Every count is clamped to ``0..MAX_REPORTED_TOKENS`` on construction: usage enters our code here
+    (adapters, fakes, estimates), and an impossible count from a vendor must not fail the turn on the
+    ledger's integer columns or its cost column (numeric(12, 8)), which widening alone would not fix.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
     cache_write_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("input_tokens", "output_tokens", "cached_tokens", "cache_write_tokens"):
+            reported = getattr(self, name)
+            clamped = min(max(int(reported), 0), MAX_REPORTED_TOKENS)
+            if clamped != reported:
+                logger.warning("usage %s=%s reported by a provider clamped to %s", name, reported, clamped)
+                object.__setattr__(self, name, clamped)
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ def test_month_spend_is_cached_for_free_turns_and_refreshed_by_paid_ones(tenant,
     tenant.save()
     budgets.budget_state(tenant=tenant)
     local_call = CallRecord(1, "local", "local", "answer", "success", Usage(50, 10), 1.0)
-    paid_call = CallRecord(2, "openai", "gpt-4o-mini", "answer", "success", Usage(40_000_000, 4_000_000), 900.0)
+    paid_call = CallRecord(2, "openai", "gpt-4o", "answer", "success", Usage(2_000_000, 340_000), 900.0)
     # when a free turn is recorded, the next read is served from the cache
     cost_events_record(
         tenant=tenant, request=request_for("hi"), calls=(local_call,), fallback=False, prompt_version_id=None

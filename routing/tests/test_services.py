@@ -12,7 +12,15 @@ from routing.contracts import TextDelta, TurnResult
 from routing.models import CostEvent, GuardrailEvent, PromptVersion
 from routing.phrases import PHRASES
 from routing.prompts.render import TEMPLATE_SHA256
-from routing.providers.base import Finish, ProviderError, ProviderRequest, StreamEvent, TextChunk, Usage
+from routing.providers.base import (
+    MAX_REPORTED_TOKENS,
+    Finish,
+    ProviderError,
+    ProviderRequest,
+    StreamEvent,
+    TextChunk,
+    Usage,
+)
 from routing.providers.fake import Script, ScriptedProvider
 from routing.services import turn_complete, turn_stream
 from routing.tests.factories import FakeClock, make_router, request_for
@@ -250,3 +258,26 @@ async def test_turn_stream_says_its_own_sentences_in_the_customers_language(
 
     # then what we say ourselves is in that language too
     assert events[-1].text == expected
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_turn_stream_clamps_an_impossible_usage_report_instead_of_failing_the_turn(tenant, settings):
+    # given a vendor reporting token counts past PostgreSQL's integer (and negative ones)
+    settings.GEMINI_API_KEY = "k"
+    absurd = Usage(2**31, 2**31 + 5, -3, 2**40)
+    script = Script(deltas=("Open 7am [1].",), usage=absurd, confidence=0.95)
+    gemini = ScriptedProvider(name="gemini", scripts=(script,))
+    router = make_router({"gemini": gemini})
+
+    # when
+    with registry.override_providers({"gemini": gemini}):
+        events = await _collect(tenant, request_for("What are your opening hours?"), router=router)
+
+    # then the answer stands and the ledger holds the counts clamped at MAX_REPORTED_TOKENS
+    result = events[-1]
+    assert (result.outcome, result.text) == ("success", "Open 7am [1].")
+    assert (result.input_tokens, result.output_tokens) == (MAX_REPORTED_TOKENS, MAX_REPORTED_TOKENS)
+    row = await sync_to_async(CostEvent.objects.for_tenant(tenant).get)()
+    assert (row.input_tokens, row.output_tokens, row.cached_tokens) == (MAX_REPORTED_TOKENS, MAX_REPORTED_TOKENS, 0)
+    assert row.cost_usd == result.cost_usd > 0
