@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -20,11 +21,37 @@ class TierConfig:
     max_tokens: int
 
 
+# Vendors' current models (sources in docs/routing.md "Default models"). Claude 5 and later take no
+# temperature (providers/anthropic.py leaves it out); the 0.3 applies if tier 3 is set to an older model.
 DEFAULT_TIERS: tuple[TierConfig, ...] = (
     TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512),
     TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768),
-    TierConfig(3, "anthropic", "claude-sonnet-4-5", 0.3, 1024),
+    TierConfig(3, "anthropic", "claude-sonnet-5-5", 0.3, 1024),
 )
+
+
+@dataclass(frozen=True)
+class Retirement:
+    shutdown: date
+    successor: str
+
+
+# Model IDs a vendor has shut down, with the replacement the vendor names. Prices stay in prices.py (old
+# CostEvent rows); tenant rows holding one were moved by migration 0003; ModelConfig refuses them; the
+# ``routing.W001`` check warns about a ROUTING_TIER<n> that names one.
+RETIRED_MODELS: dict[str, Retirement] = {
+    "claude-sonnet-4-5": Retirement(date(2026, 11, 30), "claude-sonnet-5-5"),
+}
+
+
+def retired_message(model: str) -> str | None:
+    """The plain sentence for a retired ``model`` ("… was retired on …; use …"), None if it is not retired."""
+    retired = RETIRED_MODELS.get(model)
+    if retired is None:
+        return None
+    return f"{model} was retired on {retired.shutdown.isoformat()}; use {retired.successor}"
+
+
 KNOWN_PROVIDERS = frozenset({"local", "gemini", "openai", "anthropic"})
 LOCAL_TIER = TierConfig(0, "local", "local", 0.0, 512)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -51,6 +52,13 @@ class ModelConfig(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"tier {self.tier}: {self.provider}/{self.model}"
+
+    def clean(self) -> None:
+        from routing.config import retired_message
+
+        retired = retired_message(self.model)
+        if retired is not None:
+            raise ValidationError({"model": f"{retired}."})
 
 
 class PromptVersion(models.Model):

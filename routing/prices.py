@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-PRICES_AS_OF = date(2025, 10, 1)
+PRICES_AS_OF = date(2026, 12, 6)
 MILLION = Decimal(1_000_000)
 
 
@@ -31,9 +31,14 @@ PRICES: dict[str, Price] = {
     "gpt-4o-mini": Price(Decimal("0.15"), Decimal("0.60"), Decimal("0.075")),
     "gpt-4o": Price(Decimal("2.50"), Decimal("10.00"), Decimal("1.25")),
     "claude-haiku-4-5": Price(Decimal("1.00"), Decimal("5.00"), Decimal("0.10"), Decimal("1.25")),
-    "claude-sonnet-4-5": Price(Decimal("3.00"), Decimal("15.00"), Decimal("0.30"), Decimal("3.75")),
+    "claude-sonnet-4-5": Price(Decimal("3.00"), Decimal("15.00"), Decimal("0.30"), Decimal("3.75")),  # retired
+    "claude-sonnet-4-6": Price(Decimal("3.00"), Decimal("15.00"), Decimal("0.30"), Decimal("3.75")),
+    "claude-sonnet-5": Price(Decimal("2.00"), Decimal("10.00"), Decimal("0.20"), Decimal("2.50")),
+    # Cache reads cut from $0.20 to $0.10 on 2026-10-07 (the Sonnet 5.5 migration guide).
+    "claude-sonnet-5-5": Price(Decimal("2.00"), Decimal("10.00"), Decimal("0.10"), Decimal("2.50")),
 }
-FALLBACK = PRICES["claude-sonnet-4-5"]
+# The most expensive row (by output, then input), whatever rows are added.
+FALLBACK = max(PRICES.values(), key=lambda price: (price.output, price.input))
 
 
 def price_for(model: str) -> Price:

@@ -263,7 +263,7 @@ LOGGING = {
 
 # --- routing (LLM tiers, deadlines, budgets; see README "LLM routing") ---------------------------
 ROUTING = {
-    # "provider:model" per tier; empty keeps the default (gemini-2.0-flash, gpt-4o-mini, claude-sonnet-4-5).
+    # "provider:model" per tier; empty keeps the default (routing/config.py DEFAULT_TIERS, README "LLM routing").
     "TIER_MODELS": [env_str("ROUTING_TIER1"), env_str("ROUTING_TIER2"), env_str("ROUTING_TIER3")],
     "TIER2_THRESHOLD": 0.3,
     "TIER3_THRESHOLD": 0.7,

@@ -7,6 +7,7 @@ are off (``max_retries=0``): the router owns retries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -53,16 +54,31 @@ def request_params(request: ProviderRequest) -> dict[str, Any]:
     params: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens,
-        # This SDK release has no ``temperature`` argument; the Messages API still takes it in the body.
-        "extra_body": {"temperature": request.temperature},
         "system": system,
         "messages": [{"role": m.role, "content": m.text} for m in request.messages] + tool_messages(request),
     }
+    if accepts_sampling_parameters(request.model):
+        # This SDK release has no ``temperature`` argument; the Messages API still takes it in the body.
+        params["extra_body"] = {"temperature": request.temperature}
     if request.tools:
         params["tools"] = [
             {"name": t.name, "description": t.description, "input_schema": dict(t.parameters)} for t in request.tools
         ]
     return params
+
+
+# The generation is the first number of a Claude model ID: claude-sonnet-5-5 → 5, claude-3-5-sonnet-… → 3.
+_GENERATION = re.compile(r"claude-(?:[a-z]+-)?(\d+)(?:-|$)")
+# From Claude 5 on, a non-default temperature, top_p or top_k answers HTTP 400 (Sonnet 5 and 5.5 model
+# pages and migration guides, docs/routing.md).
+SAMPLING_REFUSED_FROM_GENERATION = 5
+
+
+def accepts_sampling_parameters(model: str) -> bool:
+    """Whether ``model`` takes our ``temperature``: only a Claude ID of a generation before 5. Leaving the
+    parameter out is never refused, so an ID we cannot read (a proxy's alias) gets the vendor default."""
+    match = _GENERATION.match(model)
+    return match is not None and int(match.group(1)) < SAMPLING_REFUSED_FROM_GENERATION
 
 
 class AnthropicProvider(KeyedProvider):
@@ -97,6 +113,8 @@ class AnthropicProvider(KeyedProvider):
                     block = event.content_block
                     tools[event.index] = {"id": block.id, "name": block.name, "json": ""}
                 elif kind == "content_block_delta":
+                    # Only text reaches the customer: Claude 5's thinking and signature deltas (and its
+                    # redacted thinking blocks) are skipped; their tokens are in the output usage.
                     delta = event.delta
                     if delta.type == "text_delta" and delta.text:
                         yield TextChunk(delta.text)

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from routing.contracts import ToolCall, ToolResult, ToolRound, ToolSpec
-from routing.providers.anthropic import AnthropicProvider
+from routing.providers.anthropic import AnthropicProvider, request_params
 from routing.providers.base import (
     ChatMessage,
     Finish,
@@ -23,7 +23,7 @@ TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {
 
 
 BASE = ProviderRequest(
-    model="claude-sonnet-4-5",
+    model="claude-sonnet-4-6",
     system=(
         SystemBlock("You are helpful.", cacheable=True),
         SystemBlock("[1] Hours\nOpen 7-9.", cacheable=True),
@@ -44,7 +44,7 @@ def _message_start(read=1200, write=0, input_tokens=25):
     usage = {"input_tokens": input_tokens, "cache_creation_input_tokens": write, "cache_read_input_tokens": read,
              "output_tokens": 1}  # fmt: skip
     message: dict[str, object] = {"id": "msg_1", "type": "message", "role": "assistant", "content": [],
-                                  "model": "claude-sonnet-4-5", "stop_reason": None, "stop_sequence": None,
+                                  "model": "claude-sonnet-4-6", "stop_reason": None, "stop_sequence": None,
                                   "usage": usage}  # fmt: skip
     return ("message_start", {"type": "message_start", "message": message})
 
@@ -97,7 +97,7 @@ async def test_anthropic_request_carries_model_sampling_cache_markers_and_tools(
     assert seen.headers["authorization"] == "Bearer sk-ant-test"
     body = seen.body
     assert (body["model"], body["temperature"], body["max_tokens"], body["stream"]) == (
-        "claude-sonnet-4-5", 0.3, 1024, True,
+        "claude-sonnet-4-6", 0.3, 1024, True,
     )  # fmt: skip
     assert [block.get("cache_control") for block in body["system"]] == [{"type": "ephemeral"}] * 2 + [None]
     assert body["messages"] == [{"role": "user", "content": "When are you open?"}]
@@ -202,3 +202,87 @@ async def test_anthropic_renders_tool_results_as_tool_result_blocks(vendor):
     assert messages[2]["content"] == [
         {"type": "tool_result", "tool_use_id": "toolu_1", "content": '{"free": true}', "is_error": False}
     ]
+
+
+# Claude 5 and later (claude-sonnet-5-5, the tier-3 default): adaptive thinking is on by default, so a
+# stream can carry thinking blocks before the text, and non-default sampling parameters answer 400.
+CURRENT = _request(model="claude-sonnet-5-5")
+
+
+def _thinking_events(index=0, thought="The customer asks about hours; passage [1] has them."):
+    return [
+        ("content_block_start", {"type": "content_block_start", "index": index,
+                                 "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": index,
+                                 "delta": {"type": "thinking_delta", "thinking": thought}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": index,
+                                 "delta": {"type": "signature_delta", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA"}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": index}),
+    ]  # fmt: skip
+
+
+def _text_block_at(index, *pieces):
+    return [
+        (name, {**data, "index": index}) if "index" in data else (name, data) for name, data in _text_events(*pieces)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "sends_temperature"),
+    [
+        ("claude-sonnet-5-5", False),
+        ("claude-sonnet-5", False),
+        ("claude-opus-5-5", False),
+        ("claude-sonnet-5-5-20260928", False),
+        ("claude-sonnet-4-6", True),
+        ("claude-sonnet-4-5", True),
+        ("claude-haiku-4-5", True),
+        ("claude-3-5-sonnet-20241022", True),
+        ("eu-proxy-sonnet", False),
+    ],
+)
+def test_anthropic_sends_sampling_parameters_only_to_models_before_claude_5(model, sends_temperature):
+    params = request_params(_request(model=model))
+
+    assert ("temperature" in params.get("extra_body", {})) is sends_temperature
+
+
+@pytest.mark.asyncio
+async def test_anthropic_claude_5_request_leaves_out_temperature(vendor):
+    vendor.replies.append(Reply(body=sse([_message_start(), *_text_events("ok"), *END])))
+
+    await _events(vendor, CURRENT)
+
+    body = vendor.seen[0].body
+    assert (body["model"], body["max_tokens"]) == ("claude-sonnet-5-5", 1024)
+    assert not {"temperature", "top_p", "top_k", "thinking"} & body.keys()
+
+
+@pytest.mark.asyncio
+async def test_anthropic_streams_only_the_text_after_a_thinking_block_and_counts_its_tokens(vendor):
+    # given Claude 5's stream: a thinking block (with its signature), then the text block
+    events = [_message_start(), *_thinking_events(0), *_text_block_at(1, "We open ", "at 7am [1]."), *END]
+    vendor.replies.append(Reply(body=sse(events)))
+
+    # when
+    events_out = await _events(vendor, CURRENT)
+
+    # then only the answer reaches the customer; the output usage (thinking included) is still counted
+    assert [e.text for e in events_out if isinstance(e, TextChunk)] == ["We open ", "at 7am [1]."]
+    finish = events_out[-1]
+    assert isinstance(finish, Finish)
+    assert (finish.usage.input_tokens, finish.usage.output_tokens, finish.usage.cached_tokens) == (25, 15, 1200)
+
+
+@pytest.mark.asyncio
+async def test_anthropic_skips_a_redacted_thinking_block(vendor):
+    redacted = [
+        ("content_block_start", {"type": "content_block_start", "index": 0,
+                                 "content_block": {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix"}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+    ]  # fmt: skip
+    vendor.replies.append(Reply(body=sse([_message_start(), *redacted, *_text_block_at(1, "Hello."), *END])))
+
+    events = await _events(vendor, CURRENT)
+
+    assert [e.text for e in events if isinstance(e, TextChunk)] == ["Hello."]

@@ -1,0 +1,95 @@
+"""Default models per tier, retired model IDs, and what happens to tenant rows that name one."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.apps import apps as global_apps
+from django.core.exceptions import ValidationError
+
+from routing.config import DEFAULT_TIERS, RETIRED_MODELS, routing_settings, tiers_for_tenant
+from routing.models import ModelConfig
+from routing.prices import FALLBACK, PRICES, call_cost
+
+TODAY = date(2026, 12, 6)
+
+
+def test_default_tiers_name_models_that_are_not_retired():
+    for tier in routing_settings().tiers:
+        retired = RETIRED_MODELS.get(tier.model)
+        assert retired is None or retired.shutdown > TODAY, f"tier {tier.tier} default {tier.model} is retired"
+
+
+def test_default_tier_3_is_claude_sonnet_5_5():
+    assert (DEFAULT_TIERS[2].provider, DEFAULT_TIERS[2].model) == ("anthropic", "claude-sonnet-5-5")
+
+
+def test_every_default_and_every_retired_model_keeps_a_price():
+    # retired models stay priced: historical CostEvent rows are re-priced by the same table
+    for model in [t.model for t in DEFAULT_TIERS] + list(RETIRED_MODELS):
+        assert model in PRICES, model
+
+
+def test_claude_sonnet_5_5_is_priced_as_published():
+    # $2 in, $10 out, $0.10 cache read (cut from $0.20 on 2026-10-07), $2.50 5-minute cache write
+    cost = call_cost(
+        "claude-sonnet-5-5",
+        input_tokens=1_000_000,
+        output_tokens=1_000_000,
+        cached_tokens=1_000_000,
+        cache_write_tokens=1_000_000,
+    )
+    assert cost == Decimal("14.60")
+    assert call_cost("claude-sonnet-4-5", input_tokens=1_000_000, output_tokens=0) == Decimal("3.00")
+
+
+def test_unknown_models_cost_the_most_expensive_row():
+    assert all(FALLBACK.input >= p.input and FALLBACK.output >= p.output for p in PRICES.values())
+    assert call_cost("claude-unknown-9", input_tokens=1_000_000, output_tokens=1_000_000) == FALLBACK.input + (
+        FALLBACK.output
+    )
+
+
+@pytest.mark.django_db
+def test_model_config_refuses_a_retired_model_with_its_successor_named(tenant):
+    row = ModelConfig(tenant=tenant, tier=3, provider="anthropic", model="claude-sonnet-4-5", temperature=0.3,
+                      max_tokens=1024)  # fmt: skip
+
+    with pytest.raises(ValidationError) as caught:
+        row.full_clean()
+
+    assert "claude-sonnet-4-5 was retired on 2026-11-30; use claude-sonnet-5-5" in str(caught.value)
+
+
+@pytest.mark.django_db
+def test_migration_moves_rows_holding_a_retired_default_to_its_successor(tenant, other_tenant):
+    # given one tenant on the old tier-3 default, another on a model of their own choosing
+    old = ModelConfig.objects.create(tenant=tenant, tier=3, provider="anthropic", model="claude-sonnet-4-5",
+                                     temperature=0.3, max_tokens=1024)  # fmt: skip
+    chosen = ModelConfig.objects.create(tenant=other_tenant, tier=3, provider="anthropic", model="claude-sonnet-4-6",
+                                        temperature=0.3, max_tokens=1024)  # fmt: skip
+    migration = importlib.import_module("routing.migrations.0003_retired_models_to_successors")
+
+    # when
+    migration.retired_to_successors(global_apps, None)
+
+    # then only the retired ID moved, and the tenant's tier 3 now names the successor
+    old.refresh_from_db()
+    chosen.refresh_from_db()
+    assert (old.model, chosen.model) == ("claude-sonnet-5-5", "claude-sonnet-4-6")
+    assert [t.model for t in tiers_for_tenant(tenant=tenant) if t.tier == 3] == ["claude-sonnet-5-5"]
+    assert [t.model for t in tiers_for_tenant(tenant=other_tenant) if t.tier == 3] == ["claude-sonnet-4-6"]
+
+
+def test_settings_check_warns_about_a_retired_tier_model(settings):
+    from routing.checks import check_tier_models
+
+    settings.ROUTING = {**settings.ROUTING, "TIER_MODELS": ("", "", "anthropic:claude-sonnet-4-5")}
+
+    warnings = check_tier_models(None)
+
+    assert [w.id for w in warnings] == ["routing.W001"]
+    assert "claude-sonnet-4-5" in warnings[0].msg and "claude-sonnet-5-5" in warnings[0].msg
