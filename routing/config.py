@@ -21,12 +21,13 @@ class TierConfig:
     max_tokens: int
 
 
-# Vendors' current models (sources in docs/routing.md "Default models"). Claude 5 and later take no
-# temperature (providers/anthropic.py leaves it out); the 0.3 applies if tier 3 is set to an older model.
+# Models the vendors still serve (sources in docs/routing.md "Default models"). Tier 3 stays on Claude 4.6,
+# the drop-in successor of 4.5: Claude 5 and later think before every answer and need their thinking blocks
+# passed back across tool rounds, which ToolRound does not hold yet.
 DEFAULT_TIERS: tuple[TierConfig, ...] = (
     TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512),
     TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768),
-    TierConfig(3, "anthropic", "claude-sonnet-5-5", 0.3, 1024),
+    TierConfig(3, "anthropic", "claude-sonnet-4-6", 0.3, 1024),
 )
 
 
@@ -40,7 +41,7 @@ class Retirement:
 # CostEvent rows); tenant rows holding one were moved by migration 0003; ModelConfig refuses them; the
 # ``routing.W001`` check warns about a ROUTING_TIER<n> that names one.
 RETIRED_MODELS: dict[str, Retirement] = {
-    "claude-sonnet-4-5": Retirement(date(2026, 11, 30), "claude-sonnet-5-5"),
+    "claude-sonnet-4-5": Retirement(date(2026, 11, 30), "claude-sonnet-4-6"),
 }
 
 

@@ -9,7 +9,7 @@ from django.apps.registry import Apps
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-SUCCESSORS = {("anthropic", "claude-sonnet-4-5"): "claude-sonnet-5-5"}
+SUCCESSORS = {("anthropic", "claude-sonnet-4-5"): "claude-sonnet-4-6"}
 
 
 def retired_to_successors(apps: Apps, schema_editor: BaseDatabaseSchemaEditor | None) -> None:

@@ -23,8 +23,8 @@ def test_default_tiers_name_models_that_are_not_retired():
         assert retired is None or retired.shutdown > TODAY, f"tier {tier.tier} default {tier.model} is retired"
 
 
-def test_default_tier_3_is_claude_sonnet_5_5():
-    assert (DEFAULT_TIERS[2].provider, DEFAULT_TIERS[2].model) == ("anthropic", "claude-sonnet-5-5")
+def test_default_tier_3_is_claude_sonnet_4_6():
+    assert (DEFAULT_TIERS[2].provider, DEFAULT_TIERS[2].model) == ("anthropic", "claude-sonnet-4-6")
 
 
 def test_every_default_and_every_retired_model_keeps_a_price():
@@ -61,7 +61,7 @@ def test_model_config_refuses_a_retired_model_with_its_successor_named(tenant):
     with pytest.raises(ValidationError) as caught:
         row.full_clean()
 
-    assert "claude-sonnet-4-5 was retired on 2026-11-30; use claude-sonnet-5-5" in str(caught.value)
+    assert "claude-sonnet-4-5 was retired on 2026-11-30; use claude-sonnet-4-6" in str(caught.value)
 
 
 @pytest.mark.django_db
@@ -69,7 +69,7 @@ def test_migration_moves_rows_holding_a_retired_default_to_its_successor(tenant,
     # given one tenant on the old tier-3 default, another on a model of their own choosing
     old = ModelConfig.objects.create(tenant=tenant, tier=3, provider="anthropic", model="claude-sonnet-4-5",
                                      temperature=0.3, max_tokens=1024)  # fmt: skip
-    chosen = ModelConfig.objects.create(tenant=other_tenant, tier=3, provider="anthropic", model="claude-sonnet-4-6",
+    chosen = ModelConfig.objects.create(tenant=other_tenant, tier=3, provider="anthropic", model="claude-sonnet-5-5",
                                         temperature=0.3, max_tokens=1024)  # fmt: skip
     migration = importlib.import_module("routing.migrations.0003_retired_models_to_successors")
 
@@ -79,9 +79,9 @@ def test_migration_moves_rows_holding_a_retired_default_to_its_successor(tenant,
     # then only the retired ID moved, and the tenant's tier 3 now names the successor
     old.refresh_from_db()
     chosen.refresh_from_db()
-    assert (old.model, chosen.model) == ("claude-sonnet-5-5", "claude-sonnet-4-6")
-    assert [t.model for t in tiers_for_tenant(tenant=tenant) if t.tier == 3] == ["claude-sonnet-5-5"]
-    assert [t.model for t in tiers_for_tenant(tenant=other_tenant) if t.tier == 3] == ["claude-sonnet-4-6"]
+    assert (old.model, chosen.model) == ("claude-sonnet-4-6", "claude-sonnet-5-5")
+    assert [t.model for t in tiers_for_tenant(tenant=tenant) if t.tier == 3] == ["claude-sonnet-4-6"]
+    assert [t.model for t in tiers_for_tenant(tenant=other_tenant) if t.tier == 3] == ["claude-sonnet-5-5"]
 
 
 def test_settings_check_warns_about_a_retired_tier_model(settings):
@@ -92,4 +92,4 @@ def test_settings_check_warns_about_a_retired_tier_model(settings):
     warnings = check_tier_models(None)
 
     assert [w.id for w in warnings] == ["routing.W001"]
-    assert "claude-sonnet-4-5" in warnings[0].msg and "claude-sonnet-5-5" in warnings[0].msg
+    assert "claude-sonnet-4-5" in warnings[0].msg and "claude-sonnet-4-6" in warnings[0].msg
