@@ -119,6 +119,8 @@ class FusionWeights:
     dense_margin: float | None  # cosine difference of dense's two best parents (None: no dense list)
     keyword_scale: float  # the tenant's tuned scale, or the override being measured
     weights: dict[str, float]
+    # How many parents dense returned (None: not told): under two, ``dense_margin`` is 0, a tie.
+    dense_parents: int | None = None
 
 
 def fusion_weights(
@@ -129,17 +131,19 @@ def fusion_weights(
     dense_margin: float | None = None,
     query_type: QueryType | None = None,
     keyword_scale: float | None = None,
+    dense_parents: int | None = None,
 ) -> FusionWeights:
     """The retrievers' weights for ``query`` in ``tenant``: its type, the share of its words the
     tenant's chunks contain, how close dense's two best parents are (``Candidates.dense_margin``)
-    and the tenant's keyword scale (``keyword_scale`` overrides it)."""
+    and the tenant's keyword scale (``keyword_scale`` overrides it). ``dense_parents`` (how many
+    parents dense returned) is only carried along, for the console to say when there was no second."""
     evidence = evidence or keyword_evidence(tenant=tenant, query=query)
     query_type = query_type or classify_query(query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts))
     scale = evidence.tenant_scale if keyword_scale is None else keyword_scale
     weights = query_weights(
         query_type, known_share=evidence.known_share, keyword_scale=scale, dense_margin=dense_margin
     )
-    return FusionWeights(query_type, evidence, dense_margin, scale, weights)
+    return FusionWeights(query_type, evidence, dense_margin, scale, weights, dense_parents)
 
 
 def fuse(lists: dict[str, ParentList], *, method: str, weights: dict[str, float]) -> list[tuple[int, float]]:
@@ -162,6 +166,12 @@ class Candidates:
         """How far dense's best parent scores above its second; None without a dense list."""
         dense = self.lists.get("dense")
         return None if dense is None else top_margin(dense.scored)
+
+    @property
+    def dense_parents(self) -> int | None:
+        """How many parents dense returned; None without a dense list."""
+        dense = self.lists.get("dense")
+        return None if dense is None else len(dense.scored)
 
 
 def _query_vector(provider: EmbeddingProvider, query: str) -> list[float]:
@@ -330,6 +340,7 @@ def rank_parents(
             evidence=found.evidence,
             dense_margin=found.dense_margin,
             query_type=found.query_type,
+            dense_parents=found.dense_parents,
         )
         fused = fuse(found.lists, method=fusion or conf.SETTINGS.fusion, weights=weighing.weights)
     else:

@@ -86,12 +86,39 @@ def test_search_page_explains_the_hybrid_weights_with_the_tenants_own_scale(clie
     body = client.get("/console/knowledge/search/", hybrid).content.decode()
     assert "dense 0.92" in body and "keywords 0.08" in body and "conceptual query" in body
     assert "67 % of its words are in your knowledge" in body and "tenant keyword scale 1.00" in body
-    assert "dense's two best passages are 0.000 apart in cosine" in body
+    assert "dense found only one passage, which counts as a tie" in body
     RetrievalTuning.objects.create(tenant=tenant, keyword_scale=0.4)
     body = client.get("/console/knowledge/search/", hybrid).content.decode()
     assert "dense 0.97" in body and "keywords 0.03" in body and "tenant keyword scale 0.40" in body
     bm25 = client.get("/console/knowledge/search/", {"q": "swap free parking", "mode": "bm25", "k": 5}).content.decode()
     assert "Hybrid weights" not in bm25
+
+
+def _weighing(body):
+    """The search page's hybrid weights paragraph, its whitespace collapsed."""
+    return " ".join(body[body.index('data-testid="weighing"') :].split("</p>")[0].split())
+
+
+@pytest.mark.parametrize(("documents", "said"), [(0, "dense found no passage"), (1, "dense found only one passage")])
+def test_search_page_says_when_dense_found_no_two_passages_to_compare(client, agent, tenant, documents, said):
+    # given a tenant with no document, or one
+    for n in range(documents):
+        add_document(tenant, f"Parking {n}", "Free parking behind the studio.")
+    client.force_login(agent)
+    # when
+    body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "hybrid", "k": 5}).content.decode()
+    # then the weighing does not speak of two best passages there are not, and says how it counted them
+    weighing = _weighing(body)
+    assert f"{said}, which counts as a tie: keywords weigh their most" in weighing
+    assert "two best passages" not in weighing
+
+
+def test_search_page_gives_the_margin_of_dense_two_best_passages(client, agent, tenant):
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(tenant, "Hours", "Open from nine to seven.")
+    client.force_login(agent)
+    body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "hybrid", "k": 5}).content.decode()
+    assert re.search(r"dense's two best passages are 0\.\d{3} apart in cosine", _weighing(body))
 
 
 @pytest.mark.parametrize("query", ["😀🚗", "is it the", "!!!"])
