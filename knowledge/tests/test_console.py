@@ -121,6 +121,24 @@ def test_search_page_gives_the_margin_of_dense_two_best_passages(client, agent, 
     assert re.search(r"dense's two best passages are 0\.\d{3} apart in cosine", _weighing(body))
 
 
+def test_search_page_says_an_exact_identifier_keeps_its_weights_whatever_the_tenant_scale(client, agent, tenant):
+    from knowledge.models import RetrievalTuning
+
+    # given a tenant tuned to dense only (keyword scale 0), and a page naming an error code
+    add_document(tenant, "Errors", "ERR-404 means the booking page has moved.")
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    RetrievalTuning.objects.create(tenant=tenant, keyword_scale=0)
+    client.force_login(agent)
+    # when staff test a query that is that code
+    body = client.get("/console/knowledge/search/", {"q": "ERR-404", "mode": "hybrid", "k": 5}).content.decode()
+    # then keywords keep their fixed weight, and the box says why rather than what did not count
+    weighing = _weighing(body)
+    assert "dense 0.15 · keywords 0.85" in weighing
+    assert "an exact identifier, whose weights are fixed" in weighing
+    assert "tenant keyword scale 0.00" not in weighing and "the closer they are" not in weighing
+    assert "exact_match" not in weighing
+
+
 @pytest.mark.parametrize("query", ["😀🚗", "is it the", "!!!"])
 def test_search_page_says_when_keyword_search_has_no_words_of_the_query(client, agent, tenant, query):
     # given knowledge, and a query of no word keyword search indexes (emoji, stop words, punctuation)
