@@ -18,6 +18,7 @@ from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, SEARCH_CONFIGS, clean_language
@@ -25,6 +26,7 @@ from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import (
+    chunk_document_id_get,
     chunk_place_get,
     chunk_totals,
     document_get,
@@ -65,6 +67,7 @@ PREVIEW_CHARS = 300
 CHUNK_GONE = (
     "That passage is no longer in this document: a re-index has replaced its chunks since. Its chunks now are these."
 )
+CHUNK_NOT_AN_ID = "The link names no chunk (its chunk is not a chunk id). The document's chunks are these."
 SAVED_WHILE_SYNCING = "a sync is running with the old ones; press Sync now when it has finished."
 NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
 
@@ -367,16 +370,18 @@ class CountedPaginator(Paginator):
 
 
 def _chunk_id(query: QueryDict) -> int | None:
-    """The chunk a link points to (``?chunk=<id>``, a test-retrieval passage), as an id."""
-    value = query.get("chunk")
-    return int(value) if value is not None and value.isdecimal() else None
+    """The chunk a link points to (``?chunk=<id>``, a test-retrieval passage), as an id; None when
+    it is no id (not ASCII digits, or 0)."""
+    value = query.get("chunk", "")
+    return (int(value) or None) if value.isascii() and value.isdecimal() else None
 
 
 @login_required
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """What indexing made of one of the tenant's documents: its facts, then its parent chunks in
     order with their children, a page of parents at a time; ``?chunk=<id>`` shows the page holding
-    that chunk with it open. Every member reads it, as the documents list."""
+    that chunk with it open; a chunk of another of the tenant's documents leads to that document's
+    page. Every member reads it, as the documents list."""
     membership = require_membership(request)
     tenant = membership.tenant
     document = document_header_get(tenant=tenant, pk=pk)
@@ -385,7 +390,13 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if "chunk" in request.GET:
         chunk_id = _chunk_id(request.GET)
         place = chunk_place_get(tenant=tenant, document=document, chunk_id=chunk_id) if chunk_id else None
-        if place is None:
+        if chunk_id is None:
+            messages.warning(request, CHUNK_NOT_AN_ID)
+        elif place is None:
+            holder = chunk_document_id_get(tenant=tenant, chunk_id=chunk_id)
+            if holder is not None:
+                detail = reverse("knowledge_console:document", args=[holder])
+                return redirect(f"{detail}?chunk={chunk_id}#chunk-{chunk_id}")
             messages.warning(request, CHUNK_GONE)
         else:
             page_number = str(place.position // PARENTS_PER_PAGE + 1)

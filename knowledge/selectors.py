@@ -179,6 +179,11 @@ def chunk_place_get(*, tenant: Tenant, document: Document, chunk_id: int) -> Chu
     return ChunkPlace(*place) if place is not None else None
 
 
+def chunk_document_id_get(*, tenant: Tenant, chunk_id: int) -> int | None:
+    """The id of the tenant's document holding chunk ``chunk_id``; None when the tenant has no such chunk."""
+    return Chunk.objects.for_tenant(tenant).filter(pk=chunk_id).values_list("document_id", flat=True).first()
+
+
 # The most passages one retrieval returns (the API asks for at most 50, the console 20).
 MAX_K = 100
 

@@ -212,19 +212,49 @@ def test_a_link_to_a_chunk_opens_the_page_holding_it_with_it_open(
         assert len(re.findall(r"<details[^>]* open>", body)) == section.count("<details")
 
 
-def test_a_link_to_a_chunk_no_longer_there_says_so(client: Client, agent: User, tenant: Tenant) -> None:
-    # given a passage's chunk that a re-index has since replaced, and a chunk of another document
+def test_a_link_to_a_chunk_no_longer_there_says_so(
+    client: Client, agent: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given a passage's chunk that a re-index has since replaced, and a chunk of another tenant
     document = add_document(tenant, "Parking", "Free parking behind the studio.")
-    other = add_document(tenant, "Hours", "Open nine to seven.")
+    theirs = add_document(other_tenant, "Their secret", "Valet parking only.")
     gone = _parents(document)[0].pk
     Chunk.objects.filter(pk=gone).delete()
     client.force_login(agent)
-    for chunk in (gone, _parents(other)[0].pk, "x", "9" * 30):
+    for chunk in (gone, _parents(theirs)[0].pk, "9" * 30):
         # when
         response = client.get(_detail(document), {"chunk": chunk})
         # then
         assert response.status_code == 200
         assert "That passage is no longer in this document" in _text(response.content)
+        assert "Their secret" not in _text(response.content)
+
+
+def test_a_link_to_a_chunk_of_another_of_the_tenants_documents_leads_to_that_document(
+    client: Client, agent: User, tenant: Tenant
+) -> None:
+    # given two documents of the tenant, and a link to the first with a chunk of the second
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    other = add_document(tenant, "Hours", "Open nine to seven.")
+    chunk = _parents(other)[0].pk
+    client.force_login(agent)
+    # when
+    response = client.get(_detail(document), {"chunk": chunk})
+    # then the reader is sent to the passage where it is, not told a re-index replaced it
+    assert response.status_code == 302
+    assert response["Location"] == f"{_detail(other)}?chunk={chunk}#chunk-{chunk}"
+    body = _text(client.get(response["Location"]).content)
+    assert "Open nine to seven." in body and "no longer in this document" not in body
+
+
+@pytest.mark.parametrize("value", ["x", "", "-1", "0", "1e3"])
+def test_a_link_whose_chunk_is_no_chunk_id_says_so(client: Client, agent: User, tenant: Tenant, value: str) -> None:
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    client.force_login(agent)
+    response = client.get(_detail(document), {"chunk": value})
+    body = _text(response.content)
+    assert response.status_code == 200 and "Free parking behind the studio." in body
+    assert "The link names no chunk" in body and "re-index" not in body
 
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN, Role.AGENT, Role.ANALYST])
