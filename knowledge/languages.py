@@ -104,6 +104,8 @@ def search_config(language: str) -> str:
 LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*")
 LANGUAGE_MAX_LENGTH = 16  # Document.language
 INVALID_LANGUAGE = "{value!r} is not a language: give a tag such as en, de or pt-BR"
+# How much of a refused value the message quotes: enough to recognise it, not a pasted page.
+QUOTED_LANGUAGE_CHARS = 40
 
 
 def clean_language(value: str) -> str:
@@ -113,7 +115,8 @@ def clean_language(value: str) -> str:
     tag = value.strip().replace("_", "-")
     known = LANGUAGE_TAG.fullmatch(tag.lower()) or tag.lower() in SEARCH_CONFIGS
     if not known or len(tag) > LANGUAGE_MAX_LENGTH:
-        raise ValueError(INVALID_LANGUAGE.format(value=value))
+        quoted = value if len(value) <= QUOTED_LANGUAGE_CHARS else value[: QUOTED_LANGUAGE_CHARS - 1] + "…"
+        raise ValueError(INVALID_LANGUAGE.format(value=quoted))
     return tag
 
 

@@ -76,6 +76,16 @@ def test_clean_language_refuses_what_is_not_a_language(value):
         clean_language(value)
 
 
+def test_a_refused_language_is_quoted_only_in_part():
+    # a value pasted by mistake (a paragraph, a file's text) is not echoed back whole
+    with pytest.raises(ValueError) as refused:
+        clean_language("deutsch " * 125)
+
+    message = str(refused.value)
+    assert message.startswith("'deutsch deutsch deutsch deutsch deutsch…' is not a language")
+    assert len(message) < 120
+
+
 @pytest.mark.parametrize(
     ("value", "stored"),
     [
