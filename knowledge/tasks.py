@@ -26,6 +26,10 @@ RETRY_BACKOFF_S = 2
 MAX_RETRIES = 3
 
 
+# A superuser deactivated the tenant between the upload (or re-index) and the task: its documents are
+# not embedded (no model time or provider cost for a tenant that is switched off), and say so rather
+# than staying pending; re-indexed once the tenant is active again, they are indexed as usual.
+TENANT_INACTIVE = "Not indexed: the tenant was deactivated before indexing ran; re-index the document once it is active"
 INDEX_INTERNAL_ERROR = "Indexing stopped by an internal error (logged on the server); re-index the document"
 INDEX_RETRYING = "Embedding failed. {reason} Retry {attempt} of {retries} in {seconds} s."
 
@@ -41,9 +45,13 @@ def index_document(self: Task, document_id: int) -> int:
     a wrong key or a vector dimension the column cannot hold fails at once.
     Run eagerly (no ``REDIS_URL``) the task runs inside the upload request, so it never retries or
     raises there: the document is failed and can be re-indexed from the console. Any other error
-    fails the document too (``INDEX_INTERNAL_ERROR``) and is raised (logged by Celery)."""
+    fails the document too (``INDEX_INTERNAL_ERROR``) and is raised (logged by Celery). A document of
+    a tenant deactivated meanwhile is failed with ``TENANT_INACTIVE`` and not embedded."""
     document = Document.objects.select_related("tenant").filter(pk=document_id).first()
     if document is None or document.status == DocumentStatus.READY:
+        return 0
+    if not document.tenant.is_active:
+        documents_fail_pending(tenant=document.tenant, document_ids=[document.pk], error=TENANT_INACTIVE)
         return 0
     try:
         with bulk_threads():
@@ -84,9 +92,14 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
     """Re-chunk and re-embed these documents of one tenant, every child anew (no stored vector
     reused); returns how many. Whatever stops the run, no document of it stays pending: a provider
     error fails the batch that met it with ``EMBEDDING_FAILED`` and the rest with ``REINDEX_STOPPED``; any
-    other error fails the pending ones too and is raised (logged by Celery)."""
+    other error fails the pending ones too and is raised (logged by Celery). A tenant deactivated
+    since the re-index was queued has its documents failed with ``TENANT_INACTIVE`` (their old chunks
+    still serve) and nothing embedded."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
+        return 0
+    if not tenant.is_active:
+        documents_fail_pending(tenant=tenant, document_ids=document_ids, error=TENANT_INACTIVE)
         return 0
     documents = list(
         Document.objects.for_tenant(tenant).filter(pk__in=document_ids).exclude(content_hash="").order_by("pk")
@@ -111,6 +124,8 @@ REINDEX_STOPPED = "Re-index stopped. {reason} Re-index the document to try again
 
 
 NOT_DUE = "not due"
+# A sync asked for by hand whose tenant was deactivated before a worker took it: nothing is crawled or embedded.
+SYNC_TENANT_INACTIVE = "tenant deactivated"
 
 
 @shared_task(name="knowledge.sync_source")
@@ -118,13 +133,16 @@ def sync_source(source_id: int, only_if_due: bool = False) -> str:
     """Sync one URL source (see ``knowledge.sources``); returns the run's summary line. With
     ``only_if_due`` (beat's syncs) a source synced since the task was queued is left alone: beat
     queues a due source every few minutes until a worker gets to it, and while the workers are busy
-    or down each of those tasks would sync it again."""
+    or down each of those tasks would sync it again. A source of a tenant deactivated meanwhile is
+    left alone (``SYNC_TENANT_INACTIVE``; with ``only_if_due`` it is simply not due)."""
     source = KnowledgeSource.objects.select_related("tenant").filter(pk=source_id).first()
     if source is None:
         return "gone"
     interval = conf.SETTINGS.url_sync_interval_minutes
     if only_if_due and not url_source_due(source=source, now=timezone.now(), default_interval_minutes=interval):
         return NOT_DUE
+    if not source.tenant.is_active:
+        return SYNC_TENANT_INACTIVE
     with bulk_threads():
         result = knowledge_source_sync(tenant=source.tenant, source_id=source.pk)
     return result.error or result.summary()

@@ -444,3 +444,37 @@ def test_on_a_worker_an_internal_error_fails_the_document_and_raises(tenant, mon
     # and the document says so instead of staying pending for good
     document.refresh_from_db()
     assert (document.status, document.error) == (DocumentStatus.FAILED, tasks.INDEX_INTERNAL_ERROR)
+
+
+def test_a_document_of_a_tenant_deactivated_before_its_indexing_ran_is_failed_not_embedded(
+    tenant, other_tenant, use_provider
+):
+    # given a pending upload of each tenant, and the first tenant deactivated before the task runs
+    provider = use_provider(CountingEmbedder())
+    mine, theirs = _pending(tenant), _pending(other_tenant)
+    Tenant.objects.filter(pk=tenant.pk).update(is_active=False)
+    # when the indexing task runs
+    assert _run_task(mine) == 0
+    # then nothing was embedded for it, and the document says why rather than staying pending
+    mine.refresh_from_db()
+    assert provider.texts == 0 and not Chunk.objects.filter(document=mine).exists()
+    assert (mine.status, mine.error) == (DocumentStatus.FAILED, tasks.TENANT_INACTIVE)
+    # and the active tenant's document is indexed as usual
+    assert _run_task(theirs) == 1
+    theirs.refresh_from_db()
+    assert theirs.status == DocumentStatus.READY
+
+
+def test_a_reindex_of_a_tenant_deactivated_before_it_ran_embeds_nothing_and_fails_the_documents(tenant, monkeypatch):
+    # given a re-index queued, then the tenant deactivated
+    document = _indexed(tenant)
+    Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING)
+    provider = CountingEmbedder()
+    monkeypatch.setattr(services, "default_provider", lambda: provider)
+    Tenant.objects.filter(pk=tenant.pk).update(is_active=False)
+    # when the task runs
+    assert _run_reindex(tenant, [document.pk]) == 0
+    # then nothing was embedded, the old chunks still serve, and the document says why
+    document.refresh_from_db()
+    assert provider.texts == 0 and Chunk.objects.filter(document=document).exists()
+    assert (document.status, document.error) == (DocumentStatus.FAILED, tasks.TENANT_INACTIVE)

@@ -628,6 +628,23 @@ def test_a_deactivated_tenants_sources_are_never_due(tenant, other_tenant, help_
     assert not Document.objects.filter(source=theirs).exists()
 
 
+def test_a_manual_sync_queued_before_the_tenant_was_deactivated_leaves_its_source_alone(
+    tenant, other_tenant, help_site
+):
+    # given a sync asked for by hand (API, console), then the tenant deactivated before a worker took it
+    theirs, mine = _source(other_tenant, help_site), _source(tenant, help_site)
+    Tenant.objects.filter(pk=other_tenant.pk).update(is_active=False)
+    # when the worker runs it
+    assert tasks.sync_source(theirs.pk) == tasks.SYNC_TENANT_INACTIVE
+    # then nothing was crawled or embedded for it, and the source is as it was
+    theirs.refresh_from_db()
+    assert not Document.objects.filter(source=theirs).exists()
+    assert (theirs.status, theirs.last_synced_at) == (SourceStatus.IDLE, None)
+    # while an active tenant's manual sync goes on
+    assert tasks.sync_source(mine.pk) != tasks.SYNC_TENANT_INACTIVE
+    assert _titles(mine) == {title for title, _ in PAGES.values()}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_migration_gives_a_stored_page_limit_of_0_the_1_page_its_syncs_read() -> None:
     old = migrate_knowledge_to("0010_document_ascii_hosts")
