@@ -64,6 +64,9 @@ NOT_MANAGER_ERROR = {403: "a staff session whose role is not owner or admin, or 
 DOCUMENT_NOT_FOUND = {404: "no such document in the tenant (another tenant's id is not found either)"}
 SOURCE_NOT_FOUND = {404: "no such source in the tenant (another tenant's id is not found either)"}
 BODY_TOO_LARGE_ERROR = {413: "JSON or form fields over DATA_UPLOAD_MAX_MEMORY_SIZE (files do not count)"}
+# DRF refuses a body whose Content-Type none of the view's parsers reads before the view runs.
+BODY_TYPE_ERROR = {415: "a body that is not JSON, a url-encoded form or multipart/form-data (its Content-Type)"}
+UPLOAD_TYPE_ERROR = {415: "a body that is not multipart/form-data or a url-encoded form (a JSON body included)"}
 
 
 def _manager_tenant(request: Request) -> Tenant:
@@ -246,6 +249,7 @@ class DocumentsApi(APIView):
                     409: f"a source named {API_UPLOAD_SOURCE!r} exists and is not an upload source "
                     "(a website source made before the name was kept for uploads); nothing is stored",
                     **BODY_TOO_LARGE_ERROR,
+                    **UPLOAD_TYPE_ERROR,
                 }
             ),
         },
@@ -358,6 +362,7 @@ class RetrieveApi(APIView):
                 {
                     400: "query missing, blank or over 2,000 characters; k outside 1-50; an unknown mode",
                     **BODY_TOO_LARGE_ERROR,
+                    **BODY_TYPE_ERROR,
                     503: "dense mode while the embedding provider fails (hybrid goes on with BM25), or the "
                     "search ran out of time (KNOWLEDGE_RETRIEVAL_TIMEOUT_MS; hybrid goes on with the retriever "
                     "that answered)",
@@ -426,6 +431,7 @@ class UrlSourceCreateApi(APIView):
                     ),
                     **NOT_MANAGER_ERROR,
                     **BODY_TOO_LARGE_ERROR,
+                    **BODY_TYPE_ERROR,
                 }
             ),
         },

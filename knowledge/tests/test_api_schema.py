@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 
 from supportai.api_errors import VALIDATION_BODY
+from supportai.models import Tenant
+from supportai.tests.factories import api_client
 
 SCHEMA_ACCEPT = "application/vnd.oai.openapi+json"
 AUTH_ERRORS = {"401", "403", "429"}
@@ -22,12 +24,12 @@ def schema() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("path", "method", "statuses"),
     [
-        ("/api/v1/knowledge/documents/", "post", {"202", "400", "409", "413"}),
+        ("/api/v1/knowledge/documents/", "post", {"202", "400", "409", "413", "415"}),
         ("/api/v1/knowledge/documents/", "get", {"200", "400", "404"}),
         ("/api/v1/knowledge/documents/{id}/", "get", {"200", "404"}),
         ("/api/v1/knowledge/documents/{id}/", "delete", {"204", "404"}),
-        ("/api/v1/knowledge/search/", "post", {"200", "400", "413", "503"}),
-        ("/api/v1/knowledge/sources/", "post", {"201", "400", "413"}),
+        ("/api/v1/knowledge/search/", "post", {"200", "400", "413", "415", "503"}),
+        ("/api/v1/knowledge/sources/", "post", {"201", "400", "413", "415"}),
         ("/api/v1/knowledge/sources/{id}/", "get", {"200", "404"}),
         ("/api/v1/knowledge/sources/{id}/sync/", "post", {"202", "400", "404", "409"}),
     ],
@@ -71,3 +73,23 @@ def test_required_text_inputs_refuse_blanks_in_the_schema(schema: dict[str, Any]
     components = schema["components"]["schemas"]
     assert components["RetrieveInputRequest"]["properties"]["query"]["minLength"] == 1
     assert components["UrlSourceInputRequest"]["properties"]["name"]["minLength"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        # a JSON body is the usual mistake: files travel only as multipart
+        ("/api/v1/knowledge/documents/", "application/json"),
+        ("/api/v1/knowledge/search/", "text/plain"),
+        ("/api/v1/knowledge/sources/", "application/xml"),
+    ],
+)
+def test_a_body_of_a_type_the_operation_does_not_read_gets_the_documented_415(
+    schema: dict[str, Any], tenant: Tenant, path: str, content_type: str
+) -> None:
+    # when
+    response = api_client(tenant).generic("POST", path, '{"query": "parking"}', content_type=content_type)
+    # then the answer is one the schema names, in its documented shape
+    assert response.status_code == 415
+    assert set(response.json()) == {"detail"} and content_type in response.json()["detail"]
+    assert "415" in schema["paths"][path]["post"]["responses"]
