@@ -291,10 +291,19 @@ def _pdf(name: str, data: bytes, *, max_chars: int) -> ParsedDocument:
     )
 
 
+# ".md" is a hidden file's whole name (no suffix), which "Files of type '.md' are not supported" contradicted.
+NO_SUFFIX = (
+    "The file name {name!r} has no type suffix, so its format is unknown; name it like faq.md "
+    "(.md, .txt, .html, .pdf, .csv, .jsonl)."
+)
+
+
 def file_check(name: str, size: int, *, max_bytes: int) -> None:
     """Refuse, before it is read, a file that ``parse_file`` would refuse for its name or its size."""
+    if not PurePath(name).suffix:
+        raise ParseError(ErrorCode.UNSUPPORTED, NO_SUFFIX.format(name=PurePath(name).name))
     if PurePath(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise ParseError(ErrorCode.UNSUPPORTED, suffix=PurePath(name).suffix.lower() or name)
+        raise ParseError(ErrorCode.UNSUPPORTED, suffix=PurePath(name).suffix.lower())
     if PurePath(name).name.lower() == BEIR_QUERIES:
         raise ParseError(ErrorCode.UNSUPPORTED, QUERIES_REFUSED)
     if len(name) > NAME_MAX_LENGTH:

@@ -4,6 +4,7 @@ import io
 import json
 import time
 import zlib
+from pathlib import PurePath
 
 import pytest
 from pypdf import PdfWriter
@@ -660,3 +661,14 @@ def test_each_format_reads_the_documents_language_or_defaults_to_english(name, d
 def test_csv_rows_without_a_language_default_to_english() -> None:
     data = b"question,answer,language\nGutscheine?,Ja.,de\nGift cards?,Yes.,\n"
     assert [doc.language for doc in parse_file("faq.csv", data, max_bytes=LIMIT)] == ["de", "en"]
+
+
+@pytest.mark.parametrize("name", [".md", "README", "notes/.txt", "Makefile."])
+def test_a_file_name_without_a_type_suffix_is_refused_as_such_not_as_a_type(name: str) -> None:
+    # ".md" is a hidden file's whole name, not a Markdown file's suffix; "README" has no type at all
+    with pytest.raises(ParseError) as excinfo:
+        parse_file(name, b"# Parking\n\nFree parking.", max_bytes=LIMIT)
+    assert excinfo.value.code == ErrorCode.UNSUPPORTED
+    message = str(excinfo.value)
+    assert "Files of type" not in message  # never "type '.md' is not supported (use .md, …)"
+    assert repr(PurePath(name).name) in message and "no type suffix" in message
