@@ -139,6 +139,49 @@ def test_ingest_reports_an_unreadable_file_and_goes_on(
     assert "Parking" not in set(Document.objects.for_tenant(tenant).values_list("title", flat=True))
 
 
+def _unlistable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make ``folder`` fail to list, as a folder whose permissions changed or a dropped network mount
+    does (chmod 000 does not stop root, who runs the tests)."""
+    real_scandir = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_ingest_reports_a_folder_it_cannot_list_and_prunes_nothing(
+    tenant: Tenant, help_folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a folder ingested with its subfolder's page
+    (help_folder / "empty.txt").unlink()
+    (help_folder / "latin.txt").unlink()
+    _ingest(tenant, help_folder)
+    before = _external_ids(tenant)
+    assert "sub/hours.html" in before
+    capsys.readouterr()
+    # when the subfolder can no longer be listed
+    _unlistable(monkeypatch, help_folder / "sub")
+    with pytest.raises(CommandError, match=r"^1 folder could not be read \(listed above\); "):
+        call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")
+    # then it is named, the run fails, and the page under it is not taken for gone
+    captured = capsys.readouterr()
+    assert "sub: unreadable: The folder could not be read: Permission denied.\n" in captured.err
+    assert captured.out.endswith("pruning skipped: 1 folder could not be read\n")
+    assert _external_ids(tenant) == before
+
+
+def test_ingest_of_a_folder_it_cannot_list_changes_nothing_and_says_why(
+    tenant: Tenant, help_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _unlistable(monkeypatch, help_folder)
+    with pytest.raises(CommandError, match=r"could not be read: Permission denied; nothing was changed"):
+        call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")
+    assert not KnowledgeSource.objects.filter(tenant=tenant).exists()
+
+
 def test_ingest_logs_an_unexpected_error_and_goes_on(
     tenant: Tenant,
     help_folder: Path,

@@ -12,7 +12,8 @@ files would replace those named alike.
 Pruning never reaches a source that holds uploaded files or the demo's (``knowledge.folder_sources``),
 and a PATH with no document files changes nothing (an unmounted or mistyped folder would otherwise
 empty its source). Links to folders are not followed and links to files outside PATH are not read:
-each is named on stderr, as a skipped link, and the run goes on.
+each is named on stderr, as a skipped link, and the run goes on. A folder under PATH that cannot be
+listed is named on stderr too and, like a file with errors, stops pruning and fails the run.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import argparse
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,10 @@ NO_FILES = (
 LINK_OUTSIDE = "a link to a file outside the folder"
 LINK_TO_FOLDER = "a link to a folder; links to folders are not followed"
 LINK_TO_NOTHING = "a link that leads to no file"
+# A folder the walk could not list (permissions, a dropped network mount): its files are unknown, not
+# gone, so the run prunes nothing and fails.
+FOLDER_UNREADABLE = "The folder could not be read: {reason}."
+PATH_UNREADABLE = "{path} could not be read: {reason}; nothing was changed."
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class FolderFiles:
     files: list[Path]
     # Links left out, each with why.
     skipped: list[tuple[Path, str]]
+    # Folders that could not be listed, each with why.
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def files_under(path: Path) -> FolderFiles:
@@ -76,14 +83,20 @@ def files_under(path: Path) -> FolderFiles:
     Links to folders are not followed, so no loop of links can keep the walk going, and a link to a
     file is read only when the file lies under ``path``: a folder of help articles must not hand
     customers a file it merely points at (a key, a password file). The links left out, and those that
-    lead nowhere (gone, or a loop), are returned with why."""
+    lead nowhere (gone, or a loop), are returned with why, and so are the folders that could not be
+    listed (``os.walk`` would pass over them silently, and their files would be taken for gone)."""
     if path.is_file():
         return FolderFiles([path], [])
     root = path.resolve()
     files: list[Path] = []
     skipped: list[tuple[Path, str]] = []
+    unreadable: list[tuple[Path, str]] = []
+
+    def unlisted(error: OSError) -> None:
+        unreadable.append((Path(error.filename or path), error.strerror or str(error)))
+
     # followlinks=False: a link to a folder is listed among the folders, and not walked into.
-    for folder, folders, names in os.walk(path):
+    for folder, folders, names in os.walk(path, onerror=unlisted):
         here = Path(folder)
         folders[:] = [name for name in folders if not name.startswith(".")]
         skipped.extend((here / name, LINK_TO_FOLDER) for name in folders if (here / name).is_symlink())
@@ -102,7 +115,7 @@ def files_under(path: Path) -> FolderFiles:
                     continue
             if file.is_file():
                 files.append(file)
-    return FolderFiles(sorted(files), sorted(skipped))
+    return FolderFiles(sorted(files), sorted(skipped), sorted(unreadable))
 
 
 def _file_ingest(
@@ -197,8 +210,15 @@ class Command(BaseCommand):
         found = files_under(path)
         for link, reason in found.skipped:
             self.stderr.write(f"{link.relative_to(path)}: skipped: {reason}")
+        for folder, reason in found.unreadable:
+            if folder == path:
+                raise CommandError(PATH_UNREADABLE.format(path=path, reason=reason))
+            self.stderr.write(
+                f"{folder.relative_to(path)}: {ErrorCode.UNREADABLE}: {FOLDER_UNREADABLE.format(reason=reason)}"
+            )
+        unlisted = len(found.unreadable)
         files = found.files
-        if not files:
+        if not files and not unlisted:
             raise CommandError(NO_FILES.format(path=path))
         new_source = not KnowledgeSource.objects.for_tenant(tenant).filter(name=source_name).exists()
         try:
@@ -225,10 +245,12 @@ class Command(BaseCommand):
             for outcome, count in result.outcomes.items():
                 totals[outcome] += count
         # After the last file: a record moved to a file read later is that file's now, not a leftover.
-        # While a file failed, a record may have moved into it: no leftover goes, as nothing is pruned.
-        for result in with_leftovers if not failed else []:
+        # While a file failed (or a folder was not listed), a record may have moved into it: no
+        # leftover goes, as nothing is pruned.
+        complete = not failed and not unlisted
+        for result in with_leftovers if complete else []:
             removed += file_leftovers_delete(tenant=tenant, result=result)
-        if not options["no_prune"] and not failed:
+        if not options["no_prune"] and complete:
             removed += source_prune(tenant=tenant, source=source, keep=set(taken))
         if failed == len(files) and new_source and not source.documents.exists():
             source.delete()  # a run that stored nothing leaves no empty source of its own behind
@@ -239,8 +261,12 @@ class Command(BaseCommand):
         line += f", {failed} file{pluralize(failed)} with errors"
         if found.skipped:
             line += f", {len(found.skipped)} link{pluralize(len(found.skipped))} skipped"
-        if failed and (with_leftovers or not options["no_prune"]):
-            line += f"; pruning skipped: {failed} file{pluralize(failed)} had errors"
+        if unlisted:
+            line += f", {unlisted} folder{pluralize(unlisted)} unreadable"
+        if not complete and (with_leftovers or not options["no_prune"]):
+            reasons = [f"{failed} file{pluralize(failed)} had errors"] if failed else []
+            reasons += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
+            line += f"; pruning skipped: {', '.join(reasons)}"
         self.stdout.write(line)
         not_indexed = 0
         if totals[Outcome.FAILED]:
@@ -255,6 +281,9 @@ class Command(BaseCommand):
             rest = "nothing was ingested" if failed == len(files) else "the others were ingested"
             files_had = f"{failed} of {len(files)} file{pluralize(len(files))} had errors"
             raise CommandError(f"{files_had} (listed above); {rest}.")
+        if unlisted:
+            folders = f"{unlisted} folder{pluralize(unlisted)} could not be read"
+            raise CommandError(f"{folders} (listed above); the files found were ingested and nothing was pruned.")
         if not_indexed:
             raise CommandError(
                 f"{not_indexed} document{pluralize(not_indexed)} could not be indexed (listed above); "
