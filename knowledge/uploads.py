@@ -15,6 +15,7 @@ from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from knowledge import conf
 from knowledge.languages import DEFAULT_LANGUAGE
@@ -151,17 +152,22 @@ INDEX_NOT_QUEUED = "Indexing could not be queued (task queue unavailable); re-in
 
 
 def _index_queue(*, tenant: Tenant, document_ids: list[int]) -> None:
-    """Hand each document to Celery. If that fails (broker down, or the task itself when Celery
-    runs eagerly), that document and those not queued yet are failed with the reason instead of
-    staying pending, and the upload, already stored, is not reported as an internal error."""
+    """Hand each document to Celery. If the queue refuses it (broker down), that document and those
+    not queued yet are failed with the reason instead of staying pending, and the upload, already
+    stored, is not reported as an internal error. Any other error is the task's own, raised where
+    Celery runs it eagerly (no ``REDIS_URL``): it costs that document only (failed, if the task did
+    not get to say so), and the next ones are indexed."""
     from knowledge import tasks
 
     for position, document_id in enumerate(document_ids):
         try:
             tasks.index_document.delay(document_id)
-        except Exception:
+        except OperationalError:
             logger.exception(
                 "indexing of %d documents of tenant %s was not queued", len(document_ids) - position, tenant.pk
             )
             documents_fail_pending(tenant=tenant, document_ids=document_ids[position:], error=INDEX_NOT_QUEUED)
             return
+        except Exception:
+            logger.exception("indexing of document %s of tenant %s, run eagerly, failed", document_id, tenant.pk)
+            documents_fail_pending(tenant=tenant, document_ids=[document_id], error=tasks.INDEX_INTERNAL_ERROR)

@@ -478,3 +478,28 @@ def test_a_reindex_of_a_tenant_deactivated_before_it_ran_embeds_nothing_and_fail
     document.refresh_from_db()
     assert provider.texts == 0 and Chunk.objects.filter(document=document).exists()
     assert (document.status, document.error) == (DocumentStatus.FAILED, tasks.TENANT_INACTIVE)
+
+
+def test_run_eagerly_an_internal_error_on_one_document_leaves_the_uploads_others_indexed(
+    tenant, monkeypatch, use_provider, django_capture_on_commit_callbacks
+):
+    # given Celery eager (no REDIS_URL: the task runs inside the upload) and indexing that breaks on one row
+    use_provider(FakeEmbeddingProvider())
+    real_document_index = tasks.document_index
+
+    def breaks_on_wifi(*, tenant: Tenant, document: Document) -> int:
+        if document.title == "Is there wifi?":
+            raise RuntimeError("index bug")
+        return real_document_index(tenant=tenant, document=document)
+
+    monkeypatch.setattr(tasks, "document_index", breaks_on_wifi)
+    faq = b"question,answer\nIs there wifi?,Yes.\nDo you sell gift cards?,Yes.\nIs there parking?,Behind us.\n"
+    # when a CSV FAQ of three rows is uploaded
+    with django_capture_on_commit_callbacks(execute=True):
+        (result,) = files_upload(tenant=tenant, files=[SimpleUploadedFile("faq.csv", faq)])
+    # then the row that broke says so, and the rows after it were indexed, not failed as "not queued"
+    states = dict(Document.objects.for_tenant(tenant).values_list("title", "status"))
+    errors = dict(Document.objects.for_tenant(tenant).values_list("title", "error"))
+    assert len(result.documents) == 3
+    assert (states["Is there wifi?"], errors["Is there wifi?"]) == (DocumentStatus.FAILED, tasks.INDEX_INTERNAL_ERROR)
+    assert states["Do you sell gift cards?"] == states["Is there parking?"] == DocumentStatus.READY
