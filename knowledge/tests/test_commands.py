@@ -182,6 +182,34 @@ def test_ingest_of_a_folder_it_cannot_list_changes_nothing_and_says_why(
     assert not KnowledgeSource.objects.filter(tenant=tenant).exists()
 
 
+def test_ingest_reports_a_file_it_cannot_look_at_instead_of_crashing(
+    tenant: Tenant, help_folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a folder ingested, then a subfolder that can be listed but not entered (mode r--: its
+    # files' names are known, but looking at them fails; chmod does not stop root, who runs the tests)
+    (help_folder / "empty.txt").unlink()
+    (help_folder / "latin.txt").unlink()
+    _ingest(tenant, help_folder)
+    before = _external_ids(tenant)
+    capsys.readouterr()
+    locked = help_folder / "sub" / "hours.html"
+    real_stat = Path.stat
+
+    def stat(path: Path, **kwargs: Any) -> os.stat_result:
+        if path == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    # when
+    _ingest(tenant, help_folder, errors=1)
+    # then the file is named with why, and its page is not taken for gone
+    captured = capsys.readouterr()
+    assert "sub/hours.html: unreadable: The file could not be read: Permission denied.\n" in captured.err
+    assert captured.out.endswith("pruning skipped: 1 file had errors\n")
+    assert _external_ids(tenant) == before
+
+
 def test_ingest_logs_an_unexpected_error_and_goes_on(
     tenant: Tenant,
     help_folder: Path,

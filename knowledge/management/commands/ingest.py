@@ -99,12 +99,17 @@ def files_under(path: Path) -> FolderFiles:
     for folder, folders, names in os.walk(path, onerror=unlisted):
         here = Path(folder)
         folders[:] = [name for name in folders if not name.startswith(".")]
-        skipped.extend((here / name, LINK_TO_FOLDER) for name in folders if (here / name).is_symlink())
+        skipped.extend((here / name, LINK_TO_FOLDER) for name in folders if _is_link(here / name))
         for name in names:
             file = here / name
             if name.startswith(".") or not is_document_file(name):
                 continue
-            if file.is_symlink():
+            try:
+                link, regular = file.is_symlink(), file.is_file()
+            except OSError:  # in a folder that can be listed but not entered: read, it is reported unreadable
+                files.append(file)
+                continue
+            if link:
                 try:
                     target = file.resolve(strict=True)
                 except (OSError, RuntimeError):  # gone, or a loop of links
@@ -113,9 +118,17 @@ def files_under(path: Path) -> FolderFiles:
                 if not target.is_relative_to(root):
                     skipped.append((file, LINK_OUTSIDE))
                     continue
-            if file.is_file():
+            if regular:
                 files.append(file)
     return FolderFiles(sorted(files), sorted(skipped), sorted(unreadable))
+
+
+def _is_link(path: Path) -> bool:
+    """Whether ``path`` is a link; a folder that cannot be looked at is not (the walk reports it unreadable)."""
+    try:
+        return path.is_symlink()
+    except OSError:
+        return False
 
 
 def _file_ingest(
