@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from routing.config import TierConfig
 from routing.contracts import ToolCall, ToolResult, ToolRound, ToolSpec
 from routing.providers.base import (
     ChatMessage,
@@ -17,7 +18,10 @@ from routing.providers.base import (
     TextChunk,
     ToolCallEvent,
 )
+from routing.providers.fake import Script, ScriptedProvider
 from routing.providers.gemini import GeminiProvider
+from routing.router import RouteResult
+from routing.tests.factories import make_router
 from routing.tests.http_fake import Reply, json_reply, sse
 
 TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
@@ -160,3 +164,42 @@ async def test_gemini_renders_tool_results_as_function_responses(vendor):
     assert contents[4]["parts"] == [
         {"functionResponse": {"name": "book_class", "response": {"output": '{"free": true}'}}}
     ]
+
+
+MODEL_GONE = {
+    "error": {
+        "code": 404,
+        "message": "models/gemini-2.0-flash is not found for API version v1beta, or is not supported for "
+        "generateContent. Call ListModels to see the list of available models and their supported methods.",
+        "status": "NOT_FOUND",
+    }
+}
+
+
+@pytest.mark.asyncio
+async def test_gemini_model_gone_escalates_without_retry_and_opens_the_breaker_after_five_turns(vendor):
+    # given tier 1 on a Gemini model Google has shut down (404 NOT_FOUND) and a working tier 2
+    tier1 = TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512)
+    tier2 = TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768)
+    vendor.replies.extend(json_reply(404, MODEL_GONE) for _ in range(6))
+    gemini = GeminiProvider(api_key="gem-test", base_url=vendor.url)
+    openai = ScriptedProvider("openai", (Script(deltas=("Open ", "7-9."), confidence=0.9),))
+    router = make_router({"gemini": gemini, "openai": openai})
+
+    def build(tier: TierConfig) -> ProviderRequest:
+        return replace(BASE, model=tier.model, temperature=tier.temperature, max_tokens=tier.max_tokens)
+
+    # when six turns run
+    results = []
+    for _ in range(6):
+        events = [event async for event in router.route((tier1, tier2), build)]
+        results.append(events[-1])
+
+    # then each of the first five asks Gemini once (404 is not retryable), books the error and is
+    # answered by tier 2; the five failures open the gemini breaker, so the sixth skips Gemini
+    assert all(isinstance(r, RouteResult) and (r.tier, r.outcome) == (2, "success") for r in results)
+    assert len(vendor.seen) == 5
+    first = results[0].calls[0]
+    assert (first.tier, first.outcome) == (1, "error")
+    assert first.error.startswith("gemini answered HTTP 404: models/gemini-2.0-flash is not found")
+    assert [c.provider for c in results[5].calls] == ["openai"]
