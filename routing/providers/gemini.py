@@ -90,6 +90,14 @@ def request_contents(request: ProviderRequest, uncached_system: tuple[str, ...] 
     return contents
 
 
+def _usage(meta: types.GenerateContentResponseUsageMetadata) -> Usage:
+    """Cached tokens out of the input (priced once, at their own rate); thinking tokens
+    (``thoughts_token_count``, not part of ``candidates_token_count``) billed as output."""
+    cached = meta.cached_content_token_count or 0
+    output = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
+    return Usage((meta.prompt_token_count or 0) - cached, output, cached)
+
+
 class _StaleCache(Exception):
     """The named cache is gone (expired, deleted); raised before any event was yielded."""
 
@@ -198,9 +206,7 @@ class GeminiProvider(KeyedProvider):
             )
             async for chunk in stream:
                 if chunk.usage_metadata is not None:
-                    meta = chunk.usage_metadata
-                    cached = meta.cached_content_token_count or 0
-                    usage = Usage((meta.prompt_token_count or 0) - cached, meta.candidates_token_count or 0, cached)
+                    usage = _usage(chunk.usage_metadata)
                 for candidate in chunk.candidates or ():
                     for part in (candidate.content.parts if candidate.content else None) or ():
                         if part.text and not part.thought:

@@ -42,6 +42,40 @@ def sse(events: Iterable[tuple[Any, Any]]) -> list[bytes]:
     return out
 
 
+def gemini_chunk(
+    parts: list[dict[str, Any]],
+    finish: str | None = None,
+    usage: dict[str, int] | None = None,
+    model: str = "gemini-3.5-flash-lite",
+) -> tuple[None, dict[str, Any]]:
+    """One ``streamGenerateContent`` SSE event: a candidate with ``parts``; ``usage`` is ``usageMetadata``
+    (``thoughtsTokenCount`` is billed as output but not part of ``candidatesTokenCount``)."""
+    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
+    if finish:
+        candidate["finishReason"] = finish
+    body: dict[str, Any] = {"candidates": [candidate], "modelVersion": model}
+    if usage:
+        body["usageMetadata"] = usage
+    return (None, body)
+
+
+def gemini_thought(text: str, signature: str | None = None) -> dict[str, Any]:
+    """A thought-summary part (``"thought": true``), never for the customer; ``signature`` is base64."""
+    part: dict[str, Any] = {"text": text, "thought": True}
+    if signature is not None:
+        part["thoughtSignature"] = signature
+    return part
+
+
+def gemini_call(name: str, args: dict[str, Any], signature: str | None = None) -> dict[str, Any]:
+    """A ``functionCall`` part; Gemini 3 models sign it (``thoughtSignature``, base64) and require the
+    signature back with the call in the next request."""
+    part: dict[str, Any] = {"functionCall": {"name": name, "args": args}}
+    if signature is not None:
+        part["thoughtSignature"] = signature
+    return part
+
+
 def json_reply(status: int, payload: dict[str, Any]) -> Reply:
     return Reply(status=status, body=[json.dumps(payload).encode()], content_type="application/json")
 

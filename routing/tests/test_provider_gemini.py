@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
@@ -22,7 +21,7 @@ from routing.providers.fake import Script, ScriptedProvider
 from routing.providers.gemini import GeminiProvider
 from routing.router import RouteResult
 from routing.tests.factories import make_router
-from routing.tests.http_fake import Reply, json_reply, sse
+from routing.tests.http_fake import Reply, gemini_chunk, gemini_thought, json_reply, sse
 
 TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
 BASE = ProviderRequest(
@@ -35,14 +34,7 @@ BASE = ProviderRequest(
 )
 
 
-def _chunk(parts: list[dict[str, Any]], finish: str | None = None, usage: dict[str, int] | None = None):
-    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
-    if finish:
-        candidate["finishReason"] = finish
-    body: dict[str, Any] = {"candidates": [candidate], "modelVersion": "gemini-2.0-flash"}
-    if usage:
-        body["usageMetadata"] = usage
-    return (None, body)
+_chunk = gemini_chunk
 
 
 FINAL_USAGE = {
@@ -203,3 +195,27 @@ async def test_gemini_model_gone_escalates_without_retry_and_opens_the_breaker_a
     assert (first.tier, first.outcome) == (1, "error")
     assert first.error.startswith("gemini answered HTTP 404: models/gemini-2.0-flash is not found")
     assert [c.provider for c in results[5].calls] == ["openai"]
+
+
+@pytest.mark.asyncio
+async def test_gemini_thinking_tokens_are_booked_as_output_and_thoughts_stay_out_of_the_text(vendor):
+    # given a model that thinks: a thought-summary part, then the answer; thoughtsTokenCount is billed as
+    # output on top of candidatesTokenCount
+    usage = {"promptTokenCount": 900, "candidatesTokenCount": 12, "thoughtsTokenCount": 40, "totalTokenCount": 952}
+    vendor.replies.append(
+        Reply(
+            body=sse([
+                _chunk([gemini_thought("The customer asks about hours; passage [1] has them.")]),
+                _chunk([{"text": "We open at 7am [1]."}], finish="STOP", usage=usage),
+            ])
+        )
+    )  # fmt: skip
+
+    # when
+    events = await _events(vendor, replace(BASE, model="gemini-3.5-flash-lite"))
+
+    # then the customer sees only the answer, and all 52 output tokens are booked
+    assert [e.text for e in events if isinstance(e, TextChunk)] == ["We open at 7am [1]."]
+    finish = events[-1]
+    assert isinstance(finish, Finish)
+    assert (finish.usage.input_tokens, finish.usage.output_tokens, finish.usage.cached_tokens) == (900, 52, 0)
