@@ -46,9 +46,13 @@ class ToolSpec:
 
 @dataclass(frozen=True)
 class ToolCall:
+    """A tool call the model made. ``signature``: opaque state the vendor wants back with the call in
+    the next round of the turn, byte for byte (Gemini's ``thoughtSignature``; empty for the others)."""
+
     id: str
     name: str
     arguments: Mapping[str, Any]
+    signature: bytes = b""
 
 
 @dataclass(frozen=True)

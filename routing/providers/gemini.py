@@ -74,8 +74,11 @@ def request_contents(request: ProviderRequest, uncached_system: tuple[str, ...] 
     contents += [_text_content("model" if m.role == "assistant" else "user", [m.text]) for m in request.messages]
     for round_ in request.tool_rounds:  # a model turn of function calls, then a user turn of responses
         calls = [types.Part(text=round_.text)] if round_.text.strip() else []
-        calls += [
-            types.Part(function_call=types.FunctionCall(id=_vendor_id(c.id), name=c.name, args=dict(c.arguments)))
+        calls += [  # with its thought signature: Gemini 3 refuses a round whose signed calls come back without
+            types.Part(
+                function_call=types.FunctionCall(id=_vendor_id(c.id), name=c.name, args=dict(c.arguments)),
+                thought_signature=c.signature or None,
+            )
             for c in round_.calls
         ]
         responses = [
@@ -217,7 +220,10 @@ class GeminiProvider(KeyedProvider):
                             calls += 1
                             call = part.function_call
                             call_id = call.id or f"{VENDOR}-call-{calls}"
-                            yield ToolCallEvent(ToolCall(call_id, call.name or "", tool_arguments(call.args)))
+                            signature = part.thought_signature or b""
+                            yield ToolCallEvent(
+                                ToolCall(call_id, call.name or "", tool_arguments(call.args), signature)
+                            )
                     if candidate.finish_reason is not None:
                         finish_reason = str(candidate.finish_reason.value)
         except errors.APIError as exc:

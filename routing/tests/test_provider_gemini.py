@@ -21,7 +21,7 @@ from routing.providers.fake import Script, ScriptedProvider
 from routing.providers.gemini import GeminiProvider
 from routing.router import RouteResult
 from routing.tests.factories import make_router
-from routing.tests.http_fake import Reply, gemini_chunk, gemini_thought, json_reply, sse
+from routing.tests.http_fake import Reply, gemini_call, gemini_chunk, gemini_thought, json_reply, sse
 
 TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
 BASE = ProviderRequest(
@@ -219,3 +219,21 @@ async def test_gemini_thinking_tokens_are_booked_as_output_and_thoughts_stay_out
     finish = events[-1]
     assert isinstance(finish, Finish)
     assert (finish.usage.input_tokens, finish.usage.output_tokens, finish.usage.cached_tokens) == (900, 52, 0)
+
+
+@pytest.mark.asyncio
+async def test_gemini_passes_a_function_call_signature_back_with_the_call_in_the_next_round(vendor):
+    # given a Gemini 3 model that signs its function call (it refuses the next round without the signature)
+    signed = gemini_call("book_class", {"class_id": 4}, signature="c2lnbmF0dXJlLTE=")
+    vendor.replies.append(Reply(body=sse([_chunk([signed], finish="STOP", usage=FINAL_USAGE)])))
+    vendor.replies.append(Reply(body=sse([_chunk([{"text": "Booked."}], finish="STOP", usage=FINAL_USAGE)])))
+    request = replace(BASE, model="gemini-3.5-flash-lite", tools=(TOOL,))
+    [call] = [e.call for e in await _events(vendor, request) if isinstance(e, ToolCallEvent)]
+
+    # when the tool's result goes back in the next round of the turn
+    round_ = ToolRound(text="", calls=(call,), results=(ToolResult(call.id, "book_class", '{"free": true}'),))
+    await _events(vendor, replace(request, tool_rounds=(round_,)))
+
+    # then the call is sent back exactly as signed
+    contents = vendor.seen[1].body["contents"]
+    assert contents[3] == {"role": "model", "parts": [signed]}
