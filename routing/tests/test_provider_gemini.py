@@ -182,14 +182,15 @@ async def test_gemini_model_gone_escalates_without_retry_and_opens_the_breaker_a
         return replace(BASE, model=tier.model, temperature=tier.temperature, max_tokens=tier.max_tokens)
 
     # when six turns run
-    results = []
+    results: list[RouteResult] = []
     for _ in range(6):
         events = [event async for event in router.route((tier1, tier2), build)]
+        assert isinstance(events[-1], RouteResult)
         results.append(events[-1])
 
     # then each of the first five asks Gemini once (404 is not retryable), books the error and is
     # answered by tier 2; the five failures open the gemini breaker, so the sixth skips Gemini
-    assert all(isinstance(r, RouteResult) and (r.tier, r.outcome) == (2, "success") for r in results)
+    assert all((r.tier, r.outcome) == (2, "success") for r in results)
     assert len(vendor.seen) == 5
     first = results[0].calls[0]
     assert (first.tier, first.outcome) == (1, "error")
