@@ -21,11 +21,13 @@ class TierConfig:
     max_tokens: int
 
 
-# Models the vendors still serve (sources in docs/routing.md "Default models"). Tier 3 stays on Claude 4.6,
-# the drop-in successor of 4.5: Claude 5 and later think before every answer and need their thinking blocks
-# passed back across tool rounds, which ToolRound does not hold yet.
+# Models the vendors still serve (sources in docs/routing.md "Default models"). Tier 1 is Gemini 3.5 Flash-Lite,
+# the successor Google names for the shut-down 2.5 Flash: minimal thinking by default (its thinking tokens are
+# booked as output, its function calls' thought signatures go back with the next tool round) and it ignores a
+# custom temperature. Tier 3 stays on Claude 4.6, the drop-in successor of 4.5: Claude 5 and later think before
+# every answer and need their thinking blocks passed back across tool rounds, which ToolRound does not hold yet.
 DEFAULT_TIERS: tuple[TierConfig, ...] = (
-    TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512),
+    TierConfig(1, "gemini", "gemini-3.5-flash-lite", 0.1, 512),
     TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768),
     TierConfig(3, "anthropic", "claude-sonnet-4-6", 0.3, 1024),
 )
@@ -38,10 +40,14 @@ class Retirement:
 
 
 # Model IDs a vendor has shut down, with the replacement the vendor names. Prices stay in prices.py (old
-# CostEvent rows); tenant rows holding one were moved by migration 0003; ModelConfig refuses them; the
-# ``routing.W001`` check warns about a ROUTING_TIER<n> that names one.
+# CostEvent rows); tenant rows holding one were moved by migrations 0003 (Claude) and 0004 (Gemini); ModelConfig
+# refuses them; the ``routing.W001`` check warns about a ROUTING_TIER<n> that names one. Gemini 2.0 Flash's date
+# is the third-party trackers' (Google's deprecations page only greys it out); Google named 2.5 Flash as its
+# replacement, itself shut down 2026-12-01 in favour of 3.5 Flash-Lite, so both point there.
 RETIRED_MODELS: dict[str, Retirement] = {
     "claude-sonnet-4-5": Retirement(date(2026, 11, 30), "claude-sonnet-4-6"),
+    "gemini-2.0-flash": Retirement(date(2026, 6, 1), "gemini-3.5-flash-lite"),
+    "gemini-2.5-flash": Retirement(date(2026, 12, 1), "gemini-3.5-flash-lite"),
 }
 
 

@@ -25,9 +25,12 @@ class Price:
 
 PRICES: dict[str, Price] = {
     "local": Price(Decimal("0"), Decimal("0"), Decimal("0")),
-    "gemini-2.0-flash": Price(Decimal("0.10"), Decimal("0.40"), Decimal("0.025")),
+    "gemini-2.0-flash": Price(Decimal("0.10"), Decimal("0.40"), Decimal("0.025")),  # retired
     "gemini-2.0-flash-lite": Price(Decimal("0.075"), Decimal("0.30"), Decimal("0.01875")),
-    "gemini-2.5-flash": Price(Decimal("0.30"), Decimal("2.50"), Decimal("0.075")),
+    "gemini-2.5-flash": Price(Decimal("0.30"), Decimal("2.50"), Decimal("0.075")),  # retired
+    # Output includes thinking tokens. The cached rate ($0.03, a tenth of input as for the other Gemini 3
+    # models) is quoted by resellers; Google's pages found list only input and output (docs/routing.md).
+    "gemini-3.5-flash-lite": Price(Decimal("0.30"), Decimal("2.50"), Decimal("0.03")),
     "gpt-4o-mini": Price(Decimal("0.15"), Decimal("0.60"), Decimal("0.075")),
     "gpt-4o": Price(Decimal("2.50"), Decimal("10.00"), Decimal("1.25")),
     "claude-haiku-4-5": Price(Decimal("1.00"), Decimal("5.00"), Decimal("0.10"), Decimal("1.25")),

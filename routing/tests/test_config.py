@@ -27,6 +27,16 @@ def test_default_tier_3_is_claude_sonnet_4_6():
     assert (DEFAULT_TIERS[2].provider, DEFAULT_TIERS[2].model) == ("anthropic", "claude-sonnet-4-6")
 
 
+def test_default_tier_1_is_gemini_3_5_flash_lite():
+    assert (DEFAULT_TIERS[0].provider, DEFAULT_TIERS[0].model) == ("gemini", "gemini-3.5-flash-lite")
+
+
+@pytest.mark.parametrize("model", ["gemini-2.0-flash", "gemini-2.5-flash"])
+def test_shut_down_gemini_flash_models_are_retired_in_favour_of_3_5_flash_lite(model):
+    assert RETIRED_MODELS[model].successor == "gemini-3.5-flash-lite"
+    assert RETIRED_MODELS[model].shutdown <= TODAY
+
+
 def test_every_default_and_every_retired_model_keeps_a_price():
     # retired models stay priced: historical CostEvent rows are re-priced by the same table
     for model in [t.model for t in DEFAULT_TIERS] + list(RETIRED_MODELS):
@@ -44,6 +54,14 @@ def test_claude_sonnet_5_5_is_priced_as_published():
     )
     assert cost == Decimal("14.60")
     assert call_cost("claude-sonnet-4-5", input_tokens=1_000_000, output_tokens=0) == Decimal("3.00")
+
+
+def test_gemini_3_5_flash_lite_is_priced_as_published():
+    # $0.30 in, $2.50 out (thinking included), $0.03 cached
+    cost = call_cost("gemini-3.5-flash-lite", input_tokens=1_000_000, output_tokens=1_000_000, cached_tokens=1_000_000)
+    assert cost == Decimal("2.83")
+    # the retired 2.0 Flash keeps its price for old CostEvent rows
+    assert call_cost("gemini-2.0-flash", input_tokens=1_000_000, output_tokens=1_000_000) == Decimal("0.50")
 
 
 def test_unknown_models_cost_the_most_expensive_row():
@@ -82,6 +100,54 @@ def test_migration_moves_rows_holding_a_retired_default_to_its_successor(tenant,
     assert (old.model, chosen.model) == ("claude-sonnet-4-6", "claude-sonnet-5-5")
     assert [t.model for t in tiers_for_tenant(tenant=tenant) if t.tier == 3] == ["claude-sonnet-4-6"]
     assert [t.model for t in tiers_for_tenant(tenant=other_tenant) if t.tier == 3] == ["claude-sonnet-5-5"]
+
+
+@pytest.mark.django_db
+def test_model_config_refuses_a_retired_gemini_model_with_its_successor_named(tenant):
+    row = ModelConfig(tenant=tenant, tier=1, provider="gemini", model="gemini-2.0-flash", temperature=0.1,
+                      max_tokens=512)  # fmt: skip
+
+    with pytest.raises(ValidationError) as caught:
+        row.full_clean()
+
+    assert "gemini-2.0-flash was retired on 2026-06-01; use gemini-3.5-flash-lite" in str(caught.value)
+
+
+@pytest.mark.django_db
+def test_migration_0004_moves_rows_holding_a_shut_down_gemini_model_to_3_5_flash_lite(tenant, other_tenant):
+    # given one tenant on the old tier-1 default, another on gemini-2.5-flash at tier 2, and rows that
+    # must not move: a model of the tenant's own choosing, and the same ID under another provider
+    old = ModelConfig.objects.create(tenant=tenant, tier=1, provider="gemini", model="gemini-2.0-flash",
+                                     temperature=0.1, max_tokens=512)  # fmt: skip
+    flash = ModelConfig.objects.create(tenant=other_tenant, tier=2, provider="gemini", model="gemini-2.5-flash",
+                                       temperature=0.2, max_tokens=768)  # fmt: skip
+    chosen = ModelConfig.objects.create(tenant=other_tenant, tier=1, provider="gemini", model="gemini-3.8-flash",
+                                        temperature=0.1, max_tokens=512)  # fmt: skip
+    elsewhere = ModelConfig.objects.create(tenant=tenant, tier=3, provider="openai", model="gemini-2.0-flash",
+                                           temperature=0.3, max_tokens=1024)  # fmt: skip
+    migration = importlib.import_module("routing.migrations.0004_retired_gemini_models_to_successors")
+
+    # when
+    migration.retired_to_successors(global_apps, None)
+
+    # then only the shut-down Gemini IDs moved, each tenant's own rows only
+    for row in (old, flash, chosen, elsewhere):
+        row.refresh_from_db()
+    assert (old.model, flash.model) == ("gemini-3.5-flash-lite", "gemini-3.5-flash-lite")
+    assert (chosen.model, elsewhere.model) == ("gemini-3.8-flash", "gemini-2.0-flash")
+    assert [t.model for t in tiers_for_tenant(tenant=tenant) if t.tier == 1] == ["gemini-3.5-flash-lite"]
+    assert [t.model for t in tiers_for_tenant(tenant=other_tenant) if t.tier == 1] == ["gemini-3.8-flash"]
+
+
+def test_settings_check_warns_about_a_retired_gemini_tier_1(settings):
+    from routing.checks import check_tier_models
+
+    settings.ROUTING = {**settings.ROUTING, "TIER_MODELS": ("gemini:gemini-2.0-flash", "", "")}
+
+    warnings = check_tier_models(None)
+
+    assert [w.id for w in warnings] == ["routing.W001"]
+    assert "ROUTING_TIER1" in warnings[0].msg and "gemini-3.5-flash-lite" in warnings[0].msg
 
 
 def test_settings_check_warns_about_a_retired_tier_model(settings):

@@ -136,9 +136,9 @@ async def test_turn_stream_prices_the_calls_with_the_price_table(tenant, setting
         events = await _collect(tenant, request_for("What are your opening hours?"), router=router)
 
     result = events[-1]
-    # (1000 x $0.10 + 100 x $0.40 + 500 x $0.025) per 1M tokens
-    assert result.cost_usd == Decimal("0.00015250")
-    assert (result.provider, result.model, result.tier) == ("gemini", "gemini-2.0-flash", 1)
+    # (1000 x $0.30 + 100 x $2.50 + 500 x $0.03) per 1M tokens
+    assert result.cost_usd == Decimal("0.00056500")
+    assert (result.provider, result.model, result.tier) == ("gemini", "gemini-3.5-flash-lite", 1)
     assert result.cited_indexes == (1,)
     sent = gemini.requests[0]
     assert (sent.temperature, sent.max_tokens) == (0.1, 512)

@@ -10,7 +10,8 @@ def test_simulation_cost_per_turn_meets_targets_on_a_sample():
 
     assert row["usd_per_turn"] <= 0.002
     assert row["saving_vs_all_t3_%"] >= 80
-    assert row["answered_t1_%"] + row["answered_t2_%"] + row["answered_t3_%"] == 100.0
+    # each share is rounded to 0.1 on its own (400 turns: 93.25 / 6.55 / 0.2 show as 93.2 / 6.5 / 0.2)
+    assert abs(row["answered_t1_%"] + row["answered_t2_%"] + row["answered_t3_%"] - 100.0) <= 0.15
 
 
 def test_fault_injection_keeps_turns_answered():
