@@ -204,8 +204,9 @@ async def test_anthropic_renders_tool_results_as_tool_result_blocks(vendor):
     ]
 
 
-# Claude 5 and later (claude-sonnet-5-5, for a tenant or deployment that chooses it): adaptive thinking is on by default, so a
-# stream can carry thinking blocks before the text, and non-default sampling parameters answer 400.
+# Claude 5 and later (claude-sonnet-5-5, for a tenant or deployment that chooses it): adaptive thinking is
+# on by default, so a stream can carry thinking blocks before the text, and non-default sampling
+# parameters answer 400.
 CURRENT = _request(model="claude-sonnet-5-5")
 
 
