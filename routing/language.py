@@ -2,29 +2,56 @@
 
 Japanese is any text with kana; Korean, Thai, Hindi (Devanagari), Greek and Arabic are their script;
 Chinese is Han without kana, traditional (``zh-Hant``) when it uses characters only traditional
-Chinese writes; Cyrillic is Russian unless it has Ukrainian letters. A script counts when it has at
-least as many letters as the Latin ones (a Han character weighing two), so "Can I pay with 支付宝?"
-stays English. Latin text is the language whose common short words it uses most (English on a tie
-or with none), so a one-word message is English. No dictionary, no model: a guess for canned
-phrases, not a classifier.
+Chinese writes; Cyrillic is Russian unless it has Ukrainian letters. Latin text is the language whose
+common short words it uses most (English on a tie or with none), so a one-word message is English.
+
+A message that mixes Latin with another script (the one with the most letters; Han and kana together
+when there is kana) is read by this rule:
+
+* Latin words without a single function word or greeting of a Latin language are names, products
+  or codes: the other script decides ("我想买iPhone 15", "iPhone 15 Pro Max有货吗").
+* Latin words with one are a sentence: the other script decides only when it has at least as many
+  letters as the Latin ones (a Han or Hangul character weighing two, so "Can I pay with 支付宝?" stays
+  English) *and* is more than a name: a name is at most two words, and when it is written without
+  spaces (Han, kana, Hangul, Thai) at most ``NAME_CHARACTERS`` of them ("Hi 李", "Hello 王小明",
+  "Hi 田中さん", "Hi Андрей" stay English).
+
+No dictionary, no model: a guess for canned phrases, not a classifier.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 DEFAULT = "en"
 
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff]")
-_SCRIPTS: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    ("ko", re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"), 2),
-    ("zh", re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"), 2),
-    ("th", re.compile("[\u0e00-\u0e7f]"), 1),
-    ("hi", re.compile("[\u0900-\u097f]"), 1),
-    ("ru", re.compile("[\u0400-\u04ff]"), 1),
-    ("el", re.compile("[\u0370-\u03ff]"), 1),
-    ("ar", re.compile("[\u0600-\u06ff]"), 1),
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# A name is at most two words; in a script written without spaces, at most this many characters
+# (李, 王小明, 田中さん, 김민수; a Thai name with its vowel signs is longer).
+NAME_WORDS = 2
+NAME_CHARACTERS = 4
+
+
+@dataclass(frozen=True)
+class _Script:
+    language: str
+    runs: re.Pattern[str]  # a run of its letters: a word, or for an unspaced script a stretch of text
+    weight: int  # a character of Han or Hangul carries about as much as two Latin letters
+    name_characters: int | None = None  # the longest name in a script written without spaces
+
+
+_JAPANESE = _Script("ja", re.compile(f"[\u3040-\u30ff\u31f0-\u31ff{_HAN}]+"), 2, NAME_CHARACTERS)
+_SCRIPTS: tuple[_Script, ...] = (
+    _Script("ko", re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]+"), 2, NAME_CHARACTERS),
+    _Script("zh", re.compile(f"[{_HAN}]+"), 2, NAME_CHARACTERS),
+    _Script("th", re.compile("[\u0e00-\u0e7f]+"), 1, 3 * NAME_CHARACTERS),
+    _Script("hi", re.compile("[\u0900-\u097f]+"), 1),
+    _Script("ru", re.compile("[\u0400-\u04ff]+"), 1),
+    _Script("el", re.compile("[\u0370-\u03ff]+"), 1),
+    _Script("ar", re.compile("[\u0600-\u06ff]+"), 1),
 )
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 # Characters simplified Chinese writes differently (們 们, 這 这, 麼 么, ...): common in support questions.
@@ -50,6 +77,9 @@ _FUNCTION_WORDS_TEXT = {
 # Everyday English words that other rows list too ("No", "leave a comment", "I was charged", ".com"):
 # they count for English as well, and English wins ties, so they alone never turn English into another language.
 _ENGLISH_TOO = "no as o com comment d was die son come u est mon van"
+# Greetings show Latin words are a sentence ("Hi 李"), without telling which language.
+_GREETINGS_TEXT = "hi hello hey dear thanks thank hallo hola bonjour salut ciao olá oi hoi"
+_GREETINGS = frozenset(_GREETINGS_TEXT.split())
 _FUNCTION_WORDS = {language: frozenset(text.split()) for language, text in _FUNCTION_WORDS_TEXT.items()}
 _FUNCTION_WORDS[DEFAULT] |= frozenset(_ENGLISH_TOO.split())
 # Letters only one of these languages writes: they count alongside its words, since alone they are as
@@ -60,7 +90,8 @@ _MARKS = {"es": re.compile("[¿¡]")}
 _LATIN_WORD = re.compile(r"[a-z\u00e0-\u024f]+(?:-[a-z]+)?")
 
 
-def _latin_language(text: str) -> str:
+def _latin_hits(text: str) -> Counter[str]:
+    """Per Latin language, how many of its function words, marks and letters ``text`` has."""
     lowered = text.lower()
     words = _LATIN_WORD.findall(lowered)
     hits = Counter({language: sum(word in known for word in words) for language, known in _FUNCTION_WORDS.items()})
@@ -68,24 +99,51 @@ def _latin_language(text: str) -> str:
         hits[language] += len(letters.findall(lowered)) if hits[language] else 0
     for language, marks in _MARKS.items():
         hits[language] += len(marks.findall(lowered))
+    return hits
+
+
+def _latin_language(hits: Counter[str]) -> str:
     # most_common keeps insertion order on ties, and English is first
     language, count = hits.most_common(1)[0]
     return language if count else DEFAULT
 
 
+def _latin_is_a_sentence(text: str, hits: Counter[str]) -> bool:
+    """Whether the Latin words are a sentence (a function word or a greeting), not only names or codes."""
+    return any(hits.values()) or any(word in _GREETINGS for word in _LATIN_WORD.findall(text.lower()))
+
+
+def _is_a_name(script: _Script, runs: list[str]) -> bool:
+    if len(runs) > NAME_WORDS:
+        return False
+    return script.name_characters is None or sum(map(len, runs)) <= script.name_characters
+
+
+def _script_language(script: _Script, text: str) -> str:
+    if script.language == "zh" and _TRADITIONAL.search(text):
+        return "zh-Hant"
+    if script.language == "ru" and _UKRAINIAN.search(text):
+        return "uk"
+    return script.language
+
+
 def detect_language(text: str) -> str:
-    """A language tag ("en", "ja", "zh-Hant", ...) for ``text``; ``DEFAULT`` when nothing tells."""
-    if _KANA.search(text):
-        return "ja"
+    """A language tag ("en", "ja", "zh-Hant", ...) for ``text``; ``DEFAULT`` when nothing tells.
+
+    The rule for a message mixing Latin with another script is in the module docstring.
+    """
+    scripts = (_JAPANESE,) if _KANA.search(text) else _SCRIPTS
+    script, runs = max(((script, script.runs.findall(text)) for script in scripts), key=lambda pair: _weighted(*pair))
+    hits = _latin_hits(text)
+    if not runs:
+        return _latin_language(hits)
     latin = len(_LATIN.findall(text))
-    script, count = max(
-        ((language, weight * len(pattern.findall(text))) for language, pattern, weight in _SCRIPTS),
-        key=lambda pair: pair[1],
-    )
-    if count and count >= latin:
-        if script == "zh" and _TRADITIONAL.search(text):
-            return "zh-Hant"
-        if script == "ru" and _UKRAINIAN.search(text):
-            return "uk"
-        return script
-    return _latin_language(text)
+    if not latin or not _latin_is_a_sentence(text, hits):
+        return _script_language(script, text)
+    if _weighted(script, runs) >= latin and not _is_a_name(script, runs):
+        return _script_language(script, text)
+    return _latin_language(hits)
+
+
+def _weighted(script: _Script, runs: list[str]) -> int:
+    return script.weight * sum(map(len, runs))

@@ -100,3 +100,45 @@ def test_detect_language_keeps_english_with_a_name_or_loanword_of_another_langua
 )
 def test_detect_language_still_reads_those_words_in_their_own_language(question: str, language: str):
     assert detect_language(question) == language
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hi 李",
+        "Hello 王小明",
+        "Hi, I'm 王小明",
+        "Where is 王小明's order?",
+        "Thanks 李明, that helps",
+        "Hi 김민수",
+        "Hi 田中さん",
+        "Thank you for your help, 田中",
+        "Hi Андрей",
+        "Hello Ελένη",
+    ],
+)
+def test_detect_language_keeps_latin_text_with_a_name_in_another_script(question: str):
+    # a customer's or a staff member's name in Han, kana, Hangul, Cyrillic or Greek is not the
+    # language the customer writes in: the Latin words around it are
+    assert detect_language(question) == "en"
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("我想买iPhone 15", "zh"),
+        ("我的MacBook Pro无法开机", "zh"),
+        ("iPhone 15 Pro Max有货吗？", "zh"),
+        ("这个app怎么用", "zh"),
+        ("我想用PayPal and 信用卡付款", "zh"),
+        ("Apple Storeで買ったiPhoneを返品したいです", "ja"),
+        ("田中さん、iPhone Pro Maxの在庫はありますか", "ja"),
+        ("予約をキャンセルしたいです", "ja"),
+        ("iPhone Pro Max 배송은 언제 되나요?", "ko"),
+        ("Привет, John! Где мой заказ?", "ru"),
+        ("Hola 李, dónde está mi pedido", "es"),
+    ],
+)
+def test_detect_language_keeps_a_sentence_in_its_script_around_latin_names(question: str, language: str):
+    # Latin letters without a single function word or greeting are names, products or codes
+    assert detect_language(question) == language
