@@ -1,6 +1,8 @@
 # ruff: noqa: RUF001 (Cyrillic and full-width punctuation are the point)
 from __future__ import annotations
 
+import string
+
 import pytest
 
 from routing.language import detect_language
@@ -142,3 +144,17 @@ def test_detect_language_keeps_latin_text_with_a_name_in_another_script(question
 def test_detect_language_keeps_a_sentence_in_its_script_around_latin_names(question: str, language: str):
     # Latin letters without a single function word or greeting are names, products or codes
     assert detect_language(question) == language
+
+
+def placeholders(sentence: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(sentence) if name is not None}
+
+
+def test_phrases_of_every_language_have_the_english_keys_and_placeholders():
+    english = PHRASES["en"].__dict__
+    for language, phrases in PHRASES.items():
+        sentences = phrases.__dict__
+        assert sentences.keys() == english.keys(), language
+        for key, sentence in sentences.items():
+            assert placeholders(sentence) == placeholders(english[key]), (language, key)
+            assert sentence == sentence.strip(), (language, key)
