@@ -22,6 +22,7 @@ from bookings.widget import handle_booking_frame, handle_proposal_decision
 from chat import services
 from chat.customer_context import greeting_for
 from chat.engine import answer_turn, end_frame
+from chat.error_phrases import ErrorText, error_message
 from chat.limits import SlidingWindow, frames_per_connection, ip_allows_message, messages_per_connection
 from chat.models import Conversation, Message, MessageStatus
 from chat.origins import origin_allowed
@@ -39,8 +40,9 @@ from chat.protocol import (
     SendMessage,
     parse_frame,
 )
-from chat.selectors import conversation_history, conversation_resume_frames
+from chat.selectors import conversation_history, conversation_language, conversation_resume_frames
 from escalations.handoff import escalate_request
+from routing.language import DEFAULT, detect_language
 from supportai.db import db_call
 from supportai.identity import IdentityError
 from supportai.models import Tenant
@@ -63,6 +65,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.message_window = SlidingWindow(messages_per_connection())
         self.frame_window = SlidingWindow(frames_per_connection())
         self.group: str | None = None
+        self.language = DEFAULT  # of the customer's latest message: our error messages are in it
         await self.accept()  # accept first so the close code reaches the client
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         key = (query.get("key") or [""])[0]
@@ -89,6 +92,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.group = conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         history = await db_call(conversation_history)(tenant=tenant, conversation=conversation)
+        self.language = conversation_language(history)
         await self.send_json(
             {
                 "type": "session.ready",
@@ -117,25 +121,28 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def send_error(self, code: ErrorCode, message: str) -> None:
         await self.send_json({"type": "error", "code": code.value, "message": message})
 
+    def say(self, text: ErrorText) -> str:
+        return error_message(text, language=self.language)
+
     # --- incoming frames ---------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.tenant is None or self.conversation is None:
             return
         if not self.frame_window.allow():
-            await self.send_error(ErrorCode.RATE_LIMITED, "Too many frames; this connection is closed.")
+            await self.send_error(ErrorCode.RATE_LIMITED, self.say(ErrorText.FRAME_FLOOD))
             await self.close(code=CloseCode.RATE_LIMITED)
             return
         try:
             command = parse_frame(text_data)
             await self.dispatch_command(command)
         except ProtocolError as exc:
-            await self.send_error(exc.code, exc.message)
-        except services.ChatError as exc:
-            await self.send_error(ErrorCode.NOT_FOUND, str(exc))
+            await self.send_error(exc.code, exc.message_in(self.language))
+        except services.ChatError:  # feedback on a message that is not an answer of this conversation
+            await self.send_error(ErrorCode.NOT_FOUND, self.say(ErrorText.MESSAGE_NOT_FOUND))
         except Exception:  # a bug must cost one frame, never the connection or a traceback to the client
             logger.exception("chat frame failed")
-            await self.send_error(ErrorCode.INTERNAL, "Something went wrong on our side. Please try again.")
+            await self.send_error(ErrorCode.INTERNAL, self.say(ErrorText.INTERNAL))
 
     async def dispatch_command(self, command: Command) -> None:
         if isinstance(command, Ping):
@@ -157,11 +164,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_message(self, command: SendMessage) -> None:
         assert self.tenant is not None and self.conversation is not None
+        self.language = detect_language(command.text)
         if not self.message_window.allow():
-            raise ProtocolError(ErrorCode.RATE_LIMITED, "You are sending messages too quickly; wait a moment.")
+            raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.TOO_QUICKLY)
         ip = (self.scope.get("client") or ["", 0])[0] or ""
         if not await db_call(ip_allows_message)(ip):
-            raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many messages from your network; wait a minute.")
+            raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.NETWORK_BUSY)
         received = await db_call(services.message_receive)(
             tenant=self.tenant, conversation=self.conversation, client_id=command.client_id, text=command.text
         )

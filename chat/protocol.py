@@ -1,15 +1,20 @@
 """Parsing and validation of client websocket frames (see docs/websocket-protocol.md).
 
 Every problem becomes a ``ProtocolError`` carrying one of the protocol's error codes and a plain
-message; the consumer turns it into an ``error`` frame and keeps the socket open.
+message; the consumer turns it into an ``error`` frame, in the customer's language
+(``chat/error_phrases.py``), and keeps the socket open.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from chat.error_phrases import ErrorText, error_message
+from routing.language import DEFAULT
 
 MAX_FRAME_BYTES = 16_384
 MAX_MESSAGE_CHARS = 2_000
@@ -35,10 +40,35 @@ class CloseCode:
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    """A refused frame. ``message`` is English; with ``text`` the consumer can say it in another language.
+
+    Errors raised with a plain ``message`` only (booking and handoff problems) are English everywhere.
+    """
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        text: ErrorText | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.text = text
+        self.params: Mapping[str, object] = params or {}
+
+    @classmethod
+    def of(cls, code: ErrorCode, text: ErrorText, **params: object) -> ProtocolError:
+        """The error whose message is the sentence ``text`` (English here; ``message_in`` for others)."""
+        return cls(code, error_message(text, language=DEFAULT, **params), text=text, params=params)
+
+    def message_in(self, language: str) -> str:
+        """The message in ``language`` when it is one of our sentences, else the English ``message``."""
+        if self.text is None:
+            return self.message
+        return error_message(self.text, language=language, **self.params)
 
 
 @dataclass(frozen=True)
@@ -91,18 +121,18 @@ def _string(frame: dict[str, Any], key: str, *, required: bool, limit: int) -> s
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a string.")
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_STRING, field=key)
     if required and not value.strip():
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' is required.")
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.REQUIRED, field=key)
     if len(value) > limit:
-        raise ProtocolError(ErrorCode.TOO_LONG, f"'{key}' is longer than {limit} characters.")
+        raise ProtocolError.of(ErrorCode.TOO_LONG, ErrorText.FIELD_TOO_LONG, field=key, limit=limit)
     return value
 
 
 def _integer(frame: dict[str, Any], key: str) -> int:
     value = frame.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be an integer.")
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_INTEGER, field=key)
     return value
 
 
@@ -115,7 +145,7 @@ def _send(frame: dict[str, Any]) -> SendMessage:
 def _feedback(frame: dict[str, Any]) -> Feedback:
     value = frame.get("value")
     if value not in ("up", "down"):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, '\'value\' must be "up" or "down".')
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.FEEDBACK_VALUE)
     comment = _string(frame, "comment", required=False, limit=MAX_COMMENT_CHARS)
     return Feedback(message_id=_integer(frame, "message_id"), value=value, comment=comment)
 
@@ -123,7 +153,7 @@ def _feedback(frame: dict[str, Any]) -> Feedback:
 def _rating(frame: dict[str, Any]) -> Rating:
     rating = _integer(frame, "rating")
     if not 1 <= rating <= 5:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "'rating' must be between 1 and 5.")
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.RATING_RANGE)
     return Rating(rating=rating, comment=_string(frame, "comment", required=False, limit=MAX_COMMENT_CHARS))
 
 
@@ -157,18 +187,18 @@ PARSERS: dict[str, Any] = {
 def parse_frame(raw: str | None) -> Command:
     """Turn one text frame into a command, or raise ``ProtocolError``."""
     if raw is None:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "Send JSON text frames, not binary.")
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.BINARY)
     if len(raw.encode("utf-8", errors="replace")) > MAX_FRAME_BYTES:
-        raise ProtocolError(ErrorCode.TOO_LONG, f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+        raise ProtocolError.of(ErrorCode.TOO_LONG, ErrorText.FRAME_TOO_LONG, limit=MAX_FRAME_BYTES)
     try:
         frame = json.loads(raw)
     except (json.JSONDecodeError, RecursionError):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "Frames must be JSON objects.") from None
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_JSON) from None
     if not isinstance(frame, dict):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "Frames must be JSON objects.")
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_JSON)
     kind = frame.get("type")
     parser = PARSERS.get(kind) if isinstance(kind, str) else None
     if parser is None:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"Unknown frame type {str(kind)[:40]!r}.")
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.UNKNOWN_TYPE, kind=repr(str(kind)[:40]))
     command: Command = parser(frame)
     return command

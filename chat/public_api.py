@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from chat import services
 from chat.engine import answer_turn, end_frame
+from chat.error_phrases import ErrorText
 from chat.limits import ip_allows_message
 from chat.models import Conversation, MessageStatus
 from chat.origins import origin_allowed
@@ -92,7 +93,7 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     assert isinstance(command, SendMessage)
     ip = request.META.get("REMOTE_ADDR", "")
     if not ip_allows_message(ip):
-        raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many messages from your network; wait a minute.")
+        raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.NETWORK_BUSY)
     resume = str(body.get("resume_token") or "")
     conversation = services.conversation_resume(tenant=tenant, resume_token=resume) if resume else None
     if conversation is None:

@@ -9,8 +9,9 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 
 from bookings.widget import open_proposal_frames
-from chat.models import Conversation, Message, MessageStatus
+from chat.models import Conversation, Message, MessageRole, MessageStatus
 from escalations.handoff import resume_frames as handoff_resume_frames
+from routing.language import DEFAULT, detect_language
 from supportai.models import Tenant
 
 HISTORY_LIMIT = 50
@@ -38,6 +39,14 @@ def conversation_history(
         .order_by("-created_at", "-pk")[:limit]
     )
     return [message_frame(message) for message in reversed(list(messages))]
+
+
+def conversation_language(history: list[dict[str, Any]]) -> str:
+    """The language of the customer's latest message in ``history`` (``conversation_history``'s), else English."""
+    for frame in reversed(history):
+        if frame["role"] == MessageRole.CUSTOMER:
+            return detect_language(frame["text"])
+    return DEFAULT
 
 
 def conversation_resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[str, Any]]:

@@ -1,0 +1,305 @@
+# ruff: noqa: RUF001 (full-width punctuation and Cyrillic letters are the point of this table)
+"""The widget socket's error sentences, in the customer's language (docs/websocket-protocol.md, "Errors").
+
+An ``error`` frame's ``code`` is the protocol's contract and never changes; its ``message`` is for
+the customer to read, so the consumer writes it in the language of their latest message
+(``routing/language.py``), as the assistant's own sentences (``routing/phrases.py``): English until
+they have written, or when their language has no row here. Field names, frame types and ``"up"`` /
+``"down"`` are the protocol's words and stay as they are. Every row has every sentence with the
+same placeholders as English (a test holds it to that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from routing.language import DEFAULT
+
+
+class ErrorText(StrEnum):
+    """Which sentence: the name of an ``ErrorPhrases`` field."""
+
+    BINARY = "binary"
+    FRAME_TOO_LONG = "frame_too_long"
+    NOT_JSON = "not_json"
+    UNKNOWN_TYPE = "unknown_type"
+    NOT_STRING = "not_string"
+    REQUIRED = "required"
+    FIELD_TOO_LONG = "field_too_long"
+    NOT_INTEGER = "not_integer"
+    FEEDBACK_VALUE = "feedback_value"
+    RATING_RANGE = "rating_range"
+    FRAME_FLOOD = "frame_flood"
+    TOO_QUICKLY = "too_quickly"
+    NETWORK_BUSY = "network_busy"
+    MESSAGE_NOT_FOUND = "message_not_found"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class ErrorPhrases:
+    binary: str  # a binary frame
+    frame_too_long: str  # {limit}: bytes
+    not_json: str  # not JSON, or JSON that is not an object
+    unknown_type: str  # {kind}: the type the client sent, quoted and cut to 40 characters
+    not_string: str  # {field}
+    required: str  # {field}
+    field_too_long: str  # {field}, {limit}: characters
+    not_integer: str  # {field}
+    feedback_value: str
+    rating_range: str
+    frame_flood: str  # then the socket is closed with 4429
+    too_quickly: str  # more messages a minute than this connection may send
+    network_busy: str  # more messages a minute than the customer's address may send
+    message_not_found: str  # feedback on a message that is not an answer of this conversation
+    internal: str  # our own code failed on the frame
+
+
+ERROR_PHRASES: dict[str, ErrorPhrases] = {
+    "en": ErrorPhrases(
+        binary="Send JSON text frames, not binary.",
+        frame_too_long="Frames are limited to {limit} bytes.",
+        not_json="Frames must be JSON objects.",
+        unknown_type="Unknown frame type {kind}.",
+        not_string="'{field}' must be a string.",
+        required="'{field}' is required.",
+        field_too_long="'{field}' is longer than {limit} characters.",
+        not_integer="'{field}' must be an integer.",
+        feedback_value='\'value\' must be "up" or "down".',
+        rating_range="'rating' must be between 1 and 5.",
+        frame_flood="Too many frames; this connection is closed.",
+        too_quickly="You are sending messages too quickly; wait a moment.",
+        network_busy="Too many messages from your network; wait a minute.",
+        message_not_found="No such answer in this conversation.",
+        internal="Something went wrong on our side. Please try again.",
+    ),
+    "es": ErrorPhrases(
+        binary="Envíe tramas de texto JSON, no binarias.",
+        frame_too_long="Las tramas están limitadas a {limit} bytes.",
+        not_json="Las tramas deben ser objetos JSON.",
+        unknown_type="Tipo de trama desconocido: {kind}.",
+        not_string="'{field}' debe ser un texto.",
+        required="'{field}' es obligatorio.",
+        field_too_long="'{field}' supera los {limit} caracteres.",
+        not_integer="'{field}' debe ser un número entero.",
+        feedback_value='\'value\' debe ser "up" o "down".',
+        rating_range="'rating' debe estar entre 1 y 5.",
+        frame_flood="Demasiadas tramas; esta conexión se ha cerrado.",
+        too_quickly="Está enviando mensajes demasiado rápido; espere un momento.",
+        network_busy="Demasiados mensajes desde su red; espere un minuto.",
+        message_not_found="No existe esa respuesta en esta conversación.",
+        internal="Algo ha fallado por nuestra parte. Vuelva a intentarlo.",
+    ),
+    "fr": ErrorPhrases(
+        binary="Envoyez des trames texte JSON, pas binaires.",
+        frame_too_long="Les trames sont limitées à {limit} octets.",
+        not_json="Les trames doivent être des objets JSON.",
+        unknown_type="Type de trame inconnu : {kind}.",
+        not_string="'{field}' doit être une chaîne de caractères.",
+        required="'{field}' est obligatoire.",
+        field_too_long="'{field}' dépasse {limit} caractères.",
+        not_integer="'{field}' doit être un nombre entier.",
+        feedback_value='\'value\' doit valoir "up" ou "down".',
+        rating_range="'rating' doit être compris entre 1 et 5.",
+        frame_flood="Trop de trames ; cette connexion est fermée.",
+        too_quickly="Vous envoyez des messages trop rapidement ; patientez un instant.",
+        network_busy="Trop de messages depuis votre réseau ; patientez une minute.",
+        message_not_found="Cette réponse n'existe pas dans cette conversation.",
+        internal="Un problème est survenu de notre côté. Veuillez réessayer.",
+    ),
+    "de": ErrorPhrases(
+        binary="Bitte senden Sie JSON-Textframes, keine Binärdaten.",
+        frame_too_long="Frames sind auf {limit} Bytes begrenzt.",
+        not_json="Frames müssen JSON-Objekte sein.",
+        unknown_type="Unbekannter Frame-Typ {kind}.",
+        not_string="'{field}' muss ein Text sein.",
+        required="'{field}' ist erforderlich.",
+        field_too_long="'{field}' ist länger als {limit} Zeichen.",
+        not_integer="'{field}' muss eine ganze Zahl sein.",
+        feedback_value='\'value\' muss "up" oder "down" sein.',
+        rating_range="'rating' muss zwischen 1 und 5 liegen.",
+        frame_flood="Zu viele Frames; diese Verbindung wird geschlossen.",
+        too_quickly="Sie senden Nachrichten zu schnell; bitte warten Sie einen Moment.",
+        network_busy="Zu viele Nachrichten aus Ihrem Netzwerk; bitte warten Sie eine Minute.",
+        message_not_found="Diese Antwort gibt es in diesem Gespräch nicht.",
+        internal="Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.",
+    ),
+    "pt": ErrorPhrases(
+        binary="Envie quadros de texto JSON, não binários.",
+        frame_too_long="Os quadros estão limitados a {limit} bytes.",
+        not_json="Os quadros devem ser objetos JSON.",
+        unknown_type="Tipo de quadro desconhecido: {kind}.",
+        not_string="'{field}' deve ser um texto.",
+        required="'{field}' é obrigatório.",
+        field_too_long="'{field}' tem mais de {limit} caracteres.",
+        not_integer="'{field}' deve ser um número inteiro.",
+        feedback_value='\'value\' deve ser "up" ou "down".',
+        rating_range="'rating' deve estar entre 1 e 5.",
+        frame_flood="Quadros demais; esta conexão foi encerrada.",
+        too_quickly="Você está enviando mensagens rápido demais; aguarde um momento.",
+        network_busy="Mensagens demais a partir da sua rede; aguarde um minuto.",
+        message_not_found="Essa resposta não existe nesta conversa.",
+        internal="Algo deu errado do nosso lado. Tente novamente.",
+    ),
+    "it": ErrorPhrases(
+        binary="Invii frame di testo JSON, non binari.",
+        frame_too_long="I frame sono limitati a {limit} byte.",
+        not_json="I frame devono essere oggetti JSON.",
+        unknown_type="Tipo di frame sconosciuto: {kind}.",
+        not_string="'{field}' deve essere un testo.",
+        required="'{field}' è obbligatorio.",
+        field_too_long="'{field}' supera i {limit} caratteri.",
+        not_integer="'{field}' deve essere un numero intero.",
+        feedback_value='\'value\' deve essere "up" o "down".',
+        rating_range="'rating' deve essere compreso tra 1 e 5.",
+        frame_flood="Troppi frame; questa connessione è stata chiusa.",
+        too_quickly="Sta inviando messaggi troppo rapidamente; attenda un momento.",
+        network_busy="Troppi messaggi dalla sua rete; attenda un minuto.",
+        message_not_found="Questa risposta non esiste in questa conversazione.",
+        internal="Qualcosa è andato storto da parte nostra. Riprovi.",
+    ),
+    "nl": ErrorPhrases(
+        binary="Stuur JSON-tekstframes, geen binaire frames.",
+        frame_too_long="Frames zijn beperkt tot {limit} bytes.",
+        not_json="Frames moeten JSON-objecten zijn.",
+        unknown_type="Onbekend frametype {kind}.",
+        not_string="'{field}' moet tekst zijn.",
+        required="'{field}' is verplicht.",
+        field_too_long="'{field}' is langer dan {limit} tekens.",
+        not_integer="'{field}' moet een geheel getal zijn.",
+        feedback_value='\'value\' moet "up" of "down" zijn.',
+        rating_range="'rating' moet tussen 1 en 5 liggen.",
+        frame_flood="Te veel frames; deze verbinding wordt gesloten.",
+        too_quickly="U stuurt te snel berichten; wacht even.",
+        network_busy="Te veel berichten vanaf uw netwerk; wacht een minuut.",
+        message_not_found="Dat antwoord bestaat niet in dit gesprek.",
+        internal="Er ging bij ons iets mis. Probeer het opnieuw.",
+    ),
+    "ja": ErrorPhrases(
+        binary="バイナリではなく、JSONのテキストフレームを送信してください。",
+        frame_too_long="フレームは{limit}バイトまでです。",
+        not_json="フレームはJSONオブジェクトである必要があります。",
+        unknown_type="不明なフレームの種類です：{kind}。",
+        not_string="'{field}' は文字列で指定してください。",
+        required="'{field}' は必須です。",
+        field_too_long="'{field}' は{limit}文字以内で入力してください。",
+        not_integer="'{field}' は整数で指定してください。",
+        feedback_value='\'value\' は "up" または "down" を指定してください。',
+        rating_range="'rating' は1から5の間で指定してください。",
+        frame_flood="フレームが多すぎるため、この接続を終了します。",
+        too_quickly="メッセージの送信が速すぎます。少しお待ちください。",
+        network_busy="お使いのネットワークからのメッセージが多すぎます。1分ほどお待ちください。",
+        message_not_found="この会話にそのような回答はありません。",
+        internal="申し訳ありません。当社側で問題が発生しました。もう一度お試しください。",
+    ),
+    "zh": ErrorPhrases(
+        binary="请发送JSON文本帧，而不是二进制帧。",
+        frame_too_long="每帧最多{limit}字节。",
+        not_json="帧必须是JSON对象。",
+        unknown_type="未知的帧类型：{kind}。",
+        not_string="'{field}' 必须是字符串。",
+        required="'{field}' 为必填项。",
+        field_too_long="'{field}' 超过了{limit}个字符。",
+        not_integer="'{field}' 必须是整数。",
+        feedback_value='\'value\' 必须是 "up" 或 "down"。',
+        rating_range="'rating' 必须在1到5之间。",
+        frame_flood="帧过多，此连接已关闭。",
+        too_quickly="您发送消息过快，请稍候。",
+        network_busy="来自您网络的消息过多，请稍等一分钟。",
+        message_not_found="此对话中没有该回答。",
+        internal="抱歉，我们这边出了问题。请重试。",
+    ),
+    "zh-Hant": ErrorPhrases(
+        binary="請傳送JSON文字訊框，而不是二進位訊框。",
+        frame_too_long="每個訊框最多{limit}位元組。",
+        not_json="訊框必須是JSON物件。",
+        unknown_type="未知的訊框類型：{kind}。",
+        not_string="'{field}' 必須是字串。",
+        required="'{field}' 為必填欄位。",
+        field_too_long="'{field}' 超過了{limit}個字元。",
+        not_integer="'{field}' 必須是整數。",
+        feedback_value='\'value\' 必須是 "up" 或 "down"。',
+        rating_range="'rating' 必須介於1到5之間。",
+        frame_flood="訊框過多，此連線已關閉。",
+        too_quickly="您傳送訊息的速度太快，請稍候。",
+        network_busy="來自您網路的訊息過多，請稍等一分鐘。",
+        message_not_found="此對話中沒有該回答。",
+        internal="抱歉，我們這邊出了問題。請重試。",
+    ),
+    "ko": ErrorPhrases(
+        binary="바이너리가 아닌 JSON 텍스트 프레임을 보내 주세요.",
+        frame_too_long="프레임은 {limit}바이트까지 보낼 수 있습니다.",
+        not_json="프레임은 JSON 객체여야 합니다.",
+        unknown_type="알 수 없는 프레임 유형입니다: {kind}.",
+        not_string="'{field}'은(는) 문자열이어야 합니다.",
+        required="'{field}'은(는) 필수입니다.",
+        field_too_long="'{field}'이(가) {limit}자를 넘습니다.",
+        not_integer="'{field}'은(는) 정수여야 합니다.",
+        feedback_value='\'value\'는 "up" 또는 "down"이어야 합니다.',
+        rating_range="'rating'은 1에서 5 사이여야 합니다.",
+        frame_flood="프레임이 너무 많아 이 연결을 종료합니다.",
+        too_quickly="메시지를 너무 빨리 보내고 있습니다. 잠시 기다려 주세요.",
+        network_busy="사용 중인 네트워크에서 메시지가 너무 많습니다. 1분 정도 기다려 주세요.",
+        message_not_found="이 대화에 해당 답변이 없습니다.",
+        internal="죄송합니다. 저희 쪽에서 문제가 발생했습니다. 다시 시도해 주세요.",
+    ),
+    "ru": ErrorPhrases(
+        binary="Отправляйте текстовые JSON-фреймы, а не двоичные.",
+        frame_too_long="Размер фрейма ограничен {limit} байтами.",
+        not_json="Фреймы должны быть JSON-объектами.",
+        unknown_type="Неизвестный тип фрейма: {kind}.",
+        not_string="'{field}' должно быть строкой.",
+        required="'{field}' — обязательное поле.",
+        field_too_long="'{field}' длиннее {limit} символов.",
+        not_integer="'{field}' должно быть целым числом.",
+        feedback_value='\'value\' должно быть "up" или "down".',
+        rating_range="'rating' должно быть от 1 до 5.",
+        frame_flood="Слишком много фреймов; соединение закрыто.",
+        too_quickly="Вы отправляете сообщения слишком часто; подождите немного.",
+        network_busy="Слишком много сообщений из вашей сети; подождите минуту.",
+        message_not_found="В этом разговоре нет такого ответа.",
+        internal="У нас что-то пошло не так. Попробуйте ещё раз.",
+    ),
+    "th": ErrorPhrases(
+        binary="โปรดส่งเฟรมข้อความ JSON ไม่ใช่ข้อมูลไบนารี",
+        frame_too_long="เฟรมมีขนาดได้ไม่เกิน {limit} ไบต์",
+        not_json="เฟรมต้องเป็นออบเจ็กต์ JSON",
+        unknown_type="ไม่รู้จักประเภทเฟรม {kind}",
+        not_string="'{field}' ต้องเป็นข้อความ",
+        required="ต้องระบุ '{field}'",
+        field_too_long="'{field}' ยาวเกิน {limit} ตัวอักษร",
+        not_integer="'{field}' ต้องเป็นจำนวนเต็ม",
+        feedback_value='\'value\' ต้องเป็น "up" หรือ "down"',
+        rating_range="'rating' ต้องอยู่ระหว่าง 1 ถึง 5",
+        frame_flood="มีเฟรมมากเกินไป จึงปิดการเชื่อมต่อนี้",
+        too_quickly="คุณส่งข้อความเร็วเกินไป โปรดรอสักครู่",
+        network_busy="มีข้อความจากเครือข่ายของคุณมากเกินไป โปรดรอหนึ่งนาที",
+        message_not_found="ไม่มีคำตอบนี้ในบทสนทนานี้",
+        internal="ขออภัย เกิดข้อผิดพลาดในระบบของเรา โปรดลองอีกครั้ง",
+    ),
+    "hi": ErrorPhrases(
+        binary="कृपया बाइनरी नहीं, JSON टेक्स्ट फ़्रेम भेजें।",
+        frame_too_long="फ़्रेम अधिकतम {limit} बाइट का हो सकता है।",
+        not_json="फ़्रेम JSON ऑब्जेक्ट होने चाहिए।",
+        unknown_type="अज्ञात फ़्रेम प्रकार: {kind}।",
+        not_string="'{field}' टेक्स्ट होना चाहिए।",
+        required="'{field}' आवश्यक है।",
+        field_too_long="'{field}' {limit} अक्षरों से लंबा है।",
+        not_integer="'{field}' पूर्णांक होना चाहिए।",
+        feedback_value='\'value\' "up" या "down" होना चाहिए।',
+        rating_range="'rating' 1 से 5 के बीच होनी चाहिए।",
+        frame_flood="बहुत अधिक फ़्रेम; यह कनेक्शन बंद किया जा रहा है।",
+        too_quickly="आप बहुत तेज़ी से संदेश भेज रहे हैं; कृपया थोड़ा रुकें।",
+        network_busy="आपके नेटवर्क से बहुत अधिक संदेश आ रहे हैं; कृपया एक मिनट रुकें।",
+        message_not_found="इस बातचीत में ऐसा कोई उत्तर नहीं है।",
+        internal="क्षमा करें, हमारी ओर से कुछ गड़बड़ हो गई। कृपया फिर से प्रयास करें।",
+    ),
+}
+
+
+def error_message(text: ErrorText, *, language: str, **params: object) -> str:
+    """``text`` in ``language`` (English when it has no row), its placeholders filled from ``params``."""
+    phrases = ERROR_PHRASES.get(language, ERROR_PHRASES[DEFAULT])
+    sentence: str = getattr(phrases, text.value)
+    return sentence.format(**params)

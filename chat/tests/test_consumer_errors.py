@@ -1,0 +1,87 @@
+"""The widget socket's error frames: their text in the customer's language, their code unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.protocol import MAX_MESSAGE_CHARS
+from chat.tests.conftest import Connect
+from supportai.models import Tenant
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+NOT_JSON = "not json"
+TOO_LONG = {"type": "message.send", "client_id": "long", "text": "a" * (MAX_MESSAGE_CHARS + 1)}
+
+
+async def test_errors_are_in_the_language_the_customer_writes_in(connect: Connect, tenant: Tenant, settings) -> None:
+    # given a customer who wrote in German
+    settings.CHAT_MESSAGES_PER_MINUTE_PER_CONNECTION = 1
+    client = await connect(tenant)
+    await client.ask("Wie kann ich meine Buchung stornieren?", "de-1")
+    # when they send what the socket refuses
+    await client.send_raw(NOT_JSON)
+    not_json = await client.receive()
+    await client.send(TOO_LONG)
+    too_long = await client.receive()
+    await client.send({"type": "feedback", "message_id": 999_999, "value": "up"})
+    not_found = await client.receive()
+    await client.send({"type": "message.send", "client_id": "de-2", "text": "Und die Gebühr?"})
+    rate_limited = await client.receive()
+    # then the codes are the protocol's, the words German
+    assert not_json == {"type": "error", "code": "bad_request", "message": "Frames müssen JSON-Objekte sein."}
+    assert too_long == {"type": "error", "code": "too_long", "message": "'text' ist länger als 2000 Zeichen."}
+    assert not_found == {
+        "type": "error",
+        "code": "not_found",
+        "message": "Diese Antwort gibt es in diesem Gespräch nicht.",
+    }
+    assert rate_limited == {
+        "type": "error",
+        "code": "rate_limited",
+        "message": "Sie senden Nachrichten zu schnell; bitte warten Sie einen Moment.",
+    }
+
+
+async def test_errors_follow_the_customers_latest_message(connect: Connect, tenant: Tenant) -> None:
+    # given a customer who wrote in French, then in English
+    client = await connect(tenant)
+    await client.ask("Comment annuler ma réservation ?", "fr-1")
+    await client.send_raw(NOT_JSON)
+    french = (await client.receive_until("error"))[-1]
+    await client.ask("Sorry, how do I cancel my booking?", "en-1")
+    await client.send_raw(NOT_JSON)
+    english = (await client.receive_until("error"))[-1]  # after the handoff a second unknown question opens
+    # then each error is in the language of the message before it
+    assert french["message"] == "Les trames doivent être des objets JSON."
+    assert english["message"] == "Frames must be JSON objects."
+
+
+async def test_a_resumed_conversation_keeps_the_customers_language(connect: Connect, tenant: Tenant) -> None:
+    # given a Japanese customer who comes back to their conversation
+    first = await connect(tenant)
+    await first.ask("予約をキャンセルしたいです", "ja-1")
+    await first.communicator.disconnect()
+    again = await connect(tenant, resume=first.ready["resume_token"])
+    # when the first frame after resuming is refused
+    await again.send({"type": "rating", "rating": 9})
+    # then the error is Japanese (after the handoff banner, should the question have opened one)
+    assert (await again.receive_until("error"))[-1] == {
+        "type": "error",
+        "code": "bad_request",
+        "message": "'rating' は1から5の間で指定してください。",
+    }
+
+
+async def test_another_tenants_conversation_lends_no_language(
+    connect: Connect, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given the other tenant's Japanese conversation
+    theirs = await connect(other_tenant, origin="https://bravo.example.com")
+    await theirs.ask("予約をキャンセルしたいです", "ja-1")
+    # when its resume token is used on this tenant's widget (a fresh conversation starts)
+    mine = await connect(tenant, resume=theirs.ready["resume_token"])
+    await mine.send_raw(NOT_JSON)
+    # then nothing of theirs shows, not even their language
+    assert mine.ready["history"] == []
+    assert await mine.receive() == {"type": "error", "code": "bad_request", "message": "Frames must be JSON objects."}
