@@ -116,12 +116,25 @@ class Ping:
 Command = SendMessage | Feedback | Rating | Escalate | ProposalDecision | Identify | Ping
 
 
+def _storable(value: str) -> bool:
+    """Whether PostgreSQL can store ``value``: no NUL, no half surrogate pair (JSON can escape both)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _string(frame: dict[str, Any], key: str, *, required: bool, limit: int) -> str:
     value = frame.get(key, "")
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_STRING, field=key)
+    if not _storable(value):
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_TEXT, field=key)
     if required and not value.strip():
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.REQUIRED, field=key)
     if len(value) > limit:
@@ -192,7 +205,7 @@ def parse_frame(raw: str | None) -> Command:
         raise ProtocolError.of(ErrorCode.TOO_LONG, ErrorText.FRAME_TOO_LONG, limit=MAX_FRAME_BYTES)
     try:
         frame = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: also an integer of more than 4,300 digits
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_JSON) from None
     if not isinstance(frame, dict):
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_JSON)

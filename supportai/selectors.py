@@ -31,6 +31,6 @@ def membership_get(*, user: User | AnonymousUser, tenant_id: int) -> Membership 
 
 
 def tenant_get_by_public_key(*, public_key: str) -> Tenant | None:
-    if not public_key or len(public_key) > 64:
+    if not public_key or len(public_key) > 64 or "\x00" in public_key:  # PostgreSQL cannot compare a NUL
         return None
     return Tenant.objects.filter(public_key=public_key, is_active=True).first()

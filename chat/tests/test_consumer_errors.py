@@ -85,3 +85,37 @@ async def test_another_tenants_conversation_lends_no_language(
     # then nothing of theirs shows, not even their language
     assert mine.ready["history"] == []
     assert await mine.receive() == {"type": "error", "code": "bad_request", "message": "Frames must be JSON objects."}
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        # Python refuses to read an integer of more than 4,300 digits (a ValueError, not a JSON error)
+        ('{"type": "ping", "n": ' + "9" * 5_000 + "}", "bad_request"),
+        ('{"type": "rating", "rating": ' + "9" * 5_000 + "}", "bad_request"),
+        # ids beyond what the database stores
+        ('{"type": "feedback", "message_id": ' + str(2**63) + ', "value": "up"}', "not_found"),
+        ('{"type": "feedback", "message_id": ' + str(-(2**70)) + ', "value": "up"}', "not_found"),
+        # text PostgreSQL cannot store: a NUL character, half a surrogate pair
+        ('{"type": "message.send", "client_id": "n-1", "text": "hi\\u0000there"}', "bad_request"),
+        ('{"type": "message.send", "client_id": "n-\\u0000", "text": "hi"}', "bad_request"),
+        ('{"type": "message.send", "client_id": "s-1", "text": "hi \\ud83d"}', "bad_request"),
+        ('{"type": "rating", "rating": 5, "comment": "\\udc00"}', "bad_request"),
+    ],
+)
+async def test_frames_the_database_cannot_take_are_the_clients_error_not_ours(
+    connect: Connect, tenant: Tenant, raw: str, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await connect(tenant)
+    await client.send_raw(raw)
+    error = await client.receive()
+    assert (error["type"], error["code"]) == ("error", code), error
+    assert not [record for record in caplog.records if record.name == "chat.consumers"]
+    await client.send({"type": "ping"})
+    assert await client.receive() == {"type": "pong"}
+
+
+@pytest.mark.parametrize("key", ["pk_%00", "%00"])
+async def test_a_key_the_database_cannot_take_is_an_unknown_key(connect: Connect, key: str) -> None:
+    client = await connect(None, key=key, expect_ready=False)
+    assert await client.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4404}
