@@ -61,6 +61,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.turns: asyncio.Queue[Message] = asyncio.Queue()
+        self.unanswered: set[int] = set()  # ids of the questions queued or being answered here
         self.worker: asyncio.Task[None] | None = None
         self.message_window = SlidingWindow(messages_per_connection())
         self.frame_window = SlidingWindow(frames_per_connection())
@@ -174,12 +175,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
             tenant=self.tenant, conversation=self.conversation, client_id=command.client_id, text=command.text
         )
         await self.send_json({"type": "message.ack", "client_id": command.client_id, "message_id": received.message.pk})
-        if received.created:
-            self.enqueue(received.message)
-        elif received.reply is not None and received.reply.status != MessageStatus.STREAMING:
+        if received.created or received.reply is None:  # a resend of a question never answered (it was
+            self.enqueue(received.message)  # still queued when the connection dropped) is answered now
+        elif received.reply.status != MessageStatus.STREAMING:
             await self.send_json(end_frame(received.reply))
 
     def enqueue(self, message: Message) -> None:
+        if message.pk in self.unanswered:  # resent while it waits here: answered once
+            return
+        self.unanswered.add(message.pk)
         self.turns.put_nowait(message)
         if self.worker is None or self.worker.done():
             self.worker = asyncio.create_task(self.answer_queued())
@@ -188,9 +192,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         assert self.tenant is not None and self.conversation is not None
         while not self.turns.empty():
             question = self.turns.get_nowait()
-            await answer_turn(
-                tenant=self.tenant, conversation=self.conversation, question=question, emit=self.send_json
-            )
+            try:
+                await answer_turn(
+                    tenant=self.tenant, conversation=self.conversation, question=question, emit=self.send_json
+                )
+            finally:
+                self.unanswered.discard(question.pk)
 
     async def on_feedback(self, command: Feedback) -> None:
         assert self.tenant is not None and self.conversation is not None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from chat.models import Message, MessageStatus
 from chat.protocol import MAX_MESSAGE_CHARS
 from chat.tests.conftest import Connect
+from routing.providers.fake import Script, ScriptedProvider
+from routing.registry import override_providers
 from supportai.models import Tenant
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -119,3 +122,44 @@ async def test_frames_the_database_cannot_take_are_the_clients_error_not_ours(
 async def test_a_key_the_database_cannot_take_is_an_unknown_key(connect: Connect, key: str) -> None:
     client = await connect(None, key=key, expect_ready=False)
     assert await client.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4404}
+
+
+async def test_resending_a_question_that_was_never_answered_answers_it(connect: Connect, tenant: Tenant) -> None:
+    # given a second question queued behind an answer when the customer lost the connection
+    slow = ScriptedProvider(name="local", scripts=(Script(deltas=("never",), delay_s=30),))
+    with override_providers({"local": slow}):
+        first = await connect(tenant)
+        await first.send({"type": "message.send", "client_id": "q-1", "text": "Tell me about memberships"})
+        await first.receive_until("message.start")
+        await first.send({"type": "message.send", "client_id": "q-2", "text": "And about parking?"})
+        queued = (await first.receive_until("message.ack"))[-1]
+        await first.communicator.disconnect()
+    # when the widget resumes and resends it, as the protocol tells it to
+    again = await connect(tenant, resume=first.ready["resume_token"])
+    await again.send({"type": "message.send", "client_id": "q-2", "text": "And about parking?"})
+    frames = await again.receive_until("message.end", timeout=15)
+    # then the stored question is answered, once
+    assert frames[0] == {"type": "message.ack", "client_id": "q-2", "message_id": queued["message_id"]}
+    reply = await Message.objects.aget(reply_to_id=queued["message_id"])
+    assert frames[-1]["message_id"] == reply.pk and reply.status == MessageStatus.COMPLETE
+    assert await Message.objects.filter(client_id="q-2").acount() == 1
+
+
+async def test_a_question_resent_while_it_waits_in_line_is_answered_once(connect: Connect, tenant: Tenant) -> None:
+    # given a second question waiting behind a slow answer
+    provider = ScriptedProvider(name="local", scripts=(Script(deltas=("Slow.",), delay_s=1), Script(deltas=("Fast.",))))
+    with override_providers({"local": provider}):
+        client = await connect(tenant)
+        await client.send({"type": "message.send", "client_id": "w-1", "text": "Tell me about memberships"})
+        await client.receive_until("message.start")
+        # when the widget resends it before its turn
+        for _ in range(2):
+            await client.send({"type": "message.send", "client_id": "w-2", "text": "And about parking?"})
+        frames = await client.receive_until("message.end")
+        frames += await client.receive_until("message.end")
+        while not await client.communicator.receive_nothing(timeout=3):  # a third answer, a handoff banner
+            frames.append(await client.receive())
+    # then it was answered once: two answers in all, one model call each
+    assert [frame["type"] for frame in frames].count("message.end") == 2
+    assert len(provider.requests) == 2
+    assert await Message.objects.filter(role="assistant").acount() == 2
