@@ -72,7 +72,7 @@ def public_request(request: HttpRequest) -> PublicRequest:
     """
     try:
         body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # ValueError: not JSON or UTF-8, or an integer over 4,300 digits
         raise ProtocolError(ErrorCode.BAD_REQUEST, "The body must be a JSON object.") from None
     if not isinstance(body, dict):
         raise ProtocolError(ErrorCode.BAD_REQUEST, "The body must be a JSON object.")

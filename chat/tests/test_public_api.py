@@ -51,6 +51,9 @@ def test_post_message_resend_is_idempotent_within_the_conversation(tenant: Tenan
         ({"key": "pk_unknown", "client_id": "a", "text": "hi"}, 404, "not_found"),
         ({"client_id": "a", "text": "hi"}, 404, "not_found"),
         ({"KEY": None}, 404, "not_found"),
+        ('{"key": ' + "9" * 5_000 + "}", 400, "bad_request"),  # over Python's 4,300 digits
+        ("[" * 100_000 + "]" * 100_000, 400, "bad_request"),  # nested beyond the recursion limit
+        ({"key": "pk_\u0000", "client_id": "a", "text": "hi"}, 404, "not_found"),
     ],
 )
 def test_post_message_rejects_bad_requests(tenant: Tenant, body: Any, status: int, code: str) -> None:
