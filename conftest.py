@@ -94,12 +94,14 @@ def _serve(env: dict[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture
-def daphne_server(transactional_db: None) -> Iterator[str]:
+def daphne_server(request: pytest.FixtureRequest, transactional_db: None) -> Iterator[str]:
     """A real daphne process on a free loopback port, using the test database; yields its base URL.
 
-    Rows the test commits (the fixture implies ``transactional_db``) are visible to the server.
+    Rows the test commits (the fixture implies ``transactional_db``) are visible to the server. A
+    ``@pytest.mark.daphne_env(NAME="value")`` on the test sets environment variables for the server.
     """
-    yield from _serve({})
+    marker = request.node.get_closest_marker("daphne_env")
+    yield from _serve(dict(marker.kwargs) if marker else {})
 
 
 @pytest.fixture(scope="session")

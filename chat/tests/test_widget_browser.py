@@ -67,3 +67,27 @@ def test_demo_widget_streams_a_sourced_answer_and_takes_feedback_and_rating(daph
     assert reply.role == MessageRole.ASSISTANT and reply.sources == end["sources"]
     assert MessageFeedback.objects.get(message=reply).value == "up"
     assert ConversationRating.objects.get(conversation=reply.conversation).rating == 5
+
+
+@pytest.mark.daphne_env(CHAT_MESSAGES_PER_MINUTE_PER_CONNECTION="1")  # so the second message is refused
+def test_widget_shows_the_rate_limit_in_the_customers_language(daphne_server: str) -> None:
+    # given the demo tenant and a customer writing in German
+    seed_demo_tenant()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{daphne_server}/demo/")
+            page.get_by_role("button", name="Open chat").click()
+            page.get_by_label("Your message").fill("Wie kann ich meinen Termin absagen, bitte?")
+            page.keyboard.press("Enter")
+            page.locator(".msg.assistant[data-message-id]").last.wait_for(timeout=20_000)
+            # when they send a second message within the minute
+            page.get_by_label("Your message").fill("Und wann haben Sie am Sonntag geöffnet?")
+            page.keyboard.press("Enter")
+            # then the widget shows the server's German sentence, not an English one of its own
+            status = page.get_by_text("Sie senden Nachrichten zu schnell; bitte warten Sie einen Moment.")
+            status.wait_for(timeout=10_000)
+            assert status.is_visible()
+        finally:
+            browser.close()

@@ -354,7 +354,7 @@
           identifying = false;
           if (frame.reason === "identity_conflict") { startOver(); return; }
         }
-        setStatus(frame.code === "rate_limited" ? "You're sending messages too quickly — please wait a moment." : frame.message, true);
+        setStatus(frame.message, true); // in the customer's language (chat/error_phrases.py)
         break;
       case "booking.services": case "booking.slots": case "booking.detail": case "proposal": case "proposal.result": onBooking(frame); break;
       default: break;
