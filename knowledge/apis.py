@@ -22,7 +22,7 @@ from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.parsed import ErrorCode
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
-from knowledge.selectors import document_get, document_list, retrieve, source_get
+from knowledge.selectors import document_list, document_status_get, retrieve, source_get
 from knowledge.services import Outcome, SourceKindError, document_delete
 from knowledge.source_config import (
     API_UPLOAD_SOURCE,
@@ -307,7 +307,7 @@ class DocumentDetailApi(APIView):
         summary="A knowledge document and its indexing status",
     )
     def get(self, request: Request, pk: int) -> Response:
-        document = document_get(tenant=api_tenant(request), pk=pk)
+        document = document_status_get(tenant=api_tenant(request), pk=pk)
         return Response(DocumentOutputSerializer(document).data)
 
     @extend_schema(
@@ -316,7 +316,7 @@ class DocumentDetailApi(APIView):
     )
     def delete(self, request: Request, pk: int) -> Response:
         tenant = _manager_tenant(request)
-        document_delete(tenant=tenant, document=document_get(tenant=tenant, pk=pk))
+        document_delete(tenant=tenant, document=document_status_get(tenant=tenant, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -100,6 +100,15 @@ def document_get(*, tenant: Tenant, pk: int) -> Document:
     return document
 
 
+def document_status_get(*, tenant: Tenant, pk: int) -> Document:
+    """``document_get`` without its text, links and aliases (a manual's text is up to
+    ``KNOWLEDGE_MAX_UPLOAD_BYTES``): for the API's detail and delete, which never show it."""
+    document = Document.objects.for_tenant(tenant).defer("content", "links", "aliases").filter(pk=pk).first()
+    if document is None:
+        raise Http404("No such document.")
+    return document
+
+
 def document_header_get(*, tenant: Tenant, pk: int) -> Document:
     """``document_get`` with its source and without its text (``_documents_unread``)."""
     document = _documents_unread(tenant).filter(pk=pk).first()

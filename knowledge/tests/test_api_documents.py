@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from knowledge.apis import DOCUMENTS_PAGE_SIZE, NOT_MANAGER
@@ -116,3 +118,29 @@ def test_an_agent_session_lists_documents_but_cannot_delete_them(tenant: Tenant,
     assert listed.status_code == 200 and _titles(listed.json()) == ["Parking"]
     assert (deleted.status_code, deleted.json()) == (403, {"detail": NOT_MANAGER})
     assert Document.objects.filter(pk=document.pk).exists()
+
+
+def _content_reads(queries: list[dict[str, str]]) -> list[str]:
+    column = f'"{Document._meta.db_table}"."content"'
+    return [query["sql"] for query in queries if column in query["sql"]]
+
+
+def test_detail_and_delete_never_read_the_documents_text(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given a document holding a long manual (the response shows none of it)
+    manual = add_document(tenant, "Manual", "Press the red button. " * 20_000)
+    theirs = add_document(other_tenant, "Their manual", "Secret steps. " * 1_000)
+    client = api_client(tenant)
+    # when
+    with CaptureQueriesContext(connection) as read:
+        detail = client.get(f"{DOCUMENTS}{manual.pk}/")
+    with CaptureQueriesContext(connection) as deleted:
+        removed = client.delete(f"{DOCUMENTS}{manual.pk}/")
+    # then the answers are as before, and no query read the text column
+    assert detail.status_code == 200 and detail.json()["title"] == "Manual" and "content" not in detail.json()
+    assert removed.status_code == 204 and not Document.objects.filter(pk=manual.pk).exists()
+    assert _content_reads(read.captured_queries) == []
+    assert _content_reads(deleted.captured_queries) == []
+    # and another tenant's document stays out of reach
+    assert client.get(f"{DOCUMENTS}{theirs.pk}/").status_code == 404
+    assert client.delete(f"{DOCUMENTS}{theirs.pk}/").status_code == 404
+    assert Document.objects.filter(pk=theirs.pk).exists()
