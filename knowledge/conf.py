@@ -67,6 +67,8 @@ class KnowledgeSettings:
     # Resync interval of a URL source that does not set its own (0: only on demand).
     url_sync_interval_minutes: int
     warm_up: bool
+    # A document pending this long since it was queued lost its task: the beat sweep queues it again.
+    stuck_pending_minutes: int
     # Serving's limit on each retrieval statement (0: none); see knowledge/timeouts.py.
     retrieval_timeout_ms: int
 
@@ -101,6 +103,8 @@ def load() -> KnowledgeSettings:
         crawl_allow_private=env_bool("KNOWLEDGE_CRAWL_ALLOW_PRIVATE", False),
         url_sync_interval_minutes=env_int("KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES", 24 * 60, minimum=0),
         warm_up=env_bool("KNOWLEDGE_WARM_UP", True),
+        # Above the longest wait of a retried task (Retry-After up to 10 minutes, then the work itself).
+        stuck_pending_minutes=env_int("KNOWLEDGE_STUCK_PENDING_MINUTES", 30, minimum=15, maximum=7 * 24 * 60),
         retrieval_timeout_ms=env_int("KNOWLEDGE_RETRIEVAL_TIMEOUT_MS", 2000, minimum=0, maximum=600_000),
     )
 

@@ -76,6 +76,9 @@ class Document(TenantScopedModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     indexed_at = models.DateTimeField(null=True, blank=True)
+    # When the document was last handed to an indexing task (upload, re-index, retry, sweep): a
+    # pending document queued longer ago than KNOWLEDGE_STUCK_PENDING_MINUTES lost its task.
+    queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Pages of URL sources: validators for the next conditional GET, and the page's in-scope links
     # so that an unchanged (304) page still leads the crawl on.
     http_etag = models.CharField(max_length=500, blank=True)

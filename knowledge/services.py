@@ -12,11 +12,13 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from knowledge import conf
@@ -77,7 +79,9 @@ def source_get_or_create(*, tenant: Tenant, name: str, config: dict | None = Non
     return source
 
 
-UPSERT_FIELDS = ["title", "url", "language", "content", "content_hash", "status", "error", "updated_at", "file_name"]
+UPSERT_FIELDS = [
+    *("title", "url", "language", "content", "content_hash", "status", "error", "updated_at", "queued_at", "file_name")
+]
 
 
 def documents_upsert(
@@ -158,7 +162,7 @@ def _upsert(
         document.content_hash = digest
         document.status = DocumentStatus.PENDING
         document.error = ""
-        document.updated_at = now
+        document.updated_at = document.queued_at = now
         document.file_name = file_name
         results.append((document, outcome))
     if created:
@@ -414,15 +418,30 @@ def tenant_reindex(
         queryset = queryset.filter(~current | _stale_search_config(queryset))
     count = 0
     batch: list[Document] = []
+    documents = list(documents) if documents is not None else None
+    waiting = [document.pk for document in documents] if documents is not None else []
     for document in documents if documents is not None else queryset.iterator():
         batch.append(document)
         if len(batch) == INDEX_BATCH:
+            waiting = _still_queued(tenant=tenant, document_ids=waiting)
             documents_index(tenant=tenant, documents=batch, provider=provider, reuse_embeddings=not force)
             count, batch = count + len(batch), []
     if batch:
+        _still_queued(tenant=tenant, document_ids=waiting)
         documents_index(tenant=tenant, documents=batch, provider=provider, reuse_embeddings=not force)
         count += len(batch)
     return count
+
+
+def _still_queued(*, tenant: Tenant, document_ids: list[int]) -> list[int]:
+    """Mark the pending ones of ``document_ids`` queued now (a running re-index's heartbeat: the
+    beat sweep must not take documents a live task is working through for lost ones); returns
+    those after the first ``INDEX_BATCH``, the ones still waiting once that batch is done."""
+    if document_ids:
+        Document.objects.for_tenant(tenant).filter(pk__in=document_ids, status=DocumentStatus.PENDING).update(
+            queued_at=timezone.now()
+        )
+    return document_ids[INDEX_BATCH:]
 
 
 def documents_reindex_enqueue(*, tenant: Tenant, document_ids: Iterable[int]) -> int:
@@ -435,7 +454,9 @@ def documents_reindex_enqueue(*, tenant: Tenant, document_ids: Iterable[int]) ->
         queryset = Document.objects.for_tenant(tenant).filter(pk__in=list(document_ids)).exclude(content_hash="")
         ids = list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
         if ids:
-            Document.objects.filter(pk__in=ids).update(status=DocumentStatus.PENDING, error="")
+            Document.objects.filter(pk__in=ids).update(
+                status=DocumentStatus.PENDING, error="", queued_at=timezone.now()
+            )
             transaction.on_commit(partial(_reindex_queue, tenant=tenant, document_ids=ids))
     return len(ids)
 
@@ -453,6 +474,38 @@ def _reindex_queue(*, tenant: Tenant, document_ids: list[int]) -> None:
     except Exception:
         logger.exception("re-index of %d documents of tenant %s was not queued", len(document_ids), tenant.pk)
         documents_fail_pending(tenant=tenant, document_ids=document_ids, error=REINDEX_NOT_QUEUED)
+
+
+def _stuck(older_than: datetime) -> Q:
+    """Pending documents queued before ``older_than`` (rows stored before ``queued_at`` existed: by
+    their last change), whose indexing task was lost."""
+    queued_before = Q(queued_at__lt=older_than) | Q(queued_at__isnull=True, updated_at__lt=older_than)
+    return Q(status=DocumentStatus.PENDING) & queued_before
+
+
+def tenants_with_stuck_documents(*, older_than: datetime) -> list[Tenant]:
+    """The active tenants that have pending documents queued before ``older_than``, by id (a
+    deactivated tenant's documents wait for it to be switched on again, then for a re-index)."""
+    stuck = Document.objects.filter(_stuck(older_than), tenant=OuterRef("pk"))
+    return list(Tenant.objects.filter(Exists(stuck), is_active=True).order_by("pk"))
+
+
+@transaction.atomic
+def documents_requeue_stuck(*, tenant: Tenant, older_than: datetime, limit: int) -> list[int]:
+    """Take up to ``limit`` of the tenant's pending documents queued before ``older_than`` (oldest
+    first), mark them queued now and return their ids, for the caller to queue their indexing once
+    this commits. Rows another sweep or a writer holds are skipped, and a document taken is not
+    stuck again before ``older_than`` passes anew, so overlapping or repeated sweeps queue each
+    document once."""
+    ids = list(
+        Document.objects.for_tenant(tenant)
+        .filter(_stuck(older_than))
+        .select_for_update(skip_locked=True)
+        .order_by(Coalesce("queued_at", "updated_at"), "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    Document.objects.filter(pk__in=ids).update(queued_at=timezone.now())
+    return ids
 
 
 def documents_fail_pending(*, tenant: Tenant, document_ids: Iterable[int], error: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import NoReturn
 
 from celery import Task, shared_task
@@ -15,7 +16,12 @@ from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.providers.base import ProviderError
 from knowledge.providers.local import bulk_threads
 from knowledge.selectors import url_source_due, url_sources_due
-from knowledge.services import documents_fail_pending, tenant_reindex
+from knowledge.services import (
+    documents_fail_pending,
+    documents_requeue_stuck,
+    tenant_reindex,
+    tenants_with_stuck_documents,
+)
 from knowledge.sources import knowledge_source_sync
 from supportai.models import Tenant
 
@@ -76,7 +82,7 @@ def _index_retry(task: Task, *, document: Document, exc: ProviderError) -> NoRet
     )
     # Only the version this run read: a newer one is its own run's, and may be ready already.
     failed = Document.objects.filter(pk=document.pk, content_hash=document.content_hash, status=DocumentStatus.FAILED)
-    failed.update(status=DocumentStatus.PENDING, error=note)
+    failed.update(status=DocumentStatus.PENDING, error=note, queued_at=timezone.now())
     try:
         raise task.retry(exc=exc, countdown=countdown) from exc
     except Retry:
@@ -155,3 +161,34 @@ def sync_due_sources() -> int:
     for source in due:
         sync_source.delay(source.pk, only_if_due=True)
     return len(due)
+
+
+# Documents one sweep queues again, at most (the rest wait for the next sweep) and per tenant.
+SWEEP_MAX_DOCUMENTS = 500
+SWEEP_MAX_PER_TENANT = 100
+
+
+@shared_task(name="knowledge.sweep_stuck_documents")
+def sweep_stuck_documents() -> int:
+    """Beat: queue ``index_document`` again for documents left pending longer than
+    ``KNOWLEDGE_STUCK_PENDING_MINUTES`` since they were queued (their task was lost: a broker
+    restart, a worker killed before it acknowledged, an enqueue after commit that failed), at most
+    ``SWEEP_MAX_PER_TENANT`` per active tenant and ``SWEEP_MAX_DOCUMENTS`` in all; returns how many."""
+    older_than = timezone.now() - timedelta(minutes=conf.SETTINGS.stuck_pending_minutes)
+    queued = 0
+    for tenant in tenants_with_stuck_documents(older_than=older_than):
+        limit = min(SWEEP_MAX_PER_TENANT, SWEEP_MAX_DOCUMENTS - queued)
+        if limit <= 0:
+            break
+        document_ids = documents_requeue_stuck(tenant=tenant, older_than=older_than, limit=limit)
+        if document_ids:
+            logger.warning("re-queueing %d documents of tenant %s left pending", len(document_ids), tenant.pk)
+        for document_id in document_ids:
+            try:
+                index_document.delay(document_id)
+            except Exception:
+                # Queued again by a later sweep, once this one's mark has aged as well.
+                logger.exception("document %s of tenant %s could not be queued again", document_id, tenant.pk)
+                return queued
+            queued += 1
+    return queued

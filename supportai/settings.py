@@ -316,5 +316,7 @@ CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     # Queue a sync of every URL source whose own interval (KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES) has passed.
     "knowledge-sync-due-sources": {"task": "knowledge.sync_due_sources", "schedule": 300.0},
+    # Queue again the indexing of documents pending longer than KNOWLEDGE_STUCK_PENDING_MINUTES (task lost).
+    "knowledge-sweep-stuck-documents": {"task": "knowledge.sweep_stuck_documents", "schedule": 600.0},
 }
 # --- end knowledge -------------------------------------------------------------------------------

@@ -1,0 +1,80 @@
+"""The beat sweep that re-queues documents whose indexing task was lost (broker restart, killed
+worker, an enqueue after commit that failed): without it they would stay pending for good."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from knowledge import conf, tasks
+from knowledge.models import Document, DocumentStatus
+from knowledge.parsed import ParsedDocument
+from knowledge.services import document_upsert, documents_reindex_enqueue, source_get_or_create
+from knowledge.tests.factories import add_document
+from supportai.models import Tenant
+
+
+def _pending(tenant: Tenant, title: str, *, minutes_ago: int) -> Document:
+    """A document stored and marked pending ``minutes_ago``, whose indexing task never ran."""
+    source = source_get_or_create(tenant=tenant, name="API uploads")
+    parsed = ParsedDocument(f"{title}.md", title, f"{title}: free parking behind the studio.")
+    document, _ = document_upsert(tenant=tenant, source=source, parsed=parsed, model="fake")
+    then = timezone.now() - timedelta(minutes=minutes_ago)
+    Document.objects.filter(pk=document.pk).update(updated_at=then, queued_at=then)
+    return document
+
+
+def _status(document: Document) -> str:
+    document.refresh_from_db(fields=["status"])
+    return document.status
+
+
+def test_sweep_indexes_the_documents_left_pending_in_every_active_tenant(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given documents whose task was lost, in two tenants, one just queued, and one of a deactivated tenant
+    age = conf.SETTINGS.stuck_pending_minutes
+    lost = _pending(tenant, "Lost", minutes_ago=age + 5)
+    theirs = _pending(other_tenant, "Theirs", minutes_ago=age + 5)
+    fresh = _pending(tenant, "Fresh", minutes_ago=age - 5)
+    switched_off = Tenant.objects.create(name="Off", slug="off")
+    off = _pending(switched_off, "Off", minutes_ago=age + 5)
+    Tenant.objects.filter(pk=switched_off.pk).update(is_active=False)
+    # when the sweep runs (eager Celery: the re-queued tasks run at once)
+    swept = tasks.sweep_stuck_documents()
+    # then the lost ones of both active tenants are indexed, the others are left alone
+    assert swept == 2
+    assert (_status(lost), _status(theirs)) == (DocumentStatus.READY, DocumentStatus.READY)
+    assert (_status(fresh), _status(off)) == (DocumentStatus.PENDING, DocumentStatus.PENDING)
+
+
+def test_sweep_is_idempotent_and_bounded_per_run(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given three lost documents and a sweep that takes at most two per run, whose tasks are lost again
+    monkeypatch.setattr(tasks, "SWEEP_MAX_DOCUMENTS", 2)
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.index_document, "delay", queued.append)
+    age = conf.SETTINGS.stuck_pending_minutes
+    documents = [_pending(tenant, f"Lost {n}", minutes_ago=age + 5) for n in range(3)]
+    # when it runs three times in a row
+    counts = [tasks.sweep_stuck_documents() for _ in range(3)]
+    # then two, then the third, then none: a document re-queued is not re-queued again before its age
+    assert counts == [2, 1, 0]
+    assert sorted(queued) == sorted(document.pk for document in documents)
+
+
+def test_a_reindex_just_queued_is_not_taken_for_a_lost_one(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a document indexed long ago, re-indexed now (its task still queued)
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    Document.objects.filter(pk=document.pk).update(updated_at=timezone.now() - timedelta(days=30))
+    monkeypatch.setattr(tasks.reindex_documents, "delay", lambda *args: None)
+    assert documents_reindex_enqueue(tenant=tenant, document_ids=[document.pk]) == 1
+    # when the sweep runs
+    swept = tasks.sweep_stuck_documents()
+    # then it leaves the document to its queued re-index
+    assert swept == 0 and _status(document) == DocumentStatus.PENDING
+
+
+def test_sweep_is_on_the_beat_schedule() -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["knowledge-sweep-stuck-documents"]
+    assert entry["task"] == "knowledge.sweep_stuck_documents"
