@@ -34,7 +34,14 @@ MAX_DEPTH = 10
 NAME_MAX_LENGTH = 255  # KnowledgeSource.name
 URL_MAX_LENGTH = MAX_URL_LENGTH
 PREFIX_MAX_LENGTH = 300
-SYNC_LEASE = timedelta(hours=2)  # a sync that has held its source this long is presumed dead
+# A running sync renews its claim on the source this often (seconds), before each page, each
+# sitemap and each batch of pages it stores, so however long it runs no other sync takes it over.
+LEASE_RENEWAL_S = 60
+# A claim not renewed for this long is a dead sync's (its worker was killed), and the next sync or
+# delete may take the source over. Ten renewal intervals: the longest step between two renewals (a
+# page's fetch, within 2 x KNOWLEDGE_CRAWL_TIMEOUT_S, with its Crawl-delay; or one batch of pages
+# embedded and stored) fits in it many times over at the default settings.
+SYNC_LEASE = timedelta(seconds=10 * LEASE_RENEWAL_S)
 # The upload sources that files uploaded through the console and the REST API go to. No website
 # source may take these names: its syncs prune what its pages do not give, uploads included.
 UPLOAD_SOURCE = "Uploads"

@@ -47,6 +47,7 @@ from knowledge.providers.base import EmbeddingProvider
 from knowledge.selectors import source_get
 from knowledge.services import Outcome, parsed_ingest, source_delete, source_prune
 from knowledge.source_config import (
+    LEASE_RENEWAL_S,
     NOT_A_URL_SOURCE,
     SourceConfigError,
     UrlSourceConfig,
@@ -59,9 +60,6 @@ logger = logging.getLogger(__name__)
 
 MAX_SITEMAPS = 50  # sitemaps read in one sync, the index included
 PAGE_BATCH = 16  # changed pages embedded together
-# A running sync renews its claim on the source this often (seconds), so however long it runs
-# (slow sites, Crawl-delay, thousands of pages) no other sync or delete takes the source over.
-LEASE_RENEWAL_S = 60
 
 ALREADY_SYNCING = "A sync of this source is already running."
 DELETE_WHILE_SYNCING = "A sync of this source is running; delete the source once it has finished."
@@ -287,6 +285,7 @@ class _Sync:
             logger.exception("URL source %s: page %s could not be processed", self.source.pk, self.reached)
             return self._failed(url, self.reached, FetchError(PageError.INTERNAL))
         if len(self.batch) >= PAGE_BATCH:
+            self.hold_lease()  # embedding a batch takes a while: start it on a fresh claim
             self.flush()
         return _stored_links(self.documents.get(self.reached)) if links is None else links
 
@@ -469,6 +468,7 @@ class _Sync:
         pending, queued, read, listed = deque([self.config.sitemap_url]), {self.config.sitemap_url}, 0, 0
         while pending and read < MAX_SITEMAPS:
             self.check_time()
+            self.hold_lease()
             url = pending.popleft()
             read += 1
             try:
@@ -519,6 +519,7 @@ class _Sync:
                         queued.add(link)
                         queue.append((link, depth + 1))
         self.batch.extend(self.copies.unclaimed())
+        self.hold_lease()
         self.flush()
 
     def prune(self) -> None:

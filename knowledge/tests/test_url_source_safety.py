@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import time
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from knowledge import conf, sources
 from knowledge.crawling import Crawler, PageError
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
-from knowledge.source_config import url_source_create
+from knowledge.source_config import SYNC_LEASE, sync_running, url_source_create
 from knowledge.sources import (
     ALL_DISALLOWED,
+    ALREADY_SYNCING,
     ENTRY_FAILED,
     LEASE_LOST,
     SITEMAP_NO_PAGES,
@@ -22,6 +26,7 @@ from knowledge.sources import (
     START_DISALLOWED,
     STOPPED,
     SYNC_TOO_LONG,
+    SyncResult,
     knowledge_source_sync,
 )
 from knowledge.tests.site_fake import FakeSite
@@ -300,3 +305,71 @@ def test_a_sync_stops_at_its_time_limit_and_removes_nothing(
     assert result.removed == 0 and _paths(source, site) == set(paths)
     source.refresh_from_db()
     assert source.status == SourceStatus.FAILED and source.error == result.error
+
+
+def test_a_claim_left_unrenewed_for_a_few_renewal_intervals_is_taken_over(tenant: Tenant, site: FakeSite) -> None:
+    # given a source whose sync's worker died a quarter of an hour ago, and one renewed a minute ago
+    _three_pages(site)
+    dead = _sitemap_source(tenant, site)
+    now = timezone.now()
+    KnowledgeSource.objects.filter(pk=dead.pk).update(
+        status=SourceStatus.SYNCING, sync_started_at=now - timedelta(minutes=15)
+    )
+    live = url_source_create(
+        tenant=tenant, name="Live", config={"sitemap_url": f"{site.url}/sitemap.xml"}, sync_now=False
+    )
+    KnowledgeSource.objects.filter(pk=live.pk).update(
+        status=SourceStatus.SYNCING, sync_started_at=now - timedelta(seconds=sources.LEASE_RENEWAL_S)
+    )
+    # when
+    assert (sync_running(source=dead), sync_running(source=live)) == (False, True)
+    taken = knowledge_source_sync(tenant=tenant, source_id=dead.pk)
+    refused = knowledge_source_sync(tenant=tenant, source_id=live.pk)
+    # then the dead claim is taken over and synced, the live one is left alone
+    assert (taken.error, taken.pages) == ("", 3)
+    assert refused.skipped and refused.error == ALREADY_SYNCING
+    dead.refresh_from_db()
+    assert (dead.status, dead.sync_started_at) == (SourceStatus.IDLE, None)
+
+
+class _Clock:
+    """Wall clock and monotonic clock of ``knowledge.sources``, moved on by hand."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> datetime:
+        return timezone.now() + timedelta(seconds=self.offset)
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+
+def test_a_live_sync_that_renews_its_claim_is_never_taken_over(
+    tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a sync of 15 pages, each taking just over a renewal interval: longer in all than the lease
+    paths = [f"/help/p{n}" for n in range(15)]
+    for path in paths:
+        site.article(path, f"Page {path}", f"Text of {path}.")
+    site.sitemap("/sitemap.xml", paths)
+    source = _sitemap_source(tenant, site)
+    clock = _Clock()
+    monkeypatch.setattr(sources, "timezone", SimpleNamespace(now=clock.now))
+    monkeypatch.setattr(sources, "time", SimpleNamespace(monotonic=clock.monotonic))
+    real_read = sources._Sync._read
+    rivals: list[SyncResult] = []
+
+    def slow_read_with_a_rival(sync: sources._Sync, url: str, document: Document | None) -> tuple[str, ...] | None:
+        clock.offset += sources.LEASE_RENEWAL_S + 1
+        # a second sync ("Sync now", beat, a redelivered task) tries to take the source meanwhile
+        rivals.append(knowledge_source_sync(tenant=tenant, source_id=source.pk))
+        return real_read(sync, url, document)
+
+    monkeypatch.setattr(sources._Sync, "_read", slow_read_with_a_rival)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the live sync ran to its end and every rival found it running
+    assert clock.offset > SYNC_LEASE.total_seconds()
+    assert (result.error, result.pages) == ("", 15)
+    assert len(rivals) == 15 and all(rival.skipped and rival.error == ALREADY_SYNCING for rival in rivals)
