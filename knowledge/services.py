@@ -105,18 +105,37 @@ def documents_upsert(
         _upsert, tenant=tenant, source=source, parsed_documents=parsed_documents, model=model, file_name=file_name
     )
     existing = _stored(tenant=tenant, source=source, external_ids=external_ids)
-    if len(existing) == len(external_ids):
+    if len(existing) == len(external_ids) and _nothing_to_write(existing, parsed_documents, model, file_name):
         return upsert(existing=existing)
-    # New documents are created under the tenant's index lock and after a second look, so that two
-    # uploads of the same new file store one document instead of failing on the unique constraint.
+    # Anything to write is written under the tenant's index lock, after a second look at rows locked
+    # in id order (as a delete takes them): two uploads of the same new file store one document
+    # instead of failing on the unique constraint, and a document deleted meanwhile is created
+    # anew instead of being "updated" into nothing.
     with transaction.atomic():
         lock_tenant_index(tenant=tenant)
-        return upsert(existing=_stored(tenant=tenant, source=source, external_ids=external_ids))
+        return upsert(existing=_stored(tenant=tenant, source=source, external_ids=external_ids, lock=True))
 
 
-def _stored(*, tenant: Tenant, source: KnowledgeSource, external_ids: list[str]) -> dict[str, Document]:
+def _stored(
+    *, tenant: Tenant, source: KnowledgeSource, external_ids: list[str], lock: bool = False
+) -> dict[str, Document]:
     documents = Document.objects.for_tenant(tenant).filter(source=source, external_id__in=external_ids)
+    if lock:
+        documents = documents.select_for_update().order_by("pk")
     return {document.external_id: document for document in documents}
+
+
+def _nothing_to_write(
+    existing: dict[str, Document], parsed_documents: list[ParsedDocument], model: str, file_name: str
+) -> bool:
+    """Whether every one of ``parsed_documents`` is stored as it is, indexed with ``model`` and from ``file_name``."""
+    return all(
+        (document := existing[parsed.external_id]).content_hash == content_hash(parsed)
+        and document.status == DocumentStatus.READY
+        and document.embedding_model == model
+        and document.file_name == file_name
+        for parsed in parsed_documents
+    )
 
 
 def _upsert(

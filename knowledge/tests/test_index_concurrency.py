@@ -236,3 +236,53 @@ def test_an_upload_that_drops_a_record_never_deadlocks_with_the_tenants_index_wr
     # then neither was aborted as a deadlock, and the corpus is what was uploaded last
     assert errors == []
     assert dict(Document.objects.filter(tenant=tenant).values_list("external_id", "content")) == {"1": "One, edited."}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_racing_a_delete_of_its_document_stores_it_anew(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given a stored document, and a second connection deleting it, not yet committed
+    _upsert(tenant, "parking.md", "Parking behind the studio.")
+    theirs = _upsert(other_tenant, "parking.md", "Their parking.")
+    document = Document.objects.get(tenant=tenant, external_id="parking.md")
+    deleting, commit = threading.Event(), threading.Event()
+    outcomes: list[tuple[Document, Outcome]] = []
+
+    def delete() -> None:
+        try:
+            with transaction.atomic():
+                documents_delete(tenant=tenant, document_ids=[document.pk])
+                deleting.set()
+                commit.wait(10)
+        finally:
+            connection.close()
+
+    def update() -> None:
+        try:
+            outcomes.extend(
+                documents_upsert(
+                    tenant=tenant,
+                    source=document.source,
+                    parsed_documents=[ParsedDocument("parking.md", "Parking", "Parking moved to Elm Street.")],
+                    model=MODEL,
+                )
+            )
+        finally:
+            connection.close()
+
+    deleter = threading.Thread(target=delete)
+    deleter.start()
+    assert deleting.wait(10)
+    # when an upload of a new version of the same file comes in meanwhile, then the delete commits
+    updater = threading.Thread(target=update)
+    updater.start()
+    time.sleep(0.5)  # the upload reaches the rows the delete holds
+    commit.set()
+    deleter.join(10)
+    updater.join(10)
+    # then the upload's answer is what is stored: the new version, pending its indexing
+    assert not deleter.is_alive() and not updater.is_alive()
+    [(stored, outcome)] = outcomes
+    assert outcome == Outcome.CREATED
+    row = Document.objects.get(tenant=tenant, external_id="parking.md")
+    assert (row.pk, row.content, row.status) == (stored.pk, "Parking moved to Elm Street.", DocumentStatus.PENDING)
+    assert Document.objects.get(pk=theirs.pk).content == "Their parking."
