@@ -425,16 +425,21 @@ def tenant_reindex(
     provider: EmbeddingProvider | None = None,
     force: bool = False,
     documents: Iterable[Document] | None = None,
+    indexed_before: datetime | None = None,
 ) -> int:
     """Re-index documents indexed with another model or another text-search configuration than
     their language takes (or all with ``force``, which also embeds every child again instead of
-    reusing stored vectors); returns how many."""
+    reusing stored vectors); returns how many. ``indexed_before`` (the start of an interrupted run)
+    leaves out the documents indexed since, which that run (or an upload since) did."""
     provider = provider or default_provider()
     # Pages that failed to fetch have no text: nothing to embed until a sync reads them again.
     queryset = Document.objects.for_tenant(tenant).exclude(content_hash="")
     if not force:
         current = Q(embedding_model=provider.model, status=DocumentStatus.READY)
         queryset = queryset.filter(~current | _stale_search_config(queryset))
+    if indexed_before is not None:
+        queryset = queryset.filter(Q(indexed_at__isnull=True) | Q(indexed_at__lt=indexed_before))
+    queryset = queryset.order_by("pk")
     count = 0
     batch: list[Document] = []
     documents = list(documents) if documents is not None else None
