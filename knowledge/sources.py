@@ -38,6 +38,7 @@ from knowledge.crawling import (
     parse_sitemap,
     url_origin,
 )
+from knowledge.frontier import Frontier
 from knowledge.indexing import default_provider, document_chunks_delete
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.page_copies import PageCopies, text_digest
@@ -504,9 +505,9 @@ class _Sync:
             if not self.result.pages and self.result.skipped_robots:
                 raise _EntryFailed(ALL_DISALLOWED)
         else:
-            queue, queued = deque([(config.start_url, 0)]), {config.start_url}
-            while queue and self.result.pages < config.max_pages:
-                url, depth = queue.popleft()
+            frontier = Frontier(config.start_url)
+            while self.result.pages < config.max_pages and (next_page := frontier.pop()) is not None:
+                url, depth = next_page
                 if url in self.visited:  # reached earlier by a redirect
                     continue
                 links = self.visit(url)
@@ -514,10 +515,9 @@ class _Sync:
                     raise _EntryFailed(START_DISALLOWED)
                 if depth == 0 and not links and self.last_error is not None:
                     raise _EntryFailed(START_FAILED.format(error=self.last_error))
-                for link in links if depth < config.max_depth else ():
-                    if link not in queued:
-                        queued.add(link)
-                        queue.append((link, depth + 1))
+                if depth < config.max_depth:
+                    room = config.max_pages - self.result.pages
+                    frontier.add(links, depth=depth + 1, room=room, read=self.visited)
         self.batch.extend(self.copies.unclaimed())
         self.hold_lease()
         self.flush()
