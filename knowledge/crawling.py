@@ -8,8 +8,9 @@ redirects are followed, to other hosts too); pages are fetched conditionally wit
 Last-Modified of the previous sync, so an unchanged page costs a 304; cookies are neither kept nor
 sent. Redirects of pages are followed by hand, only within the same host, to paths robots.txt
 allows and, when the caller gives one, within its scope. Links are normalised as browsers read
-them; one that cannot be requested is dropped, and an address the network stack still refuses is
-that page's error.
+them (those that surely lie off the source, ``LinkScope.excludes``, are dropped first, unread); one
+that cannot be requested is dropped, and an address the network stack still refuses is that page's
+error.
 """
 
 from __future__ import annotations
@@ -380,6 +381,47 @@ def in_scope(url: str, *, host: str, path_prefix: str) -> bool:
     return parts.hostname == host and in_prefix and not path.endswith(SKIP_SUFFIXES)
 
 
+# A root-relative path that normalising leaves as it is: no dot segment, escape, backslash, space,
+# control or non-ASCII character (``url_path_form`` and ``urljoin`` change nothing in it).
+_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-_~/!$&'()*+,;=:@.]*")
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")
+_QUERY_OR_FRAGMENT = re.compile("[?#]")
+
+
+@dataclass(frozen=True)
+class LinkScope:
+    """The pages of a source: its host (as ``normalize_url`` writes hosts) and path prefix."""
+
+    host: str
+    path_prefix: str = ""
+
+    def covers(self, url: str) -> bool:
+        """Whether ``url`` (normalised) is a page of the source (``in_scope``)."""
+        return in_scope(url, host=self.host, path_prefix=self.path_prefix)
+
+    def excludes(self, reference: str, base: str) -> bool:
+        """Whether ``reference`` (against ``base``) surely names no page of the source, told without
+        normalising it: an ASCII reference that names an authority without the source's host
+        anywhere in it, or a plain root-relative path (``_PLAIN_PATH``) from a page of the source's
+        host outside its path prefix. False when it cannot be told this cheaply (relative paths,
+        escapes, dot segments, non-ASCII): ``normalize_url`` and ``covers`` decide."""
+        text = browser_url_text(reference)
+        if not text.isascii():
+            return False
+        cut = _QUERY_OR_FRAGMENT.search(text)
+        head = text[: cut.start()] if cut else text
+        scheme = _SPECIAL_SCHEME_START.match(head)
+        base_parts = urlsplit(base)
+        if scheme is not None:
+            names_authority = scheme.group(1).lower() != base_parts.scheme or len(scheme.group(2)) >= 2
+            return names_authority and self.host not in text.lower()
+        if head[:2].replace("\\", "/") == "//":
+            return self.host not in text.lower()
+        if not self.path_prefix or not _PLAIN_PATH.fullmatch(head) or _DOT_SEGMENT.search(head):
+            return False
+        return base_parts.hostname == self.host and not path_under(head, url_path_form(self.path_prefix))
+
+
 # What one page may add to a crawl: a crawl trap serves any number of distinct links, each queued,
 # stored with its page and normalised again at every sync (2 MiB of links are some 150,000).
 MAX_LINKS_PER_PAGE = 1_000
@@ -422,16 +464,20 @@ class _LinkParser(TolerantHTMLParser):
             self.robots += "," + values.get("content", "").lower()
 
 
-def page_links(html: str, base: str, *, scope: Callable[[str], bool] | None = None) -> PageLinks:
-    """Absolute links of a page, the first ``MAX_LINKS_PER_PAGE`` (of those ``scope`` accepts, when
-    given), and its robots meta directives (noindex / nofollow / none)."""
+def page_links(html: str, base: str, *, scope: LinkScope | None = None) -> PageLinks:
+    """Absolute links of a page, the first ``MAX_LINKS_PER_PAGE`` (of those on ``scope``, when
+    given: a link ``scope.excludes`` is dropped before it is normalised), and its robots meta
+    directives (noindex / nofollow / none)."""
     parser = _LinkParser(base)
     parser.feed(html)
     parser.close()
     directives = {part.strip() for part in parser.robots.split(",")}
-    normalized = (normalize_url(href, parser.base) for href in dict.fromkeys(parser.hrefs))
+    hrefs: Iterable[str] = dict.fromkeys(parser.hrefs)
+    if scope is not None:
+        hrefs = (href for href in hrefs if not scope.excludes(href, parser.base))
+    normalized = (normalize_url(href, parser.base) for href in hrefs)
     return PageLinks(
-        links=first_links(link for link in normalized if link and (scope is None or scope(link))),
+        links=first_links(link for link in normalized if link and (scope is None or scope.covers(link))),
         noindex=bool(directives & {"noindex", "none"}),
         nofollow=bool(directives & {"nofollow", "none"}),
     )

@@ -20,7 +20,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from knowledge import conf
-from knowledge.crawling import MAX_URL_LENGTH, has_credentials, in_scope, normalize_url, valid_host_name
+from knowledge.crawling import MAX_URL_LENGTH, LinkScope, has_credentials, normalize_url, valid_host_name
 from knowledge.models import KnowledgeSource, SourceKind, SourceStatus
 from supportai.models import Tenant
 from supportai.outbound import InvalidHost, UnsafeUrl, check_public_url
@@ -94,9 +94,14 @@ class UrlSourceConfig:
     def host(self) -> str:
         return urlsplit(self.entry_url).hostname or ""
 
+    @property
+    def scope(self) -> LinkScope:
+        """The source's host and path prefix: the pages it may index."""
+        return LinkScope(self.host, self.path_prefix)
+
     def covers(self, url: str) -> bool:
         """Whether ``url`` is on the source's host and under its path prefix (a page we may index)."""
-        return in_scope(url, host=self.host, path_prefix=self.path_prefix)
+        return self.scope.covers(url)
 
 
 def _number(config: Mapping[str, Any], key: str, default: int, maximum: int, minimum: int = 0) -> int:

@@ -343,7 +343,7 @@ class _Sync:
                 self._claim(page.url, self.stored_digests[page.url], None)
             return None
         html = page.text()
-        found = page_links(html, page.url, scope=self.config.covers)
+        found = page_links(html, page.url, scope=self.config.scope)
         links = () if found.nofollow else found.links
         if found.noindex:
             self.keep.discard(page.url)
