@@ -7,7 +7,8 @@ runs again at connect time on the very address the socket connects to, so neithe
 gets through. It also bounds a request's total time: inside ``request_deadline(at)`` every host
 name lookup, connect, read and write waits only until ``at``, so a server that dribbles its headers
 or its body a byte at a time (each read within the read timeout), or a name server that never
-answers, is cut off all the same.
+answers, is cut off all the same; a name is looked up by one thread at a time however many
+requests ask for it (``_lookup``), so lookups given up on cannot pile up.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
@@ -116,20 +119,57 @@ def is_public_address(address: str) -> bool:
 
 # Host names are looked up on these threads, so that a lookup can be given up at its timeout:
 # getaddrinfo cannot be interrupted, and a thread given up on ends when the system resolver does.
-_RESOLVER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="outbound-dns")
+RESOLVER_THREADS = 8
+_RESOLVER = ThreadPoolExecutor(max_workers=RESOLVER_THREADS, thread_name_prefix="outbound-dns")
 RESOLVE_TIMEOUT_S = 10.0  # a lookup outside any request's deadline (the pre-flight check)
+# Lookups given up on that may still hold a thread: once they hold every thread, a lookup of
+# another name fails at once (queued behind them, it would only wait out its timeout).
+MAX_UNANSWERED = RESOLVER_THREADS
+RESOLVER_BUSY = "{count} earlier lookups are still unanswered (a name server that does not answer)"
+
+# The lookup running for each (host, port): a request for a name already being looked up waits for
+# that lookup instead of taking another thread, so a sync of many pages of a host whose name server
+# never answers holds one thread, not one per page.
+_running: dict[tuple[str, int], Future[list[tuple[Any, ...]]]] = {}
+_unanswered: set[tuple[str, int]] = set()
+_lookups_lock = threading.Lock()
+
+
+def _lookup(host: str, port: int) -> Future[list[tuple[Any, ...]]]:
+    """The running lookup of ``host``:``port``, started if there is none. Raises a retryable
+    ``UnsafeUrl`` when ``MAX_UNANSWERED`` lookups given up on are still running."""
+    key = (host, port)
+    with _lookups_lock:
+        running = _running.get(key)
+        if running is not None:
+            return running
+        if len(_unanswered) >= MAX_UNANSWERED:
+            error = RESOLVER_BUSY.format(count=len(_unanswered))
+            raise UnsafeUrl(UNRESOLVABLE.format(host=host, error=error), retryable=True)
+        lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        _running[key] = lookup
+
+    def done(_: Future[list[tuple[Any, ...]]]) -> None:
+        with _lookups_lock:
+            _running.pop(key, None)
+            _unanswered.discard(key)
+
+    lookup.add_done_callback(done)
+    return lookup
 
 
 def resolved_addresses(host: str, port: int, *, timeout: float | None = None) -> list[str]:
     """Every address ``host`` resolves to, looked up for at most ``timeout`` seconds (by default
-    ``RESOLVE_TIMEOUT_S``). Raises ``InvalidHost`` if ``host`` is no host name at all, and a
-    retryable ``UnsafeUrl`` if it cannot be resolved now."""
+    ``RESOLVE_TIMEOUT_S``), one lookup at a time per name (``_lookup``). Raises ``InvalidHost`` if
+    ``host`` is no host name at all, and a retryable ``UnsafeUrl`` if it cannot be resolved now."""
     wait = RESOLVE_TIMEOUT_S if timeout is None else timeout
-    lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    lookup = _lookup(host, port)
     try:
         infos = lookup.result(timeout=wait)
     except FutureTimeout as exc:
-        lookup.cancel()
+        with _lookups_lock:
+            if not lookup.done():
+                _unanswered.add((host, port))
         error = NO_DNS_ANSWER.format(timeout=round(wait, 1))
         raise UnsafeUrl(UNRESOLVABLE.format(host=host, error=error), retryable=True) from exc
     except UnicodeError as exc:  # the IDNA encoding of the name failed: an empty or over-long label

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import socket
+import threading
+import time
 import tracemalloc
 import zlib
 
@@ -15,6 +17,7 @@ from knowledge.source_config import url_source_create
 from knowledge.sources import knowledge_source_sync
 from knowledge.tests.site_fake import FakeSite
 from supportai.models import Tenant
+from supportai.outbound import resolved_addresses
 
 MIB = 1024 * 1024
 
@@ -156,3 +159,50 @@ def test_a_host_name_rebound_to_loopback_after_the_check_is_refused_at_connect_t
     # then the crawler looked the name up again, found loopback and connected nowhere
     assert len(lookups) >= 2 and site.requests == []
     assert "non-public address" in result.error and not Document.objects.filter(source=source).exists()
+
+
+@pytest.mark.usefixtures("local_crawl")
+def test_a_name_server_that_stops_answering_holds_one_lookup_thread_and_fails_each_page(
+    tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a sitemap of 10 pages on a host whose name server answers twice (the sitemap and
+    # robots.txt) and then never again; every request of the test site is a new connection
+    port = int(site.url.rsplit(":", 1)[1])
+    paths = [f"/help/p{n}" for n in range(10)]
+    for path in paths:
+        site.article(path, path, "Text.")
+    site.sitemap("/sitemap.xml", paths)
+    site.pages["/sitemap.xml"].body = site.pages["/sitemap.xml"].body.replace(b"127.0.0.1", b"help.silent.test")
+    silent, answered, stuck, most_stuck = threading.Event(), [0], [0], [0]
+    lock = threading.Lock()
+
+    def resolver(host: str, *args: object, **kwargs: object) -> list:
+        if host == "help.silent.test" and answered[0] >= 2:
+            with lock:
+                stuck[0] += 1
+                most_stuck[0] = max(most_stuck[0], stuck[0])
+            silent.wait(30)
+            with lock:
+                stuck[0] -= 1
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        answered[0] += host == "help.silent.test"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    config = {"sitemap_url": f"http://help.silent.test:{port}/sitemap.xml"}
+    source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+    try:
+        # when it is synced
+        result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+        # then each page failed with an error that says the name got no answer, to retry later ...
+        assert set(result.errors.values()) == {PageError.NETWORK} and len(result.errors) == 10
+        errors = set(Document.objects.filter(source=source).values_list("error", flat=True))
+        assert len(errors) == 1 and "cannot resolve help.silent.test" in errors.pop()
+        # ... while no more than one lookup of the silent name was ever running
+        assert most_stuck[0] == 1
+        # ... and other names are still looked up at once
+        started = time.monotonic()
+        assert resolved_addresses("other.test", 80, timeout=2) == ["127.0.0.1"]
+        assert time.monotonic() - started < 1
+    finally:
+        silent.set()

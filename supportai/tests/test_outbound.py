@@ -197,3 +197,56 @@ def test_the_pre_flight_check_gives_up_on_a_silent_name_server(
     with pytest.raises(UnsafeUrl, match=r"cannot resolve slow\.test: no answer within 0\.3 s"):
         check_public_url("https://slow.test/", allow_private=False)
     assert time.monotonic() - started < 5
+
+
+@pytest.fixture
+def silent_names(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Names ending in ``.silent.test`` never get an answer (until the test ends); ``ok.test`` is
+    127.0.0.1. Returns the names the system resolver was asked for, in order."""
+    import socket
+
+    asked: list[str] = []
+    release = threading.Event()
+
+    def resolver(host: str, port: int, *args: object, **kwargs: object) -> list:
+        asked.append(host)
+        if host.endswith(".silent.test"):
+            release.wait(30)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    yield asked
+    release.set()
+    ends = time.monotonic() + 5  # the lookups given up on end, and leave no state to the next test
+    while outbound._running and time.monotonic() < ends:
+        time.sleep(0.01)
+
+
+def test_a_name_already_being_looked_up_is_not_looked_up_again(silent_names: list[str]) -> None:
+    # when a silent name is asked for three times, each time given up on
+    for _ in range(3):
+        with pytest.raises(UnsafeUrl, match="no answer within"):
+            outbound.resolved_addresses("a.silent.test", 443, timeout=0.05)
+    # then the system resolver was asked once: one thread waits for it, not three
+    assert silent_names == ["a.silent.test"]
+
+
+def test_once_every_resolver_thread_waits_for_a_silent_name_a_lookup_fails_at_once(silent_names: list[str]) -> None:
+    # given every resolver thread held by a lookup given up on
+    for n in range(outbound.RESOLVER_THREADS):
+        with pytest.raises(UnsafeUrl, match="no answer within"):
+            outbound.resolved_addresses(f"{n}.silent.test", 443, timeout=0.05)
+    # when another name is looked up
+    started = time.monotonic()
+    with pytest.raises(UnsafeUrl, match=r"cannot resolve ok\.test: 8 earlier lookups are still unanswered") as raised:
+        outbound.resolved_addresses("ok.test", 443, timeout=2)
+    # then it fails at once, to be retried, without queueing behind them for its whole timeout
+    assert time.monotonic() - started < 1 and raised.value.retryable is True
+    assert "ok.test" not in silent_names
+
+
+def test_a_name_that_answers_is_looked_up_while_other_names_are_silent(silent_names: list[str]) -> None:
+    with pytest.raises(UnsafeUrl, match="no answer within"):
+        outbound.resolved_addresses("a.silent.test", 443, timeout=0.05)
+    assert outbound.resolved_addresses("ok.test", 443, timeout=2) == ["127.0.0.1"]
