@@ -4,7 +4,8 @@ httpx decodes each chunk it reads in one call: some 60 KB of gzipped zeros unpac
 same gzipped again (``Content-Encoding: gzip, gzip``) to gigabytes, before a size limit sees any of
 it. Here each coding gives at most ``STEP`` bytes at a time, so a reader that stops at its limit
 has held no more than the limit and a step per coding. The codings are httpx's (``gzip``,
-``x-gzip``, ``deflate``, zlib-wrapped or raw); others are left as they are, as httpx leaves them.
+``x-gzip``, ``deflate``, zlib-wrapped or raw, and ``identity``); any other is an error, where httpx
+would hand its bytes on undecoded.
 """
 
 from __future__ import annotations
@@ -51,13 +52,20 @@ def _deflated(chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield from _inflated(chain([head], chunks), zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
 
 
+UNACCEPTED = "{coding!r} is not a content coding we accept ({accepted})"
+
+
 def decoded(chunks: Iterable[bytes], codings: list[str]) -> Iterator[bytes]:
     """The body whose raw ``chunks`` are in ``codings`` (a Content-Encoding header's values, in the
-    order they were applied), decoded lazily. Raises ``ContentDecodingError`` while iterating."""
+    order they were applied), decoded lazily. Raises ``ContentDecodingError`` at once for a coding
+    we do not accept (``br``, ``zstd``, ...: a server's choice we did not ask for, whose bytes read
+    as text would be indexed as gibberish), and while iterating for data not in its coding."""
     body: Iterator[bytes] = iter(chunks)
     for coding in (value.strip().lower() for value in reversed(codings)):
         if coding in {"gzip", "x-gzip"}:
             body = _inflated(body, _GZIP_WBITS)
         elif coding == "deflate":
             body = _deflated(body)
+        elif coding not in {"identity", ""}:
+            raise ContentDecodingError(UNACCEPTED.format(coding=coding, accepted=ACCEPTED))
     return body

@@ -206,3 +206,23 @@ def test_a_name_server_that_stops_answering_holds_one_lookup_thread_and_fails_ea
         assert time.monotonic() - started < 1
     finally:
         silent.set()
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd", "gzip, br", "compress"])
+def test_a_page_in_a_content_coding_we_did_not_ask_for_is_malformed_not_read_as_text(
+    site: FakeSite, encoding: str
+) -> None:
+    # given an HTML page whose body is in a coding other than the gzip and deflate we accept
+    site.add("/help/packed", b"\x1b\x8f\x00\xf8\x25\x12\x0c\xa7\xd7\x9e" * 50, headers={"Content-Encoding": encoding})
+    # when / then it is the page's error, rather than bytes read as text and indexed
+    with _crawler() as crawler, pytest.raises(FetchError) as raised:
+        crawler.get_html(f"{site.url}/help/packed")
+    assert raised.value.code == PageError.MALFORMED
+    assert f"{encoding.split(', ')[-1]!r} is not a content coding we accept" in str(raised.value)
+
+
+@pytest.mark.parametrize("encoding", ["identity", "", "Identity"])
+def test_a_page_without_a_content_coding_is_read_as_it_is(site: FakeSite, encoding: str) -> None:
+    site.add("/help/plain", "<html><title>Plain</title>Text.</html>", headers={"Content-Encoding": encoding})
+    with _crawler() as crawler:
+        assert crawler.get_html(f"{site.url}/help/plain").text() == "<html><title>Plain</title>Text.</html>"
