@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from itertools import islice
+from itertools import chain, islice
 from types import TracebackType
 from typing import cast
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
@@ -442,6 +442,30 @@ class PageLinks:
     links: tuple[str, ...]
     noindex: bool = False
     nofollow: bool = False
+    refresh: str = ""  # where a <meta http-equiv="refresh"> sends the reader at once (a redirect page)
+
+
+# A meta refresh this soon is a redirect (a static host's "Redirecting…" page for a moved one); a
+# later one leaves a page to be read.
+MAX_REFRESH_DELAY_S = 5
+# The content of <meta http-equiv="refresh">, as WHATWG's shared declarative refresh steps read it:
+# a delay in whole seconds (a fraction ignored), then a URL, after "url=" or not, quoted or not.
+_REFRESH = re.compile(
+    r"""\s*(?P<delay>\d+)(?:\.[\d.]*)?(?:\s*[;,]\s*|\s+)(?:url\s*=\s*)?(?P<quote>['"]?)(?P<url>.*)""",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def refresh_target(content: str) -> tuple[int, str] | None:
+    """The delay and the URL (as written) of a meta refresh's ``content``; None when it names no URL."""
+    found = _REFRESH.fullmatch(content)
+    if found is None:
+        return None
+    url = found.group("url")
+    if found.group("quote"):
+        url = url.split(found.group("quote"), 1)[0]
+    url = url.strip()
+    return (int(found.group("delay")), url) if url else None
 
 
 class _LinkParser(TolerantHTMLParser):
@@ -451,6 +475,8 @@ class _LinkParser(TolerantHTMLParser):
         self.base_seen = False
         self.hrefs: list[str] = []
         self.robots = ""
+        self.refresh: tuple[int, str] | None = None
+        self.refresh_seen = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
@@ -462,12 +488,16 @@ class _LinkParser(TolerantHTMLParser):
             self.hrefs.append(values["href"])
         elif tag == "meta" and values.get("name", "").lower() in {"robots", "supportai-knowledgebot"}:
             self.robots += "," + values.get("content", "").lower()
+        elif tag == "meta" and values.get("http-equiv", "").strip().lower() == "refresh" and not self.refresh_seen:
+            self.refresh_seen = True  # as in browsers, only the first counts
+            self.refresh = refresh_target(values.get("content", ""))
 
 
 def page_links(html: str, base: str, *, scope: LinkScope | None = None) -> PageLinks:
     """Absolute links of a page, the first ``MAX_LINKS_PER_PAGE`` (of those on ``scope``, when
-    given: a link ``scope.excludes`` is dropped before it is normalised), and its robots meta
-    directives (noindex / nofollow / none)."""
+    given: a link ``scope.excludes`` is dropped before it is normalised; a meta refresh's target
+    first), its robots meta directives (noindex / nofollow / none) and where a meta refresh within
+    ``MAX_REFRESH_DELAY_S`` sends the reader (a redirect page)."""
     parser = _LinkParser(base)
     parser.feed(html)
     parser.close()
@@ -475,11 +505,16 @@ def page_links(html: str, base: str, *, scope: LinkScope | None = None) -> PageL
     hrefs: Iterable[str] = dict.fromkeys(parser.hrefs)
     if scope is not None:
         hrefs = (href for href in hrefs if not scope.excludes(href, parser.base))
+    refresh = ""
+    if parser.refresh is not None and parser.refresh[0] <= MAX_REFRESH_DELAY_S:
+        refresh = normalize_url(parser.refresh[1], parser.base) or ""
     normalized = (normalize_url(href, parser.base) for href in hrefs)
+    found = (link for link in normalized if link and (scope is None or scope.covers(link)))
     return PageLinks(
-        links=first_links(link for link in normalized if link and (scope is None or scope.covers(link))),
+        links=first_links(chain([refresh] if refresh and (scope is None or scope.covers(refresh)) else [], found)),
         noindex=bool(directives & {"noindex", "none"}),
         nofollow=bool(directives & {"nofollow", "none"}),
+        refresh=refresh,
     )
 
 

@@ -115,6 +115,7 @@ class SyncResult:
     skipped_noindex: int = 0
     duplicates: int = 0  # pages with the text of a page read earlier in the sync (one is kept)
     dropped: int = 0  # pages whose stored text was removed after a permanent error
+    meta_refreshes: int = 0  # redirect pages (a meta refresh at once): not stored, their target followed
     error: str = ""
     skipped: bool = False
 
@@ -124,6 +125,7 @@ class SyncResult:
             f"{self.pages} pages: {counts}, {self.removed} removed, "
             f"{self.skipped_robots} disallowed by robots.txt, {self.skipped_noindex} noindex, "
             f"{self.duplicates} duplicates"
+            + (f", {self.meta_refreshes} redirected by meta refresh" if self.meta_refreshes else "")
         )
 
 
@@ -348,6 +350,10 @@ class _Sync:
         if found.noindex:
             self.keep.discard(page.url)
             self.result.skipped_noindex += 1
+            return links
+        if found.refresh:  # a page that only sends its reader elsewhere: its target is a link
+            self.keep.discard(page.url)
+            self.result.meta_refreshes += 1
             return links
         try:
             parsed = parse_html_page(page.url, html)

@@ -23,6 +23,7 @@ from knowledge.crawling import (
     page_links,
     parse_sitemap,
     path_under,
+    refresh_target,
 )
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.source_config import url_source_create
@@ -590,3 +591,67 @@ def test_the_crawl_delay_waited_out_before_a_request_is_no_part_of_the_pages_dea
     # then both pages are read, with the site's delay before each of the three page requests
     assert result.errors == {} and _titles(source) == {"Page A", "New home"}
     assert time.monotonic() - started >= 3 * 1.5
+
+
+REDIRECT_PAGE = (
+    '<!DOCTYPE html><html lang="en-US"><meta charset="utf-8"><title>Redirecting&hellip;</title>'
+    '<link rel="canonical" href="{target}"><meta http-equiv="refresh" content="{content}">'
+    '<meta name="robots" content="follow"><h1>Redirecting&hellip;</h1>'
+    '<a href="{target}">Click here if you are not redirected.</a><script>location="{target}"</script></html>'
+)
+
+
+@pytest.mark.parametrize("content", ["0; url={target}", "0;URL='{target}'", " 2 , url = {target}", "0;{target}"])
+def test_a_page_that_redirects_by_meta_refresh_is_not_stored_and_its_target_is_read(tenant, site, content):
+    # given a moved page served as a static host serves one (jekyll-redirect-from): a meta refresh,
+    # the target a link on a page of its own that may not link there
+    site.article("/help/", "Index", "All articles.", links=("/help/old",))
+    target = "/help/new"
+    body = REDIRECT_PAGE.format(target=target, content=content.format(target=target))
+    site.add("/help/old", body.replace('<a href="/help/new">', '<a href="/elsewhere">'))
+    site.article("/help/new", "New article", "The moved text.")
+    source = _source(tenant, start_url=f"{site.url}/help/", path_prefix="/help/")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the redirect page is no document, and the page it leads to is read
+    assert result.error == ""
+    assert _titles(source) == {"Index", "New article"}
+    assert "1 redirected by meta refresh" in result.summary()
+
+
+@pytest.mark.parametrize("content", ["30; url=/help/new", "0", "5", "0; url=http://["])
+def test_a_page_that_only_reloads_or_refreshes_late_or_off_the_source_is_stored(tenant, site, content):
+    site.add("/help/", REDIRECT_PAGE.format(target="/help/new", content=content))
+    site.article("/help/new", "New article", "The moved text.")
+    source = _source(tenant, start_url=f"{site.url}/help/", path_prefix="/help/")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error == "" and "Redirecting\u2026" in _titles(source)
+
+
+def test_a_page_that_redirects_off_the_source_by_meta_refresh_is_not_stored(tenant, site):
+    site.article("/help/", "Index", "All articles.", links=("/help/old",))
+    site.add(
+        "/help/old",
+        REDIRECT_PAGE.format(target="https://elsewhere.example/", content="0; url=https://elsewhere.example/"),
+    )
+    source = _source(tenant, start_url=f"{site.url}/help/", path_prefix="/help/")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error == "" and _titles(source) == {"Index"}
+
+
+@pytest.mark.parametrize(
+    ("content", "target"),
+    [
+        ("0; url=/a", (0, "/a")),
+        ("0;URL='/a' ignored", (0, "/a")),
+        ('3.5, url = "/b"', (3, "/b")),
+        ("1 /c", (1, "/c")),
+        ("0", None),
+        ("0;", None),
+        ("soon; url=/d", None),
+        ("1" * 100_000 + "x", None),  # read in linear time, as each hostile variant below
+        ("1." + ".1" * 50_000 + "x", None),
+    ],
+)
+def test_a_meta_refresh_is_read_as_browsers_read_it(content, target):
+    assert refresh_target(content) == target
