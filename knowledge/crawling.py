@@ -183,20 +183,39 @@ def _whatwg_label(label: str) -> str:
     return "windows-1252" if lowered in WINDOWS_1252_LABELS else label
 
 
+# Python text codecs no web page is in (the WHATWG Encoding standard has none of them, UTF-7
+# included): a label naming one is no label, as an unknown one is.
+_NOT_WEB_CODECS = frozenset({"idna", "undefined", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"})
+
+
+def _supported(label: str | None) -> str | None:
+    """``label`` as ``_whatwg_label`` reads it when it names a text encoding pages are written in,
+    else None (an unknown label, a bytes-to-bytes codec such as ``base64``, ``_NOT_WEB_CODECS``)."""
+    if not label:
+        return None
+    label = _whatwg_label(label)
+    try:
+        known = codecs.lookup(label)
+        b"a".decode(label, "replace")  # LookupError for a codec that is no text encoding
+    except (LookupError, ValueError):
+        return None
+    return None if known.name in _NOT_WEB_CODECS else label
+
+
 def sniffed_encoding(body: bytes, declared: str | None) -> str:
     """The encoding a browser would read ``body`` with: a byte-order mark, else the HTTP header's
-    charset, else the page's own ``<meta>`` declaration, else UTF-8 when the bytes are UTF-8 and
-    windows-1252 (what browsers take for undeclared legacy pages) when they are not."""
+    charset, else the page's own ``<meta>`` declaration (either only when it names an encoding
+    pages are written in: ``_supported``), else UTF-8 when the bytes are UTF-8 and windows-1252
+    (what browsers take for undeclared legacy pages) when they are not."""
     if body.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return "utf-16"
-    if declared:
-        return _whatwg_label(declared)
+    if (supported := _supported(declared)) is not None:
+        return supported
     meta = META_CHARSET.search(body[:1024])
-    if meta:
-        label = meta.group(1).decode("ascii")
-        return "utf-8" if label.lower() in META_UTF16_LABELS else _whatwg_label(label)
+    if meta and (supported := _supported(meta.group(1).decode("ascii"))) is not None:
+        return "utf-8" if supported.lower() in META_UTF16_LABELS else supported
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:

@@ -655,3 +655,20 @@ def test_a_page_that_redirects_off_the_source_by_meta_refresh_is_not_stored(tena
 )
 def test_a_meta_refresh_is_read_as_browsers_read_it(content, target):
     assert refresh_target(content) == target
+
+
+@pytest.mark.parametrize("charset", ["no-such-charset", "base64", "undefined", "idna"])
+@pytest.mark.parametrize("head", ['<meta charset="windows-1252">', ""])
+def test_a_charset_in_the_answer_that_cannot_decode_text_is_passed_over_as_browsers_do(tenant, site, charset, head):
+    # given a windows-1252 page whose HTTP answer names a charset that no decoder reads text with
+    text = "Grüße aus München: \u201cGutscheine\u201d ab 10 \u20ac."
+    html = f"<html><head>{head}<title>Grüße</title></head><body><main><p>{text}</p></main></body></html>"
+    site.add("/help/gruss", html.encode("windows-1252"), content_type=f"text/html; charset={charset}")
+    site.sitemap("/sitemap.xml", ["/help/gruss"])
+    source = _source(tenant, sitemap_url=f"{site.url}/sitemap.xml")
+    # when
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the page's own declaration, or the bytes, tell how to read it (WHATWG: an unsupported
+    # label is no label), rather than UTF-8 with every accented letter replaced
+    document = Document.objects.get(source=source)
+    assert (document.title, document.content) == ("Grüße", text)

@@ -416,8 +416,8 @@ def test_a_start_page_missing_on_the_first_sync_changes_nothing(tenant, site):
 
 
 def test_nul_bytes_and_lone_surrogates_in_a_page_are_left_out_and_a_binary_page_is_its_own_error(tenant, site):
-    # given a page with NULs in its title and text, a UTF-7 page that decodes to a lone surrogate,
-    # a page that is mostly NULs, and a plain page
+    # given a page with NULs in its title and text, a page labelled UTF-7 (which would decode to a
+    # lone surrogate; browsers, and we, read no page as UTF-7), a page that is mostly NULs, and a plain page
     site.add("/nul", b"<title>Par\x00king</title><main><p>Free\x00 parking behind the studio.</p></main>")
     site.add(
         "/utf7", b"<title>Hours</title><main><p>Open +2AA- at nine.</p></main>", content_type="text/html; charset=utf-7"
@@ -428,7 +428,7 @@ def test_nul_bytes_and_lone_surrogates_in_a_page_are_left_out_and_a_binary_page_
     source = _source(tenant, site)
     # when
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
-    # then the NUL page is indexed without its NULs, the surrogate became U+FFFD, the binary page failed alone
+    # then the NUL page is indexed without its NULs, the UTF-7 one as its bytes read, the binary page failed alone
     assert result.outcomes["created"] == 3 and result.errors == {f"{site.url}/binary": PageError.MALFORMED}
     nul = Document.objects.get(source=source, external_id=f"{site.url}/nul")
     assert (
@@ -436,7 +436,7 @@ def test_nul_bytes_and_lone_surrogates_in_a_page_are_left_out_and_a_binary_page_
         and nul.content == "Free parking behind the studio."
         and nul.status == DocumentStatus.READY
     )
-    assert "Open \ufffd at nine." in Document.objects.get(source=source, external_id=f"{site.url}/utf7").content
+    assert "Open +2AA- at nine." in Document.objects.get(source=source, external_id=f"{site.url}/utf7").content
     binary = Document.objects.get(source=source, external_id=f"{site.url}/binary")
     assert binary.status == DocumentStatus.FAILED and binary.error == "The page looks binary, not HTML text."
     assert retrieve(tenant=tenant, query="parking studio", k=1, mode="bm25")[0].title == "Parking"
