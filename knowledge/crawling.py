@@ -129,6 +129,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _FORBIDDEN_IN_HOST = frozenset("#%/:<>?@[\\]^|")
 
 
+# What h11 (under httpx) says of an answer whose status line and headers pass httpcore's 100 KiB.
+H11_HEADERS_TOO_LARGE = "Receive buffer too long"
+HEADERS_TOO_LARGE = "The answer's headers are larger than the 100 KiB an answer's headers may have."
+
+
 class FetchError(Exception):
     """A page's error; ``url`` is the address it happened at, when redirects had led elsewhere."""
 
@@ -777,6 +782,10 @@ class Crawler:
         except ContentDecodingError as exc:  # the server's own doing (a doubled or false Content-Encoding)
             detail = f"The answer's Content-Encoding could not be decoded ({exc})."
             raise FetchError(PageError.MALFORMED, detail=detail) from exc
+        except httpx.RemoteProtocolError as exc:
+            if str(exc) == H11_HEADERS_TOO_LARGE:  # the server's doing, and no better at the next sync
+                raise FetchError(PageError.MALFORMED, detail=HEADERS_TOO_LARGE) from exc
+            raise FetchError(PageError.NETWORK, detail=str(exc) or type(exc).__name__) from exc
         except httpx.HTTPError as exc:
             raise FetchError(PageError.NETWORK, detail=str(exc) or type(exc).__name__) from exc
 

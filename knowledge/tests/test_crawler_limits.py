@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from knowledge.crawling import Crawler, FetchError, PageError, parse_sitemap
+from knowledge.crawling import HEADERS_TOO_LARGE, Crawler, FetchError, PageError, parse_sitemap
 from knowledge.models import Document
 from knowledge.source_config import url_source_create
 from knowledge.sources import knowledge_source_sync
@@ -226,3 +226,13 @@ def test_a_page_without_a_content_coding_is_read_as_it_is(site: FakeSite, encodi
     site.add("/help/plain", "<html><title>Plain</title>Text.</html>", headers={"Content-Encoding": encoding})
     with _crawler() as crawler:
         assert crawler.get_html(f"{site.url}/help/plain").text() == "<html><title>Plain</title>Text.</html>"
+
+
+def test_an_answer_whose_headers_are_too_large_says_so(site: FakeSite) -> None:
+    # given a page whose answer carries 200 KB of headers (a cookie or a header gone wild)
+    site.add("/help/a", "<html><title>A</title></html>", headers={"X-Debug": "a" * 200_000})
+    # when / then it is the page's lasting error, saying what is wrong, not a failure to connect
+    with _crawler() as crawler, pytest.raises(FetchError) as raised:
+        crawler.get_html(f"{site.url}/help/a")
+    assert raised.value.code == PageError.MALFORMED and not raised.value.transient
+    assert str(raised.value) == HEADERS_TOO_LARGE
