@@ -895,8 +895,9 @@ class Crawler:
         page = self.get(url, etag=etag, last_modified=last_modified, scope=scope, check_robots=True)
         if page.not_modified:
             return page
+        start = page.body[:1024].removeprefix(codecs.BOM_UTF8).lstrip()[:15].lower()
         if page.content_type not in HTML_TYPES and not (
-            not page.content_type and page.body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+            not page.content_type and start.startswith((b"<!doctype html", b"<html"))
         ):
             raise FetchError(PageError.NOT_HTML, url=page.url, content_type=page.content_type or "unknown")
         if not page.body.strip():

@@ -236,3 +236,14 @@ def test_an_answer_whose_headers_are_too_large_says_so(site: FakeSite) -> None:
         crawler.get_html(f"{site.url}/help/a")
     assert raised.value.code == PageError.MALFORMED and not raised.value.transient
     assert str(raised.value) == HEADERS_TOO_LARGE
+
+
+@pytest.mark.parametrize("lead", [b"\xef\xbb\xbf", b"\xef\xbb\xbf \n", b""])
+def test_a_page_without_a_content_type_is_taken_for_html_by_its_start_after_a_byte_order_mark(
+    site: FakeSite, lead: bytes
+) -> None:
+    # given pages served with no Content-Type that start with a doctype, after a UTF-8 byte-order mark
+    site.add("/help/a", lead + b"<!DOCTYPE html><title>A</title><p>Text.</p>", content_type="")
+    # when / then each is read as HTML
+    with _crawler() as crawler:
+        assert crawler.get_html(f"{site.url}/help/a").text().endswith("<title>A</title><p>Text.</p>")
