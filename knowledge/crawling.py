@@ -156,10 +156,19 @@ class Page:
     encoding: str = "utf-8"
     etag: str = ""
     last_modified: str = ""
+    robots: frozenset[str] = frozenset()  # the X-Robots-Tag directives meant for us (``header_robots``)
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+    @property
+    def noindex(self) -> bool:
+        return bool(self.robots & {"noindex", "none"})
+
+    @property
+    def nofollow(self) -> bool:
+        return bool(self.robots & {"nofollow", "none"})
 
     def text(self) -> str:
         try:
@@ -459,6 +468,29 @@ def first_links(links: Iterable[str]) -> tuple[str, ...]:
         if len(found) == MAX_LINKS_PER_PAGE:
             break
     return tuple(found)
+
+
+# The directives an X-Robots-Tag value may start with that take a value after a colon: a value
+# starting with any other name and a colon names the crawler it is for ("otherbot: noindex").
+_VALUED_DIRECTIVES = frozenset({"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"})
+_CRAWLER_NAME = re.compile(r"[a-z0-9_-]+")
+
+
+def header_robots(values: Iterable[str], product_token: str) -> frozenset[str]:
+    """The directives of a response's X-Robots-Tag headers that are meant for the crawler named
+    ``product_token``: those for every crawler, and those after ``<our token>:``; another crawler's
+    ("otherbot: noindex") are left out. Lower-cased, as the meta tag's."""
+    ours = product_token.lower()
+    found: set[str] = set()
+    for value in values:
+        crawler, colon, rest = value.partition(":")
+        name = crawler.strip().lower()
+        if colon and name not in _VALUED_DIRECTIVES and _CRAWLER_NAME.fullmatch(name):
+            if name != ours:
+                continue
+            value = rest
+        found.update(part.strip().lower() for part in value.split(","))
+    return frozenset(found - {""})
 
 
 @dataclass(frozen=True)
@@ -886,6 +918,7 @@ class Crawler:
             encoding=sniffed_encoding(body, response.charset_encoding),
             etag=response.headers.get("ETag", ""),
             last_modified=response.headers.get("Last-Modified", ""),
+            robots=header_robots(response.headers.get_list("X-Robots-Tag"), self.robots_token),
         )
 
     def get_html(
@@ -899,7 +932,8 @@ class Crawler:
         if page.content_type not in HTML_TYPES and not (
             not page.content_type and start.startswith((b"<!doctype html", b"<html"))
         ):
-            raise FetchError(PageError.NOT_HTML, url=page.url, content_type=page.content_type or "unknown")
+            content_type = page.content_type[:100] + ("…" if len(page.content_type) > 100 else "")
+            raise FetchError(PageError.NOT_HTML, url=page.url, content_type=content_type or "unknown")
         if not page.body.strip():
             raise FetchError(PageError.EMPTY, url=page.url)
         return page

@@ -346,8 +346,8 @@ class _Sync:
             return None
         html = page.text()
         found = page_links(html, page.url, scope=self.config.scope)
-        links = () if found.nofollow else found.links
-        if found.noindex:
+        links = () if found.nofollow or page.nofollow else found.links
+        if found.noindex or page.noindex:
             self.keep.discard(page.url)
             self.result.skipped_noindex += 1
             return links

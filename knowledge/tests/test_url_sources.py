@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from knowledge import conf, source_config, sources, tasks
-from knowledge.crawling import PageError
+from knowledge.crawling import PageError, header_robots
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.selectors import retrieve, url_sources_due
 from knowledge.services import tenant_reindex
@@ -305,6 +305,56 @@ def test_noindex_meta_keeps_a_page_out(tenant, site):
     source = _source(tenant, site, start_url=f"{site.url}/")
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     assert result.skipped_noindex == 1 and _titles(source) == {"Home"}
+
+
+def test_a_long_content_type_is_quoted_only_in_part_in_the_page_error(tenant, site):
+    # given a page whose server sends a 10,000-character Content-Type
+    site.article("/", "Home", "Welcome.", links=("/odd",))
+    site.add("/odd", "<p>text</p>", content_type="application/x-" + "a" * 10_000)
+    source = _source(tenant, site, start_url=f"{site.url}/")
+    # when
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the stored error names the type without repeating all of it
+    error = Document.objects.get(source=source, external_id=f"{site.url}/odd").error
+    assert "'application/x-aaaa" in error and "…', not HTML" in error
+    assert len(error) < 300
+
+
+def test_x_robots_tag_header_keeps_a_page_out_or_its_links_unfollowed(tenant, site):
+    # given a site whose server marks pages in X-Robots-Tag headers, not in their HTML
+    site.article("/", "Home", "Welcome.", links=("/draft", "/hub", "/theirs"))
+    site.article("/draft", "Draft", "Secret draft.")
+    site.pages["/draft"].headers["X-Robots-Tag"] = "noindex"
+    site.article("/hub", "Hub", "Links we must not follow.", links=("/behind",))
+    site.pages["/hub"].headers["X-Robots-Tag"] = "SupportAI-KnowledgeBot: nofollow"
+    site.article("/behind", "Behind", "Only reachable through the hub.")
+    site.article("/theirs", "Theirs", "Marked for another crawler only.")
+    site.pages["/theirs"].headers["X-Robots-Tag"] = "otherbot: noindex"
+    source = _source(tenant, site, start_url=f"{site.url}/")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the noindex page is skipped, the hub is stored but its links are not followed
+    assert result.skipped_noindex == 1
+    assert _titles(source) == {"Home", "Hub", "Theirs"}
+    assert site.served("/behind") == []
+
+
+@pytest.mark.parametrize(
+    ("values", "directives"),
+    [
+        (["noindex"], {"noindex"}),
+        (["noindex, nofollow"], {"noindex", "nofollow"}),
+        (["NONE"], {"none"}),
+        (["SupportAI-KnowledgeBot: noindex"], {"noindex"}),
+        (["otherbot: noindex, nofollow"], set()),
+        (["otherbot: noindex", "nofollow"], {"nofollow"}),
+        (["unavailable_after: 25 Jun 2030 15:00:00 PST"], {"unavailable_after: 25 jun 2030 15:00:00 pst"}),
+        (["max-snippet: 20, noindex"], {"max-snippet: 20", "noindex"}),
+        ([""], set()),
+    ],
+)
+def test_header_robots_reads_only_the_directives_meant_for_us(values, directives):
+    assert header_robots(values, "SupportAI-KnowledgeBot") == directives
 
 
 def test_another_tenant_cannot_sync_the_source(tenant, other_tenant, help_site):
