@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from django.db import connection
 
 from knowledge.dense import vector_literal
-from knowledge.providers.base import EmbeddingProvider, ProviderError, ProviderErrorKind, sizes_check
+from knowledge.providers.base import (
+    EmbeddingProvider,
+    ProviderError,
+    ProviderErrorKind,
+    sizes_check,
+    values_check,
+)
 from supportai.models import Tenant
 
 STORED_VECTORS_SQL = """
@@ -57,7 +63,8 @@ def embed_passages(
 ) -> Embedded:
     """Vectors for ``texts``: stored ones of the same model and tenant when ``reuse``, the provider's
     for the rest (each distinct text once). A provider that returns fewer vectors, or vectors of
-    another size than it declares, raises ``ProviderError`` (not retryable)."""
+    another size than it declares, or vectors cosine cannot compare (``values_check``), raises
+    ``ProviderError`` (not retryable)."""
     hashes = [text_sha256(text) for text in texts]
     known = stored_vectors(tenant=tenant, model=provider.model, hashes=hashes) if reuse else {}
     missing = {digest: text for digest, text in zip(hashes, texts, strict=True) if digest not in known}
@@ -68,6 +75,7 @@ def embed_passages(
             kind=ProviderErrorKind.MALFORMED,
         )
     sizes_check(provider, vectors)
+    values_check(provider, vectors)
     known.update((digest, vector_literal(vector)) for digest, vector in zip(missing, vectors, strict=True))
     reused = sum(1 for digest in hashes if digest not in missing)
     return Embedded([known[digest] for digest in hashes], hashes, computed=len(missing), reused=reused)

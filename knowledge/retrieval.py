@@ -21,7 +21,7 @@ from knowledge import conf
 from knowledge.bm25 import Hit, KeywordEvidence, bm25_search, has_rare_lexeme, keyword_evidence
 from knowledge.dense import dense_search
 from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf, top_margin
-from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider, sizes_check
+from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider, sizes_check, values_check
 from knowledge.timeouts import RetrievalTimedOut, bounded
 from knowledge.types import RetrievalMode
 from supportai.models import Tenant
@@ -177,6 +177,7 @@ class Candidates:
 def _query_vector(provider: EmbeddingProvider, query: str) -> list[float]:
     vector = provider.embed_query(query)
     sizes_check(provider, [vector])
+    values_check(provider, [vector])
     return vector
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -91,6 +92,30 @@ def sizes_check(provider: EmbeddingProvider, vectors: Sequence[Sequence[float]])
         raise ProviderError(
             WRONG_SIZE.format(name=provider.name, got=wrong, model=provider.model, want=provider.dimensions),
             kind=ProviderErrorKind.MISCONFIGURED,
+        )
+
+
+# A vector cosine cannot compare: PostgreSQL refuses NaN in a vector (an SQL error), and a zero
+# vector (also what normalising an overflowing one gives) is at a NaN distance from every other,
+# which no ranking can sort.
+NOT_COMPARABLE = (
+    "Embedding provider {name!r} returned a vector from the model {model!r} that cosine similarity cannot "
+    "compare ({what}); nothing was searched or stored with it."
+)
+
+
+def values_check(provider: EmbeddingProvider, vectors: Sequence[Sequence[float]]) -> None:
+    """Raise ``ProviderError`` (``MALFORMED``) if a vector holds a value that is not a finite number
+    or has no direction (all zeros)."""
+    for vector in vectors:
+        if not all(math.isfinite(value) for value in vector):
+            what = "a value that is not a finite number"
+        elif not any(vector):
+            what = "all zeros"
+        else:
+            continue
+        raise ProviderError(
+            NOT_COMPARABLE.format(name=provider.name, model=provider.model, what=what), kind=ProviderErrorKind.MALFORMED
         )
 
 

@@ -7,9 +7,11 @@ import pytest
 
 from knowledge import retrieval
 from knowledge.fusion import DENSE_MARGIN_SCALE, TIE_BOOST
+from knowledge.indexing import document_index
 from knowledge.models import Chunk, ChunkLevel, Document
-from knowledge.providers.base import ProviderError, RerankResult
+from knowledge.providers.base import ProviderError, ProviderErrorKind, RerankResult
 from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.providers.openai_embeddings import OpenAIEmbeddingProvider
 from knowledge.retrieval import RERANK_CANDIDATES
 from knowledge.selectors import MAX_K, document_get, document_list, retrieve, source_list
 from knowledge.services import document_delete
@@ -252,6 +254,48 @@ def test_a_query_vector_of_another_size_is_a_provider_error_not_a_database_one(s
     assert (top.title, top.ranks) == ("Parking", {"bm25": 1})
     with pytest.raises(ProviderError, match=r"returned vectors of 1024 dimensions .* not the 384 it declares"):
         retrieve(tenant=studio, query="is parking free behind the studio", k=3, mode="dense")
+
+
+# Vectors cosine cannot compare: pgvector refuses NaN (an SQL error), and a zero vector (also what
+# normalising an overflowing one gives) has a NaN distance to everything, which fusion cannot rank.
+UNUSABLE_VECTORS = {"all zeros": [0.0] * 384, "NaN": [math.nan] * 384, "overflowing": [1e308] * 384}
+
+
+def _openai_answering(fake_api, vector):
+    """An OpenAI embeddings provider whose (fake) server answers every text with ``vector``."""
+
+    def embeddings(body):
+        data = [{"object": "embedding", "index": i, "embedding": vector} for i in range(len(body["input"]))]
+        usage = {"prompt_tokens": 1, "total_tokens": 1}
+        return 200, {"object": "list", "data": data, "model": body["model"], "usage": usage}
+
+    fake_api.route("/v1/embeddings", embeddings)
+    return OpenAIEmbeddingProvider(api_key="sk-test", base_url=f"{fake_api.url}/v1")
+
+
+@pytest.mark.parametrize("vector", UNUSABLE_VECTORS.values(), ids=UNUSABLE_VECTORS)
+def test_a_query_vector_cosine_cannot_compare_is_a_provider_error(fake_api, studio, vector):
+    # given an OpenAI-compatible server that answers the query with a vector no distance can be taken to
+    provider = _openai_answering(fake_api, vector)
+    # when searched: hybrid answers from keywords alone, dense says the answer could not be read
+    [top, *_] = retrieve(tenant=studio, query="is parking free behind the studio", k=3, provider=provider)
+    assert (top.title, top.ranks) == ("Parking", {"bm25": 1})
+    with pytest.raises(ProviderError, match="cosine") as excinfo:
+        retrieve(tenant=studio, query="is parking free behind the studio", k=3, mode="dense", provider=provider)
+    assert excinfo.value.kind == ProviderErrorKind.MALFORMED
+
+
+@pytest.mark.parametrize("vector", UNUSABLE_VECTORS.values(), ids=UNUSABLE_VECTORS)
+def test_a_passage_vector_cosine_cannot_compare_is_not_stored(fake_api, studio, vector):
+    # given an OpenAI-compatible server that answers a passage with a vector no distance can be taken to
+    provider = _openai_answering(fake_api, vector)
+    document = add_document(studio, "Valet", "Valet parking at the front door.")
+    # when it is indexed with that provider: refused as an answer that could not be read
+    with pytest.raises(ProviderError, match="cosine") as excinfo:
+        document_index(tenant=studio, document=document, provider=provider)
+    assert excinfo.value.kind == ProviderErrorKind.MALFORMED
+    # then the vectors the document had stay, and hybrid search still ranks the tenant's passages
+    assert [p.title for p in retrieve(tenant=studio, query="valet parking", k=2)] == ["Valet", "Parking"]
 
 
 def test_hybrid_with_rank_fusion_fuses_both_retrievers(studio, fake_embeddings):
