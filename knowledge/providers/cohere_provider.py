@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,9 +103,10 @@ class CohereRerankProvider:
 
 
 def _rerank_result(result: Any) -> RerankResult:
-    """One of the API's results, refused (``TypeError``) unless it has an integer index and a numeric
-    score: the SDK builds its models from the JSON without checking types."""
+    """One of the API's results, refused (``TypeError``) unless it has an integer index and a finite
+    numeric score: the SDK builds its models from the JSON without checking types, and reads JSON's
+    ``NaN`` and ``Infinity`` (a passage's score, which no JSON answer of ours could carry)."""
     index, score = getattr(result, "index", None), getattr(result, "relevance_score", None)
-    if not isinstance(index, int) or not isinstance(score, int | float):
-        raise TypeError(f"result {result!r} has no integer index and numeric relevance_score")
+    if not isinstance(index, int) or not isinstance(score, int | float) or not math.isfinite(score):
+        raise TypeError(f"result {result!r} has no integer index and finite numeric relevance_score")
     return RerankResult(index=index, score=float(score))

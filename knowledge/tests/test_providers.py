@@ -168,6 +168,9 @@ MALFORMED_RERANKS = {
     "results not a list": {"id": "r1", "results": "none"},
     "index not a number": {"id": "r1", "results": [{"index": "first", "relevance_score": 0.9}]},
     "no score": {"id": "r1", "results": [{"index": 0}]},
+    # JSON's NaN and Infinity, which Python reads: the passage's score, which no JSON answer can carry
+    "score NaN": {"id": "r1", "results": [{"index": 0, "relevance_score": math.nan}]},
+    "score infinite": {"id": "r1", "results": [{"index": 0, "relevance_score": math.inf}]},
     "a JSON string": "reranked",
     "an HTML page": b"<html><body>upstream connect error</body></html>",
 }
