@@ -155,3 +155,18 @@ def _leading_subtags(tag: str) -> str:
     if len(kept) > 1 and len(kept[-1]) == 1:
         kept.pop()
     return "-".join(kept)
+
+
+# Invisible bidi controls (LRM, RLM, ARABIC LETTER MARK, the embeddings and overrides U+202A-202E,
+# the isolates U+2066-2069) that text from right-to-left contexts carries. PostgreSQL's parser glues
+# them to the word beside them ("parking" + RLM is no "parking"), so lexemes are taken with them
+# read as spaces: in a question (``searchable_text``) and in a chunk (``bm25.CHILD_INSERT_SQL``,
+# with ``BIDI_CONTROLS`` and ``BIDI_SPACES`` as ``translate``'s arguments). The stored text keeps them.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+BIDI_SPACES = " " * len(BIDI_CONTROLS)
+_BIDI_AS_SPACES = str.maketrans(BIDI_CONTROLS, BIDI_SPACES)
+
+
+def searchable_text(text: str) -> str:
+    """``text`` as keyword search reads it: bidi controls become spaces."""
+    return text.translate(_BIDI_AS_SPACES)

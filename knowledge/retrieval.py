@@ -21,6 +21,7 @@ from knowledge import conf
 from knowledge.bm25 import Hit, KeywordEvidence, bm25_search, has_rare_lexeme, keyword_evidence
 from knowledge.dense import dense_search
 from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf, top_margin
+from knowledge.languages import searchable_text
 from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider, sizes_check, values_check
 from knowledge.timeouts import RetrievalTimedOut, bounded
 from knowledge.types import RetrievalMode
@@ -196,8 +197,10 @@ NO_EVIDENCE = KeywordEvidence(1.0, 1.0)
 def keyword_side(*, tenant: Tenant, query: str, limit: int, weigh: bool, timeout_ms: int) -> KeywordSide:
     """BM25's ``limit`` best children for ``query`` and, when ``weigh``, the query's keyword
     evidence and type; each statement cancelled after ``timeout_ms`` (one transaction on the calling
-    thread's connection, ``knowledge.timeouts``)."""
+    thread's connection, ``knowledge.timeouts``). Bidi controls in ``query`` are read as spaces, as
+    in the chunks (``languages.searchable_text``)."""
     settings = conf.SETTINGS
+    query = searchable_text(query)
     with bounded(timeout_ms):
         hits = bm25_search(tenant=tenant, query=query, limit=limit, k1=settings.bm25_k1, b=settings.bm25_b)
         if not weigh:

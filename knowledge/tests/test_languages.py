@@ -10,6 +10,7 @@ from knowledge.bm25 import bm25_search, keyword_evidence, query_lexemes, text_le
 from knowledge.languages import FALLBACK_CONFIG, SEARCH_CONFIGS, search_config
 from knowledge.models import Document, SearchConfigStats
 from knowledge.references import OkapiBM25, child_lexemes, search_configs
+from knowledge.selectors import retrieve, retrieve_explained
 from knowledge.services import documents_delete, tenant_reindex
 from knowledge.tests.factories import add_document
 from supportai.models import Tenant
@@ -210,3 +211,23 @@ def test_admin_language_edit_writes_only_the_language_and_takes_effect_at_reinde
     assert (document.language, document.search_config) == ("nl", "german")
     assert tenant_reindex(tenant=tenant) == 1
     assert _stats(tenant) == {"dutch": 1}
+
+
+# Invisible bidi controls that text from right-to-left contexts carries (a pasted question, a page):
+# LRM, RLM, ARABIC LETTER MARK, RIGHT-TO-LEFT EMBEDDING and ISOLATE, POP DIRECTIONAL ISOLATE.
+BIDI_MARKS = ["\u200e", "\u200f", "\u061c", "\u202b", "\u2067", "\u2069"]
+
+
+@pytest.mark.parametrize("mark", BIDI_MARKS, ids=[f"U+{ord(mark):04X}" for mark in BIDI_MARKS])
+def test_a_bidi_control_beside_a_word_hides_it_neither_in_a_query_nor_in_a_document(tenant, other_tenant, mark):
+    # given a clean article, and one whose text carries the control glued to the word it holds
+    add_document(tenant, *PARKING_EN)
+    add_document(tenant, "Door service", f"Ask for the {mark}valet{mark} at the front door.")
+    add_document(other_tenant, "Valet", "Valet parking for the other tenant.")
+    # when a question carries the control beside its words, then they are the words keywords look up
+    found = retrieve_explained(tenant=tenant, query=f"{mark}parking{mark} behind the studio", k=3, mode="hybrid")
+    assert found.passages[0].title == "Parking" and found.passages[0].ranks["bm25"] == 1
+    assert found.weighing is not None and found.weighing.evidence.known_share == 1.0
+    # and the document's word is found by a plain question, in this tenant only
+    assert [p.title for p in retrieve(tenant=tenant, query="valet", k=3, mode="bm25")] == ["Door service"]
+    assert [p.title for p in retrieve(tenant=other_tenant, query=f"valet{mark}", k=3, mode="bm25")] == ["Valet"]
