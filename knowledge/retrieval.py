@@ -226,6 +226,12 @@ def _went_without(retriever: str, *, tenant: Tenant, error: Exception, degraded:
     return error
 
 
+def mode_check(mode: str) -> None:
+    """Raise ``ValueError`` unless ``mode`` is one of ``MODES``."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+
+
 def search_candidates(
     *,
     tenant: Tenant,
@@ -242,8 +248,7 @@ def search_candidates(
     A query that cannot be embedded raises ``ProviderError``, a cancelled statement
     ``RetrievalTimedOut``, unless ``fallback`` lets hybrid mode go on with the retriever that
     answered (serving does; measurements must not); if neither did, the first error is raised."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    mode_check(mode)
     degrade = fallback and mode == "hybrid"
     failures: list[Exception] = []
     candidates = max(MIN_CANDIDATES, depth * 3)

@@ -13,7 +13,7 @@ from knowledge import conf
 from knowledge.models import Chunk, ChunkLevel, Document, KnowledgeSource, SourceKind
 from knowledge.parsing import storable_text
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
-from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, rank_parents, rerank
+from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, mode_check, rank_parents, rerank
 from knowledge.services import default_provider
 from knowledge.source_config import sync_free
 from knowledge.timeouts import bounded
@@ -231,15 +231,19 @@ def retrieve_explained(
 ) -> ExplainedPassages:
     """``retrieve``'s passages and, in hybrid mode, the weights they were fused with (the console
     shows them). A NUL or a lone surrogate in ``query`` (JSON escapes allow both) is cleaned as in
-    stored text, so PostgreSQL and the tokenizer never see it. ``k`` over ``MAX_K`` raises
-    ``ValueError``; under 1 finds nothing.
+    stored text, so PostgreSQL and the tokenizer never see it. ``k`` over ``MAX_K``, or an unknown
+    ``mode``, raises ``ValueError`` (whatever the query), a ``k`` that is not an ``int``
+    ``TypeError``; under 1 finds nothing.
 
     Each SQL statement is cancelled after ``KNOWLEDGE_RETRIEVAL_TIMEOUT_MS``. Hybrid mode answers
     from one retriever when the other fails (the passages' ``ranks`` show which ran); when no
     retriever can answer, its error is raised: ``ProviderError`` (the query could not be embedded)
     or ``RetrievalTimedOut``."""
+    if not isinstance(k, int) or isinstance(k, bool):
+        raise TypeError(f"k must be a whole number; got {k!r}")
     if k > MAX_K:
         raise ValueError(f"k must be at most {MAX_K}; got {k}")
+    mode_check(mode)
     query = storable_text(query)
     if k < 1 or not query.strip():
         return ExplainedPassages([], None)

@@ -97,6 +97,19 @@ def test_retrieve_edge_inputs(studio):
         retrieve(tenant=studio, query="parking", mode="magic")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("k", [2.5, 5.0, "5", True, None])
+def test_retrieve_refuses_a_k_that_is_not_a_whole_number(studio, k):
+    # was a slicing TypeError deep in ranking (2.5), a comparison error ("5"), or one passage (True)
+    with pytest.raises(TypeError, match=f"k must be a whole number; got {k!r}"):
+        retrieve(tenant=studio, query="parking", k=k)
+
+
+@pytest.mark.parametrize(("query", "k"), [("", 5), ("   ", 5), ("parking", 0), ("parking", -1)])
+def test_retrieve_refuses_an_unknown_mode_even_when_it_would_find_nothing(studio, query, k):
+    with pytest.raises(ValueError, match="mode must be one of bm25, dense, hybrid; got 'magic'"):
+        retrieve(tenant=studio, query=query, k=k, mode="magic")  # type: ignore[arg-type]
+
+
 class ScriptedReranker:
     name = "scripted"
 
