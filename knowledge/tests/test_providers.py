@@ -163,6 +163,26 @@ def test_cohere_rerank_server_error_falls_back(fake_api, tenant, caplog):
     assert "HTTP 503" in caplog.text and "service unavailable" in caplog.text
 
 
+def test_cohere_rerank_naming_missing_or_repeated_candidates_keeps_the_rest_in_fused_order(fake_api, tenant):
+    # given: an API answering with indices past either end (99, -1), one candidate twice, and fewer than asked
+    results = [
+        {"index": 99, "relevance_score": 0.99},
+        {"index": 1, "relevance_score": 0.9},
+        {"index": -1, "relevance_score": 0.8},
+        {"index": 1, "relevance_score": 0.7},
+    ]
+    fake_api.route("/v2/rerank", lambda body: (200, {"id": "r", "results": results, "meta": {}}))
+    for title, text in [("Parking", "Free parking behind the studio."), ("Valet", "Valet parking at the door.")]:
+        add_document(tenant, title, text)
+    add_document(tenant, "Bikes", "Bike parking racks by the entrance.")
+    fused = retrieve(tenant=tenant, query="parking", k=3)
+    # when
+    reranked = retrieve(tenant=tenant, query="parking", k=3, reranker=CohereRerankProvider(base_url=fake_api.url))
+    # then: the one real candidate first, once; the others follow in fused order, none invented
+    assert [p.chunk_id for p in reranked] == [fused[1].chunk_id, fused[0].chunk_id, fused[2].chunk_id]
+    assert [p.ranks.get("rerank") for p in reranked] == [1, None, None]
+
+
 MALFORMED_RERANKS = {
     "no results": {"id": "r1", "meta": {}},
     "results not a list": {"id": "r1", "results": "none"},
