@@ -34,15 +34,15 @@ from typing import Any
 
 from django.db import connection
 
-from knowledge.languages import BIDI_CONTROLS, BIDI_SPACES, FALLBACK_CONFIG
+from knowledge.languages import FALLBACK_CONFIG, LEXEME_INVISIBLES, LEXEME_SPACES
 from supportai.models import Tenant
 
 # Children are inserted with their lexemes in one statement: updating them afterwards would write
 # every row (and its HNSW entry) again. The title is repeated ``title_weight`` times so its lexemes
 # get that many positions (tf), a BM25F-style field weight. One statement takes the children of a
 # whole batch of documents (a row per child, its document's title alongside); the lexemes come from
-# the text-search configuration the document records, bidi controls read as spaces
-# (``languages.BIDI_CONTROLS``).
+# the text-search configuration the document records, without the invisible characters that would
+# hide a word (``languages.LEXEME_INVISIBLES``).
 CHILD_INSERT_SQL = """
 INSERT INTO knowledge_chunk (tenant_id, document_id, parent_id, level, ordinal, text, token_count, char_start,
                              char_end, embedding, embedding_model, embedded_text_sha256, search_vector, term_count)
@@ -52,8 +52,8 @@ SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tok
   FROM (
     SELECT c.*,
            to_tsvector(d.search_config::regconfig,
-                       repeat(translate(c.title, %(bidi)s, %(spaces)s) || ' . ', %(weight)s))
-           || to_tsvector(d.search_config::regconfig, translate(c.text, %(bidi)s, %(spaces)s)) AS sv
+                       repeat(translate(c.title, %(invisible)s, %(spaces)s) || ' . ', %(weight)s))
+           || to_tsvector(d.search_config::regconfig, translate(c.text, %(invisible)s, %(spaces)s)) AS sv
       FROM unnest(%(documents)s::bigint[], %(titles)s::text[], %(parents)s::bigint[], %(ordinals)s::int[],
                   %(texts)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[], %(embeddings)s::text[],
                   %(hashes)s::text[])
@@ -292,8 +292,8 @@ def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list
                 "ends": [r.end for r in rows],
                 "embeddings": [r.embedding for r in rows],
                 "hashes": [r.embedded_text_sha256 for r in rows],
-                "bidi": BIDI_CONTROLS,
-                "spaces": BIDI_SPACES,
+                "invisible": LEXEME_INVISIBLES,
+                "spaces": LEXEME_SPACES,
             },
         )
         params: dict[str, Any] = {"tenant": tenant.pk, "documents": documents, "sign": 1}

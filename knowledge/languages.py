@@ -157,16 +157,22 @@ def _leading_subtags(tag: str) -> str:
     return "-".join(kept)
 
 
-# Invisible bidi controls (LRM, RLM, ARABIC LETTER MARK, the embeddings and overrides U+202A-202E,
-# the isolates U+2066-2069) that text from right-to-left contexts carries. PostgreSQL's parser glues
-# them to the word beside them ("parking" + RLM is no "parking"), so lexemes are taken with them
-# read as spaces: in a question (``searchable_text``) and in a chunk (``bm25.CHILD_INSERT_SQL``,
-# with ``BIDI_CONTROLS`` and ``BIDI_SPACES`` as ``translate``'s arguments). The stored text keeps them.
+# Invisible characters PostgreSQL's parser glues to the word beside them ("parking" + RLM is no
+# "parking", "val" + SOFT HYPHEN + "et" no "valet"), so lexemes are taken without them: in a question
+# (``searchable_text``) and in a chunk (``bm25.CHILD_INSERT_SQL``, with ``LEXEME_INVISIBLES`` and
+# ``LEXEME_SPACES`` as ``translate``'s arguments, which deletes what has no counterpart). The stored
+# text keeps them. Read as spaces: the bidi controls that text from right-to-left contexts carries
+# (LRM, RLM, ARABIC LETTER MARK, the embeddings and overrides U+202A-202E, the isolates U+2066-2069)
+# and ZERO WIDTH SPACE (a break between words). Removed: what sits inside a word, SOFT HYPHEN (HTML's
+# ``&shy;``), WORD JOINER and ZERO WIDTH NO-BREAK SPACE.
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-BIDI_SPACES = " " * len(BIDI_CONTROLS)
-_BIDI_AS_SPACES = str.maketrans(BIDI_CONTROLS, BIDI_SPACES)
+INVISIBLE_BREAKS = BIDI_CONTROLS + "\u200b"
+INVISIBLE_JOINS = "\u00ad\u2060\ufeff"
+LEXEME_INVISIBLES = INVISIBLE_BREAKS + INVISIBLE_JOINS
+LEXEME_SPACES = " " * len(INVISIBLE_BREAKS)
+_AS_LEXEMES_READ = str.maketrans(INVISIBLE_BREAKS, LEXEME_SPACES, INVISIBLE_JOINS)
 
 
 def searchable_text(text: str) -> str:
-    """``text`` as keyword search reads it: bidi controls become spaces."""
-    return text.translate(_BIDI_AS_SPACES)
+    """``text`` as keyword search reads it: invisible breaks become spaces, invisible joins go."""
+    return text.translate(_AS_LEXEMES_READ)

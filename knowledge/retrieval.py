@@ -197,8 +197,8 @@ NO_EVIDENCE = KeywordEvidence(1.0, 1.0)
 def keyword_side(*, tenant: Tenant, query: str, limit: int, weigh: bool, timeout_ms: int) -> KeywordSide:
     """BM25's ``limit`` best children for ``query`` and, when ``weigh``, the query's keyword
     evidence and type; each statement cancelled after ``timeout_ms`` (one transaction on the calling
-    thread's connection, ``knowledge.timeouts``). Bidi controls in ``query`` are read as spaces, as
-    in the chunks (``languages.searchable_text``)."""
+    thread's connection, ``knowledge.timeouts``). Invisible characters in ``query`` are read as in
+    the chunks (``languages.searchable_text``)."""
     settings = conf.SETTINGS
     query = searchable_text(query)
     with bounded(timeout_ms):

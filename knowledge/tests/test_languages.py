@@ -231,3 +231,23 @@ def test_a_bidi_control_beside_a_word_hides_it_neither_in_a_query_nor_in_a_docum
     # and the document's word is found by a plain question, in this tenant only
     assert [p.title for p in retrieve(tenant=tenant, query="valet", k=3, mode="bm25")] == ["Door service"]
     assert [p.title for p in retrieve(tenant=other_tenant, query=f"valet{mark}", k=3, mode="bm25")] == ["Valet"]
+
+
+@pytest.mark.parametrize(
+    ("document_text", "query"),
+    [
+        ("Ask for the val\u00adet at the front door.", "valet"),  # a soft hyphen (HTML's &shy;) inside the word
+        ("Ask for the valet at the front door.", "val\u00adet"),
+        ("Ask for the val\u2060et at the front door.", "valet"),  # WORD JOINER
+        ("Ask for the valet\ufeff at the front door.", "valet"),  # ZERO WIDTH NO-BREAK SPACE
+        ("Ask for the valet\u200bservice at the front door.", "valet"),  # ZERO WIDTH SPACE: a break between words
+        ("Ask for the valet at the front door.", "valet\u200b"),
+    ],
+)
+def test_invisible_hyphens_joiners_and_breaks_hide_no_word(tenant, other_tenant, document_text, query):
+    # given an article whose word, or the question's, holds an invisible character
+    add_document(tenant, *PARKING_EN)
+    add_document(tenant, "Door service", document_text)
+    add_document(other_tenant, "Valet", "Valet parking for the other tenant.")
+    # when / then: keywords find the word, in this tenant only
+    assert [p.title for p in retrieve(tenant=tenant, query=query, k=3, mode="bm25")] == ["Door service"]
