@@ -26,7 +26,12 @@ nearest AS MATERIALIZED (
      ORDER BY embedding <=> %(vector)s::vector
      LIMIT %(limit)s
 )"""
-PLAIN_SQL = f"WITH {NEAREST}\nSELECT id, parent_id, document_id, distance FROM nearest ORDER BY distance, id"
+# A stored vector without direction (all zeros) is at a NaN distance, which sorts after every other
+# and which no ranking (nor JSON) can hold: it is left out, as a missing one is, and keywords still
+# find its chunk. The HNSW index holds no such vector, so it never takes a place the walk needed.
+FOUND = "distance <> 'NaN'"
+PLAIN_SQL = f"""WITH {NEAREST}
+SELECT id, parent_id, document_id, distance FROM nearest WHERE {FOUND} ORDER BY distance, id"""
 # ... and when the walk came back short (the tenant has fewer rows, or the walk gave up after
 # ``hnsw.max_scan_tuples`` before enough rows passed the filter: a tenant holding a sliver of a very
 # large index), found exactly in the same round trip: ``+ 0`` keeps the planner off the HNSW index,
@@ -44,6 +49,7 @@ exact AS MATERIALIZED (
 )
 SELECT id, parent_id, document_id, distance
   FROM (SELECT * FROM nearest WHERE NOT (SELECT short FROM short) UNION ALL SELECT * FROM exact) AS found
+ WHERE {FOUND}
  ORDER BY distance, id
 """
 

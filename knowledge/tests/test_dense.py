@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from django.db import connection
 
 from knowledge.dense import DENSE_SQL, PLAIN_SQL, dense_search, vector_literal
 from knowledge.models import Chunk, ChunkLevel
+from knowledge.selectors import retrieve
 from knowledge.tests.factories import add_document
 from supportai.tests.factories import TenantFactory
 
@@ -74,6 +77,22 @@ def test_dense_scores_are_cosine_similarities(tenant, fake_embeddings):
 def test_dense_never_returns_another_tenants_chunks(tenant, other_tenant, fake_embeddings):
     add_document(other_tenant, "Parking", "free parking")
     assert dense_search(tenant=tenant, vector=fake_embeddings.embed_query("parking"), limit=5) == []
+
+
+def test_a_stored_vector_without_direction_is_left_to_keywords(tenant, fake_embeddings):
+    # given: children stored with an all-zero vector (before providers' vectors were checked), which
+    # is at a NaN distance from any query
+    parking = add_document(tenant, "Parking", "free parking")
+    yoga = add_document(tenant, "Yoga", "yoga mornings")
+    Chunk.objects.filter(document=yoga, level=ChunkLevel.CHILD).update(embedding=[0.0] * 384)
+    # when / then: dense search does not return them (a NaN score, which no ranking or JSON holds)
+    hits = dense_search(tenant=tenant, vector=fake_embeddings.embed_query("yoga"), limit=5)
+    assert [Chunk.objects.get(pk=hit.chunk_id).document_id for hit in hits] == [parking.pk]
+    assert all(math.isfinite(hit.score) for hit in hits)
+    # and hybrid search finds them by keywords, as children whose vector is missing (it crashed on NaN)
+    passages = retrieve(tenant=tenant, query="yoga mornings", k=2)
+    assert {p.title: dict(p.ranks) for p in passages}["Yoga"] == {"bm25": 1, "dense": None}
+    assert all(math.isfinite(p.score) for p in passages)
 
 
 def test_a_walk_that_gives_up_before_k_rows_pass_the_filter_is_answered_exactly(db):
