@@ -151,6 +151,29 @@ def test_reranking_skips_a_passage_deleted_while_the_query_ran(studio, monkeypat
     assert "Parking" not in {passage.title for passage in passages}
 
 
+def test_the_passage_read_shows_only_the_tenants_own_text_whatever_the_ranking_names(studio, other_tenant, monkeypatch):
+    # given a ranking that names another tenant's parent (as a bug or a race in the search could)
+    from knowledge import selectors
+
+    theirs = add_document(other_tenant, "Their parking", "Staff parking code 4411 of the other spa.")
+    their_parent = Chunk.objects.get(document=theirs, level=ChunkLevel.PARENT)
+    search = selectors.rank_parents
+
+    def with_their_parent(**kwargs):
+        ranking = search(**kwargs)
+        foreign = retrieval.RankedParent(their_parent.pk, theirs.pk, 99.0, [], {"bm25": 1})
+        return retrieval.Ranking([foreign, *ranking.parents], ranking.weighing)
+
+    monkeypatch.setattr(selectors, "rank_parents", with_their_parent)
+    # when, with and without a reranker
+    plain = retrieve(tenant=studio, query="parking behind the studio", k=3)
+    reranked = retrieve(tenant=studio, query="parking behind the studio", k=3, reranker=ScriptedReranker())
+    # then their text is in neither, and the tenant's own passages are numbered from 1
+    for passages in (plain, reranked):
+        assert passages and all("4411" not in p.text and p.document_id != theirs.pk for p in passages)
+        assert [p.index for p in passages] == list(range(1, len(passages) + 1))
+
+
 def test_reranking_fewer_candidates_than_k_keeps_the_others_in_fused_order(tenant):
     # given: more matching articles than the reranker is shown, and k above that number
     for n in range(RERANK_CANDIDATES + 5):
