@@ -226,6 +226,16 @@ def _went_without(retriever: str, *, tenant: Tenant, error: Exception, degraded:
     return error
 
 
+def children_per_parent() -> int:
+    """How many child candidates to search per parent wanted: as many children as a full parent
+    holds (``(parent - child overlap) // (child - child overlap)`` tokens), at least 3. The default
+    chunking (350 / 128 / 20) gives 3, the factor the measured figures were taken with; long parents of
+    short children (2000 / 64) give 45, or k passages would come from a few parents' children."""
+    settings = conf.SETTINGS
+    step = max(1, settings.child_tokens - settings.child_overlap)
+    return max(3, (settings.parent_tokens - settings.child_overlap) // step)
+
+
 def mode_check(mode: str) -> None:
     """Raise ``ValueError`` unless ``mode`` is one of ``MODES``."""
     if mode not in MODES:
@@ -251,7 +261,7 @@ def search_candidates(
     mode_check(mode)
     degrade = fallback and mode == "hybrid"
     failures: list[Exception] = []
-    candidates = max(MIN_CANDIDATES, depth * 3)
+    candidates = max(MIN_CANDIDATES, depth * children_per_parent())
     # The query is embedded in a worker thread while the keyword side runs in PostgreSQL: the model
     # (torch releases the GIL) and the database overlap instead of adding up.
     # In hybrid mode the keyword side also runs on its own connection, so dense need not wait for it.

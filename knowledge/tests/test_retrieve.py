@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 
 import pytest
 
-from knowledge import retrieval
+from knowledge import conf, retrieval
 from knowledge.fusion import DENSE_MARGIN_SCALE, TIE_BOOST
 from knowledge.indexing import document_index
 from knowledge.models import Chunk, ChunkLevel, Document
@@ -85,6 +86,21 @@ def test_small_to_big_deduplicates_parents(tenant):
     passages = retrieve(tenant=tenant, query="massage shoulders breathe", k=5, mode="bm25")
     assert len({p.chunk_id for p in passages}) == len(passages)
     assert any(len(p.matched_chunk_ids) > 1 for p in passages)
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_k_passages_come_back_when_parents_hold_many_children(tenant, monkeypatch, mode):
+    # given long parents of short children (KNOWLEDGE_PARENT_TOKENS=2000, KNOWLEDGE_CHILD_TOKENS=64,
+    # both allowed): twelve matching parents of ~20 children each
+    long_parents = dataclasses.replace(conf.SETTINGS, parent_tokens=2000, parent_overlap=0)
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(long_parents, child_tokens=64, child_overlap=20))
+    for d in range(12):
+        add_document(tenant, f"Guide {d}", " ".join(f"Rule {d}-{n}: park cars in bay {n}." for n in range(60)))
+    assert Chunk.objects.filter(tenant=tenant, level=ChunkLevel.CHILD).count() >= 12 * 15
+    # when ten passages are asked for
+    passages = retrieve(tenant=tenant, query="park cars in bay", k=10, mode=mode)
+    # then ten different parents come back (the candidate children used to run out at 3 or 6 parents)
+    assert len({p.chunk_id for p in passages}) == 10
 
 
 def test_retrieve_edge_inputs(studio):
