@@ -30,6 +30,7 @@ from knowledge import conf
 from knowledge.bm25 import Hit, ranked_hits, text_lexemes
 from knowledge.evaluation import DEPTH
 from knowledge.indexing import embedding_text
+from knowledge.languages import LEXEME_INVISIBLES, LEXEME_SPACES, searchable_text
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.local import load_model
 from knowledge.retrieval import lift_to_parents
@@ -84,14 +85,15 @@ def child_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
 
 def document_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
     """Each document of ``tenant`` with the lexemes of its title and content (no title weight), in
-    its own text-search configuration."""
+    its own text-search configuration, invisible characters read as the index reads them."""
     bags: dict[Unit, Counter[str]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT d.id, u.lexeme, array_length(u.positions, 1) FROM knowledge_document d "
-            "LEFT JOIN LATERAL unnest(to_tsvector(d.search_config::regconfig, d.title || ' ' || d.content)) u ON true "
+            "LEFT JOIN LATERAL unnest(to_tsvector(d.search_config::regconfig, "
+            "translate(d.title || ' ' || d.content, %s, %s))) u ON true "
             "WHERE d.tenant_id = %s",
-            [tenant.pk],
+            [LEXEME_INVISIBLES, LEXEME_SPACES, tenant.pk],
         )
         for document_id, lexeme, tf in cursor.fetchall():
             bag = bags.setdefault(Unit(document_id, None, document_id), Counter())
@@ -160,8 +162,9 @@ class OkapiBM25:
         return scores
 
     def search(self, query: str) -> list[Hit]:
-        """Every matching unit, best first; the query's lexemes as PostgreSQL derives them."""
-        return _hits(self.scores(text_lexemes(query, configs=self.configs)))
+        """Every matching unit, best first; the query's lexemes as PostgreSQL derives them from what
+        keyword search reads (``searchable_text``)."""
+        return _hits(self.scores(text_lexemes(searchable_text(query), configs=self.configs)))
 
 
 class DirectCosine:

@@ -19,6 +19,7 @@ from knowledge.references import (
     OkapiBM25,
     child_lexemes,
     child_texts,
+    document_lexemes,
     document_run,
     reference_run,
     reference_runs,
@@ -146,6 +147,24 @@ def test_bm25_reference_agrees_with_our_sql_bm25(tenant, fake_embeddings):
         assert [p.parent_id for p in parents] == [parent for parent, _ in reference.scored], query
         assert [p.score for p in parents] == pytest.approx([score for _, score in reference.scored], rel=1e-9)
         assert document_run(index.search(query), external_ids) == _our_run(tenant, query, "bm25", fake_embeddings)
+
+
+def test_bm25_references_read_invisible_characters_as_our_index_does(tenant, fake_embeddings):
+    # given a soft hyphen inside "valet" and a right-to-left mark after "parking", in text and query
+    external_ids = _ingest(
+        tenant, [("d1", "Valet", "Our val\u00adet parks\u200f cars."), ("d2", "Hours", "Open daily.")]
+    )
+    query = "valet parking\u200f"
+    # when both references search as our SQL BM25 does
+    by_chunk = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
+    by_document = OkapiBM25(document_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
+    # then they find the same document, on the same words
+    ours = _our_run(tenant, query, "bm25", fake_embeddings)
+    assert ours == ["d1"]
+    assert document_run(by_chunk.search(query), external_ids) == ours
+    assert document_run(by_document.search(query), external_ids) == ours
+    valet_bag = next(bag for unit, bag in by_document.bags.items() if external_ids[unit.document_id] == "d1")
+    assert {"valet", "park"} <= set(valet_bag)
 
 
 def test_dense_reference_agrees_with_our_dense_search(tenant, fake_embeddings):
