@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
 from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
 from supportai.models import Role, Tenant
@@ -43,3 +43,24 @@ def logged_in_page(base: str, username: str) -> Iterator[Page]:
             yield page
         finally:
             browser.close()
+
+
+def console_errors(page: Page) -> list[str]:
+    """The errors the browser's console reports from now on (a Content-Security-Policy violation is
+    one), gathered in the returned list as they come."""
+    errors: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", record)
+    return errors
+
+
+def run_test_retrieval(page: Page, base: str, query: str, *, mode: str) -> None:
+    """Runs ``query`` in ``mode`` through the console's test-retrieval box."""
+    page.goto(f"{base}/console/knowledge/search/")
+    page.get_by_label("Query").fill(query)
+    page.get_by_label("Mode").select_option(mode)
+    page.get_by_role("button", name="Search").click()

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import ConsoleMessage, expect
+from playwright.sync_api import expect
 
 from knowledge.models import Chunk, ChunkLevel
-from knowledge.tests.console_browser import console_member, logged_in_page
+from knowledge.tests.console_browser import console_errors, console_member, logged_in_page, run_test_retrieval
 from knowledge.tests.factories import add_document
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
@@ -27,18 +27,9 @@ def test_an_error_code_query_is_explained_and_a_chunk_link_finds_its_document(da
     chunk = Chunk.objects.get(document=errors_page, level=ChunkLevel.PARENT)
     console_member(tenant, "ada", Role.AGENT)
     with logged_in_page(daphne_server, "ada") as page:
-        errors: list[str] = []
-
-        def record(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                errors.append(message.text)
-
-        page.on("console", record)
+        errors = console_errors(page)
         # when the agent tests the error code in hybrid mode
-        page.goto(f"{daphne_server}/console/knowledge/search/")
-        page.get_by_label("Query").fill("ERR-404")
-        page.get_by_label("Mode").select_option("hybrid")
-        page.get_by_role("button", name="Search").click()
+        run_test_retrieval(page, daphne_server, "ERR-404", mode="hybrid")
         # then the box says its weights are fixed rather than listing what did not count
         weighing = page.get_by_test_id("weighing")
         weighing.wait_for(timeout=TIMEOUT)

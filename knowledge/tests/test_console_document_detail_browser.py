@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import ConsoleMessage, expect
+from playwright.sync_api import expect
 
 from knowledge.models import Chunk, ChunkLevel
-from knowledge.tests.console_browser import console_member, logged_in_page
+from knowledge.tests.console_browser import console_errors, console_member, logged_in_page, run_test_retrieval
 from knowledge.tests.factories import add_document
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
@@ -31,18 +31,9 @@ def test_a_passage_leads_to_its_chunk_shown_open_on_the_documents_page(daphne_se
     last_page = (len(parents) - 1) // PER_PAGE + 1
     console_member(tenant, "ada", Role.AGENT)
     with logged_in_page(daphne_server, "ada") as page:
-        errors: list[str] = []
-
-        def record(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                errors.append(message.text)
-
-        page.on("console", record)
+        errors = console_errors(page)
         # when the agent tests retrieval and follows the passage's title
-        page.goto(f"{daphne_server}/console/knowledge/search/")
-        page.get_by_label("Query").fill("valet")
-        page.get_by_label("Mode").select_option("bm25")
-        page.get_by_role("button", name="Search").click()
+        run_test_retrieval(page, daphne_server, "valet", mode="bm25")
         passages = page.get_by_test_id("passages")
         passages.wait_for(timeout=TIMEOUT)
         passages.get_by_role("link", name="Visiting", exact=True).first.click()

@@ -8,7 +8,7 @@ from playwright.sync_api import sync_playwright
 
 from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
 from knowledge.models import RetrievalTuning
-from knowledge.tests.console_browser import console_member, log_in
+from knowledge.tests.console_browser import console_member, log_in, run_test_retrieval
 from knowledge.tests.factories import add_document
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
@@ -31,10 +31,7 @@ def test_agent_tests_retrieval_and_sees_the_hybrid_weights(daphne_server: str) -
         try:
             log_in(page, daphne_server, "ada")
             # when the agent searches in hybrid mode
-            page.goto(f"{daphne_server}/console/knowledge/search/")
-            page.get_by_label("Query").fill("swap free parking")
-            page.get_by_label("Mode").select_option("hybrid")
-            page.get_by_role("button", name="Search").click()
+            run_test_retrieval(page, daphne_server, "swap free parking", mode="hybrid")
             # then the passage and the weights for this tenant and query are shown
             weighing = page.get_by_test_id("weighing")
             weighing.wait_for(timeout=TIMEOUT)
