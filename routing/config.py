@@ -25,7 +25,8 @@ class TierConfig:
 # the successor Google names for the shut-down 2.5 Flash: minimal thinking by default (its thinking tokens are
 # booked as output, its function calls' thought signatures go back with the next tool round) and it ignores a
 # custom temperature. Tier 3 stays on Claude 4.6, the drop-in successor of 4.5: Claude 5 and later think before
-# every answer and need their thinking blocks passed back across tool rounds, which ToolRound does not hold yet.
+# every answer (within max_tokens) and need their thinking blocks passed back across tool rounds, which the
+# adapter does (ToolCall.thinking) but only a fake has checked (docs/routing.md "Default models").
 DEFAULT_TIERS: tuple[TierConfig, ...] = (
     TierConfig(1, "gemini", "gemini-3.5-flash-lite", 0.1, 512),
     TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768),

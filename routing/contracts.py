@@ -45,14 +45,32 @@ class ToolSpec:
 
 
 @dataclass(frozen=True)
+class ThinkingBlock:
+    """Reasoning a model wrote before a tool call, never shown to the customer, sent back unchanged before
+    the call in the next round of the turn (Anthropic's ``thinking`` block: its text, possibly empty, and
+    ``signature``; a ``redacted_thinking`` block: only its encrypted ``redacted_data``)."""
+
+    thinking: str = ""
+    signature: str = ""
+    redacted_data: str = ""
+
+    @property
+    def redacted(self) -> bool:
+        return bool(self.redacted_data)
+
+
+@dataclass(frozen=True)
 class ToolCall:
-    """A tool call the model made. ``signature``: opaque state the vendor wants back with the call in
-    the next round of the turn, byte for byte (Gemini's ``thoughtSignature``; empty for the others)."""
+    """A tool call the model made, with what its vendor wants back with it in the next round of the turn:
+    ``signature``, opaque, byte for byte (Gemini's ``thoughtSignature``), and ``thinking``, the reasoning
+    blocks the model wrote after the previous call and before this one, in order (Anthropic's). Empty for
+    the others."""
 
     id: str
     name: str
     arguments: Mapping[str, Any]
     signature: bytes = b""
+    thinking: tuple[ThinkingBlock, ...] = ()
 
 
 @dataclass(frozen=True)

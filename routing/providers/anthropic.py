@@ -13,7 +13,7 @@ from typing import Any
 
 import anthropic
 
-from routing.contracts import ToolCall
+from routing.contracts import ThinkingBlock, ToolCall, ToolRound
 from routing.providers.base import (
     Finish,
     KeyedProvider,
@@ -30,12 +30,34 @@ from routing.providers.base import (
 VENDOR = "anthropic"
 
 
+def _thinking_block(block: ThinkingBlock) -> dict[str, Any]:
+    if block.redacted:
+        return {"type": "redacted_thinking", "data": block.redacted_data}
+    return {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
+
+
+def _assistant_content(round_: ToolRound) -> list[dict[str, Any]]:
+    """The round's assistant turn as the model streamed it: thinking first (a model that thinks refuses a
+    tool round whose assistant turn starts otherwise), then the text, then each call after its own thinking.
+    Thinking streamed after the text and before the first call also goes first (our round keeps its text
+    as one string, not where it stood)."""
+    calls = round_.calls
+    content = [_thinking_block(block) for block in (calls[0].thinking if calls else ())]
+    if round_.text.strip():
+        content.append({"type": "text", "text": round_.text})
+    for position, call in enumerate(calls):
+        if position:
+            content += [_thinking_block(block) for block in call.thinking]
+        content.append({"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.arguments)})
+    return content
+
+
 def tool_messages(request: ProviderRequest) -> list[dict[str, Any]]:
-    """Each round: an assistant turn with ``tool_use`` blocks, then a user turn of ``tool_result`` blocks."""
+    """Each round: an assistant turn with ``tool_use`` blocks (after the thinking that preceded them), then a
+    user turn of ``tool_result`` blocks."""
     messages: list[dict[str, Any]] = []
     for round_ in request.tool_rounds:
-        content: list[dict[str, Any]] = [{"type": "text", "text": round_.text}] if round_.text.strip() else []
-        content += [{"type": "tool_use", "id": c.id, "name": c.name, "input": dict(c.arguments)} for c in round_.calls]
+        content = _assistant_content(round_)
         results = [
             {"type": "tool_result", "tool_use_id": r.call_id, "content": r.content, "is_error": r.is_error}
             for r in round_.results
@@ -95,6 +117,10 @@ class AnthropicProvider(KeyedProvider):
     async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
         usage = {"input": 0, "output": 0, "cache_read": 0, "cache_write": 0}
         tools: dict[int, dict[str, Any]] = {}
+        # Thinking blocks being streamed (by index), and those finished since the last tool call: they go
+        # back with the next call (Claude 5 refuses a tool round without them); after the last call, unused.
+        thinking: dict[int, dict[str, str]] = {}
+        before_call: list[ThinkingBlock] = []
         stop_reason = ""
         finished = False
         try:
@@ -109,20 +135,33 @@ class AnthropicProvider(KeyedProvider):
                     usage["cache_read"] = getattr(u, "cache_read_input_tokens", 0) or 0
                     usage["cache_write"] = getattr(u, "cache_creation_input_tokens", 0) or 0
                     usage["output"] = u.output_tokens or 0
-                elif kind == "content_block_start" and event.content_block.type == "tool_use":
+                elif kind == "content_block_start":
                     block = event.content_block
-                    tools[event.index] = {"id": block.id, "name": block.name, "json": ""}
+                    if block.type == "tool_use":
+                        tools[event.index] = {"id": block.id, "name": block.name, "json": ""}
+                    elif block.type == "thinking":
+                        thinking[event.index] = {"thinking": block.thinking or "", "signature": block.signature or ""}
+                    elif block.type == "redacted_thinking":
+                        before_call.append(ThinkingBlock(redacted_data=block.data))
                 elif kind == "content_block_delta":
-                    # Only text reaches the customer: Claude 5's thinking and signature deltas (and its
-                    # redacted thinking blocks) are skipped; their tokens are in the output usage.
+                    # Only text reaches the customer; thinking (kept for the next round) never does, and its
+                    # tokens are in the output usage.
                     delta = event.delta
                     if delta.type == "text_delta" and delta.text:
                         yield TextChunk(delta.text)
                     elif delta.type == "input_json_delta" and event.index in tools:
                         tools[event.index]["json"] += delta.partial_json
+                    elif delta.type == "thinking_delta" and event.index in thinking:
+                        thinking[event.index]["thinking"] += delta.thinking
+                    elif delta.type == "signature_delta" and event.index in thinking:
+                        thinking[event.index]["signature"] += delta.signature
+                elif kind == "content_block_stop" and event.index in thinking:
+                    before_call.append(ThinkingBlock(**thinking.pop(event.index)))
                 elif kind == "content_block_stop" and event.index in tools:
                     tool = tools.pop(event.index)
-                    yield ToolCallEvent(ToolCall(tool["id"], tool["name"], tool_arguments(tool["json"])))
+                    call = ToolCall(tool["id"], tool["name"], tool_arguments(tool["json"]), thinking=tuple(before_call))
+                    before_call.clear()
+                    yield ToolCallEvent(call)
                 elif kind == "message_delta":
                     usage["output"] = event.usage.output_tokens or usage["output"]
                     stop_reason = event.delta.stop_reason or ""

@@ -7,9 +7,10 @@ The official SDKs here use ``httpx2`` (respx only patches ``httpx``), so adapter
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -80,6 +81,56 @@ def json_reply(status: int, payload: dict[str, Any]) -> Reply:
     return Reply(status=status, body=[json.dumps(payload).encode()], content_type="application/json")
 
 
+_CLAUDE_GENERATION = re.compile(r"claude-(?:[a-z]+-)?(\d+)(?:-|$)")
+_THINKING_TYPES = ("thinking", "redacted_thinking")
+
+
+def claude_thinking_rule(body: dict[str, Any]) -> Reply | None:
+    """Anthropic's check of a tool round on a model that thinks (Claude 5 on, thinking always available):
+    the last assistant message holding ``tool_use`` blocks must start with the thinking blocks the model wrote
+    before them, each whole (a ``thinking`` block with its ``thinking`` text and ``signature``, a
+    ``redacted_thinking`` block with its ``data``). Anything else answers the vendor's 400, word for word as
+    the API words it (see docs/routing.md). None: the request passes."""
+    match = _CLAUDE_GENERATION.match(str(body.get("model", "")))
+    if match is None or int(match.group(1)) < 5:
+        return None
+    messages = body.get("messages") or []
+    rounds = [
+        (i, m["content"])
+        for i, m in enumerate(messages)
+        if m.get("role") == "assistant"
+        and isinstance(m.get("content"), list)
+        and any(block.get("type") == "tool_use" for block in m["content"])
+    ]
+    if not rounds:
+        return None
+    index, content = rounds[-1]
+    first = content[0].get("type")
+    if first not in _THINKING_TYPES:
+        return _invalid_request(
+            f"messages.{index}.content.0.type: Expected `thinking` or `redacted_thinking`, but found `{first}`. "
+            "When `thinking` is enabled, a final `assistant` message must start with a thinking block "
+            "(preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include "
+            "thinking blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult "
+            "our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+        )
+    for position, block in enumerate(content):
+        kind = block.get("type")
+        whole = (
+            (kind == "thinking" and isinstance(block.get("thinking"), str) and bool(block.get("signature")))
+            or (kind == "redacted_thinking" and bool(block.get("data")))
+            or kind not in _THINKING_TYPES
+        )
+        if not whole:
+            return _invalid_request(f"messages.{index}.content.{position}: Invalid `signature` in `{kind}` block")
+    return None
+
+
+def _invalid_request(message: str) -> Reply:
+    error = {"type": "invalid_request_error", "message": message}
+    return json_reply(400, {"type": "error", "error": error, "request_id": "req_fake_0001"})
+
+
 class FakeVendor:
     def __init__(self) -> None:
         self.replies: list[Reply] = []
@@ -87,6 +138,9 @@ class FakeVendor:
         # requests sent concurrently, whose order of arrival is not fixed.
         self.replies_for: dict[str, list[Reply]] = {}
         self.seen: list[Seen] = []
+        # Checks a real vendor makes before answering (e.g. ``claude_thinking_rule``): a check that returns a
+        # ``Reply`` answers the request with it instead of the scripted reply.
+        self.rules: list[Callable[[dict[str, Any]], Reply | None]] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -99,10 +153,15 @@ class FakeVendor:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                fake.seen.append(Seen("POST", self.path, headers, json.loads(raw or b"{}")))
+                body = json.loads(raw or b"{}")
+                fake.seen.append(Seen("POST", self.path, headers, body))
                 path = self.path.split("?")[0]
+                refused = next((reply for rule in fake.rules if (reply := rule(body)) is not None), None)
                 scripted = next((r for end, r in fake.replies_for.items() if r and path.endswith(end)), fake.replies)
-                reply = scripted.pop(0) if scripted else json_reply(500, {"error": "no reply scripted"})
+                if refused is not None:
+                    reply = refused
+                else:
+                    reply = scripted.pop(0) if scripted else json_reply(500, {"error": "no reply scripted"})
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 self.send_response(reply.status)

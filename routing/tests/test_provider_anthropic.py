@@ -17,7 +17,7 @@ from routing.providers.base import (
     TextChunk,
     ToolCallEvent,
 )
-from routing.tests.http_fake import Reply, json_reply, sse
+from routing.tests.http_fake import Reply, claude_thinking_rule, json_reply, sse
 
 TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
 
@@ -287,3 +287,118 @@ async def test_anthropic_skips_a_redacted_thinking_block(vendor):
     events = await _events(vendor, CURRENT)
 
     assert [e.text for e in events if isinstance(e, TextChunk)] == ["Hello."]
+
+
+SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA"
+REDACTED = "EmwKAhgBEgy3va3pzix"
+
+
+def _redacted_events(index):
+    return [
+        ("content_block_start", {"type": "content_block_start", "index": index,
+                                 "content_block": {"type": "redacted_thinking", "data": REDACTED}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": index}),
+    ]  # fmt: skip
+
+
+def _tool_use_events(index, call_id="toolu_1", arguments='{"class_id": 4}'):
+    block = {"type": "tool_use", "id": call_id, "name": "book_class", "input": {}}
+    return [
+        ("content_block_start", {"type": "content_block_start", "index": index, "content_block": block}),
+        ("content_block_delta", {"type": "content_block_delta", "index": index,
+                                 "delta": {"type": "input_json_delta", "partial_json": arguments}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": index}),
+    ]  # fmt: skip
+
+
+TOOL_END = [
+    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                       "usage": {"output_tokens": 40}}),
+    ("message_stop", {"type": "message_stop"}),
+]  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_anthropic_claude_5_refuses_a_tool_round_without_the_thinking_before_its_calls(vendor):
+    # given Claude 5, which checks tool rounds, and a round whose calls carry no thinking (e.g. made by another
+    # vendor's tier earlier in the turn)
+    vendor.rules.append(claude_thinking_rule)
+
+    # when
+    with pytest.raises(ProviderError) as caught:
+        await _events(vendor, replace(CURRENT, tools=(TOOL,), tool_rounds=(ROUND,)))
+
+    # then the vendor's 400 is a non-retryable error naming what is missing
+    assert (caught.value.status, caught.value.retryable) == (400, False)
+    assert "Expected `thinking` or `redacted_thinking`, but found `text`" in caught.value.message
+
+
+@pytest.mark.asyncio
+async def test_anthropic_sends_the_thinking_before_a_tool_call_back_first_in_the_next_round(vendor):
+    # given Claude 5, which refuses a tool round without its thinking, answering round 1 with thinking, redacted
+    # thinking, text and a tool call, and round 2 with text
+    vendor.rules.append(claude_thinking_rule)
+    first = [_message_start(), *_thinking_events(0, thought="Book class 4."), *_redacted_events(1),
+             *_text_block_at(2, "Let me check."), *_tool_use_events(3), *TOOL_END]  # fmt: skip
+    vendor.replies += [Reply(body=sse(first)), Reply(body=sse([_message_start(), *_text_events("Booked."), *END]))]
+    request = replace(CURRENT, tools=(TOOL,))
+
+    # when round 1 streams and its call comes back with our result in round 2
+    calls = [e.call for e in await _events(vendor, request) if isinstance(e, ToolCallEvent)]
+    done = ToolRound("Let me check.", tuple(calls), (ToolResult("toolu_1", "book_class", '{"free": true}'),))
+    second = await _events(vendor, replace(request, tool_rounds=(done,)))
+
+    # then round 2 is answered, and its assistant turn holds the blocks as streamed, thinking first
+    assert [e.text for e in second if isinstance(e, TextChunk)] == ["Booked."]
+    assistant = vendor.seen[1].body["messages"][1]
+    assert assistant == {"role": "assistant", "content": [
+        {"type": "thinking", "thinking": "Book class 4.", "signature": SIGNATURE},
+        {"type": "redacted_thinking", "data": REDACTED},
+        {"type": "text", "text": "Let me check."},
+        {"type": "tool_use", "id": "toolu_1", "name": "book_class", "input": {"class_id": 4}},
+    ]}  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_anthropic_sends_each_calls_thinking_before_it_across_parallel_calls_and_rounds(vendor):
+    # given Claude 5 thinking before each of two parallel calls in round 1, then before one call in round 2
+    vendor.rules.append(claude_thinking_rule)
+    round_1 = [_message_start(), *_thinking_events(0, thought="Two classes."), *_tool_use_events(1),
+               *_thinking_events(2, thought="And the second."), *_tool_use_events(3, "toolu_2", '{"class_id": 5}'),
+               *TOOL_END]  # fmt: skip
+    round_2 = [_message_start(), *_redacted_events(0), *_tool_use_events(1, "toolu_3", '{"class_id": 6}'), *TOOL_END]
+    vendor.replies += [Reply(body=sse(round_1)), Reply(body=sse(round_2)),
+                       Reply(body=sse([_message_start(), *_text_events("Done."), *END]))]  # fmt: skip
+    request = replace(CURRENT, tools=(TOOL,))
+
+    # when the two rounds run and their results go back
+    rounds: list[ToolRound] = []
+    for _ in range(2):
+        events = await _events(vendor, replace(request, tool_rounds=tuple(rounds)))
+        calls = tuple(e.call for e in events if isinstance(e, ToolCallEvent))
+        rounds.append(ToolRound("", calls, tuple(ToolResult(c.id, c.name, "{}") for c in calls)))
+    final = await _events(vendor, replace(request, tool_rounds=tuple(rounds)))
+
+    # then each call's thinking goes back right before it, in both rounds
+    assert [e.text for e in final if isinstance(e, TextChunk)] == ["Done."]
+    messages = vendor.seen[2].body["messages"]
+    assert [[b["type"] for b in m["content"]] for m in messages[1::2]] == [
+        ["thinking", "tool_use", "thinking", "tool_use"],
+        ["redacted_thinking", "tool_use"],
+    ]
+    assert [b.get("thinking") for b in messages[1]["content"]] == ["Two classes.", None, "And the second.", None]
+    assert [b["id"] for b in messages[1]["content"] if b["type"] == "tool_use"] == ["toolu_1", "toolu_2"]
+
+
+@pytest.mark.asyncio
+async def test_anthropic_claude_4_tool_round_is_unchanged_and_not_checked_for_thinking(vendor):
+    # given the legacy model, which answers without thinking unless asked
+    vendor.rules.append(claude_thinking_rule)
+    vendor.replies.append(Reply(body=sse([_message_start(), *_text_events("Booked."), *END])))
+
+    # when a round without thinking goes back
+    events = await _events(vendor, _request(tools=(TOOL,), tool_rounds=(ROUND,)))
+
+    # then it is answered and the assistant turn is text then tool_use, as before
+    assert [e.text for e in events if isinstance(e, TextChunk)] == ["Booked."]
+    assert [b["type"] for b in vendor.seen[0].body["messages"][1]["content"]] == ["text", "tool_use"]
