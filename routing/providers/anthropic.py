@@ -82,6 +82,8 @@ def request_params(request: ProviderRequest) -> dict[str, Any]:
     if accepts_sampling_parameters(request.model):
         # This SDK release has no ``temperature`` argument; the Messages API still takes it in the body.
         params["extra_body"] = {"temperature": request.temperature}
+    elif thinks_by_default(request.model):
+        params["output_config"] = {"effort": CLAUDE_5_EFFORT}
     if request.tools:
         params["tools"] = [
             {"name": t.name, "description": t.description, "input_schema": dict(t.parameters)} for t in request.tools
@@ -96,11 +98,30 @@ _GENERATION = re.compile(r"claude-(?:[a-z]+-)?(\d+)(?:-|$)")
 SAMPLING_REFUSED_FROM_GENERATION = 5
 
 
+# Claude 5 thinks (adaptive thinking, which cannot be switched off) at ``high`` effort unless asked, and its
+# thinking spends the same ``max_tokens`` (1,024 at tier 3) as the answer. A support answer is composed from
+# the passages we send, so ``low`` (GA, ``output_config.effort``, no beta header; docs/routing.md) keeps the
+# thinking, the wait before the first word and the cost short; the model still thinks on a hard question.
+CLAUDE_5_EFFORT = "low"
+
+
+def _generation(model: str) -> int | None:
+    match = _GENERATION.match(model)
+    return int(match.group(1)) if match else None
+
+
 def accepts_sampling_parameters(model: str) -> bool:
     """Whether ``model`` takes our ``temperature``: only a Claude ID of a generation before 5. Leaving the
     parameter out is never refused, so an ID we cannot read (a proxy's alias) gets the vendor default."""
-    match = _GENERATION.match(model)
-    return match is not None and int(match.group(1)) < SAMPLING_REFUSED_FROM_GENERATION
+    generation = _generation(model)
+    return generation is not None and generation < SAMPLING_REFUSED_FROM_GENERATION
+
+
+def thinks_by_default(model: str) -> bool:
+    """Whether ``model`` reads as Claude 5 or later (adaptive thinking always on): only those are sent an
+    effort. An ID we cannot read gets none, so the vendor default, as for the temperature."""
+    generation = _generation(model)
+    return generation is not None and generation >= SAMPLING_REFUSED_FROM_GENERATION
 
 
 class AnthropicProvider(KeyedProvider):

@@ -402,3 +402,31 @@ async def test_anthropic_claude_4_tool_round_is_unchanged_and_not_checked_for_th
     # then it is answered and the assistant turn is text then tool_use, as before
     assert [e.text for e in events if isinstance(e, TextChunk)] == ["Booked."]
     assert [b["type"] for b in vendor.seen[0].body["messages"][1]["content"]] == ["text", "tool_use"]
+
+
+@pytest.mark.parametrize(
+    ("model", "effort"),
+    [
+        ("claude-sonnet-5-5", "low"),
+        ("claude-sonnet-5", "low"),
+        ("claude-opus-5-5", "low"),
+        ("claude-sonnet-4-6", None),
+        ("claude-3-5-sonnet-20241022", None),
+        ("eu-proxy-sonnet", None),
+    ],
+)
+def test_anthropic_asks_claude_5_for_low_effort_and_older_or_unknown_models_for_none(model, effort):
+    params = request_params(_request(model=model))
+
+    assert params.get("output_config", {}).get("effort") == effort
+
+
+@pytest.mark.asyncio
+async def test_anthropic_claude_5_request_carries_low_effort_through_the_sdk(vendor):
+    vendor.replies.append(Reply(body=sse([_message_start(), *_text_events("ok"), *END])))
+
+    await _events(vendor, CURRENT)
+
+    body = vendor.seen[0].body
+    assert body["output_config"] == {"effort": "low"}
+    assert "thinking" not in body  # adaptive thinking stays on: "disabled" is refused on Claude 5
