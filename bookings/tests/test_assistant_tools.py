@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from bookings.models import Booking, BookingEvent, BookingStatus, Proposal
 from bookings.services import CUSTOMER, booking_create
 from bookings.tests.conftest import local, next_weekday
-from routing.contracts import ToolCall
+from routing.contracts import ThinkingBlock, ToolCall
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
 
@@ -67,6 +67,22 @@ async def test_read_only_tool_results_are_fed_back_to_the_model(connect, tenant,
     (round_,) = second.tool_rounds
     services = json.loads(round_.results[0].content)
     assert [s["name"] for s in services] == ["Massage"]
+
+
+async def test_the_thinking_before_a_tool_call_comes_back_with_it_in_the_next_round(connect, tenant, service):
+    # given a model that thought before its call (Claude 5 refuses the next round without that thinking)
+    thinking = (ThinkingBlock("List them.", "sig-1"), ThinkingBlock(redacted_data="enc-1"))
+    call = ToolCall("call-list", "list_services", {}, thinking=thinking)
+    provider = _scripted(Script(deltas=("One moment.",), tool_calls=(call,), confidence=0.95), DONE)
+
+    # when the turn runs through the consumer, the router and the tool loop
+    with override_providers({"local": provider}):
+        client = await connect(tenant)
+        await _ask(client, "What can I book?")
+
+    # then the next round's call carries the same blocks, in order
+    (round_,) = provider.requests[1].tool_rounds
+    assert [c.thinking for c in round_.calls] == [thinking]
 
 
 async def test_tool_loop_is_capped(connect, tenant, service):
