@@ -42,6 +42,7 @@ from chat.protocol import (
 )
 from chat.selectors import conversation_history, conversation_language, conversation_resume_frames
 from escalations.handoff import escalate_request
+from escalations.watch import publish_message
 from routing.language import DEFAULT, detect_language
 from supportai.db import db_call
 from supportai.identity import IdentityError
@@ -175,6 +176,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             tenant=self.tenant, conversation=self.conversation, client_id=command.client_id, text=command.text
         )
         await self.send_json({"type": "message.ack", "client_id": command.client_id, "message_id": received.message.pk})
+        if received.created:
+            await publish_message(received.message)
         if received.created or received.reply is None:  # a resend of a question never answered (it was
             self.enqueue(received.message)  # still queued when the connection dropped) is answered now
         elif received.reply.status != MessageStatus.STREAMING:

@@ -23,6 +23,7 @@ from chat.services import AssistantOutcome, assistant_message_finish, assistant_
 from chat.streaming import DeltaStream
 from chat.tools import turn_with_tools
 from escalations import handoff
+from escalations.watch import publish_message
 from knowledge.timeouts import RetrievalTimedOut
 from knowledge.types import Passage
 from routing.contracts import ContextPassage, HistoryTurn, Role, TurnRequest, TurnResult
@@ -172,7 +173,14 @@ async def _interrupt_when_inserted(insert: asyncio.Future[Message], *, tenant: T
     except Exception:  # nothing was stored, so there is nothing to finalize
         logger.exception("reply row insert failed while the turn was cancelled")
         return
-    await db_call(assistant_message_finish)(tenant=tenant, message_id=started.pk, outcome=INTERRUPTED_EMPTY)
+    await _finish(tenant=tenant, message_id=started.pk, outcome=INTERRUPTED_EMPTY)
+
+
+async def _finish(*, tenant: Tenant, message_id: int, outcome: AssistantOutcome) -> Message:
+    """Store the final answer and show it to the staff watching the conversation."""
+    stored = await db_call(assistant_message_finish)(tenant=tenant, message_id=message_id, outcome=outcome)
+    await publish_message(stored)
+    return stored
 
 
 async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> Message | None:
@@ -226,14 +234,14 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
         # What the customer saw cites passages; the stored partial answer keeps their sources.
         sources = cited_sources(passages, citation_indexes(text))
         partial = AssistantOutcome(text=text, status=MessageStatus.INTERRUPTED, sources=sources)
-        await asyncio.shield(db_call(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=partial))
+        await asyncio.shield(_finish(tenant=tenant, message_id=reply.pk, outcome=partial))
         raise
     except Exception:
         stream.discard()  # the end frame carries the failure line instead of half an answer
         logger.exception("answer failed in conversation %s", conversation.pk)
         failed = phrases_for(question.text).failed  # in the customer's language, as the turn's other phrases
         outcome = AssistantOutcome(text=failed, status=MessageStatus.FAILED, sources=[], outcome="error")
-    stored = await db_call(assistant_message_finish)(tenant=tenant, message_id=reply.pk, outcome=outcome)
+    stored = await _finish(tenant=tenant, message_id=reply.pk, outcome=outcome)
     raised = await handoff.after_answer(tenant=tenant, conversation=conversation, reply=stored)
     await emit(end_frame(stored, escalated=raised is not None))
     if raised is not None:

@@ -23,6 +23,7 @@ from chat.limits import ip_allows_message
 from chat.models import Conversation, MessageStatus
 from chat.origins import origin_allowed
 from chat.protocol import ErrorCode, ProtocolError, SendMessage, parse_frame
+from escalations.watch import publish_message
 from supportai.db import db_call
 from supportai.identity import IdentityError
 from supportai.models import Tenant
@@ -126,6 +127,7 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
         if received.reply is not None and received.reply.status != MessageStatus.STREAMING:
             yield end_frame(received.reply)
         return
+    await publish_message(received.message)
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
     async def run() -> None:

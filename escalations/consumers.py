@@ -1,7 +1,8 @@
-"""The staff inbox websocket (``/ws/inbox/?tenant=<id>``): live queue, transcripts, actions.
+"""The staff inbox websocket (``/ws/inbox/?tenant=<id>``): live queue, watched transcript, actions.
 
-Session-authenticated. Membership and role are checked when connecting *and* before every action
-(a removed agent is cut off at once). Analysts may watch but not act. Thin: services do the work,
+Session-authenticated. Membership and role are checked when connecting *and* before every frame
+(a removed agent is cut off at once). Analysts may watch but not act. A ``watch`` frame subscribes
+the socket to one conversation of its tenant (``escalations.watch``). Thin: services do the work,
 on the database pool (``supportai.db.db_call``) like the chat consumer.
 """
 
@@ -19,13 +20,16 @@ from escalations import services, staff
 from escalations.inbox import can_act, inbox_membership, queue_rows
 from escalations.realtime import Publication, inbox_group, publish
 from escalations.selectors import escalation_get
+from escalations.watch import messages_after, watch_group, watchable_conversation
 from supportai.db import db_call
 from supportai.models import Membership, Tenant
 
 logger = logging.getLogger(__name__)
 FORBIDDEN = 4403
 MAX_FRAME_CHARS = 16_384
+MAX_ROW_ID = 2**63 - 1  # PostgreSQL bigint
 ACTIONS = frozenset({"claim", "assign", "reply", "typing", "hand_back", "resolve"})
+FRAMES = ACTIONS | {"watch"}
 # Actions that only change the escalation's status (same signature; the others need more than the id).
 STATUS_ACTIONS: dict[str, Callable[..., list[Publication]]] = {
     "claim": staff.escalation_claim,
@@ -44,6 +48,7 @@ class InboxError(Exception):
 class InboxConsumer(AsyncWebsocketConsumer):
     tenant: Tenant | None = None
     group: str | None = None
+    watching: str | None = None
 
     async def connect(self) -> None:
         await self.accept()  # accept first so the close code reaches the browser
@@ -61,6 +66,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.watching:
+            await self.channel_layer.group_discard(self.watching, self.channel_name)
 
     async def _membership(self, tenant_id: int) -> Membership | None:
         user = self.scope.get("user")
@@ -87,6 +94,9 @@ class InboxConsumer(AsyncWebsocketConsumer):
                 await self.send_json({"type": "error", "code": "forbidden", "message": "You no longer have access."})
                 await self.close(code=FORBIDDEN)
                 return
+            if frame["type"] == "watch":  # reading: analysts too
+                await self.watch(frame)
+                return
             if not can_act(membership):
                 raise InboxError("forbidden", "Analysts can read the inbox but not act on it.")
             await publish(await self._act(frame, membership))
@@ -105,8 +115,13 @@ class InboxConsumer(AsyncWebsocketConsumer):
             frame = json.loads(text_data)
         except json.JSONDecodeError:
             raise InboxError("bad_request", "Frames must be JSON objects.") from None
-        if not isinstance(frame, dict) or frame.get("type") not in ACTIONS:
-            raise InboxError("bad_request", f"Unknown action; use one of {', '.join(sorted(ACTIONS))}.")
+        if not isinstance(frame, dict) or frame.get("type") not in FRAMES:
+            raise InboxError("bad_request", f"Unknown frame type; use one of {', '.join(sorted(FRAMES))}.")
+        if frame["type"] == "watch":
+            _row_id(frame, "conversation_id")
+            if "after" in frame:
+                _row_id(frame, "after", minimum=0)
+            return frame
         escalation_id = frame.get("escalation_id")
         if isinstance(escalation_id, bool) or not isinstance(escalation_id, int):
             raise InboxError("bad_request", "'escalation_id' must be an integer.")
@@ -114,6 +129,27 @@ class InboxConsumer(AsyncWebsocketConsumer):
             if not isinstance(frame.get(key, ""), str):
                 raise InboxError("bad_request", f"'{key}' must be a string.")
         return frame
+
+    async def watch(self, frame: dict[str, Any]) -> None:
+        """Follow one conversation (replacing the one followed before); first replay what came after
+        ``after``, the last message the page shows, so nothing written meanwhile is missed."""
+        assert self.tenant is not None
+        conversation = await db_call(watchable_conversation)(
+            tenant=self.tenant, conversation_id=frame["conversation_id"]
+        )
+        if conversation is None:
+            raise InboxError("not_found", "No such conversation.")
+        group = watch_group(tenant_id=self.tenant.pk, conversation_id=conversation.pk)
+        if self.watching and self.watching != group:
+            await self.channel_layer.group_discard(self.watching, self.channel_name)
+        self.watching = group
+        await self.channel_layer.group_add(group, self.channel_name)  # before the replay: no gap
+        if "after" in frame:
+            for event in await db_call(messages_after)(
+                tenant=self.tenant, conversation=conversation, after=frame["after"]
+            ):
+                await self.send_json(event)
+        await self.send_json({"type": "watch.ack", "conversation_id": conversation.pk})
 
     async def _act(self, frame: dict[str, Any], membership: Membership) -> list[Publication]:
         assert self.tenant is not None
@@ -144,7 +180,20 @@ class InboxConsumer(AsyncWebsocketConsumer):
         await self.send_queue()
 
     async def inbox_message(self, event: dict[str, Any]) -> None:
+        """A message of the watched conversation (one still queued for a conversation left is dropped)."""
+        if self.tenant is None or self.watching is None:
+            return
+        if watch_group(tenant_id=self.tenant.pk, conversation_id=event["conversation_id"]) != self.watching:
+            return
         await self.send_json({**event, "type": "message"})
+
+
+def _row_id(frame: dict[str, Any], key: str, *, minimum: int = 1) -> int:
+    """``frame[key]`` as a row id: an integer the database can compare (a bigger one is bad input)."""
+    value = frame.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_ROW_ID:
+        raise InboxError("bad_request", f"'{key}' must be an id (an integer from {minimum}).")
+    return value
 
 
 def _member_user(*, tenant: Tenant, user_id: Any) -> Any:

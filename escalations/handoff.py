@@ -37,12 +37,12 @@ from escalations.services import (
     Raised,
     contact_email_capture,
     customer_frame,
-    customer_message_publication,
     escalation_raise,
 )
 from escalations.staff import agent_display_name
 from escalations.triggers import ReasonCode, TriggerHit
 from escalations.triggers.conversation import turn_hits, unanswered
+from escalations.watch import publish_message
 from supportai.db import db_call
 from supportai.models import Tenant
 
@@ -70,7 +70,7 @@ class _Plan:
 
 def _plan_turn(*, tenant: Tenant, conversation: Conversation, question: Message) -> _Plan:
     if in_live_handoff(tenant=tenant, conversation_id=conversation.pk):
-        return _Plan(live=True, publications=(customer_message_publication(tenant=tenant, message=question),))
+        return _Plan(live=True)  # the inbox already has the message (``watch.publish_message`` on receipt)
     if email := contact_email_capture(tenant=tenant, conversation_id=conversation.pk, text=question.text):
         return _Plan(say=messages.email_noted(email=email))
     threshold = billing_threshold_for(tenant=tenant)
@@ -118,6 +118,7 @@ async def intercept_turn(*, tenant: Tenant, conversation: Conversation, question
     reply = await db_call(_store_handoff_line)(
         tenant=tenant, conversation=conversation, question=question, text=plan.say
     )
+    await publish_message(reply)
     await emit({"type": "message.start", "message_id": reply.pk})
     await emit({"type": "message.delta", "message_id": reply.pk, "text": reply.text})
     await emit(_end_frame(reply, escalated=plan.raised is not None))

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from chat.models import Message, MessageRole
 from escalations.models import Escalation
 from escalations.selectors import escalation_queue, waiting_positions
+from escalations.watch import transcript_row
 from supportai.models import Membership, Role, Tenant
 
 REPLY_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
@@ -67,14 +68,4 @@ def transcript_rows(*, tenant: Tenant, escalation: Escalation) -> list[dict[str,
         .select_related("agent")
         .order_by("created_at", "pk")
     )
-    return [
-        {
-            "message_id": m.pk,
-            "role": m.role,
-            "text": m.text,
-            "sources": m.sources,
-            "agent_name": _agent_name(m.agent),
-            "created_at": m.created_at,
-        }
-        for m in messages
-    ]
+    return [transcript_row(m) for m in messages]

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from chat.models import Conversation, ConversationStatus, Message
+from chat.models import Conversation, ConversationStatus
 from escalations import messages
 from escalations.limits import RATE_LIMITED_MESSAGE, escalation_allowed
 from escalations.models import (
@@ -29,7 +29,7 @@ from escalations.models import (
     Priority,
     Status,
 )
-from escalations.realtime import Publication, queue_changed, to_customer, to_inbox
+from escalations.realtime import Publication, queue_changed, to_customer
 from escalations.selectors import escalation_queue, policy_for, service_hours_for, waiting_positions
 from escalations.summary import conversation_summary
 from escalations.triggers import ReasonCode, TriggerHit
@@ -243,18 +243,3 @@ def contact_email_capture(*, tenant: Tenant, conversation_id: int, text: str) ->
         escalation.save(update_fields=["contact_email", "updated_at"])
         record_event(escalation, EventKind.UPDATED, from_status=escalation.status, contact_email=True)
         return escalation.contact_email
-
-
-def customer_message_publication(*, tenant: Tenant, message: Message) -> Publication:
-    """A customer message in live handoff, for the agents watching the inbox."""
-    return to_inbox(
-        tenant.pk,
-        {
-            "type": "inbox.message",
-            "role": "customer",
-            "conversation_id": message.conversation_id,
-            "message_id": message.pk,
-            "text": message.text,
-            "agent_name": "",
-        },
-    )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from chat.models import Conversation, ConversationStatus, Message, MessageRole
 from escalations import messages
 from escalations.models import Escalation, EventKind, Resolution, Status
-from escalations.realtime import Publication, queue_changed, to_customer, to_inbox
+from escalations.realtime import Publication, queue_changed, to_customer
 from escalations.services import (
     CLAIMED_BY_OTHER,
     EMPTY_REPLY,
@@ -29,6 +29,7 @@ from escalations.services import (
     position_updates,
     record_event,
 )
+from escalations.watch import message_publication
 from supportai.models import Tenant
 from supportai.selectors import membership_get
 
@@ -125,12 +126,7 @@ def agent_reply(*, tenant: Tenant, escalation_id: int, actor: User, text: str) -
     name = agent_display_name(actor)
     event = {"type": "agent.message", "message_id": message.pk, "text": text, "agent_name": name}
     publications.append(to_customer(escalation.conversation_id, event))  # after "joined", when claimed now
-    publications.append(
-        to_inbox(
-            tenant.pk,
-            {**event, "type": "inbox.message", "role": "agent", "conversation_id": escalation.conversation_id},
-        )
-    )
+    publications.append(message_publication(message))
     return Reply(message, publications)
 
 

@@ -59,12 +59,15 @@ async def test_agent_reply_reaches_the_customer_through_redis(
 ) -> None:
     customer = await connect(tenant)
     staff = await staff_connect(agent, tenant)
+    await staff.send({"type": "watch", "conversation_id": customer.ready["conversation_id"]})
+    assert (await staff.receive())["type"] == "watch.ack"
     await customer.send({"type": "escalate", "reason": "help"})
     escalation = await customer.receive()
     queue = await staff.receive_until("queue")
     assert queue["items"][0]["escalation_id"] == escalation["escalation_id"]
     await customer.send({"type": "message.send", "client_id": "r-1", "text": "still there?"})
-    assert (await staff.receive_until("message"))["text"] == "still there?"
+    seen = await staff.receive_until("message")  # the watched conversation's message, through Redis
+    assert (seen["role"], seen["text"]) == ("customer", "still there?") and seen["created_at"]
     await staff.send({"type": "reply", "escalation_id": escalation["escalation_id"], "text": "Yes, via Redis"})
     frames = [await customer.receive() for _ in range(3)]  # ack of r-1, joined, the reply (in order)
     assert [frame["type"] for frame in frames] == ["message.ack", "escalation", "agent.message"]

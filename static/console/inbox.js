@@ -1,4 +1,5 @@
-/* Staff inbox: live queue and transcript over /ws/inbox/, replies and typing over the socket.
+/* Staff inbox: live queue and the selected conversation's transcript (a `watch` frame) over
+   /ws/inbox/, replies and typing over the socket.
    Every action also works as a plain POST form (this script only upgrades them). */
 (function () {
   "use strict";
@@ -45,18 +46,74 @@
     });
   }
 
-  function appendMessage(frame) {
+  // The replay starts after this id: the last message shown, or before the first answer the page drew
+  // while it was still being written (it is redrawn when its final text comes).
+  function lastShownId() {
+    var last = 0, pending = null;
+    if (!transcript) return last;
+    transcript.querySelectorAll("[data-message]").forEach(function (node) {
+      var id = parseInt(node.dataset.message, 10) || 0;
+      last = Math.max(last, id);
+      if (node.hasAttribute("data-pending") && (pending === null || id < pending)) pending = id;
+    });
+    return pending === null ? last : pending - 1;
+  }
+
+  function withBreaks(node, text) {
+    text.split("\n").forEach(function (line, i) {
+      if (i) node.appendChild(document.createElement("br"));
+      node.appendChild(document.createTextNode(line));
+    });
+    return node;
+  }
+
+  function sourceLinks(sources) {
+    var line = el("div", "meta", "Sources: ");
+    sources.forEach(function (s, i) {
+      if (i) line.appendChild(document.createTextNode("; "));
+      line.appendChild(document.createTextNode("[" + s.index + "] "));
+      var title = el("bdi", "", s.title || "");
+      if (s.document_id) {
+        var link = el("a");
+        link.href = "/console/knowledge/documents/" + encodeURIComponent(s.document_id) + "/" +
+          (s.chunk_id ? "?chunk=" + encodeURIComponent(s.chunk_id) + "#chunk-" + encodeURIComponent(s.chunk_id) : "");
+        link.appendChild(title);
+        line.appendChild(link);
+      } else {
+        line.appendChild(title);
+      }
+      if (/^https?:\/\//i.test(s.url || "")) {
+        var out = el("a", "", "↗");
+        out.href = s.url; out.rel = "noopener noreferrer";
+        out.setAttribute("aria-label", (s.title || "") + " on the web");
+        line.appendChild(document.createTextNode(" "));
+        line.appendChild(out);
+      }
+    });
+    return line;
+  }
+
+  // A message of the watched conversation: drawn in message order; one already shown (the page drew
+  // it while it was still streaming, or a replay overlapped a live event) is redrawn, never doubled.
+  function showMessage(frame) {
     if (!transcript || frame.conversation_id !== conversation) return;
-    if (transcript.querySelector('[data-message="' + frame.message_id + '"]')) return;
     var item = el("li", "turn " + frame.role);
     item.dataset.message = frame.message_id;
     var meta = el("div", "meta");
     meta.appendChild(el("strong", "", frame.role.charAt(0).toUpperCase() + frame.role.slice(1)));
     if (frame.agent_name) meta.appendChild(document.createTextNode(" (" + frame.agent_name + ")"));
+    meta.appendChild(document.createTextNode(" · " + String(frame.created_at).slice(11, 19)));
     item.appendChild(meta);
-    item.appendChild(el("div", "text", frame.text));
-    transcript.appendChild(item);
-    item.scrollIntoView({ block: "nearest" });
+    item.appendChild(withBreaks(el("div", "text"), frame.text));
+    if (frame.sources && frame.sources.length) item.appendChild(sourceLinks(frame.sources));
+    var shown = transcript.querySelector('[data-message="' + frame.message_id + '"]');
+    if (shown) { transcript.replaceChild(item, shown); return; }
+    var later = null;
+    transcript.querySelectorAll("[data-message]").forEach(function (node) {
+      if (!later && parseInt(node.dataset.message, 10) > frame.message_id) later = node;
+    });
+    transcript.insertBefore(item, later);
+    if (!later) item.scrollIntoView({ block: "nearest" });
   }
 
   function say(text) { if (statusLine) statusLine.textContent = text; }
@@ -70,12 +127,16 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + "/ws/inbox/?tenant=" + encodeURIComponent(tenant));
-    socket.onopen = function () { attempts = 0; liveState.textContent = "live"; liveState.classList.add("on"); };
+    socket.onopen = function () {
+      attempts = 0; liveState.textContent = "live"; liveState.classList.add("on");
+      // follow this conversation; first get what was written since the page (or the last socket) drew it
+      if (conversation) send({ type: "watch", conversation_id: conversation, after: lastShownId() });
+    };
     socket.onmessage = function (event) {
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       if (frame.type === "queue") renderQueue(frame.items);
-      else if (frame.type === "message") appendMessage(frame);
+      else if (frame.type === "message") showMessage(frame);
       else if (frame.type === "reply.ack") { if (replyForm) replyForm.reset(); say("Sent."); }
       else if (frame.type === "error") say(frame.message);
     };
