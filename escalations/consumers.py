@@ -1,9 +1,10 @@
 """The staff inbox websocket (``/ws/inbox/?tenant=<id>``): live queue, watched transcript, actions.
 
-Session-authenticated. Membership and role are checked when connecting *and* before every frame
-(a removed agent is cut off at once). Analysts may watch but not act. A ``watch`` frame subscribes
-the socket to one conversation of its tenant (``escalations.watch``). Thin: services do the work,
-on the database pool (``supportai.db.db_call``) like the chat consumer.
+Session-authenticated. Membership and role are checked when connecting, before every frame *and*
+before every event is forwarded (a removed or deactivated agent is cut off at once, even when idle).
+Analysts may watch but not act. A ``watch`` frame subscribes the socket to one conversation of its
+tenant (``escalations.watch``). Thin: services do the work, on the database pool
+(``supportai.db.db_call``) like the chat consumer.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 FORBIDDEN = 4403
 MAX_FRAME_CHARS = 16_384
 MAX_ROW_ID = 2**63 - 1  # PostgreSQL bigint
+LOST_ACCESS = "You no longer have access."
 ACTIONS = frozenset({"claim", "assign", "reply", "typing", "hand_back", "resolve"})
 FRAMES = ACTIONS | {"watch"}
 # Actions that only change the escalation's status (same signature; the others need more than the id).
@@ -79,6 +81,21 @@ class InboxConsumer(AsyncWebsocketConsumer):
     async def send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, default=str))
 
+    async def _cut_off(self) -> None:
+        """The user lost access: say so, close, and forward nothing more (events may still be queued)."""
+        self.tenant = None
+        await self.send_json({"type": "error", "code": "forbidden", "message": LOST_ACCESS})
+        await self.close(code=FORBIDDEN)
+
+    async def _may_still_read(self) -> bool:
+        """Checked before every event is forwarded: a live socket must not outlive the user's access."""
+        if self.tenant is None:
+            return False
+        if await self._membership(self.tenant.pk) is None:
+            await self._cut_off()
+            return False
+        return True
+
     async def send_queue(self) -> None:
         assert self.tenant is not None
         rows = await db_call(queue_rows)(tenant=self.tenant)
@@ -90,9 +107,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
         try:
             frame = self._parse(text_data)
             membership = await self._membership(self.tenant.pk)
-            if membership is None:  # removed from the tenant since connecting
-                await self.send_json({"type": "error", "code": "forbidden", "message": "You no longer have access."})
-                await self.close(code=FORBIDDEN)
+            if membership is None:  # removed from the tenant or deactivated since connecting
+                await self._cut_off()
                 return
             if frame["type"] == "watch":  # reading: analysts too
                 await self.watch(frame)
@@ -177,7 +193,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
     # --- events from the channel layer -------------------------------------------------------------
 
     async def inbox_changed(self, event: dict[str, Any]) -> None:
-        await self.send_queue()
+        if await self._may_still_read():
+            await self.send_queue()
 
     async def inbox_message(self, event: dict[str, Any]) -> None:
         """A message of the watched conversation (one still queued for a conversation left is dropped)."""
@@ -185,7 +202,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
             return
         if watch_group(tenant_id=self.tenant.pk, conversation_id=event["conversation_id"]) != self.watching:
             return
-        await self.send_json({**event, "type": "message"})
+        if await self._may_still_read():
+            await self.send_json({**event, "type": "message"})
 
 
 def _row_id(frame: dict[str, Any], key: str, *, minimum: int = 1) -> int:

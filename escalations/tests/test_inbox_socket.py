@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from chat.models import Message, MessageRole
+from chat.tests.conftest import Connect
 from escalations.models import Escalation, Status
 from escalations.tests.conftest import StaffConnect
 from escalations.tests.factories import EscalationFactory
@@ -123,3 +124,29 @@ async def test_bad_frames_get_errors_and_the_socket_stays(
     assert (await staff.receive())["code"] == "bad_request"
     await staff.send({"type": "typing", "escalation_id": 999999})
     assert (await staff.receive())["code"] == "not_found"
+
+
+@pytest.mark.parametrize("watching", [True, False])
+@pytest.mark.parametrize("change", ["deactivated", "removed"])
+async def test_a_user_cut_off_since_connecting_receives_no_more_live_events(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, change: str, watching: bool
+) -> None:
+    # given bob on the inbox (watching a conversation or not); then his account is deactivated or his
+    # membership removed
+    customer = await connect(tenant)
+    staff = await staff_connect(agent, tenant)
+    if watching:
+        await staff.send({"type": "watch", "conversation_id": customer.ready["conversation_id"]})
+        assert (await staff.receive())["type"] == "watch.ack"
+    if change == "deactivated":
+        agent.is_active = False
+        await agent.asave(update_fields=["is_active"])
+    else:
+        await Membership.objects.filter(user=agent, tenant=tenant).adelete()
+    # when the customer writes (a live message) and an escalation opens (a queue change)
+    await customer.ask("What are your opening hours?", "c-1")
+    await customer.send({"type": "escalate", "reason": "help"})
+    assert (await customer.receive())["type"] == "escalation"
+    # then the socket is told it lost access and closed, without the message or the new queue
+    assert await staff.receive() == {"type": "error", "code": "forbidden", "message": "You no longer have access."}
+    assert await staff.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
