@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from escalations import services, staff
-from escalations.inbox import can_act, inbox_membership, queue_rows
+from escalations.inbox import can_act, console_origin_allowed, inbox_membership, queue_rows
 from escalations.realtime import Publication, inbox_group, publish
 from escalations.selectors import escalation_get
 from escalations.watch import messages_after, watch_group, watchable_conversation
@@ -54,6 +54,11 @@ class InboxConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()  # accept first so the close code reaches the browser
+        headers = dict(self.scope.get("headers", []))
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        if not console_origin_allowed(origin=origin, host=headers.get(b"host", b"").decode("latin-1")):
+            await self.close(code=FORBIDDEN)
+            return
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         raw = (query.get("tenant") or [""])[0]
         membership = await self._membership(int(raw)) if raw.isdigit() else None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 
 from chat.models import Message, MessageRole
@@ -25,6 +27,20 @@ def inbox_membership(*, user: User | AnonymousUser, tenant_id: int) -> Membershi
         .filter(user=user, user__is_active=True, tenant_id=tenant_id, tenant__is_active=True, role__in=list(READ_ROLES))
         .first()
     )
+
+
+def console_origin_allowed(*, origin: str, host: str) -> bool:
+    """May a browser page of ``origin`` open the staff socket with the console's session cookie?
+
+    Only the console itself (same host) or an origin in ``CSRF_TRUSTED_ORIGINS``: the socket is
+    authenticated by the cookie alone, so another site's page must not open it in a logged-in
+    browser (cross-site websocket hijacking). No ``Origin`` at all is not a browser, which would send one.
+    """
+    if not origin:
+        return True
+    normalized = origin.strip().rstrip("/").lower()
+    trusted = {o.rstrip("/").lower() for o in settings.CSRF_TRUSTED_ORIGINS}
+    return normalized in trusted or (bool(host) and urlsplit(normalized).netloc == host.lower())
 
 
 def can_act(membership: Membership) -> bool:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 
 from chat.models import Message, MessageRole
 from chat.tests.conftest import Connect
 from escalations.models import Escalation, Status
-from escalations.tests.conftest import StaffConnect
+from escalations.tests.conftest import StaffConnect, session_cookie
 from escalations.tests.factories import EscalationFactory
+from supportai.asgi import application
 from supportai.models import Membership, Role, Tenant
 from supportai.tests.factories import MembershipFactory, UserFactory
 
@@ -150,3 +155,32 @@ async def test_a_user_cut_off_since_connecting_receives_no_more_live_events(
     # then the socket is told it lost access and closed, without the message or the new queue
     assert await staff.receive() == {"type": "error", "code": "forbidden", "message": "You no longer have access."}
     assert await staff.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+
+
+async def _open_with_origin(user: User, tenant: Tenant, origin: str) -> WebsocketCommunicator:
+    headers = [(b"host", b"testserver"), (b"origin", origin.encode())]
+    headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
+    communicator = WebsocketCommunicator(application, f"/ws/inbox/?tenant={tenant.pk}", headers=headers)
+    connected, _ = await communicator.connect(timeout=20)
+    assert connected
+    return communicator
+
+
+async def test_another_sites_page_cannot_open_the_inbox_with_the_staff_cookie(tenant: Tenant, agent: User) -> None:
+    # given bob is logged in; when a page of another site opens the inbox socket in his browser
+    communicator = await _open_with_origin(agent, tenant, "https://evil.example")
+    # then it is refused before anything of the tenant is sent
+    try:
+        assert await communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+    finally:
+        await communicator.disconnect()
+
+
+async def test_a_trusted_console_origin_may_open_the_inbox(settings: Any, tenant: Tenant, agent: User) -> None:
+    # given the console is served behind a proxy under a trusted origin
+    settings.CSRF_TRUSTED_ORIGINS = ["https://support.example.com"]
+    communicator = await _open_with_origin(agent, tenant, "https://support.example.com")
+    try:
+        assert json.loads(await communicator.receive_from(timeout=10))["type"] == "queue"
+    finally:
+        await communicator.disconnect()
