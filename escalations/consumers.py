@@ -61,7 +61,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
             return
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         raw = (query.get("tenant") or [""])[0]
-        membership = await self._membership(int(raw)) if raw.isdigit() else None
+        # ASCII digits only: '²' passes str.isdigit() but int() refuses it
+        membership = await self._membership(int(raw)) if raw.isascii() and raw.isdigit() else None
         if membership is None:
             await self.close(code=FORBIDDEN)
             return

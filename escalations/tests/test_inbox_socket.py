@@ -184,3 +184,17 @@ async def test_a_trusted_console_origin_may_open_the_inbox(settings: Any, tenant
         assert json.loads(await communicator.receive_from(timeout=10))["type"] == "queue"
     finally:
         await communicator.disconnect()
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "%C2%B2", "%D9%A1", "1%00", "-1", str(2**70)])
+async def test_a_malformed_tenant_is_refused_not_crashed(tenant: Tenant, agent: User, raw: str) -> None:
+    # U+00B2 (superscript two) is str.isdigit() but not int()-able: the consumer crashed on it
+    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
+    headers.append((b"cookie", await sync_to_async(session_cookie)(agent)))
+    communicator = WebsocketCommunicator(application, f"/ws/inbox/?tenant={raw}", headers=headers)
+    connected, _ = await communicator.connect(timeout=20)
+    try:
+        assert connected
+        assert await communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+    finally:
+        await communicator.disconnect()
