@@ -135,7 +135,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
             raise InboxError("bad_request", "Send JSON text frames up to 16 KiB.")
         try:
             frame = json.loads(text_data)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested deeper than the decoder goes
             raise InboxError("bad_request", "Frames must be JSON objects.") from None
         if not isinstance(frame, dict) or frame.get("type") not in FRAMES:
             raise InboxError("bad_request", f"Unknown frame type; use one of {', '.join(sorted(FRAMES))}.")

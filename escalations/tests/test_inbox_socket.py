@@ -119,6 +119,7 @@ async def test_a_user_deactivated_since_connecting_is_refused_at_the_next_action
         '{"type": "launch"}',
         '{"type": "claim", "escalation_id": "1"}',
         '{"type": "reply", "escalation_id": 1, "text": 5}',
+        "[" * 8000 + "]" * 8000,  # nested past the JSON decoder's recursion limit, under 16 KiB
     ],
 )
 async def test_bad_frames_get_errors_and_the_socket_stays(
