@@ -4,11 +4,13 @@ answers and staff replies, before, during and after a handoff, once each, only t
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
+from django.test import AsyncClient
 
 from chat.tests.conftest import Connect
 from escalations.models import Escalation, EscalationPolicy
@@ -182,3 +184,28 @@ async def test_bad_watch_frames_get_bad_request_and_the_socket_stays(
     await staff.send(frame)
     assert (await staff.receive())["code"] == "bad_request"
     await _watch(staff, customer.ready["conversation_id"])
+
+
+async def test_messages_through_the_http_fallback_are_shown_live_too(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User
+) -> None:
+    # given a conversation of the widget, continued over the HTTP fallback, and an agent watching it
+    customer = await connect(tenant)
+    staff = await staff_connect(agent, tenant)
+    await _watch(staff, customer.ready["conversation_id"])
+    body = {"key": tenant.public_key, "client_id": "h-1", "text": "Do you have parking?"}
+    body["resume_token"] = customer.ready["resume_token"]
+    # when the customer posts a message
+    response = await AsyncClient().post(
+        "/api/v1/public/chat/messages", data=json.dumps(body), content_type="application/json"
+    )
+    answer = response.json()
+    # then the watcher sees the question and the answer
+    question = await staff.receive_until("message")
+    reply = await staff.receive_until("message")
+    assert (question["role"], question["message_id"]) == ("customer", answer["message_id"])
+    assert (reply["role"], reply["message_id"], reply["text"]) == (
+        "assistant",
+        answer["answer"]["message_id"],
+        answer["answer"]["text"],
+    )
