@@ -137,7 +137,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
             frame = json.loads(text_data)
         except (json.JSONDecodeError, RecursionError):  # RecursionError: nested deeper than the decoder goes
             raise InboxError("bad_request", "Frames must be JSON objects.") from None
-        if not isinstance(frame, dict) or frame.get("type") not in FRAMES:
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str) or frame["type"] not in FRAMES:
             raise InboxError("bad_request", f"Unknown frame type; use one of {', '.join(sorted(FRAMES))}.")
         if frame["type"] == "watch":
             _row_id(frame, "conversation_id")
