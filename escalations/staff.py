@@ -30,6 +30,7 @@ from escalations.services import (
     record_event,
 )
 from escalations.watch import message_publication
+from knowledge.parsing import storable_text
 from supportai.models import Tenant
 from supportai.selectors import membership_get
 
@@ -110,7 +111,7 @@ class Reply:
 @transaction.atomic
 def agent_reply(*, tenant: Tenant, escalation_id: int, actor: User, text: str) -> Reply:
     """Store a staff reply in the conversation; claims the escalation when nobody has it yet."""
-    text = text.strip()
+    text = storable_text(text).strip()  # a NUL or lone surrogate (JSON escapes allow both) can't be stored
     if not text or len(text) > MAX_REPLY_CHARS:
         raise EMPTY_REPLY
     _require_staff(tenant=tenant, actor=actor)
@@ -138,7 +139,7 @@ def _close(
     before = escalation.status
     escalation.status = Status.RESOLVED
     escalation.resolution = resolution
-    escalation.resolution_notes = notes.strip()[:5000]
+    escalation.resolution_notes = storable_text(notes).strip()[:5000]
     escalation.resolved_at = escalation.updated_at = timezone.now()
     escalation.assigned_to = escalation.assigned_to or actor
     escalation.save()

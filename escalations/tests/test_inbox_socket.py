@@ -201,3 +201,21 @@ async def test_a_malformed_tenant_is_refused_not_crashed(tenant: Tenant, agent: 
         assert await communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
     finally:
         await communicator.disconnect()
+
+
+@pytest.mark.parametrize(("text", "stored"), [("a\x00b", "ab"), ("a\ud800b", "a\ufffdb")])
+async def test_a_reply_with_text_postgresql_cannot_hold_is_stored_cleaned(
+    staff_connect: StaffConnect, tenant: Tenant, agent: User, text: str, stored: str
+) -> None:
+    # a NUL or a lone surrogate (JSON escapes allow both) gave 'internal' and a traceback
+    escalation = await _escalation(tenant)
+    staff = await staff_connect(agent, tenant)
+    await staff.send({"type": "reply", "escalation_id": escalation.pk, "text": text})  # sent as JSON escapes
+    ack = await staff.receive()
+    assert ack["type"] == "reply.ack", ack
+    assert (await Message.objects.aget(pk=ack["message_id"])).text == stored
+    await staff.send({"type": "resolve", "escalation_id": escalation.pk, "notes": text})
+    while (await Escalation.objects.aget(pk=escalation.pk)).status != Status.RESOLVED:
+        frame = await staff.receive()
+        assert frame["type"] != "error", frame
+    assert (await Escalation.objects.aget(pk=escalation.pk)).resolution_notes == stored
