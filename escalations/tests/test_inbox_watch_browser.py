@@ -83,3 +83,43 @@ def test_the_inbox_shows_customer_and_assistant_messages_live_after_a_hand_back(
     )
     assert [(f"turn {role}", str(pk), text) for role, pk, text in stored] == shown
     assert [role for role, _, _ in stored] == ["customer", "assistant", "customer", "customer", "assistant"]
+
+
+def test_the_conversation_page_shows_the_conversation_live_before_any_handoff(daphne_server: str) -> None:
+    # given a customer chatting (no handoff) and an agent with the conversation's console page open
+    tenant = seed_demo_tenant().tenant
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        customer = browser.new_context().new_page()
+        agent = browser.new_context().new_page()
+        try:
+            customer.goto(f"{daphne_server}/demo/")
+            customer.get_by_role("button", name="Open chat").click()
+            _ask(customer, "Do you have parking?")
+            customer.locator(".msg.assistant").last.wait_for(timeout=30_000)
+            agent.goto(f"{daphne_server}/console/login/")
+            agent.get_by_label("Username").fill("demo-agent")
+            agent.get_by_label("Password").fill("juniper-agent-2026")
+            agent.get_by_role("button", name="Log in").click()
+            agent.goto(f"{daphne_server}/console/conversations/")
+            agent.locator("table a").first.click()  # the only conversation, the newest
+            agent.locator("#live-state.on").wait_for(timeout=10_000)
+            agent.evaluate("window.notReloaded = true")
+            # when the customer asks again
+            _ask(customer, "What are your opening hours?")
+            # then the question and the answer appear on the open page, once each, without a reload
+            agent.locator("#transcript .turn.customer", has_text="What are your opening hours?").wait_for(
+                timeout=10_000
+            )
+            agent.locator("#transcript .turn.assistant").nth(1).wait_for(timeout=30_000)
+            assert agent.evaluate("window.notReloaded") is True
+            shown = _turns(agent)
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            agent.screenshot(path=str(ARTIFACTS / "conversation-watch-agent.png"), full_page=True)
+            browser.close()
+
+    conversation = Message.objects.get(tenant=tenant, text="Do you have parking?").conversation
+    stored = list(Message.objects.filter(conversation=conversation).order_by("pk").values_list("role", "pk", "text"))
+    assert [(f"turn {role}", str(pk), text) for role, pk, text in stored] == shown
+    assert [role for role, _, _ in stored] == ["customer", "assistant", "customer", "assistant"]

@@ -46,74 +46,10 @@
     });
   }
 
-  // The replay starts after this id: the last message shown, or before the first answer the page drew
-  // while it was still being written (it is redrawn when its final text comes).
-  function lastShownId() {
-    var last = 0, pending = null;
-    if (!transcript) return last;
-    transcript.querySelectorAll("[data-message]").forEach(function (node) {
-      var id = parseInt(node.dataset.message, 10) || 0;
-      last = Math.max(last, id);
-      if (node.hasAttribute("data-pending") && (pending === null || id < pending)) pending = id;
-    });
-    return pending === null ? last : pending - 1;
-  }
+  function lastShownId() { return transcript ? SupportAITranscript.lastShownId(transcript) : 0; }
 
-  function withBreaks(node, text) {
-    text.split("\n").forEach(function (line, i) {
-      if (i) node.appendChild(document.createElement("br"));
-      node.appendChild(document.createTextNode(line));
-    });
-    return node;
-  }
-
-  function sourceLinks(sources) {
-    var line = el("div", "meta", "Sources: ");
-    sources.forEach(function (s, i) {
-      if (i) line.appendChild(document.createTextNode("; "));
-      line.appendChild(document.createTextNode("[" + s.index + "] "));
-      var title = el("bdi", "", s.title || "");
-      if (s.document_id) {
-        var link = el("a");
-        link.href = "/console/knowledge/documents/" + encodeURIComponent(s.document_id) + "/" +
-          (s.chunk_id ? "?chunk=" + encodeURIComponent(s.chunk_id) + "#chunk-" + encodeURIComponent(s.chunk_id) : "");
-        link.appendChild(title);
-        line.appendChild(link);
-      } else {
-        line.appendChild(title);
-      }
-      if (/^https?:\/\//i.test(s.url || "")) {
-        var out = el("a", "", "↗");
-        out.href = s.url; out.rel = "noopener noreferrer";
-        out.setAttribute("aria-label", (s.title || "") + " on the web");
-        line.appendChild(document.createTextNode(" "));
-        line.appendChild(out);
-      }
-    });
-    return line;
-  }
-
-  // A message of the watched conversation: drawn in message order; one already shown (the page drew
-  // it while it was still streaming, or a replay overlapped a live event) is redrawn, never doubled.
   function showMessage(frame) {
-    if (!transcript || frame.conversation_id !== conversation) return;
-    var item = el("li", "turn " + frame.role);
-    item.dataset.message = frame.message_id;
-    var meta = el("div", "meta");
-    meta.appendChild(el("strong", "", frame.role.charAt(0).toUpperCase() + frame.role.slice(1)));
-    if (frame.agent_name) meta.appendChild(document.createTextNode(" (" + frame.agent_name + ")"));
-    meta.appendChild(document.createTextNode(" · " + String(frame.created_at).slice(11, 19)));
-    item.appendChild(meta);
-    item.appendChild(withBreaks(el("div", "text"), frame.text));
-    if (frame.sources && frame.sources.length) item.appendChild(sourceLinks(frame.sources));
-    var shown = transcript.querySelector('[data-message="' + frame.message_id + '"]');
-    if (shown) { transcript.replaceChild(item, shown); return; }
-    var later = null;
-    transcript.querySelectorAll("[data-message]").forEach(function (node) {
-      if (!later && parseInt(node.dataset.message, 10) > frame.message_id) later = node;
-    });
-    transcript.insertBefore(item, later);
-    if (!later) item.scrollIntoView({ block: "nearest" });
+    if (transcript && frame.conversation_id === conversation) SupportAITranscript.show(transcript, frame);
   }
 
   function say(text) { if (statusLine) statusLine.textContent = text; }
