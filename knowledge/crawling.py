@@ -719,6 +719,19 @@ def parse_sitemap(body: bytes, *, max_bytes: int) -> Sitemap:
     return Sitemap(found, ()) if kind == "urlset" else Sitemap((), found)
 
 
+def _starts_as_html(body: bytes) -> bool:
+    """Whether an answer with no Content-Type starts as an HTML page (a doctype or ``<html>``,
+    after white space), read as browsers sniff it: after a UTF-8 byte-order mark, or in UTF-16
+    after a UTF-16 one (LE or BE)."""
+    lead = body[:1024]
+    codec = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}.get(lead[:2])
+    if codec is None:
+        text = lead.removeprefix(codecs.BOM_UTF8).decode("latin-1")
+    else:
+        text = lead[2:].decode(codec, errors="replace")
+    return text.lstrip(" \t\n\r\f").lower().startswith(("<!doctype html", "<html"))
+
+
 def _same_host(a: str, b: str) -> bool:
     return urlsplit(a).hostname == urlsplit(b).hostname
 
@@ -928,10 +941,7 @@ class Crawler:
         page = self.get(url, etag=etag, last_modified=last_modified, scope=scope, check_robots=True)
         if page.not_modified:
             return page
-        start = page.body[:1024].removeprefix(codecs.BOM_UTF8).lstrip()[:15].lower()
-        if page.content_type not in HTML_TYPES and not (
-            not page.content_type and start.startswith((b"<!doctype html", b"<html"))
-        ):
+        if page.content_type not in HTML_TYPES and not (not page.content_type and _starts_as_html(page.body)):
             content_type = page.content_type[:100] + ("…" if len(page.content_type) > 100 else "")
             raise FetchError(PageError.NOT_HTML, url=page.url, content_type=content_type or "unknown")
         if not page.body.strip():

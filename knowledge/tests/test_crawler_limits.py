@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import socket
 import threading
@@ -247,3 +248,23 @@ def test_a_page_without_a_content_type_is_taken_for_html_by_its_start_after_a_by
     # when / then each is read as HTML
     with _crawler() as crawler:
         assert crawler.get_html(f"{site.url}/help/a").text().endswith("<title>A</title><p>Text.</p>")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("start", ["<!DOCTYPE html>", "\n <html>"])
+def test_a_page_without_a_content_type_in_utf16_after_its_byte_order_mark_is_read_as_html(
+    site: FakeSite, codec: str, start: str
+) -> None:
+    # given a page served with no Content-Type, in UTF-16 after its byte-order mark (as browsers sniff it)
+    bom = codecs.BOM_UTF16_LE if codec == "utf-16-le" else codecs.BOM_UTF16_BE
+    site.add("/help/a", bom + f"{start}<title>Grüße</title><p>Text.</p>".encode(codec), content_type="")
+    # when / then it is HTML, and its text is decoded as UTF-16
+    with _crawler() as crawler:
+        assert crawler.get_html(f"{site.url}/help/a").text() == f"{start}<title>Grüße</title><p>Text.</p>"
+
+
+def test_a_page_without_a_content_type_in_utf16_that_is_not_html_is_refused(site: FakeSite) -> None:
+    site.add("/help/a", codecs.BOM_UTF16_LE + "%PDF-1.7 <html>".encode("utf-16-le"), content_type="")
+    with _crawler() as crawler, pytest.raises(FetchError) as raised:
+        crawler.get_html(f"{site.url}/help/a")
+    assert raised.value.code == PageError.NOT_HTML
