@@ -56,6 +56,7 @@ class PageError(StrEnum):
     SERVER_ERROR = "server_error"
     TIMEOUT = "timeout"
     NETWORK = "network"
+    CUT_OFF = "cut_off"
     TOO_LARGE = "too_large"
     NOT_HTML = "not_html"
     EMPTY = "empty"
@@ -76,6 +77,9 @@ MESSAGES = {
     PageError.SERVER_ERROR: "The site answered HTTP {status}; it is retried at the next sync.",
     PageError.TIMEOUT: "No complete answer within {timeout} seconds; it is retried at the next sync.",
     PageError.NETWORK: "Could not connect ({detail}); it is retried at the next sync.",
+    PageError.CUT_OFF: (
+        "The server closed the connection before its answer was complete ({detail}); it is retried at the next sync."
+    ),
     PageError.TOO_LARGE: "The answer is larger than the {limit}-byte limit ({setting}).",
     PageError.NOT_HTML: "The page is {content_type!r}, not HTML; only HTML pages are indexed from websites.",
     PageError.EMPTY: "The page has no main text to index.",
@@ -94,7 +98,10 @@ MESSAGES = {
 }
 # Errors that say nothing about the page itself: the text fetched earlier stays searchable.
 TRANSIENT = frozenset(
-    {PageError.SERVER_ERROR, PageError.TIMEOUT, PageError.NETWORK, PageError.ROBOTS_UNREADABLE, PageError.INTERNAL}
+    {
+        *(PageError.SERVER_ERROR, PageError.TIMEOUT, PageError.NETWORK, PageError.CUT_OFF),
+        *(PageError.ROBOTS_UNREADABLE, PageError.INTERNAL),
+    }
 )
 # A robots.txt answer that means "no robots.txt" (RFC 9309 §2.3.1.3): every page may be fetched. A
 # redirect to an address that cannot be requested (BAD_URL: robots.txt's own address always can) is one.
@@ -132,6 +139,12 @@ _FORBIDDEN_IN_HOST = frozenset("#%/:<>?@[\\]^|")
 # What h11 (under httpx) says of an answer whose status line and headers pass httpcore's 100 KiB.
 H11_HEADERS_TOO_LARGE = "Receive buffer too long"
 HEADERS_TOO_LARGE = "The answer's headers are larger than the 100 KiB an answer's headers may have."
+# What httpcore and h11 say when the server closes the connection before its answer is complete (a
+# restart, an overloaded proxy): the server was reached, and the next sync may fare better. Any other
+# protocol error (an illegal status line, header line or chunk header, a bad Content-Length) is an
+# answer that is not HTTP, the server's lasting doing.
+CUT_OFF_ERRORS = ("Server disconnected without sending a response", "peer closed connection without sending")
+INVALID_HTTP = "The server's answer is not valid HTTP ({detail}); the site has to fix it."
 
 
 class FetchError(Exception):
@@ -828,9 +841,12 @@ class Crawler:
             detail = f"The answer's Content-Encoding could not be decoded ({exc})."
             raise FetchError(PageError.MALFORMED, detail=detail) from exc
         except httpx.RemoteProtocolError as exc:
-            if str(exc) == H11_HEADERS_TOO_LARGE:  # the server's doing, and no better at the next sync
+            said = str(exc)
+            if said == H11_HEADERS_TOO_LARGE:  # the server's doing, and no better at the next sync
                 raise FetchError(PageError.MALFORMED, detail=HEADERS_TOO_LARGE) from exc
-            raise FetchError(PageError.NETWORK, detail=str(exc) or type(exc).__name__) from exc
+            if not said or said.startswith(CUT_OFF_ERRORS):
+                raise FetchError(PageError.CUT_OFF, detail=said or type(exc).__name__) from exc
+            raise FetchError(PageError.MALFORMED, detail=INVALID_HTTP.format(detail=said[:200])) from exc
         except httpx.HTTPError as exc:
             raise FetchError(PageError.NETWORK, detail=str(exc) or type(exc).__name__) from exc
 

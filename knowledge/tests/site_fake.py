@@ -29,6 +29,8 @@ class SitePage:
     headers: dict[str, str] = field(default_factory=dict)
     # Seconds between bytes of the whole answer, status line and headers included (a dribbling server).
     dribble_s: float = 0.0
+    # The whole answer, status line and headers included, written as it is (a server that breaks HTTP).
+    raw: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,11 @@ def site() -> Iterator[FakeSite]:
             ):
                 status = 304
             state.requests.append(SiteRequest(self.path, headers, status))
+            if page.raw is not None:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(page.raw)
+                self.close_connection = True
+                return
             if page.dribble_s:
                 self._dribble(page, status)
                 return

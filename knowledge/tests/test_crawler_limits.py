@@ -268,3 +268,41 @@ def test_a_page_without_a_content_type_in_utf16_that_is_not_html_is_refused(site
     with _crawler() as crawler, pytest.raises(FetchError) as raised:
         crawler.get_html(f"{site.url}/help/a")
     assert raised.value.code == PageError.NOT_HTML
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n", "illegal status line"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", "illegal chunk header"),
+        (b"HTTP/1.1 200 OK\r\nContent Type: text/html\r\nContent-Length: 2\r\n\r\nab", "illegal header line"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nab", "bad Content-Length"),
+    ],
+)
+def test_an_answer_that_is_not_valid_http_is_the_pages_lasting_error_not_a_failure_to_connect(
+    site: FakeSite, raw: bytes, shown: str
+) -> None:
+    # given a server that is reached but answers in broken HTTP
+    site.add("/help/a", b"", raw=raw)
+    # when / then the page's error says the answer is not valid HTTP, and it is the server's lasting fault
+    with _crawler() as crawler, pytest.raises(FetchError) as raised:
+        crawler.get_html(f"{site.url}/help/a")
+    assert raised.value.code == PageError.MALFORMED and not raised.value.transient
+    assert str(raised.value).startswith("The server's answer is not valid HTTP (") and shown in str(raised.value)
+    assert "Could not connect" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",  # closed before answering
+        b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nab",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+    ],
+)
+def test_an_answer_cut_off_by_the_server_is_a_transient_error_that_says_so(site: FakeSite, raw: bytes) -> None:
+    site.add("/help/a", b"", raw=raw)
+    with _crawler() as crawler, pytest.raises(FetchError) as raised:
+        crawler.get_html(f"{site.url}/help/a")
+    assert raised.value.code == PageError.CUT_OFF and raised.value.transient
+    assert str(raised.value).startswith("The server closed the connection before its answer was complete (")
