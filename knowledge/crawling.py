@@ -988,6 +988,12 @@ class Crawler:
             self._robots[origin] = RobotsRules.parse(body)
         return self._robots[origin]
 
+    def known_disallowed(self, url: str) -> bool:
+        """Whether robots.txt, already read in this sync, disallows ``url`` (False when it has not
+        been read: no request is made)."""
+        rules = self._robots.get(url_origin(url))
+        return rules is not None and not rules.allows(self.robots_token, url)
+
     def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us fetch ``url``; raises ``FetchError`` if robots.txt is unreachable."""
         return self._robots_for(url).allows(self.robots_token, url)

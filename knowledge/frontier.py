@@ -3,8 +3,9 @@
 A page gives up to ``MAX_LINKS_PER_PAGE`` links, and a crawl trap a new thousand on every page: queued
 as found, a sync of ``max_pages`` pages could hold ``max_pages`` times 1,000 addresses (some 150 MB at
 the ceiling) of which it reads at most ``max_pages``. The frontier keeps only what could still be
-read, plus one page's worth of links for addresses that turn out not to count (disallowed by
-robots.txt, or read earlier by way of a redirect), so the order and the pages read stay those of an
+read, plus one page's worth of links for addresses that turn out not to count (disallowed by a
+robots.txt not read yet, or read earlier by way of a redirect; links a robots.txt already read
+disallows are counted and dropped before they reach it, ``_Sync.followable``), so the order and the pages read stay those of an
 unbounded queue in every crawl but one where more than a page's worth of such addresses stand ahead.
 """
 

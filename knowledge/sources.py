@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ from django.utils import timezone
 from knowledge import conf
 from knowledge.bm25 import lock_tenant_index
 from knowledge.crawling import (
+    MAX_LINKS_PER_PAGE,
     SITEMAP_DEADLINE_S,
     SITEMAP_MAX_BYTES,
     Crawler,
@@ -60,6 +61,8 @@ from supportai.models import Tenant
 logger = logging.getLogger(__name__)
 
 MAX_SITEMAPS = 50  # sitemaps read in one sync, the index included
+# Disallowed addresses a sync remembers to count each once; past this many the count reads "N+".
+MAX_DISALLOWED_COUNTED = 10 * MAX_LINKS_PER_PAGE
 PAGE_BATCH = 16  # changed pages embedded together
 
 ALREADY_SYNCING = "A sync of this source is already running."
@@ -111,7 +114,7 @@ class SyncResult:
     outcomes: Counter[str] = field(default_factory=Counter)
     errors: dict[str, str] = field(default_factory=dict)  # url -> error code
     removed: int = 0
-    skipped_robots: int = 0
+    skipped_robots: int = 0  # distinct addresses, counted up to MAX_DISALLOWED_COUNTED
     skipped_noindex: int = 0
     duplicates: int = 0  # pages with the text of a page read earlier in the sync (one is kept)
     dropped: int = 0  # pages whose stored text was removed after a permanent error
@@ -123,7 +126,8 @@ class SyncResult:
         counts = ", ".join(f"{self.outcomes[o]} {o}" for o in (*Outcome, "not_modified"))
         return (
             f"{self.pages} pages: {counts}, {self.removed} removed, "
-            f"{self.skipped_robots} disallowed by robots.txt, {self.skipped_noindex} noindex, "
+            f"{self.skipped_robots}{'+' if self.skipped_robots >= MAX_DISALLOWED_COUNTED else ''} "
+            f"disallowed by robots.txt, {self.skipped_noindex} noindex, "
             f"{self.duplicates} duplicates"
             + (f", {self.meta_refreshes} redirected by meta refresh" if self.meta_refreshes else "")
         )
@@ -218,6 +222,8 @@ class _Sync:
         self.copies: PageCopies[Staged] = PageCopies(stored)
         self.batch: list[Staged] = []
         self.visited: set[str] = set()  # addresses requested or reached by a redirect
+        # Addresses robots.txt disallows, remembered to count each once (up to MAX_DISALLOWED_COUNTED).
+        self.disallowed: set[str] = set()
         self.reached = ""
         self.last_error: FetchError | None = None
         self.lease_renewed = time.monotonic()
@@ -261,6 +267,8 @@ class _Sync:
         self.check_time()
         self.hold_lease()
         self.last_error = None
+        if url in self.disallowed:
+            return ()
         self.visited.add(url)
         self.reached = url  # where this page's redirects have led so far
         document = self.documents.get(url)
@@ -271,7 +279,8 @@ class _Sync:
         except FetchError as exc:  # robots.txt of another scheme or port: the page is not read now
             allowed, robots_error = True, exc
         if not allowed:
-            self.result.skipped_robots += 1
+            self.visited.discard(url)
+            self._disallow(url)
             return ()
         self.result.pages += 1
         self.keep.add(url)
@@ -291,6 +300,20 @@ class _Sync:
             self.hold_lease()  # embedding a batch takes a while: start it on a fresh claim
             self.flush()
         return _stored_links(self.documents.get(self.reached)) if links is None else links
+
+    def _disallow(self, url: str) -> None:
+        if len(self.disallowed) < MAX_DISALLOWED_COUNTED and url not in self.disallowed:
+            self.disallowed.add(url)
+            self.result.skipped_robots += 1
+
+    def followable(self, links: Iterable[str]) -> Iterator[str]:
+        """``links`` without those robots.txt (already read) disallows, which are counted: they never
+        enter the frontier, so a page of them costs neither a place in the queue nor in ``visited``."""
+        for link in links:
+            if self.crawler.known_disallowed(link):
+                self._disallow(link)
+            else:
+                yield link
 
     def _failed(self, url: str, where: str, exc: FetchError) -> tuple[str, ...]:
         """Record the error of ``url``'s page, met at ``where`` (where its redirects led); returns
@@ -523,7 +546,7 @@ class _Sync:
                     raise _EntryFailed(START_FAILED.format(error=self.last_error))
                 if depth < config.max_depth:
                     room = config.max_pages - self.result.pages
-                    frontier.add(links, depth=depth + 1, room=room, read=self.visited)
+                    frontier.add(tuple(self.followable(links)), depth=depth + 1, room=room, read=self.visited)
         self.batch.extend(self.copies.unclaimed())
         self.hold_lease()
         self.flush()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge import frontier as frontier_module
+from knowledge import sources
 from knowledge.crawling import MAX_LINKS_PER_PAGE
 from knowledge.frontier import Frontier
 from knowledge.models import Document
@@ -77,3 +78,35 @@ def test_a_crawl_trap_cannot_grow_the_queue_past_what_the_sync_may_read(
     titles = set(Document.objects.filter(source=source).values_list("title", flat=True))
     assert titles == {"Index", *chapters}
     assert max(sizes) <= 6 + MAX_LINKS_PER_PAGE
+
+
+@pytest.mark.usefixtures("local_crawl")
+def test_links_robots_txt_disallows_are_neither_queued_nor_remembered_one_by_one(
+    tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a chain of chapters, each linking the next and 1,000 distinct addresses robots.txt
+    # disallows (a search or calendar trap), and a source that may read 6 pages
+    site.robots("User-agent: *\nDisallow: /help/trap/\n")
+    chapters = [f"/help/c{n}" for n in range(6)]
+    for chapter, following in zip(chapters, [*chapters[1:], "/help/end"], strict=True):
+        traps = tuple(f"/help/trap{chapter}/{n}" for n in range(1_000))
+        site.article(chapter, chapter, "Chapter.", links=(following, *traps))
+    config = {"start_url": f"{site.url}/help/c0", "path_prefix": "/help/", "max_pages": 6, "max_depth": 6}
+    source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
+    syncs: list[sources._Sync] = []
+
+    class Watched(sources._Sync):
+        def run(self) -> None:
+            syncs.append(self)
+            super().run()
+
+    monkeypatch.setattr(sources, "_Sync", Watched)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the six chapters are read, each disallowed address is counted once, none is requested,
+    # (a page gives its first 1,000 links: the next chapter and 999 traps), and the sync remembers
+    # the pages it read, not every disallowed link it popped (2,010 addresses before)
+    assert result.error == "" and result.pages == 6 and result.skipped_robots == 6 * 999
+    assert set(Document.objects.filter(source=source).values_list("title", flat=True)) == set(chapters)
+    assert not [r for r in site.requests if r.path.startswith("/help/trap")]
+    assert len(syncs[0].visited) <= 6 + 1
