@@ -7,18 +7,27 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from chat.models import Message, MessageRole
 from escalations.models import Escalation, Status
 from escalations.tests.conftest import ALWAYS, set_hours
-from supportai.demo import seed_demo_tenant
+from supportai.demo import DEMO_STAFF, seed_demo_tenant
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 REPLY = "Hi, this is the front desk <b>team</b>. How can I help?"
+
+
+def log_in_as_demo_agent(page: Page, base: str) -> None:
+    """Logs ``page`` in to the console as the demo tenant's agent (``supportai.demo.DEMO_STAFF``)."""
+    agent = next(staff for staff in DEMO_STAFF if staff.username == "demo-agent")
+    page.goto(f"{base}/console/login/")
+    page.get_by_label("Username").fill(agent.username)
+    page.get_by_label("Password").fill(agent.password)
+    page.get_by_role("button", name="Log in").click()
 
 
 def test_customer_asks_for_a_human_and_sees_the_agents_reply(daphne_server: str) -> None:
@@ -46,10 +55,7 @@ def test_customer_asks_for_a_human_and_sees_the_agents_reply(daphne_server: str)
             assert customer.get_by_role("button", name="Talk to a human").is_disabled()
 
             # when an agent logs in, opens the inbox, claims the conversation and replies
-            agent.goto(f"{daphne_server}/console/login/")
-            agent.get_by_label("Username").fill("demo-agent")
-            agent.get_by_label("Password").fill("juniper-agent-2026")
-            agent.get_by_role("button", name="Log in").click()
+            log_in_as_demo_agent(agent, daphne_server)
             agent.goto(f"{daphne_server}/console/inbox/")
             agent.locator("#queue-list .queue-item a").first.click()
             agent.get_by_role("button", name="Claim").click()

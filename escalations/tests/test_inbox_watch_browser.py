@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from chat.models import Message, MessageRole
+from chat.models import Conversation, Message, MessageRole
 from escalations.models import Escalation
 from escalations.tests.conftest import ALWAYS, set_hours
-from escalations.tests.test_inbox_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from escalations.tests.test_inbox_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, log_in_as_demo_agent
 from supportai.demo import seed_demo_tenant
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -33,6 +33,12 @@ def _turns(agent: Page) -> list[tuple[str, str, str]]:
     ]
 
 
+def _stored_turns(conversation: Conversation) -> list[tuple[str, int, str]]:
+    """The conversation's messages as its transcript shows them: role, id and text, in stored order."""
+    messages = Message.objects.filter(conversation=conversation).exclude(role=MessageRole.SYSTEM)
+    return list(messages.order_by("pk").values_list("role", "pk", "text"))
+
+
 def test_the_inbox_shows_customer_and_assistant_messages_live_after_a_hand_back(daphne_server: str) -> None:
     # given a customer who asked for a person, and an agent with that conversation open in the inbox
     tenant = seed_demo_tenant().tenant
@@ -46,10 +52,7 @@ def test_the_inbox_shows_customer_and_assistant_messages_live_after_a_hand_back(
             customer.get_by_role("button", name="Open chat").click()
             _ask(customer, "I'd like to speak to a real person please")
             customer.get_by_text("Waiting for a team member").wait_for(timeout=20_000)
-            agent.goto(f"{daphne_server}/console/login/")
-            agent.get_by_label("Username").fill("demo-agent")
-            agent.get_by_label("Password").fill("juniper-agent-2026")
-            agent.get_by_role("button", name="Log in").click()
+            log_in_as_demo_agent(agent, daphne_server)
             agent.goto(f"{daphne_server}/console/inbox/")
             agent.locator("#queue-list .queue-item a").first.click()
             agent.locator("#live-state.on").wait_for(timeout=10_000)
@@ -74,13 +77,7 @@ def test_the_inbox_shows_customer_and_assistant_messages_live_after_a_hand_back(
             browser.close()
 
     # and the page lists every message of the conversation once, in the order they were stored
-    conversation = Escalation.objects.get(tenant=tenant).conversation
-    stored = list(
-        Message.objects.filter(conversation=conversation)
-        .exclude(role=MessageRole.SYSTEM)
-        .order_by("pk")
-        .values_list("role", "pk", "text")
-    )
+    stored = _stored_turns(Escalation.objects.get(tenant=tenant).conversation)
     assert [(f"turn {role}", str(pk), text) for role, pk, text in stored] == shown
     assert [role for role, _, _ in stored] == ["customer", "assistant", "customer", "customer", "assistant"]
 
@@ -97,10 +94,7 @@ def test_the_conversation_page_shows_the_conversation_live_before_any_handoff(da
             customer.get_by_role("button", name="Open chat").click()
             _ask(customer, "Do you have parking?")
             customer.locator(".msg.assistant").last.wait_for(timeout=30_000)
-            agent.goto(f"{daphne_server}/console/login/")
-            agent.get_by_label("Username").fill("demo-agent")
-            agent.get_by_label("Password").fill("juniper-agent-2026")
-            agent.get_by_role("button", name="Log in").click()
+            log_in_as_demo_agent(agent, daphne_server)
             agent.goto(f"{daphne_server}/console/conversations/")
             agent.locator("table a").first.click()  # the only conversation, the newest
             agent.locator("#live-state.on").wait_for(timeout=10_000)
@@ -119,7 +113,6 @@ def test_the_conversation_page_shows_the_conversation_live_before_any_handoff(da
             agent.screenshot(path=str(ARTIFACTS / "conversation-watch-agent.png"), full_page=True)
             browser.close()
 
-    conversation = Message.objects.get(tenant=tenant, text="Do you have parking?").conversation
-    stored = list(Message.objects.filter(conversation=conversation).order_by("pk").values_list("role", "pk", "text"))
+    stored = _stored_turns(Message.objects.get(tenant=tenant, text="Do you have parking?").conversation)
     assert [(f"turn {role}", str(pk), text) for role, pk, text in stored] == shown
     assert [role for role, _, _ in stored] == ["customer", "assistant", "customer", "assistant"]
