@@ -20,7 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from escalations import services, staff
 from escalations.inbox import can_act, console_origin_allowed, inbox_membership, queue_rows
 from escalations.realtime import Publication, inbox_group, publish
-from escalations.selectors import escalation_get
+from escalations.selectors import escalation_get, staff_member_get
 from escalations.watch import messages_after, watch_group, watchable_conversation
 from supportai.db import db_call
 from supportai.models import Membership, Tenant
@@ -189,7 +189,12 @@ class InboxConsumer(AsyncWebsocketConsumer):
             await self.send_json({"type": "reply.ack", "escalation_id": escalation_id, "message_id": reply.message.pk})
             return reply.publications
         if kind == "assign":
-            assignee = await db_call(_member_user)(tenant=tenant, user_id=frame.get("user_id"))
+            user_id = frame.get("user_id")
+            if isinstance(user_id, bool) or not isinstance(user_id, int):
+                raise InboxError("bad_request", "'user_id' must be an integer.")
+            assignee = await db_call(staff_member_get)(tenant=tenant, user_id=user_id)
+            if assignee is None:
+                raise InboxError("bad_request", "Assign to a member of this tenant.")
             return await db_call(staff.escalation_assign)(
                 tenant=tenant, escalation_id=escalation_id, actor=actor, assignee=assignee
             )
@@ -218,14 +223,3 @@ def _row_id(frame: dict[str, Any], key: str, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_ROW_ID:
         raise InboxError("bad_request", f"'{key}' must be an id (an integer from {minimum}).")
     return value
-
-
-def _member_user(*, tenant: Tenant, user_id: Any) -> Any:
-    from supportai.models import Membership as MembershipModel
-
-    if isinstance(user_id, bool) or not isinstance(user_id, int):
-        raise InboxError("bad_request", "'user_id' must be an integer.")
-    membership = MembershipModel.objects.filter(tenant=tenant, user_id=user_id).select_related("user").first()
-    if membership is None:
-        raise InboxError("bad_request", "Assign to a member of this tenant.")
-    return membership.user

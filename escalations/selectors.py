@@ -1,16 +1,17 @@
-"""Reads for escalations: a tenant's policy and hours, the live queue, positions, one escalation."""
+"""Reads for escalations: a tenant's policy and hours, the live queue, positions, one escalation, staff."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from chat.models import Conversation
 from escalations.hours import ServiceHours
 from escalations.models import PRIORITY_RANK, Escalation, EscalationPolicy, Mode, Status
 from supportai.memo import TenantMemo
-from supportai.models import Tenant
+from supportai.models import Membership, Tenant
 
 
 def policy_for(*, tenant: Tenant) -> EscalationPolicy:
@@ -92,3 +93,9 @@ def escalation_get(*, tenant: Tenant, pk: int) -> Escalation | None:
 def escalation_list(*, tenant: Tenant, status: str = "") -> QuerySet[Escalation]:
     queryset = Escalation.objects.for_tenant(tenant).select_related("assigned_to", "conversation")
     return queryset.filter(status=status) if status else queryset
+
+
+def staff_member_get(*, tenant: Tenant, user_id: int) -> User | None:
+    """The user with this id when they are a member of the tenant (any role), else None."""
+    membership = Membership.objects.filter(tenant=tenant, user_id=user_id).select_related("user").first()
+    return None if membership is None else membership.user

@@ -219,3 +219,41 @@ async def test_a_reply_with_text_postgresql_cannot_hold_is_stored_cleaned(
         frame = await staff.receive()
         assert frame["type"] != "error", frame
     assert (await Escalation.objects.aget(pk=escalation.pk)).resolution_notes == stored
+
+
+@pytest.mark.parametrize(
+    ("user_id", "message"),
+    [
+        ("1", "'user_id' must be an integer."),
+        (True, "'user_id' must be an integer."),
+        (None, "'user_id' must be an integer."),
+        ("outsider", "Assign to a member of this tenant."),
+        (2**40, "Assign to a member of this tenant."),
+        (2**70, "Assign to a member of this tenant."),
+    ],
+)
+async def test_assign_to_anyone_but_a_member_of_the_tenant_is_bad_request(
+    staff_connect: StaffConnect, tenant: Tenant, agent: User, outsider: User, user_id: Any, message: str
+) -> None:
+    # given an open escalation of bob's tenant
+    escalation = await _escalation(tenant)
+    staff = await staff_connect(agent, tenant)
+    # when bob assigns it to a non-integer, to charlie (the other tenant's owner) or to nobody known
+    target = outsider.pk if user_id == "outsider" else user_id
+    await staff.send({"type": "assign", "escalation_id": escalation.pk, "user_id": target})
+    # then
+    assert await staff.receive() == {"type": "error", "code": "bad_request", "message": message}
+    await escalation.arefresh_from_db()
+    assert escalation.assigned_to_id is None
+
+
+async def test_assign_to_a_member_of_the_tenant_assigns(
+    staff_connect: StaffConnect, tenant: Tenant, agent: User, owner: User
+) -> None:
+    escalation = await _escalation(tenant)
+    staff = await staff_connect(agent, tenant)
+    await staff.send({"type": "assign", "escalation_id": escalation.pk, "user_id": owner.pk})
+    queue = await staff.receive_until("queue")
+    assert [row["escalation_id"] for row in queue["items"]] == [escalation.pk]
+    await escalation.arefresh_from_db()
+    assert escalation.assigned_to_id == owner.pk
