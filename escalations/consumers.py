@@ -2,6 +2,8 @@
 
 Session-authenticated. Membership and role are checked when connecting, before every frame *and*
 before every event is forwarded (a removed or deactivated agent is cut off at once, even when idle).
+Per connection, frames are capped a minute (a flood gets ``rate_limited`` and the socket closes with
+4429) and ``typing`` reaches the customer at most once per ``INBOX_TYPING_INTERVAL_MS``.
 Analysts may watch but not act. A ``watch`` frame subscribes the socket to one conversation of its
 tenant (``escalations.watch``). Thin: services do the work, on the database pool
 (``supportai.db.db_call``) like the chat consumer.
@@ -17,8 +19,10 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from chat.limits import SlidingWindow
 from escalations import services, staff
 from escalations.inbox import can_act, console_origin_allowed, inbox_membership, queue_rows
+from escalations.limits import inbox_frames_per_connection, inbox_typing_interval
 from escalations.realtime import Publication, inbox_group, publish
 from escalations.selectors import escalation_get, staff_member_get
 from escalations.watch import messages_after, watch_group, watchable_conversation
@@ -27,9 +31,11 @@ from supportai.models import Membership, Tenant
 
 logger = logging.getLogger(__name__)
 FORBIDDEN = 4403
+RATE_LIMITED = 4429
 MAX_FRAME_CHARS = 16_384
 MAX_ROW_ID = 2**63 - 1  # PostgreSQL bigint
 LOST_ACCESS = "You no longer have access."
+FRAME_FLOOD = "Too many frames; this connection is closed."
 ACTIONS = frozenset({"claim", "assign", "reply", "typing", "hand_back", "resolve"})
 FRAMES = ACTIONS | {"watch"}
 # Actions that only change the escalation's status (same signature; the others need more than the id).
@@ -53,6 +59,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
     watching: str | None = None
 
     async def connect(self) -> None:
+        self.frame_window = SlidingWindow(inbox_frames_per_connection())
+        self.typing_window = SlidingWindow(1, window=inbox_typing_interval())
         await self.accept()  # accept first so the close code reaches the browser
         headers = dict(self.scope.get("headers", []))
         origin = headers.get(b"origin", b"").decode("latin-1")
@@ -109,6 +117,11 @@ class InboxConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.tenant is None:
+            return
+        if not self.frame_window.allow():  # before any parsing or database work
+            self.tenant = None  # forward nothing more either
+            await self.send_json({"type": "error", "code": "rate_limited", "message": FRAME_FLOOD})
+            await self.close(code=RATE_LIMITED)
             return
         try:
             frame = self._parse(text_data)
@@ -181,6 +194,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
             escalation = await db_call(escalation_get)(tenant=tenant, pk=escalation_id)
             if escalation is None or not escalation.is_open:
                 raise InboxError("not_found", "No such open escalation.")
+            if not self.typing_window.allow():  # the customer already shows "typing…": coalesced, no error
+                return []
             return [staff.typing_publication(tenant=tenant, escalation=escalation)]
         if kind == "reply":
             reply = await db_call(staff.agent_reply)(

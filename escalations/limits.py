@@ -1,6 +1,8 @@
-"""The seed's escalation limiter: at most ``ESCALATIONS_PER_HOUR`` per client IP and per customer.
+"""Escalation limits.
 
-Counters live in the shared cache (Redis when ``REDIS_URL`` is set), so every process counts together.
+The seed's escalation limiter: at most ``ESCALATIONS_PER_HOUR`` per client IP and per customer; its
+counters live in the shared cache (Redis when ``REDIS_URL`` is set), so every process counts together.
+The staff inbox socket's per-connection frame limits (in memory, ``chat.limits.SlidingWindow``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ RATE_LIMITED_MESSAGE = (
 def escalations_per_hour() -> int:
     limit: int = getattr(settings, "ESCALATIONS_PER_HOUR", 3)
     return limit
+
+
+def inbox_frames_per_connection() -> int:
+    """Any frame on one inbox socket a minute (typing included); far above human use, catches floods."""
+    limit: int = getattr(settings, "INBOX_FRAMES_PER_MINUTE_PER_CONNECTION", 120)
+    return limit
+
+
+def inbox_typing_interval() -> float:
+    """Seconds between two ``agent.typing`` frames one inbox socket sends the customer (more are dropped)."""
+    milliseconds: int = getattr(settings, "INBOX_TYPING_INTERVAL_MS", 1_000)
+    return milliseconds / 1000
 
 
 def _bucket_keys(*, tenant_id: int, ip: str, customer_key: str) -> list[str]:

@@ -212,6 +212,10 @@ CHAT_FRAMES_PER_MINUTE_PER_CONNECTION = env_int("CHAT_FRAMES_PER_MINUTE_PER_CONN
 TENANT_CONFIG_CACHE_MS = env_int("TENANT_CONFIG_CACHE_MS", 5_000, minimum=0, maximum=3_600_000)
 # Text deltas arriving within this window share one message.delta frame (chat/streaming.py).
 CHAT_DELTA_INTERVAL_MS = env_int("CHAT_DELTA_INTERVAL_MS", 30, minimum=0, maximum=1_000)
+# --- staff inbox socket limits (docs/websocket-protocol.md "Staff inbox socket") ----------------------
+INBOX_FRAMES_PER_MINUTE_PER_CONNECTION = env_int("INBOX_FRAMES_PER_MINUTE_PER_CONNECTION", 120, minimum=1)
+# At most one agent.typing per socket per interval reaches the customer; the others are dropped.
+INBOX_TYPING_INTERVAL_MS = env_int("INBOX_TYPING_INTERVAL_MS", 1_000, minimum=0, maximum=60_000)
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
