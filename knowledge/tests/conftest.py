@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import pytest
+from pytest_django import DjangoDbBlocker
 
 from knowledge import conf, dense
 from knowledge.providers.base import EmbeddingProvider, embedding_provider
 from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.tests import migration_state
 from knowledge.tests.http_fake import fake_api  # noqa: F401  (fixture for provider tests)
 from knowledge.tests.site_fake import site  # noqa: F401  (fixture for URL source tests)
 
@@ -21,6 +24,16 @@ def fake_embeddings(monkeypatch: pytest.MonkeyPatch) -> FakeEmbeddingProvider:
     provider = embedding_provider("fake")
     assert isinstance(provider, FakeEmbeddingProvider)
     return provider
+
+
+@pytest.fixture(autouse=True)
+def latest_knowledge_schema(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """A migration test leaves knowledge at the migration it tested; the tests after it need every
+    column of the latest one, so it is migrated back when the test that moved it ends."""
+    yield
+    if migration_state.MOVED:
+        with django_db_blocker.unblock():
+            migration_state.migrate_knowledge_to_latest()
 
 
 @pytest.fixture(scope="session")

@@ -18,11 +18,17 @@ class KnowledgeModels:
     document: Any
 
 
+# Whether a test has taken knowledge off its latest migration (``latest_knowledge_schema`` in
+# conftest.py takes it back after that test, so the tests after it see every column).
+MOVED: list[str] = []
+
+
 def migrate_knowledge_to(migration: str) -> KnowledgeModels:
     """Migrate knowledge to ``migration`` (back or forward) and return its models as of then, with
     a tenant "Old" (created on the first call, found on the next)."""
     target = [("knowledge", migration)]
     executor = MigrationExecutor(connection)
+    MOVED.append(migration)
     executor.migrate(target)
     apps = executor.loader.project_state(target).apps
     tenant, _ = apps.get_model("supportai", "Tenant").objects.get_or_create(slug="old", defaults={"name": "Old"})
@@ -31,3 +37,10 @@ def migrate_knowledge_to(migration: str) -> KnowledgeModels:
         source=apps.get_model("knowledge", "KnowledgeSource"),
         document=apps.get_model("knowledge", "Document"),
     )
+
+
+def migrate_knowledge_to_latest() -> None:
+    """Take knowledge back to its latest migration after a test moved it (``MOVED``)."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("knowledge"))
+    MOVED.clear()
