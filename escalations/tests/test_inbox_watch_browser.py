@@ -33,6 +33,16 @@ def _turns(agent: Page) -> list[tuple[str, str, str]]:
     ]
 
 
+def _ask_and_watch(customer: Page, agent: Page, question: str) -> list[tuple[str, str, str]]:
+    """The customer asks ``question``; once it and the conversation's second answer are on the agent's
+    open page, which must not have reloaded (``window.notReloaded`` set before), its turns."""
+    _ask(customer, question)
+    agent.locator("#transcript .turn.customer", has_text=question).wait_for(timeout=10_000)
+    agent.locator("#transcript .turn.assistant").nth(1).wait_for(timeout=30_000)
+    assert agent.evaluate("window.notReloaded") is True
+    return _turns(agent)
+
+
 def _stored_turns(conversation: Conversation) -> list[tuple[str, int, str]]:
     """The conversation's messages as its transcript shows them: role, id and text, in stored order."""
     messages = Message.objects.filter(conversation=conversation).exclude(role=MessageRole.SYSTEM)
@@ -63,14 +73,8 @@ def test_the_inbox_shows_customer_and_assistant_messages_live_after_a_hand_back(
             agent.locator("#live-state.on").wait_for(timeout=10_000)
             agent.evaluate("window.notReloaded = true")
             customer.get_by_text("You're back with the assistant.").wait_for(timeout=10_000)
-            _ask(customer, "What are your opening hours?")
             # then the question and the assistant's answer appear on the open page, without a reload
-            agent.locator("#transcript .turn.customer", has_text="What are your opening hours?").wait_for(
-                timeout=10_000
-            )
-            agent.locator("#transcript .turn.assistant").nth(1).wait_for(timeout=30_000)
-            assert agent.evaluate("window.notReloaded") is True
-            shown = _turns(agent)
+            shown = _ask_and_watch(customer, agent, "What are your opening hours?")
         finally:
             ARTIFACTS.mkdir(exist_ok=True)
             agent.screenshot(path=str(ARTIFACTS / "inbox-watch-agent.png"), full_page=True)
@@ -100,14 +104,8 @@ def test_the_conversation_page_shows_the_conversation_live_before_any_handoff(da
             agent.locator("#live-state.on").wait_for(timeout=10_000)
             agent.evaluate("window.notReloaded = true")
             # when the customer asks again
-            _ask(customer, "What are your opening hours?")
             # then the question and the answer appear on the open page, once each, without a reload
-            agent.locator("#transcript .turn.customer", has_text="What are your opening hours?").wait_for(
-                timeout=10_000
-            )
-            agent.locator("#transcript .turn.assistant").nth(1).wait_for(timeout=30_000)
-            assert agent.evaluate("window.notReloaded") is True
-            shown = _turns(agent)
+            shown = _ask_and_watch(customer, agent, "What are your opening hours?")
         finally:
             ARTIFACTS.mkdir(exist_ok=True)
             agent.screenshot(path=str(ARTIFACTS / "conversation-watch-agent.png"), full_page=True)
