@@ -26,6 +26,7 @@ from knowledge.parsed import (
     ParseError,
     declared_or,
 )
+from knowledge.pdf_text import pdf_text
 from knowledge.record_formats import beir_corpus, csv_faq
 
 BEIR_QUERIES = "queries.jsonl"
@@ -286,7 +287,7 @@ def _pdf(name: str, data: bytes, *, max_chars: int) -> ParsedDocument:
     return ParsedDocument(
         name,
         storable_text(str(title)),
-        storable_text(_tidy("\n\n".join(pages))),
+        storable_text(_tidy(pdf_text(pages))),
         language=storable_text(language.strip()) if isinstance(language, str) else UNDECLARED,
     )
 
