@@ -1,10 +1,13 @@
-"""PDF text that retrieval can use: ligatures spelt out, page and form-feed breaks paragraphs.
+"""PDF text that retrieval can use: ligatures spelt out, words hyphenated across lines joined (real
+hyphens kept), page and form-feed breaks paragraphs.
 
 The PDFs are built here and read by pypdf, which gives each artefact as it does for real files."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import pytest
 
 from knowledge.parsing import parse_file
 
@@ -55,6 +58,45 @@ def test_ligatures_are_spelt_out_and_other_compatibility_characters_kept() -> No
     text = _text(["To ﬁnd a reﬂund: ﬀ ﬃ ﬄ ﬅ ﬆ", f"½ off, m², ™, {FULL_WIDTH} width, Ⅻ"])
 
     assert text == f"To find a reflund: ff ffi ffl st st\n½ off, m², ™, {FULL_WIDTH} width, Ⅻ"
+
+
+def test_a_word_hyphenated_across_lines_is_joined() -> None:
+    text = _text(["Cancel-", "lation needs notice; late cancel-", "lations are charged."])
+
+    assert text == "Cancellation needs notice; late cancellations are charged."
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["Open 24-", "hour lines."],  # a digit before the hyphen
+        ["Send an e-", "mail."],  # one letter before it: hyphenation leaves two at least
+        ["Quote JS-PAY-", "402 to us."],  # a code
+        ["Our Wi-", "Fi is free."],  # a capital after it
+        ["The state-of-the-", "art spa."],  # a compound before it
+        ["Deposits are non-", "refundable."],  # a prefix that makes compounds
+        ["Try our self-", "service kiosk."],
+        ["Order gluten-", "free meals."],  # a word that ends compounds
+        ["Book a follow-", "up."],  # two letters after it: hyphenation leaves three at least
+    ],
+)
+def test_a_real_hyphen_at_a_line_end_is_kept(lines: list[str]) -> None:
+    assert _text(lines) == "\n".join(lines)
+
+
+def test_the_document_itself_tells_a_compound_from_a_hyphenated_word() -> None:
+    # given "check-out" written whole once, and "checkin" once
+    lines = ["Late check-", "out costs 20.", "Early check-", "in is free.", "The check-out desk; the checkin app."]
+    # then the one written with a hyphen keeps it, the one written as a word is joined
+    assert _text(lines) == "Late check-\nout costs 20.\nEarly checkin is free.\nThe check-out desk; the checkin app."
+
+
+def test_a_soft_hyphen_at_a_line_end_joins_the_word_and_elsewhere_goes() -> None:
+    assert _text(["Can\u00adcel\u00ad", "lation of a mas\u00ad", "Sage."]) == "Cancellation of a masSage."
+
+
+def test_a_word_hyphenated_across_a_page_break_is_joined() -> None:
+    assert _text(["Late cancel-"], ["lations are charged."]) == "Late cancellations are charged."
 
 
 def test_form_feeds_and_page_breaks_are_paragraph_breaks() -> None:
