@@ -5,6 +5,10 @@ centre is stemmed and stop-worded as German ("Rückerstattungen" and "Rückersta
 query is turned into lexemes with every configuration the tenant's documents use (knowledge/bm25.py).
 Languages PostgreSQL has no stemmer for, and unknown codes, take ``simple``: lower-cased words, no
 stemming, no stop words, which is right for any language rather than English rules applied to it.
+
+A document's language is stored in one form, whoever gave it (``clean_language``,
+``declared_language``): BCP 47's casing, ISO 639-1 codes for the ISO 639-2 codes and English names
+of the languages above ("EN_us" → "en-US", "German" → "de", "English (UK)" → "en-GB").
 """
 
 from __future__ import annotations
@@ -48,48 +52,55 @@ CONFIG_BY_CODE: dict[str, str] = {
     "tr": "turkish",
     "yi": "yiddish",
 }
-# ISO 639-2 codes of the same languages (bibliographic and terminology forms).
-CONFIG_BY_CODE |= {
-    "ara": "arabic",
-    "arm": "armenian",
-    "baq": "basque",
-    "cat": "catalan",
-    "dan": "danish",
-    "deu": "german",
-    "dut": "dutch",
-    "ell": "greek",
-    "eng": "english",
-    "eus": "basque",
-    "fin": "finnish",
-    "fra": "french",
-    "fre": "french",
-    "ger": "german",
-    "gle": "irish",
-    "gre": "greek",
-    "hin": "hindi",
-    "hun": "hungarian",
-    "hye": "armenian",
-    "ind": "indonesian",
-    "ita": "italian",
-    "lit": "lithuanian",
-    "nep": "nepali",
-    "nld": "dutch",
-    "nno": "norwegian",
-    "nob": "norwegian",
-    "nor": "norwegian",
-    "por": "portuguese",
-    "ron": "romanian",
-    "rum": "romanian",
-    "rus": "russian",
-    "spa": "spanish",
-    "srp": "serbian",
-    "swe": "swedish",
-    "tam": "tamil",
-    "tur": "turkish",
-    "yid": "yiddish",
+# ISO 639-2 codes of the same languages (bibliographic and terminology forms), each with the ISO
+# 639-1 code of its language: the configuration is that code's, and stored languages take that code.
+ISO_639_1_BY_639_2: dict[str, str] = {
+    "ara": "ar",
+    "arm": "hy",
+    "baq": "eu",
+    "cat": "ca",
+    "dan": "da",
+    "deu": "de",
+    "dut": "nl",
+    "ell": "el",
+    "eng": "en",
+    "eus": "eu",
+    "fin": "fi",
+    "fra": "fr",
+    "fre": "fr",
+    "ger": "de",
+    "gle": "ga",
+    "gre": "el",
+    "hin": "hi",
+    "hun": "hu",
+    "hye": "hy",
+    "ind": "id",
+    "ita": "it",
+    "lit": "lt",
+    "nep": "ne",
+    "nld": "nl",
+    "nno": "nn",
+    "nob": "nb",
+    "nor": "no",
+    "por": "pt",
+    "ron": "ro",
+    "rum": "ro",
+    "rus": "ru",
+    "spa": "es",
+    "srp": "sr",
+    "swe": "sv",
+    "tam": "ta",
+    "tur": "tr",
+    "yid": "yi",
 }
+CONFIG_BY_CODE |= {code: CONFIG_BY_CODE[short] for code, short in ISO_639_1_BY_639_2.items()}
 SEARCH_CONFIGS = frozenset(CONFIG_BY_CODE.values()) | {FALLBACK_CONFIG}
 TAG_SEPARATORS = re.compile(r"[-_\s(]+")
+# The ISO 639-1 code of each configuration's language, for its English name ("German" → "de").
+CODE_BY_CONFIG: dict[str, str] = {config: code for code, config in CONFIG_BY_CODE.items() if len(code) == 2}
+CODE_BY_CONFIG["norwegian"] = "no"  # the macrolanguage, whose two written forms are nb and nn
+# ISO 3166-1 reserves UK for the United Kingdom, whose code (and BCP 47 region) is GB.
+REGION_BY_ALIAS = {"UK": "GB"}
 
 
 def search_config(language: str) -> str:
@@ -109,15 +120,16 @@ QUOTED_LANGUAGE_CHARS = 40
 
 
 def clean_language(value: str) -> str:
-    """A language someone typed (a default for files that declare none), as it is stored; raises
-    ``ValueError`` with ``INVALID_LANGUAGE`` for anything that is neither a tag nor a name of one
-    of PostgreSQL's configurations."""
+    """A language someone typed (a default for files that declare none), as it is stored: in the
+    canonical form (``canonical_tag``; a configuration's name as its language's code, "German" →
+    "de"); raises ``ValueError`` with ``INVALID_LANGUAGE`` for anything that is neither a tag nor a
+    name of one of PostgreSQL's configurations."""
     tag = value.strip().replace("_", "-")
     known = LANGUAGE_TAG.fullmatch(tag.lower()) or tag.lower() in SEARCH_CONFIGS
     if not known or len(tag) > LANGUAGE_MAX_LENGTH:
         quoted = value if len(value) <= QUOTED_LANGUAGE_CHARS else value[: QUOTED_LANGUAGE_CHARS - 1] + "…"
         raise ValueError(INVALID_LANGUAGE.format(value=quoted))
-    return tag
+    return CODE_BY_CONFIG.get(tag.lower()) or canonical_tag(tag)
 
 
 # A language's English name, alone or with a region: "German", "English (UK)".
@@ -126,21 +138,51 @@ LANGUAGE_NAME = re.compile(r"[A-Za-z]+(?: \([A-Za-z ]+\))?")
 
 def declared_language(value: str) -> str:
     """A language a file or page declares (front matter, ``<html lang>``, a PDF's /Lang, a CSV
-    column, BEIR metadata), as it is stored: a tag as ``clean_language`` keeps it, or the English
-    name of a language ``search_config`` knows ("English (UK)"); "" (undeclared, so the default
-    applies) for anything else, which would otherwise be stored as the document's language and
-    shown as such. A tag too long for its column keeps its leading whole subtags
-    (``_leading_subtags``); a name too long to store whole is refused."""
+    column, BEIR metadata), as it is stored: a tag or name as ``clean_language`` keeps it, or the
+    English name of a language ``search_config`` knows, with a region ("English (UK)" → "en-GB",
+    ``canonical_name``); "" (undeclared, so the default applies) for anything else, which would
+    otherwise be stored as the document's language and shown as such. A tag too long for its
+    column keeps its leading whole subtags (``_leading_subtags``); a name longer than the column
+    is refused."""
     try:
         return clean_language(value)
     except ValueError:
         pass
     tag = value.strip().replace("_", "-")
     if LANGUAGE_TAG.fullmatch(tag.lower()):  # a tag too long to store: its leading subtags that fit
-        return _leading_subtags(tag)
+        return _leading_subtags(canonical_tag(tag))
     name = value.strip()
     known = LANGUAGE_NAME.fullmatch(name) and search_config(name) != FALLBACK_CONFIG
-    return name if known and len(name) <= LANGUAGE_MAX_LENGTH else ""
+    return canonical_name(name) if known and len(name) <= LANGUAGE_MAX_LENGTH else ""
+
+
+def canonical_tag(tag: str) -> str:
+    """``tag`` (a tag ``LANGUAGE_TAG`` reads, any case, "-" or "_" between subtags) in one form:
+    BCP 47's casing (RFC 5646 2.1.1: lower case, but before any singleton a two-letter subtag, the
+    region, in upper case and a four-letter one, the script, in title case: "zh-Hant-TW",
+    "en-CA-x-ca") and a language with an ISO 639-1 code given it ("deu-CH" → "de-CH")."""
+    primary, *subtags = tag.strip().replace("_", "-").lower().split("-")
+    cased = [ISO_639_1_BY_639_2.get(primary, primary)]
+    extended = False  # after a singleton ("u", "x"): the extension's own subtags, lower case
+    for subtag in subtags:
+        extended = extended or len(subtag) == 1
+        if not extended and subtag.isalpha() and len(subtag) in (2, 4):
+            subtag = subtag.upper() if len(subtag) == 2 else subtag.capitalize()
+        cased.append(subtag)
+    return "-".join(cased)
+
+
+def canonical_name(name: str) -> str:
+    """A language's name that ``declared_language`` accepts as its tag: the language's code, with
+    the region when the name gives its two-letter code ("English (UK)" → "en-GB", "german (at)" →
+    "de-AT"); a region named in words ("English (Canada)") is left out rather than guessed."""
+    language, _, region = name.partition("(")
+    language = language.strip().lower()
+    code = CODE_BY_CONFIG.get(language) or ISO_639_1_BY_639_2.get(language, language)
+    region = region.rstrip(")").strip().upper()
+    if len(region) == 2:
+        return f"{code}-{REGION_BY_ALIAS.get(region, region)}"
+    return code
 
 
 def _leading_subtags(tag: str) -> str:
