@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from knowledge import languages
 from knowledge.folder_sources import tenant_visible_config
 from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, SourceKind
 from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue
@@ -182,15 +183,32 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
             self.message_user(request, f"{source.name}: {exc}", level=messages.ERROR)
 
 
+class DocumentForm(forms.ModelForm):
+    """A language is checked and stored as uploads store one (``clean_language``): "EN_us" is
+    saved as "en-US", and what is no language is refused with the upload's message."""
+
+    class Meta:
+        model = Document
+        # What DocumentAdmin leaves editable (the rest is read-only there).
+        fields = ("url", "language", "http_etag", "http_last_modified", "fetched_at", "links")
+
+    def clean_language(self) -> str:
+        try:
+            return languages.clean_language(self.cleaned_data["language"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
 @admin.register(Document)
 class DocumentAdmin(TenantScopedModelAdmin):
     """Documents come in through uploads, the API and source syncs, which index them. Saving a form
     here does not, so what chunks, embeddings and BM25 statistics are made of (title, content) and
     what places the document (tenant, source, external id) are read-only, and there is no add page;
     the address and the crawl's validators stay editable (read as they are, never indexed), and so
-    does the language, whose stemming takes effect at the next re-index (the action below or
+    does the language (``DocumentForm``), whose stemming takes effect at the next re-index (the action below or
     ``manage.py reindex``, which picks up documents whose ``search_config`` no longer matches)."""
 
+    form = DocumentForm
     list_display = ("title", "tenant", "source", "status", "chunk_count", "embedding_model", "updated_at")
     list_filter = ("status", "language")
     list_select_related = ("tenant", "source")

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from knowledge.languages import clean_language, declared_language, search_config
-from knowledge.models import Document
+from knowledge.models import Document, DocumentStatus
 from knowledge.services import Outcome, file_ingest, source_get_or_create
 from knowledge.source_config import url_source_create
 from knowledge.sources import knowledge_source_sync
@@ -146,3 +146,35 @@ def test_a_file_declaring_its_language_in_another_case_is_not_changed(tenant: Te
     assert result.outcomes == {Outcome.UNCHANGED: 1}
     assert (after.language, after.content_hash, after.indexed_at) == ("en", before.content_hash, before.indexed_at)
     assert Document.objects.for_tenant(other_tenant).get().indexed_at is not None
+
+
+def _admin_post(client: Client, document: Document, language: str) -> Any:
+    form = {"url": document.url, "language": language, "links": "[]"}
+    unset = {"http_etag": "", "http_last_modified": "", "fetched_at_0": "", "fetched_at_1": ""}
+    return client.post(f"/admin/knowledge/document/{document.pk}/change/", form | unset)
+
+
+def test_the_admin_stores_a_language_in_its_canonical_form_and_refuses_what_is_none(
+    owner: User, outsider: User, tenant: Tenant
+) -> None:
+    # given a document, and the owner and the other tenant's owner in the admin
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    mine, theirs = Client(), Client()
+    mine.force_login(owner)
+    theirs.force_login(outsider)
+    # when the other tenant's owner sets its language, then the owner sets it twice
+    refused_for_outsider = _admin_post(theirs, document, "de")
+    document.refresh_from_db()
+    language_after_outsider = document.language
+    saved = _admin_post(mine, document, "EN_gb")
+    document.refresh_from_db()
+    language_saved = document.language
+    refused = _admin_post(mine, document, "<b>x</b>")
+    # then only the owner's well-formed language is saved, in the canonical form
+    # (the admin answers a document outside the user's tenants as one that does not exist)
+    assert (refused_for_outsider.url, language_after_outsider) == ("/admin/", "en")
+    assert saved.status_code == 302 and language_saved == "en-GB"
+    assert refused.status_code == 200
+    assert "is not a language" in refused.context["adminform"].form.errors["language"][0]
+    document.refresh_from_db()
+    assert (document.language, document.status) == ("en-GB", DocumentStatus.READY)
