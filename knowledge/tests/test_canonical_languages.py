@@ -13,10 +13,12 @@ from django.test import Client
 
 from knowledge.languages import clean_language, declared_language, search_config
 from knowledge.models import Document, DocumentStatus
-from knowledge.services import Outcome, file_ingest, source_get_or_create
+from knowledge.parsed import ParsedDocument
+from knowledge.services import Outcome, content_hash, file_ingest, source_get_or_create
 from knowledge.source_config import url_source_create
 from knowledge.sources import knowledge_source_sync
 from knowledge.tests.factories import add_document
+from knowledge.tests.migration_state import migrate_knowledge_to
 from knowledge.tests.site_fake import FakeSite
 from supportai.models import Tenant
 from supportai.tests.factories import api_client
@@ -178,3 +180,48 @@ def test_the_admin_stores_a_language_in_its_canonical_form_and_refuses_what_is_n
     assert "is not a language" in refused.context["adminform"].form.errors["language"][0]
     document.refresh_from_db()
     assert (document.language, document.status) == ("en-GB", DocumentStatus.READY)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_stores_languages_in_their_canonical_form_without_a_reindex() -> None:
+    # given documents stored in many spellings, indexed with their language's configuration
+    old = migrate_knowledge_to("0015_document_queued_at")
+    source = old.source.objects.create(tenant=old.tenant, name="uploads", kind="upload")
+    spellings = [
+        *["EN", "en_US", "english", "English (UK)", "eng", "deu", "German", "zh-hant-tw", "nob", "simple"],
+        *["en", "ja", "<b>x</b>", "x-klingon"],  # already canonical, or no language: left as they are
+    ]
+    for language in spellings:
+        parsed = ParsedDocument(language, f"Doc {language}", "Text.", language=language)
+        old.document.objects.create(
+            tenant=old.tenant,
+            source=source,
+            external_id=language,
+            title=parsed.title,
+            content=parsed.text,
+            language=language,
+            search_config=search_config(language),
+            content_hash=content_hash(parsed),
+            status="ready",
+        )
+    # a title cut to its column: the stored hash is not the stored fields', and is left as it is
+    old.document.objects.create(
+        tenant=old.tenant, source=source, external_id="cut", title="T", language="DE", content_hash="f" * 64
+    )
+    # when the migration runs
+    migrated = migrate_knowledge_to("0016_document_canonical_languages").document
+    # then every language is canonical, with the same configuration, still ready and not changed
+    rows = {row[0]: row[1:] for row in migrated.objects.values_list("external_id", "language", "search_config")}
+    assert {external_id: language for external_id, (language, _) in rows.items()} == {
+        **{"EN": "en", "en_US": "en-US", "english": "en", "English (UK)": "en-GB", "eng": "en", "deu": "de"},
+        **{"German": "de", "zh-hant-tw": "zh-Hant-TW", "nob": "nb", "simple": "simple", "en": "en", "ja": "ja"},
+        **{"<b>x</b>": "<b>x</b>", "x-klingon": "x-klingon", "cut": "de"},
+    }
+    for external_id, (language, config) in rows.items():
+        if external_id != "cut":
+            assert config == search_config(external_id) == search_config(language)
+    for document in migrated.objects.exclude(external_id="cut"):
+        # what the next ingest of the unchanged file compares with
+        parsed = ParsedDocument(document.external_id, document.title, document.content, language=document.language)
+        assert (document.content_hash, document.status) == (content_hash(parsed), "ready")
+    assert migrated.objects.get(external_id="cut").content_hash == "f" * 64
