@@ -10,6 +10,7 @@ transaction opens so that no lock is held during model work.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -20,10 +21,12 @@ from django.utils import timezone
 from knowledge import conf
 from knowledge.bm25 import ChildRow, insert_children, lock_tenant_index, unindex_documents_terms
 from knowledge.chunking import chunk_document, count_tokens, token_offsets
+from knowledge.conf import KnowledgeSettings
 from knowledge.embedding_reuse import Embedded, embed_passages
 from knowledge.languages import search_config
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
 from knowledge.providers.base import EmbeddingProvider, ProviderError, ProviderErrorKind, embedding_provider
+from knowledge.staleness import index_settings
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -84,8 +87,7 @@ class _Plan:
     children: list[PlannedChunk]
 
 
-def _plan(document: Document) -> _Plan:
-    settings = conf.SETTINGS
+def _plan(document: Document, settings: KnowledgeSettings) -> _Plan:
     parents: list[PlannedChunk] = []
     children: list[PlannedChunk] = []
     pieces = chunk_document(
@@ -123,17 +125,20 @@ def document_chunks_delete(*, tenant: Tenant, document: Document) -> None:
 DOCUMENTS_READY_SQL = f"""
 UPDATE {Document._meta.db_table} d
    SET status = %(ready)s, error = '', chunk_count = u.count, search_config = u.config, embedding_model = %(model)s,
-       indexed_at = %(now)s
+       indexed_at = %(now)s, index_settings = %(settings)s::jsonb
   FROM unnest(%(ids)s::bigint[], %(counts)s::int[], %(configs)s::text[]) AS u(id, count, config)
  WHERE d.id = u.id
 """
 
 
 @transaction.atomic
-def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, model: str) -> None:
-    """Replace the chunks of every planned document in one transaction. A document deleted since it
-    was planned is skipped, and so is one whose content changed since: its new version is indexed
-    by its own run, and storing the old one would mark stale chunks ready for good."""
+def _store_batch(
+    *, tenant: Tenant, plans: list[_Plan], embedded: Embedded, model: str, settings: KnowledgeSettings
+) -> None:
+    """Replace the chunks of every planned document in one transaction, recording the ``settings``
+    they were planned with (``Document.index_settings``). A document deleted since it was planned is
+    skipped, and so is one whose content changed since: its new version is indexed by its own run,
+    and storing the old one would mark stale chunks ready for good."""
     lock_tenant_index(tenant=tenant)
     planned = {plan.document.pk: plan.document.content_hash for plan in plans}
     # Locked in id order, like every other writer of several documents.
@@ -202,9 +207,10 @@ def _store_batch(*, tenant: Tenant, plans: list[_Plan], embedded: Embedded, mode
                 "ids": [plan.document.pk for plan, _ in kept],
                 "counts": [len(plan.children) for plan, _ in kept],
                 "configs": [configs[plan.document.pk] for plan, _ in kept],
+                "settings": json.dumps(index_settings(settings)),
             },
         )
-    insert_children(tenant=tenant, title_weight=conf.SETTINGS.title_weight, model=model, rows=rows)
+    insert_children(tenant=tenant, title_weight=settings.title_weight, model=model, rows=rows)
 
 
 def _check_dimensions(provider: EmbeddingProvider) -> None:
@@ -242,7 +248,9 @@ def documents_index(
     provider = provider or default_provider()
     # A document listed twice (a repeated external id in one file) is indexed once, as last given.
     documents = list({document.pk: document for document in documents}.values())
-    plans = [_plan(document) for document in documents]
+    # One reading of the settings for planning and storing: the record says what the chunks hold.
+    settings = conf.SETTINGS
+    plans = [_plan(document, settings) for document in documents]
     texts: list[str] = []
     for plan in plans:
         title = _embedding_title(plan.document.title)
@@ -264,7 +272,7 @@ def documents_index(
         )
         raise
     if plans:
-        _store_batch(tenant=tenant, plans=plans, embedded=embedded, model=provider.model)
+        _store_batch(tenant=tenant, plans=plans, embedded=embedded, model=provider.model, settings=settings)
     logger.debug(
         "indexed %d documents of tenant %s: %d children, %d embedded by %s, %d reused",
         len(plans),

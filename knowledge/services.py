@@ -17,7 +17,7 @@ from enum import StrEnum
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from knowledge.indexing import (
     documents_chunks_delete,
     documents_index,
 )
-from knowledge.languages import DEFAULT_LANGUAGE, search_config
+from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import (
     Document,
     DocumentStatus,
@@ -40,6 +40,7 @@ from knowledge.models import (
 from knowledge.parsed import MESSAGES, ErrorCode, ParsedDocument, ParseError
 from knowledge.parsing import parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
+from knowledge.staleness import documents_to_reindex
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -410,15 +411,6 @@ def source_hold(*, source: KnowledgeSource) -> bool:
     return KnowledgeSource.objects.select_for_update(no_key=True).filter(pk=source.pk).exists()
 
 
-def _stale_search_config(documents: QuerySet[Document]) -> Q:
-    """Those of ``documents`` whose lexemes were built with another configuration than their
-    language takes now (stored before languages were honoured, or before a mapping changed)."""
-    stale = Q(pk__in=[])
-    for language in documents.values_list("language", flat=True).distinct().order_by():
-        stale |= Q(language=language) & ~Q(search_config=search_config(language))
-    return stale
-
-
 def tenant_reindex(
     *,
     tenant: Tenant,
@@ -427,19 +419,15 @@ def tenant_reindex(
     documents: Iterable[Document] | None = None,
     indexed_before: datetime | None = None,
 ) -> int:
-    """Re-index documents indexed with another model or another text-search configuration than
-    their language takes (or all with ``force``, which also embeds every child again instead of
-    reusing stored vectors); returns how many. ``indexed_before`` (the start of an interrupted run)
-    leaves out the documents indexed since, which that run (or an upload since) did."""
+    """Re-index the documents whose index no longer matches the configuration (another model,
+    chunk sizes, text-search configuration, lexeme rules or title weight: knowledge/staleness.py),
+    or all with ``force``, which also embeds every child again instead of reusing stored vectors;
+    returns how many. ``indexed_before`` (the start of an interrupted run) leaves out the documents
+    indexed since, which that run (or an upload since) did."""
     provider = provider or default_provider()
-    # Pages that failed to fetch have no text: nothing to embed until a sync reads them again.
-    queryset = Document.objects.for_tenant(tenant).exclude(content_hash="")
-    if not force:
-        current = Q(embedding_model=provider.model, status=DocumentStatus.READY)
-        queryset = queryset.filter(~current | _stale_search_config(queryset))
-    if indexed_before is not None:
-        queryset = queryset.filter(Q(indexed_at__isnull=True) | Q(indexed_at__lt=indexed_before))
-    queryset = queryset.order_by("pk")
+    queryset = documents_to_reindex(
+        tenant=tenant, model=provider.model, settings=conf.SETTINGS, force=force, indexed_before=indexed_before
+    )
     count = 0
     batch: list[Document] = []
     documents = list(documents) if documents is not None else None

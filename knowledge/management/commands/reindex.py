@@ -1,5 +1,5 @@
-"""``manage.py reindex --tenant SLUG [--force]``: re-index after the embedding model or a document's
-language changed."""
+"""``manage.py reindex --tenant SLUG [--force] [--dry-run]``: re-index the documents whose index no
+longer matches the configuration (embedding model, chunk sizes, title weight, language, lexeme rules)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,27 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from knowledge import conf
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider, tenant_reindex
+from knowledge.staleness import StaleReason, stale_counts
 
 
 class Command(BaseCommand):
     help = (
-        "Re-chunk and re-index a tenant's documents indexed with another embedding model or another "
-        "language's stemming (all of them, every child embedded again, with --force)."
+        "Re-chunk and re-index a tenant's documents whose index no longer matches the configuration: "
+        "another embedding model, chunk sizes, title weight, language's stemming or lexeme rules (only "
+        "children whose text changed are embedded again; all documents and children with --force)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_threads_option(parser)
         parser.add_argument("--tenant", required=True, help="tenant slug")
         parser.add_argument("--force", action="store_true", help="re-embed every document")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="print how many documents are stale and why; change nothing"
+        )
         parser.add_argument(
             "--resume-from",
             metavar="TIME",
@@ -38,6 +44,13 @@ class Command(BaseCommand):
         provider = default_provider()
         started = timezone.now()
         since = _resume_from(options["resume_from"], now=started)
+        counts = stale_counts(
+            tenant=tenant, model=provider.model, settings=conf.SETTINGS, force=options["force"], indexed_before=since
+        )
+        self.stdout.write(f"to re-index: {_describe(counts)}")
+        if options["dry_run"]:
+            self.stdout.write("dry run: nothing changed")
+            return
         # Printed first: a run interrupted (Ctrl-C, a provider outage, a killed shell) is resumed with it.
         self.stdout.write(f"started at {started.isoformat()}; to resume this run: --resume-from {started.isoformat()}")
         try:
@@ -49,6 +62,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"re-indexed {count} document{pluralize(count)} of {tenant.slug} with {provider.name}:{provider.model}"
         )
+
+
+def _describe(counts: dict[StaleReason, int]) -> str:
+    """``12 documents: chunk sizes changed; 3: another embedding model`` (``nothing`` if empty)."""
+    parts = [f"{count}: {reason}" for reason, count in counts.items()]
+    if not parts:
+        return "nothing, every document matches the configuration"
+    first = next(iter(counts.values()))
+    parts[0] = f"{first} document{pluralize(first)}: {next(iter(counts))}"
+    return "; ".join(parts)
 
 
 RESUME_FROM_INVALID = "--resume-from takes the ISO time a run printed when it started (with its offset); got {value!r}"

@@ -1,0 +1,32 @@
+"""Documents record what their index was built with (``Document.index_settings``, knowledge/staleness.py),
+so a plain ``reindex`` finds those built with other chunk sizes, another title weight or older rules.
+The rows stored before are recorded with the legacy rules version 0 and no sizes: they may predate
+session 18's lexeme rules (invisible characters), so ``reindex`` takes them (reusing every stored vector).
+Code older than the column can still insert documents (the database default records nothing) and index
+them (leaving the record as it was): ``reindex`` takes those as legacy too."""
+
+from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
+
+# knowledge.staleness.LEGACY_RULES_VERSION, as of this migration.
+LEGACY = {"rules": 0}
+
+
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    apps.get_model("knowledge", "Document").objects.update(index_settings=LEGACY)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("knowledge", "0016_document_canonical_languages")]
+
+    operations = [
+        migrations.AddField(
+            model_name="document",
+            name="index_settings",
+            field=models.JSONField(
+                blank=True, db_default=models.Value({}, output_field=models.JSONField()), default=dict, editable=False
+            ),
+        ),
+        migrations.RunPython(forwards, migrations.RunPython.noop),
+    ]

@@ -1,0 +1,121 @@
+"""Which documents' index no longer matches the configuration, and why (``manage.py reindex``).
+
+Each index run records on the document what its chunks were built with (``Document.index_settings``:
+the chunking sizes and overlaps, the title weight and ``INDEX_RULES_VERSION``). A document is stale
+when it is not ready, was embedded by another model, was stemmed with another text-search
+configuration than its language takes, or its record differs from what the settings give now.
+Only another model or other chunk sizes change what the model reads; the other reasons change
+lexemes alone, so re-indexing for them reuses every stored vector (knowledge/embedding_reuse.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+
+from knowledge.conf import KnowledgeSettings
+from knowledge.languages import search_config
+from knowledge.models import Document, DocumentStatus
+from supportai.models import Tenant
+
+# Bumped whenever code changes how the same text and settings turn into chunks or lexemes, so that
+# a plain ``reindex`` picks up every document indexed before. 0 (``LEGACY_RULES_VERSION``, set by
+# migration knowledge.0016 on the rows it found): indexed before the record existed, i.e. possibly
+# before session 18 read invisible characters for lexemes (``languages.searchable_text``,
+# ``LEXEME_INVISIBLES``). 1: those rules.
+INDEX_RULES_VERSION = 1
+LEGACY_RULES_VERSION = 0
+CHUNKING_KEYS = ("parent_tokens", "parent_overlap", "child_tokens", "child_overlap")
+
+
+class StaleReason(StrEnum):
+    """Why a document is re-indexed, the costliest first (a document counts under the first that
+    applies)."""
+
+    NOT_READY = "not ready (pending or failed)"
+    ANOTHER_MODEL = "another embedding model"
+    CHUNK_SIZES = "chunk sizes changed"
+    SEARCH_CONFIG = "another text-search configuration for its language"
+    LEXEME_RULES = "lexeme rules changed"
+    TITLE_WEIGHT = "title weight changed"
+    FORCED = "--force"
+
+
+def index_settings(settings: KnowledgeSettings) -> dict[str, int]:
+    """What an index run with ``settings`` records on each document it indexes."""
+    record = {key: getattr(settings, key) for key in CHUNKING_KEYS}
+    return record | {"title_weight": settings.title_weight, "rules": INDEX_RULES_VERSION}
+
+
+def _stale_search_config(documents: QuerySet[Document]) -> Q:
+    """Those of ``documents`` whose lexemes were built with another configuration than their
+    language takes now (stored before languages were honoured, or before a mapping changed)."""
+    stale = Q(pk__in=[])
+    for language in documents.values_list("language", flat=True).distinct().order_by():
+        stale |= Q(language=language) & ~Q(search_config=search_config(language))
+    return stale
+
+
+def _reason(*, documents: QuerySet[Document], model: str, settings: KnowledgeSettings) -> Case:
+    current = index_settings(settings)
+    chunking = {key: current[key] for key in CHUNKING_KEYS}
+    return Case(
+        When(~Q(status=DocumentStatus.READY), then=Value(StaleReason.NOT_READY.value)),
+        When(~Q(embedding_model=model), then=Value(StaleReason.ANOTHER_MODEL.value)),
+        # A record without sizes (indexed before records existed) is stale by its rules version.
+        When(
+            Q(index_settings__has_key="child_tokens") & ~Q(index_settings__contains=chunking),
+            then=Value(StaleReason.CHUNK_SIZES.value),
+        ),
+        When(_stale_search_config(documents), then=Value(StaleReason.SEARCH_CONFIG.value)),
+        When(~Q(index_settings__contains={"rules": current["rules"]}), then=Value(StaleReason.LEXEME_RULES.value)),
+        When(
+            ~Q(index_settings__contains={"title_weight": current["title_weight"]}),
+            then=Value(StaleReason.TITLE_WEIGHT.value),
+        ),
+        default=Value(None),
+        output_field=CharField(),
+    )
+
+
+def documents_to_reindex(
+    *,
+    tenant: Tenant,
+    model: str,
+    settings: KnowledgeSettings,
+    force: bool = False,
+    indexed_before: datetime | None = None,
+) -> QuerySet[Document]:
+    """``tenant``'s documents a re-index with ``model`` and ``settings`` takes, by id, each with its
+    ``stale_reason`` (a ``StaleReason`` value; ``None`` for a current one that ``force`` takes).
+    Pages that failed to fetch have no text and wait for a sync; ``indexed_before`` (the start of an
+    interrupted run) leaves out the documents indexed since, which that run (or an upload since) did."""
+    documents = Document.objects.for_tenant(tenant).exclude(content_hash="")
+    reason = _reason(documents=documents, model=model, settings=settings)
+    queryset = documents.annotate(stale_reason=reason)
+    if not force:
+        queryset = queryset.exclude(Q(stale_reason__isnull=True))
+    if indexed_before is not None:
+        queryset = queryset.filter(Q(indexed_at__isnull=True) | Q(indexed_at__lt=indexed_before))
+    return queryset.order_by("pk")
+
+
+def stale_counts(
+    *,
+    tenant: Tenant,
+    model: str,
+    settings: KnowledgeSettings,
+    force: bool = False,
+    indexed_before: datetime | None = None,
+) -> dict[StaleReason, int]:
+    """How many documents ``documents_to_reindex`` gives, per reason, most first (with ``force``,
+    the current ones count under ``StaleReason.FORCED``)."""
+    queryset = documents_to_reindex(
+        tenant=tenant, model=model, settings=settings, force=force, indexed_before=indexed_before
+    )
+    rows = queryset.order_by().values(reason=F("stale_reason")).annotate(count=Count("pk"))
+    counts = {StaleReason(row["reason"] or StaleReason.FORCED): row["count"] for row in rows}
+    order = list(StaleReason)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], order.index(item[0]))))
