@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from knowledge.folder_sources import tenant_visible_config
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
+from knowledge.paging import IdsFirstPaginator
 from knowledge.parsed import ErrorCode
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
@@ -146,6 +147,7 @@ class DocumentPageSerializer(serializers.Serializer):
 
 class DocumentPages(PageNumberPagination):
     page_size = DOCUMENTS_PAGE_SIZE
+    django_paginator_class = IdsFirstPaginator
 
     def __init__(self, page: int = 1) -> None:
         self.page_number = page

@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, SEARCH_CONFIGS, clean_language
 from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
+from knowledge.paging import IdsFirstPaginator
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import (
@@ -35,7 +35,7 @@ from knowledge.selectors import (
     parent_chunk_list,
     retrieve_explained,
     source_get,
-    source_list,
+    source_list_with_totals,
     source_totals,
     url_source_get,
 )
@@ -230,14 +230,12 @@ def documents(request: HttpRequest) -> HttpResponse:
                     )
                 messages.success(request, f"{isolate(result.file.name)}: {outcomes}")
         return redirect("knowledge_console:documents")
-    sources = source_list(tenant=tenant).annotate(
-        document_count=Count("documents"), chunk_total=Sum("documents__chunk_count")
-    )
+    sources = source_list_with_totals(tenant=tenant)
     filters = DocumentFilterForm(request.GET, sources=sources)
     chosen = filters.chosen()
     source = next((candidate for candidate in sources if candidate.pk == chosen.get("source")), None)
     listed = document_list(tenant=tenant, source=source, status=chosen.get("status"))
-    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "tenant": tenant,
         "sources": sources,

@@ -99,7 +99,18 @@ class Document(TenantScopedModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "source", "external_id"], name="document_unique_external_id")
         ]
-        indexes = [models.Index(fields=["tenant", "status"])]
+        # The documents list (console and API) reads a tenant's documents by title, all of them or
+        # those of one status or source, a page at a time: in index order, never sorted, and counted
+        # from the same index (knowledge/tests/test_document_list_plans.py). The status one also
+        # serves the lookups of pending or failed documents.
+        indexes = [
+            models.Index(fields=["tenant", "title", "id"], name="document_tenant_title"),
+            models.Index(fields=["tenant", "status", "title", "id"], name="document_tenant_status_title"),
+            # With the chunk counts, the sources' totals are summed from this index alone.
+            models.Index(
+                fields=["tenant", "source", "title", "id"], include=["chunk_count"], name="document_tenant_source_title"
+            ),
+        ]
         ordering = ["title"]
 
     def __str__(self) -> str:
