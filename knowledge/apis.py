@@ -61,6 +61,10 @@ LANGUAGES_CONFLICT = "Give one language for the upload; it has {languages}. Noth
 NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
 MAX_FILES = API_MAX_FILES
 DOCUMENTS_PAGE_SIZE = 50
+PAGE_PAST_THE_LAST = (
+    f"There is no page {{page_number}}: the list has fewer pages ({DOCUMENTS_PAGE_SIZE} documents a page; "
+    "count says how many documents there are)."
+)
 NOT_MANAGER_ERROR = {403: "a staff session whose role is not owner or admin, or not tied to exactly one tenant"}
 DOCUMENT_NOT_FOUND = {404: "no such document in the tenant (another tenant's id is not found either)"}
 SOURCE_NOT_FOUND = {404: "no such source in the tenant (another tenant's id is not found either)"}
@@ -146,8 +150,11 @@ class DocumentPageSerializer(serializers.Serializer):
 
 
 class DocumentPages(PageNumberPagination):
+    """Pages of ``DOCUMENTS_PAGE_SIZE`` documents, whatever is asked: no parameter sets a page's size."""
+
     page_size = DOCUMENTS_PAGE_SIZE
     django_paginator_class = IdsFirstPaginator
+    invalid_page_message = PAGE_PAST_THE_LAST
 
     def __init__(self, page: int = 1) -> None:
         self.page_number = page

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from knowledge.apis import DOCUMENTS_PAGE_SIZE, NOT_MANAGER
+from knowledge.apis import DOCUMENTS_PAGE_SIZE, NOT_MANAGER, PAGE_PAST_THE_LAST
 from knowledge.models import Chunk, CorpusStats, Document, DocumentStatus
 from knowledge.selectors import retrieve
 from knowledge.services import source_get_or_create
@@ -144,3 +144,29 @@ def test_detail_and_delete_never_read_the_documents_text(tenant: Tenant, other_t
     assert client.get(f"{DOCUMENTS}{theirs.pk}/").status_code == 404
     assert client.delete(f"{DOCUMENTS}{theirs.pk}/").status_code == 404
     assert Document.objects.filter(pk=theirs.pk).exists()
+
+
+def test_list_refuses_pages_that_are_not_there_clearly_and_never_grows_a_page(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given two pages of documents, and another tenant's many more
+    for owner, count in ((tenant, DOCUMENTS_PAGE_SIZE + 1), (other_tenant, 3 * DOCUMENTS_PAGE_SIZE)):
+        source = source_get_or_create(tenant=owner, name="bulk")
+        Document.objects.bulk_create(
+            Document(tenant=owner, source=source, external_id=f"d{n:03d}", title=f"Doc {n:03d}") for n in range(count)
+        )
+    client = api_client(tenant)
+    # when / then a page past the last is not found, saying why
+    for page in (3, 4, 99999, 10**30):
+        past = client.get(DOCUMENTS, {"page": page})
+        assert past.status_code == 404 and past.json() == {"detail": PAGE_PAST_THE_LAST.format(page_number=page)}
+    # and a page that is no whole number from 1 is refused by name
+    for text in ("abc", "-1", "0", "1.5", "9" * 5000):
+        bad = client.get(DOCUMENTS, {"page": text})
+        assert bad.status_code == 400 and set(bad.json()) == {"page"}, (text, bad.json())
+    # and no parameter makes a page longer than DOCUMENTS_PAGE_SIZE
+    for size in ({"page_size": 100000}, {"limit": 100000}, {"page_size": -1}):
+        page = client.get(DOCUMENTS, size).json()
+        assert page["count"] == DOCUMENTS_PAGE_SIZE + 1 and len(page["results"]) == DOCUMENTS_PAGE_SIZE
+    # and the second page holds the tenant's last document only
+    assert _titles(client.get(DOCUMENTS, {"page": 2}).json()) == [f"Doc {DOCUMENTS_PAGE_SIZE:03d}"]

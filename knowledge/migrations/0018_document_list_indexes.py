@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("knowledge", "0015_document_queued_at"),
+        ("knowledge", "0017_document_index_settings"),
         ("supportai", "0002_tenant_identity_secret"),
     ]
 
