@@ -98,17 +98,46 @@ def _query_field(item: Any, key: str) -> str:
     return str(value)
 
 
-def read_qrels(path: Path) -> dict[str, dict[str, int]]:
-    """BEIR qrels TSV (a header, then query-id, corpus-id, score): query id -> {document id: grade}."""
-    qrels: dict[str, dict[str, int]] = {}
-    for number, line in enumerate(_lines(path)[1:], start=2):
+QRELS_LINE = "{path} line {number} is not query-id<TAB>corpus-id<TAB>score (a whole number): {error}"
+
+
+def qrels_lines(path: Path) -> list[tuple[int, str, str, int]]:
+    """BEIR qrels TSV: (line number, query id, corpus id, grade) per judgement, in file order.
+
+    Fields are split at tabs (an empty field, as from two tabs in a row, is skipped) and stripped
+    of spaces; columns after the third are ignored. The first line is a header when its third field
+    is not a whole number (BEIR's loader skips its first line whatever it holds); without a header
+    it is the first judgement. A grade is any whole number: 1 and up are relevant, the higher the
+    more (nDCG's gain); 0 or below is judged not relevant."""
+    judgements = []
+    for number, line in enumerate(_lines(path), start=1):
         if not line.strip():
             continue
+        fields = [field.strip() for field in line.split("\t") if field.strip()]
+        if number == 1 and len(fields) >= 3 and not _is_whole_number(fields[2]):
+            continue
         try:
-            query_id, doc_id, score = line.split("\t")[:3]
-            grade = int(score)
+            if len(fields) < 3:
+                raise ValueError(f"{len(fields)} field(s) separated by tabs")
+            judgements.append((number, fields[0], fields[1], int(fields[2])))
         except ValueError as exc:
-            raise BeirFormatError(f"{path} line {number} is not query-id<TAB>corpus-id<TAB>score: {exc}") from exc
+            raise BeirFormatError(QRELS_LINE.format(path=path, number=number, error=exc)) from exc
+    return judgements
+
+
+def _is_whole_number(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """BEIR qrels TSV (``qrels_lines``): query id -> {document id: grade}; of a pair judged twice,
+    the later line wins, as in BEIR's loader."""
+    qrels: dict[str, dict[str, int]] = {}
+    for _, query_id, doc_id, grade in qrels_lines(path):
         qrels.setdefault(query_id, {})[doc_id] = grade
     return qrels
 

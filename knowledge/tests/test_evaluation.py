@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge.evaluation import ModeRun, compare_hybrid, compute_metrics
+from knowledge.evaluation import BeirFormatError, ModeRun, compare_hybrid, compute_metrics, read_qrels
 from knowledge.models import Chunk, CorpusStats, Posting
 from supportai.models import Tenant
 
@@ -126,3 +127,62 @@ def test_the_command_says_whether_hybrids_difference_is_measured(low, high, verd
     paired = PairedComparison((low + high) / 2, low, high, 7, 3, 0.95, 2000)
     line = _hybrid_line(HybridComparison("dense", paired), k=10)
     assert line.startswith("hybrid - dense per query: ") and line.endswith(f"7 better, 3 worse: {verdict}")
+
+
+def _qrels_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "test.tsv"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("header", ["query-id\tcorpus-id\tscore\n", ""])
+def test_qrels_are_read_with_or_without_their_header_line(tmp_path: Path, header: str) -> None:
+    path = _qrels_file(tmp_path, header + "q1\td1\t1\nq1\td2\t2\nq2\td3\t0\n")
+
+    assert read_qrels(path) == {"q1": {"d1": 1, "d2": 2}, "q2": {"d3": 0}}
+
+
+def test_qrels_fields_may_carry_extra_whitespace(tmp_path: Path) -> None:
+    path = _qrels_file(tmp_path, "query-id\tcorpus-id\tscore\r\n q1 \t d1\t 1 \r\nq2\t\td2\t1\t\r\n")
+
+    assert read_qrels(path) == {"q1": {"d1": 1}, "q2": {"d2": 1}}
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("q1 d1 1\n", "line 1"),
+        ("query-id\tcorpus-id\tscore\nq1\td1\t1.5\n", "line 2"),
+        ("query-id\tcorpus-id\tscore\nq1\t\t1\n", "line 2"),
+    ],
+)
+def test_a_malformed_qrels_line_is_named(tmp_path: Path, text: str, line: str) -> None:
+    path = _qrels_file(tmp_path, text)
+
+    with pytest.raises(BeirFormatError, match=rf"test\.tsv {line} is not query-id<TAB>corpus-id<TAB>score"):
+        read_qrels(path)
+
+
+def test_graded_judgements_reach_ndcg_as_grades():
+    # given q judges d1 at grade 2 and d2 at grade 1; the run ranks d2 above d1
+    qrels = {"q": {"d1": 2, "d2": 1}}
+    run = {"q": ["d2", "d1"]}
+    # then nDCG uses the grades as gains (trec_eval: gain = grade, discount log2(rank + 1))
+    log2_3 = 1.5849625007211562
+    dcg, ideal = 1 + 2 / log2_3, 2 + 1 / log2_3
+    assert compute_metrics(qrels, run)["ndcg@10"] == pytest.approx(dcg / ideal)
+    # and the same judgements at grade 1 each would make this run perfect
+    assert compute_metrics({"q": {"d1": 1, "d2": 1}}, run)["ndcg@10"] == pytest.approx(1.0)
+
+
+def test_a_grade_0_judgement_is_not_relevant():
+    # given q judges d1 non-relevant (0) and d2 relevant; the run ranks d1 first
+    qrels = {"q": {"d1": 0, "d2": 1}, "judged-only-non-relevant": {"d1": 0}}
+    run = {"q": ["d1", "d2"], "judged-only-non-relevant": ["d1"]}
+    # when
+    metrics = compute_metrics(qrels, run)
+    # then d1 neither raises recall nor gives MRR 1; the query with no relevant document scores 0,
+    # and still counts in the mean, as trec_eval and BEIR count it
+    assert metrics["recall@10"] == pytest.approx((1 + 0) / 2)
+    assert metrics["mrr@10"] == pytest.approx((0.5 + 0) / 2)
+    assert metrics["ndcg@10"] == pytest.approx((1 / 1.5849625007211562 + 0) / 2)
