@@ -31,6 +31,8 @@ from supportai.benchmarks import percentile
 from supportai.models import Tenant
 
 DEPTH = 100
+# The qrels files a BEIR folder may hold, qrels/SPLIT.tsv; test is the default.
+SPLITS = ("test", "dev", "train")
 
 
 @dataclass(frozen=True)
@@ -298,10 +300,11 @@ def evaluate_beir(
     k: int = 10,
     fusion: str | None = None,
     progress: Callable[[int], None] | None = None,
+    split: str = "test",
 ) -> BeirEvaluation:
     """The product's evaluation JSON for ``folder`` and hybrid against its better part; the
     throwaway tenant is always removed."""
-    dataset = load_beir(folder)
+    dataset = load_beir(folder, split=split)
     tenant = Tenant.objects.create(name=f"Evaluation {dataset.name}", slug=f"eval-{secrets.token_hex(6)}")
     try:
         ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider, progress=progress)

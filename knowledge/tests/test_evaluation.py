@@ -186,3 +186,25 @@ def test_a_grade_0_judgement_is_not_relevant():
     assert metrics["recall@10"] == pytest.approx((1 + 0) / 2)
     assert metrics["mrr@10"] == pytest.approx((0.5 + 0) / 2)
     assert metrics["ndcg@10"] == pytest.approx((1 / 1.5849625007211562 + 0) / 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_evaluate_retrieval_reads_the_split_it_is_given(mini_beir, tmp_path):
+    # given judgements in qrels/dev.tsv only: q1's alone
+    (mini_beir / "qrels" / "test.tsv").rename(mini_beir / "qrels" / "dev.tsv")
+    (mini_beir / "qrels" / "dev.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    out = tmp_path / "result.json"
+    # when
+    call_command("evaluate_retrieval", "--beir", str(mini_beir), "--split", "dev", "--modes", "bm25", "--json", out)
+    # then
+    result = json.loads(out.read_text())
+    assert result["queries"] == 1 and result["modes"]["bm25"]["recall@10"] == 1.0
+
+
+def test_evaluate_retrieval_names_the_splits_a_folder_has(mini_beir):
+    (mini_beir / "qrels" / "test.tsv").rename(mini_beir / "qrels" / "dev.tsv")
+
+    with pytest.raises(CommandError, match=r"qrels/test\.tsv is missing; qrels/ holds dev\.tsv: try --split dev$"):
+        call_command("evaluate_retrieval", "--beir", str(mini_beir))
+    with pytest.raises(CommandError, match="invalid choice: 'holdout'"):
+        call_command("evaluate_retrieval", "--beir", str(mini_beir), "--split", "holdout")

@@ -1,4 +1,5 @@
-"""``manage.py evaluate_retrieval --beir DIR [--modes bm25,dense,hybrid] [--k 10] [--json OUT]``."""
+"""``manage.py evaluate_retrieval --beir DIR [--modes bm25,dense,hybrid] [--k 10] [--json OUT]
+[--split test|dev|train]``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from knowledge.evaluation import DEPTH, BeirFormatError, HybridComparison, evaluate_beir
+from knowledge.evaluation import DEPTH, SPLITS, BeirFormatError, HybridComparison, evaluate_beir
 from knowledge.management.options import RETRIEVAL_STOPPED, add_threads_option, apply_threads_option
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import MODES
@@ -21,7 +22,7 @@ COLUMNS = ("ndcg@{k}", "recall@{k}", "recall@100", "mrr@{k}", "latency_ms_p50", 
 
 
 class Command(BaseCommand):
-    help = "Evaluate bm25/dense/hybrid retrieval on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)."
+    help = "Evaluate bm25/dense/hybrid retrieval on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_threads_option(parser)
@@ -29,14 +30,15 @@ class Command(BaseCommand):
         parser.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated: bm25,dense,hybrid")
         parser.add_argument("--k", type=int, default=10, help="cut-off for nDCG, Recall and MRR")
         parser.add_argument("--json", type=Path, default=None, help="write the results to this file")
+        parser.add_argument(
+            "--split", choices=SPLITS, default="test", help="the judgements to evaluate on: qrels/SPLIT.tsv"
+        )
         parser.add_argument("--fusion", choices=["rrf", "convex"], default=None, help="override KNOWLEDGE_FUSION")
 
     def handle(self, *args: Any, **options: Any) -> None:
         apply_threads_option(options)
         folder: Path = options["beir"]
-        for required in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
-            if not (folder / required).is_file():
-                raise CommandError(f"{folder} is not a BEIR folder: {required} is missing")
+        _check_folder(folder, split=options["split"])
         modes = [mode.strip() for mode in options["modes"].split(",") if mode.strip()]
         unknown = [mode for mode in modes if mode not in MODES]
         if unknown or not modes:
@@ -52,6 +54,7 @@ class Command(BaseCommand):
                 provider=default_provider(),
                 k=options["k"],
                 fusion=options["fusion"],
+                split=options["split"],
             )
         except BeirFormatError as exc:
             raise CommandError(str(exc)) from exc
@@ -75,6 +78,21 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(f"--json: {options['json']} could not be written: {exc.strerror or exc}") from exc
             self.stdout.write(f"wrote {options['json']}")
+
+
+def _check_folder(folder: Path, *, split: str) -> None:
+    for required in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
+        if not (folder / required).is_file():
+            raise CommandError(f"{folder} is not a BEIR folder: {required} is missing{_splits_hint(folder)}")
+
+
+def _splits_hint(folder: Path) -> str:
+    """Where the folder has judgements of other splits (many BEIR sets have dev.tsv only), which."""
+    held = [split for split in SPLITS if (folder / "qrels" / f"{split}.tsv").is_file()]
+    if not held:
+        return ""
+    files = ", ".join(f"{split}.tsv" for split in held)
+    return f"; qrels/ holds {files}: try --split {held[0]}"
 
 
 def _check_writable(path: Path) -> None:
