@@ -11,7 +11,7 @@ import secrets
 import statistics
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,45 @@ SPLITS = ("test", "dev", "train")
 
 
 @dataclass(frozen=True)
+class BeirNotes:
+    """What reading a BEIR folder left out, could not match or read twice (the later line wins)."""
+
+    empty_queries: int = 0  # queries.jsonl ids whose text is empty or spaces: not asked
+    unknown_queries: int = 0  # judged query ids queries.jsonl does not hold: not asked
+    unknown_documents: int = 0  # judgements of asked queries naming ids corpus.jsonl does not hold
+    repeated_queries: int = 0
+    repeated_judgements: int = 0
+
+    def line(self) -> str:
+        """One line saying all of it, or "" when there is nothing to say."""
+        skipped = _listed(
+            (self.empty_queries, "query with empty text", "queries with empty text"),
+            (self.unknown_queries, "judged query not in queries.jsonl", "judged queries not in queries.jsonl"),
+        )
+        repeated = _listed(
+            (self.repeated_queries, "query id", "query ids"), (self.repeated_judgements, "judgement", "judgements")
+        )
+        parts = [f"skipped: {skipped}"] if skipped else []
+        if self.unknown_documents:
+            judgements = _listed((self.unknown_documents, "judgement names a document", "judgements name documents"))
+            parts.append(f"{judgements} not in corpus.jsonl (never found)")
+        if repeated:
+            parts.append(f"repeated, the later line wins: {repeated}")
+        return "; ".join(parts)
+
+
+def _listed(*counts: tuple[int, str, str]) -> str:
+    """ "2 queries, 1 judgement" of (number, singular, plural) triples; those of 0 are left out."""
+    return ", ".join(f"{number} {one if number == 1 else many}" for number, one, many in counts if number)
+
+
+@dataclass(frozen=True)
 class BeirDataset:
     name: str
     corpus: list[ParsedDocument]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
+    notes: BeirNotes = field(default_factory=BeirNotes)
 
 
 class BeirFormatError(ValueError):
@@ -55,13 +89,24 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
         raise BeirFormatError(f"{corpus_path}: {exc}") from exc
     if not any(document.text.strip() for document in corpus):
         raise BeirFormatError(f"{corpus_path} holds no documents with text to search")
-    queries = read_queries(folder / "queries.jsonl")
-    qrels = read_qrels(folder / "qrels" / f"{split}.tsv")
-    judged = {query_id: text for query_id, text in queries.items() if query_id in qrels}
+    asked = query_lines(folder / "queries.jsonl")
+    queries = {query_id: text for _, query_id, text in asked}
+    empty = {query_id for query_id, text in queries.items() if not text.strip()}
+    judgements = qrels_lines(folder / "qrels" / f"{split}.tsv")
+    qrels = _qrels_of(judgements)
+    judged = {query_id: text for query_id, text in queries.items() if query_id in qrels and query_id not in empty}
     if not judged:
         raise BeirFormatError(f"{folder}: no query in queries.jsonl has a judgement in qrels/{split}.tsv")
+    documents = {document.external_id for document in corpus}
+    notes = BeirNotes(
+        empty_queries=len(empty),
+        unknown_queries=len(qrels.keys() - queries.keys()),
+        unknown_documents=sum(doc_id not in documents for query_id in judged for doc_id in qrels[query_id]),
+        repeated_queries=len(asked) - len(queries),
+        repeated_judgements=len(judgements) - sum(len(judged_docs) for judged_docs in qrels.values()),
+    )
     # Metrics are means over the qrels' queries: judgements of queries never asked would count as 0.
-    return BeirDataset(folder.name, corpus, judged, {query_id: qrels[query_id] for query_id in judged})
+    return BeirDataset(folder.name, corpus, judged, {query_id: qrels[query_id] for query_id in judged}, notes)
 
 
 def _text(path: Path) -> str:
@@ -78,8 +123,15 @@ def _lines(path: Path) -> list[str]:
 
 
 def read_queries(path: Path) -> dict[str, str]:
-    """BEIR ``queries.jsonl``: query id -> text."""
-    queries = {}
+    """BEIR ``queries.jsonl``: query id -> text; of an id given twice, the later line wins, as in
+    BEIR's loader."""
+    return {query_id: text for _, query_id, text in query_lines(path)}
+
+
+def query_lines(path: Path) -> list[tuple[int, str, str]]:
+    """BEIR ``queries.jsonl``: (line number, query id, text) per query, in file order; an id or a
+    text may be a JSON number (taken as its text), other fields are ignored."""
+    queries = []
     for number, line in enumerate(_lines(path), start=1):
         if not line.strip():
             continue
@@ -88,7 +140,7 @@ def read_queries(path: Path) -> dict[str, str]:
             query_id, text = _query_field(item, "_id"), _query_field(item, "text")
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise BeirFormatError(f'{path} line {number} is not a query {{"_id": ..., "text": ...}}: {exc}') from exc
-        queries[query_id] = storable_text(text)
+        queries.append((number, query_id, storable_text(text)))
     return queries
 
 
@@ -138,8 +190,12 @@ def _is_whole_number(text: str) -> bool:
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     """BEIR qrels TSV (``qrels_lines``): query id -> {document id: grade}; of a pair judged twice,
     the later line wins, as in BEIR's loader."""
+    return _qrels_of(qrels_lines(path))
+
+
+def _qrels_of(judgements: list[tuple[int, str, str, int]]) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = {}
-    for _, query_id, doc_id, grade in qrels_lines(path):
+    for _, query_id, doc_id, grade in judgements:
         qrels.setdefault(query_id, {})[doc_id] = grade
     return qrels
 
@@ -273,6 +329,7 @@ def compare_hybrid(
 class BeirEvaluation:
     report: dict[str, Any]  # the product's evaluation JSON
     hybrid: HybridComparison | None
+    notes: BeirNotes
 
 
 def drop_tenants(tenant_ids: list[int]) -> None:
@@ -313,4 +370,4 @@ def evaluate_beir(
         drop_tenants([tenant.pk])
     results = {mode: mode_run.metrics(dataset.qrels, k=k) for mode, mode_run in runs.items()}
     report = {"dataset": dataset.name, "docs": len(dataset.corpus), "queries": len(dataset.queries), "modes": results}
-    return BeirEvaluation(report, compare_hybrid(dataset.qrels, runs, k=k))
+    return BeirEvaluation(report, compare_hybrid(dataset.qrels, runs, k=k), dataset.notes)

@@ -208,3 +208,40 @@ def test_evaluate_retrieval_names_the_splits_a_folder_has(mini_beir):
         call_command("evaluate_retrieval", "--beir", str(mini_beir))
     with pytest.raises(CommandError, match="invalid choice: 'holdout'"):
         call_command("evaluate_retrieval", "--beir", str(mini_beir), "--split", "holdout")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_evaluate_retrieval_counts_what_it_left_out_or_could_not_match(mini_beir, tmp_path, capsys):
+    # given an integer query id, a query with empty text, a query id given twice (the later text
+    # is the one that finds d2), a pair judged twice, and judgements of a query and a document the
+    # folder does not hold
+    (mini_beir / "queries.jsonl").write_text(
+        '{"_id": 1, "text": "where to park"}\n'
+        '{"_id": "q2", "text": "yoga mats"}\n'
+        '{"_id": "q2", "text": "gift card expiry", "metadata": {}}\n'
+        '{"_id": "q3", "text": "  "}\n'
+    )
+    (mini_beir / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n1\td1\t0\n1\td1\t1\nq2\td2\t1\nq2\td9\t1\nq3\td3\t1\nq8\td1\t1\nq9\td3\t1\n"
+    )
+    out = tmp_path / "result.json"
+    # when
+    call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25", "--json", str(out))
+    # then queries 1 and q2 are asked, q2 with its later text; d9 is a judgement no run can find
+    result = json.loads(out.read_text())
+    assert result["queries"] == 2
+    assert result["modes"]["bm25"]["recall@10"] == pytest.approx((1 + 0.5) / 2)
+    assert result["modes"]["bm25"]["mrr@10"] == 1.0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1] == (
+        "skipped: 1 query with empty text, 2 judged queries not in queries.jsonl; "
+        "1 judgement names a document not in corpus.jsonl (never found); "
+        "repeated, the later line wins: 1 query id, 1 judgement"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_evaluate_retrieval_prints_no_such_line_for_a_clean_folder(mini_beir, capsys):
+    call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25")
+
+    assert "skipped" not in capsys.readouterr().out

@@ -66,6 +66,8 @@ class Command(BaseCommand):
         k = options["k"]
         header = ["mode", *(column.format(k=k) for column in COLUMNS)]
         self.stdout.write(f"{result['dataset']}: {result['docs']} docs, {result['queries']} queries")
+        if notes := evaluation.notes.line():
+            self.stdout.write(notes)
         self.stdout.write("  ".join(f"{name:>14}" for name in header))
         for mode, metrics in result["modes"].items():
             values = [f"{metrics[column.format(k=k)]:>14}" for column in COLUMNS]
