@@ -19,10 +19,11 @@ import pytrec_eval
 from django.db import connection, transaction
 
 from knowledge.indexing import INDEX_BATCH, documents_index
-from knowledge.parsed import ParsedDocument, ParseError
+from knowledge.languages import DEFAULT_LANGUAGE
+from knowledge.parsed import ParsedDocument, ParseError, declared_or
 from knowledge.parsing import storable_text
 from knowledge.providers.base import EmbeddingProvider
-from knowledge.record_formats import beir_corpus
+from knowledge.record_formats import beir_records
 from knowledge.retrieval import RankedParent, rank_parents
 from knowledge.services import documents_upsert, source_get_or_create
 from knowledge.significance import PairedComparison, paired_bootstrap
@@ -44,6 +45,7 @@ class BeirNotes:
     unknown_documents: int = 0  # judgements of asked queries naming ids corpus.jsonl does not hold
     repeated_queries: int = 0
     repeated_judgements: int = 0
+    repeated_documents: int = 0
 
     def line(self) -> str:
         """One line saying all of it, or "" when there is nothing to say."""
@@ -52,7 +54,9 @@ class BeirNotes:
             (self.unknown_queries, "judged query not in queries.jsonl", "judged queries not in queries.jsonl"),
         )
         repeated = _listed(
-            (self.repeated_queries, "query id", "query ids"), (self.repeated_judgements, "judgement", "judgements")
+            (self.repeated_documents, "document id", "document ids"),
+            (self.repeated_queries, "query id", "query ids"),
+            (self.repeated_judgements, "judgement", "judgements"),
         )
         parts = [f"skipped: {skipped}"] if skipped else []
         if self.unknown_documents:
@@ -84,9 +88,11 @@ class BeirFormatError(ValueError):
 def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
     corpus_path = folder / "corpus.jsonl"
     try:
-        corpus = beir_corpus(_text(corpus_path))
+        records = beir_records(_text(corpus_path), id_as_title=False)
     except ParseError as exc:
         raise BeirFormatError(f"{corpus_path}: {exc}") from exc
+    latest = {document.external_id: document for _, document in records}  # later lines win, as in BEIR
+    corpus = declared_or(list(latest.values()), DEFAULT_LANGUAGE)
     if not any(document.text.strip() for document in corpus):
         raise BeirFormatError(f"{corpus_path} holds no documents with text to search")
     asked = query_lines(folder / "queries.jsonl")
@@ -104,6 +110,7 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
         unknown_documents=sum(doc_id not in documents for query_id in judged for doc_id in qrels[query_id]),
         repeated_queries=len(asked) - len(queries),
         repeated_judgements=len(judgements) - sum(len(judged_docs) for judged_docs in qrels.values()),
+        repeated_documents=len(records) - len(latest),
     )
     # Metrics are means over the qrels' queries: judgements of queries never asked would count as 0.
     return BeirDataset(folder.name, corpus, judged, {query_id: qrels[query_id] for query_id in judged}, notes)

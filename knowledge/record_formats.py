@@ -124,7 +124,7 @@ def _beir_field(record: dict[str, object], key: str) -> str:
     return text
 
 
-def _beir_record(line: str) -> ParsedDocument:
+def _beir_record(line: str, *, id_as_title: bool) -> ParsedDocument:
     try:
         record = json.loads(line, parse_int=_JsonNumber, parse_float=_JsonNumber, parse_constant=_NotJsonNumber)
     except RecursionError as exc:
@@ -148,7 +148,7 @@ def _beir_record(line: str) -> ParsedDocument:
     title = _beir_field(record, "title")
     return ParsedDocument(
         doc_id,
-        title or doc_id,
+        title or (doc_id if id_as_title else ""),
         # BEIR retrieves on title and text together: a record with a title only is its title.
         _beir_field(record, "text") or title,
         url=_beir_field(metadata, "url"),
@@ -159,19 +159,28 @@ def _beir_record(line: str) -> ParsedDocument:
 BEIR_ID_AGAIN = "Line {line} has the _id of line {first}; a corpus names each document once."
 
 
-def beir_corpus(text: str, *, default_language: str = DEFAULT_LANGUAGE) -> list[ParsedDocument]:
-    """Records of a BEIR ``corpus.jsonl`` (``default_language`` where ``metadata.language`` is
-    missing); a bad one is a ``MALFORMED`` error naming its line."""
-    documents = []
-    first_lines: dict[str, int] = {}
+def beir_records(text: str, *, id_as_title: bool = True) -> list[tuple[int, ParsedDocument]]:
+    """(line number, document) of every record of a BEIR ``corpus.jsonl``, an ``_id`` repeated or not;
+    a bad one is a ``MALFORMED`` error naming its line. A record without a title is titled by its
+    ``_id`` unless ``id_as_title`` is false (BEIR's retrievers read title and text, and no id)."""
+    records = []
     # Lines end at \n only: str.splitlines would also cut at a raw U+2028 inside a JSON string.
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            document = _beir_record(line)
+            records.append((number, _beir_record(line, id_as_title=id_as_title)))
         except ValueError as exc:  # json.JSONDecodeError or _BadRecord
             raise ParseError(ErrorCode.MALFORMED, detail=f"Line {number} is not a BEIR corpus record: {exc}") from exc
+    return records
+
+
+def beir_corpus(text: str, *, default_language: str = DEFAULT_LANGUAGE) -> list[ParsedDocument]:
+    """Records of a BEIR ``corpus.jsonl`` (``default_language`` where ``metadata.language`` is
+    missing); a bad one, or an ``_id`` repeated, is a ``MALFORMED`` error naming its line."""
+    documents = []
+    first_lines: dict[str, int] = {}
+    for number, document in beir_records(text):
         if document.external_id in first_lines:
             first = first_lines[document.external_id]
             raise ParseError(ErrorCode.MALFORMED, detail=BEIR_ID_AGAIN.format(line=number, first=first))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge.evaluation import BeirFormatError, ModeRun, compare_hybrid, compute_metrics, read_qrels
+from knowledge.evaluation import BeirFormatError, ModeRun, compare_hybrid, compute_metrics, load_beir, read_qrels
 from knowledge.models import Chunk, CorpusStats, Posting
 from supportai.models import Tenant
 
@@ -245,3 +245,56 @@ def test_evaluate_retrieval_prints_no_such_line_for_a_clean_folder(mini_beir, ca
     call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25")
 
     assert "skipped" not in capsys.readouterr().out
+
+
+def _corpus(folder: Path, *records: dict[str, object]) -> None:
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records))
+
+
+def test_corpus_records_are_read_as_beir_writes_them(mini_beir):
+    # given an integer _id, a missing and an empty title, metadata objects and extra fields
+    _corpus(
+        mini_beir,
+        {"_id": 7, "text": "Free parking behind the studio.", "metadata": {"pubmed_id": 31, "authors": ["A. B."]}},
+        {"_id": "d2", "title": "", "text": "Gift cards never expire.", "metadata": {"url": "https://example.com/g"}},
+        {"_id": "d3", "title": "Yoga", "text": "Morning yoga.", "metadata": {}, "category": "classes", "year": 2020},
+    )
+    # when
+    dataset = load_beir(mini_beir)
+    # then a record without a title has none: BEIR's models read title and text, an empty title adds nothing
+    assert [(d.external_id, d.title, d.text, d.url) for d in dataset.corpus] == [
+        ("7", "", "Free parking behind the studio.", ""),
+        ("d2", "", "Gift cards never expire.", "https://example.com/g"),
+        ("d3", "Yoga", "Morning yoga.", ""),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_document_without_a_title_is_not_found_by_its_id(mini_beir, tmp_path):
+    # given a document whose id is a word its text does not hold
+    _corpus(mini_beir, {"_id": "zebra", "text": "Gift cards never expire."}, {"_id": "d1", "text": "Free parking."})
+    (mini_beir / "queries.jsonl").write_text('{"_id": "q1", "text": "zebra"}\n')
+    (mini_beir / "qrels" / "test.tsv").write_text("q1\tzebra\t1\n")
+    out = tmp_path / "result.json"
+    # when
+    call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25", "--json", out)
+    # then keywords do not find it: its id is no part of what is searched
+    assert json.loads(out.read_text())["modes"]["bm25"]["recall@10"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_a_document_id_given_twice_the_later_line_wins(mini_beir, tmp_path, capsys):
+    # given d2 twice: first about yoga, then about gift cards
+    _corpus(
+        mini_beir,
+        {"_id": "d1", "title": "Parking", "text": "Free parking behind the studio."},
+        {"_id": "d2", "title": "Yoga", "text": "Morning yoga classes with mats."},
+        {"_id": "d2", "title": "Gift cards", "text": "Gift cards never expire."},
+    )
+    out = tmp_path / "result.json"
+    # when
+    call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25", "--json", out)
+    # then d2 is the gift cards document, which "gift card expiry" finds first
+    result = json.loads(out.read_text())
+    assert result["docs"] == 2 and result["modes"]["bm25"]["mrr@10"] == 1.0
+    assert capsys.readouterr().out.splitlines()[1] == "repeated, the later line wins: 1 document id"
