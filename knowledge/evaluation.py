@@ -116,9 +116,16 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
     return BeirDataset(folder.name, corpus, judged, {query_id: qrels[query_id] for query_id in judged}, notes)
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        if data.startswith(GZIP_MAGIC):  # never UTF-8: 0x8b cannot start a character
+            raise BeirFormatError(f"{path} is gzip-compressed: gunzip it")
+        # Line ends as text mode reads them: \r\n and a lone \r become \n.
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise BeirFormatError(f"{path}: {exc}") from exc
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -298,3 +299,21 @@ def test_of_a_document_id_given_twice_the_later_line_wins(mini_beir, tmp_path, c
     result = json.loads(out.read_text())
     assert result["docs"] == 2 and result["modes"]["bm25"]["mrr@10"] == 1.0
     assert capsys.readouterr().out.splitlines()[1] == "repeated, the later line wins: 1 document id"
+
+
+def test_a_gzipped_file_is_refused_by_name(mini_beir):
+    # BEIR's loader opens corpus.jsonl as plain text and refuses any other name: so do we, saying why
+    corpus = mini_beir / "corpus.jsonl"
+    (mini_beir / "corpus.jsonl.gz").write_bytes(gzip.compress(corpus.read_bytes()))
+    corpus.unlink()
+
+    with pytest.raises(CommandError, match=r"corpus\.jsonl is missing; corpus\.jsonl\.gz is compressed: gunzip it$"):
+        call_command("evaluate_retrieval", "--beir", str(mini_beir))
+
+
+def test_a_gzipped_file_under_the_plain_name_is_refused_by_name(mini_beir):
+    queries = mini_beir / "queries.jsonl"
+    queries.write_bytes(gzip.compress(queries.read_bytes()))
+
+    with pytest.raises(BeirFormatError, match=rf"^{queries} is gzip-compressed: gunzip it$"):
+        load_beir(mini_beir)

@@ -83,9 +83,15 @@ class Command(BaseCommand):
 
 
 def _check_folder(folder: Path, *, split: str) -> None:
-    for required in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
-        if not (folder / required).is_file():
-            raise CommandError(f"{folder} is not a BEIR folder: {required} is missing{_splits_hint(folder)}")
+    qrels = f"qrels/{split}.tsv"
+    for required in ("corpus.jsonl", "queries.jsonl", qrels):
+        if (folder / required).is_file():
+            continue
+        if (folder / f"{required}.gz").is_file():  # BEIR's loader reads plain files only
+            hint = f"; {required}.gz is compressed: gunzip it"
+        else:
+            hint = _splits_hint(folder) if required == qrels else ""
+        raise CommandError(f"{folder} is not a BEIR folder: {required} is missing{hint}")
 
 
 def _splits_hint(folder: Path) -> str:
