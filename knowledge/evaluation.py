@@ -124,8 +124,9 @@ def _text(path: Path) -> str:
         data = path.read_bytes()
         if data.startswith(GZIP_MAGIC):  # never UTF-8: 0x8b cannot start a character
             raise BeirFormatError(f"{path} is gzip-compressed: gunzip it")
-        # Line ends as text mode reads them: \r\n and a lone \r become \n.
-        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        # Line ends as text mode reads them: \r\n and a lone \r become \n. A byte order mark,
+        # which some editors write, would otherwise stick to the first id or refuse the first line.
+        return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise BeirFormatError(f"{path}: {exc}") from exc
 
@@ -152,6 +153,8 @@ def query_lines(path: Path) -> list[tuple[int, str, str]]:
         try:
             item = json.loads(line)
             query_id, text = _query_field(item, "_id"), _query_field(item, "text")
+        except RecursionError as exc:
+            raise BeirFormatError(f"{path} line {number} is not a query: it is nested too deeply") from exc
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise BeirFormatError(f'{path} line {number} is not a query {{"_id": ..., "text": ...}}: {exc}') from exc
         queries.append((number, query_id, storable_text(text)))

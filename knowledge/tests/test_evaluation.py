@@ -317,3 +317,26 @@ def test_a_gzipped_file_under_the_plain_name_is_refused_by_name(mini_beir):
 
     with pytest.raises(BeirFormatError, match=rf"^{queries} is gzip-compressed: gunzip it$"):
         load_beir(mini_beir)
+
+
+def test_a_query_nested_too_deeply_is_named_by_line(mini_beir):
+    (mini_beir / "queries.jsonl").write_text('{"_id": "q1", "text": "park"}\n' + "[" * 100_000 + "\n")
+
+    with pytest.raises(CommandError, match=r"queries\.jsonl line 2 is not a query: it is nested too deeply$"):
+        call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25")
+
+
+@pytest.mark.parametrize("name", ["corpus.jsonl", "queries.jsonl", "qrels/test.tsv"])
+def test_files_starting_with_a_byte_order_mark_are_read_as_without(mini_beir, name):
+    # given a file saved with a UTF-8 byte order mark, as some Windows editors save them; no header
+    path = mini_beir / name
+    (mini_beir / "qrels" / "test.tsv").write_text("q1\td1\t1\nq2\td2\t1\n")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    # when
+    dataset = load_beir(mini_beir)
+    # then its first record is read, its id without the mark
+    assert (dataset.corpus[0].external_id, dataset.qrels, list(dataset.queries)) == (
+        "d1",
+        {"q1": {"d1": 1}, "q2": {"d2": 1}},
+        ["q1", "q2"],
+    )
