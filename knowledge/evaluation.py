@@ -169,6 +169,8 @@ def _query_field(item: Any, key: str) -> str:
     return str(value)
 
 
+# trec_eval holds a grade in a C int: beyond it pytrec_eval raises a SystemError or wraps around.
+GRADES = range(-(2**31), 2**31)
 QRELS_LINE = "{path} line {number} is not query-id<TAB>corpus-id<TAB>score (a whole number): {error}"
 
 
@@ -190,7 +192,10 @@ def qrels_lines(path: Path) -> list[tuple[int, str, str, int]]:
         try:
             if len(fields) < 3:
                 raise ValueError(f"{len(fields)} field(s) separated by tabs")
-            judgements.append((number, fields[0], fields[1], int(fields[2])))
+            grade = int(fields[2])
+            if grade not in GRADES:
+                raise ValueError(f"{grade} is beyond trec_eval's range, {GRADES.start} to {GRADES.stop - 1}")
+            judgements.append((number, fields[0], fields[1], grade))
         except ValueError as exc:
             raise BeirFormatError(QRELS_LINE.format(path=path, number=number, error=exc)) from exc
     return judgements

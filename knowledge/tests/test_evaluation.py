@@ -155,6 +155,9 @@ def test_qrels_fields_may_carry_extra_whitespace(tmp_path: Path) -> None:
         ("q1 d1 1\n", "line 1"),
         ("query-id\tcorpus-id\tscore\nq1\td1\t1.5\n", "line 2"),
         ("query-id\tcorpus-id\tscore\nq1\t\t1\n", "line 2"),
+        # trec_eval keeps a grade in a C integer: a larger one would end in a SystemError or wrap around
+        ("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t2147483648\n", "line 3"),
+        ("q1\td1\t-99999999999999999999999\n", "line 1"),
     ],
 )
 def test_a_malformed_qrels_line_is_named(tmp_path: Path, text: str, line: str) -> None:
