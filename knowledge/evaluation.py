@@ -101,8 +101,6 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
     judgements = qrels_lines(folder / "qrels" / f"{split}.tsv")
     qrels = _qrels_of(judgements)
     judged = {query_id: text for query_id, text in queries.items() if query_id in qrels and query_id not in empty}
-    if not judged:
-        raise BeirFormatError(f"{folder}: no query in queries.jsonl has a judgement in qrels/{split}.tsv")
     documents = {document.external_id for document in corpus}
     notes = BeirNotes(
         empty_queries=len(empty),
@@ -112,6 +110,9 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
         repeated_judgements=len(judgements) - sum(len(judged_docs) for judged_docs in qrels.values()),
         repeated_documents=len(records) - len(latest),
     )
+    if not judged:
+        why = f" ({notes.line()})" if notes.line() else ""
+        raise BeirFormatError(f"{folder}: no query in queries.jsonl has a judgement in qrels/{split}.tsv{why}")
     # Metrics are means over the qrels' queries: judgements of queries never asked would count as 0.
     return BeirDataset(folder.name, corpus, judged, {query_id: qrels[query_id] for query_id in judged}, notes)
 

@@ -343,3 +343,12 @@ def test_files_starting_with_a_byte_order_mark_are_read_as_without(mini_beir, na
         {"q1": {"d1": 1}, "q2": {"d2": 1}},
         ["q1", "q2"],
     )
+
+
+def test_with_no_query_to_ask_the_error_says_what_was_skipped(mini_beir):
+    # given the only judged query has no text
+    (mini_beir / "queries.jsonl").write_text('{"_id": "q1", "text": ""}\n')
+    (mini_beir / "qrels" / "test.tsv").write_text("q1\td1\t1\n")
+
+    with pytest.raises(BeirFormatError, match=r"in qrels/test\.tsv \(skipped: 1 query with empty text\)$"):
+        load_beir(mini_beir)
