@@ -172,6 +172,7 @@ def _query_field(item: Any, key: str) -> str:
 
 # trec_eval holds a grade in a C int: beyond it pytrec_eval raises a SystemError or wraps around.
 GRADES = range(-(2**31), 2**31)
+TREC_QRELS = "these are TREC qrels (query-id, 0, corpus-id, score); for BEIR's, drop the second column"
 QRELS_LINE = "{path} line {number} is not query-id<TAB>corpus-id<TAB>score (a whole number): {error}"
 
 
@@ -179,20 +180,23 @@ def qrels_lines(path: Path) -> list[tuple[int, str, str, int]]:
     """BEIR qrels TSV: (line number, query id, corpus id, grade) per judgement, in file order.
 
     Fields are split at tabs (an empty field, as from two tabs in a row, is skipped) and stripped
-    of spaces; columns after the third are ignored. The first line is a header when its third field
-    is not a whole number (BEIR's loader skips its first line whatever it holds); without a header
-    it is the first judgement. A grade is any whole number: 1 and up are relevant, the higher the
-    more (nDCG's gain); 0 or below is judged not relevant."""
+    of spaces; columns after the third are ignored. The first line is a header when none of its
+    fields is a whole number (BEIR's loader skips its first line whatever it holds); without a
+    header it is the first judgement. TREC qrels (query, 0, document, score) are refused as such. A
+    grade is a whole number: 1 and up are relevant, the higher the more (nDCG's gain); 0 or below is
+    judged not relevant."""
     judgements = []
     for number, line in enumerate(_lines(path), start=1):
         if not line.strip():
             continue
         fields = [field.strip() for field in line.split("\t") if field.strip()]
-        if number == 1 and len(fields) >= 3 and not _is_whole_number(fields[2]):
+        if number == 1 and len(fields) >= 3 and not any(_is_whole_number(field) for field in fields[:4]):
             continue
         try:
             if len(fields) < 3:
                 raise ValueError(f"{len(fields)} field(s) separated by tabs")
+            if len(fields) == 4 and _is_whole_number(fields[3]) and not _is_whole_number(fields[2]):
+                raise ValueError(TREC_QRELS)
             grade = int(fields[2])
             if grade not in GRADES:
                 raise ValueError(f"{grade} is beyond trec_eval's range, {GRADES.start} to {GRADES.stop - 1}")

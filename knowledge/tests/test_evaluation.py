@@ -352,3 +352,13 @@ def test_with_no_query_to_ask_the_error_says_what_was_skipped(mini_beir):
 
     with pytest.raises(BeirFormatError, match=r"in qrels/test\.tsv \(skipped: 1 query with empty text\)$"):
         load_beir(mini_beir)
+
+
+@pytest.mark.parametrize("first", ["q1\t0\td1\t1\n", "query-id\tcorpus-id\tscore\n"])
+def test_trec_qrels_are_named_as_such(tmp_path: Path, first: str) -> None:
+    # given TREC's four columns (query, iteration, document, score) instead of BEIR's three
+    path = _qrels_file(tmp_path, first + "q1\t0\td2\t1\n")
+    line = 2 if first.startswith("query-id") else 1
+
+    with pytest.raises(BeirFormatError, match=rf"test\.tsv line {line} .*TREC qrels .*drop the second column$"):
+        read_qrels(path)
