@@ -5,8 +5,9 @@ keywords help there. Support chat looks different: "needd help switching several
 00004587345" has to find the answer about changing an order, next to near-twins (change vs cancel
 an order, check vs get an invoice, set up vs change a shipping address). This set gives each of
 Bitext's 27 intents its canned answer as one document and asks the customers' utterances,
-relevant = their intent's answer. Answers are named ``a01``..``a27`` (id and title, as the BEIR
-loader titles an untitled record): the intent's name would hand BM25 the label. Queries are the
+relevant = their intent's answer. Answers are named ``a01``..``a27`` and have no title (the
+intent's name would hand BM25 the label; an id as title put a meaningless word into every
+embedding), as ``evaluate_retrieval`` reads an untitled BEIR record. Queries are the
 ``holdout`` half of the utterances (``supportai.datasets``); the fusion was chosen on ``dev``.
 """
 
@@ -62,7 +63,7 @@ def bitext_intent_dataset(source: Path, *, split: str = "holdout") -> BeirDatase
         except csv.Error as exc:
             raise BitextFormatError(f"{path} line {reader.line_num} is not CSV: {exc}") from exc
     names = {intent: f"a{number:02d}" for number, intent in enumerate(sorted(answers), start=1)}
-    corpus = [ParsedDocument(names[intent], names[intent], answers[intent]) for intent in sorted(answers)]
+    corpus = [ParsedDocument(names[intent], "", answers[intent]) for intent in sorted(answers)]
     judged = {query_id: {names[intent]: 1 for intent in relevant} for query_id, relevant in qrels.items()}
     return BeirDataset(f"bitext-intents-{split}", corpus, queries, judged)
 
@@ -72,8 +73,7 @@ def write_beir(dataset: BeirDataset, folder: Path) -> None:
     (folder / "qrels").mkdir(parents=True, exist_ok=True)
     with (folder / "corpus.jsonl").open("w", encoding="utf-8") as out:
         for document in dataset.corpus:
-            title = "" if document.title == document.external_id else document.title
-            out.write(json.dumps({"_id": document.external_id, "title": title, "text": document.text}) + "\n")
+            out.write(json.dumps({"_id": document.external_id, "title": document.title, "text": document.text}) + "\n")
     with (folder / "queries.jsonl").open("w", encoding="utf-8") as out:
         for query_id, text in dataset.queries.items():
             out.write(json.dumps({"_id": query_id, "text": text}) + "\n")
