@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from supportai.console.tenancy import current_membership
-from supportai.selectors import membership_list
+from supportai.console.tenancy import console_memberships, current_membership
 
 CONSOLE_SECTIONS = (
     ("conversations", "Conversations"),
@@ -25,5 +24,5 @@ def console_context(request: HttpRequest) -> dict[str, object]:
         # the section a page belongs to, inner pages too (/console/knowledge/search/ → knowledge)
         "console_section": request.path.removeprefix("/console/").split("/", 1)[0],
         "console_membership": current_membership(request),
-        "console_memberships": list(membership_list(user=request.user)),
+        "console_memberships": console_memberships(request),
     }

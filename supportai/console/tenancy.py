@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from supportai.models import Membership, Tenant
-from supportai.selectors import membership_get, membership_list
+from supportai.selectors import membership_list
 
 SESSION_KEY = "console_tenant_id"
 NO_MEMBERSHIP = "Your account is not a member of any tenant. Ask a tenant owner to invite you."
@@ -23,13 +23,25 @@ TENANT_SWITCHED = (
 )
 
 
+# Where a request keeps the memberships it read: the view, the navigation and the tenant switcher
+# of one page all need them.
+MEMBERSHIPS_READ = "_console_memberships"
+
+
+def console_memberships(request: HttpRequest) -> list[Membership]:
+    """The memberships the user acts through (``membership_list``), oldest first, read once per request."""
+    memberships: list[Membership] | None = getattr(request, MEMBERSHIPS_READ, None)
+    if memberships is None:
+        memberships = list(membership_list(user=request.user).order_by("pk"))
+        setattr(request, MEMBERSHIPS_READ, memberships)
+    return memberships
+
+
 def current_membership(request: HttpRequest) -> Membership | None:
+    memberships = console_memberships(request)
     chosen = request.session.get(SESSION_KEY)
-    if isinstance(chosen, int):
-        membership = membership_get(user=request.user, tenant_id=chosen)
-        if membership is not None:
-            return membership
-    return membership_list(user=request.user).first()
+    chosen_one = (m for m in memberships if isinstance(chosen, int) and m.tenant_id == chosen)
+    return next(chosen_one, memberships[0] if memberships else None)
 
 
 def require_membership(request: HttpRequest) -> Membership:

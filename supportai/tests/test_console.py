@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from supportai.console.tenancy import NO_MEMBERSHIP, SESSION_KEY
 from supportai.models import Role, Tenant
@@ -112,3 +114,23 @@ def test_stale_session_tenant_falls_back_to_a_membership(owner: User, other_tena
 
 def test_unknown_section_is_404(owner: User) -> None:
     assert _client_for(owner).get("/console/nope/").status_code == 404
+
+
+def test_a_console_page_reads_the_users_memberships_once(owner: User, other_tenant: Tenant) -> None:
+    # given an owner who is also a member of a second tenant, acting for the second one
+    MembershipFactory(user=owner, tenant=other_tenant, role=Role.AGENT)
+    client = _client_for(owner)
+    session = client.session
+    session[SESSION_KEY] = other_tenant.pk
+    session.save()
+    # when a console page is rendered (the view, the navigation and the tenant switcher all need them)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/console/knowledge/")
+    # then the memberships were read in one query, and the page acts for the chosen tenant
+    assert response.status_code == 200
+    membership_reads = [q["sql"] for q in queries.captured_queries if 'FROM "supportai_membership"' in q["sql"]]
+    assert len(membership_reads) == 1, membership_reads
+    assert response.context["console_membership"].tenant_id == other_tenant.pk
+    listed = {membership.tenant_id for membership in response.context["console_memberships"]}
+    assert listed == set(owner.memberships.values_list("tenant_id", flat=True))
+    assert other_tenant.pk in listed
