@@ -30,6 +30,7 @@ from chat.public_api import error_response, preflight_response, public_request
 
 NO_CONVERSATION = "There is no conversation for this resume token; start a chat first."
 RATE_LIMITED = "Too many requests from your network; wait a minute."
+USE_POST = "Use POST."
 
 
 def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
@@ -126,7 +127,11 @@ class _ProposalDecisionApi(APIView):
         return preflight_response(request._request)
 
     def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
-        return error_response(ErrorCode.BAD_REQUEST, "Use POST.", request.headers.get("Origin", ""))
+        # 405 with Allow, as HTTP asks for a method the resource has not; the body is the protocol's error.
+        response = error_response(ErrorCode.BAD_REQUEST, USE_POST, request.headers.get("Origin", ""))
+        response.status_code = 405
+        response["Allow"] = "POST, OPTIONS"
+        return response
 
 
 class ProposalConfirmApi(_ProposalDecisionApi):

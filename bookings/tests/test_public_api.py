@@ -11,6 +11,7 @@ from django.test import Client
 
 from bookings import proposals
 from bookings.models import Booking, BookingStatus, Proposal, ProposalStatus, Service
+from bookings.public_api import USE_POST
 from bookings.tests.conftest import local, next_weekday
 from bookings.widget import handle_proposal_decision
 from chat import limits
@@ -165,12 +166,17 @@ def test_decisions_count_against_the_per_ip_limit(
     assert (status, error["code"]) == (429, "rate_limited")
 
 
-def test_preflight_and_other_methods(tenant: Tenant) -> None:
+def test_preflight_allows_post(tenant: Tenant) -> None:
     preflight = Client().options(CONFIRM, headers={"origin": ORIGIN})
     assert preflight.status_code == 204 and preflight["Access-Control-Allow-Origin"] == ORIGIN
     assert "POST" in preflight["Access-Control-Allow-Methods"]
-    response = Client().get(REJECT, headers={"origin": ORIGIN})
-    assert (response.status_code, response.json()["code"]) == (400, "bad_request")
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "TRACE"])
+def test_a_method_other_than_post_is_not_allowed(method: str) -> None:
+    response = Client().generic(method, REJECT, headers={"origin": ORIGIN})
+    assert (response.status_code, response["Allow"]) == (405, "POST, OPTIONS")
+    assert response.json() == {"type": "error", "code": "bad_request", "message": USE_POST}
 
 
 def test_openapi_schema_describes_both_endpoints_without_auth() -> None:
