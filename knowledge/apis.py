@@ -40,6 +40,7 @@ from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
 from knowledge.uploads import files_upload
 from supportai.api_auth import ApiKeyPrincipal
 from supportai.api_errors import error_responses
+from supportai.api_fields import JsonBooleanField, JsonCharField, JsonIntegerField
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
 from supportai.request_limits import API_MAX_FILES, TOO_MANY_FILES
@@ -342,8 +343,8 @@ class RetrievalUnavailable(APIException):
 
 class RetrieveApi(APIView):
     class InputSerializer(serializers.Serializer):
-        query = serializers.CharField(max_length=2000)
-        k = serializers.IntegerField(min_value=1, max_value=50, default=5)
+        query = JsonCharField(max_length=2000)
+        k = JsonIntegerField(min_value=1, max_value=50, default=5)
         mode = serializers.ChoiceField(choices=MODES, default="hybrid")
 
         class Meta:
@@ -416,14 +417,14 @@ class UrlSourceCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         # Types and sizes only: the rules (ranges included) are url_source_create's, shared with the console.
-        name = serializers.CharField(max_length=NAME_MAX_LENGTH)
-        start_url = serializers.CharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
-        sitemap_url = serializers.CharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
-        path_prefix = serializers.CharField(max_length=PREFIX_MAX_LENGTH, required=False, allow_blank=True)
-        max_pages = serializers.IntegerField(required=False)
-        max_depth = serializers.IntegerField(required=False, help_text=f"0 to {MAX_DEPTH}")
-        sync_interval_minutes = serializers.IntegerField(required=False, help_text="0: only on demand")
-        sync_now = serializers.BooleanField(default=True)
+        name = JsonCharField(max_length=NAME_MAX_LENGTH)
+        start_url = JsonCharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
+        sitemap_url = JsonCharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
+        path_prefix = JsonCharField(max_length=PREFIX_MAX_LENGTH, required=False, allow_blank=True)
+        max_pages = JsonIntegerField(required=False)
+        max_depth = JsonIntegerField(required=False, help_text=f"0 to {MAX_DEPTH}")
+        sync_interval_minutes = JsonIntegerField(required=False, help_text="0: only on demand")
+        sync_now = JsonBooleanField(default=True)
 
         class Meta:
             ref_name = "UrlSourceInput"

@@ -135,6 +135,40 @@ def test_search_api_refuses_json_escapes_that_are_not_text(tenant, escape, error
     assert response.json() == {"query": [error]}
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "errors"),
+    [
+        ("/api/v1/knowledge/search/", {"query": 0}, {"query": ["Not a valid string."]}),
+        ("/api/v1/knowledge/search/", {"query": "parking", "k": "3"}, {"k": ["A valid integer is required."]}),
+        (
+            "/api/v1/knowledge/sources/",
+            {"name": "Docs", "start_url": "https://docs.example", "max_depth": "1"},
+            {"max_depth": ["A valid integer is required."]},
+        ),
+        (
+            "/api/v1/knowledge/sources/",
+            {"name": "Docs", "start_url": "https://docs.example", "sync_now": "yes"},
+            {"sync_now": ["Must be a valid boolean."]},
+        ),
+    ],
+)
+def test_json_values_of_another_type_than_the_schemas_are_refused(tenant, path, body, errors):
+    # when a JSON body carries a value in another type than the schema names (DRF would convert it)
+    response = api_client(tenant).post(path, body, format="json")
+    # then it is refused, field by field, and nothing is made
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert not KnowledgeSource.objects.filter(tenant=tenant).exists()
+
+
+def test_form_values_are_text_and_still_read_as_numbers(tenant, other_tenant):
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(other_tenant, "Their parking", "Valet parking.")
+    response = api_client(tenant).post("/api/v1/knowledge/search/", {"query": "parking", "k": "1"})
+    assert response.status_code == 200
+    assert [p["title"] for p in response.json()] == ["Parking"]
+
+
 def test_upload_says_how_many_rows_a_file_no_longer_holds_were_kept_while_another_file_failed(
     tenant: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
