@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator as DjangoPaginator
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -175,20 +176,35 @@ class SyncRunningConflict(APIException):
     default_code = "sync_running"
 
 
+class EmptyFiltersSchema(AutoSchema):
+    """DRF reads a query parameter sent empty (``?status=``, as an HTML form sends an unset filter)
+    as absent; the schema says so (``allowEmptyValue``), so clients and tests know it is no error."""
+
+    def _get_parameters(self) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super()._get_parameters()
+        return [
+            {**parameter, "allowEmptyValue": True} if parameter["in"] == "query" else parameter
+            for parameter in parameters
+        ]
+
+
 class DocumentsApi(APIView):
     """List the tenant's documents (any member), or upload files (owners and admins): each file is
     parsed now and indexed in the background (status ``pending`` → ``ready``)."""
 
     parser_classes = (MultiPartParser, FormParser)
+    schema = EmptyFiltersSchema()
 
     class FilterSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=DocumentStatus.values, required=False)
+        status = serializers.ChoiceField(choices=DocumentStatus.values, required=False, help_text="empty: any")
         # Named like Field.source on purpose (the query parameter); DRF's metaclass moves declared
         # fields out of the class attributes, so the serializer's own ``source`` is untouched.
         source = serializers.IntegerField(  # type: ignore[assignment]
-            min_value=1, required=False, help_text="a knowledge source's id"
+            min_value=1, required=False, help_text="a knowledge source's id; empty: any"
         )
-        page = serializers.IntegerField(min_value=1, required=False, help_text=f"{DOCUMENTS_PAGE_SIZE} per page")
+        page = serializers.IntegerField(
+            min_value=1, required=False, help_text=f"{DOCUMENTS_PAGE_SIZE} per page; empty: the first"
+        )
 
         class Meta:
             ref_name = "DocumentFilter"

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from knowledge.tests.factories import add_document
 from supportai.api_errors import VALIDATION_BODY
 from supportai.models import Tenant
 from supportai.tests.factories import api_client
@@ -93,3 +94,19 @@ def test_a_body_of_a_type_the_operation_does_not_read_gets_the_documented_415(
     assert response.status_code == 415
     assert set(response.json()) == {"detail"} and content_type in response.json()["detail"]
     assert "415" in schema["paths"][path]["post"]["responses"]
+
+
+def test_the_document_lists_filters_may_be_sent_empty(schema: dict[str, Any]) -> None:
+    parameters = schema["paths"]["/api/v1/knowledge/documents/"]["get"]["parameters"]
+    assert {p["name"]: p.get("allowEmptyValue") for p in parameters} == {"status": True, "source": True, "page": True}
+
+
+def test_an_empty_filter_lists_as_if_it_were_absent(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(other_tenant, "Their parking", "Valet parking.")
+    # when
+    response = api_client(tenant).get("/api/v1/knowledge/documents/?status=&source=&page=")
+    # then
+    assert response.status_code == 200
+    assert [d["title"] for d in response.json()["results"]] == ["Parking"]
