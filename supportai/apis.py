@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from supportai.api_auth import ApiKeyPrincipal
+from supportai.api_errors import error_responses
 from supportai.models import Tenant
 from supportai.selectors import membership_list
 
@@ -31,6 +32,8 @@ class TenantDetailApi(APIView):
             fields = ("name", "slug", "public_key", "timezone", "locale", "allowed_origins")
             ref_name = "Tenant"
 
-    @extend_schema(responses=OutputSerializer, summary="The tenant this API key belongs to")
+    @extend_schema(
+        responses={200: OutputSerializer, **error_responses({})}, summary="The tenant this API key belongs to"
+    )
     def get(self, request: Request) -> Response:
         return Response(self.OutputSerializer(api_tenant(request)).data)
