@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.http import QueryDict
 from rest_framework import serializers
+
+# A character str.strip keeps (not str.isspace): DRF's CharField trims what strip trims and refuses
+# what is left blank; as a validator the schema shows this pattern, so "\x0b" is no valid query.
+NOT_BLANK = RegexValidator(
+    r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+    message="This field may not be blank.",
+)
 
 
 def _from_json(field: serializers.Field[Any, Any, Any, Any]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from typing import Any
 
 import pytest
@@ -72,8 +74,21 @@ def test_the_upload_is_described_as_multipart_only(schema: dict[str, Any]) -> No
 
 def test_required_text_inputs_refuse_blanks_in_the_schema(schema: dict[str, Any]) -> None:
     components = schema["components"]["schemas"]
-    assert components["RetrieveInputRequest"]["properties"]["query"]["minLength"] == 1
-    assert components["UrlSourceInputRequest"]["properties"]["name"]["minLength"] == 1
+    query = components["RetrieveInputRequest"]["properties"]["query"]
+    name = components["UrlSourceInputRequest"]["properties"]["name"]
+    assert query["minLength"] == name["minLength"] == 1
+    # and whitespace alone, which DRF trims to blank (str.strip), by a pattern of what it keeps
+    assert query["pattern"] == name["pattern"]
+    pattern = re.compile(query["pattern"])
+    whitespace = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
+    assert not any(pattern.search(c) for c in whitespace)
+    assert all(pattern.search(c) for c in ("a", "\ufeff", "\x00", "?"))
+
+
+def test_a_query_of_whitespace_alone_is_refused_as_blank(tenant: Tenant) -> None:
+    response = api_client(tenant).post("/api/v1/knowledge/search/", {"query": "\x0b\x1c\u3000"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"query": ["This field may not be blank."]}
 
 
 @pytest.mark.parametrize(
