@@ -14,12 +14,20 @@ from django.core.validators import RegexValidator
 from django.http import QueryDict
 from rest_framework import serializers
 
-# A character str.strip keeps (not str.isspace): DRF's CharField trims what strip trims and refuses
-# what is left blank; as a validator the schema shows this pattern, so "\x0b" is no valid query.
-NOT_BLANK = RegexValidator(
-    r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
-    message="This field may not be blank.",
-)
+# What str.strip trims (the str.isspace characters).
+_WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+class _SchemaPattern(RegexValidator):
+    """A pattern for the schema only: DRF's own checks enforce it, with their messages."""
+
+    def __call__(self, value: Any) -> None:
+        return None
+
+
+# What DRF's CharField accepts when it may not be blank: no null character, and something left
+# once it trims the whitespace (so "\x0b" is no valid query, though minLength 1 would say it is).
+NOT_BLANK = _SchemaPattern(rf"^[^\x00]*[^\x00{_WHITESPACE}][^\x00]*$")
 
 
 def _from_json(field: serializers.Field[Any, Any, Any, Any]) -> bool:

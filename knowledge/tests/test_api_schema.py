@@ -8,9 +8,13 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from knowledge.apis import RetrieveApi
 from knowledge.tests.factories import add_document
 from supportai.api_errors import VALIDATION_BODY
+from supportai.api_fields import NOT_BLANK
 from supportai.models import Tenant
 from supportai.tests.factories import api_client
 
@@ -77,12 +81,21 @@ def test_required_text_inputs_refuse_blanks_in_the_schema(schema: dict[str, Any]
     query = components["RetrieveInputRequest"]["properties"]["query"]
     name = components["UrlSourceInputRequest"]["properties"]["name"]
     assert query["minLength"] == name["minLength"] == 1
-    # and whitespace alone, which DRF trims to blank (str.strip), by a pattern of what it keeps
+    # and whitespace alone, which DRF trims to blank (str.strip), or a null character, by a pattern
     assert query["pattern"] == name["pattern"]
     pattern = re.compile(query["pattern"])
     whitespace = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
     assert not any(pattern.search(c) for c in whitespace)
-    assert all(pattern.search(c) for c in ("a", "\ufeff", "\x00", "?"))
+    assert not any(pattern.search(text) for text in ("a\x00", "\x00", " \x00b "))
+    assert all(pattern.search(text) for text in ("a", "\ufeff", " ? ", "two\nlines\n"))
+
+
+@given(st.text())
+@settings(max_examples=300, derandomize=True, database=None)
+def test_the_text_pattern_accepts_what_drf_accepts(text: str) -> None:
+    serializer = RetrieveApi.InputSerializer(data={"query": text[:2000]})
+    accepted = serializer.is_valid() or "query" not in serializer.errors
+    assert accepted == bool(re.search(NOT_BLANK.regex, text[:2000]))
 
 
 def test_a_query_of_whitespace_alone_is_refused_as_blank(tenant: Tenant) -> None:
