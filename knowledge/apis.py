@@ -41,7 +41,7 @@ from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
 from knowledge.uploads import files_upload
 from supportai.api_auth import ApiKeyPrincipal
 from supportai.api_errors import error_responses
-from supportai.api_fields import NOT_BLANK, JsonBooleanField, JsonCharField, JsonIntegerField
+from supportai.api_fields import NOT_BLANK, StrictBooleanField, StrictCharField, StrictChoiceField, StrictIntegerField
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
 from supportai.request_limits import API_MAX_FILES, TOO_MANY_FILES
@@ -359,9 +359,9 @@ class RetrievalUnavailable(APIException):
 
 class RetrieveApi(APIView):
     class InputSerializer(serializers.Serializer):
-        query = JsonCharField(max_length=2000, validators=[NOT_BLANK])
-        k = JsonIntegerField(min_value=1, max_value=50, default=5)
-        mode = serializers.ChoiceField(choices=MODES, default="hybrid")
+        query = StrictCharField(max_length=2000, validators=[NOT_BLANK])
+        k = StrictIntegerField(min_value=1, max_value=50, default=5)
+        mode = StrictChoiceField(choices=MODES, default="hybrid")
 
         class Meta:
             ref_name = "RetrieveInput"
@@ -433,14 +433,14 @@ class UrlSourceCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         # Types and sizes only: the rules (ranges included) are url_source_create's, shared with the console.
-        name = JsonCharField(max_length=NAME_MAX_LENGTH, validators=[NOT_BLANK])
-        start_url = JsonCharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
-        sitemap_url = JsonCharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
-        path_prefix = JsonCharField(max_length=PREFIX_MAX_LENGTH, required=False, allow_blank=True)
-        max_pages = JsonIntegerField(required=False)
-        max_depth = JsonIntegerField(required=False, help_text=f"0 to {MAX_DEPTH}")
-        sync_interval_minutes = JsonIntegerField(required=False, help_text="0: only on demand")
-        sync_now = JsonBooleanField(default=True)
+        name = StrictCharField(max_length=NAME_MAX_LENGTH, validators=[NOT_BLANK])
+        start_url = StrictCharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
+        sitemap_url = StrictCharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
+        path_prefix = StrictCharField(max_length=PREFIX_MAX_LENGTH, required=False, allow_blank=True)
+        max_pages = StrictIntegerField(required=False)
+        max_depth = StrictIntegerField(required=False, help_text=f"0 to {MAX_DEPTH}")
+        sync_interval_minutes = StrictIntegerField(required=False, help_text="0: only on demand")
+        sync_now = StrictBooleanField(default=True)
 
         class Meta:
             ref_name = "UrlSourceInput"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -158,6 +159,31 @@ def test_json_values_of_another_type_than_the_schemas_are_refused(tenant, path, 
     # then it is refused, field by field, and nothing is made
     assert response.status_code == 400
     assert response.json() == errors
+    assert not KnowledgeSource.objects.filter(tenant=tenant).exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "errors"),
+    [
+        ("/api/v1/knowledge/search/", {"query": "parking", "mode": ""}, {"mode": ['"" is not a valid choice.']}),
+        ("/api/v1/knowledge/search/", {"query": "parking", "k": ""}, {"k": ["A valid integer is required."]}),
+        (
+            "/api/v1/knowledge/sources/",
+            {"name": "Docs", "start_url": "https://docs.example", "sync_now": ""},
+            {"sync_now": ["Must be a valid boolean."]},
+        ),
+    ],
+)
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "application/x-www-form-urlencoded"])
+def test_an_optional_form_field_sent_empty_is_refused_as_in_json(tenant, path, body, errors, content_type):
+    # when a form (url-encoded or multipart) sends an optional field empty, which DRF would read as absent
+    if content_type == "multipart/form-data":
+        response = api_client(tenant).post(path, body, format="multipart")
+    else:
+        response = api_client(tenant).post(path, urlencode(body), content_type=content_type)
+    # then it is a value, refused as the same JSON value is
+    assert response.status_code == 400
+    assert response.json() == errors == api_client(tenant).post(path, body, format="json").json()
     assert not KnowledgeSource.objects.filter(tenant=tenant).exists()
 
 
