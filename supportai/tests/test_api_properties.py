@@ -34,6 +34,7 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.transport.requests import REQUESTS_TRANSPORT
 from schemathesis.transport.wsgi import WSGI_TRANSPORT
 
+from chat.services import conversation_open
 from knowledge import conf
 from knowledge.models import Document, KnowledgeSource, SourceKind
 from knowledge.tests.factories import add_document
@@ -64,10 +65,14 @@ class InTransactionApp:
 
 PUBLIC_ADDRESS = "93.184.215.14"
 schema = schemathesis.openapi.from_wsgi("/api/schema/", InTransactionApp())
+# Invalid data may also be refused as too long: the widget protocol's too_long (a proposal_id over 64
+# characters) is a 413, which the schema documents.
+_rejection = schema.config.checks.negative_data_rejection
+_rejection.expected_statuses = [*_rejection.expected_statuses, "413"]
 
 # Bounded and repeatable: the same examples on every run, none replayed from a local database.
 PROPERTY_SETTINGS = settings(
-    max_examples=100,
+    max_examples=80,
     derandomize=True,
     database=None,
     deadline=None,
@@ -151,10 +156,23 @@ def alpha_key(tenant: Tenant) -> dict[str, str]:
     return _bearer(tenant)
 
 
-@pytest.mark.slow  # about 30 s: 100 generated requests per operation
+@pytest.fixture
+def widget(tenant: Tenant) -> dict[str, str]:
+    """``tenant``'s widget key and a live conversation's resume token, for the public endpoints."""
+    opened = conversation_open(tenant=tenant, origin="", channel="api")
+    return {"key": tenant.public_key, "resume_token": opened.resume_token}
+
+
+@pytest.mark.slow  # about 40 s: 80 generated requests per operation
 @schema.parametrize()
 @PROPERTY_SETTINGS
-def test_every_operation_answers_as_its_schema_says(case: schemathesis.Case, alpha_key: dict[str, str]) -> None:
+def test_every_operation_answers_as_its_schema_says(
+    case: schemathesis.Case, alpha_key: dict[str, str], widget: dict[str, str]
+) -> None:
+    if case.path.startswith("/api/v1/public/") and isinstance(case.body, dict):
+        # A generated key or token is never one: text ones become real, so the proposal_id is what meets
+        # the checks (a value of another type stays, the invalid input it is).
+        case.body.update({name: value for name, value in widget.items() if isinstance(case.body.get(name), str)})
     excluded = [positive_data_acceptance] if f"{case.method} {case.path}" in RULES_BEYOND_SCHEMA else []
     case.call_and_validate(headers=alpha_key, excluded_checks=excluded)
 
