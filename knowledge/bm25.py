@@ -39,8 +39,10 @@ from supportai.models import Tenant
 
 # Children are inserted with their lexemes in one statement: updating them afterwards would write
 # every row (and its HNSW entry) again. The title is repeated ``title_weight`` times so its lexemes
-# get that many positions (tf), a BM25F-style field weight. One statement takes the children of a
-# whole batch of documents (a row per child, its document's title alongside); the lexemes come from
+# get that many positions (tf), a BM25F-style field weight; the child's section headings (those above
+# it that it does not hold, knowledge/sections.py) follow once, as words of its context. One
+# statement takes the children of a whole batch of documents (a row per child, its document's title
+# and its section alongside); the lexemes come from
 # the text-search configuration the document records, without the invisible characters that would
 # hide a word (``languages.LEXEME_INVISIBLES``).
 CHILD_INSERT_SQL = """
@@ -53,11 +55,12 @@ SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tok
     SELECT c.*,
            to_tsvector(d.search_config::regconfig,
                        repeat(translate(c.title, %(invisible)s, %(spaces)s) || ' . ', %(weight)s))
+           || to_tsvector(d.search_config::regconfig, translate(c.section, %(invisible)s, %(spaces)s))
            || to_tsvector(d.search_config::regconfig, translate(c.text, %(invisible)s, %(spaces)s)) AS sv
       FROM unnest(%(documents)s::bigint[], %(titles)s::text[], %(parents)s::bigint[], %(ordinals)s::int[],
-                  %(texts)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[], %(embeddings)s::text[],
-                  %(hashes)s::text[])
-           AS c(document_id, title, parent_id, ordinal, text, tokens, char_start, char_end, embedding,
+                  %(texts)s::text[], %(sections)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[],
+                  %(embeddings)s::text[], %(hashes)s::text[])
+           AS c(document_id, title, parent_id, ordinal, text, section, tokens, char_start, char_end, embedding,
                 embedded_text_sha256)
       JOIN knowledge_document d ON d.id = c.document_id AND d.tenant_id = %(tenant)s
   ) AS x
@@ -71,6 +74,7 @@ class ChildRow:
     parent_id: int
     ordinal: int
     text: str
+    section: str  # the headings above the child, for its lexemes ("" when it has none)
     tokens: int
     start: int
     end: int
@@ -287,6 +291,7 @@ def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list
                 "parents": [r.parent_id for r in rows],
                 "ordinals": [r.ordinal for r in rows],
                 "texts": [r.text for r in rows],
+                "sections": [r.section for r in rows],
                 "tokens": [r.tokens for r in rows],
                 "starts": [r.start for r in rows],
                 "ends": [r.end for r in rows],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -26,16 +27,22 @@ from knowledge.embedding_reuse import Embedded, embed_passages
 from knowledge.languages import search_config
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
 from knowledge.providers.base import EmbeddingProvider, ProviderError, ProviderErrorKind, embedding_provider
+from knowledge.sections import PATH_SEPARATOR, SectionIndex
 from knowledge.staleness import index_settings
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
 
+# A child's section headings in its lexemes, each once (not the title's weight): they are words of
+# the child's context, not of the whole document. " . " keeps them apart as phrases.
+KEYWORD_SECTION_SEPARATOR = " . "
+
 # Documents embedded and stored together (one model call, one transaction): amortises per-call
 # and per-statement overhead.
 INDEX_BATCH = 128
-# The title is prepended to every child for embedding; it never takes more than this many tokens.
-TITLE_TOKEN_BUDGET = 48
+# The title and the child's section ("Bookings > Cancelling > Refunds") are prepended to every child
+# for embedding; together they never take more than this many tokens.
+CONTEXT_TOKEN_BUDGET = 48
 DIMENSION_MISMATCH = (
     "Embedding provider {name!r} returns {got} dimensions but the vector column holds {want}; "
     "choose a provider/model with {want} dimensions or migrate the column."
@@ -50,25 +57,35 @@ def default_provider() -> EmbeddingProvider:
     return embedding_provider(settings.embedding_provider, settings.embedding_model)
 
 
-def _embedding_title(title: str) -> str:
-    offsets = token_offsets(title)
-    if len(offsets) > TITLE_TOKEN_BUDGET:
-        title = title[: offsets[TITLE_TOKEN_BUDGET - 1][1]]
-    return title
+def _cut(text: str) -> str:
+    offsets = token_offsets(text)
+    return text[: offsets[CONTEXT_TOKEN_BUDGET - 1][1]] if len(offsets) > CONTEXT_TOKEN_BUDGET else text
 
 
-def _join(title: str, text: str) -> str:
-    return f"{title}\n{text}" if title else text
+def embedding_context(title: str, section: Sequence[str] = ()) -> str:
+    """``title > heading > …`` within ``CONTEXT_TOKEN_BUDGET`` tokens: the outermost headings go
+    first (the nearest says most about the child), then the end is cut."""
+    headings = list(section)
+    context = PATH_SEPARATOR.join(part for part in (title, *headings) if part)
+    while len(headings) > 1 and count_tokens(context) > CONTEXT_TOKEN_BUDGET:
+        headings.pop(0)
+        context = PATH_SEPARATOR.join(part for part in (title, *headings) if part)
+    return _cut(context)
 
 
-def embedding_text(title: str, text: str) -> str:
-    """Title + child text, with the title cut so the whole fits the model without truncation."""
-    return _join(_embedding_title(title), text)
+def _join(context: str, text: str) -> str:
+    return f"{context}\n{text}" if context else text
 
 
-def max_embedding_tokens(title: str, text: str) -> int:
+def embedding_text(title: str, text: str, section: Sequence[str] = ()) -> str:
+    """What the model reads for a child: its title and section (``embedding_context``), a newline,
+    its text; the whole fits the model without truncation."""
+    return _join(embedding_context(title, section), text)
+
+
+def max_embedding_tokens(title: str, text: str, section: Sequence[str] = ()) -> int:
     """Word-pieces the local model sees for one child, [CLS]/[SEP] included (must stay <= 256)."""
-    return count_tokens(embedding_text(title, text)) + 2
+    return count_tokens(embedding_text(title, text, section)) + 2
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,8 @@ class PlannedChunk:
     tokens: int
     start: int
     end: int
+    # The headings above the chunk that it does not hold itself, outermost first (knowledge/sections.py).
+    section: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,10 +116,13 @@ def _plan(document: Document, settings: KnowledgeSettings) -> _Plan:
         child_tokens=settings.child_tokens,
         child_overlap=settings.child_overlap,
     )
+    sections = SectionIndex.of(document.content, title=document.title, file_name=document.file_name)
     for ordinal, piece in enumerate(pieces):
         parent = piece.chunk
         parents.append(PlannedChunk(ordinal, parent.text, parent.tokens, parent.start, parent.end))
-        children.extend(PlannedChunk(ordinal, c.text, c.tokens, c.start, c.end) for c in piece.children)
+        children.extend(
+            PlannedChunk(ordinal, c.text, c.tokens, c.start, c.end, sections.above(c.start)) for c in piece.children
+        )
     return _Plan(document, parents, children)
 
 
@@ -187,6 +209,7 @@ def _store_batch(
                 own_parents[c.parent_ordinal],
                 ordinal,
                 c.text,
+                KEYWORD_SECTION_SEPARATOR.join(c.section),
                 c.tokens,
                 c.start,
                 c.end,
@@ -253,8 +276,11 @@ def documents_index(
     plans = [_plan(document, settings) for document in documents]
     texts: list[str] = []
     for plan in plans:
-        title = _embedding_title(plan.document.title)
-        texts.extend(_join(title, child.text) for child in plan.children)
+        contexts: dict[tuple[str, ...], str] = {}  # a document has few sections, and many children
+        for child in plan.children:
+            if child.section not in contexts:
+                contexts[child.section] = embedding_context(plan.document.title, child.section)
+            texts.append(_join(contexts[child.section], child.text))
     try:
         _check_dimensions(provider)
         embedded = embed_passages(tenant=tenant, provider=provider, texts=texts, reuse=reuse_embeddings)

@@ -135,10 +135,10 @@ class Chunk(TenantScopedModel):
     char_end = models.PositiveIntegerField()
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
     embedding_model = models.CharField(max_length=200, blank=True)
-    # SHA-256 of the exact text the model embedded for a child (title + text): re-indexing reuses the
+    # SHA-256 of the exact text the model embedded for a child (title and section + text): re-indexing reuses the
     # stored vector of an identical input instead of embedding it again (knowledge/embedding_reuse.py).
     embedded_text_sha256 = models.CharField(max_length=64, blank=True, db_default="")
-    # Lexemes of title + text (the document's ``search_config``) and their total count (BM25 |d|).
+    # Lexemes of title, section and text (the document's ``search_config``), their total count (BM25 |d|).
     search_vector = SearchVectorField(null=True, blank=True)
     term_count = models.PositiveIntegerField(default=0)
 

@@ -141,6 +141,8 @@ class _MainText(TolerantHTMLParser):
     BLOCK |= {"hr", "address", "caption", "form", "fieldset"}
     # Inline elements whose neighbours are other words: table cells, form labels and buttons.
     SPACED = frozenset({"td", "th", "label", "button", "option", "input"})
+    # Written as Markdown ATX lines ("## Refunds"), so that chunks know their section (knowledge/sections.py).
+    HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -154,6 +156,7 @@ class _MainText(TolerantHTMLParser):
         self.forms = 0
         self.form_start = (0, 0)  # where the outermost open form's text begins in parts and main_parts
         self.form_has_content = False
+        self.heading_at: tuple[int, int] | None = None  # where the open heading's "#" mark is in parts and main_parts
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "html" and not self.language:
@@ -175,6 +178,9 @@ class _MainText(TolerantHTMLParser):
             self._add("\n\n" if tag != "br" else "\n")
         elif tag in self.SPACED:
             self._add(" ")
+        if tag in self.HEADINGS and not self.depth_skip:
+            self.heading_at = (len(self.parts), len(self.main_parts))
+            self._add("#" * int(tag[1]) + " ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP and self.depth_skip:
@@ -187,6 +193,12 @@ class _MainText(TolerantHTMLParser):
             self.forms -= 1
             if not self.forms and not self.form_has_content:
                 del self.parts[self.form_start[0] :], self.main_parts[self.form_start[1] :]
+        elif tag in self.HEADINGS and self.heading_at is not None:
+            # A heading without words leaves no bare "##" line behind.
+            mark, main_mark = self.heading_at
+            if not "".join(self.parts[mark + 1 :]).strip():
+                del self.parts[mark:], self.main_parts[main_mark:]
+            self.heading_at = None
         if tag in self.BLOCK:
             self._add("\n\n")
         elif tag in self.SPACED:

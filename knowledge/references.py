@@ -4,8 +4,8 @@ directly, computed in Python next to (not through) our SQL retrievers.
 Two pairs of references:
 
 * **same chunks** isolate our implementation: they score the very child chunks stored for the
-  tenant (BM25 reads each child's stored lexemes, title weighting included; dense embeds the text
-  our indexer embeds for each child), so "ours / reference" should be ~1.0 and any gap is ours
+  tenant (BM25 reads each child's stored lexemes, title weighting and section included; dense embeds
+  the text our indexer embeds for each child), so "ours / reference" should be ~1.0 and any gap is ours
   (statistics kept in step, MaxScore, candidate cut, HNSW, the traced encoder, vector rounding);
 * **whole documents** are the baselines a reader would compute without our chunking (title and
   content of each document, no title weight, no truncation to children).
@@ -34,6 +34,7 @@ from knowledge.languages import LEXEME_INVISIBLES, LEXEME_SPACES, searchable_tex
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.local import load_model
 from knowledge.retrieval import lift_to_parents
+from knowledge.sections import SectionIndex
 from supportai.models import Tenant
 
 # Query id -> document external ids, best first (the run ``evaluation.compute_metrics`` takes).
@@ -66,8 +67,8 @@ class Encoder(Protocol):
 
 def child_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
     """Each child chunk of ``tenant`` with the lexemes stored in its ``search_vector`` (title
-    repeated ``title_weight`` times, then the text) and their tf. A child without lexemes is kept:
-    it still counts in N."""
+    repeated ``title_weight`` times, its section's headings, then the text) and their tf. A child
+    without lexemes is kept: it still counts in N."""
     bags: dict[Unit, Counter[str]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -110,14 +111,19 @@ def search_configs(*, tenant: Tenant) -> list[str]:
 
 
 def child_texts(*, tenant: Tenant) -> dict[Unit, str]:
-    """Each child chunk of ``tenant`` with the text our indexer embeds for it."""
+    """Each child chunk of ``tenant`` with the text our indexer embeds for it (title, section, text)."""
+    documents = Document.objects.for_tenant(tenant).values_list("pk", "title", "content", "file_name")
+    sections = {pk: SectionIndex.of(content, title=title, file_name=name) for pk, title, content, name in documents}
     rows = (
         Chunk.objects.for_tenant(tenant)
         .filter(level=ChunkLevel.CHILD)
         .order_by("pk")
-        .values_list("pk", "parent_id", "document_id", "document__title", "text")
+        .values_list("pk", "parent_id", "document_id", "document__title", "text", "char_start")
     )
-    return {Unit(pk, parent, document): embedding_text(title, text) for pk, parent, document, title, text in rows}
+    return {
+        Unit(pk, parent, document): embedding_text(title, text, sections[document].above(start))
+        for pk, parent, document, title, text, start in rows
+    }
 
 
 def document_texts(*, tenant: Tenant) -> dict[Unit, str]:

@@ -420,7 +420,7 @@ def tenant_reindex(
     indexed_before: datetime | None = None,
 ) -> int:
     """Re-index the documents whose index no longer matches the configuration (another model,
-    chunk sizes, text-search configuration, lexeme rules or title weight: knowledge/staleness.py),
+    chunk sizes, text-search configuration, indexing rules or title weight: knowledge/staleness.py),
     or all with ``force``, which also embeds every child again instead of reusing stored vectors;
     returns how many. ``indexed_before`` (the start of an interrupted run) leaves out the documents
     indexed since, which that run (or an upload since) did."""

@@ -4,8 +4,10 @@ Each index run records on the document what its chunks were built with (``Docume
 the chunking sizes and overlaps, the title weight and ``INDEX_RULES_VERSION``). A document is stale
 when it is not ready, was embedded by another model, was stemmed with another text-search
 configuration than its language takes, or its record differs from what the settings give now.
-Only another model or other chunk sizes change what the model reads; the other reasons change
-lexemes alone, so re-indexing for them reuses every stored vector (knowledge/embedding_reuse.py).
+Re-indexing embeds again only the children whose input changed (knowledge/embedding_reuse.py): all
+of them for another model, those whose text moved for other chunk sizes, those whose heading path
+is new to the input for rules version 2; a new title weight or text-search configuration changes
+lexemes alone and reuses every stored vector.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from knowledge.languages import search_config
 from knowledge.models import Document, DocumentStatus
 from supportai.models import Tenant
 
-# Bumped whenever code changes how the same text and settings turn into chunks or lexemes, so that
-# a plain ``reindex`` picks up every document indexed before. 0 (``LEGACY_RULES_VERSION``, set by
-# migration knowledge.0016 on the rows it found): indexed before the record existed, i.e. possibly
-# before session 18 read invisible characters for lexemes (``languages.searchable_text``,
-# ``LEXEME_INVISIBLES``). 1: those rules.
-INDEX_RULES_VERSION = 1
+# Bumped whenever code changes how the same text and settings turn into chunks, lexemes or embedded
+# texts, so that a plain ``reindex`` picks up every document indexed before. 0
+# (``LEGACY_RULES_VERSION``, set by migration knowledge.0016 on the rows it found): indexed before the
+# record existed, i.e. possibly before session 18 read invisible characters for lexemes
+# (``languages.searchable_text``, ``LEXEME_INVISIBLES``). 1: those rules. 2: a child is embedded and
+# searched with the headings of its section (knowledge/sections.py).
+INDEX_RULES_VERSION = 2
 LEGACY_RULES_VERSION = 0
 CHUNKING_KEYS = ("parent_tokens", "parent_overlap", "child_tokens", "child_overlap")
 
@@ -38,7 +41,7 @@ class StaleReason(StrEnum):
     ANOTHER_MODEL = "another embedding model"
     CHUNK_SIZES = "chunk sizes changed"
     SEARCH_CONFIG = "another text-search configuration for its language"
-    LEXEME_RULES = "lexeme rules changed"
+    INDEX_RULES = "indexing rules changed"
     TITLE_WEIGHT = "title weight changed"
     FORCED = "--force"
 
@@ -70,7 +73,7 @@ def _reason(*, documents: QuerySet[Document], model: str, settings: KnowledgeSet
             then=Value(StaleReason.CHUNK_SIZES.value),
         ),
         When(_stale_search_config(documents), then=Value(StaleReason.SEARCH_CONFIG.value)),
-        When(~Q(index_settings__contains={"rules": current["rules"]}), then=Value(StaleReason.LEXEME_RULES.value)),
+        When(~Q(index_settings__contains={"rules": current["rules"]}), then=Value(StaleReason.INDEX_RULES.value)),
         When(
             ~Q(index_settings__contains={"title_weight": current["title_weight"]}),
             then=Value(StaleReason.TITLE_WEIGHT.value),

@@ -5,7 +5,10 @@ import itertools
 import pytest
 
 from knowledge.chunking import MODEL_MAX_TOKENS, chunk_document, count_tokens, split_text
-from knowledge.indexing import TITLE_TOKEN_BUDGET, max_embedding_tokens
+from knowledge.indexing import CONTEXT_TOKEN_BUDGET, max_embedding_tokens
+
+# The deepest section path of the longest headings: the embedded context stays within its budget.
+SECTION = tuple("Heading " * 100 for _ in range(6))
 
 
 def test_split_text_empty_and_blank_give_no_chunks():
@@ -90,12 +93,14 @@ def test_chunk_document_children_sit_inside_their_parent_and_fit_the_model():
         for child in parent.children:
             assert parent.chunk.start <= child.start < child.end <= parent.chunk.end
             assert text[child.start : child.end] == child.text
-            # zero truncation: even with a maximal title the model sees every word-piece
-            assert max_embedding_tokens("T " * 200, child.text) <= MODEL_MAX_TOKENS
+            # zero truncation: even with a maximal title and section the model sees every word-piece
+            assert max_embedding_tokens("T " * 200, child.text, SECTION) <= MODEL_MAX_TOKENS
 
 
-def test_title_budget_is_applied():
-    assert max_embedding_tokens("word " * 300, "x") <= TITLE_TOKEN_BUDGET + 4
+def test_context_budget_is_applied():
+    assert max_embedding_tokens("word " * 300, "x") <= CONTEXT_TOKEN_BUDGET + 4
+    assert max_embedding_tokens("word " * 300, "x", SECTION) <= CONTEXT_TOKEN_BUDGET + 4
+    assert max_embedding_tokens("", "x", SECTION) <= CONTEXT_TOKEN_BUDGET + 4
 
 
 def test_chunk_document_child_holding_the_end_of_a_giant_word_fits_the_model() -> None:
@@ -110,7 +115,7 @@ def test_chunk_document_child_holding_the_end_of_a_giant_word_fits_the_model() -
     children = [child for parent in parents for child in parent.children]
     assert all(count_tokens(child.text) <= 128 for child in children)
     assert all(child.tokens == count_tokens(child.text) for child in children)
-    assert all(max_embedding_tokens("T " * 200, child.text) <= MODEL_MAX_TOKENS for child in children)
+    assert all(max_embedding_tokens("T " * 200, child.text, SECTION) <= MODEL_MAX_TOKENS for child in children)
 
 
 @pytest.mark.parametrize("child_tokens", [128, 200])
@@ -125,7 +130,7 @@ def test_chunk_document_counts_are_what_the_model_reads_when_a_cut_splits_a_word
     children = [child for parent in parents for child in parent.children]
     assert all(parent.chunk.tokens == count_tokens(parent.chunk.text) <= 350 for parent in parents)
     assert all(child.tokens == count_tokens(child.text) <= child_tokens for child in children)
-    assert all(max_embedding_tokens("T " * 200, child.text) <= MODEL_MAX_TOKENS for child in children)
+    assert all(max_embedding_tokens("T " * 200, child.text, SECTION) <= MODEL_MAX_TOKENS for child in children)
     # and a cut moves back a token rather than leave a splinter of a word; nothing is lost
     assert all(parent.chunk.tokens >= 340 for parent in parents[1:-1])
     covered = [False] * len(text)

@@ -241,7 +241,7 @@ def test_html_page_wrapped_in_a_form_keeps_its_text_and_drops_the_controls() -> 
     # when
     [doc] = parse_file("parking.html", page, max_bytes=LIMIT)
     # then
-    assert doc.text == "Parking\n\nFree parking behind the studio.\n\nCountry Ask"
+    assert doc.text == "# Parking\n\nFree parking behind the studio.\n\nCountry Ask"
 
 
 def test_html_forms_without_content_leave_no_words_behind() -> None:
@@ -256,7 +256,7 @@ def test_html_forms_without_content_leave_no_words_behind() -> None:
     # when
     [doc] = parse_file("refunds.html", page, max_bytes=LIMIT)
     # then
-    assert doc.text == "Refunds\n\nRefunds take five days."
+    assert doc.text == "# Refunds\n\nRefunds take five days."
 
 
 def test_html_cells_and_definition_lists_keep_their_words_apart() -> None:
@@ -280,7 +280,7 @@ def test_html_title_is_the_pages_and_not_its_icons() -> None:
     [doc] = parse_file("gift.html", page, max_bytes=LIMIT)
     [untitled] = parse_file("gift-cards.html", b"<p>Buy one online.</p><button>" + icon + b"</button>", max_bytes=LIMIT)
     # then
-    assert (doc.title, doc.text) == ("Gift cards", "Gift cards\n\nBuy one online.")
+    assert (doc.title, doc.text) == ("Gift cards", "# Gift cards\n\nBuy one online.")
     assert untitled.title == "gift-cards"
 
 

@@ -1,5 +1,5 @@
 """A plain ``reindex`` takes every document whose index no longer matches the configuration (chunk
-sizes, title weight, lexeme rules), embedding only children whose text changed; ``--dry-run`` says
+sizes, title weight, indexing rules), embedding only children whose text changed; ``--dry-run`` says
 how many and why, and changes nothing."""
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def test_a_lexeme_rules_bump_reindexes_without_embedding_anything(
     monkeypatch.setattr(staleness, "INDEX_RULES_VERSION", INDEX_RULES_VERSION + 1)
     out = _reindex(tenant, capsys)
     # then the document is indexed again, with no embedding call
-    assert "to re-index: 1 document: lexeme rules changed\n" in out
+    assert "to re-index: 1 document: indexing rules changed\n" in out
     document.refresh_from_db()
     assert document.index_settings["rules"] == INDEX_RULES_VERSION + 1
     assert document.indexed_at is not None and indexed_at is not None and document.indexed_at > indexed_at
@@ -197,7 +197,7 @@ def test_dry_run_counts_per_reason_and_changes_nothing(
     out = _reindex(tenant, capsys, "--dry-run")
     # then it lists the counts, most first, and changes nothing
     assert out == (
-        "to re-index: 2 documents: lexeme rules changed; 1: another embedding model\ndry run: nothing changed\n"
+        "to re-index: 2 documents: indexing rules changed; 1: another embedding model\ndry run: nothing changed\n"
     )
     assert list(Document.objects.for_tenant(tenant).order_by("pk").values()) == before
     assert sorted(Chunk.objects.filter(tenant=tenant).values_list("pk", flat=True)) == chunks
@@ -239,14 +239,14 @@ def test_migration_marks_documents_indexed_before_it_stale_for_the_lexeme_rules(
         )
     # when the migration runs
     migrated = migrate_knowledge_to("0017_document_index_settings")
-    # then each records the legacy rules version, and reindex takes the ready one for the lexeme rules
+    # then each records the legacy rules version, and reindex takes the ready one for the indexing rules
     assert dict(migrated.document.objects.values_list("title", "index_settings")) == {
         "ready": {"rules": 0},
         "pending": {"rules": 0},
     }
     tenant = Tenant.objects.get(pk=old.tenant.pk)
     counts = stale_counts(tenant=tenant, model=model, settings=conf.SETTINGS)
-    assert counts == {StaleReason.LEXEME_RULES: 1, StaleReason.NOT_READY: 1}
+    assert counts == {StaleReason.INDEX_RULES: 1, StaleReason.NOT_READY: 1}
 
 
 OLD_CODE_INSERT = """
@@ -265,7 +265,7 @@ def test_a_document_stored_by_code_older_than_the_record_is_stale_for_the_lexeme
     source = add_document(tenant, "Current", ARTICLE).source
     with connection.cursor() as cursor:
         cursor.execute(OLD_CODE_INSERT, [tenant.pk, source.pk, embedder.model])
-    # then it records nothing, and reindex takes it for the lexeme rules
+    # then it records nothing, and reindex takes it for the indexing rules
     assert Document.objects.get(tenant=tenant, external_id="old").index_settings == {}
     counts = stale_counts(tenant=tenant, model=embedder.model, settings=conf.SETTINGS)
-    assert counts == {StaleReason.LEXEME_RULES: 1}
+    assert counts == {StaleReason.INDEX_RULES: 1}

@@ -1,5 +1,5 @@
 """``manage.py reindex --tenant SLUG [--force] [--dry-run]``: re-index the documents whose index no
-longer matches the configuration (embedding model, chunk sizes, title weight, language, lexeme rules)."""
+longer matches the configuration (embedding model, chunk sizes, title weight, language, indexing rules)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from knowledge.staleness import StaleReason, stale_counts
 class Command(BaseCommand):
     help = (
         "Re-chunk and re-index a tenant's documents whose index no longer matches the configuration: "
-        "another embedding model, chunk sizes, title weight, language's stemming or lexeme rules (only "
+        "another embedding model, chunk sizes, title weight, language's stemming or indexing rules (only "
         "children whose text changed are embedded again; all documents and children with --force)."
     )
 
