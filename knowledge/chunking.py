@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -155,12 +155,26 @@ def _cut_hard(counter: TokenCounter, start: int, end: int, max_tokens: int) -> l
     return pieces
 
 
-def _merge(counter: TokenCounter, pieces: list[Span], max_tokens: int, overlap: int) -> list[Span]:
+def _fits(counter: TokenCounter, start: int, end: int, max_tokens: int) -> bool:
+    return counter.count(start, end) <= max_tokens and end - start <= max_tokens * MAX_CHARS_PER_TOKEN
+
+
+def _merge(
+    counter: TokenCounter, pieces: list[Span], max_tokens: int, overlap: int, headings: Collection[int] = ()
+) -> list[Span]:
     chunks: list[Span] = []
     current: list[Span] = []
     for piece in pieces:
         too_long = piece.end - current[0].start > max_tokens * MAX_CHARS_PER_TOKEN if current else False
         if current and (too_long or counter.count(current[0].start, piece.end) > max_tokens):
+            # Headings that would end the chunk open the next one, with the section they head.
+            held: list[Span] = []
+            while (
+                len(current) > 1
+                and current[-1].start in headings
+                and _fits(counter, current[-1].start, piece.end, max_tokens)
+            ):
+                held.insert(0, current.pop())
             chunks.append(Span(current[0].start, current[-1].end, counter.count(current[0].start, current[-1].end)))
             # Carry the tail of the finished chunk into the next one, up to ``overlap`` tokens.
             carried: list[Span] = []
@@ -173,7 +187,7 @@ def _merge(counter: TokenCounter, pieces: list[Span], max_tokens: int, overlap: 
                 if max(counter.count(previous.start, current[-1].end), len(carried) + 1) > overlap:
                     break
                 carried.insert(0, previous)
-            current = carried
+            current = carried + held
         current.append(piece)
     if current:
         chunks.append(Span(current[0].start, current[-1].end, counter.count(current[0].start, current[-1].end)))
@@ -198,15 +212,23 @@ class TextChunk:
 
 
 def split_text(
-    text: str, *, max_tokens: int, overlap: int, offset: int = 0, counter: TokenCounter | None = None
+    text: str,
+    *,
+    max_tokens: int,
+    overlap: int,
+    offset: int = 0,
+    counter: TokenCounter | None = None,
+    headings: Collection[int] = (),
 ) -> list[TextChunk]:
-    """Chunks of ``text`` of at most ``max_tokens`` tokens; spans are shifted by ``offset``."""
+    """Chunks of ``text`` of at most ``max_tokens`` tokens; spans are shifted by ``offset``. A piece
+    starting at one of ``headings`` (offsets in ``text``) does not end a chunk when it fits in the
+    next one: a section's heading opens the chunk of its first words."""
     if overlap >= max_tokens:
         raise ValueError("overlap must be smaller than max_tokens")
     counter = counter or _counter(text)
     pieces = _split(counter, 0, len(text), max_tokens, 0)
     chunks = []
-    for span in _merge(counter, pieces, max_tokens, overlap):
+    for span in _merge(counter, pieces, max_tokens, overlap, headings):
         start, end = _trimmed(text, span)
         if start == end:
             continue
@@ -234,16 +256,27 @@ class ParentChunk:
 
 
 def chunk_document(
-    text: str, *, parent_tokens: int, parent_overlap: int, child_tokens: int, child_overlap: int
+    text: str,
+    *,
+    parent_tokens: int,
+    parent_overlap: int,
+    child_tokens: int,
+    child_overlap: int,
+    headings: Collection[int] = (),
 ) -> list[ParentChunk]:
-    """Parents (~``parent_tokens``) and, inside each, children small enough to embed whole."""
+    """Parents (~``parent_tokens``) and, inside each, children small enough to embed whole; the
+    offsets of section ``headings`` (knowledge/sections.py) open chunks rather than end them."""
     counter = _counter(text)
-    parents = split_text(text, max_tokens=parent_tokens, overlap=parent_overlap, counter=counter)
+    headings = frozenset(headings)
+    parents = split_text(text, max_tokens=parent_tokens, overlap=parent_overlap, counter=counter, headings=headings)
     result = []
     for parent in parents:
         if parent.tokens <= child_tokens:
             children = [parent]
         else:
-            children = split_text(parent.text, max_tokens=child_tokens, overlap=child_overlap, offset=parent.start)
+            inside = frozenset(h - parent.start for h in headings if parent.start <= h < parent.end)
+            children = split_text(
+                parent.text, max_tokens=child_tokens, overlap=child_overlap, offset=parent.start, headings=inside
+            )
         result.append(ParentChunk(parent, children))
     return result

@@ -109,14 +109,15 @@ class _Plan:
 def _plan(document: Document, settings: KnowledgeSettings) -> _Plan:
     parents: list[PlannedChunk] = []
     children: list[PlannedChunk] = []
+    sections = SectionIndex.of(document.content, title=document.title, file_name=document.file_name)
     pieces = chunk_document(
         document.content,
         parent_tokens=settings.parent_tokens,
         parent_overlap=settings.parent_overlap,
         child_tokens=settings.child_tokens,
         child_overlap=settings.child_overlap,
+        headings=sections.starts,
     )
-    sections = SectionIndex.of(document.content, title=document.title, file_name=document.file_name)
     for ordinal, piece in enumerate(pieces):
         parent = piece.chunk
         parents.append(PlannedChunk(ordinal, parent.text, parent.tokens, parent.start, parent.end))

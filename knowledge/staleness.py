@@ -5,9 +5,9 @@ the chunking sizes and overlaps, the title weight and ``INDEX_RULES_VERSION``). 
 when it is not ready, was embedded by another model, was stemmed with another text-search
 configuration than its language takes, or its record differs from what the settings give now.
 Re-indexing embeds again only the children whose input changed (knowledge/embedding_reuse.py): all
-of them for another model, those whose text moved for other chunk sizes, those whose heading path
-is new to the input for rules version 2; a new title weight or text-search configuration changes
-lexemes alone and reuses every stored vector.
+of them for another model, those whose text moved for other chunk sizes, for rules version 2 those
+that gained a section or whose heading moved to the next chunk; a new title weight or text-search
+configuration changes lexemes alone and reuses every stored vector.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from supportai.models import Tenant
 # (``LEGACY_RULES_VERSION``, set by migration knowledge.0016 on the rows it found): indexed before the
 # record existed, i.e. possibly before session 18 read invisible characters for lexemes
 # (``languages.searchable_text``, ``LEXEME_INVISIBLES``). 1: those rules. 2: a child is embedded and
-# searched with the headings of its section (knowledge/sections.py).
+# searched with the headings of its section (knowledge/sections.py), and a heading that would end a
+# chunk opens the next one.
 INDEX_RULES_VERSION = 2
 LEGACY_RULES_VERSION = 0
 CHUNKING_KEYS = ("parent_tokens", "parent_overlap", "child_tokens", "child_overlap")

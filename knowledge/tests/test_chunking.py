@@ -138,3 +138,36 @@ def test_chunk_document_counts_are_what_the_model_reads_when_a_cut_splits_a_word
         assert text[parent.chunk.start : parent.chunk.end] == parent.chunk.text
         covered[parent.chunk.start : parent.chunk.end] = [True] * len(parent.chunk.text)
     assert all(covered[i] for i, char in enumerate(text) if not char.isspace())
+
+
+def test_a_heading_at_a_chunk_boundary_opens_the_next_chunk_instead_of_ending_the_last() -> None:
+    # given a paragraph, a heading on its own line and the section's paragraph: the first paragraph
+    # and the heading fit one chunk, the section's paragraph does not fit with them
+    text = "Book online or at the desk. " * 10 + "\n\n## Refunds\n\n" + "The money is back in five days. " * 9
+    heading = text.index("## Refunds")
+    # when
+    plain = split_text(text, max_tokens=90, overlap=0)
+    sectioned = split_text(text, max_tokens=90, overlap=0, headings={heading})
+    # then without headings the heading ends the first chunk; with them it opens the second
+    assert plain[0].text.endswith("## Refunds") and len(plain) == 2
+    assert [chunk.start for chunk in sectioned] == [0, heading]
+    assert not sectioned[0].text.endswith("## Refunds")
+    assert all(chunk.tokens <= 90 for chunk in sectioned)
+    # and the same holds for the children of a document's parents
+    parents = chunk_document(
+        text, parent_tokens=350, parent_overlap=60, child_tokens=90, child_overlap=20, headings={heading}
+    )
+    children = [child for parent in parents for child in parent.children]
+    assert any(child.start == heading for child in children)
+    assert not any(child.text.endswith("## Refunds") for child in children)
+
+
+def test_a_heading_that_would_not_fit_the_next_chunk_stays_where_it_is() -> None:
+    # given a heading followed by a paragraph too long to share a chunk with it
+    text = "Intro. " * 10 + "\n\n## Refunds\n\n" + "Money back in five days. " * 30
+    heading = text.index("## Refunds")
+    # when
+    chunks = split_text(text, max_tokens=60, overlap=0, headings={heading})
+    # then nothing is lost or over the limit
+    assert all(chunk.tokens <= 60 for chunk in chunks)
+    assert "## Refunds" in "".join(chunk.text for chunk in chunks)

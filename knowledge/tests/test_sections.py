@@ -296,3 +296,17 @@ def test_the_benchmark_reference_embeds_what_the_indexer_embedded(tenant, other_
     # then
     stored = {chunk.pk: chunk.embedded_text_sha256 for chunk in _children(tenant).values()}
     assert {unit.chunk_id: text_sha256(text) for unit, text in texts.items()} == stored
+
+
+def test_headings_on_lines_of_their_own_open_their_sections_children(tenant, other_tenant, small_chunks) -> None:
+    # given the article written as the demo help centre is: a blank line after each heading
+    spaced = BOOKINGS.replace("## Cancelling\n", "## Cancelling\n\n").replace("### Refunds\n", "### Refunds\n\n")
+    spaced = spaced.replace("## Rescheduling\n", "## Rescheduling\n\n")
+    _index(tenant, FakeEmbeddingProvider(), ("bookings", "Bookings", spaced))
+    # when
+    hits = bm25_search(tenant=tenant, query=QUESTION, limit=5)
+    # then no child ends with a heading cut off from its section, and the section's children come first
+    children = _children(tenant)
+    assert not [text for text in children if text.splitlines()[-1].startswith("#")]
+    assert {hit.chunk_id for hit in hits[:2]} == _refund_section(tenant)
+    assert bm25_search(tenant=other_tenant, query=QUESTION, limit=5) == []
