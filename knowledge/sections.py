@@ -26,6 +26,11 @@ PLAIN_SUFFIXES = frozenset({".txt", ".csv", ".jsonl", ".pdf"})
 PATH_SEPARATOR = " > "
 ORDERED_MARKER = re.compile(r"[0-9]{1,9}[.)]")
 LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
+# A heading is a few words. What CommonMark reads as one can be a whole paragraph (a "---" rule
+# written straight under it): only its first characters are read (bounding the link scan too), and
+# at most ``HEADING_MAX_CHARS`` of them are kept, so it cannot fill the keywords of its section.
+HEADING_SCAN_CHARS = 1000
+HEADING_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,14 @@ def _container(rest: str) -> bool:
 
 
 def clean_heading(text: str) -> str:
-    """A heading as words: links become their text, emphasis and code marks go, blanks collapse."""
-    text = LINK.sub(r"\1", text).replace("*", "").replace("`", "")
-    return " ".join(text.split()).strip("_ ")
+    """A heading as words: links become their text, emphasis and code marks go, blanks collapse;
+    cut at a word boundary to ``HEADING_MAX_CHARS``."""
+    text = LINK.sub(r"\1", text[:HEADING_SCAN_CHARS]).replace("*", "").replace("`", "")
+    text = " ".join(text.split()).strip("_ ")
+    if len(text) > HEADING_MAX_CHARS:
+        cut = text[: HEADING_MAX_CHARS + 1]
+        text = cut.rsplit(" ", 1)[0] if " " in cut else cut[:HEADING_MAX_CHARS]
+    return text
 
 
 def markdown_headings(text: str) -> list[Heading]:

@@ -4,6 +4,7 @@ with them (knowledge/sections.py, knowledge/indexing.py), while their stored tex
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -20,7 +21,7 @@ from knowledge.parsing import parse_file
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.references import child_texts
-from knowledge.sections import Heading, SectionIndex, markdown_headings
+from knowledge.sections import HEADING_MAX_CHARS, Heading, SectionIndex, markdown_headings
 from knowledge.services import file_ingest, parsed_ingest, source_get_or_create, tenant_reindex
 from knowledge.staleness import StaleReason, stale_counts
 from knowledge.tests.factories import add_document
@@ -310,3 +311,17 @@ def test_headings_on_lines_of_their_own_open_their_sections_children(tenant, oth
     assert not [text for text in children if text.splitlines()[-1].startswith("#")]
     assert {hit.chunk_id for hit in hits[:2]} == _refund_section(tenant)
     assert bm25_search(tenant=other_tenant, query=QUESTION, limit=5) == []
+
+
+def test_a_paragraph_read_as_a_heading_is_cut_so_it_cannot_fill_its_sections_keywords() -> None:
+    # given a long paragraph with a "---" rule written straight under it (a setext heading to
+    # CommonMark), and a heading line of a million brackets
+    paragraph = "Our studio opens at nine and closes at seven on weekdays. " * 200
+    text = f"{paragraph}\n---\n\nWe are closed on holidays.\n\n# {'[' * 1_000_000}"
+    # when
+    started = time.monotonic()
+    headings = markdown_headings(text)
+    # then
+    assert time.monotonic() - started < 2
+    assert len(headings[0].text) <= HEADING_MAX_CHARS and paragraph.startswith(headings[0].text + " ")
+    assert len(headings[1].text) == HEADING_MAX_CHARS
