@@ -271,7 +271,7 @@ def chunk_document(
     parents = split_text(text, max_tokens=parent_tokens, overlap=parent_overlap, counter=counter, headings=headings)
     result = []
     for parent in parents:
-        if parent.tokens <= child_tokens:
+        if parent.tokens <= child_tokens and len(parent.text) <= child_tokens * MAX_CHARS_PER_TOKEN:
             children = [parent]
         else:
             inside = frozenset(h - parent.start for h in headings if parent.start <= h < parent.end)

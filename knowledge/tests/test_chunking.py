@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from knowledge.chunking import MODEL_MAX_TOKENS, chunk_document, count_tokens, split_text
+from knowledge.chunking import MAX_CHARS_PER_TOKEN, MODEL_MAX_TOKENS, chunk_document, count_tokens, split_text
 from knowledge.indexing import CONTEXT_TOKEN_BUDGET, max_embedding_tokens
 
 # The deepest section path of the longest headings: the embedded context stays within its budget.
@@ -171,3 +171,16 @@ def test_a_heading_that_would_not_fit_the_next_chunk_stays_where_it_is() -> None
     # then nothing is lost or over the limit
     assert all(chunk.tokens <= 60 for chunk in chunks)
     assert "## Refunds" in "".join(chunk.text for chunk in chunks)
+
+
+def test_chunk_document_child_of_a_parent_with_few_tokens_keeps_the_child_character_limit() -> None:
+    # given: a "word" over 100 characters, one [UNK] token to the model, long enough for a parent
+    # (350 tokens, 4,200 characters) but not for a child (128 tokens, 1,536 characters)
+    text = "0" * 3000
+    # when
+    parents = chunk_document(text, parent_tokens=350, parent_overlap=60, child_tokens=128, child_overlap=20)
+    # then: the parent is cut into children, as a parent of many tokens would be
+    children = [child for parent in parents for child in parent.children]
+    assert [(parent.chunk.start, parent.chunk.end) for parent in parents] == [(0, 3000)]
+    assert all(len(child.text) <= 128 * MAX_CHARS_PER_TOKEN for child in children)
+    assert "".join(child.text for child in children) == text
