@@ -246,7 +246,21 @@ def split_text(
                 )
                 continue
         chunks.append(TextChunk(text[start:end], start + offset, end + offset, max(1, tokens)))
-    return chunks
+    return _without_repeats(chunks)
+
+
+def _without_repeats(chunks: list[TextChunk]) -> list[TextChunk]:
+    """``chunks`` without one that holds only text of a chunk beside it. A chunk cut again because
+    the model reads it alone as more tokens (``split_text``) can give such a piece: the overlap it
+    began with, or the first word of the chunk after."""
+    kept: list[TextChunk] = []
+    for chunk in chunks:
+        if kept and kept[-1].start <= chunk.start and chunk.end <= kept[-1].end:
+            continue
+        while kept and chunk.start <= kept[-1].start and kept[-1].end <= chunk.end:
+            kept.pop()
+        kept.append(chunk)
+    return kept
 
 
 @dataclass(frozen=True)

@@ -184,3 +184,18 @@ def test_chunk_document_child_of_a_parent_with_few_tokens_keeps_the_child_charac
     assert [(parent.chunk.start, parent.chunk.end) for parent in parents] == [(0, 3000)]
     assert all(len(child.text) <= 128 * MAX_CHARS_PER_TOKEN for child in children)
     assert "".join(child.text for child in children) == text
+
+
+@pytest.mark.parametrize(("max_tokens", "overlap"), [(6, 3), (5, 2)])
+def test_split_text_gives_no_chunk_that_only_repeats_text_of_the_chunk_beside_it(max_tokens: int, overlap: int) -> None:
+    # given: control characters Python splits words at and the tokenizer deletes (Word's vertical
+    # tab, an information separator), so "Refunds\x1cor\x0bis" is three words to Python and one
+    # word of word-pieces to the model; an overlap beginning inside it, read alone, is one piece
+    # more and is cut again
+    text = "Call\nRefunds\x1cor\x0bis expire\x0bbehind"
+    # when
+    chunks = split_text(text, max_tokens=max_tokens, overlap=overlap)
+    # then: each chunk begins and ends after the one before, so none lies inside its neighbour
+    assert all(a.start < b.start and a.end < b.end for a, b in itertools.pairwise(chunks))
+    assert all(text[chunk.start : chunk.end] == chunk.text for chunk in chunks)
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
