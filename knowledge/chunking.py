@@ -187,6 +187,11 @@ def _merge(
                 if max(counter.count(previous.start, current[-1].end), len(carried) + 1) > overlap:
                     break
                 carried.insert(0, previous)
+            # An overlap that begins inside a token begins with the rest of a word, which the model
+            # reads as a word of its own: the chunk may no longer fit, and cut again (``split_text``)
+            # its pieces came out of order. The overlap begins at a token instead.
+            while carried and counter.inside_token(carried[0].start):
+                del carried[0]
             current = carried + held
         current.append(piece)
     if current:

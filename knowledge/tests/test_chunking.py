@@ -199,3 +199,16 @@ def test_split_text_gives_no_chunk_that_only_repeats_text_of_the_chunk_beside_it
     assert all(a.start < b.start and a.end < b.end for a, b in itertools.pairwise(chunks))
     assert all(text[chunk.start : chunk.end] == chunk.text for chunk in chunks)
     assert chunks[0].start == 0 and chunks[-1].end == len(text)
+
+
+def test_split_text_overlap_begins_at_a_token_so_chunks_stay_in_order() -> None:
+    # given: an emoji, NEL (\x85, Python's whitespace, deleted by the tokenizer) and a Greek
+    # letter: "👍\x85Ωxc" is one [UNK] word to the model, two words to Python
+    text = "a\x1ea.👍\x85Ωxc.a\na"
+    # when
+    chunks = split_text(text, max_tokens=4, overlap=2)
+    # then: no overlap begins inside that word (its rest, read alone, is a word of its own and was
+    # cut again into chunks out of order, one of them twice)
+    assert [(chunk.start, chunk.end) for chunk in chunks] == sorted({(chunk.start, chunk.end) for chunk in chunks})
+    assert all(a.start < b.start and a.end < b.end for a, b in itertools.pairwise(chunks))
+    assert "".join(text[chunk.start : chunk.end] for chunk in chunks).count("Ωxc") == 1
