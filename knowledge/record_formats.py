@@ -146,11 +146,13 @@ def _beir_record(line: str, *, id_as_title: bool) -> ParsedDocument:
     if not isinstance(metadata, dict):
         raise _BadRecord(f'"metadata" must be an object, not {_json_type(metadata)}')
     title = _beir_field(record, "title")
+    text = _beir_field(record, "text")
     return ParsedDocument(
         doc_id,
-        title or (doc_id if id_as_title else ""),
+        # Blanks are no title, nor text (a record of blank text was left out for it, with its title).
+        title if title.strip() else (doc_id if id_as_title else ""),
         # BEIR retrieves on title and text together: a record with a title only is its title.
-        _beir_field(record, "text") or title,
+        text if text.strip() else title,
         url=_beir_field(metadata, "url"),
         language=_beir_field(metadata, "language"),
     )

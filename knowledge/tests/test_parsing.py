@@ -433,6 +433,19 @@ def test_beir_record_with_a_title_only_is_its_title_and_one_with_nothing_is_left
     assert [(d.external_id, d.title, d.text) for d in docs] == [("d1", "Parking is free", "Parking is free")]
 
 
+def test_beir_record_whose_title_or_text_is_only_blanks_is_read_as_one_without_it() -> None:
+    # given: a record with a title and blank text, and one with a blank title and text
+    data = b'{"_id": "d1", "title": "Parking is free", "text": " \\n"}\n'
+    data += b'{"_id": "d2", "title": "\\t", "text": "Open 9 to 7."}\n'
+    # when
+    docs = parse_file("corpus.jsonl", data, max_bytes=LIMIT)
+    # then: the first is its title (not left out for its blank text); the second is named by its _id
+    assert [(d.external_id, d.title, d.text) for d in docs] == [
+        ("d1", "Parking is free", "Parking is free"),
+        ("d2", "d2", "Open 9 to 7."),
+    ]
+
+
 def test_beir_id_repeated_refuses_the_file_naming_both_lines() -> None:
     data = b'{"_id": "d1", "text": "First"}\n{"_id": "d2", "text": "x"}\n\n{"_id": "d1", "text": "Second"}\n'
     with pytest.raises(ParseError) as raised:
