@@ -48,6 +48,13 @@ def file_name_nfc(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+def file_title(name: str) -> str:
+    """The title of a document whose file gives none: the file's name without its suffix, or with
+    it if that leaves only blanks (" .txt")."""
+    path = PurePath(name)
+    return path.stem if path.stem.strip() else path.name
+
+
 def is_document_file(name: str) -> bool:
     """Whether ``parse_file`` reads documents from a file called ``name``: a supported suffix and not a
     BEIR ``queries.jsonl`` (questions, which sit next to ``corpus.jsonl``)."""
@@ -101,7 +108,8 @@ def _markdown(name: str, text: str) -> ParsedDocument:
             if sep:
                 meta[key.strip().lower()] = value.strip().strip("\"'")
         text = text[match.end() :]
-    title = meta.get("title") or markdown_title(text) or PurePath(name).stem
+    # A title of blanks ('title: " "') is none.
+    title = meta.get("title", "").strip() or markdown_title(text) or file_title(name)
     language = meta.get("language") or meta.get("lang") or UNDECLARED
     return ParsedDocument(name, title, text.strip(), url=meta.get("url", ""), language=language)
 
@@ -229,7 +237,7 @@ def parse_html(name: str, text: str) -> ParsedDocument:
     parser.close()
     main = _tidy("".join(parser.main_parts))
     body = main or _tidy("".join(parser.parts))
-    return ParsedDocument(name, parser.title.strip() or PurePath(name).stem, body, language=parser.language)
+    return ParsedDocument(name, parser.title.strip() or file_title(name), body, language=parser.language)
 
 
 def storable_text(text: str) -> str:
@@ -247,7 +255,7 @@ def parse_html_page(name: str, text: str) -> ParsedDocument:
     parsed = parse_html(name, text)
     return dataclasses.replace(
         parsed,
-        title=storable_text(parsed.title),
+        title=storable_text(parsed.title).strip() or file_title(name),
         text=storable_text(parsed.text),
         language=declared_language(parsed.language) or DEFAULT_LANGUAGE,
     )
@@ -273,7 +281,7 @@ def _pdf(name: str, data: bytes, *, max_chars: int) -> ParsedDocument:
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text(visitor_text=count) or "" for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else None) or PurePath(name).stem
+        title = reader.metadata.title if reader.metadata else None
         language = reader.root_object.get("/Lang")  # the catalog's natural language, e.g. "de-DE"
     except _PdfTextTooLong as exc:
         raise ParseError(ErrorCode.TOO_LARGE, PDF_TEXT_TOO_LONG.format(limit=max_chars)) from exc
@@ -298,7 +306,7 @@ def _pdf(name: str, data: bytes, *, max_chars: int) -> ParsedDocument:
     # Extraction turns glyph code 0 into NUL; it carries no text.
     return ParsedDocument(
         name,
-        storable_text(str(title)),
+        storable_text(str(title or "")).strip() or file_title(name),
         storable_text(_tidy(pdf_text(pages))),
         language=storable_text(language.strip()) if isinstance(language, str) else UNDECLARED,
     )
@@ -353,7 +361,7 @@ def parse_file(
         elif suffix in {".md", ".markdown"}:
             documents = [_markdown(name, text)]
         else:
-            documents = [ParsedDocument(name, PurePath(name).stem, text.strip(), language=UNDECLARED)]
+            documents = [ParsedDocument(name, file_title(name), text.strip(), language=UNDECLARED)]
     documents = declared_or([document for document in documents if document.text.strip()], default_language)
     if not documents:
         raise ParseError(ErrorCode.EMPTY)

@@ -12,7 +12,7 @@ from pypdf import PdfWriter
 from knowledge.markdown_title import TITLE_SCAN_CHARS
 from knowledge.models import Document
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH, ErrorCode, ParseError
-from knowledge.parsing import NAME_MAX_LENGTH, PDF_TEXT_TOO_LONG, parse_file
+from knowledge.parsing import NAME_MAX_LENGTH, PDF_TEXT_TOO_LONG, parse_file, parse_html_page
 
 LIMIT = 1_000_000
 
@@ -557,6 +557,29 @@ def test_file_name_that_cannot_be_a_document_id_is_malformed(name: str, message:
 def test_pdf_text_is_extracted():
     [doc] = parse_file("policy.pdf", _pdf_bytes("Cancellation needs 24 hours notice"), max_bytes=LIMIT)
     assert "Cancellation needs 24 hours notice" in doc.text
+
+
+def _pdf_titled(title: str) -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(_pdf_bytes("Cancellation needs 24 hours notice")))
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_title_of_only_blanks_is_no_title_whatever_the_format() -> None:
+    # given: a title of blanks in front matter, in a PDF's metadata, a file name before its suffix
+    # and (NUL, dropped from a fetched page) in a page's <title>
+    front_matter = b'---\ntitle: " "\n---\nBuy one online.'
+    # when
+    [markdown] = parse_file("gift.md", front_matter, max_bytes=LIMIT)
+    [pdf] = parse_file("policy.pdf", _pdf_titled(" \t "), max_bytes=LIMIT)
+    [text] = parse_file("notes/ .txt", b"Open 9 to 7.", max_bytes=LIMIT)
+    page = parse_html_page("https://x.example/hours", "<title>\x00 </title><p>Open 9 to 7.</p>")
+    # then: each is titled as a file that gives no title, never with blanks that show as nothing
+    assert [markdown.title, pdf.title, text.title, page.title] == ["gift", "policy", " .txt", "hours"]
+    [pdf] = parse_file("policy.pdf", _pdf_titled(" Cancellations "), max_bytes=LIMIT)
+    assert pdf.title == "Cancellations"
 
 
 def _encrypted_pdf(user_password: str) -> bytes:
