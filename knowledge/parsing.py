@@ -301,6 +301,7 @@ def _pdf(name: str, data: bytes, *, max_chars: int) -> ParsedDocument:
         AttributeError,
         AssertionError,
         RecursionError,
+        OverflowError,  # a number too large for a file offset
     ) as exc:
         raise ParseError(ErrorCode.MALFORMED, detail=f"The PDF could not be read: {exc}") from exc
     # Extraction turns glyph code 0 into NUL; it carries no text.

@@ -617,6 +617,17 @@ def test_truncated_pdf_is_malformed(keep: float) -> None:
     assert excinfo.value.code == ErrorCode.MALFORMED
 
 
+def test_pdf_whose_cross_reference_offset_is_too_large_a_number_is_malformed() -> None:
+    # given: a damaged "startxref", a number past any file offset a seek can take
+    data = _pdf_bytes("Cancellation needs 24 hours notice")
+    data = data[: data.rindex(b"startxref\n")] + b"startxref\n" + b"9" * 30 + b"\n%%EOF\n"
+    # when
+    with pytest.raises(ParseError, match="The PDF could not be read") as excinfo:
+        parse_file("policy.pdf", data, max_bytes=LIMIT)
+    # then
+    assert excinfo.value.code == ErrorCode.MALFORMED
+
+
 def test_pdf_whose_compressed_text_expands_past_the_upload_limit_is_refused() -> None:
     # given: a PDF of about a kilobyte with 140,000 characters of text (a bomb reaches gigabytes)
     data = _pdf_bytes("Opening hours ", times=10_000)
