@@ -14,6 +14,7 @@ from functools import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from knowledge import conf
 from knowledge.chunking import (
     MAX_CHARS_PER_TOKEN,
     MODEL_MAX_TOKENS,
@@ -185,7 +186,7 @@ def test_chunk_document_parents_and_children_fit_and_children_lie_in_their_paren
 @given(text=TEXTS)
 def test_a_documents_planned_chunks_are_numbered_in_order_and_each_child_names_its_parent(text: str) -> None:
     # given: the served sizes (knowledge.conf's defaults)
-    plan = _plan(Document(content=text))
+    plan = _plan(Document(content=text), conf.SETTINGS)
     # then: parents are numbered 0, 1, 2, ... and children follow them, each inside its parent
     assert [p.parent_ordinal for p in plan.parents] == list(range(len(plan.parents)))
     assert [c.parent_ordinal for c in plan.children] == sorted(c.parent_ordinal for c in plan.children)
