@@ -30,6 +30,7 @@ from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
 
 HEARTBEAT_SECONDS = 15.0
+USE_POST = "Use POST."
 STATUS_FOR_CODE = {
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.TOO_LONG: 413,
@@ -56,6 +57,14 @@ def error_response(code: ErrorCode, message: str, origin: str = "") -> JsonRespo
     if origin:
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
+    return response
+
+
+def method_not_allowed(request: HttpRequest) -> JsonResponse:
+    """405 with ``Allow``, as HTTP asks for a method the resource has not; the body is the protocol's error."""
+    response = error_response(ErrorCode.BAD_REQUEST, USE_POST, request.headers.get("Origin", ""))
+    response.status_code = 405
+    response["Allow"] = "POST, OPTIONS"
     return response
 
 
@@ -155,7 +164,7 @@ async def post_message(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
         return preflight_response(request)
     if request.method != "POST":
-        return error_response(ErrorCode.BAD_REQUEST, "Use POST.")
+        return method_not_allowed(request)
     try:
         turn = await db_call(_prepare)(request)
     except ProtocolError as exc:
@@ -230,7 +239,7 @@ async def stream_message(request: HttpRequest) -> HttpResponse | StreamingHttpRe
     if request.method == "OPTIONS":
         return preflight_response(request)
     if request.method != "POST":
-        return error_response(ErrorCode.BAD_REQUEST, "Use POST.")
+        return method_not_allowed(request)
     try:
         turn = await db_call(_prepare)(request)
     except ProtocolError as exc:

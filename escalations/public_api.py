@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from chat import services as chat_services
 from chat.protocol import ErrorCode, Escalate, ProtocolError, parse_frame
-from chat.public_api import STATUS_FOR_CODE, public_request
+from chat.public_api import STATUS_FOR_CODE, method_not_allowed, preflight_response, public_request
 from escalations.handoff import button_raise
 from escalations.realtime import publish
 from escalations.services import Raised
@@ -47,12 +47,9 @@ def _raise(request: HttpRequest) -> Raised:
 async def escalate(request: HttpRequest) -> HttpResponse:
     origin = request.headers.get("Origin", "")
     if request.method == "OPTIONS":
-        response = _with_cors(HttpResponse(status=204), origin)
-        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-        response["Access-Control-Allow-Headers"] = "Content-Type"
-        return response
+        return preflight_response(request)
     if request.method != "POST":
-        return JsonResponse({"type": "error", "code": "bad_request", "message": "Use POST."}, status=400)
+        return method_not_allowed(request)
     try:
         raised = await db_call(_raise)(request)
     except ProtocolError as exc:

@@ -11,6 +11,7 @@ from django.test import AsyncClient, Client
 
 from chat import limits
 from chat.models import Conversation, Message
+from chat.public_api import USE_POST
 from supportai.identity import identity_secret_rotate, sign_identity
 from supportai.models import Tenant
 
@@ -109,6 +110,17 @@ def test_preflight_allows_post_with_json(tenant: Tenant) -> None:
     response = Client().options("/api/v1/public/chat/messages", HTTP_ORIGIN=ORIGIN)
     assert response.status_code == 204
     assert response["Access-Control-Allow-Methods"] == "POST, OPTIONS"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/public/chat/messages", "/api/v1/public/chat/messages/stream"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "TRACE"])
+def test_a_method_other_than_post_is_not_allowed(tenant: Tenant, path: str, method: str) -> None:
+    body = json.dumps({"key": tenant.public_key, "client_id": "m-1", "text": "Hi"})
+    response = Client().generic(method, path, body, content_type="application/json", headers={"origin": ORIGIN})
+    assert (response.status_code, response["Allow"]) == (405, "POST, OPTIONS")
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
+    assert response.json() == {"type": "error", "code": "bad_request", "message": USE_POST}
+    assert not Conversation.objects.exists()
 
 
 @pytest.mark.asyncio

@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from chat.public_api import USE_POST
 from chat.services import conversation_open
 from escalations.models import Escalation, EscalationPolicy
 from supportai.models import Tenant
@@ -71,3 +72,25 @@ def test_foreign_origin_and_rate_limit(tenant: Tenant, always_open: EscalationPo
         Escalation.objects.update(status="resolved")
     status, error = post(body)
     assert status == 429 and "several times" in error["message"]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "TRACE"])
+def test_a_method_other_than_post_is_not_allowed(tenant: Tenant, always_open: EscalationPolicy, method: str) -> None:
+    opened = conversation_open(tenant=tenant, origin=ORIGIN)
+    body = json.dumps({"key": tenant.public_key, "resume_token": opened.resume_token, "reason": "help"})
+    response = Client().generic(
+        method, "/api/v1/public/chat/escalate", body, content_type="application/json", headers={"origin": ORIGIN}
+    )
+    assert (response.status_code, response["Allow"]) == (405, "POST, OPTIONS")
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
+    assert response.json() == {"type": "error", "code": "bad_request", "message": USE_POST}
+    assert not Escalation.objects.exists()
+
+
+def test_preflight_allows_post_with_json() -> None:
+    response = Client().options("/api/v1/public/chat/escalate", headers={"origin": ORIGIN})
+    assert (response.status_code, response["Access-Control-Allow-Origin"]) == (204, ORIGIN)
+    assert (response["Access-Control-Allow-Methods"], response["Access-Control-Allow-Headers"]) == (
+        "POST, OPTIONS",
+        "Content-Type",
+    )
