@@ -20,6 +20,7 @@ MAX_FRAME_BYTES = 16_384
 MAX_MESSAGE_CHARS = 2_000
 MAX_COMMENT_CHARS = 1_000
 MAX_CLIENT_ID_CHARS = 64
+MAX_IDENTITY_TOKEN_CHARS = 4_096
 
 
 class ErrorCode(StrEnum):
@@ -142,6 +143,11 @@ def _string(frame: dict[str, Any], key: str, *, required: bool, limit: int) -> s
     return value
 
 
+def optional_string(fields: dict[str, Any], key: str, *, limit: int) -> str:
+    """``fields[key]`` checked as a frame's optional text field ("" when absent or null); raises ``ProtocolError``."""
+    return _string(fields, key, required=False, limit=limit)
+
+
 def _integer(frame: dict[str, Any], key: str) -> int:
     value = frame.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -192,7 +198,7 @@ PARSERS: dict[str, Any] = {
     "escalate": _escalate,
     "proposal.confirm": _proposal(True),
     "proposal.reject": _proposal(False),
-    "identify": lambda frame: Identify(token=_string(frame, "token", required=True, limit=4096)),
+    "identify": lambda frame: Identify(token=_string(frame, "token", required=True, limit=MAX_IDENTITY_TOKEN_CHARS)),
     "ping": lambda frame: Ping(),
 }
 

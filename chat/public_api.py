@@ -22,7 +22,15 @@ from chat.error_phrases import ErrorText
 from chat.limits import ip_allows_message
 from chat.models import Conversation, MessageStatus
 from chat.origins import origin_allowed
-from chat.protocol import ErrorCode, ProtocolError, SendMessage, parse_frame
+from chat.protocol import (
+    MAX_FRAME_BYTES,
+    MAX_IDENTITY_TOKEN_CHARS,
+    ErrorCode,
+    ProtocolError,
+    SendMessage,
+    optional_string,
+    parse_frame,
+)
 from escalations.watch import publish_message
 from supportai.db import db_call
 from supportai.identity import IdentityError
@@ -101,18 +109,19 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     body, tenant, origin = checked.body, checked.tenant, checked.origin
     command = parse_frame(json.dumps({**body, "type": "message.send"}))
     assert isinstance(command, SendMessage)
+    # Checked like the frame's fields: a number or a list is refused, not read as its text.
+    resume = optional_string(body, "resume_token", limit=MAX_FRAME_BYTES)
+    identity_token = optional_string(body, "identity_token", limit=MAX_IDENTITY_TOKEN_CHARS)
     ip = request.META.get("REMOTE_ADDR", "")
     if not ip_allows_message(ip):
         raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.NETWORK_BUSY)
-    resume = str(body.get("resume_token") or "")
     conversation = services.conversation_resume(tenant=tenant, resume_token=resume) if resume else None
     if conversation is None:
         opened = services.conversation_open(tenant=tenant, origin=origin, channel="api")
         conversation, resume = opened.conversation, opened.resume_token
-    identity_token = body.get("identity_token")
     if identity_token:
         try:
-            services.conversation_identify(tenant=tenant, conversation=conversation, token=str(identity_token))
+            services.conversation_identify(tenant=tenant, conversation=conversation, token=identity_token)
         except IdentityError as exc:
             raise ProtocolError(ErrorCode.FORBIDDEN, exc.rejection.value) from exc
         except services.ChatError as exc:

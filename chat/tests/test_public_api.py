@@ -72,6 +72,30 @@ def test_post_message_validates_like_the_websocket(tenant: Tenant) -> None:
     assert (too_long.status_code, too_long.json()["code"]) == (413, "too_long")
 
 
+@pytest.mark.parametrize(
+    ("fields", "status", "code"),
+    [
+        ({"resume_token": 5}, 400, "bad_request"),
+        ({"resume_token": ["x"]}, 400, "bad_request"),
+        ({"identity_token": False}, 400, "bad_request"),
+        ({"identity_token": 0}, 400, "bad_request"),
+        ({"identity_token": {}}, 400, "bad_request"),
+        ({"identity_token": "x" * 4_097}, 413, "too_long"),
+    ],
+)
+def test_post_message_refuses_tokens_that_are_not_text(tenant: Tenant, fields: Any, status: int, code: str) -> None:
+    body = {"key": tenant.public_key, "client_id": "a", "text": "hi", **fields}
+    response = _post("/api/v1/public/chat/messages", body)
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert not Conversation.objects.exists()
+
+
+def test_post_message_takes_null_tokens_as_absent(tenant: Tenant) -> None:
+    body = {"key": tenant.public_key, "client_id": "a", "text": "hi", "resume_token": None, "identity_token": None}
+    response = _post("/api/v1/public/chat/messages", body)
+    assert response.status_code == 200 and response.json()["resume_token"]
+
+
 def test_post_message_refuses_foreign_origin(tenant: Tenant) -> None:
     response = _post(
         "/api/v1/public/chat/messages",
