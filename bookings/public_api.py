@@ -27,6 +27,7 @@ from chat import services as chat_services
 from chat.limits import ip_allows_message
 from chat.protocol import ErrorCode, ProposalDecision, ProtocolError, parse_frame
 from chat.public_api import error_response, preflight_response, public_request
+from chat.public_schema import PublicErrorSerializer
 
 NO_CONVERSATION = "There is no conversation for this resume token; start a chat first."
 RATE_LIMITED = "Too many requests from your network; wait a minute."
@@ -77,14 +78,6 @@ class ProposalResultSerializer(serializers.Serializer[Any]):
     hold_expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="executed, unpaid hold")
     error = serializers.CharField(required=False, help_text="failed: the booking error code")
     message = serializers.CharField(required=False, help_text="failed, rejected, expired: what to show")
-
-
-class PublicErrorSerializer(serializers.Serializer[Any]):
-    """The protocol's ``error`` frame."""
-
-    type = serializers.ChoiceField(choices=["error"])
-    code = serializers.ChoiceField(choices=[code.value for code in ErrorCode])
-    message = serializers.CharField()
 
 
 DECISION_RESPONSES = {

@@ -242,6 +242,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The public chat endpoints that are plain async views, documented at their real paths.
+    "PREPROCESSING_HOOKS": ["supportai.schema.public_chat_endpoints"],
 }
 
 # --- security (production) ----------------------------------------------------------------------

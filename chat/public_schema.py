@@ -1,0 +1,160 @@
+"""The OpenAPI contract of the public (widget) HTTP endpoints: request bodies, answers, error frames.
+
+``POST /api/v1/public/chat/messages`` and ``…/messages/stream`` are plain async Django views (DRF's
+``APIView`` is synchronous and would buffer the stream), so the views here are documentation only:
+never routed, ``supportai.schema.public_chat_endpoints`` puts them in ``/api/schema/`` at the real
+paths. The proposal endpoints (bookings/public_api.py) are APIViews and share the error frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat.protocol import MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS, ErrorCode
+
+TAG = "public chat"
+KEY_HELP = "The tenant's public widget key (pk_…); a browser's Origin must be one of the tenant's"
+
+
+class PublicErrorSerializer(serializers.Serializer[Any]):
+    """The protocol's ``error`` frame."""
+
+    type = serializers.ChoiceField(choices=["error"])
+    code = serializers.ChoiceField(choices=[code.value for code in ErrorCode])
+    message = serializers.CharField()
+
+
+def error_responses(descriptions: dict[int, str]) -> dict[int, OpenApiResponse]:
+    """The ``error`` frame for each status, described by what answers it."""
+    return {status: OpenApiResponse(PublicErrorSerializer, description=text) for status, text in descriptions.items()}
+
+
+class MessageInputSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField(help_text=KEY_HELP)
+    client_id = serializers.CharField(
+        max_length=MAX_CLIENT_ID_CHARS, help_text="Unique per message: a resend with it stores nothing new"
+    )
+    text = serializers.CharField(max_length=MAX_MESSAGE_CHARS, help_text="The customer's message")
+    resume_token = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Continue this conversation (from session.ready or an earlier answer); "
+        "unknown or another tenant's: a new conversation",
+    )
+    identity_token = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=4096,
+        help_text="An HS256 JWT the tenant's server signed (docs/identity-verification.md)",
+    )
+
+
+class SourceSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField(help_text="The n of [n] in the text")
+    title = serializers.CharField()
+    url = serializers.CharField(allow_blank=True)
+    document_id = serializers.IntegerField()
+    chunk_id = serializers.IntegerField()
+
+
+class MessageEndSerializer(serializers.Serializer[Any]):
+    """The websocket's ``message.end`` frame (docs/websocket-protocol.md)."""
+
+    type = serializers.ChoiceField(choices=["message.end"])
+    message_id = serializers.IntegerField()
+    text = serializers.CharField(allow_blank=True)
+    sources = SourceSerializer(many=True, help_text="The passages the text cites as [n]")
+    tier = serializers.IntegerField(allow_null=True)
+    model = serializers.CharField(allow_blank=True)
+    escalated = serializers.BooleanField(help_text="The answer handed the conversation to a person")
+    confidence = serializers.FloatField(allow_null=True)
+
+
+class PublicAnswerSerializer(serializers.Serializer[Any]):
+    conversation_id = serializers.IntegerField()
+    resume_token = serializers.CharField(help_text="Send it with the next message to continue this conversation")
+    message_id = serializers.IntegerField(help_text="The customer's message")
+    answer = MessageEndSerializer(allow_null=True, help_text="null (202) when no answer is written now")
+
+
+MESSAGE_ERRORS = error_responses(
+    {
+        400: "bad_request: not a JSON object; client_id or text missing, blank, not a string or with a NUL; "
+        "resume_token or identity_token not a string",
+        403: "forbidden: the Origin is not one of the tenant's, or the identity_token does not verify",
+        404: "not_found: unknown widget key",
+        413: "too_long: client_id over 64, text over 2,000, identity_token over 4,096 characters",
+        429: "rate_limited: CHAT_MESSAGES_PER_MINUTE_PER_IP",
+    }
+)
+MESSAGE_DESCRIPTION = (
+    "The websocket's message.send over HTTP: the same validation, origin check, rate limits and client_id "
+    "idempotency. No resume_token (or an unknown one) opens a conversation. No authentication: the widget "
+    "key is public; a browser's Origin must be one of the tenant's (without one, as from a server, it passes)."
+)
+STREAM_DESCRIPTION = """Server-Sent Events, one per websocket frame: `event: <frame type>` and `data: <the frame as
+JSON>`. First `message.ack {client_id, message_id, conversation_id, resume_token}`, then the frames the
+websocket sends for the turn: `message.start {message_id}`, `message.delta {message_id, text}`… (append
+them), `message.end` (as the whole-answer endpoint's `answer`), and any other frame of the turn (a
+tool's `proposal`, a handoff's `escalation`). In a live handoff only `message.ack` comes; a resend of a
+`client_id` gets `message.ack` and, once answered, the first `message.end` again. Comment lines
+(`: keep-alive`) every 15 s while nothing else is sent. Errors before the stream starts are JSON."""
+
+
+# Documentation only (see the module docstring): never routed, never answers. No authentication:
+# the widget's public key identifies the tenant, a browser's Origin must be one of its origins.
+class PublicDocView(APIView):
+    authentication_classes = ()
+    permission_classes = ()
+    parser_classes = (JSONParser,)
+    renderer_classes = (JSONRenderer,)
+
+
+class PublicMessageDoc(PublicDocView):
+    @extend_schema(
+        operation_id="public_chat_message",
+        summary="Send a customer message, get the whole answer (widget fallback for message.send)",
+        description=MESSAGE_DESCRIPTION,
+        request=MessageInputSerializer,
+        responses={
+            200: OpenApiResponse(PublicAnswerSerializer, description="answer is the message.end frame"),
+            202: OpenApiResponse(
+                PublicAnswerSerializer,
+                description="answer is null: a person has the conversation (live handoff), or a resend whose "
+                "answer is still being written",
+            ),
+            **MESSAGE_ERRORS,
+        },
+        auth=[],
+        tags=[TAG],
+    )
+    def post(self, request: Request) -> Response:
+        raise NotImplementedError
+
+
+class PublicMessageStreamDoc(PublicDocView):
+    @extend_schema(
+        operation_id="public_chat_message_stream",
+        summary="Send a customer message, get the websocket's frames as Server-Sent Events",
+        description=MESSAGE_DESCRIPTION,
+        request=MessageInputSerializer,
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description=STREAM_DESCRIPTION),
+            **MESSAGE_ERRORS,
+        },
+        auth=[],
+        tags=[TAG],
+    )
+    def post(self, request: Request) -> Response:
+        raise NotImplementedError
