@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
@@ -88,6 +87,14 @@ class PublicAnswerSerializer(serializers.Serializer[Any]):
     answer = MessageEndSerializer(allow_null=True, help_text="null (202) when no answer is written now")
 
 
+class ServerSentEventSerializer(serializers.Serializer[Any]):
+    """One event of the stream (OpenAPI before 3.2 describes an event stream by its events)."""
+
+    event = serializers.CharField(help_text="The frame's type: message.ack, message.start, message.delta, …")
+    # The SSE field is named data; it shadows Serializer.data, never used on this documentation serializer.
+    data = serializers.CharField(help_text="The frame as JSON")  # type: ignore[assignment]
+
+
 MESSAGE_ERRORS = error_responses(
     {
         400: "bad_request: not a JSON object; client_id or text missing, blank, not a string or with a NUL; "
@@ -150,7 +157,7 @@ class PublicMessageStreamDoc(PublicDocView):
         description=MESSAGE_DESCRIPTION,
         request=MessageInputSerializer,
         responses={
-            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description=STREAM_DESCRIPTION),
+            (200, "text/event-stream"): OpenApiResponse(ServerSentEventSerializer, description=STREAM_DESCRIPTION),
             **MESSAGE_ERRORS,
         },
         auth=[],

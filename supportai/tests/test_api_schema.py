@@ -59,6 +59,7 @@ def test_the_public_chat_answers_are_described() -> None:
     components, paths = schema["components"]["schemas"], schema["paths"]
     stream = paths["/api/v1/public/chat/messages/stream"]["post"]["responses"]["200"]
     assert set(stream["content"]) == {"text/event-stream"} and "event: <frame type>" in stream["description"]
+    assert stream["content"]["text/event-stream"]["schema"] == {"$ref": "#/components/schemas/ServerSentEvent"}
     assert set(components["MessageInputRequest"]["required"]) == {"key", "client_id", "text"}
     assert components["MessageInputRequest"]["properties"]["text"]["maxLength"] == 2000
     assert components["PublicAnswer"]["properties"]["answer"]["allOf"] == [{"$ref": "#/components/schemas/MessageEnd"}]
