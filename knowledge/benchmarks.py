@@ -12,16 +12,9 @@ from typing import Any
 
 from django.db import connection
 
+from knowledge.beir import BeirDataset, load_beir
 from knowledge.bitext_intents import bitext_intent_dataset
-from knowledge.evaluation import (
-    BeirDataset,
-    compare_hybrid,
-    compute_metrics,
-    drop_tenants,
-    ingest_corpus,
-    load_beir,
-    run_modes,
-)
+from knowledge.evaluation import compare_hybrid, compute_metrics, drop_tenants, ingest_corpus, run_modes
 from knowledge.models import Chunk, ChunkLevel
 from knowledge.providers.base import EmbeddingProvider, embedding_provider
 from knowledge.providers.local import bulk_threads

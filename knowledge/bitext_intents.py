@@ -17,7 +17,7 @@ import csv
 import json
 from pathlib import Path
 
-from knowledge.evaluation import BeirDataset
+from knowledge.beir import BeirDataset
 from knowledge.parsed import ParsedDocument
 from supportai.datasets import SPLITS, DatasetNotFound, csv_file, split_of
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge.beir import BeirDataset
 from knowledge.benchmarks import _mode_quality
-from knowledge.evaluation import BeirDataset, ingest_corpus
+from knowledge.evaluation import ingest_corpus
 from knowledge.parsed import ParsedDocument
 from knowledge.providers.fake import FakeEmbeddingProvider
 

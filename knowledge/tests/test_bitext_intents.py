@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from knowledge.beir import load_beir
 from knowledge.bitext_intents import BitextFormatError, bitext_intent_dataset
-from knowledge.evaluation import load_beir
 from supportai.datasets import BITEXT, split_of
 
 HEADER = ["instruction", "intent", "category", "response"]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge.evaluation import BeirFormatError, ModeRun, compare_hybrid, compute_metrics, load_beir, read_qrels
+from knowledge.beir import BeirFormatError, load_beir, read_qrels
+from knowledge.evaluation import ModeRun, compare_hybrid, compute_metrics
 from knowledge.models import Chunk, CorpusStats, Posting
 from supportai.models import Tenant
 

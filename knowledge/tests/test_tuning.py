@@ -120,7 +120,8 @@ MIXED_QUESTIONS = [
 
 
 def test_tuning_scores_each_scale_as_hybrid_retrieval_with_that_scale_does(tenant):
-    from knowledge.evaluation import BeirDataset, run_modes
+    from knowledge.beir import BeirDataset
+    from knowledge.evaluation import run_modes
 
     for external_id, (title, text) in OVERLAPPING.items():
         add_document(tenant, title, text, external_id=external_id)

@@ -10,7 +10,8 @@ from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from knowledge.evaluation import DEPTH, SPLITS, BeirFormatError, HybridComparison, evaluate_beir
+from knowledge.beir import SPLITS, BeirFormatError
+from knowledge.evaluation import DEPTH, HybridComparison, evaluate_beir
 from knowledge.management.options import RETRIEVAL_STOPPED, add_threads_option, apply_threads_option
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import MODES

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from knowledge.evaluation import BeirFormatError, read_qrels, read_queries
+from knowledge.beir import BeirFormatError, read_qrels, read_queries
 from knowledge.management.options import (
     RETRIEVAL_STOPPED,
     add_threads_option,
