@@ -4,7 +4,7 @@ BEIR's loader reads them, with what was left out, unmatched or repeated counted 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,26 +76,45 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
     corpus = declared_or(list(latest.values()), DEFAULT_LANGUAGE)
     if not any(document.text.strip() for document in corpus):
         raise BeirFormatError(f"{corpus_path} holds no documents with text to search")
-    asked = query_lines(folder / "queries.jsonl")
+    labelled = read_labelled(folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv")
+    documents = {document.external_id for document in corpus}
+    notes = replace(
+        labelled.notes,
+        unknown_documents=sum(doc_id not in documents for docs in labelled.qrels.values() for doc_id in docs),
+        repeated_documents=len(records) - len(latest),
+    )
+    if not labelled.queries:
+        why = f" ({notes.line()})" if notes.line() else ""
+        raise BeirFormatError(f"{folder}: no query in queries.jsonl has a judgement in qrels/{split}.tsv{why}")
+    return BeirDataset(folder.name, corpus, labelled.queries, labelled.qrels, notes)
+
+
+@dataclass(frozen=True)
+class LabelledQueries:
+    """The judged queries to ask (text not empty), their judgements, and what reading left out."""
+
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+    notes: BeirNotes  # all but the corpus's counts, which only load_beir can know
+
+
+def read_labelled(queries_path: Path, qrels_path: Path) -> LabelledQueries:
+    """BEIR ``queries.jsonl`` and qrels (``query_lines``, ``qrels_lines``): the queries that have
+    a judgement and text to ask. Queries with empty text and judged queries never asked are left
+    out and counted: metrics are means over the qrels' queries, where they would count as 0."""
+    asked = query_lines(queries_path)
     queries = {query_id: text for _, query_id, text in asked}
     empty = {query_id for query_id, text in queries.items() if not text.strip()}
-    judgements = qrels_lines(folder / "qrels" / f"{split}.tsv")
+    judgements = qrels_lines(qrels_path)
     qrels = _qrels_of(judgements)
     judged = {query_id: text for query_id, text in queries.items() if query_id in qrels and query_id not in empty}
-    documents = {document.external_id for document in corpus}
     notes = BeirNotes(
         empty_queries=len(empty),
         unknown_queries=len(qrels.keys() - queries.keys()),
-        unknown_documents=sum(doc_id not in documents for query_id in judged for doc_id in qrels[query_id]),
         repeated_queries=len(asked) - len(queries),
         repeated_judgements=len(judgements) - sum(len(judged_docs) for judged_docs in qrels.values()),
-        repeated_documents=len(records) - len(latest),
     )
-    if not judged:
-        why = f" ({notes.line()})" if notes.line() else ""
-        raise BeirFormatError(f"{folder}: no query in queries.jsonl has a judgement in qrels/{split}.tsv{why}")
-    # Metrics are means over the qrels' queries: judgements of queries never asked would count as 0.
-    return BeirDataset(folder.name, corpus, judged, {query_id: qrels[query_id] for query_id in judged}, notes)
+    return LabelledQueries(judged, {query_id: qrels[query_id] for query_id in judged}, notes)
 
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -117,12 +136,6 @@ def _lines(path: Path) -> list[str]:
     """The file's lines, ended by line feeds only (a carriage return before one is dropped):
     ``str.splitlines`` would also cut at a U+2028 or U+0085 that JSON allows raw inside a string."""
     return [line.removesuffix("\r") for line in _text(path).split("\n")]
-
-
-def read_queries(path: Path) -> dict[str, str]:
-    """BEIR ``queries.jsonl``: query id -> text; of an id given twice, the later line wins, as in
-    BEIR's loader."""
-    return {query_id: text for _, query_id, text in query_lines(path)}
 
 
 def query_lines(path: Path) -> list[tuple[int, str, str]]:

@@ -199,6 +199,30 @@ def test_command_errors_are_clear(help_centre, tmp_path):
         call_command("tune_retrieval", tenant="nobody", queries=str(queries_path), qrels=str(qrels_path))
 
 
+def test_command_skips_and_counts_questions_with_empty_text_as_evaluate_retrieval_does(help_centre, tmp_path):
+    # given 20 labelled questions, two more whose text is empty or spaces, and a judged id never asked
+    queries, qrels = _questions()
+    queries |= {"blank": "", "spaces": "   "}
+    qrels |= {"blank": {"parking.md": 1}, "spaces": {"yoga.md": 1}, "unasked": {"yoga.md": 1}}
+    queries_path, qrels_path = _write_questions(tmp_path, queries, qrels)
+    out = StringIO()
+    # when
+    call_command("tune_retrieval", tenant="alpha", queries=str(queries_path), qrels=str(qrels_path), stdout=out)
+    # then only the 20 are measured, and the line under the header counts the rest
+    printed = out.getvalue().splitlines()
+    assert printed[0] == "20 labelled questions of alpha"
+    assert printed[1] == "skipped: 2 queries with empty text, 1 judged query not in queries.jsonl"
+
+
+def test_command_says_which_questions_it_skipped_when_too_few_are_left(help_centre, tmp_path):
+    queries, qrels = _questions()
+    queries["q0"] = " "
+    queries_path, qrels_path = _write_questions(tmp_path, queries, qrels)
+
+    with pytest.raises(CommandError, match=r"^19 labelled questions; .* \(skipped: 1 query with empty text\)$"):
+        call_command("tune_retrieval", tenant="alpha", queries=str(queries_path), qrels=str(qrels_path))
+
+
 def test_admin_shows_a_tuning_only_to_its_tenants_staff(client, owner, outsider, tenant, other_tenant):
     RetrievalTuning.objects.create(tenant=tenant, keyword_scale=0.25, queries=40)
     RetrievalTuning.objects.create(tenant=other_tenant, keyword_scale=1.75, queries=90)

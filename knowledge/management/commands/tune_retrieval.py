@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from knowledge.beir import BeirFormatError, read_qrels, read_queries
+from knowledge.beir import BeirFormatError, read_labelled
 from knowledge.management.options import (
     RETRIEVAL_STOPPED,
     add_threads_option,
@@ -39,20 +39,24 @@ class Command(BaseCommand):
         apply_threads_option(options)
         tenant = tenant_by_slug(options["tenant"])
         try:
-            queries = read_queries(Path(options["queries"]))
-            qrels = read_qrels(Path(options["qrels"]))
+            labelled = read_labelled(Path(options["queries"]), Path(options["qrels"]))
         except BeirFormatError as exc:
             raise CommandError(f"cannot read the labelled questions: {exc}") from exc
+        notes = labelled.notes.line()
         try:
-            result = retrieval_tune(tenant=tenant, queries=queries, qrels=qrels, provider=default_provider())
+            result = retrieval_tune(
+                tenant=tenant, queries=labelled.queries, qrels=labelled.qrels, provider=default_provider()
+            )
         except TuningError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"{exc} ({notes})" if notes else str(exc)) from exc
         except ProviderError as exc:
             raise CommandError(f"embedding failed, nothing measured or stored: {exc}") from exc
         except RetrievalTimedOut as exc:
             consequence = "nothing was measured or stored"
             raise CommandError(RETRIEVAL_STOPPED.format(reason=exc, consequence=consequence)) from exc
         self.stdout.write(f"{result.queries} labelled questions of {tenant.slug}")
+        if notes:
+            self.stdout.write(notes)
         self.stdout.write(f"{'keyword scale':>14}  {'nDCG@10':>8}")
         for scale, ndcg in result.ndcg.items():
             mark = "  <- chosen" if scale == result.chosen else ""
