@@ -20,6 +20,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from knowledge.indexing import child_sections
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, SEARCH_CONFIGS, clean_language
 from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
 from knowledge.paging import IdsFirstPaginator
@@ -30,8 +31,8 @@ from knowledge.selectors import (
     chunk_place_get,
     chunk_totals,
     document_get,
-    document_header_get,
     document_list,
+    document_page_get,
     parent_chunk_list,
     retrieve_explained,
     source_get,
@@ -382,7 +383,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page. Every member reads it, as the documents list."""
     membership = require_membership(request)
     tenant = membership.tenant
-    document = document_header_get(tenant=tenant, pk=pk)
+    document = document_page_get(tenant=tenant, pk=pk)
     page_number = request.GET.get("page")
     place = None
     if "chunk" in request.GET:
@@ -400,11 +401,15 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             page_number = str(place.position // PARENTS_PER_PAGE + 1)
     parents = parent_chunk_list(tenant=tenant, document=document)
     totals = chunk_totals(tenant=tenant, document=document)
+    page = CountedPaginator(parents, PARENTS_PER_PAGE, count=totals.parents).get_page(page_number)
+    sections = child_sections(document, (child for parent in page for child in parent.children.all()))
     context = {
         "tenant": tenant,
         "document": document,
         "totals": totals,
-        "page": CountedPaginator(parents, PARENTS_PER_PAGE, count=totals.parents).get_page(page_number),
+        "page": page,
+        # Each parent of the page with its children, each with the section it was indexed under.
+        "rows": [(parent, [(child, sections.get(child.pk, "")) for child in parent.children.all()]) for parent in page],
         "open_parent_id": place.parent_id if place else None,
         "preview_chars": PREVIEW_CHARS,
         "can_manage": membership.can_manage,

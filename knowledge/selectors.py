@@ -120,9 +120,12 @@ def document_status_get(*, tenant: Tenant, pk: int) -> Document:
     return document
 
 
-def document_header_get(*, tenant: Tenant, pk: int) -> Document:
-    """``document_get`` with its source and without its text (``_documents_unread``)."""
-    document = _documents_unread(tenant).filter(pk=pk).first()
+def document_page_get(*, tenant: Tenant, pk: int) -> Document:
+    """``document_get`` with its source, without the links and aliases a crawl stored: what its
+    page shows, and its text, which the page reads its children's sections from."""
+    document = (
+        Document.objects.for_tenant(tenant).select_related("source").defer("links", "aliases").filter(pk=pk).first()
+    )
     if document is None:
         raise Http404("No such document.")
     return document

@@ -30,6 +30,8 @@ from supportai.models import Tenant
 # searched with the headings of its section (knowledge/sections.py), and a heading that would end a
 # chunk opens the next one.
 INDEX_RULES_VERSION = 2
+# The first rules version whose children were indexed with their sections.
+SECTIONS_RULES_VERSION = 2
 LEGACY_RULES_VERSION = 0
 CHUNKING_KEYS = ("parent_tokens", "parent_overlap", "child_tokens", "child_overlap")
 

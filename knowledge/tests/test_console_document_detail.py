@@ -10,11 +10,13 @@ from contextlib import AbstractContextManager
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.http import Http404
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pytest_django.fixtures import Settings
 
 from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus
+from knowledge.selectors import document_page_get
 from knowledge.services import document_delete
 from knowledge.source_config import url_source_create
 from knowledge.tests.factories import add_document
@@ -158,6 +160,84 @@ def test_chunk_text_is_escaped_and_long_text_collapsed(client: Client, agent: Us
     assert "<script>alert" not in body and "<b>help" not in body
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in body and "Widget &lt;b&gt;help&lt;/b&gt;" in body
     assert re.search(r'<details class="long-text">\s*<summary>', body)
+
+
+def _words(topic: str, count: int) -> str:
+    return " ".join(f"{topic}{n % 7} word" for n in range(count)) + "."
+
+
+# An article under Markdown headings: its first child holds the title and the "##" heading, the
+# second and third sit under it (the third opens with "### Refunds"), the last two under both.
+SECTIONED = (
+    "# Bookings\n\nBook online.\n\n## Cancelling <b>& refunds</b>\n\n"
+    + _words("cancel", 60)
+    + "\n\n### Refunds\n\n"
+    + _words("refund", 60)
+    + "\n"
+)
+CANCELLING = "Cancelling &lt;b&gt;&amp; refunds&lt;/b&gt;"
+
+
+def _child_sections(body: str) -> dict[int, str]:
+    """Each child shown on a page (by chunk id) with the section it says it is in ("" for none)."""
+    items = re.findall(r'<li id="chunk-(\d+)">(.*?)</li>', body, flags=re.DOTALL)
+    found = {int(pk): re.search(r'<p class="meta section">Section <bdi>(.*?)</bdi></p>', item) for pk, item in items}
+    return {pk: match.group(1) if match else "" for pk, match in found.items()}
+
+
+def test_each_child_shows_the_section_it_was_indexed_in(
+    client: Client, agent: User, tenant: Tenant, other_tenant: Tenant, django_assert_max_num_queries: MaxQueries
+) -> None:
+    # given an article under headings (one of them markup), and another tenant's under the same ids
+    document = add_document(tenant, "Bookings", SECTIONED)
+    add_document(other_tenant, "Bookings", SECTIONED.replace("Refunds", "Their secret heading"))
+    children = Chunk.objects.filter(document=document, level=ChunkLevel.CHILD).order_by("ordinal")
+    client.force_login(agent)
+    plain = add_document(tenant, "Plain", _words("plain", 200))
+    with CaptureQueriesContext(connection) as plain_queries:
+        client.get(_detail(plain))
+    # when
+    with django_assert_max_num_queries(len(plain_queries)):
+        body = client.get(_detail(document)).content.decode()
+    # then each child says its headings, outermost first, escaped, the title's and its own left out
+    assert _child_sections(body) == dict(
+        zip(
+            [child.pk for child in children],
+            ["", CANCELLING, CANCELLING, f"{CANCELLING} &gt; Refunds", f"{CANCELLING} &gt; Refunds"],
+            strict=True,
+        )
+    )
+    assert "<b>&" not in body and "Their secret heading" not in body
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        {"status": DocumentStatus.PENDING},  # its text changed: the chunks wait for the re-index
+        {"status": DocumentStatus.FAILED},  # the re-index failed: the old chunks stay
+        {"index_settings": {"rules": 1}},  # ready, but indexed before children had sections
+    ],
+)
+def test_children_show_no_section_they_were_not_indexed_under(
+    client: Client, agent: User, tenant: Tenant, since: dict[str, object]
+) -> None:
+    # given an indexed article whose text has gained a heading since
+    document = add_document(tenant, "Bookings", SECTIONED)
+    Document.objects.filter(pk=document.pk).update(content="## Something else\n\n" + SECTIONED, **since)
+    client.force_login(agent)
+    # when
+    body = client.get(_detail(document)).content.decode()
+    # then no child is given a section read from the new text
+    assert len(_child_sections(body)) == 5 and set(_child_sections(body).values()) == {""}
+    assert "Something else" not in body
+
+
+def test_a_documents_page_reads_only_that_tenants_document(tenant: Tenant, other_tenant: Tenant) -> None:
+    document = add_document(tenant, "Bookings", SECTIONED)
+
+    assert document_page_get(tenant=tenant, pk=document.pk).content == SECTIONED
+    with pytest.raises(Http404):
+        document_page_get(tenant=other_tenant, pk=document.pk)
 
 
 def test_thousands_of_chunks_are_paged_in_a_constant_number_of_queries(
