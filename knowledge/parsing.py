@@ -26,7 +26,7 @@ from knowledge.parsed import (
     ParseError,
     declared_or,
 )
-from knowledge.pdf_text import pdf_text
+from knowledge.pdf_text import LIGATURES, pdf_text
 from knowledge.record_formats import beir_corpus, csv_faq
 
 BEIR_QUERIES = "queries.jsonl"
@@ -307,7 +307,7 @@ def _pdf(name: str, data: bytes, *, max_chars: int) -> ParsedDocument:
     # Extraction turns glyph code 0 into NUL; it carries no text.
     return ParsedDocument(
         name,
-        storable_text(str(title or "")).strip() or file_title(name),
+        storable_text(str(title or "").translate(LIGATURES)).strip() or file_title(name),
         storable_text(_tidy(pdf_text(pages))),
         language=storable_text(language.strip()) if isinstance(language, str) else UNDECLARED,
     )

@@ -1,7 +1,8 @@
 """The text of a PDF's pages as retrieval wants it, from what pypdf extracts page by page.
 
 - Typographic ligatures (U+FB00-FB06: "ﬁ", "ﬂ", "ﬀ", "ﬃ", "ﬄ", "ﬅ", "ﬆ") are spelt out, so that "ﬁnd"
-  is "find"; no other character changes (NFKC would also rewrite "½", "m²", full-width letters...).
+  is "find" (in the metadata title too, knowledge/parsing.py); no other character changes (NFKC
+  would also rewrite "½", "m²", full-width letters...).
 - A form feed, like the break between two pages, is a paragraph break.
 - Running headers and footers go: in a document of ``RUNNING_MIN_PAGES`` pages or more, a line among
   the first or last ``EDGE_LINES`` lines of at least ``RUNNING_SHARE`` of the pages (blanks and case
@@ -20,9 +21,17 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-LIGATURES = str.maketrans(
-    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
-)
+# Each ligature with the letters it stands for (also read so by keyword search: ``languages.searchable_text``).
+LIGATURE_LETTERS = {
+    "\ufb00": "ff",
+    "\ufb01": "fi",
+    "\ufb02": "fl",
+    "\ufb03": "ffi",
+    "\ufb04": "ffl",
+    "\ufb05": "st",
+    "\ufb06": "st",
+}
+LIGATURES = str.maketrans(LIGATURE_LETTERS)
 RUNNING_MIN_PAGES = 3
 RUNNING_SHARE = 0.6
 EDGE_LINES = 3

@@ -5,10 +5,12 @@ The PDFs are built here and read by pypdf, which gives each artefact as it does 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfReader, PdfWriter
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from knowledge.bm25 import bm25_search
@@ -223,3 +225,15 @@ def test_an_uploaded_pdf_is_indexed_without_its_header_and_found_by_its_ligature
     # and another tenant finds only its own document
     [hit] = bm25_search(tenant=other_tenant, query="find reflexology", limit=5)
     assert Chunk.objects.get(pk=hit.chunk_id).document.title == "parking"
+
+
+def test_ligatures_in_the_pdfs_title_are_spelt_out() -> None:
+    # given a PDF whose metadata title was written with ligatures, as a typesetter may leave it
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_pages([["Refunds take five days."]]))))
+    writer.add_metadata({"/Title": "Re\ufb01lls and o\ufb03ce \ufb02owers"})
+    data = io.BytesIO()
+    writer.write(data)
+    # when
+    [doc] = parse_file("policy.pdf", data.getvalue(), max_bytes=LIMIT)
+    # then
+    assert doc.title == "Refills and office flowers"
