@@ -34,7 +34,7 @@ from typing import Any
 
 from django.db import connection
 
-from knowledge.languages import FALLBACK_CONFIG, LEXEME_INVISIBLES, LEXEME_SPACES
+from knowledge.languages import FALLBACK_CONFIG, LEXEME_INVISIBLES, LEXEME_SPACES, searchable_sql
 from supportai.models import Tenant
 
 # Children are inserted with their lexemes in one statement: updating them afterwards would write
@@ -44,8 +44,9 @@ from supportai.models import Tenant
 # statement takes the children of a whole batch of documents (a row per child, its document's title
 # and its section alongside); the lexemes come from
 # the text-search configuration the document records, without the invisible characters that would
-# hide a word (``languages.LEXEME_INVISIBLES``).
-CHILD_INSERT_SQL = """
+# hide a word and with ligatures spelt out (``languages.searchable_sql``).
+_SEARCHABLE = {"invisible": "%(invisible)s", "spaces": "%(spaces)s"}
+CHILD_INSERT_SQL = f"""
 INSERT INTO knowledge_chunk (tenant_id, document_id, parent_id, level, ordinal, text, token_count, char_start,
                              char_end, embedding, embedding_model, embedded_text_sha256, search_vector, term_count)
 SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tokens, x.char_start, x.char_end,
@@ -54,9 +55,9 @@ SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tok
   FROM (
     SELECT c.*,
            to_tsvector(d.search_config::regconfig,
-                       repeat(translate(c.title, %(invisible)s, %(spaces)s) || ' . ', %(weight)s))
-           || to_tsvector(d.search_config::regconfig, translate(c.section, %(invisible)s, %(spaces)s))
-           || to_tsvector(d.search_config::regconfig, translate(c.text, %(invisible)s, %(spaces)s)) AS sv
+                       repeat({searchable_sql("c.title", **_SEARCHABLE)} || ' . ', %(weight)s))
+           || to_tsvector(d.search_config::regconfig, {searchable_sql("c.section", **_SEARCHABLE)})
+           || to_tsvector(d.search_config::regconfig, {searchable_sql("c.text", **_SEARCHABLE)}) AS sv
       FROM unnest(%(documents)s::bigint[], %(titles)s::text[], %(parents)s::bigint[], %(ordinals)s::int[],
                   %(texts)s::text[], %(sections)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[],
                   %(embeddings)s::text[], %(hashes)s::text[])

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from knowledge.pdf_text import LIGATURE_LETTERS
+
 DEFAULT_LANGUAGE = "en"
 FALLBACK_CONFIG = "simple"
 
@@ -200,9 +202,9 @@ def _leading_subtags(tag: str) -> str:
 
 
 # Invisible characters PostgreSQL's parser glues to the word beside them ("parking" + RLM is no
-# "parking", "val" + SOFT HYPHEN + "et" no "valet"), so lexemes are taken without them: in a question
-# (``searchable_text``) and in a chunk (``bm25.CHILD_INSERT_SQL``, with ``LEXEME_INVISIBLES`` and
-# ``LEXEME_SPACES`` as ``translate``'s arguments, which deletes what has no counterpart). The stored
+# "parking", "val" + SOFT HYPHEN + "et" no "valet"), so lexemes are taken without them, and with
+# typographic ligatures spelt out ("ﬁnd" is no "find"; ``pdf_text.LIGATURE_LETTERS``): in a question
+# (``searchable_text``) and in a chunk (``searchable_sql`` in ``bm25.CHILD_INSERT_SQL``). The stored
 # text keeps them. Read as spaces: the bidi controls that text from right-to-left contexts carries
 # (LRM, RLM, ARABIC LETTER MARK, the embeddings and overrides U+202A-202E, the isolates U+2066-2069)
 # and ZERO WIDTH SPACE (a break between words). Removed: what sits inside a word, SOFT HYPHEN (HTML's
@@ -212,9 +214,21 @@ INVISIBLE_BREAKS = BIDI_CONTROLS + "\u200b"
 INVISIBLE_JOINS = "\u00ad\u2060\ufeff"
 LEXEME_INVISIBLES = INVISIBLE_BREAKS + INVISIBLE_JOINS
 LEXEME_SPACES = " " * len(INVISIBLE_BREAKS)
-_AS_LEXEMES_READ = str.maketrans(INVISIBLE_BREAKS, LEXEME_SPACES, INVISIBLE_JOINS)
+_AS_LEXEMES_READ = str.maketrans(
+    LIGATURE_LETTERS | dict.fromkeys(INVISIBLE_BREAKS, " ") | dict.fromkeys(INVISIBLE_JOINS, None)
+)
 
 
 def searchable_text(text: str) -> str:
-    """``text`` as keyword search reads it: invisible breaks become spaces, invisible joins go."""
+    """``text`` as keyword search reads it: invisible breaks become spaces, invisible joins go,
+    ligatures become their letters."""
     return text.translate(_AS_LEXEMES_READ)
+
+
+def searchable_sql(expression: str, *, invisible: str, spaces: str) -> str:
+    """SQL of the text ``expression`` read as ``searchable_text`` reads it; ``invisible`` and
+    ``spaces`` are the placeholders of ``LEXEME_INVISIBLES`` and ``LEXEME_SPACES`` (``translate``
+    deletes the characters that have no counterpart)."""
+    for ligature, letters in LIGATURE_LETTERS.items():
+        expression = f"replace({expression}, '{ligature}', '{letters}')"
+    return f"translate({expression}, {invisible}, {spaces})"

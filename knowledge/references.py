@@ -30,7 +30,7 @@ from knowledge import conf
 from knowledge.bm25 import Hit, ranked_hits, text_lexemes
 from knowledge.evaluation import DEPTH
 from knowledge.indexing import embedding_text
-from knowledge.languages import LEXEME_INVISIBLES, LEXEME_SPACES, searchable_text
+from knowledge.languages import LEXEME_INVISIBLES, LEXEME_SPACES, searchable_sql, searchable_text
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.local import load_model
 from knowledge.retrieval import lift_to_parents
@@ -86,13 +86,13 @@ def child_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
 
 def document_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
     """Each document of ``tenant`` with the lexemes of its title and content (no title weight), in
-    its own text-search configuration, invisible characters read as the index reads them."""
+    its own text-search configuration, invisible characters and ligatures read as the index reads them."""
     bags: dict[Unit, Counter[str]] = {}
+    searchable = searchable_sql("d.title || ' ' || d.content", invisible="%s", spaces="%s")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT d.id, u.lexeme, array_length(u.positions, 1) FROM knowledge_document d "
-            "LEFT JOIN LATERAL unnest(to_tsvector(d.search_config::regconfig, "
-            "translate(d.title || ' ' || d.content, %s, %s))) u ON true "
+            f"LEFT JOIN LATERAL unnest(to_tsvector(d.search_config::regconfig, {searchable})) u ON true "
             "WHERE d.tenant_id = %s",
             [LEXEME_INVISIBLES, LEXEME_SPACES, tenant.pk],
         )

@@ -6,8 +6,8 @@ when it is not ready, was embedded by another model, was stemmed with another te
 configuration than its language takes, or its record differs from what the settings give now.
 Re-indexing embeds again only the children whose input changed (knowledge/embedding_reuse.py): all
 of them for another model, those whose text moved for other chunk sizes, for rules version 2 those
-that gained a section or whose heading moved to the next chunk; a new title weight or text-search
-configuration changes lexemes alone and reuses every stored vector.
+that gained a section or whose heading moved to the next chunk; rules version 3, a new title weight
+or text-search configuration changes lexemes alone and reuses every stored vector.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from supportai.models import Tenant
 # record existed, i.e. possibly before session 18 read invisible characters for lexemes
 # (``languages.searchable_text``, ``LEXEME_INVISIBLES``). 1: those rules. 2: a child is embedded and
 # searched with the headings of its section (knowledge/sections.py), and a heading that would end a
-# chunk opens the next one.
-INDEX_RULES_VERSION = 2
+# chunk opens the next one. 3: typographic ligatures are read as their letters for lexemes
+# (``languages.searchable_sql``).
+INDEX_RULES_VERSION = 3
 # The first rules version whose children were indexed with their sections.
 SECTIONS_RULES_VERSION = 2
 LEGACY_RULES_VERSION = 0

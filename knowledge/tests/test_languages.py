@@ -251,3 +251,24 @@ def test_invisible_hyphens_joiners_and_breaks_hide_no_word(tenant, other_tenant,
     add_document(other_tenant, "Valet", "Valet parking for the other tenant.")
     # when / then: keywords find the word, in this tenant only
     assert [p.title for p in retrieve(tenant=tenant, query=query, k=3, mode="bm25")] == ["Door service"]
+
+
+@pytest.mark.parametrize(
+    ("title", "document_text", "query"),
+    [
+        ("Desk", "Ask for a re\ufb01ll at the front desk.", "refill"),  # an HTML or Markdown article's ligature
+        ("Desk", "Ask for a refill at the front desk.", "re\ufb01ll"),  # a question pasted from a PDF
+        ("Desk", "Ask for a re\ufb01ll at the front desk.", "re\ufb01ll"),
+        ("Desk", "Ask for a re\ufb01ll at the front desk.", "re\ufb01lls"),  # and stemmed as letters are
+        ("Re\ufb01lls", "Ask at the front desk.", "refills"),  # in a title
+        ("Desk", "The o\ufb03ce is open, sta\ufb00 \ufb02oat.", "office staff"),  # every one of U+FB00-FB06
+        ("Desk", "Our \ufb05yle and \ufb06ock.", "style stock"),
+    ],
+)
+def test_ligatures_are_read_as_their_letters_by_keyword_search(tenant, other_tenant, title, document_text, query):
+    # given an article whose words, or the question's, are written with ligatures
+    add_document(tenant, *PARKING_EN)
+    add_document(tenant, title, document_text)
+    add_document(other_tenant, "Refills", "Refill office staff style stock for the other tenant.")
+    # when / then: keywords find the words, in this tenant only
+    assert [p.title for p in retrieve(tenant=tenant, query=query, k=3, mode="bm25")] == [title]

@@ -149,12 +149,13 @@ def test_bm25_reference_agrees_with_our_sql_bm25(tenant, fake_embeddings):
         assert document_run(index.search(query), external_ids) == _our_run(tenant, query, "bm25", fake_embeddings)
 
 
-def test_bm25_references_read_invisible_characters_as_our_index_does(tenant, fake_embeddings):
-    # given a soft hyphen inside "valet" and a right-to-left mark after "parking", in text and query
+def test_bm25_references_read_invisible_characters_and_ligatures_as_our_index_does(tenant, fake_embeddings):
+    # given a soft hyphen inside "valet", a right-to-left mark after "parking" in text and query, and a
+    # ligature in "refills"
     external_ids = _ingest(
-        tenant, [("d1", "Valet", "Our val\u00adet parks\u200f cars."), ("d2", "Hours", "Open daily.")]
+        tenant, [("d1", "Valet", "Our val\u00adet parks\u200f cars and re\ufb01lls."), ("d2", "Hours", "Open daily.")]
     )
-    query = "valet parking\u200f"
+    query = "valet parking\u200f refill"
     # when both references search as our SQL BM25 does
     by_chunk = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
     by_document = OkapiBM25(document_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
@@ -164,7 +165,7 @@ def test_bm25_references_read_invisible_characters_as_our_index_does(tenant, fak
     assert document_run(by_chunk.search(query), external_ids) == ours
     assert document_run(by_document.search(query), external_ids) == ours
     valet_bag = next(bag for unit, bag in by_document.bags.items() if external_ids[unit.document_id] == "d1")
-    assert {"valet", "park"} <= set(valet_bag)
+    assert {"valet", "park", "refil"} <= set(valet_bag)
 
 
 def test_dense_reference_agrees_with_our_dense_search(tenant, fake_embeddings):

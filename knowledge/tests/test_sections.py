@@ -235,7 +235,7 @@ def test_reindex_after_the_rules_bump_embeds_only_children_whose_input_gained_a_
     plain = "Free parking is behind the studio.\n\nStreet parking is metered until 6 pm."
     with pytest.MonkeyPatch.context() as before_sections:
         before_sections.setattr(indexing.SectionIndex, "of", classmethod(lambda cls, *args, **kwargs: cls([])))
-        before_sections.setattr(staleness, "INDEX_RULES_VERSION", staleness.INDEX_RULES_VERSION - 1)
+        before_sections.setattr(staleness, "INDEX_RULES_VERSION", staleness.SECTIONS_RULES_VERSION - 1)
         _index(tenant, recorder, ("bookings", "Bookings", BOOKINGS), ("parking", "Parking", plain))
         _index(other_tenant, recorder, ("bookings", "Bookings", BOOKINGS))
     recorder.seen.clear()
@@ -250,7 +250,7 @@ def test_reindex_after_the_rules_bump_embeds_only_children_whose_input_gained_a_
     assert sorted(recorder.seen) == sorted(expected)
     # and the other tenant's stale document is left as it was
     theirs = Document.objects.get(tenant=other_tenant)
-    assert theirs.index_settings["rules"] == staleness.INDEX_RULES_VERSION - 1
+    assert theirs.index_settings["rules"] == staleness.SECTIONS_RULES_VERSION - 1
 
 
 def test_title_and_section_together_stay_within_the_budget_so_nothing_is_truncated() -> None:
