@@ -13,6 +13,7 @@ from knowledge.parsed import ParsedDocument
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import document_upsert, parsed_ingest, source_get_or_create, tenant_reindex
+from knowledge.tests.embedders import RecordingEmbedder
 from supportai.models import Tenant
 
 # Paragraphs of ~100 tokens: one fits a child (up to 128 tokens), two do not.
@@ -20,18 +21,6 @@ PARAGRAPHS = [
     " ".join(f"{topic} sentence {n} about the {topic} policy of the studio." for n in range(9))
     for topic in ("parking", "refunds", "gift cards", "memberships")
 ]
-
-
-class RecordingEmbedder(FakeEmbeddingProvider):
-    """The fake embedder, remembering every text it was asked to embed."""
-
-    def __init__(self, model: str = "fake-hash-384") -> None:
-        super().__init__(model)
-        self.seen: list[str] = []
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        self.seen.extend(texts)
-        return super().embed_documents(texts)
 
 
 class ShortEmbedder(FakeEmbeddingProvider):

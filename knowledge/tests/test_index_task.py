@@ -18,6 +18,7 @@ from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErr
 from knowledge.providers.cohere_provider import CohereEmbeddingProvider
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.services import document_upsert, source_get_or_create
+from knowledge.tests.embedders import RecordingEmbedder
 from knowledge.uploads import files_upload
 from supportai.models import Tenant
 
@@ -248,18 +249,6 @@ def test_indexing_one_tenants_document_leaves_another_tenants_pending_one_alone(
     assert Chunk.objects.filter(tenant=tenant, level="child").count() == 1
 
 
-class CountingEmbedder(FakeEmbeddingProvider):
-    """Counts the texts it embeds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts = 0
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        self.texts += len(texts)
-        return super().embed_documents(texts)
-
-
 SECOND = ParsedDocument("gifts.md", "Gift cards", "Gift cards can be bought online and never expire.")
 
 
@@ -280,14 +269,14 @@ def test_reindex_task_embeds_every_child_again(tenant, monkeypatch):
     # given an indexed document whose children's vectors could be reused
     document = _indexed(tenant)
     Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING)
-    provider = CountingEmbedder()
+    provider = RecordingEmbedder()
     monkeypatch.setattr(services, "default_provider", lambda: provider)
     # when the re-index task runs
     assert _run_reindex(tenant, [document.pk]) == 1
     # then every child went through the model and the document is ready again
     document.refresh_from_db()
     children = Chunk.objects.filter(document=document, level="child").count()
-    assert children and provider.texts == children
+    assert children and len(provider.seen) == children
     assert (document.status, document.error) == (DocumentStatus.READY, "")
 
 
@@ -343,13 +332,13 @@ def test_a_reindex_that_cannot_be_queued_fails_the_documents(tenant, monkeypatch
 def test_reindex_task_touches_only_the_named_tenants_documents(tenant, other_tenant, monkeypatch):
     # given another tenant's pending document whose id is passed with this tenant
     theirs = _pending(other_tenant)
-    provider = CountingEmbedder()
+    provider = RecordingEmbedder()
     monkeypatch.setattr(services, "default_provider", lambda: provider)
     # when the task runs for this tenant
     assert _run_reindex(tenant, [theirs.pk]) == 0
     # then nothing was embedded and their document is as it was
     theirs.refresh_from_db()
-    assert provider.texts == 0 and theirs.status == DocumentStatus.PENDING
+    assert len(provider.seen) == 0 and theirs.status == DocumentStatus.PENDING
     assert not Chunk.objects.filter(document=theirs).exists()
 
 
@@ -450,14 +439,14 @@ def test_a_document_of_a_tenant_deactivated_before_its_indexing_ran_is_failed_no
     tenant, other_tenant, use_provider
 ):
     # given a pending upload of each tenant, and the first tenant deactivated before the task runs
-    provider = use_provider(CountingEmbedder())
+    provider = use_provider(RecordingEmbedder())
     mine, theirs = _pending(tenant), _pending(other_tenant)
     Tenant.objects.filter(pk=tenant.pk).update(is_active=False)
     # when the indexing task runs
     assert _run_task(mine) == 0
     # then nothing was embedded for it, and the document says why rather than staying pending
     mine.refresh_from_db()
-    assert provider.texts == 0 and not Chunk.objects.filter(document=mine).exists()
+    assert len(provider.seen) == 0 and not Chunk.objects.filter(document=mine).exists()
     assert (mine.status, mine.error) == (DocumentStatus.FAILED, tasks.TENANT_INACTIVE)
     # and the active tenant's document is indexed as usual
     assert _run_task(theirs) == 1
@@ -469,14 +458,14 @@ def test_a_reindex_of_a_tenant_deactivated_before_it_ran_embeds_nothing_and_fail
     # given a re-index queued, then the tenant deactivated
     document = _indexed(tenant)
     Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING)
-    provider = CountingEmbedder()
+    provider = RecordingEmbedder()
     monkeypatch.setattr(services, "default_provider", lambda: provider)
     Tenant.objects.filter(pk=tenant.pk).update(is_active=False)
     # when the task runs
     assert _run_reindex(tenant, [document.pk]) == 0
     # then nothing was embedded, the old chunks still serve, and the document says why
     document.refresh_from_db()
-    assert provider.texts == 0 and Chunk.objects.filter(document=document).exists()
+    assert len(provider.seen) == 0 and Chunk.objects.filter(document=document).exists()
     assert (document.status, document.error) == (DocumentStatus.FAILED, tasks.TENANT_INACTIVE)
 
 

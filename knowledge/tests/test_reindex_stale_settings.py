@@ -5,7 +5,6 @@ how many and why, and changes nothing."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from knowledge.management.commands import reindex
 from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.staleness import INDEX_RULES_VERSION, StaleReason, stale_counts
+from knowledge.tests.embedders import RecordingEmbedder
 from knowledge.tests.factories import add_document
 from knowledge.tests.migration_state import migrate_knowledge_to
 from supportai.models import Tenant
@@ -28,22 +28,10 @@ ARTICLE = "\n\n".join(
 )
 
 
-class CountingEmbedder(FakeEmbeddingProvider):
-    """The tests' fake embedder, counting the texts it is asked to embed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts = 0
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        self.texts += len(texts)
-        return super().embed_documents(texts)
-
-
 @pytest.fixture
-def embedder(monkeypatch: pytest.MonkeyPatch) -> CountingEmbedder:
+def embedder(monkeypatch: pytest.MonkeyPatch) -> RecordingEmbedder:
     """The provider ``manage.py reindex`` uses."""
-    provider = CountingEmbedder()
+    provider = RecordingEmbedder()
     monkeypatch.setattr(reindex, "default_provider", lambda: provider)
     return provider
 
@@ -86,7 +74,7 @@ def test_indexing_records_the_settings_it_used(tenant: Tenant) -> None:
 
 
 def test_a_new_child_size_makes_documents_stale_and_plain_reindex_rechunks_them(
-    tenant: Tenant, embedder: CountingEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tenant: Tenant, embedder: RecordingEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # given a document indexed with 128-token children
     document = add_document(tenant, "Studio policies", ARTICLE)
@@ -104,14 +92,14 @@ def test_a_new_child_size_makes_documents_stale_and_plain_reindex_rechunks_them(
     assert max(child.token_count for child in after) <= 64
     assert document.chunk_count == len(after)
     assert (document.index_settings["child_tokens"], document.index_settings["child_overlap"]) == (64, 10)
-    assert embedder.texts > 0
+    assert len(embedder.seen) > 0
     # and a second run finds nothing left to do
     assert "to re-index: nothing" in _reindex(tenant, capsys)
     assert stale_counts(tenant=tenant, model=embedder.model, settings=conf.SETTINGS) == {}
 
 
 def test_a_new_title_weight_reindexes_lexemes_without_embedding_anything(
-    tenant: Tenant, embedder: CountingEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tenant: Tenant, embedder: RecordingEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # given a document whose title counts 3 times in each child
     document = add_document(tenant, "Parking", "Free lot behind the studio.")
@@ -124,14 +112,14 @@ def test_a_new_title_weight_reindexes_lexemes_without_embedding_anything(
     # then the lexemes follow the new weight, and every vector was reused: no embedding call
     assert "to re-index: 1 document: title weight changed\n" in out
     assert _title_lexeme_count(document, "park") == 1
-    assert embedder.texts == 0
+    assert len(embedder.seen) == 0
     assert [list(child.embedding or []) for child in _children(document)] == vectors
     document.refresh_from_db()
     assert document.index_settings["title_weight"] == 1
 
 
 def test_a_lexeme_rules_bump_reindexes_without_embedding_anything(
-    tenant: Tenant, embedder: CountingEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tenant: Tenant, embedder: RecordingEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # given a document indexed under the current rules
     document = add_document(tenant, "Parking", ARTICLE)
@@ -144,24 +132,24 @@ def test_a_lexeme_rules_bump_reindexes_without_embedding_anything(
     document.refresh_from_db()
     assert document.index_settings["rules"] == INDEX_RULES_VERSION + 1
     assert document.indexed_at is not None and indexed_at is not None and document.indexed_at > indexed_at
-    assert embedder.texts == 0
+    assert len(embedder.seen) == 0
 
 
 def test_unchanged_settings_reindex_nothing(
-    tenant: Tenant, embedder: CountingEmbedder, capsys: pytest.CaptureFixture[str]
+    tenant: Tenant, embedder: RecordingEmbedder, capsys: pytest.CaptureFixture[str]
 ) -> None:
     document = add_document(tenant, "Parking", ARTICLE)
     out = _reindex(tenant, capsys)
     assert "to re-index: nothing, every document matches the configuration\n" in out
     assert "re-indexed 0 documents" in out
-    assert embedder.texts == 0
+    assert len(embedder.seen) == 0
     assert Document.objects.get(pk=document.pk).indexed_at == document.indexed_at
 
 
 def test_reindex_of_one_tenant_leaves_another_tenants_stale_documents(
     tenant: Tenant,
     other_tenant: Tenant,
-    embedder: CountingEmbedder,
+    embedder: RecordingEmbedder,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -183,7 +171,7 @@ def test_reindex_of_one_tenant_leaves_another_tenants_stale_documents(
 
 
 def test_dry_run_counts_per_reason_and_changes_nothing(
-    tenant: Tenant, embedder: CountingEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tenant: Tenant, embedder: RecordingEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # given two documents indexed before records existed, one of another model, one current
     legacy = [add_document(tenant, title, ARTICLE) for title in ("Alpha", "Beta")]
@@ -201,11 +189,11 @@ def test_dry_run_counts_per_reason_and_changes_nothing(
     )
     assert list(Document.objects.for_tenant(tenant).order_by("pk").values()) == before
     assert sorted(Chunk.objects.filter(tenant=tenant).values_list("pk", flat=True)) == chunks
-    assert embedder.texts == 0
+    assert len(embedder.seen) == 0
 
 
 def test_a_document_counts_under_its_costliest_reason(
-    tenant: Tenant, embedder: CountingEmbedder, monkeypatch: pytest.MonkeyPatch
+    tenant: Tenant, embedder: RecordingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     document = add_document(tenant, "Parking", ARTICLE)
     _configure(monkeypatch, child_tokens=64, title_weight=1)
@@ -259,7 +247,7 @@ VALUES (%s, %s, 'old', '', 'Old', '', 'en', 'english', 'Text.', 'old', 'ready', 
 
 
 def test_a_document_stored_by_code_older_than_the_record_is_stale_for_the_lexeme_rules(
-    tenant: Tenant, embedder: CountingEmbedder
+    tenant: Tenant, embedder: RecordingEmbedder
 ) -> None:
     # given a document inserted, while a deploy rolls out, by code that does not know the column
     source = add_document(tenant, "Current", ARTICLE).source

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
 
 import pytest
 
@@ -24,6 +23,7 @@ from knowledge.references import child_texts
 from knowledge.sections import HEADING_MAX_CHARS, Heading, SectionIndex, markdown_headings
 from knowledge.services import file_ingest, parsed_ingest, source_get_or_create, tenant_reindex
 from knowledge.staleness import StaleReason, stale_counts
+from knowledge.tests.embedders import RecordingEmbedder
 from knowledge.tests.factories import add_document
 from supportai.models import Tenant
 
@@ -44,16 +44,6 @@ You can do this up to 24 hours before. The money is back within five days.
 Pick a new time on the same page, as often as you like, free of charge."""
 TARGET = "You can do this up to 24 hours before. The money is back within five days."
 QUESTION = "refund after cancelling"
-
-
-class RecordingEmbedder(FakeEmbeddingProvider):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        self.seen.extend(texts)
-        return super().embed_documents(texts)
 
 
 @pytest.fixture
