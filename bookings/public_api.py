@@ -9,7 +9,6 @@ proposal that is not one of that conversation's (unknown, another conversation's
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,7 +24,7 @@ from bookings.models import ProposalAction, ProposalStatus
 from bookings.widget import handle_proposal_decision
 from chat import services as chat_services
 from chat.limits import ip_allows_message
-from chat.protocol import ErrorCode, ProposalDecision, ProtocolError, parse_frame
+from chat.protocol import ErrorCode, ProposalDecision, ProtocolError, parse_object
 from chat.public_api import error_response, preflight_response, public_request
 from chat.public_schema import PublicErrorSerializer
 
@@ -39,8 +38,8 @@ def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
     checked = public_request(request)
     body, tenant = checked.body, checked.tenant
     kind = "proposal.confirm" if confirm else "proposal.reject"
-    command = parse_frame(json.dumps({**body, "type": kind}))
-    if not isinstance(command, ProposalDecision):  # parse_frame maps these types to ProposalDecision
+    command = parse_object({**body, "type": kind})
+    if not isinstance(command, ProposalDecision):  # parse_object maps these types to ProposalDecision
         raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
     if not ip_allows_message(request.META.get("REMOTE_ADDR", "")):
         raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
@@ -90,7 +89,9 @@ DECISION_RESPONSES = {
         PublicErrorSerializer,
         description="not_found: unknown key, no conversation for resume_token, or not a proposal of that conversation",
     ),
-    413: OpenApiResponse(PublicErrorSerializer, description="too_long: proposal_id over 64 characters"),
+    413: OpenApiResponse(
+        PublicErrorSerializer, description="too_long: body over 16,384 bytes; proposal_id over 64 characters"
+    ),
     429: OpenApiResponse(PublicErrorSerializer, description="rate_limited: CHAT_MESSAGES_PER_MINUTE_PER_IP"),
 }
 

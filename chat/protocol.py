@@ -215,6 +215,16 @@ def parse_frame(raw: str | None) -> Command:
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_JSON) from None
     if not isinstance(frame, dict):
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_JSON)
+    return parse_object(frame)
+
+
+def parse_object(frame: dict[str, Any]) -> Command:
+    """A decoded frame (a JSON object with its ``type``) as a command, or raise ``ProtocolError``.
+
+    Its size is the caller's to check, on the text as received (``MAX_FRAME_BYTES``): the HTTP
+    fallbacks measure their body, never a re-encoding of it (``json.dumps`` would escape each
+    non-ASCII character into up to 12 bytes).
+    """
     kind = frame.get("type")
     parser = PARSERS.get(kind) if isinstance(kind, str) else None
     if parser is None:

@@ -29,7 +29,7 @@ from chat.protocol import (
     ProtocolError,
     SendMessage,
     optional_string,
-    parse_frame,
+    parse_object,
 )
 from escalations.watch import publish_message
 from supportai.db import db_call
@@ -39,6 +39,7 @@ from supportai.selectors import tenant_get_by_public_key
 
 HEARTBEAT_SECONDS = 15.0
 USE_POST = "Use POST."
+BODY_TOO_LONG = f"The request body is limited to {MAX_FRAME_BYTES:,} bytes of UTF-8, like a websocket frame."
 STATUS_FOR_CODE = {
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.TOO_LONG: 413,
@@ -86,8 +87,11 @@ class PublicRequest:
 def public_request(request: HttpRequest) -> PublicRequest:
     """The JSON body, the tenant of its widget ``key`` and the checked Origin; raises ``ProtocolError``.
 
-    Shared by every public (widget) HTTP endpoint so they validate alike.
+    Shared by every public (widget) HTTP endpoint so they validate alike. The body stands for the
+    websocket's frame and has its limit: ``MAX_FRAME_BYTES`` of UTF-8 as received.
     """
+    if len(request.body) > MAX_FRAME_BYTES:
+        raise ProtocolError(ErrorCode.TOO_LONG, BODY_TOO_LONG)
     try:
         body = json.loads(request.body or b"{}")
     except (ValueError, RecursionError):  # ValueError: not JSON or UTF-8, or an integer over 4,300 digits
@@ -107,7 +111,7 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     """Validate the request and find (or open) the conversation; raises ``ProtocolError``."""
     checked = public_request(request)
     body, tenant, origin = checked.body, checked.tenant, checked.origin
-    command = parse_frame(json.dumps({**body, "type": "message.send"}))
+    command = parse_object({**body, "type": "message.send"})
     assert isinstance(command, SendMessage)
     # Checked like the frame's fields: a number or a list is refused, not read as its text.
     resume = optional_string(body, "resume_token", limit=MAX_FRAME_BYTES)

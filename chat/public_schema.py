@@ -101,7 +101,8 @@ MESSAGE_ERRORS = error_responses(
         "resume_token or identity_token not a string",
         403: "forbidden: the Origin is not one of the tenant's, or the identity_token does not verify",
         404: "not_found: unknown widget key",
-        413: "too_long: client_id over 64, text over 2,000, identity_token over 4,096 characters",
+        413: "too_long: body over 16,384 bytes; client_id over 64, text over 2,000, identity_token over 4,096 "
+        "characters",
         429: "rate_limited: CHAT_MESSAGES_PER_MINUTE_PER_IP",
     }
 )

@@ -7,13 +7,11 @@ hourly limit. Answers the protocol's ``escalation`` frame as JSON.
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import services as chat_services
-from chat.protocol import ErrorCode, Escalate, ProtocolError, parse_frame
+from chat.protocol import ErrorCode, Escalate, ProtocolError, parse_object
 from chat.public_api import STATUS_FOR_CODE, method_not_allowed, preflight_response, public_request
 from escalations.handoff import button_raise
 from escalations.realtime import publish
@@ -33,7 +31,7 @@ def _with_cors(response: HttpResponse, origin: str) -> HttpResponse:
 def _raise(request: HttpRequest) -> Raised:
     checked = public_request(request)
     body, tenant = checked.body, checked.tenant
-    command = parse_frame(json.dumps({**body, "type": "escalate"}))
+    command = parse_object({**body, "type": "escalate"})
     assert isinstance(command, Escalate)
     conversation = chat_services.conversation_resume(tenant=tenant, resume_token=str(body.get("resume_token") or ""))
     if conversation is None:

@@ -53,7 +53,8 @@ class PublicEscalateDoc(PublicDocView):
                     400: "bad_request: not a JSON object; a field not a string or with a NUL; a malformed email",
                     403: "forbidden: the Origin is not one of the tenant's",
                     404: "not_found: unknown widget key, or no live conversation of that tenant for resume_token",
-                    413: "too_long: reason over 1,000, email over 254, phone over 32 characters",
+                    413: "too_long: body over 16,384 bytes; reason over 1,000, email over 254, phone over 32 "
+                    "characters",
                     429: "rate_limited: more than ESCALATIONS_PER_HOUR new handoffs from one IP or customer",
                 }
             ),

@@ -15,7 +15,9 @@ from bookings.public_api import USE_POST
 from bookings.tests.conftest import local, next_weekday
 from bookings.widget import handle_proposal_decision
 from chat import limits
+from chat.protocol import MAX_FRAME_BYTES
 from chat.services import OpenedConversation, conversation_open
+from chat.tests.http_bodies import utf8_body
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +132,20 @@ def test_malformed_bodies_and_unknown_keys_get_the_protocols_errors(
 ) -> None:
     got_status, error = post(CONFIRM, raw)
     assert (got_status, error["type"], error["code"]) == (status, "error", code)
+
+
+def test_the_body_is_measured_as_received_like_a_frame(
+    tenant: Tenant, service: Service, opened: OpenedConversation
+) -> None:
+    # given bodies of exactly the frame limit and one byte over it once UTF-8 encoded as sent
+    proposal = propose(tenant, opened, service)
+    fields = {"key": tenant.public_key, "resume_token": opened.resume_token, "proposal_id": str(proposal.public_id)}
+    # when
+    over = Client().post(REJECT, utf8_body(fields, MAX_FRAME_BYTES + 1), "application/json")
+    within = Client().post(REJECT, utf8_body(fields, MAX_FRAME_BYTES), "application/json")
+    # then the websocket's limit applies to the bytes sent, not to an ASCII-escaped copy
+    assert (over.status_code, over.json()["code"]) == (413, "too_long")
+    assert (within.status_code, within.json()["status"]) == (200, "rejected")
 
 
 @pytest.mark.parametrize(

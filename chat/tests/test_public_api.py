@@ -11,7 +11,9 @@ from django.test import AsyncClient, Client
 
 from chat import limits
 from chat.models import Conversation, Message
-from chat.public_api import USE_POST
+from chat.protocol import MAX_FRAME_BYTES, MAX_MESSAGE_CHARS
+from chat.public_api import BODY_TOO_LONG, USE_POST
+from chat.tests.http_bodies import utf8_body
 from supportai.identity import identity_secret_rotate, sign_identity
 from supportai.models import Tenant
 
@@ -53,7 +55,7 @@ def test_post_message_resend_is_idempotent_within_the_conversation(tenant: Tenan
         ({"client_id": "a", "text": "hi"}, 404, "not_found"),
         ({"KEY": None}, 404, "not_found"),
         ('{"key": ' + "9" * 5_000 + "}", 400, "bad_request"),  # over Python's 4,300 digits
-        ("[" * 100_000 + "]" * 100_000, 400, "bad_request"),  # nested beyond the recursion limit
+        ("[" * 8_000 + "]" * 8_000, 400, "bad_request"),  # nested beyond the recursion limit, within 16 KiB
         ({"key": "pk_\u0000", "client_id": "a", "text": "hi"}, 404, "not_found"),
     ],
 )
@@ -63,6 +65,43 @@ def test_post_message_rejects_bad_requests(tenant: Tenant, body: Any, status: in
     assert response.status_code == status
     assert response.json()["code"] == code
     assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("char", ["\U0001f600", "\u4e2d"])  # an emoji (4 UTF-8 bytes), a CJK character (3)
+def test_post_message_accepts_the_longest_message_in_any_script(tenant: Tenant, char: str) -> None:
+    # given the longest message the websocket accepts, sent as browsers send JSON (UTF-8, not escaped)
+    text = char * MAX_MESSAGE_CHARS
+    raw = json.dumps({"key": tenant.public_key, "client_id": "u-1", "text": text}, ensure_ascii=False)
+    # when
+    response = Client().post("/api/v1/public/chat/messages", raw.encode(), "application/json", HTTP_ORIGIN=ORIGIN)
+    # then it is answered and stored as sent
+    assert response.status_code == 200, response.content
+    assert Message.objects.get(pk=response.json()["message_id"]).text == text
+
+
+@pytest.mark.asyncio
+async def test_sse_stream_accepts_the_longest_message_in_any_script(tenant: Tenant) -> None:
+    raw = json.dumps(
+        {"key": tenant.public_key, "client_id": "u-1", "text": "\U0001f600" * MAX_MESSAGE_CHARS}, ensure_ascii=False
+    )
+    response = await AsyncClient().post(
+        "/api/v1/public/chat/messages/stream", raw.encode(), "application/json", headers={"Origin": ORIGIN}
+    )
+    assert response.status_code == 200
+    body = b"".join([chunk async for chunk in response.streaming_content]).decode()  # type: ignore[attr-defined]
+    assert body.startswith("event: message.ack") and "event: message.end" in body
+
+
+def test_post_message_measures_the_body_as_received_like_a_frame(tenant: Tenant) -> None:
+    # given bodies of exactly the frame limit and one byte over it once UTF-8 encoded as sent
+    fields = {"key": tenant.public_key, "client_id": "b-1", "text": "Hi"}
+    # when
+    within = Client().post("/api/v1/public/chat/messages", utf8_body(fields, MAX_FRAME_BYTES), "application/json")
+    over = Client().post("/api/v1/public/chat/messages", utf8_body(fields, MAX_FRAME_BYTES + 1), "application/json")
+    # then what the websocket takes as a frame is answered, a byte more is too long and stores nothing
+    assert within.status_code == 200
+    assert (over.status_code, over.json()["code"], over.json()["message"]) == (413, "too_long", BODY_TOO_LONG)
+    assert Message.objects.count() == 2
 
 
 def test_post_message_validates_like_the_websocket(tenant: Tenant) -> None:

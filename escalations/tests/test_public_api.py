@@ -9,8 +9,10 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from chat.protocol import MAX_COMMENT_CHARS, MAX_FRAME_BYTES
 from chat.public_api import USE_POST
 from chat.services import conversation_open
+from chat.tests.http_bodies import utf8_body
 from escalations.models import Escalation, EscalationPolicy
 from supportai.models import Tenant
 
@@ -48,6 +50,19 @@ def test_refuses_without_a_live_conversation_of_that_tenant(
         status, error = post({"key": tenant.public_key, "resume_token": token, "reason": "help"})
         assert status == 404 and error["code"] == "not_found", token
     assert not Escalation.objects.exists()
+
+
+def test_the_body_is_measured_as_received_like_a_frame(tenant: Tenant, always_open: EscalationPolicy) -> None:
+    # given the longest reason in emoji, in bodies of exactly the frame limit and one byte over it
+    opened = conversation_open(tenant=tenant, origin=ORIGIN)
+    fields = {"key": tenant.public_key, "resume_token": opened.resume_token, "reason": "\U0001f198" * MAX_COMMENT_CHARS}
+    # when
+    over = Client().post("/api/v1/public/chat/escalate", utf8_body(fields, MAX_FRAME_BYTES + 1), "application/json")
+    within = Client().post("/api/v1/public/chat/escalate", utf8_body(fields, MAX_FRAME_BYTES), "application/json")
+    # then the websocket's limit applies to the bytes sent, not to an ASCII-escaped copy
+    assert (over.status_code, over.json()["code"]) == (413, "too_long")
+    assert within.status_code == 200, within.content
+    assert Escalation.objects.get().reason == fields["reason"]
 
 
 @pytest.mark.parametrize(
