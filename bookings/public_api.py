@@ -82,7 +82,8 @@ class ProposalResultSerializer(serializers.Serializer[Any]):
 DECISION_RESPONSES = {
     200: ProposalResultSerializer,
     400: OpenApiResponse(
-        PublicErrorSerializer, description="bad_request: not JSON, proposal_id missing or not a string"
+        PublicErrorSerializer,
+        description="bad_request: not a JSON object in UTF-8, proposal_id missing or not a string",
     ),
     403: OpenApiResponse(PublicErrorSerializer, description="forbidden: the Origin is not one of the tenant's"),
     404: OpenApiResponse(

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -40,6 +41,8 @@ from supportai.selectors import tenant_get_by_public_key
 HEARTBEAT_SECONDS = 15.0
 USE_POST = "Use POST."
 BODY_TOO_LONG = f"The request body is limited to {MAX_FRAME_BYTES:,} bytes of UTF-8, like a websocket frame."
+NOT_A_JSON_OBJECT = "The body must be a JSON object, sent as UTF-8."
+BAD_CONTENT_LENGTH = "The Content-Length header must be a number of bytes."
 STATUS_FOR_CODE = {
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.TOO_LONG: 413,
@@ -84,20 +87,42 @@ class PublicRequest:
     origin: str
 
 
+def _body_text(request: HttpRequest) -> str:
+    """The body as text, at most ``MAX_FRAME_BYTES`` of UTF-8; raises ``ProtocolError``.
+
+    A declared larger body is refused unread; one over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django's
+    ``RequestDataTooBig``, a bare 400 page otherwise) gets the same ``too_long``.
+    """
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not (declared.isascii() and declared.isdigit()):  # Django's int() of it would be a 500
+        raise ProtocolError(ErrorCode.BAD_REQUEST, BAD_CONTENT_LENGTH)
+    if int(declared) > MAX_FRAME_BYTES:
+        raise ProtocolError(ErrorCode.TOO_LONG, BODY_TOO_LONG)
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise ProtocolError(ErrorCode.TOO_LONG, BODY_TOO_LONG) from None
+    if len(raw) > MAX_FRAME_BYTES:  # sent without Content-Length (chunked)
+        raise ProtocolError(ErrorCode.TOO_LONG, BODY_TOO_LONG)
+    try:
+        # Strictly UTF-8, as a websocket text frame: json.loads(bytes) would also take UTF-16 and UTF-32.
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT) from None
+
+
 def public_request(request: HttpRequest) -> PublicRequest:
     """The JSON body, the tenant of its widget ``key`` and the checked Origin; raises ``ProtocolError``.
 
     Shared by every public (widget) HTTP endpoint so they validate alike. The body stands for the
     websocket's frame and has its limit: ``MAX_FRAME_BYTES`` of UTF-8 as received.
     """
-    if len(request.body) > MAX_FRAME_BYTES:
-        raise ProtocolError(ErrorCode.TOO_LONG, BODY_TOO_LONG)
     try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):  # ValueError: not JSON or UTF-8, or an integer over 4,300 digits
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "The body must be a JSON object.") from None
+        body = json.loads(_body_text(request) or "{}")
+    except (ValueError, RecursionError):  # ValueError: not JSON, or an integer over 4,300 digits
+        raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT) from None
     if not isinstance(body, dict):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "The body must be a JSON object.")
+        raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT)
     tenant = tenant_get_by_public_key(public_key=str(body.get("key", "")))
     if tenant is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, "Unknown widget key.")

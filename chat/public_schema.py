@@ -97,7 +97,7 @@ class ServerSentEventSerializer(serializers.Serializer[Any]):
 
 MESSAGE_ERRORS = error_responses(
     {
-        400: "bad_request: not a JSON object; client_id or text missing, blank, not a string or with a NUL; "
+        400: "bad_request: not a JSON object in UTF-8; client_id or text missing, blank, not a string or with a NUL; "
         "resume_token or identity_token not a string",
         403: "forbidden: the Origin is not one of the tenant's, or the identity_token does not verify",
         404: "not_found: unknown widget key",

@@ -50,7 +50,8 @@ class PublicEscalateDoc(PublicDocView):
             200: OpenApiResponse(EscalationFrameSerializer, description="a second one answers the open handoff"),
             **error_responses(
                 {
-                    400: "bad_request: not a JSON object; a field not a string or with a NUL; a malformed email",
+                    400: "bad_request: not a JSON object in UTF-8; a field not a string or with a NUL; "
+                    "a malformed email",
                     403: "forbidden: the Origin is not one of the tenant's",
                     404: "not_found: unknown widget key, or no live conversation of that tenant for resume_token",
                     413: "too_long: body over 16,384 bytes; reason over 1,000, email over 254, phone over 32 "

@@ -16,6 +16,7 @@ from bookings.tests.conftest import local, next_weekday
 from bookings.widget import handle_proposal_decision
 from chat import limits
 from chat.protocol import MAX_FRAME_BYTES
+from chat.public_api import BODY_TOO_LONG
 from chat.services import OpenedConversation, conversation_open
 from chat.tests.http_bodies import utf8_body
 from supportai.models import Tenant
@@ -26,8 +27,8 @@ CONFIRM = "/api/v1/public/chat/proposals/confirm"
 REJECT = "/api/v1/public/chat/proposals/reject"
 
 
-def post(path: str, body: dict[str, Any] | str, origin: str = ORIGIN) -> tuple[int, dict[str, Any]]:
-    raw = body if isinstance(body, str) else json.dumps(body)
+def post(path: str, body: dict[str, Any] | str | bytes, origin: str = ORIGIN) -> tuple[int, dict[str, Any]]:
+    raw = body if isinstance(body, str | bytes) else json.dumps(body)
     response = Client().post(path, raw, content_type="application/json", headers={"origin": origin})
     return response.status_code, json.loads(response.content)
 
@@ -125,10 +126,12 @@ def test_a_proposal_of_another_conversation_or_tenant_is_not_found(
         ("[1, 2]", 400, "bad_request"),
         ('{"key": "pk_unknown", "resume_token": "x", "proposal_id": "y"}', 404, "not_found"),
         ('{"resume_token": "x", "proposal_id": "y"}', 404, "not_found"),
+        ('"x"', 400, "bad_request"),
+        pytest.param('{"key": "pk_x", "proposal_id": "y"}'.encode("utf-16"), 400, "bad_request", id="utf-16"),
     ],
 )
 def test_malformed_bodies_and_unknown_keys_get_the_protocols_errors(
-    tenant: Tenant, raw: str, status: int, code: str
+    tenant: Tenant, raw: str | bytes, status: int, code: str
 ) -> None:
     got_status, error = post(CONFIRM, raw)
     assert (got_status, error["type"], error["code"]) == (status, "error", code)
@@ -146,6 +149,18 @@ def test_the_body_is_measured_as_received_like_a_frame(
     # then the websocket's limit applies to the bytes sent, not to an ASCII-escaped copy
     assert (over.status_code, over.json()["code"]) == (413, "too_long")
     assert (within.status_code, within.json()["status"]) == (200, "rejected")
+
+
+@pytest.mark.parametrize("path", [CONFIRM, REJECT])
+def test_a_body_far_over_the_frame_limit_gets_the_protocols_error(
+    tenant: Tenant, service: Service, opened: OpenedConversation, path: str
+) -> None:
+    proposal = propose(tenant, opened, service)
+    fields = {"key": tenant.public_key, "resume_token": opened.resume_token, "proposal_id": str(proposal.public_id)}
+    response = Client().post(path, utf8_body(fields, 3_000_000), "application/json", headers={"origin": ORIGIN})
+    assert response.status_code == 413 and response["Access-Control-Allow-Origin"] == ORIGIN
+    assert response.json() == {"type": "error", "code": "too_long", "message": BODY_TOO_LONG}
+    assert Proposal.objects.get().status == ProposalStatus.PENDING and not Booking.objects.exists()
 
 
 @pytest.mark.parametrize(

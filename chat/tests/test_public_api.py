@@ -57,10 +57,13 @@ def test_post_message_resend_is_idempotent_within_the_conversation(tenant: Tenan
         ('{"key": ' + "9" * 5_000 + "}", 400, "bad_request"),  # over Python's 4,300 digits
         ("[" * 8_000 + "]" * 8_000, 400, "bad_request"),  # nested beyond the recursion limit, within 16 KiB
         ({"key": "pk_\u0000", "client_id": "a", "text": "hi"}, 404, "not_found"),
+        ('"a string"', 400, "bad_request"),  # JSON, not an object
+        ("[1, 2]", 400, "bad_request"),
+        pytest.param(b'{"key": "\xff\xfe", "client_id": "a", "text": "hi"}', 400, "bad_request", id="not-utf-8"),
     ],
 )
 def test_post_message_rejects_bad_requests(tenant: Tenant, body: Any, status: int, code: str) -> None:
-    raw = body if isinstance(body, str) else json.dumps(body)
+    raw = body if isinstance(body, str | bytes) else json.dumps(body)
     response = Client().post("/api/v1/public/chat/messages", data=raw, content_type="application/json")
     assert response.status_code == status
     assert response.json()["code"] == code
@@ -102,6 +105,33 @@ def test_post_message_measures_the_body_as_received_like_a_frame(tenant: Tenant)
     assert within.status_code == 200
     assert (over.status_code, over.json()["code"], over.json()["message"]) == (413, "too_long", BODY_TOO_LONG)
     assert Message.objects.count() == 2
+
+
+@pytest.mark.parametrize("path", ["/api/v1/public/chat/messages", "/api/v1/public/chat/messages/stream"])
+def test_a_body_in_another_encoding_than_utf8_is_refused(tenant: Tenant, path: str) -> None:
+    raw = json.dumps({"key": tenant.public_key, "client_id": "e-1", "text": "Hi"}).encode("utf-16")
+    response = Client().post(path, raw, "application/json", HTTP_ORIGIN=ORIGIN)
+    assert (response.status_code, response.json()["code"]) == (400, "bad_request")
+    assert not Conversation.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/public/chat/messages", "/api/v1/public/chat/messages/stream"])
+@pytest.mark.parametrize("size", [3_000_000, MAX_FRAME_BYTES * 10])  # over DATA_UPLOAD_MAX_MEMORY_SIZE, under it
+def test_a_body_far_over_the_frame_limit_gets_the_protocols_error(tenant: Tenant, path: str, size: int) -> None:
+    fields = {"key": tenant.public_key, "client_id": "big-1", "text": "Hi"}
+    response = Client().post(path, utf8_body(fields, size), "application/json", HTTP_ORIGIN=ORIGIN)
+    assert response.status_code == 413 and response["Access-Control-Allow-Origin"] == ORIGIN
+    assert response.json() == {"type": "error", "code": "too_long", "message": BODY_TOO_LONG}
+    assert not Conversation.objects.exists()
+
+
+def test_a_content_length_that_is_not_a_number_is_a_bad_request(tenant: Tenant) -> None:
+    body = json.dumps({"key": tenant.public_key, "client_id": "c-1", "text": "Hi"})
+    response = Client().post(
+        "/api/v1/public/chat/messages", body, "application/json", HTTP_ORIGIN=ORIGIN, CONTENT_LENGTH="many"
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "bad_request")
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
 
 
 def test_post_message_validates_like_the_websocket(tenant: Tenant) -> None:

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from chat.protocol import MAX_COMMENT_CHARS, MAX_FRAME_BYTES
-from chat.public_api import USE_POST
+from chat.public_api import BODY_TOO_LONG, USE_POST
 from chat.services import conversation_open
 from chat.tests.http_bodies import utf8_body
 from escalations.models import Escalation, EscalationPolicy
@@ -25,8 +25,8 @@ def _clean_cache() -> None:
     cache.clear()
 
 
-def post(body: dict[str, Any] | str, origin: str = ORIGIN) -> tuple[int, dict[str, Any]]:
-    raw = body if isinstance(body, str) else json.dumps(body)
+def post(body: dict[str, Any] | str | bytes, origin: str = ORIGIN) -> tuple[int, dict[str, Any]]:
+    raw = body if isinstance(body, str | bytes) else json.dumps(body)
     response = Client().post(
         "/api/v1/public/chat/escalate", raw, content_type="application/json", headers={"origin": origin}
     )
@@ -65,12 +65,28 @@ def test_the_body_is_measured_as_received_like_a_frame(tenant: Tenant, always_op
     assert Escalation.objects.get().reason == fields["reason"]
 
 
+def test_a_body_far_over_the_frame_limit_gets_the_protocols_error(
+    tenant: Tenant, always_open: EscalationPolicy
+) -> None:
+    opened = conversation_open(tenant=tenant, origin=ORIGIN)
+    fields = {"key": tenant.public_key, "resume_token": opened.resume_token, "reason": "help"}
+    response = Client().post(
+        "/api/v1/public/chat/escalate", utf8_body(fields, 3_000_000), "application/json", headers={"origin": ORIGIN}
+    )
+    assert response.status_code == 413 and response["Access-Control-Allow-Origin"] == ORIGIN
+    assert response.json() == {"type": "error", "code": "too_long", "message": BODY_TOO_LONG}
+    assert not Escalation.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
         ("nope", 400, "bad_request"),
         ({"key": "pk_unknown", "resume_token": "x"}, 404, "not_found"),
         ({"reason": 5}, 404, "not_found"),
+        ("[1, 2]", 400, "bad_request"),
+        ('"help"', 400, "bad_request"),
+        pytest.param(json.dumps({"key": "pk_x", "reason": "help"}).encode("utf-16"), 400, "bad_request", id="utf-16"),
     ],
 )
 def test_bad_requests_get_clear_errors(body: Any, status: int, code: str) -> None:
