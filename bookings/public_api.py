@@ -25,12 +25,11 @@ from bookings.widget import handle_proposal_decision
 from chat import services as chat_services
 from chat.limits import ip_allows_message
 from chat.protocol import ErrorCode, ProposalDecision, ProtocolError, parse_object
-from chat.public_api import error_response, preflight_response, public_request
+from chat.public_api import error_response, method_not_allowed, preflight_response, public_request
 from chat.public_schema import PublicErrorSerializer
 
 NO_CONVERSATION = "There is no conversation for this resume token; start a chat first."
 RATE_LIMITED = "Too many requests from your network; wait a minute."
-USE_POST = "Use POST."
 
 
 def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
@@ -122,11 +121,7 @@ class _ProposalDecisionApi(APIView):
         return preflight_response(request._request)
 
     def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
-        # 405 with Allow, as HTTP asks for a method the resource has not; the body is the protocol's error.
-        response = error_response(ErrorCode.BAD_REQUEST, USE_POST, request.headers.get("Origin", ""))
-        response.status_code = 405
-        response["Allow"] = "POST, OPTIONS"
-        return response
+        return method_not_allowed(request._request)
 
 
 class ProposalConfirmApi(_ProposalDecisionApi):

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from chat import services as chat_services
 from chat.protocol import ErrorCode, Escalate, ProtocolError, parse_object
-from chat.public_api import STATUS_FOR_CODE, method_not_allowed, preflight_response, public_request
+from chat.public_api import error_response, method_not_allowed, preflight_response, public_request
 from escalations.handoff import button_raise
 from escalations.realtime import publish
 from escalations.services import Raised
@@ -51,7 +51,6 @@ async def escalate(request: HttpRequest) -> HttpResponse:
     try:
         raised = await db_call(_raise)(request)
     except ProtocolError as exc:
-        error = {"type": "error", "code": exc.code.value, "message": exc.message}
-        return _with_cors(JsonResponse(error, status=STATUS_FOR_CODE[exc.code]), origin)
+        return error_response(exc.code, exc.message, origin)
     await publish(raised.publications)
     return _with_cors(JsonResponse(raised.frame), origin)

@@ -11,12 +11,11 @@ from django.test import Client
 
 from bookings import proposals
 from bookings.models import Booking, BookingStatus, Proposal, ProposalStatus, Service
-from bookings.public_api import USE_POST
 from bookings.tests.conftest import local, next_weekday
 from bookings.widget import handle_proposal_decision
 from chat import limits
 from chat.protocol import MAX_FRAME_BYTES
-from chat.public_api import BODY_TOO_LONG
+from chat.public_api import BODY_TOO_LONG, USE_POST
 from chat.services import OpenedConversation, conversation_open
 from chat.tests.http_bodies import utf8_body
 from supportai.models import Tenant
@@ -207,6 +206,7 @@ def test_preflight_allows_post(tenant: Tenant) -> None:
 def test_a_method_other_than_post_is_not_allowed(method: str) -> None:
     response = Client().generic(method, REJECT, headers={"origin": ORIGIN})
     assert (response.status_code, response["Allow"]) == (405, "POST, OPTIONS")
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
     assert response.json() == {"type": "error", "code": "bad_request", "message": USE_POST}
 
 
