@@ -1,6 +1,6 @@
 """``POST /api/v1/public/chat/escalate``: "Talk to a human" for clients without websockets.
 
-Body: ``{"key", "resume_token", "reason", "email"?, "phone"?}``. Same checks as the ``escalate``
+Body: ``{"key", "resume_token", "reason"?, "email"?, "phone"?}``. Same checks as the ``escalate``
 frame: tenant key, allowed origin, a live conversation of that tenant (the resume token), the
 hourly limit. Answers the protocol's ``escalation`` frame as JSON.
 """

@@ -42,6 +42,14 @@ def test_escalates_a_live_conversation(tenant: Tenant, always_open: EscalationPo
     assert escalation.conversation_id == opened.conversation.pk and escalation.contact_email == "a@b.example"
 
 
+def test_the_reason_is_optional(tenant: Tenant, always_open: EscalationPolicy) -> None:
+    opened = conversation_open(tenant=tenant, origin=ORIGIN)
+    for body in ({}, {"reason": None}):
+        status, frame = post({"key": tenant.public_key, "resume_token": opened.resume_token, **body})
+        assert status == 200 and frame["type"] == "escalation", frame
+    assert Escalation.objects.get().reason == ""
+
+
 def test_refuses_without_a_live_conversation_of_that_tenant(
     tenant: Tenant, other_tenant: Tenant, always_open: EscalationPolicy
 ) -> None:
