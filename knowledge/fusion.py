@@ -27,26 +27,28 @@ class QueryType(StrEnum):
 
 
 # Weight of each retriever per query type (they sum to 1). Dense 0.7 was the best of 0.55-0.9 on
-# covid-faq (and robust across BM25 k1/b); equal weights lose to dense alone there.
+# covid-faq (and robust across BM25 k1/b); equal weights lose to dense alone there. Session 19 moved
+# conceptual to 0.6 and technical to 0.7 with the constants below (docs/retrieval.md "Session 19").
 WEIGHTS: dict[QueryType, dict[str, float]] = {
-    QueryType.CONCEPTUAL: {"dense": 0.7, "bm25": 0.3},
+    QueryType.CONCEPTUAL: {"dense": 0.6, "bm25": 0.4},
     QueryType.CONVERSATIONAL: {"dense": 0.7, "bm25": 0.3},
-    QueryType.TECHNICAL: {"dense": 0.6, "bm25": 0.4},
+    QueryType.TECHNICAL: {"dense": 0.7, "bm25": 0.3},
     QueryType.EXACT_MATCH: {"dense": 0.15, "bm25": 0.85},
 }
 # Keyword evidence rests on the query's lexemes that the tenant's chunks contain: when a query is
 # half words the knowledge never uses ("swap", "bill", an order number), BM25 ranks on the other
-# half, and its weight shrinks with the fourth power of that share (``query_weights``): half the
-# words known, a sixteenth of the weight; dense retrieval bridges the vocabulary gap.
-KNOWN_SHARE_POWER = 4
+# half, and its weight shrinks with the eighth power of that share (``query_weights``): half the
+# words known, 1/256 of the weight; dense retrieval bridges the vocabulary gap.
+KNOWN_SHARE_POWER = 8
 # Keywords break dense near-ties; they should not overturn a confident dense ranking. BM25's weight
 # is TIE_BOOST x the type's when dense's two best parents score the same and falls by a factor e for
 # every DENSE_MARGIN_SCALE of cosine between them (all-MiniLM-L6-v2's typical margins are 0-0.1).
 # On covid-faq, queries whose dense margin is under 0.02 gained +0.069 nDCG@10 from keywords and
 # those over 0.06 lost 0.012. Chosen with the power above on covid-faq and the dev half of the Bitext
-# intent set (knowledge/bitext_intents.py), where BM25 reaches only 64 % of dense; docs/retrieval.md
-# "A second set" has the tables; a tenant can measure its own scale (knowledge/tuning.py).
-TIE_BOOST = 1.3
+# intent set (knowledge/bitext_intents.py), where BM25 reaches only 64 % of dense (sessions 8 and 19);
+# docs/retrieval.md "A second set" has the tables; a tenant can measure its own scale
+# (knowledge/tuning.py).
+TIE_BOOST = 1.0
 DENSE_MARGIN_SCALE = 0.05
 
 
@@ -62,7 +64,7 @@ def query_weights(
     keyword_scale: float = 1.0,
     dense_margin: float | None = None,
 ) -> dict[str, float]:
-    """The retrievers' weights for one query: its type's, with BM25's scaled by the fourth power of
+    """The retrievers' weights for one query: its type's, with BM25's scaled by the eighth power of
     ``known_share`` (the share of the query's lexemes found in the tenant's chunks), by how close
     dense retrieval's two best parents are (``dense_margin``, their cosine difference; None leaves
     the weight as the type's) and by the tenant's tuned ``keyword_scale`` (RetrievalTuning; 1 by
@@ -76,12 +78,12 @@ def query_weights(
     return {"bm25": keyword, "dense": 1.0 - keyword}
 
 
-# Each retriever's scores are standardised (z-scores) with the mean and spread of its top 10: the
-# fused score then counts how far a candidate stands out from the retriever's other strong
-# candidates, whatever the scale (BM25's 2-30, cosine's 0.2-0.9). A candidate a retriever did not
-# return gets that retriever's lowest standardised score: it scored no better than the last one
-# returned. Chosen over min-max on the top 30 (docs/retrieval.md "Score normalisation").
-NORMALISATION_WINDOW = 10
+# Each retriever's scores are standardised (z-scores) with the mean and spread of its top 8 (10
+# until session 19): the fused score then counts how far a candidate stands out from the retriever's
+# other strong candidates, whatever the scale (BM25's 2-30, cosine's 0.2-0.9). A candidate a
+# retriever did not return gets that retriever's lowest standardised score: it scored no better than
+# the last one returned. Chosen over min-max on the top 30 (docs/retrieval.md "Score normalisation").
+NORMALISATION_WINDOW = 8
 
 # Error codes, SKUs, booking references, policy codes: letters and digits glued with - or _, holding
 # both (``identifiers`` checks that on each match: lookaheads in the pattern rescanned the rest of a

@@ -82,14 +82,14 @@ def test_search_page_explains_the_hybrid_weights_with_the_tenants_own_scale(clie
     client.force_login(agent)
     hybrid = {"q": "swap free parking", "mode": "hybrid", "k": 5}
     # "swap" is only the other tenant's word: a third of this query is unknown here, and with one
-    # passage dense has no second best, a tie (0.3 x 1.3 x (2/3)⁴ = 0.077)
+    # passage dense has no second best, a tie (0.4 x 1.0 x (2/3)⁸ = 0.016)
     body = client.get("/console/knowledge/search/", hybrid).content.decode()
-    assert "dense 0.92" in body and "keywords 0.08" in body and "conceptual query" in body
+    assert "dense 0.98" in body and "keywords 0.02" in body and "conceptual query" in body
     assert "67 % of its words are in your knowledge" in body and "tenant keyword scale 1.00" in body
     assert "dense found only one passage, which counts as a tie" in body
     RetrievalTuning.objects.create(tenant=tenant, keyword_scale=0.4)
     body = client.get("/console/knowledge/search/", hybrid).content.decode()
-    assert "dense 0.97" in body and "keywords 0.03" in body and "tenant keyword scale 0.40" in body
+    assert "dense 0.99" in body and "keywords 0.01" in body and "tenant keyword scale 0.40" in body
     bm25 = client.get("/console/knowledge/search/", {"q": "swap free parking", "mode": "bm25", "k": 5}).content.decode()
     assert "Hybrid weights" not in bm25
 

@@ -36,7 +36,7 @@ def test_agent_tests_retrieval_and_sees_the_hybrid_weights(daphne_server: str) -
             weighing = page.get_by_test_id("weighing")
             weighing.wait_for(timeout=TIMEOUT)
             text = " ".join(weighing.inner_text().split())
-            assert "dense 0.97" in text and "keywords 0.03" in text
+            assert "dense 0.99" in text and "keywords 0.01" in text
             assert "67 % of its words are in your knowledge" in text and "tenant keyword scale 0.40" in text
             assert "[1] Parking" in page.get_by_test_id("passages").inner_text()
             assert "Orders" not in page.content()

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from knowledge import conf, retrieval
-from knowledge.fusion import DENSE_MARGIN_SCALE, TIE_BOOST
+from knowledge.fusion import DENSE_MARGIN_SCALE, KNOWN_SHARE_POWER, TIE_BOOST, WEIGHTS, QueryType
 from knowledge.indexing import document_index
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.base import ProviderError, ProviderErrorKind, RerankResult
@@ -278,10 +278,12 @@ def test_hybrid_weighs_keywords_by_the_known_words_and_by_how_close_dense_is(stu
 
     assert known.dense_margin == pytest.approx(known_margin) and partly.dense_margin == pytest.approx(partly_margin)
     assert known.evidence.known_share == 1 and partly.evidence.known_share == pytest.approx(1 / 3)
+    assert known.query_type == partly.query_type == QueryType.CONCEPTUAL
+    keywords = WEIGHTS[QueryType.CONCEPTUAL]["bm25"]
     tie = TIE_BOOST * math.exp(-known_margin / DENSE_MARGIN_SCALE)
-    assert known.weights == pytest.approx({"bm25": 0.3 * tie, "dense": 1 - 0.3 * tie})
+    assert known.weights == pytest.approx({"bm25": keywords * tie, "dense": 1 - keywords * tie})
     tie = TIE_BOOST * math.exp(-partly_margin / DENSE_MARGIN_SCALE)
-    assert partly.weights["bm25"] == pytest.approx(0.3 * (1 / 3) ** 4 * tie)
+    assert partly.weights["bm25"] == pytest.approx(keywords * (1 / 3) ** KNOWN_SHARE_POWER * tie)
 
 
 def test_hybrid_answers_from_keywords_while_the_query_cannot_be_embedded(studio, monkeypatch):

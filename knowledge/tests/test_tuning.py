@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from knowledge import retrieval
-from knowledge.fusion import DENSE_MARGIN_SCALE, TIE_BOOST
+from knowledge.fusion import DENSE_MARGIN_SCALE, TIE_BOOST, WEIGHTS
 from knowledge.models import RetrievalTuning
 from knowledge.providers.base import ProviderError
 from knowledge.providers.fake import FakeEmbeddingProvider
@@ -158,9 +158,12 @@ def test_the_stored_scale_weighs_keywords_for_that_tenant_only(help_centre, othe
     ).weighing
     retrieve(tenant=other_tenant, query="parking at the studio", k=3)  # every word known to both tenants
     assert tuned is not None and tuned.keyword_scale == 0.5 and tuned.dense_margin is not None
-    assert used[0]["bm25"] == pytest.approx(0.5 * 0.3 * TIE_BOOST * math.exp(-tuned.dense_margin / DENSE_MARGIN_SCALE))
+    keywords = WEIGHTS[tuned.query_type]["bm25"]
+    assert used[0]["bm25"] == pytest.approx(
+        0.5 * keywords * TIE_BOOST * math.exp(-tuned.dense_margin / DENSE_MARGIN_SCALE)
+    )
     # one document: no second dense parent, so a tie, and the other tenant's scale stays 1
-    assert used[1] == pytest.approx({"bm25": 0.3 * TIE_BOOST, "dense": 1 - 0.3 * TIE_BOOST})
+    assert used[1] == pytest.approx({"bm25": keywords * TIE_BOOST, "dense": 1 - keywords * TIE_BOOST})
 
 
 def _write_questions(folder: Path, queries: dict[str, str], qrels: dict[str, dict[str, int]]) -> tuple[Path, Path]:
