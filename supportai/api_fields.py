@@ -58,8 +58,11 @@ class StrictChoiceField(_EmptyIsAValue, serializers.ChoiceField):
 
 class StrictIntegerField(_EmptyIsAValue, serializers.IntegerField):
     def to_internal_value(self, data: Any) -> int:
-        is_number = isinstance(data, int | float) and not isinstance(data, bool)
-        if _from_json(self) and not (is_number and float(data).is_integer()):
+        # An int of any size (float() of 10**400 overflows), or a float with nothing after the point.
+        whole = (isinstance(data, int) and not isinstance(data, bool)) or (
+            isinstance(data, float) and data.is_integer()
+        )
+        if _from_json(self) and not whole:
             self.fail("invalid")
         return super().to_internal_value(data)
 

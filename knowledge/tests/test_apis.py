@@ -137,6 +137,27 @@ def test_search_api_refuses_json_escapes_that_are_not_text(tenant, escape, error
 
 
 @pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/knowledge/search/", {"query": "parking", "k": 10**400}, "k"),
+        ("/api/v1/knowledge/search/", {"query": "parking", "k": -(10**400)}, "k"),
+        (
+            "/api/v1/knowledge/sources/",
+            {"name": "Docs", "start_url": "https://docs.example", "max_pages": 10**400},
+            "config",  # the source's limits are checked together, each error naming its field
+        ),
+    ],
+)
+def test_json_integers_too_large_for_a_float_are_refused_not_a_server_error(tenant, path, body, field):
+    # when a JSON integer is far beyond any limit (too large even to be a float)
+    response = api_client(tenant).post(path, body, format="json")
+    # then it is refused on that field, and nothing is made
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert not KnowledgeSource.objects.filter(tenant=tenant).exists()
+
+
+@pytest.mark.parametrize(
     ("path", "body", "errors"),
     [
         ("/api/v1/knowledge/search/", {"query": 0}, {"query": ["Not a valid string."]}),
