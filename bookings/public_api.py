@@ -42,7 +42,7 @@ def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
         raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
     if not ip_allows_message(request.META.get("REMOTE_ADDR", "")):
         raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
-    conversation = chat_services.conversation_resume(tenant=tenant, resume_token=str(body.get("resume_token") or ""))
+    conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
     if conversation is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
     return handle_proposal_decision(

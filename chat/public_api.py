@@ -85,6 +85,7 @@ class PublicRequest:
     body: dict[str, Any]
     tenant: Tenant
     origin: str
+    resume_token: str  # "" when the body names none
 
 
 def _body_text(request: HttpRequest) -> str:
@@ -123,13 +124,17 @@ def public_request(request: HttpRequest) -> PublicRequest:
         raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT) from None
     if not isinstance(body, dict):
         raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT)
-    tenant = tenant_get_by_public_key(public_key=str(body.get("key", "")))
+    # Checked like a frame's text fields: a number, a list or half a surrogate pair is refused, not
+    # read as its text (a lone surrogate cannot even be encoded for the database).
+    key = optional_string(body, "key", limit=MAX_FRAME_BYTES)
+    resume_token = optional_string(body, "resume_token", limit=MAX_FRAME_BYTES)
+    tenant = tenant_get_by_public_key(public_key=key)
     if tenant is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, "Unknown widget key.")
     origin = request.headers.get("Origin", "")
     if origin and not origin_allowed(tenant=tenant, origin=origin, host=request.get_host()):
         raise ProtocolError(ErrorCode.FORBIDDEN, "This website may not use this chat.")
-    return PublicRequest(body=body, tenant=tenant, origin=origin)
+    return PublicRequest(body=body, tenant=tenant, origin=origin, resume_token=resume_token)
 
 
 def _prepare(request: HttpRequest) -> PublicTurn:
@@ -138,8 +143,8 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     body, tenant, origin = checked.body, checked.tenant, checked.origin
     command = parse_object({**body, "type": "message.send"})
     assert isinstance(command, SendMessage)
+    resume = checked.resume_token
     # Checked like the frame's fields: a number or a list is refused, not read as its text.
-    resume = optional_string(body, "resume_token", limit=MAX_FRAME_BYTES)
     identity_token = optional_string(body, "identity_token", limit=MAX_IDENTITY_TOKEN_CHARS)
     ip = request.META.get("REMOTE_ADDR", "")
     if not ip_allows_message(ip):

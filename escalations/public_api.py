@@ -33,7 +33,7 @@ def _raise(request: HttpRequest) -> Raised:
     body, tenant = checked.body, checked.tenant
     command = parse_object({**body, "type": "escalate"})
     assert isinstance(command, Escalate)
-    conversation = chat_services.conversation_resume(tenant=tenant, resume_token=str(body.get("resume_token") or ""))
+    conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
     if conversation is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
     return button_raise(

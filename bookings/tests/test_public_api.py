@@ -218,3 +218,18 @@ def test_openapi_schema_describes_both_endpoints_without_auth() -> None:
         assert set(operation["responses"]) == {"200", "400", "403", "404", "413", "429"}
     result = schema["components"]["schemas"]["ProposalResult"]
     assert set(result["required"]) == {"type", "proposal_id", "status", "action"}
+
+
+@pytest.mark.parametrize("resume_token", ['"\\ud800"', "5"], ids=["lone surrogate", "number"])
+def test_a_resume_token_that_is_not_text_is_a_bad_request(
+    tenant: Tenant, service: Service, opened: OpenedConversation, resume_token: str
+) -> None:
+    # given a live proposal
+    proposal = propose(tenant, opened, service)
+    # when the decision's resume token is not text
+    raw = f'{{"key": "{tenant.public_key}", "resume_token": {resume_token}, "proposal_id": "{proposal.public_id}"}}'
+    status, error = post(CONFIRM, raw)
+    # then it is refused like the frame's field, and the proposal is untouched
+    assert (status, error["code"]) == (400, "bad_request")
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.PENDING

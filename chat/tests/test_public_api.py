@@ -56,7 +56,7 @@ def test_post_message_resend_is_idempotent_within_the_conversation(tenant: Tenan
         ({"KEY": None}, 404, "not_found"),
         ('{"key": ' + "9" * 5_000 + "}", 400, "bad_request"),  # over Python's 4,300 digits
         ("[" * 8_000 + "]" * 8_000, 400, "bad_request"),  # nested beyond the recursion limit, within 16 KiB
-        ({"key": "pk_\u0000", "client_id": "a", "text": "hi"}, 404, "not_found"),
+        ({"key": "pk_\u0000", "client_id": "a", "text": "hi"}, 400, "bad_request"),  # no text field holds NUL
         ('"a string"', 400, "bad_request"),  # JSON, not an object
         ("[1, 2]", 400, "bad_request"),
         pytest.param(b'{"key": "\xff\xfe", "client_id": "a", "text": "hi"}', 400, "bad_request", id="not-utf-8"),

@@ -133,3 +133,20 @@ def test_preflight_allows_post_with_json() -> None:
         "POST, OPTIONS",
         "Content-Type",
     )
+
+
+@pytest.mark.parametrize("resume_token", ['"\\ud800"', "5", '["x"]'], ids=["lone surrogate", "number", "list"])
+def test_a_resume_token_that_is_not_text_is_a_bad_request(
+    tenant: Tenant, always_open: EscalationPolicy, resume_token: str
+) -> None:
+    # when the token is a half of a surrogate pair (not text) or not a string at all
+    status, error = post(f'{{"key": "{tenant.public_key}", "resume_token": {resume_token}}}')
+    # then it is refused as the socket refuses such a field, and nothing is raised
+    assert (status, error["code"]) == (400, "bad_request")
+    assert not Escalation.objects.exists()
+
+
+@pytest.mark.parametrize("key", ['"\\ud800"', "5"], ids=["lone surrogate", "number"])
+def test_a_widget_key_that_is_not_text_is_a_bad_request(key: str) -> None:
+    status, error = post(f'{{"key": {key}, "resume_token": "x"}}')
+    assert (status, error["code"]) == (400, "bad_request")
