@@ -23,8 +23,8 @@ from knowledge.models import Document, DocumentStatus
 from supportai.models import Tenant
 
 # Bumped whenever code changes how the same text and settings turn into chunks, lexemes or embedded
-# texts, so that a plain ``reindex`` picks up every document indexed before. 0
-# (``LEGACY_RULES_VERSION``, set by migration knowledge.0016 on the rows it found): indexed before the
+# texts, so that a plain ``reindex`` picks up every document indexed before. 0 (``LEGACY_RULES_VERSION``,
+# what an empty record means, as on the rows migration knowledge.0017 found): indexed before the
 # record existed, i.e. possibly before session 18 read invisible characters for lexemes
 # (``languages.searchable_text``, ``LEXEME_INVISIBLES``). 1: those rules. 2: a child is embedded and
 # searched with the headings of its section (knowledge/sections.py), and a heading that would end a

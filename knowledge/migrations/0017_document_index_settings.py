@@ -1,20 +1,12 @@
 """Documents record what their index was built with (``Document.index_settings``, knowledge/staleness.py),
 so a plain ``reindex`` finds those built with other chunk sizes, another title weight or older rules.
-The rows stored before are recorded with the legacy rules version 0 and no sizes: they may predate
-session 18's lexeme rules (invisible characters), so ``reindex`` takes them (reusing every stored vector).
-Code older than the column can still insert documents (the database default records nothing) and index
-them (leaving the record as it was): ``reindex`` takes those as legacy too."""
+The rows stored before get the column's default, an empty record, which ``reindex`` reads as the legacy
+rules version 0 with no sizes: they may predate session 18's lexeme rules (invisible characters), so
+``reindex`` takes them (reusing every stored vector). A constant default is added without rewriting the
+table. Code older than the column can still insert documents (the database default records nothing) and
+index them (leaving the record as it was): ``reindex`` takes those as legacy too."""
 
 from django.db import migrations, models
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.state import StateApps
-
-# knowledge.staleness.LEGACY_RULES_VERSION, as of this migration.
-LEGACY = {"rules": 0}
-
-
-def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    apps.get_model("knowledge", "Document").objects.update(index_settings=LEGACY)
 
 
 class Migration(migrations.Migration):
@@ -28,5 +20,4 @@ class Migration(migrations.Migration):
                 blank=True, db_default=models.Value({}, output_field=models.JSONField()), default=dict, editable=False
             ),
         ),
-        migrations.RunPython(forwards, migrations.RunPython.noop),
     ]

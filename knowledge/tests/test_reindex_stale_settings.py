@@ -227,11 +227,9 @@ def test_migration_marks_documents_indexed_before_it_stale_for_the_lexeme_rules(
         )
     # when the migration runs
     migrated = migrate_knowledge_to("0017_document_index_settings")
-    # then each records the legacy rules version, and reindex takes the ready one for the indexing rules
-    assert dict(migrated.document.objects.values_list("title", "index_settings")) == {
-        "ready": {"rules": 0},
-        "pending": {"rules": 0},
-    }
+    # then each holds the empty record (the legacy rules version), and reindex takes the ready one for
+    # the indexing rules
+    assert dict(migrated.document.objects.values_list("title", "index_settings")) == {"ready": {}, "pending": {}}
     tenant = Tenant.objects.get(pk=old.tenant.pk)
     counts = stale_counts(tenant=tenant, model=model, settings=conf.SETTINGS)
     assert counts == {StaleReason.INDEX_RULES: 1, StaleReason.NOT_READY: 1}
