@@ -192,7 +192,8 @@ def _merge(
             # its pieces came out of order. The overlap begins at a token instead.
             while carried and counter.inside_token(carried[0].start):
                 del carried[0]
-            current = carried + held
+            # A held heading opens a section: the tail of the section before is no context for it.
+            current = held or carried
         current.append(piece)
     if current:
         chunks.append(Span(current[0].start, current[-1].end, counter.count(current[0].start, current[-1].end)))

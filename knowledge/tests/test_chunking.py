@@ -162,6 +162,18 @@ def test_a_heading_at_a_chunk_boundary_opens_the_next_chunk_instead_of_ending_th
     assert not any(child.text.endswith("## Refunds") for child in children)
 
 
+def test_a_heading_that_opens_a_chunk_carries_no_overlap_from_the_section_before() -> None:
+    # given a long paragraph (cut into sentences), a heading and its section, with overlap between chunks
+    text = "Book online now. " * 30 + "\n\n## Refunds\n\n" + "Money back soon. " * 12
+    heading = text.index("## Refunds")
+    # when the heading is held for the next chunk
+    chunks = split_text(text, max_tokens=90, overlap=20, headings={heading})
+    # then that chunk starts at the heading (its section is Refunds), not with the tail before it
+    assert heading in [chunk.start for chunk in chunks]
+    assert not any(chunk.start < heading < chunk.end for chunk in chunks)
+    assert all(chunk.tokens <= 90 for chunk in chunks)
+
+
 def test_a_heading_that_would_not_fit_the_next_chunk_stays_where_it_is() -> None:
     # given a heading followed by a paragraph too long to share a chunk with it
     text = "Intro. " * 10 + "\n\n## Refunds\n\n" + "Money back in five days. " * 30
