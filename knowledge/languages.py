@@ -162,14 +162,17 @@ def canonical_tag(tag: str) -> str:
     """``tag`` (a tag ``LANGUAGE_TAG`` reads, any case, "-" or "_" between subtags) in one form:
     BCP 47's casing (RFC 5646 2.1.1: lower case, but before any singleton a two-letter subtag, the
     region, in upper case and a four-letter one, the script, in title case: "zh-Hant-TW",
-    "en-CA-x-ca") and a language with an ISO 639-1 code given it ("deu-CH" → "de-CH")."""
+    "en-CA-x-ca"), a language with an ISO 639-1 code given it ("deu-CH" → "de-CH") and the United
+    Kingdom's region as GB ("en-uk" → "en-GB", as "English (UK)")."""
     primary, *subtags = tag.strip().replace("_", "-").lower().split("-")
     cased = [ISO_639_1_BY_639_2.get(primary, primary)]
     extended = False  # after a singleton ("u", "x"): the extension's own subtags, lower case
     for subtag in subtags:
         extended = extended or len(subtag) == 1
-        if not extended and subtag.isalpha() and len(subtag) in (2, 4):
-            subtag = subtag.upper() if len(subtag) == 2 else subtag.capitalize()
+        if not extended and subtag.isalpha() and len(subtag) == 2:
+            subtag = REGION_BY_ALIAS.get(subtag.upper(), subtag.upper())
+        elif not extended and subtag.isalpha() and len(subtag) == 4:
+            subtag = subtag.capitalize()
         cased.append(subtag)
     return "-".join(cased)
 

@@ -49,7 +49,14 @@ def test_a_typed_language_is_stored_in_its_canonical_form(value: str, stored: st
 @pytest.mark.parametrize(
     ("value", "stored"),
     [
-        *[("English (UK)", "en-GB"), ("english (us)", "en-US"), ("German (AT)", "de-AT"), ("EN (uk)", "en-GB")],
+        *[
+            ("English (UK)", "en-GB"),
+            ("english (us)", "en-US"),
+            ("German (AT)", "de-AT"),
+            ("EN (uk)", "en-GB"),
+            ("en-uk", "en-GB"),
+            ("EN_UK", "en-GB"),
+        ],
         # a region named in words is left out rather than guessed
         *[("English (Canada)", "en"), ("Deu (U K)", "de")],
         # a tag too long for the column: canonical, then its leading whole subtags
