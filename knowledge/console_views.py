@@ -20,13 +20,13 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from knowledge.indexing import child_sections
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, SEARCH_CONFIGS, clean_language
 from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
 from knowledge.paging import IdsFirstPaginator
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
 from knowledge.selectors import (
+    child_sections_get,
     chunk_document_id_get,
     chunk_place_get,
     chunk_totals,
@@ -402,7 +402,8 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     parents = parent_chunk_list(tenant=tenant, document=document)
     totals = chunk_totals(tenant=tenant, document=document)
     page = CountedPaginator(parents, PARENTS_PER_PAGE, count=totals.parents).get_page(page_number)
-    sections = child_sections(document, (child for parent in page for child in parent.children.all()))
+    children = [child for parent in page for child in parent.children.all()]
+    sections = child_sections_get(tenant=tenant, document=document, children=children)
     context = {
         "tenant": tenant,
         "document": document,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -28,7 +28,7 @@ from knowledge.languages import search_config
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
 from knowledge.providers.base import EmbeddingProvider, ProviderError, ProviderErrorKind, embedding_provider
 from knowledge.sections import PATH_SEPARATOR, SectionIndex
-from knowledge.staleness import SECTIONS_RULES_VERSION, index_settings
+from knowledge.staleness import index_settings
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -109,18 +109,6 @@ class _Plan:
 def document_sections(document: Document) -> SectionIndex:
     """The sections of ``document``'s stored text as indexing reads them (its content loaded)."""
     return SectionIndex.of(document.content, title=document.title, file_name=document.file_name)
-
-
-def child_sections(document: Document, children: Iterable[Chunk]) -> dict[int, str]:
-    """The section path each of ``document``'s ``children`` was indexed under, by chunk id
-    ("Cancelling > Refunds", "" for none), read again from the stored text (its content loaded):
-    not stored, as the heading offsets it comes from are in the text. Empty while the chunks may be
-    of another text (the document is not ready: its text changed, or indexing failed) or of rules
-    without sections (``SECTIONS_RULES_VERSION``)."""
-    if document.status != DocumentStatus.READY or document.index_settings.get("rules", 0) < SECTIONS_RULES_VERSION:
-        return {}
-    sections = document_sections(document)
-    return {child.pk: PATH_SEPARATOR.join(sections.above(child.char_start)) for child in children}
 
 
 def _plan(document: Document, settings: KnowledgeSettings) -> _Plan:

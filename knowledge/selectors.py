@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 
 from knowledge import conf
-from knowledge.models import Chunk, ChunkLevel, Document, KnowledgeSource, SourceKind
+from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus, KnowledgeSource, SourceKind
 from knowledge.parsing import storable_text
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
 from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, mode_check, rank_parents, rerank
+from knowledge.sections import PATH_SEPARATOR, SectionIndex, reads_headings
 from knowledge.services import default_provider
 from knowledge.source_config import sync_free
+from knowledge.staleness import SECTIONS_RULES_VERSION
 from knowledge.timeouts import bounded
 from knowledge.types import Passage, RetrievalMode
 from supportai.models import Tenant
@@ -121,14 +136,82 @@ def document_status_get(*, tenant: Tenant, pk: int) -> Document:
 
 
 def document_page_get(*, tenant: Tenant, pk: int) -> Document:
-    """``document_get`` with its source, without the links and aliases a crawl stored: what its
-    page shows, and its text, which the page reads its children's sections from."""
-    document = (
-        Document.objects.for_tenant(tenant).select_related("source").defer("links", "aliases").filter(pk=pk).first()
-    )
+    """``document_get`` with its source and without its text (``_documents_unread``): what its page
+    shows (``child_sections_get`` reads only the beginning of the text its children need)."""
+    document = _documents_unread(tenant).filter(pk=pk).first()
     if document is None:
         raise Http404("No such document.")
     return document
+
+
+# How far past an offset ``document_text_settling`` looks for the blank line that ends any paragraph
+# open there; a text with none that close is read whole (still correct, only rarer and slower).
+SETTLING_WINDOW_CHARS = 65_536
+# A window's text through its first blank line (one that ``markdown_headings`` reads as blank). In
+# PostgreSQL's regexes the leading ``.*?`` makes the whole match the shortest, and ``.`` matches "\n".
+THROUGH_BLANK_LINE = r"^.*?\n[ \t]*\r?\n"
+
+
+class _Joined(Func):
+    """``a || b``: NULL when either is (Django's ``Concat`` reads NULL as "")."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = TextField()
+
+
+class _RegexSubstring(Func):
+    """PostgreSQL's ``substring(text, pattern)``: the part of the text the pattern matches, or NULL."""
+
+    function = "SUBSTRING"
+    arity = 2
+    output_field = TextField()
+
+
+def document_text_settling(*, tenant: Tenant, document: Document, offset: int) -> str:
+    """The beginning of the tenant's ``document``'s text that settles every heading above
+    ``offset``: through the first blank line at or after the line holding it (the whole text when
+    there is none within ``SETTLING_WINDOW_CHARS``), so ``SectionIndex.of`` reads the same headings
+    starting up to ``offset`` in it as in the whole text: every line up to there is whole, and a
+    paragraph open at ``offset`` (which a later ``===`` line would make a heading) is closed. One
+    query that reads no more of the text than that; "" for a document deleted meanwhile."""
+    # SQL counts from 1: the window starts a character before ``offset``, so a blank line there counts.
+    start = max(offset, 1)
+    settling = Coalesce(
+        _Joined(
+            Substr("content", 1, start - 1),
+            _RegexSubstring(Substr("content", start, SETTLING_WINDOW_CHARS), Value(THROUGH_BLANK_LINE)),
+        ),
+        F("content"),
+    )
+    text = (
+        Document.objects.for_tenant(tenant)
+        .filter(pk=document.pk)
+        .annotate(settling=settling)
+        .values_list("settling", flat=True)
+        .first()
+    )
+    return text or ""
+
+
+def child_sections_get(*, tenant: Tenant, document: Document, children: Sequence[Chunk]) -> dict[int, str]:
+    """The section path each of the tenant's ``document``'s ``children`` was indexed under, by chunk
+    id ("Cancelling > Refunds", "" for none), read again from the stored text: not stored, as the
+    heading offsets it comes from are in the text. Only the beginning of the text the children need
+    is read (``document_text_settling``), in one query, none when nothing can have a section. Empty
+    while the chunks may be of another text (the document is not ready: its text changed, or
+    indexing failed) or of rules without sections (``SECTIONS_RULES_VERSION``)."""
+    if (
+        not children
+        or document.status != DocumentStatus.READY
+        or document.index_settings.get("rules", 0) < SECTIONS_RULES_VERSION
+        or not reads_headings(document.file_name)
+    ):
+        return {}
+    offset = max(child.char_start for child in children)
+    text = document_text_settling(tenant=tenant, document=document, offset=offset)
+    sections = SectionIndex.of(text, title=document.title, file_name=document.file_name)
+    return {child.pk: PATH_SEPARATOR.join(sections.above(child.char_start)) for child in children}
 
 
 @dataclass(frozen=True)

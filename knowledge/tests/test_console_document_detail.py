@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from html import escape
 
 import pytest
 from django.contrib.auth.models import User
@@ -15,8 +16,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pytest_django.fixtures import Settings
 
+from knowledge import selectors
 from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus
-from knowledge.selectors import document_page_get
+from knowledge.sections import PATH_SEPARATOR, SectionIndex
+from knowledge.selectors import SETTLING_WINDOW_CHARS, document_page_get, document_text_settling
 from knowledge.services import document_delete
 from knowledge.source_config import url_source_create
 from knowledge.tests.factories import add_document
@@ -232,12 +235,80 @@ def test_children_show_no_section_they_were_not_indexed_under(
     assert "Something else" not in body
 
 
-def test_a_documents_page_reads_only_that_tenants_document(tenant: Tenant, other_tenant: Tenant) -> None:
+def test_a_documents_page_reads_only_that_tenants_document_and_not_its_text(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
     document = add_document(tenant, "Bookings", SECTIONED)
 
-    assert document_page_get(tenant=tenant, pk=document.pk).content == SECTIONED
+    shown = document_page_get(tenant=tenant, pk=document.pk)
+    assert shown.pk == document.pk and "content" in shown.get_deferred_fields()
     with pytest.raises(Http404):
         document_page_get(tenant=other_tenant, pk=document.pk)
+
+
+def _manual() -> str:
+    """A long manual: 40 chapters, each with a two-line setext section and an ATX subsection."""
+    parts = ["# Manual\n\nRead this first.\n"]
+    for n in range(40):
+        parts.append(f"## Chapter {n}\n\n{_words('chapter', 40)}\n")
+        parts.append(f"Setext part {n}\nof two lines\n---\n\n{_words('part', 60)}\n")
+        parts.append(f"### Detail {n}\n\n{_words('detail', 80)}\n")
+    return "\n".join(parts)
+
+
+def test_a_page_deep_in_a_long_document_shows_the_sections_its_whole_text_gives_reading_only_its_beginning(
+    client: Client, agent: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given a manual of more than three pages of parents, and another tenant's under the same ids
+    text = _manual()
+    document = add_document(tenant, "Manual", text)
+    add_document(other_tenant, "Manual", text.replace("Detail", "Their secret"))
+    assert Chunk.objects.filter(document=document, level=ChunkLevel.PARENT).count() > 75
+    page = Chunk.objects.filter(document=document, parent__ordinal__gte=25, parent__ordinal__lt=50)
+    whole = SectionIndex.of(text, title="Manual")
+    client.force_login(agent)
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(_detail(document), {"page": 2}).content.decode()
+    # then each child of the second page shows the section the whole text gives it
+    expected = {child.pk: escape(PATH_SEPARATOR.join(whole.above(child.char_start))) for child in page}
+    assert _child_sections(body) == expected
+    assert any("Detail" in section for section in expected.values()) and "Their secret" not in body
+    # and the text is read once, only a beginning of it: never the whole column, which ends far after
+    reads = [query["sql"] for query in queries.captured_queries if '"knowledge_document"."content"' in query["sql"]]
+    assert len(reads) == 1 and "SUBSTRING" in reads[0], reads
+    assert not re.search(r'(SELECT|,)\s*"knowledge_document"\."content"\s*(,|FROM)', reads[0]), reads[0]
+    last = max(child.char_start for child in page)
+    assert last + 500 < len(document_text_settling(tenant=tenant, document=document, offset=last)) + 500 < len(text)
+
+
+# Headings that only a later line settles (a paragraph underlined lines below, one line under an ATX
+# heading), blank lines of blanks and carriage returns, and a fence.
+UNSETTLED = (
+    "Intro line one\nintro line two\n \t\r\n"
+    "## Cancelling\r\n\r\n" + "A long paragraph line\n" * 5 + "that turns out to be a heading\n===\n\n"
+    "Text under it.\n\n"
+    "```\n# not a heading\n\n```\n\n"
+    "### Refunds\nNo blank line after this heading\nand a last paragraph\n---\ntail"
+)
+
+
+@pytest.mark.parametrize("window", [SETTLING_WINDOW_CHARS, 8])
+def test_the_beginning_read_for_a_page_gives_every_offset_up_to_it_the_sections_of_the_whole_text(
+    tenant: Tenant, other_tenant: Tenant, window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a text whose headings later lines settle, read through windows of either size
+    monkeypatch.setattr(selectors, "SETTLING_WINDOW_CHARS", window)
+    document = add_document(tenant, "Guide", "Placeholder.")
+    Document.objects.filter(pk=document.pk).update(content=UNSETTLED)
+    whole = SectionIndex.of(UNSETTLED)
+    for offset in range(len(UNSETTLED) + 1):
+        # when
+        beginning = document_text_settling(tenant=tenant, document=document, offset=offset)
+        # then it is a beginning of the text, whose headings above any offset up to there are the text's
+        assert UNSETTLED.startswith(beginning)
+        sections = SectionIndex.of(beginning)
+        assert [sections.above(o) for o in range(offset + 1)] == [whole.above(o) for o in range(offset + 1)]
 
 
 def test_thousands_of_chunks_are_paged_in_a_constant_number_of_queries(
@@ -263,6 +334,8 @@ def test_thousands_of_chunks_are_paged_in_a_constant_number_of_queries(
     # taken from), the page's parents and their children
     chunk_queries = [query["sql"] for query in small_queries.captured_queries if '"knowledge_chunk"' in query["sql"]]
     assert len(chunk_queries) == 3, chunk_queries
+    # (one of the page's queries reads the beginning of the text its children's sections need: one
+    # for any page, not one per child)
     assert len(small_queries) <= 9
 
 
@@ -393,3 +466,17 @@ def test_a_document_deleted_meanwhile_is_not_found_and_the_page_says_why(
     # then
     assert response.status_code == 404
     assert "No such document. It may have been deleted meanwhile" in _text(response.content)
+
+
+def test_the_beginning_read_for_a_page_ends_at_the_first_blank_line_and_is_the_tenants_only(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    document = add_document(tenant, "Guide", "Placeholder.")
+    Document.objects.filter(pk=document.pk).update(content=UNSETTLED)
+
+    first = "Intro line one\nintro line two\n \t\r\n"
+    assert document_text_settling(tenant=tenant, document=document, offset=3) == first
+    assert (
+        document_text_settling(tenant=tenant, document=document, offset=len(first)) == first + "## Cancelling\r\n\r\n"
+    )
+    assert document_text_settling(tenant=other_tenant, document=document, offset=3) == ""
