@@ -25,6 +25,7 @@ from knowledge.chunking import (
 )
 from knowledge.indexing import _plan, max_embedding_tokens
 from knowledge.models import Document
+from knowledge.sections import SectionIndex
 
 PROPERTIES = settings(max_examples=600, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -74,6 +75,10 @@ SEPARATORS = st.sampled_from(
         "\x0b",
         "\x1c",
         "\x85",
+        # Section headings (knowledge/sections.py), which the chunker keeps with their section.
+        "\n\n## Refunds\n\n",
+        "\n\n# Bookings\n",
+        "\nOpening hours\n---\n\n",
     ]
 )
 STRUCTURED = st.lists(st.tuples(WORDS, SEPARATORS), max_size=400).map(
@@ -140,11 +145,12 @@ def test_split_text_chunks_are_spans_within_the_limit_and_lose_nothing(
     text: str, max_tokens: int, overlap_share: float
 ) -> None:
     overlap = int(max_tokens * overlap_share)
-    chunks = split_text(text, max_tokens=max_tokens, overlap=overlap)
+    headings = SectionIndex.of(text).starts
+    chunks = split_text(text, max_tokens=max_tokens, overlap=overlap, headings=headings)
     _assert_chunks_are_spans(text, chunks, max_tokens)
     _assert_covered(text, chunks)
     _assert_forward(chunks)
-    assert split_text(text, max_tokens=max_tokens, overlap=overlap) == chunks
+    assert split_text(text, max_tokens=max_tokens, overlap=overlap, headings=headings) == chunks
 
 
 @PROPERTIES
@@ -153,12 +159,14 @@ def test_chunk_document_parents_and_children_fit_and_children_lie_in_their_paren
     text: str, sizes: tuple[int, int, int, int]
 ) -> None:
     parent_tokens, parent_overlap, child_tokens, child_overlap = sizes
+    headings = SectionIndex.of(text).starts
     parents = chunk_document(
         text,
         parent_tokens=parent_tokens,
         parent_overlap=parent_overlap,
         child_tokens=child_tokens,
         child_overlap=child_overlap,
+        headings=headings,
     )
     _assert_chunks_are_spans(text, [p.chunk for p in parents], parent_tokens)
     children = [child for parent in parents for child in parent.children]
@@ -178,6 +186,7 @@ def test_chunk_document_parents_and_children_fit_and_children_lie_in_their_paren
         parent_overlap=parent_overlap,
         child_tokens=child_tokens,
         child_overlap=child_overlap,
+        headings=headings,
     )
     assert again == parents
 

@@ -114,19 +114,19 @@ def _filters(sources: list[KnowledgeSource]) -> list[dict[str, Any]]:
     return [{}, {"status": "failed"}, {"status": "ready"}, {"source": some}, {"source": some, "status": "pending"}]
 
 
-def _last_page(filters: dict[str, Any]) -> int:
-    documents = Document.objects.filter(tenant__slug="alpha", **filters)
+def _last_page(tenant: Tenant, filters: dict[str, Any]) -> int:
+    documents = Document.objects.filter(tenant=tenant, **filters)
     return max(1, -(-documents.count() // PAGE))
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_console_documents_list_reads_documents_through_indexes(
-    client: Client, agent: User, libraries: list[KnowledgeSource]
+    client: Client, agent: User, tenant: Tenant, libraries: list[KnowledgeSource]
 ) -> None:
     client.force_login(agent)
     for filters in _filters(libraries):
-        for page in (1, _last_page(filters)):
+        for page in (1, _last_page(tenant, filters)):
             # when
             queries = _document_queries(client.get, "/console/knowledge/", {**filters, "page": page})
             # then the count, the page and the sources' totals are read through indexes, unsorted
@@ -140,7 +140,7 @@ def test_console_documents_list_reads_documents_through_indexes(
 def test_api_documents_list_reads_documents_through_indexes(tenant: Tenant, libraries: list[KnowledgeSource]) -> None:
     client = api_client(tenant)
     for filters in _filters(libraries):
-        for page in (1, _last_page(filters)):
+        for page in (1, _last_page(tenant, filters)):
             # when
             queries = _document_queries(client.get, "/api/v1/knowledge/documents/", {**filters, "page": page})
             # then

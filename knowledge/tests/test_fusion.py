@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from knowledge import fusion
 from knowledge.fusion import (
     KNOWN_SHARE_POWER,
     TIE_BOOST,
@@ -174,3 +175,14 @@ def test_keywords_break_a_dense_near_tie_but_not_a_confident_dense_ranking():
 
 def test_exact_identifiers_keep_keyword_heavy_weights_whatever_the_share():
     assert query_weights(QueryType.EXACT_MATCH, known_share=0.2) == WEIGHTS[QueryType.EXACT_MATCH]
+
+
+def test_the_tie_boost_scales_keywords_only_where_dense_is_tied(monkeypatch):
+    # given a tie boost above 1 (the default is 1.0 since session 19: the type's weight at a tie)
+    monkeypatch.setattr(fusion, "TIE_BOOST", 1.3)
+    base = WEIGHTS[QueryType.CONCEPTUAL]["bm25"]
+    # then keywords weigh 1.3 x the type's at a tie, and fade from there as dense's margin grows
+    assert query_weights(QueryType.CONCEPTUAL, dense_margin=0.0)["bm25"] == pytest.approx(base * 1.3)
+    assert query_weights(QueryType.CONCEPTUAL, dense_margin=0.05)["bm25"] == pytest.approx(base * 1.3 / math.e)
+    # and without a dense list the type's weight stands
+    assert query_weights(QueryType.CONCEPTUAL)["bm25"] == pytest.approx(base)

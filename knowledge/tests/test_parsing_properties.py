@@ -270,7 +270,7 @@ def test_markdown_with_any_front_matter_gives_storable_documents_or_a_parse_erro
     numbers=st.lists(
         st.tuples(st.integers(0, 100) | st.just(-1), st.sampled_from([b"9" * 30, b"-1", b"0", b"007"])), max_size=2
     ),
-    truncate=st.integers(0, 10_000),
+    truncate=st.integers(0, 700),  # the fixture is ~650 bytes: most cuts keep some of it
 )
 def test_a_damaged_pdf_gives_storable_documents_or_a_parse_error(
     text: str, cuts: list[tuple[int, bytes]], numbers: list[tuple[int, bytes]], truncate: int

@@ -4,7 +4,6 @@ with them (knowledge/sections.py, knowledge/indexing.py), while their stored tex
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import pytest
 
@@ -303,15 +302,14 @@ def test_headings_on_lines_of_their_own_open_their_sections_children(tenant, oth
     assert bm25_search(tenant=other_tenant, query=QUESTION, limit=5) == []
 
 
+@pytest.mark.timeout(30)  # reading a million brackets is linear: well under a second, not minutes
 def test_a_paragraph_read_as_a_heading_is_cut_so_it_cannot_fill_its_sections_keywords() -> None:
     # given a long paragraph with a "---" rule written straight under it (a setext heading to
     # CommonMark), and a heading line of a million brackets
     paragraph = "Our studio opens at nine and closes at seven on weekdays. " * 200
     text = f"{paragraph}\n---\n\nWe are closed on holidays.\n\n# {'[' * 1_000_000}"
     # when
-    started = time.monotonic()
     headings = markdown_headings(text)
     # then
-    assert time.monotonic() - started < 2
     assert len(headings[0].text) <= HEADING_MAX_CHARS and paragraph.startswith(headings[0].text + " ")
     assert len(headings[1].text) == HEADING_MAX_CHARS
