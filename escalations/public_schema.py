@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
 
 from chat.protocol import MAX_COMMENT_CHARS
 from chat.public_schema import KEY_HELP, TAG, PublicDocView, error_responses
@@ -38,8 +36,8 @@ class EscalationFrameSerializer(serializers.Serializer[Any]):
     message = serializers.CharField(help_text="What to show the customer")
 
 
-class PublicEscalateDoc(PublicDocView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="public_chat_escalate",
         summary='Hand the conversation to a person ("Talk to a human"; widget fallback for escalate)',
         description="The websocket's escalate over HTTP, with the same rules (docs/websocket-protocol.md, "
@@ -63,5 +61,6 @@ class PublicEscalateDoc(PublicDocView):
         auth=[],
         tags=[TAG],
     )
-    def post(self, request: Request) -> Response:
-        raise NotImplementedError
+)
+class PublicEscalateDoc(PublicDocView):
+    """POST /api/v1/public/chat/escalate, served by ``escalations.public_api.escalate``."""
