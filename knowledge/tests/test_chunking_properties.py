@@ -8,6 +8,7 @@ every run. The tokenizer is the local model's own (``chunking._tokenizer``, load
 
 from __future__ import annotations
 
+import functools
 import itertools
 from functools import cache
 
@@ -159,15 +160,16 @@ def test_chunk_document_parents_and_children_fit_and_children_lie_in_their_paren
     text: str, sizes: tuple[int, int, int, int]
 ) -> None:
     parent_tokens, parent_overlap, child_tokens, child_overlap = sizes
-    headings = SectionIndex.of(text).starts
-    parents = chunk_document(
+    chunked = functools.partial(
+        chunk_document,
         text,
         parent_tokens=parent_tokens,
         parent_overlap=parent_overlap,
         child_tokens=child_tokens,
         child_overlap=child_overlap,
-        headings=headings,
+        headings=SectionIndex.of(text).starts,
     )
+    parents = chunked()
     _assert_chunks_are_spans(text, [p.chunk for p in parents], parent_tokens)
     children = [child for parent in parents for child in parent.children]
     _assert_chunks_are_spans(text, children, child_tokens)
@@ -180,15 +182,7 @@ def test_chunk_document_parents_and_children_fit_and_children_lie_in_their_paren
     _assert_covered(text, children)
     # Zero truncation: with the longest title the model still reads every word-piece of a child.
     assert all(max_embedding_tokens("T " * 200, c.text) <= MODEL_MAX_TOKENS for c in children)
-    again = chunk_document(
-        text,
-        parent_tokens=parent_tokens,
-        parent_overlap=parent_overlap,
-        child_tokens=child_tokens,
-        child_overlap=child_overlap,
-        headings=headings,
-    )
-    assert again == parents
+    assert chunked() == parents  # deterministic
 
 
 @PROPERTIES
