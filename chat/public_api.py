@@ -107,7 +107,8 @@ def _body_text(request: HttpRequest) -> str:
         raise ProtocolError(ErrorCode.TOO_LONG, BODY_TOO_LONG)
     try:
         # Strictly UTF-8, as a websocket text frame: json.loads(bytes) would also take UTF-16 and UTF-32.
-        return raw.decode("utf-8")
+        # A leading UTF-8 byte order mark is ignored, as RFC 8259 allows (some HTTP clients add one).
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT) from None
 

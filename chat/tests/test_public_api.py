@@ -115,6 +115,14 @@ def test_a_body_in_another_encoding_than_utf8_is_refused(tenant: Tenant, path: s
     assert not Conversation.objects.exists()
 
 
+def test_a_utf8_body_with_a_byte_order_mark_is_answered(tenant: Tenant) -> None:
+    # the one body reader of every public endpoint ignores the mark, as RFC 8259 allows
+    raw = json.dumps({"key": tenant.public_key, "client_id": "bom-1", "text": "Hi \u00e9"}).encode("utf-8-sig")
+    response = Client().post("/api/v1/public/chat/messages", raw, "application/json", HTTP_ORIGIN=ORIGIN)
+    assert response.status_code == 200
+    assert Message.objects.filter(conversation__tenant=tenant, text="Hi \u00e9").count() == 1
+
+
 @pytest.mark.parametrize("path", ["/api/v1/public/chat/messages", "/api/v1/public/chat/messages/stream"])
 @pytest.mark.parametrize("size", [3_000_000, MAX_FRAME_BYTES * 10])  # over DATA_UPLOAD_MAX_MEMORY_SIZE, under it
 def test_a_body_far_over_the_frame_limit_gets_the_protocols_error(tenant: Tenant, path: str, size: int) -> None:
