@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from knowledge.pdf_text import LIGATURE_LETTERS
+from supportai.quoted import Quoted
 
 DEFAULT_LANGUAGE = "en"
 FALLBACK_CONFIG = "simple"
@@ -129,8 +130,7 @@ def clean_language(value: str) -> str:
     tag = value.strip().replace("_", "-")
     known = LANGUAGE_TAG.fullmatch(tag.lower()) or tag.lower() in SEARCH_CONFIGS
     if not known or len(tag) > LANGUAGE_MAX_LENGTH:
-        quoted = value if len(value) <= QUOTED_LANGUAGE_CHARS else value[: QUOTED_LANGUAGE_CHARS - 1] + "…"
-        raise ValueError(INVALID_LANGUAGE.format(value=quoted))
+        raise ValueError(INVALID_LANGUAGE.format(value=Quoted(value, QUOTED_LANGUAGE_CHARS)))
     return CODE_BY_CONFIG.get(tag.lower()) or canonical_tag(tag)
 
 

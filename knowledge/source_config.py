@@ -24,6 +24,7 @@ from knowledge.crawling import MAX_URL_LENGTH, LinkScope, has_credentials, norma
 from knowledge.models import KnowledgeSource, SourceKind, SourceStatus
 from supportai.models import Tenant
 from supportai.outbound import InvalidHost, UnsafeUrl, check_public_url
+from supportai.quoted import Quoted
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,8 @@ class UrlSourceConfig:
 def _number(config: Mapping[str, Any], key: str, default: int, maximum: int, minimum: int = 0) -> int:
     value = config.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise SourceConfigError(BAD_NUMBER.format(key=key, minimum=minimum, maximum=maximum, value=value), field=key)
+        message = BAD_NUMBER.format(key=key, minimum=minimum, maximum=maximum, value=Quoted(value))
+        raise SourceConfigError(message, field=key)
     return value
 
 
@@ -128,8 +130,8 @@ def _url_error(key: str, raw: object) -> SourceConfigError:
     except ValueError:
         host = None
     if host and not valid_host_name(host):
-        return SourceConfigError(BAD_HOST.format(key=key, host=host), field=key)
-    return SourceConfigError(BAD_URL.format(key=key, value=raw), field=key)
+        return SourceConfigError(BAD_HOST.format(key=key, host=Quoted(host)), field=key)
+    return SourceConfigError(BAD_URL.format(key=key, value=Quoted(raw)), field=key)
 
 
 def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
@@ -147,9 +149,9 @@ def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
         raise SourceConfigError(ONE_ENTRY_URL)
     prefix = config.get("path_prefix") or ""
     if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
-        raise SourceConfigError(BAD_PREFIX.format(value=prefix), field="path_prefix")
+        raise SourceConfigError(BAD_PREFIX.format(value=Quoted(prefix)), field="path_prefix")
     if "?" in prefix or "#" in prefix:  # a prefix no page's path could ever be under
-        raise SourceConfigError(PREFIX_NOT_A_PATH.format(value=prefix), field="path_prefix")
+        raise SourceConfigError(PREFIX_NOT_A_PATH.format(value=Quoted(prefix)), field="path_prefix")
     settings = conf.SETTINGS
     default_pages = min(DEFAULT_MAX_PAGES, settings.crawl_max_pages)
     max_pages = _number(config, "max_pages", default_pages, settings.crawl_max_pages, minimum=1)
@@ -177,7 +179,7 @@ def url_config_check(config: Mapping[str, Any]) -> UrlSourceConfig:
     try:
         check_public_url(parsed.entry_url, allow_private=False)
     except InvalidHost as exc:
-        raise SourceConfigError(BAD_HOST.format(key=key, host=parsed.host), field=key) from exc
+        raise SourceConfigError(BAD_HOST.format(key=key, host=Quoted(parsed.host)), field=key) from exc
     except UnsafeUrl as exc:
         if not exc.retryable:
             raise SourceConfigError(PRIVATE_URL.format(key=key, host=parsed.host), field=key) from exc

@@ -391,6 +391,25 @@ def test_bad_configs_are_refused_with_a_plain_message(config, message):
         url_config_parse(config)
 
 
+@pytest.mark.parametrize(
+    ("config", "quoted"),
+    [
+        ({"start_url": "https://a.example/", "max_pages": 10**4000}, "got 1000000000"),
+        ({"start_url": "ftp://a.example/" + "a" * 10_000}, "got 'ftp://a.example/aaa"),
+        ({"start_url": "https://a.example/", "path_prefix": "docs/" * 2_000}, "got 'docs/docs/"),
+        ({"start_url": "https://a.example/", "path_prefix": "/help?" * 2_000}, "got '/help?/help?"),
+    ],
+)
+def test_a_refused_setting_is_quoted_only_in_part(config, quoted):
+    # a value pasted by mistake (a page of text, a huge number) is not echoed back whole
+    with pytest.raises(SourceConfigError) as refused:
+        url_config_parse(config)
+
+    message = str(refused.value)
+    assert quoted in message and "…" in message
+    assert len(message) < 250
+
+
 @pytest.mark.parametrize("broken", ["knowledge.sources.default_provider", "knowledge.sources.Crawler.from_settings"])
 def test_a_sync_that_cannot_start_its_provider_or_crawler_releases_the_source(tenant, help_site, monkeypatch, broken):
     # given a default embedding provider / crawler that cannot be built
