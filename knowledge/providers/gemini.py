@@ -44,8 +44,11 @@ class GeminiEmbeddingProvider:
         vectors: list[list[float]] = []
         config = types.EmbedContentConfig(task_type=task_type, output_dimensionality=self.dimensions)
         for batch in batches(texts):
+            # One content per text: for multimodal models (gemini-embedding-2) the SDK merges a list
+            # of strings into one content, which the API answers with one vector for the lot.
+            contents: list[types.Content] = [types.UserContent(parts=[types.Part(text=text)]) for text in batch]
             try:
-                response = self._client.models.embed_content(model=self.model, contents=list(batch), config=config)
+                response = self._client.models.embed_content(model=self.model, contents=contents, config=config)
             except errors.APIError as exc:
                 headers = getattr(exc.response, "headers", None)
                 kind = ProviderErrorKind.AUTH if _key_refused(exc) else None

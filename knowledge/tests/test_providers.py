@@ -221,8 +221,23 @@ def test_gemini_embeddings_wire_format(fake_api):
     [request] = fake_api.requests
     assert request.headers["x-goog-api-key"] == "g-test"
     first = request.body["requests"][0]
-    assert first["content"]["parts"][0]["text"] == "a"
+    assert first["content"] == {"parts": [{"text": "a"}], "role": "user"}  # as the SDK sends a string
     assert first["taskType"] == "RETRIEVAL_DOCUMENT" and first["outputDimensionality"] == 384
+
+
+def test_gemini_multimodal_embedding_model_embeds_each_text_on_its_own(fake_api):
+    # given: a multimodal model, for which the SDK merges a list of strings into one content
+    def batch(body):
+        return 200, {"embeddings": [{"values": _vector(i)} for i in range(len(body["requests"]))]}
+
+    fake_api.route("/v1/models/gemini-embedding-2:batchEmbedContents", batch)
+    provider = GeminiEmbeddingProvider("gemini-embedding-2", api_key="g-test", base_url=fake_api.url)
+    # when
+    vectors = provider.embed_documents(["a", "b"])
+    # then: one request per text, one vector for each
+    [request] = fake_api.requests
+    assert [r["content"]["parts"] for r in request.body["requests"]] == [[{"text": "a"}], [{"text": "b"}]]
+    assert len(vectors) == 2 and vectors[0] != vectors[1]
 
 
 def test_gemini_error_is_provider_error(fake_api):
