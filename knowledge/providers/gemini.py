@@ -17,18 +17,32 @@ from knowledge.providers.remote import (
     normalise,
     status_error,
     unreachable,
+    wait_s,
 )
 from supportai.env import env_str
+
+RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+
+
+def _error_details(exc: errors.APIError) -> list[dict[str, object]]:
+    """The ``details`` of Google's error body (``{"error": {..., "details": [...]}}``), the objects only."""
+    error = exc.details.get("error") if isinstance(exc.details, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    return [detail for detail in details if isinstance(detail, dict)] if isinstance(details, list) else []
 
 
 def _key_refused(exc: errors.APIError) -> bool:
     """Whether the answer refuses the API key: Google says so with a 400 INVALID_ARGUMENT whose
     ``ErrorInfo`` reason is ``API_KEY_INVALID``, not with a 401."""
-    error = exc.details.get("error") if isinstance(exc.details, dict) else None
-    details = error.get("details") if isinstance(error, dict) else None
-    return isinstance(details, list) and any(
-        isinstance(detail, dict) and detail.get("reason") == "API_KEY_INVALID" for detail in details
-    )
+    return any(detail.get("reason") == "API_KEY_INVALID" for detail in _error_details(exc))
+
+
+def _retry_delay_s(exc: errors.APIError) -> float | None:
+    """The wait a 429 asks for: Google sends no ``Retry-After`` header but a ``RetryInfo`` detail
+    whose ``retryDelay`` is a Duration in seconds (``"37s"``, ``"37.5s"``); None without one."""
+    delays = (detail.get("retryDelay") for detail in _error_details(exc) if detail.get("@type") == RETRY_INFO)
+    delay = next(delays, None)
+    return wait_s(delay.removesuffix("s")) if isinstance(delay, str) and delay.endswith("s") else None
 
 
 class GeminiEmbeddingProvider:
@@ -52,7 +66,9 @@ class GeminiEmbeddingProvider:
             except errors.APIError as exc:
                 headers = getattr(exc.response, "headers", None)
                 kind = ProviderErrorKind.AUTH if _key_refused(exc) else None
-                raise status_error("Gemini embeddings", exc.code, exc.message, headers, kind=kind) from exc
+                raise status_error(
+                    "Gemini embeddings", exc.code, exc.message, headers, kind=kind, retry_after=_retry_delay_s(exc)
+                ) from exc
             except MALFORMED_ERRORS as exc:  # a body the SDK could not parse (a proxy's page)
                 raise malformed("Gemini embeddings", exc) from exc
             except Exception as exc:  # transport errors surface as httpx/httpx2 exceptions

@@ -68,15 +68,20 @@ def status_kind(status: int | None) -> ProviderErrorKind:
 MAX_RETRY_AFTER_S = 600.0
 
 
-def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
-    """An answer's ``Retry-After`` in seconds (at most ``MAX_RETRY_AFTER_S``), or None when it has
-    none or not a number of seconds."""
-    value = next((value for name, value in (headers or {}).items() if name.lower() == "retry-after"), "")
+def wait_s(value: str) -> float | None:
+    """A wait an answer asks for, given as a number of seconds, at most ``MAX_RETRY_AFTER_S``; None
+    when it is not a number of seconds."""
     try:
         seconds = float(value)
     except ValueError:
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S) if math.isfinite(seconds) else None
+
+
+def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
+    """An answer's ``Retry-After`` in seconds (at most ``MAX_RETRY_AFTER_S``), or None when it has
+    none or not a number of seconds."""
+    return wait_s(next((value for name, value in (headers or {}).items() if name.lower() == "retry-after"), ""))
 
 
 def status_error(
@@ -86,15 +91,17 @@ def status_error(
     headers: Mapping[str, str] | None,
     *,
     kind: ProviderErrorKind | None = None,
+    retry_after: float | None = None,
 ) -> ProviderError:
     """The ``ProviderError`` for an HTTP error answer, of the kind its status says (unless the
     vendor's answer tells better, ``kind``): retryable for a rate limit, an outage or an unreadable
-    answer (as ``malformed``), after at least the wait the answer asks for. ``detail`` (the vendor's
-    words) stays in the message, for the log."""
+    answer (as ``malformed``), after at least the wait the answer asks for (``retry_after`` when the
+    vendor puts it in the body, else the ``Retry-After`` header). ``detail`` (the vendor's words)
+    stays in the message, for the log."""
     kind = kind or status_kind(status)
     return ProviderError(
         f"{what}: HTTP {status}: {detail}",
         kind=kind,
         retryable=kind not in OPERATOR_KINDS,
-        retry_after=retry_after_s(headers),
+        retry_after=retry_after if retry_after is not None else retry_after_s(headers),
     )

@@ -29,6 +29,7 @@ from knowledge.providers.base import (
 from knowledge.providers.cohere_provider import CohereEmbeddingProvider, CohereRerankProvider
 from knowledge.providers.gemini import GeminiEmbeddingProvider
 from knowledge.providers.openai_embeddings import OpenAIEmbeddingProvider
+from knowledge.providers.remote import MAX_RETRY_AFTER_S
 from knowledge.providers.voyage import VoyageEmbeddingProvider
 from knowledge.selectors import retrieve
 from knowledge.tests.factories import add_document
@@ -371,17 +372,51 @@ RATE_LIMITED = {
 }
 
 
+def _google_rate_limited(retry_delay: str) -> dict[str, object]:
+    """Google's 429: the wait in a ``RetryInfo`` detail of the body (a Duration), no Retry-After header."""
+    details = [
+        {
+            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+            "violations": [{"quotaMetric": "generativelanguage.googleapis.com/embed_content_requests"}],
+        },
+        {"@type": "type.googleapis.com/google.rpc.Help", "links": [{"url": "https://ai.google.dev/gemini-api"}]},
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay},
+    ]
+    message = f"You exceeded your current quota. Please retry in {retry_delay}."
+    return {"error": {"code": 429, "message": message, "status": "RESOURCE_EXHAUSTED", "details": details}}
+
+
+# Each vendor's 429 asking for a 30 s wait, the way that vendor asks for it.
+RATE_LIMIT_ANSWERS: dict[str, tuple[int, object, dict[str, str]]] = {
+    vendor: (429, RATE_LIMITED, {"Retry-After": "30"}) for vendor in SLOW_VENDORS
+} | {"gemini": (429, _google_rate_limited("30s"), {})}
+
+
 @pytest.mark.parametrize("vendor", SLOW_VENDORS)
 def test_a_rate_limit_carries_the_wait_the_api_asks_for(fake_api, vendor):
-    # given: an API answering 429 with Retry-After: 30
+    # given: an API answering 429 asking for 30 s (Retry-After: 30, or Google's RetryInfo 30s)
     _, path, build = SLOW_VENDORS[vendor]
-    fake_api.route(path, lambda body: (429, RATE_LIMITED, {"Retry-After": "30"}))
+    fake_api.route(path, lambda body: RATE_LIMIT_ANSWERS[vendor])
     # when
     with pytest.raises(ProviderError, match="429") as excinfo:
         build(fake_api.url).embed_documents(["parking"])
     # then: retryable, not before 30 s
     assert excinfo.value.retryable and excinfo.value.retry_after == 30
     assert excinfo.value.kind == ProviderErrorKind.RATE_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("retry_delay", "wait"), [("37.5s", 37.5), ("86400s", MAX_RETRY_AFTER_S), ("soon", None), ("37", None)]
+)
+def test_gemini_rate_limit_waits_what_retry_info_asks_for_capped(fake_api, retry_delay, wait):
+    # given: Google's 429 with a fractional, a day-long or an unreadable RetryInfo delay
+    path = "/v1/models/gemini-embedding-001:batchEmbedContents"
+    fake_api.route(path, lambda body: (429, _google_rate_limited(retry_delay)))
+    # when
+    with pytest.raises(ProviderError, match="429") as excinfo:
+        GeminiEmbeddingProvider(api_key="g-test", base_url=fake_api.url).embed_documents(["parking"])
+    # then: the wait as asked, no longer than any Retry-After is waited; none when it is not a duration
+    assert excinfo.value.retry_after == wait and excinfo.value.kind == ProviderErrorKind.RATE_LIMIT
 
 
 # An error answer by status, as each vendor words it; what the status says decides the kind.
