@@ -138,20 +138,24 @@ def test_cohere_rerank_of_fewer_candidates_than_asked_for_asks_for_them_all(fake
     assert [p.title for p in passages] == ["Gift cards", "Parking"]
 
 
-def test_cohere_rerank_timeout_falls_back_to_fused_order(fake_api, tenant):
-    # given: a reranker whose API answers too late
+def test_cohere_rerank_timeout_falls_back_to_fused_order(fake_api, tenant, caplog):
+    # given: a reranker whose API answers too late, reversing the fused order
     def slow(body):
         time.sleep(1.0)
-        return 200, {"id": "r", "results": [], "meta": {}}
+        reversed_order = reversed(range(len(body["documents"])))
+        return 200, {"id": "r", "results": [{"index": i, "relevance_score": 0.9} for i in reversed_order], "meta": {}}
 
     fake_api.route("/v2/rerank", slow)
     add_document(tenant, "Parking", "Free parking behind the studio.")
     add_document(tenant, "Gift cards", "Gift cards never expire.")
+    fused = [p.title for p in retrieve(tenant=tenant, query="parking", k=2)]
     reranker = CohereRerankProvider(api_key="co-test", base_url=fake_api.url, timeout=0.3)
     # when
     passages = retrieve(tenant=tenant, query="parking", k=2, reranker=reranker)
-    # then: the fused order, no error
-    assert [p.title for p in passages] == [p.title for p in retrieve(tenant=tenant, query="parking", k=2)]
+    # then: the fused order, not the late answer's, after the reranker gave up on its timeout
+    assert fused == ["Parking", "Gift cards"]
+    assert [p.title for p in passages] == fused
+    assert f"reranking for tenant {tenant.pk} failed (unavailable), keeping fused order" in caplog.text
 
 
 def test_cohere_rerank_server_error_falls_back(fake_api, tenant, caplog):
