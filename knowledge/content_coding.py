@@ -23,13 +23,25 @@ class ContentDecodingError(Exception):
     """The body is not in the Content-Encoding its answer names."""
 
 
+class ContentCutShort(ContentDecodingError):
+    """The body ended before its compressed data did: an answer closed early (one that ends when
+    the connection does, with no length to tell it was cut) would otherwise read as a shorter one."""
+
+
+CUT_SHORT = "the body ended before its compressed data did"
+
+
 def _inflated(chunks: Iterable[bytes], wbits: int) -> Iterator[bytes]:
     """The decompressed data of ``chunks``, ``STEP`` bytes at most at a time; what follows the end
-    of the compressed data is not read (as httpx ignores it)."""
+    of the compressed data is not read (as httpx ignores it). Raises ``ContentCutShort`` when the
+    chunks run out before the compressed data ends (an empty body, as a 304's, is no data to end);
+    a reader that stops early on purpose never gets there."""
     decompressor = zlib.decompressobj(wbits)
+    fed = False
     for chunk in chunks:
+        fed = fed or bool(chunk)
         data = chunk
-        while data:
+        while True:
             try:
                 out = decompressor.decompress(data, STEP)
             except zlib.error as exc:
@@ -39,6 +51,11 @@ def _inflated(chunks: Iterable[bytes], wbits: int) -> Iterator[bytes]:
             if decompressor.eof:
                 return
             data = decompressor.unconsumed_tail
+            # A full step may leave output of input already taken in (a long run of repeats).
+            if not data and len(out) < STEP:
+                break
+    if fed:
+        raise ContentCutShort(CUT_SHORT)
 
 
 def _deflated(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -59,7 +76,8 @@ def decoded(chunks: Iterable[bytes], codings: list[str]) -> Iterator[bytes]:
     """The body whose raw ``chunks`` are in ``codings`` (a Content-Encoding header's values, in the
     order they were applied), decoded lazily. Raises ``ContentDecodingError`` at once for a coding
     we do not accept (``br``, ``zstd``, ...: a server's choice we did not ask for, whose bytes read
-    as text would be indexed as gibberish), and while iterating for data not in its coding."""
+    as text would be indexed as gibberish), and while iterating for data not in its coding
+    (``ContentCutShort`` for data that ends too soon)."""
     body: Iterator[bytes] = iter(chunks)
     for coding in (value.strip().lower() for value in reversed(codings)):
         if coding in {"gzip", "x-gzip"}:

@@ -35,7 +35,7 @@ import idna
 
 from knowledge import conf
 from knowledge.content_coding import ACCEPTED as ACCEPTED_ENCODINGS
-from knowledge.content_coding import ContentDecodingError, decoded
+from knowledge.content_coding import ContentCutShort, ContentDecodingError, decoded
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH
 from knowledge.parsing import TolerantHTMLParser
 from knowledge.robots import MAX_PARSE_BYTES, RobotsRules, product_token
@@ -837,6 +837,8 @@ class Crawler:
         except UnicodeError as exc:  # the resolver's IDNA encoding of a bad host name (no SSRF guard)
             detail = f"{urlsplit(url).hostname!r} is not a valid host name ({exc})"
             raise FetchError(PageError.BAD_URL, detail=detail) from exc
+        except ContentCutShort as exc:  # closed early: the next sync may get it whole
+            raise FetchError(PageError.CUT_OFF, detail=str(exc)) from exc
         except ContentDecodingError as exc:  # the server's own doing (a doubled or false Content-Encoding)
             detail = f"The answer's Content-Encoding could not be decoded ({exc})."
             raise FetchError(PageError.MALFORMED, detail=detail) from exc

@@ -12,6 +12,7 @@ import zlib
 
 import pytest
 
+from knowledge.content_coding import CUT_SHORT
 from knowledge.crawling import HEADERS_TOO_LARGE, Crawler, FetchError, PageError, parse_sitemap
 from knowledge.models import Document
 from knowledge.source_config import url_source_create
@@ -52,6 +53,10 @@ def _raw_deflate(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
+def _gzip_twice(data: bytes) -> bytes:
+    return gzip.compress(gzip.compress(data))
+
+
 @pytest.mark.parametrize(
     ("encoding", "encode"),
     [
@@ -59,7 +64,7 @@ def _raw_deflate(data: bytes) -> bytes:
         ("x-gzip", gzip.compress),
         ("deflate", zlib.compress),
         ("deflate", _raw_deflate),  # what some servers send as deflate
-        ("gzip, gzip", lambda data: gzip.compress(gzip.compress(data))),
+        ("gzip, gzip", _gzip_twice),
         ("identity", bytes),
     ],
 )
@@ -306,3 +311,42 @@ def test_an_answer_cut_off_by_the_server_is_a_transient_error_that_says_so(site:
         crawler.get_html(f"{site.url}/help/a")
     assert raised.value.code == PageError.CUT_OFF and raised.value.transient
     assert str(raised.value).startswith("The server closed the connection before its answer was complete (")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress), ("deflate", _raw_deflate), ("gzip, gzip", _gzip_twice)],
+)
+def test_a_compressed_answer_closed_before_its_compressed_data_ends_is_cut_off(site: FakeSite, encoding, encode):
+    # given a page sent compressed on a close-delimited answer (no Content-Length, not chunked) that
+    # the server closes halfway through its compressed data
+    html = "<html><title>Long</title><main>" + "".join(f"<p>Paragraph {n}.</p>" for n in range(2_000)) + "</main>"
+    packed = encode(html.encode())
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: {encoding}\r\nConnection: close\r\n\r\n"
+    site.add("/help/a", b"", raw=head.encode() + packed[: len(packed) // 2])
+    # when / then it is the transient error of an answer cut off, not the first half of the page stored
+    with _crawler() as crawler, pytest.raises(FetchError) as raised:
+        crawler.get_html(f"{site.url}/help/a")
+    assert raised.value.code == PageError.CUT_OFF and raised.value.transient
+    assert f"({CUT_SHORT})" in str(raised.value)
+
+
+def test_robots_txt_read_only_to_its_limit_needs_no_end_of_its_compressed_data(site: FakeSite) -> None:
+    # given a gzipped robots.txt far longer than what is read of it, cut short after that part
+    rules = "User-agent: *\nDisallow: /private\n" + "".join(f"Disallow: /x{n}\n" for n in range(200_000))
+    packed = gzip.compress(rules.encode())
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n"
+    site.add("/robots.txt", b"", raw=head + packed[: len(packed) // 2])
+    # when / then its first part is read (the crawler stops there on purpose) and its rules hold
+    with _crawler() as crawler:
+        assert not crawler.allowed(f"{site.url}/private")
+        assert crawler.allowed(f"{site.url}/help/")
+
+
+def test_a_not_modified_answer_naming_a_content_coding_has_no_compressed_data_to_end(site: FakeSite) -> None:
+    # given a page whose answers, its empty 304 included, name gzip (as servers send it on a 304)
+    site.add("/help/a", gzip.compress(b"<html><title>A</title>Text.</html>"), headers={"Content-Encoding": "gzip"})
+    with _crawler() as crawler:
+        etag = crawler.get_html(f"{site.url}/help/a").etag
+        # when it is asked again with its validator / then it is not modified, not cut off
+        assert crawler.get_html(f"{site.url}/help/a", etag=etag).not_modified
