@@ -633,9 +633,10 @@ XML_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z]
 def _sitemap_text(body: bytes) -> str:
     """A sitemap's text as XML 1.0 Appendix F reads it: a byte-order mark, else UTF-16 recognised
     by its first characters, else the XML declaration's ``encoding``, else UTF-8 (plain-text
-    sitemaps are UTF-8). A declaration naming UTF-16 or UTF-32 in bytes that read as ASCII, or an
-    encoding Python does not know, is read as UTF-8: a sitemap's URLs are ASCII far more often
-    than its label is right."""
+    sitemaps are UTF-8). A declaration naming UTF-16 or UTF-32 in bytes that read as ASCII, or no
+    encoding pages are written in (``_supported``: one Python does not know, or UTF-7 and the other
+    ``_NOT_WEB_CODECS``, whose text may hold a lone surrogate the XML parser cannot take), is read
+    as UTF-8: a sitemap's URLs are ASCII far more often than its label is right."""
     if body.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     elif body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -644,12 +645,9 @@ def _sitemap_text(body: bytes) -> str:
         encoding = "utf-16-le" if body[0] == ord("<") else "utf-16-be"
     else:
         declared = XML_DECLARED_ENCODING.match(body.lstrip(b" \t\r\n"))
-        label = _whatwg_label(declared.group(1).decode("ascii")) if declared else "utf-8"
-        encoding = "utf-8" if label.lower().startswith(("utf-16", "utf-32", "ucs")) else label
-    try:
-        return body.decode(encoding, errors="replace")
-    except (LookupError, UnicodeError):  # an unknown label, or a codec that is no text encoding
-        return body.decode("utf-8", errors="replace")
+        label = _supported(declared.group(1).decode("ascii")) if declared else None
+        encoding = "utf-8" if label is None or label.lower().startswith(("utf-16", "utf-32", "ucs")) else label
+    return body.decode(encoding, errors="replace")
 
 
 # sitemaps.org: one sitemap file (an index too) lists at most 50,000 URLs.

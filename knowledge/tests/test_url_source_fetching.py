@@ -576,6 +576,19 @@ def test_a_gzipped_sitemap_of_several_members_is_read_whole_and_a_gzip_bomb_is_t
     assert str(raised.value) == "The answer is larger than the 1024-byte limit (the sitemap protocol's 50 MB)."
 
 
+@pytest.mark.parametrize(
+    ("label", "path"),
+    [("utf-7", "/+2D0-"), ("UTF-7", "/a+AOk-b"), ("unicode-escape", "/\\ud800"), ("raw-unicode-escape", "/\\u00e9")],
+)
+def test_a_sitemap_declaring_an_encoding_no_page_is_written_in_is_read_as_utf8(label: str, path: str) -> None:
+    # given an XML sitemap whose declaration names a codec pages are never in (UTF-7's "+2D0-" and
+    # unicode-escape's "\ud800" decode to a lone surrogate, which the XML parser cannot take)
+    url = f"https://help.example.com{path}"
+    body = f'<?xml version="1.0" encoding="{label}"?><urlset><url><loc>{url}</loc></url></urlset>'.encode()
+    # when / then it is read as UTF-8, its address as written, as an unknown label's would be
+    assert parse_sitemap(body, max_bytes=1024).pages == (normalize_url(url),)
+
+
 def test_the_crawl_delay_waited_out_before_a_request_is_no_part_of_the_pages_deadline(tenant, site):
     # given a site that asks for 1.5 s between requests (a page's deadline is 2 s in these tests) and
     # a page that moved, whose redirect costs a second wait
