@@ -538,9 +538,10 @@ def refresh_target(content: str) -> tuple[int, str] | None:
 
 
 class _LinkParser(TolerantHTMLParser):
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, robots_token: str) -> None:
         super().__init__(convert_charrefs=True)
         self.base = base
+        self.robots_names = {"robots", robots_token.lower()} - {""}  # the <meta name>s meant for us
         self.base_seen = False
         self.hrefs: list[str] = []
         self.robots = ""
@@ -555,19 +556,22 @@ class _LinkParser(TolerantHTMLParser):
             self.base = normalize_url(values["href"], self.base) or self.base
         elif tag == "a" and values.get("href") and "nofollow" not in values.get("rel", "").lower():
             self.hrefs.append(values["href"])
-        elif tag == "meta" and values.get("name", "").lower() in {"robots", "supportai-knowledgebot"}:
+        elif tag == "meta" and values.get("name", "").lower() in self.robots_names:
             self.robots += "," + values.get("content", "").lower()
         elif tag == "meta" and values.get("http-equiv", "").strip().lower() == "refresh" and not self.refresh_seen:
             self.refresh_seen = True  # as in browsers, only the first counts
             self.refresh = refresh_target(values.get("content", ""))
 
 
-def page_links(html: str, base: str, *, scope: LinkScope | None = None) -> PageLinks:
+def page_links(html: str, base: str, *, scope: LinkScope | None = None, robots_token: str | None = None) -> PageLinks:
     """Absolute links of a page, the first ``MAX_LINKS_PER_PAGE`` (of those on ``scope``, when
     given: a link ``scope.excludes`` is dropped before it is normalised; a meta refresh's target
-    first), its robots meta directives (noindex / nofollow / none) and where a meta refresh within
-    ``MAX_REFRESH_DELAY_S`` sends the reader (a redirect page)."""
-    parser = _LinkParser(base)
+    first), its robots meta directives (noindex / nofollow / none) for every crawler and for the one
+    named ``robots_token`` (by default the configured User-Agent's product token, as robots.txt and
+    X-Robots-Tag are read), and where a meta refresh within ``MAX_REFRESH_DELAY_S`` sends the reader
+    (a redirect page)."""
+    token = product_token(conf.SETTINGS.crawl_user_agent) if robots_token is None else robots_token
+    parser = _LinkParser(base, token)
     parser.feed(html)
     parser.close()
     directives = {part.strip() for part in parser.robots.split(",")}

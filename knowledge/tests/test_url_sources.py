@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from knowledge import conf, source_config, sources, tasks
-from knowledge.crawling import PageError, header_robots
+from knowledge.crawling import PageError, header_robots, page_links
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.selectors import retrieve, url_sources_due
 from knowledge.services import tenant_reindex
@@ -305,6 +305,36 @@ def test_noindex_meta_keeps_a_page_out(tenant, site):
     source = _source(tenant, site, start_url=f"{site.url}/")
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     assert result.skipped_noindex == 1 and _titles(source) == {"Home"}
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "kept"),
+    [
+        ("AcmeBot/1.0 (our help-centre indexer)", {"Home", "Default's"}),
+        (conf.DEFAULT_USER_AGENT, {"Home", "Acme's"}),
+    ],
+)
+def test_noindex_meta_for_our_configured_crawler_name_keeps_a_page_out(tenant, site, monkeypatch, user_agent, kept):
+    # given a crawler configured with a User-Agent, and pages marked noindex for every crawler, for
+    # "AcmeBot" and for the default "SupportAI-KnowledgeBot"
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_user_agent=user_agent))
+    site.article("/", "Home", "Welcome.", links=("/all", "/acme", "/default"))
+    site.article("/all", "All", "For no crawler.", head='<meta name="robots" content="noindex">')
+    site.article("/acme", "Acme's", "Not for Acme.", head='<meta name="AcmeBot" content="noindex">')
+    site.article("/default", "Default's", "Not for us.", head='<meta name="supportai-knowledgebot" content="noindex">')
+    source = _source(tenant, site, start_url=f"{site.url}/")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the page marked for the configured product token is kept out, another crawler's is stored
+    assert result.skipped_noindex == 2 and _titles(source) == kept
+
+
+def test_page_links_read_the_robots_meta_of_the_crawler_named():
+    html = '<meta name="acmebot" content="nofollow"><meta name="otherbot" content="noindex"><a href="/a">A</a>'
+    acme = page_links(html, "https://help.example.com/", robots_token="AcmeBot")
+    other = page_links(html, "https://help.example.com/", robots_token="SupportAI-KnowledgeBot")
+    assert (acme.nofollow, acme.noindex) == (True, False)
+    assert (other.nofollow, other.noindex) == (False, False)
 
 
 def test_a_long_content_type_is_quoted_only_in_part_in_the_page_error(tenant, site):
