@@ -70,6 +70,10 @@ def per_query_ndcg(qrels: dict[str, dict[str, int]], run: dict[str, list[str]], 
     return {query_id: evaluated.get(query_id, {}).get(f"ndcg_cut_{k}", 0.0) for query_id in qrels}
 
 
+# The file a BEIR corpus is uploaded or ingested as (its records' file name).
+CORPUS_FILE = "corpus.jsonl"
+
+
 def ingest_corpus(
     *,
     tenant: Tenant,
@@ -77,9 +81,15 @@ def ingest_corpus(
     provider: EmbeddingProvider,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    source = source_get_or_create(tenant=tenant, name="corpus.jsonl")
+    """Store and index ``corpus`` as an upload of it as ``corpus.jsonl`` would: its records are plain
+    text, so a line starting with "#" is no Markdown heading (knowledge/sections.py)."""
+    source = source_get_or_create(tenant=tenant, name=CORPUS_FILE)
     upserted = documents_upsert(
-        tenant=tenant, source=source, parsed_documents=[p for p in corpus if p.text.strip()], model=provider.model
+        tenant=tenant,
+        source=source,
+        parsed_documents=[p for p in corpus if p.text.strip()],
+        model=provider.model,
+        file_name=CORPUS_FILE,
     )
     documents = [document for document, _ in upserted]
     for start in range(0, len(documents), INDEX_BATCH):

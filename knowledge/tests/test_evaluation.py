@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 from pathlib import Path
@@ -7,9 +8,13 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from knowledge import conf
 from knowledge.beir import BeirFormatError, load_beir, read_qrels
-from knowledge.evaluation import ModeRun, compare_hybrid, compute_metrics
-from knowledge.models import Chunk, CorpusStats, Posting
+from knowledge.evaluation import ModeRun, compare_hybrid, compute_metrics, ingest_corpus
+from knowledge.indexing import embedding_text
+from knowledge.models import Chunk, ChunkLevel, CorpusStats, Posting
+from knowledge.parsed import ParsedDocument
+from knowledge.tests.embedders import RecordingEmbedder
 from supportai.models import Tenant
 
 
@@ -363,3 +368,22 @@ def test_trec_qrels_are_named_as_such(tmp_path: Path, first: str) -> None:
 
     with pytest.raises(BeirFormatError, match=rf"test\.tsv line {line} .*TREC qrels .*drop the second column$"):
         read_qrels(path)
+
+
+def test_ingest_corpus_reads_its_records_as_plain_text_as_an_uploaded_corpus_is(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given children of a sentence or two, and a record with a line starting with "#"
+    small = dataclasses.replace(conf.SETTINGS, parent_tokens=64, parent_overlap=8, child_tokens=32, child_overlap=0)
+    monkeypatch.setattr(conf, "SETTINGS", small)
+    text = (
+        "Intro to what we offer and how to book it.\n\n# Refunds\n\n"
+        + "Within 5 days the money is back on the card you paid with. " * 4
+    )
+    provider = RecordingEmbedder()
+    # when
+    ingest_corpus(tenant=tenant, corpus=[ParsedDocument("r1", "Policy", text)], provider=provider)
+    # then every child is embedded under the title alone, no "Refunds" section above it
+    children = Chunk.objects.filter(tenant=tenant, level=ChunkLevel.CHILD).order_by("ordinal")
+    assert len(children) > 2
+    assert provider.seen == [embedding_text("Policy", child.text) for child in children]
