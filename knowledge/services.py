@@ -356,6 +356,10 @@ def file_leftovers_keep(*, tenant: Tenant, result: FileResult) -> int:
     return result.kept
 
 
+# Documents whose indexing raised an unexpected error (the traceback is logged by whoever catches it).
+INDEX_INTERNAL_ERROR = "Indexing stopped by an internal error (logged on the server); re-index the document"
+
+
 def parsed_ingest(
     *,
     tenant: Tenant,
@@ -369,7 +373,8 @@ def parsed_ingest(
 ) -> FileResult:
     """Upsert already parsed documents (from the file ``file_name``, if from one) and index the new
     or changed ones (one embedding call per ``INDEX_BATCH``); unchanged documents cost no chunk
-    write. A provider error marks the batch failed."""
+    write. A provider error marks the batch failed. Any other error fails those still pending
+    (``INDEX_INTERNAL_ERROR``: nothing else would take them up without the beat sweep) and is raised."""
     provider = provider or default_provider()
     result = FileResult(name=name)
     upserted = documents_upsert(
@@ -384,6 +389,11 @@ def parsed_ingest(
                 documents_index(tenant=tenant, documents=pending[start : start + INDEX_BATCH], provider=provider)
             except ProviderError:
                 failed = True
+            except Exception:
+                documents_fail_pending(
+                    tenant=tenant, document_ids=[document.pk for document in pending], error=INDEX_INTERNAL_ERROR
+                )
+                raise
     for document, outcome in upserted:
         if failed and outcome != Outcome.UNCHANGED:
             document.refresh_from_db(fields=["status"])

@@ -17,6 +17,7 @@ from knowledge.providers.base import ProviderError
 from knowledge.providers.local import bulk_threads
 from knowledge.selectors import url_source_due, url_sources_due
 from knowledge.services import (
+    INDEX_INTERNAL_ERROR,
     documents_fail_pending,
     documents_requeue_stuck,
     tenant_reindex,
@@ -36,7 +37,6 @@ MAX_RETRIES = 3
 # not embedded (no model time or provider cost for a tenant that is switched off), and say so rather
 # than staying pending; re-indexed once the tenant is active again, they are indexed as usual.
 TENANT_INACTIVE = "Not indexed: the tenant was deactivated before indexing ran; re-index the document once it is active"
-INDEX_INTERNAL_ERROR = "Indexing stopped by an internal error (logged on the server); re-index the document"
 INDEX_RETRYING = "Embedding failed. {reason} Retry {attempt} of {retries} in {seconds} s."
 
 

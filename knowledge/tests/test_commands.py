@@ -12,10 +12,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from knowledge import conf
+from knowledge import conf, services
 from knowledge.demo import DEMO_CONFIG, demo_source
 from knowledge.management.commands import ingest
-from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind, SourceStatus
+from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.record_formats import csv_row_id
 from knowledge.services import FileResult
 from knowledge.source_config import UPLOAD_SOURCE
@@ -637,3 +637,29 @@ def test_ingest_asks_for_another_source_name_as_the_run_named_its_source(tenant:
     with pytest.raises(CommandError, match="is a URL source") as refused:
         _ingest(tenant, tmp_path)
     assert str(refused.value).endswith(ingest.UNNAMED_SOURCE_HINT)
+
+
+def test_ingest_fails_the_documents_an_unexpected_indexing_error_stopped_instead_of_leaving_them_pending(
+    tenant: Tenant,
+    other_tenant: Tenant,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given another tenant's document of that name, pending, and indexing that raises what nothing expects
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking.")
+    _ingest(other_tenant, tmp_path)
+    Document.objects.for_tenant(other_tenant).update(status=DocumentStatus.PENDING)
+
+    def documents_index(**kwargs: Any) -> None:
+        raise RuntimeError("indexing bug")
+
+    monkeypatch.setattr(services, "documents_index", documents_index)
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking behind the studio.")
+    # when
+    _ingest(tenant, tmp_path, errors=1)
+    # then the file is named, and its document says it failed instead of waiting for an index that never comes
+    assert "parking.md: internal: " in capsys.readouterr().err
+    document = Document.objects.for_tenant(tenant).get()
+    assert (document.status, document.error) == (DocumentStatus.FAILED, services.INDEX_INTERNAL_ERROR)
+    assert Document.objects.for_tenant(other_tenant).get().status == DocumentStatus.PENDING
