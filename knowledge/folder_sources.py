@@ -8,7 +8,8 @@ centre, which ``seed_demo`` owns, and never a website source.
 A folder source holds one folder: its documents are named by their files' paths under it, so a run
 without pruning takes only that folder, or a file or folder under it, whose files keep the names a
 run of the whole folder gives them. Another folder's ``faq.md`` would be the same document as its
-own: such a run is refused (a pruning run moves the source to the new path instead).
+own: such a run is refused (a pruning run moves the source to the new path instead, once it has
+read every file there: a run that failed, of a mistyped folder say, leaves the source where it was).
 
 The path is the operator's: tenants never see it (``tenant_visible_config``), only superusers in the
 admin and the command's own messages.
@@ -53,9 +54,10 @@ class FolderSourceError(ValueError):
 
 def folder_source(*, tenant: Tenant, name: str, path: str, prune: bool) -> KnowledgeSource:
     """The tenant's source named ``name`` for an ingest of ``path``, created as a folder source of
-    that path if it has none; a folder source synced (pruned) from another path remembers the new one.
-    Raises ``FolderSourceError`` for a source the run may not write into, or not prune, and for a
-    run without pruning of a path outside a folder source's folder (its message does not say how to
+    that path if it has none; a pruning run of another path may write into a folder source, and
+    records its path with ``folder_source_move`` once it has read every file there. Raises
+    ``FolderSourceError`` for a source the run may not write into, or not prune, and for a run
+    without pruning of a path outside a folder source's folder (its message does not say how to
     name another source: the caller does)."""
     if name in UPLOAD_SOURCE_NAMES:
         if prune:
@@ -67,14 +69,18 @@ def folder_source(*, tenant: Tenant, name: str, path: str, prune: bool) -> Knowl
     stored_path = source.config.get(PATH_KEY)
     if prune and not stored_path:
         raise FolderSourceError(HOLDS_UPLOADS.format(name=name, path=path))
-    if prune and stored_path != path:
-        source.config = {**source.config, PATH_KEY: path}
-        source.save(update_fields=["config"])
-    elif stored_path and path != stored_path:
+    if not prune and stored_path and path != stored_path:
         folder = source_folder(source)
         if folder is None or not Path(path).is_relative_to(folder):
             raise FolderSourceError(OTHER_FOLDER.format(name=name, folder=folder or stored_path, path=path))
     return source
+
+
+def folder_source_move(*, source: KnowledgeSource, path: str) -> None:
+    """Record ``path`` as the folder source's own, after a pruning run of it read every file there."""
+    if source.config.get(PATH_KEY) != path:
+        source.config = {**source.config, PATH_KEY: path}
+        source.save(update_fields=["config"])
 
 
 def source_folder(source: KnowledgeSource) -> Path | None:

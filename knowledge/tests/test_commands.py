@@ -663,3 +663,21 @@ def test_ingest_fails_the_documents_an_unexpected_indexing_error_stopped_instead
     document = Document.objects.for_tenant(tenant).get()
     assert (document.status, document.error) == (DocumentStatus.FAILED, services.INDEX_INTERNAL_ERROR)
     assert Document.objects.for_tenant(other_tenant).get().status == DocumentStatus.PENDING
+
+
+def test_a_pruning_run_that_fails_leaves_the_folder_source_where_it_was(tenant: Tenant, tmp_path: Path) -> None:
+    # given a folder source of a good folder, and a mistyped folder whose only file is malformed
+    good, typo = tmp_path / "docs", tmp_path / "docs-typo"
+    for folder in (good, typo):
+        folder.mkdir()
+    (good / "parking.md").write_text("# Parking\n\nFree parking.")
+    (typo / "empty.md").write_text("")
+    _ingest(tenant, good, "--source", "Docs")
+    # when the mistyped folder is ingested into it, pruning
+    with pytest.raises(CommandError, match="nothing was ingested"):
+        _ingest(tenant, typo, "--source", "Docs")
+    # then the source still holds the good folder, which a run without pruning may add to
+    assert KnowledgeSource.objects.get(tenant=tenant, name="Docs").config == {"path": str(good)}
+    (good / "hours.md").write_text("# Hours\n\nOpen 9 to 7.")
+    _ingest(tenant, good, "--source", "Docs", "--no-prune")
+    assert _external_ids(tenant) == {"parking.md", "hours.md"}

@@ -5,7 +5,8 @@ run then exits with status 1, as it does when the embedding provider failed a do
 each). A run with any such file prunes nothing: a file that fails after an edit gives no external
 ids, and pruning would delete the documents it gave on an earlier run.
 
-The source is a folder source: it remembers its PATH, and documents no longer under PATH leave it.
+The source is a folder source: it remembers its PATH, and documents no longer under PATH leave it
+(a run that prunes nothing, as one with a file that failed, leaves the source's folder as it was).
 It holds that one folder: a run without pruning takes PATH only if it is that folder or lies under
 it (its files keep the names a run of the folder gives them), and refuses another folder, whose
 files would replace those named alike.
@@ -31,7 +32,7 @@ from django.template.defaultfilters import pluralize
 from tqdm import tqdm
 
 from knowledge import conf
-from knowledge.folder_sources import FolderSourceError, folder_source, source_folder
+from knowledge.folder_sources import FolderSourceError, folder_source, folder_source_move, source_folder
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
@@ -157,12 +158,12 @@ def _file_ingest(
         return FileResult.internal_error(name)
 
 
-def _names_root(path: Path, source: KnowledgeSource) -> Path:
-    """The folder the files' names are relative to: the folder of the folder source when ``path`` (a
-    file or a folder) lies under it, so that each file keeps the name a run of that folder gave it
-    (the documents of another file of that name are not its own, nor are its CSV rows new); else
-    ``path`` itself, or a file's folder."""
-    folder = source_folder(source)
+def _names_root(path: Path, source: KnowledgeSource, *, prune: bool) -> Path:
+    """The folder the files' names are relative to: without pruning, the folder of the folder source
+    when ``path`` (a file or a folder) lies under it, so that each file keeps the name a run of that
+    folder gave it (the documents of another file of that name are not its own, nor are its CSV rows
+    new); else ``path`` itself, or a file's folder (a pruning run moves the source there)."""
+    folder = None if prune else source_folder(source)
     if folder is not None and path.is_relative_to(folder):
         return folder
     return path if path.is_dir() else path.parent
@@ -196,8 +197,8 @@ class Command(BaseCommand):
             "--no-prune",
             action="store_true",
             help="keep documents no longer under PATH (a run with file errors keeps them anyway). Into a folder "
-            "source, PATH must be its folder or a file or folder under it; without --no-prune, the source "
-            "moves to PATH",
+            "source, PATH must be its folder or a file or folder under it; without --no-prune, a run with no "
+            "file errors moves the source to PATH",
         )
         parser.add_argument(
             "--language",
@@ -238,7 +239,7 @@ class Command(BaseCommand):
             source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=not options["no_prune"])
         except FolderSourceError as exc:
             raise CommandError(f"{exc} {hint}") from exc
-        root = _names_root(path, source)
+        root = _names_root(path, source, prune=not options["no_prune"])
         totals = dict.fromkeys(Outcome, 0)
         # The document ids stored by this run, with their file: a file that gives one of them again is refused.
         taken: dict[str, str] = {}
@@ -264,6 +265,7 @@ class Command(BaseCommand):
         for result in with_leftovers if complete else []:
             removed += file_leftovers_delete(tenant=tenant, result=result)
         if not options["no_prune"] and complete:
+            folder_source_move(source=source, path=str(path))
             removed += source_prune(tenant=tenant, source=source, keep=set(taken))
         if failed == len(files) and new_source and not source.documents.exists():
             source.delete()  # a run that stored nothing leaves no empty source of its own behind
