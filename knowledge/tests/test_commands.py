@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from tqdm import tqdm
 
 from knowledge import conf, services
 from knowledge.demo import DEMO_CONFIG, demo_source
@@ -681,3 +683,30 @@ def test_a_pruning_run_that_fails_leaves_the_folder_source_where_it_was(tenant: 
     (good / "hours.md").write_text("# Hours\n\nOpen 9 to 7.")
     _ingest(tenant, good, "--source", "Docs", "--no-prune")
     assert _external_ids(tenant) == {"parking.md", "hours.md"}
+
+
+def test_ingest_draws_its_progress_bar_on_one_line_and_each_file_error_on_its_own(
+    tenant: Tenant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given three files, the second malformed, and a bar redrawn after every file
+    (tmp_path / "a-parking.md").write_text("# Parking\n\nFree parking.")
+    (tmp_path / "b-empty.md").write_text("")
+    (tmp_path / "c-hours.md").write_text("# Hours\n\nOpen 9 to 7.")
+
+    class EveryFile(tqdm):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, mininterval=0, miniters=1, **kwargs)
+
+    monkeypatch.setattr(ingest, "tqdm", EveryFile)
+    stderr = io.StringIO()
+    # when it runs with its progress bar
+    with pytest.raises(CommandError, match="1 of 3 files had errors"):
+        call_command("ingest", str(tmp_path), "--tenant", tenant.slug, stderr=stderr)
+    # then the bar's redraws share one line (each starts with a carriage return), ended once; the
+    # error line clears the bar, stands on a line of its own, and the bar is drawn again below it
+    lines = stderr.getvalue().split("\n")
+    assert len(lines) == 3 and lines[-1] == ""
+    assert lines[0].split("\r")[-1] == "b-empty.md: empty: The file has no text to index."
+    redraws = lines[1].split("\r")
+    assert redraws[0] == "" and len(redraws) > 2
+    assert redraws[-1].startswith("100%|") and "| 3/3 [" in redraws[-1]

@@ -25,7 +25,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import pluralize
@@ -245,7 +245,10 @@ class Command(BaseCommand):
         taken: dict[str, str] = {}
         with_leftovers: list[FileResult] = []
         failed = removed = 0
-        for file in tqdm(files, unit="file", disable=options["no_progress"], file=self.stderr):
+        # The bar is drawn on stderr's own stream: its redraws are a carriage return and the bar, which
+        # OutputWrapper would end with a newline each (and colour on a terminal).
+        stream = cast(TextIO, self.stderr._out)
+        for file in tqdm(files, unit="file", disable=options["no_progress"], file=stream):
             name = file_name_nfc(str(file.relative_to(root)))  # as an upload of the file names it
             result = _file_ingest(
                 tenant=tenant, source=source, file=file, name=name, language=options["language"], taken=taken
@@ -253,7 +256,8 @@ class Command(BaseCommand):
             taken.update(dict.fromkeys(result.external_ids, result.name))
             if result.error:
                 failed += 1
-                self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
+                with tqdm.external_write_mode(file=stream):  # cleared, the bar is drawn again below the line
+                    self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
             if result.leftovers:
                 with_leftovers.append(result)
             for outcome, count in result.outcomes.items():
