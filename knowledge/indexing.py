@@ -153,7 +153,7 @@ def document_chunks_delete(*, tenant: Tenant, document: Document) -> None:
 DOCUMENTS_READY_SQL = f"""
 UPDATE {Document._meta.db_table} d
    SET status = %(ready)s, error = '', chunk_count = u.count, search_config = u.config, embedding_model = %(model)s,
-       indexed_at = %(now)s, index_settings = %(settings)s::jsonb
+       indexed_at = %(now)s, index_settings = %(settings)s::jsonb, reembed = d.reembed AND %(reused)s
   FROM unnest(%(ids)s::bigint[], %(counts)s::int[], %(configs)s::text[]) AS u(id, count, config)
  WHERE d.id = u.id
 """
@@ -161,10 +161,11 @@ UPDATE {Document._meta.db_table} d
 
 @transaction.atomic
 def _store_batch(
-    *, tenant: Tenant, plans: list[_Plan], embedded: Embedded, model: str, settings: KnowledgeSettings
+    *, tenant: Tenant, plans: list[_Plan], embedded: Embedded, model: str, settings: KnowledgeSettings, reused: bool
 ) -> None:
     """Replace the chunks of every planned document in one transaction, recording the ``settings``
-    they were planned with (``Document.index_settings``). A document deleted since it was planned is
+    they were planned with (``Document.index_settings``); embedded anew (not ``reused``), a document
+    asked to be (``Document.reembed``) no longer is. A document deleted since it was planned is
     skipped, and so is one whose content changed since: its new version is indexed by its own run,
     and storing the old one would mark stale chunks ready for good."""
     lock_tenant_index(tenant=tenant)
@@ -237,6 +238,7 @@ def _store_batch(
                 "counts": [len(plan.children) for plan, _ in kept],
                 "configs": [configs[plan.document.pk] for plan, _ in kept],
                 "settings": json.dumps(index_settings(settings)),
+                "reused": reused,
             },
         )
     insert_children(tenant=tenant, title_weight=settings.title_weight, model=model, rows=rows)
@@ -269,12 +271,15 @@ def documents_index(
     """Chunk and embed several documents with one embedding call (the model batches them), then
     swap their chunks in, all in one transaction; returns the child count. Children whose exact
     input the model already embedded for this tenant keep that vector unless ``reuse_embeddings``
-    is off (knowledge/embedding_reuse.py). On a provider error every document still in the version
-    read is marked failed (``EMBEDDING_FAILED``, in tenants' words), the detail is logged with the
-    tenant and the documents, and the error is raised."""
+    is off (knowledge/embedding_reuse.py) or a document of the batch was asked to be embedded anew
+    (``Document.reembed``: a re-index whose task was lost, finished by the beat sweep). On a
+    provider error every document still in the version read is marked failed (``EMBEDDING_FAILED``,
+    in tenants' words), the detail is logged with the tenant and the documents, and the error is
+    raised."""
     if any(document.tenant_id != tenant.pk for document in documents):
         raise ValueError("document belongs to another tenant")
     provider = provider or default_provider()
+    reuse_embeddings = reuse_embeddings and not any(document.reembed for document in documents)
     # A document listed twice (a repeated external id in one file) is indexed once, as last given.
     documents = list({document.pk: document for document in documents}.values())
     # One reading of the settings for planning and storing: the record says what the chunks hold.
@@ -304,7 +309,14 @@ def documents_index(
         )
         raise
     if plans:
-        _store_batch(tenant=tenant, plans=plans, embedded=embedded, model=provider.model, settings=settings)
+        _store_batch(
+            tenant=tenant,
+            plans=plans,
+            embedded=embedded,
+            model=provider.model,
+            settings=settings,
+            reused=reuse_embeddings,
+        )
     logger.debug(
         "indexed %d documents of tenant %s: %d children, %d embedded by %s, %d reused",
         len(plans),

@@ -85,6 +85,10 @@ class Document(TenantScopedModel):
     # When the document was last handed to an indexing task (upload, re-index, retry, sweep): a
     # pending document queued longer ago than KNOWLEDGE_STUCK_PENDING_MINUTES lost its task.
     queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A re-index that embeds every child anew was asked for (the admin's "Re-chunk and re-embed"):
+    # until one is stored, every index of the document embeds anew, the beat sweep's of a re-index
+    # whose task was lost too, instead of reusing the vectors the operator asked to replace.
+    reembed = models.BooleanField(default=False, db_default=False, editable=False)
     # Pages of URL sources: validators for the next conditional GET, and the page's in-scope links
     # so that an unchanged (304) page still leads the crawl on.
     http_etag = models.CharField(max_length=500, blank=True)

@@ -468,16 +468,17 @@ def _still_queued(*, tenant: Tenant, document_ids: list[int]) -> list[int]:
 
 def documents_reindex_enqueue(*, tenant: Tenant, document_ids: Iterable[int]) -> int:
     """Queue a from-scratch re-index (every child embedded again) of these documents of ``tenant``;
-    returns how many. They show as pending until the task has swapped their chunks in (search keeps
-    serving the old ones meanwhile). Pages that failed to fetch have no text and are skipped; rows
-    are locked in id order, as the other writers lock them, so a sync recording a fetch error in
-    between is seen rather than overwritten."""
+    returns how many. They are marked to be embedded anew (``Document.reembed``), so that the beat
+    sweep, should the task be lost, embeds them anew as well. They show as pending until the task
+    has swapped their chunks in (search keeps serving the old ones meanwhile). Pages that failed to
+    fetch have no text and are skipped; rows are locked in id order, as the other writers lock them,
+    so a sync recording a fetch error in between is seen rather than overwritten."""
     with transaction.atomic():
         queryset = Document.objects.for_tenant(tenant).filter(pk__in=list(document_ids)).exclude(content_hash="")
         ids = list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
         if ids:
             Document.objects.filter(pk__in=ids).update(
-                status=DocumentStatus.PENDING, error="", queued_at=timezone.now()
+                status=DocumentStatus.PENDING, error="", queued_at=timezone.now(), reembed=True
             )
             transaction.on_commit(partial(_reindex_queue, tenant=tenant, document_ids=ids))
     return len(ids)

@@ -9,11 +9,13 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from knowledge import conf, tasks
-from knowledge.models import Document, DocumentStatus
+from knowledge import conf, indexing, tasks
+from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus
 from knowledge.parsed import ParsedDocument
 from knowledge.services import document_upsert, documents_reindex_enqueue, source_get_or_create
+from knowledge.tests.embedders import RecordingEmbedder
 from knowledge.tests.factories import add_document
+from knowledge.tests.migration_state import migrate_knowledge_to
 from supportai.models import Tenant
 
 
@@ -78,3 +80,43 @@ def test_a_reindex_just_queued_is_not_taken_for_a_lost_one(tenant: Tenant, monke
 def test_sweep_is_on_the_beat_schedule() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["knowledge-sweep-stuck-documents"]
     assert entry["task"] == "knowledge.sweep_stuck_documents"
+
+
+def test_sweep_finishes_a_lost_re_embed_by_embedding_every_child_anew(
+    tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an indexed document whose re-chunk and re-embed was queued, and its task lost (a worker
+    # killed); another tenant's document passed along is not this tenant's to re-embed
+    text = "\n\n".join(f"Paragraph {n}: free parking behind the studio, two hours, level {n}." for n in range(40))
+    document = add_document(tenant, "Parking", text)
+    theirs = add_document(other_tenant, "Parking", text)
+    monkeypatch.setattr(tasks.reindex_documents, "delay", lambda *args: None)
+    assert documents_reindex_enqueue(tenant=tenant, document_ids=[document.pk, theirs.pk]) == 1
+    lost = timezone.now() - timedelta(minutes=conf.SETTINGS.stuck_pending_minutes + 5)
+    Document.objects.filter(pk=document.pk).update(queued_at=lost)
+    provider = RecordingEmbedder()
+    monkeypatch.setattr(indexing, "default_provider", lambda: provider)
+    # when the sweep runs (eager Celery: the re-queued task runs at once)
+    assert tasks.sweep_stuck_documents() == 1
+    # then every child was embedded again, as the operator asked, not given its old vector
+    children = Chunk.objects.filter(document=document, level=ChunkLevel.CHILD)
+    assert _status(document) == DocumentStatus.READY
+    assert len(provider.seen) == children.count() > 1
+    # and, that done, a later index of it reuses the new vectors; their document was never asked to
+    indexing.document_index(tenant=tenant, document=document, provider=provider)
+    indexing.document_index(tenant=other_tenant, document=theirs, provider=provider)
+    assert len(provider.seen) == children.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_asks_no_document_stored_before_it_to_be_embedded_anew() -> None:
+    # given a pending document stored before re-embed requests were recorded
+    old = migrate_knowledge_to("0018_document_list_indexes")
+    uploads = old.source.objects.create(tenant=old.tenant, name="Uploads", kind="upload")
+    old.document.objects.create(
+        tenant=old.tenant, source=uploads, external_id="a", title="A", content="Text.", content_hash="a"
+    )
+    # when the migration runs
+    migrated = migrate_knowledge_to("0019_document_reembed")
+    # then the sweep would index it as before, reusing stored vectors
+    assert list(migrated.document.objects.values_list("title", "reembed")) == [("A", False)]
