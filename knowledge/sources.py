@@ -158,11 +158,13 @@ def _finish(source: KnowledgeSource, *, failed: bool, error: str, summary: str =
 @transaction.atomic
 def _record_error(*, tenant: Tenant, source: KnowledgeSource, url: str, exc: FetchError) -> bool:
     """Put the page's error on its document (read afresh: a failed batch may have stored it). A
-    transient error keeps text fetched earlier searchable; any other error means the page has
-    nothing to offer any more, so its chunks go. Returns whether stored text was removed."""
+    transient error keeps whatever the document holds, its text and chunks, whatever its status (a
+    page being re-indexed, or whose embedding failed, keeps them for the next index run); any other
+    error means the page has nothing to offer any more, so its chunks go. Returns whether stored
+    text was removed."""
     lock_tenant_index(tenant=tenant)
     document = Document.objects.for_tenant(tenant).select_for_update().filter(source=source, external_id=url).first()
-    if document is not None and document.status == DocumentStatus.READY and exc.transient:
+    if document is not None and exc.transient:
         Document.objects.filter(pk=document.pk).update(error=str(exc))
         return False
     dropped = False

@@ -241,6 +241,24 @@ def test_a_transient_error_keeps_the_text_fetched_before(tenant, help_site):
     assert hours.error == "" and help_site.served("/help/hours")[-1] == 304
 
 
+@pytest.mark.parametrize("status", [DocumentStatus.PENDING, DocumentStatus.FAILED])
+def test_a_transient_error_keeps_the_text_of_a_page_being_indexed_or_whose_embedding_failed(tenant, help_site, status):
+    # given a stored page being re-indexed (pending) or whose embedding failed
+    source = _source(tenant, help_site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    hours = Document.objects.get(source=source, title="Opening hours")
+    chunks, chunk_count = set(hours.chunks.values_list("pk", flat=True)), hours.chunk_count
+    Document.objects.filter(pk=hours.pk).update(status=status)
+    # when the site answers 503 for it
+    help_site.pages["/help/hours"].status = 503
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then its text and chunks stay, with the error on it
+    hours.refresh_from_db()
+    assert chunks and set(hours.chunks.values_list("pk", flat=True)) == chunks
+    assert "nine" in hours.content and hours.content_hash and hours.chunk_count == chunk_count > 0
+    assert hours.status == status and "HTTP 503" in hours.error
+
+
 def test_a_page_that_starts_to_404_loses_its_chunks_but_keeps_its_error(tenant, help_site):
     source = _source(tenant, help_site)
     knowledge_source_sync(tenant=tenant, source_id=source.pk)
