@@ -352,7 +352,8 @@ class _Sync:
         return target if url not in self.stored_digests and target in self.stored_digests else url
 
     def _read(self, url: str, document: Document | None) -> tuple[str, ...] | None:
-        """Fetch the page and stage its text; returns its links, or None when it was not modified.
+        """Fetch the page and stage its text; returns its links, or None when it was not modified
+        and its stored links are to be followed.
         A page is stored under the address its redirects end at, once (an address leading to a page
         read earlier in the sync is a duplicate), and an article under several addresses is kept
         by one of them (``page_copies``). Raises ``FetchError`` for the page's error."""
@@ -362,13 +363,18 @@ class _Sync:
             self.result.duplicates += 1
             return ()
         if page.not_modified:
+            # A 304 has no body, but its X-Robots-Tag header counts as a 200's does.
+            if page.noindex:
+                self.keep.discard(page.url)
+                self.result.skipped_noindex += 1
+                return () if page.nofollow else None
             known = self.documents[page.url]  # the page whose validators held (``_fetch``)
             self.result.outcomes["not_modified"] += 1
             if known.error:
                 Document.objects.filter(pk=known.pk).update(error="")
             if page.url in self.stored_digests:
                 self._claim(page.url, self.stored_digests[page.url], None)
-            return None
+            return () if page.nofollow else None
         html = page.text()
         found = page_links(html, page.url, scope=self.config.scope)
         links = () if found.nofollow or page.nofollow else found.links

@@ -387,6 +387,26 @@ def test_x_robots_tag_header_keeps_a_page_out_or_its_links_unfollowed(tenant, si
     assert site.served("/behind") == []
 
 
+def test_x_robots_tag_header_on_a_304_keeps_a_page_out_or_its_links_unfollowed(tenant, site):
+    # given a site synced once, whose server then marks unchanged pages in X-Robots-Tag headers
+    site.article("/", "Home", "Welcome.", links=("/draft", "/hub"))
+    site.article("/draft", "Draft", "Secret draft.")
+    site.article("/hub", "Hub", "Links we must not follow.", links=("/behind",))
+    site.article("/behind", "Behind", "Only reachable through the hub.")
+    source = _source(tenant, site, start_url=f"{site.url}/")
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert _titles(source) == {"Home", "Draft", "Hub", "Behind"}
+    site.pages["/draft"].headers["X-Robots-Tag"] = "noindex"
+    site.pages["/hub"].headers["X-Robots-Tag"] = "nofollow"
+    site.reset()
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the header on the 304 counts: the draft goes, the hub stays but leads nowhere
+    assert site.served("/draft") == site.served("/hub") == [304] and site.served("/behind") == []
+    assert result.skipped_noindex == 1 and result.removed == 2
+    assert _titles(source) == {"Home", "Hub"}
+
+
 @pytest.mark.parametrize(
     ("values", "directives"),
     [
