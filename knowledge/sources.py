@@ -76,6 +76,12 @@ ROBOTS_UNREADABLE = "robots.txt of {host} could not be read, so no page may be f
 START_DISALLOWED = "robots.txt disallows the start page for our User-Agent."
 ALL_DISALLOWED = "robots.txt disallows every page the sitemap lists for our User-Agent."
 START_FAILED = "the start page could not be read: {error}"
+START_REFRESH_OFF_SOURCE = (
+    "the start page redirects by meta refresh to {target}, outside this source; if the site has moved, "
+    "make that address the start URL."
+)
+START_REFRESH_NOTHING = "the start page redirects by meta refresh to {target}, where no page of this source was found."
+START_NOINDEX = "the start page is marked noindex and leads to no page of this source that may be indexed."
 SITEMAP_FAILED = "the sitemap {url} could not be read: {error}"
 SITEMAP_NO_PAGES = (
     "the sitemap {url} lists no page of this source (none at all, or none on its host and under its path "
@@ -228,6 +234,7 @@ class _Sync:
         self.disallowed: set[str] = set()
         self.reached = ""
         self.last_error: FetchError | None = None
+        self.refresh = ""  # where the page read last sends its reader by meta refresh, "" if nowhere
         self.lease_renewed = time.monotonic()
         self.time_limit = conf.SETTINGS.crawl_sync_max_s
         self.ends_at = self.lease_renewed + self.time_limit
@@ -268,7 +275,7 @@ class _Sync:
         ``_LeaseLost``; anything else is the page's error."""
         self.check_time()
         self.hold_lease()
-        self.last_error = None
+        self.last_error, self.refresh = None, ""
         if url in self.disallowed:
             return ()
         self.visited.add(url)
@@ -378,11 +385,13 @@ class _Sync:
         html = page.text()
         found = page_links(html, page.url, scope=self.config.scope)
         links = () if found.nofollow or page.nofollow else found.links
+        # A refresh to the page itself (or to the address that led to it) only reloads it.
+        self.refresh = "" if found.refresh in (url, page.url) else found.refresh
         if found.noindex or page.noindex:
             self.keep.discard(page.url)
             self.result.skipped_noindex += 1
             return links
-        if found.refresh:  # a page that only sends its reader elsewhere: its target is a link
+        if self.refresh:  # a page that only sends its reader elsewhere: a redirect (``run`` follows it)
             self.keep.discard(page.url)
             self.result.meta_refreshes += 1
             return links
@@ -529,7 +538,8 @@ class _Sync:
 
     def run(self) -> None:
         """Raises ``_EntryFailed`` when the sitemap, the start page or robots.txt cannot be read,
-        robots.txt disallows the start page or every page the sitemap lists, or the time is up."""
+        robots.txt disallows the start page or every page the sitemap lists, the start page is not
+        stored (noindex, a meta refresh) and no page of the source is kept, or the time is up."""
         config = self.config
         if config.sitemap_url:
             for url in self.sitemap_pages():
@@ -543,21 +553,40 @@ class _Sync:
                 raise _EntryFailed(ALL_DISALLOWED)
         else:
             frontier = Frontier(config.start_url)
+            start_left_out = ""  # why the start page was not stored, if it was not
             while self.result.pages < config.max_pages and (next_page := frontier.pop()) is not None:
                 url, depth = next_page
                 if url in self.visited:  # reached earlier by a redirect
                     continue
                 links = self.visit(url)
-                if depth == 0 and not links and self.result.skipped_robots:
+                # This page disallowed, not just one of the links counted before it (a start page
+                # that redirects by meta refresh has its links counted before its target is read).
+                if depth == 0 and not links and url in self.disallowed:
                     raise _EntryFailed(START_DISALLOWED)
                 if depth == 0 and not links and self.last_error is not None:
                     raise _EntryFailed(START_FAILED.format(error=self.last_error))
+                if url == config.start_url and not self.keep:
+                    start_left_out = self._left_out()
+                room = config.max_pages - self.result.pages
+                if self.refresh and self.refresh in links:
+                    # A redirect: its target is read at the page's own depth, as an HTTP redirect's is.
+                    frontier.add((self.refresh,), depth=depth, room=room, read=self.visited)
                 if depth < config.max_depth:
-                    room = config.max_pages - self.result.pages
                     frontier.add(tuple(self.followable(links)), depth=depth + 1, room=room, read=self.visited)
+            # As with an unreadable start page: a site moved elsewhere, or a start page turned
+            # noindex, leaves nothing known to be gone, so the source is not emptied.
+            if start_left_out and not self.keep:
+                raise _EntryFailed(start_left_out)
         self.batch.extend(self.copies.unclaimed())
         self.hold_lease()
         self.flush()
+
+    def _left_out(self) -> str:
+        """Why the page read last was not stored: a meta refresh (``self.refresh``), or noindex."""
+        if not self.refresh:
+            return START_NOINDEX
+        template = START_REFRESH_NOTHING if self.config.covers(self.refresh) else START_REFRESH_OFF_SOURCE
+        return template.format(target=self.refresh)
 
     def prune(self) -> None:
         """Remove the documents of pages not kept in this sync; a duplicate of a page that failed

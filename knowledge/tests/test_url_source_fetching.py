@@ -652,6 +652,26 @@ def test_a_page_that_redirects_off_the_source_by_meta_refresh_is_not_stored(tena
     assert result.error == "" and _titles(source) == {"Index"}
 
 
+@pytest.mark.parametrize("content", ["0; url=/help/", "5; url={site}/help/#top"])
+def test_a_page_whose_meta_refresh_reloads_it_is_stored(tenant, site, content):
+    refresh = f'<meta http-equiv="refresh" content="{content.format(site=site.url)}">'
+    site.article("/help/", "Index", "All articles.", links=("/help/a",), head=refresh)
+    site.article("/help/a", "Article", "Text.")
+    source = _source(tenant, start_url=f"{site.url}/help/", path_prefix="/help/")
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error == "" and result.meta_refreshes == 0 and _titles(source) == {"Index", "Article"}
+
+
+def test_a_start_page_that_redirects_by_meta_refresh_is_followed_at_max_depth_0(tenant, site):
+    site.add("/help/", REDIRECT_PAGE.format(target="/help/new", content="0; url=/help/new"))
+    site.article("/help/new", "New article", "The moved text.", links=("/help/other",))
+    site.article("/help/other", "Other", "One step further.")
+    source = _source(tenant, start_url=f"{site.url}/help/", path_prefix="/help/", max_depth=0)
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error == "" and result.meta_refreshes == 1
+    assert _titles(source) == {"New article"} and site.served("/help/other") == []
+
+
 @pytest.mark.parametrize(
     ("content", "target"),
     [

@@ -24,6 +24,9 @@ from knowledge.sources import (
     SITEMAP_NO_PAGES,
     SITEMAPS_LEFT,
     START_DISALLOWED,
+    START_NOINDEX,
+    START_REFRESH_NOTHING,
+    START_REFRESH_OFF_SOURCE,
     STOPPED,
     SYNC_TOO_LONG,
     SyncResult,
@@ -249,6 +252,62 @@ def test_links_of_a_page_gone_for_good_are_not_followed_and_a_gone_start_page_st
     assert stopped.removed == 0 and stopped.error.startswith("The sync stopped early: the start page could not be read")
     source.refresh_from_db()
     assert source.status == SourceStatus.FAILED
+
+
+def test_a_start_page_that_redirects_off_the_source_by_meta_refresh_stops_the_sync_and_removes_nothing(
+    tenant: Tenant, site: FakeSite
+) -> None:
+    # given a start page -> hub -> leaf, synced once
+    source = _synced_hub_site(tenant, site)
+    # when the site moves: its start page becomes a jekyll-redirect-from page to the new host
+    target = "https://new.example/help/"
+    site.add(
+        "/help/",
+        f'<!DOCTYPE html><html><title>Redirecting&hellip;</title><link rel="canonical" href="{target}">'
+        f'<meta http-equiv="refresh" content="0; url={target}"><meta name="robots" content="noindex">'
+        f'<h1>Redirecting&hellip;</h1><a href="{target}">Click here if you are not redirected.</a></html>',
+    )
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then nothing is removed and the source says where its start page leads, as an HTTP redirect off it would
+    assert result.removed == 0 and _paths(source, site) == {"/help/", "/help/hub", "/help/leaf"}
+    assert result.error == ENTRY_FAILED.format(error=START_REFRESH_OFF_SOURCE.format(target=target))
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED and source.error == result.error
+    assert Document.objects.filter(source=source, status=DocumentStatus.READY).count() == 3
+
+
+def test_a_start_page_that_redirects_by_meta_refresh_to_a_noindex_page_removes_nothing(
+    tenant: Tenant, site: FakeSite
+) -> None:
+    # given a start page -> hub -> leaf, synced once
+    source = _synced_hub_site(tenant, site)
+    # when the start page redirects by meta refresh to a page of the source marked noindex
+    site.add("/help/", '<title>Moved</title><meta http-equiv="refresh" content="0; url=/help/new">')
+    site.article("/help/new", "New", "Not for search engines.", head='<meta name="robots" content="noindex">')
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the target is read, and nothing is removed
+    assert site.served("/help/new") == [200]
+    assert result.removed == 0 and _paths(source, site) == {"/help/", "/help/hub", "/help/leaf"}
+    assert result.error == ENTRY_FAILED.format(error=START_REFRESH_NOTHING.format(target=f"{site.url}/help/new"))
+
+
+@pytest.mark.parametrize("max_depth", [0, 2])
+def test_a_noindex_start_page_that_leads_to_no_page_stops_the_sync_and_removes_nothing(
+    tenant: Tenant, site: FakeSite, max_depth: int
+) -> None:
+    # given a start page -> hub -> leaf, synced once
+    source = _synced_hub_site(tenant, site)
+    source.config["max_depth"] = max_depth
+    source.save(update_fields=["config"])
+    # when the start page turns noindex, with no link to a page of the source (or none read at depth 0)
+    links = ("/help/hub",) if max_depth == 0 else ("https://new.example/help/",)
+    site.article("/help/", "Start", "Welcome.", links=links, head='<meta name="robots" content="noindex">')
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then nothing is removed and the source says why
+    assert result.removed == 0 and _paths(source, site) == {"/help/", "/help/hub", "/help/leaf"}
+    assert result.error == ENTRY_FAILED.format(error=START_NOINDEX)
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED and source.error == result.error
 
 
 @pytest.mark.parametrize("mode", ["sitemap", "crawl"])
