@@ -75,6 +75,10 @@ LEASE_LOST = "The sync stopped: the source was deleted, or taken over by another
 ROBOTS_UNREADABLE = "robots.txt of {host} could not be read, so no page may be fetched (RFC 9309): {error}"
 START_DISALLOWED = "robots.txt disallows the start page for our User-Agent."
 ALL_DISALLOWED = "robots.txt disallows every page the sitemap lists for our User-Agent."
+ALL_LEFT_OUT = (
+    "No page the sitemap lists can be stored: each one read is marked noindex or redirects by meta refresh "
+    "(has the site moved, or was a staging build deployed?)."
+)
 START_FAILED = "the start page could not be read: {error}"
 START_REFRESH_OFF_SOURCE = (
     "the start page redirects by meta refresh to {target}, outside this source; if the site has moved, "
@@ -383,7 +387,7 @@ class _Sync:
                 self._claim(page.url, self.stored_digests[page.url], None)
             return () if page.nofollow else None
         html = page.text()
-        found = page_links(html, page.url, scope=self.config.scope)
+        found = page_links(html, page.url, scope=self.config.scope, robots_token=self.crawler.robots_token)
         links = () if found.nofollow or page.nofollow else found.links
         # A refresh to the page itself (or to the address that led to it) only reloads it.
         self.refresh = "" if found.refresh in (url, page.url) else found.refresh
@@ -539,7 +543,8 @@ class _Sync:
     def run(self) -> None:
         """Raises ``_EntryFailed`` when the sitemap, the start page or robots.txt cannot be read,
         robots.txt disallows the start page or every page the sitemap lists, the start page is not
-        stored (noindex, a meta refresh) and no page of the source is kept, or the time is up."""
+        stored (noindex, a meta refresh) and no page of the source is kept, no page the sitemap
+        lists is kept because each was noindex or a meta refresh, or the time is up."""
         config = self.config
         if config.sitemap_url:
             for url in self.sitemap_pages():
@@ -551,6 +556,9 @@ class _Sync:
             # deployed by mistake, say) stops the sync rather than empty the source.
             if not self.result.pages and self.result.skipped_robots:
                 raise _EntryFailed(ALL_DISALLOWED)
+            # Likewise a site whose every page turned noindex or into a redirect page.
+            if not self.keep and (self.result.skipped_noindex or self.result.meta_refreshes):
+                raise _EntryFailed(ALL_LEFT_OUT)
         else:
             frontier = Frontier(config.start_url)
             start_left_out = ""  # why the start page was not stored, if it was not

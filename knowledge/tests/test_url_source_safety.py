@@ -18,6 +18,7 @@ from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceSt
 from knowledge.source_config import SYNC_LEASE, sync_running, url_source_create
 from knowledge.sources import (
     ALL_DISALLOWED,
+    ALL_LEFT_OUT,
     ALREADY_SYNCING,
     ENTRY_FAILED,
     LEASE_LOST,
@@ -330,6 +331,38 @@ def test_a_robots_txt_that_shuts_us_out_stops_the_sync_and_removes_nothing(tenan
     assert result.error == ENTRY_FAILED.format(error=reason)
     source.refresh_from_db()
     assert source.status == SourceStatus.FAILED and source.error == result.error
+
+
+@pytest.mark.parametrize("left_out", ["noindex", "refresh"])
+def test_a_sitemap_whose_every_page_is_left_out_stops_the_sync_and_removes_nothing(
+    tenant: Tenant, site: FakeSite, left_out: str
+) -> None:
+    # given a sitemap of three pages, synced once
+    _three_pages(site)
+    source = _sitemap_source(tenant, site)
+    stored = {"/help/a", "/help/b", "/help/c"}
+    assert knowledge_source_sync(tenant=tenant, source_id=source.pk).error == ""
+    # when every page turns noindex (a staging build deployed) or into a redirect page off the site
+    for name in ("a", "b", "c"):
+        if left_out == "noindex":
+            site.article(f"/help/{name}", f"Page {name}", "Hidden.", head='<meta name="robots" content="noindex">')
+        else:
+            site.add(f"/help/{name}", '<meta http-equiv="refresh" content="0; url=https://new.example/">')
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then nothing is removed and the source says why, as when robots.txt shuts every page out
+    assert result.removed == 0 and _paths(source, site) == stored
+    assert result.error == ENTRY_FAILED.format(error=ALL_LEFT_OUT)
+    source.refresh_from_db()
+    assert source.status == SourceStatus.FAILED
+
+
+def test_a_sitemap_page_turned_noindex_is_still_removed_when_others_are_kept(tenant: Tenant, site: FakeSite) -> None:
+    _three_pages(site)
+    source = _sitemap_source(tenant, site)
+    knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    site.article("/help/b", "Page b", "Hidden.", head='<meta name="robots" content="noindex">')
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    assert result.error == "" and result.removed == 1 and _paths(source, site) == {"/help/a", "/help/c"}
 
 
 def test_a_robots_txt_that_disallows_some_pages_removes_only_those(tenant: Tenant, site: FakeSite):

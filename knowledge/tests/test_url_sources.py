@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from knowledge import conf, source_config, sources, tasks
-from knowledge.crawling import PageError, header_robots, page_links
+from knowledge.crawling import Crawler, PageError, header_robots, page_links
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.selectors import retrieve, url_sources_due
 from knowledge.services import tenant_reindex
@@ -345,6 +345,20 @@ def test_noindex_meta_for_our_configured_crawler_name_keeps_a_page_out(tenant, s
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then the page marked for the configured product token is kept out, another crawler's is stored
     assert result.skipped_noindex == 2 and _titles(source) == kept
+
+
+def test_a_sync_reads_robots_meta_for_the_crawler_it_is_given(tenant, site):
+    # given a sync run with its own crawler, named other than the configured User-Agent
+    site.article("/", "Home", "Welcome.", links=("/acme", "/default"))
+    site.article("/acme", "Acme's", "Not for Acme.", head='<meta name="AcmeBot" content="noindex">')
+    site.article("/default", "Default's", "Not for us.", head='<meta name="supportai-knowledgebot" content="noindex">')
+    source = _source(tenant, site, start_url=f"{site.url}/")
+    crawler = Crawler(user_agent="AcmeBot/1.0", timeout_s=1, max_bytes=1_000_000, allow_private=True)
+    # when
+    with crawler:
+        result = knowledge_source_sync(tenant=tenant, source_id=source.pk, crawler=crawler)
+    # then the page marked for that crawler is kept out, the configured one's is stored
+    assert result.skipped_noindex == 1 and _titles(source) == {"Home", "Default's"}
 
 
 def test_page_links_read_the_robots_meta_of_the_crawler_named():
