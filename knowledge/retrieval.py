@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
@@ -31,7 +32,15 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
-_EMBEDDER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embedding")
+# Query embeddings run on this pool while the keyword side runs in PostgreSQL. With the local model
+# each worker waits in the batcher (knowledge/batching.py) until its forward pass: the pool must hold
+# every turn the process searches for at once (one per database thread, DB_ASYNC_THREADS, plus
+# headroom for the console and the search API), or the turns past it queue for a later pass instead
+# of sharing one.
+EMBEDDER_HEADROOM = 4
+_EMBEDDER = ThreadPoolExecutor(
+    max_workers=settings.DB_ASYNC_THREADS + EMBEDDER_HEADROOM, thread_name_prefix="query-embedding"
+)
 MIN_CANDIDATES = 50
 # What dense-mode callers tell people when the query cannot be embedded (hybrid goes on with BM25).
 # ``reason``: the error's public message (the vendor's words go to the log only).
