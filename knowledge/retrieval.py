@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +24,14 @@ from knowledge.bm25 import Hit, KeywordEvidence, bm25_search, has_rare_lexeme, k
 from knowledge.dense import dense_search
 from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf, top_margin
 from knowledge.languages import searchable_text
-from knowledge.providers.base import EmbeddingProvider, ProviderError, RerankProvider, sizes_check, values_check
+from knowledge.providers.base import (
+    EmbeddingProvider,
+    ProviderError,
+    ProviderErrorKind,
+    RerankProvider,
+    sizes_check,
+    values_check,
+)
 from knowledge.timeouts import RetrievalTimedOut, bounded
 from knowledge.types import RetrievalMode
 from supportai.models import Tenant
@@ -191,6 +199,26 @@ def _query_vector(provider: EmbeddingProvider, query: str) -> list[float]:
     return vector
 
 
+# Serving's hybrid search waits for the query vector no longer than its statements may run: BM25 answers
+# alone (logged as an outage) instead of the turn waiting for a stalled embedding service.
+QUERY_VECTOR_LATE = "no query vector within {ms} ms"
+
+
+def _vector_in_time(embedding: Future[list[float]], *, deadline: float | None, timeout_ms: int) -> list[float]:
+    """The query vector, waited for until ``deadline`` (``time.monotonic()``; None: as long as it
+    takes). Later, the embedding is cancelled if it has not started and ``ProviderError``
+    (``UNAVAILABLE``) raised."""
+    if deadline is None:
+        return embedding.result()
+    try:
+        return embedding.result(timeout=max(0.0, deadline - time.monotonic()))
+    except TimeoutError as exc:
+        embedding.cancel()
+        raise ProviderError(
+            QUERY_VECTOR_LATE.format(ms=timeout_ms), kind=ProviderErrorKind.UNAVAILABLE, retryable=True
+        ) from exc
+
+
 @dataclass(frozen=True)
 class KeywordSide:
     """BM25's hits for one query and, in hybrid mode, what fusion weighs them by."""
@@ -266,9 +294,12 @@ def search_candidates(
 
     A query that cannot be embedded raises ``ProviderError``, a cancelled statement
     ``RetrievalTimedOut``, unless ``fallback`` lets hybrid mode go on with the retriever that
-    answered (serving does; measurements must not); if neither did, the first error is raised."""
+    answered (serving does; measurements must not); if neither did, the first error is raised.
+    With ``fallback`` in hybrid mode the query vector is also waited for at most ``timeout_ms``
+    (``QUERY_VECTOR_LATE``, an ``UNAVAILABLE`` embedding); measurements wait for it."""
     mode_check(mode)
     degrade = fallback and mode == "hybrid"
+    deadline = time.monotonic() + timeout_ms / 1000 if degrade and timeout_ms else None
     failures: list[Exception] = []
     candidates = max(MIN_CANDIDATES, depth * children_per_parent())
     # The query is embedded in a worker thread while the keyword side runs in PostgreSQL: the model
@@ -290,7 +321,8 @@ def search_candidates(
                 raise
     if embedding is not None:
         try:
-            dense = dense_search(tenant=tenant, vector=embedding.result(), limit=candidates, timeout_ms=timeout_ms)
+            vector = _vector_in_time(embedding, deadline=deadline, timeout_ms=timeout_ms)
+            dense = dense_search(tenant=tenant, vector=vector, limit=candidates, timeout_ms=timeout_ms)
         except (ProviderError, RetrievalTimedOut) as exc:
             # Keywords still answer while the embedding service is down; the passages' ranks show it.
             failures.append(_went_without("dense", tenant=tenant, error=exc, degraded=degrade))

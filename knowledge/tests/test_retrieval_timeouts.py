@@ -13,6 +13,8 @@ from django.db import connection
 
 from knowledge import conf, retrieval
 from knowledge.models import Document
+from knowledge.providers.base import ProviderErrorKind
+from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.selectors import retrieve
 from knowledge.tests.factories import add_document
 from knowledge.tests.locks import table_locked
@@ -38,6 +40,29 @@ def studio(tenant):
     add_document(tenant, "Parking", "Free parking is available behind the studio. Street parking is metered.")
     add_document(tenant, "Gift cards", "Gift cards can be bought online or at the front desk and never expire.")
     return tenant
+
+
+class StalledEmbedder(FakeEmbeddingProvider):
+    """An embedding service that does not answer a query until the test lets it (at most ``stall_s``)."""
+
+    def __init__(self, stall_s: float) -> None:
+        super().__init__()
+        self.stall_s = stall_s
+        self.release = threading.Event()
+        self.answered = threading.Event()
+
+    def embed_query(self, text: str) -> list[float]:
+        self.release.wait(self.stall_s)
+        self.answered.set()
+        return super().embed_query(text)
+
+
+@pytest.fixture
+def stalled():
+    """A query embedder stalled for up to 10 s; let go when the test ends, freeing the pool's worker."""
+    embedder = StalledEmbedder(stall_s=10)
+    yield embedder
+    embedder.release.set()
 
 
 def _setting(name: str) -> str:
@@ -154,3 +179,27 @@ def test_keyword_worker_times_out_in_its_own_transaction_and_stays_usable(studio
         retrieval.close_search_connection()
     assert threads and all(name.startswith("bm25-search") for name in threads)
     assert session == "0"
+
+
+def test_hybrid_answers_from_keywords_when_the_query_vector_is_late(studio, timeout_ms, stalled, caplog):
+    # given an embedding service that stalls, and serving's limit
+    timeout_ms(200)
+    # when
+    with caplog.at_level(logging.WARNING, logger="knowledge.retrieval"):
+        [top, *_] = retrieve(tenant=studio, query=QUERY, k=2, provider=stalled)
+    # then BM25's ranking alone, given before the embedding service answered, and a warning
+    assert not stalled.answered.is_set()
+    assert (top.title, top.ranks) == ("Parking", {"bm25": 1})
+    assert f"query embedding ({ProviderErrorKind.UNAVAILABLE}) failed" in caplog.text
+    assert "no query vector within 200 ms" in caplog.text
+
+
+def test_measurements_wait_for_a_late_query_vector(studio, fake_embeddings):
+    # given an embedding service slower than the limit its measurement's statements run under
+    slow = StalledEmbedder(stall_s=0.5)
+    # when a measurement (no fallback) searches
+    found = retrieval.search_candidates(
+        tenant=studio, query=QUERY, mode="hybrid", depth=2, provider=slow, timeout_ms=100
+    )
+    # then it waited for the vector and ranked with both retrievers
+    assert slow.answered.is_set() and set(found.lists) == {"bm25", "dense"}
