@@ -14,6 +14,7 @@ from cohere.core.parse_error import ParsingError
 from knowledge.providers.base import ProviderError, RerankResult
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
+    QUERY_TIMEOUT_S,
     TIMEOUT_S,
     batches,
     count_check,
@@ -49,12 +50,16 @@ class CohereEmbeddingProvider:
         self.model = model
         self._client = _client(api_key, base_url, TIMEOUT_S)
 
-    def _embed(self, texts: Sequence[str], input_type: str) -> list[list[float]]:
+    def _embed(self, texts: Sequence[str], input_type: str, *, timeout_s: float) -> list[list[float]]:
         vectors: list[list[float]] = []
         for batch in batches(texts):
             try:
                 response = self._client.embed(
-                    model=self.model, texts=list(batch), input_type=input_type, embedding_types=["float"]
+                    model=self.model,
+                    texts=list(batch),
+                    input_type=input_type,
+                    embedding_types=["float"],
+                    request_options={"timeout": timeout_s},
                 )
                 floats = response.embeddings.float_ or []
                 count_check("Cohere embed", floats, batch)
@@ -66,10 +71,10 @@ class CohereEmbeddingProvider:
         return vectors
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._embed(texts, "search_document") if texts else []
+        return self._embed(texts, "search_document", timeout_s=TIMEOUT_S) if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text], "search_query")[0]
+        return self._embed([text], "search_query", timeout_s=QUERY_TIMEOUT_S)[0]
 
 
 class CohereRerankProvider:

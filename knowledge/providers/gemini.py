@@ -10,6 +10,7 @@ from google.genai import errors, types
 from knowledge.providers.base import ProviderErrorKind
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
+    QUERY_TIMEOUT_S,
     TIMEOUT_S,
     batches,
     count_check,
@@ -54,9 +55,13 @@ class GeminiEmbeddingProvider:
         options = types.HttpOptions(base_url=base_url, timeout=int(TIMEOUT_S * 1000))
         self._client = genai.Client(api_key=api_key or env_str("GEMINI_API_KEY") or "missing", http_options=options)
 
-    def _embed(self, texts: Sequence[str], task_type: str) -> list[list[float]]:
+    def _embed(self, texts: Sequence[str], task_type: str, *, timeout_s: float) -> list[list[float]]:
         vectors: list[list[float]] = []
-        config = types.EmbedContentConfig(task_type=task_type, output_dimensionality=self.dimensions)
+        config = types.EmbedContentConfig(
+            task_type=task_type,
+            output_dimensionality=self.dimensions,
+            http_options=types.HttpOptions(timeout=int(timeout_s * 1000)),
+        )
         for batch in batches(texts):
             # One content per text: for multimodal models (gemini-embedding-2) the SDK merges a list
             # of strings into one content, which the API answers with one vector for the lot.
@@ -81,7 +86,7 @@ class GeminiEmbeddingProvider:
         return vectors
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._embed(texts, "RETRIEVAL_DOCUMENT") if texts else []
+        return self._embed(texts, "RETRIEVAL_DOCUMENT", timeout_s=TIMEOUT_S) if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text], "RETRIEVAL_QUERY")[0]
+        return self._embed([text], "RETRIEVAL_QUERY", timeout_s=QUERY_TIMEOUT_S)[0]

@@ -8,6 +8,7 @@ import openai
 
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
+    QUERY_TIMEOUT_S,
     TIMEOUT_S,
     batches,
     count_check,
@@ -34,12 +35,16 @@ class OpenAIEmbeddingProvider:
             max_retries=0,
         )
 
-    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
+    def _embed(self, texts: Sequence[str], *, timeout_s: float) -> list[list[float]]:
         vectors: list[list[float]] = []
         for batch in batches(texts):
             try:
                 response = self._client.embeddings.create(
-                    model=self.model, input=list(batch), dimensions=self.dimensions, encoding_format="float"
+                    model=self.model,
+                    input=list(batch),
+                    dimensions=self.dimensions,
+                    encoding_format="float",
+                    timeout=timeout_s,
                 )
                 count_check("OpenAI embeddings", response.data, batch)
                 ordered = sorted(response.data, key=lambda item: item.index)
@@ -55,7 +60,7 @@ class OpenAIEmbeddingProvider:
         return vectors
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._embed(texts) if texts else []
+        return self._embed(texts, timeout_s=TIMEOUT_S) if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text])[0]
+        return self._embed([text], timeout_s=QUERY_TIMEOUT_S)[0]

@@ -9,7 +9,10 @@ from knowledge.providers.base import OPERATOR_KINDS, ProviderError, ProviderErro
 
 # Hosted APIs cap inputs per request; we send at most this many texts at once.
 REMOTE_BATCH = 96
+# A document batch at ingest may take long; a search query is one short text that a chat turn waits
+# for, so its call gives up much sooner and frees the embedding pool's worker (knowledge/retrieval.py).
 TIMEOUT_S = 30.0
+QUERY_TIMEOUT_S = 5.0
 # What reading an answer that is not the documented JSON raises, in an SDK or in an adapter: a
 # missing field, a string where a list belongs, a body that is not JSON at all (a proxy's page).
 MALFORMED_ERRORS = (AttributeError, KeyError, IndexError, TypeError, ValueError)

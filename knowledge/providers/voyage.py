@@ -8,6 +8,7 @@ import httpx
 
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
+    QUERY_TIMEOUT_S,
     TIMEOUT_S,
     batches,
     count_check,
@@ -50,7 +51,7 @@ class VoyageEmbeddingProvider:
         self._url = url
         self._http = httpx.Client(timeout=TIMEOUT_S)
 
-    def _embed(self, texts: Sequence[str], input_type: str) -> list[list[float]]:
+    def _embed(self, texts: Sequence[str], input_type: str, *, timeout_s: float) -> list[list[float]]:
         vectors: list[list[float]] = []
         for batch in batches(texts):
             payload = {
@@ -61,7 +62,7 @@ class VoyageEmbeddingProvider:
             }
             try:
                 response = self._http.post(
-                    self._url, json=payload, headers={"Authorization": f"Bearer {self._api_key}"}
+                    self._url, json=payload, headers={"Authorization": f"Bearer {self._api_key}"}, timeout=timeout_s
                 )
             except httpx.HTTPError as exc:
                 raise unreachable("Voyage embeddings", exc) from exc
@@ -76,7 +77,7 @@ class VoyageEmbeddingProvider:
         return vectors
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._embed(texts, "document") if texts else []
+        return self._embed(texts, "document", timeout_s=TIMEOUT_S) if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text], "query")[0]
+        return self._embed([text], "query", timeout_s=QUERY_TIMEOUT_S)[0]

@@ -369,6 +369,29 @@ def test_an_embedding_api_that_answers_too_late_is_a_retryable_provider_error(fa
     assert time.monotonic() - started < 1.4  # the adapter gave up at its timeout, not at the answer
 
 
+@pytest.mark.parametrize("vendor", SLOW_VENDORS)
+def test_a_query_gives_up_at_the_short_query_timeout_and_documents_at_the_long_one(fake_api, monkeypatch, vendor):
+    # given an API that answers late (an empty body, once it answers), and a query timeout shorter than that
+    module, path, build = SLOW_VENDORS[vendor]
+    delays = iter([1.5, 0.6])
+
+    def slow(body):
+        time.sleep(next(delays))
+        return 200, {}
+
+    fake_api.route(path, slow)
+    monkeypatch.setattr(module, "QUERY_TIMEOUT_S", 0.3)
+    provider = build(fake_api.url)
+    # when a query is embedded, the adapter stops waiting at the query timeout
+    with pytest.raises(ProviderError) as query:
+        provider.embed_query("is parking free")
+    assert query.value.kind == ProviderErrorKind.UNAVAILABLE and query.value.retryable
+    # and documents (ingest) wait longer: the late answer arrives, and is read
+    with pytest.raises(ProviderError) as documents:
+        provider.embed_documents(["Free parking behind the studio."])
+    assert documents.value.kind == ProviderErrorKind.MALFORMED
+
+
 RATE_LIMITED = {
     "error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED", "type": "requests"},
     "message": "slow down",
