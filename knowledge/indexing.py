@@ -244,7 +244,8 @@ def _store_batch(
     insert_children(tenant=tenant, title_weight=settings.title_weight, model=model, rows=rows)
 
 
-def _check_dimensions(provider: EmbeddingProvider) -> None:
+def dimensions_check(provider: EmbeddingProvider) -> None:
+    """Raise ``ProviderError`` (``MISCONFIGURED``) unless ``provider``'s vectors fit the vector column."""
     if provider.dimensions != EMBEDDING_DIMENSIONS:
         raise ProviderError(
             DIMENSION_MISMATCH.format(name=provider.name, got=provider.dimensions, want=EMBEDDING_DIMENSIONS),
@@ -293,7 +294,7 @@ def documents_index(
                 contexts[child.section] = embedding_context(plan.document.title, child.section)
             texts.append(_join(contexts[child.section], child.text))
     try:
-        _check_dimensions(provider)
+        dimensions_check(provider)
         embedded = embed_passages(tenant=tenant, provider=provider, texts=texts, reuse=reuse_embeddings)
     except ProviderError as exc:
         Document.objects.filter(_versions(documents), tenant=tenant).update(

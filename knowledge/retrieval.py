@@ -23,6 +23,7 @@ from knowledge import conf
 from knowledge.bm25 import Hit, KeywordEvidence, bm25_search, has_rare_lexeme, keyword_evidence
 from knowledge.dense import dense_search
 from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf, top_margin
+from knowledge.indexing import dimensions_check
 from knowledge.languages import searchable_text
 from knowledge.providers.base import (
     EmbeddingProvider,
@@ -193,6 +194,9 @@ class Candidates:
 
 
 def _query_vector(provider: EmbeddingProvider, query: str) -> list[float]:
+    """``query``'s vector from ``provider``; ``ProviderError`` unless it fits the vector column
+    (refused before the call when the provider declares another size) and cosine can compare it."""
+    dimensions_check(provider)
     vector = provider.embed_query(query)
     sizes_check(provider, [vector])
     values_check(provider, [vector])

@@ -289,6 +289,25 @@ def test_voyage_embeddings_rest_shape_and_dimension_guard(fake_api, tenant):
     assert excinfo.value.kind == ProviderErrorKind.MISCONFIGURED
 
 
+def test_a_query_vector_the_column_cannot_hold_is_a_misconfiguration_hybrid_searches_without(fake_api, tenant):
+    # given documents indexed by the 384-d fake, and Voyage's 512-d vectors for queries
+    def embeddings(body):
+        dims = body["output_dimension"]
+        data = [{"object": "embedding", "embedding": _vector(i, dims), "index": i} for i in range(len(body["input"]))]
+        return 200, {"object": "list", "data": data, "model": body["model"], "usage": {"total_tokens": 4}}
+
+    fake_api.route("/v1/embeddings", embeddings)
+    add_document(tenant, "Parking", "Free parking is available behind the studio.")
+    voyage_provider = VoyageEmbeddingProvider(api_key="pa-test", url=f"{fake_api.url}/v1/embeddings")
+    # when hybrid search runs, it goes on with BM25 alone
+    [top] = retrieve(tenant=tenant, query="is parking free", k=1, provider=voyage_provider)
+    assert top.ranks == {"bm25": 1}
+    # and dense search says the model does not fit the index, rather than failing in SQL
+    with pytest.raises(ProviderError, match="512 dimensions") as excinfo:
+        retrieve(tenant=tenant, query="is parking free", k=1, mode="dense", provider=voyage_provider)
+    assert excinfo.value.kind == ProviderErrorKind.MISCONFIGURED
+
+
 def test_voyage_error(fake_api):
     fake_api.route("/v1/embeddings", lambda body: (401, {"detail": "Provided API key is invalid."}))
     with pytest.raises(ProviderError, match="invalid") as excinfo:
