@@ -27,7 +27,7 @@ import numpy as np
 from django.db import connection
 
 from knowledge import conf
-from knowledge.bm25 import Hit, ranked_hits, text_lexemes
+from knowledge.bm25 import Hit, query_lexemes, ranked_hits
 from knowledge.evaluation import DEPTH
 from knowledge.indexing import embedding_text
 from knowledge.languages import LEXEME_INVISIBLES, LEXEME_SPACES, searchable_sql, searchable_text
@@ -103,13 +103,6 @@ def document_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
     return bags
 
 
-def search_configs(*, tenant: Tenant) -> list[str]:
-    """The text-search configurations of ``tenant``'s indexed documents (read from the documents,
-    not from the statistics our retriever keeps)."""
-    documents = Document.objects.for_tenant(tenant).filter(chunk_count__gt=0)
-    return sorted(set(documents.values_list("search_config", flat=True)))
-
-
 def child_texts(*, tenant: Tenant) -> dict[Unit, str]:
     """Each child chunk of ``tenant`` with the text our indexer embeds for it (title, section, text)."""
     documents = Document.objects.for_tenant(tenant).values_list("pk", "title", "content", "file_name")
@@ -140,12 +133,14 @@ class OkapiBM25:
                  idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * |d| / avgdl))
 
     N, df, |d| (sum of tf) and avgdl come from the bags themselves, not from our statistics tables;
-    a query's lexemes are those of each of ``configs`` (the corpus's text-search configurations).
+    a query's lexemes are the ones our keyword search looks up for ``tenant`` (``bm25.query_lexemes``:
+    under each text-search configuration of its chunks, less the words ``simple`` keeps that a
+    stemmed configuration beside it drops as stop words), so both score the same terms.
     """
 
-    def __init__(self, bags: Mapping[Unit, Counter[str]], *, k1: float, b: float, configs: Sequence[str]) -> None:
+    def __init__(self, bags: Mapping[Unit, Counter[str]], *, k1: float, b: float, tenant: Tenant) -> None:
         self.bags = bags
-        self.configs = list(configs)
+        self.tenant = tenant
         self.k1 = k1
         self.b = b
         self.lengths = {unit: sum(bag.values()) for unit, bag in bags.items()}
@@ -170,7 +165,7 @@ class OkapiBM25:
     def search(self, query: str) -> list[Hit]:
         """Every matching unit, best first; the query's lexemes as PostgreSQL derives them from what
         keyword search reads (``searchable_text``)."""
-        return _hits(self.scores(text_lexemes(searchable_text(query), configs=self.configs)))
+        return _hits(self.scores(query_lexemes(tenant=self.tenant, query=searchable_text(query))))
 
 
 class DirectCosine:
@@ -214,11 +209,11 @@ def reference_runs(*, tenant: Tenant, queries: Mapping[str, str], encoder: Encod
     settings = conf.SETTINGS
     encoder = encoder or load_model()
     external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
-    k1, b, configs = settings.bm25_k1, settings.bm25_b, search_configs(tenant=tenant)
+    k1, b = settings.bm25_k1, settings.bm25_b
     searchers: dict[str, Searcher] = {
-        BM25_SAME_CHUNKS: OkapiBM25(child_lexemes(tenant=tenant), k1=k1, b=b, configs=configs),
+        BM25_SAME_CHUNKS: OkapiBM25(child_lexemes(tenant=tenant), k1=k1, b=b, tenant=tenant),
         DENSE_SAME_CHUNKS: DirectCosine(child_texts(tenant=tenant), encoder=encoder),
-        BM25_WHOLE_DOCUMENTS: OkapiBM25(document_lexemes(tenant=tenant), k1=k1, b=b, configs=configs),
+        BM25_WHOLE_DOCUMENTS: OkapiBM25(document_lexemes(tenant=tenant), k1=k1, b=b, tenant=tenant),
         DENSE_WHOLE_DOCUMENTS: DirectCosine(document_texts(tenant=tenant), encoder=encoder),
     }
     return {name: reference_run(s, queries=queries, external_ids=external_ids) for name, s in searchers.items()}

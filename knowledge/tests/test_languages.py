@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from knowledge.bm25 import bm25_search, keyword_evidence, query_lexemes, text_lexemes
 from knowledge.languages import FALLBACK_CONFIG, SEARCH_CONFIGS, search_config
 from knowledge.models import Document, SearchConfigStats
-from knowledge.references import OkapiBM25, child_lexemes, search_configs
+from knowledge.references import OkapiBM25, child_lexemes
 from knowledge.selectors import retrieve, retrieve_explained
 from knowledge.services import documents_delete, tenant_reindex
 from knowledge.tests.factories import add_document
@@ -161,14 +161,14 @@ def test_bm25_matches_the_reference_on_a_mixed_language_corpus(tenant, other_ten
     add_document(tenant, *REFUND_EN, language="en")
     add_document(tenant, *PARKING_EN, language="en")
     add_document(other_tenant, "Noise", "Karte Karte refunds parking Werktagen " * 5, language="de")
-    reference = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=search_configs(tenant=tenant))
+    reference = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, tenant=tenant)
     for query in ("Karte Werktage", "refunds to my card", "Gutschein parking"):
         # when
         hits = bm25_search(tenant=tenant, query=query, limit=10)
         # then
-        expected = reference.scores(text_lexemes(query, configs=reference.configs))
+        expected = reference.search(query)
         assert {hit.chunk_id: hit.score for hit in hits} == pytest.approx(
-            {unit.chunk_id: score for unit, score in expected.items()}, rel=1e-9
+            {hit.chunk_id: hit.score for hit in expected}, rel=1e-9
         ), query
 
 

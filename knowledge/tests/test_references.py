@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from knowledge import conf
-from knowledge.bm25 import Hit, text_lexemes
+from knowledge.bm25 import Hit, bm25_search
 from knowledge.evaluation import DEPTH
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.fake import FakeEmbeddingProvider
@@ -107,11 +107,8 @@ def test_bm25_reference_scores_and_ranks_as_computed_by_hand(tenant, other_tenan
         _ingest(other_tenant, OTHER_TENANT_DOCS)
     external_ids = _ingest(tenant, HAND_DOCS)
     # when
-    index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
-    scores = {
-        external_ids[unit.document_id]: score
-        for unit, score in index.scores(text_lexemes("parking refund", configs=index.configs)).items()
-    }
+    index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, tenant=tenant)
+    scores = {external_ids[unit.document_id]: score for unit, score in index.scores(["park", "refund"]).items()}
     run = reference_run(index, queries={"q": "parking refund"}, external_ids=external_ids)
     # then: the stored lexemes, title counted three times ...
     bags = {external_ids[unit.document_id]: dict(bag) for unit, bag in index.bags.items()}
@@ -138,7 +135,7 @@ def test_bm25_reference_agrees_with_our_sql_bm25(tenant, fake_embeddings):
     external_ids = _ingest(tenant, AGREEMENT_DOCS)
     long_answer = Document.objects.get(tenant=tenant, external_id="d5")
     assert Chunk.objects.filter(document=long_answer, level=ChunkLevel.PARENT).count() > 1
-    index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
+    index = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, tenant=tenant)
     for query in QUERIES.values():
         # when
         parents = rank_parents(tenant=tenant, query=query, mode="bm25", depth=DEPTH, provider=fake_embeddings).parents
@@ -157,8 +154,8 @@ def test_bm25_references_read_invisible_characters_and_ligatures_as_our_index_do
     )
     query = "valet parking\u200f refill"
     # when both references search as our SQL BM25 does
-    by_chunk = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
-    by_document = OkapiBM25(document_lexemes(tenant=tenant), k1=1.2, b=0.75, configs=["english"])
+    by_chunk = OkapiBM25(child_lexemes(tenant=tenant), k1=1.2, b=0.75, tenant=tenant)
+    by_document = OkapiBM25(document_lexemes(tenant=tenant), k1=1.2, b=0.75, tenant=tenant)
     # then they find the same document, on the same words
     ours = _our_run(tenant, query, "bm25", fake_embeddings)
     assert ours == ["d1"]
@@ -166,6 +163,26 @@ def test_bm25_references_read_invisible_characters_and_ligatures_as_our_index_do
     assert document_run(by_document.search(query), external_ids) == ours
     valet_bag = next(bag for unit, bag in by_document.bags.items() if external_ids[unit.document_id] == "d1")
     assert {"valet", "park", "refil"} <= set(valet_bag)
+
+
+def test_bm25_reference_leaves_out_the_stop_words_our_search_leaves_out(tenant, other_tenant, fake_embeddings):
+    # given English articles and a Japanese (unstemmed) page quoting English questions, here and alone
+    contact = ("お問い合わせ", "お問い合わせはこちら。 How do I ask a question? Do write to us.")
+    add_document(tenant, "Refunds", "To get a refund, reply to your receipt; refunds reach the card in five days.")
+    add_document(tenant, "Parking", "Parking is free behind the studio.")
+    add_document(tenant, *contact, language="ja")
+    add_document(other_tenant, *contact, language="ja")
+    query = "how do I get a refund"
+    for searched in (tenant, other_tenant):
+        reference = OkapiBM25(child_lexemes(tenant=searched), k1=1.2, b=0.75, tenant=searched)
+        # when both search
+        ours = {hit.chunk_id: hit.score for hit in bm25_search(tenant=searched, query=query, limit=10)}
+        theirs = {hit.chunk_id: hit.score for hit in reference.search(query)}
+        # then they score the same chunks the same: beside English, "how", "do", "I" and "a" are not
+        # searched for on the Japanese page; alone, it is found on them
+        found = Chunk.objects.filter(pk__in=theirs).values_list("document__title", flat=True)
+        assert sorted(found) == (["Refunds"] if searched == tenant else [contact[0]])
+        assert theirs == pytest.approx(ours, rel=1e-9)
 
 
 def test_dense_reference_agrees_with_our_dense_search(tenant, fake_embeddings):
