@@ -299,11 +299,14 @@ def search_candidates(
     A query that cannot be embedded raises ``ProviderError``, a cancelled statement
     ``RetrievalTimedOut``, unless ``fallback`` lets hybrid mode go on with the retriever that
     answered (serving does; measurements must not); if neither did, the first error is raised.
-    With ``fallback`` in hybrid mode the query vector is also waited for at most ``timeout_ms``
-    (``QUERY_VECTOR_LATE``, an ``UNAVAILABLE`` embedding); measurements wait for it."""
+    With ``fallback`` in hybrid mode a hosted provider's query vector is also waited for at most
+    ``timeout_ms`` (``QUERY_VECTOR_LATE``, an ``UNAVAILABLE`` embedding); measurements and the local
+    model wait for it."""
     mode_check(mode)
     degrade = fallback and mode == "hybrid"
-    deadline = time.monotonic() + timeout_ms / 1000 if degrade and timeout_ms else None
+    # Only a hosted provider's vector can be withheld (a stalled service); the local model's waits
+    # are its load after a start and a burst's queue, both short and better than no dense side.
+    deadline = time.monotonic() + timeout_ms / 1000 if degrade and timeout_ms and provider.hosted else None
     failures: list[Exception] = []
     candidates = max(MIN_CANDIDATES, depth * children_per_parent())
     # The query is embedded in a worker thread while the keyword side runs in PostgreSQL: the model

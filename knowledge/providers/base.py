@@ -123,6 +123,9 @@ class EmbeddingProvider(Protocol):
     name: str
     model: str
     dimensions: int
+    # Whether it embeds over the network (a vendor's API) rather than in this process: serving waits
+    # a limited time only for a hosted one's query vector, which a stalled service could withhold.
+    hosted: bool
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Unit-length vectors for passages, in order."""

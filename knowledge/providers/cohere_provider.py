@@ -43,6 +43,7 @@ def _error(what: str, exc: Exception) -> ProviderError:
 class CohereEmbeddingProvider:
     name = "cohere"
     dimensions = 384
+    hosted = True
 
     def __init__(
         self, model: str = "embed-english-light-v3.0", *, api_key: str = "", base_url: str | None = None

@@ -13,6 +13,7 @@ WORD = re.compile(r"\w+")
 class FakeEmbeddingProvider:
     name = "fake"
     dimensions = 384
+    hosted = False
 
     def __init__(self, model: str = "fake-hash-384") -> None:
         self.model = model

@@ -49,6 +49,7 @@ def _retry_delay_s(exc: errors.APIError) -> float | None:
 class GeminiEmbeddingProvider:
     name = "gemini"
     dimensions = 384
+    hosted = True
 
     def __init__(self, model: str = "gemini-embedding-001", *, api_key: str = "", base_url: str | None = None) -> None:
         self.model = model

@@ -103,6 +103,7 @@ def bulk_threads() -> Iterator[None]:
 class LocalEmbeddingProvider:
     name = "local"
     dimensions = 384
+    hosted = False
 
     def __init__(self, model: str = LOCAL_MODEL_NAME) -> None:
         # Only the packaged model runs here; any other name would label its chunks with a model that

@@ -23,6 +23,7 @@ from supportai.env import env_str
 class OpenAIEmbeddingProvider:
     name = "openai"
     dimensions = 384
+    hosted = True
 
     def __init__(
         self, model: str = "text-embedding-3-small", *, api_key: str = "", base_url: str | None = None

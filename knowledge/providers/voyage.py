@@ -41,6 +41,7 @@ class VoyageEmbeddingProvider:
     column, so ``dimensions`` says what it returns and indexing refuses a mismatch loudly."""
 
     name = "voyage"
+    hosted = True
 
     def __init__(
         self, model: str = "voyage-3.5-lite", *, dimensions: int = 512, api_key: str = "", url: str = VOYAGE_URL

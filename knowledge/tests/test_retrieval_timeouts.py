@@ -45,6 +45,8 @@ def studio(tenant):
 class StalledEmbedder(FakeEmbeddingProvider):
     """An embedding service that does not answer a query until the test lets it (at most ``stall_s``)."""
 
+    hosted = True
+
     def __init__(self, stall_s: float) -> None:
         super().__init__()
         self.stall_s = stall_s
@@ -192,6 +194,22 @@ def test_hybrid_answers_from_keywords_when_the_query_vector_is_late(studio, time
     assert (top.title, top.ranks) == ("Parking", {"bm25": 1})
     assert f"query embedding ({ProviderErrorKind.UNAVAILABLE}) failed" in caplog.text
     assert "no query vector within 200 ms" in caplog.text
+
+
+class SlowModel(StalledEmbedder):
+    """A model in this process still loading: slow, but no service that could withhold the vector."""
+
+    hosted = False
+
+
+def test_hybrid_waits_for_a_query_vector_computed_in_this_process(studio, timeout_ms):
+    # given a local model slower than serving's limit (still loading after a start, say)
+    timeout_ms(100)
+    slow = SlowModel(stall_s=0.5)
+    # when
+    [top, *_] = retrieve(tenant=studio, query=QUERY, k=2, provider=slow)
+    # then the search waited for its vector and ranked with both retrievers
+    assert slow.answered.is_set() and set(top.ranks) == {"bm25", "dense"}
 
 
 def test_measurements_wait_for_a_late_query_vector(studio, fake_embeddings):
