@@ -472,7 +472,9 @@ class UrlSourceCreateApi(APIView):
         try:
             source = url_source_create(tenant=tenant, name=name, config=config, sync_now=sync_now)
         except SourceConfigError as exc:
-            raise serializers.ValidationError({"config": [str(exc)]}) from exc
+            # The name is its own field; the settings are checked together, each message naming its setting.
+            field = "name" if exc.field == "name" else "config"
+            raise serializers.ValidationError({field: [str(exc)]}) from exc
         # Read again: with Celery eager (no REDIS_URL) the first sync ran on commit, inside the call.
         source = source_get(tenant=tenant, pk=source.pk)
         return Response(SourceOutputSerializer(source).data, status=status.HTTP_201_CREATED)

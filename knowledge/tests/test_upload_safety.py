@@ -153,7 +153,7 @@ def test_website_sources_cannot_take_an_upload_source_name(client: Client, owner
     for name in (UPLOAD_SOURCE, API_UPLOAD_SOURCE):
         response = api_client(tenant).post("/api/v1/knowledge/sources/", {"name": name, **settings}, format="json")
         assert response.status_code == 400
-        assert response.json() == {"config": [NAME_RESERVED.format(name=name)]}
+        assert response.json() == {"name": [NAME_RESERVED.format(name=name)]}
     client.force_login(owner)
     page = client.post("/console/knowledge/sources/new/", {"name": UPLOAD_SOURCE, "start_url": settings["start_url"]})
     assert page.context["form"].errors == {"name": [NAME_RESERVED.format(name=UPLOAD_SOURCE)]}

@@ -18,6 +18,7 @@ from knowledge.source_config import (
     BAD_HOST,
     CREDENTIALS_IN_URL,
     FIRST_SYNC_QUEUED,
+    NAME_TAKEN,
     NEXT_SYNC_USES_SETTINGS,
     SYNC_RUNNING,
     SourceConfigError,
@@ -96,7 +97,9 @@ def test_api_refuses_a_duplicate_name_and_non_managers(tenant, agent, small_site
     response = api_client(tenant).post(
         "/api/v1/knowledge/sources/", {"name": "Website", "start_url": f"{small_site.url}/"}, format="json"
     )
-    assert response.status_code == 400 and "already a knowledge source" in response.json()["config"][0]
+    # a taken name is an error on the name, as the schema's field name -> messages promises
+    assert response.status_code == 400
+    assert response.json() == {"name": [NAME_TAKEN.format(name="Website")]}
     client = APIClient()
     client.force_login(agent)
     response = client.post("/api/v1/knowledge/sources/", {"name": "X", "start_url": "https://a.example/"})
