@@ -368,11 +368,18 @@ class CountedPaginator(Paginator):
         return self._count
 
 
+# Ids are bigints (at most 9223372036854775807); a longer value is no id, and one past 4,300 digits
+# would make int() raise.
+ID_MAX_DIGITS = 19
+
+
 def _chunk_id(query: QueryDict) -> int | None:
     """The chunk a link points to (``?chunk=<id>``, a test-retrieval passage), as an id; None when
-    it is no id (not ASCII digits, or 0)."""
+    it is no id (not ASCII digits, more than ``ID_MAX_DIGITS`` of them, or 0)."""
     value = query.get("chunk", "")
-    return (int(value) or None) if value.isascii() and value.isdecimal() else None
+    if not (value.isascii() and value.isdecimal()) or len(value) > ID_MAX_DIGITS:
+        return None
+    return int(value) or None
 
 
 @login_required
