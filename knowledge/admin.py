@@ -18,8 +18,10 @@ from knowledge.models import Chunk, Document, KnowledgeSource, RetrievalTuning, 
 from knowledge.services import document_delete, documents_delete, documents_reindex_enqueue
 from knowledge.source_config import (
     FIRST_SYNC_QUEUED,
+    NAME_RESERVED,
     NAME_TAKEN,
     NEXT_SYNC_USES_SETTINGS,
+    UPLOAD_SOURCE_NAMES,
     NameTaken,
     SourceConfigError,
     SyncRunning,
@@ -56,6 +58,9 @@ class KnowledgeSourceForm(forms.ModelForm):
         name = cleaned.get("name", "")
         if kind == SourceKind.URL:
             self._url_source_clean(cleaned, name=name)
+        elif kind != SourceKind.UPLOAD and name in UPLOAD_SOURCE_NAMES:
+            # Uploads go to the source of that name and refuse one of another kind.
+            self.add_error("name", NAME_RESERVED.format(name=name))
         elif self.instance.pk is not None and name:
             others = KnowledgeSource.objects.for_tenant(self.instance.tenant).exclude(pk=self.instance.pk)
             if others.filter(name=name).exists():

@@ -19,6 +19,7 @@ from django.utils import timezone
 from knowledge.admin import CONFIG_NOT_AN_OBJECT
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.source_config import (
+    API_UPLOAD_SOURCE,
     BAD_NUMBER,
     CREDENTIALS_IN_URL,
     NAME_RESERVED,
@@ -267,6 +268,31 @@ def test_a_website_source_cannot_be_renamed_to_an_upload_source_name_in_the_admi
     assert response.context["adminform"].form.errors == {"name": [NAME_RESERVED.format(name=UPLOAD_SOURCE)]}
     source.refresh_from_db()
     assert source.name == "Help centre"
+
+
+@pytest.mark.parametrize("name", [UPLOAD_SOURCE, API_UPLOAD_SOURCE])
+def test_no_source_but_an_upload_source_takes_an_upload_source_name_in_the_admin(
+    root: User, tenant: Tenant, name: str
+) -> None:
+    client = _client_for(root)
+    # when a connector source is added under an upload source's name
+    fields = {"tenant": tenant.pk, "kind": SourceKind.CONNECTOR, "config": "{}"}
+    added = client.post("/admin/knowledge/knowledgesource/add/", {**fields, "name": name})
+    # then it is refused on the name, and no source is made (uploads would find it in their way)
+    assert added.status_code == 200
+    assert added.context["adminform"].form.errors == {"name": [NAME_RESERVED.format(name=name)]}
+    assert not KnowledgeSource.objects.exists()
+    # when a connector source is renamed to it, then it keeps its name
+    connector = KnowledgeSource.objects.create(tenant=tenant, name="CRM", kind=SourceKind.CONNECTOR)
+    renamed = client.post(f"/admin/knowledge/knowledgesource/{connector.pk}/change/", {"name": name, "config": "{}"})
+    assert renamed.status_code == 200
+    assert renamed.context["adminform"].form.errors == {"name": [NAME_RESERVED.format(name=name)]}
+    connector.refresh_from_db()
+    assert connector.name == "CRM"
+    # while the upload source itself is added under it
+    uploads = client.post("/admin/knowledge/knowledgesource/add/", {**fields, "kind": SourceKind.UPLOAD, "name": name})
+    assert uploads.status_code == 302
+    assert KnowledgeSource.objects.get(name=name).kind == SourceKind.UPLOAD
 
 
 def test_a_sources_last_sync_summary_is_read_only_in_the_admin(root: User, tenant: Tenant) -> None:
