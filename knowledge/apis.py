@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from knowledge.folder_sources import tenant_visible_config
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
+from knowledge.multipart import StrictMultiPartParser
 from knowledge.paging import IdsFirstPaginator
 from knowledge.parsed import ErrorCode
 from knowledge.providers.base import ProviderError
@@ -192,7 +193,7 @@ class DocumentsApi(APIView):
     """List the tenant's documents (any member), or upload files (owners and admins): each file is
     parsed now and indexed in the background (status ``pending`` → ``ready``)."""
 
-    parser_classes = (MultiPartParser, FormParser)
+    parser_classes = (StrictMultiPartParser, FormParser)
     schema = EmptyFiltersSchema()
 
     class FilterSerializer(serializers.Serializer):
@@ -268,8 +269,9 @@ class DocumentsApi(APIView):
                 {
                     400: (
                         f"no files, more than {MAX_FILES}, a file part not named files or a files part "
-                        "without a file name, more than one language (nothing is stored), a malformed "
-                        "multipart body or a language that is not one"
+                        "without a file name, a part that could not be read (a file name not in UTF-8), more "
+                        "than one language (nothing is stored), a malformed multipart body or a language that "
+                        "is not one"
                     ),
                     **NOT_MANAGER_ERROR,
                     409: f"a source named {API_UPLOAD_SOURCE!r} exists and is not an upload source "

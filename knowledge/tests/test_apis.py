@@ -13,6 +13,7 @@ from knowledge import conf
 from knowledge.apis import FILES_WITHOUT_NAME, LANGUAGES_CONFLICT, NO_FILES, UNEXPECTED_FILE_PARTS
 from knowledge.demo import demo_source
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
+from knowledge.multipart import UNREADABLE_PART
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE
@@ -274,3 +275,64 @@ def test_source_api_leaves_out_the_servers_path_of_a_folder_source(tenant: Tenan
     # then their settings do not say where they are on the server
     assert [body["config"] for body in bodies] == [{}, {}]
     assert str(tmp_path) not in str(bodies) and "demo_content" not in str(bodies)
+
+
+def _multipart(*parts: bytes) -> bytes:
+    """A multipart body of ``parts`` (each its headers, a blank line and its content), boundary ``B0undary``."""
+    return b"".join(b"--B0undary\r\n" + part + b"\r\n" for part in parts) + b"--B0undary--\r\n"
+
+
+def _file_part(disposition: bytes, content: bytes = b"# B\n\nOpen late.") -> bytes:
+    return (
+        b"Content-Disposition: form-data; name=files; "
+        + disposition
+        + b"\r\nContent-Type: text/markdown\r\n\r\n"
+        + content
+    )
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        'filename="M\xe4rz.md"'.encode("latin-1"),  # the header line is not UTF-8
+        b"filename*=x-foo''b.md",  # a charset Python does not know
+        b'filename=".."',  # no file name left once sanitized
+    ],
+)
+def test_upload_with_a_file_part_django_cannot_read_stores_nothing_and_says_so(
+    tenant: Tenant, disposition: bytes
+) -> None:
+    # given a good file next to one whose part Django's parser would skip
+    body = _multipart(_file_part(b'filename="a.md"', b"# A\n\nFree parking."), _file_part(disposition))
+    # when
+    response = api_client(tenant).post(
+        "/api/v1/knowledge/documents/", body, content_type="multipart/form-data; boundary=B0undary"
+    )
+    # then the upload is refused as a whole instead of storing the good file alone
+    assert response.status_code == 400
+    assert response.json() == {"files": [UNREADABLE_PART]}
+    assert not Document.objects.exists()
+
+
+def test_upload_of_only_an_unreadable_file_part_says_it_could_not_be_read(tenant: Tenant) -> None:
+    body = _multipart(_file_part('filename="M\xe4rz.md"'.encode("latin-1")))
+    response = api_client(tenant).post(
+        "/api/v1/knowledge/documents/", body, content_type="multipart/form-data; boundary=B0undary"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"files": [UNREADABLE_PART]}
+
+
+def test_upload_of_a_hand_built_body_with_readable_parts_is_stored(tenant: Tenant) -> None:
+    # the part count does not refuse a well-formed body: UTF-8 and RFC 2231 names, a language field
+    body = _multipart(
+        _file_part('filename="März.md"'.encode()),
+        _file_part(b"filename*=UTF-8''Apr%C3%A8s.md", b"# C\n\nClosed Sundays."),
+        b'Content-Disposition: form-data; name="language"\r\n\r\nde',
+    )
+    response = api_client(tenant).post(
+        "/api/v1/knowledge/documents/", body, content_type="multipart/form-data; boundary=B0undary"
+    )
+    assert response.status_code == 202, response.json()
+    assert [result["name"] for result in response.json()["files"]] == ["März.md", "Après.md"]
+    assert set(Document.objects.for_tenant(tenant).values_list("language", flat=True)) == {"de"}
