@@ -27,6 +27,7 @@ from escalations.realtime import Publication, inbox_group, publish
 from escalations.selectors import escalation_get, staff_member_get
 from escalations.watch import messages_after, watch_group, watchable_conversation
 from supportai.db import db_call
+from supportai.ids import id_from_text
 from supportai.models import Membership, Tenant
 
 logger = logging.getLogger(__name__)
@@ -69,8 +70,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
             return
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         raw = (query.get("tenant") or [""])[0]
-        # ASCII digits only: '²' passes str.isdigit() but int() refuses it
-        membership = await self._membership(int(raw)) if raw.isascii() and raw.isdigit() else None
+        tenant_id = id_from_text(raw)
+        membership = await self._membership(tenant_id) if tenant_id is not None else None
         if membership is None:
             await self.close(code=FORBIDDEN)
             return

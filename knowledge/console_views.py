@@ -60,6 +60,7 @@ from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
 from knowledge.uploads import UploadResult, files_upload
 from supportai.bidi import isolate
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
+from supportai.ids import id_from_text
 
 PAGE_SIZE = 50
 PARENTS_PER_PAGE = 25
@@ -368,18 +369,10 @@ class CountedPaginator(Paginator):
         return self._count
 
 
-# Ids are bigints (at most 9223372036854775807); a longer value is no id, and one past 4,300 digits
-# would make int() raise.
-ID_MAX_DIGITS = 19
-
-
 def _chunk_id(query: QueryDict) -> int | None:
     """The chunk a link points to (``?chunk=<id>``, a test-retrieval passage), as an id; None when
-    it is no id (not ASCII digits, more than ``ID_MAX_DIGITS`` of them, or 0)."""
-    value = query.get("chunk", "")
-    if not (value.isascii() and value.isdecimal()) or len(value) > ID_MAX_DIGITS:
-        return None
-    return int(value) or None
+    it is no id (``id_from_text``, or 0)."""
+    return id_from_text(query.get("chunk", "")) or None
 
 
 @login_required
