@@ -56,6 +56,11 @@ def retry_after_seconds(response: httpx.Response) -> int | None:
     """The response's ``Retry-After`` in whole seconds (capped at an hour), or None when absent or
     not a number of seconds."""
     value = response.headers.get("Retry-After", "").strip()
-    if not value.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()):
         return None
-    return min(int(value), MAX_RETRY_AFTER_S)
+    # More digits than the cap has is over it, and int() raises past 4,300 digits (zeros included).
+    digits = value.lstrip("0")
+    if len(digits) > len(str(MAX_RETRY_AFTER_S)):
+        return MAX_RETRY_AFTER_S
+    return min(int(digits or "0"), MAX_RETRY_AFTER_S)

@@ -15,6 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 
 from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
 from escalations.notifications.dispatch import MAX_ATTEMPTS, backoff_seconds, deliver
+from escalations.notifications.targets import MAX_RETRY_AFTER_S
 from escalations.services import escalation_raise
 from escalations.tests.conftest import ALWAYS, NEVER, set_hours
 from escalations.tests.factories import ConversationFactory, MessageFactory
@@ -227,6 +228,31 @@ def test_slack_rate_limit_waits_at_least_retry_after(
     assert retry_in == 600 and backoff_seconds(1) < 600
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.RETRYING and "429: rate_limited" in delivery.last_error
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waits"),
+    # more digits than int() reads, zeros too (0 s: our backoff); a digit int() refuses
+    [("9" * 5000, MAX_RETRY_AFTER_S), ("0" * 5000, None), ("\u00b2", None)],
+)
+def test_a_retry_after_that_is_no_number_of_seconds_int_reads_is_no_crash(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture, retry_after: str, waits: int | None
+) -> None:
+    # given Slack answering 429 with such a Retry-After
+    with http_sink([429], headers={"Retry-After": retry_after}, error_body=b"rate_limited") as slack:
+        set_hours(tenant, ALWAYS, notify_email=False, slack_webhook_url=slack.url)
+        conversation = ConversationFactory.create(tenant=tenant)
+        with django_capture_on_commit_callbacks(execute=False):
+            raised = escalation_raise(
+                tenant=tenant, conversation_id=conversation.pk, hits=[TriggerHit(ReasonCode.HUMAN_REQUEST, "human")]
+            )
+        delivery = NotificationDelivery.objects.get(escalation=raised.escalation)
+        # when one attempt is made
+        retry_in = deliver(delivery.pk)
+    # then it is retried, after the longest wait we take for a huge number, or our backoff for no number
+    assert retry_in == (waits or backoff_seconds(1))
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.RETRYING
 
 
 @pytest.mark.parametrize("location", ["http:foo", "http://[::1", "/elsewhere"])
