@@ -97,7 +97,8 @@ def _body_text(request: HttpRequest) -> str:
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not (declared.isascii() and declared.isdigit()):  # Django's int() of it would be a 500
         raise ProtocolError(ErrorCode.BAD_REQUEST, BAD_CONTENT_LENGTH)
-    if int(declared) > MAX_FRAME_BYTES:
+    significant = declared.lstrip("0")  # compared as text first: int() refuses over 4,300 digits
+    if len(significant) > len(str(MAX_FRAME_BYTES)) or int(significant or "0") > MAX_FRAME_BYTES:
         raise ProtocolError(ErrorCode.TOO_LONG, BODY_TOO_LONG)
     try:
         raw = request.body

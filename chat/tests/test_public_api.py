@@ -133,6 +133,14 @@ def test_a_body_far_over_the_frame_limit_gets_the_protocols_error(tenant: Tenant
     assert not Conversation.objects.exists()
 
 
+def test_a_content_length_of_thousands_of_digits_is_too_long(tenant: Tenant) -> None:
+    body = json.dumps({"key": tenant.public_key, "client_id": "c-1", "text": "Hi"})
+    response = Client().post(
+        "/api/v1/public/chat/messages", body, "application/json", HTTP_ORIGIN=ORIGIN, CONTENT_LENGTH="9" * 5_000
+    )
+    assert (response.status_code, response.json()["code"]) == (413, "too_long")
+
+
 def test_a_content_length_that_is_not_a_number_is_a_bad_request(tenant: Tenant) -> None:
     body = json.dumps({"key": tenant.public_key, "client_id": "c-1", "text": "Hi"})
     response = Client().post(
