@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from bookings import services
 from bookings.models import Booking, StripeEvent
 from bookings.services import STRIPE
+from supportai.ids import id_from_text
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,10 @@ HANDLED_TYPES = frozenset(
 
 def _booking_for(obj: dict[str, Any]) -> Booking | None:
     metadata = obj.get("metadata") or {}
-    booking_id = str(metadata.get("booking_id", ""))
+    booking_id = id_from_text(str(metadata.get("booking_id", "")))
     bookings = Booking.objects.select_related("service", "tenant")
-    if booking_id.isdigit():
-        return bookings.filter(pk=int(booking_id)).first()
+    if booking_id is not None:
+        return bookings.filter(pk=booking_id).first()
     intent = obj.get("payment_intent") or ""
     if isinstance(intent, str) and intent:
         return bookings.filter(stripe_payment_intent_id=intent).first()
