@@ -210,20 +210,26 @@ def test_slack_client_errors_are_recorded_and_not_retried(
     assert delivery.last_error == "slack answered 404: no_service"
 
 
-def test_slack_rate_limit_waits_at_least_retry_after(
-    tenant: Tenant, django_capture_on_commit_callbacks: Capture
-) -> None:
-    # given Slack answering 429 with a Retry-After longer than our first backoff
-    with http_sink([429], headers={"Retry-After": "600"}, error_body=b"rate_limited") as slack:
+def _first_attempt_at_a_rate_limited_slack(
+    tenant: Tenant, capture: Capture, retry_after: str
+) -> tuple[int | None, NotificationDelivery]:
+    """One delivery attempt of an escalation's notification to a Slack answering 429 with ``retry_after``."""
+    with http_sink([429], headers={"Retry-After": retry_after}, error_body=b"rate_limited") as slack:
         set_hours(tenant, ALWAYS, notify_email=False, slack_webhook_url=slack.url)
         conversation = ConversationFactory.create(tenant=tenant)
-        with django_capture_on_commit_callbacks(execute=False):
+        with capture(execute=False):
             raised = escalation_raise(
                 tenant=tenant, conversation_id=conversation.pk, hits=[TriggerHit(ReasonCode.HUMAN_REQUEST, "human")]
             )
         delivery = NotificationDelivery.objects.get(escalation=raised.escalation)
-        # when one attempt is made
-        retry_in = deliver(delivery.pk)
+        return deliver(delivery.pk), delivery
+
+
+def test_slack_rate_limit_waits_at_least_retry_after(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    # given Slack answering 429 with a Retry-After longer than our first backoff, when one attempt is made
+    retry_in, delivery = _first_attempt_at_a_rate_limited_slack(tenant, django_capture_on_commit_callbacks, "600")
     # then the retry waits as long as Slack asked
     assert retry_in == 600 and backoff_seconds(1) < 600
     delivery.refresh_from_db()
@@ -238,17 +244,8 @@ def test_slack_rate_limit_waits_at_least_retry_after(
 def test_a_retry_after_that_is_no_number_of_seconds_int_reads_is_no_crash(
     tenant: Tenant, django_capture_on_commit_callbacks: Capture, retry_after: str, waits: int | None
 ) -> None:
-    # given Slack answering 429 with such a Retry-After
-    with http_sink([429], headers={"Retry-After": retry_after}, error_body=b"rate_limited") as slack:
-        set_hours(tenant, ALWAYS, notify_email=False, slack_webhook_url=slack.url)
-        conversation = ConversationFactory.create(tenant=tenant)
-        with django_capture_on_commit_callbacks(execute=False):
-            raised = escalation_raise(
-                tenant=tenant, conversation_id=conversation.pk, hits=[TriggerHit(ReasonCode.HUMAN_REQUEST, "human")]
-            )
-        delivery = NotificationDelivery.objects.get(escalation=raised.escalation)
-        # when one attempt is made
-        retry_in = deliver(delivery.pk)
+    # given Slack answering 429 with such a Retry-After, when one attempt is made
+    retry_in, delivery = _first_attempt_at_a_rate_limited_slack(tenant, django_capture_on_commit_callbacks, retry_after)
     # then it is retried, after the longest wait we take for a huge number, or our backoff for no number
     assert retry_in == (waits or backoff_seconds(1))
     delivery.refresh_from_db()

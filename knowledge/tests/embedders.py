@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
 from knowledge.providers.fake import FakeEmbeddingProvider
 
@@ -17,3 +18,20 @@ class RecordingEmbedder(FakeEmbeddingProvider):
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         self.seen.extend(texts)
         return super().embed_documents(texts)
+
+
+class GatedEncoder:
+    """A batch encoder giving each text ``vector(text)``, whose first forward pass waits until the
+    test sets ``release``; ``batches``: the texts of each pass."""
+
+    def __init__(self, vector: Callable[[str], list[float]]) -> None:
+        self.vector = vector
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.batches: list[list[str]] = []
+
+    def __call__(self, texts: Sequence[str]) -> list[list[float]]:
+        self.batches.append(list(texts))
+        self.started.set()
+        self.release.wait(10)
+        return [self.vector(text) for text in texts]

@@ -9,26 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from knowledge.batching import QueryBatcher
+from knowledge.tests.embedders import GatedEncoder
 
 
-class GatedEncoder:
+def _gated_encoder() -> GatedEncoder:
     """Encodes text as [len(text)]; the first call waits until the test lets it go."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.started = threading.Event()
-        self.batches: list[list[str]] = []
-
-    def __call__(self, texts: Sequence[str]) -> list[list[float]]:
-        self.batches.append(list(texts))
-        self.started.set()
-        self.release.wait(10)
-        return [[float(len(text))] for text in texts]
+    return GatedEncoder(lambda text: [float(len(text))])
 
 
 def test_requests_queued_during_a_forward_pass_share_the_next_one() -> None:
     # given a batcher whose first forward pass is still running
-    encoder = GatedEncoder()
+    encoder = _gated_encoder()
     batcher = QueryBatcher(encoder)
     texts = ["a", "bb", "ccc", "dddd", "eeeee"]
     with ThreadPoolExecutor(max_workers=len(texts) + 1) as pool:
@@ -47,7 +38,7 @@ def test_requests_queued_during_a_forward_pass_share_the_next_one() -> None:
 
 
 def test_a_lone_request_is_encoded_at_once() -> None:
-    encoder = GatedEncoder()
+    encoder = _gated_encoder()
     encoder.release.set()
     batcher = QueryBatcher(encoder)
 
@@ -72,7 +63,7 @@ def test_an_encoder_failure_reaches_every_caller_and_the_worker_survives() -> No
 
 
 def test_batches_are_capped() -> None:
-    encoder = GatedEncoder()
+    encoder = _gated_encoder()
     batcher = QueryBatcher(encoder, max_batch=2)
     with ThreadPoolExecutor(max_workers=6) as pool:
         first = pool.submit(batcher.embed, "x")

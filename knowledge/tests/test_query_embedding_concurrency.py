@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,30 +12,19 @@ from knowledge.batching import QueryBatcher
 from knowledge.models import EMBEDDING_DIMENSIONS
 from knowledge.providers import local
 from knowledge.providers.local import LocalEmbeddingProvider
+from knowledge.tests.embedders import GatedEncoder
 
 # More simultaneous turns than the old two-thread embedding pool, fewer than DB_ASYNC_THREADS (8).
 TURNS = 6
 
 
-class GatedEncoder:
-    """Encodes every text as the same unit vector; the first forward pass waits for the test."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.started = threading.Event()
-        self.batches: list[list[str]] = []
-
-    def __call__(self, texts: Sequence[str]) -> list[list[float]]:
-        self.batches.append(list(texts))
-        self.started.set()
-        self.release.wait(10)
-        return [[1.0] + [0.0] * (EMBEDDING_DIMENSIONS - 1) for _ in texts]
+UNIT = [1.0] + [0.0] * (EMBEDDING_DIMENSIONS - 1)
 
 
 def test_simultaneous_searches_share_the_next_forward_pass(tenant, monkeypatch: pytest.MonkeyPatch) -> None:
     # given the local provider's batcher, its first forward pass still running, and a dense search
     # that answers at once (what is measured is the embedding)
-    encoder = GatedEncoder()
+    encoder = GatedEncoder(lambda text: UNIT)  # every text the same unit vector
     batcher = QueryBatcher(encoder)
     monkeypatch.setattr(local, "_QUERIES", batcher)
     monkeypatch.setattr(retrieval, "dense_search", lambda **kwargs: [])
