@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from knowledge.dense import DENSE_SQL, PLAIN_SQL, dense_search, vector_literal
+from knowledge import dense
+from knowledge.dense import PLAIN_SQL, dense_search, vector_literal
 from knowledge.models import Chunk, ChunkLevel
 from knowledge.selectors import retrieve
 from knowledge.tests.factories import add_document
@@ -43,28 +44,38 @@ def _force_hnsw() -> None:
         cursor.execute("SET LOCAL enable_seqscan = off")
 
 
-def test_dense_returns_k_rows_for_a_small_tenant_next_to_a_big_one(db):
-    # given: a big tenant (2,000 chunks) and a small one (9 chunks incl. the seed) in the same index
+def _without_exact_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dense search answered by the HNSW walk alone: the exact search for a short walk never runs,
+    so a walk that stops at ef_search candidates shows as fewer than k rows."""
+    short = "count(*) < %(limit)s AS short"
+    assert short in dense.DENSE_SQL
+    monkeypatch.setattr(dense, "DENSE_SQL", dense.DENSE_SQL.replace(short, f"false AND {short}"))
+
+
+def test_dense_returns_k_rows_for_small_tenants_next_to_a_big_one(db, monkeypatch):
+    # given: tenants of very different sizes in the same index: 2,000, 101 and 9 chunks (incl. the seed)
     rng = np.random.default_rng(7)
-    big, small = TenantFactory.create(), TenantFactory.create()
+    big, medium, small = TenantFactory.create(), TenantFactory.create(), TenantFactory.create()
     _random_chunks(big, 2000, rng)
-    small_ids = set(_random_chunks(small, 8, rng))
+    own = {medium: set(_random_chunks(medium, 100, rng)), small: set(_random_chunks(small, 8, rng))}
     raw = rng.normal(size=384)
     query = (raw / np.linalg.norm(raw)).tolist()
     _force_hnsw()
+    _without_exact_fallback(monkeypatch)
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + DENSE_SQL, {"tenant": small.pk, "vector": vector_literal(query), "limit": 8})
+        cursor.execute("EXPLAIN " + dense.DENSE_SQL, {"tenant": small.pk, "vector": vector_literal(query), "limit": 8})
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "chunk_embedding_hnsw" in plan
-    # when: without iterative scans the filter throws away most of ef_search candidates
-    plain = dense_search(tenant=small, vector=query, limit=8, iterative_scan=False)
-    iterative = dense_search(tenant=small, vector=query, limit=8)
-    # then
-    assert len(plain) < 8
-    assert len(iterative) == 8
-    assert len({hit.chunk_id for hit in iterative} & small_ids) >= 7  # the 9th chunk is the seed document's
-    assert all(Chunk.objects.get(pk=hit.chunk_id).tenant_id == small.pk for hit in iterative)
-    assert [hit.score for hit in iterative] == sorted((hit.score for hit in iterative), reverse=True)
+    for tenant, k in ((small, 8), (medium, 20)):
+        # when: without iterative scans the filter throws away most of the ef_search candidates
+        plain = dense_search(tenant=tenant, vector=query, limit=k, iterative_scan=False)
+        iterative = dense_search(tenant=tenant, vector=query, limit=k)
+        # then: the iterative walk alone keeps going until k of the tenant's rows are found
+        assert len(plain) < k, tenant
+        assert len(iterative) == k, tenant
+        assert len({hit.chunk_id for hit in iterative} & own[tenant]) >= k - 1  # one may be the seed document's
+        assert {Chunk.objects.get(pk=hit.chunk_id).tenant_id for hit in iterative} == {tenant.pk}
+        assert [hit.score for hit in iterative] == sorted((hit.score for hit in iterative), reverse=True)
 
 
 def test_dense_scores_are_cosine_similarities(tenant, fake_embeddings):
