@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -387,3 +388,15 @@ def test_ingest_corpus_reads_its_records_as_plain_text_as_an_uploaded_corpus_is(
     children = Chunk.objects.filter(tenant=tenant, level=ChunkLevel.CHILD).order_by("ordinal")
     assert len(children) > 2
     assert provider.seen == [embedding_text("Policy", child.text) for child in children]
+
+
+def test_ndcg_and_recall_are_cut_at_k_and_recall_100_is_not():
+    # given two relevant documents, one ranked first and one eleventh, just past k
+    qrels = {"q": {"a": 1, "b": 1}}
+    run = {"q": ["a", *(f"other{n}" for n in range(9)), "b"]}
+    # when
+    metrics = compute_metrics(qrels, run, k=10)
+    # then only "a" counts at k = 10: DCG 1 against the ideal 1 + 1/log2(3); "b" counts at 100
+    assert metrics["recall@10"] == pytest.approx(0.5)
+    assert metrics["recall@100"] == pytest.approx(1.0)
+    assert metrics["ndcg@10"] == pytest.approx(1 / (1 + 1 / math.log2(3)))

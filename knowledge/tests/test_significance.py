@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from knowledge.evaluation import per_query_ndcg
@@ -91,3 +93,11 @@ def test_an_interval_above_0_is_a_gain_below_0_a_loss_across_0_neither():
     assert (loss.is_gain, loss.is_loss) == (False, True)
     assert (noise.is_gain, noise.is_loss) == (False, False)
     assert gain.interval_text("nDCG@10") == "+0.3500 nDCG@10, 95 % interval [+0.3000, +0.4000]"
+
+
+def test_per_query_ndcg_is_cut_at_k():
+    # given two relevant documents, one ranked first and one eleventh, just past k
+    qrels = {"q": {"a": 1, "b": 1}}
+    run = {"q": ["a", *(f"other{n}" for n in range(9)), "b"]}
+    # when / then only "a" counts at k = 10: DCG 1 against the ideal 1 + 1/log2(3)
+    assert per_query_ndcg(qrels, run, k=10) == {"q": pytest.approx(1 / (1 + 1 / math.log2(3)))}
