@@ -57,6 +57,20 @@ def test_split_text_non_latin_sentences():
     assert chunks[-1].text.endswith("。")
 
 
+def test_split_text_ends_japanese_chunks_at_the_full_stop():
+    # given: Japanese sentences (16 tokens each) with no space after their "。"
+    sentence = "ご予約は前日までにお願いします。"
+    text = sentence * 30
+    # when: a chunk holds a few sentences but not all
+    chunks = split_text(text, max_tokens=60, overlap=5)
+    # then: every chunk is whole sentences, cut after a "。", never inside a sentence
+    assert 1 < len(chunks) < 30
+    assert all(c.tokens <= 60 for c in chunks)
+    assert [c.text[-1] for c in chunks] == ["。"] * len(chunks)
+    assert all(c.text == sentence * c.text.count("。") for c in chunks)
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+
+
 def test_split_text_giant_word_is_cut_by_characters():
     chunks = split_text("x" * 5000, max_tokens=50, overlap=0)
     assert sum(len(c.text) for c in chunks) == 5000
