@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
+
 import pytest
 
+from knowledge import conf, retrieval
 from knowledge.beir import BeirDataset
 from knowledge.benchmarks import _mode_quality
 from knowledge.evaluation import ingest_corpus
@@ -48,3 +52,30 @@ def test_the_summary_names_the_better_part_and_the_paired_difference(tenant):
     # the mean of the per-query differences is the difference of the means (each rounded to 4 places)
     difference = quality.metrics["hybrid"]["ndcg@10"] - quality.metrics[best]["ndcg@10"]
     assert paired["mean_difference"] == pytest.approx(difference, abs=2e-4)
+
+
+def test_the_rrf_row_is_fused_with_rrf_and_the_hybrid_row_with_the_default(tenant, monkeypatch):
+    # given the default fusion is convex, and every fusion's method is recorded
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, fusion="convex"))
+    methods: list[str] = []
+    fuse = retrieval.fuse
+
+    def recording_fuse(
+        lists: dict[str, retrieval.ParentList], *, method: str, weights: dict[str, float]
+    ) -> list[tuple[int, float]]:
+        methods.append(method)
+        return fuse(lists, method=method, weights=weights)
+
+    monkeypatch.setattr(retrieval, "fuse", recording_fuse)
+    provider = FakeEmbeddingProvider()
+    ingest_corpus(tenant=tenant, corpus=CORPUS, provider=provider)
+    dataset = BeirDataset(
+        "mini",
+        CORPUS,
+        {query_id: text for query_id, (text, _) in QUESTIONS.items()},
+        {query_id: {doc: 1} for query_id, (_, doc) in QUESTIONS.items()},
+    )
+    # when
+    _mode_quality(tenant=tenant, dataset=dataset, provider=provider)
+    # then each question was fused once by each method: "hybrid" by convex, "hybrid (rrf k=60)" by RRF
+    assert Counter(methods) == {"convex": len(QUESTIONS), "rrf": len(QUESTIONS)}
