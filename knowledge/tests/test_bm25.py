@@ -277,3 +277,17 @@ def test_keyword_evidence_carries_only_the_tenants_own_tuned_scale(tenant, other
     assert keyword_evidence(tenant=tenant, query="parking").tenant_scale == 1.0
     assert keyword_evidence(tenant=other_tenant, query="parking").tenant_scale == 0.25
     assert keyword_evidence(tenant=other_tenant, query="is it the") == keyword_evidence(tenant=other_tenant, query="")
+
+
+def test_bm25_ranks_only_its_tenants_chunks_when_another_tenant_matches_better(tenant, other_tenant):
+    # given: more matching chunks than the limit, and another tenant's chunk that matches better
+    ours = {
+        add_document(tenant, f"Level {n}", f"Parking is on level {n} of the garage beside the lobby lifts.").pk
+        for n in range(7)
+    }
+    add_document(other_tenant, "Parking", "Parking, parking, parking.")
+    # when
+    hits = bm25_search(tenant=tenant, query="parking", limit=5)
+    # then: the limit is filled from the tenant's own chunks
+    assert len(hits) == 5
+    assert {hit.document_id for hit in hits} <= ours

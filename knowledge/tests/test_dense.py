@@ -129,3 +129,14 @@ def test_a_walk_that_gives_up_before_k_rows_pass_the_filter_is_answered_exactly(
     exact = sorted(cosine, key=lambda pk: (-cosine[pk], pk))[:8]
     assert [hit.chunk_id for hit in hits] == exact
     assert [hit.score for hit in hits] == pytest.approx([cosine[pk] for pk in exact], abs=1e-6)
+
+
+def test_dense_ranks_only_its_tenants_chunks_when_another_tenant_is_nearer(tenant, other_tenant, fake_embeddings):
+    # given: more chunks than the limit, and another tenant's chunk exactly at the query
+    ours = {add_document(tenant, f"Room {n}", f"Room {n} has fresh towels and parking nearby.").pk for n in range(7)}
+    add_document(other_tenant, "Parking", "free parking")
+    # when
+    hits = dense_search(tenant=tenant, vector=fake_embeddings.embed_query("Parking\nfree parking"), limit=5)
+    # then: the limit is filled from the tenant's own chunks
+    assert len(hits) == 5
+    assert {hit.document_id for hit in hits} <= ours

@@ -57,6 +57,28 @@ def test_retrieve_never_returns_another_tenants_passages(studio, other_tenant, m
     assert ours and all(p.title != "Secret parking" for p in ours)
 
 
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_retrieve_never_returns_another_tenants_passages_when_it_holds_more_than_the_candidates(
+    studio, other_tenant, mode
+):
+    # given: the studio holds more matching child chunks than a search takes candidates (so dense
+    # search is answered by its nearest rows, not by the exact search for a short answer), and
+    # another tenant holds a passage that matches the query better than most of them
+    rooms = "\n\n".join(
+        f"Treatment room {n} has a heated table, fresh towels and parking close by." for n in range(300)
+    )
+    add_document(studio, "Treatment rooms", rooms)
+    assert Chunk.objects.filter(tenant=studio, level=ChunkLevel.CHILD).count() > retrieval.MIN_CANDIDATES
+    add_document(other_tenant, "Secret parking", "Parking for staff of the other spa only.")
+    # when
+    ours = retrieve(tenant=studio, query="parking", k=5, mode=mode)
+    # then: k of the studio's own passages (another tenant's, found by a search, would be dropped
+    # when the passages are read, leaving fewer than k)
+    assert len(ours) == 5
+    assert {Chunk.objects.get(pk=p.chunk_id).tenant_id for p in ours} == {studio.pk}
+    assert all(p.title != "Secret parking" for p in ours)
+
+
 def test_hybrid_ranks_carry_each_retriever(studio):
     [top, *_] = retrieve(tenant=studio, query="gift cards never expire", k=3)
     assert set(top.ranks) == {"bm25", "dense"} and top.ranks["bm25"] == 1
