@@ -11,7 +11,7 @@ from typing import Any
 from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.parsed import ParsedDocument, ParseError, declared_or
 from knowledge.parsing import storable_text
-from knowledge.record_formats import beir_records
+from knowledge.record_formats import NotJsonNumber, beir_records, json_as_written, json_type
 
 # The qrels files a BEIR folder may hold, qrels/SPLIT.tsv; test is the default.
 SPLITS = ("test", "dev", "train")
@@ -146,7 +146,9 @@ def query_lines(path: Path) -> list[tuple[int, str, str]]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = json_as_written(line)
+            if not isinstance(item, dict):
+                raise TypeError(f"it is a JSON {json_type(item)}, not an object")
             query_id, text = _query_field(item, "_id"), _query_field(item, "text")
         except RecursionError as exc:
             raise BeirFormatError(f"{path} line {number} is not a query: it is nested too deeply") from exc
@@ -156,11 +158,14 @@ def query_lines(path: Path) -> list[tuple[int, str, str]]:
     return queries
 
 
-def _query_field(item: Any, key: str) -> str:
-    """A query's id or text: a string, or a number taken as its text (null would be asked as "None")."""
+def _query_field(item: dict[str, Any], key: str) -> str:
+    """A query's id or text: a string, or a number taken as the text it is written as (``1.10``
+    stays "1.10", as qrels name it); null would be asked as "None", NaN is no JSON number."""
     value = item[key]
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise TypeError(f'"{key}" must be a string, not {type(value).__name__}')
+    if isinstance(value, NotJsonNumber):
+        raise TypeError(f'"{key}" is {value}, which is not a JSON number; put it in quotes to keep it as text')
+    if not isinstance(value, str):
+        raise TypeError(f'"{key}" must be a string, not {json_type(value)}')
     return str(value)
 
 

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+from typing import Any
 
 from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.parsed import (
@@ -92,19 +93,26 @@ class _BadRecord(ValueError):
     pass
 
 
-class _JsonNumber(str):
+class JsonNumber(str):
     """A JSON number, kept as the text it is written as: no rounding (ids 0.1 and
     0.10000000000000001 stay two) and no limit on digits (Python's is 4,300 for an integer)."""
 
 
-class _NotJsonNumber(str):
+class NotJsonNumber(str):
     """NaN, Infinity or -Infinity: Python's json module reads them, but they are not JSON."""
 
 
-def _json_type(value: object) -> str:
-    if isinstance(value, _NotJsonNumber):
+def json_as_written(text: str) -> Any:
+    """``text`` parsed as JSON with every number a ``JsonNumber`` and NaN or Infinity a
+    ``NotJsonNumber``: what ``corpus.jsonl`` and ``queries.jsonl`` lines are read with."""
+    return json.loads(text, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=NotJsonNumber)
+
+
+def json_type(value: object) -> str:
+    """The JSON type of a value ``json_as_written`` read, as a message names it."""
+    if isinstance(value, NotJsonNumber):
         return str(value)
-    return "number" if isinstance(value, _JsonNumber) else type(value).__name__
+    return "number" if isinstance(value, JsonNumber) else type(value).__name__
 
 
 def _beir_field(record: dict[str, object], key: str) -> str:
@@ -112,10 +120,10 @@ def _beir_field(record: dict[str, object], key: str) -> str:
     value = record.get(key)
     if value is None:
         return ""
-    if isinstance(value, _NotJsonNumber):
+    if isinstance(value, NotJsonNumber):
         raise _BadRecord(f'"{key}" is {value}, which is not a JSON number; put it in quotes to keep it as text')
     if not isinstance(value, str):
-        raise _BadRecord(f'"{key}" must be a string, not {_json_type(value)}')
+        raise _BadRecord(f'"{key}" must be a string, not {json_type(value)}')
     text = str(value)
     if UNSTORABLE.search(text):
         raise _BadRecord(
@@ -126,11 +134,11 @@ def _beir_field(record: dict[str, object], key: str) -> str:
 
 def _beir_record(line: str, *, id_as_title: bool) -> ParsedDocument:
     try:
-        record = json.loads(line, parse_int=_JsonNumber, parse_float=_JsonNumber, parse_constant=_NotJsonNumber)
+        record = json_as_written(line)
     except RecursionError as exc:
         raise _BadRecord("it is nested too deeply") from exc
     if not isinstance(record, dict):
-        raise _BadRecord(f"it is a JSON {_json_type(record)}, not an object")
+        raise _BadRecord(f"it is a JSON {json_type(record)}, not an object")
     if "_id" not in record:
         raise _BadRecord('it has no "_id"')
     doc_id = _beir_field(record, "_id")
@@ -144,7 +152,7 @@ def _beir_record(line: str, *, id_as_title: bool) -> ParsedDocument:
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
-        raise _BadRecord(f'"metadata" must be an object, not {_json_type(metadata)}')
+        raise _BadRecord(f'"metadata" must be an object, not {json_type(metadata)}')
     title = _beir_field(record, "title")
     text = _beir_field(record, "text")
     return ParsedDocument(
