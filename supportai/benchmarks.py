@@ -7,6 +7,7 @@ dict whose ``rows`` (a list of flat dicts) are printed as a table. Results are w
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -61,11 +62,12 @@ def machine_info() -> dict[str, Any]:
 
 
 def percentile(samples: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of ``samples`` (fraction in 0..1)."""
+    """Nearest-rank percentile of ``samples`` (fraction in 0..1): the smallest sample with at least
+    ``fraction`` of them at or below it, the ``ceil(fraction * n)``-th in order."""
     if not samples:
         return 0.0
     ordered = sorted(samples)
-    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    index = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))
     return ordered[index]
 
 
