@@ -14,7 +14,15 @@ from django.db import connection
 
 from knowledge.beir import BeirDataset, load_beir
 from knowledge.bitext_intents import bitext_intent_dataset
-from knowledge.evaluation import compare_hybrid, compute_metrics, drop_tenants, ingest_corpus, run_modes
+from knowledge.evaluation import (
+    compare_hybrid,
+    compute_metrics,
+    drop_tenants,
+    ingest_corpus,
+    run_modes,
+    terminating_signals_exit,
+    throwaway_tenant,
+)
 from knowledge.models import Chunk, ChunkLevel
 from knowledge.providers.base import EmbeddingProvider, embedding_provider
 from knowledge.providers.local import bulk_threads
@@ -86,15 +94,12 @@ def covid_faq_benchmark() -> BenchmarkResult:
     # a timed ingest cut it from ~220 to 36-130 chunks/s (session 10). Vacuum first, as the scale
     # benchmark does.
     _vacuum()
-    tenant = Tenant.objects.create(name="Benchmark covid-faq", slug=f"bench-covid-faq-{secrets.token_hex(4)}")
-    try:
+    with throwaway_tenant(name="Benchmark covid-faq", slug=f"bench-covid-faq-{secrets.token_hex(4)}") as tenant:
         ingest_rate = _timed_ingest(tenant=tenant, dataset=dataset, provider=provider)
         children = Chunk.objects.for_tenant(tenant).filter(level=ChunkLevel.CHILD).count()
         quality = _mode_quality(tenant=tenant, dataset=dataset, provider=provider)
         with bulk_threads():
             references = reference_runs(tenant=tenant, queries=dataset.queries)
-    finally:
-        drop_tenants([tenant.pk])
     rows = quality.rows
     reference_metrics = {
         name: {key: round(value, 4) for key, value in compute_metrics(dataset.qrels, run).items()}
@@ -123,13 +128,11 @@ def bitext_intents_benchmark() -> BenchmarkResult:
     """nDCG@10/Recall/MRR per mode on Bitext utterances against one answer per intent (holdout half)."""
     dataset = bitext_intent_dataset(BITEXT, split="holdout")
     provider = embedding_provider("local")
-    tenant = Tenant.objects.create(name="Benchmark bitext intents", slug=f"bench-bitext-intents-{secrets.token_hex(4)}")
-    try:
+    slug = f"bench-bitext-intents-{secrets.token_hex(4)}"
+    with throwaway_tenant(name="Benchmark bitext intents", slug=slug) as tenant:
         with bulk_threads():
             ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider)
         quality = _mode_quality(tenant=tenant, dataset=dataset, provider=provider)
-    finally:
-        drop_tenants([tenant.pk])
     return {
         "dataset": dataset.name,
         "docs": len(dataset.corpus),
@@ -168,11 +171,8 @@ def _ingest_throughput(runs: int = INGEST_RUNS) -> list[float]:
     _warm(provider)
     rates = []
     for _ in range(runs):
-        tenant = Tenant.objects.create(name="Benchmark ingest", slug=f"bench-ingest-{secrets.token_hex(4)}")
-        try:
+        with throwaway_tenant(name="Benchmark ingest", slug=f"bench-ingest-{secrets.token_hex(4)}") as tenant:
             rates.append(_timed_ingest(tenant=tenant, dataset=dataset, provider=provider))
-        finally:
-            drop_tenants([tenant.pk])
     return rates
 
 
@@ -185,32 +185,34 @@ def scale_benchmark() -> BenchmarkResult:
     _vacuum()
     ingest_alone = _ingest_throughput()
     created: list[tuple[str, SyntheticTenant]] = []
-    try:
-        started = time.perf_counter()
-        tenants = create_synthetic_tenants(list(SCALE_SIZES))
-        created = [(label, synthetic) for (label, _), synthetic in zip(SCALE_SIZES, tenants, strict=True)]
-        load_s = time.perf_counter() - started
-        _vacuum()
-        queries = sample_queries(count=200, seed=99)
-        rows = []
-        for label, synthetic in created:
-            if label == "medium":
-                continue
-            for mode in MODES:
-                counter = itertools.count()
+    # The synthetic tenants are dropped whatever ends the run, SIGTERM and SIGHUP included.
+    with terminating_signals_exit():
+        try:
+            started = time.perf_counter()
+            tenants = create_synthetic_tenants(list(SCALE_SIZES))
+            created = [(label, synthetic) for (label, _), synthetic in zip(SCALE_SIZES, tenants, strict=True)]
+            load_s = time.perf_counter() - started
+            _vacuum()
+            queries = sample_queries(count=200, seed=99)
+            rows = []
+            for label, synthetic in created:
+                if label == "medium":
+                    continue
+                for mode in MODES:
+                    counter = itertools.count()
 
-                def call(
-                    tenant: Tenant = synthetic.tenant, mode: RetrievalMode = mode, n: Iterator[int] = counter
-                ) -> None:
-                    query = queries[next(n) % len(queries)]
-                    rank_parents(tenant=tenant, query=query, mode=mode, depth=5, provider=provider)
+                    def call(
+                        tenant: Tenant = synthetic.tenant, mode: RetrievalMode = mode, n: Iterator[int] = counter
+                    ) -> None:
+                        query = queries[next(n) % len(queries)]
+                        rank_parents(tenant=tenant, query=query, mode=mode, depth=5, provider=provider)
 
-                figures = time_calls(call, repeat=200, warmup=10)
-                rows.append({"tenant": label, "child_chunks": synthetic.children, "mode": mode, **figures})
-        sizes = _index_sizes()
-        ingest_beside = _ingest_throughput()
-    finally:
-        drop_tenants([synthetic.tenant.pk for _, synthetic in created])
+                    figures = time_calls(call, repeat=200, warmup=10)
+                    rows.append({"tenant": label, "child_chunks": synthetic.children, "mode": mode, **figures})
+            sizes = _index_sizes()
+            ingest_beside = _ingest_throughput()
+        finally:
+            drop_tenants([synthetic.tenant.pk for _, synthetic in created])
     return {
         "tenants": {label: synthetic.children for label, synthetic in created},
         "bulk_load_s": round(load_s, 1),

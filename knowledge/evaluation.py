@@ -1,6 +1,7 @@
 """Retrieval evaluation on a BEIR-format folder with trec_eval metrics (pytrec_eval).
 
-The corpus is ingested into a throwaway tenant that is deleted afterwards, whatever happens.
+The corpus is ingested into a throwaway tenant that is deleted afterwards, whatever happens (an
+error, Ctrl-C, SIGTERM or SIGHUP: ``throwaway_tenant``).
 Passages are mapped back to their documents (first occurrence wins) to form each query's run.
 """
 
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import signal
 import statistics
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytrec_eval
@@ -198,6 +202,44 @@ def drop_tenants(tenant_ids: list[int]) -> None:
     Tenant.objects.filter(pk__in=tenant_ids).delete()
 
 
+# What `timeout`, `docker stop`, Kubernetes and a closed terminal or SSH session send. Python ends
+# on them without unwinding, so no ``finally`` runs; Ctrl-C's KeyboardInterrupt does unwind.
+TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def terminating_signals_exit() -> Iterator[None]:
+    """Within the block SIGTERM and SIGHUP raise ``SystemExit(128 + signal)`` in the main thread,
+    so the ``finally`` blocks inside it run; the previous handlers are restored when it ends.
+    Outside the main thread, where Python cannot install handlers, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {number: signal.signal(number, stop) for number in TERMINATING_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            # None: a handler not installed from Python, which cannot be put back; the default then
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+
+
+@contextlib.contextmanager
+def throwaway_tenant(*, name: str, slug: str) -> Iterator[Tenant]:
+    """A tenant for one evaluation or benchmark, deleted with everything in it (``drop_tenants``)
+    when the block ends, whatever ends it: an error, Ctrl-C, SIGTERM or SIGHUP."""
+    with terminating_signals_exit():
+        tenant = Tenant.objects.create(name=name, slug=slug)
+        try:
+            yield tenant
+        finally:
+            drop_tenants([tenant.pk])
+
+
 def evaluate_beir(
     folder: Path,
     *,
@@ -211,12 +253,9 @@ def evaluate_beir(
     """The product's evaluation JSON for ``folder`` and hybrid against its better part; the
     throwaway tenant is always removed."""
     dataset = load_beir(folder, split=split)
-    tenant = Tenant.objects.create(name=f"Evaluation {dataset.name}", slug=f"eval-{secrets.token_hex(6)}")
-    try:
+    with throwaway_tenant(name=f"Evaluation {dataset.name}", slug=f"eval-{secrets.token_hex(6)}") as tenant:
         ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider, progress=progress)
         runs = run_modes(tenant=tenant, dataset=dataset, modes=modes, provider=provider, fusion=fusion)
-    finally:
-        drop_tenants([tenant.pk])
     results = {mode: mode_run.metrics(dataset.qrels, k=k) for mode, mode_run in runs.items()}
     report = {"dataset": dataset.name, "docs": len(dataset.corpus), "queries": len(dataset.queries), "modes": results}
     return BeirEvaluation(report, compare_hybrid(dataset.qrels, runs, k=k), dataset.notes)

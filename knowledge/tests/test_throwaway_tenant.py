@@ -1,0 +1,98 @@
+"""The throwaway tenant of an evaluation or a benchmark is deleted when SIGTERM or SIGHUP ends the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+
+from knowledge import evaluation
+from knowledge.evaluation import evaluate_beir, terminating_signals_exit, throwaway_tenant
+from knowledge.models import Document
+from supportai.models import Tenant
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "corpus.jsonl").write_text(json.dumps({"_id": "d1", "title": "Parking", "text": "Free parking."}))
+    (tmp_path / "queries.jsonl").write_text('{"_id": "q1", "text": "where to park"}\n')
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "qrels" / "test.tsv").write_text("q1\td1\t1\n")
+    return tmp_path
+
+
+@pytest.fixture
+def received() -> Any:
+    """A handler of SIGTERM and SIGHUP that only records them (pytest would die of SIGTERM without
+    one), the one a run's own handlers must leave in place afterwards."""
+    signals: list[int] = []
+
+    def record(signum: int, frame: FrameType | None) -> None:
+        signals.append(signum)
+
+    previous = {number: signal.signal(number, record) for number in (signal.SIGTERM, signal.SIGHUP)}
+    yield record, signals
+    for number, handler in previous.items():
+        signal.signal(number, handler)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_during_an_evaluation_deletes_its_tenant(db, folder, monkeypatch, received, fake_embeddings, signum):
+    # given an evaluation that receives the signal while it runs its queries (as `timeout` sends it)
+    record, signals = received
+    tenants_before = set(Tenant.objects.values_list("pk", flat=True))
+    seen: list[int] = []
+
+    def signalled(*, tenant: Tenant, **kwargs: Any) -> Any:
+        seen.append(Document.objects.for_tenant(tenant).count())
+        os.kill(os.getpid(), signum)
+        return {}
+
+    monkeypatch.setattr(evaluation, "run_modes", signalled)
+
+    # when / then the run ends as an exit with the signal's status, not carrying on
+    with pytest.raises(SystemExit) as stopped:
+        evaluate_beir(folder, modes=["bm25"], provider=fake_embeddings)
+    assert stopped.value.code == 128 + signum
+    # and the tenant that held the corpus is gone, and the handler before the run is back
+    assert seen == [1]
+    assert set(Tenant.objects.values_list("pk", flat=True)) == tenants_before
+    assert not Document.objects.exists()
+    assert signals == []
+    assert signal.getsignal(signum) is record
+
+
+def test_a_tenant_that_ends_normally_is_deleted_and_the_handlers_restored(db, received):
+    record, _ = received
+
+    with throwaway_tenant(name="Throwaway", slug="throwaway") as tenant:
+        assert signal.getsignal(signal.SIGTERM) is not record
+
+    assert not Tenant.objects.filter(pk=tenant.pk).exists()
+    assert signal.getsignal(signal.SIGTERM) is signal.getsignal(signal.SIGHUP) is record
+
+
+def test_outside_the_main_thread_the_handlers_are_left_alone(received):
+    record, _ = received
+    seen: list[object] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with terminating_signals_exit():
+                seen.append(signal.getsignal(signal.SIGTERM))
+        except BaseException as exc:  # signal.signal raises ValueError off the main thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+
+    assert errors == []
+    assert seen == [record]
