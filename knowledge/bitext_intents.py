@@ -39,7 +39,7 @@ def bitext_intent_dataset(source: Path, *, split: str = "holdout") -> BeirDatase
     answers: dict[str, str] = {}
     queries: dict[str, str] = {}
     qrels: dict[str, dict[str, int]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:  # Excel saves UTF-8 with a BOM
         reader = csv.DictReader(handle)
         try:
             if not set(reader.fieldnames or ()) >= COLUMNS:
