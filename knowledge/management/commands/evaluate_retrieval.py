@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,6 +17,7 @@ from knowledge.retrieval import MODES
 from knowledge.services import default_provider
 from knowledge.timeouts import RetrievalTimedOut
 from knowledge.types import RetrievalMode
+from supportai.management.output import check_writable
 
 COLUMNS = ("ndcg@{k}", "recall@{k}", "recall@100", "mrr@{k}", "latency_ms_p50", "latency_ms_p95")
 
@@ -47,7 +47,8 @@ class Command(BaseCommand):
         if not 1 <= options["k"] <= DEPTH:
             raise CommandError(f"--k must be from 1 to {DEPTH}, the depth each mode ranks to; got {options['k']}")
         if options["json"]:
-            _check_writable(options["json"])
+            hint = f"give a file name such as {options['json'] / 'results.json'}"
+            check_writable(options["json"], option="--json", folder_hint=hint)
         try:
             evaluation = evaluate_beir(
                 folder,
@@ -102,19 +103,6 @@ def _splits_hint(folder: Path) -> str:
         return ""
     files = ", ".join(f"{split}.tsv" for split in held)
     return f"; qrels/ holds {files}: try --split {held[0]}"
-
-
-def _check_writable(path: Path) -> None:
-    """Refuse before the run, which takes minutes, an output that could not be written after it;
-    creates the missing folders above it."""
-    if path.is_dir():
-        raise CommandError(f"--json: {path} is a folder; give a file name such as {path / 'results.json'}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CommandError(f"--json: the folder {path.parent} could not be created: {exc.strerror or exc}") from exc
-    if not os.access(path if path.exists() else path.parent, os.W_OK):
-        raise CommandError(f"--json: {path} is not writable")
 
 
 def _hybrid_line(hybrid: HybridComparison, *, k: int) -> str:

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from supportai.benchmarks import REGISTRY, machine_info
+from supportai.management.output import check_writable
 
 
 class Command(BaseCommand):
@@ -36,9 +37,10 @@ class Command(BaseCommand):
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CommandError(f"--out: the folder {out} could not be created: {exc.strerror or exc}") from exc
-        for name, fn in REGISTRY.items():
-            if options["only"] and name not in options["only"]:
-                continue
+        chosen = [(name, fn) for name, fn in REGISTRY.items() if not options["only"] or name in options["only"]]
+        for name, _ in chosen:  # before any runs: a benchmark takes minutes, and its results would be lost
+            check_writable(out / f"{name}.json", option="--out", folder_hint="remove it or choose another --out")
+        for name, fn in chosen:
             self.stdout.write(self.style.MIGRATE_HEADING(f"== {name}"))
             result = fn()
             self._print_rows(result.get("rows", []))
