@@ -12,8 +12,8 @@ from typing import Any
 
 from django.db import connection
 
-from knowledge.beir import BeirDataset, load_beir
-from knowledge.bitext_intents import bitext_intent_dataset
+from knowledge.beir import BeirDataset, BeirFormatError, load_beir
+from knowledge.bitext_intents import BitextFormatError, bitext_intent_dataset
 from knowledge.evaluation import (
     compare_hybrid,
     compute_metrics,
@@ -30,11 +30,18 @@ from knowledge.references import BM25_SAME_CHUNKS, DENSE_SAME_CHUNKS, reference_
 from knowledge.retrieval import MODES, rank_parents
 from knowledge.scale import SyntheticTenant, create_synthetic_tenants, sample_queries
 from knowledge.types import RetrievalMode
-from supportai.benchmarks import BenchmarkResult, benchmark, time_calls
+from supportai.benchmarks import BenchmarkDataMissing, BenchmarkResult, benchmark, time_calls
 from supportai.datasets import BITEXT, COVID_FAQ
 from supportai.models import Tenant
 
 SCALE_SIZES = (("small", 1_000), ("medium", 10_000), ("large", 100_000))
+
+
+def _covid_faq() -> BeirDataset:
+    try:
+        return load_beir(COVID_FAQ)
+    except BeirFormatError as exc:
+        raise BenchmarkDataMissing(str(exc)) from exc
 
 
 def _warm(provider: EmbeddingProvider) -> None:
@@ -87,7 +94,7 @@ def covid_faq_benchmark() -> BenchmarkResult:
     """nDCG@10/Recall/MRR per mode on covid-faq, both fusions, and the references of
     ``knowledge.references``: textbook BM25 and the model used directly, over our own child chunks
     (``*_vs_*`` compare ours to those) and over whole documents (baselines)."""
-    dataset = load_beir(COVID_FAQ)
+    dataset = _covid_faq()
     provider = embedding_provider("local")
     _warm(provider)
     # A benchmark before this one may have dropped tenants; autovacuum cleaning up after them beside
@@ -126,7 +133,10 @@ def covid_faq_benchmark() -> BenchmarkResult:
 @benchmark("knowledge-bitext-intents")
 def bitext_intents_benchmark() -> BenchmarkResult:
     """nDCG@10/Recall/MRR per mode on Bitext utterances against one answer per intent (holdout half)."""
-    dataset = bitext_intent_dataset(BITEXT, split="holdout")
+    try:
+        dataset = bitext_intent_dataset(BITEXT, split="holdout")
+    except BitextFormatError as exc:
+        raise BenchmarkDataMissing(str(exc)) from exc
     provider = embedding_provider("local")
     slug = f"bench-bitext-intents-{secrets.token_hex(4)}"
     with throwaway_tenant(name="Benchmark bitext intents", slug=slug) as tenant:
@@ -166,7 +176,7 @@ INGEST_RUNS = 3
 def _ingest_throughput(runs: int = INGEST_RUNS) -> list[float]:
     """Child chunks per second through the real pipeline (chunk, embed with the local model, store),
     once per run, each into a fresh tenant."""
-    dataset = load_beir(COVID_FAQ)
+    dataset = _covid_faq()
     provider = embedding_provider("local")
     _warm(provider)
     rates = []

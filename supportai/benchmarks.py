@@ -21,6 +21,11 @@ BenchmarkFn = Callable[[], BenchmarkResult]
 REGISTRY: dict[str, BenchmarkFn] = {}
 
 
+class BenchmarkDataMissing(Exception):
+    """A benchmark's dataset is missing or cannot be read (``supportai.datasets``):
+    ``run_benchmarks`` says so in one line and goes on with the other benchmarks."""
+
+
 def benchmark(name: str) -> Callable[[BenchmarkFn], BenchmarkFn]:
     def register(fn: BenchmarkFn) -> BenchmarkFn:
         REGISTRY[name] = fn

@@ -1,4 +1,5 @@
-"""run_benchmarks refuses an output it could not write before any benchmark runs."""
+"""run_benchmarks refuses an output it could not write before running, and a benchmark whose
+dataset is missing is one line, not a traceback that stops the benchmarks after it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from supportai.benchmarks import REGISTRY, BenchmarkResult
+from knowledge import benchmarks as knowledge_benchmarks
+from supportai.benchmarks import REGISTRY, BenchmarkDataMissing, BenchmarkResult
 
 
 @pytest.fixture
@@ -49,6 +51,43 @@ def test_only_the_outputs_of_the_chosen_benchmarks_are_checked(tmp_path, runs):
     # then the chosen one runs and writes its results
     assert runs == ["first"]
     assert json.loads((tmp_path / "first.json").read_text())["benchmark"] == "first"
+
+
+def test_a_missing_dataset_is_one_line_and_the_other_benchmarks_run(tmp_path, runs, monkeypatch):
+    # given a benchmark before the others whose dataset is missing
+    def no_data() -> BenchmarkResult:
+        raise BenchmarkDataMissing("/data/covid-faq/corpus.jsonl: No such file or directory")
+
+    monkeypatch.setitem(REGISTRY, "first", no_data)
+    out, err = StringIO(), StringIO()
+
+    # when
+    with pytest.raises(CommandError, match=r"^not run for want of their datasets: first$"):
+        call_command(
+            "run_benchmarks", "--only", "first", "--only", "second", "--out", str(tmp_path), stdout=out, stderr=err
+        )
+
+    # then it says why in one line, and the benchmark after it ran and wrote its results
+    assert err.getvalue() == (
+        "   not run, its dataset cannot be read: /data/covid-faq/corpus.jsonl: No such file or directory\n"
+    )
+    assert runs == ["second"]
+    assert json.loads((tmp_path / "second.json").read_text())["rows"] == [{"benchmark": "second"}]
+    assert not (tmp_path / "first.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "setting"), [("knowledge-covid-faq", "COVID_FAQ"), ("knowledge-bitext-intents", "BITEXT")]
+)
+def test_the_retrieval_benchmarks_name_a_missing_shared_dataset(tmp_path, monkeypatch, name, setting):
+    # given the shared data folder is not beside the checkout
+    monkeypatch.setattr(knowledge_benchmarks, setting, tmp_path / "missing")
+    err = StringIO()
+
+    # when / then
+    with pytest.raises(CommandError, match=rf"^not run for want of their datasets: {name}$"):
+        call_command("run_benchmarks", "--only", name, "--out", str(tmp_path / "out"), stdout=StringIO(), stderr=err)
+    assert err.getvalue().startswith(f"   not run, its dataset cannot be read: {tmp_path / 'missing'}")
 
 
 def test_a_benchmarks_results_are_written_as_before(tmp_path, runs):

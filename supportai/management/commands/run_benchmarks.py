@@ -11,7 +11,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from supportai.benchmarks import REGISTRY, machine_info
+from supportai.benchmarks import REGISTRY, BenchmarkDataMissing, machine_info
 from supportai.management.output import check_writable
 
 
@@ -40,13 +40,21 @@ class Command(BaseCommand):
         chosen = [(name, fn) for name, fn in REGISTRY.items() if not options["only"] or name in options["only"]]
         for name, _ in chosen:  # before any runs: a benchmark takes minutes, and its results would be lost
             check_writable(out / f"{name}.json", option="--out", folder_hint="remove it or choose another --out")
+        missing = []
         for name, fn in chosen:
             self.stdout.write(self.style.MIGRATE_HEADING(f"== {name}"))
-            result = fn()
+            try:
+                result = fn()
+            except BenchmarkDataMissing as exc:
+                self.stderr.write(f"   not run, its dataset cannot be read: {exc}")
+                missing.append(name)
+                continue
             self._print_rows(result.get("rows", []))
             payload = {"benchmark": name, "ran_at": timezone.now().isoformat(), "machine": machine_info(), **result}
             (out / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str))
             self.stdout.write(f"   wrote {out / f'{name}.json'}")
+        if missing:
+            raise CommandError(f"not run for want of their datasets: {', '.join(missing)}")
 
     def _print_rows(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
