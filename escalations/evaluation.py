@@ -41,7 +41,7 @@ class Line:
 def bitext_lines(csv_path: Path, *, split: str = "all") -> Iterator[dict[str, Any]]:
     if split not in SPLITS:
         raise EvaluationError(f"split must be one of {', '.join(SPLITS)}")
-    with csv_path.open(newline="", encoding="utf-8") as handle:
+    with csv_path.open(newline="", encoding="utf-8-sig") as handle:  # Excel writes a byte order mark
         reader = csv.DictReader(handle)
         if not {"instruction", "intent"} <= set(reader.fieldnames or ()):
             raise EvaluationError(f"{csv_path} has no 'instruction' and 'intent' columns (is it the Bitext CSV?)")

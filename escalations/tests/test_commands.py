@@ -65,6 +65,14 @@ def test_bad_jsonl_gets_a_clear_error(tmp_path: Path, content: str, message: str
         call_command("evaluate_escalation", jsonl=str(path), stdout=StringIO())
 
 
+def test_converter_reads_a_csv_saved_with_a_byte_order_mark(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "bitext.csv", [("I want to talk to a human agent", "contact_human_agent")])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # Excel's "CSV UTF-8"
+    out = StringIO()
+    call_command("bitext_escalation_jsonl", csv=str(path), out=str(tmp_path / "o.jsonl"), stdout=out)
+    assert "1 escalate, 0 ordinary" in out.getvalue()
+
+
 def test_converter_refuses_a_csv_without_bitext_columns(tmp_path: Path) -> None:
     path = tmp_path / "other.csv"
     path.write_text("a,b\n1,2\n")
