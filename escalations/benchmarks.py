@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from websockets.asyncio.client import connect
 
 from escalations.evaluation import Line, bitext_lines, evaluate
-from supportai.benchmarks import BenchmarkResult, benchmark, percentile
+from supportai.benchmarks import BenchmarkDataMissing, BenchmarkResult, benchmark, percentile
 from supportai.datasets import BITEXT
 from supportai.devserver import free_port, start_daphne, stop
 
@@ -35,7 +35,7 @@ BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 @benchmark("escalation_bitext")
 def escalation_bitext_benchmark() -> BenchmarkResult:
     if not BITEXT_CSV.is_file():
-        raise RuntimeError(f"Bitext CSV not found at {BITEXT_CSV} (set BITEXT_CSV)")
+        raise BenchmarkDataMissing(f"{BITEXT_CSV}: no such file (set BITEXT_CSV)")
     rows = []
     for split in ("dev", "holdout"):
         lines = [

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from escalations import benchmarks as escalation_benchmarks
 from knowledge import benchmarks as knowledge_benchmarks
 from supportai.benchmarks import REGISTRY, BenchmarkDataMissing, BenchmarkResult
 
@@ -77,11 +78,16 @@ def test_a_missing_dataset_is_one_line_and_the_other_benchmarks_run(tmp_path, ru
 
 
 @pytest.mark.parametrize(
-    ("name", "setting"), [("knowledge-covid-faq", "COVID_FAQ"), ("knowledge-bitext-intents", "BITEXT")]
+    ("name", "module", "setting"),
+    [
+        ("knowledge-covid-faq", knowledge_benchmarks, "COVID_FAQ"),
+        ("knowledge-bitext-intents", knowledge_benchmarks, "BITEXT"),
+        ("escalation_bitext", escalation_benchmarks, "BITEXT_CSV"),
+    ],
 )
-def test_the_retrieval_benchmarks_name_a_missing_shared_dataset(tmp_path, monkeypatch, name, setting):
+def test_the_dataset_benchmarks_name_a_missing_shared_dataset(tmp_path, monkeypatch, name, module, setting):
     # given the shared data folder is not beside the checkout
-    monkeypatch.setattr(knowledge_benchmarks, setting, tmp_path / "missing")
+    monkeypatch.setattr(module, setting, tmp_path / "missing")
     err = StringIO()
 
     # when / then
