@@ -1,8 +1,9 @@
 """Writes to the knowledge base: sources, documents, chunk indexing and deletion.
 
 Ingestion is idempotent by content hash: an unchanged document (same title, url and text, already
-indexed with the configured embedding model) costs one query; a changed one has its chunks
-replaced in one transaction; documents no longer present in a synced source are removed.
+indexed with the configured embedding model, from a file read as it was: with Markdown headings or
+as plain text) costs one query; a changed one has its chunks replaced in one transaction;
+documents no longer present in a synced source are removed.
 Embeddings are computed before the transaction opens so that no lock is held during model work.
 """
 
@@ -40,6 +41,7 @@ from knowledge.models import (
 from knowledge.parsed import MESSAGES, ErrorCode, ParsedDocument, ParseError
 from knowledge.parsing import parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
+from knowledge.sections import reads_headings
 from knowledge.staleness import documents_to_reindex
 from supportai.models import Tenant
 
@@ -162,6 +164,8 @@ def _upsert(
             and document.content_hash == digest
             and document.status == DocumentStatus.READY
             and document.embedding_model == model
+            # Its chunks were cut and embedded in the sections its file gave (none in a plain-text one).
+            and reads_headings(document.file_name) == reads_headings(file_name)
         ):
             if document.file_name != file_name:
                 document.file_name = file_name
