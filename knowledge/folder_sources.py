@@ -9,7 +9,8 @@ A folder source holds one folder: its documents are named by their files' paths 
 without pruning takes only that folder, or a file or folder under it, whose files keep the names a
 run of the whole folder gives them. Another folder's ``faq.md`` would be the same document as its
 own: such a run is refused (a pruning run moves the source to the new path instead, once it has
-read every file there: a run that failed, of a mistyped folder say, leaves the source where it was).
+read every file there: a run that failed, of a mistyped folder say, leaves the source where it was,
+and the command reads every file of the new path before it stores any, so such a run stores nothing).
 
 The path is the operator's: tenants never see it (``tenant_visible_config``), only superusers in the
 admin and the command's own messages.

@@ -277,6 +277,21 @@ ID_GIVEN_EARLIER = (
 )
 
 
+def file_parse(
+    *, name: str, data: bytes, default_language: str = DEFAULT_LANGUAGE, taken: Mapping[str, str] | None = None
+) -> list[ParsedDocument]:
+    """The documents ``file_ingest`` would store from the file ``name``, storing nothing; raises
+    ``ParseError`` for a file it would refuse (``taken``: as there)."""
+    parsed_documents = parse_file(
+        name, data, max_bytes=conf.SETTINGS.max_upload_bytes, default_language=default_language
+    )
+    for parsed in parsed_documents:
+        if taken is not None and parsed.external_id in taken:
+            message = ID_GIVEN_EARLIER.format(file=taken[parsed.external_id], external_id=parsed.external_id)
+            raise ParseError(ErrorCode.DUPLICATE, message)
+    return parsed_documents
+
+
 def file_ingest(
     *,
     tenant: Tenant,
@@ -299,12 +314,7 @@ def file_ingest(
     by earlier files of the same upload or run to their file's name: a file that gives one of them
     is refused (``duplicate``) instead of overwriting that file's document."""
     try:
-        limit = conf.SETTINGS.max_upload_bytes
-        parsed_documents = parse_file(name, data, max_bytes=limit, default_language=default_language)
-        for parsed in parsed_documents:
-            if taken is not None and parsed.external_id in taken:
-                message = ID_GIVEN_EARLIER.format(file=taken[parsed.external_id], external_id=parsed.external_id)
-                raise ParseError(ErrorCode.DUPLICATE, message)
+        parsed_documents = file_parse(name=name, data=data, default_language=default_language, taken=taken)
     except ParseError as exc:
         return FileResult.refused(name, exc)
     leftovers = _file_leftovers(tenant=tenant, source=source, name=name, parsed_documents=parsed_documents)

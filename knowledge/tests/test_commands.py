@@ -676,7 +676,7 @@ def test_a_pruning_run_that_fails_leaves_the_folder_source_where_it_was(tenant: 
     (typo / "empty.md").write_text("")
     _ingest(tenant, good, "--source", "Docs")
     # when the mistyped folder is ingested into it, pruning
-    with pytest.raises(CommandError, match="nothing was ingested"):
+    with pytest.raises(CommandError, match="nothing was changed: this run would move the source 'Docs' from"):
         _ingest(tenant, typo, "--source", "Docs")
     # then the source still holds the good folder, which a run without pruning may add to
     assert KnowledgeSource.objects.get(tenant=tenant, name="Docs").config == {"path": str(good)}

@@ -9,7 +9,9 @@ The source is a folder source: it remembers its PATH, and documents no longer un
 (a run that prunes nothing, as one with a file that failed, leaves the source's folder as it was).
 It holds that one folder: a run without pruning takes PATH only if it is that folder or lies under
 it (its files keep the names a run of the folder gives them), and refuses another folder, whose
-files would replace those named alike.
+files would replace those named alike. A pruning run of another PATH moves the source there all at
+once: it first reads every file there, storing nothing, and while any has errors (or a folder there
+cannot be listed) it names them and changes nothing.
 Pruning never reaches a source that holds uploaded files or the demo's (``knowledge.folder_sources``),
 and a PATH with no document files changes nothing (an unmounted or mistyped folder would otherwise
 empty its source). Links to folders are not followed and links to files outside PATH are not read:
@@ -32,7 +34,7 @@ from django.template.defaultfilters import pluralize
 from tqdm import tqdm
 
 from knowledge import conf
-from knowledge.folder_sources import FolderSourceError, folder_source, folder_source_move, source_folder
+from knowledge.folder_sources import PATH_KEY, FolderSourceError, folder_source, folder_source_move, source_folder
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
@@ -43,6 +45,7 @@ from knowledge.services import (
     Outcome,
     file_ingest,
     file_leftovers_delete,
+    file_parse,
     source_mark_synced,
     source_prune,
 )
@@ -66,6 +69,12 @@ LINK_TO_NOTHING = "a link that leads to no file"
 # gone, so the run prunes nothing and fails.
 FOLDER_UNREADABLE = "The folder could not be read: {reason}."
 PATH_UNREADABLE = "{path} could not be read: {reason}; nothing was changed."
+# A pruning run of another folder into a folder source, refused before it stores anything (its
+# files would replace the source's own named alike, and the source would keep its old folder).
+MOVE_INCOMPLETE = (
+    "{problems} (listed above); nothing was changed: this run would move the source {name!r} from {old} to "
+    "{new}, which it does only once it has read every file there."
+)
 
 
 @dataclass(frozen=True)
@@ -132,17 +141,23 @@ def _is_link(path: Path) -> bool:
         return False
 
 
+def _file_read(file: Path, name: str) -> bytes:
+    """The file's bytes; raises ``ParseError`` for one too large by its size, or that cannot be read."""
+    try:
+        file_check(name, file.stat().st_size, max_bytes=conf.SETTINGS.max_upload_bytes)
+        return file.read_bytes()
+    except OSError as exc:
+        raise ParseError(ErrorCode.UNREADABLE, detail=exc.strerror or exc) from exc
+
+
 def _file_ingest(
     *, tenant: Tenant, source: KnowledgeSource, file: Path, name: str, language: str, taken: Mapping[str, str]
 ) -> FileResult:
     """One file's result; reading errors and unexpected exceptions become its error, never the run's."""
     try:
-        file_check(name, file.stat().st_size, max_bytes=conf.SETTINGS.max_upload_bytes)
-        data = file.read_bytes()
+        data = _file_read(file, name)
     except ParseError as exc:
         return FileResult.refused(name, exc)
-    except OSError as exc:
-        return FileResult.refused(name, ParseError(ErrorCode.UNREADABLE, detail=exc.strerror or exc))
     try:
         return file_ingest(
             tenant=tenant,
@@ -156,6 +171,22 @@ def _file_ingest(
     except Exception:
         logger.exception("Ingesting %s into tenant %s failed", file, tenant.pk)
         return FileResult.internal_error(name)
+
+
+def _file_check(*, file: Path, name: str, language: str, taken: Mapping[str, str]) -> FileResult:
+    """The error ``_file_ingest`` would give the file, storing nothing; else the ids it gives."""
+    try:
+        parsed_documents = file_parse(name=name, data=_file_read(file, name), default_language=language, taken=taken)
+    except ParseError as exc:
+        return FileResult.refused(name, exc)
+    except Exception:
+        logger.exception("Reading %s failed", file)
+        return FileResult.internal_error(name)
+    return FileResult(name=name, external_ids=[parsed.external_id for parsed in parsed_documents])
+
+
+def _file_name(file: Path, root: Path) -> str:
+    return file_name_nfc(str(file.relative_to(root)))  # as an upload of the file names it
 
 
 def _names_root(path: Path, source: KnowledgeSource, *, prune: bool) -> Path:
@@ -198,7 +229,7 @@ class Command(BaseCommand):
             action="store_true",
             help="keep documents no longer under PATH (a run with file errors keeps them anyway). Into a folder "
             "source, PATH must be its folder or a file or folder under it; without --no-prune, a run with no "
-            "file errors moves the source to PATH",
+            "file errors moves the source to PATH, and one with any stores nothing",
         )
         parser.add_argument(
             "--language",
@@ -240,18 +271,22 @@ class Command(BaseCommand):
         except FolderSourceError as exc:
             raise CommandError(f"{exc} {hint}") from exc
         root = _names_root(path, source, prune=not options["no_prune"])
+        if not options["no_prune"] and source.config.get(PATH_KEY) != str(path):
+            self._check_move(source=source, path=path, root=root, files=files, unlisted=unlisted, options=options)
         totals = dict.fromkeys(Outcome, 0)
         # The document ids stored by this run, with their file: a file that gives one of them again is refused.
         taken: dict[str, str] = {}
         with_leftovers: list[FileResult] = []
         failed = removed = 0
-        # The bar is drawn on stderr's own stream: its redraws are a carriage return and the bar, which
-        # OutputWrapper would end with a newline each (and colour on a terminal).
-        stream = cast(TextIO, self.stderr._out)
+        stream = self._stream()
         for file in tqdm(files, unit="file", disable=options["no_progress"], file=stream):
-            name = file_name_nfc(str(file.relative_to(root)))  # as an upload of the file names it
             result = _file_ingest(
-                tenant=tenant, source=source, file=file, name=name, language=options["language"], taken=taken
+                tenant=tenant,
+                source=source,
+                file=file,
+                name=_file_name(file, root),
+                language=options["language"],
+                taken=taken,
             )
             taken.update(dict.fromkeys(result.external_ids, result.name))
             if result.error:
@@ -307,4 +342,34 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{not_indexed} document{pluralize(not_indexed)} could not be indexed (listed above); "
                 "run ingest again to retry."
+            )
+
+    def _stream(self) -> TextIO:
+        # The bar is drawn on stderr's own stream: its redraws are a carriage return and the bar, which
+        # OutputWrapper would end with a newline each (and colour on a terminal).
+        return cast(TextIO, self.stderr._out)
+
+    def _check_move(
+        self, *, source: KnowledgeSource, path: Path, root: Path, files: list[Path], unlisted: int, options: Any
+    ) -> None:
+        """Before a pruning run that moves ``source`` to ``path`` stores anything, read every file there
+        as the run would (naming each file with errors on stderr) and refuse the run while any has
+        errors or a folder there could not be listed: the files read would replace the source's own
+        named alike, and the source would keep its old folder."""
+        stream = self._stream()
+        taken: dict[str, str] = {}
+        failed = 0
+        for file in tqdm(files, unit="file", desc="checking", disable=options["no_progress"], file=stream):
+            result = _file_check(file=file, name=_file_name(file, root), language=options["language"], taken=taken)
+            taken.update(dict.fromkeys(result.external_ids, result.name))
+            if result.error:
+                failed += 1
+                with tqdm.external_write_mode(file=stream):  # cleared, the bar is drawn again below the line
+                    self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
+        problems = [f"{failed} of {len(files)} file{pluralize(len(files))} had errors"] if failed else []
+        problems += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
+        if problems:
+            old = source.config[PATH_KEY]
+            raise CommandError(
+                MOVE_INCOMPLETE.format(problems=" and ".join(problems), name=source.name, old=old, new=path)
             )
