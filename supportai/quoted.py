@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-QUOTED_CHARS = 60
+QUOTED_CHARS = 120  # enough to recognise a long address or host name
 
 
 @dataclass(frozen=True)
