@@ -211,15 +211,24 @@ TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 def terminating_signals_exit() -> Iterator[None]:
     """Within the block SIGTERM and SIGHUP raise ``SystemExit(128 + signal)`` in the main thread,
     so the ``finally`` blocks inside it run; the previous handlers are restored when it ends.
-    Outside the main thread, where Python cannot install handlers, nothing changes."""
+    A signal the process ignores stays ignored (``nohup``'s SIGHUP: the run outlives its session),
+    and once one has fired both are ignored until the block ends, so a second one (a closed session
+    sends SIGHUP twice) cannot stop the clean-up. Outside the main thread, where Python cannot
+    install handlers, nothing changes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def stop(signum: int, frame: FrameType | None) -> None:
+        for number in previous:
+            signal.signal(number, signal.SIG_IGN)
         raise SystemExit(128 + signum)
 
-    previous = {number: signal.signal(number, stop) for number in TERMINATING_SIGNALS}
+    previous = {
+        number: signal.signal(number, stop)
+        for number in TERMINATING_SIGNALS
+        if signal.getsignal(number) is not signal.SIG_IGN
+    }
     try:
         yield
     finally:

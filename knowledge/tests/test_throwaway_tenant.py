@@ -96,3 +96,33 @@ def test_outside_the_main_thread_the_handlers_are_left_alone(received):
 
     assert errors == []
     assert seen == [record]
+
+
+def test_a_signal_the_process_ignores_stays_ignored(db, received):
+    # given SIGHUP ignored, as under nohup
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # when it arrives during the block
+    with throwaway_tenant(name="Throwaway", slug="throwaway") as tenant:
+        os.kill(os.getpid(), signal.SIGHUP)
+        # then the run goes on
+        assert Tenant.objects.filter(pk=tenant.pk).exists()
+    assert not Tenant.objects.filter(pk=tenant.pk).exists()
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+
+
+def test_a_second_signal_during_the_clean_up_does_not_stop_it(db, monkeypatch, received):
+    # given a clean-up that receives another signal as it starts (a closed session sends SIGHUP twice)
+    record, signals = received
+    drop = evaluation.drop_tenants
+
+    def signalled_drop(ids: list[int]) -> None:
+        os.kill(os.getpid(), signal.SIGHUP)
+        drop(ids)
+
+    monkeypatch.setattr(evaluation, "drop_tenants", signalled_drop)
+    # when the first signal ends the run
+    with pytest.raises(SystemExit), throwaway_tenant(name="Throwaway", slug="throwaway") as tenant:
+        os.kill(os.getpid(), signal.SIGTERM)
+    # then the tenant is gone all the same, and the handlers before the run are back
+    assert not Tenant.objects.filter(pk=tenant.pk).exists()
+    assert signals == [] and signal.getsignal(signal.SIGHUP) is record
