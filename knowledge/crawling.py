@@ -650,7 +650,8 @@ def _sitemap_text(body: bytes) -> str:
     else:
         declared = XML_DECLARED_ENCODING.match(body.lstrip(b" \t\r\n"))
         label = _supported(declared.group(1).decode("ascii")) if declared else None
-        encoding = "utf-8" if label is None or label.lower().startswith(("utf-16", "utf-32", "ucs")) else label
+        wide = label is not None and codecs.lookup(label).name.startswith(("utf-16", "utf-32"))
+        encoding = "utf-8" if label is None or wide else label
     return body.decode(encoding, errors="replace")
 
 

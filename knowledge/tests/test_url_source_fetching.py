@@ -161,7 +161,11 @@ def test_a_sitemap_is_read_in_the_encoding_it_declares(tenant, site, declaration
 
 
 @pytest.mark.parametrize(
-    "label", ["klingon", "utf-8mb4", "rot13", "UTF-16", "utf-32", "x-sjis", "unicode-1-1-utf-8", "windows-31j"]
+    "label",
+    [
+        *["klingon", "utf-8mb4", "rot13", "UTF-16", "utf-32", "x-sjis", "unicode-1-1-utf-8", "windows-31j"],
+        *["utf16", "UTF_16", "utf32", "u16"],  # Python's other names of UTF-16/32
+    ],
 )
 def test_a_sitemap_whose_encoding_label_is_wrong_or_unknown_is_read_as_utf8(tenant, site, label):
     # given an ASCII sitemap whose declaration names no encoding Python knows, a codec that is no
