@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import connect
 
-from escalations.evaluation import Line, bitext_lines, evaluate
+from escalations.evaluation import EvaluationError, Line, bitext_lines, evaluate
 from supportai.benchmarks import BenchmarkDataMissing, BenchmarkResult, benchmark, percentile
 from supportai.datasets import BITEXT
 from supportai.devserver import free_port, start_daphne, stop
@@ -32,15 +32,23 @@ WARMUP = 10
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
-@benchmark("escalation_bitext")
-def escalation_bitext_benchmark() -> BenchmarkResult:
+def _bitext_lines(split: str) -> list[dict[str, Any]]:
+    """The Bitext CSV's lines of ``split``; ``BenchmarkDataMissing`` when the file is missing or unreadable."""
     if not BITEXT_CSV.is_file():
         raise BenchmarkDataMissing(f"{BITEXT_CSV}: no such file (set BITEXT_CSV)")
+    try:
+        return list(bitext_lines(BITEXT_CSV, split=split))
+    except (EvaluationError, UnicodeDecodeError, OSError) as exc:
+        raise BenchmarkDataMissing(f"{BITEXT_CSV}: {exc}") from exc
+
+
+@benchmark("escalation_bitext")
+def escalation_bitext_benchmark() -> BenchmarkResult:
     rows = []
     for split in ("dev", "holdout"):
         lines = [
             Line(item["text"], item["escalate"], item["reason"], item["group"])
-            for item in bitext_lines(BITEXT_CSV, split=split)
+            for item in _bitext_lines(split)
             if not item["ambiguous"]
         ]
         started = time.perf_counter()

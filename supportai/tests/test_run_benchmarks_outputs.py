@@ -96,6 +96,19 @@ def test_the_dataset_benchmarks_name_a_missing_shared_dataset(tmp_path, monkeypa
     assert err.getvalue().startswith(f"   not run, its dataset cannot be read: {tmp_path / 'missing'}")
 
 
+# no Bitext columns; not UTF-8
+@pytest.mark.parametrize("content", [b"a,b\n1,2\n", b"instruction,intent\n\xff\xfe,x\n"])
+def test_the_escalation_benchmark_names_an_unreadable_bitext_csv(tmp_path, monkeypatch, content):
+    csv_path = tmp_path / "bitext.csv"
+    csv_path.write_bytes(content)
+    monkeypatch.setattr(escalation_benchmarks, "BITEXT_CSV", csv_path)
+    err, out = StringIO(), str(tmp_path / "out")
+
+    with pytest.raises(CommandError, match=r"^not run for want of their datasets: escalation_bitext$"):
+        call_command("run_benchmarks", "--only", "escalation_bitext", "--out", out, stdout=StringIO(), stderr=err)
+    assert err.getvalue().startswith(f"   not run, its dataset cannot be read: {csv_path}: ")
+
+
 def test_a_benchmarks_results_are_written_as_before(tmp_path, runs):
     call_command("run_benchmarks", "--only", "second", "--out", str(tmp_path), stdout=StringIO())
 
