@@ -27,6 +27,7 @@ from knowledge import conf
 from knowledge.bm25 import lock_tenant_index
 from knowledge.crawling import (
     MAX_LINKS_PER_PAGE,
+    MAX_REDIRECTS,
     SITEMAP_DEADLINE_S,
     SITEMAP_MAX_BYTES,
     Crawler,
@@ -84,7 +85,9 @@ START_REFRESH_OFF_SOURCE = (
     "the start page redirects by meta refresh to {target}, outside this source; if the site has moved, "
     "make that address the start URL."
 )
-START_REFRESH_NOTHING = "the start page redirects by meta refresh to {target}, where no page of this source was found."
+START_REFRESH_NOTHING = (
+    "the start page redirects by meta refresh to {target}, which leads to no page of this source that may be indexed."
+)
 START_NOINDEX = "the start page is marked noindex and leads to no page of this source that may be indexed."
 SITEMAP_FAILED = "the sitemap {url} could not be read: {error}"
 SITEMAP_NO_PAGES = (
@@ -273,8 +276,10 @@ class _Sync:
                 raise FetchError(PageError.ROBOTS_UNREADABLE, location=url[:200], detail=exc) from exc
             raise _EntryFailed(ROBOTS_UNREADABLE.format(host=urlsplit(url).netloc, error=exc)) from exc
 
-    def visit(self, url: str) -> tuple[str, ...]:
-        """Fetch and stage one page; returns its links (stored ones when it was not re-read).
+    def visit(self, url: str, *, counted: bool = True) -> tuple[str, ...]:
+        """Fetch and stage one page; returns its links (stored ones when it was not re-read). A
+        meta refresh's target is read ``counted=False``: it is part of the redirect page's visit,
+        which was counted toward ``max_pages``, as an HTTP redirect's target is part of its request.
         Raises ``_EntryFailed`` only when robots.txt cannot be read or the sync's time is up, and
         ``_LeaseLost``; anything else is the page's error."""
         self.check_time()
@@ -295,7 +300,8 @@ class _Sync:
             self.visited.discard(url)
             self._disallow(url)
             return ()
-        self.result.pages += 1
+        if counted:
+            self.result.pages += 1
         self.keep.add(url)
         if robots_error is not None:
             self._fail(url, robots_error)
@@ -567,20 +573,27 @@ class _Sync:
                 if url in self.visited:  # reached earlier by a redirect
                     continue
                 links = self.visit(url)
-                # This page disallowed, not just one of the links counted before it (a start page
-                # that redirects by meta refresh has its links counted before its target is read).
-                if depth == 0 and not links and url in self.disallowed:
-                    raise _EntryFailed(START_DISALLOWED)
-                if depth == 0 and not links and self.last_error is not None:
-                    raise _EntryFailed(START_FAILED.format(error=self.last_error))
-                if url == config.start_url and not self.keep:
-                    start_left_out = self._left_out()
-                room = config.max_pages - self.result.pages
-                if self.refresh and self.refresh in links:
-                    # A redirect: its target is read at the page's own depth, as an HTTP redirect's is.
-                    frontier.add((self.refresh,), depth=depth, room=room, read=self.visited)
-                if depth < config.max_depth:
-                    frontier.add(tuple(self.followable(links)), depth=depth + 1, room=room, read=self.visited)
+                for hop in range(MAX_REDIRECTS + 1):
+                    # This page disallowed, not just one of the links counted before it (a start
+                    # page that redirects by meta refresh has its links counted before its target
+                    # is read).
+                    if depth == 0 and not links and url in self.disallowed:
+                        raise _EntryFailed(START_DISALLOWED)
+                    if depth == 0 and not links and self.last_error is not None:
+                        raise _EntryFailed(START_FAILED.format(error=self.last_error))
+                    if url == config.start_url and not self.keep:
+                        start_left_out = self._left_out()
+                    if depth < config.max_depth:
+                        room = config.max_pages - self.result.pages
+                        frontier.add(tuple(self.followable(links)), depth=depth + 1, room=room, read=self.visited)
+                    # A redirect: its target is read now, at the page's own depth and as part of this
+                    # page (not counted toward max_pages), as an HTTP redirect's is, and as those
+                    # are, up to MAX_REDIRECTS in a row.
+                    if hop == MAX_REDIRECTS or not self.refresh or self.refresh not in links:
+                        break
+                    if (url := self.refresh) in self.visited:
+                        break
+                    links = self.visit(url, counted=False)
             # As with an unreadable start page: a site moved elsewhere, or a start page turned
             # noindex, leaves nothing known to be gone, so the source is not emptied.
             if start_left_out and not self.keep:

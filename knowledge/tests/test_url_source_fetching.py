@@ -676,6 +676,31 @@ def test_a_start_page_that_redirects_by_meta_refresh_is_followed_at_max_depth_0(
     assert _titles(source) == {"New article"} and site.served("/help/other") == []
 
 
+def test_a_meta_refresh_is_read_as_part_of_its_page_not_counted_toward_max_pages(tenant, site):
+    # given a start page that redirects by meta refresh to a page of the source, and max_pages 1
+    site.add("/help/", REDIRECT_PAGE.format(target="/help/new", content="0; url=/help/new"))
+    site.article("/help/new", "New article", "The moved text.")
+    source = _source(tenant, start_url=f"{site.url}/help/", path_prefix="/help/", max_pages=1)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then the target is read as an HTTP redirect's would be: the redirect page is no page of its own
+    assert result.error == "" and result.pages == 1 and result.meta_refreshes == 1
+    assert _titles(source) == {"New article"}
+
+
+def test_meta_refreshes_in_a_row_are_followed_up_to_the_http_redirect_limit(tenant, site):
+    # given a start page followed by a chain of redirect pages longer than MAX_REDIRECTS
+    hops = [f"/help/r{n}" for n in range(MAX_REDIRECTS + 2)]
+    for path, target in zip(["/help/", *hops], hops, strict=False):
+        site.add(path, REDIRECT_PAGE.format(target=target, content=f"0; url={target}"))
+    source = _source(tenant, start_url=f"{site.url}/help/", path_prefix="/help/", max_depth=0)
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then MAX_REDIRECTS refreshes are followed, as HTTP redirects are, and no further
+    assert [site.served(path) for path in hops] == [[200]] * MAX_REDIRECTS + [[], []]
+    assert result.pages == 1 and result.meta_refreshes == MAX_REDIRECTS + 1
+
+
 @pytest.mark.parametrize(
     ("content", "target"),
     [
