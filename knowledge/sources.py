@@ -588,8 +588,9 @@ class _Sync:
                         frontier.add(tuple(self.followable(links)), depth=depth + 1, room=room, read=self.visited)
                     # A redirect: its target is read now, at the page's own depth and as part of this
                     # page (not counted toward max_pages), as an HTTP redirect's is, and as those
-                    # are, up to MAX_REDIRECTS in a row.
-                    if hop == MAX_REDIRECTS or not self.refresh or self.refresh not in links:
+                    # are, up to MAX_REDIRECTS in a row; whatever its nofollow, which is about the
+                    # page's links, not where it sends its reader.
+                    if hop == MAX_REDIRECTS or not self.refresh or not config.covers(self.refresh):
                         break
                     if (url := self.refresh) in self.visited:
                         break

@@ -701,6 +701,24 @@ def test_meta_refreshes_in_a_row_are_followed_up_to_the_http_redirect_limit(tena
     assert result.pages == 1 and result.meta_refreshes == MAX_REDIRECTS + 1
 
 
+@pytest.mark.parametrize("nofollow", ["meta", "header"])
+def test_a_redirect_page_marked_nofollow_still_has_its_meta_refresh_followed(tenant, site, nofollow):
+    # given a redirect page that says nofollow (about its links, not about where it redirects)
+    site.article("/help/", "Index", "All articles.", links=("/help/old",))
+    body = REDIRECT_PAGE.format(target="/help/new", content="0; url=/help/new")
+    if nofollow == "meta":
+        site.add("/help/old", body.replace('content="follow"', 'content="nofollow"'))
+    else:
+        site.add("/help/old", body, headers={"X-Robots-Tag": "nofollow"})
+    site.article("/help/new", "New article", "The moved text.")
+    source = _source(tenant, start_url=f"{site.url}/help/", path_prefix="/help/")
+    # when
+    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+    # then its target is read, as an HTTP redirect's would be
+    assert result.error == "" and result.meta_refreshes == 1
+    assert _titles(source) == {"Index", "New article"}
+
+
 @pytest.mark.parametrize(
     ("content", "target"),
     [
