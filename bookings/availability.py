@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from bookings.dates import is_bookable_date
 from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingStatus, Service
 from supportai.models import Tenant
 
@@ -176,10 +177,13 @@ def slot_at(
 
 
 def parse_local_start(value: str, *, tenant: Tenant) -> datetime | None:
-    """``YYYY-MM-DDTHH:MM`` in the tenant's zone (or with an explicit offset) → aware UTC; None if invalid."""
+    """``YYYY-MM-DDTHH:MM`` in the tenant's zone (or with an explicit offset) → aware UTC; None if invalid
+    or outside the bookable dates (``bookings.dates``)."""
     try:
         parsed = datetime.fromisoformat(value.strip())
     except (ValueError, AttributeError):
+        return None
+    if not is_bookable_date(parsed.date()):
         return None
     if parsed.tzinfo is None:
         localized = _local(parsed.date(), parsed.time(), tenant_zone(tenant))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bookings.dates import bookable_range_message, is_bookable_date
 from chat.protocol import ErrorCode, ProtocolError, _integer, _string
 
 MAX_NAME_CHARS = 200
@@ -65,18 +66,31 @@ class ProposeReschedule(BookingFrame):
     start: str
 
 
+def _bookable(day: date) -> date:
+    if not is_bookable_date(day):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, bookable_range_message())
+    return day
+
+
 def _date(frame: dict[str, Any], key: str) -> date:
     value = _string(frame, key, required=True, limit=10)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a date like 2026-03-09.") from None
+    return _bookable(day)
 
 
 def _start(frame: dict[str, Any], key: str = "start") -> str:
     value = _string(frame, key, required=True, limit=32)
+    malformed = ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a time like 2026-03-09T09:00.")
     if not START_PATTERN.match(value):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a time like 2026-03-09T09:00.")
+        raise malformed
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        raise malformed from None
+    _bookable(day)
     return value
 
 

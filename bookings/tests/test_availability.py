@@ -151,6 +151,10 @@ def test_other_tenants_service_is_refused(tenant, other_service):
         ("garbage", None),
         ("2030-03-11T09:00", datetime(2030, 3, 11, 15, 0, tzinfo=UTC)),
         ("2030-03-11T09:00-06:00", datetime(2030, 3, 11, 15, 0, tzinfo=UTC)),
+        ("9999-12-31T20:00", None),  # year 10000 in UTC
+        ("9999-12-31T23:00-05:00", None),
+        ("0001-01-01T01:00+05:00", None),  # year 0 in UTC
+        ("1999-12-31T09:00", None),  # before the first bookable date
     ],
 )
 def test_parse_local_start(tenant, value, expected):

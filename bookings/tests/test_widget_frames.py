@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from bookings.dates import bookable_range_message
 from bookings.models import Booking, BookingStatus, Proposal
 from bookings.tests.conftest import next_weekday
 
@@ -161,6 +162,32 @@ async def test_bad_booking_frames_get_bad_request_and_the_socket_stays_open(conn
     await client.send(frame)
     error = await client.receive()
     assert error["type"] == "error" and error["code"] == "bad_request", error
+    await client.send({"type": "ping"})
+    assert (await client.receive())["type"] == "pong"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "booking.slots", "date": "9999-12-31"},
+        {"type": "booking.slots", "date": "0001-01-01", "days": 1},
+        {"type": "booking.propose", "start": "9999-12-31T20:00", "name": "A", "email": "a@x.org"},
+        {"type": "booking.propose", "start": "9999-12-31T23:00-05:00", "name": "A", "email": "a@x.org"},
+        {"type": "booking.propose", "start": "0001-01-01T01:00+05:00", "name": "A", "email": "a@x.org"},
+        {"type": "booking.reschedule", "code": "BK-ACDEFG", "email": "a@x.org", "start": "9999-12-31T23:00-05:00"},
+    ],
+)
+async def test_dates_outside_the_bookable_range_are_a_clear_bad_request(connect, tenant, service, frame):
+    # given: a business west of UTC, where 9999-12-31 evening local is already year 10000 in UTC
+    tenant.timezone = "America/New_York"
+    await tenant.asave(update_fields=["timezone"])
+    client = await connect(tenant)
+    # when
+    await client.send({**frame, "service_id": service.pk})
+    error = await client.receive()
+    # then
+    assert error["type"] == "error" and error["code"] == "bad_request", error
+    assert error["message"] == bookable_range_message(), error
     await client.send({"type": "ping"})
     assert (await client.receive())["type"] == "pong"
 
