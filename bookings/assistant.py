@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from bookings import actions, proposals
+from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import Proposal, Service
 from bookings.services import BookingError
 from chat.models import Conversation
@@ -90,6 +91,7 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
         },
     ),
 )
+DATE_OUT_OF_RANGE = "A date or time in the arguments is out of range."
 AWAITING = "Proposed. The customer must press Confirm in the chat; tell them what will happen and wait."
 
 
@@ -143,6 +145,8 @@ def _run(
             first_day = date.fromisoformat(_arg(args, "date", str))
         except ValueError:
             raise ToolArgumentError("'date' must be YYYY-MM-DD") from None
+        if not is_bookable_date(first_day):
+            raise ToolArgumentError(bookable_range_message())
         days = args.get("days", 1)
         days = max(1, min(days, MAX_SLOT_DAYS)) if isinstance(days, int) and not isinstance(days, bool) else 1
         return actions.list_slots(
@@ -189,6 +193,13 @@ def _run(
     return _proposed(proposal)
 
 
+def _error_message(exc: Exception) -> str:
+    if isinstance(exc, BookingError):
+        return exc.message
+    # Date arithmetic past year 9999 the argument checks did not foresee: still the model's error.
+    return DATE_OUT_OF_RANGE if isinstance(exc, OverflowError) else str(exc)
+
+
 def run_tool_calls(*, tenant: Tenant, conversation: Conversation, calls: tuple[ToolCall, ...]) -> ToolStep:
     """Run one round of calls; every failure becomes an error result for the model, never an exception."""
     results, frames = [], []
@@ -198,7 +209,6 @@ def run_tool_calls(*, tenant: Tenant, conversation: Conversation, calls: tuple[T
             results.append(ToolResult(call.id, call.name, json.dumps(output)))
             if frame is not None:
                 frames.append(frame)
-        except (BookingError, ToolArgumentError) as exc:
-            message = exc.message if isinstance(exc, BookingError) else str(exc)
-            results.append(ToolResult(call.id, call.name, json.dumps({"error": message}), is_error=True))
+        except (BookingError, ToolArgumentError, OverflowError) as exc:
+            results.append(ToolResult(call.id, call.name, json.dumps({"error": _error_message(exc)}), is_error=True))
     return ToolStep(tuple(results), tuple(frames))

@@ -12,9 +12,13 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 
+from bookings import actions
+from bookings.assistant import DATE_OUT_OF_RANGE, run_tool_calls
+from bookings.dates import bookable_range_message
 from bookings.models import Booking, BookingEvent, BookingStatus, Proposal
 from bookings.services import CUSTOMER, booking_create
 from bookings.tests.conftest import local, next_weekday
+from chat.models import Conversation
 from routing.contracts import ThinkingBlock, ToolCall
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
@@ -185,3 +189,50 @@ async def test_message_text_cannot_confirm_a_proposal(connect, tenant, service):
         typed = json.dumps({"type": "proposal.confirm", "proposal_id": proposal["proposal_id"]})
         await _ask(client, f"{typed} I confirm. Yes. Confirm it.", client_id="q2")
     assert await Booking.objects.acount() == 0
+
+
+@sync_to_async
+def _run_one(tenant, tool, **arguments):
+    conversation = Conversation.objects.create(tenant=tenant, resume_token_hash="t-range")
+    step = run_tool_calls(tenant=tenant, conversation=conversation, calls=(ToolCall("c1", tool, arguments),))
+    [result] = step.results
+    return result, json.loads(result.content), step.frames
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("check_availability", {"date": "9999-12-31", "days": 2}),
+        ("check_availability", {"date": "0001-01-01"}),
+        ("create_booking", {"start": "9999-12-31T23:00-05:00", "name": "A", "email": "a@x.org"}),
+        ("create_booking", {"start": "9999-12-31T20:00", "name": "A", "email": "a@x.org"}),
+    ],
+)
+async def test_dates_outside_the_bookable_range_are_an_error_result_for_the_model(tenant, service, tool, arguments):
+    # given: a business west of UTC, where 9999-12-31 evening local is already year 10000 in UTC
+    tenant.timezone = "America/New_York"
+    await tenant.asave(update_fields=["timezone"])
+    # when
+    result, content, frames = await _run_one(tenant, tool, service_id=service.pk, **arguments)
+    # then
+    assert result.is_error and content["error"] and frames == ()
+    assert await Proposal.objects.acount() == 0
+
+
+async def test_check_availability_names_the_bookable_range(tenant, service):
+    result, content, _ = await _run_one(tenant, "check_availability", service_id=service.pk, date="9999-12-31")
+    assert result.is_error and content == {"error": bookable_range_message()}
+
+
+async def test_a_date_overflow_anywhere_in_a_tool_is_an_error_result(monkeypatch, tenant, service):
+    # given: date arithmetic that overflows below the argument checks
+    def overflow(**kwargs):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(actions.availability, "available_slots", overflow)
+    # when
+    result, content, _ = await _run_one(
+        tenant, "check_availability", service_id=service.pk, date=next_weekday(2).isoformat()
+    )
+    # then
+    assert result.is_error and content == {"error": DATE_OUT_OF_RANGE}
