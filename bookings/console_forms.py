@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 
+from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import AvailabilityRule, BlackoutDate, BookingStatus, Service, Weekday
 from bookings.selectors import BookingFilters
+
+
+class BookableDateField(forms.DateField):
+    """A date inside ``bookings.dates``' range (outside it, day bounds and UTC conversions overflow)."""
+
+    def validate(self, value: date | None) -> None:
+        super().validate(value)
+        if value is not None and not is_bookable_date(value):
+            raise forms.ValidationError(bookable_range_message(), code="out_of_range")
 
 
 class BookingFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *BookingStatus.choices], required=False)
     service = forms.TypedChoiceField(choices=[], coerce=int, empty_value=None, required=False)
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BookableDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = BookableDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(required=False, max_length=254, label="Code, name or email")
 
     def __init__(self, *args: object, services: list[Service], **kwargs: object) -> None:
@@ -33,7 +45,7 @@ class BookingFilterForm(forms.Form):
 class StartForm(forms.Form):
     """A local date and time in the tenant's zone."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = BookableDateField(widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 300}))
 
     def local_start(self) -> str:

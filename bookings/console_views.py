@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from bookings import availability, payments, selectors, services
 from bookings.console_forms import BookingFilterForm, CancelForm, StaffBookingForm, StartForm
+from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import Booking, BookingSource
 from bookings.services import Actor, BookingError
 from supportai.console.tenancy import TENANT_SWITCHED, require_membership, switched_since_rendered
@@ -63,9 +64,12 @@ def booking_day(request: HttpRequest) -> HttpResponse:
     membership = require_membership(request)
     tenant = membership.tenant
     zone = availability.tenant_zone(tenant)
+    day: date | None
     try:
         day = date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
+        day = None
+    if day is None or not is_bookable_date(day):
         day = timezone.now().astimezone(zone).date()
     rows = [
         (b, b.start_at.astimezone(zone), b.end_at.astimezone(zone))
@@ -125,7 +129,7 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     form = StartForm(request.POST)
     start = availability.parse_local_start(form.local_start(), tenant=membership.tenant) if form.is_valid() else None
     if start is None:
-        messages.error(request, BAD_TIME)
+        messages.error(request, bookable_range_message() if form.has_error("date", "out_of_range") else BAD_TIME)
         return redirect("bookings_console:detail", pk=booking.pk)
     try:
         services.booking_reschedule(

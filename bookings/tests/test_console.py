@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from bookings.availability import tenant_zone
+from bookings.dates import bookable_range_message
 from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingStatus, Service
 from bookings.services import CUSTOMER, booking_create
 from bookings.tests.conftest import local, next_weekday
@@ -33,6 +37,10 @@ def analyst(tenant):
     user = UserFactory.create(username="dora")
     MembershipFactory.create(user=user, tenant=tenant, role=Role.ANALYST)
     return user
+
+
+def booking_today(tenant) -> date:
+    return timezone.now().astimezone(tenant_zone(tenant)).date()
 
 
 def _client(user) -> Client:
@@ -65,6 +73,41 @@ def test_filters_find_by_code_and_status(owner, booking):
     assert booking.confirmation_code.encode() in client.get(f"/console/bookings/?q={booking.confirmation_code}").content
     assert booking.confirmation_code.encode() not in client.get("/console/bookings/?status=canceled").content
     assert client.get("/console/bookings/?date_from=nonsense").status_code == 200
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31"])
+def test_dates_outside_the_bookable_range_are_a_form_error_not_a_500(owner, booking, day):
+    # given: a business west of UTC, where a day's bounds near 9999-12-31 are year 10000 in UTC
+    booking.tenant.timezone = "America/New_York"
+    booking.tenant.save(update_fields=["timezone"])
+    client = _client(owner)
+    for field in ("date_from", "date_to"):
+        # when
+        response = client.get(f"/console/bookings/?{field}={day}&status=canceled")
+        # then: the range is shown and the (invalid) filters are dropped
+        assert response.status_code == 200
+        assert bookable_range_message().encode() in response.content
+        assert booking.confirmation_code.encode() in response.content
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_day_view_outside_the_bookable_range_shows_today(owner, booking, day):
+    response = _client(owner).get(f"/console/bookings/day/?date={day}")
+    assert response.status_code == 200 and response.context["day"] == booking_today(booking.tenant)
+
+
+def test_staff_cannot_book_or_reschedule_outside_the_bookable_range(agent, service, booking):
+    client = _client(agent)
+    response = client.post(
+        "/console/bookings/new/",
+        {"service": service.pk, "date": "9999-12-31", "time": "23:00", "name": "A", "email": "a@x.org"},
+    )
+    assert response.status_code == 200 and bookable_range_message().encode() in response.content
+    response = client.post(
+        f"/console/bookings/{booking.pk}/reschedule/", {"date": "9999-12-31", "time": "23:00"}, follow=True
+    )
+    assert bookable_range_message().encode() in response.content
+    assert Booking.objects.get().start_at == booking.start_at
 
 
 def test_other_tenant_sees_nothing(outsider, booking):
