@@ -16,10 +16,15 @@ def normalize_origin(origin: str) -> str:
 
 
 def origin_allowed(*, tenant: Tenant, origin: str, host: str) -> bool:
-    """Allowed when listed for the tenant, or when it is this server itself (the /demo/ page)."""
+    """Allowed when listed for the tenant, or when it is this server itself (the /demo/ page); an
+    origin that is no URL (``http://[x``) is not allowed."""
     if not origin:
         return False
     normalized = normalize_origin(origin)
     if normalized in tenant.normalized_origins():
         return True
-    return bool(host) and urlsplit(normalized).netloc == host.lower()
+    try:
+        netloc = urlsplit(normalized).netloc
+    except ValueError:  # a bracketed host that is no IPv6 address
+        return False
+    return bool(host) and netloc == host.lower()

@@ -32,6 +32,11 @@ async def test_foreign_origin_is_closed_with_4403(connect: Connect, tenant: Tena
     assert await client.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
 
 
+async def test_origin_that_is_no_url_is_closed_with_4403(connect: Connect, tenant: Tenant) -> None:
+    client = await connect(tenant, origin="http://[x", expect_ready=False)
+    assert await client.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
+
+
 async def test_session_ready_opens_a_conversation(connect: Connect, tenant: Tenant) -> None:
     client = await connect(tenant)
     ready = client.ready

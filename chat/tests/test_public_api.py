@@ -191,6 +191,23 @@ def test_post_message_refuses_foreign_origin(tenant: Tenant) -> None:
     assert not Conversation.objects.exists()
 
 
+@pytest.mark.parametrize("origin", ["http://[x", "http://[x]"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/public/chat/messages",
+        "/api/v1/public/chat/messages/stream",
+        "/api/v1/public/chat/escalate",
+        "/api/v1/public/chat/proposals/confirm",
+        "/api/v1/public/chat/proposals/reject",
+    ],
+)
+def test_an_origin_that_is_no_url_is_forbidden(tenant: Tenant, path: str, origin: str) -> None:
+    response = _post(path, {"key": tenant.public_key, "client_id": "a", "text": "hi"}, origin=origin)
+    assert (response.status_code, response.json()["code"]) == (403, "forbidden")
+    assert not Conversation.objects.exists()
+
+
 def test_other_tenants_resume_token_opens_a_new_conversation(tenant: Tenant, other_tenant: Tenant) -> None:
     theirs = _post(
         "/api/v1/public/chat/messages",
