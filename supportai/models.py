@@ -32,9 +32,13 @@ def validate_timezone(value: str) -> None:
 def validate_origin(value: str) -> None:
     from urllib.parse import urlsplit
 
-    parts = urlsplit(value)
+    message = f"{value!r} is not an origin like https://www.example.com"
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a bracketed host that is no IPv6 address
+        raise ValidationError(message) from None
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"} or parts.query:
-        raise ValidationError(f"{value!r} is not an origin like https://www.example.com")
+        raise ValidationError(message)
 
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #0f766e")

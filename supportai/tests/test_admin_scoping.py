@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from supportai.api_keys import api_key_create
@@ -142,6 +143,25 @@ def _tenant_form(tenant: Tenant, **changes: object) -> dict[str, object]:
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.mark.parametrize("origin", ["https://[x", "https://[x]"])
+def test_tenant_allowed_origin_that_is_no_url_is_refused_with_a_message(
+    owner: User, tenant: Tenant, origin: str
+) -> None:
+    before = list(tenant.allowed_origins)
+    response = _client_for(owner).post(
+        f"/admin/supportai/tenant/{tenant.pk}/change/", _tenant_form(tenant, allowed_origins=origin)
+    )
+    assert response.status_code == 200
+    assert "allowed_origins" in response.context["adminform"].form.errors
+    tenant.refresh_from_db()
+    assert tenant.allowed_origins == before
+    with pytest.raises(ValidationError) as refused:
+        Tenant(name="Gamma", slug="gamma", allowed_origins=[origin]).clean_fields()
+    assert refused.value.message_dict["allowed_origins"] == [
+        f"Item 1 in the array did not validate: {origin!r} is not an origin like https://www.example.com"
+    ]
 
 
 def test_tenant_staff_cannot_deactivate_their_tenant_superusers_can(owner: User, tenant: Tenant) -> None:
