@@ -29,9 +29,12 @@ def _parse_time(value: Any, *, day: str) -> time | None:
     if not isinstance(value, str):
         raise ValidationError(f"{day}: times must be strings like '09:00'")
     try:
-        return time.fromisoformat(value)
+        parsed = time.fromisoformat(value)
     except ValueError:
         raise ValidationError(f"{day}: {value!r} is not a time like '09:00'") from None
+    if parsed.tzinfo is not None:
+        raise ValidationError(f"{day}: {value!r} has a UTC offset; times are local to the policy's time zone")
+    return parsed
 
 
 def parse_weekly(data: Any) -> dict[int, tuple[Interval, ...]]:

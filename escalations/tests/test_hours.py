@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import importlib
+from datetime import UTC, date, datetime, time
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 
 from escalations.hours import ServiceHours, parse_weekly
-from escalations.models import default_weekly_hours
+from escalations.models import EscalationPolicy, default_weekly_hours
+from supportai.models import Tenant
 
 
 def hours(zone: str, weekly: object = None, holidays: tuple[date, ...] = ()) -> ServiceHours:
@@ -78,9 +81,28 @@ def test_never_open_schedule_has_no_next_opening() -> None:
         ({"mon": [["18:00", "09:00"]]}, "must start before"),
         ({"mon": [["09:00", "13:00"], ["12:00", "18:00"]]}, "overlap"),
         ({"mon": [["nine", "18:00"]]}, "not a time"),
+        ({"mon": [["09:00+01:00", "18:00"]]}, "local to the policy's time zone"),
+        ({"mon": [["09:00Z", "18:00Z"]]}, "local to the policy's time zone"),
         ([], "must be an object"),
     ],
 )
 def test_bad_schedules_get_clear_errors(weekly: object, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         parse_weekly(weekly)
+
+
+@pytest.mark.django_db
+def test_migration_drops_utc_offsets_stored_before_they_were_refused(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given: a policy saved with offsets (they were ignored) and one without
+    stored = {"mon": [["09:00+01:00", "18:00:30Z"]], "tue": [["10:00", "24:00"]]}
+    offset = EscalationPolicy.objects.create(tenant=tenant, weekly_hours=stored)
+    plain = EscalationPolicy.objects.create(tenant=other_tenant, weekly_hours={"mon": [["08:00", "12:00"]]})
+    migration = importlib.import_module("escalations.migrations.0002_service_hours_without_utc_offsets")
+    # when
+    migration.drop_offsets(django_apps, None)
+    # then: the same local wall-clock times, which parse again
+    offset.refresh_from_db()
+    plain.refresh_from_db()
+    assert offset.weekly_hours == {"mon": [["09:00", "18:00:30"]], "tue": [["10:00", "24:00"]]}
+    assert parse_weekly(offset.weekly_hours)[0] == ((time(9), time(18, 0, 30)),)
+    assert plain.weekly_hours == {"mon": [["08:00", "12:00"]]}
