@@ -17,6 +17,8 @@ FUSION_METHODS = frozenset({"rrf", "convex"})
 PRECISIONS = frozenset({"auto", "fp32", "bf16"})
 # robots.txt groups match on the product token before the slash: "SupportAI-KnowledgeBot".
 DEFAULT_USER_AGENT = "SupportAI-KnowledgeBot/1.0 (help-centre indexer; honours robots.txt)"
+# The longest resync interval a URL source may hold (a year): KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES too.
+MAX_SYNC_INTERVAL_MINUTES = 365 * 24 * 60
 
 
 def _env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
@@ -101,7 +103,9 @@ def load() -> KnowledgeSettings:
         crawl_max_pages=env_int("KNOWLEDGE_CRAWL_MAX_PAGES", 1000, minimum=1, maximum=100_000),
         crawl_sync_max_s=env_int("KNOWLEDGE_CRAWL_SYNC_MAX_S", 3600, minimum=1),
         crawl_allow_private=env_bool("KNOWLEDGE_CRAWL_ALLOW_PRIVATE", False),
-        url_sync_interval_minutes=env_int("KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES", 24 * 60, minimum=0),
+        url_sync_interval_minutes=env_int(
+            "KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES", 24 * 60, minimum=0, maximum=MAX_SYNC_INTERVAL_MINUTES
+        ),
         warm_up=env_bool("KNOWLEDGE_WARM_UP", True),
         # Above the longest wait of a retried task (Retry-After up to 10 minutes, then the work itself).
         stuck_pending_minutes=env_int("KNOWLEDGE_STUCK_PENDING_MINUTES", 30, minimum=15, maximum=7 * 24 * 60),

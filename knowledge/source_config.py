@@ -162,7 +162,7 @@ def url_config_parse(config: Mapping[str, Any]) -> UrlSourceConfig:
         max_pages=max_pages,
         max_depth=_number(config, "max_depth", DEFAULT_MAX_DEPTH, MAX_DEPTH),
         sync_interval_minutes=_number(
-            config, "sync_interval_minutes", settings.url_sync_interval_minutes, 365 * 24 * 60
+            config, "sync_interval_minutes", settings.url_sync_interval_minutes, conf.MAX_SYNC_INTERVAL_MINUTES
         ),
     )
 

@@ -60,3 +60,11 @@ def test_the_retrieval_time_limit_defaults_to_two_seconds_and_zero_turns_it_off(
     monkeypatch.setenv("KNOWLEDGE_RETRIEVAL_TIMEOUT_MS", "-1")
     with pytest.raises(ImproperlyConfigured, match="KNOWLEDGE_RETRIEVAL_TIMEOUT_MS"):
         conf.load()
+
+
+def test_the_url_sync_interval_is_at_most_what_a_source_may_hold(monkeypatch):
+    monkeypatch.setenv("KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES", "525600")
+    assert conf.load().url_sync_interval_minutes == 525_600
+    monkeypatch.setenv("KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES", "1000000")
+    with pytest.raises(ImproperlyConfigured, match="KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES"):
+        conf.load()
