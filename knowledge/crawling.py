@@ -526,7 +526,9 @@ _REFRESH = re.compile(
 
 
 def refresh_target(content: str) -> tuple[int, str] | None:
-    """The delay and the URL (as written) of a meta refresh's ``content``; None when it names no URL."""
+    """The delay and the URL (as written) of a meta refresh's ``content``; None when it names no URL.
+    A delay with more digits than ``MAX_REFRESH_DELAY_S`` (leading zeros aside) is given as
+    ``MAX_REFRESH_DELAY_S + 1``: it is no redirect, and past 4,300 digits no int Python reads."""
     found = _REFRESH.fullmatch(content)
     if found is None:
         return None
@@ -534,7 +536,11 @@ def refresh_target(content: str) -> tuple[int, str] | None:
     if found.group("quote"):
         url = url.split(found.group("quote"), 1)[0]
     url = url.strip()
-    return (int(found.group("delay")), url) if url else None
+    if not url:
+        return None
+    digits = found.group("delay").lstrip("0") or "0"
+    too_long = len(digits) > len(str(MAX_REFRESH_DELAY_S))
+    return (MAX_REFRESH_DELAY_S + 1 if too_long else int(digits), url)
 
 
 class _LinkParser(TolerantHTMLParser):

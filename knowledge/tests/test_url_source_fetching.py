@@ -12,6 +12,7 @@ import pytest
 from knowledge import conf, sources
 from knowledge.crawling import (
     MAX_REDIRECTS,
+    MAX_REFRESH_DELAY_S,
     MAX_SITEMAP_URLS,
     SITEMAP_CUT_SHORT,
     SITEMAP_TOO_MANY,
@@ -731,10 +732,26 @@ def test_a_redirect_page_marked_nofollow_still_has_its_meta_refresh_followed(ten
         ("soon; url=/d", None),
         ("1" * 100_000 + "x", None),  # read in linear time, as each hostile variant below
         ("1." + ".1" * 50_000 + "x", None),
+        ("00005; url=/e", (5, "/e")),
+        ("3600; url=/f", (MAX_REFRESH_DELAY_S + 1, "/f")),
+        ("9" * 5_000 + "; url=/g", (MAX_REFRESH_DELAY_S + 1, "/g")),
     ],
 )
 def test_a_meta_refresh_is_read_as_browsers_read_it(content, target):
     assert refresh_target(content) == target
+
+
+@pytest.mark.parametrize(
+    ("delay", "refresh"),
+    [
+        ("9" * 5_000, ""),  # more digits than Python reads as an int: far past a redirect's delay
+        ("0" * 5_000 + "5", "https://help.example.com/docs/new"),  # 5 s, as browsers read it
+        ("0" * 5_000 + "6", ""),
+    ],
+)
+def test_a_meta_refresh_delay_of_thousands_of_digits_is_compared_not_parsed(delay, refresh):
+    html = f'<html><head><meta http-equiv="refresh" content="{delay}; url=/docs/new"></head></html>'
+    assert page_links(html, "https://help.example.com/docs/old").refresh == refresh
 
 
 @pytest.mark.parametrize("charset", ["no-such-charset", "base64", "undefined", "idna"])
