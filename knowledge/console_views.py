@@ -24,7 +24,7 @@ from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, SEARCH_CO
 from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
 from knowledge.paging import IdsFirstPaginator
 from knowledge.providers.base import ProviderError
-from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
+from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES, public_reason
 from knowledge.selectors import (
     child_sections_get,
     chunk_document_id_get,
@@ -173,6 +173,21 @@ class DocumentFilterForm(forms.Form):
         """The valid filters that are set, by name."""
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+# What the box says when hybrid search answered without a retriever (``ExplainedPassages.went_without``):
+# its results are the other's alone, and finding none says nothing of what the failed one would find.
+WENT_WITHOUT = {
+    "dense": "Dense search was unavailable: {reason} These are keyword results only.",
+    "bm25": "Keyword search was unavailable: {reason} These are dense results only.",
+}
+NOTHING_FOUND_WITHOUT = {
+    "dense": "Keyword search found no passage; dense search, which finds paraphrases, was unavailable.",
+    "bm25": "Dense search found no passage; keyword search was unavailable.",
+}
+NOTHING_FOUND = "No passages matched."
+# Hybrid search raises only when neither retriever answered (``search_candidates``' fallback).
+NEITHER_ANSWERED = "Neither keyword nor dense search could answer, so there are no passages to show. {reason}"
 
 
 class SearchForm(forms.Form):
@@ -433,15 +448,28 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(_search_input(request.GET))
     passages = []
     weighing = None
+    went_without: dict[str, str] = {}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
             found = retrieve_explained(tenant=membership.tenant, query=data["q"], k=data["k"], mode=data["mode"])
         except ProviderError as exc:
-            form.add_error(None, EMBEDDING_UNAVAILABLE.format(reason=exc.public_message))
+            if data["mode"] == "hybrid":
+                form.add_error(None, NEITHER_ANSWERED.format(reason=public_reason(exc)))
+            else:
+                form.add_error(None, EMBEDDING_UNAVAILABLE.format(reason=exc.public_message))
         except RetrievalTimedOut:
-            form.add_error(None, RETRIEVAL_TIMED_OUT)
+            reason = f"{RETRIEVAL_TIMED_OUT}."
+            form.add_error(None, NEITHER_ANSWERED.format(reason=reason) if data["mode"] == "hybrid" else reason)
         else:
-            passages, weighing = found.passages, found.weighing
-    context = {"tenant": membership.tenant, "form": form, "passages": passages, "weighing": weighing}
+            passages, weighing, went_without = found.passages, found.weighing, found.went_without
+    context = {
+        "tenant": membership.tenant,
+        "form": form,
+        "passages": passages,
+        "weighing": weighing,
+        "went_without": went_without,
+        "notices": [WENT_WITHOUT[name].format(reason=reason) for name, reason in went_without.items()],
+        "nothing_found": " ".join(NOTHING_FOUND_WITHOUT[name] for name in went_without) or NOTHING_FOUND,
+    }
     return render(request, "knowledge/search.html", context)

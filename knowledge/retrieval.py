@@ -54,6 +54,8 @@ MIN_CANDIDATES = 50
 # What dense-mode callers tell people when the query cannot be embedded (hybrid goes on with BM25).
 # ``reason``: the error's public message (the vendor's words go to the log only).
 EMBEDDING_UNAVAILABLE = "The embedding service could not embed the query; bm25 and hybrid search still work. {reason}"
+# Why a retriever that hit its statement timeout did not answer, in the words shown to tenants.
+TIMED_OUT_REASON = "It took too long and was stopped."
 RERANK_CANDIDATES = 25
 
 # Hybrid searches run the keyword side (BM25 and the lookups that weigh it) on a second connection
@@ -174,11 +176,14 @@ def fuse(lists: dict[str, ParentList], *, method: str, weights: dict[str, float]
 @dataclass(frozen=True)
 class Candidates:
     """Each retriever's parents for one query, before fusion, and what hybrid fusion weighs BM25's
-    by: the query's keyword evidence and type (None outside hybrid, or without BM25's list)."""
+    by: the query's keyword evidence and type (None outside hybrid, or without BM25's list).
+    ``went_without``: each retriever hybrid mode went on without, with why in tenants' words
+    (``public_reason``)."""
 
     lists: dict[str, ParentList]
     evidence: KeywordEvidence
     query_type: QueryType | None = None
+    went_without: dict[str, str] = field(default_factory=dict)
 
     @property
     def dense_margin(self) -> float | None:
@@ -251,6 +256,12 @@ def keyword_side(*, tenant: Tenant, query: str, limit: int, weigh: bool, timeout
     return KeywordSide(hits, evidence, query_type)
 
 
+def public_reason(error: Exception) -> str:
+    """Why a retriever failed, in the words tenants may read (a ``ProviderError``'s public message,
+    ``TIMED_OUT_REASON`` for a cancelled statement); the error's own words are for the log."""
+    return error.public_message if isinstance(error, ProviderError) else TIMED_OUT_REASON
+
+
 def _went_without(retriever: str, *, tenant: Tenant, error: Exception, degraded: bool) -> Exception:
     """Log a retriever's failure (the vendor's or the server's words stay in the log) and return it.
     An embedding service that refuses the platform's key or configuration is an ERROR: operators act."""
@@ -298,7 +309,8 @@ def search_candidates(
 
     A query that cannot be embedded raises ``ProviderError``, a cancelled statement
     ``RetrievalTimedOut``, unless ``fallback`` lets hybrid mode go on with the retriever that
-    answered (serving does; measurements must not); if neither did, the first error is raised.
+    answered (serving does; measurements must not; ``Candidates.went_without`` says which it went
+    without and why); if neither did, the first error is raised.
     With ``fallback`` in hybrid mode a hosted provider's query vector is also waited for at most
     ``timeout_ms`` (``QUERY_VECTOR_LATE``, an ``UNAVAILABLE`` embedding); measurements and the local
     model wait for it."""
@@ -307,7 +319,7 @@ def search_candidates(
     # Only a hosted provider's vector can be withheld (a stalled service); the local model's waits
     # are its load after a start and a burst's queue, both short and better than no dense side.
     deadline = time.monotonic() + timeout_ms / 1000 if degrade and timeout_ms and provider.hosted else None
-    failures: list[Exception] = []
+    failures: dict[str, Exception] = {}
     candidates = max(MIN_CANDIDATES, depth * children_per_parent())
     # The query is embedded in a worker thread while the keyword side runs in PostgreSQL: the model
     # (torch releases the GIL) and the database overlap instead of adding up.
@@ -323,7 +335,7 @@ def search_candidates(
         try:
             keywords = keyword() if parallel is None else None
         except RetrievalTimedOut as exc:
-            failures.append(_went_without("bm25", tenant=tenant, error=exc, degraded=degrade))
+            failures["bm25"] = _went_without("bm25", tenant=tenant, error=exc, degraded=degrade)
             if not degrade:
                 raise
     if embedding is not None:
@@ -332,14 +344,14 @@ def search_candidates(
             dense = dense_search(tenant=tenant, vector=vector, limit=candidates, timeout_ms=timeout_ms)
         except (ProviderError, RetrievalTimedOut) as exc:
             # Keywords still answer while the embedding service is down; the passages' ranks show it.
-            failures.append(_went_without("dense", tenant=tenant, error=exc, degraded=degrade))
+            failures["dense"] = _went_without("dense", tenant=tenant, error=exc, degraded=degrade)
             if not degrade:
                 raise
     if parallel is not None:
         try:
             keywords = parallel.result()
         except RetrievalTimedOut as exc:
-            failures.append(_went_without("bm25", tenant=tenant, error=exc, degraded=degrade))
+            failures["bm25"] = _went_without("bm25", tenant=tenant, error=exc, degraded=degrade)
             if not degrade:
                 raise
     lists = {
@@ -347,10 +359,11 @@ def search_candidates(
         **({"dense": lift_to_parents(dense)} if dense is not None else {}),
     }
     if not lists and failures:
-        raise failures[0]
+        raise next(iter(failures.values()))
+    went_without = {name: public_reason(error) for name, error in failures.items()}
     if keywords is None:
-        return Candidates(lists, NO_EVIDENCE)
-    return Candidates(lists, keywords.evidence, keywords.query_type)
+        return Candidates(lists, NO_EVIDENCE, went_without=went_without)
+    return Candidates(lists, keywords.evidence, keywords.query_type, went_without)
 
 
 def ranked_parents(
@@ -376,10 +389,12 @@ def ranked_parents(
 
 @dataclass(frozen=True)
 class Ranking:
-    """Parents best first and, in hybrid mode, how the retrievers were weighed for the query."""
+    """Parents best first and, in hybrid mode, how the retrievers were weighed for the query, or
+    which retriever it went without (``Candidates.went_without``)."""
 
     parents: list[RankedParent]
     weighing: FusionWeights | None
+    went_without: dict[str, str] = field(default_factory=dict)
 
 
 def rank_parents(
@@ -413,7 +428,7 @@ def rank_parents(
     else:
         (only,) = found.lists.values()
         fused = only.scored
-    return Ranking(ranked_parents(found.lists, fused, depth=depth), weighing)
+    return Ranking(ranked_parents(found.lists, fused, depth=depth), weighing, found.went_without)
 
 
 def rerank(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import (
@@ -315,6 +315,8 @@ def retrieve(
 class ExplainedPassages:
     passages: list[Passage]
     weighing: FusionWeights | None  # how hybrid retrieval weighed its retrievers for the query
+    # The retrievers hybrid retrieval went without, with why in tenants' words (``Candidates.went_without``).
+    went_without: dict[str, str] = field(default_factory=dict)
 
 
 def retrieve_explained(
@@ -335,7 +337,7 @@ def retrieve_explained(
     Each SQL statement is cancelled after ``KNOWLEDGE_RETRIEVAL_TIMEOUT_MS``. Hybrid mode answers
     from one retriever when the other fails (the passages' ``ranks`` show which ran); when no
     retriever can answer, its error is raised: ``ProviderError`` (the query could not be embedded)
-    or ``RetrievalTimedOut``."""
+    or ``RetrievalTimedOut``. ``went_without`` names the retriever hybrid mode answered without."""
     if not isinstance(k, int) or isinstance(k, bool):
         raise TypeError(f"k must be a whole number; got {k!r}")
     if k > MAX_K:
@@ -382,4 +384,4 @@ def retrieve_explained(
                 ranks=dict(parent.ranks),
             )
         )
-    return ExplainedPassages(passages, ranking.weighing)
+    return ExplainedPassages(passages, ranking.weighing, ranking.went_without)
