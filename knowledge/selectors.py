@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import (
+    BooleanField,
+    Case,
     Count,
     F,
     Func,
@@ -18,12 +20,14 @@ from django.db.models import (
     Sum,
     TextField,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
+from django.utils import timezone
 
 from knowledge import conf
-from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus, KnowledgeSource, SourceKind
+from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.parsing import storable_text
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
 from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, mode_check, rank_parents, rerank
@@ -40,14 +44,18 @@ def source_list(*, tenant: Tenant) -> QuerySet[KnowledgeSource]:
     return KnowledgeSource.objects.for_tenant(tenant).order_by("name")
 
 
-def source_list_with_totals(*, tenant: Tenant) -> QuerySet[KnowledgeSource]:
+def source_list_with_totals(*, tenant: Tenant, now: datetime | None = None) -> QuerySet[KnowledgeSource]:
     """``source_list`` with each source's ``document_count`` and ``chunk_total`` (its documents'
     chunks), counted among the tenant's documents only: from the index on tenant and source, not
-    by joining every document of every tenant."""
+    by joining every document of every tenant; and ``sync_stalled``: whether it is syncing by a
+    claim no longer renewed at ``now`` (``source_config.sync_free``: its worker died, and the next
+    sync takes it over)."""
     documents = Document.objects.for_tenant(tenant).filter(source=OuterRef("pk")).order_by().values("source")
+    stalled = Q(status=SourceStatus.SYNCING) & sync_free(now or timezone.now())
     return source_list(tenant=tenant).annotate(
         document_count=Coalesce(Subquery(documents.annotate(n=Count("pk")).values("n")), 0),
         chunk_total=Coalesce(Subquery(documents.annotate(n=Sum("chunk_count")).values("n")), 0),
+        sync_stalled=Case(When(stalled, then=Value(True)), default=Value(False), output_field=BooleanField()),
     )
 
 
