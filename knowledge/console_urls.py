@@ -8,6 +8,7 @@ urlpatterns = [
     path("", console_views.documents, name="documents"),
     path("documents/<int:pk>/", console_views.document_detail, name="document"),
     path("documents/<int:pk>/delete/", console_views.document_delete_page, name="document-delete"),
+    path("documents/<int:pk>/reindex/", console_views.document_reindex, name="document-reindex"),
     path("sources/new/", console_views.url_source_new, name="source-new"),
     path("sources/<int:pk>/edit/", console_views.url_source_edit, name="source-edit"),
     path("sources/<int:pk>/delete/", console_views.url_source_delete, name="source-delete"),

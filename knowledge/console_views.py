@@ -33,6 +33,7 @@ from knowledge.selectors import (
     document_get,
     document_list,
     document_page_get,
+    document_status_get,
     parent_chunk_list,
     retrieve_explained,
     source_get,
@@ -40,7 +41,7 @@ from knowledge.selectors import (
     source_totals,
     url_source_get,
 )
-from knowledge.services import Outcome, SourceKindError, document_delete
+from knowledge.services import Outcome, SourceKindError, document_delete, documents_reindex_enqueue
 from knowledge.source_config import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_PAGES,
@@ -72,6 +73,13 @@ CHUNK_GONE = (
 CHUNK_NOT_AN_ID = "The link names no chunk (its chunk is not a chunk id). The document's chunks are these."
 SAVED_WHILE_SYNCING = "a sync is running with the old ones; press Sync now when it has finished."
 NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
+REINDEX_QUEUED = (
+    "Re-index of {title} queued: it shows as Pending until its new chunks are in; "
+    "answers use the current ones meanwhile."
+)
+NOTHING_TO_REINDEX = (
+    "{title} has no text to index: its page could not be fetched. Sync now on its source fetches it again."
+)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -370,6 +378,22 @@ def document_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     from_website = document.source.kind == SourceKind.URL
     context = {"tenant": membership.tenant, "document": document, "from_website": from_website}
     return render(request, "knowledge/document_confirm_delete.html", context)
+
+
+@login_required
+@require_POST
+def document_reindex(request: HttpRequest, pk: int) -> HttpResponse:
+    """Re-index one of the tenant's documents from scratch (``documents_reindex_enqueue``), for owners
+    and admins; another tenant's id is a 404."""
+    membership = require_membership(request)
+    document = document_status_get(tenant=membership.tenant, pk=pk)
+    if not membership.can_manage:
+        raise PermissionDenied(NOT_MANAGER)
+    if documents_reindex_enqueue(tenant=membership.tenant, document_ids=[document.pk]):
+        messages.success(request, REINDEX_QUEUED.format(title=isolate(document.title)))
+    else:
+        messages.error(request, NOTHING_TO_REINDEX.format(title=isolate(document.title)))
+    return redirect("knowledge_console:document", pk=document.pk)
 
 
 class CountedPaginator(Paginator):
