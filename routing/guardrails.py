@@ -199,6 +199,14 @@ def citation_indexes(text: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(int(n) for n in _CITATION.findall(text)))
 
 
+def uncited(text: str) -> str:
+    """Knowledge text as an answer or a prompt may quote it: its own ``[n]`` (a footnote, a Markdown
+    reference link ``[form][2]``) in full-width brackets (U+FF3B, U+FF3D), so that only the platform's
+    markers cite a passage; a quoted ``[2]`` would list another document as a source, or be reported as a
+    citation to a passage not provided."""
+    return _CITATION.sub(lambda match: f"\uff3b{match.group(1)}\uff3d", text)
+
+
 @dataclass(frozen=True)
 class OutputVerdict:
     text: str  # the text to keep (citations cleaned, contacts redacted, or the safe reply)

@@ -16,6 +16,7 @@ from knowledge.models import Document
 from knowledge.tests.factories import add_document
 from knowledge.tests.locks import table_locked
 from routing.contracts import ToolCall
+from routing.models import GuardrailEvent
 from routing.phrases import PHRASES
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
@@ -63,6 +64,23 @@ async def test_answer_cites_the_tenants_passage_and_stores_the_same_sources(conn
     ]
     assert "[1]" in end["text"] and "30 days" in end["text"]
     assert await _stored_sources(end) == end["sources"]
+
+
+@pytest.mark.parametrize("with_second_document", [True, False])
+async def test_answer_lists_only_the_quoted_document_when_its_text_has_a_bracketed_number(
+    connect: Connect, tenant: Tenant, with_second_document: bool
+) -> None:
+    # given a refunds article with a footnote marker, and maybe a second article that becomes passage 2
+    refunds = await _add(tenant, "Refunds", "Refunds take 30 days [2].", url="https://alpha.example.com/refunds")
+    if with_second_document:
+        await _add(tenant, "Parking", "Park behind the studio.", url="https://alpha.example.com/parking")
+    client = await connect(tenant)
+    # when
+    end = (await client.ask("How long do refunds take?", "k-9"))[-1]
+    # then only the refunds article is a source, and no citation was reported as made up
+    assert "30 days" in end["text"]
+    assert [source["document_id"] for source in end["sources"]] == [refunds.pk]
+    assert await GuardrailEvent.objects.filter(tenant=tenant).acount() == 0
 
 
 async def test_answer_never_uses_another_tenants_knowledge(

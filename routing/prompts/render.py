@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from routing.contracts import ContextPassage, Modality
+from routing.guardrails import uncited
 from routing.prompts import templates
 from routing.providers.base import SystemBlock
 
@@ -56,15 +57,16 @@ def _quoted(text: str) -> str:
 
 
 def knowledge_block(passages: tuple[ContextPassage, ...]) -> str:
-    """The passages, each fenced in ``<passage>`` tags that its own title, URL or text cannot close."""
+    """The passages, each fenced in ``<passage>`` tags that its own title, URL or text cannot close, and
+    headed by its ``[index]``, the only citation marker in the block (``guardrails.uncited``)."""
     if not passages:
         return templates.NO_KNOWLEDGE
     rendered = [
         templates.PASSAGE.format(
             index=p.index,
-            title=_quoted(p.title.strip()) or "Untitled",
+            title=uncited(_quoted(p.title.strip())) or "Untitled",
             url=f" ({_quoted(p.url)})" if p.url else "",
-            text=_quoted(p.text.strip()),
+            text=uncited(_quoted(p.text.strip())),
         )
         for p in passages
     ]

@@ -1,8 +1,9 @@
 """The ``local`` provider: an offline, deterministic, extractive answer built only from the passages.
 
 It needs no key and costs nothing. It quotes the sentences that best cover the question, each with
-its ``[n]`` citation, and when the passages do not cover the question it says so plainly and offers
-a human (``Finish.suggest_human``).
+its ``[n]`` citation (a ``[n]`` in the passage's own text is quoted in full-width brackets, so it
+cites nothing: ``guardrails.uncited``), and when the passages do not cover the question it says so
+plainly and offers a human (``Finish.suggest_human``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from routing.grounding import ground
+from routing.guardrails import uncited
 from routing.phrases import phrases_for
 from routing.providers.base import Finish, ProviderRequest, StreamEvent, TextChunk, Usage
 from routing.terms import stream_pieces
@@ -26,7 +28,7 @@ def compose(request: ProviderRequest) -> tuple[str, float, bool]:
     if not grounding.sentences:
         return phrases.not_covered, grounding.confidence, True
     ordered = sorted(grounding.sentences, key=lambda s: (s.passage_index, s.position))
-    lines = [f"{sentence.text} [{sentence.passage_index}]" for sentence in ordered]
+    lines = [f"{uncited(sentence.text)} [{sentence.passage_index}]" for sentence in ordered]
     text = " ".join([phrases.intro, *lines]) if len(lines) > 1 else lines[0]
     if grounding.coverage < 0.6:
         return f"{text} {phrases.partial}", grounding.confidence, True

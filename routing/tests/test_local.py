@@ -6,6 +6,7 @@ import pytest
 
 from routing.confidence import from_grounding
 from routing.contracts import ContextPassage
+from routing.guardrails import citation_indexes
 from routing.phrases import PHRASES
 from routing.providers.base import Finish, ProviderRequest, TextChunk
 from routing.providers.local import LocalProvider, compose
@@ -26,6 +27,26 @@ def test_local_compose_quotes_the_relevant_sentence_with_its_citation():
     assert text == "You can cancel a class up to 12 hours before it starts without a fee. [2]"
     assert confidence >= 0.8
     assert suggest_human is False
+
+
+@pytest.mark.parametrize(
+    "footnoted",
+    ["Refunds take 30 days [2].", "Refunds take 30 days, see the [refund form][2]."],
+)
+def test_local_compose_cites_only_the_quoted_passage_not_a_bracketed_number_in_its_text(footnoted: str):
+    # given a passage whose text has a footnote or a Markdown reference link, and a second passage
+    passages = (
+        ContextPassage(1, "Refunds", "https://example.com/refunds", footnoted),
+        ContextPassage(2, "Parking", "https://example.com/parking", "Park behind the studio."),
+    )
+
+    # when
+    text, _, _ = compose(_request("How long do refunds take?", passages))
+
+    # then the quote keeps its number, but only the platform's own marker cites
+    assert "30 days" in text
+    assert citation_indexes(text) == (1,)
+    assert "\uff3b2\uff3d" in text
 
 
 def test_local_compose_says_plainly_when_the_passages_do_not_cover_the_question():
