@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import WebSocketRoute, sync_playwright
 
 from chat.models import ConversationRating, Message, MessageFeedback, MessageRole
 from supportai.demo import seed_demo_tenant
@@ -91,3 +92,53 @@ def test_widget_shows_the_rate_limit_in_the_customers_language(daphne_server: st
             assert status.is_visible()
         finally:
             browser.close()
+
+
+def _answer_with_sources(sources: list[dict[str, Any]]) -> Any:
+    """A stand-in chat server for the widget: ready at once, then one answer citing ``sources``."""
+
+    def serve(ws: WebSocketRoute) -> None:
+        def on_message(payload: str | bytes) -> None:
+            frame = json.loads(payload)
+            if frame["type"] == "message.send":
+                text = " ".join(f"Answer part [{source['index']}]." for source in sources)
+                ws.send(json.dumps({"type": "message.end", "message_id": 7, "text": text, "sources": sources}))
+
+        ws.on_message(on_message)
+        ws.send(json.dumps({"type": "session.ready", "resume_token": "r", "greeting": "Hi!", "history": []}))
+
+    return serve
+
+
+def test_widget_links_only_sources_that_have_an_address(daphne_server: str) -> None:
+    # given an answer citing two uploaded files without an address and a page with one
+    seed_demo_tenant()
+    sources = [
+        {"index": 1, "title": "Refunds.txt", "url": ""},
+        {"index": 2, "title": "Prices.pdf", "url": "  "},
+        {"index": 3, "title": "Parking", "url": "https://alpha.example.com/parking"},
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route_web_socket(re.compile(r"/ws/chat/"), _answer_with_sources(sources))
+            page.goto(f"{daphne_server}/demo/")
+            # when the customer asks and the answer arrives
+            page.get_by_role("button", name="Open chat").click()
+            page.get_by_label("Your message").fill("How long do refunds take?")
+            page.keyboard.press("Enter")
+            answer = page.locator(".msg.assistant[data-message-id]").last
+            answer.wait_for(timeout=20_000)
+            # then only the source with an address is a link, as its [n] and in the sources list
+            cited = [sup.inner_text() for sup in answer.locator("sup").all()]
+            cited_links = [(a.inner_text(), a.get_attribute("href")) for a in answer.locator("sup a").all()]
+            listed = answer.locator(".sources li").all_inner_texts()
+            listed_links = [(a.inner_text(), a.get_attribute("href")) for a in answer.locator(".sources a").all()]
+        finally:
+            browser.close()
+
+    assert cited == ["[1]", "[2]", "[3]"]
+    assert cited_links == [("[3]", "https://alpha.example.com/parking")]
+    assert listed == ["Refunds.txt", "Prices.pdf", "Parking"]
+    assert listed_links == [("Parking", "https://alpha.example.com/parking")]

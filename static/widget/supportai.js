@@ -77,7 +77,9 @@
     return node;
   }
 
+  // No address (an uploaded file's source has url "") is no link: resolved, it would be the host page.
   function safeUrl(url) {
+    if (typeof url !== "string" || !url.trim()) return null;
     try {
       var parsed = new URL(url, location.href);
       return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
