@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from knowledge import languages
 from knowledge.folder_sources import tenant_visible_config
@@ -39,6 +44,33 @@ CONFIG_NOT_AN_OBJECT = (
 )
 
 SYNC_NOW_ACTION = "Sync the selected website (URL) sources now"
+
+# What ``ModelAdmin.get_deleted_objects`` answers: the rows listed, the count per model, the models
+# the user may not delete, and the rows that protect them.
+DeletedObjects = tuple[list[Any], dict[str, int], set[str], list[Any]]
+
+
+def _deletion_summed(
+    model_admin: admin.ModelAdmin, request: HttpRequest, objs: Iterable[Model], held: Mapping[int, dict[str, int]]
+) -> DeletedObjects:
+    """A delete confirmation that lists the rows being deleted, each with how many rows of each kind
+    leave with it (``held``, by pk), rather than every document and chunk: Django's own collects each
+    of them in full (text, embedding) and asks a permission for each. What leaves with a row is of
+    its tenant, so whoever may delete the row may delete them."""
+    opts = model_admin.model._meta
+    listed: list[Any] = []
+    counts: dict[str, int] = {}
+    lacking: set[str] = set()
+    for obj in objs:
+        if not model_admin.has_delete_permission(request, obj):
+            lacking.add(str(opts.verbose_name))
+        url = reverse(f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
+        listed.append(format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj))
+        listed.append([f"{n} {kind}" for kind, n in held.get(obj.pk, {}).items()])
+        counts[str(opts.verbose_name_plural)] = counts.get(str(opts.verbose_name_plural), 0) + 1
+        for kind, n in held.get(obj.pk, {}).items():
+            counts[kind] = counts.get(kind, 0) + n
+    return listed, counts, lacking, []
 
 
 class KnowledgeSourceForm(forms.ModelForm):
@@ -166,6 +198,16 @@ class KnowledgeSourceAdmin(TenantScopedModelAdmin):
         busy = f" {running} were already syncing." if running else ""
         self.message_user(request, f"Sync queued for {queued} URL sources.{busy}")
 
+    def get_deleted_objects(self, objs: Iterable[KnowledgeSource], request: HttpRequest) -> DeletedObjects:
+        sources = list(objs)
+        pks = [source.pk for source in sources]
+        documents = Document.objects.filter(source_id__in=pks).order_by().values_list("source_id")
+        chunks = Chunk.objects.filter(document__source_id__in=pks).order_by().values_list("document__source_id")
+        per_source = dict(documents.annotate(n=Count("pk")))
+        chunks_per_source = dict(chunks.annotate(n=Count("pk")))
+        held = {pk: {"documents": per_source.get(pk, 0), "chunks": chunks_per_source.get(pk, 0)} for pk in pks}
+        return _deletion_summed(self, request, sources, held)
+
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # A source a sync is running on can be deleted once the sync has finished, as in the console.
         if isinstance(obj, KnowledgeSource) and sync_running(source=obj):
@@ -245,6 +287,14 @@ class DocumentAdmin(TenantScopedModelAdmin):
         # leave the BM25 statistics counting the document's chunks under another configuration.
         self.check_tenant_managed(request, obj)
         obj.save(update_fields=form.changed_data)
+
+    def get_deleted_objects(self, objs: Iterable[Document], request: HttpRequest) -> DeletedObjects:
+        documents = list(objs)
+        pks = [document.pk for document in documents]
+        chunks = Chunk.objects.filter(document_id__in=pks).order_by().values_list("document_id")
+        chunks_per_document = dict(chunks.annotate(n=Count("pk")))
+        held = {pk: {"chunks": chunks_per_document.get(pk, 0)} for pk in pks}
+        return _deletion_summed(self, request, documents, held)
 
     def delete_model(self, request: HttpRequest, obj: Document) -> None:
         # Through the service, so BM25 statistics and postings leave with the chunks.

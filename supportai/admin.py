@@ -12,7 +12,12 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from supportai.admin_mixins import GuardedDeleteModelAdmin, TenantScopedAdminMixin, TenantScopedModelAdmin
+from supportai.admin_mixins import (
+    GuardedDeleteModelAdmin,
+    TenantScopedAdminMixin,
+    TenantScopedModelAdmin,
+    forget_tenant_ids,
+)
 from supportai.api_keys import api_key_create, api_key_revoke
 from supportai.identity import identity_secret_rotate
 from supportai.memberships import (
@@ -115,15 +120,18 @@ class MembershipAdmin(GuardedDeleteModelAdmin, TenantScopedModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
             membership_change_role(actor=request.user, tenant=obj.tenant, membership_id=obj.pk, role=obj.role)
-            return
-        created = membership_create(actor=request.user, tenant=obj.tenant, user=obj.user, role=obj.role)
-        obj.pk, obj.created_at = created.pk, created.created_at
+        else:
+            created = membership_create(actor=request.user, tenant=obj.tenant, user=obj.user, role=obj.role)
+            obj.pk, obj.created_at = created.pk, created.created_at
+        forget_tenant_ids(request)  # where the page goes next depends on the user's own memberships
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         membership_delete(actor=request.user, tenant=obj.tenant, membership_id=obj.pk)
+        forget_tenant_ids(request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
         membership_delete_many(actor=request.user, memberships=queryset.select_related("tenant"))
+        forget_tenant_ids(request)
 
     def deletion_refusal(self, request: HttpRequest, queryset: QuerySet[Membership]) -> str | None:
         try:

@@ -25,17 +25,35 @@ from django.utils.translation import gettext_lazy
 from supportai.models import MANAGER_ROLES, Tenant, TenantScopedModel
 from supportai.selectors import tenant_ids_for_user
 
+# Where a request keeps the tenant ids it read for the user (visible, managed): Django asks for a
+# permission once per object on some pages (a delete confirmation, once per row it lists).
+TENANT_IDS_READ = "_admin_tenant_ids"
+
+
+def forget_tenant_ids(request: HttpRequest) -> None:
+    """Drop the tenant ids the request read: a membership it changed makes them stale."""
+    request.__dict__.pop(TENANT_IDS_READ, None)
+
 
 class TenantScopedAdminMixin:
     """Mix into a ``ModelAdmin`` of a ``TenantScopedModel``."""
 
     tenant_field = "tenant"
 
-    def _visible_tenant_ids(self, request: HttpRequest) -> set[int]:
-        return tenant_ids_for_user(user=request.user)
+    def _visible_tenant_ids(self, request: HttpRequest) -> frozenset[int]:
+        return self._tenant_ids(request, managed=False)
 
-    def _managed_tenant_ids(self, request: HttpRequest) -> set[int]:
-        return tenant_ids_for_user(user=request.user, roles=MANAGER_ROLES)
+    def _managed_tenant_ids(self, request: HttpRequest) -> frozenset[int]:
+        return self._tenant_ids(request, managed=True)
+
+    @staticmethod
+    def _tenant_ids(request: HttpRequest, *, managed: bool) -> frozenset[int]:
+        """The user's tenants (those they manage, or all they belong to), read once per request."""
+        read: dict[bool, frozenset[int]] = request.__dict__.setdefault(TENANT_IDS_READ, {})
+        if managed not in read:
+            roles = MANAGER_ROLES if managed else None
+            read[managed] = frozenset(tenant_ids_for_user(user=request.user, roles=roles))
+        return read[managed]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset: QuerySet[Any] = super().get_queryset(request)  # type: ignore[misc]

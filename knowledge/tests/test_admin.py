@@ -644,3 +644,82 @@ def test_a_source_renamed_in_the_admin_to_a_name_taken_meanwhile_keeps_its_name(
     assert response.context["adminform"].form.errors == {"name": [NAME_TAKEN.format(name="Help centre")]}
     manuals.refresh_from_db()
     assert manuals.name == "Manuals"
+
+
+def _long_document(tenant: Tenant, source: KnowledgeSource | None = None) -> Document:
+    text = "\n\n".join(
+        f"Rule {i}: cars parked in bay {i} after {i % 12} pm are towed at the owner's cost." for i in range(900)
+    )
+    document = add_document(tenant, "Parking rules", text, source=source)
+    assert Chunk.objects.filter(document=document).count() >= 200
+    return document
+
+
+def test_the_admin_delete_page_of_a_document_costs_no_query_per_chunk(
+    owner: User, tenant: Tenant, other_tenant: Tenant, django_assert_max_num_queries: Any
+) -> None:
+    # given a tenant owner (not a superuser), a document of hundreds of chunks, and another tenant's document
+    document = _long_document(tenant)
+    theirs = add_document(other_tenant, "Parking", "Free parking behind the spa.")
+    client = _client_for(owner)
+    # when the owner opens the document's delete page
+    with django_assert_max_num_queries(20):
+        page = client.get(f"/admin/knowledge/document/{document.pk}/delete/")
+    # then it sums the chunks up rather than listing each
+    assert page.status_code == 200
+    chunks = Chunk.objects.filter(document=document).count()
+    assert f"Chunks: {chunks}" in page.text
+    # and posting it deletes the document with its chunks, and only that
+    with django_assert_max_num_queries(60):
+        posted = client.post(f"/admin/knowledge/document/{document.pk}/delete/", {"post": "yes"})
+    assert posted.status_code == 302
+    assert not Document.objects.filter(pk=document.pk).exists() and not Chunk.objects.filter(tenant=tenant).exists()
+    assert Chunk.objects.filter(document=theirs).exists()
+
+
+def test_the_admin_delete_page_of_a_source_costs_no_query_per_chunk(
+    owner: User, tenant: Tenant, other_tenant: Tenant, django_assert_max_num_queries: Any
+) -> None:
+    # given a tenant owner, a source of two documents (one of hundreds of chunks), and another tenant's source
+    source = KnowledgeSource.objects.create(tenant=tenant, name="Help centre", kind=SourceKind.UPLOAD)
+    _long_document(tenant, source)
+    add_document(tenant, "Hours", "Open daily.", source=source)
+    theirs = KnowledgeSource.objects.create(tenant=other_tenant, name="Help centre", kind=SourceKind.UPLOAD)
+    add_document(other_tenant, "Hours", "Open on Sundays.", source=theirs)
+    client = _client_for(owner)
+    # when the owner opens the source's delete page
+    with django_assert_max_num_queries(20):
+        page = client.get(f"/admin/knowledge/knowledgesource/{source.pk}/delete/")
+    # then it sums the documents and chunks up
+    assert page.status_code == 200
+    chunks = Chunk.objects.filter(document__source=source).count()
+    assert "Documents: 2" in page.text and f"Chunks: {chunks}" in page.text
+    # and posting it deletes the source with its documents, and only that tenant's
+    with django_assert_max_num_queries(80):
+        posted = client.post(f"/admin/knowledge/knowledgesource/{source.pk}/delete/", {"post": "yes"})
+    assert posted.status_code == 302
+    assert (
+        not KnowledgeSource.objects.filter(pk=source.pk).exists() and not Chunk.objects.filter(tenant=tenant).exists()
+    )
+    assert Document.objects.filter(source=theirs).count() == 1
+
+
+def test_the_admin_bulk_delete_of_documents_asks_the_users_tenants_once(
+    owner: User, tenant: Tenant, other_tenant: Tenant, django_assert_max_num_queries: Any
+) -> None:
+    # given thirty documents of the owner's tenant, and one of another tenant
+    documents = [add_document(tenant, f"Page {i}", f"Opening hours of room {i}.") for i in range(30)]
+    theirs = add_document(other_tenant, "Page 0", "Opening hours of the spa.")
+    selected = {"action": "delete_selected", "_selected_action": [d.pk for d in documents] + [theirs.pk]}
+    client = _client_for(owner)
+    # when the owner asks to delete them all at once (the other tenant's id slipped in)
+    with django_assert_max_num_queries(20):
+        page = client.post("/admin/knowledge/document/", selected)
+    # then the confirmation lists the owner's thirty documents, each with its chunks, and not the other's
+    assert page.status_code == 200
+    assert page.text.count("Document: <a ") == 30 and "Opening hours of the spa" not in page.text
+    assert f"Chunks: {Chunk.objects.filter(tenant=tenant).count()}" in page.text
+    # and confirming deletes those thirty only
+    client.post("/admin/knowledge/document/", {**selected, "post": "yes"})
+    assert not Document.objects.filter(tenant=tenant).exists()
+    assert Document.objects.filter(pk=theirs.pk).exists()

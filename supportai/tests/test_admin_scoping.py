@@ -214,3 +214,14 @@ def test_api_key_revoke_action_is_for_managers_and_refuses_other_tenants_keys_as
     )
     assert "Revoked 1 key(s)." in [m.message for m in mine.context["messages"]]
     assert alphas.get().revoked_at is not None
+
+
+def test_an_owner_who_removes_their_own_membership_is_sent_to_the_admin_index(owner: User, tenant: Tenant) -> None:
+    # given a second owner, so that the first may leave
+    MembershipFactory.create(tenant=tenant, role=Role.OWNER, user=UserFactory.create(username="dana"))
+    own = owner.memberships.get(tenant=tenant)
+    # when the owner deletes their own membership
+    response = _client_for(owner).post(f"/admin/supportai/membership/{own.pk}/delete/", {"post": "yes"})
+    # then it is gone, and the page goes where they may still go, not to the memberships they can no longer see
+    assert not owner.memberships.filter(tenant=tenant).exists()
+    assert response.status_code == 302 and response["Location"] == "/admin/"
