@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -60,8 +60,16 @@ from knowledge.sources import knowledge_source_delete
 from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
 from knowledge.uploads import UploadResult, files_upload
 from supportai.bidi import isolate
-from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
+from supportai.console.tenancy import (
+    TENANT_FIELD,
+    TENANT_SWITCHED,
+    console_memberships,
+    require_manager,
+    require_membership,
+    switched_since_rendered,
+)
 from supportai.ids import id_from_text
+from supportai.models import Membership
 
 PAGE_SIZE = 50
 PARENTS_PER_PAGE = 25
@@ -79,6 +87,12 @@ REINDEX_QUEUED = (
 )
 NOTHING_TO_REINDEX = (
     "{title} has no text to index: its page could not be fetched. Sync now on its source fetches it again."
+)
+# A page about one of the tenant's sources or documents, posted once the console has switched to
+# another tenant (``switched_since_rendered``): what it is about belongs to the tenant it was opened for.
+SWITCHED_FROM_ITS_TENANT = (
+    "Nothing was {done}: the console switched to {tenant} since this page was opened (in another tab?), "
+    "and what it was about is another tenant's. Switch back to that tenant, then try again."
 )
 
 
@@ -279,6 +293,8 @@ def documents(request: HttpRequest) -> HttpResponse:
 def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Sync now" for a URL source of the current tenant (another tenant's id is a 404)."""
     membership = require_membership(request)
+    if switched := _switched_away(request, membership, done="queued"):
+        return switched
     source = source_get(tenant=membership.tenant, pk=pk)
     if not membership.can_manage:
         raise PermissionDenied(NOT_MANAGER)
@@ -314,11 +330,42 @@ def url_source_new(request: HttpRequest) -> HttpResponse:
     return render(request, "knowledge/source_form.html", {"tenant": tenant, "form": form, "source": None})
 
 
+def _switched_away(request: HttpRequest, membership: Membership, *, done: str) -> HttpResponse | None:
+    """The documents page saying nothing was ``done`` when a page about one of a tenant's sources or
+    documents was posted after the console switched to another tenant (``switched_since_rendered``),
+    before the source or document is looked up in the tenant switched to (a 404); None otherwise."""
+    if request.method != "POST" or not switched_since_rendered(request, membership.tenant):
+        return None
+    messages.error(request, SWITCHED_FROM_ITS_TENANT.format(done=done, tenant=membership.tenant.name))
+    return redirect("knowledge_console:documents")
+
+
+def _source_of_switched_page(request: HttpRequest, pk: int) -> KnowledgeSource:
+    """The website source ``pk`` of the tenant its page was opened for (the posted tenant): one of
+    the user's tenants, else a 404 as for another tenant's source; a 403 unless the user manages it."""
+    opened_for = id_from_text(request.POST.get(TENANT_FIELD, ""))
+    membership = next((m for m in console_memberships(request) if m.tenant_id == opened_for), None)
+    if membership is None:
+        raise Http404("No such website source.")
+    source = url_source_get(tenant=membership.tenant, pk=pk)
+    if not membership.can_manage:
+        raise PermissionDenied(NOT_MANAGER)
+    return source
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def url_source_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Settings of the current tenant's website source (another tenant's id is a 404)."""
+    """Settings of the current tenant's website source (another tenant's id is a 404). Saved after the
+    console switched to another tenant, the page is shown again as it was opened, with the input and
+    why nothing was saved, so that it can be saved once the console is switched back."""
     membership = require_membership(request)
+    if request.method == "POST" and switched_since_rendered(request, membership.tenant):
+        source = _source_of_switched_page(request, pk)
+        form = UrlSourceForm(request.POST)
+        form.add_error(None, SWITCHED_FROM_ITS_TENANT.format(done="saved", tenant=membership.tenant.name))
+        context = {"tenant": source.tenant, "form": form, "source": source}
+        return render(request, "knowledge/source_form.html", context)
     source = url_source_get(tenant=membership.tenant, pk=pk)
     if not membership.can_manage:
         raise PermissionDenied(NOT_MANAGER)
@@ -347,6 +394,8 @@ def url_source_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def url_source_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; only POST deletes the source with its documents and chunks."""
     membership = require_membership(request)
+    if switched := _switched_away(request, membership, done="deleted"):
+        return switched
     source = url_source_get(tenant=membership.tenant, pk=pk)
     if not membership.can_manage:
         raise PermissionDenied(NOT_MANAGER)
@@ -368,6 +417,8 @@ def url_source_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def document_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; only POST deletes the document with its chunks."""
     membership = require_membership(request)
+    if switched := _switched_away(request, membership, done="deleted"):
+        return switched
     document = document_get(tenant=membership.tenant, pk=pk)
     if not membership.can_manage:
         raise PermissionDenied(NOT_MANAGER)

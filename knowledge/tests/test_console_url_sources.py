@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from knowledge import conf
+from knowledge.console_views import SWITCHED_FROM_ITS_TENANT
 from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.services import source_delete
 from knowledge.source_config import (
@@ -435,6 +436,97 @@ def test_the_console_acts_with_the_role_of_the_tenant_it_is_switched_to(client, 
     assert client.get(_edit(theirs)).status_code == 200
     source.refresh_from_db()
     assert source.name == "Website"
+
+
+@pytest.fixture
+def owner_of_both(owner: User, other_tenant: Tenant) -> User:
+    """The tenant's owner, who owns the other tenant too."""
+    MembershipFactory.create(user=owner, tenant=other_tenant, role=Role.OWNER)
+    return owner
+
+
+def _switched_to(client: Client, tenant: Tenant) -> None:
+    """Switch the console (in "another tab") to ``tenant``."""
+    assert client.post("/console/switch-tenant/", {"tenant_id": tenant.pk}).status_code == 302
+
+
+def test_url_source_edit_after_a_tenant_switch_keeps_the_input_and_saves_nothing(
+    client, owner_of_both, tenant, other_tenant, django_capture_on_commit_callbacks
+):
+    # given a source of each tenant, and the settings page of the tenant's source opened
+    source, theirs = _source(tenant), _source(other_tenant)
+    client.force_login(owner_of_both)
+    _switched_to(client, tenant)
+    assert f'name="tenant" value="{tenant.pk}"' in client.get(_edit(source)).content.decode()
+    # when the console is switched to the other tenant, then the page is saved with new settings
+    _switched_to(client, other_tenant)
+    typed = {"name": "Typed name", "start_url": "https://typed.example/", "sync_now": "on", "tenant": tenant.pk}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(_edit(source), typed)
+    # then the page is shown again with the input and why nothing was saved
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert escape(SWITCHED_FROM_ITS_TENANT.format(done="saved", tenant=other_tenant.name)) in page
+    assert 'name="name" value="Typed name"' in page and 'value="https://typed.example/"' in page
+    assert f'name="tenant" value="{tenant.pk}"' in page
+    # and neither tenant's source changed, nor was a sync queued
+    assert callbacks == []
+    for unchanged in (source, theirs):
+        unchanged.refresh_from_db()
+        assert (unchanged.name, unchanged.config["start_url"]) == ("Website", "https://help.example.com/")
+    # and switched back, the same input saves
+    _switched_to(client, tenant)
+    assert client.post(_edit(source), {**typed, "sync_now": ""}).status_code == 302
+    source.refresh_from_db()
+    assert source.name == "Typed name"
+
+
+def test_url_source_edit_posted_for_a_tenant_the_user_is_not_in_is_not_found(client, outsider, tenant, other_tenant):
+    # given the tenant's source, and the other tenant's owner claiming the page was opened for the tenant
+    source = _source(tenant)
+    client.force_login(outsider)
+    typed = {"name": "Taken over", "start_url": "https://evil.example/", "tenant": tenant.pk}
+    # when the owner posts its settings, then it is not theirs to see
+    assert client.post(_edit(source), typed).status_code == 404
+    # and an agent of the tenant (owner of the other) may not change it either
+    MembershipFactory.create(user=outsider, tenant=tenant, role=Role.AGENT)
+    _switched_to(client, other_tenant)
+    assert client.post(_edit(source), typed).status_code == 403
+    # and it is unchanged
+    source.refresh_from_db()
+    assert source.name == "Website" and source.config["start_url"] == "https://help.example.com/"
+
+
+def test_sync_and_deletes_after_a_tenant_switch_say_so_and_change_nothing(
+    client, owner_of_both, tenant, other_tenant, django_capture_on_commit_callbacks
+):
+    # given the tenant's source and document, and the pages that sync and delete them opened
+    source = _source(tenant)
+    document = add_document(tenant, "Parking", "Free parking.")
+    client.force_login(owner_of_both)
+    _switched_to(client, tenant)
+    pages = [
+        client.get("/console/knowledge/"),
+        client.get(_delete(source)),
+        client.get(f"/console/knowledge/documents/{document.pk}/delete/"),
+    ]
+    assert all(f'name="tenant" value="{tenant.pk}"' in page.content.decode() for page in pages)
+    # when the console is switched to the other tenant, then each is posted
+    _switched_to(client, other_tenant)
+    posted = {"tenant": tenant.pk}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        answers = [
+            (client.post(f"/console/knowledge/sources/{source.pk}/sync/", posted, follow=True), "queued"),
+            (client.post(_delete(source), posted, follow=True), "deleted"),
+            (client.post(f"/console/knowledge/documents/{document.pk}/delete/", posted, follow=True), "deleted"),
+        ]
+    # then each says the console switched, and nothing was queued or deleted
+    for response, done in answers:
+        assert response.status_code == 200
+        said = [str(m) for m in response.context["messages"]]
+        assert said == [SWITCHED_FROM_ITS_TENANT.format(done=done, tenant=other_tenant.name)]
+    assert callbacks == []
+    assert KnowledgeSource.objects.filter(pk=source.pk).exists() and Document.objects.filter(pk=document.pk).exists()
 
 
 def test_admins_see_the_source_controls(client, admin, tenant):
