@@ -177,11 +177,14 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
         "conversation_id": turn.conversation.pk,
         "resume_token": turn.resume_token,
     }
-    if not received.created:
-        if received.reply is not None and received.reply.status != MessageStatus.STREAMING:
+    if received.created:
+        await publish_message(received.message)
+    elif received.reply is not None:  # answered, or being answered by the first request: no second answer
+        if received.reply.status != MessageStatus.STREAMING:
             yield end_frame(received.reply)
         return
-    await publish_message(received.message)
+    # A new question, or a resend of one never answered (its first request was cut off before the
+    # reply row existed), is answered now, as on the websocket; an open handoff still intercepts it.
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
     async def run() -> None:

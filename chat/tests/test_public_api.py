@@ -7,13 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.test import AsyncClient, Client
 
-from chat import limits
+from chat import limits, services
 from chat.models import Conversation, Message
 from chat.protocol import MAX_FRAME_BYTES, MAX_MESSAGE_CHARS
 from chat.public_api import BODY_TOO_LONG, USE_POST
 from chat.tests.http_bodies import utf8_body
+from escalations.models import Mode
+from escalations.tests.factories import EscalationFactory
 from supportai.identity import identity_secret_rotate, sign_identity
 from supportai.models import Tenant
 
@@ -284,3 +287,65 @@ def test_post_message_links_a_verified_customer_and_refuses_forged_identities(te
     conversation = Conversation.objects.select_related("end_user").get(pk=accepted.json()["conversation_id"])
     assert conversation.end_user is not None and conversation.end_user.external_id == "api-1"
     assert Conversation.objects.filter(end_user__isnull=False).count() == 1
+
+
+def _cut_off_question(tenant: Tenant, client_id: str) -> tuple[str, Message]:
+    """A question whose first request was cut off before a reply row existed: stored, never answered."""
+    opened = services.conversation_open(tenant=tenant, channel="api")
+    question = services.message_receive(
+        tenant=tenant, conversation=opened.conversation, client_id=client_id, text="Hello?"
+    ).message
+    return opened.resume_token, question
+
+
+def test_post_message_answers_a_resend_of_a_question_never_answered(tenant: Tenant) -> None:
+    # given
+    resume_token, question = _cut_off_question(tenant, "h-2")
+    # when
+    response = _post(
+        "/api/v1/public/chat/messages",
+        {"key": tenant.public_key, "client_id": "h-2", "text": "Hello?", "resume_token": resume_token},
+    )
+    # then
+    body = response.json()
+    assert response.status_code == 200
+    assert body["message_id"] == question.pk
+    assert body["answer"]["type"] == "message.end" and body["answer"]["text"]
+    reply = Message.objects.get(reply_to=question)
+    assert body["answer"]["message_id"] == reply.pk
+    assert Message.objects.filter(conversation=question.conversation).count() == 2
+
+
+@pytest.mark.asyncio
+async def test_sse_stream_answers_a_resend_of_a_question_never_answered(tenant: Tenant) -> None:
+    # given
+    resume_token, question = await sync_to_async(_cut_off_question)(tenant, "s-2")
+    # when
+    response = await AsyncClient().post(
+        "/api/v1/public/chat/messages/stream",
+        data=json.dumps({"key": tenant.public_key, "client_id": "s-2", "text": "Hello?", "resume_token": resume_token}),
+        content_type="application/json",
+        headers={"Origin": ORIGIN},
+    )
+    body = b"".join([chunk async for chunk in response.streaming_content]).decode()  # type: ignore[attr-defined]
+    # then
+    blocks = body.strip().split("\n\n")
+    events = [block.split("\n")[0].removeprefix("event: ") for block in blocks]
+    assert events[0] == "message.ack" and events[1] == "message.start" and events[-1] == "message.end"
+    assert json.loads(blocks[0].split("data: ", 1)[1])["message_id"] == question.pk
+    assert json.loads(blocks[-1].split("data: ", 1)[1])["text"]
+
+
+def test_post_message_resend_in_a_live_handoff_is_left_to_the_team(tenant: Tenant) -> None:
+    # given a question never answered, and a person has the conversation now
+    resume_token, question = _cut_off_question(tenant, "h-3")
+    EscalationFactory(conversation=question.conversation, mode=Mode.LIVE)
+    # when
+    response = _post(
+        "/api/v1/public/chat/messages",
+        {"key": tenant.public_key, "client_id": "h-3", "text": "Hello?", "resume_token": resume_token},
+    )
+    # then
+    assert response.status_code == 202
+    assert response.json()["answer"] is None and response.json()["message_id"] == question.pk
+    assert not Message.objects.filter(reply_to=question).exists()
