@@ -131,9 +131,6 @@ def _outcome(result: TurnResult, sources: list[dict[str, Any]]) -> AssistantOutc
         model=result.model,
         confidence=result.confidence,
         outcome=result.outcome,
-        input_tokens=result.input_tokens,
-        output_tokens=result.output_tokens,
-        cost_usd=result.cost_usd,
     )
 
 
@@ -233,14 +230,27 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
         text = "".join(parts)
         # What the customer saw cites passages; the stored partial answer keeps their sources.
         sources = cited_sources(passages, citation_indexes(text))
-        partial = AssistantOutcome(text=text, status=MessageStatus.INTERRUPTED, sources=sources)
+        partial = AssistantOutcome(
+            text=text,
+            status=MessageStatus.INTERRUPTED,
+            sources=sources,
+            time_to_first_token_ms=first_token_ms,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
         await asyncio.shield(_finish(tenant=tenant, message_id=reply.pk, outcome=partial))
         raise
     except Exception:
         stream.discard()  # the end frame carries the failure line instead of half an answer
         logger.exception("answer failed in conversation %s", conversation.pk)
         failed = phrases_for(question.text).failed  # in the customer's language, as the turn's other phrases
-        outcome = AssistantOutcome(text=failed, status=MessageStatus.FAILED, sources=[], outcome="error")
+        outcome = AssistantOutcome(
+            text=failed,
+            status=MessageStatus.FAILED,
+            sources=[],
+            outcome="error",
+            time_to_first_token_ms=first_token_ms,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
     stored = await _finish(tenant=tenant, message_id=reply.pk, outcome=outcome)
     raised = await handoff.after_answer(tenant=tenant, conversation=conversation, reply=stored)
     await emit(end_frame(stored, escalated=raised is not None))

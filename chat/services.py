@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from chat.models import (
@@ -22,6 +23,7 @@ from chat.models import (
     MessageRole,
     MessageStatus,
 )
+from routing.models import CallOutcome, CallPurpose, CostEvent
 from supportai.identity import end_user_for_identity, verify_identity
 from supportai.models import EndUser, Tenant
 
@@ -115,17 +117,35 @@ class AssistantOutcome:
     model: str = ""
     confidence: float | None = None
     outcome: str = ""
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: Decimal = Decimal("0")
     time_to_first_token_ms: float | None = None
     latency_ms: float | None = None
+
+
+def _record_usage(*, tenant: Tenant, message: Message) -> None:
+    """Tokens and dollars are the sum of the message's ``CostEvent`` rows, the ones its budget was
+    charged (calls cancelled mid-answer and earlier tool rounds included), so the console's totals
+    and the budget agree. An answer cut short or failed names no model itself: it gets the tier and
+    model of its last answering call."""
+    events = CostEvent.objects.for_tenant(tenant).filter(message_id=message.pk)
+    usage = events.aggregate(
+        input_tokens=Sum("input_tokens", default=0),
+        output_tokens=Sum("output_tokens", default=0),
+        cost_usd=Sum("cost_usd", default=Decimal("0")),
+    )
+    message.input_tokens, message.output_tokens = usage["input_tokens"], usage["output_tokens"]
+    message.cost_usd = usage["cost_usd"]
+    if message.model:
+        return
+    last_call = events.filter(purpose=CallPurpose.ANSWER).exclude(outcome=CallOutcome.FALLBACK).order_by("-pk").first()
+    if last_call is not None:
+        message.tier, message.provider, message.model = last_call.tier, last_call.provider, last_call.model
 
 
 def assistant_message_finish(*, tenant: Tenant, message_id: int, outcome: AssistantOutcome) -> Message:
     message = Message.objects.for_tenant(tenant).get(pk=message_id)
     for field, value in outcome.__dict__.items():
         setattr(message, field, value)
+    _record_usage(tenant=tenant, message=message)
     message.save()
     Conversation.objects.filter(pk=message.conversation_id).update(last_activity_at=timezone.now())
     return message

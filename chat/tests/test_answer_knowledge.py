@@ -3,7 +3,9 @@ local embedding model, the ``local`` provider, and the stored answer."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from knowledge.models import Document
 from knowledge.tests.factories import add_document
 from knowledge.tests.locks import table_locked
 from routing.contracts import ToolCall
-from routing.models import GuardrailEvent
+from routing.models import CostEvent, GuardrailEvent
 from routing.phrases import PHRASES
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
@@ -239,3 +241,50 @@ async def test_answer_cut_short_keeps_the_sources_it_already_cites(connect: Conn
     assert reply.status == MessageStatus.INTERRUPTED
     assert reply.text == "Refunds take 30 days [1]. "
     assert [(source["index"], source["document_id"]) for source in reply.sources] == [(1, document.pk)]
+
+
+@database_sync_to_async
+def _cost_events_of(message_id: int) -> list[CostEvent]:
+    return list(CostEvent.objects.filter(message_id=message_id).order_by("pk"))
+
+
+async def _until_called(model: ScriptedProvider, calls: int) -> None:
+    for _ in range(200):
+        if len(model.requests) >= calls:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the model was called {len(model.requests)} times, not {calls}")
+
+
+async def test_answer_cut_short_records_what_its_calls_cost(connect: Connect, tenant: Tenant, settings: Any) -> None:
+    # given a paid model that answers, looks up the services, and is still thinking on the second round
+    settings.GEMINI_API_KEY = "k"
+    await _add(tenant, "Refunds", REFUNDS, url="https://alpha.example.com/refunds")
+    model = ScriptedProvider(
+        name="gemini",
+        scripts=(
+            Script(
+                deltas=("Refunds take 30 days [1]. ",),
+                tool_calls=(ToolCall("t1", "list_services", {}),),
+                confidence=0.95,
+            ),
+            Script(deltas=("never",), delay_s=30),
+        ),
+    )
+    client = await connect(tenant)
+    with override_providers({"gemini": model}):
+        await client.send({"type": "message.send", "client_id": "k-8", "text": "What is your refund policy?"})
+        delta = (await client.receive_until("message.delta"))[-1]
+        await _until_called(model, 2)
+        # when
+        await client.communicator.disconnect()
+    # then the stored answer carries the usage the budget was charged for, both rounds
+    reply = await settled_message(delta["message_id"])
+    events = await _cost_events_of(reply.pk)
+    assert reply.status == MessageStatus.INTERRUPTED
+    assert len(events) == 2 and events[0].cost_usd > 0
+    assert reply.input_tokens == sum(event.input_tokens for event in events)
+    assert reply.output_tokens == sum(event.output_tokens for event in events)
+    assert reply.cost_usd == sum(event.cost_usd for event in events).quantize(Decimal("0.000001"))
+    assert (reply.tier, reply.provider, reply.model) == (1, "gemini", "gemini-3.5-flash-lite")
+    assert reply.latency_ms is not None and reply.latency_ms > 0
