@@ -27,8 +27,8 @@ from escalations.watch import publish_message
 from knowledge.timeouts import RetrievalTimedOut
 from knowledge.types import Passage
 from routing.contracts import ContextPassage, HistoryTurn, Role, TurnRequest, TurnResult
-from routing.guardrails import citation_indexes
 from routing.phrases import phrases_for
+from routing.services import partial_answer_check
 from routing.tokens import estimate_tokens
 from supportai.db import db_call
 from supportai.models import Tenant
@@ -180,6 +180,35 @@ async def _finish(*, tenant: Tenant, message_id: int, outcome: AssistantOutcome)
     return stored
 
 
+async def _store_partial(
+    *,
+    tenant: Tenant,
+    message_id: int,
+    request: TurnRequest,
+    passages: Sequence[Passage],
+    text: str,
+    time_to_first_token_ms: float | None,
+    latency_ms: float,
+) -> None:
+    """Store the text streamed before the customer left, through the output check a finished
+    answer passes (the partial is replayed as history and shown to staff)."""
+    try:
+        checked = await db_call(partial_answer_check)(tenant=tenant, request=request, text=text)
+        text, cited = checked.text, checked.cited_indexes
+    except Exception:  # the row must still become final, and unchecked text is never stored
+        logger.exception("output check of the interrupted answer %s failed", message_id)
+        text, cited = "", ()
+    partial = AssistantOutcome(
+        text=text,
+        status=MessageStatus.INTERRUPTED,
+        # What the customer saw cites passages; the stored partial answer keeps their sources.
+        sources=cited_sources(passages, cited),
+        time_to_first_token_ms=time_to_first_token_ms,
+        latency_ms=latency_ms,
+    )
+    await _finish(tenant=tenant, message_id=message_id, outcome=partial)
+
+
 async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> Message | None:
     """Answer one customer turn; None when a human has the conversation (the assistant stays silent)."""
     started = time.perf_counter()
@@ -227,17 +256,16 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
         )
     except asyncio.CancelledError:
         stream.discard()
-        text = "".join(parts)
-        # What the customer saw cites passages; the stored partial answer keeps their sources.
-        sources = cited_sources(passages, citation_indexes(text))
-        partial = AssistantOutcome(
-            text=text,
-            status=MessageStatus.INTERRUPTED,
-            sources=sources,
+        partial = _store_partial(
+            tenant=tenant,
+            message_id=reply.pk,
+            request=request,
+            passages=passages,
+            text="".join(parts),
             time_to_first_token_ms=first_token_ms,
             latency_ms=(time.perf_counter() - started) * 1000,
         )
-        await asyncio.shield(_finish(tenant=tenant, message_id=reply.pk, outcome=partial))
+        await asyncio.shield(partial)
         raise
     except Exception:
         stream.discard()  # the end frame carries the failure line instead of half an answer

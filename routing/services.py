@@ -28,7 +28,14 @@ from routing.contracts import Outcome, TextDelta, TurnRequest, TurnResult
 from routing.models import CostEvent, GuardrailEvent, PromptVersion
 from routing.phrases import phrases_for
 from routing.prices import call_cost
-from routing.prompts.render import PROMPT_NAME, TEMPLATE_SHA256, TenantVoice, system_blocks, template_source
+from routing.prompts.render import (
+    PROMPT_NAME,
+    TEMPLATE_SHA256,
+    TenantVoice,
+    system_blocks,
+    template_source,
+)
+from routing.prompts.render import instructions as prompt_instructions
 from routing.providers.base import ChatMessage, MessageRole, ProviderRequest
 from routing.router import CallRecord, RequestBuilder, Router, RouteResult, RouterPolicy
 from routing.terms import stream_pieces
@@ -267,10 +274,7 @@ async def turn_stream(
         instructions=instructions,
         passages=request.passages,
         phrases=phrases,
-        # Tool results (e.g. a booking the customer proved is theirs) may be repeated back to them.
-        allowed_context="\n".join(
-            [request.question, request.customer_context, *(r.content for t in request.tool_rounds for r in t.results)]
-        ),
+        allowed_context=_allowed_context(request),
     )
     if checked.flags:
         await db_call(guardrail_events_record)(
@@ -307,6 +311,34 @@ async def turn_stream(
         complexity=plan.complexity.as_dict() | {"budget": plan.budget_level},
         prompt_version=TEMPLATE_SHA256,
     )
+
+
+def _allowed_context(request: TurnRequest) -> str:
+    """Text whose contacts the answer may repeat: the question, the verified customer, and tool
+    results (e.g. a booking the customer proved is theirs)."""
+    return "\n".join(
+        [request.question, request.customer_context, *(r.content for t in request.tool_rounds for r in t.results)]
+    )
+
+
+def partial_answer_check(*, tenant: Tenant, request: TurnRequest, text: str) -> guardrails.OutputVerdict:
+    """``turn_stream``'s output check for the text of an answer cut short (the customer left
+    mid-stream), which is stored, replayed as history and shown to staff; flags are recorded as
+    GuardrailEvents. Which tier was writing is not known here, so every tier's instructions count
+    as the prompt it must not leak."""
+    voice = tenant_voice(tenant)
+    tiers = sorted({tier.tier for tier in (LOCAL_TIER, *tiers_for_tenant(tenant=tenant))})
+    instructions = "\n\n".join(prompt_instructions(voice, tier=tier, modality=request.modality) for tier in tiers)
+    checked = guardrails.check_output(
+        text,
+        instructions=instructions,
+        passages=request.passages,
+        phrases=phrases_for(request.question),
+        allowed_context=_allowed_context(request),
+    )
+    if checked.flags:
+        guardrail_events_record(tenant=tenant, request=request, stage="output", flags=checked.flags, excerpt=text)
+    return checked
 
 
 def _ms_since(started: float) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,7 +15,10 @@ from chat.models import Conversation, ConversationRating, Message, MessageFeedba
 from chat.protocol import MAX_MESSAGE_CHARS
 from chat.tests.conftest import Connect, settled_message
 from routing import services as routing_services
+from routing.guardrails import FLAG_SECRET
+from routing.models import GuardrailEvent
 from routing.phrases import PHRASES
+from routing.providers.base import Finish, ProviderRequest, StreamEvent, TextChunk, Usage
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
 from supportai.models import Tenant
@@ -264,6 +268,59 @@ async def test_disconnect_mid_stream_stores_the_answer_as_interrupted(connect: C
     reply = await settled_message(start["message_id"])
     assert reply.status == MessageStatus.INTERRUPTED
     assert reply.text == ""
+
+
+class _StallsAfter:
+    """Streams one chunk, then is still writing when the customer leaves."""
+
+    name = "local"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def available(self) -> bool:
+        return True
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        yield TextChunk(self.text)
+        await asyncio.Event().wait()
+        yield Finish(Usage())
+
+
+async def test_an_answer_cut_short_is_stored_through_the_output_guardrail(connect: Connect, tenant: Tenant) -> None:
+    # given a model that has started to write out a secret when the customer leaves
+    leaking = _StallsAfter("Sure, the key is sk_live_abcdefghijklmnop and")
+    with override_providers({"local": leaking}):
+        client = await connect(tenant)
+        await client.send({"type": "message.send", "client_id": "d-3", "text": "Tell me about memberships"})
+        delta = (await client.receive_until("message.delta"))[-1]
+        # when
+        await client.communicator.disconnect()
+    # then the stored partial answer (replayed in history, shown to staff) is the checked text
+    reply = await settled_message(delta["message_id"])
+    assert reply.status == MessageStatus.INTERRUPTED
+    assert "sk_live_" not in reply.text and reply.text == PHRASES["en"].withheld
+    flags = GuardrailEvent.objects.filter(tenant=tenant, message_id=reply.pk, stage="output")
+    assert [flag async for flag in flags.values_list("flag", flat=True)] == [FLAG_SECRET]
+
+
+async def test_an_answer_cut_short_whose_check_fails_is_stored_without_its_text(
+    connect: Connect, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an output check that cannot run
+    def broken_check(**kwargs: Any) -> None:
+        raise DataError("guardrail events table unavailable")
+
+    monkeypatch.setattr(engine, "partial_answer_check", broken_check)
+    with override_providers({"local": _StallsAfter("Sure, the key is sk_live_abcdefghijklmnop and")}):
+        client = await connect(tenant)
+        await client.send({"type": "message.send", "client_id": "d-4", "text": "Tell me about memberships"})
+        delta = (await client.receive_until("message.delta"))[-1]
+        # when
+        await client.communicator.disconnect()
+    # then the row is final all the same, and keeps nothing unchecked
+    reply = await settled_message(delta["message_id"])
+    assert (reply.status, reply.text, reply.sources) == (MessageStatus.INTERRUPTED, "", [])
 
 
 async def test_disconnect_while_the_reply_row_is_created_leaves_it_interrupted(
