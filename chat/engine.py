@@ -131,6 +131,7 @@ def _outcome(result: TurnResult, sources: list[dict[str, Any]]) -> AssistantOutc
         model=result.model,
         confidence=result.confidence,
         outcome=result.outcome,
+        used_tools=bool(result.tool_calls),
     )
 
 

@@ -88,6 +88,9 @@ class Message(TenantScopedModel):
     model = models.CharField(max_length=100, blank=True)
     confidence = models.FloatField(null=True, blank=True)
     outcome = models.CharField(max_length=32, blank=True)
+    used_tools = models.BooleanField(
+        default=False, help_text="The answer ran tools (services, availability, bookings): it is no knowledge gap"
+    )
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))

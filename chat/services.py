@@ -117,6 +117,7 @@ class AssistantOutcome:
     model: str = ""
     confidence: float | None = None
     outcome: str = ""
+    used_tools: bool = False
     time_to_first_token_ms: float | None = None
     latency_ms: float | None = None
 

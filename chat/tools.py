@@ -2,8 +2,8 @@
 
 Read-only tool results go back to the model in the next round (at most ``MAX_TOOL_ROUNDS`` extra
 rounds); proposal frames from state-changing tools go straight to the widget. The returned
-``TurnResult`` is the last round's, with the text and citations of every round and the token/cost
-totals.
+``TurnResult`` is the last round's, with the text, citations and tool calls of every round and the
+token/cost totals.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ async def turn_with_tools(
         text="".join(texts),
         # The text keeps every round's citations, so its sources must too (first citation first).
         cited_indexes=tuple(dict.fromkeys(index for r in rounds for index in r.cited_indexes)),
+        tool_calls=tuple(call for r in rounds for call in r.tool_calls),
         input_tokens=sum(r.input_tokens for r in rounds),
         output_tokens=sum(r.output_tokens for r in rounds),
         cached_tokens=sum(r.cached_tokens for r in rounds),

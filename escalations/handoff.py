@@ -140,7 +140,7 @@ def _raise_after_answer(*, tenant: Tenant, conversation: Conversation) -> Raised
 
 async def after_answer(*, tenant: Tenant, conversation: Conversation, reply: Message) -> Raised | None:
     """Call with the stored answer; a returned escalation is announced with ``announce``."""
-    if reply.sources or reply.status != MessageStatus.COMPLETE:
+    if reply.sources or reply.used_tools or reply.status != MessageStatus.COMPLETE:
         return None
     return await db_call(_raise_after_answer)(tenant=tenant, conversation=conversation)
 

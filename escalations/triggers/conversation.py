@@ -22,6 +22,8 @@ UNANSWERED_NEEDED = 2
 RECENT_MESSAGES = 20
 SAME_QUESTION_SIMILARITY = 0.8
 MIN_QUESTION_WORDS = 3
+# Outcomes of answers that say nothing about the knowledge: the handoff line, a refused question.
+NOT_KNOWLEDGE_GAPS = ("escalated", "blocked")
 
 
 def _since(*, tenant: Tenant, conversation: Conversation) -> datetime | None:
@@ -67,16 +69,23 @@ def repeated_failure(*, tenant: Tenant, conversation: Conversation, message: Mes
 
 
 def unanswered(*, tenant: Tenant, conversation: Conversation) -> TriggerHit | None:
-    """The knowledge had nothing relevant (an answer citing no source) for two real questions."""
+    """The knowledge had nothing relevant (an answer citing no source) for two real questions.
+
+    Answers built from tools (services, availability, bookings) need no passage, and a question the
+    input guardrail refused was not one the knowledge could answer: neither counts."""
     since = _since(tenant=tenant, conversation=conversation)
     replies = Message.objects.for_tenant(tenant).filter(
-        conversation=conversation, role=MessageRole.ASSISTANT, status=MessageStatus.COMPLETE, sources=[]
+        conversation=conversation,
+        role=MessageRole.ASSISTANT,
+        status=MessageStatus.COMPLETE,
+        sources=[],
+        used_tools=False,
     )
     if since is not None:
         replies = replies.filter(created_at__gt=since)
     questions = [
         text
-        for text in replies.exclude(outcome="escalated")
+        for text in replies.exclude(outcome__in=NOT_KNOWLEDGE_GAPS)
         .order_by("-pk")
         .values_list("reply_to__text", flat=True)[:RECENT_MESSAGES]
         if text and len(tokens(text)) >= MIN_QUESTION_WORDS
