@@ -359,7 +359,9 @@ def search_candidates(
         **({"dense": lift_to_parents(dense)} if dense is not None else {}),
     }
     if not lists and failures:
-        raise next(iter(failures.values()))
+        # Both sides of a hybrid search failed: keyword search fails only by running out of time, so
+        # the search did (an embedding error alone would tell callers that keyword search still works).
+        raise failures.get("bm25") or next(iter(failures.values()))
     went_without = {name: public_reason(error) for name, error in failures.items()}
     if keywords is None:
         return Candidates(lists, NO_EVIDENCE, went_without=went_without)
