@@ -132,7 +132,7 @@ def test_search_api_says_the_search_timed_out_when_hybrid_lost_both_retrievers(t
         raise ProviderError("connection refused", kind=ProviderErrorKind.UNAVAILABLE)
 
     def timed_out(search):
-        future = Future()
+        future: Future[object] = Future()
         future.set_exception(RetrievalTimedOut("canceling statement due to statement timeout"))
         return future
 
