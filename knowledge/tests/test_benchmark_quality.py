@@ -13,6 +13,7 @@ from knowledge.benchmarks import _mode_quality
 from knowledge.evaluation import ingest_corpus
 from knowledge.parsed import ParsedDocument
 from knowledge.providers.fake import FakeEmbeddingProvider
+from supportai.models import Tenant
 
 CORPUS = [
     ParsedDocument("parking", "Parking", "Free parking behind the studio, two hours."),
@@ -29,15 +30,20 @@ QUESTIONS = {
 }
 
 
-def test_the_summary_names_the_better_part_and_the_paired_difference(tenant):
-    provider = FakeEmbeddingProvider()
+def _ingested_questions(tenant: Tenant, provider: FakeEmbeddingProvider) -> BeirDataset:
+    """The corpus ingested into ``tenant`` and the questions as a dataset judging one document each."""
     ingest_corpus(tenant=tenant, corpus=CORPUS, provider=provider)
-    dataset = BeirDataset(
+    return BeirDataset(
         "mini",
         CORPUS,
         {query_id: text for query_id, (text, _) in QUESTIONS.items()},
         {query_id: {doc: 1} for query_id, (_, doc) in QUESTIONS.items()},
     )
+
+
+def test_the_summary_names_the_better_part_and_the_paired_difference(tenant):
+    provider = FakeEmbeddingProvider()
+    dataset = _ingested_questions(tenant, provider)
     quality = _mode_quality(tenant=tenant, dataset=dataset, provider=provider)
 
     assert [row["mode"] for row in quality.rows] == ["bm25", "dense", "hybrid", "hybrid (rrf k=60)"]
@@ -68,13 +74,7 @@ def test_the_rrf_row_is_fused_with_rrf_and_the_hybrid_row_with_the_default(tenan
 
     monkeypatch.setattr(retrieval, "fuse", recording_fuse)
     provider = FakeEmbeddingProvider()
-    ingest_corpus(tenant=tenant, corpus=CORPUS, provider=provider)
-    dataset = BeirDataset(
-        "mini",
-        CORPUS,
-        {query_id: text for query_id, (text, _) in QUESTIONS.items()},
-        {query_id: {doc: 1} for query_id, (_, doc) in QUESTIONS.items()},
-    )
+    dataset = _ingested_questions(tenant, provider)
     # when
     _mode_quality(tenant=tenant, dataset=dataset, provider=provider)
     # then each question was fused once by each method: "hybrid" by convex, "hybrid (rrf k=60)" by RRF
