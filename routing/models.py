@@ -98,7 +98,15 @@ class CostEvent(TenantScopedModel):
     prompt_version = models.ForeignKey(PromptVersion, null=True, blank=True, on_delete=models.PROTECT)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "created_at"])]
+        indexes = [
+            models.Index(fields=["tenant", "created_at"]),
+            # A stored answer's usage is the sum of its own calls (chat.services._record_usage).
+            models.Index(
+                fields=["tenant", "message_id"],
+                name="costevent_tenant_message",
+                condition=models.Q(message_id__isnull=False),
+            ),
+        ]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
