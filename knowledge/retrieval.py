@@ -310,7 +310,8 @@ def search_candidates(
     A query that cannot be embedded raises ``ProviderError``, a cancelled statement
     ``RetrievalTimedOut``, unless ``fallback`` lets hybrid mode go on with the retriever that
     answered (serving does; measurements must not; ``Candidates.went_without`` says which it went
-    without and why); if neither did, the first error is raised.
+    without and why); if neither did, keyword search's timeout is raised (or dense's error when
+    keyword search did not run).
     With ``fallback`` in hybrid mode a hosted provider's query vector is also waited for at most
     ``timeout_ms`` (``QUERY_VECTOR_LATE``, an ``UNAVAILABLE`` embedding); measurements and the local
     model wait for it."""
