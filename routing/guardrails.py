@@ -215,6 +215,19 @@ class OutputVerdict:
     replaced: bool
 
 
+def masked(text: str) -> str:
+    """``text`` with what the output check calls a secret (keys, tokens, a card number whose digits
+    pass Luhn) replaced by ``[secret]``: how a flagged text may be kept for staff to review."""
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub("[secret]", text)
+
+    def card(match: re.Match[str]) -> str:
+        number = match.group().rstrip(" -")  # the pattern takes the separator after the last digit too
+        return "[secret]" + match.group()[len(number) :] if _luhn_ok(re.sub(r"\D", "", number)) else match.group()
+
+    return _CARD.sub(card, text)
+
+
 def _luhn_ok(digits: str) -> bool:
     total = 0
     for position, char in enumerate(reversed(digits)):

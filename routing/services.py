@@ -209,7 +209,8 @@ def guardrail_events_record(
             flag=flag,
             conversation_id=request.conversation_id,
             message_id=request.message_id,
-            excerpt=excerpt[:300],
+            # Kept for staff to review, without the secret or card number that may have raised it.
+            excerpt=guardrails.masked(excerpt)[:300],
         )
         for flag in flags
     )

@@ -302,6 +302,8 @@ async def test_an_answer_cut_short_is_stored_through_the_output_guardrail(connec
     assert "sk_live_" not in reply.text and reply.text == PHRASES["en"].withheld
     flags = GuardrailEvent.objects.filter(tenant=tenant, message_id=reply.pk, stage="output")
     assert [flag async for flag in flags.values_list("flag", flat=True)] == [FLAG_SECRET]
+    # and the event staff review keeps the text without the secret
+    assert [excerpt async for excerpt in flags.values_list("excerpt", flat=True)] == ["Sure, the key is [secret] and"]
 
 
 async def test_an_answer_cut_short_whose_check_fails_is_stored_without_its_text(

@@ -244,3 +244,16 @@ def test_evaluate_guardrails_command_prints_the_figures(tmp_path: Path):
 
     assert "precision 1.000  recall 1.000" in out.getvalue()
     assert "0 of 1 flagged" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("the key is sk_live_abcdefghijklmnop, really", "the key is [secret], really"),
+        ("my card 4242 4242 4242 4242 was charged twice", "my card [secret] was charged twice"),
+        ("order 1234 5678 9012 3456 is late", "order 1234 5678 9012 3456 is late"),  # no card: fails Luhn
+        ("AKIAABCDEFGHIJKLMNOP and AIza" + "x" * 35, "[secret] and [secret]"),
+    ],
+)
+def test_guardrails_masked_hides_what_the_output_check_calls_a_secret(text, kept):
+    assert guardrails.masked(text) == kept
