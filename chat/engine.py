@@ -145,6 +145,7 @@ def end_frame(message: Message, *, escalated: bool = False) -> dict[str, Any]:
         "model": message.model,
         "escalated": escalated,
         "confidence": message.confidence,
+        "status": message.status,
     }
 
 

@@ -78,6 +78,10 @@ class MessageEndSerializer(serializers.Serializer[Any]):
     model = serializers.CharField(allow_blank=True)
     escalated = serializers.BooleanField(help_text="The answer handed the conversation to a person")
     confidence = serializers.FloatField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=["complete", "failed", "interrupted"],
+        help_text="interrupted: a resend of an answer cut short when its connection closed; text is what it had",
+    )
 
 
 class PublicAnswerSerializer(serializers.Serializer[Any]):

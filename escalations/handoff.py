@@ -105,6 +105,7 @@ def _end_frame(reply: Message, *, escalated: bool) -> dict[str, Any]:
         "model": reply.model,
         "escalated": escalated,
         "confidence": reply.confidence,
+        "status": reply.status,
     }
 
 

@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.test import AsyncClient, Client
 
 from chat import limits, services
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, MessageStatus
 from chat.protocol import MAX_FRAME_BYTES, MAX_MESSAGE_CHARS
 from chat.public_api import BODY_TOO_LONG, USE_POST
 from chat.tests.http_bodies import utf8_body
@@ -296,6 +296,21 @@ def _cut_off_question(tenant: Tenant, client_id: str) -> tuple[str, Message]:
         tenant=tenant, conversation=opened.conversation, client_id=client_id, text="Hello?"
     ).message
     return opened.resume_token, question
+
+
+def test_a_resend_of_an_answer_cut_short_says_it_was_interrupted(tenant: Tenant) -> None:
+    # given a question whose answer was cut short when its first request's connection closed
+    resume_token, question = _cut_off_question(tenant, "h-3")
+    reply = services.assistant_message_start(tenant=tenant, conversation=question.conversation, reply_to=question)
+    partial = services.AssistantOutcome(text="Refunds take 30 d", status=MessageStatus.INTERRUPTED, sources=[])
+    services.assistant_message_finish(tenant=tenant, message_id=reply.pk, outcome=partial)
+    # when it is resent
+    body = {"key": tenant.public_key, "client_id": "h-3", "text": "Hello?", "resume_token": resume_token}
+    answer = _post("/api/v1/public/chat/messages", body).json()["answer"]
+    # then the partial text comes back marked as such, and a whole answer is marked complete
+    assert (answer["message_id"], answer["text"], answer["status"]) == (reply.pk, "Refunds take 30 d", "interrupted")
+    fresh = _post("/api/v1/public/chat/messages", {**body, "client_id": "h-4"}).json()["answer"]
+    assert fresh["status"] == "complete"
 
 
 def test_post_message_answers_a_resend_of_a_question_never_answered(tenant: Tenant) -> None:
