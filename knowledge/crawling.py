@@ -148,12 +148,14 @@ INVALID_HTTP = "The server's answer is not valid HTTP ({detail}); the site has t
 
 
 class FetchError(Exception):
-    """A page's error; ``url`` is the address it happened at, when redirects had led elsewhere."""
+    """A page's error; ``url`` is the address it happened at, when redirects had led elsewhere, and
+    ``location`` where a redirect refused (or met with the error) pointed, "" if none did."""
 
-    def __init__(self, code: PageError, *, url: str = "", **details: object) -> None:
+    def __init__(self, code: PageError, *, url: str = "", location: str = "", **details: object) -> None:
         self.code = code
         self.url = url
-        super().__init__(MESSAGES[code].format(**details))
+        self.location = location
+        super().__init__(MESSAGES[code].format(location=location, **details))
 
     @property
     def transient(self) -> bool:

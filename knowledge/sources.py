@@ -58,6 +58,7 @@ from knowledge.source_config import (
     url_config_parse,
 )
 from supportai.models import Tenant
+from supportai.quoted import Quoted
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ INTERRUPTED = "The sync was interrupted before it finished; nothing was removed.
 LEASE_LOST = "The sync stopped: the source was deleted, or taken over by another sync after this one looked dead."
 ROBOTS_UNREADABLE = "robots.txt of {host} could not be read, so no page may be fetched (RFC 9309): {error}"
 START_DISALLOWED = "robots.txt disallows the start page for our User-Agent."
+# ``by``: "" for an HTTP redirect, " by meta refresh" for a meta refresh.
+START_REDIRECT_DISALLOWED = "the start page redirects{by} to {target!r}, which robots.txt disallows for our User-Agent."
 ALL_DISALLOWED = "robots.txt disallows every page the sitemap lists for our User-Agent."
 ALL_LEFT_OUT = (
     "No page the sitemap lists can be stored: each one read is marked noindex or redirects by meta refresh "
@@ -574,13 +577,8 @@ class _Sync:
                     continue
                 links = self.visit(url)
                 for hop in range(MAX_REDIRECTS + 1):
-                    # This page disallowed, not just one of the links counted before it (a start
-                    # page that redirects by meta refresh has its links counted before its target
-                    # is read).
-                    if depth == 0 and not links and url in self.disallowed:
-                        raise _EntryFailed(START_DISALLOWED)
-                    if depth == 0 and not links and self.last_error is not None:
-                        raise _EntryFailed(START_FAILED.format(error=self.last_error))
+                    if depth == 0 and not links and (refused := self._start_refused(url)):
+                        raise _EntryFailed(refused)
                     if url == config.start_url and not self.keep:
                         start_left_out = self._left_out()
                     if depth < config.max_depth:
@@ -602,6 +600,22 @@ class _Sync:
         self.batch.extend(self.copies.unclaimed())
         self.hold_lease()
         self.flush()
+
+    def _start_refused(self, url: str) -> str:
+        """Why the start page stops the sync, "" if it does not: robots.txt disallows it, or the
+        address it redirects to (``url``, where its meta refreshes led, or an HTTP redirect's
+        target), or it could not be read. ``url`` counts only when it is itself disallowed, not as
+        one of the links counted before it (a start page that redirects by meta refresh has its
+        links counted before its target is read)."""
+        if url in self.disallowed:
+            if url == self.config.start_url:
+                return START_DISALLOWED
+            return START_REDIRECT_DISALLOWED.format(by=" by meta refresh", target=Quoted(url))
+        if self.last_error is None:
+            return ""
+        if self.last_error.code == PageError.DISALLOWED:
+            return START_REDIRECT_DISALLOWED.format(by="", target=Quoted(self.last_error.location))
+        return START_FAILED.format(error=self.last_error)
 
     def _left_out(self) -> str:
         """Why the page read last was not stored: a meta refresh (``self.refresh``), or noindex."""
