@@ -18,10 +18,12 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, SEARCH_CONFIGS, clean_language
 from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
+from knowledge.multipart import UNREADABLE_PART, PartCountingUploadHandler
 from knowledge.paging import IdsFirstPaginator
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES, public_reason
@@ -80,6 +82,8 @@ CHUNK_GONE = (
 )
 CHUNK_NOT_AN_ID = "The link names no chunk (its chunk is not a chunk id). The document's chunks are these."
 SAVED_WHILE_SYNCING = "a sync is running with the old ones; press Sync now when it has finished."
+# The browser empties the file input when the page comes back with this.
+UNREADABLE_UPLOAD = f"{UNREADABLE_PART} Choose the files again."
 NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
 REINDEX_QUEUED = (
     "Re-index of {title} queued: it shows as Pending until its new chunks are in; "
@@ -231,8 +235,18 @@ def _outcomes_said(result: UploadResult) -> str:
     return f"{len(result.documents)} documents: {per_outcome}"
 
 
-@login_required
+@csrf_exempt
 def documents(request: HttpRequest) -> HttpResponse:
+    """The sources and documents, with the upload form. The upload's parts are counted as its body is
+    read (``PartCountingUploadHandler``), so the handler is added before the CSRF check reads it."""
+    counted = PartCountingUploadHandler(request)
+    request.upload_handlers.insert(0, counted)
+    return _documents(request, counted)
+
+
+@csrf_protect
+@login_required
+def _documents(request: HttpRequest, counted: PartCountingUploadHandler) -> HttpResponse:
     membership = require_membership(request)
     tenant = membership.tenant
     if request.method == "POST":
@@ -241,6 +255,10 @@ def documents(request: HttpRequest) -> HttpResponse:
         if switched_since_rendered(request, tenant):
             messages.error(request, TENANT_SWITCHED.format(done="uploaded", tenant=tenant.name))
             return redirect("knowledge_console:documents")
+        if counted.part_skipped:
+            form = UploadForm(request.POST)
+            form.add_error(None, UNREADABLE_UPLOAD)
+            return _documents_page(request, membership, form)
         uploads = request.FILES.getlist("upload")
         if not uploads:
             messages.error(request, "Choose at least one file to upload.")
@@ -269,6 +287,12 @@ def documents(request: HttpRequest) -> HttpResponse:
                     )
                 messages.success(request, f"{isolate(result.file.name)}: {outcomes}")
         return redirect("knowledge_console:documents")
+    return _documents_page(request, membership, UploadForm())
+
+
+def _documents_page(request: HttpRequest, membership: Membership, form: UploadForm) -> HttpResponse:
+    """The documents page of the membership's tenant, its upload form ``form``."""
+    tenant = membership.tenant
     sources = source_list_with_totals(tenant=tenant)
     filters = DocumentFilterForm(request.GET, sources=sources)
     chosen = filters.chosen()
@@ -281,7 +305,7 @@ def documents(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "filter_query": urlencode(chosen),
         "page": page,
-        "form": UploadForm(),
+        "form": form,
         "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
         "can_manage": membership.can_manage,
     }

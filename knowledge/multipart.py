@@ -1,4 +1,5 @@
-"""The upload API's multipart parser: Django's, refusing a body with a part Django's parser skipped.
+"""Uploads refusing a multipart body with a part Django's parser skipped: the upload API's parser
+(``StrictMultiPartParser``) and the console upload's handler (``PartCountingUploadHandler``).
 
 Django leaves out, without a word, a part whose Content-Disposition line is not UTF-8 (a Latin-1
 file name), whose ``filename*`` names a charset Python does not know, or whose file name sanitizes
@@ -8,10 +9,17 @@ Django splits it; a body that gave fewer fields and files than it has parts is r
 
 from __future__ import annotations
 
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import HttpRequest, QueryDict
+from django.http.multipartparser import MultiPartParser
+from django.utils.datastructures import MultiValueDict
 from django.utils.http import parse_header_parameters
 from rest_framework import parsers, serializers
+
+if TYPE_CHECKING:
+    from django.http.request import _PostDataProtocol  # django-stubs only
 
 UNREADABLE_PART = (
     "A part of the upload could not be read (a file name that is not UTF-8, a filename* in an unknown "
@@ -37,6 +45,12 @@ class _DelimiterCounter:
         self._tail = window[max(len(window) - len(self._delimiter) + 1, 0) :]
         return chunk
 
+    def part_skipped(self, data: QueryDict, files: MultiValueDict[str, Any]) -> bool:
+        """Whether ``data`` and ``files``, parsed from what was read, give fewer fields and files than
+        the body has parts (its delimiters less one: the last closes the body)."""
+        given = sum(len(values) for _, values in (*data.lists(), *files.lists()))
+        return given < self.count - 1
+
 
 class StrictMultiPartParser(parsers.MultiPartParser):
     """DRF's multipart parser, raising a ``ValidationError`` on ``files`` (``UNREADABLE_PART``) when a
@@ -49,8 +63,34 @@ class StrictMultiPartParser(parsers.MultiPartParser):
         counter = _DelimiterCounter(stream, b"--" + boundary.encode("ascii", "replace"))
         # Django's parser only calls read() on the stream.
         parsed = super().parse(cast(IO[bytes], counter), media_type, parser_context)
-        # The delimiters are one more than the parts: the last closes the body.
-        given = sum(len(values) for _, values in (*parsed.data.lists(), *parsed.files.lists()))
-        if given < counter.count - 1:
+        if counter.part_skipped(parsed.data, parsed.files):
             raise serializers.ValidationError({"files": [UNREADABLE_PART]})
         return parsed
+
+
+class PartCountingUploadHandler(FileUploadHandler):
+    """First of a request's upload handlers, it parses a multipart body itself, with the request's
+    other handlers, counting its parts as it is read; ``part_skipped`` then says whether Django's
+    parser left one out. Inserted before anything reads ``request.POST`` (the CSRF middleware
+    does, so the view is ``csrf_exempt`` and checks CSRF itself, as Django's docs show)."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        super().__init__(request)
+        self._request = request
+        self.part_skipped = False
+
+    def handle_raw_input(
+        self,
+        input_data: IO[bytes],
+        META: dict[str, Any],
+        content_length: int,
+        boundary: str,
+        encoding: str | None = None,
+    ) -> tuple[QueryDict, MultiValueDict[str, Any]]:
+        # Django passes the boundary as bytes, though django-stubs say str.
+        counter = _DelimiterCounter(input_data, b"--" + cast(bytes, boundary))
+        others = [handler for handler in self._request.upload_handlers if handler is not self]
+        # Django's parser only calls read() on the stream.
+        data, files = MultiPartParser(META, cast("_PostDataProtocol", counter), others, encoding).parse()
+        self.part_skipped = counter.part_skipped(data, files)
+        return data, files
