@@ -28,7 +28,7 @@ from knowledge.languages import search_config
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
 from knowledge.providers.base import EmbeddingProvider, ProviderError, ProviderErrorKind, embedding_provider
 from knowledge.sections import PATH_SEPARATOR, SectionIndex
-from knowledge.staleness import index_settings
+from knowledge.staleness import document_index_settings
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -153,8 +153,9 @@ def document_chunks_delete(*, tenant: Tenant, document: Document) -> None:
 DOCUMENTS_READY_SQL = f"""
 UPDATE {Document._meta.db_table} d
    SET status = %(ready)s, error = '', chunk_count = u.count, search_config = u.config, embedding_model = %(model)s,
-       indexed_at = %(now)s, index_settings = %(settings)s::jsonb, reembed = d.reembed AND %(reused)s
-  FROM unnest(%(ids)s::bigint[], %(counts)s::int[], %(configs)s::text[]) AS u(id, count, config)
+       indexed_at = %(now)s, index_settings = u.settings::jsonb, reembed = d.reembed AND %(reused)s
+  FROM unnest(%(ids)s::bigint[], %(counts)s::int[], %(configs)s::text[], %(settings)s::text[])
+       AS u(id, count, config, settings)
  WHERE d.id = u.id
 """
 
@@ -164,7 +165,7 @@ def _store_batch(
     *, tenant: Tenant, plans: list[_Plan], embedded: Embedded, model: str, settings: KnowledgeSettings, reused: bool
 ) -> None:
     """Replace the chunks of every planned document in one transaction, recording the ``settings``
-    they were planned with (``Document.index_settings``); embedded anew (not ``reused``), a document
+    and the file kind they were planned with (``Document.index_settings``); embedded anew (not ``reused``), a document
     asked to be (``Document.reembed``) no longer is. A document deleted since it was planned is
     skipped, and so is one whose content changed since: its new version is indexed by its own run,
     and storing the old one would mark stale chunks ready for good."""
@@ -237,7 +238,9 @@ def _store_batch(
                 "ids": [plan.document.pk for plan, _ in kept],
                 "counts": [len(plan.children) for plan, _ in kept],
                 "configs": [configs[plan.document.pk] for plan, _ in kept],
-                "settings": json.dumps(index_settings(settings)),
+                "settings": [
+                    json.dumps(document_index_settings(settings, file_name=plan.document.file_name)) for plan, _ in kept
+                ],
                 "reused": reused,
             },
         )

@@ -67,9 +67,10 @@ class Document(TenantScopedModel):
     # The PostgreSQL text-search configuration its chunks' lexemes were built with (set by each
     # index run from ``language``, knowledge/languages.py).
     search_config = models.CharField(max_length=32, default="english", editable=False)
-    # What its chunks were built with: chunking sizes, title weight, rules version (set by each index
-    # run; knowledge/staleness.py). ``reindex`` takes the documents whose record is not current. The
-    # database default lets code older than the column insert rows while a deploy rolls out.
+    # What its chunks were built with: chunking sizes, title weight, rules version, whether its file's
+    # headings were read (set by each index run; knowledge/staleness.py). ``reindex`` takes the
+    # documents whose record is not current. The database default lets code older than the column
+    # insert rows while a deploy rolls out.
     index_settings = models.JSONField(
         default=dict, db_default=models.Value({}, output_field=models.JSONField()), blank=True, editable=False
     )

@@ -1,13 +1,16 @@
 """Which documents' index no longer matches the configuration, and why (``manage.py reindex``).
 
 Each index run records on the document what its chunks were built with (``Document.index_settings``:
-the chunking sizes and overlaps, the title weight and ``INDEX_RULES_VERSION``). A document is stale
-when it is not ready, was embedded by another model, was stemmed with another text-search
-configuration than its language takes, or its record differs from what the settings give now.
-Re-indexing embeds again only the children whose input changed (knowledge/embedding_reuse.py): all
-of them for another model, those whose text moved for other chunk sizes, for rules version 2 those
-that gained a section or whose heading moved to the next chunk; rules version 3, a new title weight
-or text-search configuration changes lexemes alone and reuses every stored vector.
+the chunking sizes and overlaps, the title weight, ``INDEX_RULES_VERSION`` and whether its file's
+Markdown headings were read, ``sections.reads_headings``). A document is stale when it is not ready,
+was embedded by another model, was stemmed with another text-search configuration than its language
+takes, its file is now read another way than its chunks were sectioned (a file that changed kind
+before uploads re-indexed such a move; one indexed before the record held the kind is taken once),
+or its record differs from what the settings give now. Re-indexing embeds again only the children
+whose input changed (knowledge/embedding_reuse.py): all of them for another model, those whose text
+moved for other chunk sizes, for rules version 2 or another file kind those whose section changed or
+whose heading moved to the next chunk; rules version 3, a new title weight or text-search
+configuration changes lexemes alone and reuses every stored vector.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from datetime import datetime
 from enum import StrEnum
 
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Lower
+from django.db.models.lookups import Regex
 
 from knowledge.conf import KnowledgeSettings
 from knowledge.languages import search_config
 from knowledge.models import Document, DocumentStatus
+from knowledge.sections import PLAIN_SUFFIXES, reads_headings
 from supportai.models import Tenant
 
 # Bumped whenever code changes how the same text and settings turn into chunks, lexemes or embedded
@@ -35,6 +42,9 @@ INDEX_RULES_VERSION = 3
 SECTIONS_RULES_VERSION = 2
 LEGACY_RULES_VERSION = 0
 CHUNKING_KEYS = ("parent_tokens", "parent_overlap", "child_tokens", "child_overlap")
+# A file name ``reads_headings`` reads as plain text, lower-cased: its last path part (trailing "/" and
+# "." parts dropped, as ``PurePath`` drops them) is something, a dot and a plain suffix.
+PLAIN_FILE_NAME = r"[^/]\.({})(/+\.)*/*$".format("|".join(sorted(suffix[1:] for suffix in PLAIN_SUFFIXES)))
 
 
 class StaleReason(StrEnum):
@@ -44,16 +54,29 @@ class StaleReason(StrEnum):
     NOT_READY = "not ready (pending or failed)"
     ANOTHER_MODEL = "another embedding model"
     CHUNK_SIZES = "chunk sizes changed"
+    FILE_KIND = "file now read another way (Markdown headings or plain text)"
     SEARCH_CONFIG = "another text-search configuration for its language"
     INDEX_RULES = "indexing rules changed"
     TITLE_WEIGHT = "title weight changed"
+    FILE_KIND_UNRECORDED = "indexed before its file kind was recorded"
     FORCED = "--force"
 
 
 def index_settings(settings: KnowledgeSettings) -> dict[str, int]:
-    """What an index run with ``settings`` records on each document it indexes."""
+    """What an index run with ``settings`` records on every document it indexes."""
     record = {key: getattr(settings, key) for key in CHUNKING_KEYS}
     return record | {"title_weight": settings.title_weight, "rules": INDEX_RULES_VERSION}
+
+
+def document_index_settings(settings: KnowledgeSettings, *, file_name: str) -> dict[str, int | bool]:
+    """What an index run with ``settings`` records on a document from the file ``file_name``: its
+    ``index_settings`` and whether its headings were read (``headings``)."""
+    return {**index_settings(settings), "headings": reads_headings(file_name)}
+
+
+def plain_text_file(file_name: Combinable) -> Regex:
+    """Whether the file name ``file_name`` is read as plain text: ``not reads_headings``, in SQL."""
+    return Regex(Lower(file_name), Value(PLAIN_FILE_NAME))
 
 
 def _stale_search_config(documents: QuerySet[Document]) -> Q:
@@ -68,6 +91,7 @@ def _stale_search_config(documents: QuerySet[Document]) -> Q:
 def _reason(*, documents: QuerySet[Document], model: str, settings: KnowledgeSettings) -> Case:
     current = index_settings(settings)
     chunking = {key: current[key] for key in CHUNKING_KEYS}
+    plain = Q(plain_text_file(F("file_name")))
     return Case(
         When(~Q(status=DocumentStatus.READY), then=Value(StaleReason.NOT_READY.value)),
         When(~Q(embedding_model=model), then=Value(StaleReason.ANOTHER_MODEL.value)),
@@ -76,12 +100,18 @@ def _reason(*, documents: QuerySet[Document], model: str, settings: KnowledgeSet
             Q(index_settings__has_key="child_tokens") & ~Q(index_settings__contains=chunking),
             then=Value(StaleReason.CHUNK_SIZES.value),
         ),
+        When(
+            (plain & Q(index_settings__contains={"headings": True}))
+            | (~plain & Q(index_settings__contains={"headings": False})),
+            then=Value(StaleReason.FILE_KIND.value),
+        ),
         When(_stale_search_config(documents), then=Value(StaleReason.SEARCH_CONFIG.value)),
         When(~Q(index_settings__contains={"rules": current["rules"]}), then=Value(StaleReason.INDEX_RULES.value)),
         When(
             ~Q(index_settings__contains={"title_weight": current["title_weight"]}),
             then=Value(StaleReason.TITLE_WEIGHT.value),
         ),
+        When(~Q(index_settings__has_key="headings"), then=Value(StaleReason.FILE_KIND_UNRECORDED.value)),
         default=Value(None),
         output_field=CharField(),
     )

@@ -70,6 +70,7 @@ def test_indexing_records_the_settings_it_used(tenant: Tenant) -> None:
         "child_overlap": conf.SETTINGS.child_overlap,
         "title_weight": conf.SETTINGS.title_weight,
         "rules": INDEX_RULES_VERSION,
+        "headings": True,
     }
 
 

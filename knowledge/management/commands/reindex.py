@@ -1,5 +1,6 @@
 """``manage.py reindex --tenant SLUG [--force] [--dry-run]``: re-index the documents whose index no
-longer matches the configuration (embedding model, chunk sizes, title weight, language, indexing rules)."""
+longer matches the configuration (embedding model, chunk sizes, title weight, language, indexing rules) or
+its file's kind (Markdown headings or plain text)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from knowledge.staleness import StaleReason, stale_counts
 class Command(BaseCommand):
     help = (
         "Re-chunk and re-index a tenant's documents whose index no longer matches the configuration: "
-        "another embedding model, chunk sizes, title weight, language's stemming or indexing rules (only "
-        "children whose text changed are embedded again; all documents and children with --force)."
+        "another embedding model, chunk sizes, title weight, language's stemming or indexing rules, or a file "
+        "now read another way (Markdown headings or plain text) than its chunks were sectioned (only children "
+        "whose text changed are embedded again; all documents and children with --force)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
