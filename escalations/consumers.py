@@ -147,9 +147,11 @@ class InboxConsumer(AsyncWebsocketConsumer):
     def _parse(self, text_data: str | None) -> dict[str, Any]:
         if text_data is None or len(text_data) > MAX_FRAME_CHARS:
             raise InboxError("bad_request", "Send JSON text frames up to 16 KiB.")
+        # ValueError (JSONDecodeError's base) is also an integer of more than 4,300 digits;
+        # RecursionError, nesting deeper than the decoder goes.
         try:
             frame = json.loads(text_data)
-        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested deeper than the decoder goes
+        except (ValueError, RecursionError):
             raise InboxError("bad_request", "Frames must be JSON objects.") from None
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str) or frame["type"] not in FRAMES:
             raise InboxError("bad_request", f"Unknown frame type; use one of {', '.join(sorted(FRAMES))}.")

@@ -122,6 +122,7 @@ async def test_a_user_deactivated_since_connecting_is_refused_at_the_next_action
         "[" * 8000 + "]" * 8000,  # nested past the JSON decoder's recursion limit, under 16 KiB
         '{"type": ["claim"], "escalation_id": 1}',  # an unhashable type
         '{"type": {"claim": 1}, "escalation_id": 1}',
+        '{"type": "claim", "escalation_id": ' + "1" * 5000 + "}",  # more digits than int() reads: ValueError
     ],
 )
 async def test_bad_frames_get_errors_and_the_socket_stays(
