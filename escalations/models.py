@@ -185,11 +185,15 @@ class NotificationDelivery(TenantScopedModel):
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     updated_at = models.DateTimeField(default=django_timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the next attempt is due (its task scheduled then); the sweeper re-enqueues rows long overdue.
+    next_attempt_at = models.DateTimeField(default=django_timezone.now)
+    # Set while an attempt is sending: other copies of the task leave the row alone until then.
+    leased_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "notification deliveries"
-        indexes = [models.Index(fields=["tenant", "status"])]
+        indexes = [models.Index(fields=["tenant", "status"]), models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"{self.channel} for escalation {self.escalation_id}: {self.status}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import Task, shared_task
+from django.db.models import Q
 from django.utils import timezone
 
 from escalations.models import DeliveryStatus, NotificationDelivery
@@ -30,11 +31,17 @@ def deliver_notification(self: Task, delivery_id: int) -> None:
 
 @shared_task(name="escalations.sweep_deliveries")
 def sweep_deliveries() -> int:
-    """Re-enqueue deliveries that were never picked up (broker down at commit time, lost worker)."""
-    cutoff = timezone.now() - STUCK_AFTER
+    """Re-enqueue deliveries whose next attempt is overdue by ``STUCK_AFTER`` and that no worker is
+    sending: never picked up (broker down at commit time) or their scheduled retry lost (worker killed).
+
+    A retry still waiting for its time (a ``Retry-After`` of up to an hour) is left to its own task.
+    """
+    now = timezone.now()
     stuck = list(
         NotificationDelivery.objects.filter(
-            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], updated_at__lt=cutoff
+            Q(leased_until__isnull=True) | Q(leased_until__lt=now),
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
+            next_attempt_at__lt=now - STUCK_AFTER,
         ).values_list("pk", flat=True)[:500]
     )
     for delivery_id in stuck:

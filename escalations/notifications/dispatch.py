@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
@@ -18,6 +19,9 @@ from escalations.ticketing import TicketSender
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# How long one attempt may take before another copy of the task may make it again (sends time out
+# after 10 s; a worker killed mid-send leaves the lease to run out).
+LEASE = timedelta(minutes=5)
 SENDERS: dict[str, Sender] = {
     Channel.EMAIL: EmailSender(),
     Channel.SLACK: SlackSender(),
@@ -66,7 +70,11 @@ def backoff_seconds(attempt: int) -> int:
 
 
 def deliver(delivery_id: int) -> int | None:
-    """One attempt. Returns seconds until the next attempt when a retry is due, else None."""
+    """One attempt. Returns seconds until the next attempt when a retry is due, else None.
+
+    The attempt leases the row under its lock before sending, so a copy of the task that runs
+    meanwhile (a sweeper re-enqueue, a redelivered message) leaves it alone instead of sending twice.
+    """
     with transaction.atomic():
         delivery = (
             NotificationDelivery.objects.select_for_update()
@@ -76,9 +84,14 @@ def deliver(delivery_id: int) -> int | None:
         )
         if delivery is None or delivery.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
             return None
+        now = timezone.now()
+        if delivery.leased_until is not None and delivery.leased_until > now:
+            logger.info("notification delivery %s is being sent by another worker", delivery_id)
+            return None
         delivery.attempts += 1
-        delivery.updated_at = timezone.now()
-        delivery.save(update_fields=["attempts", "updated_at"])
+        delivery.leased_until = now + LEASE
+        delivery.updated_at = now
+        delivery.save(update_fields=["attempts", "leased_until", "updated_at"])
     escalation = delivery.escalation
     try:
         SENDERS[delivery.channel].send(
@@ -86,15 +99,20 @@ def deliver(delivery_id: int) -> int | None:
         )
     except DeliveryError as exc:
         final = not exc.retryable or delivery.attempts >= MAX_ATTEMPTS
-        status = DeliveryStatus.FAILED if final else DeliveryStatus.RETRYING
+        retry_in = None if final else max(backoff_seconds(delivery.attempts), exc.retry_after or 0)
+        now = timezone.now()
         NotificationDelivery.objects.filter(pk=delivery.pk).update(
-            status=status, last_error=str(exc)[:2000], updated_at=timezone.now()
+            status=DeliveryStatus.FAILED if final else DeliveryStatus.RETRYING,
+            last_error=str(exc)[:2000],
+            leased_until=None,
+            next_attempt_at=now + timedelta(seconds=retry_in or 0),
+            updated_at=now,
         )
         if final:
             logger.error("escalation %s: %s delivery failed: %s", escalation.pk, delivery.channel, exc)
-            return None
-        return max(backoff_seconds(delivery.attempts), exc.retry_after or 0)
+        return retry_in
+    now = timezone.now()
     NotificationDelivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), updated_at=timezone.now(), last_error=""
+        status=DeliveryStatus.SENT, sent_at=now, updated_at=now, leased_until=None, last_error=""
     )
     return None

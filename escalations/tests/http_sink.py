@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +23,7 @@ class Sink:
     headers: dict[str, str] = field(default_factory=dict)
     error_body: bytes = b"server_error"
     received: list[Received] = field(default_factory=list)
+    on_request: Callable[[], None] | None = None
 
 
 @contextmanager
@@ -30,7 +31,8 @@ def http_sink(
     statuses: list[int], *, headers: dict[str, str] | None = None, error_body: bytes = b"server_error"
 ) -> Iterator[Sink]:
     """Answers each POST with the next status (200 once they run out), ``headers`` on every answer,
-    body ``ok`` for 200 and ``error_body`` otherwise."""
+    body ``ok`` for 200 and ``error_body`` otherwise. A test may set ``sink.on_request``: it runs (in
+    the server's thread) once a request is recorded and before it is answered."""
     sink = Sink(url="", statuses=list(statuses), headers=dict(headers or {}), error_body=error_body)
 
     class Handler(BaseHTTPRequestHandler):
@@ -40,6 +42,8 @@ def http_sink(
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             sink.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            if sink.on_request is not None:
+                sink.on_request()
             status = sink.statuses.pop(0) if sink.statuses else 200
             payload = b"ok" if status == 200 else sink.error_body
             self.send_response(status)
