@@ -7,14 +7,18 @@ Zendesk and Freshdesk adapters arrive with the integrations app and register in 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.db import DatabaseError, transaction
 from django.utils.module_loading import import_string
 
 from escalations.models import Escalation, EscalationPolicy
 from escalations.notifications.base import DeliveryError, Notice
 from escalations.notifications.email import render_email
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,5 +62,11 @@ def ticketing_for(*, escalation: Escalation) -> Ticketing:
 class TicketSender:
     def send(self, *, notice: Notice, escalation: Escalation, policy: EscalationPolicy) -> str:
         receipt = ticketing_for(escalation=escalation).open_ticket(notice=notice, escalation=escalation)
-        Escalation.objects.filter(pk=escalation.pk).update(ticket_reference=receipt.reference)
+        try:  # the ticket is open: a failure to record its reference must not open it again
+            with transaction.atomic():
+                Escalation.objects.filter(pk=escalation.pk).update(ticket_reference=receipt.reference)
+        except DatabaseError:
+            logger.exception(
+                "escalation %s: ticket %r opened but its reference not recorded", escalation.pk, receipt.reference[:200]
+            )
         return receipt.reference

@@ -88,15 +88,21 @@ def deliver(delivery_id: int) -> int | None:
         if delivery.leased_until is not None and delivery.leased_until > now:
             logger.info("notification delivery %s is being sent by another worker", delivery_id)
             return None
+        if delivery.attempts >= MAX_ATTEMPTS:  # the last attempt was cut short (its worker killed)
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = delivery.last_error or f"gave up after {delivery.attempts} attempts"
+            delivery.leased_until = None
+            delivery.updated_at = now
+            delivery.save(update_fields=["status", "last_error", "leased_until", "updated_at"])
+            logger.error("notification delivery %s failed: out of attempts", delivery_id)
+            return None
         delivery.attempts += 1
         delivery.leased_until = now + LEASE
         delivery.updated_at = now
         delivery.save(update_fields=["attempts", "leased_until", "updated_at"])
     escalation = delivery.escalation
     try:
-        SENDERS[delivery.channel].send(
-            notice=notice_for(escalation), escalation=escalation, policy=policy_for(tenant=escalation.tenant)
-        )
+        _send(delivery)
     except DeliveryError as exc:
         final = not exc.retryable or delivery.attempts >= MAX_ATTEMPTS
         retry_in = None if final else max(backoff_seconds(delivery.attempts), exc.retry_after or 0)
@@ -116,3 +122,18 @@ def deliver(delivery_id: int) -> int | None:
         status=DeliveryStatus.SENT, sent_at=now, updated_at=now, leased_until=None, last_error=""
     )
     return None
+
+
+def _send(delivery: NotificationDelivery) -> None:
+    """Send through the channel's sender; an error it did not expect is a retryable ``DeliveryError``
+    (logged with its traceback), so the attempt is recorded and counted rather than left pending."""
+    escalation = delivery.escalation
+    try:
+        SENDERS[delivery.channel].send(
+            notice=notice_for(escalation), escalation=escalation, policy=policy_for(tenant=escalation.tenant)
+        )
+    except DeliveryError:
+        raise
+    except Exception as exc:
+        logger.exception("escalation %s: unexpected error in the %s sender", escalation.pk, delivery.channel)
+        raise DeliveryError(f"unexpected error: {type(exc).__name__}: {exc}", retryable=True) from exc

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core import mail
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.db.models import DateTimeField, F
 from django.utils import timezone
 
-from escalations.models import Channel, DeliveryStatus, NotificationDelivery
-from escalations.notifications.dispatch import deliver
+from escalations.models import Channel, DeliveryStatus, Escalation, NotificationDelivery
+from escalations.notifications.base import Notice
+from escalations.notifications.dispatch import MAX_ATTEMPTS, deliver
 from escalations.services import escalation_raise
 from escalations.tasks import sweep_deliveries
-from escalations.tests.conftest import ALWAYS, set_hours
+from escalations.tests.conftest import ALWAYS, NEVER, set_hours
 from escalations.tests.factories import ConversationFactory
 from escalations.tests.http_sink import Sink, http_sink
+from escalations.ticketing import TICKETING, EmailTicketing, TicketReceipt
 from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Tenant
 
@@ -144,5 +149,82 @@ def test_a_second_copy_of_the_task_during_a_send_does_not_send_again(tenant: Ten
         assert deliver(delivery.pk) is None
     # then the second copy left the row to it: one request, one attempt, sent
     assert second_copy == [None] and len(slack.received) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
+
+
+class BrokenEmailBackend(BaseEmailBackend):
+    """An email backend that fails in a way no sender expects (neither SMTP nor a network error)."""
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        raise ValueError("backend bug")
+
+
+class LongReferenceTicketing(EmailTicketing):
+    """A ticketing adapter whose reference the ticket_reference column cannot hold."""
+
+    def open_ticket(self, *, notice: Notice, escalation: Escalation) -> TicketReceipt:
+        super().open_ticket(notice=notice, escalation=escalation)
+        return TicketReceipt(reference="T" * 500)
+
+
+def test_an_unexpected_sender_error_is_a_failed_attempt_retried_up_to_the_limit(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given an email backend raising an error the email sender does not expect
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenEmailBackend"
+    set_hours(tenant, ALWAYS)
+    tenant.escalation_email = "team@alpha.example"
+    tenant.save()
+    conversation = ConversationFactory.create(tenant=tenant)
+    # when the escalation's email is delivered (eager Celery: the attempts run back to back)
+    with django_capture_on_commit_callbacks(execute=True):
+        raised = escalation_raise(
+            tenant=tenant, conversation_id=conversation.pk, hits=[TriggerHit(ReasonCode.HUMAN_REQUEST, "human")]
+        )
+    # then each attempt is recorded and logged as a failure, and the delivery fails after the last one
+    delivery = NotificationDelivery.objects.get(escalation=raised.escalation)
+    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == MAX_ATTEMPTS
+    assert delivery.last_error == "unexpected error: ValueError: backend bug" and delivery.leased_until is None
+    assert any(record.exc_info for record in caplog.records if "unexpected" in record.getMessage())
+    # and the sweeper does not take it up again
+    _rewind(delivery, minutes=60)
+    assert sweep_deliveries() == 0
+
+
+def test_a_delivery_out_of_attempts_fails_without_sending(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    # given a delivery whose last allowed attempt was cut short (its worker killed mid-send)
+    with http_sink([]) as slack:
+        delivery = _queued_slack_delivery(tenant, django_capture_on_commit_callbacks, slack)
+        NotificationDelivery.objects.filter(pk=delivery.pk).update(attempts=MAX_ATTEMPTS, last_error="slack: timeout")
+        # when the task runs again, then it gives up without another send
+        assert deliver(delivery.pk) is None and slack.received == []
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == MAX_ATTEMPTS
+    assert delivery.last_error == "slack: timeout"
+
+
+def test_a_ticket_whose_reference_cannot_be_recorded_is_not_sent_again(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given out-of-hours tickets through an adapter whose reference the database refuses
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    monkeypatch.setitem(TICKETING, "email", f"{__name__}.LongReferenceTicketing")
+    set_hours(tenant, NEVER)
+    tenant.escalation_email = "team@alpha.example"
+    tenant.save()
+    conversation = ConversationFactory.create(tenant=tenant)
+    # when the escalation's ticket is delivered, and the sweeper runs later
+    with django_capture_on_commit_callbacks(execute=True):
+        raised = escalation_raise(
+            tenant=tenant, conversation_id=conversation.pk, hits=[TriggerHit(ReasonCode.HUMAN_REQUEST, "human")]
+        )
+    delivery = NotificationDelivery.objects.get(escalation=raised.escalation)
+    _rewind(delivery, minutes=60)
+    sweep_deliveries()
+    # then the ticket email went out once and its delivery is sent
+    assert len(mail.outbox) == 1
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
