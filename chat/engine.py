@@ -19,7 +19,13 @@ from urllib.parse import urlsplit
 from bookings.assistant import tools_for
 from chat.customer_context import customer_context_for
 from chat.models import Conversation, Message, MessageRole, MessageStatus
-from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
+from chat.services import (
+    AssistantOutcome,
+    assistant_message_finish,
+    assistant_message_start,
+    message_answer_claim,
+    message_answer_release,
+)
 from chat.streaming import DeltaStream
 from chat.tools import turn_with_tools
 from escalations import handoff
@@ -212,7 +218,25 @@ async def _store_partial(
 
 
 async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> Message | None:
-    """Answer one customer turn; None when a human has the conversation (the assistant stays silent)."""
+    """Answer one customer turn, once however many requests carry it; None, with nothing emitted, when
+    another request or connection (in any process) is answering it, and None when a human has the
+    conversation (the assistant stays silent)."""
+    if not await db_call(message_answer_claim)(tenant=tenant, question=question):
+        return None
+    reply: Message | None = None
+    try:
+        reply = await _answer_claimed(tenant=tenant, conversation=conversation, question=question, emit=emit)
+    finally:
+        # A live handoff, or a turn cut off or failed: a resend may answer, unless a reply row was
+        # stored before the turn ended (resends then get that row, see message_receive).
+        if reply is None:
+            await asyncio.shield(db_call(message_answer_release)(tenant=tenant, question=question))
+    return reply
+
+
+async def _answer_claimed(
+    *, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit
+) -> Message | None:
     started = time.perf_counter()
     handled = await handoff.intercept_turn(tenant=tenant, conversation=conversation, question=question, emit=emit)
     if handled.done:  # a person has the conversation, or a trigger handed it over just now

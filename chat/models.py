@@ -78,6 +78,9 @@ class Message(TenantScopedModel):
     text = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.COMPLETE)
     client_id = models.CharField(max_length=64, blank=True, help_text="Client-chosen id that makes resends idempotent")
+    answer_claimed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When a server began answering this customer message"
+    )
     reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

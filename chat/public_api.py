@@ -184,7 +184,8 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
             yield end_frame(received.reply)
         return
     # A new question, or a resend of one never answered (its first request was cut off before the
-    # reply row existed), is answered now, as on the websocket; an open handoff still intercepts it.
+    # reply row existed), is answered now, as on the websocket; an open handoff still intercepts it,
+    # and a request still preparing its answer keeps it (answer_turn claims it: ack alone, then 202).
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
     async def run() -> None:

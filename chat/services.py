@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from chat.models import (
@@ -95,6 +95,36 @@ def message_receive(*, tenant: Tenant, conversation: Conversation, client_id: st
         existing = Message.objects.for_tenant(tenant).get(conversation=conversation, client_id=client_id)
     reply = existing.replies.filter(role=MessageRole.ASSISTANT).order_by("-pk").first()
     return ReceivedMessage(message=existing, created=False, reply=reply)
+
+
+# A claim is released when its turn ends without a reply row; one older than this was left by a
+# server that died before storing its reply, and a resend may answer the question after all.
+ANSWER_CLAIM_TIMEOUT = timedelta(minutes=2)
+
+
+def message_answer_claim(*, tenant: Tenant, question: Message) -> bool:
+    """Whether the caller is the one to answer ``question``: True for one caller at a time, in any process.
+
+    Two requests carrying the same ``client_id`` (a resend on another connection, HTTP or websocket)
+    can both find the question without a reply, since the reply row is stored only once retrieval is
+    done. The conditional update on the question's row lets exactly one of them answer; the claim holds
+    until its turn stores the reply row (which then decides, see ``message_receive``) or releases it.
+    """
+    now = timezone.now()
+    answered = Message.objects.filter(reply_to=OuterRef("pk"), role=MessageRole.ASSISTANT)
+    claimed = (
+        Message.objects.for_tenant(tenant)
+        .filter(pk=question.pk, role=MessageRole.CUSTOMER)
+        .filter(Q(answer_claimed_at__isnull=True) | Q(answer_claimed_at__lt=now - ANSWER_CLAIM_TIMEOUT))
+        .filter(~Exists(answered))
+        .update(answer_claimed_at=now)
+    )
+    return claimed == 1
+
+
+def message_answer_release(*, tenant: Tenant, question: Message) -> None:
+    """Give up the claim on ``question`` (its turn ended without a reply row), so a resend is answered."""
+    Message.objects.for_tenant(tenant).filter(pk=question.pk).update(answer_claimed_at=None)
 
 
 def assistant_message_start(*, tenant: Tenant, conversation: Conversation, reply_to: Message) -> Message:

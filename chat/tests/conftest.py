@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ import pytest_asyncio
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 
+from chat import engine
 from chat.models import Message, MessageStatus
 from supportai.asgi import application
 from supportai.models import Tenant
@@ -98,3 +101,35 @@ async def settled_message(message_id: int) -> Message:
         await asyncio.sleep(0.1)
         message = await Message.objects.aget(pk=message_id)
     return message
+
+
+@dataclass
+class HeldTurn:
+    """The first turn to retrieve waits there (its reply row not stored yet) until ``release`` is set."""
+
+    entered: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    _first: threading.Lock = field(default_factory=threading.Lock)
+
+    def is_first(self) -> bool:
+        with self._first:
+            first = not self.entered.is_set()
+            self.entered.set()
+        return first
+
+
+@pytest.fixture
+def first_turn_held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldTurn]:
+    """Holds the first turn in flight before its reply row exists (later turns pass), on the database
+    pool thread that retrieves for it, so that a second request can arrive in that window."""
+    held = HeldTurn()
+    real_retrieve = engine.retrieve_passages
+
+    def retrieve(**kwargs: Any) -> Any:
+        if held.is_first():
+            held.release.wait(30)
+        return real_retrieve(**kwargs)
+
+    monkeypatch.setattr(engine, "retrieve_passages", retrieve)
+    yield held
+    held.release.set()  # never leave a pool thread waiting after the test

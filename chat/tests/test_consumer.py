@@ -13,10 +13,10 @@ from django.db import DataError
 from chat import engine
 from chat.models import Conversation, ConversationRating, Message, MessageFeedback, MessageRole, MessageStatus
 from chat.protocol import MAX_MESSAGE_CHARS
-from chat.tests.conftest import Connect, settled_message
+from chat.tests.conftest import Connect, HeldTurn, settled_message
 from routing import services as routing_services
 from routing.guardrails import FLAG_SECRET
-from routing.models import GuardrailEvent
+from routing.models import CostEvent, GuardrailEvent
 from routing.phrases import PHRASES
 from routing.providers.base import Finish, ProviderRequest, StreamEvent, TextChunk, Usage
 from routing.providers.fake import Script, ScriptedProvider
@@ -86,6 +86,55 @@ async def test_resend_with_same_client_id_is_idempotent(connect: Connect, tenant
     assert replay["type"] == "message.end" and replay["message_id"] == first[-1]["message_id"]
     count = await Message.objects.filter(conversation_id=client.ready["conversation_id"]).acount()
     assert count == 2
+
+
+async def test_a_resend_on_another_connection_while_the_first_prepares_its_answer_is_not_answered_twice(
+    connect: Connect, tenant: Tenant, first_turn_held: HeldTurn
+) -> None:
+    # given a question whose answer is under way on one connection but has no reply row yet
+    provider = ScriptedProvider(name="local")
+    frame = {"type": "message.send", "client_id": "w-1", "text": "Tell me about memberships"}
+    with override_providers({"local": provider}):
+        first = await connect(tenant)
+        second = await connect(tenant, resume=first.ready["resume_token"])
+        await first.send(frame)
+        ack = await first.receive()
+        assert await asyncio.to_thread(first_turn_held.entered.wait, 30)
+        # when it is resent on another connection meanwhile
+        await second.send(frame)
+        resent_ack = await second.receive()
+        first_turn_held.release.set()
+        end = (await first.receive_until("message.end"))[-1]
+        also_sent = []
+        while not await second.communicator.receive_nothing(timeout=1):
+            also_sent.append(await second.receive())
+    # then that connection gets the ack and no answer of its own, and the first one the only answer
+    assert resent_ack == ack
+    assert not {"message.start", "message.end"} & {frame["type"] for frame in also_sent}
+    assert end["status"] == "complete" and len(provider.requests) == 1
+    replies = Message.objects.filter(conversation_id=first.ready["conversation_id"], role=MessageRole.ASSISTANT)
+    assert [pk async for pk in replies.values_list("pk", flat=True)] == [end["message_id"]]
+    assert await CostEvent.objects.filter(tenant=tenant).acount() == 1
+
+
+async def test_a_question_cut_off_before_its_reply_row_is_answered_when_resent(
+    connect: Connect, tenant: Tenant, first_turn_held: HeldTurn
+) -> None:
+    # given a question whose turn is retrieving (no reply row yet) when the customer leaves
+    frame = {"type": "message.send", "client_id": "w-2", "text": "Tell me about memberships"}
+    first = await connect(tenant)
+    await first.send(frame)
+    ack = await first.receive()
+    assert await asyncio.to_thread(first_turn_held.entered.wait, 30)
+    await first.communicator.disconnect()
+    # when it is resent on a new connection
+    second = await connect(tenant, resume=first.ready["resume_token"])
+    with override_providers({"local": ScriptedProvider(name="local")}):
+        await second.send(frame)
+        frames = await second.receive_until("message.end")
+    # then the cut-off turn gave up its claim, and the question is answered there
+    assert frames[0] == ack and frames[1]["type"] == "message.start"
+    assert frames[-1]["status"] == "complete"
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -11,12 +12,16 @@ from asgiref.sync import sync_to_async
 from django.test import AsyncClient, Client
 
 from chat import limits, services
-from chat.models import Conversation, Message, MessageStatus
+from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.protocol import MAX_FRAME_BYTES, MAX_MESSAGE_CHARS
 from chat.public_api import BODY_TOO_LONG, USE_POST
+from chat.tests.conftest import HeldTurn
 from chat.tests.http_bodies import utf8_body
 from escalations.models import Mode
 from escalations.tests.factories import EscalationFactory
+from routing.models import CostEvent
+from routing.providers.fake import ScriptedProvider
+from routing.registry import override_providers
 from supportai.identity import identity_secret_rotate, sign_identity
 from supportai.models import Tenant
 
@@ -364,3 +369,53 @@ def test_post_message_resend_in_a_live_handoff_is_left_to_the_team(tenant: Tenan
     assert response.status_code == 202
     assert response.json()["answer"] is None and response.json()["message_id"] == question.pk
     assert not Message.objects.filter(reply_to=question).exists()
+
+
+def test_a_resend_while_the_first_request_prepares_its_answer_is_not_answered_twice(
+    tenant: Tenant, first_turn_held: HeldTurn
+) -> None:
+    # given a first request whose answer is under way but has no reply row yet (it is retrieving)
+    opened = services.conversation_open(tenant=tenant, channel="api")
+    body = {"key": tenant.public_key, "client_id": "h-5", "text": "Tell me about memberships"}
+    body["resume_token"] = opened.resume_token
+    provider = ScriptedProvider(name="local")
+    with override_providers({"local": provider}), ThreadPoolExecutor(max_workers=1) as other_connection:
+        first = other_connection.submit(_post, "/api/v1/public/chat/messages", body)
+        assert first_turn_held.entered.wait(30)
+        # when the same message arrives again meanwhile (another connection, maybe another server)
+        resent = _post("/api/v1/public/chat/messages", body)
+        first_turn_held.release.set()
+        answered = first.result(timeout=60)
+    # then the resend is told the message is being answered, and one answer is generated and paid for
+    assert resent.status_code == 202 and resent.json()["answer"] is None
+    assert answered.status_code == 200 and answered.json()["answer"]["status"] == "complete"
+    assert resent.json()["message_id"] == answered.json()["message_id"]
+    assert len(provider.requests) == 1
+    replies = Message.objects.filter(conversation=opened.conversation, role=MessageRole.ASSISTANT)
+    assert list(replies.values_list("pk", flat=True)) == [answered.json()["answer"]["message_id"]]
+    assert CostEvent.objects.filter(tenant=tenant).count() == 1
+
+
+def test_the_same_client_id_in_another_tenant_is_answered_while_the_first_is(
+    tenant: Tenant, other_tenant: Tenant, first_turn_held: HeldTurn
+) -> None:
+    # given tenant's question held before its reply row exists
+    body = {"client_id": "h-6", "text": "Tell me about memberships"}
+    provider = ScriptedProvider(name="local")
+    with override_providers({"local": provider}), ThreadPoolExecutor(max_workers=1) as other_connection:
+        first = other_connection.submit(_post, "/api/v1/public/chat/messages", {**body, "key": tenant.public_key})
+        assert first_turn_held.entered.wait(30)
+        # when another tenant's customer sends the same client_id meanwhile
+        theirs = _post(
+            "/api/v1/public/chat/messages",
+            {**body, "key": other_tenant.public_key},
+            origin="https://bravo.example.com",
+        )
+        first_turn_held.release.set()
+        ours = first.result(timeout=60)
+    # then each is answered, in its own tenant
+    assert theirs.status_code == 200 and theirs.json()["answer"]["status"] == "complete"
+    assert ours.status_code == 200 and ours.json()["answer"]["status"] == "complete"
+    assert len(provider.requests) == 2
+    assert Message.objects.get(pk=theirs.json()["answer"]["message_id"]).tenant_id == other_tenant.pk
+    assert Message.objects.get(pk=ours.json()["answer"]["message_id"]).tenant_id == tenant.pk

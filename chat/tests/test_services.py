@@ -1,17 +1,22 @@
-"""Stored assistant answers: their usage is the usage the budget was charged."""
+"""Stored assistant answers: their usage is the usage the budget was charged; one answer per question."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from chat.models import Message, MessageStatus
 from chat.services import (
+    ANSWER_CLAIM_TIMEOUT,
     AssistantOutcome,
     assistant_message_finish,
     assistant_message_start,
     conversation_open,
+    message_answer_claim,
+    message_answer_release,
     message_receive,
 )
 from routing.models import CostEvent
@@ -68,3 +73,48 @@ def test_assistant_message_finish_keeps_the_model_an_outcome_names(tenant: Tenan
     stored = assistant_message_finish(tenant=tenant, message_id=reply.pk, outcome=outcome)
     # then
     assert (stored.tier, stored.model, stored.input_tokens, stored.cost_usd) == (None, "handoff", 0, Decimal("0"))
+
+
+def _question(tenant: Tenant, client_id: str = "q-1") -> Message:
+    conversation = conversation_open(tenant=tenant).conversation
+    return message_receive(tenant=tenant, conversation=conversation, client_id=client_id, text="Hi").message
+
+
+def test_message_answer_claim_lets_one_caller_answer_until_released(tenant: Tenant) -> None:
+    question = _question(tenant)
+    assert message_answer_claim(tenant=tenant, question=question) is True
+    assert message_answer_claim(tenant=tenant, question=question) is False
+    message_answer_release(tenant=tenant, question=question)
+    assert message_answer_claim(tenant=tenant, question=question) is True
+
+
+def test_message_answer_claim_refuses_a_question_with_a_reply_row(tenant: Tenant) -> None:
+    # given a question answered by a turn whose claim has since run out
+    question = _question(tenant)
+    assert message_answer_claim(tenant=tenant, question=question)
+    assistant_message_start(tenant=tenant, conversation=question.conversation, reply_to=question)
+    Message.objects.filter(pk=question.pk).update(answer_claimed_at=timezone.now() - 2 * ANSWER_CLAIM_TIMEOUT)
+    # then the reply row, not the claim, decides
+    assert message_answer_claim(tenant=tenant, question=question) is False
+
+
+def test_a_claim_left_by_a_server_that_died_runs_out(tenant: Tenant) -> None:
+    question = _question(tenant)
+    stale = timezone.now() - ANSWER_CLAIM_TIMEOUT - timedelta(seconds=1)
+    Message.objects.filter(pk=question.pk).update(answer_claimed_at=stale)
+    assert message_answer_claim(tenant=tenant, question=question) is True
+    assert message_answer_claim(tenant=tenant, question=question) is False
+
+
+def test_another_tenant_can_neither_claim_nor_release_a_question(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given tenant's question, claimed, and another tenant's with the same client_id
+    question = _question(tenant, "same")
+    theirs = _question(other_tenant, "same")
+    assert message_answer_claim(tenant=tenant, question=question)
+    # when the other tenant names tenant's question
+    refused = message_answer_claim(tenant=other_tenant, question=question)
+    message_answer_release(tenant=other_tenant, question=question)
+    # then nothing of tenant's changed, and the other tenant's own question is independent
+    assert refused is False
+    assert message_answer_claim(tenant=tenant, question=question) is False
+    assert message_answer_claim(tenant=other_tenant, question=theirs) is True
