@@ -94,8 +94,17 @@ def test_bm25_or_semantics_and_empty_queries(tenant):
 
 
 def test_bm25_never_returns_another_tenants_chunks(tenant, other_tenant):
-    add_document(other_tenant, "Parking", "Free parking behind the spa.")
-    assert bm25_search(tenant=tenant, query="parking", limit=5) == []
+    # given: both tenants hold the query's term (so the search has statistics to score it with),
+    # the other tenant's chunks more of it
+    ours = add_document(tenant, "Parking", "Street parking is metered until 6 pm, then free.")
+    for n in range(3):
+        add_document(other_tenant, f"Parking {n}", "Free parking behind the spa. Parking, parking.")
+    # when
+    hits = bm25_search(tenant=tenant, query="parking", limit=5)
+    # then: the tenant's own chunk only
+    assert [hit.chunk_id for hit in hits] == list(
+        Chunk.objects.filter(document=ours, level="child").values_list("pk", flat=True)
+    )
 
 
 def test_rare_lexeme_detects_identifiers(tenant):

@@ -79,6 +79,30 @@ def test_retrieve_never_returns_another_tenants_passages_when_it_holds_more_than
     assert all(p.title != "Secret parking" for p in ours)
 
 
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_search_candidates_hold_only_the_tenants_documents(studio, other_tenant, mode):
+    # given: the studio holds more matching child chunks than the search takes candidates (so the
+    # SQL's LIMIT, not the tenant's size, ends the lists), and another tenant holds passages that
+    # match the query better than any of them
+    rooms = "\n\n".join(
+        f"Treatment room {n} has a heated table, fresh towels and parking close by." for n in range(300)
+    )
+    add_document(studio, "Treatment rooms", rooms)
+    assert Chunk.objects.filter(tenant=studio, level=ChunkLevel.CHILD).count() > retrieval.MIN_CANDIDATES
+    for n in range(3):
+        add_document(other_tenant, f"Secret parking {n}", "Parking. Parking for staff only, parking.")
+    # when: the retrievers' own lists, before any passage is read back through the tenant's chunks
+    found = retrieval.search_candidates(
+        tenant=studio, query="parking", mode=mode, depth=2, provider=FakeEmbeddingProvider()
+    )
+    # then: every list is full and every parent in it is of one of the studio's documents
+    assert set(found.lists) == ({"bm25", "dense"} if mode == "hybrid" else {mode})
+    for parents in found.lists.values():
+        assert len(parents.scored) >= 2
+        documents = set(parents.documents.values())
+        assert set(Document.objects.filter(pk__in=documents).values_list("tenant_id", flat=True)) == {studio.pk}
+
+
 def test_hybrid_ranks_carry_each_retriever(studio):
     [top, *_] = retrieve(tenant=studio, query="gift cards never expire", k=3)
     assert set(top.ranks) == {"bm25", "dense"} and top.ranks["bm25"] == 1
