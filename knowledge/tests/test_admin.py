@@ -451,6 +451,28 @@ def test_chunks_cannot_be_deleted_or_edited_in_the_admin(owner: User, tenant: Te
     assert Posting.objects.filter(chunk_id=child.pk).exists()
 
 
+def test_another_tenants_chunks_are_not_listed_found_or_opened_in_the_admin(
+    outsider: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given a chunk of each tenant, both holding "parking", and the owner of the other tenant
+    add_document(tenant, "Alpha staff parking", "Staff park in bay 7 behind the clinic.")
+    add_document(other_tenant, "Bravo valet parking", "Valet parking at the spa entrance.")
+    ours = Chunk.objects.get(tenant=tenant, level="child")
+    theirs = Chunk.objects.get(tenant=other_tenant, level="child")
+    client = _client_for(outsider)
+    # when that owner lists the chunks, searches their text and opens the tenant's chunk
+    listed = client.get("/admin/knowledge/chunk/")
+    searched = client.get("/admin/knowledge/chunk/", {"q": "parking"})
+    opened = client.get(f"/admin/knowledge/chunk/{ours.pk}/change/")
+    # then only their own chunk is listed or found, and the tenant's is not theirs to open
+    for response in (listed, searched):
+        assert response.status_code == 200
+        listed_chunks = list(response.context["cl"].result_list)
+        assert theirs in listed_chunks and {chunk.tenant_id for chunk in listed_chunks} == {other_tenant.pk}
+        assert "Bravo valet parking" in response.text and "Alpha staff parking" not in response.text
+    assert opened.status_code in {302, 404} and "bay 7" not in opened.text
+
+
 def test_a_source_cannot_be_moved_to_another_tenant_in_the_admin(
     root: User, tenant: Tenant, other_tenant: Tenant
 ) -> None:
