@@ -28,6 +28,24 @@ def test_rrf_on_hand_made_rankings():
     assert [key for key, _ in rrf({"bm25": ["a", "b", "c"], "dense": ["b", "d"]})][:2] == ["b", "a"]
 
 
+def test_rrf_breaks_ties_by_first_appearance():
+    # equal scores: the key first met (rankings in mapping order, then rank) comes first, whatever its name
+    assert [key for key, _ in rrf({"bm25": ["a"], "dense": ["b"]})] == ["a", "b"]
+    assert [key for key, _ in rrf({"bm25": ["b"], "dense": ["a"]})] == ["b", "a"]
+    assert [key for key, _ in rrf({"dense": ["b"], "bm25": ["a"]})] == ["b", "a"]
+
+
+def test_rrf_breaks_a_weighted_tie_by_first_appearance():
+    # given: "z" second in BM25 (0.4 / (60 + 2)) and "a" 33rd in dense (0.6 / (60 + 33)), the same score
+    dense = [f"d{n:02}" for n in range(32)] + ["a"]
+    # when
+    fused = rrf({"bm25": ["x", "z"], "dense": dense}, weights={"bm25": 0.4, "dense": 0.6})
+    # then: they tie exactly and come last, BM25's first
+    scores = dict(fused)
+    assert scores["z"] == scores["a"] == 0.4 / 62 == 0.6 / 93
+    assert [key for key, _ in fused][-2:] == ["z", "a"]
+
+
 def test_rrf_weights_scale_each_ranking():
     fused = dict(rrf({"bm25": ["a"], "dense": ["b"]}, weights={"bm25": 0.3, "dense": 0.7}))
     assert fused == pytest.approx({"a": 0.3 / 61, "b": 0.7 / 61})
