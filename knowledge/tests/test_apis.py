@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import Future
 from urllib.parse import urlencode
 
 import pytest
@@ -10,7 +9,7 @@ from django.core.management import call_command
 from pytest_django import DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
 
-from knowledge import conf, retrieval
+from knowledge import conf
 from knowledge.apis import FILES_WITHOUT_NAME, LANGUAGES_CONFLICT, NO_FILES, UNEXPECTED_FILE_PARTS
 from knowledge.demo import demo_source
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
@@ -19,7 +18,8 @@ from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErr
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE
 from knowledge.tests.factories import FAQ_ROWS, add_document, faq_csv
-from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
+from knowledge.tests.locks import keyword_worker_timed_out
+from knowledge.timeouts import RETRIEVAL_TIMED_OUT
 from supportai.models import Tenant
 from supportai.tests.factories import api_client
 
@@ -126,21 +126,18 @@ def test_search_api_answers_503_in_dense_mode_and_hybrid_from_keywords_while_emb
     assert [(p["title"], p["ranks"]) for p in hybrid.json()] == [("Parking", {"bm25": 1})]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_search_api_says_the_search_timed_out_when_hybrid_lost_both_retrievers(tenant, monkeypatch):
-    # given an embedding service that is down and keyword search that runs out of time
+    # given an embedding service that is down and keyword search that runs out of time on its worker
     def outage(self, text):
         raise ProviderError("connection refused", kind=ProviderErrorKind.UNAVAILABLE)
 
-    def timed_out(search):
-        future: Future[object] = Future()
-        future.set_exception(RetrievalTimedOut("canceling statement due to statement timeout"))
-        return future
-
     monkeypatch.setattr(FakeEmbeddingProvider, "embed_query", outage)
-    monkeypatch.setattr(retrieval, "_bm25_in_parallel", timed_out)
     add_document(tenant, "Parking", "Free parking behind the studio.")
+    client = api_client(tenant)
     # when
-    response = api_client(tenant).post("/api/v1/knowledge/search/", {"query": "parking"}, format="json")
+    with keyword_worker_timed_out(monkeypatch):
+        response = client.post("/api/v1/knowledge/search/", {"query": "parking"}, format="json")
     # then it does not claim that keyword search still works
     assert response.status_code == 503
     assert response.json() == {"detail": RETRIEVAL_TIMED_OUT}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from concurrent.futures import Future
 
 import pytest
 
@@ -11,7 +10,7 @@ from knowledge import retrieval
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.tests.factories import add_document
-from knowledge.timeouts import RetrievalTimedOut
+from knowledge.tests.locks import keyword_worker_timed_out
 
 SEARCH = "/console/knowledge/search/"
 
@@ -21,18 +20,6 @@ def _embedding_down(monkeypatch: pytest.MonkeyPatch) -> None:
         raise ProviderError("connection refused to 10.0.3.7:8443", kind=ProviderErrorKind.UNAVAILABLE)
 
     monkeypatch.setattr(FakeEmbeddingProvider, "embed_query", outage)
-
-
-def _keywords_time_out_on_their_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    """BM25 on its own connection (as in production, where the test database never lets it run),
-    cancelled by the statement timeout: its failure is collected after dense's."""
-
-    def timed_out(search: object) -> Future[object]:
-        future: Future[object] = Future()
-        future.set_exception(RetrievalTimedOut("canceling statement due to statement timeout"))
-        return future
-
-    monkeypatch.setattr(retrieval, "_bm25_in_parallel", timed_out)
 
 
 def _text(body: str) -> str:
@@ -71,27 +58,29 @@ def test_search_page_does_not_say_nothing_matched_when_dense_did_not_run(client,
     assert "Dense search was unavailable" in body
 
 
+@pytest.mark.django_db(transaction=True)
 def test_search_page_says_hybrid_went_without_keywords(client, agent, tenant, monkeypatch):
     # given keyword search that times out
-    _keywords_time_out_on_their_worker(monkeypatch)
     add_document(tenant, "Parking", "Free parking behind the studio.")
     client.force_login(agent)
     # when
-    response = client.get(SEARCH, {"q": "parking", "mode": "hybrid", "k": 5})
+    with keyword_worker_timed_out(monkeypatch):
+        response = client.get(SEARCH, {"q": "parking", "mode": "hybrid", "k": 5})
     # then
     body = _text(response.content.decode())
     assert f"Keyword search was unavailable: {retrieval.TIMED_OUT_REASON} These are dense results only." in body
     assert "[1] Parking" in body and "dense rank 1" in body
 
 
+@pytest.mark.django_db(transaction=True)
 def test_search_page_does_not_claim_keyword_search_works_when_both_failed(client, agent, tenant, monkeypatch):
     # given an embedding service that is down and keyword search that times out
     _embedding_down(monkeypatch)
-    _keywords_time_out_on_their_worker(monkeypatch)
     add_document(tenant, "Parking", "Free parking behind the studio.")
     client.force_login(agent)
     # when
-    body = _text(client.get(SEARCH, {"q": "parking", "mode": "hybrid", "k": 5}).content.decode())
+    with keyword_worker_timed_out(monkeypatch):
+        body = _text(client.get(SEARCH, {"q": "parking", "mode": "hybrid", "k": 5}).content.decode())
     # then
     assert "still work" not in body
     assert "Neither keyword nor dense search could answer" in body
