@@ -46,16 +46,17 @@ def reference_bm25(docs: dict[int, list[str]], query: list[str], k1: float, b: f
 
 
 def _tokens_of_children(tenant) -> dict[int, list[str]]:
-    """Each child's lexemes repeated by their frequency, read from the same tsvector PostgreSQL scores."""
+    """Each child's lexemes repeated by their frequency, read from the same tsvector PostgreSQL scores;
+    a child without lexemes (only stop words) is there with none, as it counts in N and avgdl."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.id, u.lexeme, array_length(u.positions, 1) FROM knowledge_chunk c, unnest(c.search_vector) u "
-            "WHERE c.tenant_id = %s AND c.level = 'child'",
+            "SELECT c.id, u.lexeme, array_length(u.positions, 1) FROM knowledge_chunk c "
+            "LEFT JOIN LATERAL unnest(c.search_vector) u ON true WHERE c.tenant_id = %s AND c.level = 'child'",
             [tenant.pk],
         )
         docs: dict[int, list[str]] = {}
         for chunk_id, lexeme, tf in cursor.fetchall():
-            docs.setdefault(chunk_id, []).extend([lexeme] * tf)
+            docs.setdefault(chunk_id, []).extend([lexeme] * tf if lexeme is not None else [])
     return docs
 
 
@@ -64,9 +65,12 @@ def _tokens_of_children(tenant) -> dict[int, list[str]]:
     "query", ["massage cancellation fee", "gift cards for yoga", "parking", "hot stone 90 minutes"]
 )
 def test_bm25_matches_reference_implementation(tenant, other_tenant, query, k1, b):
-    # given: our tenant's corpus, plus another tenant whose statistics must not leak in
+    # given: our tenant's corpus, with a chunk of stop words only (no lexemes, yet one of the N
+    # chunks, of length 0), plus another tenant whose statistics must not leak in
     for title, text in DOCS:
         add_document(tenant, title, text)
+    add_document(tenant, "And so on", "It is what it is, and that is all there is to it.")
+    assert Chunk.objects.filter(tenant=tenant, level="child", term_count=0).count() == 1
     add_document(other_tenant, "Noise", "massage massage massage parking gift yoga " * 5)
     # when
     hits = bm25_search(tenant=tenant, query=query, limit=50, k1=k1, b=b)
