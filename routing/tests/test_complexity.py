@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from routing.complexity import analyze
 
 
@@ -62,3 +64,47 @@ def test_complexity_several_questions_with_full_width_question_marks():
 def test_complexity_code_keywords_are_words_next_to_japanese_or_chinese_too():
     assert analyze("APIの使い方を教えてください").code is True
     assert analyze("如何调用API？").tier == 3  # noqa: RUF001
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I lost my booking confirmation code, can you resend it?",
+        "Do you have a promo code?",
+        "Is there a dress code?",
+        "Where do I find my BK- booking code?",
+        "My discount code doesn't work",
+        "Can I use two voucher codes or a coupon code?",
+        "What is your zip code?",
+        "Which postal code should I use for delivery?",
+        "I need to configure my promo code",  # a technical word, but the code is still a promo code
+        "The card reader shows error code 5",  # an error code without anything technical around it
+        "Can I get a code?",
+    ],
+)
+def test_complexity_everyday_codes_are_not_programming(question):
+    result = analyze(question)
+
+    assert result.code is False
+    assert result.tier == 1
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Here is my code:\n```js\nwidget.init({key: 'abc'});\n```\nWhy is nothing shown?",
+        "Calling `widget.init()` shows nothing, what am I missing?",
+        "I get error code 401 when the webhook fires",
+        "Where is the source code of the embed widget?",
+        "Can you send a code sample for the booking widget?",
+        "The page throws TypeError: cannot read properties of undefined",
+        "It fails with\n  at com.acme.Client.send(Client.java:42)\n  at com.acme.Main.run(Main.java:7)",
+        'It fails with File "sync.py", line 12, in run',
+        "The code I wrote to integrate your calendar fails",
+    ],
+)
+def test_complexity_programming_questions_go_to_tier3(question):
+    result = analyze(question)
+
+    assert result.code is True
+    assert result.tier == 3
