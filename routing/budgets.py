@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from uuid import uuid4
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -35,13 +36,28 @@ def month_start(moment: datetime | None = None) -> date:
 
 
 # Month-to-date spend is read on every turn; summing the month's ledger each time grows with
-# traffic. It is cached briefly and dropped whenever a turn records a non-zero cost, so a paid
-# tenant's limit reacts to the next turn and free (local) turns cost one query per interval.
+# traffic. It is cached briefly under the month's current generation, and a turn that records a
+# non-zero cost starts a new generation once its transaction commits: a paid tenant's limit reacts
+# to the next turn, free (local) turns cost no spend query per interval, and a reader that summed
+# the ledger before the new cost (or read it before the commit) stores its total under the old
+# generation, where nobody looks any more.
 SPEND_CACHE_SECONDS = 30
+# Outlives any month's readers; when it is evicted a fresh generation starts, so nothing stale returns.
+GENERATION_CACHE_SECONDS = 62 * 24 * 3600
+
+
+def _generation_key(tenant_id: int, month: date) -> str:
+    return f"routing:month-spend-generation:{tenant_id}:{month.isoformat()}"
 
 
 def _spend_cache_key(tenant_id: int, month: date) -> str:
-    return f"routing:month-spend:{tenant_id}:{month.isoformat()}"
+    """Where the month's spend is cached in its current generation (read this before summing)."""
+    key = _generation_key(tenant_id, month)
+    generation = cache.get(key)
+    if generation is None:
+        cache.add(key, uuid4().hex, GENERATION_CACHE_SECONDS)
+        generation = cache.get(key)
+    return f"routing:month-spend:{tenant_id}:{month.isoformat()}:{generation}"
 
 
 def month_spend(*, tenant: Tenant, month: date) -> Decimal:
@@ -57,15 +73,22 @@ def month_spend(*, tenant: Tenant, month: date) -> Decimal:
 
 
 def month_spend_changed(*, tenant: Tenant, when: datetime | None = None) -> None:
-    """Forget the cached spend after new costs were recorded (call after the ledger write)."""
-    cache.delete(_spend_cache_key(tenant.pk, month_start(when)))
+    """Forget the cached spend once the new costs are committed (call in the ledger write's transaction)."""
+    key = _generation_key(tenant.pk, month_start(when))
+    transaction.on_commit(lambda: cache.set(key, uuid4().hex, GENERATION_CACHE_SECONDS))
+
+
+def monthly_budget(*, tenant: Tenant) -> Decimal:
+    """The tenant's budget as it stands now: an open conversation's ``Tenant`` may predate an admin's change."""
+    current = Tenant.objects.filter(pk=tenant.pk).values_list("monthly_llm_budget_usd", flat=True).first()
+    return tenant.monthly_llm_budget_usd if current is None else current
 
 
 def budget_state(*, tenant: Tenant, now: datetime | None = None) -> BudgetState:
     """Where the tenant stands this month; raises a ``BudgetAlert`` (once per level) when a limit is crossed."""
     month = month_start(now)
     spent = month_spend(tenant=tenant, month=month)
-    budget = tenant.monthly_llm_budget_usd
+    budget = monthly_budget(tenant=tenant)
     soft = budget * Decimal(str(routing_settings().budget_soft_fraction))
     level = HARD if spent >= budget else SOFT if spent >= soft else OK
     if level != OK:

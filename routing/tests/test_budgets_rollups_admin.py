@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -16,6 +19,7 @@ from routing.router import CallRecord
 from routing.services import cost_events_record, plan_tiers, turn_complete
 from routing.tasks import rollup_costs
 from routing.tests.factories import request_for
+from supportai.models import Tenant
 from supportai.tests.factories import UserFactory
 
 
@@ -131,7 +135,9 @@ def test_admin_routing_pages_load_for_a_superuser(tenant):
 
 
 @pytest.mark.django_db
-def test_month_spend_is_cached_for_free_turns_and_refreshed_by_paid_ones(tenant, django_assert_num_queries):
+def test_month_spend_is_cached_for_free_turns_and_refreshed_by_paid_ones(
+    tenant, django_assert_num_queries, django_capture_on_commit_callbacks
+):
     # given a tenant whose spend was just read (and cached)
     tenant.monthly_llm_budget_usd = Decimal("10")
     tenant.save()
@@ -145,8 +151,78 @@ def test_month_spend_is_cached_for_free_turns_and_refreshed_by_paid_ones(tenant,
     with django_assert_num_queries(0):
         assert budgets.month_spend(tenant=tenant, month=budgets.month_start()) == Decimal("0")
     # when a paid turn is recorded, the limit reacts on the very next turn
-    cost_events_record(
-        tenant=tenant, request=request_for("hi"), calls=(paid_call,), fallback=False, prompt_version_id=None
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        cost_events_record(
+            tenant=tenant, request=request_for("hi"), calls=(paid_call,), fallback=False, prompt_version_id=None
+        )
     state = budgets.budget_state(tenant=tenant)
     assert state.spent_usd == Decimal("8.4") and state.level == budgets.SOFT
+
+
+PAID_CALL = CallRecord(2, "openai", "gpt-4o", "answer", "success", Usage(2_000_000, 340_000), 900.0)  # $8.40
+
+
+def _read_spend_elsewhere(tenant) -> Decimal:
+    """Month-to-date spend as another worker reads it: its own thread and database connection."""
+    spent: list[Decimal] = []
+
+    def read() -> None:
+        try:
+            spent.append(budgets.month_spend(tenant=tenant, month=budgets.month_start()))
+        finally:
+            connection.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join()
+    return spent[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_month_spend_read_while_a_cost_is_being_recorded_is_not_kept_after_commit(tenant, other_tenant):
+    # given a paid turn being recorded, not committed yet
+    with transaction.atomic():
+        cost_events_record(
+            tenant=tenant, request=request_for("hi"), calls=(PAID_CALL,), fallback=False, prompt_version_id=None
+        )
+        # when another worker reads (and caches) the spend before the commit
+        assert _read_spend_elsewhere(tenant) == Decimal("0")
+    # then the committed cost counts on the very next read
+    assert budgets.month_spend(tenant=tenant, month=budgets.month_start()) == Decimal("8.4")
+    assert budgets.month_spend(tenant=other_tenant, month=budgets.month_start()) == Decimal("0")
+
+
+@pytest.mark.django_db
+def test_month_spend_summed_before_a_cost_cannot_be_cached_over_it(tenant, django_capture_on_commit_callbacks):
+    # given a reader that took its cache slot, and summed $0, before a paid turn was recorded
+    month = budgets.month_start()
+    stale_slot = budgets._spend_cache_key(tenant.pk, month)
+    with django_capture_on_commit_callbacks(execute=True):
+        cost_events_record(
+            tenant=tenant, request=request_for("hi"), calls=(PAID_CALL,), fallback=False, prompt_version_id=None
+        )
+    # when that reader stores its stale sum after the paid turn dropped the cached spend
+    cache.set(stale_slot, "0", budgets.SPEND_CACHE_SECONDS)
+    # then readers still see the new total
+    assert budgets.month_spend(tenant=tenant, month=month) == Decimal("8.4")
+
+
+@pytest.mark.django_db
+def test_budget_state_reads_the_current_budget_not_the_one_loaded_with_the_tenant(
+    tenant, other_tenant, django_assert_num_queries
+):
+    # given a tenant loaded when a conversation's socket connected, and $2 spent this month
+    connected = Tenant.objects.get(pk=tenant.pk)
+    _spend(tenant, "2")
+    assert budgets.budget_state(tenant=connected).level == budgets.OK
+    # when an admin lowers the budget to $1 (and the other tenant's to $0)
+    Tenant.objects.filter(pk=tenant.pk).update(monthly_llm_budget_usd=Decimal("1"))
+    Tenant.objects.filter(pk=other_tenant.pk).update(monthly_llm_budget_usd=Decimal("0"))
+    # then the next turn on the open connection is over the limit
+    state = budgets.budget_state(tenant=connected)
+    assert (state.level, state.budget_usd, state.spent_usd) == (budgets.HARD, Decimal("1"), Decimal("2"))
+    # and a turn costs one query for the budget while the spend is cached (plus the alert check)
+    with django_assert_num_queries(2):
+        budgets.budget_state(tenant=connected)
+    other = budgets.budget_state(tenant=other_tenant)
+    assert (other.budget_usd, other.spent_usd) == (Decimal("0"), Decimal("0"))
