@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,11 @@ from supportai.datasets import BITEXT, COVID_FAQ, SHARED_DATA
 
 
 def evaluate(injections: Path, ordinary: list[Path]) -> dict[str, Any]:
+    """The figures; a malformed file raises ``CommandError`` naming the file and line."""
     tp = fp = fn = tn = 0
-    for line in injections.read_text().splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for number, row in _jsonl_rows(injections):
+        if not (isinstance(row, dict) and isinstance(row.get("text"), str) and "label" in row):
+            raise CommandError(f"{injections}:{number}: needs a 'text' string and a 'label'")
         flagged = check_input(row["text"]).flagged
         if row["label"]:
             tp, fn = (tp + 1, fn) if flagged else (tp, fn + 1)
@@ -39,11 +40,54 @@ def evaluate(injections: Path, ordinary: list[Path]) -> dict[str, Any]:
     }
 
 
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, decoded value) of each non-blank line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise _not_text(path, error) from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError:
+            raise CommandError(f"{path}:{number}: not JSON") from None
+
+
+def _not_text(path: Path, error: UnicodeDecodeError) -> CommandError:
+    return CommandError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})")
+
+
 def _ordinary_texts(path: Path) -> list[str]:
     if path.suffix == ".csv":
-        with path.open(newline="") as handle:
-            return [row["instruction"] for row in csv.DictReader(handle)]
-    return [json.loads(line)["text"] for line in path.read_text().splitlines() if line.strip()]
+        return _csv_instructions(path)
+    texts = []
+    for number, row in _jsonl_rows(path):
+        if not (isinstance(row, dict) and isinstance(row.get("text"), str)):
+            raise CommandError(f"{path}:{number}: needs a 'text' string")
+        texts.append(row["text"])
+    return texts
+
+
+def _csv_instructions(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        try:
+            if "instruction" not in (reader.fieldnames or ()):
+                found = ", ".join(reader.fieldnames or ()) or "nothing"
+                raise CommandError(f"{path}:1: no 'instruction' column (found: {found})")
+            texts = []
+            for row in reader:
+                if row["instruction"] is None:
+                    raise CommandError(f"{path}:{reader.line_num}: no 'instruction' value")
+                texts.append(row["instruction"])
+        except UnicodeDecodeError as error:
+            raise _not_text(path, error) from None
+        except csv.Error as error:
+            # DictReader.line_num is only updated after a good row; its reader's counts the bad line too.
+            raise CommandError(f"{path}:{reader.reader.line_num}: not CSV ({error})") from None
+    return texts
 
 
 class Command(BaseCommand):
@@ -64,7 +108,7 @@ class Command(BaseCommand):
             COVID_FAQ / "queries.jsonl",
         ]  # fmt: skip
         paths = [Path(options["injections"]), *ordinary]
-        missing = [str(p) for p in paths if not p.exists()]
+        missing = [str(p) for p in paths if not p.is_file()]
         if missing:
             raise CommandError(f"Data not found: {', '.join(missing)}")
         report = evaluate(paths[0], ordinary)
