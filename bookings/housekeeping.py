@@ -19,6 +19,7 @@ PURGE_AFTER = timedelta(days=7)
 class HousekeepingReport:
     proposals_expired: int
     holds_released: int
+    bookings_completed: int
     resume_tokens_expired: int
     proposals_purged: int
 
@@ -40,6 +41,12 @@ def holds_release() -> int:
     return sum(services.booking_release_hold(booking=booking, actor=services.SYSTEM) for booking in overdue)
 
 
+def bookings_complete() -> int:
+    """Confirmed bookings that have ended become COMPLETED (each through the service, with an event)."""
+    finished = Booking.objects.filter(status=BookingStatus.CONFIRMED, end_at__lte=timezone.now())
+    return sum(services.booking_complete(booking=booking, actor=services.SYSTEM) for booking in finished)
+
+
 def proposals_purge() -> int:
     cutoff = timezone.now() - PURGE_AFTER
     deleted, _ = Proposal.objects.filter(
@@ -51,5 +58,6 @@ def proposals_purge() -> int:
 def run_housekeeping() -> HousekeepingReport:
     expired = proposals_expire()
     released = holds_release()
+    completed = bookings_complete()
     tokens = conversation_expire_idle_resume_tokens(idle_for=timedelta(days=settings.CHAT_RESUME_IDLE_DAYS))
-    return HousekeepingReport(expired, released, tokens, proposals_purge())
+    return HousekeepingReport(expired, released, completed, tokens, proposals_purge())

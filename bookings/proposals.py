@@ -131,6 +131,7 @@ def booking_propose_cancel(
     booking = services.booking_find_owned(tenant=tenant, code=code, email=email)
     if not booking.is_active:
         raise BookingError(services.NOT_CHANGEABLE, "This booking is not active, so there is nothing to cancel.")
+    services.ensure_upcoming(booking)
     summary = f"Cancel {booking.service.name} on {local_label(tenant, booking.start_at)} ({booking.confirmation_code})."
     return proposal_create(
         tenant=tenant,
@@ -149,6 +150,7 @@ def booking_propose_reschedule(
     booking = services.booking_find_owned(tenant=tenant, code=code, email=email)
     if not booking.is_active:
         raise BookingError(services.NOT_CHANGEABLE, "Only upcoming bookings can be rescheduled.")
+    services.ensure_upcoming(booking)
     if availability.slot_at(tenant=tenant, service=booking.service, start=start, exclude_booking=booking) is None:
         raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN)
     summary = (

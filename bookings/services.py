@@ -44,6 +44,7 @@ SERVICE_NOT_FOUND = "That service is not available for booking."
 DEFAULT_HOLD_MINUTES = 30
 CODE_ATTEMPTS = 5
 HOLD_EXPIRED_REASON = "Payment not completed in time; the slot was released."
+NOT_UPCOMING = "Only upcoming bookings can be changed; this one has already started."
 
 
 class BookingError(Exception):
@@ -99,6 +100,12 @@ def service_get_active(*, tenant: Tenant, service_id: int) -> Service:
     if service is None:
         raise BookingError(NOT_FOUND, SERVICE_NOT_FOUND)
     return service
+
+
+def ensure_upcoming(booking: Booking) -> None:
+    """Refuse to change a booking whose start has passed (it happened, or is happening)."""
+    if booking.start_at <= timezone.now():
+        raise BookingError(NOT_CHANGEABLE, NOT_UPCOMING)
 
 
 def clean_customer(*, name: str, email: str) -> tuple[str, str]:
@@ -201,6 +208,7 @@ def booking_cancel(
         return booking  # already done: cancel is idempotent
     if booking.status not in ACTIVE_STATUSES:
         raise BookingError(NOT_CHANGEABLE, "This booking can no longer be canceled.")
+    ensure_upcoming(booking)
     booking.status = BookingStatus.CANCELED
     booking.cancel_reason = reason[:300]
     booking.updated_at = timezone.now()
@@ -221,6 +229,7 @@ def booking_reschedule(
     booking = _locked(booking)
     if booking.status not in ACTIVE_STATUSES:
         raise BookingError(NOT_CHANGEABLE, "Only upcoming bookings can be rescheduled.")
+    ensure_upcoming(booking)
     if booking.start_at == start:
         return booking
     slot = availability.slot_at(tenant=tenant, service=service, start=start, exclude_booking=booking)
@@ -325,6 +334,20 @@ def booking_release_hold(*, booking: Booking, actor: Actor) -> bool:
     booking.updated_at = timezone.now()
     booking.save(update_fields=["status", "cancel_reason", "updated_at"])
     event_record(booking, BookingEventKind.HOLD_RELEASED, actor)
+    return True
+
+
+@transaction.atomic
+def booking_complete(*, booking: Booking, actor: Actor) -> bool:
+    """Mark a CONFIRMED booking whose end has passed COMPLETED. False if nothing to do."""
+    booking = _locked(booking)
+    now = timezone.now()
+    if booking.status != BookingStatus.CONFIRMED or booking.end_at > now:
+        return False
+    booking.status = BookingStatus.COMPLETED
+    booking.updated_at = now
+    booking.save(update_fields=["status", "updated_at"])
+    event_record(booking, BookingEventKind.NOTE, actor, status=BookingStatus.COMPLETED)
     return True
 
 

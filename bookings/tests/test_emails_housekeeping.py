@@ -141,6 +141,7 @@ def test_housekeeping_expires_releases_purges(tenant, paid_service, service, set
     assert report.as_dict() == {
         "proposals_expired": 1,
         "holds_released": 1,
+        "bookings_completed": 0,
         "resume_tokens_expired": 1,
         "proposals_purged": 1,
     }

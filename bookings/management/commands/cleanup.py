@@ -1,4 +1,5 @@
-"""``manage.py cleanup``: expire proposals, release unpaid holds, expire idle resume tokens, purge old proposals."""
+"""``manage.py cleanup``: expire proposals, release unpaid holds, complete ended bookings, expire idle resume
+tokens, purge old proposals."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bookings.housekeeping import run_housekeeping
 
 
 class Command(BaseCommand):
-    help = "Housekeeping (also run by Celery beat every 5 minutes): proposals, unpaid holds, resume tokens."
+    help = "Housekeeping (Celery beat runs it every 5 minutes): proposals, unpaid holds, ended bookings, resume tokens."
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = run_housekeeping().as_dict()
