@@ -23,6 +23,7 @@ SUBJECTS = {
     notifications.CANCELLATION: "Your booking {code} is canceled",
     notifications.RESCHEDULE: "Your booking {code} has a new time",
     notifications.PAYMENT_RECEIVED: "Payment received for booking {code}",
+    notifications.PAYMENT_REFUND_DUE: "Your payment for booking {code} will be refunded",
 }
 
 

@@ -13,7 +13,8 @@ TENANT_NEW_BOOKING = "tenant_new_booking"
 CANCELLATION = "cancellation"
 RESCHEDULE = "reschedule"
 PAYMENT_RECEIVED = "payment_received"
-KINDS = frozenset({CONFIRMATION, TENANT_NEW_BOOKING, CANCELLATION, RESCHEDULE, PAYMENT_RECEIVED})
+PAYMENT_REFUND_DUE = "payment_refund_due"  # paid, but the booking could not be kept
+KINDS = frozenset({CONFIRMATION, TENANT_NEW_BOOKING, CANCELLATION, RESCHEDULE, PAYMENT_RECEIVED, PAYMENT_REFUND_DUE})
 
 
 def notify(booking: Booking, kind: str) -> None:

@@ -89,6 +89,21 @@ def _stripe_session(booking: Booking) -> tuple[str, str]:
     return session.id, session.url or ""
 
 
+def checkout_expire(booking: Booking) -> None:
+    """Close the open Checkout Session of a canceled, unpaid booking so it can no longer be paid.
+
+    Stripe refuses when the session is already complete or expired: logged only, since a payment
+    that still arrives is flagged for a refund (``services.booking_mark_paid``).
+    """
+    session_id = booking.stripe_checkout_session_id
+    if not settings.STRIPE_SECRET_KEY or not session_id or booking.paid_at is not None:
+        return
+    try:
+        stripe_client().v1.checkout.sessions.expire(session_id)
+    except stripe.StripeError as exc:
+        logger.warning("Stripe could not expire checkout %s of booking %s: %s", session_id, booking.pk, exc)
+
+
 def checkout_start(booking: Booking) -> Booking:
     """Give a PENDING paid booking its payment link (Stripe, or test mode). Failures keep the hold."""
     if settings.STRIPE_SECRET_KEY:

@@ -246,6 +246,8 @@ def proposal_execute(*, tenant: Tenant, conversation: Conversation, public_id: s
                 proposal.result = {"error": exc.code, "message": exc.message}
         proposal.save(update_fields=["status", "decided_at", "result", "booking"])
     booking = proposal.booking
+    if proposal.status == ProposalStatus.EXECUTED and booking is not None and proposal.action == ProposalAction.CANCEL:
+        payments.checkout_expire(booking)
     if proposal.status == ProposalStatus.EXECUTED and booking is not None and payments.needs_checkout(booking):
         proposal.result = booking_result(payments.checkout_start(booking))
         Proposal.objects.filter(pk=proposal.pk).update(result=proposal.result)

@@ -282,8 +282,10 @@ def booking_record_checkout(*, booking: Booking, session_id: str, url: str) -> B
 
 @transaction.atomic
 def booking_mark_paid(*, booking: Booking, actor: Actor, payment_intent: str = "", session_id: str = "") -> Booking:
-    """Payment arrived. Idempotent; a payment for a hold that was already released re-takes the slot
-    if it is still free, otherwise the booking stays canceled and the event says a refund is due."""
+    """Payment arrived. Idempotent. A payment for a hold that ran out (released or not yet) re-takes the
+    slot if it is still free; otherwise the booking ends CANCELED with ``HOLD_EXPIRED_REASON``, the event
+    says a refund is due and the customer gets the "refund due" email instead of "payment received"
+    (so does a customer who paid a booking they had canceled)."""
     service = booking.service
     availability.lock_pool(service)
     booking = _locked(booking)
@@ -301,25 +303,31 @@ def booking_mark_paid(*, booking: Booking, actor: Actor, payment_intent: str = "
         "status",
         "hold_expires_at",
     ]
+    pending = booking.status == BookingStatus.PENDING
     released = booking.status == BookingStatus.CANCELED and booking.cancel_reason == HOLD_EXPIRED_REASON
-    if booking.status == BookingStatus.PENDING or released:
-        holding = booking.status == BookingStatus.PENDING and booking.holds_slot(now)
+    if pending or released:
+        holding = pending and booking.holds_slot(now)
         if holding or availability.slot_at(
             tenant=booking.tenant, service=service, start=booking.start_at, now=now, exclude_booking=booking
         ):
-            booking.status = BookingStatus.CONFIRMED
-            booking.hold_expires_at = None
-            booking.cancel_reason = ""
-            fields.append("cancel_reason")
+            booking.status, booking.cancel_reason = BookingStatus.CONFIRMED, ""
+        else:  # the hold ran out and the slot is gone (retaken, or past): the booking is lost, the payment refunded
+            booking.status, booking.cancel_reason = BookingStatus.CANCELED, HOLD_EXPIRED_REASON
+        booking.hold_expires_at = None
+        fields.append("cancel_reason")
     booking.updated_at = now
     booking.save(update_fields=fields)
     confirmed = booking.status == BookingStatus.CONFIRMED
+    if pending and not confirmed:
+        event_record(booking, BookingEventKind.HOLD_RELEASED, actor)
     event_record(booking, BookingEventKind.PAID, actor, payment_intent=payment_intent, refund_due=not confirmed)
-    notifications.notify(booking, notifications.PAYMENT_RECEIVED)
     if confirmed:
+        notifications.notify(booking, notifications.PAYMENT_RECEIVED)
         event_record(booking, BookingEventKind.CONFIRMED, actor)
         notifications.notify(booking, notifications.CONFIRMATION)
         notifications.notify(booking, notifications.TENANT_NEW_BOOKING)
+    else:
+        notifications.notify(booking, notifications.PAYMENT_REFUND_DUE)
     return booking
 
 

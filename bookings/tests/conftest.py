@@ -11,6 +11,7 @@ from django.core.cache import cache
 
 from bookings.models import Service
 from bookings.tests.factories import RuleFactory, ServiceFactory
+from bookings.tests.stripe_fake import FakeStripe
 from supportai.models import Tenant
 
 
@@ -26,6 +27,25 @@ def next_weekday(weekday: int = 2, *, weeks: int = 1) -> date:
 
 def local(tenant: Tenant, day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tenant.timezone))
+
+
+SECRET = "whsec_test_secret_for_signatures"
+
+
+@pytest.fixture
+def stripe_api(settings) -> Iterator[FakeStripe]:
+    """Stripe's API through the official SDK, served by the local fake."""
+    with FakeStripe() as fake:
+        settings.STRIPE_SECRET_KEY = "sk_test_fake"
+        settings.STRIPE_API_BASE = fake.url
+        settings.BOOKINGS_TEST_CHECKOUT = False
+        yield fake
+
+
+@pytest.fixture
+def webhook_secret(settings) -> str:
+    settings.STRIPE_WEBHOOK_SECRET = SECRET
+    return SECRET
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""A local HTTP server speaking the part of Stripe's API we call (form-encoded POST /v1/checkout/sessions).
+"""A local HTTP server speaking the part of Stripe's API we call (form-encoded POST /v1/checkout/sessions and
+POST /v1/checkout/sessions/<id>/expire).
 
 Tests point the official SDK at it (``STRIPE_API_BASE``): the SDK's real request encoding, headers
 (idempotency key, auth) and response parsing are exercised, including Stripe's error envelope.
@@ -45,6 +46,9 @@ class FakeStripe:
                     status, body = fake.errors.pop(0)
                 elif self.path == "/v1/checkout/sessions":
                     status, body = 200, fake.session(form, len(fake.seen))
+                elif self.path.startswith("/v1/checkout/sessions/") and self.path.endswith("/expire"):
+                    session_id = self.path.split("/")[4]
+                    status, body = 200, {"id": session_id, "object": "checkout.session", "status": "expired"}
                 else:
                     status, body = (
                         404,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -15,27 +14,10 @@ from bookings import proposals
 from bookings.benchmarks import checkout_event, signed
 from bookings.models import Booking, BookingEventKind, BookingStatus, StripeEvent
 from bookings.services import CUSTOMER, booking_create
-from bookings.tests.conftest import local, next_weekday
-from bookings.tests.stripe_fake import FakeStripe
+from bookings.tests.conftest import SECRET, local, next_weekday
 from chat.services import conversation_open
 
 pytestmark = pytest.mark.django_db
-SECRET = "whsec_test_secret_for_signatures"
-
-
-@pytest.fixture
-def stripe_api(settings) -> Iterator[FakeStripe]:
-    with FakeStripe() as fake:
-        settings.STRIPE_SECRET_KEY = "sk_test_fake"
-        settings.STRIPE_API_BASE = fake.url
-        settings.BOOKINGS_TEST_CHECKOUT = False
-        yield fake
-
-
-@pytest.fixture
-def webhook_secret(settings) -> str:
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    return SECRET
 
 
 def _execute_paid(tenant, paid_service, hour=10):
