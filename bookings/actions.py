@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bookings import availability, limits, proposals, services
+from bookings import availability, limits, payments, proposals, services
 from bookings.models import Booking, Proposal, Service
 from bookings.services import BookingError
 from chat.models import Conversation
@@ -101,7 +101,11 @@ def booking_dict(booking: Booking) -> dict[str, Any]:
 
 
 def lookup(*, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str) -> dict[str, Any]:
-    return booking_dict(_owned(tenant=tenant, conversation=conversation, ip=ip, code=code, email=email))
+    """The owned booking; one waiting for payment without a link (its checkout failed) gets one now."""
+    booking = _owned(tenant=tenant, conversation=conversation, ip=ip, code=code, email=email)
+    if payments.needs_checkout(booking):
+        booking = payments.checkout_start(booking)
+    return booking_dict(booking)
 
 
 def propose_cancel(

@@ -19,13 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings import services
-from bookings.models import Booking, BookingStatus
+from bookings.models import Booking, BookingEventKind, BookingStatus
 
 logger = logging.getLogger(__name__)
 
 TEST_CHECKOUT_SALT = "bookings.test-checkout"
 # Stripe accepts Checkout Session expiry between 30 minutes and 24 hours from now.
 STRIPE_MIN_EXPIRY = timedelta(minutes=30)
+CHECKOUT_FAILED = "checkout_failed"  # the data key of the NOTE event a failed Checkout Session creation leaves
 
 
 def stripe_client() -> stripe.StripeClient:
@@ -40,7 +41,9 @@ def public_url(path: str) -> str:
 
 
 def needs_checkout(booking: Booking) -> bool:
-    return booking.status == BookingStatus.PENDING and booking.price_cents > 0 and not booking.checkout_url
+    """A paid booking still holding its slot without a payment link (never made, or its creation failed)."""
+    pending = booking.status == BookingStatus.PENDING
+    return pending and booking.price_cents > 0 and not booking.checkout_url and booking.holds_slot()
 
 
 def test_checkout_token(booking: Booking) -> str:
@@ -58,6 +61,12 @@ def test_checkout_booking(token: str, *, max_age_s: int) -> Booking | None:
         .first()
     )
     return booking
+
+
+def _idempotency_key(booking: Booking) -> str:
+    """Stripe replays a key's first answer, errors included (for 24 h): a retry after a failure needs a new key."""
+    failures = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=CHECKOUT_FAILED).count()
+    return f"checkout-{booking.confirmation_code}" + (f"-retry{failures}" if failures else "")
 
 
 def _stripe_session(booking: Booking) -> tuple[str, str]:
@@ -84,7 +93,7 @@ def _stripe_session(booking: Booking) -> tuple[str, str]:
             "success_url": public_url(reverse("bookings:checkout_done") + "?status=paid"),
             "cancel_url": public_url(reverse("bookings:checkout_done") + "?status=canceled"),
         },
-        options={"idempotency_key": f"checkout-{booking.confirmation_code}"},
+        options={"idempotency_key": _idempotency_key(booking)},
     )
     return session.id, session.url or ""
 
@@ -105,12 +114,14 @@ def checkout_expire(booking: Booking) -> None:
 
 
 def checkout_start(booking: Booking) -> Booking:
-    """Give a PENDING paid booking its payment link (Stripe, or test mode). Failures keep the hold."""
+    """Give a PENDING paid booking its payment link (Stripe, or test mode). Failures keep the hold and are
+    recorded on the booking; the next confirmation of its proposal or look-up of the booking tries again."""
     if settings.STRIPE_SECRET_KEY:
         try:
             session_id, url = _stripe_session(booking)
         except stripe.StripeError as exc:
             logger.warning("Stripe checkout failed for booking %s: %s", booking.pk, exc)
+            services.event_record(booking, BookingEventKind.NOTE, services.SYSTEM, checkout_failed=str(exc)[:200])
             return booking
         return services.booking_record_checkout(booking=booking, session_id=session_id, url=url)
     if settings.BOOKINGS_TEST_CHECKOUT:

@@ -228,30 +228,37 @@ def proposal_execute(*, tenant: Tenant, conversation: Conversation, public_id: s
         proposal = (
             Proposal.objects.select_for_update(of=("self",)).select_related("tenant", "conversation").get(pk=found.pk)
         )
-        if proposal.status != ProposalStatus.PENDING:
-            return Decision(proposal, proposal.status, proposal.result)
-        now = timezone.now()
-        proposal.decided_at = now
-        if proposal.expires_at <= now:
-            proposal.status = ProposalStatus.EXPIRED
-            proposal.result = {"message": "This proposal expired; ask again to get a fresh one."}
-        else:
-            try:
-                with transaction.atomic():
-                    executed = _execute(proposal)
-                proposal.status, proposal.booking = ProposalStatus.EXECUTED, executed
-                proposal.result = booking_result(executed)
-            except BookingError as exc:
-                proposal.status = ProposalStatus.FAILED
-                proposal.result = {"error": exc.code, "message": exc.message}
-        proposal.save(update_fields=["status", "decided_at", "result", "booking"])
+        decided_now = proposal.status == ProposalStatus.PENDING
+        if decided_now:
+            _decide(proposal)
     booking = proposal.booking
-    if proposal.status == ProposalStatus.EXECUTED and booking is not None and proposal.action == ProposalAction.CANCEL:
+    if proposal.status != ProposalStatus.EXECUTED or booking is None:
+        return Decision(proposal, proposal.status, proposal.result)
+    if decided_now and proposal.action == ProposalAction.CANCEL:
         payments.checkout_expire(booking)
-    if proposal.status == ProposalStatus.EXECUTED and booking is not None and payments.needs_checkout(booking):
+    if payments.needs_checkout(booking):  # also when confirmed again: a link that failed gets another try
         proposal.result = booking_result(payments.checkout_start(booking))
         Proposal.objects.filter(pk=proposal.pk).update(result=proposal.result)
     return Decision(proposal, proposal.status, proposal.result)
+
+
+def _decide(proposal: Proposal) -> None:
+    """Expire or execute a locked PENDING proposal and store the outcome (a BookingError fails it)."""
+    now = timezone.now()
+    proposal.decided_at = now
+    if proposal.expires_at <= now:
+        proposal.status = ProposalStatus.EXPIRED
+        proposal.result = {"message": "This proposal expired; ask again to get a fresh one."}
+    else:
+        try:
+            with transaction.atomic():
+                executed = _execute(proposal)
+            proposal.status, proposal.booking = ProposalStatus.EXECUTED, executed
+            proposal.result = booking_result(executed)
+        except BookingError as exc:
+            proposal.status = ProposalStatus.FAILED
+            proposal.result = {"error": exc.code, "message": exc.message}
+    proposal.save(update_fields=["status", "decided_at", "result", "booking"])
 
 
 @transaction.atomic

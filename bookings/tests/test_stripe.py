@@ -10,10 +10,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from bookings import proposals
+from bookings import actions, proposals
 from bookings.benchmarks import checkout_event, signed
 from bookings.models import Booking, BookingEventKind, BookingStatus, StripeEvent
-from bookings.services import CUSTOMER, booking_create
+from bookings.services import CUSTOMER, BookingError, booking_create
 from bookings.tests.conftest import SECRET, local, next_weekday
 from chat.services import conversation_open
 
@@ -56,12 +56,73 @@ def test_paid_booking_gets_a_checkout_session(tenant, paid_service, stripe_api):
     assert [e.kind for e in booking.events.all()] == ["created", "payment_started"]
 
 
-def test_stripe_error_keeps_the_hold_without_a_link(tenant, paid_service, stripe_api):
-    stripe_api.errors.append((402, {"error": {"type": "card_error", "message": "Your account cannot take payments."}}))
-    decision = _execute_paid(tenant, paid_service)
+STRIPE_DOWN = (402, {"error": {"type": "card_error", "message": "Your account cannot take payments."}})
+LINK = "https://checkout.stripe.test/c/pay/cs_test_0002"
+
+
+def test_stripe_error_keeps_the_hold_and_confirming_again_retries_the_link(tenant, paid_service, stripe_api):
+    # given: Stripe failed when the booking was made
+    stripe_api.errors.append(STRIPE_DOWN)
+    conversation = conversation_open(tenant=tenant).conversation
+    proposal = proposals.booking_propose_book(
+        tenant=tenant,
+        conversation=conversation,
+        service_id=paid_service.pk,
+        start=local(tenant, next_weekday(2), 10),
+        name="Pat",
+        email="pat@example.org",
+    )
+    first = proposals.proposal_execute(tenant=tenant, conversation=conversation, public_id=str(proposal.public_id))
     booking = Booking.objects.get()
-    assert decision.status == "executed" and decision.result["checkout_url"] == ""
+    assert first.status == "executed" and first.result["checkout_url"] == ""
     assert booking.status == BookingStatus.PENDING and booking.checkout_url == ""
+    # when: the customer confirms again
+    again = proposals.proposal_execute(tenant=tenant, conversation=conversation, public_id=str(proposal.public_id))
+    # then: the same booking, now with a payment link, also in the stored result
+    assert again.status == "executed" and again.result["checkout_url"] == LINK
+    assert again.result["confirmation_code"] == first.result["confirmation_code"] and Booking.objects.count() == 1
+    proposal.refresh_from_db()
+    assert proposal.result["checkout_url"] == LINK
+    # and the retry had its own idempotency key (Stripe replays a key's first answer, errors too)
+    keys = [request.headers["idempotency-key"] for request in stripe_api.seen]
+    assert keys == [f"checkout-{booking.confirmation_code}", f"checkout-{booking.confirmation_code}-retry1"]
+    # and a third confirmation does not ask Stripe again
+    proposals.proposal_execute(tenant=tenant, conversation=conversation, public_id=str(proposal.public_id))
+    assert len(stripe_api.seen) == 2
+
+
+def _looked_up(tenant, booking, email="pat@example.org"):
+    conversation = conversation_open(tenant=tenant).conversation
+    return actions.lookup(tenant=tenant, conversation=conversation, ip="203.0.113.5", code=booking.confirmation_code,
+                          email=email)  # fmt: skip
+
+
+def test_looking_up_a_pending_booking_without_a_link_retries_it(tenant, paid_service, stripe_api):
+    stripe_api.errors.append(STRIPE_DOWN)
+    _execute_paid(tenant, paid_service)
+    booking = Booking.objects.get()
+    assert _looked_up(tenant, booking)["checkout_url"] == LINK
+    booking.refresh_from_db()
+    assert booking.checkout_url == LINK and booking.stripe_checkout_session_id == "cs_test_0002"
+
+
+def test_lookup_makes_no_link_for_a_hold_that_ran_out(tenant, paid_service, stripe_api):
+    stripe_api.errors.append(STRIPE_DOWN)
+    _execute_paid(tenant, paid_service)
+    booking = Booking.objects.get()
+    Booking.objects.filter(pk=booking.pk).update(hold_expires_at=timezone.now() - timedelta(minutes=1))
+    assert _looked_up(tenant, booking)["checkout_url"] == ""
+    assert len(stripe_api.seen) == 1
+
+
+def test_another_tenants_lookup_makes_no_link(tenant, other_tenant, paid_service, stripe_api):
+    stripe_api.errors.append(STRIPE_DOWN)
+    _execute_paid(tenant, paid_service)
+    booking = Booking.objects.get()
+    with pytest.raises(BookingError) as caught:
+        _looked_up(other_tenant, booking)
+    assert caught.value.code == "not_found" and len(stripe_api.seen) == 1
+    assert Booking.objects.get().checkout_url == ""
 
 
 def _post(client, payload, *, secret=SECRET, timestamp=None):
