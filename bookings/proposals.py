@@ -35,6 +35,10 @@ from supportai.models import Tenant
 
 PROPOSAL_NOT_FOUND = "That proposal does not exist or has already been replaced."
 PROPOSAL_CLOSED = "This proposal was already {status}; ask again if you still want it."
+DETAILS_CHANGED = (
+    "The service's price or length changed since this was proposed, so nothing was booked. "
+    "Please look at the new details and confirm again."
+)
 LEVEL_TTL = {ConfirmationLevel.T2: timedelta(minutes=15), ConfirmationLevel.T3: timedelta(minutes=10)}
 
 
@@ -93,6 +97,15 @@ def proposal_create(
         return Proposal.objects.for_tenant(tenant).get(idempotency_key=key, status=ProposalStatus.PENDING)
 
 
+def _terms(service: Service) -> dict[str, Any]:
+    """What the customer is shown and agrees to: a booking is made on these terms or not at all."""
+    return {
+        "price_cents": service.price_cents,
+        "currency": service.currency,
+        "duration_minutes": service.duration_minutes,
+    }
+
+
 def booking_propose_book(
     *,
     tenant: Tenant,
@@ -120,6 +133,7 @@ def booking_propose_book(
             "name": name,
             "email": email,
             "notes": notes[:500],
+            **_terms(service),
         },
         summary=summary,
     )
@@ -195,6 +209,8 @@ def _execute(proposal: Proposal) -> Booking:
     tenant, payload = proposal.tenant, proposal.payload
     if proposal.action == ProposalAction.BOOK:
         service = Service.objects.for_tenant(tenant).get(pk=payload["service_id"])
+        if any(payload.get(key) != value for key, value in _terms(service).items()):
+            raise BookingError(services.CHANGED, DETAILS_CHANGED)
         return services.booking_create(
             tenant=tenant,
             service=service,
