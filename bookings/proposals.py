@@ -208,7 +208,9 @@ def booking_result(booking: Booking) -> dict[str, Any]:
 def _execute(proposal: Proposal) -> Booking:
     tenant, payload = proposal.tenant, proposal.payload
     if proposal.action == ProposalAction.BOOK:
-        service = Service.objects.for_tenant(tenant).get(pk=payload["service_id"])
+        service = Service.objects.for_tenant(tenant).filter(pk=payload["service_id"]).first()
+        if service is None:  # deleted since it was proposed
+            raise BookingError(services.NOT_FOUND, services.SERVICE_NOT_FOUND)
         if any(payload.get(key) != value for key, value in _terms(service).items()):
             raise BookingError(services.CHANGED, DETAILS_CHANGED)
         return services.booking_create(
@@ -223,7 +225,9 @@ def _execute(proposal: Proposal) -> Booking:
             conversation=proposal.conversation,
             proposal=proposal,
         )
-    booking = Booking.objects.for_tenant(tenant).select_related("service").get(pk=payload["booking_id"])
+    booking = Booking.objects.for_tenant(tenant).select_related("service").filter(pk=payload["booking_id"]).first()
+    if booking is None:  # deleted since it was proposed
+        raise BookingError(services.NOT_FOUND, services.GENERIC_NOT_FOUND)
     if proposal.action == ProposalAction.CANCEL:
         return services.booking_cancel(
             tenant=tenant, booking=booking, actor=CUSTOMER, reason=payload.get("reason", ""), proposal=proposal

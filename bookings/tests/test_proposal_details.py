@@ -72,3 +72,33 @@ def test_another_tenant_cannot_confirm_it(tenant, other_tenant, conversation, pa
     with pytest.raises(services.BookingError) as caught:
         _confirm(other_tenant, theirs, proposal)
     assert caught.value.code == services.NOT_FOUND and Booking.objects.count() == 0
+
+
+def test_a_service_deleted_while_proposed_fails_the_proposal_cleanly(tenant, conversation, paid_service):
+    proposal = _propose(tenant, conversation, paid_service)
+    paid_service.delete()
+    decision = _confirm(tenant, conversation, proposal)
+    assert decision.status == ProposalStatus.FAILED
+    assert decision.result == {"error": services.NOT_FOUND, "message": services.SERVICE_NOT_FOUND}
+    assert Booking.objects.count() == 0
+
+
+@pytest.mark.parametrize("action", ["cancel", "reschedule"])
+def test_a_booking_deleted_while_proposed_fails_the_proposal_cleanly(tenant, conversation, service, action):
+    booking = services.booking_create(
+        tenant=tenant,
+        service=service,
+        start=local(tenant, next_weekday(2), 10),
+        name="Pat",
+        email="pat@x.org",
+        actor=services.CUSTOMER,
+    )
+    owner = {"tenant": tenant, "conversation": conversation, "code": booking.confirmation_code, "email": "pat@x.org"}
+    if action == "cancel":
+        proposal = proposals.booking_propose_cancel(**owner)
+    else:
+        proposal = proposals.booking_propose_reschedule(**owner, start=local(tenant, next_weekday(2), 14))
+    booking.delete()
+    decision = _confirm(tenant, conversation, proposal)
+    assert decision.status == ProposalStatus.FAILED
+    assert decision.result == {"error": services.NOT_FOUND, "message": services.GENERIC_NOT_FOUND}
