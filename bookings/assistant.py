@@ -20,6 +20,7 @@ from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import Proposal, Service
 from bookings.services import BookingError
 from chat.models import Conversation
+from knowledge.parsed import UNSTORABLE
 from routing.contracts import ToolCall, ToolResult, ToolSpec
 from supportai.memo import TenantMemo
 from supportai.models import Tenant
@@ -127,6 +128,8 @@ def _arg(arguments: dict[str, Any], key: str, kind: type, *, required: bool = Tr
         raise ToolArgumentError(f"'{key}' must be a {kind.__name__}")
     if isinstance(value, str) and len(value) > 500:
         raise ToolArgumentError(f"'{key}' is too long")
+    if isinstance(value, str) and UNSTORABLE.search(value):  # PostgreSQL would refuse it and fail the whole answer
+        raise ToolArgumentError(f"'{key}' must be plain text")
     return value
 
 
