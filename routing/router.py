@@ -137,67 +137,80 @@ class Router:
         for position, candidate in enumerate(plan):
             is_last = position == len(plan) - 1
             breaker = self.breakers.for_provider(candidate.provider)
+            probing = breaker.state == "half_open"  # admitted, this turn makes the one trial call
             if not breaker.allow():
                 continue
-            for attempt_number in range(self.policy.attempts_per_provider):
-                remaining = deadline - self.clock()
-                if remaining <= 0:
-                    break
-                request = build(candidate)
-                request = _with_timeout(request, min(self.policy.call_timeout_s, remaining))
-                attempt = _Attempt()
-                call_started = self.clock()
-                try:
-                    async for delta in self._run(candidate, request, attempt, stream_through=is_last, waited=waited):
-                        yield delta
-                except (asyncio.CancelledError, GeneratorExit):
-                    calls.append(_cancelled_record(candidate, request, attempt, call_started, self.clock()))
-                    raise
-                except ProviderError as error:
-                    breaker.record_failure()
-                    calls.append(_record(candidate, "error", attempt, call_started, self.clock(), error=error.message))
-                    if attempt.streamed:  # the customer has seen part of this answer
-                        yield self._interrupted(candidate, attempt, calls, waited[0], phrases)
-                        return
-                    delay = self._backoff(attempt_number)
-                    last_try = attempt_number + 1 == self.policy.attempts_per_provider
-                    if not error.retryable or last_try or self.clock() + delay >= deadline or not breaker.allow():
+            try:
+                for attempt_number in range(self.policy.attempts_per_provider):
+                    remaining = deadline - self.clock()
+                    if remaining <= 0:
                         break
-                    before = time.perf_counter()
-                    await self.sleep(delay)
-                    waited[0] += (time.perf_counter() - before) * 1000
-                    continue
-                breaker.record_success()
-                finish = attempt.finish or Finish(Usage())
-                text = "".join(attempt.text)
-                score = await self._confidence(
-                    candidate, request, text, finish, calls, waited, escalate_possible=not is_last
-                )
-                good = score >= self.policy.confidence_threshold or bool(attempt.tool_calls)
-                outcome = "success" if good else "low_confidence"
-                calls.append(_record(candidate, outcome, attempt, call_started, self.clock(), confidence=score))
-                if good or is_last:
-                    for piece in () if attempt.streamed else stream_pieces(text):
-                        yield TextDelta(piece)
-                    if not good and not finish.suggest_human:
-                        yield TextDelta(low_confidence_line)
-                        text += low_confidence_line
-                    yield RouteResult(
-                        text=text,
-                        tier=candidate.tier,
-                        provider=candidate.provider,
-                        model=candidate.model,
-                        confidence=score,
-                        outcome=outcome,
-                        calls=tuple(calls),
-                        tool_calls=tuple(attempt.tool_calls),
-                        suggest_human=finish.suggest_human or not good,
-                        provider_ms=waited[0],
+                    request = build(candidate)
+                    request = _with_timeout(request, min(self.policy.call_timeout_s, remaining))
+                    attempt = _Attempt()
+                    call_started = self.clock()
+                    try:
+                        run = self._run(candidate, request, attempt, stream_through=is_last, waited=waited)
+                        async for delta in run:
+                            yield delta
+                    except (asyncio.CancelledError, GeneratorExit):
+                        calls.append(_cancelled_record(candidate, request, attempt, call_started, self.clock()))
+                        raise
+                    except ProviderError as error:
+                        if error.retryable:  # transient; a bad request is this tenant's, not the provider's
+                            breaker.record_failure()
+                            probing = False
+                        ended = self.clock()
+                        calls.append(_record(candidate, "error", attempt, call_started, ended, error=error.message))
+                        if attempt.streamed:  # the customer has seen part of this answer
+                            yield self._interrupted(candidate, attempt, calls, waited[0], phrases)
+                            return
+                        delay = self._backoff(attempt_number)
+                        last_try = attempt_number + 1 == self.policy.attempts_per_provider
+                        if not error.retryable or last_try or self.clock() + delay >= deadline:
+                            break
+                        probing = breaker.state == "half_open"
+                        if not breaker.allow():
+                            break
+                        before = time.perf_counter()
+                        await self.sleep(delay)
+                        waited[0] += (time.perf_counter() - before) * 1000
+                        continue
+                    breaker.record_success()
+                    probing = False
+                    finish = attempt.finish or Finish(Usage())
+                    text = "".join(attempt.text)
+                    score = await self._confidence(
+                        candidate, request, text, finish, calls, waited, escalate_possible=not is_last
                     )
-                    return
-                if best_low is None or score > best_low[2]:
-                    best_low = (candidate, attempt, score)
-                break  # low confidence: escalate to the next tier
+                    good = score >= self.policy.confidence_threshold or bool(attempt.tool_calls)
+                    outcome = "success" if good else "low_confidence"
+                    calls.append(_record(candidate, outcome, attempt, call_started, self.clock(), confidence=score))
+                    if good or is_last:
+                        for piece in () if attempt.streamed else stream_pieces(text):
+                            yield TextDelta(piece)
+                        if not good and not finish.suggest_human:
+                            yield TextDelta(low_confidence_line)
+                            text += low_confidence_line
+                        yield RouteResult(
+                            text=text,
+                            tier=candidate.tier,
+                            provider=candidate.provider,
+                            model=candidate.model,
+                            confidence=score,
+                            outcome=outcome,
+                            calls=tuple(calls),
+                            tool_calls=tuple(attempt.tool_calls),
+                            suggest_human=finish.suggest_human or not good,
+                            provider_ms=waited[0],
+                        )
+                        return
+                    if best_low is None or score > best_low[2]:
+                        best_low = (candidate, attempt, score)
+                    break  # low confidence: escalate to the next tier
+            finally:
+                if probing:  # the trial call ended without a verdict on the provider's health
+                    breaker.release_probe()
         if best_low is not None:  # higher tiers failed: a hedged answer beats no answer
             candidate, attempt, score = best_low
             text = "".join(attempt.text) + low_confidence_line

@@ -234,6 +234,122 @@ def test_breaker_half_opens_after_cooldown_and_closes_on_success():
 
 
 @pytest.mark.asyncio
+async def test_router_a_tenants_bad_request_never_opens_the_breaker_for_other_tenants():
+    # given tenant A's tier override names a model that does not exist (404, not retryable)
+    typo = TierConfig(2, "openai", "gpt-4o-mnii", 0.2, 768)
+    missing = ProviderError("openai answered HTTP 404: model not found", retryable=False, status=404)
+
+    def script(request: ProviderRequest, number: int) -> Script:
+        return Script(error=missing) if request.model == "gpt-4o-mnii" else good()
+
+    openai = ScriptedProvider("openai", script)
+    router = make_router({"openai": openai}, attempts_per_provider=1)
+
+    # when tenant A has many turns, then tenant B (defaults) asks
+    for _ in range(10):
+        _, a_result = await run(router, (typo,))
+        assert a_result.outcome == "fallback"
+    _, b_result = await run(router, (T2,))
+
+    # then B is answered by the provider A's mistakes could not switch off
+    assert router.breakers.for_provider("openai").state == "closed"
+    assert (b_result.provider, b_result.outcome) == ("openai", "success")
+
+
+@pytest.mark.asyncio
+async def test_router_transient_failures_still_open_the_breaker():
+    overloaded = ProviderError("openai answered HTTP 529", retryable=True, status=529)
+    openai = ScriptedProvider("openai", (Script(error=overloaded),))
+    router = make_router({"openai": openai}, attempts_per_provider=1)
+
+    for _ in range(5):
+        await run(router, (T2,))
+
+    assert router.breakers.for_provider("openai").state == "open"
+
+
+def test_breaker_half_open_admits_exactly_one_trial_call_until_it_reports():
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=30, clock=clock)
+    breaker.record_failure()
+    clock.now += 30
+
+    assert breaker.allow() is True  # the trial call
+    assert [breaker.allow() for _ in range(3)] == [False, False, False]  # everyone else waits for it
+    breaker.record_failure()
+    assert breaker.state == "open" and not breaker.allow()
+
+    clock.now += 30
+    assert breaker.allow() is True
+    assert breaker.allow() is False
+    breaker.record_success()
+    assert [breaker.allow() for _ in range(3)] == [True, True, True]
+
+
+def test_breaker_trial_call_that_gives_no_verdict_lets_the_next_caller_try():
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=30, clock=clock)
+    breaker.record_failure()
+    clock.now += 30
+    assert breaker.allow() is True
+
+    breaker.release_probe()  # e.g. the customer left, or the trial got a 4xx: says nothing about health
+
+    assert breaker.state == "half_open"
+    assert breaker.allow() is True
+    assert breaker.allow() is False
+
+
+def test_breaker_a_trial_call_that_never_reports_does_not_hold_the_breaker_forever():
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=30, clock=clock)
+    breaker.record_failure()
+    clock.now += 30
+    assert breaker.allow() is True
+
+    clock.now += 30  # the trial call's holder vanished without reporting
+
+    assert breaker.allow() is True
+
+
+@pytest.mark.asyncio
+async def test_router_half_open_sends_one_trial_call_while_concurrent_turns_skip_the_provider():
+    clock = FakeClock()
+    down = ProviderError("503", retryable=True, status=503)
+    gemini = ScriptedProvider("gemini", (Script(error=down), good("Trial.", delay_s=0.05)))
+    openai = ScriptedProvider("openai", (good("Tier two."),))
+    router = make_router({"gemini": gemini, "openai": openai}, clock=clock, attempts_per_provider=1)
+    router.breakers.failure_threshold = 1
+    await run(router, (T1, T2))  # opens the gemini breaker
+    clock.now += 30  # cooldown over: half-open
+
+    results = await asyncio.gather(*(run(router, (T1, T2)) for _ in range(4)))
+
+    assert len(gemini.requests) == 2  # the failure, then exactly one trial call
+    assert sorted(result.provider for _, result in results) == ["gemini", "openai", "openai", "openai"]
+    assert router.breakers.for_provider("gemini").state == "closed"
+
+
+@pytest.mark.asyncio
+async def test_router_a_cancelled_trial_call_frees_the_half_open_breaker():
+    clock = FakeClock()
+    gemini = ScriptedProvider("gemini", (Script(error=RATE_LIMITED), Script(hang=True), good("Back.")))
+    router = make_router({"gemini": gemini}, clock=clock, attempts_per_provider=1)
+    router.breakers.failure_threshold = 1
+    await run(router, (T1,))
+    clock.now += 30
+
+    trial = asyncio.ensure_future(run(router, (T1,)))
+    await asyncio.sleep(0.01)
+    trial.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await trial
+    _, result = await run(router, (T1,))
+
+    assert (result.provider, result.outcome) == ("gemini", "success")
+
+
+@pytest.mark.asyncio
 async def test_router_passes_tool_calls_through():
     call = ToolCall(id="t1", name="book_class", arguments={"class_id": 4})
     gemini = ScriptedProvider("gemini", (Script(deltas=(), tool_calls=(call,)),))
