@@ -54,11 +54,18 @@ class ModelConfig(TenantScopedModel):
         return f"tier {self.tier}: {self.provider}/{self.model}"
 
     def clean(self) -> None:
-        from routing.config import retired_message
+        from routing.config import KNOWN_PROVIDERS, retired_message
+        from routing.registry import UNKNOWN_PROVIDER
 
+        errors: dict[str, str] = {}
+        if self.provider not in KNOWN_PROVIDERS:
+            known = ", ".join(sorted(KNOWN_PROVIDERS))
+            errors["provider"] = UNKNOWN_PROVIDER.format(name=self.provider, known=known) + "."
         retired = retired_message(self.model)
         if retired is not None:
-            raise ValidationError({"model": f"{retired}."})
+            errors["model"] = f"{retired}."
+        if errors:
+            raise ValidationError(errors)
 
 
 class PromptVersion(models.Model):

@@ -89,6 +89,25 @@ def test_model_config_refuses_a_retired_model_with_its_successor_named(tenant, t
 
 
 @pytest.mark.django_db
+def test_model_config_refuses_an_unknown_provider_naming_the_known_ones(tenant):
+    row = ModelConfig(tenant=tenant, tier=2, provider="opnai", model="gpt-4o-mini", temperature=0.3, max_tokens=512)
+
+    with pytest.raises(ValidationError) as caught:
+        row.full_clean()
+
+    assert caught.value.message_dict == {
+        "provider": ["Unknown provider 'opnai'; known: anthropic, gemini, local, openai."]
+    }
+
+
+@pytest.mark.django_db
+def test_model_config_accepts_a_known_provider(tenant):
+    row = ModelConfig(tenant=tenant, tier=2, provider="openai", model="gpt-4o-mini", temperature=0.3, max_tokens=512)
+
+    row.full_clean()
+
+
+@pytest.mark.django_db
 def test_migration_moves_rows_holding_a_retired_default_to_its_successor(tenant, other_tenant):
     # given one tenant on the old tier-3 default, another on a model of their own choosing
     old = ModelConfig.objects.create(tenant=tenant, tier=3, provider="anthropic", model="claude-sonnet-4-5",
