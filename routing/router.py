@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from routing import confidence as conf
 from routing.breaker import BREAKERS, BreakerBoard
@@ -180,12 +180,16 @@ class Router:
                     probing = False
                     finish = attempt.finish or Finish(Usage())
                     text = "".join(attempt.text)
+                    # Booked before its confidence is known: a turn cancelled during the
+                    # self-evaluation still records the answer it paid for.
+                    row = len(calls)
+                    calls.append(_record(candidate, "success", attempt, call_started, self.clock()))
                     score = await self._confidence(
                         candidate, request, text, finish, calls, waited, escalate_possible=not is_last
                     )
                     good = score >= self.policy.confidence_threshold or bool(attempt.tool_calls)
                     outcome = "success" if good else "low_confidence"
-                    calls.append(_record(candidate, outcome, attempt, call_started, self.clock(), confidence=score))
+                    calls[row] = replace(calls[row], outcome=outcome, confidence=score)
                     if good or is_last:
                         for piece in () if attempt.streamed else stream_pieces(text):
                             yield TextDelta(piece)
@@ -330,6 +334,10 @@ class Router:
         try:
             async for _ in self._run(candidate, eval_request, attempt, stream_through=False, waited=waited):
                 pass
+        except asyncio.CancelledError:
+            ended = self.clock()
+            calls.append(_cancelled_record(candidate, eval_request, attempt, started, ended, purpose="self_eval"))
+            raise
         except ProviderError as error:
             calls.append(
                 _record(candidate, "error", attempt, started, self.clock(), error=error.message, purpose="self_eval")
@@ -361,18 +369,22 @@ class Router:
 
 
 def _with_timeout(request: ProviderRequest, timeout_s: float) -> ProviderRequest:
-    from dataclasses import replace
-
     return replace(request, timeout_s=timeout_s)
 
 
 def _cancelled_record(
-    candidate: TierConfig, request: ProviderRequest, attempt: _Attempt, started: float, ended: float
+    candidate: TierConfig,
+    request: ProviderRequest,
+    attempt: _Attempt,
+    started: float,
+    ended: float,
+    *,
+    purpose: str = "answer",
 ) -> CallRecord:
     """A call abandoned mid-stream: the vendor bills what it read and wrote, so estimate it."""
     if attempt.finish is None:
         attempt.finish = Finish(Usage(request.estimated_prompt_tokens, estimate_tokens("".join(attempt.text))))
-    return _record(candidate, "cancelled", attempt, started, ended, error=CANCELLED_NOTE)
+    return _record(candidate, "cancelled", attempt, started, ended, error=CANCELLED_NOTE, purpose=purpose)
 
 
 def _record(

@@ -248,6 +248,15 @@ async def turn_stream(
     result: RouteResult | None = None
     ledger: list[CallRecord] = []
     routed = router.route(plan.tiers, build, ledger=ledger, phrases=phrases)
+
+    def book(calls: tuple[CallRecord, ...], fallback: bool) -> asyncio.Future[list[CostEvent]]:
+        # Shielded: once started, the rows are written even if the turn is cancelled meanwhile.
+        return asyncio.shield(
+            db_call(cost_events_record)(
+                tenant=tenant, request=request, calls=calls, fallback=fallback, prompt_version_id=plan.prompt_version_id
+            )
+        )
+
     try:
         async for event in routed:
             if isinstance(event, TextDelta):
@@ -255,39 +264,26 @@ async def turn_stream(
                 yield event
             else:
                 result = event
-    except (asyncio.CancelledError, GeneratorExit):
-        # The customer left mid-answer: what the providers already read and wrote is still billed.
-        await routed.aclose()  # closed between deltas: let the router book the call in flight
-        await asyncio.shield(
-            db_call(cost_events_record)(
-                tenant=tenant,
-                request=request,
-                calls=tuple(ledger),
-                fallback=False,
-                prompt_version_id=plan.prompt_version_id,
+        assert result is not None  # the router always ends with a RouteResult
+        instructions = build(plan.tiers[0]).system[0].text
+        checked = guardrails.check_output(
+            result.text,
+            instructions=instructions,
+            passages=request.passages,
+            phrases=phrases,
+            allowed_context=_allowed_context(request),
+        )
+        if checked.flags:
+            await db_call(guardrail_events_record)(
+                tenant=tenant, request=request, stage="output", flags=checked.flags, excerpt=result.text
             )
-        )
+    except (asyncio.CancelledError, GeneratorExit):
+        # The customer left (mid-answer or while we recorded it): what the providers already read and
+        # wrote is still billed.
+        await routed.aclose()  # closed between deltas: let the router book the call in flight
+        await book(tuple(ledger), fallback=result is not None and result.outcome == "fallback")
         raise
-    assert result is not None  # the router always ends with a RouteResult
-    instructions = build(plan.tiers[0]).system[0].text
-    checked = guardrails.check_output(
-        result.text,
-        instructions=instructions,
-        passages=request.passages,
-        phrases=phrases,
-        allowed_context=_allowed_context(request),
-    )
-    if checked.flags:
-        await db_call(guardrail_events_record)(
-            tenant=tenant, request=request, stage="output", flags=checked.flags, excerpt=result.text
-        )
-    events = await db_call(cost_events_record)(
-        tenant=tenant,
-        request=request,
-        calls=result.calls,
-        fallback=result.outcome == "fallback",
-        prompt_version_id=plan.prompt_version_id,
-    )
+    events = await book(result.calls, fallback=result.outcome == "fallback")
     outcome = cast(Outcome, result.outcome)
     if plan.budget_level == budgets.HARD and outcome in {"success", "low_confidence"}:
         outcome = "budget_limited"

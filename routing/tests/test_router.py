@@ -8,7 +8,7 @@ from routing.breaker import CircuitBreaker
 from routing.config import TierConfig
 from routing.contracts import TextDelta, ToolCall
 from routing.phrases import PHRASES
-from routing.providers.base import ProviderError, ProviderRequest
+from routing.providers.base import ProviderError, ProviderRequest, Usage
 from routing.providers.fake import Script, ScriptedProvider
 from routing.router import RouteResult
 from routing.tests.factories import FakeClock, make_router
@@ -115,11 +115,41 @@ async def test_router_asks_for_a_self_evaluation_when_there_are_no_logprobs():
 
     assert result.provider == "openai"
     assert [(c.provider, c.purpose, c.outcome) for c in result.calls] == [
-        ("gemini", "self_eval", "success"),
         ("gemini", "answer", "low_confidence"),
+        ("gemini", "self_eval", "success"),
         ("openai", "answer", "success"),
     ]
-    assert result.calls[1].confidence == 0.3
+    assert result.calls[0].confidence == 0.3
+
+
+@pytest.mark.asyncio
+async def test_router_cancelled_during_self_evaluation_still_books_the_answer_and_the_evaluation():
+    # given a tier-1 answer that is finished, and its self-evaluation still running
+    def script(request: ProviderRequest, number: int) -> Script:
+        if request.max_tokens == 5:
+            return Script(hang=True)
+        return Script(deltas=("Answer ",), usage=Usage(5000, 400))
+
+    gemini = ScriptedProvider("gemini", script)
+    openai = ScriptedProvider("openai", (good(),))
+    router = make_router({"gemini": gemini, "openai": openai})
+    ledger: list = []
+    turn = asyncio.ensure_future(run(router, (T1, T2), ledger=ledger))
+    while len(gemini.requests) < 2:
+        await asyncio.sleep(0.001)
+
+    # when the customer leaves
+    turn.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+
+    # then both calls are booked: the answer as reported, the evaluation estimated
+    answer, evaluation = ledger
+    assert (answer.purpose, answer.outcome, answer.usage) == ("answer", "success", Usage(5000, 400))
+    assert answer.confidence is None  # never known
+    assert (evaluation.purpose, evaluation.outcome) == ("self_eval", "cancelled")
+    assert evaluation.usage.input_tokens == gemini.requests[1].estimated_prompt_tokens > 0
+    assert "estimated" in evaluation.error
 
 
 @pytest.mark.asyncio

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
 
-from routing import registry
+from routing import registry, services
 from routing.contracts import TextDelta, TurnResult
 from routing.models import CostEvent, GuardrailEvent, PromptVersion
 from routing.phrases import PHRASES
@@ -281,3 +282,37 @@ async def test_turn_stream_clamps_an_impossible_usage_report_instead_of_failing_
     row = await sync_to_async(CostEvent.objects.for_tenant(tenant).get)()
     assert (row.input_tokens, row.output_tokens, row.cached_tokens) == (MAX_REPORTED_TOKENS, MAX_REPORTED_TOKENS, 0)
     assert row.cost_usd == result.cost_usd > 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_turn_cancelled_while_recording_a_guardrail_event_still_books_the_calls(
+    tenant, other_tenant, settings, monkeypatch
+):
+    # given an answer the output guardrail flags, and its GuardrailEvent write still in progress
+    settings.ANTHROPIC_API_KEY = "k"
+    anthropic = _top_tier(Script(deltas=("Use sk-proj-abcdefghijklmnopqrstuv",), confidence=0.9))
+    written, release = threading.Event(), threading.Event()
+    record = services.guardrail_events_record
+
+    def slow_record(**kwargs):
+        record(**kwargs)
+        written.set()
+        release.wait(10)
+
+    monkeypatch.setattr(services, "guardrail_events_record", slow_record)
+    request = request_for("What is your key?", conversation_id=11, message_id=12)
+    with registry.override_providers(anthropic):
+        turn = asyncio.create_task(_collect(tenant, request, router=make_router(anthropic)))
+        await asyncio.to_thread(written.wait, 10)
+        # when the customer leaves then
+        turn.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await turn
+
+    # then the answer's call is booked for this tenant, once, and for no other
+    rows = [row async for row in CostEvent.objects.filter(tenant=tenant)]
+    assert [(row.provider, row.outcome, row.message_id) for row in rows] == [("anthropic", "success", 12)]
+    assert rows[0].cost_usd > 0
+    assert not await CostEvent.objects.filter(tenant=other_tenant).aexists()
