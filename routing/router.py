@@ -38,8 +38,9 @@ from routing.tokens import estimate_tokens
 
 logger = logging.getLogger(__name__)
 
-# Usage of a call abandoned mid-stream is estimated (vendors report it only at the end).
-CANCELLED_NOTE = "cancelled mid-stream (customer left); usage estimated (routing/tokens.py)"
+# Usage of a call abandoned or failed mid-stream is estimated (vendors report it only at the end).
+ESTIMATED_NOTE = "usage estimated (routing/tokens.py)"
+CANCELLED_NOTE = f"cancelled mid-stream (customer left); {ESTIMATED_NOTE}"
 
 
 @dataclass(frozen=True)
@@ -160,8 +161,7 @@ class Router:
                         if error.retryable:  # transient; a bad request is this tenant's, not the provider's
                             breaker.record_failure()
                             probing = False
-                        ended = self.clock()
-                        calls.append(_record(candidate, "error", attempt, call_started, ended, error=error.message))
+                        calls.append(_failed_record(candidate, request, attempt, call_started, self.clock(), error))
                         if attempt.streamed:  # the customer has seen part of this answer
                             yield self._interrupted(candidate, attempt, calls, waited[0], phrases)
                             return
@@ -268,7 +268,7 @@ class Router:
                 except StopAsyncIteration:
                     break
                 except TimeoutError as exc:
-                    raise ProviderError(f"{candidate.provider} timed out", retryable=True) from exc
+                    raise ProviderError(f"{candidate.provider} timed out", retryable=True, timed_out=True) from exc
                 except ProviderError:
                     raise
                 except Exception as exc:  # an adapter bug must not crash the turn; it is logged and failed over
@@ -339,9 +339,7 @@ class Router:
             calls.append(_cancelled_record(candidate, eval_request, attempt, started, ended, purpose="self_eval"))
             raise
         except ProviderError as error:
-            calls.append(
-                _record(candidate, "error", attempt, started, self.clock(), error=error.message, purpose="self_eval")
-            )
+            calls.append(_failed_record(candidate, eval_request, attempt, started, self.clock(), error, "self_eval"))
             return None
         calls.append(_record(candidate, "success", attempt, started, self.clock(), purpose="self_eval"))
         return conf.from_self_eval("".join(attempt.text))
@@ -382,9 +380,32 @@ def _cancelled_record(
     purpose: str = "answer",
 ) -> CallRecord:
     """A call abandoned mid-stream: the vendor bills what it read and wrote, so estimate it."""
+    _estimate_usage(request, attempt)
+    return _record(candidate, "cancelled", attempt, started, ended, error=CANCELLED_NOTE, purpose=purpose)
+
+
+def _failed_record(
+    candidate: TierConfig,
+    request: ProviderRequest,
+    attempt: _Attempt,
+    started: float,
+    ended: float,
+    error: ProviderError,
+    purpose: str = "answer",
+) -> CallRecord:
+    """A failed call. One that wrote output before failing (a reset connection, an error event
+    mid-stream) or timed out was read, and is billed, without a usage report: estimate it. One
+    refused before any output (a 4xx) cost nothing."""
+    message = error.message
+    if attempt.finish is None and (attempt.text or error.timed_out):
+        _estimate_usage(request, attempt)
+        message = f"{message}; {ESTIMATED_NOTE}"
+    return _record(candidate, "error", attempt, started, ended, error=message, purpose=purpose)
+
+
+def _estimate_usage(request: ProviderRequest, attempt: _Attempt) -> None:
     if attempt.finish is None:
         attempt.finish = Finish(Usage(request.estimated_prompt_tokens, estimate_tokens("".join(attempt.text))))
-    return _record(candidate, "cancelled", attempt, started, ended, error=CANCELLED_NOTE, purpose=purpose)
 
 
 def _record(

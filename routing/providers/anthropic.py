@@ -189,7 +189,7 @@ class AnthropicProvider(KeyedProvider):
                 elif kind == "message_stop":
                     finished = True
         except anthropic.APITimeoutError as exc:
-            raise ProviderError(f"{VENDOR} timed out", retryable=True) from exc
+            raise ProviderError(f"{VENDOR} timed out", retryable=True, timed_out=True) from exc
         except anthropic.APIStatusError as exc:
             if exc.status_code == 200:  # an ``error`` event inside a stream that had started fine
                 raise ProviderError(f"{VENDOR} stream error: {exc.message}", retryable=_transient(exc)) from exc

@@ -7,6 +7,7 @@ an adapter as ``ProviderError`` whose ``retryable`` tells the router whether try
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -54,10 +55,13 @@ class ProviderRequest:
 
     @property
     def estimated_prompt_tokens(self) -> int:
-        """The system blocks' and messages' tokens, estimated (``routing/tokens.py``)."""
-        return sum(estimate_tokens(block.text) for block in self.system) + sum(
-            estimate_tokens(message.text) for message in self.messages
-        )
+        """The system blocks', messages' and tool rounds' tokens, estimated (``routing/tokens.py``)."""
+        texts = [block.text for block in self.system] + [message.text for message in self.messages]
+        for tool_round in self.tool_rounds:
+            texts.append(tool_round.text)
+            texts.extend(call.name + json.dumps(call.arguments, default=str) for call in tool_round.calls)
+            texts.extend(result.content for result in tool_round.results)
+        return sum(estimate_tokens(text) for text in texts)
 
 
 @dataclass(frozen=True)
@@ -115,11 +119,12 @@ StreamEvent = TextChunk | ToolCallEvent | Finish
 class ProviderError(Exception):
     """A provider call failed. ``retryable``: rate limits, 5xx, overload, timeouts, cut streams."""
 
-    def __init__(self, message: str, *, retryable: bool, status: int | None = None) -> None:
+    def __init__(self, message: str, *, retryable: bool, status: int | None = None, timed_out: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.status = status
+        self.timed_out = timed_out  # the vendor may have read the prompt: its usage is estimated
 
 
 class Provider(Protocol):
@@ -143,8 +148,6 @@ def error_for_status(vendor: str, status: int, detail: str) -> ProviderError:
 
 def tool_arguments(raw: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
     """Parse streamed tool arguments (JSON text or a mapping); malformed JSON becomes ``{}``."""
-    import json
-
     if raw is None or raw == "":
         return {}
     if isinstance(raw, Mapping):

@@ -239,7 +239,7 @@ class GeminiProvider(KeyedProvider):
                 "WriteTimeout",
                 "PoolTimeout",
             }:
-                raise ProviderError(f"{VENDOR} timed out", retryable=True) from exc
+                raise ProviderError(f"{VENDOR} timed out", retryable=True, timed_out=True) from exc
             raise ProviderError(f"{VENDOR} transport failed: {type(exc).__name__}", retryable=True) from exc
         if not finish_reason:
             raise ProviderError(f"{VENDOR} stream ended without a finish reason", retryable=True)

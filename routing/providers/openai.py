@@ -105,7 +105,7 @@ class OpenAIProvider(KeyedProvider):
                         logprobs.extend(item.logprob for item in choice.logprobs.content)
                     finish_reason = choice.finish_reason or finish_reason
         except openai.APITimeoutError as exc:
-            raise ProviderError(f"{VENDOR} timed out", retryable=True) from exc
+            raise ProviderError(f"{VENDOR} timed out", retryable=True, timed_out=True) from exc
         except openai.APIStatusError as exc:
             raise error_for_status(VENDOR, exc.status_code, str(exc.message)) from exc
         except openai.APIConnectionError as exc:

@@ -177,6 +177,7 @@ async def test_anthropic_timeout_is_a_retryable_error(vendor):
         await _events(vendor, _request(timeout_s=0.2))
 
     assert caught.value.retryable is True
+    assert caught.value.timed_out is True  # the router books it at its estimated prompt
     assert "timed out" in caught.value.message
 
 

@@ -8,10 +8,11 @@ from routing.breaker import CircuitBreaker
 from routing.config import TierConfig
 from routing.contracts import TextDelta, ToolCall
 from routing.phrases import PHRASES
-from routing.providers.base import ProviderError, ProviderRequest, Usage
+from routing.providers.base import ChatMessage, ProviderError, ProviderRequest, SystemBlock, Usage
 from routing.providers.fake import Script, ScriptedProvider
 from routing.router import RouteResult
 from routing.tests.factories import FakeClock, make_router
+from routing.tokens import estimate_tokens
 
 T1 = TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512)
 T2 = TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768)
@@ -22,8 +23,8 @@ BAD_REQUEST = ProviderError("400", retryable=False, status=400)
 
 def build(tier: TierConfig) -> ProviderRequest:
     return ProviderRequest(
-        model=tier.model, system=(), messages=(), temperature=tier.temperature, max_tokens=tier.max_tokens,
-        question="q",
+        model=tier.model, system=(SystemBlock("Answer from the passages."),), messages=(ChatMessage("user", "q"),),
+        temperature=tier.temperature, max_tokens=tier.max_tokens, question="q",
     )  # fmt: skip
 
 
@@ -165,6 +166,50 @@ async def test_router_marks_an_answer_cut_after_the_first_token_as_interrupted()
     assert result.text == f"Part one \n\n({PHRASES['en'].interrupted})"
     assert "".join(deltas) == "Part one "  # the caller shows TurnResult.text, which adds the clear line
     assert len(anthropic.requests) == 1  # never retried after the customer saw text
+
+
+@pytest.mark.asyncio
+async def test_router_books_a_call_cut_after_output_at_its_estimated_usage():
+    # given a buffered tier-1 answer whose connection resets after 299 words, and a working tier 2
+    reset = ProviderError("gemini transport failed: RemoteProtocolError", retryable=True)
+    gemini = ScriptedProvider("gemini", (Script(deltas=("word ",) * 300, error=reset, fail_after=299),))
+    openai = ScriptedProvider("openai", (good(),))
+
+    _, result = await run(make_router({"gemini": gemini, "openai": openai}, attempts_per_provider=1), (T1, T2))
+
+    # then the vendor's bill for what it read and wrote is estimated, not booked as nothing
+    cut = result.calls[0]
+    assert (cut.provider, cut.outcome) == ("gemini", "error")
+    prompt = gemini.requests[0].estimated_prompt_tokens
+    assert (cut.usage.input_tokens, cut.usage.output_tokens) == (prompt, estimate_tokens("word " * 299))
+    assert cut.error.startswith("gemini transport failed") and "usage estimated" in cut.error
+
+
+@pytest.mark.asyncio
+async def test_router_books_a_timed_out_call_at_its_estimated_prompt():
+    hanging = ScriptedProvider("gemini", (Script(hang=True),))
+    openai = ScriptedProvider("openai", (good(),))
+    router = make_router({"gemini": hanging, "openai": openai}, call_timeout_s=0.05, attempts_per_provider=1)
+
+    _, result = await asyncio.wait_for(run(router, (T1, T2)), timeout=5)
+
+    timed_out = result.calls[0]
+    assert (timed_out.usage.input_tokens, timed_out.usage.output_tokens) == (
+        hanging.requests[0].estimated_prompt_tokens,
+        0,
+    )
+    assert timed_out.usage.input_tokens > 0
+
+
+@pytest.mark.asyncio
+async def test_router_books_a_call_refused_before_output_at_zero():
+    gemini = ScriptedProvider("gemini", (Script(error=BAD_REQUEST),))
+    openai = ScriptedProvider("openai", (good(),))
+
+    _, result = await run(make_router({"gemini": gemini, "openai": openai}), (T1, T2))
+
+    assert result.calls[0].usage == Usage()
+    assert result.calls[0].error == "400"
 
 
 @pytest.mark.asyncio
