@@ -328,6 +328,7 @@ class Router:
             question=request.question,
             passages=request.passages,
             timeout_s=min(request.timeout_s, 5.0),
+            cache_sighting=False,  # a prefix's cache is paid for by its answers' reuse, not by evaluations
         )
         attempt = _Attempt()
         started = self.clock()

@@ -52,6 +52,8 @@ class ProviderRequest:
     question: str = ""
     passages: tuple[ContextPassage, ...] = ()
     timeout_s: float = 30.0
+    # False (a self-evaluation): may name a live prompt cache, but is no sighting that creates one.
+    cache_sighting: bool = True
 
     @property
     def estimated_prompt_tokens(self) -> int:

@@ -1,7 +1,8 @@
 """Gemini adapter through google-genai (``streamGenerateContent?alt=sse``, tools, context caching).
 
 The system blocks go in ``system_instruction``. Once a stable prefix (cacheable blocks) big enough to
-cache has been seen twice, it is put in an explicit context cache (``caches.create``, in the background;
+cache has been seen twice (by requests with ``cache_sighting``; a self-evaluation only names a live
+cache), it is put in an explicit context cache (``caches.create``, in the background;
 see ``gemini_cache``) and later calls name it in ``cached_content`` instead of sending it again; the
 cache then holds the system instruction and the tools, and the system blocks it does not hold travel at
 the head of the contents. Cached tokens come back as ``cached_content_token_count`` (subtracted from
@@ -34,7 +35,7 @@ from routing.providers.base import (
     error_for_status,
     tool_arguments,
 )
-from routing.providers.gemini_cache import CacheRegistry, CreatedCache
+from routing.providers.gemini_cache import CacheRegistry, CreatedCache, Sighting
 
 VENDOR = "gemini"
 
@@ -149,12 +150,15 @@ class GeminiProvider(KeyedProvider):
             if not gemini_cache.worth_caching(request.model, prefix):
                 continue
             key = gemini_cache.cache_key(request, prefix)
-            sighting = self.caches.use(
-                key,
-                None if creating else partial(self._create_cache, client, request, prefix, key),
-                family=family,
-                estimated_tokens=prefix.estimated_tokens,
-            )
+            if not request.cache_sighting:  # e.g. a self-evaluation: a live cache only
+                sighting = Sighting(self.caches.live(key), creating=False)
+            else:
+                sighting = self.caches.use(
+                    key,
+                    None if creating else partial(self._create_cache, client, request, prefix, key),
+                    family=family,
+                    estimated_tokens=prefix.estimated_tokens,
+                )
             creating = creating or sighting.creating
             if sighting.name is None:
                 continue

@@ -168,6 +168,12 @@ class CacheRegistry:
             )
         return Sighting(None, creating=True)
 
+    def live(self, key: str) -> str | None:
+        """The name of ``key``'s live cache, if any, without counting a sighting."""
+        with self._lock:
+            live = self._live.get(key)
+            return live[0] if live is not None and live[1] > self.clock() else None
+
     def claim_owed(self, family: str) -> int:
         """Creation tokens of ``family``'s caches not yet booked; the caller books them (once)."""
         with self._lock:

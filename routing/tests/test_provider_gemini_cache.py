@@ -157,6 +157,26 @@ async def test_gemini_caches_a_prefix_on_its_second_sighting_and_names_it_from_t
 
 
 @pytest.mark.asyncio
+async def test_gemini_a_call_that_is_no_cache_sighting_never_creates_a_cache_but_names_a_live_one(vendor):
+    # given a self-evaluation of an answer whose prefix is new (it names no sighting)
+    provider = _provider(vendor)
+    _script(vendor, creates=[_cache_created()], answers=[_answer(FINAL_USAGE)] * 3 + [_answer()] * 2)
+    evaluation = replace(CACHED, cache_sighting=False)
+
+    # when the answer and its self-evaluation run, then the same prefix is answered again
+    await _run(provider)
+    await _run(provider, evaluation)
+    assert not _creates(vendor)  # the self-evaluation did not count: still one real sighting
+    await _run(provider)  # the second real sighting: created in the background
+
+    # then a self-evaluation names the live cache
+    await _run(provider, evaluation)
+    await _run(provider)
+    assert len(_creates(vendor)) == 1
+    assert _named(vendor) == [None, None, None, CACHE_NAME, CACHE_NAME]
+
+
+@pytest.mark.asyncio
 async def test_gemini_cache_creation_never_delays_the_first_token(vendor):
     # given a prefix seen once, and a cache creation that takes 1.5 s
     provider = _provider(vendor)

@@ -124,6 +124,20 @@ async def test_router_asks_for_a_self_evaluation_when_there_are_no_logprobs():
 
 
 @pytest.mark.asyncio
+async def test_router_self_evaluation_is_never_a_cache_sighting():
+    def script(request: ProviderRequest, number: int) -> Script:
+        return Script(deltas=("8",)) if request.max_tokens == 5 else Script(deltas=("Answer.",))
+
+    gemini = ScriptedProvider("gemini", script)
+
+    await run(make_router({"gemini": gemini, "openai": ScriptedProvider("openai")}), (T1, T2))
+
+    answer, evaluation = gemini.requests
+    assert (answer.cache_sighting, evaluation.cache_sighting) == (True, False)
+    assert evaluation.system == answer.system  # same prefix: it may name the answer's live cache
+
+
+@pytest.mark.asyncio
 async def test_router_cancelled_during_self_evaluation_still_books_the_answer_and_the_evaluation():
     # given a tier-1 answer that is finished, and its self-evaluation still running
     def script(request: ProviderRequest, number: int) -> Script:
