@@ -75,9 +75,14 @@ def escalation_queue(*, tenant: Tenant) -> QuerySet[Escalation]:
     )
 
 
+def waiting_escalations(*, tenant: Tenant) -> QuerySet[Escalation]:
+    """Live escalations nobody has picked up yet, in queue order (their place in line is their index + 1)."""
+    return escalation_queue(tenant=tenant).filter(status=Status.PENDING, mode=Mode.LIVE)
+
+
 def waiting_positions(*, tenant: Tenant) -> dict[int, int]:
     """Escalation id → 1-based place among live escalations nobody has picked up yet."""
-    waiting = escalation_queue(tenant=tenant).filter(status=Status.PENDING, mode=Mode.LIVE).values_list("pk", flat=True)
+    waiting = waiting_escalations(tenant=tenant).values_list("pk", flat=True)
     return {pk: position for position, pk in enumerate(waiting, start=1)}
 
 

@@ -9,7 +9,7 @@ caller sends after commit; notifications are enqueued with ``transaction.on_comm
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from escalations.models import (
     Status,
 )
 from escalations.realtime import Publication, queue_changed, to_customer
-from escalations.selectors import escalation_queue, policy_for, service_hours_for, waiting_positions
+from escalations.selectors import policy_for, service_hours_for, waiting_escalations, waiting_positions
 from escalations.summary import conversation_summary
 from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Role, Tenant
@@ -108,14 +108,15 @@ def frame_publication(escalation: Escalation, frame: dict[str, Any]) -> Publicat
     return to_customer(escalation.conversation_id, {"type": "escalation.status", "frame": frame})
 
 
-def position_updates(tenant: Tenant, *, skip: int | None = None) -> list[Publication]:
-    """Tell every waiting customer their new place in line."""
+def position_updates(
+    tenant: Tenant, *, skip: int | None = None, before: Mapping[int, int] | None = None
+) -> list[Publication]:
+    """Tell every waiting customer their new place in line (given ``before``, only those whose place changed)."""
     team = policy_for(tenant=tenant).team_name
     updates = []
-    for escalation in escalation_queue(tenant=tenant).filter(status=Status.PENDING, mode=Mode.LIVE):
-        if escalation.pk == skip:
+    for position, escalation in enumerate(waiting_escalations(tenant=tenant), start=1):
+        if escalation.pk == skip or (before is not None and before.get(escalation.pk) == position):
             continue
-        position = waiting_positions(tenant=tenant).get(escalation.pk)
         frame = customer_frame(
             escalation,
             status="pending",
@@ -179,11 +180,12 @@ def escalation_raise(
     hours = service_hours_for(tenant=tenant, policy=policy)
     existing = Escalation.objects.for_tenant(tenant).filter(conversation=conversation).exclude(status=Status.RESOLVED)
     escalation = existing.select_for_update().first()
+    before = waiting_positions(tenant=tenant)  # who gets a new place in line once this one is in or moved up
     if escalation is not None:
-        before = escalation.priority
+        old_priority = escalation.priority
         _merge(escalation, hits, reason, email, phone)
         new_priority = priority_for(escalation.reason_codes)
-        if PRIORITY_RANK[Priority(new_priority)] < PRIORITY_RANK[Priority(before)]:
+        if PRIORITY_RANK[Priority(new_priority)] < PRIORITY_RANK[Priority(old_priority)]:
             escalation.priority = new_priority
             escalation.sla_due_at = min(escalation.sla_due_at, hours.sla_due(now, _sla_minutes(tenant, new_priority)))
         escalation.updated_at = now
@@ -192,7 +194,8 @@ def escalation_raise(
         position = waiting_positions(tenant=tenant).get(escalation.pk)
         text = messages.already_waiting(team=policy.team_name, position=position)
         frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
-        return Raised(escalation, False, frame, [queue_changed(tenant.pk, escalation.pk)])
+        moved = position_updates(tenant, skip=escalation.pk, before=before)
+        return Raised(escalation, False, frame, [queue_changed(tenant.pk, escalation.pk), *moved])
     customer_key = str(conversation.end_user_id or f"c{conversation.pk}")
     if not escalation_allowed(tenant_id=tenant.pk, ip=ip, customer_key=customer_key):
         raise RATE_LIMITED
@@ -220,7 +223,8 @@ def escalation_raise(
 
     notify_escalation_created(escalation)
     frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
-    return Raised(escalation, True, frame, [queue_changed(tenant.pk, escalation.pk)])
+    moved = position_updates(tenant, skip=escalation.pk, before=before) if position else []
+    return Raised(escalation, True, frame, [queue_changed(tenant.pk, escalation.pk), *moved])
 
 
 def contact_email_capture(*, tenant: Tenant, conversation_id: int, text: str) -> str | None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chat.models import Conversation, FeedbackValue, Message, MessageFeedback, MessageRole
 from escalations.models import Escalation, EscalationPolicy, Mode, Priority
+from escalations.realtime import publish_sync
 from escalations.services import escalation_raise, priority_for
 from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
@@ -214,3 +218,69 @@ def test_an_email_written_after_an_out_of_hours_handoff_is_kept(tenant: Tenant) 
     assert contact_email_capture(tenant=tenant, conversation_id=conversation.pk, text="no address here") is None
     noted = contact_email_capture(tenant=tenant, conversation_id=conversation.pk, text="it's dana@example.org thanks")
     assert noted == "dana@example.org" and Escalation.objects.get().contact_email == "dana@example.org"
+
+
+def _customer_channel(conversation: Conversation) -> tuple[Any, str]:
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"chat.conversation.{conversation.pk}", channel)
+    return layer, channel
+
+
+def _positions_told(layer: Any, channel: str) -> list[int | None]:
+    told: list[int | None] = []
+    while True:
+        try:
+            event = async_to_sync(asyncio.wait_for)(layer.receive(channel), 0.2)
+        except TimeoutError:
+            return told
+        told.append(event["frame"]["position"])
+
+
+def test_a_more_urgent_new_escalation_tells_those_it_overtakes_their_new_place(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given Ann waiting first in line, and a customer of another tenant waiting there
+    set_hours(tenant, ALWAYS)
+    set_hours(other_tenant, ALWAYS)
+    ann = ConversationFactory.create(tenant=tenant)
+    escalation_raise(tenant=tenant, conversation_id=ann.pk, hits=[HUMAN])
+    foreign = ConversationFactory.create(tenant=other_tenant)
+    escalation_raise(tenant=other_tenant, conversation_id=foreign.pk, hits=[HUMAN])
+    layer, ann_channel = _customer_channel(ann)
+    _, foreign_channel = _customer_channel(foreign)
+    # when a security escalation of the same tenant goes ahead of her
+    urgent = ConversationFactory.create(tenant=tenant)
+    raised = escalation_raise(
+        tenant=tenant, conversation_id=urgent.pk, hits=[TriggerHit(ReasonCode.SECURITY, "hacked")]
+    )
+    publish_sync(raised.publications)
+    # then Ann is told she is now second; the other tenant's customer hears nothing
+    assert raised.frame["position"] == 1
+    assert _positions_told(layer, ann_channel) == [2]
+    assert _positions_told(layer, foreign_channel) == []
+
+
+def test_a_reprioritised_escalation_tells_those_it_overtakes_their_new_place(tenant: Tenant) -> None:
+    # given Ann first and Ben second in line
+    set_hours(tenant, ALWAYS)
+    ann, ben = ConversationFactory.create(tenant=tenant), ConversationFactory.create(tenant=tenant)
+    escalation_raise(tenant=tenant, conversation_id=ann.pk, hits=[HUMAN])
+    escalation_raise(tenant=tenant, conversation_id=ben.pk, hits=[HUMAN])
+    layer, ann_channel = _customer_channel(ann)
+    # when Ben's escalation becomes urgent
+    raised = escalation_raise(tenant=tenant, conversation_id=ben.pk, hits=[TriggerHit(ReasonCode.OUTAGE, "down")])
+    publish_sync(raised.publications)
+    # then Ben is first and Ann is told she is second
+    assert raised.frame["position"] == 1
+    assert _positions_told(layer, ann_channel) == [2]
+
+
+def test_a_new_escalation_behind_the_others_tells_nobody_ahead(tenant: Tenant) -> None:
+    set_hours(tenant, ALWAYS)
+    ann = ConversationFactory.create(tenant=tenant)
+    escalation_raise(tenant=tenant, conversation_id=ann.pk, hits=[HUMAN])
+    layer, ann_channel = _customer_channel(ann)
+    ben = ConversationFactory.create(tenant=tenant)
+    publish_sync(escalation_raise(tenant=tenant, conversation_id=ben.pk, hits=[HUMAN]).publications)
+    assert _positions_told(layer, ann_channel) == []  # still first: nothing changed for her
