@@ -31,14 +31,15 @@ from escalations.services import (
 )
 from escalations.watch import message_publication
 from knowledge.parsing import storable_text
-from supportai.models import Tenant
+from supportai.models import MANAGER_ROLES, Membership, Tenant
 from supportai.selectors import membership_get
 
 
-def _require_staff(*, tenant: Tenant, actor: User) -> None:
+def _require_staff(*, tenant: Tenant, actor: User) -> Membership:
     membership = membership_get(user=actor, tenant_id=tenant.pk)
     if membership is None or membership.role not in STAFF_ROLES:
         raise NOT_STAFF
+    return membership
 
 
 def _locked(*, tenant: Tenant, escalation_id: int) -> Escalation:
@@ -92,12 +93,18 @@ def escalation_claim(*, tenant: Tenant, escalation_id: int, actor: User) -> list
 
 @transaction.atomic
 def escalation_assign(*, tenant: Tenant, escalation_id: int, actor: User, assignee: User) -> list[Publication]:
-    _require_staff(tenant=tenant, actor=actor)
+    """Assign to a staff member. Only its holder or an owner or admin moves an escalation someone holds."""
+    membership = _require_staff(tenant=tenant, actor=actor)
     try:
         _require_staff(tenant=tenant, actor=assignee)
     except EscalationError:
         raise EscalationError("bad_request", "Assign to an agent, admin or owner of this tenant.") from None
     escalation = _locked(tenant=tenant, escalation_id=escalation_id)
+    holder = escalation.assigned_to_id
+    if holder == assignee.pk:
+        return []
+    if holder is not None and holder != actor.pk and membership.role not in MANAGER_ROLES:
+        raise CLAIMED_BY_OTHER
     _acknowledge(escalation, agent=assignee, actor=actor, kind=EventKind.ASSIGNED)
     return [*_joined(escalation, assignee), *position_updates(tenant, skip=escalation.pk)]
 
@@ -110,12 +117,17 @@ class Reply:
 
 @transaction.atomic
 def agent_reply(*, tenant: Tenant, escalation_id: int, actor: User, text: str) -> Reply:
-    """Store a staff reply in the conversation; claims the escalation when nobody has it yet."""
+    """Store a staff reply in the conversation; claims the escalation when nobody has it yet.
+
+    Raises ``CLAIMED_BY_OTHER`` when another staff member holds it (they are the customer's contact).
+    """
     text = storable_text(text).strip()  # a NUL or lone surrogate (JSON escapes allow both) can't be stored
     if not text or len(text) > MAX_REPLY_CHARS:
         raise EMPTY_REPLY
     _require_staff(tenant=tenant, actor=actor)
     escalation = _locked(tenant=tenant, escalation_id=escalation_id)
+    if escalation.assigned_to_id not in (None, actor.pk):
+        raise CLAIMED_BY_OTHER
     publications: list[Publication] = []
     if escalation.assigned_to_id is None:
         _acknowledge(escalation, agent=actor, actor=actor, kind=EventKind.CLAIMED)

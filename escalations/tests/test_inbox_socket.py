@@ -258,3 +258,23 @@ async def test_assign_to_a_member_of_the_tenant_assigns(
     assert [row["escalation_id"] for row in queue["items"]] == [escalation.pk]
     await escalation.arefresh_from_db()
     assert escalation.assigned_to_id == owner.pk
+
+
+async def test_a_reply_to_a_conversation_another_agent_holds_is_refused_clearly(
+    staff_connect: StaffConnect, tenant: Tenant, agent: User, owner: User
+) -> None:
+    # given alice has claimed the conversation
+    escalation = await _escalation(tenant)
+    alice = await staff_connect(owner, tenant)
+    await alice.send({"type": "claim", "escalation_id": escalation.pk})
+    await alice.receive_until("queue")
+    # when bob replies in it from his inbox
+    bob = await staff_connect(agent, tenant)
+    await bob.send({"type": "reply", "escalation_id": escalation.pk, "text": "Bob here"})
+    # then he is told why, and nothing is stored
+    assert await bob.receive_until("error") == {
+        "type": "error",
+        "code": "claimed",
+        "message": "Another agent has already claimed this conversation.",
+    }
+    assert not await Message.objects.filter(role=MessageRole.AGENT).aexists()
