@@ -41,7 +41,7 @@ from chat.protocol import (
     parse_frame,
 )
 from chat.selectors import conversation_history, conversation_language, conversation_resume_frames
-from escalations.handoff import escalate_request
+from escalations.handoff import escalate_request, question_handed_back
 from escalations.watch import publish_message
 from routing.language import DEFAULT, detect_language
 from supportai.db import db_call
@@ -273,8 +273,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "agent.typing"})
 
     async def escalation_status(self, event: dict[str, Any]) -> None:
-        """Handoff progress from the inbox (joined, place in line, handed back, resolved)."""
+        """Handoff progress from the inbox (joined, place in line, handed back, resolved).
+
+        Handed back while the customer's last message waited for a reply: the assistant answers it now.
+        """
         await self.send_json(event["frame"])
+        if "answer" in event and self.tenant is not None and self.conversation is not None:
+            question = await db_call(question_handed_back)(
+                tenant=self.tenant, conversation=self.conversation, event=event
+            )
+            if question is not None:
+                self.enqueue(question)
 
     async def on_escalate(self, command: Escalate) -> None:
         assert self.tenant is not None and self.conversation is not None

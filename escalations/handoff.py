@@ -5,6 +5,7 @@
   (or updates) the escalation and the assistant says the handoff line instead of answering.
 * ``after_answer`` runs on a stored answer: the knowledge had nothing relevant twice → hand over.
 * ``escalate_request`` answers the widget's ``escalate`` frame ("Talk to a human").
+* ``question_handed_back``: the customer message left unanswered at a hand-back, for the socket to answer.
 * ``resume_frames`` gives a resumed widget the open handoff's ``escalation`` frame again.
 """
 
@@ -30,6 +31,7 @@ from escalations.selectors import (
     open_escalation_for,
     policy_for,
     service_hours_for,
+    unanswered_question,
     waiting_positions,
 )
 from escalations.services import (
@@ -178,6 +180,19 @@ async def escalate_request(*, tenant: Tenant, conversation_id: int, command: Esc
     raised = await db_call(button_raise)(tenant=tenant, conversation_id=conversation_id, command=command, ip=ip)
     await publish(raised.publications)
     return raised.frame
+
+
+def question_handed_back(*, tenant: Tenant, conversation: Conversation, event: dict[str, Any]) -> Message | None:
+    """The customer message an ``escalation.status`` event hands to the assistant, while still unanswered.
+
+    Staff handed the conversation back after the customer wrote (``staff._close``); the customer's socket
+    queues it as a turn. Another conversation's message, or one answered meanwhile, is None.
+    """
+    message_id = event.get("answer")
+    if not isinstance(message_id, int):
+        return None
+    question = unanswered_question(tenant=tenant, conversation_id=conversation.pk)
+    return question if question is not None and question.pk == message_id else None
 
 
 def resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
-from chat.models import Conversation
+from chat.models import Conversation, Message, MessageRole
 from escalations.hours import ServiceHours
 from escalations.models import PRIORITY_RANK, Escalation, EscalationPolicy, Mode, Status
 from supportai.memo import TenantMemo
@@ -104,3 +104,16 @@ def staff_member_get(*, tenant: Tenant, user_id: int) -> User | None:
     """The user with this id when they are a member of the tenant (any role), else None."""
     membership = Membership.objects.filter(tenant=tenant, user_id=user_id).select_related("user").first()
     return None if membership is None else membership.user
+
+
+def unanswered_question(*, tenant: Tenant, conversation_id: int) -> Message | None:
+    """The conversation's newest message when it is the customer's: nobody (agent or assistant) answered it yet."""
+    latest = (
+        Message.objects.for_tenant(tenant)
+        .filter(
+            conversation_id=conversation_id, role__in=[MessageRole.CUSTOMER, MessageRole.AGENT, MessageRole.ASSISTANT]
+        )
+        .order_by("-pk")
+        .first()
+    )
+    return latest if latest is not None and latest.role == MessageRole.CUSTOMER else None

@@ -16,6 +16,7 @@ from chat.models import Conversation, ConversationStatus, Message, MessageRole
 from escalations import messages
 from escalations.models import Escalation, EventKind, Resolution, Status
 from escalations.realtime import Publication, queue_changed, to_customer
+from escalations.selectors import unanswered_question
 from escalations.services import (
     CLAIMED_BY_OTHER,
     EMPTY_REPLY,
@@ -164,8 +165,14 @@ def _close(
         if resolution == Resolution.HANDED_BACK
         else ("resolved", messages.resolved())
     )
+    closed = frame_publication(escalation, customer_frame(escalation, status=status, message=text))
+    handed_back = resolution == Resolution.HANDED_BACK
+    question = unanswered_question(tenant=tenant, conversation_id=escalation.conversation_id) if handed_back else None
+    if question is not None:
+        # the customer wrote after the last reply (just as staff handed back): the assistant answers it
+        closed = to_customer(escalation.conversation_id, {**closed.event, "answer": question.pk})
     publications = [
-        frame_publication(escalation, customer_frame(escalation, status=status, message=text)),
+        closed,
         queue_changed(tenant.pk, escalation.pk),
         *position_updates(tenant),
     ]

@@ -226,3 +226,47 @@ async def test_blocked_questions_are_not_unanswered_questions(
     assert [frames[-1]["escalated"] for frames in (first, second)] == [False, False]
     assert await Message.objects.filter(tenant=tenant, outcome="blocked").acount() == 2
     assert not await Escalation.objects.filter(tenant=tenant).aexists()
+
+
+async def _in_live_handoff_claimed_by(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User
+) -> Any:
+    customer = await connect(tenant)
+    await customer.send({"type": "escalate", "reason": "help"})
+    frame = await customer.receive()
+    staff = await staff_connect(agent, tenant)
+    await staff.send({"type": "claim", "escalation_id": frame["escalation_id"]})
+    assert (await customer.receive())["status"] == "acknowledged"
+    return customer, staff, frame["escalation_id"]
+
+
+async def test_a_message_left_unanswered_at_hand_back_is_answered_by_the_assistant(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, always_open: EscalationPolicy
+) -> None:
+    # given a live handoff where the customer writes just as the agent hands back
+    customer, staff, escalation_id = await _in_live_handoff_claimed_by(connect, staff_connect, tenant, agent)
+    await customer.send({"type": "message.send", "client_id": "late", "text": "What are your opening hours?"})
+    ack = await customer.receive()
+    assert ack["type"] == "message.ack"
+    # when the agent hands back without answering it
+    await staff.send({"type": "hand_back", "escalation_id": escalation_id})
+    # then the customer is told, and the assistant answers the message
+    returned = await customer.receive()
+    assert returned["type"] == "escalation" and returned["status"] == "returned"
+    frames = await customer.receive_until("message.end")
+    assert frames[0]["type"] == "message.start" and frames[-1]["status"] == "complete"
+    answer = await Message.objects.aget(pk=frames[-1]["message_id"])
+    assert answer.role == MessageRole.ASSISTANT and answer.reply_to_id == ack["message_id"]
+
+
+async def test_a_hand_back_after_the_agent_answered_leaves_the_assistant_silent(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, always_open: EscalationPolicy
+) -> None:
+    customer, staff, escalation_id = await _in_live_handoff_claimed_by(connect, staff_connect, tenant, agent)
+    await customer.send({"type": "message.send", "client_id": "q", "text": "Can you move my booking?"})
+    assert (await customer.receive())["type"] == "message.ack"
+    await staff.send({"type": "reply", "escalation_id": escalation_id, "text": "Done, see you Monday."})
+    assert (await customer.receive())["type"] == "agent.message"
+    await staff.send({"type": "hand_back", "escalation_id": escalation_id})
+    assert (await customer.receive())["status"] == "returned"
+    assert await customer.communicator.receive_nothing(timeout=1)  # nothing left to answer

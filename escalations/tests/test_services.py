@@ -284,3 +284,19 @@ def test_a_new_escalation_behind_the_others_tells_nobody_ahead(tenant: Tenant) -
     ben = ConversationFactory.create(tenant=tenant)
     publish_sync(escalation_raise(tenant=tenant, conversation_id=ben.pk, hits=[HUMAN]).publications)
     assert _positions_told(layer, ann_channel) == []  # still first: nothing changed for her
+
+
+def test_only_this_conversations_still_unanswered_message_is_handed_to_the_assistant(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    from escalations.handoff import question_handed_back
+
+    conversation = ConversationFactory.create(tenant=tenant)
+    question = MessageFactory.create(conversation=conversation, text="Still there?")
+    foreign = MessageFactory.create(conversation=ConversationFactory.create(tenant=other_tenant), text="Mine")
+    assert question_handed_back(tenant=tenant, conversation=conversation, event={"answer": question.pk}) == question
+    for event in ({"answer": foreign.pk}, {"answer": str(question.pk)}, {}):
+        assert question_handed_back(tenant=tenant, conversation=conversation, event=event) is None
+    assert question_handed_back(tenant=other_tenant, conversation=conversation, event={"answer": question.pk}) is None
+    MessageFactory.create(conversation=conversation, role=MessageRole.ASSISTANT, text="Yes!")  # answered meanwhile
+    assert question_handed_back(tenant=tenant, conversation=conversation, event={"answer": question.pk}) is None
