@@ -5,11 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from chat.models import Conversation, Message, MessageRole
 from escalations.hours import ServiceHours
-from escalations.models import PRIORITY_RANK, Escalation, EscalationPolicy, Mode, Status
+from escalations.models import (
+    PRIORITY_RANK,
+    Channel,
+    DeliveryStatus,
+    Escalation,
+    EscalationPolicy,
+    Mode,
+    NotificationDelivery,
+    Status,
+)
 from supportai.memo import TenantMemo
 from supportai.models import Membership, Tenant
 
@@ -117,3 +126,16 @@ def unanswered_question(*, tenant: Tenant, conversation_id: int) -> Message | No
         .first()
     )
     return latest if latest is not None and latest.role == MessageRole.CUSTOMER else None
+
+
+def ticket_went_out(*, tenant: Tenant, escalation: Escalation) -> bool:
+    """True when the escalation's ticket was sent, or is being sent, with what the escalation said then.
+
+    A ticket still waiting for its first attempt (or for a retry) reads the escalation afresh when sent.
+    """
+    attempted = Q(status=DeliveryStatus.SENT) | Q(status=DeliveryStatus.PENDING, attempts__gt=0)
+    return (
+        NotificationDelivery.objects.for_tenant(tenant)
+        .filter(attempted, escalation=escalation, channel=Channel.TICKET)
+        .exists()
+    )

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -22,15 +23,23 @@ from escalations import messages
 from escalations.limits import RATE_LIMITED_MESSAGE, escalation_allowed
 from escalations.models import (
     PRIORITY_RANK,
+    Channel,
     Escalation,
     EscalationEvent,
     EventKind,
     Mode,
+    NotificationDelivery,
     Priority,
     Status,
 )
 from escalations.realtime import Publication, queue_changed, to_customer
-from escalations.selectors import policy_for, service_hours_for, waiting_escalations, waiting_positions
+from escalations.selectors import (
+    policy_for,
+    service_hours_for,
+    ticket_went_out,
+    waiting_escalations,
+    waiting_positions,
+)
 from escalations.summary import conversation_summary
 from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Role, Tenant
@@ -127,6 +136,23 @@ def position_updates(
     return updates
 
 
+def _ticket_follow_up(*, tenant: Tenant, escalation: Escalation) -> None:
+    """The customer's address arrived after their ticket went without it: send the team the ticket again,
+    now with the customer as Reply-To (a ticket not sent yet reads the address itself)."""
+    if (
+        escalation.mode != Mode.TICKET
+        or not escalation.contact_email
+        or not ticket_went_out(tenant=tenant, escalation=escalation)
+    ):
+        return
+    from escalations.notifications.dispatch import enqueue_delivery
+
+    delivery = NotificationDelivery.objects.create(
+        tenant=tenant, escalation=escalation, channel=Channel.TICKET, event=EventKind.UPDATED
+    )
+    transaction.on_commit(partial(enqueue_delivery, delivery.pk))
+
+
 @dataclass(frozen=True)
 class Raised:
     escalation: Escalation
@@ -182,7 +208,7 @@ def escalation_raise(
     escalation = existing.select_for_update().first()
     before = waiting_positions(tenant=tenant)  # who gets a new place in line once this one is in or moved up
     if escalation is not None:
-        old_priority = escalation.priority
+        old_priority, had_email = escalation.priority, bool(escalation.contact_email)
         _merge(escalation, hits, reason, email, phone)
         new_priority = priority_for(escalation.reason_codes)
         if PRIORITY_RANK[Priority(new_priority)] < PRIORITY_RANK[Priority(old_priority)]:
@@ -191,6 +217,8 @@ def escalation_raise(
         escalation.updated_at = now
         escalation.save()
         record_event(escalation, EventKind.UPDATED, from_status=escalation.status, codes=[h.code.value for h in hits])
+        if not had_email:
+            _ticket_follow_up(tenant=tenant, escalation=escalation)
         position = waiting_positions(tenant=tenant).get(escalation.pk)
         text = messages.already_waiting(team=policy.team_name, position=position)
         frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
@@ -246,4 +274,5 @@ def contact_email_capture(*, tenant: Tenant, conversation_id: int, text: str) ->
         escalation.updated_at = timezone.now()
         escalation.save(update_fields=["contact_email", "updated_at"])
         record_event(escalation, EventKind.UPDATED, from_status=escalation.status, contact_email=True)
+        _ticket_follow_up(tenant=tenant, escalation=escalation)
         return escalation.contact_email

@@ -10,12 +10,23 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core import mail
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chat.models import Conversation, FeedbackValue, Message, MessageFeedback, MessageRole
-from escalations.models import Escalation, EscalationPolicy, Mode, Priority
+from escalations.models import (
+    Channel,
+    DeliveryStatus,
+    Escalation,
+    EscalationPolicy,
+    EventKind,
+    Mode,
+    NotificationDelivery,
+    Priority,
+)
+from escalations.notifications.dispatch import deliver
 from escalations.realtime import publish_sync
 from escalations.services import escalation_raise, priority_for
 from escalations.tests.conftest import ALWAYS, set_hours
@@ -300,3 +311,67 @@ def test_only_this_conversations_still_unanswered_message_is_handed_to_the_assis
     assert question_handed_back(tenant=other_tenant, conversation=conversation, event={"answer": question.pk}) is None
     MessageFactory.create(conversation=conversation, role=MessageRole.ASSISTANT, text="Yes!")  # answered meanwhile
     assert question_handed_back(tenant=tenant, conversation=conversation, event={"answer": question.pk}) is None
+
+
+@pytest.fixture
+def ticket_tenant(tenant: Tenant, settings: Any) -> Tenant:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    set_hours(tenant, {"mon": []})  # always out of hours: tickets
+    tenant.escalation_email = "team@alpha.example"
+    tenant.save()
+    return tenant
+
+
+def test_an_email_given_after_the_ticket_went_sends_the_team_a_follow_up_to_reply_to(
+    ticket_tenant: Tenant, other_tenant: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
+    from escalations.services import contact_email_capture
+
+    # given an out-of-hours ticket that went to the team without the customer's address
+    conversation = ConversationFactory.create(tenant=ticket_tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    (ticket,) = mail.outbox
+    assert ticket.reply_to == []
+    # when another tenant's session names the conversation, nothing is kept or sent
+    with django_capture_on_commit_callbacks(execute=True):
+        assert contact_email_capture(tenant=other_tenant, conversation_id=conversation.pk, text="x@example.org") is None
+    assert len(mail.outbox) == 1
+    # when the customer writes their address
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_email_capture(tenant=ticket_tenant, conversation_id=conversation.pk, text="it's dana@example.org")
+    # then the team gets the ticket again, with the customer to reply to
+    _, follow_up = mail.outbox
+    assert follow_up.to == ["team@alpha.example"] and follow_up.reply_to == ["dana@example.org"]
+    delivery = NotificationDelivery.objects.get(event=EventKind.UPDATED)
+    assert (delivery.channel, delivery.status) == (Channel.TICKET, DeliveryStatus.SENT)
+
+
+def test_an_email_given_before_the_ticket_went_rides_with_it(
+    ticket_tenant: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
+    from escalations.services import contact_email_capture
+
+    # given a ticket not sent yet (the worker has not picked it up)
+    conversation = ConversationFactory.create(tenant=ticket_tenant)
+    with django_capture_on_commit_callbacks(execute=False):
+        escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    # when the customer writes their address, no second delivery is needed
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_email_capture(tenant=ticket_tenant, conversation_id=conversation.pk, text="dana@example.org")
+    assert NotificationDelivery.objects.count() == 1
+    # and the ticket, once sent, carries it
+    deliver(NotificationDelivery.objects.get().pk)
+    (ticket,) = mail.outbox
+    assert ticket.reply_to == ["dana@example.org"]
+
+
+def test_an_email_given_with_a_second_escalate_after_the_ticket_went_sends_a_follow_up(
+    ticket_tenant: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
+    conversation = ConversationFactory.create(tenant=ticket_tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    with django_capture_on_commit_callbacks(execute=True):
+        escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN], email="dana@example.org")
+    assert [message.reply_to for message in mail.outbox] == [[], ["dana@example.org"]]
