@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -19,6 +20,8 @@ from escalations.notifications.dispatch import enqueue_delivery
 from supportai.admin_mixins import TenantScopedModelAdmin
 
 SECRET_FIELDS = ("slack_webhook_url", "webhook_secret")
+WEBHOOK_NEEDS_SECRET = "A webhook URL needs a signing secret: every webhook is HMAC-SHA256 signed."
+WEBHOOK_NEEDS_HTTPS = "The webhook URL must start with https:// (plain http:// only with DEBUG on)."
 
 
 class EscalationPolicyForm(forms.ModelForm):
@@ -30,7 +33,11 @@ class EscalationPolicyForm(forms.ModelForm):
     webhook_secret = forms.CharField(
         required=False, widget=forms.PasswordInput(render_value=False), help_text="Blank keeps the stored secret"
     )
-    webhook_url = forms.URLField(required=False, assume_scheme="https", help_text="JSON POST, HMAC-SHA256 signed")
+    webhook_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        help_text="JSON POST, HMAC-SHA256 signed with the webhook secret (required with a URL); https:// only",
+    )
     clear_secrets = forms.BooleanField(required=False, help_text="Remove the Slack URL and the webhook secret")
 
     class Meta:
@@ -64,7 +71,19 @@ class EscalationPolicyForm(forms.ModelForm):
                 cleaned[name] = ""
             elif not cleaned.get(name) and self.instance.pk:
                 cleaned[name] = getattr(self.instance, name)
+        self._check_webhook(cleaned)
         return cleaned
+
+    def _check_webhook(self, cleaned: dict[str, Any]) -> None:
+        """A webhook is always signed and, outside development, sent over HTTPS. A stored URL
+        without a secret (saved before this rule) is refused on the policy's next save."""
+        url: str = cleaned.get("webhook_url") or ""
+        if not url:
+            return
+        if not cleaned.get("webhook_secret"):
+            self.add_error("webhook_secret", WEBHOOK_NEEDS_SECRET)
+        if not settings.DEBUG and not url.lower().startswith("https://"):
+            self.add_error("webhook_url", WEBHOOK_NEEDS_HTTPS)
 
 
 @admin.register(EscalationPolicy)

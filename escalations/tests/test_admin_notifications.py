@@ -1,0 +1,115 @@
+"""Admin of notification targets and deliveries: the webhook is always signed (and over HTTPS
+in production); retrying failed deliveries reaches only tenants the user manages and clears what
+would hold the new attempt back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from escalations.models import EscalationPolicy
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+NEEDS_SECRET = b"A webhook URL needs a signing secret"
+NEEDS_HTTPS = b"The webhook URL must start with https://"
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def policy_form(tenant: Tenant, **fields: Any) -> dict[str, Any]:
+    return {
+        "tenant": tenant.pk,
+        "team_name": "care team",
+        "timezone": "",
+        "weekly_hours": '{"mon": [["09:00", "17:00"]]}',
+        "holidays": "",
+        "billing_dispute_threshold": "100",
+        "sla_minutes_high": 15,
+        "sla_minutes_medium": 60,
+        "sla_minutes_low": 240,
+        "notify_email": "on",
+        "slack_webhook_url": "",
+        "webhook_url": "",
+        "webhook_secret": "",
+        **fields,
+    }
+
+
+def change_url(policy: EscalationPolicy) -> str:
+    return f"/admin/escalations/escalationpolicy/{policy.pk}/change/"
+
+
+def test_a_webhook_url_without_a_secret_is_refused(owner: User, tenant: Tenant) -> None:
+    policy = EscalationPolicy.objects.create(tenant=tenant)
+    page = logged_in(owner).post(change_url(policy), policy_form(tenant, webhook_url="https://hooks.example.com/x"))
+    assert page.status_code == 200 and NEEDS_SECRET in page.content
+    policy.refresh_from_db()
+    assert policy.webhook_url == ""
+
+
+def test_a_stored_url_without_a_secret_is_refused_on_the_next_save(owner: User, tenant: Tenant) -> None:
+    policy = EscalationPolicy.objects.create(tenant=tenant, webhook_url="https://hooks.example.com/x")
+    client = logged_in(owner)
+    page = client.post(change_url(policy), policy_form(tenant, webhook_url=policy.webhook_url, team_name="new"))
+    assert page.status_code == 200 and NEEDS_SECRET in page.content
+    policy.refresh_from_db()
+    assert policy.team_name != "new"
+    signed = policy_form(tenant, webhook_url=policy.webhook_url, webhook_secret="s3cret", team_name="new")
+    fixed = client.post(change_url(policy), signed)
+    assert fixed.status_code == 302
+    policy.refresh_from_db()
+    assert policy.team_name == "new" and policy.webhook_secret == "s3cret"
+
+
+def test_a_stored_secret_still_counts_and_clearing_it_needs_the_url_gone(owner: User, tenant: Tenant) -> None:
+    policy = EscalationPolicy.objects.create(
+        tenant=tenant, webhook_url="https://hooks.example.com/x", webhook_secret="s3cret"
+    )
+    client = logged_in(owner)
+    kept = client.post(change_url(policy), policy_form(tenant, webhook_url=policy.webhook_url))
+    assert kept.status_code == 302
+    cleared = client.post(change_url(policy), policy_form(tenant, webhook_url=policy.webhook_url, clear_secrets="on"))
+    assert cleared.status_code == 200 and NEEDS_SECRET in cleared.content
+    policy.refresh_from_db()
+    assert policy.webhook_secret == "s3cret"
+    both = client.post(change_url(policy), policy_form(tenant, webhook_url="", clear_secrets="on"))
+    assert both.status_code == 302
+    policy.refresh_from_db()
+    assert policy.webhook_url == "" and policy.webhook_secret == ""
+
+
+def test_plain_http_is_refused_when_debug_is_off(owner: User, tenant: Tenant, settings: Any) -> None:
+    settings.DEBUG = False
+    policy = EscalationPolicy.objects.create(tenant=tenant)
+    form = policy_form(tenant, webhook_url="http://hooks.example.com/x", webhook_secret="s3cret")
+    page = logged_in(owner).post(change_url(policy), form)
+    assert page.status_code == 200 and NEEDS_HTTPS in page.content
+    policy.refresh_from_db()
+    assert policy.webhook_url == "" and policy.webhook_secret == ""
+
+
+def test_plain_http_is_allowed_in_development(owner: User, tenant: Tenant, settings: Any) -> None:
+    settings.DEBUG = True
+    policy = EscalationPolicy.objects.create(tenant=tenant)
+    form = policy_form(tenant, webhook_url="http://127.0.0.1:9000/hook", webhook_secret="s3cret")
+    assert logged_in(owner).post(change_url(policy), form).status_code == 302
+    policy.refresh_from_db()
+    assert policy.webhook_url == "http://127.0.0.1:9000/hook"
+
+
+def test_another_tenants_policy_cannot_be_changed(owner: User, tenant: Tenant, other_tenant: Tenant) -> None:
+    theirs = EscalationPolicy.objects.create(tenant=other_tenant)
+    form = policy_form(other_tenant, webhook_url="https://evil.example.com/x", webhook_secret="s3cret")
+    response = logged_in(owner).post(change_url(theirs), form)
+    assert response.status_code in (302, 403, 404)
+    theirs.refresh_from_db()
+    assert theirs.webhook_url == ""
