@@ -141,8 +141,16 @@ class NotificationDeliveryAdmin(TenantScopedModelAdmin):
 
     @admin.action(description="Retry the selected failed deliveries", permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet[NotificationDelivery]) -> None:
-        failed = list(queryset.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True))
-        queryset.filter(pk__in=failed).update(status=DeliveryStatus.PENDING, attempts=0, updated_at=timezone.now())
-        for delivery_id in failed:
+        """Failed deliveries of tenants the user manages start over; those of tenants the user may
+        only view are left alone."""
+        failed = list(queryset.filter(status=DeliveryStatus.FAILED))
+        allowed = [delivery.pk for delivery in failed if self.has_change_permission(request, delivery)]
+        now = timezone.now()
+        NotificationDelivery.objects.filter(pk__in=allowed).update(
+            status=DeliveryStatus.PENDING, attempts=0, updated_at=now
+        )
+        for delivery_id in allowed:
             enqueue_delivery(delivery_id)
-        messages.info(request, f"Re-queued {len(failed)} deliveries.")
+        skipped = len(failed) - len(allowed)
+        not_managed = f" Left {skipped} of tenants you do not manage." if skipped else ""
+        messages.info(request, f"Re-queued {len(allowed)} deliveries.{not_managed}")

@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core import mail
 from django.test import Client
 
-from escalations.models import EscalationPolicy
-from supportai.models import Tenant
+from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
+from escalations.tests.factories import EscalationFactory
+from supportai.models import Role, Tenant
+from supportai.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +116,41 @@ def test_another_tenants_policy_cannot_be_changed(owner: User, tenant: Tenant, o
     assert response.status_code in (302, 403, 404)
     theirs.refresh_from_db()
     assert theirs.webhook_url == ""
+
+
+DELIVERIES = "/admin/escalations/notificationdelivery/"
+
+
+def failed_email_delivery(tenant: Tenant, **fields: Any) -> NotificationDelivery:
+    tenant.escalation_email = f"care@{tenant.slug}.example.com"
+    tenant.save(update_fields=["escalation_email"])
+    escalation = EscalationFactory.create(conversation__tenant=tenant)
+    delivery: NotificationDelivery = NotificationDelivery.objects.create(
+        tenant=tenant,
+        escalation=escalation,
+        channel=Channel.EMAIL,
+        status=DeliveryStatus.FAILED,
+        attempts=5,
+        last_error="email: connection refused",
+        **fields,
+    )
+    return delivery
+
+
+def retry(client: Client, *deliveries: NotificationDelivery) -> None:
+    client.post(DELIVERIES, {"action": "retry", "_selected_action": [delivery.pk for delivery in deliveries]})
+
+
+def test_retry_leaves_deliveries_of_tenants_the_user_only_views(
+    owner: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    MembershipFactory.create(user=owner, tenant=other_tenant, role=Role.ANALYST)
+    ours = failed_email_delivery(tenant)
+    theirs = failed_email_delivery(other_tenant)
+    retry(logged_in(owner), ours, theirs)
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert ours.status == DeliveryStatus.SENT and ours.attempts == 1
+    assert theirs.status == DeliveryStatus.FAILED and theirs.attempts == 5
+    assert theirs.last_error == "email: connection refused"
+    assert [message.to for message in mail.outbox] == [[f"care@{tenant.slug}.example.com"]]
