@@ -133,7 +133,18 @@ class NotificationDeliveryAdmin(TenantScopedModelAdmin):
     list_display = ("pk", "tenant", "escalation", "channel", "status", "attempts", "updated_at")
     list_filter = ("status", "channel")
     list_select_related = ("tenant", "escalation")
-    readonly_fields = ("escalation", "channel", "event", "status", "attempts", "last_error", "sent_at", "created_at")
+    readonly_fields = (
+        "escalation",
+        "channel",
+        "event",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "next_attempt_at",
+        "leased_until",
+        "created_at",
+    )
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
@@ -141,13 +152,13 @@ class NotificationDeliveryAdmin(TenantScopedModelAdmin):
 
     @admin.action(description="Retry the selected failed deliveries", permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet[NotificationDelivery]) -> None:
-        """Failed deliveries of tenants the user manages start over; those of tenants the user may
-        only view are left alone."""
+        """Failed deliveries of tenants the user manages start over (no lease, due now); those of
+        tenants the user may only view are left alone."""
         failed = list(queryset.filter(status=DeliveryStatus.FAILED))
         allowed = [delivery.pk for delivery in failed if self.has_change_permission(request, delivery)]
         now = timezone.now()
         NotificationDelivery.objects.filter(pk__in=allowed).update(
-            status=DeliveryStatus.PENDING, attempts=0, updated_at=now
+            status=DeliveryStatus.PENDING, attempts=0, leased_until=None, next_attempt_at=now, updated_at=now
         )
         for delivery_id in allowed:
             enqueue_delivery(delivery_id)

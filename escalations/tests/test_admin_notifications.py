@@ -4,12 +4,14 @@ would hold the new attempt back."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
 from escalations.tests.factories import EscalationFactory
@@ -154,3 +156,26 @@ def test_retry_leaves_deliveries_of_tenants_the_user_only_views(
     assert theirs.status == DeliveryStatus.FAILED and theirs.attempts == 5
     assert theirs.last_error == "email: connection refused"
     assert [message.to for message in mail.outbox] == [[f"care@{tenant.slug}.example.com"]]
+
+
+def test_retry_clears_a_lease_and_a_due_time_left_on_the_row(owner: User, tenant: Tenant) -> None:
+    later = timezone.now() + timedelta(hours=1)
+    delivery = failed_email_delivery(tenant, leased_until=later, next_attempt_at=later)
+    retry(logged_in(owner), delivery)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
+    assert delivery.leased_until is None and delivery.next_attempt_at <= timezone.now()
+    assert len(mail.outbox) == 1
+
+
+def test_delivery_page_shows_the_lease_and_due_time_read_only(
+    owner: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    later = timezone.now() + timedelta(hours=1)
+    delivery = failed_email_delivery(tenant, leased_until=later, next_attempt_at=later)
+    client = logged_in(owner)
+    page = client.get(f"{DELIVERIES}{delivery.pk}/change/").content.decode()
+    assert "Next attempt at" in page and "Leased until" in page
+    assert 'name="next_attempt_at_0"' not in page and 'name="leased_until_0"' not in page
+    theirs = failed_email_delivery(other_tenant, leased_until=later)
+    assert client.get(f"{DELIVERIES}{theirs.pk}/change/").status_code == 302
