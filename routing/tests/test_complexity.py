@@ -108,3 +108,45 @@ def test_complexity_programming_questions_go_to_tier3(question):
 
     assert result.code is True
     assert result.tier == 3
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can you make an exception for my late cancellation?",
+        "Are there any exceptions to the cancellation policy?",
+        "Does the sauna function on Sundays?",
+        "What does the function room cost?",
+        "Can we hold a private function in the garden?",
+        "Can you debug why my booking was charged twice?",
+        "I need to configure my booking, can you make an exception?",  # technical word, everyday exception
+    ],
+)
+def test_complexity_everyday_function_exception_and_debug_are_not_programming(question):
+    result = analyze(question)
+
+    assert result.code is False
+    assert result.tier < 3
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "The function call to your booking endpoint hangs",
+        "Which function should I call to open the chat widget?",
+        "The callback function never runs",
+        "The widget throws an exception on load",
+        "I get an uncaught exception after login",
+        "Where do I find the debug log?",
+        "How do I turn on debug mode for the widget?",
+        "Can you help me debug my code?",
+        "Can you debug the webhook for me?",  # debug with something technical to debug
+        "The function I wrote to integrate your calendar fails",
+        "Which exception does the sso login raise?",
+    ],
+)
+def test_complexity_programming_function_exception_and_debug_go_to_tier3(question):
+    result = analyze(question)
+
+    assert result.code is True
+    assert result.tier == 3
