@@ -65,6 +65,12 @@ _EVERYDAY_CODE = (
     *("confirmation", "booking", "reservation", "reference", "verification", "promo", "promotional"),
     *("discount", "voucher", "coupon", "gift", "referral", "zip", "postal", "post", "dress", "area", "country"),
 )
+# A code given with its value ("my code is 1234", "access code: 5521") is one to type in, unless it
+# is an error or status code.
+_CODE_WITH_VALUE = (
+    "".join(rf"(?<!{word}[\s-])" for word in ("error", "status", "exit", "response", "return"))
+    + r"\bcodes?\s*(?:(?:is|was)\s+|[:#=]\s*)[a-z-]*\d"
+)
 _CONTEXT_WORDS = (
     _ContextWord(
         word=re.compile(r"\bcodes?\b"),
@@ -72,7 +78,7 @@ _CONTEXT_WORDS = (
             r"\b(?:source|sample|example|embed|snippet|widget|javascript|python|html|css|php|json)\s+code\b"
             r"|\bcode\s+(?:snippets?|samples?|examples?|blocks?|base)\b|\bcodebase\b"
         ),
-        everyday=re.compile(_after(_EVERYDAY_CODE, r"codes?\b")),
+        everyday=re.compile(_after(_EVERYDAY_CODE, r"codes?\b") + "|" + _CODE_WITH_VALUE),
     ),
     _ContextWord(
         word=re.compile(r"\bfunctions?\b"),

@@ -150,3 +150,26 @@ def test_complexity_programming_function_exception_and_debug_go_to_tier3(questio
 
     assert result.code is True
     assert result.tier == 3
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I want to configure SSO for my team, my code is 1234",
+        "How do I integrate the calendar? The access code: 5521",
+    ],
+)
+def test_complexity_a_code_with_its_value_is_not_programming_in_a_technical_question(question):
+    assert analyze(question).code is False
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "The webhook fails and the error code is 401",
+        "After the sso login the status-code: 500 comes back",
+        "I configured the webhook but my code is broken",
+    ],
+)
+def test_complexity_error_codes_and_code_without_a_value_stay_programming_in_a_technical_question(question):
+    assert analyze(question).code is True
