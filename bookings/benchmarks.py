@@ -159,6 +159,7 @@ def signed(payload: dict[str, Any], secret: str, *, timestamp: int | None = None
 
 
 def checkout_event(event_id: str, kind: str, booking: Any, *, payment_status: str = "paid") -> dict[str, Any]:
+    """A Checkout Session event as Stripe sends it for ``booking``'s own session (see ``payments``)."""
     return {
         "id": event_id,
         "object": "event",
@@ -172,7 +173,13 @@ def checkout_event(event_id: str, kind: str, booking: Any, *, payment_status: st
                 "object": "checkout.session",
                 "payment_status": payment_status if kind.endswith("completed") else "unpaid",
                 "payment_intent": f"pi_test_{booking.pk}" if kind.endswith("completed") else None,
-                "metadata": {"booking_id": str(booking.pk), "code": booking.confirmation_code},
+                "amount_total": booking.price_cents,
+                "currency": booking.currency,
+                "metadata": {
+                    "booking_id": str(booking.pk),
+                    "tenant_id": str(booking.tenant_id),
+                    "code": booking.confirmation_code,
+                },
             }
         },
     }

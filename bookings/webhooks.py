@@ -2,6 +2,9 @@
 
 Idempotency: the event id is the primary key of ``StripeEvent``; the row is inserted in the same
 transaction as the effect, so a duplicate delivery (even a concurrent one) applies nothing twice.
+Matching: a session event applies only when its metadata code and tenant, its id (once stored),
+amount and currency are the booking's own; otherwise the event is stored with a ``mismatch``
+outcome and changes nothing. A refund matches only the payment intent stored from such a session.
 Order safety: every handler looks at the booking's current state, so ``expired`` after
 ``completed`` changes nothing, ``completed`` after ``expired`` re-takes the slot if it is still
 free (else records that a refund is due), and a refund is recorded once.
@@ -37,24 +40,60 @@ HANDLED_TYPES = frozenset(
 )
 
 
-def _booking_for(obj: dict[str, Any]) -> Booking | None:
-    metadata = obj.get("metadata") or {}
-    booking_id = id_from_text(str(metadata.get("booking_id", "")))
+SESSION_TYPES = frozenset(
+    {"checkout.session.completed", "checkout.session.async_payment_succeeded", "checkout.session.expired"}
+)
+PAYMENT_TYPES = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
+NO_BOOKING = "no matching booking"
+MISMATCH = "mismatch: {reason}; nothing applied"
+
+
+def _booking_for(kind: str, obj: dict[str, Any]) -> Booking | None:
+    """The booking a session names (checked by ``_session_mismatch``), or a refund's by our stored payment intent."""
     bookings = Booking.objects.select_related("service", "tenant")
-    if booking_id is not None:
-        return bookings.filter(pk=booking_id).first()
-    intent = obj.get("payment_intent") or ""
+    if kind in SESSION_TYPES:
+        metadata = obj.get("metadata")
+        booking_id = id_from_text(str(metadata.get("booking_id", ""))) if isinstance(metadata, dict) else None
+        return bookings.filter(pk=booking_id).first() if booking_id is not None else None
+    # Only a payment intent we stored from a verified session: a charge's metadata proves nothing.
+    intent = obj.get("payment_intent")
     if isinstance(intent, str) and intent:
         return bookings.filter(stripe_payment_intent_id=intent).first()
     return None
 
 
+def _session_mismatch(kind: str, obj: dict[str, Any], booking: Booking) -> str:
+    """Why this Checkout Session is not the one ``payments`` made for ``booking`` ("" when it is).
+
+    ``booking_id`` is a sequential key any other sender on the Stripe account may reuse, so the
+    code and tenant must agree, the session must be the stored one (when one is stored) and a
+    payment must cover the booking's own price in its currency.
+    """
+    metadata = obj.get("metadata") or {}
+    if str(metadata.get("code", "")) != booking.confirmation_code:
+        return "confirmation code differs"
+    if str(metadata.get("tenant_id", "")) != str(booking.tenant_id):
+        return "tenant differs"
+    if booking.stripe_checkout_session_id and obj.get("id") != booking.stripe_checkout_session_id:
+        return "not the booking's checkout session"
+    if kind in PAYMENT_TYPES:
+        amount = obj.get("amount_total")
+        if type(amount) is not int or amount < booking.price_cents:
+            return f"amount {amount!r} below the booking's {booking.price_cents}"
+        if str(obj.get("currency") or "").lower() != booking.currency.lower():
+            return f"currency {obj.get('currency')!r} is not the booking's {booking.currency!r}"
+    return ""
+
+
 def apply_event(kind: str, obj: dict[str, Any]) -> tuple[Booking | None, str]:
     """Apply one verified event object; returns the booking touched and a short outcome."""
-    booking = _booking_for(obj)
+    booking = _booking_for(kind, obj)
     if booking is None:
-        return None, "no matching booking"
-    if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        return None, NO_BOOKING
+    if kind in SESSION_TYPES and (reason := _session_mismatch(kind, obj, booking)):
+        logger.warning("stripe session %r does not match booking %s: %s", obj.get("id"), booking.pk, reason)
+        return None, MISMATCH.format(reason=reason)[:200]
+    if kind in PAYMENT_TYPES:
         if obj.get("payment_status") not in ("paid", "no_payment_required"):
             return booking, f"payment status {obj.get('payment_status')!r}; waiting"
         paid = services.booking_mark_paid(
