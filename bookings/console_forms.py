@@ -52,11 +52,28 @@ class StartForm(forms.Form):
         return f"{self.cleaned_data['date']:%Y-%m-%d}T{self.cleaned_data['time']:%H:%M}"
 
 
+PAY_BY_LINK = "link"
+PAID_OFFLINE = "offline"
+
+
 class StaffBookingForm(StartForm):
     service = forms.ModelChoiceField(queryset=Service.objects.none())
     name = forms.CharField(max_length=200)
     email = forms.EmailField()
     notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    payment = forms.ChoiceField(
+        choices=[
+            (PAY_BY_LINK, "Customer pays online: the booking page shows a payment link; unpaid, the slot is released"),
+            (PAID_OFFLINE, "Paid offline (cash, card terminal, transfer): record the payment and confirm now"),
+        ],
+        initial=PAY_BY_LINK,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Payment (paid services only)",
+    )
+
+    def paid_offline(self) -> bool:
+        return bool(self.cleaned_data.get("payment") == PAID_OFFLINE)
 
     def __init__(self, *args: object, services: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

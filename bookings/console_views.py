@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_POST
 from bookings import availability, payments, selectors, services
 from bookings.console_forms import BookingFilterForm, CancelForm, StaffBookingForm, StartForm
 from bookings.dates import bookable_range_message, is_bookable_date
-from bookings.models import Booking, BookingSource
+from bookings.models import Booking, BookingSource, BookingStatus
 from bookings.services import Actor, BookingError
 from supportai.console.tenancy import TENANT_SWITCHED, require_membership, switched_since_rendered
 from supportai.models import Membership, Role
@@ -141,6 +142,14 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("bookings_console:detail", pk=booking.pk)
 
 
+def _booked_message(booking: Booking) -> str:
+    if booking.status == BookingStatus.PENDING:
+        return f"Booked {booking.confirmation_code}; it waits for payment: send the customer the payment link below."
+    if booking.paid_at is not None:
+        return f"Booked {booking.confirmation_code}; payment recorded, the customer was emailed."
+    return f"Booked {booking.confirmation_code}."
+
+
 @login_required
 def booking_new(request: HttpRequest) -> HttpResponse:
     membership = require_membership(request)
@@ -155,22 +164,26 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         if start is None:
             form.add_error("time", BAD_TIME)
         else:
+            actor = Actor.staff(request.user)
             try:
-                booking = services.booking_create(
-                    tenant=tenant,
-                    service=form.cleaned_data["service"],
-                    start=start,
-                    name=form.cleaned_data["name"],
-                    email=form.cleaned_data["email"],
-                    notes=form.cleaned_data["notes"],
-                    actor=Actor.staff(request.user),
-                    source=BookingSource.CONSOLE,
-                )
+                with transaction.atomic():
+                    booking = services.booking_create(
+                        tenant=tenant,
+                        service=form.cleaned_data["service"],
+                        start=start,
+                        name=form.cleaned_data["name"],
+                        email=form.cleaned_data["email"],
+                        notes=form.cleaned_data["notes"],
+                        actor=actor,
+                        source=BookingSource.CONSOLE,
+                    )
+                    if booking.price_cents > 0 and form.paid_offline():
+                        booking = services.booking_mark_paid(booking=booking, actor=actor)
             except BookingError as exc:
                 form.add_error(None, exc.message)
             else:
                 if payments.needs_checkout(booking):
                     payments.checkout_start(booking)
-                messages.success(request, f"Booked {booking.confirmation_code}.")
+                messages.success(request, _booked_message(booking))
                 return redirect("bookings_console:detail", pk=booking.pk)
     return render(request, "bookings/console/new.html", {"form": form, "tenant": tenant})
