@@ -18,6 +18,13 @@ from django.utils import timezone
 from supportai.models import EndUser, TenantScopedModel
 
 
+def price_text(cents: int, currency: str) -> str:
+    """``"95.00 EUR"``, or ``"Free"`` for nothing to pay."""
+    if cents <= 0:
+        return "Free"
+    return f"{cents / 100:.2f} {currency.upper()}"
+
+
 class Service(TenantScopedModel):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True, max_length=2000)
@@ -46,9 +53,7 @@ class Service(TenantScopedModel):
 
     @property
     def price_display(self) -> str:
-        if not self.is_paid:
-            return "Free"
-        return f"{self.price_cents / 100:.2f} {self.currency.upper()}"
+        return price_text(self.price_cents, self.currency)
 
 
 class Weekday(models.IntegerChoices):
@@ -160,6 +165,11 @@ class Booking(TenantScopedModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def price_display(self) -> str:
+        """The price this booking was made at (and charged), whatever the service costs now."""
+        return price_text(self.price_cents, self.currency)
 
     def holds_slot(self, now: datetime | None = None) -> bool:
         if self.status == BookingStatus.CONFIRMED:
