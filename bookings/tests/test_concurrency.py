@@ -6,7 +6,8 @@ import pytest
 
 from bookings import proposals
 from bookings.benchmarks import race
-from bookings.models import Booking, BookingStatus, ProposalStatus
+from bookings.models import Booking, BookingStatus, Proposal, ProposalStatus
+from bookings.services import SLOT_TAKEN, SLOT_UNAVAILABLE
 from bookings.tests.conftest import local, next_weekday
 from bookings.tests.factories import ServiceFactory
 from chat.services import conversation_open
@@ -31,6 +32,16 @@ def _confirm_all(tenant, prepared):
     return race(len(prepared), confirm)
 
 
+def _assert_one_won_and_the_rest_were_told_the_slot_is_taken(outcomes):
+    """Exactly one booking; every other racer failed cleanly with the slot-taken BookingError."""
+    assert not [o for o in outcomes if isinstance(o, BaseException)]
+    assert outcomes.count(ProposalStatus.EXECUTED) == 1
+    assert outcomes.count(ProposalStatus.FAILED) == len(outcomes) - 1
+    failed = Proposal.objects.filter(status=ProposalStatus.FAILED)
+    assert [p.result for p in failed] == [{"error": SLOT_UNAVAILABLE, "message": SLOT_TAKEN}] * (len(outcomes) - 1)
+    assert Booking.objects.count() == 1
+
+
 def test_fifty_customers_race_for_the_last_slot(tenant, service):
     # given: 50 conversations each holding a proposal for the same 10:00 slot (capacity 1)
     start = local(tenant, next_weekday(2), 10)
@@ -38,9 +49,7 @@ def test_fifty_customers_race_for_the_last_slot(tenant, service):
     # when: all confirm at the same instant, each on its own connection
     outcomes = _confirm_all(tenant, prepared)
     # then
-    assert not [o for o in outcomes if isinstance(o, BaseException)]
-    assert outcomes.count(ProposalStatus.EXECUTED) == 1
-    assert outcomes.count(ProposalStatus.FAILED) == RACERS - 1
+    _assert_one_won_and_the_rest_were_told_the_slot_is_taken(outcomes)
     assert Booking.objects.filter(status=BookingStatus.CONFIRMED).count() == 1
 
 
@@ -54,8 +63,7 @@ def test_overlapping_services_in_one_pool_race(tenant, service):
         for i in range(RACERS)
     ]
     outcomes = _confirm_all(tenant, prepared)
-    assert outcomes.count(ProposalStatus.EXECUTED) == 1
-    assert Booking.objects.count() == 1
+    _assert_one_won_and_the_rest_were_told_the_slot_is_taken(outcomes)
 
 
 def test_one_proposal_confirmed_fifty_times_books_once(tenant, service):
