@@ -74,7 +74,10 @@ def _session_mismatch(kind: str, obj: dict[str, Any], booking: Booking) -> str:
         return "confirmation code differs"
     if str(metadata.get("tenant_id", "")) != str(booking.tenant_id):
         return "tenant differs"
-    if booking.stripe_checkout_session_id and obj.get("id") != booking.stripe_checkout_session_id:
+    session_id = obj.get("id")
+    if not isinstance(session_id, str) or not session_id:
+        return "no session id"
+    if booking.stripe_checkout_session_id and session_id != booking.stripe_checkout_session_id:
         return "not the booking's checkout session"
     if kind in PAYMENT_TYPES:
         amount = obj.get("amount_total")
@@ -103,7 +106,8 @@ def apply_event(kind: str, obj: dict[str, Any]) -> tuple[Booking | None, str]:
     if kind == "checkout.session.expired":
         released = services.booking_release_hold(booking=booking, actor=STRIPE)
         return booking, "hold released" if released else "nothing to release"
-    refunded = int(obj.get("amount_refunded") or 0)
+    amount = obj.get("amount_refunded")
+    refunded = amount if type(amount) is int else 0
     services.booking_mark_refunded(booking=booking, actor=STRIPE, amount_cents=refunded)
     return booking, f"refunded {refunded}"
 
@@ -127,6 +131,11 @@ def event_process(payload: dict[str, Any]) -> tuple[bool, str]:
     return True, outcome
 
 
+def _has_object(payload: dict[str, Any]) -> bool:
+    data = payload.get("data")
+    return isinstance(data, dict) and isinstance(data.get("object"), dict)
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
@@ -141,7 +150,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     except (ValueError, UnicodeDecodeError):
         return JsonResponse({"error": "Invalid payload."}, status=400)
     payload = json.loads(request.body)
-    if not isinstance(payload, dict) or "id" not in payload or "data" not in payload:
+    if not isinstance(payload, dict) or "id" not in payload or not _has_object(payload):
         return JsonResponse({"error": "Invalid payload."}, status=400)
     applied, outcome = event_process(payload)
     logger.info("stripe event %s (%s): %s", event.id, payload.get("type"), outcome)

@@ -178,3 +178,38 @@ def test_a_mismatched_event_is_recorded_once(client, pending):
     assert first["duplicate"] is False and second["duplicate"] is True
     assert StripeEvent.objects.filter(event_id="evt_dup").count() == 1
     _untouched(pending)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "not an object",
+        {"object": "not an object"},
+        {"object": ["a", "list"]},
+    ],
+    ids=["data-text", "object-text", "object-list"],
+)
+def test_a_signed_event_of_the_wrong_shape_is_400_and_stores_nothing(client, data):
+    body, header = signed({"id": "evt_shape", "type": "checkout.session.completed", "data": data}, SECRET)
+    response = client.post(
+        "/webhooks/stripe/", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
+    assert response.status_code == 400 and response.json() == {"error": "Invalid payload."}
+    assert StripeEvent.objects.count() == 0
+
+
+def test_a_matching_session_without_an_id_applies_nothing(client, pending):
+    event = checkout_event("evt_no_id", "checkout.session.completed", pending)
+    session = {k: v for k, v in event["data"]["object"].items() if k != "id"}
+    result = _post(client, {**event, "data": {"object": session}})
+    assert result["outcome"].startswith("mismatch:")
+    _untouched(pending)
+
+
+def test_a_refund_amount_that_is_no_number_is_recorded_as_zero(client, pending):
+    _post(client, checkout_event("evt_paid_first", "checkout.session.completed", pending))
+    charge = {"id": "ch_1", "payment_intent": f"pi_test_{pending.pk}", "amount_refunded": "lots"}
+    result = _post(client, {"id": "evt_refund_text", "type": "charge.refunded", "data": {"object": charge}})
+    assert result["outcome"] == "refunded 0"
+    pending.refresh_from_db()
+    assert pending.refunded_at is not None
