@@ -176,8 +176,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             tenant=self.tenant, conversation=self.conversation, client_id=command.client_id, text=command.text
         )
         await self.send_json({"type": "message.ack", "client_id": command.client_id, "message_id": received.message.pk})
-        if received.created:
-            await publish_message(received.message)
+        if received.news is not None:
+            await publish_message(received.news)
         if received.created or received.reply is None:  # a resend of a question never answered (it was
             self.enqueue(received.message)  # still queued when the connection dropped) is answered now
         elif received.reply.status != MessageStatus.STREAMING:

@@ -20,6 +20,7 @@ from bookings.assistant import tools_for
 from chat.customer_context import customer_context_for
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.services import (
+    INTERRUPTED_EMPTY,
     AssistantOutcome,
     assistant_message_finish,
     assistant_message_start,
@@ -153,9 +154,6 @@ def end_frame(message: Message, *, escalated: bool = False) -> dict[str, Any]:
         "confidence": message.confidence,
         "status": message.status,
     }
-
-
-INTERRUPTED_EMPTY = AssistantOutcome(text="", status=MessageStatus.INTERRUPTED, sources=[])
 
 
 async def _start_reply(*, tenant: Tenant, conversation: Conversation, question: Message) -> Message:

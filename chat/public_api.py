@@ -177,9 +177,11 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
         "conversation_id": turn.conversation.pk,
         "resume_token": turn.resume_token,
     }
-    if received.created:
-        await publish_message(received.message)
-    elif received.reply is not None:  # answered, or being answered by the first request: no second answer
+    if received.news is not None:
+        await publish_message(received.news)
+    if not received.created and received.reply is not None:
+        # answered (cut short, or abandoned by a server that died, as interrupted), or being answered
+        # by the first request: no second answer
         if received.reply.status != MessageStatus.STREAMING:
             yield end_frame(received.reply)
         return

@@ -72,13 +72,20 @@ class ReceivedMessage:
     message: Message
     created: bool
     reply: Message | None
+    finished_reply: Message | None = None  # ``reply``, when this call finished it (abandoned mid-answer)
+
+    @property
+    def news(self) -> Message | None:
+        """What this call stored for staff to see: the new question, or the reply it finished."""
+        return self.message if self.created else self.finished_reply
 
 
 def message_receive(*, tenant: Tenant, conversation: Conversation, client_id: str, text: str) -> ReceivedMessage:
     """Store a customer message once per ``client_id``; a resend returns the first copy and its reply.
 
     New messages are the common case, so the insert comes first and the unique ``client_id`` per
-    conversation decides: a resend fails it and gets the stored copy instead.
+    conversation decides: a resend fails it and gets the stored copy instead. A reply its server
+    abandoned mid-answer is finished as interrupted first (see ``REPLY_ABANDONED_AFTER``).
     """
     try:
         with transaction.atomic():
@@ -94,6 +101,10 @@ def message_receive(*, tenant: Tenant, conversation: Conversation, client_id: st
     except IntegrityError:
         existing = Message.objects.for_tenant(tenant).get(conversation=conversation, client_id=client_id)
     reply = existing.replies.filter(role=MessageRole.ASSISTANT).order_by("-pk").first()
+    if reply is not None and reply.status == MessageStatus.STREAMING:
+        finished = _reply_finish_if_abandoned(tenant=tenant, reply=reply)
+        if finished is not None:
+            return ReceivedMessage(message=existing, created=False, reply=finished, finished_reply=finished)
     return ReceivedMessage(message=existing, created=False, reply=reply)
 
 
@@ -180,6 +191,36 @@ def assistant_message_finish(*, tenant: Tenant, message_id: int, outcome: Assist
     message.save()
     Conversation.objects.filter(pk=message.conversation_id).update(last_activity_at=timezone.now())
     return message
+
+
+INTERRUPTED_EMPTY = AssistantOutcome(text="", status=MessageStatus.INTERRUPTED, sources=[])
+
+# A reply row is written when its turn starts streaming and when it ends (deltas are not stored), so
+# nothing marks a turn alive in between; a turn takes at most its rounds' router deadlines (20 s each
+# by default). One still streaming after this was left by a server that died mid-answer.
+REPLY_ABANDONED_AFTER = ANSWER_CLAIM_TIMEOUT
+
+
+def _reply_finish_if_abandoned(*, tenant: Tenant, reply: Message) -> Message | None:
+    """Finish ``reply`` as interrupted if its server abandoned it, and return it; None when it is
+    still young or another caller finished it first (the conditional update lets one caller do it;
+    a resend losing that race gets the ack alone, as while the answer streams).
+
+    Like an answer cut short when its customer left, it is repeated to resends as ``interrupted``
+    (docs/websocket-protocol.md), with no text: what it streamed was never stored.
+    """
+    cutoff = timezone.now() - REPLY_ABANDONED_AFTER
+    if reply.created_at >= cutoff:
+        return None
+    with transaction.atomic():
+        abandoned = (
+            Message.objects.for_tenant(tenant)
+            .filter(pk=reply.pk, status=MessageStatus.STREAMING, created_at__lt=cutoff)
+            .update(status=MessageStatus.INTERRUPTED)
+        )
+        if not abandoned:
+            return None
+        return assistant_message_finish(tenant=tenant, message_id=reply.pk, outcome=INTERRUPTED_EMPTY)
 
 
 def _assistant_message(*, tenant: Tenant, conversation: Conversation, message_id: int) -> Message:

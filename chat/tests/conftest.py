@@ -5,14 +5,16 @@ import json
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
+from django.utils import timezone
 
-from chat import engine
+from chat import engine, services
 from chat.models import Message, MessageStatus
 from supportai.asgi import application
 from supportai.models import Tenant
@@ -133,3 +135,15 @@ def first_turn_held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldTurn]:
     monkeypatch.setattr(engine, "retrieve_passages", retrieve)
     yield held
     held.release.set()  # never leave a pool thread waiting after the test
+
+
+def reply_left_streaming(tenant: Tenant, question: Message, *, age: timedelta) -> Message:
+    """The reply row a server stored for ``question`` ``age`` ago before it died mid-answer: claimed,
+    streaming, never finished (deltas are not written to the row, so it has no text)."""
+    assert services.message_answer_claim(tenant=tenant, question=question)
+    reply = services.assistant_message_start(tenant=tenant, conversation=question.conversation, reply_to=question)
+    then = timezone.now() - age
+    Message.objects.filter(pk=question.pk).update(answer_claimed_at=then)
+    Message.objects.filter(pk=reply.pk).update(created_at=then)
+    reply.refresh_from_db()
+    return reply

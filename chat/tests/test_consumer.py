@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.db import DataError
 
-from chat import engine
+from chat import engine, services
 from chat.models import Conversation, ConversationRating, Message, MessageFeedback, MessageRole, MessageStatus
 from chat.protocol import MAX_MESSAGE_CHARS
-from chat.tests.conftest import Connect, HeldTurn, settled_message
+from chat.services import ANSWER_CLAIM_TIMEOUT
+from chat.tests.conftest import Connect, HeldTurn, reply_left_streaming, settled_message
+from escalations.watch import watch_group
 from routing import services as routing_services
 from routing.guardrails import FLAG_SECRET
 from routing.models import CostEvent, GuardrailEvent
@@ -135,6 +140,64 @@ async def test_a_question_cut_off_before_its_reply_row_is_answered_when_resent(
     # then the cut-off turn gave up its claim, and the question is answered there
     assert frames[0] == ack and frames[1]["type"] == "message.start"
     assert frames[-1]["status"] == "complete"
+
+
+async def test_a_resend_of_a_question_whose_server_died_mid_answer_gets_the_interrupted_end(
+    connect: Connect, tenant: Tenant
+) -> None:
+    # given a question whose reply row a server left streaming when it died, and staff watching
+    layer = get_channel_layer()
+    assert layer is not None
+    first = await connect(tenant)
+    conversation_id = first.ready["conversation_id"]
+    frame = {"type": "message.send", "client_id": "w-3", "text": "Tell me about memberships"}
+    question = await _received(tenant, conversation_id, "w-3")
+    reply = await sync_to_async(reply_left_streaming)(tenant, question, age=ANSWER_CLAIM_TIMEOUT + timedelta(seconds=1))
+    staff = await layer.new_channel()
+    await layer.group_add(watch_group(tenant_id=tenant.pk, conversation_id=conversation_id), staff)
+    provider = ScriptedProvider(name="local")
+    with override_providers({"local": provider}):
+        # when the customer resends it
+        await first.send(frame)
+        ack = await first.receive()
+        end = await first.receive()
+        # and once more
+        await first.send(frame)
+        again = [await first.receive(), await first.receive()]
+    # then the cut-short answer ends as interrupted, nothing is generated, and staff see it final once
+    assert ack == {"type": "message.ack", "client_id": "w-3", "message_id": question.pk}
+    assert (end["type"], end["message_id"], end["status"], end["text"]) == ("message.end", reply.pk, "interrupted", "")
+    assert again == [ack, end]
+    assert provider.requests == []
+    published = await asyncio.wait_for(layer.receive(staff), timeout=5)
+    assert (published["message_id"], published["role"]) == (reply.pk, "assistant")
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(staff), timeout=0.5)
+
+
+async def test_another_tenants_socket_cannot_finish_a_dead_reply(
+    connect: Connect, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given tenant's question whose reply row a dead server left streaming
+    ours = await connect(tenant)
+    question = await _received(tenant, ours.ready["conversation_id"], "w-4")
+    reply = await sync_to_async(reply_left_streaming)(tenant, question, age=2 * ANSWER_CLAIM_TIMEOUT)
+    # when another tenant's widget resumes with its token and sends the same client_id
+    theirs = await connect(other_tenant, origin="https://bravo.example.com", resume=ours.ready["resume_token"])
+    frames = await theirs.ask("Tell me about memberships", "w-4")
+    # then that is the other tenant's own new question, answered there; tenant's reply is untouched
+    assert theirs.ready["conversation_id"] != ours.ready["conversation_id"]
+    assert frames[0]["message_id"] != question.pk and frames[-1]["message_id"] != reply.pk
+    assert (await Message.objects.aget(pk=reply.pk)).status == MessageStatus.STREAMING
+
+
+async def _received(tenant: Tenant, conversation_id: int, client_id: str) -> Message:
+    """A question stored on an earlier connection (whose server then died)."""
+    conversation = await Conversation.objects.aget(pk=conversation_id)
+    received = await sync_to_async(services.message_receive)(
+        tenant=tenant, conversation=conversation, client_id=client_id, text="Tell me about memberships"
+    )
+    return received.message
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,8 @@ from chat import limits, services
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.protocol import MAX_FRAME_BYTES, MAX_MESSAGE_CHARS
 from chat.public_api import BODY_TOO_LONG, USE_POST
-from chat.tests.conftest import HeldTurn
+from chat.services import ANSWER_CLAIM_TIMEOUT
+from chat.tests.conftest import HeldTurn, reply_left_streaming
 from chat.tests.http_bodies import utf8_body
 from escalations.models import Mode
 from escalations.tests.factories import EscalationFactory
@@ -419,3 +420,90 @@ def test_the_same_client_id_in_another_tenant_is_answered_while_the_first_is(
     assert len(provider.requests) == 2
     assert Message.objects.get(pk=theirs.json()["answer"]["message_id"]).tenant_id == other_tenant.pk
     assert Message.objects.get(pk=ours.json()["answer"]["message_id"]).tenant_id == tenant.pk
+
+
+def test_a_resend_of_a_question_whose_server_died_mid_answer_says_it_was_interrupted(tenant: Tenant) -> None:
+    # given a question whose reply row a server left streaming when it died
+    resume_token, question = _cut_off_question(tenant, "h-7")
+    reply = reply_left_streaming(tenant, question, age=ANSWER_CLAIM_TIMEOUT + timedelta(seconds=1))
+    body = {"key": tenant.public_key, "client_id": "h-7", "text": "Hello?", "resume_token": resume_token}
+    provider = ScriptedProvider(name="local")
+    with override_providers({"local": provider}):
+        # when it is resent
+        response = _post("/api/v1/public/chat/messages", body)
+    # then the cut-short answer comes back marked interrupted (not 202 for ever), and nothing is generated
+    assert response.status_code == 200
+    answer = response.json()["answer"]
+    assert (answer["message_id"], answer["status"], answer["text"]) == (reply.pk, "interrupted", "")
+    assert provider.requests == []
+    assert list(Message.objects.filter(reply_to=question).values_list("pk", "status")) == [
+        (reply.pk, MessageStatus.INTERRUPTED)
+    ]
+
+
+@pytest.mark.asyncio
+async def test_sse_resend_of_a_question_whose_server_died_mid_answer_ends_interrupted(tenant: Tenant) -> None:
+    # given a question whose reply row a server left streaming when it died
+    resume_token, question = await sync_to_async(_cut_off_question)(tenant, "s-7")
+    reply = await sync_to_async(reply_left_streaming)(tenant, question, age=2 * ANSWER_CLAIM_TIMEOUT)
+    # when it is resent on the stream
+    response = await AsyncClient().post(
+        "/api/v1/public/chat/messages/stream",
+        data=json.dumps({"key": tenant.public_key, "client_id": "s-7", "text": "Hello?", "resume_token": resume_token}),
+        content_type="application/json",
+        headers={"Origin": ORIGIN},
+    )
+    body = b"".join([chunk async for chunk in response.streaming_content]).decode()  # type: ignore[attr-defined]
+    # then the stream carries the ack and the interrupted end, and no answer of its own
+    blocks = body.strip().split("\n\n")
+    assert [block.split("\n")[0].removeprefix("event: ") for block in blocks] == ["message.ack", "message.end"]
+    end = json.loads(blocks[-1].split("data: ", 1)[1])
+    assert (end["message_id"], end["status"]) == (reply.pk, "interrupted")
+
+
+def test_a_resend_while_the_answer_streams_within_the_timeout_still_waits(tenant: Tenant) -> None:
+    resume_token, question = _cut_off_question(tenant, "h-8")
+    reply = reply_left_streaming(tenant, question, age=timedelta(seconds=5))
+    body = {"key": tenant.public_key, "client_id": "h-8", "text": "Hello?", "resume_token": resume_token}
+    response = _post("/api/v1/public/chat/messages", body)
+    assert response.status_code == 202 and response.json()["answer"] is None
+    assert Message.objects.get(pk=reply.pk).status == MessageStatus.STREAMING
+
+
+def test_another_tenants_key_cannot_finish_a_dead_reply(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given tenant's question whose reply a dead server left streaming
+    resume_token, question = _cut_off_question(tenant, "h-9")
+    reply = reply_left_streaming(tenant, question, age=2 * ANSWER_CLAIM_TIMEOUT)
+    # when another tenant's widget sends its resume token and client_id
+    body = {"key": other_tenant.public_key, "client_id": "h-9", "text": "Hello?", "resume_token": resume_token}
+    response = _post("/api/v1/public/chat/messages", body, origin="https://bravo.example.com")
+    # then that is a new conversation of the other tenant, and tenant's reply is untouched
+    assert response.status_code == 200
+    assert response.json()["conversation_id"] != question.conversation_id
+    assert response.json()["answer"]["message_id"] != reply.pk
+    assert Message.objects.get(pk=reply.pk).status == MessageStatus.STREAMING
+
+
+def test_in_a_live_handoff_a_dead_reply_is_finished_and_nothing_is_generated(tenant: Tenant) -> None:
+    # given a reply a dead server left streaming, and a person has the conversation since
+    resume_token, question = _cut_off_question(tenant, "h-10")
+    reply = reply_left_streaming(tenant, question, age=2 * ANSWER_CLAIM_TIMEOUT)
+    EscalationFactory(conversation=question.conversation, mode=Mode.LIVE)
+    provider = ScriptedProvider(name="local")
+    # when the customer resends it, then writes to the team
+    with override_providers({"local": provider}):
+        resent = _post(
+            "/api/v1/public/chat/messages",
+            {"key": tenant.public_key, "client_id": "h-10", "text": "Hello?", "resume_token": resume_token},
+        )
+        to_team = _post(
+            "/api/v1/public/chat/messages",
+            {"key": tenant.public_key, "client_id": "h-11", "text": "Anyone?", "resume_token": resume_token},
+        )
+    # then the resend gets the cut-short answer, the new message is left to the team, and no model ran
+    assert resent.status_code == 200
+    assert (resent.json()["answer"]["message_id"], resent.json()["answer"]["status"]) == (reply.pk, "interrupted")
+    assert to_team.status_code == 202 and to_team.json()["answer"] is None
+    assert not Message.objects.filter(reply_to_id=to_team.json()["message_id"]).exists()
+    assert provider.requests == []
+    assert Message.objects.filter(reply_to=question).count() == 1

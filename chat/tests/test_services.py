@@ -19,6 +19,7 @@ from chat.services import (
     message_answer_release,
     message_receive,
 )
+from chat.tests.conftest import reply_left_streaming
 from routing.models import CostEvent
 from supportai.models import Tenant
 
@@ -118,3 +119,43 @@ def test_another_tenant_can_neither_claim_nor_release_a_question(tenant: Tenant,
     assert refused is False
     assert message_answer_claim(tenant=tenant, question=question) is False
     assert message_answer_claim(tenant=other_tenant, question=theirs) is True
+
+
+def test_a_resend_finishes_a_reply_left_streaming_by_a_server_that_died(tenant: Tenant) -> None:
+    # given a reply row left streaming longer than the claim timeout
+    question = _question(tenant, "dead")
+    reply = reply_left_streaming(tenant, question, age=ANSWER_CLAIM_TIMEOUT + timedelta(seconds=1))
+    _event(tenant, reply)  # the call it was charged for before it died
+    # when the question is resent, twice
+    first = message_receive(tenant=tenant, conversation=question.conversation, client_id="dead", text="Hi")
+    again = message_receive(tenant=tenant, conversation=question.conversation, client_id="dead", text="Hi")
+    # then the first resend finishes it as interrupted (nothing it streamed was stored), once
+    assert first.reply is not None and again.reply is not None
+    assert (first.reply.pk, first.reply.status, first.reply.text) == (reply.pk, MessageStatus.INTERRUPTED, "")
+    assert first.finished_reply == first.reply and again.finished_reply is None
+    assert again.reply.status == MessageStatus.INTERRUPTED
+    stored = Message.objects.get(pk=reply.pk)
+    assert stored.status == MessageStatus.INTERRUPTED
+    assert (stored.input_tokens, stored.model) == (100, "gemini-3.5-flash-lite")  # as any interrupted answer
+    assert Message.objects.filter(reply_to=question).count() == 1
+
+
+def test_a_reply_streaming_within_the_timeout_is_left_to_its_turn(tenant: Tenant) -> None:
+    question = _question(tenant, "live")
+    reply = reply_left_streaming(tenant, question, age=ANSWER_CLAIM_TIMEOUT - timedelta(seconds=5))
+    received = message_receive(tenant=tenant, conversation=question.conversation, client_id="live", text="Hi")
+    assert received.reply is not None and received.reply.status == MessageStatus.STREAMING
+    assert received.finished_reply is None
+    assert Message.objects.get(pk=reply.pk).status == MessageStatus.STREAMING
+
+
+def test_another_tenants_resend_leaves_a_dead_reply_alone(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given tenant's reply left streaming, and another tenant's question with the same client_id
+    question = _question(tenant, "same")
+    reply = reply_left_streaming(tenant, question, age=2 * ANSWER_CLAIM_TIMEOUT)
+    theirs = _question(other_tenant, "same")
+    # when the other tenant's customer resends theirs
+    received = message_receive(tenant=other_tenant, conversation=theirs.conversation, client_id="same", text="Hi")
+    # then only their own question is found, and tenant's reply is untouched
+    assert received.message.pk == theirs.pk and received.reply is None
+    assert Message.objects.get(pk=reply.pk).status == MessageStatus.STREAMING
