@@ -118,13 +118,23 @@ def refuse_last_owner_delete(sender: type[User], instance: User, origin: Any = N
 def refuse_last_owner_deactivation(
     sender: type[User], instance: User, raw: bool = False, update_fields: Any = None, **kwargs: Any
 ) -> None:
-    """``pre_save`` of users: turning ``is_active`` off is refused like deleting the user."""
+    """``pre_save`` of users: turning ``is_active`` off is refused like deleting the user.
+
+    Inside a transaction the tenant lock is held until the caller commits its save. Outside one
+    (autocommit) it would be released before ``save()`` writes, so two owners saved at once could
+    each see the other still active: there the check and ``is_active = False`` are written in one
+    transaction here, and the save that follows writes the same value again.
+    """
     if raw or instance.pk is None or instance.is_active:
         return
     if update_fields is not None and "is_active" not in update_fields:
         return
-    if sender.objects.filter(pk=instance.pk, is_active=True).exists():
+    with transaction.atomic():
+        active = sender.objects.filter(pk=instance.pk, is_active=True)
+        if not active.exists():
+            return
         _check_user_removal(user_ids={instance.pk})
+        active.update(is_active=False)
 
 
 def _check(*, actor: Actor, tenant: Tenant, current: Membership | None, role: Role | None) -> None:
