@@ -28,12 +28,12 @@ def production_env() -> dict[str, str]:
     """
     from django.conf import settings
 
-    from supportai.crypto import field_key
+    from supportai.crypto import field_keys
 
     return {
         "DEBUG": "0",
         "SECRET_KEY": settings.SECRET_KEY,
-        "FIELD_ENCRYPTION_KEY": field_key(),
+        "FIELD_ENCRYPTION_KEYS": ",".join(field_keys()),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
     }

@@ -115,12 +115,23 @@ def env_origins(name: str, *, environ: Mapping[str, str] | None = None) -> list[
 def env_fernet_key(name: str, *, environ: Mapping[str, str] | None = None) -> str:
     """A Fernet key: 32 bytes, url-safe base64. Empty means "not configured"."""
     value = env_str(name, environ=environ)
-    if not value:
-        return ""
+    if value:
+        _check_fernet_key(name, value)
+    return value
+
+
+def env_fernet_keys(name: str, *, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Comma-separated Fernet keys, each checked like ``env_fernet_key``. Empty means "not configured"."""
+    keys = env_list(name, environ=environ)
+    for position, key in enumerate(keys, start=1):
+        _check_fernet_key(f"{name} (key {position})", key)
+    return keys
+
+
+def _check_fernet_key(label: str, value: str) -> None:
     try:
         decoded = base64.urlsafe_b64decode(value.encode())
     except (binascii.Error, ValueError) as exc:
-        raise ImproperlyConfigured(f"{name} must be url-safe base64 (a Fernet key)") from exc
+        raise ImproperlyConfigured(f"{label} must be url-safe base64 (a Fernet key)") from exc
     if len(decoded) != 32:
-        raise ImproperlyConfigured(f"{name} must decode to 32 bytes (a Fernet key); got {len(decoded)}")
-    return value
+        raise ImproperlyConfigured(f"{label} must decode to 32 bytes (a Fernet key); got {len(decoded)}")

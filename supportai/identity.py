@@ -9,6 +9,7 @@ Anything else is an unverified claim and is ignored: the visitor stays anonymous
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from supportai.crypto import DecryptionError
 from supportai.models import EndUser, Tenant
 
 ALGORITHM = "HS256"
@@ -29,12 +31,15 @@ CLOCK_LEEWAY = timedelta(seconds=60)
 MAX_TOKEN_CHARS = 4_096
 MAX_SUBJECT_CHARS = 255
 
+logger = logging.getLogger(__name__)
+
 
 class IdentityRejection(StrEnum):
     NOT_CONFIGURED = "This assistant does not verify customer identities."
     INVALID = "The identity token could not be verified."
     EXPIRED = "The identity token has expired; sign a fresh one."
     TOO_LONG_LIVED = "Identity tokens may be valid for at most 24 hours."
+    UNAVAILABLE = "Identity verification is unavailable right now; the visitor stays anonymous."
 
 
 class IdentityError(Exception):
@@ -53,7 +58,10 @@ class VerifiedIdentity:
 def identity_secret_rotate(*, tenant: Tenant) -> str:
     """Issue a new identity secret (returned once); the old one keeps verifying until the next rotation."""
     secret = secrets.token_urlsafe(SECRET_BYTES)
-    tenant.identity_secret_previous = tenant.identity_secret
+    try:
+        tenant.identity_secret_previous = tenant.identity_secret
+    except DecryptionError:  # written under a key no longer configured: nothing left to keep valid
+        tenant.identity_secret_previous = ""
     tenant.identity_secret = secret
     tenant.identity_secret_rotated_at = timezone.now()
     tenant.save(update_fields=["identity_secret", "identity_secret_previous", "identity_secret_rotated_at"])
@@ -94,8 +102,12 @@ def _decode(token: str, secret: str) -> dict[str, object]:
 def verify_identity(*, tenant: Tenant, token: str) -> VerifiedIdentity:
     """The customer a token proves, or ``IdentityError`` saying why it proves nothing."""
     # Read the secrets fresh: a long-lived socket must see a rotation made after it connected.
-    current = Tenant.objects.filter(pk=tenant.pk).values_list("identity_secret", "identity_secret_previous").first()
-    candidates = [s for s in current or () if s]
+    fresh = Tenant.objects.only("identity_secret", "identity_secret_previous").filter(pk=tenant.pk).first()
+    try:
+        candidates = [s for s in (fresh.identity_secret, fresh.identity_secret_previous) if s] if fresh else []
+    except DecryptionError as exc:
+        logger.error("identity verification for tenant %s is unavailable: %s", tenant.pk, exc)
+        raise IdentityError(IdentityRejection.UNAVAILABLE) from exc
     if not candidates:
         raise IdentityError(IdentityRejection.NOT_CONFIGURED)
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:

@@ -12,6 +12,7 @@ from supportai.embedded_db import embedded_database_settings
 from supportai.env import (
     env_bool,
     env_fernet_key,
+    env_fernet_keys,
     env_int,
     env_list,
     env_origins,
@@ -36,10 +37,17 @@ if not DEBUG and ("*" in ALLOWED_HOSTS or not ALLOWED_HOSTS):
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the real host names when DEBUG is off (no '*')")
 CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
 
-# Secrets stored in the database (OAuth tokens, webhook secrets) are encrypted with this key.
-FIELD_ENCRYPTION_KEY = env_fernet_key("FIELD_ENCRYPTION_KEY")
-if not FIELD_ENCRYPTION_KEY and not DEBUG:
-    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is required when DEBUG is off (a Fernet key)")
+# Secrets stored in the database (OAuth tokens, webhook secrets) are encrypted with the first of
+# these keys and decrypted with any of them (README "Rotating FIELD_ENCRYPTION_KEYS");
+# FIELD_ENCRYPTION_KEY, if set, is one more key after them.
+FIELD_ENCRYPTION_KEYS = env_fernet_keys("FIELD_ENCRYPTION_KEYS")
+_FIELD_ENCRYPTION_KEY = env_fernet_key("FIELD_ENCRYPTION_KEY")
+if _FIELD_ENCRYPTION_KEY and _FIELD_ENCRYPTION_KEY not in FIELD_ENCRYPTION_KEYS:
+    FIELD_ENCRYPTION_KEYS.append(_FIELD_ENCRYPTION_KEY)
+if not FIELD_ENCRYPTION_KEYS and not DEBUG:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY is required when DEBUG is off (a Fernet key; or FIELD_ENCRYPTION_KEYS, comma-separated)"
+    )
 
 INSTALLED_APPS = [
     "daphne",
