@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
-from escalations.models import Escalation, EscalationPolicy
+from escalations.models import Escalation, EscalationPolicy, EventKind
 
 
 class DeliveryError(Exception):
@@ -21,8 +21,13 @@ class DeliveryError(Exception):
 
 @dataclass(frozen=True)
 class Notice:
-    """What every channel says about an escalation (plain values; channels escape for their format)."""
+    """What every channel says about an escalation (plain values; channels escape for their format).
 
+    ``event`` is the delivery's: ``created`` announces the escalation; ``updated`` follows up on one
+    the team already has (today: the customer's email address, given after the ticket went).
+    """
+
+    event: EventKind
     escalation_id: int
     tenant_name: str
     tenant_slug: str
@@ -38,8 +43,13 @@ class Notice:
     created_at: str
     console_url: str
 
+    @property
+    def is_update(self) -> bool:
+        return self.event == EventKind.UPDATED
+
     def payload(self) -> dict[str, Any]:
-        return {"event": "escalation.created", **self.__dict__, "reason_codes": list(self.reason_codes)}
+        """The webhook body: ``event`` is ``escalation.created`` or ``escalation.updated``."""
+        return {**self.__dict__, "event": f"escalation.{self.event.value}", "reason_codes": list(self.reason_codes)}
 
 
 def console_url(escalation_id: int) -> str:
@@ -47,8 +57,9 @@ def console_url(escalation_id: int) -> str:
     return f"{base.rstrip('/')}/console/inbox/{escalation_id}/"
 
 
-def notice_for(escalation: Escalation) -> Notice:
+def notice_for(escalation: Escalation, *, event: EventKind) -> Notice:
     return Notice(
+        event=event,
         escalation_id=escalation.pk,
         tenant_name=escalation.tenant.name,
         tenant_slug=escalation.tenant.slug,

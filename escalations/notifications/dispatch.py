@@ -9,7 +9,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from escalations.models import Channel, DeliveryStatus, Escalation, Mode, NotificationDelivery
+from escalations.models import Channel, DeliveryStatus, Escalation, EventKind, Mode, NotificationDelivery
 from escalations.notifications.base import DeliveryError, Sender, notice_for
 from escalations.notifications.email import EmailSender
 from escalations.notifications.slack import SlackSender
@@ -130,7 +130,9 @@ def _send(delivery: NotificationDelivery) -> None:
     escalation = delivery.escalation
     try:
         SENDERS[delivery.channel].send(
-            notice=notice_for(escalation), escalation=escalation, policy=policy_for(tenant=escalation.tenant)
+            notice=notice_for(escalation, event=EventKind(delivery.event)),
+            escalation=escalation,
+            policy=policy_for(tenant=escalation.tenant),
         )
     except DeliveryError:
         raise

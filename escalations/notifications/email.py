@@ -15,18 +15,22 @@ _HEADER_UNSAFE = re.compile(r"[\r\n\t]+")
 
 
 def subject_for(notice: Notice, *, prefix: str = "Escalation") -> str:
-    reasons = ", ".join(notice.reason_codes) or "request"
-    subject = f"[{notice.tenant_name}] {prefix} #{notice.escalation_id} ({notice.priority}): {reasons}"
+    if notice.is_update:
+        subject = f"[{notice.tenant_name}] {prefix} #{notice.escalation_id}: customer's email address"
+    else:
+        reasons = ", ".join(notice.reason_codes) or "request"
+        subject = f"[{notice.tenant_name}] {prefix} #{notice.escalation_id} ({notice.priority}): {reasons}"
     return _HEADER_UNSAFE.sub(" ", subject)[:200]
 
 
 def render_email(notice: Notice, *, prefix: str = "Escalation") -> EmailMultiAlternatives:
-    context = {"notice": notice, "summary_lines": notice.summary.splitlines()}
+    """The escalation, or for an update a short note naming what it adds (``prefix`` names the thing: a ticket…)."""
+    context = {"notice": notice, "kind": prefix.lower(), "summary_lines": notice.summary.splitlines()}
+    template = "escalations/email/updated" if notice.is_update else "escalations/email/escalation"
     message = EmailMultiAlternatives(
-        subject=subject_for(notice, prefix=prefix),
-        body=render_to_string("escalations/email/escalation.txt", context),
+        subject=subject_for(notice, prefix=prefix), body=render_to_string(f"{template}.txt", context)
     )
-    message.attach_alternative(render_to_string("escalations/email/escalation.html", context), "text/html")
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     return message
 
 

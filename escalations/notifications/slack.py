@@ -25,6 +25,11 @@ def _escape(text: str) -> str:
 
 
 def slack_text(notice: Notice) -> str:
+    if notice.is_update:  # the address itself stays out of Slack: the ticket and the inbox have it
+        return (
+            f"*{_escape(notice.tenant_name)}*: escalation #{notice.escalation_id} updated — "
+            f"the customer has given their email address\n<{notice.console_url}|Open in the inbox>"
+        )
     reasons = ", ".join(notice.reason_codes) or "request"
     last = notice.summary.splitlines()[-3:]
     quoted = "\n".join(f">{_escape(line)}" for line in last)
