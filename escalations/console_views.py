@@ -23,7 +23,7 @@ from escalations.models import Escalation
 from escalations.realtime import publish_sync
 from escalations.selectors import escalation_get
 from supportai.console.tenancy import require_membership
-from supportai.models import Membership
+from supportai.models import MANAGER_ROLES, Membership
 
 NOT_INBOX_ROLE = "Your role in this tenant does not include the inbox."
 READ_ONLY = "Analysts can read the inbox but not act on it."
@@ -44,10 +44,20 @@ def _escalation(membership: Membership, pk: int) -> Escalation:
     return escalation
 
 
+def _held_by_another(membership: Membership, escalation: Escalation | None) -> bool:
+    return escalation is not None and escalation.assigned_to_id not in (None, membership.user_id)
+
+
 def _page(request: HttpRequest, membership: Membership, selected: Escalation | None) -> HttpResponse:
+    """The forms shown are those ``staff`` allows: only the holder replies to an escalation someone
+    holds, and only the holder or an owner/admin moves it (others would get "claimed")."""
+    held_by_another = _held_by_another(membership, selected)
     context: dict[str, Any] = {
         "tenant": membership.tenant,
         "can_act": can_act(membership),
+        "held_by_another": held_by_another,
+        "can_reply": not held_by_another,
+        "can_assign": not held_by_another or membership.role in MANAGER_ROLES,
         "queue": queue_rows(tenant=membership.tenant),
         "selected": selected,
         "transcript": transcript_rows(tenant=membership.tenant, escalation=selected) if selected else [],
