@@ -34,7 +34,8 @@ from knowledge.languages import LEXEME_INVISIBLES, LEXEME_SPACES, searchable_sql
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.local import load_model
 from knowledge.retrieval import lift_to_parents
-from knowledge.sections import SectionIndex
+from knowledge.sections import SectionIndex, markdown_headings
+from knowledge.selectors import indexed_with_headings
 from supportai.models import Tenant
 
 # Query id -> document external ids, best first (the run ``evaluation.compute_metrics`` takes).
@@ -105,8 +106,14 @@ def document_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
 
 def child_texts(*, tenant: Tenant) -> dict[Unit, str]:
     """Each child chunk of ``tenant`` with the text our indexer embeds for it (title, section, text)."""
-    documents = Document.objects.for_tenant(tenant).values_list("pk", "title", "content", "file_name")
-    sections = {pk: SectionIndex.of(content, title=title, file_name=name) for pk, title, content, name in documents}
+    documents = Document.objects.for_tenant(tenant).values_list("pk", "title", "content", "file_name", "index_settings")
+    sections = {
+        pk: SectionIndex(
+            markdown_headings(content) if indexed_with_headings(index_settings=record, file_name=name) else [],
+            title=title,
+        )
+        for pk, title, content, name, record in documents
+    }
     rows = (
         Chunk.objects.for_tenant(tenant)
         .filter(level=ChunkLevel.CHILD)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,7 +31,7 @@ from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus, Knowle
 from knowledge.parsing import storable_text
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
 from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, mode_check, rank_parents, rerank
-from knowledge.sections import PATH_SEPARATOR, SectionIndex, reads_headings
+from knowledge.sections import PATH_SEPARATOR, SectionIndex, markdown_headings, reads_headings
 from knowledge.services import default_provider
 from knowledge.source_config import sync_free
 from knowledge.staleness import SECTIONS_RULES_VERSION
@@ -202,23 +202,32 @@ def document_text_settling(*, tenant: Tenant, document: Document, offset: int) -
     return text or ""
 
 
+def indexed_with_headings(*, index_settings: Mapping[str, object], file_name: str) -> bool:
+    """Whether a document's chunks were indexed with its file's Markdown headings: as its index record
+    says (``index_settings["headings"]``), which holds until it is indexed again even when its file
+    changed kind since; by its file name (``reads_headings``) for a record from before kinds were kept."""
+    recorded = index_settings.get("headings")
+    return recorded if isinstance(recorded, bool) else reads_headings(file_name)
+
+
 def child_sections_get(*, tenant: Tenant, document: Document, children: Sequence[Chunk]) -> dict[int, str]:
     """The section path each of the tenant's ``document``'s ``children`` was indexed under, by chunk
     id ("Cancelling > Refunds", "" for none), read again from the stored text: not stored, as the
     heading offsets it comes from are in the text. Only the beginning of the text the children need
     is read (``document_text_settling``), in one query, none when nothing can have a section. Empty
     while the chunks may be of another text (the document is not ready: its text changed, or
-    indexing failed) or of rules without sections (``SECTIONS_RULES_VERSION``)."""
+    indexing failed), of rules without sections (``SECTIONS_RULES_VERSION``) or indexed without
+    headings (``indexed_with_headings``: as plain text, whatever the file is now)."""
     if (
         not children
         or document.status != DocumentStatus.READY
         or document.index_settings.get("rules", 0) < SECTIONS_RULES_VERSION
-        or not reads_headings(document.file_name)
+        or not indexed_with_headings(index_settings=document.index_settings, file_name=document.file_name)
     ):
         return {}
     offset = max(child.char_start for child in children)
     text = document_text_settling(tenant=tenant, document=document, offset=offset)
-    sections = SectionIndex.of(text, title=document.title, file_name=document.file_name)
+    sections = SectionIndex(markdown_headings(text), title=document.title)
     return {child.pk: PATH_SEPARATOR.join(sections.above(child.char_start)) for child in children}
 
 
