@@ -443,11 +443,12 @@ def tenant_reindex(
     documents: Iterable[Document] | None = None,
     indexed_before: datetime | None = None,
 ) -> int:
-    """Re-index the documents whose index no longer matches the configuration (another model,
-    chunk sizes, text-search configuration, indexing rules or title weight: knowledge/staleness.py),
-    or all with ``force``, which also embeds every child again instead of reusing stored vectors;
-    returns how many. ``indexed_before`` (the start of an interrupted run) leaves out the documents
-    indexed since, which that run (or an upload since) did."""
+    """Re-index the documents whose index no longer matches the configuration or their file (not
+    ready, another model, chunk sizes, a file now read another way than its chunks were sectioned
+    or whose kind was not recorded, text-search configuration, indexing rules or title weight:
+    ``staleness.StaleReason``), or all with ``force``, which also embeds every child again instead
+    of reusing stored vectors; returns how many. ``indexed_before`` (the start of an interrupted
+    run) leaves out the documents indexed since, which that run (or an upload since) did."""
     provider = provider or default_provider()
     queryset = documents_to_reindex(
         tenant=tenant, model=provider.model, settings=conf.SETTINGS, force=force, indexed_before=indexed_before
