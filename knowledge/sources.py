@@ -279,12 +279,14 @@ class _Sync:
                 raise FetchError(PageError.ROBOTS_UNREADABLE, location=url[:200], detail=exc) from exc
             raise _EntryFailed(ROBOTS_UNREADABLE.format(host=urlsplit(url).netloc, error=exc)) from exc
 
-    def visit(self, url: str, *, counted: bool = True) -> tuple[str, ...]:
+    def visit(self, url: str, *, counted: bool = True, entry: bool = False) -> tuple[str, ...]:
         """Fetch and stage one page; returns its links (stored ones when it was not re-read). A
         meta refresh's target is read ``counted=False``: it is part of the redirect page's visit,
         which was counted toward ``max_pages``, as an HTTP redirect's target is part of its request.
-        Raises ``_EntryFailed`` only when robots.txt cannot be read or the sync's time is up, and
-        ``_LeaseLost``; anything else is the page's error."""
+        Raises ``_EntryFailed`` only when robots.txt cannot be read, the sync's time is up or, for
+        ``entry`` (the start page, or where its meta refreshes led), the page redirects where
+        robots.txt disallows (before its error is recorded: on every sync, as a meta refresh
+        there stops it); and ``_LeaseLost``; anything else is the page's error."""
         self.check_time()
         self.hold_lease()
         self.last_error, self.refresh = None, ""
@@ -312,6 +314,9 @@ class _Sync:
         try:
             links = self._read(url, document)
         except FetchError as exc:
+            if entry and exc.code == PageError.DISALLOWED:
+                target = Quoted(exc.location)
+                raise _EntryFailed(START_REDIRECT_DISALLOWED.format(by="", target=target)) from exc
             return self._failed(url, exc.url or url, exc)
         except (_EntryFailed, _LeaseLost):
             raise
@@ -575,7 +580,7 @@ class _Sync:
                 url, depth = next_page
                 if url in self.visited:  # reached earlier by a redirect
                     continue
-                links = self.visit(url)
+                links = self.visit(url, entry=depth == 0)
                 for hop in range(MAX_REDIRECTS + 1):
                     if depth == 0 and not links and (refused := self._start_refused(url)):
                         raise _EntryFailed(refused)
@@ -592,7 +597,7 @@ class _Sync:
                         break
                     if (url := self.refresh) in self.visited:
                         break
-                    links = self.visit(url, counted=False)
+                    links = self.visit(url, counted=False, entry=depth == 0)
             # As with an unreadable start page: a site moved elsewhere, or a start page turned
             # noindex, leaves nothing known to be gone, so the source is not emptied.
             if start_left_out and not self.keep:
@@ -603,8 +608,8 @@ class _Sync:
 
     def _start_refused(self, url: str) -> str:
         """Why the start page stops the sync, "" if it does not: robots.txt disallows it, or the
-        address it redirects to (``url``, where its meta refreshes led, or an HTTP redirect's
-        target), or it could not be read. ``url`` counts only when it is itself disallowed, not as
+        address its meta refreshes led to (``url``; an HTTP redirect's target stops it in
+        ``visit``), or it could not be read. ``url`` counts only when it is itself disallowed, not as
         one of the links counted before it (a start page that redirects by meta refresh has its
         links counted before its target is read)."""
         if url in self.disallowed:
@@ -613,8 +618,6 @@ class _Sync:
             return START_REDIRECT_DISALLOWED.format(by=" by meta refresh", target=Quoted(url))
         if self.last_error is None:
             return ""
-        if self.last_error.code == PageError.DISALLOWED:
-            return START_REDIRECT_DISALLOWED.format(by="", target=Quoted(self.last_error.location))
         return START_FAILED.format(error=self.last_error)
 
     def _left_out(self) -> str:

@@ -331,8 +331,8 @@ def test_a_transient_error_at_a_target_read_earlier_in_the_sync_keeps_no_second_
     site.article("/help/new", "Billing", "Invoices are sent monthly.")
     real_visit = sources._Sync.visit
 
-    def flaky_after_read(sync: sources._Sync, url: str) -> tuple[str, ...]:
-        links = real_visit(sync, url)
+    def flaky_after_read(sync: sources._Sync, url: str, **options: bool) -> tuple[str, ...]:
+        links = real_visit(sync, url, **options)
         if url.endswith("/help/new"):
             site.pages["/help/new"].status = 503
         return links
