@@ -11,8 +11,10 @@ import json
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from routing.breaker import BreakerBoard
 from routing.complexity import analyze
@@ -21,7 +23,7 @@ from routing.prices import call_cost
 from routing.providers.base import ProviderError, ProviderRequest, Usage
 from routing.providers.fake import Script, ScriptedProvider
 from routing.router import Router, RouteResult, RouterPolicy
-from supportai.benchmarks import percentile
+from supportai.benchmarks import BenchmarkDataMissing, percentile
 from supportai.datasets import BITEXT, COVID_FAQ
 
 # A turn's prompt: ~900 tokens of instructions + 5 passages + history, ~140 tokens of answer.
@@ -31,9 +33,44 @@ PROVIDER_LATENCY_S = {"gemini": 0.6, "openai": 0.9, "anthropic": 1.6}
 
 
 def questions() -> list[str]:
-    with (BITEXT / "bitext_sample.csv").open(newline="") as handle:
-        texts = [row["instruction"] for row in csv.DictReader(handle)]
-    texts += [json.loads(line)["text"] for line in (COVID_FAQ / "queries.jsonl").read_text().splitlines()]
+    """The Bitext instructions, then the covid-faq queries; ``BenchmarkDataMissing`` naming the file
+    when one is missing or cannot be read as questions, so ``run_benchmarks`` goes on with the others."""
+    bitext, covid = BITEXT / "bitext_sample.csv", COVID_FAQ / "queries.jsonl"
+    texts = _read(bitext, _bitext_questions) + _read(covid, _covid_questions)
+    if not texts:
+        raise BenchmarkDataMissing(f"no questions in {bitext} or {covid}")
+    return texts
+
+
+def _read(path: Path, parse: Callable[[Path], list[str]]) -> list[str]:
+    try:
+        return parse(path)
+    except UnicodeDecodeError:
+        raise BenchmarkDataMissing(f"{path}: not UTF-8 text") from None
+    except (OSError, csv.Error) as exc:
+        raise BenchmarkDataMissing(f"{path}: {getattr(exc, 'strerror', None) or exc}") from exc
+
+
+def _bitext_questions(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:  # Excel writes a byte order mark
+        reader = csv.DictReader(handle)
+        if "instruction" not in (reader.fieldnames or ()):
+            raise BenchmarkDataMissing(f"{path}: has no 'instruction' column (is it the Bitext CSV?)")
+        return [text for row in reader if (text := row["instruction"])]
+
+
+def _covid_questions(path: Path) -> list[str]:
+    texts = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BenchmarkDataMissing(f"{path}: line {number}: not JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise BenchmarkDataMissing(f"{path}: line {number}: needs a string 'text'")
+        texts.append(item["text"])
     return texts
 
 
@@ -169,7 +206,8 @@ def routing_simulation(limit: int | None = None) -> dict[str, object]:
 
 
 def fault_injection(fault_rate: float = 0.2, sample: int = 2000) -> dict[str, object]:
-    texts = questions()[:: max(1, len(questions()) // sample)][:sample]
+    every = questions()
+    texts = every[:: max(1, len(every) // sample)][:sample]
     clean = asyncio.run(_run(texts, cascade_plan, fault_rate=0.0))
     faulty = asyncio.run(_run(texts, cascade_plan, fault_rate=fault_rate, seed=11))
     answered = [t for t in faulty if t.result.outcome in {"success", "low_confidence"} and not t.result.interrupted]
