@@ -43,20 +43,27 @@ def bitext_lines(csv_path: Path, *, split: str = "all") -> Iterator[dict[str, An
         raise EvaluationError(f"split must be one of {', '.join(SPLITS)}")
     with csv_path.open(newline="", encoding="utf-8-sig") as handle:  # Excel writes a byte order mark
         reader = csv.DictReader(handle)
-        if not {"instruction", "intent"} <= set(reader.fieldnames or ()):
-            raise EvaluationError(f"{csv_path} has no 'instruction' and 'intent' columns (is it the Bitext CSV?)")
-        for row in reader:
-            text, intent = row["instruction"].strip(), row["intent"].strip()
-            if not text or (split != "all" and split_of(text) != split):
-                continue
-            reason = BITEXT_ESCALATE.get(intent)
-            yield {
-                "text": text,
-                "escalate": reason is not None,
-                "reason": reason.value if reason else "",
-                "group": intent,
-                "ambiguous": intent in BITEXT_AMBIGUOUS,
-            }
+        try:
+            yield from _bitext_rows(reader, csv_path, split)
+        except csv.Error as exc:
+            raise EvaluationError(f"{csv_path} is not a readable CSV: {exc}") from None
+
+
+def _bitext_rows(reader: csv.DictReader[str], csv_path: Path, split: str) -> Iterator[dict[str, Any]]:
+    if not {"instruction", "intent"} <= set(reader.fieldnames or ()):
+        raise EvaluationError(f"{csv_path} has no 'instruction' and 'intent' columns (is it the Bitext CSV?)")
+    for row in reader:  # a short row's missing cells are None
+        text, intent = (row["instruction"] or "").strip(), (row["intent"] or "").strip()
+        if not text or (split != "all" and split_of(text) != split):
+            continue
+        reason = BITEXT_ESCALATE.get(intent)
+        yield {
+            "text": text,
+            "escalate": reason is not None,
+            "reason": reason.value if reason else "",
+            "group": intent,
+            "ambiguous": intent in BITEXT_AMBIGUOUS,
+        }
 
 
 def read_jsonl(path: Path) -> list[Line]:

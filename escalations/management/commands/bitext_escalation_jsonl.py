@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalations.evaluation import SPLITS, EvaluationError, bitext_lines
 from supportai.datasets import DatasetNotFound, csv_file
+from supportai.management.output import check_writable
 
 
 class Command(BaseCommand):
@@ -30,14 +31,23 @@ class Command(BaseCommand):
             source = csv_file(Path(options["csv"]))
         except DatasetNotFound as exc:
             raise CommandError(str(exc)) from exc
-        counts: Counter[str] = Counter()
-        try:
-            with Path(options["out"]).open("w", encoding="utf-8") as out:
-                for line in bitext_lines(source, split=options["split"]):
-                    out.write(json.dumps(line) + "\n")
-                    counts["ambiguous" if line["ambiguous"] else "escalate" if line["escalate"] else "ordinary"] += 1
+        out = Path(options["out"])
+        check_writable(out, option="--out", folder_hint="choose a file")
+        try:  # everything is read before --out is touched: a bad CSV keeps an earlier output
+            lines = list(bitext_lines(source, split=options["split"]))
         except EvaluationError as exc:
             raise CommandError(str(exc)) from exc
+        except UnicodeDecodeError:
+            raise CommandError(f"{source} is not UTF-8 text (save it as CSV UTF-8)") from None
+        except OSError as exc:
+            raise CommandError(f"{source} could not be read: {exc.strerror or exc}") from exc
+        try:
+            out.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"--out: {out} could not be written: {exc.strerror or exc}") from exc
+        counts = Counter(
+            "ambiguous" if line["ambiguous"] else "escalate" if line["escalate"] else "ordinary" for line in lines
+        )
         self.stdout.write(
             f"wrote {options['out']}: {counts['escalate']} escalate, {counts['ordinary']} ordinary, "
             f"{counts['ambiguous']} ambiguous (skipped when scoring)"

@@ -1,0 +1,72 @@
+"""The escalation commands' files: bad input is a clear error, never a traceback, and an output
+is only replaced once everything that goes in it has been read."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+PREVIOUS = "previous results\n"
+
+
+@pytest.fixture
+def previous(tmp_path: Path) -> Path:
+    """An output file left by an earlier run."""
+    path = tmp_path / "lines.jsonl"
+    path.write_text(PREVIOUS)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"a,b\n1,2\n", r"has no 'instruction' and 'intent' columns"),
+        (b"instruction,intent\ncaf\xe9 complaint,complaint\n", r"bitext\.csv is not UTF-8 text"),  # latin-1
+        (b"instruction,intent\n" + b"x" * 200_000 + b",y\n", r"bitext\.csv is not a readable CSV: field larger"),
+    ],
+)
+def test_a_csv_that_cannot_be_read_is_a_clear_error_and_keeps_the_previous_output(
+    tmp_path: Path, previous: Path, content: bytes, message: str
+) -> None:
+    # given a CSV that is not a readable Bitext CSV
+    csv_path = tmp_path / "bitext.csv"
+    csv_path.write_bytes(content)
+
+    # when / then
+    with pytest.raises(CommandError, match=message):
+        call_command("bitext_escalation_jsonl", csv=str(csv_path), out=str(previous), stdout=StringIO())
+    assert previous.read_text() == PREVIOUS
+
+
+def test_a_row_without_an_intent_is_an_ordinary_line(tmp_path: Path) -> None:
+    csv_path = tmp_path / "bitext.csv"
+    csv_path.write_text("instruction,intent\nwhere is my order\nI want a human,contact_human_agent\n")
+    out = tmp_path / "lines.jsonl"
+
+    printed = StringIO()
+    call_command("bitext_escalation_jsonl", csv=str(csv_path), out=str(out), stdout=printed)
+
+    assert [json.loads(line)["escalate"] for line in out.read_text().splitlines()] == [False, True]
+    assert "1 escalate, 1 ordinary" in printed.getvalue()
+
+
+def test_an_output_in_a_missing_folder_is_written_there(tmp_path: Path) -> None:
+    csv_path = tmp_path / "bitext.csv"
+    csv_path.write_text("instruction,intent\nI want a human,contact_human_agent\n")
+    out = tmp_path / "new" / "folder" / "lines.jsonl"
+
+    call_command("bitext_escalation_jsonl", csv=str(csv_path), out=str(out), stdout=StringIO())
+
+    assert json.loads(out.read_text())["reason"] == "human_request"
+
+
+def test_an_output_that_is_a_folder_is_refused(tmp_path: Path) -> None:
+    csv_path = tmp_path / "bitext.csv"
+    csv_path.write_text("instruction,intent\nI want a human,contact_human_agent\n")
+
+    with pytest.raises(CommandError, match=rf"^--out: {tmp_path} is a folder; choose a file$"):
+        call_command("bitext_escalation_jsonl", csv=str(csv_path), out=str(tmp_path), stdout=StringIO())
