@@ -67,26 +67,34 @@ def _bitext_rows(reader: csv.DictReader[str], csv_path: Path, split: str) -> Ite
 
 
 def read_jsonl(path: Path) -> list[Line]:
-    lines: list[Line] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                item = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise EvaluationError(f"line {number}: not JSON ({exc.msg})") from None
-            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                raise EvaluationError(f"line {number}: needs a string 'text'")
-            if not isinstance(item.get("escalate"), bool):
-                raise EvaluationError(f"line {number}: needs a boolean 'escalate'")
-            if item.get("ambiguous"):
-                continue
-            lines.append(
-                Line(item["text"], item["escalate"], str(item.get("reason") or ""), str(item.get("group") or ""))
-            )
+    try:
+        with path.open(encoding="utf-8") as handle:
+            lines = _jsonl_lines(handle)
+    except UnicodeDecodeError:
+        raise EvaluationError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise EvaluationError(f"{path} could not be read: {exc.strerror or exc}") from exc
     if not lines:
         raise EvaluationError(f"{path} has no lines")
+    return lines
+
+
+def _jsonl_lines(handle: Iterable[str]) -> list[Line]:
+    lines: list[Line] = []
+    for number, raw in enumerate(handle, start=1):
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise EvaluationError(f"line {number}: not JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise EvaluationError(f"line {number}: needs a string 'text'")
+        if not isinstance(item.get("escalate"), bool):
+            raise EvaluationError(f"line {number}: needs a boolean 'escalate'")
+        if item.get("ambiguous"):
+            continue
+        lines.append(Line(item["text"], item["escalate"], str(item.get("reason") or ""), str(item.get("group") or "")))
     return lines
 
 

@@ -70,3 +70,48 @@ def test_an_output_that_is_a_folder_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(CommandError, match=rf"^--out: {tmp_path} is a folder; choose a file$"):
         call_command("bitext_escalation_jsonl", csv=str(csv_path), out=str(tmp_path), stdout=StringIO())
+
+
+@pytest.fixture
+def labelled(tmp_path: Path) -> Path:
+    path = tmp_path / "labelled.jsonl"
+    path.write_text('{"text": "I want to talk to a human", "escalate": true}\n{"text": "hello", "escalate": false}\n')
+    return path
+
+
+@pytest.mark.parametrize("threshold", ["nan", "NaN", "sNaN", "Infinity", "-inf", "-1", "abc"])
+def test_a_threshold_that_is_not_a_finite_amount_is_refused(labelled: Path, threshold: str) -> None:
+    with pytest.raises(CommandError, match=r"^--threshold must be a finite number >= 0$"):
+        call_command("evaluate_escalation", jsonl=str(labelled), threshold=threshold, stdout=StringIO())
+
+
+def test_a_zero_threshold_is_accepted(labelled: Path) -> None:
+    printed = StringIO()
+    call_command("evaluate_escalation", jsonl=str(labelled), threshold="0", stdout=printed)
+    assert printed.getvalue().startswith("2 lines (1 escalate, 1 ordinary)")
+
+
+def test_a_jsonl_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"text": "caf\xe9", "escalate": false}\n')
+
+    with pytest.raises(CommandError, match=r"latin1\.jsonl is not UTF-8 text$"):
+        call_command("evaluate_escalation", jsonl=str(path), stdout=StringIO())
+
+
+def test_a_report_in_a_missing_folder_is_written_there(tmp_path: Path, labelled: Path) -> None:
+    report = tmp_path / "new" / "report.json"
+
+    call_command("evaluate_escalation", jsonl=str(labelled), json=str(report), stdout=StringIO())
+
+    assert json.loads(report.read_text())["lines"] == 2
+
+
+def test_a_report_that_is_a_folder_is_refused_before_evaluating(tmp_path: Path) -> None:
+    # given lines the evaluation would refuse, and a report path that is a folder
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+
+    # when / then the report path is refused first
+    with pytest.raises(CommandError, match=rf"^--json: {tmp_path} is a folder; choose a file$"):
+        call_command("evaluate_escalation", jsonl=str(bad), json=str(tmp_path), stdout=StringIO())

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalations.evaluation import DEFAULT_THRESHOLD, EvaluationError, evaluate, read_jsonl
+from supportai.management.output import check_writable
 
 
 def _fmt(value: float | None) -> str:
@@ -28,10 +29,15 @@ class Command(BaseCommand):
         try:
             threshold = Decimal(options["threshold"])
         except InvalidOperation:
-            raise CommandError("--threshold must be a number") from None
+            threshold = Decimal("NaN")
+        if not threshold.is_finite() or threshold < 0:
+            raise CommandError("--threshold must be a finite number >= 0")
         path = Path(options["jsonl"])
         if not path.is_file():
             raise CommandError(f"{path} does not exist")
+        out = Path(options["out"]) if options["out"] else None
+        if out:  # before the evaluation, whose report would be lost
+            check_writable(out, option="--json", folder_hint="choose a file")
         try:
             report = evaluate(read_jsonl(path), billing_threshold=threshold)
         except EvaluationError as exc:
@@ -47,6 +53,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{code:<22}{row['fired']:>7}{_fmt(row['precision']):>11}{_fmt(row['recall']):>9}{_fmt(row['fp_rate']):>9}"
             )
-        if options["out"]:
-            Path(options["out"]).write_text(json.dumps(report, indent=2))
-            self.stdout.write(f"wrote {options['out']}")
+        if out:
+            try:
+                out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(f"--json: {out} could not be written: {exc.strerror or exc}") from exc
+            self.stdout.write(f"wrote {out}")
