@@ -298,8 +298,12 @@ CELERY_BEAT_SCHEDULE = {
 STRIPE_API_BASE = env_url("STRIPE_API_BASE", schemes=frozenset({"http", "https"}))
 # Absolute base URL for links we send out (payment pages, success/cancel URLs).
 BOOKINGS_PUBLIC_URL = env_url("BOOKINGS_PUBLIC_URL", "http://127.0.0.1:8000", schemes=frozenset({"http", "https"}))
-# Without a Stripe key, paid bookings use a local test-mode checkout page (never in production).
-BOOKINGS_TEST_CHECKOUT = env_bool("BOOKINGS_TEST_CHECKOUT", DEBUG) and not STRIPE_SECRET_KEY
+# Without a Stripe key, paid bookings use a local test-mode checkout page. It marks a booking paid without
+# taking money, so production refuses to start with it rather than quietly ignoring the variable.
+_BOOKINGS_TEST_CHECKOUT = env_bool("BOOKINGS_TEST_CHECKOUT", DEBUG)
+if _BOOKINGS_TEST_CHECKOUT and not DEBUG:
+    raise ImproperlyConfigured("BOOKINGS_TEST_CHECKOUT must be off when DEBUG is off (it marks bookings paid for free)")
+BOOKINGS_TEST_CHECKOUT = _BOOKINGS_TEST_CHECKOUT and not STRIPE_SECRET_KEY
 BOOKINGS_HOLD_MINUTES = env_int("BOOKINGS_HOLD_MINUTES", 30, minimum=5, maximum=24 * 60)
 CHAT_RESUME_IDLE_DAYS = env_int("CHAT_RESUME_IDLE_DAYS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE = {
