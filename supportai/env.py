@@ -41,14 +41,29 @@ def env_bool(name: str, default: bool = False, *, environ: Mapping[str, str] | N
     raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}")
 
 
-def env_choice(name: str, default: str, choices: Iterable[str], *, environ: Mapping[str, str] | None = None) -> str:
-    """One of ``choices`` (an empty string among them means "off")."""
+def env_choice(
+    name: str,
+    default: str,
+    choices: Iterable[str],
+    *,
+    ignore_case: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """One of ``choices`` (an empty string among them means "off").
+
+    With ``ignore_case`` the value may be spelled in any case and comes back spelled as in ``choices``.
+    """
     value = env_str(name, default, environ=environ)
     allowed = set(choices)
-    if value not in allowed:
+    if ignore_case:
+        by_folded = {choice.casefold(): choice for choice in allowed}
+        matched = by_folded.get(value.casefold())
+    else:
+        matched = value if value in allowed else None
+    if matched is None:
         listed = ", ".join(sorted(choice or '"" (off)' for choice in allowed))
         raise ImproperlyConfigured(f"{name} must be one of {listed}; got {value!r}")
-    return value
+    return matched
 
 
 def env_int(

