@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -12,10 +14,13 @@ pytestmark = pytest.mark.slow
 LEVELS = ("DEBUG", "INFO", "WARNING")
 
 
+def _run_django(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return _run(["-c", script], {**env, "DJANGO_SETTINGS_MODULE": "supportai.settings"})
+
+
 def _setting(name: str, env: dict[str, str]) -> str:
     """One setting as a fresh process prints it; fails the test with stderr if the settings refuse to load."""
-    script = f"from django.conf import settings; print(settings.{name})"
-    result = _run(["-c", script], {**env, "DJANGO_SETTINGS_MODULE": "supportai.settings"})
+    result = _run_django(f"from django.conf import settings; print(settings.{name})", env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -43,7 +48,7 @@ def test_development_may_turn_on_the_test_checkout() -> None:
 
 def test_log_level_accepts_any_case() -> None:
     script = "import logging, django; django.setup(); print(logging.getLevelName(logging.getLogger().level))"
-    result = _run(["-c", script], {"DEBUG": "1", "LOG_LEVEL": "debug", "DJANGO_SETTINGS_MODULE": "supportai.settings"})
+    result = _run_django(script, {"DEBUG": "1", "LOG_LEVEL": "debug"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "DEBUG"
 
@@ -61,3 +66,23 @@ def test_env_choice_ignoring_case_answers_the_listed_spelling() -> None:
         env_choice("L", "INFO", LEVELS, ignore_case=True, environ={"L": "warn"})
     with pytest.raises(ImproperlyConfigured, match="got 'debug'"):
         env_choice("L", "INFO", LEVELS, environ={"L": "debug"})
+
+
+def test_unknown_tier_provider_refuses_to_start_naming_the_variable() -> None:
+    # given a tier model whose provider does not exist
+    env = {"DEBUG": "1", "ROUTING_TIER2": "bogus:x"}
+
+    # when a process (daphne, celery, manage.py) sets Django up
+    result = _run_django("import django; django.setup()", env)
+
+    # then it stops at once instead of failing every chat turn later
+    assert result.returncode != 0
+    assert "ROUTING_TIER2 must be provider:model with a provider in" in result.stderr
+    assert "got 'bogus:x'" in result.stderr
+
+
+def test_known_tier_provider_starts() -> None:
+    script = "import django; django.setup(); from routing.config import routing_settings as r; print(r().tiers[2])"
+    result = _run_django(script, {"DEBUG": "1", "ROUTING_TIER3": "openai:gpt-4o"})
+    assert result.returncode == 0, result.stderr
+    assert "provider='openai', model='gpt-4o'" in result.stdout
