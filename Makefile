@@ -50,8 +50,9 @@ bench: migrate
 	mkdir -p bench-results
 	$(BIN)/python manage.py run_benchmarks --out bench-results
 
+# The same directory as settings.DATA_DIR (SUPPORTAI_DATA_DIR, empty or unset meaning .data).
 clean-data:
-	rm -rf .data
+	rm -rf "$${SUPPORTAI_DATA_DIR:-.data}"
 
 # Re-resolve requirements*.txt in a scratch venv and pin everything it installed (torch without its
 # local +cpu label, which pip's index does not carry).
