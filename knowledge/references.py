@@ -35,7 +35,7 @@ from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.local import load_model
 from knowledge.retrieval import lift_to_parents
 from knowledge.sections import SectionIndex, markdown_headings
-from knowledge.selectors import indexed_with_headings
+from knowledge.staleness import indexed_with_headings
 from supportai.models import Tenant
 
 # Query id -> document external ids, best first (the run ``evaluation.compute_metrics`` takes).

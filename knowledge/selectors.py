@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,10 +31,10 @@ from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus, Knowle
 from knowledge.parsing import storable_text
 from knowledge.providers.base import EmbeddingProvider, RerankProvider, rerank_provider
 from knowledge.retrieval import RERANK_CANDIDATES, FusionWeights, mode_check, rank_parents, rerank
-from knowledge.sections import PATH_SEPARATOR, SectionIndex, markdown_headings, reads_headings
+from knowledge.sections import PATH_SEPARATOR, SectionIndex, markdown_headings
 from knowledge.services import default_provider
 from knowledge.source_config import sync_free
-from knowledge.staleness import SECTIONS_RULES_VERSION
+from knowledge.staleness import SECTIONS_RULES_VERSION, indexed_with_headings
 from knowledge.timeouts import bounded
 from knowledge.types import Passage, RetrievalMode
 from supportai.models import Tenant
@@ -200,14 +200,6 @@ def document_text_settling(*, tenant: Tenant, document: Document, offset: int) -
         .first()
     )
     return text or ""
-
-
-def indexed_with_headings(*, index_settings: Mapping[str, object], file_name: str) -> bool:
-    """Whether a document's chunks were indexed with its file's Markdown headings: as its index record
-    says (``index_settings["headings"]``), which holds until it is indexed again even when its file
-    changed kind since; by its file name (``reads_headings``) for a record from before kinds were kept."""
-    recorded = index_settings.get("headings")
-    return recorded if isinstance(recorded, bool) else reads_headings(file_name)
 
 
 def child_sections_get(*, tenant: Tenant, document: Document, children: Sequence[Chunk]) -> dict[int, str]:

@@ -15,6 +15,7 @@ configuration changes lexemes alone and reuses every stored vector.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -72,6 +73,14 @@ def document_index_settings(settings: KnowledgeSettings, *, file_name: str) -> d
     """What an index run with ``settings`` records on a document from the file ``file_name``: its
     ``index_settings`` and whether its headings were read (``headings``)."""
     return {**index_settings(settings), "headings": reads_headings(file_name)}
+
+
+def indexed_with_headings(*, index_settings: Mapping[str, object], file_name: str) -> bool:
+    """Whether a document's chunks were indexed with its file's Markdown headings: as its index record
+    says (``index_settings["headings"]``), which holds until it is indexed again even when its file
+    changed kind since; by its file name (``reads_headings``) for a record from before kinds were kept."""
+    recorded = index_settings.get("headings")
+    return recorded if isinstance(recorded, bool) else reads_headings(file_name)
 
 
 def plain_text_file(file_name: Combinable) -> Regex:
