@@ -1,8 +1,8 @@
 """Writes to the knowledge base: sources, documents, chunk indexing and deletion.
 
 Ingestion is idempotent by content hash: an unchanged document (same title, url and text, already
-indexed with the configured embedding model, from a file read as it was: with Markdown headings or
-as plain text) costs one query; a changed one has its chunks replaced in one transaction;
+indexed with the configured embedding model, sectioned as its file reads: with Markdown headings or
+as plain text, as its index record says) costs one query; a changed one has its chunks replaced in one transaction;
 documents no longer present in a synced source are removed.
 Embeddings are computed before the transaction opens so that no lock is held during model work.
 """
@@ -42,7 +42,7 @@ from knowledge.parsed import MESSAGES, ErrorCode, ParsedDocument, ParseError
 from knowledge.parsing import parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
 from knowledge.sections import reads_headings
-from knowledge.staleness import documents_to_reindex
+from knowledge.staleness import documents_to_reindex, indexed_with_headings
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -133,11 +133,25 @@ def _nothing_to_write(
 ) -> bool:
     """Whether every one of ``parsed_documents`` is stored as it is, indexed with ``model`` and from ``file_name``."""
     return all(
-        (document := existing[parsed.external_id]).content_hash == content_hash(parsed)
-        and document.status == DocumentStatus.READY
-        and document.embedding_model == model
+        _keeps_chunks(
+            document := existing[parsed.external_id], digest=content_hash(parsed), model=model, file_name=file_name
+        )
         and document.file_name == file_name
         for parsed in parsed_documents
+    )
+
+
+def _keeps_chunks(document: Document, *, digest: str, model: str, file_name: str) -> bool:
+    """Whether ``document``'s chunks hold for the text of content hash ``digest`` from the file
+    ``file_name``: it is indexed, of that text, with ``model`` and sectioned as that file reads (with
+    Markdown headings or none, as its index record says: ``indexed_with_headings``, not the kind of
+    the file name stored, which may have changed since it was indexed)."""
+    return (
+        document.content_hash == digest
+        and document.status == DocumentStatus.READY
+        and document.embedding_model == model
+        and indexed_with_headings(index_settings=document.index_settings, file_name=document.file_name)
+        == reads_headings(file_name)
     )
 
 
@@ -159,14 +173,7 @@ def _upsert(
         key = parsed.external_id
         document = created.get(key) or updated.get(key) or existing.get(key)
         digest = content_hash(parsed)
-        if (
-            document is not None
-            and document.content_hash == digest
-            and document.status == DocumentStatus.READY
-            and document.embedding_model == model
-            # Its chunks were cut and embedded in the sections its file gave (none in a plain-text one).
-            and reads_headings(document.file_name) == reads_headings(file_name)
-        ):
+        if document is not None and _keeps_chunks(document, digest=digest, model=model, file_name=file_name):
             if document.file_name != file_name:
                 document.file_name = file_name
                 moved[key] = document
