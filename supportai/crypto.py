@@ -9,7 +9,9 @@ Production refuses to start without a key (settings); development derives a stab
 
 A stored value no configured key opens does not break reading its row: the row loads (a tenant
 keeps serving its API, widget, admin and console), and only reading that attribute raises
-``DecryptionError``. Saving the row writes the stored token back unchanged.
+``DecryptionError``. Saving the row writes the stored token back unchanged, and ``dumpdata`` writes
+it as ``{"fernet": "<token>"}``, which ``loaddata`` stores unchanged (a database move keeps it).
+Such a value has no text form: it can never stand in for the secret.
 """
 
 from __future__ import annotations
@@ -23,8 +25,20 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
+
+DUMP_KEY = "fernet"
+NOT_A_DUMPED_TOKEN = 'An encrypted value in a dump is a string or {"fernet": "<stored Fernet token>"}.'
+# What dumps held, before tokens were dumped, for a secret no key opened: public, so never a secret.
+LOST_SECRET_PLACEHOLDER = "Ciphertext()"
+_FERNET_VERSION = b"\x80"
+_FERNET_OVERHEAD = 1 + 8 + 16 + 32  # version, timestamp, IV, HMAC around the AES blocks
+PLACEHOLDER_IS_NO_SECRET = (
+    f"{LOST_SECRET_PLACEHOLDER!r} stands for a secret an older dumpdata could not decrypt; the secret is not "
+    'in the dump. Set the field to "" and issue a new secret, or dump again from the source database.'
+)
 
 
 class DecryptionError(Exception):
@@ -36,6 +50,9 @@ class Ciphertext:
     """A Fernet token as stored, written back as is: a value no configured key opens, or a rotated one."""
 
     token: str = field(repr=False)
+
+    def __str__(self) -> str:
+        raise DecryptionError("an undecryptable stored secret has no text form")
 
 
 def field_keys() -> tuple[str, ...]:
@@ -66,7 +83,9 @@ def decrypt_text(token: str) -> str:
 class _EncryptedAttribute(DeferredAttribute):
     """Reading a value that no configured key opens raises ``DecryptionError`` naming the row.
 
-    A data descriptor (it has ``__set__``), so reads come here even once the value is loaded.
+    A data descriptor (it has ``__set__``), so reads come here even once the value is loaded. A row
+    not yet added (one ``loaddata`` is saving) hands a dumped token on as the ``Ciphertext`` it is:
+    raw saves read attributes directly, and a ``Ciphertext`` has no text form to misuse.
     """
 
     def __set__(self, instance: Any, value: Any) -> None:
@@ -74,7 +93,7 @@ class _EncryptedAttribute(DeferredAttribute):
 
     def __get__(self, instance: Any, cls: Any = None) -> Any:
         value = super().__get__(instance, cls)
-        if isinstance(value, Ciphertext):
+        if isinstance(value, Ciphertext) and not instance._state.adding:
             label = f"{instance._meta.label}.{self.field.name} of row {instance.pk}"
             raise DecryptionError(f"{label} cannot be decrypted with any key in FIELD_ENCRYPTION_KEYS")
         return value
@@ -93,6 +112,25 @@ class EncryptedTextField(models.TextField):
             return value
         return encrypt_text(str(value))
 
+    def to_python(self, value: Any) -> Any:
+        """Also the way back from ``value_to_string``: a dumped token stays a ``Ciphertext``."""
+        if isinstance(value, Ciphertext):
+            return value
+        if isinstance(value, dict):
+            return Ciphertext(_dumped_token(value))
+        if value == LOST_SECRET_PLACEHOLDER:
+            raise ValidationError(PLACEHOLDER_IS_NO_SECRET, code="lost_secret_placeholder")
+        if value is not None and not isinstance(value, str):
+            raise ValidationError(NOT_A_DUMPED_TOKEN, code="invalid")
+        return value
+
+    def value_to_string(self, obj: models.Model) -> Any:
+        """What serializers write for a value no configured key opens (decrypted text is written as is)."""
+        value = self.value_from_object(obj)
+        if isinstance(value, Ciphertext):
+            return {DUMP_KEY: value.token}
+        return super().value_to_string(obj)
+
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | Ciphertext | None:
         if value in (None, ""):
             return value
@@ -109,6 +147,24 @@ class EncryptedTextField(models.TextField):
         if self.attname in obj.__dict__:
             return obj.__dict__[self.attname]
         return super().value_from_object(obj)
+
+
+def _dumped_token(value: dict[Any, Any]) -> str:
+    token = value.get(DUMP_KEY)
+    if set(value) != {DUMP_KEY} or not isinstance(token, str) or not _looks_like_fernet_token(token):
+        raise ValidationError(NOT_A_DUMPED_TOKEN, code="invalid")
+    return token
+
+
+def _looks_like_fernet_token(token: str) -> bool:
+    """Version byte, timestamp, IV, whole AES blocks and an HMAC (the spec's layout); no key needed."""
+    try:
+        data = base64.urlsafe_b64decode(token.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return False
+    return (
+        data[:1] == _FERNET_VERSION and len(data) >= _FERNET_OVERHEAD + 16 and (len(data) - _FERNET_OVERHEAD) % 16 == 0
+    )
 
 
 @dataclass(frozen=True)
