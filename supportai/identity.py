@@ -4,7 +4,9 @@ The tenant's own server signs a JSON Web Token (HS256) for its logged-in custome
 identity secret; the widget passes it on (``identify {token}``). We accept a token only when its
 signature checks out against the current (or, after a rotation, the previous) secret, it has not
 expired, it is not valid for longer than ``MAX_TOKEN_LIFETIME``, and it names the customer (``sub``).
-Anything else is an unverified claim and is ignored: the visitor stays anonymous.
+Anything else is an unverified claim and is ignored: the visitor stays anonymous. A stored secret we
+cannot have issued (shorter than ours, such as the public "Ciphertext()" older dumps put in) never
+verifies anything.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from supportai.models import EndUser, Tenant
 
 ALGORITHM = "HS256"
 SECRET_BYTES = 32
+ISSUED_SECRET_CHARS = len(secrets.token_urlsafe(SECRET_BYTES))
 MAX_TOKEN_LIFETIME = timedelta(days=1)
 CLOCK_LEEWAY = timedelta(seconds=60)
 MAX_TOKEN_CHARS = 4_096
@@ -59,9 +62,10 @@ def identity_secret_rotate(*, tenant: Tenant) -> str:
     """Issue a new identity secret (returned once); the old one keeps verifying until the next rotation."""
     secret = secrets.token_urlsafe(SECRET_BYTES)
     try:
-        tenant.identity_secret_previous = tenant.identity_secret
+        current = tenant.identity_secret
     except DecryptionError:  # written under a key no longer configured: nothing left to keep valid
-        tenant.identity_secret_previous = ""
+        current = ""
+    tenant.identity_secret_previous = current if _issued(current) else ""
     tenant.identity_secret = secret
     tenant.identity_secret_rotated_at = timezone.now()
     tenant.save(update_fields=["identity_secret", "identity_secret_previous", "identity_secret_rotated_at"])
@@ -77,6 +81,11 @@ def sign_identity(*, secret: str, external_id: str, email: str = "", name: str =
     if name:
         claims["name"] = name
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def _issued(secret: str) -> bool:
+    """Whether a stored secret can be one ``identity_secret_rotate`` issued (and so is no public string)."""
+    return len(secret) >= ISSUED_SECRET_CHARS
 
 
 def _clean_email(value: object) -> str:
@@ -104,12 +113,21 @@ def verify_identity(*, tenant: Tenant, token: str) -> VerifiedIdentity:
     # Read the secrets fresh: a long-lived socket must see a rotation made after it connected.
     fresh = Tenant.objects.only("identity_secret", "identity_secret_previous").filter(pk=tenant.pk).first()
     try:
-        candidates = [s for s in (fresh.identity_secret, fresh.identity_secret_previous) if s] if fresh else []
+        stored = [s for s in (fresh.identity_secret, fresh.identity_secret_previous) if s] if fresh else []
     except DecryptionError as exc:
         logger.error("identity verification for tenant %s is unavailable: %s", tenant.pk, exc)
         raise IdentityError(IdentityRejection.UNAVAILABLE) from exc
-    if not candidates:
+    if not stored:
         raise IdentityError(IdentityRejection.NOT_CONFIGURED)
+    candidates = [s for s in stored if _issued(s)]
+    if len(candidates) < len(stored):
+        logger.error(
+            "tenant %s holds an identity_secret we did not issue (an older dump's placeholder?); it verifies "
+            "nothing: issue a new one with manage.py identity_secret",
+            tenant.pk,
+        )
+    if not candidates:
+        raise IdentityError(IdentityRejection.UNAVAILABLE)
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
         raise IdentityError(IdentityRejection.INVALID)
     claims: dict[str, object] | None = None

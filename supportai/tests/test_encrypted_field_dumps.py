@@ -14,7 +14,7 @@ from django.core.serializers.base import DeserializationError
 from django.db import connection
 
 from escalations.models import EscalationPolicy
-from supportai.crypto import Ciphertext, DecryptionError
+from supportai.crypto import Ciphertext, DecryptionError, encrypt_text
 from supportai.identity import IdentityError, IdentityRejection, identity_secret_rotate, sign_identity, verify_identity
 from supportai.models import Tenant
 
@@ -113,3 +113,58 @@ def test_a_ciphertext_has_no_text_form_to_be_used_as_a_key() -> None:
     with pytest.raises(DecryptionError):
         str(Ciphertext("gAAAA-token"))
     assert "gAAAA-token" not in repr(Ciphertext("gAAAA-token"))
+
+
+def _store_identity_secrets(tenant: Tenant, current: str, previous: str = "") -> None:
+    """What loading an older dump left behind: the placeholder stored (encrypted) as the secret."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE supportai_tenant SET identity_secret = %s, identity_secret_previous = %s WHERE id = %s",
+            [encrypt_text(current), encrypt_text(previous) if previous else "", tenant.pk],
+        )
+
+
+def test_a_placeholder_stored_as_the_identity_secret_never_verifies(
+    tenant: Tenant, other_tenant: Tenant, caplog
+) -> None:
+    other_secret = identity_secret_rotate(tenant=other_tenant)
+    _store_identity_secrets(tenant, PLACEHOLDER)
+    forged = sign_identity(secret=PLACEHOLDER, external_id="victim", lifetime=HOUR)
+
+    with caplog.at_level("ERROR", logger="supportai.identity"), pytest.raises(IdentityError) as refused:
+        verify_identity(tenant=tenant, token=forged)
+
+    assert refused.value.rejection is IdentityRejection.UNAVAILABLE
+    assert f"tenant {tenant.pk}" in caplog.text and "identity_secret" in caplog.text
+    assert PLACEHOLDER not in caplog.text
+    # the other tenant's secret neither verifies here nor stops working for its own customers
+    bravo_token = sign_identity(secret=other_secret, external_id="b-1", lifetime=HOUR)
+    with pytest.raises(IdentityError):
+        verify_identity(tenant=tenant, token=bravo_token)
+    assert verify_identity(tenant=other_tenant, token=bravo_token).external_id == "b-1"
+
+
+def test_rotating_away_from_a_placeholder_does_not_keep_it_as_the_previous_secret(tenant: Tenant) -> None:
+    _store_identity_secrets(tenant, PLACEHOLDER)
+    forged = sign_identity(secret=PLACEHOLDER, external_id="victim", lifetime=HOUR)
+
+    fresh = identity_secret_rotate(tenant=Tenant.objects.get(pk=tenant.pk))
+
+    assert Tenant.objects.get(pk=tenant.pk).identity_secret_previous == ""
+    with pytest.raises(IdentityError) as refused:
+        verify_identity(tenant=tenant, token=forged)
+    assert refused.value.rejection is IdentityRejection.INVALID
+    assert verify_identity(tenant=tenant, token=sign_identity(secret=fresh, external_id="c-1", lifetime=HOUR))
+
+
+def test_a_placeholder_left_as_the_previous_secret_never_verifies(tenant: Tenant) -> None:
+    current = identity_secret_rotate(tenant=tenant)
+    _store_identity_secrets(tenant, current, previous=PLACEHOLDER)
+    forged = sign_identity(secret=PLACEHOLDER, external_id="victim", lifetime=HOUR)
+
+    with pytest.raises(IdentityError) as refused:
+        verify_identity(tenant=tenant, token=forged)
+
+    assert refused.value.rejection is IdentityRejection.INVALID
+    ok = sign_identity(secret=current, external_id="c-1", lifetime=HOUR)
+    assert verify_identity(tenant=tenant, token=ok).external_id == "c-1"
