@@ -94,7 +94,9 @@ def _deliver_both_events(tenant: Tenant, capture: Any, **targets: str) -> list[N
 
 def test_the_webhook_payload_names_the_deliverys_event(tenant: Tenant, django_capture_on_commit_callbacks: Any) -> None:
     with http_sink([]) as hook:
-        created, _ = _deliver_both_events(tenant, django_capture_on_commit_callbacks, webhook_url=hook.url)
+        created, _ = _deliver_both_events(
+            tenant, django_capture_on_commit_callbacks, webhook_url=hook.url, webhook_secret="s3cret"
+        )
     first, second = (json.loads(request.body) for request in hook.received)
     assert (first["event"], second["event"]) == ("escalation.created", "escalation.updated")
     assert first["escalation_id"] == second["escalation_id"] == created.escalation_id

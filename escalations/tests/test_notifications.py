@@ -112,7 +112,7 @@ def test_webhook_is_signed_and_gives_up_after_max_attempts(
 
 def test_client_errors_are_not_retried(tenant: Tenant, django_capture_on_commit_callbacks: Capture) -> None:
     with http_sink([404]) as hook:
-        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=hook.url)
+        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=hook.url, webhook_secret="s3cret")
         delivery = raise_for(tenant, django_capture_on_commit_callbacks)
     assert delivery is not None and delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
 
@@ -139,7 +139,7 @@ def test_webhooks_to_private_addresses_are_refused_in_production(
     settings.ESCALATIONS_ALLOW_PRIVATE_WEBHOOKS = False
     with http_sink([200]) as hook:
         port = hook.url.split(":")[2].split("/")[0]
-        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=f"http://{host}:{port}/hook")
+        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=f"http://{host}:{port}/hook", webhook_secret="s3cret")
         delivery = raise_for(tenant, django_capture_on_commit_callbacks)
     assert delivery is not None and delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
     assert "non-public address" in delivery.last_error and hook.received == []
@@ -166,7 +166,9 @@ def test_a_target_host_rebinding_to_loopback_after_the_check_is_refused_at_conne
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     with http_sink([200]) as hook:
         port = hook.url.split(":")[2].split("/")[0]
-        set_hours(tenant, ALWAYS, notify_email=False, **{field: f"http://rebind.test:{port}/hook"})
+        set_hours(
+            tenant, ALWAYS, notify_email=False, webhook_secret="s3cret", **{field: f"http://rebind.test:{port}/hook"}
+        )
         # when the notification is delivered
         delivery = raise_for(tenant, django_capture_on_commit_callbacks)
     # then the connection to loopback is refused, recorded and not retried
@@ -184,7 +186,7 @@ def test_deliveries_ignore_proxies_from_the_environment(
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     with http_sink([200]) as hook:
-        set_hours(tenant, ALWAYS, notify_email=False, **{field: hook.url})
+        set_hours(tenant, ALWAYS, notify_email=False, webhook_secret="s3cret", **{field: hook.url})
         delivery = raise_for(tenant, django_capture_on_commit_callbacks)
     # then the target was reached directly
     assert delivery is not None and delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
@@ -259,7 +261,7 @@ def test_a_webhook_answering_with_a_redirect_is_a_failure_whatever_its_location(
     # given a webhook that redirects, to an address httpx cannot even parse for some (redirects
     # are not followed: the signed body must reach the configured URL)
     with http_sink([302] * 10, headers={"Location": location}) as hook:
-        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=hook.url)
+        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=hook.url, webhook_secret="s3cret")
         delivery = raise_for(tenant, django_capture_on_commit_callbacks)
     # then the delivery failed on the 302, recorded, and was not retried
     assert delivery is not None and delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
