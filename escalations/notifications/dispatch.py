@@ -9,13 +9,22 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from escalations.models import Channel, DeliveryStatus, Escalation, EventKind, Mode, NotificationDelivery
+from escalations.models import (
+    Channel,
+    DeliveryStatus,
+    Escalation,
+    EscalationPolicy,
+    EventKind,
+    Mode,
+    NotificationDelivery,
+)
 from escalations.notifications.base import DeliveryError, Sender, notice_for
 from escalations.notifications.email import EmailSender
 from escalations.notifications.slack import SlackSender
 from escalations.notifications.webhook import WebhookSender
 from escalations.selectors import policy_for
 from escalations.ticketing import TicketSender
+from supportai.crypto import DecryptionError
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -28,6 +37,8 @@ SENDERS: dict[str, Sender] = {
     Channel.WEBHOOK: WebhookSender(),
     Channel.TICKET: TicketSender(),
 }
+# Said of a policy secret no configured key opens (written under a key since dropped).
+SECRET_UNREADABLE_HINT = "enter it again (or clear it) in the escalation policy admin"
 
 
 def channels_for(escalation: Escalation) -> list[Channel]:
@@ -37,11 +48,20 @@ def channels_for(escalation: Escalation) -> list[Channel]:
         channels.append(Channel.TICKET)  # the default ticket *is* the email; no second email
     elif policy.notify_email and escalation.tenant.escalation_email:
         channels.append(Channel.EMAIL)
-    if policy.slack_webhook_url:
+    if _has_slack_url(policy, escalation):
         channels.append(Channel.SLACK)
     if policy.webhook_url:
         channels.append(Channel.WEBHOOK)
     return channels
+
+
+def _has_slack_url(policy: EscalationPolicy, escalation: Escalation) -> bool:
+    """A Slack URL no configured key opens skips Slack (logged) instead of failing the hand-off."""
+    try:
+        return bool(policy.slack_webhook_url)
+    except DecryptionError as exc:
+        logger.error("escalation %s: Slack not notified: %s; %s", escalation.pk, exc, SECRET_UNREADABLE_HINT)
+        return False
 
 
 def enqueue_delivery(delivery_id: int) -> None:
@@ -126,7 +146,8 @@ def deliver(delivery_id: int) -> int | None:
 
 def _send(delivery: NotificationDelivery) -> None:
     """Send through the channel's sender; an error it did not expect is a retryable ``DeliveryError``
-    (logged with its traceback), so the attempt is recorded and counted rather than left pending."""
+    (logged with its traceback), so the attempt is recorded and counted rather than left pending. A
+    secret no configured key opens fails the delivery for good: retrying cannot bring the key back."""
     escalation = delivery.escalation
     try:
         SENDERS[delivery.channel].send(
@@ -136,6 +157,8 @@ def _send(delivery: NotificationDelivery) -> None:
         )
     except DeliveryError:
         raise
+    except DecryptionError as exc:
+        raise DeliveryError(f"{exc}; {SECRET_UNREADABLE_HINT}", retryable=False) from exc
     except Exception as exc:
         logger.exception("escalation %s: unexpected error in the %s sender", escalation.pk, delivery.channel)
         raise DeliveryError(f"unexpected error: {type(exc).__name__}: {exc}", retryable=True) from exc
