@@ -18,14 +18,20 @@ from django.utils import timezone
 from escalations.models import DeliveryStatus, Escalation, EscalationEvent, EscalationPolicy, NotificationDelivery
 from escalations.notifications.dispatch import enqueue_delivery
 from supportai.admin_mixins import TenantScopedModelAdmin
+from supportai.crypto import DecryptionError
 
 SECRET_FIELDS = ("slack_webhook_url", "webhook_secret")
 WEBHOOK_NEEDS_SECRET = "A webhook URL needs a signing secret: every webhook is HMAC-SHA256 signed."
 WEBHOOK_NEEDS_HTTPS = "The webhook URL must start with https:// (plain http:// only with DEBUG on)."
+SECRET_UNREADABLE = (
+    "The stored value cannot be decrypted (its encryption key is no longer configured): "
+    "enter it again, or tick “clear secrets”."
+)
 
 
 class EscalationPolicyForm(forms.ModelForm):
-    """Secrets are never sent back to the browser; leaving one blank keeps the stored value."""
+    """Secrets are never sent back to the browser; leaving one blank keeps the stored value (one no
+    configured key opens counts as absent and must be entered again)."""
 
     slack_webhook_url = forms.CharField(
         required=False, widget=forms.PasswordInput(render_value=False), help_text="Blank keeps the stored URL"
@@ -70,9 +76,17 @@ class EscalationPolicyForm(forms.ModelForm):
             if cleaned.get("clear_secrets"):
                 cleaned[name] = ""
             elif not cleaned.get(name) and self.instance.pk:
-                cleaned[name] = getattr(self.instance, name)
+                cleaned[name] = self._stored_secret(name)
         self._check_webhook(cleaned)
         return cleaned
+
+    def _stored_secret(self, name: str) -> str:
+        try:
+            stored: str = getattr(self.instance, name)
+        except DecryptionError:
+            self.add_error(name, SECRET_UNREADABLE)
+            return ""
+        return stored
 
     def _check_webhook(self, cleaned: dict[str, Any]) -> None:
         """A webhook is always signed and, outside development, sent over HTTPS. A stored URL
@@ -80,7 +94,7 @@ class EscalationPolicyForm(forms.ModelForm):
         url: str = cleaned.get("webhook_url") or ""
         if not url:
             return
-        if not cleaned.get("webhook_secret"):
+        if not cleaned.get("webhook_secret") and not self.has_error("webhook_secret"):
             self.add_error("webhook_secret", WEBHOOK_NEEDS_SECRET)
         if not settings.DEBUG and not url.lower().startswith("https://"):
             self.add_error("webhook_url", WEBHOOK_NEEDS_HTTPS)
