@@ -121,7 +121,7 @@ class EventInline(admin.TabularInline):
 
 class DeliveryInline(admin.TabularInline):
     model = NotificationDelivery
-    fields = ("channel", "status", "attempts", "last_error", "sent_at")
+    fields = ("channel", "status", "attempts", "last_error", "sent_at", "next_attempt_at", "leased_until")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -147,7 +147,10 @@ class NotificationDeliveryAdmin(TenantScopedModelAdmin):
     list_display = ("pk", "tenant", "escalation", "channel", "status", "attempts", "updated_at")
     list_filter = ("status", "channel")
     list_select_related = ("tenant", "escalation")
+    # Nothing is edited by hand (the retry action is the way to act on one); the tenant least of
+    # all: moving a delivery to another tenant would leave its escalation behind.
     readonly_fields = (
+        "tenant",
         "escalation",
         "channel",
         "event",
@@ -158,6 +161,7 @@ class NotificationDeliveryAdmin(TenantScopedModelAdmin):
         "next_attempt_at",
         "leased_until",
         "created_at",
+        "updated_at",
     )
     actions = ["retry"]
 
