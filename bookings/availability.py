@@ -8,7 +8,8 @@ the window's end as absolute time, so a window never hands out more real minutes
 Capacity is counted per *pool*: a service with rules of its own is its own pool; services without
 rules share the tenant's hours and one pool (e.g. a single practitioner). A slot is free while the
 bookings that hold time in the pool and overlap it (start .. end + buffer) number fewer than the
-capacity of the window it lies in.
+capacity of the window it lies in. CONFIRMED and COMPLETED bookings hold their time (housekeeping
+completes a booking at its end, and its buffer must still follow it); PENDING ones while their hold lasts.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from supportai.models import Tenant
 MAX_SEARCH_DAYS = 31
 # Two-key advisory locks: (namespace, pool hash). The namespace keeps us clear of other apps' locks.
 LOCK_NAMESPACE = 7_001
+# Statuses whose bookings keep [start_at, blocked_until) taken; a completed booking's buffer is still running.
+TIME_HOLDING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def pool_services(service: Service) -> QuerySet[Service]:
 
 def holding_bookings(service: Service, *, start: datetime, end: datetime, now: datetime) -> QuerySet[Booking]:
     """Bookings of the pool that hold time overlapping [start, end)."""
-    held = Q(status=BookingStatus.CONFIRMED) | Q(
+    held = Q(status__in=TIME_HOLDING_STATUSES) | Q(
         Q(hold_expires_at__isnull=True) | Q(hold_expires_at__gt=now), status=BookingStatus.PENDING
     )
     return Booking.objects.for_tenant(service.tenant).filter(
