@@ -248,14 +248,11 @@ def proposal_execute(*, tenant: Tenant, conversation: Conversation, public_id: s
         proposal = (
             Proposal.objects.select_for_update(of=("self",)).select_related("tenant", "conversation").get(pk=found.pk)
         )
-        decided_now = proposal.status == ProposalStatus.PENDING
-        if decided_now:
+        if proposal.status == ProposalStatus.PENDING:
             _decide(proposal)
     booking = proposal.booking
     if proposal.status != ProposalStatus.EXECUTED or booking is None:
         return Decision(proposal, proposal.status, proposal.result)
-    if decided_now and proposal.action == ProposalAction.CANCEL:
-        payments.checkout_expire(booking)
     if payments.needs_checkout(booking):  # also when confirmed again: a link that failed gets another try
         proposal.result = booking_result(payments.checkout_start(booking))
         Proposal.objects.filter(pk=proposal.pk).update(result=proposal.result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -202,6 +203,8 @@ def _locked(booking: Booking) -> Booking:
 def booking_cancel(
     *, tenant: Tenant, booking: Booking, actor: Actor, reason: str = "", proposal: Proposal | None = None
 ) -> Booking:
+    """Cancel an upcoming booking (idempotent): the customer is emailed and, after the commit, an open
+    Checkout Session of an unpaid booking is expired (``payments.checkout_expire``)."""
     if booking.tenant_id != tenant.pk:
         raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
     booking = _locked(booking)
@@ -216,6 +219,11 @@ def booking_cancel(
     booking.save(update_fields=["status", "cancel_reason", "updated_at"])
     event_record(booking, BookingEventKind.CANCELED, actor, proposal=proposal, reason=reason[:300])
     notifications.notify(booking, notifications.CANCELLATION)
+    from bookings.payments import checkout_expire  # payments builds on this module
+
+    # Whoever cancels, an open Checkout Session must stop taking money; Stripe is called after the
+    # commit (never for a rolled-back cancel), and a failure there must not undo or fail the cancel.
+    transaction.on_commit(partial(checkout_expire, booking), robust=True)
     return booking
 
 

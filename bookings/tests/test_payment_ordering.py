@@ -95,45 +95,57 @@ def _cancel(tenant, conversation, booking):
     return proposals.proposal_execute(tenant=tenant, conversation=conversation, public_id=str(proposal.public_id))
 
 
-def test_customer_cancel_expires_the_open_checkout_session(tenant, paid_service, stripe_api):
+def test_customer_cancel_expires_the_open_checkout_session(
+    tenant, paid_service, stripe_api, django_capture_on_commit_callbacks
+):
     # given: a paid booking waiting for payment with an open Checkout Session
     conversation = conversation_open(tenant=tenant).conversation
     _confirmed_paid_proposal(tenant, conversation, paid_service)
     booking = Booking.objects.get()
     assert booking.stripe_checkout_session_id == "cs_test_0001"
     # when
-    decision = _cancel(tenant, conversation, booking)
-    # then: canceled, and Stripe was told to close the payment page
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = _cancel(tenant, conversation, booking)
+    # then: canceled, and Stripe was told to close the payment page (after the commit)
     assert decision.status == ProposalStatus.EXECUTED and decision.result["booking_status"] == BookingStatus.CANCELED
     assert [r.path for r in stripe_api.seen] == ["/v1/checkout/sessions", "/v1/checkout/sessions/cs_test_0001/expire"]
 
 
-def test_customer_cancel_still_works_when_stripe_refuses_to_expire(tenant, paid_service, stripe_api):
+def test_customer_cancel_still_works_when_stripe_refuses_to_expire(
+    tenant, paid_service, stripe_api, django_capture_on_commit_callbacks
+):
     conversation = conversation_open(tenant=tenant).conversation
     _confirmed_paid_proposal(tenant, conversation, paid_service)
     booking = Booking.objects.get()
     stripe_api.errors.append((400, {"error": {"type": "invalid_request_error", "message": "Session is complete."}}))
-    decision = _cancel(tenant, conversation, booking)
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = _cancel(tenant, conversation, booking)
+    assert stripe_api.seen[-1].path == "/v1/checkout/sessions/cs_test_0001/expire"
     assert decision.status == ProposalStatus.EXECUTED
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELED
 
 
-def test_cancel_of_a_paid_booking_does_not_touch_the_completed_session(tenant, paid_service, stripe_api):
+def test_cancel_of_a_paid_booking_does_not_touch_the_completed_session(
+    tenant, paid_service, stripe_api, django_capture_on_commit_callbacks
+):
     conversation = conversation_open(tenant=tenant).conversation
     _confirmed_paid_proposal(tenant, conversation, paid_service)
     booking = Booking.objects.get()
     services.booking_mark_paid(booking=booking, actor=services.STRIPE, payment_intent="pi_1")
-    _cancel(tenant, conversation, booking)
+    with django_capture_on_commit_callbacks(execute=True):
+        _cancel(tenant, conversation, booking)
     assert [r.path for r in stripe_api.seen] == ["/v1/checkout/sessions"]
 
 
-def test_another_tenants_conversation_cannot_cancel_and_expire(tenant, other_tenant, paid_service, stripe_api):
+def test_another_tenants_conversation_cannot_cancel_and_expire(
+    tenant, other_tenant, paid_service, stripe_api, django_capture_on_commit_callbacks
+):
     conversation = conversation_open(tenant=tenant).conversation
     _confirmed_paid_proposal(tenant, conversation, paid_service)
     booking = Booking.objects.get()
     theirs = conversation_open(tenant=other_tenant).conversation
-    with pytest.raises(services.BookingError) as caught:
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(services.BookingError) as caught:
         _cancel(other_tenant, theirs, booking)
     assert caught.value.code == services.NOT_FOUND
     assert [r.path for r in stripe_api.seen] == ["/v1/checkout/sessions"]
