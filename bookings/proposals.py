@@ -211,7 +211,8 @@ def _execute(proposal: Proposal) -> Booking:
         service = Service.objects.for_tenant(tenant).filter(pk=payload["service_id"]).first()
         if service is None:  # deleted since it was proposed
             raise BookingError(services.NOT_FOUND, services.SERVICE_NOT_FOUND)
-        if any(payload.get(key) != value for key, value in _terms(service).items()):
+        # Only the terms the payload has: proposals stored before terms were recorded carry none of them.
+        if any(key in payload and payload[key] != value for key, value in _terms(service).items()):
             raise BookingError(services.CHANGED, DETAILS_CHANGED)
         return services.booking_create(
             tenant=tenant,
