@@ -14,6 +14,8 @@
   var SERVER = new URL(script.getAttribute("data-server") || script.src, location.href);
   var WS_URL = (SERVER.protocol === "https:" ? "wss://" : "ws://") + SERVER.host + "/ws/chat/?key=" + encodeURIComponent(KEY);
   var STORE = "supportai:" + KEY + ":resume";
+  // Questions sent but not answered yet, kept for this tab so a dropped socket loses none of them.
+  var UNANSWERED = "supportai:" + KEY + ":unanswered";
   var MAX_CHARS = 2000;
   // Identity verification (docs/identity-verification.md): a token the host site signed for its
   // logged-in customer, from data-user-token or window.SupportAI.identify(token).
@@ -236,11 +238,66 @@
     node.appendChild(el("div", { class: "feedback", role: "group", "aria-label": "Was this answer helpful?", "data-message-id": String(messageId) }, [up, down, note]));
   }
 
+  // ---------- unanswered questions: [{client_id, text, message_id?}] in the order they were asked ----------
+  // The server answers a client_id once and repeats the stored answer on a resend, so every question
+  // stays here until its answer's message.end (or an error refusing it) arrives, and is resent with
+  // the same client_id after each session.ready. Answers come in the order the questions were acked.
+  function loadUnanswered() {
+    var list;
+    try { list = JSON.parse(sessionStorage.getItem(UNANSWERED) || "[]"); } catch (e) { list = []; }
+    return Array.isArray(list) ? list.filter(function (q) { return q && typeof q.client_id === "string" && typeof q.text === "string"; }) : [];
+  }
+  var unanswered = loadUnanswered();
+  var awaitingAck = null;  // client_id of the question sent last, until its message.ack or error
+  function saveUnanswered() {
+    try { sessionStorage.setItem(UNANSWERED, JSON.stringify(unanswered)); } catch (e) { /* private mode */ }
+  }
+  function forget(question) {
+    unanswered = unanswered.filter(function (q) { return q !== question; });
+    saveUnanswered();
+  }
+  function unansweredById(clientId) {
+    return unanswered.filter(function (q) { return q.client_id === clientId; })[0] || null;
+  }
+  // The question an answer belongs to: the oldest acked one stored before it.
+  function questionAnsweredBy(messageId) {
+    return unanswered.filter(function (q) { return q.message_id && q.message_id < messageId; })[0] || null;
+  }
+  function sendQuestion(question) {
+    if (!connected) return;  // sent after the next session.ready
+    awaitingAck = question.client_id;
+    send({ type: "message.send", client_id: question.client_id, text: question.text });
+  }
+  function ask(text) {
+    var clientId = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
+    var question = { client_id: clientId, text: text };
+    unanswered.push(question);
+    saveUnanswered();
+    if (connected) addBubble("customer", text);
+    sendQuestion(question);
+  }
+  // After session.ready: draw the questions the history does not have (never stored, or stored but
+  // never acked), then resend them all.
+  function resendUnanswered(history) {
+    var drawn = {};
+    history.forEach(function (m) { if (m.role === "customer") drawn[m.message_id] = m.text; });
+    var claimed = {};
+    unanswered.forEach(function (q) { if (q.message_id && q.message_id in drawn) claimed[q.message_id] = true; });
+    unanswered.forEach(function (q) {
+      if (q.message_id && q.message_id in drawn) return;
+      var same = Object.keys(drawn).reverse().filter(function (id) { return !claimed[id] && drawn[id] === q.text; })[0];
+      if (same) claimed[same] = true;
+      else addBubble("customer", q.text);
+    });
+    unanswered.forEach(sendQuestion);
+  }
+
   // ---------- connection ----------
   var ws = null, attempts = 0, pending = [], reconnectTimer = null, connected = false, greetingBubble = null;
 
   function startOver() {
     try { localStorage.removeItem(STORE); } catch (e) { /* private mode */ }
+    unanswered = []; saveUnanswered();  // they belong to the conversation being left
     if (ws) { ws.onclose = null; ws.close(); ws = null; }
     connected = false; connect();
   }
@@ -284,7 +341,7 @@
   window.addEventListener("offline", function () { setStatus("You are offline. We'll reconnect when you're back."); });
 
   // ---------- human handoff: one bubble per step; the banner shows the waiting state and place in line ----------
-  var handoffSteps = {};
+  var handoffSteps = {}, handoffLive = false;
   function onEscalation(frame) {
     var step = frame.escalation_id + ":" + frame.status;
     var said = Object.keys(bubbles).some(function (id) { return bubbles[id].body.textContent === frame.message; });
@@ -293,6 +350,7 @@
     var waiting = frame.status === "pending" && frame.mode === "live";
     var withTeam = frame.status === "acknowledged";
     humanBtn.disabled = waiting || withTeam;
+    handoffLive = frame.mode === "live" && (waiting || withTeam);
     handoff.hidden = !(waiting || withTeam);
     handoff.textContent = withTeam ? "You're chatting with our team." :
       "Waiting for a team member" + (frame.position ? " · you're number " + frame.position + " in line" : "…");
@@ -309,7 +367,7 @@
           var logo = frame.branding.logo_url && safeUrl(frame.branding.logo_url);
           if (logo && !panel.querySelector("header img")) panel.querySelector("header").insertBefore(el("img", { src: logo, alt: "" }), title);
         }
-        log.textContent = ""; bubbles = {}; proposalCards = {}; handoffSteps = {};
+        log.textContent = ""; bubbles = {}; proposalCards = {}; handoffSteps = {}; handoffLive = false;
         // A resumed conversation's open handoff and open proposals follow as escalation / proposal frames;
         // until then nothing is waiting (a handoff closed while we were away must not keep its banner).
         handoff.hidden = true; humanBtn.disabled = false;
@@ -319,11 +377,16 @@
           else addBubble(m.role, m.text, m.role === "agent" ? { who: "Support team" } : {});
         });
         if (identityToken) { identifying = true; send({ type: "identify", token: identityToken }); }
-        // Questions typed before the session was ready are not in the history yet: show, then send them.
-        pending.forEach(function (f) { if (f.type === "message.send") addBubble("customer", f.text); });
         pending.splice(0).forEach(send);
+        resendUnanswered(frame.history || []);
         break;
-      case "message.ack": break;
+      case "message.ack":
+        var acked = unansweredById(frame.client_id);
+        if (awaitingAck === frame.client_id) awaitingAck = null;
+        if (acked) { acked.message_id = frame.message_id; saveUnanswered(); }
+        // In a live handoff the ack is all a message gets (staff answer it); a resend would reach the assistant later.
+        if (acked && handoffLive) forget(acked);
+        break;
       case "message.start":
         var b = addBubble("assistant", "");
         b.node.classList.add("streaming");
@@ -333,7 +396,11 @@
         var target = bubbles[frame.message_id];
         if (target) { target.text += frame.text; target.body.textContent = target.text; scrollDown(); }
         break;
-      case "message.end": finishAssistant(frame); sendBtn.disabled = false; break;
+      case "message.end":
+        var answered = questionAnsweredBy(frame.message_id);
+        if (answered) forget(answered);
+        finishAssistant(frame); sendBtn.disabled = false;
+        break;
       case "agent.message": addBubble("agent", frame.text, { who: frame.agent_name || "Support team" }); break;
       case "agent.typing": setStatus("A team member is typing…"); setTimeout(function () { setStatus(""); }, 3000); break;
       case "escalation": onEscalation(frame); break;
@@ -355,6 +422,10 @@
           // start a fresh conversation; a refused token leaves the visitor anonymous.
           identifying = false;
           if (frame.reason === "identity_conflict") { startOver(); return; }
+        } else if (awaitingAck) {  // the question sent last was refused (rate limit, too long): not stored
+          var refused = unansweredById(awaitingAck);
+          awaitingAck = null;
+          if (refused) forget(refused);
         }
         setStatus(frame.message, true); // in the customer's language (chat/error_phrases.py)
         break;
@@ -522,9 +593,7 @@
     var text = input.value.trim();
     if (!text) return;
     if (text.length > MAX_CHARS) { setStatus("Messages are limited to " + MAX_CHARS + " characters.", true); return; }
-    var clientId = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
-    if (connected) addBubble("customer", text);
-    send({ type: "message.send", client_id: clientId, text: text });
+    ask(text);
     input.value = ""; sendBtn.disabled = true; setStatus("");
   });
   input.addEventListener("keydown", function (e) {

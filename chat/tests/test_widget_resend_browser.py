@@ -1,0 +1,211 @@
+"""The widget's client behaviour when sockets drop and answers are cut short, in a real browser.
+
+The page is /demo/ from a real daphne; the chat socket is a scripted stand-in (Playwright's
+``route_web_socket``) so a test can drop it at an exact frame and see what the widget does next.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, WebSocketRoute, sync_playwright
+
+from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
+from supportai.demo import seed_demo_tenant
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+WAIT_MS = 15_000
+
+Frame = dict[str, Any]
+
+
+@dataclass
+class StandIn:
+    """A scripted chat server: ``on_send(server, socket_number, frame)`` answers each client frame."""
+
+    on_send: Callable[[StandIn, int, Frame], None]
+    history: list[list[Frame]] = field(default_factory=list)  # session.ready history per connection
+    sockets: list[WebSocketRoute] = field(default_factory=list)
+    received: list[tuple[int, Frame]] = field(default_factory=list)
+
+    def __call__(self, ws: WebSocketRoute) -> None:
+        number = len(self.sockets)
+        self.sockets.append(ws)
+
+        def on_message(payload: str | bytes) -> None:
+            frame = json.loads(payload)
+            if frame["type"] == "ping":
+                return
+            self.received.append((number, frame))
+            self.on_send(self, number, frame)
+
+        ws.on_message(on_message)
+        history = self.history[number] if number < len(self.history) else []
+        ws.send(json.dumps({"type": "session.ready", "resume_token": "r", "greeting": "Hi!", "history": history}))
+
+    def sends(self) -> list[tuple[int, Frame]]:
+        return [(number, frame) for number, frame in self.received if frame["type"] == "message.send"]
+
+    @staticmethod
+    def emit(ws: WebSocketRoute, *frames: Frame) -> None:
+        for frame in frames:
+            ws.send(json.dumps(frame))
+
+
+def answer(message_id: int, text: str, status: str = "complete") -> list[Frame]:
+    return [
+        {"type": "message.start", "message_id": message_id},
+        {"type": "message.delta", "message_id": message_id, "text": text},
+        {"type": "message.end", "message_id": message_id, "text": text, "sources": [], "status": status},
+    ]
+
+
+@pytest.fixture
+def browser(daphne_server: str) -> Iterator[Browser]:
+    """Chromium, once the demo tenant is seeded (the ORM cannot run inside Playwright's event loop)."""
+    seed_demo_tenant()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def open_widget(browser: Browser, server: str, stand_in: StandIn, init_script: str = "") -> Page:
+    page = browser.new_page()
+    if init_script:
+        page.add_init_script(init_script)
+    page.route_web_socket(re.compile(r"/ws/chat/"), stand_in)
+    page.goto(f"{server}/demo/")
+    page.get_by_role("button", name="Open chat").click()
+    return page
+
+
+def ask(page: Page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.keyboard.press("Enter")
+
+
+def wait_until(page: Page, condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        page.wait_for_timeout(50)  # lets Playwright dispatch the stand-in's handlers
+
+
+def unanswered(page: Page) -> Any:
+    """The widget's list of questions still waiting for their answer, from the tab's storage."""
+    key = page.evaluate("document.querySelector('script[data-key]').dataset.key")
+    return json.loads(page.evaluate(f"sessionStorage.getItem('supportai:{key}:unanswered') || 'null'"))
+
+
+def customer_bubbles(page: Page) -> list[str]:
+    return page.locator(".msg.customer").all_inner_texts()
+
+
+def test_widget_resends_a_question_whose_socket_dropped_before_the_answer(daphne_server: str, browser: Browser) -> None:
+    # given a server that stores the question (acks it) and then loses the socket before answering;
+    # on the next socket the question is in the history without an answer, and a resend is answered
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        ws = server.sockets[number]
+        if frame["type"] != "message.send":
+            return
+        server.emit(ws, {"type": "message.ack", "client_id": frame["client_id"], "message_id": 10})
+        if number == 0:
+            ws.close()
+        else:
+            server.emit(ws, *answer(11, "We open at 9."))
+
+    question = {"message_id": 10, "role": "customer", "text": "When do you open?", "status": "complete", "sources": []}
+    answered = {**question, "message_id": 11, "role": "assistant", "text": "We open at 9."}
+    stand_in = StandIn(on_send=on_send, history=[[], [question], [question, answered]])
+    # and another tenant's widget on this site left a question of its own in the tab's storage
+    foreign = json.dumps([{"client_id": "foreign-1", "text": "Another tenant's question"}])
+    page = open_widget(
+        browser, daphne_server, stand_in, f"sessionStorage.setItem('supportai:pk_other:unanswered', {foreign!r});"
+    )
+
+    # when the customer asks and the socket drops before the answer
+    ask(page, "When do you open?")
+    page.locator(".msg.assistant").filter(has_text="We open at 9.").wait_for(timeout=WAIT_MS)
+
+    # then the widget reconnected, resent the question with its client_id and shows the answer, the question once
+    first, second = stand_in.sends()
+    assert (first[0], second[0]) == (0, 1)
+    assert second[1]["client_id"] == first[1]["client_id"] and second[1]["text"] == "When do you open?"
+    assert customer_bubbles(page) == ["When do you open?"]
+
+    # when the socket drops again after the answer
+    stand_in.sockets[1].close()
+    wait_until(page, lambda: len(stand_in.sockets) == 3, "a third socket")
+    page.locator(".msg.assistant").filter(has_text="We open at 9.").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(300)
+
+    # then nothing is resent: the answered question left the list; nor is the other tenant's question
+    assert len(stand_in.sends()) == 2
+    assert unanswered(page) == []
+    assert customer_bubbles(page) == ["When do you open?"]
+    assert page.get_by_text("Another tenant's question").count() == 0
+    assert json.loads(page.evaluate("sessionStorage.getItem('supportai:pk_other:unanswered')"))[0]["client_id"] == (
+        "foreign-1"
+    )
+
+
+def test_widget_redraws_and_resends_a_question_lost_on_a_half_dead_socket(daphne_server: str, browser: Browser) -> None:
+    # given a socket that swallows the question (it never reaches the server) and then dies
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        ws = server.sockets[number]
+        if frame["type"] != "message.send":
+            return
+        if number == 0:
+            ws.close()
+            return
+        server.emit(ws, {"type": "message.ack", "client_id": frame["client_id"], "message_id": 20})
+        server.emit(ws, *answer(21, "Gift cards never expire."))
+
+    stand_in = StandIn(on_send=on_send)
+    page = open_widget(browser, daphne_server, stand_in)
+
+    # when the customer asks
+    ask(page, "Do gift cards expire?")
+
+    # then after the reconnect (the new history does not have the question) it is drawn again and resent
+    page.locator(".msg.assistant").filter(has_text="Gift cards never expire.").wait_for(timeout=WAIT_MS)
+    (_, first), (_, second) = stand_in.sends()
+    assert second["client_id"] == first["client_id"]
+    assert customer_bubbles(page) == ["Do gift cards expire?"]
+    assert unanswered(page) == []
+
+
+def test_widget_in_a_live_handoff_keeps_no_acked_question_for_resending(daphne_server: str, browser: Browser) -> None:
+    # given a conversation waiting for a person: the server stores and acks messages, nothing answers them
+    waiting = {"type": "escalation", "escalation_id": 3, "status": "pending", "mode": "live", "position": 1}
+
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        if frame["type"] == "message.send":
+            ack = {"type": "message.ack", "client_id": frame["client_id"], "message_id": 30}
+            server.emit(server.sockets[number], ack)
+
+    stand_in = StandIn(on_send=on_send)
+    page = open_widget(browser, daphne_server, stand_in)
+    stand_in.emit(stand_in.sockets[0], {**waiting, "message": "You're number 1 in line."})
+    page.locator(".handoff").filter(has_text="number 1 in line").wait_for(timeout=WAIT_MS)
+
+    # when the customer writes and the message is acked, and later the socket drops
+    ask(page, "My order number is 1234")
+    wait_until(page, lambda: len(stand_in.sends()) == 1, "the message")
+    page.wait_for_timeout(300)
+    assert unanswered(page) == []
+    stand_in.sockets[0].close()
+    wait_until(page, lambda: len(stand_in.sockets) == 2, "a second socket")
+    page.wait_for_timeout(500)
+
+    # then it is not resent (after a hand-back the assistant would answer it)
+    assert len(stand_in.sends()) == 1
