@@ -209,3 +209,44 @@ def test_widget_in_a_live_handoff_keeps_no_acked_question_for_resending(daphne_s
 
     # then it is not resent (after a hand-back the assistant would answer it)
     assert len(stand_in.sends()) == 1
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param({"type": "message.ack", "message_id": 40}, id="ack"),
+        pytest.param(
+            {"type": "agent.message", "message_id": 41, "text": "Hi, Sam here.", "agent_name": "Sam"}, id="agent"
+        ),
+        pytest.param(
+            {
+                "type": "escalation",
+                "escalation_id": 4,
+                "status": "acknowledged",
+                "mode": "live",
+                "message": "Sam joined.",
+            },
+            id="escalation",
+        ),
+    ],
+)
+def test_widget_lets_the_customer_write_again_after_a_message_that_gets_no_answer(
+    daphne_server: str, browser: Browser, reply: Frame
+) -> None:
+    # given a live handoff: a customer message gets its ack, or a person's reply or step, and no assistant answer
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        if frame["type"] == "message.send":
+            server.emit(server.sockets[number], {**reply, "client_id": frame["client_id"]})
+
+    stand_in = StandIn(on_send=on_send)
+    page = open_widget(browser, daphne_server, stand_in)
+
+    # when the customer writes
+    ask(page, "Is anyone there?")
+    wait_until(page, lambda: len(stand_in.sends()) == 1, "the message")
+
+    # then the Send button works again
+    assert page.wait_for_function(
+        "() => !document.querySelector('#supportai-widget').shadowRoot.querySelector('form.compose button').disabled",
+        timeout=WAIT_MS,
+    )

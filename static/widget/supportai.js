@@ -380,7 +380,8 @@
         pending.splice(0).forEach(send);
         resendUnanswered(frame.history || []);
         break;
-      case "message.ack":
+      case "message.ack":  // the server queues messages and answers them in order: the next may go now
+        sendBtn.disabled = false;
         var acked = unansweredById(frame.client_id);
         if (awaitingAck === frame.client_id) awaitingAck = null;
         if (acked) { acked.message_id = frame.message_id; saveUnanswered(); }
@@ -401,9 +402,11 @@
         if (answered) forget(answered);
         finishAssistant(frame); sendBtn.disabled = false;
         break;
-      case "agent.message": addBubble("agent", frame.text, { who: frame.agent_name || "Support team" }); break;
+      case "agent.message":
+        addBubble("agent", frame.text, { who: frame.agent_name || "Support team" }); sendBtn.disabled = false;
+        break;
       case "agent.typing": setStatus("A team member is typing…"); setTimeout(function () { setStatus(""); }, 3000); break;
-      case "escalation": onEscalation(frame); break;
+      case "escalation": onEscalation(frame); sendBtn.disabled = false; break;
       case "identify.ack":
         identifying = false;
         if (greetingBubble) greetingBubble.body.textContent = frame.greeting;
