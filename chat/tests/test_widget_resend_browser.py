@@ -78,12 +78,19 @@ def browser(daphne_server: str) -> Iterator[Browser]:
             launched.close()
 
 
-def open_widget(browser: Browser, server: str, stand_in: StandIn, init_script: str = "") -> Page:
+def open_widget(
+    browser: Browser, server: str, stand_in: StandIn, init_script: str = "", unanswered: list[Frame] | None = None
+) -> Page:
+    """/demo/ with the chat open; ``unanswered`` is put in the widget's storage first, as a previous page left it."""
     page = browser.new_page()
     if init_script:
         page.add_init_script(init_script)
     page.route_web_socket(re.compile(r"/ws/chat/"), stand_in)
     page.goto(f"{server}/demo/")
+    if unanswered is not None:
+        key = page.evaluate("document.querySelector('script[data-key]').dataset.key")
+        page.evaluate(f"sessionStorage.setItem('supportai:{key}:unanswered', {json.dumps(json.dumps(unanswered))})")
+        page.reload()
     page.get_by_role("button", name="Open chat").click()
     return page
 
@@ -250,3 +257,79 @@ def test_widget_lets_the_customer_write_again_after_a_message_that_gets_no_answe
         "() => !document.querySelector('#supportai-widget').shadowRoot.querySelector('form.compose button').disabled",
         timeout=WAIT_MS,
     )
+
+
+def test_widget_marks_a_cut_off_answer_and_tries_the_question_again(daphne_server: str, browser: Browser) -> None:
+    # given a server whose first answer is cut off (its socket closed mid-answer elsewhere) and whose next is whole
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        if frame["type"] != "message.send":
+            return
+        ws, first = server.sockets[number], len(server.sends()) == 1
+        server.emit(ws, {"type": "message.ack", "client_id": frame["client_id"], "message_id": 50 if first else 52})
+        server.emit(ws, *(answer(51, "Our hours are", "interrupted") if first else answer(53, "Our hours are 9 to 5.")))
+
+    stand_in = StandIn(on_send=on_send)
+    page = open_widget(browser, daphne_server, stand_in)
+
+    # when the customer asks and the answer arrives cut off
+    ask(page, "What are your hours?")
+    cut = page.locator('.msg.assistant[data-status="interrupted"]')
+    cut.get_by_text("This answer was cut off.").wait_for(timeout=WAIT_MS)
+
+    # then trying again asks the question once more and the whole answer follows
+    cut.get_by_role("button", name="Try again").click()
+    page.locator('.msg.assistant[data-status="complete"]', has_text="Our hours are 9 to 5.").wait_for(timeout=WAIT_MS)
+    (_, first), (_, second) = stand_in.sends()
+    assert second["text"] == first["text"] == "What are your hours?"
+    assert second["client_id"] != first["client_id"], "a resend of the first would only repeat the cut-off answer"
+    assert cut.get_by_role("button", name="Try again").count() == 0
+    assert unanswered(page) == []
+
+
+def test_widget_marks_failed_and_cut_off_answers_in_the_history(daphne_server: str, browser: Browser) -> None:
+    # given a resumed conversation with a whole, a failed and a cut-off answer; the cut-off one's question
+    # is still kept unanswered (its answer's end never arrived), and its resend repeats that end
+    sources = [{"index": 1, "title": "Opening hours", "url": "https://alpha.example.com/hours"}]
+
+    def turn(message_id: int, role: str, text: str, status: str = "complete") -> Frame:
+        return {"message_id": message_id, "role": role, "text": text, "status": status, "sources": []}
+
+    history = [
+        turn(60, "customer", "Where are you?"),
+        turn(61, "assistant", "On Pearl Street."),
+        turn(62, "customer", "Can I pay by card?"),
+        turn(63, "assistant", "Sorry, I could not answer that.", "failed"),
+        turn(64, "customer", "When do you open?"),
+        {**turn(65, "assistant", "We open [1]", "interrupted"), "sources": sources},
+    ]
+
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        if frame["type"] == "message.send":
+            end = {"type": "message.end", "message_id": 65, "text": "We open [1]", "sources": sources}
+            server.emit(
+                server.sockets[number], {"type": "message.ack", "client_id": frame["client_id"], "message_id": 64}
+            )
+            server.emit(server.sockets[number], {**end, "status": "interrupted"})
+
+    stand_in = StandIn(on_send=on_send, history=[history])
+
+    # when the widget resumes it
+    page = open_widget(
+        browser,
+        daphne_server,
+        stand_in,
+        unanswered=[{"client_id": "c-64", "text": "When do you open?", "message_id": 64}],
+    )
+    wait_until(page, lambda: len(stand_in.sends()) == 1, "the resend")
+    cut = page.locator('.msg.assistant[data-status="interrupted"]')
+    cut.get_by_role("button", name="Try again").wait_for(timeout=WAIT_MS)
+
+    # then the whole answer takes feedback, the failed one is marked and does not, the cut-off one says so once
+    whole = page.locator('.msg.assistant[data-status="complete"]')
+    failed = page.locator('.msg.assistant[data-status="failed"]')
+    assert whole.get_by_role("button", name="Helpful", exact=True).count() == 1
+    assert failed.count() == 1 and failed.locator(".feedback").count() == 0
+    assert cut.get_by_text("This answer was cut off.").count() == 1
+    assert cut.locator(".sources li").all_inner_texts() == ["Opening hours"]
+    assert customer_bubbles(page) == ["Where are you?", "Can I pay by card?", "When do you open?"]
+    assert unanswered(page) == []

@@ -48,6 +48,9 @@
     ".sources ol{margin:0;padding-left:18px}",
     "a{color:#1864ab}",
     "sup a{text-decoration:none;font-size:11px}",
+    ".msg.failed{border-left:3px solid #c92a2a}",
+    ".cut{display:flex;gap:8px;align-items:center;margin-top:6px;font-size:12px;color:#7a1010}",
+    ".cut button{border:1px solid #ced4da;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:12px}",
     ".feedback{display:flex;gap:6px;margin-top:6px;align-items:center;font-size:12px;color:#616e7c}",
     ".feedback button{border:1px solid #ced4da;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:12px}",
     ".feedback button[aria-pressed=true]{background:var(--brand);color:#fff;border-color:var(--brand)}",
@@ -204,11 +207,17 @@
     return { node: node, body: body, text: text };
   }
 
-  function finishAssistant(frame) {
+  // A final answer (message.end or history); drawn again when a resend repeats its message.end.
+  // ``question`` ({text}) is the one it answers, when known: a cut-off answer can then be tried again.
+  function finishAssistant(frame, question) {
     var b = bubbles[frame.message_id];
     if (!b) { b = addBubble("assistant", ""); bubbles[frame.message_id] = b; }
+    var status = frame.status || "complete";
     b.node.classList.remove("streaming");
+    b.node.classList.toggle("failed", status === "failed");
     b.node.setAttribute("data-message-id", String(frame.message_id));
+    b.node.setAttribute("data-status", status);
+    Array.prototype.forEach.call(b.node.querySelectorAll(".sources,.cut,.feedback"), function (n) { n.remove(); });
     b.body.textContent = "";
     b.body.appendChild(renderMarkdown(frame.text, frame.sources));
     if (frame.sources && frame.sources.length) {
@@ -219,8 +228,21 @@
       });
       b.node.appendChild(el("div", { class: "sources" }, [el("div", { class: "sr", text: "Sources" }), list]));
     }
-    addFeedback(b.node, frame.message_id);
+    if (status === "interrupted") b.node.appendChild(cutNote(question));
+    if (status !== "failed") addFeedback(b.node, frame.message_id);  // the apology of a failed answer is no answer
     scrollDown();
+  }
+
+  // Resending the original client_id would only repeat the cut-off answer (the server answers a
+  // client_id once), so "Try again" asks the question anew.
+  function cutNote(question) {
+    var note = el("div", { class: "cut" }, [el("span", { text: "This answer was cut off." })]);
+    if (question) {
+      var again = el("button", { type: "button", text: "Try again" });
+      again.addEventListener("click", function () { again.remove(); ask(question.text); sendBtn.disabled = true; });
+      note.appendChild(again);
+    }
+    return note;
   }
 
   function addFeedback(node, messageId) {
@@ -373,7 +395,7 @@
         handoff.hidden = true; humanBtn.disabled = false;
         greetingBubble = addBubble("system", frame.greeting);
         (frame.history || []).forEach(function (m) {
-          if (m.role === "assistant") finishAssistant({ message_id: m.message_id, text: m.text, sources: m.sources });
+          if (m.role === "assistant") finishAssistant({ message_id: m.message_id, text: m.text, sources: m.sources, status: m.status });
           else addBubble(m.role, m.text, m.role === "agent" ? { who: "Support team" } : {});
         });
         if (identityToken) { identifying = true; send({ type: "identify", token: identityToken }); }
@@ -400,7 +422,7 @@
       case "message.end":
         var answered = questionAnsweredBy(frame.message_id);
         if (answered) forget(answered);
-        finishAssistant(frame); sendBtn.disabled = false;
+        finishAssistant(frame, answered); sendBtn.disabled = false;
         break;
       case "agent.message":
         addBubble("agent", frame.text, { who: frame.agent_name || "Support team" }); sendBtn.disabled = false;
