@@ -333,3 +333,59 @@ def test_widget_marks_failed_and_cut_off_answers_in_the_history(daphne_server: s
     assert cut.locator(".sources li").all_inner_texts() == ["Opening hours"]
     assert customer_bubbles(page) == ["Where are you?", "Can I pay by card?", "When do you open?"]
     assert unanswered(page) == []
+
+
+def status_line(page: Page) -> str:
+    return str(
+        page.evaluate("document.querySelector('#supportai-widget').shadowRoot.querySelector('.status').textContent")
+    )
+
+
+def test_widget_typing_indicator_clears_only_itself(daphne_server: str, browser: Browser) -> None:
+    # given a customer in a live handoff whose agent is typing
+    stand_in = StandIn(on_send=lambda server, number, frame: None)
+    page = open_widget(browser, daphne_server, stand_in)
+    page.get_by_label("Your message").wait_for(timeout=WAIT_MS)
+    stand_in.emit(stand_in.sockets[0], {"type": "agent.typing"})
+    page.get_by_text("A team member is typing…").wait_for(timeout=WAIT_MS)
+
+    # when an error arrives while the indicator shows
+    stand_in.emit(stand_in.sockets[0], {"type": "error", "code": "rate_limited", "message": "Please slow down."})
+    page.get_by_text("Please slow down.").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(3500)
+
+    # then the indicator's timer leaves the error showing
+    assert status_line(page) == "Please slow down."
+
+    # and a typing indicator alone goes away after 3 s
+    stand_in.emit(stand_in.sockets[0], {"type": "agent.typing"})
+    page.get_by_text("A team member is typing…").wait_for(timeout=WAIT_MS)
+    page.get_by_text("A team member is typing…").wait_for(state="hidden", timeout=WAIT_MS)
+
+
+def test_widget_proposal_buttons_work_again_after_an_error(daphne_server: str, browser: Browser) -> None:
+    # given a proposal card, and a server that refuses the first decision with an error
+    proposal = {"type": "proposal", "proposal_id": "p-1", "action": "book", "summary": "Book a facial on Tuesday."}
+
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        ws = server.sockets[number]
+        if frame["type"] == "proposal.confirm" and len(server.received) == 1:
+            server.emit(ws, {"type": "error", "code": "unavailable", "message": "Please try again in a moment."})
+        elif frame["type"] == "proposal.confirm":
+            server.emit(ws, {"type": "proposal.result", "proposal_id": "p-1", "status": "rejected", "action": "book"})
+
+    stand_in = StandIn(on_send=on_send)
+    page = open_widget(browser, daphne_server, stand_in)
+    page.get_by_label("Your message").wait_for(timeout=WAIT_MS)
+    stand_in.emit(stand_in.sockets[0], proposal)
+    confirm = page.locator('[data-proposal-id="p-1"]').get_by_role("button", name="Confirm")
+
+    # when the customer confirms and the server answers an error
+    confirm.click()
+    page.get_by_text("Please try again in a moment.").wait_for(timeout=WAIT_MS)
+
+    # then they can confirm again, and the result arrives
+    assert confirm.is_enabled(timeout=WAIT_MS)
+    confirm.click()
+    page.get_by_text("This request is rejected.").wait_for(timeout=WAIT_MS)
+    assert [frame["type"] for _, frame in stand_in.received] == ["proposal.confirm", "proposal.confirm"]

@@ -270,7 +270,9 @@
     return Array.isArray(list) ? list.filter(function (q) { return q && typeof q.client_id === "string" && typeof q.text === "string"; }) : [];
   }
   var unanswered = loadUnanswered();
-  var awaitingAck = null;  // client_id of the question sent last, until its message.ack or error
+  // The customer's last action awaiting its answer, which an error answers instead: a question
+  // ({clientId}, until its message.ack) or a proposal decision ({buttons}, until its proposal.result).
+  var awaiting = null;
   function saveUnanswered() {
     try { sessionStorage.setItem(UNANSWERED, JSON.stringify(unanswered)); } catch (e) { /* private mode */ }
   }
@@ -287,7 +289,7 @@
   }
   function sendQuestion(question) {
     if (!connected) return;  // sent after the next session.ready
-    awaitingAck = question.client_id;
+    awaiting = { clientId: question.client_id };
     send({ type: "message.send", client_id: question.client_id, text: question.text });
   }
   function ask(text) {
@@ -378,6 +380,7 @@
       "Waiting for a team member" + (frame.position ? " · you're number " + frame.position + " in line" : "…");
   }
 
+  var TYPING = "A team member is typing…", typingTimer = null;
   function handle(frame) {
     switch (frame.type) {
       case "session.ready":
@@ -405,7 +408,7 @@
       case "message.ack":  // the server queues messages and answers them in order: the next may go now
         sendBtn.disabled = false;
         var acked = unansweredById(frame.client_id);
-        if (awaitingAck === frame.client_id) awaitingAck = null;
+        if (awaiting && awaiting.clientId === frame.client_id) awaiting = null;
         if (acked) { acked.message_id = frame.message_id; saveUnanswered(); }
         // In a live handoff the ack is all a message gets (staff answer it); a resend would reach the assistant later.
         if (acked && handoffLive) forget(acked);
@@ -427,7 +430,11 @@
       case "agent.message":
         addBubble("agent", frame.text, { who: frame.agent_name || "Support team" }); sendBtn.disabled = false;
         break;
-      case "agent.typing": setStatus("A team member is typing…"); setTimeout(function () { setStatus(""); }, 3000); break;
+      case "agent.typing":  // shown for 3 s after the last one, unless something else took the status line
+        setStatus(TYPING);
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { if (status.textContent === TYPING) setStatus(""); }, 3000);
+        break;
       case "escalation": onEscalation(frame); sendBtn.disabled = false; break;
       case "identify.ack":
         identifying = false;
@@ -447,14 +454,17 @@
           // start a fresh conversation; a refused token leaves the visitor anonymous.
           identifying = false;
           if (frame.reason === "identity_conflict") { startOver(); return; }
-        } else if (awaitingAck) {  // the question sent last was refused (rate limit, too long): not stored
-          var refused = unansweredById(awaitingAck);
-          awaitingAck = null;
+        } else if (awaiting && awaiting.buttons) {  // the decision was not taken: let the customer try again
+          awaiting.buttons.forEach(function (b) { b.disabled = false; });
+        } else if (awaiting) {  // the question sent last was refused (rate limit, too long): not stored
+          var refused = unansweredById(awaiting.clientId);
           if (refused) forget(refused);
         }
+        awaiting = null;
         setStatus(frame.message, true); // in the customer's language (chat/error_phrases.py)
         break;
-      case "booking.services": case "booking.slots": case "booking.detail": case "proposal": case "proposal.result": onBooking(frame); break;
+      case "proposal.result": awaiting = null; onBooking(frame); break;
+      case "booking.services": case "booking.slots": case "booking.detail": case "proposal": onBooking(frame); break;
       default: break;
     }
   }
@@ -580,8 +590,13 @@
     }
     var yes = el("button", { type: "button", class: "primary", text: "Confirm" });
     var no = el("button", { type: "button", text: "Don't do it" });
-    yes.addEventListener("click", function () { yes.disabled = no.disabled = true; send({ type: "proposal.confirm", proposal_id: frame.proposal_id }); });
-    no.addEventListener("click", function () { yes.disabled = no.disabled = true; send({ type: "proposal.reject", proposal_id: frame.proposal_id }); });
+    function decide(type) {
+      yes.disabled = no.disabled = true;
+      awaiting = { buttons: [yes, no] };
+      send({ type: type, proposal_id: frame.proposal_id });
+    }
+    yes.addEventListener("click", function () { decide("proposal.confirm"); });
+    no.addEventListener("click", function () { decide("proposal.reject"); });
     var row = el("div", { class: "row" }, [yes, no]);
     card.node.appendChild(row);
     proposalCards[frame.proposal_id] = row;
