@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from bookings import services
 from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEvent, Proposal, Service, StripeEvent
-from supportai.admin_mixins import TenantScopedModelAdmin
+from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
 
 
 @admin.register(Service)
@@ -47,15 +47,9 @@ class ReadOnlyAdmin(TenantScopedModelAdmin):
         return False
 
 
-class BookingEventInline(admin.TabularInline):
+class BookingEventInline(TenantScopedReadOnlyInline):
     model = BookingEvent
     fields = ("created_at", "kind", "actor", "data")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Booking)

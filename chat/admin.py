@@ -3,15 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from chat.models import Conversation, ConversationRating, Message, MessageFeedback
-from supportai.admin_mixins import TenantScopedModelAdmin
+from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(TenantScopedReadOnlyInline):
     model = Message
     fields = ("role", "text", "status", "tier", "model", "cost_usd", "latency_ms", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
 

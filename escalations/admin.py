@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from escalations.models import DeliveryStatus, Escalation, EscalationEvent, EscalationPolicy, NotificationDelivery
 from escalations.notifications.dispatch import enqueue_delivery
-from supportai.admin_mixins import TenantScopedModelAdmin
+from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
 from supportai.crypto import DecryptionError
 
 SECRET_FIELDS = ("slack_webhook_url", "webhook_secret")
@@ -111,20 +111,14 @@ class EscalationPolicyAdmin(TenantScopedModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class EventInline(admin.TabularInline):
+class EventInline(TenantScopedReadOnlyInline):
     model = EscalationEvent
     fields = ("created_at", "kind", "from_status", "to_status", "actor", "detail")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(TenantScopedReadOnlyInline):
     model = NotificationDelivery
     fields = ("channel", "status", "attempts", "last_error", "sent_at", "next_attempt_at", "leased_until")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(Escalation)

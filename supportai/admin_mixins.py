@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten, unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import QuerySet
@@ -114,6 +114,33 @@ class TenantScopedAdminMixin:
 
 class TenantScopedModelAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     """Convenience base; subclasses set ``list_select_related`` (at least ``tenant``)."""
+
+
+class TenantScopedReadOnlyInline(admin.TabularInline):
+    """Inline of rows only services write (audit trails, messages, deliveries), listed in ``fields``.
+
+    Whoever may view the parent row sees them, by the parent admin's own tenant check (tenant
+    staff hold no Django model permissions, so the default check would hide them); nobody adds,
+    changes or deletes them here.
+    """
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None) -> list[str]:
+        return flatten(self.fields or ())
+
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self.admin_site.get_model_admin(self.parent_model).has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
 
 
 class GuardedDeleteModelAdmin(admin.ModelAdmin):
