@@ -41,7 +41,7 @@ def shown(moment: datetime) -> str:
 
 def test_the_escalation_page_shows_each_deliverys_due_time_and_lease(tenant: Tenant, other_tenant: Tenant) -> None:
     # given a delivery due at 13:37 and leased until 13:42, and another tenant's due at 09:09
-    # (inlines show to superusers: tenant staff lack Django's model permissions for them)
+    # (seen as a superuser; tenant staff see the same rows, as supportai/tests/test_admin_inlines.py checks)
     now = timezone.localtime(timezone.now())
     due = now.replace(hour=13, minute=37, second=0)
     delivery = failed_email_delivery(tenant, next_attempt_at=due, leased_until=due + timedelta(minutes=5))
