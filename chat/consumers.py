@@ -9,7 +9,6 @@ cancels on disconnect. Staff messages reach the customer through the channel-lay
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -112,8 +111,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.worker is not None:
             self.worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self.worker
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # e.g. the partial answer could not be stored: the socket still leaves its group
+                logger.exception("answer worker failed as the socket closed")
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -198,6 +201,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             try:
                 await answer_turn(
                     tenant=self.tenant, conversation=self.conversation, question=question, emit=self.send_json
+                )
+            except Exception:  # a failed turn costs its answer, never the questions queued behind it
+                logger.exception("answer to message %s failed", question.pk)
+                self.unanswered.discard(question.pk)  # first: the client may resend it on the error frame
+                await self.send_json(
+                    {
+                        "type": "error",
+                        "code": ErrorCode.INTERNAL.value,
+                        "message": self.say(ErrorText.INTERNAL),
+                        "client_id": question.client_id,
+                    }
                 )
             finally:
                 self.unanswered.discard(question.pk)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from chat import services
 from chat.engine import answer_turn, end_frame
-from chat.error_phrases import ErrorText
+from chat.error_phrases import ErrorText, error_message
 from chat.limits import ip_allows_message
 from chat.models import Conversation, MessageStatus
 from chat.origins import origin_allowed
@@ -33,10 +34,13 @@ from chat.protocol import (
     parse_object,
 )
 from escalations.watch import publish_message
+from routing.language import DEFAULT
 from supportai.db import db_call
 from supportai.identity import IdentityError
 from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
+
+logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
 USE_POST = "Use POST."
@@ -195,6 +199,16 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
             await answer_turn(
                 tenant=turn.tenant, conversation=turn.conversation, question=received.message, emit=queue.put
             )
+        except Exception:  # the turn's error frame, as on the websocket; a resend is answered (claim released)
+            logger.exception("answer to message %s failed", received.message.pk)
+            await queue.put(
+                {
+                    "type": "error",
+                    "code": ErrorCode.INTERNAL.value,
+                    "message": error_message(ErrorText.INTERNAL, language=DEFAULT),
+                    "client_id": turn.command.client_id,
+                }
+            )
         finally:
             await queue.put(None)
 
@@ -222,11 +236,16 @@ async def post_message(request: HttpRequest) -> HttpResponse:
         return error_response(exc.code, exc.message, request.headers.get("Origin", ""))
     ack: dict[str, Any] = {}
     answer: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
     async for frame in _turn_frames(turn):
         if frame["type"] == "message.ack":
             ack = frame
         elif frame["type"] == "message.end":
             answer = frame
+        elif frame["type"] == "error":
+            error = frame
+    if error is not None:  # the turn failed: no traceback, and a resend is answered
+        return error_response(ErrorCode(error["code"]), error["message"], turn.origin)
     status = 200 if answer is not None else 202
     response = JsonResponse(
         {

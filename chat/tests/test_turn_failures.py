@@ -1,0 +1,147 @@
+"""A turn that fails in our own code (a database error, say) costs that turn, never the socket, the
+questions queued behind it, or a 500 with a traceback on the HTTP fallbacks."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from channels.layers import get_channel_layer
+from django.db import OperationalError
+from django.test import AsyncClient
+
+from chat import engine
+from chat.error_phrases import ErrorText, error_message
+from chat.models import Message
+from chat.tests.conftest import Connect
+from routing.providers.fake import Script, ScriptedProvider
+from routing.registry import override_providers
+from supportai.models import Tenant
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+FAILING = "Tell me about memberships"
+INTERNAL = error_message(ErrorText.INTERNAL, language="en")
+ORIGIN = "https://alpha.example.com"
+MESSAGES = "/api/v1/public/chat/messages"
+
+
+class FirstTurnFails:
+    """The first turn of ``FAILING`` fails reading its prompt memory, once ``go`` is set."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+        self.failed = threading.Event()
+
+
+@pytest.fixture
+def first_turn_fails(monkeypatch: pytest.MonkeyPatch) -> Iterator[FirstTurnFails]:
+    failing = FirstTurnFails()
+    real_memory = engine.prompt_memory
+
+    def memory(**kwargs: Any) -> Any:
+        if kwargs["before"].text == FAILING and not failing.failed.is_set():
+            failing.failed.set()
+            failing.go.wait(30)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_memory(**kwargs)
+
+    monkeypatch.setattr(engine, "prompt_memory", memory)
+    yield failing
+    failing.go.set()  # never leave a pool thread waiting after the test
+
+
+async def test_a_failed_turn_is_an_error_for_its_message_and_the_socket_answers_on(
+    connect: Connect, tenant: Tenant, other_tenant: Tenant, first_turn_fails: FirstTurnFails
+) -> None:
+    # given a turn that fails with a question queued behind it, and another tenant's widget open
+    theirs = await connect(other_tenant, origin="https://bravo.example.com")
+    client = await connect(tenant)
+    await client.send({"type": "message.send", "client_id": "f-1", "text": FAILING})
+    failed_ack = await client.receive()
+    await client.send({"type": "message.send", "client_id": "f-2", "text": "And about parking?"})
+    queued_ack = await client.receive()
+    # when the first turn fails
+    first_turn_fails.go.set()
+    error = await client.receive()
+    queued = await client.receive_until("message.end")
+    # then its message gets the internal error, and the question behind it is answered
+    assert error == {"type": "error", "code": "internal", "message": INTERNAL, "client_id": "f-1"}
+    reply = await Message.objects.aget(pk=queued[-1]["message_id"])
+    assert reply.reply_to_id == queued_ack["message_id"]
+    # and a resend of the failed message is answered, once
+    await client.send({"type": "message.send", "client_id": "f-1", "text": FAILING})
+    resent = await client.receive_until("message.end")
+    assert resent[0] == failed_ack
+    answer = await Message.objects.aget(pk=resent[-1]["message_id"])
+    assert answer.reply_to_id == failed_ack["message_id"]
+    assert await Message.objects.filter(reply_to_id=failed_ack["message_id"]).acount() == 1
+    # and the other tenant's widget heard nothing of it
+    assert await theirs.communicator.receive_nothing(timeout=0.5)
+
+
+async def test_a_turn_failing_as_the_socket_closes_still_leaves_the_conversation_group(
+    connect: Connect, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a partial answer that cannot be stored when the customer leaves mid-answer
+    real_finish = engine.assistant_message_finish
+
+    def finish(**kwargs: Any) -> Message:
+        if kwargs["outcome"].status == "interrupted":
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_finish(**kwargs)
+
+    monkeypatch.setattr(engine, "assistant_message_finish", finish)
+    layer = get_channel_layer()
+    slow = ScriptedProvider(name="local", scripts=(Script(deltas=("never",), delay_s=30),))
+    with override_providers({"local": slow}):
+        client = await connect(tenant)
+        group = f"chat.conversation.{client.ready['conversation_id']}"
+        await client.send({"type": "message.send", "client_id": "d-1", "text": FAILING})
+        await client.receive_until("message.start")
+        # when
+        await client.communicator.disconnect()
+    # then the socket left its conversation's group all the same
+    assert not layer.groups.get(group)
+
+
+async def _post(path: str, body: dict[str, Any]) -> Any:
+    return await AsyncClient().post(path, json.dumps(body), "application/json", headers={"Origin": ORIGIN})
+
+
+async def test_a_failed_turn_over_http_is_the_internal_error_and_a_resend_is_answered(
+    tenant: Tenant, first_turn_fails: FirstTurnFails
+) -> None:
+    # given a conversation over HTTP whose next turn fails
+    first_turn_fails.go.set()
+    opened = (await _post(MESSAGES, {"key": tenant.public_key, "client_id": "h-0", "text": "Hello?"})).json()
+    body = {"key": tenant.public_key, "client_id": "h-1", "text": FAILING, "resume_token": opened["resume_token"]}
+    # when it is asked
+    failed = await _post(MESSAGES, body)
+    # then the answer is the protocol's internal error, without a traceback
+    assert failed.status_code == 500
+    assert failed.json() == {"type": "error", "code": "internal", "message": INTERNAL}
+    assert failed["Access-Control-Allow-Origin"] == ORIGIN
+    # and a resend is answered in that conversation, once
+    again = await _post(MESSAGES, body)
+    assert again.status_code == 200, again.content
+    question = await Message.objects.aget(client_id="h-1")
+    assert (again.json()["conversation_id"], again.json()["message_id"]) == (opened["conversation_id"], question.pk)
+    answer = await Message.objects.aget(reply_to=question)
+    assert (answer.pk, answer.tenant_id) == (again.json()["answer"]["message_id"], tenant.pk)
+
+
+async def test_a_failed_turn_over_sse_ends_with_the_internal_error_event(
+    tenant: Tenant, first_turn_fails: FirstTurnFails
+) -> None:
+    first_turn_fails.go.set()
+    body = {"key": tenant.public_key, "client_id": "s-1", "text": FAILING}
+    response = await _post(f"{MESSAGES}/stream", body)
+    assert response.status_code == 200
+    blocks = b"".join([chunk async for chunk in response.streaming_content]).decode().strip().split("\n\n")
+    assert [block.split("\n")[0] for block in blocks] == ["event: message.ack", "event: error"]
+    error = json.loads(blocks[-1].split("data: ", 1)[1])
+    assert error == {"type": "error", "code": "internal", "message": INTERNAL, "client_id": "s-1"}
