@@ -219,7 +219,7 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
     """Answer one customer turn, once however many requests carry it; None, with nothing emitted, when
     another request or connection (in any process) is answering it, and None when a human has the
     conversation (the assistant stays silent)."""
-    if not await db_call(message_answer_claim)(tenant=tenant, question=question):
+    if not await _claim(tenant=tenant, question=question):
         return None
     reply: Message | None = None
     try:
@@ -230,6 +230,27 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
         if reply is None:
             await asyncio.shield(db_call(message_answer_release)(tenant=tenant, question=question))
     return reply
+
+
+async def _claim(*, tenant: Tenant, question: Message) -> bool:
+    """``message_answer_claim``. A cancellation while it runs (the customer left) cannot stop the update
+    on its database thread; a claim it then obtains is released, so a resend is answered at once."""
+    claim = asyncio.ensure_future(db_call(message_answer_claim)(tenant=tenant, question=question))
+    try:
+        return await asyncio.shield(claim)
+    except asyncio.CancelledError:
+        await asyncio.shield(asyncio.ensure_future(_release_when_claimed(claim, tenant=tenant, question=question)))
+        raise
+
+
+async def _release_when_claimed(claim: asyncio.Future[bool], *, tenant: Tenant, question: Message) -> None:
+    try:
+        claimed = await claim
+    except Exception:  # nothing was claimed, so there is nothing to release
+        logger.exception("answer claim failed while the turn was cancelled")
+        return
+    if claimed:
+        await db_call(message_answer_release)(tenant=tenant, question=question)
 
 
 async def _answer_claimed(

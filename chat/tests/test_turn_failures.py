@@ -3,6 +3,7 @@ questions queued behind it, or a 500 with a traceback on the HTTP fallbacks."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -145,3 +146,45 @@ async def test_a_failed_turn_over_sse_ends_with_the_internal_error_event(
     assert [block.split("\n")[0] for block in blocks] == ["event: message.ack", "event: error"]
     error = json.loads(blocks[-1].split("data: ", 1)[1])
     assert error == {"type": "error", "code": "internal", "message": INTERNAL, "client_id": "s-1"}
+
+
+async def test_a_socket_closing_while_its_answer_claim_runs_gives_the_claim_up(
+    connect: Connect, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an answer claim still running on its database thread when the customer leaves
+    entered, release, claimed = threading.Event(), threading.Event(), threading.Event()
+    real_claim = engine.message_answer_claim
+
+    def slow_claim(**kwargs: Any) -> bool:
+        entered.set()
+        release.wait(10)
+        try:
+            return real_claim(**kwargs)
+        finally:
+            claimed.set()
+
+    monkeypatch.setattr(engine, "message_answer_claim", slow_claim)
+    first = await connect(tenant)
+    frame = {"type": "message.send", "client_id": "c-1", "text": FAILING}
+    await first.send(frame)
+    ack = await first.receive()
+    assert await asyncio.to_thread(entered.wait, 30)
+    # when the socket closes mid-claim, and the claim then completes
+    disconnecting = asyncio.ensure_future(first.communicator.disconnect())
+    await asyncio.sleep(0.2)
+    release.set()
+    await disconnecting
+    assert await asyncio.to_thread(claimed.wait, 10)
+    # then the question is not left claimed, and a resend on a new socket is answered at once
+    question = await Message.objects.aget(pk=ack["message_id"])
+    for _ in range(50):
+        if question.answer_claimed_at is None:
+            break
+        await asyncio.sleep(0.1)
+        question = await Message.objects.aget(pk=ack["message_id"])
+    assert question.answer_claimed_at is None
+    again = await connect(tenant, resume=first.ready["resume_token"])
+    frames = await again.ask(FAILING, "c-1")
+    assert frames[0] == ack and frames[1]["type"] == "message.start"
+    reply = await Message.objects.aget(pk=frames[-1]["message_id"])
+    assert reply.reply_to_id == question.pk
