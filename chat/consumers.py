@@ -200,7 +200,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             question = self.turns.get_nowait()
             try:
                 await answer_turn(
-                    tenant=self.tenant, conversation=self.conversation, question=question, emit=self.send_json
+                    tenant=self.tenant,
+                    conversation=self.conversation,
+                    question=question,
+                    emit=self.send_json,
+                    sender=self.channel_name,
                 )
             except Exception:  # a failed turn costs its answer, never the questions queued behind it
                 logger.exception("answer to message %s failed", question.pk)
@@ -285,6 +289,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def agent_typing(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "agent.typing"})
+
+    async def answer_end(self, event: dict[str, Any]) -> None:
+        """A turn's final ``message.end``, for the conversation's sockets other than the one it went to."""
+        if event["sender"] != self.channel_name:
+            await self.send_json(event["frame"])
 
     async def escalation_status(self, event: dict[str, Any]) -> None:
         """Handoff progress from the inbox (joined, place in line, handed back, resolved).

@@ -30,6 +30,7 @@ from chat.services import (
 from chat.streaming import DeltaStream
 from chat.tools import turn_with_tools
 from escalations import handoff
+from escalations.realtime import publish, to_customer
 from escalations.watch import publish_message
 from knowledge.timeouts import RetrievalTimedOut
 from knowledge.types import Passage
@@ -215,12 +216,18 @@ async def _store_partial(
     await _finish(tenant=tenant, message_id=message_id, outcome=partial)
 
 
-async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> Message | None:
+async def answer_turn(
+    *, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit, sender: str
+) -> Message | None:
     """Answer one customer turn, once however many requests carry it; None, with nothing emitted, when
     another request or connection (in any process) is answering it, and None when a human has the
-    conversation (the assistant stays silent)."""
+    conversation (the assistant stays silent).
+
+    The turn's final ``message.end`` also goes to the conversation's other sockets (``sender`` is the
+    channel name of the socket ``emit`` reaches, "" for HTTP)."""
     if not await _claim(tenant=tenant, question=question):
         return None
+    emit = _sharing_end(emit, conversation=conversation, sender=sender)
     reply: Message | None = None
     try:
         reply = await _answer_claimed(tenant=tenant, conversation=conversation, question=question, emit=emit)
@@ -230,6 +237,23 @@ async def answer_turn(*, tenant: Tenant, conversation: Conversation, question: M
         if reply is None:
             await asyncio.shield(db_call(message_answer_release)(tenant=tenant, question=question))
     return reply
+
+
+def _sharing_end(emit: Emit, *, conversation: Conversation, sender: str) -> Emit:
+    """``emit``, publishing each ``message.end`` to the conversation's group as well: a second tab, or
+    a reconnected socket whose resend got the ack alone, learns the answer is ready."""
+
+    async def emit_and_share(frame: dict[str, Any]) -> None:
+        await emit(frame)
+        if frame["type"] != "message.end":
+            return
+        event = {"type": "answer.end", "frame": frame, "sender": sender}
+        try:
+            await publish([to_customer(conversation.pk, event)])
+        except Exception:  # the answer is stored and its own socket has it; the others get it on resend
+            logger.exception("message.end of conversation %s was not published", conversation.pk)
+
+    return emit_and_share
 
 
 async def _claim(*, tenant: Tenant, question: Message) -> bool:

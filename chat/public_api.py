@@ -197,7 +197,11 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
     async def run() -> None:
         try:
             await answer_turn(
-                tenant=turn.tenant, conversation=turn.conversation, question=received.message, emit=queue.put
+                tenant=turn.tenant,
+                conversation=turn.conversation,
+                question=received.message,
+                emit=queue.put,
+                sender="",  # no socket: every socket of the conversation gets the answer
             )
         except Exception:  # the turn's error frame, as on the websocket; a resend is answered (claim released)
             logger.exception("answer to message %s failed", received.message.pk)

@@ -113,9 +113,9 @@ async def test_a_resend_on_another_connection_while_the_first_prepares_its_answe
         also_sent = []
         while not await second.communicator.receive_nothing(timeout=1):
             also_sent.append(await second.receive())
-    # then that connection gets the ack and no answer of its own, and the first one the only answer
+    # then that connection gets the ack and no answer of its own, only the first one's final end
     assert resent_ack == ack
-    assert not {"message.start", "message.end"} & {frame["type"] for frame in also_sent}
+    assert [frame for frame in also_sent if frame["type"] in {"message.start", "message.end"}] == [end]
     assert end["status"] == "complete" and len(provider.requests) == 1
     replies = Message.objects.filter(conversation_id=first.ready["conversation_id"], role=MessageRole.ASSISTANT)
     assert [pk async for pk in replies.values_list("pk", flat=True)] == [end["message_id"]]
@@ -468,3 +468,43 @@ async def test_disconnect_while_the_reply_row_is_created_leaves_it_interrupted(
             break
         await asyncio.sleep(0.1)
     assert [reply.status async for reply in replies] == [MessageStatus.INTERRUPTED]
+
+
+async def test_an_answer_reaches_every_socket_of_its_conversation_once(
+    connect: Connect, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given two tabs of one conversation, another conversation of the tenant, and another tenant's widget
+    first = await connect(tenant)
+    second = await connect(tenant, resume=first.ready["resume_token"])
+    elsewhere = await connect(tenant)
+    theirs = await connect(other_tenant, origin="https://bravo.example.com")
+    # when the first tab asks
+    frames = await first.ask("What are your opening hours?", "t-1")
+    # then the other tab gets the same final message.end, and the asking tab gets it once
+    end = frames[-1]
+    assert await second.receive() == end
+    assert await first.communicator.receive_nothing(timeout=0.5)
+    assert await second.communicator.receive_nothing(timeout=0.1)
+    # and no other conversation, of this tenant or another, hears of it
+    assert await elsewhere.communicator.receive_nothing(timeout=0.1)
+    assert await theirs.communicator.receive_nothing(timeout=0.1)
+
+
+async def test_a_socket_whose_resend_got_the_ack_alone_gets_the_answer_when_it_is_ready(
+    connect: Connect, tenant: Tenant, first_turn_held: HeldTurn
+) -> None:
+    # given a question being answered on one socket, resent on a reconnected one meanwhile (ack alone)
+    frame = {"type": "message.send", "client_id": "t-2", "text": "Tell me about memberships"}
+    with override_providers({"local": ScriptedProvider(name="local")}):
+        first = await connect(tenant)
+        await first.send(frame)
+        await first.receive()
+        assert await asyncio.to_thread(first_turn_held.entered.wait, 30)
+        second = await connect(tenant, resume=first.ready["resume_token"])
+        await second.send(frame)
+        await second.receive()
+        # when the first socket's answer is ready
+        first_turn_held.release.set()
+        end = (await first.receive_until("message.end"))[-1]
+        # then the reconnected socket gets it too
+        assert (await second.receive_until("message.end"))[-1] == end
