@@ -67,7 +67,7 @@ async def test_a_failed_turn_is_an_error_for_its_message_and_the_socket_answers_
     queued_ack = await client.receive()
     # when the first turn fails
     first_turn_fails.go.set()
-    error = await client.receive()
+    error = await client.receive(timeout=60)  # the first retrieval of the process loads the embedding model
     queued = await client.receive_until("message.end")
     # then its message gets the internal error, and the question behind it is answered
     assert error == {"type": "error", "code": "internal", "message": INTERNAL, "client_id": "f-1"}
