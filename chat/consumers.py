@@ -302,9 +302,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """
         await self.send_json(event["frame"])
         if "answer" in event and self.tenant is not None and self.conversation is not None:
-            question = await db_call(question_handed_back)(
-                tenant=self.tenant, conversation=self.conversation, event=event
-            )
+            try:
+                question = await db_call(question_handed_back)(
+                    tenant=self.tenant, conversation=self.conversation, event=event
+                )
+            except Exception:  # as in receive: a failure costs this event, never the connection
+                logger.exception("handed-back question of conversation %s could not be read", self.conversation.pk)
+                await self.send_error(ErrorCode.INTERNAL, self.say(ErrorText.INTERNAL))
+                return
             if question is not None:
                 self.enqueue(question)
 

@@ -14,7 +14,7 @@ from channels.layers import get_channel_layer
 from django.db import OperationalError
 from django.test import AsyncClient
 
-from chat import engine
+from chat import consumers, engine
 from chat.error_phrases import ErrorText, error_message
 from chat.models import Message
 from chat.tests.conftest import Connect
@@ -188,3 +188,29 @@ async def test_a_socket_closing_while_its_answer_claim_runs_gives_the_claim_up(
     assert frames[0] == ack and frames[1]["type"] == "message.start"
     reply = await Message.objects.aget(pk=frames[-1]["message_id"])
     assert reply.reply_to_id == question.pk
+
+
+async def test_a_hand_back_whose_question_cannot_be_read_costs_one_error_not_the_socket(
+    connect: Connect, tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a hand-back event for a conversation whose unanswered question cannot be read
+    def unreadable(**kwargs: Any) -> Message | None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(consumers, "question_handed_back", unreadable)
+    theirs = await connect(other_tenant, origin="https://bravo.example.com")
+    client = await connect(tenant)
+    returned = {"type": "escalation", "escalation_id": 1, "status": "returned", "message": "Back to the assistant."}
+    layer = get_channel_layer()
+    # when it arrives
+    await layer.group_send(
+        f"chat.conversation.{client.ready['conversation_id']}",
+        {"type": "escalation.status", "frame": returned, "answer": 123},
+    )
+    # then the customer sees the hand-back and the internal error, and the socket works on
+    assert await client.receive() == returned
+    assert await client.receive() == {"type": "error", "code": "internal", "message": INTERNAL}
+    await client.send({"type": "ping"})
+    assert await client.receive() == {"type": "pong"}
+    # and the other tenant's widget heard nothing
+    assert await theirs.communicator.receive_nothing(timeout=0.5)
