@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from chat.models import Conversation, Message, MessageRole
 from escalations.hours import ServiceHours
@@ -128,14 +128,24 @@ def unanswered_question(*, tenant: Tenant, conversation_id: int) -> Message | No
     return latest if latest is not None and latest.role == MessageRole.CUSTOMER else None
 
 
-def ticket_went_out(*, tenant: Tenant, escalation: Escalation) -> bool:
-    """True when the escalation's ticket was sent, or is being sent, with what the escalation said then.
+_UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
 
-    A ticket still waiting for its first attempt (or for a retry) reads the escalation afresh when sent.
+
+def ticket_went_out(*, tenant: Tenant, escalation: Escalation) -> bool:
+    """True when the escalation's ticket was sent, or an attempt at it started (being sent now, or sent
+    before it failed or its worker died), with what the escalation said then.
+
+    Only a ticket no attempt has started yet reads the escalation afresh when sent. The rows are read
+    under their lock, so an attempt taking its lease now is waited for: either it leased first (and is
+    counted), or it reads the escalation after this transaction commits. The lock comes before the
+    status test: a row filtered out on its old version would not be waited for. Call inside a transaction.
     """
-    attempted = Q(status=DeliveryStatus.SENT) | Q(status=DeliveryStatus.PENDING, attempts__gt=0)
-    return (
+    tickets = (
         NotificationDelivery.objects.for_tenant(tenant)
-        .filter(attempted, escalation=escalation, channel=Channel.TICKET)
-        .exists()
+        .select_for_update()
+        .filter(escalation=escalation, channel=Channel.TICKET)
+        .values_list("status", "attempts")
+    )
+    return any(
+        status == DeliveryStatus.SENT or (status in _UNFINISHED and attempts > 0) for status, attempts in tickets
     )

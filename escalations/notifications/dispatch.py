@@ -96,12 +96,7 @@ def deliver(delivery_id: int) -> int | None:
     meanwhile (a sweeper re-enqueue, a redelivered message) leaves it alone instead of sending twice.
     """
     with transaction.atomic():
-        delivery = (
-            NotificationDelivery.objects.select_for_update()
-            .select_related("escalation__tenant")
-            .filter(pk=delivery_id)
-            .first()
-        )
+        delivery = NotificationDelivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
             return None
         now = timezone.now()
@@ -120,7 +115,12 @@ def deliver(delivery_id: int) -> int | None:
         delivery.leased_until = now + LEASE
         delivery.updated_at = now
         delivery.save(update_fields=["attempts", "leased_until", "updated_at"])
-    escalation = delivery.escalation
+        # Read after the lock: a contact address committed before the lease rides with this attempt
+        # (one committed later finds the attempt counted and sends a follow-up, see ticket_went_out).
+        escalation = Escalation.objects.select_related("tenant").get(
+            pk=delivery.escalation_id, tenant_id=delivery.tenant_id
+        )
+        delivery.escalation = escalation
     try:
         _send(delivery)
     except DeliveryError as exc:
