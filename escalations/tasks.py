@@ -18,12 +18,14 @@ STUCK_AFTER = timedelta(minutes=10)
 def deliver_notification(self: Task, delivery_id: int) -> None:
     """One attempt; on a retryable failure the task re-schedules itself with exponential backoff.
 
-    Eager mode (no broker, development and tests) cannot schedule: the attempts run back to back.
+    A copy that runs before the next attempt is due re-schedules itself for then. Eager mode (no
+    broker, development and tests) cannot schedule: the attempts run back to back, due or not.
     """
-    retry_in = deliver(delivery_id)
-    if self.request.is_eager:
+    eager = bool(self.request.is_eager)
+    retry_in = deliver(delivery_id, keep_schedule=not eager)
+    if eager:
         while retry_in is not None:
-            retry_in = deliver(delivery_id)
+            retry_in = deliver(delivery_id, keep_schedule=False)
         return
     if retry_in is not None:
         raise self.retry(countdown=retry_in)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from datetime import timedelta
 from functools import partial
 
@@ -31,6 +32,8 @@ MAX_ATTEMPTS = 5
 # How long one attempt may take before another copy of the task may make it again (sends time out
 # after 10 s; a worker killed mid-send leaves the lease to run out).
 LEASE = timedelta(minutes=5)
+# How early a copy of the task may run and still attempt (clocks and broker timers are not exact).
+SCHEDULE_SLACK = timedelta(seconds=5)
 SENDERS: dict[str, Sender] = {
     Channel.EMAIL: EmailSender(),
     Channel.SLACK: SlackSender(),
@@ -89,11 +92,14 @@ def backoff_seconds(attempt: int) -> int:
     return int(min(30 * 2 ** (attempt - 1), 900))
 
 
-def deliver(delivery_id: int) -> int | None:
+def deliver(delivery_id: int, *, keep_schedule: bool = True) -> int | None:
     """One attempt. Returns seconds until the next attempt when a retry is due, else None.
 
     The attempt leases the row under its lock before sending, so a copy of the task that runs
     meanwhile (a sweeper re-enqueue, a redelivered message) leaves it alone instead of sending twice.
+    A copy that runs before the row's next attempt is due (another copy failed meanwhile and set it,
+    honouring the receiver's Retry-After) makes no attempt and returns the seconds left. Eager mode,
+    which cannot wait, passes ``keep_schedule=False``.
     """
     with transaction.atomic():
         delivery = NotificationDelivery.objects.select_for_update().filter(pk=delivery_id).first()
@@ -103,6 +109,10 @@ def deliver(delivery_id: int) -> int | None:
         if delivery.leased_until is not None and delivery.leased_until > now:
             logger.info("notification delivery %s is being sent by another worker", delivery_id)
             return None
+        if keep_schedule and delivery.next_attempt_at > now + SCHEDULE_SLACK:
+            wait = math.ceil((delivery.next_attempt_at - now).total_seconds())
+            logger.info("notification delivery %s: next attempt due in %s s, not before", delivery_id, wait)
+            return wait
         if delivery.attempts >= MAX_ATTEMPTS:  # the last attempt was cut short (its worker killed)
             delivery.status = DeliveryStatus.FAILED
             delivery.last_error = delivery.last_error or f"gave up after {delivery.attempts} attempts"
