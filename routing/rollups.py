@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
 from routing.models import CostEvent, CostSummary
 
+# First key of the transaction-level advisory lock that serialises the rebuilds of one day.
+ROLLUP_LOCK_NAMESPACE = 0x5243  # "RC"
+
 
 @transaction.atomic
 def cost_summaries_rebuild(*, day: date) -> int:
-    """Rebuild every tenant's summary rows for ``day`` (UTC); returns how many rows were written."""
+    """Rebuild every tenant's summary rows for ``day`` (UTC); returns how many rows were written.
+
+    Runs of the same day (two beat instances, a backlog run) wait for each other: each deletes and
+    inserts in its own transaction, so the second one's insert would otherwise collide with the
+    first one's rows on ``routing_costsummary_unique_bucket``."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK_NAMESPACE, day.toordinal()])
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     buckets = (
         CostEvent.objects.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
