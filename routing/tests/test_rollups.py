@@ -1,7 +1,9 @@
-"""Daily cost rollups: concurrent rebuilds of one day serialise on their own connections."""
+"""Daily cost rollups: the hourly task catches up on missed days, the ops command rebuilds chosen days
+(of one tenant or all), and concurrent rebuilds of one day serialise on their own connections."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -9,11 +11,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
 from routing.models import CostEvent, CostSummary
-from routing.rollups import cost_summaries_rebuild
+from routing.rollups import CATCH_UP_DAYS, cost_summaries_rebuild
+from routing.tasks import rollup_costs
 
 
 def _spend(tenant, amount: str, day: date, **kwargs) -> CostEvent:
@@ -63,7 +67,7 @@ def test_cost_summaries_rebuild_of_one_day_twice_at_once_serialises(tenant, othe
 
     def first() -> None:
         with transaction.atomic():
-            cost_summaries_rebuild(day=day)
+            cost_summaries_rebuild(day=day, tenant=None)
             written.set()
             release.wait(10)
 
@@ -72,7 +76,7 @@ def test_cost_summaries_rebuild_of_one_day_twice_at_once_serialises(tenant, othe
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             second_pid.append(cursor.fetchone()[0])
-        cost_summaries_rebuild(day=day)
+        cost_summaries_rebuild(day=day, tenant=None)
 
     # when a second run (another beat, a backlog run) rebuilds the same day on its own connection
     threads = [_in_thread(first, errors), _in_thread(second, errors)]
@@ -86,3 +90,93 @@ def test_cost_summaries_rebuild_of_one_day_twice_at_once_serialises(tenant, othe
     assert errors == []
     assert CostSummary.objects.for_tenant(tenant).get().cost_usd == Decimal("0.10")
     assert CostSummary.objects.for_tenant(other_tenant).get().cost_usd == Decimal("1.00")
+
+
+def _summaries(tenant) -> dict[date, tuple[int, Decimal]]:
+    return {row.day: (row.calls, row.cost_usd) for row in CostSummary.objects.for_tenant(tenant)}
+
+
+def _summary(tenant, day: date, calls: int, cost: str) -> CostSummary:
+    return CostSummary.objects.create(
+        tenant=tenant, day=day, tier=2, provider="openai", model="gpt-4o-mini", calls=calls, cost_usd=Decimal(cost)
+    )
+
+
+@pytest.mark.django_db
+def test_rollup_task_catches_up_on_days_missed_while_beat_was_down(tenant, other_tenant):
+    # given summaries last built four days ago, part-way through that day, then beat was down
+    today = timezone.now().date()
+    days = [today - timedelta(days=n) for n in range(4, 0, -1)]
+    _summary(tenant, days[0], 1, "0.10")
+    for day in days:
+        _spend(tenant, "0.10", day)
+        _spend(tenant, "0.10", day)
+    _spend(other_tenant, "1.00", days[1])
+    # when the hourly task runs again
+    rollup_costs()
+    # then the part-built day and every missed day are built, for every tenant
+    assert _summaries(tenant) == {day: (2, Decimal("0.20")) for day in days}
+    assert _summaries(other_tenant) == {days[1]: (1, Decimal("1.00"))}
+
+
+@pytest.mark.django_db
+def test_rollup_task_catches_up_at_most_the_bounded_number_of_days(tenant):
+    today = timezone.now().date()
+    oldest = today - timedelta(days=CATCH_UP_DAYS)
+    _spend(tenant, "0.10", oldest)
+    _spend(tenant, "0.10", oldest - timedelta(days=1))
+
+    rollup_costs()
+
+    assert _summaries(tenant) == {oldest: (1, Decimal("0.10"))}
+
+
+@pytest.mark.django_db
+def test_rollup_costs_command_rebuilds_one_day(tenant, other_tenant):
+    day = timezone.now().date() - timedelta(days=10)
+    _spend(tenant, "0.10", day)
+    _spend(tenant, "0.10", day - timedelta(days=1))
+    _spend(other_tenant, "1.00", day)
+
+    call_command("rollup_costs", day=day.isoformat())
+
+    assert _summaries(tenant) == {day: (1, Decimal("0.10"))}
+    assert _summaries(other_tenant) == {day: (1, Decimal("1.00"))}
+
+
+@pytest.mark.django_db
+def test_rollup_costs_command_for_one_tenant_leaves_the_others_alone(tenant, other_tenant):
+    # given stale summaries of both tenants for days with more spend since
+    since = timezone.now().date() - timedelta(days=2)
+    for t in (tenant, other_tenant):
+        _summary(t, since, 1, "0.10")
+        _spend(t, "0.10", since)
+        _spend(t, "0.10", since)
+        _spend(t, "0.10", since + timedelta(days=1))
+    # when one tenant's days are rebuilt
+    call_command("rollup_costs", "--since", since.isoformat(), "--tenant", tenant.slug)
+    # then its summaries are right, and the other tenant's are untouched
+    assert _summaries(tenant) == {since: (2, Decimal("0.20")), since + timedelta(days=1): (1, Decimal("0.10"))}
+    assert _summaries(other_tenant) == {since: (1, Decimal("0.10"))}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--day", "2026-02-30"], "--day must be a date as YYYY-MM-DD; got '2026-02-30'"),
+        (["--since", "yesterday"], "--since must be a date as YYYY-MM-DD; got 'yesterday'"),
+        (["--day", "2999-01-01"], "--day 2999-01-01 is in the future"),
+        (["--since", "2999-01-01"], "--since 2999-01-01 is in the future"),
+        (["--since", "1999-01-01"], "--since 1999-01-01 is more than 366 days ago; rebuild older days one --day"),
+        (["--tenant", "no-such-tenant"], "No tenant with slug 'no-such-tenant'"),
+        (["--day", "2026-01-01", "--since", "2026-01-01"], "not allowed with argument"),
+    ],
+)
+def test_rollup_costs_command_rejects_bad_input_clearly(tenant, args, message):
+    _spend(tenant, "0.10", timezone.now().date())
+
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("rollup_costs", *args)
+
+    assert not CostSummary.objects.exists()

@@ -1,0 +1,62 @@
+"""Rebuild the daily ``CostSummary`` rows: the hourly catch-up, one day, or every day since a date."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from knowledge.management.options import tenant_by_slug
+from routing.rollups import cost_summaries_catch_up_days, cost_summaries_rebuild
+
+MAX_SINCE_DAYS = 366
+BAD_DATE = "--{option} must be a date as YYYY-MM-DD; got {value!r}"
+FUTURE_DATE = "--{option} {value} is in the future (today is {today}, UTC)"
+TOO_FAR_BACK = "--since {value} is more than {limit} days ago; rebuild older days one --day at a time"
+
+
+class Command(BaseCommand):
+    help = (
+        "Rebuild the daily cost summaries (UTC days): by default what the hourly task does (every day since "
+        "the latest summarised one, at most 31 back), or one --day, or every day --since a date up to today."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        when = parser.add_mutually_exclusive_group()
+        when.add_argument("--since", help="first day to rebuild, YYYY-MM-DD (up to today)")
+        when.add_argument("--day", help="the one day to rebuild, YYYY-MM-DD")
+        parser.add_argument("--tenant", help="rebuild this tenant's rows only (slug); others are left alone")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tenant = tenant_by_slug(options["tenant"]) if options["tenant"] else None
+        days = _days(since=options["since"], day=options["day"], today=timezone.now().date())
+        total = 0
+        for day in days:
+            written = cost_summaries_rebuild(day=day, tenant=tenant)
+            total += written
+            self.stdout.write(f"{day}: {written} summary rows")
+        scope = f"tenant {tenant.slug}" if tenant else "all tenants"
+        self.stdout.write(self.style.SUCCESS(f"Rebuilt {len(days)} days for {scope}: {total} summary rows."))
+
+
+def _days(*, since: str | None, day: str | None, today: date) -> list[date]:
+    if day is not None:
+        return [_past_date("day", day, today)]
+    if since is None:
+        return cost_summaries_catch_up_days(today=today)
+    first = _past_date("since", since, today)
+    if (today - first).days > MAX_SINCE_DAYS:
+        raise CommandError(TOO_FAR_BACK.format(value=first, limit=MAX_SINCE_DAYS))
+    return [first + timedelta(days=n) for n in range((today - first).days + 1)]
+
+
+def _past_date(option: str, value: str, today: date) -> date:
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(BAD_DATE.format(option=option, value=value)) from None
+    if parsed > today:
+        raise CommandError(FUTURE_DATE.format(option=option, value=parsed, today=today))
+    return parsed
