@@ -7,6 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from knowledge import conf as knowledge_conf
 from supportai.email_config import email_settings
 from supportai.embedded_db import embedded_database_settings
 from supportai.env import (
@@ -156,6 +157,33 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# A task running past the soft limit gets SoftTimeLimitExceeded (its documents are failed, not left
+# pending); its worker process is killed _TIME_LIMIT_GRACE_S later. A URL source sync stops itself
+# at KNOWLEDGE_CRAWL_SYNC_MAX_S and may need one more step (a page, or a batch embedded and stored:
+# at most _CRAWL_WRAP_UP_S) to record its result, so the soft limit leaves it that.
+_TIME_LIMIT_GRACE_S = 300
+_CRAWL_WRAP_UP_S = 600
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT_S", 2 * 3600, minimum=60)
+if knowledge_conf.SETTINGS.crawl_sync_max_s + _CRAWL_WRAP_UP_S > CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_SOFT_TIME_LIMIT_S ({CELERY_TASK_SOFT_TIME_LIMIT}) must be at least KNOWLEDGE_CRAWL_SYNC_MAX_S "
+        f"({knowledge_conf.SETTINGS.crawl_sync_max_s}) + {_CRAWL_WRAP_UP_S} s, or URL syncs are killed mid-run"
+    )
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + _TIME_LIMIT_GRACE_S
+# The longest countdown a task is retried with: an escalation delivery's Retry-After, capped at an hour
+# (escalations/notifications/targets.py MAX_RETRY_AFTER_S). Knowledge retries wait at most 10 minutes.
+_LONGEST_COUNTDOWN_S = 3600
+# Redis hands a message nobody acknowledged within this many seconds to another worker. Tasks are
+# acknowledged when they end (acks_late) and a retry's message is held from its delivery until its
+# countdown has passed, so this must outlast the longest countdown plus the longest run.
+_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 4 * 3600, minimum=1)
+if _VISIBILITY_TIMEOUT_S <= _LONGEST_COUNTDOWN_S + CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT_S ({_VISIBILITY_TIMEOUT_S}) must exceed the longest retry countdown "
+        f"({_LONGEST_COUNTDOWN_S} s) plus the task time limit ({CELERY_TASK_TIME_LIMIT} s: "
+        f"CELERY_TASK_SOFT_TIME_LIMIT_S + {_TIME_LIMIT_GRACE_S}), or a second worker runs the same task"
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _VISIBILITY_TIMEOUT_S}
 
 # --- email --------------------------------------------------------------------------------------
 EMAIL_URL = env_url(
