@@ -18,7 +18,7 @@ from enum import StrEnum
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -447,7 +447,7 @@ def tenant_reindex(
     tenant: Tenant,
     provider: EmbeddingProvider | None = None,
     force: bool = False,
-    documents: Iterable[Document] | None = None,
+    documents: QuerySet[Document] | None = None,
     indexed_before: datetime | None = None,
 ) -> int:
     """Re-index the documents whose index no longer matches the configuration or their file (not
@@ -455,37 +455,37 @@ def tenant_reindex(
     or whose kind was not recorded, text-search configuration, indexing rules or title weight:
     ``staleness.StaleReason``), or all with ``force``, which also embeds every child again instead
     of reusing stored vectors; returns how many. ``indexed_before`` (the start of an interrupted
-    run) leaves out the documents indexed since, which that run (or an upload since) did."""
+    run) leaves out the documents indexed since, which that run (or an upload since) did.
+
+    ``documents`` (a re-index task's selection, kept pending meanwhile) replaces the stale ones.
+    Only ids are read up front: each ``INDEX_BATCH`` is read from ``documents`` when its turn
+    comes, so a large selection's contents are never held at once and a document that has left
+    the selection since (indexed by another copy of the task) is not indexed again."""
     provider = provider or default_provider()
-    queryset = documents_to_reindex(
-        tenant=tenant, model=provider.model, settings=conf.SETTINGS, force=force, indexed_before=indexed_before
-    )
+    if documents is None:
+        selection = documents_to_reindex(
+            tenant=tenant, model=provider.model, settings=conf.SETTINGS, force=force, indexed_before=indexed_before
+        )
+    else:
+        selection = documents
+    ids = list(selection.order_by("pk").values_list("pk", flat=True))
     count = 0
-    batch: list[Document] = []
-    documents = list(documents) if documents is not None else None
-    waiting = [document.pk for document in documents] if documents is not None else []
-    for document in documents if documents is not None else queryset.iterator():
-        batch.append(document)
-        if len(batch) == INDEX_BATCH:
-            waiting = _still_queued(tenant=tenant, document_ids=waiting)
+    for start in range(0, len(ids), INDEX_BATCH):
+        if documents is not None:
+            _still_queued(tenant=tenant, document_ids=ids[start:])
+        batch = list(selection.filter(pk__in=ids[start : start + INDEX_BATCH]).order_by("pk"))
+        if batch:
             documents_index(tenant=tenant, documents=batch, provider=provider, reuse_embeddings=not force)
-            count, batch = count + len(batch), []
-    if batch:
-        _still_queued(tenant=tenant, document_ids=waiting)
-        documents_index(tenant=tenant, documents=batch, provider=provider, reuse_embeddings=not force)
-        count += len(batch)
+            count += len(batch)
     return count
 
 
-def _still_queued(*, tenant: Tenant, document_ids: list[int]) -> list[int]:
+def _still_queued(*, tenant: Tenant, document_ids: list[int]) -> None:
     """Mark the pending ones of ``document_ids`` queued now (a running re-index's heartbeat: the
-    beat sweep must not take documents a live task is working through for lost ones); returns
-    those after the first ``INDEX_BATCH``, the ones still waiting once that batch is done."""
-    if document_ids:
-        Document.objects.for_tenant(tenant).filter(pk__in=document_ids, status=DocumentStatus.PENDING).update(
-            queued_at=timezone.now()
-        )
-    return document_ids[INDEX_BATCH:]
+    beat sweep must not take documents a live task is working through for lost ones)."""
+    Document.objects.for_tenant(tenant).filter(pk__in=document_ids, status=DocumentStatus.PENDING).update(
+        queued_at=timezone.now()
+    )
 
 
 def documents_reindex_enqueue(*, tenant: Tenant, document_ids: Iterable[int]) -> int:

@@ -95,10 +95,11 @@ def _index_retry(task: Task, *, document: Document, exc: ProviderError) -> NoRet
 
 @shared_task(name="knowledge.reindex_documents")
 def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
-    """Re-chunk and re-embed these documents of one tenant, every child anew (no stored vector
-    reused); returns how many. Whatever stops the run, no document of it stays pending: a provider
-    error fails the batch that met it with ``EMBEDDING_FAILED`` and the rest with ``REINDEX_STOPPED``; any
-    other error fails the pending ones too and is raised (logged by Celery). A tenant deactivated
+    """Re-chunk and re-embed those of these documents of one tenant still pending, every child anew
+    (no stored vector reused), a batch at a time; returns how many. Whatever stops the run, no
+    document of it stays pending: a provider error fails the batch that met it with
+    ``EMBEDDING_FAILED`` and the rest with ``REINDEX_STOPPED``; any other error (the soft time
+    limit too) fails the pending ones too and is raised (logged by Celery). A tenant deactivated
     since the re-index was queued has its documents failed with ``TENANT_INACTIVE`` (their old chunks
     still serve) and nothing embedded."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
@@ -107,8 +108,12 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
     if not tenant.is_active:
         documents_fail_pending(tenant=tenant, document_ids=document_ids, error=TENANT_INACTIVE)
         return 0
-    documents = list(
-        Document.objects.for_tenant(tenant).filter(pk__in=document_ids).exclude(content_hash="").order_by("pk")
+    # Still waiting for this re-index: a copy of the task the broker handed out again (its worker
+    # was killed before acknowledging) skips what an earlier copy indexed.
+    documents = (
+        Document.objects.for_tenant(tenant)
+        .filter(pk__in=document_ids, status=DocumentStatus.PENDING)
+        .exclude(content_hash="")
     )
     try:
         with bulk_threads():
@@ -117,7 +122,7 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
         error = REINDEX_STOPPED.format(reason=exc.public_message)
         documents_fail_pending(tenant=tenant, document_ids=document_ids, error=error)
         # The detail is logged where the batch failed (indexing.documents_index).
-        logger.warning("re-index of %d documents of tenant %s stopped (%s)", len(documents), tenant_id, exc.kind)
+        logger.warning("re-index of %d documents of tenant %s stopped (%s)", len(document_ids), tenant_id, exc.kind)
         return 0
     except Exception:
         documents_fail_pending(tenant=tenant, document_ids=document_ids, error=REINDEX_INTERNAL_ERROR)
