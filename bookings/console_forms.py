@@ -26,6 +26,7 @@ class BookingFilterForm(forms.Form):
     date_from = BookableDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = BookableDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(required=False, max_length=254, label="Code, name or email")
+    refund_due = forms.BooleanField(required=False, label="Refund due")
 
     def __init__(self, *args: object, services: list[Service], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -39,6 +40,7 @@ class BookingFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             query=data.get("q") or "",
+            refund_due=bool(data.get("refund_due")),
         )
 
 

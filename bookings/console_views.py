@@ -103,6 +103,13 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "bookings/console/detail.html", context)
 
 
+def _canceled_message(booking: Booking) -> str:
+    done = f"Booking {booking.confirmation_code} canceled; the customer was emailed."
+    if booking.refund_due:
+        return f"{done} The customer paid, so a refund of {booking.price_display} is due: refund it in Stripe."
+    return done
+
+
 @login_required
 @require_POST
 def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
@@ -112,10 +119,10 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        services.booking_cancel(
+        booking = services.booking_cancel(
             tenant=membership.tenant, booking=booking, actor=Actor.staff(request.user), reason=reason
         )
-        messages.success(request, f"Booking {booking.confirmation_code} canceled; the customer was emailed.")
+        messages.success(request, _canceled_message(booking))
     except BookingError as exc:
         messages.error(request, exc.message)
     return redirect("bookings_console:detail", pk=booking.pk)

@@ -171,6 +171,11 @@ class Booking(TenantScopedModel):
         """The price this booking was made at (and charged), whatever the service costs now."""
         return price_text(self.price_cents, self.currency)
 
+    @property
+    def refund_due(self) -> bool:
+        """Canceled after the customer paid, and Stripe has not refunded it yet (staff refund it in Stripe)."""
+        return self.status == BookingStatus.CANCELED and self.paid_at is not None and self.refunded_at is None
+
     def holds_slot(self, now: datetime | None = None) -> bool:
         if self.status == BookingStatus.CONFIRMED:
             return True

@@ -9,7 +9,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from bookings.availability import tenant_zone
-from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEvent, Proposal, ProposalStatus, Service
+from bookings.models import (
+    AvailabilityRule,
+    BlackoutDate,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Proposal,
+    ProposalStatus,
+    Service,
+)
 from chat.models import Conversation
 from supportai.models import Tenant
 
@@ -21,6 +30,7 @@ class BookingFilters:
     date_from: date | None = None
     date_to: date | None = None
     query: str = ""
+    refund_due: bool = False
 
 
 def _local_day_bounds(tenant: Tenant, day: date) -> tuple[datetime, datetime]:
@@ -42,6 +52,8 @@ def booking_list(*, tenant: Tenant, filters: BookingFilters | None = None) -> Qu
         bookings = bookings.filter(start_at__gte=_local_day_bounds(tenant, filters.date_from)[0])
     if filters.date_to:
         bookings = bookings.filter(start_at__lt=_local_day_bounds(tenant, filters.date_to)[1])
+    if filters.refund_due:
+        bookings = bookings.filter(status=BookingStatus.CANCELED, paid_at__isnull=False, refunded_at__isnull=True)
     if filters.query:
         q = filters.query.strip()
         bookings = bookings.filter(

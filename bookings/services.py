@@ -204,7 +204,9 @@ def booking_cancel(
     *, tenant: Tenant, booking: Booking, actor: Actor, reason: str = "", proposal: Proposal | None = None
 ) -> Booking:
     """Cancel an upcoming booking (idempotent): the customer is emailed and, after the commit, an open
-    Checkout Session of an unpaid booking is expired (``payments.checkout_expire``)."""
+    Checkout Session of an unpaid booking is expired (``payments.checkout_expire``). A paid booking
+    Stripe has not refunded gets ``refund_due`` on its CANCELED event: nothing refunds it automatically,
+    staff do so in Stripe (the customer is told the payment will be refunded)."""
     if booking.tenant_id != tenant.pk:
         raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
     booking = _locked(booking)
@@ -217,7 +219,8 @@ def booking_cancel(
     booking.cancel_reason = reason[:300]
     booking.updated_at = timezone.now()
     booking.save(update_fields=["status", "cancel_reason", "updated_at"])
-    event_record(booking, BookingEventKind.CANCELED, actor, proposal=proposal, reason=reason[:300])
+    refund: dict[str, bool] = {"refund_due": True} if booking.refund_due else {}
+    event_record(booking, BookingEventKind.CANCELED, actor, proposal=proposal, reason=reason[:300], **refund)
     notifications.notify(booking, notifications.CANCELLATION)
     from bookings.payments import checkout_expire  # payments builds on this module
 

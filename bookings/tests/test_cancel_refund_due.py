@@ -1,0 +1,112 @@
+"""Cancelling a paid booking leaves a refund to do in Stripe: the CANCELED event says so (whoever
+cancels), the console tells staff, and the bookings list can show just the bookings owing a refund."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from bookings import services
+from bookings.models import Booking, BookingEventKind, Service
+from bookings.services import CUSTOMER, STRIPE, booking_create
+from bookings.tests.conftest import local, next_weekday, open_every_day
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _booking(tenant: Tenant, service: Service, hour: int, *, paid: bool) -> Booking:
+    booking = booking_create(
+        tenant=tenant,
+        service=service,
+        start=local(tenant, next_weekday(3), hour),
+        name="Ann Lee",
+        email=f"ann{hour}@example.org",
+        actor=CUSTOMER,
+    )
+    if paid:
+        booking = services.booking_mark_paid(booking=booking, actor=STRIPE, payment_intent=f"pi_{hour}")
+    return booking
+
+
+def _canceled_event_data(booking: Booking) -> dict[str, object]:
+    data: dict[str, object] = booking.events.get(kind=BookingEventKind.CANCELED).data
+    return data
+
+
+def test_a_console_cancel_of_a_paid_booking_records_the_refund_due_and_tells_staff(agent, tenant, paid_service):
+    # given: a booking the customer has paid
+    booking = _booking(tenant, paid_service, 10, paid=True)
+    # when: staff cancel it in the console
+    response = _client(agent).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "Therapist ill"}, follow=True)
+    # then: the event records the refund that is due, and the page says to refund it in Stripe
+    assert _canceled_event_data(booking) == {"reason": "Therapist ill", "refund_due": True}
+    page = response.content.decode()
+    assert "a refund of 95.00 EUR is due: refund it in Stripe" in page
+    assert "<em>refund due</em>" in page
+
+
+def test_customer_and_admin_cancels_of_paid_bookings_record_the_refund_due(owner, tenant, paid_service):
+    # given
+    by_customer = _booking(tenant, paid_service, 10, paid=True)
+    by_admin = _booking(tenant, paid_service, 12, paid=True)
+    # when
+    services.booking_cancel(tenant=tenant, booking=by_customer, actor=CUSTOMER)
+    _client(owner).post("/admin/bookings/booking/", {"action": "cancel_bookings", "_selected_action": [by_admin.pk]})
+    # then
+    assert _canceled_event_data(by_customer) == {"reason": "", "refund_due": True}
+    assert _canceled_event_data(by_admin) == {"reason": "Canceled by staff", "refund_due": True}
+
+
+def test_unpaid_and_already_refunded_cancels_owe_nothing(agent, tenant, service, paid_service):
+    # given: a free booking, an unpaid paid one, and a paid one Stripe already refunded
+    free = _booking(tenant, service, 9, paid=False)
+    unpaid = _booking(tenant, paid_service, 11, paid=False)
+    refunded = services.booking_mark_refunded(
+        booking=_booking(tenant, paid_service, 13, paid=True), actor=STRIPE, amount_cents=9500
+    )
+    client = _client(agent)
+    # when
+    responses = [client.post(f"/console/bookings/{b.pk}/cancel/", follow=True) for b in (free, unpaid, refunded)]
+    # then
+    for booking, response in zip((free, unpaid, refunded), responses, strict=True):
+        assert _canceled_event_data(booking) == {"reason": ""}
+        page = response.content.decode()
+        assert "refund due" not in page and "is due: refund it in Stripe" not in page
+
+
+def test_the_refund_due_filter_lists_only_this_tenants_paid_unrefunded_canceled_bookings(
+    owner, outsider, tenant, other_tenant, paid_service
+):
+    # given: in tenant, one canceled paid booking (owes a refund), one refunded, one unpaid, one paid and kept
+    owing = _booking(tenant, paid_service, 9, paid=True)
+    refunded = _booking(tenant, paid_service, 10, paid=True)
+    unpaid = _booking(tenant, paid_service, 11, paid=False)
+    kept = _booking(tenant, paid_service, 12, paid=True)
+    for booking in (owing, refunded, unpaid):
+        services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
+    services.booking_mark_refunded(booking=refunded, actor=STRIPE, amount_cents=9500)
+    # and in the other tenant, a booking that owes a refund too
+    other_service = Service.objects.create(tenant=other_tenant, name="Sauna", duration_minutes=60, price_cents=500)
+    open_every_day(other_tenant)
+    theirs = _booking(other_tenant, other_service, 9, paid=True)
+    services.booking_cancel(tenant=other_tenant, booking=theirs, actor=CUSTOMER)
+    # when
+    ours_page = _client(owner).get("/console/bookings/?refund_due=on").content.decode()
+    theirs_page = _client(outsider).get("/console/bookings/?refund_due=on").content.decode()
+    # then: each tenant sees its own booking owing a refund, and nothing else
+    assert owing.confirmation_code in ours_page
+    for other in (refunded, unpaid, kept, theirs):
+        assert other.confirmation_code not in ours_page
+    assert theirs.confirmation_code in theirs_page
+    assert owing.confirmation_code not in theirs_page
+    # and without the filter the list shows them all, the owing one marked
+    full = _client(owner).get("/console/bookings/").content.decode()
+    assert all(b.confirmation_code in full for b in (owing, refunded, unpaid, kept))
+    assert full.count("refund due") == 1
