@@ -41,7 +41,8 @@ def _local_day_bounds(tenant: Tenant, day: date) -> tuple[datetime, datetime]:
 
 
 def booking_list(*, tenant: Tenant, filters: BookingFilters | None = None) -> QuerySet[Booking]:
-    bookings = Booking.objects.for_tenant(tenant).select_related("service").order_by("-start_at")
+    """Latest start first; ties (a class books many per slot) newest first, so pages never overlap."""
+    bookings = Booking.objects.for_tenant(tenant).select_related("service").order_by("-start_at", "-pk")
     if filters is None:
         return bookings
     if filters.status:
