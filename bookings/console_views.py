@@ -86,21 +86,26 @@ def booking_day(request: HttpRequest) -> HttpResponse:
     return render(request, "bookings/console/day.html", context)
 
 
-@login_required
-def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = require_membership(request)
-    booking = _booking_or_404(membership, pk)
+def _render_detail(
+    request: HttpRequest, membership: Membership, booking: Booking, *, cancel_form: CancelForm, status: int = 200
+) -> HttpResponse:
     zone = availability.tenant_zone(membership.tenant)
     context = {
         "booking": booking,
         "local_start": booking.start_at.astimezone(zone),
         "local_end": booking.end_at.astimezone(zone),
         "events": selectors.booking_events(tenant=membership.tenant, booking=booking),
-        "cancel_form": CancelForm(),
+        "cancel_form": cancel_form,
         "reschedule_form": StartForm(),
         "can_change": membership.role in BOOKING_ROLES and booking.is_active,
     }
-    return render(request, "bookings/console/detail.html", context)
+    return render(request, "bookings/console/detail.html", context, status=status)
+
+
+@login_required
+def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = require_membership(request)
+    return _render_detail(request, membership, _booking_or_404(membership, pk), cancel_form=CancelForm())
 
 
 def _canceled_message(booking: Booking) -> str:
@@ -117,10 +122,14 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     require_booking_staff(membership)
     booking = _booking_or_404(membership, pk)
     form = CancelForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():  # cancel nothing: staff fix the reason and try again
+        return _render_detail(request, membership, booking, cancel_form=form, status=400)
     try:
         booking = services.booking_cancel(
-            tenant=membership.tenant, booking=booking, actor=Actor.staff(request.user), reason=reason
+            tenant=membership.tenant,
+            booking=booking,
+            actor=Actor.staff(request.user),
+            reason=form.cleaned_data["reason"],
         )
         messages.success(request, _canceled_message(booking))
     except BookingError as exc:
