@@ -25,7 +25,6 @@ def service_save(*, tenant: Tenant, service: Service) -> Service:
     if service.pk is not None and not Service.objects.for_tenant(tenant).filter(pk=service.pk).exists():
         raise BookingError(NOT_FOUND, OTHER_TENANT)
     service.tenant = tenant
-    service.currency = service.currency.lower()
     service.full_clean()
     service.save()
     return service

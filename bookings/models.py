@@ -15,14 +15,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from bookings.currency import amount_text, normalize, validate_currency
 from supportai.models import EndUser, TenantScopedModel
 
 
 def price_text(cents: int, currency: str) -> str:
-    """``"95.00 EUR"``, or ``"Free"`` for nothing to pay."""
+    """``"95.00 EUR"``, ``"1500 JPY"`` (``cents`` is the currency's smallest unit), or ``"Free"``."""
     if cents <= 0:
         return "Free"
-    return f"{cents / 100:.2f} {currency.upper()}"
+    return amount_text(cents, currency)
 
 
 class Service(TenantScopedModel):
@@ -35,8 +36,12 @@ class Service(TenantScopedModel):
     slot_step_minutes = models.PositiveIntegerField(
         default=30, validators=[MinValueValidator(5), MaxValueValidator(240)], help_text="Distance between start times"
     )
-    price_cents = models.PositiveIntegerField(default=0, help_text="0 means free (no payment step)")
-    currency = models.CharField(max_length=3, default="usd")
+    price_cents = models.PositiveIntegerField(
+        default=0, help_text="In the currency's smallest unit (cents; yen for JPY); 0 means free (no payment step)"
+    )
+    currency = models.CharField(
+        max_length=3, default="usd", validators=[validate_currency], help_text="ISO 4217 code, e.g. eur, usd, jpy"
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -46,6 +51,9 @@ class Service(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        self.currency = normalize(self.currency)  # stored as Stripe wants it, whoever edits (console, admin)
 
     @property
     def is_paid(self) -> bool:

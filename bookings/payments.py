@@ -5,6 +5,8 @@ gives it a payment link. With ``STRIPE_SECRET_KEY`` that is a Stripe Checkout Se
 official SDK; ``STRIPE_API_BASE`` points it elsewhere in tests). Without a key, and only while
 ``BOOKINGS_TEST_CHECKOUT`` is on (default: DEBUG), the link opens our own test-mode checkout page,
 which marks the booking paid through the same service as the webhook. SDK types stay in here.
+Amounts go to Stripe as stored: ``price_cents`` is already the currency's smallest unit, as Stripe's
+``unit_amount`` is (yen for JPY; see ``bookings.currency``).
 """
 
 from __future__ import annotations
