@@ -202,6 +202,10 @@ EMAIL_HOST_USER = _email.user
 EMAIL_HOST_PASSWORD = _email.password
 EMAIL_USE_TLS = _email.use_tls
 EMAIL_USE_SSL = _email.use_ssl
+# An SMTP server that accepts the connection and then says nothing would otherwise hold a Celery
+# worker (or, without Redis, the request that sent the mail) for ever; a timeout is an OSError the
+# email tasks retry.
+EMAIL_TIMEOUT = 10
 
 # --- outside providers (keys are optional; a provider without a key is unavailable) -------------
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
