@@ -55,15 +55,16 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = conversation_get(tenant=membership.tenant, pk=pk)
     if conversation is None:
         raise Http404("No such conversation")
-    messages = list(transcript(tenant=membership.tenant, conversation=conversation))
+    # Not "messages": that name is the notices of django.contrib.messages, shown by console/base.html.
+    turns = list(transcript(tenant=membership.tenant, conversation=conversation))
     totals = {
-        "cost": sum((m.cost_usd for m in messages), Decimal("0")),
-        "input_tokens": sum(m.input_tokens for m in messages),
-        "output_tokens": sum(m.output_tokens for m in messages),
+        "cost": sum((m.cost_usd for m in turns), Decimal("0")),
+        "input_tokens": sum(m.input_tokens for m in turns),
+        "output_tokens": sum(m.output_tokens for m in turns),
     }
     rating = getattr(conversation, "rating", None)
     return render(
         request,
         "chat/console/conversation_detail.html",
-        {"conversation": conversation, "messages": messages, "totals": totals, "rating": rating},
+        {"conversation": conversation, "turns": turns, "totals": totals, "rating": rating},
     )

@@ -1,0 +1,94 @@
+"""Console conversation list and transcript: notices, paging, cost, filters (tenant always scoped)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.messages import constants
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpRequest, HttpResponse
+from django.test import Client
+
+from chat.models import Conversation, ConversationStatus, Message, MessageRole
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+WHEN = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def _conversation(
+    tenant: Tenant,
+    *,
+    text: str = "hello",
+    cost: str = "0",
+    status: str = ConversationStatus.OPEN,
+    started_at: datetime = WHEN,
+) -> Conversation:
+    conversation = Conversation.objects.create(
+        tenant=tenant,
+        resume_token_hash=f"{tenant.pk}-{Conversation.objects.count()}".ljust(64, "x"),
+        status=status,
+        started_at=started_at,
+        last_activity_at=WHEN,
+    )
+    Message.objects.create(tenant=tenant, conversation=conversation, role=MessageRole.CUSTOMER, text=text)
+    Message.objects.create(
+        tenant=tenant,
+        conversation=conversation,
+        role=MessageRole.ASSISTANT,
+        text=f"Answer to {text}",
+        cost_usd=Decimal(cost),
+    )
+    return conversation
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _queue_notice(client: Client, text: str) -> None:
+    """Queue a notice in the client's messages cookie, as a view's ``messages.success`` before a redirect would."""
+    storage = CookieStorage(HttpRequest())
+    storage.add(constants.SUCCESS, text)
+    response = HttpResponse()
+    storage.update(response)
+    client.cookies[storage.cookie_name] = response.cookies[storage.cookie_name].value
+
+
+# Transcript page and notices
+
+
+def test_conversation_detail_prints_no_transcript_turn_as_a_notice(agent: User, tenant: Tenant) -> None:
+    conversation = _conversation(tenant, text="where do I park?")
+    response = _client_for(agent).get(f"/console/conversations/{conversation.pk}/")
+    assert response.status_code == 200
+    assert 'class="message' not in response.text
+    assert "where do I park?" in response.text
+    assert "Answer to where do I park?" in response.text
+
+
+def test_conversation_detail_shows_and_consumes_a_queued_notice(agent: User, tenant: Tenant) -> None:
+    # given
+    conversation = _conversation(tenant, text="hours?")
+    client = _client_for(agent)
+    _queue_notice(client, "Reply sent.")
+    # when
+    first = client.get(f"/console/conversations/{conversation.pk}/")
+    second = client.get(f"/console/conversations/{conversation.pk}/")
+    # then the notice is shown once, next to the transcript
+    assert '<p class="message success" role="status">Reply sent.</p>' in first.text
+    assert "hours?" in first.text
+    assert "Reply sent." not in second.text
+
+
+def test_conversation_detail_of_another_tenant_is_404_for_its_outsider(outsider: User, tenant: Tenant) -> None:
+    mine = _conversation(tenant, text="alpha-secret")
+    response = _client_for(outsider).get(f"/console/conversations/{mine.pk}/")
+    assert response.status_code == 404
+    assert "alpha-secret" not in response.text
