@@ -76,7 +76,7 @@ def conversation_list(*, tenant: Tenant, filters: ConversationFilters | None = N
         Conversation.objects.for_tenant(tenant)
         .select_related("end_user", "rating")
         .annotate(cost=Sum("messages__cost_usd"))
-        .order_by("-last_activity_at")
+        .order_by("-last_activity_at", "-pk")
     )
     if filters.status:
         queryset = queryset.filter(status=filters.status)

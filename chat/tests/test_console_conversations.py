@@ -12,7 +12,9 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 
+from chat.console_views import PAGE_SIZE
 from chat.models import Conversation, ConversationStatus, Message, MessageRole
+from chat.selectors import conversation_list
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +63,12 @@ def _queue_notice(client: Client, text: str) -> None:
     client.cookies[storage.cookie_name] = response.cookies[storage.cookie_name].value
 
 
+def _row_links(response_text: str, conversations: list[Conversation]) -> list[int]:
+    """The conversations whose row link is on the page, in page order."""
+    found = [(response_text.find(f'href="/console/conversations/{c.pk}/"'), c.pk) for c in conversations]
+    return [pk for position, pk in sorted(found) if position >= 0]
+
+
 # Transcript page and notices
 
 
@@ -92,3 +100,23 @@ def test_conversation_detail_of_another_tenant_is_404_for_its_outsider(outsider:
     response = _client_for(outsider).get(f"/console/conversations/{mine.pk}/")
     assert response.status_code == 404
     assert "alpha-secret" not in response.text
+
+
+# List paging and cost
+
+
+def test_conversation_list_breaks_activity_ties_newest_first(tenant: Tenant) -> None:
+    created = [_conversation(tenant) for _ in range(5)]
+    assert [c.pk for c in conversation_list(tenant=tenant)] == sorted((c.pk for c in created), reverse=True)
+
+
+def test_conversation_list_pages_show_every_tied_conversation_once(owner: User, tenant: Tenant) -> None:
+    # given more conversations than a page, all with the same last activity
+    created = [_conversation(tenant) for _ in range(PAGE_SIZE + 3)]
+    client = _client_for(owner)
+    # when
+    first = _row_links(client.get("/console/conversations/").text, created)
+    second = _row_links(client.get("/console/conversations/", {"page": "2"}).text, created)
+    # then
+    assert len(first) == PAGE_SIZE and len(second) == 3
+    assert first + second == sorted((c.pk for c in created), reverse=True)
