@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
 
 from bookings.widget import open_proposal_frames
 from chat.models import Conversation, Message, MessageRole, MessageStatus
@@ -71,11 +71,24 @@ class ConversationFilters:
 
 
 def conversation_list(*, tenant: Tenant, filters: ConversationFilters | None = None) -> QuerySet[Conversation]:
+    """The tenant's conversations, most recently active first, each with its ``cost`` (None without messages).
+
+    The cost is a correlated subquery, so it is summed only for the rows fetched, and a count drops it
+    instead of joining and grouping all the tenant's messages.
+    """
     filters = filters or ConversationFilters()
+    cost = (
+        Message.objects.for_tenant(tenant)
+        .filter(conversation=OuterRef("pk"))
+        .order_by()
+        .values("conversation")
+        .annotate(total=Sum("cost_usd"))
+        .values("total")
+    )
     queryset: QuerySet[Conversation] = (
         Conversation.objects.for_tenant(tenant)
         .select_related("end_user", "rating")
-        .annotate(cost=Sum("messages__cost_usd"))
+        .annotate(cost=Subquery(cost, output_field=DecimalField()))
         .order_by("-last_activity_at", "-pk")
     )
     if filters.status:

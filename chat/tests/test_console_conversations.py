@@ -9,8 +9,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from chat.console_views import PAGE_SIZE
 from chat.models import Conversation, ConversationStatus, Message, MessageRole
@@ -120,3 +122,37 @@ def test_conversation_list_pages_show_every_tied_conversation_once(owner: User, 
     # then
     assert len(first) == PAGE_SIZE and len(second) == 3
     assert first + second == sorted((c.pk for c in created), reverse=True)
+
+
+def test_conversation_list_costs_each_conversation_without_joining_messages_into_the_count(
+    owner: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given
+    cheap = _conversation(tenant, cost="0.2500")
+    dear = _conversation(tenant, cost="1.5000")
+    theirs = _conversation(other_tenant, cost="9.0000")
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = _client_for(owner).get("/console/conversations/")
+    # then each row has its own conversation's cost, and only this tenant's rows are shown
+    assert f'href="/console/conversations/{theirs.pk}/"' not in response.text
+    assert "$9.0000" not in response.text
+    for conversation, cost in ((cheap, "$0.2500"), (dear, "$1.5000")):
+        row_start = response.text.index(f'href="/console/conversations/{conversation.pk}/"')
+        row = response.text[row_start : response.text.index("</tr>", row_start)]
+        assert cost in row
+    # and the paginator's count reads conversations only
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"] and "chat_conversation" in q["sql"]]
+    assert counts and all("chat_message" not in sql for sql in counts)
+
+
+def test_conversation_list_queries_do_not_grow_with_its_rows(owner: User, tenant: Tenant) -> None:
+    client = _client_for(owner)
+    _conversation(tenant, cost="0.1")
+    with CaptureQueriesContext(connection) as one_row:
+        client.get("/console/conversations/")
+    for _ in range(4):
+        _conversation(tenant, cost="0.1")
+    with CaptureQueriesContext(connection) as five_rows:
+        client.get("/console/conversations/")
+    assert len(five_rows) == len(one_row)
