@@ -30,7 +30,9 @@ class ConversationFilterForm(forms.Form):
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def filters(self) -> ConversationFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        """The valid fields' filters; invalid fields are left out (the page shows their errors)."""
+        self.is_valid()
+        data = self.cleaned_data
         return ConversationFilters(
             status=data.get("status") or "",
             channel=data.get("channel") or "",

@@ -156,3 +156,36 @@ def test_conversation_list_queries_do_not_grow_with_its_rows(owner: User, tenant
     with CaptureQueriesContext(connection) as five_rows:
         client.get("/console/conversations/")
     assert len(five_rows) == len(one_row)
+
+
+# Filters
+
+
+def test_conversation_list_applies_valid_filters_and_shows_the_invalid_ones(owner: User, tenant: Tenant) -> None:
+    # given
+    escalated = _conversation(tenant, status=ConversationStatus.ESCALATED)
+    still_open = _conversation(tenant, status=ConversationStatus.OPEN)
+    # when a filter's date does not exist
+    response = _client_for(owner).get("/console/conversations/", {"status": "escalated", "date_from": "2024-02-30"})
+    # then the status filter still applies and the bad date is reported
+    assert response.status_code == 200
+    assert f'href="/console/conversations/{escalated.pk}/"' in response.text
+    assert f'href="/console/conversations/{still_open.pk}/"' not in response.text
+    assert 'role="alert"' in response.text
+    assert "Date from" in response.text and "Enter a valid date." in response.text
+
+
+def test_conversation_list_with_valid_filters_shows_no_error(owner: User, tenant: Tenant) -> None:
+    _conversation(tenant, status=ConversationStatus.ESCALATED)
+    response = _client_for(owner).get("/console/conversations/", {"status": "escalated"})
+    assert 'role="alert"' not in response.text
+
+
+def test_conversation_list_filters_never_show_another_tenants_conversations(
+    outsider: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    mine = _conversation(tenant, status=ConversationStatus.ESCALATED)
+    theirs = _conversation(other_tenant, status=ConversationStatus.ESCALATED)
+    response = _client_for(outsider).get("/console/conversations/", {"status": "escalated", "date_from": "bad"})
+    assert f'href="/console/conversations/{theirs.pk}/"' in response.text
+    assert f'href="/console/conversations/{mine.pk}/"' not in response.text
