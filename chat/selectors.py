@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
 
+from bookings.selectors import _local_day_bounds as local_day_bounds
 from bookings.widget import open_proposal_frames
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from escalations.handoff import resume_frames as handoff_resume_frames
@@ -97,10 +98,11 @@ def conversation_list(*, tenant: Tenant, filters: ConversationFilters | None = N
         queryset = queryset.filter(channel=filters.channel)
     if filters.rating is not None:
         queryset = queryset.filter(rating__rating=filters.rating)
+    # Dates are the tenant's local days, as on the bookings list.
     if filters.date_from:
-        queryset = queryset.filter(started_at__date__gte=filters.date_from)
+        queryset = queryset.filter(started_at__gte=local_day_bounds(tenant, filters.date_from)[0])
     if filters.date_to:
-        queryset = queryset.filter(started_at__date__lte=filters.date_to)
+        queryset = queryset.filter(started_at__lt=local_day_bounds(tenant, filters.date_to)[1])
     return queryset
 
 

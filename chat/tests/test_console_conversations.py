@@ -181,6 +181,19 @@ def test_conversation_list_with_valid_filters_shows_no_error(owner: User, tenant
     assert 'role="alert"' not in response.text
 
 
+def test_conversation_list_dates_are_the_tenants_local_days(owner: User, tenant: Tenant) -> None:
+    # given a New York tenant whose conversation started on 9 March, 22:00 local (10 March, 03:00 UTC)
+    tenant.timezone = "America/New_York"
+    tenant.save(update_fields=["timezone"])
+    late = _conversation(tenant, started_at=datetime(2024, 3, 10, 3, 0, tzinfo=UTC))
+    link = f'href="/console/conversations/{late.pk}/"'
+    client = _client_for(owner)
+    # when / then it belongs to 9 March, not 10 March
+    assert link in client.get("/console/conversations/", {"date_from": "2024-03-09", "date_to": "2024-03-09"}).text
+    assert link not in client.get("/console/conversations/", {"date_from": "2024-03-10"}).text
+    assert link not in client.get("/console/conversations/", {"date_to": "2024-03-08"}).text
+
+
 def test_conversation_list_filters_never_show_another_tenants_conversations(
     outsider: User, tenant: Tenant, other_tenant: Tenant
 ) -> None:
