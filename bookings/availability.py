@@ -49,6 +49,14 @@ def tenant_zone(tenant: Tenant) -> ZoneInfo:
     return ZoneInfo(tenant.timezone)
 
 
+def local_day_bounds(tenant: Tenant, day: date) -> tuple[datetime, datetime]:
+    """The UTC instants where ``day`` starts and ends in the tenant's time zone."""
+    tz = tenant_zone(tenant)
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
 def has_own_rules(service: Service) -> bool:
     return AvailabilityRule.objects.for_tenant(service.tenant).filter(service=service).exists()
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from bookings.availability import tenant_zone
+from bookings.availability import local_day_bounds
 from bookings.models import (
     AvailabilityRule,
     BlackoutDate,
@@ -33,13 +33,6 @@ class BookingFilters:
     refund_due: bool = False
 
 
-def _local_day_bounds(tenant: Tenant, day: date) -> tuple[datetime, datetime]:
-    tz = tenant_zone(tenant)
-    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    return start, end
-
-
 def booking_list(*, tenant: Tenant, filters: BookingFilters | None = None) -> QuerySet[Booking]:
     """Latest start first; ties (a class books many per slot) newest first, so pages never overlap."""
     bookings = Booking.objects.for_tenant(tenant).select_related("service").order_by("-start_at", "-pk")
@@ -50,9 +43,9 @@ def booking_list(*, tenant: Tenant, filters: BookingFilters | None = None) -> Qu
     if filters.service_id:
         bookings = bookings.filter(service_id=filters.service_id)
     if filters.date_from:
-        bookings = bookings.filter(start_at__gte=_local_day_bounds(tenant, filters.date_from)[0])
+        bookings = bookings.filter(start_at__gte=local_day_bounds(tenant, filters.date_from)[0])
     if filters.date_to:
-        bookings = bookings.filter(start_at__lt=_local_day_bounds(tenant, filters.date_to)[1])
+        bookings = bookings.filter(start_at__lt=local_day_bounds(tenant, filters.date_to)[1])
     if filters.refund_due:
         bookings = bookings.filter(status=BookingStatus.CANCELED, paid_at__isnull=False, refunded_at__isnull=True)
     if filters.query:
@@ -65,7 +58,7 @@ def booking_list(*, tenant: Tenant, filters: BookingFilters | None = None) -> Qu
 
 def booking_day(*, tenant: Tenant, day: date) -> QuerySet[Booking]:
     """Bookings starting on a local date of the tenant, in time order."""
-    start, end = _local_day_bounds(tenant, day)
+    start, end = local_day_bounds(tenant, day)
     return (
         Booking.objects.for_tenant(tenant)
         .select_related("service")

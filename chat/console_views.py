@@ -68,5 +68,5 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "chat/console/conversation_detail.html",
-        {"conversation": conversation, "turns": turns, "totals": totals, "rating": rating},
+        {"conversation": conversation, "turns": turns, "totals": totals, "rating": rating, "tenant": membership.tenant},
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
 
-from bookings.selectors import _local_day_bounds as local_day_bounds
+from bookings.availability import local_day_bounds
 from bookings.widget import open_proposal_frames
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from escalations.handoff import resume_frames as handoff_resume_frames

@@ -194,6 +194,19 @@ def test_conversation_list_dates_are_the_tenants_local_days(owner: User, tenant:
     assert link not in client.get("/console/conversations/", {"date_to": "2024-03-08"}).text
 
 
+def test_conversation_pages_print_start_times_in_the_tenants_zone(owner: User, tenant: Tenant) -> None:
+    # given a New York tenant whose conversation started on 9 March, 22:00 local (10 March, 03:00 UTC)
+    tenant.timezone = "America/New_York"
+    tenant.save(update_fields=["timezone"])
+    late = _conversation(tenant, started_at=datetime(2024, 3, 10, 3, 0, tzinfo=UTC))
+    client = _client_for(owner)
+    # when the list and the conversation's page are shown, then both print the local time
+    listed = client.get("/console/conversations/").text
+    detail = client.get(f"/console/conversations/{late.pk}/").text
+    assert "2024-03-09 22:00" in listed and "2024-03-10 03:00" not in listed
+    assert "2024-03-09 22:00:00" in detail and "2024-03-10 03:00:00" not in detail
+
+
 def test_conversation_list_filters_never_show_another_tenants_conversations(
     outsider: User, tenant: Tenant, other_tenant: Tenant
 ) -> None:
