@@ -1,5 +1,8 @@
 """Console inbox pages (``/console/inbox/``): live queue, one escalation with its transcript, actions.
 
+The live queue shows its ``QUEUE_LIMIT`` most urgent rows and counts the rest; the ticket backlog
+(out-of-hours escalations waiting for an email reply) is apart, paged by ``?tickets=<page>``.
+
 Agents, admins and owners act; analysts read. Every action is also a CSRF-protected POST form, so
 the inbox works without the websocket (the JS uses the socket when it is up).
 """
@@ -18,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from escalations import services, staff
-from escalations.inbox import can_act, inbox_membership, queue_rows, transcript_rows
+from escalations.inbox import can_act, inbox_membership, live_queue, ticket_backlog, transcript_rows
 from escalations.models import Escalation
 from escalations.realtime import publish_sync
 from escalations.selectors import escalation_get
@@ -52,13 +55,16 @@ def _page(request: HttpRequest, membership: Membership, selected: Escalation | N
     """The forms shown are those ``staff`` allows: only the holder replies to an escalation someone
     holds, and only the holder or an owner/admin moves it (others would get "claimed")."""
     held_by_another = _held_by_another(membership, selected)
+    queue = live_queue(tenant=membership.tenant)
     context: dict[str, Any] = {
         "tenant": membership.tenant,
         "can_act": can_act(membership),
         "held_by_another": held_by_another,
         "can_reply": not held_by_another,
         "can_assign": not held_by_another or membership.role in MANAGER_ROLES,
-        "queue": queue_rows(tenant=membership.tenant),
+        "queue": queue.rows,
+        "queue_more": queue.more,
+        "backlog": ticket_backlog(tenant=membership.tenant, page=request.GET.get("tickets")),
         "selected": selected,
         "transcript": transcript_rows(tenant=membership.tenant, escalation=selected) if selected else [],
         "events": list(selected.events.select_related("actor")) if selected else [],

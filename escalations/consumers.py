@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chat.limits import SlidingWindow
 from escalations import services, staff
-from escalations.inbox import can_act, console_origin_allowed, inbox_membership, queue_rows
+from escalations.inbox import can_act, console_origin_allowed, inbox_membership, live_queue
 from escalations.limits import inbox_frames_per_connection, inbox_typing_interval
 from escalations.realtime import Publication, inbox_group, publish
 from escalations.selectors import escalation_get, staff_member_get
@@ -112,9 +112,11 @@ class InboxConsumer(AsyncWebsocketConsumer):
         return True
 
     async def send_queue(self) -> None:
+        """The live queue, bounded like the page's (``inbox.QUEUE_LIMIT`` rows, the rest and the ticket
+        backlog only counted): every queue change sends it to every socket of the tenant."""
         assert self.tenant is not None
-        rows = await db_call(queue_rows)(tenant=self.tenant)
-        await self.send_json({"type": "queue", "items": rows})
+        queue = await db_call(live_queue)(tenant=self.tenant)
+        await self.send_json(queue.frame())
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.tenant is None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.paginator import Page, Paginator
 
 from chat.models import Message, MessageRole
-from escalations.models import Escalation
-from escalations.selectors import escalation_queue, waiting_positions
+from escalations.models import Escalation, Mode, Status
+from escalations.selectors import escalation_queue
 from escalations.watch import transcript_row
 from supportai.models import Membership, Role, Tenant
 
@@ -56,24 +58,72 @@ def _preview(escalation: Escalation) -> str:
     return lines[-1].removeprefix("Customer: ")[:140] if lines else escalation.reason[:140]
 
 
-def queue_rows(*, tenant: Tenant) -> list[dict[str, Any]]:
-    positions = waiting_positions(tenant=tenant)
-    return [
-        {
-            "escalation_id": escalation.pk,
-            "conversation_id": escalation.conversation_id,
-            "priority": escalation.priority,
-            "status": escalation.status,
-            "mode": escalation.mode,
-            "reason_codes": list(escalation.reason_codes),
-            "assigned_to": _agent_name(escalation.assigned_to),
-            "sla_due_at": escalation.sla_due_at.isoformat(),
-            "created_at": escalation.created_at.isoformat(),
-            "position": positions.get(escalation.pk),
-            "preview": _preview(escalation),
-        }
-        for escalation in escalation_queue(tenant=tenant)
-    ]
+QUEUE_LIMIT = 200
+BACKLOG_PAGE_SIZE = 50
+
+
+def _row(escalation: Escalation, position: int | None) -> dict[str, Any]:
+    return {
+        "escalation_id": escalation.pk,
+        "conversation_id": escalation.conversation_id,
+        "priority": escalation.priority,
+        "status": escalation.status,
+        "mode": escalation.mode,
+        "reason_codes": list(escalation.reason_codes),
+        "assigned_to": _agent_name(escalation.assigned_to),
+        "sla_due_at": escalation.sla_due_at.isoformat(),
+        "created_at": escalation.created_at.isoformat(),
+        "position": position,
+        "preview": _preview(escalation),
+    }
+
+
+@dataclass(frozen=True)
+class LiveQueue:
+    """The first ``QUEUE_LIMIT`` live escalations in queue order, how many more there are, and the
+    size of the ticket backlog (out-of-hours escalations waiting for an email reply, shown apart)."""
+
+    rows: list[dict[str, Any]]
+    more: int
+    tickets: int
+
+    def frame(self) -> dict[str, Any]:
+        return {"type": "queue", "items": self.rows, "more": self.more, "tickets": self.tickets}
+
+
+def live_queue(*, tenant: Tenant) -> LiveQueue:
+    """Three queries however long the queue is.
+
+    Places in line are counted over the rows shown: they are the head of the live queue, and the
+    escalations waiting in line (``selectors.waiting_escalations``) are its pending rows in the same
+    order, so the n-th pending row shown is number n in line, as the customer's banner says.
+    """
+    live = escalation_queue(tenant=tenant).filter(mode=Mode.LIVE)
+    rows: list[dict[str, Any]] = []
+    waiting = 0
+    for escalation in live[:QUEUE_LIMIT]:
+        position = None
+        if escalation.status == Status.PENDING:
+            waiting += 1
+            position = waiting
+        rows.append(_row(escalation, position))
+    more = max(0, live.count() - len(rows))  # counted just after: rows closed meanwhile are no minus
+    return LiveQueue(rows=rows, more=more, tickets=escalation_queue(tenant=tenant).filter(mode=Mode.TICKET).count())
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """One page of the ticket backlog: its rows, and the page for its number and neighbours."""
+
+    rows: list[dict[str, Any]]
+    page: Page[Escalation]
+
+
+def ticket_backlog(*, tenant: Tenant, page: str | None) -> Backlog:
+    """Open ticket-mode escalations in queue order, ``BACKLOG_PAGE_SIZE`` a page; a page number that
+    is no number is the first page, one past the end the last (two queries)."""
+    found = Paginator(escalation_queue(tenant=tenant).filter(mode=Mode.TICKET), BACKLOG_PAGE_SIZE).get_page(page)
+    return Backlog(rows=[_row(escalation, None) for escalation in found], page=found)
 
 
 def transcript_rows(*, tenant: Tenant, escalation: Escalation) -> list[dict[str, Any]]:

@@ -11,6 +11,8 @@
   var canAct = root.dataset.canAct === "1";
   var liveState = document.getElementById("live-state");
   var list = document.getElementById("queue-list");
+  var more = document.getElementById("queue-more");
+  var backlogTitle = document.getElementById("backlog-title");
   var transcript = document.getElementById("transcript");
   var statusLine = document.getElementById("agent-status");
   var replyForm = document.querySelector("form.reply");
@@ -25,7 +27,12 @@
     return node;
   }
 
-  function renderQueue(items) {
+  // The frame is bounded like the page: the most urgent live rows, the rest and the ticket backlog
+  // only counted (the backlog's rows are the page's own; a reload shows new ones).
+  function renderQueue(frame) {
+    var items = frame.items;
+    more.textContent = frame.more ? "and " + frame.more + " more" : "";
+    backlogTitle.textContent = "Ticket backlog (" + frame.tickets + ")";
     list.textContent = "";
     if (!items.length) { list.appendChild(el("li", "empty", "Nobody is waiting.")); return; }
     items.forEach(function (row) {
@@ -71,7 +78,7 @@
     socket.onmessage = function (event) {
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
-      if (frame.type === "queue") renderQueue(frame.items);
+      if (frame.type === "queue") renderQueue(frame);
       else if (frame.type === "message") showMessage(frame);
       else if (frame.type === "reply.ack") { if (replyForm) replyForm.reset(); say("Sent."); }
       else if (frame.type === "error") say(frame.message);
