@@ -33,7 +33,9 @@ class BookingFilterForm(forms.Form):
         self.fields["service"].choices = [("", "Any service"), *[(s.pk, s.name) for s in services]]  # type: ignore[attr-defined]
 
     def filters(self) -> BookingFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        """The valid fields' filters; an invalid field is left out (the page names it), not every filter."""
+        self.is_valid()
+        data = self.cleaned_data
         return BookingFilters(
             status=data.get("status") or "",
             service_id=data.get("service"),
