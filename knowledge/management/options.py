@@ -6,12 +6,8 @@ import os
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
-from django.core.management.base import CommandError
-
 from knowledge.providers.local import use_threads
-from supportai.models import Tenant
 
-NO_TENANT = "No tenant with slug {slug!r}"
 BAD_THREADS = "must be a whole number of threads, 1 or more; got {value!r}"
 # A retrieval statement the database cancelled (knowledge.timeouts.RetrievalTimedOut): the commands
 # set no limit of their own, so it is the role's or session's statement_timeout, or an operator's cancel.
@@ -44,11 +40,3 @@ def add_threads_option(parser: ArgumentParser) -> None:
 
 def apply_threads_option(options: dict[str, Any]) -> None:
     use_threads(options["threads"])
-
-
-def tenant_by_slug(slug: str) -> Tenant:
-    """The tenant a command's ``--tenant SLUG`` names; ``CommandError`` if there is none."""
-    tenant = Tenant.objects.filter(slug=slug).first()
-    if tenant is None:
-        raise CommandError(NO_TENANT.format(slug=slug))
-    return tenant

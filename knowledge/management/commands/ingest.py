@@ -36,7 +36,7 @@ from tqdm import tqdm
 from knowledge import conf
 from knowledge.folder_sources import PATH_KEY, FolderSourceError, folder_source, folder_source_move, source_folder
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
-from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
+from knowledge.management.options import add_threads_option, apply_threads_option
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.parsed import ErrorCode, ParseError
 from knowledge.parsing import file_check, file_name_nfc, is_document_file
@@ -50,6 +50,7 @@ from knowledge.services import (
     source_prune,
 )
 from knowledge.source_config import NAME_MAX_LENGTH
+from supportai.management.options import tenant_by_slug
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)

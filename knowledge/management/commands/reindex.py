@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from knowledge import conf
-from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
+from knowledge.management.options import add_threads_option, apply_threads_option
 from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider, tenant_reindex
 from knowledge.staleness import StaleReason, stale_counts
+from supportai.management.options import tenant_by_slug
 
 
 class Command(BaseCommand):

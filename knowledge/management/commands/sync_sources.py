@@ -7,9 +7,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import pluralize
 
-from knowledge.management.options import add_threads_option, apply_threads_option, tenant_by_slug
+from knowledge.management.options import add_threads_option, apply_threads_option
 from knowledge.models import KnowledgeSource, SourceKind
 from knowledge.sources import INTERRUPTED, knowledge_source_sync
+from supportai.management.options import tenant_by_slug
 
 # What a shell reports for a process ended by SIGINT (128 + 2).
 INTERRUPTED_STATUS = 130

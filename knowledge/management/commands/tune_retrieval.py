@@ -17,12 +17,12 @@ from knowledge.management.options import (
     RETRIEVAL_STOPPED,
     add_threads_option,
     apply_threads_option,
-    tenant_by_slug,
 )
 from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider
 from knowledge.timeouts import RetrievalTimedOut
 from knowledge.tuning import DEFAULT_SCALE, MIN_GAIN, ScaleChoice, TuningError, retrieval_tune, retrieval_tuning_save
+from supportai.management.options import tenant_by_slug
 
 
 class Command(BaseCommand):

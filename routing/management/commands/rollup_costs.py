@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from knowledge.management.options import tenant_by_slug
 from routing.rollups import cost_summaries_catch_up_days, cost_summaries_rebuild
+from supportai.management.options import tenant_by_slug
 
 MAX_SINCE_DAYS = 366
 BAD_DATE = "--{option} must be a date as YYYY-MM-DD; got {value!r}"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from supportai.identity import identity_secret_rotate
-from supportai.models import Tenant
+from supportai.management.options import tenant_by_slug
 
 
 class Command(BaseCommand):
@@ -20,9 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", required=True, help="Tenant slug")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
-        if tenant is None:
-            raise CommandError(f"No tenant with slug {options['tenant']!r}.")
+        tenant = tenant_by_slug(options["tenant"])
         secret = identity_secret_rotate(tenant=tenant)
         self.stdout.write(f"New identity secret for {tenant.name} (store it on your server; it is not shown again):")
         self.stdout.write(secret)
