@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import NoReturn
 
 from celery import Task, shared_task
-from celery.exceptions import Retry
+from celery.exceptions import Retry, SoftTimeLimitExceeded
+from django.conf import settings
 from django.utils import timezone
 
 from knowledge import conf
@@ -98,10 +99,10 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
     """Re-chunk and re-embed those of these documents of one tenant still pending, every child anew
     (no stored vector reused), a batch at a time; returns how many. Whatever stops the run, no
     document of it stays pending: a provider error fails the batch that met it with
-    ``EMBEDDING_FAILED`` and the rest with ``REINDEX_STOPPED``; any other error (the soft time
-    limit too) fails the pending ones too and is raised (logged by Celery). A tenant deactivated
-    since the re-index was queued has its documents failed with ``TENANT_INACTIVE`` (their old chunks
-    still serve) and nothing embedded."""
+    ``EMBEDDING_FAILED`` and the rest with ``REINDEX_STOPPED``; Celery's soft time limit fails the
+    pending ones with ``REINDEX_TIME_LIMIT`` and any other error with ``REINDEX_INTERNAL_ERROR``, both
+    raised (logged by Celery). A tenant deactivated since the re-index was queued has its documents
+    failed with ``TENANT_INACTIVE`` (their old chunks still serve) and nothing embedded."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return 0
@@ -124,12 +125,21 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
         # The detail is logged where the batch failed (indexing.documents_index).
         logger.warning("re-index of %d documents of tenant %s stopped (%s)", len(document_ids), tenant_id, exc.kind)
         return 0
+    except SoftTimeLimitExceeded:
+        error = REINDEX_TIME_LIMIT.format(seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT)
+        documents_fail_pending(tenant=tenant, document_ids=document_ids, error=error)
+        raise
     except Exception:
         documents_fail_pending(tenant=tenant, document_ids=document_ids, error=REINDEX_INTERNAL_ERROR)
         raise
 
 
 REINDEX_INTERNAL_ERROR = "Re-index stopped by an internal error (logged on the server); run it again"
+# The documents of a re-index still pending when Celery's soft time limit stopped it.
+REINDEX_TIME_LIMIT = (
+    "Re-index stopped: it ran past the task time limit ({seconds} s, CELERY_TASK_SOFT_TIME_LIMIT_S). "
+    "Re-index fewer documents at a time, or raise the limit."
+)
 # The documents of a re-index that a provider error stopped before their batch (``reason``: its public message).
 REINDEX_STOPPED = "Re-index stopped. {reason} Re-index the document to try again."
 

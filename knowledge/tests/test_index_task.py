@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from celery.exceptions import Reject, Retry
+from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
 from django.core.files.uploadedfile import SimpleUploadedFile
 from kombu.exceptions import OperationalError
 
@@ -311,6 +311,35 @@ def test_reindex_task_fails_pending_documents_on_an_internal_error_and_raises(te
 
     document.refresh_from_db()
     assert (document.status, document.error) == (DocumentStatus.FAILED, tasks.REINDEX_INTERNAL_ERROR)
+
+
+class TimedOutEmbedder(FakeEmbeddingProvider):
+    """Embeds until Celery's soft time limit strikes during its call."""
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        raise SoftTimeLimitExceeded()
+
+
+def test_a_reindex_stopped_by_the_soft_time_limit_fails_its_documents_naming_the_limit(
+    tenant, other_tenant, monkeypatch, settings
+):
+    # given a pending re-index, another tenant's pending document whose id is passed along, and a
+    # model that is still embedding when the task's soft time limit strikes
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 900
+    document = _indexed(tenant)
+    Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING)
+    theirs = _pending(other_tenant)
+    monkeypatch.setattr(services, "default_provider", lambda: TimedOutEmbedder())
+    # when the task runs, it is stopped (and Celery logs it)
+    with pytest.raises(SoftTimeLimitExceeded):
+        _run_reindex(tenant, [document.pk, theirs.pk])
+    # then the document says the time limit stopped it, naming the setting, not an internal error
+    document.refresh_from_db()
+    assert (document.status, document.error) == (DocumentStatus.FAILED, tasks.REINDEX_TIME_LIMIT.format(seconds=900))
+    assert "CELERY_TASK_SOFT_TIME_LIMIT_S" in document.error and "900 s" in document.error
+    # and the other tenant's document is left as it was
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.error) == (DocumentStatus.PENDING, "")
 
 
 def test_a_reindex_that_cannot_be_queued_fails_the_documents(tenant, monkeypatch, django_capture_on_commit_callbacks):
