@@ -111,7 +111,7 @@ def _script_for(name: str, fault_rate: float, rng: random.Random) -> object:
             if kind < 0.8:
                 return Script(error=ProviderError("529", retryable=True, status=529), delay_s=0.2)
             if kind < 0.9:
-                return Script(error=ProviderError(f"{name} timed out", retryable=True), delay_s=15.0)
+                return Script(error=ProviderError(f"{name} timed out", retryable=True, timed_out=True), delay_s=15.0)
             return Script(
                 deltas=("Partial ", "answer "), error=ProviderError("cut", retryable=True), fail_after=1, delay_s=0.3
             )

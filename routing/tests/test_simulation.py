@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from routing.simulation import fault_injection, routing_simulation
+from routing.router import ESTIMATED_NOTE
+from routing.simulation import _run, cascade_plan, fault_injection, questions, routing_simulation
 
 
 def test_simulation_cost_per_turn_meets_targets_on_a_sample():
@@ -19,3 +21,13 @@ def test_fault_injection_keeps_turns_answered():
 
     assert row["answered_%"] >= 99.0
     assert row["latency_p95_faults_s"] >= row["latency_p95_clean_s"]
+
+
+def test_a_simulated_timeout_is_booked_at_its_estimated_usage():
+    # given every simulated call failing, some of them by timing out
+    turns = asyncio.run(_run(questions()[:40], cascade_plan, fault_rate=1.0))
+    timeouts = [call for turn in turns for call in turn.result.calls if "timed out" in call.error]
+    assert timeouts
+    # then, as for a real vendor's timeout, each is booked at its estimated usage, saying so (the
+    # simulated requests carry no prompt text, so the estimate itself is 0 tokens)
+    assert all(ESTIMATED_NOTE in call.error for call in timeouts)
