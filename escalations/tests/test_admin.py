@@ -6,19 +6,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
 
 from escalations.models import DeliveryStatus, EscalationPolicy, NotificationDelivery
+from escalations.tests.admin_forms import logged_in, policy_form
 from escalations.tests.factories import EscalationFactory
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_lists_show_only_the_users_tenants(owner: User, tenant: Tenant, other_tenant: Tenant) -> None:
@@ -37,23 +31,7 @@ def test_policy_secrets_are_write_only_and_kept_when_blank(owner: User, tenant: 
     url = f"/admin/escalations/escalationpolicy/{policy.pk}/change/"
     client = logged_in(owner)
     assert b"s3cret-value" not in client.get(url).content
-    form = {
-        "tenant": tenant.pk,
-        "team_name": "care team",
-        "timezone": "",
-        "weekly_hours": '{"mon": [["09:00", "17:00"]]}',
-        "holidays": "",
-        "billing_dispute_threshold": "100",
-        "sla_minutes_high": 15,
-        "sla_minutes_medium": 60,
-        "sla_minutes_low": 240,
-        "notify_email": "on",
-        "slack_webhook_url": "",
-        "webhook_url": "",
-        "webhook_secret": "",
-        "updated_at_0": "2026-01-01",
-        "updated_at_1": "00:00:00",
-    }
+    form = policy_form(tenant, updated_at_0="2026-01-01", updated_at_1="00:00:00")
     response = client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]
     policy.refresh_from_db()

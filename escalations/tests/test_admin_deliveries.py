@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import formats, timezone
 
-from escalations.tests.test_admin_notifications import DELIVERIES, failed_email_delivery, logged_in
+from escalations.tests.admin_forms import logged_in
+from escalations.tests.test_admin_notifications import DELIVERIES, failed_email_delivery
 from supportai.models import Role, Tenant
 from supportai.tests.factories import MembershipFactory, UserFactory
 

@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
+from escalations.tests.admin_forms import logged_in, policy_form
 from escalations.tests.factories import EscalationFactory
 from supportai.models import Role, Tenant
 from supportai.tests.factories import MembershipFactory
@@ -22,31 +23,6 @@ pytestmark = pytest.mark.django_db
 
 NEEDS_SECRET = b"A webhook URL needs a signing secret"
 NEEDS_HTTPS = b"The webhook URL must start with https://"
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def policy_form(tenant: Tenant, **fields: Any) -> dict[str, Any]:
-    return {
-        "tenant": tenant.pk,
-        "team_name": "care team",
-        "timezone": "",
-        "weekly_hours": '{"mon": [["09:00", "17:00"]]}',
-        "holidays": "",
-        "billing_dispute_threshold": "100",
-        "sla_minutes_high": 15,
-        "sla_minutes_medium": 60,
-        "sla_minutes_low": 240,
-        "notify_email": "on",
-        "slack_webhook_url": "",
-        "webhook_url": "",
-        "webhook_secret": "",
-        **fields,
-    }
 
 
 def change_url(policy: EscalationPolicy) -> str:

@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 
 from escalations.admin import SECRET_UNREADABLE
 from escalations.models import EscalationPolicy
-from escalations.tests.test_admin_notifications import NEEDS_SECRET, change_url, logged_in, policy_form
+from escalations.tests.admin_forms import logged_in, policy_form
+from escalations.tests.test_admin_notifications import NEEDS_SECRET, change_url
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
