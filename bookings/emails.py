@@ -15,7 +15,6 @@ from django.template.loader import render_to_string
 from bookings import notifications
 from bookings.availability import tenant_zone
 from bookings.models import Booking
-from bookings.services import HOLD_EXPIRED_REASON
 from supportai.models import MANAGER_ROLES, Membership
 
 SUBJECTS = {
@@ -75,7 +74,7 @@ def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
         "local_start": booking.start_at.astimezone(tz),
         "local_end": booking.end_at.astimezone(tz),
         "timezone": booking.tenant.timezone,
-        "hold_expired": booking.cancel_reason == HOLD_EXPIRED_REASON,
+        "hold_expired": booking.hold_expired,
     }
     recipients = tenant_recipients(booking) if kind == notifications.TENANT_NEW_BOOKING else [booking.customer_email]
     if not recipients:

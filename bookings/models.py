@@ -153,6 +153,9 @@ class Booking(TenantScopedModel):
     checkout_url = models.URLField(max_length=1000, blank=True)
     notes = models.TextField(blank=True, max_length=2000)
     cancel_reason = models.CharField(max_length=300, blank=True)
+    hold_expired = models.BooleanField(
+        default=False, editable=False, help_text="Canceled because the unpaid hold ran out (set only by the system)"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 

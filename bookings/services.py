@@ -295,7 +295,7 @@ def booking_record_checkout(*, booking: Booking, session_id: str, url: str) -> B
 @transaction.atomic
 def booking_mark_paid(*, booking: Booking, actor: Actor, payment_intent: str = "", session_id: str = "") -> Booking:
     """Payment arrived. Idempotent. A payment for a hold that ran out (released or not yet) re-takes the
-    slot if it is still free; otherwise the booking ends CANCELED with ``HOLD_EXPIRED_REASON``, the event
+    slot if it is still free; otherwise the booking ends CANCELED with ``hold_expired`` set, the event
     says a refund is due and the customer gets the "refund due" email instead of "payment received"
     (so does a customer who paid a booking they had canceled)."""
     service = booking.service
@@ -316,17 +316,22 @@ def booking_mark_paid(*, booking: Booking, actor: Actor, payment_intent: str = "
         "hold_expires_at",
     ]
     pending = booking.status == BookingStatus.PENDING
-    released = booking.status == BookingStatus.CANCELED and booking.cancel_reason == HOLD_EXPIRED_REASON
+    # Only the system's release counts: the cancel reason is text a customer can type.
+    released = booking.status == BookingStatus.CANCELED and booking.hold_expired
     if pending or released:
         holding = pending and booking.holds_slot(now)
         if holding or availability.slot_at(
             tenant=booking.tenant, service=service, start=booking.start_at, now=now, exclude_booking=booking
         ):
-            booking.status, booking.cancel_reason = BookingStatus.CONFIRMED, ""
+            booking.status, booking.cancel_reason, booking.hold_expired = BookingStatus.CONFIRMED, "", False
         else:  # the hold ran out and the slot is gone (retaken, or past): the booking is lost, the payment refunded
-            booking.status, booking.cancel_reason = BookingStatus.CANCELED, HOLD_EXPIRED_REASON
+            booking.status, booking.cancel_reason, booking.hold_expired = (
+                BookingStatus.CANCELED,
+                HOLD_EXPIRED_REASON,
+                True,
+            )
         booking.hold_expires_at = None
-        fields.append("cancel_reason")
+        fields += ["cancel_reason", "hold_expired"]
     booking.updated_at = now
     booking.save(update_fields=fields)
     confirmed = booking.status == BookingStatus.CONFIRMED
@@ -351,8 +356,9 @@ def booking_release_hold(*, booking: Booking, actor: Actor) -> bool:
         return False
     booking.status = BookingStatus.CANCELED
     booking.cancel_reason = HOLD_EXPIRED_REASON
+    booking.hold_expired = True
     booking.updated_at = timezone.now()
-    booking.save(update_fields=["status", "cancel_reason", "updated_at"])
+    booking.save(update_fields=["status", "cancel_reason", "hold_expired", "updated_at"])
     event_record(booking, BookingEventKind.HOLD_RELEASED, actor)
     return True
 
