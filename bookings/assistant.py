@@ -139,7 +139,7 @@ def _proposed(proposal: Proposal) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _run(
-    tenant: Tenant, conversation: Conversation, name: str, args: dict[str, Any]
+    tenant: Tenant, conversation: Conversation, ip: str, name: str, args: dict[str, Any]
 ) -> tuple[Any, dict[str, Any] | None]:
     if name == "list_services":
         return actions.list_services(tenant=tenant), None
@@ -161,7 +161,7 @@ def _run(
             conversation=conversation,
             code=_arg(args, "confirmation_code", str),
             email=_arg(args, "email", str),
-            ip="",  # the assistant has no client address; the per-conversation limit applies
+            ip=ip,
         ), None
     if name == "create_booking":
         proposal = actions.propose_book(
@@ -180,7 +180,7 @@ def _run(
             code=_arg(args, "confirmation_code", str),
             email=_arg(args, "email", str),
             reason=_arg(args, "reason", str, required=False),
-            ip="",
+            ip=ip,
         )
     elif name == "reschedule_booking":
         proposal = actions.propose_reschedule(
@@ -189,7 +189,7 @@ def _run(
             code=_arg(args, "confirmation_code", str),
             email=_arg(args, "email", str),
             start=_arg(args, "new_start", str),
-            ip="",
+            ip=ip,
         )
     else:
         raise ToolArgumentError(f"unknown tool {name[:40]!r}")
@@ -203,12 +203,14 @@ def _error_message(exc: Exception) -> str:
     return DATE_OUT_OF_RANGE if isinstance(exc, OverflowError) else str(exc)
 
 
-def run_tool_calls(*, tenant: Tenant, conversation: Conversation, calls: tuple[ToolCall, ...]) -> ToolStep:
-    """Run one round of calls; every failure becomes an error result for the model, never an exception."""
+def run_tool_calls(*, tenant: Tenant, conversation: Conversation, ip: str, calls: tuple[ToolCall, ...]) -> ToolStep:
+    """Run one round of calls; every failure becomes an error result for the model, never an exception.
+
+    ``ip`` is the customer's client address (their ownership proofs count toward its limit; "" if unknown)."""
     results, frames = [], []
     for call in calls:
         try:
-            output, frame = _run(tenant, conversation, call.name, dict(call.arguments))
+            output, frame = _run(tenant, conversation, ip, call.name, dict(call.arguments))
             results.append(ToolResult(call.id, call.name, json.dumps(output)))
             if frame is not None:
                 frames.append(frame)

@@ -205,6 +205,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     question=question,
                     emit=self.send_json,
                     sender=self.channel_name,
+                    ip=(self.scope.get("client") or ["", 0])[0] or "",
                 )
             except Exception:  # a failed turn costs its answer, never the questions queued behind it
                 logger.exception("answer to message %s failed", question.pk)

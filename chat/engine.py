@@ -217,20 +217,20 @@ async def _store_partial(
 
 
 async def answer_turn(
-    *, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit, sender: str
+    *, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit, sender: str, ip: str
 ) -> Message | None:
     """Answer one customer turn, once however many requests carry it; None, with nothing emitted, when
     another request or connection (in any process) is answering it, and None when a human has the
     conversation (the assistant stays silent).
 
     The turn's final ``message.end`` also goes to the conversation's other sockets (``sender`` is the
-    channel name of the socket ``emit`` reaches, "" for HTTP)."""
+    channel name of the socket ``emit`` reaches, "" for HTTP); ``ip`` is the customer's client address."""
     if not await _claim(tenant=tenant, question=question):
         return None
     emit = _sharing_end(emit, conversation=conversation, sender=sender)
     reply: Message | None = None
     try:
-        reply = await _answer_claimed(tenant=tenant, conversation=conversation, question=question, emit=emit)
+        reply = await _answer_claimed(tenant=tenant, conversation=conversation, question=question, emit=emit, ip=ip)
     finally:
         # A live handoff, or a turn cut off or failed: a resend may answer, unless a reply row was
         # stored before the turn ended (resends then get that row, see message_receive).
@@ -278,7 +278,7 @@ async def _release_when_claimed(claim: asyncio.Future[bool], *, tenant: Tenant, 
 
 
 async def _answer_claimed(
-    *, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit
+    *, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit, ip: str
 ) -> Message | None:
     started = time.perf_counter()
     handled = await handoff.intercept_turn(tenant=tenant, conversation=conversation, question=question, emit=emit)
@@ -315,7 +315,7 @@ async def _answer_claimed(
     try:
         await emit({"type": "message.start", "message_id": reply.pk})
         result = await turn_with_tools(
-            tenant=tenant, conversation=conversation, request=request, emit=stream.frame, on_delta=on_delta
+            tenant=tenant, conversation=conversation, ip=ip, request=request, emit=stream.frame, on_delta=on_delta
         )
         await stream.flush()
         outcome = replace(

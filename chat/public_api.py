@@ -65,6 +65,7 @@ class PublicTurn:
     resume_token: str
     command: SendMessage
     origin: str
+    ip: str
 
 
 def error_response(code: ErrorCode, message: str, origin: str = "") -> JsonResponse:
@@ -166,7 +167,9 @@ def _prepare(request: HttpRequest) -> PublicTurn:
             raise ProtocolError(ErrorCode.FORBIDDEN, exc.rejection.value) from exc
         except services.ChatError as exc:
             raise ProtocolError(ErrorCode.FORBIDDEN, str(exc)) from exc
-    return PublicTurn(tenant=tenant, conversation=conversation, resume_token=resume, command=command, origin=origin)
+    return PublicTurn(
+        tenant=tenant, conversation=conversation, resume_token=resume, command=command, origin=origin, ip=ip
+    )
 
 
 async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
@@ -202,6 +205,7 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
                 question=received.message,
                 emit=queue.put,
                 sender="",  # no socket: every socket of the conversation gets the answer
+                ip=turn.ip,
             )
         except Exception:  # the turn's error frame, as on the websocket; a resend is answered (claim released)
             logger.exception("answer to message %s failed", received.message.pk)

@@ -27,8 +27,9 @@ OnDelta = Callable[[str], Awaitable[None]]
 
 
 async def turn_with_tools(
-    *, tenant: Tenant, conversation: Conversation, request: TurnRequest, emit: Emit, on_delta: OnDelta
+    *, tenant: Tenant, conversation: Conversation, ip: str, request: TurnRequest, emit: Emit, on_delta: OnDelta
 ) -> TurnResult:
+    """``ip``: the customer's client address, for the attempt limits of the booking tools."""
     from routing.services import turn_stream
 
     texts: list[str] = []
@@ -49,7 +50,7 @@ async def turn_with_tools(
         if result.text.strip():  # keep rounds apart in the streamed and the stored text
             await on_delta(ROUND_SEPARATOR)
             texts.append(ROUND_SEPARATOR)
-        step = await db_call(run_tool_calls)(tenant=tenant, conversation=conversation, calls=result.tool_calls)
+        step = await db_call(run_tool_calls)(tenant=tenant, conversation=conversation, ip=ip, calls=result.tool_calls)
         for frame in step.frames:
             await emit(frame)
         done = ToolRound(text=result.text, calls=result.tool_calls, results=step.results)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def _run(tenant, tool, arguments):
     conversation = conversation_open(tenant=tenant).conversation
-    step = run_tool_calls(tenant=tenant, conversation=conversation, calls=(ToolCall("c1", tool, arguments),))
+    step = run_tool_calls(tenant=tenant, conversation=conversation, ip="", calls=(ToolCall("c1", tool, arguments),))
     (result,) = step.results
     return result
 

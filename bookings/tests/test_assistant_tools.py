@@ -194,7 +194,7 @@ async def test_message_text_cannot_confirm_a_proposal(connect, tenant, service):
 @sync_to_async
 def _run_one(tenant, tool, **arguments):
     conversation = Conversation.objects.create(tenant=tenant, resume_token_hash="t-range")
-    step = run_tool_calls(tenant=tenant, conversation=conversation, calls=(ToolCall("c1", tool, arguments),))
+    step = run_tool_calls(tenant=tenant, conversation=conversation, ip="", calls=(ToolCall("c1", tool, arguments),))
     [result] = step.results
     return result, json.loads(result.content), step.frames
 
