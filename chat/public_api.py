@@ -172,11 +172,26 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     )
 
 
+def _internal_error(client_id: str) -> dict[str, Any]:
+    """The ``internal`` error frame for the message ``client_id``: the client may resend it."""
+    return {
+        "type": "error",
+        "code": ErrorCode.INTERNAL.value,
+        "message": error_message(ErrorText.INTERNAL, language=DEFAULT),
+        "client_id": client_id,
+    }
+
+
 async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
     """The frames of one turn, as the websocket would send them."""
-    received = await db_call(services.message_receive)(
-        tenant=turn.tenant, conversation=turn.conversation, client_id=turn.command.client_id, text=turn.command.text
-    )
+    try:
+        received = await db_call(services.message_receive)(
+            tenant=turn.tenant, conversation=turn.conversation, client_id=turn.command.client_id, text=turn.command.text
+        )
+    except Exception:  # not stored (a database error): the error frame, never a 500 with a traceback
+        logger.exception("storing message %r failed", turn.command.client_id)
+        yield _internal_error(turn.command.client_id)
+        return
     yield {
         "type": "message.ack",
         "client_id": turn.command.client_id,
@@ -209,14 +224,7 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
             )
         except Exception:  # the turn's error frame, as on the websocket; a resend is answered (claim released)
             logger.exception("answer to message %s failed", received.message.pk)
-            await queue.put(
-                {
-                    "type": "error",
-                    "code": ErrorCode.INTERNAL.value,
-                    "message": error_message(ErrorText.INTERNAL, language=DEFAULT),
-                    "client_id": turn.command.client_id,
-                }
-            )
+            await queue.put(_internal_error(turn.command.client_id))
         finally:
             await queue.put(None)
 
