@@ -110,6 +110,13 @@ MESSAGE_ERRORS = error_responses(
         429: "rate_limited: CHAT_MESSAGES_PER_MINUTE_PER_IP",
     }
 )
+# /messages only: the stream has begun (200) by then, and ends with the error event instead.
+INTERNAL_ERROR = error_responses(
+    {
+        500: "internal: the message could not be stored, or its answer failed in our own code (a database "
+        "error, say); no traceback, and a resend of the client_id is answered",
+    }
+)
 MESSAGE_DESCRIPTION = (
     "The websocket's message.send over HTTP: the same validation, origin check, rate limits and client_id "
     "idempotency. No resume_token (or an unknown one) opens a conversation. No authentication: the widget "
@@ -153,6 +160,7 @@ class PublicDocView(APIView):
                 "answer is still being written",
             ),
             **MESSAGE_ERRORS,
+            **INTERNAL_ERROR,
         },
         auth=[],
         tags=[TAG],
