@@ -19,8 +19,12 @@ HISTORY_LIMIT = 50
 
 
 def message_frame(message: Message) -> dict[str, Any]:
-    """A stored message as the widget sees it in ``session.ready.history``."""
-    return {
+    """A stored message as the widget sees it in ``session.ready.history``.
+
+    An assistant answer carries ``reply_to``: the ``client_id`` of the question it answers (null when
+    that question is gone or had none), which the widget settles exactly, whatever the order of answers.
+    """
+    frame: dict[str, Any] = {
         "message_id": message.pk,
         "role": message.role,
         "text": message.text,
@@ -28,6 +32,10 @@ def message_frame(message: Message) -> dict[str, Any]:
         "sources": message.sources,
         "created_at": message.created_at.isoformat(),
     }
+    if message.role == MessageRole.ASSISTANT:
+        question = message.reply_to
+        frame["reply_to"] = (question.client_id or None) if question is not None else None
+    return frame
 
 
 def conversation_history(
@@ -37,6 +45,7 @@ def conversation_history(
         Message.objects.for_tenant(tenant)
         .filter(conversation=conversation)
         .exclude(status=MessageStatus.STREAMING)
+        .select_related("reply_to")
         .order_by("-created_at", "-pk")[:limit]
     )
     return [message_frame(message) for message in reversed(list(messages))]

@@ -283,9 +283,11 @@
   function unansweredById(clientId) {
     return unanswered.filter(function (q) { return q.client_id === clientId; })[0] || null;
   }
-  // The question an answer belongs to: the oldest acked one stored before it.
-  function questionAnsweredBy(messageId) {
-    return unanswered.filter(function (q) { return q.message_id && q.message_id < messageId; })[0] || null;
+  // The question an answer (message.end or history) belongs to: the one its reply_to names (the
+  // question's client_id; null: not one of ours), else the oldest acked one stored before it.
+  function questionAnsweredBy(frame) {
+    if (frame.reply_to !== undefined) return frame.reply_to ? unansweredById(frame.reply_to) : null;
+    return unanswered.filter(function (q) { return q.message_id && q.message_id < frame.message_id; })[0] || null;
   }
   function sendQuestion(question) {
     if (!connected) return;  // sent after the next session.ready
@@ -398,8 +400,11 @@
         handoff.hidden = true; humanBtn.disabled = false;
         greetingBubble = addBubble("system", frame.greeting);
         (frame.history || []).forEach(function (m) {
-          if (m.role === "assistant") finishAssistant({ message_id: m.message_id, text: m.text, sources: m.sources, status: m.status });
-          else addBubble(m.role, m.text, m.role === "agent" ? { who: "Support team" } : {});
+          if (m.role !== "assistant") { addBubble(m.role, m.text, m.role === "agent" ? { who: "Support team" } : {}); return; }
+          // A kept question answered while we were away is settled by its answer: no resend.
+          var settled = m.reply_to ? unansweredById(m.reply_to) : null;
+          if (settled) forget(settled);
+          finishAssistant({ message_id: m.message_id, text: m.text, sources: m.sources, status: m.status }, settled);
         });
         if (identityToken) { identifying = true; send({ type: "identify", token: identityToken }); }
         pending.splice(0).forEach(send);
@@ -423,7 +428,7 @@
         if (target) { target.text += frame.text; target.body.textContent = target.text; scrollDown(); }
         break;
       case "message.end":
-        var answered = questionAnsweredBy(frame.message_id);
+        var answered = questionAnsweredBy(frame);
         if (answered) forget(answered);
         finishAssistant(frame, answered); sendBtn.disabled = false;
         break;
