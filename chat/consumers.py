@@ -62,6 +62,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.turns: asyncio.Queue[Message] = asyncio.Queue()
         self.unanswered: set[int] = set()  # ids of the questions queued or being answered here
+        # ids of those handed back by staff meanwhile: a turn that stayed silent (it found the handoff
+        # live just before) is answered again once it has let go of the question
+        self.handed_back: set[int] = set()
         self.worker: asyncio.Task[None] | None = None
         self.message_window = SlidingWindow(messages_per_connection())
         self.frame_window = SlidingWindow(frames_per_connection())
@@ -186,8 +189,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         elif received.reply.status != MessageStatus.STREAMING:
             await self.send_json(end_frame(received.reply))
 
-    def enqueue(self, message: Message) -> None:
+    def enqueue(self, message: Message, *, handed_back: bool = False) -> None:
         if message.pk in self.unanswered:  # resent while it waits here: answered once
+            if handed_back:
+                self.handed_back.add(message.pk)
             return
         self.unanswered.add(message.pk)
         self.turns.put_nowait(message)
@@ -198,14 +203,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
         assert self.tenant is not None and self.conversation is not None
         while not self.turns.empty():
             question = self.turns.get_nowait()
+            answered = True
             try:
-                await answer_turn(
-                    tenant=self.tenant,
-                    conversation=self.conversation,
-                    question=question,
-                    emit=self.send_json,
-                    sender=self.channel_name,
-                    ip=(self.scope.get("client") or ["", 0])[0] or "",
+                answered = (
+                    await answer_turn(
+                        tenant=self.tenant,
+                        conversation=self.conversation,
+                        question=question,
+                        emit=self.send_json,
+                        sender=self.channel_name,
+                        ip=(self.scope.get("client") or ["", 0])[0] or "",
+                    )
+                    is not None
                 )
             except Exception:  # a failed turn costs its answer, never the questions queued behind it
                 logger.exception("answer to message %s failed", question.pk)
@@ -220,6 +229,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 )
             finally:
                 self.unanswered.discard(question.pk)
+            if question.pk in self.handed_back:
+                self.handed_back.discard(question.pk)
+                if not answered:  # its claim is released by now, so this turn may answer it
+                    self.enqueue(question)
 
     async def on_feedback(self, command: Feedback) -> None:
         assert self.tenant is not None and self.conversation is not None
@@ -312,7 +325,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self.send_error(ErrorCode.INTERNAL, self.say(ErrorText.INTERNAL))
                 return
             if question is not None:
-                self.enqueue(question)
+                self.enqueue(question, handed_back=True)
 
     async def on_escalate(self, command: Escalate) -> None:
         assert self.tenant is not None and self.conversation is not None
