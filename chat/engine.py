@@ -22,6 +22,7 @@ from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.services import (
     INTERRUPTED_EMPTY,
     AssistantOutcome,
+    ReplyAlreadyFinished,
     assistant_message_finish,
     assistant_message_start,
     message_answer_claim,
@@ -181,8 +182,15 @@ async def _interrupt_when_inserted(insert: asyncio.Future[Message], *, tenant: T
 
 
 async def _finish(*, tenant: Tenant, message_id: int, outcome: AssistantOutcome) -> Message:
-    """Store the final answer and show it to the staff watching the conversation."""
-    stored = await db_call(assistant_message_finish)(tenant=tenant, message_id=message_id, outcome=outcome)
+    """Store the final answer and show it to the staff watching the conversation; the stored row.
+
+    A reply finished meanwhile as abandoned (the turn outlived ``reply_abandoned_after``) keeps that
+    version: staff have seen it already, and the turn ends with it."""
+    try:
+        stored = await db_call(assistant_message_finish)(tenant=tenant, message_id=message_id, outcome=outcome)
+    except ReplyAlreadyFinished as exc:
+        logger.warning("reply %s was finished as abandoned while its turn still ran", message_id)
+        return exc.reply
     await publish_message(stored)
     return stored
 

@@ -23,6 +23,8 @@ from chat.models import (
     MessageRole,
     MessageStatus,
 )
+from chat.tools import MAX_TOOL_ROUNDS
+from routing.config import routing_settings
 from routing.models import CallOutcome, CallPurpose, CostEvent
 from supportai.identity import end_user_for_identity, verify_identity
 from supportai.models import EndUser, Tenant
@@ -85,7 +87,7 @@ def message_receive(*, tenant: Tenant, conversation: Conversation, client_id: st
 
     New messages are the common case, so the insert comes first and the unique ``client_id`` per
     conversation decides: a resend fails it and gets the stored copy instead. A reply its server
-    abandoned mid-answer is finished as interrupted first (see ``REPLY_ABANDONED_AFTER``).
+    abandoned mid-answer is finished as interrupted first (see ``reply_abandoned_after``).
     """
     try:
         with transaction.atomic():
@@ -183,8 +185,26 @@ def _record_usage(*, tenant: Tenant, message: Message) -> None:
         message.tier, message.provider, message.model = last_call.tier, last_call.provider, last_call.model
 
 
+class ReplyAlreadyFinished(Exception):
+    """The reply is final already: it was finished as abandoned while its turn still ran (``reply``: as stored)."""
+
+    def __init__(self, reply: Message) -> None:
+        super().__init__(f"reply {reply.pk} is already {reply.status}")
+        self.reply = reply
+
+
+@transaction.atomic
 def assistant_message_finish(*, tenant: Tenant, message_id: int, outcome: AssistantOutcome) -> Message:
-    message = Message.objects.for_tenant(tenant).get(pk=message_id)
+    """Store ``outcome`` on the reply while it is still streaming; raises ``ReplyAlreadyFinished`` when it
+    is not (a resend or the sweep finished it as abandoned first: that version stands, never overwritten)."""
+    message = (
+        Message.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(pk=message_id, status=MessageStatus.STREAMING)
+        .first()
+    )
+    if message is None:
+        raise ReplyAlreadyFinished(Message.objects.for_tenant(tenant).get(pk=message_id))
     for field, value in outcome.__dict__.items():
         setattr(message, field, value)
     _record_usage(tenant=tenant, message=message)
@@ -195,32 +215,36 @@ def assistant_message_finish(*, tenant: Tenant, message_id: int, outcome: Assist
 
 INTERRUPTED_EMPTY = AssistantOutcome(text="", status=MessageStatus.INTERRUPTED, sources=[])
 
-# A reply row is written when its turn starts streaming and when it ends (deltas are not stored), so
-# nothing marks a turn alive in between; a turn takes at most its rounds' router deadlines (20 s each
-# by default). One still streaming after this was left by a server that died mid-answer.
-REPLY_ABANDONED_AFTER = ANSWER_CLAIM_TIMEOUT
+# Beyond its rounds' router deadlines: a streaming call's timeout runs per delta, and retrieval and
+# tool calls take their time too.
+REPLY_ABANDON_MARGIN = timedelta(minutes=2)
+
+
+def reply_abandoned_after() -> timedelta:
+    """How long a reply may stream before it counts as abandoned by a server that died mid-answer.
+
+    A reply row is written when its turn starts streaming and when it ends (deltas are not stored), so
+    nothing marks a turn alive in between; a turn runs up to ``MAX_TOOL_ROUNDS + 1`` rounds, each
+    within the router's turn deadline (``ROUTING_TURN_DEADLINE_S``), plus ``REPLY_ABANDON_MARGIN``.
+    """
+    rounds = MAX_TOOL_ROUNDS + 1
+    return rounds * timedelta(seconds=routing_settings().turn_deadline_s) + REPLY_ABANDON_MARGIN
 
 
 def _reply_finish_if_abandoned(*, tenant: Tenant, reply: Message) -> Message | None:
     """Finish ``reply`` as interrupted if its server abandoned it, and return it; None when it is
-    still young or another caller finished it first (the conditional update lets one caller do it;
-    a resend losing that race gets the ack alone, as while the answer streams).
+    still young or another caller finished it first (the row lock lets one caller do it; a resend
+    losing that race gets the ack alone, as while the answer streams).
 
     Like an answer cut short when its customer left, it is repeated to resends as ``interrupted``
     (docs/websocket-protocol.md), with no text: what it streamed was never stored.
     """
-    cutoff = timezone.now() - REPLY_ABANDONED_AFTER
-    if reply.created_at >= cutoff:
+    if reply.created_at >= timezone.now() - reply_abandoned_after():
         return None
-    with transaction.atomic():
-        abandoned = (
-            Message.objects.for_tenant(tenant)
-            .filter(pk=reply.pk, status=MessageStatus.STREAMING, created_at__lt=cutoff)
-            .update(status=MessageStatus.INTERRUPTED)
-        )
-        if not abandoned:
-            return None
+    try:
         return assistant_message_finish(tenant=tenant, message_id=reply.pk, outcome=INTERRUPTED_EMPTY)
+    except ReplyAlreadyFinished:
+        return None
 
 
 def _assistant_message(*, tenant: Tenant, conversation: Conversation, message_id: int) -> Message:

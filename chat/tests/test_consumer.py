@@ -16,7 +16,7 @@ from django.db import DataError
 from chat import engine, services
 from chat.models import Conversation, ConversationRating, Message, MessageFeedback, MessageRole, MessageStatus
 from chat.protocol import MAX_MESSAGE_CHARS
-from chat.services import ANSWER_CLAIM_TIMEOUT
+from chat.services import reply_abandoned_after
 from chat.tests.conftest import Connect, HeldTurn, reply_left_streaming, settled_message
 from escalations.watch import watch_group
 from routing import services as routing_services
@@ -152,7 +152,9 @@ async def test_a_resend_of_a_question_whose_server_died_mid_answer_gets_the_inte
     conversation_id = first.ready["conversation_id"]
     frame = {"type": "message.send", "client_id": "w-3", "text": "Tell me about memberships"}
     question = await _received(tenant, conversation_id, "w-3")
-    reply = await sync_to_async(reply_left_streaming)(tenant, question, age=ANSWER_CLAIM_TIMEOUT + timedelta(seconds=1))
+    reply = await sync_to_async(reply_left_streaming)(
+        tenant, question, age=reply_abandoned_after() + timedelta(seconds=1)
+    )
     staff = await layer.new_channel()
     await layer.group_add(watch_group(tenant_id=tenant.pk, conversation_id=conversation_id), staff)
     provider = ScriptedProvider(name="local")
@@ -181,7 +183,7 @@ async def test_another_tenants_socket_cannot_finish_a_dead_reply(
     # given tenant's question whose reply row a dead server left streaming
     ours = await connect(tenant)
     question = await _received(tenant, ours.ready["conversation_id"], "w-4")
-    reply = await sync_to_async(reply_left_streaming)(tenant, question, age=2 * ANSWER_CLAIM_TIMEOUT)
+    reply = await sync_to_async(reply_left_streaming)(tenant, question, age=2 * reply_abandoned_after())
     # when another tenant's widget resumes with its token and sends the same client_id
     theirs = await connect(other_tenant, origin="https://bravo.example.com", resume=ours.ready["resume_token"])
     frames = await theirs.ask("Tell me about memberships", "w-4")

@@ -15,7 +15,7 @@ from chat import limits, services
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.protocol import MAX_FRAME_BYTES, MAX_MESSAGE_CHARS
 from chat.public_api import BODY_TOO_LONG, USE_POST
-from chat.services import ANSWER_CLAIM_TIMEOUT
+from chat.services import reply_abandoned_after
 from chat.tests.conftest import HeldTurn, reply_left_streaming
 from chat.tests.http_bodies import utf8_body
 from escalations.models import Mode
@@ -425,7 +425,7 @@ def test_the_same_client_id_in_another_tenant_is_answered_while_the_first_is(
 def test_a_resend_of_a_question_whose_server_died_mid_answer_says_it_was_interrupted(tenant: Tenant) -> None:
     # given a question whose reply row a server left streaming when it died
     resume_token, question = _cut_off_question(tenant, "h-7")
-    reply = reply_left_streaming(tenant, question, age=ANSWER_CLAIM_TIMEOUT + timedelta(seconds=1))
+    reply = reply_left_streaming(tenant, question, age=reply_abandoned_after() + timedelta(seconds=1))
     body = {"key": tenant.public_key, "client_id": "h-7", "text": "Hello?", "resume_token": resume_token}
     provider = ScriptedProvider(name="local")
     with override_providers({"local": provider}):
@@ -445,7 +445,7 @@ def test_a_resend_of_a_question_whose_server_died_mid_answer_says_it_was_interru
 async def test_sse_resend_of_a_question_whose_server_died_mid_answer_ends_interrupted(tenant: Tenant) -> None:
     # given a question whose reply row a server left streaming when it died
     resume_token, question = await sync_to_async(_cut_off_question)(tenant, "s-7")
-    reply = await sync_to_async(reply_left_streaming)(tenant, question, age=2 * ANSWER_CLAIM_TIMEOUT)
+    reply = await sync_to_async(reply_left_streaming)(tenant, question, age=2 * reply_abandoned_after())
     # when it is resent on the stream
     response = await AsyncClient().post(
         "/api/v1/public/chat/messages/stream",
@@ -473,7 +473,7 @@ def test_a_resend_while_the_answer_streams_within_the_timeout_still_waits(tenant
 def test_another_tenants_key_cannot_finish_a_dead_reply(tenant: Tenant, other_tenant: Tenant) -> None:
     # given tenant's question whose reply a dead server left streaming
     resume_token, question = _cut_off_question(tenant, "h-9")
-    reply = reply_left_streaming(tenant, question, age=2 * ANSWER_CLAIM_TIMEOUT)
+    reply = reply_left_streaming(tenant, question, age=2 * reply_abandoned_after())
     # when another tenant's widget sends its resume token and client_id
     body = {"key": other_tenant.public_key, "client_id": "h-9", "text": "Hello?", "resume_token": resume_token}
     response = _post("/api/v1/public/chat/messages", body, origin="https://bravo.example.com")
@@ -487,7 +487,7 @@ def test_another_tenants_key_cannot_finish_a_dead_reply(tenant: Tenant, other_te
 def test_in_a_live_handoff_a_dead_reply_is_finished_and_nothing_is_generated(tenant: Tenant) -> None:
     # given a reply a dead server left streaming, and a person has the conversation since
     resume_token, question = _cut_off_question(tenant, "h-10")
-    reply = reply_left_streaming(tenant, question, age=2 * ANSWER_CLAIM_TIMEOUT)
+    reply = reply_left_streaming(tenant, question, age=2 * reply_abandoned_after())
     EscalationFactory(conversation=question.conversation, mode=Mode.LIVE)
     provider = ScriptedProvider(name="local")
     # when the customer resends it, then writes to the team

@@ -18,6 +18,7 @@ from chat.services import (
     message_answer_claim,
     message_answer_release,
     message_receive,
+    reply_abandoned_after,
 )
 from chat.tests.conftest import reply_left_streaming
 from routing.models import CostEvent
@@ -124,7 +125,7 @@ def test_another_tenant_can_neither_claim_nor_release_a_question(tenant: Tenant,
 def test_a_resend_finishes_a_reply_left_streaming_by_a_server_that_died(tenant: Tenant) -> None:
     # given a reply row left streaming longer than the claim timeout
     question = _question(tenant, "dead")
-    reply = reply_left_streaming(tenant, question, age=ANSWER_CLAIM_TIMEOUT + timedelta(seconds=1))
+    reply = reply_left_streaming(tenant, question, age=reply_abandoned_after() + timedelta(seconds=1))
     _event(tenant, reply)  # the call it was charged for before it died
     # when the question is resent, twice
     first = message_receive(tenant=tenant, conversation=question.conversation, client_id="dead", text="Hi")
@@ -142,7 +143,7 @@ def test_a_resend_finishes_a_reply_left_streaming_by_a_server_that_died(tenant: 
 
 def test_a_reply_streaming_within_the_timeout_is_left_to_its_turn(tenant: Tenant) -> None:
     question = _question(tenant, "live")
-    reply = reply_left_streaming(tenant, question, age=ANSWER_CLAIM_TIMEOUT - timedelta(seconds=5))
+    reply = reply_left_streaming(tenant, question, age=reply_abandoned_after() - timedelta(seconds=5))
     received = message_receive(tenant=tenant, conversation=question.conversation, client_id="live", text="Hi")
     assert received.reply is not None and received.reply.status == MessageStatus.STREAMING
     assert received.finished_reply is None
@@ -152,7 +153,7 @@ def test_a_reply_streaming_within_the_timeout_is_left_to_its_turn(tenant: Tenant
 def test_another_tenants_resend_leaves_a_dead_reply_alone(tenant: Tenant, other_tenant: Tenant) -> None:
     # given tenant's reply left streaming, and another tenant's question with the same client_id
     question = _question(tenant, "same")
-    reply = reply_left_streaming(tenant, question, age=2 * ANSWER_CLAIM_TIMEOUT)
+    reply = reply_left_streaming(tenant, question, age=2 * reply_abandoned_after())
     theirs = _question(other_tenant, "same")
     # when the other tenant's customer resends theirs
     received = message_receive(tenant=other_tenant, conversation=theirs.conversation, client_id="same", text="Hi")
