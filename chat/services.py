@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
@@ -58,15 +59,21 @@ def conversation_open(*, tenant: Tenant, origin: str = "", channel: str = Channe
 
 
 def conversation_resume(*, tenant: Tenant, resume_token: str) -> Conversation | None:
-    """The tenant's conversation for ``resume_token``, or None (unknown, expired or another tenant's)."""
+    """The tenant's conversation for ``resume_token``, or None (unknown, another tenant's, expired, or
+    idle for ``CHAT_RESUME_IDLE_DAYS``: checked here too, so it holds where the housekeeping job
+    that expires such tokens does not run)."""
     if not resume_token or len(resume_token) > 128:
         return None
     return (
         Conversation.objects.for_tenant(tenant)
         .select_related("end_user")
-        .filter(resume_token_hash=_hash_token(resume_token))
+        .filter(resume_token_hash=_hash_token(resume_token), last_activity_at__gte=_resume_idle_cutoff())
         .first()
     )
+
+
+def _resume_idle_cutoff() -> datetime:
+    return timezone.now() - timedelta(days=settings.CHAT_RESUME_IDLE_DAYS)
 
 
 @dataclass(frozen=True)
@@ -319,7 +326,7 @@ def conversation_expire_idle_resume_tokens(*, idle_for: timedelta) -> int:
     )
     expired = 0
     for pk in idle.values_list("pk", flat=True).iterator():
-        expired += Conversation.objects.filter(pk=pk).update(
+        expired += Conversation.objects.filter(pk=pk, last_activity_at__lt=cutoff).update(  # not active meanwhile
             resume_token_hash=EXPIRED_TOKEN_PREFIX + secrets.token_hex(27)
         )
     return expired
