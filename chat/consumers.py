@@ -93,6 +93,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             opened = await db_call(services.conversation_open)(tenant=tenant, origin=origin)
             conversation, resume = opened.conversation, opened.resume_token
         self.conversation = conversation
+        if resumed:  # an answer its server abandoned shows as interrupted, even where beat does not run
+            finished = await db_call(services.conversation_finish_abandoned_replies)(
+                tenant=tenant, conversation=conversation
+            )
+            for reply in finished:
+                await publish_message(reply)
         self.group = conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         history = await db_call(conversation_history)(tenant=tenant, conversation=conversation)

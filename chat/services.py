@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from chat.models import (
@@ -330,3 +331,29 @@ def conversation_expire_idle_resume_tokens(*, idle_for: timedelta) -> int:
             resume_token_hash=EXPIRED_TOKEN_PREFIX + secrets.token_hex(27)
         )
     return expired
+
+
+ABANDONED_REPLIES_BATCH = 200
+
+
+def _abandoned_replies() -> QuerySet[Message]:
+    cutoff = timezone.now() - reply_abandoned_after()
+    return Message.objects.filter(role=MessageRole.ASSISTANT, status=MessageStatus.STREAMING, created_at__lt=cutoff)
+
+
+def conversation_finish_abandoned_replies(*, tenant: Tenant, conversation: Conversation) -> list[Message]:
+    """Finish the conversation's replies abandoned mid-answer as interrupted, as a resend would
+    (``_reply_finish_if_abandoned``); the ones finished by this call, for staff to see."""
+    stale = _abandoned_replies().filter(tenant=tenant, conversation=conversation).order_by("pk")
+    finished = (_reply_finish_if_abandoned(tenant=tenant, reply=reply) for reply in stale)
+    return [reply for reply in finished if reply is not None]
+
+
+def replies_finish_abandoned(*, batch_size: int = ABANDONED_REPLIES_BATCH) -> Iterator[list[Message]]:
+    """Every tenant's replies abandoned mid-answer, finished as interrupted (each under its own tenant),
+    ``batch_size`` rows at a time; yields the replies each batch finished, for staff to see."""
+    after = 0
+    while batch := list(_abandoned_replies().filter(pk__gt=after).select_related("tenant").order_by("pk")[:batch_size]):
+        after = batch[-1].pk
+        finished = (_reply_finish_if_abandoned(tenant=reply.tenant, reply=reply) for reply in batch)
+        yield [reply for reply in finished if reply is not None]
