@@ -59,6 +59,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
     tenant: Tenant | None = None
     conversation: Conversation | None = None
 
+    @property
+    def client_ip(self) -> str:
+        """The socket's peer address ("" when the server does not know it), for the per-IP limits."""
+        return str((self.scope.get("client") or ["", 0])[0] or "")
+
     async def connect(self) -> None:
         self.turns: asyncio.Queue[Message] = asyncio.Queue()
         self.unanswered: set[int] = set()  # ids of the questions queued or being answered here
@@ -181,7 +186,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.language = detect_language(command.text)
         if not self.message_window.allow():
             raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.TOO_QUICKLY)
-        ip = (self.scope.get("client") or ["", 0])[0] or ""
+        ip = self.client_ip
         if not await db_call(ip_allows_message)(ip):
             raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.NETWORK_BUSY)
         received = await db_call(services.message_receive)(
@@ -218,7 +223,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                         question=question,
                         emit=self.send_json,
                         sender=self.channel_name,
-                        ip=(self.scope.get("client") or ["", 0])[0] or "",
+                        ip=self.client_ip,
                     )
                     is not None
                 )
@@ -288,7 +293,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_booking_frame(self, command: BookingFrame) -> None:
         assert self.tenant is not None and self.conversation is not None
-        ip = (self.scope.get("client") or ["", 0])[0] or ""
+        ip = self.client_ip
         frames = await db_call(handle_booking_frame)(
             tenant=self.tenant, conversation=self.conversation, command=command, ip=ip
         )
@@ -335,6 +340,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_escalate(self, command: Escalate) -> None:
         assert self.tenant is not None and self.conversation is not None
-        ip = (self.scope.get("client") or ["", 0])[0] or ""
+        ip = self.client_ip
         frame = await escalate_request(tenant=self.tenant, conversation_id=self.conversation.pk, command=command, ip=ip)
         await self.send_json(frame)
