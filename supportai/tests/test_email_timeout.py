@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.core.mail import get_connection, send_mail
+from django.core.mail import send_mail
+from django.core.mail.backends.smtp import EmailBackend
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def silent_smtp() -> Iterator[int]:
 
 def test_smtp_connections_have_a_timeout() -> None:
     # given the project's settings, when Django builds its SMTP backend, then it carries our timeout
-    backend = get_connection("django.core.mail.backends.smtp.EmailBackend")
+    backend = EmailBackend()
     assert settings.EMAIL_TIMEOUT == 10
     assert backend.timeout == settings.EMAIL_TIMEOUT
 
