@@ -110,6 +110,15 @@ class Message(TenantScopedModel):
                 name="message_unique_client_id_per_conversation",
             )
         ]
+        indexes = [
+            # The abandoned-reply sweep (chat.services.replies_finish_abandoned) reads only streaming rows:
+            # a handful, in a table of every message ever sent.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="streaming"),
+                name="message_streaming_created_at",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:60]}"

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from chat.models import Conversation, Message, MessageStatus
 from chat.services import (
@@ -95,3 +97,17 @@ async def test_resuming_a_conversation_finishes_its_dead_reply_without_beat(conn
     assert [row["status"] for row in shown] == ["interrupted"]
     published = await asyncio.wait_for(layer.receive(staff), timeout=5)
     assert (published["message_id"], published["role"]) == (reply.pk, "assistant")
+
+
+def test_the_sweep_reads_streaming_replies_through_their_partial_index(tenant: Tenant) -> None:
+    # given the sweep's query of every tenant's replies streaming since before the cutoff
+    with CaptureQueriesContext(connection) as run:
+        list(replies_finish_abandoned())
+    (sweep,) = [q["sql"] for q in run.captured_queries if "streaming" in q["sql"] and q["sql"].startswith("SELECT")]
+    # when PostgreSQL plans it with sequential scans priced out (the test table is tiny)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sweep}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # then it reads the partial index of streaming rows, not every message
+    assert "message_streaming_created_at" in plan, plan
