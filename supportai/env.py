@@ -10,6 +10,7 @@ import base64
 import binascii
 import os
 from collections.abc import Iterable, Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -125,6 +126,23 @@ def env_origins(name: str, *, environ: Mapping[str, str] | None = None) -> list[
         if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
             raise ImproperlyConfigured(f"{name} entries must look like https://host[:port]; got {origin!r}")
     return origins
+
+
+def env_networks(name: str, *, environ: Mapping[str, str] | None = None) -> list[IPv4Network | IPv6Network]:
+    """Comma-separated IPv4/IPv6 addresses and CIDR networks (an address is a network of one).
+
+    Host bits set (``10.0.0.1/8``) are refused like any other typo: the entry is ambiguous.
+    """
+    networks = []
+    for entry in env_list(name, environ=environ):
+        try:
+            networks.append(ip_network(entry))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} entries must be IP addresses or networks such as 10.0.0.0/8 or 2001:db8::/32 "
+                f"(no host bits after the prefix); got {entry!r}"
+            ) from exc
+    return networks
 
 
 def env_fernet_key(name: str, *, environ: Mapping[str, str] | None = None) -> str:

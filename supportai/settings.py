@@ -17,6 +17,7 @@ from supportai.env import (
     env_fernet_keys,
     env_int,
     env_list,
+    env_networks,
     env_origins,
     env_str,
     env_url,
@@ -38,6 +39,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if
 if not DEBUG and ("*" in ALLOWED_HOSTS or not ALLOWED_HOSTS):
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the real host names when DEBUG is off (no '*')")
 CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
+# Reverse proxies (addresses, CIDR networks) whose X-Forwarded-For the per-IP limits believe
+# (supportai/client_address.py); empty: the peer's own address counts.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # Secrets stored in the database (OAuth tokens, webhook secrets) are encrypted with the first of
 # these keys and decrypted with any of them (README "Rotating FIELD_ENCRYPTION_KEYS");
