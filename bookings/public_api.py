@@ -27,6 +27,7 @@ from chat.limits import ip_allows_message
 from chat.protocol import ErrorCode, ProposalDecision, ProtocolError, parse_object
 from chat.public_api import error_response, method_not_allowed, preflight_response, public_request
 from chat.public_schema import PublicErrorSerializer
+from supportai.client_address import client_ip_from_request
 
 NO_CONVERSATION = "There is no conversation for this resume token; start a chat first."
 RATE_LIMITED = "Too many requests from your network; wait a minute."
@@ -40,7 +41,7 @@ def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
     command = parse_object({**body, "type": kind})
     if not isinstance(command, ProposalDecision):  # parse_object maps these types to ProposalDecision
         raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
-    if not ip_allows_message(request.META.get("REMOTE_ADDR", "")):
+    if not ip_allows_message(client_ip_from_request(request)):
         raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
     conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
     if conversation is None:

@@ -43,6 +43,7 @@ from chat.selectors import conversation_history, conversation_language, conversa
 from escalations.handoff import escalate_request, question_handed_back
 from escalations.watch import publish_message
 from routing.language import DEFAULT, detect_language
+from supportai.client_address import client_ip_from_scope
 from supportai.db import db_call
 from supportai.identity import IdentityError
 from supportai.models import Tenant
@@ -61,8 +62,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     @property
     def client_ip(self) -> str:
-        """The socket's peer address ("" when the server does not know it), for the per-IP limits."""
-        return str((self.scope.get("client") or ["", 0])[0] or "")
+        """The client's address for the per-IP limits, through trusted proxies ("" when the server does not know it)."""
+        return client_ip_from_scope(self.scope)
 
     async def connect(self) -> None:
         self.turns: asyncio.Queue[Message] = asyncio.Queue()

@@ -35,6 +35,7 @@ from chat.protocol import (
 )
 from escalations.watch import publish_message
 from routing.language import DEFAULT
+from supportai.client_address import client_ip_from_request
 from supportai.db import db_call
 from supportai.identity import IdentityError
 from supportai.models import Tenant
@@ -153,7 +154,7 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     resume = checked.resume_token
     # Checked like the frame's fields: a number or a list is refused, not read as its text.
     identity_token = optional_string(body, "identity_token", limit=MAX_IDENTITY_TOKEN_CHARS)
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = client_ip_from_request(request)
     if not ip_allows_message(ip):
         raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.NETWORK_BUSY)
     conversation = services.conversation_resume(tenant=tenant, resume_token=resume) if resume else None

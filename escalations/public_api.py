@@ -16,6 +16,7 @@ from chat.public_api import error_response, method_not_allowed, preflight_respon
 from escalations.handoff import button_raise
 from escalations.realtime import publish
 from escalations.services import Raised
+from supportai.client_address import client_ip_from_request
 from supportai.db import db_call
 
 NO_CONVERSATION = "There is no live conversation to hand over; start a chat first."
@@ -37,7 +38,7 @@ def _raise(request: HttpRequest) -> Raised:
     if conversation is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
     return button_raise(
-        tenant=tenant, conversation_id=conversation.pk, command=command, ip=request.META.get("REMOTE_ADDR", "")
+        tenant=tenant, conversation_id=conversation.pk, command=command, ip=client_ip_from_request(request)
     )
 
 
