@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import Task, shared_task
-from django.db.models import Q
 from django.utils import timezone
 
 from escalations.models import DeliveryStatus, NotificationDelivery
 from escalations.notifications.dispatch import MAX_ATTEMPTS, deliver, enqueue_delivery
+from supportai.outbox import overdue_unleased
 
 STUCK_AFTER = timedelta(minutes=10)
 
@@ -39,13 +39,8 @@ def sweep_deliveries() -> int:
     A retry still waiting for its time (a ``Retry-After`` of up to an hour) is left to its own task.
     """
     now = timezone.now()
-    stuck = list(
-        NotificationDelivery.objects.filter(
-            Q(leased_until__isnull=True) | Q(leased_until__lt=now),
-            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
-            next_attempt_at__lt=now - STUCK_AFTER,
-        ).values_list("pk", flat=True)[:500]
-    )
+    retryable = NotificationDelivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING])
+    stuck = list(overdue_unleased(retryable, now=now, overdue_by=STUCK_AFTER).values_list("pk", flat=True)[:500])
     for delivery_id in stuck:
         enqueue_delivery(delivery_id)
     return len(stuck)

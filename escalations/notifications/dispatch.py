@@ -26,6 +26,7 @@ from escalations.notifications.webhook import WebhookSender
 from escalations.selectors import policy_for
 from escalations.ticketing import TicketSender
 from supportai.crypto import DecryptionError
+from supportai.outbox import backoff_seconds
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -85,11 +86,6 @@ def notify_escalation_created(escalation: Escalation) -> list[NotificationDelive
     for delivery in deliveries:
         transaction.on_commit(partial(enqueue_delivery, delivery.pk))
     return deliveries
-
-
-def backoff_seconds(attempt: int) -> int:
-    """30 s, 60 s, 120 s, 240 s … capped at 15 minutes."""
-    return int(min(30 * 2 ** (attempt - 1), 900))
 
 
 def deliver(delivery_id: int, *, keep_schedule: bool = True) -> int | None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from escalations.notifications.dispatch import backoff_seconds
 from escalations.notifications.targets import MAX_RETRY_AFTER_S as ESCALATION_RETRY_AFTER_CAP_S
 from knowledge import conf
 from knowledge.providers.remote import MAX_RETRY_AFTER_S as KNOWLEDGE_RETRY_AFTER_CAP_S
 from supportai.celery import app
+from supportai.outbox import backoff_seconds
 from supportai.tests.test_settings import _import_settings, _run
 
 # The longest countdown any task is retried with.
