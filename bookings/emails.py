@@ -17,7 +17,7 @@ from bookings.availability import tenant_zone
 from bookings.models import Booking
 from supportai.models import MANAGER_ROLES, Membership
 
-SUBJECTS = {
+SUBJECTS: dict[str, str] = {
     notifications.CONFIRMATION: "Your booking {code} is confirmed",
     notifications.TENANT_NEW_BOOKING: "New booking {code}: {service}",
     notifications.CANCELLATION: "Your booking {code} is canceled",
@@ -90,14 +90,3 @@ def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
     if kind in (notifications.CONFIRMATION, notifications.RESCHEDULE):
         message.attach(f"{booking.confirmation_code}.ics", calendar_file(booking), "text/calendar")
     return message
-
-
-def send_booking_email(*, booking_id: int, kind: str) -> bool:
-    booking = Booking.objects.select_related("service", "tenant").filter(pk=booking_id).first()
-    if booking is None:
-        return False
-    message = build_message(booking, kind)
-    if message is None:
-        return False
-    message.send()
-    return True

@@ -313,3 +313,60 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class EmailKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Confirmation"
+    TENANT_NEW_BOOKING = "tenant_new_booking", "New-booking notice"
+    CANCELLATION = "cancellation", "Cancellation"
+    RESCHEDULE = "reschedule", "New time"
+    PAYMENT_RECEIVED = "payment_received", "Payment received"
+    PAYMENT_REFUND_DUE = "payment_refund_due", "Refund due"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class EmailFailure(models.TextChoices):
+    """Why the last attempt failed, in words staff can act on (``last_error`` has the detail)."""
+
+    UNREACHABLE = "unreachable", "the mail server could not be reached"
+    REFUSED = "refused", "the mail server did not take the message"
+    NO_RECIPIENT = "no_recipient", "there was no address to send it to"
+    ERROR = "error", "an unexpected error (the server log has the details)"
+
+
+class BookingEmail(TenantScopedModel):
+    """One email about a booking, recorded with the change that causes it; every attempt updates it,
+    so an email is sent, waiting for its next attempt, or visibly failed (see ``bookings.delivery``)."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=24, choices=EmailKind.choices)
+    status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the next attempt is due (its task scheduled then); the sweeper re-enqueues rows long overdue.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Set while an attempt is sending: other copies of the task leave the row alone until then.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=16, choices=EmailFailure.choices, blank=True)
+    last_error = models.TextField(blank=True, help_text="The last failed attempt's error, for operators")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="pending"), name="booking_email_pending_due"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email for booking {self.booking_id}: {self.status}"
+
+    @property
+    def to_staff(self) -> bool:
+        return self.kind == EmailKind.TENANT_NEW_BOOKING

@@ -1,41 +1,68 @@
-"""Booking emails: which ones exist, and queueing them for Celery once the transaction commits."""
+"""Booking emails: which ones exist, recording them with the booking change that causes them, and
+queueing their task (once that change commits; again from the sweeper or a staff retry).
+
+An email is a ``BookingEmail`` row written in the caller's transaction, so a booking change and its
+emails commit together; ``bookings.delivery`` sends it. A task that cannot be queued (broker down)
+leaves the row pending, and the sweeper (beat, ``bookings.sweep_emails``) queues it again later.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
+from django.utils import timezone
 
-from bookings.models import Booking
+from bookings.models import Booking, BookingEmail, EmailKind, EmailStatus
+from supportai.outbox import overdue_unleased
 
 logger = logging.getLogger(__name__)
 
-CONFIRMATION = "confirmation"
-TENANT_NEW_BOOKING = "tenant_new_booking"
-CANCELLATION = "cancellation"
-RESCHEDULE = "reschedule"
-PAYMENT_RECEIVED = "payment_received"
-PAYMENT_REFUND_DUE = "payment_refund_due"  # paid, but the booking could not be kept
-KINDS = frozenset({CONFIRMATION, TENANT_NEW_BOOKING, CANCELLATION, RESCHEDULE, PAYMENT_RECEIVED, PAYMENT_REFUND_DUE})
+CONFIRMATION = EmailKind.CONFIRMATION
+TENANT_NEW_BOOKING = EmailKind.TENANT_NEW_BOOKING
+CANCELLATION = EmailKind.CANCELLATION
+RESCHEDULE = EmailKind.RESCHEDULE
+PAYMENT_RECEIVED = EmailKind.PAYMENT_RECEIVED
+PAYMENT_REFUND_DUE = EmailKind.PAYMENT_REFUND_DUE  # paid, but the booking could not be kept
+KINDS = frozenset(EmailKind.values)
+# How long past its due time a pending email waits before the sweeper queues it again: its own task
+# (queued at commit, or scheduled for its retry) normally takes it well before.
+STUCK_AFTER = timedelta(minutes=5)
+SWEEP_BATCH = 500
 
 
-def enqueue_email(booking_id: int, code: str, kind: str) -> None:
-    """Queue one email; a failure is logged and never reaches the request nor the emails queued after it.
+def enqueue_email(email_id: int, *, countdown: int = 0) -> None:
+    """Queue the email's task (in ``countdown`` seconds); a failure is logged and never reaches the caller.
 
-    The broker being down makes ``delay`` raise; in eager mode (no broker) the send itself runs here
-    and an unreachable mail server raises too. No record is kept: such an email is lost (see README).
+    The broker being down makes ``apply_async`` raise: the row stays pending for the sweeper. Without a
+    broker (eager mode) the attempt runs here; its outcome is recorded on the row either way.
     """
-    from bookings.tasks import send_booking_email
+    from bookings.tasks import deliver_email
 
     try:
-        send_booking_email.delay(booking_id, kind)
+        deliver_email.apply_async((email_id,), countdown=countdown)
     except Exception:
-        logger.exception("booking %s: the %s email could not be queued or sent; it is not retried", code, kind)
+        logger.warning("booking email %s could not be queued; the sweeper queues it again", email_id, exc_info=True)
 
 
-def notify(booking: Booking, kind: str) -> None:
-    """Send ``kind`` for ``booking`` after the surrounding transaction commits (never on rollback)."""
+def notify(booking: Booking, kind: str) -> BookingEmail:
+    """Record ``kind`` for ``booking`` in the caller's transaction; it is queued once that commits
+    (never on rollback)."""
     if kind not in KINDS:
         raise ValueError(f"unknown booking email {kind!r}")
-    transaction.on_commit(partial(enqueue_email, booking.pk, booking.confirmation_code, kind), robust=True)
+    email = BookingEmail.objects.create(tenant_id=booking.tenant_id, booking=booking, kind=kind)
+    transaction.on_commit(partial(enqueue_email, email.pk), robust=True)
+    return email
+
+
+def emails_requeue_overdue() -> int:
+    """Queue again the pending emails overdue by ``STUCK_AFTER`` that no worker is sending: never
+    queued (broker down at commit time) or their scheduled retry lost (a worker killed)."""
+    pending = BookingEmail.objects.filter(status=EmailStatus.PENDING)
+    overdue = overdue_unleased(pending, now=timezone.now(), overdue_by=STUCK_AFTER).order_by("next_attempt_at")
+    email_ids = list(overdue.values_list("pk", flat=True)[:SWEEP_BATCH])
+    for email_id in email_ids:
+        enqueue_email(email_id)
+    return len(email_ids)

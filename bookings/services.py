@@ -2,8 +2,8 @@
 
 Every write that takes capacity runs in a transaction holding the pool's advisory lock
 (``availability.lock_pool``) and re-checks the slot under it, so concurrent confirmations for the
-last place give exactly one booking. Every change appends a ``BookingEvent``; emails are sent by
-Celery after the commit (``notifications.notify``).
+last place give exactly one booking. Every change appends a ``BookingEvent``; its emails are recorded
+with it and sent by Celery after the commit (``notifications.notify``).
 """
 
 from __future__ import annotations

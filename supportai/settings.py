@@ -350,6 +350,8 @@ CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     # Expire proposals, release unpaid holds, expire idle resume tokens, purge old proposals.
     "bookings-housekeeping": {"task": "bookings.housekeeping", "schedule": 300.0},
+    # Re-enqueue booking emails nobody picked up (broker down at commit, lost worker).
+    "bookings-sweep-emails": {"task": "bookings.sweep_emails", "schedule": 300.0},
 }
 # --- end bookings --------------------------------------------------------------------------------
 
