@@ -9,7 +9,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from bookings import services
-from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEvent, Proposal, Service, StripeEvent
+from bookings.models import (
+    AvailabilityRule,
+    BlackoutDate,
+    Booking,
+    BookingEmail,
+    BookingEvent,
+    Proposal,
+    Service,
+    StripeEvent,
+)
 from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
 
 
@@ -52,6 +61,13 @@ class BookingEventInline(TenantScopedReadOnlyInline):
     fields = ("created_at", "kind", "actor", "data")
 
 
+class BookingEmailInline(TenantScopedReadOnlyInline):
+    """Each email's state; staff send a failed one again from the console booking page."""
+
+    model = BookingEmail
+    fields = ("created_at", "kind", "status", "attempts", "next_attempt_at", "sent_at", "failure", "last_error")
+
+
 @admin.register(Booking)
 class BookingAdmin(ReadOnlyAdmin):
     list_display = (
@@ -67,7 +83,7 @@ class BookingAdmin(ReadOnlyAdmin):
     list_filter = ("status", "source")
     list_select_related = ("tenant", "service")
     search_fields = ("confirmation_code", "customer_email", "customer_name")
-    inlines = [BookingEventInline]
+    inlines = [BookingEventInline, BookingEmailInline]
     actions = ["cancel_bookings"]
 
     @admin.action(description="Cancel selected bookings (emails the customers)")

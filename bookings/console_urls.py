@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", console_views.booking_detail, name="detail"),
     path("<int:pk>/cancel/", console_views.booking_cancel, name="cancel"),
     path("<int:pk>/reschedule/", console_views.booking_reschedule, name="reschedule"),
+    path("<int:pk>/emails/<int:email_pk>/retry/", console_views.booking_email_retry, name="email_retry"),
     path("services/", console_catalog.catalog_page, name="catalog"),
     path("services/new/", console_catalog.service_edit, name="service_new"),
     path("services/<int:pk>/", console_catalog.service_edit, name="service_edit"),

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bookings import availability, payments, selectors, services
+from bookings import availability, notifications, payments, selectors, services
 from bookings.console_forms import BookingFilterForm, CancelForm, StaffBookingForm, StartForm
 from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import Booking, BookingSource, BookingStatus
@@ -95,6 +95,8 @@ def _render_detail(
         "local_start": booking.start_at.astimezone(zone),
         "local_end": booking.end_at.astimezone(zone),
         "events": selectors.booking_events(tenant=membership.tenant, booking=booking),
+        "emails": selectors.booking_emails(tenant=membership.tenant, booking=booking),
+        "can_retry_emails": membership.role in BOOKING_ROLES,
         "cancel_form": cancel_form,
         "reschedule_form": StartForm(),
         "can_change": membership.role in BOOKING_ROLES and booking.is_active,
@@ -155,6 +157,23 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Booking {booking.confirmation_code} moved; the customer was emailed.")
     except BookingError as exc:
         messages.error(request, exc.message)
+    return redirect("bookings_console:detail", pk=booking.pk)
+
+
+@login_required
+@require_POST
+def booking_email_retry(request: HttpRequest, pk: int, email_pk: int) -> HttpResponse:
+    membership = require_membership(request)
+    require_booking_staff(membership)
+    booking = _booking_or_404(membership, pk)
+    email = selectors.booking_email_get(tenant=membership.tenant, booking=booking, pk=email_pk)
+    if email is None:
+        raise Http404("No such email")
+    try:
+        notifications.booking_email_retry(tenant=membership.tenant, email=email)
+        messages.success(request, f"The {email.get_kind_display().lower()} email will be sent again.")
+    except notifications.EmailRetryError as exc:
+        messages.error(request, str(exc))
     return redirect("bookings_console:detail", pk=booking.pk)
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.models import Booking, BookingEmail, EmailKind, EmailStatus
+from supportai.models import Tenant
 from supportai.outbox import overdue_unleased
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,11 @@ KINDS = frozenset(EmailKind.values)
 # (queued at commit, or scheduled for its retry) normally takes it well before.
 STUCK_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 500
+NOT_RETRYABLE = "Only a failed email can be sent again."
+
+
+class EmailRetryError(Exception):
+    pass
 
 
 def enqueue_email(email_id: int, *, countdown: int = 0) -> None:
@@ -66,3 +72,18 @@ def emails_requeue_overdue() -> int:
     for email_id in email_ids:
         enqueue_email(email_id)
     return len(email_ids)
+
+
+@transaction.atomic
+def booking_email_retry(*, tenant: Tenant, email: BookingEmail) -> BookingEmail:
+    """Send a failed email again (staff): a fresh run of attempts, queued once this commits."""
+    email = BookingEmail.objects.for_tenant(tenant).select_for_update().get(pk=email.pk)
+    if email.status != EmailStatus.FAILED:
+        raise EmailRetryError(NOT_RETRYABLE)
+    email.status = EmailStatus.PENDING
+    email.attempts = 0
+    email.next_attempt_at = timezone.now()
+    email.failure = email.last_error = ""
+    email.save(update_fields=["status", "attempts", "next_attempt_at", "failure", "last_error"])
+    transaction.on_commit(partial(enqueue_email, email.pk), robust=True)
+    return email

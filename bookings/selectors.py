@@ -13,6 +13,7 @@ from bookings.models import (
     AvailabilityRule,
     BlackoutDate,
     Booking,
+    BookingEmail,
     BookingEvent,
     BookingStatus,
     Proposal,
@@ -73,6 +74,14 @@ def booking_get(*, tenant: Tenant, pk: int) -> Booking | None:
 
 def booking_events(*, tenant: Tenant, booking: Booking) -> QuerySet[BookingEvent]:
     return BookingEvent.objects.for_tenant(tenant).filter(booking=booking).select_related("staff_user")
+
+
+def booking_emails(*, tenant: Tenant, booking: Booking) -> QuerySet[BookingEmail]:
+    return BookingEmail.objects.for_tenant(tenant).filter(booking=booking)
+
+
+def booking_email_get(*, tenant: Tenant, booking: Booking, pk: int) -> BookingEmail | None:
+    return booking_emails(tenant=tenant, booking=booking).filter(pk=pk).first()
 
 
 def service_list(*, tenant: Tenant) -> QuerySet[Service]:

@@ -13,8 +13,8 @@ from django.contrib.auth.models import User
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from bookings.admin import BookingEventInline
-from bookings.models import Booking, BookingEvent, BookingEventKind
+from bookings.admin import BookingEmailInline, BookingEventInline
+from bookings.models import Booking, BookingEmail, BookingEvent, BookingEventKind, EmailKind
 from bookings.tests.factories import ServiceFactory
 from chat.admin import MessageInline
 from chat.models import Conversation, Message
@@ -79,7 +79,14 @@ def _booking(tenant: Tenant) -> Parent:
     BookingEvent.objects.create(
         tenant=tenant, booking=booking, kind=BookingEventKind.NOTE, actor=f"staff:note-{tenant.slug}"
     )
-    return Parent(f"/admin/bookings/booking/{booking.pk}/change/", (f"staff:note-{tenant.slug}",), ("events-0-actor",))
+    BookingEmail.objects.create(
+        tenant=tenant, booking=booking, kind=EmailKind.CONFIRMATION, last_error=f"smtp-{tenant.slug}"
+    )
+    return Parent(
+        f"/admin/bookings/booking/{booking.pk}/change/",
+        (f"staff:note-{tenant.slug}", f"smtp-{tenant.slug}"),
+        ("events-0-actor", "emails-0-last_error"),
+    )
 
 
 PARENTS = pytest.mark.parametrize(
@@ -183,6 +190,7 @@ def test_saving_a_conversation_leaves_its_messages_alone(owner: User, tenant: Te
         (Escalation, DeliveryInline),
         (Conversation, MessageInline),
         (Booking, BookingEventInline),
+        (Booking, BookingEmailInline),
     ],
 )
 def test_an_inline_shows_to_the_parents_tenant_staff_only(

@@ -1,0 +1,151 @@
+"""The console booking page shows each email's state; staff send a failed one again (POST, CSRF,
+their own tenant's only)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from bookings.models import Booking, BookingEmail, EmailFailure, EmailKind, EmailStatus
+from bookings.services import CUSTOMER, booking_create
+from bookings.tests.conftest import local, next_weekday
+from supportai.models import Role
+from supportai.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _book(tenant, service) -> Booking:
+    # Not committed for real: the emails stay recorded and pending, their tasks never queued.
+    return booking_create(
+        tenant=tenant,
+        service=service,
+        start=local(tenant, next_weekday(2), 9),
+        name="Ann",
+        email="ann@example.org",
+        actor=CUSTOMER,
+    )
+
+
+@pytest.fixture
+def booking(tenant, service) -> Booking:
+    return _book(tenant, service)
+
+
+@pytest.fixture
+def failed(booking) -> BookingEmail:
+    email = BookingEmail.objects.get(booking=booking, kind=EmailKind.CONFIRMATION)
+    email.status, email.attempts, email.failure = EmailStatus.FAILED, 5, EmailFailure.UNREACHABLE
+    email.last_error = "ConnectionRefusedError: [Errno 111] Connection refused"
+    email.save()
+    return email
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _retry_url(email: BookingEmail) -> str:
+    return f"/console/bookings/{email.booking_id}/emails/{email.pk}/retry/"
+
+
+def test_the_booking_page_shows_each_emails_state(owner, tenant, booking, failed):
+    # given: the new-booking notice waits for its retry, a cancellation went out
+    retry_at = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=4)
+    BookingEmail.objects.filter(booking=booking, kind=EmailKind.TENANT_NEW_BOOKING).update(
+        attempts=2, failure=EmailFailure.REFUSED, next_attempt_at=retry_at
+    )
+    BookingEmail.objects.create(
+        tenant=tenant,
+        booking=booking,
+        kind=EmailKind.CANCELLATION,
+        status=EmailStatus.SENT,
+        attempts=1,
+        sent_at=timezone.now(),
+    )
+    # when
+    page = _client(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
+    # then: a plain reason, never the operator detail
+    emails = " ".join(strip_tags(page[page.index('data-testid="emails"') : page.index("<h2>History")]).split())
+    assert "Confirmation to the customer: failed (the mail server could not be reached)" in emails
+    local_retry = retry_at.astimezone(ZoneInfo(tenant.timezone))
+    assert f"New-booking notice to staff: pending, attempt 3 at {local_retry:%Y-%m-%d %H:%M}" in emails
+    assert "the mail server did not take the message" in emails
+    assert "Cancellation to the customer: sent " in emails
+    assert "Connection refused" not in page
+    assert f'action="{_retry_url(failed)}"' in page and page.count("Send again") == 1
+
+
+def test_staff_send_a_failed_email_again(agent, booking, failed, django_capture_on_commit_callbacks):
+    # when
+    client = _client(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_retry_url(failed))
+    # then: a fresh run of attempts, queued after the commit and sent
+    assert response.status_code == 302 and response["Location"] == f"/console/bookings/{booking.pk}/"
+    failed.refresh_from_db()
+    assert failed.status == EmailStatus.SENT and failed.attempts == 1 and failed.last_error == ""
+    assert [m.to for m in mail.outbox] == [["ann@example.org"]]
+    page = client.get(response["Location"]).content.decode()
+    assert "The confirmation email will be sent again." in page
+
+
+def test_only_a_failed_email_is_sent_again(agent, booking):
+    pending = BookingEmail.objects.get(booking=booking, kind=EmailKind.CONFIRMATION)
+    response = _client(agent).post(_retry_url(pending), follow=True)
+    assert response.status_code == 200 and b"Only a failed email can be sent again." in response.content
+    pending.refresh_from_db()
+    assert pending.status == EmailStatus.PENDING and pending.attempts == 0
+
+
+def test_another_tenants_staff_cannot_see_or_retry_the_email(outsider, other_tenant, other_service, failed):
+    client = _client(outsider)
+    assert client.post(_retry_url(failed)).status_code == 404
+    # nor through a booking of their own tenant with this email's id
+    theirs = _book(other_tenant, other_service)
+    assert client.post(f"/console/bookings/{theirs.pk}/emails/{failed.pk}/retry/").status_code == 404
+    failed.refresh_from_db()
+    assert failed.status == EmailStatus.FAILED and failed.attempts == 5
+
+
+def test_an_email_of_another_booking_is_not_found(agent, tenant, service, failed):
+    other_booking = booking_create(
+        tenant=tenant,
+        service=service,
+        start=local(tenant, next_weekday(3), 9),
+        name="Bo",
+        email="bo@example.org",
+        actor=CUSTOMER,
+    )
+    response = _client(agent).post(f"/console/bookings/{other_booking.pk}/emails/{failed.pk}/retry/")
+    assert response.status_code == 404
+    failed.refresh_from_db()
+    assert failed.status == EmailStatus.FAILED
+
+
+def test_analysts_see_the_emails_but_cannot_retry(tenant, booking, failed):
+    analyst = UserFactory.create(username="dora")
+    MembershipFactory.create(user=analyst, tenant=tenant, role=Role.ANALYST)
+    client = _client(analyst)
+    page = client.get(f"/console/bookings/{booking.pk}/").content.decode()
+    assert "failed (the mail server could not be reached)" in page and "Send again" not in page
+    assert client.post(_retry_url(failed)).status_code == 403
+    failed.refresh_from_db()
+    assert failed.status == EmailStatus.FAILED
+
+
+def test_retry_needs_post_and_the_csrf_token(owner, failed):
+    assert _client(owner).get(_retry_url(failed)).status_code == 405
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(owner)
+    assert strict.post(_retry_url(failed)).status_code == 403
+    failed.refresh_from_db()
+    assert failed.status == EmailStatus.FAILED
