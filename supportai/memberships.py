@@ -14,8 +14,11 @@ bulk delete; demo seeding) goes through these functions. The rules:
   tenant itself is allowed: its memberships go with it.
 
 ``actor=None`` is the operator at the shell (a management command): the role rules are skipped, the
-last-owner rule is not. Writes lock the tenant row, so two requests cannot each remove "the other"
-owner. ``QuerySet.update(is_active=False)`` and raw SQL send no signals and are not checked.
+last-owner rule is not. Bulk writes on memberships (``Membership`` querysets' ``delete()`` and
+``update()``, see ``MembershipQuerySet``) are the operator's too and go through
+``check_memberships_removal``. Writes lock the tenant row, so two requests cannot each remove "the
+other" owner. A ``User`` ``QuerySet.update(is_active=False)`` and raw SQL send no signals and are
+not checked.
 """
 
 from __future__ import annotations
@@ -75,16 +78,14 @@ def _active_owners(*, tenant_id: int | OuterRef) -> QuerySet[Membership]:
     return Membership.objects.filter(tenant_id=tenant_id, role=Role.OWNER, user__is_active=True)
 
 
-def user_removal_refusal(*, user_ids: Collection[int]) -> str | None:
-    """Why these users may not be deleted or deactivated together, naming a user and their tenant.
+def _removal_refusal(memberships: QuerySet[Membership]) -> str | None:
+    """Why these memberships may not all go at once, naming an owner among them and their tenant.
 
-    Refused when one of them owns a tenant that would be left with no active owner (their other
-    tenants, where they are agents or analysts, do not matter). A read, for forms; the receivers below
-    check again under lock when the users are deleted or saved.
+    Refused when one of them is an owner's and their tenant has no active owner outside them.
     """
-    active_owner_elsewhere = _active_owners(tenant_id=OuterRef("tenant_id")).exclude(user_id__in=user_ids)
+    active_owner_elsewhere = _active_owners(tenant_id=OuterRef("tenant_id")).exclude(pk__in=memberships.values("pk"))
     last = (
-        Membership.objects.filter(user_id__in=user_ids, role=Role.OWNER)
+        memberships.filter(role=Role.OWNER)
         .exclude(Exists(active_owner_elsewhere))
         .select_related("user", "tenant")
         .order_by("tenant__name", "user__username")
@@ -95,14 +96,32 @@ def user_removal_refusal(*, user_ids: Collection[int]) -> str | None:
     return MembershipRefusal.LAST_OWNER_LEAVING.format(user=last.user, tenant=last.tenant)
 
 
+def user_removal_refusal(*, user_ids: Collection[int]) -> str | None:
+    """Why these users may not be deleted or deactivated together, naming a user and their tenant.
+
+    Refused when one of them owns a tenant that would be left with no active owner (their other
+    tenants, where they are agents or analysts, do not matter). A read, for forms; the receivers below
+    check again under lock when the users are deleted or saved.
+    """
+    return _removal_refusal(Membership.objects.filter(user_id__in=user_ids))
+
+
 @transaction.atomic
-def _check_user_removal(*, user_ids: Collection[int]) -> None:
-    """Lock the tenants these users own (held until the caller's transaction ends), then check."""
-    owned = Tenant.objects.filter(memberships__user_id__in=user_ids, memberships__role=Role.OWNER)
-    list(owned.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
-    message = user_removal_refusal(user_ids=user_ids)
+def check_memberships_removal(memberships: QuerySet[Membership]) -> None:
+    """Refuse (``LAST_OWNER_LEAVING``) removing these memberships from their tenants all at once.
+
+    Locks the tenants they own first, held until the caller's transaction ends, so the caller's write
+    that follows is judged against owners nobody else is removing meanwhile.
+    """
+    owned = Tenant.objects.filter(pk__in=memberships.filter(role=Role.OWNER).values("tenant_id"))
+    list(owned.select_for_update().order_by("pk").values_list("pk", flat=True))
+    message = _removal_refusal(memberships)
     if message is not None:
         raise MembershipRefused(MembershipRefusal.LAST_OWNER_LEAVING, message)
+
+
+def _check_user_removal(*, user_ids: Collection[int]) -> None:
+    check_memberships_removal(Membership.objects.filter(user_id__in=user_ids))
 
 
 def refuse_last_owner_delete(sender: type[User], instance: User, origin: Any = None, **kwargs: Any) -> None:

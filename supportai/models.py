@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 import zoneinfo
 from decimal import Decimal
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone as django_timezone
 
 from supportai.crypto import EncryptedTextField
@@ -92,11 +92,44 @@ class Role(models.TextChoices):
 MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
 
+def _may_take_ownership(changes: dict[str, Any]) -> bool:
+    """Whether an ``update(**changes)`` may leave a tenant one owner short: it moves rows to another
+    tenant or user, or sets the role to anything but owner (an expression included)."""
+    moves = changes.keys() & {"tenant", "tenant_id", "user", "user_id"}
+    return bool(moves) or changes.get("role", Role.OWNER) != Role.OWNER
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    """Bulk writes keep every tenant's last active owner (``supportai.memberships``): a ``delete()``, or
+    an ``update()`` of the role (to anything but owner), tenant or user, that would leave a tenant with
+    no active owner is refused as a whole and changes nothing. Deleting a tenant or a user does not
+    come here (their own rules apply)."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        with transaction.atomic():
+            self._check_removal()
+            return super().delete()
+
+    def update(self, **kwargs: Any) -> int:
+        if not _may_take_ownership(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic():
+            self._check_removal()
+            return super().update(**kwargs)
+
+    def _check_removal(self) -> None:
+        from supportai.memberships import check_memberships_removal  # the rule's module imports this one
+
+        check_memberships_removal(self)
+
+
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
+
+    objects = models.Manager.from_queryset(MembershipQuerySet)()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user_tenant")]

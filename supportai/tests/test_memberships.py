@@ -139,6 +139,64 @@ def test_membership_delete_many_of_every_owner_changes_nothing(owner: User, mana
     assert Membership.objects.filter(tenant=tenant).count() == 2
 
 
+# --- the ORM: bulk QuerySet writes ---------------------------------------------------------------
+
+ALICE_LAST_OWNER = "alice is the last owner of tenant Alpha Clinic; make someone else an owner of it first."
+
+
+def test_membership_queryset_delete_refuses_leaving_a_tenant_without_an_active_owner(
+    owner: User, manager: User, agent: User, tenant: Tenant
+) -> None:
+    # given: mallory is promoted, then cannot log in, so alice is the only active owner
+    Membership.objects.filter(user=manager).update(role=Role.OWNER)
+    User.objects.filter(pk=manager.pk).update(is_active=False)
+    # when / then: every row, and the tenant's related manager, are refused as a whole
+    for memberships in (Membership.objects.filter(tenant=tenant), tenant.memberships.exclude(user=agent)):
+        with pytest.raises(MembershipRefused) as refused:
+            memberships.delete()
+        assert refused.value.refusal is MembershipRefusal.LAST_OWNER_LEAVING
+        assert str(refused.value) == ALICE_LAST_OWNER
+    assert Membership.objects.filter(tenant=tenant).count() == 3
+    # rows that leave alice in place go
+    assert Membership.objects.filter(tenant=tenant).exclude(user=owner).delete()[0] == 2
+
+
+def test_membership_queryset_update_refuses_demoting_or_moving_every_owner(
+    owner: User, manager: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given: two owners
+    Membership.objects.filter(user=manager).update(role=Role.OWNER)
+    owners = Membership.objects.filter(tenant=tenant, role=Role.OWNER)
+    # when / then: demoting both, or moving them to another tenant, changes nothing
+    for change in ({"role": Role.AGENT}, {"tenant": other_tenant}, {"tenant_id": other_tenant.pk}):
+        with pytest.raises(MembershipRefused, match=ALICE_LAST_OWNER):
+            owners.update(**change)
+    assert owners.count() == 2
+    # demoting one of two works, and re-granting the role needs no check
+    assert owners.filter(user=manager).update(role=Role.ADMIN) == 1
+    assert Membership.objects.filter(user=manager).update(role=Role.OWNER) == 1
+    # an update that leaves the role alone is not checked either
+    assert owners.update(created_at=owner.date_joined) == 2
+
+
+def test_membership_queryset_update_is_judged_per_tenant(
+    owner: User, outsider: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given: alice owns Alpha alone and Bravo with charlie, who is also an agent of Alpha
+    MembershipFactory.create(user=owner, tenant=other_tenant, role=Role.OWNER)
+    MembershipFactory.create(user=outsider, tenant=tenant, role=Role.AGENT)
+    # when / then: demoting alice everywhere leaves Alpha without an owner, so nowhere changes
+    with pytest.raises(MembershipRefused, match=ALICE_LAST_OWNER):
+        Membership.objects.filter(user=owner).update(role=Role.ADMIN)
+    assert set(Membership.objects.filter(user=owner).values_list("role", flat=True)) == {Role.OWNER}
+    # Bravo keeps charlie, so alice steps down there
+    assert Membership.objects.filter(user=owner, tenant=other_tenant).update(role=Role.ADMIN) == 1
+    # and charlie cannot leave Bravo by the same path
+    with pytest.raises(MembershipRefused, match="charlie is the last owner of tenant Bravo Spa"):
+        Membership.objects.filter(user=outsider).delete()
+    assert Membership.objects.filter(user=outsider).count() == 2
+
+
 # --- service: other tenants ---------------------------------------------------------------------
 
 
