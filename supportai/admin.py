@@ -28,6 +28,7 @@ from supportai.memberships import (
     membership_delete,
     membership_delete_many,
     membership_refusal,
+    user_deactivate_many,
     user_removal_refusal,
 )
 from supportai.models import MANAGER_ROLES, EndUser, Membership, Role, Tenant, TenantApiKey
@@ -161,12 +162,24 @@ admin.site.unregister(get_user_model())
 @admin.register(get_user_model())
 class StaffUserAdmin(GuardedDeleteModelAdmin, UserAdmin):
     """Django's User admin, except that a tenant's last active owner is neither deleted nor deactivated
-    (``supportai.memberships.user_removal_refusal``); the refusal names the user and the tenant."""
+    (``supportai.memberships.user_removal_refusal``), one at a time or in bulk; the refusal names the
+    user and the tenant."""
 
     form = StaffUserChangeForm
+    actions = ["delete_selected", "deactivate_selected"]
 
     def deletion_refusal(self, request: HttpRequest, queryset: QuerySet[Any]) -> str | None:
         return user_removal_refusal(user_ids=set(queryset.values_list("pk", flat=True)))
+
+    @admin.action(description="Deactivate selected users", permissions=["change"])
+    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """All the selected users or, when that would leave a tenant with no active owner, none."""
+        try:
+            count = user_deactivate_many(user_ids=set(queryset.values_list("pk", flat=True)))
+        except MembershipRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            return
+        self.message_user(request, f"Deactivated {count} user(s).")
 
 
 @admin.register(EndUser)

@@ -18,7 +18,7 @@ last-owner rule is not. Bulk writes on memberships (``Membership`` querysets' ``
 ``update()``, see ``MembershipQuerySet``) are the operator's too and go through
 ``check_memberships_removal``. Writes lock the tenant row, so two requests cannot each remove "the
 other" owner. A ``User`` ``QuerySet.update(is_active=False)`` and raw SQL send no signals and are
-not checked.
+not checked: deactivate users in bulk with ``user_deactivate_many``.
 """
 
 from __future__ import annotations
@@ -154,6 +154,15 @@ def refuse_last_owner_deactivation(
             return
         _check_user_removal(user_ids={instance.pk})
         active.update(is_active=False)
+
+
+@transaction.atomic
+def user_deactivate_many(*, user_ids: Collection[int]) -> int:
+    """Deactivate all these users or, when that would leave a tenant with no active owner, none (the
+    refusal is raised). Returns how many were active. The bulk path for operators and the User admin:
+    a ``User`` ``QuerySet.update()`` is not checked."""
+    _check_user_removal(user_ids=user_ids)
+    return User.objects.filter(pk__in=user_ids, is_active=True).update(is_active=False)
 
 
 def _check(*, actor: Actor, tenant: Tenant, current: Membership | None, role: Role | None) -> None:

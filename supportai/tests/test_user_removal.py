@@ -217,3 +217,41 @@ def test_admin_user_change_refuses_deactivating_the_last_owner(
         "alice",
         "root",
     ]
+
+
+def _deactivate_selected(client: Client, *users: User) -> list[str]:
+    response = client.post(
+        "/admin/auth/user/",
+        {"action": "deactivate_selected", "_selected_action": [user.pk for user in users]},
+        follow=True,
+    )
+    return _messages(response) if response.status_code == 200 else []
+
+
+def _active_usernames() -> list[str]:
+    return list(User.objects.filter(is_active=True).order_by("username").values_list("username", flat=True))
+
+
+def test_admin_user_bulk_deactivate_of_both_owners_is_refused_and_of_one_works(
+    root: User, owner: User, co_owner: User, agent: User, tenant: Tenant
+) -> None:
+    client = _client_for(root)
+    # when: alice and dave, the two owners, together
+    refused = _deactivate_selected(client, owner, co_owner, agent)
+    # then: nobody is deactivated, and the message names one of them
+    assert refused == [ALICE_LAST_OWNER]
+    assert _active_usernames() == ["alice", "bob", "dave", "root"]
+    # when: dave and bob only
+    done = _deactivate_selected(client, co_owner, agent)
+    # then
+    assert done == ["Deactivated 2 user(s)."]
+    assert _active_usernames() == ["alice", "root"]
+
+
+def test_admin_user_bulk_deactivate_is_for_superusers_only(outsider: User, agent: User, tenant: Tenant) -> None:
+    # charlie, owner of Bravo and staff, holds no permission on users
+    response = _client_for(outsider).post(
+        "/admin/auth/user/", {"action": "deactivate_selected", "_selected_action": [agent.pk]}
+    )
+    assert response.status_code == 403
+    assert User.objects.get(pk=agent.pk).is_active
