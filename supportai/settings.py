@@ -326,7 +326,7 @@ ROUTING = {
 }
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    # Rebuilds CostSummary rows from the last summarised day (at most 31 back) to today (idempotent).
+    # Rebuilds CostSummary rows from each tenant's latest summarised day (at most 31 back) to today (idempotent).
     "routing-cost-rollup": {"task": "routing.tasks.rollup_costs", "schedule": 3600.0},
     # Finishes as interrupted the replies a dead server left streaming (chat.services.reply_abandoned_after).
     "chat-finish-abandoned-replies": {"task": "chat.finish_abandoned_replies", "schedule": 300.0},

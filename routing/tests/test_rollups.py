@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import time
@@ -13,11 +14,13 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from routing.models import CostEvent, CostSummary
 from routing.rollups import CATCH_UP_DAYS, cost_summaries_rebuild
 from routing.tasks import rollup_costs
+from supportai.tests.factories import TenantFactory
 
 
 def _spend(tenant, amount: str, day: date, **kwargs) -> CostEvent:
@@ -120,6 +123,46 @@ def test_rollup_task_catches_up_on_days_missed_while_beat_was_down(tenant, other
 
 
 @pytest.mark.django_db
+def test_rollup_task_catches_up_each_tenant_from_its_own_latest_summary(tenant, other_tenant):
+    # given: Alpha was summarised up to two days ago (and has a stale row before that, left alone),
+    # Bravo only up to six days ago, and a new tenant, never summarised, spent ten days ago
+    today = timezone.now().date()
+    ago = {n: today - timedelta(days=n) for n in range(11)}
+    _summary(tenant, ago[5], 9, "9.00")
+    _summary(tenant, ago[2], 1, "0.10")
+    _summary(other_tenant, ago[6], 1, "1.00")
+    for n in (5, 2, 1):
+        _spend(tenant, "0.10", ago[n])
+        _spend(tenant, "0.10", ago[n])
+    for n in (6, 4, 3):
+        _spend(other_tenant, "1.00", ago[n])
+        _spend(other_tenant, "1.00", ago[n])
+    newcomer = TenantFactory.create(name="Charlie Dental", slug="charlie")
+    _spend(newcomer, "5.00", ago[10])
+    _spend(newcomer, "5.00", ago[0])
+    # when: the hourly task runs; the lagging tenants' days are found and built in a fixed number of queries
+    with CaptureQueriesContext(connection) as queries:
+        rollup_costs()
+    # then: each tenant is caught up from its own latest summarised day (or first spend)
+    assert _summaries(tenant) == {
+        ago[5]: (9, Decimal("9.00")),  # before its latest summarised day: not rebuilt
+        ago[2]: (2, Decimal("0.20")),
+        ago[1]: (2, Decimal("0.20")),
+    }
+    assert _summaries(other_tenant) == {ago[n]: (2, Decimal("2.00")) for n in (6, 4, 3)}
+    assert _summaries(newcomer) == {ago[10]: (1, Decimal("5.00")), ago[0]: (1, Decimal("5.00"))}
+    # and the work does not grow with days or tenants: one more lagging tenant, as many queries
+    laggard = TenantFactory.create(name="Delta Vet", slug="delta")
+    _summary(laggard, ago[9], 1, "1.00")
+    for n in (9, 8):
+        _spend(laggard, "1.00", ago[n])
+    with CaptureQueriesContext(connection) as again:
+        rollup_costs()
+    assert _summaries(laggard) == {ago[9]: (1, Decimal("1.00")), ago[8]: (1, Decimal("1.00"))}
+    assert len(again) == len(queries)
+
+
+@pytest.mark.django_db
 def test_rollup_task_catches_up_at_most_the_bounded_number_of_days(tenant):
     today = timezone.now().date()
     oldest = today - timedelta(days=CATCH_UP_DAYS)
@@ -158,6 +201,24 @@ def test_rollup_costs_command_for_one_tenant_leaves_the_others_alone(tenant, oth
     # then its summaries are right, and the other tenant's are untouched
     assert _summaries(tenant) == {since: (2, Decimal("0.20")), since + timedelta(days=1): (1, Decimal("0.10"))}
     assert _summaries(other_tenant) == {since: (1, Decimal("0.10"))}
+
+
+@pytest.mark.django_db
+def test_rollup_costs_command_catches_up_one_tenant_and_leaves_the_others_alone(tenant, other_tenant):
+    # given: both tenants were last summarised five days ago, with spend every day since
+    today = timezone.now().date()
+    days = [today - timedelta(days=n) for n in range(5, 0, -1)]
+    for t in (tenant, other_tenant):
+        _summary(t, days[0], 1, "0.10")
+        for day in days:
+            _spend(t, "0.10", day)
+    out = io.StringIO()
+    # when: the default (hourly) catch-up runs for Alpha only
+    call_command("rollup_costs", "--tenant", tenant.slug, stdout=out)
+    # then: Alpha is caught up from its own latest day, Bravo is untouched
+    assert _summaries(tenant) == {day: (1, Decimal("0.10")) for day in days}
+    assert _summaries(other_tenant) == {days[0]: (1, Decimal("0.10"))}
+    assert f"Caught up tenant alpha from {days[0]} (1 tenant(s) behind yesterday): 5 summary rows." in out.getvalue()
 
 
 @pytest.mark.django_db

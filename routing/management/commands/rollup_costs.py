@@ -8,8 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from routing.rollups import cost_summaries_catch_up_days, cost_summaries_rebuild
+from routing.rollups import cost_summaries_catch_up, cost_summaries_rebuild
 from supportai.management.options import tenant_by_slug
+from supportai.models import Tenant
 
 MAX_SINCE_DAYS = 366
 BAD_DATE = "--{option} must be a date as YYYY-MM-DD; got {value!r}"
@@ -19,8 +20,9 @@ TOO_FAR_BACK = "--since {value} is more than {limit} days ago; rebuild older day
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the daily cost summaries (UTC days): by default what the hourly task does (every day since "
-        "the latest summarised one, at most 31 back), or one --day, or every day --since a date up to today."
+        "Rebuild the daily cost summaries (UTC days): by default what the hourly task does (yesterday, today "
+        "and each tenant's days since its own latest summarised one, at most 31 back), or one --day, or every "
+        "day --since a date up to today."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,21 +33,34 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant = tenant_by_slug(options["tenant"]) if options["tenant"] else None
-        days = _days(since=options["since"], day=options["day"], today=timezone.now().date())
+        today = timezone.now().date()
+        if options["day"] is not None:
+            self._rebuild([_past_date("day", options["day"], today)], tenant=tenant)
+        elif options["since"] is not None:
+            self._rebuild(_days_since(options["since"], today), tenant=tenant)
+        else:
+            caught_up = cost_summaries_catch_up(today=today, tenant=tenant)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Caught up {_scope(tenant)} from {caught_up.first_day} "
+                    f"({caught_up.tenants_behind} tenant(s) behind yesterday): {caught_up.rows} summary rows."
+                )
+            )
+
+    def _rebuild(self, days: list[date], *, tenant: Tenant | None) -> None:
         total = 0
         for day in days:
             written = cost_summaries_rebuild(day=day, tenant=tenant)
             total += written
             self.stdout.write(f"{day}: {written} summary rows")
-        scope = f"tenant {tenant.slug}" if tenant else "all tenants"
-        self.stdout.write(self.style.SUCCESS(f"Rebuilt {len(days)} days for {scope}: {total} summary rows."))
+        self.stdout.write(self.style.SUCCESS(f"Rebuilt {len(days)} days for {_scope(tenant)}: {total} summary rows."))
 
 
-def _days(*, since: str | None, day: str | None, today: date) -> list[date]:
-    if day is not None:
-        return [_past_date("day", day, today)]
-    if since is None:
-        return cost_summaries_catch_up_days(today=today)
+def _scope(tenant: Tenant | None) -> str:
+    return f"tenant {tenant.slug}" if tenant else "all tenants"
+
+
+def _days_since(since: str, today: date) -> list[date]:
     first = _past_date("since", since, today)
     if (today - first).days > MAX_SINCE_DAYS:
         raise CommandError(TOO_FAR_BACK.format(value=first, limit=MAX_SINCE_DAYS))
