@@ -165,7 +165,8 @@ class Router:
                         if attempt.streamed:  # the customer has seen part of this answer
                             yield self._interrupted(candidate, attempt, calls, waited[0], phrases)
                             return
-                        delay = self._backoff(attempt_number)
+                        # Never sooner than the vendor asked: a retry before then is refused again.
+                        delay = max(self._backoff(attempt_number), error.retry_after or 0.0)
                         last_try = attempt_number + 1 == self.policy.attempts_per_provider
                         if not error.retryable or last_try or self.clock() + delay >= deadline:
                             break

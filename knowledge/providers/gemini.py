@@ -21,29 +21,19 @@ from knowledge.providers.remote import (
     wait_s,
 )
 from supportai.env import env_str
-
-RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
-
-
-def _error_details(exc: errors.APIError) -> list[dict[str, object]]:
-    """The ``details`` of Google's error body (``{"error": {..., "details": [...]}}``), the objects only."""
-    error = exc.details.get("error") if isinstance(exc.details, dict) else None
-    details = error.get("details") if isinstance(error, dict) else None
-    return [detail for detail in details if isinstance(detail, dict)] if isinstance(details, list) else []
+from supportai.google_errors import error_details, retry_delay_s
 
 
 def _key_refused(exc: errors.APIError) -> bool:
     """Whether the answer refuses the API key: Google says so with a 400 INVALID_ARGUMENT whose
     ``ErrorInfo`` reason is ``API_KEY_INVALID``, not with a 401."""
-    return any(detail.get("reason") == "API_KEY_INVALID" for detail in _error_details(exc))
+    return any(detail.get("reason") == "API_KEY_INVALID" for detail in error_details(exc))
 
 
-def _retry_delay_s(exc: errors.APIError) -> float | None:
-    """The wait a 429 asks for: Google sends no ``Retry-After`` header but a ``RetryInfo`` detail
-    whose ``retryDelay`` is a Duration in seconds (``"37s"``, ``"37.5s"``); None without one."""
-    delays = (detail.get("retryDelay") for detail in _error_details(exc) if detail.get("@type") == RETRY_INFO)
-    delay = next(delays, None)
-    return wait_s(delay.removesuffix("s")) if isinstance(delay, str) and delay.endswith("s") else None
+def _retry_after_s(exc: errors.APIError) -> float | None:
+    """The wait Google's ``RetryInfo`` asks for, no longer than any ``Retry-After`` is waited."""
+    delay = retry_delay_s(exc)
+    return None if delay is None else wait_s(delay)
 
 
 class GeminiEmbeddingProvider:
@@ -73,7 +63,7 @@ class GeminiEmbeddingProvider:
                 headers = getattr(exc.response, "headers", None)
                 kind = ProviderErrorKind.AUTH if _key_refused(exc) else None
                 raise status_error(
-                    "Gemini embeddings", exc.code, exc.message, headers, kind=kind, retry_after=_retry_delay_s(exc)
+                    "Gemini embeddings", exc.code, exc.message, headers, kind=kind, retry_after=_retry_after_s(exc)
                 ) from exc
             except MALFORMED_ERRORS as exc:  # a body the SDK could not parse (a proxy's page)
                 raise malformed("Gemini embeddings", exc) from exc

@@ -71,9 +71,9 @@ def status_kind(status: int | None) -> ProviderErrorKind:
 MAX_RETRY_AFTER_S = 600.0
 
 
-def wait_s(value: str) -> float | None:
-    """A wait an answer asks for, given as a number of seconds, at most ``MAX_RETRY_AFTER_S``; None
-    when it is not a number of seconds."""
+def wait_s(value: str | float) -> float | None:
+    """A wait an answer asks for, given as a number of seconds (or its text), at most
+    ``MAX_RETRY_AFTER_S``; None when it is not a number of seconds."""
     try:
         seconds = float(value)
     except ValueError:

@@ -119,14 +119,24 @@ StreamEvent = TextChunk | ToolCallEvent | Finish
 
 
 class ProviderError(Exception):
-    """A provider call failed. ``retryable``: rate limits, 5xx, overload, timeouts, cut streams."""
+    """A provider call failed. ``retryable``: rate limits, 5xx, overload, timeouts, cut streams;
+    ``retry_after``: the seconds the vendor asked us to wait before trying it again, if it said."""
 
-    def __init__(self, message: str, *, retryable: bool, status: int | None = None, timed_out: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        timed_out: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.status = status
         self.timed_out = timed_out  # the vendor may have read the prompt: its usage is estimated
+        self.retry_after = retry_after
 
 
 class Provider(Protocol):
@@ -142,9 +152,12 @@ class Provider(Protocol):
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
 
-def error_for_status(vendor: str, status: int, detail: str) -> ProviderError:
+def error_for_status(vendor: str, status: int, detail: str, *, retry_after: float | None = None) -> ProviderError:
     return ProviderError(
-        f"{vendor} answered HTTP {status}: {detail[:200]}", retryable=status in RETRYABLE_STATUSES, status=status
+        f"{vendor} answered HTTP {status}: {detail[:200]}",
+        retryable=status in RETRYABLE_STATUSES,
+        status=status,
+        retry_after=retry_after,
     )
 
 

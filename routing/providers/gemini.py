@@ -8,7 +8,8 @@ cache then holds the system instruction and the tools, and the system blocks it 
 the head of the contents. Cached tokens come back as ``cached_content_token_count`` (subtracted from
 input so each is priced once); a cache's creation tokens are added to ``cache_write_tokens`` of the next
 call of its family to finish. A cache that cannot be created or has gone away never fails or delays the
-call: it goes uncached. SDK retries stay off (no ``retry_options``): the router owns retries.
+call: it goes uncached. SDK retries stay off (no ``retry_options``): the router owns retries, and is
+told the wait a 429 asks for (Google's ``RetryInfo``, not a ``Retry-After`` header) as ``retry_after``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from routing.providers.base import (
     tool_arguments,
 )
 from routing.providers.gemini_cache import CacheRegistry, CreatedCache, Sighting
+from supportai.google_errors import retry_delay_s
 
 VENDOR = "gemini"
 
@@ -234,7 +236,7 @@ class GeminiProvider(KeyedProvider):
             message = exc.message or str(exc)
             if cache is not None and not started and gemini_cache.is_stale_cache_error(exc.code, message):
                 raise _StaleCache(message) from exc
-            raise error_for_status(VENDOR, exc.code or 0, message) from exc
+            raise error_for_status(VENDOR, exc.code or 0, message, retry_after=retry_delay_s(exc)) from exc
         except Exception as exc:  # httpx/httpx2 transport errors: timeouts, resets, a cut stream
             if type(exc).__name__ in {
                 "ReadTimeout",

@@ -11,6 +11,7 @@ from routing.contracts import ToolCall, ToolResult, ToolRound, ToolSpec
 from routing.providers.base import (
     ChatMessage,
     Finish,
+    Provider,
     ProviderError,
     ProviderRequest,
     SystemBlock,
@@ -20,7 +21,7 @@ from routing.providers.base import (
 from routing.providers.fake import Script, ScriptedProvider
 from routing.providers.gemini import GeminiProvider
 from routing.router import RouteResult
-from routing.tests.factories import make_router
+from routing.tests.factories import FakeClock, make_router
 from routing.tests.http_fake import Reply, gemini_call, gemini_chunk, gemini_thought, json_reply, sse
 
 TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
@@ -117,6 +118,96 @@ async def test_gemini_http_errors_map_to_provider_errors(vendor, status, state, 
 
     assert (caught.value.status, caught.value.retryable) == (status, retryable)
     assert len(vendor.seen) == 1  # no SDK retries
+
+
+def _rate_limited(retry_delay: str) -> Reply:
+    """Google's 429 as the Gemini API sends it: no Retry-After header, the wait in a ``RetryInfo``
+    detail of the body (a Duration), next to the quota that ran out."""
+    details = [
+        {
+            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+            "violations": [
+                {
+                    "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                    "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                    "quotaDimensions": {"location": "global", "model": "gemini-2.0-flash"},
+                    "quotaValue": "15",
+                }
+            ],
+        },
+        {
+            "@type": "type.googleapis.com/google.rpc.Help",
+            "links": [{"url": "https://ai.google.dev/gemini-api/docs/rate-limits"}],
+        },
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay},
+    ]
+    message = (
+        f"You exceeded your current quota, please check your plan and billing details. Please retry in {retry_delay}."
+    )
+    return json_reply(
+        429, {"error": {"code": 429, "message": message, "status": "RESOURCE_EXHAUSTED", "details": details}}
+    )
+
+
+@pytest.mark.parametrize(("retry_delay", "wait"), [("37s", 37.0), ("1.5s", 1.5), ("soon", None)])
+@pytest.mark.asyncio
+async def test_gemini_rate_limit_carries_the_wait_retry_info_asks_for(vendor, retry_delay, wait):
+    vendor.replies.append(_rate_limited(retry_delay))
+
+    with pytest.raises(ProviderError) as caught:
+        await _events(vendor)
+
+    assert (caught.value.status, caught.value.retryable, caught.value.retry_after) == (429, True, wait)
+
+
+def _tiers_gemini_then_openai(vendor) -> tuple[tuple[TierConfig, TierConfig], dict[str, Provider]]:
+    tiers = (TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512), TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768))
+    providers: dict[str, Provider] = {
+        "gemini": GeminiProvider(api_key="gem-test", base_url=vendor.url),
+        "openai": ScriptedProvider("openai", (Script(deltas=("Open 7-9.",), confidence=0.9),)),
+    }
+    return tiers, providers
+
+
+def _build(tier: TierConfig) -> ProviderRequest:
+    return replace(BASE, model=tier.model, temperature=tier.temperature, max_tokens=tier.max_tokens)
+
+
+@pytest.mark.asyncio
+async def test_router_waits_what_gemini_retry_info_asks_before_retrying(vendor):
+    # given: Gemini, the only tier, rate-limits the first call asking for 1.5 s (more than the
+    # router's own backoff)
+    vendor.replies.append(_rate_limited("1.5s"))
+    vendor.replies.append(Reply(body=sse([_chunk([{"text": "Open 7-9."}], finish="STOP", usage=FINAL_USAGE)])))
+    tiers, providers = _tiers_gemini_then_openai(vendor)
+    clock = FakeClock()
+    router = make_router(providers, clock=clock)
+    # when
+    events = [event async for event in router.route(tiers[:1], _build)]
+    # then: it waited the 1.5 s, and Gemini answered the retry
+    assert clock.slept == [1.5]
+    result = events[-1]
+    assert isinstance(result, RouteResult)
+    assert (result.tier, len(vendor.seen)) == (1, 2)
+    assert result.text.startswith("Open 7-9.")
+    assert (len(result.calls), result.calls[0].outcome) == (2, "error")
+
+
+@pytest.mark.asyncio
+async def test_router_moves_on_when_gemini_asks_to_wait_past_the_turn_deadline(vendor):
+    # given: Gemini asks for 37 s, longer than the turn's 20 s deadline
+    vendor.replies.append(_rate_limited("37s"))
+    tiers, providers = _tiers_gemini_then_openai(vendor)
+    clock = FakeClock()
+    router = make_router(providers, clock=clock)
+    # when
+    events = [event async for event in router.route(tiers, _build)]
+    # then: no retry that Google would refuse again, no waiting: the next tier answers at once
+    assert clock.slept == []
+    assert len(vendor.seen) == 1
+    assert isinstance(events[-1], RouteResult)
+    assert (events[-1].tier, events[-1].outcome) == (2, "success")
+    assert events[-1].calls[0].error.startswith("gemini answered HTTP 429: You exceeded your current quota")
 
 
 @pytest.mark.asyncio
