@@ -32,7 +32,7 @@ from escalations.selectors import (
     policy_for,
     service_hours_for,
     unanswered_question,
-    waiting_positions,
+    waiting_position,
 )
 from escalations.services import (
     EscalationError,
@@ -216,6 +216,6 @@ def resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[st
             email=escalation.contact_email,
         )
     else:
-        position = waiting_positions(tenant=tenant).get(escalation.pk)
+        position = waiting_position(tenant=tenant, escalation=escalation)
         text = messages.already_waiting(team=policy_for(tenant=tenant).team_name, position=position)
     return [customer_frame(escalation, status=escalation.status, message=text, position=position)]

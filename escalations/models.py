@@ -120,6 +120,13 @@ class Escalation(TenantScopedModel):
         indexes = [
             models.Index(fields=["tenant", "status"]),
             models.Index(fields=["tenant", "-created_at"]),
+            # The waiting line in queue order (selectors.QueueKey): a place in line is a COUNT of the
+            # index entries ahead, and only the rows behind a change are read to tell them theirs.
+            models.Index(
+                fields=["tenant", "priority", "sla_due_at", "created_at", "id"],
+                condition=models.Q(status="pending", mode="live"),
+                name="escalation_waiting_line",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from django.contrib.auth.models import User
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from chat.models import Conversation, Message, MessageRole
 from escalations.hours import ServiceHours
@@ -17,6 +20,7 @@ from escalations.models import (
     EscalationPolicy,
     Mode,
     NotificationDelivery,
+    Priority,
     Status,
 )
 from supportai.memo import TenantMemo
@@ -73,26 +77,89 @@ _PRIORITY_ORDER = Case(
 )
 
 
+def _in_queue_order(escalations: QuerySet[Escalation]) -> QuerySet[Escalation]:
+    """Most urgent first: priority, then SLA due time, then age (``QueueKey`` compares the same way)."""
+    ranked = escalations.annotate(priority_rank=_PRIORITY_ORDER)
+    return ranked.order_by("priority_rank", "sla_due_at", "created_at", "pk")
+
+
 def escalation_queue(*, tenant: Tenant) -> QuerySet[Escalation]:
-    """Open escalations, most urgent first: priority, then SLA due time, then age."""
-    return (
+    """Open escalations in queue order."""
+    return _in_queue_order(
         Escalation.objects.for_tenant(tenant)
         .exclude(status=Status.RESOLVED)
         .select_related("assigned_to", "conversation", "end_user")
-        .annotate(priority_rank=_PRIORITY_ORDER)
-        .order_by("priority_rank", "sla_due_at", "created_at", "pk")
     )
 
 
-def waiting_escalations(*, tenant: Tenant) -> QuerySet[Escalation]:
-    """Live escalations nobody has picked up yet, in queue order (their place in line is their index + 1)."""
-    return escalation_queue(tenant=tenant).filter(status=Status.PENDING, mode=Mode.LIVE)
+def _waiting(tenant: Tenant) -> QuerySet[Escalation]:
+    """The waiting line: live escalations nobody has picked up yet (partial index ``escalation_waiting_line``)."""
+    return Escalation.objects.for_tenant(tenant).filter(status=Status.PENDING, mode=Mode.LIVE)
 
 
-def waiting_positions(*, tenant: Tenant) -> dict[int, int]:
-    """Escalation id → 1-based place among live escalations nobody has picked up yet."""
-    waiting = waiting_escalations(tenant=tenant).values_list("pk", flat=True)
-    return {pk: position for position, pk in enumerate(waiting, start=1)}
+@dataclass(frozen=True)
+class QueueKey:
+    """Where an escalation stands in queue order: priority, then SLA due time, then age, then id."""
+
+    priority: str
+    sla_due_at: datetime
+    created_at: datetime
+    pk: int
+
+    @classmethod
+    def of(cls, escalation: Escalation) -> QueueKey:
+        return cls(escalation.priority, escalation.sla_due_at, escalation.created_at, escalation.pk)
+
+    def ahead(self) -> Q:
+        """Rows before this place in queue order."""
+        return self._beyond(more_urgent=True, compare="lt")
+
+    def behind(self) -> Q:
+        """Rows after this place in queue order."""
+        return self._beyond(more_urgent=False, compare="gt")
+
+    def _beyond(self, *, more_urgent: bool, compare: Literal["lt", "gt"]) -> Q:
+        # Spelled out column by column (not a CASE rank) so each branch is a range of the index.
+        rank = PRIORITY_RANK[Priority(self.priority)]
+        other = [p for p, r in PRIORITY_RANK.items() if (r < rank if more_urgent else r > rank)]
+        same = Q(priority=self.priority)
+        return (
+            Q(priority__in=other)
+            | same & Q(**{f"sla_due_at__{compare}": self.sla_due_at})
+            | same & Q(sla_due_at=self.sla_due_at, **{f"created_at__{compare}": self.created_at})
+            | same & Q(sla_due_at=self.sla_due_at, created_at=self.created_at, **{f"pk__{compare}": self.pk})
+        )
+
+
+@dataclass(frozen=True)
+class Place:
+    key: QueueKey
+    position: int
+
+
+def waiting_place(*, tenant: Tenant, escalation: Escalation) -> Place | None:
+    """The escalation's place in the waiting line (1-based), or None when it is not waiting.
+
+    One COUNT of the rows ahead of it, through the line's index: the rows themselves are not read.
+    """
+    if escalation.tenant_id != tenant.pk or escalation.status != Status.PENDING or escalation.mode != Mode.LIVE:
+        return None
+    key = QueueKey.of(escalation)
+    return Place(key, _waiting(tenant).filter(key.ahead()).count() + 1)
+
+
+def waiting_position(*, tenant: Tenant, escalation: Escalation) -> int | None:
+    place = waiting_place(tenant=tenant, escalation=escalation)
+    return None if place is None else place.position
+
+
+def waiting_between(*, tenant: Tenant, after: QueueKey, before: QueueKey | None = None) -> QuerySet[Escalation]:
+    """The waiting line after ``after`` (and before ``before``), in queue order: the customers whose
+    place changes when one escalation joins or moves up to ``after``, or leaves the line from there."""
+    rows = _waiting(tenant).filter(after.behind())
+    if before is not None:
+        rows = rows.filter(before.ahead())
+    return _in_queue_order(rows)
 
 
 def escalation_get(*, tenant: Tenant, pk: int) -> Escalation | None:

@@ -9,7 +9,7 @@ caller sends after commit; notifications are enqueued with ``transaction.on_comm
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -34,11 +34,13 @@ from escalations.models import (
 )
 from escalations.realtime import Publication, queue_changed, to_customer
 from escalations.selectors import (
+    Place,
+    QueueKey,
     policy_for,
     service_hours_for,
     ticket_went_out,
-    waiting_escalations,
-    waiting_positions,
+    waiting_between,
+    waiting_place,
 )
 from escalations.summary import conversation_summary
 from escalations.triggers import ReasonCode, TriggerHit
@@ -118,14 +120,14 @@ def frame_publication(escalation: Escalation, frame: dict[str, Any]) -> Publicat
 
 
 def position_updates(
-    tenant: Tenant, *, skip: int | None = None, before: Mapping[int, int] | None = None
+    tenant: Tenant, *, after: QueueKey, first: int, before: QueueKey | None = None
 ) -> list[Publication]:
-    """Tell every waiting customer their new place in line (given ``before``, only those whose place changed)."""
+    """Tell the customers waiting after ``after`` (and before ``before``) their new place, ``first`` for the
+    next one: they moved back one (an escalation joined or moved up to ``after``) or up one (it left the
+    line from there). Nobody else's place changed, so nobody else is read or told."""
     team = policy_for(tenant=tenant).team_name
     updates = []
-    for position, escalation in enumerate(waiting_escalations(tenant=tenant), start=1):
-        if escalation.pk == skip or (before is not None and before.get(escalation.pk) == position):
-            continue
+    for position, escalation in enumerate(waiting_between(tenant=tenant, after=after, before=before), start=first):
         frame = customer_frame(
             escalation,
             status="pending",
@@ -134,6 +136,19 @@ def position_updates(
         )
         updates.append(frame_publication(escalation, frame))
     return updates
+
+
+def line_joined(tenant: Tenant, place: Place | None, *, moved_from: QueueKey | None = None) -> list[Publication]:
+    """Position updates once an escalation joined the line at ``place`` (None: it is not waiting), or moved
+    up there from ``moved_from``: those it went ahead of are one place further back."""
+    if place is None or place.key == moved_from:
+        return []
+    return position_updates(tenant, after=place.key, first=place.position + 1, before=moved_from)
+
+
+def line_left(tenant: Tenant, place: Place | None) -> list[Publication]:
+    """Position updates once the escalation that stood at ``place`` (None: it was not waiting) left the line."""
+    return [] if place is None else position_updates(tenant, after=place.key, first=place.position)
 
 
 def _ticket_follow_up(*, tenant: Tenant, escalation: Escalation) -> None:
@@ -206,9 +221,8 @@ def escalation_raise(
     hours = service_hours_for(tenant=tenant, policy=policy)
     existing = Escalation.objects.for_tenant(tenant).filter(conversation=conversation).exclude(status=Status.RESOLVED)
     escalation = existing.select_for_update().first()
-    before = waiting_positions(tenant=tenant)  # who gets a new place in line once this one is in or moved up
     if escalation is not None:
-        old_priority, had_email = escalation.priority, bool(escalation.contact_email)
+        old_priority, had_email, old_key = escalation.priority, bool(escalation.contact_email), QueueKey.of(escalation)
         _merge(escalation, hits, reason, email, phone)
         new_priority = priority_for(escalation.reason_codes)
         if PRIORITY_RANK[Priority(new_priority)] < PRIORITY_RANK[Priority(old_priority)]:
@@ -219,10 +233,11 @@ def escalation_raise(
         record_event(escalation, EventKind.UPDATED, from_status=escalation.status, codes=[h.code.value for h in hits])
         if not had_email:
             _ticket_follow_up(tenant=tenant, escalation=escalation)
-        position = waiting_positions(tenant=tenant).get(escalation.pk)
+        place = waiting_place(tenant=tenant, escalation=escalation)
+        position = None if place is None else place.position
         text = messages.already_waiting(team=policy.team_name, position=position)
         frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
-        moved = position_updates(tenant, skip=escalation.pk, before=before)
+        moved = line_joined(tenant, place, moved_from=old_key)
         return Raised(escalation, False, frame, [queue_changed(tenant.pk, escalation.pk), *moved])
     customer_key = str(conversation.end_user_id or f"c{conversation.pk}")
     if not escalation_allowed(tenant_id=tenant.pk, ip=ip, customer_key=customer_key):
@@ -240,10 +255,12 @@ def escalation_raise(
     record_event(escalation, EventKind.CREATED, codes=escalation.reason_codes, mode=escalation.mode)
     if escalation.mode == Mode.LIVE:
         Conversation.objects.filter(pk=conversation.pk).update(status=ConversationStatus.ESCALATED)
-        position = waiting_positions(tenant=tenant).get(escalation.pk)
+        place = waiting_place(tenant=tenant, escalation=escalation)
+        position = None if place is None else place.position
         text = messages.live_handoff(team=policy.team_name, position=position)
+        moved = line_joined(tenant, place)
     else:
-        position = None
+        position, moved = None, []
         text = messages.ticket_handoff(
             team=policy.team_name, reply_by=escalation.sla_due_at, hours=hours, email=escalation.contact_email
         )
@@ -251,7 +268,6 @@ def escalation_raise(
 
     notify_escalation_created(escalation)
     frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
-    moved = position_updates(tenant, skip=escalation.pk, before=before) if position else []
     return Raised(escalation, True, frame, [queue_changed(tenant.pk, escalation.pk), *moved])
 
 

@@ -16,7 +16,7 @@ from chat.models import Conversation, ConversationStatus, Message, MessageRole
 from escalations import messages
 from escalations.models import Escalation, EventKind, Resolution, Status
 from escalations.realtime import Publication, queue_changed, to_customer
-from escalations.selectors import unanswered_question
+from escalations.selectors import unanswered_question, waiting_place
 from escalations.services import (
     CLAIMED_BY_OTHER,
     EMPTY_REPLY,
@@ -27,7 +27,7 @@ from escalations.services import (
     EscalationError,
     customer_frame,
     frame_publication,
-    position_updates,
+    line_left,
     record_event,
 )
 from escalations.watch import message_publication
@@ -88,8 +88,9 @@ def escalation_claim(*, tenant: Tenant, escalation_id: int, actor: User) -> list
         return []
     if escalation.assigned_to_id is not None:
         raise CLAIMED_BY_OTHER
+    place = waiting_place(tenant=tenant, escalation=escalation)
     _acknowledge(escalation, agent=actor, actor=actor, kind=EventKind.CLAIMED)
-    return [*_joined(escalation, actor), *position_updates(tenant, skip=escalation.pk)]
+    return [*_joined(escalation, actor), *line_left(tenant, place)]
 
 
 @transaction.atomic
@@ -106,8 +107,9 @@ def escalation_assign(*, tenant: Tenant, escalation_id: int, actor: User, assign
         return []
     if holder is not None and holder != actor.pk and membership.role not in MANAGER_ROLES:
         raise CLAIMED_BY_OTHER
+    place = waiting_place(tenant=tenant, escalation=escalation)
     _acknowledge(escalation, agent=assignee, actor=actor, kind=EventKind.ASSIGNED)
-    return [*_joined(escalation, assignee), *position_updates(tenant, skip=escalation.pk)]
+    return [*_joined(escalation, assignee), *line_left(tenant, place)]
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,9 @@ def agent_reply(*, tenant: Tenant, escalation_id: int, actor: User, text: str) -
         raise CLAIMED_BY_OTHER
     publications: list[Publication] = []
     if escalation.assigned_to_id is None:
+        place = waiting_place(tenant=tenant, escalation=escalation)
         _acknowledge(escalation, agent=actor, actor=actor, kind=EventKind.CLAIMED)
-        publications += [*_joined(escalation, actor), *position_updates(tenant, skip=escalation.pk)]
+        publications += [*_joined(escalation, actor), *line_left(tenant, place)]
     message = Message.objects.create(
         tenant=tenant, conversation_id=escalation.conversation_id, role=MessageRole.AGENT, text=text, agent=actor
     )
@@ -149,7 +152,7 @@ def _close(
 ) -> tuple[Escalation, list[Publication]]:
     _require_staff(tenant=tenant, actor=actor)
     escalation = _locked(tenant=tenant, escalation_id=escalation_id)
-    before = escalation.status
+    before, place = escalation.status, waiting_place(tenant=tenant, escalation=escalation)
     escalation.status = Status.RESOLVED
     escalation.resolution = resolution
     escalation.resolution_notes = storable_text(notes).strip()[:5000]
@@ -174,7 +177,7 @@ def _close(
     publications = [
         closed,
         queue_changed(tenant.pk, escalation.pk),
-        *position_updates(tenant),
+        *line_left(tenant, place),
     ]
     return escalation, publications
 

@@ -1,0 +1,179 @@
+"""Places in line stay cheap however long the line is: a raise or a claim counts the escalations ahead
+through the waiting line's index and reads only the rows whose place changed, and those customers are
+told their new place (docs/websocket-protocol.md, ``position``: re-sent whenever it changes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from escalations.models import Escalation, Mode, Priority, Status
+from escalations.realtime import Publication
+from escalations.selectors import escalation_queue, waiting_position
+from escalations.services import escalation_raise
+from escalations.staff import escalation_assign, escalation_claim
+from escalations.tests.conftest import ALWAYS, set_hours
+from escalations.tests.factories import ConversationFactory, EscalationFactory
+from escalations.triggers import ReasonCode, TriggerHit
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+HUMAN = TriggerHit(ReasonCode.HUMAN_REQUEST, "talk to a human")
+SECURITY = TriggerHit(ReasonCode.SECURITY, "my account was hacked")
+ESCALATION_TABLE = '"escalations_escalation"'
+
+
+@pytest.fixture(autouse=True)
+def _open_and_unlimited(tenant: Tenant, other_tenant: Tenant) -> None:
+    cache.clear()  # the per-tenant raise limits
+    set_hours(tenant, ALWAYS)
+    set_hours(other_tenant, ALWAYS)
+
+
+def waiting(tenant: Tenant, count: int, *, priority: str, due_in: timedelta) -> list[Escalation]:
+    return list(
+        EscalationFactory.create_batch(
+            count, conversation__tenant=tenant, priority=priority, sla_due_at=timezone.now() + due_in
+        )
+    )
+
+
+def line(tenant: Tenant) -> dict[int, int]:
+    """Conversation id → place in line, counted afresh over the whole line (the reference)."""
+    rows = escalation_queue(tenant=tenant).filter(status=Status.PENDING, mode=Mode.LIVE)
+    return {row.conversation_id: place for place, row in enumerate(rows, start=1)}
+
+
+def told(publications: list[Publication]) -> dict[int, int]:
+    """Conversation id → the place each customer was told by these publications."""
+    prefix = "chat.conversation."
+    return {
+        int(p.group.removeprefix(prefix)): p.event["frame"]["position"]
+        for p in publications
+        if p.group.startswith(prefix) and p.event["type"] == "escalation.status" and p.event["frame"]["position"]
+    }
+
+
+@contextmanager
+def escalation_rows_read() -> Iterator[list[int]]:
+    """The number of escalation rows each query sent back (a COUNT sends one)."""
+    counts: list[int] = []
+
+    def count_rows(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        result = execute(sql, params, many, context)
+        if sql.lstrip().startswith("SELECT") and f"FROM {ESCALATION_TABLE}" in sql:
+            counts.append(context["cursor"].rowcount)
+        return result
+
+    with connection.execute_wrapper(count_rows):
+        yield counts
+
+
+def test_a_raise_at_the_back_of_a_long_line_reads_none_of_it(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given a long line, and another tenant's line
+    ahead = waiting(tenant, 120, priority=Priority.MEDIUM, due_in=timedelta(minutes=5))
+    waiting(other_tenant, 30, priority=Priority.HIGH, due_in=timedelta(minutes=1))
+    conversation = ConversationFactory.create(tenant=tenant)
+    # when a customer asks for a person and joins at the back
+    with CaptureQueriesContext(connection) as queries, escalation_rows_read() as rows:
+        raised = escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    # then their place counts only this tenant's line, nobody ahead is told anything,
+    # and no query read the line row by row
+    assert raised.frame["position"] == len(ahead) + 1 == line(tenant)[conversation.pk]
+    assert told(raised.publications) == {}
+    assert sum(rows) < 10, rows
+    assert len(queries) <= 20
+
+
+def test_a_raise_ahead_of_part_of_the_line_tells_and_reads_only_those_it_overtakes(tenant: Tenant) -> None:
+    # given more urgent customers due sooner, then urgent ones due later, then the rest
+    first = waiting(tenant, 20, priority=Priority.HIGH, due_in=timedelta(minutes=1))
+    behind = waiting(tenant, 20, priority=Priority.HIGH, due_in=timedelta(hours=2))
+    behind += waiting(tenant, 40, priority=Priority.MEDIUM, due_in=timedelta(minutes=1))
+    conversation = ConversationFactory.create(tenant=tenant)
+    # when a security escalation (due in 15 minutes) joins
+    with escalation_rows_read() as rows:
+        raised = escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[SECURITY])
+    # then it is behind the first ones, and exactly the customers it went ahead of are told their new place
+    places = line(tenant)
+    assert raised.frame["position"] == len(first) + 1 == places[conversation.pk]
+    assert told(raised.publications) == {e.conversation_id: places[e.conversation_id] for e in behind}
+    assert sum(rows) < len(behind) + 10, rows
+
+
+def test_a_reprioritised_raise_tells_only_those_between_its_old_and_new_place(tenant: Tenant) -> None:
+    # given a line of twenty, the customer tenth in line
+    escalations = [
+        EscalationFactory.create(conversation__tenant=tenant, sla_due_at=timezone.now() + timedelta(minutes=30 + i))
+        for i in range(20)
+    ]
+    moving = escalations[9]
+    # when their escalation becomes urgent (a security problem)
+    with escalation_rows_read() as rows:
+        raised = escalation_raise(tenant=tenant, conversation_id=moving.conversation_id, hits=[SECURITY])
+    # then they are first, and only the nine they overtook are told they moved back one place
+    places = line(tenant)
+    assert raised.frame["position"] == 1 == places[moving.conversation_id]
+    assert told(raised.publications) == {e.conversation_id: places[e.conversation_id] for e in escalations[:9]}
+    assert {places[e.conversation_id] for e in escalations[:9]} == set(range(2, 11))
+    assert sum(rows) < 9 + 10, rows
+
+
+def test_a_claim_tells_and_reads_only_those_behind_the_claimed_customer(tenant: Tenant, agent: User) -> None:
+    # given a line of thirty
+    escalations = [
+        EscalationFactory.create(conversation__tenant=tenant, sla_due_at=timezone.now() + timedelta(minutes=30 + i))
+        for i in range(30)
+    ]
+    # when an agent claims the twentieth
+    with escalation_rows_read() as rows:
+        publications = escalation_claim(tenant=tenant, escalation_id=escalations[19].pk, actor=agent)
+    # then the ten behind move up one place and are told so; those ahead hear nothing
+    places = line(tenant)
+    assert told(publications) == {e.conversation_id: places[e.conversation_id] for e in escalations[20:]}
+    assert {places[e.conversation_id] for e in escalations[20:]} == set(range(20, 30))
+    assert sum(rows) < 10 + 10, rows
+
+
+def test_claiming_a_claimed_or_ticket_escalation_moves_nobody(tenant: Tenant, agent: User, owner: User) -> None:
+    line_ = waiting(tenant, 3, priority=Priority.MEDIUM, due_in=timedelta(minutes=5))
+    ticket = EscalationFactory.create(conversation__tenant=tenant, mode=Mode.TICKET)
+    escalation_claim(tenant=tenant, escalation_id=line_[0].pk, actor=agent)
+    assert told(escalation_claim(tenant=tenant, escalation_id=ticket.pk, actor=agent)) == {}
+    assert told(escalation_assign(tenant=tenant, escalation_id=line_[0].pk, actor=owner, assignee=owner)) == {}
+
+
+def test_a_place_is_counted_in_its_own_tenant_only(tenant: Tenant, other_tenant: Tenant) -> None:
+    ours = waiting(tenant, 2, priority=Priority.LOW, due_in=timedelta(minutes=5))
+    waiting(other_tenant, 5, priority=Priority.HIGH, due_in=timedelta(minutes=1))
+    assert [waiting_position(tenant=tenant, escalation=e) for e in ours] == [1, 2]
+    assert waiting_position(tenant=other_tenant, escalation=ours[0]) is None
+
+
+def test_a_place_in_line_is_counted_through_the_waiting_line_index(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given a line, in a table mostly of escalations not waiting (claimed, tickets, another tenant's)
+    line_ = waiting(tenant, 50, priority=Priority.MEDIUM, due_in=timedelta(minutes=5))
+    EscalationFactory.create_batch(100, conversation__tenant=tenant, status=Status.ACKNOWLEDGED)
+    EscalationFactory.create_batch(100, conversation__tenant=tenant, mode=Mode.TICKET)
+    EscalationFactory.create_batch(100, conversation__tenant=other_tenant)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {ESCALATION_TABLE}")
+    # and the query that counts who is ahead of a customer
+    with CaptureQueriesContext(connection) as run:
+        waiting_position(tenant=tenant, escalation=line_[-1])
+    (count,) = [q["sql"] for q in run.captured_queries if q["sql"].startswith("SELECT COUNT")]
+    # when PostgreSQL plans it
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {count}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # then it reads the partial index of the waiting line
+    assert "escalation_waiting_line" in plan, plan
