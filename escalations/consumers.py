@@ -11,6 +11,7 @@ tenant (``escalations.watch``). Thin: services do the work, on the database pool
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from chat.limits import SlidingWindow
 from escalations import services, staff
 from escalations.inbox import can_act, console_origin_allowed, inbox_membership, live_queue
-from escalations.limits import inbox_frames_per_connection, inbox_typing_interval
+from escalations.limits import inbox_frames_per_connection, inbox_queue_refresh_interval, inbox_typing_interval
 from escalations.realtime import Publication, inbox_group, publish
 from escalations.selectors import escalation_get, staff_member_get
 from escalations.watch import messages_after, watch_group, watchable_conversation
@@ -58,6 +59,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
     tenant: Tenant | None = None
     group: str | None = None
     watching: str | None = None
+    queue_stale = False  # a change came since the queue was last read
+    queue_refresh: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         self.frame_window = SlidingWindow(inbox_frames_per_connection())
@@ -81,6 +84,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
         await self.send_queue()
 
     async def disconnect(self, code: int) -> None:
+        if self.queue_refresh is not None:
+            self.queue_refresh.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         if self.watching:
@@ -113,7 +118,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
 
     async def send_queue(self) -> None:
         """The live queue, bounded like the page's (``inbox.QUEUE_LIMIT`` rows, the rest and the ticket
-        backlog only counted): every queue change sends it to every socket of the tenant."""
+        backlog only counted): on connect, and after queue changes (coalesced, ``inbox_changed``)."""
         assert self.tenant is not None
         queue = await db_call(live_queue)(tenant=self.tenant)
         await self.send_json(queue.frame())
@@ -224,8 +229,24 @@ class InboxConsumer(AsyncWebsocketConsumer):
     # --- events from the channel layer -------------------------------------------------------------
 
     async def inbox_changed(self, event: dict[str, Any]) -> None:
-        if await self._may_still_read():
-            await self.send_queue()
+        """Coalesced: the first change re-reads the queue at once, the changes that follow within
+        ``INBOX_QUEUE_REFRESH_MS`` are one more read after it (each read is the whole bounded queue)."""
+        self.queue_stale = True
+        if self.queue_refresh is None or self.queue_refresh.done():
+            self.queue_refresh = asyncio.create_task(self._refresh_queue())
+
+    async def _refresh_queue(self) -> None:
+        """Runs while changes keep coming; a change during a read marks the queue stale again, so the
+        last read starts after the last change arrived and the socket ends on the queue as it is."""
+        try:
+            while self.queue_stale:
+                self.queue_stale = False
+                if not await self._may_still_read():
+                    return
+                await self.send_queue()
+                await asyncio.sleep(inbox_queue_refresh_interval())
+        except Exception:
+            logger.exception("inbox queue refresh failed")
 
     async def inbox_message(self, event: dict[str, Any]) -> None:
         """A message of the watched conversation (one still queued for a conversation left is dropped)."""

@@ -2,7 +2,8 @@
 
 The seed's escalation limiter: at most ``ESCALATIONS_PER_HOUR`` per client IP and per customer; its
 counters live in the shared cache (Redis when ``REDIS_URL`` is set), so every process counts together.
-The staff inbox socket's per-connection frame limits (in memory, ``chat.limits.SlidingWindow``).
+The staff inbox socket's per-connection frame limits (in memory, ``chat.limits.SlidingWindow``) and
+how often it re-reads the queue.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ def inbox_frames_per_connection() -> int:
 def inbox_typing_interval() -> float:
     """Seconds between two ``agent.typing`` frames one inbox socket sends the customer (more are dropped)."""
     milliseconds: int = getattr(settings, "INBOX_TYPING_INTERVAL_MS", 1_000)
+    return milliseconds / 1000
+
+
+def inbox_queue_refresh_interval() -> float:
+    """Seconds between two reads of the queue one inbox socket makes for changes (a burst is coalesced)."""
+    milliseconds: int = getattr(settings, "INBOX_QUEUE_REFRESH_MS", 500)
     return milliseconds / 1000
 
 

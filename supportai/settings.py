@@ -261,6 +261,8 @@ CHAT_DELTA_INTERVAL_MS = env_int("CHAT_DELTA_INTERVAL_MS", 30, minimum=0, maximu
 INBOX_FRAMES_PER_MINUTE_PER_CONNECTION = env_int("INBOX_FRAMES_PER_MINUTE_PER_CONNECTION", 120, minimum=1)
 # At most one agent.typing per socket per interval reaches the customer; the others are dropped.
 INBOX_TYPING_INTERVAL_MS = env_int("INBOX_TYPING_INTERVAL_MS", 1_000, minimum=0, maximum=60_000)
+# A socket re-reads the queue at once for a change, then at most once per interval for the rest of a burst.
+INBOX_QUEUE_REFRESH_MS = env_int("INBOX_QUEUE_REFRESH_MS", 500, minimum=0, maximum=10_000)
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
