@@ -14,7 +14,6 @@ from chat.models import Conversation, Message, MessageRole
 from escalations.hours import ServiceHours
 from escalations.models import (
     PRIORITY_RANK,
-    Channel,
     DeliveryStatus,
     Escalation,
     EscalationPolicy,
@@ -198,21 +197,23 @@ def unanswered_question(*, tenant: Tenant, conversation_id: int) -> Message | No
 _UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
 
 
-def ticket_went_out(*, tenant: Tenant, escalation: Escalation) -> bool:
-    """True when the escalation's ticket was sent, or an attempt at it started (being sent now, or sent
-    before it failed or its worker died), with what the escalation said then.
+def channels_that_went_out(*, tenant: Tenant, escalation: Escalation) -> set[str]:
+    """The channels whose notification of the escalation was sent, or an attempt at it started (being
+    sent now, or sent before it failed or its worker died), with what the escalation said then.
 
-    Only a ticket no attempt has started yet reads the escalation afresh when sent. The rows are read
-    under their lock, so an attempt taking its lease now is waited for: either it leased first (and is
-    counted), or it reads the escalation after this transaction commits. The lock comes before the
+    Only a notification no attempt has started yet reads the escalation afresh when sent. The rows are
+    read under their lock, so an attempt taking its lease now is waited for: either it leased first (and
+    is counted), or it reads the escalation after this transaction commits. The lock comes before the
     status test: a row filtered out on its old version would not be waited for. Call inside a transaction.
     """
-    tickets = (
+    deliveries = (
         NotificationDelivery.objects.for_tenant(tenant)
         .select_for_update()
-        .filter(escalation=escalation, channel=Channel.TICKET)
-        .values_list("status", "attempts")
+        .filter(escalation=escalation)
+        .values_list("channel", "status", "attempts")
     )
-    return any(
-        status == DeliveryStatus.SENT or (status in _UNFINISHED and attempts > 0) for status, attempts in tickets
-    )
+    return {
+        channel
+        for channel, status, attempts in deliveries
+        if status == DeliveryStatus.SENT or (status in _UNFINISHED and attempts > 0)
+    }

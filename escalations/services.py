@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -23,12 +22,10 @@ from escalations import messages
 from escalations.limits import RATE_LIMITED_MESSAGE, escalation_allowed
 from escalations.models import (
     PRIORITY_RANK,
-    Channel,
     Escalation,
     EscalationEvent,
     EventKind,
     Mode,
-    NotificationDelivery,
     Priority,
     Status,
 )
@@ -36,9 +33,9 @@ from escalations.realtime import Publication, queue_changed, to_customer
 from escalations.selectors import (
     Place,
     QueueKey,
+    channels_that_went_out,
     policy_for,
     service_hours_for,
-    ticket_went_out,
     waiting_between,
     waiting_place,
 )
@@ -151,21 +148,15 @@ def line_left(tenant: Tenant, place: Place | None) -> list[Publication]:
     return [] if place is None else position_updates(tenant, after=place.key, first=place.position)
 
 
-def _ticket_follow_up(*, tenant: Tenant, escalation: Escalation) -> None:
-    """The customer's address arrived after their ticket went without it: send the team the ticket again,
-    now with the customer as Reply-To (a ticket not sent yet reads the address itself)."""
-    if (
-        escalation.mode != Mode.TICKET
-        or not escalation.contact_email
-        or not ticket_went_out(tenant=tenant, escalation=escalation)
-    ):
+def _address_follow_up(*, tenant: Tenant, escalation: Escalation) -> None:
+    """The customer's address arrived after the team was told of their out-of-hours ticket without it:
+    each channel that told them (the ticket, Slack, the webhook) sends an ``updated`` notification, the
+    ticket again with the customer as Reply-To. A notification not sent yet reads the address itself."""
+    if escalation.mode != Mode.TICKET or not escalation.contact_email:
         return
-    from escalations.notifications.dispatch import enqueue_delivery
+    from escalations.notifications.dispatch import notify_escalation_updated
 
-    delivery = NotificationDelivery.objects.create(
-        tenant=tenant, escalation=escalation, channel=Channel.TICKET, event=EventKind.UPDATED
-    )
-    transaction.on_commit(partial(enqueue_delivery, delivery.pk))
+    notify_escalation_updated(escalation, told=channels_that_went_out(tenant=tenant, escalation=escalation))
 
 
 @dataclass(frozen=True)
@@ -232,7 +223,7 @@ def escalation_raise(
         escalation.save()
         record_event(escalation, EventKind.UPDATED, from_status=escalation.status, codes=[h.code.value for h in hits])
         if not had_email:
-            _ticket_follow_up(tenant=tenant, escalation=escalation)
+            _address_follow_up(tenant=tenant, escalation=escalation)
         place = waiting_place(tenant=tenant, escalation=escalation)
         position = None if place is None else place.position
         text = messages.already_waiting(team=policy.team_name, position=position)
@@ -290,5 +281,5 @@ def contact_email_capture(*, tenant: Tenant, conversation_id: int, text: str) ->
         escalation.updated_at = timezone.now()
         escalation.save(update_fields=["contact_email", "updated_at"])
         record_event(escalation, EventKind.UPDATED, from_status=escalation.status, contact_email=True)
-        _ticket_follow_up(tenant=tenant, escalation=escalation)
+        _address_follow_up(tenant=tenant, escalation=escalation)
         return escalation.contact_email

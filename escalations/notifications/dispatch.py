@@ -77,15 +77,27 @@ def enqueue_delivery(delivery_id: int) -> None:
         logger.exception("could not enqueue notification delivery %s", delivery_id)
 
 
-def notify_escalation_created(escalation: Escalation) -> list[NotificationDelivery]:
+def _record(escalation: Escalation, channels: list[Channel], event: EventKind) -> list[NotificationDelivery]:
     """Record one delivery per channel now; send them once the escalation is committed."""
     deliveries = [
-        NotificationDelivery.objects.create(tenant_id=escalation.tenant_id, escalation=escalation, channel=channel)
-        for channel in channels_for(escalation)
+        NotificationDelivery.objects.create(
+            tenant_id=escalation.tenant_id, escalation=escalation, channel=channel, event=event
+        )
+        for channel in channels
     ]
     for delivery in deliveries:
         transaction.on_commit(partial(enqueue_delivery, delivery.pk))
     return deliveries
+
+
+def notify_escalation_created(escalation: Escalation) -> list[NotificationDelivery]:
+    return _record(escalation, channels_for(escalation), EventKind.CREATED)
+
+
+def notify_escalation_updated(escalation: Escalation, *, told: set[str]) -> list[NotificationDelivery]:
+    """An ``updated`` delivery to each channel the escalation notifies that already ``told`` the team of it
+    (a channel that never did has nothing to update)."""
+    return _record(escalation, [channel for channel in channels_for(escalation) if channel in told], EventKind.UPDATED)
 
 
 def deliver(delivery_id: int, *, keep_schedule: bool = True) -> int | None:
@@ -122,7 +134,7 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> int | None:
         delivery.updated_at = now
         delivery.save(update_fields=["attempts", "leased_until", "updated_at"])
         # Read after the lock: a contact address committed before the lease rides with this attempt
-        # (one committed later finds the attempt counted and sends a follow-up, see ticket_went_out).
+        # (one committed later finds the attempt counted and sends a follow-up, see channels_that_went_out).
         escalation = Escalation.objects.select_related("tenant").get(
             pk=delivery.escalation_id, tenant_id=delivery.tenant_id
         )

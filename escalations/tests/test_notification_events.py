@@ -111,3 +111,47 @@ def test_the_slack_text_says_the_escalation_was_updated(
     first, second = (json.loads(request.body)["text"] for request in slack.received)
     assert f"escalation #{created.escalation_id} (" in first and "updated" not in first
     assert f"escalation #{created.escalation_id} updated" in second and "email address" in second
+
+
+def test_slack_and_the_webhook_get_the_ticket_follow_up_too(
+    tenant: Tenant, other_tenant: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given out-of-hours tickets of two tenants, each also announced to its Slack and webhook without an address
+    with http_sink([]) as slack, http_sink([]) as hook, http_sink([]) as their_hook:
+        set_hours(tenant, NEVER, slack_webhook_url=slack.url, webhook_url=hook.url, webhook_secret="s3cret")
+        escalation = out_of_hours_ticket(tenant, django_capture_on_commit_callbacks)
+        set_hours(other_tenant, NEVER, webhook_url=their_hook.url, webhook_secret="other")
+        out_of_hours_ticket(other_tenant, django_capture_on_commit_callbacks)
+        # when the first tenant's customer writes their address
+        with django_capture_on_commit_callbacks(execute=True):
+            contact_email_capture(tenant=tenant, conversation_id=escalation.conversation_id, text="dana@example.org")
+    # then every channel that announced the ticket gets the update, through its own delivery row
+    follow_ups = NotificationDelivery.objects.filter(escalation=escalation, event=EventKind.UPDATED)
+    assert sorted(d.channel for d in follow_ups) == [Channel.SLACK, Channel.TICKET, Channel.WEBHOOK]
+    assert {d.status for d in follow_ups} == {DeliveryStatus.SENT}
+    _, update = (json.loads(request.body)["text"] for request in slack.received)
+    assert f"escalation #{escalation.pk} updated" in update and "dana@example.org" not in update
+    created, updated = (json.loads(request.body) for request in hook.received)
+    assert (created["event"], created["contact_email"]) == ("escalation.created", "")
+    assert (updated["event"], updated["contact_email"]) == ("escalation.updated", "dana@example.org")
+    assert updated["escalation_id"] == escalation.pk and updated["mode"] == "ticket"
+    # and the other tenant's webhook heard only of its own ticket
+    assert [json.loads(r.body)["event"] for r in their_hook.received] == ["escalation.created"]
+
+
+def test_a_channel_that_has_not_announced_the_ticket_yet_gets_no_follow_up(
+    tenant: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given an out-of-hours ticket sent without an address, and its webhook notification not attempted yet
+    set_hours(tenant, NEVER, webhook_url="https://hooks.example.org/escalations", webhook_secret="s3cret")
+    tenant.escalation_email = "team@alpha.example"
+    tenant.save()
+    conversation = ConversationFactory.create(tenant=tenant)
+    escalation = escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN]).escalation
+    ticket = NotificationDelivery.objects.get(escalation=escalation, channel=Channel.TICKET)
+    NotificationDelivery.objects.filter(pk=ticket.pk).update(status=DeliveryStatus.SENT, attempts=1)
+    # when the customer writes their address
+    contact_email_capture(tenant=tenant, conversation_id=conversation.pk, text="dana@example.org")
+    # then only the ticket gets a follow-up: the webhook's first notification will carry the address itself
+    follow_ups = NotificationDelivery.objects.filter(escalation=escalation, event=EventKind.UPDATED)
+    assert [d.channel for d in follow_ups] == [Channel.TICKET]
