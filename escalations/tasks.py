@@ -18,17 +18,22 @@ STUCK_AFTER = timedelta(minutes=10)
 def deliver_notification(self: Task, delivery_id: int) -> None:
     """One attempt; on a retryable failure the task re-schedules itself with exponential backoff.
 
-    A copy that runs before the next attempt is due re-schedules itself for then. Eager mode (no
-    broker, development and tests) cannot schedule: the attempts run back to back, due or not.
+    A copy that runs before the next attempt is due queues a fresh copy for then, its retries unspent
+    (it made no attempt). Eager mode (no broker, development and tests) cannot schedule: the attempts
+    run back to back, due or not.
     """
     eager = bool(self.request.is_eager)
-    retry_in = deliver(delivery_id, keep_schedule=not eager)
+    again = deliver(delivery_id, keep_schedule=not eager)
     if eager:
-        while retry_in is not None:
-            retry_in = deliver(delivery_id, keep_schedule=False)
+        while again is not None:
+            again = deliver(delivery_id, keep_schedule=False)
         return
-    if retry_in is not None:
-        raise self.retry(countdown=retry_in)
+    if again is None:
+        return
+    if again.retry:
+        raise self.retry(countdown=again.seconds)
+    # The copy self.retry would queue, with this copy's retries: only a failed attempt spends one.
+    self.signature_from_request(countdown=again.seconds, retries=self.request.retries).apply_async()
 
 
 @shared_task(name="escalations.sweep_deliveries")

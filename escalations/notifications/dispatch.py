@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -100,8 +101,17 @@ def notify_escalation_updated(escalation: Escalation, *, told: set[str]) -> list
     return _record(escalation, [channel for channel in channels_for(escalation) if channel in told], EventKind.UPDATED)
 
 
-def deliver(delivery_id: int, *, keep_schedule: bool = True) -> int | None:
-    """One attempt. Returns seconds until the next attempt when a retry is due, else None.
+@dataclass(frozen=True)
+class RunAgain:
+    """When the delivery's task must run again: ``seconds`` from now. ``retry``: an attempt failed
+    (a retry of the task); otherwise this copy ran before the attempt was due and made none."""
+
+    seconds: int
+    retry: bool
+
+
+def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
+    """One attempt. Returns when the task must run again (a retry, or a copy early for it), else None.
 
     The attempt leases the row under its lock before sending, so a copy of the task that runs
     meanwhile (a sweeper re-enqueue, a redelivered message) leaves it alone instead of sending twice.
@@ -120,7 +130,7 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> int | None:
         if keep_schedule and delivery.next_attempt_at > now + SCHEDULE_SLACK:
             wait = math.ceil((delivery.next_attempt_at - now).total_seconds())
             logger.info("notification delivery %s: next attempt due in %s s, not before", delivery_id, wait)
-            return wait
+            return RunAgain(wait, retry=False)
         if delivery.attempts >= MAX_ATTEMPTS:  # the last attempt was cut short (its worker killed)
             delivery.status = DeliveryStatus.FAILED
             delivery.last_error = delivery.last_error or f"gave up after {delivery.attempts} attempts"
@@ -152,9 +162,10 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> int | None:
             next_attempt_at=now + timedelta(seconds=retry_in or 0),
             updated_at=now,
         )
-        if final:
+        if retry_in is None:
             logger.error("escalation %s: %s delivery failed: %s", escalation.pk, delivery.channel, exc)
-        return retry_in
+            return None
+        return RunAgain(retry_in, retry=True)
     now = timezone.now()
     NotificationDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.SENT, sent_at=now, updated_at=now, leased_until=None, last_error=""

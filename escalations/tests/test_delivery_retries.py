@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from escalations.models import Channel, DeliveryStatus, Escalation, NotificationDelivery
 from escalations.notifications.base import Notice
-from escalations.notifications.dispatch import MAX_ATTEMPTS, deliver
+from escalations.notifications.dispatch import MAX_ATTEMPTS, RunAgain, deliver
 from escalations.services import escalation_raise
 from escalations.tasks import sweep_deliveries
 from escalations.tests.conftest import ALWAYS, NEVER, set_hours
@@ -54,7 +54,7 @@ def test_the_sweeper_leaves_a_scheduled_retry_alone(
     # given a delivery whose first attempt met a 429 asking for an hour's wait, twenty minutes ago
     with http_sink([429] * 5, headers={"Retry-After": "3600"}, error_body=b"rate_limited") as slack:
         delivery = _queued_slack_delivery(tenant, django_capture_on_commit_callbacks, slack)
-        assert deliver(delivery.pk) == 3600
+        assert deliver(delivery.pk) == RunAgain(3600, retry=True)
         _rewind(delivery, minutes=20)
         # when the sweeper runs
         swept = sweep_deliveries()
@@ -87,10 +87,10 @@ def test_the_sweeper_retries_a_lost_retry_and_leaves_another_tenants_scheduled_o
         http_sink([429], headers={"Retry-After": "3600"}, error_body=b"rate_limited") as other_slack,
     ):
         lost = _queued_slack_delivery(tenant, django_capture_on_commit_callbacks, slack)
-        assert deliver(lost.pk) == 30
+        assert deliver(lost.pk) == RunAgain(30, retry=True)
         _rewind(lost, minutes=15)
         scheduled = _queued_slack_delivery(other_tenant, django_capture_on_commit_callbacks, other_slack)
-        assert deliver(scheduled.pk) == 3600
+        assert deliver(scheduled.pk) == RunAgain(3600, retry=True)
         _rewind(scheduled, minutes=15)
         # when the sweeper runs
         assert sweep_deliveries() == 1
@@ -134,7 +134,7 @@ def test_a_second_copy_of_the_task_during_a_send_does_not_send_again(tenant: Ten
         delivery = NotificationDelivery.objects.create(
             tenant=tenant, escalation=raised.escalation, channel=Channel.SLACK
         )
-        second_copy: list[int | None] = []
+        second_copy: list[RunAgain | None] = []
 
         def run_second_copy() -> None:
             if second_copy:

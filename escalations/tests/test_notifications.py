@@ -14,7 +14,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
 from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
-from escalations.notifications.dispatch import MAX_ATTEMPTS, backoff_seconds, deliver
+from escalations.notifications.dispatch import MAX_ATTEMPTS, RunAgain, backoff_seconds, deliver
 from escalations.notifications.targets import MAX_RETRY_AFTER_S
 from escalations.services import escalation_raise
 from escalations.tests.conftest import ALWAYS, NEVER, set_hours
@@ -214,7 +214,7 @@ def test_slack_client_errors_are_recorded_and_not_retried(
 
 def _first_attempt_at_a_rate_limited_slack(
     tenant: Tenant, capture: Capture, retry_after: str
-) -> tuple[int | None, NotificationDelivery]:
+) -> tuple[RunAgain | None, NotificationDelivery]:
     """One delivery attempt of an escalation's notification to a Slack answering 429 with ``retry_after``."""
     with http_sink([429], headers={"Retry-After": retry_after}, error_body=b"rate_limited") as slack:
         set_hours(tenant, ALWAYS, notify_email=False, slack_webhook_url=slack.url)
@@ -233,7 +233,7 @@ def test_slack_rate_limit_waits_at_least_retry_after(
     # given Slack answering 429 with a Retry-After longer than our first backoff, when one attempt is made
     retry_in, delivery = _first_attempt_at_a_rate_limited_slack(tenant, django_capture_on_commit_callbacks, "600")
     # then the retry waits as long as Slack asked
-    assert retry_in == 600 and backoff_seconds(1) < 600
+    assert retry_in == RunAgain(600, retry=True) and backoff_seconds(1) < 600
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.RETRYING and "429: rate_limited" in delivery.last_error
 
@@ -249,7 +249,7 @@ def test_a_retry_after_that_is_no_number_of_seconds_int_reads_is_no_crash(
     # given Slack answering 429 with such a Retry-After, when one attempt is made
     retry_in, delivery = _first_attempt_at_a_rate_limited_slack(tenant, django_capture_on_commit_callbacks, retry_after)
     # then it is retried, after the longest wait we take for a huge number, or our backoff for no number
-    assert retry_in == (waits or backoff_seconds(1))
+    assert retry_in == RunAgain(waits or backoff_seconds(1), retry=True)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.RETRYING
 
