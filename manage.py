@@ -9,7 +9,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportai.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from supportai.startup import refusing_bad_configuration
+
+    with refusing_bad_configuration():
+        execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

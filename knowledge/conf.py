@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ImproperlyConfigured
-
 from knowledge.providers.base import EMBEDDING_PROVIDERS, LOCAL_MODEL_NAME, RERANK_PROVIDERS, UNKNOWN_LOCAL_MODEL
-from supportai.env import env_bool, env_choice, env_int, env_str
+from supportai.env import ConfigurationError, env_bool, env_choice, env_int, env_str
 
 FUSION_METHODS = frozenset({"rrf", "convex"})
 PRECISIONS = frozenset({"auto", "fp32", "bf16"})
@@ -28,9 +26,9 @@ def _env_float(name: str, default: float, *, minimum: float, maximum: float) -> 
     try:
         value = float(raw)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number; got {raw!r}") from exc
+        raise ConfigurationError(f"{name} must be a number; got {raw!r}") from exc
     if not minimum <= value <= maximum:
-        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}; got {value}")
+        raise ConfigurationError(f"{name} must be between {minimum} and {maximum}; got {value}")
     return value
 
 
@@ -81,7 +79,7 @@ def load() -> KnowledgeSettings:
     embedding_provider = env_choice("KNOWLEDGE_EMBEDDING_PROVIDER", "local", EMBEDDING_PROVIDERS)
     embedding_model = env_str("KNOWLEDGE_EMBEDDING_MODEL", "")
     if embedding_provider == "local" and embedding_model not in ("", LOCAL_MODEL_NAME):
-        raise ImproperlyConfigured(UNKNOWN_LOCAL_MODEL.format(model=embedding_model, only=LOCAL_MODEL_NAME))
+        raise ConfigurationError(UNKNOWN_LOCAL_MODEL.format(model=embedding_model, only=LOCAL_MODEL_NAME))
     return KnowledgeSettings(
         embedding_provider=embedding_provider,
         embedding_model=embedding_model,

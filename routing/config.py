@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
+from supportai.env import ConfigurationError
 from supportai.memo import TenantMemo
 from supportai.models import Tenant
 
@@ -83,7 +83,7 @@ def routing_settings() -> RoutingSettings:
         if spec:
             provider, _, model = spec.partition(":")
             if provider not in KNOWN_PROVIDERS:
-                raise ImproperlyConfigured(
+                raise ConfigurationError(
                     f"ROUTING_TIER{index + 1} must be provider:model with a provider in "
                     f"{', '.join(sorted(KNOWN_PROVIDERS))}; got {spec!r}"
                 )

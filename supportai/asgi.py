@@ -6,15 +6,19 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from supportai.startup import refusing_bad_configuration
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportai.settings")
-django_asgi_app = get_asgi_application()
+with refusing_bad_configuration():
+    django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+# The imports below need Django set up.
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
 
-from knowledge.warmup import warm_up_in_background  # noqa: E402
-from supportai.daphne_setup import leave_form_parsing_to_django  # noqa: E402
-from supportai.routing import websocket_urlpatterns  # noqa: E402
+from knowledge.warmup import warm_up_in_background
+from supportai.daphne_setup import leave_form_parsing_to_django
+from supportai.routing import websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from django.core.exceptions import ImproperlyConfigured
+from supportai.env import ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,11 @@ def email_settings(url: str, *, data_dir: Path) -> EmailSettings:
         return EmailSettings(backend="django.core.mail.backends.filebased.EmailBackend", file_path=path)
     if scheme in _DEFAULT_PORTS:
         if not parts.hostname:
-            raise ImproperlyConfigured("EMAIL_URL for SMTP needs a host, e.g. smtp+tls://user:pass@mail.example.com")
+            raise ConfigurationError("EMAIL_URL for SMTP needs a host, e.g. smtp+tls://user:pass@mail.example.com")
         try:
             port = parts.port or _DEFAULT_PORTS[scheme]
         except ValueError as exc:
-            raise ImproperlyConfigured("EMAIL_URL has an invalid port") from exc
+            raise ConfigurationError("EMAIL_URL has an invalid port") from exc
         return EmailSettings(
             backend="django.core.mail.backends.smtp.EmailBackend",
             host=parts.hostname,
@@ -55,4 +55,4 @@ def email_settings(url: str, *, data_dir: Path) -> EmailSettings:
             use_tls=scheme == "smtp+tls",
             use_ssl=scheme == "smtp+ssl",
         )
-    raise ImproperlyConfigured(f"EMAIL_URL scheme {scheme!r} is not supported")
+    raise ConfigurationError(f"EMAIL_URL scheme {scheme!r} is not supported")

@@ -1,6 +1,6 @@
 """Strict readers for settings that come from the environment.
 
-Every helper raises ``ImproperlyConfigured`` with the variable's name when a value is present but
+Every helper raises ``ConfigurationError`` with the variable's name when a value is present but
 malformed, so a typo in production fails at start-up instead of silently falling back to a default.
 """
 
@@ -17,6 +17,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 FALSE_VALUES = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigurationError(ImproperlyConfigured):
+    """An environment variable is missing or malformed: ops fix the environment, not the code.
+
+    The entry points print its message alone, without a traceback (``supportai.startup``); every other
+    ``ImproperlyConfigured`` (Django's own, a bug in ours) keeps its traceback.
+    """
 
 
 def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
@@ -39,7 +47,7 @@ def env_bool(name: str, default: bool = False, *, environ: Mapping[str, str] | N
         return True
     if lowered in FALSE_VALUES:
         return False
-    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}")
+    raise ConfigurationError(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}")
 
 
 def env_choice(
@@ -63,7 +71,7 @@ def env_choice(
         matched = value if value in allowed else None
     if matched is None:
         listed = ", ".join(sorted(choice or '"" (off)' for choice in allowed))
-        raise ImproperlyConfigured(f"{name} must be one of {listed}; got {value!r}")
+        raise ConfigurationError(f"{name} must be one of {listed}; got {value!r}")
     return matched
 
 
@@ -81,11 +89,11 @@ def env_int(
     try:
         number = int(value)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer; got {value!r}") from exc
+        raise ConfigurationError(f"{name} must be an integer; got {value!r}") from exc
     if minimum is not None and number < minimum:
-        raise ImproperlyConfigured(f"{name} must be >= {minimum}; got {number}")
+        raise ConfigurationError(f"{name} must be >= {minimum}; got {number}")
     if maximum is not None and number > maximum:
-        raise ImproperlyConfigured(f"{name} must be <= {maximum}; got {number}")
+        raise ConfigurationError(f"{name} must be <= {maximum}; got {number}")
     return number
 
 
@@ -112,9 +120,9 @@ def env_url(
     parts = urlsplit(value)
     if parts.scheme not in schemes:
         allowed = ", ".join(sorted(schemes))
-        raise ImproperlyConfigured(f"{name} must use one of the schemes {allowed}; got {parts.scheme or 'none'!r}")
+        raise ConfigurationError(f"{name} must use one of the schemes {allowed}; got {parts.scheme or 'none'!r}")
     if require_location and not parts.netloc and not parts.path:
-        raise ImproperlyConfigured(f"{name} has no host or path: {value!r}")
+        raise ConfigurationError(f"{name} has no host or path: {value!r}")
     return value
 
 
@@ -124,7 +132,7 @@ def env_origins(name: str, *, environ: Mapping[str, str] | None = None) -> list[
     for origin in origins:
         parts = urlsplit(origin)
         if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
-            raise ImproperlyConfigured(f"{name} entries must look like https://host[:port]; got {origin!r}")
+            raise ConfigurationError(f"{name} entries must look like https://host[:port]; got {origin!r}")
     return origins
 
 
@@ -138,7 +146,7 @@ def env_networks(name: str, *, environ: Mapping[str, str] | None = None) -> list
         try:
             networks.append(ip_network(entry))
         except ValueError as exc:
-            raise ImproperlyConfigured(
+            raise ConfigurationError(
                 f"{name} entries must be IP addresses or networks such as 10.0.0.0/8 or 2001:db8::/32 "
                 f"(no host bits after the prefix); got {entry!r}"
             ) from exc
@@ -165,6 +173,6 @@ def _check_fernet_key(label: str, value: str) -> None:
     try:
         decoded = base64.urlsafe_b64decode(value.encode())
     except (binascii.Error, ValueError) as exc:
-        raise ImproperlyConfigured(f"{label} must be url-safe base64 (a Fernet key)") from exc
+        raise ConfigurationError(f"{label} must be url-safe base64 (a Fernet key)") from exc
     if len(decoded) != 32:
-        raise ImproperlyConfigured(f"{label} must decode to 32 bytes (a Fernet key); got {len(decoded)}")
+        raise ConfigurationError(f"{label} must decode to 32 bytes (a Fernet key); got {len(decoded)}")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
 from knowledge import conf as knowledge_conf
 from supportai.email_config import email_settings
 from supportai.embedded_db import embedded_database_settings
 from supportai.env import (
+    ConfigurationError,
     env_bool,
     env_choice,
     env_fernet_key,
@@ -32,12 +32,12 @@ _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcd
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
+        raise ConfigurationError("SECRET_KEY is required when DEBUG is off")
     SECRET_KEY = _DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and ("*" in ALLOWED_HOSTS or not ALLOWED_HOSTS):
-    raise ImproperlyConfigured("ALLOWED_HOSTS must list the real host names when DEBUG is off (no '*')")
+    raise ConfigurationError("ALLOWED_HOSTS must list the real host names when DEBUG is off (no '*')")
 CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
 # Reverse proxies (addresses, CIDR networks) whose X-Forwarded-For the per-IP limits believe
 # (supportai/client_address.py); empty: the peer's own address counts.
@@ -51,7 +51,7 @@ _FIELD_ENCRYPTION_KEY = env_fernet_key("FIELD_ENCRYPTION_KEY")
 if _FIELD_ENCRYPTION_KEY and _FIELD_ENCRYPTION_KEY not in FIELD_ENCRYPTION_KEYS:
     FIELD_ENCRYPTION_KEYS.append(_FIELD_ENCRYPTION_KEY)
 if not FIELD_ENCRYPTION_KEYS and not DEBUG:
-    raise ImproperlyConfigured(
+    raise ConfigurationError(
         "FIELD_ENCRYPTION_KEY is required when DEBUG is off (a Fernet key; or FIELD_ENCRYPTION_KEYS, comma-separated)"
     )
 
@@ -169,7 +169,7 @@ _TIME_LIMIT_GRACE_S = 300
 _CRAWL_WRAP_UP_S = 600
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT_S", 2 * 3600, minimum=60)
 if knowledge_conf.SETTINGS.crawl_sync_max_s + _CRAWL_WRAP_UP_S > CELERY_TASK_SOFT_TIME_LIMIT:
-    raise ImproperlyConfigured(
+    raise ConfigurationError(
         f"CELERY_TASK_SOFT_TIME_LIMIT_S ({CELERY_TASK_SOFT_TIME_LIMIT}) must be at least KNOWLEDGE_CRAWL_SYNC_MAX_S "
         f"({knowledge_conf.SETTINGS.crawl_sync_max_s}) + {_CRAWL_WRAP_UP_S} s, or URL syncs are killed mid-run"
     )
@@ -182,7 +182,7 @@ _LONGEST_COUNTDOWN_S = 3600
 # countdown has passed, so this must outlast the longest countdown plus the longest run.
 _VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 4 * 3600, minimum=1)
 if _VISIBILITY_TIMEOUT_S <= _LONGEST_COUNTDOWN_S + CELERY_TASK_TIME_LIMIT:
-    raise ImproperlyConfigured(
+    raise ConfigurationError(
         f"CELERY_VISIBILITY_TIMEOUT_S ({_VISIBILITY_TIMEOUT_S}) must exceed the longest retry countdown "
         f"({_LONGEST_COUNTDOWN_S} s) plus the task time limit ({CELERY_TASK_TIME_LIMIT} s: "
         f"CELERY_TASK_SOFT_TIME_LIMIT_S + {_TIME_LIMIT_GRACE_S}), or a second worker runs the same task"
@@ -344,7 +344,7 @@ BOOKINGS_PUBLIC_URL = env_url("BOOKINGS_PUBLIC_URL", "http://127.0.0.1:8000", sc
 # taking money, so production refuses to start with it rather than quietly ignoring the variable.
 _BOOKINGS_TEST_CHECKOUT = env_bool("BOOKINGS_TEST_CHECKOUT", DEBUG)
 if _BOOKINGS_TEST_CHECKOUT and not DEBUG:
-    raise ImproperlyConfigured("BOOKINGS_TEST_CHECKOUT must be off when DEBUG is off (it marks bookings paid for free)")
+    raise ConfigurationError("BOOKINGS_TEST_CHECKOUT must be off when DEBUG is off (it marks bookings paid for free)")
 BOOKINGS_TEST_CHECKOUT = _BOOKINGS_TEST_CHECKOUT and not STRIPE_SECRET_KEY
 BOOKINGS_HOLD_MINUTES = env_int("BOOKINGS_HOLD_MINUTES", 30, minimum=5, maximum=24 * 60)
 CHAT_RESUME_IDLE_DAYS = env_int("CHAT_RESUME_IDLE_DAYS", 30, minimum=1)
