@@ -199,7 +199,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if received.created or received.reply is None:  # a resend of a question never answered (it was
             self.enqueue(received.message)  # still queued when the connection dropped) is answered now
         elif received.reply.status != MessageStatus.STREAMING:
-            await self.send_json(end_frame(received.reply))
+            await self.send_json(end_frame(received.reply, question=received.message))
 
     def enqueue(self, message: Message, *, handed_back: bool = False) -> None:
         if message.pk in self.unanswered:  # resent while it waits here: answered once

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from bookings.assistant import tools_for
 from chat.customer_context import customer_context_for
 from chat.models import Conversation, Message, MessageRole, MessageStatus
+from chat.protocol import end_frame, start_frame
 from chat.services import (
     INTERRUPTED_EMPTY,
     AssistantOutcome,
@@ -142,20 +143,6 @@ def _outcome(result: TurnResult, sources: list[dict[str, Any]]) -> AssistantOutc
         outcome=result.outcome,
         used_tools=bool(result.tool_calls),
     )
-
-
-def end_frame(message: Message, *, escalated: bool = False) -> dict[str, Any]:
-    return {
-        "type": "message.end",
-        "message_id": message.pk,
-        "text": message.text,
-        "sources": message.sources,
-        "tier": message.tier,
-        "model": message.model,
-        "escalated": escalated,
-        "confidence": message.confidence,
-        "status": message.status,
-    }
 
 
 async def _start_reply(*, tenant: Tenant, conversation: Conversation, question: Message) -> Message:
@@ -321,7 +308,7 @@ async def _answer_claimed(
         await stream.delta(text)
 
     try:
-        await emit({"type": "message.start", "message_id": reply.pk})
+        await emit(start_frame(reply, question=question))
         result = await turn_with_tools(
             tenant=tenant, conversation=conversation, ip=ip, request=request, emit=stream.frame, on_delta=on_delta
         )
@@ -358,7 +345,7 @@ async def _answer_claimed(
         )
     stored = await _finish(tenant=tenant, message_id=reply.pk, outcome=outcome)
     raised = await handoff.after_answer(tenant=tenant, conversation=conversation, reply=stored)
-    await emit(end_frame(stored, escalated=raised is not None))
+    await emit(end_frame(stored, question=question, escalated=raised is not None))
     if raised is not None:
         await handoff.announce(raised, emit)
     return stored

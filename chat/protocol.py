@@ -1,4 +1,5 @@
-"""Parsing and validation of client websocket frames (see docs/websocket-protocol.md).
+"""Parsing and validation of client websocket frames (see docs/websocket-protocol.md), and the
+server's frames of an answer.
 
 Every problem becomes a ``ProtocolError`` carrying one of the protocol's error codes and a plain
 message; the consumer turns it into an ``error`` frame, in the customer's language
@@ -11,10 +12,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chat.error_phrases import ErrorText, error_message
 from routing.language import DEFAULT
+
+if TYPE_CHECKING:
+    from chat.models import Message
 
 MAX_FRAME_BYTES = 16_384
 MAX_MESSAGE_CHARS = 2_000
@@ -231,3 +235,30 @@ def parse_object(frame: dict[str, Any]) -> Command:
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.UNKNOWN_TYPE, kind=repr(str(kind)[:40]))
     command: Command = parser(frame)
     return command
+
+
+# --- the server's frames of an answer --------------------------------------------------------------
+# An answer names its question in ``reply_to`` (its ``client_id``; null when it was sent without one),
+# as ``session.ready.history`` does, so a client settles the question it answers whatever the order
+# of acks and answers.
+
+
+def start_frame(reply: Message, *, question: Message) -> dict[str, Any]:
+    """``message.start`` of ``reply``, the answer to ``question`` (its deltas follow)."""
+    return {"type": "message.start", "message_id": reply.pk, "reply_to": question.client_id or None}
+
+
+def end_frame(reply: Message, *, question: Message, escalated: bool = False) -> dict[str, Any]:
+    """``message.end`` of ``reply``, the stored answer to ``question``."""
+    return {
+        "type": "message.end",
+        "message_id": reply.pk,
+        "reply_to": question.client_id or None,
+        "text": reply.text,
+        "sources": reply.sources,
+        "tier": reply.tier,
+        "model": reply.model,
+        "escalated": escalated,
+        "confidence": reply.confidence,
+        "status": reply.status,
+    }

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import services
-from chat.engine import answer_turn, end_frame
+from chat.engine import answer_turn
 from chat.error_phrases import ErrorText, error_message
 from chat.limits import ip_allows_message
 from chat.models import Conversation, MessageStatus
@@ -30,6 +30,7 @@ from chat.protocol import (
     ErrorCode,
     ProtocolError,
     SendMessage,
+    end_frame,
     optional_string,
     parse_object,
 )
@@ -206,7 +207,7 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
         # answered (cut short, or abandoned by a server that died, as interrupted), or being answered
         # by the first request: no second answer
         if received.reply.status != MessageStatus.STREAMING:
-            yield end_frame(received.reply)
+            yield end_frame(received.reply, question=received.message)
         return
     # A new question, or a resend of one never answered (its first request was cut off before the
     # reply row existed), is answered now, as on the websocket; an open handoff still intercepts it,

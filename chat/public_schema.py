@@ -72,6 +72,9 @@ class MessageEndSerializer(serializers.Serializer[Any]):
 
     type = serializers.ChoiceField(choices=["message.end"])
     message_id = serializers.IntegerField()
+    reply_to = serializers.CharField(
+        allow_null=True, help_text="The client_id of the question this answers (null when it was sent without one)"
+    )
     text = serializers.CharField(allow_blank=True)
     sources = SourceSerializer(many=True, help_text="The passages the text cites as [n]")
     tier = serializers.IntegerField(allow_null=True)

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from chat.models import Conversation, Message, MessageStatus
-from chat.protocol import ErrorCode, Escalate, ProtocolError
+from chat.protocol import ErrorCode, Escalate, ProtocolError, end_frame, start_frame
 from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
 from escalations import messages
 from escalations.models import Mode, Status
@@ -97,20 +97,6 @@ def _store_handoff_line(*, tenant: Tenant, conversation: Conversation, question:
     return assistant_message_finish(tenant=tenant, message_id=reply.pk, outcome=outcome)
 
 
-def _end_frame(reply: Message, *, escalated: bool) -> dict[str, Any]:
-    return {
-        "type": "message.end",
-        "message_id": reply.pk,
-        "text": reply.text,
-        "sources": [],
-        "tier": None,
-        "model": reply.model,
-        "escalated": escalated,
-        "confidence": reply.confidence,
-        "status": reply.status,
-    }
-
-
 async def intercept_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> TurnHandling:
     plan = await db_call(_plan_turn)(tenant=tenant, conversation=conversation, question=question)
     await publish(plan.publications)
@@ -122,9 +108,9 @@ async def intercept_turn(*, tenant: Tenant, conversation: Conversation, question
         tenant=tenant, conversation=conversation, question=question, text=plan.say
     )
     await publish_message(reply)
-    await emit({"type": "message.start", "message_id": reply.pk})
+    await emit(start_frame(reply, question=question))
     await emit({"type": "message.delta", "message_id": reply.pk, "text": reply.text})
-    await emit(_end_frame(reply, escalated=plan.raised is not None))
+    await emit(end_frame(reply, question=question, escalated=plan.raised is not None))
     if plan.raised is not None:
         await emit(plan.raised.frame)
     return TurnHandling(done=True, reply=reply)
