@@ -33,6 +33,8 @@ class StandIn:
     history: list[list[Frame]] = field(default_factory=list)  # session.ready history per connection
     sockets: list[WebSocketRoute] = field(default_factory=list)
     received: list[tuple[int, Frame]] = field(default_factory=list)
+    ponging: set[int] = field(default_factory=set)  # the sockets that answer the widget's pings
+    pings: list[int] = field(default_factory=list)  # the socket of each ping
 
     def __call__(self, ws: WebSocketRoute) -> None:
         number = len(self.sockets)
@@ -41,6 +43,9 @@ class StandIn:
         def on_message(payload: str | bytes) -> None:
             frame = json.loads(payload)
             if frame["type"] == "ping":
+                self.pings.append(number)
+                if number in self.ponging:
+                    ws.send(json.dumps({"type": "pong"}))
                 return
             self.received.append((number, frame))
             self.on_send(self, number, frame)

@@ -320,6 +320,10 @@
 
   // ---------- connection ----------
   var ws = null, attempts = 0, pending = [], reconnectTimer = null, connected = false, greetingBubble = null;
+  // The widget pings every PING_INTERVAL_MS. A socket that says nothing, not even a pong, for the two
+  // intervals after a ping is half dead (a browser may keep one open for minutes): it is dropped for a
+  // new one. Counted in ticks, not time, so a background tab whose timers are throttled drops none.
+  var PING_INTERVAL_MS = 25000, SILENT_TICKS = 2, silentTicks = 0;
 
   function startOver() {
     try { localStorage.removeItem(STORE); } catch (e) { /* private mode */ }
@@ -343,17 +347,36 @@
     ws = new WebSocket(WS_URL + (resume ? "&resume=" + encodeURIComponent(resume) : ""));
     ws.onopen = function () { attempts = 0; };
     ws.onmessage = function (event) {
+      silentTicks = 0;
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       handle(frame);
     };
     ws.onclose = function (event) {
-      connected = false; sendBtn.disabled = false;
+      disconnected();
       if (event.code === 4404) { setStatus("This chat is not configured correctly (unknown key).", true); return; }
       if (event.code === 4403) { setStatus("This chat is not enabled on this website.", true); return; }
       if (event.code === 4429) setStatus("Too many messages. Reconnecting shortly…", true);
       scheduleReconnect();
     };
+  }
+
+  // Its close would wait for a closing handshake that never comes, so the widget does not wait for
+  // it: it reconnects with its resume token at once, as after a close (kept questions are resent).
+  function dropSilentSocket() {
+    var silent = ws;
+    ws = null;
+    silent.onopen = silent.onmessage = silent.onclose = null;
+    silent.close();
+    disconnected();
+    scheduleReconnect();
+  }
+  function disconnected() { connected = false; sendBtn.disabled = false; }
+  function pingOrDrop() {
+    if (!connected) return;
+    if (silentTicks >= SILENT_TICKS) { dropSilentSocket(); return; }
+    silentTicks++;
+    send({ type: "ping" });
   }
 
   function scheduleReconnect() {
@@ -650,7 +673,7 @@
     if (!chosenRating) { setStatus("Choose 1 to 5 stars first.", true); return; }
     send({ type: "rating", rating: chosenRating, comment: ratingComment.value.slice(0, 1000) });
   });
-  setInterval(function () { if (connected) send({ type: "ping" }); }, 25000);
+  setInterval(pingOrDrop, PING_INTERVAL_MS);
   window.SupportAI = {
     identify: function (token) {
       identityToken = String(token || "");
