@@ -88,3 +88,42 @@ def test_widget_keeps_a_quiet_socket_whose_pings_are_answered(daphne_server: str
     # then the widget kept its socket
     wait_until(page, lambda: stand_in.pings.count(0) == 6, "six pings")
     assert len(stand_in.sockets) == 1
+
+
+def test_widget_settles_questions_resent_on_the_new_socket_by_the_answers_that_name_them(
+    daphne_server: str, browser: Browser
+) -> None:
+    # given two questions acked on a socket that then goes silent; on the next socket the second one's
+    # answer comes first, cut off (its turn ran on the old socket's server), and names its question
+    acked = {"When do you open?": 90, "Can I park?": 92}
+
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        if frame["type"] != "message.send":
+            return
+        ws = server.sockets[number]
+        server.emit(ws, {"type": "message.ack", "client_id": frame["client_id"], "message_id": acked[frame["text"]]})
+        if number == 1 and frame["text"] == "Can I park?":
+            end = {"type": "message.end", "message_id": 93, "text": "Behind the", "sources": []}
+            server.emit(ws, {**end, "status": "interrupted", "reply_to": frame["client_id"]})
+
+    stand_in = StandIn(on_send=on_send, ponging={1})
+    page = open_widget_on_a_fake_clock(browser, daphne_server, stand_in)
+    ask(page, "When do you open?")
+    wait_until(page, lambda: len(stand_in.sends()) == 1, "the first question")
+    ask(page, "Can I park?")
+    wait_until(page, lambda: len(stand_in.sends()) == 2, "the second question")
+
+    # when the silent socket is dropped and both questions are resent on the next one
+    page.clock.run_for(3 * PING_INTERVAL_MS + 1_000)
+    wait_until(page, lambda: len(stand_in.sends()) == 4, "the resends")
+    cut = page.locator('.msg.assistant[data-status="interrupted"]')
+    cut.get_by_role("button", name="Try again").wait_for(timeout=WAIT_MS)
+
+    # then the answer settled the question it names, not the older one acked before it
+    first, second = (frame["client_id"] for _, frame in stand_in.sends()[:2])
+    assert [q["client_id"] for q in unanswered(page)] == [first]
+    # and trying it again asks that question
+    cut.get_by_role("button", name="Try again").click()
+    wait_until(page, lambda: len(stand_in.sends()) == 5, "the new question")
+    assert stand_in.sends()[-1][1]["text"] == "Can I park?"
+    assert second not in [q["client_id"] for q in unanswered(page)]
