@@ -2,7 +2,8 @@
 
 The stable system blocks carry ``cache_control: ephemeral`` so repeated turns read them from the
 prompt cache; cache reads and writes come back in the usage and are priced separately. SDK retries
-are off (``max_retries=0``): the router owns retries.
+are off (``max_retries=0``): the router owns retries, and is told a refusal's ``retry-after`` as
+``retry_after``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from routing.providers.base import (
     ToolCallEvent,
     Usage,
     error_for_status,
+    retry_after_s,
     tool_arguments,
 )
 
@@ -193,7 +195,8 @@ class AnthropicProvider(KeyedProvider):
         except anthropic.APIStatusError as exc:
             if exc.status_code == 200:  # an ``error`` event inside a stream that had started fine
                 raise ProviderError(f"{VENDOR} stream error: {exc.message}", retryable=_transient(exc)) from exc
-            raise error_for_status(VENDOR, exc.status_code, str(exc.message)) from exc
+            wait = retry_after_s(exc.response.headers)
+            raise error_for_status(VENDOR, exc.status_code, str(exc.message), retry_after=wait) from exc
         except anthropic.APIConnectionError as exc:
             raise ProviderError(f"{VENDOR} connection failed: {exc}", retryable=True) from exc
         except anthropic.AnthropicError as exc:

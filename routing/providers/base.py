@@ -7,8 +7,10 @@ an adapter as ``ProviderError`` whose ``retryable`` tells the router whether try
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
@@ -159,6 +161,38 @@ def error_for_status(vendor: str, status: int, detail: str, *, retry_after: floa
         status=status,
         retry_after=retry_after,
     )
+
+
+# No turn waits longer than its deadline (``ROUTING_TURN_DEADLINE_S``, at most 300): a longer wait asked for is
+# taken as this one, which is still past every deadline, so the router moves on to the next tier at once.
+MAX_RETRY_AFTER_S = 300.0
+
+
+def retry_after_s(headers: Mapping[str, str]) -> float | None:
+    """The wait an HTTP refusal asks for, in seconds, at most ``MAX_RETRY_AFTER_S``: ``retry-after-ms``
+    (OpenAI's, the precise one) before ``retry-after`` (Anthropic's: seconds, or an HTTP date). A value
+    that is not a number or a date, is negative or is a date gone by is skipped; None when none is left.
+    ``headers`` look names up regardless of case, as the SDKs' response headers do."""
+    seconds = headers.get("retry-after")
+    for wait in (_number(headers.get("retry-after-ms"), 1000), _number(seconds, 1), _until(seconds)):
+        if wait is not None and wait >= 0:  # NaN fails the comparison too
+            return min(wait, MAX_RETRY_AFTER_S)
+    return None
+
+
+def _number(value: str | None, per_second: int) -> float | None:
+    try:
+        return float(value) / per_second if value is not None else None
+    except ValueError:
+        return None
+
+
+def _until(date: str | None) -> float | None:
+    parsed = email.utils.parsedate_tz(date) if date else None
+    try:
+        return email.utils.mktime_tz(parsed) - time.time() if parsed else None
+    except (OverflowError, ValueError):
+        return None
 
 
 def tool_arguments(raw: str | Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -2,7 +2,8 @@
 
 ``stream_options.include_usage`` makes the last chunk carry the usage (cached prompt tokens
 included, which we subtract from input so each is priced once). Token logprobs give the router a
-confidence estimate. SDK retries are off: the router owns retries.
+confidence estimate. SDK retries are off: the router owns retries, and is told a refusal's
+``retry-after-ms`` (or ``retry-after``) as ``retry_after``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from routing.providers.base import (
     ToolCallEvent,
     Usage,
     error_for_status,
+    retry_after_s,
     tool_arguments,
 )
 
@@ -107,7 +109,8 @@ class OpenAIProvider(KeyedProvider):
         except openai.APITimeoutError as exc:
             raise ProviderError(f"{VENDOR} timed out", retryable=True, timed_out=True) from exc
         except openai.APIStatusError as exc:
-            raise error_for_status(VENDOR, exc.status_code, str(exc.message)) from exc
+            wait = retry_after_s(exc.response.headers)
+            raise error_for_status(VENDOR, exc.status_code, str(exc.message), retry_after=wait) from exc
         except openai.APIConnectionError as exc:
             raise ProviderError(f"{VENDOR} connection failed: {exc}", retryable=True) from exc
         except (openai.OpenAIError, json.JSONDecodeError) as exc:
