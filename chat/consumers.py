@@ -50,6 +50,7 @@ from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
 
 logger = logging.getLogger(__name__)
+INTERNAL_ERROR_CLOSE = 1011  # RFC 6455: the server met a condition that prevented it from fulfilling the request
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -77,6 +78,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.group: str | None = None
         self.language = DEFAULT  # of the customer's latest message: our error messages are in it
         await self.accept()  # accept first so the close code reaches the client
+        try:
+            await self.start_session()
+        except Exception:  # the database or channel layer failed us: a clear error, never a dropped socket
+            logger.exception(
+                "chat of tenant %s, conversation %s, could not be set up",
+                self.tenant and self.tenant.pk,
+                self.conversation and self.conversation.pk,
+            )
+            self.conversation = None  # frames already on their way are ignored
+            await self.send_error(ErrorCode.UNAVAILABLE, self.say(ErrorText.INTERNAL))
+            await self.close(code=INTERNAL_ERROR_CLOSE)
+
+    async def start_session(self) -> None:
+        """Find the tenant and its conversation (resumed or new) and send ``session.ready``, or close
+        with the code of a refused key or origin."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         key = (query.get("key") or [""])[0]
         tenant = await db_call(tenant_get_by_public_key)(public_key=key)
@@ -161,7 +177,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except services.ChatError:  # feedback on a message that is not an answer of this conversation
             await self.send_error(ErrorCode.NOT_FOUND, self.say(ErrorText.MESSAGE_NOT_FOUND))
         except Exception:  # a bug must cost one frame, never the connection or a traceback to the client
-            logger.exception("chat frame failed")
+            logger.exception("chat frame failed (tenant %s, conversation %s)", self.tenant.pk, self.conversation.pk)
             await self.send_error(ErrorCode.INTERNAL, self.say(ErrorText.INTERNAL))
 
     async def dispatch_command(self, command: Command) -> None:

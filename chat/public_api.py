@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -158,20 +159,32 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     ip = client_ip_from_request(request)
     if not ip_allows_message(ip):
         raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.NETWORK_BUSY)
-    conversation = services.conversation_resume(tenant=tenant, resume_token=resume) if resume else None
-    if conversation is None:
-        opened = services.conversation_open(tenant=tenant, origin=origin, channel="api")
-        conversation, resume = opened.conversation, opened.resume_token
-    if identity_token:
-        try:
-            services.conversation_identify(tenant=tenant, conversation=conversation, token=identity_token)
-        except IdentityError as exc:
-            raise ProtocolError(ErrorCode.FORBIDDEN, exc.rejection.value) from exc
-        except services.ChatError as exc:
-            raise ProtocolError(ErrorCode.FORBIDDEN, str(exc)) from exc
+    conversation: Conversation | None = None
+    try:
+        conversation = services.conversation_resume(tenant=tenant, resume_token=resume) if resume else None
+        if conversation is None:
+            opened = services.conversation_open(tenant=tenant, origin=origin, channel="api")
+            conversation, resume = opened.conversation, opened.resume_token
+        if identity_token:
+            _identify(tenant=tenant, conversation=conversation, token=identity_token)
+    except (DatabaseError, InterfaceError) as exc:  # nothing of this message is stored yet: the customer resends
+        logger.exception(
+            "chat of tenant %s, conversation %s, could not be set up", tenant.pk, conversation and conversation.pk
+        )
+        raise ProtocolError.of(ErrorCode.UNAVAILABLE, ErrorText.INTERNAL) from exc
     return PublicTurn(
         tenant=tenant, conversation=conversation, resume_token=resume, command=command, origin=origin, ip=ip
     )
+
+
+def _identify(*, tenant: Tenant, conversation: Conversation, token: str) -> None:
+    """``conversation_identify``; a token that does not verify, or names another customer, is ``forbidden``."""
+    try:
+        services.conversation_identify(tenant=tenant, conversation=conversation, token=token)
+    except IdentityError as exc:
+        raise ProtocolError(ErrorCode.FORBIDDEN, exc.rejection.value) from exc
+    except services.ChatError as exc:
+        raise ProtocolError(ErrorCode.FORBIDDEN, str(exc)) from exc
 
 
 def _internal_error(client_id: str) -> dict[str, Any]:

@@ -24,8 +24,8 @@ def test_the_tenant_operation_documents_its_authentication_and_rate_limit_errors
 
 
 PUBLIC_CHAT = {  # the successes, and the errors besides those every public chat endpoint answers
-    "/api/v1/public/chat/messages": ("public_chat_message", {"200", "202", "500"}, "MessageInputRequest"),
-    "/api/v1/public/chat/messages/stream": ("public_chat_message_stream", {"200"}, "MessageInputRequest"),
+    "/api/v1/public/chat/messages": ("public_chat_message", {"200", "202", "500", "503"}, "MessageInputRequest"),
+    "/api/v1/public/chat/messages/stream": ("public_chat_message_stream", {"200", "503"}, "MessageInputRequest"),
     "/api/v1/public/chat/escalate": ("public_chat_escalate", {"200"}, "EscalateInputRequest"),
 }
 
@@ -49,7 +49,7 @@ def test_the_plain_public_chat_views_are_documented_without_auth(path: str) -> N
     content = operation["requestBody"]["content"]
     assert content == {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
     assert set(operation["responses"]) == answers | {"400", "403", "404", "413", "429"}
-    for status in {"400", "403", "404", "413", "429", "500"} & set(operation["responses"]):
+    for status in {"400", "403", "404", "413", "429", "500", "503"} & set(operation["responses"]):
         error = operation["responses"][status]["content"]["application/json"]["schema"]
         assert error == {"$ref": "#/components/schemas/PublicError"}
 
