@@ -62,12 +62,18 @@ async def publish_message(message: Message) -> None:
     """Show a stored (committed) message to the staff watching its conversation.
 
     Best effort: the message is stored and the page shows it on reload, so a channel-layer failure
-    is logged and must not cost the customer their answer.
+    (Redis down, say) is a warning naming the ids and must not cost the customer their answer.
     """
     try:
         await publish([message_publication(message)])
-    except Exception:
-        logger.exception("could not publish message %s to its watchers", message.pk)
+    except Exception as exc:
+        logger.warning(
+            "message %s of conversation %s (tenant %s) was not shown to its watchers: %r",
+            message.pk,
+            message.conversation_id,
+            message.tenant_id,
+            exc,
+        )
 
 
 def watchable_conversation(*, tenant: Tenant, conversation_id: int) -> Conversation | None:
