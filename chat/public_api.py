@@ -23,7 +23,7 @@ from chat import services
 from chat.engine import answer_turn
 from chat.error_phrases import ErrorText, error_message
 from chat.limits import ip_allows_message
-from chat.models import Conversation, MessageStatus
+from chat.models import Conversation, Message, MessageStatus
 from chat.origins import origin_allowed
 from chat.protocol import (
     MAX_FRAME_BYTES,
@@ -69,6 +69,8 @@ class PublicTurn:
     command: SendMessage
     origin: str
     ip: str
+    # answers a dead server left streaming, finished as interrupted by this resume: for staff to see
+    finished_replies: list[Message]
 
 
 def error_response(code: ErrorCode, message: str, origin: str = "") -> JsonResponse:
@@ -160,11 +162,14 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     if not ip_allows_message(ip):
         raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.NETWORK_BUSY)
     conversation: Conversation | None = None
+    finished: list[Message] = []
     try:
         conversation = services.conversation_resume(tenant=tenant, resume_token=resume) if resume else None
         if conversation is None:
             opened = services.conversation_open(tenant=tenant, origin=origin, channel="api")
             conversation, resume = opened.conversation, opened.resume_token
+        else:  # as on a websocket resume: an answer its server abandoned shows as interrupted
+            finished = services.conversation_finish_abandoned_replies(tenant=tenant, conversation=conversation)
         if identity_token:
             _identify(tenant=tenant, conversation=conversation, token=identity_token)
     except (DatabaseError, InterfaceError) as exc:  # nothing of this message is stored yet: the customer resends
@@ -173,7 +178,13 @@ def _prepare(request: HttpRequest) -> PublicTurn:
         )
         raise ProtocolError.of(ErrorCode.UNAVAILABLE, ErrorText.INTERNAL) from exc
     return PublicTurn(
-        tenant=tenant, conversation=conversation, resume_token=resume, command=command, origin=origin, ip=ip
+        tenant=tenant,
+        conversation=conversation,
+        resume_token=resume,
+        command=command,
+        origin=origin,
+        ip=ip,
+        finished_replies=finished,
     )
 
 
@@ -199,6 +210,8 @@ def _internal_error(client_id: str) -> dict[str, Any]:
 
 async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
     """The frames of one turn, as the websocket would send them."""
+    for reply in turn.finished_replies:
+        await publish_message(reply)
     try:
         received = await db_call(services.message_receive)(
             tenant=turn.tenant, conversation=turn.conversation, client_id=turn.command.client_id, text=turn.command.text

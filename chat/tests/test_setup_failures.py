@@ -71,20 +71,28 @@ def _assert_unavailable(response: Any) -> None:
     assert response["Access-Control-Allow-Origin"] == ORIGIN
 
 
-@pytest.mark.parametrize("path", [MESSAGES, f"{MESSAGES}/stream"])
+@pytest.mark.parametrize(
+    ("service", "path", "names_the_conversation"),
+    [
+        ("conversation_resume", MESSAGES, False),
+        ("conversation_resume", f"{MESSAGES}/stream", False),
+        ("conversation_finish_abandoned_replies", MESSAGES, True),
+    ],
+)
 def test_http_resume_failing_in_the_database_is_unavailable_and_keeps_the_conversation(
-    tenant: Tenant, fail: Fail, caplog: pytest.LogCaptureFixture, path: str
+    tenant: Tenant, fail: Fail, caplog: pytest.LogCaptureFixture, service: str, path: str, names_the_conversation: bool
 ) -> None:
     # given a conversation with a question and its answer
     first = _first_turn(tenant)
     # when resuming it fails in the database
-    fail("conversation_resume", STATEMENT_TIMEOUT)
+    fail(service, STATEMENT_TIMEOUT)
     body = {"key": tenant.public_key, "client_id": "s-2", "text": "Mondays?", "resume_token": first["resume_token"]}
     response = _post(body, path)
-    # then the customer gets the unavailable error, the log names the tenant, and nothing was stored or lost
+    # then the customer gets the unavailable error, the log names the ids, and nothing was stored or lost
     _assert_unavailable(response)
     [logged] = _failure_logs(caplog)
     assert f"tenant {tenant.pk}" in logged.getMessage() and logged.exc_info is not None
+    assert (f"conversation {first['conversation_id']}" in logged.getMessage()) is names_the_conversation
     assert Message.objects.filter(conversation_id=first["conversation_id"]).count() == 2
     assert Conversation.objects.count() == 1
     # and the resend resumes the same conversation
