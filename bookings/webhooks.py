@@ -144,14 +144,17 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "Stripe webhooks are not configured."}, status=503)
     signature = request.headers.get("Stripe-Signature", "")
     try:
-        event = stripe.Webhook.construct_event(request.body.decode("utf-8"), signature, secret)
+        body = request.body.decode("utf-8")
+        stripe.WebhookSignature.verify_header(body, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
+        # Parsed here, not by construct_event: the SDK fails with AttributeError on a body that is
+        # no JSON object, and neither catches a RecursionError of one nested too deep.
+        payload = json.loads(body)
     except stripe.SignatureVerificationError:
         return JsonResponse({"error": "Invalid or stale signature."}, status=400)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return JsonResponse({"error": "Invalid payload."}, status=400)
-    payload = json.loads(request.body)
     if not isinstance(payload, dict) or "id" not in payload or not _has_object(payload):
         return JsonResponse({"error": "Invalid payload."}, status=400)
     applied, outcome = event_process(payload)
-    logger.info("stripe event %s (%s): %s", event.id, payload.get("type"), outcome)
+    logger.info("stripe event %s (%s): %s", payload["id"], payload.get("type"), outcome)
     return JsonResponse({"received": True, "duplicate": not applied, "outcome": outcome})
