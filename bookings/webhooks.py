@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 import stripe
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_POST
 from bookings import services
 from bookings.models import Booking, StripeEvent
 from bookings.services import STRIPE
+from knowledge.parsed import UNSTORABLE
 from supportai.ids import id_from_text
 
 logger = logging.getLogger(__name__)
@@ -114,7 +116,7 @@ def apply_event(kind: str, obj: dict[str, Any]) -> tuple[Booking | None, str]:
 
 def event_process(payload: dict[str, Any]) -> tuple[bool, str]:
     """Store and apply a verified event once. Returns (applied now, outcome)."""
-    event_id, kind = str(payload["id"]), str(payload.get("type", ""))
+    event_id, kind = payload["id"], payload.get("type", "")
     try:
         with transaction.atomic():
             stored = StripeEvent.objects.create(
@@ -136,6 +138,32 @@ def _has_object(payload: dict[str, Any]) -> bool:
     return isinstance(data, dict) and isinstance(data.get("object"), dict)
 
 
+def _storable_scalar(value: Any) -> bool:
+    if isinstance(value, str):
+        return not UNSTORABLE.search(value)
+    return math.isfinite(value) if isinstance(value, float) else True
+
+
+def _storable(payload: dict[str, Any]) -> bool:
+    """Whether ``StripeEvent`` can store the event: its id and type fit their columns, and no string
+    holds a NUL or half a surrogate pair (JSON escapes both) nor a number is NaN or infinite, which
+    PostgreSQL's jsonb refuses. Walked without recursion: the body may nest as deep as json allows."""
+    kind = payload.get("type", "")
+    event_id = payload.get("id")
+    if not (isinstance(event_id, str) and 0 < len(event_id) <= 255 and isinstance(kind, str) and len(kind) <= 100):
+        return False
+    pending: list[Any] = [payload]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend([*value, *value.values()])
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif not _storable_scalar(value):
+            return False
+    return True
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
@@ -153,7 +181,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "Invalid or stale signature."}, status=400)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return JsonResponse({"error": "Invalid payload."}, status=400)
-    if not isinstance(payload, dict) or "id" not in payload or not _has_object(payload):
+    if not isinstance(payload, dict) or not _has_object(payload) or not _storable(payload):
         return JsonResponse({"error": "Invalid payload."}, status=400)
     applied, outcome = event_process(payload)
     logger.info("stripe event %s (%s): %s", payload["id"], payload.get("type"), outcome)
