@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from bookings.console_forms import BookableDateField
 from chat.models import Channel, ConversationStatus
 from chat.selectors import ConversationFilters, conversation_get, conversation_list, transcript
 from supportai.console.tenancy import require_membership
@@ -26,8 +27,9 @@ class ConversationFilterForm(forms.Form):
         empty_value=None,
         required=False,
     )
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Bounded as on the bookings list: near year 1 or 9999 the day's bounds in the tenant's zone overflow.
+    date_from = BookableDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = BookableDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def filters(self) -> ConversationFilters:
         """The valid fields' filters; invalid fields are left out (the page shows their errors)."""
