@@ -1,0 +1,99 @@
+"""Property: any form a staff member posts to the console is answered without a 5xx or a traceback,
+and changes nothing of another tenant's.
+
+Each console form (a staff booking, cancel, reschedule, a service, an opening rule, a blackout, inbox
+actions, a website source, the tenant switch) gets generated fields: its own names and others,
+values of any text (NUL, half surrogate pairs), numbers of any size, dates of every year, ids of
+this tenant's objects and the other's. The answer is the page with form errors, a redirect, or a
+4xx; never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bookings.models import Booking, Service
+from bookings.services import CUSTOMER, booking_create
+from bookings.tests.conftest import local, next_weekday, open_every_day
+from bookings.tests.factories import ServiceFactory
+from chat.services import conversation_open
+from escalations.models import Escalation
+from escalations.tests.factories import EscalationFactory
+from supportai.models import Tenant
+from supportai.tests.input_strategies import PROPERTY_SETTINGS, TEXT, assert_no_traceback_logged
+
+FIELDS = ["service", "date", "time", "name", "email", "notes", "payment", "reason", "description"]
+FIELDS += ["duration_minutes", "buffer_minutes", "slot_step_minutes", "price_cents", "currency", "active"]
+FIELDS += ["weekday", "start_time", "end_time", "capacity", "text", "user_id", "tenant_id", "next"]
+FIELDS += ["start_url", "sitemap_url", "path_prefix", "max_pages", "max_depth", "sync_interval_minutes"]
+EDGE_VALUES = ["0001-01-01", "9999-12-31", "2026-02-30", "24:00", "23:59", "-1", "0", "99999999999999999999"]
+EDGE_VALUES += ["9" * 400, "eur", "on", "link", "offline", "https://alpha.example.com/", "//evil.example/"]
+
+
+def _encoded(text: str) -> str:
+    return quote(text.encode("utf-8", "surrogatepass"))
+
+
+@pytest.fixture
+def world(owner: User, tenant: Tenant, other_tenant: Tenant, outsider: User) -> dict[str, Any]:
+    """Each tenant's service, booking and handoff; the ids a generated form may name."""
+    ids: dict[str, Any] = {"users": [owner.pk, outsider.pk], "tenants": [tenant.pk, other_tenant.pk]}
+    for each in (tenant, other_tenant):
+        open_every_day(each)
+        service = ServiceFactory.create(tenant=each, name=f"{each.slug} massage")
+        start = local(each, next_weekday(3), 11)
+        booking = booking_create(
+            tenant=each, service=service, start=start, name="Pat", email="p@ex.org", actor=CUSTOMER
+        )
+        escalation = EscalationFactory.create(conversation=conversation_open(tenant=each).conversation)
+        ids.setdefault("services", []).append(service.pk)
+        ids.setdefault("bookings", []).append(booking.pk)
+        ids.setdefault("escalations", []).append(escalation.pk)
+    return ids
+
+
+def _paths(world: dict[str, Any]) -> list[str]:
+    """Every console form's URL, those of one object for this tenant's and the other's."""
+    paths = ["/console/bookings/new/", "/console/bookings/services/new/", "/console/bookings/services/rules/"]
+    paths += ["/console/bookings/services/blackouts/", "/console/knowledge/sources/new/", "/console/switch-tenant/"]
+    paths += [f"/console/bookings/services/{pk}/" for pk in world["services"]]
+    paths += [f"/console/bookings/{pk}/{action}/" for pk in world["bookings"] for action in ("cancel", "reschedule")]
+    actions = ("claim", "assign", "reply", "hand-back", "resolve")
+    paths += [f"/console/inbox/{pk}/{action}/" for pk in world["escalations"] for action in actions]
+    return paths
+
+
+@pytest.mark.django_db  # in the test's transaction: a new source's sync (queued on commit) never runs
+def test_console_forms_answer_any_fields_without_a_5xx(
+    owner: User, world: dict[str, Any], other_tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client()
+    client.force_login(owner)
+    real = st.sampled_from([str(pk) for pks in world.values() for pk in pks])
+    values = st.one_of(real, st.sampled_from(EDGE_VALUES), TEXT, st.integers().map(str), st.dates().map(str))
+    others_before = list(Booking.objects.filter(tenant=other_tenant).values_list("status", flat=True))
+
+    @given(
+        path=st.sampled_from(_paths(world)), form=st.dictionaries(st.sampled_from(FIELDS) | TEXT, values, max_size=8)
+    )
+    @settings(PROPERTY_SETTINGS, max_examples=150)
+    def any_form(path: str, form: dict[str, str]) -> None:
+        caplog.clear()
+        # urlencoded as a browser sends it; half a surrogate pair as the bytes a client would send
+        body = "&".join(f"{_encoded(name)}={_encoded(value)}" for name, value in form.items())
+        response = client.post(path, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code in (200, 302, 400, 403, 404), response.status_code
+        assert_no_traceback_logged(caplog)
+
+    any_form()
+    # then the other tenant's bookings, services and handoffs are as they were
+    assert list(Booking.objects.filter(tenant=other_tenant).values_list("status", flat=True)) == others_before
+    assert Service.objects.filter(tenant=other_tenant).count() == 1
+    assert not Escalation.objects.filter(tenant=other_tenant).exclude(assigned_to=None).exists()
