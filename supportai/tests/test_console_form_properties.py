@@ -4,12 +4,13 @@ and changes nothing of another tenant's.
 Each console form (a staff booking, cancel, reschedule, a service, an opening rule, a blackout, inbox
 actions, a website source, the tenant switch) gets generated fields: its own names and others,
 values of any text (NUL, half surrogate pairs), numbers of any size, dates of every year, ids of
-this tenant's objects and the other's. The answer is the page with form errors, a redirect, or a
-4xx; never a 500.
+this tenant's objects and the other's. The knowledge upload gets files of any names and bytes. The
+answer is the page with form errors, a redirect, or a 4xx; never a 500.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from bookings.tests.factories import ServiceFactory
 from chat.services import conversation_open
 from escalations.models import Escalation
 from escalations.tests.factories import EscalationFactory
+from knowledge import conf
 from supportai.models import Tenant
 from supportai.tests.input_strategies import PROPERTY_SETTINGS, TEXT, assert_no_traceback_logged
 
@@ -97,3 +99,47 @@ def test_console_forms_answer_any_fields_without_a_5xx(
     assert list(Booking.objects.filter(tenant=other_tenant).values_list("status", flat=True)) == others_before
     assert Service.objects.filter(tenant=other_tenant).count() == 1
     assert not Escalation.objects.filter(tenant=other_tenant).exclude(assigned_to=None).exists()
+
+
+def _multipart(files: list[tuple[bytes, bytes]], language: bytes) -> bytes:
+    """A multipart body as a client may send it: file names of any bytes, contents of any bytes."""
+    parts = [b'Content-Disposition: form-data; name="language"\r\n\r\n' + language]
+    for name, content in files:
+        disposition = b'Content-Disposition: form-data; name="upload"; filename="' + name + b'"\r\n'
+        parts.append(disposition + b"Content-Type: application/octet-stream\r\n\r\n" + content)
+    return b"".join(b"--" + BOUNDARY + b"\r\n" + part + b"\r\n" for part in parts) + b"--" + BOUNDARY + b"--\r\n"
+
+
+BOUNDARY = b"propertyboundary"
+FILE_NAMES = st.one_of(
+    st.sampled_from([b"faq.md", b"a.txt", b"page.html", b"doc.pdf", b"faq.csv", b"corpus.jsonl", b".md", b"x" * 300]),
+    TEXT.map(lambda name: name.replace('"', "").encode("utf-8", "surrogatepass") + b".md"),
+    st.binary(max_size=30).filter(lambda name: b'"' not in name and b"\r" not in name and b"\n" not in name),
+)
+CONTENTS = st.one_of(
+    st.binary(max_size=300),
+    TEXT.map(lambda text: text.encode("utf-8", "surrogatepass")),
+    st.sampled_from([b"question,answer\n\x00,\xff\n", b'{"_id": "1", "text": "\\ud800"}\n', b"%PDF-1.4\n%%EOF"]),
+)
+
+
+@pytest.mark.django_db
+def test_a_knowledge_upload_of_any_files_is_answered_without_a_5xx(
+    owner: User, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(
+        conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, embedding_provider="fake", rerank_provider="")
+    )
+    client = Client()
+    client.force_login(owner)
+
+    @given(files=st.lists(st.tuples(FILE_NAMES, CONTENTS), max_size=3), language=st.sampled_from([b"", b"en", b"xx"]))
+    @settings(PROPERTY_SETTINGS, max_examples=80)
+    def any_files(files: list[tuple[bytes, bytes]], language: bytes) -> None:
+        caplog.clear()
+        content_type = f"multipart/form-data; boundary={BOUNDARY.decode()}"
+        response = client.post("/console/knowledge/", _multipart(files, language), content_type=content_type)
+        assert response.status_code in (200, 302, 400), response.status_code
+        assert_no_traceback_logged(caplog)
+
+    any_files()
