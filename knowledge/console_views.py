@@ -60,6 +60,7 @@ from knowledge.source_config import (
 )
 from knowledge.sources import knowledge_source_delete
 from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
+from knowledge.types import Passage
 from knowledge.uploads import UploadResult, files_upload
 from supportai.bidi import isolate
 from supportai.console.tenancy import (
@@ -214,6 +215,15 @@ NOTHING_FOUND_WITHOUT = {
 NOTHING_FOUND = "No passages matched."
 # Hybrid search raises only when neither retriever answered (``search_candidates``' fallback).
 NEITHER_ANSWERED = "Neither keyword nor dense search could answer, so there are no passages to show. {reason}"
+
+
+def score_name(passage: Passage) -> str:
+    """What a test-retrieval passage's score is: the reranker's, else the fusion of the retrievers
+    that ran (its ``ranks`` name them), else the one retriever's own."""
+    if "rerank" in passage.ranks:
+        return "rerank score"
+    (only, *others) = passage.ranks
+    return "fused score" if others else f"{only} score"
 
 
 class SearchForm(forms.Form):
@@ -566,6 +576,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "tenant": membership.tenant,
         "form": form,
         "passages": passages,
+        "scored_passages": [(passage, score_name(passage)) for passage in passages],
         "weighing": weighing,
         "went_without": went_without,
         "notices": [WENT_WITHOUT[name].format(reason=reason) for name, reason in went_without.items()],
