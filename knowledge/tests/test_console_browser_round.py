@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from knowledge.console_views import CHUNK_GONE, score_name
 from knowledge.models import Chunk
@@ -131,6 +131,12 @@ def test_owner_uploads_inspects_deletes_and_tests_retrieval_by_keyboard(daphne_s
         assert f"document {document_id}" in first and f"chunk {parent_id}" in first
         assert "Is there wifi?" not in page.get_by_test_id("passages").inner_text()
         assert unlabelled_fields(page) == []
+
+        # when a link leaves the query blank, then the box says what is missing, as an alert that
+        # describes the field
+        page.goto(f"{daphne_server}/console/knowledge/search/?q=+&mode=hybrid&k=5")
+        assert page.get_by_role("alert").filter(has_text="This field is required.").count() == 1
+        expect(page.get_by_label("Query")).to_have_accessible_description("This field is required.")
 
 
 @pytest.mark.parametrize(
