@@ -85,6 +85,8 @@ CHUNK_NOT_AN_ID = "The link names no chunk (its chunk is not a chunk id). The do
 SAVED_WHILE_SYNCING = "a sync is running with the old ones; press Sync now when it has finished."
 # The browser empties the file input when the page comes back with this.
 UNREADABLE_UPLOAD = f"{UNREADABLE_PART} Choose the files again."
+# The problem of an upload source marked failed (``source_mark_synced``), which records no error of its own.
+NO_FILE_READ = "No file of its last upload could be read; the upload reported each file's error."
 NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
 REINDEX_QUEUED = (
     "Re-index of {title} queued: it shows as Pending until its new chunks are in; "
@@ -318,6 +320,7 @@ def _documents_page(request: HttpRequest, membership: Membership, form: UploadFo
         "form": form,
         "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
         "can_manage": membership.can_manage,
+        "no_file_read": NO_FILE_READ,
     }
     return render(request, "knowledge/documents.html", context)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from knowledge.console_views import CHUNK_GONE, score_name
+from knowledge.console_views import CHUNK_GONE, NO_FILE_READ, score_name
 from knowledge.models import Chunk
 from knowledge.parsed import MESSAGES, ErrorCode
 from knowledge.tests.console_browser import console_member, logged_in_page, run_test_retrieval
@@ -182,3 +182,25 @@ def test_the_staff_of_another_tenant_see_nothing_of_its_knowledge(daphne_server:
             run_test_retrieval(page, daphne_server, ERROR_CODE, mode=mode)
             page.get_by_role("button", name="Search").wait_for()
             assert "Payment errors" not in page.locator("main").inner_text(), mode
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_an_upload_source_whose_last_upload_was_all_refused_says_why_it_failed(
+    daphne_server: str, tmp_path: Path
+) -> None:
+    # given an owner and a picture named like an article
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    console_member(tenant, "olive", Role.OWNER)
+    (tmp_path / "price-list.md").write_bytes(JUNK)
+    with logged_in_page(daphne_server, "olive") as page:
+        page.goto(f"{daphne_server}/console/knowledge/")
+        # when they upload it alone, and come back to the page once its refusal has gone
+        page.get_by_label("Markdown, text, HTML").set_input_files(str(tmp_path / "price-list.md"))
+        page.get_by_role("button", name="Upload").click()
+        page.get_by_role("alert").wait_for()
+        page.reload()
+        # then the source they uploaded to says it failed, and why
+        assert page.get_by_role("alert").count() == 0
+        cells = page.get_by_test_id("sources").locator("tbody tr").get_by_role("cell").all_inner_texts()
+        assert cells[:3] == ["Uploads", "Upload", "Failed"] and cells[6] == NO_FILE_READ, cells
