@@ -121,7 +121,10 @@ LANGUAGE_PATTERN = (
 
 
 class UploadForm(forms.Form):
-    upload = forms.FileField(label="Files", widget=MultipleFileInput(attrs={"multiple": True}))
+    # Its hint (the page's, naming the site's file limit) is read with it.
+    upload = forms.FileField(
+        label="Files", widget=MultipleFileInput(attrs={"multiple": True, "aria-describedby": "id_upload_helptext"})
+    )
     language = forms.CharField(
         label="Language of files that declare none",
         initial=DEFAULT_LANGUAGE,

@@ -7,10 +7,11 @@ of another tenant see of it: nothing."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FloatRect, Locator, Page, expect
 
 from knowledge.console_views import CHUNK_GONE, NO_FILE_READ, score_name
 from knowledge.models import Chunk
@@ -59,6 +60,35 @@ def focused_text(page: Page) -> str:
     return page.evaluate("document.activeElement.textContent")
 
 
+def assert_upload_form_reads_top_down(page: Page) -> None:
+    """Each field of the upload form under its label, its hint (read with it) under the field, each
+    starting at the form's left edge rather than wherever the line before them ended."""
+    files = page.get_by_label("Markdown, text, HTML")
+    language = page.get_by_label("Language of files that declare none")
+    expect(files).to_have_accessible_description(re.compile(r"^Up to \d+ files at a time"))
+    expect(language).to_have_accessible_description(re.compile(r"^A tag such as en, de or pt-BR"))
+    form = page.locator("form").filter(has=files)
+    left = box(form)["x"]
+    parts = [
+        form.get_by_text("Markdown, text, HTML"),
+        files,
+        page.get_by_test_id("upload-limit"),
+        form.get_by_text("Language of files that declare none"),
+        language,
+        form.get_by_text("A tag such as en"),
+        form.get_by_role("button", name="Upload"),
+    ]
+    boxes = [box(part) for part in parts]
+    assert all(abs(each["x"] - left) < 1 for each in boxes), boxes
+    assert all(above["y"] + above["height"] <= below["y"] for above, below in pairwise(boxes)), boxes
+
+
+def box(locator: Locator) -> FloatRect:
+    rect = locator.bounding_box()
+    assert rect is not None
+    return rect
+
+
 def passage_meta(page: Page, position: int) -> str:
     """The line under the test-retrieval passage at ``position`` (1-based): its score, ranks and ids."""
     meta = page.get_by_test_id("passages").locator("li").nth(position - 1).locator(".meta")
@@ -79,6 +109,7 @@ def test_owner_uploads_inspects_deletes_and_tests_retrieval_by_keyboard(daphne_s
         page.set_default_timeout(TIMEOUT)
         page.goto(f"{daphne_server}/console/knowledge/")
         assert unlabelled_fields(page) == []
+        assert_upload_form_reads_top_down(page)
         # when they choose the three files and send them with the keyboard alone
         page.get_by_label("Markdown, text, HTML").set_input_files(files)
         page.get_by_label("Language of files that declare none").press("Tab")
