@@ -5,7 +5,9 @@ An attempt leases the row under its lock before sending, so a copy of the task t
 mail server unreachable or refusing) schedules the next attempt with backoff; after
 ``MAX_ATTEMPTS`` the email is FAILED, logged at ERROR and shown on the console for staff to retry.
 A send that succeeded but whose outcome could not be recorded is sent again once its lease runs
-out: at least once, never silently lost.
+out: at least once, never silently lost. An email the booking has outdated since it was recorded (a
+confirmation of a booking canceled meanwhile, a new time moved again) is superseded under the same
+lock instead of sent (``notifications.still_applies``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.utils import timezone
 
 from bookings.emails import build_message
 from bookings.models import Booking, BookingEmail, EmailFailure, EmailStatus
+from bookings.notifications import supersede_if_stale
 from supportai.outbox import backoff_seconds
 
 logger = logging.getLogger(__name__)
@@ -72,6 +75,8 @@ def _lease(email_id: int) -> BookingEmail | None:
         email.booking = Booking.objects.select_related("service", "tenant").get(
             pk=email.booking_id, tenant_id=email.tenant_id
         )
+        if supersede_if_stale(email):
+            return None
         if email.attempts >= MAX_ATTEMPTS:  # the last attempt was cut short (its worker killed)
             _give_up(email)
             return None

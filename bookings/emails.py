@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 
 from bookings import notifications
 from bookings.availability import tenant_zone
-from bookings.models import Booking
+from bookings.models import STAFF_EMAIL_KINDS, Booking
 from supportai.models import MANAGER_ROLES, Membership
 
 SUBJECTS: dict[str, str] = {
@@ -76,7 +76,7 @@ def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
         "timezone": booking.tenant.timezone,
         "hold_expired": booking.hold_expired,
     }
-    recipients = tenant_recipients(booking) if kind == notifications.TENANT_NEW_BOOKING else [booking.customer_email]
+    recipients = tenant_recipients(booking) if kind in STAFF_EMAIL_KINDS else [booking.customer_email]
     if not recipients:
         return None
     subject = SUBJECTS[kind].format(code=booking.confirmation_code, service=booking.service.name)

@@ -328,6 +328,11 @@ class EmailStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    SUPERSEDED = "superseded", "Not sent: the booking changed since"
+
+
+# Emails to the tenant's staff; every other kind goes to the customer.
+STAFF_EMAIL_KINDS = frozenset({EmailKind.TENANT_NEW_BOOKING})
 
 
 class EmailFailure(models.TextChoices):
@@ -341,11 +346,12 @@ class EmailFailure(models.TextChoices):
 
 class BookingEmail(TenantScopedModel):
     """One email about a booking, recorded with the change that causes it; every attempt updates it,
-    so an email is sent, waiting for its next attempt, or visibly failed (see ``bookings.delivery``)."""
+    so an email is sent, waiting for its next attempt, visibly failed, or superseded: not sent because
+    the booking changed so that it no longer applies (see ``bookings.delivery``)."""
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=24, choices=EmailKind.choices)
-    status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     # When the next attempt is due (its task scheduled then); the sweeper re-enqueues rows long overdue.
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -369,4 +375,4 @@ class BookingEmail(TenantScopedModel):
 
     @property
     def to_staff(self) -> bool:
-        return self.kind == EmailKind.TENANT_NEW_BOOKING
+        return self.kind in STAFF_EMAIL_KINDS

@@ -4,18 +4,21 @@ queueing their task (once that change commits; again from the sweeper or a staff
 An email is a ``BookingEmail`` row written in the caller's transaction, so a booking change and its
 emails commit together; ``bookings.delivery`` sends it. A task that cannot be queued (broker down)
 leaves the row pending, and the sweeper (beat, ``bookings.sweep_emails``) queues it again later.
+An email is sent only while it still applies to the booking as it is then (``still_applies``); one
+the booking has outdated is SUPERSEDED instead, never sent.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import Booking, BookingEmail, EmailKind, EmailStatus
+from bookings.models import STAFF_EMAIL_KINDS, Booking, BookingEmail, BookingStatus, EmailKind, EmailStatus
 from supportai.models import Tenant
 from supportai.outbox import overdue_unleased
 
@@ -33,6 +36,20 @@ KINDS = frozenset(EmailKind.values)
 STUCK_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 500
 NOT_RETRYABLE = "Only a failed email can be sent again."
+SUPERSEDED_NOT_RETRYABLE = "This email is not sent again: the booking changed since, so it no longer applies."
+
+# When each email still says something true of the booking, checked as it is about to be sent.
+APPLIES_WHILE: dict[str, Callable[[Booking], bool]] = {
+    CONFIRMATION: lambda booking: booking.status == BookingStatus.CONFIRMED,
+    TENANT_NEW_BOOKING: lambda booking: booking.status == BookingStatus.CONFIRMED,
+    CANCELLATION: lambda booking: booking.status == BookingStatus.CANCELED,
+    RESCHEDULE: lambda booking: booking.is_active,
+    PAYMENT_RECEIVED: lambda booking: booking.paid_at is not None,
+    PAYMENT_REFUND_DUE: lambda booking: booking.status == BookingStatus.CANCELED,
+}
+# Emails that tell the customer how the booking stands (its time, its .ics): a later email to the
+# customer about the booking (moved again, canceled) replaces them.
+REPLACED_BY_LATER = frozenset({CONFIRMATION, RESCHEDULE})
 
 
 class EmailRetryError(Exception):
@@ -74,16 +91,63 @@ def emails_requeue_overdue() -> int:
     return len(email_ids)
 
 
-@transaction.atomic
+def still_applies(email: BookingEmail) -> bool:
+    """Whether ``email`` still applies to its booking (loaded fresh by the caller): the booking is in
+    a state the email describes and, for a confirmation or a new time, no later email to the customer
+    about this booking has replaced it."""
+    if not APPLIES_WHILE[email.kind](email.booking):
+        return False
+    if email.kind not in REPLACED_BY_LATER:
+        return True
+    later = BookingEmail.objects.filter(tenant_id=email.tenant_id, booking_id=email.booking_id, pk__gt=email.pk)
+    return not later.exclude(kind__in=STAFF_EMAIL_KINDS).exists()
+
+
+def supersede_if_stale(email: BookingEmail) -> bool:
+    """Mark ``email`` (its row locked, its booking fresh) SUPERSEDED if it no longer applies; True if so.
+    Its status leaves PENDING under the lock, so no other copy of its task sends it either."""
+    if still_applies(email):
+        return False
+    email.status = EmailStatus.SUPERSEDED
+    email.leased_until = None
+    email.save(update_fields=["status", "leased_until"])
+    code = email.booking.confirmation_code
+    logger.info("booking %s: the %s email is not sent: the booking changed since", code, email.kind)
+    return True
+
+
 def booking_email_retry(*, tenant: Tenant, email: BookingEmail) -> BookingEmail:
-    """Send a failed email again (staff): a fresh run of attempts, queued once this commits."""
-    email = BookingEmail.objects.for_tenant(tenant).select_for_update().get(pk=email.pk)
+    """Send a failed email again (staff): a fresh run of attempts, queued once this commits. One the
+    booking has outdated since is SUPERSEDED instead and refused, as is one already superseded."""
+    with transaction.atomic():
+        email = (
+            BookingEmail.objects.for_tenant(tenant)
+            .select_for_update(of=("self",))
+            .select_related("booking")
+            .get(pk=email.pk)
+        )
+        refusal = _retry_refusal(email)
+        if refusal is None:
+            _restart(email)
+    if refusal is not None:
+        raise EmailRetryError(refusal)
+    return email
+
+
+def _retry_refusal(email: BookingEmail) -> str | None:
+    if email.status == EmailStatus.SUPERSEDED:
+        return SUPERSEDED_NOT_RETRYABLE
     if email.status != EmailStatus.FAILED:
-        raise EmailRetryError(NOT_RETRYABLE)
+        return NOT_RETRYABLE
+    if supersede_if_stale(email):  # recorded even though the retry is refused
+        return SUPERSEDED_NOT_RETRYABLE
+    return None
+
+
+def _restart(email: BookingEmail) -> None:
     email.status = EmailStatus.PENDING
     email.attempts = 0
     email.next_attempt_at = timezone.now()
     email.failure = email.last_error = ""
     email.save(update_fields=["status", "attempts", "next_attempt_at", "failure", "last_error"])
     transaction.on_commit(partial(enqueue_email, email.pk), robust=True)
-    return email

@@ -104,7 +104,7 @@ def test_an_unreachable_mail_server_backs_off_then_the_email_is_sent(
 
 def test_in_a_worker_a_failed_attempt_queues_the_next_for_when_it_is_due(tenant, service, settings, monkeypatch):
     # given: an email whose task a worker runs (not eagerly) while the mail server is down
-    email = BookingEmail.objects.create(tenant=tenant, booking=_book(tenant, service), kind=EmailKind.CANCELLATION)
+    email = BookingEmail.objects.create(tenant=tenant, booking=_book(tenant, service), kind=EmailKind.CONFIRMATION)
     settings.EMAIL_BACKEND = UNREACHABLE
     queued: list[tuple[Any, ...]] = []
     monkeypatch.setattr(tasks.deliver_email, "apply_async", lambda args, **options: queued.append((args, options)))
@@ -166,7 +166,7 @@ def test_an_attempt_cut_short_at_the_last_attempt_fails_the_email(tenant, servic
     email = BookingEmail.objects.create(
         tenant=tenant,
         booking=booking,
-        kind=EmailKind.CANCELLATION,
+        kind=EmailKind.CONFIRMATION,
         attempts=delivery.MAX_ATTEMPTS,
         leased_until=timezone.now() - timedelta(seconds=1),
     )
@@ -245,7 +245,7 @@ def test_two_copies_of_the_task_never_both_send(tenant, service, settings):
     # given: an email whose task was delivered twice (a redelivery, a sweep), each copy on its own connection
     booking = _book(tenant, service)
     mail.outbox.clear()
-    email = BookingEmail.objects.create(tenant=tenant, booking=booking, kind=EmailKind.CANCELLATION)
+    email = BookingEmail.objects.create(tenant=tenant, booking=booking, kind=EmailKind.CONFIRMATION)
     settings.EMAIL_BACKEND = f"{__name__}._SlowBackend"
     _SlowBackend.sending.clear()
     _SlowBackend.finish.clear()
@@ -269,4 +269,4 @@ def test_two_copies_of_the_task_never_both_send(tenant, service, settings):
     assert second is None
     email.refresh_from_db()
     assert email.status == EmailStatus.SENT and email.attempts == 1
-    assert [m.subject for m in mail.outbox] == [f"Your booking {booking.confirmation_code} is canceled"]
+    assert [m.subject for m in mail.outbox] == [f"Your booking {booking.confirmation_code} is confirmed"]
