@@ -8,8 +8,9 @@ the window's end as absolute time, so a window never hands out more real minutes
 Capacity is counted per *pool*: a service with rules of its own is its own pool; services without
 rules share the tenant's hours and one pool (e.g. a single practitioner). A slot is free while the
 bookings that hold time in the pool and overlap it (start .. end + buffer) number fewer than the
-capacity of the window it lies in. CONFIRMED and COMPLETED bookings hold their time (housekeeping
-completes a booking at its end, and its buffer must still follow it); PENDING ones while their hold lasts.
+capacity of the window it lies in. CONFIRMED, COMPLETED and NO_SHOW bookings hold their time
+(housekeeping completes a booking at its end, and its buffer must still follow it; staff mark a
+no-show once it started, and its time stays planned as it was); PENDING ones while their hold lasts.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ MAX_SEARCH_DAYS = 31
 # Two-key advisory locks: (namespace, pool hash). The namespace keeps us clear of other apps' locks.
 LOCK_NAMESPACE = 7_001
 # Statuses whose bookings keep [start_at, blocked_until) taken; a completed booking's buffer is still running.
-TIME_HOLDING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+TIME_HOLDING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 
 
 @dataclass(frozen=True)

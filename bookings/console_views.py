@@ -6,6 +6,7 @@ and reschedule (through the same services the customer path uses); analysts only
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bookings import availability, notifications, payments, selectors, services
+from bookings import availability, no_shows, notifications, payments, selectors, services
 from bookings.console_forms import BookingFilterForm, CancelForm, StaffBookingForm, StartForm
 from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import Booking, BookingSource, BookingStatus
@@ -90,6 +91,8 @@ def _render_detail(
     request: HttpRequest, membership: Membership, booking: Booking, *, cancel_form: CancelForm, status: int = 200
 ) -> HttpResponse:
     zone = availability.tenant_zone(membership.tenant)
+    staff = membership.role in BOOKING_ROLES
+    undo_until = no_shows.no_show_undo_until(booking) if staff else None
     context = {
         "booking": booking,
         "local_start": booking.start_at.astimezone(zone),
@@ -99,7 +102,9 @@ def _render_detail(
         "can_retry_emails": membership.role in BOOKING_ROLES,
         "cancel_form": cancel_form,
         "reschedule_form": StartForm(),
-        "can_change": membership.role in BOOKING_ROLES and booking.is_active,
+        "can_change": staff and booking.is_active,
+        "can_mark_no_show": staff and booking.no_show_markable,
+        "no_show_undo_until": undo_until if undo_until is not None and undo_until > timezone.now() else None,
     }
     return render(request, "bookings/console/detail.html", context, status=status)
 
@@ -158,6 +163,36 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     except BookingError as exc:
         messages.error(request, exc.message)
     return redirect("bookings_console:detail", pk=booking.pk)
+
+
+def _staff_change(request: HttpRequest, pk: int, change: Callable[..., Booking], done: str) -> HttpResponse:
+    """Apply a staff status change (a service taking ``tenant``, ``booking`` and ``actor``) and say how
+    it went; ``done`` may name the booking's ``{code}`` and new ``{status}``."""
+    membership = require_membership(request)
+    require_booking_staff(membership)
+    booking = _booking_or_404(membership, pk)
+    try:
+        booking = change(tenant=membership.tenant, booking=booking, actor=Actor.staff(request.user))
+        messages.success(
+            request, done.format(code=booking.confirmation_code, status=booking.get_status_display().lower())
+        )
+    except BookingError as exc:
+        messages.error(request, exc.message)
+    return redirect("bookings_console:detail", pk=booking.pk)
+
+
+@login_required
+@require_POST
+def booking_no_show(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_change(request, pk, no_shows.booking_mark_no_show, "Booking {code} marked as a no-show.")
+
+
+@login_required
+@require_POST
+def booking_undo_no_show(request: HttpRequest, pk: int) -> HttpResponse:
+    return _staff_change(
+        request, pk, no_shows.booking_undo_no_show, "No-show undone: booking {code} is {status} again."
+    )
 
 
 @login_required

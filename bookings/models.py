@@ -121,6 +121,8 @@ class BookingStatus(models.TextChoices):
 
 # Bookings that occupy their slot (a PENDING one only while its hold lasts).
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+# Bookings staff may mark a no-show once their start has passed (housekeeping completes one at its end).
+NO_SHOW_FROM = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 
 
 class BookingSource(models.TextChoices):
@@ -186,6 +188,11 @@ class Booking(TenantScopedModel):
     def refund_due(self) -> bool:
         """Canceled after the customer paid, and Stripe has not refunded it yet (staff refund it in Stripe)."""
         return self.status == BookingStatus.CANCELED and self.paid_at is not None and self.refunded_at is None
+
+    @property
+    def no_show_markable(self) -> bool:
+        """Booked and started: staff may record that the customer did not come."""
+        return self.status in NO_SHOW_FROM and self.start_at <= timezone.now()
 
     def holds_slot(self, now: datetime | None = None) -> bool:
         if self.status == BookingStatus.CONFIRMED:
@@ -274,6 +281,8 @@ class BookingEventKind(models.TextChoices):
     RESCHEDULED = "rescheduled", "Rescheduled"
     CANCELED = "canceled", "Canceled"
     REFUNDED = "refunded", "Refunded"
+    NO_SHOW = "no_show", "Marked no-show"
+    NO_SHOW_UNDONE = "no_show_undone", "No-show undone"
     NOTE = "note", "Note"
 
 

@@ -1,4 +1,5 @@
-"""Writes for bookings: create, cancel, reschedule, payment state. The only way bookings change.
+"""Writes for bookings: create, cancel, reschedule, payment state. The only way bookings change
+(with ``bookings.no_shows``, which builds on it).
 
 Every write that takes capacity runs in a transaction holding the pool's advisory lock
 (``availability.lock_pool``) and re-checks the slot under it, so concurrent confirmations for the
@@ -192,7 +193,8 @@ def booking_create(
     return booking
 
 
-def _locked(booking: Booking) -> Booking:
+def booking_lock(booking: Booking) -> Booking:
+    """The booking again, its row locked until the transaction ends (writes re-check state under it)."""
     locked: Booking = (
         Booking.objects.select_for_update(of=("self",)).select_related("service", "tenant").get(pk=booking.pk)
     )
@@ -209,7 +211,7 @@ def booking_cancel(
     staff do so in Stripe (the customer is told the payment will be refunded)."""
     if booking.tenant_id != tenant.pk:
         raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
-    booking = _locked(booking)
+    booking = booking_lock(booking)
     if booking.status == BookingStatus.CANCELED:
         return booking  # already done: cancel is idempotent
     if booking.status not in ACTIVE_STATUSES:
@@ -238,7 +240,7 @@ def booking_reschedule(
         raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
     service = booking.service
     availability.lock_pool(service)
-    booking = _locked(booking)
+    booking = booking_lock(booking)
     if booking.status not in ACTIVE_STATUSES:
         raise BookingError(NOT_CHANGEABLE, "Only upcoming bookings can be rescheduled.")
     ensure_upcoming(booking)
@@ -283,7 +285,7 @@ def booking_find_owned(*, tenant: Tenant, code: str, email: str) -> Booking:
 
 @transaction.atomic
 def booking_record_checkout(*, booking: Booking, session_id: str, url: str) -> Booking:
-    booking = _locked(booking)
+    booking = booking_lock(booking)
     booking.stripe_checkout_session_id = session_id
     booking.checkout_url = url
     booking.updated_at = timezone.now()
@@ -300,7 +302,7 @@ def booking_mark_paid(*, booking: Booking, actor: Actor, payment_intent: str = "
     (so does a customer who paid a booking they had canceled)."""
     service = booking.service
     availability.lock_pool(service)
-    booking = _locked(booking)
+    booking = booking_lock(booking)
     if booking.paid_at is not None:
         return booking
     now = timezone.now()
@@ -351,7 +353,7 @@ def booking_mark_paid(*, booking: Booking, actor: Actor, payment_intent: str = "
 @transaction.atomic
 def booking_release_hold(*, booking: Booking, actor: Actor) -> bool:
     """Release an unpaid PENDING booking (checkout expired or hold ran out). False if nothing to do."""
-    booking = _locked(booking)
+    booking = booking_lock(booking)
     if booking.status != BookingStatus.PENDING or booking.paid_at is not None:
         return False
     booking.status = BookingStatus.CANCELED
@@ -366,7 +368,7 @@ def booking_release_hold(*, booking: Booking, actor: Actor) -> bool:
 @transaction.atomic
 def booking_complete(*, booking: Booking, actor: Actor) -> bool:
     """Mark a CONFIRMED booking whose end has passed COMPLETED. False if nothing to do."""
-    booking = _locked(booking)
+    booking = booking_lock(booking)
     now = timezone.now()
     if booking.status != BookingStatus.CONFIRMED or booking.end_at > now:
         return False
@@ -379,7 +381,7 @@ def booking_complete(*, booking: Booking, actor: Actor) -> bool:
 
 @transaction.atomic
 def booking_mark_refunded(*, booking: Booking, actor: Actor, amount_cents: int) -> Booking:
-    booking = _locked(booking)
+    booking = booking_lock(booking)
     if booking.refunded_at is not None:
         return booking
     booking.refunded_at = timezone.now()
