@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from bookings import notifications
 from bookings.availability import tenant_zone
 from bookings.models import STAFF_EMAIL_KINDS, Booking
+from bookings.payments import public_url
 from supportai.models import MANAGER_ROLES, Membership
 
 SUBJECTS: dict[str, str] = {
@@ -24,6 +26,7 @@ SUBJECTS: dict[str, str] = {
     notifications.RESCHEDULE: "Your booking {code} has a new time",
     notifications.PAYMENT_RECEIVED: "Payment received for booking {code}",
     notifications.PAYMENT_REFUND_DUE: "Your payment for booking {code} will be refunded",
+    notifications.TENANT_REFUND_DUE: "Refund due for booking {code}: {amount}",
 }
 
 
@@ -75,11 +78,14 @@ def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
         "local_end": booking.end_at.astimezone(tz),
         "timezone": booking.tenant.timezone,
         "hold_expired": booking.hold_expired,
+        "console_url": public_url(reverse("bookings_console:detail", args=[booking.pk])),
     }
     recipients = tenant_recipients(booking) if kind in STAFF_EMAIL_KINDS else [booking.customer_email]
     if not recipients:
         return None
-    subject = SUBJECTS[kind].format(code=booking.confirmation_code, service=booking.service.name)
+    subject = SUBJECTS[kind].format(
+        code=booking.confirmation_code, service=booking.service.name, amount=booking.price_display
+    )
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"bookings/email/{kind}.txt", context),

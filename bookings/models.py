@@ -331,6 +331,7 @@ class EmailKind(models.TextChoices):
     RESCHEDULE = "reschedule", "New time"
     PAYMENT_RECEIVED = "payment_received", "Payment received"
     PAYMENT_REFUND_DUE = "payment_refund_due", "Refund due"
+    TENANT_REFUND_DUE = "tenant_refund_due", "Refund-due notice"
 
 
 class EmailStatus(models.TextChoices):
@@ -341,7 +342,7 @@ class EmailStatus(models.TextChoices):
 
 
 # Emails to the tenant's staff; every other kind goes to the customer.
-STAFF_EMAIL_KINDS = frozenset({EmailKind.TENANT_NEW_BOOKING})
+STAFF_EMAIL_KINDS = frozenset({EmailKind.TENANT_NEW_BOOKING, EmailKind.TENANT_REFUND_DUE})
 
 
 class EmailFailure(models.TextChoices):

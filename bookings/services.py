@@ -208,7 +208,8 @@ def booking_cancel(
     """Cancel an upcoming booking (idempotent): the customer is emailed and, after the commit, an open
     Checkout Session of an unpaid booking is expired (``payments.checkout_expire``). A paid booking
     Stripe has not refunded gets ``refund_due`` on its CANCELED event: nothing refunds it automatically,
-    staff do so in Stripe (the customer is told the payment will be refunded)."""
+    staff do so in Stripe (the customer is told the payment will be refunded, staff get the refund-due
+    notice)."""
     if booking.tenant_id != tenant.pk:
         raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
     booking = booking_lock(booking)
@@ -224,6 +225,8 @@ def booking_cancel(
     refund: dict[str, bool] = {"refund_due": True} if booking.refund_due else {}
     event_record(booking, BookingEventKind.CANCELED, actor, proposal=proposal, reason=reason[:300], **refund)
     notifications.notify(booking, notifications.CANCELLATION)
+    if booking.refund_due:
+        notifications.notify(booking, notifications.TENANT_REFUND_DUE)
     from bookings.payments import checkout_expire  # payments builds on this module
 
     # Whoever cancels, an open Checkout Session must stop taking money; Stripe is called after the
@@ -298,8 +301,8 @@ def booking_record_checkout(*, booking: Booking, session_id: str, url: str) -> B
 def booking_mark_paid(*, booking: Booking, actor: Actor, payment_intent: str = "", session_id: str = "") -> Booking:
     """Payment arrived. Idempotent. A payment for a hold that ran out (released or not yet) re-takes the
     slot if it is still free; otherwise the booking ends CANCELED with ``hold_expired`` set, the event
-    says a refund is due and the customer gets the "refund due" email instead of "payment received"
-    (so does a customer who paid a booking they had canceled)."""
+    says a refund is due, the customer gets the "refund due" email instead of "payment received" and
+    staff get the refund-due notice (the same when a customer pays a booking they had canceled)."""
     service = booking.service
     availability.lock_pool(service)
     booking = booking_lock(booking)
@@ -347,6 +350,7 @@ def booking_mark_paid(*, booking: Booking, actor: Actor, payment_intent: str = "
         notifications.notify(booking, notifications.TENANT_NEW_BOOKING)
     else:
         notifications.notify(booking, notifications.PAYMENT_REFUND_DUE)
+        notifications.notify(booking, notifications.TENANT_REFUND_DUE)
     return booking
 
 

@@ -1,0 +1,108 @@
+"""When a booking comes to owe a refund (canceled after payment, or paid after its hold ran out and the
+time was taken), the tenant's staff get an email saying how much, for which booking and customer, with
+a link to it in the console; it is a BookingEmail row like every booking email."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+
+from bookings import delivery, services
+from bookings.models import Booking, BookingEmail, EmailKind, EmailStatus, Service
+from bookings.services import CUSTOMER, STRIPE, SYSTEM, booking_create
+from bookings.tests.conftest import local, next_weekday
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+PUBLIC = "https://support.example.com"
+
+
+@pytest.fixture(autouse=True)
+def _public_url(settings) -> None:
+    settings.BOOKINGS_PUBLIC_URL = PUBLIC
+
+
+def _book(tenant: Tenant, service: Service, *, email: str = "ann@example.org") -> Booking:
+    return booking_create(
+        tenant=tenant,
+        service=service,
+        start=local(tenant, next_weekday(3), 10),
+        name="Ann <b>Lee</b>",
+        email=email,
+        actor=CUSTOMER,
+    )
+
+
+def _pay(booking: Booking) -> Booking:
+    return services.booking_mark_paid(booking=booking, actor=STRIPE, payment_intent="pi_1")
+
+
+def _staff_notices() -> list[EmailMessage]:
+    return [m for m in mail.outbox if m.subject.startswith("Refund due")]
+
+
+def test_staff_are_emailed_when_a_paid_booking_is_canceled(
+    tenant, owner, outsider, paid_service, django_capture_on_commit_callbacks
+):
+    # given: a booking the customer paid
+    booking = _pay(_book(tenant, paid_service))
+    mail.outbox.clear()
+    # when: the customer cancels it
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER, reason="Sick")
+    # then: one row, sent to this tenant's managers (not the other tenant's), with what staff need
+    notice = BookingEmail.objects.get(booking=booking, kind=EmailKind.TENANT_REFUND_DUE)
+    assert notice.status == EmailStatus.SENT and notice.tenant_id == tenant.pk and notice.to_staff
+    (message,) = _staff_notices()
+    assert message.to == ["alice@example.com"]
+    assert message.subject == f"Refund due for booking {booking.confirmation_code}: 95.00 EUR"
+    link = f"{PUBLIC}/console/bookings/{booking.pk}/"
+    for text in ("95.00 EUR", booking.confirmation_code, "Ann <b>Lee</b> <ann@example.org>", link, "Sick"):
+        assert text in message.body
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
+    assert "Ann &lt;b&gt;Lee&lt;/b&gt;" in html and "<b>Lee</b>" not in html and f'href="{link}"' in html
+
+
+def test_staff_are_emailed_when_a_late_payment_cannot_keep_the_booking(
+    tenant, paid_service, django_capture_on_commit_callbacks
+):
+    # given: the tenant's escalation address; the hold ran out and someone else took the time
+    tenant.escalation_email = "desk@alpha.example"
+    tenant.save()
+    booking = _book(tenant, paid_service)
+    services.booking_release_hold(booking=booking, actor=SYSTEM)
+    _book(tenant, paid_service, email="bo@example.org")
+    # when: the payment arrives
+    with django_capture_on_commit_callbacks(execute=True):
+        _pay(booking)
+    # then
+    (message,) = _staff_notices()
+    assert message.to == ["desk@alpha.example"]
+    assert "arrived after the time reserved for payment" in message.body
+
+
+@pytest.mark.parametrize("paid", [False, True])
+def test_no_notice_when_nothing_is_owed(tenant, owner, paid_service, service, paid):
+    # given: an unpaid booking, or a paid one Stripe already refunded
+    booking = _book(tenant, paid_service if paid else service)
+    if paid:
+        services.booking_mark_refunded(booking=_pay(booking), actor=STRIPE, amount_cents=9500)
+    # when
+    services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
+    # then
+    assert not BookingEmail.objects.filter(kind=EmailKind.TENANT_REFUND_DUE).exists()
+
+
+def test_a_notice_for_a_refund_stripe_made_meanwhile_is_not_sent(tenant, owner, paid_service):
+    # given: the notice was recorded, then Stripe reported the refund before it went out
+    booking = _pay(_book(tenant, paid_service))
+    services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
+    services.booking_mark_refunded(booking=booking, actor=STRIPE, amount_cents=9500)
+    notice = BookingEmail.objects.get(booking=booking, kind=EmailKind.TENANT_REFUND_DUE)
+    # when
+    delivery.deliver_email(notice.pk)
+    # then
+    notice.refresh_from_db()
+    assert notice.status == EmailStatus.SUPERSEDED and _staff_notices() == []
