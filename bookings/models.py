@@ -386,3 +386,8 @@ class BookingEmail(TenantScopedModel):
     @property
     def to_staff(self) -> bool:
         return self.kind in STAFF_EMAIL_KINDS
+
+    @property
+    def sending(self) -> bool:
+        """An attempt holds the row now (``attempts`` counts it already)."""
+        return self.leased_until is not None and self.leased_until > timezone.now()

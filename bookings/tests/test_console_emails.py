@@ -149,3 +149,16 @@ def test_retry_needs_post_and_the_csrf_token(owner, failed):
     assert strict.post(_retry_url(failed)).status_code == 403
     failed.refresh_from_db()
     assert failed.status == EmailStatus.FAILED
+
+
+def test_an_email_being_sent_shows_as_sending_not_as_a_later_attempt(owner, booking):
+    # given: the confirmation's first attempt holds the row (counted already, nothing failed yet)
+    BookingEmail.objects.filter(booking=booking, kind=EmailKind.CONFIRMATION).update(
+        attempts=1, leased_until=timezone.now() + timedelta(minutes=5)
+    )
+    # when
+    page = _client(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
+    # then: the attempt under way, not a second one still to come after a failure that never happened
+    emails = " ".join(strip_tags(page[page.index('data-testid="emails"') : page.index("<h2>History")]).split())
+    assert "Confirmation to the customer: sending (attempt 1)" in emails
+    assert "attempt 2" not in emails and "(last: )" not in emails
