@@ -7,10 +7,8 @@ an adapter as ``ProviderError`` whose ``retryable`` tells the router whether try
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
@@ -19,6 +17,7 @@ from django.conf import settings
 
 from routing.contracts import ContextPassage, ToolCall, ToolRound, ToolSpec
 from routing.tokens import estimate_tokens
+from supportai.retry_after import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -169,30 +168,10 @@ MAX_RETRY_AFTER_S = 300.0
 
 
 def retry_after_s(headers: Mapping[str, str]) -> float | None:
-    """The wait an HTTP refusal asks for, in seconds, at most ``MAX_RETRY_AFTER_S``: ``retry-after-ms``
-    (OpenAI's, the precise one) before ``retry-after`` (Anthropic's: seconds, or an HTTP date). A value
-    that is not a number or a date, is negative or is a date gone by is skipped; None when none is left.
-    ``headers`` look names up regardless of case, as the SDKs' response headers do."""
-    seconds = headers.get("retry-after")
-    for wait in (_number(headers.get("retry-after-ms"), 1000), _number(seconds, 1), _until(seconds)):
-        if wait is not None and wait >= 0:  # NaN fails the comparison too
-            return min(wait, MAX_RETRY_AFTER_S)
-    return None
-
-
-def _number(value: str | None, per_second: int) -> float | None:
-    try:
-        return float(value) / per_second if value is not None else None
-    except ValueError:
-        return None
-
-
-def _until(date: str | None) -> float | None:
-    parsed = email.utils.parsedate_tz(date) if date else None
-    try:
-        return email.utils.mktime_tz(parsed) - time.time() if parsed else None
-    except (OverflowError, ValueError):
-        return None
+    """The wait an HTTP refusal asks for, in seconds, at most ``MAX_RETRY_AFTER_S``: OpenAI's
+    ``retry-after-ms``, else Anthropic's ``retry-after`` (seconds or an HTTP date), as
+    ``supportai/retry_after.py`` reads them; None without a readable one."""
+    return retry_after_seconds(headers, cap=MAX_RETRY_AFTER_S)
 
 
 def tool_arguments(raw: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
