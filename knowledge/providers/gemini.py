@@ -10,6 +10,7 @@ from google.genai import errors, types
 from knowledge.providers.base import ProviderErrorKind
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
+    MAX_RETRY_AFTER_S,
     QUERY_TIMEOUT_S,
     TIMEOUT_S,
     batches,
@@ -18,7 +19,6 @@ from knowledge.providers.remote import (
     normalise,
     status_error,
     unreachable,
-    wait_s,
 )
 from supportai.env import env_str
 from supportai.google_errors import error_details, retry_delay_s
@@ -33,7 +33,7 @@ def _key_refused(exc: errors.APIError) -> bool:
 def _retry_after_s(exc: errors.APIError) -> float | None:
     """The wait Google's ``RetryInfo`` asks for, no longer than any ``Retry-After`` is waited."""
     delay = retry_delay_s(exc)
-    return None if delay is None else wait_s(delay)
+    return None if delay is None else min(delay, MAX_RETRY_AFTER_S)
 
 
 class GeminiEmbeddingProvider:

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from knowledge.providers.base import OPERATOR_KINDS, ProviderError, ProviderErrorKind
+from supportai.retry_after import retry_after_seconds
 
 # Hosted APIs cap inputs per request; we send at most this many texts at once.
 REMOTE_BATCH = 96
@@ -71,20 +72,11 @@ def status_kind(status: int | None) -> ProviderErrorKind:
 MAX_RETRY_AFTER_S = 600.0
 
 
-def wait_s(value: str | float) -> float | None:
-    """A wait an answer asks for, given as a number of seconds (or its text), at most
-    ``MAX_RETRY_AFTER_S``; None when it is not a number of seconds."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S) if math.isfinite(seconds) else None
-
-
 def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
-    """An answer's ``Retry-After`` in seconds (at most ``MAX_RETRY_AFTER_S``), or None when it has
-    none or not a number of seconds."""
-    return wait_s(next((value for name, value in (headers or {}).items() if name.lower() == "retry-after"), ""))
+    """The wait an answer's headers ask for, in seconds, at most ``MAX_RETRY_AFTER_S``: its
+    ``Retry-After`` (seconds or an HTTP date; ``retry-after-ms`` first), as ``supportai/retry_after.py``
+    reads it; None when it has none or no readable one."""
+    return retry_after_seconds(headers or {}, cap=MAX_RETRY_AFTER_S)
 
 
 def status_error(

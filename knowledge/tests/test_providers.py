@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import math
 import os
 import subprocess
@@ -449,6 +450,20 @@ def test_a_rate_limit_carries_the_wait_the_api_asks_for(fake_api, vendor):
     # then: retryable, not before 30 s
     assert excinfo.value.retryable and excinfo.value.retry_after == 30
     assert excinfo.value.kind == ProviderErrorKind.RATE_LIMIT
+
+
+@pytest.mark.parametrize("vendor", [vendor for vendor in SLOW_VENDORS if vendor != "gemini"])
+def test_a_rate_limit_asking_for_a_day_by_http_date_waits_the_longest_a_document_waits(fake_api, vendor):
+    # given: an API answering 429 with a Retry-After that is an HTTP date a day ahead (read by
+    # supportai/retry_after.py, whose cases it tests)
+    _, path, build = SLOW_VENDORS[vendor]
+    a_day_ahead = email.utils.formatdate(time.time() + 86_400, usegmt=True)
+    fake_api.route(path, lambda body: (429, RATE_LIMITED, {"Retry-After": a_day_ahead}))
+    # when
+    with pytest.raises(ProviderError, match="429") as excinfo:
+        build(fake_api.url).embed_documents(["parking"])
+    # then: retryable, after the longest wait a document is left pending for
+    assert excinfo.value.retryable and excinfo.value.retry_after == MAX_RETRY_AFTER_S
 
 
 @pytest.mark.parametrize(
