@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import httpx
 from django.conf import settings
 
 from escalations.notifications.base import DeliveryError
+from supportai import retry_after
 from supportai.outbound import UnsafeUrl, guarded_transport, set_location_aside
 from supportai.outbound import check_public_url as check_outbound_url
 
@@ -53,14 +56,8 @@ MAX_RETRY_AFTER_S = 3600
 
 
 def retry_after_seconds(response: httpx.Response) -> int | None:
-    """The response's ``Retry-After`` in whole seconds (capped at an hour), or None when absent or
-    not a number of seconds."""
-    value = response.headers.get("Retry-After", "").strip()
-    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
-    if not (value.isascii() and value.isdigit()):
-        return None
-    # More digits than the cap has is over it, and int() raises past 4,300 digits (zeros included).
-    digits = value.lstrip("0")
-    if len(digits) > len(str(MAX_RETRY_AFTER_S)):
-        return MAX_RETRY_AFTER_S
-    return min(int(digits or "0"), MAX_RETRY_AFTER_S)
+    """The wait the response asks for, rounded up to whole seconds, at most an hour: its
+    ``Retry-After`` (seconds or an HTTP date; ``retry-after-ms`` first), as ``supportai/retry_after.py``
+    reads it; None when absent or unreadable."""
+    wait = retry_after.retry_after_seconds(response.headers, cap=MAX_RETRY_AFTER_S)
+    return None if wait is None else math.ceil(wait)

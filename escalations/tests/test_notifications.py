@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import hmac
 import json
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -240,16 +242,19 @@ def test_slack_rate_limit_waits_at_least_retry_after(
 
 @pytest.mark.parametrize(
     ("retry_after", "waits"),
-    # more digits than int() reads, zeros too (0 s: our backoff); a digit int() refuses
-    [("9" * 5000, MAX_RETRY_AFTER_S), ("0" * 5000, None), ("\u00b2", None)],
+    # an HTTP date two hours ahead: the hour we wait at most; a fraction: rounded up to whole seconds
+    [(lambda: email.utils.formatdate(time.time() + 7200, usegmt=True), MAX_RETRY_AFTER_S), (lambda: "600.5", 601)],
+    ids=["http-date", "fraction"],
 )
-def test_a_retry_after_that_is_no_number_of_seconds_int_reads_is_no_crash(
-    tenant: Tenant, django_capture_on_commit_callbacks: Capture, retry_after: str, waits: int | None
+def test_slack_rate_limit_reads_retry_after_as_the_shared_reader_does_capped_at_an_hour(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture, retry_after: Callable[[], str], waits: int
 ) -> None:
-    # given Slack answering 429 with such a Retry-After, when one attempt is made
-    retry_in, delivery = _first_attempt_at_a_rate_limited_slack(tenant, django_capture_on_commit_callbacks, retry_after)
-    # then it is retried, after the longest wait we take for a huge number, or our backoff for no number
-    assert retry_in == RunAgain(waits or backoff_seconds(1), retry=True)
+    # given Slack answering 429 with such a Retry-After (read by supportai/retry_after.py, whose cases
+    # it tests), when one attempt is made
+    capture = django_capture_on_commit_callbacks
+    retry_in, delivery = _first_attempt_at_a_rate_limited_slack(tenant, capture, retry_after())
+    # then it is retried after that many whole seconds
+    assert retry_in == RunAgain(waits, retry=True)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.RETRYING
 
