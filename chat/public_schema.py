@@ -129,7 +129,7 @@ MESSAGE_DESCRIPTION = (
 )
 STREAM_DESCRIPTION = """Server-Sent Events, one per websocket frame: `event: <frame type>` and `data: <the frame as
 JSON>`. First `message.ack {client_id, message_id, conversation_id, resume_token}`, then the frames the
-websocket sends for the turn: `message.start {message_id}`, `message.delta {message_id, text}`… (append
+websocket sends for the turn: `message.start {message_id, reply_to}`, `message.delta {message_id, text}`… (append
 them), `message.end` (as the whole-answer endpoint's `answer`), and any other frame of the turn (a
 tool's `proposal`, a handoff's `escalation`). In a live handoff only `message.ack` comes; a resend of a
 `client_id` gets `message.ack` and, once answered, the first `message.end` again. Comment lines
