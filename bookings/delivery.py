@@ -26,11 +26,6 @@ from supportai.outbox import backoff_seconds
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-# How long one attempt may take before another copy of the task may make it again (sends time out
-# after 10 s; a worker killed mid-send leaves the lease to run out).
-LEASE = timedelta(minutes=5)
-# How early a copy of the task may run and still attempt (clocks and broker timers are not exact).
-SCHEDULE_SLACK = timedelta(seconds=5)
 
 
 class AttemptFailed(Exception):
@@ -67,10 +62,10 @@ def _lease(email_id: int) -> BookingEmail | None:
         if email is None or email.status != EmailStatus.PENDING:
             return None
         now = timezone.now()
-        if email.leased_until is not None and email.leased_until > now:
+        if email.leased_at(now):
             logger.info("booking email %s is being sent by another worker", email_id)
             return None
-        if email.next_attempt_at > now + SCHEDULE_SLACK:
+        if email.early_at(now):
             return None
         email.booking = Booking.objects.select_related("service", "tenant").get(
             pk=email.booking_id, tenant_id=email.tenant_id
@@ -80,8 +75,7 @@ def _lease(email_id: int) -> BookingEmail | None:
         if email.attempts >= MAX_ATTEMPTS:  # the last attempt was cut short (its worker killed)
             _give_up(email)
             return None
-        email.attempts += 1
-        email.leased_until = now + LEASE
+        email.start_attempt(now)
         email.save(update_fields=["attempts", "leased_until"])
         return email
 

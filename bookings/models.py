@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bookings.currency import amount_text, normalize, validate_currency
 from supportai.models import EndUser, TenantScopedModel
+from supportai.outbox import OutboxRow
 
 
 def price_text(cents: int, currency: str) -> str:
@@ -354,7 +355,7 @@ class EmailFailure(models.TextChoices):
     ERROR = "error", "an unexpected error (the server log has the details)"
 
 
-class BookingEmail(TenantScopedModel):
+class BookingEmail(TenantScopedModel, OutboxRow):
     """One email about a booking, recorded with the change that causes it; every attempt updates it,
     so an email is sent, waiting for its next attempt, visibly failed, or superseded: not sent because
     the booking changed so that it no longer applies (see ``bookings.delivery``)."""
@@ -362,15 +363,8 @@ class BookingEmail(TenantScopedModel):
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=24, choices=EmailKind.choices)
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    # When the next attempt is due (its task scheduled then); the sweeper re-enqueues rows long overdue.
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    # Set while an attempt is sending: other copies of the task leave the row alone until then.
-    leased_until = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=16, choices=EmailFailure.choices, blank=True)
     last_error = models.TextField(blank=True, help_text="The last failed attempt's error, for operators")
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -14,6 +14,7 @@ from django.utils import timezone as django_timezone
 from chat.models import Conversation
 from supportai.crypto import EncryptedTextField
 from supportai.models import EndUser, TenantScopedModel, validate_timezone
+from supportai.outbox import OutboxRow
 
 
 def default_weekly_hours() -> dict[str, list[list[str]]]:
@@ -180,22 +181,15 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class NotificationDelivery(TenantScopedModel):
+class NotificationDelivery(TenantScopedModel, OutboxRow):
     """One notification to one channel; every attempt updates it, so nothing fails silently."""
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     event = models.CharField(max_length=16, choices=EventKind.choices, default=EventKind.CREATED)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     updated_at = models.DateTimeField(default=django_timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    # When the next attempt is due (its task scheduled then); the sweeper re-enqueues rows long overdue.
-    next_attempt_at = models.DateTimeField(default=django_timezone.now)
-    # Set while an attempt is sending: other copies of the task leave the row alone until then.
-    leased_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

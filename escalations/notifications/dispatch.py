@@ -31,11 +31,6 @@ from supportai.outbox import backoff_seconds
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-# How long one attempt may take before another copy of the task may make it again (sends time out
-# after 10 s; a worker killed mid-send leaves the lease to run out).
-LEASE = timedelta(minutes=5)
-# How early a copy of the task may run and still attempt (clocks and broker timers are not exact).
-SCHEDULE_SLACK = timedelta(seconds=5)
 SENDERS: dict[str, Sender] = {
     Channel.EMAIL: EmailSender(),
     Channel.SLACK: SlackSender(),
@@ -124,10 +119,10 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
         if delivery is None or delivery.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
             return None
         now = timezone.now()
-        if delivery.leased_until is not None and delivery.leased_until > now:
+        if delivery.leased_at(now):
             logger.info("notification delivery %s is being sent by another worker", delivery_id)
             return None
-        if keep_schedule and delivery.next_attempt_at > now + SCHEDULE_SLACK:
+        if keep_schedule and delivery.early_at(now):
             wait = math.ceil((delivery.next_attempt_at - now).total_seconds())
             logger.info("notification delivery %s: next attempt due in %s s, not before", delivery_id, wait)
             return RunAgain(wait, retry=False)
@@ -139,8 +134,7 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
             delivery.save(update_fields=["status", "last_error", "leased_until", "updated_at"])
             logger.error("notification delivery %s failed: out of attempts", delivery_id)
             return None
-        delivery.attempts += 1
-        delivery.leased_until = now + LEASE
+        delivery.start_attempt(now)
         delivery.updated_at = now
         delivery.save(update_fields=["attempts", "leased_until", "updated_at"])
         # Read after the lock: a contact address committed before the lease rides with this attempt
