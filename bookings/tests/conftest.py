@@ -7,12 +7,16 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django import test as django_test
+from django.contrib.auth.models import User
 from django.core.cache import cache
 
-from bookings.models import Service
+from bookings.models import Booking, Service
+from bookings.services import CUSTOMER, booking_create
 from bookings.tests.factories import RuleFactory, ServiceFactory
 from bookings.tests.stripe_fake import FakeStripe
-from supportai.models import Tenant
+from supportai.models import Role, Tenant
+from supportai.tests.factories import MembershipFactory, UserFactory
 
 
 def open_every_day(tenant: Tenant, *, capacity: int = 1, **kwargs: object) -> None:
@@ -27,6 +31,27 @@ def next_weekday(weekday: int = 2, *, weeks: int = 1) -> date:
 
 def local(tenant: Tenant, day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tenant.timezone))
+
+
+def customer_booking(
+    tenant: Tenant,
+    service: Service,
+    *,
+    day: date | None = None,
+    hour: int = 10,
+    name: str = "Ann",
+    email: str = "ann@example.org",
+) -> Booking:
+    """``service`` booked by a customer at ``hour`` on ``day`` (default: ``next_weekday()``)."""
+    start = local(tenant, day or next_weekday(), hour)
+    return booking_create(tenant=tenant, service=service, start=start, name=name, email=email, actor=CUSTOMER)
+
+
+def logged_in(user: User, *, enforce_csrf_checks: bool = False) -> django_test.Client:
+    """A console client logged in as ``user`` (CSRF checked only with ``enforce_csrf_checks``)."""
+    client = django_test.Client(enforce_csrf_checks=enforce_csrf_checks)
+    client.force_login(user)
+    return client
 
 
 SECRET = "whsec_test_secret_for_signatures"
@@ -64,6 +89,14 @@ def service(tenant: Tenant) -> Service:
 @pytest.fixture
 def paid_service(tenant: Tenant, service: Service) -> Service:
     return ServiceFactory.create(tenant=tenant, name="Deep tissue", price_cents=9500, currency="eur")
+
+
+@pytest.fixture
+def analyst(tenant: Tenant) -> User:
+    """A member of ``tenant`` who reads the console but may change nothing."""
+    user = UserFactory.create(username="dora")
+    MembershipFactory.create(user=user, tenant=tenant, role=Role.ANALYST)
+    return user
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
-from django.test import Client
 
 from bookings import payments, services
 from bookings.models import Booking, BookingStatus, Service
 from bookings.services import CUSTOMER, booking_create
-from bookings.tests.conftest import local, next_weekday
+from bookings.tests.conftest import local, logged_in, next_weekday
 from bookings.tests.stripe_fake import FakeStripe
 from supportai.models import Tenant
 
@@ -19,12 +18,6 @@ pytestmark = pytest.mark.django_db
 CREATE = "/v1/checkout/sessions"
 EXPIRE = "/v1/checkout/sessions/cs_test_0001/expire"
 LATE_TEXT = "arrived after the time reserved for payment"
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _texts(message: EmailMessage) -> tuple[str, str]:
@@ -50,7 +43,7 @@ def test_console_cancel_expires_the_open_checkout_session(
 ):
     # when: staff cancel in the console
     with django_capture_on_commit_callbacks(execute=True):
-        response = _client(agent).post(f"/console/bookings/{awaiting_payment.pk}/cancel/", {"reason": "closed"})
+        response = logged_in(agent).post(f"/console/bookings/{awaiting_payment.pk}/cancel/", {"reason": "closed"})
     # then: canceled, and Stripe was told to close the payment page
     assert response.status_code == 302
     awaiting_payment.refresh_from_db()
@@ -62,7 +55,7 @@ def test_admin_cancel_action_expires_the_open_checkout_session(
     owner, awaiting_payment, stripe_api, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        _client(owner).post(
+        logged_in(owner).post(
             "/admin/bookings/booking/", {"action": "cancel_bookings", "_selected_action": [awaiting_payment.pk]}
         )
     awaiting_payment.refresh_from_db()
@@ -81,8 +74,8 @@ def test_another_tenants_staff_cannot_cancel_or_expire(
     outsider, awaiting_payment, stripe_api, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        console = _client(outsider).post(f"/console/bookings/{awaiting_payment.pk}/cancel/", {"reason": "x"})
-        _client(outsider).post(
+        console = logged_in(outsider).post(f"/console/bookings/{awaiting_payment.pk}/cancel/", {"reason": "x"})
+        logged_in(outsider).post(
             "/admin/bookings/booking/", {"action": "cancel_bookings", "_selected_action": [awaiting_payment.pk]}
         )
     assert console.status_code == 404
@@ -95,7 +88,7 @@ def test_a_payment_for_a_booking_staff_canceled_says_it_was_canceled(
     agent, awaiting_payment, django_capture_on_commit_callbacks
 ):
     # given: staff canceled the booking
-    _client(agent).post(f"/console/bookings/{awaiting_payment.pk}/cancel/", {"reason": "closed"})
+    logged_in(agent).post(f"/console/bookings/{awaiting_payment.pk}/cancel/", {"reason": "closed"})
     # when: the payment still arrives
     with django_capture_on_commit_callbacks(execute=True):
         services.booking_mark_paid(booking=awaiting_payment, actor=services.STRIPE, payment_intent="pi_1")

@@ -4,21 +4,14 @@ cancels), the console tells staff, and the bookings list can show just the booki
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from bookings import services
 from bookings.models import Booking, BookingEventKind, Service
 from bookings.services import CUSTOMER, STRIPE, booking_create
-from bookings.tests.conftest import local, next_weekday, open_every_day
+from bookings.tests.conftest import local, logged_in, next_weekday, open_every_day
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _booking(tenant: Tenant, service: Service, hour: int, *, paid: bool) -> Booking:
@@ -44,7 +37,9 @@ def test_a_console_cancel_of_a_paid_booking_records_the_refund_due_and_tells_sta
     # given: a booking the customer has paid
     booking = _booking(tenant, paid_service, 10, paid=True)
     # when: staff cancel it in the console
-    response = _client(agent).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "Therapist ill"}, follow=True)
+    response = logged_in(agent).post(
+        f"/console/bookings/{booking.pk}/cancel/", {"reason": "Therapist ill"}, follow=True
+    )
     # then: the event records the refund that is due, and the page says to refund it in Stripe
     assert _canceled_event_data(booking) == {"reason": "Therapist ill", "refund_due": True}
     page = response.content.decode()
@@ -58,7 +53,7 @@ def test_customer_and_admin_cancels_of_paid_bookings_record_the_refund_due(owner
     by_admin = _booking(tenant, paid_service, 12, paid=True)
     # when
     services.booking_cancel(tenant=tenant, booking=by_customer, actor=CUSTOMER)
-    _client(owner).post("/admin/bookings/booking/", {"action": "cancel_bookings", "_selected_action": [by_admin.pk]})
+    logged_in(owner).post("/admin/bookings/booking/", {"action": "cancel_bookings", "_selected_action": [by_admin.pk]})
     # then
     assert _canceled_event_data(by_customer) == {"reason": "", "refund_due": True}
     assert _canceled_event_data(by_admin) == {"reason": "Canceled by staff", "refund_due": True}
@@ -71,7 +66,7 @@ def test_unpaid_and_already_refunded_cancels_owe_nothing(agent, tenant, service,
     refunded = services.booking_mark_refunded(
         booking=_booking(tenant, paid_service, 13, paid=True), actor=STRIPE, amount_cents=9500
     )
-    client = _client(agent)
+    client = logged_in(agent)
     # when
     responses = [client.post(f"/console/bookings/{b.pk}/cancel/", follow=True) for b in (free, unpaid, refunded)]
     # then
@@ -98,8 +93,8 @@ def test_the_refund_due_filter_lists_only_this_tenants_paid_unrefunded_canceled_
     theirs = _booking(other_tenant, other_service, 9, paid=True)
     services.booking_cancel(tenant=other_tenant, booking=theirs, actor=CUSTOMER)
     # when
-    ours_page = _client(owner).get("/console/bookings/?refund_due=on").content.decode()
-    theirs_page = _client(outsider).get("/console/bookings/?refund_due=on").content.decode()
+    ours_page = logged_in(owner).get("/console/bookings/?refund_due=on").content.decode()
+    theirs_page = logged_in(outsider).get("/console/bookings/?refund_due=on").content.decode()
     # then: each tenant sees its own booking owing a refund, and nothing else
     assert owing.confirmation_code in ours_page
     for other in (refunded, unpaid, kept, theirs):
@@ -107,6 +102,6 @@ def test_the_refund_due_filter_lists_only_this_tenants_paid_unrefunded_canceled_
     assert theirs.confirmation_code in theirs_page
     assert owing.confirmation_code not in theirs_page
     # and without the filter the list shows them all, the owing one marked
-    full = _client(owner).get("/console/bookings/").content.decode()
+    full = logged_in(owner).get("/console/bookings/").content.decode()
     assert all(b.confirmation_code in full for b in (owing, refunded, unpaid, kept))
     assert full.count("refund due") == 1

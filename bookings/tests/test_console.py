@@ -12,45 +12,24 @@ from django.utils import timezone
 from bookings.availability import tenant_zone
 from bookings.dates import bookable_range_message
 from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingStatus, Service
-from bookings.services import CUSTOMER, booking_create
-from bookings.tests.conftest import local, next_weekday
+from bookings.tests.conftest import customer_booking, local, logged_in, next_weekday
 from supportai.models import Role
-from supportai.tests.factories import MembershipFactory, UserFactory
+from supportai.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def booking(tenant, service):
-    return booking_create(
-        tenant=tenant,
-        service=service,
-        start=local(tenant, next_weekday(2), 9),
-        name="<img src=x onerror=alert(1)>",
-        email="ann@example.org",
-        actor=CUSTOMER,
-    )
-
-
-@pytest.fixture
-def analyst(tenant):
-    user = UserFactory.create(username="dora")
-    MembershipFactory.create(user=user, tenant=tenant, role=Role.ANALYST)
-    return user
+    return customer_booking(tenant, service, hour=9, name="<img src=x onerror=alert(1)>")
 
 
 def booking_today(tenant) -> date:
     return timezone.now().astimezone(tenant_zone(tenant)).date()
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_list_day_and_detail_show_the_booking_escaped(owner, booking):
-    client = _client(owner)
+    client = logged_in(owner)
     for url in (
         "/console/bookings/",
         f"/console/bookings/day/?date={next_weekday(2).isoformat()}",
@@ -65,11 +44,11 @@ def test_list_day_and_detail_show_the_booking_escaped(owner, booking):
 
 
 def test_nav_lists_bookings(owner):
-    assert b'href="/console/bookings/"' in _client(owner).get("/console/").content
+    assert b'href="/console/bookings/"' in logged_in(owner).get("/console/").content
 
 
 def test_filters_find_by_code_and_status(owner, booking):
-    client = _client(owner)
+    client = logged_in(owner)
     assert booking.confirmation_code.encode() in client.get(f"/console/bookings/?q={booking.confirmation_code}").content
     assert booking.confirmation_code.encode() not in client.get("/console/bookings/?status=canceled").content
     assert client.get("/console/bookings/?date_from=nonsense").status_code == 200
@@ -80,7 +59,7 @@ def test_dates_outside_the_bookable_range_are_a_form_error_not_a_500(owner, book
     # given: a business west of UTC, where a day's bounds near 9999-12-31 are year 10000 in UTC
     booking.tenant.timezone = "America/New_York"
     booking.tenant.save(update_fields=["timezone"])
-    client = _client(owner)
+    client = logged_in(owner)
     for field in ("date_from", "date_to"):
         # when
         response = client.get(f"/console/bookings/?{field}={day}&status=canceled")
@@ -95,12 +74,12 @@ def test_dates_outside_the_bookable_range_are_a_form_error_not_a_500(owner, book
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
 def test_day_view_outside_the_bookable_range_shows_today(owner, booking, day):
-    response = _client(owner).get(f"/console/bookings/day/?date={day}")
+    response = logged_in(owner).get(f"/console/bookings/day/?date={day}")
     assert response.status_code == 200 and response.context["day"] == booking_today(booking.tenant)
 
 
 def test_staff_cannot_book_or_reschedule_outside_the_bookable_range(agent, service, booking):
-    client = _client(agent)
+    client = logged_in(agent)
     response = client.post(
         "/console/bookings/new/",
         {"service": service.pk, "date": "9999-12-31", "time": "23:00", "name": "A", "email": "a@x.org"},
@@ -114,7 +93,7 @@ def test_staff_cannot_book_or_reschedule_outside_the_bookable_range(agent, servi
 
 
 def test_other_tenant_sees_nothing(outsider, booking):
-    client = _client(outsider)
+    client = logged_in(outsider)
     assert booking.confirmation_code.encode() not in client.get("/console/bookings/").content
     assert client.get(f"/console/bookings/{booking.pk}/").status_code == 404
     assert client.post(f"/console/bookings/{booking.pk}/cancel/").status_code == 404
@@ -131,7 +110,7 @@ def test_anonymous_is_sent_to_login(booking):
 
 
 def test_agent_cancels_and_reschedules_through_services(agent, booking):
-    client = _client(agent)
+    client = logged_in(agent)
     day = next_weekday(2)
     client.post(f"/console/bookings/{booking.pk}/reschedule/", {"date": day.isoformat(), "time": "14:00"})
     booking.refresh_from_db()
@@ -145,7 +124,7 @@ def test_agent_cancels_and_reschedules_through_services(agent, booking):
 
 
 def test_reschedule_to_a_closed_time_is_refused(agent, booking):
-    client = _client(agent)
+    client = logged_in(agent)
     response = client.post(
         f"/console/bookings/{booking.pk}/reschedule/",
         {"date": next_weekday(2).isoformat(), "time": "22:00"},
@@ -157,7 +136,7 @@ def test_reschedule_to_a_closed_time_is_refused(agent, booking):
 
 
 def test_staff_create_booking(agent, service):
-    client = _client(agent)
+    client = logged_in(agent)
     day = next_weekday(4)
     response = client.post(
         "/console/bookings/new/",
@@ -174,7 +153,7 @@ def test_staff_create_booking(agent, service):
 
 
 def test_staff_cannot_book_other_tenants_service(agent, other_service):
-    response = _client(agent).post(
+    response = logged_in(agent).post(
         "/console/bookings/new/",
         {
             "service": other_service.pk,
@@ -188,7 +167,7 @@ def test_staff_cannot_book_other_tenants_service(agent, other_service):
 
 
 def test_analyst_reads_but_cannot_change(analyst, booking, service):
-    client = _client(analyst)
+    client = logged_in(analyst)
     assert client.get(f"/console/bookings/{booking.pk}/").status_code == 200
     assert b"Cancel booking" not in client.get(f"/console/bookings/{booking.pk}/").content
     assert client.post(f"/console/bookings/{booking.pk}/cancel/").status_code == 403
@@ -199,7 +178,7 @@ def test_analyst_reads_but_cannot_change(analyst, booking, service):
 
 
 def test_owner_edits_the_catalogue(owner, service):
-    client = _client(owner)
+    client = logged_in(owner)
     assert client.get("/console/bookings/services/").status_code == 200
     client.post(
         "/console/bookings/services/new/",
@@ -244,7 +223,7 @@ def test_owner_edits_the_catalogue(owner, service):
 
 
 def test_catalogue_is_tenant_scoped(outsider, service):
-    client = _client(outsider)
+    client = logged_in(outsider)
     assert client.get(f"/console/bookings/services/{service.pk}/").status_code == 404
     rule = AvailabilityRule.objects.filter(tenant=service.tenant).first()
     assert rule is not None
@@ -258,18 +237,18 @@ def test_catalogue_is_tenant_scoped(outsider, service):
 
 
 def test_admin_pages_are_scoped_and_read_only(owner, outsider, booking):
-    client = _client(owner)
+    client = logged_in(owner)
     assert client.get("/admin/bookings/booking/").status_code == 200
     assert client.get(f"/admin/bookings/booking/{booking.pk}/change/").status_code == 200
     assert client.get("/admin/bookings/booking/add/").status_code == 403
     assert client.get("/admin/bookings/service/").status_code == 200
     assert client.get("/admin/bookings/stripeevent/").status_code == 403
-    other = _client(outsider)
+    other = logged_in(outsider)
     assert booking.confirmation_code.encode() not in other.get("/admin/bookings/booking/").content
 
 
 def test_admin_cancel_action_uses_the_service(owner, booking):
-    client = _client(owner)
+    client = logged_in(owner)
     client.post("/admin/bookings/booking/", {"action": "cancel_bookings", "_selected_action": [booking.pk]})
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELED
@@ -312,7 +291,7 @@ def test_a_form_of_a_tab_left_on_one_tenant_adds_nothing_to_the_tenant_switched_
 ):
     # given an owner of two tenants with a form of the first open
     MembershipFactory.create(user=owner, tenant=other_tenant, role=Role.OWNER)
-    client = _client(owner)
+    client = logged_in(owner)
     client.post("/console/switch-tenant/", {"tenant_id": tenant.pk})
     form = client.get(page).content.decode()
     posted = re.findall(r'<input type="hidden" name="tenant" value="(\d+)">', form)

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from bookings.models import BookingEventKind, BookingStatus
 from bookings.services import CUSTOMER, booking_create
-from bookings.tests.conftest import local, next_weekday
+from bookings.tests.conftest import local, logged_in, next_weekday
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -26,7 +19,7 @@ def booking(tenant, service):
 
 def test_a_too_long_reason_is_a_form_error_and_cancels_nothing(agent, booking):
     # when
-    response = _client(agent).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "x" * 301})
+    response = logged_in(agent).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "x" * 301})
     # then: the detail page shows the form's error; the booking is untouched
     assert response.status_code == 400
     assert "Ensure this value has at most 300 characters (it has 301)." in response.content.decode()
@@ -36,13 +29,15 @@ def test_a_too_long_reason_is_a_form_error_and_cancels_nothing(agent, booking):
 
 
 def test_a_reason_of_300_characters_cancels(agent, booking):
-    _client(agent).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "x" * 300})
+    logged_in(agent).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "x" * 300})
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELED and booking.cancel_reason == "x" * 300
 
 
 def test_another_tenants_booking_is_not_found_whatever_the_form(outsider, booking):
     for reason in ("x" * 301, "ok"):
-        assert _client(outsider).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": reason}).status_code == 404
+        assert (
+            logged_in(outsider).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": reason}).status_code == 404
+        )
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED

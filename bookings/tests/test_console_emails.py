@@ -8,34 +8,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 from django.utils.html import strip_tags
 
 from bookings.models import Booking, BookingEmail, EmailFailure, EmailKind, EmailStatus
-from bookings.services import CUSTOMER, booking_create
-from bookings.tests.conftest import local, next_weekday
-from supportai.models import Role
-from supportai.tests.factories import MembershipFactory, UserFactory
+from bookings.tests.conftest import customer_booking, logged_in, next_weekday
 
 pytestmark = pytest.mark.django_db
 
 
-def _book(tenant, service) -> Booking:
-    # Not committed for real: the emails stay recorded and pending, their tasks never queued.
-    return booking_create(
-        tenant=tenant,
-        service=service,
-        start=local(tenant, next_weekday(2), 9),
-        name="Ann",
-        email="ann@example.org",
-        actor=CUSTOMER,
-    )
-
-
 @pytest.fixture
 def booking(tenant, service) -> Booking:
-    return _book(tenant, service)
+    # Not committed for real: the emails stay recorded and pending, their tasks never queued.
+    return customer_booking(tenant, service, hour=9)
 
 
 @pytest.fixture
@@ -45,12 +30,6 @@ def failed(booking) -> BookingEmail:
     email.last_error = "ConnectionRefusedError: [Errno 111] Connection refused"
     email.save()
     return email
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _retry_url(email: BookingEmail) -> str:
@@ -72,7 +51,7 @@ def test_the_booking_page_shows_each_emails_state(owner, tenant, booking, failed
         sent_at=timezone.now(),
     )
     # when
-    page = _client(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
+    page = logged_in(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
     # then: a plain reason, never the operator detail
     emails = " ".join(strip_tags(page[page.index('data-testid="emails"') : page.index("<h2>History")]).split())
     assert "Confirmation to the customer: failed (the mail server could not be reached)" in emails
@@ -86,7 +65,7 @@ def test_the_booking_page_shows_each_emails_state(owner, tenant, booking, failed
 
 def test_staff_send_a_failed_email_again(agent, booking, failed, django_capture_on_commit_callbacks):
     # when
-    client = _client(agent)
+    client = logged_in(agent)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(_retry_url(failed))
     # then: a fresh run of attempts, queued after the commit and sent
@@ -100,41 +79,32 @@ def test_staff_send_a_failed_email_again(agent, booking, failed, django_capture_
 
 def test_only_a_failed_email_is_sent_again(agent, booking):
     pending = BookingEmail.objects.get(booking=booking, kind=EmailKind.CONFIRMATION)
-    response = _client(agent).post(_retry_url(pending), follow=True)
+    response = logged_in(agent).post(_retry_url(pending), follow=True)
     assert response.status_code == 200 and b"Only a failed email can be sent again." in response.content
     pending.refresh_from_db()
     assert pending.status == EmailStatus.PENDING and pending.attempts == 0
 
 
 def test_another_tenants_staff_cannot_see_or_retry_the_email(outsider, other_tenant, other_service, failed):
-    client = _client(outsider)
+    client = logged_in(outsider)
     assert client.post(_retry_url(failed)).status_code == 404
     # nor through a booking of their own tenant with this email's id
-    theirs = _book(other_tenant, other_service)
+    theirs = customer_booking(other_tenant, other_service, hour=9)
     assert client.post(f"/console/bookings/{theirs.pk}/emails/{failed.pk}/retry/").status_code == 404
     failed.refresh_from_db()
     assert failed.status == EmailStatus.FAILED and failed.attempts == 5
 
 
 def test_an_email_of_another_booking_is_not_found(agent, tenant, service, failed):
-    other_booking = booking_create(
-        tenant=tenant,
-        service=service,
-        start=local(tenant, next_weekday(3), 9),
-        name="Bo",
-        email="bo@example.org",
-        actor=CUSTOMER,
-    )
-    response = _client(agent).post(f"/console/bookings/{other_booking.pk}/emails/{failed.pk}/retry/")
+    other_booking = customer_booking(tenant, service, day=next_weekday(3), hour=9, name="Bo", email="bo@example.org")
+    response = logged_in(agent).post(f"/console/bookings/{other_booking.pk}/emails/{failed.pk}/retry/")
     assert response.status_code == 404
     failed.refresh_from_db()
     assert failed.status == EmailStatus.FAILED
 
 
-def test_analysts_see_the_emails_but_cannot_retry(tenant, booking, failed):
-    analyst = UserFactory.create(username="dora")
-    MembershipFactory.create(user=analyst, tenant=tenant, role=Role.ANALYST)
-    client = _client(analyst)
+def test_analysts_see_the_emails_but_cannot_retry(analyst, booking, failed):
+    client = logged_in(analyst)
     page = client.get(f"/console/bookings/{booking.pk}/").content.decode()
     assert "failed (the mail server could not be reached)" in page and "Send again" not in page
     assert client.post(_retry_url(failed)).status_code == 403
@@ -143,9 +113,8 @@ def test_analysts_see_the_emails_but_cannot_retry(tenant, booking, failed):
 
 
 def test_retry_needs_post_and_the_csrf_token(owner, failed):
-    assert _client(owner).get(_retry_url(failed)).status_code == 405
-    strict = Client(enforce_csrf_checks=True)
-    strict.force_login(owner)
+    assert logged_in(owner).get(_retry_url(failed)).status_code == 405
+    strict = logged_in(owner, enforce_csrf_checks=True)
     assert strict.post(_retry_url(failed)).status_code == 403
     failed.refresh_from_db()
     assert failed.status == EmailStatus.FAILED

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.test import Client
 
 from bookings.availability import tenant_zone
 from bookings.housekeeping import holds_release
 from bookings.models import Booking, BookingStatus, Service
-from bookings.tests.conftest import next_weekday, open_every_day
+from bookings.tests.conftest import logged_in, next_weekday, open_every_day
 from bookings.tests.factories import ServiceFactory
 from bookings.tests.stripe_fake import FakeStripe
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _form(service: Service) -> dict[str, object]:
@@ -30,7 +23,7 @@ def _form(service: Service) -> dict[str, object]:
 
 def test_a_paid_booking_by_link_shows_the_link_and_hold_on_its_page(agent, paid_service, stripe_api: FakeStripe):
     # when: staff book a paid service, the customer to pay online
-    response = _client(agent).post("/console/bookings/new/", {**_form(paid_service), "payment": "link"}, follow=True)
+    response = logged_in(agent).post("/console/bookings/new/", {**_form(paid_service), "payment": "link"}, follow=True)
     # then: the booking holds its slot and its page shows Stripe's link and when the hold ends, locally
     booking = Booking.objects.get()
     assert booking.status == BookingStatus.PENDING and booking.checkout_url
@@ -47,7 +40,7 @@ def test_staff_record_an_offline_payment_and_the_booking_is_confirmed_without_a_
 ):
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        response = _client(agent).post(
+        response = logged_in(agent).post(
             "/console/bookings/new/", {**_form(paid_service), "payment": "offline"}, follow=True
         )
     # then: confirmed and paid at once, no Stripe session, nothing for housekeeping to release
@@ -69,34 +62,34 @@ def test_staff_record_an_offline_payment_and_the_booking_is_confirmed_without_a_
 
 
 def test_paid_offline_on_a_free_service_books_it_without_a_payment(agent, service):
-    _client(agent).post("/console/bookings/new/", {**_form(service), "payment": "offline"})
+    logged_in(agent).post("/console/bookings/new/", {**_form(service), "payment": "offline"})
     booking = Booking.objects.get()
     assert booking.status == BookingStatus.CONFIRMED and booking.paid_at is None
 
 
 def test_an_unknown_payment_choice_is_a_form_error(agent, paid_service):
-    response = _client(agent).post("/console/bookings/new/", {**_form(paid_service), "payment": "free-please"})
+    response = logged_in(agent).post("/console/bookings/new/", {**_form(paid_service), "payment": "free-please"})
     assert response.status_code == 200 and b"Select a valid choice" in response.content
     assert Booking.objects.count() == 0
 
 
 def test_the_new_booking_form_offers_the_payment_choice(agent, paid_service):
-    page = _client(agent).get("/console/bookings/new/").content.decode()
+    page = logged_in(agent).get("/console/bookings/new/").content.decode()
     assert 'name="payment"' in page and "Paid offline" in page
 
 
 def test_staff_cannot_mark_another_tenants_paid_service_paid_offline(agent, other_tenant):
     open_every_day(other_tenant)
     theirs = ServiceFactory.create(tenant=other_tenant, name="Sauna", price_cents=5000)
-    response = _client(agent).post("/console/bookings/new/", {**_form(theirs), "payment": "offline"})
+    response = logged_in(agent).post("/console/bookings/new/", {**_form(theirs), "payment": "offline"})
     assert response.status_code == 200 and Booking.objects.count() == 0
 
 
 def test_another_tenant_never_sees_the_payment_link(agent, outsider, paid_service, settings):
     settings.STRIPE_SECRET_KEY, settings.BOOKINGS_TEST_CHECKOUT = "", True
-    _client(agent).post("/console/bookings/new/", {**_form(paid_service), "payment": "link"})
+    logged_in(agent).post("/console/bookings/new/", {**_form(paid_service), "payment": "link"})
     booking = Booking.objects.get()
     assert booking.checkout_url
-    outside = _client(outsider)
+    outside = logged_in(outsider)
     assert outside.get(f"/console/bookings/{booking.pk}/").status_code == 404
     assert booking.checkout_url.encode() not in outside.get("/console/bookings/").content

@@ -4,23 +4,16 @@ smallest unit, so a zero-decimal currency (JPY, KRW, ...) shows without decimals
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from bookings import payments
 from bookings.models import Service, price_text
 from bookings.services import CUSTOMER, booking_create
-from bookings.tests.conftest import local, next_weekday
+from bookings.tests.conftest import local, logged_in, next_weekday
 from bookings.tests.factories import ServiceFactory
 from bookings.tests.stripe_fake import FakeStripe
 
 pytestmark = pytest.mark.django_db
 FORM = {"name": "Shiatsu", "duration_minutes": 60, "buffer_minutes": 0, "slot_step_minutes": 60, "active": "on"}
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(
@@ -34,7 +27,7 @@ def test_price_text_shows_zero_decimal_currencies_without_decimals(cents: int, c
 @pytest.mark.parametrize("currency", ["xyz", "abc", "e1r", "EU", "€€€"])
 def test_the_console_refuses_a_currency_stripe_does_not_take(owner, service, currency: str):
     # when
-    response = _client(owner).post(
+    response = logged_in(owner).post(
         "/console/bookings/services/new/", {**FORM, "price_cents": 100, "currency": currency}
     )
     # then: a form error, nothing saved
@@ -44,14 +37,14 @@ def test_the_console_refuses_a_currency_stripe_does_not_take(owner, service, cur
 
 
 def test_the_console_stores_a_supported_currency_lowercase(owner, tenant, service):
-    _client(owner).post("/console/bookings/services/new/", {**FORM, "price_cents": 1500, "currency": " JPY "})
+    logged_in(owner).post("/console/bookings/services/new/", {**FORM, "price_cents": 1500, "currency": " JPY "})
     shiatsu = Service.objects.get(name="Shiatsu")
     assert shiatsu.tenant == tenant and shiatsu.currency == "jpy" and shiatsu.price_display == "1500 JPY"
 
 
 def test_another_tenants_service_cannot_be_edited_whatever_the_currency(outsider, service):
     for currency in ("jpy", "xyz"):
-        response = _client(outsider).post(
+        response = logged_in(outsider).post(
             f"/console/bookings/services/{service.pk}/", {**FORM, "price_cents": 1, "currency": currency}
         )
         assert response.status_code == 404

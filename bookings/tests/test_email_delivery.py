@@ -20,28 +20,16 @@ from kombu.exceptions import OperationalError
 
 from bookings import delivery, notifications, tasks
 from bookings.models import Booking, BookingEmail, EmailFailure, EmailKind, EmailStatus
-from bookings.services import CUSTOMER, booking_create
-from bookings.tests.conftest import local, next_weekday
+from bookings.tests.conftest import customer_booking
 from bookings.tests.mail_backends import REFUSING, UNREACHABLE
 
 pytestmark = pytest.mark.django_db
 
 
-def _book(tenant, service, hour: int = 10) -> Booking:
-    return booking_create(
-        tenant=tenant,
-        service=service,
-        start=local(tenant, next_weekday(2), hour),
-        name="Ann",
-        email="ann@example.org",
-        actor=CUSTOMER,
-    )
-
-
 def _booked(tenant, service, capture) -> Booking:
     """A booking whose emails were recorded and queued after its commit (eager Celery: attempted)."""
     with capture(execute=True):
-        return _book(tenant, service)
+        return customer_booking(tenant, service)
 
 
 def _emails(booking: Booking) -> dict[str, BookingEmail]:
@@ -68,7 +56,7 @@ def test_the_emails_are_recorded_with_the_booking_and_sent_after_commit(
 def test_a_booking_change_that_rolls_back_leaves_no_email(tenant, service, django_capture_on_commit_callbacks):
     def book_then_fail() -> None:
         with transaction.atomic():
-            _book(tenant, service)
+            customer_booking(tenant, service)
             raise RuntimeError("the request failed after the booking")
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
@@ -104,7 +92,9 @@ def test_an_unreachable_mail_server_backs_off_then_the_email_is_sent(
 
 def test_in_a_worker_a_failed_attempt_queues_the_next_for_when_it_is_due(tenant, service, settings, monkeypatch):
     # given: an email whose task a worker runs (not eagerly) while the mail server is down
-    email = BookingEmail.objects.create(tenant=tenant, booking=_book(tenant, service), kind=EmailKind.CONFIRMATION)
+    email = BookingEmail.objects.create(
+        tenant=tenant, booking=customer_booking(tenant, service), kind=EmailKind.CONFIRMATION
+    )
     settings.EMAIL_BACKEND = UNREACHABLE
     queued: list[tuple[Any, ...]] = []
     monkeypatch.setattr(tasks.deliver_email, "apply_async", lambda args, **options: queued.append((args, options)))
@@ -162,7 +152,7 @@ def test_a_notice_with_nobody_to_send_to_fails_at_once(tenant, service, django_c
 
 def test_an_attempt_cut_short_at_the_last_attempt_fails_the_email(tenant, service, caplog):
     # given: the worker making the last attempt was killed (its lease ran out, nothing recorded)
-    booking = _book(tenant, service)
+    booking = customer_booking(tenant, service)
     email = BookingEmail.objects.create(
         tenant=tenant,
         booking=booking,
@@ -204,7 +194,7 @@ def test_the_sweeper_sends_what_a_broker_outage_left_behind(
 
 
 def test_the_sweeper_leaves_leased_waiting_and_finished_emails_alone(tenant, service):
-    booking = _book(tenant, service)
+    booking = customer_booking(tenant, service)
     long_ago = timezone.now() - timedelta(hours=1)
 
     def row(**fields: Any) -> BookingEmail:
@@ -243,7 +233,7 @@ class _SlowBackend(locmem.EmailBackend):
 @pytest.mark.django_db(transaction=True)
 def test_two_copies_of_the_task_never_both_send(tenant, service, settings):
     # given: an email whose task was delivered twice (a redelivery, a sweep), each copy on its own connection
-    booking = _book(tenant, service)
+    booking = customer_booking(tenant, service)
     mail.outbox.clear()
     email = BookingEmail.objects.create(tenant=tenant, booking=booking, kind=EmailKind.CONFIRMATION)
     settings.EMAIL_BACKEND = f"{__name__}._SlowBackend"

@@ -18,22 +18,14 @@ from kombu.exceptions import OperationalError
 from bookings import tasks
 from bookings.benchmarks import checkout_event, signed
 from bookings.models import Booking, BookingEmail, BookingStatus, EmailFailure, EmailStatus
-from bookings.services import CUSTOMER, booking_create
-from bookings.tests.conftest import SECRET, local, next_weekday, open_every_day
+from bookings.tests.conftest import SECRET, customer_booking, next_weekday, open_every_day
 from bookings.tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _pending(tenant, service, *, email: str) -> Booking:
-    booking = booking_create(
-        tenant=tenant,
-        service=service,
-        start=local(tenant, next_weekday(3), 11),
-        name="Pat",
-        email=email,
-        actor=CUSTOMER,
-    )
+    booking = customer_booking(tenant, service, day=next_weekday(3), hour=11, name="Pat", email=email)
     mail.outbox.clear()
     return booking
 

@@ -10,8 +10,8 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 
 from bookings import delivery, services
 from bookings.models import Booking, BookingEmail, EmailKind, EmailStatus, Service
-from bookings.services import CUSTOMER, STRIPE, SYSTEM, booking_create
-from bookings.tests.conftest import local, next_weekday
+from bookings.services import CUSTOMER, STRIPE, SYSTEM
+from bookings.tests.conftest import customer_booking, next_weekday
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -24,14 +24,7 @@ def _public_url(settings) -> None:
 
 
 def _book(tenant: Tenant, service: Service, *, email: str = "ann@example.org") -> Booking:
-    return booking_create(
-        tenant=tenant,
-        service=service,
-        start=local(tenant, next_weekday(3), 10),
-        name="Ann <b>Lee</b>",
-        email=email,
-        actor=CUSTOMER,
-    )
+    return customer_booking(tenant, service, day=next_weekday(3), name="Ann <b>Lee</b>", email=email)
 
 
 def _pay(booking: Booking) -> Booking:

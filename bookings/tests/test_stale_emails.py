@@ -8,29 +8,17 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 from django.utils.html import strip_tags
 
 from bookings import delivery, notifications
 from bookings.models import Booking, BookingEmail, EmailFailure, EmailKind, EmailStatus
-from bookings.services import CUSTOMER, booking_cancel, booking_create, booking_reschedule
-from bookings.tests.conftest import local, next_weekday
+from bookings.services import CUSTOMER, booking_cancel, booking_reschedule
+from bookings.tests.conftest import customer_booking, local, logged_in, next_weekday
 from bookings.tests.mail_backends import UNREACHABLE
 
 pytestmark = pytest.mark.django_db
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
-
-
-def _book(tenant, service) -> Booking:
-    return booking_create(
-        tenant=tenant,
-        service=service,
-        start=local(tenant, next_weekday(2), 10),
-        name="Ann",
-        email="ann@example.org",
-        actor=CUSTOMER,
-    )
 
 
 def _email(booking: Booking, kind: EmailKind) -> BookingEmail:
@@ -47,19 +35,13 @@ def _retry_url(email: BookingEmail) -> str:
     return f"/console/bookings/{email.booking_id}/emails/{email.pk}/retry/"
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_the_sweeper_never_sends_the_confirmation_of_a_booking_canceled_since(
     tenant, owner, service, settings, django_capture_on_commit_callbacks
 ):
     # given: the mail server is down when the booking is made, back up when the customer cancels
     settings.EMAIL_BACKEND = UNREACHABLE
     with django_capture_on_commit_callbacks(execute=True):
-        booking = _book(tenant, service)
+        booking = customer_booking(tenant, service)
     settings.EMAIL_BACKEND = LOCMEM
     with django_capture_on_commit_callbacks(execute=True):
         booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
@@ -78,7 +60,7 @@ def test_a_reschedule_email_is_not_sent_after_a_later_reschedule(
     tenant, service, settings, django_capture_on_commit_callbacks
 ):
     # given: the first move's email waits for its retry; the second move's goes out
-    booking = _book(tenant, service)
+    booking = customer_booking(tenant, service)
     settings.EMAIL_BACKEND = UNREACHABLE
     with django_capture_on_commit_callbacks(execute=True):
         booking_reschedule(tenant=tenant, booking=booking, start=local(tenant, next_weekday(2), 11), actor=CUSTOMER)
@@ -96,7 +78,7 @@ def test_a_reschedule_email_is_not_sent_after_a_later_reschedule(
 
 
 def test_a_reschedule_email_is_not_sent_after_a_cancel(tenant, service, settings, django_capture_on_commit_callbacks):
-    booking = _book(tenant, service)
+    booking = customer_booking(tenant, service)
     settings.EMAIL_BACKEND = UNREACHABLE
     with django_capture_on_commit_callbacks(execute=True):
         booking_reschedule(tenant=tenant, booking=booking, start=local(tenant, next_weekday(2), 11), actor=CUSTOMER)
@@ -111,7 +93,7 @@ def test_a_reschedule_email_is_not_sent_after_a_cancel(tenant, service, settings
 
 def test_the_cancellation_goes_out_though_the_earlier_confirmation_does_not(tenant, service):
     # given: neither email of a booking made then canceled was attempted yet
-    booking = _book(tenant, service)
+    booking = customer_booking(tenant, service)
     booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
     confirmation, cancellation = _email(booking, EmailKind.CONFIRMATION), _email(booking, EmailKind.CANCELLATION)
     # when
@@ -127,7 +109,7 @@ def test_the_cancellation_goes_out_though_the_earlier_confirmation_does_not(tena
 @pytest.fixture
 def stale_failure(tenant, service) -> BookingEmail:
     """A confirmation that failed for good, then the customer canceled the booking."""
-    booking = _book(tenant, service)
+    booking = customer_booking(tenant, service)
     email = _email(booking, EmailKind.CONFIRMATION)
     email.status, email.attempts, email.failure = EmailStatus.FAILED, 5, EmailFailure.UNREACHABLE
     email.save()
@@ -137,7 +119,7 @@ def stale_failure(tenant, service) -> BookingEmail:
 
 def test_send_again_refuses_an_email_the_booking_outdated(agent, stale_failure, django_capture_on_commit_callbacks):
     # when
-    client = _client(agent)
+    client = logged_in(agent)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(_retry_url(stale_failure))
     # then: not sent, and the page says why
@@ -155,7 +137,7 @@ def test_send_again_refuses_an_email_the_booking_outdated(agent, stale_failure, 
 
 
 def test_another_tenants_staff_cannot_retry_a_superseded_email(outsider, stale_failure):
-    response = _client(outsider).post(_retry_url(stale_failure))
+    response = logged_in(outsider).post(_retry_url(stale_failure))
     assert response.status_code == 404
     stale_failure.refresh_from_db()
     assert stale_failure.status == EmailStatus.FAILED

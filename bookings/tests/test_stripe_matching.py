@@ -13,8 +13,8 @@ import pytest
 
 from bookings.benchmarks import checkout_event, signed
 from bookings.models import Booking, BookingEventKind, BookingStatus, StripeEvent
-from bookings.services import CUSTOMER, booking_create, booking_record_checkout
-from bookings.tests.conftest import local, next_weekday, open_every_day
+from bookings.services import booking_record_checkout
+from bookings.tests.conftest import customer_booking, next_weekday, open_every_day
 from bookings.tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,15 +37,8 @@ def _post(client, payload: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _book(tenant, service, hour: int = 11) -> Booking:
-    return booking_create(
-        tenant=tenant,
-        service=service,
-        start=local(tenant, next_weekday(3), hour),
-        name="Pat",
-        email="pat@example.org",
-        actor=CUSTOMER,
-    )
+def _book(tenant, service) -> Booking:
+    return customer_booking(tenant, service, day=next_weekday(3), hour=11, name="Pat", email="pat@example.org")
 
 
 @pytest.fixture
