@@ -6,9 +6,10 @@ import random
 from collections.abc import Mapping
 
 from routing.breaker import BreakerBoard
+from routing.config import TierConfig
 from routing.contracts import ContextPassage, TurnRequest
 from routing.providers.base import Provider
-from routing.router import Router, RouterPolicy
+from routing.router import RequestBuilder, Router, RouteResult, RouterPolicy
 
 PASSAGES = (
     ContextPassage(
@@ -56,3 +57,14 @@ def make_router(providers: Mapping[str, Provider], *, clock: FakeClock | None = 
         sleep=clock.sleep,
         rng=random.Random(1),
     )
+
+
+async def route_on_virtual_time(
+    providers: Mapping[str, Provider], plan: tuple[TierConfig, ...], build: RequestBuilder
+) -> tuple[RouteResult, list[float]]:
+    """One turn routed through ``plan`` on a ``FakeClock``: its result, and the waits it slept."""
+    clock = FakeClock()
+    events = [event async for event in make_router(providers, clock=clock).route(plan, build)]
+    result = events[-1]
+    assert isinstance(result, RouteResult)
+    return result, clock.slept

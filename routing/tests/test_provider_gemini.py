@@ -21,7 +21,7 @@ from routing.providers.base import (
 from routing.providers.fake import Script, ScriptedProvider
 from routing.providers.gemini import GeminiProvider
 from routing.router import RouteResult
-from routing.tests.factories import FakeClock, make_router
+from routing.tests.factories import make_router, route_on_virtual_time
 from routing.tests.http_fake import Reply, gemini_call, gemini_chunk, gemini_thought, json_reply, sse
 
 TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
@@ -180,14 +180,10 @@ async def test_router_waits_what_gemini_retry_info_asks_before_retrying(vendor):
     vendor.replies.append(_rate_limited("1.5s"))
     vendor.replies.append(Reply(body=sse([_chunk([{"text": "Open 7-9."}], finish="STOP", usage=FINAL_USAGE)])))
     tiers, providers = _tiers_gemini_then_openai(vendor)
-    clock = FakeClock()
-    router = make_router(providers, clock=clock)
     # when
-    events = [event async for event in router.route(tiers[:1], _build)]
+    result, slept = await route_on_virtual_time(providers, tiers[:1], _build)
     # then: it waited the 1.5 s, and Gemini answered the retry
-    assert clock.slept == [1.5]
-    result = events[-1]
-    assert isinstance(result, RouteResult)
+    assert slept == [1.5]
     assert (result.tier, len(vendor.seen)) == (1, 2)
     assert result.text.startswith("Open 7-9.")
     assert (len(result.calls), result.calls[0].outcome) == (2, "error")
@@ -198,16 +194,13 @@ async def test_router_moves_on_when_gemini_asks_to_wait_past_the_turn_deadline(v
     # given: Gemini asks for 37 s, longer than the turn's 20 s deadline
     vendor.replies.append(_rate_limited("37s"))
     tiers, providers = _tiers_gemini_then_openai(vendor)
-    clock = FakeClock()
-    router = make_router(providers, clock=clock)
     # when
-    events = [event async for event in router.route(tiers, _build)]
+    result, slept = await route_on_virtual_time(providers, tiers, _build)
     # then: no retry that Google would refuse again, no waiting: the next tier answers at once
-    assert clock.slept == []
+    assert slept == []
     assert len(vendor.seen) == 1
-    assert isinstance(events[-1], RouteResult)
-    assert (events[-1].tier, events[-1].outcome) == (2, "success")
-    assert events[-1].calls[0].error.startswith("gemini answered HTTP 429: You exceeded your current quota")
+    assert (result.tier, result.outcome) == (2, "success")
+    assert result.calls[0].error.startswith("gemini answered HTTP 429: You exceeded your current quota")
 
 
 @pytest.mark.asyncio

@@ -23,8 +23,7 @@ from routing.providers.base import (
 )
 from routing.providers.fake import Script, ScriptedProvider
 from routing.providers.openai import OpenAIProvider
-from routing.router import RouteResult
-from routing.tests.factories import FakeClock, make_router
+from routing.tests.factories import route_on_virtual_time
 from routing.tests.http_fake import FakeVendor, Reply, json_reply, sse
 from routing.tests.test_provider_anthropic import END, _message_start, _text_events
 from routing.tests.test_provider_openai import _text_stream
@@ -142,14 +141,10 @@ async def test_router_waits_what_the_refusal_asks_before_retrying(vendor, case):
     # given: the only tier rate-limits the first call asking for 1.5 s (more than the router's own backoff)
     vendor.replies += [case.refusal(429, WAIT_1_5_S[case]), case.answer()]
     tiers, providers = _tiers(case, vendor)
-    clock = FakeClock()
-    router = make_router(providers, clock=clock)
     # when
-    events = [event async for event in router.route(tiers[:1], _build)]
+    result, slept = await route_on_virtual_time(providers, tiers[:1], _build)
     # then: it waited the 1.5 s, and the vendor answered the retry
-    assert clock.slept == [1.5]
-    result = events[-1]
-    assert isinstance(result, RouteResult)
+    assert slept == [1.5]
     assert (result.tier, len(vendor.seen)) == (1, 2)
     assert result.text.startswith("Open 7-9.")
     assert [call.outcome for call in result.calls][:1] == ["error"]
@@ -161,15 +156,11 @@ async def test_router_moves_on_when_the_refusal_asks_to_wait_past_the_turn_deadl
     # given: the vendor asks for 60 s, longer than the turn's 20 s deadline
     vendor.replies.append(case.refusal(429, {"retry-after": "60"}))
     tiers, providers = _tiers(case, vendor)
-    clock = FakeClock()
-    router = make_router(providers, clock=clock)
     # when
-    events = [event async for event in router.route(tiers, _build)]
+    result, slept = await route_on_virtual_time(providers, tiers, _build)
     # then: no retry the vendor would refuse again, no waiting: the next tier answers at once
-    assert clock.slept == []
+    assert slept == []
     assert len(vendor.seen) == 1
-    result = events[-1]
-    assert isinstance(result, RouteResult)
     assert (result.tier, result.outcome) == (2, "success")
     assert result.calls[0].error.startswith(f"{case.tier.provider} answered HTTP 429")
 
@@ -180,12 +171,9 @@ async def test_router_backs_off_as_usual_when_the_wait_is_unreadable(vendor, cas
     # given: a refusal whose wait is junk
     vendor.replies += [case.refusal(429, {"retry-after": "soon", "retry-after-ms": "later"}), case.answer()]
     tiers, providers = _tiers(case, vendor)
-    clock = FakeClock()
-    router = make_router(providers, clock=clock)
     # when
-    events = [event async for event in router.route(tiers[:1], _build)]
+    result, slept = await route_on_virtual_time(providers, tiers[:1], _build)
     # then: the router's own first backoff (0.1 to 0.2 s), then the retry answers
-    assert len(clock.slept) == 1
-    assert 0.1 <= clock.slept[0] <= 0.2
-    assert isinstance(events[-1], RouteResult)
-    assert (events[-1].tier, len(vendor.seen)) == (1, 2)
+    assert len(slept) == 1
+    assert 0.1 <= slept[0] <= 0.2
+    assert (result.tier, len(vendor.seen)) == (1, 2)
