@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from ipaddress import ip_network
 
 import pytest
-from django.test import Client
 
 from bookings.models import Service
 from bookings.tests.test_public_api import REJECT, propose
 from chat import limits
 from chat.services import conversation_open
 from supportai.models import Tenant
+from supportai.tests.forwarded import post_forwarded
 
 pytestmark = pytest.mark.django_db
 ORIGIN = "https://alpha.example.com"
@@ -20,14 +19,7 @@ PROXY = "10.0.0.2"
 
 
 def _reject(body: dict[str, str], *, peer: str, forwarded_for: str) -> int:
-    response = Client().post(
-        REJECT,
-        json.dumps(body),
-        content_type="application/json",
-        headers={"origin": ORIGIN, "x-forwarded-for": forwarded_for},
-        REMOTE_ADDR=peer,
-    )
-    return response.status_code
+    return post_forwarded(REJECT, body, origin=ORIGIN, peer=peer, forwarded_for=forwarded_for)
 
 
 def test_customers_behind_one_trusted_proxy_have_their_own_limits_and_a_spoofer_does_not(

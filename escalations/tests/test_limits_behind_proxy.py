@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from ipaddress import ip_network
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from chat.services import conversation_open
 from escalations.models import EscalationPolicy
 from supportai.models import Tenant
+from supportai.tests.forwarded import post_forwarded
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the view runs its database work on the pool (supportai.db)
 ORIGIN = "https://alpha.example.com"
@@ -22,14 +21,7 @@ def _escalate(tenant: Tenant, *, peer: str, forwarded_for: str) -> int:
     """Ask for a person from a new conversation (one customer each: only the per-IP count is shared)."""
     opened = conversation_open(tenant=tenant, origin=ORIGIN)
     body = {"key": tenant.public_key, "resume_token": opened.resume_token, "reason": "help"}
-    response = Client().post(
-        "/api/v1/public/chat/escalate",
-        json.dumps(body),
-        content_type="application/json",
-        headers={"origin": ORIGIN, "x-forwarded-for": forwarded_for},
-        REMOTE_ADDR=peer,
-    )
-    return response.status_code
+    return post_forwarded("/api/v1/public/chat/escalate", body, origin=ORIGIN, peer=peer, forwarded_for=forwarded_for)
 
 
 def test_customers_behind_one_trusted_proxy_have_their_own_limits_and_a_spoofer_does_not(
