@@ -99,7 +99,7 @@ def _render_detail(
         "local_end": booking.end_at.astimezone(zone),
         "events": selectors.booking_events(tenant=membership.tenant, booking=booking),
         "emails": selectors.booking_emails(tenant=membership.tenant, booking=booking),
-        "can_retry_emails": membership.role in BOOKING_ROLES,
+        "can_retry_emails": staff,
         "cancel_form": cancel_form,
         "reschedule_form": StartForm(),
         "can_change": staff and booking.is_active,
