@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,6 +33,13 @@ def next_weekday(weekday: int = 2, *, weeks: int = 1) -> date:
 
 def local(tenant: Tenant, day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tenant.timezone))
+
+
+@contextmanager
+def at(moment: datetime) -> Iterator[None]:
+    """Django's clock (``timezone.now``) stopped at ``moment``."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
 
 
 def customer_booking(

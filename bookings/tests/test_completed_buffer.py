@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from unittest import mock
 
 import pytest
 
@@ -13,18 +10,12 @@ from bookings import availability, services
 from bookings.housekeeping import run_housekeeping
 from bookings.models import Booking, BookingStatus, Service
 from bookings.services import CUSTOMER, BookingError, booking_create
-from bookings.tests.conftest import local, next_weekday, open_every_day
+from bookings.tests.conftest import at, local, next_weekday, open_every_day
 from bookings.tests.factories import ServiceFactory
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
 DAY = next_weekday(2)
-
-
-@contextmanager
-def _at(moment: datetime) -> Iterator[None]:
-    with mock.patch("django.utils.timezone.now", return_value=moment):
-        yield
 
 
 def _buffered(tenant: Tenant) -> Service:
@@ -42,9 +33,9 @@ def _book(tenant: Tenant, service: Service, hour: int, minute: int = 0) -> Booki
 
 def _completed_at_ten(tenant: Tenant, service: Service) -> Booking:
     """A 10:00-11:00 booking (blocked until 11:30) that housekeeping completes at 11:05."""
-    with _at(local(tenant, DAY, 9)):
+    with at(local(tenant, DAY, 9)):
         booking = _book(tenant, service, 10)
-    with _at(local(tenant, DAY, 11, 5)):
+    with at(local(tenant, DAY, 11, 5)):
         assert run_housekeeping().bookings_completed == 1
     booking.refresh_from_db()
     assert booking.status == BookingStatus.COMPLETED
@@ -61,7 +52,7 @@ def test_a_completed_booking_still_blocks_its_buffer_in_the_offered_slots(tenant
     service = _buffered(tenant)
     _completed_at_ten(tenant, service)
     # when: availability is asked at 11:05, inside the buffer
-    with _at(local(tenant, DAY, 11, 5)):
+    with at(local(tenant, DAY, 11, 5)):
         starts = _starts(tenant, service)
     # then: nothing before the buffer ends; 11:30 is the first free start
     assert local(tenant, DAY, 11, 15) not in starts
@@ -72,7 +63,7 @@ def test_booking_inside_a_completed_bookings_buffer_is_refused_under_the_lock(te
     # given
     service = _buffered(tenant)
     _completed_at_ten(tenant, service)
-    with _at(local(tenant, DAY, 11, 5)):
+    with at(local(tenant, DAY, 11, 5)):
         # when / then: the re-check in booking_create refuses 11:15 ...
         with pytest.raises(BookingError) as caught:
             _book(tenant, service, 11, 15)
@@ -86,11 +77,11 @@ def test_booking_inside_a_completed_bookings_buffer_is_refused_under_the_lock(te
 def test_rescheduling_into_a_completed_bookings_buffer_is_refused(tenant):
     # given: a later booking that wants to move to 11:15
     service = _buffered(tenant)
-    with _at(local(tenant, DAY, 9)):
+    with at(local(tenant, DAY, 9)):
         later = _book(tenant, service, 15)
     _completed_at_ten(tenant, service)
     # when / then
-    with _at(local(tenant, DAY, 11, 5)), pytest.raises(BookingError) as caught:
+    with at(local(tenant, DAY, 11, 5)), pytest.raises(BookingError) as caught:
         services.booking_reschedule(tenant=tenant, booking=later, start=local(tenant, DAY, 11, 15), actor=CUSTOMER)
     assert caught.value.code == services.SLOT_UNAVAILABLE
     later.refresh_from_db()
@@ -102,7 +93,7 @@ def test_another_tenants_completed_booking_holds_none_of_this_tenants_time(tenan
     mine = _buffered(tenant)
     _completed_at_ten(other_tenant, _buffered(other_tenant))
     # when
-    with _at(local(tenant, DAY, 11, 5)):
+    with at(local(tenant, DAY, 11, 5)):
         starts = _starts(tenant, mine)
     # then: this tenant's 11:15 is free
     assert starts[0] == local(tenant, DAY, 11, 15)

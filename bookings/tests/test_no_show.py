@@ -3,10 +3,7 @@ its time and buffer, and housekeeping never completes it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
-from unittest import mock
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -15,18 +12,12 @@ from bookings import availability, no_shows, services
 from bookings.housekeeping import run_housekeeping
 from bookings.models import Booking, BookingEvent, BookingEventKind, BookingStatus, Service
 from bookings.services import CUSTOMER, BookingError
-from bookings.tests.conftest import customer_booking, local, logged_in, next_weekday, open_every_day
+from bookings.tests.conftest import at, customer_booking, local, logged_in, next_weekday, open_every_day
 from bookings.tests.factories import ServiceFactory
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
 DAY = next_weekday(2)
-
-
-@contextmanager
-def _at(moment: datetime) -> Iterator[None]:
-    with mock.patch("django.utils.timezone.now", return_value=moment):
-        yield
 
 
 def _book(tenant: Tenant, service: Service, hour: int = 10) -> Booking:
@@ -171,12 +162,12 @@ def test_a_no_show_keeps_its_time_and_buffer_and_housekeeping_leaves_it(tenant):
     # given: 10:00-11:00 then 30 minutes of buffer, marked a no-show at 10:20
     open_every_day(tenant)
     service = ServiceFactory.create(tenant=tenant, duration_minutes=60, buffer_minutes=30, slot_step_minutes=15)
-    with _at(local(tenant, DAY, 9)):
+    with at(local(tenant, DAY, 9)):
         booking = _book(tenant, service)
-    with _at(local(tenant, DAY, 10, 20)):
+    with at(local(tenant, DAY, 10, 20)):
         no_shows.booking_mark_no_show(tenant=tenant, booking=booking, actor=services.Actor("staff:bob"))
     # when: housekeeping runs after its end
-    with _at(local(tenant, DAY, 11, 5)):
+    with at(local(tenant, DAY, 11, 5)):
         assert run_housekeeping().bookings_completed == 0
         starts = [s.start for s in availability.available_slots(tenant=tenant, service=service, first_day=DAY)]
     # then: still a no-show, and nothing opens before its buffer ends
