@@ -126,7 +126,7 @@ def test_an_email_being_sent_shows_as_sending_not_as_a_later_attempt(owner, book
         attempts=1, leased_until=timezone.now() + timedelta(minutes=5)
     )
     # when
-    page = _client(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
+    page = logged_in(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
     # then: the attempt under way, not a second one still to come after a failure that never happened
     emails = " ".join(strip_tags(page[page.index('data-testid="emails"') : page.index("<h2>History")]).split())
     assert "Confirmation to the customer: sending (attempt 1)" in emails
