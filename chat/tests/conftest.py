@@ -6,6 +6,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from chat import engine, services
 from chat.models import Message, MessageStatus
+from chat.tests.db_failures import Fail
 from supportai.asgi import application
 from supportai.models import Tenant
 
@@ -60,6 +62,22 @@ Connect = Callable[..., Any]
 def _fresh_rate_limits() -> None:
     """Per-IP counters live in the cache; every test starts from zero."""
     cache.clear()
+
+
+@pytest.fixture
+def fail(monkeypatch: pytest.MonkeyPatch) -> Fail:
+    """``fail(name, error, where=chat.services)``: ``where.<name>`` raises ``error`` once, then works again."""
+
+    def fail_once(name: str, error: Exception, where: ModuleType = services) -> None:
+        real = getattr(where, name)
+
+        def failing(**kwargs: Any) -> Any:
+            monkeypatch.setattr(where, name, real)
+            raise error
+
+        monkeypatch.setattr(where, name, failing)
+
+    return fail_once
 
 
 @pytest_asyncio.fixture

@@ -4,71 +4,32 @@ a socket dropped by an unhandled exception, and nothing already stored is lost."
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import InterfaceError, OperationalError
-from django.test import Client
+from django.db import InterfaceError
 
 from chat import services
 from chat.error_phrases import ErrorText, error_message
 from chat.models import Conversation, Message
 from chat.tests.conftest import Connect
+from chat.tests.db_failures import (
+    MESSAGES,
+    STATEMENT_TIMEOUT,
+    UNAVAILABLE,
+    Fail,
+    assert_unavailable,
+    failure_logs,
+    first_turn,
+    post,
+)
 from supportai.identity import identity_secret_rotate, sign_identity
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 INTERNAL = error_message(ErrorText.INTERNAL, language="en")
-UNAVAILABLE = {"type": "error", "code": "unavailable", "message": error_message(ErrorText.INTERNAL, language="en")}
-ORIGIN = "https://alpha.example.com"
-MESSAGES = "/api/v1/public/chat/messages"
-STATEMENT_TIMEOUT = OperationalError("canceling statement due to statement timeout")
-
-Fail = Callable[[str, Exception], None]
-
-
-@pytest.fixture
-def fail(monkeypatch: pytest.MonkeyPatch) -> Fail:
-    """``fail(name, error)``: the service ``chat.services.<name>`` raises ``error`` once, then works again."""
-
-    def make_fail(name: str, error: Exception) -> None:
-        real = getattr(services, name)
-
-        def failing(**kwargs: Any) -> Any:
-            monkeypatch.setattr(services, name, real)
-            raise error
-
-        monkeypatch.setattr(services, name, failing)
-
-    return make_fail
-
-
-def _post(body: dict[str, Any], path: str = MESSAGES) -> Any:
-    return Client().post(path, data=json.dumps(body), content_type="application/json", HTTP_ORIGIN=ORIGIN)
-
-
-def _first_turn(tenant: Tenant) -> dict[str, Any]:
-    response = _post({"key": tenant.public_key, "client_id": "s-1", "text": "Do you open on Sundays?"})
-    assert response.status_code == 200, response.content
-    first: dict[str, Any] = response.json()
-    return first
-
-
-def _failure_logs(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    """Our error records (Django's ``django.request`` also logs every 5xx status, without a traceback)."""
-    return [record for record in caplog.records if record.levelno >= logging.ERROR and record.name.startswith("chat.")]
-
-
-def _assert_unavailable(response: Any) -> None:
-    assert response.status_code == 503, response.content
-    assert response.json() == UNAVAILABLE
-    assert response["Access-Control-Allow-Origin"] == ORIGIN
 
 
 @pytest.mark.parametrize(
@@ -83,20 +44,20 @@ def test_http_resume_failing_in_the_database_is_unavailable_and_keeps_the_conver
     tenant: Tenant, fail: Fail, caplog: pytest.LogCaptureFixture, service: str, path: str, names_the_conversation: bool
 ) -> None:
     # given a conversation with a question and its answer
-    first = _first_turn(tenant)
+    first = first_turn(tenant)
     # when resuming it fails in the database
     fail(service, STATEMENT_TIMEOUT)
     body = {"key": tenant.public_key, "client_id": "s-2", "text": "Mondays?", "resume_token": first["resume_token"]}
-    response = _post(body, path)
+    response = post(body, path)
     # then the customer gets the unavailable error, the log names the ids, and nothing was stored or lost
-    _assert_unavailable(response)
-    [logged] = _failure_logs(caplog)
+    assert_unavailable(response)
+    [logged] = failure_logs(caplog)
     assert f"tenant {tenant.pk}" in logged.getMessage() and logged.exc_info is not None
     assert (f"conversation {first['conversation_id']}" in logged.getMessage()) is names_the_conversation
     assert Message.objects.filter(conversation_id=first["conversation_id"]).count() == 2
     assert Conversation.objects.count() == 1
     # and the resend resumes the same conversation
-    again = _post(body)
+    again = post(body)
     assert again.status_code == 200, again.content
     assert again.json()["conversation_id"] == first["conversation_id"]
 
@@ -105,9 +66,9 @@ def test_http_open_failing_in_the_database_is_unavailable(
     tenant: Tenant, fail: Fail, caplog: pytest.LogCaptureFixture
 ) -> None:
     fail("conversation_open", InterfaceError("connection already closed"))
-    response = _post({"key": tenant.public_key, "client_id": "s-1", "text": "Hello?"})
-    _assert_unavailable(response)
-    [logged] = _failure_logs(caplog)
+    response = post({"key": tenant.public_key, "client_id": "s-1", "text": "Hello?"})
+    assert_unavailable(response)
+    [logged] = failure_logs(caplog)
     assert f"tenant {tenant.pk}" in logged.getMessage()
     assert not Conversation.objects.exists() and not Message.objects.exists()
 
@@ -116,12 +77,12 @@ def test_http_identify_failing_in_the_database_is_unavailable_and_names_the_conv
     tenant: Tenant, other_tenant: Tenant, fail: Fail, caplog: pytest.LogCaptureFixture
 ) -> None:
     # given a conversation, and a signed-in customer's identity token
-    first = _first_turn(tenant)
+    first = first_turn(tenant)
     secret = identity_secret_rotate(tenant=tenant)
     token = sign_identity(secret=secret, external_id="cust-1", name="Ann Lee", lifetime=timedelta(hours=1))
     # when linking them fails in the database
     fail("conversation_identify", STATEMENT_TIMEOUT)
-    response = _post(
+    response = post(
         {
             "key": tenant.public_key,
             "client_id": "s-2",
@@ -131,8 +92,8 @@ def test_http_identify_failing_in_the_database_is_unavailable_and_names_the_conv
         }
     )
     # then unavailable, logged with both ids, and the conversation is as it was
-    _assert_unavailable(response)
-    [logged] = _failure_logs(caplog)
+    assert_unavailable(response)
+    [logged] = failure_logs(caplog)
     assert f"tenant {tenant.pk}" in logged.getMessage()
     assert f"conversation {first['conversation_id']}" in logged.getMessage()
     conversation = Conversation.objects.get(pk=first["conversation_id"])
@@ -172,7 +133,7 @@ async def test_websocket_resume_failing_in_the_database_is_an_unavailable_frame_
     # then the socket gets the unavailable error and is closed cleanly, and the log names the ids
     assert await failed.receive() == UNAVAILABLE
     assert await failed.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 1011}
-    [logged] = _failure_logs(caplog)
+    [logged] = failure_logs(caplog)
     assert f"tenant {tenant.pk}" in logged.getMessage()
     assert (f"conversation {conversation_id}" in logged.getMessage()) is names_the_conversation
     # and the next connection resumes the conversation with its question
@@ -190,7 +151,7 @@ async def test_websocket_open_failing_in_the_database_is_an_unavailable_frame_th
     failed = await connect(tenant, expect_ready=False)
     assert await failed.receive() == UNAVAILABLE
     assert await failed.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 1011}
-    [logged] = _failure_logs(caplog)
+    [logged] = failure_logs(caplog)
     assert f"tenant {tenant.pk}, conversation None" in logged.getMessage()
     assert not await Conversation.objects.aexists()
 
@@ -210,7 +171,7 @@ async def test_websocket_identify_failing_in_the_database_costs_one_internal_fra
     await client.send({"type": "identify", "token": token})
     # then one internal error frame, logged with both ids, and the socket stays usable
     assert await client.receive() == {"type": "error", "code": "internal", "message": INTERNAL}
-    [logged] = _failure_logs(caplog)
+    [logged] = failure_logs(caplog)
     assert f"tenant {tenant.pk}, conversation {conversation_id}" in logged.getMessage()
     await client.send({"type": "ping"})
     assert await client.receive() == {"type": "pong"}
