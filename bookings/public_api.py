@@ -25,7 +25,13 @@ from bookings.widget import handle_proposal_decision
 from chat import services as chat_services
 from chat.limits import ip_allows_message
 from chat.protocol import ErrorCode, ProposalDecision, ProtocolError, parse_object
-from chat.public_api import error_response, method_not_allowed, preflight_response, public_request
+from chat.public_api import (
+    error_response,
+    method_not_allowed,
+    preflight_response,
+    public_request,
+    unavailable_on_database_error,
+)
 from chat.public_schema import PublicErrorSerializer
 from supportai.client_address import client_ip_from_request
 
@@ -43,7 +49,8 @@ def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
         raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
     if not ip_allows_message(client_ip_from_request(request)):
         raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
-    conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
+    with unavailable_on_database_error(tenant=tenant):
+        conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
     if conversation is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
     return handle_proposal_decision(
@@ -94,6 +101,11 @@ DECISION_RESPONSES = {
         PublicErrorSerializer, description="too_long: body over 16,384 bytes; proposal_id over 64 characters"
     ),
     429: OpenApiResponse(PublicErrorSerializer, description="rate_limited: CHAT_MESSAGES_PER_MINUTE_PER_IP"),
+    503: OpenApiResponse(
+        PublicErrorSerializer,
+        description="unavailable: the conversation could not be resumed (a database error, say); nothing was "
+        "decided, try again",
+    ),
 }
 
 

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +149,25 @@ def public_request(request: HttpRequest) -> PublicRequest:
     return PublicRequest(body=body, tenant=tenant, origin=origin, resume_token=resume_token)
 
 
+@contextlib.contextmanager
+def unavailable_on_database_error(*, tenant: Tenant | None, conversation: Conversation | None = None) -> Iterator[None]:
+    """Our database failing in the block is the protocol's ``unavailable`` error (``ProtocolError``, 503
+    over HTTP), logged with the tenant and conversation ids.
+
+    For the public endpoints' work before anything of the request is stored (the widget key, the
+    conversation): the customer is told to try again, and the retry finds everything as it was.
+    """
+    try:
+        yield
+    except (DatabaseError, InterfaceError) as exc:
+        logger.exception(
+            "chat of tenant %s, conversation %s, could not be set up",
+            tenant and tenant.pk,
+            conversation and conversation.pk,
+        )
+        raise ProtocolError.of(ErrorCode.UNAVAILABLE, ErrorText.INTERNAL) from exc
+
+
 def _prepare(request: HttpRequest) -> PublicTurn:
     """Validate the request and find (or open) the conversation; raises ``ProtocolError``."""
     checked = public_request(request)
@@ -161,22 +180,18 @@ def _prepare(request: HttpRequest) -> PublicTurn:
     ip = client_ip_from_request(request)
     if not ip_allows_message(ip):
         raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.NETWORK_BUSY)
-    conversation: Conversation | None = None
     finished: list[Message] = []
-    try:
+    with unavailable_on_database_error(tenant=tenant):
         conversation = services.conversation_resume(tenant=tenant, resume_token=resume) if resume else None
+        resumed = conversation is not None
         if conversation is None:
             opened = services.conversation_open(tenant=tenant, origin=origin, channel="api")
             conversation, resume = opened.conversation, opened.resume_token
-        else:  # as on a websocket resume: an answer its server abandoned shows as interrupted
+    with unavailable_on_database_error(tenant=tenant, conversation=conversation):
+        if resumed:  # as on a websocket resume: an answer its server abandoned shows as interrupted
             finished = services.conversation_finish_abandoned_replies(tenant=tenant, conversation=conversation)
         if identity_token:
             _identify(tenant=tenant, conversation=conversation, token=identity_token)
-    except (DatabaseError, InterfaceError) as exc:  # nothing of this message is stored yet: the customer resends
-        logger.exception(
-            "chat of tenant %s, conversation %s, could not be set up", tenant.pk, conversation and conversation.pk
-        )
-        raise ProtocolError.of(ErrorCode.UNAVAILABLE, ErrorText.INTERNAL) from exc
     return PublicTurn(
         tenant=tenant,
         conversation=conversation,

@@ -12,7 +12,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from chat import services as chat_services
 from chat.protocol import ErrorCode, Escalate, ProtocolError, parse_object
-from chat.public_api import error_response, method_not_allowed, preflight_response, public_request
+from chat.public_api import (
+    error_response,
+    method_not_allowed,
+    preflight_response,
+    public_request,
+    unavailable_on_database_error,
+)
 from escalations.handoff import button_raise
 from escalations.realtime import publish
 from escalations.services import Raised
@@ -34,7 +40,8 @@ def _raise(request: HttpRequest) -> Raised:
     body, tenant = checked.body, checked.tenant
     command = parse_object({**body, "type": "escalate"})
     assert isinstance(command, Escalate)
-    conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
+    with unavailable_on_database_error(tenant=tenant):
+        conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
     if conversation is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
     return button_raise(

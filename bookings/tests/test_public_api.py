@@ -215,7 +215,7 @@ def test_openapi_schema_describes_both_endpoints_without_auth() -> None:
     for path, operation_id in ((CONFIRM, "public_chat_proposal_confirm"), (REJECT, "public_chat_proposal_reject")):
         operation = schema["paths"][path]["post"]
         assert operation["operationId"] == operation_id and "security" not in operation
-        assert set(operation["responses"]) == {"200", "400", "403", "404", "413", "429"}
+        assert set(operation["responses"]) == {"200", "400", "403", "404", "413", "429", "503"}
     result = schema["components"]["schemas"]["ProposalResult"]
     assert set(result["required"]) == {"type", "proposal_id", "status", "action"}
 

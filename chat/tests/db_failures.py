@@ -24,8 +24,8 @@ STATEMENT_TIMEOUT = OperationalError("canceling statement due to statement timeo
 Fail = Callable[..., None]
 
 
-def post(body: dict[str, Any], path: str = MESSAGES) -> Any:
-    return Client().post(path, data=json.dumps(body), content_type="application/json", HTTP_ORIGIN=ORIGIN)
+def post(body: dict[str, Any], path: str = MESSAGES, origin: str = ORIGIN) -> Any:
+    return Client().post(path, data=json.dumps(body), content_type="application/json", HTTP_ORIGIN=origin)
 
 
 def first_turn(tenant: Tenant) -> dict[str, Any]:

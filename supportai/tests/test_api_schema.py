@@ -26,7 +26,7 @@ def test_the_tenant_operation_documents_its_authentication_and_rate_limit_errors
 PUBLIC_CHAT = {  # the successes, and the errors besides those every public chat endpoint answers
     "/api/v1/public/chat/messages": ("public_chat_message", {"200", "202", "500", "503"}, "MessageInputRequest"),
     "/api/v1/public/chat/messages/stream": ("public_chat_message_stream", {"200", "503"}, "MessageInputRequest"),
-    "/api/v1/public/chat/escalate": ("public_chat_escalate", {"200"}, "EscalateInputRequest"),
+    "/api/v1/public/chat/escalate": ("public_chat_escalate", {"200", "503"}, "EscalateInputRequest"),
 }
 
 
