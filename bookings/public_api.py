@@ -103,8 +103,8 @@ DECISION_RESPONSES = {
     429: OpenApiResponse(PublicErrorSerializer, description="rate_limited: CHAT_MESSAGES_PER_MINUTE_PER_IP"),
     503: OpenApiResponse(
         PublicErrorSerializer,
-        description="unavailable: the conversation could not be resumed (a database error, say); nothing was "
-        "decided, try again",
+        description="unavailable: the widget key could not be looked up or the conversation resumed (a database "
+        "error, say); nothing was decided, try again",
     ),
 }
 

@@ -124,31 +124,6 @@ def _body_text(request: HttpRequest) -> str:
         raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT) from None
 
 
-def public_request(request: HttpRequest) -> PublicRequest:
-    """The JSON body, the tenant of its widget ``key`` and the checked Origin; raises ``ProtocolError``.
-
-    Shared by every public (widget) HTTP endpoint so they validate alike. The body stands for the
-    websocket's frame and has its limit: ``MAX_FRAME_BYTES`` of UTF-8 as received.
-    """
-    try:
-        body = json.loads(_body_text(request) or "{}")
-    except (ValueError, RecursionError):  # ValueError: not JSON, or an integer over 4,300 digits
-        raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT) from None
-    if not isinstance(body, dict):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT)
-    # Checked like a frame's text fields: a number, a list or half a surrogate pair is refused, not
-    # read as its text (a lone surrogate cannot even be encoded for the database).
-    key = optional_string(body, "key", limit=MAX_FRAME_BYTES)
-    resume_token = optional_string(body, "resume_token", limit=MAX_FRAME_BYTES)
-    tenant = tenant_get_by_public_key(public_key=key)
-    if tenant is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "Unknown widget key.")
-    origin = request.headers.get("Origin", "")
-    if origin and not origin_allowed(tenant=tenant, origin=origin, host=request.get_host()):
-        raise ProtocolError(ErrorCode.FORBIDDEN, "This website may not use this chat.")
-    return PublicRequest(body=body, tenant=tenant, origin=origin, resume_token=resume_token)
-
-
 @contextlib.contextmanager
 def unavailable_on_database_error(*, tenant: Tenant | None, conversation: Conversation | None = None) -> Iterator[None]:
     """Our database failing in the block is the protocol's ``unavailable`` error (``ProtocolError``, 503
@@ -166,6 +141,32 @@ def unavailable_on_database_error(*, tenant: Tenant | None, conversation: Conver
             conversation and conversation.pk,
         )
         raise ProtocolError.of(ErrorCode.UNAVAILABLE, ErrorText.INTERNAL) from exc
+
+
+def public_request(request: HttpRequest) -> PublicRequest:
+    """The JSON body, the tenant of its widget ``key`` and the checked Origin; raises ``ProtocolError``.
+
+    Shared by every public (widget) HTTP endpoint so they validate alike. The body stands for the
+    websocket's frame and has its limit: ``MAX_FRAME_BYTES`` of UTF-8 as received.
+    """
+    try:
+        body = json.loads(_body_text(request) or "{}")
+    except (ValueError, RecursionError):  # ValueError: not JSON, or an integer over 4,300 digits
+        raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT) from None
+    if not isinstance(body, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT)
+    # Checked like a frame's text fields: a number, a list or half a surrogate pair is refused, not
+    # read as its text (a lone surrogate cannot even be encoded for the database).
+    key = optional_string(body, "key", limit=MAX_FRAME_BYTES)
+    resume_token = optional_string(body, "resume_token", limit=MAX_FRAME_BYTES)
+    with unavailable_on_database_error(tenant=None):
+        tenant = tenant_get_by_public_key(public_key=key)
+    if tenant is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "Unknown widget key.")
+    origin = request.headers.get("Origin", "")
+    if origin and not origin_allowed(tenant=tenant, origin=origin, host=request.get_host()):
+        raise ProtocolError(ErrorCode.FORBIDDEN, "This website may not use this chat.")
+    return PublicRequest(body=body, tenant=tenant, origin=origin, resume_token=resume_token)
 
 
 def _prepare(request: HttpRequest) -> PublicTurn:

@@ -7,7 +7,17 @@ import uuid
 
 import pytest
 
-from chat.tests.db_failures import STATEMENT_TIMEOUT, Fail, assert_unavailable, failure_logs, first_turn, post
+from chat import public_api
+from chat.models import Conversation
+from chat.tests.db_failures import (
+    MESSAGES,
+    STATEMENT_TIMEOUT,
+    Fail,
+    assert_unavailable,
+    failure_logs,
+    first_turn,
+    post,
+)
 from escalations.models import Escalation
 from supportai.models import Tenant
 
@@ -58,3 +68,20 @@ def test_a_proposal_decision_whose_resume_fails_in_the_database_is_unavailable(
     # and the retry is answered again (that proposal is none of this conversation's), as is another tenant's key
     assert post(body, path).status_code == 404
     assert post({**body, "key": other_tenant.public_key}, path, origin=OTHER_ORIGIN).status_code == 404
+
+
+@pytest.mark.parametrize("path", [MESSAGES, f"{MESSAGES}/stream", ESCALATE, CONFIRM, REJECT])
+def test_a_widget_key_lookup_failing_in_the_database_is_unavailable(
+    tenant: Tenant, fail: Fail, caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    # when looking up the request's widget key fails in the database
+    fail("tenant_get_by_public_key", STATEMENT_TIMEOUT, where=public_api)
+    body = {"key": tenant.public_key, "client_id": "k-1", "text": "Hello?", "resume_token": "made-up"}
+    response = post({**body, "proposal_id": str(uuid.uuid4())}, path)
+    # then unavailable, logged, and nothing stored
+    assert_unavailable(response)
+    [logged] = failure_logs(caplog)
+    assert logged.exc_info is not None
+    assert not Conversation.objects.exists() and not Escalation.objects.exists()
+    # and the retry finds the key (that resume token is no conversation's)
+    assert post(body, ESCALATE).status_code == 404
