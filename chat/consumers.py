@@ -157,6 +157,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def send_error(self, code: ErrorCode, message: str) -> None:
         await self.send_json({"type": "error", "code": code.value, "message": message})
 
+    async def send_internal_error(self, client_id: str) -> None:
+        """The ``internal`` error of the message ``client_id``: the widget marks that question failed (resend it)."""
+        await self.send_json(
+            {
+                "type": "error",
+                "code": ErrorCode.INTERNAL.value,
+                "message": self.say(ErrorText.INTERNAL),
+                "client_id": client_id,
+            }
+        )
+
     def say(self, text: ErrorText) -> str:
         return error_message(text, language=self.language)
 
@@ -206,9 +217,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
         ip = self.client_ip
         if not await db_call(ip_allows_message)(ip):
             raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.NETWORK_BUSY)
-        received = await db_call(services.message_receive)(
-            tenant=self.tenant, conversation=self.conversation, client_id=command.client_id, text=command.text
-        )
+        try:
+            received = await db_call(services.message_receive)(
+                tenant=self.tenant, conversation=self.conversation, client_id=command.client_id, text=command.text
+            )
+        except Exception:  # not stored (a database error, say): nothing to ack, the widget may resend it
+            logger.exception(
+                "storing message %r failed (tenant %s, conversation %s)",
+                command.client_id,
+                self.tenant.pk,
+                self.conversation.pk,
+            )
+            await self.send_internal_error(command.client_id)
+            return
         await self.send_json({"type": "message.ack", "client_id": command.client_id, "message_id": received.message.pk})
         if received.news is not None:
             await publish_message(received.news)
@@ -247,14 +268,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             except Exception:  # a failed turn costs its answer, never the questions queued behind it
                 logger.exception("answer to message %s failed", question.pk)
                 self.unanswered.discard(question.pk)  # first: the client may resend it on the error frame
-                await self.send_json(
-                    {
-                        "type": "error",
-                        "code": ErrorCode.INTERNAL.value,
-                        "message": self.say(ErrorText.INTERNAL),
-                        "client_id": question.client_id,
-                    }
-                )
+                await self.send_internal_error(question.client_id)
             finally:
                 self.unanswered.discard(question.pk)
             if question.pk in self.handed_back:
