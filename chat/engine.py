@@ -245,8 +245,15 @@ def _sharing_end(emit: Emit, *, conversation: Conversation, sender: str) -> Emit
         event = {"type": "answer.end", "frame": frame, "sender": sender}
         try:
             await publish([to_customer(conversation.pk, event)])
-        except Exception:  # the answer is stored and its own socket has it; the others get it on resend
-            logger.exception("message.end of conversation %s was not published", conversation.pk)
+        except Exception as exc:  # best effort: the answer is stored and its own socket has it; the others
+            # get it on resend (a channel-layer failure, Redis down say, as in publish_message)
+            logger.warning(
+                "message.end of message %s of conversation %s (tenant %s) was not shared with its other sockets: %r",
+                frame["message_id"],
+                conversation.pk,
+                conversation.tenant_id,
+                exc,
+            )
 
     return emit_and_share
 
