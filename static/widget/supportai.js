@@ -324,11 +324,15 @@
   // intervals after a ping is half dead (a browser may keep one open for minutes): it is dropped for a
   // new one. Counted in ticks, not time, so a background tab whose timers are throttled drops none.
   var PING_INTERVAL_MS = 25000, SILENT_TICKS = 2, silentTicks = 0;
+  // A socket not ready (session.ready) within CONNECT_TIMEOUT_MS of its creation is stuck connecting
+  // (a proxy or a TLS handshake that accepted it and stalled): the browser's own timeout can take minutes,
+  // so it is dropped for a new one. One timer, for the socket in ws, stopped by its session.ready or close.
+  var CONNECT_TIMEOUT_MS = 15000, connectTimer = null;
 
   function startOver() {
     try { localStorage.removeItem(STORE); } catch (e) { /* private mode */ }
     unanswered = []; saveUnanswered();  // they belong to the conversation being left
-    if (ws) { ws.onclose = null; ws.close(); ws = null; }
+    abandonSocket();
     connected = false; connect();
   }
 
@@ -345,7 +349,7 @@
     try { resume = localStorage.getItem(STORE); } catch (e) { resume = null; }
     setStatus(attempts ? "Reconnecting…" : "Connecting…");
     ws = new WebSocket(WS_URL + (resume ? "&resume=" + encodeURIComponent(resume) : ""));
-    ws.onopen = function () { attempts = 0; };
+    connectTimer = setTimeout(dropSocket, CONNECT_TIMEOUT_MS);
     ws.onmessage = function (event) {
       silentTicks = 0;
       var frame;
@@ -353,6 +357,7 @@
       handle(frame);
     };
     ws.onclose = function (event) {
+      clearTimeout(connectTimer);
       disconnected();
       if (event.code === 4404) { setStatus("This chat is not configured correctly (unknown key).", true); return; }
       if (event.code === 4403) { setStatus("This chat is not enabled on this website.", true); return; }
@@ -361,20 +366,26 @@
     };
   }
 
-  // Its close would wait for a closing handshake that never comes, so the widget does not wait for
-  // it: it reconnects with its resume token at once, as after a close (kept questions are resent).
-  function dropSilentSocket() {
-    var silent = ws;
+  // Closes the socket without waiting for its close, which then does nothing.
+  function abandonSocket() {
+    if (!ws) return;
+    ws.onmessage = ws.onclose = null;
+    ws.close();
     ws = null;
-    silent.onopen = silent.onmessage = silent.onclose = null;
-    silent.close();
+    clearTimeout(connectTimer);
+  }
+  // A silent or stuck socket's close would wait for a closing handshake that never comes, so the widget
+  // does not wait for it: it reconnects with its resume token at once, as after a close (kept questions
+  // are resent).
+  function dropSocket() {
+    abandonSocket();
     disconnected();
     scheduleReconnect();
   }
   function disconnected() { connected = false; sendBtn.disabled = false; }
   function pingOrDrop() {
     if (!connected) return;
-    if (silentTicks >= SILENT_TICKS) { dropSilentSocket(); return; }
+    if (silentTicks >= SILENT_TICKS) { dropSocket(); return; }
     silentTicks++;
     send({ type: "ping" });
   }
@@ -409,7 +420,9 @@
   function handle(frame) {
     switch (frame.type) {
       case "session.ready":
-        connected = true; setStatus("");
+        // The back-off starts over only now: a server that opens sockets and fails them before
+        // session.ready (or never sends it) is retried less and less often.
+        clearTimeout(connectTimer); connected = true; attempts = 0; setStatus("");
         try { localStorage.setItem(STORE, frame.resume_token); } catch (e) { /* private mode */ }
         if (frame.branding) {
           if (frame.branding.colour) host.style.setProperty("--brand", frame.branding.colour);
