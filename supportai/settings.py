@@ -271,6 +271,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's three, the JSON one refusing a body nested too deep with a 400 (supportai/api_parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "supportai.api_parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # JSON for Django's request-size guards too, not its HTML 400 page (supportai/api_errors.py).
     "EXCEPTION_HANDLER": "supportai.api_errors.exception_handler",
