@@ -5,9 +5,10 @@ A staff member who drops 150 help articles on the console's upload form trips Dj
 ``DATA_UPLOAD_MAX_NUMBER_FILES`` before any view runs (the CSRF check reads the form first), and
 Django's own page says only "Bad Request (400)". This page names the limit and leads back; any
 other bad request keeps a generic message (its details are not for the client). An API client
-that calls a path no endpoint serves gets JSON like every other API error, not an HTML page; a
-console page not found (another tenant's document, one deleted meanwhile) is a console page that
-says what was not found and leads back, not Django's bare "Not Found".
+that calls a path no endpoint serves, or is refused before any view runs (a Host header not in
+ALLOWED_HOSTS), gets JSON like every other API error, not an HTML page; a console page not found
+(another tenant's document, one deleted meanwhile) is a console page that says what was not found
+and leads back, not Django's bare "Not Found".
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     the middleware that they rely on (sessions, authentication) ran."""
     limit = request_limit_error(exception)
     message, status = (limit.message, limit.status) if limit else (GENERIC, 400)
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": message}, status=status)
     back = request.path if request.path.startswith(STAFF_PAGES) else "/console/"
     page = render_to_string("bad_request.html", {"message": message, "back": back})
     return HttpResponse(page, status=status)
