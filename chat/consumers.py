@@ -20,7 +20,7 @@ from bookings.protocol import BookingFrame
 from bookings.widget import handle_booking_frame, handle_proposal_decision
 from chat import services
 from chat.customer_context import greeting_for
-from chat.engine import answer_turn, end_frame
+from chat.engine import answer_turn
 from chat.error_phrases import ErrorText, error_message
 from chat.limits import SlidingWindow, frames_per_connection, ip_allows_message, messages_per_connection
 from chat.models import Conversation, Message, MessageStatus
@@ -37,6 +37,7 @@ from chat.protocol import (
     ProtocolError,
     Rating,
     SendMessage,
+    end_frame,
     parse_frame,
 )
 from chat.selectors import conversation_history, conversation_language, conversation_resume_frames
