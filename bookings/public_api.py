@@ -53,9 +53,12 @@ def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
         conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
     if conversation is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
-    return handle_proposal_decision(
-        tenant=tenant, conversation=conversation, proposal_id=command.proposal_id, confirm=command.confirm
-    )
+    # The decision is one transaction; a paid booking's payment link, recorded after it, is made again
+    # by the retry (proposals.proposal_execute).
+    with unavailable_on_database_error(tenant=tenant, conversation=conversation):
+        return handle_proposal_decision(
+            tenant=tenant, conversation=conversation, proposal_id=command.proposal_id, confirm=command.confirm
+        )
 
 
 class ProposalDecisionInputSerializer(serializers.Serializer[Any]):
@@ -103,8 +106,9 @@ DECISION_RESPONSES = {
     429: OpenApiResponse(PublicErrorSerializer, description="rate_limited: CHAT_MESSAGES_PER_MINUTE_PER_IP"),
     503: OpenApiResponse(
         PublicErrorSerializer,
-        description="unavailable: the widget key could not be looked up or the conversation resumed (a database "
-        "error, say); nothing was decided, try again",
+        description="unavailable: the widget key could not be looked up, the conversation resumed or the proposal "
+        "decided (a database error, say); nothing was decided (a paid booking may be held without its payment "
+        "link), try again",
     ),
 }
 

@@ -44,9 +44,10 @@ def _raise(request: HttpRequest) -> Raised:
         conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
     if conversation is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
-    return button_raise(
-        tenant=tenant, conversation_id=conversation.pk, command=command, ip=client_ip_from_request(request)
-    )
+    with unavailable_on_database_error(tenant=tenant, conversation=conversation):  # button_raise is one transaction
+        return button_raise(
+            tenant=tenant, conversation_id=conversation.pk, command=command, ip=client_ip_from_request(request)
+        )
 
 
 @csrf_exempt

@@ -55,8 +55,8 @@ class EscalationFrameSerializer(serializers.Serializer[Any]):
                     413: "too_long: body over 16,384 bytes; reason over 1,000, email over 254, phone over 32 "
                     "characters",
                     429: "rate_limited: more than ESCALATIONS_PER_HOUR new handoffs from one IP or customer",
-                    503: "unavailable: the widget key could not be looked up or the conversation resumed (a "
-                    "database error, say); try again",
+                    503: "unavailable: the widget key could not be looked up, the conversation resumed or handed "
+                    "over (a database error, say); nothing was handed over, try again",
                 }
             ),
         },
