@@ -50,6 +50,7 @@
     "sup a{text-decoration:none;font-size:11px}",
     ".msg.failed{border-left:3px solid #c92a2a}",
     ".cut{display:flex;gap:8px;align-items:center;margin-top:6px;font-size:12px;color:#7a1010}",
+    ".customer .cut{color:#fff}",
     ".cut button{border:1px solid #ced4da;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:12px}",
     ".feedback{display:flex;gap:6px;margin-top:6px;align-items:center;font-size:12px;color:#616e7c}",
     ".feedback button{border:1px solid #ced4da;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:12px}",
@@ -299,8 +300,11 @@
     var question = { client_id: clientId, text: text };
     unanswered.push(question);
     saveUnanswered();
-    if (connected) addBubble("customer", text);
+    if (connected) drawQuestion(question);
     sendQuestion(question);
+  }
+  function drawQuestion(question) {
+    addBubble("customer", question.text).node.setAttribute("data-client-id", question.client_id);
   }
   // After session.ready: draw the questions the history does not have (never stored, or stored but
   // never acked), then resend them all.
@@ -310,12 +314,36 @@
     var claimed = {};
     unanswered.forEach(function (q) { if (q.message_id && q.message_id in drawn) claimed[q.message_id] = true; });
     unanswered.forEach(function (q) {
-      if (q.message_id && q.message_id in drawn) return;
-      var same = Object.keys(drawn).reverse().filter(function (id) { return !claimed[id] && drawn[id] === q.text; })[0];
-      if (same) claimed[same] = true;
-      else addBubble("customer", q.text);
+      var id = q.message_id && q.message_id in drawn ? q.message_id :
+        Object.keys(drawn).reverse().filter(function (i) { return !claimed[i] && drawn[i] === q.text; })[0];
+      if (!id) { drawQuestion(q); return; }
+      claimed[id] = true;
+      var shown = log.querySelector('.msg.customer[data-message-id="' + Number(id) + '"]');
+      if (shown) shown.setAttribute("data-client-id", q.client_id);
     });
     unanswered.forEach(sendQuestion);
+  }
+  // An error naming a question's client_id (its turn failed, or it could not be stored) settles that
+  // question, whichever was sent last: it is marked failed, and "Try again" resends it with its client_id
+  // (the server answers it then, or repeats its answer).
+  function questionFailed(clientId) {
+    if (awaiting && awaiting.clientId === clientId) awaiting = null;
+    var question = unansweredById(clientId);
+    if (!question) return;
+    forget(question);
+    var bubble = Array.prototype.filter.call(log.querySelectorAll(".msg.customer"), function (n) {
+      return n.getAttribute("data-client-id") === clientId;
+    })[0];
+    if (!bubble) return;
+    var again = el("button", { type: "button", text: "Try again" });
+    var note = el("div", { class: "cut" }, [el("span", { text: "This question was not answered." }), again]);
+    again.addEventListener("click", function () {
+      note.remove(); bubble.classList.remove("failed");
+      unanswered.push(question); saveUnanswered();
+      sendQuestion(question); sendBtn.disabled = true;
+    });
+    bubble.classList.add("failed");
+    bubble.appendChild(note);
   }
 
   // ---------- connection ----------
@@ -436,7 +464,10 @@
         handoff.hidden = true; humanBtn.disabled = false;
         greetingBubble = addBubble("system", frame.greeting);
         (frame.history || []).forEach(function (m) {
-          if (m.role !== "assistant") { addBubble(m.role, m.text, m.role === "agent" ? { who: "Support team" } : {}); return; }
+          if (m.role !== "assistant") {
+            addBubble(m.role, m.text, m.role === "agent" ? { who: "Support team" } : {}).node.setAttribute("data-message-id", String(m.message_id));
+            return;
+          }
           // A kept question answered while we were away is settled by its answer: no resend.
           var settled = m.reply_to ? unansweredById(m.reply_to) : null;
           if (settled) forget(settled);
@@ -490,7 +521,9 @@
         break;
       case "error":
         sendBtn.disabled = false;
-        if (identifying && frame.code === "forbidden") {
+        if (frame.client_id) {
+          questionFailed(frame.client_id);
+        } else if (identifying && frame.code === "forbidden") {
           // The stored conversation belongs to someone else (shared device) or the token was refused:
           // start a fresh conversation; a refused token leaves the visitor anonymous.
           identifying = false;
@@ -501,7 +534,7 @@
           var refused = unansweredById(awaiting.clientId);
           if (refused) forget(refused);
         }
-        awaiting = null;
+        if (!frame.client_id) awaiting = null;
         setStatus(frame.message, true); // in the customer's language (chat/error_phrases.py)
         break;
       case "proposal.result": awaiting = null; onBooking(frame); break;
