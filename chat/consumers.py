@@ -51,7 +51,6 @@ from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
 
 logger = logging.getLogger(__name__)
-INTERNAL_ERROR_CLOSE = 1011  # RFC 6455: the server met a condition that prevented it from fulfilling the request
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -89,7 +88,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
             self.conversation = None  # frames already on their way are ignored
             await self.send_error(ErrorCode.UNAVAILABLE, self.say(ErrorText.INTERNAL))
-            await self.close(code=INTERNAL_ERROR_CLOSE)
+            await self.close(code=CloseCode.UNAVAILABLE)
 
     async def start_session(self) -> None:
         """Find the tenant and its conversation (resumed or new) and send ``session.ready``, or close

@@ -38,10 +38,14 @@ class ErrorCode(StrEnum):
 
 
 class CloseCode:
+    """Our close codes, in the private range (4000-4999): daphne refuses to send the standard ones but
+    1000 (1011 included), failing the consumer instead."""
+
     BAD_REQUEST = 4400
     FORBIDDEN_ORIGIN = 4403
     UNKNOWN_KEY = 4404
     RATE_LIMITED = 4429
+    UNAVAILABLE = 4503  # our side failed setting the session up (the database, say): connect again
 
 
 class ProtocolError(Exception):

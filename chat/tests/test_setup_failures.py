@@ -13,6 +13,7 @@ from django.db import InterfaceError
 from chat import services
 from chat.error_phrases import ErrorText, error_message
 from chat.models import Conversation, Message
+from chat.protocol import CloseCode
 from chat.tests.conftest import Connect
 from chat.tests.db_failures import (
     MESSAGES,
@@ -132,7 +133,8 @@ async def test_websocket_resume_failing_in_the_database_is_an_unavailable_frame_
     failed = await connect(tenant, resume=first.ready["resume_token"], expect_ready=False)
     # then the socket gets the unavailable error and is closed cleanly, and the log names the ids
     assert await failed.receive() == UNAVAILABLE
-    assert await failed.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 1011}
+    closed = {"type": "websocket.close", "code": CloseCode.UNAVAILABLE}
+    assert await failed.communicator.receive_output(timeout=10) == closed
     [logged] = failure_logs(caplog)
     assert f"tenant {tenant.pk}" in logged.getMessage()
     assert (f"conversation {conversation_id}" in logged.getMessage()) is names_the_conversation
@@ -150,7 +152,8 @@ async def test_websocket_open_failing_in_the_database_is_an_unavailable_frame_th
     fail("conversation_open", InterfaceError("connection already closed"))
     failed = await connect(tenant, expect_ready=False)
     assert await failed.receive() == UNAVAILABLE
-    assert await failed.communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 1011}
+    closed = {"type": "websocket.close", "code": CloseCode.UNAVAILABLE}
+    assert await failed.communicator.receive_output(timeout=10) == closed
     [logged] = failure_logs(caplog)
     assert f"tenant {tenant.pk}, conversation None" in logged.getMessage()
     assert not await Conversation.objects.aexists()
