@@ -138,6 +138,11 @@ def _has_object(payload: dict[str, Any]) -> bool:
     return isinstance(data, dict) and isinstance(data.get("object"), dict)
 
 
+# Objects and lists an event may nest (Stripe's nest about ten deep): json reads ~1,000 levels, but
+# saving them (json.dumps, called deeper in the stack) runs out of recursion before that.
+MAX_PAYLOAD_DEPTH = 64
+
+
 def _storable_scalar(value: Any) -> bool:
     if isinstance(value, str):
         return not UNSTORABLE.search(value)
@@ -145,20 +150,23 @@ def _storable_scalar(value: Any) -> bool:
 
 
 def _storable(payload: dict[str, Any]) -> bool:
-    """Whether ``StripeEvent`` can store the event: its id and type fit their columns, and no string
-    holds a NUL or half a surrogate pair (JSON escapes both) nor a number is NaN or infinite, which
-    PostgreSQL's jsonb refuses. Walked without recursion: the body may nest as deep as json allows."""
+    """Whether ``StripeEvent`` can store the event: its id and type fit their columns, it nests at most
+    ``MAX_PAYLOAD_DEPTH`` deep, and no string holds a NUL or half a surrogate pair (JSON escapes both)
+    nor a number is NaN or infinite, which PostgreSQL's jsonb refuses. Walked without recursion: the
+    body may nest as deep as json allows."""
     kind = payload.get("type", "")
     event_id = payload.get("id")
     if not (isinstance(event_id, str) and 0 < len(event_id) <= 255 and isinstance(kind, str) and len(kind) <= 100):
         return False
-    pending: list[Any] = [payload]
+    pending: list[tuple[Any, int]] = [(payload, 1)]
     while pending:
-        value = pending.pop()
+        value, depth = pending.pop()
+        if isinstance(value, dict | list) and depth > MAX_PAYLOAD_DEPTH:
+            return False
         if isinstance(value, dict):
-            pending.extend([*value, *value.values()])
+            pending.extend((item, depth + 1) for item in [*value, *value.values()])
         elif isinstance(value, list):
-            pending.extend(value)
+            pending.extend((item, depth + 1) for item in value)
         elif not _storable_scalar(value):
             return False
     return True

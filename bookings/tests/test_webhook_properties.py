@@ -17,6 +17,7 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bookings import webhooks
 from bookings.benchmarks import checkout_event, signed
 from bookings.models import Booking, StripeEvent
 from bookings.services import CUSTOMER, booking_create
@@ -150,3 +151,22 @@ def test_a_signed_event_with_a_surrogate_pair_is_stored() -> None:
     response = post_signed('{"id": "evt_1", "type": "ping", "data": {"object": {"note": "\\ud83d\\ude00"}}}')
     assert response.status_code == 200 and response.json()["outcome"] == "ignored type"
     assert StripeEvent.objects.get().payload["data"]["object"]["note"] == "\U0001f600"
+
+
+def _nested_event(depth: int) -> str:
+    """A signed-shaped event whose object holds lists nested ``depth`` deep."""
+    return '{"id": "evt_1", "type": "ping", "data": {"object": {"x": %s}}}' % ("[" * depth + "]" * depth)
+
+
+@pytest.mark.django_db
+def test_a_signed_event_nested_too_deep_to_store_is_an_invalid_payload() -> None:
+    # json reads 900 levels, but storing them (json.dumps, deeper in the stack) runs out of recursion
+    response = post_signed(_nested_event(900))
+    assert response.status_code == 400 and response.json() == {"error": "Invalid payload."}
+    assert not StripeEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_signed_event_nested_as_deep_as_stripe_could_is_stored() -> None:
+    response = post_signed(_nested_event(webhooks.MAX_PAYLOAD_DEPTH - 3))  # under the event, data and object
+    assert response.status_code == 200 and StripeEvent.objects.count() == 1
