@@ -24,8 +24,17 @@ from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyI
 
 @admin.register(Service)
 class ServiceAdmin(TenantScopedModelAdmin):
-    list_display = ("name", "tenant", "duration_minutes", "buffer_minutes", "price_cents", "currency", "active")
-    list_filter = ("active",)
+    list_display = (
+        "name",
+        "tenant",
+        "duration_minutes",
+        "buffer_minutes",
+        "price_cents",
+        "currency",
+        "payment",
+        "active",
+    )
+    list_filter = ("active", "payment")
     list_select_related = ("tenant",)
     search_fields = ("name",)
 

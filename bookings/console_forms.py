@@ -99,8 +99,19 @@ class ServiceForm(forms.ModelForm):
             "slot_step_minutes",
             "price_cents",
             "currency",
+            "payment",
             "active",
         ]
+        widgets = {"payment": forms.RadioSelect}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["payment"].required = False
+
+    def clean_payment(self) -> str:
+        """Left out or empty (a form from before the setting), it keeps the service's mode: online when new."""
+        payment: str = self.cleaned_data.get("payment") or self.instance.payment
+        return payment
 
 
 class RuleForm(forms.ModelForm):

@@ -27,6 +27,13 @@ def price_text(cents: int, currency: str) -> str:
     return amount_text(cents, currency)
 
 
+class PaymentMode(models.TextChoices):
+    """How a paid service is paid (free services ignore it)."""
+
+    ONLINE = "online", "Online: the customer pays by card when booking; unpaid, the slot is released"
+    ON_ARRIVAL = "on_arrival", "On arrival: the customer pays at the venue; the booking is confirmed at once"
+
+
 class Service(TenantScopedModel):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True, max_length=2000)
@@ -42,6 +49,15 @@ class Service(TenantScopedModel):
     )
     currency = models.CharField(
         max_length=3, default="usd", validators=[validate_currency], help_text="ISO 4217 code, e.g. eur, usd, jpy"
+    )
+    payment = models.CharField(
+        max_length=16,
+        choices=PaymentMode.choices,
+        default=PaymentMode.ONLINE,
+        help_text=(
+            "Paid services only. Online: Stripe Checkout, the slot is held until paid. On arrival: confirmed "
+            "at once without a payment link; staff record the payment on the booking's page."
+        ),
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -59,6 +75,11 @@ class Service(TenantScopedModel):
     @property
     def is_paid(self) -> bool:
         return self.price_cents > 0
+
+    @property
+    def is_paid_online(self) -> bool:
+        """Paid through a payment link before the booking is confirmed (PENDING with a hold until then)."""
+        return self.is_paid and self.payment == PaymentMode.ONLINE
 
     @property
     def price_display(self) -> str:
@@ -126,6 +147,12 @@ ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 NO_SHOW_FROM = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 
 
+# Canceled bookings still owing the customer a refund through Stripe (``Booking.refund_due``, as a filter).
+REFUND_DUE = models.Q(
+    status=BookingStatus.CANCELED, payment=PaymentMode.ONLINE, paid_at__isnull=False, refunded_at__isnull=True
+)
+
+
 class BookingSource(models.TextChoices):
     CHATBOT = "chatbot", "Chat assistant"
     CONSOLE = "console", "Console (staff)"
@@ -148,6 +175,9 @@ class Booking(TenantScopedModel):
     source = models.CharField(max_length=16, choices=BookingSource.choices, default=BookingSource.CHATBOT)
     price_cents = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, default="usd")
+    payment = models.CharField(
+        max_length=16, choices=PaymentMode.choices, default=PaymentMode.ONLINE, help_text="The service's, when booked"
+    )
     hold_expires_at = models.DateTimeField(null=True, blank=True, help_text="Unpaid bookings release the slot then")
     paid_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
@@ -186,9 +216,20 @@ class Booking(TenantScopedModel):
         return price_text(self.price_cents, self.currency)
 
     @property
+    def due_on_arrival(self) -> bool:
+        """A paid booking the customer pays at the venue, not paid yet."""
+        return self.payment == PaymentMode.ON_ARRIVAL and self.price_cents > 0 and self.paid_at is None
+
+    @property
     def refund_due(self) -> bool:
-        """Canceled after the customer paid, and Stripe has not refunded it yet (staff refund it in Stripe)."""
-        return self.status == BookingStatus.CANCELED and self.paid_at is not None and self.refunded_at is None
+        """Canceled after the customer paid online, and Stripe has not refunded it yet (staff refund it in
+        Stripe). Never for a booking paid on arrival: money taken at the desk is given back at the desk."""
+        return (
+            self.status == BookingStatus.CANCELED
+            and self.payment == PaymentMode.ONLINE
+            and self.paid_at is not None
+            and self.refunded_at is None
+        )
 
     @property
     def no_show_markable(self) -> bool:

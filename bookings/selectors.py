@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from bookings.availability import local_day_bounds
 from bookings.models import (
+    REFUND_DUE,
     AvailabilityRule,
     BlackoutDate,
     Booking,
     BookingEmail,
     BookingEvent,
-    BookingStatus,
     Proposal,
     ProposalStatus,
     Service,
@@ -48,7 +48,7 @@ def booking_list(*, tenant: Tenant, filters: BookingFilters | None = None) -> Qu
     if filters.date_to:
         bookings = bookings.filter(start_at__lt=local_day_bounds(tenant, filters.date_to)[1])
     if filters.refund_due:
-        bookings = bookings.filter(status=BookingStatus.CANCELED, paid_at__isnull=False, refunded_at__isnull=True)
+        bookings = bookings.filter(REFUND_DUE)
     if filters.query:
         q = filters.query.strip()
         bookings = bookings.filter(

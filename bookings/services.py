@@ -48,6 +48,8 @@ DEFAULT_HOLD_MINUTES = 30
 CODE_ATTEMPTS = 5
 HOLD_EXPIRED_REASON = "Payment not completed in time; the slot was released."
 NOT_UPCOMING = "Only upcoming bookings can be changed; this one has already started."
+NOT_PAYABLE_ON_ARRIVAL = "Only a confirmed or completed booking paid on arrival and not paid yet can be recorded paid."
+PAYABLE_ON_ARRIVAL = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 
 
 class BookingError(Exception):
@@ -157,8 +159,8 @@ def booking_create(
 ) -> Booking:
     """Book ``service`` at ``start`` if the slot is still free (checked under the pool lock).
 
-    Free services are CONFIRMED at once; paid ones are PENDING with a hold until paid (the caller
-    starts the checkout after the commit).
+    Free services and those paid on arrival are CONFIRMED at once; ones paid online are PENDING with a
+    hold until paid (the caller starts the checkout after the commit).
     """
     if service.tenant_id != tenant.pk or not service.active:
         raise BookingError(NOT_FOUND, SERVICE_NOT_FOUND)
@@ -168,7 +170,7 @@ def booking_create(
     if slot is None:
         raise BookingError(SLOT_UNAVAILABLE, SLOT_TAKEN)
     now = timezone.now()
-    paid = service.is_paid
+    online = service.is_paid_online
     booking = _insert_booking(
         tenant=tenant,
         service=service,
@@ -179,15 +181,16 @@ def booking_create(
         start_at=slot.start,
         end_at=slot.end,
         blocked_until=slot.end + timedelta(minutes=service.buffer_minutes),
-        status=BookingStatus.PENDING if paid else BookingStatus.CONFIRMED,
-        hold_expires_at=now + timedelta(minutes=hold_minutes()) if paid else None,
+        status=BookingStatus.PENDING if online else BookingStatus.CONFIRMED,
+        hold_expires_at=now + timedelta(minutes=hold_minutes()) if online else None,
         source=source,
         price_cents=service.price_cents,
         currency=service.currency,
+        payment=service.payment,
         notes=notes[:2000],
     )
     event_record(booking, BookingEventKind.CREATED, actor, proposal=proposal, start=slot.start.isoformat())
-    if not paid:
+    if not online:
         notifications.notify(booking, notifications.CONFIRMATION)
         notifications.notify(booking, notifications.TENANT_NEW_BOOKING)
     return booking
@@ -339,19 +342,34 @@ def booking_mark_paid(*, booking: Booking, actor: Actor, payment_intent: str = "
         fields += ["cancel_reason", "hold_expired"]
     booking.updated_at = now
     booking.save(update_fields=fields)
-    confirmed = booking.status == BookingStatus.CONFIRMED
-    if pending and not confirmed:
+    kept = booking.status != BookingStatus.CANCELED
+    if pending and not kept:
         event_record(booking, BookingEventKind.HOLD_RELEASED, actor)
-    event_record(booking, BookingEventKind.PAID, actor, payment_intent=payment_intent, refund_due=not confirmed)
-    if confirmed:
-        notifications.notify(booking, notifications.PAYMENT_RECEIVED)
+    event_record(booking, BookingEventKind.PAID, actor, payment_intent=payment_intent, refund_due=not kept)
+    if not kept:
+        notifications.notify(booking, notifications.PAYMENT_REFUND_DUE)
+        notifications.notify(booking, notifications.TENANT_REFUND_DUE)
+        return booking
+    notifications.notify(booking, notifications.PAYMENT_RECEIVED)
+    if pending or released:  # confirmed by this payment (one paid on arrival was confirmed when booked)
         event_record(booking, BookingEventKind.CONFIRMED, actor)
         notifications.notify(booking, notifications.CONFIRMATION)
         notifications.notify(booking, notifications.TENANT_NEW_BOOKING)
-    else:
-        notifications.notify(booking, notifications.PAYMENT_REFUND_DUE)
-        notifications.notify(booking, notifications.TENANT_REFUND_DUE)
     return booking
+
+
+@transaction.atomic
+def booking_record_payment(*, tenant: Tenant, booking: Booking, actor: Actor) -> Booking:
+    """Staff record that the customer paid a booking paid on arrival (at the desk: cash, card terminal).
+
+    Only an unpaid one that is confirmed or completed (paid after the visit); the customer gets the
+    payment-received email."""
+    if booking.tenant_id != tenant.pk:
+        raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
+    booking = booking_lock(booking)
+    if not booking.due_on_arrival or booking.status not in PAYABLE_ON_ARRIVAL:
+        raise BookingError(NOT_CHANGEABLE, NOT_PAYABLE_ON_ARRIVAL)
+    return booking_mark_paid(booking=booking, actor=actor)
 
 
 @transaction.atomic

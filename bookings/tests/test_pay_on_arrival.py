@@ -1,0 +1,120 @@
+"""Services paid at the venue: booked CONFIRMED at once with no hold and no Checkout Session; staff
+record the payment when the customer pays, and cancelling never leaves a refund due."""
+
+from __future__ import annotations
+
+import pytest
+
+from bookings import services
+from bookings.housekeeping import holds_release
+from bookings.models import Booking, BookingEventKind, BookingStatus, PaymentMode, Service
+from bookings.services import CUSTOMER, Actor
+from bookings.tests.conftest import at, customer_booking, local, logged_in, next_weekday
+from bookings.tests.factories import ServiceFactory
+from bookings.tests.stripe_fake import FakeStripe
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def at_desk(tenant: Tenant, service: Service) -> Service:
+    """A paid service the customer pays for at the venue (the tenant's hours come with ``service``)."""
+    return ServiceFactory.create(
+        tenant=tenant, name="Haircut", price_cents=4500, currency="eur", payment=PaymentMode.ON_ARRIVAL
+    )
+
+
+def test_services_take_payment_online_unless_set_otherwise(tenant, paid_service):
+    assert paid_service.payment == PaymentMode.ONLINE
+    booking = customer_booking(tenant, paid_service)
+    assert booking.status == BookingStatus.PENDING and booking.payment == PaymentMode.ONLINE
+
+
+def test_an_on_arrival_booking_is_confirmed_at_once_without_a_hold(tenant, at_desk, stripe_api: FakeStripe):
+    # when
+    booking = customer_booking(tenant, at_desk)
+    # then: confirmed and unpaid, nothing held, no payment link, and the price it was booked at kept
+    assert booking.status == BookingStatus.CONFIRMED and booking.paid_at is None
+    assert booking.hold_expires_at is None and booking.checkout_url == ""
+    assert booking.payment == PaymentMode.ON_ARRIVAL and booking.price_display == "45.00 EUR"
+    assert booking.due_on_arrival
+    assert stripe_api.seen == []
+
+
+def test_housekeeping_never_releases_an_on_arrival_booking(tenant, at_desk):
+    # given
+    booking = customer_booking(tenant, at_desk)
+    # when: long after any hold would have run out, but before the booking starts
+    with at(local(tenant, next_weekday(), 9)):
+        released = holds_release()
+    # then
+    booking.refresh_from_db()
+    assert released == 0 and booking.status == BookingStatus.CONFIRMED
+
+
+def test_cancelling_an_on_arrival_booking_never_makes_a_refund_due(tenant, agent, at_desk):
+    # given: one unpaid, one that staff recorded as paid at the desk in advance
+    unpaid = customer_booking(tenant, at_desk, hour=10)
+    prepaid = services.booking_record_payment(
+        tenant=tenant, booking=customer_booking(tenant, at_desk, hour=12), actor=Actor.staff(agent)
+    )
+    # when
+    services.booking_cancel(tenant=tenant, booking=unpaid, actor=CUSTOMER)
+    response = logged_in(agent).post(f"/console/bookings/{prepaid.pk}/cancel/", {"reason": "Ill"}, follow=True)
+    # then: no refund is owed through Stripe, the events say none, and the list's refund filter finds neither
+    for booking in (unpaid, prepaid):
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.CANCELED and not booking.refund_due
+        assert "refund_due" not in booking.events.get(kind=BookingEventKind.CANCELED).data
+    assert b"refund it in Stripe" not in response.content
+    listed = logged_in(agent).get("/console/bookings/?refund_due=on").content
+    assert unpaid.confirmation_code.encode() not in listed and prepaid.confirmation_code.encode() not in listed
+
+
+def test_the_catalogue_form_sets_the_payment_mode(owner, service):
+    # when
+    logged_in(owner).post(
+        "/console/bookings/services/new/",
+        {
+            "name": "Colour",
+            "duration_minutes": 60,
+            "buffer_minutes": 0,
+            "slot_step_minutes": 30,
+            "price_cents": 8000,
+            "currency": "eur",
+            "payment": "on_arrival",
+            "active": "on",
+        },
+    )
+    # then
+    colour = Service.objects.get(name="Colour")
+    assert colour.payment == PaymentMode.ON_ARRIVAL
+    # an edit without the field (or with it empty) keeps the mode
+    logged_in(owner).post(
+        f"/console/bookings/services/{colour.pk}/",
+        {
+            **{
+                f: getattr(colour, f)
+                for f in ("name", "buffer_minutes", "slot_step_minutes", "price_cents", "currency")
+            },
+            "duration_minutes": 45,
+            "payment": "",
+        },
+    )
+    colour.refresh_from_db()
+    assert colour.duration_minutes == 45 and colour.payment == PaymentMode.ON_ARRIVAL
+    page = logged_in(owner).get("/console/bookings/services/new/").content.decode()
+    assert 'name="payment"' in page and "at the venue" in page
+
+
+def test_the_admin_shows_the_payment_mode(owner, at_desk):
+    client = logged_in(owner)
+    assert b"On arrival" in client.get("/admin/bookings/service/").content
+    assert b'name="payment"' in client.get(f"/admin/bookings/service/{at_desk.pk}/change/").content
+
+
+def test_an_online_booking_is_unchanged_by_the_setting(tenant, paid_service, at_desk):
+    online = customer_booking(tenant, paid_service, hour=10)
+    assert online.hold_expires_at is not None and not online.due_on_arrival
+    assert Booking.objects.filter(payment=PaymentMode.ON_ARRIVAL).count() == 0
