@@ -29,6 +29,7 @@ def service_dict(service: Service) -> dict[str, Any]:
         "price_cents": service.price_cents,
         "currency": service.currency,
         "price": service.price_display,
+        "payment": service.payment,
     }
 
 

@@ -35,7 +35,7 @@ OWNER_PROPS = {
 TOOL_SPECS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "list_services",
-        "List the services that can be booked, with duration and price.",
+        "List the services that can be booked, with duration, price and payment (online, or on_arrival: at the venue).",
         {"type": "object", "properties": {}, "additionalProperties": False},
     ),
     ToolSpec(

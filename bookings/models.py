@@ -254,8 +254,9 @@ class ConfirmationLevel(models.TextChoices):
     """How hard the customer must confirm (the seed's T1/T2/T3).
 
     T1 — informational, nothing changes (look-ups): never a proposal.
-    T2 — soft confirm: one "Confirm" for a free booking that can be canceled later.
-    T3 — hard confirm: cancel, reschedule and paid bookings; the widget shows an explicit warning,
+    T2 — soft confirm: one "Confirm" for a booking that can be canceled later at no cost (free, or
+    paid on arrival).
+    T3 — hard confirm: cancel, reschedule and bookings paid online; the widget shows an explicit warning,
     the proposal expires sooner and ownership (code + email) was proven before it was made.
     """
 

@@ -103,7 +103,17 @@ def _terms(service: Service) -> dict[str, Any]:
         "price_cents": service.price_cents,
         "currency": service.currency,
         "duration_minutes": service.duration_minutes,
+        "payment": service.payment,
     }
+
+
+def price_terms(service: Service) -> str:
+    """The summary's sentence on paying, "" for a free service."""
+    if not service.is_paid:
+        return ""
+    if service.is_paid_online:
+        return f" Price {service.price_display}, paid by card right after you confirm."
+    return f" Pay at the venue: {service.price_display}."
 
 
 def booking_propose_book(
@@ -120,13 +130,12 @@ def booking_propose_book(
     name, email = services.clean_customer(name=name, email=email)
     if availability.slot_at(tenant=tenant, service=service, start=start) is None:
         raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN)
-    price = f" Price {service.price_display}, paid by card right after you confirm." if service.is_paid else ""
-    summary = f"Book {service.name} on {local_label(tenant, start)} for {name} ({email}).{price}"
+    summary = f"Book {service.name} on {local_label(tenant, start)} for {name} ({email}).{price_terms(service)}"
     return proposal_create(
         tenant=tenant,
         conversation=conversation,
         action=ProposalAction.BOOK,
-        level=ConfirmationLevel.T3 if service.is_paid else ConfirmationLevel.T2,
+        level=ConfirmationLevel.T3 if service.is_paid_online else ConfirmationLevel.T2,
         payload={
             "service_id": service.pk,
             "start": start.isoformat(),
@@ -200,6 +209,7 @@ def booking_result(booking: Booking) -> dict[str, Any]:
         "service": booking.service.name,
         "start": booking.start_at.isoformat(),
         "start_local": local_label(booking.tenant, booking.start_at),
+        "payment": booking.payment,
         "checkout_url": booking.checkout_url,
         "hold_expires_at": booking.hold_expires_at.isoformat() if booking.hold_expires_at else None,
     }

@@ -20,7 +20,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from bookings.models import ProposalAction, ProposalStatus
+from bookings.models import PaymentMode, ProposalAction, ProposalStatus
 from bookings.widget import handle_proposal_decision
 from chat import services as chat_services
 from chat.limits import ip_allows_message
@@ -83,7 +83,10 @@ class ProposalResultSerializer(serializers.Serializer[Any]):
     service = serializers.CharField(required=False, help_text="executed")
     start = serializers.DateTimeField(required=False, help_text="executed")
     start_local = serializers.CharField(required=False, help_text="executed: in the tenant's time zone")
-    checkout_url = serializers.CharField(required=False, allow_blank=True, help_text="executed, paid booking")
+    payment = serializers.ChoiceField(
+        choices=PaymentMode.choices, required=False, help_text="executed: paid online, or at the venue (on_arrival)"
+    )
+    checkout_url = serializers.CharField(required=False, allow_blank=True, help_text="executed, paid online")
     hold_expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="executed, unpaid hold")
     error = serializers.CharField(required=False, help_text="failed: the booking error code")
     message = serializers.CharField(required=False, help_text="failed, rejected, expired: what to show")

@@ -3,15 +3,25 @@ record the payment when the customer pays, and cancelling never leaves a refund 
 
 from __future__ import annotations
 
-import pytest
+import json
+from typing import Any
 
-from bookings import services
+import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+
+from bookings import actions, notifications, proposals, services
+from bookings.assistant import run_tool_calls
+from bookings.emails import build_message
 from bookings.housekeeping import holds_release
 from bookings.models import Booking, BookingEventKind, BookingStatus, PaymentMode, Service
 from bookings.services import CUSTOMER, Actor
 from bookings.tests.conftest import at, customer_booking, local, logged_in, next_weekday
 from bookings.tests.factories import ServiceFactory
 from bookings.tests.stripe_fake import FakeStripe
+from chat.models import Conversation
+from chat.services import conversation_open
+from routing.contracts import ToolCall
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +128,58 @@ def test_an_online_booking_is_unchanged_by_the_setting(tenant, paid_service, at_
     online = customer_booking(tenant, paid_service, hour=10)
     assert online.hold_expires_at is not None and not online.due_on_arrival
     assert Booking.objects.filter(payment=PaymentMode.ON_ARRIVAL).count() == 0
+
+
+def _propose_through_the_assistant(tenant: Tenant, conversation: Conversation, service: Service) -> dict[str, Any]:
+    start = local(tenant, next_weekday(), 10).strftime("%Y-%m-%dT%H:%M")
+    call = ToolCall(
+        "c1", "create_booking", {"service_id": service.pk, "start": start, "name": "Ann", "email": "a@x.org"}
+    )
+    step = run_tool_calls(tenant=tenant, conversation=conversation, ip="", calls=(call,))
+    (frame,) = step.frames
+    assert "Pay at the venue: 45.00 EUR" in json.loads(step.results[0].content)["summary"]
+    return frame
+
+
+def test_booking_on_arrival_through_a_proposal_end_to_end(
+    tenant, owner, at_desk, stripe_api: FakeStripe, django_capture_on_commit_callbacks
+):
+    # given: the assistant lists the service and proposes it; the frame tells the customer how it is paid
+    conversation = conversation_open(tenant=tenant).conversation
+    listed = {s["name"]: s for s in actions.list_services(tenant=tenant)}
+    assert listed["Haircut"]["payment"] == "on_arrival" and listed["Massage"]["payment"] == "online"
+    frame = _propose_through_the_assistant(tenant, conversation, at_desk)
+    assert frame["details"]["payment"] == "on_arrival" and frame["details"]["level"] == "T2"
+    assert "Pay at the venue: 45.00 EUR" in frame["summary"] and "card" not in frame["summary"]
+    # when: the customer confirms
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = proposals.proposal_execute(tenant=tenant, conversation=conversation, public_id=frame["proposal_id"])
+    # then: booked and confirmed with no payment link, Stripe never called
+    booking = Booking.objects.get()
+    assert decision.result["booking_status"] == "confirmed" and decision.result["payment"] == "on_arrival"
+    assert decision.result["checkout_url"] == "" and decision.result["hold_expires_at"] is None
+    assert booking.status == BookingStatus.CONFIRMED and booking.due_on_arrival
+    assert stripe_api.seen == []
+    # and the confirmation tells the customer what to pay at the venue (text and HTML)
+    (confirmation,) = [m for m in mail.outbox if m.subject.endswith("is confirmed")]
+    assert isinstance(confirmation, EmailMultiAlternatives)
+    assert "Pay at the venue: 45.00 EUR" in confirmation.body
+    assert "Pay at the venue: 45.00 EUR" in str(confirmation.alternatives[0][0])
+    assert "at the venue" not in next(m.body for m in mail.outbox if m.subject.startswith("New booking"))
+
+
+def test_the_confirmation_of_an_online_booking_says_nothing_about_paying_at_the_venue(tenant, owner, service):
+    booking = customer_booking(tenant, service)
+    message = build_message(booking, notifications.CONFIRMATION)
+    assert message is not None and "venue" not in message.body
+
+
+def test_a_payment_mode_changed_after_the_proposal_books_nothing(tenant, at_desk):
+    # given
+    conversation = conversation_open(tenant=tenant).conversation
+    frame = _propose_through_the_assistant(tenant, conversation, at_desk)
+    # when: the business switches the service to online payment before the customer confirms
+    Service.objects.filter(pk=at_desk.pk).update(payment=PaymentMode.ONLINE)
+    decision = proposals.proposal_execute(tenant=tenant, conversation=conversation, public_id=frame["proposal_id"])
+    # then
+    assert decision.result["error"] == "changed" and Booking.objects.count() == 0
