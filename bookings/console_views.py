@@ -104,6 +104,7 @@ def _render_detail(
         "reschedule_form": StartForm(),
         "can_change": staff and booking.is_active,
         "can_mark_no_show": staff and booking.no_show_markable,
+        "can_record_payment": staff and booking.due_on_arrival and booking.status in services.PAYABLE_ON_ARRIVAL,
         "no_show_undo_until": undo_until if undo_until is not None and undo_until > timezone.now() else None,
     }
     return render(request, "bookings/console/detail.html", context, status=status)
@@ -167,14 +168,19 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _staff_change(request: HttpRequest, pk: int, change: Callable[..., Booking], done: str) -> HttpResponse:
     """Apply a staff status change (a service taking ``tenant``, ``booking`` and ``actor``) and say how
-    it went; ``done`` may name the booking's ``{code}`` and new ``{status}``."""
+    it went; ``done`` may name the booking's ``{code}``, new ``{status}`` and ``{price}``."""
     membership = require_membership(request)
     require_booking_staff(membership)
     booking = _booking_or_404(membership, pk)
     try:
         booking = change(tenant=membership.tenant, booking=booking, actor=Actor.staff(request.user))
         messages.success(
-            request, done.format(code=booking.confirmation_code, status=booking.get_status_display().lower())
+            request,
+            done.format(
+                code=booking.confirmation_code,
+                status=booking.get_status_display().lower(),
+                price=booking.price_display,
+            ),
         )
     except BookingError as exc:
         messages.error(request, exc.message)
@@ -192,6 +198,15 @@ def booking_no_show(request: HttpRequest, pk: int) -> HttpResponse:
 def booking_undo_no_show(request: HttpRequest, pk: int) -> HttpResponse:
     return _staff_change(
         request, pk, no_shows.booking_undo_no_show, "No-show undone: booking {code} is {status} again."
+    )
+
+
+@login_required
+@require_POST
+def booking_record_payment(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer of a booking paid on arrival paid at the desk."""
+    return _staff_change(
+        request, pk, services.booking_record_payment, "Payment of {price} recorded for booking {code}."
     )
 
 

@@ -183,3 +183,52 @@ def test_a_payment_mode_changed_after_the_proposal_books_nothing(tenant, at_desk
     decision = proposals.proposal_execute(tenant=tenant, conversation=conversation, public_id=frame["proposal_id"])
     # then
     assert decision.result["error"] == "changed" and Booking.objects.count() == 0
+
+
+def test_the_console_shows_what_is_to_pay_on_arrival_and_staff_record_the_payment(
+    tenant, agent, at_desk, django_capture_on_commit_callbacks
+):
+    # given
+    booking = customer_booking(tenant, at_desk)
+    client = logged_in(agent)
+    assert "to pay on arrival" in client.get("/console/bookings/").content.decode()
+    page = client.get(f"/console/bookings/{booking.pk}/").content.decode()
+    assert "45.00 EUR to pay on arrival" in page and f"/console/bookings/{booking.pk}/paid/" in page
+    mail.outbox.clear()
+    # when: the customer pays at the desk
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/console/bookings/{booking.pk}/paid/", follow=True)
+    # then: paid by staff, still confirmed; the customer gets the receipt only, not a second confirmation
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED and booking.paid_at is not None
+    assert [(e.kind, e.actor) for e in booking.events.all()] == [("created", "customer"), ("paid", "staff:bob")]
+    assert [m.subject for m in mail.outbox] == [f"Payment received for booking {booking.confirmation_code}"]
+    page = response.content.decode()
+    assert "Payment of 45.00 EUR recorded" in page and "to pay on arrival" not in page
+    assert f"/console/bookings/{booking.pk}/paid/" not in page
+
+
+def test_recording_a_payment_is_refused_for_an_online_booking_and_for_analysts(
+    tenant, agent, analyst, at_desk, paid_service
+):
+    online = customer_booking(tenant, paid_service, hour=10)
+    at_venue = customer_booking(tenant, at_desk, hour=12)
+    response = logged_in(agent).post(f"/console/bookings/{online.pk}/paid/", follow=True)
+    assert services.NOT_PAYABLE_ON_ARRIVAL in response.content.decode()
+    assert logged_in(analyst).post(f"/console/bookings/{at_venue.pk}/paid/").status_code == 403
+    assert logged_in(agent).get(f"/console/bookings/{at_venue.pk}/paid/").status_code == 405
+    assert not Booking.objects.filter(paid_at__isnull=False).exists()
+
+
+def test_staff_cannot_record_a_payment_for_another_tenants_booking(tenant, other_tenant, agent, outsider, at_desk):
+    # given: an on-arrival booking of tenant; outsider is staff of other_tenant
+    booking = customer_booking(tenant, at_desk)
+    # when
+    response = logged_in(outsider).post(f"/console/bookings/{booking.pk}/paid/")
+    # then: not found, nothing recorded, and the service refuses the wrong tenant too
+    assert response.status_code == 404
+    with pytest.raises(services.BookingError) as refused:
+        services.booking_record_payment(tenant=other_tenant, booking=booking, actor=Actor.staff(outsider))
+    assert refused.value.code == services.NOT_FOUND
+    booking.refresh_from_db()
+    assert booking.paid_at is None and list(booking.events.values_list("kind", flat=True)) == ["created"]
