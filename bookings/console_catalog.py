@@ -9,13 +9,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from bookings import catalog, selectors
+from bookings import catalog, payments, selectors
 from bookings.console_forms import BlackoutForm, RuleForm, ServiceForm
 from bookings.models import Service
 from bookings.services import BookingError
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
 
 NOT_MANAGER = "Only owners and admins can change services and opening hours."
+NO_ONLINE_PAYMENT = (
+    "This service is paid online, but online payment is not set up (STRIPE_SECRET_KEY), so customers cannot "
+    "book it: set up Stripe, or choose payment on arrival."
+)
 
 
 @login_required
@@ -54,6 +58,8 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, f"Saved {form.instance.name}.")
+            if form.instance.is_paid_online and not payments.online_payment_ready():
+                messages.warning(request, NO_ONLINE_PAYMENT)
             return redirect("bookings_console:catalog")
     return render(request, "bookings/console/service_form.html", {"form": form, "service": instance})
 

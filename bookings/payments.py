@@ -42,6 +42,12 @@ def public_url(path: str) -> str:
     return settings.BOOKINGS_PUBLIC_URL.rstrip("/") + path
 
 
+def online_payment_ready() -> bool:
+    """Whether a payment link can be made: Stripe is configured (one account for the platform), or the
+    local test-mode checkout is on (development only)."""
+    return bool(settings.STRIPE_SECRET_KEY or settings.BOOKINGS_TEST_CHECKOUT)
+
+
 def needs_checkout(booking: Booking) -> bool:
     """A paid booking still holding its slot without a payment link (never made, or its creation failed)."""
     pending = booking.status == BookingStatus.PENDING

@@ -39,6 +39,11 @@ DETAILS_CHANGED = (
     "The service's price or length changed since this was proposed, so nothing was booked. "
     "Please look at the new details and confirm again."
 )
+PAYMENT_UNAVAILABLE = "payment_unavailable"
+NO_ONLINE_PAYMENT = (
+    "This service is paid online, and online payment is not available at the moment, so it cannot be booked "
+    "here. Please contact the business to book it."
+)
 LEVEL_TTL = {ConfirmationLevel.T2: timedelta(minutes=15), ConfirmationLevel.T3: timedelta(minutes=10)}
 
 
@@ -116,6 +121,13 @@ def price_terms(service: Service) -> str:
     return f" Pay at the venue: {service.price_display}."
 
 
+def ensure_payable(service: Service) -> None:
+    """Refuse a service paid online while no payment link can be made (no Stripe key, no test mode): the
+    booking would only wait for a payment the customer cannot make until its hold ran out."""
+    if service.is_paid_online and not payments.online_payment_ready():
+        raise BookingError(PAYMENT_UNAVAILABLE, NO_ONLINE_PAYMENT)
+
+
 def booking_propose_book(
     *,
     tenant: Tenant,
@@ -127,6 +139,7 @@ def booking_propose_book(
     notes: str = "",
 ) -> Proposal:
     service = services.service_get_active(tenant=tenant, service_id=service_id)
+    ensure_payable(service)
     name, email = services.clean_customer(name=name, email=email)
     if availability.slot_at(tenant=tenant, service=service, start=start) is None:
         raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN)
@@ -224,6 +237,7 @@ def _execute(proposal: Proposal) -> Booking:
         # Only the terms the payload has: proposals stored before terms were recorded carry none of them.
         if any(key in payload and payload[key] != value for key, value in _terms(service).items()):
             raise BookingError(services.CHANGED, DETAILS_CHANGED)
+        ensure_payable(service)
         return services.booking_create(
             tenant=tenant,
             service=service,

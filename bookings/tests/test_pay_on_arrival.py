@@ -15,11 +15,14 @@ from bookings.assistant import run_tool_calls
 from bookings.emails import build_message
 from bookings.housekeeping import holds_release
 from bookings.models import Booking, BookingEventKind, BookingStatus, PaymentMode, Service
+from bookings.protocol import ProposeBooking
 from bookings.services import CUSTOMER, Actor
 from bookings.tests.conftest import at, customer_booking, local, logged_in, next_weekday
 from bookings.tests.factories import ServiceFactory
 from bookings.tests.stripe_fake import FakeStripe
+from bookings.widget import handle_booking_frame
 from chat.models import Conversation
+from chat.protocol import ErrorCode, ProtocolError
 from chat.services import conversation_open
 from routing.contracts import ToolCall
 from supportai.models import Tenant
@@ -232,3 +235,66 @@ def test_staff_cannot_record_a_payment_for_another_tenants_booking(tenant, other
     assert refused.value.code == services.NOT_FOUND
     booking.refresh_from_db()
     assert booking.paid_at is None and list(booking.events.values_list("kind", flat=True)) == ["created"]
+
+
+@pytest.fixture
+def no_online_payment(settings) -> None:
+    """Neither Stripe nor the test-mode checkout: a production without STRIPE_SECRET_KEY."""
+    settings.STRIPE_SECRET_KEY, settings.BOOKINGS_TEST_CHECKOUT = "", False
+
+
+def test_without_online_payment_a_service_paid_online_cannot_be_proposed(
+    tenant, service, paid_service, at_desk, no_online_payment
+):
+    conversation = conversation_open(tenant=tenant).conversation
+    start = local(tenant, next_weekday(), 10)
+    with pytest.raises(services.BookingError) as refused:
+        proposals.booking_propose_book(
+            tenant=tenant, conversation=conversation, service_id=paid_service.pk, start=start, name="A", email="a@x.org"
+        )
+    assert refused.value.code == proposals.PAYMENT_UNAVAILABLE and "contact" in refused.value.message
+    # the widget's Book form gets the same message as an `unavailable` error frame
+    start_local = start.strftime("%Y-%m-%dT%H:%M")
+    frame = ProposeBooking(service_id=paid_service.pk, start=start_local, name="A", email="a@x.org", notes="")
+    with pytest.raises(ProtocolError) as error:
+        handle_booking_frame(tenant=tenant, conversation=conversation, command=frame, ip="")
+    assert error.value.code == ErrorCode.UNAVAILABLE and error.value.message == proposals.NO_ONLINE_PAYMENT
+    # paid at the venue and free services are still bookable
+    for bookable in (at_desk, service):
+        proposals.booking_propose_book(
+            tenant=tenant, conversation=conversation, service_id=bookable.pk, start=start, name="A", email="a@x.org"
+        )
+
+
+def test_a_proposal_confirmed_after_online_payment_went_away_books_nothing(tenant, paid_service, settings):
+    # given: proposed while the test-mode checkout was on
+    settings.STRIPE_SECRET_KEY, settings.BOOKINGS_TEST_CHECKOUT = "", True
+    conversation = conversation_open(tenant=tenant).conversation
+    proposal = proposals.booking_propose_book(
+        tenant=tenant,
+        conversation=conversation,
+        service_id=paid_service.pk,
+        start=local(tenant, next_weekday(), 10),
+        name="A",
+        email="a@x.org",
+    )
+    # when: confirmed after it was turned off
+    settings.BOOKINGS_TEST_CHECKOUT = False
+    decision = proposals.proposal_execute(tenant=tenant, conversation=conversation, public_id=str(proposal.public_id))
+    # then: a clear failure, no booking left waiting for a payment that cannot be made
+    assert decision.result["error"] == proposals.PAYMENT_UNAVAILABLE and Booking.objects.count() == 0
+
+
+def test_saving_a_service_paid_online_warns_when_online_payment_is_not_set_up(owner, service, no_online_payment):
+    form = {"name": "Peel", "duration_minutes": 30, "buffer_minutes": 0, "slot_step_minutes": 30, "currency": "eur"}
+    client = logged_in(owner)
+    online = client.post(
+        "/console/bookings/services/new/", {**form, "price_cents": 100, "payment": "online"}, follow=True
+    )
+    assert "online payment is not set up" in online.content.decode()
+    desk = client.post(
+        "/console/bookings/services/new/",
+        {**form, "name": "Mask", "price_cents": 100, "payment": "on_arrival"},
+        follow=True,
+    )
+    assert "online payment is not set up" not in desk.content.decode()
