@@ -426,4 +426,4 @@ class BookingEmail(TenantScopedModel, OutboxRow):
     @property
     def sending(self) -> bool:
         """An attempt holds the row now (``attempts`` counts it already)."""
-        return self.leased_until is not None and self.leased_until > timezone.now()
+        return self.leased_at(timezone.now())
