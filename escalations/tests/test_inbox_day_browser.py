@@ -1,0 +1,174 @@
+"""An agent's day in the inbox, in real browsers (Debian chromium via Playwright, real daphne; the
+launch is the one of test_inbox_browser): the queue fills live, the agent works by keyboard, a
+second agent can't reply in a conversation the first holds, and the assistant takes over again.
+
+test_inbox_browser covers the widget's side of a first reply, test_inbox_watch_browser the live
+transcript around a hand-back; these cover what an agent with the inbox already open sees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from chat.models import Message, MessageRole
+from escalations.models import Escalation, Status
+from escalations.tests.conftest import ALWAYS, set_hours
+from escalations.tests.test_inbox_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, log_in_as_demo_agent
+from escalations.tests.test_inbox_watch_browser import ANSWER_TIMEOUT_MS
+from supportai.demo import seed_demo_tenant
+from supportai.models import Role, Tenant
+from supportai.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+SECOND_AGENT = "second-agent"
+SECOND_PASSWORD = "second-agent-2026"
+ASK_FOR_A_PERSON = "I'd like to speak to a real person please"
+
+
+@dataclass(frozen=True)
+class Day:
+    base: str
+    tenant: Tenant
+    browser: Browser
+
+    def page(self) -> Page:
+        return self.browser.new_context().new_page()
+
+
+@pytest.fixture
+def day(daphne_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Day]:
+    """The demo tenant in service hours, a second agent, and a browser to open their pages in.
+
+    The test reads the database between browser steps; Playwright's sync API runs an event loop in
+    this thread, which Django would otherwise take for an async context (the server is another process).
+    """
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    tenant = seed_demo_tenant().tenant
+    set_hours(tenant, ALWAYS, team_name="front desk team")
+    second = UserFactory.create(username=SECOND_AGENT, password=SECOND_PASSWORD)
+    MembershipFactory.create(user=second, tenant=tenant, role=Role.AGENT)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield Day(base=daphne_server, tenant=tenant, browser=browser)
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            for i, context in enumerate(browser.contexts):
+                for j, page in enumerate(context.pages):
+                    page.screenshot(path=str(ARTIFACTS / f"inbox-day-{i}-{j}.png"), full_page=True)
+            browser.close()
+
+
+def open_widget(day: Day) -> Page:
+    customer = day.page()
+    customer.goto(f"{day.base}/demo/")
+    customer.get_by_role("button", name="Open chat").click()
+    return customer
+
+
+def ask(customer: Page, text: str) -> None:
+    customer.get_by_label("Your message").fill(text)
+    customer.keyboard.press("Enter")
+
+
+def open_inbox(day: Day, username: str | None = None) -> Page:
+    """``username``'s (the demo agent's by default) inbox, marked so that a reload would show."""
+    agent = day.page()
+    if username is None:
+        log_in_as_demo_agent(agent, day.base)
+    else:
+        agent.goto(f"{day.base}/console/login/")
+        agent.get_by_label("Username").fill(username)
+        agent.get_by_label("Password").fill(SECOND_PASSWORD)
+        agent.get_by_role("button", name="Log in").click()
+    agent.goto(f"{day.base}/console/inbox/")
+    agent.locator("#live-state.on").wait_for(timeout=10_000)
+    agent.evaluate("window.notReloaded = true")
+    return agent
+
+
+def queue_row(agent: Page, escalation_id: int) -> str:
+    row = agent.locator(f'#queue-list .queue-item[data-escalation="{escalation_id}"]')
+    row.wait_for(timeout=20_000)
+    return row.inner_text()
+
+
+def forged_reply(agent: Page, escalation_id: int, text: str) -> dict[str, object]:
+    """POSTs a reply from ``agent``'s page with its own CSRF token, as a hand-made form would."""
+    result: dict[str, object] = agent.evaluate(
+        """async ([id, text]) => {
+          const body = new URLSearchParams({
+            csrfmiddlewaretoken: document.querySelector('[name=csrfmiddlewaretoken]').value, text: text,
+          });
+          const response = await fetch('/console/inbox/' + id + '/reply/', {method: 'POST', body: body});
+          return {status: response.status, page: await response.text()};
+        }""",
+        [escalation_id, text],
+    )
+    return result
+
+
+def test_an_agents_day_from_a_live_queue_to_the_assistant_taking_over(day: Day) -> None:
+    # given the agent's inbox open before anyone asks for a person
+    agent = open_inbox(day)
+    # when a customer asks for one
+    customer = open_widget(day)
+    ask(customer, ASK_FOR_A_PERSON)
+    # then the customer sees their place in line and the agent's open queue shows them, first in line
+    customer.get_by_text("Waiting for a team member · you're number 1 in line").wait_for(timeout=20_000)
+    escalation = Escalation.objects.get(tenant=day.tenant)
+    row = queue_row(agent, escalation.pk)
+    assert f"#{escalation.pk} · pending · #1 in line" in row
+    assert escalation.priority in row.lower()
+    assert agent.evaluate("window.notReloaded") is True
+
+    # when the agent opens it and claims it by keyboard
+    agent.locator(f'#queue-list .queue-item[data-escalation="{escalation.pk}"] a').focus()
+    agent.keyboard.press("Enter")
+    agent.get_by_role("button", name="Claim").focus()
+    agent.keyboard.press("Enter")
+    agent.locator("#assigned", has_text="demo-agent").wait_for(timeout=10_000)
+    agent.locator("#live-state.on").wait_for(timeout=10_000)
+    # and replies by keyboard
+    agent.get_by_label("Reply to the customer").focus()
+    agent.keyboard.type("Hello, I'm here. What can I do for you?")
+    agent.keyboard.press("Enter")
+    # then the customer sees the reply live
+    customer.get_by_text("You're chatting with our team.").wait_for(timeout=10_000)
+    customer.locator(".msg.agent", has_text="What can I do for you?").wait_for(timeout=10_000)
+    agent.get_by_role("status").filter(has_text="Sent.").wait_for(timeout=10_000)
+    # and the customer's answer reaches the agent's open page live
+    agent.evaluate("window.notReloaded = true")
+    ask(customer, "My booking for Friday shows the wrong time")
+    agent.locator("#transcript .turn.customer", has_text="wrong time").wait_for(timeout=10_000)
+    assert agent.evaluate("window.notReloaded") is True
+
+    # when a second agent opens the conversation the first one holds
+    second = open_inbox(day, SECOND_AGENT)
+    second.goto(f"{day.base}/console/inbox/{escalation.pk}/")
+    # then they are told who holds it and get no reply form, and a forged reply is refused
+    second.get_by_text("demo-agent holds this escalation").wait_for(timeout=10_000)
+    assert second.get_by_label("Reply to the customer").count() == 0
+    refused = forged_reply(second, escalation.pk, "Sneaky reply")
+    assert refused["status"] == 200
+    assert "Another agent has already claimed this conversation." in str(refused["page"])
+
+    # when the first agent hands the conversation back and the customer asks something else
+    agent.get_by_role("button", name="Hand back to the assistant").focus()
+    agent.keyboard.press("Enter")
+    customer.get_by_text("You're back with the assistant.").wait_for(timeout=10_000)
+    answers_before = customer.locator(".msg.assistant").count()
+    ask(customer, "What are your opening hours?")
+    # then the assistant answers it in the widget
+    customer.locator(".msg.assistant").nth(answers_before).wait_for(timeout=ANSWER_TIMEOUT_MS)
+
+    escalation.refresh_from_db()
+    assert escalation.status == Status.RESOLVED and escalation.assigned_to is not None
+    assert escalation.assigned_to.username == "demo-agent"
+    replies = Message.objects.filter(conversation=escalation.conversation, role=MessageRole.AGENT)
+    assert [(m.agent.username if m.agent else "", m.text) for m in replies] == [
+        ("demo-agent", "Hello, I'm here. What can I do for you?")
+    ]
