@@ -172,3 +172,31 @@ def test_an_agents_day_from_a_live_queue_to_the_assistant_taking_over(day: Day) 
     assert [(m.agent.username if m.agent else "", m.text) for m in replies] == [
         ("demo-agent", "Hello, I'm here. What can I do for you?")
     ]
+
+
+def two_in_line(day: Day) -> tuple[Page, int, int]:
+    """An agent on the inbox, their keyboard focus on the first customer's row when a second customer
+    asks for a person; the page and the two escalations' ids, once the second is in the queue."""
+    agent = open_inbox(day)
+    first = open_widget(day)
+    ask(first, ASK_FOR_A_PERSON)
+    first.get_by_text("Waiting for a team member").wait_for(timeout=20_000)
+    waiting = Escalation.objects.get(tenant=day.tenant).pk
+    queue_row(agent, waiting)
+    agent.locator(f'#queue-list .queue-item[data-escalation="{waiting}"] a').focus()
+    second = open_widget(day)
+    ask(second, "Can I talk to a human about my invoice?")
+    second.get_by_text("Waiting for a team member").wait_for(timeout=20_000)
+    newcomer = Escalation.objects.exclude(pk=waiting).get(tenant=day.tenant).pk
+    queue_row(agent, newcomer)
+    return agent, waiting, newcomer
+
+
+def test_keyboard_focus_stays_on_its_queue_row_when_the_queue_changes(day: Day) -> None:
+    # given / when a customer joins the queue while the agent's focus is on another customer's row
+    agent, waiting, _ = two_in_line(day)
+    # then the focus is still on that row: Enter opens the conversation the agent was on
+    focused = agent.evaluate("document.activeElement.closest('.queue-item')?.dataset.escalation")
+    assert focused == str(waiting)
+    agent.keyboard.press("Enter")
+    agent.wait_for_url(f"**/console/inbox/{waiting}/")

@@ -27,10 +27,18 @@
     return node;
   }
 
+  // The row whose link has the keyboard focus (0: none): the queue is redrawn under the agent's
+  // hands, and the focus must not fall back to the top of the page each time a customer arrives.
+  function focusedRow() {
+    var row = list.contains(document.activeElement) && document.activeElement.closest(".queue-item");
+    return row ? parseInt(row.dataset.escalation, 10) : 0;
+  }
+
   // The frame is bounded like the page: the most urgent live rows, the rest and the ticket backlog
   // only counted (the backlog's rows are the page's own; a reload shows new ones).
   function renderQueue(frame) {
     var items = frame.items;
+    var focused = focusedRow();
     more.textContent = frame.more ? "and " + frame.more + " more" : "";
     backlogTitle.textContent = "Ticket backlog (" + frame.tickets + ")";
     list.textContent = "";
@@ -50,6 +58,7 @@
       link.appendChild(el("span", "sla", "due " + row.sla_due_at.slice(0, 16) + (row.assigned_to ? " · " + row.assigned_to : "")));
       item.appendChild(link);
       list.appendChild(item);
+      if (row.escalation_id === focused) link.focus();
     });
   }
 
