@@ -200,3 +200,12 @@ def test_keyboard_focus_stays_on_its_queue_row_when_the_queue_changes(day: Day) 
     assert focused == str(waiting)
     agent.keyboard.press("Enter")
     agent.wait_for_url(f"**/console/inbox/{waiting}/")
+
+
+def test_a_customer_joining_the_queue_is_announced(day: Day) -> None:
+    # given / when a second customer joins the queue
+    agent, _, newcomer = two_in_line(day)
+    # then a live region says so, with the place in line and the priority
+    news = agent.get_by_role("status").filter(has_text=f"#{newcomer}")
+    news.wait_for(timeout=10_000)
+    assert news.inner_text() == f"New in the queue: #{newcomer}, medium priority, number 2 in line."

@@ -15,10 +15,13 @@
   var backlogTitle = document.getElementById("backlog-title");
   var transcript = document.getElementById("transcript");
   var statusLine = document.getElementById("agent-status");
+  var news = document.getElementById("queue-news");
   var replyForm = document.querySelector("form.reply");
   var socket = null;
   var attempts = 0;
   var lastTyping = 0;
+  var known = {};  // escalation id -> true for every live row shown, to tell arrivals apart
+  list.querySelectorAll(".queue-item").forEach(function (item) { known[item.dataset.escalation] = true; });
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -34,11 +37,25 @@
     return row ? parseInt(row.dataset.escalation, 10) : 0;
   }
 
+  // Arrivals are read out (the queue itself is redrawn whole, so it can't be a live region).
+  function announceArrivals(items) {
+    var said = [];
+    items.forEach(function (row) {
+      if (known[row.escalation_id]) return;
+      said.push("New in the queue: #" + row.escalation_id + ", " + row.priority + " priority" +
+        (row.position ? ", number " + row.position + " in line." : "."));
+    });
+    known = {};
+    items.forEach(function (row) { known[row.escalation_id] = true; });
+    if (said.length) news.textContent = said.join(" ");
+  }
+
   // The frame is bounded like the page: the most urgent live rows, the rest and the ticket backlog
   // only counted (the backlog's rows are the page's own; a reload shows new ones).
   function renderQueue(frame) {
     var items = frame.items;
     var focused = focusedRow();
+    announceArrivals(items);
     more.textContent = frame.more ? "and " + frame.more + " more" : "";
     backlogTitle.textContent = "Ticket backlog (" + frame.tickets + ")";
     list.textContent = "";
