@@ -28,6 +28,18 @@ SECOND_PASSWORD = "second-agent-2026"
 ASK_FOR_A_PERSON = "I'd like to speak to a real person please"
 
 
+# Every control of the inbox with no accessible name: a label, aria-label(ledby) or its own text.
+UNNAMED_CONTROLS_JS = """() => Array.from(document.querySelectorAll(
+    '#inbox a[href], #inbox button, #inbox input:not([type=hidden]), #inbox select, #inbox textarea'
+  )).filter(node => {
+    const labels = Array.from(node.labels || []).map(label => label.textContent).join(' ');
+    const labelledBy = (node.getAttribute('aria-labelledby') || '').split(' ').filter(Boolean)
+      .map(id => (document.getElementById(id) || {}).textContent || '').join(' ');
+    const name = labels || node.getAttribute('aria-label') || labelledBy || node.textContent;
+    return !name.trim();
+  }).map(node => node.outerHTML)"""
+
+
 @dataclass(frozen=True)
 class Day:
     base: str
@@ -209,3 +221,20 @@ def test_a_customer_joining_the_queue_is_announced(day: Day) -> None:
     news = agent.get_by_role("status").filter(has_text=f"#{newcomer}")
     news.wait_for(timeout=10_000)
     assert news.inner_text() == f"New in the queue: #{newcomer}, medium priority, number 2 in line."
+
+
+def test_every_inbox_control_is_named_and_the_transcript_is_a_log(day: Day) -> None:
+    # given a customer in line
+    agent = open_inbox(day)
+    customer = open_widget(day)
+    ask(customer, ASK_FOR_A_PERSON)
+    customer.get_by_text("Waiting for a team member").wait_for(timeout=20_000)
+    escalation = Escalation.objects.get(tenant=day.tenant)
+    # then every control of the inbox has a name
+    queue_row(agent, escalation.pk)
+    assert agent.evaluate(UNNAMED_CONTROLS_JS) == []
+    # and of the opened escalation, whose transcript is a named log (new turns are read out)
+    agent.goto(f"{day.base}/console/inbox/{escalation.pk}/")
+    assert agent.evaluate(UNNAMED_CONTROLS_JS) == []
+    transcript = agent.get_by_role("log", name="Transcript")
+    assert transcript.locator(".turn.customer").inner_text(timeout=10_000).endswith(ASK_FOR_A_PERSON)
