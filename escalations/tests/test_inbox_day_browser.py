@@ -238,3 +238,27 @@ def test_every_inbox_control_is_named_and_the_transcript_is_a_log(day: Day) -> N
     assert agent.evaluate(UNNAMED_CONTROLS_JS) == []
     transcript = agent.get_by_role("log", name="Transcript")
     assert transcript.locator(".turn.customer").inner_text(timeout=10_000).endswith(ASK_FOR_A_PERSON)
+
+
+def test_enter_that_ends_an_ime_composition_does_not_send_the_reply(day: Day) -> None:
+    # given an agent holding a conversation, composing a reply with an input method (Japanese, say)
+    agent = open_inbox(day)
+    customer = open_widget(day)
+    ask(customer, ASK_FOR_A_PERSON)
+    escalation = int(
+        agent.locator("#queue-list .queue-item").first.get_attribute("data-escalation", timeout=20_000) or 0
+    )
+    agent.goto(f"{day.base}/console/inbox/{escalation}/")
+    agent.get_by_role("button", name="Claim").click()
+    agent.locator("#live-state.on").wait_for(timeout=10_000)
+    reply = agent.get_by_label("Reply to the customer")
+    reply.fill("日本")
+    # when Enter confirms the composition, then the agent goes on writing and sends with Enter
+    reply.dispatch_event("keydown", {"key": "Enter", "isComposing": True})
+    reply.press("End")
+    reply.type("語です")
+    reply.press("Enter")
+    # then the customer gets one reply, the whole of it
+    customer.locator(".msg.agent").first.wait_for(timeout=10_000)
+    agent.get_by_role("status").filter(has_text="Sent.").wait_for(timeout=10_000)
+    assert customer.locator(".msg.agent .body").all_inner_texts() == ["日本語です"]

@@ -128,8 +128,12 @@
       var now = Date.now();
       if (now - lastTyping > 2000) { lastTyping = now; send({ type: "typing", escalation_id: selected }); }
     });
+    // Enter sends, Shift+Enter breaks the line; an Enter that confirms an input method's composition
+    // (Japanese, Chinese, Korean…) is the input method's, not a send (Safari flags it by keyCode 229 only).
     textarea.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); replyForm.requestSubmit(); }
+      if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+      event.preventDefault();
+      replyForm.requestSubmit();
     });
   }
   connect();
