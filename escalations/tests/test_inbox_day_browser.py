@@ -7,11 +7,12 @@ transcript around a hand-back; these cover what an agent with the inbox already 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocketRoute, sync_playwright
 
 from chat.models import Message, MessageRole
 from escalations.models import Escalation, Status
@@ -262,3 +263,74 @@ def test_enter_that_ends_an_ime_composition_does_not_send_the_reply(day: Day) ->
     customer.locator(".msg.agent").first.wait_for(timeout=10_000)
     agent.get_by_role("status").filter(has_text="Sent.").wait_for(timeout=10_000)
     assert customer.locator(".msg.agent .body").all_inner_texts() == ["日本語です"]
+
+
+class HeldAcks:
+    """Routes a page's inbox socket through the test, which keeps back the server's ``reply.ack``
+    frames until ``release`` and passes every other frame on: the ack of a busy server, made slow."""
+
+    def __init__(self, page: Page) -> None:
+        self.held: list[str] = []
+        self.sockets: list[WebSocketRoute] = []
+        page.route_web_socket("**/ws/inbox/**", self._route)
+
+    def _route(self, page_side: WebSocketRoute) -> None:
+        self.sockets.append(page_side)
+        page_side.connect_to_server().on_message(lambda frame: self._from_server(page_side, frame))
+
+    def _from_server(self, page_side: WebSocketRoute, frame: str | bytes) -> None:
+        if isinstance(frame, str) and json.loads(frame)["type"] == "reply.ack":
+            self.held.append(frame)
+        else:
+            page_side.send(frame)
+
+    def release(self) -> None:
+        self.sockets[-1].send(self.held.pop(0))
+
+
+def test_a_slow_reply_ack_does_not_wipe_the_next_reply_being_written(day: Day) -> None:
+    # given an agent holding a conversation, whose replies are acknowledged slowly
+    agent = day.page()
+    acks = HeldAcks(agent)
+    log_in_as_demo_agent(agent, day.base)
+    customer = open_widget(day)
+    ask(customer, ASK_FOR_A_PERSON)
+    customer.get_by_text("Waiting for a team member").wait_for(timeout=20_000)
+    agent.goto(f"{day.base}/console/inbox/")
+    agent.locator("#queue-list .queue-item a").first.click()
+    agent.get_by_role("button", name="Claim").click()
+    agent.locator("#live-state.on").wait_for(timeout=10_000)
+    reply = agent.get_by_label("Reply to the customer")
+    # when the agent sends a reply and starts the next one before its acknowledgement comes
+    reply.fill("Let me check that for you.")
+    reply.press("Enter")
+    customer.locator(".msg.agent", has_text="Let me check").wait_for(timeout=10_000)
+    reply.press_sequentially("One moment")
+    acks.release()
+    # then the acknowledgement says "Sent." and leaves the next reply as it is
+    agent.get_by_role("status").filter(has_text="Sent.").wait_for(timeout=10_000)
+    assert reply.input_value() == "One moment"
+
+
+def test_a_reply_from_a_page_opened_before_another_agent_claimed_is_refused_and_kept(day: Day) -> None:
+    # given a second agent with a waiting customer's conversation open, and the reply form on it
+    second = open_inbox(day, SECOND_AGENT)
+    customer = open_widget(day)
+    ask(customer, ASK_FOR_A_PERSON)
+    customer.get_by_text("Waiting for a team member").wait_for(timeout=20_000)
+    escalation = Escalation.objects.get(tenant=day.tenant)
+    second.goto(f"{day.base}/console/inbox/{escalation.pk}/")
+    second.locator("#live-state.on").wait_for(timeout=10_000)
+    # when the demo agent claims it first, and the second agent then sends a reply
+    first = open_inbox(day)
+    first.goto(f"{day.base}/console/inbox/{escalation.pk}/")
+    first.get_by_role("button", name="Claim").click()
+    first.locator("#assigned", has_text="demo-agent").wait_for(timeout=10_000)
+    reply = second.get_by_label("Reply to the customer")
+    reply.fill("I can help you with that")
+    reply.press("Enter")
+    # then it is refused, said so, and the text is back in the box; the customer got nothing
+    second.get_by_role("status").filter(has_text="Another agent has already claimed").wait_for(timeout=10_000)
+    assert reply.input_value() == "I can help you with that"
+    assert not Message.objects.filter(conversation=escalation.conversation, role=MessageRole.AGENT).exists()
+    assert customer.locator(".msg.agent").count() == 0

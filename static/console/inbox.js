@@ -20,6 +20,7 @@
   var socket = null;
   var attempts = 0;
   var lastTyping = 0;
+  var unconfirmed = "";  // the reply sent over the socket, not yet acknowledged (or refused)
   var known = {};  // escalation id -> true for every live row shown, to tell arrivals apart
   list.querySelectorAll(".queue-item").forEach(function (item) { known[item.dataset.escalation] = true; });
 
@@ -87,6 +88,14 @@
 
   function say(text) { if (statusLine) statusLine.textContent = text; }
 
+  // A refused reply goes back into the box, before whatever the agent has written since.
+  function giveBackUnconfirmed() {
+    if (!unconfirmed) return;
+    var textarea = replyForm.querySelector("textarea");
+    textarea.value = unconfirmed + (textarea.value ? "\n" + textarea.value : "");
+    unconfirmed = "";
+  }
+
   function send(frame) {
     if (!socket || socket.readyState !== WebSocket.OPEN) return false;
     socket.send(JSON.stringify(frame));
@@ -106,8 +115,8 @@
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       if (frame.type === "queue") renderQueue(frame);
       else if (frame.type === "message") showMessage(frame);
-      else if (frame.type === "reply.ack") { if (replyForm) replyForm.reset(); say("Sent."); }
-      else if (frame.type === "error") say(frame.message);
+      else if (frame.type === "reply.ack") { unconfirmed = ""; say("Sent."); }
+      else if (frame.type === "error") { giveBackUnconfirmed(); say(frame.message); }
     };
     socket.onclose = function (event) {
       liveState.textContent = "offline"; liveState.classList.remove("on");
@@ -122,7 +131,11 @@
     replyForm.addEventListener("submit", function (event) {
       var text = textarea.value.trim();
       if (!text) return;
-      if (send({ type: "reply", escalation_id: selected, text: text })) event.preventDefault();
+      if (!send({ type: "reply", escalation_id: selected, text: text })) return;  // the form posts it
+      event.preventDefault();
+      // emptied now, not on the acknowledgement, which would wipe the next reply begun meanwhile
+      unconfirmed = text;
+      textarea.value = "";
     });
     textarea.addEventListener("input", function () {
       var now = Date.now();
