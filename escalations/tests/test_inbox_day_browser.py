@@ -187,9 +187,18 @@ def test_an_agents_day_from_a_live_queue_to_the_assistant_taking_over(day: Day) 
     ]
 
 
-def two_in_line(day: Day) -> tuple[Page, int, int]:
+@dataclass(frozen=True)
+class TwoInLine:
+    agent: Page
+    first: Page
+    second: Page
+    waiting: int
+    newcomer: int
+
+
+def two_in_line(day: Day) -> TwoInLine:
     """An agent on the inbox, their keyboard focus on the first customer's row when a second customer
-    asks for a person; the page and the two escalations' ids, once the second is in the queue."""
+    asks for a person; the pages and the two escalations' ids, once the second is in the queue."""
     agent = open_inbox(day)
     first = open_widget(day)
     ask(first, ASK_FOR_A_PERSON)
@@ -202,12 +211,13 @@ def two_in_line(day: Day) -> tuple[Page, int, int]:
     second.get_by_text("Waiting for a team member").wait_for(timeout=20_000)
     newcomer = Escalation.objects.exclude(pk=waiting).get(tenant=day.tenant).pk
     queue_row(agent, newcomer)
-    return agent, waiting, newcomer
+    return TwoInLine(agent=agent, first=first, second=second, waiting=waiting, newcomer=newcomer)
 
 
 def test_keyboard_focus_stays_on_its_queue_row_when_the_queue_changes(day: Day) -> None:
     # given / when a customer joins the queue while the agent's focus is on another customer's row
-    agent, waiting, _ = two_in_line(day)
+    line = two_in_line(day)
+    agent, waiting = line.agent, line.waiting
     # then the focus is still on that row: Enter opens the conversation the agent was on
     focused = agent.evaluate("document.activeElement.closest('.queue-item')?.dataset.escalation")
     assert focused == str(waiting)
@@ -217,7 +227,8 @@ def test_keyboard_focus_stays_on_its_queue_row_when_the_queue_changes(day: Day) 
 
 def test_a_customer_joining_the_queue_is_announced(day: Day) -> None:
     # given / when a second customer joins the queue
-    agent, _, newcomer = two_in_line(day)
+    line = two_in_line(day)
+    agent, newcomer = line.agent, line.newcomer
     # then a live region says so, with the place in line and the priority
     news = agent.get_by_role("status").filter(has_text=f"#{newcomer}")
     news.wait_for(timeout=10_000)
@@ -334,3 +345,17 @@ def test_a_reply_from_a_page_opened_before_another_agent_claimed_is_refused_and_
     assert reply.input_value() == "I can help you with that"
     assert not Message.objects.filter(conversation=escalation.conversation, role=MessageRole.AGENT).exists()
     assert customer.locator(".msg.agent").count() == 0
+
+
+def test_the_next_customer_moves_up_live_when_the_first_is_claimed(day: Day) -> None:
+    # given two customers in line, the second number 2
+    line = two_in_line(day)
+    line.second.get_by_text("Waiting for a team member · you're number 2 in line").wait_for(timeout=10_000)
+    # when the agent claims the first
+    line.agent.goto(f"{day.base}/console/inbox/{line.waiting}/")
+    line.agent.get_by_role("button", name="Claim").click()
+    line.agent.locator("#assigned", has_text="demo-agent").wait_for(timeout=10_000)
+    # then the second customer is told they are next, and the agent's queue shows it
+    line.second.get_by_text("Waiting for a team member · you're number 1 in line").wait_for(timeout=10_000)
+    assert f"#{line.newcomer} · pending · #1 in line" in queue_row(line.agent, line.newcomer)
+    assert f"#{line.waiting} · acknowledged" in queue_row(line.agent, line.waiting)
