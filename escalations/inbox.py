@@ -71,6 +71,7 @@ def _row(escalation: Escalation, position: int | None) -> dict[str, Any]:
         "mode": escalation.mode,
         "reason_codes": list(escalation.reason_codes),
         "assigned_to": _agent_name(escalation.assigned_to),
+        "assigned_to_id": escalation.assigned_to_id,
         "sla_due_at": escalation.sla_due_at.isoformat(),
         "created_at": escalation.created_at.isoformat(),
         "position": position,

@@ -332,13 +332,14 @@ def test_a_reply_from_a_page_opened_before_another_agent_claimed_is_refused_and_
     escalation = Escalation.objects.get(tenant=day.tenant)
     second.goto(f"{day.base}/console/inbox/{escalation.pk}/")
     second.locator("#live-state.on").wait_for(timeout=10_000)
-    # when the demo agent claims it first, and the second agent then sends a reply
+    # when the second agent has begun a reply, the demo agent claims it first, and the reply is sent
+    reply = second.get_by_label("Reply to the customer")
+    reply.fill("I can help you with that")
     first = open_inbox(day)
     first.goto(f"{day.base}/console/inbox/{escalation.pk}/")
     first.get_by_role("button", name="Claim").click()
     first.locator("#assigned", has_text="demo-agent").wait_for(timeout=10_000)
-    reply = second.get_by_label("Reply to the customer")
-    reply.fill("I can help you with that")
+    second.get_by_text("demo-agent holds this escalation").wait_for(timeout=10_000)
     reply.press("Enter")
     # then it is refused, said so, and the text is back in the box; the customer got nothing
     second.get_by_role("status").filter(has_text="Another agent has already claimed").wait_for(timeout=10_000)
@@ -359,3 +360,25 @@ def test_the_next_customer_moves_up_live_when_the_first_is_claimed(day: Day) -> 
     line.second.get_by_text("Waiting for a team member · you're number 1 in line").wait_for(timeout=10_000)
     assert f"#{line.newcomer} · pending · #1 in line" in queue_row(line.agent, line.newcomer)
     assert f"#{line.waiting} · acknowledged" in queue_row(line.agent, line.waiting)
+
+
+def test_a_claim_by_another_agent_takes_the_reply_form_off_an_open_page(day: Day) -> None:
+    # given a second agent with a waiting customer's conversation open
+    second = open_inbox(day, SECOND_AGENT)
+    customer = open_widget(day)
+    ask(customer, ASK_FOR_A_PERSON)
+    customer.get_by_text("Waiting for a team member").wait_for(timeout=20_000)
+    escalation = Escalation.objects.get(tenant=day.tenant)
+    second.goto(f"{day.base}/console/inbox/{escalation.pk}/")
+    second.locator("#live-state.on").wait_for(timeout=10_000)
+    second.evaluate("window.notReloaded = true")
+    # when the demo agent claims it
+    first = open_inbox(day)
+    first.goto(f"{day.base}/console/inbox/{escalation.pk}/")
+    first.get_by_role("button", name="Claim").click()
+    # then the second agent's page says who holds it and offers neither claim nor reply, without a reload
+    second.get_by_role("status").filter(has_text="demo-agent holds this escalation").wait_for(timeout=10_000)
+    assert second.locator("#assigned").inner_text() == "demo-agent"
+    assert not second.get_by_label("Reply to the customer").is_visible()
+    assert not second.get_by_role("button", name="Claim").is_visible()
+    assert second.evaluate("window.notReloaded") is True

@@ -9,6 +9,7 @@
   var selected = parseInt(root.dataset.selected || "0", 10);
   var conversation = parseInt(root.dataset.conversation || "0", 10);
   var canAct = root.dataset.canAct === "1";
+  var me = parseInt(root.dataset.user || "0", 10);
   var liveState = document.getElementById("live-state");
   var list = document.getElementById("queue-list");
   var more = document.getElementById("queue-more");
@@ -17,6 +18,9 @@
   var statusLine = document.getElementById("agent-status");
   var news = document.getElementById("queue-news");
   var replyForm = document.querySelector("form.reply");
+  var claimForm = document.querySelector('form[data-action="claim"]');
+  var assigned = document.getElementById("assigned");
+  var heldBy = document.getElementById("held-by");
   var socket = null;
   var attempts = 0;
   var lastTyping = 0;
@@ -51,12 +55,26 @@
     if (said.length) news.textContent = said.join(" ");
   }
 
+  // The open escalation's holder, as the queue says: once another agent holds it, the page offers what
+  // it would after a reload — no claim and no reply form (one with a reply begun stays: sent, it is
+  // refused and kept).
+  function showHolder(row) {
+    if (!assigned) return;
+    assigned.textContent = row.assigned_to || "nobody yet";
+    if (row.assigned_to_id === null || row.assigned_to_id === me || !heldBy) return;
+    heldBy.textContent = row.assigned_to + " holds this escalation: only they reply to the customer.";
+    heldBy.hidden = false;
+    if (claimForm) claimForm.hidden = true;
+    if (replyForm && !replyForm.querySelector("textarea").value.trim()) replyForm.hidden = true;
+  }
+
   // The frame is bounded like the page: the most urgent live rows, the rest and the ticket backlog
   // only counted (the backlog's rows are the page's own; a reload shows new ones).
   function renderQueue(frame) {
     var items = frame.items;
     var focused = focusedRow();
     announceArrivals(items);
+    items.forEach(function (row) { if (row.escalation_id === selected) showHolder(row); });
     more.textContent = frame.more ? "and " + frame.more + " more" : "";
     backlogTitle.textContent = "Ticket backlog (" + frame.tickets + ")";
     list.textContent = "";
