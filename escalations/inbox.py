@@ -96,7 +96,7 @@ def live_queue(*, tenant: Tenant) -> LiveQueue:
     """Three queries however long the queue is.
 
     Places in line are counted over the rows shown: they are the head of the live queue, and the
-    escalations waiting in line (``selectors.waiting_place``) are its pending rows in the same
+    escalations waiting in line (``selectors.waiting_position``) are its pending rows in the same
     order, so the n-th pending row shown is number n in line, as the customer's banner says.
     """
     live = escalation_queue(tenant=tenant).filter(mode=Mode.LIVE)

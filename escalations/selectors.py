@@ -117,6 +117,10 @@ class QueueKey:
         """Rows after this place in queue order."""
         return self._beyond(more_urgent=False, compare="gt")
 
+    def at(self) -> Q:
+        """The row at this place, while it stands there."""
+        return Q(priority=self.priority, sla_due_at=self.sla_due_at, created_at=self.created_at, pk=self.pk)
+
     def _beyond(self, *, more_urgent: bool, compare: Literal["lt", "gt"]) -> Q:
         # Spelled out column by column (not a CASE rank) so each branch is a range of the index.
         rank = PRIORITY_RANK[Priority(self.priority)]
@@ -130,35 +134,40 @@ class QueueKey:
         )
 
 
-@dataclass(frozen=True)
-class Place:
-    key: QueueKey
-    position: int
+def in_waiting_line(*, tenant: Tenant, escalation: Escalation) -> bool:
+    """True while the escalation waits in the tenant's line: live, and nobody has picked it up yet."""
+    return escalation.tenant_id == tenant.pk and escalation.status == Status.PENDING and escalation.mode == Mode.LIVE
 
 
-def waiting_place(*, tenant: Tenant, escalation: Escalation) -> Place | None:
-    """The escalation's place in the waiting line (1-based), or None when it is not waiting.
+def place_at(*, tenant: Tenant, key: QueueKey) -> int:
+    """The place in the waiting line (1-based) of whoever stands at ``key``, as committed now.
 
-    One COUNT of the rows ahead of it, through the line's index: the rows themselves are not read.
+    One COUNT of the rows ahead, through the line's index: the rows themselves are not read.
     """
-    if escalation.tenant_id != tenant.pk or escalation.status != Status.PENDING or escalation.mode != Mode.LIVE:
-        return None
-    key = QueueKey.of(escalation)
-    return Place(key, _waiting(tenant).filter(key.ahead()).count() + 1)
+    return _waiting(tenant).filter(key.ahead()).count() + 1
 
 
 def waiting_position(*, tenant: Tenant, escalation: Escalation) -> int | None:
-    place = waiting_place(tenant=tenant, escalation=escalation)
-    return None if place is None else place.position
+    """The escalation's place in the waiting line, or None when it is not waiting."""
+    if not in_waiting_line(tenant=tenant, escalation=escalation):
+        return None
+    return place_at(tenant=tenant, key=QueueKey.of(escalation))
 
 
-def waiting_between(*, tenant: Tenant, after: QueueKey, before: QueueKey | None = None) -> QuerySet[Escalation]:
-    """The waiting line after ``after`` (and before ``before``), in queue order: the customers whose
-    place changes when one escalation joins or moves up to ``after``, or leaves the line from there."""
-    rows = _waiting(tenant).filter(after.behind())
+def places_between(
+    *, tenant: Tenant, after: QueueKey, before: QueueKey | None = None, including_after: bool = False
+) -> list[tuple[int, Escalation]]:
+    """The waiting line after ``after`` (and before ``before``), in queue order, each with its place: the
+    customers whose place changes when one escalation joins or moves up to ``after``, or leaves the line
+    from there (``including_after``: and the one at ``after``). One COUNT places the first of them; the
+    others follow it."""
+    rows = _waiting(tenant).filter(after.behind() | after.at() if including_after else after.behind())
     if before is not None:
         rows = rows.filter(before.ahead())
-    return _in_queue_order(rows)
+    between = list(_in_queue_order(rows))
+    if not between:
+        return []
+    return list(enumerate(between, start=place_at(tenant=tenant, key=QueueKey.of(between[0]))))
 
 
 def escalation_get(*, tenant: Tenant, pk: int) -> Escalation | None:

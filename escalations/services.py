@@ -3,7 +3,8 @@
 Staff actions (claim, assign, reply, hand back, resolve) live in ``escalations.staff``.
 
 Every transition writes an ``EscalationEvent``. Services return the channel-layer publications the
-caller sends after commit; notifications are enqueued with ``transaction.on_commit``.
+caller sends after commit; notifications are enqueued, and the new places in line of the customers a
+change moved are read and sent (``line_joined``, ``line_leaving``), with ``transaction.on_commit``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chat.models import Conversation, ConversationStatus
@@ -29,15 +31,15 @@ from escalations.models import (
     Priority,
     Status,
 )
-from escalations.realtime import Publication, queue_changed, to_customer
+from escalations.realtime import Publication, publish_sync, queue_changed, to_customer
 from escalations.selectors import (
-    Place,
     QueueKey,
     channels_that_went_out,
+    in_waiting_line,
+    place_at,
+    places_between,
     policy_for,
     service_hours_for,
-    waiting_between,
-    waiting_place,
 )
 from escalations.summary import conversation_summary
 from escalations.triggers import ReasonCode, TriggerHit
@@ -116,36 +118,71 @@ def frame_publication(escalation: Escalation, frame: dict[str, Any]) -> Publicat
     return to_customer(escalation.conversation_id, {"type": "escalation.status", "frame": frame})
 
 
-def position_updates(
-    tenant: Tenant, *, after: QueueKey, first: int, before: QueueKey | None = None
-) -> list[Publication]:
-    """Tell the customers waiting after ``after`` (and before ``before``) their new place, ``first`` for the
-    next one: they moved back one (an escalation joined or moved up to ``after``) or up one (it left the
-    line from there). Nobody else's place changed, so nobody else is read or told."""
-    team = policy_for(tenant=tenant).team_name
-    updates = []
-    for position, escalation in enumerate(waiting_between(tenant=tenant, after=after, before=before), start=first):
-        frame = customer_frame(
-            escalation,
-            status="pending",
-            message=messages.already_waiting(team=team, position=position),
-            position=position,
-        )
-        updates.append(frame_publication(escalation, frame))
-    return updates
+# First keys of the transaction-level advisory locks on one tenant's waiting line (second key: the tenant).
+LINE_LOCK_NAMESPACE = 0x514C  # "QL": changes to the line take turns
+PLACES_LOCK_NAMESPACE = 0x5150  # "QP": so do the places told after them
 
 
-def line_joined(tenant: Tenant, place: Place | None, *, moved_from: QueueKey | None = None) -> list[Publication]:
-    """Position updates once an escalation joined the line at ``place`` (None: it is not waiting), or moved
-    up there from ``moved_from``: those it went ahead of are one place further back."""
-    if place is None or place.key == moved_from:
-        return []
-    return position_updates(tenant, after=place.key, first=place.position + 1, before=moved_from)
+def _take_turn(namespace: int, tenant: Tenant) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, tenant.pk % 2**31])
 
 
-def line_left(tenant: Tenant, place: Place | None) -> list[Publication]:
-    """Position updates once the escalation that stood at ``place`` (None: it was not waiting) left the line."""
-    return [] if place is None else position_updates(tenant, after=place.key, first=place.position)
+def _lock_line(tenant: Tenant) -> None:
+    """Take the tenant's line until this transaction ends: every change to the line does, before it counts
+    a place, so a place counted under it includes each change committed before and none still under way.
+    Taken once the change holds its escalation's row, and only by changes to the waiting line: tickets,
+    replies to a claimed customer and other tenants never wait for it."""
+    _take_turn(LINE_LOCK_NAMESPACE, tenant)
+
+
+def _place_told(escalation: Escalation, position: int, team: str) -> Publication:
+    text = messages.already_waiting(team=team, position=position)
+    return frame_publication(escalation, customer_frame(escalation, status="pending", message=text, position=position))
+
+
+def _tell_places(tenant: Tenant, *, after: QueueKey, before: QueueKey | None, including_after: bool) -> None:
+    """Tell each customer waiting after ``after`` (and before ``before``; ``including_after``: and the one
+    at ``after``) their place as committed now, one teller of the tenant at a time: each reads after its
+    own change committed, so the last to send read after every change, and what a customer hears last
+    is their place."""
+    with transaction.atomic():
+        _take_turn(PLACES_LOCK_NAMESPACE, tenant)
+        places = places_between(tenant=tenant, after=after, before=before, including_after=including_after)
+        if places:
+            team = policy_for(tenant=tenant).team_name
+            publish_sync(_place_told(escalation, position, team) for position, escalation in places)
+
+
+def _tell_places_on_commit(
+    tenant: Tenant, *, after: QueueKey, before: QueueKey | None = None, including_after: bool = False
+) -> None:
+    tell = partial(_tell_places, tenant, after=after, before=before, including_after=including_after)
+    transaction.on_commit(tell, robust=True)
+
+
+def line_joined(tenant: Tenant, escalation: Escalation, *, moved_from: QueueKey | None = None) -> int | None:
+    """The place in line of ``escalation``, just raised or raised again (None: not waiting). Once this
+    commits, those it went ahead of (it joined the line, or moved up from ``moved_from``) are told theirs.
+
+    A customer who moved up is told theirs again then, on the channel layer: a teller that read the line
+    before the move committed may have sent them their old place after this one was counted.
+    """
+    if not in_waiting_line(tenant=tenant, escalation=escalation):
+        return None
+    _lock_line(tenant)
+    key = QueueKey.of(escalation)
+    if key != moved_from:
+        _tell_places_on_commit(tenant, after=key, before=moved_from, including_after=moved_from is not None)
+    return place_at(tenant=tenant, key=key)
+
+
+def line_leaving(tenant: Tenant, escalation: Escalation) -> None:
+    """Call in the transaction that takes ``escalation`` out of the line (claimed, assigned, closed), before
+    it changes: once this commits, those behind it are told their new place."""
+    if in_waiting_line(tenant=tenant, escalation=escalation):
+        _lock_line(tenant)
+        _tell_places_on_commit(tenant, after=QueueKey.of(escalation))
 
 
 def _address_follow_up(*, tenant: Tenant, escalation: Escalation) -> None:
@@ -224,12 +261,10 @@ def escalation_raise(
         record_event(escalation, EventKind.UPDATED, from_status=escalation.status, codes=[h.code.value for h in hits])
         if not had_email:
             _address_follow_up(tenant=tenant, escalation=escalation)
-        place = waiting_place(tenant=tenant, escalation=escalation)
-        position = None if place is None else place.position
+        position = line_joined(tenant, escalation, moved_from=old_key)
         text = messages.already_waiting(team=policy.team_name, position=position)
         frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
-        moved = line_joined(tenant, place, moved_from=old_key)
-        return Raised(escalation, False, frame, [queue_changed(tenant.pk, escalation.pk), *moved])
+        return Raised(escalation, False, frame, [queue_changed(tenant.pk, escalation.pk)])
     customer_key = str(conversation.end_user_id or f"c{conversation.pk}")
     if not escalation_allowed(tenant_id=tenant.pk, ip=ip, customer_key=customer_key):
         raise RATE_LIMITED
@@ -246,12 +281,10 @@ def escalation_raise(
     record_event(escalation, EventKind.CREATED, codes=escalation.reason_codes, mode=escalation.mode)
     if escalation.mode == Mode.LIVE:
         Conversation.objects.filter(pk=conversation.pk).update(status=ConversationStatus.ESCALATED)
-        place = waiting_place(tenant=tenant, escalation=escalation)
-        position = None if place is None else place.position
+        position = line_joined(tenant, escalation)
         text = messages.live_handoff(team=policy.team_name, position=position)
-        moved = line_joined(tenant, place)
     else:
-        position, moved = None, []
+        position = None
         text = messages.ticket_handoff(
             team=policy.team_name, reply_by=escalation.sla_due_at, hours=hours, email=escalation.contact_email
         )
@@ -259,7 +292,7 @@ def escalation_raise(
 
     notify_escalation_created(escalation)
     frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
-    return Raised(escalation, True, frame, [queue_changed(tenant.pk, escalation.pk), *moved])
+    return Raised(escalation, True, frame, [queue_changed(tenant.pk, escalation.pk)])
 
 
 def contact_email_capture(*, tenant: Tenant, conversation_id: int, text: str) -> str | None:

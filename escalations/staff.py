@@ -1,7 +1,8 @@
 """Staff actions on an escalation: claim, assign, reply, hand back, resolve (each audited).
 
 Every action re-checks that the actor is an owner, admin or agent of the tenant and locks the
-escalation row. Returns the channel-layer publications for the caller to send after commit.
+escalation row. Returns the channel-layer publications for the caller to send after commit (the new
+places of those waiting behind are sent on commit: ``services.line_leaving``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from chat.models import Conversation, ConversationStatus, Message, MessageRole
 from escalations import messages
 from escalations.models import Escalation, EventKind, Resolution, Status
 from escalations.realtime import Publication, queue_changed, to_customer
-from escalations.selectors import unanswered_question, waiting_place
+from escalations.selectors import unanswered_question
 from escalations.services import (
     CLAIMED_BY_OTHER,
     EMPTY_REPLY,
@@ -27,7 +28,7 @@ from escalations.services import (
     EscalationError,
     customer_frame,
     frame_publication,
-    line_left,
+    line_leaving,
     record_event,
 )
 from escalations.watch import message_publication
@@ -88,9 +89,9 @@ def escalation_claim(*, tenant: Tenant, escalation_id: int, actor: User) -> list
         return []
     if escalation.assigned_to_id is not None:
         raise CLAIMED_BY_OTHER
-    place = waiting_place(tenant=tenant, escalation=escalation)
+    line_leaving(tenant, escalation)
     _acknowledge(escalation, agent=actor, actor=actor, kind=EventKind.CLAIMED)
-    return [*_joined(escalation, actor), *line_left(tenant, place)]
+    return _joined(escalation, actor)
 
 
 @transaction.atomic
@@ -107,9 +108,9 @@ def escalation_assign(*, tenant: Tenant, escalation_id: int, actor: User, assign
         return []
     if holder is not None and holder != actor.pk and membership.role not in MANAGER_ROLES:
         raise CLAIMED_BY_OTHER
-    place = waiting_place(tenant=tenant, escalation=escalation)
+    line_leaving(tenant, escalation)
     _acknowledge(escalation, agent=assignee, actor=actor, kind=EventKind.ASSIGNED)
-    return [*_joined(escalation, assignee), *line_left(tenant, place)]
+    return _joined(escalation, assignee)
 
 
 @dataclass(frozen=True)
@@ -133,9 +134,9 @@ def agent_reply(*, tenant: Tenant, escalation_id: int, actor: User, text: str) -
         raise CLAIMED_BY_OTHER
     publications: list[Publication] = []
     if escalation.assigned_to_id is None:
-        place = waiting_place(tenant=tenant, escalation=escalation)
+        line_leaving(tenant, escalation)
         _acknowledge(escalation, agent=actor, actor=actor, kind=EventKind.CLAIMED)
-        publications += [*_joined(escalation, actor), *line_left(tenant, place)]
+        publications += _joined(escalation, actor)
     message = Message.objects.create(
         tenant=tenant, conversation_id=escalation.conversation_id, role=MessageRole.AGENT, text=text, agent=actor
     )
@@ -152,7 +153,8 @@ def _close(
 ) -> tuple[Escalation, list[Publication]]:
     _require_staff(tenant=tenant, actor=actor)
     escalation = _locked(tenant=tenant, escalation_id=escalation_id)
-    before, place = escalation.status, waiting_place(tenant=tenant, escalation=escalation)
+    before = escalation.status
+    line_leaving(tenant, escalation)
     escalation.status = Status.RESOLVED
     escalation.resolution = resolution
     escalation.resolution_notes = storable_text(notes).strip()[:5000]
@@ -174,12 +176,7 @@ def _close(
     if question is not None:
         # the customer wrote after the last reply (just as staff handed back): the assistant answers it
         closed = to_customer(escalation.conversation_id, {**closed.event, "answer": question.pk})
-    publications = [
-        closed,
-        queue_changed(tenant.pk, escalation.pk),
-        *line_left(tenant, place),
-    ]
-    return escalation, publications
+    return escalation, [closed, queue_changed(tenant.pk, escalation.pk)]
 
 
 @transaction.atomic

@@ -16,13 +16,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from chat.models import Conversation
 from escalations.models import Escalation, Mode, Priority, Status
-from escalations.realtime import Publication
 from escalations.selectors import escalation_queue, waiting_position
 from escalations.services import escalation_raise
 from escalations.staff import escalation_assign, escalation_claim
 from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory, EscalationFactory
+from escalations.tests.listening import Customers
 from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Tenant
 
@@ -53,14 +54,20 @@ def line(tenant: Tenant) -> dict[int, int]:
     return {row.conversation_id: place for place, row in enumerate(rows, start=1)}
 
 
-def told(publications: list[Publication]) -> dict[int, int]:
-    """Conversation id → the place each customer was told by these publications."""
-    prefix = "chat.conversation."
-    return {
-        int(p.group.removeprefix(prefix)): p.event["frame"]["position"]
-        for p in publications
-        if p.group.startswith(prefix) and p.event["type"] == "escalation.status" and p.event["frame"]["position"]
-    }
+def listening(*tenants: Tenant) -> Customers:
+    """Every customer of these tenants listening on the channel layer, as their chat socket does."""
+    customers = Customers()
+    customers.listen(*Conversation.objects.filter(tenant__in=tenants).values_list("pk", flat=True))
+    return customers
+
+
+def told(customers: Customers) -> dict[int, int]:
+    """Conversation id → the place each listening customer was told last, on the channel layer."""
+    last: dict[int, int] = {}
+    for conversation_id, places in customers.places_told().items():
+        for place in filter(None, places):  # the claimed customer's frame has none
+            last[conversation_id] = place
+    return last
 
 
 @contextmanager
@@ -78,78 +85,100 @@ def escalation_rows_read() -> Iterator[list[int]]:
         yield counts
 
 
-def test_a_raise_at_the_back_of_a_long_line_reads_none_of_it(tenant: Tenant, other_tenant: Tenant) -> None:
+def test_a_raise_at_the_back_of_a_long_line_reads_none_of_it(
+    tenant: Tenant, other_tenant: Tenant, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
     # given a long line, and another tenant's line
     ahead = waiting(tenant, 120, priority=Priority.MEDIUM, due_in=timedelta(minutes=5))
     waiting(other_tenant, 30, priority=Priority.HIGH, due_in=timedelta(minutes=1))
     conversation = ConversationFactory.create(tenant=tenant)
+    customers = listening(tenant, other_tenant)
     # when a customer asks for a person and joins at the back
-    with CaptureQueriesContext(connection) as queries, escalation_rows_read() as rows:
+    with (
+        CaptureQueriesContext(connection) as queries,
+        escalation_rows_read() as rows,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         raised = escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN])
     # then their place counts only this tenant's line, nobody ahead is told anything,
     # and no query read the line row by row
     assert raised.frame["position"] == len(ahead) + 1 == line(tenant)[conversation.pk]
-    assert told(raised.publications) == {}
+    assert told(customers) == {}
     assert sum(rows) < 10, rows
     assert len(queries) <= 20
 
 
-def test_a_raise_ahead_of_part_of_the_line_tells_and_reads_only_those_it_overtakes(tenant: Tenant) -> None:
+def test_a_raise_ahead_of_part_of_the_line_tells_and_reads_only_those_it_overtakes(
+    tenant: Tenant, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
     # given more urgent customers due sooner, then urgent ones due later, then the rest
     first = waiting(tenant, 20, priority=Priority.HIGH, due_in=timedelta(minutes=1))
     behind = waiting(tenant, 20, priority=Priority.HIGH, due_in=timedelta(hours=2))
     behind += waiting(tenant, 40, priority=Priority.MEDIUM, due_in=timedelta(minutes=1))
     conversation = ConversationFactory.create(tenant=tenant)
+    customers = listening(tenant)
     # when a security escalation (due in 15 minutes) joins
-    with escalation_rows_read() as rows:
+    with escalation_rows_read() as rows, django_capture_on_commit_callbacks(execute=True):
         raised = escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[SECURITY])
     # then it is behind the first ones, and exactly the customers it went ahead of are told their new place
     places = line(tenant)
     assert raised.frame["position"] == len(first) + 1 == places[conversation.pk]
-    assert told(raised.publications) == {e.conversation_id: places[e.conversation_id] for e in behind}
+    assert told(customers) == {e.conversation_id: places[e.conversation_id] for e in behind}
     assert sum(rows) < len(behind) + 10, rows
 
 
-def test_a_reprioritised_raise_tells_only_those_between_its_old_and_new_place(tenant: Tenant) -> None:
+def test_a_reprioritised_raise_tells_only_those_between_its_old_and_new_place_and_itself(
+    tenant: Tenant, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
     # given a line of twenty, the customer tenth in line
     escalations = [
         EscalationFactory.create(conversation__tenant=tenant, sla_due_at=timezone.now() + timedelta(minutes=30 + i))
         for i in range(20)
     ]
     moving = escalations[9]
+    customers = listening(tenant)
     # when their escalation becomes urgent (a security problem)
-    with escalation_rows_read() as rows:
+    with escalation_rows_read() as rows, django_capture_on_commit_callbacks(execute=True):
         raised = escalation_raise(tenant=tenant, conversation_id=moving.conversation_id, hits=[SECURITY])
-    # then they are first, and only the nine they overtook are told they moved back one place
+    # then they are first (told on the channel too), and only the nine they overtook are told they moved
+    # back one place
     places = line(tenant)
     assert raised.frame["position"] == 1 == places[moving.conversation_id]
-    assert told(raised.publications) == {e.conversation_id: places[e.conversation_id] for e in escalations[:9]}
+    assert told(customers) == {e.conversation_id: places[e.conversation_id] for e in escalations[:10]}
     assert {places[e.conversation_id] for e in escalations[:9]} == set(range(2, 11))
     assert sum(rows) < 9 + 10, rows
 
 
-def test_a_claim_tells_and_reads_only_those_behind_the_claimed_customer(tenant: Tenant, agent: User) -> None:
+def test_a_claim_tells_and_reads_only_those_behind_the_claimed_customer(
+    tenant: Tenant, agent: User, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
     # given a line of thirty
     escalations = [
         EscalationFactory.create(conversation__tenant=tenant, sla_due_at=timezone.now() + timedelta(minutes=30 + i))
         for i in range(30)
     ]
+    customers = listening(tenant)
     # when an agent claims the twentieth
-    with escalation_rows_read() as rows:
-        publications = escalation_claim(tenant=tenant, escalation_id=escalations[19].pk, actor=agent)
+    with escalation_rows_read() as rows, django_capture_on_commit_callbacks(execute=True):
+        escalation_claim(tenant=tenant, escalation_id=escalations[19].pk, actor=agent)
     # then the ten behind move up one place and are told so; those ahead hear nothing
     places = line(tenant)
-    assert told(publications) == {e.conversation_id: places[e.conversation_id] for e in escalations[20:]}
+    assert told(customers) == {e.conversation_id: places[e.conversation_id] for e in escalations[20:]}
     assert {places[e.conversation_id] for e in escalations[20:]} == set(range(20, 30))
     assert sum(rows) < 10 + 10, rows
 
 
-def test_claiming_a_claimed_or_ticket_escalation_moves_nobody(tenant: Tenant, agent: User, owner: User) -> None:
+def test_claiming_a_claimed_or_ticket_escalation_moves_nobody(
+    tenant: Tenant, agent: User, owner: User, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
     line_ = waiting(tenant, 3, priority=Priority.MEDIUM, due_in=timedelta(minutes=5))
     ticket = EscalationFactory.create(conversation__tenant=tenant, mode=Mode.TICKET)
     escalation_claim(tenant=tenant, escalation_id=line_[0].pk, actor=agent)
-    assert told(escalation_claim(tenant=tenant, escalation_id=ticket.pk, actor=agent)) == {}
-    assert told(escalation_assign(tenant=tenant, escalation_id=line_[0].pk, actor=owner, assignee=owner)) == {}
+    customers = listening(tenant)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        escalation_claim(tenant=tenant, escalation_id=ticket.pk, actor=agent)
+        escalation_assign(tenant=tenant, escalation_id=line_[0].pk, actor=owner, assignee=owner)
+    assert callbacks == [] and told(customers) == {}
 
 
 def test_a_place_is_counted_in_its_own_tenant_only(tenant: Tenant, other_tenant: Tenant) -> None:

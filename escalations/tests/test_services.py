@@ -249,7 +249,7 @@ def _positions_told(layer: Any, channel: str) -> list[int | None]:
 
 
 def test_a_more_urgent_new_escalation_tells_those_it_overtakes_their_new_place(
-    tenant: Tenant, other_tenant: Tenant
+    tenant: Tenant, other_tenant: Tenant, django_capture_on_commit_callbacks: Any
 ) -> None:
     # given Ann waiting first in line, and a customer of another tenant waiting there
     set_hours(tenant, ALWAYS)
@@ -262,9 +262,10 @@ def test_a_more_urgent_new_escalation_tells_those_it_overtakes_their_new_place(
     _, foreign_channel = _customer_channel(foreign)
     # when a security escalation of the same tenant goes ahead of her
     urgent = ConversationFactory.create(tenant=tenant)
-    raised = escalation_raise(
-        tenant=tenant, conversation_id=urgent.pk, hits=[TriggerHit(ReasonCode.SECURITY, "hacked")]
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # places are told once it commits
+        raised = escalation_raise(
+            tenant=tenant, conversation_id=urgent.pk, hits=[TriggerHit(ReasonCode.SECURITY, "hacked")]
+        )
     publish_sync(raised.publications)
     # then Ann is told she is now second; the other tenant's customer hears nothing
     assert raised.frame["position"] == 1
@@ -272,7 +273,9 @@ def test_a_more_urgent_new_escalation_tells_those_it_overtakes_their_new_place(
     assert _positions_told(layer, foreign_channel) == []
 
 
-def test_a_reprioritised_escalation_tells_those_it_overtakes_their_new_place(tenant: Tenant) -> None:
+def test_a_reprioritised_escalation_tells_those_it_overtakes_their_new_place(
+    tenant: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
     # given Ann first and Ben second in line
     set_hours(tenant, ALWAYS)
     ann, ben = ConversationFactory.create(tenant=tenant), ConversationFactory.create(tenant=tenant)
@@ -280,20 +283,24 @@ def test_a_reprioritised_escalation_tells_those_it_overtakes_their_new_place(ten
     escalation_raise(tenant=tenant, conversation_id=ben.pk, hits=[HUMAN])
     layer, ann_channel = _customer_channel(ann)
     # when Ben's escalation becomes urgent
-    raised = escalation_raise(tenant=tenant, conversation_id=ben.pk, hits=[TriggerHit(ReasonCode.OUTAGE, "down")])
+    with django_capture_on_commit_callbacks(execute=True):
+        raised = escalation_raise(tenant=tenant, conversation_id=ben.pk, hits=[TriggerHit(ReasonCode.OUTAGE, "down")])
     publish_sync(raised.publications)
     # then Ben is first and Ann is told she is second
     assert raised.frame["position"] == 1
     assert _positions_told(layer, ann_channel) == [2]
 
 
-def test_a_new_escalation_behind_the_others_tells_nobody_ahead(tenant: Tenant) -> None:
+def test_a_new_escalation_behind_the_others_tells_nobody_ahead(
+    tenant: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
     set_hours(tenant, ALWAYS)
     ann = ConversationFactory.create(tenant=tenant)
     escalation_raise(tenant=tenant, conversation_id=ann.pk, hits=[HUMAN])
     layer, ann_channel = _customer_channel(ann)
     ben = ConversationFactory.create(tenant=tenant)
-    publish_sync(escalation_raise(tenant=tenant, conversation_id=ben.pk, hits=[HUMAN]).publications)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_sync(escalation_raise(tenant=tenant, conversation_id=ben.pk, hits=[HUMAN]).publications)
     assert _positions_told(layer, ann_channel) == []  # still first: nothing changed for her
 
 
