@@ -346,6 +346,21 @@
     bubble.appendChild(note);
   }
 
+  // A turn that fails after its message.start ends with an error naming its question (the client_id
+  // its start's reply_to names; none, when that names none) instead of its message.end: the answer keeps
+  // what streamed and is marked cut off, with the "Try again" that asks anew (a resend would only get
+  // the ack, as its reply is still stored as streaming). Its question is settled so, not marked failed.
+  function cutFailedAnswers(error) {
+    Object.keys(bubbles).forEach(function (id) {
+      var start = bubbles[id].start;
+      if (!start || !bubbles[id].node.classList.contains("streaming")) return;
+      if ((start.reply_to || null) !== (error.client_id || null)) return;
+      var question = questionAnsweredBy(start);
+      if (question) forget(question);
+      finishAssistant({ message_id: start.message_id, text: bubbles[id].text, status: "interrupted" }, question);
+    });
+  }
+
   // ---------- connection ----------
   var ws = null, attempts = 0, pending = [], reconnectTimer = null, connected = false, greetingBubble = null;
   // The widget pings every PING_INTERVAL_MS. A socket that says nothing, not even a pong, for the two
@@ -488,6 +503,7 @@
       case "message.start":
         var b = addBubble("assistant", "");
         b.node.classList.add("streaming");
+        b.start = frame;
         bubbles[frame.message_id] = b;
         break;
       case "message.delta":
@@ -521,6 +537,7 @@
         break;
       case "error":
         sendBtn.disabled = false;
+        cutFailedAnswers(frame);
         if (frame.client_id) {
           questionFailed(frame.client_id);
         } else if (identifying && frame.code === "forbidden") {
