@@ -129,8 +129,10 @@ def unavailable_on_database_error(*, tenant: Tenant | None, conversation: Conver
     """Our database failing in the block is the protocol's ``unavailable`` error (``ProtocolError``, 503
     over HTTP), logged with the tenant and conversation ids.
 
-    For the public endpoints' work before anything of the request is stored (the widget key, the
-    conversation): the customer is told to try again, and the retry finds everything as it was.
+    Only around work a failure leaves undone, so that the customer is told to try again and the retry
+    does it once: the public endpoints' steps before anything of the request is stored (the widget key,
+    the conversation) and the ones that are each one transaction (the escalate handoff, a proposal's
+    decision).
     """
     try:
         yield
