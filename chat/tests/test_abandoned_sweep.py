@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chat.models import Conversation, Message, MessageStatus
@@ -100,13 +100,21 @@ async def test_resuming_a_conversation_finishes_its_dead_reply_without_beat(conn
 
 
 def test_the_sweep_reads_streaming_replies_through_their_partial_index(tenant: Tenant) -> None:
-    # given the sweep's query of every tenant's replies streaming since before the cutoff
+    # given a message table shaped like production's: thousands of finished messages, a few left
+    # streaming, and statistics that say so (a near-empty table lets the planner pick any index)
+    conversation = conversation_open(tenant=tenant).conversation
+    Message.objects.bulk_create(
+        Message(tenant=tenant, conversation=conversation, role="assistant", text="Done.", status=MessageStatus.COMPLETE)
+        for _ in range(5000)
+    )
+    _dead_reply(tenant, "sweep-plan")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Message._meta.db_table}")
+    # when PostgreSQL plans the sweep's query of every tenant's replies streaming since before the cutoff
     with CaptureQueriesContext(connection) as run:
         list(replies_finish_abandoned())
-    (sweep,) = [q["sql"] for q in run.captured_queries if "streaming" in q["sql"] and q["sql"].startswith("SELECT")]
-    # when PostgreSQL plans it with sequential scans priced out (the test table is tiny)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+    sweep = next(q["sql"] for q in run.captured_queries if "streaming" in q["sql"] and q["sql"].startswith("SELECT"))
+    with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {sweep}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # then it reads the partial index of streaming rows, not every message
