@@ -1,8 +1,10 @@
 """Property: any form a staff member posts to the console is answered without a 5xx or a traceback,
 and changes nothing of another tenant's.
 
-Each console form (a staff booking, cancel, reschedule, a service, an opening rule, a blackout, inbox
-actions, a website source, the tenant switch) gets generated fields: its own names and others,
+Each console form (a staff booking, cancel, reschedule, a payment at the desk, a no-show and its undo,
+an email sent again, a service, an opening rule or blackout added or removed, inbox actions, a website
+source added, edited, synced or deleted, a document deleted or re-indexed, the tenant switch) gets
+generated fields: its own names and others,
 values of any text (NUL, half surrogate pairs), numbers of any size, dates of every year, ids of
 this tenant's objects and the other's. The knowledge upload gets files of any names and bytes. The
 answer is the page with form errors, a redirect, or a 4xx; never a 500.
@@ -20,7 +22,8 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookings.models import Booking, Service
+from bookings import catalog
+from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEmail, EmailStatus, PaymentMode, Service
 from bookings.services import CUSTOMER, booking_create
 from bookings.tests.conftest import local, next_weekday, open_every_day
 from bookings.tests.factories import ServiceFactory
@@ -28,6 +31,9 @@ from chat.services import conversation_open
 from escalations.models import Escalation
 from escalations.tests.factories import EscalationFactory
 from knowledge import conf
+from knowledge.models import Document, KnowledgeSource, SourceKind
+from knowledge.parsed import ParsedDocument
+from knowledge.services import document_upsert
 from supportai.models import Tenant
 from supportai.tests.input_strategies import PROPERTY_SETTINGS, TEXT, assert_no_traceback_logged
 
@@ -35,6 +41,7 @@ FIELDS = ["service", "date", "time", "name", "email", "notes", "payment", "reaso
 FIELDS += ["duration_minutes", "buffer_minutes", "slot_step_minutes", "price_cents", "currency", "active"]
 FIELDS += ["weekday", "start_time", "end_time", "capacity", "text", "user_id", "tenant_id", "next"]
 FIELDS += ["start_url", "sitemap_url", "path_prefix", "max_pages", "max_depth", "sync_interval_minutes"]
+FIELDS += ["name", "sync_now", "tenant"]
 EDGE_VALUES = ["0001-01-01", "9999-12-31", "2026-02-30", "24:00", "23:59", "-1", "0", "99999999999999999999"]
 EDGE_VALUES += ["9" * 400, "eur", "on", "link", "offline", "https://alpha.example.com/", "//evil.example/"]
 
@@ -45,20 +52,47 @@ def _encoded(text: str) -> str:
 
 @pytest.fixture
 def world(owner: User, tenant: Tenant, other_tenant: Tenant, outsider: User) -> dict[str, Any]:
-    """Each tenant's service, booking and handoff; the ids a generated form may name."""
+    """Each tenant's service, booking, email, opening rule, blackout, website source, document and
+    handoff; the ids a generated form may name."""
     ids: dict[str, Any] = {"users": [owner.pk, outsider.pk], "tenants": [tenant.pk, other_tenant.pk]}
     for each in (tenant, other_tenant):
-        open_every_day(each)
-        service = ServiceFactory.create(tenant=each, name=f"{each.slug} massage")
-        start = local(each, next_weekday(3), 11)
-        booking = booking_create(
-            tenant=each, service=service, start=start, name="Pat", email="p@ex.org", actor=CUSTOMER
-        )
+        for name, pk in [*_bookings_of(each).items(), *_knowledge_of(each).items()]:
+            ids.setdefault(name, []).append(pk)
         escalation = EscalationFactory.create(conversation=conversation_open(tenant=each).conversation)
-        ids.setdefault("services", []).append(service.pk)
-        ids.setdefault("bookings", []).append(booking.pk)
         ids.setdefault("escalations", []).append(escalation.pk)
     return ids
+
+
+def _bookings_of(tenant: Tenant) -> dict[str, int]:
+    """A service paid on arrival, a booking of it (unpaid, an email of it failed), an opening rule and
+    a blackout date of ``tenant``."""
+    open_every_day(tenant)
+    service = ServiceFactory.create(
+        tenant=tenant, name=f"{tenant.slug} massage", price_cents=5000, payment=PaymentMode.ON_ARRIVAL
+    )
+    start = local(tenant, next_weekday(3), 11)
+    booking = booking_create(tenant=tenant, service=service, start=start, name="Pat", email="p@ex.org", actor=CUSTOMER)
+    email = BookingEmail.objects.filter(booking=booking).earliest("pk")
+    BookingEmail.objects.filter(pk=email.pk).update(status=EmailStatus.FAILED)
+    blackout = catalog.blackout_add(tenant=tenant, service=None, day=next_weekday(5, weeks=2))
+    rule = AvailabilityRule.objects.filter(tenant=tenant).earliest("pk")
+    return {
+        "services": service.pk,
+        "bookings": booking.pk,
+        "emails": email.pk,
+        "rules": rule.pk,
+        "blackouts": blackout.pk,
+    }
+
+
+def _knowledge_of(tenant: Tenant) -> dict[str, int]:
+    """A website source of ``tenant`` with one page read from it (its sync and indexing never run)."""
+    source = KnowledgeSource.objects.create(
+        tenant=tenant, name="Help centre", kind=SourceKind.URL, config={"start_url": "https://alpha.example.com/"}
+    )
+    page = ParsedDocument("faq", "FAQ", "We open at nine.", url="https://alpha.example.com/faq")
+    document, _ = document_upsert(tenant=tenant, source=source, parsed=page, model="fake")
+    return {"sources": source.pk, "documents": document.pk}
 
 
 def _paths(world: dict[str, Any]) -> list[str]:
@@ -66,9 +100,19 @@ def _paths(world: dict[str, Any]) -> list[str]:
     paths = ["/console/bookings/new/", "/console/bookings/services/new/", "/console/bookings/services/rules/"]
     paths += ["/console/bookings/services/blackouts/", "/console/knowledge/sources/new/", "/console/switch-tenant/"]
     paths += [f"/console/bookings/services/{pk}/" for pk in world["services"]]
-    paths += [f"/console/bookings/{pk}/{action}/" for pk in world["bookings"] for action in ("cancel", "reschedule")]
-    actions = ("claim", "assign", "reply", "hand-back", "resolve")
-    paths += [f"/console/inbox/{pk}/{action}/" for pk in world["escalations"] for action in actions]
+    paths += [f"/console/bookings/services/rules/{pk}/delete/" for pk in world["rules"]]
+    paths += [f"/console/bookings/services/blackouts/{pk}/delete/" for pk in world["blackouts"]]
+    booking_actions = ("cancel", "reschedule", "paid", "no-show", "no-show/undo")
+    paths += [f"/console/bookings/{pk}/{action}/" for pk in world["bookings"] for action in booking_actions]
+    paths += [f"/console/bookings/{pk}/emails/{email}/retry/" for pk in world["bookings"] for email in world["emails"]]
+    inbox_actions = ("claim", "assign", "reply", "hand-back", "resolve")
+    paths += [f"/console/inbox/{pk}/{action}/" for pk in world["escalations"] for action in inbox_actions]
+    paths += [
+        f"/console/knowledge/sources/{pk}/{action}/" for pk in world["sources"] for action in ("edit", "sync", "delete")
+    ]
+    paths += [
+        f"/console/knowledge/documents/{pk}/{action}/" for pk in world["documents"] for action in ("reindex", "delete")
+    ]
     return paths
 
 
@@ -80,12 +124,12 @@ def test_console_forms_answer_any_fields_without_a_5xx(
     client.force_login(owner)
     real = st.sampled_from([str(pk) for pks in world.values() for pk in pks])
     values = st.one_of(real, st.sampled_from(EDGE_VALUES), TEXT, st.integers().map(str), st.dates().map(str))
-    others_before = list(Booking.objects.filter(tenant=other_tenant).values_list("status", flat=True))
+    others_before = _state_of(other_tenant)
 
     @given(
         path=st.sampled_from(_paths(world)), form=st.dictionaries(st.sampled_from(FIELDS) | TEXT, values, max_size=8)
     )
-    @settings(PROPERTY_SETTINGS, max_examples=150)
+    @settings(PROPERTY_SETTINGS, max_examples=300)
     def any_form(path: str, form: dict[str, str]) -> None:
         caplog.clear()
         # urlencoded as a browser sends it; half a surrogate pair as the bytes a client would send
@@ -95,10 +139,22 @@ def test_console_forms_answer_any_fields_without_a_5xx(
         assert_no_traceback_logged(caplog)
 
     any_form()
-    # then the other tenant's bookings, services and handoffs are as they were
-    assert list(Booking.objects.filter(tenant=other_tenant).values_list("status", flat=True)) == others_before
-    assert Service.objects.filter(tenant=other_tenant).count() == 1
+    # then the other tenant's bookings, emails, catalog, knowledge and handoffs are as they were
+    assert _state_of(other_tenant) == others_before
     assert not Escalation.objects.filter(tenant=other_tenant).exclude(assigned_to=None).exists()
+
+
+def _state_of(tenant: Tenant) -> list[object]:
+    """What no form posted in another tenant's console may change."""
+    return [
+        list(Booking.objects.filter(tenant=tenant).order_by("pk").values_list("status", "paid_at", "start_at")),
+        list(BookingEmail.objects.filter(tenant=tenant).order_by("pk").values_list("status", "attempts")),
+        list(Service.objects.filter(tenant=tenant).order_by("pk").values_list("name", "price_cents", "active")),
+        AvailabilityRule.objects.filter(tenant=tenant).count(),
+        BlackoutDate.objects.filter(tenant=tenant).count(),
+        list(KnowledgeSource.objects.filter(tenant=tenant).order_by("pk").values_list("name", "config")),
+        list(Document.objects.filter(tenant=tenant).order_by("pk").values_list("status", "queued_at")),
+    ]
 
 
 def _multipart(files: list[tuple[bytes, bytes]], language: bytes) -> bytes:
