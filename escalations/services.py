@@ -9,11 +9,11 @@ change moved are read and sent (``line_joined``, ``line_leaving``), with ``trans
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
@@ -44,6 +44,8 @@ from escalations.selectors import (
 from escalations.summary import conversation_summary
 from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Role, Tenant
+
+logger = logging.getLogger(__name__)
 
 HIGH_CODES = frozenset({ReasonCode.SECURITY, ReasonCode.OUTAGE, ReasonCode.BILLING_DISPUTE})
 LOW_CODES = frozenset({ReasonCode.REPEATED_FAILURE, ReasonCode.NO_ANSWER})
@@ -151,14 +153,32 @@ def _tell_places(tenant: Tenant, *, after: QueueKey, before: QueueKey | None, in
         places = places_between(tenant=tenant, after=after, before=before, including_after=including_after)
         if places:
             team = policy_for(tenant=tenant).team_name
-            publish_sync(_place_told(escalation, position, team) for position, escalation in places)
+            _publish_places(tenant, places, team=team)
+
+
+def _publish_places(tenant: Tenant, places: list[tuple[int, Escalation]], *, team: str) -> None:
+    """Best effort, as ``watch.publish_message``: the change that moved these customers has committed,
+    and a widget that reconnects is told its place counted afresh (``handoff.resume_frames``), so a
+    channel-layer failure (Redis down, say) is a warning naming the ids, not an error."""
+    try:
+        publish_sync(_place_told(escalation, position, team) for position, escalation in places)
+    except Exception as exc:
+        logger.warning(
+            "new places in line of escalations %s (tenant %s) were not told to their customers: %r",
+            [escalation.pk for _, escalation in places],
+            tenant.pk,
+            exc,
+        )
 
 
 def _tell_places_on_commit(
     tenant: Tenant, *, after: QueueKey, before: QueueKey | None = None, including_after: bool = False
 ) -> None:
-    tell = partial(_tell_places, tenant, after=after, before=before, including_after=including_after)
-    transaction.on_commit(tell, robust=True)
+    def tell_places() -> None:
+        # A function, not a partial: Django names a robust callback that failed by its __qualname__.
+        _tell_places(tenant, after=after, before=before, including_after=including_after)
+
+    transaction.on_commit(tell_places, robust=True)
 
 
 def line_joined(tenant: Tenant, escalation: Escalation, *, moved_from: QueueKey | None = None) -> int | None:
