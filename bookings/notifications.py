@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils import timezone
 from bookings.models import STAFF_EMAIL_KINDS, Booking, BookingEmail, BookingStatus, EmailKind, EmailStatus
 from supportai.models import Tenant
 from supportai.outbox import overdue_unleased
+from supportai.transactions import on_commit_robust
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def notify(booking: Booking, kind: str) -> BookingEmail:
     if kind not in KINDS:
         raise ValueError(f"unknown booking email {kind!r}")
     email = BookingEmail.objects.create(tenant_id=booking.tenant_id, booking=booking, kind=kind)
-    transaction.on_commit(partial(enqueue_email, email.pk), robust=True)
+    on_commit_robust(enqueue_email, email.pk)
     return email
 
 
@@ -152,4 +152,4 @@ def _restart(email: BookingEmail) -> None:
     email.next_attempt_at = timezone.now()
     email.failure = email.last_error = ""
     email.save(update_fields=["status", "attempts", "next_attempt_at", "failure", "last_error"])
-    transaction.on_commit(partial(enqueue_email, email.pk), robust=True)
+    on_commit_robust(enqueue_email, email.pk)

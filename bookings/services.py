@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +34,7 @@ from bookings.models import (
 )
 from chat.models import Conversation
 from supportai.models import EndUser, Tenant
+from supportai.transactions import on_commit_robust
 
 NOT_FOUND = "not_found"
 SLOT_UNAVAILABLE = "slot_unavailable"
@@ -234,7 +234,7 @@ def booking_cancel(
 
     # Whoever cancels, an open Checkout Session must stop taking money; Stripe is called after the
     # commit (never for a rolled-back cancel), and a failure there must not undo or fail the cancel.
-    transaction.on_commit(partial(checkout_expire, booking), robust=True)
+    on_commit_robust(checkout_expire, booking)
     return booking
 
 
