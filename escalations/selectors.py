@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.contrib.auth.models import User
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Func, IntegerField, Q, QuerySet, Subquery, Value, When
 
 from chat.models import Conversation, Message, MessageRole
 from escalations.hours import ServiceHours
@@ -159,15 +159,19 @@ def places_between(
 ) -> list[tuple[int, Escalation]]:
     """The waiting line after ``after`` (and before ``before``), in queue order, each with its place: the
     customers whose place changes when one escalation joins or moves up to ``after``, or leaves the line
-    from there (``including_after``: and the one at ``after``). One COUNT places the first of them; the
-    others follow it."""
+    from there (``including_after``: and the one at ``after``).
+
+    One statement, so one snapshot: the rows and the COUNT of those ahead of them (through the line's index)
+    are read together. Read apart, a change committed in between (under READ COMMITTED each statement sees
+    the latest commits) would be counted ahead of rows read before it moved, and those after them told a
+    place one off."""
     rows = _waiting(tenant).filter(after.behind() | after.at() if including_after else after.behind())
     if before is not None:
         rows = rows.filter(before.ahead())
-    between = list(_in_queue_order(rows))
-    if not between:
-        return []
-    return list(enumerate(between, start=place_at(tenant=tenant, key=QueueKey.of(between[0]))))
+    ahead = _waiting(tenant).filter(after.ahead() if including_after else after.ahead() | after.at())
+    counted = ahead.order_by().annotate(count=Func(Value(1), function="COUNT", output_field=IntegerField()))
+    between = _in_queue_order(rows).annotate(ahead=Subquery(counted.values("count")))
+    return [(row.ahead + place, row) for place, row in enumerate(between, start=1)]
 
 
 def escalation_get(*, tenant: Tenant, pk: int) -> Escalation | None:

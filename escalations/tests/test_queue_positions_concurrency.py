@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -21,7 +22,7 @@ from django.utils import timezone
 from escalations.models import Escalation, Mode, Status
 from escalations.realtime import Publication, publish_sync
 from escalations.selectors import escalation_queue
-from escalations.services import Raised, escalation_raise
+from escalations.services import PLACES_LOCK_NAMESPACE, Raised, escalation_raise
 from escalations.staff import escalation_claim, escalation_resolve
 from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory, EscalationFactory
@@ -37,6 +38,25 @@ WAIT_SECONDS = 20
 
 Outcome = Raised | list[Publication]
 Change = Callable[[], Outcome]
+
+
+@dataclass
+class TellerPause:
+    """An execute wrapper that holds the teller of a change's places after its first read of the line (the
+    statement after it takes its turn) until ``resume`` is set, so another change can commit meanwhile."""
+
+    read: threading.Event = field(default_factory=threading.Event)
+    resume: threading.Event = field(default_factory=threading.Event)
+    turn_taken: bool = False
+
+    def __call__(self, execute: Callable[..., object], sql: str, params: object, many: bool, context: object) -> object:
+        result = execute(sql, params, many, context)
+        if self.turn_taken and not self.read.is_set():
+            self.read.set()
+            assert self.resume.wait(WAIT_SECONDS)
+        if "pg_advisory_xact_lock" in sql and isinstance(params, list) and params[0] == PLACES_LOCK_NAMESPACE:
+            self.turn_taken = True
+        return result
 
 
 @pytest.fixture(autouse=True)
@@ -70,28 +90,34 @@ class Worker:
     pids: list[int] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
+    pause: TellerPause | None = None
 
     def run(self) -> None:
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
                 self.pids.append(cursor.fetchone()[0])
-            with transaction.atomic():
-                outcome = self.change()
-                self.arrived.set()
-                assert self.release.wait(WAIT_SECONDS)
-            # as its caller does, once committed
-            publish_sync(outcome.publications if isinstance(outcome, Raised) else outcome)
-            self.outcomes.append(outcome)
+            with connection.execute_wrapper(self.pause) if self.pause else nullcontext():
+                self.outcomes.append(self._committed())
         except BaseException as exc:  # reported by the test's thread
             self.errors.append(exc)
         finally:
             connection.close()  # the thread's own connection, before the test database goes away
 
+    def _committed(self) -> Outcome:
+        with transaction.atomic():
+            outcome = self.change()
+            self.arrived.set()
+            assert self.release.wait(WAIT_SECONDS)
+        # as its caller does, once committed
+        publish_sync(outcome.publications if isinstance(outcome, Raised) else outcome)
+        return outcome
+
     def held_or_waiting(self) -> bool:
         """Made and held, failed, or waiting for a lock (another change holds it)."""
-        if self.arrived.is_set() or self.errors:
-            return True
+        return self.arrived.is_set() or bool(self.errors) or self.waiting_for_a_lock()
+
+    def waiting_for_a_lock(self) -> bool:
         if not self.pids:
             return False
         with connection.cursor() as cursor:
@@ -216,6 +242,37 @@ def test_changes_racing_freely_round_after_round_leave_every_customer_told_their
         )
         # then everyone still waiting was last told their committed place
         assert_everyone_waiting_told_their_committed_place(tenant, last_places_told(customers, before, outcomes))
+
+
+def test_a_change_committed_while_places_are_read_leaves_those_behind_told_their_place(tenant: Tenant) -> None:
+    # given a line of five, and an urgent customer whose places are being told: the line was read, then held
+    queue = waiting(tenant, 5)
+    urgent = ConversationFactory.create(tenant=tenant)
+    customers = Customers()
+    customers.listen(*(e.conversation_id for e in queue), urgent.pk)
+    before = line(tenant)
+    released, pause = threading.Event(), TellerPause()
+    released.set()
+    told_first = Worker(raising(tenant, urgent.pk, SECURITY), released, pause=pause)
+    meanwhile = Worker(raising(tenant, queue[-2].conversation_id, OUTAGE), released)
+    threads = [threading.Thread(target=told_first.run), threading.Thread(target=meanwhile.run)]
+    threads[0].start()
+    try:
+        assert pause.read.wait(WAIT_SECONDS)
+        # when the one before last moves up meanwhile, committed, and waits for its turn to tell places
+        threads[1].start()
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not (committed_meanwhile := meanwhile.waiting_for_a_lock()) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        pause.resume.set()
+        for thread in threads:
+            thread.join(WAIT_SECONDS)
+    assert told_first.errors == meanwhile.errors == []
+    assert committed_meanwhile
+    # then the one at the back, behind where it moved from, was last told their committed place too
+    told = last_places_told(customers, before, [*told_first.outcomes, *meanwhile.outcomes])
+    assert_everyone_waiting_told_their_committed_place(tenant, told)
 
 
 def test_a_change_in_one_tenants_line_does_not_wait_for_another_tenants(tenant: Tenant, other_tenant: Tenant) -> None:
