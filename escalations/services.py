@@ -44,6 +44,7 @@ from escalations.selectors import (
 from escalations.summary import conversation_summary
 from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Role, Tenant
+from supportai.transactions import on_commit_robust
 
 logger = logging.getLogger(__name__)
 
@@ -174,11 +175,7 @@ def _publish_places(tenant: Tenant, places: list[tuple[int, Escalation]], *, tea
 def _tell_places_on_commit(
     tenant: Tenant, *, after: QueueKey, before: QueueKey | None = None, including_after: bool = False
 ) -> None:
-    def tell_places() -> None:
-        # A function, not a partial: Django names a robust callback that failed by its __qualname__.
-        _tell_places(tenant, after=after, before=before, including_after=including_after)
-
-    transaction.on_commit(tell_places, robust=True)
+    on_commit_robust(_tell_places, tenant, after=after, before=before, including_after=including_after)
 
 
 def line_joined(tenant: Tenant, escalation: Escalation, *, moved_from: QueueKey | None = None) -> int | None:
