@@ -425,7 +425,9 @@
     disconnected();
     scheduleReconnect();
   }
-  function disconnected() { connected = false; sendBtn.disabled = false; }
+  // What awaited its answer on the lost socket gets none there: a question is resent after the next
+  // session.ready, and awaits its ack anew.
+  function disconnected() { connected = false; awaiting = null; sendBtn.disabled = false; }
   function pingOrDrop() {
     if (!connected) return;
     if (silentTicks >= SILENT_TICKS) { dropSocket(); return; }
@@ -536,6 +538,9 @@
         rating.hidden = true; addBubble("system", "Thanks for rating this conversation!");
         break;
       case "error":
+        // Before session.ready an error is the socket's setup failing (unavailable, then its close):
+        // it answers nothing the customer sent, so it refuses no question kept for resending.
+        if (!connected) { setStatus(frame.message, true); break; }
         sendBtn.disabled = false;
         cutFailedAnswers(frame);
         if (frame.client_id) {

@@ -1,0 +1,108 @@
+"""The widget at the edges of its reconnects, in a real browser (the chat socket is a scripted stand-in,
+the page's clock Playwright's): a socket whose setup fails refuses no question kept for resending."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from playwright.sync_api import Browser, Page, WebSocketRoute
+
+from chat.tests import test_widget_resend_browser as resend
+from chat.tests.test_widget_resend_browser import (
+    WAIT_MS,
+    Frame,
+    StandIn,
+    answer,
+    ask,
+    customer_bubbles,
+    unanswered,
+    wait_until,
+)
+from chat.tests.test_widget_silent_socket_browser import open_widget_on_a_fake_clock
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+browser = resend.browser  # the fixture: chromium, once the demo tenant is seeded
+
+QUESTION = "When do you open?"
+UNAVAILABLE = {"type": "error", "code": "unavailable", "message": "We can't open the chat right now."}
+
+
+@dataclass
+class SetupFailingStandIn(StandIn):
+    """The stand-in, but the sockets in ``failing`` cannot open the conversation: ``error unavailable``,
+    then closed with 4503, as the server does when its database is down."""
+
+    failing: set[int] = field(default_factory=set)
+
+    def __call__(self, ws: WebSocketRoute) -> None:
+        if len(self.sockets) not in self.failing:
+            super().__call__(ws)
+            return
+        self.sockets.append(ws)
+        self.emit(ws, UNAVAILABLE)
+        ws.close(code=4503, reason="unavailable")
+
+
+def run_clock_until(page: Page, condition: Callable[[], bool], what: str) -> None:
+    """Moves the page's clock on, half a second at a time, until ``condition`` (the reconnects' back-off)."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        page.clock.run_for(500)
+        page.wait_for_timeout(50)  # lets Playwright dispatch the stand-in's handlers
+
+
+def dropped_before_its_ack(server: StandIn, ws: WebSocketRoute, frame: Frame) -> None:
+    ws.close()
+
+
+def dropped_while_its_answer_streamed(server: StandIn, ws: WebSocketRoute, frame: Frame) -> None:
+    # an answer from before answers named their question (no reply_to)
+    server.emit(
+        ws,
+        {"type": "message.ack", "client_id": frame["client_id"], "message_id": 90},
+        {"type": "message.start", "message_id": 91},
+        {"type": "message.delta", "message_id": 91, "text": "We open"},
+    )
+    ws.close()
+
+
+@pytest.mark.parametrize(
+    "first_socket",
+    [
+        pytest.param(dropped_before_its_ack, id="dropped before the question's ack"),
+        pytest.param(dropped_while_its_answer_streamed, id="dropped while its answer streamed"),
+    ],
+)
+def test_widget_keeps_a_question_for_resending_when_the_next_socket_fails_to_open(
+    daphne_server: str, browser: Browser, first_socket: Callable[[StandIn, WebSocketRoute, Frame], None]
+) -> None:
+    # given a first socket that drops while the question waits, a second that cannot open the
+    # conversation (error unavailable, 4503), and a third that answers
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        if frame["type"] != "message.send":
+            return
+        ws = server.sockets[number]
+        if number == 0:
+            first_socket(server, ws, frame)
+            return
+        server.emit(ws, {"type": "message.ack", "client_id": frame["client_id"], "message_id": 90})
+        server.emit(ws, *answer(92, "We open at 9."))
+
+    stand_in = SetupFailingStandIn(on_send=on_send, failing={1})
+    page = open_widget_on_a_fake_clock(browser, daphne_server, stand_in)
+
+    # when the customer asks and the widget reconnects through the failed socket
+    ask(page, QUESTION)
+    wait_until(page, lambda: len(stand_in.sends()) == 1, "the question")
+    run_clock_until(page, lambda: len(stand_in.sockets) == 3, "a third socket")
+
+    # then the question was resent on the third socket, with its client_id, and answered there
+    page.locator(".msg.assistant").filter(has_text="We open at 9.").wait_for(timeout=WAIT_MS)
+    (_, first), (number, again) = stand_in.sends()
+    assert number == 2 and again["client_id"] == first["client_id"] and again["text"] == QUESTION
+    assert customer_bubbles(page) == [QUESTION]
+    assert unanswered(page) == []
