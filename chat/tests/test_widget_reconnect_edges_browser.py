@@ -1,8 +1,11 @@
 """The widget at the edges of its reconnects, in a real browser (the chat socket is a scripted stand-in,
-the page's clock Playwright's): a socket whose setup fails refuses no question kept for resending."""
+the page's clock Playwright's): a socket whose setup fails refuses no question kept for resending; an
+``online`` event while a socket is still closing opens one new socket, which the old one's close leaves
+alone."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ from chat.tests.test_widget_resend_browser import (
     answer,
     ask,
     customer_bubbles,
+    status_line,
     unanswered,
     wait_until,
 )
@@ -28,6 +32,7 @@ browser = resend.browser  # the fixture: chromium, once the demo tenant is seede
 
 QUESTION = "When do you open?"
 UNAVAILABLE = {"type": "error", "code": "unavailable", "message": "We can't open the chat right now."}
+CONNECT_TIMEOUT_MS = 15_000  # static/widget/supportai.js
 
 
 @dataclass
@@ -44,6 +49,38 @@ class SetupFailingStandIn(StandIn):
         self.sockets.append(ws)
         self.emit(ws, UNAVAILABLE)
         ws.close(code=4503, reason="unavailable")
+
+
+@dataclass
+class SlowClosingStandIn(StandIn):
+    """The stand-in, but a socket the page closes stays closing until the test calls ``finish_close``."""
+
+    closed_by_page: list[int] = field(default_factory=list)
+
+    def __call__(self, ws: WebSocketRoute) -> None:
+        number = len(self.sockets)
+        ws.on_close(lambda code, reason: self.closed_by_page.append(number))  # so the close is not forwarded
+        super().__call__(ws)
+
+    def finish_close(self, number: int) -> None:
+        self.sockets[number].close()
+
+
+def open_widget_keeping_its_sockets(browser: Browser, server: str, stand_in: StandIn) -> Page:
+    """/demo/ with the chat open on a fake clock, the widget's sockets kept in ``window.widgetSockets``."""
+    page = browser.new_page()
+    page.clock.install()
+    page.route_web_socket(re.compile(r"/ws/chat/"), stand_in)
+    page.goto(f"{server}/demo/")
+    page.evaluate("""() => {
+      window.widgetSockets = [];
+      window.WebSocket = class extends WebSocket {
+        constructor(...args) { super(...args); window.widgetSockets.push(this); }
+      };
+    }""")
+    page.get_by_role("button", name="Open chat").click()
+    page.get_by_text("Hi!").wait_for(timeout=WAIT_MS)
+    return page
 
 
 def run_clock_until(page: Page, condition: Callable[[], bool], what: str) -> None:
@@ -106,3 +143,36 @@ def test_widget_keeps_a_question_for_resending_when_the_next_socket_fails_to_ope
     assert number == 2 and again["client_id"] == first["client_id"] and again["text"] == QUESTION
     assert customer_bubbles(page) == [QUESTION]
     assert unanswered(page) == []
+
+
+def test_widget_back_online_while_its_socket_closes_opens_one_socket_the_old_close_leaves_alone(
+    daphne_server: str, browser: Browser
+) -> None:
+    # given a chat whose socket is closing: closed, its close not complete yet (as a browser's socket is
+    # between a close frame and its close event)
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        if frame["type"] == "message.send":
+            ws = server.sockets[number]
+            server.emit(ws, {"type": "message.ack", "client_id": frame["client_id"], "message_id": 10})
+            server.emit(ws, *answer(11, "We open at 9."))
+
+    stand_in = SlowClosingStandIn(on_send=on_send)
+    page = open_widget_keeping_its_sockets(browser, daphne_server, stand_in)
+    page.evaluate("window.widgetSockets[0].close()")
+    wait_until(page, lambda: stand_in.closed_by_page == [0], "the socket closing")
+
+    # when the browser comes back online, a new socket opens, and then the old one's close completes
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until(page, lambda: len(stand_in.sockets) == 2, "a second socket")
+    page.get_by_text("Hi!").wait_for(timeout=WAIT_MS)
+    stand_in.finish_close(0)
+    page.wait_for_timeout(200)
+    page.clock.run_for(CONNECT_TIMEOUT_MS + 5_000)
+    page.wait_for_timeout(200)
+
+    # then the widget reconnected no more: it chats on the one new socket and says nothing is wrong
+    assert len(stand_in.sockets) == 2
+    assert status_line(page) == ""
+    ask(page, QUESTION)
+    page.locator(".msg.assistant").filter(has_text="We open at 9.").wait_for(timeout=WAIT_MS)
+    assert [number for number, _ in stand_in.sends()] == [1]

@@ -391,6 +391,9 @@
     var resume = null;
     try { resume = localStorage.getItem(STORE); } catch (e) { resume = null; }
     setStatus(attempts ? "Reconnecting…" : "Connecting…");
+    // A socket still closing (the browser back online before its close came) is dropped for good: its
+    // close would otherwise stop the new socket's connect timer and take the new socket for lost.
+    abandonSocket(); disconnected();
     ws = new WebSocket(WS_URL + (resume ? "&resume=" + encodeURIComponent(resume) : ""));
     connectTimer = setTimeout(dropSocket, CONNECT_TIMEOUT_MS);
     ws.onmessage = function (event) {
