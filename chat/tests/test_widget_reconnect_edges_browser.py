@@ -1,7 +1,7 @@
-"""The widget at the edges of its reconnects, in a real browser (the chat socket is a scripted stand-in,
-the page's clock Playwright's): a socket whose setup fails refuses no question kept for resending; an
-``online`` event while a socket is still closing opens one new socket, which the old one's close leaves
-alone."""
+"""The widget at the edges of its reconnects, and its Enter key, in a real browser (the chat socket is a
+scripted stand-in, the page's clock Playwright's): a socket whose setup fails refuses no question kept
+for resending; an ``online`` event while a socket is still closing opens one new socket, which the old
+one's close leaves alone; the Enter that ends an input method's composition sends nothing."""
 
 from __future__ import annotations
 
@@ -176,3 +176,38 @@ def test_widget_back_online_while_its_socket_closes_opens_one_socket_the_old_clo
     ask(page, QUESTION)
     page.locator(".msg.assistant").filter(has_text="We open at 9.").wait_for(timeout=WAIT_MS)
     assert [number for number, _ in stand_in.sends()] == [1]
+
+
+@pytest.mark.parametrize(
+    "composing",
+    [
+        pytest.param({"isComposing": True}, id="isComposing"),
+        pytest.param({"keyCode": 229}, id="keyCode 229, as Safari flags it"),
+    ],
+)
+def test_widget_enter_that_ends_an_ime_composition_sends_nothing(
+    daphne_server: str, browser: Browser, composing: dict[str, object]
+) -> None:
+    # given a customer writing Japanese with an input method
+    stand_in = StandIn(on_send=lambda server, number, frame: None)
+    page = open_widget_on_a_fake_clock(browser, daphne_server, stand_in)
+    message = page.get_by_label("Your message")
+    message.fill("日本")
+
+    # when Enter confirms the composition
+    message.dispatch_event("keydown", {"key": "Enter", **composing})
+    page.wait_for_timeout(200)
+
+    # then nothing was sent and the text stays to be written on
+    assert stand_in.sends() == []
+    assert message.input_value() == "日本"
+
+    # when the customer writes on and presses Enter
+    message.press("End")
+    message.type("語です")
+    message.press("Enter")
+
+    # then the whole message is sent, once
+    wait_until(page, lambda: len(stand_in.sends()) == 1, "the message")
+    assert [frame["text"] for _, frame in stand_in.sends()] == ["日本語です"]
+    assert customer_bubbles(page) == ["日本語です"]

@@ -735,8 +735,11 @@
     ask(text);
     input.value = ""; sendBtn.disabled = true; setStatus("");
   });
+  // Enter sends, Shift+Enter breaks the line; an Enter that confirms an input method's composition
+  // (Japanese, Chinese, Korean…) is the input method's, not a send (Safari flags it by keyCode 229 only).
   input.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); compose.requestSubmit ? compose.requestSubmit() : compose.dispatchEvent(new Event("submit")); }
+    if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.keyCode === 229) return;
+    e.preventDefault(); compose.requestSubmit ? compose.requestSubmit() : compose.dispatchEvent(new Event("submit"));
   });
   humanBtn.addEventListener("click", function () { send({ type: "escalate", reason: "Customer pressed 'Talk to a human'" }); });
   endBtn.addEventListener("click", function () { rating.hidden = false; stars.querySelector("button").focus(); });
