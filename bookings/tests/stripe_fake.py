@@ -1,8 +1,10 @@
-"""A local HTTP server speaking the part of Stripe's API we call (form-encoded POST /v1/checkout/sessions and
-POST /v1/checkout/sessions/<id>/expire).
+"""A local HTTP server speaking the part of Stripe's API we call (form-encoded POST /v1/checkout/sessions,
+POST /v1/checkout/sessions/<id>/expire and POST /v1/refunds).
 
 Tests point the official SDK at it (``STRIPE_API_BASE``): the SDK's real request encoding, headers
-(idempotency key, auth) and response parsing are exercised, including Stripe's error envelope.
+(idempotency key, auth) and response parsing are exercised, including Stripe's error envelope. Like
+Stripe, it replays the first answer to an idempotency key (errors too, except a rate limit or a
+refused key, which Stripe does not store) instead of acting again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+# Answers Stripe does not store for their idempotency key: the request was never run.
+UNSTORED = frozenset({401, 429})
+IDEMPOTENCY_MISMATCH = {
+    "error": {
+        "type": "idempotency_error",
+        "message": "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+    }
+}
 
 
 @dataclass
@@ -27,6 +38,9 @@ class SeenRequest:
 class FakeStripe:
     errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # served before any success
     seen: list[SeenRequest] = field(default_factory=list)
+    refunds: list[dict[str, Any]] = field(default_factory=list)  # made, not replayed
+    refund_status: str = "succeeded"
+    answers: dict[str, tuple[SeenRequest, int, dict[str, Any]]] = field(default_factory=dict)  # by idempotency key
 
     def __post_init__(self) -> None:
         fake = self
@@ -41,30 +55,58 @@ class FakeStripe:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 form = dict(parse_qsl(raw, keep_blank_values=True))
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                fake.seen.append(SeenRequest("POST", self.path, headers, form))
-                if fake.errors:
-                    status, body = fake.errors.pop(0)
-                elif self.path == "/v1/checkout/sessions":
-                    status, body = 200, fake.session(form, len(fake.seen))
-                elif self.path.startswith("/v1/checkout/sessions/") and self.path.endswith("/expire"):
-                    session_id = self.path.split("/")[4]
-                    status, body = 200, {"id": session_id, "object": "checkout.session", "status": "expired"}
+                request = SeenRequest("POST", self.path, headers, form)
+                fake.seen.append(request)
+                key = headers.get("idempotency-key", "")
+                first = fake.answers.get(key)
+                replayed = first is not None
+                if first is None:
+                    status, body = fake.answer(self.path, form)
+                    if key and status not in UNSTORED:
+                        fake.answers[key] = request, status, body
+                elif (first[0].path, first[0].form) != (self.path, form):
+                    status, body = 400, IDEMPOTENCY_MISMATCH
                 else:
-                    status, body = (
-                        404,
-                        {"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}},
-                    )
+                    status, body = first[1:]
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.send_header("Request-Id", f"req_test_{len(fake.seen)}")
+                if replayed:
+                    self.send_header("Idempotent-Replayed", "true")
                 self.end_headers()
                 self.wfile.write(payload)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def answer(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if self.errors:
+            return self.errors.pop(0)
+        if path == "/v1/checkout/sessions":
+            return 200, self.session(form, len(self.seen))
+        if path.startswith("/v1/checkout/sessions/") and path.endswith("/expire"):
+            return 200, {"id": path.split("/")[4], "object": "checkout.session", "status": "expired"}
+        if path == "/v1/refunds":
+            return 200, self.refund(form)
+        return 404, {"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}}
+
+    def refund(self, form: dict[str, str]) -> dict[str, Any]:
+        intent = form.get("payment_intent", "")
+        refund = {
+            "id": f"re_test_{len(self.refunds) + 1:04d}",
+            "object": "refund",
+            "amount": int(form.get("amount", "0")),
+            "charge": f"ch_for_{intent}",
+            "payment_intent": intent,
+            "reason": form.get("reason"),
+            "status": self.refund_status,
+            "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
+        }
+        self.refunds.append(refund)
+        return refund
 
     @staticmethod
     def session(form: dict[str, str], number: int) -> dict[str, Any]:
