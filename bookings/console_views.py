@@ -1,7 +1,8 @@
 """Console pages for bookings: list with filters, day view, detail with history, staff actions.
 
 Every page acts for the console's current tenant. Owners, admins and agents may create, cancel
-and reschedule (through the same services the customer path uses); analysts only read.
+and reschedule (through the same services the customer path uses); analysts only read. Refunds give
+money back, so only owners and admins make them.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from bookings.console_forms import BookingFilterForm, CancelForm, StaffBookingFo
 from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import Booking, BookingSource, BookingStatus
 from bookings.services import Actor, BookingError
-from supportai.console.tenancy import TENANT_SWITCHED, require_membership, switched_since_rendered
+from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
 from supportai.models import Membership, Role
 
 PAGE_SIZE = 30
 BOOKING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
 READ_ONLY = "Analysts can look at bookings but not change them."
+REFUND_MANAGERS_ONLY = "Only the tenant's owners and admins can refund a payment."
 BAD_TIME = "That time is not valid in the business's time zone."
 
 
@@ -105,6 +107,7 @@ def _render_detail(
         "can_change": staff and booking.is_active,
         "can_mark_no_show": staff and booking.no_show_markable,
         "can_record_payment": staff and booking.due_on_arrival and booking.status in services.PAYABLE_ON_ARRIVAL,
+        "can_refund": membership.can_manage and payments.refund_available(booking),
         "no_show_undo_until": undo_until if undo_until is not None and undo_until > timezone.now() else None,
     }
     return render(request, "bookings/console/detail.html", context, status=status)
@@ -116,11 +119,16 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, membership, _booking_or_404(membership, pk), cancel_form=CancelForm())
 
 
-def _canceled_message(booking: Booking) -> str:
+def _canceled_message(booking: Booking, membership: Membership) -> str:
     done = f"Booking {booking.confirmation_code} canceled; the customer was emailed."
-    if booking.refund_due:
-        return f"{done} The customer paid, so a refund of {booking.price_display} is due: refund it in Stripe."
-    return done
+    if not booking.refund_due:
+        return done
+    due = f"{done} The customer paid, so a refund of {booking.price_display} is due"
+    if not payments.refund_available(booking):
+        return f"{due}: refund it in Stripe."
+    if membership.can_manage:
+        return f"{due}: refund it with the Refund button below."
+    return f"{due}: an owner or admin can refund it from this page."
 
 
 @login_required
@@ -139,7 +147,7 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             actor=Actor.staff(request.user),
             reason=form.cleaned_data["reason"],
         )
-        messages.success(request, _canceled_message(booking))
+        messages.success(request, _canceled_message(booking, membership))
     except BookingError as exc:
         messages.error(request, exc.message)
     return redirect("bookings_console:detail", pk=booking.pk)
@@ -208,6 +216,22 @@ def booking_record_payment(request: HttpRequest, pk: int) -> HttpResponse:
     return _staff_change(
         request, pk, services.booking_record_payment, "Payment of {price} recorded for booking {code}."
     )
+
+
+@login_required
+@require_POST
+def booking_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give a canceled booking's online payment back through Stripe (owners and admins)."""
+    membership = require_manager(request, REFUND_MANAGERS_ONLY)
+    booking = _booking_or_404(membership, pk)
+    try:
+        result = payments.booking_refund(tenant=membership.tenant, booking=booking, actor=Actor.staff(request.user))
+    except BookingError as exc:
+        messages.error(request, exc.message)
+    else:
+        done = payments.ALREADY_REFUNDED if result.already_refunded else payments.REFUNDED
+        messages.success(request, done.format(code=booking.confirmation_code, amount=booking.price_display))
+    return redirect("bookings_console:detail", pk=booking.pk)
 
 
 @login_required

@@ -16,7 +16,7 @@ from django.urls import reverse
 from bookings import notifications
 from bookings.availability import tenant_zone
 from bookings.models import STAFF_EMAIL_KINDS, Booking
-from bookings.payments import public_url
+from bookings.payments import public_url, refund_available
 from supportai.models import MANAGER_ROLES, Membership
 
 SUBJECTS: dict[str, str] = {
@@ -27,6 +27,7 @@ SUBJECTS: dict[str, str] = {
     notifications.PAYMENT_RECEIVED: "Payment received for booking {code}",
     notifications.PAYMENT_REFUND_DUE: "Your payment for booking {code} will be refunded",
     notifications.TENANT_REFUND_DUE: "Refund due for booking {code}: {amount}",
+    notifications.PAYMENT_REFUNDED: "Your payment for booking {code} was refunded",
 }
 
 
@@ -79,6 +80,7 @@ def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
         "timezone": booking.tenant.timezone,
         "hold_expired": booking.hold_expired,
         "console_url": public_url(reverse("bookings_console:detail", args=[booking.pk])),
+        "console_refund": refund_available(booking),
     }
     recipients = tenant_recipients(booking) if kind in STAFF_EMAIL_KINDS else [booking.customer_email]
     if not recipients:

@@ -222,8 +222,9 @@ class Booking(TenantScopedModel):
 
     @property
     def refund_due(self) -> bool:
-        """Canceled after the customer paid online, and Stripe has not refunded it yet (staff refund it in
-        Stripe). Never for a booking paid on arrival: money taken at the desk is given back at the desk."""
+        """Canceled after the customer paid online, and Stripe has not refunded it yet (owners and admins
+        refund it from its console page, ``payments.booking_refund``, or in Stripe). Never for a booking
+        paid on arrival: money taken at the desk is given back at the desk."""
         return (
             self.status == BookingStatus.CANCELED
             and self.payment == PaymentMode.ONLINE
@@ -375,6 +376,7 @@ class EmailKind(models.TextChoices):
     PAYMENT_RECEIVED = "payment_received", "Payment received"
     PAYMENT_REFUND_DUE = "payment_refund_due", "Refund due"
     TENANT_REFUND_DUE = "tenant_refund_due", "Refund-due notice"
+    PAYMENT_REFUNDED = "payment_refunded", "Refund made"
 
 
 class EmailStatus(models.TextChoices):

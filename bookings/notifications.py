@@ -30,7 +30,8 @@ CANCELLATION = EmailKind.CANCELLATION
 RESCHEDULE = EmailKind.RESCHEDULE
 PAYMENT_RECEIVED = EmailKind.PAYMENT_RECEIVED
 PAYMENT_REFUND_DUE = EmailKind.PAYMENT_REFUND_DUE  # paid, but the booking could not be kept
-TENANT_REFUND_DUE = EmailKind.TENANT_REFUND_DUE  # to staff: a refund to make in Stripe
+TENANT_REFUND_DUE = EmailKind.TENANT_REFUND_DUE  # to staff: a refund to make
+PAYMENT_REFUNDED = EmailKind.PAYMENT_REFUNDED  # the refund is made (from the console, or seen by the webhook)
 KINDS = frozenset(EmailKind.values)
 # How long past its due time a pending email waits before the sweeper queues it again: its own task
 # (queued at commit, or scheduled for its retry) normally takes it well before.
@@ -48,6 +49,7 @@ APPLIES_WHILE: dict[str, Callable[[Booking], bool]] = {
     PAYMENT_RECEIVED: lambda booking: booking.paid_at is not None,
     PAYMENT_REFUND_DUE: lambda booking: booking.status == BookingStatus.CANCELED,
     TENANT_REFUND_DUE: lambda booking: booking.refund_due,
+    PAYMENT_REFUNDED: lambda booking: booking.refunded_at is not None,
 }
 # Emails that tell the customer how the booking stands (its time, its .ics): a later email to the
 # customer about the booking (moved again, canceled) replaces them.

@@ -7,11 +7,16 @@ official SDK; ``STRIPE_API_BASE`` points it elsewhere in tests). Without a key, 
 which marks the booking paid through the same service as the webhook. SDK types stay in here.
 Amounts go to Stripe as stored: ``price_cents`` is already the currency's smallest unit, as Stripe's
 ``unit_amount`` is (yen for JPY; see ``bookings.currency``).
+
+Refunds: an owner or admin refunds a booking that owes one (``Booking.refund_due``) from its console
+page (``booking_refund``): a Stripe Refund of the whole price on the stored payment intent, under an
+idempotency key of the booking's, so a double click, a retry or two tabs never refund twice.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 import stripe
@@ -22,6 +27,7 @@ from django.utils import timezone
 
 from bookings import services
 from bookings.models import Booking, BookingEventKind, BookingStatus
+from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +35,40 @@ TEST_CHECKOUT_SALT = "bookings.test-checkout"
 # Stripe accepts Checkout Session expiry between 30 minutes and 24 hours from now.
 STRIPE_MIN_EXPIRY = timedelta(minutes=30)
 CHECKOUT_FAILED = "checkout_failed"  # the data key of the NOTE event a failed Checkout Session creation leaves
+
+REFUND_FAILED = "refund_failed"  # ``BookingError.code`` of a refund Stripe did not make
+# Refund statuses with the money given back or on its way; any other (failed, canceled,
+# requires_action) is no refund.
+REFUND_MADE = frozenset({"succeeded", "pending"})
+ALREADY_REFUNDED_CODE = "charge_already_refunded"
+# What staff read; ``{detail}`` is Stripe's own explanation.
+REFUNDED = "Refunded {amount} for booking {code} through Stripe; the customer was emailed."
+ALREADY_REFUNDED = (
+    "Stripe had already refunded the payment for booking {code}: it is now recorded as refunded and the "
+    "customer was emailed."
+)
+NO_REFUND_DUE = "This booking owes no refund: it is not canceled, was not paid online, or is refunded already."
+REFUND_UNAVAILABLE = (
+    "This payment cannot be refunded from here: Stripe is not set up, or the payment was not taken through "
+    "Stripe. Give the money back where it was paid."
+)
+REFUND_DECLINED = "Stripe declined the refund: {detail} Nothing was refunded."
+REFUND_REFUSED = "Stripe refused the refund: {detail} Nothing was refunded."
+REFUND_NOT_MADE = (
+    "Stripe did not make the refund (its status is {status}). Nothing was recorded; check the payment in Stripe."
+)
+STRIPE_BUSY = "Stripe is receiving too many requests right now. Nothing was refunded; try again in a minute."
+STRIPE_KEY_REFUSED = (
+    "Stripe refused the platform's API key, so nothing was refunded. Ask whoever runs SupportAI to check "
+    "STRIPE_SECRET_KEY."
+)
+STRIPE_UNREACHABLE = (
+    "Stripe could not be reached, so the refund may or may not have been made. Try again: a retry never refunds twice."
+)
+STRIPE_FAILED = (
+    "Stripe reported an error and did not confirm the refund; nothing was recorded. Try again later, or "
+    "refund the payment in Stripe (it is recorded here when Stripe reports it)."
+)
 
 
 def stripe_client() -> stripe.StripeClient:
@@ -137,3 +177,77 @@ def checkout_start(booking: Booking) -> Booking:
         return services.booking_record_checkout(booking=booking, session_id="", url=url)
     logger.warning("booking %s needs payment but neither Stripe nor test checkout is configured", booking.pk)
     return booking
+
+
+def refund_available(booking: Booking) -> bool:
+    """Whether the console can refund ``booking`` through Stripe: it owes a refund of a payment Stripe
+    took (a payment intent is stored) and Stripe is configured. Otherwise staff refund it by hand."""
+    return bool(settings.STRIPE_SECRET_KEY and booking.refund_due and booking.stripe_payment_intent_id)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    booking: Booking
+    already_refunded: bool  # Stripe answered that the payment had been refunded (dashboard, earlier try)
+
+
+def _refund_error(exc: stripe.StripeError) -> str:
+    """What staff read for a Stripe error (its message logged with the booking by the caller)."""
+    detail = exc.user_message or ""
+    if isinstance(exc, stripe.CardError):
+        return REFUND_DECLINED.format(detail=detail)
+    if isinstance(exc, stripe.RateLimitError):
+        return STRIPE_BUSY
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return STRIPE_KEY_REFUSED
+    if isinstance(exc, stripe.APIConnectionError):
+        return STRIPE_UNREACHABLE
+    if isinstance(exc, stripe.InvalidRequestError):
+        return REFUND_REFUSED.format(detail=detail)
+    return STRIPE_FAILED
+
+
+def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -> RefundResult:
+    """Refund the whole price of a booking that owes a refund through Stripe, and record it
+    (``services.booking_mark_refunded``: the REFUNDED event with the actor, amount and Stripe's refund
+    id; the customer's email).
+
+    The idempotency key is the booking's own: Stripe answers a repeated request (double click, two
+    tabs, a retry after a lost answer) with the refund it already made, and the record is made once.
+    "Already refunded" (refunded in Stripe's dashboard meanwhile) is recorded, not an error. Any other
+    Stripe error raises ``BookingError(REFUND_FAILED)`` with a message for staff and changes nothing.
+    """
+    if booking.tenant_id != tenant.pk:
+        raise services.BookingError(services.NOT_FOUND, services.GENERIC_NOT_FOUND)
+    if not booking.refund_due:
+        raise services.BookingError(services.NOT_CHANGEABLE, NO_REFUND_DUE)
+    if not refund_available(booking):
+        raise services.BookingError(services.NOT_CHANGEABLE, REFUND_UNAVAILABLE)
+    metadata = {"booking_id": str(booking.pk), "tenant_id": str(booking.tenant_id), "code": booking.confirmation_code}
+    try:
+        refund = stripe_client().v1.refunds.create(
+            params={
+                "payment_intent": booking.stripe_payment_intent_id,
+                "amount": booking.price_cents,
+                "metadata": metadata,
+            },
+            options={"idempotency_key": f"refund-{booking.confirmation_code}"},
+        )
+    except stripe.InvalidRequestError as exc:
+        if exc.code != ALREADY_REFUNDED_CODE:
+            logger.warning("Stripe refused the refund of booking %s: %s", booking.pk, exc)
+            raise services.BookingError(REFUND_FAILED, _refund_error(exc)) from exc
+        refunded = services.booking_mark_refunded(
+            booking=booking, actor=actor, amount_cents=booking.price_cents, already_refunded=True
+        )
+        return RefundResult(booking=refunded, already_refunded=True)
+    except stripe.StripeError as exc:
+        logger.warning("Stripe could not refund booking %s: %s", booking.pk, exc)
+        raise services.BookingError(REFUND_FAILED, _refund_error(exc)) from exc
+    if refund.status not in REFUND_MADE:
+        logger.warning("Stripe refund %s of booking %s is %s", refund.id, booking.pk, refund.status)
+        raise services.BookingError(REFUND_FAILED, REFUND_NOT_MADE.format(status=refund.status))
+    refunded = services.booking_mark_refunded(
+        booking=booking, actor=actor, amount_cents=refund.amount, refund_id=refund.id
+    )
+    return RefundResult(booking=refunded, already_refunded=False)

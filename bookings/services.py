@@ -211,8 +211,8 @@ def booking_cancel(
     """Cancel an upcoming booking (idempotent): the customer is emailed and, after the commit, an open
     Checkout Session of an unpaid booking is expired (``payments.checkout_expire``). A paid booking
     Stripe has not refunded gets ``refund_due`` on its CANCELED event: nothing refunds it automatically,
-    staff do so in Stripe (the customer is told the payment will be refunded, staff get the refund-due
-    notice)."""
+    an owner or admin does from its console page (``payments.booking_refund``) or in Stripe (the
+    customer is told the payment will be refunded, staff get the refund-due notice)."""
     if booking.tenant_id != tenant.pk:
         raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
     booking = booking_lock(booking)
@@ -402,12 +402,22 @@ def booking_complete(*, booking: Booking, actor: Actor) -> bool:
 
 
 @transaction.atomic
-def booking_mark_refunded(*, booking: Booking, actor: Actor, amount_cents: int) -> Booking:
+def booking_mark_refunded(
+    *, booking: Booking, actor: Actor, amount_cents: int, refund_id: str = "", already_refunded: bool = False
+) -> Booking:
+    """Record that the payment was refunded (staff through ``payments.booking_refund``, or Stripe's
+    webhook). Idempotent: the first record wins, so a webhook about a refund staff made, or a second
+    click, records nothing more. The customer is emailed. ``refund_id`` is Stripe's refund, when
+    known; ``already_refunded`` says Stripe answered that the payment had been refunded already."""
     booking = booking_lock(booking)
     if booking.refunded_at is not None:
         return booking
     booking.refunded_at = timezone.now()
     booking.updated_at = booking.refunded_at
     booking.save(update_fields=["refunded_at", "updated_at"])
-    event_record(booking, BookingEventKind.REFUNDED, actor, amount_cents=amount_cents)
+    details: dict[str, Any] = {"refund_id": refund_id} if refund_id else {}
+    if already_refunded:
+        details["already_refunded"] = True
+    event_record(booking, BookingEventKind.REFUNDED, actor, amount_cents=amount_cents, **details)
+    notifications.notify(booking, notifications.PAYMENT_REFUNDED)
     return booking

@@ -99,3 +99,21 @@ def test_a_notice_for_a_refund_stripe_made_meanwhile_is_not_sent(tenant, owner, 
     # then
     notice.refresh_from_db()
     assert notice.status == EmailStatus.SUPERSEDED and _staff_notices() == []
+
+
+@pytest.mark.parametrize("stripe_set_up", [False, True])
+def test_the_notice_says_where_to_refund(
+    tenant, owner, paid_service, settings, django_capture_on_commit_callbacks, stripe_set_up
+):
+    # given: Stripe set up (the console refunds through it) or not (test-mode checkout)
+    settings.STRIPE_SECRET_KEY = "sk_test_fake" if stripe_set_up else ""
+    booking = _pay(_book(tenant, paid_service))
+    # when: the booking is canceled
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
+    # then: staff are sent to the Refund button, or to Stripe
+    (message,) = _staff_notices()
+    html = str(message.alternatives[0][0]) if isinstance(message, EmailMultiAlternatives) else ""
+    for text in (message.body, html):
+        assert ("Refund button on the booking's console page" in text) is stripe_set_up
+        assert ("refund the payment in Stripe" in text) is not stripe_set_up
