@@ -16,6 +16,8 @@ from supportai.devserver import ROOT, free_port, production_env, start_daphne, s
 from supportai.models import Membership, Role, Tenant
 from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
 
+pytest_plugins = ["supportai.tests.throwaway_redis"]  # throwaway_redis, throwaway_layer: a Redis a test may stop
+
 
 @pytest.fixture
 def tenant(db: None) -> Tenant:
@@ -116,3 +118,9 @@ def production_daphne_server(transactional_db: None, collected_static: None) -> 
     """``daphne_server`` with ``DEBUG`` off, as deployed: Django's own error pages (handler400 and the
     like) and static files from ``collectstatic``."""
     yield from _serve(production_env())
+
+
+@pytest.fixture
+def test_database_url(transactional_db: None) -> str:
+    """The test database as a URL, for a server the test starts itself (``start_daphne``, to read its log)."""
+    return _test_database_url()

@@ -14,8 +14,6 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncWebsocketConsumer
-
 from bookings.protocol import BookingFrame
 from bookings.widget import handle_booking_frame, handle_proposal_decision
 from chat import services
@@ -49,6 +47,7 @@ from supportai.db import db_call
 from supportai.identity import IdentityError
 from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
+from supportai.sockets import LayerGuardedConsumer
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ def conversation_group(conversation_id: int) -> str:
     return f"chat.conversation.{conversation_id}"
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(LayerGuardedConsumer):
     tenant: Tenant | None = None
     conversation: Conversation | None = None
 
@@ -77,18 +76,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.frame_window = SlidingWindow(frames_per_connection())
         self.group: str | None = None
         self.language = DEFAULT  # of the customer's latest message: our error messages are in it
-        await self.accept()  # accept first so the close code reaches the client
-        try:
-            await self.start_session()
-        except Exception:  # the database or channel layer failed us: a clear error, never a dropped socket
-            logger.exception(
-                "chat of tenant %s, conversation %s, could not be set up",
-                self.tenant and self.tenant.pk,
-                self.conversation and self.conversation.pk,
-            )
-            self.conversation = None  # frames already on their way are ignored
-            await self.send_error(ErrorCode.UNAVAILABLE, self.say(ErrorText.INTERNAL))
-            await self.close(code=CloseCode.UNAVAILABLE)
+        await super().connect()  # accepts, then start_session (refused as unavailable if our side fails)
+
+    def socket_label(self) -> str:
+        tenant, conversation = self.tenant, self.conversation
+        return f"chat of tenant {tenant and tenant.pk}, conversation {conversation and conversation.pk}"
+
+    async def refuse_unavailable(self) -> None:
+        self.conversation = None  # frames already on their way are ignored
+        await self.send_error(ErrorCode.UNAVAILABLE, self.say(ErrorText.INTERNAL))
+        await self.close(code=CloseCode.UNAVAILABLE)
 
     async def start_session(self) -> None:
         """Find the tenant and its conversation (resumed or new) and send ``session.ready``, or close
@@ -149,7 +146,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             except Exception:  # e.g. the partial answer could not be stored: the socket still leaves its group
                 logger.exception("answer worker failed as the socket closed")
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.leave_group(self.group)
 
     async def send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload))

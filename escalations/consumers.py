@@ -18,8 +18,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncWebsocketConsumer
-
 from chat.limits import SlidingWindow
 from escalations import services, staff
 from escalations.inbox import can_act, console_origin_allowed, inbox_membership, live_queue
@@ -30,14 +28,17 @@ from escalations.watch import messages_after, watch_group, watchable_conversatio
 from supportai.db import db_call
 from supportai.ids import id_from_text
 from supportai.models import Membership, Tenant
+from supportai.sockets import LayerGuardedConsumer
 
 logger = logging.getLogger(__name__)
 FORBIDDEN = 4403
 RATE_LIMITED = 4429
+UNAVAILABLE = 4503
 MAX_FRAME_CHARS = 16_384
 MAX_ROW_ID = 2**63 - 1  # PostgreSQL bigint
 LOST_ACCESS = "You no longer have access."
 FRAME_FLOOD = "Too many frames; this connection is closed."
+UNAVAILABLE_MESSAGE = "The inbox is unavailable right now; it reconnects by itself."
 ACTIONS = frozenset({"claim", "assign", "reply", "typing", "hand_back", "resolve"})
 FRAMES = ACTIONS | {"watch"}
 # Actions that only change the escalation's status (same signature; the others need more than the id).
@@ -55,7 +56,7 @@ class InboxError(Exception):
         self.message = message
 
 
-class InboxConsumer(AsyncWebsocketConsumer):
+class InboxConsumer(LayerGuardedConsumer):
     tenant: Tenant | None = None
     group: str | None = None
     watching: str | None = None
@@ -65,7 +66,9 @@ class InboxConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.frame_window = SlidingWindow(inbox_frames_per_connection())
         self.typing_window = SlidingWindow(1, window=inbox_typing_interval())
-        await self.accept()  # accept first so the close code reaches the browser
+        await super().connect()  # accepts, then start_session (refused as unavailable if our side fails)
+
+    async def start_session(self) -> None:
         headers = dict(self.scope.get("headers", []))
         origin = headers.get(b"origin", b"").decode("latin-1")
         if not console_origin_allowed(origin=origin, host=headers.get(b"host", b"").decode("latin-1")):
@@ -87,9 +90,17 @@ class InboxConsumer(AsyncWebsocketConsumer):
         if self.queue_refresh is not None:
             self.queue_refresh.cancel()
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.leave_group(self.group)
         if self.watching:
-            await self.channel_layer.group_discard(self.watching, self.channel_name)
+            await self.leave_group(self.watching)
+
+    def socket_label(self) -> str:
+        return f"inbox of tenant {self.tenant and self.tenant.pk}"
+
+    async def refuse_unavailable(self) -> None:
+        self.tenant = None  # forward nothing more
+        await self.send_json({"type": "error", "code": "unavailable", "message": UNAVAILABLE_MESSAGE})
+        await self.close(code=UNAVAILABLE)
 
     async def _membership(self, tenant_id: int) -> Membership | None:
         user = self.scope.get("user")
