@@ -8,16 +8,28 @@ Results are plain JSON-ready dicts (local times in the tenant's zone).
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from bookings import availability, limits, payments, proposals, services
-from bookings.models import Booking, Proposal, Service
+from bookings.models import Booking, BookingStatus, PaymentMode, Proposal, Service
 from bookings.services import BookingError
 from chat.models import Conversation
 from supportai.models import Tenant
 
 RATE_LIMITED = "rate_limited"
 BAD_START = "That start time is not valid; use a time from the list of free slots."
+
+
+class PaymentStatus(StrEnum):
+    """How a looked-up booking stands on paying (``booking.detail``'s ``payment_status``)."""
+
+    FREE = "free"
+    PAID = "paid"
+    REFUNDED = "refunded"
+    ON_ARRIVAL = "on_arrival"  # paid at the venue, not paid yet
+    AWAITING_PAYMENT = "awaiting_payment"  # held until paid online
+    UNPAID = "unpaid"  # no longer active (canceled, released, completed, no-show) and not paid
 
 
 def service_dict(service: Service) -> dict[str, Any]:
@@ -87,6 +99,8 @@ def _owned(*, tenant: Tenant, conversation: Conversation, ip: str, code: str, em
 
 def booking_dict(booking: Booking) -> dict[str, Any]:
     tz = availability.tenant_zone(booking.tenant)
+    # The link only while the hold lasts: paid after it ran out, the booking may be lost and the payment refunded.
+    payable = booking.status == BookingStatus.PENDING and booking.holds_slot()
     return {
         "confirmation_code": booking.confirmation_code,
         "service": booking.service.name,
@@ -97,8 +111,23 @@ def booking_dict(booking: Booking) -> dict[str, Any]:
         "timezone": booking.tenant.timezone,
         "name": booking.customer_name,
         "paid": booking.paid_at is not None,
-        "checkout_url": booking.checkout_url if booking.status == "pending" else "",
+        "payment": booking.payment,
+        "price": booking.price_display,
+        "payment_status": payment_status(booking),
+        "checkout_url": booking.checkout_url if payable else "",
     }
+
+
+def payment_status(booking: Booking) -> PaymentStatus:
+    if booking.price_cents == 0:
+        return PaymentStatus.FREE
+    if booking.paid_at is not None:
+        return PaymentStatus.REFUNDED if booking.refunded_at is not None else PaymentStatus.PAID
+    if not booking.is_active:
+        return PaymentStatus.UNPAID
+    if booking.payment == PaymentMode.ON_ARRIVAL:
+        return PaymentStatus.ON_ARRIVAL
+    return PaymentStatus.AWAITING_PAYMENT
 
 
 def lookup(*, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from bookings.models import (
     ProposalAction,
     ProposalStatus,
     Service,
+    price_text,
 )
 from bookings.services import CUSTOMER, BookingError
 from chat.models import Conversation
@@ -223,6 +224,8 @@ def booking_result(booking: Booking) -> dict[str, Any]:
         "start": booking.start_at.isoformat(),
         "start_local": local_label(booking.tenant, booking.start_at),
         "payment": booking.payment,
+        "price_cents": booking.price_cents,
+        "price": booking.price_display,
         "checkout_url": booking.checkout_url,
         "hold_expires_at": booking.hold_expires_at.isoformat() if booking.hold_expires_at else None,
     }
@@ -322,9 +325,17 @@ def proposal_frame(proposal: Proposal) -> dict[str, Any]:
         "proposal_id": str(proposal.public_id),
         "action": proposal.action,
         "summary": proposal.summary,
-        "details": {"level": proposal.level, **{k: v for k, v in proposal.payload.items() if k != "booking_id"}},
+        "details": {"level": proposal.level, **_shown_details(proposal.payload)},
         "expires_at": proposal.expires_at.isoformat(),
     }
+
+
+def _shown_details(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload the customer sees, with its price as text when it has one (older proposals have none)."""
+    shown = {k: v for k, v in payload.items() if k != "booking_id"}
+    if "price_cents" in payload and "currency" in payload:
+        shown["price"] = price_text(payload["price_cents"], payload["currency"])
+    return shown
 
 
 def decision_frame(decision: Decision) -> dict[str, Any]:
