@@ -578,7 +578,8 @@
     ".booking .primary,.proposal .primary{background:var(--brand);color:#fff;border-color:var(--brand)}",
     ".booking label{display:block;margin:4px 0;font-size:13px}",
     ".booking input{width:100%;font-size:14px;padding:5px;border:1px solid #ced4da;border-radius:6px}",
-    ".proposal .warn{font-size:12px;color:#7a1010}.proposal .row{display:flex;gap:6px;margin-top:6px}"
+    ".proposal .warn{font-size:12px;color:#7a1010}.proposal .row{display:flex;gap:6px;margin-top:6px}",
+    ".pay-terms,.pay-state{font-size:13px;font-weight:600;margin:4px 0}"
   ].join("\n");
   root.appendChild(el("style", { text: BOOKING_CSS }));
   var bookBtn = el("button", { type: "button", text: "Book" });
@@ -665,9 +666,16 @@
     showPane(slot.label, [name.node, email.node, ask]);
   }
 
+  // How a booking stands on paying (booking.detail's payment_status; nothing for a free one).
+  var PAYMENT_STATES = { paid: "Paid: ", refunded: "Refunded: ", on_arrival: "Pay at the venue: ", awaiting_payment: "Awaiting payment: ", unpaid: "Not paid: " };
   function onDetail(frame) {
     var b = frame.booking;
     var lines = [el("p", { text: b.service + " — " + b.label + " (" + b.timezone + ")" }), el("p", { text: "Status: " + b.status + " · code " + b.confirmation_code })];
+    var state = PAYMENT_STATES[b.payment_status];
+    if (state) lines.push(el("p", { class: "pay-state", text: state + b.price }));
+    // A booking held until paid: its customer may have closed the payment tab, so the link is offered again.
+    var pay = b.status === "pending" && safeUrl(b.checkout_url);
+    if (pay) lines.push(el("div", { class: "choices" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", text: "Pay now" })]));
     if (b.status === "confirmed" || b.status === "pending") {
       var move = el("button", { type: "button", text: "Reschedule" });
       move.addEventListener("click", function () { flow.mode = "reschedule"; askSlots(b.service_id, "Reschedule " + b.service); });
@@ -678,12 +686,20 @@
     showPane("Your booking", lines);
   }
 
+  // How a proposed booking is paid: "" for a free one, or one proposed before its price was recorded.
+  function payTerms(details) {
+    if (!details || !(details.price_cents > 0)) return "";
+    return details.payment === "on_arrival" ? "Pay at the venue: " + details.price : "Pay online after you confirm.";
+  }
+
   var proposalCards = {};
   function onProposal(frame) {
     pane.hidden = true;
     var card = addBubble("system", frame.summary);
     card.node.classList.add("proposal");
     card.node.setAttribute("data-proposal-id", frame.proposal_id);
+    var terms = payTerms(frame.details);
+    if (terms) card.node.appendChild(el("p", { class: "pay-terms", text: terms }));
     if (frame.details && frame.details.level === "T3") {
       card.node.appendChild(el("div", { class: "warn", text: frame.action === "book" ? "Please check the details: payment follows right after you confirm." : "Please check: this changes your booking." }));
     }
@@ -715,6 +731,9 @@
     }
     var bubble = addBubble("system", text);
     bubble.node.setAttribute("data-proposal-result", frame.status);
+    if (frame.status === "executed" && frame.action === "book" && frame.payment === "on_arrival" && frame.price_cents > 0) {
+      bubble.node.appendChild(el("p", { class: "pay-terms", text: "Pay at the venue: " + frame.price }));
+    }
     var pay = frame.checkout_url && frame.booking_status === "pending" && safeUrl(frame.checkout_url);
     if (pay) bubble.node.appendChild(el("div", { class: "row" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", text: "Pay now" })]));
   }

@@ -1,0 +1,170 @@
+"""The widget's booking flow in a real browser (Debian chromium via Playwright): how it shows paying
+and "Pay now" for a held booking.
+
+The page is /demo/ from a real daphne; the chat socket is the scripted stand-in of the widget's
+resend tests, answering the booking frames as the server does (docs/websocket-protocol.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from chat.tests import test_widget_resend_browser as resend
+from chat.tests.test_widget_resend_browser import Frame, StandIn, open_widget, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+browser = resend.browser  # the fixture: chromium, once the demo tenant is seeded
+
+SLOT = {"start": "2030-03-12T09:00", "label": "Tuesday 12 March 2030 at 09:00"}
+
+
+def proposal(proposal_id: str, **details: Any) -> Frame:
+    return {
+        "type": "proposal",
+        "proposal_id": proposal_id,
+        "action": "book",
+        "summary": f"Book it ({proposal_id}).",
+        "details": {"level": "T2", **details},
+        "expires_at": "2030-03-02T18:40:00+00:00",
+    }
+
+
+def detail(**booking: Any) -> Frame:
+    base = {
+        "confirmation_code": "BK-7KQ4MX",
+        "service": "Swedish massage",
+        "service_id": 2,
+        "status": "confirmed",
+        "start": SLOT["start"],
+        "label": SLOT["label"],
+        "timezone": "Europe/Paris",
+        "name": "Ann",
+        "paid": False,
+        "payment": "online",
+        "price": "95.00 USD",
+        "payment_status": "paid",
+        "checkout_url": "",
+    }
+    return {"type": "booking.detail", "booking": {**base, **booking}}
+
+
+def serving(answers: dict[str, list[Frame]]) -> StandIn:
+    """A stand-in that answers each client frame type with the frames ``answers`` has for it (one per
+    send, the last one again once they run out)."""
+
+    def on_send(server: StandIn, number: int, frame: Frame) -> None:
+        queue = answers.get(frame["type"], [])
+        if queue:
+            server.emit(server.sockets[number], queue.pop(0) if len(queue) > 1 else queue[0])
+
+    return StandIn(on_send=on_send)
+
+
+def sent(stand_in: StandIn, kind: str) -> list[Frame]:
+    return [frame for _, frame in stand_in.received if frame["type"] == kind]
+
+
+def find_booking(page: Page) -> None:
+    page.get_by_role("button", name="Manage my booking").click()
+    page.get_by_label("Confirmation code").fill("BK-7KQ4MX")
+    page.get_by_label("Email used for the booking").fill("ann@example.org")
+    page.get_by_role("button", name="Find my booking").click()
+
+
+def test_the_proposal_card_and_the_result_say_how_the_booking_is_paid(daphne_server: str, browser: Browser) -> None:
+    # given the widget connected
+    stand_in = serving({})
+    page = open_widget(browser, daphne_server, stand_in)
+    wait_until(page, lambda: len(stand_in.sockets) == 1, "the socket")
+    page.locator(".msg.system").first.wait_for()
+    # when proposals for a service paid online, one paid at the venue, a free one and a legacy one arrive
+    stand_in.emit(
+        stand_in.sockets[0],
+        proposal("online", payment="online", price_cents=9500, price="95.00 USD"),
+        proposal("desk", payment="on_arrival", price_cents=4500, price="45.00 EUR"),
+        proposal("free", payment="online", price_cents=0, price="Free"),
+        proposal("legacy"),
+    )
+    page.locator('.msg.proposal[data-proposal-id="legacy"]').wait_for()
+    terms = {
+        pid: page.locator(f'.msg.proposal[data-proposal-id="{pid}"] .pay-terms').all_inner_texts()
+        for pid in ("online", "desk", "free", "legacy")
+    }
+    # and the one paid at the venue is confirmed
+    page.locator('.msg.proposal[data-proposal-id="desk"]').get_by_role("button", name="Confirm").click()
+    wait_until(page, lambda: bool(sent(stand_in, "proposal.confirm")), "the confirmation")
+    result = {
+        "type": "proposal.result",
+        "proposal_id": "desk",
+        "status": "executed",
+        "action": "book",
+        "confirmation_code": "BK-DESK01",
+        "booking_status": "confirmed",
+        "payment": "on_arrival",
+        "price_cents": 4500,
+        "price": "45.00 EUR",
+        "checkout_url": "",
+    }
+    stand_in.emit(stand_in.sockets[0], result)
+    booked = page.locator("[data-proposal-result=executed]")
+    booked.wait_for()
+    # then
+    assert terms == {
+        "online": ["Pay online after you confirm."],
+        "desk": ["Pay at the venue: 45.00 EUR"],
+        "free": [],
+        "legacy": [],
+    }
+    assert "Pay at the venue: 45.00 EUR" in booked.inner_text()
+    assert booked.locator("a").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("booking", "state"),
+    [
+        ({"payment_status": "paid", "paid": True}, "Paid: 95.00 USD"),
+        (
+            {"payment": "on_arrival", "payment_status": "on_arrival", "price": "45.00 EUR"},
+            "Pay at the venue: 45.00 EUR",
+        ),
+        ({"status": "pending", "payment_status": "awaiting_payment"}, "Awaiting payment: 95.00 USD"),
+        ({"payment_status": "free", "price": "Free"}, ""),
+    ],
+    ids=["paid", "on_arrival", "awaiting", "free"],
+)
+def test_your_booking_says_whether_it_is_paid(
+    daphne_server: str, browser: Browser, booking: dict[str, Any], state: str
+) -> None:
+    stand_in = serving({"booking.lookup": [detail(**booking)]})
+    page = open_widget(browser, daphne_server, stand_in)
+    find_booking(page)
+    page.get_by_role("heading", name="Your booking").wait_for()
+    shown = page.locator(".booking .pay-state").all_inner_texts()
+    assert shown == ([state] if state else [])
+
+
+def test_your_booking_offers_pay_now_for_a_held_booking_with_a_safe_link(daphne_server: str, browser: Browser) -> None:
+    # given a held booking looked up twice: first with its payment link, then with a link that is no web address
+    link = "https://checkout.stripe.com/c/pay/cs_test_1"
+    held = {"status": "pending", "payment_status": "awaiting_payment"}
+    stand_in = serving(
+        {"booking.lookup": [detail(**held, checkout_url=link), detail(**held, checkout_url="javascript:alert(1)")]}
+    )
+    page = open_widget(browser, daphne_server, stand_in)
+    # when the customer finds it
+    find_booking(page)
+    pay = page.locator(".booking a.pay-link")
+    pay.wait_for()
+    first = (pay.inner_text(), pay.get_attribute("href"), pay.get_attribute("target"), pay.get_attribute("rel"))
+    # and again, when the server's link is not http(s)
+    find_booking(page)
+    wait_until(page, lambda: len(sent(stand_in, "booking.lookup")) == 2, "the second look-up")
+    page.get_by_role("heading", name="Your booking").wait_for()
+    page.wait_for_timeout(200)
+    # then "Pay now" opens the payment page in a new tab, and only for a web address
+    assert first == ("Pay now", link, "_blank", "noopener noreferrer")
+    assert page.locator(".booking a.pay-link").count() == 0
+    assert page.locator(".booking .pay-state").inner_text() == "Awaiting payment: 95.00 USD"
