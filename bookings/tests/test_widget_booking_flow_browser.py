@@ -1,5 +1,5 @@
-"""The widget's booking flow in a real browser (Debian chromium via Playwright): how it shows paying
-and "Pay now" for a held booking.
+"""The widget's booking flow in a real browser (Debian chromium via Playwright): how it shows paying,
+"Pay now" for a held booking, and one card (and one request) per proposal.
 
 The page is /demo/ from a real daphne; the chat socket is the scripted stand-in of the widget's
 resend tests, answering the booking frames as the server does (docs/websocket-protocol.md).
@@ -18,6 +18,10 @@ from chat.tests.test_widget_resend_browser import Frame, StandIn, open_widget, w
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 browser = resend.browser  # the fixture: chromium, once the demo tenant is seeded
 
+SERVICES = [
+    {"id": 2, "name": "Swedish massage", "duration_minutes": 60, "price_cents": 9500, "currency": "usd"},
+    {"id": 3, "name": "Haircut", "duration_minutes": 30, "price_cents": 4500, "currency": "eur"},
+]
 SLOT = {"start": "2030-03-12T09:00", "label": "Tuesday 12 March 2030 at 09:00"}
 
 
@@ -168,3 +172,59 @@ def test_your_booking_offers_pay_now_for_a_held_booking_with_a_safe_link(daphne_
     assert first == ("Pay now", link, "_blank", "noopener noreferrer")
     assert page.locator(".booking a.pay-link").count() == 0
     assert page.locator(".booking .pay-state").inner_text() == "Awaiting payment: 95.00 USD"
+
+
+def test_a_proposal_sent_twice_is_one_card(daphne_server: str, browser: Browser) -> None:
+    # given the widget connected
+    stand_in = serving({})
+    page = open_widget(browser, daphne_server, stand_in)
+    wait_until(page, lambda: len(stand_in.sockets) == 1, "the socket")
+    page.locator(".msg.system").first.wait_for()
+    # when the same proposal arrives twice (the server answers a repeated propose with the open proposal)
+    stand_in.emit(stand_in.sockets[0], proposal("p1"), proposal("p1"))
+    page.wait_for_timeout(300)
+    # then it is one card, and confirming it leaves no live buttons anywhere
+    assert page.locator('.msg.proposal[data-proposal-id="p1"]').count() == 1
+    page.get_by_role("button", name="Confirm").click()
+    wait_until(page, lambda: bool(sent(stand_in, "proposal.confirm")), "the confirmation")
+    stand_in.emit(
+        stand_in.sockets[0],
+        {"type": "proposal.result", "proposal_id": "p1", "status": "rejected", "action": "book", "message": "Okay."},
+    )
+    page.locator("[data-proposal-result=rejected]").wait_for()
+    assert page.locator(".msg.proposal button").count() == 0
+
+
+def test_continue_sends_one_proposal_request_until_it_is_answered(daphne_server: str, browser: Browser) -> None:
+    # given a customer on the last step of booking, and a server that has not answered yet
+    stand_in = serving(
+        {
+            "booking.services": [{"type": "booking.services", "services": SERVICES}],
+            "booking.slots": [
+                {
+                    "type": "booking.slots",
+                    "service_id": 2,
+                    "date": "2030-03-12",
+                    "timezone": "Europe/Paris",
+                    "slots": [SLOT],
+                }
+            ],
+            "booking.propose": [{"type": "error", "code": "bad_request", "message": "Enter a valid email address."}],
+        }
+    )
+    page = open_widget(browser, daphne_server, stand_in)
+    page.get_by_role("button", name="Book", exact=True).click()
+    page.get_by_role("button", name="Swedish massage").click()
+    page.get_by_role("button", name="Show free times").click()
+    page.get_by_role("button", name=SLOT["label"]).click()
+    page.get_by_label("Your name").fill("Ann")
+    page.get_by_label("Email for the confirmation").fill("ann@")
+    # when they press Continue twice, quickly
+    page.get_by_role("button", name="Continue").dblclick()
+    page.get_by_text("Enter a valid email address.").wait_for()
+    sent_first = len(sent(stand_in, "booking.propose"))
+    # then one request went; after its error they can correct the email and try again
+    page.get_by_label("Email for the confirmation").fill("ann@example.org")
+    page.get_by_role("button", name="Continue").click()
+    wait_until(page, lambda: len(sent(stand_in, "booking.propose")) == 2, "the second request")
+    assert sent_first == 1

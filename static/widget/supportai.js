@@ -272,7 +272,8 @@
   }
   var unanswered = loadUnanswered();
   // The customer's last action awaiting its answer, which an error answers instead: a question
-  // ({clientId}, until its message.ack) or a proposal decision ({buttons}, until its proposal.result).
+  // ({clientId}, until its message.ack), a proposal decision ({buttons}, until its proposal.result) or
+  // a booking pane's request ({buttons, pane: true}, until the booking frame answering it).
   var awaiting = null;
   function saveUnanswered() {
     try { sessionStorage.setItem(UNANSWERED, JSON.stringify(unanswered)); } catch (e) { /* private mode */ }
@@ -430,7 +431,11 @@
   }
   // What awaited its answer on the lost socket gets none there: a question is resent after the next
   // session.ready, and awaits its ack anew.
-  function disconnected() { connected = false; awaiting = null; sendBtn.disabled = false; }
+  // Buttons waiting on a decision or a booking request are enabled again: their answer is lost with the socket.
+  function disconnected() {
+    if (awaiting && awaiting.buttons) awaiting.buttons.forEach(function (b) { b.disabled = false; });
+    connected = false; awaiting = null; sendBtn.disabled = false;
+  }
   function pingOrDrop() {
     if (!connected) return;
     if (silentTicks >= SILENT_TICKS) { dropSocket(); return; }
@@ -563,7 +568,10 @@
         setStatus(frame.message, true); // in the customer's language (chat/error_phrases.py)
         break;
       case "proposal.result": awaiting = null; onBooking(frame); break;
-      case "booking.services": case "booking.slots": case "booking.detail": case "proposal": onBooking(frame); break;
+      case "booking.services": case "booking.slots": case "booking.detail": case "proposal":
+        if (awaiting && awaiting.pane) awaiting = null;
+        onBooking(frame);
+        break;
       default: break;
     }
   }
@@ -600,6 +608,13 @@
     pane.appendChild(el("h3", { text: heading }));
     (children || []).forEach(function (c) { pane.appendChild(c); });
   }
+  // A pane button's request: the button waits (disabled) for its answer, so a double click sends one;
+  // an error answering it enables it again.
+  function request(button, frame) {
+    button.disabled = true;
+    awaiting = { buttons: [button], pane: true };
+    send(frame);
+  }
   function field(label, attrs) {
     var input = el("input", attrs);
     return { input: input, node: el("label", {}, [label, input]) };
@@ -626,7 +641,7 @@
     var find = el("button", { type: "button", class: "primary", text: "Find my booking" });
     find.addEventListener("click", function () {
       flow = { mode: "manage", code: code.input.value.trim(), email: email.input.value.trim() };
-      send({ type: "booking.lookup", code: flow.code, email: flow.email });
+      request(find, { type: "booking.lookup", code: flow.code, email: flow.email });
     });
     showPane("Manage my booking", [code.node, email.node, find]);
   });
@@ -661,7 +676,7 @@
     var email = field("Email for the confirmation", { type: "email", maxlength: "254", autocomplete: "email" });
     var ask = el("button", { type: "button", class: "primary", text: "Continue" });
     ask.addEventListener("click", function () {
-      send({ type: "booking.propose", service_id: serviceId, start: slot.start, name: name.input.value, email: email.input.value });
+      request(ask, { type: "booking.propose", service_id: serviceId, start: slot.start, name: name.input.value, email: email.input.value });
     });
     showPane(slot.label, [name.node, email.node, ask]);
   }
@@ -680,7 +695,7 @@
       var move = el("button", { type: "button", text: "Reschedule" });
       move.addEventListener("click", function () { flow.mode = "reschedule"; askSlots(b.service_id, "Reschedule " + b.service); });
       var cancel = el("button", { type: "button", text: "Cancel booking" });
-      cancel.addEventListener("click", function () { send({ type: "booking.cancel", code: flow.code, email: flow.email }); });
+      cancel.addEventListener("click", function () { request(cancel, { type: "booking.cancel", code: flow.code, email: flow.email }); });
       lines.push(el("div", { class: "choices" }, [move, cancel]));
     }
     showPane("Your booking", lines);
@@ -694,6 +709,8 @@
 
   var proposalCards = {};
   function onProposal(frame) {
+    // The same proposal again (a repeated request, the assistant proposing it anew) keeps its one card.
+    if (proposalCards[frame.proposal_id]) return;
     pane.hidden = true;
     var card = addBubble("system", frame.summary);
     card.node.classList.add("proposal");
