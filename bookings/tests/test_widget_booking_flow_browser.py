@@ -1,5 +1,5 @@
 """The widget's booking flow in a real browser (Debian chromium via Playwright): how it shows paying,
-"Pay now" for a held booking, and one card (and one request) per proposal.
+"Pay now" for a held booking, one card per proposal, and where the keyboard focus goes.
 
 The page is /demo/ from a real daphne; the chat socket is the scripted stand-in of the widget's
 resend tests, answering the booking frames as the server does (docs/websocket-protocol.md).
@@ -69,6 +69,14 @@ def serving(answers: dict[str, list[Frame]]) -> StandIn:
 
 def sent(stand_in: StandIn, kind: str) -> list[Frame]:
     return [frame for _, frame in stand_in.received if frame["type"] == kind]
+
+
+def focused(page: Page) -> str:
+    """The focused element in the widget's shadow root, as ``tag.class:text``."""
+    return page.evaluate(
+        """() => { const a = document.getElementById('supportai-widget').shadowRoot.activeElement;
+                   return a ? a.tagName.toLowerCase() + '.' + a.className + ':' + a.textContent.trim() : ''; }"""
+    )
 
 
 def find_booking(page: Page) -> None:
@@ -228,3 +236,72 @@ def test_continue_sends_one_proposal_request_until_it_is_answered(daphne_server:
     page.get_by_role("button", name="Continue").click()
     wait_until(page, lambda: len(sent(stand_in, "booking.propose")) == 2, "the second request")
     assert sent_first == 1
+
+
+def test_the_keyboard_focus_follows_the_booking_pane(daphne_server: str, browser: Browser) -> None:
+    # given a customer using the keyboard only
+    stand_in = serving(
+        {
+            "booking.services": [{"type": "booking.services", "services": SERVICES}],
+            "booking.slots": [
+                {
+                    "type": "booking.slots",
+                    "service_id": 2,
+                    "date": "2030-03-12",
+                    "timezone": "Europe/Paris",
+                    "slots": [SLOT],
+                }
+            ],
+            "booking.propose": [proposal("p1", payment="online", price_cents=9500, price="95.00 USD")],
+            "proposal.confirm": [
+                {
+                    "type": "proposal.result",
+                    "proposal_id": "p1",
+                    "status": "executed",
+                    "action": "book",
+                    "confirmation_code": "BK-7KQ4MX",
+                    "booking_status": "confirmed",
+                }
+            ],
+        }
+    )
+    page = open_widget(browser, daphne_server, stand_in)
+    wait_until(page, lambda: len(stand_in.sockets) == 1, "the socket")
+    page.get_by_role("button", name="Book", exact=True).focus()
+    # when they open the booking pane and choose a service with Enter
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Swedish massage").wait_for()
+    after_services = focused(page)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the first service
+    page.get_by_role("button", name="Show free times").wait_for()
+    after_service = focused(page)
+    page.get_by_role("button", name="Show free times").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name=SLOT["label"]).wait_for()
+    after_slots = focused(page)
+    page.get_by_role("button", name=SLOT["label"]).focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("Your name").fill("Ann")
+    page.get_by_label("Email for the confirmation").fill("ann@example.org")
+    page.get_by_role("button", name="Continue").focus()
+    page.keyboard.press("Enter")
+    page.locator(".msg.proposal").wait_for()
+    after_proposal = focused(page)
+    page.keyboard.press("Tab")  # to Confirm
+    page.keyboard.press("Enter")
+    page.locator("[data-proposal-result=executed]").wait_for()
+    after_result = focused(page)
+    # and they close a pane they opened again
+    page.get_by_role("button", name="Manage my booking").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Close booking").focus()
+    page.keyboard.press("Enter")
+    after_close = focused(page)
+    # then focus is where the next step is, never lost to the page
+    assert after_services == "h3.:What would you like to book?"
+    assert after_service == "h3.:Swedish massage"
+    assert after_slots == "h3.:Pick a time"
+    assert after_proposal.startswith("div.msg system proposal:Book it (p1).")
+    assert after_result.startswith("div.msg system:Booked! Your confirmation code is BK-7KQ4MX.")
+    assert after_close == "button.:Manage my booking"

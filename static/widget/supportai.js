@@ -587,7 +587,8 @@
     ".booking label{display:block;margin:4px 0;font-size:13px}",
     ".booking input{width:100%;font-size:14px;padding:5px;border:1px solid #ced4da;border-radius:6px}",
     ".proposal .warn{font-size:12px;color:#7a1010}.proposal .row{display:flex;gap:6px;margin-top:6px}",
-    ".pay-terms,.pay-state{font-size:13px;font-weight:600;margin:4px 0}"
+    ".pay-terms,.pay-state{font-size:13px;font-weight:600;margin:4px 0}",
+    ".booking h3:focus,.msg[tabindex]:focus{outline:2px solid #1d4ed8;outline-offset:2px}"
   ].join("\n");
   root.appendChild(el("style", { text: BOOKING_CSS }));
   var bookBtn = el("button", { type: "button", text: "Book" });
@@ -598,15 +599,26 @@
   var pane = el("div", { class: "booking", role: "region", "aria-label": "Booking", hidden: "" });
   panel.insertBefore(pane, compose);
   var flow = {};  // what the pane is doing: {mode: "book"|"reschedule", service, code, email}
+  var paneOpener = bookBtn;  // the quick action that opened the pane: focus goes back to it when the pane closes
 
+  // Whether the keyboard focus is on the booking flow (the pane, the quick action that opened it) or
+  // was lost with a control the flow removed or disabled: the flow's next step then takes it.
+  function focusInFlow() {
+    var active = root.activeElement;
+    if (!active) return document.activeElement === document.body;
+    return pane.contains(active) || active === bookBtn || active === manageBtn;
+  }
   function showPane(heading, children) {
+    var moveFocus = focusInFlow();
     pane.textContent = "";
     pane.hidden = false;
     var close = el("button", { type: "button", "aria-label": "Close booking", text: "×", style: "float:right" });
-    close.addEventListener("click", function () { pane.hidden = true; });
+    close.addEventListener("click", function () { pane.hidden = true; paneOpener.focus(); });
+    var title = el("h3", { text: heading, tabindex: "-1" });
     pane.appendChild(close);
-    pane.appendChild(el("h3", { text: heading }));
+    pane.appendChild(title);
     (children || []).forEach(function (c) { pane.appendChild(c); });
+    if (moveFocus) title.focus();
   }
   // A pane button's request: the button waits (disabled) for its answer, so a double click sends one;
   // an error answering it enables it again.
@@ -631,11 +643,12 @@
   }
 
   bookBtn.addEventListener("click", function () {
-    flow = { mode: "book" };
+    flow = { mode: "book" }; paneOpener = bookBtn;
     showPane("Book an appointment", [el("p", { text: "Loading services…" })]);
     send({ type: "booking.services" });
   });
   manageBtn.addEventListener("click", function () {
+    paneOpener = manageBtn;
     var code = field("Confirmation code", { placeholder: "BK-XXXXXX", maxlength: "16", autocomplete: "off" });
     var email = field("Email used for the booking", { type: "email", maxlength: "254", autocomplete: "email" });
     var find = el("button", { type: "button", class: "primary", text: "Find my booking" });
@@ -711,6 +724,7 @@
   function onProposal(frame) {
     // The same proposal again (a repeated request, the assistant proposing it anew) keeps its one card.
     if (proposalCards[frame.proposal_id]) return;
+    var moveFocus = !pane.hidden && focusInFlow();
     pane.hidden = true;
     var card = addBubble("system", frame.summary);
     card.node.classList.add("proposal");
@@ -733,10 +747,13 @@
     card.node.appendChild(row);
     proposalCards[frame.proposal_id] = row;
     scrollDown();
+    if (moveFocus) { card.node.setAttribute("tabindex", "-1"); card.node.focus(); }
   }
 
   function onProposalResult(frame) {
     var row = proposalCards[frame.proposal_id];
+    // The decision's buttons go: focus on them (or lost when they were disabled) moves to the result.
+    var moveFocus = row ? row.contains(root.activeElement) || document.activeElement === document.body : false;
     if (row) row.textContent = "";
     var text;
     if (frame.status === "executed" && frame.action === "book") {
@@ -753,6 +770,7 @@
     }
     var pay = frame.checkout_url && frame.booking_status === "pending" && safeUrl(frame.checkout_url);
     if (pay) bubble.node.appendChild(el("div", { class: "row" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", text: "Pay now" })]));
+    if (moveFocus) { bubble.node.setAttribute("tabindex", "-1"); bubble.node.focus(); }
   }
 
   function onBooking(frame) {
