@@ -2,68 +2,85 @@
 
 Behind nginx or a load balancer the peer of every request (``REMOTE_ADDR``, a websocket scope's
 ``client``) is the proxy, so per-IP limits would count all customers as one. When the peer is one of
-``settings.TRUSTED_PROXIES``, ``X-Forwarded-For`` is read from the right: each proxy appends the
-address it received the request from, so the first address that is not a trusted proxy's is the
-client's. Entries left of it were written by the client and may be forged: they are never read. An
-untrusted peer's header (and, with no trusted proxies, every header) is ignored, and a malformed
-entry met on the way gives the peer's address, never an error.
+``settings.TRUSTED_PROXIES``, the header of ``settings.TRUSTED_PROXIES_HEADER`` is read from the
+right: ``X-Forwarded-For`` (the default) or RFC 7239 ``Forwarded`` (its ``for=`` parameters). Each
+proxy appends the address it received the request from, so the first address that is not a trusted
+proxy's is the client's; a port written after an address is taken off. Entries left of it were
+written by the client and may be forged: they are never read.
+
+Only the configured header is read, never both: a proxy that appends to one passes the other on as
+the client wrote it, so whichever header it does not write could name any address. An untrusted
+peer's header (and, with no trusted proxies, every header) is ignored, and a hop met on the way that
+names no address (malformed, or ``Forwarded``'s ``unknown`` and obfuscated ``_name``) gives the
+peer's address, never an error and never an address further left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 
-FORWARDED_FOR = b"x-forwarded-for"
+from supportai.proxy_headers import (
+    FORWARDED,
+    X_FORWARDED_FOR,
+    Address,
+    forwarded_hops,
+    node_address,
+    x_forwarded_for_hops,
+)
 
 
 def client_ip_from_request(request: HttpRequest) -> str:
     """The client's address of an HTTP request ("" when the server does not know the peer)."""
     meta = request.META
-    return client_ip(peer=meta.get("REMOTE_ADDR", ""), forwarded_for=meta.get("HTTP_X_FORWARDED_FOR", ""))
+    return client_ip(
+        peer=meta.get("REMOTE_ADDR", ""),
+        forwarded_for=meta.get("HTTP_X_FORWARDED_FOR", ""),
+        forwarded=meta.get("HTTP_FORWARDED", ""),
+    )
 
 
 def client_ip_from_scope(scope: Mapping[str, Any]) -> str:
     """The client's address of an ASGI (websocket) scope ("" when the server does not know the peer)."""
     peer = (scope.get("client") or ["", 0])[0] or ""
-    return client_ip(peer=str(peer), forwarded_for=_header(scope.get("headers", ()), FORWARDED_FOR))
+    headers = scope.get("headers", ())
+    return client_ip(
+        peer=str(peer),
+        forwarded_for=_header(headers, X_FORWARDED_FOR.encode()),
+        forwarded=_header(headers, FORWARDED.encode()),
+    )
 
 
-def client_ip(*, peer: str, forwarded_for: str) -> str:
-    """``peer``, or the client a chain of trusted proxies reports in ``forwarded_for``, normalised.
+def client_ip(*, peer: str, forwarded_for: str = "", forwarded: str = "") -> str:
+    """``peer``, or the client a chain of trusted proxies reports in ``forwarded_for``
+    (``X-Forwarded-For``) or ``forwarded`` (``Forwarded``), whichever ``TRUSTED_PROXIES_HEADER``
+    names, normalised.
 
     A peer that is not an IP address (a Unix socket's) is returned as it is: it cannot be trusted.
     """
-    peer_address = _address(peer)
+    peer_address = node_address(peer)
     if peer_address is None:
         return peer
+    if not _trusted(peer_address):  # the headers are not parsed for a client that connects directly
+        return str(peer_address)
+    if settings.TRUSTED_PROXIES_HEADER == FORWARDED:
+        hops = forwarded_hops(forwarded)
+    else:
+        hops = x_forwarded_for_hops(forwarded_for)
     address = peer_address
-    for entry in reversed(forwarded_for.split(",")):
+    for hop in reversed(hops):
         if not _trusted(address):
             break
-        forwarded = _address(entry)
-        if forwarded is None:
+        if hop is None:
             return str(peer_address)
-        address = forwarded
+        address = hop
     return str(address)
 
 
-def _address(text: str) -> IPv4Address | IPv6Address | None:
-    """The address in ``text``, an IPv4-mapped IPv6 one as IPv4 (one client, however the socket saw it)."""
-    try:
-        address = ip_address(text.strip())
-    except ValueError:
-        return None
-    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def _trusted(address: IPv4Address | IPv6Address) -> bool:
+def _trusted(address: Address) -> bool:
     return any(address in network for network in settings.TRUSTED_PROXIES)
 
 

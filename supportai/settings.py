@@ -22,6 +22,7 @@ from supportai.env import (
     env_str,
     env_url,
 )
+from supportai.proxy_headers import PROXY_HEADERS, X_FORWARDED_FOR
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SUPPORTAI_DATA_DIR", str(BASE_DIR / ".data")))
@@ -39,9 +40,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if
 if not DEBUG and ("*" in ALLOWED_HOSTS or not ALLOWED_HOSTS):
     raise ConfigurationError("ALLOWED_HOSTS must list the real host names when DEBUG is off (no '*')")
 CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
-# Reverse proxies (addresses, CIDR networks) whose X-Forwarded-For the per-IP limits believe
-# (supportai/client_address.py); empty: the peer's own address counts.
+# Reverse proxies (addresses, CIDR networks) whose X-Forwarded-For (or Forwarded, as
+# TRUSTED_PROXIES_HEADER says) the per-IP limits believe (supportai/client_address.py); empty: the
+# peer's own address counts.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+TRUSTED_PROXIES_HEADER = env_choice("TRUSTED_PROXIES_HEADER", X_FORWARDED_FOR, PROXY_HEADERS, ignore_case=True)
 
 # Secrets stored in the database (OAuth tokens, webhook secrets) are encrypted with the first of
 # these keys and decrypted with any of them (README "Rotating FIELD_ENCRYPTION_KEYS");

@@ -1,15 +1,17 @@
-"""The client's address for per-IP limits: ``X-Forwarded-For`` is read only through trusted proxies."""
+"""The client's address for per-IP limits: ``X-Forwarded-For`` (or, when configured, RFC 7239
+``Forwarded``) is read only through trusted proxies."""
 
 from __future__ import annotations
 
-from ipaddress import ip_address, ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 import pytest
 from django.test import RequestFactory, override_settings
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportai.client_address import client_ip, client_ip_from_request, client_ip_from_scope
+from supportai.tests.input_strategies import PROPERTY_SETTINGS
 
 PROXY = "10.0.0.2"
 CUSTOMER = "198.51.100.7"
@@ -63,7 +65,16 @@ def test_ipv4_mapped_ipv6_addresses_are_the_ipv4_address(behind_proxies: None) -
         "",
         "  ",
         "unknown",
-        "198.51.100.7:4711",
+        "198.51.100.7:",
+        "198.51.100.7:65536",
+        "198.51.100.7:80:80",
+        "198.51.100.7: 80",
+        "[198.51.100.7]:80",
+        "[2001:db8::1",
+        "2001:db8::1]:443",
+        "[2001:db8::1]443",
+        "[2001:db8::1]:",
+        "[[2001:db8::1]]",
         f"{CUSTOMER},",
         f"{CUSTOMER}, ,10.0.0.1",
         "198.51.100.300",
@@ -77,6 +88,28 @@ def test_a_malformed_header_gives_the_peer(behind_proxies: None, header: str) ->
     assert client_ip(peer=PROXY, forwarded_for=header) == PROXY
 
 
+@pytest.mark.parametrize(
+    ("entry", "client"),
+    [
+        ("203.0.113.7:5123", "203.0.113.7"),
+        ("203.0.113.7:0", "203.0.113.7"),
+        ("203.0.113.7:65535", "203.0.113.7"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("[2001:DB8::1]", "2001:db8::1"),
+        ("[::ffff:203.0.113.7]:80", "203.0.113.7"),
+        (" 203.0.113.7:5123 ", "203.0.113.7"),
+    ],
+)
+def test_a_port_after_a_forwarded_for_address_is_taken_off(behind_proxies: None, entry: str, client: str) -> None:
+    # some proxies (Azure's, IIS ARR, ...) append the client's address with its source port
+    assert client_ip(peer=PROXY, forwarded_for=entry) == client
+
+
+def test_a_trusted_proxy_written_with_its_port_is_passed_through(behind_proxies: None) -> None:
+    chain = f"1.1.1.1:1, {CUSTOMER}:4711, 10.0.0.1:443, [2001:db8:ffff::9]:8443"
+    assert client_ip(peer=PROXY, forwarded_for=chain) == CUSTOMER
+
+
 def test_junk_left_of_the_client_is_never_read(behind_proxies: None) -> None:
     assert client_ip(peer=PROXY, forwarded_for=f"<script>, {CUSTOMER}") == CUSTOMER
 
@@ -86,13 +119,76 @@ def test_a_peer_that_is_not_an_address_is_counted_as_it_is(behind_proxies: None)
     assert client_ip(peer="/run/daphne.sock", forwarded_for=CUSTOMER) == "/run/daphne.sock"
 
 
+HEADERS = ["x-forwarded-for", "forwarded"]
+
+
+@pytest.mark.parametrize("read", HEADERS)
 @given(peer=st.sampled_from([PROXY, "2001:db8:ffff::1", "203.0.113.9", ""]), header=st.text())
-def test_any_header_gives_the_peer_or_an_address(peer: str, header: str) -> None:
-    with override_settings(TRUSTED_PROXIES=TRUSTED):
-        found = client_ip(peer=peer, forwarded_for=header)
+@settings(PROPERTY_SETTINGS, max_examples=300)
+def test_any_header_gives_the_peer_or_an_address(read: str, peer: str, header: str) -> None:
+    with override_settings(TRUSTED_PROXIES=TRUSTED, TRUSTED_PROXIES_HEADER=read):
+        found = client_ip(peer=peer, forwarded_for=header, forwarded=header)
     assert found == peer or ip_address(found)
     if peer in {"203.0.113.9", ""}:  # not a trusted proxy: the header is not read
         assert found == peer
+
+
+def _untrusted(address: IPv4Address | IPv6Address) -> bool:
+    return not any(_normalised(address) in network for network in TRUSTED)
+
+
+def _normalised(address: IPv4Address | IPv6Address) -> IPv4Address | IPv6Address:
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+PORTS = st.integers(min_value=0, max_value=65535)
+TRUSTED_HOPS = st.lists(
+    st.one_of(st.ip_addresses(network="10.0.0.0/8"), st.ip_addresses(network="2001:db8:ffff::/48")),
+    max_size=3,
+)
+
+
+@st.composite
+def _entry(draw: st.DrawFn, address: IPv4Address | IPv6Address, read: str) -> str:
+    """``address`` as a proxy writes it into the header ``read``, with or without a port."""
+    port = draw(st.none() | PORTS)
+    text = draw(st.sampled_from([str(address), address.exploded, str(address).upper()]))
+    if isinstance(address, IPv6Address) and (port is not None or read == "forwarded"):
+        text = f"[{text}]"
+    node = text if port is None else f"{text}:{port}"
+    if read == "x-forwarded-for":
+        return draw(st.sampled_from([node, f" {node}", f"{node} "]))
+    quoted = draw(st.booleans()) or node != str(address)
+    value = f'"{node}"' if quoted else node
+    pairs = [f"{draw(st.sampled_from(['for', 'For', 'FOR']))}={value}"]
+    pairs += draw(st.lists(st.sampled_from(["proto=https", "by=_lb1", 'host="example.com"']), max_size=2, unique=True))
+    return ";".join(draw(st.permutations(pairs)))
+
+
+@pytest.mark.parametrize("read", HEADERS)
+@given(data=st.data())
+@settings(PROPERTY_SETTINGS, max_examples=300)
+def test_the_client_is_the_right_most_untrusted_hop_whatever_it_wrote_itself(read: str, data: st.DataObject) -> None:
+    # given whatever a client wrote into the header, then its address and our proxies' as they append them
+    written = data.draw(st.none() | st.text(), label="written by the client")
+    client = data.draw(st.ip_addresses().filter(_untrusted), label="client")
+    hops = [client, *data.draw(TRUSTED_HOPS, label="our proxies")]
+    entries = [data.draw(_entry(hop, read)) for hop in hops]
+    header = data.draw(st.sampled_from([",", ", "])).join(entries if written is None else [written, *entries])
+    # when
+    with override_settings(TRUSTED_PROXIES=TRUSTED, TRUSTED_PROXIES_HEADER=read):
+        if read == "x-forwarded-for":
+            found = client_ip(peer=PROXY, forwarded_for=header)
+        else:
+            found = client_ip(peer=PROXY, forwarded=header)
+    # then it is the client's address; only a quote the client left open in Forwarded (which could
+    # swallow what our proxy appended) makes it the proxy's, never anything the client wrote
+    if written is not None and '"' in written and read == "forwarded":
+        assert found in {str(_normalised(client)), PROXY}
+    else:
+        assert found == str(_normalised(client))
 
 
 def test_requests_read_remote_addr_and_the_header(behind_proxies: None) -> None:

@@ -1,4 +1,4 @@
-"""``TRUSTED_PROXIES``: the proxies whose ``X-Forwarded-For`` the per-IP limits believe."""
+"""``TRUSTED_PROXIES``: the proxies whose ``X-Forwarded-For`` (or ``Forwarded``) the per-IP limits believe."""
 
 from __future__ import annotations
 
@@ -48,3 +48,14 @@ def test_the_setting_holds_the_networks() -> None:
     result = _run(["-c", script], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[IPv4Network('10.0.0.0/8'), IPv6Network('::1/128')]"
+
+
+@pytest.mark.slow
+def test_the_header_setting_reads_either_header_and_refuses_anything_else() -> None:
+    script = "from django.conf import settings; print(settings.TRUSTED_PROXIES_HEADER)"
+    env = {"DEBUG": "1", "DJANGO_SETTINGS_MODULE": "supportai.settings"}
+    assert _run(["-c", script], env).stdout.strip() == "x-forwarded-for"
+    assert _run(["-c", script], {**env, "TRUSTED_PROXIES_HEADER": "Forwarded"}).stdout.strip() == "forwarded"
+    refused = _import_settings({"DEBUG": "1", "TRUSTED_PROXIES_HEADER": "x-real-ip"})
+    assert refused.returncode != 0
+    assert "TRUSTED_PROXIES_HEADER must be one of forwarded, x-forwarded-for; got 'x-real-ip'" in refused.stderr
