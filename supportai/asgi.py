@@ -17,13 +17,14 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 
 from knowledge.warmup import warm_up_in_background
+from supportai.allowed_hosts import AllowedHostsMiddleware
 from supportai.daphne_setup import leave_form_parsing_to_django
 from supportai.routing import websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": AllowedHostsMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 leave_form_parsing_to_django()

