@@ -185,26 +185,58 @@ class BeirEvaluation:
     notes: BeirNotes
 
 
-def drop_tenants(tenant_ids: list[int]) -> None:
-    """Delete throwaway (evaluation and benchmark) tenants with set-based SQL: the ORM would load
-    every chunk to cascade, minutes and gigabytes for a large corpus."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        for table in (
-            "knowledge_posting",
-            "knowledge_chunk",
-            "knowledge_termstats",
-            "knowledge_corpusstats",
-            "knowledge_searchconfigstats",
-            "knowledge_document",
-            "knowledge_knowledgesource",
-        ):
-            cursor.execute(f"DELETE FROM {table} WHERE tenant_id = ANY(%s)", [tenant_ids])
-    Tenant.objects.filter(pk__in=tenant_ids).delete()
-
-
 # What `timeout`, `docker stop`, Kubernetes and a closed terminal or SSH session send. Python ends
 # on them without unwinding, so no ``finally`` runs; Ctrl-C's KeyboardInterrupt does unwind.
 TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# What could stop a clean-up half way: Ctrl-C pressed again while a large corpus is deleted, or a
+# terminal closed meanwhile, would roll the deletion back and leave the whole tenant behind.
+HELD_SIGNALS = (signal.SIGINT, *TERMINATING_SIGNALS)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Within the block SIGINT, SIGTERM and SIGHUP wait: the first that arrives is raised again when
+    the block ends, to the handlers before it, and those after it are dropped. A signal the process
+    ignores stays ignored. Outside the main thread, where Python cannot install handlers, nothing
+    changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        arrived.append(signum)
+
+    previous = {
+        number: signal.signal(number, hold) for number in HELD_SIGNALS if signal.getsignal(number) is not signal.SIG_IGN
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            # None: a handler not installed from Python, which cannot be put back; the default then
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        if arrived:
+            signal.raise_signal(arrived[0])
+
+
+def drop_tenants(tenant_ids: list[int]) -> None:
+    """Delete throwaway (evaluation and benchmark) tenants with set-based SQL: the ORM would load
+    every chunk to cascade, minutes and gigabytes for a large corpus. A signal that arrives
+    meanwhile waits until they are gone (``signals_held``)."""
+    with signals_held():
+        with transaction.atomic(), connection.cursor() as cursor:
+            for table in (
+                "knowledge_posting",
+                "knowledge_chunk",
+                "knowledge_termstats",
+                "knowledge_corpusstats",
+                "knowledge_searchconfigstats",
+                "knowledge_document",
+                "knowledge_knowledgesource",
+            ):
+                cursor.execute(f"DELETE FROM {table} WHERE tenant_id = ANY(%s)", [tenant_ids])
+        Tenant.objects.filter(pk__in=tenant_ids).delete()
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from knowledge import evaluation
 from knowledge.evaluation import evaluate_beir, terminating_signals_exit, throwaway_tenant
@@ -126,3 +127,32 @@ def test_a_second_signal_during_the_clean_up_does_not_stop_it(db, monkeypatch, r
     # then the tenant is gone all the same, and the handlers before the run are back
     assert not Tenant.objects.filter(pk=tenant.pk).exists()
     assert signals == [] and signal.getsignal(signal.SIGHUP) is record
+
+
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_the_clean_up_after_ctrl_c_is_delivered_once_the_tenant_is_gone(
+    db, received, second: signal.Signals
+) -> None:
+    # given a clean-up that receives a signal as its first delete starts: Ctrl-C pressed again while
+    # a large corpus is being deleted, or a terminal closed meanwhile
+    record, signals = received
+    sent: list[int] = []
+
+    def signalled_delete(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith("DELETE") and not sent:
+            sent.append(second)
+            os.kill(os.getpid(), second)
+        return execute(sql, params, many, context)
+
+    # when Ctrl-C ends the run
+    with (
+        connection.execute_wrapper(signalled_delete),
+        pytest.raises((KeyboardInterrupt, SystemExit)) as stopped,
+        throwaway_tenant(name="Throwaway", slug="throwaway") as tenant,
+    ):
+        raise KeyboardInterrupt
+    # then the tenant is gone all the same, and the signal ended the run once it was
+    assert sent == [second]
+    assert not Tenant.objects.filter(pk=tenant.pk).exists()
+    assert stopped.type is (KeyboardInterrupt if second == signal.SIGINT else SystemExit)
+    assert signals == [] and signal.getsignal(signal.SIGTERM) is record
