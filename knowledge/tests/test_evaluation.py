@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge import conf
+from knowledge import conf, evaluation
 from knowledge.beir import BeirFormatError, load_beir, read_qrels
 from knowledge.evaluation import ModeRun, compare_hybrid, compute_metrics, ingest_corpus
 from knowledge.indexing import embedding_text
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Posting
 from knowledge.parsed import ParsedDocument
+from knowledge.retrieval import rank_parents
 from knowledge.tests.embedders import RecordingEmbedder
 from supportai.models import Tenant
 
@@ -93,6 +94,24 @@ def test_evaluate_retrieval_rejects_bad_arguments(tmp_path, mini_beir):
         call_command("evaluate_retrieval", "--beir", str(tmp_path / "nope"))
     with pytest.raises(CommandError, match="Unknown mode"):
         call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25,magic")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_evaluate_retrieval_runs_a_mode_named_twice_once(mini_beir, tmp_path, monkeypatch):
+    # given every search the evaluation makes recorded by mode
+    searched: list[str] = []
+
+    def recorded(**kwargs):
+        searched.append(kwargs["mode"])
+        return rank_parents(**kwargs)
+
+    monkeypatch.setattr(evaluation, "rank_parents", recorded)
+    out = tmp_path / "result.json"
+    # when a mode is named twice
+    call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25,hybrid,bm25", "--json", str(out))
+    # then each of its two questions is asked once per mode, in the order first named
+    assert searched == ["bm25", "bm25", "hybrid", "hybrid"]
+    assert list(json.loads(out.read_text())["modes"]) == ["bm25", "hybrid"]
 
 
 def _runs(**runs: dict[str, list[str]]) -> dict[str, ModeRun]:

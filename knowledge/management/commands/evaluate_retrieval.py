@@ -40,7 +40,8 @@ class Command(BaseCommand):
         apply_threads_option(options)
         folder: Path = options["beir"]
         _check_folder(folder, split=options["split"])
-        modes = [mode.strip() for mode in options["modes"].split(",") if mode.strip()]
+        # A mode named twice runs once: its figures are one row of the table and one key of the JSON.
+        modes = list(dict.fromkeys(mode.strip() for mode in options["modes"].split(",") if mode.strip()))
         unknown = [mode for mode in modes if mode not in MODES]
         if unknown or not modes:
             raise CommandError(f"Unknown mode(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(MODES)}")
