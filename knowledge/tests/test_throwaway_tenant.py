@@ -11,11 +11,13 @@ from types import FrameType
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from knowledge import evaluation
 from knowledge.evaluation import evaluate_beir, terminating_signals_exit, throwaway_tenant
-from knowledge.models import Document
+from knowledge.models import Chunk, Document, Posting
+from knowledge.tests.factories import add_document
 from supportai.models import Tenant
 
 
@@ -156,3 +158,26 @@ def test_a_signal_during_the_clean_up_after_ctrl_c_is_delivered_once_the_tenant_
     assert not Tenant.objects.filter(pk=tenant.pk).exists()
     assert stopped.type is (KeyboardInterrupt if second == signal.SIGINT else SystemExit)
     assert signals == [] and signal.getsignal(signal.SIGTERM) is record
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_during_an_evaluation_deletes_its_committed_corpus(folder, monkeypatch, other_tenant):
+    # given another tenant's document, and an evaluation whose corpus is committed when Ctrl-C comes
+    add_document(other_tenant, "Their parking", "Valet parking.")
+    tenants_before = set(Tenant.objects.values_list("pk", flat=True))
+    seen: list[int] = []
+
+    def interrupted(*, tenant: Tenant, **kwargs: Any) -> Any:
+        seen.append(Chunk.objects.for_tenant(tenant).count())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evaluation, "run_modes", interrupted)
+    # when / then Ctrl-C ends the command
+    with pytest.raises(KeyboardInterrupt):
+        call_command("evaluate_retrieval", "--beir", str(folder), "--modes", "bm25")
+    # and the throwaway tenant is gone with everything indexed for it, the other tenant's untouched
+    assert seen and seen[0] > 0
+    assert set(Tenant.objects.values_list("pk", flat=True)) == tenants_before
+    assert Document.objects.get().tenant_id == other_tenant.pk
+    assert set(Chunk.objects.values_list("tenant_id", flat=True)) == {other_tenant.pk}
+    assert set(Posting.objects.values_list("tenant_id", flat=True)) == {other_tenant.pk}
