@@ -4,6 +4,7 @@ BEIR's loader reads them, with what was left out, unmatched or repeated counted 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,9 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
     if not labelled.queries:
         why = f" ({notes.line()})" if notes.line() else ""
         raise BeirFormatError(f"{folder}: no query in queries.jsonl has a judgement in qrels/{split}.tsv{why}")
-    return BeirDataset(folder.name, corpus, labelled.queries, labelled.qrels, notes)
+    # Named as the folder is, however it was written: "." or "set/sub/.." have no name of their own.
+    name = Path(os.path.abspath(folder)).name
+    return BeirDataset(name, corpus, labelled.queries, labelled.qrels, notes)
 
 
 @dataclass(frozen=True)

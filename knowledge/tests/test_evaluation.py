@@ -114,6 +114,17 @@ def test_evaluate_retrieval_runs_a_mode_named_twice_once(mini_beir, tmp_path, mo
     assert list(json.loads(out.read_text())["modes"]) == ["bm25", "hybrid"]
 
 
+@pytest.mark.parametrize("given", [".", "../{name}/.", "{name}/sub/.."])
+def test_the_dataset_is_named_by_its_folder_however_the_folder_is_written(mini_beir, monkeypatch, given):
+    # given the folder written relative to where the command runs, as "." inside it, say
+    (mini_beir / "sub").mkdir()
+    monkeypatch.chdir(mini_beir if given != "{name}/sub/.." else mini_beir.parent)
+
+    dataset = load_beir(Path(given.format(name=mini_beir.name)))
+
+    assert dataset.name == mini_beir.name
+
+
 def _runs(**runs: dict[str, list[str]]) -> dict[str, ModeRun]:
     return {mode: ModeRun(run, [1.0] * len(run)) for mode, run in runs.items()}
 
