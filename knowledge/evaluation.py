@@ -78,6 +78,10 @@ def per_query_ndcg(qrels: dict[str, dict[str, int]], run: dict[str, list[str]], 
 
 # The file a BEIR corpus is uploaded or ingested as (its records' file name).
 CORPUS_FILE = "corpus.jsonl"
+# How a long evaluation reports as it goes: called with its step (``CORPUS_STEP``, then each mode),
+# how many items the step holds (documents, then questions) and how many of them are done.
+Progress = Callable[[str, int, int], None]
+CORPUS_STEP = "corpus"
 
 
 def ingest_corpus(
@@ -85,10 +89,11 @@ def ingest_corpus(
     tenant: Tenant,
     corpus: list[ParsedDocument],
     provider: EmbeddingProvider,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> None:
     """Store and index ``corpus`` as an upload of it as ``corpus.jsonl`` would: its records are plain
-    text, so a line starting with "#" is no Markdown heading (knowledge/sections.py)."""
+    text, so a line starting with "#" is no Markdown heading (knowledge/sections.py). ``progress``
+    hears of the documents to index, then of each batch indexed."""
     source = source_get_or_create(tenant=tenant, name=CORPUS_FILE)
     upserted = documents_upsert(
         tenant=tenant,
@@ -98,10 +103,12 @@ def ingest_corpus(
         file_name=CORPUS_FILE,
     )
     documents = [document for document, _ in upserted]
+    if progress is not None:
+        progress(CORPUS_STEP, len(documents), 0)
     for start in range(0, len(documents), INDEX_BATCH):
         documents_index(tenant=tenant, documents=documents[start : start + INDEX_BATCH], provider=provider)
         if progress is not None:
-            progress(min(start + INDEX_BATCH, len(documents)))
+            progress(CORPUS_STEP, len(documents), min(start + INDEX_BATCH, len(documents)))
 
 
 def documents_of(parents: Iterable[RankedParent], external_ids: dict[int, str]) -> list[str]:
@@ -131,10 +138,12 @@ def run_modes(
     modes: list[RetrievalMode],
     provider: EmbeddingProvider,
     fusion: str | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, ModeRun]:
-    """Every query of ``dataset`` through each mode, timed one ``rank_parents`` call each. When a
-    mode embeds queries, one throwaway query is embedded first, untimed: the local model builds its
-    query encoder apart from the passage one ingest used, and the first timed query would carry it."""
+    """Every query of ``dataset`` through each mode, timed one ``rank_parents`` call each (``progress``
+    hears of each mode's start and of each question, after its timing). When a mode embeds queries,
+    one throwaway query is embedded first, untimed: the local model builds its query encoder apart
+    from the passage one ingest used, and the first timed query would carry it."""
     from knowledge.models import Document
 
     external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
@@ -146,6 +155,8 @@ def run_modes(
     for mode in modes:
         run: dict[str, list[str]] = {}
         latencies = []
+        if progress is not None:
+            progress(mode, len(dataset.queries), 0)
         for query_id, text in dataset.queries.items():
             started = time.perf_counter()
             parents = rank_parents(
@@ -153,6 +164,8 @@ def run_modes(
             ).parents
             latencies.append((time.perf_counter() - started) * 1000)
             run[query_id] = documents_of(parents, external_ids)
+            if progress is not None:
+                progress(mode, len(dataset.queries), len(run))
         runs[mode] = ModeRun(run, latencies)
     return runs
 
@@ -288,7 +301,7 @@ def evaluate_beir(
     provider: EmbeddingProvider,
     k: int = 10,
     fusion: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     split: str = "test",
 ) -> BeirEvaluation:
     """The product's evaluation JSON for ``folder`` and hybrid against its better part; the
@@ -296,7 +309,9 @@ def evaluate_beir(
     dataset = load_beir(folder, split=split)
     with throwaway_tenant(name=f"Evaluation {dataset.name}", slug=f"eval-{secrets.token_hex(6)}") as tenant:
         ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider, progress=progress)
-        runs = run_modes(tenant=tenant, dataset=dataset, modes=modes, provider=provider, fusion=fusion)
+        runs = run_modes(
+            tenant=tenant, dataset=dataset, modes=modes, provider=provider, fusion=fusion, progress=progress
+        )
     results = {mode: mode_run.metrics(dataset.qrels, k=k) for mode, mode_run in runs.items()}
     report = {"dataset": dataset.name, "docs": len(dataset.corpus), "queries": len(dataset.queries), "modes": results}
     return BeirEvaluation(report, compare_hybrid(dataset.qrels, runs, k=k), dataset.notes)

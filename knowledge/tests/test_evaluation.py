@@ -2,17 +2,21 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import io
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from tqdm import tqdm
 
 from knowledge import conf, evaluation
 from knowledge.beir import BeirFormatError, load_beir, read_qrels
 from knowledge.evaluation import ModeRun, compare_hybrid, compute_metrics, ingest_corpus
 from knowledge.indexing import embedding_text
+from knowledge.management.commands import evaluate_retrieval
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Posting
 from knowledge.parsed import ParsedDocument
 from knowledge.retrieval import rank_parents
@@ -123,6 +127,32 @@ def test_the_dataset_is_named_by_its_folder_however_the_folder_is_written(mini_b
     dataset = load_beir(Path(given.format(name=mini_beir.name)))
 
     assert dataset.name == mini_beir.name
+
+
+class _EveryStep(tqdm):
+    """A bar redrawn after every step, as a slow run's would be."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, mininterval=0, miniters=1, **kwargs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_evaluate_retrieval_shows_its_progress_on_stderr_unless_told_not_to(mini_beir, monkeypatch):
+    # given bars redrawn after every document batch and every question
+    monkeypatch.setattr(evaluate_retrieval, "tqdm", _EveryStep)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    # when the command ingests the corpus and asks the questions in two modes
+    call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25,dense", stdout=stdout, stderr=stderr)
+    # then each step has its bar, drawn on one line of stderr and ended there, the table alone on stdout
+    lines = stderr.getvalue().split("\n")
+    finals = [line.split("\r")[-1] for line in lines[:-1]]
+    assert [final.split(":")[0] for final in finals] == ["corpus", "bm25", "dense"]
+    assert [final.split("|")[2].split()[0] for final in finals] == ["3/3", "2/2", "2/2"]
+    assert lines[-1] == "" and "\r" not in stdout.getvalue()
+    # and with --no-progress nothing is drawn
+    quiet = io.StringIO()
+    call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25", "--no-progress", stderr=quiet)
+    assert quiet.getvalue() == ""
 
 
 def _runs(**runs: dict[str, list[str]]) -> dict[str, ModeRun]:
