@@ -13,7 +13,7 @@ import signal
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -29,7 +29,7 @@ from knowledge.providers.base import EmbeddingProvider, ProviderError
 from knowledge.retrieval import RankedParent, rank_parents
 from knowledge.services import documents_upsert, source_get_or_create
 from knowledge.significance import PairedComparison, paired_bootstrap
-from knowledge.types import RetrievalMode
+from knowledge.types import Progress, RetrievalMode
 from knowledge.warmup import WARM_UP_QUERY
 from supportai.benchmarks import percentile
 from supportai.models import Tenant
@@ -78,9 +78,7 @@ def per_query_ndcg(qrels: dict[str, dict[str, int]], run: dict[str, list[str]], 
 
 # The file a BEIR corpus is uploaded or ingested as (its records' file name).
 CORPUS_FILE = "corpus.jsonl"
-# How a long evaluation reports as it goes: called with its step (``CORPUS_STEP``, then each mode),
-# how many items the step holds (documents, then questions) and how many of them are done.
-Progress = Callable[[str, int, int], None]
+# The step that indexes the corpus (``Progress``), before each mode's questions.
 CORPUS_STEP = "corpus"
 
 

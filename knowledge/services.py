@@ -43,6 +43,7 @@ from knowledge.parsing import parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
 from knowledge.sections import reads_headings
 from knowledge.staleness import documents_to_reindex, indexed_with_headings
+from knowledge.types import Progress
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -442,6 +443,10 @@ def source_hold(*, source: KnowledgeSource) -> bool:
     return KnowledgeSource.objects.select_for_update(no_key=True).filter(pk=source.pk).exists()
 
 
+# The step ``tenant_reindex`` reports its progress as.
+REINDEX_STEP = "re-index"
+
+
 def tenant_reindex(
     *,
     tenant: Tenant,
@@ -449,6 +454,7 @@ def tenant_reindex(
     force: bool = False,
     documents: QuerySet[Document] | None = None,
     indexed_before: datetime | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Re-index the documents whose index no longer matches the configuration or their file (not
     ready, another model, chunk sizes, a file now read another way than its chunks were sectioned
@@ -460,7 +466,8 @@ def tenant_reindex(
     ``documents`` (a re-index task's selection, kept pending meanwhile) replaces the stale ones.
     Only ids are read up front: each ``INDEX_BATCH`` is read from ``documents`` when its turn
     comes, so a large selection's contents are never held at once and a document that has left
-    the selection since (indexed by another copy of the task) is not indexed again."""
+    the selection since (indexed by another copy of the task) is not indexed again. ``progress``
+    hears (as ``REINDEX_STEP``) of the documents selected, then of each batch done."""
     provider = provider or default_provider()
     if documents is None:
         selection = documents_to_reindex(
@@ -470,6 +477,8 @@ def tenant_reindex(
         selection = documents
     ids = list(selection.order_by("pk").values_list("pk", flat=True))
     count = 0
+    if progress is not None:
+        progress(REINDEX_STEP, len(ids), 0)
     for start in range(0, len(ids), INDEX_BATCH):
         if documents is not None:
             _still_queued(tenant=tenant, document_ids=ids[start:])
@@ -477,6 +486,8 @@ def tenant_reindex(
         if batch:
             documents_index(tenant=tenant, documents=batch, provider=provider, reuse_embeddings=not force)
             count += len(batch)
+        if progress is not None:
+            progress(REINDEX_STEP, len(ids), min(start + INDEX_BATCH, len(ids)))
     return count
 
 

@@ -5,11 +5,14 @@ Contract used by ``knowledge.selectors.retrieve(*, tenant, query, k=5, mode="hyb
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 RetrievalMode = Literal["bm25", "dense", "hybrid"]
+# How a long run (an evaluation, a re-index) reports as it goes: called with its step, how many items
+# the step holds and how many of them are done (``management.options.StepBars`` draws it).
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

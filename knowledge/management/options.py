@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 from argparse import ArgumentParser, ArgumentTypeError
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TextIO, cast
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
 
 from knowledge.providers.local import use_threads
 
@@ -40,3 +44,36 @@ def add_threads_option(parser: ArgumentParser) -> None:
 
 def apply_threads_option(options: dict[str, Any]) -> None:
     use_threads(options["threads"])
+
+
+def add_progress_option(parser: ArgumentParser) -> None:
+    parser.add_argument("--no-progress", action="store_true", help="draw no progress bars on stderr")
+
+
+class StepBars:
+    """Progress bars of a long run on ``command``'s stderr (a ``knowledge.types.Progress``): one per
+    step, counting ``units[step]`` (else ``unit``), each ended when the next step starts; ``close``
+    ends the last. None are drawn with ``--no-progress``."""
+
+    def __init__(self, command: BaseCommand, options: dict[str, Any], *, unit: str, units: Mapping[str, str]) -> None:
+        # Drawn on stderr's own stream: a redraw is a carriage return and the bar, which
+        # OutputWrapper would end with a newline each (and colour on a terminal).
+        self.stream = cast(TextIO, command.stderr._out)
+        self.disable = bool(options["no_progress"])
+        self.unit = unit
+        self.units = units
+        self.step = ""
+        self.bar: tqdm[Any] | None = None
+
+    def __call__(self, step: str, total: int, done: int) -> None:
+        if self.bar is None or step != self.step:
+            self.close()
+            self.step = step
+            unit = self.units.get(step, self.unit)
+            self.bar = tqdm(total=total, desc=step, unit=unit, file=self.stream, disable=self.disable)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

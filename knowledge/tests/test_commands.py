@@ -21,6 +21,7 @@ from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, S
 from knowledge.record_formats import csv_row_id
 from knowledge.services import FileResult
 from knowledge.source_config import UPLOAD_SOURCE
+from knowledge.tests.factories import add_document
 from knowledge.uploads import files_upload
 from supportai.models import Tenant
 
@@ -80,6 +81,25 @@ def test_reindex_command(tenant, help_folder, capsys):
     assert "re-indexed 0 documents" in capsys.readouterr().out
     call_command("reindex", "--tenant", tenant.slug, "--force")
     assert "re-indexed 1 document of" in capsys.readouterr().out
+
+
+def test_reindex_shows_its_progress_on_stderr_unless_told_not_to(tenant: Tenant, other_tenant: Tenant) -> None:
+    # given three documents of ours and one of another tenant's
+    for title in ("Parking", "Hours", "Refunds"):
+        add_document(tenant, title, f"{title} of the studio.")
+    add_document(other_tenant, "Theirs", "Their parking.")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    # when all of ours are re-indexed
+    call_command("reindex", "--tenant", tenant.slug, "--force", stdout=stdout, stderr=stderr)
+    # then a bar counts them on one line of stderr, ended there, and stdout holds the report alone
+    lines = stderr.getvalue().split("\n")
+    assert len(lines) == 2 and lines[1] == ""
+    assert "| 3/3 [" in lines[0].split("\r")[-1]
+    assert "\r" not in stdout.getvalue() and "re-indexed 3 documents of" in stdout.getvalue()
+    # and with --no-progress nothing is drawn
+    quiet = io.StringIO()
+    call_command("reindex", "--tenant", tenant.slug, "--force", "--no-progress", stdout=io.StringIO(), stderr=quiet)
+    assert quiet.getvalue() == ""
 
 
 def _ingest(tenant: Tenant, path: Path, *args: str, errors: int = 0) -> None:

@@ -16,7 +16,7 @@ from knowledge import conf, evaluation
 from knowledge.beir import BeirFormatError, load_beir, read_qrels
 from knowledge.evaluation import ModeRun, compare_hybrid, compute_metrics, ingest_corpus
 from knowledge.indexing import embedding_text
-from knowledge.management.commands import evaluate_retrieval
+from knowledge.management import options
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Posting
 from knowledge.parsed import ParsedDocument
 from knowledge.retrieval import rank_parents
@@ -139,7 +139,7 @@ class _EveryStep(tqdm):
 @pytest.mark.django_db(transaction=True)
 def test_evaluate_retrieval_shows_its_progress_on_stderr_unless_told_not_to(mini_beir, monkeypatch):
     # given bars redrawn after every document batch and every question
-    monkeypatch.setattr(evaluate_retrieval, "tqdm", _EveryStep)
+    monkeypatch.setattr(options, "tqdm", _EveryStep)
     stdout, stderr = io.StringIO(), io.StringIO()
     # when the command ingests the corpus and asks the questions in two modes
     call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25,dense", stdout=stdout, stderr=stderr)

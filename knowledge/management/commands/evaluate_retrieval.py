@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
 from knowledge.beir import SPLITS, BeirFormatError
 from knowledge.evaluation import CORPUS_STEP, DEPTH, HybridComparison, evaluate_beir
-from knowledge.management.options import RETRIEVAL_STOPPED, add_threads_option, apply_threads_option
+from knowledge.management.options import (
+    RETRIEVAL_STOPPED,
+    StepBars,
+    add_progress_option,
+    add_threads_option,
+    apply_threads_option,
+)
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import MODES
 from knowledge.services import default_provider
@@ -36,7 +41,7 @@ class Command(BaseCommand):
             "--split", choices=SPLITS, default="test", help="the judgements to evaluate on: qrels/SPLIT.tsv"
         )
         parser.add_argument("--fusion", choices=["rrf", "convex"], default=None, help="override KNOWLEDGE_FUSION")
-        parser.add_argument("--no-progress", action="store_true", help="draw no progress bars on stderr")
+        add_progress_option(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         apply_threads_option(options)
@@ -52,9 +57,8 @@ class Command(BaseCommand):
         if options["json"]:
             hint = f"give a file name such as {options['json'] / 'results.json'}"
             check_writable(options["json"], option="--json", folder_hint=hint)
-        # The bars are drawn on stderr's own stream: their redraws are a carriage return and the bar,
-        # which OutputWrapper would end with a newline each (and colour on a terminal).
-        bars = _StepBars(cast(TextIO, self.stderr._out), disable=options["no_progress"])
+        # The corpus's documents indexed, then each mode's questions.
+        bars = StepBars(self, options, unit="query", units={CORPUS_STEP: "doc"})
         try:
             evaluation = evaluate_beir(
                 folder,
@@ -91,30 +95,6 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(f"--json: {options['json']} could not be written: {exc.strerror or exc}") from exc
             self.stdout.write(f"wrote {options['json']}")
-
-
-class _StepBars:
-    """A progress bar per step of an evaluation (``evaluation.Progress``): the corpus's documents
-    indexed, then each mode's questions asked; a step's bar ends when the next one starts."""
-
-    def __init__(self, stream: TextIO, *, disable: bool) -> None:
-        self.stream = stream
-        self.disable = disable
-        self.step = ""
-        self.bar: tqdm[Any] | None = None
-
-    def __call__(self, step: str, total: int, done: int) -> None:
-        if self.bar is None or step != self.step:
-            self.close()
-            self.step = step
-            unit = "doc" if step == CORPUS_STEP else "query"
-            self.bar = tqdm(total=total, desc=step, unit=unit, file=self.stream, disable=self.disable)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 def _check_folder(folder: Path, *, split: str) -> None:

@@ -1,4 +1,4 @@
-"""``manage.py reindex --tenant SLUG [--force] [--dry-run]``: re-index the documents whose index no
+"""``manage.py reindex --tenant SLUG [--force] [--dry-run] [--no-progress]``: re-index the documents whose index no
 longer matches the configuration (embedding model, chunk sizes, title weight, language, indexing rules) or
 its file's kind (Markdown headings or plain text)."""
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from knowledge import conf
-from knowledge.management.options import add_threads_option, apply_threads_option
+from knowledge.management.options import StepBars, add_progress_option, add_threads_option, apply_threads_option
 from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider, tenant_reindex
 from knowledge.staleness import StaleReason, stale_counts
@@ -30,6 +30,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_threads_option(parser)
+        add_progress_option(parser)
         parser.add_argument("--tenant", required=True, help="tenant slug")
         parser.add_argument("--force", action="store_true", help="re-embed every document")
         parser.add_argument(
@@ -56,12 +57,17 @@ class Command(BaseCommand):
             return
         # Printed first: a run interrupted (Ctrl-C, a provider outage, a killed shell) is resumed with it.
         self.stdout.write(f"started at {started.isoformat()}; to resume this run: --resume-from {started.isoformat()}")
+        bars = StepBars(self, options, unit="doc", units={})
         try:
-            count = tenant_reindex(tenant=tenant, provider=provider, force=options["force"], indexed_before=since)
+            count = tenant_reindex(
+                tenant=tenant, provider=provider, force=options["force"], indexed_before=since, progress=bars
+            )
         except ProviderError as exc:
             raise CommandError(
                 f"embedding failed, the batch's documents are marked failed (run again to retry): {exc}"
             ) from exc
+        finally:
+            bars.close()
         self.stdout.write(
             f"re-indexed {count} document{pluralize(count)} of {tenant.slug} with {provider.name}:{provider.model}"
         )
