@@ -22,14 +22,17 @@ from knowledge import conf
 from knowledge.evaluation import DEPTH, documents_of, per_query_ndcg
 from knowledge.models import KEYWORD_SCALE_MAX, Document, RetrievalTuning
 from knowledge.providers.base import EmbeddingProvider
-from knowledge.retrieval import fuse, fusion_weights, ranked_parents, search_candidates
+from knowledge.retrieval import Candidates, fuse, fusion_weights, ranked_parents, search_candidates
 from knowledge.significance import PairedComparison, paired_bootstrap
+from knowledge.types import Progress
 from supportai.models import Tenant
 
 SCALES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, KEYWORD_SCALE_MAX)
 DEFAULT_SCALE = 1.0
 MIN_QUERIES = 20
 MIN_GAIN = 0.005
+# The step ``retrieval_tune`` reports its progress as: the questions searched.
+QUESTIONS_STEP = "questions"
 
 
 class TuningError(Exception):
@@ -77,9 +80,11 @@ def retrieval_tune(
     queries: dict[str, str],
     qrels: dict[str, dict[str, int]],
     provider: EmbeddingProvider,
+    progress: Progress | None = None,
 ) -> TuningResult:
     """nDCG@10 per keyword scale over ``tenant``'s labelled questions (qrels name the tenant's
-    documents by external id); raises TuningError for too few questions or unknown documents."""
+    documents by external id); raises TuningError for too few questions or unknown documents.
+    ``progress`` hears (as ``QUESTIONS_STEP``) of the questions to search, then of each searched."""
     judged = {query_id: text for query_id, text in queries.items() if qrels.get(query_id)}
     if len(judged) < MIN_QUERIES:
         raise TuningError(f"{len(judged)} labelled questions; at least {MIN_QUERIES} are needed to measure")
@@ -91,10 +96,13 @@ def retrieval_tune(
         raise TuningError(f"{len(unknown)} judged document ids are not documents of {tenant.slug}: {shown}")
     # Retrieval runs once per question; only the fusion differs between scales.
     external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
-    found = {
-        query_id: search_candidates(tenant=tenant, query=text, mode="hybrid", depth=DEPTH, provider=provider)
-        for query_id, text in judged.items()
-    }
+    found: dict[str, Candidates] = {}
+    if progress is not None:
+        progress(QUESTIONS_STEP, len(judged), 0)
+    for query_id, text in judged.items():
+        found[query_id] = search_candidates(tenant=tenant, query=text, mode="hybrid", depth=DEPTH, provider=provider)
+        if progress is not None:
+            progress(QUESTIONS_STEP, len(judged), len(found))
     judged_qrels = {query_id: qrels[query_id] for query_id in judged}
     per_question: dict[float, dict[str, float]] = {}
     for scale in SCALES:

@@ -189,6 +189,23 @@ def test_command_prints_each_scale_and_stores_only_with_apply(help_centre, tmp_p
     assert f"stored keyword scale {tuning.keyword_scale:.2f} for alpha" in out.getvalue()
 
 
+def test_command_shows_its_progress_on_stderr_unless_told_not_to(help_centre, tmp_path):
+    queries_path, qrels_path = _write_questions(tmp_path, *_questions())
+    files = {"queries": str(queries_path), "qrels": str(qrels_path)}
+    stdout, stderr = StringIO(), StringIO()
+    # when the command asks its 20 questions
+    call_command("tune_retrieval", tenant="alpha", **files, stdout=stdout, stderr=stderr)
+    # then a bar counts them on one line of stderr, ended there, and stdout holds the report alone
+    lines = stderr.getvalue().split("\n")
+    assert len(lines) == 2 and lines[1] == ""
+    assert "| 20/20 [" in lines[0].split("\r")[-1]
+    assert "\r" not in stdout.getvalue() and "20 labelled questions of alpha" in stdout.getvalue()
+    # and with --no-progress nothing is drawn
+    quiet = StringIO()
+    call_command("tune_retrieval", "--no-progress", tenant="alpha", **files, stdout=StringIO(), stderr=quiet)
+    assert quiet.getvalue() == ""
+
+
 def test_command_errors_are_clear(help_centre, tmp_path):
     queries_path, qrels_path = _write_questions(tmp_path, *_questions(3))
     with pytest.raises(CommandError, match="at least 20"):

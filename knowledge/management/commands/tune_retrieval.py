@@ -1,4 +1,4 @@
-"""``manage.py tune_retrieval --tenant SLUG --queries queries.jsonl --qrels qrels.tsv [--apply]``.
+"""``manage.py tune_retrieval --tenant SLUG --queries queries.jsonl --qrels qrels.tsv [--apply] [--no-progress]``.
 
 Measures hybrid retrieval on the tenant's labelled questions (BEIR format; qrels name the tenant's
 documents by external id) with BM25's weight scaled by each candidate, prints nDCG@10 per scale
@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from knowledge.beir import BeirFormatError, read_labelled
 from knowledge.management.options import (
     RETRIEVAL_STOPPED,
+    StepBars,
+    add_progress_option,
     add_threads_option,
     apply_threads_option,
 )
@@ -30,6 +32,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_threads_option(parser)
+        add_progress_option(parser)
         parser.add_argument("--tenant", required=True, help="tenant slug")
         parser.add_argument("--queries", required=True, type=Path, help="BEIR queries.jsonl")
         parser.add_argument("--qrels", required=True, type=Path, help="BEIR qrels TSV naming documents by external id")
@@ -43,9 +46,14 @@ class Command(BaseCommand):
         except BeirFormatError as exc:
             raise CommandError(f"cannot read the labelled questions: {exc}") from exc
         notes = labelled.notes.line()
+        bars = StepBars(self, options, unit="question", units={})
         try:
             result = retrieval_tune(
-                tenant=tenant, queries=labelled.queries, qrels=labelled.qrels, provider=default_provider()
+                tenant=tenant,
+                queries=labelled.queries,
+                qrels=labelled.qrels,
+                provider=default_provider(),
+                progress=bars,
             )
         except TuningError as exc:
             raise CommandError(f"{exc} ({notes})" if notes else str(exc)) from exc
@@ -54,6 +62,8 @@ class Command(BaseCommand):
         except RetrievalTimedOut as exc:
             consequence = "nothing was measured or stored"
             raise CommandError(RETRIEVAL_STOPPED.format(reason=exc, consequence=consequence)) from exc
+        finally:
+            bars.close()
         self.stdout.write(f"{result.queries} labelled questions of {tenant.slug}")
         if notes:
             self.stdout.write(notes)
