@@ -53,7 +53,7 @@ def add_progress_option(parser: ArgumentParser) -> None:
 class StepBars:
     """Progress bars of a long run on ``command``'s stderr (a ``knowledge.types.Progress``): one per
     step, counting ``units[step]`` (else ``unit``), each ended when the next step starts; ``close``
-    ends the last. None are drawn with ``--no-progress``."""
+    ends the last. None are drawn with ``--no-progress``, nor for a step of no items."""
 
     def __init__(self, command: BaseCommand, options: dict[str, Any], *, unit: str, units: Mapping[str, str]) -> None:
         # Drawn on stderr's own stream: a redraw is a carriage return and the bar, which
@@ -70,7 +70,7 @@ class StepBars:
             self.close()
             self.step = step
             unit = self.units.get(step, self.unit)
-            self.bar = tqdm(total=total, desc=step, unit=unit, file=self.stream, disable=self.disable)
+            self.bar = tqdm(total=total, desc=step, unit=unit, file=self.stream, disable=self.disable or not total)
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
