@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from django.conf import settings
+from django.utils import timezone
 
 from supportai.env import ConfigurationError
 from supportai.memo import TenantMemo
@@ -40,24 +41,45 @@ class Retirement:
     successor: str
 
 
-# Model IDs a vendor has shut down, with the replacement the vendor names. Prices stay in prices.py (old
-# CostEvent rows); tenant rows holding one were moved by migrations 0003 (Claude) and 0004 (Gemini); ModelConfig
-# refuses them; the ``routing.W001`` check warns about a ROUTING_TIER<n> that names one. Gemini 2.0 Flash's date
-# is the third-party trackers' (Google's deprecations page only greys it out); Google named 2.5 Flash as its
-# replacement, itself shut down 2026-12-01 in favour of 3.5 Flash-Lite, so both point there.
-RETIRED_MODELS: dict[str, Retirement] = {
+# Known shutdown dates of model IDs, with the replacement the vendor names (sources: docs/routing.md "Default
+# models"). From its date a model is retired: ModelConfig refuses it and the ``routing.W001`` check warns about a
+# ROUTING_TIER<n> that names it; within ``SHUTDOWN_WARNING_DAYS`` before it, ``routing.W002`` warns. Prices stay in
+# prices.py (old CostEvent rows); tenant rows holding a retired default were moved by migrations 0003 (Claude) and
+# 0004 (Gemini). Gemini 2.0 Flash's date is the third-party trackers' (Google's deprecations page only greys it
+# out); Google named 2.5 Flash as its replacement, itself shut down 2026-12-01 in favour of 3.5 Flash-Lite, so both
+# point there. OpenAI's deprecations page names gpt-6-luna for GPT-4o and GPT-4o mini (notice of 2026-10-14).
+MODEL_SHUTDOWNS: dict[str, Retirement] = {
     "claude-sonnet-4-5": Retirement(date(2026, 11, 30), "claude-sonnet-4-6"),
     "gemini-2.0-flash": Retirement(date(2026, 6, 1), "gemini-3.5-flash-lite"),
     "gemini-2.5-flash": Retirement(date(2026, 12, 1), "gemini-3.5-flash-lite"),
+    "gpt-4o": Retirement(date(2027, 1, 14), "gpt-6-luna"),
+    "gpt-4o-mini": Retirement(date(2027, 1, 14), "gpt-6-luna"),
 }
+SHUTDOWN_WARNING_DAYS = 30
+
+
+def today() -> date:
+    return timezone.localdate()
 
 
 def retired_message(model: str) -> str | None:
-    """The plain sentence for a retired ``model`` ("… was retired on …; use …"), None if it is not retired."""
-    retired = RETIRED_MODELS.get(model)
-    if retired is None:
+    """The plain sentence for a model shut down by today ("… was retired on …; use …"), else None."""
+    known = MODEL_SHUTDOWNS.get(model)
+    if known is None or known.shutdown > today():
         return None
-    return f"{model} was retired on {retired.shutdown.isoformat()}; use {retired.successor}"
+    return f"{model} was retired on {known.shutdown.isoformat()}; use {known.successor}"
+
+
+def shutdown_soon_message(model: str) -> str | None:
+    """The plain sentence for a model that shuts down within ``SHUTDOWN_WARNING_DAYS`` ("… shuts down on … (in
+    n days); use …"), else None (also once it has shut down: see ``retired_message``)."""
+    known = MODEL_SHUTDOWNS.get(model)
+    if known is None:
+        return None
+    days = (known.shutdown - today()).days
+    if not 0 < days <= SHUTDOWN_WARNING_DAYS:
+        return None
+    return f"{model} shuts down on {known.shutdown.isoformat()} (in {days} days); use {known.successor}"
 
 
 KNOWN_PROVIDERS = frozenset({"local", "gemini", "openai", "anthropic"})

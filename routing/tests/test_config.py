@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps as global_apps
+from django.core.checks import WARNING, Warning, run_checks
 from django.core.exceptions import ValidationError
 
-from routing.config import DEFAULT_TIERS, RETIRED_MODELS, routing_settings, tiers_for_tenant
+from routing.config import DEFAULT_TIERS, MODEL_SHUTDOWNS, routing_settings, tiers_for_tenant
 from routing.models import ModelConfig
 from routing.prices import FALLBACK, PRICES, call_cost
 
@@ -19,7 +20,7 @@ TODAY = date(2026, 12, 6)
 
 def test_default_tiers_name_models_that_are_not_retired():
     for tier in routing_settings().tiers:
-        retired = RETIRED_MODELS.get(tier.model)
+        retired = MODEL_SHUTDOWNS.get(tier.model)
         assert retired is None or retired.shutdown > TODAY, f"tier {tier.tier} default {tier.model} is retired"
 
 
@@ -33,13 +34,13 @@ def test_default_tier_1_is_gemini_3_5_flash_lite():
 
 @pytest.mark.parametrize("model", ["gemini-2.0-flash", "gemini-2.5-flash"])
 def test_shut_down_gemini_flash_models_are_retired_in_favour_of_3_5_flash_lite(model):
-    assert RETIRED_MODELS[model].successor == "gemini-3.5-flash-lite"
-    assert RETIRED_MODELS[model].shutdown <= TODAY
+    assert MODEL_SHUTDOWNS[model].successor == "gemini-3.5-flash-lite"
+    assert MODEL_SHUTDOWNS[model].shutdown <= TODAY
 
 
 def test_every_default_and_every_retired_model_keeps_a_price():
     # retired models stay priced: historical CostEvent rows are re-priced by the same table
-    for model in [t.model for t in DEFAULT_TIERS] + list(RETIRED_MODELS):
+    for model in [t.model for t in DEFAULT_TIERS] + list(MODEL_SHUTDOWNS):
         assert model in PRICES, model
 
 
@@ -173,3 +174,72 @@ def test_settings_check_warns_about_a_retired_tier_model(settings):
 
     assert [w.id for w in warnings] == ["routing.W001"]
     assert "claude-sonnet-4-5" in warnings[0].msg and "claude-sonnet-4-6" in warnings[0].msg
+
+
+# Known shutdown dates: a configured model past its date, or within SHUTDOWN_WARNING_DAYS of it, is warned about.
+def _tier_2(settings, spec: str) -> None:
+    settings.ROUTING = {**settings.ROUTING, "TIER_MODELS": ("", spec, "")}
+
+
+def test_gpt_4o_mini_shuts_down_on_2027_01_14_in_favour_of_gpt_6_luna():
+    assert (MODEL_SHUTDOWNS["gpt-4o-mini"].shutdown, MODEL_SHUTDOWNS["gpt-4o-mini"].successor) == (
+        date(2027, 1, 14),
+        "gpt-6-luna",
+    )
+
+
+@pytest.mark.parametrize(
+    ("today", "ids"),
+    [
+        (date(2026, 12, 14), []),  # 31 days before
+        (date(2026, 12, 15), ["routing.W002"]),  # 30 days before
+        (date(2027, 1, 13), ["routing.W002"]),
+        (date(2027, 1, 14), ["routing.W001"]),  # the day it shuts down
+    ],
+)
+def test_settings_check_warns_from_30_days_before_a_tier_models_shutdown(settings, monkeypatch, today, ids):
+    from routing.checks import check_tier_models
+
+    _tier_2(settings, "openai:gpt-4o-mini")
+    monkeypatch.setattr("routing.config.today", lambda: today)
+
+    warnings = check_tier_models(None)
+
+    assert [w.id for w in warnings] == ids
+    assert all(isinstance(w, Warning) for w in warnings)
+
+
+def test_settings_check_names_the_shutdown_date_and_the_successor(settings, monkeypatch):
+    from routing.checks import check_tier_models
+
+    _tier_2(settings, "openai:gpt-4o-mini")
+    monkeypatch.setattr("routing.config.today", lambda: date(2026, 12, 20))
+
+    (warning,) = check_tier_models(None)
+
+    assert warning.msg == (
+        "ROUTING_TIER2 names openai:gpt-4o-mini: gpt-4o-mini shuts down on 2027-01-14 (in 25 days); use gpt-6-luna."
+    )
+    assert "ROUTING_TIER2" in (warning.hint or "")
+
+
+def test_shutdown_warning_is_registered_with_django_checks_as_a_warning(settings, monkeypatch):
+    _tier_2(settings, "openai:gpt-4o-mini")
+    monkeypatch.setattr("routing.config.today", lambda: date(2027, 1, 10))
+
+    found = [m for m in run_checks() if m.id == "routing.W002"]
+
+    assert [(m.level, m.is_serious()) for m in found] == [(WARNING, False)]
+
+
+@pytest.mark.django_db
+def test_model_config_accepts_a_model_until_its_shutdown_and_refuses_it_from_then_on(tenant, monkeypatch):
+    row = ModelConfig(tenant=tenant, tier=2, provider="openai", model="gpt-4o-mini", temperature=0.2, max_tokens=768)
+    monkeypatch.setattr("routing.config.today", lambda: date(2027, 1, 13))
+    row.full_clean()
+
+    monkeypatch.setattr("routing.config.today", lambda: date(2027, 1, 14))
+    with pytest.raises(ValidationError) as caught:
+        row.full_clean()
+
+    assert caught.value.message_dict == {"model": ["gpt-4o-mini was retired on 2027-01-14; use gpt-6-luna."]}
