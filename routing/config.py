@@ -25,12 +25,14 @@ class TierConfig:
 # Models the vendors still serve (sources in docs/routing.md "Default models"). Tier 1 is Gemini 3.5 Flash-Lite,
 # the successor Google names for the shut-down 2.5 Flash: minimal thinking by default (its thinking tokens are
 # booked as output, its function calls' thought signatures go back with the next tool round) and it ignores a
-# custom temperature. Tier 3 stays on Claude 4.6, the drop-in successor of 4.5: Claude 5 and later think before
-# every answer (within max_tokens) and need their thinking blocks passed back across tool rounds, which the
-# adapter does (ToolCall.thinking) but only a fake has checked (docs/routing.md "Default models").
+# custom temperature. Tier 2 is GPT-6 Luna, OpenAI's named replacement for gpt-4o-mini (shut down 2027-01-14), a
+# reasoning model asked for no reasoning (``reasoning_effort: "none"``, which Chat Completions needs for function
+# tools, a temperature and logprobs). Tier 3 stays on Claude 4.6, the drop-in successor of 4.5: Claude 5 and later
+# think before every answer (within max_tokens) and need their thinking blocks passed back across tool rounds,
+# which the adapter does (ToolCall.thinking) but only a fake has checked (docs/routing.md "Default models").
 DEFAULT_TIERS: tuple[TierConfig, ...] = (
     TierConfig(1, "gemini", "gemini-3.5-flash-lite", 0.1, 512),
-    TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768),
+    TierConfig(2, "openai", "gpt-6-luna", 0.2, 768),
     TierConfig(3, "anthropic", "claude-sonnet-4-6", 0.3, 1024),
 )
 

@@ -31,7 +31,10 @@ PRICES: dict[str, Price] = {
     # Output includes thinking tokens. The cached rate ($0.03, a tenth of input as for the other Gemini 3
     # models) is quoted by resellers; Google's pages found list only input and output (docs/routing.md).
     "gemini-3.5-flash-lite": Price(Decimal("0.30"), Decimal("2.50"), Decimal("0.03")),
-    "gpt-4o-mini": Price(Decimal("0.15"), Decimal("0.60"), Decimal("0.075")),
+    "gpt-4o-mini": Price(Decimal("0.15"), Decimal("0.60"), Decimal("0.075")),  # shuts down 2027-01-14
+    # Output includes reasoning tokens; cache writes at 1.25 x input, as for every GPT-5.6 and later model (the
+    # model page and the prompt-caching guide, docs/routing.md).
+    "gpt-6-luna": Price(Decimal("0.10"), Decimal("0.50"), Decimal("0.01"), Decimal("0.125")),
     "gpt-4o": Price(Decimal("2.50"), Decimal("10.00"), Decimal("1.25")),
     "claude-haiku-4-5": Price(Decimal("1.00"), Decimal("5.00"), Decimal("0.10"), Decimal("1.25")),
     "claude-sonnet-4-5": Price(Decimal("3.00"), Decimal("15.00"), Decimal("0.30"), Decimal("3.75")),  # retired

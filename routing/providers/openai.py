@@ -9,6 +9,7 @@ confidence estimate. SDK retries are off: the router owns retries, and is told a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,6 +31,10 @@ from routing.providers.base import (
 )
 
 VENDOR = "openai"
+# Reasoning models that take ``reasoning_effort: "none"`` in Chat Completions, where function tools, a temperature
+# and logprobs are accepted only at that effort (their default is ``medium``; OpenAI's deployment checklist). At
+# none they answer like gpt-4o-mini did: no reasoning tokens before the first word, logprobs for the router.
+_NO_REASONING = re.compile(r"gpt-6-(?:luna|sol)(?:-|$)")
 
 
 def tool_messages(request: ProviderRequest) -> list[dict[str, Any]]:
@@ -54,10 +59,13 @@ def request_params(request: ProviderRequest) -> dict[str, Any]:
         "model": request.model,
         "messages": messages,
         "temperature": request.temperature,
-        "max_tokens": request.max_tokens,
+        # Caps reasoning plus text; every current chat model takes it, reasoning models refuse ``max_tokens``.
+        "max_completion_tokens": request.max_tokens,
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    if _NO_REASONING.match(request.model):
+        params["reasoning_effort"] = "none"
     if request.want_logprobs:
         params["logprobs"] = True
     if request.tools:

@@ -131,6 +131,44 @@ def _invalid_request(message: str) -> Reply:
     return json_reply(400, {"type": "error", "error": error, "request_id": "req_fake_0001"})
 
 
+_OPENAI_REASONING = re.compile(r"(?:gpt-[56]|o\d)")
+
+
+def openai_reasoning_rule(body: dict[str, Any]) -> Reply | None:
+    """OpenAI's checks of a Chat Completions request to a reasoning model (GPT-5 and GPT-6 families, o-series),
+    whose ``reasoning_effort`` defaults to ``medium``: ``max_tokens`` is refused (``max_completion_tokens``
+    replaces it), and unless the effort is ``none``, so are ``temperature`` and ``logprobs`` and, in Chat
+    Completions, function tools (the deployment checklist, https://developers.openai.com/api/docs/guides/
+    deployment-checklist; the function-tools wording as the API gave it for gpt-5.6-luna, the others
+    paraphrased). None: the request passes."""
+    model = str(body.get("model", ""))
+    if not _OPENAI_REASONING.match(model):
+        return None
+    if "max_tokens" in body:
+        return _openai_invalid(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' "
+            "instead.",
+            "max_tokens",
+        )
+    if body.get("reasoning_effort", "medium") == "none":
+        return None
+    for param in ("temperature", "logprobs"):
+        if param in body:
+            return _openai_invalid(f"Unsupported parameter: '{param}' is not supported with this model.", param)
+    if body.get("tools"):
+        return _openai_invalid(
+            f"Function tools with reasoning_effort are not supported for {model} in /v1/chat/completions. To use "
+            "function tools, use /v1/responses or set reasoning_effort to 'none'.",
+            "reasoning_effort",
+        )
+    return None
+
+
+def _openai_invalid(message: str, param: str) -> Reply:
+    error = {"message": message, "type": "invalid_request_error", "param": param, "code": None}
+    return json_reply(400, {"error": error})
+
+
 class FakeVendor:
     def __init__(self) -> None:
         self.replies: list[Reply] = []

@@ -28,6 +28,24 @@ def test_default_tier_3_is_claude_sonnet_4_6():
     assert (DEFAULT_TIERS[2].provider, DEFAULT_TIERS[2].model) == ("anthropic", "claude-sonnet-4-6")
 
 
+def test_default_tier_2_is_gpt_6_luna():
+    assert (DEFAULT_TIERS[1].provider, DEFAULT_TIERS[1].model) == ("openai", "gpt-6-luna")
+
+
+def test_gpt_6_luna_is_priced_as_published():
+    # $0.10 in, $0.50 out (reasoning included), $0.01 cached input, $0.125 cache write (1.25 x input)
+    cost = call_cost(
+        "gpt-6-luna",
+        input_tokens=1_000_000,
+        output_tokens=1_000_000,
+        cached_tokens=1_000_000,
+        cache_write_tokens=1_000_000,
+    )
+    assert cost == Decimal("0.735")
+    # gpt-4o-mini keeps its row until and after its shutdown, for old CostEvent rows and a deployment on it
+    assert call_cost("gpt-4o-mini", input_tokens=1_000_000, output_tokens=1_000_000) == Decimal("0.75")
+
+
 def test_default_tier_1_is_gemini_3_5_flash_lite():
     assert (DEFAULT_TIERS[0].provider, DEFAULT_TIERS[0].model) == ("gemini", "gemini-3.5-flash-lite")
 
@@ -91,7 +109,7 @@ def test_model_config_refuses_a_retired_model_with_its_successor_named(tenant, t
 
 @pytest.mark.django_db
 def test_model_config_refuses_an_unknown_provider_naming_the_known_ones(tenant):
-    row = ModelConfig(tenant=tenant, tier=2, provider="opnai", model="gpt-4o-mini", temperature=0.3, max_tokens=512)
+    row = ModelConfig(tenant=tenant, tier=2, provider="opnai", model="gpt-6-luna", temperature=0.3, max_tokens=512)
 
     with pytest.raises(ValidationError) as caught:
         row.full_clean()
@@ -103,7 +121,7 @@ def test_model_config_refuses_an_unknown_provider_naming_the_known_ones(tenant):
 
 @pytest.mark.django_db
 def test_model_config_accepts_a_known_provider(tenant):
-    row = ModelConfig(tenant=tenant, tier=2, provider="openai", model="gpt-4o-mini", temperature=0.3, max_tokens=512)
+    row = ModelConfig(tenant=tenant, tier=2, provider="openai", model="gpt-6-luna", temperature=0.3, max_tokens=512)
 
     row.full_clean()
 

@@ -161,7 +161,7 @@ async def test_gemini_rate_limit_carries_the_wait_retry_info_asks_for(vendor, re
 
 
 def _tiers_gemini_then_openai(vendor) -> tuple[tuple[TierConfig, TierConfig], dict[str, Provider]]:
-    tiers = (TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512), TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768))
+    tiers = (TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512), TierConfig(2, "openai", "gpt-6-luna", 0.2, 768))
     providers: dict[str, Provider] = {
         "gemini": GeminiProvider(api_key="gem-test", base_url=vendor.url),
         "openai": ScriptedProvider("openai", (Script(deltas=("Open 7-9.",), confidence=0.9),)),
@@ -256,7 +256,7 @@ MODEL_GONE = {
 async def test_gemini_model_gone_escalates_without_retry_and_never_opens_the_breaker(vendor):
     # given tier 1 on a Gemini model Google has shut down (404 NOT_FOUND) and a working tier 2
     tier1 = TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512)
-    tier2 = TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768)
+    tier2 = TierConfig(2, "openai", "gpt-6-luna", 0.2, 768)
     vendor.replies.extend(json_reply(404, MODEL_GONE) for _ in range(6))
     gemini = GeminiProvider(api_key="gem-test", base_url=vendor.url)
     openai = ScriptedProvider("openai", (Script(deltas=("Open ", "7-9."), confidence=0.9),))

@@ -18,12 +18,12 @@ from routing.providers.base import (
     TextChunk,
     ToolCallEvent,
 )
-from routing.providers.openai import OpenAIProvider
-from routing.tests.http_fake import Reply, json_reply, sse
+from routing.providers.openai import OpenAIProvider, request_params
+from routing.tests.http_fake import Reply, json_reply, openai_reasoning_rule, sse
 
 TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
 BASE = ProviderRequest(
-    model="gpt-4o-mini",
+    model="gpt-6-luna",
     system=(SystemBlock("You are helpful.", cacheable=True), SystemBlock("[1] Hours\nOpen 7-9.", cacheable=True)),
     messages=(ChatMessage("user", "When are you open?"),),
     temperature=0.2,
@@ -34,17 +34,23 @@ BASE = ProviderRequest(
 DONE = b"data: [DONE]\n\n"
 
 
+@pytest.fixture(autouse=True)
+def _reasoning_rules(vendor):
+    """The fake refuses what OpenAI refuses from a reasoning model (gpt-6-luna is one)."""
+    vendor.rules.append(openai_reasoning_rule)
+
+
 def _chunk(delta: dict[str, Any], finish: str | None = None, logprob: float | None = None) -> dict[str, Any]:
     logprobs = None
     if logprob is not None:
         logprobs = {"content": [{"token": "x", "logprob": logprob, "bytes": [120], "top_logprobs": []}]}
     choice = {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
-    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-6-luna",
             "choices": [choice]}  # fmt: skip
 
 
 USAGE = {
-    "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini", "choices": [],
+    "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-6-luna", "choices": [],
     "usage": {"prompt_tokens": 1100, "completion_tokens": 20, "total_tokens": 1120,
               "prompt_tokens_details": {"cached_tokens": 1024}},
 }  # fmt: skip
@@ -86,7 +92,10 @@ async def test_openai_request_carries_model_sampling_usage_option_logprobs_and_t
     assert seen.path == "/v1/chat/completions"
     assert seen.headers["authorization"] == "Bearer sk-test"
     body = seen.body
-    assert (body["model"], body["temperature"], body["max_tokens"]) == ("gpt-4o-mini", 0.2, 768)
+    assert (body["model"], body["temperature"], body["max_completion_tokens"]) == ("gpt-6-luna", 0.2, 768)
+    # function tools, temperature and logprobs are taken only at no reasoning effort
+    assert body["reasoning_effort"] == "none"
+    assert "max_tokens" not in body
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
     assert body["logprobs"] is True
@@ -164,3 +173,33 @@ async def test_openai_renders_tool_results_as_tool_messages(vendor):
         ],
     }
     assert messages[-1] == {"role": "tool", "tool_call_id": "call_1", "content": '{"free": true}'}
+
+
+@pytest.mark.parametrize(
+    ("model", "effort"),
+    [("gpt-6-luna", "none"), ("gpt-6-sol", "none"), ("gpt-6-luna-2026-09-22", "none"), ("gpt-4o-mini", None)],
+)
+def test_openai_asks_gpt_6_luna_and_sol_for_no_reasoning_and_older_models_for_nothing(model, effort):
+    params = request_params(replace(BASE, model=model))
+
+    assert params.get("reasoning_effort") == effort
+    assert params["max_completion_tokens"] == 768 and "max_tokens" not in params
+
+
+@pytest.mark.asyncio
+async def test_openai_gpt_4o_mini_override_still_streams(vendor):
+    # given a deployment that keeps ROUTING_TIER2=openai:gpt-4o-mini until its shutdown
+    vendor.replies.append(Reply(body=_text_stream("We open at 7am.")))
+
+    events = await _events(vendor, replace(BASE, model="gpt-4o-mini", tools=(TOOL,)))
+
+    assert [e.text for e in events if isinstance(e, TextChunk)] == ["We open at 7am."]
+    assert "reasoning_effort" not in vendor.seen[0].body
+
+
+@pytest.mark.asyncio
+async def test_openai_fake_refuses_a_gpt_6_request_with_reasoning_and_tools(vendor):
+    # the rule the adapter is tested against: OpenAI's refusal at the default (medium) effort
+    refused = openai_reasoning_rule({"model": "gpt-6-luna", "tools": [{"type": "function"}]})
+
+    assert refused is not None and refused.status == 400

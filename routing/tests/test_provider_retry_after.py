@@ -41,7 +41,7 @@ BASE = ProviderRequest(
 def _openai_refusal(status: int, headers: dict[str, str]) -> Reply:
     """OpenAI's 429 (or 503) as its API sends it: the wait in ``retry-after-ms``, next to its rate-limit headers."""
     message = (
-        "Rate limit reached for gpt-4o-mini in organization org-test on requests per min (RPM): Limit 3, Used 3, "
+        "Rate limit reached for gpt-6-luna in organization org-test on requests per min (RPM): Limit 3, Used 3, "
         "Requested 1. Please try again in 1.5s. Visit https://platform.openai.com/account/rate-limits to learn more."
     )
     error = {"message": message, "type": "requests", "param": None, "code": "rate_limit_exceeded"}
@@ -80,7 +80,7 @@ class VendorCase:
 
 
 OPENAI = VendorCase(
-    TierConfig(1, "openai", "gpt-4o-mini", 0.2, 768),
+    TierConfig(1, "openai", "gpt-6-luna", 0.2, 768),
     lambda url: OpenAIProvider(api_key="sk-test", base_url=f"{url}/v1"),
     _openai_refusal,
     lambda: Reply(body=_text_stream("Open 7-9.")),

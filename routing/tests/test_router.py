@@ -15,7 +15,7 @@ from routing.tests.factories import FakeClock, make_router
 from routing.tokens import estimate_tokens
 
 T1 = TierConfig(1, "gemini", "gemini-2.0-flash", 0.1, 512)
-T2 = TierConfig(2, "openai", "gpt-4o-mini", 0.2, 768)
+T2 = TierConfig(2, "openai", "gpt-6-luna", 0.2, 768)
 T3 = TierConfig(3, "anthropic", "claude-sonnet-4-5", 0.3, 1024)
 RATE_LIMITED = ProviderError("429", retryable=True, status=429)
 BAD_REQUEST = ProviderError("400", retryable=False, status=400)
