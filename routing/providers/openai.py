@@ -1,6 +1,6 @@
 """OpenAI Chat Completions adapter (streaming with usage, tools, logprobs).
 
-``stream_options.include_usage`` makes the last chunk carry the usage (cached prompt tokens
+``stream_options.include_usage`` makes the last chunk carry the usage (cache reads and writes
 included, which we subtract from input so each is priced once). Token logprobs give the router a
 confidence estimate. SDK retries are off: the router owns retries, and is told a refusal's
 ``retry-after-ms`` (or ``retry-after``) as ``retry_after``.
@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
+from openai.types import CompletionUsage
 
 from routing.contracts import ToolCall
 from routing.providers.base import (
@@ -79,6 +80,15 @@ def request_params(request: ProviderRequest) -> dict[str, Any]:
     return params
 
 
+def _usage(reported: CompletionUsage) -> Usage:
+    """``prompt_tokens`` counts every prompt token; cache reads (``cached_tokens``) and, on GPT-5.6 and later,
+    cache writes (``cache_write_tokens``, billed at 1.25 x input) come out of it, so each is priced once."""
+    details = reported.prompt_tokens_details
+    cached = (details.cached_tokens if details else 0) or 0
+    written = (details.cache_write_tokens if details else 0) or 0
+    return Usage(reported.prompt_tokens - cached - written, reported.completion_tokens, cached, written)
+
+
 class OpenAIProvider(KeyedProvider):
     name = VENDOR
 
@@ -99,8 +109,7 @@ class OpenAIProvider(KeyedProvider):
             stream = await self.client().chat.completions.create(**request_params(request), timeout=request.timeout_s)
             async for chunk in stream:
                 if chunk.usage is not None:
-                    cached = getattr(chunk.usage.prompt_tokens_details, "cached_tokens", 0) or 0
-                    usage = Usage(chunk.usage.prompt_tokens - cached, chunk.usage.completion_tokens, cached)
+                    usage = _usage(chunk.usage)
                 for choice in chunk.choices:
                     delta = choice.delta
                     if delta.content:

@@ -17,6 +17,7 @@ from routing.providers.base import (
     SystemBlock,
     TextChunk,
     ToolCallEvent,
+    Usage,
 )
 from routing.providers.openai import OpenAIProvider, request_params
 from routing.tests.http_fake import Reply, json_reply, openai_reasoning_rule, sse
@@ -203,3 +204,18 @@ async def test_openai_fake_refuses_a_gpt_6_request_with_reasoning_and_tools(vend
     refused = openai_reasoning_rule({"model": "gpt-6-luna", "tools": [{"type": "function"}]})
 
     assert refused is not None and refused.status == 400
+
+
+@pytest.mark.asyncio
+async def test_openai_reads_cache_writes_apart_from_input_and_cache_reads(vendor):
+    # given GPT-5.6 and later, which bill a prompt's cache writes at 1.25 x input and report them apart
+    usage = {"prompt_tokens": 2200, "completion_tokens": 20, "total_tokens": 2220,
+             "prompt_tokens_details": {"cached_tokens": 1024, "cache_write_tokens": 1100}}  # fmt: skip
+    events = [(None, _chunk({"content": "We open at 7am."}, logprob=-0.1)), (None, _chunk({}, finish="stop"))]
+    vendor.replies.append(Reply(body=[*sse([*events, (None, {**USAGE, "usage": usage})]), DONE]))
+
+    finish = (await _events(vendor))[-1]
+
+    # then each prompt token is counted once: uncached input, cache read, cache write
+    assert isinstance(finish, Finish)
+    assert finish.usage == Usage(input_tokens=76, output_tokens=20, cached_tokens=1024, cache_write_tokens=1100)
