@@ -23,6 +23,7 @@ class Reply:
     content_type: str = "text/event-stream"
     delay_s: float = 0.0  # before the headers (a timeout test)
     cut: bool = False  # drop the connection mid-body, without ending the chunked stream
+    pause_s: float = 0.0  # between body pieces (a vendor writing slowly, or stalled mid-answer)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -208,7 +209,9 @@ class FakeVendor:
                     self.send_header(name, value)
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                for piece in reply.body:
+                for position, piece in enumerate(reply.body):
+                    if position and reply.pause_s:
+                        time.sleep(reply.pause_s)
                     self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
                     self.wfile.flush()
                 if reply.cut:

@@ -6,6 +6,7 @@ Prices per 1M tokens are ``routing/prices.py``'s; each expected cost is worked o
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -13,15 +14,19 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from routing import registry
-from routing.contracts import TurnResult
+from routing.breaker import BreakerBoard
+from routing.contracts import TextDelta, TurnResult
 from routing.models import CostEvent
+from routing.prices import call_cost
 from routing.providers.anthropic import AnthropicProvider
 from routing.providers.base import Provider
 from routing.providers.gemini import GeminiProvider
 from routing.providers.openai import OpenAIProvider
+from routing.router import Router, RouterPolicy
 from routing.services import turn_stream
 from routing.tests.factories import make_router, request_for
-from routing.tests.http_fake import Reply, gemini_chunk, openai_reasoning_rule, sse
+from routing.tests.http_fake import Reply, gemini_chunk, json_reply, openai_reasoning_rule, sse
+from routing.tokens import estimate_tokens
 
 QUESTION = "What are your opening hours?"
 OPENAI_PATH = "/chat/completions"
@@ -144,3 +149,143 @@ async def test_gemini_cached_content_is_booked_at_the_cached_price(tenant, vendo
     assert (row.input_tokens, row.output_tokens, row.cached_tokens) == (388, 20, 512)
     assert row.cost_usd == Decimal("0.00018176")
     assert isinstance(result, TurnResult) and result.cost_usd == row.cost_usd
+
+
+def _openai_pieces(*pieces: str) -> list[bytes]:
+    """An answer's text in ``pieces``, one SSE event each, without its end (a stream still being written)."""
+    return sse([_openai_chunk({"content": piece}) for piece in pieces])
+
+
+def _estimated_prompt_floor() -> int:
+    """Fewer tokens than any rendered prompt for ``QUESTION`` (instructions alone are several hundred)."""
+    return 200
+
+
+def _real_time_router(providers: dict[str, Provider], *, deadline_s: float) -> Router:
+    policy = RouterPolicy(deadline_s=deadline_s, call_timeout_s=15.0, self_evaluate=False)
+    return Router(lookup=providers.__getitem__, policy=policy, breakers=BreakerBoard())
+
+
+# (a) The customer leaves while the answer streams.
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_answer_cancelled_mid_stream_is_booked_at_its_estimated_usage(tenant, vendor):
+    # given tier 2 streaming straight to the customer, stalled after two pieces
+    vendor.rules.append(openai_reasoning_rule)
+    streamed = ("We open at 7am ", "on weekdays [1].")
+    vendor.replies.append(Reply(body=[b"".join(_openai_pieces(*streamed)), DONE], pause_s=30.0))
+    providers = _providers(vendor, ("openai",))
+    request = request_for(QUESTION, conversation_id=1, message_id=1)
+    seen: list[Any] = []
+    arrived = asyncio.Event()
+
+    async def customer() -> None:
+        async for event in turn_stream(tenant=tenant, request=request, router=make_router(providers)):
+            seen.append(event)
+            if "".join(e.text for e in seen if isinstance(e, TextDelta)) == "".join(streamed):
+                arrived.set()
+
+    with registry.override_providers(providers):
+        turn = asyncio.create_task(customer())
+        await asyncio.wait_for(arrived.wait(), 10)
+        # when the customer leaves
+        turn.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await turn
+
+    # then the call is booked as cancelled: the prompt and the text streamed so far, estimated and priced
+    (row,) = await _ledger(tenant)
+    assert (row.model, row.outcome, row.message_id) == ("gpt-6-luna", "cancelled", 1)
+    assert row.output_tokens == estimate_tokens("".join(streamed))
+    assert row.input_tokens > _estimated_prompt_floor()
+    assert row.cost_usd == call_cost("gpt-6-luna", input_tokens=row.input_tokens, output_tokens=row.output_tokens)
+    assert row.cost_usd > 0 and "estimated" in row.error
+
+
+# (b) A failed attempt on tier N, then tier N+1 answers.
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_attempt_broken_after_output_is_booked_before_the_next_tier_answers(tenant, vendor):
+    # given tier 1 (Gemini) whose stream breaks after some output, then refuses (model gone), and tier 2 that answers
+    broken = "We open at 7am on"
+    gone = {"error": {"code": 404, "message": "models/gemini-3.5-flash-lite is not found", "status": "NOT_FOUND"}}
+    vendor.replies_for[GEMINI_PATH] = [
+        Reply(body=sse([gemini_chunk([{"text": broken}])]), cut=True),
+        json_reply(404, gone),
+    ]
+    vendor.rules.append(openai_reasoning_rule)
+    usage = {"prompt_tokens": 900, "completion_tokens": 12, "total_tokens": 912}
+    vendor.replies_for[OPENAI_PATH] = [_openai_answer("We open at 7am [1].", usage)]
+
+    # when
+    result = (await _turn(tenant, vendor, "gemini", "openai"))[-1]
+
+    # then the broken attempt is booked at its estimated usage, the refusal at zero, tier 2 as reported
+    cut, refused, answer = await _ledger(tenant)
+    assert (cut.tier, cut.outcome, cut.output_tokens) == (1, "error", estimate_tokens(broken))
+    assert cut.input_tokens > _estimated_prompt_floor() and "usage estimated" in cut.error
+    assert cut.cost_usd == call_cost("gemini-3.5-flash-lite", input_tokens=cut.input_tokens,
+                                     output_tokens=cut.output_tokens)  # fmt: skip
+    assert cut.cost_usd > 0
+    assert (refused.tier, refused.outcome, refused.input_tokens, refused.cost_usd) == (1, "error", 0, 0)
+    assert (answer.tier, answer.outcome, answer.input_tokens, answer.output_tokens) == (2, "success", 900, 12)
+    # and the answer carries the whole turn's tokens and dollars, the failed attempt's included
+    assert isinstance(result, TurnResult) and (result.tier, result.model) == (2, "gpt-6-luna")
+    assert result.input_tokens == cut.input_tokens + 900
+    assert result.output_tokens == cut.output_tokens + 12
+    assert result.cost_usd == cut.cost_usd + answer.cost_usd
+
+
+# (c) The turn deadline.
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_call_cut_by_the_turn_deadline_before_any_output_is_booked_at_its_estimated_prompt(tenant, vendor):
+    # given tier 1 that answers only after the whole 1-second turn deadline, and tier 2 behind it
+    vendor.replies_for[GEMINI_PATH] = [Reply(body=sse([gemini_chunk([{"text": "late"}], "STOP")]), delay_s=3.0)]
+    providers = _providers(vendor, ("gemini", "openai"))
+    request = request_for(QUESTION, conversation_id=1, message_id=1)
+
+    # when
+    with registry.override_providers(providers):
+        router = _real_time_router(providers, deadline_s=1.0)
+        result = [event async for event in turn_stream(tenant=tenant, request=request, router=router)][-1]
+
+    # then the timed-out call is booked at its estimated prompt, no time is left for tier 2: the fallback
+    timed_out, fallback = await _ledger(tenant)
+    assert (timed_out.tier, timed_out.outcome, timed_out.output_tokens) == (1, "error", 0)
+    assert timed_out.input_tokens > _estimated_prompt_floor() and "usage estimated" in timed_out.error
+    assert timed_out.cost_usd > 0
+    assert (fallback.outcome, fallback.cost_usd) == ("fallback", 0)
+    assert not [seen for seen in vendor.seen if seen.path.endswith(OPENAI_PATH)]
+    assert isinstance(result, TurnResult) and result.outcome == "fallback"
+    assert (result.input_tokens, result.cost_usd) == (timed_out.input_tokens, timed_out.cost_usd)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_answer_stalled_mid_stream_past_the_turn_deadline_is_booked_with_its_output_so_far(tenant, vendor):
+    # given tier 2 streaming to the customer, then silent past the 1-second turn deadline
+    vendor.rules.append(openai_reasoning_rule)
+    streamed = "We open at 7am "
+    vendor.replies.append(Reply(body=[*_openai_pieces(streamed, "on weekdays."), DONE], pause_s=3.0))
+    providers = _providers(vendor, ("openai",))
+    request = request_for(QUESTION, conversation_id=1, message_id=1)
+
+    # when
+    with registry.override_providers(providers):
+        router = _real_time_router(providers, deadline_s=1.0)
+        result = [event async for event in turn_stream(tenant=tenant, request=request, router=router)][-1]
+
+    # then the answer is cut off, and the call booked at its estimated prompt plus the text streamed
+    (row,) = await _ledger(tenant)
+    assert (row.tier, row.outcome, row.output_tokens) == (2, "error", estimate_tokens(streamed))
+    assert row.input_tokens > _estimated_prompt_floor() and "usage estimated" in row.error
+    assert row.cost_usd == call_cost("gpt-6-luna", input_tokens=row.input_tokens, output_tokens=row.output_tokens)
+    assert isinstance(result, TurnResult) and result.interrupted and result.text.startswith(streamed)
+    assert (result.output_tokens, result.cost_usd) == (row.output_tokens, row.cost_usd)
