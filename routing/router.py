@@ -26,6 +26,7 @@ from routing.phrases import PHRASES, Phrases
 from routing.providers.base import (
     ChatMessage,
     Finish,
+    PromptUsage,
     Provider,
     ProviderError,
     ProviderRequest,
@@ -93,6 +94,7 @@ class _Attempt:
     text: list[str] = field(default_factory=list)
     tool_calls: list[ToolCall] = field(default_factory=list)
     finish: Finish | None = None
+    prompt_usage: Usage | None = None  # as the vendor reported it at the start, if it did (``PromptUsage``)
     ttft_ms: float | None = None
     streamed: bool = False
 
@@ -286,6 +288,8 @@ class Router:
                         yield TextDelta(event.text)
                 elif isinstance(event, ToolCallEvent):
                     attempt.tool_calls.append(event.call)
+                elif isinstance(event, PromptUsage):
+                    attempt.prompt_usage = event.usage
                 elif isinstance(event, Finish):
                     attempt.finish = event
         finally:
@@ -406,8 +410,11 @@ def _failed_record(
 
 
 def _estimate_usage(request: ProviderRequest, attempt: _Attempt) -> None:
+    """The prompt as the vendor reported it at the start (cache reads and writes apart), else estimated; the
+    output so far, estimated."""
     if attempt.finish is None:
-        attempt.finish = Finish(Usage(request.estimated_prompt_tokens, estimate_tokens("".join(attempt.text))))
+        prompt = attempt.prompt_usage or Usage(request.estimated_prompt_tokens)
+        attempt.finish = Finish(replace(prompt, output_tokens=estimate_tokens("".join(attempt.text))))
 
 
 def _record(

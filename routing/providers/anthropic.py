@@ -18,6 +18,7 @@ from routing.contracts import ThinkingBlock, ToolCall, ToolRound
 from routing.providers.base import (
     Finish,
     KeyedProvider,
+    PromptUsage,
     ProviderError,
     ProviderRequest,
     StreamEvent,
@@ -158,6 +159,7 @@ class AnthropicProvider(KeyedProvider):
                     usage["cache_read"] = getattr(u, "cache_read_input_tokens", 0) or 0
                     usage["cache_write"] = getattr(u, "cache_creation_input_tokens", 0) or 0
                     usage["output"] = u.output_tokens or 0
+                    yield PromptUsage(Usage(usage["input"], 0, usage["cache_read"], usage["cache_write"]))
                 elif kind == "content_block_start":
                     block = event.content_block
                     if block.type == "tool_use":

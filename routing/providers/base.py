@@ -116,7 +116,16 @@ class Finish:
     suggest_human: bool = False
 
 
-StreamEvent = TextChunk | ToolCallEvent | Finish
+@dataclass(frozen=True)
+class PromptUsage:
+    """The prompt's usage as a vendor reports it when its stream starts, before any output (Anthropic's
+    ``message_start``: input, cache reads and cache writes). A call that ends without ``Finish`` (cut, timed
+    out, cancelled) is booked at it, only its output estimated; ``Finish.usage`` supersedes it."""
+
+    usage: Usage
+
+
+StreamEvent = TextChunk | ToolCallEvent | PromptUsage | Finish
 
 
 class ProviderError(Exception):

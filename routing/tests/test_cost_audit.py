@@ -75,7 +75,8 @@ def _openai_answer(text: str, usage: dict[str, Any]) -> Reply:
     return Reply(body=[*sse([_openai_chunk({"content": text}), _openai_chunk({}, "stop"), (None, final)]), DONE])
 
 
-def _anthropic_answer(text: str, usage: dict[str, int], output_tokens: int) -> Reply:
+def _anthropic_events(text: str, usage: dict[str, int], output_tokens: int) -> list[bytes]:
+    """A Messages stream: ``message_start`` (the prompt's ``usage``), one text block, then its end."""
     message: dict[str, Any] = {"id": "msg_1", "type": "message", "role": "assistant", "content": [],
                                "model": "claude-sonnet-4-6", "stop_reason": None, "stop_sequence": None,
                                "usage": {**usage, "output_tokens": 1}}  # fmt: skip
@@ -90,7 +91,15 @@ def _anthropic_answer(text: str, usage: dict[str, int], output_tokens: int) -> R
                            "usage": {"output_tokens": output_tokens}}),
         ("message_stop", {"type": "message_stop"}),
     ]  # fmt: skip
-    return Reply(body=sse(events))
+    return sse(events)
+
+
+def _anthropic_answer(text: str, usage: dict[str, int], output_tokens: int) -> Reply:
+    return Reply(body=_anthropic_events(text, usage, output_tokens))
+
+
+# 25 uncached input tokens, 1,200 read from the cache, 300 written to it (a 5-minute write)
+CLAUDE_PROMPT = {"input_tokens": 25, "cache_read_input_tokens": 1200, "cache_creation_input_tokens": 300}
 
 
 # (d) Cached input is billed at the vendor's cache prices, not the full input price.
@@ -119,8 +128,7 @@ async def test_openai_cache_reads_and_writes_are_booked_at_their_own_prices(tena
 @pytest.mark.asyncio
 async def test_anthropic_cache_reads_and_writes_are_booked_at_their_own_prices(tenant, vendor):
     # given tier 3 (claude-sonnet-4-6): 25 uncached input tokens, 1,200 read from the cache, 300 written to it
-    usage = {"input_tokens": 25, "cache_read_input_tokens": 1200, "cache_creation_input_tokens": 300}
-    vendor.replies.append(_anthropic_answer("We open at 7am [1].", usage, output_tokens=15))
+    vendor.replies.append(_anthropic_answer("We open at 7am [1].", CLAUDE_PROMPT, output_tokens=15))
 
     # when
     result = (await _turn(tenant, vendor, "anthropic"))[-1]
@@ -289,3 +297,57 @@ async def test_answer_stalled_mid_stream_past_the_turn_deadline_is_booked_with_i
     assert row.cost_usd == call_cost("gpt-6-luna", input_tokens=row.input_tokens, output_tokens=row.output_tokens)
     assert isinstance(result, TurnResult) and result.interrupted and result.text.startswith(streamed)
     assert (result.output_tokens, result.cost_usd) == (row.output_tokens, row.cost_usd)
+
+
+# A stream that ends early after the vendor reported its prompt's usage (Anthropic's message_start): the prompt is
+# booked as reported, cache reads and writes at their own prices, only the output so far is estimated.
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_anthropic_stream_broken_after_message_start_books_the_reported_prompt(tenant, vendor):
+    # given tier 3 streaming to the customer, its stream broken after its first text (start, block, delta)
+    first = _anthropic_events("We open at 7am", CLAUDE_PROMPT, output_tokens=15)[:3]
+    vendor.replies.append(Reply(body=first, cut=True))
+
+    # when
+    result = (await _turn(tenant, vendor, "anthropic"))[-1]
+
+    # then the answer is cut off, and its prompt booked as message_start reported it
+    (broken,) = await _ledger(tenant)
+    assert (broken.outcome, broken.input_tokens, broken.cached_tokens) == ("error", 25, 1200)
+    assert broken.output_tokens == estimate_tokens("We open at 7am") and "estimated" in broken.error
+    assert broken.cost_usd == call_cost("claude-sonnet-4-6", input_tokens=25, output_tokens=broken.output_tokens,
+                                        cached_tokens=1200, cache_write_tokens=300)  # fmt: skip
+    assert isinstance(result, TurnResult) and result.interrupted
+    assert (result.input_tokens, result.cached_tokens, result.cost_usd) == (25, 1200, broken.cost_usd)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_anthropic_answer_cancelled_after_message_start_books_the_reported_prompt(tenant, vendor):
+    # given tier 3 streaming to the customer, stalled after its first text
+    events = _anthropic_events("We open at 7am", CLAUDE_PROMPT, output_tokens=15)
+    vendor.replies.append(Reply(body=[b"".join(events[:3]), *events[3:]], pause_s=30.0))
+    providers = _providers(vendor, ("anthropic",))
+    request = request_for(QUESTION, conversation_id=1, message_id=1)
+    arrived = asyncio.Event()
+
+    async def customer() -> None:
+        async for event in turn_stream(tenant=tenant, request=request, router=make_router(providers)):
+            if isinstance(event, TextDelta):
+                arrived.set()
+
+    with registry.override_providers(providers):
+        turn = asyncio.create_task(customer())
+        await asyncio.wait_for(arrived.wait(), 10)
+        # when the customer leaves
+        turn.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await turn
+
+    # then
+    (row,) = await _ledger(tenant)
+    assert (row.outcome, row.input_tokens, row.cached_tokens) == ("cancelled", 25, 1200)
+    assert row.cost_usd == call_cost("claude-sonnet-4-6", input_tokens=25, output_tokens=row.output_tokens,
+                                     cached_tokens=1200, cache_write_tokens=300)  # fmt: skip
