@@ -1,13 +1,17 @@
-"""System checks: a deployment's tier models (``ROUTING_TIER<n>``) that a vendor has shut down (``routing.W001``)
-or shuts down within ``SHUTDOWN_WARNING_DAYS`` (``routing.W002``), from ``MODEL_SHUTDOWNS``."""
+"""System checks from ``MODEL_SHUTDOWNS``: a model a vendor has shut down, or shuts down within
+``SHUTDOWN_WARNING_DAYS``, named by a deployment's tier (``ROUTING_TIER<n>`` or its default: ``routing.W001``
+once shut down, ``routing.W002`` before) or by an enabled tenant *Model configuration* (``routing.W003``, a
+database check: run by ``migrate`` and ``check --database default``). Warnings only: nothing refuses to start."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from django.core.checks import CheckMessage, Warning, register
+from django.core.checks import CheckMessage, Tags, Warning, register
+from django.db import DatabaseError
 
-from routing.config import retired_message, routing_settings, shutdown_soon_message
+from routing.config import MODEL_SHUTDOWNS, retired_message, routing_settings, shutdown_soon_message
 
 
 @register()
@@ -24,4 +28,33 @@ def check_tier_models(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
                         id=check_id,
                     )
                 )
+    return warnings
+
+
+@register(Tags.database)
+def check_tenant_models(app_configs: Any, databases: Sequence[str] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    if not databases:
+        return []
+    from routing.models import ModelConfig
+
+    try:
+        # Every tenant's rows: an operator's check, not a tenant's read.
+        rows = list(
+            ModelConfig.objects.filter(model__in=list(MODEL_SHUTDOWNS), enabled=True)
+            .order_by("tenant__slug", "tier")
+            .values_list("tenant__slug", "tier", "provider", "model")
+        )
+    except DatabaseError:  # ``migrate`` runs the checks before it creates the tables
+        return []
+    warnings: list[CheckMessage] = []
+    for slug, tier, provider, model in rows:
+        sentence = retired_message(model) or shutdown_soon_message(model)
+        if sentence is not None:
+            warnings.append(
+                Warning(
+                    f"Tenant {slug} tier {tier} names {provider}:{model}: {sentence}.",
+                    hint="Change the tenant's Model configuration in admin to the successor, or delete it.",
+                    id="routing.W003",
+                )
+            )
     return warnings

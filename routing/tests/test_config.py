@@ -261,3 +261,77 @@ def test_model_config_accepts_a_model_until_its_shutdown_and_refuses_it_from_the
         row.full_clean()
 
     assert caught.value.message_dict == {"model": ["gpt-4o-mini was retired on 2027-01-14; use gpt-6-luna."]}
+
+
+@pytest.mark.django_db
+def test_database_check_warns_about_each_enabled_tenant_row_near_or_past_its_models_shutdown(
+    tenant, other_tenant, monkeypatch
+):
+    from routing.checks import check_tenant_models
+
+    # given one tenant on gpt-4o-mini at tier 2, and rows that must not be named: another tenant's on gpt-6-luna,
+    # and a disabled tier on gpt-4o-mini
+    row = {"provider": "openai", "temperature": 0.2, "max_tokens": 768}
+    ModelConfig.objects.create(tenant=tenant, tier=2, model="gpt-4o-mini", **row)
+    ModelConfig.objects.create(tenant=other_tenant, tier=2, model="gpt-6-luna", **row)
+    ModelConfig.objects.create(tenant=other_tenant, tier=1, model="gpt-4o-mini", enabled=False, **row)
+    monkeypatch.setattr("routing.config.today", lambda: date(2026, 12, 20))
+
+    # when
+    warnings = check_tenant_models(None, databases=["default"])
+
+    # then
+    assert [(w.id, w.msg) for w in warnings] == [
+        (
+            "routing.W003",
+            f"Tenant {tenant.slug} tier 2 names openai:gpt-4o-mini: gpt-4o-mini shuts down on 2027-01-14 (in 25 "
+            "days); use gpt-6-luna.",
+        )
+    ]
+    assert other_tenant.slug not in warnings[0].msg
+
+
+@pytest.mark.django_db
+def test_database_check_names_a_tenant_row_past_its_models_shutdown(tenant, monkeypatch):
+    from routing.checks import check_tenant_models
+
+    ModelConfig.objects.create(tenant=tenant, tier=2, provider="openai", model="gpt-4o-mini", temperature=0.2,
+                               max_tokens=768)  # fmt: skip
+    monkeypatch.setattr("routing.config.today", lambda: date(2027, 1, 20))
+
+    (warning,) = check_tenant_models(None, databases=["default"])
+
+    assert "gpt-4o-mini was retired on 2027-01-14; use gpt-6-luna" in warning.msg
+
+
+@pytest.mark.django_db
+def test_database_check_reads_nothing_unless_django_asks_for_database_checks(django_assert_num_queries):
+    from routing.checks import check_tenant_models
+
+    with django_assert_num_queries(0):
+        assert check_tenant_models(None) == []
+
+
+@pytest.mark.django_db
+def test_database_check_is_registered_for_migrate_and_check_database(tenant, monkeypatch):
+    ModelConfig.objects.create(tenant=tenant, tier=2, provider="openai", model="gpt-4o-mini", temperature=0.2,
+                               max_tokens=768)  # fmt: skip
+    monkeypatch.setattr("routing.config.today", lambda: date(2027, 1, 10))
+
+    found = [m for m in run_checks(databases=["default"]) if m.id == "routing.W003"]
+
+    assert [(m.level, m.is_serious()) for m in found] == [(WARNING, False)]
+
+
+def test_database_check_is_quiet_before_the_tables_exist(monkeypatch):
+    from django.db import ProgrammingError
+
+    from routing.checks import check_tenant_models
+
+    def missing_table(*args, **kwargs):
+        raise ProgrammingError('relation "routing_modelconfig" does not exist')
+
+    # as on a first ``migrate``, which runs the checks before it creates the tables
+    monkeypatch.setattr(ModelConfig.objects, "filter", missing_table)
+
+    assert check_tenant_models(None, databases=["default"]) == []
