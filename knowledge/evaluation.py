@@ -8,12 +8,13 @@ Passages are mapped back to their documents (first occurrence wins) to form each
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 import signal
 import statistics
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -26,7 +27,7 @@ from knowledge.beir import BeirDataset, BeirNotes, load_beir
 from knowledge.indexing import INDEX_BATCH, documents_index
 from knowledge.parsed import ParsedDocument
 from knowledge.providers.base import EmbeddingProvider, ProviderError
-from knowledge.retrieval import RankedParent, rank_parents
+from knowledge.retrieval import RankedParent, Ranking, rank_parents
 from knowledge.services import documents_upsert, source_get_or_create
 from knowledge.significance import PairedComparison, paired_bootstrap
 from knowledge.types import Progress, RetrievalMode
@@ -114,6 +115,35 @@ def documents_of(parents: Iterable[RankedParent], external_ids: dict[int, str]) 
     return list(dict.fromkeys(external_ids[parent.document_id] for parent in parents))
 
 
+def external_ids_of(tenant: Tenant) -> dict[int, str]:
+    from knowledge.models import Document
+
+    return dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
+
+
+# How far an untimed search may go to fill DEPTH documents (the parents of a very long document).
+MAX_DEPTH_FACTOR = 64
+
+
+def documents_to_depth(
+    timed: list[RankedParent], *, external_ids: dict[int, str], search: Callable[..., Ranking]
+) -> list[str]:
+    """The timed ranking's documents, continued from ``search(depth=...)`` rankings until DEPTH documents.
+
+    A document ranked through several of its parents takes one place, so DEPTH parents can name
+    fewer than DEPTH documents, and Recall@100 (trec_eval's, over 100 documents) would miss those
+    behind them. The timed ranking's order is kept; deeper rankings, untimed, only add the documents
+    it did not reach, until the ranking runs out or MAX_DEPTH_FACTOR times DEPTH parents were read."""
+    documents = documents_of(timed, external_ids)
+    depth, found = DEPTH, len(timed)
+    while len(documents) < DEPTH and found >= depth and depth < DEPTH * MAX_DEPTH_FACTOR:
+        depth *= 2
+        parents = search(depth=depth).parents
+        found = len(parents)
+        documents = list(dict.fromkeys([*documents, *documents_of(parents, external_ids)]))
+    return documents[:DEPTH]
+
+
 @dataclass(frozen=True)
 class ModeRun:
     """One mode's documents per query, best first, and each query's latency."""
@@ -142,9 +172,7 @@ def run_modes(
     hears of each mode's start and of each question, after its timing). When a mode embeds queries,
     one throwaway query is embedded first, untimed: the local model builds its query encoder apart
     from the passage one ingest used, and the first timed query would carry it."""
-    from knowledge.models import Document
-
-    external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
+    external_ids = external_ids_of(tenant)
     if any(mode != "bm25" for mode in modes):
         # A failure is left to the first timed query, which meets it as without a warm-up.
         with contextlib.suppress(ProviderError):
@@ -156,12 +184,13 @@ def run_modes(
         if progress is not None:
             progress(mode, len(dataset.queries), 0)
         for query_id, text in dataset.queries.items():
+            search = functools.partial(
+                rank_parents, tenant=tenant, query=text, mode=mode, provider=provider, fusion=fusion
+            )
             started = time.perf_counter()
-            parents = rank_parents(
-                tenant=tenant, query=text, mode=mode, depth=DEPTH, provider=provider, fusion=fusion
-            ).parents
+            parents = search(depth=DEPTH).parents
             latencies.append((time.perf_counter() - started) * 1000)
-            run[query_id] = documents_of(parents, external_ids)
+            run[query_id] = documents_to_depth(parents, external_ids=external_ids, search=search)
             if progress is not None:
                 progress(mode, len(dataset.queries), len(run))
         runs[mode] = ModeRun(run, latencies)
