@@ -10,7 +10,9 @@ Amounts go to Stripe as stored: ``price_cents`` is already the currency's smalle
 
 Refunds: an owner or admin refunds a booking that owes one (``Booking.refund_due``) from its console
 page (``booking_refund``): a Stripe Refund of the whole price on the stored payment intent, under an
-idempotency key of the booking's, so a double click, a retry or two tabs never refund twice.
+idempotency key of the booking's, so a double click, a retry or two tabs never refund twice. The key
+changes after a refund fails (``webhooks``: Stripe reports a refund it accepted as failed), so the
+booking can be refunded again then.
 """
 
 from __future__ import annotations
@@ -207,6 +209,13 @@ def _refund_error(exc: stripe.StripeError) -> str:
     return STRIPE_FAILED
 
 
+def _refund_key(booking: Booking) -> str:
+    """The booking's refund idempotency key, new after each refund that failed: Stripe replays a key's
+    first answer, so a retry with the first key would get the failed refund back instead of a new one."""
+    failures = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=services.REFUND_FAILED_NOTE).count()
+    return f"refund-{booking.confirmation_code}" + (f"-retry{failures}" if failures else "")
+
+
 def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -> RefundResult:
     """Refund the whole price of a booking that owes a refund through Stripe, and record it
     (``services.booking_mark_refunded``: the REFUNDED event with the actor, amount and Stripe's refund
@@ -231,7 +240,7 @@ def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -
                 "amount": booking.price_cents,
                 "metadata": metadata,
             },
-            options={"idempotency_key": f"refund-{booking.confirmation_code}"},
+            options={"idempotency_key": _refund_key(booking)},
         )
     except stripe.InvalidRequestError as exc:
         if exc.code != ALREADY_REFUNDED_CODE:

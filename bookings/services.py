@@ -50,6 +50,9 @@ HOLD_EXPIRED_REASON = "Payment not completed in time; the slot was released."
 NOT_UPCOMING = "Only upcoming bookings can be changed; this one has already started."
 NOT_PAYABLE_ON_ARRIVAL = "Only a confirmed or completed booking paid on arrival and not paid yet can be recorded paid."
 PAYABLE_ON_ARRIVAL = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+REFUND_FAILED_NOTE = "refund_failed"  # the data key (Stripe's refund id) of the NOTE a failed refund leaves
+REFUND_FAILED_SINCE = "refund_failed_since"  # a refund report older than a failure recorded since
+STALE_REFUND_REPORT = "Stripe reported this refund before a refund of the payment failed; nothing was recorded."
 
 
 class BookingError(Exception):
@@ -401,17 +404,33 @@ def booking_complete(*, booking: Booking, actor: Actor) -> bool:
     return True
 
 
+def _refund_failures(booking: Booking) -> Any:
+    return booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=REFUND_FAILED_NOTE)
+
+
 @transaction.atomic
 def booking_mark_refunded(
-    *, booking: Booking, actor: Actor, amount_cents: int, refund_id: str = "", already_refunded: bool = False
+    *,
+    booking: Booking,
+    actor: Actor,
+    amount_cents: int,
+    refund_id: str = "",
+    already_refunded: bool = False,
+    reported_at: int | None = None,
 ) -> Booking:
     """Record that the payment was refunded (staff through ``payments.booking_refund``, or Stripe's
     webhook). Idempotent: the first record wins, so a webhook about a refund staff made, or a second
     click, records nothing more. The customer is emailed. ``refund_id`` is Stripe's refund, when
-    known; ``already_refunded`` says Stripe answered that the payment had been refunded already."""
+    known; ``already_refunded`` says Stripe answered that the payment had been refunded already.
+
+    ``reported_at`` is the Stripe time (epoch seconds) of the webhook event reporting the refund: one
+    made no later than a refund failure already recorded (``booking_mark_refund_failed``) reports the
+    refund that failed, delivered late, and raises ``BookingError(REFUND_FAILED_SINCE)``."""
     booking = booking_lock(booking)
     if booking.refunded_at is not None:
         return booking
+    if reported_at is not None and _refund_failures(booking).filter(data__failed_at__gte=reported_at).exists():
+        raise BookingError(REFUND_FAILED_SINCE, STALE_REFUND_REPORT)
     booking.refunded_at = timezone.now()
     booking.updated_at = booking.refunded_at
     booking.save(update_fields=["refunded_at", "updated_at"])
@@ -421,3 +440,26 @@ def booking_mark_refunded(
     event_record(booking, BookingEventKind.REFUNDED, actor, amount_cents=amount_cents, **details)
     notifications.notify(booking, notifications.PAYMENT_REFUNDED)
     return booking
+
+
+@transaction.atomic
+def booking_mark_refund_failed(
+    *, booking: Booking, actor: Actor, refund_id: str, amount_cents: int, failure_reason: str, failed_at: int
+) -> bool:
+    """Record that Stripe's refund ``refund_id`` failed or was canceled after Stripe had accepted it
+    (``failed_at``: the Stripe time of the event saying so). The booking owes the refund again
+    (``refunded_at`` cleared), a NOTE keeps Stripe's ``failure_reason`` and the staff get the
+    refund-due notice again; the customer is not emailed (a "was refunded" email still waiting is
+    superseded). Once per refund: False when this failure is recorded already."""
+    booking = booking_lock(booking)
+    if _refund_failures(booking).filter(**{f"data__{REFUND_FAILED_NOTE}": refund_id}).exists():
+        return False
+    if booking.refunded_at is not None:
+        booking.refunded_at = None
+        booking.updated_at = timezone.now()
+        booking.save(update_fields=["refunded_at", "updated_at"])
+    failure: dict[str, Any] = {REFUND_FAILED_NOTE: refund_id, "failure_reason": failure_reason, "failed_at": failed_at}
+    event_record(booking, BookingEventKind.NOTE, actor, amount_cents=amount_cents, **failure)
+    if booking.refund_due:
+        notifications.notify(booking, notifications.TENANT_REFUND_DUE)
+    return True

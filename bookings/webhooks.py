@@ -7,7 +7,10 @@ amount and currency are the booking's own; otherwise the event is stored with a 
 outcome and changes nothing. A refund matches only the payment intent stored from such a session.
 Order safety: every handler looks at the booking's current state, so ``expired`` after
 ``completed`` changes nothing, ``completed`` after ``expired`` re-takes the slot if it is still
-free (else records that a refund is due), and a refund is recorded once.
+free (else records that a refund is due), and a refund is recorded once. A refund that fails after
+Stripe accepted it (``refund.updated`` or ``refund.failed`` with status failed or canceled) is owed
+again, once per refund; a ``charge.refunded`` Stripe made no later than such a failure (its event's
+``created``) reports the refund that failed and records nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ HANDLED_TYPES = frozenset(
         "checkout.session.async_payment_succeeded",
         "checkout.session.expired",
         "charge.refunded",
+        "refund.updated",
+        "refund.failed",
     }
 )
 
@@ -46,7 +51,11 @@ SESSION_TYPES = frozenset(
     {"checkout.session.completed", "checkout.session.async_payment_succeeded", "checkout.session.expired"}
 )
 PAYMENT_TYPES = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
+REFUND_TYPES = frozenset({"refund.updated", "refund.failed"})
+# A refund Stripe accepted and then could not make: the money never went back.
+REFUND_FAILURES = frozenset({"failed", "canceled"})
 NO_BOOKING = "no matching booking"
+STALE_REFUND = "a refund of this payment failed since; nothing applied"
 MISMATCH = "mismatch: {reason}; nothing applied"
 
 
@@ -90,8 +99,26 @@ def _session_mismatch(kind: str, obj: dict[str, Any], booking: Booking) -> str:
     return ""
 
 
-def apply_event(kind: str, obj: dict[str, Any]) -> tuple[Booking | None, str]:
-    """Apply one verified event object; returns the booking touched and a short outcome."""
+def _refund_update(booking: Booking, obj: dict[str, Any], created: int) -> str:
+    """A refund's status changed: one that failed or was canceled is owed again (once per refund)."""
+    refund_id, status = str(obj.get("id") or ""), obj.get("status")
+    if status not in REFUND_FAILURES:
+        return f"refund {refund_id} is {status}; nothing to do"[:200]
+    amount = obj.get("amount")
+    recorded = services.booking_mark_refund_failed(
+        booking=booking,
+        actor=STRIPE,
+        refund_id=refund_id,
+        amount_cents=amount if type(amount) is int else 0,
+        failure_reason=str(obj.get("failure_reason") or status)[:100],
+        failed_at=created,
+    )
+    return f"refund {refund_id} failed; refund due again"[:200] if recorded else "refund failure already recorded"
+
+
+def apply_event(kind: str, obj: dict[str, Any], *, created: int = 0) -> tuple[Booking | None, str]:
+    """Apply one verified event object (``created``: the event's Stripe time, epoch seconds); returns
+    the booking touched and a short outcome."""
     booking = _booking_for(kind, obj)
     if booking is None:
         return None, NO_BOOKING
@@ -108,9 +135,16 @@ def apply_event(kind: str, obj: dict[str, Any]) -> tuple[Booking | None, str]:
     if kind == "checkout.session.expired":
         released = services.booking_release_hold(booking=booking, actor=STRIPE)
         return booking, "hold released" if released else "nothing to release"
+    if kind in REFUND_TYPES:
+        return booking, _refund_update(booking, obj, created)
     amount = obj.get("amount_refunded")
     refunded = amount if type(amount) is int else 0
-    services.booking_mark_refunded(booking=booking, actor=STRIPE, amount_cents=refunded)
+    try:
+        services.booking_mark_refunded(booking=booking, actor=STRIPE, amount_cents=refunded, reported_at=created)
+    except services.BookingError as exc:
+        if exc.code != services.REFUND_FAILED_SINCE:
+            raise
+        return booking, STALE_REFUND
     return booking, f"refunded {refunded}"
 
 
@@ -123,7 +157,10 @@ def event_process(payload: dict[str, Any]) -> tuple[bool, str]:
                 event_id=event_id, type=kind, livemode=bool(payload.get("livemode")), payload=payload
             )
             if kind in HANDLED_TYPES:
-                booking, outcome = apply_event(kind, payload["data"]["object"])
+                created = payload.get("created")
+                booking, outcome = apply_event(
+                    kind, payload["data"]["object"], created=created if type(created) is int else 0
+                )
             else:
                 booking, outcome = None, "ignored type"
             stored.booking, stored.outcome = booking, outcome

@@ -226,8 +226,10 @@ def test_a_refund_stripe_reports_failed_changes_nothing(
     assert payments.REFUND_NOT_MADE.format(status="failed") in page
 
 
-def _webhook(client: Any, event_id: str, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-    body, header = signed({"id": event_id, "object": "event", "type": kind, "data": {"object": obj}}, SECRET)
+def _webhook(client: Any, event_id: str, kind: str, obj: dict[str, Any], *, created: int = 0) -> dict[str, Any]:
+    """Post a signed Stripe event; ``created`` is when Stripe made it (its clock: seconds since 1970)."""
+    event = {"id": event_id, "object": "event", "type": kind, "created": created, "data": {"object": obj}}
+    body, header = signed(event, SECRET)
     response = client.post(
         "/webhooks/stripe/", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
     )
