@@ -123,7 +123,7 @@ def _canceled_message(booking: Booking, membership: Membership) -> str:
     done = f"Booking {booking.confirmation_code} canceled; the customer was emailed."
     if not booking.refund_due:
         return done
-    due = f"{done} The customer paid, so a refund of {booking.price_display} is due"
+    due = f"{done} The customer paid, so a refund of {booking.refund_remaining_display} is due"
     if not payments.refund_available(booking):
         return f"{due}: refund it in Stripe."
     if membership.can_manage:
@@ -230,7 +230,7 @@ def booking_refund(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         done = payments.ALREADY_REFUNDED if result.already_refunded else payments.REFUNDED
-        messages.success(request, done.format(code=booking.confirmation_code, amount=booking.price_display))
+        messages.success(request, done.format(code=booking.confirmation_code, amount=result.amount_display))
     return redirect("bookings_console:detail", pk=booking.pk)
 
 

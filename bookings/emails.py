@@ -86,7 +86,7 @@ def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
     if not recipients:
         return None
     subject = SUBJECTS[kind].format(
-        code=booking.confirmation_code, service=booking.service.name, amount=booking.price_display
+        code=booking.confirmation_code, service=booking.service.name, amount=booking.refund_remaining_display
     )
     message = EmailMultiAlternatives(
         subject=subject,

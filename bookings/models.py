@@ -180,7 +180,10 @@ class Booking(TenantScopedModel):
     )
     hold_expires_at = models.DateTimeField(null=True, blank=True, help_text="Unpaid bookings release the slot then")
     paid_at = models.DateTimeField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True, help_text="When the payment was refunded in full")
+    refunded_cents = models.PositiveIntegerField(
+        default=0, help_text="What Stripe has refunded of the payment so far, in the currency's smallest unit"
+    )
     stripe_checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     checkout_url = models.URLField(max_length=1000, blank=True)
@@ -216,15 +219,29 @@ class Booking(TenantScopedModel):
         return price_text(self.price_cents, self.currency)
 
     @property
+    def refunded_display(self) -> str:
+        return price_text(self.refunded_cents, self.currency)
+
+    @property
+    def refund_remaining_cents(self) -> int:
+        """What is still to be given back of a payment (all of it until a refund is recorded)."""
+        return max(self.price_cents - self.refunded_cents, 0)
+
+    @property
+    def refund_remaining_display(self) -> str:
+        return price_text(self.refund_remaining_cents, self.currency)
+
+    @property
     def due_on_arrival(self) -> bool:
         """A paid booking the customer pays at the venue, not paid yet."""
         return self.payment == PaymentMode.ON_ARRIVAL and self.price_cents > 0 and self.paid_at is None
 
     @property
     def refund_due(self) -> bool:
-        """Canceled after the customer paid online, and Stripe has not refunded it yet (owners and admins
-        refund it from its console page, ``payments.booking_refund``, or in Stripe). Never for a booking
-        paid on arrival: money taken at the desk is given back at the desk."""
+        """Canceled after the customer paid online, and Stripe has not refunded it in full yet (owners
+        and admins refund it from its console page, ``payments.booking_refund``, or in Stripe; after a
+        partial refund, ``refund_remaining_cents`` is still owed). Never for a booking paid on arrival:
+        money taken at the desk is given back at the desk."""
         return (
             self.status == BookingStatus.CANCELED
             and self.payment == PaymentMode.ONLINE

@@ -49,11 +49,11 @@ APPLIES_WHILE: dict[str, Callable[[Booking], bool]] = {
     PAYMENT_RECEIVED: lambda booking: booking.paid_at is not None,
     PAYMENT_REFUND_DUE: lambda booking: booking.status == BookingStatus.CANCELED,
     TENANT_REFUND_DUE: lambda booking: booking.refund_due,
-    PAYMENT_REFUNDED: lambda booking: booking.refunded_at is not None,
+    PAYMENT_REFUNDED: lambda booking: booking.refunded_cents > 0,
 }
-# Emails that tell the customer how the booking stands (its time, its .ics): a later email to the
-# customer about the booking (moved again, canceled) replaces them.
-REPLACED_BY_LATER = frozenset({CONFIRMATION, RESCHEDULE})
+# Emails that tell the customer how the booking stands (its time, its .ics; what was refunded so far):
+# a later email to the customer about the booking (moved again, canceled, refunded further) replaces them.
+REPLACED_BY_LATER = frozenset({CONFIRMATION, RESCHEDULE, PAYMENT_REFUNDED})
 
 
 class EmailRetryError(Exception):

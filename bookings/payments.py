@@ -9,7 +9,8 @@ Amounts go to Stripe as stored: ``price_cents`` is already the currency's smalle
 ``unit_amount`` is (yen for JPY; see ``bookings.currency``).
 
 Refunds: an owner or admin refunds a booking that owes one (``Booking.refund_due``) from its console
-page (``booking_refund``): a Stripe Refund of the whole price on the stored payment intent, under an
+page (``booking_refund``): a Stripe Refund of what is still owed (the whole price, or the rest after a
+partial refund in Stripe's dashboard) on the stored payment intent, under an
 idempotency key of the booking's, so a double click, a retry or two tabs never refund twice. The key
 changes after a refund fails (``webhooks``: Stripe reports a refund it accepted as failed), so the
 booking can be refunded again then.
@@ -28,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings import services
+from bookings.currency import amount_text
 from bookings.models import Booking, BookingEventKind, BookingStatus
 from supportai.models import Tenant
 
@@ -191,6 +193,11 @@ def refund_available(booking: Booking) -> bool:
 class RefundResult:
     booking: Booking
     already_refunded: bool  # Stripe answered that the payment had been refunded (dashboard, earlier try)
+    amount_cents: int  # what this refund gave back (the part of the price still owed before it)
+
+    @property
+    def amount_display(self) -> str:
+        return amount_text(self.amount_cents, self.booking.currency)
 
 
 def _refund_error(exc: stripe.StripeError) -> str:
@@ -210,14 +217,18 @@ def _refund_error(exc: stripe.StripeError) -> str:
 
 
 def _refund_key(booking: Booking) -> str:
-    """The booking's refund idempotency key, new after each refund that failed: Stripe replays a key's
-    first answer, so a retry with the first key would get the failed refund back instead of a new one."""
+    """The booking's refund idempotency key, new after each refund that failed and for each amount
+    already refunded: Stripe replays a key's first answer (so a retry with the first key would get the
+    failed refund back instead of a new one) and refuses it with another amount."""
     failures = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=services.REFUND_FAILED_NOTE).count()
-    return f"refund-{booking.confirmation_code}" + (f"-retry{failures}" if failures else "")
+    retry = f"-retry{failures}" if failures else ""
+    after = f"-after{booking.refunded_cents}" if booking.refunded_cents else ""
+    return f"refund-{booking.confirmation_code}{retry}{after}"
 
 
 def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -> RefundResult:
-    """Refund the whole price of a booking that owes a refund through Stripe, and record it
+    """Refund what a booking that owes a refund still owes (the whole price, or the rest after a partial
+    refund made in Stripe's dashboard) through Stripe, and record it
     (``services.booking_mark_refunded``: the REFUNDED event with the actor, amount and Stripe's refund
     id; the customer's email).
 
@@ -237,7 +248,7 @@ def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -
         refund = stripe_client().v1.refunds.create(
             params={
                 "payment_intent": booking.stripe_payment_intent_id,
-                "amount": booking.price_cents,
+                "amount": booking.refund_remaining_cents,
                 "metadata": metadata,
             },
             options={"idempotency_key": _refund_key(booking)},
@@ -247,9 +258,9 @@ def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -
             logger.warning("Stripe refused the refund of booking %s: %s", booking.pk, exc)
             raise services.BookingError(REFUND_FAILED, _refund_error(exc)) from exc
         refunded = services.booking_mark_refunded(
-            booking=booking, actor=actor, amount_cents=booking.price_cents, already_refunded=True
+            booking=booking, actor=actor, refunded_cents=booking.price_cents, already_refunded=True
         )
-        return RefundResult(booking=refunded, already_refunded=True)
+        return RefundResult(booking=refunded, already_refunded=True, amount_cents=booking.refund_remaining_cents)
     except stripe.StripeError as exc:
         logger.warning("Stripe could not refund booking %s: %s", booking.pk, exc)
         raise services.BookingError(REFUND_FAILED, _refund_error(exc)) from exc
@@ -257,6 +268,6 @@ def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -
         logger.warning("Stripe refund %s of booking %s is %s", refund.id, booking.pk, refund.status)
         raise services.BookingError(REFUND_FAILED, REFUND_NOT_MADE.format(status=refund.status))
     refunded = services.booking_mark_refunded(
-        booking=booking, actor=actor, amount_cents=refund.amount, refund_id=refund.id
+        booking=booking, actor=actor, refunded_cents=booking.refunded_cents + refund.amount, refund_id=refund.id
     )
-    return RefundResult(booking=refunded, already_refunded=False)
+    return RefundResult(booking=refunded, already_refunded=False, amount_cents=refund.amount)

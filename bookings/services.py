@@ -413,31 +413,40 @@ def booking_mark_refunded(
     *,
     booking: Booking,
     actor: Actor,
-    amount_cents: int,
+    refunded_cents: int,
     refund_id: str = "",
     already_refunded: bool = False,
     reported_at: int | None = None,
 ) -> Booking:
-    """Record that the payment was refunded (staff through ``payments.booking_refund``, or Stripe's
-    webhook). Idempotent: the first record wins, so a webhook about a refund staff made, or a second
-    click, records nothing more. The customer is emailed. ``refund_id`` is Stripe's refund, when
-    known; ``already_refunded`` says Stripe answered that the payment had been refunded already.
+    """Record that Stripe has refunded ``refunded_cents`` of the payment in all (staff through
+    ``payments.booking_refund``, or Stripe's webhook: a charge's ``amount_refunded``). Only the part
+    not recorded yet counts (a REFUNDED event with its amount, and ``remaining_cents`` while some of
+    the price is still owed), so a webhook about a refund staff made, a redelivery or a second click
+    records nothing more. The booking is refunded (``refunded_at``) once the whole price is; short of
+    that it still owes the rest (``refund_due``). The customer is emailed the amount refunded.
+    ``refund_id`` is Stripe's refund, when known; ``already_refunded`` says Stripe answered that the
+    payment had been refunded already.
 
     ``reported_at`` is the Stripe time (epoch seconds) of the webhook event reporting the refund: one
     made no later than a refund failure already recorded (``booking_mark_refund_failed``) reports the
     refund that failed, delivered late, and raises ``BookingError(REFUND_FAILED_SINCE)``."""
     booking = booking_lock(booking)
-    if booking.refunded_at is not None:
+    amount = refunded_cents - booking.refunded_cents
+    if booking.refunded_at is not None or amount <= 0:
         return booking
     if reported_at is not None and _refund_failures(booking).filter(data__failed_at__gte=reported_at).exists():
         raise BookingError(REFUND_FAILED_SINCE, STALE_REFUND_REPORT)
-    booking.refunded_at = timezone.now()
-    booking.updated_at = booking.refunded_at
-    booking.save(update_fields=["refunded_at", "updated_at"])
+    now = timezone.now()
+    booking.refunded_cents = refunded_cents
+    booking.refunded_at = now if booking.refund_remaining_cents == 0 else None
+    booking.updated_at = now
+    booking.save(update_fields=["refunded_cents", "refunded_at", "updated_at"])
     details: dict[str, Any] = {"refund_id": refund_id} if refund_id else {}
     if already_refunded:
         details["already_refunded"] = True
-    event_record(booking, BookingEventKind.REFUNDED, actor, amount_cents=amount_cents, **details)
+    if booking.refunded_at is None:
+        details["remaining_cents"] = booking.refund_remaining_cents
+    event_record(booking, BookingEventKind.REFUNDED, actor, amount_cents=amount, **details)
     notifications.notify(booking, notifications.PAYMENT_REFUNDED)
     return booking
 
@@ -448,16 +457,18 @@ def booking_mark_refund_failed(
 ) -> bool:
     """Record that Stripe's refund ``refund_id`` failed or was canceled after Stripe had accepted it
     (``failed_at``: the Stripe time of the event saying so). The booking owes the refund again
-    (``refunded_at`` cleared), a NOTE keeps Stripe's ``failure_reason`` and the staff get the
-    refund-due notice again; the customer is not emailed (a "was refunded" email still waiting is
-    superseded). Once per refund: False when this failure is recorded already."""
+    (``refunded_at`` cleared, ``amount_cents`` no longer counted refunded), a NOTE keeps Stripe's
+    ``failure_reason`` and the staff get the refund-due notice again; the customer is not emailed (a
+    "was refunded" email still waiting is superseded). Once per refund: False when this failure is
+    recorded already."""
     booking = booking_lock(booking)
     if _refund_failures(booking).filter(**{f"data__{REFUND_FAILED_NOTE}": refund_id}).exists():
         return False
-    if booking.refunded_at is not None:
+    if booking.refunded_cents:
+        booking.refunded_cents = max(booking.refunded_cents - amount_cents, 0)
         booking.refunded_at = None
         booking.updated_at = timezone.now()
-        booking.save(update_fields=["refunded_at", "updated_at"])
+        booking.save(update_fields=["refunded_cents", "refunded_at", "updated_at"])
     failure: dict[str, Any] = {REFUND_FAILED_NOTE: refund_id, "failure_reason": failure_reason, "failed_at": failed_at}
     event_record(booking, BookingEventKind.NOTE, actor, amount_cents=amount_cents, **failure)
     if booking.refund_due:

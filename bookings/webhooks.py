@@ -7,7 +7,9 @@ amount and currency are the booking's own; otherwise the event is stored with a 
 outcome and changes nothing. A refund matches only the payment intent stored from such a session.
 Order safety: every handler looks at the booking's current state, so ``expired`` after
 ``completed`` changes nothing, ``completed`` after ``expired`` re-takes the slot if it is still
-free (else records that a refund is due), and a refund is recorded once. A refund that fails after
+free (else records that a refund is due), and a refund is recorded once: ``charge.refunded`` says how
+much of the charge is refunded in all (``amount_refunded``), and only what was not recorded yet counts,
+so a partial refund leaves the rest owed. A refund that fails after
 Stripe accepted it (``refund.updated`` or ``refund.failed`` with status failed or canceled) is owed
 again, once per refund; a ``charge.refunded`` Stripe made no later than such a failure (its event's
 ``created``) reports the refund that failed and records nothing.
@@ -55,6 +57,7 @@ REFUND_TYPES = frozenset({"refund.updated", "refund.failed"})
 # A refund Stripe accepted and then could not make: the money never went back.
 REFUND_FAILURES = frozenset({"failed", "canceled"})
 NO_BOOKING = "no matching booking"
+NO_REFUND_AMOUNT = "no amount refunded given; nothing applied"
 STALE_REFUND = "a refund of this payment failed since; nothing applied"
 MISMATCH = "mismatch: {reason}; nothing applied"
 
@@ -138,9 +141,13 @@ def apply_event(kind: str, obj: dict[str, Any], *, created: int = 0) -> tuple[Bo
     if kind in REFUND_TYPES:
         return booking, _refund_update(booking, obj, created)
     amount = obj.get("amount_refunded")
-    refunded = amount if type(amount) is int else 0
+    if type(amount) is not int:  # how much is unknown; Stripe's "refunded" flag says all of it
+        if obj.get("refunded") is not True:
+            return booking, NO_REFUND_AMOUNT
+        amount = booking.price_cents
+    refunded: int = amount
     try:
-        services.booking_mark_refunded(booking=booking, actor=STRIPE, amount_cents=refunded, reported_at=created)
+        services.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=refunded, reported_at=created)
     except services.BookingError as exc:
         if exc.code != services.REFUND_FAILED_SINCE:
             raise

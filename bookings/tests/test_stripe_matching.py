@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bookings import webhooks
 from bookings.benchmarks import checkout_event, signed
 from bookings.models import Booking, BookingEventKind, BookingStatus, StripeEvent
 from bookings.services import booking_record_checkout
@@ -199,10 +200,20 @@ def test_a_matching_session_without_an_id_applies_nothing(client, pending):
     _untouched(pending)
 
 
-def test_a_refund_amount_that_is_no_number_is_recorded_as_zero(client, pending):
+def test_a_refund_amount_that_is_no_number_records_only_a_refund_stripe_flags_full(client, pending):
+    # given: a paid booking; Stripe's charge.refunded gives no usable amount
     _post(client, checkout_event("evt_paid_first", "checkout.session.completed", pending))
     charge = {"id": "ch_1", "payment_intent": f"pi_test_{pending.pk}", "amount_refunded": "lots"}
+    # when: it does not say the charge is refunded in full
     result = _post(client, {"id": "evt_refund_text", "type": "charge.refunded", "data": {"object": charge}})
-    assert result["outcome"] == "refunded 0"
+    # then: how much was refunded is unknown, so nothing is recorded
+    assert result["outcome"] == webhooks.NO_REFUND_AMOUNT
     pending.refresh_from_db()
-    assert pending.refunded_at is not None
+    assert pending.refunded_at is None and pending.refunded_cents == 0
+    # when: it says so
+    full = {**charge, "refunded": True}
+    result = _post(client, {"id": "evt_refund_full", "type": "charge.refunded", "data": {"object": full}})
+    # then: the whole price is recorded refunded
+    assert result["outcome"] == "refunded 9500"
+    pending.refresh_from_db()
+    assert pending.refunded_at is not None and pending.refunded_cents == 9500

@@ -1,0 +1,111 @@
+"""A partial refund (made in Stripe's dashboard) is recorded as the amount Stripe gave back: the
+booking keeps owing the rest (it stays "refund due"), the customer's email and the console name the
+amount actually refunded (in the currency's own format), and the console refunds only what is left."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+
+from bookings import services
+from bookings.models import Booking, BookingEmail, BookingEventKind, EmailKind, EmailStatus
+from bookings.services import CUSTOMER, STRIPE
+from bookings.tests.conftest import customer_booking, logged_in, next_weekday
+from bookings.tests.factories import ServiceFactory
+from bookings.tests.stripe_fake import FakeStripe
+from bookings.tests.test_console_refund import INTENT, _owing, _refund, _webhook
+
+pytestmark = pytest.mark.django_db
+
+
+def _charge(amount_refunded: int) -> dict[str, Any]:
+    return {"id": "ch_1", "object": "charge", "payment_intent": INTENT, "amount_refunded": amount_refunded}
+
+
+def _refunded_emails(booking: Booking) -> list[BookingEmail]:
+    return list(BookingEmail.objects.filter(booking=booking, kind=EmailKind.PAYMENT_REFUNDED).order_by("pk"))
+
+
+def test_a_partial_refund_is_recorded_as_such_and_the_rest_stays_owed(
+    client, webhook_secret, tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
+):
+    # given: a booking owing a refund of 95.00 EUR
+    booking = _owing(tenant, paid_service)
+    mail.outbox.clear()
+    # when: 50.00 EUR is refunded in Stripe's dashboard, and Stripe reports it twice
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_1", "charge.refunded", _charge(5000))
+        _webhook(client, "evt_2", "charge.refunded", _charge(5000))
+    # then: 50.00 EUR is recorded refunded, once; 45.00 EUR is still owed
+    booking.refresh_from_db()
+    assert booking.refunded_cents == 5000 and booking.refunded_at is None and booking.refund_due
+    (event,) = booking.events.filter(kind=BookingEventKind.REFUNDED)
+    assert event.data == {"amount_cents": 5000, "remaining_cents": 4500}
+    # and the customer is told what was refunded, not the whole price
+    (message,) = [m for m in mail.outbox if m.to == ["ann@example.org"]]
+    assert "we have refunded 50.00 EUR of your payment of 95.00 EUR" in message.body
+    assert isinstance(message, EmailMultiAlternatives)
+    assert "we have refunded 50.00 EUR of your payment of 95.00 EUR" in str(message.alternatives[0][0])
+    # and the console shows it, and offers to refund the rest
+    page = logged_in(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
+    assert "refunded 50.00 EUR, 45.00 EUR still owed" in page and "Refund 45.00 EUR" in page
+    # when: the owner refunds the rest from the console
+    done = _refund(owner, booking, django_capture_on_commit_callbacks)
+    # then: Stripe is asked for the 45.00 EUR left, under a key of its own
+    (request,) = [r for r in stripe_api.seen if r.path == "/v1/refunds"]
+    assert request.form["amount"] == "4500"
+    assert request.headers["idempotency-key"] == f"refund-{booking.confirmation_code}-after5000"
+    assert f"Refunded 45.00 EUR for booking {booking.confirmation_code}" in done
+    booking.refresh_from_db()
+    assert booking.refunded_cents == 9500 and booking.refunded_at is not None and not booking.refund_due
+    last = booking.events.filter(kind=BookingEventKind.REFUNDED).order_by("pk").last()
+    assert last is not None and last.data == {"amount_cents": 4500, "refund_id": "re_test_0001"}
+    final = mail.outbox[-1]
+    assert final.to == ["ann@example.org"] and "we have refunded your payment of 95.00 EUR" in final.body
+    # when: Stripe reports the charge refunded in full
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_3", "charge.refunded", _charge(9500))
+    # then: nothing more
+    assert booking.events.filter(kind=BookingEventKind.REFUNDED).count() == 2
+    assert len(_refunded_emails(booking)) == 2
+
+
+def test_a_partial_refund_in_a_zero_decimal_currency_reads_in_whole_units(
+    client, webhook_secret, tenant, owner, service, django_capture_on_commit_callbacks
+):
+    # given: a canceled booking paid 1500 JPY
+    yen = ServiceFactory.create(tenant=tenant, name="Shiatsu", price_cents=1500, currency="jpy")
+    booking = customer_booking(tenant, yen, day=next_weekday(3))
+    booking = services.booking_mark_paid(booking=booking, actor=STRIPE, payment_intent=INTENT)
+    booking = services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
+    mail.outbox.clear()
+    # when: 500 JPY is refunded in Stripe
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_1", "charge.refunded", _charge(500))
+    # then
+    (message,) = [m for m in mail.outbox if m.to == ["ann@example.org"]]
+    assert "we have refunded 500 JPY of your payment of 1500 JPY" in message.body
+    page = logged_in(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
+    assert "refunded 500 JPY, 1000 JPY still owed" in page
+
+
+def test_the_rest_refunded_before_the_first_email_went_out_is_told_once(
+    client, webhook_secret, tenant, paid_service, django_capture_on_commit_callbacks
+):
+    # given: two refunds in Stripe, the second before the first one's email was sent
+    booking = _owing(tenant, paid_service)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks() as queued:
+        _webhook(client, "evt_1", "charge.refunded", _charge(5000))
+        _webhook(client, "evt_2", "charge.refunded", _charge(9500))
+    # when: the emails go out
+    for send in queued:
+        send()
+    # then: the customer reads one email, saying the whole payment was refunded
+    first, second = _refunded_emails(booking)
+    assert first.status == EmailStatus.SUPERSEDED and second.status == EmailStatus.SENT
+    (message,) = [m for m in mail.outbox if m.to == ["ann@example.org"]]
+    assert "we have refunded your payment of 95.00 EUR" in message.body
