@@ -84,6 +84,23 @@ def notify(booking: Booking, kind: str) -> BookingEmail:
     return email
 
 
+def notify_legacy(booking_id: object, kind: object) -> BookingEmail | None:
+    """The email a message of the task's old name asked for (``tasks.send_booking_email``, queued by
+    the previous release during a rolling deploy; goes with it): recorded as ``notify`` does, so the
+    outbox sends it (or supersedes it if the booking changed since). A message naming no booking or
+    no email kind of ours logs one WARNING naming the booking and records nothing."""
+    booking = Booking.objects.filter(pk=booking_id).first() if type(booking_id) is int else None
+    if booking is None or not isinstance(kind, str) or kind not in KINDS:
+        logger.warning(
+            "booking %r: a %r email queued under the old task name is dropped: no such booking or email kind",
+            booking_id,
+            kind,
+        )
+        return None
+    with transaction.atomic():
+        return notify(booking, kind)
+
+
 def emails_requeue_overdue() -> int:
     """Queue again the pending emails overdue by ``STUCK_AFTER`` that no worker is sending: never
     queued (broker down at commit time) or their scheduled retry lost (a worker killed)."""

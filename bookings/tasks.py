@@ -18,6 +18,17 @@ def deliver_email(self: Task, email_id: int) -> None:
         enqueue_email(email_id, countdown=retry_in)
 
 
+# Compatibility with the previous release: remove after one release. Its processes (web, workers)
+# queued emails as "bookings.send_booking_email"(booking_id, kind); a worker of this release would drop
+# those still queued during a rolling deploy as an unregistered task.
+@shared_task(name="bookings.send_booking_email")
+def send_booking_email(booking_id: object, kind: object) -> None:
+    """A message of the old email task: recorded as a ``BookingEmail`` and sent like any other."""
+    from bookings.notifications import notify_legacy
+
+    notify_legacy(booking_id, kind)
+
+
 @shared_task(name="bookings.sweep_emails")
 def sweep_emails() -> int:
     from bookings.notifications import emails_requeue_overdue
