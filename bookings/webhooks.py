@@ -112,7 +112,8 @@ def _refund_update(booking: Booking, obj: dict[str, Any], created: int) -> str:
         booking=booking,
         actor=STRIPE,
         refund_id=refund_id,
-        amount_cents=amount if type(amount) is int else 0,
+        # an amount Stripe did not give: all that was refunded is in doubt, so all of it is owed again
+        amount_cents=amount if type(amount) is int else booking.price_cents,
         failure_reason=str(obj.get("failure_reason") or status)[:100],
         failed_at=created,
     )

@@ -166,3 +166,20 @@ def test_a_failed_refund_changes_only_the_booking_of_its_own_payment_intent(
     assert theirs.refund_due and [n["refund_failed"] for n in _failure_notes(theirs)] == ["re_b"]
     assert foreign["outcome"] == webhooks.NO_BOOKING
     assert _emails(ours, EmailKind.TENANT_REFUND_DUE) == 1
+
+
+def test_a_failure_that_gives_no_amount_puts_the_whole_refund_back(
+    client, webhook_secret, tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
+):
+    # given: a booking refunded in Stripe
+    booking = _owing(tenant, paid_service)
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_charge", "charge.refunded", _charge(), created=CREATED_AT)
+        # when: its refund fails, and the event's amount is unusable
+        failed = {**_failed("re_dash"), "amount": None}
+        _webhook(client, "evt_failed", "refund.failed", failed, created=FAILED_AT)
+    # then: nothing counts as refunded any more; the console offers the whole price again
+    booking.refresh_from_db()
+    assert booking.refund_due and booking.refunded_cents == 0
+    page = logged_in(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
+    assert "Refund 95.00 EUR" in page
