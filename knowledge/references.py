@@ -11,8 +11,8 @@ Two pairs of references:
   content of each document, no title weight, no truncation to children).
 
 Every reference yields hits and goes through the mapping of our evaluation: hits become parents
-(a parent ranks where its best child ranks), the top ``DEPTH`` parents become documents (first
-occurrence wins). A whole document is its own parent.
+(a parent ranks where its best child ranks), parents become documents (first occurrence wins) until
+``DEPTH`` documents. A whole document is its own parent.
 """
 
 from __future__ import annotations
@@ -201,9 +201,14 @@ def _hits(scores: Mapping[Unit, float]) -> list[Hit]:
 
 def document_run(hits: Sequence[Hit], external_ids: Mapping[int, str], *, depth: int = DEPTH) -> list[str]:
     """Documents of ``hits`` (best first) the way our evaluation ranks them: a parent where its best
-    child ranks, the top ``depth`` parents, then their documents, first occurrence wins."""
+    child ranks, then the parents' documents, first occurrence wins, until ``depth`` documents."""
     parents = lift_to_parents(hits)
-    return list(dict.fromkeys(external_ids[parents.documents[parent]] for parent, _ in parents.scored[:depth]))
+    documents: dict[str, None] = {}
+    for parent, _ in parents.scored:
+        documents.setdefault(external_ids[parents.documents[parent]])
+        if len(documents) == depth:
+            break
+    return list(documents)
 
 
 def reference_run(searcher: Searcher, *, queries: Mapping[str, str], external_ids: Mapping[int, str]) -> Run:

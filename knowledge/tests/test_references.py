@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 
@@ -9,7 +10,7 @@ import pytest
 
 from knowledge import conf
 from knowledge.bm25 import Hit, bm25_search
-from knowledge.evaluation import DEPTH
+from knowledge.evaluation import DEPTH, documents_to_depth, external_ids_of
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.references import (
@@ -92,9 +93,8 @@ def _ingest(tenant: Tenant, docs: Sequence[tuple[str, str, str]]) -> dict[int, s
 
 def _our_run(tenant: Tenant, query: str, mode: RetrievalMode, provider: FakeEmbeddingProvider) -> list[str]:
     """Our retrieval's documents for ``query``, mapped as ``evaluation.run_modes`` maps them."""
-    external_ids = dict(Document.objects.for_tenant(tenant).values_list("pk", "external_id"))
-    parents = rank_parents(tenant=tenant, query=query, mode=mode, depth=DEPTH, provider=provider).parents
-    return list(dict.fromkeys(external_ids[p.document_id] for p in parents))
+    search = functools.partial(rank_parents, tenant=tenant, query=query, mode=mode, provider=provider)
+    return documents_to_depth(search(depth=DEPTH).parents, external_ids=external_ids_of(tenant), search=search)
 
 
 OTHER_TENANT_DOCS = [(f"other-{n}", "Parking refund", "Parking refund parking refund. " * 3) for n in range(4)]
@@ -206,9 +206,10 @@ def test_document_run_keeps_each_documents_first_occurrence():
         Hit(chunk_id=41, parent_id=4, document_id=300, score=1.0),
     ]
     external_ids = {100: "A", 200: "B", 300: "C"}
-    # when / then: the depth counts parents, as in our evaluation
+    # when / then: the depth counts documents, as in our evaluation (3 parents name only A and B)
     assert document_run(hits, external_ids) == ["A", "B", "C"]
-    assert document_run(hits, external_ids, depth=3) == ["A", "B"]
+    assert document_run(hits, external_ids, depth=3) == ["A", "B", "C"]
+    assert document_run(hits, external_ids, depth=2) == ["A", "B"]
     assert document_run(hits[1:], external_ids) == ["B", "A", "C"]
 
 
