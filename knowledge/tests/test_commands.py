@@ -357,6 +357,16 @@ def test_ingest_refuses_a_path_with_no_document_files_and_removes_nothing(tenant
     assert _external_ids(tenant) == {"parking.md"}
 
 
+def test_ingest_refuses_a_path_that_is_a_loop_of_links_with_a_message(tenant: Tenant, tmp_path: Path) -> None:
+    # given a link to a link back to it
+    (tmp_path / "faq.md").symlink_to(tmp_path / "help.md")
+    (tmp_path / "help.md").symlink_to(tmp_path / "faq.md")
+    # when / then: said, not a traceback
+    with pytest.raises(CommandError, match=re.escape(ingest.LINK_LOOP.format(path=tmp_path / "faq.md"))):
+        _ingest(tenant, tmp_path / "faq.md")
+    assert not KnowledgeSource.objects.exists()
+
+
 def test_ingest_refuses_a_path_that_is_neither_a_file_nor_a_folder(tenant: Tenant, tmp_path: Path) -> None:
     fifo = tmp_path / "faq.md"
     os.mkfifo(fifo)

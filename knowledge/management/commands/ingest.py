@@ -66,6 +66,7 @@ NO_FILES = (
 LINK_OUTSIDE = "a link to a file outside the folder"
 LINK_TO_FOLDER = "a link to a folder; links to folders are not followed"
 LINK_TO_NOTHING = "a link that leads to no file"
+LINK_LOOP = "{path} is a link in a loop of links; nothing was changed."
 # A folder the walk could not list (permissions, a dropped network mount): its files are unknown, not
 # gone, so the run prunes nothing and fails.
 FOLDER_UNREADABLE = "The folder could not be read: {reason}."
@@ -243,7 +244,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         apply_threads_option(options)
-        path: Path = options["path"].resolve()
+        try:
+            path: Path = options["path"].resolve()
+        except RuntimeError as exc:  # a loop of links (Python 3.13 leaves it unresolved: not found)
+            raise CommandError(LINK_LOOP.format(path=options["path"])) from exc
         if not path.exists():
             raise CommandError(f"{path} does not exist")
         if not path.is_file() and not path.is_dir():
