@@ -367,6 +367,37 @@ def test_ingest_refuses_a_path_that_is_a_loop_of_links_with_a_message(tenant: Te
     assert not KnowledgeSource.objects.exists()
 
 
+def _not_utf8(folder: Path, name: bytes) -> Path:
+    """``folder``'s entry ``name``, a name that is not UTF-8 (as Python spells it: surrogate escapes)."""
+    return Path(os.fsdecode(os.fsencode(folder) + b"/" + name))
+
+
+def test_ingest_refuses_a_path_that_is_not_utf8_with_a_message(tenant: Tenant, tmp_path: Path) -> None:
+    # given a folder named in Latin-1, which the source could not record (PostgreSQL text is UTF-8)
+    folder = _not_utf8(tmp_path, b"caf\xe9")
+    folder.mkdir()
+    (folder / "parking.md").write_text("# Parking\n\nFree parking.")
+    # when / then
+    with pytest.raises(CommandError, match=re.escape(ingest.PATH_NOT_UTF8.format(path=str(folder)))):
+        _ingest(tenant, folder, "--source", "Help")
+    assert not KnowledgeSource.objects.exists()
+
+
+def test_ingest_refuses_a_source_name_that_is_not_utf8_with_a_message(tenant: Tenant, help_folder: Path) -> None:
+    name = os.fsdecode(b"Caf\xe9")
+    expected = ingest.SOURCE_NOT_UTF8.format(name=name, hint=ingest.NAMED_SOURCE_HINT)
+    with pytest.raises(CommandError, match=re.escape(expected)):
+        _ingest(tenant, help_folder, "--source", name)
+    assert not KnowledgeSource.objects.exists()
+
+
+def test_ingest_names_no_tenant_for_a_slug_that_is_not_utf8(tenant: Tenant, tmp_path: Path) -> None:
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking.")
+    with pytest.raises(CommandError, match="No tenant with slug"):
+        call_command("ingest", str(tmp_path), "--tenant", os.fsdecode(b"caf\xe9"), "--no-progress")
+    assert not KnowledgeSource.objects.exists()
+
+
 def test_ingest_refuses_a_path_that_is_neither_a_file_nor_a_folder(tenant: Tenant, tmp_path: Path) -> None:
     fifo = tmp_path / "faq.md"
     os.mkfifo(fifo)

@@ -38,7 +38,7 @@ from knowledge.folder_sources import PATH_KEY, FolderSourceError, folder_source,
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import add_threads_option, apply_threads_option
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
-from knowledge.parsed import ErrorCode, ParseError
+from knowledge.parsed import UNSTORABLE, ErrorCode, ParseError
 from knowledge.parsing import file_check, file_name_nfc, is_document_file
 from knowledge.services import (
     FileResult,
@@ -62,6 +62,11 @@ NO_FILES = (
     "No document files (.md, .markdown, .txt, .html, .htm, .pdf, .csv, .jsonl) under {path}; nothing was changed."
 )
 
+
+# PostgreSQL text is UTF-8: a name that is not (a Latin-1 folder name, which Python reads as surrogate
+# escapes) cannot be the source's name or its recorded path.
+PATH_NOT_UTF8 = "The path {path!r} is not valid UTF-8 text, so the source cannot record it; rename it."
+SOURCE_NOT_UTF8 = "The source name {name!r} is not valid UTF-8 text. {hint}"
 
 LINK_OUTSIDE = "a link to a file outside the folder"
 LINK_TO_FOLDER = "a link to a folder; links to folders are not followed"
@@ -248,6 +253,8 @@ class Command(BaseCommand):
             path: Path = options["path"].resolve()
         except RuntimeError as exc:  # a loop of links (Python 3.13 leaves it unresolved: not found)
             raise CommandError(LINK_LOOP.format(path=options["path"])) from exc
+        if UNSTORABLE.search(str(path)):
+            raise CommandError(PATH_NOT_UTF8.format(path=str(path)))
         if not path.exists():
             raise CommandError(f"{path} does not exist")
         if not path.is_file() and not path.is_dir():
@@ -257,6 +264,8 @@ class Command(BaseCommand):
         hint = NAMED_SOURCE_HINT if options["source"] else UNNAMED_SOURCE_HINT
         if len(source_name) > NAME_MAX_LENGTH:
             raise CommandError(f"The source name is longer than {NAME_MAX_LENGTH} characters. {hint}")
+        if UNSTORABLE.search(source_name):
+            raise CommandError(SOURCE_NOT_UTF8.format(name=source_name, hint=hint))
         found = files_under(path)
         for link, reason in found.skipped:
             self.stderr.write(f"{link.relative_to(path)}: skipped: {reason}")
