@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from knowledge.pdf_reading import PDF_READ_SECONDS
 from knowledge.providers.base import EMBEDDING_PROVIDERS, LOCAL_MODEL_NAME, RERANK_PROVIDERS, UNKNOWN_LOCAL_MODEL
 from supportai.env import ConfigurationError, env_bool, env_choice, env_int, env_str
 
@@ -46,6 +47,8 @@ class KnowledgeSettings:
     title_weight: int
     fusion: str
     max_upload_bytes: int
+    # How long one PDF may be read (knowledge/pdf_reading.py): its reader is stopped past it.
+    pdf_read_seconds: int
     rerank_provider: str
     # Intra-op threads of the local embedding model (serving: 1; ingestion commands take --threads).
     torch_threads: int
@@ -92,6 +95,7 @@ def load() -> KnowledgeSettings:
         title_weight=env_int("KNOWLEDGE_BM25_TITLE_WEIGHT", 3, minimum=1, maximum=5),
         fusion=env_choice("KNOWLEDGE_FUSION", "convex", FUSION_METHODS),
         max_upload_bytes=env_int("KNOWLEDGE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024),
+        pdf_read_seconds=env_int("KNOWLEDGE_PDF_READ_SECONDS", PDF_READ_SECONDS, minimum=1, maximum=3600),
         rerank_provider=env_choice("KNOWLEDGE_RERANK_PROVIDER", "", {"", *RERANK_PROVIDERS}),
         torch_threads=env_int("KNOWLEDGE_TORCH_THREADS", 1, minimum=1, maximum=256),
         local_passage_precision=env_choice("KNOWLEDGE_LOCAL_PASSAGE_PRECISION", "auto", PRECISIONS),

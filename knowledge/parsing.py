@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import io
 import re
 import unicodedata
 from html.parser import HTMLParser
@@ -26,16 +25,13 @@ from knowledge.parsed import (
     ParseError,
     declared_or,
 )
+from knowledge.pdf_reading import PDF_READ_SECONDS, pdf_pages
 from knowledge.pdf_text import LIGATURES, pdf_text
 from knowledge.record_formats import beir_corpus, csv_faq
 
 BEIR_QUERIES = "queries.jsonl"
 QUERIES_REFUSED = "queries.jsonl is a BEIR data set's questions, not documents; ingest its corpus.jsonl instead."
-PDF_ENCRYPTED = "The PDF is encrypted (password protected); upload a copy saved without a password."
 PAGE_BINARY = "The page looks binary, not HTML text."
-# A PDF's streams are compressed, so a file of a few kilobytes can hold gigabytes of text (pypdf caps
-# each stream at 75 MB, not their number): it may give as much text as an upload of text may hold.
-PDF_TEXT_TOO_LONG = "The PDF holds more than {limit} characters of text; split it into smaller files."
 
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".csv", ".jsonl"})
 # A file name leaves room in Document.external_id for the "#<digest>" that names each row of a CSV FAQ.
@@ -261,55 +257,14 @@ def parse_html_page(name: str, text: str) -> ParsedDocument:
     )
 
 
-class _PdfTextTooLong(Exception):
-    pass
-
-
-def _pdf(name: str, data: bytes, *, max_chars: int) -> ParsedDocument:
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, DeprecationError, FileNotDecryptedError, PyPdfError
-
-    extracted = 0
-
-    def count(text: str, *_: object) -> None:
-        # Called for each piece of text as it is extracted: a bomb stops before it fills the memory.
-        nonlocal extracted
-        extracted += len(text)
-        if extracted > max_chars:
-            raise _PdfTextTooLong
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text(visitor_text=count) or "" for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
-        language = reader.root_object.get("/Lang")  # the catalog's natural language, e.g. "de-DE"
-    except _PdfTextTooLong as exc:
-        raise ParseError(ErrorCode.TOO_LARGE, PDF_TEXT_TOO_LONG.format(limit=max_chars)) from exc
-    except FileNotDecryptedError as exc:
-        raise ParseError(ErrorCode.MALFORMED, detail=PDF_ENCRYPTED) from exc
-    except (NotImplementedError, DependencyError) as exc:
-        # An encryption handler or a stream filter that pypdf cannot read.
-        detail = f"The PDF uses a feature that cannot be read here ({exc}); save it again as a plain PDF."
-        raise ParseError(ErrorCode.MALFORMED, detail=detail) from exc
-    # pypdf's own errors, and what broken files were seen to raise from inside it.
-    except (
-        PyPdfError,
-        DeprecationError,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-        AssertionError,
-        RecursionError,
-        OverflowError,  # a number too large for a file offset
-    ) as exc:
-        raise ParseError(ErrorCode.MALFORMED, detail=f"The PDF could not be read: {exc}") from exc
+def _pdf(name: str, data: bytes, *, max_chars: int, seconds: float) -> ParsedDocument:
+    read = pdf_pages(data, max_chars=max_chars, seconds=seconds)
     # Extraction turns glyph code 0 into NUL; it carries no text.
     return ParsedDocument(
         name,
-        storable_text(str(title or "").translate(LIGATURES)).strip() or file_title(name),
-        storable_text(_tidy(pdf_text(pages))),
-        language=storable_text(language.strip()) if isinstance(language, str) else UNDECLARED,
+        storable_text(read.title.translate(LIGATURES)).strip() or file_title(name),
+        storable_text(_tidy(pdf_text(read.pages))),
+        language=storable_text(read.language.strip()) or UNDECLARED,
     )
 
 
@@ -339,10 +294,16 @@ def file_check(name: str, size: int, *, max_bytes: int) -> None:
 
 
 def parse_file(
-    name: str, data: bytes, *, max_bytes: int, default_language: str = DEFAULT_LANGUAGE
+    name: str,
+    data: bytes,
+    *,
+    max_bytes: int,
+    default_language: str = DEFAULT_LANGUAGE,
+    pdf_seconds: float = PDF_READ_SECONDS,
 ) -> list[ParsedDocument]:
     """Documents in one file named ``name`` (its suffix chooses the format); a document whose file
-    declares no language gets ``default_language``."""
+    declares no language gets ``default_language``. A PDF is refused once it has been read for
+    ``pdf_seconds`` (``knowledge.pdf_reading``)."""
     file_check(name, len(data), max_bytes=max_bytes)
     suffix = PurePath(name).suffix.lower()
     if not data.strip():
@@ -350,7 +311,7 @@ def parse_file(
     if suffix == ".pdf":
         if not data.startswith(b"%PDF"):
             raise ParseError(ErrorCode.MALFORMED, detail="The file does not start like a PDF.")
-        documents = [_pdf(name, data, max_chars=max_bytes)]
+        documents = [_pdf(name, data, max_chars=max_bytes, seconds=pdf_seconds)]
     else:
         text = _decode(data)
         if suffix == ".jsonl":

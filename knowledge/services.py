@@ -291,7 +291,11 @@ def file_parse(
     """The documents ``file_ingest`` would store from the file ``name``, storing nothing; raises
     ``ParseError`` for a file it would refuse (``taken``: as there)."""
     parsed_documents = parse_file(
-        name, data, max_bytes=conf.SETTINGS.max_upload_bytes, default_language=default_language
+        name,
+        data,
+        max_bytes=conf.SETTINGS.max_upload_bytes,
+        default_language=default_language,
+        pdf_seconds=conf.SETTINGS.pdf_read_seconds,
     )
     for parsed in parsed_documents:
         if taken is not None and parsed.external_id in taken:

@@ -12,7 +12,8 @@ from pypdf import PdfWriter
 from knowledge.markdown_title import TITLE_SCAN_CHARS
 from knowledge.models import Document
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH, ErrorCode, ParseError
-from knowledge.parsing import NAME_MAX_LENGTH, PDF_TEXT_TOO_LONG, parse_file, parse_html_page
+from knowledge.parsing import NAME_MAX_LENGTH, parse_file, parse_html_page
+from knowledge.pdf_reading import PDF_TEXT_TOO_LONG
 
 LIMIT = 1_000_000
 

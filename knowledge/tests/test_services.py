@@ -170,10 +170,10 @@ def test_files_upload_logs_an_unexpected_error_and_stores_the_other_files(
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     # given: parsing one of the files raises something no parser is meant to raise
-    def parse_or_fail(name: str, data: bytes, *, max_bytes: int, default_language: str) -> list[ParsedDocument]:
+    def parse_or_fail(name: str, data: bytes, **options: Any) -> list[ParsedDocument]:
         if name == "cursed.md":
             raise RuntimeError("parser bug")
-        return parse_file(name, data, max_bytes=max_bytes, default_language=default_language)
+        return parse_file(name, data, **options)
 
     monkeypatch.setattr(services, "parse_file", parse_or_fail)
     files = [SimpleUploadedFile("cursed.md", b"# Cursed\n\nText."), SimpleUploadedFile("parking.md", ARTICLE)]
