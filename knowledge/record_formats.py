@@ -26,6 +26,9 @@ from knowledge.parsed import (
 # The columns a CSV FAQ row is made of; any others (a category, an id) are ignored.
 CSV_COLUMNS = ("question", "answer", "url", "language")
 CSV_NO_HEADER = "A CSV FAQ needs a header row with question,answer[,url][,language]."
+CSV_OTHER_SEPARATOR = (
+    'The header row\'s columns are separated by {separator}, not commas; save the FAQ as "CSV (comma delimited)".'
+)
 CSV_UNREADABLE = "Row {row} could not be read: {error}."
 CSV_COLUMN_AGAIN = "The header names the column {column} twice; keep one of them."
 CSV_EXTRA_FIELDS = "Row {row} has more fields than the header; put answers with commas in quotes."
@@ -50,7 +53,7 @@ def csv_faq(name: str, text: str) -> list[ParsedDocument]:
     try:
         columns = [field.strip().lower() for field in reader.fieldnames or []]
         if not {"question", "answer"} <= set(columns):
-            raise ParseError(ErrorCode.MALFORMED, detail=CSV_NO_HEADER)
+            raise ParseError(ErrorCode.MALFORMED, detail=_csv_header_problem(columns))
         # Each row's cells are read by column name: of a column named twice, one would be dropped.
         for column in CSV_COLUMNS:
             if columns.count(column) > 1:
@@ -79,6 +82,21 @@ def csv_faq(name: str, text: str) -> list[ParsedDocument]:
     except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB), in the row after the last read
         raise ParseError(ErrorCode.MALFORMED, detail=CSV_UNREADABLE.format(row=row_number + 1, error=exc)) from exc
     return documents
+
+
+# Separators other than a comma that spreadsheets write CSV with: Excel where the decimal mark is a
+# comma (German, French...) separates columns with semicolons, and a copy of cells is tab-separated.
+OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs"}
+
+
+def _csv_header_problem(columns: list[str]) -> str:
+    """Why a header without the question and answer columns is refused: it names them separated by
+    something else than commas, or it does not name them."""
+    header = ",".join(columns)
+    for separator, name in OTHER_SEPARATORS.items():
+        if {"question", "answer"} <= {column.strip() for column in header.split(separator)}:
+            return CSV_OTHER_SEPARATOR.format(separator=name)
+    return CSV_NO_HEADER
 
 
 def _csv_pair_check(row: int, faq: dict[str, str]) -> None:

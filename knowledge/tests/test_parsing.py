@@ -14,6 +14,7 @@ from knowledge.models import Document
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH, ErrorCode, ParseError
 from knowledge.parsing import NAME_MAX_LENGTH, parse_file, parse_html_page
 from knowledge.pdf_reading import PDF_TEXT_TOO_LONG
+from knowledge.record_formats import CSV_OTHER_SEPARATOR
 
 LIMIT = 1_000_000
 
@@ -356,6 +357,20 @@ def test_csv_without_header_is_malformed():
         parse_file("faq.csv", b"foo,bar\n1,2\n", max_bytes=LIMIT)
     assert excinfo.value.code == ErrorCode.MALFORMED
     assert "question,answer" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "separator"),
+    [
+        (b"Question;Answer;url\nWifi?;Yes, free.;\n", "semicolons"),  # Excel's CSV where the decimal mark is a comma
+        (b"question\tanswer\nWifi?\tYes.\n", "tabs"),
+    ],
+)
+def test_csv_separated_by_semicolons_or_tabs_says_so(data: bytes, separator: str) -> None:
+    with pytest.raises(ParseError) as excinfo:
+        parse_file("faq.csv", data, max_bytes=LIMIT)
+    assert excinfo.value.code == ErrorCode.MALFORMED
+    assert str(excinfo.value) == CSV_OTHER_SEPARATOR.format(separator=separator)
 
 
 @pytest.mark.parametrize(
