@@ -68,14 +68,16 @@ def pdf_pages(data: bytes, *, max_chars: int, seconds: float) -> PdfPages:
     sender.close()
     try:
         if not receiver.poll(seconds):
+            # Only while it runs: the forkserver reaps a child that has returned, and its pid is free.
+            if child.exitcode is None:
+                child.kill()
             raise ParseError(ErrorCode.TOO_LARGE, PDF_TOO_SLOW.format(seconds=seconds))
         try:
             outcome: PdfPages | tuple[ErrorCode, str] | PdfReaderCrashed = receiver.recv()
         except EOFError as exc:  # the child died without a word: killed, out of memory
             raise ParseError(ErrorCode.MALFORMED, PDF_READER_DIED) from exc
     finally:
-        child.kill()  # nothing, once it has returned
-        child.join()
+        child.join()  # a child that answered returns at once
         receiver.close()
     if isinstance(outcome, PdfPages):
         return outcome
