@@ -8,10 +8,13 @@ how often it re-reads the queue.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 3600
 RATE_LIMITED_MESSAGE = (
@@ -51,16 +54,47 @@ def _bucket_keys(*, tenant_id: int, ip: str, customer_key: str) -> list[str]:
     return keys
 
 
-def escalation_allowed(*, tenant_id: int, ip: str, customer_key: str) -> bool:
-    """Count one escalation for this IP and customer; False once either is over the hourly limit."""
-    allowed = True
-    for key in _bucket_keys(tenant_id=tenant_id, ip=ip, customer_key=customer_key):
-        if cache.add(key, 1, timeout=WINDOW_SECONDS * 2):
-            continue
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
-            count = 1
-        allowed = allowed and count <= escalations_per_hour()
-    return allowed
+def _count_one(key: str) -> int:
+    if cache.add(key, 1, timeout=WINDOW_SECONDS * 2):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+        return 1
+
+
+class EscalationSlots:
+    """The slots of the hourly limits (this customer's, this IP's) that one raise holds.
+
+    ``take`` counts the raise at once, one atomic increment per counter, so however many raises run at
+    the same time no more than the limit are let through; ``give_back`` uncounts it when it opened no
+    escalation (refused, or its transaction failed or rolled back), so a counter is the escalations
+    opened this hour plus those being opened right now, and a customer who met a database error is
+    not told they asked too often. A raise refused while others are still being opened may be one a
+    failing one would have left room for: the limit errs on the side of refusing.
+    """
+
+    def __init__(self) -> None:
+        self._keys: list[str] = []
+
+    def take(self, *, tenant_id: int, ip: str, customer_key: str) -> bool:
+        """Count one escalation for this IP and customer; False once either is over the hourly limit."""
+        allowed = True
+        for key in _bucket_keys(tenant_id=tenant_id, ip=ip, customer_key=customer_key):
+            count = _count_one(key)
+            self._keys.append(key)
+            allowed = allowed and count <= escalations_per_hour()
+        return allowed
+
+    def give_back(self) -> None:
+        """Uncount what ``take`` counted. Best effort: runs while another error is raised, which a cache
+        failure here must not hide (the slot then stays used until its window ends)."""
+        keys, self._keys = self._keys, []
+        for key in keys:
+            try:
+                cache.decr(key)
+            except ValueError:  # its window's counter expired meanwhile: nothing left to uncount
+                pass
+            except Exception as exc:
+                logger.warning("escalation limit counter %s was not given back: %r", key, exc)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, ConversationStatus
 from escalations import messages
-from escalations.limits import RATE_LIMITED_MESSAGE, escalation_allowed
+from escalations.limits import RATE_LIMITED_MESSAGE, EscalationSlots
 from escalations.models import (
     PRIORITY_RANK,
     Escalation,
@@ -244,7 +244,6 @@ def _merge(escalation: Escalation, hits: Sequence[TriggerHit], reason: str, emai
     escalation.contact_phone = phone or escalation.contact_phone
 
 
-@transaction.atomic
 def escalation_raise(
     *,
     tenant: Tenant,
@@ -259,8 +258,41 @@ def escalation_raise(
     """Open an escalation for the conversation, or add these triggers to its open one.
 
     Raises ``EscalationError`` (``not_found``: no live conversation of this tenant; ``rate_limited``).
+    A new escalation takes a slot of the hourly limits (``limits.EscalationSlots``), given back when
+    this transaction fails (refused, an error, or its commit): called, as every caller does, outside a
+    transaction, a raise that did not commit used no slot.
     """
-    now = now or timezone.now()
+    slots = EscalationSlots()
+    try:
+        with transaction.atomic():
+            return _raise(
+                tenant=tenant,
+                conversation_id=conversation_id,
+                hits=hits,
+                reason=reason,
+                email=email,
+                phone=phone,
+                ip=ip,
+                now=now or timezone.now(),
+                slots=slots,
+            )
+    except BaseException:
+        slots.give_back()
+        raise
+
+
+def _raise(
+    *,
+    tenant: Tenant,
+    conversation_id: int,
+    hits: Sequence[TriggerHit],
+    reason: str,
+    email: str,
+    phone: str,
+    ip: str,
+    now: datetime,
+    slots: EscalationSlots,
+) -> Raised:
     conversation = _open_conversation(tenant=tenant, conversation_id=conversation_id)
     policy = policy_for(tenant=tenant)
     hours = service_hours_for(tenant=tenant, policy=policy)
@@ -283,7 +315,7 @@ def escalation_raise(
         frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
         return Raised(escalation, False, frame, [queue_changed(tenant.pk, escalation.pk)])
     customer_key = str(conversation.end_user_id or f"c{conversation.pk}")
-    if not escalation_allowed(tenant_id=tenant.pk, ip=ip, customer_key=customer_key):
+    if not slots.take(tenant_id=tenant.pk, ip=ip, customer_key=customer_key):
         raise RATE_LIMITED
     escalation = Escalation(tenant=tenant, conversation=conversation, end_user_id=conversation.end_user_id)
     _merge(escalation, hits, reason, email, phone)

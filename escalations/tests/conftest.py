@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.test import Client as HttpClient
 
 from chat.tests.conftest import _fresh_rate_limits, connect  # noqa: F401  (shared fixtures)
@@ -28,6 +30,20 @@ def set_hours(tenant: Tenant, weekly: dict[str, Any], **extra: Any) -> Escalatio
 @pytest.fixture
 def always_open(tenant: Tenant) -> EscalationPolicy:
     return set_hours(tenant, ALWAYS, team_name="care team")
+
+
+@pytest.fixture
+def redis_cache(settings: Any, redis_url: str) -> Iterator[None]:
+    """The default cache on the real Redis, under a prefix of its own (only its keys are deleted after)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        }
+    }
+    yield
+    caches["default"].delete_pattern("*")  # type: ignore[attr-defined]  # django-redis: the prefix's keys, not FLUSHDB
 
 
 @pytest.fixture

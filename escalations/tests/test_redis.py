@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from channels.layers import channel_layers
 from django.contrib.auth.models import User
-from django.core.cache import caches
 
 from chat.tests.conftest import Connect
-from escalations.limits import escalation_allowed
+from escalations.limits import EscalationSlots
 from escalations.models import EscalationPolicy
 from escalations.tests.conftest import StaffConnect
 from supportai.models import Tenant
@@ -32,19 +31,6 @@ def redis_layer(settings: Any, redis_url: str) -> Iterator[None]:
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
-
-
-@pytest.fixture
-def redis_cache(settings: Any, redis_url: str) -> Iterator[None]:
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": redis_url,
-            "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
-        }
-    }
-    yield
-    caches["default"].clear()
 
 
 @pytest.mark.asyncio
@@ -74,7 +60,19 @@ async def test_agent_reply_reaches_the_customer_through_redis(
     assert frames[1]["status"] == "acknowledged" and frames[2]["text"] == "Yes, via Redis"
 
 
+def _take(ip: str, customer_key: str) -> tuple[bool, EscalationSlots]:
+    slots = EscalationSlots()
+    return slots.take(tenant_id=1, ip=ip, customer_key=customer_key), slots
+
+
 def test_limiter_counts_in_the_shared_redis_cache(redis_cache: None) -> None:
-    verdicts = [escalation_allowed(tenant_id=1, ip="203.0.113.7", customer_key=f"c{n}") for n in range(4)]
+    verdicts = [_take("203.0.113.7", f"c{n}")[0] for n in range(4)]
     assert verdicts == [True, True, True, False]
-    assert escalation_allowed(tenant_id=1, ip="198.51.100.7", customer_key="c99")
+    assert _take("198.51.100.7", "c99")[0]
+
+
+def test_limiter_slots_given_back_on_the_shared_redis_cache_are_free_again(redis_cache: None) -> None:
+    taken = [_take("203.0.113.7", f"c{n}") for n in range(4)]
+    for _, slots in taken[2:]:  # the third raise failed, the fourth was refused
+        slots.give_back()
+    assert [_take("203.0.113.7", f"c{n}")[0] for n in (5, 6)] == [True, False]
