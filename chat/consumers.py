@@ -39,7 +39,7 @@ from chat.protocol import (
     parse_frame,
 )
 from chat.selectors import conversation_history, conversation_language, conversation_resume_frames
-from escalations.handoff import escalate_request, question_handed_back
+from escalations.handoff import FrameOrder, escalate_request, question_handed_back
 from escalations.watch import publish_message
 from routing.language import DEFAULT, detect_language
 from supportai.client_address import client_ip_from_scope
@@ -75,6 +75,7 @@ class ChatConsumer(LayerGuardedConsumer):
         self.message_window = SlidingWindow(messages_per_connection())
         self.frame_window = SlidingWindow(frames_per_connection())
         self.group: str | None = None
+        self.handoff_frames = FrameOrder()  # its raise's reply and the group's frames: never an older after a newer
         self.language = DEFAULT  # of the customer's latest message: our error messages are in it
         await super().connect()  # accepts, then start_session (refused as unavailable if our side fails)
 
@@ -149,7 +150,8 @@ class ChatConsumer(LayerGuardedConsumer):
             await self.leave_group(self.group)
 
     async def send_json(self, payload: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(payload))
+        if self.handoff_frames.admits(payload):
+            await self.send(text_data=json.dumps(payload))
 
     async def send_error(self, code: ErrorCode, message: str) -> None:
         await self.send_json({"type": "error", "code": code.value, "message": message})

@@ -7,6 +7,7 @@
 * ``escalate_request`` answers the widget's ``escalate`` frame ("Talk to a human").
 * ``question_handed_back``: the customer message left unanswered at a hand-back, for the socket to answer.
 * ``resume_frames`` gives a resumed widget the open handoff's ``escalation`` frame again.
+* ``FrameOrder`` keeps a socket from sending an ``escalation`` frame older than one it already sent.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from escalations.realtime import Publication, publish
 from escalations.selectors import (
     billing_threshold_for,
     in_live_handoff,
+    line_version,
     open_escalation_for,
+    place_with_version,
     policy_for,
     service_hours_for,
     unanswered_question,
-    waiting_position,
 )
 from escalations.services import (
     EscalationError,
@@ -190,9 +192,10 @@ def resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[st
     escalation = open_escalation_for(tenant=tenant, conversation=conversation)
     if escalation is None:
         return []
-    position = None
+    position, version = None, None
     if escalation.status == Status.ACKNOWLEDGED and escalation.assigned_to is not None:
         text = messages.acknowledged(agent_name=agent_display_name(escalation.assigned_to))
+        version = line_version(tenant=tenant)
     elif escalation.mode == Mode.TICKET:
         policy = policy_for(tenant=tenant)
         text = messages.ticket_handoff(
@@ -202,6 +205,25 @@ def resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[st
             email=escalation.contact_email,
         )
     else:
-        position = waiting_position(tenant=tenant, escalation=escalation)
+        position, version = place_with_version(tenant=tenant, escalation=escalation)
         text = messages.already_waiting(team=policy_for(tenant=tenant).team_name, position=position)
-    return [customer_frame(escalation, status=escalation.status, message=text, position=position)]
+    return [customer_frame(escalation, status=escalation.status, message=text, position=position, version=version)]
+
+
+class FrameOrder:
+    """The newest waiting-line state one socket has told its customer. The frames of a handoff reach a
+    socket by two paths, the reply to the customer's own raise and the channel group (places told after
+    other changes, the agent joining), so one read earlier can come after one read later: an
+    ``escalation`` frame with a ``version`` below one already sent is stale, and not sent."""
+
+    def __init__(self) -> None:
+        self._version = 0
+
+    def admits(self, frame: dict[str, Any]) -> bool:
+        version = frame.get("version")
+        if frame.get("type") != "escalation" or not isinstance(version, int):
+            return True
+        if version < self._version:
+            return False
+        self._version = version
+        return True

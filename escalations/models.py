@@ -198,3 +198,16 @@ class NotificationDelivery(TenantScopedModel, OutboxRow):
 
     def __str__(self) -> str:
         return f"{self.channel} for escalation {self.escalation_id}: {self.status}"
+
+
+class WaitingLine(models.Model):
+    """A tenant's waiting line's version: raised by every change to the line (a live raise, a claim, an
+    assignment, a close) in its transaction, under the line's lock, so a version read together with places
+    names the state they were counted in. It orders the places told (``escalation`` frame ``version``).
+    One row per tenant, made by the first change; not in admin (nothing to edit)."""
+
+    tenant = models.OneToOneField("supportai.Tenant", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Waiting line of tenant {self.tenant_id}, version {self.version}"

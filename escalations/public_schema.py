@@ -34,6 +34,11 @@ class EscalationFrameSerializer(serializers.Serializer[Any]):
     position = serializers.IntegerField(allow_null=True, help_text="Place among waiting live handoffs")
     expected_reply_at = serializers.DateTimeField(allow_null=True, help_text="ticket mode: the team replies by then")
     message = serializers.CharField(help_text="What to show the customer")
+    version = serializers.IntegerField(
+        allow_null=True,
+        help_text="The waiting line's version the frame was read at (grows with every change to the line); "
+        "a frame below one already shown is stale. null: no change to the line made it (tickets)",
+    )
 
 
 @extend_schema_view(

@@ -21,6 +21,7 @@ from escalations.models import (
     NotificationDelivery,
     Priority,
     Status,
+    WaitingLine,
 )
 from supportai.memo import TenantMemo
 from supportai.models import Membership, Tenant
@@ -154,24 +155,49 @@ def waiting_position(*, tenant: Tenant, escalation: Escalation) -> int | None:
     return place_at(tenant=tenant, key=QueueKey.of(escalation))
 
 
+def _counted(rows: QuerySet[Escalation]) -> Subquery:
+    """``SELECT COUNT(*)`` of these rows, as a subquery of another statement."""
+    counted = rows.order_by().annotate(count=Func(Value(1), function="COUNT", output_field=IntegerField()))
+    return Subquery(counted.values("count"))
+
+
+def _line_version(tenant: Tenant) -> Subquery:
+    return Subquery(WaitingLine.objects.filter(tenant_id=tenant.pk).values("version"))
+
+
+def place_with_version(*, tenant: Tenant, escalation: Escalation) -> tuple[int | None, int]:
+    """The escalation's place in the waiting line (None: not waiting) and the line's version (0 before its
+    first change), read in one statement: the place as it stood at that version."""
+    if not in_waiting_line(tenant=tenant, escalation=escalation):
+        return None, line_version(tenant=tenant)
+    ahead = _waiting(tenant).filter(QueueKey.of(escalation).ahead())
+    version, count = Tenant.objects.filter(pk=tenant.pk).values_list(_line_version(tenant), _counted(ahead)).get()
+    return count + 1, version or 0
+
+
+def line_version(*, tenant: Tenant) -> int:
+    """The tenant's waiting line's version (0 before its first change)."""
+    version = WaitingLine.objects.filter(tenant_id=tenant.pk).values_list("version", flat=True).first()
+    return version or 0
+
+
 def places_between(
     *, tenant: Tenant, after: QueueKey, before: QueueKey | None = None, including_after: bool = False
-) -> list[tuple[int, Escalation]]:
-    """The waiting line after ``after`` (and before ``before``), in queue order, each with its place: the
-    customers whose place changes when one escalation joins or moves up to ``after``, or leaves the line
-    from there (``including_after``: and the one at ``after``).
+) -> list[tuple[int, int, Escalation]]:
+    """The waiting line after ``after`` (and before ``before``), in queue order, each with its place and the
+    line's version it was counted at: the customers whose place changes when one escalation joins or moves
+    up to ``after``, or leaves the line from there (``including_after``: and the one at ``after``).
 
-    One statement, so one snapshot: the rows and the COUNT of those ahead of them (through the line's index)
-    are read together. Read apart, a change committed in between (under READ COMMITTED each statement sees
-    the latest commits) would be counted ahead of rows read before it moved, and those after them told a
-    place one off."""
+    One statement, so one snapshot: the rows, the COUNT of those ahead of them (through the line's index)
+    and the line's version are read together. Read apart, a change committed in between (under READ
+    COMMITTED each statement sees the latest commits) would be counted ahead of rows read before it moved,
+    and those after them told a place one off."""
     rows = _waiting(tenant).filter(after.behind() | after.at() if including_after else after.behind())
     if before is not None:
         rows = rows.filter(before.ahead())
     ahead = _waiting(tenant).filter(after.ahead() if including_after else after.ahead() | after.at())
-    counted = ahead.order_by().annotate(count=Func(Value(1), function="COUNT", output_field=IntegerField()))
-    between = _in_queue_order(rows).annotate(ahead=Subquery(counted.values("count")))
-    return [(row.ahead + place, row) for place, row in enumerate(between, start=1)]
+    between = _in_queue_order(rows).annotate(ahead=_counted(ahead), line_version=_line_version(tenant))
+    return [(row.ahead + place, row.line_version or 0, row) for place, row in enumerate(between, start=1)]
 
 
 def escalation_get(*, tenant: Tenant, pk: int) -> Escalation | None:

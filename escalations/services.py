@@ -30,6 +30,7 @@ from escalations.models import (
     Mode,
     Priority,
     Status,
+    WaitingLine,
 )
 from escalations.realtime import Publication, publish_sync, queue_changed, to_customer
 from escalations.selectors import (
@@ -104,8 +105,11 @@ def record_event(
     )
 
 
-def customer_frame(escalation: Escalation, *, status: str, message: str, position: int | None = None) -> dict[str, Any]:
-    """The protocol's ``escalation`` frame (docs/websocket-protocol.md)."""
+def customer_frame(
+    escalation: Escalation, *, status: str, message: str, position: int | None = None, version: int | None = None
+) -> dict[str, Any]:
+    """The protocol's ``escalation`` frame (docs/websocket-protocol.md). ``version``: the waiting line's
+    version the frame's state was read at (``WaitingLine``), None when no change to the line made it."""
     return {
         "type": "escalation",
         "escalation_id": escalation.pk,
@@ -114,6 +118,7 @@ def customer_frame(escalation: Escalation, *, status: str, message: str, positio
         "mode": escalation.mode,
         "position": position,
         "expected_reply_at": escalation.sla_due_at.isoformat() if escalation.mode == Mode.TICKET else None,
+        "version": version,
     }
 
 
@@ -131,17 +136,28 @@ def _take_turn(namespace: int, tenant: Tenant) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, tenant.pk % 2**31])
 
 
-def _lock_line(tenant: Tenant) -> None:
+def _lock_line(tenant: Tenant) -> int:
     """Take the tenant's line until this transaction ends: every change to the line does, before it counts
     a place, so a place counted under it includes each change committed before and none still under way.
     Taken once the change holds its escalation's row, and only by changes to the waiting line: tickets,
-    replies to a claimed customer and other tenants never wait for it."""
+    replies to a claimed customer and other tenants never wait for it. Returns the line's new version
+    (raised by one, committed with the change): the state this change's frames are read at."""
     _take_turn(LINE_LOCK_NAMESPACE, tenant)
+    table = WaitingLine._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (tenant_id, version) VALUES (%s, 1) "
+            f"ON CONFLICT (tenant_id) DO UPDATE SET version = {table}.version + 1 RETURNING version",
+            [tenant.pk],
+        )
+        version: int = cursor.fetchone()[0]
+    return version
 
 
-def _place_told(escalation: Escalation, position: int, team: str) -> Publication:
+def _place_told(escalation: Escalation, position: int, team: str, version: int) -> Publication:
     text = messages.already_waiting(team=team, position=position)
-    return frame_publication(escalation, customer_frame(escalation, status="pending", message=text, position=position))
+    frame = customer_frame(escalation, status="pending", message=text, position=position, version=version)
+    return frame_publication(escalation, frame)
 
 
 def _tell_places(tenant: Tenant, *, after: QueueKey, before: QueueKey | None, including_after: bool) -> None:
@@ -157,16 +173,16 @@ def _tell_places(tenant: Tenant, *, after: QueueKey, before: QueueKey | None, in
             _publish_places(tenant, places, team=team)
 
 
-def _publish_places(tenant: Tenant, places: list[tuple[int, Escalation]], *, team: str) -> None:
+def _publish_places(tenant: Tenant, places: list[tuple[int, int, Escalation]], *, team: str) -> None:
     """Best effort, as ``watch.publish_message``: the change that moved these customers has committed,
     and a widget that reconnects is told its place counted afresh (``handoff.resume_frames``), so a
     channel-layer failure (Redis down, say) is a warning naming the ids, not an error."""
     try:
-        publish_sync(_place_told(escalation, position, team) for position, escalation in places)
+        publish_sync(_place_told(escalation, position, team, version) for position, version, escalation in places)
     except Exception as exc:
         logger.warning(
             "new places in line of escalations %s (tenant %s) were not told to their customers: %r",
-            [escalation.pk for _, escalation in places],
+            [escalation.pk for _, _, escalation in places],
             tenant.pk,
             exc,
         )
@@ -178,28 +194,43 @@ def _tell_places_on_commit(
     on_commit_robust(_tell_places, tenant, after=after, before=before, including_after=including_after)
 
 
-def line_joined(tenant: Tenant, escalation: Escalation, *, moved_from: QueueKey | None = None) -> int | None:
-    """The place in line of ``escalation``, just raised or raised again (None: not waiting). Once this
-    commits, those it went ahead of (it joined the line, or moved up from ``moved_from``) are told theirs.
+@dataclass(frozen=True)
+class Place:
+    """A place in the waiting line and the line's version it was counted at."""
+
+    position: int | None
+    version: int | None
+
+
+NOT_WAITING = Place(None, None)
+
+
+def line_joined(tenant: Tenant, escalation: Escalation, *, moved_from: QueueKey | None = None) -> Place:
+    """The place in line of ``escalation``, just raised or raised again (``NOT_WAITING``: not in line).
+    Once this commits, those it went ahead of (it joined the line, or moved up from ``moved_from``) are
+    told theirs.
 
     A customer who moved up is told theirs again then, on the channel layer: a teller that read the line
     before the move committed may have sent them their old place after this one was counted.
     """
     if not in_waiting_line(tenant=tenant, escalation=escalation):
-        return None
-    _lock_line(tenant)
+        return NOT_WAITING
+    version = _lock_line(tenant)
     key = QueueKey.of(escalation)
     if key != moved_from:
         _tell_places_on_commit(tenant, after=key, before=moved_from, including_after=moved_from is not None)
-    return place_at(tenant=tenant, key=key)
+    return Place(place_at(tenant=tenant, key=key), version)
 
 
-def line_leaving(tenant: Tenant, escalation: Escalation) -> None:
+def line_leaving(tenant: Tenant, escalation: Escalation) -> int | None:
     """Call in the transaction that takes ``escalation`` out of the line (claimed, assigned, closed), before
-    it changes: once this commits, those behind it are told their new place."""
-    if in_waiting_line(tenant=tenant, escalation=escalation):
-        _lock_line(tenant)
-        _tell_places_on_commit(tenant, after=QueueKey.of(escalation))
+    it changes: once this commits, those behind it are told their new place. Returns the line's version
+    after this change (None: the escalation was not in line), for the frame telling its customer."""
+    if not in_waiting_line(tenant=tenant, escalation=escalation):
+        return None
+    version = _lock_line(tenant)
+    _tell_places_on_commit(tenant, after=QueueKey.of(escalation))
+    return version
 
 
 def _address_follow_up(*, tenant: Tenant, escalation: Escalation) -> None:
@@ -310,9 +341,11 @@ def _raise(
         record_event(escalation, EventKind.UPDATED, from_status=escalation.status, codes=[h.code.value for h in hits])
         if not had_email:
             _address_follow_up(tenant=tenant, escalation=escalation)
-        position = line_joined(tenant, escalation, moved_from=old_key)
-        text = messages.already_waiting(team=policy.team_name, position=position)
-        frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
+        place = line_joined(tenant, escalation, moved_from=old_key)
+        text = messages.already_waiting(team=policy.team_name, position=place.position)
+        frame = customer_frame(
+            escalation, status=escalation.status, message=text, position=place.position, version=place.version
+        )
         return Raised(escalation, False, frame, [queue_changed(tenant.pk, escalation.pk)])
     customer_key = str(conversation.end_user_id or f"c{conversation.pk}")
     if not slots.take(tenant_id=tenant.pk, ip=ip, customer_key=customer_key):
@@ -330,17 +363,19 @@ def _raise(
     record_event(escalation, EventKind.CREATED, codes=escalation.reason_codes, mode=escalation.mode)
     if escalation.mode == Mode.LIVE:
         Conversation.objects.filter(pk=conversation.pk).update(status=ConversationStatus.ESCALATED)
-        position = line_joined(tenant, escalation)
-        text = messages.live_handoff(team=policy.team_name, position=position)
+        place = line_joined(tenant, escalation)
+        text = messages.live_handoff(team=policy.team_name, position=place.position)
     else:
-        position = None
+        place = NOT_WAITING
         text = messages.ticket_handoff(
             team=policy.team_name, reply_by=escalation.sla_due_at, hours=hours, email=escalation.contact_email
         )
     from escalations.notifications.dispatch import notify_escalation_created
 
     notify_escalation_created(escalation)
-    frame = customer_frame(escalation, status=escalation.status, message=text, position=position)
+    frame = customer_frame(
+        escalation, status=escalation.status, message=text, position=place.position, version=place.version
+    )
     return Raised(escalation, True, frame, [queue_changed(tenant.pk, escalation.pk)])
 
 

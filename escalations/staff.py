@@ -74,10 +74,9 @@ def _acknowledge(escalation: Escalation, *, agent: User, actor: User, kind: Even
     record_event(escalation, kind, actor=actor, from_status=before, assigned_to=agent.pk)
 
 
-def _joined(escalation: Escalation, agent: User) -> list[Publication]:
-    frame = customer_frame(
-        escalation, status="acknowledged", message=messages.acknowledged(agent_name=agent_display_name(agent))
-    )
+def _joined(escalation: Escalation, agent: User, version: int | None) -> list[Publication]:
+    text = messages.acknowledged(agent_name=agent_display_name(agent))
+    frame = customer_frame(escalation, status="acknowledged", message=text, version=version)
     return [frame_publication(escalation, frame), queue_changed(escalation.tenant_id, escalation.pk)]
 
 
@@ -89,9 +88,9 @@ def escalation_claim(*, tenant: Tenant, escalation_id: int, actor: User) -> list
         return []
     if escalation.assigned_to_id is not None:
         raise CLAIMED_BY_OTHER
-    line_leaving(tenant, escalation)
+    version = line_leaving(tenant, escalation)
     _acknowledge(escalation, agent=actor, actor=actor, kind=EventKind.CLAIMED)
-    return _joined(escalation, actor)
+    return _joined(escalation, actor, version)
 
 
 @transaction.atomic
@@ -108,9 +107,9 @@ def escalation_assign(*, tenant: Tenant, escalation_id: int, actor: User, assign
         return []
     if holder is not None and holder != actor.pk and membership.role not in MANAGER_ROLES:
         raise CLAIMED_BY_OTHER
-    line_leaving(tenant, escalation)
+    version = line_leaving(tenant, escalation)
     _acknowledge(escalation, agent=assignee, actor=actor, kind=EventKind.ASSIGNED)
-    return _joined(escalation, assignee)
+    return _joined(escalation, assignee, version)
 
 
 @dataclass(frozen=True)
@@ -134,9 +133,9 @@ def agent_reply(*, tenant: Tenant, escalation_id: int, actor: User, text: str) -
         raise CLAIMED_BY_OTHER
     publications: list[Publication] = []
     if escalation.assigned_to_id is None:
-        line_leaving(tenant, escalation)
+        version = line_leaving(tenant, escalation)
         _acknowledge(escalation, agent=actor, actor=actor, kind=EventKind.CLAIMED)
-        publications += _joined(escalation, actor)
+        publications += _joined(escalation, actor, version)
     message = Message.objects.create(
         tenant=tenant, conversation_id=escalation.conversation_id, role=MessageRole.AGENT, text=text, agent=actor
     )
@@ -154,7 +153,7 @@ def _close(
     _require_staff(tenant=tenant, actor=actor)
     escalation = _locked(tenant=tenant, escalation_id=escalation_id)
     before = escalation.status
-    line_leaving(tenant, escalation)
+    version = line_leaving(tenant, escalation)
     escalation.status = Status.RESOLVED
     escalation.resolution = resolution
     escalation.resolution_notes = storable_text(notes).strip()[:5000]
@@ -170,7 +169,7 @@ def _close(
         if resolution == Resolution.HANDED_BACK
         else ("resolved", messages.resolved())
     )
-    closed = frame_publication(escalation, customer_frame(escalation, status=status, message=text))
+    closed = frame_publication(escalation, customer_frame(escalation, status=status, message=text, version=version))
     handed_back = resolution == Resolution.HANDED_BACK
     question = unanswered_question(tenant=tenant, conversation_id=escalation.conversation_id) if handed_back else None
     if question is not None:

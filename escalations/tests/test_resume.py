@@ -54,6 +54,7 @@ async def test_resume_in_line_shows_the_waiting_banner_again(
         "mode": "live",
         "position": 1,
         "expected_reply_at": None,
+        "version": raised["version"],  # the line has not changed since the raise
     }
     assert await _nothing_more(resumed)
 
