@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from escalations import services, staff
 from escalations.inbox import can_act, inbox_membership, live_queue, ticket_backlog, transcript_rows
 from escalations.models import Escalation
-from escalations.realtime import publish_sync
+from escalations.realtime import publish_committed_sync
 from escalations.selectors import escalation_get
 from supportai.console.tenancy import require_membership
 from supportai.models import MANAGER_ROLES, Membership
@@ -116,7 +116,7 @@ def _action(run: Action) -> Callable[[HttpRequest, int], HttpResponse]:
             raise PermissionDenied(READ_ONLY)
         escalation = _escalation(membership, pk)
         try:
-            publish_sync(run(request, membership, escalation))
+            publish_committed_sync(run(request, membership, escalation))
         except services.EscalationError as exc:
             messages.error(request, exc.message)
         except forms.ValidationError as exc:

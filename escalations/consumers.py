@@ -22,7 +22,7 @@ from chat.limits import SlidingWindow
 from escalations import services, staff
 from escalations.inbox import can_act, console_origin_allowed, inbox_membership, live_queue
 from escalations.limits import inbox_frames_per_connection, inbox_queue_refresh_interval, inbox_typing_interval
-from escalations.realtime import Publication, inbox_group, publish
+from escalations.realtime import Publication, inbox_group, publish_committed
 from escalations.selectors import escalation_get, staff_member_get
 from escalations.watch import messages_after, watch_group, watchable_conversation
 from supportai.db import db_call
@@ -153,7 +153,7 @@ class InboxConsumer(LayerGuardedConsumer):
                 return
             if not can_act(membership):
                 raise InboxError("forbidden", "Analysts can read the inbox but not act on it.")
-            await publish(await self._act(frame, membership))
+            await publish_committed(await self._act(frame, membership))
         except InboxError as exc:
             await self.send_json({"type": "error", "code": exc.code, "message": exc.message})
         except services.EscalationError as exc:

@@ -25,7 +25,7 @@ from chat.protocol import ErrorCode, Escalate, ProtocolError, end_frame, start_f
 from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
 from escalations import messages
 from escalations.models import Mode, Status
-from escalations.realtime import Publication, publish
+from escalations.realtime import Publication, publish_committed
 from escalations.selectors import (
     billing_threshold_for,
     in_live_handoff,
@@ -101,7 +101,7 @@ def _store_handoff_line(*, tenant: Tenant, conversation: Conversation, question:
 
 async def intercept_turn(*, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit) -> TurnHandling:
     plan = await db_call(_plan_turn)(tenant=tenant, conversation=conversation, question=question)
-    await publish(plan.publications)
+    await publish_committed(plan.publications)
     if plan.live:
         return TurnHandling(done=True)
     if not plan.say:
@@ -138,7 +138,7 @@ async def after_answer(*, tenant: Tenant, conversation: Conversation, reply: Mes
 
 async def announce(raised: Raised, emit: Emit) -> None:
     await emit(raised.frame)
-    await publish(raised.publications)
+    await publish_committed(raised.publications)
 
 
 def button_raise(*, tenant: Tenant, conversation_id: int, command: Escalate, ip: str) -> Raised:
@@ -166,7 +166,7 @@ def button_raise(*, tenant: Tenant, conversation_id: int, command: Escalate, ip:
 async def escalate_request(*, tenant: Tenant, conversation_id: int, command: Escalate, ip: str) -> dict[str, Any]:
     """The ``escalation`` frame for an ``escalate`` request; raises ``ProtocolError`` (rate limited, …)."""
     raised = await db_call(button_raise)(tenant=tenant, conversation_id=conversation_id, command=command, ip=ip)
-    await publish(raised.publications)
+    await publish_committed(raised.publications)
     return raised.frame
 
 

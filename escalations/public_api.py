@@ -20,7 +20,7 @@ from chat.public_api import (
     unavailable_on_database_error,
 )
 from escalations.handoff import button_raise
-from escalations.realtime import publish
+from escalations.realtime import publish_committed
 from escalations.services import Raised
 from supportai.client_address import client_ip_from_request
 from supportai.db import db_call
@@ -61,5 +61,5 @@ async def escalate(request: HttpRequest) -> HttpResponse:
         raised = await db_call(_raise)(request)
     except ProtocolError as exc:
         return error_response(exc.code, exc.message, origin)
-    await publish(raised.publications)
+    await publish_committed(raised.publications)
     return _with_cors(JsonResponse(raised.frame), origin)

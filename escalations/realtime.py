@@ -1,17 +1,20 @@
 """Channel-layer events of a handoff: to the customer's widget and to the tenant's staff inbox.
 
 Services return ``Publication`` values; callers send them once the transaction has committed
-(``publish`` from async code, ``publish_sync`` from views).
+(``publish_committed`` from async code, ``publish_committed_sync`` from views).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -51,3 +54,21 @@ async def publish(publications: Iterable[Publication]) -> None:
 
 def publish_sync(publications: Iterable[Publication]) -> None:
     async_to_sync(publish)(list(publications))
+
+
+async def publish_committed(publications: Iterable[Publication]) -> None:
+    """Send the events of a change that has committed. Best effort, as ``watch.publish_message``: the change
+    stands whatever the channel layer does (a widget that reconnects is told its state afresh, the inbox
+    reads its queue again on its next change or reload), so a failure (Redis down, say) is a warning naming
+    the groups, never the caller's error: an agent shown an error for a reply that was stored sends it
+    again, a customer's turn that raised an escalation would fail after it."""
+    publications = list(publications)
+    try:
+        await publish(publications)
+    except Exception as exc:
+        groups = sorted({publication.group for publication in publications})
+        logger.warning("events of a committed change were not sent to %s: %r", ", ".join(groups), exc)
+
+
+def publish_committed_sync(publications: Iterable[Publication]) -> None:
+    async_to_sync(publish_committed)(list(publications))

@@ -14,8 +14,10 @@ import pytest
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.test import Client
 from django.utils import timezone
 
+from chat.models import Message, MessageRole
 from escalations import services
 from escalations.models import Escalation
 from escalations.staff import escalation_claim
@@ -84,3 +86,26 @@ def test_a_claim_whose_places_cannot_be_counted_after_commit_stands_and_logs_the
     assert Escalation.objects.get(pk=line_of_three[0].pk).assigned_to == agent
     (error,) = [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert "tell_places" in error.getMessage() and "places unreadable" in error.getMessage()
+
+
+def test_a_reply_form_with_the_channel_layer_down_stands_and_is_not_an_error_page(
+    tenant: Tenant,
+    agent: User,
+    line_of_three: list[Escalation],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # given a channel layer that refuses every send
+    monkeypatch.setattr(get_channel_layer(), "group_send", _layer_down)
+    client = Client()
+    client.force_login(agent)
+    escalation = line_of_three[0]
+    # when the agent replies through the plain form (the inbox without its socket)
+    with caplog.at_level(logging.WARNING):
+        response = client.post(f"/console/inbox/{escalation.pk}/reply/", {"text": "On it!"})
+    # then the reply is stored once and the agent is back on the escalation, not on an error page they
+    # would resubmit (a second copy of the reply); the failure is a warning naming the escalation
+    assert response.status_code == 302
+    assert Message.objects.filter(conversation_id=escalation.conversation_id, role=MessageRole.AGENT).count() == 1
+    said = [record.getMessage() for record in caplog.records if record.name == "escalations.realtime"]
+    assert said and all(f"chat.conversation.{escalation.conversation_id}" in s for s in said[:1])
