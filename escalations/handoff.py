@@ -42,6 +42,7 @@ from escalations.services import (
     contact_email_capture,
     customer_frame,
     escalation_raise,
+    ticket_line,
 )
 from escalations.staff import agent_display_name
 from escalations.triggers import ReasonCode, TriggerHit
@@ -198,12 +199,7 @@ def resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[st
         version = line_version(tenant=tenant)
     elif escalation.mode == Mode.TICKET:
         policy = policy_for(tenant=tenant)
-        text = messages.ticket_handoff(
-            team=policy.team_name,
-            reply_by=escalation.sla_due_at,
-            hours=service_hours_for(tenant=tenant, policy=policy),
-            email=escalation.contact_email,
-        )
+        text = ticket_line(escalation, team=policy.team_name, hours=service_hours_for(tenant=tenant, policy=policy))
     else:
         position, version = place_with_version(tenant=tenant, escalation=escalation)
         text = messages.already_waiting(team=policy_for(tenant=tenant).team_name, position=position)

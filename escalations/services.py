@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, ConversationStatus
 from escalations import messages
+from escalations.hours import ServiceHours
 from escalations.limits import RATE_LIMITED_MESSAGE, EscalationSlots
 from escalations.models import (
     PRIORITY_RANK,
@@ -120,6 +121,13 @@ def customer_frame(
         "expected_reply_at": escalation.sla_due_at.isoformat() if escalation.mode == Mode.TICKET else None,
         "version": version,
     }
+
+
+def ticket_line(escalation: Escalation, *, team: str, hours: ServiceHours) -> str:
+    """What the customer of an out-of-hours ticket is told: when the team replies, and by email (to the
+    address it has, or asking for one): on opening, on asking again, on resume."""
+    reply_by, email = escalation.sla_due_at, escalation.contact_email
+    return messages.ticket_handoff(team=team, reply_by=reply_by, hours=hours, email=email)
 
 
 def frame_publication(escalation: Escalation, frame: dict[str, Any]) -> Publication:
@@ -342,7 +350,10 @@ def _raise(
         if not had_email:
             _address_follow_up(tenant=tenant, escalation=escalation)
         place = line_joined(tenant, escalation, moved_from=old_key)
-        text = messages.already_waiting(team=policy.team_name, position=place.position)
+        if escalation.mode == Mode.TICKET:  # nobody will reply in the chat: say when, and by email
+            text = ticket_line(escalation, team=policy.team_name, hours=hours)
+        else:
+            text = messages.already_waiting(team=policy.team_name, position=place.position)
         frame = customer_frame(
             escalation, status=escalation.status, message=text, position=place.position, version=place.version
         )
@@ -367,9 +378,7 @@ def _raise(
         text = messages.live_handoff(team=policy.team_name, position=place.position)
     else:
         place = NOT_WAITING
-        text = messages.ticket_handoff(
-            team=policy.team_name, reply_by=escalation.sla_due_at, hours=hours, email=escalation.contact_email
-        )
+        text = ticket_line(escalation, team=policy.team_name, hours=hours)
     from escalations.notifications.dispatch import notify_escalation_created
 
     notify_escalation_created(escalation)

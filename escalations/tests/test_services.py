@@ -382,3 +382,19 @@ def test_an_email_given_with_a_second_escalate_after_the_ticket_went_sends_a_fol
     with django_capture_on_commit_callbacks(execute=True):
         escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN], email="dana@example.org")
     assert [message.reply_to for message in mail.outbox] == [[], ["dana@example.org"]]
+
+
+def test_asking_again_for_a_person_out_of_hours_is_told_the_team_replies_by_email(ticket_tenant: Tenant) -> None:
+    # given an out-of-hours ticket opened without an email address
+    conversation = ConversationFactory.create(tenant=ticket_tenant)
+    escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    # when the customer presses "Talk to a human" again, first without an address, then with one
+    again = escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    with_email = escalation_raise(
+        tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN], email="dana@example.org"
+    )
+    # then they are not told the team will reply in the chat (nobody will, it is a ticket): they are
+    # asked for their address, then told the reply goes to it, as when the ticket was opened
+    assert "will reply here" not in again.frame["message"]
+    assert "Leave your email address" in again.frame["message"] and again.frame["mode"] == "ticket"
+    assert with_email.frame["message"].endswith("by email to dana@example.org.")
