@@ -1,7 +1,7 @@
 """A plain-text summary of the recent conversation for agents, emails and tickets.
 
-It stays plain text: control characters are removed and it is always escaped where it is rendered
-(console templates, HTML email), never trusted as markup.
+It stays plain text, one line per message: control characters and line breaks are removed, and it is
+always escaped where it is rendered (console templates, HTML email), never trusted as markup.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from supportai.models import Tenant
 
 SUMMARY_MESSAGES = 12
 LINE_CHARS = 300
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters (C0 but the tab, DEL, C1) and every other line break ``str.splitlines`` knows
+# (U+2028, U+2029): a customer's text must not start a line of the summary that reads as someone else's.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]+")
 LABELS = {"customer": "Customer", "assistant": "Assistant", "agent": "Agent", "system": "System"}
 
 
 def clean_line(text: str) -> str:
-    flat = _CONTROL.sub(" ", text).replace("\n", " ").strip()
+    flat = _CONTROL.sub(" ", text).strip()
     return flat if len(flat) <= LINE_CHARS else flat[: LINE_CHARS - 1] + "…"
 
 
