@@ -87,9 +87,13 @@ class EscalationSlots:
             allowed = allowed and count <= escalations_per_hour()
         return allowed
 
+    def keep(self) -> None:
+        """The escalation committed: what ``take`` counted stays counted, whatever fails after."""
+        self._keys = []
+
     def give_back(self) -> None:
-        """Uncount what ``take`` counted. Best effort: runs while another error is raised, which a cache
-        failure here must not hide (the slot then stays used until its window ends)."""
+        """Uncount what ``take`` counted (nothing once kept). Best effort: runs while another error is
+        raised, which a cache failure here must not hide (the slot then stays used until its window ends)."""
         keys, self._keys = self._keys, []
         for key in keys:
             try:

@@ -361,6 +361,7 @@ def _raise(
     customer_key = str(conversation.end_user_id or f"c{conversation.pk}")
     if not slots.take(tenant_id=tenant.pk, ip=ip, customer_key=customer_key):
         raise RATE_LIMITED
+    transaction.on_commit(slots.keep)  # first of this raise's callbacks: one failing after it gives nothing back
     escalation = Escalation(tenant=tenant, conversation=conversation, end_user_id=conversation.end_user_id)
     _merge(escalation, hits, reason, email, phone)
     escalation.priority = priority_for(escalation.reason_codes)

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db import OperationalError, connection
 
 from escalations.models import Escalation
+from escalations.notifications import dispatch
 from escalations.services import RATE_LIMITED, EscalationError, escalation_raise
 from escalations.staff import escalation_resolve
 from escalations.tests.conftest import ALWAYS, set_hours
@@ -152,3 +153,26 @@ def test_a_failed_raise_frees_its_slot_and_no_more(tenant: Tenant, settings: Any
     # then exactly two are opened: the failure freed its slot, and nothing more
     assert all(raised.created for raised in opened) and refused.value is RATE_LIMITED
     assert Escalation.objects.count() == 2
+
+
+def test_a_raise_that_committed_keeps_its_slot_when_work_after_the_commit_fails(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given one escalation an hour, and the work queued for after the commit (the notification) failing
+    def broker_gone(delivery_id: int) -> None:
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(dispatch, "enqueue_delivery", broker_gone)
+    set_hours(tenant, ALWAYS, notify_email=True)
+    tenant.escalation_email = "team@alpha.example"
+    tenant.save()
+    first = ConversationFactory.create(tenant=tenant)
+    with pytest.raises(ConnectionError):
+        escalation_raise(tenant=tenant, conversation_id=first.pk, hits=[HUMAN], ip=IP)
+    assert Escalation.objects.filter(conversation=first).exists()  # it committed before the failure
+    # when another customer behind the same address asks
+    second = ConversationFactory.create(tenant=tenant)
+    with pytest.raises(EscalationError) as refused:
+        escalation_raise(tenant=tenant, conversation_id=second.pk, hits=[HUMAN], ip=IP)
+    # then the committed escalation still counts: the address is over its limit
+    assert refused.value is RATE_LIMITED
