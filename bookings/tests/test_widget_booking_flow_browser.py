@@ -305,3 +305,26 @@ def test_the_keyboard_focus_follows_the_booking_pane(daphne_server: str, browser
     assert after_proposal.startswith("div.msg system proposal:Book it (p1).")
     assert after_result.startswith("div.msg system:Booked! Your confirmation code is BK-7KQ4MX.")
     assert after_close == "button.:Manage my booking"
+
+
+def test_your_booking_says_its_status_in_plain_words(daphne_server: str, browser: Browser) -> None:
+    # given bookings in every status the server has (bookings.models.BookingStatus) and one it may add later
+    statuses = ["pending", "confirmed", "canceled", "completed", "no_show", "archived"]
+    stand_in = serving({"booking.lookup": [detail(status=status) for status in statuses]})
+    page = open_widget(browser, daphne_server, stand_in)
+    # when the customer looks each one up
+    shown = []
+    for number, _ in enumerate(statuses, start=1):
+        find_booking(page)
+        wait_until(page, lambda n=number: len(sent(stand_in, "booking.lookup")) == n, "the look-up")  # type: ignore[misc]
+        page.get_by_role("heading", name="Your booking").wait_for()
+        shown.append(page.locator(".booking .booking-status").inner_text())
+    # then each reads as words for the customer, never the server's status name
+    assert shown == [
+        "Held until paid · code BK-7KQ4MX",
+        "Confirmed · code BK-7KQ4MX",
+        "Canceled · code BK-7KQ4MX",
+        "Completed · code BK-7KQ4MX",
+        "Missed · code BK-7KQ4MX",
+        "Ask us about this booking · code BK-7KQ4MX",
+    ]

@@ -696,9 +696,14 @@
 
   // How a booking stands on paying (booking.detail's payment_status; nothing for a free one).
   var PAYMENT_STATES = { paid: "Paid: ", refunded: "Refunded: ", on_arrival: "Pay at the venue: ", awaiting_payment: "Awaiting payment: ", unpaid: "Not paid: " };
+  // A booking's status (bookings.models.BookingStatus) in the customer's words; one added later reads neutrally.
+  var BOOKING_STATES = { pending: "Held until paid", confirmed: "Confirmed", canceled: "Canceled", completed: "Completed", no_show: "Missed" };
+  function bookingState(status) {
+    return Object.prototype.hasOwnProperty.call(BOOKING_STATES, status) ? BOOKING_STATES[status] : "Ask us about this booking";
+  }
   function onDetail(frame) {
     var b = frame.booking;
-    var lines = [el("p", { text: b.service + " — " + b.label + " (" + b.timezone + ")" }), el("p", { text: "Status: " + b.status + " · code " + b.confirmation_code })];
+    var lines = [el("p", { text: b.service + " — " + b.label + " (" + b.timezone + ")" }), el("p", { class: "booking-status", text: bookingState(b.status) + " · code " + b.confirmation_code })];
     var state = PAYMENT_STATES[b.payment_status];
     if (state) lines.push(el("p", { class: "pay-state", text: state + b.price }));
     // A booking held until paid: its customer may have closed the payment tab, so the link is offered again.
