@@ -226,7 +226,7 @@ def test_continue_sends_one_proposal_request_until_it_is_answered(daphne_server:
     page.get_by_role("button", name="Show free times").click()
     page.get_by_role("button", name=SLOT["label"]).click()
     page.get_by_label("Your name").fill("Ann")
-    page.get_by_label("Email for the confirmation").fill("ann@")
+    page.get_by_label("Email for the confirmation").fill("ann@example")
     # when they press Continue twice, quickly
     page.get_by_role("button", name="Continue").dblclick()
     page.get_by_text("Enter a valid email address.").wait_for()
@@ -328,3 +328,103 @@ def test_your_booking_says_its_status_in_plain_words(daphne_server: str, browser
         "Missed · code BK-7KQ4MX",
         "Ask us about this booking · code BK-7KQ4MX",
     ]
+
+
+def pane_fields(page: Page) -> list[dict[str, Any]]:
+    """The pane's inputs: label text, whether the browser finds them invalid, and their ARIA error state."""
+    return list(
+        page.evaluate(
+            """() => Array.from(document.getElementById('supportai-widget').shadowRoot
+                         .querySelectorAll('.booking input')).map(i => ({
+                 label: i.closest('label').firstChild.textContent,
+                 invalid: i.getAttribute('aria-invalid'),
+                 describedby: i.getAttribute('aria-describedby'),
+                 native: i.validationMessage !== '' }))"""
+        )
+    )
+
+
+def pane_error(page: Page) -> tuple[str, str]:
+    """The error shown in the pane: its id and its text."""
+    error = page.locator(".booking .pane-error")
+    return str(error.get_attribute("id")), error.inner_text()
+
+
+def test_enter_in_a_pane_field_sends_its_step_once_with_native_checks(daphne_server: str, browser: Browser) -> None:
+    # given a server that has the services and times, and is slow to answer the proposal
+    stand_in = serving(
+        {
+            "booking.services": [{"type": "booking.services", "services": SERVICES}],
+            "booking.slots": [
+                {
+                    "type": "booking.slots",
+                    "service_id": 2,
+                    "date": "2030-03-12",
+                    "timezone": "Europe/Paris",
+                    "slots": [SLOT],
+                }
+            ],
+        }
+    )
+    page = open_widget(browser, daphne_server, stand_in)
+    page.get_by_role("button", name="Book", exact=True).click()
+    page.get_by_role("button", name="Swedish massage").click()
+    # when the customer presses Enter in the date field
+    page.get_by_label("From").press("Enter")
+    page.get_by_role("button", name=SLOT["label"]).click()
+    # and in the empty name field, then in a half-typed email
+    page.get_by_label("Your name").press("Enter")
+    empty = pane_fields(page)
+    page.get_by_label("Your name").fill("Ann")
+    page.get_by_label("Email for the confirmation").fill("ann@")
+    page.get_by_label("Email for the confirmation").press("Enter")
+    half_typed = pane_fields(page)
+    proposed_before = len(sent(stand_in, "booking.propose"))
+    # and twice in a good one before the server answers, which then refuses the time
+    page.get_by_label("Email for the confirmation").fill("ann@example.org")
+    page.get_by_label("Email for the confirmation").press("Enter")
+    page.get_by_label("Email for the confirmation").press("Enter")
+    wait_until(page, lambda: bool(sent(stand_in, "booking.propose")), "the proposal request")
+    page.wait_for_timeout(200)
+    proposed = len(sent(stand_in, "booking.propose"))
+    stand_in.emit(
+        stand_in.sockets[0], {"type": "error", "code": "bad_request", "message": "That time is no longer free."}
+    )
+    page.locator(".booking .pane-error").wait_for()
+    error_id, error_text = pane_error(page)
+    # then Enter sends the step as its button does, once, and the browser's own checks come first
+    assert len(sent(stand_in, "booking.slots")) == 1
+    assert [f["native"] for f in empty] == [True, True]
+    assert [f["native"] for f in half_typed] == [False, True]
+    assert proposed_before == 0
+    assert proposed == 1
+    # and the server's error shows in the pane, tied to the fields it is about
+    assert error_text == "That time is no longer free."
+    assert pane_fields(page) == [
+        {"label": "Your name", "invalid": "true", "describedby": error_id, "native": False},
+        {"label": "Email for the confirmation", "invalid": "true", "describedby": error_id, "native": False},
+    ]
+    assert page.locator(".status").is_hidden()
+
+
+def test_enter_finds_a_booking_and_a_wrong_code_is_marked_on_its_fields(daphne_server: str, browser: Browser) -> None:
+    # given a server that knows no such booking
+    stand_in = serving({"booking.lookup": [{"type": "error", "code": "not_found", "message": "No booking matches."}]})
+    page = open_widget(browser, daphne_server, stand_in)
+    page.get_by_role("button", name="Manage my booking").click()
+    # when the customer presses Enter with the code missing, then with both filled
+    page.get_by_label("Email used for the booking").fill("ann@example.org")
+    page.get_by_label("Email used for the booking").press("Enter")
+    missing_code = pane_fields(page)
+    page.get_by_label("Confirmation code").fill("BK-NOPE00")
+    page.get_by_label("Confirmation code").press("Enter")
+    page.locator(".booking .pane-error").wait_for()
+    error_id, error_text = pane_error(page)
+    # then only the complete form went, and its error is on both fields
+    assert [f["native"] for f in missing_code] == [True, False]
+    assert sent(stand_in, "booking.lookup") == [
+        {"type": "booking.lookup", "code": "BK-NOPE00", "email": "ann@example.org"}
+    ]
+    assert error_text == "No booking matches."
+    assert [(f["invalid"], f["describedby"]) for f in pane_fields(page)] == [("true", error_id), ("true", error_id)]
+    assert page.get_by_role("button", name="Find my booking").is_enabled()

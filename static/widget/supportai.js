@@ -549,6 +549,7 @@
         // Before session.ready an error is the socket's setup failing (unavailable, then its close):
         // it answers nothing the customer sent, so it refuses no question kept for resending.
         if (!connected) { setStatus(frame.message, true); break; }
+        var paneRequest = awaiting && awaiting.pane && !pane.hidden ? awaiting : null;
         sendBtn.disabled = false;
         cutFailedAnswers(frame);
         if (frame.client_id) {
@@ -565,7 +566,9 @@
           if (refused) forget(refused);
         }
         if (!frame.client_id) awaiting = null;
-        setStatus(frame.message, true); // in the customer's language (chat/error_phrases.py)
+        // in the customer's language (chat/error_phrases.py); a pane request's error shows by its fields
+        if (paneRequest) showPaneError(frame.message, paneRequest.inputs);
+        else setStatus(frame.message, true);
         break;
       case "proposal.result": awaiting = null; onBooking(frame); break;
       case "booking.services": case "booking.slots": case "booking.detail": case "proposal":
@@ -588,6 +591,7 @@
     ".booking input{width:100%;font-size:14px;padding:5px;border:1px solid #ced4da;border-radius:6px}",
     ".proposal .warn{font-size:12px;color:#7a1010}.proposal .row{display:flex;gap:6px;margin-top:6px}",
     ".pay-terms,.pay-state{font-size:13px;font-weight:600;margin:4px 0}",
+    ".pane-error{font-size:13px;color:#7a1010;margin:4px 0}.booking input[aria-invalid=true]{border-color:#c92a2a}",
     ".booking h3:focus,.msg[tabindex]:focus{outline:2px solid #1d4ed8;outline-offset:2px}"
   ].join("\n");
   root.appendChild(el("style", { text: BOOKING_CSS }));
@@ -621,25 +625,50 @@
     if (moveFocus) title.focus();
   }
   // A pane button's request: the button waits (disabled) for its answer, so a double click sends one;
-  // an error answering it enables it again.
-  function request(button, frame) {
+  // an error answering it enables it again and shows in the pane, marked on the ``inputs`` sent.
+  function request(button, frame, inputs) {
+    clearPaneError();
     button.disabled = true;
-    awaiting = { buttons: [button], pane: true };
+    awaiting = { buttons: [button], pane: true, inputs: inputs || [] };
     send(frame);
+  }
+  // The protocol's errors name no field, so one answering a step is tied to all the fields it sent.
+  var PANE_ERROR_ID = "sai-pane-error";
+  function showPaneError(message, inputs) {
+    var note = pane.querySelector(".pane-error") || pane.appendChild(el("p", { class: "pane-error", id: PANE_ERROR_ID, role: "alert" }));
+    note.textContent = message;
+    inputs.forEach(function (i) { i.setAttribute("aria-invalid", "true"); i.setAttribute("aria-describedby", PANE_ERROR_ID); });
+  }
+  function clearPaneError() {
+    var note = pane.querySelector(".pane-error");
+    if (note) note.remove();
+    Array.prototype.forEach.call(pane.querySelectorAll("input[aria-invalid]"), function (i) { i.removeAttribute("aria-invalid"); i.removeAttribute("aria-describedby"); });
   }
   function field(label, attrs) {
     var input = el("input", attrs);
     return { input: input, node: el("label", {}, [label, input]) };
+  }
+  // A step's fields and its button in a form: Enter in a field sends the step as the button does, once
+  // the browser's own checks (required, email) pass; not while the button waits for its answer.
+  function stepForm(fields, button, onSubmit) {
+    button.type = "submit";
+    var form = el("form", {}, fields.map(function (f) { return f.node; }).concat([button]));
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!button.disabled) onSubmit();
+    });
+    return form;
   }
   function isoDate(offsetDays) {
     var d = new Date(Date.now() + offsetDays * 86400000);
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
   }
   function askSlots(serviceId, heading) {
-    var day = field("From", { type: "date", value: isoDate(1), min: isoDate(0) });
-    var go = el("button", { type: "button", class: "primary", text: "Show free times" });
-    go.addEventListener("click", function () { send({ type: "booking.slots", service_id: serviceId, date: day.input.value, days: 7 }); });
-    showPane(heading, [day.node, go]);
+    var day = field("From", { type: "date", value: isoDate(1), min: isoDate(0), required: "" });
+    var go = el("button", { class: "primary", text: "Show free times" });
+    showPane(heading, [stepForm([day], go, function () {
+      request(go, { type: "booking.slots", service_id: serviceId, date: day.input.value, days: 7 }, [day.input]);
+    })]);
   }
 
   bookBtn.addEventListener("click", function () {
@@ -649,14 +678,13 @@
   });
   manageBtn.addEventListener("click", function () {
     paneOpener = manageBtn;
-    var code = field("Confirmation code", { placeholder: "BK-XXXXXX", maxlength: "16", autocomplete: "off" });
-    var email = field("Email used for the booking", { type: "email", maxlength: "254", autocomplete: "email" });
-    var find = el("button", { type: "button", class: "primary", text: "Find my booking" });
-    find.addEventListener("click", function () {
+    var code = field("Confirmation code", { placeholder: "BK-XXXXXX", maxlength: "16", autocomplete: "off", required: "" });
+    var email = field("Email used for the booking", { type: "email", maxlength: "254", autocomplete: "email", required: "" });
+    var find = el("button", { class: "primary", text: "Find my booking" });
+    showPane("Manage my booking", [stepForm([code, email], find, function () {
       flow = { mode: "manage", code: code.input.value.trim(), email: email.input.value.trim() };
-      request(find, { type: "booking.lookup", code: flow.code, email: flow.email });
-    });
-    showPane("Manage my booking", [code.node, email.node, find]);
+      request(find, { type: "booking.lookup", code: flow.code, email: flow.email }, [code.input, email.input]);
+    })]);
   });
 
   function onServices(frame) {
@@ -685,13 +713,12 @@
       send({ type: "booking.reschedule", code: flow.code, email: flow.email, start: slot.start });
       return;
     }
-    var name = field("Your name", { maxlength: "200", autocomplete: "name" });
-    var email = field("Email for the confirmation", { type: "email", maxlength: "254", autocomplete: "email" });
-    var ask = el("button", { type: "button", class: "primary", text: "Continue" });
-    ask.addEventListener("click", function () {
-      request(ask, { type: "booking.propose", service_id: serviceId, start: slot.start, name: name.input.value, email: email.input.value });
-    });
-    showPane(slot.label, [name.node, email.node, ask]);
+    var name = field("Your name", { maxlength: "200", autocomplete: "name", required: "" });
+    var email = field("Email for the confirmation", { type: "email", maxlength: "254", autocomplete: "email", required: "" });
+    var ask = el("button", { class: "primary", text: "Continue" });
+    showPane(slot.label, [stepForm([name, email], ask, function () {
+      request(ask, { type: "booking.propose", service_id: serviceId, start: slot.start, name: name.input.value, email: email.input.value }, [name.input, email.input]);
+    })]);
   }
 
   // How a booking stands on paying (booking.detail's payment_status; nothing for a free one).
