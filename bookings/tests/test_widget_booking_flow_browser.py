@@ -428,3 +428,39 @@ def test_enter_finds_a_booking_and_a_wrong_code_is_marked_on_its_fields(daphne_s
     assert error_text == "No booking matches."
     assert [(f["invalid"], f["describedby"]) for f in pane_fields(page)] == [("true", error_id), ("true", error_id)]
     assert page.get_by_role("button", name="Find my booking").is_enabled()
+
+
+def escape(page: Page, selector: str, composing: bool = False) -> None:
+    """An Escape keydown on the widget's element ``selector``, as an input method composing sends it, or not."""
+    page.evaluate(
+        """([selector, composing]) => {
+             const target = document.getElementById('supportai-widget').shadowRoot.querySelector(selector);
+             target.focus();
+             target.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', isComposing: composing,
+                                                                bubbles: true, composed: true, cancelable: true}));
+           }""",
+        [selector, composing],
+    )
+
+
+def test_escape_in_the_pane_closes_the_pane_only(daphne_server: str, browser: Browser) -> None:
+    # given the booking pane open from "Manage my booking"
+    stand_in = serving({})
+    page = open_widget(browser, daphne_server, stand_in)
+    page.get_by_role("button", name="Manage my booking").click()
+    pane = page.get_by_role("region", name="Booking")
+    chat = page.get_by_role("dialog")
+    # when an input method's composition ends with Escape in the pane, and in the message box
+    escape(page, ".booking input", composing=True)
+    escape(page, "form.compose textarea", composing=True)
+    after_composing = (pane.is_visible(), chat.is_visible())
+    # and the customer presses Escape in the pane
+    page.get_by_label("Confirmation code").press("Escape")
+    after_pane_escape = (pane.is_visible(), chat.is_visible(), focused(page))
+    # and Escape again, now outside the pane
+    page.keyboard.press("Escape")
+    # then composing closes nothing, Escape in the pane closes the pane and returns to its opener
+    assert after_composing == (True, True)
+    assert after_pane_escape == (False, True, "button.:Manage my booking")
+    # and Escape elsewhere closes the chat, as before
+    assert chat.is_hidden()

@@ -192,7 +192,12 @@
   function close() { panel.hidden = true; launcher.setAttribute("aria-expanded", "false"); launcher.focus(); }
   launcher.addEventListener("click", function () { panel.hidden ? open() : close(); });
   closeBtn.addEventListener("click", close);
-  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+  // Escape closes the booking pane when pressed in it, else the chat; an Escape that ends an input
+  // method's composition is the input method's (Safari flags it by keyCode 229 only).
+  panel.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" || e.isComposing || e.keyCode === 229) return;
+    if (!pane.hidden && pane.contains(e.target)) closePane(); else close();
+  });
 
   // ---------- messages ----------
   var bubbles = {};  // message_id -> {node, body, text}
@@ -612,12 +617,13 @@
     if (!active) return document.activeElement === document.body;
     return pane.contains(active) || active === bookBtn || active === manageBtn;
   }
+  function closePane() { pane.hidden = true; paneOpener.focus(); }
   function showPane(heading, children) {
     var moveFocus = focusInFlow();
     pane.textContent = "";
     pane.hidden = false;
     var close = el("button", { type: "button", "aria-label": "Close booking", text: "×", style: "float:right" });
-    close.addEventListener("click", function () { pane.hidden = true; paneOpener.focus(); });
+    close.addEventListener("click", closePane);
     var title = el("h3", { text: heading, tabindex: "-1" });
     pane.appendChild(close);
     pane.appendChild(title);
