@@ -1,5 +1,6 @@
 """The widget's booking flow in a real browser (Debian chromium via Playwright): how it shows paying,
-"Pay now" for a held booking, one card per proposal, and where the keyboard focus goes.
+"Pay now" for a held booking, one card per proposal, where the keyboard focus goes, how a booking's
+status reads, the pane's forms (Enter, validation, errors), Escape, and what the accessibility tree says.
 
 The page is /demo/ from a real daphne; the chat socket is the scripted stand-in of the widget's
 resend tests, answering the booking frames as the server does (docs/websocket-protocol.md).
@@ -464,3 +465,90 @@ def test_escape_in_the_pane_closes_the_pane_only(daphne_server: str, browser: Br
     assert after_pane_escape == (False, True, "button.:Manage my booking")
     # and Escape elsewhere closes the chat, as before
     assert chat.is_hidden()
+
+
+def ax_nodes(page: Page, name_start: str) -> list[tuple[str, str, bool]]:
+    """The named nodes of Chromium's accessibility tree whose name starts with ``name_start``, but text runs:
+    (role, name, focused)."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        tree = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    found = []
+    for node in tree:
+        role, name = node["role"]["value"], str(node.get("name", {}).get("value", ""))
+        if node.get("ignored") or role in ("StaticText", "InlineTextBox") or not name.startswith(name_start):
+            continue
+        focused = any(p["name"] == "focused" and p["value"].get("value") for p in node.get("properties", []))
+        found.append((role, name, focused))
+    return found
+
+
+def live(page: Page, selector: str) -> Any:
+    """The aria-live the widget's element ``selector`` sets on itself (CDP shows a live region's settings on its
+    root only, not on what is inside it)."""
+    return page.evaluate(
+        "s => document.getElementById('supportai-widget').shadowRoot.querySelector(s).getAttribute('aria-live')",
+        selector,
+    )
+
+
+def test_a_card_the_focus_moves_to_is_announced_once(daphne_server: str, browser: Browser) -> None:
+    # given a keyboard user at the last booking step, and a proposal the assistant makes in the chat
+    stand_in = serving(
+        {
+            "booking.services": [{"type": "booking.services", "services": SERVICES}],
+            "booking.slots": [
+                {
+                    "type": "booking.slots",
+                    "service_id": 2,
+                    "date": "2030-03-12",
+                    "timezone": "Europe/Paris",
+                    "slots": [SLOT],
+                }
+            ],
+            "booking.propose": [proposal("p1")],
+            "proposal.confirm": [
+                {
+                    "type": "proposal.result",
+                    "proposal_id": "p1",
+                    "status": "executed",
+                    "action": "book",
+                    "confirmation_code": "BK-7KQ4MX",
+                    "booking_status": "confirmed",
+                }
+            ],
+        }
+    )
+    page = open_widget(browser, daphne_server, stand_in)
+    wait_until(page, lambda: len(stand_in.sockets) == 1, "the socket")
+    page.locator(".msg.system").first.wait_for()
+    page.get_by_label("Your message").focus()
+    stand_in.emit(stand_in.sockets[0], proposal("chat"))
+    page.locator('.msg.proposal[data-proposal-id="chat"]').wait_for()
+    page.get_by_role("button", name="Book", exact=True).click()
+    page.get_by_role("button", name="Swedish massage").click()
+    page.get_by_role("button", name="Show free times").click()
+    page.get_by_role("button", name=SLOT["label"]).click()
+    page.get_by_label("Your name").fill("Ann")
+    page.get_by_label("Email for the confirmation").fill("ann@example.org")
+    # when they send it and the card takes the focus, then confirm it and the result takes the focus
+    page.get_by_label("Email for the confirmation").press("Enter")
+    page.locator('.msg.proposal[data-proposal-id="p1"]').wait_for()
+    card = ax_nodes(page, "Book it (p1).")
+    card_live = live(page, '.msg.proposal[data-proposal-id="p1"]')
+    page.locator('.msg.proposal[data-proposal-id="p1"]').get_by_role("button", name="Confirm").press("Enter")
+    page.locator("[data-proposal-result=executed]").wait_for()
+    result = ax_nodes(page, "Booked!")
+    result_live = live(page, "[data-proposal-result=executed]")
+    # then a focused card is a group named by its text, and the log (a polite live region) does not
+    # announce it as well: the focus says it, once
+    assert ax_nodes(page, "Conversation") == [("log", "Conversation", False)]
+    assert card == [("group", "Book it (p1).", True)]
+    assert card_live == "off"
+    assert result == [("group", "Booked! Your confirmation code is BK-7KQ4MX. We've emailed you the details.", True)]
+    assert result_live == "off"
+    # and a card that does not take the focus is left to the log to announce, as any message
+    assert ax_nodes(page, "Book it (chat).") == []
+    assert live(page, '.msg.proposal[data-proposal-id="chat"]') is None

@@ -202,12 +202,20 @@
   // ---------- messages ----------
   var bubbles = {};  // message_id -> {node, body, text}
 
+  // ``opts.focus``: the bubble is a card the focus moves to (the caller focuses it once it is built): a
+  // group named by its text, out of the log's announcements, so a screen reader says it once, on focus.
+  var cardIds = 0;
   function addBubble(role, text, opts) {
     opts = opts || {};
     var body = el("div", { class: "body" });
     var node = el("div", { class: "msg " + role, "data-role": role }, opts.who ? [el("div", { class: "who", text: opts.who }), body] : [body]);
     if (role === "customer") body.textContent = text;
     else body.appendChild(renderMarkdown(text, opts.sources));
+    if (opts.focus) {
+      body.id = "sai-card-" + (++cardIds);
+      node.setAttribute("role", "group"); node.setAttribute("aria-labelledby", body.id);
+      node.setAttribute("aria-live", "off"); node.setAttribute("tabindex", "-1");
+    }
     log.appendChild(node);
     scrollDown();
     return { node: node, body: body, text: text };
@@ -764,7 +772,7 @@
     if (proposalCards[frame.proposal_id]) return;
     var moveFocus = !pane.hidden && focusInFlow();
     pane.hidden = true;
-    var card = addBubble("system", frame.summary);
+    var card = addBubble("system", frame.summary, { focus: moveFocus });
     card.node.classList.add("proposal");
     card.node.setAttribute("data-proposal-id", frame.proposal_id);
     var terms = payTerms(frame.details);
@@ -785,7 +793,7 @@
     card.node.appendChild(row);
     proposalCards[frame.proposal_id] = row;
     scrollDown();
-    if (moveFocus) { card.node.setAttribute("tabindex", "-1"); card.node.focus(); }
+    if (moveFocus) card.node.focus();
   }
 
   function onProposalResult(frame) {
@@ -801,14 +809,14 @@
     } else {
       text = frame.message || ("This request is " + frame.status + ".");
     }
-    var bubble = addBubble("system", text);
+    var bubble = addBubble("system", text, { focus: moveFocus });
     bubble.node.setAttribute("data-proposal-result", frame.status);
     if (frame.status === "executed" && frame.action === "book" && frame.payment === "on_arrival" && frame.price_cents > 0) {
       bubble.node.appendChild(el("p", { class: "pay-terms", text: "Pay at the venue: " + frame.price }));
     }
     var pay = frame.checkout_url && frame.booking_status === "pending" && safeUrl(frame.checkout_url);
     if (pay) bubble.node.appendChild(el("div", { class: "row" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", text: "Pay now" })]));
-    if (moveFocus) { bubble.node.setAttribute("tabindex", "-1"); bubble.node.focus(); }
+    if (moveFocus) bubble.node.focus();
   }
 
   function onBooking(frame) {
