@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from argparse import ArgumentParser, ArgumentTypeError
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from knowledge.providers.bulk_retry import bulk_retries
 from knowledge.providers.local import use_threads
 
 BAD_THREADS = "must be a whole number of threads, 1 or more; got {value!r}"
@@ -77,3 +79,18 @@ class StepBars:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+@contextmanager
+def embedding_retries(command: BaseCommand) -> Iterator[None]:
+    """Within the block, a hosted provider's document batch that fails with a passing error (a rate
+    limit, an outage) is sent again a bounded number of times (``knowledge.providers.bulk_retry``),
+    each wait told on ``command``'s stderr above any progress bar."""
+    stream = cast(TextIO, command.stderr._out)
+
+    def notify(line: str) -> None:
+        with tqdm.external_write_mode(file=stream):  # cleared, a bar is drawn again below the line
+            command.stderr.write(line)
+
+    with bulk_retries(notify=notify):
+        yield

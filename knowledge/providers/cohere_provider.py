@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import cohere
@@ -12,6 +13,7 @@ from cohere.core.api_error import ApiError
 from cohere.core.parse_error import ParsingError
 
 from knowledge.providers.base import ProviderError, RerankResult
+from knowledge.providers.bulk_retry import embed_batches
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     QUERY_TIMEOUT_S,
@@ -51,31 +53,30 @@ class CohereEmbeddingProvider:
         self.model = model
         self._client = _client(api_key, base_url, TIMEOUT_S)
 
-    def _embed(self, texts: Sequence[str], input_type: str, *, timeout_s: float) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for batch in batches(texts):
-            try:
-                response = self._client.embed(
-                    model=self.model,
-                    texts=list(batch),
-                    input_type=input_type,
-                    embedding_types=["float"],
-                    request_options={"timeout": timeout_s},
-                )
-                floats = response.embeddings.float_ or []
-                count_check("Cohere embed", floats, batch)
-                vectors.extend(normalise(vector) for vector in floats)
-            except (ApiError, httpx.HTTPError) as exc:
-                raise _error("embed", exc) from exc
-            except (ParsingError, *MALFORMED_ERRORS) as exc:
-                raise malformed("Cohere embed", exc) from exc
-        return vectors
+    def _embed_batch(self, batch: Sequence[str], input_type: str, *, timeout_s: float) -> list[list[float]]:
+        """The vectors of one request's texts."""
+        try:
+            response = self._client.embed(
+                model=self.model,
+                texts=list(batch),
+                input_type=input_type,
+                embedding_types=["float"],
+                request_options={"timeout": timeout_s},
+            )
+            floats = response.embeddings.float_ or []
+            count_check("Cohere embed", floats, batch)
+            return [normalise(vector) for vector in floats]
+        except (ApiError, httpx.HTTPError) as exc:
+            raise _error("embed", exc) from exc
+        except (ParsingError, *MALFORMED_ERRORS) as exc:
+            raise malformed("Cohere embed", exc) from exc
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._embed(texts, "search_document", timeout_s=TIMEOUT_S) if texts else []
+        embed_batch = partial(self._embed_batch, input_type="search_document", timeout_s=TIMEOUT_S)
+        return embed_batches(self.name, batches(texts), embed_batch)
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text], "search_query", timeout_s=QUERY_TIMEOUT_S)[0]
+        return self._embed_batch([text], "search_query", timeout_s=QUERY_TIMEOUT_S)[0]
 
 
 class CohereRerankProvider:

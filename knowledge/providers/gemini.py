@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from google import genai
 from google.genai import errors, types
 
 from knowledge.providers.base import ProviderErrorKind
+from knowledge.providers.bulk_retry import embed_batches
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     MAX_RETRY_AFTER_S,
@@ -46,38 +48,37 @@ class GeminiEmbeddingProvider:
         options = types.HttpOptions(base_url=base_url, timeout=int(TIMEOUT_S * 1000))
         self._client = genai.Client(api_key=api_key or env_str("GEMINI_API_KEY") or "missing", http_options=options)
 
-    def _embed(self, texts: Sequence[str], task_type: str, *, timeout_s: float) -> list[list[float]]:
-        vectors: list[list[float]] = []
+    def _embed_batch(self, batch: Sequence[str], task_type: str, *, timeout_s: float) -> list[list[float]]:
+        """The vectors of one request's texts."""
         config = types.EmbedContentConfig(
             task_type=task_type,
             output_dimensionality=self.dimensions,
             http_options=types.HttpOptions(timeout=int(timeout_s * 1000)),
         )
-        for batch in batches(texts):
-            # One content per text: for multimodal models (gemini-embedding-2) the SDK merges a list
-            # of strings into one content, which the API answers with one vector for the lot.
-            contents: list[types.Content] = [types.UserContent(parts=[types.Part(text=text)]) for text in batch]
-            try:
-                response = self._client.models.embed_content(model=self.model, contents=contents, config=config)
-            except errors.APIError as exc:
-                headers = getattr(exc.response, "headers", None)
-                kind = ProviderErrorKind.AUTH if _key_refused(exc) else None
-                raise status_error(
-                    "Gemini embeddings", exc.code, exc.message, headers, kind=kind, retry_after=_retry_after_s(exc)
-                ) from exc
-            except MALFORMED_ERRORS as exc:  # a body the SDK could not parse (a proxy's page)
-                raise malformed("Gemini embeddings", exc) from exc
-            except Exception as exc:  # transport errors surface as httpx/httpx2 exceptions
-                raise unreachable("Gemini embeddings", exc) from exc
-            embeddings = response.embeddings or []
-            count_check("Gemini embeddings", embeddings, batch)
-            if not all(embedding.values for embedding in embeddings):
-                raise malformed("Gemini embeddings", ValueError("an embedding without values"))
-            vectors.extend(normalise(embedding.values or []) for embedding in embeddings)
-        return vectors
+        # One content per text: for multimodal models (gemini-embedding-2) the SDK merges a list
+        # of strings into one content, which the API answers with one vector for the lot.
+        contents: list[types.Content] = [types.UserContent(parts=[types.Part(text=text)]) for text in batch]
+        try:
+            response = self._client.models.embed_content(model=self.model, contents=contents, config=config)
+        except errors.APIError as exc:
+            headers = getattr(exc.response, "headers", None)
+            kind = ProviderErrorKind.AUTH if _key_refused(exc) else None
+            raise status_error(
+                "Gemini embeddings", exc.code, exc.message, headers, kind=kind, retry_after=_retry_after_s(exc)
+            ) from exc
+        except MALFORMED_ERRORS as exc:  # a body the SDK could not parse (a proxy's page)
+            raise malformed("Gemini embeddings", exc) from exc
+        except Exception as exc:  # transport errors surface as httpx/httpx2 exceptions
+            raise unreachable("Gemini embeddings", exc) from exc
+        embeddings = response.embeddings or []
+        count_check("Gemini embeddings", embeddings, batch)
+        if not all(embedding.values for embedding in embeddings):
+            raise malformed("Gemini embeddings", ValueError("an embedding without values"))
+        return [normalise(embedding.values or []) for embedding in embeddings]
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._embed(texts, "RETRIEVAL_DOCUMENT", timeout_s=TIMEOUT_S) if texts else []
+        embed_batch = partial(self._embed_batch, task_type="RETRIEVAL_DOCUMENT", timeout_s=TIMEOUT_S)
+        return embed_batches(self.name, batches(texts), embed_batch)
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text], "RETRIEVAL_QUERY", timeout_s=QUERY_TIMEOUT_S)[0]
+        return self._embed_batch([text], "RETRIEVAL_QUERY", timeout_s=QUERY_TIMEOUT_S)[0]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import openai
 
+from knowledge.providers.bulk_retry import embed_batches
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     QUERY_TIMEOUT_S,
@@ -36,32 +38,30 @@ class OpenAIEmbeddingProvider:
             max_retries=0,
         )
 
-    def _embed(self, texts: Sequence[str], *, timeout_s: float) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for batch in batches(texts):
-            try:
-                response = self._client.embeddings.create(
-                    model=self.model,
-                    input=list(batch),
-                    dimensions=self.dimensions,
-                    encoding_format="float",
-                    timeout=timeout_s,
-                )
-                count_check("OpenAI embeddings", response.data, batch)
-                ordered = sorted(response.data, key=lambda item: item.index)
-                if [item.index for item in ordered] != list(range(len(batch))):  # a repeated or stray index
-                    raise ValueError(f"vector indexes {[item.index for item in ordered]} for {len(batch)} texts")
-                vectors.extend(normalise(item.embedding) for item in ordered)
-            except openai.APIStatusError as exc:
-                raise status_error("OpenAI embeddings", exc.status_code, exc.message, exc.response.headers) from exc
-            except openai.APIError as exc:  # connection errors and timeouts
-                raise unreachable("OpenAI embeddings", exc) from exc
-            except MALFORMED_ERRORS as exc:  # the SDK hands a body it cannot parse over as it is
-                raise malformed("OpenAI embeddings", exc) from exc
-        return vectors
+    def _embed_batch(self, batch: Sequence[str], *, timeout_s: float) -> list[list[float]]:
+        """The vectors of one request's texts."""
+        try:
+            response = self._client.embeddings.create(
+                model=self.model,
+                input=list(batch),
+                dimensions=self.dimensions,
+                encoding_format="float",
+                timeout=timeout_s,
+            )
+            count_check("OpenAI embeddings", response.data, batch)
+            ordered = sorted(response.data, key=lambda item: item.index)
+            if [item.index for item in ordered] != list(range(len(batch))):  # a repeated or stray index
+                raise ValueError(f"vector indexes {[item.index for item in ordered]} for {len(batch)} texts")
+            return [normalise(item.embedding) for item in ordered]
+        except openai.APIStatusError as exc:
+            raise status_error("OpenAI embeddings", exc.status_code, exc.message, exc.response.headers) from exc
+        except openai.APIError as exc:  # connection errors and timeouts
+            raise unreachable("OpenAI embeddings", exc) from exc
+        except MALFORMED_ERRORS as exc:  # the SDK hands a body it cannot parse over as it is
+            raise malformed("OpenAI embeddings", exc) from exc
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._embed(texts, timeout_s=TIMEOUT_S) if texts else []
+        return embed_batches(self.name, batches(texts), partial(self._embed_batch, timeout_s=TIMEOUT_S))
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text], timeout_s=QUERY_TIMEOUT_S)[0]
+        return self._embed_batch([text], timeout_s=QUERY_TIMEOUT_S)[0]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import httpx
 
+from knowledge.providers.bulk_retry import embed_batches
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     QUERY_TIMEOUT_S,
@@ -52,33 +54,32 @@ class VoyageEmbeddingProvider:
         self._url = url
         self._http = httpx.Client(timeout=TIMEOUT_S)
 
-    def _embed(self, texts: Sequence[str], input_type: str, *, timeout_s: float) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for batch in batches(texts):
-            payload = {
-                "input": list(batch),
-                "model": self.model,
-                "input_type": input_type,
-                "output_dimension": self.dimensions,
-            }
-            try:
-                response = self._http.post(
-                    self._url, json=payload, headers={"Authorization": f"Bearer {self._api_key}"}, timeout=timeout_s
-                )
-            except httpx.HTTPError as exc:
-                raise unreachable("Voyage embeddings", exc) from exc
-            if response.status_code != 200:
-                raise status_error("Voyage embeddings", response.status_code, _detail(response), response.headers)
-            try:
-                data = sorted(response.json()["data"], key=lambda item: item["index"])
-                count_check("Voyage embeddings", data, batch)
-                vectors.extend(normalise(item["embedding"]) for item in data)
-            except MALFORMED_ERRORS as exc:
-                raise malformed("Voyage embeddings", exc) from exc
-        return vectors
+    def _embed_batch(self, batch: Sequence[str], input_type: str, *, timeout_s: float) -> list[list[float]]:
+        """The vectors of one request's texts."""
+        payload = {
+            "input": list(batch),
+            "model": self.model,
+            "input_type": input_type,
+            "output_dimension": self.dimensions,
+        }
+        try:
+            response = self._http.post(
+                self._url, json=payload, headers={"Authorization": f"Bearer {self._api_key}"}, timeout=timeout_s
+            )
+        except httpx.HTTPError as exc:
+            raise unreachable("Voyage embeddings", exc) from exc
+        if response.status_code != 200:
+            raise status_error("Voyage embeddings", response.status_code, _detail(response), response.headers)
+        try:
+            data = sorted(response.json()["data"], key=lambda item: item["index"])
+            count_check("Voyage embeddings", data, batch)
+            return [normalise(item["embedding"]) for item in data]
+        except MALFORMED_ERRORS as exc:
+            raise malformed("Voyage embeddings", exc) from exc
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._embed(texts, "document", timeout_s=TIMEOUT_S) if texts else []
+        embed_batch = partial(self._embed_batch, input_type="document", timeout_s=TIMEOUT_S)
+        return embed_batches(self.name, batches(texts), embed_batch)
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text], "query", timeout_s=QUERY_TIMEOUT_S)[0]
+        return self._embed_batch([text], "query", timeout_s=QUERY_TIMEOUT_S)[0]

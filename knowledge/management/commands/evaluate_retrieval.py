@@ -17,6 +17,7 @@ from knowledge.management.options import (
     add_progress_option,
     add_threads_option,
     apply_threads_option,
+    embedding_retries,
 )
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import MODES
@@ -60,15 +61,16 @@ class Command(BaseCommand):
         # The corpus's documents indexed, then each mode's questions.
         bars = StepBars(self, options, unit="query", units={CORPUS_STEP: "doc"})
         try:
-            evaluation = evaluate_beir(
-                folder,
-                modes=cast(list[RetrievalMode], modes),
-                provider=default_provider(),
-                k=options["k"],
-                fusion=options["fusion"],
-                progress=bars,
-                split=options["split"],
-            )
+            with embedding_retries(self):
+                evaluation = evaluate_beir(
+                    folder,
+                    modes=cast(list[RetrievalMode], modes),
+                    provider=default_provider(),
+                    k=options["k"],
+                    fusion=options["fusion"],
+                    progress=bars,
+                    split=options["split"],
+                )
         except BeirFormatError as exc:
             raise CommandError(str(exc)) from exc
         except ProviderError as exc:

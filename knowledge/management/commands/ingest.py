@@ -36,7 +36,7 @@ from tqdm import tqdm
 from knowledge import conf
 from knowledge.folder_sources import PATH_KEY, FolderSourceError, folder_source, folder_source_move, source_folder
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
-from knowledge.management.options import add_threads_option, apply_threads_option
+from knowledge.management.options import add_threads_option, apply_threads_option, embedding_retries
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.parsed import UNSTORABLE, ErrorCode, ParseError
 from knowledge.parsing import file_check, file_name_nfc, is_document_file
@@ -293,24 +293,26 @@ class Command(BaseCommand):
         with_leftovers: list[FileResult] = []
         failed = removed = 0
         stream = self._stream()
-        for file in tqdm(files, unit="file", disable=options["no_progress"], file=stream):
-            result = _file_ingest(
-                tenant=tenant,
-                source=source,
-                file=file,
-                name=_file_name(file, root),
-                language=options["language"],
-                taken=taken,
-            )
-            taken.update(dict.fromkeys(result.external_ids, result.name))
-            if result.error:
-                failed += 1
-                with tqdm.external_write_mode(file=stream):  # cleared, the bar is drawn again below the line
-                    self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
-            if result.leftovers:
-                with_leftovers.append(result)
-            for outcome, count in result.outcomes.items():
-                totals[outcome] += count
+        # A rate limit or an outage of a hosted provider is waited out a bounded time, batch by batch.
+        with embedding_retries(self):
+            for file in tqdm(files, unit="file", disable=options["no_progress"], file=stream):
+                result = _file_ingest(
+                    tenant=tenant,
+                    source=source,
+                    file=file,
+                    name=_file_name(file, root),
+                    language=options["language"],
+                    taken=taken,
+                )
+                taken.update(dict.fromkeys(result.external_ids, result.name))
+                if result.error:
+                    failed += 1
+                    with tqdm.external_write_mode(file=stream):  # cleared, the bar is drawn again below the line
+                        self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
+                if result.leftovers:
+                    with_leftovers.append(result)
+                for outcome, count in result.outcomes.items():
+                    totals[outcome] += count
         # After the last file: a record moved to a file read later is that file's now, not a leftover.
         # While a file failed (or a folder was not listed), a record may have moved into it: no
         # leftover goes, as nothing is pruned.

@@ -13,7 +13,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from knowledge import conf
-from knowledge.management.options import StepBars, add_progress_option, add_threads_option, apply_threads_option
+from knowledge.management.options import (
+    StepBars,
+    add_progress_option,
+    add_threads_option,
+    apply_threads_option,
+    embedding_retries,
+)
 from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider, tenant_reindex
 from knowledge.staleness import StaleReason, stale_counts
@@ -59,9 +65,10 @@ class Command(BaseCommand):
         self.stdout.write(f"started at {started.isoformat()}; to resume this run: --resume-from {started.isoformat()}")
         bars = StepBars(self, options, unit="doc", units={})
         try:
-            count = tenant_reindex(
-                tenant=tenant, provider=provider, force=options["force"], indexed_before=since, progress=bars
-            )
+            with embedding_retries(self):
+                count = tenant_reindex(
+                    tenant=tenant, provider=provider, force=options["force"], indexed_before=since, progress=bars
+                )
         except ProviderError as exc:
             raise CommandError(
                 f"embedding failed, the batch's documents are marked failed (run again to retry): {exc}"

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import pluralize
 
-from knowledge.management.options import add_threads_option, apply_threads_option
+from knowledge.management.options import add_threads_option, apply_threads_option, embedding_retries
 from knowledge.models import KnowledgeSource, SourceKind
 from knowledge.sources import INTERRUPTED, knowledge_source_sync
 from supportai.management.options import tenant_by_slug
@@ -39,7 +39,8 @@ class Command(BaseCommand):
                 f"{source.name}: syncing {source.config.get('sitemap_url') or source.config.get('start_url')}"
             )
             try:
-                result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
+                with embedding_retries(self):
+                    result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
             except KeyboardInterrupt:
                 raise CommandError(f"{source.name}: {INTERRUPTED}", returncode=INTERRUPTED_STATUS) from None
             for url, code in result.errors.items():
