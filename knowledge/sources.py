@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.db.models import TextField, Value
 from django.db.models.functions import MD5, Concat
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from knowledge import conf
@@ -141,10 +142,10 @@ class SyncResult:
     def summary(self) -> str:
         counts = ", ".join(f"{self.outcomes[o]} {o}" for o in (*Outcome, "not_modified"))
         return (
-            f"{self.pages} pages: {counts}, {self.removed} removed, "
+            f"{self.pages} page{pluralize(self.pages)}: {counts}, {self.removed} removed, "
             f"{self.skipped_robots}{'+' if self.skipped_robots >= MAX_DISALLOWED_COUNTED else ''} "
             f"disallowed by robots.txt, {self.skipped_noindex} noindex, "
-            f"{self.duplicates} duplicates"
+            f"{self.duplicates} duplicate{pluralize(self.duplicates)}"
             + (f", {self.meta_refreshes} redirected by meta refresh" if self.meta_refreshes else "")
         )
 
@@ -653,9 +654,14 @@ def _stored_links(document: Document | None) -> tuple[str, ...]:
 
 def _done(result: SyncResult) -> str:
     """What a stopped sync changed before it stopped, or "" if nothing."""
-    done = [f"{result.outcomes[o]} pages were {o}" for o in (Outcome.CREATED, Outcome.UPDATED) if result.outcomes[o]]
+    done = [
+        f"{result.outcomes[o]} page{pluralize(result.outcomes[o], ' was, s were')} {o}"
+        for o in (Outcome.CREATED, Outcome.UPDATED)
+        if result.outcomes[o]
+    ]
     if result.dropped:
-        done.append(f"{result.dropped} pages lost their stored text to a permanent error")
+        lost = f"{result.dropped} page{pluralize(result.dropped)} lost {pluralize(result.dropped, 'its,their')}"
+        done.append(f"{lost} stored text to a permanent error")
     return ", ".join(done)
 
 

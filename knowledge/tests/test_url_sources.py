@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, S
 from knowledge.selectors import retrieve, url_sources_due
 from knowledge.services import tenant_reindex
 from knowledge.source_config import NAME_TAKEN, SYNC_LEASE, SourceConfigError, url_config_parse, url_source_create
-from knowledge.sources import ALREADY_SYNCING, INTERNAL_ERROR, knowledge_source_sync
+from knowledge.sources import ALREADY_SYNCING, INTERNAL_ERROR, SyncResult, knowledge_source_sync
 from knowledge.tests.migration_state import migrate_knowledge_to
 from knowledge.tests.site_fake import FakeSite
 from supportai.models import Tenant
@@ -552,7 +553,7 @@ def test_a_start_page_that_starts_to_404_says_its_text_was_removed(tenant, site)
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then the summary says its text went, rather than "nothing was synced or removed"
     assert result.error.startswith("The sync stopped early: the start page could not be read: The page answered")
-    assert "HTTP 404" in result.error and "1 pages lost their stored text to a permanent error" in result.error
+    assert "HTTP 404" in result.error and "1 page lost its stored text to a permanent error" in result.error
     source.refresh_from_db()
     assert source.status == SourceStatus.FAILED and source.error == result.error
     only = Document.objects.get(source=source)
@@ -831,3 +832,11 @@ def test_migration_drops_a_user_name_and_password_stored_in_a_website_address() 
     }
     for name in ("login", "sitemap", "plain"):
         url_config_parse(configs[name])
+
+
+def test_a_sync_summary_counts_one_page_and_one_duplicate_in_the_singular() -> None:
+    # given a sync of one page that was created, and one duplicate
+    result = SyncResult(pages=1, outcomes=Counter({"created": 1}), duplicates=1)
+    # when / then
+    assert result.summary().startswith("1 page: 1 created, ")
+    assert result.summary().endswith(", 1 duplicate")
