@@ -92,7 +92,12 @@ class Escalation(TenantScopedModel):
     contact_phone = models.CharField(max_length=32, blank=True)
     reason = models.TextField(blank=True, help_text="What the customer said or chose (plain text)")
     reason_codes = ArrayField(models.CharField(max_length=32), default=list)
-    evidence = models.JSONField(default=list, blank=True, help_text="[{code, evidence}] from the triggers")
+    evidence = models.JSONField(
+        default=list, blank=True, help_text="[{code, evidence}] from the triggers: each code's first and the latest"
+    )
+    evidence_left_out = models.PositiveIntegerField(
+        default=0, help_text="Trigger hits between each code's first and the latest, counted but not kept"
+    )
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.MEDIUM)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.LIVE)

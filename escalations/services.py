@@ -55,6 +55,10 @@ LOW_CODES = frozenset({ReasonCode.REPEATED_FAILURE, ReasonCode.NO_ANSWER})
 STAFF_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})  # analysts read, never reply
 LIVE_CONVERSATION_HOURS = 24
 MAX_REPLY_CHARS = 4000
+# An open escalation keeps the evidence of the first hit of each code (what opened it, and the first sign
+# of every reason it has) and of this many latest hits; those in between are counted, not kept, so a
+# customer whose every turn fires a trigger (an out-of-hours ticket stays open for days) does not grow it.
+MAX_RECENT_EVIDENCE = 10
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -274,9 +278,23 @@ def _open_conversation(*, tenant: Tenant, conversation_id: int) -> Conversation:
     return conversation
 
 
+def _kept_evidence(evidence: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The first entry of each code and the ``MAX_RECENT_EVIDENCE`` latest, in the order they came."""
+    recent_from = len(evidence) - MAX_RECENT_EVIDENCE
+    seen: set[str] = set()
+    kept: list[dict[str, str]] = []
+    for index, entry in enumerate(evidence):
+        if entry["code"] not in seen or index >= recent_from:
+            kept.append(entry)
+        seen.add(entry["code"])
+    return kept
+
+
 def _merge(escalation: Escalation, hits: Sequence[TriggerHit], reason: str, email: str, phone: str) -> None:
     escalation.reason_codes = list(dict.fromkeys([*escalation.reason_codes, *(hit.code.value for hit in hits)]))
-    escalation.evidence = [*escalation.evidence, *({"code": h.code.value, "evidence": h.evidence} for h in hits)]
+    evidence = [*escalation.evidence, *({"code": h.code.value, "evidence": h.evidence} for h in hits)]
+    escalation.evidence = _kept_evidence(evidence)
+    escalation.evidence_left_out += len(evidence) - len(escalation.evidence)
     if reason and reason not in escalation.reason:
         escalation.reason = f"{escalation.reason}\n{reason}".strip()[:2000]
     escalation.contact_email = email or escalation.contact_email

@@ -28,7 +28,7 @@ from escalations.models import (
 )
 from escalations.notifications.dispatch import deliver
 from escalations.realtime import publish_sync
-from escalations.services import escalation_raise, priority_for
+from escalations.services import MAX_RECENT_EVIDENCE, escalation_raise, priority_for
 from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
 from escalations.triggers import ReasonCode, TriggerHit
@@ -398,3 +398,24 @@ def test_asking_again_for_a_person_out_of_hours_is_told_the_team_replies_by_emai
     assert "will reply here" not in again.frame["message"]
     assert "Leave your email address" in again.frame["message"] and again.frame["mode"] == "ticket"
     assert with_email.frame["message"].endswith("by email to dana@example.org.")
+
+
+def test_a_ticket_that_keeps_triggering_keeps_its_evidence_bounded(ticket_tenant: Tenant) -> None:
+    # given an out-of-hours ticket, then a security hit, then a customer frustrated on every turn
+    conversation = ConversationFactory.create(tenant=ticket_tenant)
+    escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    hacked = TriggerHit(ReasonCode.SECURITY, "hacked")
+    escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[hacked])
+    turns = MAX_RECENT_EVIDENCE + 40
+    # when each of those turns fires the frustration trigger again
+    for turn in range(turns):
+        hit = TriggerHit(ReasonCode.FRUSTRATION, f"turn {turn}")
+        escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[hit])
+    # then the escalation keeps what opened it, the first hit of each code and the latest hits, and
+    # counts the ones in between instead of growing by one entry a turn
+    escalation = Escalation.objects.get()
+    kept = [(entry["code"], entry["evidence"]) for entry in escalation.evidence]
+    latest = [("frustration", f"turn {turn}") for turn in range(turns - MAX_RECENT_EVIDENCE, turns)]
+    assert kept == [("human_request", "talk to a human"), ("security", "hacked"), ("frustration", "turn 0"), *latest]
+    assert escalation.evidence_left_out == turns - 1 - MAX_RECENT_EVIDENCE
+    assert escalation.reason_codes == ["human_request", "security", "frustration"]
