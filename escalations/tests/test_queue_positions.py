@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from chat.models import Conversation
 from escalations.models import Escalation, Mode, Priority, Status
-from escalations.selectors import escalation_queue, waiting_position
+from escalations.selectors import QueueKey, escalation_queue, place_with_version, places_between, waiting_position
 from escalations.services import escalation_raise
 from escalations.staff import escalation_assign, escalation_claim
 from escalations.tests.conftest import ALWAYS, set_hours
@@ -206,3 +206,51 @@ def test_a_place_in_line_is_counted_through_the_waiting_line_index(tenant: Tenan
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # then it reads the partial index of the waiting line
     assert "escalation_waiting_line" in plan, plan
+
+
+def _production_shaped(tenant: Tenant, other_tenant: Tenant) -> list[Escalation]:
+    """A short waiting line in a table mostly of closed escalations (as in production: every handoff ends
+    resolved), with some claimed, some tickets, another tenant's line and its many open out-of-hours
+    tickets; ANALYZEd, so the planner plans with the table's real shape."""
+    line_ = waiting(tenant, 30, priority=Priority.MEDIUM, due_in=timedelta(minutes=5))
+    waiting(other_tenant, 30, priority=Priority.HIGH, due_in=timedelta(minutes=1))
+    EscalationFactory.create_batch(40, conversation__tenant=tenant, status=Status.ACKNOWLEDGED)
+    EscalationFactory.create_batch(40, conversation__tenant=tenant, mode=Mode.TICKET)
+    for owner in (tenant, other_tenant):
+        conversation = ConversationFactory.create(tenant=owner)
+        closed = EscalationFactory.build_batch(3000, conversation=conversation, status=Status.RESOLVED)
+        Escalation.objects.bulk_create(closed)
+    conversations = Conversation.objects.bulk_create(ConversationFactory.build_batch(1000, tenant=other_tenant))
+    Escalation.objects.bulk_create(EscalationFactory.build(conversation=c, mode=Mode.TICKET) for c in conversations)
+    escalation_raise(tenant=tenant, conversation_id=ConversationFactory.create(tenant=tenant).pk, hits=[HUMAN])
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {ESCALATION_TABLE}")
+        cursor.execute('ANALYZE "escalations_waitingline"')
+    return line_
+
+
+def _plan_of(read: Callable[[], Any], *, marker: str) -> str:
+    with CaptureQueriesContext(connection) as run:
+        read()
+    (sql,) = [q["sql"] for q in run.captured_queries if marker in q["sql"] and "COUNT" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("reader", ["place_with_version", "places_between"])
+def test_a_place_read_with_the_lines_version_counts_through_the_waiting_line_index(
+    tenant: Tenant, other_tenant: Tenant, reader: str
+) -> None:
+    # given a production-shaped table, and the one statement that reads a place with the line's version
+    # (the frame on reconnect; a teller's places after a change)
+    line_ = _production_shaped(tenant, other_tenant)
+    reads: dict[str, Callable[[], Any]] = {
+        "place_with_version": lambda: place_with_version(tenant=tenant, escalation=line_[-1]),
+        "places_between": lambda: places_between(tenant=tenant, after=QueueKey.of(line_[-3])),
+    }
+    # when PostgreSQL plans it
+    plan = _plan_of(reads[reader], marker="version")
+    # then it reads the escalations through the waiting line's partial index, never the whole table
+    assert "escalation_waiting_line" in plan, plan
+    assert "Seq Scan on escalations_escalation" not in plan, plan
