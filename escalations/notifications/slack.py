@@ -13,7 +13,7 @@ import json
 
 from escalations.models import Escalation, EscalationPolicy
 from escalations.notifications.base import DeliveryError, Notice
-from escalations.notifications.targets import post, retry_after_seconds
+from escalations.notifications.targets import post
 
 TIMEOUT_S = 10.0
 HEADERS = {"Content-Type": "application/json;charset=utf-8", "User-Agent": "SupportAI-Slack/1"}
@@ -50,6 +50,6 @@ class SlackSender:
             raise DeliveryError(
                 f"slack answered {response.status_code}: {response.text[:200]}",
                 retryable=retryable,
-                retry_after=retry_after_seconds(response),
+                retry_after=response.retry_after,
             )
         return "slack ok"

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
 
 from escalations.notifications.base import DeliveryError
 from supportai import retry_after
-from supportai.outbound import UnsafeUrl, guarded_transport, set_location_aside
+from supportai.outbound import UnsafeUrl, guarded_transport, request_deadline, set_location_aside
 from supportai.outbound import check_public_url as check_outbound_url
+
+# A whole attempt (connect, send, the answer) ends by then: far inside the row's lease (5 min), after
+# which another copy of the task would send the notification again.
+ATTEMPT_DEADLINE_S = 30.0
+# What is read of an answer's body (its start goes into the delivery's last error); the rest is left unread.
+MAX_ANSWER_BYTES = 4096
 
 
 def private_targets_allowed() -> bool:
@@ -27,13 +35,25 @@ def check_public_url(url: str) -> None:
         raise DeliveryError(str(exc), retryable=exc.retryable) from exc
 
 
-def post(url: str, *, content: bytes, headers: dict[str, str], timeout_s: float, channel: str) -> httpx.Response:
-    """POST ``content`` to a tenant-chosen URL and return the response, whatever its status.
+@dataclass(frozen=True)
+class Answer:
+    """A receiver's answer: its status, the wait it asks for before a retry (``Retry-After``, whole
+    seconds) and the start of its body (at most ``MAX_ANSWER_BYTES``, as text)."""
+
+    status_code: int
+    retry_after: int | None
+    text: str
+
+
+def post(url: str, *, content: bytes, headers: dict[str, str], timeout_s: float, channel: str) -> Answer:
+    """POST ``content`` to a tenant-chosen URL and return the answer, whatever its status.
 
     The pre-flight check refuses bad schemes and private hosts with a clear message; the guarded
     transport then checks the address it actually connects to (DNS rebinding), and
     ``trust_env=False`` keeps an environment proxy from connecting on our behalf. Redirects are not
-    followed. Refusals and network errors become ``DeliveryError`` (network errors retryable).
+    followed. ``timeout_s`` bounds each wait, ``ATTEMPT_DEADLINE_S`` the whole attempt (a receiver
+    that dribbles its answer byte by byte is cut off), and only the start of the answer's body is
+    read. Refusals and network errors become ``DeliveryError`` (network errors retryable).
     """
     check_public_url(url)
     client = httpx.Client(
@@ -43,13 +63,28 @@ def post(url: str, *, content: bytes, headers: dict[str, str], timeout_s: float,
         follow_redirects=False,
         event_hooks={"response": [set_location_aside]},  # a redirect is the target's answer, never a crash
     )
+    # Uncompressed, so what is read of the body is its start as sent, not a chunk to inflate.
+    headers = {**headers, "Accept-Encoding": "identity"}
     try:
-        with client:
-            return client.post(url, content=content, headers=headers)
+        with (
+            client,
+            request_deadline(time.monotonic() + ATTEMPT_DEADLINE_S),
+            client.stream("POST", url, content=content, headers=headers) as response,
+        ):
+            return Answer(response.status_code, retry_after_seconds(response), _start_of(response))
     except UnsafeUrl as exc:
         raise DeliveryError(str(exc), retryable=exc.retryable) from exc
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{channel}: {exc}", retryable=True) from exc
+
+
+def _start_of(response: httpx.Response) -> str:
+    body = bytearray()
+    for chunk in response.iter_raw():
+        body += chunk
+        if len(body) >= MAX_ANSWER_BYTES:
+            break
+    return bytes(body[:MAX_ANSWER_BYTES]).decode("utf-8", errors="replace")
 
 
 MAX_RETRY_AFTER_S = 3600

@@ -13,7 +13,7 @@ import time
 
 from escalations.models import Escalation, EscalationPolicy
 from escalations.notifications.base import DeliveryError, Notice
-from escalations.notifications.targets import post, retry_after_seconds
+from escalations.notifications.targets import post
 
 TIMEOUT_S = 10.0
 SIGNATURE_HEADER = "X-SupportAI-Signature"
@@ -47,6 +47,6 @@ class WebhookSender:
             raise DeliveryError(
                 f"webhook answered {response.status_code}",
                 retryable=retryable,
-                retry_after=retry_after_seconds(response),
+                retry_after=response.retry_after,
             )
         return f"webhook {response.status_code}"
