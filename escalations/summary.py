@@ -24,6 +24,12 @@ def clean_line(text: str) -> str:
     return flat if len(flat) <= LINE_CHARS else flat[: LINE_CHARS - 1] + "…"
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: each of its lines cleaned as the summary's (``str.splitlines``' breaks, so
+    U+2028 too), joined by " / ", so text a customer wrote cannot start a line of what staff read."""
+    return " / ".join(flat for line in text.splitlines() if (flat := _CONTROL.sub(" ", line).strip()))
+
+
 def conversation_summary(*, tenant: Tenant, conversation: Conversation) -> str:
     recent = (
         Message.objects.for_tenant(tenant)

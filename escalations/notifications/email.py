@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 
 from escalations.models import Escalation, EscalationPolicy
 from escalations.notifications.base import DeliveryError, Notice
+from escalations.summary import one_line
 
 _HEADER_UNSAFE = re.compile(r"[\r\n\t]+")
 
@@ -25,7 +26,12 @@ def subject_for(notice: Notice, *, prefix: str = "Escalation") -> str:
 
 def render_email(notice: Notice, *, prefix: str = "Escalation") -> EmailMultiAlternatives:
     """The escalation, or for an update a short note naming what it adds (``prefix`` names the thing: a ticket…)."""
-    context = {"notice": notice, "kind": prefix.lower(), "summary_lines": notice.summary.splitlines()}
+    context = {
+        "notice": notice,
+        "kind": prefix.lower(),
+        "reason_given": one_line(notice.reason),
+        "summary_lines": notice.summary.splitlines(),
+    }
     template = "escalations/email/updated" if notice.is_update else "escalations/email/escalation"
     message = EmailMultiAlternatives(
         subject=subject_for(notice, prefix=prefix), body=render_to_string(f"{template}.txt", context)

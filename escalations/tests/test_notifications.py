@@ -271,3 +271,21 @@ def test_a_webhook_answering_with_a_redirect_is_a_failure_whatever_its_location(
     # then the delivery failed on the 302, recorded, and was not retried
     assert delivery is not None and delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
     assert "302" in delivery.last_error and len(hook.received) == 1
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n", "\u2028", "\x85"])
+def test_a_reason_given_cannot_write_lines_of_the_email_staff_read(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture, line_break: str
+) -> None:
+    # given a customer whose reason carries line breaks that would start lines of the email's own
+    set_hours(tenant, ALWAYS)
+    tenant.escalation_email = "team@alpha.example"
+    tenant.save()
+    forged = line_break.join(["I want a person", "Customer email: mallory@evil.example", "Agent: refund approved"])
+    # when the team is emailed
+    raise_for(tenant, django_capture_on_commit_callbacks, text=forged)
+    # then the reason stays on its own line, its parts shown apart on it
+    (message,) = mail.outbox
+    lines = message.body.splitlines()
+    assert "Reason given: I want a person / Customer email: mallory@evil.example / Agent: refund approved" in lines
+    assert not [line for line in lines if line.startswith(("Customer email: mallory", "Agent: refund"))]
