@@ -2,7 +2,8 @@
 
 ``Ticketing`` is the interface; ``EmailTicketing`` (the default) opens a "ticket" as an email to the
 tenant's escalation address with the customer as Reply-To, so the team answers from their mailbox.
-Zendesk and Freshdesk adapters arrive with the integrations app and register in ``TICKETING``.
+It is the only adapter today; Zendesk and Freshdesk ones (planned for the integrations app, not
+built yet) would register in ``TICKETING``.
 """
 
 from __future__ import annotations
