@@ -65,6 +65,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cost": sum((m.cost_usd for m in turns), Decimal("0")),
         "input_tokens": sum(m.input_tokens for m in turns),
         "output_tokens": sum(m.output_tokens for m in turns),
+        "cache_write_tokens": sum(m.cache_write_tokens for m in turns),
     }
     rating = getattr(conversation, "rating", None)
     return render(

@@ -96,6 +96,7 @@ class Message(TenantScopedModel):
     )
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
+    cache_write_tokens = models.PositiveIntegerField(default=0, help_text="Input tokens written to a prompt cache")
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     time_to_first_token_ms = models.FloatField(null=True, blank=True)
     latency_ms = models.FloatField(null=True, blank=True)

@@ -182,9 +182,11 @@ def _record_usage(*, tenant: Tenant, message: Message) -> None:
     usage = events.aggregate(
         input_tokens=Sum("input_tokens", default=0),
         output_tokens=Sum("output_tokens", default=0),
+        cache_write_tokens=Sum("cache_write_tokens", default=0),
         cost_usd=Sum("cost_usd", default=Decimal("0")),
     )
     message.input_tokens, message.output_tokens = usage["input_tokens"], usage["output_tokens"]
+    message.cache_write_tokens = usage["cache_write_tokens"]
     message.cost_usd = usage["cost_usd"]
     if message.model:
         return

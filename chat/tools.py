@@ -64,5 +64,6 @@ async def turn_with_tools(
         input_tokens=sum(r.input_tokens for r in rounds),
         output_tokens=sum(r.output_tokens for r in rounds),
         cached_tokens=sum(r.cached_tokens for r in rounds),
+        cache_write_tokens=sum(r.cache_write_tokens for r in rounds),
         cost_usd=sum((r.cost_usd for r in rounds), Decimal("0")),
     )

@@ -124,6 +124,7 @@ class TurnResult:
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0  # input tokens written to a prompt cache; 0 where the vendor reports none
     cost_usd: Decimal = Decimal("0")
     latency_ms: float = 0.0
     time_to_first_token_ms: float | None = None

@@ -96,6 +96,8 @@ class CostEvent(TenantScopedModel):
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     cached_tokens = models.PositiveIntegerField(default=0)
+    # Input tokens written to a prompt cache (billed at the vendor's write price); 0 where a vendor reports none.
+    cache_write_tokens = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=8, default=Decimal("0"))
     latency_ms = models.FloatField(default=0.0)
     time_to_first_token_ms = models.FloatField(null=True, blank=True)
@@ -132,6 +134,7 @@ class CostSummary(TenantScopedModel):
     input_tokens = models.PositiveBigIntegerField(default=0)
     output_tokens = models.PositiveBigIntegerField(default=0)
     cached_tokens = models.PositiveBigIntegerField(default=0)
+    cache_write_tokens = models.PositiveBigIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal("0"))
 
     class Meta:

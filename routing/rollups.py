@@ -54,6 +54,7 @@ def _rebuild(*, first: date, last: date, events: QuerySet[CostEvent], summaries:
             input_tokens=Sum("input_tokens"),
             output_tokens=Sum("output_tokens"),
             cached_tokens=Sum("cached_tokens"),
+            cache_write_tokens=Sum("cache_write_tokens"),
             cost_usd=Sum("cost_usd"),
         )
     )

@@ -28,6 +28,7 @@ def _conversation(tenant: Tenant, token: str, text: str, rating: int | None = No
         cost_usd=Decimal("0.000125"),
         input_tokens=120,
         output_tokens=30,
+        cache_write_tokens=900,
         latency_ms=42.0,
         time_to_first_token_ms=12.0,
         sources=[
@@ -77,7 +78,8 @@ def test_conversation_detail_shows_costs_sources_and_feedback(agent: User, tenan
     assert response.status_code == 200
     assert "local/local-extractive" in response.text
     assert "$0.000125" in response.text
-    assert "120/30 tokens" in response.text
+    assert "120/30 tokens (900 written to a prompt cache)" in response.text
+    assert 'data-testid="total-cost">$0.000125 (120 in / 30 out / 900 cache-write tokens)' in response.text
     assert "Opening hours" in response.text and "too vague" in response.text
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text

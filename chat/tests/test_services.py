@@ -54,15 +54,16 @@ def test_assistant_message_finish_stores_the_usage_of_the_messages_own_cost_even
     # given a tool round that finished, a second round on another tier cut short, and another
     # tenant's row naming the same message id
     reply = _started_reply(tenant)
-    _event(tenant, reply)
+    _event(tenant, reply, cache_write_tokens=300)
     _event(tenant, reply, provider="openai", model="gpt-4o-mini", tier=2, outcome="cancelled", cost_usd=Decimal("1"))
-    _event(other_tenant, reply, input_tokens=5000, cost_usd=Decimal("9"))
+    _event(other_tenant, reply, input_tokens=5000, cache_write_tokens=7000, cost_usd=Decimal("9"))
     # when the answer is stored as interrupted
     outcome = AssistantOutcome(text="Refunds take", status=MessageStatus.INTERRUPTED, sources=[], latency_ms=12.0)
     stored = assistant_message_finish(tenant=tenant, message_id=reply.pk, outcome=outcome)
     # then
     stored.refresh_from_db()
     assert (stored.input_tokens, stored.output_tokens, stored.cost_usd) == (200, 40, Decimal("1.000080"))
+    assert stored.cache_write_tokens == 300
     assert (stored.tier, stored.provider, stored.model) == (2, "openai", "gpt-4o-mini")
     assert stored.latency_ms == 12.0
 

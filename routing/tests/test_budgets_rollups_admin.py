@@ -92,16 +92,18 @@ def test_plan_tiers_skips_unavailable_tiers_upwards_then_downwards(settings):
 @pytest.mark.django_db
 def test_rollup_task_builds_daily_summaries_idempotently(tenant, other_tenant):
     yesterday = timezone.now() - timedelta(days=1)
-    _spend(tenant, "0.10", created_at=yesterday)
-    _spend(tenant, "0.20", created_at=yesterday)
+    _spend(tenant, "0.10", created_at=yesterday, cached_tokens=1024, cache_write_tokens=300)
+    _spend(tenant, "0.20", created_at=yesterday, cache_write_tokens=200)
     _spend(tenant, "0.00", created_at=yesterday, outcome="error")
-    _spend(other_tenant, "1.00", created_at=yesterday, provider="anthropic", model="claude-sonnet-4-5", tier=3)
+    _spend(other_tenant, "1.00", created_at=yesterday, provider="anthropic", model="claude-sonnet-4-5", tier=3,
+           cache_write_tokens=5000)  # fmt: skip
 
     rollup_costs.delay()
     rollup_costs()
 
     row = CostSummary.objects.for_tenant(tenant).get()
     assert (row.day, row.calls, row.errors, row.cost_usd) == (yesterday.date(), 3, 1, Decimal("0.30"))
+    assert (row.cached_tokens, row.cache_write_tokens) == (1024, 500)
     assert CostSummary.objects.for_tenant(other_tenant).get().tier == 3
 
 
@@ -126,12 +128,13 @@ def test_admin_cost_summary_shows_spend_of_own_tenant_only(tenant, other_tenant,
 
 @pytest.mark.django_db
 def test_admin_routing_pages_load_for_a_superuser(tenant):
-    _spend(tenant, "0.01")
+    event = _spend(tenant, "0.01", cache_write_tokens=300)
     client = Client()
     client.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))
 
     for path in ("costevent", "costsummary", "modelconfig", "promptversion", "guardrailevent", "budgetalert"):
         assert client.get(f"/admin/routing/{path}/").status_code == 200, path
+    assert "Cache write tokens" in client.get(f"/admin/routing/costevent/{event.pk}/change/").content.decode()
 
 
 @pytest.mark.django_db

@@ -120,8 +120,10 @@ async def test_openai_cache_reads_and_writes_are_booked_at_their_own_prices(tena
     # then 76 x $0.10 + 20 x $0.50 + 1,024 x $0.01 (read) + 1,100 x $0.125 (write), per 1M tokens
     (row,) = await _ledger(tenant)
     assert (row.model, row.outcome, row.input_tokens, row.cached_tokens) == ("gpt-6-luna", "success", 76, 1024)
+    assert row.cache_write_tokens == 1100
     assert row.cost_usd == Decimal("0.00016534")
     assert isinstance(result, TurnResult) and result.cost_usd == row.cost_usd
+    assert (result.cached_tokens, result.cache_write_tokens) == (1024, 1100)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -136,8 +138,10 @@ async def test_anthropic_cache_reads_and_writes_are_booked_at_their_own_prices(t
     # then 25 x $3 + 15 x $15 + 1,200 x $0.30 (read) + 300 x $3.75 (5-minute write), per 1M tokens
     (row,) = await _ledger(tenant)
     assert (row.model, row.input_tokens, row.output_tokens, row.cached_tokens) == ("claude-sonnet-4-6", 25, 15, 1200)
+    assert row.cache_write_tokens == 300
     assert row.cost_usd == Decimal("0.00178500")
     assert isinstance(result, TurnResult) and result.cost_usd == row.cost_usd
+    assert (result.cached_tokens, result.cache_write_tokens) == (1200, 300)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -155,8 +159,10 @@ async def test_gemini_cached_content_is_booked_at_the_cached_price(tenant, vendo
     (row,) = await _ledger(tenant)
     assert row.model == "gemini-3.5-flash-lite"
     assert (row.input_tokens, row.output_tokens, row.cached_tokens) == (388, 20, 512)
+    assert row.cache_write_tokens == 0  # no cache was created on this call: Gemini reports no writes
     assert row.cost_usd == Decimal("0.00018176")
     assert isinstance(result, TurnResult) and result.cost_usd == row.cost_usd
+    assert result.cache_write_tokens == 0
 
 
 def _openai_pieces(*pieces: str) -> list[bytes]:
@@ -316,11 +322,13 @@ async def test_anthropic_stream_broken_after_message_start_books_the_reported_pr
     # then the answer is cut off, and its prompt booked as message_start reported it
     (broken,) = await _ledger(tenant)
     assert (broken.outcome, broken.input_tokens, broken.cached_tokens) == ("error", 25, 1200)
+    assert broken.cache_write_tokens == 300
     assert broken.output_tokens == estimate_tokens("We open at 7am") and "estimated" in broken.error
     assert broken.cost_usd == call_cost("claude-sonnet-4-6", input_tokens=25, output_tokens=broken.output_tokens,
                                         cached_tokens=1200, cache_write_tokens=300)  # fmt: skip
     assert isinstance(result, TurnResult) and result.interrupted
     assert (result.input_tokens, result.cached_tokens, result.cost_usd) == (25, 1200, broken.cost_usd)
+    assert result.cache_write_tokens == 300
 
 
 @pytest.mark.django_db(transaction=True)

@@ -487,6 +487,7 @@ async def test_gemini_cache_creation_and_cached_tokens_reach_the_cost_ledger(ten
     assert _named(vendor) == [None, None, CACHE_NAME]
     rows = await sync_to_async(lambda: list(CostEvent.objects.for_tenant(tenant).order_by("message_id")))()
     assert [(r.input_tokens, r.cached_tokens) for r in rows] == [(2400, 0), (2400, 0), (96, CACHE_TOKENS)]
+    assert [r.cache_write_tokens for r in rows] == [0, CACHE_TOKENS, 0]
     # 2400 x $0.10 + 20 x $0.40 (+ 2304 x $0.10) per 1M tokens; then 96 x 0.10 + 20 x 0.40 + 2304 x 0.025
     assert [r.cost_usd for r in rows] == [Decimal("0.00024800"), Decimal("0.00047840"), Decimal("0.00007520")]
 
