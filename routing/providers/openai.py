@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import openai
@@ -32,10 +33,52 @@ from routing.providers.base import (
 )
 
 VENDOR = "openai"
-# Reasoning models that take ``reasoning_effort: "none"`` in Chat Completions, where function tools, a temperature
-# and logprobs are accepted only at that effort (their default is ``medium``; OpenAI's deployment checklist). At
-# none they answer like gpt-4o-mini did: no reasoning tokens before the first word, logprobs for the router.
-_NO_REASONING = re.compile(r"gpt-6-(?:luna|sol)(?:-|$)")
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """What a family of OpenAI models takes in Chat Completions. ``sampling``: a temperature and logprobs are
+    accepted as we send them; ``no_reasoning``: only once asked for ``reasoning_effort: "none"``."""
+
+    sampling: bool
+    no_reasoning: bool = False
+
+
+SAMPLING = ModelFamily(sampling=True)  # not a reasoning model (GPT-4 generation)
+NO_REASONING = ModelFamily(sampling=True, no_reasoning=True)
+# A reasoning model that does not take "none": it reasons at its default effort (``medium``), and refuses a
+# temperature and logprobs there (and function tools in Chat Completions; docs/routing.md), so neither is sent.
+REASONING = ModelFamily(sampling=False)
+
+# Families by ID prefix; an ID belongs to the longest prefix it starts with that ends at its end, a "-" or a "."
+# (so ``gpt-6-luna-2026-09-22`` is Luna, ``gpt-6.1-sol`` is not ``gpt-6-sol``). Reasoning models default to medium
+# effort, and Chat Completions takes function tools, a temperature and logprobs from them only at ``none`` (OpenAI's
+# deployment checklist): at none, Luna and Sol answer like gpt-4o-mini did, no reasoning tokens before the first
+# word and logprobs for the router. Sources and dates: docs/routing.md "Default models".
+MODEL_FAMILIES: dict[str, ModelFamily] = {
+    "gpt-3.5": SAMPLING,
+    "gpt-4": SAMPLING,
+    "gpt-4o": SAMPLING,
+    "gpt-5": REASONING,
+    "gpt-6": REASONING,  # GPT-6 Astra and others: no "none"
+    "gpt-6-luna": NO_REASONING,
+    "gpt-6-sol": NO_REASONING,
+    "gpt-6.1": REASONING,  # 6.1 Sol does not take "none"
+    "o1": REASONING,
+    "o3": REASONING,
+    "o4": REASONING,
+}
+# An ID the table does not know is sent what every chat model takes: no temperature, logprobs or reasoning effort
+# (a reasoning model refuses the first two, an older model the last). New OpenAI models are reasoning models, and a
+# refused parameter costs the turn a tier; an unknown non-reasoning model only loses its temperature and logprob
+# confidence (the router asks it for a self-evaluation instead). Add its family above to give it back.
+UNKNOWN_FAMILY = REASONING
+
+
+def model_family(model: str) -> ModelFamily:
+    """The capabilities of ``model``'s family in ``MODEL_FAMILIES``, else ``UNKNOWN_FAMILY``."""
+    matches = [prefix for prefix in MODEL_FAMILIES if re.match(rf"{re.escape(prefix)}(?:[-.]|$)", model)]
+    return MODEL_FAMILIES[max(matches, key=len)] if matches else UNKNOWN_FAMILY
 
 
 def tool_messages(request: ProviderRequest) -> list[dict[str, Any]]:
@@ -59,16 +102,18 @@ def request_params(request: ProviderRequest) -> dict[str, Any]:
     params: dict[str, Any] = {
         "model": request.model,
         "messages": messages,
-        "temperature": request.temperature,
         # Caps reasoning plus text; every current chat model takes it, reasoning models refuse ``max_tokens``.
         "max_completion_tokens": request.max_tokens,
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    if _NO_REASONING.match(request.model):
+    family = model_family(request.model)
+    if family.no_reasoning:
         params["reasoning_effort"] = "none"
-    if request.want_logprobs:
-        params["logprobs"] = True
+    if family.sampling:
+        params["temperature"] = request.temperature
+        if request.want_logprobs:
+            params["logprobs"] = True
     if request.tools:
         params["tools"] = [
             {
