@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -84,6 +85,11 @@ def shutdown_soon_message(model: str) -> str | None:
     return f"{model} shuts down on {known.shutdown.isoformat()} (in {days} days); use {known.successor}"
 
 
+# Seconds one call's whole stream may run, tiers 1, 2 and 3 (``ROUTING_TIER<n>_STREAM_S``; docs/routing.md "One
+# turn"): several times a normal answer at the tier's max_tokens (tier 3's long answers take 15-20 s; 1,024 tokens
+# at a slow 20 tokens a second take under 55 s), so only a vendor writing far slower than usual is cut short.
+DEFAULT_STREAM_LIMITS_S = (30.0, 30.0, 60.0)
+
 KNOWN_PROVIDERS = frozenset({"local", "gemini", "openai", "anthropic"})
 LOCAL_TIER = TierConfig(0, "local", "local", 0.0, 512)
 
@@ -96,6 +102,7 @@ class RoutingSettings:
     confidence_threshold: float
     turn_deadline_s: float
     call_timeout_s: float
+    stream_limits_s: tuple[float, float, float]
     budget_soft_fraction: float
 
 
@@ -119,8 +126,14 @@ def routing_settings() -> RoutingSettings:
         confidence_threshold=float(raw.get("CONFIDENCE_THRESHOLD", 0.8)),
         turn_deadline_s=float(raw.get("TURN_DEADLINE_S", 20.0)),
         call_timeout_s=float(raw.get("CALL_TIMEOUT_S", 15.0)),
+        stream_limits_s=_stream_limits(raw.get("STREAM_LIMITS_S", DEFAULT_STREAM_LIMITS_S)),
         budget_soft_fraction=float(raw.get("BUDGET_SOFT_FRACTION", 0.8)),
     )
+
+
+def _stream_limits(raw: Sequence[float]) -> tuple[float, float, float]:
+    first, second, third = (float(seconds) for seconds in raw)
+    return first, second, third
 
 
 def _tier_overrides(tenant: Tenant) -> tuple[tuple[int, bool, TierConfig], ...]:

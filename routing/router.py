@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from routing import confidence as conf
 from routing.breaker import BREAKERS, BreakerBoard
-from routing.config import TierConfig
+from routing.config import DEFAULT_STREAM_LIMITS_S, TierConfig
 from routing.contracts import TextDelta, ToolCall
 from routing.language import DEFAULT
 from routing.phrases import PHRASES, Phrases
@@ -53,6 +54,14 @@ class RouterPolicy:
     backoff_base_s: float = 0.2
     backoff_max_s: float = 2.0
     self_evaluate: bool = True
+    # Seconds one call's whole stream may run, for tiers 1, 2 and 3 (``ROUTING_TIER<n>_STREAM_S``): the call
+    # timeout bounds each wait for the vendor's next event, so a vendor writing slowly would otherwise hold the
+    # turn past its deadline. Set far above a normal answer's time at its tier's max_tokens (see the default).
+    stream_limits_s: tuple[float, float, float] = DEFAULT_STREAM_LIMITS_S
+
+    def stream_limit_s(self, tier: int) -> float | None:
+        """The whole-stream limit of ``tier``'s calls; None for the ``local`` tier, which streams nothing."""
+        return self.stream_limits_s[tier - 1] if tier >= 1 else None
 
 
 @dataclass(frozen=True)
@@ -261,16 +270,25 @@ class Router:
     ) -> AsyncIterator[TextDelta]:
         provider = self.lookup(candidate.provider)
         call_started = self.clock()
+        loop = asyncio.get_running_loop()
+        limit = self.policy.stream_limit_s(candidate.tier)
+        stream_ends = math.inf if limit is None else loop.time() + limit
         stream = provider.stream(request).__aiter__()
         try:
             while True:
                 before = time.perf_counter()
+                wait_ends = loop.time() + request.timeout_s
                 try:
-                    async with asyncio.timeout(request.timeout_s):
+                    if loop.time() >= stream_ends:  # events arriving back to back never wait for a timeout
+                        raise TimeoutError
+                    async with asyncio.timeout_at(min(wait_ends, stream_ends)):
                         event = await anext(stream)
                 except StopAsyncIteration:
                     break
                 except TimeoutError as exc:
+                    if stream_ends < wait_ends:
+                        message = f"{candidate.provider} was still writing at the tier's {limit:g} s stream limit"
+                        raise ProviderError(message, retryable=True, timed_out=True) from exc
                     raise ProviderError(f"{candidate.provider} timed out", retryable=True, timed_out=True) from exc
                 except ProviderError:
                     raise

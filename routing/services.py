@@ -145,6 +145,7 @@ def default_router() -> Router:
         confidence_threshold=settings.confidence_threshold,
         deadline_s=settings.turn_deadline_s,
         call_timeout_s=settings.call_timeout_s,
+        stream_limits_s=settings.stream_limits_s,
     )
     return Router(lookup=registry.get_provider, policy=policy)
 

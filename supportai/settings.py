@@ -338,6 +338,12 @@ ROUTING = {
     "CONFIDENCE_THRESHOLD": 0.8,
     "TURN_DEADLINE_S": env_int("ROUTING_TURN_DEADLINE_S", 20, minimum=1, maximum=300),
     "CALL_TIMEOUT_S": env_int("ROUTING_CALL_TIMEOUT_S", 15, minimum=1, maximum=300),
+    # Seconds one call's whole stream may run, per tier (routing/config.py DEFAULT_STREAM_LIMITS_S says why).
+    "STREAM_LIMITS_S": [
+        env_int("ROUTING_TIER1_STREAM_S", 30, minimum=1, maximum=300),
+        env_int("ROUTING_TIER2_STREAM_S", 30, minimum=1, maximum=300),
+        env_int("ROUTING_TIER3_STREAM_S", 60, minimum=1, maximum=300),
+    ],
     "BUDGET_SOFT_FRACTION": env_int("ROUTING_BUDGET_SOFT_PERCENT", 80, minimum=1, maximum=100) / 100,
 }
 CELERY_BEAT_SCHEDULE = {

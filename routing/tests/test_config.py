@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from routing.config import DEFAULT_TIERS, MODEL_SHUTDOWNS, routing_settings, tiers_for_tenant
 from routing.models import ModelConfig
 from routing.prices import FALLBACK, PRICES, call_cost
+from routing.services import default_router
 
 TODAY = date(2026, 12, 6)
 
@@ -335,3 +336,17 @@ def test_database_check_is_quiet_before_the_tables_exist(monkeypatch):
     monkeypatch.setattr(ModelConfig.objects, "filter", missing_table)
 
     assert check_tenant_models(None, databases=["default"]) == []
+
+
+def test_stream_limits_default_to_30_30_and_60_seconds_and_reach_the_router(settings):
+    # given no stream limits set, then tier 3's set to 90 s (ROUTING_TIER3_STREAM_S)
+    settings.ROUTING = {key: value for key, value in settings.ROUTING.items() if key != "STREAM_LIMITS_S"}
+    default = default_router().policy
+    settings.ROUTING = {**settings.ROUTING, "STREAM_LIMITS_S": (30, 30, 90)}
+
+    # when the router is built from settings
+    policy = default_router().policy
+
+    # then each tier's calls are bounded by their own limit, the local tier by none
+    assert default.stream_limits_s == (30.0, 30.0, 60.0)
+    assert [policy.stream_limit_s(tier) for tier in (0, 1, 2, 3)] == [None, 30.0, 30.0, 90.0]

@@ -305,6 +305,75 @@ async def test_answer_stalled_mid_stream_past_the_turn_deadline_is_booked_with_i
     assert (result.output_tokens, result.cost_usd) == (row.output_tokens, row.cost_usd)
 
 
+def _slow_writer_router(providers: dict[str, Provider], *, stream_limit_s: float) -> Router:
+    """A real-time router whose every tier's whole stream is bounded by ``stream_limit_s``, far inside the
+    call timeout (15 s, each wait for the next event) and the turn deadline (20 s)."""
+    limits = (stream_limit_s, stream_limit_s, stream_limit_s)
+    policy = RouterPolicy(deadline_s=20.0, call_timeout_s=15.0, self_evaluate=False, stream_limits_s=limits)
+    return Router(lookup=providers.__getitem__, policy=policy, breakers=BreakerBoard())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_answer_written_slowly_past_its_tiers_stream_limit_ends_cut_short_and_is_booked(tenant, vendor):
+    # given tier 2 streaming to the customer a piece every 0.5 s: each wait well inside the call timeout, the
+    # whole answer (2 s) past the tier's 1-second stream limit
+    vendor.rules.append(openai_reasoning_rule)
+    pieces = ("We open ", "at 7am ", "on weekdays ", "and at 8am ", "on weekends.")
+    vendor.replies.append(Reply(body=[*_openai_pieces(*pieces), DONE], pause_s=0.5))
+    providers = _providers(vendor, ("openai",))
+    request = request_for(QUESTION, conversation_id=1, message_id=1)
+
+    # when
+    with registry.override_providers(providers):
+        router = _slow_writer_router(providers, stream_limit_s=1.0)
+        events = [event async for event in turn_stream(tenant=tenant, request=request, router=router)]
+
+    # then the answer ends with what was streamed, marked cut short, before the vendor finished writing
+    streamed = "".join(event.text for event in events if isinstance(event, TextDelta))
+    result = events[-1]
+    assert streamed.startswith("We open ") and "on weekends." not in streamed
+    assert isinstance(result, TurnResult) and result.interrupted and result.outcome == "error"
+    assert result.text.startswith(streamed) and "cut off" in result.text
+    assert result.latency_ms < 1900
+    # and the call is booked at its estimated prompt plus the text streamed
+    (row,) = await _ledger(tenant)
+    assert (row.tier, row.outcome, row.output_tokens) == (2, "error", estimate_tokens(streamed))
+    assert "stream limit" in row.error and "usage estimated" in row.error
+    assert row.input_tokens > _estimated_prompt_floor()
+    assert row.cost_usd == call_cost("gpt-6-luna", input_tokens=row.input_tokens, output_tokens=row.output_tokens)
+    assert (result.output_tokens, result.cost_usd) == (row.output_tokens, row.cost_usd)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_buffered_answer_written_slowly_past_its_tiers_stream_limit_gives_way_to_the_next_tier(tenant, vendor):
+    # given tier 1 (buffered: it may still escalate) writing a piece every 0.5 s past its 1-second stream limit,
+    # then refusing (model gone), and tier 2 behind it
+    slow = [gemini_chunk([{"text": piece}]) for piece in ("We open ", "at 7am ", "on weekdays ", "and at 8am ")]
+    gone = {"error": {"code": 404, "message": "models/gemini-3.5-flash-lite is not found", "status": "NOT_FOUND"}}
+    vendor.replies_for[GEMINI_PATH] = [Reply(body=sse([*slow, gemini_chunk([{"text": "."}], "STOP")]), pause_s=0.5),
+                                       json_reply(404, gone)]  # fmt: skip
+    vendor.rules.append(openai_reasoning_rule)
+    usage = {"prompt_tokens": 900, "completion_tokens": 12, "total_tokens": 912}
+    vendor.replies_for[OPENAI_PATH] = [_openai_answer("We open at 7am [1].", usage)]
+    providers = _providers(vendor, ("gemini", "openai"))
+    request = request_for(QUESTION, conversation_id=1, message_id=1)
+
+    # when
+    with registry.override_providers(providers):
+        router = _slow_writer_router(providers, stream_limit_s=1.0)
+        result = [event async for event in turn_stream(tenant=tenant, request=request, router=router)][-1]
+
+    # then the customer gets tier 2's answer, and the cut tier-1 call is booked at its estimated usage
+    assert isinstance(result, TurnResult) and (result.tier, result.text) == (2, "We open at 7am [1].")
+    cut, refused, answer = await _ledger(tenant)
+    assert (cut.tier, cut.outcome) == (1, "error") and "stream limit" in cut.error
+    assert cut.output_tokens > 0 and cut.cost_usd > 0 and "usage estimated" in cut.error
+    assert (refused.outcome, refused.cost_usd, answer.outcome) == ("error", 0, "success")
+    assert result.cost_usd == cut.cost_usd + answer.cost_usd
+
+
 # A stream that ends early after the vendor reported its prompt's usage (Anthropic's message_start): the prompt is
 # booked as reported, cache reads and writes at their own prices, only the output so far is estimated.
 
