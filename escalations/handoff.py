@@ -24,11 +24,12 @@ from chat.models import Conversation, Message, MessageStatus
 from chat.protocol import ErrorCode, Escalate, ProtocolError, end_frame, start_frame
 from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
 from escalations import messages
-from escalations.models import Mode, Status
+from escalations.models import Escalation, Mode, Status
 from escalations.realtime import Publication, publish_committed
 from escalations.selectors import (
     billing_threshold_for,
     in_live_handoff,
+    in_waiting_line,
     line_version,
     open_escalation_for,
     place_with_version,
@@ -189,10 +190,20 @@ def resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[st
 
     Sent after ``session.ready`` on resume so the widget shows its banner again; the message is the
     one the customer would get for that state (in line with their place, who joined, when the team replies).
+    A handoff that left its place in line between its read and its place's count (claimed, closed or moved
+    up meanwhile) is read again: each pass needs another such change to the handoff, so this ends.
     """
-    escalation = open_escalation_for(tenant=tenant, conversation=conversation)
-    if escalation is None:
-        return []
+    while True:
+        escalation = open_escalation_for(tenant=tenant, conversation=conversation)
+        if escalation is None:
+            return []
+        frame = _resume_frame(tenant=tenant, escalation=escalation)
+        if frame is not None:
+            return [frame]
+
+
+def _resume_frame(*, tenant: Tenant, escalation: Escalation) -> dict[str, Any] | None:
+    """The frame of ``escalation`` as read; None when it was waiting and no longer stands where it was read."""
     position, version = None, None
     if escalation.status == Status.ACKNOWLEDGED and escalation.assigned_to is not None:
         text = messages.acknowledged(agent_name=agent_display_name(escalation.assigned_to))
@@ -202,8 +213,10 @@ def resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[st
         text = ticket_line(escalation, team=policy.team_name, hours=service_hours_for(tenant=tenant, policy=policy))
     else:
         position, version = place_with_version(tenant=tenant, escalation=escalation)
+        if position is None and in_waiting_line(tenant=tenant, escalation=escalation):
+            return None
         text = messages.already_waiting(team=policy_for(tenant=tenant).team_name, position=position)
-    return [customer_frame(escalation, status=escalation.status, message=text, position=position, version=version)]
+    return customer_frame(escalation, status=escalation.status, message=text, position=position, version=version)
 
 
 class FrameOrder:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.contrib.auth.models import User
-from django.db.models import Case, Func, IntegerField, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, Func, IntegerField, Q, QuerySet, Subquery, Value, When
 
 from chat.models import Conversation, Message, MessageRole
 from escalations.hours import ServiceHours
@@ -167,12 +167,20 @@ def _line_version(tenant: Tenant) -> Subquery:
 
 def place_with_version(*, tenant: Tenant, escalation: Escalation) -> tuple[int | None, int]:
     """The escalation's place in the waiting line (None: not waiting) and the line's version (0 before its
-    first change), read in one statement: the place as it stood at that version."""
+    first change), read in one statement: the place as it stood at that version.
+
+    The place is None too when, at that version, the escalation no longer stands where ``escalation`` (read
+    earlier) says: claimed, closed or moved up meanwhile. Its place counted then would be labelled with a
+    version above the change that moved it, and the socket would drop that change's frame as older."""
     if not in_waiting_line(tenant=tenant, escalation=escalation):
         return None, line_version(tenant=tenant)
-    ahead = _waiting(tenant).filter(QueueKey.of(escalation).ahead())
-    version, count = Tenant.objects.filter(pk=tenant.pk).values_list(_line_version(tenant), _counted(ahead)).get()
-    return count + 1, version or 0
+    key = QueueKey.of(escalation)
+    ahead = _waiting(tenant).filter(key.ahead())
+    still_there = Exists(_waiting(tenant).filter(key.at()))
+    version, count, waiting = (
+        Tenant.objects.filter(pk=tenant.pk).values_list(_line_version(tenant), _counted(ahead), still_there).get()
+    )
+    return (count + 1 if waiting else None), version or 0
 
 
 def line_version(*, tenant: Tenant) -> int:

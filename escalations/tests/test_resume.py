@@ -8,17 +8,23 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.utils import timezone
 
 from bookings.models import Proposal, ProposalStatus
 from chat.selectors import conversation_resume_frames
 from chat.services import conversation_open
 from chat.tests.conftest import Client, Connect
-from escalations import staff
+from escalations import handoff, staff
 from escalations.models import Escalation, EscalationPolicy, Status
+from escalations.realtime import Publication
+from escalations.services import escalation_raise
+from escalations.tests.factories import ConversationFactory
+from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Tenant
 
 BRAVO = "https://bravo.example.com"
+HUMAN = TriggerHit(ReasonCode.HUMAN_REQUEST, "talk to a human")
 
 
 async def _nothing_more(client: Client) -> bool:
@@ -154,3 +160,42 @@ def test_resume_frames_selector_is_tenant_scoped_and_costs_four_queries(
     ]
     # and the other tenant sees nothing of it, even handed the conversation itself
     assert conversation_resume_frames(tenant=other_tenant, conversation=conversation) == []
+
+
+def _frames_to_customer(publications: list[Publication]) -> list[dict[str, Any]]:
+    return [p.event["frame"] for p in publications if p.event.get("type") == "escalation.status"]
+
+
+@pytest.mark.django_db
+def test_resume_read_while_its_customer_is_claimed_ends_showing_the_agent(
+    tenant: Tenant, other_tenant: Tenant, agent: User, always_open: EscalationPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a customer waiting in line, whose resume reads their escalation just before an agent claims it
+    # and another customer joins the line (both committed before the resume counts the place)
+    cache.clear()
+    conversation = ConversationFactory.create(tenant=tenant)
+    escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    later: list[dict[str, Any]] = []
+    read = handoff.open_escalation_for
+
+    def read_then_claimed(**kwargs: Any) -> Escalation | None:
+        escalation = read(**kwargs)
+        assert escalation is not None
+        if later:  # read again: the claim has committed
+            return escalation
+        claimed = staff.escalation_claim(tenant=tenant, escalation_id=escalation.pk, actor=agent)
+        later.extend(_frames_to_customer(claimed))
+        escalation_raise(tenant=tenant, conversation_id=ConversationFactory.create(tenant=tenant).pk, hits=[HUMAN])
+        return escalation
+
+    monkeypatch.setattr(handoff, "open_escalation_for", read_then_claimed)
+    # when the resumed socket sends its frames, then the claim's frame reaches it on the channel layer
+    frames = handoff.resume_frames(tenant=tenant, conversation=conversation)
+    order = handoff.FrameOrder()
+    shown = [frame for frame in [*frames, *later] if order.admits(frame)]
+    # then what the customer sees last is the agent who joined, not a place in a line they have left
+    assert shown[-1]["status"] == "acknowledged", shown
+    assert shown[-1]["position"] is None
+    # and another tenant's line tells nothing of it
+    monkeypatch.setattr(handoff, "open_escalation_for", read)
+    assert handoff.resume_frames(tenant=other_tenant, conversation=conversation) == []
