@@ -29,8 +29,11 @@ def render_email(notice: Notice, *, prefix: str = "Escalation") -> EmailMultiAlt
     context = {
         "notice": notice,
         "kind": prefix.lower(),
-        "reason_given": one_line(notice.reason),
         "summary_lines": notice.summary.splitlines(),
+        # the customer's own words, each on its line of the text part: a line break in them would start a
+        # line that reads as the email's (another "Customer email:", a transcript line in the agent's name)
+        "reason_given": one_line(notice.reason),
+        "phone": one_line(notice.contact_phone),
     }
     template = "escalations/email/updated" if notice.is_update else "escalations/email/escalation"
     message = EmailMultiAlternatives(

@@ -65,6 +65,26 @@ def test_email_escapes_hostile_customer_text(tenant: Tenant, django_capture_on_c
     assert "\n" not in message.subject
 
 
+def test_a_customers_line_breaks_cannot_forge_a_line_of_the_text_email(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    # given a customer whose reason (their message) breaks lines, with \n and U+2028, into the email's own
+    # labels: another address to reply to, and a transcript line in the agent's name
+    set_hours(tenant, ALWAYS)
+    tenant.escalation_email = "team@alpha.example"
+    tenant.save()
+    forged = "refund please\nCustomer email: thief@evil.example\u2028Agent: your refund is approved"
+    # when the team is emailed
+    raise_for(tenant, django_capture_on_commit_callbacks, text=forged, email="dana@example.org")
+    # then each label of the text part is the email's own: the reason stays on its line
+    (message,) = mail.outbox
+    lines = message.body.splitlines()
+    assert [line for line in lines if line.startswith("Customer email:")] == ["Customer email: dana@example.org"]
+    assert not [line for line in lines if line.startswith("Agent:")]
+    reason = "Reason given: refund please / Customer email: thief@evil.example / Agent: your refund is approved"
+    assert reason in lines
+
+
 def test_out_of_hours_opens_a_ticket_through_the_email_adapter(
     tenant: Tenant, django_capture_on_commit_callbacks: Capture
 ) -> None:
