@@ -45,6 +45,11 @@ def _require_staff(*, tenant: Tenant, actor: User) -> Membership:
 
 
 def _locked(*, tenant: Tenant, escalation_id: int) -> Escalation:
+    """The open escalation, locked with its conversation. The conversation's row is locked first, in its own
+    statement: ``escalation_raise`` locks it, then the escalation, and a change taking them the other way
+    round (as one locking join does) deadlocked with a customer asking again, and PostgreSQL ended one."""
+    conversation_id = Escalation.objects.for_tenant(tenant).filter(pk=escalation_id).values("conversation_id")
+    Conversation.objects.for_tenant(tenant).select_for_update().filter(pk__in=conversation_id).exists()
     escalation = (
         Escalation.objects.for_tenant(tenant)
         .select_for_update()

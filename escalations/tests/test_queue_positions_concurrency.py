@@ -90,7 +90,7 @@ class Worker:
     pids: list[int] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
-    pause: TellerPause | None = None
+    pause: Callable[..., object] | None = None  # an execute wrapper (TellerPause, say)
 
     def run(self) -> None:
         try:
