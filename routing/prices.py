@@ -1,8 +1,9 @@
 """Price table: US dollars per 1M tokens, as the vendors published them on ``PRICES_AS_OF``.
 
 The only place prices live. ``cached_input`` is the price of input tokens read from a prompt cache;
-``cache_write`` (Anthropic) the price of writing one. Unknown models cost ``FALLBACK`` (the most
-expensive row) so that a missing price over-reports instead of hiding spend.
+``cache_write`` (Anthropic, and OpenAI from GPT-5.6) the price of writing one, the input price where a row
+has none. Unknown models cost ``FALLBACK`` (the most expensive row) so that a missing price over-reports
+instead of hiding spend.
 """
 
 from __future__ import annotations
