@@ -45,7 +45,8 @@ REFUND_FAILED = "refund_failed"  # ``BookingError.code`` of a refund Stripe did 
 # requires_action) is no refund.
 REFUND_MADE = frozenset({"succeeded", "pending"})
 ALREADY_REFUNDED_CODE = "charge_already_refunded"
-# What staff read; ``{detail}`` is Stripe's own explanation.
+# What staff read. Stripe's own message is logged, never shown (it can name the platform's account, its
+# balance, key mode and objects), but for a card error, whose message Stripe writes for the card holder.
 REFUNDED = "Refunded {amount} for booking {code} through Stripe; the customer was emailed."
 ALREADY_REFUNDED = (
     "Stripe had already refunded the payment for booking {code}: it is now recorded as refunded and the "
@@ -57,7 +58,15 @@ REFUND_UNAVAILABLE = (
     "Stripe. Give the money back where it was paid."
 )
 REFUND_DECLINED = "Stripe declined the refund: {detail} Nothing was refunded."
-REFUND_REFUSED = "Stripe refused the refund: {detail} Nothing was refunded."
+REFUND_REFUSED = (
+    "Stripe refused the refund, so nothing was refunded. Whoever runs SupportAI can read Stripe's reason in "
+    "the platform's log; or refund the payment in Stripe (it is recorded here when Stripe reports it)."
+)
+REFUND_DISPUTED = (
+    "The customer disputed this payment with their bank, so Stripe cannot refund it while the dispute is "
+    "open. Nothing was refunded."
+)
+DISPUTED_CODES = frozenset({"charge_disputed", "refund_disputed_payment"})
 REFUND_NOT_MADE = (
     "Stripe did not make the refund (its status is {status}). Nothing was recorded; check the payment in Stripe."
 )
@@ -202,9 +211,8 @@ class RefundResult:
 
 def _refund_error(exc: stripe.StripeError) -> str:
     """What staff read for a Stripe error (its message logged with the booking by the caller)."""
-    detail = exc.user_message or ""
     if isinstance(exc, stripe.CardError):
-        return REFUND_DECLINED.format(detail=detail)
+        return REFUND_DECLINED.format(detail=exc.user_message or "")
     if isinstance(exc, stripe.RateLimitError):
         return STRIPE_BUSY
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
@@ -212,7 +220,7 @@ def _refund_error(exc: stripe.StripeError) -> str:
     if isinstance(exc, stripe.APIConnectionError):
         return STRIPE_UNREACHABLE
     if isinstance(exc, stripe.InvalidRequestError):
-        return REFUND_REFUSED.format(detail=detail)
+        return REFUND_DISPUTED if exc.code in DISPUTED_CODES else REFUND_REFUSED
     return STRIPE_FAILED
 
 

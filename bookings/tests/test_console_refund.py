@@ -4,6 +4,7 @@ is told. Stripe's refusals change nothing; without Stripe the page keeps the man
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -150,7 +151,7 @@ def _error(status: int, kind: str, message: str, code: str = "") -> tuple[int, d
     ("answer", "message"),
     [
         (_error(402, "card_error", "The card was closed.", "expired_card"), payments.REFUND_DECLINED),
-        (_error(400, "invalid_request_error", "Charge ch_1 is disputed.", "charge_disputed"), payments.REFUND_REFUSED),
+        (_error(400, "invalid_request_error", "Charge ch_1 is disputed.", "charge_disputed"), payments.REFUND_DISPUTED),
         (_error(429, "invalid_request_error", "Too many requests.", "rate_limit"), payments.STRIPE_BUSY),
         (_error(401, "invalid_request_error", "Invalid API Key provided: sk_test_****"), payments.STRIPE_KEY_REFUSED),
         (_error(500, "api_error", "Something went wrong."), payments.STRIPE_FAILED),
@@ -171,6 +172,39 @@ def test_stripe_refusing_the_refund_changes_nothing_and_says_why(
     assert _refund_emails(booking) == []
     assert escape(message.format(detail=answer[1]["error"]["message"])) in page
     assert BUTTON in page  # still offered
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _error(
+            400,
+            "invalid_request_error",
+            f"No such payment_intent: '{INTENT}'; a similar object exists in live mode, but a test mode key was "
+            "used to make this request.",
+            "resource_missing",
+        ),
+        _error(400, "invalid_request_error", "Insufficient funds in the Stripe balance.", "balance_insufficient"),
+    ],
+)
+def test_stripe_refusing_the_refund_tells_staff_no_stripe_internals(
+    tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks, caplog, answer
+):
+    # given: Stripe refuses the refund with a message about the platform's account, key and objects
+    booking = _owing(tenant, paid_service)
+    stripe_api.errors.append(answer)
+    # when: the tenant's owner refunds
+    with caplog.at_level(logging.WARNING, logger="bookings.payments"):
+        page = _refund(owner, booking, django_capture_on_commit_callbacks)
+    # then: they read that Stripe refused and nothing was refunded, not Stripe's message
+    stripe_message = answer[1]["error"]["message"]
+    assert escape(payments.REFUND_REFUSED) in page
+    assert escape(stripe_message) not in page and "test mode" not in page and "balance" not in page
+    # and the platform's log keeps it, with the booking
+    (record,) = [r for r in caplog.records if r.name == "bookings.payments"]
+    assert stripe_message in record.getMessage() and str(booking.pk) in record.getMessage()
+    booking.refresh_from_db()
+    assert booking.refund_due
 
 
 def test_stripe_unreachable_changes_nothing_and_a_retry_refunds_once(
