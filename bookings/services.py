@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bookings import availability, notifications
@@ -408,6 +409,18 @@ def _refund_failures(booking: Booking) -> Any:
     return booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=REFUND_FAILED_NOTE)
 
 
+def _refund_counted(booking: Booking, *, refund_id: str, created: int | None) -> bool:
+    """Whether ``refunded_cents`` holds Stripe's refund ``refund_id``, made at ``created`` (Stripe time):
+    recorded under its id, or by a ``charge.refunded`` Stripe made at or after it. A refund recorded
+    with neither (Stripe's "already refunded", before reports were timed) or a refund without its
+    time is taken to hold it."""
+    if created is None:
+        return True
+    untimed = ~Q(data__has_key="refund_id") & ~Q(data__has_key="reported_at")
+    holding = Q(data__refund_id=refund_id) | Q(data__reported_at__gte=created) | untimed
+    return booking.events.filter(holding, kind=BookingEventKind.REFUNDED).exists()
+
+
 @transaction.atomic
 def booking_mark_refunded(
     *,
@@ -442,6 +455,8 @@ def booking_mark_refunded(
     booking.updated_at = now
     booking.save(update_fields=["refunded_cents", "refunded_at", "updated_at"])
     details: dict[str, Any] = {"refund_id": refund_id} if refund_id else {}
+    if reported_at:  # which refunds this report holds, should one of them fail (``booking_mark_refund_failed``)
+        details["reported_at"] = reported_at
     if already_refunded:
         details["already_refunded"] = True
     if booking.refunded_at is None:
@@ -453,18 +468,27 @@ def booking_mark_refunded(
 
 @transaction.atomic
 def booking_mark_refund_failed(
-    *, booking: Booking, actor: Actor, refund_id: str, amount_cents: int, failure_reason: str, failed_at: int
+    *,
+    booking: Booking,
+    actor: Actor,
+    refund_id: str,
+    amount_cents: int,
+    failure_reason: str,
+    failed_at: int,
+    refund_created: int | None = None,
 ) -> bool:
-    """Record that Stripe's refund ``refund_id`` failed or was canceled after Stripe had accepted it
-    (``failed_at``: the Stripe time of the event saying so). The booking owes the refund again
-    (``refunded_at`` cleared, ``amount_cents`` no longer counted refunded), a NOTE keeps Stripe's
+    """Record that Stripe's refund ``refund_id`` (made at ``refund_created``) failed or was canceled
+    after Stripe had accepted it (``failed_at``: the Stripe time of the event saying so). The booking
+    owes the refund again (``refunded_at`` cleared, ``amount_cents`` no longer counted refunded, if it
+    was: a failure delivered before the ``charge.refunded`` reporting its refund takes nothing off the
+    refunds recorded before it), a NOTE keeps Stripe's
     ``failure_reason`` and the staff get the refund-due notice again; the customer is not emailed (a
     "was refunded" email still waiting is superseded). Once per refund: False when this failure is
     recorded already."""
     booking = booking_lock(booking)
     if _refund_failures(booking).filter(**{f"data__{REFUND_FAILED_NOTE}": refund_id}).exists():
         return False
-    if booking.refunded_cents:
+    if booking.refunded_cents and _refund_counted(booking, refund_id=refund_id, created=refund_created):
         booking.refunded_cents = max(booking.refunded_cents - amount_cents, 0)
         booking.refunded_at = None
         booking.updated_at = timezone.now()

@@ -12,7 +12,9 @@ much of the charge is refunded in all (``amount_refunded``), and only what was n
 so a partial refund leaves the rest owed. A refund that fails after
 Stripe accepted it (``refund.updated`` or ``refund.failed`` with status failed or canceled) is owed
 again, once per refund; a ``charge.refunded`` Stripe made no later than such a failure (its event's
-``created``) reports the refund that failed and records nothing.
+``created``) reports the refund that failed and records nothing, and a failure delivered before the
+``charge.refunded`` of its refund (made after every report recorded: the refund's ``created``) takes
+nothing off the refunds recorded before it.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def _refund_update(booking: Booking, obj: dict[str, Any], created: int) -> str:
     refund_id, status = str(obj.get("id") or ""), obj.get("status")
     if status not in REFUND_FAILURES:
         return f"refund {refund_id} is {status}; nothing to do"[:200]
-    amount = obj.get("amount")
+    amount, made = obj.get("amount"), obj.get("created")
     recorded = services.booking_mark_refund_failed(
         booking=booking,
         actor=STRIPE,
@@ -116,6 +118,7 @@ def _refund_update(booking: Booking, obj: dict[str, Any], created: int) -> str:
         amount_cents=amount if type(amount) is int else booking.price_cents,
         failure_reason=str(obj.get("failure_reason") or status)[:100],
         failed_at=created,
+        refund_created=made if type(made) is int else None,
     )
     return f"refund {refund_id} failed; refund due again"[:200] if recorded else "refund failure already recorded"
 

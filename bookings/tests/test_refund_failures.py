@@ -127,6 +127,45 @@ def test_a_failure_delivered_before_the_charge_refunded_event_records_no_refund(
     assert _emails(booking, EmailKind.PAYMENT_REFUNDED) == 1
 
 
+def test_a_failure_delivered_before_its_charge_refunded_event_keeps_an_earlier_refund(
+    client, webhook_secret, tenant, paid_service, django_capture_on_commit_callbacks
+):
+    # given: 30.00 EUR of 95.00 EUR refunded in Stripe's dashboard, and recorded from its charge.refunded
+    booking = _owing(tenant, paid_service)
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_part", "charge.refunded", _charge(amount=3000), created=CREATED_AT)
+    # and the rest (65.00 EUR) refunded in the dashboard an hour later: a refund whose charge.refunded is late
+    rest = {**_failed("re_rest"), "amount": 6500, "created": CREATED_AT + 3600}
+    # when: the rest's refund fails, and Stripe delivers its failure before its charge.refunded
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_failed", "refund.failed", rest, created=FAILED_AT)
+        late = _webhook(client, "evt_charge", "charge.refunded", _charge(amount=9500), created=CREATED_AT + 3600)
+    # then: the 30.00 EUR Stripe did refund stays recorded; the 65.00 EUR that failed is still owed
+    booking.refresh_from_db()
+    assert late["outcome"] == webhooks.STALE_REFUND
+    assert (booking.refunded_cents, booking.refund_remaining_cents, booking.refunded_at) == (3000, 6500, None)
+    assert [note["refund_failed"] for note in _failure_notes(booking)] == ["re_rest"]
+
+
+def test_a_failure_of_a_recorded_refund_takes_off_only_its_own_amount(
+    client, webhook_secret, tenant, paid_service, django_capture_on_commit_callbacks
+):
+    # given: 30.00 EUR refunded, then the rest, each reported by its charge.refunded: refunded in full
+    booking = _owing(tenant, paid_service)
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_part", "charge.refunded", _charge(amount=3000), created=CREATED_AT)
+        _webhook(client, "evt_rest", "charge.refunded", _charge(amount=9500), created=CREATED_AT + 3600)
+    booking.refresh_from_db()
+    assert booking.refunded_at is not None
+    # when: the rest's refund fails
+    rest = {**_failed("re_rest"), "amount": 6500, "created": CREATED_AT + 3600}
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_failed", "refund.failed", rest, created=FAILED_AT)
+    # then: only the rest is owed again
+    booking.refresh_from_db()
+    assert (booking.refunded_cents, booking.refund_remaining_cents, booking.refunded_at) == (3000, 6500, None)
+
+
 @pytest.mark.parametrize("status", ["succeeded", "pending", "requires_action"])
 def test_a_refund_update_that_is_no_failure_changes_nothing(
     client, webhook_secret, tenant, paid_service, django_capture_on_commit_callbacks, status
