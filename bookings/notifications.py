@@ -51,9 +51,16 @@ APPLIES_WHILE: dict[str, Callable[[Booking], bool]] = {
     TENANT_REFUND_DUE: lambda booking: booking.refund_due,
     PAYMENT_REFUNDED: lambda booking: booking.refunded_cents > 0,
 }
-# Emails that tell the customer how the booking stands (its time, its .ics; what was refunded so far):
-# a later email to the customer about the booking (moved again, canceled, refunded further) replaces them.
-REPLACED_BY_LATER = frozenset({CONFIRMATION, RESCHEDULE, PAYMENT_REFUNDED})
+# Emails that tell the customer how the booking stands, each with the later emails to the customer that
+# tell it anew and so replace it: a confirmation or a new time (its time, its .ics) by any later one about
+# the booking (moved again, canceled) but "was refunded", which says nothing of a new time; what was
+# refunded so far by a later "was refunded" only.
+_TELLS_THE_TIME = frozenset(KINDS - STAFF_EMAIL_KINDS - {PAYMENT_REFUNDED})
+REPLACED_BY_LATER: dict[str, frozenset[str]] = {
+    CONFIRMATION: _TELLS_THE_TIME,
+    RESCHEDULE: _TELLS_THE_TIME,
+    PAYMENT_REFUNDED: frozenset({PAYMENT_REFUNDED}),
+}
 
 
 class EmailRetryError(Exception):
@@ -114,14 +121,15 @@ def emails_requeue_overdue() -> int:
 
 def still_applies(email: BookingEmail) -> bool:
     """Whether ``email`` still applies to its booking (loaded fresh by the caller): the booking is in
-    a state the email describes and, for a confirmation or a new time, no later email to the customer
-    about this booking has replaced it."""
+    a state the email describes and no later email telling the customer the same anew
+    (``REPLACED_BY_LATER``) has replaced it."""
     if not APPLIES_WHILE[email.kind](email.booking):
         return False
-    if email.kind not in REPLACED_BY_LATER:
+    replacing = REPLACED_BY_LATER.get(email.kind)
+    if replacing is None:
         return True
     later = BookingEmail.objects.filter(tenant_id=email.tenant_id, booking_id=email.booking_id, pk__gt=email.pk)
-    return not later.exclude(kind__in=STAFF_EMAIL_KINDS).exists()
+    return not later.filter(kind__in=replacing).exists()
 
 
 def supersede_if_stale(email: BookingEmail) -> bool:

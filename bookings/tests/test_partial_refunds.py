@@ -4,17 +4,20 @@ amount actually refunded (in the currency's own format), and the console refunds
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
 
-from bookings import services
+from bookings import notifications, services
 from bookings.models import Booking, BookingEmail, BookingEventKind, EmailKind, EmailStatus
 from bookings.services import CUSTOMER, STRIPE
-from bookings.tests.conftest import customer_booking, logged_in, next_weekday
+from bookings.tests.conftest import customer_booking, local, logged_in, next_weekday
 from bookings.tests.factories import ServiceFactory
+from bookings.tests.mail_backends import UNREACHABLE
 from bookings.tests.stripe_fake import FakeStripe
 from bookings.tests.test_console_refund import INTENT, _owing, _refund, _webhook
 
@@ -109,3 +112,59 @@ def test_the_rest_refunded_before_the_first_email_went_out_is_told_once(
     assert first.status == EmailStatus.SUPERSEDED and second.status == EmailStatus.SENT
     (message,) = [m for m in mail.outbox if m.to == ["ann@example.org"]]
     assert "we have refunded your payment of 95.00 EUR" in message.body
+
+
+def test_a_refund_and_a_new_time_of_a_kept_booking_are_both_told(
+    client, webhook_secret, tenant, paid_service, settings, django_capture_on_commit_callbacks
+):
+    # given: a paid, confirmed booking whose new time's email waits for its retry (the mail server is down)
+    booking = customer_booking(tenant, paid_service, day=next_weekday(3), name="Ann Lee", email="ann@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = services.booking_mark_paid(booking=booking, actor=STRIPE, payment_intent=INTENT)
+    settings.EMAIL_BACKEND = UNREACHABLE
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = services.booking_reschedule(
+            tenant=tenant, booking=booking, start=local(tenant, next_weekday(3), 11), actor=CUSTOMER
+        )
+    # when: staff give 20.00 EUR back for the trouble in Stripe's dashboard (the booking is kept)
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_1", "charge.refunded", _charge(2000))
+    # and: the mail server is back, and the sweeper finds the new time's email overdue
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox.clear()
+    BookingEmail.objects.filter(status=EmailStatus.PENDING).update(
+        next_attempt_at=timezone.now() - notifications.STUCK_AFTER - timedelta(seconds=1)
+    )
+    notifications.emails_requeue_overdue()
+    # then: the customer learns both: the new time (with its .ics) and the refund
+    new_time = BookingEmail.objects.get(booking=booking, kind=EmailKind.RESCHEDULE)
+    assert new_time.status == EmailStatus.SENT
+    code = booking.confirmation_code
+    assert sorted(m.subject for m in mail.outbox) == [
+        f"Your booking {code} has a new time",
+        f"Your payment for booking {code} was refunded",
+    ]
+
+
+def test_a_refund_email_waiting_is_still_sent_after_the_booking_is_moved(
+    client, webhook_secret, tenant, paid_service, settings, django_capture_on_commit_callbacks
+):
+    # given: a paid, confirmed booking; 20.00 EUR given back while the mail server is down
+    booking = customer_booking(tenant, paid_service, day=next_weekday(3), name="Ann Lee", email="ann@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = services.booking_mark_paid(booking=booking, actor=STRIPE, payment_intent=INTENT)
+    settings.EMAIL_BACKEND = UNREACHABLE
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_1", "charge.refunded", _charge(2000))
+    # when: the booking is moved, and the mail server is back for the retries
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_reschedule(
+            tenant=tenant, booking=booking, start=local(tenant, next_weekday(3), 11), actor=CUSTOMER
+        )
+    BookingEmail.objects.filter(status=EmailStatus.PENDING).update(
+        next_attempt_at=timezone.now() - notifications.STUCK_AFTER - timedelta(seconds=1)
+    )
+    notifications.emails_requeue_overdue()
+    # then: the refund is still told (the new time's email says nothing of it)
+    assert BookingEmail.objects.get(booking=booking, kind=EmailKind.PAYMENT_REFUNDED).status == EmailStatus.SENT
