@@ -204,6 +204,25 @@ def test_a_proposal_sent_twice_is_one_card(daphne_server: str, browser: Browser)
     assert page.locator(".msg.proposal button").count() == 0
 
 
+def test_asking_again_for_a_change_already_proposed_points_to_its_card(daphne_server: str, browser: Browser) -> None:
+    # given a customer who asked to cancel their booking: its proposal card is open
+    cancel = {**proposal("c1"), "action": "cancel", "summary": "Cancel Swedish massage (BK-7KQ4MX)."}
+    stand_in = serving({"booking.lookup": [detail()], "booking.cancel": [cancel]})
+    page = open_widget(browser, daphne_server, stand_in)
+    find_booking(page)
+    page.get_by_role("button", name="Cancel booking").click()
+    page.locator('.msg.proposal[data-proposal-id="c1"]').wait_for()
+    # when they find the booking again and ask to cancel again (the server answers with the open proposal)
+    find_booking(page)
+    page.get_by_role("heading", name="Your booking").wait_for()
+    page.get_by_role("button", name="Cancel booking").click()
+    wait_until(page, lambda: len(sent(stand_in, "booking.cancel")) == 2, "the second request")
+    page.wait_for_timeout(300)
+    # then the pane gives way to the one card, as the first time: no pane left waiting with a dead button
+    assert page.locator('.msg.proposal[data-proposal-id="c1"]').count() == 1
+    assert page.locator(".booking").is_hidden()
+
+
 def test_continue_sends_one_proposal_request_until_it_is_answered(daphne_server: str, browser: Browser) -> None:
     # given a customer on the last step of booking, and a server that has not answered yet
     stand_in = serving(

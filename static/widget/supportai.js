@@ -767,10 +767,17 @@
   }
 
   var proposalCards = {};
+  function focusCard(node) { node.setAttribute("tabindex", "-1"); node.focus(); }
   function onProposal(frame) {
-    // The same proposal again (a repeated request, the assistant proposing it anew) keeps its one card.
-    if (proposalCards[frame.proposal_id]) return;
     var moveFocus = !pane.hidden && focusInFlow();
+    var known = proposalCards[frame.proposal_id];
+    // The same proposal again (a repeated request, the assistant proposing it anew) keeps its one card;
+    // a pane that asked for it gives way to that card, as it did the first time.
+    if (known) {
+      if (!pane.hidden) { pane.hidden = true; known.parentNode.scrollIntoView({ block: "nearest" }); }
+      if (moveFocus) focusCard(known.parentNode);
+      return;
+    }
     pane.hidden = true;
     var card = addBubble("system", frame.summary, { focus: moveFocus });
     card.node.classList.add("proposal");
