@@ -79,8 +79,8 @@ class ChildRow:
     tokens: int
     start: int
     end: int
-    embedding: str  # pgvector text literal, "[0.1,0.2,...]"
-    embedded_text_sha256: str  # of the text the model read (knowledge/embedding_reuse.py)
+    embedding: str | None  # pgvector text literal, "[0.1,0.2,...]"; None for keyword search alone
+    embedded_text_sha256: str  # of the text the model read (knowledge/embedding_reuse.py); "" when none
 
 
 # Adding (+1) or removing (-1) some documents' child chunks from the tenant's statistics: one

@@ -41,9 +41,10 @@ def text_sha256(text: str) -> str:
 
 @dataclass(frozen=True)
 class Embedded:
-    """Vectors (pgvector literals) and input hashes in the order of the texts given."""
+    """Vectors (pgvector literals, None when none was computed) and input hashes in the order of the
+    texts given."""
 
-    vectors: list[str]
+    vectors: list[str | None]
     hashes: list[str]
     computed: int  # distinct inputs the provider embedded
     reused: int  # texts whose vector came from a stored child
@@ -79,3 +80,9 @@ def embed_passages(
     known.update((digest, vector_literal(vector)) for digest, vector in zip(missing, vectors, strict=True))
     reused = sum(1 for digest in hashes if digest not in missing)
     return Embedded([known[digest] for digest in hashes], hashes, computed=len(missing), reused=reused)
+
+
+def no_vectors(count: int) -> Embedded:
+    """``count`` children stored for keyword search alone: no vector (dense search leaves them out)
+    and an empty input hash, which no later batch reuses."""
+    return Embedded([None] * count, [""] * count, computed=0, reused=0)

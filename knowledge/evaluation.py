@@ -89,10 +89,12 @@ def ingest_corpus(
     corpus: list[ParsedDocument],
     provider: EmbeddingProvider,
     progress: Progress | None = None,
+    embed: bool = True,
 ) -> None:
     """Store and index ``corpus`` as an upload of it as ``corpus.jsonl`` would: its records are plain
     text, so a line starting with "#" is no Markdown heading (knowledge/sections.py). ``progress``
-    hears of the documents to index, then of each batch indexed."""
+    hears of the documents to index, then of each batch indexed. Without ``embed`` the children are
+    indexed for BM25 alone (no vectors: ``documents_index``)."""
     source = source_get_or_create(tenant=tenant, name=CORPUS_FILE)
     upserted = documents_upsert(
         tenant=tenant,
@@ -105,7 +107,8 @@ def ingest_corpus(
     if progress is not None:
         progress(CORPUS_STEP, len(documents), 0)
     for start in range(0, len(documents), INDEX_BATCH):
-        documents_index(tenant=tenant, documents=documents[start : start + INDEX_BATCH], provider=provider)
+        batch = documents[start : start + INDEX_BATCH]
+        documents_index(tenant=tenant, documents=batch, provider=provider, embed=embed)
         if progress is not None:
             progress(CORPUS_STEP, len(documents), min(start + INDEX_BATCH, len(documents)))
 
@@ -159,6 +162,11 @@ class ModeRun:
         return figures
 
 
+def uses_vectors(modes: Iterable[RetrievalMode]) -> bool:
+    """Whether any of ``modes`` searches vectors: BM25 alone needs neither passages nor queries embedded."""
+    return any(mode != "bm25" for mode in modes)
+
+
 def run_modes(
     *,
     tenant: Tenant,
@@ -173,7 +181,7 @@ def run_modes(
     one throwaway query is embedded first, untimed: the local model builds its query encoder apart
     from the passage one ingest used, and the first timed query would carry it."""
     external_ids = external_ids_of(tenant)
-    if any(mode != "bm25" for mode in modes):
+    if uses_vectors(modes):
         # A failure is left to the first timed query, which meets it as without a warm-up.
         with contextlib.suppress(ProviderError):
             provider.embed_query(WARM_UP_QUERY)
@@ -332,10 +340,12 @@ def evaluate_beir(
     split: str = "test",
 ) -> BeirEvaluation:
     """The product's evaluation JSON for ``folder`` and hybrid against its better part; the
-    throwaway tenant is always removed."""
+    throwaway tenant is always removed. The corpus is embedded only when a mode searches vectors."""
     dataset = load_beir(folder, split=split)
     with throwaway_tenant(name=f"Evaluation {dataset.name}", slug=f"eval-{secrets.token_hex(6)}") as tenant:
-        ingest_corpus(tenant=tenant, corpus=dataset.corpus, provider=provider, progress=progress)
+        ingest_corpus(
+            tenant=tenant, corpus=dataset.corpus, provider=provider, progress=progress, embed=uses_vectors(modes)
+        )
         runs = run_modes(
             tenant=tenant, dataset=dataset, modes=modes, provider=provider, fusion=fusion, progress=progress
         )

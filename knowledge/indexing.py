@@ -23,7 +23,7 @@ from knowledge import conf
 from knowledge.bm25 import ChildRow, insert_children, lock_tenant_index, unindex_documents_terms
 from knowledge.chunking import chunk_document, count_tokens, token_offsets
 from knowledge.conf import KnowledgeSettings
-from knowledge.embedding_reuse import Embedded, embed_passages
+from knowledge.embedding_reuse import Embedded, embed_passages, no_vectors
 from knowledge.languages import search_config
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
 from knowledge.providers.base import EmbeddingProvider, ProviderError, ProviderErrorKind, embedding_provider
@@ -271,6 +271,7 @@ def documents_index(
     documents: list[Document],
     provider: EmbeddingProvider | None = None,
     reuse_embeddings: bool = True,
+    embed: bool = True,
 ) -> int:
     """Chunk and embed several documents with one embedding call (the model batches them), then
     swap their chunks in, all in one transaction; returns the child count. Children whose exact
@@ -279,7 +280,9 @@ def documents_index(
     (``Document.reembed``: a re-index whose task was lost, finished by the beat sweep). On a
     provider error every document still in the version read is marked failed (``EMBEDDING_FAILED``,
     in tenants' words), the detail is logged with the tenant and the documents, and the error is
-    raised."""
+    raised. Without ``embed`` the children are stored for keyword search alone: nothing goes to the
+    provider, and they hold no vector and name no model (what a keyword-only evaluation needs; a
+    ``reindex`` would count such documents as embedded by another model)."""
     if any(document.tenant_id != tenant.pk for document in documents):
         raise ValueError("document belongs to another tenant")
     provider = provider or default_provider()
@@ -297,8 +300,11 @@ def documents_index(
                 contexts[child.section] = embedding_context(plan.document.title, child.section)
             texts.append(_join(contexts[child.section], child.text))
     try:
-        dimensions_check(provider)
-        embedded = embed_passages(tenant=tenant, provider=provider, texts=texts, reuse=reuse_embeddings)
+        if embed:
+            dimensions_check(provider)
+            embedded = embed_passages(tenant=tenant, provider=provider, texts=texts, reuse=reuse_embeddings)
+        else:
+            embedded = no_vectors(len(texts))
     except ProviderError as exc:
         Document.objects.filter(_versions(documents), tenant=tenant).update(
             status=DocumentStatus.FAILED, error=EMBEDDING_FAILED.format(reason=exc.public_message)
@@ -317,7 +323,7 @@ def documents_index(
             tenant=tenant,
             plans=plans,
             embedded=embedded,
-            model=provider.model,
+            model=provider.model if embed else "",
             settings=settings,
             reused=reuse_embeddings,
         )
@@ -327,7 +333,7 @@ def documents_index(
         tenant.pk,
         len(texts),
         embedded.computed,
-        provider.model,
+        provider.model if embed else "no model",
         embedded.reused,
     )
     return len(texts)

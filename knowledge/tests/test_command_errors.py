@@ -98,8 +98,9 @@ def test_evaluate_retrieval_reports_a_provider_failure_and_removes_its_tenant(tm
     monkeypatch.setattr(evaluate_retrieval, "default_provider", DownEmbedder)
     tenants = Tenant.objects.count()
 
+    # (dense: a keyword-only run embeds nothing)
     with pytest.raises(CommandError, match="embedding failed: 401 invalid API key"):
-        _evaluate(_beir(tmp_path))
+        call_command("evaluate_retrieval", "--beir", str(_beir(tmp_path)), "--modes", "bm25,dense")
 
     assert Tenant.objects.count() == tenants
 
