@@ -45,6 +45,7 @@ from supportai.api_errors import error_responses
 from supportai.api_fields import NOT_BLANK, StrictBooleanField, StrictCharField, StrictChoiceField, StrictIntegerField
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
+from supportai.outbound import http_url
 from supportai.request_limits import API_MAX_FILES, TOO_MANY_FILES
 from supportai.selectors import membership_get
 
@@ -87,7 +88,17 @@ def _manager_tenant(request: Request) -> Tenant:
     return tenant
 
 
+class HttpUrlField(serializers.CharField):
+    """A document's address as clients may make it a link: an absolute http(s) one, else "" (uploads
+    store no other since session 23; a row stored before may hold ``javascript:`` or ``data:``)."""
+
+    def to_representation(self, value: object) -> str:
+        return http_url(value)
+
+
 class DocumentOutputSerializer(serializers.ModelSerializer):
+    url = HttpUrlField(read_only=True)
+
     class Meta:
         model = Document
         fields = (
@@ -128,6 +139,12 @@ class UploadedFileSerializer(serializers.Serializer):
         help_text=(
             "documents the file gave before and no longer holds, left in place because another file of the "
             "upload failed (a record may have moved there): upload the file again once the errors are fixed"
+        )
+    )
+    note = serializers.CharField(
+        help_text=(
+            "what to know about a file that was read, for people (its documents' urls that are not absolute "
+            "http(s) addresses, left out while their text is indexed); empty when nothing"
         )
     )
 
@@ -304,6 +321,7 @@ class DocumentsApi(APIView):
                 "documents": [{"id": d.id, "title": d.title, "outcome": d.outcome} for d in result.documents],
                 "removed": result.file.removed,
                 "kept": result.file.kept,
+                "note": result.file.note,
             }
             for result in uploaded
         ]
@@ -373,7 +391,7 @@ class RetrieveApi(APIView):
         document_id = serializers.IntegerField()
         chunk_id = serializers.IntegerField()
         title = serializers.CharField()
-        url = serializers.CharField()
+        url = HttpUrlField()
         text = serializers.CharField()
         score = serializers.FloatField()
         matched_chunk_ids = serializers.ListField(child=serializers.IntegerField())

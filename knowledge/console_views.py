@@ -300,6 +300,8 @@ def _documents(request: HttpRequest, counted: PartCountingUploadHandler) -> Http
                         f"; {result.file.kept} no longer in the file, kept because another file of this upload "
                         f"has errors: upload {isolate(result.file.name)} again once they are fixed"
                     )
+                if result.file.note:
+                    outcomes += f"; {result.file.note}"
                 messages.success(request, f"{isolate(result.file.name)}: {outcomes}")
         return redirect("knowledge_console:documents")
     return _documents_page(request, membership, UploadForm())

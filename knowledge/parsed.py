@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from knowledge.languages import DEFAULT_LANGUAGE, declared_language
+from supportai.outbound import http_url
 
 # The language of a document whose file says nothing of it: ``parse_file`` gives it the caller's default.
 UNDECLARED = ""
@@ -72,3 +73,32 @@ def declared_or(documents: list[ParsedDocument], default_language: str) -> list[
     """``documents``, those whose file declared no language, or something that is not one
     (``languages.declared_language``), given ``default_language``."""
     return [dataclasses.replace(d, language=declared_language(d.language) or default_language) for d in documents]
+
+
+# A file's note when some of its documents' urls are no absolute http(s) address (``web_urls``).
+URLS_LEFT_OUT = "{count} address{plural} left out as not absolute http(s) ({titles}); the text is indexed."
+# How many of those documents the note names by title.
+URLS_NAMED = 3
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """A file's documents, and what the file should be told of them ("" when nothing)."""
+
+    documents: list[ParsedDocument]
+    note: str = ""
+
+
+def web_urls(documents: list[ParsedDocument]) -> ParsedFile:
+    """``documents`` with each url kept only as an absolute http(s) address, as a browser reads it
+    (``javascript:``, ``data:``, a relative path, " JaVa\tscript:" are left out, since an API client
+    could make any stored address a link), and a note naming the documents that lost theirs."""
+    kept = [dataclasses.replace(d, url=http_url(d.url)) for d in documents]
+    lost = [d.title for d, checked in zip(documents, kept, strict=True) if d.url and not checked.url]
+    if not lost:
+        return ParsedFile(kept)
+    titles = ", ".join(f'"{title}"' for title in lost[:URLS_NAMED])
+    if len(lost) > URLS_NAMED:
+        titles += f" and {len(lost) - URLS_NAMED} more"
+    note = URLS_LEFT_OUT.format(count=len(lost), plural="" if len(lost) == 1 else "es", titles=titles)
+    return ParsedFile(kept, note)

@@ -38,7 +38,7 @@ from knowledge.models import (
     SourceKind,
     SourceStatus,
 )
-from knowledge.parsed import MESSAGES, ErrorCode, ParsedDocument, ParseError
+from knowledge.parsed import MESSAGES, ErrorCode, ParsedDocument, ParsedFile, ParseError, web_urls
 from knowledge.parsing import parse_file
 from knowledge.providers.base import EmbeddingProvider, ProviderError
 from knowledge.sections import reads_headings
@@ -264,6 +264,7 @@ class FileResult:
     removed: int = 0  # documents the file gave before and no longer holds
     leftovers: list[int] = field(default_factory=list)  # their ids, when the caller deletes them
     kept: int = 0  # such documents left in place because another file of the upload or run failed
+    note: str = ""  # what the file should be told though it was read (urls left out), "" when nothing
 
     def count(self, outcome: Outcome) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -287,9 +288,10 @@ ID_GIVEN_EARLIER = (
 
 def file_parse(
     *, name: str, data: bytes, default_language: str = DEFAULT_LANGUAGE, taken: Mapping[str, str] | None = None
-) -> list[ParsedDocument]:
-    """The documents ``file_ingest`` would store from the file ``name``, storing nothing; raises
-    ``ParseError`` for a file it would refuse (``taken``: as there)."""
+) -> ParsedFile:
+    """The documents ``file_ingest`` would store from the file ``name``, storing nothing, with the
+    file's note (urls left out: ``web_urls``); raises ``ParseError`` for a file it would refuse
+    (``taken``: as there)."""
     parsed_documents = parse_file(
         name,
         data,
@@ -301,7 +303,7 @@ def file_parse(
         if taken is not None and parsed.external_id in taken:
             message = ID_GIVEN_EARLIER.format(file=taken[parsed.external_id], external_id=parsed.external_id)
             raise ParseError(ErrorCode.DUPLICATE, message)
-    return parsed_documents
+    return web_urls(parsed_documents)
 
 
 def file_ingest(
@@ -326,9 +328,10 @@ def file_ingest(
     by earlier files of the same upload or run to their file's name: a file that gives one of them
     is refused (``duplicate``) instead of overwriting that file's document."""
     try:
-        parsed_documents = file_parse(name=name, data=data, default_language=default_language, taken=taken)
+        parsed_file = file_parse(name=name, data=data, default_language=default_language, taken=taken)
     except ParseError as exc:
         return FileResult.refused(name, exc)
+    parsed_documents = parsed_file.documents
     leftovers = _file_leftovers(tenant=tenant, source=source, name=name, parsed_documents=parsed_documents)
     # Before the upsert: in an upload's transaction the tenant's index lock must come before any
     # document row lock (bm25.lock_tenant_index), or an indexing run of the tenant deadlocks with it.
@@ -344,6 +347,7 @@ def file_ingest(
         on_document=on_document,
     )
     result.removed = removed
+    result.note = parsed_file.note
     if not delete_leftovers:
         result.leftovers = leftovers
     return result

@@ -48,6 +48,25 @@ def browser_url_text(url: str) -> str:
     return url.strip(_C0_CONTROL_OR_SPACE).translate(_DROP_TAB_AND_NEWLINE)
 
 
+HTTP_SCHEMES = frozenset({"http", "https"})
+
+
+def http_url(value: object) -> str:
+    """``value`` as a browser would read it when that is an absolute http or https address with a
+    host; otherwise "". What may become a link (the ``http_url`` template filter) or be stored as a
+    document's address (knowledge uploads)."""
+    if not isinstance(value, str):
+        return ""
+    url = browser_url_text(value)  # " javascript:" is javascript: to a browser, and so to this check
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: no browser would follow it either
+        return ""
+    if parts.scheme.lower() not in HTTP_SCHEMES or not parts.netloc:
+        return ""
+    return url
+
+
 class UnsafeUrl(Exception):
     """The URL may not be fetched. ``retryable`` is true only for resolution failures."""
 

@@ -60,7 +60,7 @@ def test_the_upload_answer_is_described_field_by_field(schema: dict[str, Any]) -
     components = schema["components"]["schemas"]
     upload = schema["paths"]["/api/v1/knowledge/documents/"]["post"]["responses"]["202"]
     assert upload["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/UploadResult"}
-    fields = {"name", "error_code", "error", "documents", "removed", "kept"}
+    fields = {"name", "error_code", "error", "documents", "removed", "kept", "note"}
     assert set(components["UploadedFile"]["properties"]) == fields
     outcomes = components["OutcomeEnum"]["enum"]
     assert set(outcomes) == {"created", "updated", "unchanged", "failed"}

@@ -9,28 +9,15 @@ widget resolves against the page: a document's relative address means nothing in
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django import template
 
-from supportai.outbound import browser_url_text
+from supportai import outbound
 
 register = template.Library()
-
-HTTP_SCHEMES = frozenset({"http", "https"})
 
 
 @register.filter
 def http_url(value: object) -> str:
     """``value`` as a browser would read it when that is an absolute http or https address with a
     host; otherwise "" (so ``{% if %}`` on the result decides between a link and plain text)."""
-    if not isinstance(value, str):
-        return ""
-    url = browser_url_text(value)  # " javascript:" is javascript: to a browser, and so to this check
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed IPv6 bracket: no browser would follow it either
-        return ""
-    if parts.scheme.lower() not in HTTP_SCHEMES or not parts.netloc:
-        return ""
-    return url
+    return outbound.http_url(value)

@@ -183,13 +183,13 @@ def _file_ingest(
 def _file_check(*, file: Path, name: str, language: str, taken: Mapping[str, str]) -> FileResult:
     """The error ``_file_ingest`` would give the file, storing nothing; else the ids it gives."""
     try:
-        parsed_documents = file_parse(name=name, data=_file_read(file, name), default_language=language, taken=taken)
+        parsed = file_parse(name=name, data=_file_read(file, name), default_language=language, taken=taken)
     except ParseError as exc:
         return FileResult.refused(name, exc)
     except Exception:
         logger.exception("Reading %s failed", file)
         return FileResult.internal_error(name)
-    return FileResult(name=name, external_ids=[parsed.external_id for parsed in parsed_documents])
+    return FileResult(name=name, external_ids=[document.external_id for document in parsed.documents])
 
 
 def _file_name(file: Path, root: Path) -> str:
@@ -309,6 +309,9 @@ class Command(BaseCommand):
                     failed += 1
                     with tqdm.external_write_mode(file=stream):  # cleared, the bar is drawn again below the line
                         self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
+                elif result.note:
+                    with tqdm.external_write_mode(file=stream):
+                        self.stderr.write(f"{result.name}: {result.note}")
                 if result.leftovers:
                     with_leftovers.append(result)
                 for outcome, count in result.outcomes.items():
@@ -382,6 +385,9 @@ class Command(BaseCommand):
                 failed += 1
                 with tqdm.external_write_mode(file=stream):  # cleared, the bar is drawn again below the line
                     self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
+            elif result.note:
+                with tqdm.external_write_mode(file=stream):
+                    self.stderr.write(f"{result.name}: {result.note}")
         problems = [f"{failed} of {len(files)} file{pluralize(len(files))} had errors"] if failed else []
         problems += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
         if problems:
