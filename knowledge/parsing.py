@@ -131,6 +131,30 @@ class TolerantHTMLParser(HTMLParser):
         super().close()
 
 
+# Python's HTMLParser does Python work for every "<" (a tag, or a lone "<" read as text) and every "&"
+# (a character reference): 10 MB of "<" or two million nested <div>s held an upload for ~20 s. Both
+# are counted first (C speed), and a page of more is refused unparsed: ~1-3 s of parsing at most.
+HTML_MARKUP_LIMIT = 300_000
+HTML_TOO_MUCH_MARKUP = (
+    "The page holds more than {limit} tags and character references, more than can be read here; "
+    "split it into smaller pages."
+)
+# ... and for every attribute of a start tag: one tag of 5 million (" b b b ...") took 14 s. Attributes
+# begin after a blank, a slash or a quote; once the page's start tags hold more of those than this
+# (a large inline base64 image holds a slash every ~64 characters), it is refused.
+HTML_ATTRIBUTE_LIMIT = 500_000
+HTML_TOO_MANY_ATTRIBUTES = (
+    "The page's tags hold more than {limit} attributes, more than can be read here; split it into smaller pages."
+)
+_ATTRIBUTE_STARTS = " \t\n\r\f/\"'"
+
+
+def _markup_check(text: str) -> None:
+    """Refuse a page of more tags and character references than ``HTML_MARKUP_LIMIT``."""
+    if text.count("<") + text.count("&") > HTML_MARKUP_LIMIT:
+        raise ParseError(ErrorCode.TOO_LARGE, HTML_TOO_MUCH_MARKUP.format(limit=f"{HTML_MARKUP_LIMIT:,}"))
+
+
 class _MainText(TolerantHTMLParser):
     # A <form> is not skipped, only its option lists and prefilled text: ASP.NET and SharePoint pages
     # wrap everything in one. A form is kept only if it holds content (a heading, a paragraph, a
@@ -161,6 +185,17 @@ class _MainText(TolerantHTMLParser):
         self.form_start = (0, 0)  # where the outermost open form's text begins in parts and main_parts
         self.form_has_content = False
         self.heading_at: tuple[int, int] | None = None  # where the open heading's "#" mark is in parts and main_parts
+        self.attribute_starts = 0  # where attributes may begin, in the start tags read so far
+
+    def parse_starttag(self, i: int) -> int:
+        # Counted before the tag's attributes are read one by one (``HTML_ATTRIBUTE_LIMIT``).
+        end = self.check_for_whole_start_tag(i)
+        if end > i:
+            self.attribute_starts += sum(self.rawdata.count(char, i, end) for char in _ATTRIBUTE_STARTS)
+            if self.attribute_starts > HTML_ATTRIBUTE_LIMIT:
+                limit = f"{HTML_ATTRIBUTE_LIMIT:,}"
+                raise ParseError(ErrorCode.TOO_LARGE, HTML_TOO_MANY_ATTRIBUTES.format(limit=limit))
+        return super().parse_starttag(i)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "html" and not self.language:
@@ -227,7 +262,9 @@ def _tidy(text: str) -> str:
 
 def parse_html(name: str, text: str) -> ParsedDocument:
     """Title, main text (``<main>``/``<article>`` when present, without navigation) and language
-    (``<html lang>``, else ``UNDECLARED``) of an HTML page."""
+    (``<html lang>``, else ``UNDECLARED``) of an HTML page. Raises ``ParseError`` (``TOO_LARGE``) for
+    a page of more markup than ``HTML_MARKUP_LIMIT`` or ``HTML_ATTRIBUTE_LIMIT`` allow."""
+    _markup_check(text)
     parser = _MainText()
     parser.feed(text)
     parser.close()
