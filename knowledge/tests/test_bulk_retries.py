@@ -239,7 +239,8 @@ def test_ingest_waits_out_a_rate_limit_on_stderr_and_indexes_the_file(tenant, tm
 def test_evaluate_retrieval_waits_out_a_rate_limit_while_indexing_its_corpus(tmp_path, rate_limited_once, capsys):
     rate_limited_once()
 
-    call_command("evaluate_retrieval", "--beir", str(_beir(tmp_path)), "--modes", "bm25", "--no-progress")
+    # dense: a keyword-only evaluation embeds no corpus
+    call_command("evaluate_retrieval", "--beir", str(_beir(tmp_path)), "--modes", "dense", "--no-progress")
 
     captured = capsys.readouterr()
     assert WAITED in captured.err.splitlines()
