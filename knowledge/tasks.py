@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import NoReturn
 
@@ -15,6 +16,7 @@ from knowledge import conf
 from knowledge.indexing import EMBEDDING_FAILED, document_index
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.providers.base import ProviderError
+from knowledge.providers.bulk_retry import bulk_retries
 from knowledge.providers.local import bulk_threads
 from knowledge.selectors import url_source_due, url_sources_due
 from knowledge.services import (
@@ -94,10 +96,23 @@ def _index_retry(task: Task, *, document: Document, exc: ProviderError) -> NoRet
         raise
 
 
-@shared_task(name="knowledge.reindex_documents")
-def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
+def _worker_retries(task: Task, *, run: str) -> AbstractContextManager[object]:
+    """On a worker, a hosted provider's document batch that fails with a passing error is sent again
+    (``bulk_retry``: bounded, never before its Retry-After), each wait logged at WARNING after
+    ``run`` (the task's work, its tenant), none ending past the task's soft time limit. Run eagerly
+    (no ``REDIS_URL``) the task is inside a web request, which must not wait: nothing is retried."""
+    if task.request.is_eager:
+        return nullcontext()
+    return bulk_retries(
+        notify=lambda line: logger.warning("%s: %s", run, line), time_limit_s=settings.CELERY_TASK_SOFT_TIME_LIMIT
+    )
+
+
+@shared_task(bind=True, name="knowledge.reindex_documents")
+def reindex_documents(self: Task, tenant_id: int, document_ids: list[int]) -> int:
     """Re-chunk and re-embed those of these documents of one tenant still pending, every child anew
-    (no stored vector reused), a batch at a time; returns how many. Whatever stops the run, no
+    (no stored vector reused), a batch at a time; returns how many. On a worker a passing provider
+    error is retried batch by batch (``_worker_retries``). Whatever stops the run, no
     document of it stays pending: a provider error fails the batch that met it with
     ``EMBEDDING_FAILED`` and the rest with ``REINDEX_STOPPED``; Celery's soft time limit fails the
     pending ones with ``REINDEX_TIME_LIMIT`` and any other error with ``REINDEX_INTERNAL_ERROR``, both
@@ -116,8 +131,9 @@ def reindex_documents(tenant_id: int, document_ids: list[int]) -> int:
         .filter(pk__in=document_ids, status=DocumentStatus.PENDING)
         .exclude(content_hash="")
     )
+    selected = list(documents.order_by("pk").values_list("pk", flat=True))
     try:
-        with bulk_threads():
+        with bulk_threads(), _worker_retries(self, run=f"re-index of documents {selected} of tenant {tenant.pk}"):
             return tenant_reindex(tenant=tenant, force=True, documents=documents)
     except ProviderError as exc:
         error = REINDEX_STOPPED.format(reason=exc.public_message)
@@ -149,9 +165,10 @@ NOT_DUE = "not due"
 SYNC_TENANT_INACTIVE = "tenant deactivated"
 
 
-@shared_task(name="knowledge.sync_source")
-def sync_source(source_id: int, only_if_due: bool = False) -> str:
-    """Sync one URL source (see ``knowledge.sources``); returns the run's summary line. With
+@shared_task(bind=True, name="knowledge.sync_source")
+def sync_source(self: Task, source_id: int, only_if_due: bool = False) -> str:
+    """Sync one URL source (see ``knowledge.sources``); returns the run's summary line. On a worker a
+    passing provider error is retried batch by batch (``_worker_retries``). With
     ``only_if_due`` (beat's syncs) a source synced since the task was queued is left alone: beat
     queues a due source every few minutes until a worker gets to it, and while the workers are busy
     or down each of those tasks would sync it again. A source of a tenant deactivated meanwhile is
@@ -164,7 +181,8 @@ def sync_source(source_id: int, only_if_due: bool = False) -> str:
         return NOT_DUE
     if not source.tenant.is_active:
         return SYNC_TENANT_INACTIVE
-    with bulk_threads():
+    run = f"sync of URL source {source.pk} of tenant {source.tenant_id}"
+    with bulk_threads(), _worker_retries(self, run=run):
         result = knowledge_source_sync(tenant=source.tenant, source_id=source.pk)
     return result.error or result.summary()
 

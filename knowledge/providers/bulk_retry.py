@@ -10,8 +10,12 @@ retryable ``malformed``) is sent again, alone, after a backoff with jitter and n
 provider's ``Retry-After``, up to ``ATTEMPTS`` tries and ``MAX_WAIT_S`` of waiting per document batch
 (one ``embed_documents`` call). The batches already answered are kept. Errors the operators must
 act on (``auth``, ``refused``, ``misconfigured``) are never retried. Query embeddings never are.
+The Celery tasks ``knowledge.reindex_documents`` and ``knowledge.sync_source`` run inside
+``bulk_retries`` too when a worker runs them, with their time limit (``time_limit_s``): a wait that
+would end past it ends the run instead.
 
-Outside ``bulk_retries`` (serving, the Celery tasks) nothing here retries: one retry layer per path.
+Outside ``bulk_retries`` (serving, ``knowledge.index_document``, tasks run eagerly inside a web
+request) nothing here retries: one retry layer per path.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from knowledge.providers.base import ProviderError, ProviderErrorKind
 
@@ -48,6 +52,10 @@ GAVE_UP = "{error} (batch {batch}: gave up after {attempts} attempts and {waited
 WAIT_TOO_LONG = (
     "{error} (batch {batch}: gave up at attempt {attempt}: waiting {seconds} s more would pass the "
     "{limit} s a batch may wait)"
+)
+PAST_TIME_LIMIT = (
+    "{error} (batch {batch}: gave up at attempt {attempt}: waiting {seconds} s more would pass the "
+    "{limit} s time limit of the run)"
 )
 
 
@@ -76,9 +84,12 @@ def backoff_s(attempt: int, error: ProviderError) -> float:
 
 @dataclass
 class BulkRetries:
-    """A bulk run's retry state: ``notify`` hears each wait; ``batch`` counts the requests sent."""
+    """A bulk run's retry state: ``notify`` hears each wait; no wait ends more than ``time_limit_s``
+    after the run ``started`` (``time.monotonic()``); ``batch`` counts the requests sent."""
 
     notify: Notify
+    time_limit_s: float | None = None
+    started: float = field(default_factory=time.monotonic)
     batch: int = 0
 
     def embed(
@@ -122,7 +133,7 @@ class BulkRetries:
     def _wait(self, error: ProviderError, *, attempt: int, waited: float) -> float:
         """How long to wait before trying again after the ``attempt``-th try failed with ``error``;
         raises ``error`` when it is not retried, and a ``ProviderError`` of its kind saying why the
-        run stopped when the tries or the batch's waiting are used up."""
+        run stopped when the tries, the batch's waiting or the run's time are used up."""
         if not retried(error):
             raise error
         if attempt == ATTEMPTS:
@@ -131,6 +142,10 @@ class BulkRetries:
         if waited + wait > MAX_WAIT_S:
             raise self._gave_up(
                 error, WAIT_TOO_LONG, attempt=attempt, seconds=_seconds(wait), limit=_seconds(MAX_WAIT_S)
+            ) from error
+        if self.time_limit_s is not None and time.monotonic() + wait > self.started + self.time_limit_s:
+            raise self._gave_up(
+                error, PAST_TIME_LIMIT, attempt=attempt, seconds=_seconds(wait), limit=_seconds(self.time_limit_s)
             ) from error
         return wait
 
@@ -148,10 +163,10 @@ _RUN: ContextVar[BulkRetries | None] = ContextVar("knowledge_bulk_retries", defa
 
 
 @contextmanager
-def bulk_retries(notify: Notify) -> Iterator[BulkRetries]:
-    """Retry hosted providers' document batches within the block (a bulk command's run), telling
-    ``notify`` before each wait."""
-    run = BulkRetries(notify=notify)
+def bulk_retries(notify: Notify, *, time_limit_s: float | None = None) -> Iterator[BulkRetries]:
+    """Retry hosted providers' document batches within the block (a bulk run), telling ``notify``
+    before each wait; with ``time_limit_s``, no wait ends later than that after the block began."""
+    run = BulkRetries(notify=notify, time_limit_s=time_limit_s)
     token = _RUN.set(run)
     try:
         yield run

@@ -3,22 +3,24 @@ through each vendor's SDK against the local fake of its API."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from celery import Task
 from django.core.management import CommandError, call_command
 
-from knowledge import services, sources
-from knowledge.indexing import document_index
+from knowledge import services, sources, tasks
+from knowledge.indexing import EMBEDDING_FAILED, document_index
 from knowledge.management.commands import evaluate_retrieval, reindex
 from knowledge.models import Document, DocumentStatus
 from knowledge.providers import bulk_retry
-from knowledge.providers.base import ProviderError, ProviderErrorKind
+from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.bulk_retry import ATTEMPTS, MAX_WAIT_S, bulk_retries
-from knowledge.providers.remote import REMOTE_BATCH
-from knowledge.source_config import url_source_create
+from knowledge.providers.remote import REMOTE_BATCH, TIMEOUT_S
+from knowledge.source_config import LEASE_RENEWAL_S, SYNC_LEASE, url_source_create
 from knowledge.tests.factories import add_document
 from knowledge.tests.test_command_errors import _beir
 from knowledge.tests.test_providers import RATE_LIMIT_ANSWERS, RATE_LIMITED, SLOW_VENDORS, _vector
@@ -272,3 +274,142 @@ def test_a_command_that_runs_out_of_attempts_says_so_and_marks_the_batch_failed(
     assert len(fake_api.requests) == ATTEMPTS
     document.refresh_from_db()
     assert document.status == DocumentStatus.FAILED
+
+
+def _on_a_worker(task: Task, *args: object) -> Any:
+    """The task body as a Celery worker runs it (not eagerly, inside a request)."""
+    worker_task: Any = task  # celery-stubs type push_request's keywords as the task's own
+    worker_task.push_request(id="worker-run", args=list(args), kwargs={}, retries=0, is_eager=False)
+    worker_task.request.called_directly = False
+    try:
+        return worker_task.run(*args)
+    finally:
+        worker_task.pop_request()
+
+
+def _queued_for_reindex(tenant) -> Document:
+    """A document of ``tenant`` indexed by the fake embedder, then queued for a re-index."""
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING, reembed=True)
+    return document
+
+
+def _waits_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == tasks.logger.name and r.levelno == logging.WARNING]
+
+
+def test_a_reindex_task_on_a_worker_waits_out_a_rate_limit_and_logs_the_wait(
+    tenant, other_tenant, rate_limited_once, waits, caplog
+):
+    # given: a document queued for a re-index, and another tenant's pending one named in the same task
+    document = _queued_for_reindex(tenant)
+    theirs = _queued_for_reindex(other_tenant)
+    rate_limited_once()
+    # when: a worker runs the task
+    with caplog.at_level(logging.WARNING, logger=tasks.logger.name):
+        indexed = _on_a_worker(tasks.reindex_documents, tenant.pk, [document.pk, theirs.pk])
+    # then: it waited what the API asked for, said so in the log, and finished
+    assert (indexed, waits) == (1, [30])
+    assert _waits_logged(caplog) == [f"re-index of documents [{document.pk}] of tenant {tenant.pk}: {WAITED}"]
+    document.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (document.status, document.embedding_model) == (DocumentStatus.READY, "text-embedding-3-small")
+    assert theirs.status == DocumentStatus.PENDING and theirs.embedding_model != "text-embedding-3-small"
+
+
+def test_a_reindex_task_on_a_worker_gives_up_on_an_api_that_stays_unavailable(tenant, fake_api, waits, monkeypatch):
+    # given: an API down for good
+    _, path, build = SLOW_VENDORS["openai"]
+    fake_api.route(path, lambda body: (503, UNAVAILABLE))
+    document = _queued_for_reindex(tenant)
+    monkeypatch.setattr(services, "default_provider", lambda: build(fake_api.url))
+    # when
+    indexed = _on_a_worker(tasks.reindex_documents, tenant.pk, [document.pk])
+    # then: tried ATTEMPTS times, then the document failed with the outage's message
+    assert (indexed, len(fake_api.requests), len(waits)) == (0, ATTEMPTS, ATTEMPTS - 1)
+    document.refresh_from_db()
+    outage = EMBEDDING_FAILED.format(reason=PUBLIC_MESSAGES[ProviderErrorKind.UNAVAILABLE])
+    assert (document.status, document.error) == (DocumentStatus.FAILED, outage)
+
+
+def test_a_reindex_task_on_a_worker_does_not_wait_past_its_time_limit(
+    tenant, rate_limited_once, waits, settings, caplog
+):
+    # given: a task time limit shorter than the 30 s the API asks to wait
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 20
+    document = _queued_for_reindex(tenant)
+    rate_limited_once()
+    # when
+    with caplog.at_level(logging.WARNING):
+        assert _on_a_worker(tasks.reindex_documents, tenant.pk, [document.pk]) == 0
+    # then: no wait; the document failed, and the log says why the run gave up
+    assert waits == []
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.FAILED
+    assert "waiting 30 s more would pass the 20 s time limit of the run" in caplog.text
+
+
+def test_a_reindex_task_run_eagerly_never_waits(tenant, rate_limited_once, waits):
+    # given: Celery runs tasks eagerly (no REDIS_URL), so the task runs inside the console's request
+    document = _queued_for_reindex(tenant)
+    rate_limited_once()
+    # when
+    assert tasks.reindex_documents.apply(args=(tenant.pk, [document.pk])).get() == 0
+    # then: no wait; the document failed, to be re-indexed from the console
+    assert waits == []
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.FAILED
+
+
+@pytest.fixture
+def website(tenant, site) -> int:
+    """A URL source of ``tenant`` with one page, not synced yet; returns its id."""
+    site.article("/", "Parking", "Free parking behind the studio.")
+    source = url_source_create(tenant=tenant, name="Website", config={"start_url": f"{site.url}/"}, sync_now=False)
+    return source.pk
+
+
+@pytest.mark.usefixtures("local_crawl")
+def test_a_sync_task_on_a_worker_waits_out_a_rate_limit_and_logs_the_wait(
+    tenant, other_tenant, website, rate_limited_once, waits, caplog
+):
+    rate_limited_once()
+
+    with caplog.at_level(logging.WARNING, logger=tasks.logger.name):
+        summary = _on_a_worker(tasks.sync_source, website)
+
+    assert waits == [30] and "1 created, 0 updated, 0 unchanged, 0 failed" in summary
+    assert _waits_logged(caplog) == [f"sync of URL source {website} of tenant {tenant.pk}: {WAITED}"]
+    assert Document.objects.get(tenant=tenant).status == DocumentStatus.READY
+    assert not Document.objects.filter(tenant=other_tenant).exists()
+
+
+@pytest.mark.usefixtures("local_crawl")
+def test_a_sync_task_on_a_worker_gives_up_on_an_api_that_stays_unavailable(
+    tenant, website, fake_api, waits, monkeypatch
+):
+    _, path, build = SLOW_VENDORS["openai"]
+    fake_api.route(path, lambda body: (503, UNAVAILABLE))
+    monkeypatch.setattr(sources, "default_provider", lambda: build(fake_api.url))
+
+    summary = _on_a_worker(tasks.sync_source, website)
+
+    assert (len(fake_api.requests), len(waits)) == (ATTEMPTS, ATTEMPTS - 1)
+    assert summary == sources.PAGES_FAILED.format(failed=1, total=1, codes="1 embedding")
+    outage = EMBEDDING_FAILED.format(reason=PUBLIC_MESSAGES[ProviderErrorKind.UNAVAILABLE])
+    assert Document.objects.get(tenant=tenant).error == outage
+
+
+@pytest.mark.usefixtures("local_crawl")
+def test_a_sync_task_run_eagerly_never_waits(tenant, website, rate_limited_once, waits):
+    rate_limited_once()
+
+    summary = tasks.sync_source.apply(args=(website,)).get()
+
+    assert waits == [] and summary == sources.PAGES_FAILED.format(failed=1, total=1, codes="1 embedding")
+
+
+def test_a_document_batch_waits_less_than_a_sync_holds_its_claim_between_renewals():
+    # A sync renews its claim on the source before each batch, at most LEASE_RENEWAL_S after the last
+    # renewal; the batch's requests (each within TIMEOUT_S) and waits must end before SYNC_LEASE.
+    assert SYNC_LEASE.total_seconds() > LEASE_RENEWAL_S + ATTEMPTS * TIMEOUT_S + MAX_WAIT_S
