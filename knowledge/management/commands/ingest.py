@@ -305,13 +305,7 @@ class Command(BaseCommand):
                     taken=taken,
                 )
                 taken.update(dict.fromkeys(result.external_ids, result.name))
-                if result.error:
-                    failed += 1
-                    with tqdm.external_write_mode(file=stream):  # cleared, the bar is drawn again below the line
-                        self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
-                elif result.note:
-                    with tqdm.external_write_mode(file=stream):
-                        self.stderr.write(f"{result.name}: {result.note}")
+                failed += self._told(result, stream)
                 if result.leftovers:
                     with_leftovers.append(result)
                 for outcome, count in result.outcomes.items():
@@ -363,6 +357,14 @@ class Command(BaseCommand):
                 "run ingest again to retry."
             )
 
+    def _told(self, result: FileResult, stream: TextIO) -> bool:
+        """Name a file with an error, or a note, on stderr (above the bar); True for an error."""
+        line = f"{result.error_code}: {result.error}" if result.error else result.note
+        if line:
+            with tqdm.external_write_mode(file=stream):  # cleared, the bar is drawn again below the line
+                self.stderr.write(f"{result.name}: {line}")
+        return bool(result.error)
+
     def _stream(self) -> TextIO:
         # The bar is drawn on stderr's own stream: its redraws are a carriage return and the bar, which
         # OutputWrapper would end with a newline each (and colour on a terminal).
@@ -381,13 +383,7 @@ class Command(BaseCommand):
         for file in tqdm(files, unit="file", desc="checking", disable=options["no_progress"], file=stream):
             result = _file_check(file=file, name=_file_name(file, root), language=options["language"], taken=taken)
             taken.update(dict.fromkeys(result.external_ids, result.name))
-            if result.error:
-                failed += 1
-                with tqdm.external_write_mode(file=stream):  # cleared, the bar is drawn again below the line
-                    self.stderr.write(f"{result.name}: {result.error_code}: {result.error}")
-            elif result.note:
-                with tqdm.external_write_mode(file=stream):
-                    self.stderr.write(f"{result.name}: {result.note}")
+            failed += self._told(result, stream)
         problems = [f"{failed} of {len(files)} file{pluralize(len(files))} had errors"] if failed else []
         problems += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
         if problems:
