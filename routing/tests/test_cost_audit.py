@@ -183,6 +183,25 @@ def _real_time_router(providers: dict[str, Provider], *, deadline_s: float) -> R
 # (a) The customer leaves while the answer streams.
 
 
+async def _leave_after(tenant: Any, request: Any, providers: Any, *, written: str) -> None:
+    """Stream a turn to a customer who leaves (the turn's task cancelled) once ``written`` has arrived."""
+    arrived = asyncio.Event()
+
+    async def customer() -> None:
+        text = ""
+        async for event in turn_stream(tenant=tenant, request=request, router=make_router(providers)):
+            text += event.text if isinstance(event, TextDelta) else ""
+            if text == written:
+                arrived.set()
+
+    with registry.override_providers(providers):
+        turn = asyncio.create_task(customer())
+        await asyncio.wait_for(arrived.wait(), 10)
+        turn.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await turn
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_answer_cancelled_mid_stream_is_booked_at_its_estimated_usage(tenant, vendor):
@@ -192,22 +211,8 @@ async def test_answer_cancelled_mid_stream_is_booked_at_its_estimated_usage(tena
     vendor.replies.append(Reply(body=[b"".join(_openai_pieces(*streamed)), DONE], pause_s=30.0))
     providers = _providers(vendor, ("openai",))
     request = request_for(QUESTION, conversation_id=1, message_id=1)
-    seen: list[Any] = []
-    arrived = asyncio.Event()
-
-    async def customer() -> None:
-        async for event in turn_stream(tenant=tenant, request=request, router=make_router(providers)):
-            seen.append(event)
-            if "".join(e.text for e in seen if isinstance(e, TextDelta)) == "".join(streamed):
-                arrived.set()
-
-    with registry.override_providers(providers):
-        turn = asyncio.create_task(customer())
-        await asyncio.wait_for(arrived.wait(), 10)
-        # when the customer leaves
-        turn.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await turn
+    # when the customer leaves once both pieces arrived
+    await _leave_after(tenant, request, providers, written="".join(streamed))
 
     # then the call is booked as cancelled: the prompt and the text streamed so far, estimated and priced
     (row,) = await _ledger(tenant)
@@ -408,20 +413,8 @@ async def test_anthropic_answer_cancelled_after_message_start_books_the_reported
     vendor.replies.append(Reply(body=[b"".join(events[:3]), *events[3:]], pause_s=30.0))
     providers = _providers(vendor, ("anthropic",))
     request = request_for(QUESTION, conversation_id=1, message_id=1)
-    arrived = asyncio.Event()
-
-    async def customer() -> None:
-        async for event in turn_stream(tenant=tenant, request=request, router=make_router(providers)):
-            if isinstance(event, TextDelta):
-                arrived.set()
-
-    with registry.override_providers(providers):
-        turn = asyncio.create_task(customer())
-        await asyncio.wait_for(arrived.wait(), 10)
-        # when the customer leaves
-        turn.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await turn
+    # when the customer leaves once the first text arrived
+    await _leave_after(tenant, request, providers, written="We open at 7am")
 
     # then
     (row,) = await _ledger(tenant)
