@@ -131,3 +131,27 @@ def test_evaluate_guardrails_refuses_a_directory_as_data(tmp_path: Path):
         _run(injections, tmp_path)
 
     assert str(error.value) == f"Data not found: {tmp_path}"
+
+
+@pytest.mark.parametrize("unreadable", ["injections", "ordinary.jsonl", "ordinary.csv"])
+def test_evaluate_guardrails_names_a_file_it_cannot_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unreadable: str
+):
+    # given data files, one of which cannot be read (chmod 000 does not stop root, who runs the tests)
+    injections = tmp_path / "inj.jsonl"
+    injections.write_text(GOOD_INJECTION)
+    ordinary = tmp_path / ("ord.csv" if unreadable == "ordinary.csv" else "ord.jsonl")
+    ordinary.write_text("instruction\ncancel my order\n" if ordinary.suffix == ".csv" else GOOD_INJECTION)
+    locked = injections if unreadable == "injections" else ordinary
+    real_open = Path.open
+
+    def open_(path: Path, *args: object, **kwargs: object) -> object:
+        if path == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", open_)
+    # when / then
+    with pytest.raises(CommandError) as error:
+        _run(injections, ordinary)
+    assert str(error.value) == f"{locked}: could not be read (Permission denied)"

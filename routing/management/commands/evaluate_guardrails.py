@@ -46,6 +46,8 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as error:
         raise _not_text(path, error) from None
+    except OSError as error:
+        raise _unreadable(path, error) from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -59,9 +61,16 @@ def _not_text(path: Path, error: UnicodeDecodeError) -> CommandError:
     return CommandError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})")
 
 
+def _unreadable(path: Path, error: OSError) -> CommandError:
+    return CommandError(f"{path}: could not be read ({error.strerror or error})")
+
+
 def _ordinary_texts(path: Path) -> list[str]:
     if path.suffix == ".csv":
-        return _csv_instructions(path)
+        try:
+            return _csv_instructions(path)
+        except OSError as error:
+            raise _unreadable(path, error) from None
     texts = []
     for number, row in _jsonl_rows(path):
         if not (isinstance(row, dict) and isinstance(row.get("text"), str)):
