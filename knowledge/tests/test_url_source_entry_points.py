@@ -262,6 +262,9 @@ def test_sync_sources_command_reports_failures_and_unknown_names(tenant, other_t
     _source(other_tenant, small_site, name="Theirs")
     with pytest.raises(CommandError, match="no URL source named 'Theirs'"):
         call_command("sync_sources", "--tenant", tenant.slug, "--source", "Theirs")
+    # a name that is not UTF-8 on the command line (a Latin-1 shell: surrogate escapes) names no source either
+    with pytest.raises(CommandError, match=r"no URL source named 'Caf\\udce9'"):
+        call_command("sync_sources", "--tenant", tenant.slug, "--source", "Caf\udce9")
     with pytest.raises(CommandError, match="No tenant"):
         call_command("sync_sources", "--tenant", "nope")
     small_site.pages["/"].status = 500

@@ -9,6 +9,7 @@ from django.template.defaultfilters import pluralize
 
 from knowledge.management.options import add_threads_option, apply_threads_option, embedding_retries
 from knowledge.models import KnowledgeSource, SourceKind
+from knowledge.parsed import UNSTORABLE
 from knowledge.sources import INTERRUPTED, knowledge_source_sync
 from supportai.management.options import tenant_by_slug
 
@@ -28,7 +29,9 @@ class Command(BaseCommand):
         apply_threads_option(options)
         tenant = tenant_by_slug(options["tenant"])
         sources = KnowledgeSource.objects.for_tenant(tenant).filter(kind=SourceKind.URL).order_by("name")
-        if options["source"]:
+        if UNSTORABLE.search(options["source"]):  # not UTF-8 on the command line: no stored name is
+            sources = sources.none()
+        elif options["source"]:
             sources = sources.filter(name=options["source"])
         if not sources:
             which = f"named {options['source']!r} " if options["source"] else ""
