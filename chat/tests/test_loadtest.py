@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from chat.benchmarks import server_split
@@ -47,3 +48,27 @@ def test_load_client_paces_sessions_and_the_server_split_counts_only_this_tenant
     split = server_split(tenant=tenant, since=since)
     assert split["pipeline_p95_ms"] > 0 and split["provider_p95_ms"] > 0  # the local provider's own time
     assert server_split(tenant=other_tenant, since=since) == dict.fromkeys(split, 0.0)
+
+
+# Nothing listens on port 1: a run that got past its options would end at once with failed connects.
+CLOSED_URL = "ws://127.0.0.1:1/ws/chat/?key=pk_x"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--sessions", "0", "--sessions must be at least 1"),
+        ("--sessions", "-5", "--sessions must be at least 1"),
+        ("--pace", "-1", "--pace: must be a number of seconds, 0 or more; got '-1'"),
+        ("--pace", "nan", "--pace: must be a number of seconds, 0 or more; got 'nan'"),
+        ("--pace", "inf", "--pace: must be a number of seconds, 0 or more; got 'inf'"),
+        ("--hold", "-0.5", "--hold: must be a number of seconds, 0 or more; got '-0.5'"),
+        ("--hold", "inf", "--hold: must be a number of seconds, 0 or more; got 'inf'"),
+        ("--hold", "soon", "--hold: must be a number of seconds, 0 or more; got 'soon'"),
+    ],
+)
+def test_chat_load_refuses_counts_and_durations_it_cannot_run(option: str, value: str, message: str) -> None:
+    # an endless --hold or --pace would keep the sockets open for ever; a negative one means nothing
+    with pytest.raises(CommandError) as refused:
+        call_command("chat_load", "--url", CLOSED_URL, "--sessions", "1", option, value)
+    assert message in str(refused.value)

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+from argparse import ArgumentTypeError
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chat.loadtest import run_load
+
+BAD_SECONDS = "must be a number of seconds, 0 or more; got {value!r}"
+
+
+def _seconds(value: str) -> float:
+    # An endless pace or hold would keep the sockets open for ever; a negative one means nothing.
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ArgumentTypeError(BAD_SECONDS.format(value=value))
+    return seconds
 
 
 class Command(BaseCommand):
@@ -19,8 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--origin", default="http://127.0.0.1:8000")
         parser.add_argument("--sessions", type=int, default=50)
         parser.add_argument("--question", action="append", default=[], help="Question to ask (repeatable).")
-        parser.add_argument("--pace", type=float, default=1.0, help="Seconds between a session's questions.")
-        parser.add_argument("--hold", type=float, default=0.0, help="Seconds to keep each socket open at the end.")
+        parser.add_argument("--pace", type=_seconds, default=1.0, help="Seconds between a session's questions.")
+        parser.add_argument("--hold", type=_seconds, default=0.0, help="Seconds to keep each socket open at the end.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["sessions"] < 1:
