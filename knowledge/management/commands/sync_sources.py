@@ -11,10 +11,8 @@ from knowledge.management.options import add_threads_option, apply_threads_optio
 from knowledge.models import KnowledgeSource, SourceKind
 from knowledge.parsed import UNSTORABLE
 from knowledge.sources import INTERRUPTED, knowledge_source_sync
+from supportai.management.console import INTERRUPTED_STATUS
 from supportai.management.options import tenant_by_slug
-
-# What a shell reports for a process ended by SIGINT (128 + 2).
-INTERRUPTED_STATUS = 130
 
 
 class Command(BaseCommand):
