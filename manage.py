@@ -9,9 +9,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportai.settings")
     from django.core.management import execute_from_command_line
 
-    from supportai.management.console import ending_interrupted_commands
+    from supportai.management.console import ending_interrupted_commands, print_names_as_given
     from supportai.startup import refusing_bad_configuration
 
+    print_names_as_given()
     with refusing_bad_configuration(), ending_interrupted_commands():
         execute_from_command_line(sys.argv)
 

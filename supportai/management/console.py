@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,3 +22,12 @@ def ending_interrupted_commands() -> Iterator[None]:
     except KeyboardInterrupt:
         sys.stderr.write(f"{INTERRUPTED}\n")
         raise SystemExit(INTERRUPTED_STATUS) from None
+
+
+def print_names_as_given() -> None:
+    """Let stdout write what the command line gave back byte for byte: a file name that is not UTF-8
+    (a Latin-1 folder, which Python holds as surrogate escapes) is printed as ``ls`` prints it. A
+    console whose locale refuses them (en_US.UTF-8: 'strict') ended a command that had done its work
+    ("wrote ...") with a UnicodeEncodeError traceback; the C and C.UTF-8 locales already do this."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="surrogateescape")

@@ -48,3 +48,23 @@ def test_ctrl_c_stops_a_command_with_one_line_and_the_shell_status() -> None:
     assert process.returncode == 130, err
     assert "Traceback" not in err
     assert err.splitlines() == ["Interrupted: the command stopped before it finished."]
+
+
+def test_a_command_prints_a_file_name_that_is_not_utf8_as_the_shell_gave_it(tmp_path) -> None:
+    # given a Latin-1 file name (Python holds its byte as a surrogate escape) and a console whose
+    # encoding refuses those, as an en_US.UTF-8 locale's does
+    data = tmp_path / "bitext.csv"
+    data.write_text("instruction,intent,response,category,flags\nI want a person,contact_human_agent,ok,C,B\n")
+    out = os.fsdecode(bytes(tmp_path) + b"/caf\xe9.jsonl")
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "REDIS_URL"}}
+    # when a command writes it and then names it on stdout
+    result = subprocess.run(
+        [sys.executable, "manage.py", "bitext_escalation_jsonl", "--csv", str(data), "--out", out],
+        cwd=ROOT,
+        env={**env, "DEBUG": "1", "PYTHONIOENCODING": "utf-8"},
+        capture_output=True,
+        timeout=120,
+    )
+    # then it ends well, naming the file by the bytes it has
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert result.stdout.startswith(b"wrote " + os.fsencode(out) + b": 1 escalate")
