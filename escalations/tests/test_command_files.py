@@ -99,6 +99,21 @@ def test_a_jsonl_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
         call_command("evaluate_escalation", jsonl=str(path), stdout=StringIO())
 
 
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("missing.jsonl", "{path} does not exist"), ("folder", "--jsonl: {path} is a folder; give the JSONL file")],
+)
+def test_a_jsonl_that_is_not_a_file_is_named_for_what_it_is(tmp_path: Path, given: str, message: str) -> None:
+    path = tmp_path / given
+    if given == "folder":
+        path.mkdir()
+
+    with pytest.raises(CommandError) as refused:
+        call_command("evaluate_escalation", jsonl=str(path), stdout=StringIO())
+
+    assert str(refused.value) == message.format(path=path)
+
+
 def test_a_report_in_a_missing_folder_is_written_there(tmp_path: Path, labelled: Path) -> None:
     report = tmp_path / "new" / "report.json"
 

@@ -33,6 +33,8 @@ class Command(BaseCommand):
         if not threshold.is_finite() or threshold < 0:
             raise CommandError("--threshold must be a finite number >= 0")
         path = Path(options["jsonl"])
+        if path.is_dir():
+            raise CommandError(f"--jsonl: {path} is a folder; give the JSONL file")
         if not path.is_file():
             raise CommandError(f"{path} does not exist")
         out = Path(options["out"]) if options["out"] else None
