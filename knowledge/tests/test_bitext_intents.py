@@ -88,6 +88,37 @@ def test_command_refuses_a_missing_csv(tmp_path):
         call_command("bitext_retrieval_beir", csv=str(tmp_path / "none.csv"), out=str(tmp_path / "beir"))
 
 
+def test_command_names_a_csv_it_cannot_read(bitext_csv, tmp_path, monkeypatch):
+    # given a CSV that cannot be read (chmod 000 does not stop root, who runs the tests)
+    real_open = Path.open
+
+    def open_(path, *args, **kwargs):
+        if path == bitext_csv:
+            raise OSError(5, "Input/output error")  # as a failing disk reports it: no file name
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", open_)
+    with pytest.raises(CommandError) as refused:
+        call_command("bitext_retrieval_beir", csv=str(bitext_csv), out=str(tmp_path / "beir"))
+    assert str(refused.value) == f"--csv: {bitext_csv} could not be read: Input/output error"
+    assert not (tmp_path / "beir").exists()
+
+
+def test_command_names_an_output_it_cannot_write(bitext_csv, tmp_path):
+    # given an output that is a file, and one whose qrels folder is a file
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "beir" / "qrels").parent.mkdir()
+    (tmp_path / "beir" / "qrels").write_text("not a folder")
+    # when / then each is named, and the file is left as it was
+    with pytest.raises(CommandError) as refused:
+        call_command("bitext_retrieval_beir", csv=str(bitext_csv), out=str(tmp_path / "notes.txt"))
+    assert str(refused.value) == f"--out: {tmp_path / 'notes.txt'} is a file; give a folder"
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    with pytest.raises(CommandError) as refused:
+        call_command("bitext_retrieval_beir", csv=str(bitext_csv), out=str(tmp_path / "beir"))
+    assert str(refused.value) == f"--out: {tmp_path / 'beir'} could not be written: File exists"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

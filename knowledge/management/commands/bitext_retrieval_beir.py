@@ -24,9 +24,18 @@ class Command(BaseCommand):
         parser.add_argument("--split", choices=SPLITS, default="holdout", help="which half of the utterances to ask")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        out = Path(options["out"])
+        if out.exists() and not out.is_dir():
+            raise CommandError(f"--out: {out} is a file; give a folder")
+        source = Path(options["csv"])
         try:
-            dataset = bitext_intent_dataset(Path(options["csv"]), split=options["split"])
-            write_beir(dataset, Path(options["out"]))
-        except (BitextFormatError, OSError) as exc:
+            dataset = bitext_intent_dataset(source, split=options["split"])
+        except BitextFormatError as exc:
             raise CommandError(str(exc)) from exc
+        except OSError as exc:  # a disk error names no file
+            raise CommandError(f"--csv: {source} could not be read: {exc.strerror or exc}") from exc
+        try:
+            write_beir(dataset, out)
+        except OSError as exc:
+            raise CommandError(f"--out: {out} could not be written: {exc.strerror or exc}") from exc
         self.stdout.write(f"wrote {options['out']}: {len(dataset.corpus)} answers, {len(dataset.queries)} queries")
