@@ -114,3 +114,20 @@ def test_a_benchmarks_results_are_written_as_before(tmp_path, runs):
 
     assert runs == ["second"]
     assert json.loads((tmp_path / "second.json").read_text())["benchmark"] == "second"
+
+
+def test_results_that_cannot_be_written_after_a_run_are_one_line_and_the_others_run(tmp_path, runs, monkeypatch):
+    # given a benchmark during whose run its output became a folder (the disk filled, the folder was
+    # remounted read-only: the check before the run passed)
+    def run() -> BenchmarkResult:
+        (tmp_path / "first.json").mkdir()
+        return {"rows": [{"benchmark": "first"}]}
+
+    monkeypatch.setitem(REGISTRY, "first", run)
+    err, both = StringIO(), ["--only", "first", "--only", "second"]
+    # when
+    with pytest.raises(CommandError, match=r"^results not written: first$"):
+        call_command("run_benchmarks", *both, "--out", str(tmp_path), stdout=StringIO(), stderr=err)
+    # then it says why in one line, and the benchmark after it ran and wrote its results
+    assert err.getvalue() == f"   its results could not be written to {tmp_path / 'first.json'}: Is a directory\n"
+    assert json.loads((tmp_path / "second.json").read_text())["rows"] == [{"benchmark": "second"}]

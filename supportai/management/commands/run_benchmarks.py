@@ -40,7 +40,7 @@ class Command(BaseCommand):
         chosen = [(name, fn) for name, fn in REGISTRY.items() if not options["only"] or name in options["only"]]
         for name, _ in chosen:  # before any runs: a benchmark takes minutes, and its results would be lost
             check_writable(out / f"{name}.json", option="--out", folder_hint="remove it or choose another --out")
-        missing = []
+        missing, unwritten = [], []
         for name, fn in chosen:
             self.stdout.write(self.style.MIGRATE_HEADING(f"== {name}"))
             try:
@@ -51,10 +51,18 @@ class Command(BaseCommand):
                 continue
             self._print_rows(result.get("rows", []))
             payload = {"benchmark": name, "ran_at": timezone.now().isoformat(), "machine": machine_info(), **result}
-            (out / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str))
-            self.stdout.write(f"   wrote {out / f'{name}.json'}")
-        if missing:
-            raise CommandError(f"not run for want of their datasets: {', '.join(missing)}")
+            path = out / f"{name}.json"
+            try:
+                path.write_text(json.dumps(payload, indent=2, default=str))
+            except OSError as exc:  # checked before the run, but a disk fills and a folder changes meanwhile
+                self.stderr.write(f"   its results could not be written to {path}: {exc.strerror or exc}")
+                unwritten.append(name)
+                continue
+            self.stdout.write(f"   wrote {path}")
+        problems = [f"not run for want of their datasets: {', '.join(missing)}"] if missing else []
+        problems += [f"results not written: {', '.join(unwritten)}"] if unwritten else []
+        if problems:
+            raise CommandError("; ".join(problems))
 
     def _print_rows(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
