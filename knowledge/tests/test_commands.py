@@ -486,6 +486,31 @@ def test_a_run_that_stored_nothing_leaves_no_source_of_its_own(tenant: Tenant, t
     assert not KnowledgeSource.objects.for_tenant(tenant).exists()
 
 
+@pytest.mark.parametrize("stored", [0, 1])
+def test_ctrl_c_before_a_run_stored_anything_leaves_no_source_of_its_own(
+    tenant: Tenant, help_folder: Path, monkeypatch: pytest.MonkeyPatch, stored: int
+) -> None:
+    # given a first run of a folder that the operator interrupts while it ingests its first file, or its second
+    (help_folder / "empty.txt").unlink()
+    (help_folder / "latin.txt").unlink()
+    calls: list[str] = []
+    real_file_ingest = ingest.file_ingest
+
+    def interrupted(**kwargs: Any) -> FileResult:
+        calls.append(kwargs["name"])
+        if len(calls) > stored:
+            raise KeyboardInterrupt
+        return real_file_ingest(**kwargs)
+
+    monkeypatch.setattr(ingest, "file_ingest", interrupted)
+    # when
+    with pytest.raises(KeyboardInterrupt):
+        call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")
+    # then a source is left only with what it stored, to go on from on the next run
+    sources = KnowledgeSource.objects.for_tenant(tenant)
+    assert [source.documents.count() for source in sources] == ([2] if stored else [])
+
+
 def test_a_failed_run_keeps_the_source_it_found(tenant: Tenant, other_tenant: Tenant, tmp_path: Path) -> None:
     # given the folder source of an earlier run of the file, empty, and one of that name in another tenant
     name = str(tmp_path / "empty.md")

@@ -17,6 +17,8 @@ and a PATH with no document files changes nothing (an unmounted or mistyped fold
 empty its source). Links to folders are not followed and links to files outside PATH are not read:
 each is named on stderr, as a skipped link, and the run goes on. A folder under PATH that cannot be
 listed is named on stderr too and, like a file with errors, stops pruning and fails the run.
+Ctrl-C stops the run: the files stored so far stay (the next run goes on from them, by content hash),
+nothing is pruned, and a source the run created that holds nothing yet is removed.
 """
 
 from __future__ import annotations
@@ -294,22 +296,27 @@ class Command(BaseCommand):
         failed = removed = 0
         stream = self._stream()
         # A rate limit or an outage of a hosted provider is waited out a bounded time, batch by batch.
-        with embedding_retries(self):
-            for file in tqdm(files, unit="file", disable=options["no_progress"], file=stream):
-                result = _file_ingest(
-                    tenant=tenant,
-                    source=source,
-                    file=file,
-                    name=_file_name(file, root),
-                    language=options["language"],
-                    taken=taken,
-                )
-                taken.update(dict.fromkeys(result.external_ids, result.name))
-                failed += self._told(result, stream)
-                if result.leftovers:
-                    with_leftovers.append(result)
-                for outcome, count in result.outcomes.items():
-                    totals[outcome] += count
+        try:
+            with embedding_retries(self):
+                for file in tqdm(files, unit="file", disable=options["no_progress"], file=stream):
+                    result = _file_ingest(
+                        tenant=tenant,
+                        source=source,
+                        file=file,
+                        name=_file_name(file, root),
+                        language=options["language"],
+                        taken=taken,
+                    )
+                    taken.update(dict.fromkeys(result.external_ids, result.name))
+                    failed += self._told(result, stream)
+                    if result.leftovers:
+                        with_leftovers.append(result)
+                    for outcome, count in result.outcomes.items():
+                        totals[outcome] += count
+        except KeyboardInterrupt:  # Ctrl-C: what was stored stays for the next run to go on from
+            if new_source and not source.documents.exists():
+                source.delete()  # but no empty source of the run's own is left behind
+            raise
         # After the last file: a record moved to a file read later is that file's now, not a leftover.
         # While a file failed (or a folder was not listed), a record may have moved into it: no
         # leftover goes, as nothing is pruned.
