@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from chat.tasks import FINISH_ABANDONED_TASK, finish_abandoned_replies
 from chat.tests.conftest import Connect, reply_left_streaming
 from escalations.watch import watch_group
 from supportai.models import Tenant
+from supportai.tests.throwaway_redis import ThrowawayRedis
 
 
 def _dead_reply(tenant: Tenant, client_id: str, *, age: timedelta | None = None) -> Message:
@@ -119,3 +121,19 @@ def test_the_sweep_reads_streaming_replies_through_their_partial_index(tenant: T
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # then it reads the partial index of streaming rows, not every message
     assert "message_streaming_created_at" in plan, plan
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_the_periodic_task_finishes_dead_replies_with_the_channel_layer_down(
+    tenant: Tenant, throwaway_layer: ThrowawayRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a dead reply, and the channel layer's Redis gone
+    reply = _dead_reply(tenant, "a")
+    throwaway_layer.stop()
+    # when the beat task runs
+    finished = finish_abandoned_replies()
+    # then the reply is finished and counted, and the staff it was not shown to are a warning, not the task's error
+    assert finished == 1 and _status(reply) == MessageStatus.INTERRUPTED
+    [warning] = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert watch_group(tenant_id=tenant.pk, conversation_id=reply.conversation_id) in warning.getMessage()
