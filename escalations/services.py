@@ -290,6 +290,22 @@ def _kept_evidence(evidence: list[dict[str, str]]) -> list[dict[str, str]]:
     return kept
 
 
+def _record_update(escalation: Escalation, hits: Sequence[TriggerHit], *, news: bool, now: datetime) -> None:
+    """Audit a raise on the open ``escalation`` (locked). One that brings ``news`` (a reason code it did not
+    have, a higher priority, the customer's address) is an event of its own; one that only repeats what the
+    escalation has (a customer whose every turn fires the same triggers, as on an out-of-hours ticket open for
+    days) is counted on the latest event when that is an update (``repeats``, ``last_repeat_at``), so the
+    trail grows with what changed, not with the customer's turns."""
+    events = EscalationEvent.objects.filter(tenant_id=escalation.tenant_id, escalation=escalation)
+    latest = events.order_by("-created_at", "-pk").first()
+    if not news and latest is not None and latest.kind == EventKind.UPDATED:
+        repeats = int(latest.detail.get("repeats", 0)) + 1
+        latest.detail = {**latest.detail, "repeats": repeats, "last_repeat_at": now.isoformat()}
+        latest.save(update_fields=["detail"])
+        return
+    record_event(escalation, EventKind.UPDATED, from_status=escalation.status, codes=[h.code.value for h in hits])
+
+
 def _merge(escalation: Escalation, hits: Sequence[TriggerHit], reason: str, email: str, phone: str) -> None:
     escalation.reason_codes = list(dict.fromkeys([*escalation.reason_codes, *(hit.code.value for hit in hits)]))
     evidence = [*escalation.evidence, *({"code": h.code.value, "evidence": h.evidence} for h in hits)]
@@ -357,6 +373,7 @@ def _raise(
     escalation = existing.select_for_update().first()
     if escalation is not None:
         old_priority, had_email, old_key = escalation.priority, bool(escalation.contact_email), QueueKey.of(escalation)
+        old_codes = set(escalation.reason_codes)
         _merge(escalation, hits, reason, email, phone)
         new_priority = priority_for(escalation.reason_codes)
         if PRIORITY_RANK[Priority(new_priority)] < PRIORITY_RANK[Priority(old_priority)]:
@@ -364,7 +381,9 @@ def _raise(
             escalation.sla_due_at = min(escalation.sla_due_at, hours.sla_due(now, _sla_minutes(tenant, new_priority)))
         escalation.updated_at = now
         escalation.save()
-        record_event(escalation, EventKind.UPDATED, from_status=escalation.status, codes=[h.code.value for h in hits])
+        new_code = not old_codes.issuperset(escalation.reason_codes)
+        news = new_code or escalation.priority != old_priority or bool(escalation.contact_email) != had_email
+        _record_update(escalation, hits, news=news, now=now)
         if not had_email:
             _address_follow_up(tenant=tenant, escalation=escalation)
         place = line_joined(tenant, escalation, moved_from=old_key)

@@ -167,3 +167,16 @@ def test_assign_only_to_staff_of_the_same_tenant(owner: User, escalation: Escala
     assert b"Assign to a member of this tenant." in refused.content
     escalation.refresh_from_db()
     assert escalation.assigned_to_id is None
+
+
+def test_the_history_says_how_many_later_turns_repeated_an_update(agent: User, escalation: Escalation) -> None:
+    EscalationEvent.objects.create(
+        tenant_id=escalation.tenant_id,
+        escalation=escalation,
+        kind="updated",
+        from_status=Status.PENDING,
+        to_status=Status.PENDING,
+        detail={"codes": ["frustration"], "repeats": 3},
+    )
+    page = logged_in(agent).get(f"/console/inbox/{escalation.pk}/").content.decode()
+    assert "New trigger · pending → pending · system · again on 3 later turns" in page

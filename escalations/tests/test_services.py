@@ -419,3 +419,22 @@ def test_a_ticket_that_keeps_triggering_keeps_its_evidence_bounded(ticket_tenant
     assert kept == [("human_request", "talk to a human"), ("security", "hacked"), ("frustration", "turn 0"), *latest]
     assert escalation.evidence_left_out == turns - 1 - MAX_RECENT_EVIDENCE
     assert escalation.reason_codes == ["human_request", "security", "frustration"]
+
+
+def test_a_ticket_whose_customer_keeps_triggering_records_one_event_for_the_repeats(ticket_tenant: Tenant) -> None:
+    # given an out-of-hours ticket, then a security hit, then a customer frustrated on every turn
+    conversation = ConversationFactory.create(tenant=ticket_tenant)
+    escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=[TriggerHit(ReasonCode.SECURITY, "x")])
+    turns = 30
+    # when each of those turns fires the frustration trigger again (and asks for a person again)
+    for turn in range(turns):
+        hits = [TriggerHit(ReasonCode.FRUSTRATION, f"turn {turn}"), HUMAN]
+        escalation_raise(tenant=ticket_tenant, conversation_id=conversation.pk, hits=hits, reason=f"angry {turn}")
+    # then the audit trail has one event per change staff need to know of (opened, a new reason each time),
+    # and the turns that brought nothing new are counted on the latest instead of adding one a turn
+    escalation = Escalation.objects.get()
+    events = list(escalation.events.values_list("kind", "detail"))
+    assert [kind for kind, _ in events] == ["created", "updated", "updated"]
+    assert events[1][1] == {"codes": ["security"]}
+    assert events[2][1]["codes"] == ["frustration", "human_request"] and events[2][1]["repeats"] == turns - 1
