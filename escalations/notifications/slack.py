@@ -19,9 +19,17 @@ TIMEOUT_S = 10.0
 HEADERS = {"Content-Type": "application/json;charset=utf-8", "User-Agent": "SupportAI-Slack/1"}
 
 
+# Slack has no escape for its formatting characters, so text not ours shows them as look-alikes: a
+# customer's ``` would otherwise open a code block swallowing the inbox link after it, and a ``*`` in the
+# tenant's name would end the bold around it.
+_FORMATTING = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+
+
 def _escape(text: str) -> str:
-    """Slack mrkdwn control characters (https://api.slack.com/reference/surfaces/formatting#escaping)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text we did not write, shown as written: Slack's control characters escaped as it documents
+    (https://api.slack.com/reference/surfaces/formatting#escaping), so it cannot make a link or a mention
+    (``<https://…|…>``, ``<!channel>``, ``<@U123>``), and its formatting characters neutralised."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").translate(_FORMATTING)
 
 
 def slack_text(notice: Notice) -> str:
@@ -35,7 +43,7 @@ def slack_text(notice: Notice) -> str:
     quoted = "\n".join(f">{_escape(line)}" for line in last)
     return (
         f"*{_escape(notice.tenant_name)}*: escalation #{notice.escalation_id} ({notice.priority}, {notice.mode}) — "
-        f"{_escape(reasons)}\n{quoted}\n<{notice.console_url}|Open in the inbox>"
+        f"{reasons}\n{quoted}\n<{notice.console_url}|Open in the inbox>"
     )
 
 

@@ -118,6 +118,30 @@ def test_slack_webhook_retries_500s_then_succeeds(tenant: Tenant, django_capture
     assert "&lt;@channel&gt;" in payload["text"] and "<@channel>" not in payload["text"]
 
 
+def test_slack_text_cannot_carry_a_customers_link_mention_or_formatting(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    # given a tenant whose name has formatting characters, and a customer writing Slack markup: a forged
+    # link, @channel and user mentions, and formatting (a code fence would swallow the inbox link after it)
+    tenant.name = "Fish_&_Chips *Bar*"
+    tenant.save()
+    hostile = "<https://evil.example|Open in the inbox> <!channel> <@U123> & *urgent* _now_ ~no~ `x` ```"
+    with http_sink([]) as slack:
+        set_hours(tenant, ALWAYS, notify_email=False, slack_webhook_url=slack.url)
+        # when the team is told on Slack
+        delivery = raise_for(tenant, django_capture_on_commit_callbacks, text=hostile)
+    # then Slack's control characters are escaped and the formatting characters are look-alikes, so the
+    # only link is ours and the only formatting is the tenant's name in bold
+    assert delivery is not None and delivery.status == DeliveryStatus.SENT
+    assert json.loads(slack.received[0].body)["text"] == (
+        f"*Fish\u02cd&amp;\u02cdChips \u2217Bar\u2217*: escalation #{delivery.escalation_id} (medium, live) — "
+        "human_request\n"
+        ">Customer: &lt;https://evil.example|Open in the inbox&gt; &lt;!channel&gt; &lt;@U123&gt; &amp; "
+        "\u2217urgent\u2217 \u02cdnow\u02cd \u223cno\u223c \u02cbx\u02cb \u02cb\u02cb\u02cb\n"
+        f"<http://127.0.0.1:8000/console/inbox/{delivery.escalation_id}/|Open in the inbox>"
+    )
+
+
 def test_webhook_is_signed_and_gives_up_after_max_attempts(
     tenant: Tenant, django_capture_on_commit_callbacks: Capture
 ) -> None:
