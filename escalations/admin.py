@@ -105,6 +105,8 @@ class EscalationPolicyAdmin(TenantScopedModelAdmin):
     form = EscalationPolicyForm
     list_display = ("tenant", "team_name", "timezone", "billing_dispute_threshold", "notify_email", "updated_at")
     list_select_related = ("tenant",)
+    # Set by a receiver's 410 Gone; switched back on from the console inbox.
+    readonly_fields = ("slack_disabled_at", "slack_disabled_reason", "webhook_disabled_at", "webhook_disabled_reason")
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj.updated_at = timezone.now()

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/reply/", console_views.reply, name="reply"),
     path("<int:pk>/hand-back/", console_views.hand_back, name="hand_back"),
     path("<int:pk>/resolve/", console_views.resolve, name="resolve"),
+    path("notifications/<str:channel>/enable/", console_views.switch_on, name="switch_on"),
 ]

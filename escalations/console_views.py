@@ -23,13 +23,15 @@ from django.views.decorators.http import require_POST
 from escalations import services, staff
 from escalations.inbox import can_act, inbox_membership, live_queue, ticket_backlog, transcript_rows
 from escalations.models import Escalation
+from escalations.notifications.gone import LABELS, SWITCHABLE, receiver_switch_on, switched_off
 from escalations.realtime import publish_committed_sync
-from escalations.selectors import escalation_get
+from escalations.selectors import escalation_get, policy_for
 from supportai.console.tenancy import require_membership
 from supportai.models import MANAGER_ROLES, Membership
 
 NOT_INBOX_ROLE = "Your role in this tenant does not include the inbox."
 READ_ONLY = "Analysts can read the inbox but not act on it."
+NOT_MANAGER = "Only owners and admins of this tenant can switch notifications back on."
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -68,6 +70,8 @@ def _page(request: HttpRequest, membership: Membership, selected: Escalation | N
         "selected": selected,
         "transcript": transcript_rows(tenant=membership.tenant, escalation=selected) if selected else [],
         "events": list(selected.events.select_related("actor")) if selected else [],
+        "switched_off": switched_off(policy_for(tenant=membership.tenant)),
+        "can_switch_on": membership.role in MANAGER_ROLES,
         "staff": list(
             Membership.objects.filter(
                 tenant=membership.tenant, role__in=["owner", "admin", "agent"], user__is_active=True
@@ -90,6 +94,20 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
     membership = _membership(request)
     return _page(request, membership, _escalation(membership, pk))
+
+
+@login_required
+@require_POST
+def switch_on(request: HttpRequest, channel: str) -> HttpResponse:
+    """Switch a receiver that answered 410 Gone back on (owners and admins: the policy is theirs)."""
+    membership = _membership(request)
+    if channel not in SWITCHABLE:
+        raise Http404("No such notification channel")
+    if membership.role not in MANAGER_ROLES:
+        raise PermissionDenied(NOT_MANAGER)
+    if receiver_switch_on(tenant=membership.tenant, channel=channel):
+        messages.success(request, f"{LABELS[channel]} notifications are back on.")
+    return redirect("escalations_console:inbox")
 
 
 class ReplyForm(forms.Form):

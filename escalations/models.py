@@ -3,6 +3,7 @@ their audit trail and every notification attempt."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -45,6 +46,15 @@ class EscalationPolicy(TenantScopedModel):
     slack_webhook_url = EncryptedTextField(blank=True, help_text="Slack incoming-webhook URL (stored encrypted)")
     webhook_url = models.URLField(blank=True, help_text="Generic outbound webhook (JSON POST, HMAC-SHA256 signed)")
     webhook_secret = EncryptedTextField(blank=True, help_text="Signing secret for the webhook (stored encrypted)")
+    # A receiver that answered 410 Gone is switched off until staff switch it back on (console inbox).
+    slack_disabled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When Slack was switched off for answering 410 Gone"
+    )
+    slack_disabled_reason = models.CharField(max_length=300, blank=True)
+    webhook_disabled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the webhook was switched off for answering 410 Gone"
+    )
+    webhook_disabled_reason = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
@@ -53,6 +63,15 @@ class EscalationPolicy(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"Escalation policy of {self.tenant}"
+
+    def disabled_at(self, channel: str) -> datetime | None:
+        """When the channel's receiver was switched off (None: on, or a channel never switched off)."""
+        at: datetime | None = getattr(self, f"{channel}_disabled_at", None)
+        return at
+
+    def disabled_reason(self, channel: str) -> str:
+        reason: str = getattr(self, f"{channel}_disabled_reason", "")
+        return reason
 
     def clean(self) -> None:
         from escalations.hours import parse_weekly

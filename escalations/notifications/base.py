@@ -19,6 +19,15 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
+class TargetGone(DeliveryError):
+    """The receiver at ``url`` answered 410 Gone: it will not take notifications again, so the channel is
+    switched off (``gone.receiver_switch_off``) rather than sent to until a person notices."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message, retryable=False)
+        self.url = url
+
+
 @dataclass(frozen=True)
 class Notice:
     """What every channel says about an escalation (plain values; channels escape for their format).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import transaction
@@ -20,8 +20,9 @@ from escalations.models import (
     Mode,
     NotificationDelivery,
 )
-from escalations.notifications.base import DeliveryError, Sender, notice_for
+from escalations.notifications.base import DeliveryError, Sender, TargetGone, notice_for
 from escalations.notifications.email import EmailSender
+from escalations.notifications.gone import off_message, receiver_switch_off
 from escalations.notifications.slack import SlackSender
 from escalations.notifications.webhook import WebhookSender
 from escalations.selectors import policy_for
@@ -48,9 +49,9 @@ def channels_for(escalation: Escalation) -> list[Channel]:
         channels.append(Channel.TICKET)  # the default ticket *is* the email; no second email
     elif policy.notify_email and escalation.tenant.escalation_email:
         channels.append(Channel.EMAIL)
-    if _has_slack_url(policy, escalation):
+    if _has_slack_url(policy, escalation) and policy.slack_disabled_at is None:
         channels.append(Channel.SLACK)
-    if policy.webhook_url:
+    if policy.webhook_url and policy.webhook_disabled_at is None:
         channels.append(Channel.WEBHOOK)
     return channels
 
@@ -126,12 +127,12 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
             wait = math.ceil((delivery.next_attempt_at - now).total_seconds())
             logger.info("notification delivery %s: next attempt due in %s s, not before", delivery_id, wait)
             return RunAgain(wait, retry=False)
+        if (off := off_message(tenant_id=delivery.tenant_id, channel=delivery.channel)) is not None:
+            _fail_unsent(delivery, off, now=now)
+            logger.info("notification delivery %s not sent: %s", delivery_id, off)
+            return None
         if delivery.attempts >= MAX_ATTEMPTS:  # the last attempt was cut short (its worker killed)
-            delivery.status = DeliveryStatus.FAILED
-            delivery.last_error = delivery.last_error or f"gave up after {delivery.attempts} attempts"
-            delivery.leased_until = None
-            delivery.updated_at = now
-            delivery.save(update_fields=["status", "last_error", "leased_until", "updated_at"])
+            _fail_unsent(delivery, delivery.last_error or f"gave up after {delivery.attempts} attempts", now=now)
             logger.error("notification delivery %s failed: out of attempts", delivery_id)
             return None
         delivery.start_attempt(now)
@@ -146,6 +147,8 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
     try:
         _send(delivery)
     except DeliveryError as exc:
+        if isinstance(exc, TargetGone):  # the channel is switched off, with a warning; this delivery fails
+            receiver_switch_off(tenant=escalation.tenant, channel=delivery.channel, url=exc.url, reason=str(exc))
         final = not exc.retryable or delivery.attempts >= MAX_ATTEMPTS
         retry_in = None if final else max(backoff_seconds(delivery.attempts), exc.retry_after or 0)
         now = timezone.now()
@@ -157,7 +160,8 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
             updated_at=now,
         )
         if retry_in is None:
-            logger.error("escalation %s: %s delivery failed: %s", escalation.pk, delivery.channel, exc)
+            if not isinstance(exc, TargetGone):
+                logger.error("escalation %s: %s delivery failed: %s", escalation.pk, delivery.channel, exc)
             return None
         return RunAgain(retry_in, retry=True)
     now = timezone.now()
@@ -165,6 +169,16 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
         status=DeliveryStatus.SENT, sent_at=now, updated_at=now, leased_until=None, last_error=""
     )
     return None
+
+
+def _fail_unsent(delivery: NotificationDelivery, error: str, *, now: datetime) -> None:
+    """Fail ``delivery`` (locked) without another attempt: its channel is switched off (``gone``), or it
+    is out of attempts."""
+    delivery.status = DeliveryStatus.FAILED
+    delivery.last_error = error[:2000]
+    delivery.leased_until = None
+    delivery.updated_at = now
+    delivery.save(update_fields=["status", "last_error", "leased_until", "updated_at"])
 
 
 def _send(delivery: NotificationDelivery) -> None:

@@ -3,8 +3,8 @@
 Sent with our own guarded HTTP client rather than ``slack_sdk``'s ``WebhookClient``, which resolves
 the host itself (urllib) and honours environment proxies, so the SSRF check could not hold at
 connect time. Slack answers 200 ``ok``; errors are 4xx with a plain-text code (``invalid_payload``,
-``no_service``, ``channel_is_archived``…), which a retry would not fix, 429 with ``Retry-After``,
-and 5xx (``rollup_error``).
+``no_service``, ``channel_is_archived``…), which a retry would not fix (410 Gone, a webhook that will not come
+back, also switches Slack off: ``gone``), 429 with ``Retry-After``, and 5xx (``rollup_error``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 
 from escalations.models import Escalation, EscalationPolicy
 from escalations.notifications.base import DeliveryError, Notice
-from escalations.notifications.targets import post
+from escalations.notifications.targets import post, refuse_gone
 
 TIMEOUT_S = 10.0
 HEADERS = {"Content-Type": "application/json;charset=utf-8", "User-Agent": "SupportAI-Slack/1"}
@@ -52,7 +52,9 @@ class SlackSender:
         if not policy.slack_webhook_url:
             raise DeliveryError("no Slack webhook configured", retryable=False)
         body = json.dumps({"text": slack_text(notice)}).encode()
-        response = post(policy.slack_webhook_url, content=body, headers=HEADERS, timeout_s=TIMEOUT_S, channel="slack")
+        url = policy.slack_webhook_url
+        response = post(url, content=body, headers=HEADERS, timeout_s=TIMEOUT_S, channel="slack")
+        refuse_gone(response, url=url, channel="slack")
         if response.status_code != 200:
             retryable = response.status_code >= 500 or response.status_code == 429
             raise DeliveryError(

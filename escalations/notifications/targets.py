@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
-from escalations.notifications.base import DeliveryError
+from escalations.notifications.base import DeliveryError, TargetGone
 from supportai import retry_after
 from supportai.outbound import UnsafeUrl, guarded_transport, request_deadline, set_location_aside
 from supportai.outbound import check_public_url as check_outbound_url
@@ -76,6 +76,13 @@ def post(url: str, *, content: bytes, headers: dict[str, str], timeout_s: float,
         raise DeliveryError(str(exc), retryable=exc.retryable) from exc
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{channel}: {exc}", retryable=True) from exc
+
+
+def refuse_gone(answer: Answer, *, url: str, channel: str) -> None:
+    """Raise ``TargetGone`` for a 410: the receiver says it is gone for good, unlike other client errors,
+    which fail the one delivery."""
+    if answer.status_code == 410:
+        raise TargetGone(f"{channel} answered 410 Gone: {answer.text[:200]}", url=url)
 
 
 def _start_of(response: httpx.Response) -> str:

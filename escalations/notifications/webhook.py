@@ -13,7 +13,7 @@ import time
 
 from escalations.models import Escalation, EscalationPolicy
 from escalations.notifications.base import DeliveryError, Notice
-from escalations.notifications.targets import post
+from escalations.notifications.targets import post, refuse_gone
 
 TIMEOUT_S = 10.0
 SIGNATURE_HEADER = "X-SupportAI-Signature"
@@ -42,6 +42,7 @@ class WebhookSender:
             "User-Agent": "SupportAI-Webhook/1",
         }
         response = post(policy.webhook_url, content=body, headers=headers, timeout_s=TIMEOUT_S, channel="webhook")
+        refuse_gone(response, url=policy.webhook_url, channel="webhook")
         if response.status_code >= 300:
             retryable = response.status_code >= 500 or response.status_code in (408, 429)
             raise DeliveryError(

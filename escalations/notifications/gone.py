@@ -1,0 +1,89 @@
+"""Receivers switched off: a Slack or webhook receiver that answered 410 Gone gets nothing more.
+
+``receiver_switch_off`` records when and why on the tenant's policy (one warning); from then on no
+delivery is made for the channel (``dispatch.channels_for`` leaves it out, ``dispatch.deliver`` fails one
+already queued without sending) until an owner or admin switches it back on from the inbox
+(``receiver_switch_on``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from escalations.models import Channel, EscalationPolicy
+from supportai.crypto import DecryptionError
+from supportai.models import Tenant
+
+logger = logging.getLogger(__name__)
+# The channels a receiver's 410 switches off, with the policy field holding the receiver's address.
+SWITCHABLE: dict[str, str] = {Channel.SLACK: "slack_webhook_url", Channel.WEBHOOK: "webhook_url"}
+LABELS: dict[str, str] = {Channel.SLACK: "Slack", Channel.WEBHOOK: "Webhook"}
+REASON_CHARS = 300
+
+
+@dataclass(frozen=True)
+class SwitchedOff:
+    channel: str
+    label: str
+    at: datetime
+    reason: str
+
+
+def switched_off(policy: EscalationPolicy) -> list[SwitchedOff]:
+    """The policy's receivers switched off, for the inbox to show."""
+    return [
+        SwitchedOff(channel, LABELS[channel], at, policy.disabled_reason(channel))
+        for channel in SWITCHABLE
+        if (at := policy.disabled_at(channel)) is not None
+    ]
+
+
+def off_message(*, tenant_id: int, channel: str) -> str | None:
+    """Why no delivery goes to the tenant's ``channel`` (None: it is on)."""
+    if channel not in SWITCHABLE:
+        return None
+    policy = EscalationPolicy.objects.filter(tenant_id=tenant_id).exclude(**{f"{channel}_disabled_at": None}).first()
+    if policy is None:
+        return None
+    at = policy.disabled_at(channel)
+    return f"{channel} notifications switched off since {at and at.isoformat()}: {policy.disabled_reason(channel)}"
+
+
+def _address(policy: EscalationPolicy, channel: str) -> str | None:
+    try:
+        address: str = getattr(policy, SWITCHABLE[channel])
+    except DecryptionError:
+        return None
+    return address
+
+
+def receiver_switch_off(*, tenant: Tenant, channel: str, url: str, reason: str) -> bool:
+    """Switch ``channel`` off for ``tenant``: its receiver at ``url`` answered 410 Gone. False when there
+    is nothing to switch off: already off, or the policy now names another address (staff replaced it
+    while the delivery was under way, and the new one has not answered yet)."""
+    with transaction.atomic():
+        policy = EscalationPolicy.objects.for_tenant(tenant).select_for_update().first()
+        if policy is None or policy.disabled_at(channel) is not None or _address(policy, channel) != url:
+            return False
+        now = timezone.now()
+        setattr(policy, f"{channel}_disabled_at", now)
+        setattr(policy, f"{channel}_disabled_reason", reason[:REASON_CHARS])
+        policy.save(update_fields=[f"{channel}_disabled_at", f"{channel}_disabled_reason"])
+    logger.warning(
+        "%s notifications of tenant %s switched off: %s; an owner or admin switches them back on in the inbox",
+        channel,
+        tenant.pk,
+        reason[:REASON_CHARS],
+    )
+    return True
+
+
+def receiver_switch_on(*, tenant: Tenant, channel: str) -> bool:
+    """Switch ``channel`` back on for ``tenant`` (staff fixed or checked the receiver). False: it was on."""
+    switched = EscalationPolicy.objects.for_tenant(tenant).exclude(**{f"{channel}_disabled_at": None})
+    return bool(switched.update(**{f"{channel}_disabled_at": None, f"{channel}_disabled_reason": ""}))
