@@ -32,19 +32,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from bookings import catalog
-from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEmail, PaymentMode, Service
-from bookings.services import CUSTOMER, booking_create
-from bookings.tests.conftest import local, next_weekday, open_every_day
-from bookings.tests.factories import ServiceFactory
+from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEmail, Service
 from chat.models import Conversation, Message
-from chat.services import conversation_open
 from escalations.models import Escalation
-from escalations.tests.factories import EscalationFactory, MessageFactory
-from knowledge.models import Document, KnowledgeSource, SourceKind
-from knowledge.tests.factories import add_document
+from knowledge.models import Document, KnowledgeSource
 from supportai.models import Role, Tenant
 from supportai.tests.factories import MembershipFactory, UserFactory, api_client
+from supportai.tests.tenant_objects import World, objects_of
 
 MEMBER, STAFF, MANAGER = "member", "staff", "manager"  # who may change things through a route
 REFUSED_ROLES = {MEMBER: (), STAFF: (Role.ANALYST,), MANAGER: (Role.AGENT, Role.ANALYST)}
@@ -154,38 +148,6 @@ def test_every_console_and_api_route_is_walked() -> None:
             assert parameters == set(ROUTES[name].objects), name
 
 
-World = dict[str, int]  # a tenant's objects that routes name, by kind
-
-
-def _world(tenant: Tenant, word: str) -> World:
-    """One object of ``tenant`` of each kind, those with text naming ``word``."""
-    open_every_day(tenant)
-    service = ServiceFactory.create(
-        tenant=tenant, name=f"{word} massage", price_cents=5000, payment=PaymentMode.ON_ARRIVAL
-    )
-    start = local(tenant, next_weekday(3), 11)
-    booking = booking_create(tenant=tenant, service=service, start=start, name=word, email="p@ex.org", actor=CUSTOMER)
-    conversation = conversation_open(tenant=tenant).conversation
-    MessageFactory.create(conversation=conversation, text=f"{word} asks about parking")
-    escalation = EscalationFactory.create(conversation=conversation, reason=f"{word} wants a person")
-    source = KnowledgeSource.objects.create(
-        tenant=tenant, name=f"{word} site", kind=SourceKind.URL, config={"start_url": "https://alpha.example.com/"}
-    )
-    document = add_document(tenant, f"{word} parking", f"{word} parking is behind the studio.", source=source)
-    return {
-        "service": service.pk,
-        "booking": booking.pk,
-        "email": BookingEmail.objects.filter(booking=booking).earliest("pk").pk,
-        "rule": AvailabilityRule.objects.filter(tenant=tenant).earliest("pk").pk,
-        "blackout": catalog.blackout_add(tenant=tenant, service=None, day=next_weekday(5, weeks=2)).pk,
-        "conversation": conversation.pk,
-        "escalation": escalation.pk,
-        "source": source.pk,
-        "document": document.pk,
-        "chunk": document.chunks.earliest("pk").pk,
-    }
-
-
 def _state(tenant: Tenant) -> list[object]:
     """What no request of another tenant's staff, or of a role refused, may change."""
     return [
@@ -243,7 +205,7 @@ def _send(client: Client, probe: Probe, tenant: Tenant) -> Any:
 @pytest.fixture
 def worlds(tenant: Tenant, other_tenant: Tenant) -> tuple[World, World]:
     """alpha (``tenant``), whose objects are walked, and bravo (``other_tenant``), which walks them."""
-    return _world(tenant, SECRET_WORD), _world(other_tenant, "bravo")
+    return objects_of(tenant, SECRET_WORD), objects_of(other_tenant, "bravo")
 
 
 def _clients(outsider: User, other_tenant: Tenant) -> dict[str, Client]:

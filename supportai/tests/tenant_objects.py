@@ -1,0 +1,46 @@
+"""One object of each kind a console or API route names, made for a tenant: the walks of every route
+(``test_url_tenancy``, ``test_console_query_properties``) fill URLs with them."""
+
+from __future__ import annotations
+
+from bookings import catalog
+from bookings.models import AvailabilityRule, BookingEmail, PaymentMode
+from bookings.services import CUSTOMER, booking_create
+from bookings.tests.conftest import local, next_weekday, open_every_day
+from bookings.tests.factories import ServiceFactory
+from chat.services import conversation_open
+from escalations.tests.factories import EscalationFactory, MessageFactory
+from knowledge.models import KnowledgeSource, SourceKind
+from knowledge.tests.factories import add_document
+from supportai.models import Tenant
+
+World = dict[str, int]  # a tenant's objects that routes name, by kind
+
+
+def objects_of(tenant: Tenant, word: str) -> World:
+    """One object of ``tenant`` of each kind, those with text naming ``word``."""
+    open_every_day(tenant)
+    service = ServiceFactory.create(
+        tenant=tenant, name=f"{word} massage", price_cents=5000, payment=PaymentMode.ON_ARRIVAL
+    )
+    start = local(tenant, next_weekday(3), 11)
+    booking = booking_create(tenant=tenant, service=service, start=start, name=word, email="p@ex.org", actor=CUSTOMER)
+    conversation = conversation_open(tenant=tenant).conversation
+    MessageFactory.create(conversation=conversation, text=f"{word} asks about parking")
+    escalation = EscalationFactory.create(conversation=conversation, reason=f"{word} wants a person")
+    source = KnowledgeSource.objects.create(
+        tenant=tenant, name=f"{word} site", kind=SourceKind.URL, config={"start_url": "https://alpha.example.com/"}
+    )
+    document = add_document(tenant, f"{word} parking", f"{word} parking is behind the studio.", source=source)
+    return {
+        "service": service.pk,
+        "booking": booking.pk,
+        "email": BookingEmail.objects.filter(booking=booking).earliest("pk").pk,
+        "rule": AvailabilityRule.objects.filter(tenant=tenant).earliest("pk").pk,
+        "blackout": catalog.blackout_add(tenant=tenant, service=None, day=next_weekday(5, weeks=2)).pk,
+        "conversation": conversation.pk,
+        "escalation": escalation.pk,
+        "source": source.pk,
+        "document": document.pk,
+        "chunk": document.chunks.earliest("pk").pk,
+    }
