@@ -1,41 +1,38 @@
 """Property: any form a staff member posts to the console is answered without a 5xx or a traceback,
 and changes nothing of another tenant's.
 
-Each console form (a staff booking, cancel, reschedule, a payment at the desk, a no-show and its undo,
-an email sent again, a service, an opening rule or blackout added or removed, inbox actions, a website
-source added, edited, synced or deleted, a document deleted or re-indexed, the tenant switch) gets
-generated fields: its own names and others,
-values of any text (NUL, half surrogate pairs), numbers of any size, dates of every year, ids of
-this tenant's objects and the other's. The knowledge upload gets files of any names and bytes. The
-answer is the page with form errors, a redirect, or a 4xx; never a 500.
+Each console form (every console route ``test_url_tenancy.ROUTES`` walks that takes a POST: a staff
+booking, cancel, reschedule, a payment at the desk, a no-show and its undo, an email sent again, a
+service, an opening rule or blackout added or removed, inbox actions, a website source added, edited,
+synced or deleted, a document deleted or re-indexed, the tenant switch; a route added is in) gets
+generated fields: its own names and others, values of any text (NUL, half surrogate pairs), numbers
+of any size, dates of every year, ids of this tenant's objects and the other's. The knowledge upload
+gets files of any names and bytes. The answer is the page with form errors, a redirect, or a 4xx;
+never a 500.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookings import catalog
-from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEmail, EmailStatus, PaymentMode, Service
-from bookings.services import CUSTOMER, booking_create
-from bookings.tests.conftest import local, next_weekday, open_every_day
-from bookings.tests.factories import ServiceFactory
-from chat.services import conversation_open
+from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEmail, EmailStatus, Service
 from escalations.models import Escalation
-from escalations.tests.factories import EscalationFactory
 from knowledge import conf
-from knowledge.models import Document, KnowledgeSource, SourceKind
-from knowledge.parsed import ParsedDocument
-from knowledge.services import document_upsert
+from knowledge.models import Document, KnowledgeSource
 from supportai.models import Tenant
 from supportai.tests.input_strategies import PROPERTY_SETTINGS, TEXT, assert_no_traceback_logged
+from supportai.tests.tenant_objects import objects_of
+from supportai.tests.test_url_tenancy import POST, ROUTES
 
 FIELDS = ["service", "date", "time", "name", "email", "notes", "payment", "reason", "description"]
 FIELDS += ["duration_minutes", "buffer_minutes", "slot_step_minutes", "price_cents", "currency", "active"]
@@ -52,67 +49,28 @@ def _encoded(text: str) -> str:
 
 @pytest.fixture
 def world(owner: User, tenant: Tenant, other_tenant: Tenant, outsider: User) -> dict[str, Any]:
-    """Each tenant's service, booking, email, opening rule, blackout, website source, document and
-    handoff; the ids a generated form may name."""
+    """Each tenant's objects of every kind a console route names (``tenant_objects``; a booking email
+    of each failed, so it may be sent again): their ids by kind, this tenant's first; the ids a
+    generated form may name."""
     ids: dict[str, Any] = {"users": [owner.pk, outsider.pk], "tenants": [tenant.pk, other_tenant.pk]}
     for each in (tenant, other_tenant):
-        for name, pk in [*_bookings_of(each).items(), *_knowledge_of(each).items()]:
-            ids.setdefault(name, []).append(pk)
-        escalation = EscalationFactory.create(conversation=conversation_open(tenant=each).conversation)
-        ids.setdefault("escalations", []).append(escalation.pk)
+        objects = objects_of(each, each.slug)
+        BookingEmail.objects.filter(pk=objects["email"]).update(status=EmailStatus.FAILED)
+        for kind, pk in objects.items():
+            ids.setdefault(kind, []).append(pk)
     return ids
 
 
-def _bookings_of(tenant: Tenant) -> dict[str, int]:
-    """A service paid on arrival, a booking of it (unpaid, an email of it failed), an opening rule and
-    a blackout date of ``tenant``."""
-    open_every_day(tenant)
-    service = ServiceFactory.create(
-        tenant=tenant, name=f"{tenant.slug} massage", price_cents=5000, payment=PaymentMode.ON_ARRIVAL
-    )
-    start = local(tenant, next_weekday(3), 11)
-    booking = booking_create(tenant=tenant, service=service, start=start, name="Pat", email="p@ex.org", actor=CUSTOMER)
-    email = BookingEmail.objects.filter(booking=booking).earliest("pk")
-    BookingEmail.objects.filter(pk=email.pk).update(status=EmailStatus.FAILED)
-    blackout = catalog.blackout_add(tenant=tenant, service=None, day=next_weekday(5, weeks=2))
-    rule = AvailabilityRule.objects.filter(tenant=tenant).earliest("pk")
-    return {
-        "services": service.pk,
-        "bookings": booking.pk,
-        "emails": email.pk,
-        "rules": rule.pk,
-        "blackouts": blackout.pk,
-    }
-
-
-def _knowledge_of(tenant: Tenant) -> dict[str, int]:
-    """A website source of ``tenant`` with one page read from it (its sync and indexing never run)."""
-    source = KnowledgeSource.objects.create(
-        tenant=tenant, name="Help centre", kind=SourceKind.URL, config={"start_url": "https://alpha.example.com/"}
-    )
-    page = ParsedDocument("faq", "FAQ", "We open at nine.", url="https://alpha.example.com/faq")
-    document, _ = document_upsert(tenant=tenant, source=source, parsed=page, model="fake")
-    return {"sources": source.pk, "documents": document.pk}
-
-
 def _paths(world: dict[str, Any]) -> list[str]:
-    """Every console form's URL, those of one object for this tenant's and the other's."""
-    paths = ["/console/bookings/new/", "/console/bookings/services/new/", "/console/bookings/services/rules/"]
-    paths += ["/console/bookings/services/blackouts/", "/console/knowledge/sources/new/", "/console/switch-tenant/"]
-    paths += [f"/console/bookings/services/{pk}/" for pk in world["services"]]
-    paths += [f"/console/bookings/services/rules/{pk}/delete/" for pk in world["rules"]]
-    paths += [f"/console/bookings/services/blackouts/{pk}/delete/" for pk in world["blackouts"]]
-    booking_actions = ("cancel", "reschedule", "paid", "no-show", "no-show/undo")
-    paths += [f"/console/bookings/{pk}/{action}/" for pk in world["bookings"] for action in booking_actions]
-    paths += [f"/console/bookings/{pk}/emails/{email}/retry/" for pk in world["bookings"] for email in world["emails"]]
-    inbox_actions = ("claim", "assign", "reply", "hand-back", "resolve")
-    paths += [f"/console/inbox/{pk}/{action}/" for pk in world["escalations"] for action in inbox_actions]
-    paths += [
-        f"/console/knowledge/sources/{pk}/{action}/" for pk in world["sources"] for action in ("edit", "sync", "delete")
-    ]
-    paths += [
-        f"/console/knowledge/documents/{pk}/{action}/" for pk in world["documents"] for action in ("reindex", "delete")
-    ]
+    """Every console form's URL (each console route ``test_url_tenancy`` walks that takes a POST), those
+    naming objects with each tenant's and mixes of both."""
+    paths = []
+    for name, route in ROUTES.items():
+        if ":" in name and POST in route.writes:  # the console's routes are namespaced
+            kinds = list(route.objects.items())
+            for owners in itertools.product((0, 1), repeat=len(kinds)):
+                kwargs = {parameter: world[kind][at] for (parameter, kind), at in zip(kinds, owners, strict=True)}
+                paths.append(reverse(name, kwargs=kwargs))
     return paths
 
 
