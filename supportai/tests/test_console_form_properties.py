@@ -41,6 +41,7 @@ FIELDS += ["start_url", "sitemap_url", "path_prefix", "max_pages", "max_depth", 
 FIELDS += ["name", "sync_now", "tenant"]
 EDGE_VALUES = ["0001-01-01", "9999-12-31", "2026-02-30", "24:00", "23:59", "-1", "0", "99999999999999999999"]
 EDGE_VALUES += ["9" * 400, "eur", "on", "link", "offline", "https://alpha.example.com/", "//evil.example/"]
+EDGE_VALUES += ["x" * 100_000, "https://example.com/" + "a" * 100_000]  # over every column and field length
 
 
 def _encoded(text: str) -> str:
