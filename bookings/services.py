@@ -9,6 +9,7 @@ with it and sent by Celery after the commit (``notifications.notify``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from bookings import availability, notifications
@@ -405,20 +405,77 @@ def booking_complete(*, booking: Booking, actor: Actor) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class RefundReport:
+    """Stripe's word on how much of the payment it has refunded in all (``refunded_cents``): a webhook's
+    ``charge.refunded`` at ``reported_at`` (the event's Stripe time, epoch seconds), or a refund staff
+    made through the console (``refund_id``; ``recorded_pk``: its REFUNDED event, None before it is
+    recorded), whose time is our own."""
+
+    refunded_cents: int
+    reported_at: int | None = None
+    refund_id: str = ""
+    recorded_pk: int | None = None
+
+
+@dataclass(frozen=True)
+class RefundFailure:
+    """A refund Stripe accepted and then reported failed or canceled (the NOTE ``event_pk``)."""
+
+    refund_id: str
+    amount_cents: int
+    refund_created: int | None  # Stripe time the refund was made; None for one recorded before it was kept
+    failed_at: int  # Stripe time of the event that said it failed
+    event_pk: int
+
+    def counted_by(self, report: RefundReport) -> bool:
+        """Whether ``report``'s amount holds this refund. A charge's ``amount_refunded`` holds a refund
+        made by then that had not failed yet (a failure and a report of the same second: the report is
+        taken to be the older); a console refund holds its own refund, and the refunds recorded before it
+        that had not been reported failed when it was."""
+        if report.refund_id and report.refund_id == self.refund_id:
+            return True
+        if report.reported_at is None:
+            return report.recorded_pk is not None and self.event_pk > report.recorded_pk
+        made = self.refund_created is None or self.refund_created <= report.reported_at
+        return made and report.reported_at <= self.failed_at
+
+
 def _refund_failures(booking: Booking) -> Any:
     return booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=REFUND_FAILED_NOTE)
 
 
-def _refund_counted(booking: Booking, *, refund_id: str, created: int | None) -> bool:
-    """Whether ``refunded_cents`` holds Stripe's refund ``refund_id``, made at ``created`` (Stripe time):
-    recorded under its id, or by a ``charge.refunded`` Stripe made at or after it. A refund recorded
-    with neither (Stripe's "already refunded", before reports were timed) or a refund without its
-    time is taken to hold it."""
-    if created is None:
-        return True
-    untimed = ~Q(data__has_key="refund_id") & ~Q(data__has_key="reported_at")
-    holding = Q(data__refund_id=refund_id) | Q(data__reported_at__gte=created) | untimed
-    return booking.events.filter(holding, kind=BookingEventKind.REFUNDED).exists()
+def refund_failures(booking: Booking) -> list[RefundFailure]:
+    return [
+        RefundFailure(
+            refund_id=event.data[REFUND_FAILED_NOTE],
+            amount_cents=event.data.get("amount_cents", 0),
+            refund_created=event.data.get("refund_created"),
+            failed_at=event.data.get("failed_at", 0),
+            event_pk=event.pk,
+        )
+        for event in _refund_failures(booking)
+    ]
+
+
+def refund_held(report: RefundReport, failures: list[RefundFailure]) -> int:
+    """What ``report`` says was refunded, less the refunds in it that failed since."""
+    failed = sum(failure.amount_cents for failure in failures if failure.counted_by(report))
+    return max(report.refunded_cents - failed, 0)
+
+
+def _console_reports(booking: Booking) -> list[RefundReport]:
+    """The refunds recorded other than from a ``charge.refunded`` (console refunds, Stripe's "already
+    refunded"): what the booking had refunded in all once each was recorded."""
+    events = booking.events.filter(kind=BookingEventKind.REFUNDED).exclude(data__has_key="reported_at")
+    return [
+        RefundReport(
+            refunded_cents=booking.price_cents - event.data.get("remaining_cents", 0),
+            refund_id=event.data.get("refund_id", ""),
+            recorded_pk=event.pk,
+        )
+        for event in events
+    ]
 
 
 @transaction.atomic
@@ -440,15 +497,21 @@ def booking_mark_refunded(
     ``refund_id`` is Stripe's refund, when known; ``already_refunded`` says Stripe answered that the
     payment had been refunded already.
 
-    ``reported_at`` is the Stripe time (epoch seconds) of the webhook event reporting the refund: one
-    made no later than a refund failure already recorded (``booking_mark_refund_failed``) reports the
-    refund that failed, delivered late, and raises ``BookingError(REFUND_FAILED_SINCE)``."""
+    ``reported_at`` is the Stripe time (epoch seconds) of the webhook event reporting the refund. Such a
+    report holds the refunds made by then, failed ones too when their failure came later (Stripe
+    delivers in any order): it counts less those failed since (``RefundFailure.counted_by``), and when
+    that leaves nothing new to record, raises ``BookingError(REFUND_FAILED_SINCE)``."""
     booking = booking_lock(booking)
-    amount = refunded_cents - booking.refunded_cents
-    if booking.refunded_at is not None or amount <= 0:
+    if booking.refunded_at is not None:
         return booking
-    if reported_at is not None and _refund_failures(booking).filter(data__failed_at__gte=reported_at).exists():
-        raise BookingError(REFUND_FAILED_SINCE, STALE_REFUND_REPORT)
+    report = RefundReport(refunded_cents=refunded_cents, reported_at=reported_at, refund_id=refund_id)
+    failures = refund_failures(booking)
+    refunded_cents = refund_held(report, failures)
+    amount = refunded_cents - booking.refunded_cents
+    if amount <= 0:
+        if any(failure.counted_by(report) for failure in failures):
+            raise BookingError(REFUND_FAILED_SINCE, STALE_REFUND_REPORT)
+        return booking
     now = timezone.now()
     booking.refunded_cents = refunded_cents
     booking.refunded_at = now if booking.refund_remaining_cents == 0 else None
@@ -476,25 +539,31 @@ def booking_mark_refund_failed(
     failure_reason: str,
     failed_at: int,
     refund_created: int | None = None,
+    reports: Sequence[RefundReport] = (),
 ) -> bool:
     """Record that Stripe's refund ``refund_id`` (made at ``refund_created``) failed or was canceled
-    after Stripe had accepted it (``failed_at``: the Stripe time of the event saying so). The booking
-    owes the refund again (``refunded_at`` cleared, ``amount_cents`` no longer counted refunded, if it
-    was: a failure delivered before the ``charge.refunded`` reporting its refund takes nothing off the
-    refunds recorded before it), a NOTE keeps Stripe's
-    ``failure_reason`` and the staff get the refund-due notice again; the customer is not emailed (a
-    "was refunded" email still waiting is superseded). Once per refund: False when this failure is
-    recorded already."""
+    after Stripe had accepted it (``failed_at``: the Stripe time of the event saying so). A NOTE keeps
+    it with Stripe's ``failure_reason``; the booking's refunded amount becomes what the refund reports
+    say less the failed refunds each holds (``refund_held`` of the ``charge.refunded`` ``reports``,
+    read under the booking's lock, and of the console's refunds), never more than it was: so the
+    outcome is the same whichever order Stripe delivers the reports and failures in. Short of the
+    price, the booking owes the rest again (``refunded_at`` cleared) and the staff get the refund-due
+    notice again; the customer is not emailed (a "was refunded" email still waiting is superseded).
+    Once per refund: False when this failure is recorded already."""
     booking = booking_lock(booking)
     if _refund_failures(booking).filter(**{f"data__{REFUND_FAILED_NOTE}": refund_id}).exists():
         return False
-    if booking.refunded_cents and _refund_counted(booking, refund_id=refund_id, created=refund_created):
-        booking.refunded_cents = max(booking.refunded_cents - amount_cents, 0)
+    failure: dict[str, Any] = {REFUND_FAILED_NOTE: refund_id, "failure_reason": failure_reason, "failed_at": failed_at}
+    if refund_created is not None:
+        failure["refund_created"] = refund_created
+    event_record(booking, BookingEventKind.NOTE, actor, amount_cents=amount_cents, **failure)
+    failures = refund_failures(booking)
+    held = max((refund_held(report, failures) for report in [*reports, *_console_reports(booking)]), default=0)
+    if held < booking.refunded_cents:
+        booking.refunded_cents = held
         booking.refunded_at = None
         booking.updated_at = timezone.now()
         booking.save(update_fields=["refunded_cents", "refunded_at", "updated_at"])
-    failure: dict[str, Any] = {REFUND_FAILED_NOTE: refund_id, "failure_reason": failure_reason, "failed_at": failed_at}
-    event_record(booking, BookingEventKind.NOTE, actor, amount_cents=amount_cents, **failure)
     if booking.refund_due:
         notifications.notify(booking, notifications.TENANT_REFUND_DUE)
     return True

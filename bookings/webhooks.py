@@ -11,10 +11,10 @@ free (else records that a refund is due), and a refund is recorded once: ``charg
 much of the charge is refunded in all (``amount_refunded``), and only what was not recorded yet counts,
 so a partial refund leaves the rest owed. A refund that fails after
 Stripe accepted it (``refund.updated`` or ``refund.failed`` with status failed or canceled) is owed
-again, once per refund; a ``charge.refunded`` Stripe made no later than such a failure (its event's
-``created``) reports the refund that failed and records nothing, and a failure delivered before the
-``charge.refunded`` of its refund (made after every report recorded: the refund's ``created``) takes
-nothing off the refunds recorded before it.
+again, once per refund. Which refunds a ``charge.refunded`` holds follows from the events' and the
+refund's ``created`` (``services.RefundFailure.counted_by``): a report counts less the failed refunds
+it holds, and a failure sets the refunded amount from every stored report, so the booking ends the
+same in whatever order the events arrive.
 """
 
 from __future__ import annotations
@@ -104,12 +104,36 @@ def _session_mismatch(kind: str, obj: dict[str, Any], booking: Booking) -> str:
     return ""
 
 
+def _amount_refunded(charge: dict[str, Any], booking: Booking) -> int | None:
+    """What a ``charge.refunded`` says is refunded of the charge in all; without a usable amount Stripe's
+    ``refunded`` flag says all of it, and None when neither says."""
+    amount = charge.get("amount_refunded")
+    if type(amount) is int:
+        return amount
+    return booking.price_cents if charge.get("refunded") is True else None
+
+
+def _refund_reports(booking: Booking) -> list[services.RefundReport]:
+    """Every ``charge.refunded`` stored for ``booking``'s payment (call with its row locked)."""
+    reports = []
+    for payload in StripeEvent.objects.filter(booking=booking, type="charge.refunded").values_list(
+        "payload", flat=True
+    ):
+        amount, created = _amount_refunded(payload["data"]["object"], booking), payload.get("created")
+        if amount is not None:
+            reports.append(
+                services.RefundReport(refunded_cents=amount, reported_at=created if type(created) is int else 0)
+            )
+    return reports
+
+
 def _refund_update(booking: Booking, obj: dict[str, Any], created: int) -> str:
     """A refund's status changed: one that failed or was canceled is owed again (once per refund)."""
     refund_id, status = str(obj.get("id") or ""), obj.get("status")
     if status not in REFUND_FAILURES:
         return f"refund {refund_id} is {status}; nothing to do"[:200]
     amount, made = obj.get("amount"), obj.get("created")
+    booking = services.booking_lock(booking)  # no report of the charge is stored meanwhile
     recorded = services.booking_mark_refund_failed(
         booking=booking,
         actor=STRIPE,
@@ -119,6 +143,7 @@ def _refund_update(booking: Booking, obj: dict[str, Any], created: int) -> str:
         failure_reason=str(obj.get("failure_reason") or status)[:100],
         failed_at=created,
         refund_created=made if type(made) is int else None,
+        reports=_refund_reports(booking),
     )
     return f"refund {refund_id} failed; refund due again"[:200] if recorded else "refund failure already recorded"
 
@@ -144,12 +169,9 @@ def apply_event(kind: str, obj: dict[str, Any], *, created: int = 0) -> tuple[Bo
         return booking, "hold released" if released else "nothing to release"
     if kind in REFUND_TYPES:
         return booking, _refund_update(booking, obj, created)
-    amount = obj.get("amount_refunded")
-    if type(amount) is not int:  # how much is unknown; Stripe's "refunded" flag says all of it
-        if obj.get("refunded") is not True:
-            return booking, NO_REFUND_AMOUNT
-        amount = booking.price_cents
-    refunded: int = amount
+    refunded = _amount_refunded(obj, booking)
+    if refunded is None:
+        return booking, NO_REFUND_AMOUNT
     try:
         services.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=refunded, reported_at=created)
     except services.BookingError as exc:
