@@ -69,7 +69,7 @@ def list_slots(*, tenant: Tenant, service_id: int, first_day: date, days: int) -
 def _start(tenant: Tenant, value: str) -> datetime:
     start = availability.parse_local_start(value, tenant=tenant)
     if start is None:
-        raise BookingError(services.INVALID, BAD_START)
+        raise BookingError(services.INVALID, BAD_START, field="start")
     return start
 
 

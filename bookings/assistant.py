@@ -96,8 +96,16 @@ DATE_OUT_OF_RANGE = "A date or time in the arguments is out of range."
 AWAITING = "Proposed. The customer must press Confirm in the chat; tell them what will happen and wait."
 
 
+# A booking error's field under the name the tool's argument has, where the two differ.
+TOOL_ARGUMENTS = {("reschedule_booking", "start"): "new_start"}
+
+
 class ToolArgumentError(Exception):
-    pass
+    """A tool call's argument is missing or unusable; ``field`` names it."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -125,11 +133,11 @@ def _arg(arguments: dict[str, Any], key: str, kind: type, *, required: bool = Tr
     if value is None and not required:
         return kind()
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ToolArgumentError(f"'{key}' must be a {kind.__name__}")
+        raise ToolArgumentError(f"'{key}' must be a {kind.__name__}", field=key)
     if isinstance(value, str) and len(value) > 500:
-        raise ToolArgumentError(f"'{key}' is too long")
+        raise ToolArgumentError(f"'{key}' is too long", field=key)
     if isinstance(value, str) and UNSTORABLE.search(value):  # PostgreSQL would refuse it and fail the whole answer
-        raise ToolArgumentError(f"'{key}' must be plain text")
+        raise ToolArgumentError(f"'{key}' must be plain text", field=key)
     return value
 
 
@@ -147,9 +155,9 @@ def _run(
         try:
             first_day = date.fromisoformat(_arg(args, "date", str))
         except ValueError:
-            raise ToolArgumentError("'date' must be YYYY-MM-DD") from None
+            raise ToolArgumentError("'date' must be YYYY-MM-DD", field="date") from None
         if not is_bookable_date(first_day):
-            raise ToolArgumentError(bookable_range_message())
+            raise ToolArgumentError(bookable_range_message(), field="date")
         days = args.get("days", 1)
         days = max(1, min(days, MAX_SLOT_DAYS)) if isinstance(days, int) and not isinstance(days, bool) else 1
         return actions.list_slots(
@@ -192,15 +200,18 @@ def _run(
             ip=ip,
         )
     else:
-        raise ToolArgumentError(f"unknown tool {name[:40]!r}")
+        raise ToolArgumentError(f"unknown tool {name[:40]!r}", field="")
     return _proposed(proposal)
 
 
-def _error_message(exc: Exception) -> str:
-    if isinstance(exc, BookingError):
-        return exc.message
+def _error_result(tool: str, exc: Exception) -> dict[str, str]:
+    """``{"error": what to tell the customer, "field": the argument that is wrong (when one is)}``."""
+    if isinstance(exc, BookingError | ToolArgumentError):
+        field = TOOL_ARGUMENTS.get((tool, exc.field), exc.field)
+        message = exc.message if isinstance(exc, BookingError) else str(exc)
+        return {"error": message, "field": field} if field else {"error": message}
     # Date arithmetic past year 9999 the argument checks did not foresee: still the model's error.
-    return DATE_OUT_OF_RANGE if isinstance(exc, OverflowError) else str(exc)
+    return {"error": DATE_OUT_OF_RANGE if isinstance(exc, OverflowError) else str(exc)}
 
 
 def run_tool_calls(*, tenant: Tenant, conversation: Conversation, ip: str, calls: tuple[ToolCall, ...]) -> ToolStep:
@@ -215,5 +226,5 @@ def run_tool_calls(*, tenant: Tenant, conversation: Conversation, ip: str, calls
             if frame is not None:
                 frames.append(frame)
         except (BookingError, ToolArgumentError, OverflowError) as exc:
-            results.append(ToolResult(call.id, call.name, json.dumps({"error": _error_message(exc)}), is_error=True))
+            results.append(ToolResult(call.id, call.name, json.dumps(_error_result(call.name, exc)), is_error=True))
     return ToolStep(tuple(results), tuple(frames))

@@ -143,7 +143,7 @@ def booking_propose_book(
     ensure_payable(service)
     name, email = services.clean_customer(name=name, email=email)
     if availability.slot_at(tenant=tenant, service=service, start=start) is None:
-        raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN)
+        raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN, field="start")
     summary = f"Book {service.name} on {local_label(tenant, start)} for {name} ({email}).{price_terms(service)}"
     return proposal_create(
         tenant=tenant,
@@ -189,7 +189,7 @@ def booking_propose_reschedule(
         raise BookingError(services.NOT_CHANGEABLE, "Only upcoming bookings can be rescheduled.")
     services.ensure_upcoming(booking)
     if availability.slot_at(tenant=tenant, service=booking.service, start=start, exclude_booking=booking) is None:
-        raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN)
+        raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN, field="start")
     summary = (
         f"Move {booking.service.name} ({booking.confirmation_code}) from {local_label(tenant, booking.start_at)} "
         f"to {local_label(tenant, start)}."
@@ -236,7 +236,7 @@ def _execute(proposal: Proposal) -> Booking:
     if proposal.action == ProposalAction.BOOK:
         service = Service.objects.for_tenant(tenant).filter(pk=payload["service_id"]).first()
         if service is None:  # deleted since it was proposed
-            raise BookingError(services.NOT_FOUND, services.SERVICE_NOT_FOUND)
+            raise BookingError(services.NOT_FOUND, services.SERVICE_NOT_FOUND, field="service_id")
         # Only the terms the payload has: proposals stored before terms were recorded carry none of them.
         if any(key in payload and payload[key] != value for key, value in _terms(service).items()):
             raise BookingError(services.CHANGED, DETAILS_CHANGED)
@@ -302,7 +302,7 @@ def _decide(proposal: Proposal) -> None:
             proposal.result = booking_result(executed)
         except BookingError as exc:
             proposal.status = ProposalStatus.FAILED
-            proposal.result = {"error": exc.code, "message": exc.message}
+            proposal.result = {"error": exc.code, "message": exc.message, **({"field": exc.field} if exc.field else {})}
     proposal.save(update_fields=["status", "decided_at", "result", "booking"])
 
 

@@ -66,9 +66,9 @@ class ProposeReschedule(BookingFrame):
     start: str
 
 
-def _bookable(day: date) -> date:
+def _bookable(day: date, key: str) -> date:
     if not is_bookable_date(day):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, bookable_range_message())
+        raise ProtocolError(ErrorCode.BAD_REQUEST, bookable_range_message(), field=key)
     return day
 
 
@@ -77,20 +77,20 @@ def _date(frame: dict[str, Any], key: str) -> date:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a date like 2026-03-09.") from None
-    return _bookable(day)
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a date like 2026-03-09.", field=key) from None
+    return _bookable(day, key)
 
 
 def _start(frame: dict[str, Any], key: str = "start") -> str:
     value = _string(frame, key, required=True, limit=32)
-    malformed = ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a time like 2026-03-09T09:00.")
+    malformed = ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a time like 2026-03-09T09:00.", field=key)
     if not START_PATTERN.match(value):
         raise malformed
     try:
         day = date.fromisoformat(value[:10])
     except ValueError:
         raise malformed from None
-    _bookable(day)
+    _bookable(day, key)
     return value
 
 
@@ -99,7 +99,7 @@ def _days(frame: dict[str, Any]) -> int:
         return 7
     days = _integer(frame, "days")
     if not 1 <= days <= MAX_DAYS:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'days' must be between 1 and {MAX_DAYS}.")
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'days' must be between 1 and {MAX_DAYS}.", field="days")
     return days
 
 

@@ -90,6 +90,9 @@ class ProposalResultSerializer(serializers.Serializer[Any]):
     hold_expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="executed, unpaid hold")
     error = serializers.CharField(required=False, help_text="failed: the booking error code")
     message = serializers.CharField(required=False, help_text="failed, rejected, expired: what to show")
+    field = serializers.CharField(
+        required=False, help_text="failed: the proposal's field that no longer holds (start: the slot was taken)"
+    )
 
 
 DECISION_RESPONSES = {
@@ -129,7 +132,7 @@ class _ProposalDecisionApi(APIView):
         try:
             frame = proposal_decide(request._request, confirm=confirm)
         except ProtocolError as exc:
-            return error_response(exc.code, exc.message, origin)
+            return error_response(exc.code, exc.message, origin, field=exc.field)
         response = JsonResponse(frame)
         if origin:
             response["Access-Control-Allow-Origin"] = origin

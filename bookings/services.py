@@ -57,12 +57,15 @@ STALE_REFUND_REPORT = "Stripe reported this refund before a refund of the paymen
 
 
 class BookingError(Exception):
-    """A booking request that cannot be done; ``code`` is one of the module constants."""
+    """A booking request that cannot be done; ``code`` is one of the module constants, ``field`` the
+    request's field that is wrong when one is (named as the widget's ``booking.propose`` frame names it:
+    ``service_id``, ``start``, ``name``, ``email``, ``notes``)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, field: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def event_record(
 def service_get_active(*, tenant: Tenant, service_id: int) -> Service:
     service = Service.objects.for_tenant(tenant).filter(pk=service_id, active=True).first()
     if service is None:
-        raise BookingError(NOT_FOUND, SERVICE_NOT_FOUND)
+        raise BookingError(NOT_FOUND, SERVICE_NOT_FOUND, field="service_id")
     return service
 
 
@@ -121,11 +124,11 @@ def clean_customer(*, name: str, email: str) -> tuple[str, str]:
     name = " ".join(name.split())[:200]
     email = email.strip().lower()
     if not name:
-        raise BookingError(INVALID, "Please give the name the booking should be under.")
+        raise BookingError(INVALID, "Please give the name the booking should be under.", field="name")
     try:
         validate_email(email)
     except ValidationError:
-        raise BookingError(INVALID, "Please give a valid email address for the confirmation.") from None
+        raise BookingError(INVALID, "Please give a valid email address for the confirmation.", field="email") from None
     return name, email
 
 
@@ -167,12 +170,12 @@ def booking_create(
     hold until paid (the caller starts the checkout after the commit).
     """
     if service.tenant_id != tenant.pk or not service.active:
-        raise BookingError(NOT_FOUND, SERVICE_NOT_FOUND)
+        raise BookingError(NOT_FOUND, SERVICE_NOT_FOUND, field="service_id")
     name, email = clean_customer(name=name, email=email)
     availability.lock_pool(service)
     slot = availability.slot_at(tenant=tenant, service=service, start=start)
     if slot is None:
-        raise BookingError(SLOT_UNAVAILABLE, SLOT_TAKEN)
+        raise BookingError(SLOT_UNAVAILABLE, SLOT_TAKEN, field="start")
     now = timezone.now()
     online = service.is_paid_online
     booking = _insert_booking(
@@ -258,7 +261,7 @@ def booking_reschedule(
         return booking
     slot = availability.slot_at(tenant=tenant, service=service, start=start, exclude_booking=booking)
     if slot is None:
-        raise BookingError(SLOT_UNAVAILABLE, SLOT_TAKEN)
+        raise BookingError(SLOT_UNAVAILABLE, SLOT_TAKEN, field="start")
     previous = booking.start_at
     booking.start_at, booking.end_at = slot.start, slot.end
     booking.blocked_until = slot.end + timedelta(minutes=service.buffer_minutes)

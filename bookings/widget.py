@@ -33,7 +33,7 @@ ERROR_CODES = {
 
 
 def protocol_error(exc: BookingError) -> ProtocolError:
-    return ProtocolError(ERROR_CODES.get(exc.code, ErrorCode.BAD_REQUEST), exc.message)
+    return ProtocolError(ERROR_CODES.get(exc.code, ErrorCode.BAD_REQUEST), exc.message, field=exc.field)
 
 
 def _frames(tenant: Tenant, conversation: Conversation, command: BookingFrame, ip: str) -> list[dict[str, Any]]:

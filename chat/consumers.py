@@ -36,6 +36,7 @@ from chat.protocol import (
     Rating,
     SendMessage,
     end_frame,
+    error_frame,
     parse_frame,
 )
 from chat.selectors import conversation_history, conversation_language, conversation_resume_frames
@@ -154,7 +155,7 @@ class ChatConsumer(LayerGuardedConsumer):
             await self.send(text_data=json.dumps(payload))
 
     async def send_error(self, code: ErrorCode, message: str) -> None:
-        await self.send_json({"type": "error", "code": code.value, "message": message})
+        await self.send_json(error_frame(code, message))
 
     async def send_internal_error(self, client_id: str) -> None:
         """The ``internal`` error of the message ``client_id``: the widget marks that question failed (resend it)."""
@@ -183,7 +184,7 @@ class ChatConsumer(LayerGuardedConsumer):
             command = parse_frame(text_data)
             await self.dispatch_command(command)
         except ProtocolError as exc:
-            await self.send_error(exc.code, exc.message_in(self.language))
+            await self.send_json(exc.frame(self.language))
         except services.ChatError:  # feedback on a message that is not an answer of this conversation
             await self.send_error(ErrorCode.NOT_FOUND, self.say(ErrorText.MESSAGE_NOT_FOUND))
         except Exception:  # a bug must cost one frame, never the connection or a traceback to the client

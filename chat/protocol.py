@@ -52,6 +52,7 @@ class ProtocolError(Exception):
     """A refused frame. ``message`` is English; with ``text`` the consumer can say it in another language.
 
     Errors raised with a plain ``message`` only (booking and handoff problems) are English everywhere.
+    ``field`` names the frame's (or body's) field that is wrong, when the error is about one.
     """
 
     def __init__(
@@ -61,23 +62,39 @@ class ProtocolError(Exception):
         *,
         text: ErrorText | None = None,
         params: Mapping[str, object] | None = None,
+        field: str = "",
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.text = text
         self.params: Mapping[str, object] = params or {}
+        self.field = field
 
     @classmethod
     def of(cls, code: ErrorCode, text: ErrorText, **params: object) -> ProtocolError:
-        """The error whose message is the sentence ``text`` (English here; ``message_in`` for others)."""
-        return cls(code, error_message(text, language=DEFAULT, **params), text=text, params=params)
+        """The error whose message is the sentence ``text`` (English here; ``message_in`` for others);
+        a ``field`` parameter is the field the error is about."""
+        message = error_message(text, language=DEFAULT, **params)
+        return cls(code, message, text=text, params=params, field=str(params.get("field", "")))
 
     def message_in(self, language: str) -> str:
         """The message in ``language`` when it is one of our sentences, else the English ``message``."""
         if self.text is None:
             return self.message
         return error_message(self.text, language=language, **self.params)
+
+    def frame(self, language: str = DEFAULT) -> dict[str, Any]:
+        """The ``error`` frame, its message in ``language``."""
+        return error_frame(self.code, self.message_in(language), field=self.field)
+
+
+def error_frame(code: ErrorCode, message: str, *, field: str = "") -> dict[str, Any]:
+    """The protocol's ``error`` frame; ``field`` (only when given) names the field that is wrong."""
+    frame: dict[str, Any] = {"type": "error", "code": code.value, "message": message}
+    if field:
+        frame["field"] = field
+    return frame
 
 
 @dataclass(frozen=True)

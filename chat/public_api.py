@@ -32,6 +32,7 @@ from chat.protocol import (
     ProtocolError,
     SendMessage,
     end_frame,
+    error_frame,
     optional_string,
     parse_object,
 )
@@ -73,9 +74,9 @@ class PublicTurn:
     finished_replies: list[Message]
 
 
-def error_response(code: ErrorCode, message: str, origin: str = "") -> JsonResponse:
+def error_response(code: ErrorCode, message: str, origin: str = "", *, field: str = "") -> JsonResponse:
     """The protocol's ``error`` frame as JSON, with the status for its code (shared by the public endpoints)."""
-    response = JsonResponse({"type": "error", "code": code.value, "message": message}, status=STATUS_FOR_CODE[code])
+    response = JsonResponse(error_frame(code, message, field=field), status=STATUS_FOR_CODE[code])
     if origin:
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
@@ -295,7 +296,7 @@ async def post_message(request: HttpRequest) -> HttpResponse:
     try:
         turn = await db_call(_prepare)(request)
     except ProtocolError as exc:
-        return error_response(exc.code, exc.message, request.headers.get("Origin", ""))
+        return error_response(exc.code, exc.message, request.headers.get("Origin", ""), field=exc.field)
     ack: dict[str, Any] = {}
     answer: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
@@ -375,7 +376,7 @@ async def stream_message(request: HttpRequest) -> HttpResponse | StreamingHttpRe
     try:
         turn = await db_call(_prepare)(request)
     except ProtocolError as exc:
-        return error_response(exc.code, exc.message, request.headers.get("Origin", ""))
+        return error_response(exc.code, exc.message, request.headers.get("Origin", ""), field=exc.field)
     response = StreamingHttpResponse(_with_heartbeats(_turn_frames(turn)), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

@@ -30,6 +30,11 @@ class PublicErrorSerializer(serializers.Serializer[Any]):
     type = serializers.ChoiceField(choices=["error"])
     code = serializers.ChoiceField(choices=[code.value for code in ErrorCode])
     message = serializers.CharField()
+    field = serializers.CharField(
+        required=False,
+        help_text="The request's field that is wrong (e.g. email, start, service_id, proposal_id), when the error is "
+        "about one; absent otherwise, and when a booking's code or email does not match (neither is named)",
+    )
 
 
 def error_responses(descriptions: dict[int, str]) -> dict[int, OpenApiResponse]:

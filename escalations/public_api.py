@@ -60,6 +60,6 @@ async def escalate(request: HttpRequest) -> HttpResponse:
     try:
         raised = await db_call(_raise)(request)
     except ProtocolError as exc:
-        return error_response(exc.code, exc.message, origin)
+        return error_response(exc.code, exc.message, origin, field=exc.field)
     await publish_committed(raised.publications)
     return _with_cors(JsonResponse(raised.frame), origin)

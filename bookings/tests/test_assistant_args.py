@@ -28,7 +28,7 @@ def test_unstorable_text_in_a_proposal_is_an_error_result(tenant, service, bad):
     start = f"{next_weekday(2).isoformat()}T10:00"
     arguments = {"service_id": service.pk, "start": start, "name": bad, "email": "ann@x.org"}
     result = _run(tenant, "create_booking", arguments)
-    assert result.is_error and json.loads(result.content) == {"error": "'name' must be plain text"}
+    assert result.is_error and json.loads(result.content) == {"error": "'name' must be plain text", "field": "name"}
     assert Proposal.objects.count() == 0
 
 
@@ -42,7 +42,7 @@ def test_unstorable_text_in_a_look_up_is_an_error_result(tenant, service, tool, 
     arguments = {"confirmation_code": booking.confirmation_code, "email": "a@x.org"}
     arguments[key] = arguments.get(key, "") + "\x00"
     result = _run(tenant, tool, arguments)
-    assert result.is_error and json.loads(result.content) == {"error": f"'{key}' must be plain text"}
+    assert result.is_error and json.loads(result.content) == {"error": f"'{key}' must be plain text", "field": key}
     assert Proposal.objects.count() == 0
 
 

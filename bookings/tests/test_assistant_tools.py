@@ -221,7 +221,7 @@ async def test_dates_outside_the_bookable_range_are_an_error_result_for_the_mode
 
 async def test_check_availability_names_the_bookable_range(tenant, service):
     result, content, _ = await _run_one(tenant, "check_availability", service_id=service.pk, date="9999-12-31")
-    assert result.is_error and content == {"error": bookable_range_message()}
+    assert result.is_error and content == {"error": bookable_range_message(), "field": "date"}
 
 
 async def test_a_date_overflow_anywhere_in_a_tool_is_an_error_result(monkeypatch, tenant, service):

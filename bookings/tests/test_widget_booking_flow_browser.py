@@ -571,3 +571,48 @@ def test_a_card_the_focus_moves_to_is_announced_once(daphne_server: str, browser
     # and a card that does not take the focus is left to the log to announce, as any message
     assert ax_nodes(page, "Book it (chat).") == []
     assert live(page, '.msg.proposal[data-proposal-id="chat"]') is None
+
+
+def test_an_error_naming_a_field_is_marked_on_that_field_only(daphne_server: str, browser: Browser) -> None:
+    # given a server that refuses the proposal's email, then its time (a slot, no field of the step)
+    email_error = {"type": "error", "code": "bad_request", "message": "Give a valid email.", "field": "email"}
+    start_error = {"type": "error", "code": "bad_request", "message": "That time is taken.", "field": "start"}
+    stand_in = serving(
+        {
+            "booking.services": [{"type": "booking.services", "services": SERVICES}],
+            "booking.slots": [
+                {
+                    "type": "booking.slots",
+                    "service_id": 2,
+                    "date": "2030-03-12",
+                    "timezone": "Europe/Paris",
+                    "slots": [SLOT],
+                }
+            ],
+            "booking.propose": [email_error, start_error],
+        }
+    )
+    page = open_widget(browser, daphne_server, stand_in)
+    page.get_by_role("button", name="Book", exact=True).click()
+    page.get_by_role("button", name="Swedish massage").click()
+    page.get_by_role("button", name="Show free times").click()
+    page.get_by_role("button", name=SLOT["label"]).click()
+    page.get_by_label("Your name").fill("Ann")
+    page.get_by_label("Email for the confirmation").fill("ann@example.org")
+    # when the customer sends the step and the server names the email
+    page.get_by_role("button", name="Continue").click()
+    page.locator(".booking .pane-error").wait_for()
+    error_id, email_text = pane_error(page)
+    on_email = pane_fields(page)
+    # and sends it again, and the server names the time
+    page.get_by_role("button", name="Continue").click()
+    wait_until(page, lambda: pane_error(page)[1] == "That time is taken.", "the second error")
+    on_start = pane_fields(page)
+    # then the email's error is on the email field alone
+    assert email_text == "Give a valid email."
+    assert on_email == [
+        {"label": "Your name", "invalid": None, "describedby": None, "native": False},
+        {"label": "Email for the confirmation", "invalid": "true", "describedby": error_id, "native": False},
+    ]
+    # and the time's shows in the pane on no field (the time is no field of this step)
+    assert [(f["invalid"], f["describedby"]) for f in on_start] == [(None, None), (None, None)]

@@ -33,7 +33,12 @@ async def test_errors_are_in_the_language_the_customer_writes_in(connect: Connec
     rate_limited = await client.receive()
     # then the codes are the protocol's, the words German
     assert not_json == {"type": "error", "code": "bad_request", "message": "Frames müssen JSON-Objekte sein."}
-    assert too_long == {"type": "error", "code": "too_long", "message": "'text' ist länger als 2000 Zeichen."}
+    assert too_long == {
+        "type": "error",
+        "code": "too_long",
+        "message": "'text' ist länger als 2000 Zeichen.",
+        "field": "text",
+    }
     assert not_found == {
         "type": "error",
         "code": "not_found",

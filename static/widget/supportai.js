@@ -580,7 +580,7 @@
         }
         if (!frame.client_id) awaiting = null;
         // in the customer's language (chat/error_phrases.py); a pane request's error shows by its fields
-        if (paneRequest) showPaneError(frame.message, paneRequest.inputs);
+        if (paneRequest) showPaneError(frame.message, paneRequest.inputs, frame.field);
         else setStatus(frame.message, true);
         break;
       case "proposal.result": awaiting = null; onBooking(frame); break;
@@ -646,12 +646,14 @@
     awaiting = { buttons: [button], pane: true, inputs: inputs || [] };
     send(frame);
   }
-  // The protocol's errors name no field, so one answering a step is tied to all the fields it sent.
+  // An error naming a field (its frame's ``field``) is tied to the step's input of that name, or to none
+  // when the step has no input for it (the time, picked from a list); one naming none, to all it sent.
   var PANE_ERROR_ID = "sai-pane-error";
-  function showPaneError(message, inputs) {
+  function showPaneError(message, inputs, fieldName) {
     var note = pane.querySelector(".pane-error") || pane.appendChild(el("p", { class: "pane-error", id: PANE_ERROR_ID, role: "alert" }));
     note.textContent = message;
-    inputs.forEach(function (i) { i.setAttribute("aria-invalid", "true"); i.setAttribute("aria-describedby", PANE_ERROR_ID); });
+    var marked = fieldName ? inputs.filter(function (i) { return i.name === fieldName; }) : inputs;
+    marked.forEach(function (i) { i.setAttribute("aria-invalid", "true"); i.setAttribute("aria-describedby", PANE_ERROR_ID); });
   }
   function clearPaneError() {
     var note = pane.querySelector(".pane-error");
@@ -678,7 +680,7 @@
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
   }
   function askSlots(serviceId, heading) {
-    var day = field("From", { type: "date", value: isoDate(1), min: isoDate(0), required: "" });
+    var day = field("From", { type: "date", name: "date", value: isoDate(1), min: isoDate(0), required: "" });
     var go = el("button", { class: "primary", text: "Show free times" });
     showPane(heading, [stepForm([day], go, function () {
       request(go, { type: "booking.slots", service_id: serviceId, date: day.input.value, days: 7 }, [day.input]);
@@ -692,8 +694,8 @@
   });
   manageBtn.addEventListener("click", function () {
     paneOpener = manageBtn;
-    var code = field("Confirmation code", { placeholder: "BK-XXXXXX", maxlength: "16", autocomplete: "off", required: "" });
-    var email = field("Email used for the booking", { type: "email", maxlength: "254", autocomplete: "email", required: "" });
+    var code = field("Confirmation code", { name: "code", placeholder: "BK-XXXXXX", maxlength: "16", autocomplete: "off", required: "" });
+    var email = field("Email used for the booking", { type: "email", name: "email", maxlength: "254", autocomplete: "email", required: "" });
     var find = el("button", { class: "primary", text: "Find my booking" });
     showPane("Manage my booking", [stepForm([code, email], find, function () {
       flow = { mode: "manage", code: code.input.value.trim(), email: email.input.value.trim() };
@@ -727,8 +729,8 @@
       send({ type: "booking.reschedule", code: flow.code, email: flow.email, start: slot.start });
       return;
     }
-    var name = field("Your name", { maxlength: "200", autocomplete: "name", required: "" });
-    var email = field("Email for the confirmation", { type: "email", maxlength: "254", autocomplete: "email", required: "" });
+    var name = field("Your name", { name: "name", maxlength: "200", autocomplete: "name", required: "" });
+    var email = field("Email for the confirmation", { type: "email", name: "email", maxlength: "254", autocomplete: "email", required: "" });
     var ask = el("button", { class: "primary", text: "Continue" });
     showPane(slot.label, [stepForm([name, email], ask, function () {
       request(ask, { type: "booking.propose", service_id: serviceId, start: slot.start, name: name.input.value, email: email.input.value }, [name.input, email.input]);
