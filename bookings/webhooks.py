@@ -4,7 +4,9 @@ Idempotency: the event id is the primary key of ``StripeEvent``; the row is inse
 transaction as the effect, so a duplicate delivery (even a concurrent one) applies nothing twice.
 Matching: a session event applies only when its metadata code and tenant, its id (once stored),
 amount and currency are the booking's own; otherwise the event is stored with a ``mismatch``
-outcome and changes nothing. A refund matches only the payment intent stored from such a session.
+outcome and changes nothing. A refund matches only the payment intent stored from such a session;
+one delivered before that session's payment (stored, "no matching booking") is applied when the
+payment is recorded.
 Order safety: every handler looks at the booking's current state, so ``expired`` after
 ``completed`` changes nothing, ``completed`` after ``expired`` re-takes the slot if it is still
 free (else records that a refund is due), and a refund is recorded once: ``charge.refunded`` says how
@@ -56,6 +58,7 @@ SESSION_TYPES = frozenset(
 )
 PAYMENT_TYPES = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
 REFUND_TYPES = frozenset({"refund.updated", "refund.failed"})
+REFUND_EVENT_TYPES = REFUND_TYPES | {"charge.refunded"}
 # A refund Stripe accepted and then could not make: the money never went back.
 REFUND_FAILURES = frozenset({"failed", "canceled"})
 NO_BOOKING = "no matching booking"
@@ -148,6 +151,27 @@ def _refund_update(booking: Booking, obj: dict[str, Any], created: int) -> str:
     return f"refund {refund_id} failed; refund due again"[:200] if recorded else "refund failure already recorded"
 
 
+def _apply_waiting_refunds(booking: Booking) -> None:
+    """Apply the refund events stored before the payment intent they name was (they matched no booking
+    then): Stripe may deliver a refund before the payment it refunds, whose event it retries later."""
+    intent = booking.stripe_payment_intent_id
+    if not intent:
+        return
+    waiting = StripeEvent.objects.filter(
+        booking__isnull=True,
+        outcome=NO_BOOKING,
+        type__in=REFUND_EVENT_TYPES,
+        payload__data__object__payment_intent=intent,
+    ).order_by("received_at", "event_id")
+    for stored in waiting:
+        created = stored.payload.get("created")
+        _, stored.outcome = apply_event(
+            stored.type, stored.payload["data"]["object"], created=created if type(created) is int else 0
+        )
+        stored.booking = booking
+        stored.save(update_fields=["booking", "outcome"])
+
+
 def apply_event(kind: str, obj: dict[str, Any], *, created: int = 0) -> tuple[Booking | None, str]:
     """Apply one verified event object (``created``: the event's Stripe time, epoch seconds); returns
     the booking touched and a short outcome."""
@@ -163,6 +187,7 @@ def apply_event(kind: str, obj: dict[str, Any], *, created: int = 0) -> tuple[Bo
         paid = services.booking_mark_paid(
             booking=booking, actor=STRIPE, payment_intent=str(obj.get("payment_intent") or ""), session_id=obj["id"]
         )
+        _apply_waiting_refunds(paid)
         return paid, f"paid; booking {paid.status}"
     if kind == "checkout.session.expired":
         released = services.booking_release_hold(booking=booking, actor=STRIPE)

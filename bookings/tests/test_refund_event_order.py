@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
-from bookings import services
-from bookings.models import Booking, BookingEventKind, Service
+from bookings import services, webhooks
+from bookings.benchmarks import checkout_event
+from bookings.models import Booking, BookingEventKind, BookingStatus, Service, StripeEvent
+from bookings.tests.conftest import customer_booking, next_weekday, open_every_day
+from bookings.tests.factories import ServiceFactory
 from bookings.tests.test_console_refund import INTENT, _owing, _webhook
 from supportai.models import Tenant
 
@@ -120,3 +123,51 @@ def test_an_older_smaller_refund_report_never_takes_the_amount_back(
     state = _replay(tenant, paid_service, client, tuple(TWO_PARTIAL_REFUNDS[i] for i in order))
     # then: 50.00 EUR refunded, 45.00 EUR owed
     assert state == (5000, False, True, [])
+
+
+@pytest.mark.parametrize("refund_first", [False, True], ids=["payment first", "refund first"])
+def test_a_refund_delivered_before_the_payment_it_refunds_is_recorded_with_it(
+    client, webhook_secret, tenant, paid_service, refund_first
+):
+    # given: a booking held until paid; the customer pays and staff refund the payment in Stripe's dashboard
+    booking = customer_booking(tenant, paid_service, day=next_weekday(3), name="Ann Lee", email="ann@example.org")
+    paid = checkout_event("evt_paid", "checkout.session.completed", booking)
+    intent = paid["data"]["object"]["payment_intent"]
+    charge = {**charge_refunded("evt_refunded", 9500, T1)[2], "payment_intent": intent}
+    deliveries = [
+        ("evt_paid", paid["type"], paid["data"]["object"], T1 - 60),
+        ("evt_refunded", "charge.refunded", charge, T1),
+    ]
+    # when: Stripe delivers the refund before the payment (the payment's event was retried), or after it
+    for event_id, kind, obj, created in reversed(deliveries) if refund_first else deliveries:
+        _webhook(client, event_id, kind, obj, created=created)
+    # then: either way the booking is paid and refunded in full
+    booking.refresh_from_db()
+    assert (booking.status, booking.paid_at is not None) == (BookingStatus.CONFIRMED, True)
+    assert (booking.refunded_cents, booking.refunded_at is not None) == (9500, True)
+
+
+def test_a_waiting_refund_applies_only_to_the_booking_whose_payment_it_names(
+    client, webhook_secret, tenant, other_tenant, paid_service
+):
+    # given: a refund of the other tenant's payment, delivered before that payment
+    open_every_day(other_tenant)
+    sauna = ServiceFactory.create(tenant=other_tenant, name="Sauna", price_cents=9500, currency="eur")
+    theirs = customer_booking(other_tenant, sauna, day=next_weekday(3), name="Bo", email="bo@example.org")
+    ours = customer_booking(tenant, paid_service, day=next_weekday(3), name="Ann Lee", email="ann@example.org")
+    their_payment = checkout_event("evt_theirs", "checkout.session.completed", theirs)
+    their_intent = their_payment["data"]["object"]["payment_intent"]
+    charge = {**charge_refunded("evt_refunded", 9500, T1)[2], "payment_intent": their_intent}
+    _webhook(client, "evt_refunded", "charge.refunded", charge, created=T1)
+    # when: our booking is paid
+    ours_paid = checkout_event("evt_ours", "checkout.session.completed", ours)
+    _webhook(client, "evt_ours", ours_paid["type"], ours_paid["data"]["object"], created=T1 + 60)
+    # then: the refund still waits, and ours is not refunded
+    ours.refresh_from_db()
+    assert ours.paid_at is not None and ours.refunded_cents == 0
+    assert StripeEvent.objects.get(event_id="evt_refunded").outcome == webhooks.NO_BOOKING
+    # when: their payment arrives, the refund is theirs
+    _webhook(client, "evt_theirs", their_payment["type"], their_payment["data"]["object"], created=T1 + 120)
+    theirs.refresh_from_db()
+    stored = StripeEvent.objects.get(event_id="evt_refunded")
+    assert (theirs.refunded_cents, stored.booking_id, stored.outcome) == (9500, theirs.pk, "refunded 9500")
