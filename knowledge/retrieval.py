@@ -6,6 +6,7 @@ list (a parent ranks where its best child ranks, duplicates dropped) and fusion 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -325,7 +326,13 @@ def search_candidates(
     # The query is embedded in a worker thread while the keyword side runs in PostgreSQL: the model
     # (torch releases the GIL) and the database overlap instead of adding up.
     # In hybrid mode the keyword side also runs on its own connection, so dense need not wait for it.
-    embedding = _EMBEDDER.submit(_query_vector, provider, query) if mode in ("dense", "hybrid") else None
+    # The worker runs in the caller's context: a command measuring retrieval inside ``bulk_retries``
+    # has its queries retried there (serving runs in no such run, and is not).
+    embedding = (
+        _EMBEDDER.submit(contextvars.copy_context().run, _query_vector, provider, query)
+        if mode in ("dense", "hybrid")
+        else None
+    )
     keyword = partial(
         keyword_side, tenant=tenant, query=query, limit=candidates, weigh=mode == "hybrid", timeout_ms=timeout_ms
     )

@@ -83,9 +83,9 @@ class StepBars:
 
 @contextmanager
 def embedding_retries(command: BaseCommand) -> Iterator[None]:
-    """Within the block, a hosted provider's document batch that fails with a passing error (a rate
-    limit, an outage) is sent again a bounded number of times (``knowledge.providers.bulk_retry``),
-    each wait told on ``command``'s stderr above any progress bar."""
+    """Within the block, a hosted provider's request (a document batch or a query) that fails with a
+    passing error (a rate limit, an outage) is sent again a bounded number of times
+    (``knowledge.providers.bulk_retry``), each wait told on ``command``'s stderr above any progress bar."""
     stream = cast(TextIO, command.stderr._out)
 
     def notify(line: str) -> None:

@@ -1,21 +1,23 @@
-"""Bounded retries of a hosted provider's document batches, for the operators' bulk commands.
+"""Bounded retries of a hosted provider's requests, for the operators' bulk commands.
 
 The vendors' SDKs run with their own retries off (``max_retries=0``): serving's query embedding has
 the turn's deadline, and the Celery task ``knowledge.index_document`` retries a failed document
-itself. A bulk command (``ingest``, ``reindex``, ``evaluate_retrieval``, ``sync_sources``) has no
-such layer, and one 429 or 503 would end a run of thousands of batches. Such a command runs its work
-inside ``bulk_retries``: then each request of ``embed_documents`` (one batch of at most
-``remote.REMOTE_BATCH`` texts) that fails with a passing error (``rate_limit``, ``unavailable``, a
-retryable ``malformed``) is sent again, alone, after a backoff with jitter and never before the
-provider's ``Retry-After``, up to ``ATTEMPTS`` tries and ``MAX_WAIT_S`` of waiting per document batch
-(one ``embed_documents`` call). The batches already answered are kept. Errors the operators must
-act on (``auth``, ``refused``, ``misconfigured``) are never retried. Query embeddings never are.
-The Celery tasks ``knowledge.reindex_documents`` and ``knowledge.sync_source`` run inside
-``bulk_retries`` too when a worker runs them, with their time limit (``time_limit_s``): a wait that
-would end past it ends the run instead.
+itself. A bulk command (``ingest``, ``reindex``, ``evaluate_retrieval``, ``tune_retrieval``,
+``sync_sources``) has no such layer, and one 429 or 503 would end a run of thousands of batches or
+questions. Such a command runs its work inside ``bulk_retries``: then each request of
+``embed_documents`` (one batch of at most ``remote.REMOTE_BATCH`` texts) or of ``embed_query`` (a
+batch of one text) that fails with a passing error (``rate_limit``, ``unavailable``, a retryable
+``malformed``) is sent again, alone, after a backoff with jitter and never before the provider's
+``Retry-After``, up to ``ATTEMPTS`` tries and ``MAX_WAIT_S`` of waiting per call. The batches
+already answered are kept. Errors the operators must act on (``auth``, ``refused``,
+``misconfigured``) are never retried. The Celery tasks ``knowledge.reindex_documents`` and
+``knowledge.sync_source`` run inside ``bulk_retries`` too when a worker runs them, with their time
+limit (``time_limit_s``): a wait that would end past it ends the run instead.
 
 Outside ``bulk_retries`` (serving, ``knowledge.index_document``, tasks run eagerly inside a web
-request) nothing here retries: one retry layer per path.
+request) nothing here retries: one retry layer per path. The run is a context variable, so work the
+bulk run hands to another thread reaches it only through ``contextvars.copy_context`` (as retrieval
+hands its query embedding to its pool).
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ ATTEMPTS = 5
 # drawn from its upper half (jitter), and is never shorter than the provider's Retry-After (at most
 # remote.MAX_RETRY_AFTER_S).
 BACKOFF_S = 2.0
-# The most one document batch (an ``embed_documents`` call) waits in all; a wait that would pass it
-# ends the run instead. A URL sync renews its claim on the source before each batch (SYNC_LEASE 600 s).
+# The most one call (``embed_documents``' batches, or one query) waits in all; a wait that would pass
+# it ends the run instead. A URL sync renews its claim on the source before each batch (SYNC_LEASE 600 s).
 MAX_WAIT_S = 300.0
 
 Notify = Callable[[str], None]
@@ -182,3 +184,10 @@ def embed_batches(
     if run is None:
         return [vector for texts in batches for vector in embed_batch(texts)]
     return run.embed(provider, batches, embed_batch)
+
+
+def embed_text(provider: str, text: str, embed_batch: Callable[[Sequence[str]], list[list[float]]]) -> list[float]:
+    """The vector of one text (a query), sent as a batch of one: retried within ``bulk_retries``
+    (a command measuring retrieval), else tried once (serving, which has the turn's deadline)."""
+    [vector] = embed_batches(provider, [[text]], embed_batch)
+    return vector

@@ -13,7 +13,7 @@ from cohere.core.api_error import ApiError
 from cohere.core.parse_error import ParsingError
 
 from knowledge.providers.base import ProviderError, RerankResult
-from knowledge.providers.bulk_retry import embed_batches
+from knowledge.providers.bulk_retry import embed_batches, embed_text
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     QUERY_TIMEOUT_S,
@@ -76,7 +76,9 @@ class CohereEmbeddingProvider:
         return embed_batches(self.name, batches(texts), embed_batch)
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed_batch([text], "search_query", timeout_s=QUERY_TIMEOUT_S)[0]
+        return embed_text(
+            self.name, text, partial(self._embed_batch, input_type="search_query", timeout_s=QUERY_TIMEOUT_S)
+        )
 
 
 class CohereRerankProvider:

@@ -9,7 +9,7 @@ from google import genai
 from google.genai import errors, types
 
 from knowledge.providers.base import ProviderErrorKind
-from knowledge.providers.bulk_retry import embed_batches
+from knowledge.providers.bulk_retry import embed_batches, embed_text
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     MAX_RETRY_AFTER_S,
@@ -81,4 +81,6 @@ class GeminiEmbeddingProvider:
         return embed_batches(self.name, batches(texts), embed_batch)
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed_batch([text], "RETRIEVAL_QUERY", timeout_s=QUERY_TIMEOUT_S)[0]
+        return embed_text(
+            self.name, text, partial(self._embed_batch, task_type="RETRIEVAL_QUERY", timeout_s=QUERY_TIMEOUT_S)
+        )

@@ -7,7 +7,7 @@ from functools import partial
 
 import openai
 
-from knowledge.providers.bulk_retry import embed_batches
+from knowledge.providers.bulk_retry import embed_batches, embed_text
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     QUERY_TIMEOUT_S,
@@ -64,4 +64,4 @@ class OpenAIEmbeddingProvider:
         return embed_batches(self.name, batches(texts), partial(self._embed_batch, timeout_s=TIMEOUT_S))
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed_batch([text], timeout_s=QUERY_TIMEOUT_S)[0]
+        return embed_text(self.name, text, partial(self._embed_batch, timeout_s=QUERY_TIMEOUT_S))

@@ -7,7 +7,7 @@ from functools import partial
 
 import httpx
 
-from knowledge.providers.bulk_retry import embed_batches
+from knowledge.providers.bulk_retry import embed_batches, embed_text
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
     QUERY_TIMEOUT_S,
@@ -82,4 +82,4 @@ class VoyageEmbeddingProvider:
         return embed_batches(self.name, batches(texts), embed_batch)
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed_batch([text], "query", timeout_s=QUERY_TIMEOUT_S)[0]
+        return embed_text(self.name, text, partial(self._embed_batch, input_type="query", timeout_s=QUERY_TIMEOUT_S))

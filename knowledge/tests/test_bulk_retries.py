@@ -1,8 +1,9 @@
-"""Bounded retries of hosted providers' document batches in bulk runs (knowledge/providers/bulk_retry.py),
-through each vendor's SDK against the local fake of its API."""
+"""Bounded retries of hosted providers' document batches and queries in bulk runs
+(knowledge/providers/bulk_retry.py), through each vendor's SDK against the local fake of its API."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -14,16 +15,18 @@ from django.core.management import CommandError, call_command
 
 from knowledge import services, sources, tasks
 from knowledge.indexing import EMBEDDING_FAILED, document_index
-from knowledge.management.commands import evaluate_retrieval, reindex
-from knowledge.models import Document, DocumentStatus
+from knowledge.management.commands import evaluate_retrieval, reindex, tune_retrieval
+from knowledge.models import Document, DocumentStatus, RetrievalTuning
 from knowledge.providers import bulk_retry
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.bulk_retry import ATTEMPTS, MAX_WAIT_S, bulk_retries
 from knowledge.providers.remote import REMOTE_BATCH, TIMEOUT_S
+from knowledge.selectors import retrieve_explained
 from knowledge.source_config import LEASE_RENEWAL_S, SYNC_LEASE, url_source_create
 from knowledge.tests.factories import add_document
 from knowledge.tests.test_command_errors import _beir
 from knowledge.tests.test_providers import RATE_LIMIT_ANSWERS, RATE_LIMITED, SLOW_VENDORS, _vector
+from knowledge.tuning import MIN_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -133,15 +136,32 @@ def test_an_answer_that_could_not_be_read_is_retried_but_a_wrong_count_of_vector
 
 
 @pytest.mark.parametrize("vendor", SLOW_VENDORS)
-def test_a_query_is_never_retried_even_in_a_bulk_run(fake_api, waits, vendor):
-    # given: a rate-limited API; a query has the turn's deadline (serving), so it is tried once
+def test_a_query_in_a_bulk_run_is_sent_again_as_a_batch_is(fake_api, waits, vendor):
+    # given: an API answering one 429 asking for 30 s, then vectors
     _, path, build = SLOW_VENDORS[vendor]
     fake_api.route(path, _answers(vendor, RATE_LIMIT_ANSWERS[vendor]))
+    lines: list[str] = []
+    # when: a bulk run (evaluate_retrieval, tune_retrieval) embeds a question
+    with bulk_retries(notify=lines.append):
+        vector = build(fake_api.url).embed_query("parking")
+    # then: the query went twice, 30 s apart, with the line a batch's retry writes
+    assert len(vector) == 384 and len(fake_api.requests) == 2
+    assert waits == [30]
+    assert lines == [f"rate limited by {vendor}; retrying batch 1 in 30 s (attempt 2 of {ATTEMPTS})"]
 
-    with bulk_retries(notify=lambda line: None), pytest.raises(ProviderError):
-        build(fake_api.url).embed_query("parking")
 
+def test_serving_tries_a_query_once(tenant, other_tenant, fake_api, waits):
+    # given: a rate-limited API; chat's retrieval has the turn's deadline, so its query is tried once
+    _, path, build = SLOW_VENDORS["openai"]
+    fake_api.route(path, _answers("openai", RATE_LIMIT_ANSWERS["openai"]))
+    document = add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(other_tenant, "Parking", "Parking is free.")
+    # when: a chat turn retrieves (hybrid, going on without the side that failed)
+    explained = retrieve_explained(tenant=tenant, query="parking", provider=build(fake_api.url))
+    # then: one request, no wait; the tenant's passage came from keyword search alone
     assert (len(fake_api.requests), waits) == (1, [])
+    assert set(explained.went_without) == {"dense"}
+    assert [passage.document_id for passage in explained.passages] == [document.pk]
 
 
 def test_only_the_failed_batch_is_sent_again_and_the_ones_answered_are_kept(fake_api, waits):
@@ -247,6 +267,65 @@ def test_evaluate_retrieval_waits_out_a_rate_limit_while_indexing_its_corpus(tmp
     captured = capsys.readouterr()
     assert WAITED in captured.err.splitlines()
     assert "2 docs, 2 queries" in captured.out
+
+
+def _rate_limited_once_on(question: str):
+    """An OpenAI API answering the first request that embeds ``question`` with a 429 (Retry-After:
+    30), and every other with vectors."""
+    limited: list[str] = []
+
+    def embeddings(body: dict[str, Any]) -> tuple[Any, ...]:
+        if question in body["input"] and not limited:
+            limited.append(question)
+            return RATE_LIMIT_ANSWERS["openai"]
+        return 200, _vectors("openai", body)
+
+    return embeddings
+
+
+def test_evaluate_retrieval_waits_out_a_rate_limit_on_a_question(tmp_path, fake_api, waits, monkeypatch, capsys):
+    # given: an API that rate-limits the first question once its corpus is embedded
+    _, path, build = SLOW_VENDORS["openai"]
+    fake_api.route(path, _rate_limited_once_on("where to park"))
+    monkeypatch.setattr(evaluate_retrieval, "default_provider", lambda: build(fake_api.url))
+    # when
+    call_command("evaluate_retrieval", "--beir", str(_beir(tmp_path)), "--modes", "dense", "--no-progress")
+    # then: it waited, said so (the corpus was batch 1, the untimed warm-up query batch 2), and measured
+    captured = capsys.readouterr()
+    assert waits == [30]
+    assert f"rate limited by openai; retrying batch 3 in 30 s (attempt 2 of {ATTEMPTS})" in captured.err.splitlines()
+    assert "2 docs, 2 queries" in captured.out
+
+
+def test_tune_retrieval_waits_out_a_rate_limit_on_a_question(
+    tenant, other_tenant, tmp_path, fake_api, waits, monkeypatch, capsys
+):
+    # given: the tenant's labelled questions, and an API that rate-limits the first of them once
+    add_document(tenant, "Parking", "Free parking behind the studio.", external_id="parking.md")
+    add_document(other_tenant, "Parking", "Parking is free.", external_id="parking.md")
+    (tmp_path / "q.jsonl").write_text(
+        "".join(json.dumps({"_id": f"q{n}", "text": f"where to park {n}"}) + "\n" for n in range(MIN_QUERIES))
+    )
+    (tmp_path / "qrels.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join(f"q{n}\tparking.md\t1\n" for n in range(MIN_QUERIES))
+    )
+    _, path, build = SLOW_VENDORS["openai"]
+    fake_api.route(path, _rate_limited_once_on("where to park 0"))
+    monkeypatch.setattr(tune_retrieval, "default_provider", lambda: build(fake_api.url))
+    # when
+    call_command(
+        "tune_retrieval",
+        "--no-progress",
+        "--apply",
+        tenant=tenant.slug,
+        queries=str(tmp_path / "q.jsonl"),
+        qrels=str(tmp_path / "qrels.tsv"),
+    )
+    # then: it waited, said so, and stored the tenant's scale; the other tenant has none
+    captured = capsys.readouterr()
+    assert waits == [30] and WAITED in captured.err.splitlines()
+    assert f"{MIN_QUERIES} labelled questions of {tenant.slug}" in captured.out
+    assert list(RetrievalTuning.objects.values_list("tenant", flat=True)) == [tenant.pk]
 
 
 @pytest.mark.usefixtures("local_crawl")

@@ -19,6 +19,7 @@ from knowledge.management.options import (
     add_progress_option,
     add_threads_option,
     apply_threads_option,
+    embedding_retries,
 )
 from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider
@@ -48,13 +49,14 @@ class Command(BaseCommand):
         notes = labelled.notes.line()
         bars = StepBars(self, options, unit="question", units={})
         try:
-            result = retrieval_tune(
-                tenant=tenant,
-                queries=labelled.queries,
-                qrels=labelled.qrels,
-                provider=default_provider(),
-                progress=bars,
-            )
+            with embedding_retries(self):
+                result = retrieval_tune(
+                    tenant=tenant,
+                    queries=labelled.queries,
+                    qrels=labelled.qrels,
+                    provider=default_provider(),
+                    progress=bars,
+                )
         except TuningError as exc:
             raise CommandError(f"{exc} ({notes})" if notes else str(exc)) from exc
         except ProviderError as exc:
