@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, SEARCH_CONFIGS, clean_language
 from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
-from knowledge.multipart import UNREADABLE_PART, PartCountingUploadHandler
+from knowledge.multipart import PartCountingUploadHandler
 from knowledge.paging import IdsFirstPaginator
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES, public_reason
@@ -84,7 +84,8 @@ CHUNK_GONE = (
 CHUNK_NOT_AN_ID = "The link names no chunk (its chunk is not a chunk id). The document's chunks are these."
 SAVED_WHILE_SYNCING = "a sync is running with the old ones; press Sync now when it has finished."
 # The browser empties the file input when the page comes back with this.
-UNREADABLE_UPLOAD = f"{UNREADABLE_PART} Choose the files again."
+# After why an upload's body could not be taken as parsed (``PartCountingUploadHandler.problem``).
+CHOOSE_AGAIN = "Choose the files again."
 # The problem of an upload source marked failed (``source_mark_synced``), which records no error of its own.
 NO_FILE_READ = "No file of its last upload could be read; the upload reported each file's error."
 NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
@@ -270,9 +271,9 @@ def _documents(request: HttpRequest, counted: PartCountingUploadHandler) -> Http
         if switched_since_rendered(request, tenant):
             messages.error(request, TENANT_SWITCHED.format(done="uploaded", tenant=tenant.name))
             return redirect("knowledge_console:documents")
-        if counted.part_skipped:
+        if counted.problem:
             form = UploadForm(request.POST)
-            form.add_error(None, UNREADABLE_UPLOAD)
+            form.add_error(None, f"{counted.problem} {CHOOSE_AGAIN}")
             return _documents_page(request, membership, form)
         uploads = request.FILES.getlist("upload")
         if not uploads:

@@ -3,8 +3,9 @@
 
 Django leaves out, without a word, a part whose Content-Disposition line is not UTF-8 (a Latin-1
 file name), whose ``filename*`` names a charset Python does not know, or whose file name sanitizes
-to nothing (``..``). The body's parts are counted as it is read, by its boundary delimiters, as
-Django splits it; a body that gave fewer fields and files than it has parts is refused.
+to nothing (``..``), and the last part of a body that ends before its closing boundary. The body's
+parts are counted as it is read, by its boundary delimiters, as Django splits it; a body that gave
+fewer fields and files than it has parts, or whose closing delimiter never came, is refused.
 """
 
 from __future__ import annotations
@@ -25,17 +26,24 @@ UNREADABLE_PART = (
     "A part of the upload could not be read (a file name that is not UTF-8, a filename* in an unknown "
     'charset, or a name that is none, such as ".."): nothing was stored. Send file names in UTF-8.'
 )
+# Django's parser drops, without a word, a last part that no closing boundary ends (a body cut short).
+UNFINISHED_BODY = (
+    "The upload ended before its closing boundary, so its last file may be missing or cut short: nothing was stored."
+)
 
 
 class _DelimiterCounter:
     """Reads ``stream`` through, counting the occurrences of ``delimiter`` in what was read (one
-    split across two reads included)."""
+    split across two reads included) and noting whether the closing one (``delimiter--``) came."""
 
     def __init__(self, stream: IO[bytes], delimiter: bytes) -> None:
         self._stream = stream
         self._delimiter = delimiter
         self._tail = b""
         self.count = 0
+        self._closing = delimiter + b"--"
+        self._closing_tail = b""
+        self.closed = False
 
     def read(self, size: int = -1) -> bytes:
         chunk = self._stream.read(size)
@@ -43,18 +51,25 @@ class _DelimiterCounter:
         window = self._tail + chunk
         self.count += window.count(self._delimiter)
         self._tail = window[max(len(window) - len(self._delimiter) + 1, 0) :]
+        closing_window = self._closing_tail + chunk
+        self.closed = self.closed or self._closing in closing_window
+        self._closing_tail = closing_window[max(len(closing_window) - len(self._closing) + 1, 0) :]
         return chunk
 
-    def part_skipped(self, data: QueryDict, files: MultiValueDict[str, Any]) -> bool:
-        """Whether ``data`` and ``files``, parsed from what was read, give fewer fields and files than
-        the body has parts (its delimiters less one: the last closes the body)."""
+    def problem(self, data: QueryDict, files: MultiValueDict[str, Any]) -> str | None:
+        """Why the body cannot be taken as ``data`` and ``files``, parsed from what was read: it ended
+        before its closing delimiter (``UNFINISHED_BODY``), or they give fewer fields and files than
+        it has parts (its delimiters less one: the last closes the body; ``UNREADABLE_PART``)."""
+        if self.count and not self.closed:
+            return UNFINISHED_BODY
         given = sum(len(values) for _, values in (*data.lists(), *files.lists()))
-        return given < self.count - 1
+        return UNREADABLE_PART if given < self.count - 1 else None
 
 
 class StrictMultiPartParser(parsers.MultiPartParser):
-    """DRF's multipart parser, raising a ``ValidationError`` on ``files`` (``UNREADABLE_PART``) when a
-    part of the body is missing from what Django's parser gave."""
+    """DRF's multipart parser, raising a ``ValidationError`` on ``files`` when a part of the body is
+    missing from what Django's parser gave (``UNREADABLE_PART``) or the body ended before its closing
+    boundary (``UNFINISHED_BODY``)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> parsers.DataAndFiles:
         boundary = parse_header_parameters(media_type or "")[1].get("boundary", "")
@@ -63,21 +78,22 @@ class StrictMultiPartParser(parsers.MultiPartParser):
         counter = _DelimiterCounter(stream, b"--" + boundary.encode("ascii", "replace"))
         # Django's parser only calls read() on the stream.
         parsed = super().parse(cast(IO[bytes], counter), media_type, parser_context)
-        if counter.part_skipped(parsed.data, parsed.files):
-            raise serializers.ValidationError({"files": [UNREADABLE_PART]})
+        if problem := counter.problem(parsed.data, parsed.files):
+            raise serializers.ValidationError({"files": [problem]})
         return parsed
 
 
 class PartCountingUploadHandler(FileUploadHandler):
     """First of a request's upload handlers, it parses a multipart body itself, with the request's
-    other handlers, counting its parts as it is read; ``part_skipped`` then says whether Django's
-    parser left one out. Inserted before anything reads ``request.POST`` (the CSRF middleware
-    does, so the view is ``csrf_exempt`` and checks CSRF itself, as Django's docs show)."""
+    other handlers, counting its parts as it is read; ``problem`` then says why the body cannot be
+    taken as Django's parser gave it (a part left out, a body cut short), if it cannot. Inserted
+    before anything reads ``request.POST`` (the CSRF middleware does, so the view is ``csrf_exempt``
+    and checks CSRF itself, as Django's docs show)."""
 
     def __init__(self, request: HttpRequest) -> None:
         super().__init__(request)
         self._request = request
-        self.part_skipped = False
+        self.problem: str | None = None
 
     def handle_raw_input(
         self,
@@ -92,5 +108,5 @@ class PartCountingUploadHandler(FileUploadHandler):
         others = [handler for handler in self._request.upload_handlers if handler is not self]
         # Django's parser only calls read() on the stream.
         data, files = MultiPartParser(META, cast("_PostDataProtocol", counter), others, encoding).parse()
-        self.part_skipped = counter.part_skipped(data, files)
+        self.problem = counter.problem(data, files)
         return data, files

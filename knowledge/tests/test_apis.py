@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pytest
@@ -13,7 +14,7 @@ from knowledge import conf
 from knowledge.apis import FILES_WITHOUT_NAME, LANGUAGES_CONFLICT, NO_FILES, UNEXPECTED_FILE_PARTS
 from knowledge.demo import demo_source
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
-from knowledge.multipart import UNREADABLE_PART
+from knowledge.multipart import UNFINISHED_BODY, UNREADABLE_PART
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE
@@ -340,6 +341,34 @@ def test_upload_of_only_an_unreadable_file_part_says_it_could_not_be_read(tenant
     )
     assert response.status_code == 400
     assert response.json() == {"files": [UNREADABLE_PART]}
+
+
+CLOSE = b"--B0undary--\r\n"
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda body: body.removesuffix(CLOSE),  # the last part whole, then nothing
+        lambda body: body.removesuffix(b"\r\n" + CLOSE),  # within the last part's content
+        lambda body: body[: body.rindex(b"filename") + 12],  # within the last part's headers
+    ],
+    ids=["before the closing boundary", "within the content", "within the headers"],
+)
+def test_upload_of_a_body_cut_before_its_closing_boundary_stores_nothing_and_says_so(
+    tenant: Tenant, other_tenant: Tenant, cut: Callable[[bytes], bytes]
+) -> None:
+    # given two files, the body cut before its end (Django's parser dropped the unfinished last part
+    # without a word: the first file was stored alone, 202)
+    body = _multipart(_file_part(b'filename="a.md"', b"# A\n\nFree parking."), _file_part(b'filename="b.md"'))
+    # when
+    response = api_client(tenant).post(
+        "/api/v1/knowledge/documents/", cut(body), content_type="multipart/form-data; boundary=B0undary"
+    )
+    # then
+    assert response.status_code == 400
+    assert response.json() == {"files": [UNFINISHED_BODY]}
+    assert not Document.objects.exists()
 
 
 def test_upload_of_a_hand_built_body_with_readable_parts_is_stored(tenant: Tenant) -> None:

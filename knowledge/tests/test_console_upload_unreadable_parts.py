@@ -8,13 +8,15 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from knowledge.console_views import UNREADABLE_UPLOAD
+from knowledge.console_views import CHOOSE_AGAIN
 from knowledge.models import Document
+from knowledge.multipart import UNFINISHED_BODY, UNREADABLE_PART
 from knowledge.tests.factories import add_document
 from supportai.models import Tenant
 
 DOCUMENTS_PAGE = "/console/knowledge/"
 LATIN_1_NAME = 'filename="M\xe4rz.md"'.encode("latin-1")
+UNREADABLE_UPLOAD = f"{UNREADABLE_PART} {CHOOSE_AGAIN}"
 
 
 def _field(name: str, value: str) -> bytes:
@@ -77,6 +79,32 @@ def test_upload_of_only_an_unreadable_part_says_it_could_not_be_read(
     page = _post(csrf_client, tenant, _file(LATIN_1_NAME))
     assert html.escape(UNREADABLE_UPLOAD) in page
     assert "Choose at least one file" not in page
+    assert not Document.objects.exists()
+
+
+def test_upload_of_a_body_cut_before_its_closing_boundary_stores_nothing_and_says_so(
+    csrf_client: Client, owner: User, tenant: Tenant
+) -> None:
+    # given two files whose body ends within the second (Django's parser dropped it without a word)
+    csrf_client.force_login(owner)
+    csrf_client.get(DOCUMENTS_PAGE)
+    token = csrf_client.cookies["csrftoken"].value
+    fields = (
+        _field("csrfmiddlewaretoken", token),
+        _field("tenant", str(tenant.pk)),
+        _field("language", "de"),
+        _file(b'filename="a.md"', b"# A\n\nFree parking."),
+        _file(b'filename="b.md"'),
+    )
+    body = b"".join(b"--B0undary\r\n" + part + b"\r\n" for part in fields)
+    # when
+    response = csrf_client.post(
+        DOCUMENTS_PAGE, body[:-8], content_type="multipart/form-data; boundary=B0undary", follow=True
+    )
+    # then the upload is refused whole, on the form, which keeps the language typed
+    page = response.content.decode()
+    assert html.escape(f"{UNFINISHED_BODY} {CHOOSE_AGAIN}") in page
+    assert 'name="language" value="de"' in page
     assert not Document.objects.exists()
 
 
