@@ -23,12 +23,10 @@ PROXY_HEADERS = (X_FORWARDED_FOR, FORWARDED)
 # RFC 7239 also allows obfuscated ports (:_abc).
 _NODE = re.compile(r"(?:\[(?P<v6>[^\[\]]+)\]|(?P<v4>[0-9.]+))(?::(?P<port>[0-9]{1,5}|_[A-Za-z0-9._-]+))?")
 MAX_PORT = 65535
-# One Forwarded element split at its commas: a quoted string (its closing quote optional, so a quote
-# never closed runs to the end instead of being re-scanned), a run of other text, or a comma.
-_ELEMENT_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[^",]+|,', re.DOTALL)
 # name=value; the value a token or a quoted string (RFC 7239 section 4, RFC 9110 section 5.6).
 _PAIR = re.compile(r'[ \t]*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)=([^\s",;=]+|"(?:[^"\\]|\\.)*")[ \t]*')
 _QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
+_QUOTE_OR_COMMA = re.compile(r'[",]')
 
 
 def x_forwarded_for_hops(header: str) -> list[Address | None]:
@@ -70,14 +68,36 @@ def _valid_port(port: str | None) -> bool:
 
 
 def _elements(header: str) -> list[str]:
-    """``header`` split at the commas outside quoted strings."""
-    elements: list[list[str]] = [[]]
-    for token in _ELEMENT_TOKEN.findall(header):
-        if token == ",":
-            elements.append([])
-        else:
-            elements[-1].append(token)
-    return ["".join(parts) for parts in elements]
+    """``header`` split at the commas outside quoted strings, the quotes paired from the right.
+
+    The elements our proxies append are on the right and well-formed, the client's on the left and
+    anything at all: a quote or backslash it leaves open must not reach across what the proxies wrote
+    (read from the left, ``for="x, for=203.0.113.5`` would be one broken element, and the client
+    would choose between its own bucket and the peer's). Paired from the right, an element's quotes
+    are its own whatever stands left of it; a quote whose opening is missing runs to the start. Within
+    a quoted string a quote after an odd run of backslashes is escaped (RFC 9110 quoted-pair).
+    """
+    elements: list[str] = []
+    end = len(header)
+    quoted = False
+    for match in reversed(list(_QUOTE_OR_COMMA.finditer(header))):
+        position = match.start()
+        if match[0] == '"':
+            if not (quoted and _escaped(header, position)):  # a quoted string's last quote is never escaped
+                quoted = not quoted
+        elif not quoted:
+            elements.append(header[position + 1 : end])
+            end = position
+    elements.append(header[:end])
+    return elements[::-1]
+
+
+def _escaped(text: str, position: int) -> bool:
+    """Whether the character at ``position`` follows an odd run of backslashes."""
+    start = position
+    while start > 0 and text[start - 1] == "\\":
+        start -= 1
+    return (position - start) % 2 == 1
 
 
 def _forwarded_for(element: str) -> Address | None:

@@ -77,11 +77,23 @@ def test_an_unknown_hop_left_of_the_client_is_never_read(behind_forwarding_proxi
     assert client_ip(peer=PROXY, forwarded=f"for=unknown, for=<script>, for={CUSTOMER}") == CUSTOMER
 
 
-def test_a_quote_a_client_leaves_open_cannot_hide_the_proxys_element(behind_forwarding_proxies: None) -> None:
-    # given a client that opened a quoted string its proxy's element would close
-    header = f'for="{SPOOFED}, for="[2001:db8::1]:4711"'
-    # then its own entry is never read: the element after its comma is broken, the peer counts
-    assert client_ip(peer=PROXY, forwarded=header) == PROXY
+@pytest.mark.parametrize(
+    "written",
+    [
+        f'for="{SPOOFED}',  # a quote its proxy's element would close
+        f'for="{SPOOFED}, for="',  # a quote opened for each of the proxy's quotes
+        f'for="{SPOOFED}\\',  # a backslash that would escape the proxy's comma
+        '"',
+    ],
+)
+def test_a_quote_a_client_leaves_open_cannot_hide_the_proxys_element(
+    behind_forwarding_proxies: None, written: str
+) -> None:
+    # given a client that left a quoted string open, and the element its proxy appended after it
+    header = f'{written}, for="[2001:db8::1]:4711"'
+    # then the proxy's element is read as written: the client gets no other bucket, its own or the peer's
+    assert client_ip(peer=PROXY, forwarded=header) == "2001:db8::1"
+    assert client_ip(peer=PROXY, forwarded=f"{written}, for={CUSTOMER}, for=10.0.0.1") == CUSTOMER
 
 
 def test_the_header_of_an_untrusted_peer_is_ignored(behind_forwarding_proxies: None) -> None:
