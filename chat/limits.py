@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+
+from supportai.shared_cache import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60.0
 
@@ -52,9 +57,22 @@ def wall_clock() -> float:
 
 
 def ip_allows_message(ip: str) -> bool:
-    """Fixed one-minute buckets in the shared cache, so every process counts the same IP together."""
+    """Fixed one-minute buckets in the shared cache, so every process counts the same IP together.
+
+    Fails open: while the cache is down the message is let through (and a warning logged), as the
+    socket's own limits still hold and refusing would stop every customer's chat for a counter.
+    """
     if not ip:
         return True
+    try:
+        count = _count_message(ip)
+    except CACHE_ERRORS as exc:
+        logger.warning("per-IP message limit not counted, the message is let through (the cache failed: %r)", exc)
+        return True
+    return count <= messages_per_ip()
+
+
+def _count_message(ip: str) -> int:
     bucket = int(wall_clock() // WINDOW_SECONDS)
     key = f"chat:ip:{ip}:{bucket}"
     if cache.add(key, 1, timeout=int(WINDOW_SECONDS) * 2):
@@ -65,4 +83,4 @@ def ip_allows_message(ip: str) -> bool:
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=int(WINDOW_SECONDS) * 2)
             count = 1
-    return count <= messages_per_ip()
+    return count

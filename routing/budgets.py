@@ -16,6 +16,7 @@ from django.utils import timezone
 from routing.config import routing_settings
 from routing.models import BudgetAlert, CostEvent
 from supportai.models import Tenant
+from supportai.shared_cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -61,21 +62,50 @@ def _spend_cache_key(tenant_id: int, month: date) -> str:
 
 
 def month_spend(*, tenant: Tenant, month: date) -> Decimal:
-    key = _spend_cache_key(tenant.pk, month)
-    cached = cache.get(key)
+    """The tenant's spend this month; summed from the ledger, as it is exact, while the cache is down."""
+    try:
+        key = _spend_cache_key(tenant.pk, month)
+        cached = cache.get(key)
+    except CACHE_ERRORS as exc:
+        logger.warning("month spend of tenant %s summed without the cache (it failed: %r)", tenant.pk, exc)
+        return _ledger_spend(tenant=tenant, month=month)
     if cached is not None:
         return Decimal(cached)
+    spent = _ledger_spend(tenant=tenant, month=month)
+    try:
+        cache.set(key, str(spent), SPEND_CACHE_SECONDS)
+    except CACHE_ERRORS as exc:
+        logger.warning("month spend of tenant %s not cached (the cache failed: %r)", tenant.pk, exc)
+    return spent
+
+
+def _ledger_spend(*, tenant: Tenant, month: date) -> Decimal:
     start = datetime(month.year, month.month, 1, tzinfo=UTC)
     total = CostEvent.objects.for_tenant(tenant).filter(created_at__gte=start).aggregate(total=Sum("cost_usd"))
-    spent = total["total"] or Decimal("0")
-    cache.set(key, str(spent), SPEND_CACHE_SECONDS)
+    spent: Decimal = total["total"] or Decimal("0")
     return spent
 
 
 def month_spend_changed(*, tenant: Tenant, when: datetime | None = None) -> None:
-    """Forget the cached spend once the new costs are committed (call in the ledger write's transaction)."""
+    """Forget the cached spend once the new costs are committed (call in the ledger write's transaction).
+
+    Best effort: the costs are committed whatever the cache does. Should it fail, a spend cached under
+    the old generation before the failure may still be read until it expires (``SPEND_CACHE_SECONDS``).
+    """
     key = _generation_key(tenant.pk, month_start(when))
-    transaction.on_commit(lambda: cache.set(key, uuid4().hex, GENERATION_CACHE_SECONDS))
+
+    def new_generation() -> None:
+        try:
+            cache.set(key, uuid4().hex, GENERATION_CACHE_SECONDS)
+        except CACHE_ERRORS as exc:
+            logger.warning(
+                "month spend of tenant %s may be read stale for %s s (the cache failed: %r)",
+                tenant.pk,
+                SPEND_CACHE_SECONDS,
+                exc,
+            )
+
+    transaction.on_commit(new_generation)
 
 
 def monthly_budget(*, tenant: Tenant) -> Decimal:

@@ -92,11 +92,14 @@ async def connect() -> AsyncIterator[Connect]:
         resume: str = "",
         key: str | None = None,
         expect_ready: bool = True,
+        peer: str | None = None,
     ) -> Client:
         public_key = key if key is not None else (tenant.public_key if tenant else "")
         path = f"/ws/chat/?key={public_key}" + (f"&resume={resume}" if resume else "")
         headers = [(b"origin", origin.encode()), (b"host", b"testserver")]
         communicator = WebsocketCommunicator(application, path, headers=headers)
+        if peer is not None:  # the address the socket comes from (none by default: no per-IP limit)
+            communicator.scope["client"] = [peer, 50000]
         opened.append(communicator)
         connected, _ = await communicator.connect(timeout=20)
         assert connected

@@ -68,3 +68,17 @@ def throwaway_layer(settings: Any, throwaway_redis: ThrowawayRedis) -> Iterator[
     channel_layers.backends.clear()
     yield throwaway_redis
     channel_layers.backends.clear()
+
+
+@pytest.fixture
+def throwaway_cache(settings: Any, throwaway_redis: ThrowawayRedis) -> ThrowawayRedis:
+    """This process's cache on the throwaway Redis, as ``REDIS_URL`` sets it (the channel layer stays
+    where it was). Changing ``CACHES`` drops the cache connections Django holds, both ways."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": THROWAWAY_REDIS_URL,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        }
+    }
+    return throwaway_redis
