@@ -14,6 +14,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from supportai.shared_cache import CACHE_ERRORS
+
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 3600
@@ -79,10 +81,20 @@ class EscalationSlots:
         self._keys: list[str] = []
 
     def take(self, *, tenant_id: int, ip: str, customer_key: str) -> bool:
-        """Count one escalation for this IP and customer; False once either is over the hourly limit."""
+        """Count one escalation for this IP and customer; False once either is over the hourly limit.
+
+        Fails open: a counter the cache cannot reach is not counted (a warning is logged), as a customer
+        asking for a person should reach one, and a conversation still holds one open handoff at most.
+        """
         allowed = True
         for key in _bucket_keys(tenant_id=tenant_id, ip=ip, customer_key=customer_key):
-            count = _count_one(key)
+            try:
+                count = _count_one(key)
+            except CACHE_ERRORS as exc:
+                logger.warning(
+                    "escalation limit %s not counted, the raise is let through (the cache failed: %r)", key, exc
+                )
+                continue
             self._keys.append(key)
             allowed = allowed and count <= escalations_per_hour()
         return allowed
