@@ -4,6 +4,7 @@ told their new place (docs/websocket-protocol.md, ``position``: re-sent whenever
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -254,3 +255,44 @@ def test_a_place_read_with_the_lines_version_counts_through_the_waiting_line_ind
     # then it reads the escalations through the waiting line's partial index, never the whole table
     assert "escalation_waiting_line" in plan, plan
     assert "Seq Scan on escalations_escalation" not in plan, plan
+
+
+def _escalation_index_reads(plan: str) -> list[str]:
+    """Each index scan of escalations in the plan, with the line of its index condition (if any)."""
+    lines = [line.strip() for line in plan.splitlines()]
+    reads = []
+    for number, text in enumerate(lines):
+        if "Index Scan on escalation_" in text or ("Index" in text and " on escalations_escalation" in text):
+            condition = next((line for line in lines[number + 1 : number + 3] if line.startswith("Index Cond")), "")
+            reads.append(f"{text} | {condition}")
+    return reads
+
+
+@pytest.mark.parametrize("including_after", [False, True])
+@pytest.mark.parametrize("where", ["front", "middle", "back"])
+def test_the_places_behind_a_change_are_read_through_an_index_of_the_tenant_only(
+    tenant: Tenant, other_tenant: Tenant, where: str, including_after: bool
+) -> None:
+    # given a production-shaped table where another tenant's many open tickets fill the index of every
+    # tenant's open escalations, and PostgreSQL's statistics of it
+    _production_shaped(tenant, other_tenant)
+    queue = list(escalation_queue(tenant=tenant).filter(status=Status.PENDING, mode=Mode.LIVE))
+    after = QueueKey.of(queue[{"front": 0, "middle": len(queue) // 2, "back": -2}[where]])
+
+    # when PostgreSQL plans the teller's read of the places behind a change
+    def read() -> Any:
+        return places_between(tenant=tenant, after=after, including_after=including_after)
+
+    plan = _plan_of(read, marker="version")
+    # then every read of escalations is an index range of this tenant's, never every tenant's open ones
+    reads = _escalation_index_reads(plan)
+    assert reads and all(re.search(r"Index Cond: \(+tenant_id = \d+\)", scan) for scan in reads), plan
+    assert "Seq Scan on escalations_escalation" not in plan, plan
+    # and the places are those counted afresh over the whole line, this tenant's only
+    reference = line(tenant)
+    start = next(n for n, e in enumerate(queue) if QueueKey.of(e) == after) + (0 if including_after else 1)
+    places = read()
+    assert [(place, row.conversation_id) for place, _, row in places] == [
+        (reference[e.conversation_id], e.conversation_id) for e in queue[start:]
+    ]
+    assert all(row.tenant_id == tenant.pk for _, _, row in places)
