@@ -7,6 +7,7 @@ Results are plain JSON-ready dicts (local times in the tenant's zone).
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -16,8 +17,12 @@ from bookings.models import Booking, BookingStatus, PaymentMode, Proposal, Servi
 from bookings.services import BookingError
 from chat.models import Conversation
 from supportai.models import Tenant
+from supportai.shared_cache import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 RATE_LIMITED = "rate_limited"
+UNAVAILABLE = "unavailable"
 BAD_START = "That start time is not valid; use a time from the list of free slots."
 
 
@@ -88,12 +93,24 @@ def propose_book(
 
 
 def _owned(*, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str) -> Booking:
-    if not limits.proof_allowed(conversation_id=conversation.pk, ip=ip):
+    """The booking ``code`` and ``email`` prove the customer owns, within the attempt limits.
+
+    Fails closed: while the cache that counts failed proofs is down no proof is checked (``unavailable``),
+    as an uncounted check would let codes be guessed."""
+    try:
+        allowed = limits.proof_allowed(conversation_id=conversation.pk, ip=ip)
+    except CACHE_ERRORS as exc:
+        logger.warning("ownership proof refused: its attempts cannot be counted (the cache failed: %r)", exc)
+        raise BookingError(UNAVAILABLE, limits.CANNOT_COUNT) from None
+    if not allowed:
         raise BookingError(RATE_LIMITED, limits.TOO_MANY)
     try:
         return services.booking_find_owned(tenant=tenant, code=code, email=email)
     except BookingError:
-        limits.proof_failed(conversation_id=conversation.pk, ip=ip)
+        try:
+            limits.proof_failed(conversation_id=conversation.pk, ip=ip)
+        except CACHE_ERRORS as exc:  # the cache went between the check and now: the customer still gets "not found"
+            logger.warning("failed ownership proof not counted (the cache failed: %r)", exc)
         raise
 
 

@@ -15,6 +15,7 @@ CONVERSATION_WINDOW_S = 15 * 60
 IP_FAILURES = 20
 IP_WINDOW_S = 60 * 60
 TOO_MANY = "Too many unsuccessful attempts to find a booking. Please wait a while, or ask for a human."
+CANNOT_COUNT = "We can't check booking details right now. Please try again in a few minutes, or ask for a human."
 
 
 def _key(scope: str, ident: str, window: int) -> str:

@@ -28,6 +28,7 @@ from supportai.models import Tenant
 ERROR_CODES = {
     services.NOT_FOUND: ErrorCode.NOT_FOUND,
     actions.RATE_LIMITED: ErrorCode.RATE_LIMITED,
+    actions.UNAVAILABLE: ErrorCode.UNAVAILABLE,
     proposals.PAYMENT_UNAVAILABLE: ErrorCode.UNAVAILABLE,
 }
 
