@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from supportai.api_keys import api_key_create
 from supportai.models import Tenant
+from supportai.tests.throwaway_redis import ThrowawayRedis
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,18 @@ def test_a_staff_session_is_counted_per_user(owner: User) -> None:
 
 def test_requests_without_a_key_are_refused_as_unauthenticated_not_counted(db: None) -> None:
     assert {APIClient().get("/api/v1/tenant/").status_code for _ in range(5)} == {401}
+
+
+@pytest.mark.redis
+def test_the_api_answers_uncounted_while_the_cache_is_down(
+    throwaway_cache: ThrowawayRedis, tenant: Tenant, other_tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given an API key, and the cache's Redis (where requests are counted) gone
+    client = _key_client(tenant)
+    throwaway_cache.stop()
+    # when it calls the API, more often than its limit
+    answers = [client.get("/api/v1/tenant/") for _ in range(4)]
+    # then each call is answered, with its own tenant's data, and the server warned it did not count them
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert {answer.json()["slug"] for answer in answers} == {tenant.slug} != {other_tenant.slug}
+    assert any("API rate limit not counted" in record.getMessage() for record in caplog.records)
