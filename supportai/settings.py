@@ -134,6 +134,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery --------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", schemes=frozenset({"redis", "rediss", "unix"}))
+# The cache holds counters and copies, each of whose users goes on without it (docs/architecture.md,
+# "When the shared cache fails"): a Redis that stops answering must cost a chat turn a fraction of a
+# second per call, not redis-py's several seconds, which also held the database pool's threads.
+_REDIS_CACHE_TIMEOUT_S = env_int("REDIS_CACHE_TIMEOUT_MS", 500, minimum=50, maximum=30_000) / 1000
+REDIS_CACHE_OPTIONS: dict[str, object] = {
+    "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": _REDIS_CACHE_TIMEOUT_S, "SOCKET_TIMEOUT": _REDIS_CACHE_TIMEOUT_S}
+}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -146,6 +153,7 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_PREFIX", "supportai"),
+            **REDIS_CACHE_OPTIONS,
         }
     }
     CELERY_BROKER_URL = REDIS_URL

@@ -8,6 +8,11 @@ Decisions per use: docs/architecture.md, "When the shared cache fails".
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +20,7 @@ from chat.models import Message, MessageStatus
 from chat.tests.conftest import Connect
 from chat.tests.db_failures import post
 from supportai.models import Tenant
+from supportai.settings import REDIS_CACHE_OPTIONS
 from supportai.tests.throwaway_redis import ThrowawayRedis
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -54,3 +60,48 @@ def test_an_http_fallback_message_is_answered_while_the_cache_is_down(
     reply = Message.objects.get(pk=response.json()["message_id"])
     assert reply.text and reply.status == MessageStatus.COMPLETE and reply.tenant_id == tenant.pk
     assert not Message.objects.filter(tenant=other_tenant).exists()
+
+
+@pytest.fixture
+def silent_redis(tmp_path: Path) -> Iterator[str]:
+    """A Unix socket that accepts connections and never answers (a Redis that hangs, or a dropped
+    network path): the cache's URL on it. Closed after the test, which ends any call still waiting."""
+    path = tmp_path / "silent-redis.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"unix://{path}"
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+@pytest.mark.asyncio
+async def test_a_chat_message_is_answered_when_the_cache_stops_answering(
+    silent_redis: str, settings: Any, connect: Connect, tenant: Tenant
+) -> None:
+    # given the cache as REDIS_URL configures it, on a Redis that accepts connections and never answers
+    settings.CACHES = {
+        "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": silent_redis, **REDIS_CACHE_OPTIONS}
+    }
+    client = await connect(tenant, peer="198.51.100.7")
+    # when the customer asks a question
+    await client.send({"type": "message.send", "client_id": "s-1", "text": "What are your opening hours?"})
+    # then the answer comes within a few of the cache's timeouts, not never
+    frames = await client.receive_until("message.end", timeout=10)
+    assert "error" not in [frame["type"] for frame in frames] and frames[-1]["text"]
