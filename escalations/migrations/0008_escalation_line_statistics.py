@@ -12,7 +12,7 @@ STATISTICS = "escalation_tenant_status_mode"
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("escalations", "0006_escalation_evidence_left_out"),
+        ("escalations", "0007_policy_receivers_switched_off"),
     ]
 
     operations = [
