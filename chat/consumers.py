@@ -20,7 +20,14 @@ from chat import services
 from chat.customer_context import greeting_for
 from chat.engine import answer_turn
 from chat.error_phrases import ErrorText, error_message
-from chat.limits import SlidingWindow, frames_per_connection, ip_allows_message, messages_per_connection
+from chat.limits import (
+    TOO_MANY_CONVERSATIONS,
+    SlidingWindow,
+    frames_per_connection,
+    ip_allows_conversation,
+    ip_allows_message,
+    messages_per_connection,
+)
 from chat.models import Conversation, Message, MessageStatus
 from chat.origins import origin_allowed
 from chat.protocol import (
@@ -111,6 +118,10 @@ class ChatConsumer(LayerGuardedConsumer):
             conversation = await db_call(services.conversation_resume)(tenant=tenant, resume_token=resume)
         resumed = conversation is not None
         if conversation is None:
+            if not await db_call(ip_allows_conversation)(self.client_ip):  # each one is a row: no flood of them
+                await self.send_error(ErrorCode.RATE_LIMITED, TOO_MANY_CONVERSATIONS)
+                await self.close(code=CloseCode.RATE_LIMITED)
+                return
             opened = await db_call(services.conversation_open)(tenant=tenant, origin=origin)
             conversation, resume = opened.conversation, opened.resume_token
         self.conversation = conversation

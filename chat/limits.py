@@ -15,6 +15,8 @@ from supportai.shared_cache import CACHE_ERRORS
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60.0
+# English, as every error before the customer has written (the language is theirs from their first message)
+TOO_MANY_CONVERSATIONS = "Too many new chats from your network; wait a minute."
 
 
 def _setting(name: str, default: int) -> int:
@@ -28,6 +30,10 @@ def messages_per_connection() -> int:
 
 def messages_per_ip() -> int:
     return _setting("CHAT_MESSAGES_PER_MINUTE_PER_IP", 120)
+
+
+def conversations_per_ip() -> int:
+    return _setting("CHAT_CONVERSATIONS_PER_MINUTE_PER_IP", 60)
 
 
 def frames_per_connection() -> int:
@@ -57,24 +63,37 @@ def wall_clock() -> float:
 
 
 def ip_allows_message(ip: str) -> bool:
+    """Whether ``ip`` may send one more message this minute (``CHAT_MESSAGES_PER_MINUTE_PER_IP``)."""
+    return _ip_allows("ip", ip, messages_per_ip())
+
+
+def ip_allows_conversation(ip: str) -> bool:
+    """Whether ``ip`` may open one more conversation this minute (``CHAT_CONVERSATIONS_PER_MINUTE_PER_IP``):
+    each one is a stored row, and a socket needs no message to open one."""
+    return _ip_allows("conversations", ip, conversations_per_ip())
+
+
+def _ip_allows(counter: str, ip: str, limit: int) -> bool:
     """Fixed one-minute buckets in the shared cache, so every process counts the same IP together.
 
-    Fails open: while the cache is down the message is let through (and a warning logged), as the
-    socket's own limits still hold and refusing would stop every customer's chat for a counter.
+    Fails open: while the cache is down the message or conversation is let through (and a warning
+    logged), as the socket's own limits still hold and refusing would stop every customer's chat for a
+    counter.
     """
     if not ip:
         return True
     try:
-        count = _count_message(ip)
+        count = _count(counter, ip)
     except CACHE_ERRORS as exc:
-        logger.warning("per-IP message limit not counted, the message is let through (the cache failed: %r)", exc)
+        what = "message" if counter == "ip" else "conversation"
+        logger.warning("per-IP %s limit not counted, it is let through (the cache failed: %r)", what, exc)
         return True
-    return count <= messages_per_ip()
+    return count <= limit
 
 
-def _count_message(ip: str) -> int:
+def _count(counter: str, ip: str) -> int:
     bucket = int(wall_clock() // WINDOW_SECONDS)
-    key = f"chat:ip:{ip}:{bucket}"
+    key = f"chat:{counter}:{ip}:{bucket}"
     if cache.add(key, 1, timeout=int(WINDOW_SECONDS) * 2):
         count = 1
     else:

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from chat import services
 from chat.engine import answer_turn
 from chat.error_phrases import ErrorText, error_message
-from chat.limits import ip_allows_message
+from chat.limits import TOO_MANY_CONVERSATIONS, ip_allows_conversation, ip_allows_message
 from chat.models import Conversation, Message, MessageStatus
 from chat.origins import origin_allowed
 from chat.protocol import (
@@ -189,6 +189,8 @@ def _prepare(request: HttpRequest) -> PublicTurn:
         conversation = services.conversation_resume(tenant=tenant, resume_token=resume) if resume else None
         resumed = conversation is not None
         if conversation is None:
+            if not ip_allows_conversation(ip):
+                raise ProtocolError(ErrorCode.RATE_LIMITED, TOO_MANY_CONVERSATIONS)
             opened = services.conversation_open(tenant=tenant, origin=origin, channel="api")
             conversation, resume = opened.conversation, opened.resume_token
     with unavailable_on_database_error(tenant=tenant, conversation=conversation):

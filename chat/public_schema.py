@@ -115,7 +115,8 @@ MESSAGE_ERRORS = error_responses(
         404: "not_found: unknown widget key",
         413: "too_long: body over 16,384 bytes; client_id over 64, text over 2,000, identity_token over 4,096 "
         "characters",
-        429: "rate_limited: CHAT_MESSAGES_PER_MINUTE_PER_IP",
+        429: "rate_limited: CHAT_MESSAGES_PER_MINUTE_PER_IP, or CHAT_CONVERSATIONS_PER_MINUTE_PER_IP for a message "
+        "that opens a conversation",
         503: "unavailable: the widget key could not be looked up, or the conversation opened, resumed or "
         "identified (a database error, say); nothing of the message is stored, send it again",
     }

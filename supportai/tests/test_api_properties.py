@@ -202,8 +202,8 @@ def test_every_operation_answers_as_its_schema_says(
 @schema.include(path=ON_THE_POOL).parametrize()
 @settings(PROPERTY_SETTINGS, max_examples=40)
 def test_the_public_chat_views_answer_as_their_schema_says(case: schemathesis.Case, widget: dict[str, str]) -> None:
-    # Enough for every generated message: the per-IP limit's 429 is its own test's (chat/tests).
-    with override_settings(CHAT_MESSAGES_PER_MINUTE_PER_IP=10_000):
+    # Enough for every generated message: the per-IP limits' 429 is their own tests' (chat/tests).
+    with override_settings(CHAT_MESSAGES_PER_MINUTE_PER_IP=10_000, CHAT_CONVERSATIONS_PER_MINUTE_PER_IP=10_000):
         _call_and_validate(case, {}, widget)
 
 

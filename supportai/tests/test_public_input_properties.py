@@ -161,6 +161,7 @@ def offline_and_unlimited(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Ite
         conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, embedding_provider="fake", rerank_provider="")
     )
     settings.CHAT_MESSAGES_PER_MINUTE_PER_IP = 1_000_000
+    settings.CHAT_CONVERSATIONS_PER_MINUTE_PER_IP = 1_000_000
     cache.clear()
     yield
     cache.clear()
