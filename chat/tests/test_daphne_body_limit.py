@@ -1,0 +1,109 @@
+"""A public chat endpoint's body over its 16 KiB is refused by the server as it arrives.
+
+Twisted, under daphne, reads a request's whole body (in memory, then a temporary file) before the
+application sees any of it; the view's ``413 too_long`` came only once the client had sent it all,
+so one client could make the server store a body of any size. Through a real daphne and a raw socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from supportai.tests.factories import TenantFactory
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+PATH = "/api/v1/public/chat/messages"
+CHUNK = b"x" * 65_536
+
+
+def _answer_while_sending(base_url: str, head: str, chunk: bytes, *, chunks: int) -> tuple[bytes, int]:
+    """What the server answers while ``chunks`` chunks of the body are sent after ``head``, and how
+    many were sent by then (the socket's own buffers hold some: a few hundred KiB at most)."""
+    parts = urlsplit(base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        sock.setblocking(False)
+        answer, sent = b"", 0
+        deadline = time.monotonic() + 20
+        while sent < chunks and not answer and time.monotonic() < deadline:
+            try:
+                sock.sendall(chunk)
+                sent += 1
+            except BlockingIOError:
+                time.sleep(0.01)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            with contextlib.suppress(BlockingIOError):
+                answer += sock.recv(65_536)
+        sock.setblocking(True)
+        sock.settimeout(60)  # a first answer may load the embedding model
+        while True:  # the rest of the answer, until the server closes
+            try:
+                data = sock.recv(65_536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not data:
+                break
+            answer += data
+    return answer, sent
+
+
+def _head(base_url: str, framing: str, path: str = PATH) -> str:
+    host = urlsplit(base_url).netloc
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        f"{framing}\r\n\r\n"
+    )
+
+
+def _status_and_body(answer: bytes) -> tuple[int, dict[str, Any]]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("framing", "chunk"),
+    [
+        ("Content-Length: 500000000", CHUNK),  # declared larger: refused before a byte of it is read
+        ("Transfer-Encoding: chunked", b"10000\r\n" + CHUNK + b"\r\n"),  # refused once 16 KiB arrived
+    ],
+)
+def test_a_body_of_any_size_is_refused_before_the_client_has_sent_it(
+    daphne_server: str, framing: str, chunk: bytes
+) -> None:
+    # when a client sends a body far over the limit (up to 50 MB of it)
+    answer, sent = _answer_while_sending(daphne_server, _head(daphne_server, framing), chunk, chunks=800)
+    # then the server answers the protocol's too_long long before it is all sent
+    assert sent < 100, f"{sent} chunks of 64 KiB were sent before any answer"
+    status, body = _status_and_body(answer)
+    assert status == 413
+    assert body["type"] == "error" and body["code"] == "too_long" and body["message"]
+
+
+def test_a_body_within_the_limit_is_answered_by_the_endpoint(daphne_server: str) -> None:
+    tenant = TenantFactory.create(allowed_origins=["https://shop.example.com"])
+    payload = json.dumps({"key": tenant.public_key, "client_id": "b-1", "text": "é" * 2000}).encode()
+    assert 4_000 < len(payload) <= 16_384
+    head = _head(daphne_server, f"Content-Length: {len(payload)}")
+    answer, _ = _answer_while_sending(daphne_server, head, payload, chunks=1)
+    status, body = _status_and_body(answer)
+    assert status == 200 and body["answer"]["type"] == "message.end"
+
+
+@pytest.mark.parametrize("path", [PATH, "/api/v1/%70ublic/chat/escalate?x=1"])  # as Django reads it, decoded
+def test_a_body_just_over_the_limit_sent_at_once_gets_one_answer_and_reaches_no_view(
+    daphne_server: str, path: str
+) -> None:
+    body = json.dumps({"key": "pk_nope", "text": "x" * 16_400}).encode()
+    head = _head(daphne_server, f"Content-Length: {len(body)}", path)
+    answer, _ = _answer_while_sending(daphne_server, head, body, chunks=1)
+    status, error = _status_and_body(answer)
+    assert status == 413 and error["code"] == "too_long"
+    assert answer.count(b"HTTP/1.1") == 1
