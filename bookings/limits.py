@@ -10,6 +10,8 @@ import time
 
 from django.core.cache import cache
 
+from supportai.client_address import limit_key
+
 CONVERSATION_FAILURES = 5
 CONVERSATION_WINDOW_S = 15 * 60
 IP_FAILURES = 20
@@ -25,7 +27,7 @@ def _key(scope: str, ident: str, window: int) -> str:
 def _keys(conversation_id: int, ip: str) -> list[tuple[str, int, int]]:
     keys = [(_key("conv", str(conversation_id), CONVERSATION_WINDOW_S), CONVERSATION_FAILURES, CONVERSATION_WINDOW_S)]
     if ip:
-        keys.append((_key("ip", ip, IP_WINDOW_S), IP_FAILURES, IP_WINDOW_S))
+        keys.append((_key("ip", limit_key(ip), IP_WINDOW_S), IP_FAILURES, IP_WINDOW_S))
     return keys
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 
+from supportai.client_address import limit_key
 from supportai.shared_cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def ip_allows_conversation(ip: str) -> bool:
 
 
 def _ip_allows(counter: str, ip: str, limit: int) -> bool:
-    """Fixed one-minute buckets in the shared cache, so every process counts the same IP together.
+    """Fixed one-minute buckets in the shared cache, so every process counts the same IP (an IPv6 /64) together.
 
     Fails open: while the cache is down the message or conversation is let through (and a warning
     logged), as the socket's own limits still hold and refusing would stop every customer's chat for a
@@ -93,7 +94,7 @@ def _ip_allows(counter: str, ip: str, limit: int) -> bool:
 
 def _count(counter: str, ip: str) -> int:
     bucket = int(wall_clock() // WINDOW_SECONDS)
-    key = f"chat:{counter}:{ip}:{bucket}"
+    key = f"chat:{counter}:{limit_key(ip)}:{bucket}"
     if cache.add(key, 1, timeout=int(WINDOW_SECONDS) * 2):
         count = 1
     else:

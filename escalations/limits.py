@@ -1,7 +1,8 @@
 """Escalation limits.
 
-The seed's escalation limiter: at most ``ESCALATIONS_PER_HOUR`` per client IP and per customer; its
-counters live in the shared cache (Redis when ``REDIS_URL`` is set), so every process counts together.
+The seed's escalation limiter: at most ``ESCALATIONS_PER_HOUR`` per client IP (an IPv6 /64, see
+``supportai.client_address.limit_key``) and per customer; its counters live in the shared cache
+(Redis when ``REDIS_URL`` is set), so every process counts together.
 The staff inbox socket's per-connection frame limits (in memory, ``chat.limits.SlidingWindow``) and
 how often it re-reads the queue.
 """
@@ -14,6 +15,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from supportai.client_address import limit_key
 from supportai.shared_cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ def _bucket_keys(*, tenant_id: int, ip: str, customer_key: str) -> list[str]:
     bucket = int(time.time() // WINDOW_SECONDS)
     keys = [f"esc:t{tenant_id}:customer:{customer_key}:{bucket}"]
     if ip:
-        keys.append(f"esc:ip:{ip}:{bucket}")
+        keys.append(f"esc:ip:{limit_key(ip)}:{bucket}")
     return keys
 
 

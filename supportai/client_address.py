@@ -18,6 +18,7 @@ peer's address, never an error and never an address further left.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from ipaddress import IPv6Address, ip_address, ip_network
 from typing import Any
 
 from django.conf import settings
@@ -78,6 +79,27 @@ def client_ip(*, peer: str, forwarded_for: str = "", forwarded: str = "") -> str
             return str(peer_address)
         address = hop
     return str(address)
+
+
+IPV6_CLIENT_PREFIX = 64
+
+
+def limit_key(ip: str) -> str:
+    """The client the per-IP limits count for address ``ip`` (as ``client_ip`` gives it; "" stays "").
+
+    An IPv6 address counts as its /64: a subscriber (a home line, a server) is given a /64 or more
+    whole and may send each request from another of its 2^64 addresses, so counting addresses would
+    limit nothing.
+    """
+    try:
+        address = ip_address(ip)
+    except ValueError:  # "" or a Unix socket's peer: counted as it is
+        return ip
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None:  # one IPv4 client, however the socket saw it
+            return str(address.ipv4_mapped)
+        return str(ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return ip
 
 
 def _trusted(address: Address) -> bool:
