@@ -9,14 +9,16 @@ proposal that is not one of that conversation's (unknown, another conversation's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -119,6 +121,21 @@ DECISION_RESPONSES = {
 }
 
 
+class AlwaysJson(BaseContentNegotiation):
+    """JSON whatever the client's ``Accept`` or ``?format=`` says, as the other public endpoints answer:
+    DRF's own negotiation refused ``Accept: text/html`` with 406 and ``?format=xml`` with 404, each
+    ``{"detail": ...}``, before the view could answer the protocol's frame."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, str(renderer.media_type)
+
+
 class _ProposalDecisionApi(APIView):
     """Public (widget) endpoint: the key in the body identifies the tenant, the resume token the conversation."""
 
@@ -126,6 +143,7 @@ class _ProposalDecisionApi(APIView):
     permission_classes = (AllowAny,)
     parser_classes = (JSONParser,)
     renderer_classes = (JSONRenderer,)
+    content_negotiation_class = AlwaysJson
 
     def decide(self, request: Request, *, confirm: bool) -> HttpResponse:
         origin = request.headers.get("Origin", "")

@@ -233,3 +233,38 @@ def test_a_resume_token_that_is_not_text_is_a_bad_request(
     assert (status, error["code"]) == (400, "bad_request")
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.PENDING
+
+
+@pytest.mark.parametrize("path", [CONFIRM, REJECT])
+@pytest.mark.parametrize(
+    ("accept", "query"),
+    [("text/html", ""), ("application/xml", ""), ("", "?format=xml")],
+)
+def test_a_client_asking_for_another_format_gets_the_protocols_answers(
+    tenant: Tenant,
+    other_tenant: Tenant,
+    service: Service,
+    other_service: Service,
+    opened: OpenedConversation,
+    path: str,
+    accept: str,
+    query: str,
+) -> None:
+    # given this conversation's proposal and one of the other tenant's
+    mine = propose(tenant, opened, service)
+    theirs = propose(other_tenant, conversation_open(tenant=other_tenant, origin="", channel="api"), other_service)
+
+    def decide(proposal: Proposal) -> tuple[int, dict[str, Any]]:
+        body = {"key": tenant.public_key, "resume_token": opened.resume_token, "proposal_id": str(proposal.public_id)}
+        headers = {"origin": ORIGIN, **({"accept": accept} if accept else {})}
+        response = Client().post(path + query, json.dumps(body), content_type="application/json", headers=headers)
+        return response.status_code, json.loads(response.content)
+
+    # when a client whose Accept (or ?format=) names no JSON decides them
+    status, frame = decide(mine)
+    other_status, error = decide(theirs)
+    # then its own is decided and the other tenant's not found, as the protocol says (no 406 or 404 {"detail"})
+    assert status == 200 and frame["type"] == "proposal.result" and frame["proposal_id"] == str(mine.public_id)
+    assert other_status == 404 and error["type"] == "error" and error["code"] == "not_found"
+    theirs.refresh_from_db()
+    assert theirs.status == ProposalStatus.PENDING
