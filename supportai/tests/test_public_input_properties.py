@@ -3,7 +3,8 @@
 Generated input goes to the public surfaces as a client sends it: the widget's HTTP endpoints (chat
 messages and their SSE stream, the handoff button, proposal decisions) as bodies of any shape and
 content type, and the chat websocket on the real ASGI application and channel layer as text and
-binary frames. Fields are real (this tenant's key, resume token, proposal), the other tenant's, or
+binary frames, and one at a time (each answered by its own answer frame or an ``error`` before the
+ping after it). Fields are real (this tenant's key, resume token, proposal), the other tenant's, or
 anything. Each refusal is the protocol's ``error`` with one of its codes, the websocket stays usable
 (a ping afterwards is answered), no ERROR with a traceback is logged, the other tenant's data never
 shows and none of it changes. The Stripe webhook's properties are bookings/tests/test_webhook_properties.py,
@@ -229,17 +230,21 @@ def test_widget_endpoints_answer_any_json_with_a_clear_error(
     assert not Booking.objects.filter(tenant=widgets.other).exists()
 
 
+# Whatever the client asks for, the answer is the protocol's JSON.
+ACCEPTS = st.sampled_from(["*/*", "text/html", "application/xml", "text/event-stream", ""])
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume asynchronous iterators")
 @pytest.mark.parametrize("path", PUBLIC_PATHS)
 def test_widget_endpoints_answer_any_bytes_with_a_clear_error(
     path: str, widgets: Widgets, caplog: pytest.LogCaptureFixture
 ) -> None:
-    @given(raw=NOT_JSON_BODIES, content_type=CONTENT_TYPES)
+    @given(raw=NOT_JSON_BODIES, content_type=CONTENT_TYPES, accept=ACCEPTS)
     @settings(PROPERTY_SETTINGS, max_examples=40)
-    def any_bytes(raw: bytes, content_type: str) -> None:
+    def any_bytes(raw: bytes, content_type: str, accept: str) -> None:
         caplog.clear()
-        response = Client().post(path, raw, content_type=content_type, headers={"origin": ORIGIN})
+        response = Client().post(path, raw, content_type=content_type, headers={"origin": ORIGIN, "accept": accept})
         assert_clear_public_answer(response, widgets)
         assert_no_traceback_logged(caplog)
 
@@ -344,6 +349,124 @@ def test_websocket_answers_any_frame_with_a_protocol_error_and_stays_usable(
     any_frames()
     # and nothing of the other tenant's changed
     assert MessageFeedback.objects.filter(message=widgets.other_answer).count() == 0
+    assert not Booking.objects.filter(tenant=widgets.other).exists()
+
+
+# What each client frame is answered with, when it is not refused with an ``error``.
+ANSWERS = {
+    "ping": "pong",
+    "message.send": "message.ack",
+    "feedback": "feedback.ack",
+    "rating": "rating.ack",
+    "escalate": "escalation",
+    "proposal.confirm": "proposal.result",
+    "proposal.reject": "proposal.result",
+    "identify": "identify.ack",
+    "booking.services": "booking.services",
+    "booking.slots": "booking.slots",
+    "booking.propose": "proposal",
+    "booking.lookup": "booking.detail",
+    "booking.cancel": "proposal",
+    "booking.reschedule": "proposal",
+}
+LAST_ANSWER = "LAST_ANSWER"  # stands for the last message id the socket was sent
+
+
+def _well_formed(widgets: Widgets) -> st.SearchStrategy[dict[str, Any]]:
+    """Frames of the right shape, in any order: questions (some that hand over or capture an email),
+    feedback on the last answer or the other tenant's, decisions on this or the other tenant's proposal,
+    booking steps with either tenant's service."""
+    texts = st.sampled_from(
+        ["What are your opening hours?", "I want to talk to a human", "my email is ann@example.org", "a\u2028b\u202e"]
+    )
+    proposal_ids = st.sampled_from([str(widgets.proposal.public_id), str(widgets.other_proposal.public_id)])
+    service_ids = st.sampled_from(list(Service.objects.values_list("pk", flat=True)))
+    day = st.sampled_from([next_weekday(2).isoformat(), "2026-02-30"])
+    return st.one_of(
+        st.builds(lambda c, t: {"type": "message.send", "client_id": c, "text": t}, st.sampled_from(["a", "b"]), texts),
+        st.builds(
+            lambda m, v: {"type": "feedback", "message_id": m, "value": v},
+            st.sampled_from([LAST_ANSWER, widgets.other_answer.pk]),
+            st.sampled_from(["up", "down"]),
+        ),
+        st.builds(lambda r: {"type": "rating", "rating": r, "comment": "\u200f"}, st.integers(1, 5)),
+        st.builds(
+            lambda e: {"type": "escalate", "reason": "help", "email": e}, st.sampled_from(["", "a@b", "x@y.org"])
+        ),
+        st.builds(
+            lambda k, p: {"type": k, "proposal_id": p},
+            st.sampled_from(["proposal.confirm", "proposal.reject"]),
+            proposal_ids,
+        ),
+        st.builds(lambda s, d: {"type": "booking.slots", "service_id": s, "date": d}, service_ids, day),
+        st.builds(
+            lambda s, d: {
+                "type": "booking.propose",
+                "service_id": s,
+                "start": f"{d}T10:00",
+                "name": "Ann",
+                "email": "a@x.org",
+            },
+            service_ids,
+            day,
+        ),
+        st.builds(
+            lambda k: {"type": k, "code": "BK-NOPE00", "email": "a@x.org", "start": "2026-03-09T10:00"},
+            st.sampled_from(["booking.lookup", "booking.cancel", "booking.reschedule"]),
+        ),
+        st.just({"type": "booking.services"}),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_answers_each_frame_with_its_own_answer_or_an_error(
+    widgets: Widgets, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Frames one at a time, each followed by a ping: every one is answered before the pong, by its
+    own answer frame or an ``error`` (never nothing, never ``internal``), in any order of frames."""
+    path = f"/ws/chat/?key={widgets.tenant.public_key}"
+    headers = [(b"origin", ORIGIN.encode()), (b"host", b"testserver")]
+
+    async def exchange(resume: str, sent: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        communicator = WebsocketCommunicator(application, path + f"&resume={resume}", headers=headers)
+        connected, _ = await communicator.connect(timeout=20)
+        assert connected
+        try:
+            ready = json.loads(await communicator.receive_from(timeout=20))
+            assert ready["type"] == "session.ready" and ready["conversation_id"] != widgets.other_opened.conversation.pk
+            answered, last_answer = [], 0
+            for frame in sent:
+                frame = {key: last_answer if value == LAST_ANSWER else value for key, value in frame.items()}
+                await communicator.send_to(text_data=json.dumps(frame))
+                await communicator.send_to(text_data=json.dumps({"type": "ping"}))
+                frames: list[dict[str, Any]] = []
+                pongs = 2 if frame["type"] == "ping" else 1  # a ping's own pong, then the barrier's
+                while sum(answer["type"] == "pong" for answer in frames) < pongs:
+                    frames.append(json.loads(await communicator.receive_from(timeout=20)))
+                    last_answer = frames[-1].get("message_id", last_answer)
+                answered.append((frame, frames))
+            return answered
+        finally:
+            await communicator.disconnect()
+
+    resumes = st.sampled_from(["", widgets.opened.resume_token, widgets.other_opened.resume_token])
+
+    @given(resume=resumes, sent=st.lists(_well_formed(widgets) | _frames(widgets), min_size=1, max_size=4))
+    @settings(PROPERTY_SETTINGS, max_examples=40)
+    def each_frame(resume: str, sent: list[dict[str, Any]]) -> None:
+        caplog.clear()
+        for frame, frames in async_to_sync(exchange)(resume, sent):
+            expected = {ANSWERS.get(frame["type"]), "error"} if isinstance(frame["type"], str) else {"error"}
+            assert any(answer["type"] in expected for answer in frames), (frame, frames)
+            errors = [answer for answer in frames if answer["type"] == "error"]
+            assert all(e["code"] in ERROR_CODES - {ErrorCode.INTERNAL.value} and e["message"] for e in errors)
+            assert SECRET_WORD not in json.dumps(frames)
+        assert_no_traceback_logged(caplog)
+
+    each_frame()
+    assert MessageFeedback.objects.filter(message=widgets.other_answer).count() == 0
+    widgets.other_proposal.refresh_from_db()
+    assert widgets.other_proposal.status == "pending"
     assert not Booking.objects.filter(tenant=widgets.other).exists()
 
 
