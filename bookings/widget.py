@@ -101,8 +101,14 @@ def handle_proposal_decision(
     return proposals.decision_frame(decision)
 
 
+# Open proposals a resumed widget is sent again. A customer has one or two; a client that proposed
+# more (a booking.propose frame each, with other notes) would otherwise make every resume send and
+# read them all, however often it resumes.
+RESUME_PROPOSALS = 20
+
+
 def open_proposal_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[str, Any]]:
-    """A ``proposal`` frame for each proposal the customer can still confirm (sent again on resume)."""
-    return [
-        proposals.proposal_frame(proposal) for proposal in proposal_list_open(tenant=tenant, conversation=conversation)
-    ]
+    """A ``proposal`` frame for each of the ``RESUME_PROPOSALS`` newest proposals the customer can still
+    confirm, oldest first (sent again on resume)."""
+    newest = proposal_list_open(tenant=tenant, conversation=conversation).reverse()[:RESUME_PROPOSALS]
+    return [proposals.proposal_frame(proposal) for proposal in reversed(newest)]

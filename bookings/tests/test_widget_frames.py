@@ -10,6 +10,7 @@ from django.utils import timezone
 from bookings.dates import bookable_range_message
 from bookings.models import Booking, BookingStatus, Proposal
 from bookings.tests.conftest import next_weekday
+from bookings.widget import RESUME_PROPOSALS
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -252,3 +253,29 @@ async def test_the_other_tenants_widget_with_the_token_gets_no_proposals(connect
     foreign = await connect(other_tenant, origin="https://bravo.example.com", resume=client.ready["resume_token"])
     assert foreign.ready["conversation_id"] != client.ready["conversation_id"]
     assert await foreign.communicator.receive_nothing(timeout=0.5)
+
+
+async def test_resume_sends_only_the_newest_open_proposals_however_many_a_client_made(connect, tenant, service):
+    # given a client that proposed far more bookings than anyone confirms, each with other notes
+    client = await connect(tenant)
+    start = (await _first_slot(client, service.pk, next_weekday(2)))[0]["start"]
+    made = []
+    for number in range(RESUME_PROPOSALS + 5):
+        await client.send(
+            {
+                "type": "booking.propose",
+                "service_id": service.pk,
+                "start": start,
+                "name": "Ann",
+                "email": "ann@x.org",
+                "notes": f"try {number}",
+            }
+        )
+        made.append(await client.receive())
+    assert len({proposal["proposal_id"] for proposal in made}) == len(made)
+    # when it resumes (as often as it likes)
+    resumed = await connect(tenant, resume=client.ready["resume_token"])
+    # then it gets the newest open ones again, oldest first, and no more
+    again = [await resumed.receive() for _ in range(RESUME_PROPOSALS)]
+    assert again == made[-RESUME_PROPOSALS:]
+    assert await resumed.communicator.receive_nothing(timeout=0.5)
