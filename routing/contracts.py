@@ -60,17 +60,32 @@ class ThinkingBlock:
 
 
 @dataclass(frozen=True)
+class ReasoningItem:
+    """Reasoning an OpenAI model wrote before a function call (a Responses API ``reasoning`` output item), never
+    shown to the customer, sent back unchanged before the call in the next round of the turn: OpenAI keeps
+    nothing of ours (``store=False``), so its ``encrypted_content`` is the reasoning itself; ``summary``: its
+    summary texts, in order (none unless asked for)."""
+
+    id: str
+    encrypted_content: str
+    summary: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ToolCall:
     """A tool call the model made, with what its vendor wants back with it in the next round of the turn:
-    ``signature``, opaque, byte for byte (Gemini's ``thoughtSignature``), and ``thinking``, the reasoning
-    blocks the model wrote after the previous call and before this one, in order (Anthropic's). Empty for
-    the others."""
+    ``signature``, opaque, byte for byte (Gemini's ``thoughtSignature``); ``thinking``, the reasoning
+    blocks the model wrote after the previous call and before this one, in order (Anthropic's); ``reasoning``
+    and ``item_id``, the same for OpenAI's Responses API (its reasoning items, and the ID of the call's own
+    output item, which names it apart from ``id``, the ``call_id`` its result answers). Empty for the others."""
 
     id: str
     name: str
     arguments: Mapping[str, Any]
     signature: bytes = b""
     thinking: tuple[ThinkingBlock, ...] = ()
+    reasoning: tuple[ReasoningItem, ...] = ()
+    item_id: str = ""
 
 
 @dataclass(frozen=True)

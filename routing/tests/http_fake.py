@@ -136,14 +136,14 @@ _OPENAI_REASONING = re.compile(r"(?:gpt-[56]|o\d)")
 
 
 def openai_reasoning_rule(body: dict[str, Any]) -> Reply | None:
-    """OpenAI's checks of a Chat Completions request to a reasoning model (GPT-5 and GPT-6 families, o-series),
-    whose ``reasoning_effort`` defaults to ``medium``: ``max_tokens`` is refused (``max_completion_tokens``
-    replaces it), and unless the effort is ``none``, so are ``temperature`` and ``logprobs`` and, in Chat
-    Completions, function tools (the deployment checklist, https://developers.openai.com/api/docs/guides/
-    deployment-checklist; the function-tools wording as the API gave it for gpt-5.6-luna, the others
-    paraphrased). None: the request passes."""
+    """OpenAI's checks of a Chat Completions request (a body with ``messages``) to a reasoning model (GPT-5 and
+    GPT-6 families, o-series), whose ``reasoning_effort`` defaults to ``medium``: ``max_tokens`` is refused
+    (``max_completion_tokens`` replaces it), and unless the effort is ``none``, so are ``temperature`` and
+    ``logprobs`` and, in Chat Completions, function tools (the deployment checklist,
+    https://developers.openai.com/api/docs/guides/deployment-checklist; the function-tools wording as the API
+    gave it for gpt-5.6-luna, the others paraphrased). None: the request passes."""
     model = str(body.get("model", ""))
-    if not _OPENAI_REASONING.match(model):
+    if "messages" not in body or not _OPENAI_REASONING.match(model):
         return None
     if "max_tokens" in body:
         return _openai_invalid(
@@ -165,9 +165,192 @@ def openai_reasoning_rule(body: dict[str, Any]) -> Reply | None:
     return None
 
 
-def _openai_invalid(message: str, param: str) -> Reply:
-    error = {"message": message, "type": "invalid_request_error", "param": param, "code": None}
+def _openai_invalid(message: str, param: str, code: str | None = None) -> Reply:
+    error = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
     return json_reply(400, {"error": error})
+
+
+@dataclass
+class OutputItem:
+    """One output item of a Responses API answer: the item as ``response.output_item.done`` carries it, and the
+    events streamed between its ``added`` and ``done`` (text or argument deltas)."""
+
+    item: dict[str, Any]
+    between: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    added: dict[str, Any] = field(default_factory=dict)  # the item as ``response.output_item.added`` shows it
+
+
+def responses_text(*pieces: str, item_id: str = "msg_1") -> OutputItem:
+    """An assistant message whose text streams in ``pieces`` (``response.output_text.delta`` each)."""
+    part = {"type": "output_text", "text": "".join(pieces), "annotations": [], "logprobs": []}
+    item = {"id": item_id, "type": "message", "role": "assistant", "status": "completed", "content": [part]}
+    empty = {**part, "text": ""}
+    between = [("response.content_part.added", {"item_id": item_id, "content_index": 0, "part": empty})]
+    between += [
+        ("response.output_text.delta", {"item_id": item_id, "content_index": 0, "delta": piece, "logprobs": []})
+        for piece in pieces
+    ]
+    between += [
+        ("response.output_text.done", {"item_id": item_id, "content_index": 0, "text": part["text"], "logprobs": []}),
+        ("response.content_part.done", {"item_id": item_id, "content_index": 0, "part": part}),
+    ]
+    return OutputItem(item, between, {**item, "status": "in_progress", "content": []})
+
+
+def responses_call(call_id: str, name: str, arguments: dict[str, Any], item_id: str = "fc_1") -> OutputItem:
+    """A function call whose arguments stream in two ``response.function_call_arguments.delta`` events."""
+    text = json.dumps(arguments)
+    item = {"id": item_id, "type": "function_call", "status": "completed", "call_id": call_id, "name": name,
+            "arguments": text}  # fmt: skip
+    half = len(text) // 2
+    between = [
+        ("response.function_call_arguments.delta", {"item_id": item_id, "delta": text[:half]}),
+        ("response.function_call_arguments.delta", {"item_id": item_id, "delta": text[half:]}),
+        ("response.function_call_arguments.done", {"item_id": item_id, "arguments": text}),
+    ]
+    return OutputItem(item, between, {**item, "status": "in_progress", "arguments": ""})
+
+
+def responses_reasoning(item_id: str = "rs_1", encrypted: str = "gAAAAB-fake-reasoning") -> OutputItem:
+    """A reasoning item; its ``encrypted_content`` (asked for with ``include``) is whole only once it is done."""
+    item = {"id": item_id, "type": "reasoning", "summary": [], "encrypted_content": encrypted, "status": "completed"}
+    return OutputItem(item, added={**item, "encrypted_content": None, "status": "in_progress"})
+
+
+def responses_usage(input_tokens: int, output_tokens: int, *, cached: int = 0, written: int = 0,
+                    reasoning: int = 0) -> dict[str, Any]:  # fmt: skip
+    """The Responses API's ``usage``: ``input_tokens`` counts cache reads and writes, ``output_tokens`` the
+    reasoning tokens."""
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": written},
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": reasoning},
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
+def _response(model: str, status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": "resp_fake_1", "object": "response", "created_at": 1765000000, "status": status, "model": model,
+        "output": output, "usage": usage, "error": None, "incomplete_details": None, "instructions": None,
+        "metadata": {}, "parallel_tool_calls": True, "temperature": 1.0, "top_p": 1.0, "tool_choice": "auto",
+        "tools": [], "store": False,
+    }  # fmt: skip
+
+
+def responses_events(
+    *items: OutputItem,
+    usage: dict[str, Any] | None = None,
+    model: str = "gpt-6.1-sol",
+    incomplete: str | None = None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """A Responses API stream as the API sends it (named events, each with its ``type`` and ``sequence_number``):
+    ``response.created``, ``response.in_progress``, each item from ``added`` to ``done``, then
+    ``response.completed`` with the usage, or ``response.incomplete`` with ``incomplete`` as its reason. Slice
+    the list to cut the stream."""
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("response.created", {"response": _response(model, "in_progress", [], None)}),
+        ("response.in_progress", {"response": _response(model, "in_progress", [], None)}),
+    ]
+    for index, out in enumerate(items):
+        events.append(("response.output_item.added", {"output_index": index, "item": out.added or out.item}))
+        events += [(name, {"output_index": index, **data}) for name, data in out.between]
+        events.append(("response.output_item.done", {"output_index": index, "item": out.item}))
+    final = _response(model, "incomplete" if incomplete else "completed", [out.item for out in items], usage)
+    if incomplete:
+        final["incomplete_details"] = {"reason": incomplete}
+    events.append(("response.incomplete" if incomplete else "response.completed", {"response": final}))
+    return _numbered(events)
+
+
+def responses_failed(code: str, message: str, model: str = "gpt-6.1-sol") -> list[tuple[str, dict[str, Any]]]:
+    """A stream that starts, then fails (``response.failed``, its ``error`` as the API words one)."""
+    failed = {**_response(model, "failed", [], None), "error": {"code": code, "message": message}}
+    return _numbered([("response.created", {"response": _response(model, "in_progress", [], None)}),
+                      ("response.failed", {"response": failed})])  # fmt: skip
+
+
+def responses_error(code: str | None, message: str) -> tuple[str, dict[str, Any]]:
+    """An ``error`` event inside a stream (``code`` may be null)."""
+    return ("error", {"type": "error", "code": code, "message": message, "param": None, "sequence_number": 99})
+
+
+def _numbered(events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    return [(name, {"type": name, "sequence_number": n, **data}) for n, (name, data) in enumerate(events)]
+
+
+def openai_responses_rule(body: dict[str, Any]) -> Reply | None:
+    """OpenAI's checks of a Responses API request (a body with ``input``), as far as our requests can meet them:
+    ``max_output_tokens`` below 16; a temperature or top_p to a reasoning model not at effort ``none``; a function
+    tool that is strict (the default) with a schema that does not forbid other properties; and, in ``input``, a
+    reasoning item without its ``encrypted_content`` when nothing is stored, a reasoning item not followed by the
+    item it preceded, a function call sent with its item ID but without a reasoning item before its run of calls,
+    and a function call output whose call is not in the input. The first two and the reasoning-item messages are
+    worded as the API gave them (quoted in issue threads); the others paraphrased. None: the request passes."""
+    if "input" not in body:
+        return None
+    model = str(body.get("model", ""))
+    limit = body.get("max_output_tokens")
+    if isinstance(limit, int) and limit < 16:
+        return _openai_invalid(
+            f"Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got {limit} "
+            "instead.",
+            "max_output_tokens",
+            code="integer_below_min_value",
+        )
+    effort = (body.get("reasoning") or {}).get("effort", "medium")
+    if _OPENAI_REASONING.match(model) and effort != "none":
+        for param in ("temperature", "top_p"):
+            if param in body:
+                return _openai_invalid(f"Unsupported parameter: '{param}' is not supported with this model.", param)
+    for tool in body.get("tools") or ():
+        schema = tool.get("parameters") or {}
+        if tool.get("strict", True) and schema.get("additionalProperties") is not False:
+            return _openai_invalid(
+                f"Invalid schema for function '{tool.get('name')}': In context=(), 'additionalProperties' is required "
+                "to be supplied and to be false.",
+                "tools[0].parameters",
+                code="invalid_function_parameters",
+            )
+    return _responses_input_rule(body.get("input") or [], stored=body.get("store", True) is not False)
+
+
+def _responses_input_rule(items: list[Any], *, stored: bool) -> Reply | None:
+    calls: set[str] = set()
+    reasoned = False  # a reasoning item since the last message or call output, for the run of calls after it
+    for position, item in enumerate(items):
+        kind = item.get("type", "message") if isinstance(item, dict) else "message"
+        if kind == "reasoning":
+            if not stored and not item.get("encrypted_content"):
+                return _openai_invalid(
+                    f"Item with id '{item.get('id')}' not found. Items are not persisted when `store` is set to false. "
+                    "Try again with `store` set to true, or remove this item from your input.",
+                    "input",
+                )
+            following: dict[str, Any] = next((i for i in items[position + 1 :] if i.get("type") != "reasoning"), {})
+            if not (following.get("type") == "function_call" or following.get("role") == "assistant"):
+                return _openai_invalid(
+                    f"Item '{item.get('id')}' of type 'reasoning' was provided without its required following item.",
+                    "input",
+                )
+            reasoned = True
+        elif kind == "function_call":
+            calls.add(str(item.get("call_id")))
+            if item.get("id") and not reasoned:
+                return _openai_invalid(
+                    f"Item '{item['id']}' of type 'function_call' was provided without its required 'reasoning' item.",
+                    "input",
+                )
+        elif kind == "function_call_output":
+            if item.get("call_id") not in calls:
+                return _openai_invalid(
+                    f"No tool call found for function call output with call_id {item.get('call_id')}.", "input"
+                )
+            reasoned = False
+        elif item.get("role") != "assistant":
+            reasoned = False
+    return None
 
 
 class FakeVendor:
