@@ -53,9 +53,10 @@ APPLIES_WHILE: dict[str, Callable[[Booking], bool]] = {
 }
 # Emails that tell the customer how the booking stands, each with the later emails to the customer that
 # tell it anew and so replace it: a confirmation or a new time (its time, its .ics) by any later one about
-# the booking (moved again, canceled) but "was refunded", which says nothing of a new time; what was
-# refunded so far by a later "was refunded" only.
-_TELLS_THE_TIME = frozenset(KINDS - STAFF_EMAIL_KINDS - {PAYMENT_REFUNDED})
+# the booking (moved again, canceled) but "was refunded" and "payment received", which say nothing of a
+# new time (a payment recorded at the desk leaves the confirmation to go out); what was refunded so far
+# by a later "was refunded" only.
+_TELLS_THE_TIME = frozenset(KINDS - STAFF_EMAIL_KINDS - {PAYMENT_REFUNDED, PAYMENT_RECEIVED})
 REPLACED_BY_LATER: dict[str, frozenset[str]] = {
     CONFIRMATION: _TELLS_THE_TIME,
     RESCHEDULE: _TELLS_THE_TIME,

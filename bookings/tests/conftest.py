@@ -13,7 +13,7 @@ from django import test as django_test
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
-from bookings.models import Booking, Service
+from bookings.models import Booking, PaymentMode, Service
 from bookings.services import CUSTOMER, booking_create
 from bookings.tests.factories import RuleFactory, ServiceFactory
 from bookings.tests.stripe_fake import FakeStripe
@@ -98,6 +98,14 @@ def service(tenant: Tenant) -> Service:
 @pytest.fixture
 def paid_service(tenant: Tenant, service: Service) -> Service:
     return ServiceFactory.create(tenant=tenant, name="Deep tissue", price_cents=9500, currency="eur")
+
+
+@pytest.fixture
+def at_desk(tenant: Tenant, service: Service) -> Service:
+    """A paid service the customer pays for at the venue (the tenant's hours come with ``service``)."""
+    return ServiceFactory.create(
+        tenant=tenant, name="Haircut", price_cents=4500, currency="eur", payment=PaymentMode.ON_ARRIVAL
+    )
 
 
 @pytest.fixture

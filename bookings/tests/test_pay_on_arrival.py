@@ -18,7 +18,6 @@ from bookings.models import Booking, BookingEventKind, BookingStatus, PaymentMod
 from bookings.protocol import ProposeBooking
 from bookings.services import CUSTOMER, Actor
 from bookings.tests.conftest import at, customer_booking, local, logged_in, next_weekday
-from bookings.tests.factories import ServiceFactory
 from bookings.tests.stripe_fake import FakeStripe
 from bookings.widget import handle_booking_frame
 from chat.models import Conversation
@@ -28,14 +27,6 @@ from routing.contracts import ToolCall
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def at_desk(tenant: Tenant, service: Service) -> Service:
-    """A paid service the customer pays for at the venue (the tenant's hours come with ``service``)."""
-    return ServiceFactory.create(
-        tenant=tenant, name="Haircut", price_cents=4500, currency="eur", payment=PaymentMode.ON_ARRIVAL
-    )
 
 
 def test_services_take_payment_online_unless_set_otherwise(tenant, paid_service):

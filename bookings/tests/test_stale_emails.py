@@ -1,6 +1,6 @@
 """An email goes out only while it still applies to the booking: one the booking has outdated since it
 was recorded (canceled, moved again) becomes SUPERSEDED, whether the sweeper, its retry or staff's
-"Send again" reaches it."""
+"Send again" reaches it; a payment recorded since (a receipt) outdates no confirmation nor new time."""
 
 from __future__ import annotations
 
@@ -141,3 +141,82 @@ def test_another_tenants_staff_cannot_retry_a_superseded_email(outsider, stale_f
     assert response.status_code == 404
     stale_failure.refresh_from_db()
     assert stale_failure.status == EmailStatus.FAILED
+
+
+def test_recording_a_desk_payment_leaves_the_waiting_confirmation_to_go_out(
+    tenant, agent, at_desk, settings, django_capture_on_commit_callbacks
+):
+    # given: a booking paid on arrival whose confirmation waits for its retry (the mail server was down)
+    settings.EMAIL_BACKEND = UNREACHABLE
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = customer_booking(tenant, at_desk)
+    confirmation = _email(booking, EmailKind.CONFIRMATION)
+    assert confirmation.status == EmailStatus.PENDING and confirmation.attempts == 1
+    # when: the customer pays at the desk in advance, then the confirmation's retry comes due
+    settings.EMAIL_BACKEND = LOCMEM
+    with django_capture_on_commit_callbacks(execute=True):
+        logged_in(agent).post(f"/console/bookings/{booking.pk}/paid/")
+    BookingEmail.objects.filter(pk=confirmation.pk).update(next_attempt_at=timezone.now())
+    assert delivery.deliver_email(confirmation.pk) is None
+    # then: the customer gets the receipt and still their confirmation (with its .ics)
+    confirmation.refresh_from_db()
+    assert confirmation.status == EmailStatus.SENT
+    code = booking.confirmation_code
+    subjects = [m.subject for m in mail.outbox]
+    assert subjects == [f"Payment received for booking {code}", f"Your booking {code} is confirmed"]
+    assert [name for name, _, _ in mail.outbox[1].attachments] == [f"{code}.ics"]
+
+
+def test_a_desk_payment_recorded_as_staff_book_still_confirms_the_booking(
+    tenant, owner, agent, at_desk, django_capture_on_commit_callbacks
+):
+    # when: staff book a service paid on arrival that the customer paid for at the desk already
+    form = {"service": at_desk.pk, "date": next_weekday(4).isoformat(), "time": "10:00", "name": "Walk In"}
+    with django_capture_on_commit_callbacks(execute=True):
+        logged_in(agent).post("/console/bookings/new/", {**form, "email": "walk@x.org", "payment": "offline"})
+    # then: the customer gets both the receipt and the confirmation; none of the booking's emails is superseded
+    booking = Booking.objects.get()
+    assert booking.paid_at is not None
+    statuses = dict(BookingEmail.objects.filter(booking=booking).values_list("kind", "status"))
+    assert statuses == {
+        EmailKind.CONFIRMATION: EmailStatus.SENT,
+        EmailKind.TENANT_NEW_BOOKING: EmailStatus.SENT,
+        EmailKind.PAYMENT_RECEIVED: EmailStatus.SENT,
+    }
+    code = booking.confirmation_code
+    assert f"Your booking {code} is confirmed" in [m.subject for m in mail.outbox]
+
+
+def test_a_receipt_does_not_replace_a_waiting_new_time(
+    tenant, agent, at_desk, settings, django_capture_on_commit_callbacks
+):
+    # given: a booking paid on arrival was moved while the mail server was down
+    booking = customer_booking(tenant, at_desk)
+    settings.EMAIL_BACKEND = UNREACHABLE
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_reschedule(tenant=tenant, booking=booking, start=local(tenant, next_weekday(2), 11), actor=CUSTOMER)
+    moved = _email(booking, EmailKind.RESCHEDULE)
+    # when: staff record its payment, and the new time's retry comes due
+    settings.EMAIL_BACKEND = LOCMEM
+    with django_capture_on_commit_callbacks(execute=True):
+        logged_in(agent).post(f"/console/bookings/{booking.pk}/paid/")
+    BookingEmail.objects.filter(pk=moved.pk).update(next_attempt_at=timezone.now())
+    delivery.deliver_email(moved.pk)
+    # then
+    moved.refresh_from_db()
+    assert moved.status == EmailStatus.SENT
+    assert f"Your booking {booking.confirmation_code} has a new time" in [m.subject for m in mail.outbox]
+
+
+def test_staff_of_another_tenant_cannot_record_the_payment_nor_send_the_confirmation(
+    tenant, outsider, at_desk, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = UNREACHABLE
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = customer_booking(tenant, at_desk)
+    settings.EMAIL_BACKEND = LOCMEM
+    assert logged_in(outsider).post(f"/console/bookings/{booking.pk}/paid/").status_code == 404
+    confirmation = _email(booking, EmailKind.CONFIRMATION)
+    assert logged_in(outsider).post(_retry_url(confirmation)).status_code == 404
+    booking.refresh_from_db()
+    assert booking.paid_at is None and mail.outbox == []

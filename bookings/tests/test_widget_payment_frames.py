@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 
 from bookings import actions, proposals, services
-from bookings.models import Booking, PaymentMode, Service
+from bookings.models import Booking
 from bookings.tests.conftest import at, customer_booking, local, next_weekday
-from bookings.tests.factories import ServiceFactory
 from chat.models import Conversation
 from chat.services import conversation_open
 from supportai.models import Tenant
@@ -23,13 +22,6 @@ IP = "203.0.113.9"
 @pytest.fixture
 def conversation(tenant: Tenant) -> Conversation:
     return conversation_open(tenant=tenant).conversation
-
-
-@pytest.fixture
-def at_desk(tenant: Tenant, service: Service) -> Service:
-    return ServiceFactory.create(
-        tenant=tenant, name="Haircut", price_cents=4500, currency="eur", payment=PaymentMode.ON_ARRIVAL
-    )
 
 
 @pytest.fixture(autouse=True)
