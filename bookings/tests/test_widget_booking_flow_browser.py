@@ -258,6 +258,36 @@ def test_continue_sends_one_proposal_request_until_it_is_answered(daphne_server:
     assert sent_first == 1
 
 
+def test_a_new_time_sends_one_reschedule_request_until_it_is_answered(daphne_server: str, browser: Browser) -> None:
+    # given a customer choosing a new time for their booking, and a server slow to answer
+    slots = {"type": "booking.slots", "service_id": 2, "date": "2030-03-12", "timezone": "Europe/Paris"}
+    stand_in = serving({"booking.lookup": [detail()], "booking.slots": [{**slots, "slots": [SLOT]}]})
+    page = open_widget(browser, daphne_server, stand_in)
+    find_booking(page)
+    page.get_by_role("button", name="Reschedule").click()
+    page.get_by_role("button", name="Show free times").click()
+    slot = page.get_by_role("button", name=SLOT["label"])
+    # when they press the new time twice, quickly
+    slot.dblclick()
+    wait_until(page, lambda: bool(sent(stand_in, "booking.reschedule")), "the reschedule request")
+    page.wait_for_timeout(300)
+    requested = sent(stand_in, "booking.reschedule")
+    waiting = slot.is_disabled()
+    # and the server refuses that time, then they press it again
+    refusal = {"type": "error", "code": "bad_request", "message": "That time is no longer free."}
+    stand_in.emit(stand_in.sockets[0], refusal)
+    page.get_by_text(refusal["message"]).wait_for()
+    refused = page.locator(".booking .pane-error").all_inner_texts()
+    slot.click()
+    wait_until(page, lambda: len(sent(stand_in, "booking.reschedule")) == len(requested) + 1, "the next request")
+    # then one request went while the first waited for its answer, whose error shows in the pane
+    assert requested == [
+        {"type": "booking.reschedule", "code": "BK-7KQ4MX", "email": "ann@example.org", "start": SLOT["start"]}
+    ]
+    assert waiting
+    assert refused == ["That time is no longer free."]
+
+
 def test_the_keyboard_focus_follows_the_booking_pane(daphne_server: str, browser: Browser) -> None:
     # given a customer using the keyboard only
     stand_in = serving(

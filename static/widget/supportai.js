@@ -717,16 +717,17 @@
     var list = el("div", { class: "choices" });
     (frame.slots || []).slice(0, 40).forEach(function (slot) {
       var b = el("button", { type: "button", class: "slot", "data-start": slot.start, text: slot.label });
-      b.addEventListener("click", function () { chooseSlot(frame.service_id, slot); });
+      b.addEventListener("click", function () { chooseSlot(frame.service_id, slot, b); });
       list.appendChild(b);
     });
     var note = el("p", { text: frame.slots && frame.slots.length ? "Times are in " + frame.timezone + "." : "No free times in these days; try another date." });
     showPane(flow.mode === "reschedule" ? "Pick a new time" : "Pick a time", [note, list]);
   }
 
-  function chooseSlot(serviceId, slot) {
+  // ``button``: the slot's own; a new time is asked for at once, so the button waits for its answer.
+  function chooseSlot(serviceId, slot, button) {
     if (flow.mode === "reschedule") {
-      send({ type: "booking.reschedule", code: flow.code, email: flow.email, start: slot.start });
+      request(button, { type: "booking.reschedule", code: flow.code, email: flow.email, start: slot.start });
       return;
     }
     var name = field("Your name", { name: "name", maxlength: "200", autocomplete: "name", required: "" });
