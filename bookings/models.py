@@ -223,6 +223,11 @@ class Booking(TenantScopedModel):
         return price_text(self.refunded_cents, self.currency)
 
     @property
+    def refunded_part_display(self) -> str:
+        """``"12.00 EUR of 40.00 EUR refunded"``: the words the console and the widget use for a refund."""
+        return f"{self.refunded_display} of {self.price_display} refunded"
+
+    @property
     def refund_remaining_cents(self) -> int:
         """What is still to be given back of a payment (all of it until a refund is recorded)."""
         return max(self.price_cents - self.refunded_cents, 0)

@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from bookings import notifications, services
 from bookings.models import Booking, BookingEmail, BookingEventKind, EmailKind, EmailStatus
@@ -54,7 +55,7 @@ def test_a_partial_refund_is_recorded_as_such_and_the_rest_stays_owed(
     assert "we have refunded 50.00 EUR of your payment of 95.00 EUR" in str(message.alternatives[0][0])
     # and the console shows it, and offers to refund the rest
     page = logged_in(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
-    assert "refunded 50.00 EUR, 45.00 EUR still owed" in page and "Refund 45.00 EUR" in page
+    assert "50.00 EUR of 95.00 EUR refunded, 45.00 EUR still owed" in page and "Refund 45.00 EUR" in page
     # when: the owner refunds the rest from the console
     done = _refund(owner, booking, django_capture_on_commit_callbacks)
     # then: Stripe is asked for the 45.00 EUR left, under a key of its own
@@ -92,7 +93,7 @@ def test_a_partial_refund_in_a_zero_decimal_currency_reads_in_whole_units(
     (message,) = [m for m in mail.outbox if m.to == ["ann@example.org"]]
     assert "we have refunded 500 JPY of your payment of 1500 JPY" in message.body
     page = logged_in(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
-    assert "refunded 500 JPY, 1000 JPY still owed" in page
+    assert "500 JPY of 1500 JPY refunded, 1000 JPY still owed" in page
 
 
 def test_the_rest_refunded_before_the_first_email_went_out_is_told_once(
@@ -168,3 +169,34 @@ def test_a_refund_email_waiting_is_still_sent_after_the_booking_is_moved(
     notifications.emails_requeue_overdue()
     # then: the refund is still told (the new time's email says nothing of it)
     assert BookingEmail.objects.get(booking=booking, kind=EmailKind.PAYMENT_REFUNDED).status == EmailStatus.SENT
+
+
+def _console_text(page: str, testid: str) -> str:
+    start = page.index(f'data-testid="{testid}"')
+    return " ".join(strip_tags(page[page.index(">", start) + 1 : page.index("</", start)]).split())
+
+
+def test_the_console_says_what_of_a_kept_bookings_payment_was_refunded_and_owes_nothing(
+    tenant, owner, outsider, paid_service
+):
+    # given: paid, confirmed bookings; Stripe refunded 12.00 EUR of one (a goodwill refund), all of another
+    def paid(hour: int) -> Booking:
+        booking = customer_booking(tenant, paid_service, day=next_weekday(3), hour=hour)
+        return services.booking_mark_paid(booking=booking, actor=STRIPE, payment_intent=f"pi_{hour}")
+
+    part = services.booking_mark_refunded(booking=paid(10), actor=STRIPE, refunded_cents=1200)
+    whole = services.booking_mark_refunded(booking=paid(12), actor=STRIPE, refunded_cents=9500)
+    # when staff open their pages and the bookings list
+    client = logged_in(owner)
+    prices = [_console_text(client.get(f"/console/bookings/{b.pk}/").content.decode(), "price") for b in (part, whole)]
+    listed = client.get("/console/bookings/").content.decode()
+    # then: what was refunded, and nothing said to be owed: the booking is kept, no refund is due
+    assert not part.refund_due
+    assert prices[0].startswith("95.00 EUR · paid ") and prices[0].endswith(" · 12.00 EUR of 95.00 EUR refunded")
+    assert prices[1].endswith(" · refunded")
+    assert _console_text(listed, f"paid-{part.pk}") == "✓ 12.00 EUR of 95.00 EUR refunded"
+    assert _console_text(listed, f"paid-{whole.pk}") == "refunded"
+    # and another tenant's staff see neither
+    outside = logged_in(outsider)
+    assert outside.get(f"/console/bookings/{part.pk}/").status_code == 404
+    assert part.confirmation_code not in outside.get("/console/bookings/").content.decode()

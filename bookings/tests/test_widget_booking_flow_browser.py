@@ -51,6 +51,7 @@ def detail(**booking: Any) -> Frame:
         "payment": "online",
         "price": "95.00 USD",
         "payment_status": "paid",
+        "refunded": "",
         "checkout_url": "",
     }
     return {"type": "booking.detail", "booking": {**base, **booking}}
@@ -140,13 +141,18 @@ def test_the_proposal_card_and_the_result_say_how_the_booking_is_paid(daphne_ser
     [
         ({"payment_status": "paid", "paid": True}, "Paid: 95.00 USD"),
         (
+            {"payment_status": "paid", "paid": True, "price": "40.00 EUR", "refunded": "12.00 EUR"},
+            "Paid — 12.00 EUR of 40.00 EUR refunded",
+        ),
+        ({"payment_status": "refunded", "paid": True, "refunded": "95.00 USD"}, "Refunded: 95.00 USD"),
+        (
             {"payment": "on_arrival", "payment_status": "on_arrival", "price": "45.00 EUR"},
             "Pay at the venue: 45.00 EUR",
         ),
         ({"status": "pending", "payment_status": "awaiting_payment"}, "Awaiting payment: 95.00 USD"),
         ({"payment_status": "free", "price": "Free"}, ""),
     ],
-    ids=["paid", "on_arrival", "awaiting", "free"],
+    ids=["paid", "partly_refunded", "refunded", "on_arrival", "awaiting", "free"],
 )
 def test_your_booking_says_whether_it_is_paid(
     daphne_server: str, browser: Browser, booking: dict[str, Any], state: str

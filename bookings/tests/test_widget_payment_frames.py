@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from bookings import actions, proposals, services
+from bookings.assistant import run_tool_calls
 from bookings.models import Booking
 from bookings.tests.conftest import at, customer_booking, local, next_weekday
 from chat.models import Conversation
 from chat.services import conversation_open
+from routing.contracts import ToolCall
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +141,39 @@ def test_a_hold_that_ran_out_offers_no_link(tenant, conversation, paid_service):
         detail = _detail(tenant, conversation, booking)
     # then no link: a payment now could only be refunded if the slot was taken meanwhile
     assert detail["status"] == "pending" and detail["checkout_url"] == ""
+
+
+def test_the_detail_says_what_of_a_payment_was_refunded(tenant, conversation, paid_service):
+    # given paid bookings: one Stripe refunded in part (a goodwill refund), one in full, one not at all
+    def paid(hour: int) -> Booking:
+        booking = customer_booking(tenant, paid_service, hour=hour)
+        return services.booking_mark_paid(booking=booking, actor=services.STRIPE, payment_intent=f"pi_{hour}")
+
+    part = services.booking_mark_refunded(booking=paid(10), actor=services.STRIPE, refunded_cents=1200)
+    whole = services.booking_mark_refunded(booking=paid(12), actor=services.STRIPE, refunded_cents=9500)
+    kept = paid(14)
+    # when each is looked up by its customer, in the widget and by the assistant's get_booking tool
+    call = ToolCall("c1", "get_booking", {"confirmation_code": part.confirmation_code, "email": part.customer_email})
+    (tool,) = run_tool_calls(tenant=tenant, conversation=conversation, ip=IP, calls=(call,)).results
+    states = [
+        (d["payment_status"], d["price"], d["refunded"])
+        for d in (_detail(tenant, conversation, b) for b in (part, whole, kept))
+    ]
+    # then each says what was refunded of the price it was paid ("" when nothing was)
+    assert states == [
+        ("paid", "95.00 EUR", "12.00 EUR"),
+        ("refunded", "95.00 EUR", "95.00 EUR"),
+        ("paid", "95.00 EUR", ""),
+    ]
+    assert json.loads(tool.content)["refunded"] == "12.00 EUR"
+
+
+def test_another_tenants_widget_learns_nothing_of_a_refund(tenant, other_tenant, paid_service):
+    booking = services.booking_mark_paid(
+        booking=customer_booking(tenant, paid_service), actor=services.STRIPE, payment_intent="pi_1"
+    )
+    services.booking_mark_refunded(booking=booking, actor=services.STRIPE, refunded_cents=1200)
+    theirs = conversation_open(tenant=other_tenant).conversation
+    with pytest.raises(services.BookingError) as refused:
+        _detail(other_tenant, theirs, booking)
+    assert refused.value.code == services.NOT_FOUND

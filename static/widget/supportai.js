@@ -740,6 +740,12 @@
 
   // How a booking stands on paying (booking.detail's payment_status; nothing for a free one).
   var PAYMENT_STATES = { paid: "Paid: ", refunded: "Refunded: ", on_arrival: "Pay at the venue: ", awaiting_payment: "Awaiting payment: ", unpaid: "Not paid: " };
+  // A paid booking part of whose payment was refunded since (booking.detail's ``refunded``) says both.
+  function paymentState(b) {
+    if (b.payment_status === "paid" && b.refunded) return "Paid — " + b.refunded + " of " + b.price + " refunded";
+    var state = PAYMENT_STATES[b.payment_status];
+    return state ? state + b.price : "";
+  }
   // A booking's status (bookings.models.BookingStatus) in the customer's words; one added later reads neutrally.
   var BOOKING_STATES = { pending: "Held until paid", confirmed: "Confirmed", canceled: "Canceled", completed: "Completed", no_show: "Missed" };
   function bookingState(status) {
@@ -748,8 +754,8 @@
   function onDetail(frame) {
     var b = frame.booking;
     var lines = [el("p", { text: b.service + " — " + b.label + " (" + b.timezone + ")" }), el("p", { class: "booking-status", text: bookingState(b.status) + " · code " + b.confirmation_code })];
-    var state = PAYMENT_STATES[b.payment_status];
-    if (state) lines.push(el("p", { class: "pay-state", text: state + b.price }));
+    var state = paymentState(b);
+    if (state) lines.push(el("p", { class: "pay-state", text: state }));
     // A booking held until paid: its customer may have closed the payment tab, so the link is offered again.
     var pay = b.status === "pending" && safeUrl(b.checkout_url);
     if (pay) lines.push(el("div", { class: "choices" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", text: "Pay now" })]));
