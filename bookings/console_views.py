@@ -32,6 +32,7 @@ PAGE_SIZE = 30
 BOOKING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
 READ_ONLY = "Analysts can look at bookings but not change them."
 REFUND_MANAGERS_ONLY = "Only the tenant's owners and admins can refund a payment."
+NOT_PAID_THROUGH_STRIPE = "it was not paid through Stripe, so give it back where it was paid."
 BAD_TIME = "That time is not valid in the business's time zone."
 
 
@@ -124,6 +125,8 @@ def _canceled_message(booking: Booking, membership: Membership) -> str:
     if not booking.refund_due:
         return done
     due = f"{done} The customer paid, so a refund of {booking.refund_remaining_display} is due"
+    if not booking.paid_through_stripe:
+        return f"{due}: {NOT_PAID_THROUGH_STRIPE}"
     if not payments.refund_available(booking):
         return f"{due}: refund it in Stripe."
     if membership.can_manage:

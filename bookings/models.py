@@ -255,6 +255,12 @@ class Booking(TenantScopedModel):
         )
 
     @property
+    def paid_through_stripe(self) -> bool:
+        """Stripe took the payment (a Checkout Session paid): its refund is made in Stripe. Not one staff
+        recorded paid offline, nor one paid on the test-mode checkout page."""
+        return bool(self.stripe_checkout_session_id or self.stripe_payment_intent_id)
+
+    @property
     def no_show_markable(self) -> bool:
         """Booked and started: staff may record that the customer did not come."""
         return self.status in NO_SHOW_FROM and self.start_at <= timezone.now()

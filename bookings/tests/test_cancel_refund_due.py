@@ -4,11 +4,14 @@ cancels), the console tells staff, and the bookings list can show just the booki
 from __future__ import annotations
 
 import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 
 from bookings import services
 from bookings.models import Booking, BookingEventKind, Service
 from bookings.services import CUSTOMER, STRIPE, booking_create
 from bookings.tests.conftest import local, logged_in, next_weekday, open_every_day
+from bookings.tests.stripe_fake import FakeStripe
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +108,31 @@ def test_the_refund_due_filter_lists_only_this_tenants_paid_unrefunded_canceled_
     full = logged_in(owner).get("/console/bookings/").content.decode()
     assert all(b.confirmation_code in full for b in (owing, refunded, unpaid, kept))
     assert full.count("refund due") == 1
+
+
+def test_a_payment_staff_took_offline_is_not_sent_to_stripe_for_its_refund(
+    agent, owner, outsider, tenant, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
+):
+    # given: staff booked a service paid online for a customer who paid them offline (cash, transfer)
+    form = {"service": paid_service.pk, "date": next_weekday(3).isoformat(), "time": "10:00", "name": "Walk In"}
+    logged_in(agent).post("/console/bookings/new/", {**form, "email": "walk@x.org", "payment": "offline"})
+    booking = Booking.objects.get()
+    mail.outbox.clear()
+    # when: staff cancel it
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in(agent).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "Ill"}, follow=True)
+    # then: a refund is due, to be given back where it was paid: Stripe never had this payment
+    page = response.content.decode()
+    assert "a refund of 95.00 EUR is due: it was not paid through Stripe, so give it back where it was paid." in page
+    assert "refund it in Stripe" not in page
+    (notice,) = [m for m in mail.outbox if m.subject.startswith("Refund due")]
+    assert isinstance(notice, EmailMultiAlternatives)
+    for text in (notice.body, str(notice.alternatives[0][0])):
+        assert (
+            "Nothing refunds it automatically: it was not paid through Stripe, so give it back where it was paid."
+            in text
+        )
+        assert "in Stripe." not in text
+    assert stripe_api.seen == []
+    # and another tenant's staff cannot cancel it
+    assert logged_in(outsider).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "x"}).status_code == 404
