@@ -107,7 +107,7 @@ def _render_detail(
         "reschedule_form": StartForm(),
         "can_change": staff and booking.is_active,
         "can_mark_no_show": staff and booking.no_show_markable,
-        "can_record_payment": staff and booking.due_on_arrival and booking.status in services.PAYABLE_ON_ARRIVAL,
+        "can_record_payment": staff and booking.due_on_arrival,
         "can_refund": membership.can_manage and payments.refund_available(booking),
         "no_show_undo_until": undo_until if undo_until is not None and undo_until > timezone.now() else None,
     }

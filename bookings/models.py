@@ -145,6 +145,8 @@ class BookingStatus(models.TextChoices):
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 # Bookings staff may mark a no-show once their start has passed (housekeeping completes one at its end).
 NO_SHOW_FROM = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+# Bookings paid on arrival whose payment staff may record (``Booking.due_on_arrival``): before or after the visit.
+PAYABLE_ON_ARRIVAL = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 
 
 # Canceled bookings still owing the customer a refund through Stripe (``Booking.refund_due``, as a filter).
@@ -238,8 +240,14 @@ class Booking(TenantScopedModel):
 
     @property
     def due_on_arrival(self) -> bool:
-        """A paid booking the customer pays at the venue, not paid yet."""
-        return self.payment == PaymentMode.ON_ARRIVAL and self.price_cents > 0 and self.paid_at is None
+        """A paid booking the customer pays at the venue, not paid yet, and still to be paid: confirmed, or
+        completed (paid after the visit); not one canceled or missed (no-show)."""
+        return (
+            self.payment == PaymentMode.ON_ARRIVAL
+            and self.price_cents > 0
+            and self.paid_at is None
+            and self.status in PAYABLE_ON_ARRIVAL
+        )
 
     @property
     def refund_due(self) -> bool:

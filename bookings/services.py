@@ -50,7 +50,6 @@ CODE_ATTEMPTS = 5
 HOLD_EXPIRED_REASON = "Payment not completed in time; the slot was released."
 NOT_UPCOMING = "Only upcoming bookings can be changed; this one has already started."
 NOT_PAYABLE_ON_ARRIVAL = "Only a confirmed or completed booking paid on arrival and not paid yet can be recorded paid."
-PAYABLE_ON_ARRIVAL = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 REFUND_FAILED_NOTE = "refund_failed"  # the data key (Stripe's refund id) of the NOTE a failed refund leaves
 REFUND_FAILED_SINCE = "refund_failed_since"  # a refund report older than a failure recorded since
 STALE_REFUND_REPORT = "Stripe reported this refund before a refund of the payment failed; nothing was recorded."
@@ -374,7 +373,7 @@ def booking_record_payment(*, tenant: Tenant, booking: Booking, actor: Actor) ->
     if booking.tenant_id != tenant.pk:
         raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
     booking = booking_lock(booking)
-    if not booking.due_on_arrival or booking.status not in PAYABLE_ON_ARRIVAL:
+    if not booking.due_on_arrival:
         raise BookingError(NOT_CHANGEABLE, NOT_PAYABLE_ON_ARRIVAL)
     return booking_mark_paid(booking=booking, actor=actor)
 

@@ -12,6 +12,7 @@ import pytest
 from django import test as django_test
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.utils.html import strip_tags
 
 from bookings.models import Booking, PaymentMode, Service
 from bookings.services import CUSTOMER, booking_create
@@ -61,6 +62,14 @@ def logged_in(user: User, *, enforce_csrf_checks: bool = False) -> django_test.C
     client = django_test.Client(enforce_csrf_checks=enforce_csrf_checks)
     client.force_login(user)
     return client
+
+
+def marked_text(page: str, testid: str) -> str:
+    """The text of the page's element marked ``data-testid=testid`` (tags stripped, spaces joined)."""
+    start = page.index(f'data-testid="{testid}"')
+    tag = page[page.rindex("<", 0, start) + 1 :].split(maxsplit=1)[0]
+    inner = page[page.index(">", start) + 1 : page.index(f"</{tag}>", start)]
+    return " ".join(strip_tags(inner).split())
 
 
 SECRET = "whsec_test_secret_for_signatures"

@@ -10,14 +10,14 @@ import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
-from bookings import actions, notifications, proposals, services
+from bookings import actions, no_shows, notifications, proposals, services
 from bookings.assistant import run_tool_calls
 from bookings.emails import build_message
 from bookings.housekeeping import holds_release
 from bookings.models import Booking, BookingEventKind, BookingStatus, PaymentMode, Service
 from bookings.protocol import ProposeBooking
 from bookings.services import CUSTOMER, Actor
-from bookings.tests.conftest import at, customer_booking, local, logged_in, next_weekday
+from bookings.tests.conftest import at, customer_booking, local, logged_in, marked_text, next_weekday
 from bookings.tests.stripe_fake import FakeStripe
 from bookings.widget import handle_booking_frame
 from chat.models import Conversation
@@ -289,3 +289,29 @@ def test_saving_a_service_paid_online_warns_when_online_payment_is_not_set_up(ow
         follow=True,
     )
     assert "online payment is not set up" not in desk.content.decode()
+
+
+def test_a_canceled_or_missed_booking_is_not_shown_as_to_pay_on_arrival(
+    tenant, agent, outsider, at_desk, django_capture_on_commit_callbacks
+):
+    # given: bookings paid on arrival, unpaid: one confirmed, one the customer canceled, one they missed
+    confirmed = customer_booking(tenant, at_desk, hour=10)
+    canceled = services.booking_cancel(
+        tenant=tenant, booking=customer_booking(tenant, at_desk, hour=12), actor=CUSTOMER
+    )
+    missed = customer_booking(tenant, at_desk, hour=14)
+    with at(local(tenant, next_weekday(), 16)):
+        no_shows.booking_mark_no_show(tenant=tenant, booking=missed, actor=Actor.staff(agent))
+    # when staff read the list and the pages
+    client = logged_in(agent)
+    listed = client.get("/console/bookings/").content.decode()
+    pages = {b.pk: client.get(f"/console/bookings/{b.pk}/").content.decode() for b in (confirmed, canceled, missed)}
+    # then only the confirmed one still has something to pay at the venue (and a payment to record)
+    paid_column = {b.pk: marked_text(listed, f"paid-{b.pk}") for b in (confirmed, canceled, missed)}
+    assert paid_column == {confirmed.pk: "to pay on arrival", canceled.pk: "—", missed.pk: "—"}
+    assert "45.00 EUR to pay on arrival" in pages[confirmed.pk]
+    for booking in (canceled, missed):
+        assert "to pay on arrival" not in pages[booking.pk]
+        assert f"/console/bookings/{booking.pk}/paid/" not in pages[booking.pk]
+    # and another tenant's staff see none of them
+    assert confirmed.confirmation_code not in logged_in(outsider).get("/console/bookings/").content.decode()
