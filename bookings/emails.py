@@ -29,6 +29,8 @@ SUBJECTS: dict[str, str] = {
     notifications.TENANT_REFUND_DUE: "Refund due for booking {code}: {amount}",
     notifications.PAYMENT_REFUNDED: "Your payment for booking {code} was refunded",
 }
+# "was refunded" while only part of the payment is (its body names both amounts).
+PARTLY_REFUNDED_SUBJECT = "{refunded} of your payment for booking {code} was refunded"
 
 
 def _ics_text(value: str) -> str:
@@ -85,8 +87,12 @@ def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
     recipients = tenant_recipients(booking) if kind in STAFF_EMAIL_KINDS else [booking.customer_email]
     if not recipients:
         return None
-    subject = SUBJECTS[kind].format(
-        code=booking.confirmation_code, service=booking.service.name, amount=booking.refund_remaining_display
+    partly_refunded = kind == notifications.PAYMENT_REFUNDED and booking.refunded_at is None
+    subject = (PARTLY_REFUNDED_SUBJECT if partly_refunded else SUBJECTS[kind]).format(
+        code=booking.confirmation_code,
+        service=booking.service.name,
+        amount=booking.refund_remaining_display,
+        refunded=booking.refunded_display,
     )
     message = EmailMultiAlternatives(
         subject=subject,

@@ -47,8 +47,9 @@ def test_a_partial_refund_is_recorded_as_such_and_the_rest_stays_owed(
     assert booking.refunded_cents == 5000 and booking.refunded_at is None and booking.refund_due
     (event,) = booking.events.filter(kind=BookingEventKind.REFUNDED)
     assert event.data == {"amount_cents": 5000, "remaining_cents": 4500}
-    # and the customer is told what was refunded, not the whole price
+    # and the customer is told what was refunded, not the whole price, in the subject too
     (message,) = [m for m in mail.outbox if m.to == ["ann@example.org"]]
+    assert message.subject == f"50.00 EUR of your payment for booking {booking.confirmation_code} was refunded"
     assert "we have refunded 50.00 EUR of your payment of 95.00 EUR" in message.body
     assert isinstance(message, EmailMultiAlternatives)
     assert "we have refunded 50.00 EUR of your payment of 95.00 EUR" in str(message.alternatives[0][0])
@@ -68,6 +69,7 @@ def test_a_partial_refund_is_recorded_as_such_and_the_rest_stays_owed(
     assert last is not None and last.data == {"amount_cents": 4500, "refund_id": "re_test_0001"}
     final = mail.outbox[-1]
     assert final.to == ["ann@example.org"] and "we have refunded your payment of 95.00 EUR" in final.body
+    assert final.subject == f"Your payment for booking {booking.confirmation_code} was refunded"
     # when: Stripe reports the charge refunded in full
     with django_capture_on_commit_callbacks(execute=True):
         _webhook(client, "evt_3", "charge.refunded", _charge(9500))
@@ -141,8 +143,8 @@ def test_a_refund_and_a_new_time_of_a_kept_booking_are_both_told(
     assert new_time.status == EmailStatus.SENT
     code = booking.confirmation_code
     assert sorted(m.subject for m in mail.outbox) == [
+        f"20.00 EUR of your payment for booking {code} was refunded",
         f"Your booking {code} has a new time",
-        f"Your payment for booking {code} was refunded",
     ]
 
 
