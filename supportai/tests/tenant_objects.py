@@ -1,7 +1,10 @@
 """One object of each kind a console or API route names, made for a tenant: the walks of every route
-(``test_url_tenancy``, ``test_console_query_properties``) fill URLs with them."""
+(``test_url_tenancy``, ``test_console_query_properties``) fill URLs with them. The tenant's Slack
+notifications are switched off, so switching them back on is a change the walks can see."""
 
 from __future__ import annotations
+
+from django.utils import timezone
 
 from bookings import catalog
 from bookings.models import AvailabilityRule, BookingEmail, PaymentMode
@@ -9,6 +12,7 @@ from bookings.services import CUSTOMER, booking_create
 from bookings.tests.conftest import local, next_weekday, open_every_day
 from bookings.tests.factories import ServiceFactory
 from chat.services import conversation_open
+from escalations.models import EscalationPolicy
 from escalations.tests.factories import EscalationFactory, MessageFactory
 from knowledge.models import KnowledgeSource, SourceKind
 from knowledge.tests.factories import add_document
@@ -28,6 +32,10 @@ def objects_of(tenant: Tenant, word: str) -> World:
     conversation = conversation_open(tenant=tenant).conversation
     MessageFactory.create(conversation=conversation, text=f"{word} asks about parking")
     escalation = EscalationFactory.create(conversation=conversation, reason=f"{word} wants a person")
+    # Slack switched off by a 410, for an owner or admin to switch back on (the inbox names why)
+    EscalationPolicy.objects.update_or_create(
+        tenant=tenant, defaults={"slack_disabled_at": timezone.now(), "slack_disabled_reason": f"{word} hook archived"}
+    )
     source = KnowledgeSource.objects.create(
         tenant=tenant, name=f"{word} site", kind=SourceKind.URL, config={"start_url": "https://alpha.example.com/"}
     )

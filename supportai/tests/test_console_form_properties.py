@@ -21,7 +21,6 @@ from urllib.parse import quote
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,7 +70,7 @@ def _paths(world: dict[str, Any]) -> list[str]:
             kinds = list(route.objects.items())
             for owners in itertools.product((0, 1), repeat=len(kinds)):
                 kwargs = {parameter: world[kind][at] for (parameter, kind), at in zip(kinds, owners, strict=True)}
-                paths.append(reverse(name, kwargs=kwargs))
+                paths.append(route.path(name, kwargs))
     return paths
 
 

@@ -15,7 +15,6 @@ from urllib.parse import quote
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -68,7 +67,8 @@ def staff(owner: User, alpha: World) -> Client:
 def test_console_pages_answer_any_query_string(
     name: str, staff: Client, alpha: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    page = reverse(name, kwargs={parameter: alpha[kind] for parameter, kind in ROUTES[name].objects.items()})
+    route = ROUTES[name]
+    page = route.path(name, {parameter: alpha[kind] for parameter, kind in route.objects.items()})
 
     @given(pairs=QUERIES)
     @settings(PROPERTY_SETTINGS, max_examples=60)

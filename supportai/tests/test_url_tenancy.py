@@ -34,7 +34,7 @@ from rest_framework.test import APIClient
 
 from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingEmail, Service
 from chat.models import Conversation, Message
-from escalations.models import Escalation
+from escalations.models import Escalation, EscalationPolicy
 from knowledge.models import Document, KnowledgeSource
 from supportai.models import Role, Tenant
 from supportai.tests.factories import MembershipFactory, UserFactory, api_client
@@ -47,13 +47,20 @@ REFUSED_ROLES = {MEMBER: (), STAFF: (Role.ANALYST,), MANAGER: (Role.AGENT, Role.
 @dataclass(frozen=True)
 class Route:
     """What a route answers: ``reads`` only show, ``writes`` may change (by ``who`` at the least);
-    ``objects`` maps a path parameter to the kind of object it names, ``query`` a query parameter."""
+    ``objects`` maps a path parameter to the kind of object it names, ``query`` a query parameter;
+    ``words`` gives a path parameter that names no object (a notification channel) the word it is
+    walked with."""
 
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
     who: str = MEMBER
     objects: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
+    words: dict[str, str] = field(default_factory=dict)
+
+    def path(self, name: str, objects: dict[str, int]) -> str:
+        """``name``'s path, its object parameters filled from ``objects`` (parameter: pk), the rest from ``words``."""
+        return reverse(name, kwargs={**self.words, **objects})
 
 
 GET, POST, DELETE = "GET", "POST", "DELETE"
@@ -78,6 +85,7 @@ ROUTES: dict[str, Route] = {
         f"escalations_console:{action}": Route(writes=(POST,), who=STAFF, objects={"pk": "escalation"})
         for action in ("claim", "assign", "reply", "hand_back", "resolve")
     },
+    "escalations_console:switch_on": Route(writes=(POST,), who=MANAGER, words={"channel": "slack"}),
     # console: bookings
     "bookings_console:list": Route(reads=(GET,), query={"service": "service"}),
     "bookings_console:day": Route(reads=(GET,)),
@@ -145,7 +153,7 @@ def test_every_console_and_api_route_is_walked() -> None:
     for name, route in walked.items():
         if name in ROUTES:  # each path parameter names the kind of object it is filled with
             parameters = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
-            assert parameters == set(ROUTES[name].objects), name
+            assert parameters == set(ROUTES[name].objects) | set(ROUTES[name].words), name
 
 
 def _state(tenant: Tenant) -> list[object]:
@@ -161,6 +169,7 @@ def _state(tenant: Tenant) -> list[object]:
         list(Escalation.objects.filter(tenant=tenant).order_by("pk").values_list("status", "assigned_to")),
         list(Conversation.objects.filter(tenant=tenant).order_by("pk").values_list("status")),
         Message.objects.filter(tenant=tenant).count(),
+        list(EscalationPolicy.objects.filter(tenant=tenant).values_list("slack_disabled_at", "webhook_disabled_at")),
     ]
 
 
@@ -177,7 +186,7 @@ def _url(name: str, route: Route, worlds: tuple[World, ...]) -> str:
     """``name``'s URL, its path parameters then its query parameters filled, in order, from ``worlds``."""
     named = [*route.objects.items(), *route.query.items()]
     filled = [(parameter, world[kind]) for (parameter, kind), world in zip(named, worlds, strict=True)]
-    path = reverse(name, kwargs=dict(filled[: len(route.objects)]))
+    path = route.path(name, dict(filled[: len(route.objects)]))
     query = "&".join(f"{parameter}={pk}" for parameter, pk in filled[len(route.objects) :])
     return f"{path}?{query}" if query else path
 
@@ -271,7 +280,7 @@ def _member(tenant: Tenant, role: Role) -> Client:
 def _own_probes(alpha: World) -> Iterator[tuple[Probe, Role]]:
     """Each changing method of each route with alpha's own objects, for each role that may not use it."""
     for name, route in ROUTES.items():
-        url = reverse(name, kwargs={parameter: alpha[kind] for parameter, kind in route.objects.items()})
+        url = route.path(name, {parameter: alpha[kind] for parameter, kind in route.objects.items()})
         for method, role in itertools.product(route.writes, REFUSED_ROLES[route.who]):
             yield Probe(name, method, url), role
 
@@ -292,7 +301,7 @@ def test_roles_below_a_routes_own_are_refused(worlds: tuple[World, World], tenan
 
 def _own_urls(alpha: World) -> Iterator[tuple[str, Route, str]]:
     for name, route in ROUTES.items():
-        yield name, route, reverse(name, kwargs={parameter: alpha[kind] for parameter, kind in route.objects.items()})
+        yield name, route, route.path(name, {parameter: alpha[kind] for parameter, kind in route.objects.items()})
 
 
 @pytest.mark.django_db
