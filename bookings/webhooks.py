@@ -6,7 +6,9 @@ Matching: a session event applies only when its metadata code and tenant, its id
 amount and currency are the booking's own; otherwise the event is stored with a ``mismatch``
 outcome and changes nothing. A refund matches only the payment intent stored from such a session;
 one delivered before that session's payment (stored, "no matching booking") is applied when the
-payment is recorded.
+payment is recorded. A refund event and a payment event naming one payment intent take turns
+(``_intent_lock``), so a refund looked up while the payment is being recorded is not stored waiting
+after the payment looked for waiting refunds.
 Order safety: every handler looks at the booking's current state, so ``expired`` after
 ``completed`` changes nothing, ``completed`` after ``expired`` re-takes the slot if it is still
 free (else records that a refund is due), and a refund is recorded once: ``charge.refunded`` says how
@@ -24,11 +26,12 @@ from __future__ import annotations
 import json
 import logging
 import math
+import zlib
 from typing import Any
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -62,6 +65,8 @@ REFUND_EVENT_TYPES = REFUND_TYPES | {"charge.refunded"}
 # A refund Stripe accepted and then could not make: the money never went back.
 REFUND_FAILURES = frozenset({"failed", "canceled"})
 NO_BOOKING = "no matching booking"
+# Two-key advisory locks: (namespace, payment intent hash); bookings.availability's pools use 7_001.
+INTENT_LOCK_NAMESPACE = 7_002
 NO_REFUND_AMOUNT = "no amount refunded given; nothing applied"
 STALE_REFUND = "a refund of this payment failed since; nothing applied"
 MISMATCH = "mismatch: {reason}; nothing applied"
@@ -172,9 +177,23 @@ def _apply_waiting_refunds(booking: Booking) -> None:
         stored.save(update_fields=["booking", "outcome"])
 
 
+def _intent_lock(kind: str, obj: dict[str, Any]) -> None:
+    """Until the transaction ends, hold the lock of the payment intent a refund event or a payment event
+    names, taken before any booking's: a refund event that finds no booking of its intent is stored
+    waiting before a payment of that intent is recorded (which then applies it) or after it has
+    committed (when the refund finds the booking). Without it, a refund looking while the payment is
+    being recorded, and stored once the payment had looked for waiting refunds, would wait for ever."""
+    intent = obj.get("payment_intent")
+    if kind in PAYMENT_TYPES | REFUND_EVENT_TYPES and isinstance(intent, str) and intent:
+        with connection.cursor() as cursor:
+            key = zlib.crc32(intent.encode()) - 2**31
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INTENT_LOCK_NAMESPACE, key])
+
+
 def apply_event(kind: str, obj: dict[str, Any], *, created: int = 0) -> tuple[Booking | None, str]:
     """Apply one verified event object (``created``: the event's Stripe time, epoch seconds); returns
-    the booking touched and a short outcome."""
+    the booking touched and a short outcome. Call it in a transaction (``event_process``)."""
+    _intent_lock(kind, obj)
     booking = _booking_for(kind, obj)
     if booking is None:
         return None, NO_BOOKING
