@@ -292,10 +292,11 @@ def _kept_evidence(evidence: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def _record_update(escalation: Escalation, hits: Sequence[TriggerHit], *, news: bool, now: datetime) -> None:
     """Audit a raise on the open ``escalation`` (locked). One that brings ``news`` (a reason code it did not
-    have, a higher priority, the customer's address) is an event of its own; one that only repeats what the
-    escalation has (a customer whose every turn fires the same triggers, as on an out-of-hours ticket open for
-    days) is counted on the latest event when that is an update (``repeats``, ``last_repeat_at``), so the
-    trail grows with what changed, not with the customer's turns."""
+    have, a higher priority, an email address or phone number of the customer's it did not have) is an event
+    of its own; one that only repeats what the escalation has (a customer whose every turn fires the same
+    triggers, as on an out-of-hours ticket open for days) is counted on the latest event when that is an
+    update (``repeats``, ``last_repeat_at``), so the trail grows with what changed, not with the customer's
+    turns."""
     events = EscalationEvent.objects.filter(tenant_id=escalation.tenant_id, escalation=escalation)
     latest = events.order_by("-created_at", "-pk").first()
     if not news and latest is not None and latest.kind == EventKind.UPDATED:
@@ -373,7 +374,7 @@ def _raise(
     escalation = existing.select_for_update().first()
     if escalation is not None:
         old_priority, had_email, old_key = escalation.priority, bool(escalation.contact_email), QueueKey.of(escalation)
-        old_codes = set(escalation.reason_codes)
+        old_codes, old_address = set(escalation.reason_codes), (escalation.contact_email, escalation.contact_phone)
         _merge(escalation, hits, reason, email, phone)
         new_priority = priority_for(escalation.reason_codes)
         if PRIORITY_RANK[Priority(new_priority)] < PRIORITY_RANK[Priority(old_priority)]:
@@ -382,7 +383,8 @@ def _raise(
         escalation.updated_at = now
         escalation.save()
         new_code = not old_codes.issuperset(escalation.reason_codes)
-        news = new_code or escalation.priority != old_priority or bool(escalation.contact_email) != had_email
+        new_address = (escalation.contact_email, escalation.contact_phone) != old_address
+        news = new_code or escalation.priority != old_priority or new_address
         _record_update(escalation, hits, news=news, now=now)
         if not had_email:
             _address_follow_up(tenant=tenant, escalation=escalation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -438,3 +439,27 @@ def test_a_ticket_whose_customer_keeps_triggering_records_one_event_for_the_repe
     assert [kind for kind, _ in events] == ["created", "updated", "updated"]
     assert events[1][1] == {"codes": ["security"]}
     assert events[2][1]["codes"] == ["frustration", "human_request"] and events[2][1]["repeats"] == turns - 1
+
+
+@pytest.mark.parametrize(
+    ("email", "phone"),
+    [("new@example.org", ""), ("", "+33 6 12 34 56 78"), ("old@example.org", "+33 6 12 34 56 78")],
+    ids=["another email", "a phone", "a phone with the same email"],
+)
+def test_a_repeat_that_changes_the_customers_address_is_an_update_of_its_own(
+    ticket_tenant: Tenant, email: str, phone: str
+) -> None:
+    # given a ticket with the customer's email, asked for again with nothing new
+    conversation = ConversationFactory.create(tenant=ticket_tenant)
+    raise_again = partial(escalation_raise, tenant=ticket_tenant, conversation_id=conversation.pk, hits=[HUMAN])
+    raise_again(email="old@example.org")
+    raise_again(hits=[TriggerHit(ReasonCode.SECURITY, "x")])
+    raise_again()
+    # when the customer asks again giving another address (a new email, a phone)
+    raise_again(email=email, phone=phone)
+    # then that raise is an event of its own, after the update the repeat was counted on
+    escalation = Escalation.objects.get()
+    events = list(escalation.events.values_list("kind", "detail"))
+    assert [kind for kind, _ in events] == ["created", "updated", "updated"]
+    assert events[1][1] == {"codes": ["security"], "repeats": 1, "last_repeat_at": events[1][1]["last_repeat_at"]}
+    assert events[2][1] == {"codes": ["human_request"]}
