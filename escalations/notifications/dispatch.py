@@ -147,8 +147,11 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
     try:
         _send(delivery)
     except DeliveryError as exc:
-        if isinstance(exc, TargetGone):  # the channel is switched off, with a warning; this delivery fails
-            receiver_switch_off(tenant=escalation.tenant, channel=delivery.channel, url=exc.url, reason=str(exc))
+        # A 410 switches the channel off, with a warning, unless it is off already or staff replaced the
+        # address meanwhile: then the delivery's failure is logged like any other.
+        switched_off = isinstance(exc, TargetGone) and receiver_switch_off(
+            tenant=escalation.tenant, channel=delivery.channel, url=exc.url, reason=str(exc)
+        )
         final = not exc.retryable or delivery.attempts >= MAX_ATTEMPTS
         retry_in = None if final else max(backoff_seconds(delivery.attempts), exc.retry_after or 0)
         now = timezone.now()
@@ -160,7 +163,7 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
             updated_at=now,
         )
         if retry_in is None:
-            if not isinstance(exc, TargetGone):
+            if not switched_off:
                 logger.error("escalation %s: %s delivery failed: %s", escalation.pk, delivery.channel, exc)
             return None
         return RunAgain(retry_in, retry=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 
 from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
@@ -18,7 +19,7 @@ from escalations.notifications.gone import receiver_switch_off
 from escalations.services import escalation_raise
 from escalations.tests.admin_forms import policy_form
 from escalations.tests.conftest import ALWAYS, set_hours
-from escalations.tests.factories import ConversationFactory, MessageFactory
+from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
 from escalations.tests.http_sink import Sink, http_sink
 from escalations.tests.test_admin_notifications import change_url
 from escalations.triggers import ReasonCode, TriggerHit
@@ -180,3 +181,30 @@ def test_the_policy_admin_shows_a_switched_off_receiver_and_saving_keeps_it_off(
     assert "webhook answered 410 Gone: hook deleted" in page
     policy.refresh_from_db()
     assert policy.team_name == "night team" and policy.disabled_at(Channel.WEBHOOK) is not None
+
+
+@pytest.mark.django_db(transaction=True)  # staff's change commits on its own connection during the delivery
+def test_a_410_from_an_address_replaced_during_the_delivery_fails_it_with_an_error_logged(
+    tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a Slack delivery under way, and staff replacing the address while the old one answers 410
+    escalation = EscalationFactory.create(conversation__tenant=tenant)
+    delivery = NotificationDelivery.objects.create(tenant=tenant, escalation=escalation, channel=Channel.SLACK)
+    with http_sink([410], error_body=b"no_service") as sink:
+        _policy(tenant, Channel.SLACK, sink)
+
+        def staff_replace_the_address() -> None:
+            policy = EscalationPolicy.objects.get(tenant=tenant)
+            policy.slack_webhook_url = "https://hooks.slack.com/services/T/B/new"
+            policy.save()
+            connection.close()  # the server thread's own connection
+
+        sink.on_request = staff_replace_the_address
+        # when the delivery is made
+        deliver(delivery.pk)
+    # then the new address stays on, and the escalation that reached neither is an error in the log
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED and "410" in delivery.last_error
+    assert EscalationPolicy.objects.get(tenant=tenant).disabled_at(Channel.SLACK) is None
+    errors = [r.getMessage() for r in caplog.records if r.name.startswith("escalations") and r.levelno >= logging.ERROR]
+    assert errors == [f"escalation {escalation.pk}: slack delivery failed: slack answered 410 Gone: no_service"]
