@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from bookings import services
+from bookings.catalog import service_deletion_refusal
 from bookings.models import (
     AvailabilityRule,
     BlackoutDate,
@@ -19,11 +20,14 @@ from bookings.models import (
     Service,
     StripeEvent,
 )
-from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
+from supportai.admin_mixins import GuardedDeleteModelAdmin, TenantScopedModelAdmin, TenantScopedReadOnlyInline
 
 
 @admin.register(Service)
-class ServiceAdmin(TenantScopedModelAdmin):
+class ServiceAdmin(GuardedDeleteModelAdmin, TenantScopedModelAdmin):
+    """A service with bookings is not deleted here (``service_deletion_refusal`` says why); its
+    tenant's deletion takes it."""
+
     list_display = (
         "name",
         "tenant",
@@ -37,6 +41,9 @@ class ServiceAdmin(TenantScopedModelAdmin):
     list_filter = ("active", "payment")
     list_select_related = ("tenant",)
     search_fields = ("name",)
+
+    def deletion_refusal(self, request: HttpRequest, queryset: QuerySet[Service]) -> str | None:
+        return service_deletion_refusal(queryset)
 
 
 @admin.register(AvailabilityRule)

@@ -116,11 +116,8 @@ def _race_for_slot(tenant: Any, starts: list[tuple[Any, datetime]]) -> dict[str,
 
 
 def _drop(tenants: list[Any]) -> None:
-    """Remove the scratch tenants (bookings first: services protect their bookings)."""
-    from bookings.models import Booking
-
+    """Remove the scratch tenants, with their services and bookings."""
     for tenant in tenants:
-        Booking.objects.filter(tenant=tenant).delete()
         tenant.delete()
 
 

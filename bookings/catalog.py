@@ -5,18 +5,36 @@ from __future__ import annotations
 from datetime import date, time
 
 from django.db import transaction
+from django.db.models import Count, QuerySet
 
 from bookings.models import AvailabilityRule, BlackoutDate, Service
 from bookings.services import NOT_FOUND, BookingError
 from supportai.models import Tenant
 
 OTHER_TENANT = "That service does not belong to this tenant."
+SERVICE_HAS_BOOKINGS = (
+    "A service with bookings cannot be deleted, its bookings keep it: {services}. "
+    "Untick Active to stop offering it; it goes when its tenant is deleted."
+)
 
 
 def _own_service(tenant: Tenant, service: Service | None) -> Service | None:
     if service is not None and service.tenant_id != tenant.pk:
         raise BookingError(NOT_FOUND, OTHER_TENANT)
     return service
+
+
+def service_deletion_refusal(services: QuerySet[Service]) -> str | None:
+    """Why ``services`` may not be deleted (all at once), or None. A booking holds its service
+    (``on_delete=RESTRICT``): the service goes only with its tenant."""
+    held = (
+        services.annotate(booked=Count("bookings"))
+        .filter(booked__gt=0)
+        .order_by("name", "pk")
+        .values_list("name", "booked")
+    )
+    named = ", ".join(f"{name} ({booked} booking{'' if booked == 1 else 's'})" for name, booked in held)
+    return SERVICE_HAS_BOOKINGS.format(services=named) if named else None
 
 
 @transaction.atomic

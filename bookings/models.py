@@ -162,7 +162,9 @@ class BookingSource(models.TextChoices):
 
 
 class Booking(TenantScopedModel):
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    # RESTRICT, not PROTECT: a service with bookings cannot be deleted alone (the admin says so,
+    # ``catalog.service_deletion_refusal``), but its tenant can, bookings and services together.
+    service = models.ForeignKey(Service, on_delete=models.RESTRICT, related_name="bookings")
     end_user = models.ForeignKey(EndUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     conversation = models.ForeignKey(
         "chat.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -393,7 +395,9 @@ class StripeEvent(models.Model):
     type = models.CharField(max_length=100)
     livemode = models.BooleanField(default=False)
     payload = models.JSONField()
-    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The payload holds the booking's customer (name, email): it goes with the booking, that is with
+    # its tenant (bookings are never deleted alone). Events of no booking stay.
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     outcome = models.CharField(max_length=200, blank=True)
     received_at = models.DateTimeField(default=timezone.now, editable=False)
 
