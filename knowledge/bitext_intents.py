@@ -20,6 +20,7 @@ from pathlib import Path
 from knowledge.beir import BeirDataset
 from knowledge.parsed import ParsedDocument
 from supportai.datasets import SPLITS, DatasetNotFound, csv_file, split_of
+from supportai.management.output import replaced
 
 COLUMNS = {"instruction", "intent", "response"}
 
@@ -69,15 +70,16 @@ def bitext_intent_dataset(source: Path, *, split: str = "holdout") -> BeirDatase
 
 
 def write_beir(dataset: BeirDataset, folder: Path) -> None:
-    """``dataset`` as a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) for evaluate_retrieval."""
+    """``dataset`` as a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) for evaluate_retrieval;
+    each file is replaced whole, one after another."""
     (folder / "qrels").mkdir(parents=True, exist_ok=True)
-    with (folder / "corpus.jsonl").open("w", encoding="utf-8") as out:
+    with replaced(folder / "corpus.jsonl") as out:
         for document in dataset.corpus:
             out.write(json.dumps({"_id": document.external_id, "title": document.title, "text": document.text}) + "\n")
-    with (folder / "queries.jsonl").open("w", encoding="utf-8") as out:
+    with replaced(folder / "queries.jsonl") as out:
         for query_id, text in dataset.queries.items():
             out.write(json.dumps({"_id": query_id, "text": text}) + "\n")
-    with (folder / "qrels" / "test.tsv").open("w", encoding="utf-8") as out:
+    with replaced(folder / "qrels" / "test.tsv") as out:
         out.write("query-id\tcorpus-id\tscore\n")
         for query_id, relevant in dataset.qrels.items():
             out.writelines(f"{query_id}\t{doc_id}\t{score}\n" for doc_id, score in relevant.items())

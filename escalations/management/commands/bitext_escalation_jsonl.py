@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalations.evaluation import SPLITS, EvaluationError, bitext_lines
 from supportai.datasets import DatasetNotFound, csv_file
-from supportai.management.output import check_writable
+from supportai.management.output import check_writable, replaced
 
 
 class Command(BaseCommand):
@@ -42,7 +42,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"{source} could not be read: {exc.strerror or exc}") from exc
         try:
-            out.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+            with replaced(out) as file:
+                file.writelines(json.dumps(line) + "\n" for line in lines)
         except OSError as exc:
             raise CommandError(f"--out: {out} could not be written: {exc.strerror or exc}") from exc
         counts = Counter(

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalations.evaluation import DEFAULT_THRESHOLD, EvaluationError, evaluate, read_jsonl
-from supportai.management.output import check_writable
+from supportai.management.output import check_writable, replaced
 
 
 def _fmt(value: float | None) -> str:
@@ -57,7 +57,8 @@ class Command(BaseCommand):
             )
         if out:
             try:
-                out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+                with replaced(out) as file:
+                    file.write(json.dumps(report, indent=2))
             except OSError as exc:
                 raise CommandError(f"--json: {out} could not be written: {exc.strerror or exc}") from exc
             self.stdout.write(f"wrote {out}")

@@ -24,7 +24,7 @@ from knowledge.retrieval import MODES
 from knowledge.services import default_provider
 from knowledge.timeouts import RetrievalTimedOut
 from knowledge.types import RetrievalMode
-from supportai.management.output import check_writable
+from supportai.management.output import check_writable, replaced
 
 COLUMNS = ("ndcg@{k}", "recall@{k}", "recall@100", "mrr@{k}", "latency_ms_p50", "latency_ms_p95")
 
@@ -93,7 +93,8 @@ class Command(BaseCommand):
             self.stdout.write(_hybrid_line(evaluation.hybrid, k=k))
         if options["json"]:
             try:
-                options["json"].write_text(json.dumps(result, indent=2) + "\n")
+                with replaced(options["json"]) as file:
+                    file.write(json.dumps(result, indent=2) + "\n")
             except OSError as exc:
                 raise CommandError(f"--json: {options['json']} could not be written: {exc.strerror or exc}") from exc
             self.stdout.write(f"wrote {options['json']}")

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from supportai.benchmarks import REGISTRY, BenchmarkDataMissing, machine_info
-from supportai.management.output import check_writable
+from supportai.management.output import check_writable, replaced
 
 
 class Command(BaseCommand):
@@ -53,7 +53,8 @@ class Command(BaseCommand):
             payload = {"benchmark": name, "ran_at": timezone.now().isoformat(), "machine": machine_info(), **result}
             path = out / f"{name}.json"
             try:
-                path.write_text(json.dumps(payload, indent=2, default=str))
+                with replaced(path) as file:
+                    file.write(json.dumps(payload, indent=2, default=str))
             except OSError as exc:  # checked before the run, but a disk fills and a folder changes meanwhile
                 self.stderr.write(f"   its results could not be written to {path}: {exc.strerror or exc}")
                 unwritten.append(name)
