@@ -19,6 +19,27 @@ ROLLUP_LOCK_NAMESPACE = 0x5243  # "RC"
 CATCH_UP_DAYS = 31
 
 
+BAD_DAY = "must be a date as YYYY-MM-DD; got {value!r}"
+FUTURE_DAY = "{value} is in the future (today is {today}, UTC)"
+
+
+class RollupDayError(ValueError):
+    """A day to rebuild that is no ISO date, or is still to come; the message follows its name."""
+
+
+def rollup_day(value: object, *, today: date) -> date:
+    """``value`` (YYYY-MM-DD, from a command line or a task's arguments) as a day to rebuild, up to ``today``."""
+    try:
+        parsed = date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise RollupDayError(BAD_DAY.format(value=value))
+    if parsed > today:
+        raise RollupDayError(FUTURE_DAY.format(value=parsed, today=today))
+    return parsed
+
+
 @dataclass(frozen=True)
 class CatchUp:
     """What one catch-up run did: the earliest day it rebuilt, how many tenants were behind

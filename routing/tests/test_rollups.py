@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from routing.models import CostEvent, CostSummary
-from routing.rollups import CATCH_UP_DAYS, cost_summaries_rebuild
+from routing.rollups import CATCH_UP_DAYS, RollupDayError, cost_summaries_rebuild
 from routing.tasks import rollup_costs
 from supportai.tests.factories import TenantFactory
 
@@ -240,4 +240,28 @@ def test_rollup_costs_command_rejects_bad_input_clearly(tenant, args, message):
     with pytest.raises(CommandError, match=re.escape(message)):
         call_command("rollup_costs", *args)
 
+    assert not CostSummary.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("bad", "rollup_costs: day must be a date as YYYY-MM-DD; got 'bad'"),
+        ("2026-02-30", "rollup_costs: day must be a date as YYYY-MM-DD; got '2026-02-30'"),
+        (20260101, "rollup_costs: day must be a date as YYYY-MM-DD; got 20260101"),
+        ("2999-01-01", "rollup_costs: day 2999-01-01 is in the future"),
+    ],
+)
+def test_rollup_costs_task_refuses_a_bad_day_with_a_clear_error(tenant, day, message):
+    # given yesterday's spend
+    _spend(tenant, "0.10", timezone.now().date() - timedelta(days=1))
+
+    # when the task is sent a day that is no date (or not yet one), as a worker runs it
+    result = rollup_costs.apply(kwargs={"day": day}, throw=False)
+
+    # then it fails with one plain line naming the argument, and summarises nothing
+    assert result.failed()
+    assert isinstance(result.result, RollupDayError)
+    assert str(result.result).startswith(message)
     assert not CostSummary.objects.exists()

@@ -8,13 +8,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from routing.rollups import cost_summaries_catch_up, cost_summaries_rebuild
+from routing.rollups import RollupDayError, cost_summaries_catch_up, cost_summaries_rebuild, rollup_day
 from supportai.management.options import tenant_by_slug
 from supportai.models import Tenant
 
 MAX_SINCE_DAYS = 366
-BAD_DATE = "--{option} must be a date as YYYY-MM-DD; got {value!r}"
-FUTURE_DATE = "--{option} {value} is in the future (today is {today}, UTC)"
 TOO_FAR_BACK = "--since {value} is more than {limit} days ago; rebuild older days one --day at a time"
 
 
@@ -69,9 +67,6 @@ def _days_since(since: str, today: date) -> list[date]:
 
 def _past_date(option: str, value: str, today: date) -> date:
     try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(BAD_DATE.format(option=option, value=value)) from None
-    if parsed > today:
-        raise CommandError(FUTURE_DATE.format(option=option, value=parsed, today=today))
-    return parsed
+        return rollup_day(value, today=today)
+    except RollupDayError as error:
+        raise CommandError(f"--{option} {error}") from None
