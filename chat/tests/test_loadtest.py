@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from chat.benchmarks import server_split
 from chat.loadtest import run_load
+from chat.management.commands import chat_load
 from supportai.models import Tenant
 from supportai.tests.factories import TenantFactory
 
@@ -59,6 +60,8 @@ CLOSED_URL = "ws://127.0.0.1:1/ws/chat/?key=pk_x"
     [
         ("--sessions", "0", "--sessions must be at least 1"),
         ("--sessions", "-5", "--sessions must be at least 1"),
+        ("--sessions", "10001", "--sessions must be at most 10,000 (one client process); got 10001"),
+        ("--sessions", "1000000000", "--sessions must be at most 10,000 (one client process); got 1000000000"),
         ("--pace", "-1", "--pace: must be a number of seconds, 0 or more; got '-1'"),
         ("--pace", "nan", "--pace: must be a number of seconds, 0 or more; got 'nan'"),
         ("--pace", "inf", "--pace: must be a number of seconds, 0 or more; got 'inf'"),
@@ -72,3 +75,15 @@ def test_chat_load_refuses_counts_and_durations_it_cannot_run(option: str, value
     with pytest.raises(CommandError) as refused:
         call_command("chat_load", "--url", CLOSED_URL, "--sessions", "1", option, value)
     assert message in str(refused.value)
+
+
+def test_chat_load_refuses_more_sessions_than_it_may_open_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a shell that lets a process open 1,024 files (a common default of ulimit -n)
+    monkeypatch.setattr(chat_load.resource, "getrlimit", lambda limit: (1024, 4096))
+    # when / then: 2,000 sessions would end as "errors" that are the client's, not the server's
+    with pytest.raises(CommandError) as refused:
+        call_command("chat_load", "--url", CLOSED_URL, "--sessions", "2000")
+    assert str(refused.value) == (
+        "--sessions 2000 needs a socket each, and this process may open only 1024 files; "
+        "raise the limit (ulimit -n) or run fewer sessions"
+    )

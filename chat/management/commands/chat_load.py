@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import resource
 from argparse import ArgumentTypeError
 from typing import Any
 
@@ -13,6 +14,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from chat.loadtest import run_load
 
 BAD_SECONDS = "must be a number of seconds, 0 or more; got {value!r}"
+# Ten times the benchmark's 1,000 idle sockets: a client holds every session's task and socket at
+# once, so a count without a bound (a typo'd 1000000000) would only end when memory runs out.
+MAX_SESSIONS = 10_000
+TOO_MANY_SESSIONS = f"--sessions must be at most {MAX_SESSIONS:,} (one client process); got {{value}}"
+TOO_FEW_FILES = (
+    "--sessions {sessions} needs a socket each, and this process may open only {limit} files; "
+    "raise the limit (ulimit -n) or run fewer sessions"
+)
+# Files the process holds besides the sessions' sockets (interpreter, database, event loop).
+OTHER_FILES = 64
 
 
 def _seconds(value: str) -> float:
@@ -32,21 +43,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--url", required=True, help="ws://127.0.0.1:8000/ws/chat/?key=pk_…")
         parser.add_argument("--origin", default="http://127.0.0.1:8000")
-        parser.add_argument("--sessions", type=int, default=50)
+        parser.add_argument("--sessions", type=int, default=50, help=f"1 to {MAX_SESSIONS:,}")
         parser.add_argument("--question", action="append", default=[], help="Question to ask (repeatable).")
         parser.add_argument("--pace", type=_seconds, default=1.0, help="Seconds between a session's questions.")
         parser.add_argument("--hold", type=_seconds, default=0.0, help="Seconds to keep each socket open at the end.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["sessions"] < 1:
+        sessions = options["sessions"]
+        if sessions < 1:
             raise CommandError("--sessions must be at least 1")
+        if sessions > MAX_SESSIONS:
+            raise CommandError(TOO_MANY_SESSIONS.format(value=sessions))
+        # Sockets past the open-file limit fail to connect and would be reported as the server's errors.
+        limit, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if limit != resource.RLIM_INFINITY and sessions + OTHER_FILES > limit:
+            raise CommandError(TOO_FEW_FILES.format(sessions=sessions, limit=limit))
         questions = options["question"] or ["What are your opening hours?"]
         try:
             result = asyncio.run(
                 run_load(
                     url=options["url"],
                     origin=options["origin"],
-                    sessions=options["sessions"],
+                    sessions=sessions,
                     questions=questions,
                     pace_s=options["pace"],
                     hold_s=options["hold"],
