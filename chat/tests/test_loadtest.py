@@ -78,8 +78,8 @@ def test_chat_load_refuses_counts_and_durations_it_cannot_run(option: str, value
 
 
 def test_chat_load_refuses_more_sessions_than_it_may_open_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
-    # given a shell that lets a process open 1,024 files (a common default of ulimit -n)
-    monkeypatch.setattr(chat_load.resource, "getrlimit", lambda limit: (1024, 4096))
+    # given a shell whose hard limit lets a process open 1,024 files
+    monkeypatch.setattr(chat_load.resource, "getrlimit", lambda limit: (1024, 1024))
     # when / then: 2,000 sessions would end as "errors" that are the client's, not the server's
     with pytest.raises(CommandError) as refused:
         call_command("chat_load", "--url", CLOSED_URL, "--sessions", "2000")
@@ -87,3 +87,20 @@ def test_chat_load_refuses_more_sessions_than_it_may_open_sockets(monkeypatch: p
         "--sessions 2000 needs a socket each, and this process may open only 1024 files; "
         "raise the limit (ulimit -n) or run fewer sessions"
     )
+
+
+def test_chat_load_raises_its_own_soft_file_limit_as_far_as_the_hard_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a soft limit of 1,024 files (a common default of ulimit -n) under a hard limit of 4,096
+    limits = {"soft": 1024, "hard": 4096}
+    monkeypatch.setattr(chat_load.resource, "getrlimit", lambda limit: (limits["soft"], limits["hard"]))
+
+    def setrlimit(limit: int, values: tuple[int, int]) -> None:
+        limits["soft"], limits["hard"] = values
+
+    monkeypatch.setattr(chat_load.resource, "setrlimit", setrlimit)
+    # when / then: 2,064 files fit under the hard limit, so the soft one is raised to exactly that
+    assert chat_load.open_file_limit(2064) == 2064
+    assert limits == {"soft": 2064, "hard": 4096}
+    # and 10,064 do not: it goes as far as the hard limit and says so
+    assert chat_load.open_file_limit(10_064) == 4096
+    assert limits == {"soft": 4096, "hard": 4096}

@@ -26,6 +26,20 @@ TOO_FEW_FILES = (
 OTHER_FILES = 64
 
 
+def open_file_limit(wanted: int) -> int:
+    """The files this process may open, its soft limit first raised toward ``wanted`` as far as the hard
+    limit allows (any process may raise its own soft limit that far, as ``ulimit -n`` does)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or wanted <= soft:
+        return soft
+    raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+    except (ValueError, OSError):
+        return soft
+    return raised
+
+
 def _seconds(value: str) -> float:
     # An endless pace or hold would keep the sockets open for ever; a negative one means nothing.
     try:
@@ -55,7 +69,7 @@ class Command(BaseCommand):
         if sessions > MAX_SESSIONS:
             raise CommandError(TOO_MANY_SESSIONS.format(value=sessions))
         # Sockets past the open-file limit fail to connect and would be reported as the server's errors.
-        limit, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        limit = open_file_limit(sessions + OTHER_FILES)
         if limit != resource.RLIM_INFINITY and sessions + OTHER_FILES > limit:
             raise CommandError(TOO_FEW_FILES.format(sessions=sessions, limit=limit))
         questions = options["question"] or ["What are your opening hours?"]
