@@ -14,27 +14,32 @@ Twisted also reads a request's whole body (in memory, then a temporary file) bef
 to the application, so a view's size check comes once the client has sent it all, however large.
 The public chat endpoints (``/api/v1/public/``) take at most ``MAX_FRAME_BYTES``: a body declared
 larger is answered ``413`` with the protocol's ``too_long`` error before a byte of it is read, one
-sent without a length (chunked) as soon as it passes the limit, and the connection is closed.
+sent without a length (chunked) as soon as it passes the limit, and the connection is closed. The
+path is the one Django routes: decoded, less the root path (``--root-path``, or the
+``Daphne-Root-Path`` header daphne takes from any client).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote
 
 from daphne import http_protocol
 
 from chat.protocol import MAX_FRAME_BYTES, ErrorCode
 from chat.public_api import BODY_TOO_LONG
 
-PUBLIC_PREFIX = b"/api/v1/public/"
+PUBLIC_PREFIX = "/api/v1/public/"
 
 
-def body_limit(target: bytes) -> int | None:
+def body_limit(target: bytes, root_path: str = "") -> int | None:
     """The most bytes a request body to ``target`` (the request line's, query included) may have here;
-    None: Django's own limits apply, once it is read. The path is decoded as daphne gives it to Django."""
-    path = unquote_to_bytes(target.split(b"?", 1)[0])
+    None: Django's own limits apply, once it is read. The path is decoded as daphne gives it to Django,
+    which routes it less ``root_path`` (decoded, as daphne gives it)."""
+    path = unquote(target.split(b"?", 1)[0].decode("latin-1"))
+    if root_path:
+        path = path.removeprefix(root_path)
     return MAX_FRAME_BYTES if path.startswith(PUBLIC_PREFIX) else None
 
 
@@ -50,12 +55,20 @@ class DjangoParsesUploads(http_protocol.WebRequest):
 
     def gotLength(self, length: int | None) -> None:
         """The headers are in: a public chat body declared over its limit is refused now."""
-        self.body_limit = body_limit(self.channel._path)
+        self.body_limit = body_limit(self.channel._path, self.root_path_for_django())
         if self.body_limit is not None and length is not None and length > self.body_limit:
             super().gotLength(0)
             self.refuse_body()
             return
         super().gotLength(length)
+
+    def root_path_for_django(self) -> str:
+        """The root path daphne will give Django: the last ``Daphne-Root-Path`` header's, or the server's."""
+        header = self.requestHeaders.getRawHeaders(b"daphne-root-path")
+        if header:
+            return unquote(header[-1].decode("latin-1"))
+        root_path: str = self.channel.factory.server.root_path
+        return root_path
 
     def handleContentChunk(self, data: bytes) -> None:
         if self.body_refused:  # the rest of what had arrived with the refused part

@@ -55,11 +55,11 @@ def _answer_while_sending(base_url: str, head: str, chunk: bytes, *, chunks: int
     return answer, sent
 
 
-def _head(base_url: str, framing: str, path: str = PATH) -> str:
+def _head(base_url: str, framing: str, path: str = PATH, extra: str = "") -> str:
     host = urlsplit(base_url).netloc
     return (
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nConnection: close\r\n"
-        f"{framing}\r\n\r\n"
+        f"{extra}{framing}\r\n\r\n"
     )
 
 
@@ -107,3 +107,22 @@ def test_a_body_just_over_the_limit_sent_at_once_gets_one_answer_and_reaches_no_
     status, error = _status_and_body(answer)
     assert status == 413 and error["code"] == "too_long"
     assert answer.count(b"HTTP/1.1") == 1
+
+
+ROOT_PATH = "Daphne-Root-Path: /shop%2Fchat\r\n"  # any client may send it: daphne passes it to Django as root_path
+
+
+def test_a_root_path_header_does_not_take_a_public_body_past_the_limit(daphne_server: str) -> None:
+    # given a request Django routes to a public endpoint only once it strips the root path the client names
+    tenant = TenantFactory.create(allowed_origins=["https://shop.example.com"])
+    payload = json.dumps({"key": tenant.public_key, "client_id": "b-1", "text": "hello"}).encode()
+    head = _head(daphne_server, f"Content-Length: {len(payload)}", f"/shop/chat{PATH}", ROOT_PATH)
+    status, body = _status_and_body(_answer_while_sending(daphne_server, head, payload, chunks=1)[0])
+    assert status == 200 and body["answer"]["type"] == "message.end"
+    # when such a request declares a body far over the limit
+    head = _head(daphne_server, "Content-Length: 500000000", f"/shop/chat{PATH}", ROOT_PATH)
+    answer, sent = _answer_while_sending(daphne_server, head, CHUNK, chunks=800)
+    # then it is refused as it arrives, as without the header
+    assert sent < 100, f"{sent} chunks of 64 KiB were sent before any answer"
+    status, body = _status_and_body(answer)
+    assert status == 413 and body["code"] == "too_long"
