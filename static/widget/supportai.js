@@ -410,10 +410,12 @@
     abandonSocket(); disconnected();
     ws = new WebSocket(WS_URL + (resume ? "&resume=" + encodeURIComponent(resume) : ""));
     connectTimer = setTimeout(dropSocket, CONNECT_TIMEOUT_MS);
+    var lastFrame = null;  // this socket's: an error frame just before a 4429 close says why it came
     ws.onmessage = function (event) {
       silentTicks = 0;
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
+      lastFrame = frame;
       handle(frame);
     };
     ws.onclose = function (event) {
@@ -421,8 +423,10 @@
       disconnected();
       if (event.code === 4404) { setStatus("This chat is not configured correctly (unknown key).", true); return; }
       if (event.code === 4403) { setStatus("This chat is not enabled on this website.", true); return; }
-      if (event.code === 4429) setStatus("Too many messages. Reconnecting shortly…", true);
-      scheduleReconnect();
+      if (event.code !== 4429) { scheduleReconnect(); return; }
+      // the server's reason (too many new chats from this network, a frame flood), else ours
+      var said = lastFrame && lastFrame.type === "error" && typeof lastFrame.message === "string" && lastFrame.message;
+      scheduleReconnect(said || "Too many messages. Reconnecting shortly…");
     };
   }
 
@@ -456,10 +460,12 @@
     send({ type: "ping" });
   }
 
-  function scheduleReconnect() {
+  // ``why``: the error shown until the reconnect, instead of "Connection lost".
+  function scheduleReconnect(why) {
     if (reconnectTimer) return;
     var delay = Math.min(30000, 500 * Math.pow(2, attempts++)) * (0.75 + Math.random() * 0.5);
     if (!navigator.onLine) setStatus("You are offline. We'll reconnect when you're back.");
+    else if (why) setStatus(why, true);
     else setStatus("Connection lost. Reconnecting…");
     reconnectTimer = setTimeout(function () { reconnectTimer = null; connect(); }, delay);
   }
