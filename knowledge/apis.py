@@ -287,7 +287,8 @@ class DocumentsApi(APIView):
                     400: (
                         f"no files, more than {MAX_FILES}, a file part not named files or a files part "
                         "without a file name, a part that could not be read (a file name not in UTF-8), a body "
-                        "cut before its closing boundary, more than one language (nothing is stored), a "
+                        "cut before its closing boundary, a charset that does not encode ASCII as itself (UTF-16), "
+                        "more than one language (nothing is stored), a "
                         "malformed multipart body or a language that is not one"
                     ),
                     **NOT_MANAGER_ERROR,

@@ -6,6 +6,8 @@ file name), whose ``filename*`` names a charset Python does not know, or whose f
 to nothing (``..``), and the last part of a body that ends before its closing boundary. The body's
 parts are counted as it is read, by its boundary delimiters, as Django splits it; a body that gave
 fewer fields and files than it has parts, or whose closing delimiter never came, is refused.
+The upload API's parser also reads the media type in any case (``MULTIPART/FORM-DATA``) and refuses
+a body declared in a charset its ASCII delimiters and headers cannot be read in (UTF-16).
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ if TYPE_CHECKING:
 UNREADABLE_PART = (
     "A part of the upload could not be read (a file name that is not UTF-8, a filename* in an unknown "
     'charset, or a name that is none, such as ".."): nothing was stored. Send file names in UTF-8.'
+)
+# Django's parser decodes part headers in the charset, so in UTF-16 no part is named "files" (it said
+# "No files arrived"); a multipart body's delimiters and headers are ASCII (RFC 7578 5.1).
+UNSUPPORTED_CHARSET = (
+    "A multipart body cannot be sent in {charset}: its boundaries and part headers are ASCII. "
+    "Send it without a charset, or with charset=utf-8."
 )
 # Django's parser drops, without a word, a last part that no closing boundary ends (a body cut short).
 UNFINISHED_BODY = (
@@ -72,7 +80,11 @@ class StrictMultiPartParser(parsers.MultiPartParser):
     boundary (``UNFINISHED_BODY``)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> parsers.DataAndFiles:
-        boundary = parse_header_parameters(media_type or "")[1].get("boundary", "")
+        media_type = _lower_media_type(media_type or "")
+        params = parse_header_parameters(media_type)[1]
+        if (charset := params.get("charset")) and not _ascii_compatible(charset):
+            raise serializers.ValidationError({"files": [UNSUPPORTED_CHARSET.format(charset=charset[:40])]})
+        boundary = params.get("boundary", "")
         if not boundary:
             return super().parse(stream, media_type, parser_context)  # Django refuses it
         counter = _DelimiterCounter(stream, b"--" + boundary.encode("ascii", "replace"))
@@ -81,6 +93,25 @@ class StrictMultiPartParser(parsers.MultiPartParser):
         if problem := counter.problem(parsed.data, parsed.files):
             raise serializers.ValidationError({"files": [problem]})
         return parsed
+
+
+def _lower_media_type(content_type: str) -> str:
+    """``content_type`` with its media type in lower case, as Django's parser expects it; media types are
+    case-insensitive (RFC 9110 8.3.1), its parameters' values (the boundary) are not."""
+    media_type, semicolon, params = content_type.partition(";")
+    return media_type.strip().lower() + semicolon + params
+
+
+_ASCII = "".join(map(chr, range(128)))
+
+
+def _ascii_compatible(charset: str) -> bool:
+    """Whether ``charset`` encodes ASCII as itself. One Python does not know, or that is no text
+    encoding, is left for DRF's parser to refuse ("Unsupported charset")."""
+    try:
+        return _ASCII.encode(charset) == _ASCII.encode("ascii")
+    except (LookupError, UnicodeError):
+        return True
 
 
 class PartCountingUploadHandler(FileUploadHandler):

@@ -14,7 +14,7 @@ from knowledge import conf
 from knowledge.apis import FILES_WITHOUT_NAME, LANGUAGES_CONFLICT, NO_FILES, UNEXPECTED_FILE_PARTS
 from knowledge.demo import demo_source
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
-from knowledge.multipart import UNFINISHED_BODY, UNREADABLE_PART
+from knowledge.multipart import UNFINISHED_BODY, UNREADABLE_PART, UNSUPPORTED_CHARSET
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE
@@ -384,3 +384,44 @@ def test_upload_of_a_hand_built_body_with_readable_parts_is_stored(tenant: Tenan
     assert response.status_code == 202, response.json()
     assert [result["name"] for result in response.json()["files"]] == ["März.md", "Après.md"]
     assert set(Document.objects.for_tenant(tenant).values_list("language", flat=True)) == {"de"}
+
+
+@pytest.mark.parametrize("media_type", ["MULTIPART/FORM-DATA", "Multipart/Form-Data"])
+def test_upload_takes_a_multipart_media_type_in_any_case(tenant: Tenant, other_tenant: Tenant, media_type: str) -> None:
+    # given a body whose media type is upper case (case-insensitive, RFC 9110 8.3.1); the boundary is not
+    body = _multipart(_file_part(b'filename="a.md"', b"# A\n\nFree parking."))
+    # when
+    response = api_client(tenant).post(
+        "/api/v1/knowledge/documents/", body, content_type=f"{media_type}; boundary=B0undary"
+    )
+    # then it is stored, at this tenant only
+    assert response.status_code == 202, response.json()
+    assert [result["name"] for result in response.json()["files"]] == ["a.md"]
+    assert Document.objects.for_tenant(tenant).count() == 1
+    assert not Document.objects.for_tenant(other_tenant).exists()
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", "utf-32"])
+def test_upload_declaring_a_charset_multipart_cannot_have_is_refused_as_such(tenant: Tenant, charset: str) -> None:
+    # given a well-formed body declared in a charset that is not ASCII-compatible, which its boundary
+    # and headers cannot be read in (it was "No files arrived")
+    body = _multipart(_file_part(b'filename="a.md"', b"# A\n\nFree parking."))
+    # when
+    response = api_client(tenant).post(
+        "/api/v1/knowledge/documents/", body, content_type=f"multipart/form-data; charset={charset}; boundary=B0undary"
+    )
+    # then
+    assert response.status_code == 400
+    assert response.json() == {"files": [UNSUPPORTED_CHARSET.format(charset=charset)]}
+    assert not Document.objects.exists()
+
+
+@pytest.mark.parametrize("charset", ["bz2_codec"])
+def test_upload_declaring_a_charset_that_is_no_text_encoding_is_refused(tenant: Tenant, charset: str) -> None:
+    body = _multipart(_file_part(b'filename="a.md"', b"# A\n\nFree parking."))
+    response = api_client(tenant).post(
+        "/api/v1/knowledge/documents/", body, content_type=f"multipart/form-data; charset={charset}; boundary=B0undary"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": f'Unsupported charset "{charset}" in request Content-Type header.'}
+    assert not Document.objects.exists()
