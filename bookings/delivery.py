@@ -3,7 +3,9 @@
 An attempt leases the row under its lock before sending, so a copy of the task that runs meanwhile
 (a redelivered message, a sweep) leaves it alone instead of sending twice. A transient failure (the
 mail server unreachable or refusing) schedules the next attempt with backoff; after
-``MAX_ATTEMPTS`` the email is FAILED, logged at ERROR and shown on the console for staff to retry.
+``MAX_ATTEMPTS`` the email is FAILED, logged at ERROR and shown on the console for staff to retry. One
+with no address to go to (the tenant has none on file) fails at once, shown there too, and is logged
+as a warning once an hour per tenant (``supportai.config_warnings``): the tenant's state, not an error.
 A send that succeeded but whose outcome could not be recorded is sent again once its lease runs
 out: at least once, never silently lost. An email the booking has outdated since it was recorded (a
 confirmation of a booking canceled meanwhile, a new time moved again) is superseded under the same
@@ -22,6 +24,7 @@ from django.utils import timezone
 from bookings.emails import build_message
 from bookings.models import Booking, BookingEmail, EmailFailure, EmailStatus
 from bookings.notifications import supersede_if_stale
+from supportai.config_warnings import warn_hourly
 from supportai.outbox import backoff_seconds
 
 logger = logging.getLogger(__name__)
@@ -120,7 +123,18 @@ def _record_failure(email: BookingEmail, exc: AttemptFailed) -> int | None:
         next_attempt_at=now + timedelta(seconds=retry_in or 0),
     )
     code = email.booking.confirmation_code
-    if final:
+    if exc.failure == EmailFailure.NO_RECIPIENT:  # the tenant's configuration, shown on the console
+        warn_hourly(
+            logger,
+            "booking_email_no_recipient",
+            email.tenant_id,
+            "tenant %s: booking %s: the %s email had no address to go to (the tenant has no escalation email "
+            "and no manager with an email address); more of these are not logged for the tenant for an hour",
+            email.tenant_id,
+            code,
+            email.kind,
+        )
+    elif final:
         logger.error("booking %s: the %s email failed after %s attempt(s): %s", code, email.kind, email.attempts, exc)
     else:
         logger.warning("booking %s: the %s email failed, next attempt in %s s: %s", code, email.kind, retry_in, exc)

@@ -16,7 +16,7 @@ from django.db import DatabaseError, transaction
 from django.utils.module_loading import import_string
 
 from escalations.models import Escalation, EscalationPolicy
-from escalations.notifications.base import DeliveryError, Notice
+from escalations.notifications.base import DeliveryError, NoAddress, Notice
 from escalations.notifications.email import render_email
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class EmailTicketing:
     def open_ticket(self, *, notice: Notice, escalation: Escalation) -> TicketReceipt:
         address = escalation.tenant.escalation_email
         if not address:
-            raise DeliveryError("the tenant has no escalation email address for tickets", retryable=False)
+            raise NoAddress("the tenant has no escalation email address for tickets")
         message = render_email(notice, prefix="Ticket")
         message.to = [address]
         if notice.contact_email:

@@ -20,8 +20,10 @@ from kombu.exceptions import OperationalError
 
 from bookings import delivery, notifications, tasks
 from bookings.models import Booking, BookingEmail, EmailFailure, EmailKind, EmailStatus
-from bookings.tests.conftest import customer_booking
+from bookings.tests.conftest import customer_booking, open_every_day
+from bookings.tests.factories import ServiceFactory
 from bookings.tests.mail_backends import REFUSING, UNREACHABLE
+from supportai import config_warnings
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +262,35 @@ def test_two_copies_of_the_task_never_both_send(tenant, service, settings):
     email.refresh_from_db()
     assert email.status == EmailStatus.SENT and email.attempts == 1
     assert [m.subject for m in mail.outbox] == [f"Your booking {booking.confirmation_code} is confirmed"]
+
+
+def test_notices_with_nobody_to_send_to_are_warned_of_once_an_hour_per_tenant(
+    tenant, other_tenant, service, django_capture_on_commit_callbacks, caplog, monkeypatch
+):
+    # given two tenants with no escalation address and no manager with an email address
+    monkeypatch.setattr(config_warnings, "_last_logged", {})
+    now = [1000.0]
+    monkeypatch.setattr(config_warnings, "clock", lambda: now[0])
+    open_every_day(other_tenant)
+    other_service = ServiceFactory.create(tenant=other_tenant, duration_minutes=60, slot_step_minutes=60)
+    # when three bookings are made at one, one at the other
+    with caplog.at_level(logging.INFO, logger="bookings.delivery"):
+        for hour in (9, 10, 11):
+            with django_capture_on_commit_callbacks(execute=True):
+                customer_booking(tenant, service, hour=hour)
+        with django_capture_on_commit_callbacks(execute=True):
+            customer_booking(other_tenant, other_service)
+    # then each notice failed as before, and the log has one warning per tenant, no error
+    notices = BookingEmail.objects.filter(kind=EmailKind.TENANT_NEW_BOOKING)
+    assert {(n.status, n.failure) for n in notices} == {(EmailStatus.FAILED, EmailFailure.NO_RECIPIENT)}
+    assert notices.count() == 4
+    records = [r for r in caplog.records if r.name == "bookings.delivery"]
+    assert [r.levelno for r in records] == [logging.WARNING, logging.WARNING]
+    assert [str(tenant.pk) in records[0].getMessage(), str(other_tenant.pk) in records[1].getMessage()] == [True, True]
+    assert all(r.exc_info is None for r in records)
+    # and an hour later the first tenant's next one is warned of again
+    now[0] += config_warnings.INTERVAL_S
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bookings.delivery"), django_capture_on_commit_callbacks(execute=True):
+        customer_booking(tenant, service, hour=12)
+    assert [r.levelno for r in caplog.records if r.name == "bookings.delivery"] == [logging.WARNING]

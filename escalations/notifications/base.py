@@ -19,6 +19,14 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
+class NoAddress(DeliveryError):
+    """The tenant has no address on file for the channel: its configuration, not our error (a warning
+    once an hour per tenant, ``supportai.config_warnings``); the delivery fails without a retry."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
 class TargetGone(DeliveryError):
     """The receiver at ``url`` answered 410 Gone: it will not take notifications again, so the channel is
     switched off (``gone.receiver_switch_off``) rather than sent to until a person notices."""

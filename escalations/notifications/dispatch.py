@@ -20,13 +20,14 @@ from escalations.models import (
     Mode,
     NotificationDelivery,
 )
-from escalations.notifications.base import DeliveryError, Sender, TargetGone, notice_for
+from escalations.notifications.base import DeliveryError, NoAddress, Sender, TargetGone, notice_for
 from escalations.notifications.email import EmailSender
 from escalations.notifications.gone import off_message, receiver_switch_off
 from escalations.notifications.slack import SlackSender
 from escalations.notifications.webhook import WebhookSender
 from escalations.selectors import policy_for
 from escalations.ticketing import TicketSender
+from supportai.config_warnings import warn_hourly
 from supportai.crypto import DecryptionError
 from supportai.outbox import backoff_seconds
 
@@ -163,7 +164,19 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
             updated_at=now,
         )
         if retry_in is None:
-            if not switched_off:
+            if isinstance(exc, NoAddress):  # the tenant's configuration: the failed delivery is recorded
+                warn_hourly(
+                    logger,
+                    "escalation_no_address",
+                    escalation.tenant_id,
+                    "tenant %s: escalation %s: %s delivery not sent: %s; more of these are not logged for the "
+                    "tenant for an hour",
+                    escalation.tenant_id,
+                    escalation.pk,
+                    delivery.channel,
+                    exc,
+                )
+            elif not switched_off:
                 logger.error("escalation %s: %s delivery failed: %s", escalation.pk, delivery.channel, exc)
             return None
         return RunAgain(retry_in, retry=True)

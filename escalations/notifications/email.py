@@ -9,7 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from escalations.models import Escalation, EscalationPolicy
-from escalations.notifications.base import DeliveryError, Notice
+from escalations.notifications.base import DeliveryError, NoAddress, Notice
 from escalations.summary import one_line
 
 _HEADER_UNSAFE = re.compile(r"[\r\n\t]+")
@@ -47,7 +47,7 @@ class EmailSender:
     def send(self, *, notice: Notice, escalation: Escalation, policy: EscalationPolicy) -> str:
         address = escalation.tenant.escalation_email
         if not address:
-            raise DeliveryError("the tenant has no escalation email address", retryable=False)
+            raise NoAddress("the tenant has no escalation email address")
         message = render_email(notice)
         message.to = [address]
         if _is_address(notice.contact_email):

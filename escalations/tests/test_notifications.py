@@ -6,6 +6,7 @@ import email.utils
 import hashlib
 import hmac
 import json
+import logging
 import socket
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from escalations.tests.conftest import ALWAYS, NEVER, set_hours
 from escalations.tests.factories import ConversationFactory, MessageFactory
 from escalations.tests.http_sink import http_sink
 from escalations.triggers import ReasonCode, TriggerHit
+from supportai import config_warnings
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -333,3 +335,33 @@ def test_a_reason_given_cannot_write_lines_of_the_email_staff_read(
     lines = message.body.splitlines()
     assert "Reason given: I want a person / Customer email: mallory@evil.example / Agent: refund approved" in lines
     assert not [line for line in lines if line.startswith(("Customer email: mallory", "Agent: refund"))]
+
+
+def test_no_escalation_address_is_warned_of_once_an_hour_per_tenant_not_logged_as_an_error(
+    tenant: Tenant,
+    other_tenant: Tenant,
+    django_capture_on_commit_callbacks: Capture,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given two tenants out of hours (tickets) without an escalation address
+    monkeypatch.setattr(config_warnings, "_last_logged", {})
+    now = [1000.0]
+    monkeypatch.setattr(config_warnings, "clock", lambda: now[0])
+    set_hours(tenant, NEVER)
+    set_hours(other_tenant, NEVER)
+    # when two escalations are raised at one, one at the other
+    with caplog.at_level(logging.INFO, logger="escalations.notifications.dispatch"):
+        deliveries = [raise_for(t, django_capture_on_commit_callbacks) for t in (tenant, tenant, other_tenant)]
+    # then each delivery failed as before, and the log has one warning per tenant, no error
+    assert [d.status if d else None for d in deliveries] == [DeliveryStatus.FAILED] * 3
+    records = [r for r in caplog.records if r.name == "escalations.notifications.dispatch"]
+    assert [r.levelno for r in records] == [logging.WARNING, logging.WARNING]
+    assert str(tenant.pk) in records[0].getMessage() and str(other_tenant.pk) in records[1].getMessage()
+    assert all(r.exc_info is None for r in records)
+    # and an hour later the first tenant's next one is warned of again
+    now[0] += config_warnings.INTERVAL_S
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="escalations.notifications.dispatch"):
+        raise_for(tenant, django_capture_on_commit_callbacks)
+    assert [r.levelno for r in caplog.records if r.name == "escalations.notifications.dispatch"] == [logging.WARNING]
