@@ -388,6 +388,10 @@ class BookingEvent(TenantScopedModel):
         return f"{self.kind} by {self.actor}"
 
 
+# The outcome of an event that matched no booking: a refund stored so waits for its payment.
+STRIPE_NO_BOOKING = "no matching booking"
+
+
 class StripeEvent(models.Model):
     """Every verified Stripe webhook event, once (the primary key is Stripe's event id)."""
 
@@ -403,6 +407,16 @@ class StripeEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            # Recording a payment looks up the refunds waiting for its payment intent
+            # (``webhooks.waiting_refunds``) while it holds the booking's lock; the table keeps every
+            # event, the waiting ones are few.
+            models.Index(
+                models.F("payload__data__object__payment_intent"),
+                name="stripeevent_waiting_intent",
+                condition=models.Q(booking__isnull=True, outcome=STRIPE_NO_BOOKING),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"

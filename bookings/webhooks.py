@@ -32,12 +32,13 @@ from typing import Any
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from bookings import services
-from bookings.models import Booking, StripeEvent
+from bookings.models import STRIPE_NO_BOOKING, Booking, StripeEvent
 from bookings.services import STRIPE
 from knowledge.parsed import UNSTORABLE
 from supportai.ids import id_from_text
@@ -64,7 +65,7 @@ REFUND_TYPES = frozenset({"refund.updated", "refund.failed"})
 REFUND_EVENT_TYPES = REFUND_TYPES | {"charge.refunded"}
 # A refund Stripe accepted and then could not make: the money never went back.
 REFUND_FAILURES = frozenset({"failed", "canceled"})
-NO_BOOKING = "no matching booking"
+NO_BOOKING = STRIPE_NO_BOOKING
 # Two-key advisory locks: (namespace, payment intent hash); bookings.availability's pools use 7_001.
 INTENT_LOCK_NAMESPACE = 7_002
 NO_REFUND_AMOUNT = "no amount refunded given; nothing applied"
@@ -156,19 +157,24 @@ def _refund_update(booking: Booking, obj: dict[str, Any], created: int) -> str:
     return f"refund {refund_id} failed; refund due again"[:200] if recorded else "refund failure already recorded"
 
 
+def waiting_refunds(intent: str) -> QuerySet[StripeEvent]:
+    """The refund events of payment intent ``intent`` stored before it was (they matched no booking),
+    oldest first; the partial index ``stripeevent_waiting_intent`` serves it."""
+    return StripeEvent.objects.filter(
+        booking__isnull=True,
+        outcome=NO_BOOKING,
+        type__in=REFUND_EVENT_TYPES,
+        payload__data__object__payment_intent=intent,
+    ).order_by("received_at", "event_id")
+
+
 def _apply_waiting_refunds(booking: Booking) -> None:
     """Apply the refund events stored before the payment intent they name was (they matched no booking
     then): Stripe may deliver a refund before the payment it refunds, whose event it retries later."""
     intent = booking.stripe_payment_intent_id
     if not intent:
         return
-    waiting = StripeEvent.objects.filter(
-        booking__isnull=True,
-        outcome=NO_BOOKING,
-        type__in=REFUND_EVENT_TYPES,
-        payload__data__object__payment_intent=intent,
-    ).order_by("received_at", "event_id")
-    for stored in waiting:
+    for stored in waiting_refunds(intent):
         created = stored.payload.get("created")
         _, stored.outcome = apply_event(
             stored.type, stored.payload["data"]["object"], created=created if type(created) is int else 0
