@@ -122,7 +122,9 @@ def booking_dict(booking: Booking) -> dict[str, Any]:
         "confirmation_code": booking.confirmation_code,
         "service": booking.service.name,
         "service_id": booking.service_id,
-        "status": booking.status,
+        # A hold run out reads released before housekeeping records it (``Booking.shown_status``).
+        "status": booking.shown_status,
+        "hold_expired": booking.hold_ran_out,
         "start": booking.start_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
         "label": proposals.local_label(booking.tenant, booking.start_at),
         "timezone": booking.tenant.timezone,
@@ -142,7 +144,7 @@ def payment_status(booking: Booking) -> PaymentStatus:
         return PaymentStatus.FREE
     if booking.paid_at is not None:
         return PaymentStatus.REFUNDED if booking.refunded_at is not None else PaymentStatus.PAID
-    if not booking.is_active:
+    if not booking.is_active or booking.hold_lapsed:
         return PaymentStatus.UNPAID
     if booking.payment == PaymentMode.ON_ARRIVAL:
         return PaymentStatus.ON_ARRIVAL

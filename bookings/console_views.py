@@ -105,7 +105,7 @@ def _render_detail(
         "can_retry_emails": staff,
         "cancel_form": cancel_form,
         "reschedule_form": StartForm(),
-        "can_change": staff and booking.is_active,
+        "can_change": staff and booking.is_active and not booking.hold_lapsed,
         "can_mark_no_show": staff and booking.no_show_markable,
         "can_record_payment": staff and booking.due_on_arrival,
         "can_refund": membership.can_manage and payments.refund_available(booking),

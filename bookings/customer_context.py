@@ -10,6 +10,7 @@ from chat.models import Conversation
 from supportai.models import EndUser, Tenant
 
 RECENT_BOOKINGS = 5
+HOLD_RAN_OUT = " (not paid in time: the slot was released; the customer may book again)"
 
 
 def booking_lines(tenant: Tenant, end_user: EndUser, conversation: Conversation) -> list[str]:
@@ -26,7 +27,7 @@ def booking_lines(tenant: Tenant, end_user: EndUser, conversation: Conversation)
     tz = tenant_zone(tenant)
     lines = [
         f"- {b.confirmation_code}: {b.service.name} on {b.start_at.astimezone(tz):%Y-%m-%d %H:%M} "
-        f"({tenant.timezone}), {b.get_status_display().lower()}"
+        f"({tenant.timezone}), {b.shown_status_display.lower()}{HOLD_RAN_OUT if b.hold_ran_out else ''}"
         for b in bookings
     ]
     return ["Bookings (newest first; changes still need the code and email):", *lines] if lines else []

@@ -143,6 +143,8 @@ class BookingStatus(models.TextChoices):
 
 # Bookings that occupy their slot (a PENDING one only while its hold lasts).
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+# The cancel reason of a booking released because its unpaid hold ran out (``Booking.hold_expired``).
+HOLD_EXPIRED_REASON = "Payment not completed in time; the slot was released."
 # Bookings staff may mark a no-show once their start has passed (housekeeping completes one at its end).
 NO_SHOW_FROM = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 # Bookings paid on arrival whose payment staff may record (``Booking.due_on_arrival``): before or after the visit.
@@ -274,6 +276,35 @@ class Booking(TenantScopedModel):
     def no_show_markable(self) -> bool:
         """Booked and started: staff may record that the customer did not come."""
         return self.status in NO_SHOW_FROM and self.start_at <= timezone.now()
+
+    @property
+    def hold_lapsed(self) -> bool:
+        """Held until paid, unpaid, and its hold has run out: housekeeping releases it (CANCELED,
+        ``hold_expired``) within minutes, and until then every read shows it released already."""
+        return (
+            self.status == BookingStatus.PENDING
+            and self.paid_at is None
+            and self.hold_expires_at is not None
+            and self.hold_expires_at <= timezone.now()
+        )
+
+    @property
+    def hold_ran_out(self) -> bool:
+        """Released, or about to be, because its unpaid hold ran out: the customer may book again."""
+        return self.hold_expired or self.hold_lapsed
+
+    @property
+    def shown_status(self) -> str:
+        """The status every read shows (widget, assistant, console): a lapsed hold reads released."""
+        return BookingStatus.CANCELED if self.hold_lapsed else self.status
+
+    @property
+    def shown_status_display(self) -> str:
+        return BookingStatus(self.shown_status).label
+
+    @property
+    def shown_cancel_reason(self) -> str:
+        return HOLD_EXPIRED_REASON if self.hold_lapsed else self.cancel_reason
 
     def holds_slot(self, now: datetime | None = None) -> bool:
         if self.status == BookingStatus.CONFIRMED:

@@ -25,6 +25,7 @@ from bookings import availability, notifications
 from bookings.codes import generate_code, looks_like_code, normalize_code
 from bookings.models import (
     ACTIVE_STATUSES,
+    HOLD_EXPIRED_REASON,
     Booking,
     BookingEvent,
     BookingEventKind,
@@ -47,7 +48,6 @@ SLOT_TAKEN = "Sorry, that time is no longer available. Please choose another slo
 SERVICE_NOT_FOUND = "That service is not available for booking."
 DEFAULT_HOLD_MINUTES = 30
 CODE_ATTEMPTS = 5
-HOLD_EXPIRED_REASON = "Payment not completed in time; the slot was released."
 NOT_UPCOMING = "Only upcoming bookings can be changed; this one has already started."
 NOT_PAYABLE_ON_ARRIVAL = "Only a confirmed or completed booking paid on arrival and not paid yet can be recorded paid."
 REFUND_FAILED_NOTE = "refund_failed"  # the data key (Stripe's refund id) of the NOTE a failed refund leaves

@@ -53,6 +53,7 @@ def detail(**booking: Any) -> Frame:
         "payment_status": "paid",
         "refunded": "",
         "checkout_url": "",
+        "hold_expired": False,
     }
     return {"type": "booking.detail", "booking": {**base, **booking}}
 
@@ -187,6 +188,25 @@ def test_your_booking_offers_pay_now_for_a_held_booking_with_a_safe_link(daphne_
     assert first == ("Pay now", link, "_blank", "noopener noreferrer")
     assert page.locator(".booking a.pay-link").count() == 0
     assert page.locator(".booking .pay-state").inner_text() == "Awaiting payment: 95.00 USD"
+
+
+def test_your_booking_says_a_hold_ran_out_and_offers_to_book_again(daphne_server: str, browser: Browser) -> None:
+    # given a booking released (or about to be) because it was not paid in time
+    released = detail(status="canceled", payment_status="unpaid", hold_expired=True)
+    stand_in = serving({"booking.lookup": [released]})
+    page = open_widget(browser, daphne_server, stand_in)
+    # when the customer finds it and books again
+    find_booking(page)
+    page.get_by_role("heading", name="Your booking").wait_for()
+    status = page.locator(".booking .booking-status").inner_text()
+    buttons = page.locator(".booking .choices button").all_inner_texts()
+    page.get_by_role("button", name="Book again").click()
+    page.get_by_role("button", name="Show free times").click()
+    wait_until(page, lambda: len(sent(stand_in, "booking.slots")) == 1, "the slots request")
+    # then it says why, offers no change nor payment, and books the same service
+    assert status == "Not paid in time: this time was released · code BK-7KQ4MX"
+    assert buttons == ["Book again"] and page.locator(".booking a.pay-link").count() == 0
+    assert sent(stand_in, "booking.slots")[0]["service_id"] == 2
 
 
 def test_a_proposal_sent_twice_is_one_card(daphne_server: str, browser: Browser) -> None:

@@ -139,8 +139,8 @@ def test_a_hold_that_ran_out_offers_no_link(tenant, conversation, paid_service):
     # when it is looked up after the hold's end
     with at(timezone.now() + timedelta(minutes=services.hold_minutes() + 1)):
         detail = _detail(tenant, conversation, booking)
-    # then no link: a payment now could only be refunded if the slot was taken meanwhile
-    assert detail["status"] == "pending" and detail["checkout_url"] == ""
+    # then no link: a payment now could only be refunded if the slot was taken meanwhile; it reads released
+    assert detail["status"] == "canceled" and detail["hold_expired"] and detail["checkout_url"] == ""
 
 
 def test_the_detail_says_what_of_a_payment_was_refunded(tenant, conversation, paid_service):

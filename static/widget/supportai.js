@@ -757,9 +757,11 @@
   function bookingState(status) {
     return Object.prototype.hasOwnProperty.call(BOOKING_STATES, status) ? BOOKING_STATES[status] : "Ask us about this booking";
   }
+  // A booking released because it was not paid in time (booking.detail's hold_expired): say so, and offer the service again.
+  var HOLD_RAN_OUT = "Not paid in time: this time was released";
   function onDetail(frame) {
     var b = frame.booking;
-    var lines = [el("p", { text: b.service + " — " + b.label + " (" + b.timezone + ")" }), el("p", { class: "booking-status", text: bookingState(b.status) + " · code " + b.confirmation_code })];
+    var lines = [el("p", { text: b.service + " — " + b.label + " (" + b.timezone + ")" }), el("p", { class: "booking-status", text: (b.hold_expired ? HOLD_RAN_OUT : bookingState(b.status)) + " · code " + b.confirmation_code })];
     var state = paymentState(b);
     if (state) lines.push(el("p", { class: "pay-state", text: state }));
     // A booking held until paid: its customer may have closed the payment tab, so the link is offered again.
@@ -771,6 +773,11 @@
       var cancel = el("button", { type: "button", text: "Cancel booking" });
       cancel.addEventListener("click", function () { request(cancel, { type: "booking.cancel", code: flow.code, email: flow.email }); });
       lines.push(el("div", { class: "choices" }, [move, cancel]));
+    }
+    if (b.hold_expired) {
+      var again = el("button", { type: "button", class: "primary", text: "Book again" });
+      again.addEventListener("click", function () { flow = { mode: "book" }; askSlots(b.service_id, "Book " + b.service); });
+      lines.push(el("div", { class: "choices" }, [again]));
     }
     showPane("Your booking", lines);
   }
