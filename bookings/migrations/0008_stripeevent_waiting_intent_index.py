@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("bookings", "0006_booking_refunded_cents"),
+        ("bookings", "0007_booking_service_restrict_stripe_event_cascade"),
     ]
 
     operations = [
