@@ -7,9 +7,11 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 
 from supportai.devserver import ROOT, free_port, production_env, start_daphne, stop
@@ -17,6 +19,20 @@ from supportai.models import Membership, Role, Tenant
 from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytest_plugins = ["supportai.tests.throwaway_redis"]  # throwaway_redis, throwaway_layer: a Redis a test may stop
+
+
+@pytest.fixture(autouse=True)
+def _database_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test's async database calls (``supportai.db.db_call``) run on a pool of its own, and the
+    test ends when every one of them has returned, before its database is flushed.
+
+    A call on a pool thread cannot be cancelled: a turn cancelled mid-call (its socket closed, or a
+    held retrieval released as the test ends) leaves the call running. Still querying while the test
+    database was flushed (TRUNCATE), it could deadlock the flush, or it ran in the next test."""
+    pool = ThreadPoolExecutor(max_workers=settings.DB_ASYNC_THREADS, thread_name_prefix="db")
+    monkeypatch.setattr("supportai.db.DB_EXECUTOR", pool)
+    yield
+    pool.shutdown(wait=True)
 
 
 @pytest.fixture

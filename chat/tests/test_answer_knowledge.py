@@ -235,7 +235,7 @@ async def test_answer_cut_short_keeps_the_sources_it_already_cites(connect: Conn
         await client.send({"type": "message.send", "client_id": "k-7", "text": "What is your refund policy?"})
         delta = (await client.receive_until("message.delta"))[-1]
         # when
-        await client.communicator.disconnect()
+        await client.disconnect()
     # then the partial answer is stored with the source its text cites
     reply = await settled_message(delta["message_id"])
     assert reply.status == MessageStatus.INTERRUPTED
@@ -277,7 +277,7 @@ async def test_answer_cut_short_records_what_its_calls_cost(connect: Connect, te
         delta = (await client.receive_until("message.delta"))[-1]
         await _until_called(model, 2)
         # when
-        await client.communicator.disconnect()
+        await client.disconnect()
     # then the stored answer carries the usage the budget was charged for, both rounds
     reply = await settled_message(delta["message_id"])
     events = await _cost_events_of(reply.pk)

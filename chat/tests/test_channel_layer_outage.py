@@ -45,7 +45,7 @@ async def test_a_redis_outage_closes_an_open_chat_socket_as_unavailable_with_one
     assert await client.receive(timeout=30) == UNAVAILABLE
     assert await client.communicator.receive_output(timeout=10) == CLOSED
     # and the consumer ends cleanly once the socket is gone: nothing raised, nothing left running
-    await client.communicator.disconnect(timeout=10)
+    await client.disconnect()
     assert client.communicator.future.done() and client.communicator.future.exception() is None
     # and the server logged one warning naming the socket, without a traceback, and no error
     [warning] = _records(caplog, logging.WARNING)
@@ -66,7 +66,7 @@ async def test_a_chat_socket_set_up_while_redis_is_down_is_refused_and_its_consu
     assert await client.receive(timeout=30) == UNAVAILABLE
     assert await client.communicator.receive_output(timeout=10) == CLOSED
     # and the consumer ends cleanly: the dead listener raised nothing and was not reported twice
-    await client.communicator.disconnect(timeout=10)
+    await client.disconnect()
     assert client.communicator.future.done() and client.communicator.future.exception() is None
     [error] = _records(caplog, logging.ERROR)
     assert f"chat of tenant {tenant.pk}" in error.getMessage() and "could not be set up" in error.getMessage()

@@ -131,7 +131,7 @@ async def test_a_question_cut_off_before_its_reply_row_is_answered_when_resent(
     await first.send(frame)
     ack = await first.receive()
     assert await asyncio.to_thread(first_turn_held.entered.wait, 30)
-    await first.communicator.disconnect()
+    await first.disconnect()
     # when it is resent on a new connection
     second = await connect(tenant, resume=first.ready["resume_token"])
     with override_providers({"local": ScriptedProvider(name="local")}):
@@ -301,7 +301,7 @@ async def test_rating_is_stored_once_per_conversation(connect: Connect, tenant: 
 async def test_resume_replays_history_in_the_same_conversation(connect: Connect, tenant: Tenant) -> None:
     first = await connect(tenant)
     answer = (await first.ask("Where can I park?", "p-1"))[-1]
-    await first.communicator.disconnect()
+    await first.disconnect()
     again = await connect(tenant, resume=first.ready["resume_token"])
     assert again.ready["conversation_id"] == first.ready["conversation_id"]
     history = again.ready["history"]
@@ -376,7 +376,7 @@ async def test_disconnect_mid_stream_stores_the_answer_as_interrupted(connect: C
         await client.send({"type": "message.send", "client_id": "d-1", "text": "Tell me about memberships"})
         start = (await client.receive_until("message.start"))[-1]
         # when
-        await client.communicator.disconnect()
+        await client.disconnect()
     # then the generation task was cancelled and the answer row is final, not left streaming (the
     # write is shielded, so it completes even if the test client stops waiting for the consumer)
     reply = await settled_message(start["message_id"])
@@ -409,7 +409,7 @@ async def test_an_answer_cut_short_is_stored_through_the_output_guardrail(connec
         await client.send({"type": "message.send", "client_id": "d-3", "text": "Tell me about memberships"})
         delta = (await client.receive_until("message.delta"))[-1]
         # when
-        await client.communicator.disconnect()
+        await client.disconnect()
     # then the stored partial answer (replayed in history, shown to staff) is the checked text
     reply = await settled_message(delta["message_id"])
     assert reply.status == MessageStatus.INTERRUPTED
@@ -433,7 +433,7 @@ async def test_an_answer_cut_short_whose_check_fails_is_stored_without_its_text(
         await client.send({"type": "message.send", "client_id": "d-4", "text": "Tell me about memberships"})
         delta = (await client.receive_until("message.delta"))[-1]
         # when
-        await client.communicator.disconnect()
+        await client.disconnect()
     # then the row is final all the same, and keeps nothing unchecked
     reply = await settled_message(delta["message_id"])
     assert (reply.status, reply.text, reply.sources) == (MessageStatus.INTERRUPTED, "", [])
@@ -458,7 +458,7 @@ async def test_disconnect_while_the_reply_row_is_created_leaves_it_interrupted(
     assert await asyncio.to_thread(entered.wait, 30)
 
     # when the socket closes mid-insert, and the insert then completes
-    disconnecting = asyncio.ensure_future(client.communicator.disconnect())
+    disconnecting = asyncio.ensure_future(client.disconnect())
     await asyncio.sleep(0.2)
     release.set()
     await disconnecting

@@ -69,7 +69,7 @@ async def test_a_resumed_conversation_keeps_the_customers_language(connect: Conn
     # given a Japanese customer who comes back to their conversation
     first = await connect(tenant)
     await first.ask("予約をキャンセルしたいです", "ja-1")
-    await first.communicator.disconnect()
+    await first.disconnect()
     again = await connect(tenant, resume=first.ready["resume_token"])
     # when the first frame after resuming is refused
     await again.send({"type": "rating", "rating": 9})
@@ -138,7 +138,7 @@ async def test_resending_a_question_that_was_never_answered_answers_it(connect: 
         await first.receive_until("message.start")
         await first.send({"type": "message.send", "client_id": "q-2", "text": "And about parking?"})
         queued = (await first.receive_until("message.ack"))[-1]
-        await first.communicator.disconnect()
+        await first.disconnect()
     # when the widget resumes and resends it, as the protocol tells it to
     again = await connect(tenant, resume=first.ready["resume_token"])
     await again.send({"type": "message.send", "client_id": "q-2", "text": "And about parking?"})

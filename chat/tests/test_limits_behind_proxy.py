@@ -63,8 +63,8 @@ async def _send_one_message(tenant: Tenant, *, peer: str, forwarded_for: str) ->
     communicator.scope["client"] = [peer, 50000]
     connected, _ = await communicator.connect(timeout=20)
     assert connected
+    client = Client(communicator)
     try:
-        client = Client(communicator)
         assert (await client.receive())["type"] == "session.ready"
         await client.send({"type": "message.send", "client_id": "m-1", "text": "Hello?"})
         first = await client.receive()
@@ -73,7 +73,7 @@ async def _send_one_message(tenant: Tenant, *, peer: str, forwarded_for: str) ->
             return "message.ack"
         return str(first["code"])
     finally:
-        await communicator.disconnect()
+        await client.disconnect()
 
 
 @pytest.mark.asyncio

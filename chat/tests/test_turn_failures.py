@@ -104,7 +104,7 @@ async def test_a_turn_failing_as_the_socket_closes_still_leaves_the_conversation
         await client.send({"type": "message.send", "client_id": "d-1", "text": FAILING})
         await client.receive_until("message.start")
         # when
-        await client.communicator.disconnect()
+        await client.disconnect()
     # then the socket left its conversation's group all the same
     assert not layer.groups.get(group)
 
@@ -170,7 +170,7 @@ async def test_a_socket_closing_while_its_answer_claim_runs_gives_the_claim_up(
     ack = await first.receive()
     assert await asyncio.to_thread(entered.wait, 30)
     # when the socket closes mid-claim, and the claim then completes
-    disconnecting = asyncio.ensure_future(first.communicator.disconnect())
+    disconnecting = asyncio.ensure_future(first.disconnect())
     await asyncio.sleep(0.2)
     release.set()
     await disconnecting
