@@ -9,6 +9,7 @@ from django import forms
 from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import AvailabilityRule, BlackoutDate, BookingStatus, Service, Weekday
 from bookings.selectors import BookingFilters
+from bookings.services import BookingError
 
 
 class BookableDateField(forms.DateField):
@@ -56,6 +57,8 @@ class StartForm(forms.Form):
         return f"{self.cleaned_data['date']:%Y-%m-%d}T{self.cleaned_data['time']:%H:%M}"
 
 
+# The request fields a BookingError names (``BookingError.field``) and the staff form's field for each.
+SERVICE_FIELDS = {"service_id": "service", "start": "time", "name": "name", "email": "email", "notes": "notes"}
 PAY_BY_LINK = "link"
 PAID_OFFLINE = "offline"
 
@@ -75,6 +78,11 @@ class StaffBookingForm(StartForm):
         widget=forms.RadioSelect,
         label="Payment (paid services only)",
     )
+
+    def add_booking_error(self, error: BookingError) -> None:
+        """``error`` on the field it is about (a taken slot on the time), or the form's own when it names
+        no field of this form."""
+        self.add_error(SERVICE_FIELDS.get(error.field), error.message)
 
     def paid_offline(self) -> bool:
         return bool(self.cleaned_data.get("payment") == PAID_OFFLINE)

@@ -292,7 +292,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
                     if booking.price_cents > 0 and form.paid_offline():
                         booking = services.booking_mark_paid(booking=booking, actor=actor)
             except BookingError as exc:
-                form.add_error(None, exc.message)
+                form.add_booking_error(exc)
             else:
                 if payments.needs_checkout(booking):
                     payments.checkout_start(booking)
