@@ -27,6 +27,7 @@ from routing.providers.base import (
     Usage,
     error_for_status,
     retry_after_s,
+    streamed_order,
     tool_arguments,
 )
 
@@ -39,20 +40,20 @@ def _thinking_block(block: ThinkingBlock) -> dict[str, Any]:
     return {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
 
 
+def _tool_use(call: ToolCall) -> dict[str, Any]:
+    return {"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.arguments)}
+
+
 def _assistant_content(round_: ToolRound) -> list[dict[str, Any]]:
-    """The round's assistant turn as the model streamed it: thinking first (a model that thinks refuses a
-    tool round whose assistant turn starts otherwise), then the text, then each call after its own thinking.
-    Thinking streamed after the text and before the first call also goes first (our round keeps its text
-    as one string, not where it stood)."""
-    calls = round_.calls
-    content = [_thinking_block(block) for block in (calls[0].thinking if calls else ())]
-    if round_.text.strip():
-        content.append({"type": "text", "text": round_.text})
-    for position, call in enumerate(calls):
-        if position:
-            content += [_thinking_block(block) for block in call.thinking]
-        content.append({"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.arguments)})
-    return content
+    """The round's assistant turn as the model streamed it (``streamed_order``): thinking first (a model that
+    thinks refuses a tool round whose assistant turn starts otherwise), then the text, then each call after its
+    own thinking."""
+    return streamed_order(
+        round_,
+        before=lambda call: map(_thinking_block, call.thinking),
+        text=lambda text: {"type": "text", "text": text},
+        call=_tool_use,
+    )
 
 
 def tool_messages(request: ProviderRequest) -> list[dict[str, Any]]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from django.conf import settings
 
@@ -22,6 +22,7 @@ from supportai.retry_after import retry_after_seconds
 logger = logging.getLogger(__name__)
 
 MessageRole = Literal["user", "assistant"]
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,28 @@ def tool_arguments(raw: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
     except json.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def streamed_order(
+    round_: ToolRound,
+    *,
+    before: Callable[[ToolCall], Iterable[Item]],
+    text: Callable[[str], Item],
+    call: Callable[[ToolCall], Item],
+) -> list[Item]:
+    """A round's assistant side, in a vendor's item shapes, as the model streamed it: the first call's reasoning
+    or thinking (``before``) first, then the round's text, then each later call after its own. The first call's
+    goes first even where it was streamed after the text: our round keeps its text as one string, not where it
+    stood (and Anthropic refuses a thinking model's tool round whose assistant turn starts otherwise)."""
+    calls = round_.calls
+    items = list(before(calls[0])) if calls else []
+    if round_.text.strip():
+        items.append(text(round_.text))
+    for position, tool_call in enumerate(calls):
+        if position:
+            items += before(tool_call)
+        items.append(call(tool_call))
+    return items
 
 
 class KeyedProvider:

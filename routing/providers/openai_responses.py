@@ -25,6 +25,7 @@ from routing.providers.base import (
     TextChunk,
     ToolCallEvent,
     Usage,
+    streamed_order,
     tool_arguments,
 )
 
@@ -57,16 +58,14 @@ def _function_call(call: ToolCall) -> dict[str, Any]:
 
 
 def round_items(round_: ToolRound) -> list[dict[str, Any]]:
-    """A round as the model streamed it: the first call's reasoning, the round's text, then each call after its
-    own reasoning (our round keeps its text as one string, not where it stood), then our results."""
-    calls = round_.calls
-    items = [_reasoning_item(item) for item in (calls[0].reasoning if calls else ())]
-    if round_.text.strip():
-        items.append({"role": "assistant", "content": round_.text})
-    for position, call in enumerate(calls):
-        if position:
-            items += [_reasoning_item(item) for item in call.reasoning]
-        items.append(_function_call(call))
+    """A round as the model streamed it (``streamed_order``: each call after its own reasoning), then our
+    results."""
+    items = streamed_order(
+        round_,
+        before=lambda call: map(_reasoning_item, call.reasoning),
+        text=lambda text: {"role": "assistant", "content": text},
+        call=_function_call,
+    )
     items += [{"type": "function_call_output", "call_id": r.call_id, "output": r.content} for r in round_.results]
     return items
 
