@@ -58,6 +58,28 @@ def detail(**booking: Any) -> Frame:
     return {"type": "booking.detail", "booking": {**base, **booking}}
 
 
+def free_times() -> Frame:
+    """The server's free times for Swedish massage: ``SLOT``."""
+    return {"type": "booking.slots", "service_id": 2, "date": "2030-03-12", "timezone": "Europe/Paris", "slots": [SLOT]}
+
+
+def booking_steps() -> dict[str, list[Frame]]:
+    """The answers to the pane's booking steps before the proposal: the services, then ``free_times``."""
+    return {"booking.services": [{"type": "booking.services", "services": SERVICES}], "booking.slots": [free_times()]}
+
+
+def booked(proposal_id: str) -> Frame:
+    """The result of a confirmed booking proposal."""
+    return {
+        "type": "proposal.result",
+        "proposal_id": proposal_id,
+        "status": "executed",
+        "action": "book",
+        "confirmation_code": "BK-7KQ4MX",
+        "booking_status": "confirmed",
+    }
+
+
 def serving(answers: dict[str, list[Frame]]) -> StandIn:
     """A stand-in that answers each client frame type with the frames ``answers`` has for it (one per
     send, the last one again once they run out)."""
@@ -89,12 +111,29 @@ def find_booking(page: Page) -> None:
     page.get_by_role("button", name="Find my booking").click()
 
 
-def test_the_proposal_card_and_the_result_say_how_the_booking_is_paid(daphne_server: str, browser: Browser) -> None:
-    # given the widget connected
-    stand_in = serving({})
+def open_connected(browser: Browser, daphne_server: str, stand_in: StandIn) -> Page:
+    """The widget open, once its socket is connected and it has said so."""
     page = open_widget(browser, daphne_server, stand_in)
     wait_until(page, lambda: len(stand_in.sockets) == 1, "the socket")
     page.locator(".msg.system").first.wait_for()
+    return page
+
+
+def fill_in_a_booking(page: Page, email: str) -> None:
+    """Through the pane's booking steps to the last one, filled in (not sent): Swedish massage at ``SLOT``, for Ann
+    at ``email``."""
+    page.get_by_role("button", name="Book", exact=True).click()
+    page.get_by_role("button", name="Swedish massage").click()
+    page.get_by_role("button", name="Show free times").click()
+    page.get_by_role("button", name=SLOT["label"]).click()
+    page.get_by_label("Your name").fill("Ann")
+    page.get_by_label("Email for the confirmation").fill(email)
+
+
+def test_the_proposal_card_and_the_result_say_how_the_booking_is_paid(daphne_server: str, browser: Browser) -> None:
+    # given the widget connected
+    stand_in = serving({})
+    page = open_connected(browser, daphne_server, stand_in)
     # when proposals for a service paid online, one paid at the venue, a free one and a legacy one arrive
     stand_in.emit(
         stand_in.sockets[0],
@@ -212,9 +251,7 @@ def test_your_booking_says_a_hold_ran_out_and_offers_to_book_again(daphne_server
 def test_a_proposal_sent_twice_is_one_card(daphne_server: str, browser: Browser) -> None:
     # given the widget connected
     stand_in = serving({})
-    page = open_widget(browser, daphne_server, stand_in)
-    wait_until(page, lambda: len(stand_in.sockets) == 1, "the socket")
-    page.locator(".msg.system").first.wait_for()
+    page = open_connected(browser, daphne_server, stand_in)
     # when the same proposal arrives twice (the server answers a repeated propose with the open proposal)
     stand_in.emit(stand_in.sockets[0], proposal("p1"), proposal("p1"))
     page.wait_for_timeout(300)
@@ -253,26 +290,12 @@ def test_continue_sends_one_proposal_request_until_it_is_answered(daphne_server:
     # given a customer on the last step of booking, and a server that has not answered yet
     stand_in = serving(
         {
-            "booking.services": [{"type": "booking.services", "services": SERVICES}],
-            "booking.slots": [
-                {
-                    "type": "booking.slots",
-                    "service_id": 2,
-                    "date": "2030-03-12",
-                    "timezone": "Europe/Paris",
-                    "slots": [SLOT],
-                }
-            ],
+            **booking_steps(),
             "booking.propose": [{"type": "error", "code": "bad_request", "message": "Enter a valid email address."}],
         }
     )
     page = open_widget(browser, daphne_server, stand_in)
-    page.get_by_role("button", name="Book", exact=True).click()
-    page.get_by_role("button", name="Swedish massage").click()
-    page.get_by_role("button", name="Show free times").click()
-    page.get_by_role("button", name=SLOT["label"]).click()
-    page.get_by_label("Your name").fill("Ann")
-    page.get_by_label("Email for the confirmation").fill("ann@example")
+    fill_in_a_booking(page, "ann@example")
     # when they press Continue twice, quickly
     page.get_by_role("button", name="Continue").dblclick()
     page.get_by_text("Enter a valid email address.").wait_for()
@@ -286,8 +309,7 @@ def test_continue_sends_one_proposal_request_until_it_is_answered(daphne_server:
 
 def test_a_new_time_sends_one_reschedule_request_until_it_is_answered(daphne_server: str, browser: Browser) -> None:
     # given a customer choosing a new time for their booking, and a server slow to answer
-    slots = {"type": "booking.slots", "service_id": 2, "date": "2030-03-12", "timezone": "Europe/Paris"}
-    stand_in = serving({"booking.lookup": [detail()], "booking.slots": [{**slots, "slots": [SLOT]}]})
+    stand_in = serving({"booking.lookup": [detail()], "booking.slots": [free_times()]})
     page = open_widget(browser, daphne_server, stand_in)
     find_booking(page)
     page.get_by_role("button", name="Reschedule").click()
@@ -318,27 +340,9 @@ def test_the_keyboard_focus_follows_the_booking_pane(daphne_server: str, browser
     # given a customer using the keyboard only
     stand_in = serving(
         {
-            "booking.services": [{"type": "booking.services", "services": SERVICES}],
-            "booking.slots": [
-                {
-                    "type": "booking.slots",
-                    "service_id": 2,
-                    "date": "2030-03-12",
-                    "timezone": "Europe/Paris",
-                    "slots": [SLOT],
-                }
-            ],
+            **booking_steps(),
             "booking.propose": [proposal("p1", payment="online", price_cents=9500, price="95.00 USD")],
-            "proposal.confirm": [
-                {
-                    "type": "proposal.result",
-                    "proposal_id": "p1",
-                    "status": "executed",
-                    "action": "book",
-                    "confirmation_code": "BK-7KQ4MX",
-                    "booking_status": "confirmed",
-                }
-            ],
+            "proposal.confirm": [booked("p1")],
         }
     )
     page = open_widget(browser, daphne_server, stand_in)
@@ -428,20 +432,7 @@ def pane_error(page: Page) -> tuple[str, str]:
 
 def test_enter_in_a_pane_field_sends_its_step_once_with_native_checks(daphne_server: str, browser: Browser) -> None:
     # given a server that has the services and times, and is slow to answer the proposal
-    stand_in = serving(
-        {
-            "booking.services": [{"type": "booking.services", "services": SERVICES}],
-            "booking.slots": [
-                {
-                    "type": "booking.slots",
-                    "service_id": 2,
-                    "date": "2030-03-12",
-                    "timezone": "Europe/Paris",
-                    "slots": [SLOT],
-                }
-            ],
-        }
-    )
+    stand_in = serving(booking_steps())
     page = open_widget(browser, daphne_server, stand_in)
     page.get_by_role("button", name="Book", exact=True).click()
     page.get_by_role("button", name="Swedish massage").click()
@@ -573,41 +564,16 @@ def test_a_card_the_focus_moves_to_is_announced_once(daphne_server: str, browser
     # given a keyboard user at the last booking step, and a proposal the assistant makes in the chat
     stand_in = serving(
         {
-            "booking.services": [{"type": "booking.services", "services": SERVICES}],
-            "booking.slots": [
-                {
-                    "type": "booking.slots",
-                    "service_id": 2,
-                    "date": "2030-03-12",
-                    "timezone": "Europe/Paris",
-                    "slots": [SLOT],
-                }
-            ],
+            **booking_steps(),
             "booking.propose": [proposal("p1")],
-            "proposal.confirm": [
-                {
-                    "type": "proposal.result",
-                    "proposal_id": "p1",
-                    "status": "executed",
-                    "action": "book",
-                    "confirmation_code": "BK-7KQ4MX",
-                    "booking_status": "confirmed",
-                }
-            ],
+            "proposal.confirm": [booked("p1")],
         }
     )
-    page = open_widget(browser, daphne_server, stand_in)
-    wait_until(page, lambda: len(stand_in.sockets) == 1, "the socket")
-    page.locator(".msg.system").first.wait_for()
+    page = open_connected(browser, daphne_server, stand_in)
     page.get_by_label("Your message").focus()
     stand_in.emit(stand_in.sockets[0], proposal("chat"))
     page.locator('.msg.proposal[data-proposal-id="chat"]').wait_for()
-    page.get_by_role("button", name="Book", exact=True).click()
-    page.get_by_role("button", name="Swedish massage").click()
-    page.get_by_role("button", name="Show free times").click()
-    page.get_by_role("button", name=SLOT["label"]).click()
-    page.get_by_label("Your name").fill("Ann")
-    page.get_by_label("Email for the confirmation").fill("ann@example.org")
+    fill_in_a_booking(page, "ann@example.org")
     # when they send it and the card takes the focus, then confirm it and the result takes the focus
     page.get_by_label("Email for the confirmation").press("Enter")
     page.locator('.msg.proposal[data-proposal-id="p1"]').wait_for()
@@ -635,26 +601,12 @@ def test_an_error_naming_a_field_is_marked_on_that_field_only(daphne_server: str
     start_error = {"type": "error", "code": "bad_request", "message": "That time is taken.", "field": "start"}
     stand_in = serving(
         {
-            "booking.services": [{"type": "booking.services", "services": SERVICES}],
-            "booking.slots": [
-                {
-                    "type": "booking.slots",
-                    "service_id": 2,
-                    "date": "2030-03-12",
-                    "timezone": "Europe/Paris",
-                    "slots": [SLOT],
-                }
-            ],
+            **booking_steps(),
             "booking.propose": [email_error, start_error],
         }
     )
     page = open_widget(browser, daphne_server, stand_in)
-    page.get_by_role("button", name="Book", exact=True).click()
-    page.get_by_role("button", name="Swedish massage").click()
-    page.get_by_role("button", name="Show free times").click()
-    page.get_by_role("button", name=SLOT["label"]).click()
-    page.get_by_label("Your name").fill("Ann")
-    page.get_by_label("Email for the confirmation").fill("ann@example.org")
+    fill_in_a_booking(page, "ann@example.org")
     # when the customer sends the step and the server names the email
     page.get_by_role("button", name="Continue").click()
     page.locator(".booking .pane-error").wait_for()
