@@ -166,6 +166,7 @@ def booking_propose_cancel(
     *, tenant: Tenant, conversation: Conversation, code: str, email: str, reason: str = ""
 ) -> Proposal:
     booking = services.booking_find_owned(tenant=tenant, code=code, email=email)
+    services.ensure_hold_not_run_out(booking)
     if not booking.is_active:
         raise BookingError(services.NOT_CHANGEABLE, "This booking is not active, so there is nothing to cancel.")
     services.ensure_upcoming(booking)
@@ -185,6 +186,7 @@ def booking_propose_reschedule(
     *, tenant: Tenant, conversation: Conversation, code: str, email: str, start: datetime
 ) -> Proposal:
     booking = services.booking_find_owned(tenant=tenant, code=code, email=email)
+    services.ensure_hold_not_run_out(booking)
     if not booking.is_active:
         raise BookingError(services.NOT_CHANGEABLE, "Only upcoming bookings can be rescheduled.")
     services.ensure_upcoming(booking)

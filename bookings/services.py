@@ -49,6 +49,8 @@ SERVICE_NOT_FOUND = "That service is not available for booking."
 DEFAULT_HOLD_MINUTES = 30
 CODE_ATTEMPTS = 5
 NOT_UPCOMING = "Only upcoming bookings can be changed; this one has already started."
+# The widget says the same of such a booking ("Not paid in time: this time was released", "Book again").
+HOLD_RAN_OUT = "This booking was not paid in time, so its time was released. Please book the service again."
 NOT_PAYABLE_ON_ARRIVAL = "Only a confirmed or completed booking paid on arrival and not paid yet can be recorded paid."
 REFUND_FAILED_NOTE = "refund_failed"  # the data key (Stripe's refund id) of the NOTE a failed refund leaves
 REFUND_FAILED_SINCE = "refund_failed_since"  # a refund report older than a failure recorded since
@@ -117,6 +119,13 @@ def ensure_upcoming(booking: Booking) -> None:
     """Refuse to change a booking whose start has passed (it happened, or is happening)."""
     if booking.start_at <= timezone.now():
         raise BookingError(NOT_CHANGEABLE, NOT_UPCOMING)
+
+
+def ensure_hold_not_run_out(booking: Booking) -> None:
+    """Refuse to change a booking whose unpaid hold ran out: released, or reading released until
+    housekeeping releases it (``Booking.hold_ran_out``); the customer books the service again."""
+    if booking.hold_ran_out:
+        raise BookingError(NOT_CHANGEABLE, HOLD_RAN_OUT)
 
 
 def clean_customer(*, name: str, email: str) -> tuple[str, str]:
@@ -222,6 +231,7 @@ def booking_cancel(
     if booking.tenant_id != tenant.pk:
         raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
     booking = booking_lock(booking)
+    ensure_hold_not_run_out(booking)
     if booking.status == BookingStatus.CANCELED:
         return booking  # already done: cancel is idempotent
     if booking.status not in ACTIVE_STATUSES:
@@ -253,6 +263,7 @@ def booking_reschedule(
     service = booking.service
     availability.lock_pool(service)
     booking = booking_lock(booking)
+    ensure_hold_not_run_out(booking)
     if booking.status not in ACTIVE_STATUSES:
         raise BookingError(NOT_CHANGEABLE, "Only upcoming bookings can be rescheduled.")
     ensure_upcoming(booking)
