@@ -47,6 +47,10 @@ class BookingFilterForm(forms.Form):
         )
 
 
+# The request fields a BookingError names (``BookingError.field``) and the console forms' field for each.
+SERVICE_FIELDS = {"service_id": "service", "start": "time", "name": "name", "email": "email", "notes": "notes"}
+
+
 class StartForm(forms.Form):
     """A local date and time in the tenant's zone."""
 
@@ -56,9 +60,16 @@ class StartForm(forms.Form):
     def local_start(self) -> str:
         return f"{self.cleaned_data['date']:%Y-%m-%d}T{self.cleaned_data['time']:%H:%M}"
 
+    def names_field_of(self, error: BookingError) -> str | None:
+        """This form's field ``error`` is about (a taken slot: the time), None when it names none of them."""
+        field = SERVICE_FIELDS.get(error.field)
+        return field if field in self.fields else None
 
-# The request fields a BookingError names (``BookingError.field``) and the staff form's field for each.
-SERVICE_FIELDS = {"service_id": "service", "start": "time", "name": "name", "email": "email", "notes": "notes"}
+    def add_booking_error(self, error: BookingError) -> None:
+        """``error`` on the field it is about, or the form's own when it names no field of this form."""
+        self.add_error(self.names_field_of(error), error.message)
+
+
 PAY_BY_LINK = "link"
 PAID_OFFLINE = "offline"
 
@@ -78,11 +89,6 @@ class StaffBookingForm(StartForm):
         widget=forms.RadioSelect,
         label="Payment (paid services only)",
     )
-
-    def add_booking_error(self, error: BookingError) -> None:
-        """``error`` on the field it is about (a taken slot on the time), or the form's own when it names
-        no field of this form."""
-        self.add_error(SERVICE_FIELDS.get(error.field), error.message)
 
     def paid_offline(self) -> bool:
         return bool(self.cleaned_data.get("payment") == PAID_OFFLINE)

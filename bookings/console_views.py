@@ -91,7 +91,13 @@ def booking_day(request: HttpRequest) -> HttpResponse:
 
 
 def _render_detail(
-    request: HttpRequest, membership: Membership, booking: Booking, *, cancel_form: CancelForm, status: int = 200
+    request: HttpRequest,
+    membership: Membership,
+    booking: Booking,
+    *,
+    cancel_form: CancelForm,
+    reschedule_form: StartForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     zone = availability.tenant_zone(membership.tenant)
     staff = membership.role in BOOKING_ROLES
@@ -104,7 +110,7 @@ def _render_detail(
         "emails": selectors.booking_emails(tenant=membership.tenant, booking=booking),
         "can_retry_emails": staff,
         "cancel_form": cancel_form,
-        "reschedule_form": StartForm(),
+        "reschedule_form": StartForm() if reschedule_form is None else reschedule_form,
         "can_change": staff and booking.is_active and not booking.hold_lapsed,
         "can_mark_no_show": staff and booking.no_show_markable,
         "can_record_payment": staff and booking.due_on_arrival,
@@ -173,7 +179,11 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, f"Booking {booking.confirmation_code} moved; the customer was emailed.")
     except BookingError as exc:
-        messages.error(request, exc.message)
+        if form.names_field_of(exc) is None:
+            messages.error(request, exc.message)
+        else:  # a slot taken meanwhile: on the time staff typed, to pick another
+            form.add_booking_error(exc)
+            return _render_detail(request, membership, booking, cancel_form=CancelForm(), reschedule_form=form)
     return redirect("bookings_console:detail", pk=booking.pk)
 
 
