@@ -79,7 +79,11 @@ def test_a_service_deleted_while_proposed_fails_the_proposal_cleanly(tenant, con
     paid_service.delete()
     decision = _confirm(tenant, conversation, proposal)
     assert decision.status == ProposalStatus.FAILED
-    assert decision.result == {"error": services.NOT_FOUND, "message": services.SERVICE_NOT_FOUND}
+    assert decision.result == {
+        "error": services.NOT_FOUND,
+        "message": services.SERVICE_NOT_FOUND,
+        "field": "service_id",
+    }
     assert Booking.objects.count() == 0
 
 
