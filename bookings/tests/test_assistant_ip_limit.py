@@ -22,6 +22,7 @@ from routing.contracts import ToolCall
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
 from supportai.asgi import application
+from supportai.tests.websockets import disconnect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 IP = "203.0.113.7"
@@ -90,7 +91,7 @@ async def _ask_on_socket(tenant, *, ip: str, provider: ScriptedProvider) -> None
             assert (await client.receive())["type"] == "session.ready"
             await client.ask("Where is my booking?", "q1")
         finally:
-            await communicator.disconnect()
+            await disconnect(communicator)
 
 
 @pytest.mark.asyncio

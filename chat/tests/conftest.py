@@ -20,12 +20,9 @@ from chat.models import Message, MessageStatus
 from chat.tests.db_failures import Fail
 from supportai.asgi import application
 from supportai.models import Tenant
+from supportai.tests.websockets import disconnect, disconnect_all
 
 ORIGIN = "https://alpha.example.com"
-# How long a closing socket's consumer may take over its disconnect (it cancels its turn and waits for
-# the turn's shielded writes). After the test client's default, 1 s, it cancels the consumer: on a
-# loaded machine that cut the consumer's clean-up short and failed the test.
-DISCONNECT_TIMEOUT_S = 20
 
 
 class Client:
@@ -37,7 +34,7 @@ class Client:
 
     async def disconnect(self) -> None:
         """Close the socket and wait until the consumer has finished its disconnect."""
-        await self.communicator.disconnect(timeout=DISCONNECT_TIMEOUT_S)
+        await disconnect(self.communicator)
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.communicator.send_to(text_data=json.dumps(frame))
@@ -118,12 +115,7 @@ async def connect() -> AsyncIterator[Connect]:
         return client
 
     yield open_client
-    for communicator in opened:
-        # One the test client cancelled (a receive or disconnect timed out: the test failed there) would
-        # raise CancelledError, a BaseException that stops the teardown before the test database is
-        # flushed, so that the next tests find this one's rows.
-        if not communicator.future.cancelled():
-            await communicator.disconnect(timeout=DISCONNECT_TIMEOUT_S)
+    await disconnect_all(opened)
 
 
 async def settled_message(message_id: int) -> Message:

@@ -22,6 +22,7 @@ from chat.services import conversation_open
 from chat.tests.conftest import ORIGIN
 from supportai.asgi import application
 from supportai.models import Tenant
+from supportai.tests.websockets import disconnect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ALICE, BOB = "198.51.100.7", "203.0.113.9"
@@ -47,7 +48,7 @@ async def _connect(tenant: Tenant, *, peer: str, resume: str = "") -> list[dict[
             outputs.append(await communicator.receive_output(timeout=20))
         return [json.loads(o["text"]) if o["type"] == "websocket.send" else o for o in outputs]
     finally:
-        await communicator.disconnect()
+        await disconnect(communicator)
 
 
 @pytest.mark.asyncio

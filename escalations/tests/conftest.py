@@ -17,6 +17,7 @@ from chat.tests.conftest import _fresh_rate_limits, connect  # noqa: F401  (shar
 from escalations.models import EscalationPolicy
 from supportai.asgi import application
 from supportai.models import Tenant
+from supportai.tests.websockets import disconnect_all
 
 ALWAYS = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 NEVER: dict[str, list[list[str]]] = {}
@@ -97,5 +98,4 @@ async def staff_connect() -> AsyncIterator[StaffConnect]:
         return staff
 
     yield open_staff
-    for communicator in opened:
-        await communicator.disconnect()
+    await disconnect_all(opened)

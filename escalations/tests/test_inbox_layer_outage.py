@@ -13,6 +13,7 @@ from escalations.consumers import UNAVAILABLE, UNAVAILABLE_MESSAGE
 from escalations.tests.conftest import StaffConnect
 from supportai.models import Tenant
 from supportai.tests.throwaway_redis import ThrowawayRedis
+from supportai.tests.websockets import disconnect
 
 pytestmark = [pytest.mark.redis, pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 REFUSED = {"type": "error", "code": "unavailable", "message": UNAVAILABLE_MESSAGE}
@@ -38,7 +39,7 @@ async def test_a_redis_outage_closes_an_open_inbox_socket_as_unavailable_with_on
     assert await staff.receive(timeout=30) == REFUSED
     assert await staff.communicator.receive_output(timeout=10) == CLOSED
     # and the consumer ends cleanly once the socket is gone
-    await staff.communicator.disconnect(timeout=10)
+    await disconnect(staff.communicator)
     assert staff.communicator.future.done() and staff.communicator.future.exception() is None
     [warning] = _records(caplog, logging.WARNING)
     assert f"inbox of tenant {tenant.pk} lost its channel layer" in warning.getMessage()
@@ -59,7 +60,7 @@ async def test_an_inbox_set_up_while_redis_is_down_is_refused_and_its_consumer_e
     # then it is told and closed with the unavailable code, not crashed
     assert await staff.receive(timeout=30) == REFUSED
     assert await staff.communicator.receive_output(timeout=10) == CLOSED
-    await staff.communicator.disconnect(timeout=10)
+    await disconnect(staff.communicator)
     assert staff.communicator.future.done() and staff.communicator.future.exception() is None
     [error] = _records(caplog, logging.ERROR)
     assert f"inbox of tenant {tenant.pk} could not be set up" in error.getMessage()

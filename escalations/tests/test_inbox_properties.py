@@ -25,6 +25,7 @@ from escalations.tests.factories import EscalationFactory
 from supportai.asgi import application
 from supportai.models import Tenant
 from supportai.tests.input_strategies import JSON, PROPERTY_SETTINGS, TEXT, assert_no_traceback_logged
+from supportai.tests.websockets import disconnect
 
 TYPES = ["claim", "assign", "reply", "typing", "hand_back", "resolve", "watch"]
 FIELDS = ["escalation_id", "user_id", "text", "notes", "conversation_id", "after"]
@@ -60,7 +61,7 @@ def test_inbox_answers_any_frame_without_an_internal_error(
                 answers.append(json.loads(await communicator.receive_from(timeout=20)))
             return answers
         finally:
-            await communicator.disconnect()
+            await disconnect(communicator)
 
     @given(frame=sent)
     @settings(PROPERTY_SETTINGS, max_examples=100)

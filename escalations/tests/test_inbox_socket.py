@@ -19,6 +19,7 @@ from escalations.tests.factories import EscalationFactory
 from supportai.asgi import application
 from supportai.models import Membership, Role, Tenant
 from supportai.tests.factories import MembershipFactory, UserFactory
+from supportai.tests.websockets import disconnect
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -177,7 +178,7 @@ async def test_another_sites_page_cannot_open_the_inbox_with_the_staff_cookie(te
     try:
         assert await communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
     finally:
-        await communicator.disconnect()
+        await disconnect(communicator)
 
 
 async def test_a_trusted_console_origin_may_open_the_inbox(settings: Any, tenant: Tenant, agent: User) -> None:
@@ -187,7 +188,7 @@ async def test_a_trusted_console_origin_may_open_the_inbox(settings: Any, tenant
     try:
         assert json.loads(await communicator.receive_from(timeout=10))["type"] == "queue"
     finally:
-        await communicator.disconnect()
+        await disconnect(communicator)
 
 
 @pytest.mark.parametrize("raw", ["", "abc", "%C2%B2", "%D9%A1", "1%00", "-1", str(2**70), "1" * 5000])
@@ -201,7 +202,7 @@ async def test_a_malformed_tenant_is_refused_not_crashed(tenant: Tenant, agent: 
         assert connected
         assert await communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
     finally:
-        await communicator.disconnect()
+        await disconnect(communicator)
 
 
 @pytest.mark.parametrize(("text", "stored"), [("a\x00b", "ab"), ("a\ud800b", "a\ufffdb")])

@@ -11,6 +11,7 @@ from django.test import Client
 
 from supportai.asgi import application
 from supportai.models import Tenant
+from supportai.tests.websockets import disconnect
 
 LOGGER = "django.security.DisallowedHost"
 EVIL = "evil.example"
@@ -83,7 +84,7 @@ async def test_a_websocket_for_another_host_is_refused_in_one_warning_line(
         # then the handshake is refused and logged once, as one line
         assert not connected
     finally:
-        await communicator.disconnect()
+        await disconnect(communicator)
     [line] = _disallowed_host_lines(caplog)
     assert f"host '{EVIL}'" in line and f"'{url.split('?')[0]}'" in line and "203.0.113.9" in line
 
@@ -99,7 +100,7 @@ async def test_a_websocket_for_an_allowed_host_opens(tenant: Tenant, host: bytes
         assert connected
         assert (await communicator.receive_json_from(timeout=20))["type"] == "session.ready"
     finally:
-        await communicator.disconnect()
+        await disconnect(communicator)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -112,7 +113,7 @@ async def test_a_websocket_naming_two_hosts_is_refused(tenant: Tenant, caplog: p
         connected, _ = await communicator.connect(timeout=20)
         assert not connected
     finally:
-        await communicator.disconnect()
+        await disconnect(communicator)
     [line] = _disallowed_host_lines(caplog)
     assert f"host 'testserver,{EVIL}'" in line
 
@@ -129,7 +130,7 @@ async def test_with_use_x_forwarded_host_the_forwarded_host_is_checked_and_logge
         connected, _ = await communicator.connect(timeout=20)
         assert not connected
     finally:
-        await communicator.disconnect()
+        await disconnect(communicator)
     response = Client().get("/console/", HTTP_HOST="testserver", HTTP_X_FORWARDED_HOST=EVIL)
     assert response.status_code == 400
     lines = _disallowed_host_lines(caplog)

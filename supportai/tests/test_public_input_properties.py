@@ -45,6 +45,7 @@ from supportai.tests.input_strategies import (
     TEXT,
     assert_no_traceback_logged,
 )
+from supportai.tests.websockets import disconnect
 
 ORIGIN = "https://alpha.example.com"
 SECRET_WORD = "zebracorn"  # in the other tenant's data only: never in an answer to this tenant's key
@@ -330,7 +331,7 @@ def test_websocket_answers_any_frame_with_a_protocol_error_and_stays_usable(
                 frames.append(json.loads(await communicator.receive_from(timeout=20)))
             return frames
         finally:
-            await communicator.disconnect()
+            await disconnect(communicator)
 
     @given(sent=st.lists(_sent(widgets), min_size=1, max_size=3))
     @settings(PROPERTY_SETTINGS, max_examples=100)
@@ -447,7 +448,7 @@ def test_websocket_answers_each_frame_with_its_own_answer_or_an_error(
                 answered.append((frame, frames))
             return answered
         finally:
-            await communicator.disconnect()
+            await disconnect(communicator)
 
     resumes = st.sampled_from(["", widgets.opened.resume_token, widgets.other_opened.resume_token])
 
@@ -493,7 +494,7 @@ def test_websocket_query_string_opens_this_tenants_session_or_closes_with_a_prot
             output: dict[str, Any] = await communicator.receive_output(timeout=20)
             return output
         finally:
-            await communicator.disconnect()
+            await disconnect(communicator)
 
     @given(key=keys, resume=resumes, extra=st.lists(st.tuples(TEXT, TEXT), max_size=2))
     @settings(PROPERTY_SETTINGS, max_examples=60)
