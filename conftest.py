@@ -35,6 +35,22 @@ def _database_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     pool.shutdown(wait=True)
 
 
+@pytest.fixture(scope="session")
+def embedding_model_loaded() -> None:
+    """The local query embedding model, loaded once per test session before a test starts its timed waits.
+
+    The first retrieval in a process loads it (seconds of CPU; on a loaded machine more than a socket
+    test waits for an answer, 30 s), so the first test to ask a question would time out. Tests whose
+    answers retrieve over a websocket request this (chat's ``connect`` does); tests that never
+    retrieve do not pay for the model."""
+    from knowledge import conf
+    from knowledge.indexing import default_provider
+    from knowledge.warmup import WARM_UP_QUERY
+
+    if conf.SETTINGS.embedding_provider == "local":
+        default_provider().embed_query(WARM_UP_QUERY)
+
+
 @pytest.fixture
 def tenant(db: None) -> Tenant:
     return TenantFactory.create(name="Alpha Clinic", slug="alpha")

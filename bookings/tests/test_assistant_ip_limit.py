@@ -24,7 +24,7 @@ from routing.registry import override_providers
 from supportai.asgi import application
 from supportai.tests.websockets import disconnect
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("embedding_model_loaded")]
 IP = "203.0.113.7"
 OTHER_IP = "198.51.100.9"
 

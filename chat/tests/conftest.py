@@ -86,7 +86,7 @@ def fail(monkeypatch: pytest.MonkeyPatch) -> Fail:
 
 
 @pytest_asyncio.fixture
-async def connect() -> AsyncIterator[Connect]:
+async def connect(embedding_model_loaded: None) -> AsyncIterator[Connect]:
     """Open widget connections (always disconnected at the end of the test)."""
     opened: list[WebsocketCommunicator] = []
 

@@ -15,7 +15,7 @@ from chat.tests.conftest import ORIGIN, Client
 from supportai.asgi import application
 from supportai.models import Tenant
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("embedding_model_loaded")]
 PROXY = "10.0.0.2"
 SPOOFER = "203.0.113.9"
 ALICE, BOB = "198.51.100.7", "2001:db8::b0b"
