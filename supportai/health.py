@@ -50,7 +50,7 @@ def check_cache() -> str:
     cache.delete(key)
     if value != "1":
         raise RuntimeError("cache did not return the value just written")
-    return settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return str(settings.CACHES["default"]["BACKEND"]).rsplit(".", 1)[-1]
 
 
 def check_channel_layer() -> str:
