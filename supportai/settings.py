@@ -7,6 +7,7 @@ from pathlib import Path
 import dj_database_url
 
 from knowledge import conf as knowledge_conf
+from supportai.channel_layer import channels_redis_settings
 from supportai.email_config import email_settings
 from supportai.embedded_db import embedded_database_settings
 from supportai.env import (
@@ -142,12 +143,7 @@ REDIS_CACHE_OPTIONS: dict[str, object] = {
     "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": _REDIS_CACHE_TIMEOUT_S, "SOCKET_TIMEOUT": _REDIS_CACHE_TIMEOUT_S}
 }
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "supportai")},
-        }
-    }
+    CHANNEL_LAYERS = {"default": channels_redis_settings(REDIS_URL, env_str("CHANNELS_PREFIX", "supportai"))}
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",

@@ -15,6 +15,7 @@ from chat.tests.conftest import Connect
 from escalations.limits import EscalationSlots
 from escalations.models import EscalationPolicy
 from escalations.tests.conftest import StaffConnect
+from supportai.channel_layer import channels_redis_settings
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.redis
@@ -22,12 +23,7 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 def redis_layer(settings: Any, redis_url: str) -> Iterator[None]:
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": channels_redis_settings(redis_url, f"test-{uuid.uuid4().hex[:8]}")}
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()

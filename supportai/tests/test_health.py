@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from supportai.celery import app as celery_app
+from supportai.channel_layer import channels_redis_settings
 from supportai.health import UNAVAILABLE
 
 pytestmark = pytest.mark.django_db
@@ -62,9 +63,7 @@ def test_healthz_is_503_when_the_broker_is_down(settings, monkeypatch) -> None:
 def test_healthz_is_503_when_the_channel_layer_is_down(settings) -> None:
     from channels.layers import channel_layers
 
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [UNREACHABLE_REDIS]}}
-    }
+    settings.CHANNEL_LAYERS = {"default": channels_redis_settings(UNREACHABLE_REDIS, "supportai")}
     channel_layers.backends.clear()
     try:
         response = Client().get("/healthz")
@@ -85,9 +84,7 @@ def test_healthz_all_green_on_real_redis(settings, redis_url: str, monkeypatch) 
     from channels.layers import channel_layers
 
     settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}}
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
-    }
+    settings.CHANNEL_LAYERS = {"default": channels_redis_settings(redis_url, "supportai")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     monkeypatch.setattr(celery_app.conf, "broker_url", redis_url)
     channel_layers.backends.clear()

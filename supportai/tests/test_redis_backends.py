@@ -16,6 +16,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 
+from supportai.channel_layer import channels_redis_settings
+from supportai.tests.websockets import disconnect
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.redis
 
@@ -41,12 +44,7 @@ class GroupEchoConsumer(AsyncJsonWebsocketConsumer):
 
 @pytest.fixture
 def redis_channel_layer(settings, redis_url: str) -> Iterator[None]:
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": channels_redis_settings(redis_url, f"test-{uuid.uuid4().hex[:8]}")}
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
@@ -68,8 +66,8 @@ async def test_group_send_reaches_two_consumers_through_redis(redis_channel_laye
         got_first = await first.receive_json_from(timeout=5)
         got_second = await second.receive_json_from(timeout=5)
     finally:
-        await first.disconnect()
-        await second.disconnect()
+        await disconnect(first)
+        await disconnect(second)
     assert got_first["text"] == got_second["text"] == "hello over redis"
     assert got_first["to"] != got_second["to"]
     assert got_first["to"].startswith("specific.") or "!" in got_first["to"]

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from channels.layers import channel_layers
 
+from supportai.channel_layer import channels_redis_settings
+
 SOCKET = Path(tempfile.gettempdir()) / f"supportai-test-redis-{os.getpid()}.sock"
 THROWAWAY_REDIS_URL = f"unix://{SOCKET}"
 START_TIMEOUT_S = 10.0
@@ -59,12 +61,7 @@ def throwaway_redis() -> Iterator[ThrowawayRedis]:
 @pytest.fixture
 def throwaway_layer(settings: Any, throwaway_redis: ThrowawayRedis) -> Iterator[ThrowawayRedis]:
     """This process's channel layer on the throwaway Redis (the cache stays where it was)."""
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [THROWAWAY_REDIS_URL], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": channels_redis_settings(THROWAWAY_REDIS_URL, f"test-{uuid.uuid4().hex[:8]}")}
     channel_layers.backends.clear()
     yield throwaway_redis
     channel_layers.backends.clear()
