@@ -6,8 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -156,3 +158,32 @@ def production_daphne_server(transactional_db: None, collected_static: None) -> 
 def test_database_url(transactional_db: None) -> str:
     """The test database as a URL, for a server the test starts itself (``start_daphne``, to read its log)."""
     return _test_database_url()
+
+
+@pytest.fixture
+def silent_redis(tmp_path: Path) -> Iterator[str]:
+    """A Unix socket that accepts connections and never answers (a Redis that hangs, or a dropped
+    network path): the cache's URL on it. Closed after the test, which ends any call still waiting."""
+    path = tmp_path / "silent-redis.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"unix://{path}"
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    server.close()

@@ -6,6 +6,7 @@ hosts, addresses and database users. The full exception goes to the server log i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -22,6 +23,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 BROKER_TIMEOUT_SECONDS = 2
+# The channel layer's Redis sockets have no read timeout (supportai/channel_layer.py), so a Redis that
+# accepts connections and never answers would hold the check, and the probe's request, for ever.
+CHANNEL_LAYER_TIMEOUT_SECONDS = 2
 UNAVAILABLE = "unavailable"
 
 logger = logging.getLogger(__name__)
@@ -65,7 +69,13 @@ def check_channel_layer() -> str:
         if message.get("type") != "healthz.ping":
             raise RuntimeError("channel layer returned an unexpected message")
 
-    async_to_sync(round_trip)()
+    async def within_deadline() -> None:
+        try:
+            await asyncio.wait_for(round_trip(), CHANNEL_LAYER_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise RuntimeError(f"channel layer did not answer within {CHANNEL_LAYER_TIMEOUT_SECONDS} s") from None
+
+    async_to_sync(within_deadline)()
     return type(layer).__name__
 
 

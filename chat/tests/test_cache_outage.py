@@ -8,10 +8,6 @@ Decisions per use: docs/architecture.md, "When the shared cache fails".
 from __future__ import annotations
 
 import logging
-import socket
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,35 +56,6 @@ def test_an_http_fallback_message_is_answered_while_the_cache_is_down(
     reply = Message.objects.get(pk=response.json()["message_id"])
     assert reply.text and reply.status == MessageStatus.COMPLETE and reply.tenant_id == tenant.pk
     assert not Message.objects.filter(tenant=other_tenant).exists()
-
-
-@pytest.fixture
-def silent_redis(tmp_path: Path) -> Iterator[str]:
-    """A Unix socket that accepts connections and never answers (a Redis that hangs, or a dropped
-    network path): the cache's URL on it. Closed after the test, which ends any call still waiting."""
-    path = tmp_path / "silent-redis.sock"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"unix://{path}"
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    server.close()
 
 
 @pytest.mark.asyncio

@@ -75,6 +75,24 @@ def test_healthz_is_503_when_the_channel_layer_is_down(settings) -> None:
     assert "127.0.0.1" not in response.content.decode()
 
 
+def test_healthz_is_503_when_the_channel_layer_stops_answering(settings, silent_redis: str) -> None:
+    # given a channel layer on a Redis that accepts connections and never answers (its sockets have no
+    # read timeout, so only the check's own deadline ends the wait)
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {"default": channels_redis_settings(silent_redis, "supportai")}
+    channel_layers.backends.clear()
+    try:
+        # when
+        response = Client().get("/healthz")
+    finally:
+        channel_layers.backends.clear()
+    # then
+    assert response.status_code == 503
+    assert response.json()["checks"]["channel_layer"]["ok"] is False
+    assert response.json()["checks"]["channel_layer"]["detail"] == UNAVAILABLE
+
+
 def test_healthz_only_answers_get() -> None:
     assert Client().post("/healthz").status_code == 405
 
