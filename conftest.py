@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +18,7 @@ from django.contrib.auth.models import User
 from supportai.devserver import ROOT, free_port, production_env, start_daphne, stop
 from supportai.models import Membership, Role, Tenant
 from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
+from supportai.tests.silent_socket import accepting_silently
 
 pytest_plugins = ["supportai.tests.throwaway_redis"]  # throwaway_redis, throwaway_layer: a Redis a test may stop
 
@@ -168,22 +168,5 @@ def silent_redis(tmp_path: Path) -> Iterator[str]:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(path))
     server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"unix://{path}"
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    server.close()
+    with accepting_silently(server):
+        yield f"unix://{path}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -11,30 +10,15 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.core.mail.backends.smtp import EmailBackend
 
+from supportai.tests.silent_socket import accepting_silently
+
 
 @pytest.fixture
 def silent_smtp() -> Iterator[int]:
     """A TCP port that accepts connections and never sends the SMTP greeting."""
     server = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    server.close()
+    with accepting_silently(server):
+        yield server.getsockname()[1]
 
 
 def test_smtp_connections_have_a_timeout() -> None:
