@@ -38,7 +38,8 @@ def _assert_one_won_and_the_rest_were_told_the_slot_is_taken(outcomes):
     assert outcomes.count(ProposalStatus.EXECUTED) == 1
     assert outcomes.count(ProposalStatus.FAILED) == len(outcomes) - 1
     failed = Proposal.objects.filter(status=ProposalStatus.FAILED)
-    assert [p.result for p in failed] == [{"error": SLOT_UNAVAILABLE, "message": SLOT_TAKEN}] * (len(outcomes) - 1)
+    taken = {"error": SLOT_UNAVAILABLE, "message": SLOT_TAKEN, "field": "start"}
+    assert [p.result for p in failed] == [taken] * (len(outcomes) - 1)
     assert Booking.objects.count() == 1
 
 
