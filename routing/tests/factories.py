@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 from routing.breaker import BreakerBoard
 from routing.config import TierConfig
-from routing.contracts import ContextPassage, TurnRequest
-from routing.providers.base import Provider
+from routing.contracts import ContextPassage, ToolSpec, TurnRequest
+from routing.providers.base import ChatMessage, Provider, ProviderRequest, SystemBlock
 from routing.router import RequestBuilder, Router, RouteResult, RouterPolicy
 
 PASSAGES = (
@@ -68,3 +68,17 @@ async def route_on_virtual_time(
     result = events[-1]
     assert isinstance(result, RouteResult)
     return result, clock.slept
+
+
+# The function tool the provider tests offer the model (each vendor's adapter renders it its own way).
+TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
+# The OpenAI adapters' request: two cacheable system blocks and one question.
+OPENAI_REQUEST = ProviderRequest(
+    model="gpt-6-luna",
+    system=(SystemBlock("You are helpful.", cacheable=True), SystemBlock("[1] Hours\nOpen 7-9.", cacheable=True)),
+    messages=(ChatMessage("user", "When are you open?"),),
+    temperature=0.2,
+    max_tokens=768,
+    want_logprobs=True,
+    timeout_s=5.0,
+)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from routing import registry
-from routing.contracts import ReasoningItem, ToolSpec, TurnResult
+from routing.contracts import ReasoningItem, TurnResult
 from routing.prices import call_cost
 from routing.services import turn_stream
-from routing.tests.factories import make_router, request_for
+from routing.tests.factories import TOOL, make_router, request_for
 from routing.tests.http_fake import (
     Reply,
     openai_reasoning_rule,
@@ -26,7 +26,6 @@ from routing.tokens import estimate_tokens
 
 MODEL = "gpt-6.1-sol"
 ANSWER = "The studio is open Monday to Friday from 7am to 9pm [1]."  # grounded: no logprobs to judge it by
-TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from routing.contracts import ToolCall, ToolResult, ToolRound, ToolSpec
+from routing.contracts import ToolCall, ToolResult, ToolRound
 from routing.providers.anthropic import AnthropicProvider, request_params
 from routing.providers.base import (
     ChatMessage,
@@ -17,10 +17,8 @@ from routing.providers.base import (
     TextChunk,
     ToolCallEvent,
 )
+from routing.tests.factories import TOOL
 from routing.tests.http_fake import Reply, claude_thinking_rule, json_reply, sse
-
-TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
-
 
 BASE = ProviderRequest(
     model="claude-sonnet-4-6",

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from routing.config import TierConfig
-from routing.contracts import ToolCall, ToolResult, ToolRound, ToolSpec
+from routing.contracts import ToolCall, ToolResult, ToolRound
 from routing.providers.base import (
     ChatMessage,
     Finish,
@@ -21,10 +21,9 @@ from routing.providers.base import (
 from routing.providers.fake import Script, ScriptedProvider
 from routing.providers.gemini import GeminiProvider
 from routing.router import RouteResult
-from routing.tests.factories import make_router, route_on_virtual_time
+from routing.tests.factories import TOOL, make_router, route_on_virtual_time
 from routing.tests.http_fake import Reply, gemini_call, gemini_chunk, gemini_thought, json_reply, sse
 
-TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
 BASE = ProviderRequest(
     model="gemini-2.0-flash",
     system=(SystemBlock("You are helpful.", cacheable=True), SystemBlock("[1] Hours\nOpen 7-9.", cacheable=True)),

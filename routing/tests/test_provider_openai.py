@@ -8,30 +8,20 @@ from typing import Any
 
 import pytest
 
-from routing.contracts import ToolCall, ToolResult, ToolRound, ToolSpec
+from routing.contracts import ToolCall, ToolResult, ToolRound
 from routing.providers.base import (
-    ChatMessage,
     Finish,
     ProviderError,
     ProviderRequest,
-    SystemBlock,
     TextChunk,
     ToolCallEvent,
     Usage,
 )
 from routing.providers.openai import OpenAIProvider, request_params
+from routing.tests.factories import OPENAI_REQUEST, TOOL
 from routing.tests.http_fake import Reply, json_reply, openai_reasoning_rule, sse
 
-TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
-BASE = ProviderRequest(
-    model="gpt-6-luna",
-    system=(SystemBlock("You are helpful.", cacheable=True), SystemBlock("[1] Hours\nOpen 7-9.", cacheable=True)),
-    messages=(ChatMessage("user", "When are you open?"),),
-    temperature=0.2,
-    max_tokens=768,
-    want_logprobs=True,
-    timeout_s=5.0,
-)
+BASE = OPENAI_REQUEST
 DONE = b"data: [DONE]\n\n"
 
 

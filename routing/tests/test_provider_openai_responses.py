@@ -8,18 +8,17 @@ from dataclasses import replace
 
 import pytest
 
-from routing.contracts import ReasoningItem, ToolCall, ToolResult, ToolRound, ToolSpec
+from routing.contracts import ReasoningItem, ToolCall, ToolResult, ToolRound
 from routing.providers.base import (
-    ChatMessage,
     Finish,
     ProviderError,
     ProviderRequest,
-    SystemBlock,
     TextChunk,
     ToolCallEvent,
     Usage,
 )
 from routing.providers.openai import OpenAIProvider, model_family
+from routing.tests.factories import OPENAI_REQUEST, TOOL
 from routing.tests.http_fake import (
     Reply,
     json_reply,
@@ -35,16 +34,7 @@ from routing.tests.http_fake import (
     sse,
 )
 
-TOOL = ToolSpec("book_class", "Book a class", {"type": "object", "properties": {"class_id": {"type": "integer"}}})
-BASE = ProviderRequest(
-    model="gpt-6.1-sol",
-    system=(SystemBlock("You are helpful.", cacheable=True), SystemBlock("[1] Hours\nOpen 7-9.", cacheable=True)),
-    messages=(ChatMessage("user", "When are you open?"),),
-    temperature=0.2,
-    max_tokens=768,
-    want_logprobs=True,
-    timeout_s=5.0,
-)
+BASE = replace(OPENAI_REQUEST, model="gpt-6.1-sol")
 USAGE = responses_usage(1100, 20, cached=1024)
 
 
