@@ -1,9 +1,10 @@
-"""Price table: US dollars per 1M tokens, as the vendors published them on ``PRICES_AS_OF``.
+"""Price table: US dollars per 1M tokens, as the vendors published them.
 
-The only place prices live. ``cached_input`` is the price of input tokens read from a prompt cache;
-``cache_write`` (Anthropic, and OpenAI from GPT-5.6) the price of writing one, the input price where a row
-has none. Unknown models cost ``FALLBACK`` (the most expensive row) so that a missing price over-reports
-instead of hiding spend.
+The only place prices live. ``PRICES_AS_OF`` is the day the table last changed; docs/routing.md ("Default models")
+names each row's source and the day it was read. ``cached_input`` is the price of input tokens read from a prompt
+cache; ``cache_write`` (Anthropic, and OpenAI from GPT-5.6) the price of writing one, the input price where a row has
+none. Unknown models cost ``FALLBACK`` (the most expensive row) so that a missing price over-reports instead of hiding
+spend.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-PRICES_AS_OF = date(2026, 12, 6)
+PRICES_AS_OF = date(2026, 12, 7)
 MILLION = Decimal(1_000_000)
 
 
@@ -37,6 +38,9 @@ PRICES: dict[str, Price] = {
     # model page and the prompt-caching guide, docs/routing.md).
     "gpt-6-luna": Price(Decimal("0.10"), Decimal("0.50"), Decimal("0.01"), Decimal("0.125")),
     "gpt-4o": Price(Decimal("2.50"), Decimal("10.00"), Decimal("1.25")),
+    # Responses API (reasoning without "none"); output includes reasoning tokens, cached input is 5 % of input, cache
+    # writes 1.25 x input (its model page, docs/routing.md).
+    "gpt-6.1-sol": Price(Decimal("2.00"), Decimal("10.00"), Decimal("0.10"), Decimal("2.50")),
     "claude-haiku-4-5": Price(Decimal("1.00"), Decimal("5.00"), Decimal("0.10"), Decimal("1.25")),
     "claude-sonnet-4-5": Price(Decimal("3.00"), Decimal("15.00"), Decimal("0.30"), Decimal("3.75")),  # retired
     "claude-sonnet-4-6": Price(Decimal("3.00"), Decimal("15.00"), Decimal("0.30"), Decimal("3.75")),

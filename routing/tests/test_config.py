@@ -47,6 +47,18 @@ def test_gpt_6_luna_is_priced_as_published():
     assert call_cost("gpt-4o-mini", input_tokens=1_000_000, output_tokens=1_000_000) == Decimal("0.75")
 
 
+def test_gpt_6_1_sol_is_priced_as_published():
+    # $2 in, $10 out (reasoning included), $0.10 cached input (5 % of input), $2.50 cache write (1.25 x input)
+    cost = call_cost(
+        "gpt-6.1-sol",
+        input_tokens=1_000_000,
+        output_tokens=1_000_000,
+        cached_tokens=1_000_000,
+        cache_write_tokens=1_000_000,
+    )
+    assert cost == Decimal("14.60")
+
+
 def test_default_tier_1_is_gemini_3_5_flash_lite():
     assert (DEFAULT_TIERS[0].provider, DEFAULT_TIERS[0].model) == ("gemini", "gemini-3.5-flash-lite")
 

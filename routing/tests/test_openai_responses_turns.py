@@ -3,6 +3,8 @@ official SDK against the HTTP fake, through ``turn_stream`` to the ``CostEvent``
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from routing import registry
@@ -46,12 +48,13 @@ async def test_reasoning_tokens_and_cache_are_booked_at_their_prices(tenant, ven
     # when
     result = (await _turn(tenant, vendor, "openai"))[-1]
 
-    # then the reasoning tokens are booked as output; each prompt token once, at its own price
+    # then the reasoning tokens are booked as output (once: 300, not 300 + 280); each prompt token once, at its own
+    # price: gpt-6.1-sol's $2 input, $10 output, $0.10 cached input, $2.50 cache write per 1M tokens
     (row,) = await _ledger(tenant)
     assert (row.tier, row.model, row.outcome) == (2, MODEL, "success")
     assert (row.input_tokens, row.output_tokens, row.cached_tokens, row.cache_write_tokens) == (76, 300, 1024, 1100)
-    assert row.cost_usd == call_cost(MODEL, input_tokens=76, output_tokens=300, cached_tokens=1024,
-                                     cache_write_tokens=1100)  # fmt: skip
+    # 76 x 2 + 300 x 10 + 1,024 x 0.10 + 1,100 x 2.50 = 6,004.4 dollars per 1M tokens
+    assert row.cost_usd == Decimal("0.0060044")
     assert isinstance(result, TurnResult) and result.text == ANSWER
     assert (result.output_tokens, result.cost_usd) == (300, row.cost_usd)
 
