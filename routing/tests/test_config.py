@@ -59,6 +59,20 @@ def test_gpt_6_1_sol_is_priced_as_published():
     assert cost == Decimal("14.60")
 
 
+def test_gpt_6_astra_is_priced_as_published():
+    # $10 in, $50 out (reasoning included), $1 cached input, $12.50 cache write (1.25 x input)
+    cost = call_cost(
+        "gpt-6-astra",
+        input_tokens=1_000_000,
+        output_tokens=1_000_000,
+        cached_tokens=1_000_000,
+        cache_write_tokens=1_000_000,
+    )
+    assert cost == Decimal("73.50")
+    # the most expensive row, so a model without a row is booked at Astra's prices
+    assert PRICES["gpt-6-astra"] == FALLBACK
+
+
 def test_default_tier_1_is_gemini_3_5_flash_lite():
     assert (DEFAULT_TIERS[0].provider, DEFAULT_TIERS[0].model) == ("gemini", "gemini-3.5-flash-lite")
 
