@@ -44,6 +44,7 @@ PRICES: dict[str, Price] = {
     # Responses API; cached input 10 % of input, cache writes 1.25 x input (OpenAI's models and compare pages,
     # docs/routing.md). The most expensive row, so FALLBACK.
     "gpt-6-astra": Price(Decimal("10.00"), Decimal("50.00"), Decimal("1.00"), Decimal("12.50")),
+    "gpt-5-mini": Price(Decimal("0.25"), Decimal("2.00"), Decimal("0.025")),  # Responses API; shuts down 2026-12-11
     "claude-haiku-4-5": Price(Decimal("1.00"), Decimal("5.00"), Decimal("0.10"), Decimal("1.25")),
     "claude-sonnet-4-5": Price(Decimal("3.00"), Decimal("15.00"), Decimal("0.30"), Decimal("3.75")),  # retired
     "claude-sonnet-4-6": Price(Decimal("3.00"), Decimal("15.00"), Decimal("0.30"), Decimal("3.75")),

@@ -73,6 +73,12 @@ def test_gpt_6_astra_is_priced_as_published():
     assert PRICES["gpt-6-astra"] == FALLBACK
 
 
+def test_gpt_5_mini_is_priced_as_published():
+    # $0.25 in, $2 out (reasoning included), $0.025 cached input; no cache-write price (billed from GPT-5.6 on)
+    cost = call_cost("gpt-5-mini", input_tokens=1_000_000, output_tokens=1_000_000, cached_tokens=1_000_000)
+    assert cost == Decimal("2.275")
+
+
 def test_default_tier_1_is_gemini_3_5_flash_lite():
     assert (DEFAULT_TIERS[0].provider, DEFAULT_TIERS[0].model) == ("gemini", "gemini-3.5-flash-lite")
 
