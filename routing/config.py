@@ -47,10 +47,11 @@ class Retirement:
 # Known shutdown dates of model IDs, with the replacement the vendor names (sources: docs/routing.md "Default
 # models"). From its date a model is retired: ModelConfig refuses it and the ``routing.W001`` check warns about a
 # ROUTING_TIER<n> that names it; within ``SHUTDOWN_WARNING_DAYS`` before it, ``routing.W002`` warns. Prices stay in
-# prices.py (old CostEvent rows); tenant rows holding a retired default were moved by migrations 0003 (Claude) and
-# 0004 (Gemini). Gemini 2.0 Flash's date is the third-party trackers' (Google's deprecations page only greys it
-# out); Google named 2.5 Flash as its replacement, itself shut down 2026-12-01 in favour of 3.5 Flash-Lite, so both
-# point there. OpenAI's deprecations page names gpt-6-luna for GPT-4o and GPT-4o mini (notice of 2026-10-14).
+# prices.py for the calls still booked on a retired model (a CostEvent keeps the dollars it was booked at; nothing
+# is re-priced); tenant rows holding a retired default were moved by migrations 0003 (Claude) and 0004 (Gemini).
+# Gemini 2.0 Flash's date is the third-party trackers' (Google's deprecations page only greys it out); Google named
+# 2.5 Flash as its replacement, itself shut down 2026-12-01 in favour of 3.5 Flash-Lite, so both point there.
+# OpenAI's deprecations page names gpt-6-luna for GPT-4o and GPT-4o mini (notice of 2026-10-14).
 MODEL_SHUTDOWNS: dict[str, Retirement] = {
     "claude-sonnet-4-5": Retirement(date(2026, 11, 30), "claude-sonnet-4-6"),
     "gemini-2.0-flash": Retirement(date(2026, 6, 1), "gemini-3.5-flash-lite"),

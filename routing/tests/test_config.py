@@ -43,7 +43,7 @@ def test_gpt_6_luna_is_priced_as_published():
         cache_write_tokens=1_000_000,
     )
     assert cost == Decimal("0.735")
-    # gpt-4o-mini keeps its row until and after its shutdown, for old CostEvent rows and a deployment on it
+    # gpt-4o-mini keeps its row until and after its shutdown, for the calls a deployment still makes on it
     assert call_cost("gpt-4o-mini", input_tokens=1_000_000, output_tokens=1_000_000) == Decimal("0.75")
 
 
@@ -90,7 +90,10 @@ def test_shut_down_gemini_flash_models_are_retired_in_favour_of_3_5_flash_lite(m
 
 
 def test_every_default_and_every_retired_model_keeps_a_price():
-    # retired models stay priced: historical CostEvent rows are re-priced by the same table
+    # A row is read only when a call is booked (services: cost_usd=call_cost(...)); a CostEvent keeps the dollars
+    # it was booked at, and rollups sum the stored cost_usd, so nothing is re-priced. Retired models keep their rows
+    # for the calls still made on them (up to the shutdown, then a refusal or an estimated cut call), which a
+    # deleted row would book at FALLBACK.
     for model in [t.model for t in DEFAULT_TIERS] + list(MODEL_SHUTDOWNS):
         assert model in PRICES, model
 
@@ -112,7 +115,7 @@ def test_gemini_3_5_flash_lite_is_priced_as_published():
     # $0.30 in, $2.50 out (thinking included), $0.03 cached
     cost = call_cost("gemini-3.5-flash-lite", input_tokens=1_000_000, output_tokens=1_000_000, cached_tokens=1_000_000)
     assert cost == Decimal("2.83")
-    # the retired 2.0 Flash keeps its price for old CostEvent rows
+    # the retired 2.0 Flash keeps its row (a call still made on it is booked at it, not at FALLBACK)
     assert call_cost("gemini-2.0-flash", input_tokens=1_000_000, output_tokens=1_000_000) == Decimal("0.50")
 
 
