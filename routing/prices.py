@@ -54,6 +54,11 @@ PRICES: dict[str, Price] = {
 }
 # The most expensive row (by output, then input), whatever rows are added.
 FALLBACK = max(PRICES.values(), key=lambda price: (price.output, price.input))
+# Model IDs we name (config.MODEL_SHUTDOWNS, openai.MODEL_FAMILIES, docs/routing.md) without a row, because no price
+# was found on the vendor's own pages (resellers' figures are not used): booked at FALLBACK, so they over-report. Named
+# so that a missing row is a decision (docs/routing.md "Prices of the Responses API models"), not one forgotten. A
+# row added later books the calls from then on; a CostEvent already written keeps the dollars it was booked at.
+UNPRICED: frozenset[str] = frozenset({"gpt-5", "o3", "o1", "o4-mini", "gpt-6-sol"})
 
 
 def price_for(model: str) -> Price:

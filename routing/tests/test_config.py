@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from routing.config import DEFAULT_TIERS, MODEL_SHUTDOWNS, routing_settings, tiers_for_tenant
 from routing.models import ModelConfig
-from routing.prices import FALLBACK, PRICES, call_cost
+from routing.prices import FALLBACK, PRICES, UNPRICED, call_cost, price_for
 from routing.services import default_router
 
 TODAY = date(2026, 12, 6)
@@ -93,9 +93,24 @@ def test_every_default_and_every_retired_model_keeps_a_price():
     # A row is read only when a call is booked (services: cost_usd=call_cost(...)); a CostEvent keeps the dollars
     # it was booked at, and rollups sum the stored cost_usd, so nothing is re-priced. Retired models keep their rows
     # for the calls still made on them (up to the shutdown, then a refusal or an estimated cut call), which a
-    # deleted row would book at FALLBACK.
-    for model in [t.model for t in DEFAULT_TIERS] + list(MODEL_SHUTDOWNS):
+    # deleted row would book at FALLBACK. A retired model no vendor page prices is named in UNPRICED instead, so
+    # that booking it at FALLBACK is a decision (docs/routing.md), never a row forgotten.
+    for model in [t.model for t in DEFAULT_TIERS]:
         assert model in PRICES, model
+    for model in MODEL_SHUTDOWNS:
+        assert (model in PRICES) != (model in UNPRICED), model
+
+
+def test_every_successor_has_a_price_row():
+    # a tenant moved to a successor must not be booked at FALLBACK
+    for model, retirement in MODEL_SHUTDOWNS.items():
+        assert retirement.successor in PRICES, (model, retirement.successor)
+
+
+def test_unpriced_models_have_no_row_and_are_booked_at_fallback():
+    assert {"gpt-5", "o3", "o1", "o4-mini"} <= UNPRICED
+    for model in UNPRICED:
+        assert model not in PRICES and price_for(model) == FALLBACK, model
 
 
 def test_claude_sonnet_5_5_is_priced_as_published():
@@ -132,6 +147,8 @@ def test_unknown_models_cost_the_most_expensive_row():
     [
         (3, "anthropic", "claude-sonnet-4-5", "claude-sonnet-4-5 was retired on 2026-11-30; use claude-sonnet-4-6"),
         (1, "gemini", "gemini-2.0-flash", "gemini-2.0-flash was retired on 2026-06-01; use gemini-3.5-flash-lite"),
+        (2, "openai", "o4-mini", "o4-mini was retired on 2026-10-23; use gpt-6.1-sol"),
+        (2, "openai", "o1", "o1 was retired on 2026-10-23; use gpt-6.1-sol"),
     ],
 )
 def test_model_config_refuses_a_retired_model_with_its_successor_named(tenant, tier, provider, model, refusal):
@@ -233,6 +250,37 @@ def test_settings_check_warns_about_a_retired_tier_model(settings):
 # Known shutdown dates: a configured model past its date, or within SHUTDOWN_WARNING_DAYS of it, is warned about.
 def _tier_2(settings, spec: str) -> None:
     settings.ROUTING = {**settings.ROUTING, "TIER_MODELS": ("", spec, "")}
+
+
+@pytest.mark.parametrize(
+    ("model", "shutdown", "successor"),
+    [
+        # OpenAI's deprecations page: gpt-5 -> gpt-6.1-sol; gpt-5-mini -> gpt-6.1-terra, which no OpenAI page found
+        # prices, so the nearest priced successor OpenAI names (docs/routing.md "Default models")
+        ("gpt-5", date(2026, 12, 11), "gpt-6.1-sol"),
+        ("gpt-5-mini", date(2026, 12, 11), "gpt-6.1-sol"),
+        ("o3", date(2026, 12, 11), "gpt-6.1-sol"),
+        # already shut down
+        ("o1", date(2026, 10, 23), "gpt-6.1-sol"),
+        ("o4-mini", date(2026, 10, 23), "gpt-6.1-sol"),
+    ],
+)
+def test_openai_gpt_5_and_o_series_shutdowns_name_a_priced_successor(model, shutdown, successor):
+    assert (MODEL_SHUTDOWNS[model].shutdown, MODEL_SHUTDOWNS[model].successor) == (shutdown, successor)
+
+
+def test_settings_check_warns_about_gpt_5_mini_in_the_days_before_its_shutdown(settings, monkeypatch):
+    from routing.checks import check_tier_models
+
+    _tier_2(settings, "openai:gpt-5-mini")
+    monkeypatch.setattr("routing.config.today", lambda: date(2026, 12, 7))
+
+    (warning,) = check_tier_models(None)
+
+    assert (warning.id, warning.msg) == (
+        "routing.W002",
+        "ROUTING_TIER2 names openai:gpt-5-mini: gpt-5-mini shuts down on 2026-12-11 (in 4 days); use gpt-6.1-sol.",
+    )
 
 
 def test_gpt_4o_mini_shuts_down_on_2027_01_14_in_favour_of_gpt_6_luna():
