@@ -49,15 +49,15 @@ class Retirement:
 # refuses it and the ``routing.W001`` check warns about a ROUTING_TIER<n> that names it; within
 # ``SHUTDOWN_WARNING_DAYS`` before it, ``routing.W002`` warns. Prices stay in prices.py for the calls still booked on a
 # retired model (a CostEvent keeps the dollars it was booked at; nothing is re-priced); tenant rows holding a retired
-# default were moved by migrations 0003 (Claude) and 0004 (Gemini). Gemini 2.0 Flash's date is the third-party trackers'
-# (Google's deprecations page only greys it out); Google named 2.5 Flash as its replacement, itself shut down 2026-12-01
-# in favour of 3.5 Flash-Lite, so both point there. OpenAI's deprecations page names gpt-6-luna for GPT-4o and GPT-4o
-# mini (notice of 2026-10-14), and gpt-6.1-sol for GPT-5; every successor has a price row, so a tenant moved to it is
-# not booked at FALLBACK. For GPT-5 mini it names gpt-6.1-terra, which no OpenAI page found prices: the successor here
-# is gpt-6.1-sol, the nearest priced one OpenAI names (docs/routing.md "Default models" says why). The dates of o3, o1
-# and o4-mini are OpenAI's (the deprecation notes of its API spec, as its Python SDK prints them); o3's successor is
-# from copies of the deprecations page; o1's and o4-mini's (both shut down; copies of the page name gpt-5.6-sol and
-# gpt-5.6-terra, neither priced) is gpt-6.1-sol for the same reason as GPT-5 mini's.
+# default were moved by migrations 0003 (Claude), 0004 (Gemini) and 0007 (OpenAI). Gemini 2.0 Flash's date is the
+# third-party trackers' (Google's deprecations page only greys it out); Google named 2.5 Flash as its replacement,
+# itself shut down 2026-12-01 in favour of 3.5 Flash-Lite, so both point there. OpenAI's deprecations page names
+# gpt-6-luna for GPT-4o and GPT-4o mini (notice of 2026-10-14), and gpt-6.1-sol for GPT-5; every successor has a price
+# row, so a tenant moved to it is not booked at FALLBACK. For GPT-5 mini it names gpt-6.1-terra, which no OpenAI page
+# found prices: the successor here is gpt-6.1-sol, the nearest priced one OpenAI names (docs/routing.md "Default models"
+# says why). The dates of o3, o1 and o4-mini are OpenAI's (the deprecation notes of its API spec, as its Python SDK
+# prints them); o3's successor is from copies of the deprecations page; o1's and o4-mini's (both shut down; copies of
+# the page name gpt-5.6-sol and gpt-5.6-terra, neither priced) is gpt-6.1-sol for the same reason as GPT-5 mini's.
 MODEL_SHUTDOWNS: dict[str, Retirement] = {
     "claude-sonnet-4-5": Retirement(date(2026, 11, 30), "claude-sonnet-4-6"),
     "gemini-2.0-flash": Retirement(date(2026, 6, 1), "gemini-3.5-flash-lite"),

@@ -225,6 +225,40 @@ def test_migration_0004_moves_rows_holding_a_shut_down_gemini_model_to_3_5_flash
     assert [t.model for t in tiers_for_tenant(tenant=other_tenant) if t.tier == 1] == ["gemini-3.8-flash"]
 
 
+@pytest.mark.django_db
+def test_migration_0007_moves_rows_holding_a_shut_down_openai_model_to_gpt_6_1_sol(tenant, other_tenant):
+    from supportai.tests.factories import TenantFactory
+
+    # given one tenant on gpt-5, gpt-5-mini and o1, another on o3, o4-mini and a model of its own choosing, and a
+    # third naming gpt-5 under another provider (not OpenAI's model, so not moved)
+    row = {"temperature": 0.2, "max_tokens": 768}
+    mine = [ModelConfig.objects.create(tenant=tenant, tier=tier, provider="openai", model=model, **row)
+            for tier, model in ((1, "o1"), (2, "gpt-5-mini"), (3, "gpt-5"))]  # fmt: skip
+    theirs = [ModelConfig.objects.create(tenant=other_tenant, tier=tier, provider="openai", model=model, **row)
+              for tier, model in ((1, "o4-mini"), (2, "o3"), (3, "gpt-6-astra"))]  # fmt: skip
+    third = TenantFactory.create(name="Charlie Gym", slug="charlie")
+    elsewhere = ModelConfig.objects.create(tenant=third, tier=2, provider="local", model="gpt-5", **row)
+    migration = importlib.import_module("routing.migrations.0007_shut_down_openai_models_to_successors")
+
+    # when
+    migration.retired_to_successors(global_apps, None)
+
+    # then only OpenAI's shut-down IDs moved, each row within its own tenant and tier
+    for moved in (*mine, *theirs, elsewhere):
+        moved.refresh_from_db()
+    assert [r.model for r in mine] == ["gpt-6.1-sol", "gpt-6.1-sol", "gpt-6.1-sol"]
+    assert [r.model for r in theirs] == ["gpt-6.1-sol", "gpt-6.1-sol", "gpt-6-astra"]
+    assert elsewhere.model == "gpt-5"
+    assert [(t.tier, t.model) for t in tiers_for_tenant(tenant=tenant)] == [
+        (1, "gpt-6.1-sol"),
+        (2, "gpt-6.1-sol"),
+        (3, "gpt-6.1-sol"),
+    ]
+    assert [(t.tier, t.model) for t in tiers_for_tenant(tenant=other_tenant)][2] == (3, "gpt-6-astra")
+    assert ModelConfig.objects.filter(tenant=third).count() == 1
+    assert {r.tenant_id for r in ModelConfig.objects.filter(model="gpt-6.1-sol")} == {tenant.pk, other_tenant.pk}
+
+
 def test_settings_check_warns_about_a_retired_gemini_tier_1(settings):
     from routing.checks import check_tier_models
 
