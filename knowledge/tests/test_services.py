@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
-from knowledge import services
+from knowledge import indexing, services
 from knowledge.indexing import EMBEDDING_FAILED
 from knowledge.models import (
     Chunk,
@@ -25,6 +25,7 @@ from knowledge.parsed import ParsedDocument
 from knowledge.parsing import parse_file
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
+from knowledge.selectors import retrieve
 from knowledge.services import (
     FileResult,
     Outcome,
@@ -92,6 +93,54 @@ def test_changed_content_replaces_chunks_and_statistics(tenant):
     assert "valet" in lexemes and "pearl" not in lexemes
     children = Chunk.objects.filter(level=ChunkLevel.CHILD)
     assert _stats(tenant) == (children.count(), sum(c.term_count for c in children))
+
+
+def _index_snapshot(tenant: Tenant) -> tuple[set[int], tuple[int, int], set[tuple[str, int]], set[int]]:
+    """The tenant's chunk ids, corpus statistics, lexeme document frequencies and posting chunks."""
+    return (
+        set(Chunk.objects.filter(tenant=tenant).values_list("pk", flat=True)),
+        _stats(tenant),
+        set(TermStats.objects.filter(tenant=tenant).values_list("lexeme", "df")),
+        set(Posting.objects.filter(tenant=tenant).values_list("chunk_id", flat=True)),
+    )
+
+
+def test_a_changed_file_whose_embedding_fails_keeps_serving_its_previous_chunks(tenant: Tenant) -> None:
+    # given an indexed article
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
+    before = _index_snapshot(tenant)
+    # when its new version cannot be embedded
+    changed = b"# Parking\n\nValet only on weekends."
+    result = file_ingest(tenant=tenant, source=source, name="parking.md", data=changed, provider=BrokenEmbedder())
+    # then the document says it failed, and its chunks and statistics are the previous version's, still found
+    assert result.outcomes == {Outcome.FAILED: 1}
+    assert Document.objects.get(tenant=tenant).status == DocumentStatus.FAILED
+    assert _index_snapshot(tenant) == before
+    for mode in ("bm25", "dense", "hybrid"):
+        [passage] = retrieve(tenant=tenant, query="parking on Pearl Street", k=3, mode=mode)
+        assert "Pearl Street" in passage.text, mode
+
+
+def test_a_swap_of_chunks_that_fails_halfway_leaves_the_previous_chunks_whole(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an indexed article, and a store that fails after the old chunks and parents were deleted
+    source = source_get_or_create(tenant=tenant, name="uploads")
+    file_ingest(tenant=tenant, source=source, name="parking.md", data=ARTICLE)
+    before = _index_snapshot(tenant)
+
+    def insert_then_fail(**kwargs: Any) -> None:
+        assert not Chunk.objects.filter(tenant=tenant, level=ChunkLevel.CHILD).exists()  # halfway: old ones gone
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(indexing, "insert_children", insert_then_fail)
+    # when its new version is stored
+    with pytest.raises(RuntimeError, match="disk full"):
+        file_ingest(tenant=tenant, source=source, name="parking.md", data=b"# Parking\n\nValet only on weekends.")
+    # then none of the swap happened: the previous chunks, statistics and postings are all there
+    assert _index_snapshot(tenant) == before
+    assert [p.title for p in retrieve(tenant=tenant, query="Pearl Street", k=3, mode="bm25")] == ["Parking"]
 
 
 def test_csv_faq_ingested_again_loses_the_rows_it_no_longer_has(tenant: Tenant) -> None:
