@@ -43,6 +43,40 @@ def test_upload_indexes_good_files_and_reports_bad_ones(tenant):
     assert document.status == DocumentStatus.READY and document.chunk_count == 1  # Celery eager, after commit
 
 
+def test_an_uploads_documents_show_pending_until_their_indexing_task_has_run(
+    tenant: Tenant, other_tenant: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    # given an upload of an article and a FAQ of two rows, its indexing task queued and not yet run
+    files = [
+        SimpleUploadedFile("parking.md", b"# Parking\n\nFree parking behind the studio."),
+        SimpleUploadedFile("faq.csv", b"question,answer\nIs there wifi?,Yes.\nDo you sell gift cards?,Yes.\n"),
+    ]
+    client = api_client(tenant)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post("/api/v1/knowledge/documents/", {"files": files}, format="multipart")
+    assert response.status_code == 202 and queued
+    ids = sorted(d["id"] for f in response.json()["files"] for d in f["documents"])
+    assert len(ids) == 3
+
+    def shown() -> list[tuple[int, str, int]]:
+        details = [client.get(f"/api/v1/knowledge/documents/{pk}/").json() for pk in ids]
+        return [(d["id"], d["status"], d["chunk_count"]) for d in details]
+
+    # then each shows pending, in its detail and under the list's pending filter, to its tenant only
+    assert shown() == [(pk, "pending", 0) for pk in ids]
+    pending = client.get("/api/v1/knowledge/documents/", {"status": "pending"}).json()["results"]
+    assert sorted(d["id"] for d in pending) == ids
+    theirs = api_client(other_tenant).get("/api/v1/knowledge/documents/", {"status": "pending"}).json()
+    assert theirs["results"] == []
+    assert all(api_client(other_tenant).get(f"/api/v1/knowledge/documents/{pk}/").status_code == 404 for pk in ids)
+    # when the task runs
+    for task in queued:
+        task()
+    # then each is ready with its chunks, and none is pending
+    assert all(status == "ready" and chunks >= 1 for _, status, chunks in shown())
+    assert client.get("/api/v1/knowledge/documents/", {"status": "pending"}).json()["results"] == []
+
+
 def test_upload_refuses_an_oversized_file_by_its_real_size_and_indexes_the_rest(
     tenant: Tenant,
     monkeypatch: pytest.MonkeyPatch,
@@ -106,6 +140,25 @@ def test_search_api_returns_passages_of_the_key_tenant_only(tenant, other_tenant
     assert set(response.json()[0]["ranks"]) == {"bm25", "dense"}
     bad = api_client(tenant).post("/api/v1/knowledge/search/", {"query": "parking", "mode": "magic"}, format="json")
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_search_api_in_every_mode_returns_only_the_key_tenants_passages(
+    tenant: Tenant, other_tenant: Tenant, mode: str
+) -> None:
+    # given: another tenant's passages match the query better than any of the tenant's own
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(tenant, "Hours", "Open daily from nine to seven, parking included.")
+    for n in range(3):
+        add_document(other_tenant, f"Secret parking {n}", "Parking. Staff parking code 4411, parking.")
+    # when each tenant's key searches
+    ours = api_client(tenant).post("/api/v1/knowledge/search/", {"query": "parking", "k": 10, "mode": mode})
+    theirs = api_client(other_tenant).post("/api/v1/knowledge/search/", {"query": "parking", "k": 10, "mode": mode})
+    # then each sees its own passages only
+    assert ours.status_code == theirs.status_code == 200
+    assert sorted(p["title"] for p in ours.json()) == ["Hours", "Parking"]
+    assert "4411" not in ours.content.decode()
+    assert sorted(p["title"] for p in theirs.json()) == [f"Secret parking {n}" for n in range(3)]
 
 
 def test_search_api_answers_503_in_dense_mode_and_hybrid_from_keywords_while_embedding_fails(tenant, monkeypatch):
