@@ -55,6 +55,24 @@ def test_search_page_shows_ranked_passages_with_ranks(client, agent, tenant, oth
     assert "Other parking" not in body
 
 
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_search_box_in_every_mode_shows_only_the_current_tenants_passages(client, agent, tenant, other_tenant, mode):
+    # given: another tenant's passages match the query better than any of the tenant's own
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(tenant, "Hours", "Open daily from nine to seven, parking included.")
+    for n in range(3):
+        add_document(other_tenant, f"Secret parking {n}", "Parking. Staff parking code 4411, parking.")
+    client.force_login(agent)
+    # when the tenant's agent searches in that mode
+    response = client.get("/console/knowledge/search/", {"q": "parking", "mode": mode, "k": 10})
+    # then the ranked passages are the tenant's two, and nothing of the other tenant's is on the page
+    assert response.status_code == 200
+    body = _tags_stripped(response.content.decode())
+    assert "[1] " in body and "[2] " in body and "[3] " not in body
+    assert "Parking" in body and "Hours" in body
+    assert "Secret parking" not in body and "4411" not in body
+
+
 def test_outsider_sees_nothing_of_the_tenant(client, outsider, tenant, other_tenant):
     # given a document of each tenant that the search matches
     add_document(tenant, "Parking", "Free parking.")
