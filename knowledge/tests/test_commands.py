@@ -83,6 +83,35 @@ def test_reindex_command(tenant, help_folder, capsys):
     assert "re-indexed 1 document of" in capsys.readouterr().out
 
 
+def test_reindex_command_re_embeds_the_tenants_documents_when_the_configured_model_changes(
+    tenant: Tenant, other_tenant: Tenant, help_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given both tenants' documents embedded by the configured model
+    call_command(
+        "ingest", str(help_folder / "parking.md"), "--tenant", tenant.slug, "--no-progress", stdout=io.StringIO()
+    )
+    call_command("ingest", str(help_folder / "faq.csv"), "--tenant", tenant.slug, "--no-progress", stdout=io.StringIO())
+    add_document(other_tenant, "Theirs", "Their parking.")
+    old = conf.SETTINGS.embedding_model or "fake-hash-384"
+    # when the configuration names another model and the tenant is re-indexed
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, embedding_model="fake-v2"))
+    out = io.StringIO()
+    call_command("reindex", "--tenant", tenant.slug, "--no-progress", stdout=out)
+    # then the run says why and how many, and every chunk of the tenant's is the new model's
+    assert "to re-index: 3 documents: another embedding model\n" in out.getvalue()
+    assert out.getvalue().endswith(f"re-indexed 3 documents of {tenant.slug} with fake:fake-v2\n")
+    ours = Chunk.objects.filter(tenant=tenant, level="child")
+    assert ours.exists() and set(ours.values_list("embedding_model", flat=True)) == {"fake-v2"}
+    assert set(Document.objects.for_tenant(tenant).values_list("embedding_model", "status")) == {("fake-v2", "ready")}
+    # and the other tenant's are left to their own re-index
+    theirs = Chunk.objects.filter(tenant=other_tenant, level="child")
+    assert set(theirs.values_list("embedding_model", flat=True)) == {old}
+    # and a second run finds nothing left to do
+    again = io.StringIO()
+    call_command("reindex", "--tenant", tenant.slug, "--no-progress", stdout=again)
+    assert "re-indexed 0 documents" in again.getvalue()
+
+
 def test_reindex_shows_its_progress_on_stderr_unless_told_not_to(tenant: Tenant, other_tenant: Tenant) -> None:
     # given three documents of ours and one of another tenant's
     for title in ("Parking", "Hours", "Refunds"):
