@@ -5,6 +5,10 @@ import math
 
 import pytest
 
+from knowledge import conf
+from knowledge.chunking import MODEL_MAX_TOKENS
+from knowledge.indexing import _plan, embedding_text
+from knowledge.models import Document
 from knowledge.providers.local import LocalEmbeddingProvider, load_model
 
 pytestmark = pytest.mark.slow
@@ -38,3 +42,28 @@ def test_local_model_objects_are_frozen_out_of_garbage_collection(local_model):
     # then the model and the ~500k objects loaded with it are not among them
     assert gc.get_freeze_count() > 100_000
     assert not any(obj is model or obj is model[0].auto_model for obj in scanned)
+
+
+def test_the_model_truncates_nothing_of_what_indexing_gives_it(local_model):
+    # given: documents whose children are hard to cut (no separators, non-Latin scripts, a giant
+    # word, one huge paragraph), with the longest title and the deepest section path of long headings
+    title = "Title " * 200
+    headings = "".join(f"{'#' * depth} {'Heading ' * 100}\n\n" for depth in range(1, 7))
+    texts = [
+        "健康" * 3000,
+        "Массаж длится шестьдесят минут. " * 300 + "ご予約は前日までにお願いします。" * 200,
+        "مرحبا بكم في الاستوديو " * 400,
+        "Your licence key is " + "x9" * 2000 + " keep it safe. " * 100,
+        "Tracking codes: " + "-".join(["qzvkjpwxy"] * 600),
+        "One paragraph that never ends, " * 1500,
+    ]
+    model = load_model()
+    # then the chunker counts with the model's own limit
+    assert model.max_seq_length == MODEL_MAX_TOKENS
+    for text in texts:
+        plan = _plan(Document(title=title, content=headings + text), conf.SETTINGS)
+        # when each child is read by the model's own tokenizer, as the encoder reads it, untruncated
+        inputs = [embedding_text(title, child.text, child.section) for child in plan.children]
+        pieces = model.tokenizer(inputs, add_special_tokens=True, truncation=False)["input_ids"]
+        # then every input, [CLS] and [SEP] included, fits the model: nothing is cut off
+        assert len(inputs) > 3 and max(len(ids) for ids in pieces) <= model.max_seq_length, text[:20]
