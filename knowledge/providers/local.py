@@ -52,6 +52,11 @@ def load_model() -> Any:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            # transformers draws a "Loading weights" bar on stderr, across a command's own progress
+            # bar and file errors, and in every worker's log.
+            transformers_logging.disable_progress_bar()
 
             # Intra-op threads spin-wait for each other; next to a busy web server or database that
             # turns a 10 ms query into 150 ms. Serving uses 1 (batches and parallel requests use the

@@ -22,8 +22,10 @@ AMX's 16-row tiles (docs/retrieval.md "Ingest throughput", session 10).
 from __future__ import annotations
 
 import copy
+import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -33,6 +35,18 @@ import torch
 EXPECTED_MODULES = ("Transformer", "Pooling", "Normalize")
 # Traced on a padded batch so the attention-mask path is part of the graph.
 TRACE_EXAMPLE = ["traced", "on a padded batch of two texts of different lengths"]
+
+
+@contextmanager
+def _transformers_quiet() -> Iterator[None]:
+    """transformers' warnings (its own handler writes them to stderr) held back meanwhile."""
+    library = logging.getLogger("transformers")
+    level = library.level
+    library.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        library.setLevel(level)
 
 
 class UnsupportedPipeline(Exception):
@@ -57,12 +71,16 @@ class TracedEncoder:
         if dtype != torch.float32:
             transformer = copy.deepcopy(transformer).to(dtype)
         example = self._padded(self._pieces(TRACE_EXAMPLE))
-        with torch.inference_mode(), warnings.catch_warnings():
+        with torch.inference_mode(), warnings.catch_warnings(), _transformers_quiet():
             # Shape-dependent branches become constants; the vectors are checked against encode().
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             # TorchScript is deprecated for torch.compile, which needs a C++ toolchain and compiles
             # for minutes per shape family: no fit for a model loaded by every process.
             warnings.simplefilter("ignore", DeprecationWarning)
+            # The tracer looks at every attribute of the model, properties included: transformers
+            # answers with a FutureWarning (is_gradient_checkpointing) and a warning about a training
+            # loss (loss_type=None) that say nothing about embedding, on the stderr of every process.
+            warnings.simplefilter("ignore", FutureWarning)
             graph = torch.jit.trace(transformer, example, strict=False, check_trace=False)
             # Freezing pays in bf16 (weights prepacked for AMX) but not in fp32 (measured slower).
             self._graph = graph if dtype == torch.float32 else torch.jit.freeze(graph.eval())

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import gc
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -67,3 +70,25 @@ def test_the_model_truncates_nothing_of_what_indexing_gives_it(local_model):
         pieces = model.tokenizer(inputs, add_special_tokens=True, truncation=False)["input_ids"]
         # then every input, [CLS] and [SEP] included, fits the model: nothing is cut off
         assert len(inputs) > 3 and max(len(ids) for ids in pieces) <= model.max_seq_length, text[:20]
+
+
+LOAD_AND_EMBED = """
+import django
+django.setup()
+from knowledge.providers.local import LocalEmbeddingProvider
+model = LocalEmbeddingProvider()
+model.embed_documents(["Free parking behind the studio."])
+model.embed_query("Where can I park?")
+"""
+
+
+def test_loading_the_model_writes_nothing_to_stderr() -> None:
+    # given a new process, as a command or a worker starts, logging at the default level (INFO)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportai.settings", "LOG_LEVEL": "INFO"}
+    # when it loads the model and embeds a passage and a query
+    run = subprocess.run([sys.executable, "-c", LOAD_AND_EMBED], env=env, capture_output=True, text=True, timeout=240)
+    # then it wrote nothing across an ingest's own progress bar and file errors: no library's loading
+    # bar or line, and none of the warnings tracing the model provokes (a FutureWarning about gradient
+    # checkpointing, transformers' "loss_type=None ... ForCausalLMLoss"), which concern no user
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
