@@ -44,7 +44,7 @@ def test_ingest_folder_recursively_reports_bad_files_and_is_idempotent(tenant, h
     # then
     captured = capsys.readouterr()
     assert captured.out == (
-        "5 files: 4 created, 0 updated, 0 unchanged, 0 failed, 0 removed, 2 files with errors; "
+        "5 files: 4 documents created, 0 updated, 0 unchanged, 0 failed, 0 removed, 2 files with errors; "
         "pruning skipped: 2 files had errors\n"
     )
     assert "empty.txt: empty" in captured.err and "latin.txt: encoding" in captured.err
@@ -58,13 +58,28 @@ def test_ingest_folder_recursively_reports_bad_files_and_is_idempotent(tenant, h
     assert source.last_synced_at is not None
     # when run again, then nothing is redone
     _ingest(tenant, help_folder, errors=2)
-    assert "0 created, 0 updated, 4 unchanged" in capsys.readouterr().out
+    assert "0 documents created, 0 updated, 4 unchanged" in capsys.readouterr().out
     # when the bad files are gone and so is a good one, then its document goes
     for name in ("parking.md", "empty.txt", "latin.txt"):
         (help_folder / name).unlink()
     _ingest(tenant, help_folder)
     assert capsys.readouterr().out.endswith(" 3 unchanged, 0 failed, 1 removed, 0 files with errors\n")
     assert not Document.objects.filter(title="Parking").exists()
+
+
+def test_ingest_summary_counts_files_and_documents_apart(tenant: Tenant, tmp_path: Path) -> None:
+    # given a FAQ of three rows and a file that cannot be read: two files, three documents
+    (tmp_path / "faq.csv").write_text("question,answer\nIs there wifi?,Yes.\nCan I park?,Yes.\nGift cards?,Yes.\n")
+    (tmp_path / "latin.txt").write_bytes("café".encode("latin-1"))
+    out = io.StringIO()
+    # when the folder is ingested
+    with pytest.raises(CommandError, match=r"^1 of 2 files had errors"):
+        call_command(
+            "ingest", str(tmp_path), "--tenant", tenant.slug, "--no-progress", stdout=out, stderr=io.StringIO()
+        )
+    # then the summary says the three created are documents, not three of the two files
+    assert out.getvalue().startswith("2 files: 3 documents created, 0 updated, 0 unchanged, 0 failed, 0 removed, ")
+    assert ", 1 file with errors; " in out.getvalue()
 
 
 def test_ingest_unknown_tenant_or_path(tenant, tmp_path):
@@ -76,7 +91,7 @@ def test_ingest_unknown_tenant_or_path(tenant, tmp_path):
 
 def test_reindex_command(tenant, help_folder, capsys):
     call_command("ingest", str(help_folder / "parking.md"), "--tenant", tenant.slug, "--no-progress")
-    assert capsys.readouterr().out.startswith("1 file: 1 created, ")
+    assert capsys.readouterr().out.startswith("1 file: 1 document created, ")
     call_command("reindex", "--tenant", tenant.slug)
     assert "re-indexed 0 documents" in capsys.readouterr().out
     call_command("reindex", "--tenant", tenant.slug, "--force")
@@ -187,7 +202,7 @@ def test_ingest_reports_an_unreadable_file_and_goes_on(
     # then
     captured = capsys.readouterr()
     assert "parking.md: unreadable: The file could not be read: Permission denied.\n" in captured.err
-    assert "3 created" in captured.out and "3 files with errors; pruning skipped" in captured.out
+    assert "3 documents created" in captured.out and "3 files with errors; pruning skipped" in captured.out
     assert "Parking" not in set(Document.objects.for_tenant(tenant).values_list("title", flat=True))
 
 
@@ -285,7 +300,7 @@ def test_ingest_logs_an_unexpected_error_and_goes_on(
     captured = capsys.readouterr()
     assert "parking.md: internal: This file could not be indexed; the error was logged.\n" in captured.err
     assert "RuntimeError: ingest bug" in caplog.text
-    assert "3 created" in captured.out and "3 files with errors; pruning skipped" in captured.out
+    assert "3 documents created" in captured.out and "3 files with errors; pruning skipped" in captured.out
 
 
 def test_ingest_refuses_an_oversized_file_without_reading_it(
@@ -321,7 +336,7 @@ def test_ingest_beir_folder_takes_the_corpus_and_not_the_queries(
     # when
     _ingest(tenant, tmp_path)
     # then
-    assert capsys.readouterr().out.startswith("1 file: 1 created,")
+    assert capsys.readouterr().out.startswith("1 file: 1 document created,")
     assert _external_ids(tenant) == {"d1"}
     # when the queries file is named on its own, then it is refused and says why
     _ingest(tenant, tmp_path / "queries.jsonl", errors=1)
@@ -566,7 +581,7 @@ def test_ingest_refuses_a_file_that_gives_a_document_id_an_earlier_file_gave(
     _ingest(tenant, tmp_path, errors=1)
     # then the second is refused instead of overwriting the first's document, on every run
     captured = capsys.readouterr()
-    assert captured.out.startswith("2 files: 1 created, 0 updated,")
+    assert captured.out.startswith("2 files: 1 document created, 0 updated,")
     assert (
         "parking/corpus.jsonl: duplicate: An earlier file, gifts/corpus.jsonl, gave the document id '1', "
         "so this file was not stored; give each document its own id."
@@ -575,7 +590,7 @@ def test_ingest_refuses_a_file_that_gives_a_document_id_an_earlier_file_gave(
         ("1", "Gift cards at the desk.")
     ]
     _ingest(tenant, tmp_path, errors=1)
-    assert capsys.readouterr().out.startswith("2 files: 0 created, 0 updated, 1 unchanged,")
+    assert capsys.readouterr().out.startswith("2 files: 0 documents created, 0 updated, 1 unchanged,")
 
 
 def test_ingest_removes_the_rows_a_csv_faq_lost_once_no_file_fails_even_without_pruning(
@@ -595,7 +610,10 @@ def test_ingest_removes_the_rows_a_csv_faq_lost_once_no_file_fails_even_without_
     (help_folder / "latin.txt").write_text("café")
     _ingest(tenant, help_folder, "--no-prune")
     # then the row's document went, and the summary says so
-    assert "2 created, 0 updated, 3 unchanged, 0 failed, 1 removed, 0 files with errors" in capsys.readouterr().out
+    assert (
+        "2 documents created, 0 updated, 3 unchanged, 0 failed, 1 removed, 0 files with errors"
+        in capsys.readouterr().out
+    )
     assert not Document.objects.for_tenant(tenant).filter(title="Is there wifi?").exists()
 
 
@@ -614,7 +632,9 @@ def test_ingest_keeps_a_record_that_moved_to_a_file_read_later_in_the_run(
     # when the folder is ingested again (a.jsonl is read first)
     _ingest(tenant, tmp_path)
     # then the record is the same document, now b's, and nothing was removed or embedded again
-    assert capsys.readouterr().out.startswith("2 files: 0 created, 0 updated, 3 unchanged, 0 failed, 0 removed,")
+    assert capsys.readouterr().out.startswith(
+        "2 files: 0 documents created, 0 updated, 3 unchanged, 0 failed, 0 removed,"
+    )
     assert Document.objects.filter(pk=moved.pk, file_name="b.jsonl").exists()
 
 
@@ -631,7 +651,9 @@ def test_ingest_of_one_file_of_a_folder_source_keeps_the_name_the_folder_gave_it
     (tmp_path / "sub" / "corpus.jsonl").write_text(json.dumps({"_id": "2", "text": "Gift cards last a year."}))
     _ingest(tenant, tmp_path / "sub" / "corpus.jsonl", "--source", "Help", "--no-prune")
     # then it is the same file as before: the other corpus, named like it, keeps its record
-    assert capsys.readouterr().out.startswith("1 file: 0 created, 1 updated, 0 unchanged, 0 failed, 0 removed,")
+    assert capsys.readouterr().out.startswith(
+        "1 file: 0 documents created, 1 updated, 0 unchanged, 0 failed, 0 removed,"
+    )
     assert dict(Document.objects.for_tenant(tenant).values_list("external_id", "file_name")) == {
         "1": "corpus.jsonl",
         "2": "sub/corpus.jsonl",

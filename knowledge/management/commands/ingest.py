@@ -330,7 +330,11 @@ class Command(BaseCommand):
             source.delete()  # a run that stored nothing leaves no empty source of its own behind
         else:
             source_mark_synced(source=source, failed=failed == len(files))
-        summary = ", ".join(f"{count} {outcome}" for outcome, count in totals.items())
+        # Outcomes count documents (a CSV FAQ's rows, a corpus's records), not files: the first says so.
+        counts = [f"{count} {outcome}" for outcome, count in totals.items()]
+        documents = totals[Outcome.CREATED]
+        counts[0] = f"{documents} document{pluralize(documents)} {Outcome.CREATED}"
+        summary = ", ".join(counts)
         line = f"{len(files)} file{pluralize(len(files))}: {summary}, {removed} removed"
         line += f", {failed} file{pluralize(failed)} with errors"
         if found.skipped:
