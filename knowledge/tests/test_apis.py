@@ -43,6 +43,41 @@ def test_upload_indexes_good_files_and_reports_bad_ones(tenant):
     assert document.status == DocumentStatus.READY and document.chunk_count == 1  # Celery eager, after commit
 
 
+def test_upload_of_every_kind_of_bad_file_between_good_ones_stores_the_good_ones(
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    # given a 2 KiB limit and an upload where each bad file sits between good ones
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, max_upload_bytes=2048))
+    bad = {
+        "empty.md": (b"", "empty"),
+        "blank.txt": (b" \n\t\n", "empty"),
+        "junk.txt": (bytes(range(256)) * 4, "binary"),
+        "latin.txt": ("Crème brûlée à volonté.".encode("latin-1"), "encoding"),
+        "manual.md": (b"# Manual\n\n" + b"Long text. " * 300, "too_large"),
+        "photo.png": (b"\x89PNG\r\n", "unsupported"),
+    }
+    files = [SimpleUploadedFile("first.md", b"# First\n\nFree parking behind the studio.")]
+    for n, (name, (data, _)) in enumerate(bad.items()):
+        files += [SimpleUploadedFile(name, data), SimpleUploadedFile(f"good{n}.txt", f"Good text {n}.".encode())]
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client(tenant).post("/api/v1/knowledge/documents/", {"files": files}, format="multipart")
+    # then each bad file has its own code and a message, and stored nothing
+    assert response.status_code == 202
+    results = {f["name"]: f for f in response.json()["files"]}
+    for name, (_, code) in bad.items():
+        assert (results[name]["error_code"], results[name]["documents"]) == (code, []), name
+        assert results[name]["error"].strip(), name
+    # and every good file, before and after each bad one, was stored and indexed
+    good = ["first.md", *(f"good{n}.txt" for n in range(len(bad)))]
+    assert all(results[name]["error"] == "" and results[name]["documents"] for name in good)
+    stored = Document.objects.for_tenant(tenant)
+    assert sorted(stored.values_list("external_id", flat=True)) == sorted(good)
+    assert set(stored.values_list("status", flat=True)) == {DocumentStatus.READY}
+
+
 def test_an_uploads_documents_show_pending_until_their_indexing_task_has_run(
     tenant: Tenant, other_tenant: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
