@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from knowledge import conf
 from knowledge.apis import FILES_WITHOUT_NAME, LANGUAGES_CONFLICT, NO_FILES, UNEXPECTED_FILE_PARTS
 from knowledge.demo import demo_source
-from knowledge.models import Document, DocumentStatus, KnowledgeSource
+from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource
 from knowledge.multipart import UNFINISHED_BODY, UNREADABLE_PART, UNSUPPORTED_CHARSET
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
@@ -76,6 +76,37 @@ def test_upload_of_every_kind_of_bad_file_between_good_ones_stores_the_good_ones
     stored = Document.objects.for_tenant(tenant)
     assert sorted(stored.values_list("external_id", flat=True)) == sorted(good)
     assert set(stored.values_list("status", flat=True)) == {DocumentStatus.READY}
+
+
+def test_upload_again_unchanged_queues_no_work_and_changed_replaces_the_chunks(
+    tenant: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    # given an uploaded, indexed article
+    client = api_client(tenant)
+
+    def upload(data: bytes) -> tuple[str, int]:
+        with django_capture_on_commit_callbacks(execute=True) as queued:
+            response = client.post(
+                "/api/v1/knowledge/documents/", {"files": [SimpleUploadedFile("parking.md", data)]}, format="multipart"
+            )
+        assert response.status_code == 202
+        [document] = response.json()["files"][0]["documents"]
+        return document["outcome"], len(queued)
+
+    article = b"# Parking\n\nFree parking behind the studio on Pearl Street."
+    assert upload(article) == ("created", 1)
+    chunks = set(Chunk.objects.filter(tenant=tenant).values_list("pk", flat=True))
+    indexed_at = Document.objects.for_tenant(tenant).get().indexed_at
+    # when it comes again unchanged, then nothing is queued and nothing rewritten
+    assert upload(article) == ("unchanged", 0)
+    assert set(Chunk.objects.filter(tenant=tenant).values_list("pk", flat=True)) == chunks
+    assert Document.objects.for_tenant(tenant).get().indexed_at == indexed_at
+    # when it comes changed, then one task replaces all its chunks with the new text's
+    assert upload(b"# Parking\n\nValet parking only, at the front door.") == ("updated", 1)
+    new = Chunk.objects.filter(tenant=tenant)
+    assert new.exists() and not chunks & set(new.values_list("pk", flat=True))
+    assert all("Pearl" not in text for text in new.values_list("text", flat=True))
+    assert Document.objects.for_tenant(tenant).get().status == DocumentStatus.READY
 
 
 def test_an_uploads_documents_show_pending_until_their_indexing_task_has_run(
