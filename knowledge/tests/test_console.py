@@ -234,6 +234,24 @@ def test_documents_page_shows_status_chunks_and_errors_of_the_tenants_documents(
     assert "Their prices" not in body and "Their own failure" not in body
 
 
+def test_documents_page_shows_an_upload_pending_until_its_indexing_task_has_run(
+    client, owner, tenant, django_capture_on_commit_callbacks
+):
+    # given an upload whose indexing task is queued and has not run yet
+    client.force_login(owner)
+    files = [SimpleUploadedFile("parking.md", b"# Parking\n\nFree parking behind the studio.")]
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post("/console/knowledge/", {"upload": files})
+    assert len(queued) == 1
+    # when the documents page is shown, then the document is pending with no chunks
+    assert _document_rows(client.get("/console/knowledge/").content.decode())["Parking"][3:5] == ["Pending", "0"]
+    # when the task has run, then it is ready with its chunks
+    queued[0]()
+    document = Document.objects.for_tenant(tenant).get()
+    rows = _document_rows(client.get("/console/knowledge/").content.decode())
+    assert rows["Parking"][3:5] == ["Ready", str(document.chunk_count)] and document.chunk_count >= 1
+
+
 def test_documents_page_links_only_http_addresses(client, agent, tenant):
     # given documents whose uploads gave a script address and a web address
     hostile = add_document(tenant, "Hostile", "Boo.")
