@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from bookings import availability, no_shows, notifications, payments, selectors, services
 from bookings.console_forms import BookingFilterForm, CancelForm, StaffBookingForm, StartForm
-from bookings.dates import bookable_range_message, is_bookable_date
+from bookings.dates import is_bookable_date
 from bookings.models import Booking, BookingSource, BookingStatus
 from bookings.services import Actor, BookingError
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
@@ -90,6 +90,11 @@ def booking_day(request: HttpRequest) -> HttpResponse:
     return render(request, "bookings/console/day.html", context)
 
 
+def _changeable(booking: Booking) -> bool:
+    """Whether the booking's page offers staff the reschedule and cancel forms."""
+    return booking.is_active and not booking.hold_lapsed
+
+
 def _render_detail(
     request: HttpRequest,
     membership: Membership,
@@ -111,7 +116,7 @@ def _render_detail(
         "can_retry_emails": staff,
         "cancel_form": cancel_form,
         "reschedule_form": StartForm() if reschedule_form is None else reschedule_form,
-        "can_change": staff and booking.is_active and not booking.hold_lapsed,
+        "can_change": staff and _changeable(booking),
         "can_mark_no_show": staff and booking.no_show_markable,
         "can_record_payment": staff and booking.due_on_arrival,
         "can_refund": membership.can_manage and payments.refund_available(booking),
@@ -170,8 +175,13 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _booking_or_404(membership, pk)
     form = StartForm(request.POST)
     start = availability.parse_local_start(form.local_start(), tenant=membership.tenant) if form.is_valid() else None
-    if start is None:
-        messages.error(request, bookable_range_message() if form.has_error("date", "out_of_range") else BAD_TIME)
+    if start is None:  # unreadable, outside the bookable dates, or no such local time
+        if form.is_valid():
+            form.add_error("time", BAD_TIME)
+        if _changeable(booking):  # the page again with the form as typed, the error on its field
+            return _render_detail(request, membership, booking, cancel_form=CancelForm(), reschedule_form=form)
+        # no form on the page to show it on (canceled meanwhile): the message atop the page
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
         return redirect("bookings_console:detail", pk=booking.pk)
     try:
         services.booking_reschedule(

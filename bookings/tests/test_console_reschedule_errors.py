@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
+from bookings.console_views import BAD_TIME
+from bookings.dates import bookable_range_message
 from bookings.models import Booking, BookingEventKind, BookingStatus, Service
 from bookings.services import SLOT_TAKEN
 from bookings.tests.conftest import customer_booking, local, logged_in, next_weekday
@@ -89,3 +92,63 @@ def test_another_tenants_staff_get_not_found_and_no_form(outsider, service, book
     assert response.status_code == 404
     assert booking.confirmation_code.encode() not in response.content
     _not_moved(booking)
+
+
+@pytest.mark.parametrize(
+    ("day", "field", "error"),
+    [
+        ("9999-12-31", "date", None),  # outside the bookable dates: the range is the error
+        ("31/12/2030", "date", "Enter a valid date."),
+        (DAY.isoformat(), "time", None),  # "25:00" below: no such time
+    ],
+)
+def test_a_date_or_time_the_form_refuses_is_shown_on_its_field_with_what_was_typed(agent, booking, day, field, error):
+    # given staff typed a date or time the form cannot read (or one outside the bookable dates)
+    time = "25:00" if field == "time" else "14:00"
+    # when they move the booking
+    response = logged_in(agent).post(f"/console/bookings/{booking.pk}/reschedule/", {"date": day, "time": time})
+    # then the booking's page comes back (no redirect) with the error on that field and their input kept
+    assert response.status_code == 200
+    expected = error or (bookable_range_message() if field == "date" else "Enter a valid time.")
+    assert response.context["reschedule_form"].errors == {field: [expected]}
+    assert escape(expected) in _errors_shown(response.content, field)
+    page = response.content.decode()
+    assert f'value="{day}"' in page and f'value="{time}"' in page
+    assert list(response.context["messages"]) == []
+    _not_moved(booking)
+
+
+def test_a_time_that_does_not_exist_in_the_business_zone_is_shown_on_the_time_field(agent, service):
+    # given a booking in Paris, and the night clocks go forward (2030-03-31 02:00 -> 03:00)
+    booking = customer_booking(service.tenant, service, day=next_weekday(4), hour=10)
+    # when staff move it to 02:30 that night
+    response = logged_in(agent).post(
+        f"/console/bookings/{booking.pk}/reschedule/", {"date": "2030-03-31", "time": "02:30"}
+    )
+    # then the page shows the error on the time, with the date and time typed
+    assert response.status_code == 200
+    assert response.context["reschedule_form"].errors == {"time": [BAD_TIME]}
+    assert escape(BAD_TIME) in _errors_shown(response.content, "time")
+    page = response.content.decode()
+    assert 'value="2030-03-31"' in page and 'value="02:30"' in page
+    assert Booking.objects.get(pk=booking.pk).start_at == booking.start_at
+
+
+def test_another_tenants_staff_get_not_found_for_an_invalid_date_too(outsider, booking):
+    response = logged_in(outsider).post(
+        f"/console/bookings/{booking.pk}/reschedule/", {"date": "9999-12-31", "time": "14:00"}
+    )
+    assert response.status_code == 404
+    assert booking.confirmation_code.encode() not in response.content
+
+
+def test_an_invalid_date_for_a_booking_that_can_no_longer_move_is_the_pages_message(agent, booking):
+    # given the booking was canceled since staff opened its page (the page no longer has the form)
+    Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CANCELED)
+    client = logged_in(agent)
+    # when staff post a date outside the bookable dates
+    response = client.post(f"/console/bookings/{booking.pk}/reschedule/", {"date": "9999-12-31", "time": "14:00"})
+    # then the error is the message atop the page
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert [str(m) for m in page.context["messages"]] == [bookable_range_message()]
