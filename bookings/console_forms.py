@@ -8,7 +8,7 @@ from django import forms
 
 from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import AvailabilityRule, BlackoutDate, BookingStatus, Service, Weekday
-from bookings.selectors import BookingFilters
+from bookings.selectors import RELEASED, BookingFilters
 from bookings.services import BookingError
 
 
@@ -22,7 +22,9 @@ class BookableDateField(forms.DateField):
 
 
 class BookingFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "Any status"), *BookingStatus.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *BookingStatus.choices, (RELEASED, "Released: not paid in time")], required=False
+    )
     service = forms.TypedChoiceField(choices=[], coerce=int, empty_value=None, required=False)
     date_from = BookableDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = BookableDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -157,6 +157,14 @@ REFUND_DUE = models.Q(
 )
 
 
+def lapsed_holds(now: datetime) -> models.Q:
+    """Bookings whose unpaid hold has run out at ``now`` and that housekeeping has not released yet
+    (``Booking.hold_lapsed``, as a filter): every read shows them released (canceled)."""
+    return models.Q(
+        status=BookingStatus.PENDING, paid_at__isnull=True, hold_expires_at__isnull=False, hold_expires_at__lte=now
+    )
+
+
 class BookingSource(models.TextChoices):
     CHATBOT = "chatbot", "Chat assistant"
     CONSOLE = "console", "Console (staff)"
@@ -280,7 +288,8 @@ class Booking(TenantScopedModel):
     @property
     def hold_lapsed(self) -> bool:
         """Held until paid, unpaid, and its hold has run out: housekeeping releases it (CANCELED,
-        ``hold_expired``) within minutes, and until then every read shows it released already."""
+        ``hold_expired``) within minutes, and until then every read shows it released already
+        (``lapsed_holds`` as a filter)."""
         return (
             self.status == BookingStatus.PENDING
             and self.paid_at is None

@@ -16,17 +16,36 @@ from bookings.models import (
     Booking,
     BookingEmail,
     BookingEvent,
+    BookingStatus,
     Proposal,
     ProposalStatus,
     Service,
+    lapsed_holds,
 )
 from chat.models import Conversation
 from supportai.models import Tenant
 
+# The status filter's value for bookings released because their unpaid hold ran out (``hold_expired``,
+# or lapsed and not released by housekeeping yet): they show as canceled.
+RELEASED = "released"
+
+
+def _shown_status(status: str) -> Q:
+    """The bookings whose shown status (``Booking.shown_status``) is ``status``, or which were
+    ``RELEASED``: a hold that ran out shows canceled before housekeeping releases it."""
+    lapsed = lapsed_holds(timezone.now())
+    if status == RELEASED:
+        return Q(hold_expired=True) | lapsed
+    if status == BookingStatus.PENDING:
+        return Q(status=status) & ~lapsed
+    if status == BookingStatus.CANCELED:
+        return Q(status=status) | lapsed
+    return Q(status=status)
+
 
 @dataclass(frozen=True)
 class BookingFilters:
-    status: str = ""
+    status: str = ""  # a ``BookingStatus`` as the rows show it, or ``RELEASED``
     service_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -40,7 +59,7 @@ def booking_list(*, tenant: Tenant, filters: BookingFilters | None = None) -> Qu
     if filters is None:
         return bookings
     if filters.status:
-        bookings = bookings.filter(status=filters.status)
+        bookings = bookings.filter(_shown_status(filters.status))
     if filters.service_id:
         bookings = bookings.filter(service_id=filters.service_id)
     if filters.date_from:
