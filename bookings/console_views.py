@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from bookings import availability, no_shows, notifications, payments, selectors, services
 from bookings.console_forms import BookingFilterForm, CancelForm, StaffBookingForm, StartForm
 from bookings.dates import is_bookable_date
-from bookings.models import Booking, BookingSource, BookingStatus
+from bookings.models import Booking, BookingEvent, BookingEventKind, BookingSource, BookingStatus, price_text
 from bookings.services import Actor, BookingError
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
 from supportai.models import Membership, Role
@@ -90,6 +90,23 @@ def booking_day(request: HttpRequest) -> HttpResponse:
     return render(request, "bookings/console/day.html", context)
 
 
+def refund_words(event: BookingEvent, booking: Booking) -> str:
+    """What a "Refunded" event gave back and whether that refunded the payment in part or in full, as
+    the widget and the customer's email word it: "30.00 EUR refunded, in part: 30.00 EUR of 95.00 EUR
+    refunded", "95.00 EUR refunded, in full" ("" for another event, or one recorded without an amount)."""
+    amount = event.data.get("amount_cents")
+    if event.kind != BookingEventKind.REFUNDED or type(amount) is not int or amount <= 0:
+        return ""
+    given = f"{price_text(amount, booking.currency)} refunded"
+    remaining = event.data.get("remaining_cents")
+    if type(remaining) is int and remaining > 0:
+        so_far = price_text(max(booking.price_cents - remaining, 0), booking.currency)
+        return f"{given}, in part: {so_far} of {booking.price_display} refunded"
+    if amount >= booking.price_cents:
+        return f"{given}, in full"
+    return f"{given}, in full: {booking.price_display} of {booking.price_display} refunded"
+
+
 def _changeable(booking: Booking) -> bool:
     """Whether the booking's page offers staff the reschedule and cancel forms."""
     return booking.is_active and not booking.hold_lapsed
@@ -111,7 +128,10 @@ def _render_detail(
         "booking": booking,
         "local_start": booking.start_at.astimezone(zone),
         "local_end": booking.end_at.astimezone(zone),
-        "events": selectors.booking_events(tenant=membership.tenant, booking=booking),
+        "events": [
+            (event, refund_words(event, booking))
+            for event in selectors.booking_events(tenant=membership.tenant, booking=booking)
+        ],
         "emails": selectors.booking_emails(tenant=membership.tenant, booking=booking),
         "can_retry_emails": staff,
         "cancel_form": cancel_form,
