@@ -6,8 +6,9 @@ from datetime import date
 
 from django import forms
 
+from bookings import offline_refunds
 from bookings.dates import bookable_range_message, is_bookable_date
-from bookings.models import AvailabilityRule, BlackoutDate, BookingStatus, Service, Weekday
+from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingStatus, Service, Weekday
 from bookings.selectors import RELEASED, BookingFilters
 from bookings.services import BookingError
 
@@ -102,6 +103,36 @@ class StaffBookingForm(StartForm):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(required=False, max_length=300)
+
+
+AMOUNT_UNREADABLE = "Enter the amount given back in {currency}, e.g. {example}."
+
+
+class OfflineRefundForm(forms.Form):
+    """A refund staff gave back by hand: the amount in the booking's currency (``"95.00"``, ``"1500"``
+    for yen), how it was given back, and what the booking owed when the page was rendered."""
+
+    amount = forms.CharField(max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8}))
+    note = forms.CharField(
+        max_length=offline_refunds.NOTE_MAX_LENGTH,
+        error_messages={"required": offline_refunds.NOTE_MISSING},
+        widget=forms.TextInput(attrs={"placeholder": "cash at the desk, bank transfer …", "size": 30}),
+    )
+    owed = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, booking: Booking, **kwargs: object) -> None:
+        owed = booking.refund_remaining_cents
+        kwargs.setdefault("initial", {"amount": offline_refunds.amount_input(owed, booking.currency), "owed": owed})
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.booking = booking
+
+    def clean_amount(self) -> int:
+        currency = self.booking.currency
+        cents = offline_refunds.parse_amount(self.cleaned_data["amount"], currency)
+        if cents is None:
+            example = offline_refunds.amount_input(self.booking.refund_remaining_cents, currency)
+            raise forms.ValidationError(AMOUNT_UNREADABLE.format(currency=currency.upper(), example=example))
+        return cents
 
 
 class ServiceForm(forms.ModelForm):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/reschedule/", console_views.booking_reschedule, name="reschedule"),
     path("<int:pk>/paid/", console_views.booking_record_payment, name="record_payment"),
     path("<int:pk>/refund/", console_views.booking_refund, name="refund"),
+    path("<int:pk>/refund/offline/", console_views.booking_refund_offline, name="refund_offline"),
     path("<int:pk>/no-show/", console_views.booking_no_show, name="no_show"),
     path("<int:pk>/no-show/undo/", console_views.booking_undo_no_show, name="no_show_undo"),
     path("<int:pk>/emails/<int:email_pk>/retry/", console_views.booking_email_retry, name="email_retry"),

@@ -20,8 +20,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bookings import availability, no_shows, notifications, payments, selectors, services
-from bookings.console_forms import BookingFilterForm, CancelForm, StaffBookingForm, StartForm
+from bookings import availability, no_shows, notifications, offline_refunds, payments, selectors, services
+from bookings.console_forms import BookingFilterForm, CancelForm, OfflineRefundForm, StaffBookingForm, StartForm
 from bookings.dates import is_bookable_date
 from bookings.models import Booking, BookingEvent, BookingEventKind, BookingSource, BookingStatus, price_text
 from bookings.services import Actor, BookingError
@@ -119,6 +119,7 @@ def _render_detail(
     *,
     cancel_form: CancelForm,
     reschedule_form: StartForm | None = None,
+    offline_refund_form: OfflineRefundForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     zone = availability.tenant_zone(membership.tenant)
@@ -140,6 +141,8 @@ def _render_detail(
         "can_mark_no_show": staff and booking.no_show_markable,
         "can_record_payment": staff and booking.due_on_arrival,
         "can_refund": membership.can_manage and payments.refund_available(booking),
+        "can_refund_offline": membership.can_manage and offline_refunds.offline_refundable(booking),
+        "offline_refund_form": offline_refund_form or OfflineRefundForm(booking=booking),
         "no_show_undo_until": undo_until if undo_until is not None and undo_until > timezone.now() else None,
     }
     return render(request, "bookings/console/detail.html", context, status=status)
@@ -274,6 +277,40 @@ def booking_refund(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         done = payments.ALREADY_REFUNDED if result.already_refunded else payments.REFUNDED
         messages.success(request, done.format(code=booking.confirmation_code, amount=result.amount_display))
+    return redirect("bookings_console:detail", pk=booking.pk)
+
+
+@login_required
+@require_POST
+def booking_refund_offline(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a refund of a payment Stripe never took, given back by hand (owners and admins)."""
+    membership = require_manager(request, REFUND_MANAGERS_ONLY)
+    booking = _booking_or_404(membership, pk)
+    form = OfflineRefundForm(request.POST, booking=booking)
+    if form.is_valid():
+        try:
+            result = offline_refunds.booking_record_offline_refund(
+                tenant=membership.tenant,
+                booking=booking,
+                actor=Actor.staff(request.user),
+                amount_cents=form.cleaned_data["amount"],
+                owed_cents=form.cleaned_data["owed"],
+                note=form.cleaned_data["note"],
+            )
+        except BookingError as exc:
+            if exc.field not in form.fields:
+                messages.error(request, exc.message)
+                return redirect("bookings_console:detail", pk=booking.pk)
+            form.add_error(exc.field, exc.message)
+        else:
+            done = offline_refunds.ALREADY_RECORDED if result.already_recorded else offline_refunds.RECORDED
+            messages.success(request, done.format(amount=result.amount_display, code=booking.confirmation_code))
+            return redirect("bookings_console:detail", pk=booking.pk)
+    if offline_refunds.offline_refundable(booking):  # the page again, the error on the field as typed
+        return _render_detail(request, membership, booking, cancel_form=CancelForm(), offline_refund_form=form)
+    # no form on the page to show the error on: why nothing can be recorded
+    stripe_paid = booking.refund_due and booking.paid_through_stripe
+    messages.error(request, offline_refunds.PAID_THROUGH_STRIPE if stripe_paid else offline_refunds.NO_REFUND_DUE)
     return redirect("bookings_console:detail", pk=booking.pk)
 
 

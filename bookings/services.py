@@ -500,6 +500,7 @@ def booking_mark_refunded(
     refund_id: str = "",
     already_refunded: bool = False,
     reported_at: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Booking:
     """Record that Stripe has refunded ``refunded_cents`` of the payment in all (staff through
     ``payments.booking_refund``, or Stripe's webhook: a charge's ``amount_refunded``). Only the part
@@ -508,7 +509,8 @@ def booking_mark_refunded(
     records nothing more. The booking is refunded (``refunded_at``) once the whole price is; short of
     that it still owes the rest (``refund_due``). The customer is emailed the amount refunded.
     ``refund_id`` is Stripe's refund, when known; ``already_refunded`` says Stripe answered that the
-    payment had been refunded already.
+    payment had been refunded already. ``extra`` goes into the REFUNDED event's data (a refund given
+    back by hand: ``offline_refunds``).
 
     ``reported_at`` is the Stripe time (epoch seconds) of the webhook event reporting the refund. Such a
     report holds the refunds made by then, failed ones too when their failure came later (Stripe
@@ -537,6 +539,7 @@ def booking_mark_refunded(
         details["already_refunded"] = True
     if booking.refunded_at is None:
         details["remaining_cents"] = booking.refund_remaining_cents
+    details.update(extra or {})
     event_record(booking, BookingEventKind.REFUNDED, actor, amount_cents=amount, **details)
     notifications.notify(booking, notifications.PAYMENT_REFUNDED)
     return booking

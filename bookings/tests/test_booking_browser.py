@@ -1,6 +1,7 @@
 """A newcomer books (paid, through the test-mode checkout), reschedules and cancels from /demo/ in a
 real browser (Debian chromium via Playwright) against a real daphne, then finds it in the console,
-owing a refund that staff make by hand (no Stripe key: no Refund button)."""
+owing a refund that staff make by hand (no Stripe key: no Refund button) and record there: first a
+wrong amount, shown on its field, then the whole payment, which clears the refund due."""
 
 from __future__ import annotations
 
@@ -95,6 +96,20 @@ def test_newcomer_books_pays_reschedules_and_cancels(daphne_server: str) -> None
             status = console.get_by_test_id("status").inner_text()
             history = console.locator("ol.events").inner_text()
             refund_buttons = console.get_by_role("button", name=re.compile("^Refund")).count()
+            # the owner gave the money back at the desk and records it: a typo first, then the amount owed
+            offline = console.get_by_test_id("refund-offline")
+            offered_amount = offline.get_by_label(re.compile("^Amount")).input_value()
+            offline.get_by_label(re.compile("^Amount")).fill("950.00")
+            offline.get_by_label("How it was given back").fill("Cash at the desk")
+            offline.get_by_role("button", name="Record refund (given back offline)").click()
+            amount_error = console.locator("#id_amount_error").inner_text(timeout=TIMEOUT)
+            kept_note = console.get_by_label("How it was given back").input_value()
+            console.get_by_label(re.compile("^Amount")).fill(offered_amount)
+            console.get_by_role("button", name="Record refund (given back offline)").click()
+            console.get_by_text("given back offline for booking").wait_for(timeout=TIMEOUT)
+            refunded_history = console.locator("ol.events").inner_text()
+            price_after = console.get_by_test_id("price").inner_text()
+            record_buttons_after = console.get_by_role("button", name=re.compile("^Record refund")).count()
         finally:
             ARTIFACTS.mkdir(exist_ok=True)
             for number, open_page in enumerate(browser.contexts[0].pages if browser.contexts else []):
@@ -108,6 +123,13 @@ def test_newcomer_books_pays_reschedules_and_cancels(daphne_server: str) -> None
     for step in ("Created", "Payment started", "Paid", "Rescheduled", "Canceled"):
         assert step in history
     assert "refund due" in history and refund_buttons == 0
+    assert offered_amount == "95.00"
+    assert amount_error == "Give the amount given back, at most the 95.00 USD owed, e.g. 95.00."
+    assert kept_note == "Cash at the desk"
+    assert "95.00 USD refunded, in full — given back offline: Cash at the desk" in refunded_history
+    assert price_after.endswith("refunded") and record_buttons_after == 0
+    booking.refresh_from_db()
+    assert booking.refunded_at is not None and not booking.refund_due
     results = [f for f in frames if f["type"] == "proposal.result"]
     assert [(r["action"], r["status"]) for r in results] == [
         ("book", "executed"),

@@ -96,6 +96,7 @@ ROUTES: dict[str, Route] = {
         for action in ("cancel", "reschedule", "record_payment", "no_show", "no_show_undo")
     },
     "bookings_console:refund": Route(writes=(POST,), who=MANAGER, objects={"pk": "booking"}),
+    "bookings_console:refund_offline": Route(writes=(POST,), who=MANAGER, objects={"pk": "booking"}),
     "bookings_console:email_retry": Route(writes=(POST,), who=STAFF, objects={"pk": "booking", "email_pk": "email"}),
     "bookings_console:catalog": Route(reads=(GET,)),
     "bookings_console:service_new": Route(writes=(GET, POST), who=MANAGER),
