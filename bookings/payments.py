@@ -13,7 +13,11 @@ page (``booking_refund``): a Stripe Refund of what is still owed (the whole pric
 partial refund in Stripe's dashboard) on the stored payment intent, under an
 idempotency key of the booking's, so a double click, a retry or two tabs never refund twice. The key
 changes after a refund fails (``webhooks``: Stripe reports a refund it accepted as failed), so the
-booking can be refunded again then.
+booking can be refunded again then. What is recorded is what Stripe says after the refund is made
+(the payment's refunds, listed): the refund answered may be an earlier one replayed under the same
+key that has failed since, and an earlier refund may have failed without its event having arrived
+yet; such failures are recorded as the webhook would record them, and only a refund Stripe still
+holds made is recorded refunded.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from datetime import timedelta
 import stripe
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import services
+from bookings import services, webhooks
 from bookings.currency import amount_text
 from bookings.models import Booking, BookingEventKind, BookingStatus
 from supportai.models import Tenant
@@ -77,6 +82,14 @@ STRIPE_KEY_REFUSED = (
 )
 STRIPE_UNREACHABLE = (
     "Stripe could not be reached, so the refund may or may not have been made. Try again: a retry never refunds twice."
+)
+EARLIER_REFUND_FAILED = (
+    "Stripe's refund {refund} of this payment failed ({reason}), so nothing was refunded and the refund is still "
+    "due; the booking's history notes it. Refund again to make a new refund, or give the money back another way."
+)
+REFUND_UNCONFIRMED = (
+    "Stripe took the refund request but could not say how the payment's refunds stand, so nothing was recorded "
+    "yet. Try again: a retry never refunds twice (it is also recorded here when Stripe reports it)."
 )
 STRIPE_FAILED = (
     "Stripe reported an error and did not confirm the refund; nothing was recorded. Try again later, or "
@@ -234,6 +247,57 @@ def _refund_key(booking: Booking) -> str:
     return f"refund-{booking.confirmation_code}{retry}{after}"
 
 
+@dataclass(frozen=True)
+class StripeRefund:
+    """One of a payment's refunds as Stripe holds it now."""
+
+    id: str
+    amount: int
+    status: str
+    created: int | None
+    failure_reason: str
+
+
+def _stripe_refunds(booking: Booking) -> list[StripeRefund]:
+    """The refunds of the booking's payment intent as they are now (newest first)."""
+    page = stripe_client().v1.refunds.list(params={"payment_intent": booking.stripe_payment_intent_id, "limit": 100})
+    return [
+        StripeRefund(
+            id=refund.id,
+            amount=refund.amount,
+            status=refund.status or "",
+            created=refund.created if type(refund.created) is int else None,
+            failure_reason=refund.failure_reason or "",
+        )
+        for refund in page.data
+    ]
+
+
+def _record_failed_refunds(booking: Booking, refunds: list[StripeRefund]) -> Booking:
+    """Record the refunds Stripe now reports failed or canceled, as their ``refund.failed`` event would
+    (once per refund: one recorded so already is left): its refund is owed again. Stripe does not say
+    when one failed, only that it had by now, which is taken for its time."""
+    failed = sorted((r for r in refunds if r.status in webhooks.REFUND_FAILURES), key=lambda r: r.created or 0)
+    if not failed:
+        return booking
+    now = int(timezone.now().timestamp())
+    with transaction.atomic():
+        locked = services.booking_lock(booking)  # no report of the charge is stored meanwhile
+        reports = webhooks.refund_reports(locked)
+        for refund in failed:
+            services.booking_mark_refund_failed(
+                booking=locked,
+                actor=services.STRIPE,
+                refund_id=refund.id,
+                amount_cents=refund.amount,
+                failure_reason=(refund.failure_reason or refund.status)[:100],
+                failed_at=now,
+                refund_created=refund.created,
+                reports=reports,
+            )
+        return services.booking_lock(booking)
+
+
 def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -> RefundResult:
     """Refund what a booking that owes a refund still owes (the whole price, or the rest after a partial
     refund made in Stripe's dashboard) through Stripe, and record it
@@ -272,9 +336,23 @@ def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -
     except stripe.StripeError as exc:
         logger.warning("Stripe could not refund booking %s: %s", booking.pk, exc)
         raise services.BookingError(REFUND_FAILED, _refund_error(exc)) from exc
-    if refund.status not in REFUND_MADE:
-        logger.warning("Stripe refund %s of booking %s is %s", refund.id, booking.pk, refund.status)
-        raise services.BookingError(REFUND_FAILED, REFUND_NOT_MADE.format(status=refund.status))
+    # The answer may be the first one to this key replayed, from before that refund failed; and an
+    # earlier refund may have failed, its event not here yet: Stripe's refunds as they are now say.
+    try:
+        refunds = _stripe_refunds(booking)
+    except stripe.StripeError as exc:
+        logger.warning("Stripe did not list the refunds of booking %s after refund %s: %s", booking.pk, refund.id, exc)
+        raise services.BookingError(REFUND_FAILED, REFUND_UNCONFIRMED) from exc
+    booking = _record_failed_refunds(booking, refunds)
+    current = next((r for r in refunds if r.id == refund.id), None)
+    status = current.status if current is not None else refund.status
+    if status in webhooks.REFUND_FAILURES:
+        reason = (current.failure_reason if current is not None else "") or status
+        logger.warning("Stripe refund %s of booking %s is %s (%s)", refund.id, booking.pk, status, reason)
+        raise services.BookingError(REFUND_FAILED, EARLIER_REFUND_FAILED.format(refund=refund.id, reason=reason))
+    if status not in REFUND_MADE:
+        logger.warning("Stripe refund %s of booking %s is %s", refund.id, booking.pk, status)
+        raise services.BookingError(REFUND_FAILED, REFUND_NOT_MADE.format(status=status))
     refunded = services.booking_mark_refunded(
         booking=booking, actor=actor, refunded_cents=booking.refunded_cents + refund.amount, refund_id=refund.id
     )

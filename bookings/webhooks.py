@@ -122,7 +122,7 @@ def _amount_refunded(charge: dict[str, Any], booking: Booking) -> int | None:
     return booking.price_cents if charge.get("refunded") is True else None
 
 
-def _refund_reports(booking: Booking) -> list[services.RefundReport]:
+def refund_reports(booking: Booking) -> list[services.RefundReport]:
     """Every ``charge.refunded`` stored for ``booking``'s payment (call with its row locked)."""
     reports = []
     for payload in StripeEvent.objects.filter(booking=booking, type="charge.refunded").values_list(
@@ -152,7 +152,7 @@ def _refund_update(booking: Booking, obj: dict[str, Any], created: int) -> str:
         failure_reason=str(obj.get("failure_reason") or status)[:100],
         failed_at=created,
         refund_created=made if type(made) is int else None,
-        reports=_refund_reports(booking),
+        reports=refund_reports(booking),
     )
     return f"refund {refund_id} failed; refund due again"[:200] if recorded else "refund failure already recorded"
 

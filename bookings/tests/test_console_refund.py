@@ -246,7 +246,7 @@ def test_a_refund_stripe_already_made_is_recorded_instead_of_failing(
     assert payments.ALREADY_REFUNDED.format(code=booking.confirmation_code) in page
 
 
-def test_a_refund_stripe_reports_failed_changes_nothing(
+def test_a_refund_stripe_reports_failed_is_recorded_failed_and_a_retry_makes_a_new_one(
     tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
     # given
@@ -254,10 +254,31 @@ def test_a_refund_stripe_reports_failed_changes_nothing(
     stripe_api.refund_status = "failed"
     # when
     page = _refund(owner, booking, django_capture_on_commit_callbacks)
+    # then: nothing refunded; the failure is noted, so the next refund is a new one, not this one replayed
+    booking.refresh_from_db()
+    assert booking.refund_due and not booking.events.filter(kind=BookingEventKind.REFUNDED).exists()
+    assert escape(payments.EARLIER_REFUND_FAILED.format(refund="re_test_0001", reason="failed")) in page
+    assert booking.events.filter(data__refund_failed="re_test_0001").count() == 1
+    stripe_api.refund_status = "succeeded"
+    _refund(owner, booking, django_capture_on_commit_callbacks)
+    keys = [r.headers["idempotency-key"] for r in stripe_api.seen if r.path == "/v1/refunds"]
+    assert keys == [f"refund-{booking.confirmation_code}", f"refund-{booking.confirmation_code}-retry1"]
+    booking.refresh_from_db()
+    assert booking.refunded_at is not None
+
+
+def test_a_refund_stripe_has_not_made_changes_nothing(
+    tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
+):
+    # given
+    booking = _owing(tenant, paid_service)
+    stripe_api.refund_status = "requires_action"
+    # when
+    page = _refund(owner, booking, django_capture_on_commit_callbacks)
     # then
     booking.refresh_from_db()
     assert booking.refund_due and not booking.events.filter(kind=BookingEventKind.REFUNDED).exists()
-    assert payments.REFUND_NOT_MADE.format(status="failed") in page
+    assert payments.REFUND_NOT_MADE.format(status="requires_action") in page
 
 
 def _webhook(client: Any, event_id: str, kind: str, obj: dict[str, Any], *, created: int = 0) -> dict[str, Any]:

@@ -1,0 +1,163 @@
+"""A console refund records what Stripe has actually refunded, even when an earlier refund of the
+payment failed at Stripe and its ``refund.failed`` event has not arrived (late, or lost): the refund
+Stripe answers with may be an earlier one replayed under the same idempotency key, failed since, and
+a refund recorded earlier may have failed. Stripe's refunds of the payment, read after the refund is
+made, say which: a failed one is recorded as failed (its refund owed again, the key moved on), and
+only a refund Stripe still holds made is recorded refunded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils.html import escape
+
+from bookings import payments, services
+from bookings.models import Booking, BookingEmail, BookingEventKind, EmailKind
+from bookings.tests.conftest import at, logged_in
+from bookings.tests.stripe_fake import FakeStripe
+from bookings.tests.test_console_refund import INTENT, _owing, _webhook
+
+pytestmark = pytest.mark.django_db
+MADE_AT = 1_800_000_000  # Stripe's clock when the first refund was made
+
+
+def _refund(user: Any, booking: Booking, capture: Any) -> str:
+    with capture(execute=True):
+        response = logged_in(user).post(f"/console/bookings/{booking.pk}/refund/", follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _failure_notes(booking: Booking) -> list[str]:
+    notes = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=services.REFUND_FAILED_NOTE)
+    return [note.data[services.REFUND_FAILED_NOTE] for note in notes]
+
+
+def _refund_emails(booking: Booking) -> int:
+    return BookingEmail.objects.filter(booking=booking, kind=EmailKind.PAYMENT_REFUNDED).count()
+
+
+def test_a_retry_that_replays_a_refund_failed_since_records_no_refund(
+    client, webhook_secret, tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
+):
+    # given: the owner refunded; Stripe made the refund (pending) but both answers were lost on the way
+    booking = _owing(tenant, paid_service)
+    stripe_api.refund_status, stripe_api.now, stripe_api.lose_answers = "pending", MADE_AT, 2
+    with at(datetime.fromtimestamp(MADE_AT, tz=UTC)):
+        page = _refund(owner, booking, django_capture_on_commit_callbacks)
+    assert payments.STRIPE_UNREACHABLE in page and len(stripe_api.refunds) == 1
+    # and three days later the refund failed at Stripe, whose refund.failed event has not arrived
+    stripe_api.refund_fails("re_test_0001")
+    mail.outbox.clear()
+    # when: the owner clicks Refund again (same idempotency key: Stripe replays its first answer, "pending")
+    later = MADE_AT + 3 * 24 * 3600
+    with at(datetime.fromtimestamp(later, tz=UTC)):
+        page = _refund(owner, booking, django_capture_on_commit_callbacks)
+    # then: nothing is recorded refunded; the failure is, and staff read that nothing was refunded
+    booking.refresh_from_db()
+    assert booking.refund_due and booking.refunded_cents == 0
+    assert not booking.events.filter(kind=BookingEventKind.REFUNDED).exists()
+    assert _failure_notes(booking) == ["re_test_0001"] and _refund_emails(booking) == 0
+    said = payments.EARLIER_REFUND_FAILED.format(refund="re_test_0001", reason="expired_or_canceled_card")
+    assert escape(said) in page
+    assert "Refund 95.00 EUR" in page
+    assert [m.to for m in mail.outbox if m.to == ["ann@example.org"]] == []  # the customer is not told
+    # when: the owner refunds again, and the late refund.failed event arrives
+    stripe_api.refund_status = "succeeded"
+    with django_capture_on_commit_callbacks(execute=True):
+        page = _refund(owner, booking, django_capture_on_commit_callbacks)
+        failed = {
+            "id": "re_test_0001",
+            "object": "refund",
+            "payment_intent": INTENT,
+            "amount": 9500,
+            "status": "failed",
+            "failure_reason": "expired_or_canceled_card",
+            "created": MADE_AT,
+        }
+        late = _webhook(client, "evt_failed", "refund.failed", failed, created=later - 60)
+    # then: a new refund under a new key is recorded, once, and the late failure changes nothing
+    keys = [r.headers["idempotency-key"] for r in stripe_api.seen if r.path == "/v1/refunds"]
+    code = booking.confirmation_code
+    assert keys == [f"refund-{code}", f"refund-{code}", f"refund-{code}", f"refund-{code}-retry1"]
+    booking.refresh_from_db()
+    assert booking.refunded_at is not None and booking.refunded_cents == 9500
+    assert [e.data["refund_id"] for e in booking.events.filter(kind=BookingEventKind.REFUNDED)] == ["re_test_0002"]
+    assert late["outcome"] == "refund failure already recorded" and _refund_emails(booking) == 1
+
+
+def test_a_refund_of_the_rest_after_an_earlier_refund_failed_unseen_leaves_that_part_owed(
+    client, webhook_secret, tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
+):
+    # given: 30.00 EUR of 95.00 EUR refunded in Stripe's dashboard and recorded from its charge.refunded
+    booking = _owing(tenant, paid_service)
+    stripe_api.refund_elsewhere(INTENT, 3000, refund_id="re_dash", created=MADE_AT)
+    charge = {"id": "ch_1", "object": "charge", "payment_intent": INTENT, "amount_refunded": 3000}
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_part", "charge.refunded", charge, created=MADE_AT)
+    booking.refresh_from_db()
+    assert (booking.refunded_cents, booking.refund_remaining_cents) == (3000, 6500)
+    # and that refund failed at Stripe; its refund.failed event has not arrived
+    stripe_api.refund_fails("re_dash")
+    # when: the owner refunds the 65.00 EUR the page says are still owed
+    stripe_api.now = MADE_AT + 7 * 24 * 3600
+    with at(datetime.fromtimestamp(stripe_api.now + 5, tz=UTC)):
+        page = _refund(owner, booking, django_capture_on_commit_callbacks)
+    # then: Stripe refunded 65.00 EUR in all, and that is what is recorded: 30.00 EUR is still owed
+    (request,) = [r for r in stripe_api.seen if r.path == "/v1/refunds"]
+    assert request.form["amount"] == "6500"
+    booking.refresh_from_db()
+    assert (booking.refunded_cents, booking.refund_remaining_cents, booking.refunded_at) == (6500, 3000, None)
+    assert booking.refund_due and _failure_notes(booking) == ["re_dash"]
+    assert payments.REFUNDED.format(amount="65.00 EUR", code=booking.confirmation_code) in page
+    assert "Refund 30.00 EUR" in page
+    # when: Stripe's late events arrive: the dashboard refund's failure, the new refund's charge.refunded
+    failed = {
+        "id": "re_dash",
+        "object": "refund",
+        "payment_intent": INTENT,
+        "amount": 3000,
+        "status": "failed",
+        "failure_reason": "expired_or_canceled_card",
+        "created": MADE_AT,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        _webhook(client, "evt_failed", "refund.failed", failed, created=MADE_AT + 3 * 24 * 3600)
+        _webhook(client, "evt_rest", "charge.refunded", {**charge, "amount_refunded": 6500}, created=stripe_api.now)
+    # then: the booking still has 65.00 EUR refunded and 30.00 EUR owed
+    booking.refresh_from_db()
+    assert (booking.refunded_cents, booking.refund_remaining_cents, booking.refunded_at) == (6500, 3000, None)
+
+
+def test_a_refund_whose_outcome_stripe_could_not_tell_is_not_recorded_and_a_retry_records_it_once(
+    tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
+):
+    # given: Stripe makes the refund, then fails to list the payment's refunds (twice: the SDK retries once)
+    booking = _owing(tenant, paid_service)
+    error = (500, {"error": {"type": "api_error", "message": "Something went wrong."}})
+    stripe_api.list_errors.extend([error, error])
+    # when
+    page = _refund(owner, booking, django_capture_on_commit_callbacks)
+    # then: nothing recorded yet, and staff are told to try again
+    booking.refresh_from_db()
+    assert booking.refund_due and not booking.events.filter(kind=BookingEventKind.REFUNDED).exists()
+    assert escape(payments.REFUND_UNCONFIRMED) in page
+    # when: the owner retries
+    _refund(owner, booking, django_capture_on_commit_callbacks)
+    # then: the one refund is recorded
+    booking.refresh_from_db()
+    assert booking.refunded_at is not None and len(stripe_api.refunds) == 1
+    assert booking.events.filter(kind=BookingEventKind.REFUNDED).count() == 1
+
+
+def test_another_tenants_staff_cannot_make_stripe_read_the_payment(
+    tenant, other_tenant, outsider, paid_service, stripe_api: FakeStripe
+):
+    booking = _owing(tenant, paid_service)
+    assert logged_in(outsider).post(f"/console/bookings/{booking.pk}/refund/").status_code == 404
+    assert stripe_api.seen == []
+    booking.refresh_from_db()
+    assert booking.refund_due
