@@ -62,6 +62,13 @@ QUEUE_LIMIT = 200
 BACKLOG_PAGE_SIZE = 50
 
 
+def queue_row(escalation: Escalation) -> dict[str, Any] | None:
+    """What the live queue shows of ``escalation`` apart from its place (None: a ticket, only counted there).
+    Its place follows from the row's priority and SLA (``selectors.QueueKey``): a change that leaves the row
+    as it was leaves the live queue's frame as it was."""
+    return _row(escalation, None) if escalation.mode == Mode.LIVE and escalation.is_open else None
+
+
 def _row(escalation: Escalation, position: int | None) -> dict[str, Any]:
     return {
         "escalation_id": escalation.pk,

@@ -22,6 +22,7 @@ from django.utils import timezone
 from chat.models import Conversation, ConversationStatus
 from escalations import messages
 from escalations.hours import ServiceHours
+from escalations.inbox import queue_row
 from escalations.limits import RATE_LIMITED_MESSAGE, EscalationSlots
 from escalations.models import (
     PRIORITY_RANK,
@@ -375,6 +376,7 @@ def _raise(
     if escalation is not None:
         old_priority, had_email, old_key = escalation.priority, bool(escalation.contact_email), QueueKey.of(escalation)
         old_codes, old_address = set(escalation.reason_codes), (escalation.contact_email, escalation.contact_phone)
+        old_row = queue_row(escalation)
         _merge(escalation, hits, reason, email, phone)
         new_priority = priority_for(escalation.reason_codes)
         if PRIORITY_RANK[Priority(new_priority)] < PRIORITY_RANK[Priority(old_priority)]:
@@ -396,7 +398,9 @@ def _raise(
         frame = customer_frame(
             escalation, status=escalation.status, message=text, position=place.position, version=place.version
         )
-        return Raised(escalation, False, frame, [queue_changed(tenant.pk, escalation.pk)])
+        # Staff inboxes re-read their queue on ``inbox.changed``: only for a change they would see there.
+        shown = [] if queue_row(escalation) == old_row else [queue_changed(tenant.pk, escalation.pk)]
+        return Raised(escalation, False, frame, shown)
     customer_key = str(conversation.end_user_id or f"c{conversation.pk}")
     if not slots.take(tenant_id=tenant.pk, ip=ip, customer_key=customer_key):
         raise RATE_LIMITED
