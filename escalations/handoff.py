@@ -26,6 +26,7 @@ from chat.services import AssistantOutcome, assistant_message_finish, assistant_
 from escalations import messages
 from escalations.models import Escalation, Mode, Status
 from escalations.realtime import Publication, publish_committed
+from escalations.reasons import clip
 from escalations.selectors import (
     billing_threshold_for,
     in_live_handoff,
@@ -84,7 +85,9 @@ def _plan_turn(*, tenant: Tenant, conversation: Conversation, question: Message)
     if not hits:
         return _Plan()
     try:
-        raised = escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=hits, reason=question.text[:500])
+        raised = escalation_raise(
+            tenant=tenant, conversation_id=conversation.pk, hits=hits, reason=clip(question.text, 500)
+        )
     except EscalationError as exc:  # rate limited or no live conversation: the assistant answers as usual
         logger.info("escalation not raised for conversation %s: %s", conversation.pk, exc.code)
         return _Plan()

@@ -109,7 +109,12 @@ class Escalation(TenantScopedModel):
     end_user = models.ForeignKey(EndUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=32, blank=True)
-    reason = models.TextField(blank=True, help_text="What the customer said or chose (plain text)")
+    reason = models.TextField(
+        blank=True, help_text="What the customer said or chose (plain text, one line a reason; escalations.reasons)"
+    )
+    reason_left_out = models.PositiveIntegerField(
+        default=0, help_text="Characters of reasons between the first and the latest, counted but not kept"
+    )
     reason_codes = ArrayField(models.CharField(max_length=32), default=list)
     evidence = models.JSONField(
         default=list, blank=True, help_text="[{code, evidence}] from the triggers: each code's first and the latest"

@@ -35,6 +35,7 @@ from escalations.models import (
     WaitingLine,
 )
 from escalations.realtime import Publication, publish_sync, queue_changed, to_customer
+from escalations.reasons import reasons_added
 from escalations.selectors import (
     QueueKey,
     channels_that_went_out,
@@ -313,8 +314,8 @@ def _merge(escalation: Escalation, hits: Sequence[TriggerHit], reason: str, emai
     evidence = [*escalation.evidence, *({"code": h.code.value, "evidence": h.evidence} for h in hits)]
     escalation.evidence = _kept_evidence(evidence)
     escalation.evidence_left_out += len(evidence) - len(escalation.evidence)
-    if reason and reason not in escalation.reason:
-        escalation.reason = f"{escalation.reason}\n{reason}".strip()[:2000]
+    reasons = reasons_added(escalation.reason, escalation.reason_left_out, reason)
+    escalation.reason, escalation.reason_left_out = reasons.text, reasons.left_out
     escalation.contact_email = email or escalation.contact_email
     escalation.contact_phone = phone or escalation.contact_phone
 
