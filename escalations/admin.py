@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from escalations.models import DeliveryStatus, Escalation, EscalationEvent, EscalationPolicy, NotificationDelivery
 from escalations.notifications.dispatch import enqueue_delivery
+from escalations.notifications.gone import receivers_readdressed
 from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
 from supportai.crypto import DecryptionError
 
@@ -110,7 +111,11 @@ class EscalationPolicyAdmin(TenantScopedModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj.updated_at = timezone.now()
+        before = EscalationPolicy.objects.filter(pk=obj.pk).first() if change else None
+        switched_on = receivers_readdressed(before=before, policy=obj)
         super().save_model(request, obj, form, change)
+        for label in switched_on:
+            messages.info(request, f"{label} notifications are back on: its address changed.")
 
 
 class EventInline(TenantScopedReadOnlyInline):

@@ -22,7 +22,7 @@ from escalations.models import (
 )
 from escalations.notifications.base import DeliveryError, NoAddress, Sender, TargetGone, notice_for
 from escalations.notifications.email import EmailSender
-from escalations.notifications.gone import off_message, receiver_switch_off
+from escalations.notifications.gone import Gone, off_message, receiver_gone
 from escalations.notifications.slack import SlackSender
 from escalations.notifications.webhook import WebhookSender
 from escalations.selectors import policy_for
@@ -147,44 +147,60 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
         delivery.escalation = escalation
     try:
         _send(delivery)
-    except DeliveryError as exc:
-        # A 410 switches the channel off, with a warning, unless it is off already or staff replaced the
-        # address meanwhile: then the delivery's failure is logged like any other.
-        switched_off = isinstance(exc, TargetGone) and receiver_switch_off(
-            tenant=escalation.tenant, channel=delivery.channel, url=exc.url, reason=str(exc)
-        )
-        final = not exc.retryable or delivery.attempts >= MAX_ATTEMPTS
-        retry_in = None if final else max(backoff_seconds(delivery.attempts), exc.retry_after or 0)
+    except TargetGone as exc:
+        gone = receiver_gone(tenant=escalation.tenant, channel=delivery.channel, url=exc.url, reason=str(exc))
+        if gone is not Gone.REPLACED:
+            return _failed(delivery, escalation, exc, switched_off=gone is Gone.SWITCHED_OFF)
+        # The old receiver's 410, after staff put a new address in its place: not the new one's answer, so
+        # nothing is switched off, the attempt is not counted and the notification goes to the new address now.
         now = timezone.now()
         NotificationDelivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.FAILED if final else DeliveryStatus.RETRYING,
-            last_error=str(exc)[:2000],
-            leased_until=None,
-            next_attempt_at=now + timedelta(seconds=retry_in or 0),
-            updated_at=now,
+            attempts=delivery.attempts - 1, leased_until=None, next_attempt_at=now, updated_at=now
         )
-        if retry_in is None:
-            if isinstance(exc, NoAddress):  # the tenant's configuration: the failed delivery is recorded
-                warn_hourly(
-                    logger,
-                    "escalation_no_address",
-                    escalation.tenant_id,
-                    "tenant %s: escalation %s: %s delivery not sent: %s; more of these are not logged for the "
-                    "tenant for an hour",
-                    escalation.tenant_id,
-                    escalation.pk,
-                    delivery.channel,
-                    exc,
-                )
-            elif not switched_off:
-                logger.error("escalation %s: %s delivery failed: %s", escalation.pk, delivery.channel, exc)
-            return None
-        return RunAgain(retry_in, retry=True)
+        logger.info("notification delivery %s: %s from a replaced address; sending to the new one", delivery_id, exc)
+        return RunAgain(0, retry=False)
+    except DeliveryError as exc:
+        return _failed(delivery, escalation, exc)
     now = timezone.now()
     NotificationDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.SENT, sent_at=now, updated_at=now, leased_until=None, last_error=""
     )
     return None
+
+
+def _failed(
+    delivery: NotificationDelivery, escalation: Escalation, exc: DeliveryError, *, switched_off: bool = False
+) -> RunAgain | None:
+    """Record a failed attempt: a retry when it may be retried, else the delivery's failure, logged unless
+    it ``switched_off`` its channel (``gone`` warned of that once; a 410 when the channel was off already is
+    logged like any failure)."""
+    final = not exc.retryable or delivery.attempts >= MAX_ATTEMPTS
+    retry_in = None if final else max(backoff_seconds(delivery.attempts), exc.retry_after or 0)
+    now = timezone.now()
+    NotificationDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.FAILED if final else DeliveryStatus.RETRYING,
+        last_error=str(exc)[:2000],
+        leased_until=None,
+        next_attempt_at=now + timedelta(seconds=retry_in or 0),
+        updated_at=now,
+    )
+    if retry_in is None:
+        if isinstance(exc, NoAddress):  # the tenant's configuration: the failed delivery is recorded
+            warn_hourly(
+                logger,
+                "escalation_no_address",
+                escalation.tenant_id,
+                "tenant %s: escalation %s: %s delivery not sent: %s; more of these are not logged for the "
+                "tenant for an hour",
+                escalation.tenant_id,
+                escalation.pk,
+                delivery.channel,
+                exc,
+            )
+        elif not switched_off:
+            logger.error("escalation %s: %s delivery failed: %s", escalation.pk, delivery.channel, exc)
+        return None
+    return RunAgain(retry_in, retry=True)
 
 
 def _fail_unsent(delivery: NotificationDelivery, error: str, *, now: datetime) -> None:

@@ -3,11 +3,14 @@
 ``receiver_switch_off`` records when and why on the tenant's policy (one warning); from then on no
 delivery is made for the channel (``dispatch.channels_for`` leaves it out, ``dispatch.deliver`` fails one
 already queued without sending) until an owner or admin switches it back on from the inbox
-(``receiver_switch_on``).
+(``receiver_switch_on``) or enters a new address for it (``receivers_readdressed``). A 410 from an address
+staff replaced meanwhile is the old receiver's: it switches nothing off, and the notification goes to the
+new address (``receiver_gone``).
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,14 +65,44 @@ def _address(policy: EscalationPolicy, channel: str) -> str | None:
     return address
 
 
-def receiver_switch_off(*, tenant: Tenant, channel: str, url: str, reason: str) -> bool:
-    """Switch ``channel`` off for ``tenant``: its receiver at ``url`` answered 410 Gone. False when there
-    is nothing to switch off: already off, or the policy now names another address (staff replaced it
-    while the delivery was under way, and the new one has not answered yet)."""
+def receivers_readdressed(*, before: EscalationPolicy | None, policy: EscalationPolicy) -> list[str]:
+    """Switch back on, in ``policy`` (unsaved), each channel switched off whose address staff changed: the
+    410 was the old receiver's, the new one has said nothing. Returns the labels of those switched on."""
+    if before is None:
+        return []
+    switched_on = []
+    for channel in SWITCHABLE:
+        if policy.disabled_at(channel) is not None and _address(policy, channel) != _address(before, channel):
+            setattr(policy, f"{channel}_disabled_at", None)
+            setattr(policy, f"{channel}_disabled_reason", "")
+            switched_on.append(LABELS[channel])
+            logger.info(
+                "%s notifications of tenant %s switched back on: the address changed", channel, policy.tenant_id
+            )
+    return switched_on
+
+
+class Gone(enum.Enum):
+    """What a receiver's 410 Gone did (``receiver_gone``)."""
+
+    SWITCHED_OFF = "switched_off"  # the channel's receiver is gone: nothing more is sent there
+    ALREADY_OFF = "already_off"  # another delivery's 410 switched it off first (or there is no policy)
+    REPLACED = "replaced"  # staff put another address in its place meanwhile: the 410 was the old one's
+
+
+def receiver_gone(*, tenant: Tenant, channel: str, url: str, reason: str) -> Gone:
+    """The receiver at ``url`` answered 410 Gone for ``channel``: switch the channel off for ``tenant`` unless
+    it is off already or the policy now names another address (staff replaced it while the delivery was under
+    way, and the new one has not answered yet: then nothing is switched off, and the notification goes to it).
+    Decided under the policy's lock, so a replacement committed meanwhile is seen."""
     with transaction.atomic():
         policy = EscalationPolicy.objects.for_tenant(tenant).select_for_update().first()
-        if policy is None or policy.disabled_at(channel) is not None or _address(policy, channel) != url:
-            return False
+        if policy is None:
+            return Gone.ALREADY_OFF
+        if _address(policy, channel) != url:
+            return Gone.REPLACED
+        if policy.disabled_at(channel) is not None:
+            return Gone.ALREADY_OFF
         now = timezone.now()
         setattr(policy, f"{channel}_disabled_at", now)
         setattr(policy, f"{channel}_disabled_reason", reason[:REASON_CHARS])
@@ -80,7 +113,12 @@ def receiver_switch_off(*, tenant: Tenant, channel: str, url: str, reason: str) 
         tenant.pk,
         reason[:REASON_CHARS],
     )
-    return True
+    return Gone.SWITCHED_OFF
+
+
+def receiver_switch_off(*, tenant: Tenant, channel: str, url: str, reason: str) -> bool:
+    """``receiver_gone``; True when it switched the channel off."""
+    return receiver_gone(tenant=tenant, channel=channel, url=url, reason=reason) is Gone.SWITCHED_OFF
 
 
 def receiver_switch_on(*, tenant: Tenant, channel: str) -> bool:

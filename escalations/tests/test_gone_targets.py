@@ -17,6 +17,7 @@ from escalations.models import Channel, DeliveryStatus, EscalationPolicy, Notifi
 from escalations.notifications.dispatch import deliver
 from escalations.notifications.gone import receiver_switch_off
 from escalations.services import escalation_raise
+from escalations.tasks import deliver_notification
 from escalations.tests.admin_forms import policy_form
 from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
@@ -166,16 +167,17 @@ def test_only_an_owner_or_admin_of_the_tenant_switches_a_receiver_back_on(
 
 
 def test_the_policy_admin_shows_a_switched_off_receiver_and_saving_keeps_it_off(
-    tenant: Tenant, owner: User, django_capture_on_commit_callbacks: Capture
+    tenant: Tenant, owner: User, settings: Any, django_capture_on_commit_callbacks: Capture
 ) -> None:
     # given a webhook switched off by a 410
+    settings.DEBUG = True  # the admin takes the sink's http:// address
     with http_sink([410], error_body=b"hook deleted") as sink:
         policy = _policy(tenant, Channel.WEBHOOK, sink)
         _raise(tenant, django_capture_on_commit_callbacks)
     client = _logged_in(owner)
     # when an owner opens the policy in admin, and saves it
     page = client.get(change_url(policy)).content.decode()
-    form = policy_form(tenant, webhook_url=sink.url.replace("http://", "https://"), team_name="night team")
+    form = policy_form(tenant, webhook_url=sink.url, team_name="night team")
     assert client.post(change_url(policy), form).status_code == 302
     # then the page said why, and the save changed the policy but left the webhook off
     assert "webhook answered 410 Gone: hook deleted" in page
@@ -184,27 +186,71 @@ def test_the_policy_admin_shows_a_switched_off_receiver_and_saving_keeps_it_off(
 
 
 @pytest.mark.django_db(transaction=True)  # staff's change commits on its own connection during the delivery
-def test_a_410_from_an_address_replaced_during_the_delivery_fails_it_with_an_error_logged(
-    tenant: Tenant, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("channel", [Channel.SLACK, Channel.WEBHOOK])
+def test_a_410_from_an_address_replaced_during_the_delivery_sends_it_to_the_new_one(
+    tenant: Tenant, other_tenant: Tenant, caplog: pytest.LogCaptureFixture, channel: Channel
 ) -> None:
-    # given a Slack delivery under way, and staff replacing the address while the old one answers 410
+    # given a delivery under way, staff replacing the address while the old one answers 410, and another
+    # tenant on the old address
     escalation = EscalationFactory.create(conversation__tenant=tenant)
-    delivery = NotificationDelivery.objects.create(tenant=tenant, escalation=escalation, channel=Channel.SLACK)
-    with http_sink([410], error_body=b"no_service") as sink:
-        _policy(tenant, Channel.SLACK, sink)
+    delivery = NotificationDelivery.objects.create(tenant=tenant, escalation=escalation, channel=channel)
+    with http_sink([410], error_body=b"no_service") as old, http_sink([]) as new:
+        _policy(tenant, channel, old)
+        _policy(other_tenant, channel, old)
 
         def staff_replace_the_address() -> None:
-            policy = EscalationPolicy.objects.get(tenant=tenant)
-            policy.slack_webhook_url = "https://hooks.slack.com/services/T/B/new"
-            policy.save()
+            EscalationPolicy.objects.filter(tenant=tenant).update(**{TARGETS[channel]: new.url})
             connection.close()  # the server thread's own connection
 
-        sink.on_request = staff_replace_the_address
-        # when the delivery is made
-        deliver(delivery.pk)
-    # then the new address stays on, and the escalation that reached neither is an error in the log
+        old.on_request = staff_replace_the_address
+        # when the delivery's task runs
+        deliver_notification.apply(args=(delivery.pk,))
+    # then the notification went to the new address, counted as its one attempt, and nothing is switched
+    # off, here or for the other tenant; nothing is logged as an error
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.FAILED and "410" in delivery.last_error
-    assert EscalationPolicy.objects.get(tenant=tenant).disabled_at(Channel.SLACK) is None
-    errors = [r.getMessage() for r in caplog.records if r.name.startswith("escalations") and r.levelno >= logging.ERROR]
-    assert errors == [f"escalation {escalation.pk}: slack delivery failed: slack answered 410 Gone: no_service"]
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.SENT, 1, "")
+    assert len(old.received) == 1 and len(new.received) == 1
+    assert f"{escalation.pk}".encode() in new.received[0].body
+    for policy in EscalationPolicy.objects.filter(tenant__in=[tenant, other_tenant]):
+        assert policy.disabled_at(channel) is None
+    assert not [r for r in caplog.records if r.name.startswith("escalations") and r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("channel", [Channel.SLACK, Channel.WEBHOOK])
+def test_a_410_from_the_current_address_after_a_replaced_one_still_switches_it_off(
+    tenant: Tenant, django_capture_on_commit_callbacks: Capture, channel: Channel
+) -> None:
+    # given a receiver whose address is the policy's own
+    with http_sink([410, 410]) as sink:
+        _policy(tenant, channel, sink)
+        # when it answers 410
+        (delivery,) = _raise(tenant, django_capture_on_commit_callbacks)
+    # then the channel is off and the delivery failed after one request, not sent again
+    assert (delivery.status, delivery.attempts, len(sink.received)) == (DeliveryStatus.FAILED, 1, 1)
+    assert EscalationPolicy.objects.get(tenant=tenant).disabled_at(channel) is not None
+
+
+def test_a_new_address_entered_in_admin_switches_a_receiver_back_on(
+    tenant: Tenant, other_tenant: Tenant, owner: User, settings: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    # given the tenant's and another tenant's webhook switched off by the old address's 410
+    settings.DEBUG = True  # the admin takes the sinks' http:// addresses
+    with http_sink([410, 410], error_body=b"hook deleted") as old, http_sink([]) as new:
+        policy = _policy(tenant, Channel.WEBHOOK, old)
+        _policy(other_tenant, Channel.WEBHOOK, old)
+        _raise(tenant, django_capture_on_commit_callbacks)
+        _raise(other_tenant, django_capture_on_commit_callbacks)
+        client = _logged_in(owner)
+        # when an owner saves the policy with the same address, then with a new one
+        fields = {"webhook_secret": "s3cret", "notify_email": "", "weekly_hours": json.dumps(ALWAYS)}
+        same = policy_form(tenant, webhook_url=old.url, **fields)
+        assert client.post(change_url(policy), same).status_code == 302
+        assert EscalationPolicy.objects.get(tenant=tenant).disabled_at(Channel.WEBHOOK) is not None
+        replaced = policy_form(tenant, webhook_url=new.url, **fields)
+        response = client.post(change_url(policy), replaced, follow=True)
+        # then the new address is on, says so, and the next escalation reaches it; the other tenant's stays off
+        assert "Webhook notifications are back on: its address changed." in response.content.decode()
+        assert EscalationPolicy.objects.get(tenant=tenant).disabled_at(Channel.WEBHOOK) is None
+        (delivery,) = _raise(tenant, django_capture_on_commit_callbacks)
+        assert delivery.status == DeliveryStatus.SENT and len(new.received) == 1
+    assert EscalationPolicy.objects.get(tenant=other_tenant).disabled_at(Channel.WEBHOOK) is not None
