@@ -3,8 +3,10 @@
 The live queue shows its ``QUEUE_LIMIT`` most urgent rows and counts the rest; the ticket backlog
 (out-of-hours escalations waiting for an email reply) is apart, paged by ``?tickets=<page>``.
 
-Agents, admins and owners act; analysts read. Every action is also a CSRF-protected POST form, so
-the inbox works without the websocket (the JS uses the socket when it is up).
+Agents, admins and owners act; analysts read. Once an agent holds an escalation, only they reply, and only
+they or an owner or admin reassign or close it (``staff.may_move``; anyone else is refused with a message).
+Every action is also a CSRF-protected POST form, so the inbox works without the websocket (the JS uses the
+socket when it is up).
 """
 
 from __future__ import annotations
@@ -55,15 +57,18 @@ def _held_by_another(membership: Membership, escalation: Escalation | None) -> b
 
 def _page(request: HttpRequest, membership: Membership, selected: Escalation | None) -> HttpResponse:
     """The forms shown are those ``staff`` allows: only the holder replies to an escalation someone
-    holds, and only the holder or an owner/admin moves it (others would get "claimed")."""
+    holds, and only the holder or an owner/admin reassigns or closes it (``staff.may_move``)."""
     held_by_another = _held_by_another(membership, selected)
+    may_move = selected is None or staff.may_move(membership=membership, escalation=selected)
     queue = live_queue(tenant=membership.tenant)
     context: dict[str, Any] = {
         "tenant": membership.tenant,
         "can_act": can_act(membership),
         "held_by_another": held_by_another,
         "can_reply": not held_by_another,
-        "can_assign": not held_by_another or membership.role in MANAGER_ROLES,
+        "can_assign": may_move,
+        "can_close": may_move,
+        "is_manager": membership.role in MANAGER_ROLES,
         "queue": queue.rows,
         "queue_more": queue.more,
         "backlog": ticket_backlog(tenant=membership.tenant, page=request.GET.get("tickets")),

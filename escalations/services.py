@@ -76,6 +76,9 @@ RATE_LIMITED = EscalationError("rate_limited", RATE_LIMITED_MESSAGE)
 NOT_OPEN = EscalationError("not_open", "This escalation is already closed.")
 NOT_STAFF = EscalationError("forbidden", "Only agents, admins and owners of this tenant can do that.")
 CLAIMED_BY_OTHER = EscalationError("claimed", "Another agent has already claimed this conversation.")
+NOT_HOLDER = EscalationError(
+    "forbidden", "Another agent holds this escalation: only they, an owner or an admin can close it."
+)
 EMPTY_REPLY = EscalationError("bad_request", f"Write a reply of 1 to {MAX_REPLY_CHARS} characters.")
 
 

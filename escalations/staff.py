@@ -1,7 +1,8 @@
 """Staff actions on an escalation: claim, assign, reply, hand back, resolve (each audited).
 
 Every action re-checks that the actor is an owner, admin or agent of the tenant and locks the
-escalation row. Returns the channel-layer publications for the caller to send after commit (the new
+escalation row. Once someone holds an escalation, only they reply, and only they or an owner or admin
+reassign or close it (``may_move``). Returns the channel-layer publications for the caller to send after commit (the new
 places of those waiting behind are sent on commit: ``services.line_leaving``).
 """
 
@@ -22,6 +23,7 @@ from escalations.services import (
     CLAIMED_BY_OTHER,
     EMPTY_REPLY,
     MAX_REPLY_CHARS,
+    NOT_HOLDER,
     NOT_OPEN,
     NOT_STAFF,
     STAFF_ROLES,
@@ -42,6 +44,13 @@ def _require_staff(*, tenant: Tenant, actor: User) -> Membership:
     if membership is None or membership.role not in STAFF_ROLES:
         raise NOT_STAFF
     return membership
+
+
+def may_move(*, membership: Membership, escalation: Escalation) -> bool:
+    """May this staff member reassign or close ``escalation``? Anyone (agent, admin, owner) while nobody
+    holds it; once someone does, only they or an owner or admin: another agent would take the customer's
+    contact from under them. The one rule for the inbox socket, the console's forms and what its page offers."""
+    return escalation.assigned_to_id in (None, membership.user_id) or membership.role in MANAGER_ROLES
 
 
 def _locked(*, tenant: Tenant, escalation_id: int) -> Escalation:
@@ -107,10 +116,9 @@ def escalation_assign(*, tenant: Tenant, escalation_id: int, actor: User, assign
     except EscalationError:
         raise EscalationError("bad_request", "Assign to an agent, admin or owner of this tenant.") from None
     escalation = _locked(tenant=tenant, escalation_id=escalation_id)
-    holder = escalation.assigned_to_id
-    if holder == assignee.pk:
+    if escalation.assigned_to_id == assignee.pk:
         return []
-    if holder is not None and holder != actor.pk and membership.role not in MANAGER_ROLES:
+    if not may_move(membership=membership, escalation=escalation):
         raise CLAIMED_BY_OTHER
     version = line_leaving(tenant, escalation)
     _acknowledge(escalation, agent=assignee, actor=actor, kind=EventKind.ASSIGNED)
@@ -155,8 +163,10 @@ def agent_reply(*, tenant: Tenant, escalation_id: int, actor: User, text: str) -
 def _close(
     *, tenant: Tenant, escalation_id: int, actor: User, resolution: Resolution, notes: str
 ) -> tuple[Escalation, list[Publication]]:
-    _require_staff(tenant=tenant, actor=actor)
+    membership = _require_staff(tenant=tenant, actor=actor)
     escalation = _locked(tenant=tenant, escalation_id=escalation_id)
+    if not may_move(membership=membership, escalation=escalation):
+        raise NOT_HOLDER
     before = escalation.status
     version = line_leaving(tenant, escalation)
     escalation.status = Status.RESOLVED

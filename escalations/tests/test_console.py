@@ -140,11 +140,13 @@ def test_resolve_with_notes_and_claim_conflicts(agent: User, owner: User, escala
     logged_in(owner).post(f"/console/inbox/{escalation.pk}/claim/")
     conflict = logged_in(agent).post(f"/console/inbox/{escalation.pk}/claim/", follow=True)
     assert b"Another agent has already claimed" in conflict.content
-    logged_in(agent).post(f"/console/inbox/{escalation.pk}/resolve/", {"notes": "Refunded the duplicate charge"})
+    refused = logged_in(agent).post(f"/console/inbox/{escalation.pk}/resolve/", {"notes": "Mine now"}, follow=True)
+    assert b"Another agent holds this escalation: only they, an owner or an admin can close it." in refused.content
+    logged_in(owner).post(f"/console/inbox/{escalation.pk}/resolve/", {"notes": "Refunded the duplicate charge"})
     escalation.refresh_from_db()
     assert escalation.status == Status.RESOLVED and escalation.resolution_notes == "Refunded the duplicate charge"
     kinds = list(escalation.events.values_list("kind", "actor__username"))
-    assert kinds == [("claimed", "alice"), ("resolved", "bob")]
+    assert kinds == [("claimed", "alice"), ("resolved", "alice")]
 
 
 def test_assign_refuses_a_deactivated_agent(owner: User, agent: User, escalation: Escalation) -> None:

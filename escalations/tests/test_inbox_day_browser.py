@@ -376,9 +376,11 @@ def test_a_claim_by_another_agent_takes_the_reply_form_off_an_open_page(day: Day
     first = open_inbox(day)
     first.goto(f"{day.base}/console/inbox/{escalation.pk}/")
     first.get_by_role("button", name="Claim").click()
-    # then the second agent's page says who holds it and offers neither claim nor reply, without a reload
+    # then the second agent's page says who holds it and offers neither claim, reply nor closing, without a reload
     second.get_by_role("status").filter(has_text="demo-agent holds this escalation").wait_for(timeout=10_000)
     assert second.locator("#assigned").inner_text() == "demo-agent"
     assert not second.get_by_label("Reply to the customer").is_visible()
     assert not second.get_by_role("button", name="Claim").is_visible()
+    assert not second.get_by_role("button", name="Resolve").is_visible()
+    assert not second.get_by_role("button", name="Hand back to the assistant").is_visible()
     assert second.evaluate("window.notReloaded") is True

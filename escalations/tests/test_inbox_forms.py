@@ -1,4 +1,5 @@
-"""The inbox page offers only the actions the services allow: another's escalation has no reply form."""
+"""The inbox page offers only the actions the services allow: another's escalation has no reply form, and an
+agent no assign, resolve or hand-back form on it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ REPLY_FORM = 'class="reply"'
 ASSIGN_FORM = 'class="assign"'
 CLAIM_FORM = 'data-action="claim"'
 RESOLVE_FORM = 'data-action="resolve"'
+HAND_BACK_FORM = 'data-action="hand_back"'
 
 
 def page_for(user: User, escalation: Escalation) -> str:
@@ -43,12 +45,13 @@ def test_an_agent_sees_no_reply_or_assign_form_on_an_escalation_another_holds(ag
     assert REPLY_FORM not in page and "Send reply" not in page
     assert ASSIGN_FORM not in page and CLAIM_FORM not in page
     assert "erin holds this escalation" in page
-    assert RESOLVE_FORM in page  # resolving is not restricted to the holder
+    assert RESOLVE_FORM not in page and HAND_BACK_FORM not in page  # only the holder, owners and admins close it
 
 
 def test_an_owner_may_reassign_another_agents_escalation_but_not_reply_in_it(owner: User, held: Escalation) -> None:
     page = page_for(owner, held)
     assert REPLY_FORM not in page and ASSIGN_FORM in page
+    assert RESOLVE_FORM in page and HAND_BACK_FORM in page
     assert "erin holds this escalation" in page
 
 

@@ -10,6 +10,7 @@
   var conversation = parseInt(root.dataset.conversation || "0", 10);
   var canAct = root.dataset.canAct === "1";
   var me = parseInt(root.dataset.user || "0", 10);
+  var manager = root.dataset.manager === "1";
   var liveState = document.getElementById("live-state");
   var list = document.getElementById("queue-list");
   var more = document.getElementById("queue-more");
@@ -21,6 +22,7 @@
   var claimForm = document.querySelector('form[data-action="claim"]');
   var assigned = document.getElementById("assigned");
   var heldBy = document.getElementById("held-by");
+  var closeActions = document.getElementById("close-actions");
   var socket = null;
   var attempts = 0;
   var lastTyping = 0;
@@ -57,7 +59,7 @@
 
   // The open escalation's holder, as the queue says: once another agent holds it, the page offers what
   // it would after a reload — no claim and no reply form (one with a reply begun stays: sent, it is
-  // refused and kept).
+  // refused and kept), and to agents no hand-back or resolve (only the holder, owners and admins close it).
   function showHolder(row) {
     if (!assigned) return;
     assigned.textContent = row.assigned_to || "nobody yet";
@@ -65,6 +67,7 @@
     heldBy.textContent = row.assigned_to + " holds this escalation: only they reply to the customer.";
     heldBy.hidden = false;
     if (claimForm) claimForm.hidden = true;
+    if (closeActions && !manager) closeActions.hidden = true;
     if (replyForm && !replyForm.querySelector("textarea").value.trim()) replyForm.hidden = true;
   }
 
