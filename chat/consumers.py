@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 from bookings.protocol import BookingFrame
 from bookings.widget import handle_booking_frame, handle_proposal_decision
-from chat import services
+from chat import services, socket_slots
 from chat.customer_context import greeting_for
 from chat.engine import answer_turn
 from chat.error_phrases import ErrorText, error_message
@@ -47,6 +47,14 @@ from chat.protocol import (
     parse_frame,
 )
 from chat.selectors import conversation_history, conversation_language, conversation_resume_frames
+from chat.socket_slots import (
+    TOO_MANY_SOCKETS,
+    TOO_MANY_SOCKETS_REASON,
+    SocketSlot,
+    socket_slot_refresh,
+    socket_slot_release,
+    socket_slot_take,
+)
 from escalations.handoff import FrameOrder, escalate_request, question_handed_back
 from escalations.watch import publish_message
 from routing.language import DEFAULT, detect_language
@@ -67,6 +75,9 @@ def conversation_group(conversation_id: int) -> str:
 class ChatConsumer(LayerGuardedConsumer):
     tenant: Tenant | None = None
     conversation: Conversation | None = None
+    # its place among the conversation's sockets (CHAT_SOCKETS_PER_CONVERSATION)
+    socket_slot: SocketSlot | None = None
+    slot_keeper: asyncio.Task[None] | None = None  # refreshes that place while the socket is open
 
     @property
     def client_ip(self) -> str:
@@ -124,6 +135,15 @@ class ChatConsumer(LayerGuardedConsumer):
                 return
             opened = await db_call(services.conversation_open)(tenant=tenant, origin=origin)
             conversation, resume = opened.conversation, opened.resume_token
+        slot = await db_call(socket_slot_take)(tenant_id=tenant.pk, conversation_id=conversation.pk)
+        if slot is None:  # the conversation has all the sockets it may have open: nothing of it is sent
+            await self.send_json(
+                {**error_frame(ErrorCode.RATE_LIMITED, TOO_MANY_SOCKETS), "reason": TOO_MANY_SOCKETS_REASON}
+            )
+            await self.close(code=CloseCode.RATE_LIMITED)
+            return
+        self.socket_slot = slot
+        self.slot_keeper = asyncio.create_task(self.keep_socket_slot(slot))
         self.conversation = conversation
         if resumed:  # an answer its server abandoned shows as interrupted, even where beat does not run
             finished = await db_call(services.conversation_finish_abandoned_replies)(
@@ -149,7 +169,17 @@ class ChatConsumer(LayerGuardedConsumer):
             for frame in await db_call(conversation_resume_frames)(tenant=tenant, conversation=conversation):
                 await self.send_json(frame)
 
+    async def keep_socket_slot(self, slot: SocketSlot) -> None:
+        """Refresh the socket's place until the socket closes (a dead process's places expire)."""
+        while True:
+            await asyncio.sleep(socket_slots.SLOT_REFRESH_S)
+            await db_call(socket_slot_refresh)(slot)
+
     async def disconnect(self, code: int) -> None:
+        if self.slot_keeper is not None:
+            self.slot_keeper.cancel()
+        if self.socket_slot is not None:  # first: a reconnecting tab need not wait for the answer's last write
+            await db_call(socket_slot_release)(self.socket_slot)
         if self.worker is not None:
             self.worker.cancel()
             try:

@@ -261,6 +261,8 @@ CHAT_MESSAGES_PER_MINUTE_PER_CONNECTION = env_int("CHAT_MESSAGES_PER_MINUTE_PER_
 CHAT_MESSAGES_PER_MINUTE_PER_IP = env_int("CHAT_MESSAGES_PER_MINUTE_PER_IP", 120, minimum=1)
 CHAT_FRAMES_PER_MINUTE_PER_CONNECTION = env_int("CHAT_FRAMES_PER_MINUTE_PER_CONNECTION", 120, minimum=1)
 CHAT_CONVERSATIONS_PER_MINUTE_PER_IP = env_int("CHAT_CONVERSATIONS_PER_MINUTE_PER_IP", 60, minimum=1)
+# Sockets one conversation may have open at once, across processes (chat/socket_slots.py).
+CHAT_SOCKETS_PER_CONVERSATION = env_int("CHAT_SOCKETS_PER_CONVERSATION", 5, minimum=1, maximum=100)
 # Small tenant configuration read on every chat turn is remembered this long per process (supportai/memo.py).
 TENANT_CONFIG_CACHE_MS = env_int("TENANT_CONFIG_CACHE_MS", 5_000, minimum=0, maximum=3_600_000)
 # Text deltas arriving within this window share one message.delta frame (chat/streaming.py).
