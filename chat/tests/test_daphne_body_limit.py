@@ -7,65 +7,26 @@ so one client could make the server store a body of any size. Through a real dap
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from supportai.tests.factories import TenantFactory
+from supportai.tests.raw_http import answer_while_sending, post_head, split_answer
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 PATH = "/api/v1/public/chat/messages"
 CHUNK = b"x" * 65_536
 
 
-def _answer_while_sending(base_url: str, head: str, chunk: bytes, *, chunks: int) -> tuple[bytes, int]:
-    """What the server answers while ``chunks`` chunks of the body are sent after ``head``, and how
-    many were sent by then (the socket's own buffers hold some: a few hundred KiB at most)."""
-    parts = urlsplit(base_url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(head.encode())
-        sock.setblocking(False)
-        answer, sent = b"", 0
-        deadline = time.monotonic() + 20
-        while sent < chunks and not answer and time.monotonic() < deadline:
-            try:
-                sock.sendall(chunk)
-                sent += 1
-            except BlockingIOError:
-                time.sleep(0.01)
-            except (BrokenPipeError, ConnectionResetError):
-                break
-            with contextlib.suppress(BlockingIOError):
-                answer += sock.recv(65_536)
-        sock.setblocking(True)
-        sock.settimeout(60)  # a first answer may load the embedding model
-        while True:  # the rest of the answer, until the server closes
-            try:
-                data = sock.recv(65_536)
-            except (ConnectionResetError, TimeoutError):
-                break
-            if not data:
-                break
-            answer += data
-    return answer, sent
-
-
 def _head(base_url: str, framing: str, path: str = PATH, extra: str = "") -> str:
-    host = urlsplit(base_url).netloc
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nConnection: close\r\n"
-        f"{extra}{framing}\r\n\r\n"
-    )
+    return post_head(base_url, path, "application/json", framing, extra)
 
 
 def _status_and_body(answer: bytes) -> tuple[int, dict[str, Any]]:
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), json.loads(body)
+    status, _, body = split_answer(answer)
+    return status, json.loads(body)
 
 
 @pytest.mark.parametrize(
@@ -79,7 +40,7 @@ def test_a_body_of_any_size_is_refused_before_the_client_has_sent_it(
     daphne_server: str, framing: str, chunk: bytes
 ) -> None:
     # when a client sends a body far over the limit (up to 50 MB of it)
-    answer, sent = _answer_while_sending(daphne_server, _head(daphne_server, framing), chunk, chunks=800)
+    answer, sent = answer_while_sending(daphne_server, _head(daphne_server, framing), chunk, chunks=800)
     # then the server answers the protocol's too_long long before it is all sent
     assert sent < 100, f"{sent} chunks of 64 KiB were sent before any answer"
     status, body = _status_and_body(answer)
@@ -92,7 +53,7 @@ def test_a_body_within_the_limit_is_answered_by_the_endpoint(daphne_server: str)
     payload = json.dumps({"key": tenant.public_key, "client_id": "b-1", "text": "é" * 2000}).encode()
     assert 4_000 < len(payload) <= 16_384
     head = _head(daphne_server, f"Content-Length: {len(payload)}")
-    answer, _ = _answer_while_sending(daphne_server, head, payload, chunks=1)
+    answer, _ = answer_while_sending(daphne_server, head, payload, chunks=1)
     status, body = _status_and_body(answer)
     assert status == 200 and body["answer"]["type"] == "message.end"
 
@@ -103,7 +64,7 @@ def test_a_body_just_over_the_limit_sent_at_once_gets_one_answer_and_reaches_no_
 ) -> None:
     body = json.dumps({"key": "pk_nope", "text": "x" * 16_400}).encode()
     head = _head(daphne_server, f"Content-Length: {len(body)}", path)
-    answer, _ = _answer_while_sending(daphne_server, head, body, chunks=1)
+    answer, _ = answer_while_sending(daphne_server, head, body, chunks=1)
     status, error = _status_and_body(answer)
     assert status == 413 and error["code"] == "too_long"
     assert answer.count(b"HTTP/1.1") == 1
@@ -117,11 +78,11 @@ def test_a_root_path_header_does_not_take_a_public_body_past_the_limit(daphne_se
     tenant = TenantFactory.create(allowed_origins=["https://shop.example.com"])
     payload = json.dumps({"key": tenant.public_key, "client_id": "b-1", "text": "hello"}).encode()
     head = _head(daphne_server, f"Content-Length: {len(payload)}", f"/shop/chat{PATH}", ROOT_PATH)
-    status, body = _status_and_body(_answer_while_sending(daphne_server, head, payload, chunks=1)[0])
+    status, body = _status_and_body(answer_while_sending(daphne_server, head, payload, chunks=1)[0])
     assert status == 200 and body["answer"]["type"] == "message.end"
     # when such a request declares a body far over the limit
     head = _head(daphne_server, "Content-Length: 500000000", f"/shop/chat{PATH}", ROOT_PATH)
-    answer, sent = _answer_while_sending(daphne_server, head, CHUNK, chunks=800)
+    answer, sent = answer_while_sending(daphne_server, head, CHUNK, chunks=800)
     # then it is refused as it arrives, as without the header
     assert sent < 100, f"{sent} chunks of 64 KiB were sent before any answer"
     status, body = _status_and_body(answer)
