@@ -294,7 +294,9 @@ class DocumentsApi(APIView):
                     **NOT_MANAGER_ERROR,
                     409: f"a source named {API_UPLOAD_SOURCE!r} exists and is not an upload source "
                     "(a website source made before the name was kept for uploads); nothing is stored",
-                    **BODY_TOO_LARGE_ERROR,
+                    413: "form fields over DATA_UPLOAD_MAX_MEMORY_SIZE, or a request body over "
+                    "KNOWLEDGE_MAX_UPLOAD_BYTES plus 256 KiB (refused by the server as it arrives; send larger "
+                    "batches as several uploads)",
                     **UPLOAD_TYPE_ERROR,
                 }
             ),

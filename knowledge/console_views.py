@@ -61,7 +61,7 @@ from knowledge.source_config import (
 from knowledge.sources import knowledge_source_delete
 from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
 from knowledge.types import Passage
-from knowledge.uploads import UploadResult, files_upload
+from knowledge.uploads import UploadResult, files_upload, upload_request_max_bytes
 from supportai.bidi import isolate
 from supportai.console.tenancy import (
     TENANT_FIELD,
@@ -325,6 +325,7 @@ def _documents_page(request: HttpRequest, membership: Membership, form: UploadFo
         "page": page,
         "form": form,
         "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+        "max_upload_request_bytes": upload_request_max_bytes(),
         "can_manage": membership.can_manage,
         "no_file_read": NO_FILE_READ,
     }

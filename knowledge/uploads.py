@@ -52,6 +52,17 @@ class UploadResult:
     documents: list[UploadedDocument]
 
 
+# An upload's multipart framing (a boundary and headers per file, names of up to 255 characters) and
+# its form fields (CSRF token, language, source), beside its files.
+UPLOAD_FORM_OVERHEAD_BYTES = 262_144
+
+
+def upload_request_max_bytes() -> int:
+    """The most bytes one upload request may carry (refused as it arrives by daphne,
+    ``supportai/daphne_setup.py``): a file's ``KNOWLEDGE_MAX_UPLOAD_BYTES`` and the form's overhead."""
+    return conf.SETTINGS.max_upload_bytes + UPLOAD_FORM_OVERHEAD_BYTES
+
+
 # Django cuts an uploaded file's name to 255 characters (keeping its suffix), so a name of 255 may
 # have been longer, and two names cut alike would name one document.
 UPLOAD_NAME_CUT = 255

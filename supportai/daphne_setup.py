@@ -1,5 +1,5 @@
 """Daphne hands request bodies to Django untouched; Twisted must not parse uploads first, nor read a
-public chat body past its limit.
+body past its path's limit (public chat, the Stripe webhook, sign-in forms, knowledge uploads).
 
 Twisted's ``http.Request`` parses every ``multipart/form-data`` POST into ``request.args`` before
 daphne sees it, although daphne never reads ``args``: it passes the raw body to the ASGI
@@ -11,42 +11,122 @@ its requests from the module global ``daphne.http_protocol.WebRequest`` (``HTTPF
 no other hook, so that global is replaced by a subclass that passes the flag.
 
 Twisted also reads a request's whole body (in memory, then a temporary file) before daphne hands it
-to the application, so a view's size check comes once the client has sent it all, however large.
-The public chat endpoints (``/api/v1/public/``) take at most ``MAX_FRAME_BYTES``: a body declared
-larger is answered ``413`` with the protocol's ``too_long`` error before a byte of it is read, one
-sent without a length (chunked) as soon as it passes the limit, and the connection is closed. The
-path is the one Django routes: decoded, less the root path (``--root-path``, or the
-``Daphne-Root-Path`` header daphne takes from any client).
+to the application (in memory), so a view's size check comes once the client has sent it all, however
+large. Bodies to the paths below are held to a limit there instead: a body declared larger is answered
+``413`` before a byte of it is read, one sent without a length (chunked) as soon as it passes the
+limit, and the connection is closed.
+
+* the public chat endpoints (``/api/v1/public/``): ``MAX_FRAME_BYTES``, the protocol's ``too_long`` error;
+* the Stripe webhook: ``STRIPE_EVENT_MAX_BYTES`` (1 MiB), its ``{"error"}`` JSON;
+* the sign-in forms (the console's and admin's log-in, log-out and password change):
+  ``AUTH_FORM_MAX_BYTES`` (16 KiB), a plain-text message;
+* the knowledge uploads (the REST API's and the console's): ``KNOWLEDGE_MAX_UPLOAD_BYTES`` plus
+  ``UPLOAD_FORM_OVERHEAD_BYTES`` for the multipart framing and the form's fields, the API's
+  ``{"detail"}`` JSON or a plain-text message.
+
+The path is the one Django routes: decoded, less the root path (``--root-path``, or the
+``Daphne-Root-Path`` header daphne takes from any client), resolved as Django resolves it. Other
+paths keep Django's own limits, applied once the body has arrived.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 from daphne import http_protocol
+from django.urls import Resolver404, resolve
 
 from chat.protocol import MAX_FRAME_BYTES, ErrorCode
 from chat.public_api import BODY_TOO_LONG
+from knowledge import conf
+from knowledge.uploads import UPLOAD_FORM_OVERHEAD_BYTES, upload_request_max_bytes
 
 PUBLIC_PREFIX = "/api/v1/public/"
+# A Stripe event carries one API object (embedded lists cut at 10 items, metadata at 50 keys of 500
+# characters): a few KiB, rarely tens. Below DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB), Django's own guard.
+STRIPE_EVENT_MAX_BYTES = 1_048_576
+# A user name, a password or three, a CSRF token and a ``next`` URL.
+AUTH_FORM_MAX_BYTES = 16_384
+
+STRIPE_EVENT_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a Stripe event."
+AUTH_FORM_TOO_LARGE = "The form is over the {limit:,}-byte limit of a sign-in form."
+UPLOAD_TOO_LARGE = (
+    "The upload is over the {limit:,}-byte limit of one request (a file's limit of {file_limit:,} bytes "
+    "and {overhead:,} for the form); send larger batches as several uploads."
+)
+STRIPE_WEBHOOK = "bookings:stripe_webhook"
+AUTH_FORMS = frozenset({"console:login", "console:logout", "admin:login", "admin:logout", "admin:password_change"})
+API_UPLOAD = "api-knowledge-documents"
+CONSOLE_UPLOAD = "knowledge_console:documents"
 
 
-def body_limit(target: bytes, root_path: str = "") -> int | None:
-    """The most bytes a request body to ``target`` (the request line's, query included) may have here;
-    None: Django's own limits apply, once it is read. The path is decoded as daphne gives it to Django,
+@dataclass(frozen=True)
+class BodyLimit:
+    """The most bytes a request body may have, and the ``413`` that refuses one over it."""
+
+    limit: int
+    content_type: bytes
+    body: bytes
+
+    @classmethod
+    def json_error(cls, limit: int, payload: dict[str, Any]) -> BodyLimit:
+        return cls(limit, b"application/json", json.dumps(payload).encode())
+
+    @classmethod
+    def text_error(cls, limit: int, message: str) -> BodyLimit:
+        return cls(limit, b"text/plain; charset=utf-8", message.encode())
+
+    def answer(self) -> bytes:
+        return (
+            b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: %s\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (self.content_type, len(self.body))
+        ) + self.body
+
+
+def upload_limit() -> BodyLimit:
+    """The knowledge uploads' limit: a file's ``KNOWLEDGE_MAX_UPLOAD_BYTES`` and the form's overhead."""
+    file_limit, limit = conf.SETTINGS.max_upload_bytes, upload_request_max_bytes()
+    return BodyLimit.text_error(
+        limit, UPLOAD_TOO_LARGE.format(limit=limit, file_limit=file_limit, overhead=UPLOAD_FORM_OVERHEAD_BYTES)
+    )
+
+
+def body_limit(target: bytes, root_path: str = "") -> BodyLimit | None:
+    """The limit of a request body to ``target`` (the request line's, query included) here; None:
+    Django's own limits apply, once it is read. The path is decoded as daphne gives it to Django,
     which routes it less ``root_path`` (decoded, as daphne gives it)."""
     path = unquote(target.split(b"?", 1)[0].decode("latin-1"))
     if root_path:
         path = path.removeprefix(root_path)
-    return MAX_FRAME_BYTES if path.startswith(PUBLIC_PREFIX) else None
+    if path.startswith(PUBLIC_PREFIX):
+        return BodyLimit.json_error(
+            MAX_FRAME_BYTES, {"type": "error", "code": ErrorCode.TOO_LONG.value, "message": BODY_TOO_LONG}
+        )
+    try:
+        view = resolve(path).view_name
+    except Resolver404:
+        return None
+    if view == STRIPE_WEBHOOK:
+        return BodyLimit.json_error(
+            STRIPE_EVENT_MAX_BYTES, {"error": STRIPE_EVENT_TOO_LARGE.format(limit=STRIPE_EVENT_MAX_BYTES)}
+        )
+    if view in AUTH_FORMS:
+        return BodyLimit.text_error(AUTH_FORM_MAX_BYTES, AUTH_FORM_TOO_LARGE.format(limit=AUTH_FORM_MAX_BYTES))
+    if view == API_UPLOAD:
+        limit = upload_limit()
+        return BodyLimit.json_error(limit.limit, {"detail": limit.body.decode()})
+    if view == CONSOLE_UPLOAD:
+        return upload_limit()
+    return None
 
 
 class DjangoParsesUploads(http_protocol.WebRequest):
     """Daphne's request without Twisted's form parsing (``request.args`` holds only the query string)."""
 
-    body_limit: int | None = None  # bytes this request's body may have (None: no limit here)
+    body_limit: BodyLimit | None = None  # this request's body limit (None: none here)
     body_read = 0
     body_refused = False
 
@@ -54,9 +134,9 @@ class DjangoParsesUploads(http_protocol.WebRequest):
         super().__init__(*args, **{**kwargs, "parsePOSTFormSubmission": False})
 
     def gotLength(self, length: int | None) -> None:
-        """The headers are in: a public chat body declared over its limit is refused now."""
+        """The headers are in: a body declared over its path's limit is refused now."""
         self.body_limit = body_limit(self.channel._path, self.root_path_for_django())
-        if self.body_limit is not None and length is not None and length > self.body_limit:
+        if self.body_limit is not None and length is not None and length > self.body_limit.limit:
             super().gotLength(0)
             self.refuse_body()
             return
@@ -74,7 +154,7 @@ class DjangoParsesUploads(http_protocol.WebRequest):
         if self.body_refused:  # the rest of what had arrived with the refused part
             return
         self.body_read += len(data)
-        if self.body_limit is not None and self.body_read > self.body_limit:
+        if self.body_limit is not None and self.body_read > self.body_limit.limit:
             self.refuse_body()
             return
         super().handleContentChunk(data)
@@ -84,15 +164,11 @@ class DjangoParsesUploads(http_protocol.WebRequest):
             super().requestReceived(command, path, version)
 
     def refuse_body(self) -> None:
-        """Answer ``413 too_long`` (the public endpoints' error JSON) and close: nothing more is read."""
+        """Answer the limit's ``413`` and close: nothing more is read."""
+        assert self.body_limit is not None
         self.body_refused = True
         self.requestHeaders.removeHeader(b"expect")  # no "100 Continue" after the answer
-        body = json.dumps({"type": "error", "code": ErrorCode.TOO_LONG.value, "message": BODY_TOO_LONG}).encode()
-        head = (
-            b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
-        )
-        self.channel.transport.write(head + body)
+        self.channel.transport.write(self.body_limit.answer())
         self.channel.loseConnection()
 
 

@@ -36,7 +36,8 @@ def test_too_many_files_on_the_upload_form_name_the_limit_and_store_nothing(
     # given
     production.DATA_UPLOAD_MAX_NUMBER_FILES = 3
     client, token = _logged_in_with_csrf(owner)
-    assert "Up to 3 files at a time" in client.get(UPLOAD_PAGE).content.decode()  # the form says so first
+    page = client.get(UPLOAD_PAGE).content.decode()
+    assert "Up to 3 files at a time, 10.2\xa0MB in all" in page  # the form says so first (and daphne's limit)
     files = [SimpleUploadedFile(f"page{number}.md", b"# Page\n\nText.") for number in range(4)]
     # when
     response = client.post(UPLOAD_PAGE, {"upload": files, "csrfmiddlewaretoken": token})
