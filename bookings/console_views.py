@@ -32,7 +32,16 @@ PAGE_SIZE = 30
 BOOKING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
 READ_ONLY = "Analysts can look at bookings but not change them."
 REFUND_MANAGERS_ONLY = "Only the tenant's owners and admins can refund a payment."
-NOT_PAID_THROUGH_STRIPE = "it was not paid through Stripe, so give it back where it was paid."
+# A payment Stripe never took is given back where it was paid and then recorded on the booking's page
+# (``offline_refunds``): by the manager reading this, or by an owner or admin for an agent.
+NOT_PAID_THROUGH_STRIPE = (
+    "it was not paid through Stripe, so give it back where it was paid, then record it below with Record refund "
+    "(given back offline)."
+)
+NOT_PAID_THROUGH_STRIPE_AGENT = (
+    "it was not paid through Stripe, so it is given back where it was paid; an owner or admin then records that "
+    "on this page (Record refund (given back offline))."
+)
 BAD_TIME = "That time is not valid in the business's time zone."
 
 
@@ -160,7 +169,7 @@ def _canceled_message(booking: Booking, membership: Membership) -> str:
         return done
     due = f"{done} The customer paid, so a refund of {booking.refund_remaining_display} is due"
     if not booking.paid_through_stripe:
-        return f"{due}: {NOT_PAID_THROUGH_STRIPE}"
+        return f"{due}: {NOT_PAID_THROUGH_STRIPE if membership.can_manage else NOT_PAID_THROUGH_STRIPE_AGENT}"
     if not payments.refund_available(booking):
         return f"{due}: refund it in Stripe."
     if membership.can_manage:

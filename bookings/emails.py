@@ -29,6 +29,8 @@ SUBJECTS: dict[str, str] = {
     notifications.TENANT_REFUND_DUE: "Refund due for booking {code}: {amount}",
     notifications.PAYMENT_REFUNDED: "Your payment for booking {code} was refunded",
 }
+# The id of the booking page's form recording a refund given back by hand (console/detail.html).
+RECORD_REFUND_ANCHOR = "record-refund"
 # "was refunded" while only part of the payment is (its body names both amounts).
 PARTLY_REFUNDED_SUBJECT = "{refunded} of your payment for booking {code} was refunded"
 
@@ -73,6 +75,7 @@ def tenant_recipients(booking: Booking) -> list[str]:
 
 def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
     tz = tenant_zone(booking.tenant)
+    console_url = public_url(reverse("bookings_console:detail", args=[booking.pk]))
     context = {
         "booking": booking,
         "tenant": booking.tenant,
@@ -81,7 +84,9 @@ def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
         "local_end": booking.end_at.astimezone(tz),
         "timezone": booking.tenant.timezone,
         "hold_expired": booking.hold_expired,
-        "console_url": public_url(reverse("bookings_console:detail", args=[booking.pk])),
+        "console_url": console_url,
+        # the booking page's "Record refund (given back offline)" form (``offline_refunds``)
+        "record_refund_url": f"{console_url}#{RECORD_REFUND_ANCHOR}",
         "console_refund": refund_available(booking),
     }
     recipients = tenant_recipients(booking) if kind in STAFF_EMAIL_KINDS else [booking.customer_email]

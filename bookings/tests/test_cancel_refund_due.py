@@ -121,18 +121,42 @@ def test_a_payment_staff_took_offline_is_not_sent_to_stripe_for_its_refund(
     # when: staff cancel it
     with django_capture_on_commit_callbacks(execute=True):
         response = logged_in(agent).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "Ill"}, follow=True)
-    # then: a refund is due, to be given back where it was paid: Stripe never had this payment
+    # then: a refund is due, to be given back where it was paid (Stripe never had this payment) and
+    # recorded on the booking's page by an owner or admin, which the agent cannot do
     page = response.content.decode()
-    assert "a refund of 95.00 EUR is due: it was not paid through Stripe, so give it back where it was paid." in page
-    assert "refund it in Stripe" not in page
+    assert (
+        "a refund of 95.00 EUR is due: it was not paid through Stripe, so it is given back where it was paid; "
+        "an owner or admin then records that on this page (Record refund (given back offline))." in page
+    )
+    assert "refund it in Stripe" not in page and 'id="record-refund"' not in page
     (notice,) = [m for m in mail.outbox if m.subject.startswith("Refund due")]
     assert isinstance(notice, EmailMultiAlternatives)
     for text in (notice.body, str(notice.alternatives[0][0])):
         assert (
-            "Nothing refunds it automatically: it was not paid through Stripe, so give it back where it was paid."
-            in text
+            "Nothing refunds it automatically: it was not paid through Stripe, so give it back where it was paid, "
+            "then an owner or admin records it with Record refund (given back offline) on the booking's console "
+            "page" in text
         )
         assert "in Stripe." not in text
     assert stripe_api.seen == []
     # and another tenant's staff cannot cancel it
     assert logged_in(outsider).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "x"}).status_code == 404
+
+
+def test_an_owner_canceling_a_payment_taken_offline_is_sent_to_the_record_refund_form(
+    owner, tenant, paid_service, stripe_api: FakeStripe
+):
+    # given: a booking staff recorded paid at the desk
+    booking = _booking(tenant, paid_service, 10, paid=False)
+    booking = services.booking_mark_paid(booking=booking, actor=CUSTOMER)
+    assert not booking.paid_through_stripe
+    # when: an owner (who may record refunds) cancels it
+    response = logged_in(owner).post(f"/console/bookings/{booking.pk}/cancel/", {"reason": "Ill"}, follow=True)
+    # then: the message sends them to the form below it, which the page shows
+    page = response.content.decode()
+    assert (
+        "a refund of 95.00 EUR is due: it was not paid through Stripe, so give it back where it was paid, then "
+        "record it below with Record refund (given back offline)." in page
+    )
+    assert 'id="record-refund"' in page
+    assert stripe_api.seen == []

@@ -11,7 +11,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from bookings import delivery, services
 from bookings.models import Booking, BookingEmail, EmailKind, EmailStatus, Service
 from bookings.services import CUSTOMER, STRIPE, SYSTEM
-from bookings.tests.conftest import customer_booking, next_weekday
+from bookings.tests.conftest import customer_booking, logged_in, next_weekday
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +117,43 @@ def test_the_notice_says_where_to_refund(
     for text in (message.body, html):
         assert ("Refund button on the booking's console page" in text) is stripe_set_up
         assert ("refund the payment in Stripe" in text) is not stripe_set_up
+
+
+def test_the_notice_of_a_payment_taken_offline_links_to_the_record_refund_form(
+    tenant, owner, outsider, paid_service, django_capture_on_commit_callbacks
+):
+    # given: a booking staff recorded paid at the desk (Stripe never took it)
+    booking = services.booking_mark_paid(booking=_book(tenant, paid_service), actor=SYSTEM)
+    assert not booking.paid_through_stripe
+    # when: it is canceled
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
+    # then: staff are told to give it back and record it, with a link to the form on the booking's page
+    (message,) = _staff_notices()
+    form_link = f"{PUBLIC}/console/bookings/{booking.pk}/#record-refund"
+    assert (
+        "give it back where it was paid, then an owner or admin records it with Record refund (given back "
+        f"offline) on the booking's console page: {form_link}" in message.body
+    )
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
+    assert f'<a href="{form_link}">Record refund (given back offline)</a>' in html
+    # and the link leads to that form for this tenant's owner, to nothing for another tenant's staff
+    path = form_link.removeprefix(PUBLIC).split("#")[0]
+    assert 'id="record-refund"' in logged_in(owner).get(path).content.decode()
+    assert logged_in(outsider).get(path).status_code == 404
+
+
+def test_the_notice_of_a_stripe_payment_has_no_record_refund_link(
+    tenant, owner, paid_service, django_capture_on_commit_callbacks
+):
+    # given: a payment Stripe took
+    booking = _pay(_book(tenant, paid_service))
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
+    # then: no offer to record a refund given back by hand
+    (message,) = _staff_notices()
+    html = str(message.alternatives[0][0]) if isinstance(message, EmailMultiAlternatives) else ""
+    for text in (message.body, html):
+        assert "#record-refund" not in text and "given back offline" not in text
