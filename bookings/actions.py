@@ -133,7 +133,8 @@ def booking_dict(booking: Booking) -> dict[str, Any]:
         "payment": booking.payment,
         "price": booking.price_display,
         "payment_status": payment_status(booking),
-        # What Stripe gave back of the payment so far ("" for nothing): a partial refund leaves it "paid".
+        # What was given back of the payment so far, through Stripe or by hand ("" for nothing): a partial
+        # refund leaves it "paid".
         "refunded": booking.refunded_display if booking.refunded_cents else "",
         "checkout_url": booking.checkout_url if payable else "",
     }

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from bookings import notifications
 from bookings.availability import tenant_zone
-from bookings.models import STAFF_EMAIL_KINDS, Booking
+from bookings.models import STAFF_EMAIL_KINDS, Booking, BookingEventKind
 from bookings.payments import public_url, refund_available
 from supportai.models import MANAGER_ROLES, Membership
 
@@ -73,6 +73,12 @@ def tenant_recipients(booking: Booking) -> list[str]:
     return sorted({m.user.email for m in managers if m.user.email})
 
 
+def refunded_offline(booking: Booking) -> bool:
+    """Whether what was refunded was given back by hand (``offline_refunds``), not by Stripe: a payment
+    Stripe never took is refunded no other way, so its refunds are all of that kind."""
+    return booking.events.filter(kind=BookingEventKind.REFUNDED, data__offline=True).exists()
+
+
 def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
     tz = tenant_zone(booking.tenant)
     console_url = public_url(reverse("bookings_console:detail", args=[booking.pk]))
@@ -88,6 +94,7 @@ def build_message(booking: Booking, kind: str) -> EmailMultiAlternatives | None:
         # the booking page's "Record refund (given back offline)" form (``offline_refunds``)
         "record_refund_url": f"{console_url}#{RECORD_REFUND_ANCHOR}",
         "console_refund": refund_available(booking),
+        "given_back_offline": kind == notifications.PAYMENT_REFUNDED and refunded_offline(booking),
     }
     recipients = tenant_recipients(booking) if kind in STAFF_EMAIL_KINDS else [booking.customer_email]
     if not recipients:

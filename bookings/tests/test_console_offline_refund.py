@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils.html import escape
 
-from bookings import offline_refunds, services
+from bookings import actions, offline_refunds, services
 from bookings.models import Booking, BookingEmail, BookingEventKind, EmailKind, Service
 from bookings.services import CUSTOMER, STRIPE
 from bookings.tests.conftest import customer_booking, logged_in, next_weekday, open_every_day
@@ -226,3 +227,65 @@ def test_another_tenants_staff_get_not_found_and_record_nothing(tenant, other_te
             tenant=other_tenant, booking=booking, actor=services.SYSTEM, amount_cents=9500, owed_cents=9500, note=NOTE
         )
     assert refused.value.code == services.NOT_FOUND
+
+
+INTERNAL_NOTE = "Cash from the till, Bob to recount; customer was rude"
+
+
+@pytest.mark.parametrize(
+    ("amount", "given"),
+    [("95.00", "your payment of 95.00 EUR"), ("30.00", "30.00 EUR of your payment of 95.00 EUR")],
+)
+def test_the_customer_is_told_the_money_was_given_back_with_no_bank_delay(
+    tenant, owner, paid_service, django_capture_on_commit_callbacks, amount, given
+):
+    # given: a booking paid at the desk and canceled
+    booking = _paid_offline_then_canceled(tenant, paid_service)
+    page = logged_in(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
+    assert "How it was given back <small>(for the history; not sent to the customer)</small>" in page
+    mail.outbox.clear()
+    # when: staff record what they gave back, with their own note on how
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(owner, booking, amount=amount, note=INTERNAL_NOTE).status_code == 302
+    # then: the customer reads that it was given back directly, with no bank days to wait for
+    (message,) = [m for m in mail.outbox if m.to == ["ann@example.org"]]
+    assert isinstance(message, EmailMultiAlternatives)
+    tenant_name = escape(tenant.name)
+    for text in (message.body, str(message.alternatives[0][0])):
+        assert f"{tenant.name if text is message.body else tenant_name} has recorded that {given}" in text
+        assert "was given back to you directly, not as a card refund" in text
+        assert "there are no bank processing days to wait for" in text
+        assert "business days" not in text and "we have refunded" not in text
+        # and the staff's note, a record for the booking's history, is not sent to the customer
+        assert "Bob" not in text and "rude" not in text and "till" not in text
+
+
+def test_a_refund_through_stripe_still_names_the_bank_delay(
+    tenant, owner, paid_service, django_capture_on_commit_callbacks
+):
+    # given: a booking paid through Stripe, canceled
+    booking = customer_booking(tenant, paid_service, day=next_weekday(3), email="ann@example.org")
+    booking = services.booking_mark_paid(booking=booking, actor=STRIPE, payment_intent="pi_bank")
+    booking = services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
+    mail.outbox.clear()
+    # when: Stripe reports the refund
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=9500)
+    # then
+    (message,) = [m for m in mail.outbox if m.to == ["ann@example.org"]]
+    assert "we have refunded your payment of 95.00 EUR" in message.body
+    assert "5 to 10 business days" in message.body and "given back to you directly" not in message.body
+
+
+def test_the_widget_reads_a_refund_given_back_by_hand_as_a_refund(tenant, owner, paid_service):
+    # given: part, then all, of a payment taken at the desk given back by hand
+    booking = _paid_offline_then_canceled(tenant, paid_service)
+    _post(owner, booking, amount="30.00")
+    booking.refresh_from_db()
+    # then: "Your booking" (and the assistant's get_booking) read what was given back, no delay claimed
+    part = actions.booking_dict(booking)
+    assert (part["payment_status"], part["refunded"], part["price"]) == ("paid", "30.00 EUR", "95.00 EUR")
+    _post(owner, booking, amount="65.00", owed="6500")
+    booking.refresh_from_db()
+    full = actions.booking_dict(booking)
+    assert (full["payment_status"], full["refunded"]) == ("refunded", "95.00 EUR")
