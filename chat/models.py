@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from escalations.graphemes import clip
 from supportai.models import EndUser, TenantScopedModel
 
 
@@ -122,7 +123,7 @@ class Message(TenantScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.role}: {self.text[:60]}"
+        return f"{self.role}: {clip(self.text, 60)}"
 
 
 class FeedbackValue(models.TextChoices):

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.paginator import Page, Paginator
 
 from chat.models import Message, MessageRole
+from escalations.graphemes import clip
 from escalations.models import Escalation, Mode, Status
 from escalations.selectors import escalation_queue
 from escalations.watch import transcript_row
@@ -53,9 +54,12 @@ def _agent_name(user: Any) -> str:
     return "" if user is None else str(user.first_name or user.username)
 
 
+PREVIEW_CHARS = 140
+
+
 def _preview(escalation: Escalation) -> str:
     lines = [line for line in escalation.summary.splitlines() if line.startswith("Customer: ")]
-    return lines[-1].removeprefix("Customer: ")[:140] if lines else escalation.reason[:140]
+    return clip(lines[-1].removeprefix("Customer: ") if lines else escalation.reason, PREVIEW_CHARS)
 
 
 QUEUE_LIMIT = 200

@@ -7,37 +7,23 @@ the oldest of those between go: a line after the first says how many characters 
 (``Escalation.reason_left_out`` keeps the count), so staff, the email, Slack and the webhook all read that
 something is missing. A reason is one line (its line breaks, U+2028 too, become " / ", as in the summary),
 so nothing is ever cut inside one; one longer than ``MAX_ONE_REASON_CHARS`` ends in "…" after a whole
-grapheme, never inside a letter and its accents or an emoji sequence.
+grapheme, never inside a letter and its accents or an emoji sequence (``clip``, from
+``escalations.graphemes``, which everything cutting customer text for staff uses).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import regex
-
+from escalations.graphemes import ELLIPSIS, clip
 from escalations.summary import one_line
 
 MAX_REASON_CHARS = 2000
 MAX_ONE_REASON_CHARS = 1000  # the widget's and the HTTP API's own limit
-ELLIPSIS = "…"
-_GRAPHEME = regex.compile(r"\X")
 
 
 def omitted_line(count: int) -> str:
     return f"[{ELLIPSIS} {count:,} characters omitted {ELLIPSIS}]"
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` in at most ``limit`` characters: whole, or its first whole graphemes and "…"."""
-    if len(text) <= limit:
-        return text
-    kept = 0
-    for grapheme in _GRAPHEME.finditer(text):
-        if grapheme.end() > limit - len(ELLIPSIS):
-            break
-        kept = grapheme.end()
-    return text[:kept] + ELLIPSIS
 
 
 @dataclass(frozen=True)

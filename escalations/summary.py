@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from chat.models import Conversation, Message, MessageStatus
+from escalations.graphemes import clip
 from supportai.models import Tenant
 
 SUMMARY_MESSAGES = 12
@@ -21,7 +22,7 @@ LABELS = {"customer": "Customer", "assistant": "Assistant", "agent": "Agent", "s
 
 def clean_line(text: str) -> str:
     flat = _CONTROL.sub(" ", text).strip()
-    return flat if len(flat) <= LINE_CHARS else flat[: LINE_CHARS - 1] + "…"
+    return clip(flat, LINE_CHARS)
 
 
 def one_line(text: str) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from chat.models import Conversation, FeedbackValue, Message, MessageFeedback, MessageRole, MessageStatus
+from escalations.graphemes import clip
 from escalations.models import Escalation
 from escalations.triggers import lexicon
 from escalations.triggers.codes import ReasonCode, TriggerHit
@@ -22,6 +23,7 @@ UNANSWERED_NEEDED = 2
 RECENT_MESSAGES = 20
 SAME_QUESTION_SIMILARITY = 0.8
 MIN_QUESTION_WORDS = 3
+QUOTE_CHARS = 60  # of each customer message a reason quotes
 # Outcomes of answers that say nothing about the knowledge: the handoff line, a refused question.
 NOT_KNOWLEDGE_GAPS = ("escalated", "blocked")
 
@@ -59,10 +61,10 @@ def repeated_failure(*, tenant: Tenant, conversation: Conversation, message: Mes
     earlier = list(recent.order_by("-pk").values_list("text", flat=True)[:RECENT_MESSAGES])
     for text in [message.text, *earlier]:
         if lexicon.NOT_HELPED.search(normalize(text)):
-            signals.append(f"said: {text[:60]}")
+            signals.append(f"said: {clip(text, QUOTE_CHARS)}")
     current = tokens(message.text)
     if any(_similar(current, tokens(text)) for text in earlier):
-        signals.append(f"asked again: {message.text[:60]}")
+        signals.append(f"asked again: {clip(message.text, QUOTE_CHARS)}")
     if len(signals) < UNRESOLVED_ATTEMPTS_NEEDED:
         return None
     return TriggerHit(ReasonCode.REPEATED_FAILURE, "; ".join(signals[:4]))
@@ -92,7 +94,7 @@ def unanswered(*, tenant: Tenant, conversation: Conversation) -> TriggerHit | No
     ]
     if len(questions) < UNANSWERED_NEEDED:
         return None
-    return TriggerHit(ReasonCode.NO_ANSWER, "; ".join(q[:60] for q in questions[:UNANSWERED_NEEDED]))
+    return TriggerHit(ReasonCode.NO_ANSWER, "; ".join(clip(q, QUOTE_CHARS) for q in questions[:UNANSWERED_NEEDED]))
 
 
 def turn_hits(

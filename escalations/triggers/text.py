@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from escalations.graphemes import clip
 from escalations.triggers import lexicon
 from escalations.triggers.codes import ReasonCode, TriggerHit
 from escalations.triggers.normalize import normalize
@@ -16,7 +17,7 @@ EVIDENCE_CHARS = 80
 
 
 def _evidence(match: re.Match[str]) -> str:
-    return match.group(0).strip()[:EVIDENCE_CHARS]
+    return clip(match.group(0).strip(), EVIDENCE_CHARS)
 
 
 def parse_amount(raw: str) -> Decimal | None:
