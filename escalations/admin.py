@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from escalations.models import DeliveryStatus, Escalation, EscalationEvent, EscalationPolicy, NotificationDelivery
-from escalations.notifications.dispatch import enqueue_delivery
+from escalations.notifications.dispatch import RESEND_WITHIN, deliveries_resend_failed_while_off, enqueue_delivery
 from escalations.notifications.gone import receivers_readdressed
 from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
 from supportai.crypto import DecryptionError
@@ -101,6 +101,19 @@ class EscalationPolicyForm(forms.ModelForm):
             self.add_error("webhook_url", WEBHOOK_NEEDS_HTTPS)
 
 
+def resent_text(count: int) -> str:
+    """What the admin says of the notifications sent again to a receiver's new address."""
+    within = f"{RESEND_WITHIN.total_seconds() / 3600:.0f} hours"
+    if not count:
+        return f"No notification of an open escalation failed while it was off in the last {within}."
+    noun = "notification" if count == 1 else "notifications"
+    verb = "was" if count == 1 else "were"
+    return (
+        f"{count} {noun} that failed while it was off {verb} queued again for the new address (open escalations, "
+        f"the last {within})."
+    )
+
+
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(TenantScopedModelAdmin):
     form = EscalationPolicyForm
@@ -114,8 +127,13 @@ class EscalationPolicyAdmin(TenantScopedModelAdmin):
         before = EscalationPolicy.objects.filter(pk=obj.pk).first() if change else None
         switched_on = receivers_readdressed(before=before, policy=obj)
         super().save_model(request, obj, form, change)
-        for label in switched_on:
-            messages.info(request, f"{label} notifications are back on: its address changed.")
+        for receiver in switched_on:
+            resent = deliveries_resend_failed_while_off(
+                tenant=obj.tenant, channel=receiver.channel, off_since=receiver.at
+            )
+            messages.info(
+                request, f"{receiver.label} notifications are back on: its address changed. {resent_text(resent)}"
+            )
 
 
 class EventInline(TenantScopedReadOnlyInline):

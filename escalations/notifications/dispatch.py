@@ -19,6 +19,7 @@ from escalations.models import (
     EventKind,
     Mode,
     NotificationDelivery,
+    Status,
 )
 from escalations.notifications.base import DeliveryError, NoAddress, Sender, TargetGone, notice_for
 from escalations.notifications.email import EmailSender
@@ -29,6 +30,7 @@ from escalations.selectors import policy_for
 from escalations.ticketing import TicketSender
 from supportai.config_warnings import warn_hourly
 from supportai.crypto import DecryptionError
+from supportai.models import Tenant
 from supportai.outbox import backoff_seconds
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ SENDERS: dict[str, Sender] = {
     Channel.WEBHOOK: WebhookSender(),
     Channel.TICKET: TicketSender(),
 }
+# How recent a notification that failed while its receiver was switched off must be to be sent again when a
+# new address switches it back on (``deliveries_resend_failed_while_off``): older news is stale for a team.
+RESEND_WITHIN = timedelta(hours=24)
 # Said of a policy secret no configured key opens (written under a key since dropped).
 SECRET_UNREADABLE_HINT = "enter it again (or clear it) in the escalation policy admin"
 
@@ -96,6 +101,49 @@ def notify_escalation_updated(escalation: Escalation, *, told: set[str]) -> list
     """An ``updated`` delivery to each channel the escalation notifies that already ``told`` the team of it
     (a channel that never did has nothing to update)."""
     return _record(escalation, [channel for channel in channels_for(escalation) if channel in told], EventKind.UPDATED)
+
+
+@transaction.atomic
+def deliveries_resend_failed_while_off(*, tenant: Tenant, channel: str, off_since: datetime) -> int:
+    """Queue again, to the receiver now in ``tenant``'s policy, the ``channel`` notifications that failed
+    since its receiver was switched off at ``off_since`` (its 410, and those failed unsent after it) and
+    still matter: of an escalation still open, made within ``RESEND_WITHIN``. One per escalation: its
+    ``created`` notice if that failed (it carries the escalation as it is now, updates included), else its
+    latest ``updated`` one; the others stay failed. Called once a new address switched the channel back on
+    (``gone.receivers_readdressed``): each delivery starts over (no attempts, due now), so a new receiver
+    gets each escalation once. Returns how many were queued."""
+    failed = (
+        NotificationDelivery.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(
+            channel=channel,
+            status=DeliveryStatus.FAILED,
+            updated_at__gte=off_since,
+            created_at__gte=timezone.now() - RESEND_WITHIN,
+        )
+        .exclude(escalation__status=Status.RESOLVED)
+        .order_by("escalation_id", "-created_at", "-pk")
+    )
+    chosen: dict[int, NotificationDelivery] = {}
+    for delivery in failed:
+        kept = chosen.get(delivery.escalation_id)
+        if kept is None or (delivery.event == EventKind.CREATED and kept.event != EventKind.CREATED):
+            chosen[delivery.escalation_id] = delivery
+    now = timezone.now()
+    ids = [delivery.pk for delivery in chosen.values()]
+    NotificationDelivery.objects.filter(pk__in=ids).update(
+        status=DeliveryStatus.PENDING, attempts=0, leased_until=None, next_attempt_at=now, updated_at=now
+    )
+    for delivery_id in ids:
+        transaction.on_commit(partial(enqueue_delivery, delivery_id))
+    if ids:
+        logger.info(
+            "%s notifications of tenant %s: %s failed while switched off queued again for the new address",
+            channel,
+            tenant.pk,
+            len(ids),
+        )
+    return len(ids)
 
 
 @dataclass(frozen=True)

@@ -65,17 +65,20 @@ def _address(policy: EscalationPolicy, channel: str) -> str | None:
     return address
 
 
-def receivers_readdressed(*, before: EscalationPolicy | None, policy: EscalationPolicy) -> list[str]:
+def receivers_readdressed(*, before: EscalationPolicy | None, policy: EscalationPolicy) -> list[SwitchedOff]:
     """Switch back on, in ``policy`` (unsaved), each channel switched off whose address staff changed: the
-    410 was the old receiver's, the new one has said nothing. Returns the labels of those switched on."""
+    410 was the old receiver's, the new one has said nothing. Returns those switched on, each with when it
+    had been switched off (what failed since is sent to the new address:
+    ``dispatch.deliveries_resend_failed_while_off``, once the policy is saved)."""
     if before is None:
         return []
     switched_on = []
     for channel in SWITCHABLE:
-        if policy.disabled_at(channel) is not None and _address(policy, channel) != _address(before, channel):
+        at = policy.disabled_at(channel)
+        if at is not None and _address(policy, channel) != _address(before, channel):
+            switched_on.append(SwitchedOff(channel, LABELS[channel], at, policy.disabled_reason(channel)))
             setattr(policy, f"{channel}_disabled_at", None)
             setattr(policy, f"{channel}_disabled_reason", "")
-            switched_on.append(LABELS[channel])
             logger.info(
                 "%s notifications of tenant %s switched back on: the address changed", channel, policy.tenant_id
             )

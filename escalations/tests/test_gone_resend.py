@@ -1,0 +1,182 @@
+"""A receiver switched off by a 410 and switched back on with a new address gets, once, the notifications
+that failed while it was off and still matter (open escalations, from the last 24 hours); the admin says
+how many were queued again. Older, resolved, other tenants' and earlier failures stay as they were."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from escalations.models import (
+    Channel,
+    DeliveryStatus,
+    Escalation,
+    EscalationPolicy,
+    EventKind,
+    NotificationDelivery,
+    Status,
+)
+from escalations.notifications.dispatch import RESEND_WITHIN, deliver, deliveries_resend_failed_while_off
+from escalations.services import escalation_raise
+from escalations.tests.admin_forms import logged_in, policy_form
+from escalations.tests.conftest import ALWAYS, set_hours
+from escalations.tests.factories import ConversationFactory, MessageFactory
+from escalations.tests.http_sink import Sink, http_sink
+from escalations.tests.test_admin_notifications import change_url
+from escalations.triggers import ReasonCode, TriggerHit
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+Capture = Callable[..., Any]
+HUMAN = TriggerHit(ReasonCode.HUMAN_REQUEST, "talk to a human")
+TARGETS = {Channel.SLACK: "slack_webhook_url", Channel.WEBHOOK: "webhook_url"}
+FIELDS = {"webhook_secret": "s3cret", "notify_email": "", "weekly_hours": json.dumps(ALWAYS)}
+
+
+def _policy(tenant: Tenant, channel: Channel, sink: Sink) -> EscalationPolicy:
+    return set_hours(tenant, ALWAYS, notify_email=False, webhook_secret="s3cret", **{TARGETS[channel]: sink.url})
+
+
+def _raise(tenant: Tenant, capture: Capture, *, execute: bool = True) -> Escalation:
+    conversation = ConversationFactory.create(tenant=tenant)
+    MessageFactory.create(conversation=conversation, text="help")
+    with capture(execute=execute):
+        return escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN]).escalation
+
+
+def _delivery(escalation: Escalation, channel: Channel = Channel.WEBHOOK) -> NotificationDelivery:
+    return NotificationDelivery.objects.get(escalation=escalation, channel=channel, event=EventKind.CREATED)
+
+
+def _failed_row(escalation: Escalation, channel: Channel, **fields: Any) -> NotificationDelivery:
+    """A delivery that failed earlier (made here: its failure's cause is not what these tests are about)."""
+    return NotificationDelivery.objects.create(
+        tenant=escalation.tenant, escalation=escalation, channel=channel, status=DeliveryStatus.FAILED, **fields
+    )
+
+
+def _escalations_received(sink: Sink) -> list[int]:
+    """The escalations the receiver was told of: the webhook's ``escalation_id``, Slack's "escalation #N"."""
+    bodies = [json.loads(request.body) for request in sink.received]
+    return sorted(
+        body["escalation_id"] if "escalation_id" in body else int(re.findall(r"escalation #(\d+)", body["text"])[0])
+        for body in bodies
+    )
+
+
+def test_a_new_webhook_address_gets_the_notifications_that_failed_while_it_was_off(
+    tenant: Tenant, other_tenant: Tenant, owner: User, settings: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    settings.DEBUG = True  # the admin takes the sinks' http:// addresses
+    capture = django_capture_on_commit_callbacks
+    with http_sink([410, 410], error_body=b"hook deleted") as old, http_sink([]) as new:
+        # given: an escalation whose webhook failed for another reason before the receiver went
+        policy = _policy(tenant, Channel.WEBHOOK, old)
+        earlier = _raise(tenant, capture, execute=False)
+        NotificationDelivery.objects.filter(escalation=earlier).update(
+            status=DeliveryStatus.FAILED, updated_at=timezone.now() - timedelta(minutes=5)
+        )
+        # and two escalations queued together: the first's 410 switches the webhook off, the second then
+        # fails unsent; an update of the first fails while off too
+        gone = _raise(tenant, capture, execute=False)
+        queued = _raise(tenant, capture, execute=False)
+        deliver(_delivery(gone).pk)
+        deliver(_delivery(queued).pk)
+        off_since = EscalationPolicy.objects.get(tenant=tenant).webhook_disabled_at
+        assert off_since is not None
+        _failed_row(gone, Channel.WEBHOOK, event=EventKind.UPDATED)
+        # and failed while off, but no longer relevant: one resolved since, one from over a day ago
+        resolved = _raise(tenant, capture)
+        _failed_row(resolved, Channel.WEBHOOK)
+        Escalation.objects.filter(pk=resolved.pk).update(status=Status.RESOLVED, resolved_at=timezone.now())
+        stale = _raise(tenant, capture)
+        _failed_row(stale, Channel.WEBHOOK, created_at=timezone.now() - RESEND_WITHIN - timedelta(minutes=1))
+        # and another tenant, on the same old address, switched off by its own 410
+        _policy(other_tenant, Channel.WEBHOOK, old)
+        theirs = _raise(other_tenant, capture)
+        assert _delivery(theirs).status == DeliveryStatus.FAILED
+        assert len(old.received) == 2 and new.received == []
+        client = logged_in(owner)
+        # when: an owner enters a new address in the policy admin
+        with capture(execute=True):
+            response = client.post(change_url(policy), policy_form(tenant, webhook_url=new.url, **FIELDS), follow=True)
+        # then: the webhook is back on, and the new address got each open escalation that failed while it was
+        # off, once (the escalation as it is now: its update rides with it)
+        page = response.content.decode()
+        assert "Webhook notifications are back on: its address changed." in page
+        assert "2 notifications that failed while it was off were queued again for the new address" in page
+        assert _escalations_received(new) == sorted([gone.pk, queued.pk])
+        assert _delivery(gone).status == _delivery(queued).status == DeliveryStatus.SENT
+        assert (
+            NotificationDelivery.objects.get(escalation=gone, event=EventKind.UPDATED).status == DeliveryStatus.FAILED
+        )
+        # and the rest stay failed, unsent: the earlier failure, the resolved and the stale escalations
+        for escalation in (earlier, resolved, stale):
+            assert {d.status for d in escalation.deliveries.all()} == {DeliveryStatus.FAILED}
+        # and the other tenant's receiver is still off, its delivery failed
+        assert EscalationPolicy.objects.get(tenant=other_tenant).webhook_disabled_at is not None
+        assert _delivery(theirs).status == DeliveryStatus.FAILED
+        # when: the policy is saved again with the same new address
+        with capture(execute=True):
+            again = client.post(change_url(policy), policy_form(tenant, webhook_url=new.url, **FIELDS), follow=True)
+        # then: nothing is switched on or sent again
+        assert "queued again" not in again.content.decode() and "back on" not in again.content.decode()
+        assert len(new.received) == 2 and len(old.received) == 2
+
+
+def test_the_admin_says_when_nothing_was_left_to_send(
+    tenant: Tenant, owner: User, settings: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    # given: a webhook switched off by a 410 whose escalation was resolved since
+    settings.DEBUG = True
+    with http_sink([410]) as old, http_sink([]) as new:
+        policy = _policy(tenant, Channel.WEBHOOK, old)
+        escalation = _raise(tenant, django_capture_on_commit_callbacks)
+        Escalation.objects.filter(pk=escalation.pk).update(status=Status.RESOLVED, resolved_at=timezone.now())
+        # when: a new address is entered
+        with django_capture_on_commit_callbacks(execute=True):
+            response = logged_in(owner).post(
+                change_url(policy), policy_form(tenant, webhook_url=new.url, **FIELDS), follow=True
+            )
+        # then
+        page = response.content.decode()
+        assert "Webhook notifications are back on: its address changed." in page
+        assert "No notification of an open escalation failed while it was off" in page
+        assert new.received == []
+
+
+def test_a_new_slack_address_gets_what_failed_while_it_was_off_once(
+    tenant: Tenant, other_tenant: Tenant, django_capture_on_commit_callbacks: Capture
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    with http_sink([410], error_body=b"channel_is_archived") as old, http_sink([]) as new:
+        # given: Slack switched off by a 410, and the same for another tenant's failed delivery
+        _policy(tenant, Channel.SLACK, old)
+        escalation = _raise(tenant, capture)
+        policy = EscalationPolicy.objects.get(tenant=tenant)
+        off_since = policy.slack_disabled_at
+        assert off_since is not None and _delivery(escalation, Channel.SLACK).status == DeliveryStatus.FAILED
+        theirs = _raise(other_tenant, capture)
+        _failed_row(theirs, Channel.SLACK)
+        # when: staff give Slack a new address and it is switched back on
+        EscalationPolicy.objects.filter(pk=policy.pk).update(slack_disabled_at=None)
+        policy.refresh_from_db()
+        policy.slack_webhook_url = new.url
+        policy.save()
+        with capture(execute=True):
+            requeued = deliveries_resend_failed_while_off(tenant=tenant, channel=Channel.SLACK, off_since=off_since)
+        # then: our delivery went to the new address, the other tenant's was left alone
+        assert requeued == 1 and _escalations_received(new) == [escalation.pk]
+        assert _delivery(escalation, Channel.SLACK).status == DeliveryStatus.SENT
+        assert _delivery(theirs, Channel.SLACK).status == DeliveryStatus.FAILED
+        # when: the same is asked again, it finds nothing more to send
+        with capture(execute=True):
+            assert deliveries_resend_failed_while_off(tenant=tenant, channel=Channel.SLACK, off_since=off_since) == 0
+        assert len(new.received) == 1
