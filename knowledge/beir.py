@@ -28,6 +28,7 @@ class BeirNotes:
     repeated_queries: int = 0
     repeated_judgements: int = 0
     repeated_documents: int = 0
+    identical_ids: int = 0  # asked queries whose id is also a document's: left out of their rankings
 
     def line(self) -> str:
         """One line saying all of it, or "" when there is nothing to say."""
@@ -46,6 +47,13 @@ class BeirNotes:
             parts.append(f"{judgements} not in corpus.jsonl (never found)")
         if repeated:
             parts.append(f"repeated, the later line wins: {repeated}")
+        if self.identical_ids == 1:
+            parts.append("1 query id is also a document id: that document is left out of its ranking, as in BEIR")
+        elif self.identical_ids:
+            parts.append(
+                f"{self.identical_ids} query ids are also document ids: "
+                "those documents are left out of their rankings, as in BEIR"
+            )
         return "; ".join(parts)
 
 
@@ -83,6 +91,7 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
         labelled.notes,
         unknown_documents=sum(doc_id not in documents for docs in labelled.qrels.values() for doc_id in docs),
         repeated_documents=len(records) - len(latest),
+        identical_ids=sum(query_id in documents for query_id in labelled.queries),
     )
     if not labelled.queries:
         why = f" ({notes.line()})" if notes.line() else ""

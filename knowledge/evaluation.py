@@ -113,9 +113,16 @@ def ingest_corpus(
             progress(CORPUS_STEP, len(documents), min(start + INDEX_BATCH, len(documents)))
 
 
-def documents_of(parents: Iterable[RankedParent], external_ids: dict[int, str]) -> list[str]:
-    """The documents of ranked parents, by external id, first occurrence wins."""
-    return list(dict.fromkeys(external_ids[parent.document_id] for parent in parents))
+def documents_of(
+    parents: Iterable[RankedParent], external_ids: dict[int, str], *, query_id: str | None = None
+) -> list[str]:
+    """The documents of ranked parents, by external id, first occurrence wins; the document whose
+    id is ``query_id`` is left out, as BEIR's retrievers and ``evaluate(ignore_identical_ids=True)``
+    leave it out (in arguana and quora each query is also a document, under its own id)."""
+    documents = dict.fromkeys(external_ids[parent.document_id] for parent in parents)
+    if query_id is not None:
+        documents.pop(query_id, None)
+    return list(documents)
 
 
 def external_ids_of(tenant: Tenant) -> dict[int, str]:
@@ -129,21 +136,27 @@ MAX_DEPTH_FACTOR = 64
 
 
 def documents_to_depth(
-    timed: list[RankedParent], *, external_ids: dict[int, str], search: Callable[..., Ranking]
+    timed: list[RankedParent],
+    *,
+    external_ids: dict[int, str],
+    search: Callable[..., Ranking],
+    query_id: str | None = None,
 ) -> list[str]:
     """The timed ranking's documents, continued from ``search(depth=...)`` rankings until DEPTH documents.
 
     A document ranked through several of its parents takes one place, so DEPTH parents can name
     fewer than DEPTH documents, and Recall@100 (trec_eval's, over 100 documents) would miss those
-    behind them. The timed ranking's order is kept; deeper rankings, untimed, only add the documents
-    it did not reach, until the ranking runs out or MAX_DEPTH_FACTOR times DEPTH parents were read."""
-    documents = documents_of(timed, external_ids)
+    behind them; so would the document of the query's own id, left out (``documents_of``), which
+    BEIR's retrievers replace by the next one. The timed ranking's order is kept; deeper rankings,
+    untimed, only add the documents it did not reach, until the ranking runs out or
+    MAX_DEPTH_FACTOR times DEPTH parents were read."""
+    documents = documents_of(timed, external_ids, query_id=query_id)
     depth, found = DEPTH, len(timed)
     while len(documents) < DEPTH and found >= depth and depth < DEPTH * MAX_DEPTH_FACTOR:
         depth *= 2
         parents = search(depth=depth).parents
         found = len(parents)
-        documents = list(dict.fromkeys([*documents, *documents_of(parents, external_ids)]))
+        documents = list(dict.fromkeys([*documents, *documents_of(parents, external_ids, query_id=query_id)]))
     return documents[:DEPTH]
 
 
@@ -198,7 +211,7 @@ def run_modes(
             started = time.perf_counter()
             parents = search(depth=DEPTH).parents
             latencies.append((time.perf_counter() - started) * 1000)
-            run[query_id] = documents_to_depth(parents, external_ids=external_ids, search=search)
+            run[query_id] = documents_to_depth(parents, external_ids=external_ids, search=search, query_id=query_id)
             if progress is not None:
                 progress(mode, len(dataset.queries), len(run))
         runs[mode] = ModeRun(run, latencies)
@@ -350,5 +363,12 @@ def evaluate_beir(
             tenant=tenant, dataset=dataset, modes=modes, provider=provider, fusion=fusion, progress=progress
         )
     results = {mode: mode_run.metrics(dataset.qrels, k=k) for mode, mode_run in runs.items()}
-    report = {"dataset": dataset.name, "docs": len(dataset.corpus), "queries": len(dataset.queries), "modes": results}
+    report = {
+        "dataset": dataset.name,
+        "docs": len(dataset.corpus),
+        "queries": len(dataset.queries),
+        # BEIR's default: a query's own id is never in its ranking (``documents_of``).
+        "ignore_identical_ids": True,
+        "modes": results,
+    }
     return BeirEvaluation(report, compare_hybrid(dataset.qrels, runs, k=k), dataset.notes)

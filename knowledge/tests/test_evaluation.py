@@ -65,7 +65,7 @@ def test_evaluate_retrieval_command_writes_the_product_json_and_cleans_up(mini_b
     tenants_before = set(Tenant.objects.values_list("slug", flat=True))
     call_command("evaluate_retrieval", "--beir", str(mini_beir), "--json", str(out))
     result = json.loads(out.read_text())
-    assert set(result) == {"dataset", "docs", "queries", "modes"}
+    assert set(result) == {"dataset", "docs", "queries", "ignore_identical_ids", "modes"}
     assert (result["docs"], result["queries"]) == (3, 2)
     assert set(result["modes"]) == {"bm25", "dense", "hybrid"}
     for metrics in result["modes"].values():

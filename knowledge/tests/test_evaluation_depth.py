@@ -72,3 +72,17 @@ def test_a_corpus_smaller_than_the_depth_lists_every_document_it_has(
     )
     # then every matching document is listed once, and the search stopped when the ranking ran out
     assert sorted(runs["bm25"].run["q1"]) == [f"d{n}" for n in range(5)]
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_a_querys_own_id_left_out_still_leaves_depth_documents(
+    tenant: Tenant, long_documents: BeirDataset, monkeypatch: pytest.MonkeyPatch, mode: RetrievalMode
+) -> None:
+    # given a depth of 4 documents and a question under the id of one of the five documents
+    monkeypatch.setattr(evaluation, "DEPTH", 4)
+    dataset = dataclasses.replace(long_documents, queries={"d0": "where is parking free"}, qrels={"d0": {"d4": 1}})
+    # when
+    runs = run_modes(tenant=tenant, dataset=dataset, modes=[mode], provider=FakeEmbeddingProvider("fake-hash-384"))
+    # then its list holds 4 other documents, as BEIR's retrievers fill top_k without the query's own id
+    documents = runs[mode].run["d0"]
+    assert len(documents) == 4 and "d0" not in documents

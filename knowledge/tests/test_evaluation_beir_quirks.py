@@ -1,0 +1,53 @@
+"""The quirks of the public BEIR sets (scifact, nfcorpus, arguana, quora, trec-covid...) scored as
+BEIR's toolkit scores them (``beir.retrieval.evaluation.EvaluateRetrieval`` with pytrec_eval)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+
+def _folder(folder: Path, corpus: list[dict[str, object]], queries: list[dict[str, object]], qrels: str) -> Path:
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(record) + "\n" for record in corpus))
+    (folder / "queries.jsonl").write_text("".join(json.dumps(record) + "\n" for record in queries))
+    (folder / "qrels").mkdir()
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + qrels)
+    return folder
+
+
+@pytest.fixture
+def arguana_like(tmp_path: Path) -> Path:
+    """As in arguana and quora, each query is also a document under the same id: an argument and
+    the counter-argument judged relevant to it."""
+    argument = "Gift cards should never expire, so buy one today."
+    return _folder(
+        tmp_path,
+        [
+            {"_id": "arg1", "title": "", "text": argument},
+            {"_id": "arg2", "title": "", "text": "Gift cards should expire: an unused card is a debt to the shop."},
+            {"_id": "arg3", "title": "", "text": "Parking behind the studio is free."},
+        ],
+        [{"_id": "arg1", "text": argument}],
+        "arg1\targ2\t1\n",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_a_querys_own_id_is_left_out_of_its_ranking_as_beir_leaves_it_out(arguana_like, tmp_path, capsys, mode):
+    # given a query whose own text, under its own id, is the document that matches it best
+    out = tmp_path / "result.json"
+    # when
+    call_command("evaluate_retrieval", "--beir", str(arguana_like), "--modes", mode, "--json", str(out))
+    # then that document is not ranked (BEIR's retrievers and evaluate(ignore_identical_ids=True)
+    # drop it): the counter-argument is first, not second
+    result = json.loads(out.read_text())
+    assert result["modes"][mode]["mrr@10"] == 1.0 and result["modes"][mode]["ndcg@10"] == 1.0
+    # and the JSON and the output say so
+    assert result["ignore_identical_ids"] is True
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "1 query id is also a document id: that document is left out of its ranking, as in BEIR"
+    )
