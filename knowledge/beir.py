@@ -22,6 +22,7 @@ SPLITS = ("test", "dev", "train")
 class BeirNotes:
     """What reading a BEIR folder left out, could not match or read twice (the later line wins)."""
 
+    unjudged_queries: int = 0  # queries.jsonl ids with text that the qrels do not judge: not asked
     empty_queries: int = 0  # queries.jsonl ids whose text is empty or spaces: not asked
     unknown_queries: int = 0  # judged query ids queries.jsonl does not hold: not asked
     unknown_documents: int = 0  # judgements of asked queries naming ids corpus.jsonl does not hold
@@ -29,10 +30,16 @@ class BeirNotes:
     repeated_judgements: int = 0
     repeated_documents: int = 0
     identical_ids: int = 0  # asked queries whose id is also a document's: left out of their rankings
+    qrels_name: str = "the qrels"  # as the line names the qrels file
 
     def line(self) -> str:
         """One line saying all of it, or "" when there is nothing to say."""
         skipped = _listed(
+            (
+                self.unjudged_queries,
+                f"query without judgements in {self.qrels_name}",
+                f"queries without judgements in {self.qrels_name}",
+            ),
             (self.empty_queries, "query with empty text", "queries with empty text"),
             (self.unknown_queries, "judged query not in queries.jsonl", "judged queries not in queries.jsonl"),
         )
@@ -85,7 +92,9 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
     corpus = declared_or(list(latest.values()), DEFAULT_LANGUAGE)
     if not any(document.text.strip() for document in corpus):
         raise BeirFormatError(f"{corpus_path} holds no documents with text to search")
-    labelled = read_labelled(folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv")
+    labelled = read_labelled(
+        folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv", qrels_name=f"qrels/{split}.tsv"
+    )
     documents = {document.external_id for document in corpus}
     notes = replace(
         labelled.notes,
@@ -110,10 +119,12 @@ class LabelledQueries:
     notes: BeirNotes  # all but the corpus's counts, which only load_beir can know
 
 
-def read_labelled(queries_path: Path, qrels_path: Path) -> LabelledQueries:
+def read_labelled(queries_path: Path, qrels_path: Path, *, qrels_name: str = "") -> LabelledQueries:
     """BEIR ``queries.jsonl`` and qrels (``query_lines``, ``qrels_lines``): the queries that have
-    a judgement and text to ask. Queries with empty text and judged queries never asked are left
-    out and counted: metrics are means over the qrels' queries, where they would count as 0."""
+    a judgement and text to ask. Queries with empty text, judged queries never asked and queries
+    the qrels do not judge (another split's) are left out and counted: metrics are means over the
+    qrels' queries, where they would count as 0. ``qrels_name`` (the file's name by default) is
+    how the notes name the qrels."""
     asked = query_lines(queries_path)
     queries = {query_id: text for _, query_id, text in asked}
     empty = {query_id for query_id, text in queries.items() if not text.strip()}
@@ -121,10 +132,12 @@ def read_labelled(queries_path: Path, qrels_path: Path) -> LabelledQueries:
     qrels = _qrels_of(judgements)
     judged = {query_id: text for query_id, text in queries.items() if query_id in qrels and query_id not in empty}
     notes = BeirNotes(
+        unjudged_queries=len(queries.keys() - qrels.keys() - empty),
         empty_queries=len(empty),
         unknown_queries=len(qrels.keys() - queries.keys()),
         repeated_queries=len(asked) - len(queries),
         repeated_judgements=len(judgements) - sum(len(judged_docs) for judged_docs in qrels.values()),
+        qrels_name=qrels_name or qrels_path.name,
     )
     return LabelledQueries(judged, {query_id: qrels[query_id] for query_id in judged}, notes)
 

@@ -51,3 +51,29 @@ def test_a_querys_own_id_is_left_out_of_its_ranking_as_beir_leaves_it_out(arguan
     assert capsys.readouterr().out.splitlines()[1] == (
         "1 query id is also a document id: that document is left out of its ranking, as in BEIR"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queries_the_split_does_not_judge_are_skipped_and_counted(tmp_path, capsys):
+    # given, as in scifact or nfcorpus, a queries.jsonl holding every split's queries, of which
+    # qrels/test.tsv judges one
+    folder = _folder(
+        tmp_path,
+        [
+            {"_id": "d1", "title": "Parking", "text": "Free parking behind the studio."},
+            {"_id": "d2", "title": "Gift cards", "text": "Gift cards never expire."},
+        ],
+        [
+            {"_id": "1", "text": "where to park"},
+            {"_id": "2", "text": "gift card expiry"},
+            {"_id": "3", "text": "do gift cards expire"},
+        ],
+        "1\td1\t1\n",
+    )
+    out = tmp_path / "result.json"
+    # when
+    call_command("evaluate_retrieval", "--beir", str(folder), "--modes", "bm25", "--json", str(out))
+    # then only the judged query is asked and averaged over, and the others are counted
+    result = json.loads(out.read_text())
+    assert result["queries"] == 1 and result["modes"]["bm25"]["mrr@10"] == 1.0
+    assert capsys.readouterr().out.splitlines()[1] == "skipped: 2 queries without judgements in qrels/test.tsv"
