@@ -88,7 +88,12 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
         records = beir_records(_text(corpus_path), id_as_title=False)
     except ParseError as exc:
         raise BeirFormatError(f"{corpus_path}: {exc}") from exc
-    latest = {document.external_id: document for _, document in records}  # later lines win, as in BEIR
+    # Ids stripped of spaces as the qrels' fields are, so that an id padded alike in both still
+    # matches, as in BEIR's loader, which keeps them; later lines win, as in BEIR.
+    latest = {
+        document.external_id.strip(): replace(document, external_id=document.external_id.strip())
+        for _, document in records
+    }
     corpus = declared_or(list(latest.values()), DEFAULT_LANGUAGE)
     if not any(document.text.strip() for document in corpus):
         raise BeirFormatError(f"{corpus_path} holds no documents with text to search")
@@ -165,7 +170,8 @@ def _lines(path: Path) -> list[str]:
 
 def query_lines(path: Path) -> list[tuple[int, str, str]]:
     """BEIR ``queries.jsonl``: (line number, query id, text) per query, in file order; an id or a
-    text may be a JSON number (taken as its text), other fields are ignored."""
+    text may be a JSON number (taken as its text), an id is stripped of spaces, other fields are
+    ignored."""
     queries = []
     for number, line in enumerate(_lines(path), start=1):
         if not line.strip():
@@ -179,7 +185,8 @@ def query_lines(path: Path) -> list[tuple[int, str, str]]:
             raise BeirFormatError(f"{path} line {number} is not a query: it is nested too deeply") from exc
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise BeirFormatError(f'{path} line {number} is not a query {{"_id": ..., "text": ...}}: {exc}') from exc
-        queries.append((number, query_id, storable_text(text)))
+        # Stripped of spaces as the qrels' fields are (``qrels_lines``).
+        queries.append((number, query_id.strip(), storable_text(text)))
     return queries
 
 

@@ -77,3 +77,32 @@ def test_queries_the_split_does_not_judge_are_skipped_and_counted(tmp_path, caps
     result = json.loads(out.read_text())
     assert result["queries"] == 1 and result["modes"]["bm25"]["mrr@10"] == 1.0
     assert capsys.readouterr().out.splitlines()[1] == "skipped: 2 queries without judgements in qrels/test.tsv"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ids_with_spaces_or_unicode_match_across_the_three_files(tmp_path):
+    # given ids with inner spaces, accents, CJK and emoji, and ids padded with spaces in all three
+    # files, as BEIR's loader reads them (its csv reader keeps a field's spaces)
+    folder = _folder(
+        tmp_path,
+        [
+            {"_id": "doc one", "title": "Parking", "text": "Free parking behind the studio."},
+            {"_id": "café", "title": "Coffee", "text": "Our cafe serves espresso."},
+            {"_id": "文档 🐝", "title": "Bees", "text": "Honey from our own bees."},
+            {"_id": " padded ", "title": "Gift cards", "text": "Gift cards never expire."},
+        ],
+        [
+            {"_id": "q one", "text": "where to park"},
+            {"_id": "kaffé", "text": "espresso"},
+            {"_id": "问题", "text": "honey bees"},
+            {"_id": " q4", "text": "gift card expiry"},
+        ],
+        "q one\tdoc one\t1\nkaffé\tcafé\t1\n问题\t文档 🐝\t1\n q4\t padded \t1\n",
+    )
+    out = tmp_path / "result.json"
+    # when
+    call_command("evaluate_retrieval", "--beir", str(folder), "--modes", "bm25", "--json", str(out))
+    # then every query finds its judged document first
+    result = json.loads(out.read_text())
+    assert result["queries"] == 4
+    assert result["modes"]["bm25"]["mrr@10"] == 1.0 and result["modes"]["bm25"]["recall@10"] == 1.0
