@@ -4,6 +4,7 @@ BEIR's toolkit scores them (``beir.retrieval.evaluation.EvaluateRetrieval`` with
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,51 @@ def test_ids_with_spaces_or_unicode_match_across_the_three_files(tmp_path):
     result = json.loads(out.read_text())
     assert result["queries"] == 4
     assert result["modes"]["bm25"]["mrr@10"] == 1.0 and result["modes"]["bm25"]["recall@10"] == 1.0
+
+
+def _windows_file(path: Path, lines: list[str]) -> None:
+    """Saved as a Windows editor may save it: a byte order mark, CRLF line ends, blank lines at the end."""
+    path.write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n\r\n\r\n").encode())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("header", ["query-id\tcorpus-id\tscore", None])
+def test_a_folder_with_the_public_sets_quirks_is_scored_as_beir_scores_it(tmp_path, capsys, header):
+    # given ids that look like numbers (scifact) or MED-n (nfcorpus), metadata, an empty title, a
+    # title alone, a record with neither, HTML entities, a document of 30,000 words found by its
+    # last ones, an _id given twice, graded judgements with a 0 (trec-covid, nfcorpus), every file
+    # with a byte order mark, CRLF line ends and blank lines at the end
+    records = [
+        {"_id": "10", "title": "Statins", "text": "Statins lower cholesterol.", "metadata": {"pubmed_id": 7}},
+        {"_id": "MED-10", "title": "", "text": "Vitamin D &amp; calcium keep bones &lt;strong&gt;."},
+        {"_id": "MED-11", "title": "Zinc lozenges", "text": ""},
+        {"_id": "MED-12", "title": "", "text": "", "metadata": {"url": "https://example.com/empty"}},
+        {"_id": "long", "title": "Manual", "text": "filler " * 30_000 + "magnesium sleep"},
+        {"_id": "dup", "title": "", "text": "An outdated record about vitamin D."},
+        {"_id": "dup", "title": "", "text": "Iron supplements treat anaemia."},
+    ]
+    queries = ["statins cholesterol", "vitamin d calcium", "zinc lozenges", "magnesium sleep", "iron anaemia"]
+    qrels = ["1\t10\t2", "1\tMED-10\t0", "2\tMED-10\t1", "3\tMED-11\t1", "4\tlong\t1", "5\tdup\t1", "5\tMED-12\t1"]
+    (tmp_path / "qrels").mkdir()
+    _windows_file(tmp_path / "corpus.jsonl", [json.dumps(record) for record in records])
+    _windows_file(
+        tmp_path / "queries.jsonl",
+        [json.dumps({"_id": number, "text": text}) for number, text in enumerate(queries, start=1)],
+    )
+    _windows_file(tmp_path / "qrels" / "test.tsv", ([header] if header else []) + qrels)
+    out = tmp_path / "result.json"
+    # when
+    call_command("evaluate_retrieval", "--beir", str(tmp_path), "--json", str(out))
+    # then every query finds its relevant document first: the title alone is searched, the entity
+    # does not hide "calcium", the later "dup" is the one kept and the long document is searched to
+    # its end; the record with neither title nor text is never found (half of query 5's recall), and
+    # the grade-0 document counts for nothing
+    result = json.loads(out.read_text())
+    assert (result["docs"], result["queries"]) == (6, 5)
+    bm25 = result["modes"]["bm25"]
+    ndcg_5 = 1 / (1 + 1 / math.log2(3))  # one of two grade-1 documents, at rank 1
+    assert bm25["ndcg@10"] == pytest.approx((4 + ndcg_5) / 5, abs=1e-4)
+    assert (bm25["recall@10"], bm25["recall@100"], bm25["mrr@10"]) == (0.9, 0.9, 1.0)
+    # and the dense and hybrid modes ran on the same folder
+    assert set(result["modes"]) == {"bm25", "dense", "hybrid"}
+    assert capsys.readouterr().out.splitlines()[1] == "repeated, the later line wins: 1 document id"
