@@ -8,13 +8,13 @@ import math
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 
 def _folder(folder: Path, corpus: list[dict[str, object]], queries: list[dict[str, object]], qrels: str) -> Path:
+    (folder / "qrels").mkdir(parents=True)
     (folder / "corpus.jsonl").write_text("".join(json.dumps(record) + "\n" for record in corpus))
     (folder / "queries.jsonl").write_text("".join(json.dumps(record) + "\n" for record in queries))
-    (folder / "qrels").mkdir()
     (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + qrels)
     return folder
 
@@ -155,3 +155,16 @@ def test_a_folder_with_the_public_sets_quirks_is_scored_as_beir_scores_it(tmp_pa
     # and the dense and hybrid modes ran on the same folder
     assert set(result["modes"]) == {"bm25", "dense", "hybrid"}
     assert capsys.readouterr().out.splitlines()[1] == "repeated, the later line wins: 1 document id"
+
+
+def test_a_folder_of_beir_folders_is_named_as_such(tmp_path):
+    # given, as cqadupstack unzips, a folder holding one BEIR folder per forum and no corpus of its own
+    for forum in ("android", "english"):
+        _folder(tmp_path / forum, [{"_id": "d1", "text": "Free parking."}], [{"_id": "q1", "text": "park"}], "")
+    # when / then the error names the folders to evaluate one by one
+    with pytest.raises(
+        CommandError,
+        match=rf"^{tmp_path} is not a BEIR folder: corpus\.jsonl is missing; it holds BEIR folders "
+        r"android, english: evaluate each \(--beir .*android\)$",
+    ):
+        call_command("evaluate_retrieval", "--beir", str(tmp_path))

@@ -107,9 +107,22 @@ def _check_folder(folder: Path, *, split: str) -> None:
             continue
         if (folder / f"{required}.gz").is_file():  # BEIR's loader reads plain files only
             hint = f"; {required}.gz is compressed: gunzip it"
+        elif required == qrels:
+            hint = _splits_hint(folder)
         else:
-            hint = _splits_hint(folder) if required == qrels else ""
+            hint = _subfolders_hint(folder) if required == "corpus.jsonl" else ""
         raise CommandError(f"{folder} is not a BEIR folder: {required} is missing{hint}")
+
+
+def _subfolders_hint(folder: Path) -> str:
+    """Where the folder holds BEIR folders (cqadupstack holds one per forum, whose published figure
+    is the mean of theirs), which, and how to evaluate one."""
+    if not folder.is_dir():
+        return ""
+    held = sorted(sub.name for sub in folder.iterdir() if (sub / "corpus.jsonl").is_file())
+    if not held:
+        return ""
+    return f"; it holds BEIR folders {', '.join(held)}: evaluate each (--beir {folder / held[0]})"
 
 
 def _splits_hint(folder: Path) -> str:
