@@ -30,15 +30,14 @@ class BeirNotes:
     repeated_judgements: int = 0
     repeated_documents: int = 0
     identical_ids: int = 0  # asked queries whose id is also a document's: left out of their rankings
-    qrels_name: str = "the qrels"  # as the line names the qrels file
 
-    def line(self) -> str:
-        """One line saying all of it, or "" when there is nothing to say."""
+    def line(self, *, qrels: str = "the qrels") -> str:
+        """One line saying all of it, or "" when there is nothing to say; ``qrels`` names the qrels file."""
         skipped = _listed(
             (
                 self.unjudged_queries,
-                f"query without judgements in {self.qrels_name}",
-                f"queries without judgements in {self.qrels_name}",
+                f"query without judgements in {qrels}",
+                f"queries without judgements in {qrels}",
             ),
             (self.empty_queries, "query with empty text", "queries with empty text"),
             (self.unknown_queries, "judged query not in queries.jsonl", "judged queries not in queries.jsonl"),
@@ -97,9 +96,7 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
     corpus = declared_or(list(latest.values()), DEFAULT_LANGUAGE)
     if not any(document.text.strip() for document in corpus):
         raise BeirFormatError(f"{corpus_path} holds no documents with text to search")
-    labelled = read_labelled(
-        folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv", qrels_name=f"qrels/{split}.tsv"
-    )
+    labelled = read_labelled(folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv")
     documents = {document.external_id for document in corpus}
     notes = replace(
         labelled.notes,
@@ -108,7 +105,8 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirDataset:
         identical_ids=sum(query_id in documents for query_id in labelled.queries),
     )
     if not labelled.queries:
-        why = f" ({notes.line()})" if notes.line() else ""
+        said = notes.line(qrels=f"qrels/{split}.tsv")
+        why = f" ({said})" if said else ""
         raise BeirFormatError(f"{folder}: no query in queries.jsonl has a judgement in qrels/{split}.tsv{why}")
     # Named as the folder is, however it was written: "." or "set/sub/.." have no name of their own.
     name = Path(os.path.abspath(folder)).name
@@ -124,12 +122,11 @@ class LabelledQueries:
     notes: BeirNotes  # all but the corpus's counts, which only load_beir can know
 
 
-def read_labelled(queries_path: Path, qrels_path: Path, *, qrels_name: str = "") -> LabelledQueries:
+def read_labelled(queries_path: Path, qrels_path: Path) -> LabelledQueries:
     """BEIR ``queries.jsonl`` and qrels (``query_lines``, ``qrels_lines``): the queries that have
     a judgement and text to ask. Queries with empty text, judged queries never asked and queries
     the qrels do not judge (another split's) are left out and counted: metrics are means over the
-    qrels' queries, where they would count as 0. ``qrels_name`` (the file's name by default) is
-    how the notes name the qrels."""
+    qrels' queries, where they would count as 0."""
     asked = query_lines(queries_path)
     queries = {query_id: text for _, query_id, text in asked}
     empty = {query_id for query_id, text in queries.items() if not text.strip()}
@@ -142,7 +139,6 @@ def read_labelled(queries_path: Path, qrels_path: Path, *, qrels_name: str = "")
         unknown_queries=len(qrels.keys() - queries.keys()),
         repeated_queries=len(asked) - len(queries),
         repeated_judgements=len(judgements) - sum(len(judged_docs) for judged_docs in qrels.values()),
-        qrels_name=qrels_name or qrels_path.name,
     )
     return LabelledQueries(judged, {query_id: qrels[query_id] for query_id in judged}, notes)
 

@@ -83,7 +83,7 @@ class Command(BaseCommand):
         k = options["k"]
         header = ["mode", *(column.format(k=k) for column in COLUMNS)]
         self.stdout.write(f"{result['dataset']}: {result['docs']} docs, {result['queries']} queries")
-        if notes := evaluation.notes.line():
+        if notes := evaluation.notes.line(qrels=f"qrels/{options['split']}.tsv"):
             self.stdout.write(notes)
         self.stdout.write("  ".join(f"{name:>14}" for name in header))
         for mode, metrics in result["modes"].items():

@@ -46,7 +46,7 @@ class Command(BaseCommand):
             labelled = read_labelled(Path(options["queries"]), Path(options["qrels"]))
         except BeirFormatError as exc:
             raise CommandError(f"cannot read the labelled questions: {exc}") from exc
-        notes = labelled.notes.line()
+        notes = labelled.notes.line(qrels=Path(options["qrels"]).name)
         bars = StepBars(self, options, unit="question", units={})
         try:
             with embedding_retries(self):
