@@ -60,3 +60,34 @@ def test_a_forced_reindex_resumes_after_the_documents_an_interrupted_run_did(
 def test_resume_from_refuses_what_is_not_a_past_time(tenant: Tenant, value: str) -> None:
     with pytest.raises(CommandError, match="--resume-from"):
         call_command("reindex", "--tenant", tenant.slug, "--force", "--resume-from", value)
+
+
+def test_a_reindex_with_nothing_to_do_says_so_in_one_line_and_gives_no_resume_hint(
+    tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given our documents all current, and another tenant's document failed (stale for its own re-index)
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    theirs = add_document(other_tenant, "Theirs", "Their text.")
+    Document.objects.filter(pk=theirs.pk).update(status="failed")
+    # when our tenant is re-indexed, then the run says there is nothing to do, in one line, and stops
+    call_command("reindex", "--tenant", tenant.slug, "--no-progress")
+    assert capsys.readouterr().out == "to re-index: nothing, every document matches the configuration\n"
+    # and so does a dry run
+    call_command("reindex", "--tenant", tenant.slug, "--dry-run")
+    assert capsys.readouterr().out == "to re-index: nothing, every document matches the configuration\n"
+    # and a resumed forced run whose documents were all done since it started
+    call_command("reindex", "--tenant", tenant.slug, "--force", "--no-progress")
+    started = re.search(r"--resume-from (\S+)", capsys.readouterr().out)
+    assert started is not None
+    call_command("reindex", "--tenant", tenant.slug, "--force", "--resume-from", started.group(1))
+    assert capsys.readouterr().out == (f"to re-index: nothing, every document was indexed since {started.group(1)}\n")
+    # and the other tenant's failed document is left to its own re-index
+    assert Document.objects.get(pk=theirs.pk).status == "failed"
+
+
+def test_a_forced_reindex_of_a_tenant_without_documents_says_so_in_one_line(
+    tenant: Tenant, other_tenant: Tenant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_document(other_tenant, "Theirs", "Their text.")
+    call_command("reindex", "--tenant", tenant.slug, "--force", "--no-progress")
+    assert capsys.readouterr().out == f"to re-index: nothing, {tenant.slug} has no documents to index\n"

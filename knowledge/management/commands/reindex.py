@@ -57,6 +57,12 @@ class Command(BaseCommand):
         counts = stale_counts(
             tenant=tenant, model=provider.model, settings=conf.SETTINGS, force=options["force"], indexed_before=since
         )
+        if not counts:
+            # Nothing to do, nothing to resume: one line, and no run started.
+            self.stdout.write(
+                f"to re-index: {_nothing(slug=tenant.slug, force=options['force'], since=options['resume_from'])}"
+            )
+            return
         self.stdout.write(f"to re-index: {_describe(counts)}")
         if options["dry_run"]:
             self.stdout.write("dry run: nothing changed")
@@ -81,13 +87,25 @@ class Command(BaseCommand):
 
 
 def _describe(counts: dict[StaleReason, int]) -> str:
-    """``12 documents: chunk sizes changed; 3: another embedding model`` (``nothing`` if empty)."""
+    """``12 documents: chunk sizes changed; 3: another embedding model`` (``counts`` not empty)."""
     parts = [f"{count}: {reason}" for reason, count in counts.items()]
-    if not parts:
-        return "nothing, every document matches the configuration"
     first = next(iter(counts.values()))
     parts[0] = f"{first} document{pluralize(first)}: {next(iter(counts))}"
     return "; ".join(parts)
+
+
+def _nothing(*, slug: str, force: bool, since: str | None) -> str:
+    """Why a run has no document to re-index, as the options it was given read it."""
+    if since is not None:
+        done = f"was indexed since {since}"
+        return (
+            f"nothing, every document {done}"
+            if force
+            else f"nothing, every document matches the configuration or {done}"
+        )
+    if force:
+        return f"nothing, {slug} has no documents to index"
+    return "nothing, every document matches the configuration"
 
 
 RESUME_FROM_INVALID = "--resume-from takes the ISO time a run printed when it started (with its offset); got {value!r}"
