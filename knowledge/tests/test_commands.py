@@ -25,6 +25,9 @@ from knowledge.tests.factories import add_document
 from knowledge.uploads import files_upload
 from supportai.models import Tenant
 
+# What the summary says of help_folder's notes.docx.
+DOCX_SKIPPED = "1 file skipped: unsupported type (.docx)"
+
 
 @pytest.fixture
 def help_folder(tmp_path):
@@ -44,7 +47,8 @@ def test_ingest_folder_recursively_reports_bad_files_and_is_idempotent(tenant, h
     # then
     captured = capsys.readouterr()
     assert captured.out == (
-        "5 files: 4 documents created, 0 updated, 0 unchanged, 0 failed, 0 removed, 2 files with errors; "
+        "5 files: 4 documents created, 0 updated, 0 unchanged, 0 failed, 0 removed, 2 files with errors, "
+        "1 file skipped: unsupported type (.docx); "
         "pruning skipped: 2 files had errors\n"
     )
     assert "empty.txt: empty" in captured.err and "latin.txt: encoding" in captured.err
@@ -63,7 +67,9 @@ def test_ingest_folder_recursively_reports_bad_files_and_is_idempotent(tenant, h
     for name in ("parking.md", "empty.txt", "latin.txt"):
         (help_folder / name).unlink()
     _ingest(tenant, help_folder)
-    assert capsys.readouterr().out.endswith(" 3 unchanged, 0 failed, 1 removed, 0 files with errors\n")
+    assert capsys.readouterr().out.endswith(
+        " 3 unchanged, 0 failed, 1 removed, 0 files with errors, 1 file skipped: unsupported type (.docx)\n"
+    )
     assert not Document.objects.filter(title="Parking").exists()
 
 
@@ -175,12 +181,14 @@ def test_ingest_keeps_the_documents_of_a_file_that_became_malformed(
     # then it is reported and its two questions are still there
     captured = capsys.readouterr()
     assert "faq.csv: malformed: A CSV FAQ needs a header row" in captured.err
-    assert captured.out.endswith("0 removed, 1 file with errors; pruning skipped: 1 file had errors\n")
+    assert captured.out.endswith(
+        "0 removed, 1 file with errors, 1 file skipped: unsupported type (.docx); pruning skipped: 1 file had errors\n"
+    )
     assert _external_ids(tenant) == before and len(before) == 4
     # when it is fixed with one question left, then the other goes
     (help_folder / "faq.csv").write_text("question,answer\nDo you sell gift cards?,Yes.\n")
     _ingest(tenant, help_folder)
-    assert "1 removed, 0 files with errors\n" in capsys.readouterr().out
+    assert "1 removed, 0 files with errors, 1 file skipped: unsupported type (.docx)\n" in capsys.readouterr().out
     assert len(_external_ids(tenant)) == 3
 
 
@@ -202,7 +210,10 @@ def test_ingest_reports_an_unreadable_file_and_goes_on(
     # then
     captured = capsys.readouterr()
     assert "parking.md: unreadable: The file could not be read: Permission denied.\n" in captured.err
-    assert "3 documents created" in captured.out and "3 files with errors; pruning skipped" in captured.out
+    assert (
+        "3 documents created" in captured.out
+        and "3 files with errors, 1 file skipped: unsupported type (.docx); pruning skipped" in captured.out
+    )
     assert "Parking" not in set(Document.objects.for_tenant(tenant).values_list("title", flat=True))
 
 
@@ -300,7 +311,10 @@ def test_ingest_logs_an_unexpected_error_and_goes_on(
     captured = capsys.readouterr()
     assert "parking.md: internal: This file could not be indexed; the error was logged.\n" in captured.err
     assert "RuntimeError: ingest bug" in caplog.text
-    assert "3 documents created" in captured.out and "3 files with errors; pruning skipped" in captured.out
+    assert (
+        "3 documents created" in captured.out
+        and "3 files with errors, 1 file skipped: unsupported type (.docx); pruning skipped" in captured.out
+    )
 
 
 def test_ingest_refuses_an_oversized_file_without_reading_it(
@@ -355,6 +369,48 @@ def test_ingest_reads_a_folder_inside_a_hidden_one(tenant: Tenant, tmp_path: Pat
     assert _external_ids(tenant) == {"parking.md"}
 
 
+def test_ingest_counts_the_files_it_skips_for_their_type_and_lists_them_at_verbosity_2(
+    tenant: Tenant, other_tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a folder of one article, files of types ingest does not read, and hidden files and folders
+    (tmp_path / "img").mkdir()
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking.")
+    (tmp_path / "img" / "map.png").write_bytes(b"\x89PNG")
+    (tmp_path / "img" / "LOGO.PNG").write_bytes(b"\x89PNG")
+    (tmp_path / "notes.docx").write_bytes(b"PK")
+    (tmp_path / "LICENSE").write_text("MIT")
+    (tmp_path / ".DS_Store").write_bytes(b"\x00")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text("[core]")
+    # when it is ingested
+    _ingest(tenant, tmp_path)
+    # then the run succeeds and its summary counts the skipped files by type; hidden ones stay unmentioned
+    captured = capsys.readouterr()
+    assert captured.out == (
+        "1 file: 1 document created, 0 updated, 0 unchanged, 0 failed, 0 removed, 0 files with errors, "
+        "4 files skipped: unsupported type (.png \u00d72, .docx, no suffix)\n"
+    )
+    assert captured.err == ""
+    assert _external_ids(tenant) == {"parking.md"}
+    # and at verbosity 2 each skipped file is named on stderr
+    _ingest(tenant, tmp_path, "--verbosity", "2")
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "LICENSE: skipped: unsupported type (no suffix)",
+        "img/LOGO.PNG: skipped: unsupported type (.png)",
+        "img/map.png: skipped: unsupported type (.png)",
+        "notes.docx: skipped: unsupported type (.docx)",
+    ]
+    # and the other tenant got nothing
+    assert not Document.objects.for_tenant(other_tenant).exists()
+
+
+def test_ingest_of_a_folder_of_only_unsupported_files_says_what_it_skipped(tenant: Tenant, tmp_path: Path) -> None:
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG")
+    with pytest.raises(CommandError, match=r"under .* \(1 file skipped: unsupported type \(\.png\)\); nothing was"):
+        _ingest(tenant, tmp_path)
+
+
 def test_ingest_refuses_a_source_name_longer_than_its_column(tenant: Tenant, help_folder: Path) -> None:
     with pytest.raises(CommandError, match="longer than 255 characters"):
         _ingest(tenant, help_folder, "--source", "s" * 256)
@@ -396,7 +452,9 @@ def test_ingest_refuses_a_path_with_no_document_files_and_removes_nothing(tenant
     (folder / "parking.md").unlink()
     (folder / "notes.docx").write_bytes(b"PK")
     # when / then
-    with pytest.raises(CommandError, match=re.escape(ingest.NO_FILES.format(path=folder.resolve()))):
+    with pytest.raises(
+        CommandError, match=re.escape(ingest.NO_FILES.format(path=folder.resolve(), skipped=f" ({DOCX_SKIPPED})"))
+    ):
         _ingest(tenant, folder)
     assert _external_ids(tenant) == {"parking.md"}
 
@@ -603,7 +661,9 @@ def test_ingest_removes_the_rows_a_csv_faq_lost_once_no_file_fails_even_without_
     (help_folder / "faq.csv").write_text("question,answer\nDo you sell gift cards?,Yes.\n")
     _ingest(tenant, help_folder, "--no-prune", errors=2)
     # then the row stays (it might have moved into a failing file), and the summary says why
-    assert capsys.readouterr().out.endswith("0 removed, 2 files with errors; pruning skipped: 2 files had errors\n")
+    assert capsys.readouterr().out.endswith(
+        f"0 removed, 2 files with errors, {DOCX_SKIPPED}; pruning skipped: 2 files had errors\n"
+    )
     assert Document.objects.for_tenant(tenant).filter(title="Is there wifi?").exists()
     # when the bad files are mended and the folder is ingested again, still without pruning
     (help_folder / "empty.txt").write_text("Text.")

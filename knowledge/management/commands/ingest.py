@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,7 @@ from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import add_threads_option, apply_threads_option, embedding_retries
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.parsed import UNSTORABLE, ErrorCode, ParseError
-from knowledge.parsing import file_check, file_name_nfc, is_document_file
+from knowledge.parsing import SUPPORTED_SUFFIXES, file_check, file_name_nfc, is_document_file
 from knowledge.services import (
     FileResult,
     Outcome,
@@ -61,8 +62,14 @@ logger = logging.getLogger(__name__)
 NAMED_SOURCE_HINT = "Give --source another name."
 UNNAMED_SOURCE_HINT = "Pass --source NAME to name another source (without it, the source is named by the path)."
 NO_FILES = (
-    "No document files (.md, .markdown, .txt, .html, .htm, .pdf, .csv, .jsonl) under {path}; nothing was changed."
+    "No document files (.md, .markdown, .txt, .html, .htm, .pdf, .csv, .jsonl) under {path}{skipped}; nothing was "
+    "changed."
 )
+# Files of a type ingest does not read (an image, a Word file): counted in the summary, named at --verbosity 2.
+UNSUPPORTED_SKIPPED = "{count} file{plural} skipped: unsupported type ({types})"
+UNSUPPORTED_FILE = "{name}: skipped: unsupported type ({type})"
+NO_SUFFIX = "no suffix"
+TIMES = "\u00d7"  # the multiplication sign, as in ".png \u00d72"
 
 
 # PostgreSQL text is UTF-8: a name that is not (a Latin-1 folder name, which Python reads as surrogate
@@ -93,11 +100,14 @@ class FolderFiles:
     skipped: list[tuple[Path, str]]
     # Folders that could not be listed, each with why.
     unreadable: list[tuple[Path, str]] = field(default_factory=list)
+    # Files of a type ingest does not read (hidden ones aside).
+    unsupported: list[Path] = field(default_factory=list)
 
 
 def files_under(path: Path) -> FolderFiles:
-    """``path`` itself, or the document files below it (hidden files and folders left out; a BEIR
-    folder gives its ``corpus.jsonl`` and not ``queries.jsonl``).
+    """``path`` itself, or the document files below it (hidden files and folders left out, unsaid; a
+    BEIR folder gives its ``corpus.jsonl`` and not ``queries.jsonl``). Files of other types are
+    returned apart (``unsupported``), to be counted.
 
     Links to folders are not followed, so no loop of links can keep the walk going, and a link to a
     file is read only when the file lies under ``path``: a folder of help articles must not hand
@@ -110,6 +120,7 @@ def files_under(path: Path) -> FolderFiles:
     files: list[Path] = []
     skipped: list[tuple[Path, str]] = []
     unreadable: list[tuple[Path, str]] = []
+    unsupported: list[Path] = []
 
     def unlisted(error: OSError) -> None:
         unreadable.append((Path(error.filename or path), error.strerror or str(error)))
@@ -121,7 +132,11 @@ def files_under(path: Path) -> FolderFiles:
         skipped.extend((here / name, LINK_TO_FOLDER) for name in folders if _is_link(here / name))
         for name in names:
             file = here / name
-            if name.startswith(".") or not is_document_file(name):
+            if name.startswith("."):
+                continue
+            if not is_document_file(name):
+                if _suffix(file) not in SUPPORTED_SUFFIXES:
+                    unsupported.append(file)
                 continue
             try:
                 link, regular = file.is_symlink(), file.is_file()
@@ -139,7 +154,19 @@ def files_under(path: Path) -> FolderFiles:
                     continue
             if regular:
                 files.append(file)
-    return FolderFiles(sorted(files), sorted(skipped), sorted(unreadable))
+    return FolderFiles(sorted(files), sorted(skipped), sorted(unreadable), sorted(unsupported))
+
+
+def _suffix(file: Path) -> str:
+    return file.suffix.lower()
+
+
+def unsupported_summary(files: list[Path]) -> str:
+    """``3 files skipped: unsupported type (.png \u00d72, .docx)``: the types most skipped first."""
+    types = Counter(_suffix(file) or NO_SUFFIX for file in files)
+    ordered = sorted(types.items(), key=lambda item: (-item[1], item[0]))
+    named = ", ".join(kind if count == 1 else f"{kind} {TIMES}{count}" for kind, count in ordered)
+    return UNSUPPORTED_SKIPPED.format(count=len(files), plural=pluralize(len(files)), types=named)
 
 
 def _is_link(path: Path) -> bool:
@@ -271,6 +298,10 @@ class Command(BaseCommand):
         found = files_under(path)
         for link, reason in found.skipped:
             self.stderr.write(f"{link.relative_to(path)}: skipped: {reason}")
+        if options["verbosity"] >= 2:
+            for file in found.unsupported:
+                kind = _suffix(file) or NO_SUFFIX
+                self.stderr.write(UNSUPPORTED_FILE.format(name=file.relative_to(path), type=kind))
         for folder, reason in found.unreadable:
             if folder == path:
                 raise CommandError(PATH_UNREADABLE.format(path=path, reason=reason))
@@ -280,7 +311,8 @@ class Command(BaseCommand):
         unlisted = len(found.unreadable)
         files = found.files
         if not files and not unlisted:
-            raise CommandError(NO_FILES.format(path=path))
+            skipped = f" ({unsupported_summary(found.unsupported)})" if found.unsupported else ""
+            raise CommandError(NO_FILES.format(path=path, skipped=skipped))
         new_source = not KnowledgeSource.objects.for_tenant(tenant).filter(name=source_name).exists()
         try:
             source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=not options["no_prune"])
@@ -341,6 +373,8 @@ class Command(BaseCommand):
             line += f", {len(found.skipped)} link{pluralize(len(found.skipped))} skipped"
         if unlisted:
             line += f", {unlisted} folder{pluralize(unlisted)} unreadable"
+        if found.unsupported:
+            line += f", {unsupported_summary(found.unsupported)}"
         if not complete and (with_leftovers or not options["no_prune"]):
             reasons = [f"{failed} file{pluralize(failed)} had errors"] if failed else []
             reasons += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
