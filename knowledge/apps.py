@@ -6,6 +6,7 @@ class KnowledgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from knowledge import checks  # noqa: F401  (registers the system checks)
         from knowledge.demo import seed_demo_knowledge
         from supportai.demo import DEMO_STEPS
 

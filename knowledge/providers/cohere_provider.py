@@ -12,7 +12,13 @@ import httpx
 from cohere.core.api_error import ApiError
 from cohere.core.parse_error import ParsingError
 
-from knowledge.providers.base import ProviderError, RerankResult
+from knowledge.providers.base import (
+    EMBEDDING_KEYS,
+    RERANK_SETTING,
+    ProviderError,
+    RerankResult,
+    missing_key,
+)
 from knowledge.providers.bulk_retry import embed_batches, embed_text
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
@@ -30,10 +36,10 @@ from supportai.env import env_str
 RERANK_TIMEOUT_S = 3.0
 
 
-def _client(api_key: str, base_url: str | None, timeout: float) -> cohere.ClientV2:
-    return cohere.ClientV2(
-        api_key=api_key or env_str("COHERE_API_KEY") or "missing", base_url=base_url, timeout=timeout, max_retries=0
-    )
+def _client(api_key: str, base_url: str | None, timeout: float) -> cohere.ClientV2 | None:
+    """The SDK's client, or None without a key: nothing is sent then (``missing_key``)."""
+    key = api_key or env_str(EMBEDDING_KEYS["cohere"])
+    return cohere.ClientV2(api_key=key, base_url=base_url, timeout=timeout, max_retries=0) if key else None
 
 
 def _error(what: str, exc: Exception) -> ProviderError:
@@ -53,8 +59,13 @@ class CohereEmbeddingProvider:
         self.model = model
         self._client = _client(api_key, base_url, TIMEOUT_S)
 
+    def setup_error(self) -> ProviderError | None:
+        return missing_key(self.name) if self._client is None else None
+
     def _embed_batch(self, batch: Sequence[str], input_type: str, *, timeout_s: float) -> list[list[float]]:
         """The vectors of one request's texts."""
+        if self._client is None:
+            raise missing_key(self.name)
         try:
             response = self._client.embed(
                 model=self.model,
@@ -100,6 +111,8 @@ class CohereRerankProvider:
     def rerank(self, *, query: str, documents: Sequence[str], top_n: int) -> list[RerankResult]:
         if not documents:
             return []
+        if self._client is None:
+            raise missing_key(self.name, setting=RERANK_SETTING)
         try:
             # The API refuses a top_n over the number of documents (a small tenant's few candidates).
             top_n = min(top_n, len(documents))

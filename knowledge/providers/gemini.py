@@ -8,7 +8,7 @@ from functools import partial
 from google import genai
 from google.genai import errors, types
 
-from knowledge.providers.base import ProviderErrorKind
+from knowledge.providers.base import EMBEDDING_KEYS, ProviderError, ProviderErrorKind, missing_key
 from knowledge.providers.bulk_retry import embed_batches, embed_text
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
@@ -46,10 +46,17 @@ class GeminiEmbeddingProvider:
     def __init__(self, model: str = "gemini-embedding-001", *, api_key: str = "", base_url: str | None = None) -> None:
         self.model = model
         options = types.HttpOptions(base_url=base_url, timeout=int(TIMEOUT_S * 1000))
-        self._client = genai.Client(api_key=api_key or env_str("GEMINI_API_KEY") or "missing", http_options=options)
+        key = api_key or env_str(EMBEDDING_KEYS[self.name])
+        # Without a key there is no client: nothing is sent (the SDK would look for GOOGLE_API_KEY).
+        self._client = genai.Client(api_key=key, http_options=options) if key else None
+
+    def setup_error(self) -> ProviderError | None:
+        return missing_key(self.name) if self._client is None else None
 
     def _embed_batch(self, batch: Sequence[str], task_type: str, *, timeout_s: float) -> list[list[float]]:
         """The vectors of one request's texts."""
+        if self._client is None:
+            raise missing_key(self.name)
         config = types.EmbedContentConfig(
             task_type=task_type,
             output_dimensionality=self.dimensions,

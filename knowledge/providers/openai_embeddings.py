@@ -7,6 +7,7 @@ from functools import partial
 
 import openai
 
+from knowledge.providers.base import EMBEDDING_KEYS, ProviderError, missing_key
 from knowledge.providers.bulk_retry import embed_batches, embed_text
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
@@ -31,15 +32,17 @@ class OpenAIEmbeddingProvider:
         self, model: str = "text-embedding-3-small", *, api_key: str = "", base_url: str | None = None
     ) -> None:
         self.model = model
-        self._client = openai.OpenAI(
-            api_key=api_key or env_str("OPENAI_API_KEY") or "missing",
-            base_url=base_url,
-            timeout=TIMEOUT_S,
-            max_retries=0,
-        )
+        key = api_key or env_str(EMBEDDING_KEYS[self.name])
+        # Without a key there is no client: nothing is sent (the SDK would refuse to be built).
+        self._client = openai.OpenAI(api_key=key, base_url=base_url, timeout=TIMEOUT_S, max_retries=0) if key else None
+
+    def setup_error(self) -> ProviderError | None:
+        return missing_key(self.name) if self._client is None else None
 
     def _embed_batch(self, batch: Sequence[str], *, timeout_s: float) -> list[list[float]]:
         """The vectors of one request's texts."""
+        if self._client is None:
+            raise missing_key(self.name)
         try:
             response = self._client.embeddings.create(
                 model=self.model,

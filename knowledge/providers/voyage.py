@@ -7,6 +7,7 @@ from functools import partial
 
 import httpx
 
+from knowledge.providers.base import EMBEDDING_KEYS, ProviderError, missing_key
 from knowledge.providers.bulk_retry import embed_batches, embed_text
 from knowledge.providers.remote import (
     MALFORMED_ERRORS,
@@ -50,12 +51,17 @@ class VoyageEmbeddingProvider:
     ) -> None:
         self.model = model
         self.dimensions = dimensions
-        self._api_key = api_key or env_str("VOYAGE_API_KEY")
+        self._api_key = api_key or env_str(EMBEDDING_KEYS[self.name])
         self._url = url
         self._http = httpx.Client(timeout=TIMEOUT_S)
 
+    def setup_error(self) -> ProviderError | None:
+        return None if self._api_key else missing_key(self.name)
+
     def _embed_batch(self, batch: Sequence[str], input_type: str, *, timeout_s: float) -> list[list[float]]:
         """The vectors of one request's texts."""
+        if not self._api_key:
+            raise missing_key(self.name)
         payload = {
             "input": list(batch),
             "model": self.model,

@@ -183,7 +183,9 @@ def test_cohere_rerank_naming_missing_or_repeated_candidates_keeps_the_rest_in_f
     add_document(tenant, "Bikes", "Bike parking racks by the entrance.")
     fused = retrieve(tenant=tenant, query="parking", k=3)
     # when
-    reranked = retrieve(tenant=tenant, query="parking", k=3, reranker=CohereRerankProvider(base_url=fake_api.url))
+    reranked = retrieve(
+        tenant=tenant, query="parking", k=3, reranker=CohereRerankProvider(api_key="co-test", base_url=fake_api.url)
+    )
     # then: the one real candidate first, once; the others follow in fused order, none invented
     assert [p.chunk_id for p in reranked] == [fused[1].chunk_id, fused[0].chunk_id, fused[2].chunk_id]
     assert [p.ranks.get("rerank") for p in reranked] == [1, None, None]

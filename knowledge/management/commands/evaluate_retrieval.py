@@ -18,6 +18,7 @@ from knowledge.management.options import (
     add_threads_option,
     apply_threads_option,
     embedding_retries,
+    provider_check,
 )
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import MODES
@@ -58,6 +59,9 @@ class Command(BaseCommand):
         if options["json"]:
             hint = f"give a file name such as {options['json'] / 'results.json'}"
             check_writable(options["json"], option="--json", folder_hint=hint)
+        provider = default_provider()
+        if modes != ["bm25"]:  # keywords alone embed nothing
+            provider_check(provider, consequence="nothing was measured")
         # The corpus's documents indexed, then each mode's questions.
         bars = StepBars(self, options, unit="query", units={CORPUS_STEP: "doc"})
         try:
@@ -65,7 +69,7 @@ class Command(BaseCommand):
                 evaluation = evaluate_beir(
                     folder,
                     modes=cast(list[RetrievalMode], modes),
-                    provider=default_provider(),
+                    provider=provider,
                     k=options["k"],
                     fusion=options["fusion"],
                     progress=bars,

@@ -39,13 +39,19 @@ from tqdm import tqdm
 from knowledge import conf
 from knowledge.folder_sources import PATH_KEY, FolderSourceError, folder_source, folder_source_move, source_folder
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
-from knowledge.management.options import add_threads_option, apply_threads_option, embedding_retries
+from knowledge.management.options import (
+    add_threads_option,
+    apply_threads_option,
+    embedding_retries,
+    provider_check,
+)
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.parsed import UNSTORABLE, ErrorCode, ParseError
 from knowledge.parsing import SUPPORTED_SUFFIXES, file_check, file_name_nfc, is_document_file
 from knowledge.services import (
     FileResult,
     Outcome,
+    default_provider,
     file_ingest,
     file_leftovers_delete,
     file_parse,
@@ -289,6 +295,7 @@ class Command(BaseCommand):
         if not path.is_file() and not path.is_dir():
             raise CommandError(f"{path} is neither a file nor a folder")
         tenant = tenant_by_slug(options["tenant"])
+        provider_check(default_provider(), consequence="nothing was ingested")
         source_name = options["source"] or str(path)
         hint = NAMED_SOURCE_HINT if options["source"] else UNNAMED_SOURCE_HINT
         if len(source_name) > NAME_MAX_LENGTH:

@@ -19,6 +19,7 @@ from knowledge.management.options import (
     add_threads_option,
     apply_threads_option,
     embedding_retries,
+    provider_check,
 )
 from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider, tenant_reindex
@@ -67,6 +68,7 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write("dry run: nothing changed")
             return
+        provider_check(provider, consequence="nothing was re-indexed")
         # Printed first: a run interrupted (Ctrl-C, a provider outage, a killed shell) is resumed with it.
         self.stdout.write(f"started at {started.isoformat()}; to resume this run: --resume-from {started.isoformat()}")
         bars = StepBars(self, options, unit="doc", units={})

@@ -7,9 +7,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import pluralize
 
-from knowledge.management.options import add_threads_option, apply_threads_option, embedding_retries
+from knowledge.management.options import (
+    add_threads_option,
+    apply_threads_option,
+    embedding_retries,
+    provider_check,
+)
 from knowledge.models import KnowledgeSource, SourceKind
 from knowledge.parsed import UNSTORABLE
+from knowledge.services import default_provider
 from knowledge.sources import INTERRUPTED, knowledge_source_sync
 from supportai.management.console import INTERRUPTED_STATUS
 from supportai.management.options import tenant_by_slug
@@ -34,6 +40,7 @@ class Command(BaseCommand):
         if not sources:
             which = f"named {options['source']!r} " if options["source"] else ""
             raise CommandError(f"Tenant {tenant.slug!r} has no URL source {which}to sync.")
+        provider_check(default_provider(), consequence="nothing was synced")
         failed = 0
         for source in sources:
             self.stdout.write(

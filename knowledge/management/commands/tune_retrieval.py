@@ -20,6 +20,7 @@ from knowledge.management.options import (
     add_threads_option,
     apply_threads_option,
     embedding_retries,
+    provider_check,
 )
 from knowledge.providers.base import ProviderError
 from knowledge.services import default_provider
@@ -42,6 +43,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         apply_threads_option(options)
         tenant = tenant_by_slug(options["tenant"])
+        provider = default_provider()
+        provider_check(provider, consequence="nothing was measured or stored")
         try:
             labelled = read_labelled(Path(options["queries"]), Path(options["qrels"]))
         except BeirFormatError as exc:
@@ -54,7 +57,7 @@ class Command(BaseCommand):
                     tenant=tenant,
                     queries=labelled.queries,
                     qrels=labelled.qrels,
-                    provider=default_provider(),
+                    provider=provider,
                     progress=bars,
                 )
         except TuningError as exc:
