@@ -4,11 +4,18 @@ Text is split by separators from coarse to fine (paragraph, line, sentence, word
 fits, then pieces are merged greedily up to the target size with a token overlap between
 consecutive chunks. When no separator is left (e.g. a long run of CJK text without punctuation), a
 piece is cut at token boundaries. Every chunk keeps its character span in the original text.
+
+Encoded data (an image inlined as base64, a hex dump, a token) is no language: the model reads a run
+of it as one [UNK] (a word of over 100 characters) or as word-pieces of noise, so children of it
+would be found by no question and only fill the index. A long run of it (``opaque_runs``) is kept
+apart from the text around it and cut by characters alone into chunks marked ``opaque``, which keep
+their text (passages, keyword search) and are not embedded (knowledge/indexing.py).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -29,6 +36,22 @@ MODEL_MAX_TOKENS = 256
 # A "word" longer than 100 characters is one [UNK] token: cap characters per token too, so such
 # junk cannot make a chunk arbitrarily long.
 MAX_CHARS_PER_TOKEN = 12
+
+# A run of at least this many characters of the alphabets binary-to-text encodings write (base64,
+# base64url, hex) is encoded data when it reads as such (``_encoded``); shorter ones (a SHA-256, an
+# API key in an article) stay in the text the model reads.
+OPAQUE_MIN_CHARS = 200
+# WordPiece reads a word of more characters as one [UNK] (BERT's ``max_input_chars_per_word``); no
+# language writes one.
+MAX_WORD_CHARS = 100
+# In random base64 or hex about half of neighbouring letters and digits change kind (upper case, lower
+# case, digit): 0.62 in base64, 0.47 in hex. Words, identifiers and addresses change far less often
+# ("segment12/segment13/…" 0.2, snake_case 0).
+ENCODED_KIND_CHANGES = 0.35
+# Each maximal run matched once, its length checked after: "{200,}" would try every position of a
+# shorter run again, quadratic in a text of 199-character words.
+_ENCODED_RUN = re.compile(r"[A-Za-z0-9+/=_-]+")
+_LONG_WORD = re.compile(rf"[A-Za-z0-9]{{{MAX_WORD_CHARS + 1},}}")
 
 
 @dataclass(frozen=True)
@@ -209,12 +232,41 @@ def _trimmed(text: str, span: Span) -> tuple[int, int]:
     return start, end
 
 
+def _kind(char: str) -> int:
+    return 0 if char.isdigit() else 1 if char.isupper() else 2
+
+
+def _encoded(run: str) -> bool:
+    """Whether ``run`` (of ``_ENCODED_RUN``'s alphabet) is encoded data rather than words: it holds a
+    word the model can only read as [UNK], or its letters and digits change kind as random ones do."""
+    if _LONG_WORD.search(run):
+        return True
+    kinds = [_kind(char) for char in run if char.isalnum()]
+    if len(kinds) < OPAQUE_MIN_CHARS // 2:  # mostly "=", "-", "_": a ruler, not data
+        return False
+    changes = sum(a != b for a, b in itertools.pairwise(kinds))
+    return changes >= ENCODED_KIND_CHANGES * (len(kinds) - 1)
+
+
+def opaque_runs(text: str) -> list[tuple[int, int]]:
+    """The spans of ``text`` that hold encoded data: runs of at least ``OPAQUE_MIN_CHARS`` characters
+    of base64, base64url or hex that read as such (``_encoded``)."""
+    return [
+        match.span()
+        for match in _ENCODED_RUN.finditer(text)
+        if match.end() - match.start() >= OPAQUE_MIN_CHARS and _encoded(match.group())
+    ]
+
+
 @dataclass(frozen=True)
 class TextChunk:
     text: str
     start: int
     end: int
     tokens: int
+    # Encoded data (``opaque_runs``), cut by characters alone: stored and searched by keywords, never
+    # embedded, so its ``tokens`` (what the model would read) may pass the limit.
+    opaque: bool = False
 
 
 def split_text(
@@ -225,14 +277,49 @@ def split_text(
     offset: int = 0,
     counter: TokenCounter | None = None,
     headings: Collection[int] = (),
+    opaque: Sequence[tuple[int, int]] | None = None,
 ) -> list[TextChunk]:
     """Chunks of ``text`` of at most ``max_tokens`` tokens; spans are shifted by ``offset``. A piece
     starting at one of ``headings`` (offsets in ``text``) does not end a chunk when it fits in the
-    next one: a section's heading opens the chunk of its first words."""
+    next one: a section's heading opens the chunk of its first words. The spans ``opaque`` (encoded
+    data, ``opaque_runs`` of ``text`` unless given) are cut apart, by characters alone, into chunks
+    marked ``opaque``; no other chunk holds any of them, and none carries an overlap across them."""
     if overlap >= max_tokens:
         raise ValueError("overlap must be smaller than max_tokens")
     counter = counter or _counter(text)
-    pieces = _split(counter, 0, len(text), max_tokens, 0)
+    runs = opaque_runs(text) if opaque is None else opaque
+    chunks: list[TextChunk] = []
+    cursor = 0
+    for run_start, run_end in [*runs, (len(text), len(text))]:
+        if cursor < run_start:
+            chunks.extend(_text_chunks(counter, cursor, run_start, max_tokens, overlap, offset, headings))
+        chunks.extend(_opaque_chunks(text, run_start, run_end, max_tokens, offset))
+        cursor = run_end
+    return _without_repeats(chunks)
+
+
+def _opaque_chunks(text: str, start: int, end: int, max_tokens: int, offset: int) -> list[TextChunk]:
+    """[start, end) of encoded data in pieces of ``max_tokens * MAX_CHARS_PER_TOKEN`` characters."""
+    size = max_tokens * MAX_CHARS_PER_TOKEN
+    chunks = []
+    for cut in range(start, end, size):
+        piece = text[cut : min(cut + size, end)]
+        chunks.append(TextChunk(piece, cut + offset, cut + len(piece) + offset, max(1, count_tokens(piece)), True))
+    return chunks
+
+
+def _text_chunks(
+    counter: TokenCounter,
+    begin: int,
+    stop: int,
+    max_tokens: int,
+    overlap: int,
+    offset: int,
+    headings: Collection[int],
+) -> list[TextChunk]:
+    """The chunks of [begin, stop) of ``counter``'s text, which holds no encoded data."""
+    text = counter.text
+    pieces = _split(counter, begin, stop, max_tokens, 0)
     chunks = []
     for span in _merge(counter, pieces, max_tokens, overlap, headings):
         start, end = _trimmed(text, span)
@@ -248,11 +335,13 @@ def split_text(
             tokens = count_tokens(text[start:end])
             if tokens > max_tokens:
                 chunks.extend(
-                    split_text(text[start:end], max_tokens=max_tokens, overlap=overlap, offset=start + offset)
+                    split_text(
+                        text[start:end], max_tokens=max_tokens, overlap=overlap, offset=start + offset, opaque=()
+                    )
                 )
                 continue
         chunks.append(TextChunk(text[start:end], start + offset, end + offset, max(1, tokens)))
-    return _without_repeats(chunks)
+    return chunks
 
 
 def _without_repeats(chunks: list[TextChunk]) -> list[TextChunk]:
@@ -291,12 +380,23 @@ def chunk_document(
     parents = split_text(text, max_tokens=parent_tokens, overlap=parent_overlap, counter=counter, headings=headings)
     result = []
     for parent in parents:
-        if parent.tokens <= child_tokens and len(parent.text) <= child_tokens * MAX_CHARS_PER_TOKEN:
+        fits = len(parent.text) <= child_tokens * MAX_CHARS_PER_TOKEN
+        if fits and (parent.opaque or parent.tokens <= child_tokens):
             children = [parent]
+        elif parent.opaque:
+            whole = [(0, len(parent.text))]
+            children = split_text(
+                parent.text, max_tokens=child_tokens, overlap=child_overlap, offset=parent.start, opaque=whole
+            )
         else:
             inside = frozenset(h - parent.start for h in headings if parent.start <= h < parent.end)
             children = split_text(
-                parent.text, max_tokens=child_tokens, overlap=child_overlap, offset=parent.start, headings=inside
+                parent.text,
+                max_tokens=child_tokens,
+                overlap=child_overlap,
+                offset=parent.start,
+                headings=inside,
+                opaque=(),
             )
         result.append(ParentChunk(parent, children))
     return result

@@ -82,6 +82,16 @@ def embed_passages(
     return Embedded([known[digest] for digest in hashes], hashes, computed=len(missing), reused=reused)
 
 
+def spread(embedded: Embedded, *, positions: Sequence[int], count: int) -> Embedded:
+    """``embedded`` (the vectors of some of ``count`` texts) placed at its texts' ``positions``; the
+    other texts, which were not to be embedded (encoded data), get no vector and an empty hash."""
+    vectors: list[str | None] = [None] * count
+    hashes = [""] * count
+    for position, vector, digest in zip(positions, embedded.vectors, embedded.hashes, strict=True):
+        vectors[position], hashes[position] = vector, digest
+    return Embedded(vectors, hashes, computed=embedded.computed, reused=embedded.reused)
+
+
 def no_vectors(count: int) -> Embedded:
     """``count`` children stored for keyword search alone: no vector (dense search leaves them out)
     and an empty input hash, which no later batch reuses."""

@@ -23,7 +23,7 @@ from knowledge import conf
 from knowledge.bm25 import ChildRow, insert_children, lock_tenant_index, unindex_documents_terms
 from knowledge.chunking import chunk_document, count_tokens, token_offsets
 from knowledge.conf import KnowledgeSettings
-from knowledge.embedding_reuse import Embedded, embed_passages, no_vectors
+from knowledge.embedding_reuse import Embedded, embed_passages, no_vectors, spread
 from knowledge.languages import search_config
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk, ChunkLevel, Document, DocumentStatus
 from knowledge.providers.base import EmbeddingProvider, ProviderError, ProviderErrorKind, embedding_provider
@@ -97,6 +97,8 @@ class PlannedChunk:
     end: int
     # The headings above the chunk that it does not hold itself, outermost first (knowledge/sections.py).
     section: tuple[str, ...] = ()
+    # Encoded data (knowledge/chunking.py ``opaque_runs``): stored and searched by keywords, not embedded.
+    opaque: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,8 @@ def _plan(document: Document, settings: KnowledgeSettings) -> _Plan:
         parent = piece.chunk
         parents.append(PlannedChunk(ordinal, parent.text, parent.tokens, parent.start, parent.end))
         children.extend(
-            PlannedChunk(ordinal, c.text, c.tokens, c.start, c.end, sections.above(c.start)) for c in piece.children
+            PlannedChunk(ordinal, c.text, c.tokens, c.start, c.end, sections.above(c.start), c.opaque)
+            for c in piece.children
         )
     return _Plan(document, parents, children)
 
@@ -293,16 +296,22 @@ def documents_index(
     settings = conf.SETTINGS
     plans = [_plan(document, settings) for document in documents]
     texts: list[str] = []
+    # The children the model reads: not encoded data, which gets no vector.
+    readable: list[int] = []
     for plan in plans:
         contexts: dict[tuple[str, ...], str] = {}  # a document has few sections, and many children
         for child in plan.children:
             if child.section not in contexts:
                 contexts[child.section] = embedding_context(plan.document.title, child.section)
+            if not child.opaque:
+                readable.append(len(texts))
             texts.append(_join(contexts[child.section], child.text))
     try:
         if embed:
             dimensions_check(provider)
-            embedded = embed_passages(tenant=tenant, provider=provider, texts=texts, reuse=reuse_embeddings)
+            inputs = [texts[position] for position in readable]
+            read = embed_passages(tenant=tenant, provider=provider, texts=inputs, reuse=reuse_embeddings)
+            embedded = spread(read, positions=readable, count=len(texts))
         else:
             embedded = no_vectors(len(texts))
     except ProviderError as exc:

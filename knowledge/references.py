@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from django.db import connection
+from django.db.models import Q
 
 from knowledge import conf
 from knowledge.bm25 import Hit, query_lexemes, ranked_hits
@@ -105,7 +106,8 @@ def document_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
 
 
 def child_texts(*, tenant: Tenant) -> dict[Unit, str]:
-    """Each child chunk of ``tenant`` with the text our indexer embeds for it (title, section, text)."""
+    """Each child chunk of ``tenant`` with the text our indexer embeds for it (title, section, text);
+    not those of encoded data, which it stores without a vector in a document it embedded."""
     documents = Document.objects.for_tenant(tenant).values_list("pk", "title", "content", "file_name", "index_settings")
     sections = {
         pk: SectionIndex(
@@ -117,6 +119,7 @@ def child_texts(*, tenant: Tenant) -> dict[Unit, str]:
     rows = (
         Chunk.objects.for_tenant(tenant)
         .filter(level=ChunkLevel.CHILD)
+        .filter(Q(embedding__isnull=False) | Q(document__embedding_model=""))
         .order_by("pk")
         .values_list("pk", "parent_id", "document_id", "document__title", "text", "char_start")
     )

@@ -37,8 +37,9 @@ from supportai.models import Tenant
 # (``languages.searchable_text``, ``LEXEME_INVISIBLES``). 1: those rules. 2: a child is embedded and
 # searched with the headings of its section (knowledge/sections.py), and a heading that would end a
 # chunk opens the next one. 3: typographic ligatures are read as their letters for lexemes
-# (``languages.searchable_sql``).
-INDEX_RULES_VERSION = 3
+# (``languages.searchable_sql``). 4: long runs of encoded data (base64, hex) are chunked apart by
+# characters and not embedded (``chunking.opaque_runs``); other text is chunked as before.
+INDEX_RULES_VERSION = 4
 # The first rules version whose children were indexed with their sections.
 SECTIONS_RULES_VERSION = 2
 LEGACY_RULES_VERSION = 0

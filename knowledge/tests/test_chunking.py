@@ -4,7 +4,14 @@ import itertools
 
 import pytest
 
-from knowledge.chunking import MAX_CHARS_PER_TOKEN, MODEL_MAX_TOKENS, chunk_document, count_tokens, split_text
+from knowledge.chunking import (
+    MAX_CHARS_PER_TOKEN,
+    MODEL_MAX_TOKENS,
+    ParentChunk,
+    chunk_document,
+    count_tokens,
+    split_text,
+)
 from knowledge.indexing import CONTEXT_TOKEN_BUDGET, max_embedding_tokens
 
 # The deepest section path of the longest headings: the embedded context stays within its budget.
@@ -240,3 +247,70 @@ def test_split_text_overlap_begins_at_a_token_so_chunks_stay_in_order() -> None:
     assert [(chunk.start, chunk.end) for chunk in chunks] == sorted({(chunk.start, chunk.end) for chunk in chunks})
     assert all(a.start < b.start and a.end < b.end for a, b in itertools.pairwise(chunks))
     assert "".join(text[chunk.start : chunk.end] for chunk in chunks).count("Ωxc") == 1
+
+
+def _blob(length: int, seed: int = 0) -> str:
+    """``length`` characters of base64 (with its + and /, which the tokenizer splits at)."""
+    import base64
+    import random
+
+    generator = random.Random(seed)
+    return base64.b64encode(bytes(generator.getrandbits(8) for _ in range(length))).decode()[:length]
+
+
+ENCODED = {
+    "base64": _blob(5000),
+    "hex": _blob(2500, seed=1).encode().hex(),  # one 5,000-character word: a single [UNK]
+    "one letter repeated": "x" * 5000,
+}
+
+
+def _served(text: str) -> list[ParentChunk]:
+    """``text`` chunked with the served sizes (knowledge.conf's defaults)."""
+    return chunk_document(text, parent_tokens=350, parent_overlap=60, child_tokens=128, child_overlap=20)
+
+
+@pytest.mark.parametrize("blob", ENCODED.values(), ids=ENCODED)
+def test_chunk_document_keeps_encoded_data_apart_from_the_text_and_marks_it_not_to_embed(blob: str) -> None:
+    # given an article with a 5,000-character run of encoded data between its paragraphs
+    intro, outro = "Intro words about parking.", "The end of the article."
+    text = f"{intro}\n\n{blob}\n\n{outro}"
+    # when it is chunked with the served sizes
+    parents = _served(text)
+    children = [child for parent in parents for child in parent.children]
+    # then the words are children of their own, to embed
+    assert [(c.text, c.opaque) for c in children if not c.opaque] == [(intro, False), (outro, False)]
+    # and the run is cut by characters alone into as few children as the character limit allows
+    # (4,200 a parent, 1,536 a child), which tile it exactly and are not embedded
+    opaque = [c for c in children if c.opaque]
+    assert [len(c.text) for c in opaque] == [1536, 1536, 1128, 800]
+    assert "".join(c.text for c in opaque) == blob and opaque[0].start == text.index(blob)
+    assert all(c.tokens == max(1, count_tokens(c.text)) for c in opaque)  # what the model would read, if asked
+    assert [p.chunk.opaque for p in parents] == [False, True, True, False]
+
+
+def test_a_data_address_keeps_its_scheme_with_the_text_and_its_data_apart() -> None:
+    data = _blob(3000, seed=2)
+    text = f"See the map: ![map](data:image/png;base64,{data}) and park behind the studio."
+    children = [child for parent in _served(text) for child in parent.children]
+    assert [c.text for c in children if c.opaque] == [data[:1536], data[1536:]]
+    assert [c.text for c in children if not c.opaque] == [
+        "See the map: ![map](data:image/png;base64,",
+        ") and park behind the studio.",
+    ]
+
+
+LANGUAGE_LIKE = {
+    "a long address of words": "https://example.com/" + "/".join(f"segment{n}" for n in range(400)),
+    "an identifier": "_".join(["get_the_customer_account_settings_for_the_current_booking_window"] * 5),
+    "a ruler": "=" * 300 + "\n" + "-" * 300,
+    "hashes": " ".join(_blob(64, seed=n).encode().hex()[:64] for n in range(40)),
+    "a short blob in a sentence": f"The key is {_blob(150, seed=3)} as issued.",
+}
+
+
+@pytest.mark.parametrize("text", LANGUAGE_LIKE.values(), ids=LANGUAGE_LIKE)
+def test_text_that_merely_looks_technical_is_chunked_and_embedded_as_before(text: str) -> None:
+    parents = _served(text)
+    assert not any(p.chunk.opaque or any(c.opaque for c in p.children) for p in parents)
+    assert all(c.tokens <= 128 for p in parents for c in p.children)

@@ -22,6 +22,7 @@ from knowledge.chunking import (
     TextChunk,
     chunk_document,
     count_tokens,
+    opaque_runs,
     split_text,
 )
 from knowledge.indexing import _plan, max_embedding_tokens
@@ -54,6 +55,10 @@ WORDS = st.sampled_from(
         "...",
         "!?",
         "3.14",
+        # encoded data (base64, with its "+" and "/"): chunked apart by characters, and not embedded
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg+/"
+        "QmFzZTY0IGVuY29kZWQgZGF0YSBpbmxpbmVkIGluIGEgaGVscCBjZW50cmUgcGFnZTogYW4gaW1hZ2Ugb3IgYSBmaWxlLg==/"
+        "U3VwcG9ydEFJIGtlZXBzIGl0IGFwYXJ0IGZyb20gdGhlIHRleHQgYXJvdW5kIGl0Lg+ZXhhbXBsZQ",
     ]
 )
 # Python's whitespace includes control characters the tokenizer deletes inside a word (\x0b, \x1c-\x1f,
@@ -123,8 +128,18 @@ def _assert_chunks_are_spans(text: str, chunks: list[TextChunk], max_tokens: int
         assert chunk.text == chunk.text.strip()
         # The stored count is what the model reads, and within the limit: no truncation.
         assert chunk.tokens == max(1, count_tokens(chunk.text))
-        assert chunk.tokens <= max_tokens
+        # Encoded data is never embedded: cut by characters alone, the model's limit is not its own.
+        assert chunk.tokens <= max_tokens or chunk.opaque
         assert len(chunk.text) <= max_tokens * MAX_CHARS_PER_TOKEN
+
+
+def _assert_opaque_apart(text: str, chunks: list[TextChunk]) -> None:
+    """Encoded data (``opaque_runs``) is in opaque chunks only, and opaque chunks hold nothing else."""
+    runs = opaque_runs(text)
+    for chunk in chunks:
+        inside = any(start <= chunk.start and chunk.end <= end for start, end in runs)
+        overlaps = any(chunk.start < end and start < chunk.end for start, end in runs)
+        assert inside if chunk.opaque else not overlaps
 
 
 def _assert_forward(chunks: list[TextChunk]) -> None:
@@ -151,6 +166,7 @@ def test_split_text_chunks_are_spans_within_the_limit_and_lose_nothing(
     _assert_chunks_are_spans(text, chunks, max_tokens)
     _assert_covered(text, chunks)
     _assert_forward(chunks)
+    _assert_opaque_apart(text, chunks)
     assert split_text(text, max_tokens=max_tokens, overlap=overlap, headings=headings) == chunks
 
 
@@ -180,8 +196,10 @@ def test_chunk_document_parents_and_children_fit_and_children_lie_in_their_paren
         _assert_forward(parent.children)
         assert all(parent.chunk.start <= c.start < c.end <= parent.chunk.end for c in parent.children)
     _assert_covered(text, children)
-    # Zero truncation: with the longest title the model still reads every word-piece of a child.
-    assert all(max_embedding_tokens("T " * 200, c.text) <= MODEL_MAX_TOKENS for c in children)
+    _assert_opaque_apart(text, [p.chunk for p in parents])
+    _assert_opaque_apart(text, children)
+    # Zero truncation: with the longest title the model still reads every word-piece of a child it embeds.
+    assert all(max_embedding_tokens("T " * 200, c.text) <= MODEL_MAX_TOKENS for c in children if not c.opaque)
     assert chunked() == parents  # deterministic
 
 
