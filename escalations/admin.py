@@ -16,7 +16,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from escalations.models import DeliveryStatus, Escalation, EscalationEvent, EscalationPolicy, NotificationDelivery
-from escalations.notifications.dispatch import RESEND_WITHIN, deliveries_resend_failed_while_off, enqueue_delivery
+from escalations.notifications.dispatch import (
+    RESEND_WITHIN,
+    deliveries_for_escalations_raised_while_off,
+    deliveries_resend_failed_while_off,
+    enqueue_delivery,
+    raised_while_off_text,
+)
 from escalations.notifications.gone import receivers_readdressed
 from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
 from supportai.crypto import DecryptionError
@@ -131,8 +137,13 @@ class EscalationPolicyAdmin(TenantScopedModelAdmin):
             resent = deliveries_resend_failed_while_off(
                 tenant=obj.tenant, channel=receiver.channel, off_since=receiver.at
             )
+            raised = deliveries_for_escalations_raised_while_off(
+                tenant=obj.tenant, channel=receiver.channel, off_since=receiver.at
+            )
             messages.info(
-                request, f"{receiver.label} notifications are back on: its address changed. {resent_text(resent)}"
+                request,
+                f"{receiver.label} notifications are back on: its address changed. {resent_text(resent)} "
+                f"{raised_while_off_text(raised)}",
             )
 
 

@@ -23,7 +23,7 @@ from escalations.models import (
 )
 from escalations.notifications.base import DeliveryError, NoAddress, Sender, TargetGone, notice_for
 from escalations.notifications.email import EmailSender
-from escalations.notifications.gone import Gone, off_message, receiver_gone
+from escalations.notifications.gone import SWITCHABLE, Gone, off_message, receiver_gone, receiver_switch_on
 from escalations.notifications.slack import SlackSender
 from escalations.notifications.webhook import WebhookSender
 from escalations.selectors import policy_for
@@ -144,6 +144,68 @@ def deliveries_resend_failed_while_off(*, tenant: Tenant, channel: str, off_sinc
             len(ids),
         )
     return len(ids)
+
+
+@transaction.atomic
+def deliveries_for_escalations_raised_while_off(*, tenant: Tenant, channel: str, off_since: datetime) -> int:
+    """Record and queue a ``created`` delivery to ``tenant``'s ``channel`` for each escalation raised while its
+    receiver was switched off (since ``off_since``) and still open, made within ``RESEND_WITHIN``, that has no
+    delivery for the channel: raised while it was off, it made none (``channels_for`` left the channel out), so
+    the re-send of what failed (``deliveries_resend_failed_while_off``) does not reach it. Called once the
+    channel is back on (a new address in the policy admin, or the inbox's button); under the policy's lock, so
+    two switch-ons at once record one delivery per escalation between them. An escalation raised before
+    ``off_since`` without a delivery for the channel (it had no receiver then) is left alone. Returns how many
+    were queued."""
+    policy = EscalationPolicy.objects.for_tenant(tenant).select_for_update().first()
+    if policy is None or policy.disabled_at(channel) is not None or not _has_address(policy, channel):
+        return 0
+    missed = (
+        Escalation.objects.for_tenant(tenant)
+        .filter(created_at__gte=max(off_since, timezone.now() - RESEND_WITHIN))
+        .exclude(status=Status.RESOLVED)
+        .exclude(deliveries__channel=channel)
+        .select_related("tenant")
+        .order_by("created_at", "pk")
+    )
+    deliveries = [
+        delivery for escalation in missed for delivery in _record(escalation, [Channel(channel)], EventKind.CREATED)
+    ]
+    if deliveries:
+        logger.info(
+            "%s notifications of tenant %s: %s escalations raised while switched off queued",
+            channel,
+            tenant.pk,
+            len(deliveries),
+        )
+    return len(deliveries)
+
+
+def raised_while_off_text(count: int) -> str:
+    """What staff are told of the escalations raised while a receiver was off, once it is back on."""
+    within = f"{RESEND_WITHIN.total_seconds() / 3600:.0f} hours"
+    if not count:
+        return f"No open escalation was raised while it was off in the last {within}."
+    noun = "escalation" if count == 1 else "escalations"
+    verb = "was" if count == 1 else "were"
+    return f"{count} open {noun} raised while it was off {verb} queued for it (the last {within})."
+
+
+@transaction.atomic
+def receiver_back_on(*, tenant: Tenant, channel: str) -> int | None:
+    """Switch ``channel`` back on for ``tenant`` from the inbox (``gone.receiver_switch_on``, same address) and
+    queue the escalations raised while it was off (``deliveries_for_escalations_raised_while_off``). Returns
+    how many were queued; None when it was on already (nothing is queued)."""
+    off_since = receiver_switch_on(tenant=tenant, channel=channel)
+    if off_since is None:
+        return None
+    return deliveries_for_escalations_raised_while_off(tenant=tenant, channel=channel, off_since=off_since)
+
+
+def _has_address(policy: EscalationPolicy, channel: str) -> bool:
+    try:
+        return bool(getattr(policy, SWITCHABLE[channel]))
+    except DecryptionError:
+        return False
 
 
 @dataclass(frozen=True)

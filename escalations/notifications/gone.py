@@ -124,7 +124,15 @@ def receiver_switch_off(*, tenant: Tenant, channel: str, url: str, reason: str) 
     return receiver_gone(tenant=tenant, channel=channel, url=url, reason=reason) is Gone.SWITCHED_OFF
 
 
-def receiver_switch_on(*, tenant: Tenant, channel: str) -> bool:
-    """Switch ``channel`` back on for ``tenant`` (staff fixed or checked the receiver). False: it was on."""
-    switched = EscalationPolicy.objects.for_tenant(tenant).exclude(**{f"{channel}_disabled_at": None})
-    return bool(switched.update(**{f"{channel}_disabled_at": None, f"{channel}_disabled_reason": ""}))
+def receiver_switch_on(*, tenant: Tenant, channel: str) -> datetime | None:
+    """Switch ``channel`` back on for ``tenant`` (staff fixed or checked the receiver), under the policy's lock.
+    Returns when it had been switched off; None: it was on (two switch-ons at once: the second finds it on)."""
+    with transaction.atomic():
+        policy = EscalationPolicy.objects.for_tenant(tenant).select_for_update().first()
+        if policy is None or (at := policy.disabled_at(channel)) is None:
+            return None
+        setattr(policy, f"{channel}_disabled_at", None)
+        setattr(policy, f"{channel}_disabled_reason", "")
+        policy.save(update_fields=[f"{channel}_disabled_at", f"{channel}_disabled_reason"])
+    logger.info("%s notifications of tenant %s switched back on from the inbox", channel, tenant.pk)
+    return at

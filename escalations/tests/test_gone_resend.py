@@ -1,6 +1,8 @@
 """A receiver switched off by a 410 and switched back on with a new address gets, once, the notifications
 that failed while it was off and still matter (open escalations, from the last 24 hours); the admin says
-how many were queued again. Older, resolved, other tenants' and earlier failures stay as they were."""
+how many were queued again. Older, resolved, other tenants' and earlier failures stay as they were. On either
+switch-on (a new address, or the inbox's button) the open escalations raised while it was off, which made no
+delivery for it, get one each, once."""
 
 from __future__ import annotations
 
@@ -180,3 +182,116 @@ def test_a_new_slack_address_gets_what_failed_while_it_was_off_once(
         with capture(execute=True):
             assert deliveries_resend_failed_while_off(tenant=tenant, channel=Channel.SLACK, off_since=off_since) == 0
         assert len(new.received) == 1
+
+
+def _no_delivery(escalation: Escalation, channel: Channel) -> bool:
+    return not NotificationDelivery.objects.filter(escalation=escalation, channel=channel).exists()
+
+
+def test_a_new_webhook_address_gets_the_escalations_raised_while_it_was_off(
+    tenant: Tenant, other_tenant: Tenant, owner: User, settings: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    settings.DEBUG = True  # the admin takes the sinks' http:// addresses
+    capture = django_capture_on_commit_callbacks
+    with http_sink([410, 410], error_body=b"hook deleted") as old, http_sink([]) as new:
+        # given: an escalation raised before the tenant had a webhook (it never made a delivery for it)
+        set_hours(tenant, ALWAYS, notify_email=False)
+        before = _raise(tenant, capture)
+        # and a webhook switched off by the 410 of the next escalation
+        policy = _policy(tenant, Channel.WEBHOOK, old)
+        gone = _raise(tenant, capture)
+        assert EscalationPolicy.objects.get(tenant=tenant).webhook_disabled_at is not None
+        # and two escalations raised while it was off: one still open, one resolved since
+        missed = _raise(tenant, capture)
+        resolved = _raise(tenant, capture)
+        Escalation.objects.filter(pk=resolved.pk).update(status=Status.RESOLVED, resolved_at=timezone.now())
+        # and another tenant on the same old address, switched off, with an escalation raised while off
+        _policy(other_tenant, Channel.WEBHOOK, old)
+        _raise(other_tenant, capture)
+        theirs = _raise(other_tenant, capture)
+        for escalation in (before, missed, resolved):
+            assert _no_delivery(escalation, Channel.WEBHOOK)
+        assert _no_delivery(theirs, Channel.WEBHOOK) and len(old.received) == 2
+        client = logged_in(owner)
+        # when: an owner enters a new address in the policy admin
+        with capture(execute=True):
+            response = client.post(change_url(policy), policy_form(tenant, webhook_url=new.url, **FIELDS), follow=True)
+        # then: the new address got the 410's escalation again and the open one raised while it was off, once each
+        page = response.content.decode()
+        assert "1 notification that failed while it was off was queued again for the new address" in page
+        assert "1 open escalation raised while it was off was queued for it (the last 24 hours)." in page
+        assert _escalations_received(new) == sorted([gone.pk, missed.pk])
+        assert _delivery(missed).status == DeliveryStatus.SENT
+        # and the escalation from before the webhook and the resolved one made no delivery
+        for escalation in (before, resolved):
+            assert _no_delivery(escalation, Channel.WEBHOOK)
+        # and the other tenant's receiver is still off, its escalation without a delivery
+        assert EscalationPolicy.objects.get(tenant=other_tenant).webhook_disabled_at is not None
+        assert _no_delivery(theirs, Channel.WEBHOOK)
+        # when: the policy is saved again with the same new address
+        with capture(execute=True):
+            again = client.post(change_url(policy), policy_form(tenant, webhook_url=new.url, **FIELDS), follow=True)
+        # then: nothing more is sent
+        assert "back on" not in again.content.decode() and "raised while it was off" not in again.content.decode()
+        assert len(new.received) == 2 and NotificationDelivery.objects.filter(escalation=missed).count() == 1
+
+
+def test_the_admin_says_when_no_escalation_was_raised_while_it_was_off(
+    tenant: Tenant, owner: User, settings: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    # given: a webhook switched off by a 410, nothing raised since
+    settings.DEBUG = True
+    with http_sink([410]) as old, http_sink([]) as new:
+        policy = _policy(tenant, Channel.WEBHOOK, old)
+        _raise(tenant, django_capture_on_commit_callbacks)
+        # when: a new address is entered
+        with django_capture_on_commit_callbacks(execute=True):
+            response = logged_in(owner).post(
+                change_url(policy), policy_form(tenant, webhook_url=new.url, **FIELDS), follow=True
+            )
+        # then: the admin says so
+        assert "No open escalation was raised while it was off in the last 24 hours." in response.content.decode()
+
+
+def test_switching_slack_back_on_in_the_inbox_sends_the_escalations_raised_while_it_was_off_once(
+    tenant: Tenant, other_tenant: Tenant, owner: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    with http_sink([410, 410], error_body=b"channel_is_archived") as sink:
+        # given: Slack switched off by a 410 over a day ago, and four escalations raised while it was off: two
+        # still open, one resolved since, one from over a day ago
+        _policy(tenant, Channel.SLACK, sink)
+        gone = _raise(tenant, capture)
+        EscalationPolicy.objects.filter(tenant=tenant).update(
+            slack_disabled_at=timezone.now() - RESEND_WITHIN - timedelta(hours=1)
+        )
+        first = _raise(tenant, capture)
+        second = _raise(tenant, capture)
+        resolved = _raise(tenant, capture)
+        Escalation.objects.filter(pk=resolved.pk).update(status=Status.RESOLVED, resolved_at=timezone.now())
+        stale = _raise(tenant, capture)
+        Escalation.objects.filter(pk=stale.pk).update(created_at=timezone.now() - RESEND_WITHIN - timedelta(minutes=1))
+        # and another tenant's Slack on the same address, off too, with an escalation raised while off
+        _policy(other_tenant, Channel.SLACK, sink)
+        their_gone = _raise(other_tenant, capture)
+        theirs = _raise(other_tenant, capture)
+        assert len(sink.received) == 2 and _no_delivery(first, Channel.SLACK) and _no_delivery(theirs, Channel.SLACK)
+        client = logged_in(owner)
+        # when: the owner switches Slack back on in the inbox, the address unchanged
+        with capture(execute=True):
+            response = client.post("/console/inbox/notifications/slack/enable/", follow=True)
+        # then: the inbox says how many were queued, and Slack got each open one once
+        page = response.content.decode()
+        assert "Slack notifications are back on. 2 open escalations raised while it was off were queued for it" in page
+        assert _escalations_received(sink) == sorted([gone.pk, first.pk, second.pk, their_gone.pk])
+        assert _delivery(first, Channel.SLACK).status == _delivery(second, Channel.SLACK).status == DeliveryStatus.SENT
+        assert _no_delivery(resolved, Channel.SLACK) and _no_delivery(stale, Channel.SLACK)
+        # and the other tenant's Slack is still off, its escalation without a delivery
+        assert EscalationPolicy.objects.get(tenant=other_tenant).slack_disabled_at is not None
+        assert _no_delivery(theirs, Channel.SLACK)
+        # when: the button is pressed again (a second tab)
+        with capture(execute=True):
+            again = client.post("/console/inbox/notifications/slack/enable/", follow=True)
+        # then: nothing more is sent
+        assert "raised while it was off" not in again.content.decode()
+        assert len(sink.received) == 4 and NotificationDelivery.objects.filter(escalation=first).count() == 1
