@@ -32,6 +32,7 @@ from bookings.services import (
 from supportai.models import Tenant
 
 NOTE_MAX_LENGTH = 300
+MAX_AMOUNT_DIGITS = 1000  # digits before the decimal point of an amount typed
 NO_REFUND_DUE = "This booking owes no refund: it is not canceled, was not paid online, or is refunded already."
 PAID_THROUGH_STRIPE = (
     "This payment was taken through Stripe, so it is refunded through Stripe: with the Refund button, or in "
@@ -60,12 +61,17 @@ class OfflineRefund:
 
 def parse_amount(text: str, currency: str) -> int | None:
     """``"95.00"`` (EUR) → 9500, ``"1500"`` (JPY) → 1500: an amount typed in the currency's units, in
-    its smallest unit; None when it is no such amount (a third decimal, yen with decimals, not a number)."""
+    its smallest unit; None when it is no such amount (a third decimal, yen with decimals, not a number,
+    ``MAX_AMOUNT_DIGITS`` digits or more)."""
     try:
         amount = Decimal(text.strip().replace(",", "."))
     except InvalidOperation:
         return None
     if not amount.is_finite() or amount <= 0:
+        return None
+    # An exponent far past any price (``1e99999999``) is no amount: refused before any arithmetic, which
+    # would overflow the decimal context or build an integer of millions of digits, for hours.
+    if amount.adjusted() >= MAX_AMOUNT_DIGITS:
         return None
     cents = amount if normalize(currency) in ZERO_DECIMAL else amount * 100
     if cents != cents.to_integral_value():

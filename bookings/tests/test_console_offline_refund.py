@@ -5,7 +5,10 @@ customer is emailed, and a repeated submit records nothing more."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -140,6 +143,7 @@ def test_part_given_back_leaves_the_rest_owed_and_a_stale_form_is_refused(tenant
         ("-5", NOTE, "amount", "Enter the amount given back in EUR, e.g. 95.00."),
         ("NaN", NOTE, "amount", "Enter the amount given back in EUR, e.g. 95.00."),
         ("1e400", NOTE, "amount", "Give the amount given back, at most the 95.00 EUR owed, e.g. 95.00."),
+        ("1e999999", NOTE, "amount", "Enter the amount given back in EUR, e.g. 95.00."),  # cents overflow Decimal
         ("100.00", NOTE, "amount", "Give the amount given back, at most the 95.00 EUR owed, e.g. 95.00."),
         ("95.00", "   ", "note", offline_refunds.NOTE_MISSING),
         ("95.00", "x" * 301, "note", "Ensure this value has at most 300 characters (it has 301)."),
@@ -164,6 +168,22 @@ def test_a_zero_decimal_currency_is_typed_in_whole_units(tenant, owner, service)
     assert _post(owner, booking, amount="1500").status_code == 302
     booking.refresh_from_db()
     assert booking.refunded_at is not None and booking.refunded_cents == 1500
+
+
+def test_an_amount_of_absurd_magnitude_is_refused_at_once():
+    # given: amounts typed with an exponent far beyond any price (in a process of its own: before, the yen
+    # amount built an integer of a hundred million digits, which holds the interpreter for days, and the euro
+    # amount overflowed the decimal context)
+    code = (
+        "import django; django.setup(); from bookings.offline_refunds import parse_amount; "
+        "print(parse_amount('1e99999999', 'jpy'), parse_amount('1e999999', 'eur'))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportai.settings"}
+    # when: they are read
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    # then: each is no amount, at once
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["None", "None"]
 
 
 def test_a_booking_owing_no_refund_is_refused(tenant, owner, paid_service, at_desk):
