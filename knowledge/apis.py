@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator as DjangoPaginator
+from django.http import HttpRequest
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -20,7 +21,7 @@ from rest_framework.views import APIView
 from knowledge.folder_sources import tenant_visible_config
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
-from knowledge.multipart import StrictMultiPartParser
+from knowledge.multipart import RequestSizeUploadHandler, StrictMultiPartParser, UploadRequestTooLarge
 from knowledge.paging import IdsFirstPaginator
 from knowledge.parsed import ErrorCode
 from knowledge.providers.base import ProviderError
@@ -64,6 +65,11 @@ FILES_WITHOUT_NAME = (
 LANGUAGES_CONFLICT = "Give one language for the upload; it has {languages}. Nothing was stored."
 NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
 MAX_FILES = API_MAX_FILES
+UPLOAD_LIMITS = (
+    f"up to {MAX_FILES} files, each up to KNOWLEDGE_MAX_UPLOAD_BYTES (default 10 MiB; a larger file gets "
+    "error_code too_large in its result, the others are stored), and at most KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES "
+    "(default 100 MiB) in all (a larger request is refused with 413)"
+)
 DOCUMENTS_PAGE_SIZE = 50
 PAGE_PAST_THE_LAST = (
     f"There is no page {{page_number}}: the list has fewer pages ({DOCUMENTS_PAGE_SIZE} documents a page; "
@@ -189,6 +195,11 @@ class UploadSourceConflict(APIException):
     default_code = "upload_source_conflict"
 
 
+class UploadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "upload_too_large"
+
+
 class SyncRunningConflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "sync_running"
@@ -212,6 +223,16 @@ class DocumentsApi(APIView):
 
     parser_classes = (StrictMultiPartParser, FormParser)
     schema = EmptyFiltersSchema()
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body (a staff session's CSRF check does, in authentication).
+        request.upload_handlers.insert(0, RequestSizeUploadHandler(request))
+        return super().initialize_request(request, *args, **kwargs)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, UploadRequestTooLarge):
+            exc = UploadTooLarge(str(exc))
+        return super().handle_exception(exc)
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=DocumentStatus.values, required=False, help_text="empty: any")
@@ -259,6 +280,7 @@ class DocumentsApi(APIView):
             child=serializers.FileField(allow_empty_file=True),
             allow_empty=False,
             max_length=MAX_FILES,
+            help_text=UPLOAD_LIMITS,
             # In the words of Django's guard on files, which a request of more than 100 meets first.
             error_messages={"empty": NO_FILES, "max_length": TOO_MANY_FILES.format(limit=MAX_FILES)},
         )
@@ -294,9 +316,10 @@ class DocumentsApi(APIView):
                     **NOT_MANAGER_ERROR,
                     409: f"a source named {API_UPLOAD_SOURCE!r} exists and is not an upload source "
                     "(a website source made before the name was kept for uploads); nothing is stored",
-                    413: "form fields over DATA_UPLOAD_MAX_MEMORY_SIZE, or a request body over "
-                    "KNOWLEDGE_MAX_UPLOAD_BYTES plus 256 KiB (refused by the server as it arrives; send larger "
-                    "batches as several uploads)",
+                    413: "a request body over KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES (default 100 MiB; refused as it "
+                    "arrives, nothing stored: send the files in smaller batches), or form fields over "
+                    "DATA_UPLOAD_MAX_MEMORY_SIZE. A file over KNOWLEDGE_MAX_UPLOAD_BYTES is not refused here: "
+                    "its own result says too_large",
                     **UPLOAD_TYPE_ERROR,
                 }
             ),

@@ -16,6 +16,17 @@ FUSION_METHODS = frozenset({"rrf", "convex"})
 PRECISIONS = frozenset({"auto", "fp32", "bf16"})
 # robots.txt groups match on the product token before the slash: "SupportAI-KnowledgeBot".
 DEFAULT_USER_AGENT = "SupportAI-KnowledgeBot/1.0 (help-centre indexer; honours robots.txt)"
+# An upload's multipart framing (a boundary and headers per file, names of up to 255 characters) and
+# its form fields (CSRF token, language, source), beside its files: a request may carry at least one
+# file of the largest size and this.
+UPLOAD_FORM_OVERHEAD_BYTES = 262_144
+# One upload request's default limit: a batch of a help-centre folder (40 PDFs of 2.5 MB; 100 files
+# of 1 MB, the console's most), still refused as it arrives long before it strains memory or disk.
+MAX_UPLOAD_REQUEST_BYTES = 100 * 1024 * 1024
+REQUEST_BELOW_ONE_FILE = (
+    "KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES must be at least KNOWLEDGE_MAX_UPLOAD_BYTES plus 262144 bytes for "
+    "the form ({least}), so that a file of the largest size fits one request; got {got}"
+)
 # The longest resync interval a URL source may hold (a year): KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES too.
 MAX_SYNC_INTERVAL_MINUTES = 365 * 24 * 60
 
@@ -47,6 +58,9 @@ class KnowledgeSettings:
     title_weight: int
     fusion: str
     max_upload_bytes: int
+    # The most bytes one upload request (its files and form) may carry: daphne refuses a larger one as
+    # it arrives (supportai/daphne_setup.py), the upload views before reading it on other servers.
+    max_upload_request_bytes: int
     # How long one PDF may be read (knowledge/pdf_reading.py): its reader is stopped past it.
     pdf_read_seconds: int
     rerank_provider: str
@@ -81,6 +95,14 @@ def load() -> KnowledgeSettings:
     child_tokens = env_int("KNOWLEDGE_CHILD_TOKENS", 128, minimum=32, maximum=200)
     embedding_provider = env_choice("KNOWLEDGE_EMBEDDING_PROVIDER", "local", EMBEDDING_PROVIDERS)
     embedding_model = env_str("KNOWLEDGE_EMBEDDING_MODEL", "")
+    max_upload_bytes = env_int("KNOWLEDGE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)
+    # A request must take at least one file of the largest size; the default grows with it.
+    one_file_request = max_upload_bytes + UPLOAD_FORM_OVERHEAD_BYTES
+    max_upload_request_bytes = env_int(
+        "KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES", max(MAX_UPLOAD_REQUEST_BYTES, one_file_request), minimum=0
+    )
+    if max_upload_request_bytes < one_file_request:
+        raise ConfigurationError(REQUEST_BELOW_ONE_FILE.format(least=one_file_request, got=max_upload_request_bytes))
     if embedding_provider == "local" and embedding_model not in ("", LOCAL_MODEL_NAME):
         raise ConfigurationError(UNKNOWN_LOCAL_MODEL.format(model=embedding_model, only=LOCAL_MODEL_NAME))
     return KnowledgeSettings(
@@ -94,7 +116,8 @@ def load() -> KnowledgeSettings:
         bm25_b=_env_float("KNOWLEDGE_BM25_B", 0.75, minimum=0.0, maximum=1.0),
         title_weight=env_int("KNOWLEDGE_BM25_TITLE_WEIGHT", 3, minimum=1, maximum=5),
         fusion=env_choice("KNOWLEDGE_FUSION", "convex", FUSION_METHODS),
-        max_upload_bytes=env_int("KNOWLEDGE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024),
+        max_upload_bytes=max_upload_bytes,
+        max_upload_request_bytes=max_upload_request_bytes,
         pdf_read_seconds=env_int("KNOWLEDGE_PDF_READ_SECONDS", PDF_READ_SECONDS, minimum=1, maximum=3600),
         rerank_provider=env_choice("KNOWLEDGE_RERANK_PROVIDER", "", {"", *RERANK_PROVIDERS}),
         torch_threads=env_int("KNOWLEDGE_TORCH_THREADS", 1, minimum=1, maximum=256),

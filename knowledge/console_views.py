@@ -21,9 +21,10 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from knowledge import conf
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, SEARCH_CONFIGS, clean_language
 from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
-from knowledge.multipart import PartCountingUploadHandler
+from knowledge.multipart import PartCountingUploadHandler, RequestSizeUploadHandler, UploadRequestTooLarge
 from knowledge.paging import IdsFirstPaginator
 from knowledge.providers.base import ProviderError
 from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES, public_reason
@@ -254,10 +255,29 @@ def _outcomes_said(result: UploadResult) -> str:
 @csrf_exempt
 def documents(request: HttpRequest) -> HttpResponse:
     """The sources and documents, with the upload form. The upload's parts are counted as its body is
-    read (``PartCountingUploadHandler``), so the handler is added before the CSRF check reads it."""
+    read (``PartCountingUploadHandler``), so the handler is added before the CSRF check reads it; an
+    upload over the request's limit is refused before it is read (``RequestSizeUploadHandler``)."""
     counted = PartCountingUploadHandler(request)
     request.upload_handlers.insert(0, counted)
-    return _documents(request, counted)
+    request.upload_handlers.insert(0, RequestSizeUploadHandler(request))
+    try:
+        return _documents(request, counted)
+    except UploadRequestTooLarge as exc:  # raised as the body is first read: nothing was stored
+        return _upload_too_large(request, str(exc))
+
+
+@login_required
+def _upload_too_large(request: HttpRequest, problem: str) -> HttpResponse:
+    """The documents page, its form saying the upload was over the request's limit (413). Its CSRF
+    token is in the body left unread: the page changes nothing, so it is shown to members without it."""
+    membership = require_membership(request)
+    if not membership.can_manage:
+        raise PermissionDenied(NOT_MANAGER)
+    form = UploadForm({"language": DEFAULT_LANGUAGE})  # bound, to hold the error; the body's own is unread
+    form.add_error(None, problem)
+    response = _documents_page(request, membership, form)
+    response.status_code = 413
+    return response
 
 
 @csrf_protect
@@ -325,6 +345,7 @@ def _documents_page(request: HttpRequest, membership: Membership, form: UploadFo
         "page": page,
         "form": form,
         "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+        "max_upload_bytes": conf.SETTINGS.max_upload_bytes,
         "max_upload_request_bytes": upload_request_max_bytes(),
         "can_manage": membership.can_manage,
         "no_file_read": NO_FILE_READ,

@@ -1,5 +1,6 @@
 """Uploads refusing a multipart body with a part Django's parser skipped: the upload API's parser
-(``StrictMultiPartParser``) and the console upload's handler (``PartCountingUploadHandler``).
+(``StrictMultiPartParser``) and the console upload's handler (``PartCountingUploadHandler``); and
+both refusing, unread, a body over the request's limit (``RequestSizeUploadHandler``).
 
 Django leaves out, without a word, a part whose Content-Disposition line is not UTF-8 (a Latin-1
 file name), whose ``filename*`` names a charset Python does not know, or whose file name sanitizes
@@ -20,6 +21,8 @@ from django.http.multipartparser import MultiPartParser
 from django.utils.datastructures import MultiValueDict
 from django.utils.http import parse_header_parameters
 from rest_framework import parsers, serializers
+
+from knowledge.uploads import upload_request_max_bytes, upload_request_too_large
 
 if TYPE_CHECKING:
     from django.http.request import _PostDataProtocol  # django-stubs only
@@ -141,3 +144,34 @@ class PartCountingUploadHandler(FileUploadHandler):
         data, files = MultiPartParser(META, cast("_PostDataProtocol", counter), others, encoding).parse()
         self.problem = counter.problem(data, files)
         return data, files
+
+
+class UploadRequestTooLarge(Exception):
+    """A multipart upload declared over ``KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES``; its message says so."""
+
+
+class RequestSizeUploadHandler(FileUploadHandler):
+    """First of an upload request's handlers: a multipart body declared longer than
+    ``KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES`` raises ``UploadRequestTooLarge`` before a byte of it is
+    read, whatever reads ``request.POST`` or ``FILES`` first (the CSRF check, DRF's parser, the view).
+
+    Daphne refuses such a body as it arrives (``supportai/daphne_setup.py``); this holds the limit on
+    other servers (``runserver``, a WSGI server), where Django reads the body itself. Django reads no
+    more of a body than its ``Content-Length``, the length checked here (without one, none)."""
+
+    def handle_raw_input(
+        self,
+        input_data: IO[bytes],
+        META: dict[str, Any],
+        content_length: int,
+        boundary: str,
+        encoding: str | None = None,
+    ) -> None:
+        if content_length > upload_request_max_bytes():
+            raise UploadRequestTooLarge(upload_request_too_large())
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        return raw_data  # to the handlers after it, which store the file
+
+    def file_complete(self, file_size: int) -> None:
+        return None

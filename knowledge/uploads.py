@@ -52,15 +52,25 @@ class UploadResult:
     documents: list[UploadedDocument]
 
 
-# An upload's multipart framing (a boundary and headers per file, names of up to 255 characters) and
-# its form fields (CSRF token, language, source), beside its files.
-UPLOAD_FORM_OVERHEAD_BYTES = 262_144
+# Said by daphne as the request arrives (``supportai/daphne_setup.py``), and by the upload views on
+# other servers before they read it.
+UPLOAD_REQUEST_TOO_LARGE = (
+    "The upload is over the {limit:,}-byte limit of one upload request (KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES; "
+    "each file may have up to {file_limit:,} bytes, KNOWLEDGE_MAX_UPLOAD_BYTES): nothing was stored. "
+    "Send the files in smaller batches."
+)
 
 
 def upload_request_max_bytes() -> int:
-    """The most bytes one upload request may carry (refused as it arrives by daphne,
-    ``supportai/daphne_setup.py``): a file's ``KNOWLEDGE_MAX_UPLOAD_BYTES`` and the form's overhead."""
-    return conf.SETTINGS.max_upload_bytes + UPLOAD_FORM_OVERHEAD_BYTES
+    """The most bytes one upload request (its files and form) may carry: ``KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES``."""
+    return conf.SETTINGS.max_upload_request_bytes
+
+
+def upload_request_too_large() -> str:
+    """What a client whose upload request is over ``upload_request_max_bytes`` is told."""
+    return UPLOAD_REQUEST_TOO_LARGE.format(
+        limit=conf.SETTINGS.max_upload_request_bytes, file_limit=conf.SETTINGS.max_upload_bytes
+    )
 
 
 # Django cuts an uploaded file's name to 255 characters (keeping its suffix), so a name of 255 may

@@ -10,19 +10,23 @@ could explain it. Twisted's ``parsePOSTFormSubmission=False`` turns that parse o
 its requests from the module global ``daphne.http_protocol.WebRequest`` (``HTTPFactory``) and offers
 no other hook, so that global is replaced by a subclass that passes the flag.
 
-Twisted also reads a request's whole body (in memory, then a temporary file) before daphne hands it
-to the application (in memory), so a view's size check comes once the client has sent it all, however
-large. Bodies to the paths below are held to a limit there instead: a body declared larger is answered
-``413`` before a byte of it is read, one sent without a length (chunked) as soon as it passes the
-limit, and the connection is closed.
+Twisted also reads a request's whole body before daphne hands it on: in memory when its declared
+length is under 100,000 bytes, else (a chunked body too) in a temporary file on disk
+(``twisted.web.http._getContentFile``, called from ``gotLength``). Once it is complete, daphne reads
+that file into the application's queue at once, in 8 KiB messages (the whole body in memory, the file
+kept until the request ends), and Django copies the queue into a ``SpooledTemporaryFile`` (in memory up
+to ``FILE_UPLOAD_MAX_MEMORY_SIZE``, 2.5 MiB, then on disk) before any view runs. So a view's size check
+comes once the client has sent it all, however large. Bodies to the paths below are held to a limit
+there instead: a body declared larger is answered ``413`` before a byte of it is read, one sent without
+a length (chunked) as soon as it passes the limit, and the connection is closed.
 
 * the public chat endpoints (``/api/v1/public/``): ``MAX_FRAME_BYTES``, the protocol's ``too_long`` error;
 * the Stripe webhook: ``STRIPE_EVENT_MAX_BYTES`` (1 MiB), its ``{"error"}`` JSON;
 * the sign-in forms (the console's and admin's log-in, log-out and password change):
   ``AUTH_FORM_MAX_BYTES`` (16 KiB), a plain-text message;
-* the knowledge uploads (the REST API's and the console's): ``KNOWLEDGE_MAX_UPLOAD_BYTES`` plus
-  ``UPLOAD_FORM_OVERHEAD_BYTES`` for the multipart framing and the form's fields, the API's
-  ``{"detail"}`` JSON or a plain-text message.
+* the knowledge uploads (the REST API's and the console's): ``KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES``
+  (default 100 MiB: a batch of files, each up to ``KNOWLEDGE_MAX_UPLOAD_BYTES``, which the upload
+  checks file by file), the API's ``{"detail"}`` JSON or a plain-text message.
 
 The path is the one Django routes: decoded, less the root path (``--root-path``, or the
 ``Daphne-Root-Path`` header daphne takes from any client), resolved as Django resolves it. Other
@@ -41,8 +45,7 @@ from django.urls import Resolver404, resolve
 
 from chat.protocol import MAX_FRAME_BYTES, ErrorCode
 from chat.public_api import BODY_TOO_LONG
-from knowledge import conf
-from knowledge.uploads import UPLOAD_FORM_OVERHEAD_BYTES, upload_request_max_bytes
+from knowledge.uploads import upload_request_max_bytes, upload_request_too_large
 
 PUBLIC_PREFIX = "/api/v1/public/"
 # A Stripe event carries one API object (embedded lists cut at 10 items, metadata at 50 keys of 500
@@ -53,10 +56,6 @@ AUTH_FORM_MAX_BYTES = 16_384
 
 STRIPE_EVENT_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a Stripe event."
 AUTH_FORM_TOO_LARGE = "The form is over the {limit:,}-byte limit of a sign-in form."
-UPLOAD_TOO_LARGE = (
-    "The upload is over the {limit:,}-byte limit of one request (a file's limit of {file_limit:,} bytes "
-    "and {overhead:,} for the form); send larger batches as several uploads."
-)
 STRIPE_WEBHOOK = "bookings:stripe_webhook"
 AUTH_FORMS = frozenset({"console:login", "console:logout", "admin:login", "admin:logout", "admin:password_change"})
 API_UPLOAD = "api-knowledge-documents"
@@ -87,11 +86,8 @@ class BodyLimit:
 
 
 def upload_limit() -> BodyLimit:
-    """The knowledge uploads' limit: a file's ``KNOWLEDGE_MAX_UPLOAD_BYTES`` and the form's overhead."""
-    file_limit, limit = conf.SETTINGS.max_upload_bytes, upload_request_max_bytes()
-    return BodyLimit.text_error(
-        limit, UPLOAD_TOO_LARGE.format(limit=limit, file_limit=file_limit, overhead=UPLOAD_FORM_OVERHEAD_BYTES)
-    )
+    """The knowledge uploads' limit: a request's ``KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES``."""
+    return BodyLimit.text_error(upload_request_max_bytes(), upload_request_too_large())
 
 
 def body_limit(target: bytes, root_path: str = "") -> BodyLimit | None:

@@ -138,3 +138,12 @@ def test_an_empty_filter_lists_as_if_it_were_absent(tenant: Tenant, other_tenant
     # then
     assert response.status_code == 200
     assert [d["title"] for d in response.json()["results"]] == ["Parking"]
+
+
+def test_the_upload_states_a_files_limit_and_a_requests(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    files = components["DocumentUploadInputRequest"]["properties"]["files"]["description"]
+    assert "each up to KNOWLEDGE_MAX_UPLOAD_BYTES (default 10 MiB" in files and "too_large" in files
+    assert "KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES (default 100 MiB) in all" in files
+    too_large = schema["paths"]["/api/v1/knowledge/documents/"]["post"]["responses"]["413"]["description"]
+    assert too_large.startswith("a request body over KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES (default 100 MiB;")

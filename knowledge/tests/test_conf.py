@@ -68,3 +68,22 @@ def test_the_url_sync_interval_is_at_most_what_a_source_may_hold(monkeypatch):
     monkeypatch.setenv("KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES", "1000000")
     with pytest.raises(ImproperlyConfigured, match="KNOWLEDGE_URL_SYNC_INTERVAL_MINUTES"):
         conf.load()
+
+
+def test_an_upload_request_takes_100_mib_by_default_and_at_least_one_file_of_the_largest_size(monkeypatch):
+    monkeypatch.delenv("KNOWLEDGE_MAX_UPLOAD_BYTES", raising=False)
+    monkeypatch.delenv("KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES", raising=False)
+    assert conf.load().max_upload_request_bytes == 100 * 1024 * 1024
+    # a file's limit over it raises the default with it
+    monkeypatch.setenv("KNOWLEDGE_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024))
+    assert conf.load().max_upload_request_bytes == 200 * 1024 * 1024 + 262_144
+    # and a request limit that would refuse a file of the largest size stops the process
+    monkeypatch.setenv("KNOWLEDGE_MAX_UPLOAD_BYTES", "1048576")
+    monkeypatch.setenv("KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES", "1048576")
+    with pytest.raises(ImproperlyConfigured, match=r"REQUEST_BYTES must be at least .* \(1310720\), .*; got 1048576"):
+        conf.load()
+    monkeypatch.setenv("KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES", "40mb")
+    with pytest.raises(ImproperlyConfigured, match=r"KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES must be an integer"):
+        conf.load()
+    monkeypatch.setenv("KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES", "1310720")
+    assert conf.load().max_upload_request_bytes == 1_310_720

@@ -16,12 +16,13 @@ import pytest
 
 from supportai.tests.raw_http import answer_while_sending, post_head, split_answer
 
-# The knowledge uploads' limit follows KNOWLEDGE_MAX_UPLOAD_BYTES: its smallest, so a chunked body
-# passes the limit within a few chunks.
+# The knowledge uploads' limit is KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES: its smallest (a file's smallest
+# limit and the form's 256 KiB), so a chunked body passes the limit within a few chunks.
+UPLOAD_LIMIT = 1024 + 262_144
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.daphne_env(KNOWLEDGE_MAX_UPLOAD_BYTES="1024"),
+    pytest.mark.daphne_env(KNOWLEDGE_MAX_UPLOAD_BYTES="1024", KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES=str(UPLOAD_LIMIT)),
 ]
 CHUNK = b"x" * 65_536
 FORM = "application/x-www-form-urlencoded"
@@ -41,8 +42,8 @@ ENDPOINTS = [
     Endpoint("/console/login/", FORM, 16_384, "text"),
     Endpoint("/console/logout/", FORM, 16_384, "text"),
     Endpoint("/admin/login/", FORM, 16_384, "text"),
-    Endpoint("/api/v1/knowledge/documents/", MULTIPART, 1024 + 262_144, "api"),
-    Endpoint("/console/knowledge/", MULTIPART, 1024 + 262_144, "text"),
+    Endpoint("/api/v1/knowledge/documents/", MULTIPART, UPLOAD_LIMIT, "api"),
+    Endpoint("/console/knowledge/", MULTIPART, UPLOAD_LIMIT, "text"),
 ]
 
 

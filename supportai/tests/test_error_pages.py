@@ -37,7 +37,8 @@ def test_too_many_files_on_the_upload_form_name_the_limit_and_store_nothing(
     production.DATA_UPLOAD_MAX_NUMBER_FILES = 3
     client, token = _logged_in_with_csrf(owner)
     page = client.get(UPLOAD_PAGE).content.decode()
-    assert "Up to 3 files at a time, 10.2\xa0MB in all" in page  # the form says so first (and daphne's limit)
+    # the form says so first (and a file's and a request's limits in bytes)
+    assert "Up to 3 files at a time, each up to 10.0\xa0MB, 100.0\xa0MB in all" in page
     files = [SimpleUploadedFile(f"page{number}.md", b"# Page\n\nText.") for number in range(4)]
     # when
     response = client.post(UPLOAD_PAGE, {"upload": files, "csrfmiddlewaretoken": token})
