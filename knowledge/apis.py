@@ -78,7 +78,10 @@ PAGE_PAST_THE_LAST = (
 NOT_MANAGER_ERROR = {403: "a staff session whose role is not owner or admin, or not tied to exactly one tenant"}
 DOCUMENT_NOT_FOUND = {404: "no such document in the tenant (another tenant's id is not found either)"}
 SOURCE_NOT_FOUND = {404: "no such source in the tenant (another tenant's id is not found either)"}
-BODY_TOO_LARGE_ERROR = {413: "JSON or form fields over DATA_UPLOAD_MAX_MEMORY_SIZE (files do not count)"}
+BODY_TOO_LARGE_ERROR = {
+    413: "a request body over HTTP_MAX_BODY_BYTES (default 2.5 MiB; refused as it arrives), or JSON or form "
+    "fields over DATA_UPLOAD_MAX_MEMORY_SIZE (files do not count)"
+}
 # DRF refuses a body whose Content-Type none of the view's parsers reads before the view runs.
 BODY_TYPE_ERROR = {415: "a body that is not JSON, a url-encoded form or multipart/form-data (its Content-Type)"}
 UPLOAD_TYPE_ERROR = {415: "a body that is not multipart/form-data or a url-encoded form (a JSON body included)"}

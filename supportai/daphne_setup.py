@@ -1,5 +1,6 @@
 """Daphne hands request bodies to Django untouched; Twisted must not parse uploads first, nor read a
-body past its path's limit (public chat, the Stripe webhook, sign-in forms, knowledge uploads).
+body past its path's limit (public chat, the Stripe webhook, sign-in forms, knowledge uploads, and a
+default for every other path).
 
 Twisted's ``http.Request`` parses every ``multipart/form-data`` POST into ``request.args`` before
 daphne sees it, although daphne never reads ``args``: it passes the raw body to the ASGI
@@ -27,10 +28,12 @@ a length (chunked) as soon as it passes the limit, and the connection is closed.
 * the knowledge uploads (the REST API's and the console's): ``KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES``
   (default 100 MiB: a batch of files, each up to ``KNOWLEDGE_MAX_UPLOAD_BYTES``, which the upload
   checks file by file), the API's ``{"detail"}`` JSON or a plain-text message.
+* every other path (health checks, unknown paths, the API's JSON endpoints, the admin, the console):
+  ``HTTP_MAX_BODY_BYTES`` (default 2.5 MiB, ``DATA_UPLOAD_MAX_MEMORY_SIZE``: Django reads no larger
+  form, and no other path takes files), ``{"detail"}`` JSON under ``/api/``, a plain-text message elsewhere.
 
 The path is the one Django routes: decoded, less the root path (``--root-path``, or the
-``Daphne-Root-Path`` header daphne takes from any client), resolved as Django resolves it. Other
-paths keep Django's own limits, applied once the body has arrived.
+``Daphne-Root-Path`` header daphne takes from any client), resolved as Django resolves it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from daphne import http_protocol
+from django.conf import settings
 from django.urls import Resolver404, resolve
 
 from chat.protocol import MAX_FRAME_BYTES, ErrorCode
@@ -56,6 +60,8 @@ AUTH_FORM_MAX_BYTES = 16_384
 
 STRIPE_EVENT_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a Stripe event."
 AUTH_FORM_TOO_LARGE = "The form is over the {limit:,}-byte limit of a sign-in form."
+BODY_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a request to this path."
+API_PREFIX = "/api/"
 STRIPE_WEBHOOK = "bookings:stripe_webhook"
 AUTH_FORMS = frozenset({"console:login", "console:logout", "admin:login", "admin:logout", "admin:password_change"})
 API_UPLOAD = "api-knowledge-documents"
@@ -90,10 +96,19 @@ def upload_limit() -> BodyLimit:
     return BodyLimit.text_error(upload_request_max_bytes(), upload_request_too_large())
 
 
-def body_limit(target: bytes, root_path: str = "") -> BodyLimit | None:
-    """The limit of a request body to ``target`` (the request line's, query included) here; None:
-    Django's own limits apply, once it is read. The path is decoded as daphne gives it to Django,
-    which routes it less ``root_path`` (decoded, as daphne gives it)."""
+def default_limit(path: str) -> BodyLimit:
+    """The limit of a path without one of its own: ``HTTP_MAX_BODY_BYTES``, JSON under ``/api/``."""
+    limit: int = settings.HTTP_MAX_BODY_BYTES
+    message = BODY_TOO_LARGE.format(limit=limit)
+    if path.startswith(API_PREFIX):
+        return BodyLimit.json_error(limit, {"detail": message})
+    return BodyLimit.text_error(limit, message)
+
+
+def body_limit(target: bytes, root_path: str = "") -> BodyLimit:
+    """The limit of a request body to ``target`` (the request line's, query included) here. The path
+    is decoded as daphne gives it to Django, which routes it less ``root_path`` (decoded, as daphne
+    gives it)."""
     path = unquote(target.split(b"?", 1)[0].decode("latin-1"))
     if root_path:
         path = path.removeprefix(root_path)
@@ -104,7 +119,7 @@ def body_limit(target: bytes, root_path: str = "") -> BodyLimit | None:
     try:
         view = resolve(path).view_name
     except Resolver404:
-        return None
+        return default_limit(path)
     if view == STRIPE_WEBHOOK:
         return BodyLimit.json_error(
             STRIPE_EVENT_MAX_BYTES, {"error": STRIPE_EVENT_TOO_LARGE.format(limit=STRIPE_EVENT_MAX_BYTES)}
@@ -116,13 +131,13 @@ def body_limit(target: bytes, root_path: str = "") -> BodyLimit | None:
         return BodyLimit.json_error(limit.limit, {"detail": limit.body.decode()})
     if view == CONSOLE_UPLOAD:
         return upload_limit()
-    return None
+    return default_limit(path)
 
 
 class DjangoParsesUploads(http_protocol.WebRequest):
     """Daphne's request without Twisted's form parsing (``request.args`` holds only the query string)."""
 
-    body_limit: BodyLimit | None = None  # this request's body limit (None: none here)
+    body_limit: BodyLimit | None = None  # this request's body limit, once its headers are in
     body_read = 0
     body_refused = False
 
@@ -132,7 +147,7 @@ class DjangoParsesUploads(http_protocol.WebRequest):
     def gotLength(self, length: int | None) -> None:
         """The headers are in: a body declared over its path's limit is refused now."""
         self.body_limit = body_limit(self.channel._path, self.root_path_for_django())
-        if self.body_limit is not None and length is not None and length > self.body_limit.limit:
+        if length is not None and length > self.body_limit.limit:
             super().gotLength(0)
             self.refuse_body()
             return

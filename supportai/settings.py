@@ -274,6 +274,13 @@ INBOX_TYPING_INTERVAL_MS = env_int("INBOX_TYPING_INTERVAL_MS", 1_000, minimum=0,
 # A socket re-reads the queue at once for a change, then at most once per interval for the rest of a burst.
 INBOX_QUEUE_REFRESH_MS = env_int("INBOX_QUEUE_REFRESH_MS", 500, minimum=0, maximum=10_000)
 
+# --- request bodies (supportai/daphne_setup.py) ----------------------------------------------------
+# Daphne refuses a body over this as it arrives, on every path without a limit of its own (the public
+# chat, the Stripe webhook, the sign-in forms and the knowledge uploads have theirs). The default is
+# DATA_UPLOAD_MAX_MEMORY_SIZE, the largest form Django reads: no other path takes files, and the API's
+# JSON bodies are a few KiB (a search of 2,000 characters, a source's URLs).
+HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", 2_621_440, minimum=65_536)
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

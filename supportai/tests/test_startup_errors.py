@@ -90,3 +90,21 @@ def test_a_good_environment_starts_celery() -> None:
     result = _run(["-m", "celery", "-A", "supportai", "report"], {"DEBUG": "1", "TRUSTED_PROXIES": "10.0.0.0/8"})
     assert result.returncode == 0, result.stderr
     assert "TRUSTED_PROXIES" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        ("HTTP_MAX_BODY_BYTES", "1000", "HTTP_MAX_BODY_BYTES must be >= 65536; got 1000"),
+        ("HTTP_MAX_BODY_BYTES", "2.5MiB", "HTTP_MAX_BODY_BYTES must be an integer; got '2.5MiB'"),
+        (
+            "KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES",
+            "1000000",
+            "KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES must be at least KNOWLEDGE_MAX_UPLOAD_BYTES plus 262144 bytes for "
+            "the form (10747904), so that a file of the largest size fits one request; got 1000000",
+        ),
+    ],
+)
+def test_a_body_limit_that_is_no_number_or_too_small_stops_the_process(variable: str, value: str, line: str) -> None:
+    result = _run(ENTRY_POINTS["manage.py"], {"DEBUG": "1", variable: value})
+    _assert_refused_with(result, f"SupportAI configuration error: {line}")
