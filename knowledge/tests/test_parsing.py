@@ -15,6 +15,7 @@ from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH, ErrorCode, ParseError
 from knowledge.parsing import NAME_MAX_LENGTH, parse_file, parse_html_page
 from knowledge.pdf_reading import PDF_TEXT_TOO_LONG
 from knowledge.record_formats import CSV_OTHER_SEPARATOR
+from knowledge.tests.pdfs import pdf_from_objects
 
 LIMIT = 1_000_000
 
@@ -32,16 +33,7 @@ def _pdf_bytes(text: str, *, times: int = 1) -> bytes:
         b"<< /Length " + str(len(stream)).encode() + flate + b" >>\nstream\n" + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
+    return pdf_from_objects(objects)
 
 
 def test_markdown_front_matter_and_heading():

@@ -17,6 +17,7 @@ from knowledge.parsed import ErrorCode, ParseError
 from knowledge.parsing import parse_file
 from knowledge.pdf_reading import PDF_TOO_SLOW, PdfReaderCrashed, _read_into
 from knowledge.tests.factories import add_document
+from knowledge.tests.pdfs import pdf_from_objects
 from knowledge.tests.test_parsing import _pdf_bytes
 from supportai.models import Tenant
 from supportai.tests.factories import api_client
@@ -39,16 +40,7 @@ def _slow_pdf(operators: int = 150_000) -> bytes:
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
+    return pdf_from_objects(objects)
 
 
 def test_a_pdf_that_takes_too_long_to_read_is_refused_without_waiting_for_it() -> None:

@@ -21,6 +21,7 @@ import pytest
 
 from knowledge.models import Document
 from knowledge.tests.console_browser import PASSWORD, console_member
+from knowledge.tests.pdfs import pdf_from_objects
 from supportai.api_keys import api_key_create
 from supportai.bidi import isolate
 from supportai.models import Role, Tenant
@@ -60,16 +61,7 @@ def pdf(text: str, size: int) -> bytes:
         b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 "
         b"/Length %d >>\nstream\n" % (width, height, len(pixels)) + pixels + b"\nendstream",
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
+    return pdf_from_objects(objects)
 
 
 def articles(count: int, size: int) -> Files:
