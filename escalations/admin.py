@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,7 +24,7 @@ from escalations.notifications.dispatch import (
     enqueue_delivery,
     raised_while_off_text,
 )
-from escalations.notifications.gone import receivers_readdressed
+from escalations.notifications.gone import policy_save_changes
 from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
 from supportai.crypto import DecryptionError
 
@@ -70,6 +71,13 @@ class EscalationPolicyForm(forms.ModelForm):
             "webhook_url",
             "webhook_secret",
         )
+
+    def changed_fields(self) -> list[str]:
+        """The policy fields this form changes. A secret left blank keeps the stored value (``clean``), so it
+        changes only when one is typed or the secrets are cleared."""
+        clearing = bool(self.cleaned_data.get("clear_secrets"))
+        kept = {name for name in SECRET_FIELDS if not clearing and not self.data.get(self.add_prefix(name))}
+        return [name for name in self.changed_data if name in EscalationPolicyForm.Meta.fields and name not in kept]
 
     def clean_slack_webhook_url(self) -> str:
         value: str = self.cleaned_data["slack_webhook_url"].strip()
@@ -129,22 +137,28 @@ class EscalationPolicyAdmin(TenantScopedModelAdmin):
     readonly_fields = ("slack_disabled_at", "slack_disabled_reason", "webhook_disabled_at", "webhook_disabled_reason")
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """A change writes only the fields the form changed, under the policy's lock (``policy_save_changes``):
+        a receiver switched off by a 410 while the form was being filled in or saved stays off unless its
+        address was changed, and the re-send to a new address runs for the one save that switched it on."""
         obj.updated_at = timezone.now()
-        before = EscalationPolicy.objects.filter(pk=obj.pk).first() if change else None
-        switched_on = receivers_readdressed(before=before, policy=obj)
-        super().save_model(request, obj, form, change)
-        for receiver in switched_on:
-            resent = deliveries_resend_failed_while_off(
-                tenant=obj.tenant, channel=receiver.channel, off_since=receiver.at
-            )
-            raised = deliveries_for_escalations_raised_while_off(
-                tenant=obj.tenant, channel=receiver.channel, off_since=receiver.at
-            )
-            messages.info(
-                request,
-                f"{receiver.label} notifications are back on: its address changed. {resent_text(resent)} "
-                f"{raised_while_off_text(raised)}",
-            )
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        self.check_tenant_managed(request, obj)
+        with transaction.atomic():  # the re-sends under the lock that switched the receivers on
+            switched_on = policy_save_changes(policy=obj, fields=[*form.changed_fields(), "updated_at"])
+            for receiver in switched_on:
+                resent = deliveries_resend_failed_while_off(
+                    tenant=obj.tenant, channel=receiver.channel, off_since=receiver.at
+                )
+                raised = deliveries_for_escalations_raised_while_off(
+                    tenant=obj.tenant, channel=receiver.channel, off_since=receiver.at
+                )
+                messages.info(
+                    request,
+                    f"{receiver.label} notifications are back on: its address changed. {resent_text(resent)} "
+                    f"{raised_while_off_text(raised)}",
+                )
 
 
 class EventInline(TenantScopedReadOnlyInline):

@@ -3,7 +3,8 @@
 ``receiver_switch_off`` records when and why on the tenant's policy (one warning); from then on no
 delivery is made for the channel (``dispatch.channels_for`` leaves it out, ``dispatch.deliver`` fails one
 already queued without sending) until an owner or admin switches it back on from the inbox
-(``receiver_switch_on``) or enters a new address for it (``receivers_readdressed``). A 410 from an address
+(``receiver_switch_on``) or enters a new address for it (``receivers_readdressed``; the policy admin saves
+through ``policy_save_changes``, which never writes a stale switch-off state back). A 410 from an address
 staff replaced meanwhile is the old receiver's: it switches nothing off, and the notification goes to the
 new address (``receiver_gone``).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,6 +84,24 @@ def receivers_readdressed(*, before: EscalationPolicy | None, policy: Escalation
             logger.info(
                 "%s notifications of tenant %s switched back on: the address changed", channel, policy.tenant_id
             )
+    return switched_on
+
+
+def policy_save_changes(*, policy: EscalationPolicy, fields: Collection[str]) -> list[SwitchedOff]:
+    """Save ``fields`` of ``policy`` (an admin form's changes to a row read earlier) and nothing else, under the
+    policy's lock: every other field is taken from the row as it is now, so what was written meanwhile stays (a
+    receiver's 410 switching it off above all). A receiver off now whose address ``fields`` changes is switched
+    back on (``receivers_readdressed``, against the locked row); returns those, for the caller to re-send to in
+    the same transaction. Two saves of one new address at once: the second finds it on and switches nothing."""
+    with transaction.atomic():
+        current = EscalationPolicy.objects.select_for_update().get(pk=policy.pk)
+        for field in EscalationPolicy._meta.concrete_fields:
+            if field.name not in fields and not field.primary_key:
+                # value_from_object: a secret no key opens is copied as the ciphertext it is
+                setattr(policy, field.attname, field.value_from_object(current))
+        switched_on = receivers_readdressed(before=current, policy=policy)
+        switches = [f"{on.channel}_disabled_{part}" for on in switched_on for part in ("at", "reason")]
+        policy.save(update_fields=sorted({*fields, *switches}))
     return switched_on
 
 
