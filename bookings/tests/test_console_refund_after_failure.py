@@ -8,6 +8,7 @@ only a refund Stripe still holds made is recorded refunded."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import permutations
 from typing import Any
 
 import pytest
@@ -130,6 +131,76 @@ def test_a_refund_of_the_rest_after_an_earlier_refund_failed_unseen_leaves_that_
     # then: the booking still has 65.00 EUR refunded and 30.00 EUR owed
     booking.refresh_from_db()
     assert (booking.refunded_cents, booking.refund_remaining_cents, booking.refunded_at) == (6500, 3000, None)
+
+
+DAY = 24 * 3600
+# Stripe's side, in its order: dashboard refund re_dash1 of 30.00 EUR (95.00 EUR paid) at MADE_AT; it fails
+# quietly two days later; dashboard refund re_dash2 of 40.00 EUR three days later, reported by a charge.refunded
+# of 40.00 EUR (the failed one left out); staff refund the 55.00 EUR left from the console (``CONSOLE``), then
+# its own charge.refunded. The events reach us in any order, but the console refund asks for what we have
+# recorded as owed: only after re_dash2's report has it a part Stripe can refund.
+DASH_FAILED_AT, DASH2_AT, CONSOLE_AT = MADE_AT + 2 * DAY, MADE_AT + 3 * DAY, MADE_AT + 4 * DAY
+CHARGE = {"id": "ch_1", "object": "charge", "payment_intent": INTENT}
+DASH1_FAILED = {
+    "id": "re_dash1",
+    "object": "refund",
+    "payment_intent": INTENT,
+    "amount": 3000,
+    "status": "failed",
+    "failure_reason": "expired_or_canceled_card",
+    "created": MADE_AT,
+}
+STEPS: dict[str, tuple[str, dict[str, Any], int] | None] = {
+    "dash1 reported": ("charge.refunded", {**CHARGE, "amount_refunded": 3000}, MADE_AT),
+    "dash2 reported": ("charge.refunded", {**CHARGE, "amount_refunded": 4000}, DASH2_AT),
+    "dash1 failure": ("refund.failed", DASH1_FAILED, DASH_FAILED_AT),
+    "console refund": None,
+    "console reported": ("charge.refunded", {**CHARGE, "amount_refunded": 9500}, CONSOLE_AT),
+}
+ORDERS = [
+    order
+    for order in permutations(STEPS)
+    if order.index("dash2 reported") < order.index("console refund") < order.index("console reported")
+]
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=[" > ".join(order) for order in ORDERS])
+def test_a_console_refund_after_a_dashboard_refund_failed_unseen_records_what_stripe_refunded_in_any_order(
+    client,
+    webhook_secret,
+    tenant,
+    owner,
+    paid_service,
+    stripe_api: FakeStripe,
+    django_capture_on_commit_callbacks,
+    order,
+):
+    # given: Stripe's refunds of the payment as they stand when staff refund
+    booking = _owing(tenant, paid_service)
+    stripe_api.refund_elsewhere(INTENT, 3000, refund_id="re_dash1", created=MADE_AT)
+    stripe_api.refund_fails("re_dash1")
+    stripe_api.refund_elsewhere(INTENT, 4000, refund_id="re_dash2", created=DASH2_AT)
+    stripe_api.now = CONSOLE_AT
+    for number, step in enumerate(order):
+        # when: each event arrives, or the owner refunds what the page says is owed
+        event = STEPS[step]
+        if event is None:  # the console refund
+            with at(datetime.fromtimestamp(CONSOLE_AT + 5, tz=UTC)):
+                page = _refund(owner, booking, django_capture_on_commit_callbacks)
+            (request,) = [r for r in stripe_api.seen if r.path == "/v1/refunds" and r.method == "POST"]
+            assert request.form["amount"] == "5500"
+            assert payments.REFUNDED.format(amount="55.00 EUR", code=booking.confirmation_code) in page
+            # then: Stripe has refunded all 95.00 EUR (40.00 + 55.00), and so has the booking
+            booking.refresh_from_db()
+            assert (booking.refunded_cents, booking.refunded_at is not None, booking.refund_due) == (9500, True, False)
+        else:
+            kind, obj, created = event
+            with django_capture_on_commit_callbacks(execute=True):
+                _webhook(client, f"evt_{number}", kind, obj, created=created)
+    # then: whatever came after changes nothing: refunded in full, the failure noted once
+    booking.refresh_from_db()
+    assert (booking.refunded_cents, booking.refunded_at is not None, booking.refund_due) == (9500, True, False)
+    assert _failure_notes(booking) == ["re_dash1"]
 
 
 def test_a_refund_whose_outcome_stripe_could_not_tell_is_not_recorded_and_a_retry_records_it_once(
