@@ -273,10 +273,32 @@ def _stripe_refunds(booking: Booking) -> list[StripeRefund]:
     ]
 
 
+def _failed_by(
+    refund: StripeRefund, refunds: list[StripeRefund], reports: list[services.RefundReport], now: int
+) -> int:
+    """When ``refund``, listed failed without its ``refund.failed`` event here, is taken to have failed (the
+    Stripe time ``RefundFailure.counted_by`` compares with each ``charge.refunded``): Stripe does not say.
+    A report's ``amount_refunded`` is the refunds made by then that had not failed yet; those Stripe still
+    holds made (listed, with their ``created``) account for part of it, and the rest is refunds that failed
+    since. A report made after ``refund`` whose rest is short of ``refund``'s amount leaves it out: it had
+    failed by then, so it failed just before the first such report; with none, by now."""
+    made = [r for r in refunds if r.status in REFUND_MADE and r.created is not None]
+    failed_at = now
+    for report in reports:
+        reported_at = report.reported_at
+        if reported_at is None or (refund.created is not None and reported_at < refund.created):
+            continue
+        held_still = sum(r.amount for r in made if r.created is not None and r.created <= reported_at)
+        if report.refunded_cents - held_still < refund.amount:
+            failed_at = min(failed_at, reported_at - 1)
+    return failed_at
+
+
 def _record_failed_refunds(booking: Booking, refunds: list[StripeRefund]) -> Booking:
     """Record the refunds Stripe now reports failed or canceled, as their ``refund.failed`` event would
     (once per refund: one recorded so already is left): its refund is owed again. Stripe does not say
-    when one failed, only that it had by now, which is taken for its time."""
+    when one failed: the stored ``charge.refunded`` reports that already leave it out say it had by
+    then (``_failed_by``), so none of them is taken to hold it."""
     failed = sorted((r for r in refunds if r.status in webhooks.REFUND_FAILURES), key=lambda r: r.created or 0)
     if not failed:
         return booking
@@ -291,7 +313,7 @@ def _record_failed_refunds(booking: Booking, refunds: list[StripeRefund]) -> Boo
                 refund_id=refund.id,
                 amount_cents=refund.amount,
                 failure_reason=(refund.failure_reason or refund.status)[:100],
-                failed_at=now,
+                failed_at=_failed_by(refund, refunds, reports, now),
                 refund_created=refund.created,
                 reports=reports,
             )
