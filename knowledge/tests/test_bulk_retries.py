@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 
 from knowledge import services, sources, tasks
 from knowledge.indexing import EMBEDDING_FAILED, document_index
-from knowledge.management.commands import evaluate_retrieval, reindex, tune_retrieval
+from knowledge.management.commands import evaluate_retrieval, reindex, sync_sources, tune_retrieval
 from knowledge.models import Document, DocumentStatus, RetrievalTuning
 from knowledge.providers import bulk_retry
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
@@ -222,7 +222,10 @@ def rate_limited_once(fake_api, waits, monkeypatch: pytest.MonkeyPatch) -> Calla
     fake_api.route(path, _answers("openai", RATE_LIMIT_ANSWERS["openai"]))
 
     def use_openai() -> None:
-        for module in (services, sources, reindex, evaluate_retrieval):
+        # sync_sources holds services' default_provider under its own name: imported here first, it holds
+        # the real one, and the patch is undone after the test (imported by call_command during the patch,
+        # it would keep the keyed test provider for every later test in the process)
+        for module in (services, sources, reindex, evaluate_retrieval, sync_sources):
             monkeypatch.setattr(module, "default_provider", lambda: build(fake_api.url))
 
     return use_openai
