@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.management import load_command_class
 
 from supportai.devserver import ROOT, free_port, production_env, start_daphne, stop
 from supportai.models import Membership, Role, Tenant
+from supportai.tests.command_modules import our_commands
 from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
 from supportai.tests.silent_socket import accepting_silently
 
@@ -35,6 +37,17 @@ def _database_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr("supportai.db.DB_EXECUTOR", pool)
     yield
     pool.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _management_commands_imported() -> None:
+    """Every management command of our apps, imported before the first test runs.
+
+    A command binds what it imports under its own name (``from knowledge.services import
+    default_provider``). Imported for the first time by ``call_command`` while a test patches the
+    name it imports, it would keep the patched object for every later test in the process."""
+    for name, app in our_commands().items():
+        load_command_class(app, name)
 
 
 @pytest.fixture(scope="session")

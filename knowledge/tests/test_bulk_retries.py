@@ -222,9 +222,8 @@ def rate_limited_once(fake_api, waits, monkeypatch: pytest.MonkeyPatch) -> Calla
     fake_api.route(path, _answers("openai", RATE_LIMIT_ANSWERS["openai"]))
 
     def use_openai() -> None:
-        # sync_sources holds services' default_provider under its own name: imported here first, it holds
-        # the real one, and the patch is undone after the test (imported by call_command during the patch,
-        # it would keep the keyed test provider for every later test in the process)
+        # each command holds services' default_provider under its own name (imported before any test by
+        # the root conftest, so these patches are undone after the test)
         for module in (services, sources, reindex, evaluate_retrieval, sync_sources):
             monkeypatch.setattr(module, "default_provider", lambda: build(fake_api.url))
 
