@@ -11,6 +11,7 @@ from supportai.devserver import ROOT
 
 
 def our_commands() -> dict[str, str]:
-    """Command name -> the app that holds it, for the apps in this repository."""
-    ours = {config.name for config in apps.get_app_configs() if Path(config.path).is_relative_to(ROOT)}
+    """Command name -> the app that holds it, for the apps at the top of this repository (not the
+    virtualenv's, which may lie inside it too)."""
+    ours = {config.name for config in apps.get_app_configs() if Path(config.path).resolve().parent == ROOT}
     return {name: app for name, app in get_commands().items() if app in ours}

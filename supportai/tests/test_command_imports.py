@@ -13,4 +13,5 @@ def test_every_command_of_our_apps_is_imported_before_the_first_test() -> None:
     in the process; the root conftest imports them all first, so no patch can outlive its test."""
     modules = [f"{app}.management.commands.{name}" for name, app in our_commands().items()]
     assert "knowledge.management.commands.sync_sources" in modules
+    assert "django.contrib.auth.management.commands.changepassword" not in modules
     assert [module for module in modules if module not in sys.modules] == []
