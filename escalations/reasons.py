@@ -4,9 +4,10 @@ Each raise may bring a reason (the words that triggered it, the text of the widg
 accumulate on the open escalation as lines, in the order they came, a reason given again not repeated.
 When the lines pass ``MAX_REASON_CHARS`` the first reason (what opened it) and the latest stay whole, and
 the oldest of those between go: a line after the first says how many characters were left out
-(``Escalation.reason_left_out`` keeps the count), so staff, the email, Slack and the webhook all read that
-something is missing. A reason is one line (its line breaks, U+2028 too, become " / ", as in the summary),
-so nothing is ever cut inside one; one longer than ``MAX_ONE_REASON_CHARS`` ends in "…" after a whole
+(``Escalation.reason_left_out`` keeps the count), so the inbox, the email and the webhook all show that
+something is missing (Slack's message names the reason codes and quotes the conversation, not the reasons).
+A reason is one line (its line breaks, U+2028 too, become " / ", as in the summary), so nothing is ever cut
+inside one; one longer than ``MAX_ONE_REASON_CHARS`` ends in "…" after a whole
 grapheme, never inside a letter and its accents or an emoji sequence (``clip``, from
 ``escalations.graphemes``, which everything cutting customer text for staff uses).
 """
