@@ -23,7 +23,8 @@ a length (chunked) as soon as it passes the limit, and the connection is closed.
 
 * the public chat endpoints (``/api/v1/public/``): ``MAX_FRAME_BYTES``, the protocol's ``too_long`` error;
 * the Stripe webhook: ``STRIPE_EVENT_MAX_BYTES`` (1 MiB), its ``{"error"}`` JSON;
-* the sign-in forms (the console's and admin's log-in, log-out and password change):
+* the sign-in forms (the console's and admin's log-in, log-out and password change, and the admin's
+  page that sets another user's password):
   ``AUTH_FORM_MAX_BYTES`` (16 KiB), a plain-text message;
 * the knowledge uploads (the REST API's and the console's): ``KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES``
   (default 100 MiB: a batch of files, each up to ``KNOWLEDGE_MAX_UPLOAD_BYTES``, which the upload
@@ -63,7 +64,16 @@ AUTH_FORM_TOO_LARGE = "The form is over the {limit:,}-byte limit of a sign-in fo
 BODY_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a request to this path."
 API_PREFIX = "/api/"
 STRIPE_WEBHOOK = "bookings:stripe_webhook"
-AUTH_FORMS = frozenset({"console:login", "console:logout", "admin:login", "admin:logout", "admin:password_change"})
+AUTH_FORMS = frozenset(
+    {
+        "console:login",
+        "console:logout",
+        "admin:login",
+        "admin:logout",
+        "admin:password_change",
+        "admin:auth_user_password_change",
+    }
+)
 API_UPLOAD = "api-knowledge-documents"
 CONSOLE_UPLOAD = "knowledge_console:documents"
 

@@ -50,6 +50,7 @@ ENDPOINTS = [
     Endpoint("/console/login/", FORM, 16_384, "text"),
     Endpoint("/console/logout/", FORM, 16_384, "text"),
     Endpoint("/admin/login/", FORM, 16_384, "text"),
+    Endpoint("/admin/auth/user/1/password/", FORM, 16_384, "text"),  # an admin sets another user's password
     Endpoint("/api/v1/knowledge/documents/", MULTIPART, UPLOAD_LIMIT, "api"),
     Endpoint("/console/knowledge/", MULTIPART, UPLOAD_LIMIT, "text"),
     # every other path: HTTP_MAX_BODY_BYTES, JSON under /api/, plain text elsewhere
