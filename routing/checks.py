@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Tags, Warning, register
 from django.db import DatabaseError
+from django.db.models import Q
 
 from routing.config import MODEL_SHUTDOWNS, retired_message, routing_settings, shutdown_soon_message
 
@@ -40,7 +41,7 @@ def check_tenant_models(app_configs: Any, databases: Sequence[str] | None = None
     try:
         # Every tenant's rows: an operator's check, not a tenant's read.
         rows = list(
-            ModelConfig.objects.filter(model__in=list(MODEL_SHUTDOWNS), enabled=True)
+            ModelConfig.objects.filter(_shut_down_or_snapshot(), enabled=True)
             .order_by("tenant__slug", "tier")
             .values_list("tenant__slug", "tier", "provider", "model")
         )
@@ -58,3 +59,12 @@ def check_tenant_models(app_configs: Any, databases: Sequence[str] | None = None
                 )
             )
     return warnings
+
+
+def _shut_down_or_snapshot() -> Q:
+    """Rows naming a model of ``MODEL_SHUTDOWNS``, or an ID starting with one and a hyphen: its dated snapshots, and
+    other models the messages then leave out (``retirement_of``: ``gpt-5-mini`` starts like a snapshot of ``gpt-5``)."""
+    rows = Q(model__in=list(MODEL_SHUTDOWNS))
+    for model in MODEL_SHUTDOWNS:
+        rows |= Q(model__startswith=f"{model}-")
+    return rows

@@ -9,6 +9,7 @@ from datetime import date
 from django.conf import settings
 from django.utils import timezone
 
+from routing.model_ids import snapshot_base
 from supportai.env import ConfigurationError
 from supportai.memo import TenantMemo
 from supportai.models import Tenant
@@ -47,17 +48,19 @@ class Retirement:
 # Known shutdown dates of model IDs, with the replacement the vendor names, or the nearest priced one it names where
 # that has no price row (sources: docs/routing.md "Default models"). From its date a model is retired: ModelConfig
 # refuses it and the ``routing.W001`` check warns about a ROUTING_TIER<n> that names it; within
-# ``SHUTDOWN_WARNING_DAYS`` before it, ``routing.W002`` warns. Prices stay in prices.py for the calls still booked on a
+# ``SHUTDOWN_WARNING_DAYS`` before it, ``routing.W002`` warns. An OpenAI dated snapshot of a model here
+# (``o3-2025-04-16``) is retired with it (``retirement_of``). Prices stay in prices.py for the calls still booked on a
 # retired model (a CostEvent keeps the dollars it was booked at; nothing is re-priced); tenant rows holding a retired
-# default were moved by migrations 0003 (Claude), 0004 (Gemini) and 0007 (OpenAI). Gemini 2.0 Flash's date is the
-# third-party trackers' (Google's deprecations page only greys it out); Google named 2.5 Flash as its replacement,
-# itself shut down 2026-12-01 in favour of 3.5 Flash-Lite, so both point there. OpenAI's deprecations page names
-# gpt-6-luna for GPT-4o and GPT-4o mini (notice of 2026-10-14), and gpt-6.1-sol for GPT-5; every successor has a price
-# row, so a tenant moved to it is not booked at FALLBACK. For GPT-5 mini it names gpt-6.1-terra, which no OpenAI page
-# found prices: the successor here is gpt-6.1-sol, the nearest priced one OpenAI names (docs/routing.md "Default models"
-# says why). The dates of o3, o1 and o4-mini are OpenAI's (the deprecation notes of its API spec, as its Python SDK
-# prints them); o3's successor is from copies of the deprecations page; o1's and o4-mini's (both shut down; copies of
-# the page name gpt-5.6-sol and gpt-5.6-terra, neither priced) is gpt-6.1-sol for the same reason as GPT-5 mini's.
+# default were moved by migrations 0003 (Claude), 0004 (Gemini), 0007 (OpenAI) and 0008 (OpenAI's dated snapshots).
+# Gemini 2.0 Flash's date is the third-party trackers' (Google's deprecations page only greys it out); Google named 2.5
+# Flash as its replacement, itself shut down 2026-12-01 in favour of 3.5 Flash-Lite, so both point there. OpenAI's
+# deprecations page names gpt-6-luna for GPT-4o and GPT-4o mini (notice of 2026-10-14), and gpt-6.1-sol for GPT-5; every
+# successor has a price row, so a tenant moved to it is not booked at FALLBACK. For GPT-5 mini it names gpt-6.1-terra,
+# which no OpenAI page found prices: the successor here is gpt-6.1-sol, the nearest priced one OpenAI names
+# (docs/routing.md "Default models" says why). The dates of o3, o1 and o4-mini are OpenAI's (the deprecation notes of
+# its API spec, as its Python SDK prints them); o3's successor is from copies of the deprecations page; o1's and
+# o4-mini's (both shut down; copies of the page name gpt-5.6-sol and gpt-5.6-terra, neither priced) is gpt-6.1-sol for
+# the same reason as GPT-5 mini's.
 MODEL_SHUTDOWNS: dict[str, Retirement] = {
     "claude-sonnet-4-5": Retirement(date(2026, 11, 30), "claude-sonnet-4-6"),
     "gemini-2.0-flash": Retirement(date(2026, 6, 1), "gemini-3.5-flash-lite"),
@@ -77,9 +80,14 @@ def today() -> date:
     return timezone.localdate()
 
 
+def retirement_of(model: str) -> Retirement | None:
+    """``model``'s entry in ``MODEL_SHUTDOWNS``, or its base's for a dated snapshot (``o3-2025-04-16`` is ``o3``'s)."""
+    return MODEL_SHUTDOWNS.get(model) or MODEL_SHUTDOWNS.get(snapshot_base(model))
+
+
 def retired_message(model: str) -> str | None:
     """The plain sentence for a model shut down by today ("… was retired on …; use …"), else None."""
-    known = MODEL_SHUTDOWNS.get(model)
+    known = retirement_of(model)
     if known is None or known.shutdown > today():
         return None
     return f"{model} was retired on {known.shutdown.isoformat()}; use {known.successor}"
@@ -88,7 +96,7 @@ def retired_message(model: str) -> str | None:
 def shutdown_soon_message(model: str) -> str | None:
     """The plain sentence for a model that shuts down within ``SHUTDOWN_WARNING_DAYS`` ("… shuts down on … (in
     n days); use …"), else None (also once it has shut down: see ``retired_message``)."""
-    known = MODEL_SHUTDOWNS.get(model)
+    known = retirement_of(model)
     if known is None:
         return None
     days = (known.shutdown - today()).days
