@@ -3,8 +3,8 @@
 The only place prices live. ``PRICES_AS_OF`` is the day the table last changed; docs/routing.md ("Default models")
 names each row's source and the day it was read. ``cached_input`` is the price of input tokens read from a prompt
 cache; ``cache_write`` (Anthropic, and OpenAI from GPT-5.6) the price of writing one, the input price where a row has
-none. Unknown models cost ``FALLBACK`` (the most expensive row) so that a missing price over-reports instead of hiding
-spend.
+none. An OpenAI dated snapshot (``<base>-YYYY-MM-DD``) without a row of its own costs its base's. Unknown models cost
+``FALLBACK`` (the most expensive row) so that a missing price over-reports instead of hiding spend.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from routing.model_ids import snapshot_base
 
 PRICES_AS_OF = date(2026, 12, 7)
 MILLION = Decimal(1_000_000)
@@ -62,7 +64,9 @@ UNPRICED: frozenset[str] = frozenset({"gpt-5", "o3", "o1", "o4-mini", "gpt-6-sol
 
 
 def price_for(model: str) -> Price:
-    return PRICES.get(model, FALLBACK)
+    """``model``'s row, or for an OpenAI dated snapshot without one (``gpt-5-mini-2025-08-07``) its base's
+    (``model_ids.snapshot_base``); ``FALLBACK`` when neither has a row."""
+    return PRICES.get(model) or PRICES.get(snapshot_base(model), FALLBACK)
 
 
 def call_cost(

@@ -1,14 +1,17 @@
-"""OpenAI's dated snapshots (``<base>-YYYY-MM-DD``, e.g. ``gpt-5-2025-08-07``): shut down as their base.
+"""OpenAI's dated snapshots (``<base>-YYYY-MM-DD``, e.g. ``gpt-5-2025-08-07``): shut down and priced as their base.
 
-A snapshot is its base model pinned to one day; OpenAI shuts it down with its base. Before, only the exact IDs in
-``MODEL_SHUTDOWNS`` were known: a tenant on ``o1-2024-12-17`` was neither refused nor warned about nor moved.
-Only the date is taken off, never a part of the name: ``gpt-5-mini-2025-08-07`` is ``gpt-5-mini``, not ``gpt-5``.
+A snapshot is its base model pinned to one day; OpenAI shuts it down with its base and bills it at its base's rates.
+Before, only the exact IDs in ``MODEL_SHUTDOWNS`` and ``PRICES`` were known: a tenant on ``o1-2024-12-17`` was neither
+refused nor warned about nor moved, and ``gpt-5-mini-2025-08-07`` was booked at ``FALLBACK`` (25 times its output
+price). Only the date is taken off, never a part of the name: ``gpt-5-mini-2025-08-07`` is ``gpt-5-mini``, not
+``gpt-5``.
 """
 
 from __future__ import annotations
 
 import importlib
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from django.core.exceptions import ValidationError
 from routing.checks import check_tenant_models, check_tier_models
 from routing.config import retired_message, shutdown_soon_message, tiers_for_tenant
 from routing.models import ModelConfig
+from routing.prices import FALLBACK, PRICES, call_cost, price_for
 from supportai.models import Tenant
 from supportai.tests.factories import TenantFactory
 
@@ -75,6 +79,29 @@ def test_only_the_date_is_taken_off_never_a_part_of_the_name(model: str, monkeyp
     assert shutdown_soon_message(model) is None
 
 
+def test_a_snapshot_of_a_priced_model_is_priced_as_its_base() -> None:
+    # gpt-5-mini's row, not gpt-5's (unpriced: FALLBACK)
+    assert price_for("gpt-5-mini-2025-08-07") == PRICES["gpt-5-mini"] != FALLBACK
+    assert call_cost("gpt-5-mini-2025-08-07", input_tokens=1_000_000, output_tokens=1_000_000) == Decimal("2.25")
+    # gpt-4o-mini's row ($0.15), not gpt-4o's ($2.50)
+    assert price_for("gpt-4o-mini-2024-07-18") == PRICES["gpt-4o-mini"]
+    assert price_for("gpt-4o-2024-11-20") == PRICES["gpt-4o"]
+    assert price_for("gpt-6.1-sol-2026-09-29") == PRICES["gpt-6.1-sol"]
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "gpt-5-2025-08-07",  # gpt-5 has no row: FALLBACK, as gpt-5 itself
+        "gpt-6.1-terra-2026-09-29",  # no row for its base
+        "gpt-5-mini-2025-13-45",  # not a day, so not gpt-5-mini's snapshot
+        "gpt-6.1-sol-preview",
+    ],
+)
+def test_a_model_whose_base_has_no_row_is_booked_at_fallback(model: str) -> None:
+    assert price_for(model) == FALLBACK
+
+
 @pytest.mark.django_db
 def test_model_config_refuses_a_snapshot_of_a_shut_down_model(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("routing.config.today", lambda: date(2026, 12, 6))
@@ -106,11 +133,10 @@ def test_database_check_names_each_enabled_tenant_row_on_a_snapshot_of_a_shut_do
 ) -> None:
     # given one tenant on a snapshot of o3, and rows that must not be named: another tenant's on a snapshot of a
     # model still served, and a disabled tier on a snapshot of o1
-    ModelConfig.objects.create(tenant=tenant, tier=2, provider="openai", model="o3-2025-04-16", **ROW)
-    ModelConfig.objects.create(tenant=other_tenant, tier=2, provider="openai", model="gpt-6.1-sol-2026-09-29", **ROW)
-    ModelConfig.objects.create(
-        tenant=other_tenant, tier=1, provider="openai", model="o1-2024-12-17", enabled=False, **ROW
-    )
+    _rows(tenant, (2, "openai", "o3-2025-04-16"))
+    _rows(other_tenant, (2, "openai", "gpt-6.1-sol-2026-09-29"))
+    disabled = {**ROW, "enabled": False}
+    ModelConfig.objects.create(tenant=other_tenant, tier=1, provider="openai", model="o1-2024-12-17", **disabled)
     monkeypatch.setattr("routing.config.today", lambda: date(2026, 12, 6))
 
     # when
