@@ -9,8 +9,10 @@ Amounts go to Stripe as stored: ``price_cents`` is already the currency's smalle
 ``unit_amount`` is (yen for JPY; see ``bookings.currency``).
 
 Refunds: an owner or admin refunds a booking that owes one (``Booking.refund_due``) from its console
-page (``booking_refund``): a Stripe Refund of what is still owed (the whole price, or the rest after a
-partial refund in Stripe's dashboard) on the stored payment intent, under an
+page (``booking_refund``). What Stripe can still refund of the payment is read first, and what it has
+refunded that the booking does not hold yet (a dashboard refund whose webhook has not arrived) is
+recorded (``stripe_refunds``); then a Stripe Refund of what is still owed (the whole price, or the rest
+after a partial refund in Stripe's dashboard) on the stored payment intent, under an
 idempotency key of the booking's, so a double click, a retry or two tabs never refund twice. The key
 changes after a refund fails (``webhooks``: Stripe reports a refund it accepted as failed), so the
 booking can be refunded again then. What is recorded is what Stripe says after the refund is made
@@ -29,13 +31,19 @@ from datetime import timedelta
 import stripe
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from bookings import services, webhooks
 from bookings.currency import amount_text
 from bookings.models import Booking, BookingEventKind, BookingStatus
+from bookings.stripe_refunds import (
+    REFUND_MADE,
+    record_failed_refunds,
+    record_stripe_refunds,
+    stripe_charge,
+    stripe_refunds,
+)
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -46,16 +54,20 @@ STRIPE_MIN_EXPIRY = timedelta(minutes=30)
 CHECKOUT_FAILED = "checkout_failed"  # the data key of the NOTE event a failed Checkout Session creation leaves
 
 REFUND_FAILED = "refund_failed"  # ``BookingError.code`` of a refund Stripe did not make
-# Refund statuses with the money given back or on its way; any other (failed, canceled,
-# requires_action) is no refund.
-REFUND_MADE = frozenset({"succeeded", "pending"})
-ALREADY_REFUNDED_CODE = "charge_already_refunded"
 # What staff read. Stripe's own message is logged, never shown (it can name the platform's account, its
 # balance, key mode and objects), but for a card error, whose message Stripe writes for the card holder.
 REFUNDED = "Refunded {amount} for booking {code} through Stripe; the customer was emailed."
 ALREADY_REFUNDED = (
     "Stripe had already refunded the payment for booking {code}: it is now recorded as refunded and the "
     "customer was emailed."
+)
+MORE_THAN_REFUNDABLE = (
+    "Stripe can refund only {refundable} more of this payment, less than the {owed} this booking owes, so "
+    "nothing was refunded. Check the payment in Stripe, and give back the rest another way."
+)
+REFUNDED_MEANWHILE = (
+    "Part of this payment was refunded in Stripe meanwhile (now recorded here), so Stripe refused the refund "
+    "and nothing more was refunded. Stripe can still refund {refundable}: refund again to give it back."
 )
 NO_REFUND_DUE = "This booking owes no refund: it is not canceled, was not paid online, or is refunded already."
 REFUND_UNAVAILABLE = (
@@ -247,77 +259,37 @@ def _refund_key(booking: Booking) -> str:
     return f"refund-{booking.confirmation_code}{retry}{after}"
 
 
-@dataclass(frozen=True)
-class StripeRefund:
-    """One of a payment's refunds as Stripe holds it now."""
-
-    id: str
-    amount: int
-    status: str
-    created: int | None
-    failure_reason: str
-
-
-def _stripe_refunds(booking: Booking) -> list[StripeRefund]:
-    """The refunds of the booking's payment intent as they are now (newest first)."""
-    page = stripe_client().v1.refunds.list(params={"payment_intent": booking.stripe_payment_intent_id, "limit": 100})
-    return [
-        StripeRefund(
-            id=refund.id,
-            amount=refund.amount,
-            status=refund.status or "",
-            created=refund.created if type(refund.created) is int else None,
-            failure_reason=refund.failure_reason or "",
-        )
-        for refund in page.data
-    ]
+def _stripe_refundable(client: stripe.StripeClient, booking: Booking, actor: services.Actor) -> tuple[Booking, int]:
+    """The booking with what Stripe has refunded of its payment recorded (``record_stripe_refunds``),
+    and what Stripe can still refund of it; a Stripe error raises ``BookingError(REFUND_FAILED)``."""
+    try:
+        charge = stripe_charge(client, booking)
+        return record_stripe_refunds(client, booking, charge, actor=actor), charge.refundable
+    except stripe.StripeError as exc:
+        logger.warning("Stripe did not say what it can refund of booking %s: %s", booking.pk, exc)
+        raise services.BookingError(REFUND_FAILED, _refund_error(exc)) from exc
 
 
-def _failed_by(
-    refund: StripeRefund, refunds: list[StripeRefund], reports: list[services.RefundReport], now: int
-) -> int:
-    """When ``refund``, listed failed without its ``refund.failed`` event here, is taken to have failed (the
-    Stripe time ``RefundFailure.counted_by`` compares with each ``charge.refunded``): Stripe does not say.
-    A report's ``amount_refunded`` is the refunds made by then that had not failed yet; those Stripe still
-    holds made (listed, with their ``created``) account for part of it, and the rest is refunds that failed
-    since. A report made after ``refund`` whose rest is short of ``refund``'s amount leaves it out: it had
-    failed by then, so it failed just before the first such report; with none, by now."""
-    made = [r for r in refunds if r.status in REFUND_MADE and r.created is not None]
-    failed_at = now
-    for report in reports:
-        reported_at = report.reported_at
-        if reported_at is None or (refund.created is not None and reported_at < refund.created):
-            continue
-        held_still = sum(r.amount for r in made if r.created is not None and r.created <= reported_at)
-        if report.refunded_cents - held_still < refund.amount:
-            failed_at = min(failed_at, reported_at - 1)
-    return failed_at
+def _refunded_already(before: Booking, booking: Booking) -> RefundResult:
+    """Stripe had refunded all ``before`` owed (in its dashboard, or an earlier try): now recorded."""
+    return RefundResult(booking=booking, already_refunded=True, amount_cents=before.refund_remaining_cents)
 
 
-def _record_failed_refunds(booking: Booking, refunds: list[StripeRefund]) -> Booking:
-    """Record the refunds Stripe now reports failed or canceled, as their ``refund.failed`` event would
-    (once per refund: one recorded so already is left): its refund is owed again. Stripe does not say
-    when one failed: the stored ``charge.refunded`` reports that already leave it out say it had by
-    then (``_failed_by``), so none of them is taken to hold it."""
-    failed = sorted((r for r in refunds if r.status in webhooks.REFUND_FAILURES), key=lambda r: r.created or 0)
-    if not failed:
-        return booking
-    now = int(timezone.now().timestamp())
-    with transaction.atomic():
-        locked = services.booking_lock(booking)  # no report of the charge is stored meanwhile
-        reports = webhooks.refund_reports(locked)
-        for refund in failed:
-            services.booking_mark_refund_failed(
-                booking=locked,
-                actor=services.STRIPE,
-                refund_id=refund.id,
-                amount_cents=refund.amount,
-                failure_reason=(refund.failure_reason or refund.status)[:100],
-                failed_at=_failed_by(refund, refunds, reports, now),
-                refund_created=refund.created,
-                reports=reports,
-            )
-        return services.booking_lock(booking)
+def _refused(
+    client: stripe.StripeClient, booking: Booking, actor: services.Actor, asked: int, exc: stripe.InvalidRequestError
+) -> RefundResult:
+    """Stripe refused to refund ``asked``: when a refund in its dashboard left less than that to refund
+    meanwhile, that refund is recorded and staff read what Stripe can still refund; otherwise why it refused."""
+    logger.warning("Stripe refused the refund of booking %s: %s", booking.pk, exc)
+    if exc.code in DISPUTED_CODES:
+        raise services.BookingError(REFUND_FAILED, REFUND_DISPUTED) from exc
+    now, refundable = _stripe_refundable(client, booking, actor)
+    if not now.refund_due:
+        return _refunded_already(booking, now)
+    if refundable >= asked:
+        raise services.BookingError(REFUND_FAILED, REFUND_REFUSED) from exc
+    message = REFUNDED_MEANWHILE.format(refundable=amount_text(refundable, booking.currency))
+    raise services.BookingError(REFUND_FAILED, message) from exc
 
 
 def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -> RefundResult:
@@ -326,10 +298,16 @@ def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -
     (``services.booking_mark_refunded``: the REFUNDED event with the actor, amount and Stripe's refund
     id; the customer's email).
 
+    Stripe is asked first what it can still refund (the payment's charge): refunds made in its
+    dashboard that no webhook reported yet are recorded ("Stripe had refunded it already"), so only the
+    rest is asked, and a payment Stripe refunded in full is recorded refunded without asking. A booking
+    owing more than Stripe can refund is refused with ``MORE_THAN_REFUNDABLE``. Stripe refusing the refund
+    because a dashboard refund came meanwhile records that refund and says what is left
+    (``REFUNDED_MEANWHILE``).
+
     The idempotency key is the booking's own: Stripe answers a repeated request (double click, two
     tabs, a retry after a lost answer) with the refund it already made, and the record is made once.
-    "Already refunded" (refunded in Stripe's dashboard meanwhile) is recorded, not an error. Any other
-    Stripe error raises ``BookingError(REFUND_FAILED)`` with a message for staff and changes nothing.
+    Any other Stripe error raises ``BookingError(REFUND_FAILED)`` with a message for staff and changes nothing.
     """
     if booking.tenant_id != tenant.pk:
         raise services.BookingError(services.NOT_FOUND, services.GENERIC_NOT_FOUND)
@@ -337,35 +315,36 @@ def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -
         raise services.BookingError(services.NOT_CHANGEABLE, NO_REFUND_DUE)
     if not refund_available(booking):
         raise services.BookingError(services.NOT_CHANGEABLE, REFUND_UNAVAILABLE)
+    client = stripe_client()
+    before = booking
+    booking, refundable = _stripe_refundable(client, booking, actor)
+    if not booking.refund_due:
+        return _refunded_already(before, booking)
+    owed = booking.refund_remaining_cents
+    if owed > refundable:
+        refusal = MORE_THAN_REFUNDABLE.format(
+            refundable=amount_text(refundable, booking.currency), owed=booking.refund_remaining_display
+        )
+        raise services.BookingError(REFUND_FAILED, refusal)
     metadata = {"booking_id": str(booking.pk), "tenant_id": str(booking.tenant_id), "code": booking.confirmation_code}
     try:
-        refund = stripe_client().v1.refunds.create(
-            params={
-                "payment_intent": booking.stripe_payment_intent_id,
-                "amount": booking.refund_remaining_cents,
-                "metadata": metadata,
-            },
+        refund = client.v1.refunds.create(
+            params={"payment_intent": booking.stripe_payment_intent_id, "amount": owed, "metadata": metadata},
             options={"idempotency_key": _refund_key(booking)},
         )
     except stripe.InvalidRequestError as exc:
-        if exc.code != ALREADY_REFUNDED_CODE:
-            logger.warning("Stripe refused the refund of booking %s: %s", booking.pk, exc)
-            raise services.BookingError(REFUND_FAILED, _refund_error(exc)) from exc
-        refunded = services.booking_mark_refunded(
-            booking=booking, actor=actor, refunded_cents=booking.price_cents, already_refunded=True
-        )
-        return RefundResult(booking=refunded, already_refunded=True, amount_cents=booking.refund_remaining_cents)
+        return _refused(client, booking, actor, owed, exc)
     except stripe.StripeError as exc:
         logger.warning("Stripe could not refund booking %s: %s", booking.pk, exc)
         raise services.BookingError(REFUND_FAILED, _refund_error(exc)) from exc
     # The answer may be the first one to this key replayed, from before that refund failed; and an
     # earlier refund may have failed, its event not here yet: Stripe's refunds as they are now say.
     try:
-        refunds = _stripe_refunds(booking)
+        refunds = stripe_refunds(client, booking)
     except stripe.StripeError as exc:
         logger.warning("Stripe did not list the refunds of booking %s after refund %s: %s", booking.pk, refund.id, exc)
         raise services.BookingError(REFUND_FAILED, REFUND_UNCONFIRMED) from exc
-    booking = _record_failed_refunds(booking, refunds)
+    booking = record_failed_refunds(booking, refunds)
     current = next((r for r in refunds if r.id == refund.id), None)
     status = current.status if current is not None else refund.status
     if status in webhooks.REFUND_FAILURES:

@@ -1,5 +1,6 @@
 """A local HTTP server speaking the part of Stripe's API we call (form-encoded POST /v1/checkout/sessions,
-POST /v1/checkout/sessions/<id>/expire, POST /v1/refunds and GET /v1/refunds?payment_intent=…).
+POST /v1/checkout/sessions/<id>/expire, POST /v1/refunds, GET /v1/refunds?payment_intent=… and
+GET /v1/payment_intents/<id>, its ``latest_charge`` expanded or not).
 
 Tests point the official SDK at it (``STRIPE_API_BASE``): the SDK's real request encoding, headers
 (idempotency key, auth) and response parsing are exercised, including Stripe's error envelope. Like
@@ -8,17 +9,28 @@ refused key, which Stripe does not store) instead of acting again: the refund as
 after it failed (``refund_fails``). Listing refunds gives each as it is now, those made elsewhere
 (``refund_elsewhere``: Stripe's dashboard) too. ``lose_answers`` makes it act and then drop the
 connection without answering, as a network failure after Stripe acted does.
+
+A payment intent exists once a test has paid it (``pay``): its one charge took that amount, and its
+``amount_refunded`` is what its refunds made or pending hold. Like Stripe, a refund of an unknown
+payment intent is refused (400 ``resource_missing``), one of a charge refunded in full too (400
+``charge_already_refunded``), and one of more than the charge has left unrefunded with Stripe's
+"Refund amount (…) is greater than unrefunded amount on charge (…)" (400, ``param`` amount).
+``before_refund`` runs before each refund request is answered (someone refunding in Stripe's
+dashboard meanwhile).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+# Refund statuses whose amount the charge counts refunded (``amount_refunded``).
+HELD = frozenset({"succeeded", "pending"})
 # Answers Stripe does not store for their idempotency key: the request was never run.
 UNSTORED = frozenset({401, 429})
 IDEMPOTENCY_MISMATCH = {
@@ -45,8 +57,11 @@ class FakeStripe:
     refund_status: str = "succeeded"
     now: int = 1_800_000_000  # Stripe's clock: the ``created`` of the refunds made
     lose_answers: int = 0  # requests to act on and then answer nothing (the connection dropped)
-    list_errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # served to GETs before any list
+    list_errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # served before any refund list
+    intent_errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # before any payment intent
     answers: dict[str, tuple[SeenRequest, int, dict[str, Any]]] = field(default_factory=dict)  # by idempotency key
+    charges: dict[str, int] = field(default_factory=dict)  # payment intent -> what its charge took (``pay``)
+    before_refund: list[Callable[[], None]] = field(default_factory=list)  # each run once, oldest first
 
     def __post_init__(self) -> None:
         fake = self
@@ -93,10 +108,16 @@ class FakeStripe:
                 params = dict(parse_qsl(query, keep_blank_values=True))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 fake.seen.append(SeenRequest("GET", self.path, headers, params))
-                if fake.list_errors:
+                intent_read = path.startswith("/v1/payment_intents/")
+                if path == "/v1/refunds" and fake.list_errors:
                     status, body = fake.list_errors.pop(0)
+                elif intent_read and fake.intent_errors:
+                    status, body = fake.intent_errors.pop(0)
                 elif path == "/v1/refunds":
                     status, body = 200, fake.refund_list(params.get("payment_intent", ""))
+                elif intent_read:
+                    expand = {v for k, v in params.items() if k.startswith("expand[")}
+                    status, body = fake.payment_intent(path.split("/")[3], expand_charge="latest_charge" in expand)
                 else:
                     status, body = 404, {"error": {"type": "invalid_request_error", "message": "Unrecognized URL"}}
                 payload = json.dumps(body).encode()
@@ -118,8 +139,66 @@ class FakeStripe:
         if path.startswith("/v1/checkout/sessions/") and path.endswith("/expire"):
             return 200, {"id": path.split("/")[4], "object": "checkout.session", "status": "expired"}
         if path == "/v1/refunds":
-            return 200, self.refund(form)
+            for hook in self.before_refund[:1]:
+                self.before_refund.remove(hook)
+                hook()
+            return self.refund_checked(form)
         return 404, {"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}}
+
+    def pay(self, intent: str, amount: int) -> None:
+        """The customer paid ``amount`` under payment intent ``intent`` (its one charge)."""
+        self.charges[intent] = amount
+
+    def unrefunded(self, intent: str) -> int:
+        held = sum(r["amount"] for r in self.refunds if r["payment_intent"] == intent and r["status"] in HELD)
+        return self.charges[intent] - held
+
+    def charge(self, intent: str) -> dict[str, Any]:
+        amount, left = self.charges[intent], self.unrefunded(intent)
+        return {
+            "id": f"ch_for_{intent}",
+            "object": "charge",
+            "amount": amount,
+            "amount_refunded": amount - left,
+            "refunded": left == 0,
+            "payment_intent": intent,
+        }
+
+    def payment_intent(self, intent: str, *, expand_charge: bool) -> tuple[int, dict[str, Any]]:
+        if intent not in self.charges:
+            return 404, self.no_such_intent(intent)
+        charge = self.charge(intent)
+        return 200, {
+            "id": intent,
+            "object": "payment_intent",
+            "amount": charge["amount"],
+            "status": "succeeded",
+            "latest_charge": charge if expand_charge else charge["id"],
+        }
+
+    @staticmethod
+    def no_such_intent(intent: str) -> dict[str, Any]:
+        message = f"No such payment_intent: '{intent}'"
+        return {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": message}}
+
+    def refund_checked(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """Stripe's answer to a refund request: the refund, or why it refuses it."""
+        intent = form.get("payment_intent", "")
+        if intent not in self.charges:
+            return 400, self.no_such_intent(intent)
+        left = self.unrefunded(intent)
+        amount = int(form.get("amount") or left)
+        if left == 0:
+            message = f"Charge ch_for_{intent} has already been refunded."
+            return 400, {
+                "error": {"type": "invalid_request_error", "code": "charge_already_refunded", "message": message}
+            }
+        if amount > left:
+            message = (
+                f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount on charge (${left / 100:.2f})"
+            )
+            return 400, {"error": {"type": "invalid_request_error", "param": "amount", "message": message}}
+        return 200, self.refund({**form, "amount": str(amount)})
 
     def refund(self, form: dict[str, str]) -> dict[str, Any]:
         intent = form.get("payment_intent", "")

@@ -26,10 +26,13 @@ INTENT = "pi_3Pabc"
 BUTTON = "Refund 95.00 EUR"
 
 
-def _owing(tenant: Tenant, service: Service, *, intent: str = INTENT) -> Booking:
-    """A booking the customer paid through Stripe and then canceled: a refund is due."""
+def _owing(tenant: Tenant, service: Service, *, intent: str = INTENT, stripe: FakeStripe | None = None) -> Booking:
+    """A booking the customer paid through Stripe (``stripe``'s payment intent, when given) and then
+    canceled: a refund is due."""
     booking = customer_booking(tenant, service, day=next_weekday(3), name="Ann Lee", email="ann@example.org")
     booking = services.booking_mark_paid(booking=booking, actor=STRIPE, payment_intent=intent)
+    if stripe is not None:
+        stripe.pay(intent, booking.price_cents)
     return services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER, reason="Sick")
 
 
@@ -54,7 +57,7 @@ def test_an_owner_refunds_a_canceled_paid_booking_through_stripe(
     tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
     # given: a canceled booking the customer paid; its page offers the refund
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     assert BUTTON in logged_in(owner).get(f"/console/bookings/{booking.pk}/").content.decode()
     mail.outbox.clear()
     # when: the owner refunds it
@@ -85,7 +88,7 @@ def test_a_second_click_or_a_concurrent_one_never_refunds_twice(
     tenant, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
     # given: two staff pages loaded the same owing booking (double click, two tabs)
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     admin = _admin(tenant)
     stale = Booking.objects.get(pk=booking.pk)
     # when: both refund it; the second reaches Stripe before the first is recorded
@@ -94,20 +97,21 @@ def test_a_second_click_or_a_concurrent_one_never_refunds_twice(
         second = payments.booking_refund(tenant=tenant, booking=stale, actor=services.Actor.staff(admin))
     # and a third click after both were recorded
     page = _refund(admin, booking, django_capture_on_commit_callbacks)
-    # then: Stripe made one refund (the same key replays it), recorded once, one email
+    # then: Stripe made one refund, recorded once, one email: the second read from Stripe that nothing is left
+    # to refund (two asking at once send the same key, and Stripe replays the refund it made)
     assert len(stripe_api.refunds) == 1
-    assert first.booking.refunded_at == second.booking.refunded_at
+    assert first.booking.refunded_at == second.booking.refunded_at and second.already_refunded
     assert booking.events.filter(kind=BookingEventKind.REFUNDED).count() == 1
     assert len(_refund_emails(booking)) == 1
     assert payments.NO_REFUND_DUE in page
-    assert len([r for r in stripe_api.seen if r.path == "/v1/refunds"]) == 2  # the third never reached Stripe
+    assert len([r for r in stripe_api.seen if r.path == "/v1/refunds" and r.method == "POST"]) == 1
 
 
 def test_an_admin_may_refund_agents_and_analysts_may_not(
     tenant, owner, agent, analyst, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
     # given
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     # when: an agent and an analyst try (page and post)
     for user in (agent, analyst):
         assert BUTTON not in logged_in(user).get(f"/console/bookings/{booking.pk}/").content.decode()
@@ -128,7 +132,7 @@ def test_staff_of_another_tenant_cannot_refund_the_booking(
     tenant, other_tenant, outsider, paid_service, stripe_api: FakeStripe
 ):
     # given: a booking of tenant owing a refund; charlie owns the other tenant
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     # when
     response = logged_in(outsider).post(f"/console/bookings/{booking.pk}/refund/")
     # then: it does not exist for him, and nothing happened
@@ -161,7 +165,7 @@ def test_stripe_refusing_the_refund_changes_nothing_and_says_why(
     tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks, answer, message
 ):
     # given: Stripe will answer the refund with an error (twice: the SDK retries a 500 once)
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     stripe_api.errors.extend([answer, answer])
     # when
     page = _refund(owner, booking, django_capture_on_commit_callbacks)
@@ -191,7 +195,7 @@ def test_stripe_refusing_the_refund_tells_staff_no_stripe_internals(
     tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks, caplog, answer
 ):
     # given: Stripe refuses the refund with a message about the platform's account, key and objects
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     stripe_api.errors.append(answer)
     # when: the tenant's owner refunds
     with caplog.at_level(logging.WARNING, logger="bookings.payments"):
@@ -211,7 +215,7 @@ def test_stripe_unreachable_changes_nothing_and_a_retry_refunds_once(
     tenant, owner, paid_service, stripe_api: FakeStripe, settings, django_capture_on_commit_callbacks
 ):
     # given: Stripe cannot be reached (nothing listens at the API base)
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
     # when
     page = _refund(owner, booking, django_capture_on_commit_callbacks)
@@ -230,14 +234,18 @@ def test_stripe_unreachable_changes_nothing_and_a_retry_refunds_once(
 def test_a_refund_stripe_already_made_is_recorded_instead_of_failing(
     tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
-    # given: someone refunded the payment in Stripe's dashboard, and its webhook has not arrived
-    booking = _owing(tenant, paid_service)
-    stripe_api.errors.append(
-        _error(400, "invalid_request_error", "Charge ch_1 has already been refunded.", "charge_already_refunded")
-    )
-    # when
+    # given: someone refunds the payment in Stripe's dashboard while the owner's refund is on its way, and
+    # its webhook has not arrived
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
+
+    def dashboard_refund() -> None:
+        stripe_api.refund_elsewhere(INTENT, 9500, refund_id="re_dash", created=stripe_api.now)
+
+    stripe_api.before_refund.append(dashboard_refund)
+    # when: Stripe answers charge_already_refunded
     page = _refund(owner, booking, django_capture_on_commit_callbacks)
     # then: recorded as refunded (Stripe says so), the customer is told, staff see it was reconciled
+    assert [r.path for r in stripe_api.seen if r.method == "POST"] == ["/v1/refunds"]
     booking.refresh_from_db()
     assert booking.refunded_at is not None
     event = booking.events.get(kind=BookingEventKind.REFUNDED)
@@ -250,7 +258,7 @@ def test_a_refund_stripe_reports_failed_is_recorded_failed_and_a_retry_makes_a_n
     tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
     # given
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     stripe_api.refund_status = "failed"
     # when
     page = _refund(owner, booking, django_capture_on_commit_callbacks)
@@ -271,7 +279,7 @@ def test_a_refund_stripe_has_not_made_changes_nothing(
     tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
     # given
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     stripe_api.refund_status = "requires_action"
     # when
     page = _refund(owner, booking, django_capture_on_commit_callbacks)
@@ -296,7 +304,7 @@ def test_stripe_webhooks_after_a_console_refund_record_nothing_more(
     client, webhook_secret, tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
     # given: staff refunded the booking in the console
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     _refund(owner, booking, django_capture_on_commit_callbacks)
     # when: Stripe's events about that refund arrive
     charge = {"id": "ch_1", "object": "charge", "payment_intent": INTENT, "amount_refunded": 9500}

@@ -36,7 +36,7 @@ def test_a_partial_refund_is_recorded_as_such_and_the_rest_stays_owed(
     client, webhook_secret, tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
     # given: a booking owing a refund of 95.00 EUR
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     mail.outbox.clear()
     # when: 50.00 EUR is refunded in Stripe's dashboard, and Stripe reports it twice
     with django_capture_on_commit_callbacks(execute=True):

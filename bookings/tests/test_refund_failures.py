@@ -50,7 +50,7 @@ def test_a_console_refund_that_fails_later_is_owed_again_once(
     client, webhook_secret, tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
     # given: staff refunded the booking; Stripe accepted the refund as pending and reported the charge refunded
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     stripe_api.refund_status = "pending"
     with django_capture_on_commit_callbacks(execute=True):
         payments.booking_refund(tenant=tenant, booking=booking, actor=services.Actor.staff(owner))
@@ -59,6 +59,7 @@ def test_a_console_refund_that_fails_later_is_owed_again_once(
     assert booking.refunded_at is not None
     mail.outbox.clear()
     # when: the refund fails; Stripe sends refund.updated and refund.failed, and redelivers one of them
+    stripe_api.refund_fails("re_test_0001")
     with django_capture_on_commit_callbacks(execute=True):
         outcome = _webhook(client, "evt_updated", "refund.updated", _failed(), created=FAILED_AT)
         _webhook(client, "evt_failed", "refund.failed", _failed(), created=FAILED_AT)
@@ -211,7 +212,7 @@ def test_a_failure_that_gives_no_amount_puts_the_whole_refund_back(
     client, webhook_secret, tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
     # given: a booking refunded in Stripe
-    booking = _owing(tenant, paid_service)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
     with django_capture_on_commit_callbacks(execute=True):
         _webhook(client, "evt_charge", "charge.refunded", _charge(), created=CREATED_AT)
         # when: its refund fails, and the event's amount is unusable
