@@ -15,6 +15,7 @@ lock instead of sent (``notifications.still_applies``).
 from __future__ import annotations
 
 import logging
+import math
 from datetime import timedelta
 from smtplib import SMTPException
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from bookings.emails import build_message
 from bookings.models import Booking, BookingEmail, EmailFailure, EmailStatus
-from bookings.notifications import supersede_if_stale
+from bookings.notifications import held_until, supersede_if_stale
 from supportai.config_warnings import warn_hourly
 from supportai.outbox import backoff_seconds
 
@@ -42,11 +43,12 @@ def deliver_email(email_id: int) -> int | None:
     """One attempt. Returns the seconds until the next attempt when a retry is due, else None.
 
     A copy that runs before the row's next attempt is due makes no attempt: the task scheduled for
-    then (or the sweeper) makes it.
+    then (or the sweeper) makes it. One the booking holds back for now (``notifications.held_until``)
+    makes none either: it is due again then (not counted an attempt), and its seconds are returned.
     """
     email = _lease(email_id)
-    if email is None:
-        return None
+    if not isinstance(email, BookingEmail):
+        return email
     try:
         _send(email)
     except AttemptFailed as exc:
@@ -58,8 +60,9 @@ def deliver_email(email_id: int) -> int | None:
     return None
 
 
-def _lease(email_id: int) -> BookingEmail | None:
-    """The row, leased for one attempt (counted), or None when this copy must not attempt."""
+def _lease(email_id: int) -> BookingEmail | int | None:
+    """The row, leased for one attempt (counted); None when this copy must not attempt; the seconds to
+    wait when the booking holds it back (its next attempt moved to then)."""
     with transaction.atomic():
         email = BookingEmail.objects.select_for_update().filter(pk=email_id).first()
         if email is None or email.status != EmailStatus.PENDING:
@@ -75,6 +78,12 @@ def _lease(email_id: int) -> BookingEmail | None:
         )
         if supersede_if_stale(email):
             return None
+        held = held_until(email, now)
+        if held is not None:
+            email.next_attempt_at = held
+            email.save(update_fields=["next_attempt_at"])
+            logger.info("booking email %s waits for the refund asked of Stripe, until %s", email_id, held)
+            return math.ceil((held - now).total_seconds())
         if email.attempts >= MAX_ATTEMPTS:  # the last attempt was cut short (its worker killed)
             _give_up(email)
             return None

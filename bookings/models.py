@@ -8,7 +8,7 @@ zone (``Tenant.timezone``), converted per date so that slots stay correct across
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -145,6 +145,10 @@ class BookingStatus(models.TextChoices):
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 # The cancel reason of a booking released because its unpaid hold ran out (``Booking.hold_expired``).
 HOLD_EXPIRED_REASON = "Payment not completed in time; the slot was released."
+# How long a console refund asked of Stripe counts as in flight (``Booking.refund_requested_at``): longer
+# than its Stripe calls can take (each times out, retried once), so a request whose worker was killed
+# holds the refund-due notice back no longer than this.
+REFUND_IN_FLIGHT = timedelta(minutes=10)
 # Bookings staff may mark a no-show once their start has passed (housekeeping completes one at its end).
 NO_SHOW_FROM = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 # Bookings paid on arrival whose payment staff may record (``Booking.due_on_arrival``): before or after the visit.
@@ -197,6 +201,9 @@ class Booking(TenantScopedModel):
     refunded_at = models.DateTimeField(null=True, blank=True, help_text="When the payment was refunded in full")
     refunded_cents = models.PositiveIntegerField(
         default=0, help_text="What Stripe has refunded of the payment so far, in the currency's smallest unit"
+    )
+    refund_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Set while a console refund is being asked of Stripe"
     )
     stripe_checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
@@ -273,6 +280,13 @@ class Booking(TenantScopedModel):
             and self.paid_at is not None
             and self.refunded_at is None
         )
+
+    def refund_in_flight_until(self, now: datetime) -> datetime | None:
+        """Until when a console refund asked of Stripe at ``refund_requested_at`` counts as in flight at
+        ``now`` (``refunds_in_flight``); None when none is."""
+        if self.refund_requested_at is None or self.refund_requested_at + REFUND_IN_FLIGHT <= now:
+            return None
+        return self.refund_requested_at + REFUND_IN_FLIGHT
 
     @property
     def paid_through_stripe(self) -> bool:

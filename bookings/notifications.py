@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -131,6 +131,15 @@ def still_applies(email: BookingEmail) -> bool:
         return True
     later = BookingEmail.objects.filter(tenant_id=email.tenant_id, booking_id=email.booking_id, pk__gt=email.pk)
     return not later.filter(kind__in=replacing).exists()
+
+
+def held_until(email: BookingEmail, now: datetime) -> datetime | None:
+    """Until when ``email`` (its booking fresh), which still applies, must wait before it is sent: the
+    staff's refund-due notice while a console refund of its booking is asked of Stripe
+    (``refunds_in_flight``), whose answer may make it untrue. None: it may go now."""
+    if email.kind != TENANT_REFUND_DUE:
+        return None
+    return email.booking.refund_in_flight_until(now)
 
 
 def supersede_if_stale(email: BookingEmail) -> bool:

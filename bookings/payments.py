@@ -34,7 +34,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import services, webhooks
+from bookings import refunds_in_flight, services, webhooks
 from bookings.currency import amount_text
 from bookings.models import Booking, BookingEventKind, BookingStatus
 from bookings.stripe_refunds import (
@@ -315,6 +315,12 @@ def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -
         raise services.BookingError(services.NOT_CHANGEABLE, NO_REFUND_DUE)
     if not refund_available(booking):
         raise services.BookingError(services.NOT_CHANGEABLE, REFUND_UNAVAILABLE)
+    with refunds_in_flight.refund_requested(booking):
+        return _refund_through_stripe(booking, actor)
+
+
+def _refund_through_stripe(booking: Booking, actor: services.Actor) -> RefundResult:
+    """``booking_refund``'s dealings with Stripe, the refund marked in flight."""
     client = stripe_client()
     before = booking
     booking, refundable = _stripe_refundable(client, booking, actor)

@@ -132,6 +132,10 @@ class FakeStripe:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def answer(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if path == "/v1/refunds":
+            for hook in self.before_refund[:1]:
+                self.before_refund.remove(hook)
+                hook()
         if self.errors:
             return self.errors.pop(0)
         if path == "/v1/checkout/sessions":
@@ -139,9 +143,6 @@ class FakeStripe:
         if path.startswith("/v1/checkout/sessions/") and path.endswith("/expire"):
             return 200, {"id": path.split("/")[4], "object": "checkout.session", "status": "expired"}
         if path == "/v1/refunds":
-            for hook in self.before_refund[:1]:
-                self.before_refund.remove(hook)
-                hook()
             return self.refund_checked(form)
         return 404, {"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}}
 

@@ -1,0 +1,53 @@
+"""A console refund in flight: marked on the booking while it is being asked of Stripe.
+
+Between staff clicking Refund and Stripe's answer the booking still owes its refund, so the staff's
+refund-due notice would still apply: one whose attempt falls in that window (its retry due, the
+sweeper) would tell staff to refund a payment they are refunding. ``refund_requested`` marks the
+booking (``Booking.refund_requested_at``, committed before Stripe is asked, so every worker sees it)
+and ``notifications.held_until`` holds the notice back until the mark ends. When the request ends the
+mark is cleared and the notices it held are queued at once: superseded if the refund was made, sent if
+it was not. A mark whose request never ended (its worker killed) holds them back no longer than
+``REFUND_IN_FLIGHT``, when their own task sends them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from bookings import notifications
+from bookings.models import REFUND_IN_FLIGHT, Booking, BookingEmail, EmailStatus
+from supportai.transactions import on_commit_robust
+
+
+@contextmanager
+def refund_requested(booking: Booking) -> Iterator[None]:
+    """Mark ``booking``'s refund in flight for the block, then end the mark: only this request's (a second
+    request started meanwhile keeps its own) and the notices it held. The mark is its own write, committed
+    at once where no transaction is open (the console's request): a notice's task reads it from another
+    connection."""
+    started = timezone.now()
+    Booking.objects.filter(pk=booking.pk).update(refund_requested_at=started)
+    try:
+        yield
+    finally:
+        _end(booking, started)
+
+
+def _end(booking: Booking, started: datetime) -> None:
+    with transaction.atomic():
+        Booking.objects.filter(pk=booking.pk, refund_requested_at=started).update(refund_requested_at=None)
+        held = BookingEmail.objects.filter(
+            booking_id=booking.pk,
+            kind=notifications.TENANT_REFUND_DUE,
+            status=EmailStatus.PENDING,
+            next_attempt_at=started + REFUND_IN_FLIGHT,
+        )
+        email_ids = list(held.values_list("pk", flat=True))
+        held.update(next_attempt_at=timezone.now())
+        for email_id in email_ids:
+            on_commit_robust(notifications.enqueue_email, email_id)
