@@ -1,10 +1,12 @@
-"""OpenAI's dated snapshots (``<base>-YYYY-MM-DD``, e.g. ``gpt-5-2025-08-07``): shut down and priced as their base.
+"""Dated snapshots, OpenAI's (``<base>-YYYY-MM-DD``, e.g. ``gpt-5-2025-08-07``) and Anthropic's (``<base>-YYYYMMDD``,
+e.g. ``claude-sonnet-4-5-20250929``): shut down and priced as their base.
 
-A snapshot is its base model pinned to one day; OpenAI shuts it down with its base and bills it at its base's rates.
-Before, only the exact IDs in ``MODEL_SHUTDOWNS`` and ``PRICES`` were known: a tenant on ``o1-2024-12-17`` was neither
-refused nor warned about nor moved, and ``gpt-5-mini-2025-08-07`` was booked at ``FALLBACK`` (25 times its output
-price). Only the date is taken off, never a part of the name: ``gpt-5-mini-2025-08-07`` is ``gpt-5-mini``, not
-``gpt-5``.
+A snapshot is its base model pinned to one day; the vendor shuts it down with its base and bills it at its base's
+rates. Before, only the exact IDs in ``MODEL_SHUTDOWNS`` and ``PRICES`` were known: a tenant on ``o1-2024-12-17`` or
+``claude-sonnet-4-5-20250929`` was neither refused nor warned about nor moved, and ``gpt-5-mini-2025-08-07`` was booked
+at ``FALLBACK`` (25 times its output price). Only a whole, real date is taken off, never a part of the name:
+``gpt-5-mini-2025-08-07`` is ``gpt-5-mini``, not ``gpt-5``, and ``claude-sonnet-4-5-1-20250929`` is not
+``claude-sonnet-4-5``.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from supportai.models import Tenant
 from supportai.tests.factories import TenantFactory
 
 SHUT_DOWN_SNAPSHOTS = [
-    ("gpt-5-2025-08-07", "2026-12-11"),
-    ("gpt-5-mini-2025-08-07", "2026-12-11"),
-    ("o3-2025-04-16", "2026-12-11"),
-    ("o1-2024-12-17", "2026-10-23"),
-    ("o4-mini-2025-04-16", "2026-10-23"),
+    ("gpt-5-2025-08-07", "2026-12-11", "gpt-6.1-sol"),
+    ("gpt-5-mini-2025-08-07", "2026-12-11", "gpt-6.1-sol"),
+    ("o3-2025-04-16", "2026-12-11", "gpt-6.1-sol"),
+    ("o1-2024-12-17", "2026-10-23", "gpt-6.1-sol"),
+    ("o4-mini-2025-04-16", "2026-10-23", "gpt-6.1-sol"),
+    ("claude-sonnet-4-5-20250929", "2026-11-30", "claude-sonnet-4-6"),
 ]
 ROW = {"temperature": 0.2, "max_tokens": 768}
 
@@ -43,22 +46,33 @@ def _rows(tenant: Tenant, *specs: tuple[int, str, str]) -> list[ModelConfig]:
     ]
 
 
-@pytest.mark.parametrize(("snapshot", "shutdown"), SHUT_DOWN_SNAPSHOTS)
+@pytest.mark.parametrize(("snapshot", "shutdown", "successor"), SHUT_DOWN_SNAPSHOTS)
 def test_a_snapshot_of_a_shut_down_model_is_retired_on_its_bases_date_for_its_successor(
-    snapshot: str, shutdown: str, monkeypatch: pytest.MonkeyPatch
+    snapshot: str, shutdown: str, successor: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("routing.config.today", lambda: date(2026, 12, 11))
 
-    assert retired_message(snapshot) == f"{snapshot} was retired on {shutdown}; use gpt-6.1-sol"
+    assert retired_message(snapshot) == f"{snapshot} was retired on {shutdown}; use {successor}"
 
 
-def test_a_snapshot_is_warned_about_before_its_bases_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("routing.config.today", lambda: date(2026, 12, 7))
+@pytest.mark.parametrize(
+    ("today", "snapshot", "message"),
+    [
+        (date(2026, 12, 7), "gpt-5-mini-2025-08-07", "shuts down on 2026-12-11 (in 4 days); use gpt-6.1-sol"),
+        (
+            date(2026, 11, 20),
+            "claude-sonnet-4-5-20250929",
+            "shuts down on 2026-11-30 (in 10 days); use claude-sonnet-4-6",
+        ),
+    ],
+)
+def test_a_snapshot_is_warned_about_before_its_bases_shutdown(
+    today: date, snapshot: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("routing.config.today", lambda: today)
 
-    assert shutdown_soon_message("gpt-5-mini-2025-08-07") == (
-        "gpt-5-mini-2025-08-07 shuts down on 2026-12-11 (in 4 days); use gpt-6.1-sol"
-    )
-    assert retired_message("gpt-5-mini-2025-08-07") is None
+    assert shutdown_soon_message(snapshot) == f"{snapshot} {message}"
+    assert retired_message(snapshot) is None
 
 
 @pytest.mark.parametrize(
@@ -70,6 +84,13 @@ def test_a_snapshot_is_warned_about_before_its_bases_shutdown(monkeypatch: pytes
         "gpt-6.1-sol",  # nor is Sol GPT-6
         "gpt-5-2025-13-45",  # no day: not a snapshot
         "gpt-5-2025-08",
+        "claude-haiku-4-5-20251001",  # Haiku 4.5 is not Sonnet 4.5
+        "claude-sonnet-4-5-1-20250929",  # nor is a Sonnet 4.5.1
+        "claude-sonnet-4-5-20251301",  # no day: not a snapshot
+        "claude-sonnet-4-5-20250230",
+        "claude-sonnet-4-5-2025092",  # not 8 digits
+        "claude-sonnet-4-5-2025-0929",  # half of each form
+        "claude-sonnet-4-520250929",  # no hyphen before the day
     ],
 )
 def test_only_the_date_is_taken_off_never_a_part_of_the_name(model: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,6 +108,10 @@ def test_a_snapshot_of_a_priced_model_is_priced_as_its_base() -> None:
     assert price_for("gpt-4o-mini-2024-07-18") == PRICES["gpt-4o-mini"]
     assert price_for("gpt-4o-2024-11-20") == PRICES["gpt-4o"]
     assert price_for("gpt-6.1-sol-2026-09-29") == PRICES["gpt-6.1-sol"]
+    # Anthropic's form: Haiku 4.5's row ($1 / $5), not FALLBACK's $10 / $50
+    assert price_for("claude-haiku-4-5-20251001") == PRICES["claude-haiku-4-5"] != FALLBACK
+    assert call_cost("claude-haiku-4-5-20251001", input_tokens=1_000_000, output_tokens=1_000_000) == Decimal("6.00")
+    assert price_for("claude-sonnet-4-5-20250929") == PRICES["claude-sonnet-4-5"]
 
 
 @pytest.mark.parametrize(
@@ -96,6 +121,8 @@ def test_a_snapshot_of_a_priced_model_is_priced_as_its_base() -> None:
         "gpt-6.1-terra-2026-09-29",  # no row for its base
         "gpt-5-mini-2025-13-45",  # not a day, so not gpt-5-mini's snapshot
         "gpt-6.1-sol-preview",
+        "claude-3-5-sonnet-20241022",  # no row for claude-3-5-sonnet
+        "claude-haiku-4-5-20251399",  # not a day, so not Haiku 4.5's snapshot
     ],
 )
 def test_a_model_whose_base_has_no_row_is_booked_at_fallback(model: str) -> None:
@@ -103,38 +130,62 @@ def test_a_model_whose_base_has_no_row_is_booked_at_fallback(model: str) -> None
 
 
 @pytest.mark.django_db
-def test_model_config_refuses_a_snapshot_of_a_shut_down_model(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("provider", "snapshot", "message"),
+    [
+        ("openai", "o1-2024-12-17", "was retired on 2026-10-23; use gpt-6.1-sol."),
+        ("anthropic", "claude-sonnet-4-5-20250929", "was retired on 2026-11-30; use claude-sonnet-4-6."),
+    ],
+)
+def test_model_config_refuses_a_snapshot_of_a_shut_down_model(
+    provider: str, snapshot: str, message: str, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("routing.config.today", lambda: date(2026, 12, 6))
-    row = ModelConfig(tenant=tenant, tier=2, provider="openai", model="o1-2024-12-17", **ROW)
+    row = ModelConfig(tenant=tenant, tier=2, provider=provider, model=snapshot, **ROW)
 
     with pytest.raises(ValidationError) as caught:
         row.full_clean()
 
-    assert caught.value.message_dict == {"model": ["o1-2024-12-17 was retired on 2026-10-23; use gpt-6.1-sol."]}
+    assert caught.value.message_dict == {"model": [f"{snapshot} {message}"]}
 
 
+@pytest.mark.parametrize(
+    ("today", "spec", "check_id", "message"),
+    [
+        (date(2026, 12, 6), "openai:o4-mini-2025-04-16", "routing.W001", "was retired on 2026-10-23; use gpt-6.1-sol."),
+        (
+            date(2026, 12, 6),
+            "anthropic:claude-sonnet-4-5-20250929",
+            "routing.W001",
+            "was retired on 2026-11-30; use claude-sonnet-4-6.",
+        ),
+        (
+            date(2026, 11, 2),
+            "anthropic:claude-sonnet-4-5-20250929",
+            "routing.W002",
+            "shuts down on 2026-11-30 (in 28 days); use claude-sonnet-4-6.",
+        ),
+    ],
+)
 def test_settings_check_warns_about_a_snapshot_of_a_shut_down_tier_model(
-    settings: Any, monkeypatch: pytest.MonkeyPatch
+    today: date, spec: str, check_id: str, message: str, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings.ROUTING = {**settings.ROUTING, "TIER_MODELS": ("", "openai:o4-mini-2025-04-16", "")}
-    monkeypatch.setattr("routing.config.today", lambda: date(2026, 12, 6))
+    settings.ROUTING = {**settings.ROUTING, "TIER_MODELS": ("", spec, "")}
+    monkeypatch.setattr("routing.config.today", lambda: today)
 
     (warning,) = check_tier_models(None)
 
-    assert (warning.id, warning.msg) == (
-        "routing.W001",
-        "ROUTING_TIER2 names openai:o4-mini-2025-04-16: o4-mini-2025-04-16 was retired on 2026-10-23; use gpt-6.1-sol.",
-    )
+    assert (warning.id, warning.msg) == (check_id, f"ROUTING_TIER2 names {spec}: {spec.partition(':')[2]} {message}")
 
 
 @pytest.mark.django_db
 def test_database_check_names_each_enabled_tenant_row_on_a_snapshot_of_a_shut_down_model(
     tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given one tenant on a snapshot of o3, and rows that must not be named: another tenant's on a snapshot of a
-    # model still served, and a disabled tier on a snapshot of o1
-    _rows(tenant, (2, "openai", "o3-2025-04-16"))
-    _rows(other_tenant, (2, "openai", "gpt-6.1-sol-2026-09-29"))
+    # given one tenant on snapshots of o3 and Claude Sonnet 4.5, and rows that must not be named: another tenant's on
+    # snapshots of models still served, and a disabled tier on a snapshot of o1
+    _rows(tenant, (2, "openai", "o3-2025-04-16"), (3, "anthropic", "claude-sonnet-4-5-20250929"))
+    _rows(other_tenant, (2, "openai", "gpt-6.1-sol-2026-09-29"), (3, "anthropic", "claude-haiku-4-5-20251001"))
     disabled = {**ROW, "enabled": False}
     ModelConfig.objects.create(tenant=other_tenant, tier=1, provider="openai", model="o1-2024-12-17", **disabled)
     monkeypatch.setattr("routing.config.today", lambda: date(2026, 12, 6))
@@ -148,7 +199,12 @@ def test_database_check_names_each_enabled_tenant_row_on_a_snapshot_of_a_shut_do
             "routing.W003",
             f"Tenant {tenant.slug} tier 2 names openai:o3-2025-04-16: o3-2025-04-16 shuts down on 2026-12-11 (in 5 "
             "days); use gpt-6.1-sol.",
-        )
+        ),
+        (
+            "routing.W003",
+            f"Tenant {tenant.slug} tier 3 names anthropic:claude-sonnet-4-5-20250929: claude-sonnet-4-5-20250929 was "
+            "retired on 2026-11-30; use claude-sonnet-4-6.",
+        ),
     ]
 
 
@@ -190,3 +246,47 @@ def test_migration_0008_moves_rows_holding_a_snapshot_of_a_shut_down_openai_mode
         (3, "gpt-6.1-sol"),
     ]
     assert {r.tenant_id for r in ModelConfig.objects.filter(model="gpt-6.1-sol")} == {tenant.pk, other_tenant.pk}
+
+
+@pytest.mark.django_db
+def test_migration_0009_moves_rows_holding_a_dated_claude_sonnet_4_5_to_claude_sonnet_4_6(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given one tenant on two snapshots of Claude Sonnet 4.5 and Haiku 4.5's, another on one of Sonnet 4.5's, and rows
+    # that must not move: IDs that only look like Sonnet 4.5's snapshot (another model's name, eight digits that are
+    # no day) and the same snapshot under another provider (not Anthropic's model)
+    mine = _rows(
+        tenant,
+        (1, "anthropic", "claude-haiku-4-5-20251001"),
+        (2, "anthropic", "claude-sonnet-4-5-20250929"),
+        (3, "anthropic", "claude-sonnet-4-5-20251015"),
+    )
+    theirs = _rows(other_tenant, (3, "anthropic", "claude-sonnet-4-5-20250929"))
+    third = TenantFactory.create(name="Charlie Gym", slug="charlie")
+    kept = _rows(
+        third,
+        (1, "anthropic", "claude-sonnet-4-5-1-20250929"),
+        (2, "anthropic", "claude-sonnet-4-5-20251301"),
+        (3, "openai", "claude-sonnet-4-5-20250929"),
+    )
+    migration = importlib.import_module("routing.migrations.0009_shut_down_anthropic_snapshots_to_successors")
+
+    # when
+    migration.snapshots_to_successors(global_apps, None)
+
+    # then only Anthropic's snapshots of Sonnet 4.5 moved, each row within its own tenant and tier
+    for row in (*mine, *theirs, *kept):
+        row.refresh_from_db()
+    assert [r.model for r in mine] == ["claude-haiku-4-5-20251001", "claude-sonnet-4-6", "claude-sonnet-4-6"]
+    assert [r.model for r in theirs] == ["claude-sonnet-4-6"]
+    assert [r.model for r in kept] == [
+        "claude-sonnet-4-5-1-20250929",
+        "claude-sonnet-4-5-20251301",
+        "claude-sonnet-4-5-20250929",
+    ]
+    assert [(t.tier, t.model) for t in tiers_for_tenant(tenant=other_tenant)][2] == (3, "claude-sonnet-4-6")
+    assert {(r.tenant_id, r.tier) for r in ModelConfig.objects.filter(model="claude-sonnet-4-6")} == {
+        (tenant.pk, 2),
+        (tenant.pk, 3),
+        (other_tenant.pk, 3),
+    }
