@@ -62,8 +62,9 @@ def check_tenant_models(app_configs: Any, databases: Sequence[str] | None = None
 
 
 def _shut_down_or_snapshot() -> Q:
-    """Rows naming a model of ``MODEL_SHUTDOWNS``, or an ID starting with one and a hyphen: its dated snapshots, and
-    other models the messages then leave out (``retirement_of``: ``gpt-5-mini`` starts like a snapshot of ``gpt-5``)."""
+    """Rows naming a model of ``MODEL_SHUTDOWNS``, or an ID starting with one and a hyphen: its pinned IDs (dated
+    snapshots, Gemini's stable versions), and other models the messages then leave out (``retirement_of``:
+    ``gpt-5-mini`` starts like a snapshot of ``gpt-5``)."""
     rows = Q(model__in=list(MODEL_SHUTDOWNS))
     for model in MODEL_SHUTDOWNS:
         rows |= Q(model__startswith=f"{model}-")

@@ -48,11 +48,12 @@ class Retirement:
 # Known shutdown dates of model IDs, with the replacement the vendor names, or the nearest priced one it names where
 # that has no price row (sources: docs/routing.md "Default models"). From its date a model is retired: ModelConfig
 # refuses it and the ``routing.W001`` check warns about a ROUTING_TIER<n> that names it; within
-# ``SHUTDOWN_WARNING_DAYS`` before it, ``routing.W002`` warns. A dated snapshot of a model here (OpenAI's
-# ``o3-2025-04-16``, Anthropic's ``claude-sonnet-4-5-20250929``) is retired with it (``retirement_of``). Prices stay in
-# prices.py for the calls still booked on a retired model (a CostEvent keeps the dollars it was booked at; nothing is
-# re-priced); tenant rows holding a retired default were moved by migrations 0003 (Claude), 0004 (Gemini), 0007
-# (OpenAI), 0008 (OpenAI's dated snapshots) and 0009 (Anthropic's).
+# ``SHUTDOWN_WARNING_DAYS`` before it, ``routing.W002`` warns. A pinned ID of a model here (OpenAI's dated snapshot
+# ``o3-2025-04-16``, Anthropic's ``claude-sonnet-4-5-20250929``, Gemini's stable version ``gemini-2.0-flash-001``) is
+# retired with it (``retirement_of``). Prices stay in prices.py for the calls still booked on a retired model (a
+# CostEvent keeps the dollars it was booked at; nothing is re-priced); tenant rows holding a retired default were moved
+# by migrations 0003 (Claude), 0004 (Gemini), 0007 (OpenAI), 0008 (OpenAI's dated snapshots), 0009 (Anthropic's) and
+# 0010 (Gemini's stable versions).
 # Gemini 2.0 Flash's date is the third-party trackers' (Google's deprecations page only greys it out); Google named 2.5
 # Flash as its replacement, itself shut down 2026-12-01 in favour of 3.5 Flash-Lite, so both point there. OpenAI's
 # deprecations page names gpt-6-luna for GPT-4o and GPT-4o mini (notice of 2026-10-14), and gpt-6.1-sol for GPT-5; every
@@ -82,8 +83,9 @@ def today() -> date:
 
 
 def retirement_of(model: str) -> Retirement | None:
-    """``model``'s entry in ``MODEL_SHUTDOWNS``, or its base's for a dated snapshot (``o3-2025-04-16`` is ``o3``'s,
-    ``claude-sonnet-4-5-20250929`` ``claude-sonnet-4-5``'s)."""
+    """``model``'s entry in ``MODEL_SHUTDOWNS``, or its base's for a pinned ID (``model_ids.snapshot_base``:
+    ``o3-2025-04-16`` is ``o3``'s, ``claude-sonnet-4-5-20250929`` ``claude-sonnet-4-5``'s, ``gemini-2.0-flash-001``
+    ``gemini-2.0-flash``'s)."""
     return MODEL_SHUTDOWNS.get(model) or MODEL_SHUTDOWNS.get(snapshot_base(model))
 
 

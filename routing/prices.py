@@ -3,9 +3,9 @@
 The only place prices live. ``PRICES_AS_OF`` is the day the table last changed; docs/routing.md ("Default models")
 names each row's source and the day it was read. ``cached_input`` is the price of input tokens read from a prompt
 cache; ``cache_write`` (Anthropic, and OpenAI from GPT-5.6) the price of writing one, the input price where a row has
-none. A dated snapshot (OpenAI's ``<base>-YYYY-MM-DD``, Anthropic's ``<base>-YYYYMMDD``) without a row of its own
-costs its base's. Unknown models cost ``FALLBACK`` (the most expensive row) so that a missing price over-reports
-instead of hiding spend.
+none. A pinned ID (OpenAI's dated snapshot ``<base>-YYYY-MM-DD``, Anthropic's ``<base>-YYYYMMDD``, Gemini's stable
+version ``<base>-NNN``) without a row of its own costs its base's. Unknown models cost ``FALLBACK`` (the most
+expensive row) so that a missing price over-reports instead of hiding spend.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ UNPRICED: frozenset[str] = frozenset({"gpt-5", "o3", "o1", "o4-mini", "gpt-6-sol
 
 
 def price_for(model: str) -> Price:
-    """``model``'s row, or for a dated snapshot without one (``gpt-5-mini-2025-08-07``, ``claude-haiku-4-5-20251001``)
-    its base's (``model_ids.snapshot_base``); ``FALLBACK`` when neither has a row."""
+    """``model``'s row, or for a pinned ID without one (``gpt-5-mini-2025-08-07``, ``claude-haiku-4-5-20251001``,
+    ``gemini-2.0-flash-lite-001``) its base's (``model_ids.snapshot_base``); ``FALLBACK`` when neither has a row."""
     return PRICES.get(model) or PRICES.get(snapshot_base(model), FALLBACK)
 
 

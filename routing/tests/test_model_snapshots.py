@@ -1,12 +1,14 @@
-"""Dated snapshots, OpenAI's (``<base>-YYYY-MM-DD``, e.g. ``gpt-5-2025-08-07``) and Anthropic's (``<base>-YYYYMMDD``,
-e.g. ``claude-sonnet-4-5-20250929``): shut down and priced as their base.
+"""Pinned model IDs: dated snapshots, OpenAI's (``<base>-YYYY-MM-DD``, e.g. ``gpt-5-2025-08-07``) and Anthropic's
+(``<base>-YYYYMMDD``, e.g. ``claude-sonnet-4-5-20250929``), and Gemini's stable versions (``<base>-NNN``, e.g.
+``gemini-2.0-flash-001``): shut down and priced as their base.
 
-A snapshot is its base model pinned to one day; the vendor shuts it down with its base and bills it at its base's
-rates. Before, only the exact IDs in ``MODEL_SHUTDOWNS`` and ``PRICES`` were known: a tenant on ``o1-2024-12-17`` or
-``claude-sonnet-4-5-20250929`` was neither refused nor warned about nor moved, and ``gpt-5-mini-2025-08-07`` was booked
-at ``FALLBACK`` (25 times its output price). Only a whole, real date is taken off, never a part of the name:
-``gpt-5-mini-2025-08-07`` is ``gpt-5-mini``, not ``gpt-5``, and ``claude-sonnet-4-5-1-20250929`` is not
-``claude-sonnet-4-5``.
+A snapshot is its base model pinned to one day, a stable version its base pinned to one release; the vendor shuts it
+down with its base and bills it at its base's rates. Before, only the exact IDs in ``MODEL_SHUTDOWNS`` and ``PRICES``
+were known: a tenant on ``o1-2024-12-17``, ``claude-sonnet-4-5-20250929`` or ``gemini-2.0-flash-001`` was neither
+refused nor warned about nor moved, and ``gpt-5-mini-2025-08-07`` was booked at ``FALLBACK`` (25 times its output
+price). Only a whole, real date or a whole version is taken off, never a part of the name: ``gpt-5-mini-2025-08-07``
+is ``gpt-5-mini``, not ``gpt-5``, ``claude-sonnet-4-5-1-20250929`` is not ``claude-sonnet-4-5``, and
+``gemini-2.0-flash-lite-001`` is not ``gemini-2.0-flash``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ SHUT_DOWN_SNAPSHOTS = [
     ("o1-2024-12-17", "2026-10-23", "gpt-6.1-sol"),
     ("o4-mini-2025-04-16", "2026-10-23", "gpt-6.1-sol"),
     ("claude-sonnet-4-5-20250929", "2026-11-30", "claude-sonnet-4-6"),
+    ("gemini-2.0-flash-001", "2026-06-01", "gemini-3.5-flash-lite"),
+    ("gemini-2.5-flash-001", "2026-12-01", "gemini-3.5-flash-lite"),
 ]
 ROW = {"temperature": 0.2, "max_tokens": 768}
 
@@ -91,6 +95,11 @@ def test_a_snapshot_is_warned_about_before_its_bases_shutdown(
         "claude-sonnet-4-5-2025092",  # not 8 digits
         "claude-sonnet-4-5-2025-0929",  # half of each form
         "claude-sonnet-4-520250929",  # no hyphen before the day
+        "gemini-2.0-flash-lite-001",  # Flash-Lite is not Flash
+        "gemini-2.0-flash-live-001",  # nor is the Live model
+        "gemini-2.0-flash-01",  # a version has three digits
+        "gemini-2.0-flash-0001",
+        "gemini-2.5-flash-preview-05-20",  # a preview is not a stable version
     ],
 )
 def test_only_the_date_is_taken_off_never_a_part_of_the_name(model: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,6 +121,9 @@ def test_a_snapshot_of_a_priced_model_is_priced_as_its_base() -> None:
     assert price_for("claude-haiku-4-5-20251001") == PRICES["claude-haiku-4-5"] != FALLBACK
     assert call_cost("claude-haiku-4-5-20251001", input_tokens=1_000_000, output_tokens=1_000_000) == Decimal("6.00")
     assert price_for("claude-sonnet-4-5-20250929") == PRICES["claude-sonnet-4-5"]
+    # Gemini's stable versions: Flash-Lite's row ($0.075), not Flash's ($0.10)
+    assert price_for("gemini-2.0-flash-lite-001") == PRICES["gemini-2.0-flash-lite"] != FALLBACK
+    assert price_for("gemini-2.0-flash-001") == PRICES["gemini-2.0-flash"]
 
 
 @pytest.mark.parametrize(
@@ -123,6 +135,8 @@ def test_a_snapshot_of_a_priced_model_is_priced_as_its_base() -> None:
         "gpt-6.1-sol-preview",
         "claude-3-5-sonnet-20241022",  # no row for claude-3-5-sonnet
         "claude-haiku-4-5-20251399",  # not a day, so not Haiku 4.5's snapshot
+        "gemini-1.5-pro-002",  # no row for gemini-1.5-pro
+        "gpt-4o-mini-001",  # three digits are a version only in Google's IDs
     ],
 )
 def test_a_model_whose_base_has_no_row_is_booked_at_fallback(model: str) -> None:
@@ -135,6 +149,7 @@ def test_a_model_whose_base_has_no_row_is_booked_at_fallback(model: str) -> None
     [
         ("openai", "o1-2024-12-17", "was retired on 2026-10-23; use gpt-6.1-sol."),
         ("anthropic", "claude-sonnet-4-5-20250929", "was retired on 2026-11-30; use claude-sonnet-4-6."),
+        ("gemini", "gemini-2.0-flash-001", "was retired on 2026-06-01; use gemini-3.5-flash-lite."),
     ],
 )
 def test_model_config_refuses_a_snapshot_of_a_shut_down_model(
@@ -165,6 +180,12 @@ def test_model_config_refuses_a_snapshot_of_a_shut_down_model(
             "routing.W002",
             "shuts down on 2026-11-30 (in 28 days); use claude-sonnet-4-6.",
         ),
+        (
+            date(2026, 12, 6),
+            "gemini:gemini-2.0-flash-001",
+            "routing.W001",
+            "was retired on 2026-06-01; use gemini-3.5-flash-lite.",
+        ),
     ],
 )
 def test_settings_check_warns_about_a_snapshot_of_a_shut_down_tier_model(
@@ -182,9 +203,14 @@ def test_settings_check_warns_about_a_snapshot_of_a_shut_down_tier_model(
 def test_database_check_names_each_enabled_tenant_row_on_a_snapshot_of_a_shut_down_model(
     tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given one tenant on snapshots of o3 and Claude Sonnet 4.5, and rows that must not be named: another tenant's on
-    # snapshots of models still served, and a disabled tier on a snapshot of o1
-    _rows(tenant, (2, "openai", "o3-2025-04-16"), (3, "anthropic", "claude-sonnet-4-5-20250929"))
+    # given one tenant on Gemini 2.0 Flash's stable version and snapshots of o3 and Claude Sonnet 4.5, and rows that
+    # must not be named: another tenant's on snapshots of models still served, and a disabled tier on a snapshot of o1
+    _rows(
+        tenant,
+        (1, "gemini", "gemini-2.0-flash-001"),
+        (2, "openai", "o3-2025-04-16"),
+        (3, "anthropic", "claude-sonnet-4-5-20250929"),
+    )
     _rows(other_tenant, (2, "openai", "gpt-6.1-sol-2026-09-29"), (3, "anthropic", "claude-haiku-4-5-20251001"))
     disabled = {**ROW, "enabled": False}
     ModelConfig.objects.create(tenant=other_tenant, tier=1, provider="openai", model="o1-2024-12-17", **disabled)
@@ -195,6 +221,11 @@ def test_database_check_names_each_enabled_tenant_row_on_a_snapshot_of_a_shut_do
 
     # then
     assert [(w.id, w.msg) for w in warnings] == [
+        (
+            "routing.W003",
+            f"Tenant {tenant.slug} tier 1 names gemini:gemini-2.0-flash-001: gemini-2.0-flash-001 was retired on "
+            "2026-06-01; use gemini-3.5-flash-lite.",
+        ),
         (
             "routing.W003",
             f"Tenant {tenant.slug} tier 2 names openai:o3-2025-04-16: o3-2025-04-16 shuts down on 2026-12-11 (in 5 "
@@ -289,4 +320,44 @@ def test_migration_0009_moves_rows_holding_a_dated_claude_sonnet_4_5_to_claude_s
         (tenant.pk, 2),
         (tenant.pk, 3),
         (other_tenant.pk, 3),
+    }
+
+
+@pytest.mark.django_db
+def test_migration_0010_moves_rows_holding_a_stable_version_of_a_shut_down_gemini_model_to_gemini_3_5_flash_lite(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given one tenant on stable versions of Gemini 2.0 Flash and 2.5 Flash, another on one of 2.0 Flash's, and rows
+    # that must not move: another model's version (2.0 Flash-Lite), IDs that only look like a version (two digits, a
+    # preview) and the same version under another provider (not Google's model)
+    mine = _rows(
+        tenant,
+        (1, "gemini", "gemini-2.0-flash-001"),
+        (2, "gemini", "gemini-2.5-flash-001"),
+        (3, "gemini", "gemini-2.0-flash-lite-001"),
+    )
+    theirs = _rows(other_tenant, (1, "gemini", "gemini-2.0-flash-002"))
+    third = TenantFactory.create(name="Charlie Gym", slug="charlie")
+    kept = _rows(
+        third,
+        (1, "gemini", "gemini-2.0-flash-01"),
+        (2, "gemini", "gemini-2.5-flash-preview-05-20"),
+        (3, "local", "gemini-2.0-flash-001"),
+    )
+    migration = importlib.import_module("routing.migrations.0010_shut_down_gemini_versions_to_successors")
+
+    # when
+    migration.versions_to_successors(global_apps, None)
+
+    # then only Google's versions of the two shut-down models moved, each row within its own tenant and tier
+    for row in (*mine, *theirs, *kept):
+        row.refresh_from_db()
+    assert [r.model for r in mine] == ["gemini-3.5-flash-lite", "gemini-3.5-flash-lite", "gemini-2.0-flash-lite-001"]
+    assert [r.model for r in theirs] == ["gemini-3.5-flash-lite"]
+    assert [r.model for r in kept] == ["gemini-2.0-flash-01", "gemini-2.5-flash-preview-05-20", "gemini-2.0-flash-001"]
+    assert tiers_for_tenant(tenant=other_tenant)[0].model == "gemini-3.5-flash-lite"
+    assert {(r.tenant_id, r.tier) for r in ModelConfig.objects.filter(model="gemini-3.5-flash-lite")} == {
+        (tenant.pk, 1),
+        (tenant.pk, 2),
+        (other_tenant.pk, 1),
     }
