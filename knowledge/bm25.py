@@ -40,7 +40,8 @@ from supportai.models import Tenant
 # Children are inserted with their lexemes in one statement: updating them afterwards would write
 # every row (and its HNSW entry) again. The title is repeated ``title_weight`` times so its lexemes
 # get that many positions (tf), a BM25F-style field weight; the child's section headings (those above
-# it that it does not hold, knowledge/sections.py) follow once, as words of its context. One
+# it that it does not hold, knowledge/sections.py) follow once, as words of its context, then its text,
+# unless the text is only the title (a record of a title alone), which the title already counts. One
 # statement takes the children of a whole batch of documents (a row per child, its document's title
 # and its section alongside); the lexemes come from
 # the text-search configuration the document records, without the invisible characters that would
@@ -57,12 +58,13 @@ SELECT %(tenant)s, x.document_id, x.parent_id, 'child', x.ordinal, x.text, x.tok
            to_tsvector(d.search_config::regconfig,
                        repeat({searchable_sql("c.title", **_SEARCHABLE)} || ' . ', %(weight)s))
            || to_tsvector(d.search_config::regconfig, {searchable_sql("c.section", **_SEARCHABLE)})
-           || to_tsvector(d.search_config::regconfig, {searchable_sql("c.text", **_SEARCHABLE)}) AS sv
+           || CASE WHEN c.repeats_title THEN ''::tsvector
+                   ELSE to_tsvector(d.search_config::regconfig, {searchable_sql("c.text", **_SEARCHABLE)}) END AS sv
       FROM unnest(%(documents)s::bigint[], %(titles)s::text[], %(parents)s::bigint[], %(ordinals)s::int[],
                   %(texts)s::text[], %(sections)s::text[], %(tokens)s::int[], %(starts)s::int[], %(ends)s::int[],
-                  %(embeddings)s::text[], %(hashes)s::text[])
+                  %(embeddings)s::text[], %(hashes)s::text[], %(repeats_title)s::bool[])
            AS c(document_id, title, parent_id, ordinal, text, section, tokens, char_start, char_end, embedding,
-                embedded_text_sha256)
+                embedded_text_sha256, repeats_title)
       JOIN knowledge_document d ON d.id = c.document_id AND d.tenant_id = %(tenant)s
   ) AS x
 """
@@ -81,6 +83,8 @@ class ChildRow:
     end: int
     embedding: str | None  # pgvector text literal, "[0.1,0.2,...]"; None for keyword search alone
     embedded_text_sha256: str  # of the text the model read (knowledge/embedding_reuse.py); "" when none
+    # The text is the title (``indexing.repeats_title``): its lexemes are the title's alone, at the title weight.
+    repeats_title: bool
 
 
 # Adding (+1) or removing (-1) some documents' child chunks from the tenant's statistics: one
@@ -298,6 +302,7 @@ def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list
                 "ends": [r.end for r in rows],
                 "embeddings": [r.embedding for r in rows],
                 "hashes": [r.embedded_text_sha256 for r in rows],
+                "repeats_title": [r.repeats_title for r in rows],
                 "invisible": LEXEME_INVISIBLES,
                 "spaces": LEXEME_SPACES,
             },

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,6 +48,9 @@ DIMENSION_MISMATCH = (
     "Embedding provider {name!r} returns {got} dimensions but the vector column holds {want}; "
     "choose a provider/model with {want} dimensions or migrate the column."
 )
+# A text's words for ``repeats_title``: runs of letters and digits, so that case and marks (a Markdown
+# heading's "#", a question mark) do not tell a text from its title.
+WORD = re.compile(r"\w+")
 # A document's error when it could not be embedded: ``reason`` is the error's ``public_message``, never
 # the vendor's words (those are about the operator's account, and go to the log).
 EMBEDDING_FAILED = "Embedding failed. {reason} Re-index the document to try again."
@@ -77,10 +81,25 @@ def _join(context: str, text: str) -> str:
     return f"{context}\n{text}" if context else text
 
 
+def repeats_title(title: str, text: str) -> bool:
+    """Whether the child ``text`` says its document's ``title`` and nothing more (the same words, case
+    and marks aside): a BEIR record of a title and no text, whose text is its title, or a Markdown file
+    of its ``# Title`` alone. Such a child is embedded and searched without its title before it, which
+    would count the title twice."""
+    words = WORD.findall(title.casefold())
+    return bool(words) and WORD.findall(text.casefold()) == words
+
+
+def context_title(title: str, text: str) -> str:
+    """The title that goes before the child ``text`` when it is embedded: none when the text is the
+    title (``repeats_title``)."""
+    return "" if repeats_title(title, text) else title
+
+
 def embedding_text(title: str, text: str, section: Sequence[str] = ()) -> str:
-    """What the model reads for a child: its title and section (``embedding_context``), a newline,
-    its text; the whole fits the model without truncation."""
-    return _join(embedding_context(title, section), text)
+    """What the model reads for a child: its title (``context_title``) and section
+    (``embedding_context``), a newline, its text; the whole fits the model without truncation."""
+    return _join(embedding_context(context_title(title, text), section), text)
 
 
 def max_embedding_tokens(title: str, text: str, section: Sequence[str] = ()) -> int:
@@ -226,6 +245,7 @@ def _store_batch(
                 c.end,
                 embedded.vectors[start + ordinal],
                 embedded.hashes[start + ordinal],
+                repeats_title(titles[document_id], c.text),
             )
             for ordinal, c in enumerate(plan.children)
         )
@@ -299,13 +319,15 @@ def documents_index(
     # The children the model reads: not encoded data, which gets no vector.
     readable: list[int] = []
     for plan in plans:
-        contexts: dict[tuple[str, ...], str] = {}  # a document has few sections, and many children
+        # A document has few sections, and many children: each context is built once.
+        contexts: dict[tuple[str, tuple[str, ...]], str] = {}
         for child in plan.children:
-            if child.section not in contexts:
-                contexts[child.section] = embedding_context(plan.document.title, child.section)
+            key = (context_title(plan.document.title, child.text), child.section)
+            if key not in contexts:
+                contexts[key] = embedding_context(*key)
             if not child.opaque:
                 readable.append(len(texts))
-            texts.append(_join(contexts[child.section], child.text))
+            texts.append(_join(contexts[key], child.text))
     try:
         if embed:
             dimensions_check(provider)

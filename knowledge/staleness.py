@@ -9,8 +9,9 @@ before uploads re-indexed such a move; one indexed before the record held the ki
 or its record differs from what the settings give now. Re-indexing embeds again only the children
 whose input changed (knowledge/embedding_reuse.py): all of them for another model, those whose text
 moved for other chunk sizes, for rules version 2 or another file kind those whose section changed or
-whose heading moved to the next chunk; rules version 3, a new title weight or text-search
-configuration changes lexemes alone and reuses every stored vector.
+whose heading moved to the next chunk, for rules version 5 those whose text is only their title;
+rules version 3, a new title weight or text-search configuration changes lexemes alone and reuses
+every stored vector.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ from supportai.models import Tenant
 # searched with the headings of its section (knowledge/sections.py), and a heading that would end a
 # chunk opens the next one. 3: typographic ligatures are read as their letters for lexemes
 # (``languages.searchable_sql``). 4: long runs of encoded data (base64, hex) are chunked apart by
-# characters and not embedded (``chunking.opaque_runs``); other text is chunked as before.
-INDEX_RULES_VERSION = 4
+# characters and not embedded (``chunking.opaque_runs``); other text is chunked as before. 5: a child whose
+# text is only its title (``indexing.repeats_title``: a BEIR record without text, a Markdown file of its
+# heading alone) is embedded without the title before it and its lexemes count the title once.
+INDEX_RULES_VERSION = 5
 # The first rules version whose children were indexed with their sections.
 SECTIONS_RULES_VERSION = 2
 LEGACY_RULES_VERSION = 0

@@ -43,7 +43,7 @@ def test_encoded_data_is_stored_and_keyword_searched_but_never_embedded(tenant: 
     assert all(child.embedding is None and child.embedded_text_sha256 == "" for child in encoded)
     assert all(child.embedding is not None and child.embedded_text_sha256 for child in children if child not in encoded)
     document.refresh_from_db()
-    assert document.index_settings["rules"] == INDEX_RULES_VERSION == 4
+    assert document.index_settings["rules"] == INDEX_RULES_VERSION >= 4
     # and search finds the article by its words, dense search never through the data's children
     encoded_ids = {child.pk for child in encoded}
     for mode in ("bm25", "dense", "hybrid"):
