@@ -58,10 +58,22 @@ def is_document_file(name: str) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES and path.name.lower() != BEIR_QUERIES
 
 
+# Text saved as UTF-32 or UTF-16 ("Unicode" in Windows tools) starts with its byte order mark, here with
+# the codec that reads it (UTF-32's little-endian mark starts with UTF-16's, so it is looked for first).
+WIDE_TEXT_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def _decode(data: bytes) -> str:
-    # Text saved as UTF-16 or UTF-32 ("Unicode" in Windows tools) starts with its byte order mark.
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
-        raise ParseError(ErrorCode.ENCODING)
+    for mark, codec in WIDE_TEXT_MARKS:
+        if data.startswith(mark):
+            # Refused, as text is stored as UTF-8; but a mark with blanks alone is no text in any encoding.
+            blank = not data.decode(codec, errors="replace").strip()
+            raise ParseError(ErrorCode.EMPTY if blank else ErrorCode.ENCODING)
     # Anywhere in the file: PostgreSQL refuses NUL in text. One C-level scan of the bytes.
     if b"\x00" in data:
         raise ParseError(ErrorCode.BINARY)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import time
@@ -683,6 +684,10 @@ def test_short_text_with_a_stray_control_character_is_read_as_it_is(text: str) -
         ("utf16.txt", "Free parking.\r\n".encode("utf-16"), ErrorCode.ENCODING),
         ("utf16be.csv", "\ufeffquestion,answer\r\nWifi?,Yes.".encode("utf-16-be"), ErrorCode.ENCODING),
         ("utf32.md", "# Parking".encode("utf-32"), ErrorCode.ENCODING),
+        # its byte order mark and blanks alone: no text in any encoding, not a file to save as UTF-8
+        ("bom-only.txt", codecs.BOM_UTF16_LE, ErrorCode.EMPTY),
+        ("blank-utf16be.md", codecs.BOM_UTF16_BE + " \r\n".encode("utf-16-be"), ErrorCode.EMPTY),
+        ("blank-utf32.csv", "\n".encode("utf-32"), ErrorCode.EMPTY),
         ("big.md", b"a" * 2000, ErrorCode.TOO_LARGE),
         ("image.png", b"\x89PNG", ErrorCode.UNSUPPORTED),
         ("fake.pdf", b"hello", ErrorCode.MALFORMED),
