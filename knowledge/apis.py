@@ -303,7 +303,8 @@ class DocumentsApi(APIView):
                 raise serializers.ValidationError(str(exc)) from exc
 
     @extend_schema(
-        # FormParser only lets a url-encoded body hear NO_FILES (a 400, not a 415): files never arrive that way.
+        # FormParser lets a url-encoded body hear NO_FILES, or FILES_WITHOUT_NAME for a "files" field (a 400,
+        # not a 415): files never arrive that way.
         request={"multipart/form-data": InputSerializer},
         responses={
             202: UploadOutputSerializer,
@@ -358,11 +359,9 @@ class DocumentsApi(APIView):
 
 
 def _check_parts(request: Request) -> None:
-    """Refuse an upload that would drop a part silently: a file not named "files", a "files" part that
-    is text, or a second language. With no file named "files" at all, the serializer's ``NO_FILES``
-    says what to send."""
-    if not request.FILES.getlist("files"):
-        return
+    """Refuse an upload that would drop a part silently, or be told that no files arrived when they came
+    in the wrong parts: a file not named "files", a "files" part that is text, or a second language.
+    With no such part, and no file named "files", the serializer's ``NO_FILES`` says what to send."""
     if others := sorted(name for name in request.FILES if name != "files"):
         parts = ", ".join(map(repr, others))
         raise serializers.ValidationError({"files": [UNEXPECTED_FILE_PARTS.format(parts=parts)]})

@@ -70,7 +70,7 @@ def test_the_upload_answer_is_described_field_by_field(schema: dict[str, Any]) -
 
 
 def test_the_upload_is_described_as_multipart_only(schema: dict[str, Any]) -> None:
-    # files cannot travel in a url-encoded form: such a body is always refused (NO_FILES)
+    # files cannot travel in a url-encoded form: such a body is always refused (a 400)
     content = schema["paths"]["/api/v1/knowledge/documents/"]["post"]["requestBody"]["content"]
     assert set(content) == {"multipart/form-data"}
     assert content["multipart/form-data"]["schema"] == {"$ref": "#/components/schemas/DocumentUploadInputRequest"}

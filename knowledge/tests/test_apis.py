@@ -173,14 +173,26 @@ def test_upload_requires_files_and_authentication(tenant):
     response = api_client(tenant).post("/api/v1/knowledge/documents/", {}, format="multipart")
     assert response.status_code == 400
     assert response.json() == {"files": [NO_FILES]}
-    # a file under another part name, or a body whose parts Django cannot find, is the same answer
-    misnamed = api_client(tenant).post(
-        "/api/v1/knowledge/documents/", {"file": SimpleUploadedFile("a.md", b"# A\n\nx")}, format="multipart"
-    )
+    # a body whose parts Django cannot find is the same answer
     garbled = api_client(tenant).post(
         "/api/v1/knowledge/documents/", b"not multipart at all", content_type="multipart/form-data; boundary=xyz"
     )
-    assert [misnamed.json(), garbled.json()] == [{"files": [NO_FILES]}] * 2
+    assert garbled.json() == {"files": [NO_FILES]}
+    assert not Document.objects.exists()
+
+
+def test_upload_of_files_in_misnamed_or_nameless_parts_alone_says_what_arrived(tenant: Tenant) -> None:
+    # given uploads whose only files come under another part name (-F file=@a.md), or as text (-F files=a.md)
+    bodies = [
+        ({"file": SimpleUploadedFile("a.md", b"# A\n\nx")}, UNEXPECTED_FILE_PARTS, "file"),
+        ({"files": "a.md"}, FILES_WITHOUT_NAME, "a.md"),
+    ]
+    for body, message, part in bodies:
+        # when
+        response = api_client(tenant).post("/api/v1/knowledge/documents/", body, format="multipart")
+        # then each is told which part was wrong, not that no files arrived
+        assert response.status_code == 400, body
+        assert response.json() == {"files": [message.format(parts=repr(part))]}
     assert not Document.objects.exists()
 
 
