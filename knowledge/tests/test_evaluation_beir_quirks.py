@@ -168,3 +168,18 @@ def test_a_folder_of_beir_folders_is_named_as_such(tmp_path):
         r"android, english: evaluate each \(--beir .*android\)$",
     ):
         call_command("evaluate_retrieval", "--beir", str(tmp_path))
+
+
+def test_a_beir_path_that_is_a_file_or_nothing_is_named_as_such(tmp_path):
+    # given a BEIR folder, and the paths a user may give instead of it: its corpus file, a typo
+    folder = _folder(tmp_path / "faq", [{"_id": "d1", "text": "Free parking."}], [{"_id": "q1", "text": "park"}], "")
+    corpus, typo = folder / "corpus.jsonl", tmp_path / "fqa"
+    # when / then each is told what it is, not that corpus.jsonl is missing
+    with pytest.raises(
+        CommandError,
+        match=rf"^{corpus} is a file; --beir takes the BEIR folder that holds corpus\.jsonl, queries\.jsonl and "
+        r"qrels/test\.tsv$",
+    ):
+        call_command("evaluate_retrieval", "--beir", str(corpus))
+    with pytest.raises(CommandError, match=rf"^{typo} does not exist$"):
+        call_command("evaluate_retrieval", "--beir", str(typo))

@@ -106,6 +106,12 @@ class Command(BaseCommand):
 
 def _check_folder(folder: Path, *, split: str) -> None:
     qrels = f"qrels/{split}.tsv"
+    if not folder.exists():
+        raise CommandError(f"{folder} does not exist")
+    if not folder.is_dir():
+        raise CommandError(
+            f"{folder} is a file; --beir takes the BEIR folder that holds corpus.jsonl, queries.jsonl and {qrels}"
+        )
     for required in ("corpus.jsonl", "queries.jsonl", qrels):
         if (folder / required).is_file():
             continue
@@ -121,8 +127,6 @@ def _check_folder(folder: Path, *, split: str) -> None:
 def _subfolders_hint(folder: Path) -> str:
     """Where the folder holds BEIR folders (cqadupstack holds one per forum, whose published figure
     is the mean of theirs), which, and how to evaluate one."""
-    if not folder.is_dir():
-        return ""
     held = sorted(sub.name for sub in folder.iterdir() if (sub / "corpus.jsonl").is_file())
     if not held:
         return ""
