@@ -30,7 +30,7 @@ from django.db.models import Q
 from knowledge import conf
 from knowledge.bm25 import Hit, query_lexemes, ranked_hits
 from knowledge.evaluation import DEPTH
-from knowledge.indexing import embedding_text
+from knowledge.indexing import embedding_text, repeats_title
 from knowledge.languages import LEXEME_INVISIBLES, LEXEME_SPACES, searchable_sql, searchable_text
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.local import load_model
@@ -86,17 +86,25 @@ def child_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
     return bags
 
 
+def _title_alone(*, tenant: Tenant) -> list[int]:
+    """The ids of ``tenant``'s documents whose content is their title (``indexing.repeats_title``)."""
+    rows = Document.objects.for_tenant(tenant).values_list("pk", "title", "content")
+    return [pk for pk, title, content in rows if repeats_title(title, content)]
+
+
 def document_lexemes(*, tenant: Tenant) -> dict[Unit, Counter[str]]:
-    """Each document of ``tenant`` with the lexemes of its title and content (no title weight), in
-    its own text-search configuration, invisible characters and ligatures read as the index reads them."""
+    """Each document of ``tenant`` with the lexemes of its title and content (no title weight; its
+    content alone when that is its title, as BEIR reads a record without text), in its own text-search
+    configuration, invisible characters and ligatures read as the index reads them."""
     bags: dict[Unit, Counter[str]] = {}
-    searchable = searchable_sql("d.title || ' ' || d.content", invisible="%s", spaces="%s")
+    whole = "CASE WHEN d.id = ANY(%s::bigint[]) THEN '' ELSE d.title || ' ' END || d.content"
+    searchable = searchable_sql(whole, invisible="%s", spaces="%s")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT d.id, u.lexeme, array_length(u.positions, 1) FROM knowledge_document d "
             f"LEFT JOIN LATERAL unnest(to_tsvector(d.search_config::regconfig, {searchable})) u ON true "
             "WHERE d.tenant_id = %s",
-            [LEXEME_INVISIBLES, LEXEME_SPACES, tenant.pk],
+            [_title_alone(tenant=tenant), LEXEME_INVISIBLES, LEXEME_SPACES, tenant.pk],
         )
         for document_id, lexeme, tf in cursor.fetchall():
             bag = bags.setdefault(Unit(document_id, None, document_id), Counter())
@@ -130,9 +138,13 @@ def child_texts(*, tenant: Tenant) -> dict[Unit, str]:
 
 
 def document_texts(*, tenant: Tenant) -> dict[Unit, str]:
-    """Each document of ``tenant`` as one text: title and content."""
+    """Each document of ``tenant`` as one text: title and content, or its content alone when that is
+    its title (``indexing.repeats_title``), as BEIR reads a record without text."""
     rows = Document.objects.for_tenant(tenant).order_by("pk").values_list("pk", "title", "content")
-    return {Unit(pk, None, pk): f"{title} {content}" for pk, title, content in rows}
+    return {
+        Unit(pk, None, pk): content if repeats_title(title, content) else f"{title} {content}"
+        for pk, title, content in rows
+    }
 
 
 class OkapiBM25:

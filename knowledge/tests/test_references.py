@@ -22,6 +22,7 @@ from knowledge.references import (
     child_texts,
     document_lexemes,
     document_run,
+    document_texts,
     reference_run,
     reference_runs,
 )
@@ -227,3 +228,17 @@ def test_references_never_see_another_tenants_chunks(tenant, other_tenant, fake_
     assert runs[BM25_SAME_CHUNKS]["q1"] == ["d2", "d1", "d3"]
     assert {unit.document_id for unit in child_lexemes(tenant=tenant)} == set(external_ids)
     assert {unit.document_id for unit in child_texts(tenant=tenant)} == set(external_ids)
+
+
+def test_whole_document_references_read_a_record_of_its_title_alone_once(tenant, other_tenant):
+    # given a record whose text is its title (a BEIR record without text is stored so) and one with a text
+    external_ids = _ingest(tenant, [("only", "Refund policy", "Refund policy"), ("both", "Refund policy", "Ask us.")])
+    add_document(other_tenant, "Refund policy", "Refund policy")
+    # when the whole-document references read them, as BEIR's title + " " + text
+    texts = {external_ids[unit.document_id]: text for unit, text in document_texts(tenant=tenant).items()}
+    bags = {external_ids[unit.document_id]: bag for unit, bag in document_lexemes(tenant=tenant).items()}
+    # then the record of its title alone holds the title once, the other its title and text
+    assert texts == {"only": "Refund policy", "both": "Refund policy Ask us."}
+    assert (bags["only"]["refund"], bags["both"]["refund"]) == (1, 1)
+    # and nothing of the other tenant's copy
+    assert len(bags) == len(texts) == 2
