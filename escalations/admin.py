@@ -13,7 +13,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from escalations.models import DeliveryStatus, Escalation, EscalationEvent, EscalationPolicy, NotificationDelivery
@@ -24,13 +25,14 @@ from escalations.notifications.dispatch import (
     enqueue_delivery,
     raised_while_off_text,
 )
-from escalations.notifications.gone import policy_save_changes
+from escalations.notifications.gone import PolicyDeleted, policy_save_changes
 from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
 from supportai.crypto import DecryptionError
 
 SECRET_FIELDS = ("slack_webhook_url", "webhook_secret")
 WEBHOOK_NEEDS_SECRET = "A webhook URL needs a signing secret: every webhook is HMAC-SHA256 signed."
 WEBHOOK_NEEDS_HTTPS = "The webhook URL must start with https:// (plain http:// only with DEBUG on)."
+POLICY_DELETED = "This escalation policy was deleted meanwhile, by someone else: your changes were not saved."
 SECRET_UNREADABLE = (
     "The stored value cannot be decrypted (its encryption key is no longer configured): "
     "enter it again, or tick “clear secrets”."
@@ -135,6 +137,21 @@ class EscalationPolicyAdmin(TenantScopedModelAdmin):
     list_select_related = ("tenant",)
     # Set by a receiver's 410 Gone; switched back on from the console inbox.
     readonly_fields = ("slack_disabled_at", "slack_disabled_reason", "webhook_disabled_at", "webhook_disabled_reason")
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """A policy deleted by someone else while its form was being saved: the save is undone with the admin's
+        transaction (nothing written, no change logged), and the policy list says so."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except PolicyDeleted:
+            messages.error(request, POLICY_DELETED)
+            return redirect("admin:escalations_escalationpolicy_changelist")
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """A change writes only the fields the form changed, under the policy's lock (``policy_save_changes``):

@@ -87,14 +87,21 @@ def receivers_readdressed(*, before: EscalationPolicy | None, policy: Escalation
     return switched_on
 
 
+class PolicyDeleted(Exception):
+    """The policy being saved was deleted meanwhile (``policy_save_changes``): nothing was written."""
+
+
 def policy_save_changes(*, policy: EscalationPolicy, fields: Collection[str]) -> list[SwitchedOff]:
     """Save ``fields`` of ``policy`` (an admin form's changes to a row read earlier) and nothing else, under the
     policy's lock: every other field is taken from the row as it is now, so what was written meanwhile stays (a
     receiver's 410 switching it off above all). A receiver off now whose address ``fields`` changes is switched
     back on (``receivers_readdressed``, against the locked row); returns those, for the caller to re-send to in
-    the same transaction. Two saves of one new address at once: the second finds it on and switches nothing."""
+    the same transaction. Two saves of one new address at once: the second finds it on and switches nothing.
+    Raises ``PolicyDeleted`` when the row is gone (deleted since it was read): a save must not bring it back."""
     with transaction.atomic():
-        current = EscalationPolicy.objects.select_for_update().get(pk=policy.pk)
+        current = EscalationPolicy.objects.select_for_update().filter(pk=policy.pk).first()
+        if current is None:
+            raise PolicyDeleted(policy.pk)
         for field in EscalationPolicy._meta.concrete_fields:
             if field.name not in fields and not field.primary_key:
                 # value_from_object: a secret no key opens is copied as the ciphertext it is

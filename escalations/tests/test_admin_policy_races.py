@@ -7,13 +7,16 @@ work while the admin's form is being validated (after the policy was read, befor
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
+from django.db import connection
 
-from escalations.admin import EscalationPolicyForm
+from escalations.admin import POLICY_DELETED, EscalationPolicyForm
 from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
 from escalations.notifications.gone import receiver_switch_off
 from escalations.services import escalation_raise
@@ -95,6 +98,51 @@ def test_an_admin_save_keeps_what_another_wrote_meanwhile(
     # then: only the team name was written
     policy.refresh_from_db()
     assert (policy.team_name, policy.sla_minutes_low, policy.notify_email) == ("night team", 999, True)
+
+
+def _committed_elsewhere(work: Callable[[], object]) -> None:
+    """Run ``work`` on another thread, on its own connection, and wait until it committed."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)  # the deletion commits on its own connection
+def test_a_policy_deleted_while_its_admin_form_is_saved_is_said_so(
+    tenant: Tenant,
+    other_tenant: Tenant,
+    owner: User,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings.DEBUG = True
+    # given: a policy, here and for another tenant, and someone deleting ours while the admin's save is under way
+    url = "http://hooks.example.com/ours"
+    policy = set_hours(tenant, ALWAYS, notify_email=False, webhook_url=url, webhook_secret="s3cret")
+    set_hours(other_tenant, ALWAYS, notify_email=False, webhook_url=url, webhook_secret="s3cret")
+    _while_the_form_is_validated(
+        monkeypatch, lambda: _committed_elsewhere(EscalationPolicy.objects.filter(pk=policy.pk).delete)
+    )
+    # when: the owner saves another team name
+    form = policy_form(tenant, webhook_url=url, team_name="night team", **FIELDS)
+    response = logged_in(owner).post(change_url(policy), form, follow=True)
+    # then: the policy list says the policy was deleted meanwhile, without an error or a change recorded
+    assert response.status_code == 200
+    assert response.redirect_chain == [("/admin/escalations/escalationpolicy/", 302)]
+    assert POLICY_DELETED in response.content.decode()
+    assert not EscalationPolicy.objects.filter(tenant=tenant).exists() and not LogEntry.objects.exists()
+    assert not [record for record in caplog.records if record.levelname in ("ERROR", "CRITICAL")]
+    # and the other tenant's policy is untouched
+    assert EscalationPolicy.objects.get(tenant=other_tenant).team_name != "night team"
 
 
 def test_two_admin_saves_of_a_new_address_at_once_switch_it_on_and_resend_once(
