@@ -18,13 +18,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 
 from escalations.models import DeliveryStatus, Escalation, EscalationEvent, EscalationPolicy, NotificationDelivery
-from escalations.notifications.dispatch import (
-    RESEND_WITHIN,
-    deliveries_for_escalations_raised_while_off,
-    deliveries_resend_failed_while_off,
-    enqueue_delivery,
-    raised_while_off_text,
-)
+from escalations.notifications.dispatch import deliveries_after_switch_on, enqueue_delivery
 from escalations.notifications.gone import PolicyDeleted, policy_save_changes
 from supportai.admin_mixins import TenantScopedModelAdmin, TenantScopedReadOnlyInline
 from supportai.crypto import DecryptionError
@@ -117,19 +111,6 @@ class EscalationPolicyForm(forms.ModelForm):
             self.add_error("webhook_url", WEBHOOK_NEEDS_HTTPS)
 
 
-def resent_text(count: int) -> str:
-    """What the admin says of the notifications sent again to a receiver's new address."""
-    within = f"{RESEND_WITHIN.total_seconds() / 3600:.0f} hours"
-    if not count:
-        return f"No notification of an open escalation failed while it was off in the last {within}."
-    noun = "notification" if count == 1 else "notifications"
-    verb = "was" if count == 1 else "were"
-    return (
-        f"{count} {noun} that failed while it was off {verb} queued again for the new address (open escalations, "
-        f"the last {within})."
-    )
-
-
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(TenantScopedModelAdmin):
     form = EscalationPolicyForm
@@ -165,16 +146,9 @@ class EscalationPolicyAdmin(TenantScopedModelAdmin):
         with transaction.atomic():  # the re-sends under the lock that switched the receivers on
             switched_on = policy_save_changes(policy=obj, fields=[*form.changed_fields(), "updated_at"])
             for receiver in switched_on:
-                resent = deliveries_resend_failed_while_off(
-                    tenant=obj.tenant, channel=receiver.channel, off_since=receiver.at
-                )
-                raised = deliveries_for_escalations_raised_while_off(
-                    tenant=obj.tenant, channel=receiver.channel, off_since=receiver.at
-                )
+                back_on = deliveries_after_switch_on(tenant=obj.tenant, channel=receiver.channel, off_since=receiver.at)
                 messages.info(
-                    request,
-                    f"{receiver.label} notifications are back on: its address changed. {resent_text(resent)} "
-                    f"{raised_while_off_text(raised)}",
+                    request, f"{receiver.label} notifications are back on: its address changed. {back_on.text()}"
                 )
 
 

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from escalations import services, staff
 from escalations.inbox import can_act, inbox_membership, live_queue, ticket_backlog, transcript_rows
 from escalations.models import Escalation
-from escalations.notifications.dispatch import raised_while_off_text, receiver_back_on
+from escalations.notifications.dispatch import receiver_back_on
 from escalations.notifications.gone import LABELS, SWITCHABLE, switched_off
 from escalations.realtime import publish_committed_sync
 from escalations.selectors import escalation_get, policy_for
@@ -111,9 +111,9 @@ def switch_on(request: HttpRequest, channel: str) -> HttpResponse:
         raise Http404("No such notification channel")
     if membership.role not in MANAGER_ROLES:
         raise PermissionDenied(NOT_MANAGER)
-    queued = receiver_back_on(tenant=membership.tenant, channel=channel)
-    if queued is not None:
-        messages.success(request, f"{LABELS[channel]} notifications are back on. {raised_while_off_text(queued)}")
+    back_on = receiver_back_on(tenant=membership.tenant, channel=channel)
+    if back_on is not None:
+        messages.success(request, f"{LABELS[channel]} notifications are back on. {back_on.text()}")
     return redirect("escalations_console:inbox")
 
 

@@ -109,9 +109,9 @@ def deliveries_resend_failed_while_off(*, tenant: Tenant, channel: str, off_sinc
     since its receiver was switched off at ``off_since`` (its 410, and those failed unsent after it) and
     still matter: of an escalation still open, made within ``RESEND_WITHIN``. One per escalation: its
     ``created`` notice if that failed (it carries the escalation as it is now, updates included), else its
-    latest ``updated`` one; the others stay failed. Called once a new address switched the channel back on
-    (``gone.receivers_readdressed``): each delivery starts over (no attempts, due now), so a new receiver
-    gets each escalation once. Returns how many were queued."""
+    latest ``updated`` one; the others stay failed. Called once the channel is back on (``deliveries_after_switch_on``):
+    each delivery starts over (no attempts, due now), so the receiver gets each escalation once. Returns how
+    many were queued."""
     failed = (
         NotificationDelivery.objects.for_tenant(tenant)
         .select_for_update()
@@ -180,25 +180,64 @@ def deliveries_for_escalations_raised_while_off(*, tenant: Tenant, channel: str,
     return len(deliveries)
 
 
-def raised_while_off_text(count: int) -> str:
-    """What staff are told of the escalations raised while a receiver was off, once it is back on."""
-    within = f"{RESEND_WITHIN.total_seconds() / 3600:.0f} hours"
+def _within() -> str:
+    return f"{RESEND_WITHIN.total_seconds() / 3600:.0f} hours"
+
+
+def _resent_text(count: int) -> str:
     if not count:
-        return f"No open escalation was raised while it was off in the last {within}."
+        return f"No notification of an open escalation failed while it was off in the last {_within()}."
+    noun = "notification" if count == 1 else "notifications"
+    verb = "was" if count == 1 else "were"
+    return (
+        f"{count} {noun} that failed while it was off {verb} queued again for it (open escalations, the last "
+        f"{_within()})."
+    )
+
+
+def _raised_text(count: int) -> str:
+    if not count:
+        return f"No open escalation was raised while it was off in the last {_within()}."
     noun = "escalation" if count == 1 else "escalations"
     verb = "was" if count == 1 else "were"
-    return f"{count} open {noun} raised while it was off {verb} queued for it (the last {within})."
+    return f"{count} open {noun} raised while it was off {verb} queued for it (the last {_within()})."
+
+
+@dataclass(frozen=True)
+class BackOn:
+    """What a receiver switched back on was sent: ``resent`` notifications that failed while it was off queued
+    again, and a notice queued for each of ``raised`` escalations raised meanwhile."""
+
+    resent: int
+    raised: int
+
+    def text(self) -> str:
+        """What staff are told (the admin and the inbox)."""
+        return f"{_resent_text(self.resent)} {_raised_text(self.raised)}"
 
 
 @transaction.atomic
-def receiver_back_on(*, tenant: Tenant, channel: str) -> int | None:
-    """Switch ``channel`` back on for ``tenant`` from the inbox (``gone.receiver_switch_on``, same address) and
-    queue the escalations raised while it was off (``deliveries_for_escalations_raised_while_off``). Returns
-    how many were queued; None when it was on already (nothing is queued)."""
+def deliveries_after_switch_on(*, tenant: Tenant, channel: str, off_since: datetime) -> BackOn:
+    """Queue what ``tenant``'s ``channel``, just switched back on after being off since ``off_since``, missed:
+    the notifications that failed while it was off (``deliveries_resend_failed_while_off``) and the escalations
+    raised meanwhile (``deliveries_for_escalations_raised_while_off``). The one path of both switch-ons (a new
+    address in the policy admin, the inbox's button at the same address); call it in the transaction that
+    switched the channel on, under the policy's lock, so two switch-ons at once queue each once."""
+    return BackOn(
+        resent=deliveries_resend_failed_while_off(tenant=tenant, channel=channel, off_since=off_since),
+        raised=deliveries_for_escalations_raised_while_off(tenant=tenant, channel=channel, off_since=off_since),
+    )
+
+
+@transaction.atomic
+def receiver_back_on(*, tenant: Tenant, channel: str) -> BackOn | None:
+    """Switch ``channel`` back on for ``tenant`` from the inbox (``gone.receiver_switch_on``, same address: staff
+    fixed or checked the receiver) and queue what it missed (``deliveries_after_switch_on``). None when it was
+    on already (nothing is queued)."""
     off_since = receiver_switch_on(tenant=tenant, channel=channel)
     if off_since is None:
         return None
-    return deliveries_for_escalations_raised_while_off(tenant=tenant, channel=channel, off_since=off_since)
+    return deliveries_after_switch_on(tenant=tenant, channel=channel, off_since=off_since)
 
 
 def _has_address(policy: EscalationPolicy, channel: str) -> bool:

@@ -1,8 +1,8 @@
-"""A receiver switched off by a 410 and switched back on with a new address gets, once, the notifications
-that failed while it was off and still matter (open escalations, from the last 24 hours); the admin says
-how many were queued again. Older, resolved, other tenants' and earlier failures stay as they were. On either
-switch-on (a new address, or the inbox's button) the open escalations raised while it was off, which made no
-delivery for it, get one each, once."""
+"""A receiver switched off by a 410 and switched back on, with a new address in the admin or at the same one from
+the inbox, gets, once, the notifications that failed while it was off and still matter (open escalations, from
+the last 24 hours); the admin or inbox says how many were queued again. Older, resolved, other tenants' and
+earlier failures stay as they were. On either switch-on the open escalations raised while it was off, which made
+no delivery for it, get one each, once."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_a_new_webhook_address_gets_the_notifications_that_failed_while_it_was_o
         # off, once (the escalation as it is now: its update rides with it)
         page = response.content.decode()
         assert "Webhook notifications are back on: its address changed." in page
-        assert "2 notifications that failed while it was off were queued again for the new address" in page
+        assert "2 notifications that failed while it was off were queued again for it (open escalations" in page
         assert _escalations_received(new) == sorted([gone.pk, queued.pk])
         assert _delivery(gone).status == _delivery(queued).status == DeliveryStatus.SENT
         assert (
@@ -218,7 +218,10 @@ def test_a_new_webhook_address_gets_the_escalations_raised_while_it_was_off(
             response = client.post(change_url(policy), policy_form(tenant, webhook_url=new.url, **FIELDS), follow=True)
         # then: the new address got the 410's escalation again and the open one raised while it was off, once each
         page = response.content.decode()
-        assert "1 notification that failed while it was off was queued again for the new address" in page
+        assert (
+            "1 notification that failed while it was off was queued again for it (open escalations, the last 24 hours)."
+            in page
+        )
         assert "1 open escalation raised while it was off was queued for it (the last 24 hours)." in page
         assert _escalations_received(new) == sorted([gone.pk, missed.pk])
         assert _delivery(missed).status == DeliveryStatus.SENT
@@ -280,10 +283,11 @@ def test_switching_slack_back_on_in_the_inbox_sends_the_escalations_raised_while
         # when: the owner switches Slack back on in the inbox, the address unchanged
         with capture(execute=True):
             response = client.post("/console/inbox/notifications/slack/enable/", follow=True)
-        # then: the inbox says how many were queued, and Slack got each open one once
+        # then: the inbox says how many were queued, and Slack got each open one once (the 410's own again)
         page = response.content.decode()
-        assert "Slack notifications are back on. 2 open escalations raised while it was off were queued for it" in page
-        assert _escalations_received(sink) == sorted([gone.pk, first.pk, second.pk, their_gone.pk])
+        assert "Slack notifications are back on. 1 notification that failed while it was off was queued again" in page
+        assert "2 open escalations raised while it was off were queued for it" in page
+        assert _escalations_received(sink) == sorted([gone.pk, gone.pk, first.pk, second.pk, their_gone.pk])
         assert _delivery(first, Channel.SLACK).status == _delivery(second, Channel.SLACK).status == DeliveryStatus.SENT
         assert _no_delivery(resolved, Channel.SLACK) and _no_delivery(stale, Channel.SLACK)
         # and the other tenant's Slack is still off, its escalation without a delivery
@@ -294,4 +298,50 @@ def test_switching_slack_back_on_in_the_inbox_sends_the_escalations_raised_while
             again = client.post("/console/inbox/notifications/slack/enable/", follow=True)
         # then: nothing more is sent
         assert "raised while it was off" not in again.content.decode()
-        assert len(sink.received) == 4 and NotificationDelivery.objects.filter(escalation=first).count() == 1
+        assert len(sink.received) == 5 and NotificationDelivery.objects.filter(escalation=first).count() == 1
+
+
+def test_switching_the_webhook_back_on_in_the_inbox_resends_what_failed_while_it_was_off_once(
+    tenant: Tenant, other_tenant: Tenant, owner: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    with http_sink([410, 410], error_body=b"hook deleted") as sink:
+        # given: an escalation whose webhook failed for another reason before the receiver went
+        _policy(tenant, Channel.WEBHOOK, sink)
+        earlier = _raise(tenant, capture, execute=False)
+        NotificationDelivery.objects.filter(escalation=earlier).update(
+            status=DeliveryStatus.FAILED, updated_at=timezone.now() - timedelta(minutes=5)
+        )
+        # and two escalations queued together: the first's 410 switches the webhook off, the second then fails
+        # unsent; and one that failed while off, resolved since
+        gone = _raise(tenant, capture, execute=False)
+        queued = _raise(tenant, capture, execute=False)
+        deliver(_delivery(gone).pk)
+        deliver(_delivery(queued).pk)
+        resolved = _raise(tenant, capture)
+        _failed_row(resolved, Channel.WEBHOOK)
+        Escalation.objects.filter(pk=resolved.pk).update(status=Status.RESOLVED, resolved_at=timezone.now())
+        # and another tenant on the same address, switched off by its own 410
+        _policy(other_tenant, Channel.WEBHOOK, sink)
+        theirs = _raise(other_tenant, capture)
+        assert _escalations_received(sink) == sorted([gone.pk, theirs.pk])
+        client = logged_in(owner)
+        # when: the owner switches the webhook back on in the inbox, the address unchanged (the receiver fixed)
+        with capture(execute=True):
+            response = client.post("/console/inbox/notifications/webhook/enable/", follow=True)
+        # then: it got each open escalation that failed while it was off, once, and the inbox says so
+        page = response.content.decode()
+        assert "Webhook notifications are back on. 2 notifications that failed while it was off were queued" in page
+        assert _escalations_received(sink) == sorted([gone.pk, gone.pk, queued.pk, theirs.pk])
+        assert _delivery(gone).status == _delivery(queued).status == DeliveryStatus.SENT
+        # and the earlier failure and the resolved escalation stay failed, unsent
+        for escalation in (earlier, resolved):
+            assert {d.status for d in escalation.deliveries.all()} == {DeliveryStatus.FAILED}
+        # and the other tenant's webhook is still off, its delivery failed
+        assert EscalationPolicy.objects.get(tenant=other_tenant).webhook_disabled_at is not None
+        assert _delivery(theirs).status == DeliveryStatus.FAILED
+        # when: the button is pressed again (a second tab)
+        with capture(execute=True):
+            again = client.post("/console/inbox/notifications/webhook/enable/", follow=True)
+        # then: nothing more is sent
+        assert "back on" not in again.content.decode() and len(sink.received) == 4
