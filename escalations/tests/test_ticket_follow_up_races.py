@@ -4,7 +4,6 @@ always reaches the team, in the ticket itself or in a follow-up."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from escalations.notifications.dispatch import deliver
 from escalations.services import contact_email_capture
 from escalations.tests.conftest import NEVER, set_hours
 from escalations.tests.factories import ConversationFactory, EscalationFactory
+from escalations.tests.threads import in_thread, until_done_or_waiting
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -66,47 +66,6 @@ def test_an_address_given_while_a_ticket_retry_is_being_sent_gets_a_follow_up(
     assert message.to == [tenant.escalation_email] and message.reply_to == [ADDRESS]
 
 
-def _backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid: int = cursor.fetchone()[0]
-    return pid
-
-
-def _waits_on_a_lock(pid: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        row = cursor.fetchone()
-    return row is not None and row[0] == "Lock"
-
-
-def _in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any], list[int]]:
-    """Run ``work`` on its own thread (its own connection); the thread reports its backend pid first."""
-    results: list[Any] = []
-    pids: list[int] = []
-
-    def run() -> None:
-        try:
-            pids.append(_backend_pid())
-            results.append(work())
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, results, pids
-
-
-def _until_done_or_waiting(thread: threading.Thread, pids: list[int]) -> None:
-    """Wait until the thread finished, or is blocked on a row lock this connection holds."""
-    deadline = time.monotonic() + 20
-    while thread.is_alive() and time.monotonic() < deadline:
-        if pids and _waits_on_a_lock(pids[0]):
-            return
-        time.sleep(0.01)
-    assert not thread.is_alive(), "the other thread neither finished nor waited for a lock"
-
-
 @pytest.mark.django_db(transaction=True)  # the capture runs on another thread, on its own connection
 def test_an_address_given_while_the_first_attempt_is_under_way_gets_a_follow_up(tenant: Tenant) -> None:
     # given a ticket not sent yet
@@ -119,9 +78,9 @@ def test_an_address_given_while_the_first_attempt_is_under_way_gets_a_follow_up(
         if not capture and sql.startswith("SELECT") and '"escalations_escalation"."contact_email"' in sql:
             # when the customer writes their address as the attempt has read the escalation, under its lease
             capture.append(
-                _in_thread(lambda: contact_email_capture(tenant=tenant, conversation_id=conversation_id, text=ADDRESS))
+                in_thread(lambda: contact_email_capture(tenant=tenant, conversation_id=conversation_id, text=ADDRESS))
             )
-            _until_done_or_waiting(capture[0][0], capture[0][2])
+            until_done_or_waiting(capture[0][0], capture[0][2])
         return result
 
     with connection.execute_wrapper(address_arrives_during_the_lease):
@@ -146,8 +105,8 @@ def test_an_address_stored_before_the_first_attempt_takes_its_lease_rides_with_t
     def attempt_starts_meanwhile(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
         result = execute(sql, *args)
         if not attempt and sql.startswith("SELECT") and 'FROM "escalations_notificationdelivery"' in sql:
-            attempt.append(_in_thread(lambda: deliver(ticket.pk)))
-            _until_done_or_waiting(attempt[0][0], attempt[0][2])
+            attempt.append(in_thread(lambda: deliver(ticket.pk)))
+            until_done_or_waiting(attempt[0][0], attempt[0][2])
         return result
 
     # when the address is committed while the attempt waits

@@ -1,0 +1,110 @@
+"""An escalation raised while its tenant's receiver is being switched back on, each on its own thread and
+connection, gets its notification once, whichever goes first: the raise decides its channels under the policy's
+row lock, so either the switch-on waits for the raise to commit (and its scan of the escalations raised while
+the receiver was off finds it) or the raise waits for the switch-on (and sees the receiver on)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from escalations.models import Channel, DeliveryStatus, Escalation, EscalationPolicy, NotificationDelivery
+from escalations.notifications import dispatch
+from escalations.notifications.dispatch import receiver_back_on
+from escalations.services import escalation_raise
+from escalations.tests.conftest import ALWAYS, set_hours
+from escalations.tests.factories import ConversationFactory, MessageFactory
+from escalations.tests.http_sink import Sink, http_sink
+from escalations.tests.threads import in_thread, until_done_or_waiting
+from escalations.triggers import ReasonCode, TriggerHit
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db(transaction=True)  # each side commits on its own connection
+HUMAN = TriggerHit(ReasonCode.HUMAN_REQUEST, "talk to a human")
+
+
+def _webhook_off(tenant: Tenant, sink: Sink) -> None:
+    set_hours(
+        tenant,
+        ALWAYS,
+        notify_email=False,
+        webhook_url=sink.url,
+        webhook_secret="s3cret",
+        webhook_disabled_at=timezone.now() - timedelta(minutes=5),
+        webhook_disabled_reason="410 Gone: hook deleted",
+    )
+
+
+def _raising(tenant: Tenant) -> Callable[[], object]:
+    conversation = ConversationFactory.create(tenant=tenant)
+    MessageFactory.create(conversation=conversation, text="help")
+    return lambda: escalation_raise(tenant=tenant, conversation_id=conversation.pk, hits=[HUMAN])
+
+
+def _switching_on(tenant: Tenant) -> Callable[[], object]:
+    return lambda: receiver_back_on(tenant=tenant, channel=Channel.WEBHOOK)
+
+
+def _after(monkeypatch: pytest.MonkeyPatch, name: str, meanwhile: Callable[[], object]) -> None:
+    """Run ``meanwhile`` once, right after the next call of ``dispatch.<name>`` returns (in its transaction)."""
+    original = getattr(dispatch, name)
+    pending = [meanwhile]
+
+    def then_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        while pending:
+            pending.pop()()
+        return result
+
+    monkeypatch.setattr(dispatch, name, then_meanwhile)
+
+
+def _received(sink: Sink) -> list[int]:
+    return sorted(json.loads(request.body)["escalation_id"] for request in sink.received)
+
+
+@pytest.mark.parametrize("first", ["raise", "switch_on"])
+def test_an_escalation_raised_while_its_receiver_is_switched_on_is_notified_once(
+    tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    cache.clear()  # the per-tenant raise limits
+    with http_sink([]) as sink:
+        # given: a webhook switched off by a 410, here and for another tenant on the same address
+        _webhook_off(tenant, sink)
+        _webhook_off(other_tenant, sink)
+        _raising(other_tenant)()
+        theirs = Escalation.objects.get(tenant=other_tenant)
+        raising, switching_on = _raising(tenant), _switching_on(tenant)
+        if first == "raise":
+            # when: the webhook is switched back on in the inbox once the raise decided its channels, before it
+            # commits (the switch-on finishes, or waits for the raise)
+            work, pause, main = switching_on, "channels_for", raising
+        else:
+            # when: the escalation is raised once the switch-on queued what the receiver missed, before it commits
+            # (the raise finishes, or waits for the switch-on)
+            work, pause, main = raising, "deliveries_after_switch_on", switching_on
+        other: list[tuple[Any, list[Any], list[int]]] = []
+
+        def start_other() -> None:
+            other.append(in_thread(work))
+            until_done_or_waiting(other[0][0], other[0][2])
+
+        _after(monkeypatch, pause, start_other)
+        main()
+        thread, results, _ = other[0]
+        thread.join(20)
+        assert not thread.is_alive() and len(results) == 1
+        # then: the receiver is on, and it was told of the escalation once
+        escalation_id = Escalation.objects.get(tenant=tenant).pk
+        assert EscalationPolicy.objects.get(tenant=tenant).disabled_at(Channel.WEBHOOK) is None
+        (delivery,) = NotificationDelivery.objects.filter(escalation_id=escalation_id, channel=Channel.WEBHOOK)
+        assert delivery.status == DeliveryStatus.SENT and _received(sink) == [escalation_id]
+    # and the other tenant's webhook is still off, its escalation raised while off without a delivery
+    assert EscalationPolicy.objects.get(tenant=other_tenant).disabled_at(Channel.WEBHOOK) is not None
+    assert not NotificationDelivery.objects.filter(escalation=theirs).exists()
