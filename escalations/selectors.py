@@ -32,15 +32,17 @@ def policy_for(*, tenant: Tenant) -> EscalationPolicy:
     return EscalationPolicy.objects.for_tenant(tenant).first() or EscalationPolicy(tenant=tenant)
 
 
-def policy_held(*, tenant: Tenant) -> EscalationPolicy:
-    """``policy_for``, the row share-locked until the transaction ends (call inside one): no receiver is switched
-    on or off meanwhile (``gone.receiver_switch_on``, ``receiver_gone`` and ``policy_save_changes`` lock it for
-    update), while other holders go on. A raise holds it from before it decides its channels to its commit, so a
-    switch-on either commits first (the raise sees the receiver on) or waits (its scan of the escalations raised
-    while the receiver was off finds this one, committed)."""
+def policy_held(*, tenant_id: int) -> EscalationPolicy:
+    """The tenant's policy (``policy_for``), its row share-locked until the transaction ends (call inside one): no
+    receiver is switched on or off meanwhile (``gone.receiver_switch_on``, ``receiver_gone`` and
+    ``policy_save_changes`` lock it for update), while other holders go on. Held by what decides by a receiver
+    being off, from the decision to its commit, so a switch-on either commits first (the receiver is seen on) or
+    waits and then finds what was decided: a raise (no delivery for the receiver: the scan of the escalations
+    raised while it was off finds it) and an attempt (failed unsent: the re-send of what failed while it was off
+    finds it)."""
     table = EscalationPolicy._meta.db_table
-    held = list(EscalationPolicy.objects.raw(f"SELECT * FROM {table} WHERE tenant_id = %s FOR SHARE", [tenant.pk]))
-    return held[0] if held else EscalationPolicy(tenant=tenant)
+    held = list(EscalationPolicy.objects.raw(f"SELECT * FROM {table} WHERE tenant_id = %s FOR SHARE", [tenant_id]))
+    return held[0] if held else EscalationPolicy(tenant_id=tenant_id)
 
 
 def _billing_threshold(tenant: Tenant) -> Decimal:

@@ -374,7 +374,7 @@ def _raise(
     slots: EscalationSlots,
 ) -> Raised:
     conversation = _open_conversation(tenant=tenant, conversation_id=conversation_id)
-    policy = policy_held(tenant=tenant)  # the receivers it notifies stay on or off until it commits
+    policy = policy_held(tenant_id=tenant.pk)  # the receivers it notifies stay on or off until it commits
     hours = service_hours_for(tenant=tenant, policy=policy)
     existing = Escalation.objects.for_tenant(tenant).filter(conversation=conversation).exclude(status=Status.RESOLVED)
     escalation = existing.select_for_update().first()

@@ -26,7 +26,7 @@ from escalations.notifications.email import EmailSender
 from escalations.notifications.gone import SWITCHABLE, Gone, off_message, receiver_gone, receiver_switch_on
 from escalations.notifications.slack import SlackSender
 from escalations.notifications.webhook import WebhookSender
-from escalations.selectors import policy_for
+from escalations.selectors import policy_for, policy_held
 from escalations.ticketing import TicketSender
 from supportai.config_warnings import warn_hourly
 from supportai.crypto import DecryptionError
@@ -277,7 +277,7 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
             wait = math.ceil((delivery.next_attempt_at - now).total_seconds())
             logger.info("notification delivery %s: next attempt due in %s s, not before", delivery_id, wait)
             return RunAgain(wait, retry=False)
-        if (off := off_message(tenant_id=delivery.tenant_id, channel=delivery.channel)) is not None:
+        if (off := _off_now(delivery)) is not None:
             _fail_unsent(delivery, off, now=now)
             logger.info("notification delivery %s not sent: %s", delivery_id, off)
             return None
@@ -350,6 +350,15 @@ def _failed(
             logger.error("escalation %s: %s delivery failed: %s", escalation.pk, delivery.channel, exc)
         return None
     return RunAgain(retry_in, retry=True)
+
+
+def _off_now(delivery: NotificationDelivery) -> str | None:
+    """Why ``delivery``'s channel takes nothing now (None: it is on), read under the policy's share lock, held
+    until the attempt's decision commits: a switch-on either commits first (the channel is on) or waits and then
+    finds the delivery failed unsent, and re-sends it (``deliveries_resend_failed_while_off``)."""
+    if delivery.channel not in SWITCHABLE:
+        return None
+    return off_message(policy_held(tenant_id=delivery.tenant_id), delivery.channel)
 
 
 def _fail_unsent(delivery: NotificationDelivery, error: str, *, now: datetime) -> None:

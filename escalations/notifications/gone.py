@@ -48,15 +48,11 @@ def switched_off(policy: EscalationPolicy) -> list[SwitchedOff]:
     ]
 
 
-def off_message(*, tenant_id: int, channel: str) -> str | None:
-    """Why no delivery goes to the tenant's ``channel`` (None: it is on)."""
-    if channel not in SWITCHABLE:
+def off_message(policy: EscalationPolicy, channel: str) -> str | None:
+    """Why no delivery goes to ``policy``'s ``channel`` (None: it is on)."""
+    if channel not in SWITCHABLE or (at := policy.disabled_at(channel)) is None:
         return None
-    policy = EscalationPolicy.objects.filter(tenant_id=tenant_id).exclude(**{f"{channel}_disabled_at": None}).first()
-    if policy is None:
-        return None
-    at = policy.disabled_at(channel)
-    return f"{channel} notifications switched off since {at and at.isoformat()}: {policy.disabled_reason(channel)}"
+    return f"{channel} notifications switched off since {at.isoformat()}: {policy.disabled_reason(channel)}"
 
 
 def _address(policy: EscalationPolicy, channel: str) -> str | None:

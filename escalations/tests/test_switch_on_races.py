@@ -6,8 +6,10 @@ the receiver was off finds it) or the raise waits for the switch-on (and sees th
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,10 +18,10 @@ from django.utils import timezone
 
 from escalations.models import Channel, DeliveryStatus, Escalation, EscalationPolicy, NotificationDelivery
 from escalations.notifications import dispatch
-from escalations.notifications.dispatch import receiver_back_on
+from escalations.notifications.dispatch import deliver, receiver_back_on
 from escalations.services import escalation_raise
 from escalations.tests.conftest import ALWAYS, set_hours
-from escalations.tests.factories import ConversationFactory, MessageFactory
+from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
 from escalations.tests.http_sink import Sink, http_sink
 from escalations.tests.threads import in_thread, until_done_or_waiting
 from escalations.triggers import ReasonCode, TriggerHit
@@ -65,6 +67,22 @@ def _after(monkeypatch: pytest.MonkeyPatch, name: str, meanwhile: Callable[[], o
     monkeypatch.setattr(dispatch, name, then_meanwhile)
 
 
+Other = list[tuple[threading.Thread, list[Any], list[int]]]
+
+
+def _meanwhile(work: Callable[[], object], other: Other) -> None:
+    """Start ``work`` on another thread and connection; go on once it finished or waits for a lock held here."""
+    other.append(in_thread(work))
+    until_done_or_waiting(other[0][0], other[0][2])
+
+
+def _joined(other: Other) -> None:
+    """Wait for the work started by ``_meanwhile`` to finish: it did, without an error."""
+    thread, results, _ = other[0]
+    thread.join(20)
+    assert not thread.is_alive() and len(results) == 1
+
+
 def _received(sink: Sink) -> list[int]:
     return sorted(json.loads(request.body)["escalation_id"] for request in sink.received)
 
@@ -89,17 +107,10 @@ def test_an_escalation_raised_while_its_receiver_is_switched_on_is_notified_once
             # when: the escalation is raised once the switch-on queued what the receiver missed, before it commits
             # (the raise finishes, or waits for the switch-on)
             work, pause, main = raising, "deliveries_after_switch_on", switching_on
-        other: list[tuple[Any, list[Any], list[int]]] = []
-
-        def start_other() -> None:
-            other.append(in_thread(work))
-            until_done_or_waiting(other[0][0], other[0][2])
-
-        _after(monkeypatch, pause, start_other)
+        other: Other = []
+        _after(monkeypatch, pause, partial(_meanwhile, work, other))
         main()
-        thread, results, _ = other[0]
-        thread.join(20)
-        assert not thread.is_alive() and len(results) == 1
+        _joined(other)
         # then: the receiver is on, and it was told of the escalation once
         escalation_id = Escalation.objects.get(tenant=tenant).pk
         assert EscalationPolicy.objects.get(tenant=tenant).disabled_at(Channel.WEBHOOK) is None
@@ -108,3 +119,40 @@ def test_an_escalation_raised_while_its_receiver_is_switched_on_is_notified_once
     # and the other tenant's webhook is still off, its escalation raised while off without a delivery
     assert EscalationPolicy.objects.get(tenant=other_tenant).disabled_at(Channel.WEBHOOK) is not None
     assert not NotificationDelivery.objects.filter(escalation=theirs).exists()
+
+
+@pytest.mark.parametrize("first", ["attempt", "switch_on"])
+def test_a_notification_queued_while_its_receiver_is_switched_on_is_sent_once(
+    tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    with http_sink([]) as sink:
+        # given: a webhook switched off by a 410, here and for another tenant on the same address, and a
+        # notification of each queued, not attempted yet
+        _webhook_off(tenant, sink)
+        _webhook_off(other_tenant, sink)
+        ours, theirs = (
+            NotificationDelivery.objects.create(
+                tenant=each, escalation=EscalationFactory.create(conversation__tenant=each), channel=Channel.WEBHOOK
+            )
+            for each in (tenant, other_tenant)
+        )
+        attempting: Callable[[], object] = partial(deliver, ours.pk)
+        if first == "attempt":
+            # when: the webhook is switched back on in the inbox once the attempt found it off, before the attempt
+            # commits (the switch-on finishes, or waits for the attempt)
+            work, pause, main = _switching_on(tenant), "off_message", attempting
+        else:
+            # when: the notification is attempted once the switch-on queued what the receiver missed, before it
+            # commits (the attempt finishes, or waits for the switch-on)
+            work, pause, main = attempting, "deliveries_after_switch_on", _switching_on(tenant)
+        other: Other = []
+        _after(monkeypatch, pause, partial(_meanwhile, work, other))
+        main()
+        _joined(other)
+        # then: the receiver is on, and it got the notification once
+        assert EscalationPolicy.objects.get(tenant=tenant).disabled_at(Channel.WEBHOOK) is None
+        ours.refresh_from_db()
+        assert ours.status == DeliveryStatus.SENT and _received(sink) == [ours.escalation_id]
+    # and the other tenant's webhook is still off, its notification not sent
+    assert EscalationPolicy.objects.get(tenant=other_tenant).disabled_at(Channel.WEBHOOK) is not None
+    assert NotificationDelivery.objects.get(pk=theirs.pk).status == DeliveryStatus.PENDING
