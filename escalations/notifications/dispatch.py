@@ -297,9 +297,11 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
     try:
         _send(delivery)
     except TargetGone as exc:
-        gone = receiver_gone(tenant=escalation.tenant, channel=delivery.channel, url=exc.url, reason=str(exc))
-        if gone is not Gone.REPLACED:
-            return _failed(delivery, escalation, exc, switched_off=gone is Gone.SWITCHED_OFF)
+        # The switch-off and this delivery's failure commit together: a switch-on waits for both, then re-sends it.
+        with transaction.atomic():
+            gone = receiver_gone(tenant=escalation.tenant, channel=delivery.channel, url=exc.url, reason=str(exc))
+            if gone is not Gone.REPLACED:
+                return _failed(delivery, escalation, exc, switched_off=gone is Gone.SWITCHED_OFF)
         # The old receiver's 410, after staff put a new address in its place: not the new one's answer, so
         # nothing is switched off, the attempt is not counted and the notification goes to the new address now.
         now = timezone.now()

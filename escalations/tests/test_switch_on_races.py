@@ -156,3 +156,28 @@ def test_a_notification_queued_while_its_receiver_is_switched_on_is_sent_once(
     # and the other tenant's webhook is still off, its notification not sent
     assert EscalationPolicy.objects.get(tenant=other_tenant).disabled_at(Channel.WEBHOOK) is not None
     assert NotificationDelivery.objects.get(pk=theirs.pk).status == DeliveryStatus.PENDING
+
+
+def test_a_notification_whose_410_switches_its_receiver_off_as_staff_switch_it_on_is_sent_again(
+    tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with http_sink([410], error_body=b"hook deleted") as sink:
+        # given: a webhook that is on, with a notification queued, and another tenant's webhook switched off
+        set_hours(tenant, ALWAYS, notify_email=False, webhook_url=sink.url, webhook_secret="s3cret")
+        _webhook_off(other_tenant, sink)
+        delivery = NotificationDelivery.objects.create(
+            tenant=tenant, escalation=EscalationFactory.create(conversation__tenant=tenant), channel=Channel.WEBHOOK
+        )
+        # when: its receiver answers 410, and staff switch the webhook back on in the inbox as soon as the 410 has
+        # switched it off (the switch-on finishes, or waits for the attempt)
+        other: Other = []
+        _after(monkeypatch, "receiver_gone", partial(_meanwhile, _switching_on(tenant), other))
+        deliver(delivery.pk)
+        _joined(other)
+        # then: the receiver is on, and the notification went again once it was
+        assert EscalationPolicy.objects.get(tenant=tenant).disabled_at(Channel.WEBHOOK) is None
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.SENT
+        assert _received(sink) == [delivery.escalation_id, delivery.escalation_id]
+    # and the other tenant's webhook is still off
+    assert EscalationPolicy.objects.get(tenant=other_tenant).disabled_at(Channel.WEBHOOK) is not None
