@@ -48,16 +48,18 @@ RESEND_WITHIN = timedelta(hours=24)
 SECRET_UNREADABLE_HINT = "enter it again (or clear it) in the escalation policy admin"
 
 
-def channels_for(escalation: Escalation) -> list[Channel]:
+def channels_for(escalation: Escalation, *, switched_off: bool = False) -> list[Channel]:
+    """The channels the tenant's policy notifies of ``escalation``: a receiver switched off by a 410 only with
+    ``switched_off``."""
     policy = policy_for(tenant=escalation.tenant)
     channels: list[Channel] = []
     if escalation.mode == Mode.TICKET:
         channels.append(Channel.TICKET)  # the default ticket *is* the email; no second email
     elif policy.notify_email and escalation.tenant.escalation_email:
         channels.append(Channel.EMAIL)
-    if _has_slack_url(policy, escalation) and policy.slack_disabled_at is None:
+    if _has_slack_url(policy, escalation) and (switched_off or policy.slack_disabled_at is None):
         channels.append(Channel.SLACK)
-    if policy.webhook_url and policy.webhook_disabled_at is None:
+    if policy.webhook_url and (switched_off or policy.webhook_disabled_at is None):
         channels.append(Channel.WEBHOOK)
     return channels
 
@@ -99,8 +101,11 @@ def notify_escalation_created(escalation: Escalation) -> list[NotificationDelive
 
 def notify_escalation_updated(escalation: Escalation, *, told: set[str]) -> list[NotificationDelivery]:
     """An ``updated`` delivery to each channel the escalation notifies that already ``told`` the team of it
-    (a channel that never did has nothing to update)."""
-    return _record(escalation, [channel for channel in channels_for(escalation) if channel in told], EventKind.UPDATED)
+    (a channel that never did has nothing to update). A receiver switched off gets one too: it fails unsent, and
+    is sent once the receiver is back on (``deliveries_resend_failed_while_off``), which knows the escalation
+    and not yet this news."""
+    channels = channels_for(escalation, switched_off=True)
+    return _record(escalation, [channel for channel in channels if channel in told], EventKind.UPDATED)
 
 
 @transaction.atomic
@@ -138,7 +143,7 @@ def deliveries_resend_failed_while_off(*, tenant: Tenant, channel: str, off_sinc
         transaction.on_commit(partial(enqueue_delivery, delivery_id))
     if ids:
         logger.info(
-            "%s notifications of tenant %s: %s failed while switched off queued again for the new address",
+            "%s notifications of tenant %s: %s failed while switched off queued again",
             channel,
             tenant.pk,
             len(ids),

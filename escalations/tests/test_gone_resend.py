@@ -26,9 +26,9 @@ from escalations.models import (
     Status,
 )
 from escalations.notifications.dispatch import RESEND_WITHIN, deliver, deliveries_resend_failed_while_off
-from escalations.services import escalation_raise
+from escalations.services import contact_email_capture, escalation_raise
 from escalations.tests.admin_forms import logged_in, policy_form
-from escalations.tests.conftest import ALWAYS, set_hours
+from escalations.tests.conftest import ALWAYS, NEVER, set_hours
 from escalations.tests.factories import ConversationFactory, MessageFactory
 from escalations.tests.http_sink import Sink, http_sink
 from escalations.tests.test_admin_notifications import change_url
@@ -345,3 +345,42 @@ def test_switching_the_webhook_back_on_in_the_inbox_resends_what_failed_while_it
             again = client.post("/console/inbox/notifications/webhook/enable/", follow=True)
         # then: nothing more is sent
         assert "back on" not in again.content.decode() and len(sink.received) == 4
+
+
+def test_an_address_follow_up_made_while_the_webhook_was_off_reaches_it_once_it_is_back_on(
+    tenant: Tenant, other_tenant: Tenant, owner: User, settings: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    capture = django_capture_on_commit_callbacks
+    with http_sink([200, 410, 410], error_body=b"hook deleted") as sink:
+        # given: an out-of-hours ticket without the customer's address, told to the webhook, and the webhook then
+        # switched off by the next escalation's 410, here and for another tenant on the same address
+        for each in (tenant, other_tenant):
+            each.escalation_email = f"team@{each.slug}.example"
+            each.save()
+            set_hours(each, NEVER, notify_email=False, webhook_url=sink.url, webhook_secret="s3cret")
+        ticket = _raise(tenant, capture)
+        gone = _raise(tenant, capture)
+        theirs = _raise(other_tenant, capture)
+        assert _escalations_received(sink) == sorted([ticket.pk, gone.pk, theirs.pk])
+        assert EscalationPolicy.objects.get(tenant=tenant).webhook_disabled_at is not None
+        # and the customer's address arriving while the webhook is off (here and for the other tenant)
+        for escalation in (ticket, theirs):
+            with capture(execute=True):
+                contact_email_capture(
+                    tenant=escalation.tenant, conversation_id=escalation.conversation_id, text="dana@example.org"
+                )
+        # when: the owner switches the webhook back on in the inbox
+        with capture(execute=True):
+            response = logged_in(owner).post("/console/inbox/notifications/webhook/enable/", follow=True)
+        # then: the webhook got the follow-up with the address, and the 410's notification, once each
+        assert "2 notifications that failed while it was off were queued again" in response.content.decode()
+        bodies = [json.loads(request.body) for request in sink.received[3:]]
+        assert sorted((body["escalation_id"], body["event"]) for body in bodies) == sorted(
+            [(ticket.pk, "escalation.updated"), (gone.pk, "escalation.created")]
+        )
+        (update,) = (body for body in bodies if body["event"] == "escalation.updated")
+        assert update["contact_email"] == "dana@example.org"
+        # and the other tenant's webhook, still off, was sent nothing more
+        assert EscalationPolicy.objects.get(tenant=other_tenant).webhook_disabled_at is not None
+        assert {d.status for d in theirs.deliveries.filter(channel=Channel.WEBHOOK)} == {DeliveryStatus.FAILED}
