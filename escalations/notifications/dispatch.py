@@ -283,7 +283,9 @@ def deliver(delivery_id: int, *, keep_schedule: bool = True) -> RunAgain | None:
             logger.info("notification delivery %s: next attempt due in %s s, not before", delivery_id, wait)
             return RunAgain(wait, retry=False)
         if (off := _off_now(delivery)) is not None:
-            _fail_unsent(delivery, off, now=now)
+            # Failed after the switch-off it read (not at ``now``, which may be before it): the re-send of what
+            # failed while the receiver was off finds it.
+            _fail_unsent(delivery, off, now=timezone.now())
             logger.info("notification delivery %s not sent: %s", delivery_id, off)
             return None
         if delivery.attempts >= MAX_ATTEMPTS:  # the last attempt was cut short (its worker killed)

@@ -7,14 +7,12 @@ work while the admin's form is being validated (after the policy was read, befor
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
-from django.db import connection
 
 from escalations.admin import POLICY_DELETED, EscalationPolicyForm
 from escalations.models import Channel, DeliveryStatus, EscalationPolicy, NotificationDelivery
@@ -25,6 +23,7 @@ from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory, MessageFactory
 from escalations.tests.http_sink import http_sink
 from escalations.tests.test_admin_notifications import change_url
+from escalations.tests.threads import committed_elsewhere
 from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Tenant
 
@@ -100,21 +99,6 @@ def test_an_admin_save_keeps_what_another_wrote_meanwhile(
     assert (policy.team_name, policy.sla_minutes_low, policy.notify_email) == ("night team", 999, True)
 
 
-def _committed_elsewhere(work: Callable[[], object]) -> None:
-    """Run ``work`` on another thread, on its own connection, and wait until it committed."""
-
-    def run() -> None:
-        try:
-            work()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(20)
-    assert not thread.is_alive()
-
-
 @pytest.mark.django_db(transaction=True)  # the deletion commits on its own connection
 def test_a_policy_deleted_while_its_admin_form_is_saved_is_said_so(
     tenant: Tenant,
@@ -130,7 +114,7 @@ def test_a_policy_deleted_while_its_admin_form_is_saved_is_said_so(
     policy = set_hours(tenant, ALWAYS, notify_email=False, webhook_url=url, webhook_secret="s3cret")
     set_hours(other_tenant, ALWAYS, notify_email=False, webhook_url=url, webhook_secret="s3cret")
     _while_the_form_is_validated(
-        monkeypatch, lambda: _committed_elsewhere(EscalationPolicy.objects.filter(pk=policy.pk).delete)
+        monkeypatch, lambda: committed_elsewhere(EscalationPolicy.objects.filter(pk=policy.pk).delete)
     )
     # when: the owner saves another team name
     form = policy_form(tenant, webhook_url=url, team_name="night team", **FIELDS)

@@ -19,11 +19,12 @@ from django.utils import timezone
 from escalations.models import Channel, DeliveryStatus, Escalation, EscalationPolicy, NotificationDelivery
 from escalations.notifications import dispatch
 from escalations.notifications.dispatch import deliver, receiver_back_on
+from escalations.notifications.gone import receiver_switch_off
 from escalations.services import escalation_raise
 from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
 from escalations.tests.http_sink import Sink, http_sink
-from escalations.tests.threads import in_thread, until_done_or_waiting
+from escalations.tests.threads import committed_elsewhere, in_thread, until_done_or_waiting
 from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Tenant
 
@@ -53,12 +54,18 @@ def _switching_on(tenant: Tenant) -> Callable[[], object]:
     return lambda: receiver_back_on(tenant=tenant, channel=Channel.WEBHOOK)
 
 
-def _after(monkeypatch: pytest.MonkeyPatch, name: str, meanwhile: Callable[[], object]) -> None:
-    """Run ``meanwhile`` once, right after the next call of ``dispatch.<name>`` returns (in its transaction)."""
+def _after(
+    monkeypatch: pytest.MonkeyPatch, name: str, meanwhile: Callable[[], object], *, before: bool = False
+) -> None:
+    """Run ``meanwhile`` once, right after the next call of ``dispatch.<name>`` returns (``before``: right before
+    it is called), in its caller's transaction."""
     original = getattr(dispatch, name)
     pending = [meanwhile]
 
     def then_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        if before:
+            while pending:
+                pending.pop()()
         result = original(*args, **kwargs)
         while pending:
             pending.pop()()
@@ -181,3 +188,32 @@ def test_a_notification_whose_410_switches_its_receiver_off_as_staff_switch_it_o
         assert _received(sink) == [delivery.escalation_id, delivery.escalation_id]
     # and the other tenant's webhook is still off
     assert EscalationPolicy.objects.get(tenant=other_tenant).disabled_at(Channel.WEBHOOK) is not None
+
+
+def test_a_notification_found_off_just_after_a_410_switched_its_receiver_off_is_sent_once_it_is_back_on(
+    tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with http_sink([]) as sink:
+        # given: a webhook that is on, with a notification queued, here and for another tenant
+        for each in (tenant, other_tenant):
+            set_hours(each, ALWAYS, notify_email=False, webhook_url=sink.url, webhook_secret="s3cret")
+        delivery = NotificationDelivery.objects.create(
+            tenant=tenant, escalation=EscalationFactory.create(conversation__tenant=tenant), channel=Channel.WEBHOOK
+        )
+        # and another notification's 410 switching the webhook off as the attempt has begun, before it reads
+        # whether the webhook is on
+        switch_off = partial(
+            receiver_switch_off, tenant=tenant, channel=Channel.WEBHOOK, url=sink.url, reason="410 Gone: hook deleted"
+        )
+        _after(monkeypatch, "_off_now", partial(committed_elsewhere, switch_off), before=True)
+        deliver(delivery.pk)
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.FAILED and sink.received == []
+        # when: staff switch the webhook back on in the inbox
+        back_on = receiver_back_on(tenant=tenant, channel=Channel.WEBHOOK)
+        # then: the notification that failed unsent while it was off went once
+        assert back_on is not None and back_on.resent == 1
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.SENT and _received(sink) == [delivery.escalation_id]
+    # and the other tenant's webhook is still on, untouched
+    assert EscalationPolicy.objects.get(tenant=other_tenant).disabled_at(Channel.WEBHOOK) is None

@@ -51,3 +51,11 @@ def until_done_or_waiting(thread: threading.Thread, pids: list[int]) -> None:
             return
         time.sleep(0.01)
     assert not thread.is_alive(), "the other thread neither finished nor waited for a lock"
+
+
+def committed_elsewhere(work: Callable[[], Any]) -> Any:
+    """Run ``work`` on its own thread and connection and wait until it returned (committed); returns its result."""
+    thread, results, _ = in_thread(work)
+    thread.join(20)
+    assert not thread.is_alive() and len(results) == 1, "the other thread did not finish its work"
+    return results[0]
