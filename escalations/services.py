@@ -340,7 +340,8 @@ def escalation_raise(
     Raises ``EscalationError`` (``not_found``: no live conversation of this tenant; ``rate_limited``).
     A new escalation takes a slot of the hourly limits (``limits.EscalationSlots``), given back when
     this transaction fails (refused, an error, or its commit): called, as every caller does, outside a
-    transaction, a raise that did not commit used no slot.
+    transaction, a raise that did not commit used no slot. ``now``: when it is raised (by default, read once the
+    tenant's policy is held: ``selectors.policy_held``).
     """
     slots = EscalationSlots()
     try:
@@ -353,7 +354,7 @@ def escalation_raise(
                 email=email,
                 phone=phone,
                 ip=ip,
-                now=now or timezone.now(),
+                now=now,
                 slots=slots,
             )
     except BaseException:
@@ -370,11 +371,14 @@ def _raise(
     email: str,
     phone: str,
     ip: str,
-    now: datetime,
+    now: datetime | None,
     slots: EscalationSlots,
 ) -> Raised:
     conversation = _open_conversation(tenant=tenant, conversation_id=conversation_id)
     policy = policy_held(tenant_id=tenant.pk)  # the receivers it notifies stay on or off until it commits
+    # Read once the policy is held: a receiver switched off before then was switched off before this raise, so the
+    # switch-on's scan of the escalations raised while it was off (by when they were raised) finds this one.
+    now = now or timezone.now()
     hours = service_hours_for(tenant=tenant, policy=policy)
     existing = Escalation.objects.for_tenant(tenant).filter(conversation=conversation).exclude(status=Status.RESOLVED)
     escalation = existing.select_for_update().first()

@@ -10,12 +10,14 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
+from types import ModuleType
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from escalations import services
 from escalations.models import Channel, DeliveryStatus, Escalation, EscalationPolicy, NotificationDelivery
 from escalations.notifications import dispatch
 from escalations.notifications.dispatch import deliver, receiver_back_on
@@ -55,11 +57,16 @@ def _switching_on(tenant: Tenant) -> Callable[[], object]:
 
 
 def _after(
-    monkeypatch: pytest.MonkeyPatch, name: str, meanwhile: Callable[[], object], *, before: bool = False
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    meanwhile: Callable[[], object],
+    *,
+    before: bool = False,
+    module: ModuleType = dispatch,
 ) -> None:
-    """Run ``meanwhile`` once, right after the next call of ``dispatch.<name>`` returns (``before``: right before
+    """Run ``meanwhile`` once, right after the next call of ``<module>.<name>`` returns (``before``: right before
     it is called), in its caller's transaction."""
-    original = getattr(dispatch, name)
+    original = getattr(module, name)
     pending = [meanwhile]
 
     def then_meanwhile(*args: Any, **kwargs: Any) -> Any:
@@ -71,7 +78,7 @@ def _after(
             pending.pop()()
         return result
 
-    monkeypatch.setattr(dispatch, name, then_meanwhile)
+    monkeypatch.setattr(module, name, then_meanwhile)
 
 
 Other = list[tuple[threading.Thread, list[Any], list[int]]]
@@ -215,5 +222,31 @@ def test_a_notification_found_off_just_after_a_410_switched_its_receiver_off_is_
         assert back_on is not None and back_on.resent == 1
         delivery.refresh_from_db()
         assert delivery.status == DeliveryStatus.SENT and _received(sink) == [delivery.escalation_id]
+    # and the other tenant's webhook is still on, untouched
+    assert EscalationPolicy.objects.get(tenant=other_tenant).disabled_at(Channel.WEBHOOK) is None
+
+
+def test_an_escalation_raised_as_a_410_switches_its_receiver_off_is_sent_once_it_is_back_on(
+    tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache.clear()  # the per-tenant raise limits
+    with http_sink([]) as sink:
+        # given: a webhook that is on, here and for another tenant
+        for each in (tenant, other_tenant):
+            set_hours(each, ALWAYS, notify_email=False, webhook_url=sink.url, webhook_secret="s3cret")
+        # and another notification's 410 switching the webhook off as an escalation is being raised, before the
+        # raise reads the policy
+        switch_off = partial(
+            receiver_switch_off, tenant=tenant, channel=Channel.WEBHOOK, url=sink.url, reason="410 Gone: hook deleted"
+        )
+        _after(monkeypatch, "policy_held", partial(committed_elsewhere, switch_off), before=True, module=services)
+        _raising(tenant)()
+        escalation = Escalation.objects.get(tenant=tenant)
+        assert not escalation.deliveries.exists()
+        # when: staff switch the webhook back on in the inbox
+        back_on = receiver_back_on(tenant=tenant, channel=Channel.WEBHOOK)
+        # then: the escalation raised while it was off went once
+        assert back_on is not None and back_on.raised == 1
+        assert escalation.deliveries.get().status == DeliveryStatus.SENT and _received(sink) == [escalation.pk]
     # and the other tenant's webhook is still on, untouched
     assert EscalationPolicy.objects.get(tenant=other_tenant).disabled_at(Channel.WEBHOOK) is None
