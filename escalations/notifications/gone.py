@@ -67,13 +67,15 @@ def receivers_readdressed(*, before: EscalationPolicy | None, policy: Escalation
     """Switch back on, in ``policy`` (unsaved), each channel switched off whose address staff changed: the
     410 was the old receiver's, the new one has said nothing. Returns those switched on, each with when it
     had been switched off (what failed since is sent to the new address:
-    ``dispatch.deliveries_resend_failed_while_off``, once the policy is saved)."""
+    ``dispatch.deliveries_after_switch_on``, once the policy is saved). An address cleared is no new receiver:
+    the channel stays off until one is entered, which then gets what failed since the 410."""
     if before is None:
         return []
     switched_on = []
     for channel in SWITCHABLE:
         at = policy.disabled_at(channel)
-        if at is not None and _address(policy, channel) != _address(before, channel):
+        address = _address(policy, channel)
+        if at is not None and address and address != _address(before, channel):
             switched_on.append(SwitchedOff(channel, LABELS[channel], at, policy.disabled_reason(channel)))
             setattr(policy, f"{channel}_disabled_at", None)
             setattr(policy, f"{channel}_disabled_reason", "")

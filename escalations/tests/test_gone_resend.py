@@ -384,3 +384,37 @@ def test_an_address_follow_up_made_while_the_webhook_was_off_reaches_it_once_it_
         # and the other tenant's webhook, still off, was sent nothing more
         assert EscalationPolicy.objects.get(tenant=other_tenant).webhook_disabled_at is not None
         assert {d.status for d in theirs.deliveries.filter(channel=Channel.WEBHOOK)} == {DeliveryStatus.FAILED}
+
+
+def test_a_webhook_address_cleared_while_off_stays_off_until_a_new_one_gets_what_failed(
+    tenant: Tenant, other_tenant: Tenant, owner: User, settings: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    settings.DEBUG = True  # the admin takes the sinks' http:// addresses
+    capture = django_capture_on_commit_callbacks
+    with http_sink([410, 410], error_body=b"hook deleted") as old, http_sink([]) as new:
+        # given: a webhook switched off by the 410 of an escalation's notification, here and for another tenant
+        policy = _policy(tenant, Channel.WEBHOOK, old)
+        gone = _raise(tenant, capture)
+        _policy(other_tenant, Channel.WEBHOOK, old)
+        theirs = _raise(other_tenant, capture)
+        client = logged_in(owner)
+        # when: an owner clears the dead address (and the secrets)
+        cleared = {**FIELDS, "webhook_secret": "", "clear_secrets": "on"}
+        with capture(execute=True):
+            response = client.post(change_url(policy), policy_form(tenant, **cleared), follow=True)
+        # then: there is nothing to switch on: it stays off, and nothing is queued again
+        assert "back on" not in response.content.decode()
+        policy.refresh_from_db()
+        assert policy.webhook_url == "" and policy.disabled_at(Channel.WEBHOOK) is not None
+        assert _delivery(gone).status == DeliveryStatus.FAILED and "410 Gone" in _delivery(gone).last_error
+        # when: a new address is entered later
+        with capture(execute=True):
+            response = client.post(change_url(policy), policy_form(tenant, webhook_url=new.url, **FIELDS), follow=True)
+        # then: it is back on, and the new address got what failed while it was off, once
+        page = response.content.decode()
+        assert "Webhook notifications are back on: its address changed." in page
+        assert "1 notification that failed while it was off was queued again" in page
+        assert _escalations_received(new) == [gone.pk] and _delivery(gone).status == DeliveryStatus.SENT
+    # and the other tenant's webhook is still off, its delivery failed
+    assert EscalationPolicy.objects.get(tenant=other_tenant).webhook_disabled_at is not None
+    assert _delivery(theirs).status == DeliveryStatus.FAILED
