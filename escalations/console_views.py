@@ -26,7 +26,7 @@ from escalations import services, staff
 from escalations.inbox import can_act, inbox_membership, live_queue, ticket_backlog, transcript_rows
 from escalations.models import Escalation
 from escalations.notifications.dispatch import receiver_back_on
-from escalations.notifications.gone import LABELS, SWITCHABLE, switched_off
+from escalations.notifications.gone import LABELS, SWITCHABLE, NoReceiver, switched_off
 from escalations.realtime import publish_committed_sync
 from escalations.selectors import escalation_get, policy_for
 from supportai.console.tenancy import require_membership
@@ -35,6 +35,9 @@ from supportai.models import MANAGER_ROLES, Membership
 NOT_INBOX_ROLE = "Your role in this tenant does not include the inbox."
 READ_ONLY = "Analysts can read the inbox but not act on it."
 NOT_MANAGER = "Only owners and admins of this tenant can switch notifications back on."
+NO_RECEIVER = (
+    "{label} has no address to switch back on: enter one in the escalation policy admin, which switches it back on."
+)
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -111,7 +114,11 @@ def switch_on(request: HttpRequest, channel: str) -> HttpResponse:
         raise Http404("No such notification channel")
     if membership.role not in MANAGER_ROLES:
         raise PermissionDenied(NOT_MANAGER)
-    back_on = receiver_back_on(tenant=membership.tenant, channel=channel)
+    try:
+        back_on = receiver_back_on(tenant=membership.tenant, channel=channel)
+    except NoReceiver:
+        messages.error(request, NO_RECEIVER.format(label=LABELS[channel]))
+        return redirect("escalations_console:inbox")
     if back_on is not None:
         messages.success(request, f"{LABELS[channel]} notifications are back on. {back_on.text()}")
     return redirect("escalations_console:inbox")

@@ -238,7 +238,7 @@ def deliveries_after_switch_on(*, tenant: Tenant, channel: str, off_since: datet
 def receiver_back_on(*, tenant: Tenant, channel: str) -> BackOn | None:
     """Switch ``channel`` back on for ``tenant`` from the inbox (``gone.receiver_switch_on``, same address: staff
     fixed or checked the receiver) and queue what it missed (``deliveries_after_switch_on``). None when it was
-    on already (nothing is queued)."""
+    on already (nothing is queued); ``gone.NoReceiver`` when it has no address (it stays off)."""
     off_since = receiver_switch_on(tenant=tenant, channel=channel)
     if off_since is None:
         return None

@@ -149,13 +149,22 @@ def receiver_switch_off(*, tenant: Tenant, channel: str, url: str, reason: str) 
     return receiver_gone(tenant=tenant, channel=channel, url=url, reason=reason) is Gone.SWITCHED_OFF
 
 
+class NoReceiver(Exception):
+    """The channel switched off has no address (cleared since, or one no configured key opens): there is nothing to
+    switch back on at the same address; a new one entered in the policy admin switches it on
+    (``receivers_readdressed``)."""
+
+
 def receiver_switch_on(*, tenant: Tenant, channel: str) -> datetime | None:
     """Switch ``channel`` back on for ``tenant`` (staff fixed or checked the receiver), under the policy's lock.
-    Returns when it had been switched off; None: it was on (two switch-ons at once: the second finds it on)."""
+    Returns when it had been switched off; None: it was on (two switch-ons at once: the second finds it on).
+    Raises ``NoReceiver`` when it has no address: it stays off, so what failed meanwhile waits for a new one."""
     with transaction.atomic():
         policy = EscalationPolicy.objects.for_tenant(tenant).select_for_update().first()
         if policy is None or (at := policy.disabled_at(channel)) is None:
             return None
+        if not _address(policy, channel):
+            raise NoReceiver(channel)
         setattr(policy, f"{channel}_disabled_at", None)
         setattr(policy, f"{channel}_disabled_reason", "")
         policy.save(update_fields=[f"{channel}_disabled_at", f"{channel}_disabled_reason"])

@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from escalations.console_views import NO_RECEIVER
 from escalations.models import (
     Channel,
     DeliveryStatus,
@@ -415,6 +416,38 @@ def test_a_webhook_address_cleared_while_off_stays_off_until_a_new_one_gets_what
         assert "Webhook notifications are back on: its address changed." in page
         assert "1 notification that failed while it was off was queued again" in page
         assert _escalations_received(new) == [gone.pk] and _delivery(gone).status == DeliveryStatus.SENT
+    # and the other tenant's webhook is still off, its delivery failed
+    assert EscalationPolicy.objects.get(tenant=other_tenant).webhook_disabled_at is not None
+    assert _delivery(theirs).status == DeliveryStatus.FAILED
+
+
+def test_the_inbox_does_not_switch_on_a_receiver_whose_address_was_cleared(
+    tenant: Tenant, other_tenant: Tenant, owner: User, settings: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    settings.DEBUG = True  # the admin takes the sinks' http:// addresses
+    capture = django_capture_on_commit_callbacks
+    with http_sink([410, 410], error_body=b"hook deleted") as old, http_sink([]) as new:
+        # given: a webhook switched off by a 410, here and for another tenant, and its address cleared since
+        policy = _policy(tenant, Channel.WEBHOOK, old)
+        gone = _raise(tenant, capture)
+        _policy(other_tenant, Channel.WEBHOOK, old)
+        theirs = _raise(other_tenant, capture)
+        EscalationPolicy.objects.filter(pk=policy.pk).update(webhook_url="")
+        client = logged_in(owner)
+        # when: an owner presses the inbox's button
+        with capture(execute=True):
+            response = client.post("/console/inbox/notifications/webhook/enable/", follow=True)
+        # then: the inbox says to enter an address; the webhook stays off and nothing is queued again
+        page = response.content.decode()
+        assert NO_RECEIVER.format(label="Webhook") in page and "notifications are back on" not in page
+        assert EscalationPolicy.objects.get(tenant=tenant).webhook_disabled_at is not None
+        assert _delivery(gone).status == DeliveryStatus.FAILED and "410 Gone" in _delivery(gone).last_error
+        # when: a new address is entered in the policy admin
+        with capture(execute=True):
+            response = client.post(change_url(policy), policy_form(tenant, webhook_url=new.url, **FIELDS), follow=True)
+        # then: the new address got what failed while it was off
+        assert "1 notification that failed while it was off was queued again" in response.content.decode()
+        assert _escalations_received(new) == [gone.pk]
     # and the other tenant's webhook is still off, its delivery failed
     assert EscalationPolicy.objects.get(tenant=other_tenant).webhook_disabled_at is not None
     assert _delivery(theirs).status == DeliveryStatus.FAILED
