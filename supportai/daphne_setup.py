@@ -19,7 +19,13 @@ kept until the request ends), and Django copies the queue into a ``SpooledTempor
 to ``FILE_UPLOAD_MAX_MEMORY_SIZE``, 2.5 MiB, then on disk) before any view runs. So a view's size check
 comes once the client has sent it all, however large. Bodies to the paths below are held to a limit
 there instead: a body declared larger is answered ``413`` before a byte of it is read, one sent without
-a length (chunked) as soon as it passes the limit, and the connection is closed.
+a length (chunked) as soon as it passes the limit. The connection then lingers (``LingeringClose``, as
+nginx's ``lingering_close``): no other request is read from it, its write side is shut once the answer
+is out, and what the client still sends is read and dropped, never kept, until the client closes, for
+at most ``LINGER_SECONDS`` (5 s) and ``linger_bytes`` (twice the limit, at least 16 MiB); then it is
+closed. Closed at once, it was reset under a client still writing its body (a browser's form upload,
+most HTTP libraries: no ``Expect: 100-continue``), whose send failed, and which often never read the
+``413`` (a reset may erase what the client had received, RFC 9112, 9.6).
 
 * the public chat endpoints (``/api/v1/public/``): ``MAX_FRAME_BYTES``, the protocol's ``too_long`` error;
 * the Stripe webhook: ``STRIPE_EVENT_MAX_BYTES`` (1 MiB), its ``{"error"}`` JSON;
@@ -47,6 +53,7 @@ from urllib.parse import unquote
 from daphne import http_protocol
 from django.conf import settings
 from django.urls import Resolver404, resolve
+from twisted.internet import tcp
 
 from chat.protocol import MAX_FRAME_BYTES, ErrorCode
 from chat.public_api import BODY_TOO_LONG
@@ -58,6 +65,16 @@ PUBLIC_PREFIX = "/api/v1/public/"
 STRIPE_EVENT_MAX_BYTES = 1_048_576
 # A user name, a password or three, a CSRF token and a ``next`` URL.
 AUTH_FORM_MAX_BYTES = 16_384
+# Once a body is refused, what the client still sends is read and dropped for at most this long, and
+# at most linger_bytes: time for a client that writes its whole body before it reads (a browser's form
+# upload) to finish and read the 413, as nginx's lingering_close (5 s between reads, 30 s in all).
+# 5 s lets a client on 100 Mbit/s finish ~60 MiB; a slower or endless one is cut off then.
+LINGER_SECONDS = 5.0
+# The least a refused request may still send (linger_bytes): a body up to twice its limit (a batch of
+# uploads well over it), or up to 16 MiB on a path of a small limit (a file sent to a sign-in form or a
+# 2.5 MiB path), still gets its 413. Dropping costs reads, never memory; a fast endless sender is cut
+# off after it, long before LINGER_SECONDS.
+LINGER_MIN_BYTES = 16_777_216
 
 STRIPE_EVENT_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a Stripe event."
 AUTH_FORM_TOO_LARGE = "The form is over the {limit:,}-byte limit of a sign-in form."
@@ -99,6 +116,11 @@ class BodyLimit:
             b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: %s\r\n"
             b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (self.content_type, len(self.body))
         ) + self.body
+
+
+def linger_bytes(limit: int) -> int:
+    """The most bytes read and dropped after refusing a body over ``limit``."""
+    return max(2 * limit, LINGER_MIN_BYTES)
 
 
 def upload_limit() -> BodyLimit:
@@ -144,12 +166,43 @@ def body_limit(target: bytes, root_path: str = "") -> BodyLimit:
     return default_limit(path)
 
 
+class LingeringClose:
+    """A connection whose request's body was refused, once its ``413`` is written: it parses nothing
+    more (the body's rest, or a request after it), reads and drops what the client sends, its own side
+    shut for writing (a TCP or Unix socket's; a TLS connection's stays open: its wrapper has no half-close
+    of its own and would pass the call to the socket under it), until the client closes,
+    ``LINGER_SECONDS`` pass or more than ``max_bytes`` came; then it is closed at once."""
+
+    def __init__(self, channel: Any, max_bytes: int) -> None:
+        self.transport = channel.transport
+        self.left = max_bytes
+        channel.dataReceived = channel.rawDataReceived = self.discard
+        if isinstance(self.transport, tcp.Connection):
+            self.transport.loseWriteConnection()
+        self.deadline = channel.callLater(LINGER_SECONDS, self.close)
+
+    def discard(self, data: bytes) -> None:
+        self.left -= len(data)
+        if self.left < 0:
+            self.close()
+
+    def close(self) -> None:
+        """Closed without waiting for writes: a client that has not read the ``413`` by now never will."""
+        self.transport.abortConnection()
+
+    def stop(self) -> None:
+        """The connection is gone: no close is due."""
+        if self.deadline.active():
+            self.deadline.cancel()
+
+
 class DjangoParsesUploads(http_protocol.WebRequest):
     """Daphne's request without Twisted's form parsing (``request.args`` holds only the query string)."""
 
     body_limit: BodyLimit | None = None  # this request's body limit, once its headers are in
     body_read = 0
     body_refused = False
+    lingering: LingeringClose | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **{**kwargs, "parsePOSTFormSubmission": False})
@@ -185,12 +238,17 @@ class DjangoParsesUploads(http_protocol.WebRequest):
             super().requestReceived(command, path, version)
 
     def refuse_body(self) -> None:
-        """Answer the limit's ``413`` and close: nothing more is read."""
+        """Answer the limit's ``413``, then linger: what the client still sends is dropped, then closed."""
         assert self.body_limit is not None
         self.body_refused = True
         self.requestHeaders.removeHeader(b"expect")  # no "100 Continue" after the answer
         self.channel.transport.write(self.body_limit.answer())
-        self.channel.loseConnection()
+        self.lingering = LingeringClose(self.channel, linger_bytes(self.body_limit.limit))
+
+    def connectionLost(self, reason: Any) -> None:
+        if self.lingering is not None:
+            self.lingering.stop()
+        super().connectionLost(reason)
 
 
 def leave_form_parsing_to_django() -> None:

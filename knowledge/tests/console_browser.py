@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
@@ -32,17 +34,27 @@ def log_in(page: Page, base: str, username: str) -> None:
 
 
 @contextmanager
-def logged_in_page(base: str, username: str) -> Iterator[Page]:
-    """A page of Debian's chromium logged in to the console as ``username``; the browser closes after.
-    Use the ORM only outside the block: Playwright's event loop runs in this thread meanwhile."""
+def logged_in_page(base: str, username: str, *, args: Sequence[str] = ()) -> Iterator[Page]:
+    """A page of Debian's chromium (with ``args`` besides ``CHROMIUM_ARGS``) logged in to the console
+    as ``username``; the browser closes after. Use the ORM only outside the block: Playwright's event
+    loop runs in this thread meanwhile."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *args])
         try:
             page = browser.new_context().new_page()
             log_in(page, base, username)
             yield page
         finally:
             browser.close()
+
+
+def net_log_errors(path: Path, event: str) -> list[str]:
+    """The network errors (``ERR_CONNECTION_RESET``, say) of each ``event`` (``SOCKET_WRITE_ERROR``,
+    say) in the net log chromium wrote to ``path`` (``--log-net-log``; complete once it has closed)."""
+    log = json.loads(path.read_text(encoding="utf-8"))
+    events = {number: name for name, number in log["constants"]["logEventTypes"].items()}
+    errors = {number: name for name, number in log["constants"]["netError"].items()}
+    return [errors[entry["params"]["net_error"]] for entry in log["events"] if events[entry["type"]] == event]
 
 
 def console_errors(page: Page) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 
@@ -53,3 +54,56 @@ def split_answer(answer: bytes) -> tuple[int, bytes, bytes]:
     """An HTTP answer's status, head and body."""
     head, _, body = answer.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), head, body
+
+
+def send_all_then_read(base_url: str, data: bytes) -> bytes:
+    """What the server answers a client that writes all of ``data`` before it reads a byte (as a
+    browser's form upload does, without ``Expect: 100-continue``), read until the server closes.
+    A reset connection (``ECONNRESET``, ``EPIPE``) raises."""
+    parts = urlsplit(base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=60) as sock:
+        sock.sendall(data)
+        return read_to_end(sock)
+
+
+def read_to_end(sock: socket.socket) -> bytes:
+    """What ``sock`` receives until the server closes (or shuts down) its side."""
+    answer = b""
+    while data := sock.recv(65_536):
+        answer += data
+    return answer
+
+
+@dataclass(frozen=True)
+class CutOff:
+    """A client that kept sending after its answer: the answer, and when and after how much the server
+    cut the connection (a send or read failed with ``ECONNRESET`` or ``EPIPE``)."""
+
+    answer: bytes
+    seconds: float  # from the answer's first byte to the cut
+    sent: int  # bytes of body sent after the answer's first byte
+
+
+def send_until_cut_off(base_url: str, head: str, chunk: bytes, *, pause: float, give_up: float) -> CutOff:
+    """Sends ``head``, then ``chunk`` every ``pause`` seconds (or as fast as the socket takes it), and
+    reads meanwhile, until the server cuts the connection; fails after ``give_up`` seconds."""
+    parts = urlsplit(base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        sock.setblocking(False)
+        answer, answered_at, sent = b"", 0.0, 0
+        deadline = time.monotonic() + give_up
+        while time.monotonic() < deadline:
+            try:
+                with contextlib.suppress(BlockingIOError):
+                    if (data := sock.recv(65_536)) and not answer:
+                        answered_at = time.monotonic()
+                    answer += data
+                with contextlib.suppress(BlockingIOError):
+                    count = sock.send(chunk)
+                    sent += count if answer else 0
+            except (BrokenPipeError, ConnectionResetError):
+                assert answer, "the connection was cut before any answer"
+                return CutOff(answer, time.monotonic() - answered_at, sent)
+            time.sleep(pause)
+    raise AssertionError(f"the server did not cut the connection off within {give_up} s ({sent} bytes sent)")
