@@ -94,8 +94,12 @@ def test_evaluate_retrieval_averages_over_the_queries_it_asked(mini_beir, tmp_pa
 
 
 def test_evaluate_retrieval_rejects_bad_arguments(tmp_path, mini_beir):
-    with pytest.raises(CommandError, match=r"corpus\.jsonl"):
+    with pytest.raises(CommandError, match=r"nope does not exist"):
         call_command("evaluate_retrieval", "--beir", str(tmp_path / "nope"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CommandError, match=r"corpus\.jsonl"):
+        call_command("evaluate_retrieval", "--beir", str(empty))
     with pytest.raises(CommandError, match="Unknown mode"):
         call_command("evaluate_retrieval", "--beir", str(mini_beir), "--modes", "bm25,magic")
 
