@@ -55,9 +55,16 @@ def test_seed_demo_allows_local_and_extra_origins() -> None:
     assert "https://shop.example.com" in origins
 
 
-def test_seed_demo_rejects_a_malformed_origin() -> None:
-    with pytest.raises(CommandError, match=r"is not an origin like https://www\.example\.com"):
-        _seed("--origin", "javascript:alert(1)")
+def test_seed_demo_rejects_a_malformed_origin_naming_the_option() -> None:
+    # when
+    with pytest.raises(CommandError) as refused:
+        _seed("--origin", "https://shop.example.com", "--origin", "javascript:alert(1)")
+    # then the message names the option and the value, not the place it would have had among the
+    # tenant's origins ("Item 4 in the array did not validate")
+    assert str(refused.value).endswith(
+        "argument --origin: 'javascript:alert(1)' is not an origin like https://www.example.com"
+    )
+    assert not Tenant.objects.filter(slug=DEMO_SLUG).exists()  # refused before anything is seeded
     assert not Tenant.objects.filter(slug=DEMO_SLUG).exists()  # atomic: nothing half-seeded
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +10,17 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from supportai.demo import DEMO_STAFF, seed_demo_tenant
+from supportai.models import validate_origin
+
+
+def _origin(value: str) -> str:
+    # Checked here, before anything is seeded: the tenant's own check names the value's place among
+    # all its origins ("Item 4 in the array"), which the operator never typed.
+    try:
+        validate_origin(value)
+    except ValidationError as exc:
+        raise ArgumentTypeError("; ".join(exc.messages)) from None
+    return value
 
 
 class Command(BaseCommand):
@@ -19,6 +31,7 @@ class Command(BaseCommand):
             "--origin",
             action="append",
             default=[],
+            type=_origin,
             help="Extra widget origin to allow (repeatable). The local demo origins are always allowed.",
         )
         parser.add_argument(
