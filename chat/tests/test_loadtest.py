@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -75,6 +77,21 @@ def test_chat_load_refuses_counts_and_durations_it_cannot_run(option: str, value
     with pytest.raises(CommandError) as refused:
         call_command("chat_load", "--url", CLOSED_URL, "--sessions", "1", option, value)
     assert message in str(refused.value)
+
+
+def test_chat_load_with_no_session_connected_says_so_and_fails() -> None:
+    # given no server at the URL (a wrong port, or make run not started)
+    out = StringIO()
+    # when
+    with pytest.raises(CommandError) as refused:
+        call_command("chat_load", "--url", CLOSED_URL, "--sessions", "2", "--pace", "0", stdout=out)
+    # then the figures are still printed, and the command fails with what to check instead of
+    # measuring nothing with status 0
+    assert json.loads(out.getvalue())["connect_success"] == 0.0
+    assert str(refused.value) == (
+        f"no session of 2 connected to {CLOSED_URL} (refused, closed or timed out): "
+        "check that the server runs there and that the widget key and --origin are the tenant's"
+    )
 
 
 def test_chat_load_refuses_more_sessions_than_it_may_open_sockets(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,11 @@ TOO_FEW_FILES = (
     "--sessions {sessions} needs a socket each, and this process may open only {limit} files; "
     "raise the limit (ulimit -n) or run fewer sessions"
 )
+# Every session failing to connect measures nothing of the server: a wrong port, key or origin.
+NONE_CONNECTED = (
+    "no session of {sessions} connected to {url} (refused, closed or timed out): "
+    "check that the server runs there and that the widget key and --origin are the tenant's"
+)
 # Files the process holds besides the sessions' sockets (interpreter, database, event loop).
 OTHER_FILES = 64
 
@@ -87,3 +92,5 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(result.summary(), indent=2))
+        if not result.connected:
+            raise CommandError(NONE_CONNECTED.format(sessions=sessions, url=options["url"]))
