@@ -9,11 +9,15 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportai.settings")
     from django.core.management import execute_from_command_line
 
-    from supportai.management.console import ending_interrupted_commands, print_names_as_given
+    from supportai.management.console import (
+        ending_interrupted_commands,
+        ending_quietly_when_the_reader_leaves,
+        print_names_as_given,
+    )
     from supportai.startup import refusing_bad_configuration
 
     print_names_as_given()
-    with refusing_bad_configuration(), ending_interrupted_commands():
+    with refusing_bad_configuration(), ending_interrupted_commands(), ending_quietly_when_the_reader_leaves():
         execute_from_command_line(sys.argv)
 
 

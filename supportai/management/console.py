@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,8 @@ from contextlib import contextmanager
 INTERRUPTED = "Interrupted: the command stopped before it finished."
 # What a shell reports for a process ended by SIGINT (128 + 2).
 INTERRUPTED_STATUS = 130
+# What a shell reports for a process that wrote to a pipe nobody reads any more (128 + SIGPIPE).
+CLOSED_PIPE_STATUS = 141
 
 
 @contextmanager
@@ -22,6 +25,20 @@ def ending_interrupted_commands() -> Iterator[None]:
     except KeyboardInterrupt:
         sys.stderr.write(f"{INTERRUPTED}\n")
         raise SystemExit(INTERRUPTED_STATUS) from None
+
+
+@contextmanager
+def ending_quietly_when_the_reader_leaves() -> Iterator[None]:
+    """Output piped to a reader that has gone (``manage.py … | head -1``) ends the command with status
+    141 and nothing on stderr, as ``yes | head -1`` ends ``yes``: it was a traceback, or at exit Python's
+    "Exception ignored … BrokenPipeError". What is still buffered is written here, inside the handler."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The flush at exit would fail again: what is left goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(CLOSED_PIPE_STATUS) from None
 
 
 def print_names_as_given() -> None:

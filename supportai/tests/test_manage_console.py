@@ -68,3 +68,30 @@ def test_a_command_prints_a_file_name_that_is_not_utf8_as_the_shell_gave_it(tmp_
     # then it ends well, naming the file by the bytes it has
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     assert result.stdout.startswith(b"wrote " + os.fsencode(out) + b": 1 escalate")
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["written-at-once", "buffered"])
+def test_a_command_whose_reader_left_ends_quietly_with_the_shell_status(tmp_path, unbuffered: str) -> None:
+    # given a command's output piped to a reader that has already gone (`manage.py … | head -1`
+    # once head has its line): every write to the pipe fails
+    data = tmp_path / "bitext.csv"
+    data.write_text("instruction,intent,response,category,flags\nI want a person,contact_human_agent,ok,C,B\n")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "REDIS_URL", "PYTHONUNBUFFERED"}}
+    # when the command writes its result
+    try:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "bitext_escalation_jsonl", "--csv", str(data), "--out", str(tmp_path / "b")],
+            cwd=ROOT,
+            env={**env, "DEBUG": "1", "PYTHONUNBUFFERED": unbuffered},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    # then it ends as a shell reports a process that wrote to a closed pipe (128 + SIGPIPE), with
+    # nothing on stderr: the reader took what it wanted
+    assert (result.returncode, result.stderr) == (141, "")
