@@ -40,6 +40,7 @@ from knowledge import conf
 from knowledge.folder_sources import PATH_KEY, FolderSourceError, folder_source, folder_source_move, source_folder
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import (
+    add_progress_option,
     add_threads_option,
     apply_threads_option,
     embedding_retries,
@@ -280,7 +281,7 @@ class Command(BaseCommand):
             help="language of the documents whose files declare none, e.g. de or pt-BR (default: en); "
             "it chooses their stemming for keyword search",
         )
-        parser.add_argument("--no-progress", action="store_true")
+        add_progress_option(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         apply_threads_option(options)
