@@ -50,8 +50,15 @@ bench: migrate
 	mkdir -p bench-results
 	$(BIN)/python manage.py run_benchmarks --out bench-results
 
-# The same directory as settings.DATA_DIR (SUPPORTAI_DATA_DIR, empty or unset meaning .data).
+# The same directory as settings.DATA_DIR (SUPPORTAI_DATA_DIR, empty or unset meaning .data). Never
+# from under a running embedded server (its postmaster.pid names a live process): it would go on
+# writing into deleted files, and the next start would find no cluster.
 clean-data:
+	@dir="$${SUPPORTAI_DATA_DIR:-.data}"; pid=$$(head -n 1 "$$dir/pgdata/postmaster.pid" 2>/dev/null); \
+	if [ -n "$$pid" ] && ps -p "$$pid" > /dev/null 2>&1; then \
+		echo "the embedded PostgreSQL (pid $$pid) is running on $$dir: stop what uses it (make run, Celery, tests; if nothing does, a process using it was killed: kill -INT $$pid), then run make clean-data again" >&2; \
+		exit 1; \
+	fi
 	rm -rf "$${SUPPORTAI_DATA_DIR:-.data}"
 
 # Re-resolve requirements*.txt in a scratch venv and pin everything it installed (torch without its

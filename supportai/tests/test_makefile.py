@@ -43,3 +43,35 @@ def test_clean_data_without_the_variable_removes_dot_data(tmp_path: Path) -> Non
     default = _data_dir(tmp_path / ".data")
     _clean_data(tmp_path)
     assert not default.exists()
+
+
+def test_clean_data_refuses_while_the_embedded_server_runs(tmp_path: Path) -> None:
+    # given a data directory whose server is running (its postmaster.pid names a live process)
+    data = _data_dir(tmp_path / ".data")
+    (data / "pgdata" / "postmaster.pid").write_text(f"{os.getpid()}\n{data / 'pgdata'}\n")
+    base = {k: v for k, v in os.environ.items() if k != "SUPPORTAI_DATA_DIR"}
+    # when
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), "-C", str(tmp_path), "clean-data"],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # then nothing is removed from under it, and the operator is told what to stop
+    assert result.returncode != 0
+    assert f"the embedded PostgreSQL (pid {os.getpid()}) is running on .data" in result.stderr
+    assert f"kill -INT {os.getpid()}" in result.stderr
+    assert (data / "pgdata" / "PG_VERSION").exists()
+
+
+def test_clean_data_removes_a_data_dir_left_by_a_server_that_died(tmp_path: Path) -> None:
+    # given a postmaster.pid naming a process that has ended (a crash, a killed machine)
+    data = _data_dir(tmp_path / ".data")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (data / "pgdata" / "postmaster.pid").write_text(f"{gone.pid}\n")
+    # when
+    _clean_data(tmp_path)
+    # then
+    assert not data.exists()
