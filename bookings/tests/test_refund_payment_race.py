@@ -18,7 +18,7 @@ from bookings.benchmarks import checkout_event
 from bookings.models import Service, StripeEvent
 from bookings.tests.conftest import customer_booking, next_weekday
 from bookings.tests.test_refund_event_order import T1, charge_refunded
-from escalations.tests.test_ticket_follow_up_races import _backend_pid, _waits_on_a_lock
+from escalations.tests.threads import _backend_pid, _waits_on_a_lock
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # each event commits on its own connection
