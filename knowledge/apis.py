@@ -152,8 +152,9 @@ class UploadedFileSerializer(serializers.Serializer):
     )
     note = serializers.CharField(
         help_text=(
-            "what to know about a file that was read, for people (its documents' urls that are not absolute "
-            "http(s) addresses, left out while their text is indexed); empty when nothing"
+            "what to know about a file that was read, for people (a corpus's records with no title and no text, "
+            "left out, by line; its documents' urls that are not absolute http(s) addresses, left out while their "
+            "text is indexed; both separated by '; '); empty when nothing"
         )
     )
 

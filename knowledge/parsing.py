@@ -378,10 +378,12 @@ def parse_file(
     max_bytes: int,
     default_language: str = DEFAULT_LANGUAGE,
     pdf_seconds: float = PDF_READ_SECONDS,
+    notes: list[str] | None = None,
 ) -> list[ParsedDocument]:
     """Documents in one file named ``name`` (its suffix chooses the format); a document whose file
     declares no language gets ``default_language``. A PDF is refused once it has been read for
-    ``pdf_seconds`` (``knowledge.pdf_reading``)."""
+    ``pdf_seconds`` (``knowledge.pdf_reading``). What the file should be told though it was read (a
+    corpus's records left out as empty) is appended to ``notes``."""
     file_check(name, len(data), max_bytes=max_bytes)
     suffix = PurePath(name).suffix.lower()
     if not data.strip():
@@ -393,7 +395,7 @@ def parse_file(
     else:
         text = _decode(data)
         if suffix == ".jsonl":
-            documents = beir_corpus(text, default_language=default_language)
+            documents = beir_corpus(text, notes=[] if notes is None else notes, default_language=default_language)
         elif suffix == ".csv":
             documents = csv_faq(name, text)
         elif suffix in {".html", ".htm"}:

@@ -2,7 +2,8 @@
 
 A record that cannot be read, or that would be left out or overwritten without a word (half a
 question/answer pair, a question asked again with another answer, an ``_id`` repeated), refuses the
-whole file with a ``malformed`` error naming its row or line.
+whole file with a ``malformed`` error naming its row or line. A corpus record with nothing to index
+(no title and no text) is left out with a note naming its line.
 """
 
 from __future__ import annotations
@@ -203,15 +204,37 @@ def beir_records(text: str, *, id_as_title: bool = True) -> list[tuple[int, Pars
     return records
 
 
-def beir_corpus(text: str, *, default_language: str = DEFAULT_LANGUAGE) -> list[ParsedDocument]:
+# A corpus's note when records with neither a title nor a text, nothing to index, were left out.
+RECORDS_LEFT_OUT = "{count} record{plural} left out: no title and no text ({lines})"
+# How many of their line numbers the note names.
+LINES_NAMED = 5
+
+
+def records_left_out(lines: list[int]) -> str:
+    """The note for the records left out on ``lines`` (the first ``LINES_NAMED``, then "and N more")."""
+    named = ", ".join(map(str, lines[:LINES_NAMED]))
+    if len(lines) > LINES_NAMED:
+        named += f" and {len(lines) - LINES_NAMED} more"
+    plural = "" if len(lines) == 1 else "s"
+    return RECORDS_LEFT_OUT.format(count=len(lines), plural=plural, lines=f"line{plural} {named}")
+
+
+def beir_corpus(text: str, *, notes: list[str], default_language: str = DEFAULT_LANGUAGE) -> list[ParsedDocument]:
     """Records of a BEIR ``corpus.jsonl`` (``default_language`` where ``metadata.language`` is
-    missing); a bad one, or an ``_id`` repeated, is a ``MALFORMED`` error naming its line."""
+    missing); a bad one, or an ``_id`` repeated, is a ``MALFORMED`` error naming its line. A record
+    with neither a title nor a text is left out, and ``notes`` is told its line."""
     documents = []
     first_lines: dict[str, int] = {}
+    left_out = []
     for number, document in beir_records(text):
         if document.external_id in first_lines:
             first = first_lines[document.external_id]
             raise ParseError(ErrorCode.MALFORMED, detail=BEIR_ID_AGAIN.format(line=number, first=first))
         first_lines[document.external_id] = number
-        documents.append(document)
+        if document.text.strip():
+            documents.append(document)
+        else:
+            left_out.append(number)
+    if left_out:
+        notes.append(records_left_out(left_out))
     return declared_or(documents, default_language)

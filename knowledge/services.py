@@ -264,7 +264,7 @@ class FileResult:
     removed: int = 0  # documents the file gave before and no longer holds
     leftovers: list[int] = field(default_factory=list)  # their ids, when the caller deletes them
     kept: int = 0  # such documents left in place because another file of the upload or run failed
-    note: str = ""  # what the file should be told though it was read (urls left out), "" when nothing
+    note: str = ""  # what the file should be told though it was read (records, urls left out), "" when nothing
 
     def count(self, outcome: Outcome) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -290,20 +290,23 @@ def file_parse(
     *, name: str, data: bytes, default_language: str = DEFAULT_LANGUAGE, taken: Mapping[str, str] | None = None
 ) -> ParsedFile:
     """The documents ``file_ingest`` would store from the file ``name``, storing nothing, with the
-    file's note (urls left out: ``web_urls``); raises ``ParseError`` for a file it would refuse
-    (``taken``: as there)."""
+    file's note (a corpus's records left out as empty, urls left out: ``web_urls``); raises
+    ``ParseError`` for a file it would refuse (``taken``: as there)."""
+    notes: list[str] = []
     parsed_documents = parse_file(
         name,
         data,
         max_bytes=conf.SETTINGS.max_upload_bytes,
         default_language=default_language,
         pdf_seconds=conf.SETTINGS.pdf_read_seconds,
+        notes=notes,
     )
     for parsed in parsed_documents:
         if taken is not None and parsed.external_id in taken:
             message = ID_GIVEN_EARLIER.format(file=taken[parsed.external_id], external_id=parsed.external_id)
             raise ParseError(ErrorCode.DUPLICATE, message)
-    return web_urls(parsed_documents)
+    checked = web_urls(parsed_documents)
+    return ParsedFile(checked.documents, "; ".join(filter(None, [*notes, checked.note])))
 
 
 def file_ingest(
