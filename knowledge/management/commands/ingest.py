@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import stat
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,10 +73,20 @@ NO_FILES = (
     "No document files (.md, .markdown, .txt, .html, .htm, .pdf, .csv, .jsonl) under {path}{skipped}; nothing was "
     "changed."
 )
-# Files of a type ingest does not read (an image, a Word file): counted in the summary, named at --verbosity 2.
-UNSUPPORTED_SKIPPED = "{count} file{plural} skipped: unsupported type ({types})"
-UNSUPPORTED_FILE = "{name}: skipped: unsupported type ({type})"
+# Files of a type ingest does not read (an image, a Word file) and special files (a named pipe, a socket, a
+# device), which it never opens: counted in the summary by kind, named at --verbosity 2.
+SKIPPED = "{count} file{plural} skipped: {reasons}"
+SKIPPED_FILE = "{name}: skipped: {reason}"
+UNSUPPORTED = "unsupported type ({kinds})"
+SPECIAL = "special file ({kinds})"
 NO_SUFFIX = "no suffix"
+# What a special file is, by the type bits of its mode (opening a named pipe would wait for a writer).
+SPECIAL_KINDS = {
+    stat.S_IFIFO: "named pipe",
+    stat.S_IFSOCK: "socket",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+}
 TIMES = "\u00d7"  # the multiplication sign, as in ".png \u00d72"
 
 
@@ -109,12 +120,21 @@ class FolderFiles:
     unreadable: list[tuple[Path, str]] = field(default_factory=list)
     # Files of a type ingest does not read (hidden ones aside).
     unsupported: list[Path] = field(default_factory=list)
+    # Special files (named pipes, sockets, devices), never opened, each with its kind.
+    special: list[tuple[Path, str]] = field(default_factory=list)
+
+    def skipped_files(self) -> list[tuple[Path, str]]:
+        """The files skipped for their type or for being special files, each with why, by path."""
+        unsupported = [(file, UNSUPPORTED.format(kinds=_suffix(file) or NO_SUFFIX)) for file in self.unsupported]
+        special = [(file, SPECIAL.format(kinds=kind)) for file, kind in self.special]
+        return sorted(unsupported + special)
 
 
 def files_under(path: Path) -> FolderFiles:
     """``path`` itself, or the document files below it (hidden files and folders left out, unsaid; a
-    BEIR folder gives its ``corpus.jsonl`` and not ``queries.jsonl``). Files of other types are
-    returned apart (``unsupported``), to be counted.
+    BEIR folder gives its ``corpus.jsonl`` and not ``queries.jsonl``). Files of other types
+    (``unsupported``) and special files (``special``: looked at, never opened) are returned apart, to
+    be counted.
 
     Links to folders are not followed, so no loop of links can keep the walk going, and a link to a
     file is read only when the file lies under ``path``: a folder of help articles must not hand
@@ -128,6 +148,7 @@ def files_under(path: Path) -> FolderFiles:
     skipped: list[tuple[Path, str]] = []
     unreadable: list[tuple[Path, str]] = []
     unsupported: list[Path] = []
+    special: list[tuple[Path, str]] = []
 
     def unlisted(error: OSError) -> None:
         unreadable.append((Path(error.filename or path), error.strerror or str(error)))
@@ -142,7 +163,9 @@ def files_under(path: Path) -> FolderFiles:
             if name.startswith("."):
                 continue
             if not is_document_file(name):
-                if _suffix(file) not in SUPPORTED_SUFFIXES:
+                if kind := _special_kind(file):
+                    special.append((file, kind))
+                elif _suffix(file) not in SUPPORTED_SUFFIXES:
                     unsupported.append(file)
                 continue
             try:
@@ -161,19 +184,42 @@ def files_under(path: Path) -> FolderFiles:
                     continue
             if regular:
                 files.append(file)
-    return FolderFiles(sorted(files), sorted(skipped), sorted(unreadable), sorted(unsupported))
+            elif kind := _special_kind(file):
+                special.append((file, kind))
+    return FolderFiles(sorted(files), sorted(skipped), sorted(unreadable), sorted(unsupported), sorted(special))
 
 
 def _suffix(file: Path) -> str:
     return file.suffix.lower()
 
 
-def unsupported_summary(files: list[Path]) -> str:
-    """``3 files skipped: unsupported type (.png \u00d72, .docx)``: the types most skipped first."""
-    types = Counter(_suffix(file) or NO_SUFFIX for file in files)
-    ordered = sorted(types.items(), key=lambda item: (-item[1], item[0]))
-    named = ", ".join(kind if count == 1 else f"{kind} {TIMES}{count}" for kind, count in ordered)
-    return UNSUPPORTED_SKIPPED.format(count=len(files), plural=pluralize(len(files)), types=named)
+def _special_kind(file: Path) -> str:
+    """What ``file`` (or the file a link leads to) is if it is a special file, from its mode, without
+    opening it; "" for a regular file, a folder, or a file that cannot be looked at."""
+    try:
+        mode = file.stat().st_mode
+    except OSError:  # gone, a link to nothing, a folder not entered: left to the walk's other checks
+        return ""
+    return SPECIAL_KINDS.get(stat.S_IFMT(mode), "")
+
+
+def _counted(kinds: list[str]) -> str:
+    """``.png \u00d72, .docx``: the kinds most found first."""
+    ordered = sorted(Counter(kinds).items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(kind if count == 1 else f"{kind} {TIMES}{count}" for kind, count in ordered)
+
+
+def skipped_summary(found: FolderFiles) -> str:
+    """``4 files skipped: unsupported type (.png \u00d72, .docx), special file (named pipe)``; "" for none."""
+    reasons = []
+    if found.unsupported:
+        reasons.append(UNSUPPORTED.format(kinds=_counted([_suffix(file) or NO_SUFFIX for file in found.unsupported])))
+    if found.special:
+        reasons.append(SPECIAL.format(kinds=_counted([kind for _, kind in found.special])))
+    count = len(found.unsupported) + len(found.special)
+    if not count:
+        return ""
+    return SKIPPED.format(count=count, plural=pluralize(count), reasons=", ".join(reasons))
 
 
 def _is_link(path: Path) -> bool:
@@ -307,9 +353,8 @@ class Command(BaseCommand):
         for link, reason in found.skipped:
             self.stderr.write(f"{link.relative_to(path)}: skipped: {reason}")
         if options["verbosity"] >= 2:
-            for file in found.unsupported:
-                kind = _suffix(file) or NO_SUFFIX
-                self.stderr.write(UNSUPPORTED_FILE.format(name=file.relative_to(path), type=kind))
+            for file, reason in found.skipped_files():
+                self.stderr.write(SKIPPED_FILE.format(name=file.relative_to(path), reason=reason))
         for folder, reason in found.unreadable:
             if folder == path:
                 raise CommandError(PATH_UNREADABLE.format(path=path, reason=reason))
@@ -319,8 +364,8 @@ class Command(BaseCommand):
         unlisted = len(found.unreadable)
         files = found.files
         if not files and not unlisted:
-            skipped = f" ({unsupported_summary(found.unsupported)})" if found.unsupported else ""
-            raise CommandError(NO_FILES.format(path=path, skipped=skipped))
+            not_read = skipped_summary(found)
+            raise CommandError(NO_FILES.format(path=path, skipped=f" ({not_read})" if not_read else ""))
         new_source = not KnowledgeSource.objects.for_tenant(tenant).filter(name=source_name).exists()
         try:
             source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=not options["no_prune"])
@@ -381,8 +426,8 @@ class Command(BaseCommand):
             line += f", {len(found.skipped)} link{pluralize(len(found.skipped))} skipped"
         if unlisted:
             line += f", {unlisted} folder{pluralize(unlisted)} unreadable"
-        if found.unsupported:
-            line += f", {unsupported_summary(found.unsupported)}"
+        if not_read := skipped_summary(found):
+            line += f", {not_read}"
         if not complete and (with_leftovers or not options["no_prune"]):
             reasons = [f"{failed} file{pluralize(failed)} had errors"] if failed else []
             reasons += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
