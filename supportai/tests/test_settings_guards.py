@@ -53,6 +53,29 @@ def test_log_level_accepts_any_case() -> None:
     assert result.stdout.strip() == "DEBUG"
 
 
+@pytest.mark.parametrize(
+    ("log_level", "expected"),
+    [
+        ("debug", {"httpx": "DEBUG", "httpcore": "DEBUG", "stripe": "DEBUG", "sentence_transformers": "WARNING"}),
+        ("info", {"httpx": "WARNING", "httpcore": "WARNING", "stripe": "WARNING", "sentence_transformers": "WARNING"}),
+        ("error", {"httpx": "ERROR", "httpcore": "ERROR", "stripe": "ERROR", "sentence_transformers": "ERROR"}),
+    ],
+)
+def test_chatty_libraries_log_warnings_and_worse_only_and_the_http_clients_all_at_debug(
+    log_level: str, expected: dict[str, str]
+) -> None:
+    # httpx and Stripe log each request at INFO; a logger's own level is the only one its records
+    # meet, so a quieted one is never louder than LOG_LEVEL
+    names = ", ".join(map(repr, expected))
+    script = (
+        "import logging, django; django.setup(); "
+        f"print(*(logging.getLevelName(logging.getLogger(name).getEffectiveLevel()) for name in ({names})))"
+    )
+    result = _run_django(script, {"DEBUG": "1", "LOG_LEVEL": log_level})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == list(expected.values())
+
+
 def test_log_level_refuses_unknown_levels_naming_the_variable() -> None:
     result = _import_settings({"DEBUG": "1", "LOG_LEVEL": "verbose"})
     assert result.returncode != 0
