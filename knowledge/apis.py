@@ -16,6 +16,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from knowledge.folder_sources import tenant_visible_config
@@ -501,8 +502,9 @@ class UrlSourceCreateApi(APIView):
             **error_responses(
                 {
                     400: (
-                        "a missing or taken name, not exactly one of start_url and sitemap_url, "
-                        "a URL that is not a public http(s) site, a limit out of range"
+                        "a missing or taken name, not exactly one of start_url and sitemap_url (under "
+                        "non_field_errors), a URL that is not a public http(s) site, a limit out of range; each "
+                        "under the field it is about"
                     ),
                     **NOT_MANAGER_ERROR,
                     **BODY_TOO_LARGE_ERROR,
@@ -521,8 +523,9 @@ class UrlSourceCreateApi(APIView):
         try:
             source = url_source_create(tenant=tenant, name=name, config=config, sync_now=sync_now)
         except SourceConfigError as exc:
-            # The name is its own field; the settings are checked together, each message naming its setting.
-            field = "name" if exc.field == "name" else "config"
+            # Under the input field it is about; a rule of several (exactly one of start_url and sitemap_url)
+            # under non_field_errors, as DRF puts its own.
+            field = exc.field if exc.field in serializer.fields else api_settings.NON_FIELD_ERRORS_KEY
             raise serializers.ValidationError({field: [str(exc)]}) from exc
         # Read again: with Celery eager (no REDIS_URL) the first sync ran on commit, inside the call.
         source = source_get(tenant=tenant, pk=source.pk)

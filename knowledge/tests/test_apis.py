@@ -296,7 +296,7 @@ def test_search_api_refuses_json_escapes_that_are_not_text(tenant, escape, error
         (
             "/api/v1/knowledge/sources/",
             {"name": "Docs", "start_url": "https://docs.example", "max_pages": 10**400},
-            "config",  # the source's limits are checked together, each error naming its field
+            "max_pages",
         ),
     ],
 )

@@ -222,12 +222,12 @@ def test_api_refuses_private_addresses_with_the_same_rule(tenant):
     client = api_client(tenant)
     response = client.post("/api/v1/knowledge/sources/", {"name": "W", "start_url": "http://127.0.0.1/"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"config": [PRIVATE_URL.format(key="start_url", host="127.0.0.1")]}
+    assert response.json() == {"start_url": [PRIVATE_URL.format(key="start_url", host="127.0.0.1")]}
     response = client.post(
         "/api/v1/knowledge/sources/", {"name": "W", "start_url": "https://a.example/", "max_depth": 11}
     )
     assert response.status_code == 400
-    assert response.json() == {"config": [BAD_NUMBER.format(key="max_depth", minimum=0, maximum=10, value=11)]}
+    assert response.json() == {"max_depth": [BAD_NUMBER.format(key="max_depth", minimum=0, maximum=10, value=11)]}
     assert not KnowledgeSource.objects.exists()
 
 

@@ -79,16 +79,21 @@ def test_api_answers_with_the_source_as_its_first_sync_left_it_when_that_ran_in_
 
 
 @pytest.mark.parametrize(
-    ("payload", "message"),
+    ("payload", "field", "message"),
     [
-        ({"name": "W", "start_url": "https://a.example/", "sitemap_url": "https://a.example/s.xml"}, "exactly one"),
-        ({"name": "W", "start_url": "file:///etc/passwd"}, "absolute http(s) URL"),
-        ({"name": "W", "start_url": "https://a.example/", "path_prefix": "help"}, "must start with '/'"),
+        (
+            {"name": "W", "start_url": "https://a.example/", "sitemap_url": "https://a.example/s.xml"},
+            "non_field_errors",
+            "exactly one",
+        ),
+        ({"name": "W", "start_url": "file:///etc/passwd"}, "start_url", "absolute http(s) URL"),
+        ({"name": "W", "start_url": "https://a.example/", "path_prefix": "help"}, "path_prefix", "must start with '/'"),
     ],
 )
-def test_api_refuses_bad_configs(tenant, payload, message):
+def test_api_refuses_bad_configs(tenant, payload, field, message):
     response = api_client(tenant).post("/api/v1/knowledge/sources/", payload, format="json")
-    assert response.status_code == 400 and message in response.json()["config"][0]
+    assert response.status_code == 400 and list(response.json()) == [field]
+    assert message in response.json()[field][0]
     assert not KnowledgeSource.objects.exists()
 
 
@@ -375,7 +380,7 @@ def _refused_on_the_field_everywhere(client, owner, tenant, *, key: str, url: st
     source's settings; assert each refuses it on the field with ``message`` and nothing is stored.
     Returns the bodies of the three answers."""
     response = api_client(tenant).post("/api/v1/knowledge/sources/", {"name": "W", key: url}, format="json")
-    assert response.status_code == 400 and response.json()["config"] == [message]
+    assert response.status_code == 400 and response.json() == {key: [message]}
     bodies = [response.content.decode()]
     client.force_login(owner)
     response = client.post("/console/knowledge/sources/new/", {"name": "W", key: url})
