@@ -44,7 +44,14 @@ from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
 from knowledge.uploads import files_upload
 from supportai.api_auth import ApiKeyPrincipal
 from supportai.api_errors import error_responses
-from supportai.api_fields import NOT_BLANK, StrictBooleanField, StrictCharField, StrictChoiceField, StrictIntegerField
+from supportai.api_fields import (
+    NOT_BLANK,
+    KnownFieldsSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictIntegerField,
+)
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
 from supportai.outbound import http_url
@@ -279,7 +286,7 @@ class DocumentsApi(APIView):
         )
         return pages.get_paginated_response(DocumentOutputSerializer(page, many=True).data)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         # An empty file is refused in its own result ("empty"), not for the whole upload.
         files = serializers.ListField(
             child=serializers.FileField(allow_empty_file=True),
@@ -317,7 +324,8 @@ class DocumentsApi(APIView):
                         "without a file name, a part that could not be read (a file name not in UTF-8), a body "
                         "cut before its closing boundary, a charset that does not encode ASCII as itself (UTF-16), "
                         "more than one language (nothing is stored), a "
-                        "malformed multipart body or a language that is not one"
+                        "malformed multipart body, a language that is not one, or a part named other than files and "
+                        "language (under non_field_errors, naming it; nothing is stored)"
                     ),
                     **NOT_MANAGER_ERROR,
                     409: f"a source named {API_UPLOAD_SOURCE!r} exists and is not an upload source "
@@ -336,7 +344,9 @@ class DocumentsApi(APIView):
         tenant = _manager_tenant(request)
         _check_parts(request)
         language = request.POST.get("language", DEFAULT_LANGUAGE)
-        serializer = self.InputSerializer(data={"files": request.FILES.getlist("files"), "language": language})
+        # The form's other text parts too, so that one the upload does not take is refused.
+        fields = {**request.POST.dict(), "files": request.FILES.getlist("files"), "language": language}
+        serializer = self.InputSerializer(data=fields)
         serializer.is_valid(raise_exception=True)
         files, language = serializer.validated_data["files"], serializer.validated_data["language"]
         try:
@@ -408,7 +418,7 @@ class RetrievalUnavailable(APIException):
 
 
 class RetrieveApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         query = StrictCharField(max_length=2000, validators=[NOT_BLANK])
         k = StrictIntegerField(min_value=1, max_value=50, default=5)
         mode = StrictChoiceField(choices=MODES, default="hybrid")
@@ -436,7 +446,8 @@ class RetrieveApi(APIView):
             200: OutputSerializer(many=True),
             **error_responses(
                 {
-                    400: "query missing, blank or over 2,000 characters; k outside 1-50; an unknown mode",
+                    400: "query missing, blank or over 2,000 characters; k outside 1-50; an unknown mode; a field "
+                    "other than query, k and mode (under non_field_errors, naming it)",
                     **BODY_TOO_LARGE_ERROR,
                     **BODY_TYPE_ERROR,
                     503: "dense mode while the embedding provider fails (hybrid goes on with BM25), or the "
@@ -481,7 +492,7 @@ class UrlSourceCreateApi(APIView):
     """Create a website source (crawl from ``start_url`` or read ``sitemap_url``); it syncs in the background,
     or, with Celery eager, before the answer, which shows the source as it is after the sync."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         # Types and sizes only: the rules (ranges included) are url_source_create's, shared with the console.
         name = StrictCharField(max_length=NAME_MAX_LENGTH, validators=[NOT_BLANK])
         start_url = StrictCharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
@@ -504,7 +515,8 @@ class UrlSourceCreateApi(APIView):
                     400: (
                         "a missing or taken name, not exactly one of start_url and sitemap_url (under "
                         "non_field_errors), a URL that is not a public http(s) site, a limit out of range; each "
-                        "under the field it is about"
+                        "under the field it is about; a field the operation does not take (under non_field_errors, "
+                        "naming it and those it takes)"
                     ),
                     **NOT_MANAGER_ERROR,
                     **BODY_TOO_LARGE_ERROR,

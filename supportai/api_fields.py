@@ -10,13 +10,18 @@ may be blank.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.validators import RegexValidator
 from django.http import QueryDict
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 from rest_framework.utils import html
+
+from supportai.quoted import Quoted
 
 # What str.strip trims (the str.isspace characters).
 _WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -72,3 +77,52 @@ class StrictBooleanField(_EmptyIsAValue, serializers.BooleanField):
         if _from_json(self) and not isinstance(data, bool):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+# A field an operation does not take is refused, not ignored: a misspelt one ("url" for "start_url")
+# would leave its default in place without a word.
+UNKNOWN_FIELDS = "Unknown field{plural} {names}; the fields are {accepted}."
+# How many of the unknown names the message quotes.
+UNKNOWN_NAMED = 10
+
+
+def unknown_fields_error(sent: Iterable[str], accepted: Iterable[str]) -> str:
+    """The message refusing the names in ``sent`` that are not ``accepted`` ("" when there is none):
+    the first ``UNKNOWN_NAMED`` quoted, cut and escaped (``Quoted``), then the accepted ones."""
+    fields = list(accepted)
+    unknown = sorted(set(sent) - set(fields))
+    if not unknown:
+        return ""
+    names = ", ".join(repr(Quoted(name)) for name in unknown[:UNKNOWN_NAMED])
+    if len(unknown) > UNKNOWN_NAMED:
+        names += f" and {len(unknown) - UNKNOWN_NAMED} more"
+    return UNKNOWN_FIELDS.format(plural="" if len(unknown) == 1 else "s", names=names, accepted=", ".join(fields))
+
+
+class KnownFieldsSerializer(serializers.Serializer[Any]):
+    """An input serializer that refuses the fields it does not have, under ``non_field_errors`` (a
+    name sent may be no text, an unpaired surrogate, that an answer could carry back as a key) with
+    the body's other errors; its request schema says so (``KnownFieldsSchema``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = unknown_fields_error(data, self.fields) if isinstance(data, Mapping) else ""
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, api_settings.NON_FIELD_ERRORS_KEY: [unknown]}) from exc
+            raise
+        if unknown:
+            raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [unknown]})
+        return value
+
+
+class KnownFieldsSchema(OpenApiSerializerExtension):
+    """A ``KnownFieldsSerializer``'s request body takes no other properties (``additionalProperties: false``)."""
+
+    target_class = KnownFieldsSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False} if direction == "request" else schema
