@@ -13,11 +13,17 @@ def main() -> None:
         ending_interrupted_commands,
         ending_quietly_when_the_reader_leaves,
         print_names_as_given,
+        terminating_signals_exit,
     )
     from supportai.startup import refusing_bad_configuration
 
     print_names_as_given()
-    with refusing_bad_configuration(), ending_interrupted_commands(), ending_quietly_when_the_reader_leaves():
+    with (
+        terminating_signals_exit(),
+        refusing_bad_configuration(),
+        ending_interrupted_commands(),
+        ending_quietly_when_the_reader_leaves(),
+    ):
         execute_from_command_line(sys.argv)
 
 

@@ -20,7 +20,6 @@ from knowledge.evaluation import (
     drop_tenants,
     ingest_corpus,
     run_modes,
-    terminating_signals_exit,
     throwaway_tenant,
 )
 from knowledge.models import Chunk, ChunkLevel
@@ -32,6 +31,7 @@ from knowledge.scale import SyntheticTenant, create_synthetic_tenants, sample_qu
 from knowledge.types import RetrievalMode
 from supportai.benchmarks import BenchmarkDataMissing, BenchmarkResult, benchmark, time_calls
 from supportai.datasets import BITEXT, COVID_FAQ
+from supportai.management.console import terminating_signals_exit
 from supportai.models import Tenant
 
 SCALE_SIZES = (("small", 1_000), ("medium", 10_000), ("large", 100_000))

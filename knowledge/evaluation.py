@@ -33,6 +33,7 @@ from knowledge.significance import PairedComparison, paired_bootstrap
 from knowledge.types import Progress, RetrievalMode
 from knowledge.warmup import WARM_UP_QUERY
 from supportai.benchmarks import percentile
+from supportai.management.console import TERMINATING_SIGNALS, terminating_signals_exit
 from supportai.models import Tenant
 
 DEPTH = 100
@@ -246,9 +247,6 @@ class BeirEvaluation:
     notes: BeirNotes
 
 
-# What `timeout`, `docker stop`, Kubernetes and a closed terminal or SSH session send. Python ends
-# on them without unwinding, so no ``finally`` runs; Ctrl-C's KeyboardInterrupt does unwind.
-TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # What could stop a clean-up half way: Ctrl-C pressed again while a large corpus is deleted, or a
 # terminal closed meanwhile, would roll the deletion back and leave the whole tenant behind.
 HELD_SIGNALS = (signal.SIGINT, *TERMINATING_SIGNALS)
@@ -298,36 +296,6 @@ def drop_tenants(tenant_ids: list[int]) -> None:
             ):
                 cursor.execute(f"DELETE FROM {table} WHERE tenant_id = ANY(%s)", [tenant_ids])
         Tenant.objects.filter(pk__in=tenant_ids).delete()
-
-
-@contextlib.contextmanager
-def terminating_signals_exit() -> Iterator[None]:
-    """Within the block SIGTERM and SIGHUP raise ``SystemExit(128 + signal)`` in the main thread,
-    so the ``finally`` blocks inside it run; the previous handlers are restored when it ends.
-    A signal the process ignores stays ignored (``nohup``'s SIGHUP: the run outlives its session),
-    and once one has fired both are ignored until the block ends, so a second one (a closed session
-    sends SIGHUP twice) cannot stop the clean-up. Outside the main thread, where Python cannot
-    install handlers, nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        for number in previous:
-            signal.signal(number, signal.SIG_IGN)
-        raise SystemExit(128 + signum)
-
-    previous = {
-        number: signal.signal(number, stop)
-        for number in TERMINATING_SIGNALS
-        if signal.getsignal(number) is not signal.SIG_IGN
-    }
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            # None: a handler not installed from Python, which cannot be put back; the default then
-            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 @contextlib.contextmanager

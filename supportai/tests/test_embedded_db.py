@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,38 @@ from supportai.embedded_db import machine_memory_mb, server_settings
 from supportai.models import Tenant
 
 ROOT = Path(__file__).resolve().parents[2]
+# Code that, run once Django is set up, holds the embedded server of its data dir until it is ended.
+HOLD = "import time; print('ready', flush=True); time.sleep(600)"
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    return {
+        "DJANGO_SETTINGS_MODULE": "supportai.settings",
+        "DEBUG": "1",
+        "PATH": "/usr/bin:/bin",
+        "SUPPORTAI_DATA_DIR": str(data_dir),
+    }
+
+
+def _holding(command: list[str], data_dir: Path) -> subprocess.Popen[str]:
+    """Start ``command`` and return once it holds the embedded server of ``data_dir``."""
+    process = subprocess.Popen(command, cwd=ROOT, env=_env(data_dir), stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    return process
+
+
+def _postmaster(data_dir: Path) -> Path:
+    return data_dir / "pgdata" / "postmaster.pid"
+
+
+@pytest.fixture
+def scratch_data_dir(tmp_path: Path) -> Iterator[Path]:
+    """A data dir of its own, whose embedded server is stopped at the end if a test left it running."""
+    yield tmp_path
+    postmaster = _postmaster(tmp_path)
+    if postmaster.exists():
+        os.kill(int(postmaster.read_text().splitlines()[0]), signal.SIGINT)
 
 
 def test_database_is_postgres_with_pgvector(db: None) -> None:
@@ -125,3 +160,39 @@ def test_embedded_server_is_tuned_at_start(db: None) -> None:
     # reloadable ones are live
     assert configured == configured | server_settings(machine_memory_mb())
     assert jit == "off"
+
+
+@pytest.mark.slow
+def test_embedded_server_stops_when_the_last_live_holder_exits_after_one_was_killed(scratch_data_dir: Path) -> None:
+    # given a holder of a scratch data dir's server killed with SIGKILL, which runs no clean-up
+    killed = _holding([sys.executable, "-c", f"import django; django.setup(); {HOLD}"], scratch_data_dir)
+    killed.kill()
+    killed.wait()
+    assert _postmaster(scratch_data_dir).exists()
+    # when another process joins the server and exits normally
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=_env(scratch_data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # then it was the last holder alive: the server stopped (pg_ctl removes postmaster.pid)
+    assert result.returncode == 0, result.stderr
+    assert not _postmaster(scratch_data_dir).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_embedded_server_stops_when_its_last_holder_a_command_is_terminated(
+    scratch_data_dir: Path, signum: signal.Signals
+) -> None:
+    # given a manage.py command, the only holder of a scratch data dir's server
+    command = _holding([sys.executable, "manage.py", "shell", "--no-imports", "-c", HOLD], scratch_data_dir)
+    # when it is told to terminate (timeout, docker stop, a closed terminal)
+    command.send_signal(signum)
+    status = command.wait(timeout=60)
+    # then it ended as the shell reports for that signal, and stopped the server on its way out
+    assert status == 128 + signum
+    assert not _postmaster(scratch_data_dir).exists()
