@@ -9,6 +9,7 @@ class SupportAIConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from supportai import checks  # noqa: F401  (registers the system checks)
         from supportai.memberships import refuse_last_owner_deactivation, refuse_last_owner_delete
 
         pre_delete.connect(refuse_last_owner_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="last-owner-delete")
