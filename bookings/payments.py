@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from bookings import refunds_in_flight, services, webhooks
 from bookings.currency import amount_text
-from bookings.models import Booking, BookingEventKind, BookingStatus
+from bookings.models import REFUND_IN_FLIGHT, Booking, BookingEventKind, BookingStatus
 from bookings.stripe_refunds import (
     REFUND_MADE,
     record_failed_refunds,
@@ -68,6 +68,11 @@ MORE_THAN_REFUNDABLE = (
 REFUNDED_MEANWHILE = (
     "Part of this payment was refunded in Stripe meanwhile (now recorded here), so Stripe refused the refund "
     "and nothing more was refunded. Stripe can still refund {refundable}: refund again to give it back."
+)
+REFUND_IN_PROGRESS = (
+    "A refund of this booking is being asked of Stripe already (another click or another tab), so this one was not "
+    "sent. Reload the page in a moment to see how it ended. A request cut short holds refunds back for up to "
+    f"{REFUND_IN_FLIGHT.total_seconds() / 60:.0f} minutes; refund again then if it is still due."
 )
 NO_REFUND_DUE = "This booking owes no refund: it is not canceled, was not paid online, or is refunded already."
 REFUND_UNAVAILABLE = (
@@ -305,6 +310,9 @@ def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -
     because a dashboard refund came meanwhile records that refund and says what is left
     (``REFUNDED_MEANWHILE``).
 
+    A refund of the booking already being asked of Stripe (``refunds_in_flight``: a double click, a second
+    tab) is not asked again: ``BookingError(NOT_CHANGEABLE)`` with ``REFUND_IN_PROGRESS``.
+
     The idempotency key is the booking's own: Stripe answers a repeated request (double click, two
     tabs, a retry after a lost answer) with the refund it already made, and the record is made once.
     Any other Stripe error raises ``BookingError(REFUND_FAILED)`` with a message for staff and changes nothing.
@@ -315,8 +323,11 @@ def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -
         raise services.BookingError(services.NOT_CHANGEABLE, NO_REFUND_DUE)
     if not refund_available(booking):
         raise services.BookingError(services.NOT_CHANGEABLE, REFUND_UNAVAILABLE)
-    with refunds_in_flight.refund_requested(booking):
-        return _refund_through_stripe(booking, actor)
+    try:
+        with refunds_in_flight.refund_requested(booking):
+            return _refund_through_stripe(booking, actor)
+    except refunds_in_flight.RefundInFlight as exc:
+        raise services.BookingError(services.NOT_CHANGEABLE, REFUND_IN_PROGRESS) from exc
 
 
 def _refund_through_stripe(booking: Booking, actor: services.Actor) -> RefundResult:

@@ -8,6 +8,9 @@ and ``notifications.held_until`` holds the notice back until the mark ends. When
 mark is cleared and the notices it held are queued at once: superseded if the refund was made, sent if
 it was not. A mark whose request never ended (its worker killed) holds them back no longer than
 ``REFUND_IN_FLIGHT``, when their own task sends them.
+
+One request at a time: a console refund of a booking whose mark is live (a double click, a second tab)
+raises ``RefundInFlight`` and asks Stripe nothing, so no request ends the mark of one still with Stripe.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bookings import notifications
@@ -24,14 +28,21 @@ from bookings.models import REFUND_IN_FLIGHT, Booking, BookingEmail, EmailStatus
 from supportai.transactions import on_commit_robust
 
 
+class RefundInFlight(Exception):
+    """Another console refund of the booking is being asked of Stripe: its mark is live."""
+
+
 @contextmanager
 def refund_requested(booking: Booking) -> Iterator[None]:
-    """Mark ``booking``'s refund in flight for the block, then end the mark: only this request's (a second
-    request started meanwhile keeps its own) and the notices it held. The mark is its own write, committed
-    at once where no transaction is open (the console's request): a notice's task reads it from another
-    connection."""
+    """Mark ``booking``'s refund in flight for the block, then end the mark and the notices it held. Raises
+    ``RefundInFlight`` before the block when another request's mark is live (one left by a request that never
+    ended is taken over once ``REFUND_IN_FLIGHT`` has passed). The mark is its own write, taken in one
+    conditional update (two requests at once: one gets it) and committed at once where no transaction is open
+    (the console's request): a notice's task reads it from another connection."""
     started = timezone.now()
-    Booking.objects.filter(pk=booking.pk).update(refund_requested_at=started)
+    free = Q(refund_requested_at__isnull=True) | Q(refund_requested_at__lte=started - REFUND_IN_FLIGHT)
+    if not Booking.objects.filter(free, pk=booking.pk).update(refund_requested_at=started):
+        raise RefundInFlight(booking.pk)
     try:
         yield
     finally:

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django.utils.html import escape
 
-from bookings import delivery
+from bookings import delivery, payments
 from bookings.models import REFUND_IN_FLIGHT, Booking, BookingEmail, EmailKind, EmailStatus
 from bookings.tests.conftest import logged_in
 from bookings.tests.stripe_fake import FakeStripe
@@ -133,3 +134,40 @@ def test_a_refund_request_that_never_ended_holds_the_notice_back_no_longer_than_
     # then: it is sent: the refund is still due
     notice.refresh_from_db()
     assert notice.status == EmailStatus.SENT and _notices_sent(booking) == 1
+
+
+def test_a_second_refund_while_one_is_asked_is_refused_and_the_notice_keeps_waiting(
+    tenant, owner, paid_service, stripe_api: FakeStripe
+):
+    # given: a refund of the booking being asked of Stripe by another request (a double click, a second tab),
+    # its refund-due notice due again, and Stripe failing the next read of the payment (were it asked)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
+    notice = _notice_due_again(booking)
+    mail.outbox.clear()
+    started = timezone.now() - timedelta(seconds=1)
+    Booking.objects.filter(pk=booking.pk).update(refund_requested_at=started)
+    stripe_api.intent_errors.extend([_error(500, "api_error", "An unknown error occurred.")] * 2)
+    # when: the owner clicks Refund again, and then the notice's task runs while the first is still with Stripe
+    page = _refund(owner, booking)
+    wait = delivery.deliver_email(notice.pk)
+    # then: the second request asked Stripe nothing and said why; the first's mark is left, so the notice waits
+    assert escape(payments.REFUND_IN_PROGRESS) in page
+    assert stripe_api.seen == []
+    booking.refresh_from_db()
+    assert booking.refund_requested_at == started and booking.refund_due
+    notice.refresh_from_db()
+    assert notice.status == EmailStatus.PENDING and wait is not None and wait > 0 and _notices_sent(booking) == 0
+
+
+def test_a_refund_in_flight_of_another_tenants_booking_does_not_hold_this_one(
+    tenant, owner, paid_service, stripe_api: FakeStripe, other_owing
+):
+    # given: another tenant's booking whose refund is being asked of Stripe
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
+    other = other_owing()
+    Booking.objects.filter(pk=other.pk).update(refund_requested_at=timezone.now())
+    # when: the owner refunds this tenant's booking
+    page = _refund(owner, booking)
+    # then: it is refunded
+    booking.refresh_from_db()
+    assert booking.refunded_at is not None and escape(payments.REFUND_IN_PROGRESS) not in page
