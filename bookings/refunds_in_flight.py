@@ -50,15 +50,14 @@ def refund_requested(booking: Booking) -> Iterator[None]:
 
 
 def _end(booking: Booking, started: datetime) -> None:
+    """Clear the mark, then queue the notices it held: locked first, so one an attempt is holding back as the
+    mark is cleared (its row locked, the mark read) is found once that attempt commits its hold."""
     with transaction.atomic():
         Booking.objects.filter(pk=booking.pk, refund_requested_at=started).update(refund_requested_at=None)
-        held = BookingEmail.objects.filter(
-            booking_id=booking.pk,
-            kind=notifications.TENANT_REFUND_DUE,
-            status=EmailStatus.PENDING,
-            next_attempt_at=started + REFUND_IN_FLIGHT,
+        pending = BookingEmail.objects.select_for_update().filter(
+            booking_id=booking.pk, kind=notifications.TENANT_REFUND_DUE, status=EmailStatus.PENDING
         )
-        email_ids = list(held.values_list("pk", flat=True))
-        held.update(next_attempt_at=timezone.now())
+        email_ids = [email.pk for email in pending if email.next_attempt_at == started + REFUND_IN_FLIGHT]
+        BookingEmail.objects.filter(pk__in=email_ids).update(next_attempt_at=timezone.now())
         for email_id in email_ids:
             on_commit_robust(notifications.enqueue_email, email_id)

@@ -17,11 +17,12 @@ from django.core import mail
 from django.utils import timezone
 from django.utils.html import escape
 
-from bookings import delivery, payments
+from bookings import delivery, notifications, payments, refunds_in_flight
 from bookings.models import REFUND_IN_FLIGHT, Booking, BookingEmail, EmailKind, EmailStatus
 from bookings.tests.conftest import logged_in
 from bookings.tests.stripe_fake import FakeStripe
 from bookings.tests.test_console_refund import _error, _owing
+from escalations.tests.threads import in_thread, until_done_or_waiting
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -171,3 +172,37 @@ def test_a_refund_in_flight_of_another_tenants_booking_does_not_hold_this_one(
     # then: it is refunded
     booking.refresh_from_db()
     assert booking.refunded_at is not None and escape(payments.REFUND_IN_PROGRESS) not in page
+
+
+def test_a_notice_held_just_as_the_refund_request_ends_is_queued_at_once(
+    tenant, owner, paid_service, stripe_api: FakeStripe, monkeypatch
+):
+    # given: a refund request in flight, and the notice's task holding it back (its row locked, the mark read)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
+    notice = _notice_due_again(booking)
+    mail.outbox.clear()
+    request = refunds_in_flight.refund_requested(booking)
+    request.__enter__()
+    ended: list[Any] = []
+    read_mark = notifications.held_until
+
+    def held_until_while_the_request_ends(email: BookingEmail, now: Any) -> Any:
+        held = read_mark(email, now)
+        if ended:  # the notice's task queued by the request's end
+            return held
+        # when: the request ends (Stripe did not make the refund) on its own connection, before the hold commits
+        thread, results, pids = in_thread(lambda: request.__exit__(None, None, None))
+        until_done_or_waiting(thread, pids)
+        ended.append((thread, results))
+        return held
+
+    monkeypatch.setattr(delivery, "held_until", held_until_while_the_request_ends)
+    wait = delivery.deliver_email(notice.pk)
+    ((thread, results),) = ended
+    thread.join(20)
+    # then: the task held it, and the request's end still found it and queued it at once: it was sent
+    assert wait is not None and wait > 0 and results == [False]
+    notice.refresh_from_db()
+    booking.refresh_from_db()
+    assert booking.refund_requested_at is None and booking.refund_due
+    assert notice.status == EmailStatus.SENT and _notices_sent(booking) == 1
