@@ -242,6 +242,20 @@ def _bounded(timeout: float | None, timeout_error: type[Exception]) -> float | N
     return left if timeout is None else min(timeout, left)
 
 
+@contextmanager
+def _deadline_wait(timeout: float | None, timeout_error: type[Exception]) -> Iterator[float | None]:
+    """A socket wait's timeout, ``_bounded``. A wait the deadline ended (not its own ``timeout``) raises
+    ``timeout_error(DEADLINE_PASSED)``, as one the deadline leaves no time for does: the error says why,
+    whether the deadline passed during a read or between two."""
+    bounded = _bounded(timeout, timeout_error)
+    try:
+        yield bounded
+    except httpcore.TimeoutException as exc:
+        if bounded == timeout:
+            raise
+        raise timeout_error(DEADLINE_PASSED) from exc
+
+
 class _DeadlineStream(httpcore.NetworkStream):
     """A socket stream whose every wait ends at the current request's deadline."""
 
@@ -249,10 +263,12 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+        with _deadline_wait(timeout, httpcore.ReadTimeout) as bounded:
+            return self._stream.read(max_bytes, bounded)
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+        with _deadline_wait(timeout, httpcore.WriteTimeout) as bounded:
+            self._stream.write(buffer, bounded)
 
     def close(self) -> None:
         self._stream.close()
@@ -260,8 +276,8 @@ class _DeadlineStream(httpcore.NetworkStream):
     def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
-        tls = self._stream.start_tls(ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout))
-        return _DeadlineStream(tls)
+        with _deadline_wait(timeout, httpcore.ConnectTimeout) as bounded:
+            return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, bounded))
 
     def get_extra_info(self, info: str) -> object:
         return self._stream.get_extra_info(info)
@@ -289,8 +305,8 @@ class _GuardedBackend(httpcore.SyncBackend):
         last_error: Exception | None = None
         for address in addresses:
             try:
-                bounded = _bounded(timeout, httpcore.ConnectTimeout)
-                stream = super().connect_tcp(address, port, bounded, local_address, socket_options)
+                with _deadline_wait(timeout, httpcore.ConnectTimeout) as bounded:
+                    stream = super().connect_tcp(address, port, bounded, local_address, socket_options)
                 return _DeadlineStream(stream)
             except httpcore.ConnectError as exc:
                 last_error = exc

@@ -22,6 +22,7 @@ from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory
 from escalations.triggers import ReasonCode, TriggerHit
 from supportai.models import Tenant
+from supportai.outbound import DEADLINE_PASSED
 
 pytestmark = pytest.mark.django_db
 Capture = Callable[..., Any]
@@ -116,7 +117,7 @@ def test_an_answer_dribbled_a_byte_at_a_time_ends_the_attempt_at_its_deadline(
     delivery.refresh_from_db()
     assert took < 3, took
     assert again is not None and again.retry and delivery.status == DeliveryStatus.RETRYING
-    assert "timed out" in delivery.last_error
+    assert delivery.last_error.endswith(f": {DEADLINE_PASSED}"), delivery.last_error
 
 
 def test_an_endless_error_answer_is_read_no_further_than_its_start(
