@@ -179,8 +179,9 @@ async def test_gemini_a_call_that_is_no_cache_sighting_never_creates_a_cache_but
 @pytest.mark.asyncio
 async def test_gemini_cache_creation_never_delays_the_first_token(vendor):
     # given a prefix seen once, and a cache creation that takes 1.5 s
+    creation_s = 1.5
     provider = _provider(vendor)
-    _script(vendor, creates=[_cache_created(delay_s=1.5)], answers=[_answer(FINAL_USAGE)] * 3 + [_answer()])
+    _script(vendor, creates=[_cache_created(delay_s=creation_s)], answers=[_answer(FINAL_USAGE)] * 3 + [_answer()])
     await _run(provider)
 
     # when it is seen again, and again while the cache is still being created
@@ -192,9 +193,11 @@ async def test_gemini_cache_creation_never_delays_the_first_token(vendor):
     third = [event async for event in provider.stream(CACHED)]
     done_s = time.perf_counter() - started
 
-    # then both were answered uncached, without waiting for the creation in flight
-    assert isinstance(first, TextChunk) and first_token_s < 0.5
-    assert done_s < 1.0 and isinstance(second[-1], Finish) and isinstance(third[-1], Finish)
+    # then both were answered uncached, without waiting for the creation in flight (which the second
+    # sighting started after ``started``: waiting for it, either turn would end creation_s after that at
+    # the earliest, however fast a loaded machine runs the rest)
+    assert isinstance(first, TextChunk) and first_token_s < creation_s
+    assert done_s < creation_s and isinstance(second[-1], Finish) and isinstance(third[-1], Finish)
     assert len(_creates(vendor)) == 1
     assert _named(vendor) == [None, None, None]
     # and once the cache exists, the next turn names it
