@@ -12,17 +12,33 @@ own: such a run is refused (a pruning run moves the source to the new path inste
 read every file there: a run that failed, of a mistyped folder say, leaves the source where it was,
 and the command reads every file of the new path before it stores any, so such a run stores nothing).
 
+A run given no source name writes into the source the path is already in, so that a file or folder
+is never held twice (``enclosing_folder_source``): the source named by the path if the tenant has
+one, else the nearest folder source whose folder is the path or holds it (its files named as a run
+of that folder names them; the run prunes only under the path and never moves the source). A path
+in the demo help centre's folder is refused (``seed_demo`` keeps it, and a copy would duplicate its
+articles), as is one in the folder of two sources (the run cannot tell which); upload sources hold
+no folder, so a path is never taken to be in one (even one a superuser gave a path in the admin).
+A run of a folder given no source name also takes over the sources named by their own path of the
+files and folders in it that it reads (``inner_folder_sources``, ``knowledge.folder_takeover``): it
+first reads every file (while one has errors it changes nothing), moves their documents into its
+own source under the names it gives them (ids, chunks and vectors kept), and once no file failed
+deletes those sources with what they still hold (copies its source had already). Sources named by
+hand (``--source``) are never taken over, and another tenant's sources are never looked at.
+
 The path is the operator's: tenants never see it (``tenant_visible_config``), only superusers in the
 admin and the command's own messages.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from knowledge.demo import DEMO_CONFIG
-from knowledge.models import KnowledgeSource
+from knowledge.demo import CONTENT_DIR, DEMO_CONFIG
+from knowledge.models import KnowledgeSource, SourceKind
 from knowledge.services import SourceKindError, source_get_or_create
 from knowledge.source_config import UPLOAD_SOURCE_NAMES
 from supportai.models import Tenant
@@ -38,6 +54,12 @@ OTHER_FOLDER = (
     "those named alike there (a faq.md in each is one document). To move the source to it instead, ingest it "
     "without --no-prune: the documents not under it are then deleted."
 )
+
+DEMO_FOLDER = (
+    "{path} lies in the folder of the demo help centre (the source {name!r}), which seed_demo keeps: run "
+    "seed_demo to refresh it."
+)
+TWO_SOURCES = "{path} lies in the folder of more than one source ({names}), so the run cannot tell which to write into."
 
 
 # The setting that holds a folder source's path on the server (the demo's holds it too).
@@ -101,3 +123,64 @@ def _upload_source(*, tenant: Tenant, name: str, config: dict | None = None) -> 
         return source_get_or_create(tenant=tenant, name=name, config=config)
     except SourceKindError as exc:
         raise FolderSourceError(str(exc)) from exc
+
+
+def enclosing_folder_source(*, tenant: Tenant, path: Path) -> KnowledgeSource | None:
+    """The tenant's source an ingest of ``path`` (resolved) given no source name writes into when it
+    is not one named by ``path``: None when the tenant has a source of that name (the run's own, as
+    ever) or no folder source whose folder is ``path`` or holds it; else the nearest such. Raises
+    ``FolderSourceError`` when that is the demo help centre's, or when two sources hold that folder."""
+    sources = KnowledgeSource.objects.for_tenant(tenant)
+    if sources.filter(name=str(path)).exists():
+        return None
+    nearest: list[KnowledgeSource] = []
+    depth = -1
+    folder_sources = sources.filter(kind=SourceKind.UPLOAD, config__has_key=PATH_KEY).exclude(
+        name__in=UPLOAD_SOURCE_NAMES
+    )
+    for source in folder_sources.order_by("name"):
+        folder = _folder(source)
+        if folder is None or not path.is_relative_to(folder):
+            continue
+        if len(folder.parts) > depth:
+            nearest, depth = [], len(folder.parts)
+        if len(folder.parts) == depth:
+            nearest.append(source)
+    if len(nearest) > 1:
+        raise FolderSourceError(TWO_SOURCES.format(path=path, names=", ".join(repr(s.name) for s in nearest)))
+    if nearest and nearest[0].config == DEMO_CONFIG:
+        raise FolderSourceError(DEMO_FOLDER.format(path=path, name=nearest[0].name))
+    return nearest[0] if nearest else None
+
+
+@dataclass(frozen=True)
+class InnerSource:
+    source: KnowledgeSource
+    # The folder its documents are named under: its path, or the folder of the file it was made from.
+    folder: Path
+
+
+def inner_folder_sources(*, tenant: Tenant, path: Path, files: list[Path]) -> list[InnerSource]:
+    """The tenant's folder sources named by their own path, a file or folder strictly under the
+    folder ``path`` (resolved) that holds some of ``files`` (the files a run of ``path`` reads: a
+    hidden folder's source, whose files it leaves out, is not among them), by name."""
+    candidates = KnowledgeSource.objects.for_tenant(tenant).filter(
+        kind=SourceKind.UPLOAD, config__has_key=PATH_KEY, name__startswith=os.path.join(str(path), "")
+    )
+    inner = []
+    for source in candidates.order_by("name"):
+        if source.config[PATH_KEY] != source.name or source.config == DEMO_CONFIG:
+            continue
+        stored = Path(source.name)
+        if stored in files:
+            inner.append(InnerSource(source, stored.parent))
+        elif any(file.is_relative_to(stored) for file in files):
+            inner.append(InnerSource(source, stored))
+    return inner
+
+
+def _folder(source: KnowledgeSource) -> Path | None:
+    """The folder a folder source holds, as a path other paths can lie in (the demo's is recorded
+    relative to the project); None for a source made from a file, or whose folder is gone."""
+    folder = CONTENT_DIR if source.config == DEMO_CONFIG else Path(source.config[PATH_KEY])
+    return folder if folder.is_absolute() and folder.is_dir() else None

@@ -248,9 +248,13 @@ def source_delete(*, tenant: Tenant, source: KnowledgeSource) -> int:
     return removed
 
 
-def source_prune(*, tenant: Tenant, source: KnowledgeSource, keep: set[str]) -> int:
-    """Delete the source's documents whose external id is not in ``keep``; returns how many."""
+def source_prune(*, tenant: Tenant, source: KnowledgeSource, keep: set[str], within: str = "") -> int:
+    """Delete the source's documents whose external id is not in ``keep``, only those of the file
+    ``within`` or of files under the folder ``within`` if given (a folder source's path under its
+    folder: ``sub`` or ``sub/faq.csv``); returns how many."""
     stale = Document.objects.for_tenant(tenant).filter(source=source).exclude(external_id__in=keep)
+    if within:
+        stale = stale.filter(Q(file_name=within) | Q(file_name__startswith=f"{within}/"))
     return documents_delete(tenant=tenant, document_ids=stale.values_list("pk", flat=True))
 
 

@@ -12,6 +12,11 @@ it (its files keep the names a run of the folder gives them), and refuses anothe
 files would replace those named alike. A pruning run of another PATH moves the source there all at
 once: it first reads every file there, storing nothing, and while any has errors (or a folder there
 cannot be listed) it names them and changes nothing.
+Without --source, the run writes into the source PATH is already in: the one named by PATH, else the
+nearest folder source whose folder is PATH or holds it, which keeps its folder (its files are named
+from there) and is pruned only under PATH; and a folder takes over the sources named by their own
+path of the files and folders in it (their documents moved in, the sources deleted once no file
+failed), after reading every file first, as a move does (``knowledge.folder_sources``).
 Pruning never reaches a source that holds uploaded files or the demo's (``knowledge.folder_sources``),
 and a PATH with no document files changes nothing (an unmounted or mistyped folder would otherwise
 empty its source). Links to folders are not followed and links to files outside PATH are not read:
@@ -38,7 +43,17 @@ from django.template.defaultfilters import pluralize
 from tqdm import tqdm
 
 from knowledge import conf
-from knowledge.folder_sources import PATH_KEY, FolderSourceError, folder_source, folder_source_move, source_folder
+from knowledge.folder_sources import (
+    PATH_KEY,
+    FolderSourceError,
+    InnerSource,
+    enclosing_folder_source,
+    folder_source,
+    folder_source_move,
+    inner_folder_sources,
+    source_folder,
+)
+from knowledge.folder_takeover import folder_source_take_over
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import (
     add_progress_option,
@@ -57,6 +72,7 @@ from knowledge.services import (
     file_ingest,
     file_leftovers_delete,
     file_parse,
+    source_delete,
     source_mark_synced,
     source_prune,
 )
@@ -68,7 +84,10 @@ logger = logging.getLogger(__name__)
 
 # How to choose another source, for a run that named its source with --source and one named by its path.
 NAMED_SOURCE_HINT = "Give --source another name."
-UNNAMED_SOURCE_HINT = "Pass --source NAME to name another source (without it, the source is named by the path)."
+UNNAMED_SOURCE_HINT = (
+    "Pass --source NAME to name another source (without it, the source is the one named by the path, or the "
+    "folder source the path lies in)."
+)
 NO_FILES = (
     "No document files (.md, .markdown, .txt, .html, .htm, .pdf, .csv, .jsonl) under {path}{skipped}; nothing was "
     "changed."
@@ -109,6 +128,17 @@ MOVE_INCOMPLETE = (
     "{problems} (listed above); nothing was changed: this run would move the source {name!r} from {old} to "
     "{new}, which it does only once it has read every file there."
 )
+# A run given no source name writes into the folder source its path lies in, and says so first.
+INTO_SOURCE = "{path}: into {source}"
+# A run of a folder given no source name takes over the sources of the files and folders in it that are
+# named by their own path (knowledge/folder_sources.py): refused before it changes anything while a file
+# there has errors, and after it each source taken over is named with what became of its documents.
+TAKE_OVER_INCOMPLETE = (
+    "{problems} (listed above); nothing was changed: this run would take over {sources} ({their} documents "
+    "would move into {target}), which it does only once it has read every file here."
+)
+TOOK_OVER = "Took over the source of {path}: {moved} moved into this one, {removed} removed with it."
+TAKE_OVER_KEPT = "The source of {path} was kept, as this run had errors: {moved} moved into this one."
 
 
 @dataclass(frozen=True)
@@ -289,6 +319,21 @@ def _names_root(path: Path, source: KnowledgeSource, *, prune: bool) -> Path:
     return path if path.is_dir() else path.parent
 
 
+def _prefix(folder: Path, root: Path) -> str:
+    """How deep ``folder`` lies in ``root``, as its files' names there start: ``""`` or ``sub/``."""
+    return "" if folder == root else f"{_file_name(folder, root)}/"
+
+
+def _source_label(source: KnowledgeSource) -> str:
+    """``the source of /kb`` for a folder source named by its path, ``the source 'Help' of /kb`` else."""
+    path = source.config.get(PATH_KEY, "")
+    return f"the source of {path}" if source.name == path else f"the source {source.name!r} of {path}"
+
+
+def _documents(count: int) -> str:
+    return f"{count} document{pluralize(count)}"
+
+
 def _language(value: str) -> str:
     try:
         return clean_language(value)
@@ -310,15 +355,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source",
             default="",
-            help="knowledge source name (default: the path). A folder source holds one folder, its files named "
-            "by their path under it: give another folder another source",
+            help="knowledge source name (default: the source named by the path if there is one, else the "
+            "nearest folder source whose folder is PATH or holds it, else a new one named by the path; a folder "
+            "given no name also takes over the sources named by their own path of the files and folders in it). "
+            "A folder source holds one folder, its files named by their path under it: give another folder "
+            "another source",
         )
         parser.add_argument(
             "--no-prune",
             action="store_true",
             help="keep documents no longer under PATH (a run with file errors keeps them anyway). Into a folder "
             "source, PATH must be its folder or a file or folder under it; without --no-prune, a run with no "
-            "file errors moves the source to PATH, and one with any stores nothing",
+            "file errors moves the source to PATH, and one with any stores nothing. Into the folder source "
+            "PATH lies in (no --source), pruning deletes only the documents of files under PATH, and the "
+            "source keeps its folder",
         )
         parser.add_argument(
             "--language",
@@ -343,8 +393,14 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is neither a file nor a folder")
         tenant = tenant_by_slug(options["tenant"])
         provider_check(default_provider(), consequence="nothing was ingested")
-        source_name = options["source"] or str(path)
         hint = NAMED_SOURCE_HINT if options["source"] else UNNAMED_SOURCE_HINT
+        enclosing = None
+        if not options["source"]:
+            try:
+                enclosing = enclosing_folder_source(tenant=tenant, path=path)
+            except FolderSourceError as exc:
+                raise CommandError(f"{exc} {hint}") from exc
+        source_name = enclosing.name if enclosing else options["source"] or str(path)
         if len(source_name) > NAME_MAX_LENGTH:
             raise CommandError(f"The source name is longer than {NAME_MAX_LENGTH} characters. {hint}")
         if UNSTORABLE.search(source_name):
@@ -367,13 +423,43 @@ class Command(BaseCommand):
             not_read = skipped_summary(found)
             raise CommandError(NO_FILES.format(path=path, skipped=f" ({not_read})" if not_read else ""))
         new_source = not KnowledgeSource.objects.for_tenant(tenant).filter(name=source_name).exists()
+        prune = not options["no_prune"]
         try:
-            source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=not options["no_prune"])
+            source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=prune)
         except FolderSourceError as exc:
             raise CommandError(f"{exc} {hint}") from exc
-        root = _names_root(path, source, prune=not options["no_prune"])
-        if not options["no_prune"] and source.config.get(PATH_KEY) != str(path):
-            self._check_move(source=source, path=path, root=root, files=files, unlisted=unlisted, options=options)
+        # Into the folder source the path lies in: its files named from its folder, pruned only under the path.
+        enclosing_folder = source_folder(source) if enclosing else None
+        root = enclosing_folder or _names_root(path, source, prune=prune)
+        within = _file_name(path, root) if enclosing_folder and path != root else ""
+        if enclosing:
+            self.stdout.write(INTO_SOURCE.format(path=path, source=_source_label(source)))
+        moving = prune and not enclosing and source.config.get(PATH_KEY) != str(path)
+        inner = (
+            [] if options["source"] or path.is_file() else inner_folder_sources(tenant=tenant, path=path, files=files)
+        )
+        if moving or inner:
+            self._read_first(
+                source=source,
+                path=path,
+                root=root,
+                files=files,
+                unlisted=unlisted,
+                options=options,
+                moving=moving,
+                inner=inner,
+                new_source=new_source,
+            )
+        # Before the run, which then finds their documents unchanged under the names it gives them.
+        taken_over = [
+            (
+                other.source,
+                folder_source_take_over(
+                    tenant=tenant, source=other.source, into=source, prefix=_prefix(other.folder, root)
+                ),
+            )
+            for other in inner
+        ]
         totals = dict.fromkeys(Outcome, 0)
         # The document ids stored by this run, with their file: a file that gives one of them again is refused.
         taken: dict[str, str] = {}
@@ -408,9 +494,10 @@ class Command(BaseCommand):
         complete = not failed and not unlisted
         for result in with_leftovers if complete else []:
             removed += file_leftovers_delete(tenant=tenant, result=result)
-        if not options["no_prune"] and complete:
-            folder_source_move(source=source, path=str(path))
-            removed += source_prune(tenant=tenant, source=source, keep=set(taken))
+        if prune and complete:
+            if not enclosing:
+                folder_source_move(source=source, path=str(path))
+            removed += source_prune(tenant=tenant, source=source, keep=set(taken), within=within)
         if failed == len(files) and new_source and not source.documents.exists():
             source.delete()  # a run that stored nothing leaves no empty source of its own behind
         else:
@@ -433,6 +520,12 @@ class Command(BaseCommand):
             reasons += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
             line += f"; pruning skipped: {', '.join(reasons)}"
         self.stdout.write(line)
+        for other, moved in taken_over:
+            if complete:
+                gone = source_delete(tenant=tenant, source=other)
+                self.stdout.write(TOOK_OVER.format(path=other.name, moved=_documents(moved), removed=gone))
+            else:
+                self.stdout.write(TAKE_OVER_KEPT.format(path=other.name, moved=_documents(moved)))
         not_indexed = 0
         if totals[Outcome.FAILED]:
             # Documents stored but not indexed (the embedding provider failed): name them with its message.
@@ -468,13 +561,45 @@ class Command(BaseCommand):
         # OutputWrapper would end with a newline each (and colour on a terminal).
         return cast(TextIO, self.stderr._out)
 
-    def _check_move(
-        self, *, source: KnowledgeSource, path: Path, root: Path, files: list[Path], unlisted: int, options: Any
+    def _read_first(
+        self,
+        *,
+        source: KnowledgeSource,
+        path: Path,
+        root: Path,
+        files: list[Path],
+        unlisted: int,
+        options: Any,
+        moving: bool,
+        inner: list[InnerSource],
+        new_source: bool,
     ) -> None:
-        """Before a pruning run that moves ``source`` to ``path`` stores anything, read every file there
-        as the run would (naming each file with errors on stderr) and refuse the run while any has
-        errors or a folder there could not be listed: the files read would replace the source's own
-        named alike, and the source would keep its old folder."""
+        """Before a run that moves ``source`` to ``path`` (``moving``), or takes over the sources
+        ``inner``, stores anything: read every file as the run would (naming each file with errors on
+        stderr), and refuse the run while any has errors or a folder there could not be listed. A move
+        would have the files read replace the source's own named alike, and keep its old folder; a
+        takeover would move the documents of a file the run then fails. A source made by this run is
+        removed."""
+        problems = self._files_problems(root=root, files=files, unlisted=unlisted, options=options)
+        if not problems:
+            return
+        if moving:
+            old = source.config[PATH_KEY]
+            raise CommandError(MOVE_INCOMPLETE.format(problems=problems, name=source.name, old=old, new=path))
+        if new_source:
+            source.delete()
+        raise CommandError(
+            TAKE_OVER_INCOMPLETE.format(
+                problems=problems,
+                sources=f"the source{pluralize(len(inner))} of {', '.join(other.source.name for other in inner)}",
+                their=pluralize(len(inner), "its,their"),
+                target=_source_label(source),
+            )
+        )
+
+    def _files_problems(self, *, root: Path, files: list[Path], unlisted: int, options: Any) -> str:
+        """Read every file as the run would, storing nothing (naming each file with errors on stderr);
+        what was wrong (files with errors, folders that could not be listed), "" when nothing."""
         stream = self._stream()
         taken: dict[str, str] = {}
         failed = 0
@@ -484,8 +609,4 @@ class Command(BaseCommand):
             failed += self._told(result, stream)
         problems = [f"{failed} of {len(files)} file{pluralize(len(files))} had errors"] if failed else []
         problems += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
-        if problems:
-            old = source.config[PATH_KEY]
-            raise CommandError(
-                MOVE_INCOMPLETE.format(problems=" and ".join(problems), name=source.name, old=old, new=path)
-            )
+        return " and ".join(problems)
