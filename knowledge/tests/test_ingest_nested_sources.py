@@ -328,3 +328,17 @@ def test_a_document_taken_over_is_named_as_the_folder_names_its_file(
     external_id: str, file_name: str, moved: tuple[str, str]
 ) -> None:
     assert moved_names(external_id=external_id, file_name=file_name, prefix="sub/") == moved
+
+
+def test_the_folder_of_a_source_named_by_hand_goes_into_that_source(tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested into a source named by hand, then a file of it deleted
+    _ingest(tenant, kb, "--source", "Help")
+    before = _documents(tenant)
+    (kb / "hours.md").unlink()
+    # when the folder is ingested again without --source
+    out = _ingest(tenant, kb)
+    # then it is that source's run, pruning as ever, and no second source holds a copy
+    assert out.splitlines()[0] == f"{kb}: into the source 'Help' of {kb}"
+    assert "0 documents created, 0 updated, 4 unchanged, 0 failed, 1 removed," in out
+    assert _sources(tenant) == ["Help"]
+    assert _documents(tenant) == {key: pk for key, pk in before.items() if key != ("Help", "hours.md")}
