@@ -118,7 +118,17 @@ class OfflineRefundForm(forms.Form):
         error_messages={"required": offline_refunds.NOTE_MISSING},
         widget=forms.TextInput(attrs={"placeholder": "cash at the desk, bank transfer …", "size": 30}),
     )
-    owed = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    # Written by the page, never typed: a value that is no amount owed was changed on the way, and staff
+    # can do nothing about it on the form but open the page again.
+    owed = forms.IntegerField(
+        min_value=0,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": offline_refunds.OWED_UNREADABLE,
+            "invalid": offline_refunds.OWED_UNREADABLE,
+            "min_value": offline_refunds.OWED_UNREADABLE,
+        },
+    )
 
     def __init__(self, *args: object, booking: Booking, **kwargs: object) -> None:
         owed = booking.refund_remaining_cents

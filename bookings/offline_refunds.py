@@ -42,6 +42,10 @@ OWED_CHANGED = (
     "What this booking owes changed since the page was opened: {owed} is owed now. Check the page and record "
     "the refund again."
 )
+OWED_UNREADABLE = (
+    "This form does not say what the booking owed when its page was opened (it was changed or cut short), so "
+    "nothing was recorded. Open the booking's page again and record the refund from there."
+)
 AMOUNT_INVALID = "Give the amount given back, at most the {owed} owed, e.g. {example}."
 NOTE_MISSING = "Say how the money was given back (cash, card terminal, bank transfer …)."
 RECORDED = "Recorded {amount} given back offline for booking {code}; the customer was emailed."

@@ -309,3 +309,34 @@ def test_the_widget_reads_a_refund_given_back_by_hand_as_a_refund(tenant, owner,
     booking.refresh_from_db()
     full = actions.booking_dict(booking)
     assert (full["payment_status"], full["refunded"]) == ("refunded", "95.00 EUR")
+
+
+@pytest.mark.parametrize("owed", ["abc", "-9500", "", "9" * 5000])
+def test_a_form_whose_owed_amount_was_tampered_with_says_so_at_its_top_and_records_nothing(
+    tenant, owner, paid_service, owed
+):
+    # given: a booking paid at the desk, canceled, owing 95.00 EUR
+    booking = _paid_offline_then_canceled(tenant, paid_service)
+    # when: its form is posted with the hidden amount owed altered (no number, negative, missing, cut short)
+    response = _post(owner, booking, owed=owed)
+    # then: the form is shown again, its top saying why nothing was recorded and what to do
+    assert response.status_code == 200
+    shown = re.search(r'data-testid="refund-offline">.*?</form>', response.content.decode(), re.S)
+    assert shown is not None
+    top = shown.group(0).split("<label>")[0]
+    assert escape(offline_refunds.OWED_UNREADABLE) in top
+    assert 'role="alert"' in top
+    booking.refresh_from_db()
+    assert booking.refund_due and booking.refunded_cents == 0 and _refunds(booking) == []
+
+
+@pytest.mark.parametrize("owed", ["1", "95.00", "9" * 4000])
+def test_a_form_claiming_another_amount_owed_is_refused_and_records_nothing(tenant, owner, paid_service, owed):
+    # given: a booking owing 95.00 EUR
+    booking = _paid_offline_then_canceled(tenant, paid_service)
+    # when: its form says it owed another amount (1 cent, 95 cents, far more than any price)
+    response = _post(owner, booking, amount="0.01", owed=owed)
+    # then: refused with what is owed now, nothing recorded
+    assert _messages(response) == [offline_refunds.OWED_CHANGED.format(owed="95.00 EUR")]
+    booking.refresh_from_db()
+    assert booking.refund_due and booking.refunded_cents == 0 and _refunds(booking) == []
