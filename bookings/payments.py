@@ -108,6 +108,25 @@ REFUND_UNCONFIRMED = (
     "Stripe took the refund request but could not say how the payment's refunds stand, so nothing was recorded "
     "yet. Try again: a retry never refunds twice (it is also recorded here when Stripe reports it)."
 )
+# Stripe could not be read for what it can still refund (before a refund is asked, or after it refused one):
+# why, in staff's words, never Stripe's message. No refund was made either way.
+REFUNDABLE_UNREAD = (
+    "Stripe could not be asked how much of this payment is still refundable: {reason}; nothing was refunded, try again."
+)
+UNREAD_UNREACHABLE = "Stripe could not be reached or did not answer in time (a network failure or a timeout)"
+UNREAD_BUSY = "Stripe is receiving too many requests right now (wait a minute)"
+UNREAD_KEY_REFUSED = (
+    "Stripe refused the platform's API key, or the key may not read payments (ask whoever runs SupportAI to "
+    "check STRIPE_SECRET_KEY)"
+)
+UNREAD_NO_SUCH_PAYMENT = (
+    "Stripe has no payment {intent}, the one this booking records (was it taken with another Stripe account, or "
+    "in the other mode, test or live? Check the payment in Stripe)"
+)
+UNREAD_REFUSED = (
+    "Stripe refused to show the payment (whoever runs SupportAI can read Stripe's reason in the platform's log)"
+)
+UNREAD_STRIPE_ERROR = "Stripe answered with an error of its own (whoever runs SupportAI can read it in the log)"
 STRIPE_FAILED = (
     "Stripe reported an error and did not confirm the refund; nothing was recorded. Try again later, or "
     "refund the payment in Stripe (it is recorded here when Stripe reports it)."
@@ -272,7 +291,24 @@ def _stripe_refundable(client: stripe.StripeClient, booking: Booking, actor: ser
         return record_stripe_refunds(client, booking, charge, actor=actor), charge.refundable
     except stripe.StripeError as exc:
         logger.warning("Stripe did not say what it can refund of booking %s: %s", booking.pk, exc)
-        raise services.BookingError(REFUND_FAILED, _refund_error(exc)) from exc
+        reason = _unread_reason(exc, booking)
+        raise services.BookingError(REFUND_FAILED, REFUNDABLE_UNREAD.format(reason=reason)) from exc
+
+
+def _unread_reason(exc: stripe.StripeError, booking: Booking) -> str:
+    """Why Stripe could not be read (``REFUNDABLE_UNREAD``): a failed read, not a refund, so none of
+    ``_refund_error``'s words about a refund that may have been made or that Stripe refused apply."""
+    if isinstance(exc, stripe.APIConnectionError):
+        return UNREAD_UNREACHABLE
+    if isinstance(exc, stripe.RateLimitError):
+        return UNREAD_BUSY
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return UNREAD_KEY_REFUSED
+    if isinstance(exc, stripe.InvalidRequestError):
+        if exc.code == "resource_missing":
+            return UNREAD_NO_SUCH_PAYMENT.format(intent=booking.stripe_payment_intent_id)
+        return UNREAD_REFUSED
+    return UNREAD_STRIPE_ERROR
 
 
 def _refunded_already(before: Booking, booking: Booking) -> RefundResult:

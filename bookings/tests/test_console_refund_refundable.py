@@ -6,6 +6,7 @@ read that plainly and nothing wrong is recorded."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -114,20 +115,82 @@ def test_stripe_holding_less_than_the_booking_owes_refunds_nothing_and_names_wha
     assert escape(said) in page
 
 
-def test_stripe_not_telling_what_it_can_refund_refunds_nothing(
+def _error(status: int, kind: str, message: str, code: str = "") -> tuple[int, dict[str, Any]]:
+    return status, {"error": {"type": kind, "message": message, **({"code": code} if code else {})}}
+
+
+NO_SUCH_INTENT = (
+    f"No such payment_intent: '{INTENT}'; a similar object exists in live mode, but a test mode key was used"
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (_error(404, "invalid_request_error", NO_SUCH_INTENT, "resource_missing"), payments.UNREAD_NO_SUCH_PAYMENT),
+        (
+            _error(
+                403, "invalid_request_error", "The provided key 'rk_test_****' does not have the required permissions"
+            ),
+            payments.UNREAD_KEY_REFUSED,
+        ),
+        (_error(401, "invalid_request_error", "Invalid API Key provided: sk_test_****"), payments.UNREAD_KEY_REFUSED),
+        (_error(429, "invalid_request_error", "Too many requests.", "rate_limit"), payments.UNREAD_BUSY),
+        (_error(400, "invalid_request_error", "Received unknown parameter: expand[0]"), payments.UNREAD_REFUSED),
+        (_error(500, "api_error", "Something went wrong."), payments.UNREAD_STRIPE_ERROR),
+    ],
+)
+def test_stripe_not_telling_what_it_can_refund_refunds_nothing_and_says_why(
+    tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks, caplog, answer, reason
+):
+    # given: Stripe answers the look at the payment with an error (twice: the SDK retries some once)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
+    stripe_api.intent_errors.extend([answer, answer])
+    # when
+    with caplog.at_level(logging.WARNING, logger="bookings.payments"):
+        page = _refund(owner, booking, django_capture_on_commit_callbacks)
+    # then: no refund asked, nothing recorded
+    assert _refund_requests(stripe_api) == []
+    booking.refresh_from_db()
+    assert booking.refund_due and _refunded_events(booking) == []
+    # and staff read that it was the look at the payment that failed, and why, in their words, not Stripe's
+    said = payments.REFUNDABLE_UNREAD.format(reason=reason.format(intent=INTENT))
+    assert escape(said) in page and escape(answer[1]["error"]["message"]) not in page
+    # and the platform's log keeps Stripe's message, with the booking
+    (record,) = [r for r in caplog.records if r.name == "bookings.payments"]
+    assert answer[1]["error"]["message"] in record.getMessage() and str(booking.pk) in record.getMessage()
+
+
+def test_stripe_unreachable_while_read_refunds_nothing_and_says_so(
+    tenant, owner, paid_service, stripe_api: FakeStripe, settings, django_capture_on_commit_callbacks
+):
+    # given: Stripe cannot be reached (nothing listens at the API base)
+    booking = _owing(tenant, paid_service, stripe=stripe_api)
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    # when
+    page = _refund(owner, booking, django_capture_on_commit_callbacks)
+    # then: staff read that Stripe could not be asked, for want of an answer, and that nothing was refunded
+    assert escape(payments.REFUNDABLE_UNREAD.format(reason=payments.UNREAD_UNREACHABLE)) in page
+    assert escape(payments.STRIPE_UNREACHABLE) not in page  # no refund was sent that may have been made
+    booking.refresh_from_db()
+    assert booking.refund_due and _refunded_events(booking) == []
+
+
+def test_stripe_not_listing_the_refunds_it_reports_refunds_nothing_and_says_why(
     tenant, owner, paid_service, stripe_api: FakeStripe, django_capture_on_commit_callbacks
 ):
-    # given: Stripe fails to answer the look at the payment (twice: the SDK retries once)
+    # given: a dashboard refund unreported, and Stripe failing to list the payment's refunds
     booking = _owing(tenant, paid_service, stripe=stripe_api)
-    error = (500, {"error": {"type": "api_error", "message": "Something went wrong."}})
-    stripe_api.intent_errors.extend([error, error])
+    stripe_api.refund_elsewhere(INTENT, 3000, refund_id="re_dash", created=MADE_AT)
+    error = _error(500, "api_error", "Something went wrong.")
+    stripe_api.list_errors.extend([error, error])
     # when
     page = _refund(owner, booking, django_capture_on_commit_callbacks)
     # then
     assert _refund_requests(stripe_api) == []
     booking.refresh_from_db()
-    assert booking.refund_due and _refunded_events(booking) == []
-    assert escape(payments.STRIPE_FAILED) in page
+    assert booking.refund_due and booking.refunded_cents == 0 and _refunded_events(booking) == []
+    assert escape(payments.REFUNDABLE_UNREAD.format(reason=payments.UNREAD_STRIPE_ERROR)) in page
 
 
 def test_another_tenants_owner_cannot_make_stripe_read_or_record_the_payment(
