@@ -42,6 +42,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from routing.model_ids import snapshot_base
 from routing.providers.base import ProviderError, ProviderRequest
 from routing.tokens import estimate_tokens
 
@@ -50,7 +51,9 @@ logger = logging.getLogger(__name__)
 # Smallest prefix (tokens) Gemini accepts in a cache; a smaller one is refused with HTTP 400. Sources:
 # ai.google.dev/gemini-api/docs/caching (2.5 Flash 1,024; 2.5 Pro 4,096) and, for the 2.0 models the
 # Gemini API page does not list, cloud.google.com/vertex-ai/generative-ai/docs/context-cache/
-# context-cache-overview#limits (Gemini 2.0 models: 2,048), both read 2025-10-01. Longest prefix wins.
+# context-cache-overview#limits (Gemini 2.0 models: 2,048), both read 2025-10-01. A pinned ID takes its base's
+# (``model_ids.snapshot_base``: ``gemini-2.5-flash-001`` is 2.5 Flash's), as prices and shutdowns do; another model
+# whose name only starts with a listed one (``gemini-2.5-flash-lite`` is not 2.5 Flash) is unlisted.
 MIN_CACHE_TOKENS: dict[str, int] = {
     "gemini-2.0-flash": 2048,
     "gemini-2.0-flash-lite": 2048,
@@ -93,9 +96,10 @@ def stable_prefixes(request: ProviderRequest) -> list[StablePrefix]:
 
 
 def min_cache_tokens(model: str) -> int:
+    """``model``'s entry in ``MIN_CACHE_TOKENS``, or its base's for a pinned ID; ``MIN_CACHE_TOKENS_DEFAULT``
+    when neither has one."""
     model = model.removeprefix("models/")
-    matches = [name for name in MIN_CACHE_TOKENS if model.startswith(name)]
-    return MIN_CACHE_TOKENS[max(matches, key=len)] if matches else MIN_CACHE_TOKENS_DEFAULT
+    return MIN_CACHE_TOKENS.get(model) or MIN_CACHE_TOKENS.get(snapshot_base(model), MIN_CACHE_TOKENS_DEFAULT)
 
 
 def worth_caching(model: str, prefix: StablePrefix) -> bool:

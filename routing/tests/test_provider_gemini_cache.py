@@ -119,6 +119,26 @@ async def test_gemini_small_prefix_is_not_cached(vendor):
     assert _named(vendor) == [None, None, None]
 
 
+@pytest.mark.parametrize(
+    ("model", "minimum"),
+    [
+        ("gemini-2.5-flash", 1024),
+        ("models/gemini-2.5-pro", 4096),
+        # a pinned ID is its base's (``model_ids.snapshot_base``), as it is priced and retired
+        ("gemini-2.5-flash-001", 1024),
+        ("models/gemini-2.0-flash-lite-001", 2048),
+        ("gemini-2.5-pro-20250617", 4096),
+        # another model is not the listed one its name starts with: unlisted, it gets the largest minimum
+        ("gemini-2.5-flash-lite", gemini_cache.MIN_CACHE_TOKENS_DEFAULT),
+        ("gemini-2.5-flash-lite-001", gemini_cache.MIN_CACHE_TOKENS_DEFAULT),
+        ("gemini-2.5-flash-image", gemini_cache.MIN_CACHE_TOKENS_DEFAULT),
+        ("gemini-2.5-flash-2025-02-31", gemini_cache.MIN_CACHE_TOKENS_DEFAULT),  # no day: no pinned ID
+    ],
+)
+def test_gemini_cache_minimum_is_the_models_own_or_its_bases(model: str, minimum: int) -> None:
+    assert gemini_cache.min_cache_tokens(model) == minimum
+
+
 @pytest.mark.asyncio
 async def test_gemini_caches_a_japanese_prefix_that_passes_the_minimum_in_tokens_though_not_in_characters_over_4(
     vendor,
