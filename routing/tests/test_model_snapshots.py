@@ -280,6 +280,29 @@ def test_migration_0008_moves_rows_holding_a_snapshot_of_a_shut_down_openai_mode
 
 
 @pytest.mark.django_db
+def test_migration_0008_leaves_rows_whose_date_is_no_day_of_the_calendar(tenant: Tenant) -> None:
+    # given rows naming a shut-down OpenAI model followed by a date that is no day (as model_ids reads them: no
+    # snapshot, so neither retired nor priced as the base), and one real snapshot
+    kept = _rows(
+        tenant,
+        (1, "openai", "gpt-5-2025-02-31"),
+        (2, "openai", "o3-2025-13-01"),
+        (3, "openai", "o1-2024-00-17"),
+    )
+    moved = _rows(TenantFactory.create(name="Charlie Gym", slug="charlie"), (1, "openai", "gpt-5-2024-02-29"))
+    migration = importlib.import_module("routing.migrations.0008_shut_down_openai_snapshots_to_successors")
+
+    # when
+    migration.snapshots_to_successors(global_apps, None)
+
+    # then only the real day's snapshot moved
+    for row in (*kept, *moved):
+        row.refresh_from_db()
+    assert [r.model for r in kept] == ["gpt-5-2025-02-31", "o3-2025-13-01", "o1-2024-00-17"]
+    assert [r.model for r in moved] == ["gpt-6.1-sol"]
+
+
+@pytest.mark.django_db
 def test_migration_0009_moves_rows_holding_a_dated_claude_sonnet_4_5_to_claude_sonnet_4_6(
     tenant: Tenant, other_tenant: Tenant
 ) -> None:
