@@ -6,7 +6,6 @@ import codecs
 import gzip
 import socket
 import threading
-import time
 import tracemalloc
 import zlib
 
@@ -187,7 +186,7 @@ def test_a_name_server_that_stops_answering_holds_one_lookup_thread_and_fails_ea
             with lock:
                 stuck[0] += 1
                 most_stuck[0] = max(most_stuck[0], stuck[0])
-            silent.wait(30)
+            silent.wait(300)  # until the test ends (it sets `silent`); a cap, should it not
             with lock:
                 stuck[0] -= 1
             raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
@@ -206,10 +205,10 @@ def test_a_name_server_that_stops_answering_holds_one_lookup_thread_and_fails_ea
         assert len(errors) == 1 and "cannot resolve help.silent.test" in errors.pop()
         # ... while no more than one lookup of the silent name was ever running
         assert most_stuck[0] == 1
-        # ... and other names are still looked up at once
-        started = time.monotonic()
-        assert resolved_addresses("other.test", 80, timeout=2) == ["127.0.0.1"]
-        assert time.monotonic() - started < 1
+        # ... and other names are still looked up at once: answered while the silent lookup still holds its
+        # thread (until the test ends), within a timeout it outlasts, so not queued behind it
+        assert resolved_addresses("other.test", 80, timeout=20) == ["127.0.0.1"]
+        assert stuck[0] == 1
     finally:
         silent.set()
 
