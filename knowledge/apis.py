@@ -52,6 +52,7 @@ from supportai.api_fields import (
     StrictChoiceField,
     StrictIntegerField,
 )
+from supportai.api_query import UNKNOWN_QUERY_ERROR, KnownQueryApiView
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
 from supportai.outbound import http_url
@@ -229,7 +230,7 @@ class EmptyFiltersSchema(AutoSchema):
         ]
 
 
-class DocumentsApi(APIView):
+class DocumentsApi(KnownQueryApiView):
     """List the tenant's documents (any member), or upload files (owners and admins): each file is
     parsed now and indexed in the background (status ``pending`` → ``ready``)."""
 
@@ -260,6 +261,8 @@ class DocumentsApi(APIView):
         class Meta:
             ref_name = "DocumentFilter"
 
+    query_serializer = FilterSerializer
+
     @extend_schema(
         operation_id="v1_knowledge_documents_list",
         parameters=[FilterSerializer],
@@ -267,7 +270,8 @@ class DocumentsApi(APIView):
             200: DocumentPageSerializer,
             **error_responses(
                 {
-                    400: "a status that is not pending, ready or failed; a source or page that is not a number",
+                    400: "a status that is not pending, ready or failed; a source or page that is not a number; "
+                    + UNKNOWN_QUERY_ERROR,
                     404: "a page past the last, or a source the tenant does not have",
                 }
             ),
@@ -385,11 +389,11 @@ def _check_parts(request: Request) -> None:
         raise serializers.ValidationError({"language": [LANGUAGES_CONFLICT.format(languages=listed)]})
 
 
-class DocumentDetailApi(APIView):
+class DocumentDetailApi(KnownQueryApiView):
     """One document of the tenant: read it (any member) or delete it (owners and admins)."""
 
     @extend_schema(
-        responses={200: DocumentOutputSerializer, **error_responses(DOCUMENT_NOT_FOUND)},
+        responses={200: DocumentOutputSerializer, **error_responses({400: UNKNOWN_QUERY_ERROR, **DOCUMENT_NOT_FOUND})},
         summary="A knowledge document and its indexing status",
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -544,9 +548,9 @@ class UrlSourceCreateApi(APIView):
         return Response(SourceOutputSerializer(source).data, status=status.HTTP_201_CREATED)
 
 
-class SourceDetailApi(APIView):
+class SourceDetailApi(KnownQueryApiView):
     @extend_schema(
-        responses={200: SourceOutputSerializer, **error_responses(SOURCE_NOT_FOUND)},
+        responses={200: SourceOutputSerializer, **error_responses({400: UNKNOWN_QUERY_ERROR, **SOURCE_NOT_FOUND})},
         summary="A knowledge source and its last sync",
     )
     def get(self, request: Request, pk: int) -> Response:

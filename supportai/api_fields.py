@@ -86,9 +86,10 @@ UNKNOWN_FIELDS = "Unknown field{plural} {names}; the fields are {accepted}."
 UNKNOWN_NAMED = 10
 
 
-def unknown_fields_error(sent: Iterable[str], accepted: Iterable[str]) -> str:
+def unknown_fields_error(sent: Iterable[str], accepted: Iterable[str], template: str = UNKNOWN_FIELDS) -> str:
     """The message refusing the names in ``sent`` that are not ``accepted`` ("" when there is none):
-    the first ``UNKNOWN_NAMED`` quoted, cut and escaped (``Quoted``), then the accepted ones."""
+    the first ``UNKNOWN_NAMED`` quoted, cut and escaped (``Quoted``), then the accepted ones, in
+    ``template``'s words (``UNKNOWN_FIELDS``: a body's fields)."""
     fields = list(accepted)
     unknown = sorted(set(sent) - set(fields))
     if not unknown:
@@ -96,7 +97,7 @@ def unknown_fields_error(sent: Iterable[str], accepted: Iterable[str]) -> str:
     names = ", ".join(repr(Quoted(name)) for name in unknown[:UNKNOWN_NAMED])
     if len(unknown) > UNKNOWN_NAMED:
         names += f" and {len(unknown) - UNKNOWN_NAMED} more"
-    return UNKNOWN_FIELDS.format(plural="" if len(unknown) == 1 else "s", names=names, accepted=", ".join(fields))
+    return template.format(plural="" if len(unknown) == 1 else "s", names=names, accepted=", ".join(fields))
 
 
 class KnownFieldsSerializer(serializers.Serializer[Any]):

@@ -5,10 +5,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from supportai.api_auth import ApiKeyPrincipal
 from supportai.api_errors import error_responses
+from supportai.api_query import UNKNOWN_QUERY_ERROR, KnownQueryApiView
 from supportai.models import Tenant
 from supportai.selectors import membership_list
 
@@ -25,7 +25,7 @@ def api_tenant(request: Request) -> Tenant:
     raise PermissionDenied(NO_TENANT)
 
 
-class TenantDetailApi(APIView):
+class TenantDetailApi(KnownQueryApiView):
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = Tenant
@@ -33,7 +33,8 @@ class TenantDetailApi(APIView):
             ref_name = "Tenant"
 
     @extend_schema(
-        responses={200: OutputSerializer, **error_responses({})}, summary="The tenant this API key belongs to"
+        responses={200: OutputSerializer, **error_responses({400: UNKNOWN_QUERY_ERROR})},
+        summary="The tenant this API key belongs to",
     )
     def get(self, request: Request) -> Response:
         return Response(self.OutputSerializer(api_tenant(request)).data)

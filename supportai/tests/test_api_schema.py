@@ -18,7 +18,7 @@ def test_the_tenant_operation_documents_its_authentication_and_rate_limit_errors
     schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     # then it is in the schema, with the other errors every operation of the tenant API answers
     responses = schema["paths"]["/api/v1/tenant/"]["get"]["responses"]
-    assert set(responses) == {"200", "401", "403", "429"}
+    assert set(responses) == {"200", "400", "401", "403", "429"}
     for status in ("401", "403", "429"):
         assert responses[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
