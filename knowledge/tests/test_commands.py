@@ -369,7 +369,7 @@ def test_ingest_reads_a_folder_inside_a_hidden_one(tenant: Tenant, tmp_path: Pat
     assert _external_ids(tenant) == {"parking.md"}
 
 
-def test_ingest_counts_the_files_it_skips_for_their_type_and_lists_them_at_verbosity_2(
+def test_ingest_counts_the_files_it_skips_and_the_hidden_entries_and_lists_them_at_verbosity_2(
     tenant: Tenant, other_tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # given a folder of one article, files of types ingest does not read, and hidden files and folders
@@ -384,18 +384,22 @@ def test_ingest_counts_the_files_it_skips_for_their_type_and_lists_them_at_verbo
     (tmp_path / ".git" / "config").write_text("[core]")
     # when it is ingested
     _ingest(tenant, tmp_path)
-    # then the run succeeds and its summary counts the skipped files by type; hidden ones stay unmentioned
+    # then the run succeeds and its summary counts the skipped files by type, and the hidden entries it
+    # met, a hidden folder as one (what .git holds is not counted)
     captured = capsys.readouterr()
     assert captured.out == (
         "1 file: 1 document created, 0 updated, 0 unchanged, 0 failed, 0 removed, 0 files with errors, "
-        "4 files skipped: unsupported type (.png \u00d72, .docx, no suffix)\n"
+        "4 files skipped: unsupported type (.png \u00d72, .docx, no suffix), "
+        "2 hidden entries left out (.DS_Store, .git)\n"
     )
     assert captured.err == ""
     assert _external_ids(tenant) == {"parking.md"}
-    # and at verbosity 2 each skipped file is named on stderr
+    # and at verbosity 2 each skipped file and hidden entry is named on stderr
     _ingest(tenant, tmp_path, "--verbosity", "2")
     err = capsys.readouterr().err
     assert err.splitlines() == [
+        ".DS_Store: skipped: hidden file",
+        ".git: skipped: hidden folder, not looked into",
         "LICENSE: skipped: unsupported type (no suffix)",
         "img/LOGO.PNG: skipped: unsupported type (.png)",
         "img/map.png: skipped: unsupported type (.png)",
@@ -409,6 +413,36 @@ def test_ingest_of_a_folder_of_only_unsupported_files_says_what_it_skipped(tenan
     (tmp_path / "logo.png").write_bytes(b"\x89PNG")
     with pytest.raises(CommandError, match=r"under .* \(1 file skipped: unsupported type \(\.png\)\); nothing was"):
         _ingest(tenant, tmp_path)
+
+
+def test_ingest_of_a_folder_of_only_hidden_entries_says_what_it_left_out(tenant: Tenant, tmp_path: Path) -> None:
+    # given a folder whose articles are all hidden: a drafts folder and a file
+    (tmp_path / ".drafts").mkdir()
+    (tmp_path / ".drafts" / "hours.md").write_text("# Hours\n\nOpen 9 to 7.")
+    (tmp_path / ".drafts" / ".old.md").write_text("# Old\n\nGone.")
+    (tmp_path / ".faq.md").write_text("# FAQ\n\nAsk us.")
+    # when / then the run changes nothing, and says the two were left out
+    hidden = "2 hidden entries left out (.drafts, .faq.md)"
+    with pytest.raises(
+        CommandError, match=re.escape(ingest.NO_FILES.format(path=tmp_path.resolve(), skipped=f" ({hidden})"))
+    ):
+        _ingest(tenant, tmp_path)
+    assert not KnowledgeSource.objects.exists()
+
+
+def test_ingest_names_a_few_hidden_entries_and_counts_those_in_subfolders(
+    tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given an article, and hidden files at the top and in subfolders, two of them named alike
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "parking.md").write_text("# Parking\n\nFree parking.")
+    for name in (".a.md", ".b.md", ".c.md", "a/.swp", "a/b/.swp", "a/.z"):
+        (tmp_path / name).write_text("x")
+    # when
+    _ingest(tenant, tmp_path)
+    # then the summary counts all six, names the most frequent few, and says there are more
+    assert capsys.readouterr().out.endswith(", 6 hidden entries left out (.swp \u00d72, .a.md, .b.md, \u2026)\n")
+    assert _external_ids(tenant) == {"parking.md"}
 
 
 def test_ingest_refuses_a_source_name_longer_than_its_column(tenant: Tenant, help_folder: Path) -> None:

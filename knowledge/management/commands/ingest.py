@@ -99,6 +99,14 @@ SKIPPED_FILE = "{name}: skipped: {reason}"
 UNSUPPORTED = "unsupported type ({kinds})"
 SPECIAL = "special file ({kinds})"
 NO_SUFFIX = "no suffix"
+# Hidden files and folders (a name beginning with "."): .git, .DS_Store, editors' swap files, but also a
+# folder of drafts or an article named .faq.md, which an operator would miss. Each one the walk meets is
+# counted (a hidden folder as one: it is not looked into), a few named, and at --verbosity 2 each.
+HIDDEN = "{count} hidden entr{plural} left out ({names})"
+HIDDEN_FILE = "hidden file"
+HIDDEN_FOLDER = "hidden folder, not looked into"
+# How many names HIDDEN quotes, the most frequent first ("…" when there are more).
+HIDDEN_NAMED = 3
 # What a special file is, by the type bits of its mode (opening a named pipe would wait for a writer).
 SPECIAL_KINDS = {
     stat.S_IFIFO: "named pipe",
@@ -152,19 +160,23 @@ class FolderFiles:
     unsupported: list[Path] = field(default_factory=list)
     # Special files (named pipes, sockets, devices), never opened, each with its kind.
     special: list[tuple[Path, str]] = field(default_factory=list)
+    # Hidden files and folders the walk met (not those inside a hidden folder), each with HIDDEN_FILE or
+    # HIDDEN_FOLDER.
+    hidden: list[tuple[Path, str]] = field(default_factory=list)
 
     def skipped_files(self) -> list[tuple[Path, str]]:
-        """The files skipped for their type or for being special files, each with why, by path."""
+        """The files skipped for their type or for being special files, and the hidden entries, each
+        with why, by path."""
         unsupported = [(file, UNSUPPORTED.format(kinds=_suffix(file) or NO_SUFFIX)) for file in self.unsupported]
         special = [(file, SPECIAL.format(kinds=kind)) for file, kind in self.special]
-        return sorted(unsupported + special)
+        return sorted(unsupported + special + self.hidden)
 
 
 def files_under(path: Path) -> FolderFiles:
-    """``path`` itself, or the document files below it (hidden files and folders left out, unsaid; a
-    BEIR folder gives its ``corpus.jsonl`` and not ``queries.jsonl``). Files of other types
-    (``unsupported``) and special files (``special``: looked at, never opened) are returned apart, to
-    be counted.
+    """``path`` itself, or the document files below it (a BEIR folder gives its ``corpus.jsonl`` and not
+    ``queries.jsonl``). Files of other types (``unsupported``), special files (``special``: looked at,
+    never opened) and hidden files and folders (``hidden``: a hidden folder is not walked) are returned
+    apart, to be counted.
 
     Links to folders are not followed, so no loop of links can keep the walk going, and a link to a
     file is read only when the file lies under ``path``: a folder of help articles must not hand
@@ -179,6 +191,7 @@ def files_under(path: Path) -> FolderFiles:
     unreadable: list[tuple[Path, str]] = []
     unsupported: list[Path] = []
     special: list[tuple[Path, str]] = []
+    hidden: list[tuple[Path, str]] = []
 
     def unlisted(error: OSError) -> None:
         unreadable.append((Path(error.filename or path), error.strerror or str(error)))
@@ -186,11 +199,13 @@ def files_under(path: Path) -> FolderFiles:
     # followlinks=False: a link to a folder is listed among the folders, and not walked into.
     for folder, folders, names in os.walk(path, onerror=unlisted):
         here = Path(folder)
+        hidden.extend((here / name, HIDDEN_FOLDER) for name in folders if name.startswith("."))
         folders[:] = [name for name in folders if not name.startswith(".")]
         skipped.extend((here / name, LINK_TO_FOLDER) for name in folders if _is_link(here / name))
         for name in names:
             file = here / name
             if name.startswith("."):
+                hidden.append((file, HIDDEN_FILE))
                 continue
             if not is_document_file(name):
                 if kind := _special_kind(file):
@@ -216,7 +231,9 @@ def files_under(path: Path) -> FolderFiles:
                 files.append(file)
             elif kind := _special_kind(file):
                 special.append((file, kind))
-    return FolderFiles(sorted(files), sorted(skipped), sorted(unreadable), sorted(unsupported), sorted(special))
+    return FolderFiles(
+        sorted(files), sorted(skipped), sorted(unreadable), sorted(unsupported), sorted(special), sorted(hidden)
+    )
 
 
 def _suffix(file: Path) -> str:
@@ -233,23 +250,28 @@ def _special_kind(file: Path) -> str:
     return SPECIAL_KINDS.get(stat.S_IFMT(mode), "")
 
 
-def _counted(kinds: list[str]) -> str:
-    """``.png \u00d72, .docx``: the kinds most found first."""
+def _counted(kinds: list[str], most: int | None = None) -> str:
+    """``.png \u00d72, .docx``: the kinds most found first; only the first ``most`` of them, then "…"."""
     ordered = sorted(Counter(kinds).items(), key=lambda item: (-item[1], item[0]))
-    return ", ".join(kind if count == 1 else f"{kind} {TIMES}{count}" for kind, count in ordered)
+    named = [kind if count == 1 else f"{kind} {TIMES}{count}" for kind, count in ordered[:most]]
+    return ", ".join(named + (["\u2026"] if most is not None and len(ordered) > most else []))
 
 
 def skipped_summary(found: FolderFiles) -> str:
-    """``4 files skipped: unsupported type (.png \u00d72, .docx), special file (named pipe)``; "" for none."""
+    """``4 files skipped: unsupported type (.png \u00d72, .docx), special file (named pipe), 2 hidden entries
+    left out (.DS_Store, .git)``; "" for none."""
+    parts = []
     reasons = []
     if found.unsupported:
         reasons.append(UNSUPPORTED.format(kinds=_counted([_suffix(file) or NO_SUFFIX for file in found.unsupported])))
     if found.special:
         reasons.append(SPECIAL.format(kinds=_counted([kind for _, kind in found.special])))
-    count = len(found.unsupported) + len(found.special)
-    if not count:
-        return ""
-    return SKIPPED.format(count=count, plural=pluralize(count), reasons=", ".join(reasons))
+    if count := len(found.unsupported) + len(found.special):
+        parts.append(SKIPPED.format(count=count, plural=pluralize(count), reasons=", ".join(reasons)))
+    if hidden := len(found.hidden):
+        names = _counted([entry.name for entry, _ in found.hidden], most=HIDDEN_NAMED)
+        parts.append(HIDDEN.format(count=hidden, plural=pluralize(hidden, "y,ies"), names=names))
+    return ", ".join(parts)
 
 
 def _is_link(path: Path) -> bool:
