@@ -52,7 +52,7 @@ from supportai.api_fields import (
     StrictChoiceField,
     StrictIntegerField,
 )
-from supportai.api_query import UNKNOWN_QUERY_ERROR, KnownQueryApiView
+from supportai.api_query import QUERY_PARAMETERS_ERROR, KnownQueryApiView
 from supportai.apis import api_tenant
 from supportai.models import MANAGER_ROLES, Tenant
 from supportai.outbound import http_url
@@ -271,7 +271,7 @@ class DocumentsApi(KnownQueryApiView):
             **error_responses(
                 {
                     400: "a status that is not pending, ready or failed; a source or page that is not a number; "
-                    + UNKNOWN_QUERY_ERROR,
+                    + QUERY_PARAMETERS_ERROR,
                     404: "a page past the last, or a source the tenant does not have",
                 }
             ),
@@ -393,7 +393,10 @@ class DocumentDetailApi(KnownQueryApiView):
     """One document of the tenant: read it (any member) or delete it (owners and admins)."""
 
     @extend_schema(
-        responses={200: DocumentOutputSerializer, **error_responses({400: UNKNOWN_QUERY_ERROR, **DOCUMENT_NOT_FOUND})},
+        responses={
+            200: DocumentOutputSerializer,
+            **error_responses({400: QUERY_PARAMETERS_ERROR, **DOCUMENT_NOT_FOUND}),
+        },
         summary="A knowledge document and its indexing status",
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -550,7 +553,7 @@ class UrlSourceCreateApi(APIView):
 
 class SourceDetailApi(KnownQueryApiView):
     @extend_schema(
-        responses={200: SourceOutputSerializer, **error_responses({400: UNKNOWN_QUERY_ERROR, **SOURCE_NOT_FOUND})},
+        responses={200: SourceOutputSerializer, **error_responses({400: QUERY_PARAMETERS_ERROR, **SOURCE_NOT_FOUND})},
         summary="A knowledge source and its last sync",
     )
     def get(self, request: Request, pk: int) -> Response:

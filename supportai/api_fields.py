@@ -94,10 +94,14 @@ def unknown_fields_error(sent: Iterable[str], accepted: Iterable[str], template:
     unknown = sorted(set(sent) - set(fields))
     if not unknown:
         return ""
-    names = ", ".join(repr(Quoted(name)) for name in unknown[:UNKNOWN_NAMED])
-    if len(unknown) > UNKNOWN_NAMED:
-        names += f" and {len(unknown) - UNKNOWN_NAMED} more"
+    names = quoted_values(unknown)
     return template.format(plural="" if len(unknown) == 1 else "s", names=names, accepted=", ".join(fields))
+
+
+def quoted_values(values: list[str]) -> str:
+    """``'ready', 'failed'``: the first ``UNKNOWN_NAMED`` values quoted, cut and escaped, then how many more."""
+    quoted = ", ".join(repr(Quoted(value)) for value in values[:UNKNOWN_NAMED])
+    return quoted + (f" and {len(values) - UNKNOWN_NAMED} more" if len(values) > UNKNOWN_NAMED else "")
 
 
 class KnownFieldsSerializer(serializers.Serializer[Any]):

@@ -1,9 +1,10 @@
-"""Query parameters a read of the tenant API does not take are refused, not ignored.
+"""Query parameters a read of the tenant API does not take, or gets more than once, are refused, not ignored.
 
 ``GET /api/v1/knowledge/documents/?stauts=failed`` (a typo) or ``?source_id=3`` (a wrong name) listed
 every document as if filtered. A view built on ``KnownQueryApiView`` answers such a GET with a 400
 naming the unknown parameters and those it takes, in the words and place of a body's unknown fields
-(``supportai.api_fields.KnownFieldsSerializer``: under ``non_field_errors``).
+(``supportai.api_fields.KnownFieldsSerializer``: under ``non_field_errors``); and one with a parameter
+given twice (``?status=ready&status=failed``, which read as the last value) with a 400 under its name.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from supportai.api_fields import unknown_fields_error
+from supportai.api_fields import quoted_values, unknown_fields_error
 
 UNKNOWN_QUERY_PARAMETERS = "Unknown query parameter{plural} {names}; the query parameters are {accepted}."
 NO_QUERY_PARAMETERS = "Unknown query parameter{plural} {names}; the operation takes none."
+# A parameter given twice would be read as its last value (?status=ready&status=failed as failed only).
+REPEATED_QUERY_PARAMETER = "Give one {name}; the query has {values}."
 # For the 400 of an operation's schema (supportai.api_errors.error_responses).
-UNKNOWN_QUERY_ERROR = (
-    "a query parameter the operation does not take (under non_field_errors, naming it and those it takes)"
+QUERY_PARAMETERS_ERROR = (
+    "a query parameter the operation does not take (under non_field_errors, naming it and those it takes), "
+    "or one given more than once (under its name)"
 )
 # Methods whose query parameters are checked: the reads (DRF answers HEAD with the GET handler).
 _READS = ("GET", "HEAD")
@@ -35,8 +39,9 @@ def format_parameters() -> tuple[str, ...]:
 
 
 class KnownQueryApiView(APIView):
-    """An ``APIView`` whose reads refuse the query parameters they do not take: ``query_serializer``'s
-    fields (the view's filters and page, validated by the view itself) and ``format_parameters()``.
+    """An ``APIView`` whose reads refuse the query parameters they do not take (``query_serializer``'s
+    fields, the view's filters and page that it validates itself, and ``format_parameters()``), and
+    those given more than once.
 
     The check runs once the request is authenticated, allowed and within its rate (a request without a
     key is told 401 first), and before the handler reads anything.
@@ -56,3 +61,10 @@ class KnownQueryApiView(APIView):
         template = UNKNOWN_QUERY_PARAMETERS if accepted else NO_QUERY_PARAMETERS
         if unknown := unknown_fields_error(request.query_params, accepted, template):
             raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [unknown]})
+        repeated = {
+            name: [REPEATED_QUERY_PARAMETER.format(name=name, values=quoted_values(values))]
+            for name, values in request.query_params.lists()
+            if len(values) > 1
+        }
+        if repeated:
+            raise serializers.ValidationError(repeated)

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from supportai.api_auth import ApiKeyPrincipal
 from supportai.api_errors import error_responses
-from supportai.api_query import UNKNOWN_QUERY_ERROR, KnownQueryApiView
+from supportai.api_query import QUERY_PARAMETERS_ERROR, KnownQueryApiView
 from supportai.models import Tenant
 from supportai.selectors import membership_list
 
@@ -33,7 +33,7 @@ class TenantDetailApi(KnownQueryApiView):
             ref_name = "Tenant"
 
     @extend_schema(
-        responses={200: OutputSerializer, **error_responses({400: UNKNOWN_QUERY_ERROR})},
+        responses={200: OutputSerializer, **error_responses({400: QUERY_PARAMETERS_ERROR})},
         summary="The tenant this API key belongs to",
     )
     def get(self, request: Request) -> Response:

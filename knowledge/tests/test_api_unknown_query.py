@@ -16,7 +16,7 @@ from knowledge.models import Document, DocumentStatus
 from knowledge.services import source_get_or_create
 from knowledge.tests.factories import add_document
 from supportai.api_fields import unknown_fields_error
-from supportai.api_query import NO_QUERY_PARAMETERS, UNKNOWN_QUERY_ERROR, UNKNOWN_QUERY_PARAMETERS
+from supportai.api_query import NO_QUERY_PARAMETERS, QUERY_PARAMETERS_ERROR, UNKNOWN_QUERY_PARAMETERS
 from supportai.models import Tenant
 from supportai.tests.factories import api_client
 
@@ -122,4 +122,4 @@ def test_without_the_format_override_no_parameter_is_taken(tenant: Tenant, setti
 )
 def test_the_schema_tells_the_reads_refuse_unknown_parameters(path: str) -> None:
     schema: dict[str, Any] = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
-    assert UNKNOWN_QUERY_ERROR in schema["paths"][path]["get"]["responses"]["400"]["description"]
+    assert QUERY_PARAMETERS_ERROR in schema["paths"][path]["get"]["responses"]["400"]["description"]
