@@ -454,7 +454,8 @@ class RetrieveApi(APIView):
             **error_responses(
                 {
                     400: "query missing, blank or over 2,000 characters; k outside 1-50; an unknown mode; a field "
-                    "other than query, k and mode (under non_field_errors, naming it)",
+                    "other than query, k and mode (under non_field_errors, naming it); a form field given twice "
+                    "(under its name)",
                     **BODY_TOO_LARGE_ERROR,
                     **BODY_TYPE_ERROR,
                     503: "dense mode while the embedding provider fails (hybrid goes on with BM25), or the "
@@ -523,7 +524,7 @@ class UrlSourceCreateApi(APIView):
                         "a missing or taken name, not exactly one of start_url and sitemap_url (under "
                         "non_field_errors), a URL that is not a public http(s) site, a limit out of range; each "
                         "under the field it is about; a field the operation does not take (under non_field_errors, "
-                        "naming it and those it takes)"
+                        "naming it and those it takes); a form field given twice (under its name)"
                     ),
                     **NOT_MANAGER_ERROR,
                     **BODY_TOO_LARGE_ERROR,

@@ -82,6 +82,8 @@ class StrictBooleanField(_EmptyIsAValue, serializers.BooleanField):
 # A field an operation does not take is refused, not ignored: a misspelt one ("url" for "start_url")
 # would leave its default in place without a word.
 UNKNOWN_FIELDS = "Unknown field{plural} {names}; the fields are {accepted}."
+# A form field given twice, which DRF reads as its last value (a JSON body's keys come parsed, once each).
+REPEATED_FIELD = "Give one {name}; the body has {values}."
 # How many of the unknown names the message quotes.
 UNKNOWN_NAMED = 10
 
@@ -106,19 +108,28 @@ def quoted_values(values: list[str]) -> str:
 
 class KnownFieldsSerializer(serializers.Serializer[Any]):
     """An input serializer that refuses the fields it does not have, under ``non_field_errors`` (a
-    name sent may be no text, an unpaired surrogate, that an answer could carry back as a key) with
-    the body's other errors; its request schema says so (``KnownFieldsSchema``)."""
+    name sent may be no text, an unpaired surrogate, that an answer could carry back as a key), and a
+    form field of one value sent more than once, under its name, with the body's other errors; its
+    request schema says so (``KnownFieldsSchema``)."""
 
     def to_internal_value(self, data: Any) -> Any:
-        unknown = unknown_fields_error(data, self.fields) if isinstance(data, Mapping) else ""
+        errors: dict[str, list[str]] = {}
+        if isinstance(data, Mapping) and (unknown := unknown_fields_error(data, self.fields)):
+            errors[api_settings.NON_FIELD_ERRORS_KEY] = [unknown]
+        if isinstance(data, QueryDict):
+            errors.update(
+                (name, [REPEATED_FIELD.format(name=name, values=quoted_values(values))])
+                for name, values in data.lists()
+                if len(values) > 1 and name in self.fields and not isinstance(self.fields[name], serializers.ListField)
+            )
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
-            if unknown and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, api_settings.NON_FIELD_ERRORS_KEY: [unknown]}) from exc
+            if errors and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **errors}) from exc
             raise
-        if unknown:
-            raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [unknown]})
+        if errors:
+            raise serializers.ValidationError(errors)
         return value
 
 
