@@ -25,7 +25,7 @@ REPEATED_QUERY_PARAMETER = "Give one {name}; the query has {values}."
 # For the 400 of an operation's schema (supportai.api_errors.error_responses).
 QUERY_PARAMETERS_ERROR = (
     "a query parameter the operation does not take (under non_field_errors, naming it and those it takes), "
-    "or one given more than once (under its name)"
+    "or one given more than once (under its name), or a format the API has no renderer for (under format)"
 )
 # Methods whose query parameters are checked: the reads (DRF answers HEAD with the GET handler).
 _READS = ("GET", "HEAD")

@@ -298,6 +298,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A ?format= no renderer has is a 400 naming the formats, not a bare 404 (supportai/api_negotiation.py).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "supportai.api_negotiation.FormatNegotiation",
     # JSON for Django's request-size guards too, not its HTML 400 page (supportai/api_errors.py).
     "EXCEPTION_HANDLER": "supportai.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["supportai.api_throttling.TenantApiRateThrottle"],
