@@ -123,8 +123,8 @@ DECISION_RESPONSES = {
 
 class AlwaysJson(BaseContentNegotiation):
     """JSON whatever the client's ``Accept`` or ``?format=`` says, as the other public endpoints answer:
-    DRF's own negotiation refused ``Accept: text/html`` with 406 and ``?format=xml`` with 404, each
-    ``{"detail": ...}``, before the view could answer the protocol's frame."""
+    the tenant API's negotiation refuses ``Accept: text/html`` with 406 (``{"detail": ...}``) and
+    ``?format=xml`` with 400 (``supportai.api_negotiation``), before the view could answer the protocol's frame."""
 
     def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
         return next(iter(parsers), None)
