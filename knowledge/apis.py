@@ -17,7 +17,6 @@ from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import APIView
 
 from knowledge.folder_sources import tenant_visible_config
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
@@ -329,7 +328,7 @@ class DocumentsApi(KnownQueryApiView):
                         "cut before its closing boundary, a charset that does not encode ASCII as itself (UTF-16), "
                         "more than one language (nothing is stored), a "
                         "malformed multipart body, a language that is not one, or a part named other than files and "
-                        "language (under non_field_errors, naming it; nothing is stored)"
+                        "language (under non_field_errors, naming it; nothing is stored); " + QUERY_PARAMETERS_ERROR
                     ),
                     **NOT_MANAGER_ERROR,
                     409: f"a source named {API_UPLOAD_SOURCE!r} exists and is not an upload source "
@@ -404,7 +403,10 @@ class DocumentDetailApi(KnownQueryApiView):
         return Response(DocumentOutputSerializer(document).data)
 
     @extend_schema(
-        responses={204: None, **error_responses({**NOT_MANAGER_ERROR, **DOCUMENT_NOT_FOUND})},
+        responses={
+            204: None,
+            **error_responses({400: QUERY_PARAMETERS_ERROR, **NOT_MANAGER_ERROR, **DOCUMENT_NOT_FOUND}),
+        },
         summary="Delete a knowledge document with its chunks (a website source's next sync brings its page back)",
     )
     def delete(self, request: Request, pk: int) -> Response:
@@ -424,7 +426,7 @@ class RetrievalUnavailable(APIException):
     default_detail = RETRIEVAL_TIMED_OUT
 
 
-class RetrieveApi(APIView):
+class RetrieveApi(KnownQueryApiView):
     class InputSerializer(KnownFieldsSerializer):
         query = StrictCharField(max_length=2000, validators=[NOT_BLANK])
         k = StrictIntegerField(min_value=1, max_value=50, default=5)
@@ -455,7 +457,7 @@ class RetrieveApi(APIView):
                 {
                     400: "query missing, blank or over 2,000 characters; k outside 1-50; an unknown mode; a field "
                     "other than query, k and mode (under non_field_errors, naming it); a form field given twice "
-                    "(under its name)",
+                    "(under its name); " + QUERY_PARAMETERS_ERROR,
                     **BODY_TOO_LARGE_ERROR,
                     **BODY_TYPE_ERROR,
                     503: "dense mode while the embedding provider fails (hybrid goes on with BM25), or the "
@@ -496,7 +498,7 @@ class SourceOutputSerializer(serializers.ModelSerializer):
         return tenant_visible_config(source.config)
 
 
-class UrlSourceCreateApi(APIView):
+class UrlSourceCreateApi(KnownQueryApiView):
     """Create a website source (crawl from ``start_url`` or read ``sitemap_url``); it syncs in the background,
     or, with Celery eager, before the answer, which shows the source as it is after the sync."""
 
@@ -524,7 +526,8 @@ class UrlSourceCreateApi(APIView):
                         "a missing or taken name, not exactly one of start_url and sitemap_url (under "
                         "non_field_errors), a URL that is not a public http(s) site, a limit out of range; each "
                         "under the field it is about; a field the operation does not take (under non_field_errors, "
-                        "naming it and those it takes); a form field given twice (under its name)"
+                        "naming it and those it takes); a form field given twice (under its name); "
+                        + QUERY_PARAMETERS_ERROR
                     ),
                     **NOT_MANAGER_ERROR,
                     **BODY_TOO_LARGE_ERROR,
@@ -569,14 +572,14 @@ class SyncQueuedSerializer(serializers.Serializer):
         ref_name = "SyncQueued"
 
 
-class SourceSyncApi(APIView):
+class SourceSyncApi(KnownQueryApiView):
     @extend_schema(
         request=None,
         responses={
             202: SyncQueuedSerializer,
             **error_responses(
                 {
-                    400: "the source is not a website source",
+                    400: "the source is not a website source; " + QUERY_PARAMETERS_ERROR,
                     **NOT_MANAGER_ERROR,
                     **SOURCE_NOT_FOUND,
                     409: "a sync of the source is running (its result shows on the source when it finishes)",

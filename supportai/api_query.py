@@ -1,10 +1,12 @@
-"""Query parameters a read of the tenant API does not take, or gets more than once, are refused, not ignored.
+"""Query parameters an operation of the tenant API does not take, or gets more than once, are refused,
+not ignored.
 
 ``GET /api/v1/knowledge/documents/?stauts=failed`` (a typo) or ``?source_id=3`` (a wrong name) listed
-every document as if filtered. A view built on ``KnownQueryApiView`` answers such a GET with a 400
-naming the unknown parameters and those it takes, in the words and place of a body's unknown fields
-(``supportai.api_fields.KnownFieldsSerializer``: under ``non_field_errors``); and one with a parameter
-given twice (``?status=ready&status=failed``, which read as the last value) with a 400 under its name.
+every document as if filtered, and an upload to ``?language=de`` stored English documents. A view built
+on ``KnownQueryApiView`` answers such a request with a 400 naming the unknown parameters and those it
+takes, in the words and place of a body's unknown fields (``supportai.api_fields.KnownFieldsSerializer``:
+under ``non_field_errors``); and one with a parameter given twice (``?status=ready&status=failed``, which
+read as the last value) with a 400 under its name.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from supportai.api_fields import quoted_values, unknown_fields_error
 
 UNKNOWN_QUERY_PARAMETERS = "Unknown query parameter{plural} {names}; the query parameters are {accepted}."
 NO_QUERY_PARAMETERS = "Unknown query parameter{plural} {names}; the operation takes none."
+# A write's query parameter is most likely one of its fields (?language=de on an upload).
+UNKNOWN_BODY_QUERY_PARAMETERS = (
+    "Unknown query parameter{plural} {names}; the query parameters are {accepted} (the fields go in the body)."
+)
 # A parameter given twice would be read as its last value (?status=ready&status=failed as failed only).
 REPEATED_QUERY_PARAMETER = "Give one {name}; the query has {values}."
 # For the 400 of an operation's schema (supportai.api_errors.error_responses).
@@ -27,7 +33,7 @@ QUERY_PARAMETERS_ERROR = (
     "a query parameter the operation does not take (under non_field_errors, naming it and those it takes), "
     "or one given more than once (under its name), or a format the API has no renderer for (under format)"
 )
-# Methods whose query parameters are checked: the reads (DRF answers HEAD with the GET handler).
+# Methods whose query parameters are the view's ``query_serializer``'s (DRF answers HEAD with the GET handler).
 _READS = ("GET", "HEAD")
 
 
@@ -39,9 +45,10 @@ def format_parameters() -> tuple[str, ...]:
 
 
 class KnownQueryApiView(APIView):
-    """An ``APIView`` whose reads refuse the query parameters they do not take (``query_serializer``'s
-    fields, the view's filters and page that it validates itself, and ``format_parameters()``), and
-    those given more than once.
+    """An ``APIView`` that refuses the query parameters an operation does not take, and those given more
+    than once: a read takes ``query_serializer``'s fields (the view's filters and page, which it validates
+    itself) and ``format_parameters()``, a write ``format_parameters()`` only (its fields go in the body:
+    an upload to ``?language=de`` stored English documents).
 
     The check runs once the request is authenticated, allowed and within its rate (a request without a
     key is told 401 first), and before the handler reads anything.
@@ -49,16 +56,19 @@ class KnownQueryApiView(APIView):
 
     query_serializer: type[serializers.Serializer[Any]] | None = None
 
-    def query_parameters(self) -> list[str]:
-        taken = list(self.query_serializer().fields) if self.query_serializer is not None else []
+    def query_parameters(self, method: str) -> list[str]:
+        serializer = self.query_serializer if method in _READS else None
+        taken = list(serializer().fields) if serializer is not None else []
         return [*taken, *(name for name in format_parameters() if name not in taken)]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if request.method not in _READS:
-            return
-        accepted = self.query_parameters()
-        template = UNKNOWN_QUERY_PARAMETERS if accepted else NO_QUERY_PARAMETERS
+        method = request.method or "GET"
+        accepted = self.query_parameters(method)
+        if not accepted:
+            template = NO_QUERY_PARAMETERS
+        else:
+            template = UNKNOWN_QUERY_PARAMETERS if method in _READS else UNKNOWN_BODY_QUERY_PARAMETERS
         if unknown := unknown_fields_error(request.query_params, accepted, template):
             raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [unknown]})
         repeated = {

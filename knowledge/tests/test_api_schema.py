@@ -34,7 +34,7 @@ def schema() -> dict[str, Any]:
         ("/api/v1/knowledge/documents/", "post", {"202", "400", "409", "413", "415"}),
         ("/api/v1/knowledge/documents/", "get", {"200", "400", "404"}),
         ("/api/v1/knowledge/documents/{id}/", "get", {"200", "400", "404"}),
-        ("/api/v1/knowledge/documents/{id}/", "delete", {"204", "404"}),
+        ("/api/v1/knowledge/documents/{id}/", "delete", {"204", "400", "404"}),
         ("/api/v1/knowledge/search/", "post", {"200", "400", "413", "415", "503"}),
         ("/api/v1/knowledge/sources/", "post", {"201", "400", "413", "415"}),
         ("/api/v1/knowledge/sources/{id}/", "get", {"200", "400", "404"}),
