@@ -6,6 +6,7 @@ import pytest
 
 from knowledge import fusion
 from knowledge.fusion import (
+    DENSE_MARGIN_SCALE,
     KNOWN_SHARE_POWER,
     TIE_BOOST,
     WEIGHTS,
@@ -151,11 +152,15 @@ def test_query_weights_give_keywords_most_weight_when_dense_is_tied(query_type):
     tied = query_weights(query_type, dense_margin=0.0)
     assert tied["bm25"] == pytest.approx(base * TIE_BOOST) and tied["dense"] == pytest.approx(1 - base * TIE_BOOST)
     # e times less for every DENSE_MARGIN_SCALE of cosine between dense's two best
-    assert query_weights(query_type, dense_margin=0.05)["bm25"] == pytest.approx(base * TIE_BOOST / math.e)
-    assert query_weights(query_type, dense_margin=0.10)["bm25"] == pytest.approx(base * TIE_BOOST / math.e**2)
-    assert query_weights(query_type, dense_margin=0.5)["bm25"] < 0.0001
+    assert query_weights(query_type, dense_margin=DENSE_MARGIN_SCALE)["bm25"] == pytest.approx(
+        base * TIE_BOOST / math.e
+    )
+    assert query_weights(query_type, dense_margin=2 * DENSE_MARGIN_SCALE)["bm25"] == pytest.approx(
+        base * TIE_BOOST / math.e**2
+    )
+    assert query_weights(query_type, dense_margin=1.0)["bm25"] < 0.0001
     assert query_weights(query_type, dense_margin=-0.2) == tied  # a margin is never negative
-    both = query_weights(query_type, known_share=0.5, dense_margin=0.05, keyword_scale=2.0)
+    both = query_weights(query_type, known_share=0.5, dense_margin=DENSE_MARGIN_SCALE, keyword_scale=2.0)
     assert both["bm25"] == pytest.approx(base * 0.5**KNOWN_SHARE_POWER * TIE_BOOST / math.e * 2)
 
 
@@ -201,6 +206,8 @@ def test_the_tie_boost_scales_keywords_only_where_dense_is_tied(monkeypatch):
     base = WEIGHTS[QueryType.CONCEPTUAL]["bm25"]
     # then keywords weigh 1.3 x the type's at a tie, and fade from there as dense's margin grows
     assert query_weights(QueryType.CONCEPTUAL, dense_margin=0.0)["bm25"] == pytest.approx(base * 1.3)
-    assert query_weights(QueryType.CONCEPTUAL, dense_margin=0.05)["bm25"] == pytest.approx(base * 1.3 / math.e)
+    assert query_weights(QueryType.CONCEPTUAL, dense_margin=DENSE_MARGIN_SCALE)["bm25"] == pytest.approx(
+        base * 1.3 / math.e
+    )
     # and without a dense list the type's weight stands
     assert query_weights(QueryType.CONCEPTUAL)["bm25"] == pytest.approx(base)
