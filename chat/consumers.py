@@ -262,6 +262,8 @@ class ChatConsumer(LayerGuardedConsumer):
             received = await db_call(services.message_receive)(
                 tenant=self.tenant, conversation=self.conversation, client_id=command.client_id, text=command.text
             )
+        except services.ClientIdReused:
+            raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.CLIENT_ID_REUSED, field="client_id") from None
         except Exception:  # not stored (a database error, say): nothing to ack, the widget may resend it
             logger.exception(
                 "storing message %r failed (tenant %s, conversation %s)",

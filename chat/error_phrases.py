@@ -35,6 +35,7 @@ class ErrorText(StrEnum):
     TOO_QUICKLY = "too_quickly"
     NETWORK_BUSY = "network_busy"
     MESSAGE_NOT_FOUND = "message_not_found"
+    CLIENT_ID_REUSED = "client_id_reused"
     INTERNAL = "internal"
 
 
@@ -55,6 +56,7 @@ class ErrorPhrases:
     too_quickly: str  # more messages a minute than this connection may send
     network_busy: str  # more messages a minute than the customer's address may send
     message_not_found: str  # feedback on a message that is not an answer of this conversation
+    client_id_reused: str  # message.send with the client_id of another message of the conversation
     internal: str  # our own code failed on the frame
 
 
@@ -75,6 +77,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="You are sending messages too quickly; wait a moment.",
         network_busy="Too many messages from your network; wait a minute.",
         message_not_found="No such answer in this conversation.",
+        client_id_reused="'client_id' was already used for another message in this conversation.",
         internal="Something went wrong on our side. Please try again.",
     ),
     "es": ErrorPhrases(
@@ -93,6 +96,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Está enviando mensajes demasiado rápido; espere un momento.",
         network_busy="Demasiados mensajes desde su red; espere un minuto.",
         message_not_found="No existe esa respuesta en esta conversación.",
+        client_id_reused="'client_id' ya se usó para otro mensaje de esta conversación.",
         internal="Algo ha fallado por nuestra parte. Vuelva a intentarlo.",
     ),
     "fr": ErrorPhrases(
@@ -111,6 +115,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Vous envoyez des messages trop rapidement ; patientez un instant.",
         network_busy="Trop de messages depuis votre réseau ; patientez une minute.",
         message_not_found="Cette réponse n'existe pas dans cette conversation.",
+        client_id_reused="'client_id' a déjà servi pour un autre message de cette conversation.",
         internal="Un problème est survenu de notre côté. Veuillez réessayer.",
     ),
     "de": ErrorPhrases(
@@ -129,6 +134,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Sie senden Nachrichten zu schnell; bitte warten Sie einen Moment.",
         network_busy="Zu viele Nachrichten aus Ihrem Netzwerk; bitte warten Sie eine Minute.",
         message_not_found="Diese Antwort gibt es in diesem Gespräch nicht.",
+        client_id_reused="'client_id' wurde in diesem Gespräch schon für eine andere Nachricht verwendet.",
         internal="Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.",
     ),
     "pt": ErrorPhrases(
@@ -147,6 +153,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Você está enviando mensagens rápido demais; aguarde um momento.",
         network_busy="Mensagens demais a partir da sua rede; aguarde um minuto.",
         message_not_found="Essa resposta não existe nesta conversa.",
+        client_id_reused="'client_id' já foi usado para outra mensagem nesta conversa.",
         internal="Algo deu errado do nosso lado. Tente novamente.",
     ),
     "it": ErrorPhrases(
@@ -165,6 +172,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Sta inviando messaggi troppo rapidamente; attenda un momento.",
         network_busy="Troppi messaggi dalla sua rete; attenda un minuto.",
         message_not_found="Questa risposta non esiste in questa conversazione.",
+        client_id_reused="'client_id' è già stato usato per un altro messaggio in questa conversazione.",
         internal="Qualcosa è andato storto da parte nostra. Riprovi.",
     ),
     "nl": ErrorPhrases(
@@ -183,6 +191,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="U stuurt te snel berichten; wacht even.",
         network_busy="Te veel berichten vanaf uw netwerk; wacht een minuut.",
         message_not_found="Dat antwoord bestaat niet in dit gesprek.",
+        client_id_reused="'client_id' is in dit gesprek al gebruikt voor een ander bericht.",
         internal="Er ging bij ons iets mis. Probeer het opnieuw.",
     ),
     "ja": ErrorPhrases(
@@ -201,6 +210,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="メッセージの送信が速すぎます。少しお待ちください。",
         network_busy="お使いのネットワークからのメッセージが多すぎます。1分ほどお待ちください。",
         message_not_found="この会話にそのような回答はありません。",
+        client_id_reused="'client_id' はこの会話の別のメッセージですでに使われています。",
         internal="申し訳ありません。当社側で問題が発生しました。もう一度お試しください。",
     ),
     "zh": ErrorPhrases(
@@ -219,6 +229,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="您发送消息过快，请稍候。",
         network_busy="来自您网络的消息过多，请稍等一分钟。",
         message_not_found="此对话中没有该回答。",
+        client_id_reused="'client_id' 已用于此对话中的另一条消息。",
         internal="抱歉，我们这边出了问题。请重试。",
     ),
     "zh-Hant": ErrorPhrases(
@@ -237,6 +248,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="您傳送訊息的速度太快，請稍候。",
         network_busy="來自您網路的訊息過多，請稍等一分鐘。",
         message_not_found="此對話中沒有該回答。",
+        client_id_reused="'client_id' 已用於此對話中的另一則訊息。",
         internal="抱歉，我們這邊出了問題。請重試。",
     ),
     "ko": ErrorPhrases(
@@ -255,6 +267,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="메시지를 너무 빨리 보내고 있습니다. 잠시 기다려 주세요.",
         network_busy="사용 중인 네트워크에서 메시지가 너무 많습니다. 1분 정도 기다려 주세요.",
         message_not_found="이 대화에 해당 답변이 없습니다.",
+        client_id_reused="'client_id'은(는) 이 대화의 다른 메시지에 이미 사용되었습니다.",
         internal="죄송합니다. 저희 쪽에서 문제가 발생했습니다. 다시 시도해 주세요.",
     ),
     "ru": ErrorPhrases(
@@ -273,6 +286,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Вы отправляете сообщения слишком часто; подождите немного.",
         network_busy="Слишком много сообщений из вашей сети; подождите минуту.",
         message_not_found="В этом разговоре нет такого ответа.",
+        client_id_reused="'client_id' уже использован для другого сообщения в этом разговоре.",
         internal="У нас что-то пошло не так. Попробуйте ещё раз.",
     ),
     "th": ErrorPhrases(
@@ -291,6 +305,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="คุณส่งข้อความเร็วเกินไป โปรดรอสักครู่",
         network_busy="มีข้อความจากเครือข่ายของคุณมากเกินไป โปรดรอหนึ่งนาที",
         message_not_found="ไม่มีคำตอบนี้ในบทสนทนานี้",
+        client_id_reused="'client_id' ถูกใช้กับข้อความอื่นในบทสนทนานี้แล้ว",
         internal="ขออภัย เกิดข้อผิดพลาดในระบบของเรา โปรดลองอีกครั้ง",
     ),
     "hi": ErrorPhrases(
@@ -309,6 +324,7 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="आप बहुत तेज़ी से संदेश भेज रहे हैं; कृपया थोड़ा रुकें।",
         network_busy="आपके नेटवर्क से बहुत अधिक संदेश आ रहे हैं; कृपया एक मिनट रुकें।",
         message_not_found="इस बातचीत में ऐसा कोई उत्तर नहीं है।",
+        client_id_reused="'client_id' इस बातचीत में किसी दूसरे संदेश के लिए पहले ही इस्तेमाल हो चुका है।",
         internal="क्षमा करें, हमारी ओर से कुछ गड़बड़ हो गई। कृपया फिर से प्रयास करें।",
     ),
 }

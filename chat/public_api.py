@@ -237,6 +237,9 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
         received = await db_call(services.message_receive)(
             tenant=turn.tenant, conversation=turn.conversation, client_id=turn.command.client_id, text=turn.command.text
         )
+    except services.ClientIdReused:
+        yield ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.CLIENT_ID_REUSED, field="client_id").frame()
+        return
     except Exception:  # not stored (a database error): the error frame, never a 500 with a traceback
         logger.exception("storing message %r failed", turn.command.client_id)
         yield _internal_error(turn.command.client_id)
@@ -309,8 +312,8 @@ async def post_message(request: HttpRequest) -> HttpResponse:
             answer = frame
         elif frame["type"] == "error":
             error = frame
-    if error is not None:  # the turn failed: no traceback, and a resend is answered
-        return error_response(ErrorCode(error["code"]), error["message"], turn.origin)
+    if error is not None:  # refused, or the turn failed: no traceback (a failed turn's resend is answered)
+        return error_response(ErrorCode(error["code"]), error["message"], turn.origin, field=error.get("field", ""))
     status = 200 if answer is not None else 202
     response = JsonResponse(
         {

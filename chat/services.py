@@ -41,6 +41,10 @@ class ChatError(Exception):
 MESSAGE_NOT_FOUND = "No such answer in this conversation."
 
 
+class ClientIdReused(Exception):
+    """A ``client_id`` the conversation already has for a message with another text: no resend, refused."""
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -95,7 +99,9 @@ def message_receive(*, tenant: Tenant, conversation: Conversation, client_id: st
 
     New messages are the common case, so the insert comes first and the unique ``client_id`` per
     conversation decides: a resend fails it and gets the stored copy instead. A reply its server
-    abandoned mid-answer is finished as interrupted first (see ``reply_abandoned_after``).
+    abandoned mid-answer is finished as interrupted first (see ``reply_abandoned_after``). A
+    ``client_id`` stored with another ``text`` raises ``ClientIdReused``: that is a new question under
+    an old id, and the old question's answer is no answer to it.
     """
     try:
         with transaction.atomic():
@@ -110,6 +116,8 @@ def message_receive(*, tenant: Tenant, conversation: Conversation, client_id: st
         return ReceivedMessage(message=message, created=True, reply=None)
     except IntegrityError:
         existing = Message.objects.for_tenant(tenant).get(conversation=conversation, client_id=client_id)
+    if existing.text != text:
+        raise ClientIdReused(client_id)
     reply = existing.replies.filter(role=MessageRole.ASSISTANT).order_by("-pk").first()
     if reply is not None and reply.status == MessageStatus.STREAMING:
         finished = _reply_finish_if_abandoned(tenant=tenant, reply=reply)

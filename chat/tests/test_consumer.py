@@ -93,6 +93,27 @@ async def test_resend_with_same_client_id_is_idempotent(connect: Connect, tenant
     assert count == 2
 
 
+async def test_a_client_id_reused_for_another_text_is_refused_and_answers_nothing(
+    connect: Connect, tenant: Tenant
+) -> None:
+    # given a question answered under its client_id
+    client = await connect(tenant)
+    first = await client.ask("Do you sell gift cards?", "same-id")
+    # when another question comes with that client_id
+    await client.send({"type": "message.send", "client_id": "same-id", "text": "Where do I park?"})
+    # then it is refused, rather than acked and "answered" with the first question's answer
+    error = await client.receive()
+    assert (error["type"], error["code"], error["field"]) == ("error", "bad_request", "client_id")
+    assert "client_id" not in error  # no question to mark failed: a resend would be refused again
+    await client.send({"type": "ping"})
+    assert await client.receive() == {"type": "pong"}
+    # and the same text (surrounding whitespace aside) is still a resend
+    await client.send({"type": "message.send", "client_id": "same-id", "text": " Do you sell gift cards?\n"})
+    assert (await client.receive())["message_id"] == first[0]["message_id"]
+    assert (await client.receive())["message_id"] == first[-1]["message_id"]
+    assert await Message.objects.filter(conversation_id=client.ready["conversation_id"]).acount() == 2
+
+
 async def test_a_resend_on_another_connection_while_the_first_prepares_its_answer_is_not_answered_twice(
     connect: Connect, tenant: Tenant, first_turn_held: HeldTurn
 ) -> None:

@@ -56,6 +56,28 @@ def test_post_message_resend_is_idempotent_within_the_conversation(tenant: Tenan
     assert Message.objects.count() == 2
 
 
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/api/v1/public/chat/messages", "/api/v1/public/chat/messages/stream"])
+async def test_a_client_id_reused_for_another_text_is_refused(tenant: Tenant, path: str) -> None:
+    # given a question answered under its client_id
+    client = AsyncClient(headers={"Origin": ORIGIN})
+    body = {"key": tenant.public_key, "client_id": "h-1", "text": "Hi"}
+    first = (await client.post("/api/v1/public/chat/messages", body, "application/json")).json()
+    # when another question comes with that client_id in the same conversation
+    again = {**body, "text": "Where do I park?", "resume_token": first["resume_token"]}
+    response = await client.post(path, again, "application/json")
+    # then it is refused as the socket refuses it, and nothing is stored or answered
+    if path.endswith("/stream"):
+        events = b"".join([chunk async for chunk in response.streaming_content]).decode()  # type: ignore[attr-defined]
+        assert events.startswith("event: error\n")
+        error = json.loads(events.split("data: ", 1)[1].split("\n", 1)[0])
+    else:
+        assert response.status_code == 400
+        error = response.json()
+    assert (error["code"], error["field"]) == ("bad_request", "client_id")
+    assert await Message.objects.acount() == 2
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
