@@ -153,7 +153,9 @@ def _storable(value: str) -> bool:
     return True
 
 
-def _string(frame: dict[str, Any], key: str, *, required: bool, limit: int) -> str:
+def _string(frame: dict[str, Any], key: str, *, required: bool, limit: int, strip: bool = False) -> str:
+    """``frame[key]`` as text of at most ``limit`` characters (code points: an emoji counts one);
+    with ``strip``, without its surrounding whitespace, and the limit is on what remains."""
     value = frame.get(key, "")
     if value is None:
         value = ""
@@ -161,6 +163,8 @@ def _string(frame: dict[str, Any], key: str, *, required: bool, limit: int) -> s
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_STRING, field=key)
     if not _storable(value):
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.NOT_TEXT, field=key)
+    if strip:
+        value = value.strip()
     if required and not value.strip():
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.REQUIRED, field=key)
     if len(value) > limit:
@@ -182,8 +186,9 @@ def _integer(frame: dict[str, Any], key: str) -> int:
 
 def _send(frame: dict[str, Any]) -> SendMessage:
     client_id = _string(frame, "client_id", required=True, limit=MAX_CLIENT_ID_CHARS)
-    text = _string(frame, "text", required=True, limit=MAX_MESSAGE_CHARS)
-    return SendMessage(client_id=client_id, text=text.strip())
+    # stored without its surrounding whitespace, and limited as stored
+    text = _string(frame, "text", required=True, limit=MAX_MESSAGE_CHARS, strip=True)
+    return SendMessage(client_id=client_id, text=text)
 
 
 def _feedback(frame: dict[str, Any]) -> Feedback:

@@ -45,9 +45,15 @@ def error_responses(descriptions: dict[int, str]) -> dict[int, OpenApiResponse]:
 class MessageInputSerializer(serializers.Serializer[Any]):
     key = serializers.CharField(help_text=KEY_HELP)
     client_id = serializers.CharField(
-        max_length=MAX_CLIENT_ID_CHARS, help_text="Unique per message: a resend with it stores nothing new"
+        max_length=MAX_CLIENT_ID_CHARS,
+        help_text="Unique per message: a resend with it and the same text stores nothing new; "
+        "with another text it is refused (400)",
     )
-    text = serializers.CharField(max_length=MAX_MESSAGE_CHARS, help_text="The customer's message")
+    text = serializers.CharField(
+        max_length=MAX_MESSAGE_CHARS,
+        help_text="The customer's message, stored and limited without its surrounding whitespace; "
+        "each Unicode code point counts one character",
+    )
     resume_token = serializers.CharField(
         required=False,
         allow_null=True,

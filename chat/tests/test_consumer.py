@@ -251,6 +251,22 @@ async def test_bad_frames_get_an_error_and_the_socket_stays_usable(
     assert await client.receive() == {"type": "pong"}
 
 
+async def test_the_text_limit_counts_the_text_as_stored_without_surrounding_whitespace(
+    connect: Connect, tenant: Tenant
+) -> None:
+    # given the longest text, sent with a line break and spaces around it (stripped before storing)
+    client = await connect(tenant)
+    longest = "a" * MAX_MESSAGE_CHARS
+    # when
+    frames = await client.ask(" \n" + longest + "\n ", "w-1")
+    await client.send({"type": "message.send", "client_id": "w-2", "text": " " + longest + "a "})
+    error = await client.receive()
+    # then it is taken and stored as the limit reads it; a character more is too long, padded or not
+    assert frames[0]["type"] == "message.ack"
+    assert (await Message.objects.aget(pk=frames[0]["message_id"])).text == longest
+    assert (error["code"], error["field"]) == ("too_long", "text")
+
+
 async def test_binary_and_oversized_frames_are_refused(connect: Connect, tenant: Tenant) -> None:
     client = await connect(tenant)
     await client.send_raw(data=b"\x00\x01")

@@ -113,6 +113,19 @@ def test_post_message_accepts_the_longest_message_in_any_script(tenant: Tenant, 
     assert Message.objects.get(pk=response.json()["message_id"]).text == text
 
 
+def test_post_message_counts_the_text_as_stored_without_surrounding_whitespace(tenant: Tenant) -> None:
+    # given the longest text with whitespace around it, as the socket takes it
+    longest = "a" * MAX_MESSAGE_CHARS
+    body = {"key": tenant.public_key, "client_id": "w-1", "text": "\n " + longest + " \n"}
+    # when
+    taken = _post("/api/v1/public/chat/messages", body)
+    refused = _post("/api/v1/public/chat/messages", {**body, "client_id": "w-2", "text": longest + "a\n"})
+    # then
+    assert taken.status_code == 200, taken.content
+    assert Message.objects.get(pk=taken.json()["message_id"]).text == longest
+    assert (refused.status_code, refused.json()["code"], refused.json()["field"]) == (413, "too_long", "text")
+
+
 @pytest.mark.asyncio
 async def test_sse_stream_accepts_the_longest_message_in_any_script(tenant: Tenant) -> None:
     raw = json.dumps(
