@@ -16,7 +16,11 @@
   var STORE = "supportai:" + KEY + ":resume";
   // Questions sent but not answered yet, kept for this tab so a dropped socket loses none of them.
   var UNANSWERED = "supportai:" + KEY + ":unanswered";
-  var MAX_CHARS = 2000;
+  // The server's limits, in characters as it counts them: code points, so an emoji is one (String.length
+  // counts two UTF-16 units for it). A textarea's maxlength counts units, so it is set to twice the
+  // limit, which never refuses a text the server takes; the count itself is ``chars``.
+  var MAX_CHARS = 2000, MAX_COMMENT_CHARS = 1000;
+  function chars(text) { return Array.from(text); }
   // Identity verification (docs/identity-verification.md): a token the host site signed for its
   // logged-in customer, from data-user-token or window.SupportAI.identify(token).
   var identityToken = script.getAttribute("data-user-token") || "";
@@ -154,10 +158,10 @@
   var humanBtn = el("button", { type: "button", text: "Talk to a human" });
   var endBtn = el("button", { type: "button", text: "Rate this chat" });
   var stars = el("fieldset", { class: "stars" }, [el("legend", { text: "How was this conversation?" })]);
-  var ratingComment = el("textarea", { "aria-label": "Tell us more (optional)", placeholder: "Tell us more (optional)", maxlength: "1000" });
+  var ratingComment = el("textarea", { "aria-label": "Tell us more (optional)", placeholder: "Tell us more (optional)", maxlength: String(2 * MAX_COMMENT_CHARS) });
   var ratingSend = el("button", { type: "button", class: "send", text: "Send rating" });
   var rating = el("div", { class: "rating", hidden: "" }, [stars, ratingComment, ratingSend]);
-  var input = el("textarea", { "aria-label": "Your message", placeholder: "Type your question…", maxlength: String(MAX_CHARS) });
+  var input = el("textarea", { "aria-label": "Your message", placeholder: "Type your question…", maxlength: String(2 * MAX_CHARS) });
   var sendBtn = el("button", { type: "submit", text: "Send" });
   var compose = el("form", { class: "compose" }, [input, sendBtn]);
   var panel = el("section", { class: "panel", role: "dialog", "aria-labelledby": "sai-title", hidden: "" }, [
@@ -860,7 +864,7 @@
     e.preventDefault();
     var text = input.value.trim();
     if (!text) return;
-    if (text.length > MAX_CHARS) { setStatus("Messages are limited to " + MAX_CHARS + " characters.", true); return; }
+    if (chars(text).length > MAX_CHARS) { setStatus("Messages are limited to " + MAX_CHARS + " characters.", true); return; }
     ask(text);
     input.value = ""; sendBtn.disabled = true; setStatus("");
   });
@@ -874,7 +878,7 @@
   endBtn.addEventListener("click", function () { rating.hidden = false; stars.querySelector("button").focus(); });
   ratingSend.addEventListener("click", function () {
     if (!chosenRating) { setStatus("Choose 1 to 5 stars first.", true); return; }
-    send({ type: "rating", rating: chosenRating, comment: ratingComment.value.slice(0, 1000) });
+    send({ type: "rating", rating: chosenRating, comment: chars(ratingComment.value).slice(0, MAX_COMMENT_CHARS).join("") });
   });
   setInterval(pingOrDrop, PING_INTERVAL_MS);
   window.SupportAI = {
