@@ -227,7 +227,9 @@ class ChatConsumer(LayerGuardedConsumer):
         except ProtocolError as exc:
             await self.send_json(exc.frame(self.language))
         except services.ChatError:  # feedback on a message that is not an answer of this conversation
-            await self.send_error(ErrorCode.NOT_FOUND, self.say(ErrorText.MESSAGE_NOT_FOUND))
+            await self.send_json(
+                error_frame(ErrorCode.NOT_FOUND, self.say(ErrorText.MESSAGE_NOT_FOUND), field="message_id")
+            )
         except Exception:  # a bug must cost one frame, never the connection or a traceback to the client
             logger.exception("chat frame failed (tenant %s, conversation %s)", self.tenant.pk, self.conversation.pk)
             await self.send_error(ErrorCode.INTERNAL, self.say(ErrorText.INTERNAL))

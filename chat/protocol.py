@@ -194,7 +194,7 @@ def _send(frame: dict[str, Any]) -> SendMessage:
 def _feedback(frame: dict[str, Any]) -> Feedback:
     value = frame.get("value")
     if value not in ("up", "down"):
-        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.FEEDBACK_VALUE)
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.FEEDBACK_VALUE, field="value")
     comment = _string(frame, "comment", required=False, limit=MAX_COMMENT_CHARS)
     return Feedback(message_id=_integer(frame, "message_id"), value=value, comment=comment)
 
@@ -202,7 +202,7 @@ def _feedback(frame: dict[str, Any]) -> Feedback:
 def _rating(frame: dict[str, Any]) -> Rating:
     rating = _integer(frame, "rating")
     if not 1 <= rating <= 5:
-        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.RATING_RANGE)
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.RATING_RANGE, field="rating")
     return Rating(rating=rating, comment=_string(frame, "comment", required=False, limit=MAX_COMMENT_CHARS))
 
 

@@ -57,6 +57,7 @@ logger = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 HANDOFF_MODEL = "handoff"
 PROTOCOL_CODES = {"rate_limited": ErrorCode.RATE_LIMITED, "not_found": ErrorCode.NOT_FOUND}
+BAD_EMAIL = "That email address doesn't look right."
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def button_raise(*, tenant: Tenant, conversation_id: int, command: Escalate, ip:
         try:
             validate_email(email)
         except ValidationError:
-            raise ProtocolError(ErrorCode.BAD_REQUEST, "That email address doesn't look right.") from None
+            raise ProtocolError(ErrorCode.BAD_REQUEST, BAD_EMAIL, field="email") from None
     hit = TriggerHit(ReasonCode.CUSTOMER_REQUEST, "Talk to a human")
     try:
         return escalation_raise(

@@ -267,6 +267,25 @@ async def test_the_text_limit_counts_the_text_as_stored_without_surrounding_whit
     assert (error["code"], error["field"]) == ("too_long", "text")
 
 
+@pytest.mark.parametrize(
+    ("frame", "code", "field"),
+    [
+        ({"type": "feedback", "message_id": 1, "value": "meh"}, "bad_request", "value"),
+        ({"type": "feedback", "value": "up"}, "bad_request", "message_id"),
+        ({"type": "feedback", "message_id": 999_999, "value": "up"}, "not_found", "message_id"),
+        ({"type": "rating", "rating": 0}, "bad_request", "rating"),
+        ({"type": "rating"}, "bad_request", "rating"),
+    ],
+)
+async def test_an_error_about_one_field_names_it(
+    connect: Connect, tenant: Tenant, frame: dict[str, Any], code: str, field: str
+) -> None:
+    client = await connect(tenant)
+    await client.send(frame)
+    error = await client.receive()
+    assert (error["type"], error["code"], error.get("field")) == ("error", code, field)
+
+
 async def test_binary_and_oversized_frames_are_refused(connect: Connect, tenant: Tenant) -> None:
     client = await connect(tenant)
     await client.send_raw(data=b"\x00\x01")

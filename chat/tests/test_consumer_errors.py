@@ -43,6 +43,7 @@ async def test_errors_are_in_the_language_the_customer_writes_in(connect: Connec
         "type": "error",
         "code": "not_found",
         "message": "Diese Antwort gibt es in diesem Gespräch nicht.",
+        "field": "message_id",
     }
     assert rate_limited == {
         "type": "error",
@@ -78,6 +79,7 @@ async def test_a_resumed_conversation_keeps_the_customers_language(connect: Conn
         "type": "error",
         "code": "bad_request",
         "message": "'rating' は1から5の間で指定してください。",
+        "field": "rating",
     }
 
 

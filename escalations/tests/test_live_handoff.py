@@ -130,6 +130,7 @@ async def test_escalate_frame_rejects_a_bad_email_and_keeps_the_socket(
         "type": "error",
         "code": "bad_request",
         "message": "That email address doesn't look right.",
+        "field": "email",
     }
     await customer.send({"type": "ping"})
     assert await customer.receive() == {"type": "pong"}
