@@ -219,13 +219,16 @@ def _identify(*, tenant: Tenant, conversation: Conversation, token: str) -> None
         raise ProtocolError(ErrorCode.FORBIDDEN, str(exc)) from exc
 
 
-def _internal_error(client_id: str) -> dict[str, Any]:
-    """The ``internal`` error frame for the message ``client_id``: the client may resend it."""
+def _internal_error(turn: PublicTurn) -> dict[str, Any]:
+    """The ``internal`` error frame for the turn's message: the client may resend it, with the resume
+    token of its conversation (a first message opened it) so that the resend reaches it."""
     return {
         "type": "error",
         "code": ErrorCode.INTERNAL.value,
         "message": error_message(ErrorText.INTERNAL, language=DEFAULT),
-        "client_id": client_id,
+        "client_id": turn.command.client_id,
+        "conversation_id": turn.conversation.pk,
+        "resume_token": turn.resume_token,
     }
 
 
@@ -242,7 +245,7 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
         return
     except Exception:  # not stored (a database error): the error frame, never a 500 with a traceback
         logger.exception("storing message %r failed", turn.command.client_id)
-        yield _internal_error(turn.command.client_id)
+        yield _internal_error(turn)
         return
     yield {
         "type": "message.ack",
@@ -276,7 +279,7 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
             )
         except Exception:  # the turn's error frame, as on the websocket; a resend is answered (claim released)
             logger.exception("answer to message %s failed", received.message.pk)
-            await queue.put(_internal_error(turn.command.client_id))
+            await queue.put(_internal_error(turn))
         finally:
             await queue.put(None)
 
@@ -313,17 +316,21 @@ async def post_message(request: HttpRequest) -> HttpResponse:
         elif frame["type"] == "error":
             error = frame
     if error is not None:  # refused, or the turn failed: no traceback (a failed turn's resend is answered)
-        return error_response(ErrorCode(error["code"]), error["message"], turn.origin, field=error.get("field", ""))
-    status = 200 if answer is not None else 202
-    response = JsonResponse(
-        {
-            "conversation_id": ack["conversation_id"],
-            "resume_token": ack["resume_token"],
-            "message_id": ack["message_id"],
-            "answer": answer,
-        },
-        status=status,
-    )
+        code = ErrorCode(error["code"])
+        body = error_frame(code, error["message"], field=error.get("field", ""))
+        # the conversation (a first message opened it), so that a resend reaches it and is answered once
+        body |= {"conversation_id": turn.conversation.pk, "resume_token": turn.resume_token}
+        response = JsonResponse(body, status=STATUS_FOR_CODE[code])
+    else:
+        response = JsonResponse(
+            {
+                "conversation_id": ack["conversation_id"],
+                "resume_token": ack["resume_token"],
+                "message_id": ack["message_id"],
+                "answer": answer,
+            },
+            status=200 if answer is not None else 202,
+        )
     if turn.origin:
         response["Access-Control-Allow-Origin"] = turn.origin
         response["Vary"] = "Origin"

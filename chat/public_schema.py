@@ -35,6 +35,14 @@ class PublicErrorSerializer(serializers.Serializer[Any]):
         help_text="The request's field that is wrong (e.g. email, start, service_id, proposal_id), when the error is "
         "about one; absent otherwise, and when a booking's code or email does not match (neither is named)",
     )
+    conversation_id = serializers.IntegerField(
+        required=False, help_text="/messages, once the message's conversation was found or opened: that conversation"
+    )
+    resume_token = serializers.CharField(
+        required=False,
+        help_text="With conversation_id: send it with the resend, so that it reaches that conversation (a first "
+        "message opened it)",
+    )
 
 
 def error_responses(descriptions: dict[int, str]) -> dict[int, OpenApiResponse]:
@@ -116,7 +124,7 @@ class ServerSentEventSerializer(serializers.Serializer[Any]):
 MESSAGE_ERRORS = error_responses(
     {
         400: "bad_request: not a JSON object in UTF-8; client_id or text missing, blank, not a string or with a NUL; "
-        "resume_token or identity_token not a string",
+        "resume_token or identity_token not a string; a client_id the conversation already has for another text",
         403: "forbidden: the Origin is not one of the tenant's, or the identity_token does not verify",
         404: "not_found: unknown widget key",
         413: "too_long: body over 16,384 bytes; client_id over 64, text over 2,000, identity_token over 4,096 "
@@ -127,11 +135,13 @@ MESSAGE_ERRORS = error_responses(
         "identified (a database error, say); nothing of the message is stored, send it again",
     }
 )
+
+
 # /messages only: the stream has begun (200) by then, and ends with the error event instead.
 INTERNAL_ERROR = error_responses(
     {
         500: "internal: the message could not be stored, or its answer failed in our own code (a database "
-        "error, say); no traceback, and a resend of the client_id is answered",
+        "error, say); no traceback, and a resend of the client_id with the resume_token given is answered, once",
     }
 )
 MESSAGE_DESCRIPTION = (

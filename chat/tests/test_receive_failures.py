@@ -12,7 +12,7 @@ from django.test import AsyncClient
 
 from chat import services
 from chat.error_phrases import ErrorText, error_message
-from chat.models import Message
+from chat.models import Conversation, Message
 from supportai.models import Tenant
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -50,14 +50,18 @@ async def test_a_message_that_cannot_be_stored_is_the_internal_error_and_a_resen
     failed = await _post(MESSAGES, body)
     # then the answer is the protocol's internal error, without a traceback
     assert failed.status_code == 500
-    assert failed.json() == {"type": "error", "code": "internal", "message": INTERNAL}
+    error = failed.json()
+    assert (error["type"], error["code"], error["message"]) == ("error", "internal", INTERNAL)
     assert failed["Access-Control-Allow-Origin"] == ORIGIN
     assert not await Message.objects.filter(client_id="r-1").aexists()
-    # and a resend is stored and answered, in this tenant only
-    again = await _post(MESSAGES, body)
+    # and a resend with the resume token of the conversation it opened is stored and answered there,
+    # in this tenant only
+    again = await _post(MESSAGES, {**body, "resume_token": error["resume_token"]})
     assert again.status_code == 200, again.content
     question = await Message.objects.aget(client_id="r-1")
     assert (question.tenant_id, question.pk) == (tenant.pk, again.json()["message_id"])
+    assert question.conversation_id == error["conversation_id"] == again.json()["conversation_id"]
+    assert await Conversation.objects.acount() == 1
     assert not await Message.objects.filter(tenant=other_tenant).aexists()
 
 
@@ -71,5 +75,13 @@ async def test_a_message_that_cannot_be_stored_over_sse_is_the_internal_error_ev
     blocks = b"".join([chunk async for chunk in response.streaming_content]).decode().strip().split("\n\n")
     assert [block.split("\n")[0] for block in blocks] == ["event: error"]
     error = json.loads(blocks[0].split("data: ", 1)[1])
-    assert error == {"type": "error", "code": "internal", "message": INTERNAL, "client_id": "r-2"}
+    conversation = await Conversation.objects.aget()
+    assert error == {
+        "type": "error",
+        "code": "internal",
+        "message": INTERNAL,
+        "client_id": "r-2",
+        "conversation_id": conversation.pk,
+        "resume_token": error["resume_token"],
+    }
     assert not await Message.objects.filter(tenant=other_tenant).aexists()

@@ -124,7 +124,13 @@ async def test_a_failed_turn_over_http_is_the_internal_error_and_a_resend_is_ans
     failed = await _post(MESSAGES, body)
     # then the answer is the protocol's internal error, without a traceback
     assert failed.status_code == 500
-    assert failed.json() == {"type": "error", "code": "internal", "message": INTERNAL}
+    assert failed.json() == {
+        "type": "error",
+        "code": "internal",
+        "message": INTERNAL,
+        "conversation_id": opened["conversation_id"],
+        "resume_token": opened["resume_token"],
+    }
     assert failed["Access-Control-Allow-Origin"] == ORIGIN
     # and a resend is answered in that conversation, once
     again = await _post(MESSAGES, body)
@@ -133,6 +139,26 @@ async def test_a_failed_turn_over_http_is_the_internal_error_and_a_resend_is_ans
     assert (again.json()["conversation_id"], again.json()["message_id"]) == (opened["conversation_id"], question.pk)
     answer = await Message.objects.aget(reply_to=question)
     assert (answer.pk, answer.tenant_id) == (again.json()["answer"]["message_id"], tenant.pk)
+
+
+async def test_a_failed_first_turn_over_http_names_its_conversation_so_a_resend_answers_it_there(
+    tenant: Tenant, first_turn_fails: FirstTurnFails
+) -> None:
+    # given a client's first message, without a resume token, whose turn fails after it was stored
+    first_turn_fails.go.set()
+    body = {"key": tenant.public_key, "client_id": "h-1", "text": FAILING}
+    # when it is asked
+    failed = await _post(MESSAGES, body)
+    # then the internal error names the conversation the message is stored in
+    assert failed.status_code == 500
+    error = failed.json()
+    question = await Message.objects.aget(client_id="h-1")
+    assert (error["code"], error["conversation_id"]) == ("internal", question.conversation_id)
+    # and a resend with its resume token is answered there, the question stored once
+    again = await _post(MESSAGES, {**body, "resume_token": error["resume_token"]})
+    assert again.status_code == 200, again.content
+    assert (again.json()["conversation_id"], again.json()["message_id"]) == (question.conversation_id, question.pk)
+    assert await Message.objects.filter(client_id="h-1").acount() == 1
 
 
 async def test_a_failed_turn_over_sse_ends_with_the_internal_error_event(
@@ -145,7 +171,15 @@ async def test_a_failed_turn_over_sse_ends_with_the_internal_error_event(
     blocks = b"".join([chunk async for chunk in response.streaming_content]).decode().strip().split("\n\n")
     assert [block.split("\n")[0] for block in blocks] == ["event: message.ack", "event: error"]
     error = json.loads(blocks[-1].split("data: ", 1)[1])
-    assert error == {"type": "error", "code": "internal", "message": INTERNAL, "client_id": "s-1"}
+    ack = json.loads(blocks[0].split("data: ", 1)[1])
+    assert error == {
+        "type": "error",
+        "code": "internal",
+        "message": INTERNAL,
+        "client_id": "s-1",
+        "conversation_id": ack["conversation_id"],
+        "resume_token": ack["resume_token"],
+    }
 
 
 async def test_a_socket_closing_while_its_answer_claim_runs_gives_the_claim_up(
