@@ -331,13 +331,15 @@ async def test_feedback_is_one_per_answer_and_updates(connect: Connect, tenant: 
 async def test_feedback_on_own_question_or_foreign_answer_is_not_found(
     connect: Connect, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    # given an answer in the other tenant's conversation
+    # given an answer in the other tenant's conversation, and one in another conversation of this tenant
     theirs = await connect(other_tenant, origin="https://bravo.example.com")
     their_answer = (await theirs.ask("Hello?", "x-1"))[-1]
+    neighbour = await connect(tenant)
+    neighbours_answer = (await neighbour.ask("Hello?", "n-1"))[-1]
     mine = await connect(tenant)
     my_question = (await mine.ask("Hi", "m-1"))[0]
     # when / then
-    for message_id in (their_answer["message_id"], my_question["message_id"]):
+    for message_id in (their_answer["message_id"], neighbours_answer["message_id"], my_question["message_id"]):
         await mine.send({"type": "feedback", "message_id": message_id, "value": "down"})
         error = await mine.receive()
         assert error["code"] == "not_found"
