@@ -51,7 +51,8 @@ class KnownQueryApiView(APIView):
     an upload to ``?language=de`` stored English documents).
 
     The check runs once the request is authenticated, allowed and within its rate (a request without a
-    key is told 401 first), and before the handler reads anything.
+    key is told 401 first), and before the handler reads anything; a method the view has no handler
+    for is left to DRF's 405.
     """
 
     query_serializer: type[serializers.Serializer[Any]] | None = None
@@ -61,9 +62,15 @@ class KnownQueryApiView(APIView):
         taken = list(serializer().fields) if serializer is not None else []
         return [*taken, *(name for name in format_parameters() if name not in taken)]
 
+    def _handles(self, method: str) -> bool:
+        name = method.lower()
+        return name in self.http_method_names and hasattr(self, name)
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         method = request.method or "GET"
+        if not self._handles(method):
+            return  # dispatch answers 405, which a query's parameters must not turn into a 400
         accepted = self.query_parameters(method)
         if not accepted:
             template = NO_QUERY_PARAMETERS

@@ -123,3 +123,11 @@ def test_without_the_format_override_no_parameter_is_taken(tenant: Tenant, setti
 def test_the_schema_tells_the_reads_refuse_unknown_parameters(path: str) -> None:
     schema: dict[str, Any] = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert QUERY_PARAMETERS_ERROR in schema["paths"][path]["get"]["responses"]["400"]["description"]
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PATCH", "PUT"])
+def test_a_method_the_operation_lacks_is_not_allowed_whatever_its_query(tenant: Tenant, method: str) -> None:
+    # when a method the documents endpoint has no handler for comes with the list's filters
+    response = api_client(tenant).generic(method, f"{DOCUMENTS}?status=pending&source=1&page=1")
+    # then it is told the method is not allowed (405), not that the list's filters are unknown
+    assert response.status_code == 405
