@@ -348,7 +348,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # a Host not in ALLOWED_HOSTS: one WARNING line, not an ERROR with a traceback (supportai/allowed_hosts.py)
-    "filters": {"disallowed_host_line": {"()": "supportai.allowed_hosts.DisallowedHostLine"}},
+    "filters": {
+        "disallowed_host_line": {"()": "supportai.allowed_hosts.DisallowedHostLine"},
+        # a form whose multipart body cannot be read: one WARNING line too (supportai/error_pages.py)
+        "unreadable_form_line": {"()": "supportai.error_pages.UnreadableFormLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": _LOG_LEVEL},
     "loggers": {
@@ -360,6 +364,7 @@ LOGGING = {
         "httpcore": {"level": _HTTP_CLIENT_LEVEL},
         "stripe": {"level": _HTTP_CLIENT_LEVEL},
         "django.security.DisallowedHost": {"filters": ["disallowed_host_line"]},
+        "django.request": {"filters": ["unreadable_form_line"]},
     },
 }
 
