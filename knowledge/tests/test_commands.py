@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from tqdm import tqdm
 
-from knowledge import conf, services
+from knowledge import conf, folder_ingest, services
 from knowledge.demo import DEMO_CONFIG, demo_source
 from knowledge.management.commands import ingest
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
@@ -296,16 +296,16 @@ def test_ingest_logs_an_unexpected_error_and_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # given a file whose ingestion raises what nothing expects
-    real_file_ingest = ingest.file_ingest
+    real_file_ingest = folder_ingest.file_ingest
 
     def file_ingest(**kwargs: Any) -> FileResult:
         if kwargs["name"] == "parking.md":
             raise RuntimeError("ingest bug")
         return real_file_ingest(**kwargs)
 
-    monkeypatch.setattr(ingest, "file_ingest", file_ingest)
+    monkeypatch.setattr(folder_ingest, "file_ingest", file_ingest)
     # when
-    with caplog.at_level(logging.ERROR, logger=ingest.__name__):
+    with caplog.at_level(logging.ERROR, logger=folder_ingest.__name__):
         _ingest(tenant, help_folder, errors=3)
     # then
     captured = capsys.readouterr()
@@ -630,7 +630,7 @@ def test_ctrl_c_before_a_run_stored_anything_leaves_no_source_of_its_own(
     (help_folder / "empty.txt").unlink()
     (help_folder / "latin.txt").unlink()
     calls: list[str] = []
-    real_file_ingest = ingest.file_ingest
+    real_file_ingest = folder_ingest.file_ingest
 
     def interrupted(**kwargs: Any) -> FileResult:
         calls.append(kwargs["name"])
@@ -638,7 +638,7 @@ def test_ctrl_c_before_a_run_stored_anything_leaves_no_source_of_its_own(
             raise KeyboardInterrupt
         return real_file_ingest(**kwargs)
 
-    monkeypatch.setattr(ingest, "file_ingest", interrupted)
+    monkeypatch.setattr(folder_ingest, "file_ingest", interrupted)
     # when
     with pytest.raises(KeyboardInterrupt):
         call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")

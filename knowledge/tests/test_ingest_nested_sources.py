@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge import services
+from knowledge import folder_ingest, services
 from knowledge.demo import CONTENT_DIR, demo_source
 from knowledge.folder_takeover import moved_names
 from knowledge.management.commands import ingest
@@ -295,14 +295,14 @@ def test_a_source_taken_over_is_kept_when_a_file_fails_after_all(
     # given a file of the folder ingested into its own source, and storing another file that fails unexpectedly
     _ingest(tenant, kb / "faq.md")
     faq = _documents(tenant)[(str(kb / "faq.md"), "faq.md")]
-    real_file_ingest = ingest.file_ingest
+    real_file_ingest = folder_ingest.file_ingest
 
     def failing(**kwargs: Any) -> FileResult:
         if kwargs["name"] == "hours.md":
             raise RuntimeError("storage bug")
         return real_file_ingest(**kwargs)
 
-    monkeypatch.setattr(ingest, "file_ingest", failing)
+    monkeypatch.setattr(folder_ingest, "file_ingest", failing)
     out = io.StringIO()
     # when the folder is ingested
     with pytest.raises(CommandError, match=r"^1 of 4 files had errors"):

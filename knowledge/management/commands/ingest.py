@@ -29,12 +29,6 @@ nothing is pruned, and a source the run created that holds nothing yet is remove
 from __future__ import annotations
 
 import argparse
-import logging
-import os
-import stat
-from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, cast
 
@@ -42,7 +36,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import pluralize
 from tqdm import tqdm
 
-from knowledge import conf
+from knowledge.folder_files import files_under, skipped_summary
+from knowledge.folder_ingest import folder_file_check, folder_file_ingest, folder_file_name
 from knowledge.folder_sources import (
     PATH_KEY,
     FolderSourceError,
@@ -63,24 +58,18 @@ from knowledge.management.options import (
     provider_check,
 )
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
-from knowledge.parsed import UNSTORABLE, ErrorCode, ParseError
-from knowledge.parsing import SUPPORTED_SUFFIXES, file_check, file_name_nfc, is_document_file
+from knowledge.parsed import UNSTORABLE, ErrorCode
 from knowledge.services import (
     FileResult,
     Outcome,
     default_provider,
-    file_ingest,
     file_leftovers_delete,
-    file_parse,
     source_delete,
     source_mark_synced,
     source_prune,
 )
 from knowledge.source_config import NAME_MAX_LENGTH
 from supportai.management.options import tenant_by_slug
-from supportai.models import Tenant
-
-logger = logging.getLogger(__name__)
 
 # How to choose another source, for a run that named its source with --source and one named by its path.
 NAMED_SOURCE_HINT = "Give --source another name."
@@ -92,39 +81,13 @@ NO_FILES = (
     "No document files (.md, .markdown, .txt, .html, .htm, .pdf, .csv, .jsonl) under {path}{skipped}; nothing was "
     "changed."
 )
-# Files of a type ingest does not read (an image, a Word file) and special files (a named pipe, a socket, a
-# device), which it never opens: counted in the summary by kind, named at --verbosity 2.
-SKIPPED = "{count} file{plural} skipped: {reasons}"
+# A file left out (knowledge/folder_files.py), named at --verbosity 2 with why.
 SKIPPED_FILE = "{name}: skipped: {reason}"
-UNSUPPORTED = "unsupported type ({kinds})"
-SPECIAL = "special file ({kinds})"
-NO_SUFFIX = "no suffix"
-# Hidden files and folders (a name beginning with "."): .git, .DS_Store, editors' swap files, but also a
-# folder of drafts or an article named .faq.md, which an operator would miss. Each one the walk meets is
-# counted (a hidden folder as one: it is not looked into), a few named, and at --verbosity 2 each.
-HIDDEN = "{count} hidden entr{plural} left out ({names})"
-HIDDEN_FILE = "hidden file"
-HIDDEN_FOLDER = "hidden folder, not looked into"
-# How many names HIDDEN quotes, the most frequent first ("…" when there are more).
-HIDDEN_NAMED = 3
-# What a special file is, by the type bits of its mode (opening a named pipe would wait for a writer).
-SPECIAL_KINDS = {
-    stat.S_IFIFO: "named pipe",
-    stat.S_IFSOCK: "socket",
-    stat.S_IFCHR: "character device",
-    stat.S_IFBLK: "block device",
-}
-TIMES = "\u00d7"  # the multiplication sign, as in ".png \u00d72"
-
-
 # PostgreSQL text is UTF-8: a name that is not (a Latin-1 folder name, which Python reads as surrogate
 # escapes) cannot be the source's name or its recorded path.
 PATH_NOT_UTF8 = "The path {path!r} is not valid UTF-8 text, so the source cannot record it; rename it."
 SOURCE_NOT_UTF8 = "The source name {name!r} is not valid UTF-8 text. {hint}"
 
-LINK_OUTSIDE = "a link to a file outside the folder"
-LINK_TO_FOLDER = "a link to a folder; links to folders are not followed"
-LINK_TO_NOTHING = "a link that leads to no file"
 LINK_LOOP = "{path} is a link in a loop of links; nothing was changed."
 # A folder the walk could not list (permissions, a dropped network mount): its files are unknown, not
 # gone, so the run prunes nothing and fails.
@@ -149,187 +112,6 @@ TOOK_OVER = "Took over the source of {path}: {moved} moved into this one, {remov
 TAKE_OVER_KEPT = "The source of {path} was kept, as this run had errors: {moved} moved into this one."
 
 
-@dataclass(frozen=True)
-class FolderFiles:
-    files: list[Path]
-    # Links left out, each with why.
-    skipped: list[tuple[Path, str]]
-    # Folders that could not be listed, each with why.
-    unreadable: list[tuple[Path, str]] = field(default_factory=list)
-    # Files of a type ingest does not read (hidden ones aside).
-    unsupported: list[Path] = field(default_factory=list)
-    # Special files (named pipes, sockets, devices), never opened, each with its kind.
-    special: list[tuple[Path, str]] = field(default_factory=list)
-    # Hidden files and folders the walk met (not those inside a hidden folder), each with HIDDEN_FILE or
-    # HIDDEN_FOLDER.
-    hidden: list[tuple[Path, str]] = field(default_factory=list)
-
-    def skipped_files(self) -> list[tuple[Path, str]]:
-        """The files skipped for their type or for being special files, and the hidden entries, each
-        with why, by path."""
-        unsupported = [(file, UNSUPPORTED.format(kinds=_suffix(file) or NO_SUFFIX)) for file in self.unsupported]
-        special = [(file, SPECIAL.format(kinds=kind)) for file, kind in self.special]
-        return sorted(unsupported + special + self.hidden)
-
-
-def files_under(path: Path) -> FolderFiles:
-    """``path`` itself, or the document files below it (a BEIR folder gives its ``corpus.jsonl`` and not
-    ``queries.jsonl``). Files of other types (``unsupported``), special files (``special``: looked at,
-    never opened) and hidden files and folders (``hidden``: a hidden folder is not walked) are returned
-    apart, to be counted.
-
-    Links to folders are not followed, so no loop of links can keep the walk going, and a link to a
-    file is read only when the file lies under ``path``: a folder of help articles must not hand
-    customers a file it merely points at (a key, a password file). The links left out, and those that
-    lead nowhere (gone, or a loop), are returned with why, and so are the folders that could not be
-    listed (``os.walk`` would pass over them silently, and their files would be taken for gone)."""
-    if path.is_file():
-        return FolderFiles([path], [])
-    root = path.resolve()
-    files: list[Path] = []
-    skipped: list[tuple[Path, str]] = []
-    unreadable: list[tuple[Path, str]] = []
-    unsupported: list[Path] = []
-    special: list[tuple[Path, str]] = []
-    hidden: list[tuple[Path, str]] = []
-
-    def unlisted(error: OSError) -> None:
-        unreadable.append((Path(error.filename or path), error.strerror or str(error)))
-
-    # followlinks=False: a link to a folder is listed among the folders, and not walked into.
-    for folder, folders, names in os.walk(path, onerror=unlisted):
-        here = Path(folder)
-        hidden.extend((here / name, HIDDEN_FOLDER) for name in folders if name.startswith("."))
-        folders[:] = [name for name in folders if not name.startswith(".")]
-        skipped.extend((here / name, LINK_TO_FOLDER) for name in folders if _is_link(here / name))
-        for name in names:
-            file = here / name
-            if name.startswith("."):
-                hidden.append((file, HIDDEN_FILE))
-                continue
-            if not is_document_file(name):
-                if kind := _special_kind(file):
-                    special.append((file, kind))
-                elif _suffix(file) not in SUPPORTED_SUFFIXES:
-                    unsupported.append(file)
-                continue
-            try:
-                link, regular = file.is_symlink(), file.is_file()
-            except OSError:  # in a folder that can be listed but not entered: read, it is reported unreadable
-                files.append(file)
-                continue
-            if link:
-                try:
-                    target = file.resolve(strict=True)
-                except (OSError, RuntimeError):  # gone, or a loop of links
-                    skipped.append((file, LINK_TO_NOTHING))
-                    continue
-                if not target.is_relative_to(root):
-                    skipped.append((file, LINK_OUTSIDE))
-                    continue
-            if regular:
-                files.append(file)
-            elif kind := _special_kind(file):
-                special.append((file, kind))
-    return FolderFiles(
-        sorted(files), sorted(skipped), sorted(unreadable), sorted(unsupported), sorted(special), sorted(hidden)
-    )
-
-
-def _suffix(file: Path) -> str:
-    return file.suffix.lower()
-
-
-def _special_kind(file: Path) -> str:
-    """What ``file`` (or the file a link leads to) is if it is a special file, from its mode, without
-    opening it; "" for a regular file, a folder, or a file that cannot be looked at."""
-    try:
-        mode = file.stat().st_mode
-    except OSError:  # gone, a link to nothing, a folder not entered: left to the walk's other checks
-        return ""
-    return SPECIAL_KINDS.get(stat.S_IFMT(mode), "")
-
-
-def _counted(kinds: list[str], most: int | None = None) -> str:
-    """``.png \u00d72, .docx``: the kinds most found first; only the first ``most`` of them, then "…"."""
-    ordered = sorted(Counter(kinds).items(), key=lambda item: (-item[1], item[0]))
-    named = [kind if count == 1 else f"{kind} {TIMES}{count}" for kind, count in ordered[:most]]
-    return ", ".join(named + (["\u2026"] if most is not None and len(ordered) > most else []))
-
-
-def skipped_summary(found: FolderFiles) -> str:
-    """``4 files skipped: unsupported type (.png \u00d72, .docx), special file (named pipe), 2 hidden entries
-    left out (.DS_Store, .git)``; "" for none."""
-    parts = []
-    reasons = []
-    if found.unsupported:
-        reasons.append(UNSUPPORTED.format(kinds=_counted([_suffix(file) or NO_SUFFIX for file in found.unsupported])))
-    if found.special:
-        reasons.append(SPECIAL.format(kinds=_counted([kind for _, kind in found.special])))
-    if count := len(found.unsupported) + len(found.special):
-        parts.append(SKIPPED.format(count=count, plural=pluralize(count), reasons=", ".join(reasons)))
-    if hidden := len(found.hidden):
-        names = _counted([entry.name for entry, _ in found.hidden], most=HIDDEN_NAMED)
-        parts.append(HIDDEN.format(count=hidden, plural=pluralize(hidden, "y,ies"), names=names))
-    return ", ".join(parts)
-
-
-def _is_link(path: Path) -> bool:
-    """Whether ``path`` is a link; a folder that cannot be looked at is not (the walk reports it unreadable)."""
-    try:
-        return path.is_symlink()
-    except OSError:
-        return False
-
-
-def _file_read(file: Path, name: str) -> bytes:
-    """The file's bytes; raises ``ParseError`` for one too large by its size, or that cannot be read."""
-    try:
-        file_check(name, file.stat().st_size, max_bytes=conf.SETTINGS.max_upload_bytes)
-        return file.read_bytes()
-    except OSError as exc:
-        raise ParseError(ErrorCode.UNREADABLE, detail=exc.strerror or exc) from exc
-
-
-def _file_ingest(
-    *, tenant: Tenant, source: KnowledgeSource, file: Path, name: str, language: str, taken: Mapping[str, str]
-) -> FileResult:
-    """One file's result; reading errors and unexpected exceptions become its error, never the run's."""
-    try:
-        data = _file_read(file, name)
-    except ParseError as exc:
-        return FileResult.refused(name, exc)
-    try:
-        return file_ingest(
-            tenant=tenant,
-            source=source,
-            name=name,
-            data=data,
-            default_language=language,
-            taken=taken,
-            delete_leftovers=False,
-        )
-    except Exception:
-        logger.exception("Ingesting %s into tenant %s failed", file, tenant.pk)
-        return FileResult.internal_error(name)
-
-
-def _file_check(*, file: Path, name: str, language: str, taken: Mapping[str, str]) -> FileResult:
-    """The error ``_file_ingest`` would give the file, storing nothing; else the ids it gives."""
-    try:
-        parsed = file_parse(name=name, data=_file_read(file, name), default_language=language, taken=taken)
-    except ParseError as exc:
-        return FileResult.refused(name, exc)
-    except Exception:
-        logger.exception("Reading %s failed", file)
-        return FileResult.internal_error(name)
-    return FileResult(name=name, external_ids=[document.external_id for document in parsed.documents])
-
-
-def _file_name(file: Path, root: Path) -> str:
-    return file_name_nfc(str(file.relative_to(root)))  # as an upload of the file names it
-
-
 def _names_root(path: Path, source: KnowledgeSource, *, prune: bool) -> Path:
     """The folder the files' names are relative to: without pruning, the folder of the folder source
     when ``path`` (a file or a folder) lies under it, so that each file keeps the name a run of that
@@ -343,7 +125,7 @@ def _names_root(path: Path, source: KnowledgeSource, *, prune: bool) -> Path:
 
 def _prefix(folder: Path, root: Path) -> str:
     """How deep ``folder`` lies in ``root``, as its files' names there start: ``""`` or ``sub/``."""
-    return "" if folder == root else f"{_file_name(folder, root)}/"
+    return "" if folder == root else f"{folder_file_name(folder, root)}/"
 
 
 def _source_label(source: KnowledgeSource) -> str:
@@ -453,7 +235,7 @@ class Command(BaseCommand):
         # Into the folder source the path lies in: its files named from its folder, pruned only under the path.
         enclosing_folder = source_folder(source) if enclosing else None
         root = enclosing_folder or _names_root(path, source, prune=prune)
-        within = _file_name(path, root) if enclosing_folder and path != root else ""
+        within = folder_file_name(path, root) if enclosing_folder and path != root else ""
         if enclosing:
             self.stdout.write(INTO_SOURCE.format(path=path, source=_source_label(source)))
         moving = prune and not enclosing and source.config.get(PATH_KEY) != str(path)
@@ -492,11 +274,11 @@ class Command(BaseCommand):
         try:
             with embedding_retries(self):
                 for file in tqdm(files, unit="file", disable=options["no_progress"], file=stream):
-                    result = _file_ingest(
+                    result = folder_file_ingest(
                         tenant=tenant,
                         source=source,
                         file=file,
-                        name=_file_name(file, root),
+                        name=folder_file_name(file, root),
                         language=options["language"],
                         taken=taken,
                     )
@@ -626,7 +408,9 @@ class Command(BaseCommand):
         taken: dict[str, str] = {}
         failed = 0
         for file in tqdm(files, unit="file", desc="checking", disable=options["no_progress"], file=stream):
-            result = _file_check(file=file, name=_file_name(file, root), language=options["language"], taken=taken)
+            result = folder_file_check(
+                file=file, name=folder_file_name(file, root), language=options["language"], taken=taken
+            )
             taken.update(dict.fromkeys(result.external_ids, result.name))
             failed += self._told(result, stream)
         problems = [f"{failed} of {len(files)} file{pluralize(len(files))} had errors"] if failed else []
