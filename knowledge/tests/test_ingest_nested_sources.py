@@ -342,3 +342,22 @@ def test_the_folder_of_a_source_named_by_hand_goes_into_that_source(tenant: Tena
     assert "0 documents created, 0 updated, 4 unchanged, 0 failed, 1 removed," in out
     assert _sources(tenant) == ["Help"]
     assert _documents(tenant) == {key: pk for key, pk in before.items() if key != ("Help", "hours.md")}
+
+
+def test_ctrl_c_while_a_takeover_reads_its_files_first_leaves_no_source_of_the_run(
+    tenant: Tenant, kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a file of the folder ingested into its own source, and Ctrl-C pressed as the folder's run reads its files
+    _ingest(tenant, kb / "faq.md")
+    before = _documents(tenant)
+
+    def interrupted(**kwargs: Any) -> FileResult:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest, "_file_check", interrupted)
+    # when the folder is ingested
+    with pytest.raises(KeyboardInterrupt):
+        _ingest(tenant, kb)
+    # then the run left no empty source of the folder behind, and the file's source is as it was
+    assert _sources(tenant) == [str(kb / "faq.md")]
+    assert _documents(tenant) == before

@@ -383,8 +383,13 @@ class Command(BaseCommand):
         stderr), and refuse the run while any has errors or a folder there could not be listed. A move
         would have the files read replace the source's own named alike, and keep its old folder; a
         takeover would move the documents of a file the run then fails. A source made by this run is
-        removed."""
-        problems = self._files_problems(root=root, files=files, unlisted=unlisted, options=options)
+        removed, on Ctrl-C too (it holds nothing yet)."""
+        try:
+            problems = self._files_problems(root=root, files=files, unlisted=unlisted, options=options)
+        except KeyboardInterrupt:
+            if new_source:
+                source.delete()
+            raise
         if not problems:
             return
         if moving:
