@@ -18,7 +18,9 @@ one, else the nearest folder source whose folder is the path or holds it (its fi
 of that folder names them; the run prunes only under the path and never moves the source). A path
 in the demo help centre's folder is refused (``seed_demo`` keeps it, and a copy would duplicate its
 articles), as is one in the folder of two sources (the run cannot tell which); upload sources hold
-no folder, so a path is never taken to be in one (even one a superuser gave a path in the admin).
+no folder, so a path is never taken to be in one (even one a superuser gave a path in the admin),
+and a hidden path (``.drafts/``, ``sub/.faq.md``) is not taken to be in the folder around it, whose
+runs leave it out and would prune what it stored.
 A run of a folder given no source name also takes over the sources named by their own path of the
 files and folders in it that it reads (``inner_folder_sources``, ``knowledge.folder_takeover``): it
 first reads every file (while one has errors it changes nothing), moves their documents into its
@@ -128,7 +130,8 @@ def _upload_source(*, tenant: Tenant, name: str, config: dict | None = None) -> 
 def enclosing_folder_source(*, tenant: Tenant, path: Path) -> KnowledgeSource | None:
     """The tenant's source an ingest of ``path`` (resolved) given no source name writes into when it
     is not one named by ``path``: None when the tenant has a source of that name (the run's own, as
-    ever) or no folder source whose folder is ``path`` or holds it; else the nearest such. Raises
+    ever) or no folder source whose folder is ``path`` or holds it (not as a hidden file or folder, or
+    in one); else the nearest such. Raises
     ``FolderSourceError`` when that is the demo help centre's, or when two sources hold that folder."""
     sources = KnowledgeSource.objects.for_tenant(tenant)
     if sources.filter(name=str(path)).exists():
@@ -140,7 +143,7 @@ def enclosing_folder_source(*, tenant: Tenant, path: Path) -> KnowledgeSource | 
     )
     for source in folder_sources.order_by("name"):
         folder = _folder(source)
-        if folder is None or not path.is_relative_to(folder):
+        if folder is None or not path.is_relative_to(folder) or _hidden_under(path, folder):
             continue
         if len(folder.parts) > depth:
             nearest, depth = [], len(folder.parts)
@@ -177,6 +180,12 @@ def inner_folder_sources(*, tenant: Tenant, path: Path, files: list[Path]) -> li
         elif any(file.is_relative_to(stored) for file in files):
             inner.append(InnerSource(source, stored))
     return inner
+
+
+def _hidden_under(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is a hidden file or folder under ``folder``, or lies in one: a run of ``folder``
+    leaves it out (``ingest`` skips names beginning with "."), so it would prune what ``path`` stored."""
+    return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
 def _folder(source: KnowledgeSource) -> Path | None:

@@ -361,3 +361,20 @@ def test_ctrl_c_while_a_takeover_reads_its_files_first_leaves_no_source_of_the_r
     # then the run left no empty source of the folder behind, and the file's source is as it was
     assert _sources(tenant) == [str(kb / "faq.md")]
     assert _documents(tenant) == before
+
+
+@pytest.mark.parametrize("hidden", [".drafts", ".drafts/new.md", "sub/.new.md"])
+def test_a_hidden_path_in_an_ingested_folder_keeps_a_source_of_its_own(tenant: Tenant, kb: Path, hidden: str) -> None:
+    # given the folder ingested, then a hidden article added to it (a folder's run leaves it out)
+    _ingest(tenant, kb)
+    (kb / ".drafts").mkdir()
+    (kb / ".drafts" / "new.md").write_text("# New\n\nA draft article.")
+    (kb / "sub" / ".new.md").write_text("# New\n\nA draft article.")
+    # when the hidden path is ingested on purpose, then it goes into a source named by it
+    out = _ingest(tenant, kb / hidden)
+    assert "into the source" not in out
+    assert _sources(tenant) == [str(kb), str(kb / hidden)]
+    # and a run of the folder, which leaves it out, neither prunes nor takes over its document
+    _ingest(tenant, kb)
+    assert _sources(tenant) == [str(kb), str(kb / hidden)]
+    assert Document.objects.for_tenant(tenant).filter(source__name=str(kb / hidden)).count() == 1
