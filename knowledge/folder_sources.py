@@ -34,7 +34,6 @@ admin and the command's own messages.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,15 +108,16 @@ def folder_source_move(*, source: KnowledgeSource, path: str) -> None:
 
 
 def source_folder(source: KnowledgeSource) -> Path | None:
-    """The folder a folder source's documents are named under: its path, or the folder of the one
-    file it was made from; None without a path, or when nothing is there any more."""
+    """The folder a folder source's documents are named under, its links resolved as ``ingest``
+    resolves its PATH: its path, or the folder of the one file it was made from; None without a path,
+    or when nothing is there any more."""
     stored = source.config.get(PATH_KEY)
     if not stored:
         return None
     path = Path(stored)
     if path.is_dir():
-        return path
-    return path.parent if path.is_file() else None
+        return path.resolve()
+    return path.parent.resolve() if path.is_file() else None
 
 
 def _upload_source(*, tenant: Tenant, name: str, config: dict | None = None) -> KnowledgeSource:
@@ -166,15 +166,20 @@ class InnerSource:
 def inner_folder_sources(*, tenant: Tenant, path: Path, files: list[Path]) -> list[InnerSource]:
     """The tenant's folder sources named by their own path, a file or folder strictly under the
     folder ``path`` (resolved) that holds some of ``files`` (the files a run of ``path`` reads: a
-    hidden folder's source, whose files it leaves out, is not among them), by name."""
-    candidates = KnowledgeSource.objects.for_tenant(tenant).filter(
-        kind=SourceKind.UPLOAD, config__has_key=PATH_KEY, name__startswith=os.path.join(str(path), "")
-    )
+    hidden folder's source, whose files it leaves out, is not among them), by name. Their paths are
+    compared with their folders' links resolved: a folder moved behind a link (``/kb`` a link to
+    ``/disk/kb`` now) still holds the sources recorded in it, of its own files and folders (a source
+    of a folder that is a link is not, as the run does not follow it)."""
+    candidates = KnowledgeSource.objects.for_tenant(tenant).filter(kind=SourceKind.UPLOAD, config__has_key=PATH_KEY)
     inner = []
     for source in candidates.order_by("name"):
-        if source.config[PATH_KEY] != source.name or source.config == DEMO_CONFIG:
+        recorded = Path(source.name)
+        if source.config[PATH_KEY] != source.name or source.config == DEMO_CONFIG or not recorded.is_absolute():
             continue
-        stored = Path(source.name)
+        folder = _resolved(recorded.parent)
+        stored = folder / recorded.name if folder else None
+        if stored is None or stored == path or not stored.is_relative_to(path):
+            continue
         if stored in files:
             inner.append(InnerSource(source, stored.parent))
         elif any(file.is_relative_to(stored) for file in files):
@@ -190,6 +195,15 @@ def _hidden_under(path: Path, folder: Path) -> bool:
 
 def _folder(source: KnowledgeSource) -> Path | None:
     """The folder a folder source holds, as a path other paths can lie in (the demo's is recorded
-    relative to the project); None for a source made from a file, or whose folder is gone."""
+    relative to the project), its links resolved as ``ingest`` resolves its PATH (a folder moved
+    behind a link still holds its files); None for a source made from a file, or whose folder is gone."""
     folder = CONTENT_DIR if source.config == DEMO_CONFIG else Path(source.config[PATH_KEY])
-    return folder if folder.is_absolute() and folder.is_dir() else None
+    return folder.resolve() if folder.is_absolute() and folder.is_dir() else None
+
+
+def _resolved(path: Path) -> Path | None:
+    """``path`` with its links resolved; None for a loop of links."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None

@@ -378,3 +378,62 @@ def test_a_hidden_path_in_an_ingested_folder_keeps_a_source_of_its_own(tenant: T
     _ingest(tenant, kb)
     assert _sources(tenant) == [str(kb), str(kb / hidden)]
     assert Document.objects.for_tenant(tenant).filter(source__name=str(kb / hidden)).count() == 1
+
+
+def _moved_behind_a_link(kb: Path) -> Path:
+    """Move the folder elsewhere and leave a link to it in its place (a new disk, say); returns where it is now."""
+    moved = kb.parent / "disk" / "kb"
+    moved.parent.mkdir()
+    kb.rename(moved)
+    kb.symlink_to(moved)
+    return moved
+
+
+def test_a_path_in_an_ingested_folder_moved_behind_a_link_goes_into_its_source(tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested, then moved elsewhere with a link to it in its place
+    _ingest(tenant, kb)
+    before = _documents(tenant)
+    moved = _moved_behind_a_link(kb)
+    (kb / "hours.md").write_text("# Hours\n\nOpen 8 to 8.")
+    # when a file of it, and then the folder, are ingested through the link without --source
+    file_run = _ingest(tenant, kb / "hours.md")
+    (kb / "sub" / "gifts.md").unlink()
+    folder_run = _ingest(tenant, kb)
+    # then both went into the folder's source, which keeps its path, and no second source holds a copy
+    assert file_run.splitlines()[0] == f"{moved / 'hours.md'}: into the source of {kb}"
+    assert "1 file: 0 documents created, 1 updated, 0 unchanged, 0 failed, 0 removed," in file_run
+    assert folder_run.splitlines()[0] == f"{moved}: into the source of {kb}"
+    assert "3 files: 0 documents created, 0 updated, 4 unchanged, 0 failed, 1 removed," in folder_run
+    assert _sources(tenant) == [str(kb)]
+    assert KnowledgeSource.objects.for_tenant(tenant).get().config == {"path": str(kb)}
+    assert _documents(tenant) == {key: pk for key, pk in before.items() if key != (str(kb), "sub/gifts.md")}
+
+
+def test_a_folder_takes_over_the_sources_in_it_recorded_before_it_moved_behind_a_link(tenant: Tenant, kb: Path) -> None:
+    # given a file and a subfolder of the folder ingested into sources of their own, then the folder moved
+    _ingest(tenant, kb / "faq.md")
+    _ingest(tenant, kb / "sub")
+    before = _documents(tenant)
+    moved = _moved_behind_a_link(kb)
+    # when the folder is ingested through the link
+    out = _ingest(tenant, kb)
+    # then its source, named by where it is, took their documents over
+    assert _sources(tenant) == [str(moved)]
+    assert out.splitlines()[1:] == [
+        f"Took over the source of {kb / 'faq.md'}: 1 document moved into this one, 0 removed with it.",
+        f"Took over the source of {kb / 'sub'}: 3 documents moved into this one, 0 removed with it.",
+    ]
+    assert _documents(tenant)[(str(moved), "faq.md")] == before[(str(kb / "faq.md"), "faq.md")]
+    assert _documents(tenant)[(str(moved), "sub/gifts.md")] == before[(str(kb / "sub"), "gifts.md")]
+
+
+def test_no_prune_into_a_named_source_reaches_its_folder_moved_behind_a_link(tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested into a source named by hand, then moved elsewhere with a link in its place
+    _ingest(tenant, kb, "--source", "Help")
+    _moved_behind_a_link(kb)
+    (kb / "sub" / "new.md").write_text("# New\n\nA new studio.")
+    # when its subfolder is added to that source through the link
+    _ingest(tenant, kb / "sub", "--source", "Help", "--no-prune")
+    # then its files are named from the source's folder, as a run of the whole folder names them
+    assert ("Help", "sub/new.md") in _documents(tenant)
+    assert len(_documents(tenant)) == 6
