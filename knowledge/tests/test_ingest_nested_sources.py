@@ -437,3 +437,19 @@ def test_no_prune_into_a_named_source_reaches_its_folder_moved_behind_a_link(ten
     # then its files are named from the source's folder, as a run of the whole folder names them
     assert ("Help", "sub/new.md") in _documents(tenant)
     assert len(_documents(tenant)) == 6
+
+
+def test_a_folder_whose_name_begins_with_an_ingested_folders_is_not_in_it(tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested, and a neighbour whose name begins with its name (/kb and /kb2)
+    _ingest(tenant, kb)
+    neighbour = kb.parent / f"{kb.name}2"
+    neighbour.mkdir()
+    (neighbour / "faq.md").write_text("# Neighbour\n\nAnother studio.")
+    # when a file of the neighbour is ingested without --source
+    out = _ingest(tenant, neighbour / "faq.md")
+    # then it goes into a source of its own, not into the folder's
+    assert "into the source" not in out
+    assert _sources(tenant) == [str(kb), str(neighbour / "faq.md")]
+    # and a run of the folder leaves that source alone
+    assert "Took over" not in _ingest(tenant, kb)
+    assert _sources(tenant) == [str(kb), str(neighbour / "faq.md")]
