@@ -15,7 +15,7 @@ from knowledge import folder_ingest, services
 from knowledge.demo import CONTENT_DIR, demo_source
 from knowledge.folder_takeover import moved_names
 from knowledge.management.commands import ingest
-from knowledge.models import Chunk, ChunkLevel, Document, KnowledgeSource
+from knowledge.models import Chunk, ChunkLevel, Document, DocumentStatus, KnowledgeSource
 from knowledge.record_formats import csv_row_id
 from knowledge.services import FileResult
 from knowledge.source_config import UPLOAD_SOURCE
@@ -453,3 +453,34 @@ def test_a_folder_whose_name_begins_with_an_ingested_folders_is_not_in_it(tenant
     # and a run of the folder leaves that source alone
     assert "Took over" not in _ingest(tenant, kb)
     assert _sources(tenant) == [str(kb), str(neighbour / "faq.md")]
+
+
+def test_a_folder_takes_over_a_beir_corpus_and_a_failed_document_in_it(
+    tenant: Tenant, kb: Path, recorder: RecordingEmbedder
+) -> None:
+    # given a BEIR corpus and a subfolder ingested into sources of their own, one of whose documents failed
+    beir = kb / "beir"
+    beir.mkdir()
+    (beir / "corpus.jsonl").write_text(
+        '{"_id": "d1", "title": "One", "text": "Lockers are free."}\n'
+        '{"_id": "d2", "title": "Two", "text": "Mats too."}\n'
+    )
+    (beir / "queries.jsonl").write_text('{"_id": "q1", "text": "lockers"}\n')
+    _ingest(tenant, beir / "corpus.jsonl")
+    _ingest(tenant, kb / "sub")
+    before = _documents(tenant)
+    Document.objects.for_tenant(tenant).filter(external_id="gifts.md").update(status=DocumentStatus.FAILED)
+    recorder.seen.clear()
+    # when the folder is ingested
+    out = _ingest(tenant, kb)
+    # then the records keep their ids and vectors, named by the corpus's path in the folder
+    corpus = Document.objects.for_tenant(tenant).filter(source__name=str(kb), file_name="beir/corpus.jsonl")
+    assert {(d.external_id, d.pk) for d in corpus} == {
+        (i, before[(str(beir / "corpus.jsonl"), i)]) for i in ("d1", "d2")
+    }
+    # and the failed document is indexed again, in place; only it and hours.md are embedded
+    gifts = Document.objects.for_tenant(tenant).get(source__name=str(kb), external_id="sub/gifts.md")
+    assert (gifts.pk, gifts.status) == (before[(str(kb / "sub"), "gifts.md")], DocumentStatus.READY)
+    assert recorder.seen and all("Lockers" not in text and "Mats" not in text for text in recorder.seen)
+    assert out.startswith("5 files: 2 documents created, 1 updated, 4 unchanged, 0 failed, 0 removed,")
+    assert _sources(tenant) == [str(kb)]
