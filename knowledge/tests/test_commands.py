@@ -622,11 +622,13 @@ def test_a_run_that_stored_nothing_leaves_no_source_of_its_own(tenant: Tenant, t
     assert not KnowledgeSource.objects.for_tenant(tenant).exists()
 
 
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit], ids=["ctrl-c", "sigterm"])
 @pytest.mark.parametrize("stored", [0, 1])
 def test_ctrl_c_before_a_run_stored_anything_leaves_no_source_of_its_own(
-    tenant: Tenant, help_folder: Path, monkeypatch: pytest.MonkeyPatch, stored: int
+    tenant: Tenant, help_folder: Path, monkeypatch: pytest.MonkeyPatch, stored: int, stop: type[BaseException]
 ) -> None:
     # given a first run of a folder that the operator interrupts while it ingests its first file, or its second
+    # (Ctrl-C, or SIGTERM or SIGHUP, which manage.py raises as SystemExit: supportai/management/console.py)
     (help_folder / "empty.txt").unlink()
     (help_folder / "latin.txt").unlink()
     calls: list[str] = []
@@ -635,12 +637,12 @@ def test_ctrl_c_before_a_run_stored_anything_leaves_no_source_of_its_own(
     def interrupted(**kwargs: Any) -> FileResult:
         calls.append(kwargs["name"])
         if len(calls) > stored:
-            raise KeyboardInterrupt
+            raise stop
         return real_file_ingest(**kwargs)
 
     monkeypatch.setattr(folder_ingest, "file_ingest", interrupted)
     # when
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(stop):
         call_command("ingest", str(help_folder), "--tenant", tenant.slug, "--no-progress")
     # then a source is left only with what it stored, to go on from on the next run
     sources = KnowledgeSource.objects.for_tenant(tenant)

@@ -344,19 +344,21 @@ def test_the_folder_of_a_source_named_by_hand_goes_into_that_source(tenant: Tena
     assert _documents(tenant) == {key: pk for key, pk in before.items() if key != ("Help", "hours.md")}
 
 
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_while_a_takeover_reads_its_files_first_leaves_no_source_of_the_run(
-    tenant: Tenant, kb: Path, monkeypatch: pytest.MonkeyPatch
+    tenant: Tenant, kb: Path, monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
 ) -> None:
-    # given a file of the folder ingested into its own source, and Ctrl-C pressed as the folder's run reads its files
+    # given a file of the folder ingested into its own source, and Ctrl-C pressed (or SIGTERM or SIGHUP sent:
+    # SystemExit) as the folder's run reads its files
     _ingest(tenant, kb / "faq.md")
     before = _documents(tenant)
 
     def interrupted(**kwargs: Any) -> FileResult:
-        raise KeyboardInterrupt
+        raise stop
 
     monkeypatch.setattr(ingest, "_file_check", interrupted)
     # when the folder is ingested
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(stop):
         _ingest(tenant, kb)
     # then the run left no empty source of the folder behind, and the file's source is as it was
     assert _sources(tenant) == [str(kb / "faq.md")]

@@ -22,8 +22,8 @@ and a PATH with no document files changes nothing (an unmounted or mistyped fold
 empty its source). Links to folders are not followed and links to files outside PATH are not read:
 each is named on stderr, as a skipped link, and the run goes on. A folder under PATH that cannot be
 listed is named on stderr too and, like a file with errors, stops pruning and fails the run.
-Ctrl-C stops the run: the files stored so far stay (the next run goes on from them, by content hash),
-nothing is pruned, and a source the run created that holds nothing yet is removed.
+Ctrl-C (or SIGTERM or SIGHUP) stops the run: the files stored so far stay (the next run goes on from
+them, by content hash), nothing is pruned, and a source the run created that holds nothing yet is removed.
 """
 
 from __future__ import annotations
@@ -288,7 +288,7 @@ class Command(BaseCommand):
                         with_leftovers.append(result)
                     for outcome, count in result.outcomes.items():
                         totals[outcome] += count
-        except KeyboardInterrupt:  # Ctrl-C: what was stored stays for the next run to go on from
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP: what was stored stays for the next run
             if new_source and not source.documents.exists():
                 source.delete()  # but no empty source of the run's own is left behind
             raise
@@ -383,10 +383,10 @@ class Command(BaseCommand):
         stderr), and refuse the run while any has errors or a folder there could not be listed. A move
         would have the files read replace the source's own named alike, and keep its old folder; a
         takeover would move the documents of a file the run then fails. A source made by this run is
-        removed, on Ctrl-C too (it holds nothing yet)."""
+        removed, on Ctrl-C, SIGTERM or SIGHUP too (it holds nothing yet)."""
         try:
             problems = self._files_problems(root=root, files=files, unlisted=unlisted, options=options)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP
             if new_source:
                 source.delete()
             raise
