@@ -9,6 +9,8 @@ message; the consumer turns it into an ``error`` frame, in the customer's langua
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +27,11 @@ MAX_MESSAGE_CHARS = 2_000
 MAX_COMMENT_CHARS = 1_000
 MAX_CLIENT_ID_CHARS = 64
 MAX_IDENTITY_TOKEN_CHARS = 4_096
+MAX_PHONE_CHARS = 32
+# A phone number as people write one: an optional leading +, then digits grouped by spaces, dashes,
+# dots or parentheses; E.164 allows at most 15 digits, and fewer than 7 is no reachable number.
+PHONE_SHAPE = re.compile(r"\+?[0-9 ().-]+")
+PHONE_DIGITS = range(7, 16)
 
 
 class ErrorCode(StrEnum):
@@ -206,12 +213,20 @@ def _rating(frame: dict[str, Any]) -> Rating:
     return Rating(rating=rating, comment=_string(frame, "comment", required=False, limit=MAX_COMMENT_CHARS))
 
 
+def _is_phone_number(value: str) -> bool:
+    """Whether ``value`` reads as a phone number (``PHONE_SHAPE``, 7 to 15 digits). Full-width digits and
+    punctuation, as a Japanese or Chinese keyboard types them, count as their ASCII forms (NFKC)."""
+    value = unicodedata.normalize("NFKC", value)
+    return PHONE_SHAPE.fullmatch(value) is not None and sum(c.isdigit() for c in value) in PHONE_DIGITS
+
+
 def _escalate(frame: dict[str, Any]) -> Escalate:
-    return Escalate(
-        reason=_string(frame, "reason", required=False, limit=MAX_COMMENT_CHARS),
-        email=_string(frame, "email", required=False, limit=254),
-        phone=_string(frame, "phone", required=False, limit=32),
-    )
+    reason = _string(frame, "reason", required=False, limit=MAX_COMMENT_CHARS)
+    email = _string(frame, "email", required=False, limit=254)
+    phone = _string(frame, "phone", required=False, limit=MAX_PHONE_CHARS)
+    if phone.strip() and not _is_phone_number(phone.strip()):
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.BAD_PHONE, field="phone")
+    return Escalate(reason=reason, email=email, phone=phone)
 
 
 def _proposal(confirm: bool) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 
-from chat.protocol import MAX_COMMENT_CHARS
+from chat.protocol import MAX_COMMENT_CHARS, MAX_PHONE_CHARS
 from chat.public_schema import KEY_HELP, TAG, PublicDocView, error_responses
 from escalations.models import Mode
 
@@ -21,7 +21,13 @@ class EscalateInputSerializer(serializers.Serializer[Any]):
     email = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=254, help_text="Where the team may reply"
     )
-    phone = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=32)
+    phone = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=MAX_PHONE_CHARS,
+        help_text="Where the team may call: 7 to 15 digits, an optional leading +, spaces, dashes, dots, parentheses",
+    )
 
 
 class EscalationFrameSerializer(serializers.Serializer[Any]):
@@ -54,7 +60,7 @@ class EscalationFrameSerializer(serializers.Serializer[Any]):
             **error_responses(
                 {
                     400: "bad_request: not a JSON object in UTF-8; a field not a string or with a NUL; "
-                    "a malformed email",
+                    "a malformed email or phone",
                     403: "forbidden: the Origin is not one of the tenant's",
                     404: "not_found: unknown widget key, or no live conversation of that tenant for resume_token",
                     413: "too_long: body over 16,384 bytes; reason over 1,000, email over 254, phone over 32 "

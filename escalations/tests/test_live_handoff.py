@@ -18,6 +18,8 @@ from routing.registry import override_providers
 from supportai.models import Tenant
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+# 090-1234-5678 as a Japanese keyboard types it (full-width digits and dashes)
+FULL_WIDTH_PHONE = "\uff10\uff19\uff10\uff0d\uff11\uff12\uff13\uff14\uff0d\uff15\uff16\uff17\uff18"
 
 
 async def test_customer_asks_for_a_human_agent_claims_replies_and_hands_back(
@@ -134,6 +136,41 @@ async def test_escalate_frame_rejects_a_bad_email_and_keeps_the_socket(
     }
     await customer.send({"type": "ping"})
     assert await customer.receive() == {"type": "pong"}
+
+
+@pytest.mark.parametrize(
+    "phone", ["abc", "555-CALL-NOW", "12345", "+1 (555) 123-4567 ext 8", "1234567890123456", "5+551234567"]
+)
+async def test_escalate_frame_rejects_a_malformed_phone_and_keeps_the_socket(
+    connect: Connect, tenant: Tenant, always_open: EscalationPolicy, phone: str
+) -> None:
+    # given a customer's socket
+    customer = await connect(tenant)
+    # when they ask for a person with something that is no phone number
+    await customer.send({"type": "escalate", "reason": "x", "phone": phone})
+    # then they are told which field is wrong, nothing is handed over and the socket stays open
+    assert await customer.receive() == {
+        "type": "error",
+        "code": "bad_request",
+        "message": "'phone' must be a phone number: 7 to 15 digits, with an optional leading +.",
+        "field": "phone",
+    }
+    assert not await Escalation.objects.aexists()
+    await customer.send({"type": "ping"})
+    assert await customer.receive() == {"type": "pong"}
+
+
+@pytest.mark.parametrize(
+    "phone", ["+1 (555) 123-4567", "555.123.4567", "+44 20 7946 0958", FULL_WIDTH_PHONE, "1234567"]
+)
+async def test_escalate_frame_keeps_a_phone_number_as_the_customer_wrote_it(
+    connect: Connect, tenant: Tenant, always_open: EscalationPolicy, phone: str
+) -> None:
+    customer = await connect(tenant)
+    await customer.send({"type": "escalate", "reason": "x", "phone": f" {phone} "})
+    frame = await customer.receive()
+    assert frame["type"] == "escalation"
+    assert (await Escalation.objects.aget(pk=frame["escalation_id"])).contact_phone == phone
 
 
 async def test_escalate_frame_is_rate_limited_with_a_clear_message(

@@ -50,6 +50,24 @@ def test_the_reason_is_optional(tenant: Tenant, always_open: EscalationPolicy) -
     assert Escalation.objects.get().reason == ""
 
 
+def test_refuses_a_malformed_phone_with_the_field(tenant: Tenant, always_open: EscalationPolicy) -> None:
+    opened = conversation_open(tenant=tenant, origin=ORIGIN)
+    body = {"key": tenant.public_key, "resume_token": opened.resume_token, "reason": "help", "phone": "abc"}
+    status, error = post(body)
+    assert (status, error) == (
+        400,
+        {
+            "type": "error",
+            "code": "bad_request",
+            "message": "'phone' must be a phone number: 7 to 15 digits, with an optional leading +.",
+            "field": "phone",
+        },
+    )
+    assert not Escalation.objects.exists()
+    status, frame = post({**body, "phone": "+1 (555) 123-4567"})
+    assert status == 200 and Escalation.objects.get(pk=frame["escalation_id"]).contact_phone == "+1 (555) 123-4567"
+
+
 def test_refuses_without_a_live_conversation_of_that_tenant(
     tenant: Tenant, other_tenant: Tenant, always_open: EscalationPolicy
 ) -> None:
