@@ -66,6 +66,11 @@ from supportai.selectors import tenant_get_by_public_key
 from supportai.sockets import LayerGuardedConsumer
 
 logger = logging.getLogger(__name__)
+# why feedback on an answer is refused, by the answer's status (``services.FEEDBACK_REFUSED_STATUSES``)
+FEEDBACK_REFUSED = {
+    MessageStatus.STREAMING: ErrorText.FEEDBACK_TOO_EARLY,
+    MessageStatus.FAILED: ErrorText.FEEDBACK_ON_FAILED,
+}
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -230,6 +235,9 @@ class ChatConsumer(LayerGuardedConsumer):
             await self.send_json(
                 error_frame(ErrorCode.NOT_FOUND, self.say(ErrorText.MESSAGE_NOT_FOUND), field="message_id")
             )
+        except services.FeedbackRefused as exc:  # on an answer still streaming, or one that failed
+            text = FEEDBACK_REFUSED[exc.status]
+            await self.send_json(error_frame(ErrorCode.BAD_REQUEST, self.say(text), field="message_id"))
         except Exception:  # a bug must cost one frame, never the connection or a traceback to the client
             logger.exception("chat frame failed (tenant %s, conversation %s)", self.tenant.pk, self.conversation.pk)
             await self.send_error(ErrorCode.INTERNAL, self.say(ErrorText.INTERNAL))

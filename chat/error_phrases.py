@@ -36,6 +36,8 @@ class ErrorText(StrEnum):
     TOO_QUICKLY = "too_quickly"
     NETWORK_BUSY = "network_busy"
     MESSAGE_NOT_FOUND = "message_not_found"
+    FEEDBACK_TOO_EARLY = "feedback_too_early"
+    FEEDBACK_ON_FAILED = "feedback_on_failed"
     CLIENT_ID_REUSED = "client_id_reused"
     INTERNAL = "internal"
 
@@ -58,6 +60,8 @@ class ErrorPhrases:
     too_quickly: str  # more messages a minute than this connection may send
     network_busy: str  # more messages a minute than the customer's address may send
     message_not_found: str  # feedback on a message that is not an answer of this conversation
+    feedback_too_early: str  # feedback on an answer still streaming
+    feedback_on_failed: str  # feedback on an answer that failed
     client_id_reused: str  # message.send with the client_id of another message of the conversation
     internal: str  # our own code failed on the frame
 
@@ -80,6 +84,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="You are sending messages too quickly; wait a moment.",
         network_busy="Too many messages from your network; wait a minute.",
         message_not_found="No such answer in this conversation.",
+        feedback_too_early="Feedback can be given once the answer is complete.",
+        feedback_on_failed="Feedback cannot be given on a failed answer.",
         client_id_reused="'client_id' was already used for another message in this conversation.",
         internal="Something went wrong on our side. Please try again.",
     ),
@@ -100,6 +106,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Está enviando mensajes demasiado rápido; espere un momento.",
         network_busy="Demasiados mensajes desde su red; espere un minuto.",
         message_not_found="No existe esa respuesta en esta conversación.",
+        feedback_too_early="Podrá valorar la respuesta cuando esté completa.",
+        feedback_on_failed="No se puede valorar una respuesta que ha fallado.",
         client_id_reused="'client_id' ya se usó para otro mensaje de esta conversación.",
         internal="Algo ha fallado por nuestra parte. Vuelva a intentarlo.",
     ),
@@ -120,6 +128,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Vous envoyez des messages trop rapidement ; patientez un instant.",
         network_busy="Trop de messages depuis votre réseau ; patientez une minute.",
         message_not_found="Cette réponse n'existe pas dans cette conversation.",
+        feedback_too_early="Vous pourrez donner votre avis une fois la réponse terminée.",
+        feedback_on_failed="Impossible de donner un avis sur une réponse qui a échoué.",
         client_id_reused="'client_id' a déjà servi pour un autre message de cette conversation.",
         internal="Un problème est survenu de notre côté. Veuillez réessayer.",
     ),
@@ -140,6 +150,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Sie senden Nachrichten zu schnell; bitte warten Sie einen Moment.",
         network_busy="Zu viele Nachrichten aus Ihrem Netzwerk; bitte warten Sie eine Minute.",
         message_not_found="Diese Antwort gibt es in diesem Gespräch nicht.",
+        feedback_too_early="Feedback ist möglich, sobald die Antwort vollständig ist.",
+        feedback_on_failed="Zu einer fehlgeschlagenen Antwort ist kein Feedback möglich.",
         client_id_reused="'client_id' wurde in diesem Gespräch schon für eine andere Nachricht verwendet.",
         internal="Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.",
     ),
@@ -160,6 +172,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Você está enviando mensagens rápido demais; aguarde um momento.",
         network_busy="Mensagens demais a partir da sua rede; aguarde um minuto.",
         message_not_found="Essa resposta não existe nesta conversa.",
+        feedback_too_early="Você poderá avaliar a resposta quando ela estiver completa.",
+        feedback_on_failed="Não é possível avaliar uma resposta que falhou.",
         client_id_reused="'client_id' já foi usado para outra mensagem nesta conversa.",
         internal="Algo deu errado do nosso lado. Tente novamente.",
     ),
@@ -180,6 +194,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Sta inviando messaggi troppo rapidamente; attenda un momento.",
         network_busy="Troppi messaggi dalla sua rete; attenda un minuto.",
         message_not_found="Questa risposta non esiste in questa conversazione.",
+        feedback_too_early="Potrà dare un feedback quando la risposta sarà completa.",
+        feedback_on_failed="Non è possibile dare un feedback su una risposta non riuscita.",
         client_id_reused="'client_id' è già stato usato per un altro messaggio in questa conversazione.",
         internal="Qualcosa è andato storto da parte nostra. Riprovi.",
     ),
@@ -200,6 +216,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="U stuurt te snel berichten; wacht even.",
         network_busy="Te veel berichten vanaf uw netwerk; wacht een minuut.",
         message_not_found="Dat antwoord bestaat niet in dit gesprek.",
+        feedback_too_early="U kunt feedback geven zodra het antwoord compleet is.",
+        feedback_on_failed="Op een mislukt antwoord kunt u geen feedback geven.",
         client_id_reused="'client_id' is in dit gesprek al gebruikt voor een ander bericht.",
         internal="Er ging bij ons iets mis. Probeer het opnieuw.",
     ),
@@ -220,6 +238,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="メッセージの送信が速すぎます。少しお待ちください。",
         network_busy="お使いのネットワークからのメッセージが多すぎます。1分ほどお待ちください。",
         message_not_found="この会話にそのような回答はありません。",
+        feedback_too_early="回答が完了してから評価してください。",
+        feedback_on_failed="失敗した回答は評価できません。",
         client_id_reused="'client_id' はこの会話の別のメッセージですでに使われています。",
         internal="申し訳ありません。当社側で問題が発生しました。もう一度お試しください。",
     ),
@@ -240,6 +260,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="您发送消息过快，请稍候。",
         network_busy="来自您网络的消息过多，请稍等一分钟。",
         message_not_found="此对话中没有该回答。",
+        feedback_too_early="回答完成后才能提供反馈。",
+        feedback_on_failed="无法对失败的回答提供反馈。",
         client_id_reused="'client_id' 已用于此对话中的另一条消息。",
         internal="抱歉，我们这边出了问题。请重试。",
     ),
@@ -260,6 +282,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="您傳送訊息的速度太快，請稍候。",
         network_busy="來自您網路的訊息過多，請稍等一分鐘。",
         message_not_found="此對話中沒有該回答。",
+        feedback_too_early="回答完成後才能提供意見回饋。",
+        feedback_on_failed="無法對失敗的回答提供意見回饋。",
         client_id_reused="'client_id' 已用於此對話中的另一則訊息。",
         internal="抱歉，我們這邊出了問題。請重試。",
     ),
@@ -280,6 +304,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="메시지를 너무 빨리 보내고 있습니다. 잠시 기다려 주세요.",
         network_busy="사용 중인 네트워크에서 메시지가 너무 많습니다. 1분 정도 기다려 주세요.",
         message_not_found="이 대화에 해당 답변이 없습니다.",
+        feedback_too_early="답변이 완료된 후에 피드백을 남길 수 있습니다.",
+        feedback_on_failed="실패한 답변에는 피드백을 남길 수 없습니다.",
         client_id_reused="'client_id'은(는) 이 대화의 다른 메시지에 이미 사용되었습니다.",
         internal="죄송합니다. 저희 쪽에서 문제가 발생했습니다. 다시 시도해 주세요.",
     ),
@@ -300,6 +326,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="Вы отправляете сообщения слишком часто; подождите немного.",
         network_busy="Слишком много сообщений из вашей сети; подождите минуту.",
         message_not_found="В этом разговоре нет такого ответа.",
+        feedback_too_early="Оценить ответ можно, когда он будет готов.",
+        feedback_on_failed="Нельзя оценить ответ, который не удался.",
         client_id_reused="'client_id' уже использован для другого сообщения в этом разговоре.",
         internal="У нас что-то пошло не так. Попробуйте ещё раз.",
     ),
@@ -320,6 +348,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="คุณส่งข้อความเร็วเกินไป โปรดรอสักครู่",
         network_busy="มีข้อความจากเครือข่ายของคุณมากเกินไป โปรดรอหนึ่งนาที",
         message_not_found="ไม่มีคำตอบนี้ในบทสนทนานี้",
+        feedback_too_early="คุณให้ความคิดเห็นได้เมื่อคำตอบเสร็จสมบูรณ์แล้ว",
+        feedback_on_failed="ไม่สามารถให้ความคิดเห็นกับคำตอบที่ล้มเหลวได้",
         client_id_reused="'client_id' ถูกใช้กับข้อความอื่นในบทสนทนานี้แล้ว",
         internal="ขออภัย เกิดข้อผิดพลาดในระบบของเรา โปรดลองอีกครั้ง",
     ),
@@ -340,6 +370,8 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         too_quickly="आप बहुत तेज़ी से संदेश भेज रहे हैं; कृपया थोड़ा रुकें।",
         network_busy="आपके नेटवर्क से बहुत अधिक संदेश आ रहे हैं; कृपया एक मिनट रुकें।",
         message_not_found="इस बातचीत में ऐसा कोई उत्तर नहीं है।",
+        feedback_too_early="उत्तर पूरा होने के बाद ही प्रतिक्रिया दी जा सकती है।",
+        feedback_on_failed="विफल उत्तर पर प्रतिक्रिया नहीं दी जा सकती।",
         client_id_reused="'client_id' इस बातचीत में किसी दूसरे संदेश के लिए पहले ही इस्तेमाल हो चुका है।",
         internal="क्षमा करें, हमारी ओर से कुछ गड़बड़ हो गई। कृपया फिर से प्रयास करें।",
     ),

@@ -41,6 +41,18 @@ class ChatError(Exception):
 MESSAGE_NOT_FOUND = "No such answer in this conversation."
 
 
+class FeedbackRefused(Exception):
+    """Feedback on an answer still being written (``streaming``) or that failed: nothing to judge yet, or
+    nothing the assistant said. ``status`` is the answer's."""
+
+    def __init__(self, status: MessageStatus) -> None:
+        super().__init__(f"no feedback on a {status} answer")
+        self.status = status
+
+
+FEEDBACK_REFUSED_STATUSES = (MessageStatus.STREAMING, MessageStatus.FAILED)
+
+
 class ClientIdReused(Exception):
     """A ``client_id`` the conversation already has for a message with another text: no resend, refused."""
 
@@ -280,8 +292,11 @@ def _assistant_message(*, tenant: Tenant, conversation: Conversation, message_id
 def feedback_submit(
     *, tenant: Tenant, conversation: Conversation, message_id: int, value: FeedbackValue | str, comment: str = ""
 ) -> MessageFeedback:
-    """One feedback per answer: a second submission updates the first."""
+    """One feedback per answer: a second submission updates the first. Raises ``ChatError`` when
+    ``message_id`` is no answer of the conversation, ``FeedbackRefused`` while it streams or when it failed."""
     message = _assistant_message(tenant=tenant, conversation=conversation, message_id=message_id)
+    if message.status in FEEDBACK_REFUSED_STATUSES:
+        raise FeedbackRefused(MessageStatus(message.status))
     feedback, _ = MessageFeedback.objects.update_or_create(
         message=message,
         defaults={"tenant": tenant, "value": value, "comment": comment, "updated_at": timezone.now()},

@@ -346,6 +346,41 @@ async def test_feedback_on_own_question_or_foreign_answer_is_not_found(
     assert not await MessageFeedback.objects.aexists()
 
 
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (MessageStatus.STREAMING, "Feedback can be given once the answer is complete."),
+        (MessageStatus.FAILED, "Feedback cannot be given on a failed answer."),
+    ],
+)
+async def test_feedback_on_an_answer_still_streaming_or_failed_is_refused(
+    connect: Connect, tenant: Tenant, status: MessageStatus, message: str
+) -> None:
+    # given an answer of this conversation that is still being written, or that failed
+    client = await connect(tenant)
+    answer = (await client.ask("How do I cancel?", "f-1"))[-1]
+    await Message.objects.filter(pk=answer["message_id"]).aupdate(status=status)
+    # when the customer gives feedback on it
+    await client.send({"type": "feedback", "message_id": answer["message_id"], "value": "down"})
+    # then it is refused, naming the field, and nothing is stored
+    assert await client.receive() == {
+        "type": "error",
+        "code": "bad_request",
+        "message": message,
+        "field": "message_id",
+    }
+    assert not await MessageFeedback.objects.aexists()
+
+
+async def test_feedback_on_an_interrupted_answer_is_taken(connect: Connect, tenant: Tenant) -> None:
+    # an answer the customer stopped (or whose connection dropped) ended, with what it had said
+    client = await connect(tenant)
+    answer = (await client.ask("How do I cancel?", "f-1"))[-1]
+    await Message.objects.filter(pk=answer["message_id"]).aupdate(status=MessageStatus.INTERRUPTED)
+    await client.send({"type": "feedback", "message_id": answer["message_id"], "value": "down"})
+    assert (await client.receive())["type"] == "feedback.ack"
+
+
 async def test_rating_is_stored_once_per_conversation(connect: Connect, tenant: Tenant) -> None:
     client = await connect(tenant)
     await client.send({"type": "rating", "rating": 4})
