@@ -18,8 +18,9 @@
   var UNANSWERED = "supportai:" + KEY + ":unanswered";
   // The server's limits, in characters as it counts them: code points, so an emoji is one (String.length
   // counts two UTF-16 units for it). A textarea's maxlength counts units, so it is set to twice the
-  // limit, which never refuses a text the server takes; the count itself is ``chars``.
-  var MAX_CHARS = 2000, MAX_COMMENT_CHARS = 1000;
+  // limit, which never refuses a text the server takes (a booking's name field likewise); the count
+  // itself is ``chars``.
+  var MAX_CHARS = 2000, MAX_COMMENT_CHARS = 1000, MAX_NAME_CHARS = 200;
   function chars(text) { return Array.from(text); }
   // Identity verification (docs/identity-verification.md): a token the host site signed for its
   // logged-in customer, from data-user-token or window.SupportAI.identify(token).
@@ -740,10 +741,15 @@
       request(button, { type: "booking.reschedule", code: flow.code, email: flow.email, start: slot.start });
       return;
     }
-    var name = field("Your name", { name: "name", maxlength: "200", autocomplete: "name", required: "" });
+    var name = field("Your name", { name: "name", maxlength: String(2 * MAX_NAME_CHARS), autocomplete: "name", required: "" });
     var email = field("Email for the confirmation", { type: "email", name: "email", maxlength: "254", autocomplete: "email", required: "" });
     var ask = el("button", { class: "primary", text: "Continue" });
     showPane(slot.label, [stepForm([name, email], ask, function () {
+      if (chars(name.input.value).length > MAX_NAME_CHARS) {
+        clearPaneError();
+        showPaneError("Names are limited to " + MAX_NAME_CHARS + " characters.", [name.input], "name");
+        return;
+      }
       request(ask, { type: "booking.propose", service_id: serviceId, start: slot.start, name: name.input.value, email: email.input.value }, [name.input, email.input]);
     })]);
   }
