@@ -356,7 +356,7 @@ def test_ctrl_c_while_a_takeover_reads_its_files_first_leaves_no_source_of_the_r
     def interrupted(**kwargs: Any) -> FileResult:
         raise stop
 
-    monkeypatch.setattr(ingest, "_file_check", interrupted)
+    monkeypatch.setattr(ingest, "folder_file_check", interrupted)
     # when the folder is ingested
     with pytest.raises(stop):
         _ingest(tenant, kb)
