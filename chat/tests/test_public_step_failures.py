@@ -17,6 +17,7 @@ from chat.models import Conversation
 from chat.tests.db_failures import STATEMENT_TIMEOUT, Fail, assert_unavailable, failure_logs, first_turn, post
 from escalations import messages as escalation_messages
 from escalations.models import Escalation, EscalationEvent
+from escalations.tests.conftest import NEVER, set_hours
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the views run their database work on the pool
@@ -51,7 +52,8 @@ def decision_body(tenant: Tenant, first: dict[str, Any], price_cents: int = 0) -
 def test_escalate_whose_handoff_fails_in_the_database_is_unavailable_and_leaves_nothing_half_done(
     tenant: Tenant, other_tenant: Tenant, fail: Fail, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # given a conversation
+    # given a conversation, and a team that keeps no service hours (offline whatever the clock says)
+    set_hours(tenant, NEVER)
     first = first_turn(tenant)
     body = {"key": tenant.public_key, "resume_token": first["resume_token"], "reason": "help"}
     # when the handoff (to a ticket: the team is offline) fails in the database after the escalation and

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import calendar
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -12,6 +14,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from chat.tests.conftest import _fresh_rate_limits, connect  # noqa: F401  (shared fixtures)
 from escalations.models import EscalationPolicy
@@ -19,7 +22,8 @@ from supportai.asgi import application
 from supportai.models import Tenant
 from supportai.tests.websockets import disconnect_all
 
-ALWAYS = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALWAYS = {day: [["00:00", "24:00"]] for day in DAYS}
 NEVER: dict[str, list[list[str]]] = {}
 
 
@@ -47,9 +51,22 @@ def redis_cache(settings: Any, redis_url: str) -> Iterator[None]:
     caches["default"].delete_pattern("*")  # type: ignore[attr-defined]  # django-redis: the prefix's keys, not FLUSHDB
 
 
+def closed_now(tenant: Tenant) -> dict[str, list[list[str]]]:
+    """Hours open on one day only, the day after tomorrow in the tenant's zone: closed when a test
+    runs, whatever the day and time (a fixed Monday's hours were open on Mondays)."""
+    day = DAYS[(timezone.now().astimezone(ZoneInfo(tenant.timezone)).weekday() + 2) % 7]
+    return {day: [["09:00", "17:00"]]}
+
+
+def opening_day(policy: EscalationPolicy) -> str:
+    """The English name of the one day ``closed_now``'s hours open: "Wednesday"."""
+    [day] = policy.weekly_hours
+    return calendar.day_name[DAYS.index(day)]
+
+
 @pytest.fixture
 def always_closed(tenant: Tenant) -> EscalationPolicy:
-    return set_hours(tenant, NEVER | {"mon": [["09:00", "17:00"]]}, team_name="care team")
+    return set_hours(tenant, closed_now(tenant), team_name="care team")
 
 
 class Staff:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from chat.models import Conversation, ConversationStatus, Message, MessageRole
 from chat.tests.conftest import Connect
 from escalations.models import Escalation, EscalationEvent, EscalationPolicy, Mode, Priority, Status
-from escalations.tests.conftest import StaffConnect
+from escalations.tests.conftest import StaffConnect, opening_day
 from routing.contracts import ToolCall
 from routing.providers.base import ProviderRequest
 from routing.providers.fake import Script, ScriptedProvider
@@ -102,7 +102,7 @@ async def test_escalate_frame_out_of_hours_opens_a_ticket_and_says_when(
     await customer.send({"type": "escalate", "reason": "Talk to a human", "email": "dana@example.org"})
     frame = await customer.receive()
     assert frame["type"] == "escalation" and frame["mode"] == "ticket" and frame["position"] is None
-    assert "dana@example.org" in frame["message"] and "Monday" in frame["message"]
+    assert "dana@example.org" in frame["message"] and opening_day(always_closed) in frame["message"]
     escalation = await Escalation.objects.aget(pk=frame["escalation_id"])
     assert escalation.contact_email == "dana@example.org" and escalation.reason_codes == ["customer_request"]
     # the assistant keeps answering out of hours
