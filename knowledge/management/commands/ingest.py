@@ -48,6 +48,7 @@ from knowledge.folder_sources import (
     inner_folder_sources,
     source_folder,
 )
+from knowledge.folder_summary import run_summary
 from knowledge.folder_takeover import folder_source_take_over
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import (
@@ -138,6 +139,11 @@ def _documents(count: int) -> str:
     return f"{count} document{pluralize(count)}"
 
 
+def _bar_off(options: Any) -> bool:
+    """Whether the progress bar is left out: with --no-progress, and at --verbosity 0."""
+    return bool(options["no_progress"] or not options["verbosity"])
+
+
 def _language(value: str) -> str:
     try:
         return clean_language(value)
@@ -184,6 +190,7 @@ class Command(BaseCommand):
         add_progress_option(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = options["verbosity"]
         apply_threads_option(options)
         try:
             path: Path = options["path"].resolve()
@@ -237,7 +244,7 @@ class Command(BaseCommand):
         root = enclosing_folder or _names_root(path, source, prune=prune)
         within = folder_file_name(path, root) if enclosing_folder and path != root else ""
         if enclosing:
-            self.stdout.write(INTO_SOURCE.format(path=path, source=_source_label(source)))
+            self._say(INTO_SOURCE.format(path=path, source=_source_label(source)))
         moving = prune and not enclosing and source.config.get(PATH_KEY) != str(path)
         inner = (
             [] if options["source"] or path.is_file() else inner_folder_sources(tenant=tenant, path=path, files=files)
@@ -273,7 +280,7 @@ class Command(BaseCommand):
         # A rate limit or an outage of a hosted provider is waited out a bounded time, batch by batch.
         try:
             with embedding_retries(self):
-                for file in tqdm(files, unit="file", disable=options["no_progress"], file=stream):
+                for file in tqdm(files, unit="file", disable=_bar_off(options), file=stream):
                     result = folder_file_ingest(
                         tenant=tenant,
                         source=source,
@@ -306,30 +313,16 @@ class Command(BaseCommand):
             source.delete()  # a run that stored nothing leaves no empty source of its own behind
         else:
             source_mark_synced(source=source, failed=failed == len(files))
-        # Outcomes count documents (a CSV FAQ's rows, a corpus's records), not files: the first says so.
-        counts = [f"{count} {outcome}" for outcome, count in totals.items()]
-        documents = totals[Outcome.CREATED]
-        counts[0] = f"{documents} document{pluralize(documents)} {Outcome.CREATED}"
-        summary = ", ".join(counts)
-        line = f"{len(files)} file{pluralize(len(files))}: {summary}, {removed} removed"
-        line += f", {failed} file{pluralize(failed)} with errors"
-        if found.skipped:
-            line += f", {len(found.skipped)} link{pluralize(len(found.skipped))} skipped"
-        if unlisted:
-            line += f", {unlisted} folder{pluralize(unlisted)} unreadable"
-        if not_read := skipped_summary(found):
-            line += f", {not_read}"
-        if not complete and (with_leftovers or not options["no_prune"]):
-            reasons = [f"{failed} file{pluralize(failed)} had errors"] if failed else []
-            reasons += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
-            line += f"; pruning skipped: {', '.join(reasons)}"
-        self.stdout.write(line)
+        pruning_skipped = not complete and bool(with_leftovers or not options["no_prune"])
+        self._say(
+            run_summary(found=found, totals=totals, removed=removed, failed=failed, pruning_skipped=pruning_skipped)
+        )
         for other, moved in taken_over:
             if complete:
                 gone = source_delete(tenant=tenant, source=other)
-                self.stdout.write(TOOK_OVER.format(path=other.name, moved=_documents(moved), removed=gone))
+                self._say(TOOK_OVER.format(path=other.name, moved=_documents(moved), removed=gone))
             else:
-                self.stdout.write(TAKE_OVER_KEPT.format(path=other.name, moved=_documents(moved)))
+                self._say(TAKE_OVER_KEPT.format(path=other.name, moved=_documents(moved)))
         not_indexed = 0
         if totals[Outcome.FAILED]:
             # Documents stored but not indexed (the embedding provider failed): name them with its message.
@@ -351,6 +344,11 @@ class Command(BaseCommand):
                 f"{not_indexed} document{pluralize(not_indexed)} could not be indexed (listed above); "
                 "run ingest again to retry."
             )
+
+    def _say(self, line: str) -> None:
+        """Print ``line`` on stdout, unless at --verbosity 0, which prints nothing on success."""
+        if self.verbosity:
+            self.stdout.write(line)
 
     def _told(self, result: FileResult, stream: TextIO) -> bool:
         """Name a file with an error, or a note, on stderr (above the bar); True for an error."""
@@ -412,7 +410,7 @@ class Command(BaseCommand):
         stream = self._stream()
         taken: dict[str, str] = {}
         failed = 0
-        for file in tqdm(files, unit="file", desc="checking", disable=options["no_progress"], file=stream):
+        for file in tqdm(files, unit="file", desc="checking", disable=_bar_off(options), file=stream):
             result = folder_file_check(
                 file=file, name=folder_file_name(file, root), language=options["language"], taken=taken
             )
