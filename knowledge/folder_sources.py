@@ -24,7 +24,8 @@ runs leave it out and would prune what it stored.
 A run of a folder given no source name also takes over the sources named by their own path of the
 files and folders in it that it reads (``inner_folder_sources``, ``knowledge.folder_takeover``): it
 first reads every file (while one has errors it changes nothing), moves their documents into its
-own source under the names it gives them (ids, chunks and vectors kept), and once no file failed
+own source under the names it gives them (ids, chunks and vectors kept; every source in one
+transaction), and once no file failed
 deletes those sources with what they still hold (copies its source had already). Sources named by
 hand (``--source``) are never taken over, and another tenant's sources are never looked at.
 

@@ -3,11 +3,14 @@
 ``manage.py ingest`` of a folder given no source name takes over the sources named by their own path
 of the files and folders in it (``knowledge.folder_sources``): their documents move into its source
 under the names a run of its folder gives their files, as rows, so that their ids, chunks and vectors
-stay (the run then finds them unchanged: nothing is embedded or chunked again), and the source, with
-what it still holds, is deleted once the run had no file errors (``services.source_delete``).
+stay (the run then finds them unchanged: nothing is embedded or chunked again), every source in one
+transaction (an interrupted run takes over all or none); each source, with what it still holds, is
+deleted once the run had no file errors (``services.source_delete``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -34,25 +37,37 @@ def moved_names(*, external_id: str, file_name: str, prefix: str) -> tuple[str, 
     return external_id, moved
 
 
+@dataclass(frozen=True)
+class TakeOver:
+    """A source to take over, whose folder lies ``prefix`` (``""`` or ``sub/``) deep in the folder taking it over."""
+
+    source: KnowledgeSource
+    prefix: str
+
+
 @transaction.atomic
-def folder_source_take_over(*, tenant: Tenant, source: KnowledgeSource, into: KnowledgeSource, prefix: str) -> int:
-    """Move the documents of ``source``, whose folder lies ``prefix`` (``""`` or ``sub/``) deep in
-    the folder of ``into``, into ``into``, renamed by ``moved_names``; returns how many moved. A
-    document whose new id ``into`` holds already (a copy of the same file), or that is too long to
-    be renamed, stays in ``source``. Rows keep their ids, chunks and vectors. Waits for an indexing
-    run of the tenant that is storing chunks, and locks the rows in id order, as the other writers do."""
-    if source.tenant_id != tenant.pk or into.tenant_id != tenant.pk:
+def folder_sources_take_over(*, tenant: Tenant, take: list[TakeOver], into: KnowledgeSource) -> list[int]:
+    """Move the documents of each source of ``take`` into ``into``, renamed by ``moved_names``, all in
+    one transaction (an interrupted run takes over every source or none); returns how many moved from
+    each, in order. A document whose new id ``into`` holds already (a copy of the same file, or one an
+    earlier source of ``take`` gave), or that is too long to be renamed, stays in its source. Rows keep
+    their ids, chunks and vectors. Waits for an indexing run of the tenant that is storing chunks, and
+    locks the rows in id order, as the other writers do."""
+    if into.tenant_id != tenant.pk or any(other.source.tenant_id != tenant.pk for other in take):
         raise ValueError("source belongs to another tenant")
     lock_tenant_index(tenant=tenant)
     documents = list(
         Document.objects.for_tenant(tenant)
-        .filter(source=source)
+        .filter(source__in=[other.source for other in take])
         .select_for_update()
         .order_by("pk")
-        .only("pk", "external_id", "file_name")
+        .only("pk", "source_id", "external_id", "file_name")
     )
+    prefixes = {other.source.pk: other.prefix for other in take}
     renamed = {
-        document.pk: moved_names(external_id=document.external_id, file_name=document.file_name, prefix=prefix)
+        document.pk: moved_names(
+            external_id=document.external_id, file_name=document.file_name, prefix=prefixes[document.source_id]
+        )
         for document in documents
     }
     new_ids = [external_id for external_id, _ in renamed.values()]
@@ -61,13 +76,17 @@ def folder_source_take_over(*, tenant: Tenant, source: KnowledgeSource, into: Kn
         .filter(source=into, external_id__in=new_ids)
         .values_list("external_id", flat=True)
     )
-    moved = []
-    for document in documents:
+    order = {other.source.pk: index for index, other in enumerate(take)}
+    moved: dict[int, int] = dict.fromkeys(order, 0)
+    changed = []
+    # Source by source, in the order given (a new id two of them give goes to the first), each in id order.
+    for document in sorted(documents, key=lambda document: order[document.source_id]):
         external_id, file_name = renamed[document.pk]
         if external_id in taken or max(len(external_id), len(file_name)) > NAME_MAX_LENGTH:
             continue
         taken.add(external_id)
+        moved[document.source_id] += 1
         document.source, document.external_id, document.file_name = into, external_id, file_name
-        moved.append(document)
-    Document.objects.bulk_update(moved, ["source", "external_id", "file_name"], batch_size=500)
-    return len(moved)
+        changed.append(document)
+    Document.objects.bulk_update(changed, ["source", "external_id", "file_name"], batch_size=500)
+    return [moved[other.source.pk] for other in take]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge import folder_ingest, services
+from knowledge import folder_ingest, folder_takeover, services
 from knowledge.demo import CONTENT_DIR, demo_source
 from knowledge.folder_takeover import moved_names
 from knowledge.management.commands import ingest
@@ -313,6 +313,30 @@ def test_a_source_taken_over_is_kept_when_a_file_fails_after_all(
     ]
     assert _sources(tenant) == [str(kb), str(kb / "faq.md")]
     assert _documents(tenant)[(str(kb), "faq.md")] == faq
+
+
+def test_the_take_overs_of_a_run_are_made_all_at_once_or_not_at_all(
+    tenant: Tenant, kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a file and a subfolder of the folder ingested into sources of their own, and the run
+    # interrupted as it takes over the second of them
+    _ingest(tenant, kb / "faq.md")
+    _ingest(tenant, kb / "sub")
+    before = _documents(tenant)
+    real_moved_names = folder_takeover.moved_names
+
+    def interrupted(*, external_id: str, file_name: str, prefix: str) -> tuple[str, str]:
+        if prefix == "sub/":
+            raise KeyboardInterrupt
+        return real_moved_names(external_id=external_id, file_name=file_name, prefix=prefix)
+
+    monkeypatch.setattr(folder_takeover, "moved_names", interrupted)
+    # when the folder is ingested
+    with pytest.raises(KeyboardInterrupt):
+        _ingest(tenant, kb)
+    # then the first source still holds its document: neither was taken over, and no source of the run is left
+    assert _documents(tenant) == before
+    assert _sources(tenant) == [str(kb / "faq.md"), str(kb / "sub")]
 
 
 @pytest.mark.parametrize(

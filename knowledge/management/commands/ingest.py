@@ -49,7 +49,7 @@ from knowledge.folder_sources import (
     source_folder,
 )
 from knowledge.folder_summary import run_summary
-from knowledge.folder_takeover import folder_source_take_over
+from knowledge.folder_takeover import TakeOver, folder_sources_take_over
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import (
     add_progress_option,
@@ -261,16 +261,6 @@ class Command(BaseCommand):
                 inner=inner,
                 new_source=new_source,
             )
-        # Before the run, which then finds their documents unchanged under the names it gives them.
-        taken_over = [
-            (
-                other.source,
-                folder_source_take_over(
-                    tenant=tenant, source=other.source, into=source, prefix=_prefix(other.folder, root)
-                ),
-            )
-            for other in inner
-        ]
         totals = dict.fromkeys(Outcome, 0)
         # The document ids stored by this run, with their file: a file that gives one of them again is refused.
         taken: dict[str, str] = {}
@@ -279,6 +269,9 @@ class Command(BaseCommand):
         stream = self._stream()
         # A rate limit or an outage of a hosted provider is waited out a bounded time, batch by batch.
         try:
+            # Before the run, which then finds their documents unchanged under the names it gives them.
+            take = [TakeOver(other.source, _prefix(other.folder, root)) for other in inner]
+            moved = folder_sources_take_over(tenant=tenant, take=take, into=source) if take else []
             with embedding_retries(self):
                 for file in tqdm(files, unit="file", disable=_bar_off(options), file=stream):
                     result = folder_file_ingest(
@@ -317,12 +310,12 @@ class Command(BaseCommand):
         self._say(
             run_summary(found=found, totals=totals, removed=removed, failed=failed, pruning_skipped=pruning_skipped)
         )
-        for other, moved in taken_over:
+        for other, count in zip(take, moved, strict=True):
             if complete:
-                gone = source_delete(tenant=tenant, source=other)
-                self._say(TOOK_OVER.format(path=other.name, moved=_documents(moved), removed=gone))
+                gone = source_delete(tenant=tenant, source=other.source)
+                self._say(TOOK_OVER.format(path=other.source.name, moved=_documents(count), removed=gone))
             else:
-                self._say(TAKE_OVER_KEPT.format(path=other.name, moved=_documents(moved)))
+                self._say(TAKE_OVER_KEPT.format(path=other.source.name, moved=_documents(count)))
         not_indexed = 0
         if totals[Outcome.FAILED]:
             # Documents stored but not indexed (the embedding provider failed): name them with its message.
