@@ -26,8 +26,10 @@ files and folders in it that it reads (``inner_folder_sources``, ``knowledge.fol
 first reads every file (while one has errors it changes nothing), moves their documents into its
 own source under the names it gives them (ids, chunks and vectors kept; every source in one
 transaction), and once no file failed
-deletes those sources with what they still hold (copies its source had already). Sources named by
-hand (``--source``) are never taken over, and another tenant's sources are never looked at.
+deletes those sources with what they still hold (copies its source had already). A pruning run
+deletes too, once no file failed, those whose file or folder no longer exists, with their documents
+(``vanished_inner_sources``). Sources named by hand (``--source``) are never taken over, and another
+tenant's sources are never looked at.
 
 The path is the operator's: tenants never see it (``tenant_visible_config``), only superusers in the
 admin and the command's own messages.
@@ -35,6 +37,7 @@ admin and the command's own messages.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,21 +174,47 @@ def inner_folder_sources(*, tenant: Tenant, path: Path, files: list[Path]) -> li
     compared with their folders' links resolved: a folder moved behind a link (``/kb`` a link to
     ``/disk/kb`` now) still holds the sources recorded in it, of its own files and folders (a source
     of a folder that is a link is not, as the run does not follow it)."""
-    candidates = KnowledgeSource.objects.for_tenant(tenant).filter(kind=SourceKind.UPLOAD, config__has_key=PATH_KEY)
     inner = []
+    for source, stored in _path_named_under(tenant=tenant, path=path):
+        if stored in files:
+            inner.append(InnerSource(source, stored.parent))
+        elif any(file.is_relative_to(stored) for file in files):
+            inner.append(InnerSource(source, stored))
+    return inner
+
+
+def vanished_inner_sources(*, tenant: Tenant, path: Path) -> list[KnowledgeSource]:
+    """The tenant's folder sources named by their own path, a file or folder strictly under the
+    folder ``path`` (resolved, links compared as ``inner_folder_sources`` does) that no longer exists,
+    by name: a pruning run of ``path`` with no file errors deletes them with their documents, those
+    of files that are gone (a path that cannot be looked at is not taken for gone)."""
+    return [source for source, stored in _path_named_under(tenant=tenant, path=path) if _gone(stored)]
+
+
+def _path_named_under(*, tenant: Tenant, path: Path) -> Iterator[tuple[KnowledgeSource, Path]]:
+    """The tenant's folder sources named by their own absolute path (the demo's aside), by name, whose
+    path, its folder's links resolved, lies strictly under ``path``; each with that path."""
+    candidates = KnowledgeSource.objects.for_tenant(tenant).filter(kind=SourceKind.UPLOAD, config__has_key=PATH_KEY)
     for source in candidates.order_by("name"):
         recorded = Path(source.name)
         if source.config[PATH_KEY] != source.name or source.config == DEMO_CONFIG or not recorded.is_absolute():
             continue
         folder = _resolved(recorded.parent)
         stored = folder / recorded.name if folder else None
-        if stored is None or stored == path or not stored.is_relative_to(path):
-            continue
-        if stored in files:
-            inner.append(InnerSource(source, stored.parent))
-        elif any(file.is_relative_to(stored) for file in files):
-            inner.append(InnerSource(source, stored))
-    return inner
+        if stored is not None and stored != path and stored.is_relative_to(path):
+            yield source, stored
+
+
+def _gone(path: Path) -> bool:
+    """Whether nothing is at ``path`` any more; False when it cannot be looked at (a folder on the way
+    that cannot be entered: its files are unknown, not gone)."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _hidden_under(path: Path, folder: Path) -> bool:

@@ -13,13 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 
 from knowledge.bm25 import lock_tenant_index
 from knowledge.models import Document, KnowledgeSource
+from knowledge.services import source_delete
 from supportai.models import Tenant
 
 # Document.external_id and Document.file_name: a longer name stays with its source (and goes with it).
 NAME_MAX_LENGTH = 500
+
+# What became of each source a run took over, one line each after its summary.
+TOOK_OVER = "Took over the source of {path}: {moved} moved into this one, {removed} removed with it."
+TAKE_OVER_KEPT = "The source of {path} was kept, as this run had errors: {moved} moved into this one."
+TOOK_OVER_GONE = "Took over the source of {path}, which no longer exists: {removed} removed with it."
+GONE_KEPT = "The source of {path}, which no longer exists, was kept, as this run had errors."
 
 
 def moved_names(*, external_id: str, file_name: str, prefix: str) -> tuple[str, str]:
@@ -90,3 +98,30 @@ def folder_sources_take_over(*, tenant: Tenant, take: list[TakeOver], into: Know
         changed.append(document)
     Document.objects.bulk_update(changed, ["source", "external_id", "file_name"], batch_size=500)
     return [moved[other.source.pk] for other in take]
+
+
+def take_overs_end(
+    *, tenant: Tenant, take: list[TakeOver], moved: list[int], gone: list[KnowledgeSource], complete: bool
+) -> list[str]:
+    """After a run that took over the sources of ``take`` (``moved``: how many documents moved from
+    each) and found those of ``gone`` no longer exist: delete them all with what they still hold
+    when the run was ``complete`` (no file errors, every folder listed), else keep them; a line for
+    each, saying which."""
+    lines = []
+    for other, count in zip(take, moved, strict=True):
+        if complete:
+            removed = source_delete(tenant=tenant, source=other.source)
+            lines.append(TOOK_OVER.format(path=other.source.name, moved=_documents(count), removed=removed))
+        else:
+            lines.append(TAKE_OVER_KEPT.format(path=other.source.name, moved=_documents(count)))
+    for source in gone:
+        if complete:
+            removed = source_delete(tenant=tenant, source=source)
+            lines.append(TOOK_OVER_GONE.format(path=source.name, removed=_documents(removed)))
+        else:
+            lines.append(GONE_KEPT.format(path=source.name))
+    return lines
+
+
+def _documents(count: int) -> str:
+    return f"{count} document{pluralize(count)}"

@@ -5,6 +5,7 @@ of each file's documents, their ids and vectors kept (``knowledge/folder_sources
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,46 @@ def test_a_folder_takes_over_the_sources_of_the_files_and_folders_ingested_in_it
         f"Took over the source of {kb / 'faq.md'}: 1 document moved into this one, 0 removed with it.",
         f"Took over the source of {kb / 'sub'}: 3 documents moved into this one, 0 removed with it.",
     ]
+
+
+def test_a_folder_takes_over_the_sources_of_files_and_folders_deleted_from_it(tenant: Tenant, kb: Path) -> None:
+    # given a file and a subfolder of the folder ingested into sources of their own, then both deleted
+    _ingest(tenant, kb / "faq.md")
+    _ingest(tenant, kb / "sub")
+    (kb / "faq.md").unlink()
+    shutil.rmtree(kb / "sub")
+    # when the folder is ingested
+    out = _ingest(tenant, kb)
+    # then their sources went, with the documents of the files that are gone
+    assert _sources(tenant) == [str(kb)]
+    assert {name for _, name in _documents(tenant)} == {"hours.md"}
+    assert out.splitlines()[1:] == [
+        f"Took over the source of {kb / 'faq.md'}, which no longer exists: 1 document removed with it.",
+        f"Took over the source of {kb / 'sub'}, which no longer exists: 3 documents removed with it.",
+    ]
+
+
+def test_the_source_of_a_deleted_file_is_kept_by_a_run_that_keeps_what_is_gone_and_by_another_tenant(
+    tenant: Tenant, other_tenant: Tenant, kb: Path
+) -> None:
+    # given a file of the folder ingested into its own source in both tenants, then deleted, and a file that
+    # cannot be read
+    for owner in (tenant, other_tenant):
+        _ingest(owner, kb / "faq.md")
+    theirs = _documents(other_tenant)
+    (kb / "faq.md").unlink()
+    (kb / "empty.md").write_text("")
+    # when the folder is ingested with a file error, then with --no-prune, then the source is kept
+    with pytest.raises(CommandError, match=r"^1 of 4 files had errors"):
+        _ingest(tenant, kb)
+    (kb / "empty.md").unlink()
+    assert "no longer exists" not in _ingest(tenant, kb, "--no-prune")
+    assert _sources(tenant) == [str(kb), str(kb / "faq.md")]
+    # when the folder is ingested with pruning and no file error, then it goes
+    assert "no longer exists: 1 document removed with it." in _ingest(tenant, kb)
+    assert _sources(tenant) == [str(kb)]
+    # and the other tenant's source of the file was never touched
+    assert _documents(other_tenant) == theirs
 
 
 def test_a_folder_deletes_the_duplicates_an_older_source_of_a_file_in_it_holds(tenant: Tenant, kb: Path) -> None:

@@ -16,7 +16,8 @@ Without --source, the run writes into the source PATH is already in: the one nam
 nearest folder source whose folder is PATH or holds it, which keeps its folder (its files are named
 from there) and is pruned only under PATH; and a folder takes over the sources named by their own
 path of the files and folders in it (their documents moved in, the sources deleted once no file
-failed), after reading every file first, as a move does (``knowledge.folder_sources``).
+failed), after reading every file first, as a move does, and a pruning one those whose file or folder
+is gone, with their documents, once no file failed (``knowledge.folder_sources``).
 Pruning never reaches a source that holds uploaded files or the demo's (``knowledge.folder_sources``),
 and a PATH with no document files changes nothing (an unmounted or mistyped folder would otherwise
 empty its source). Links to folders are not followed and links to files outside PATH are not read:
@@ -47,9 +48,10 @@ from knowledge.folder_sources import (
     folder_source_move,
     inner_folder_sources,
     source_folder,
+    vanished_inner_sources,
 )
 from knowledge.folder_summary import run_summary
-from knowledge.folder_takeover import TakeOver, folder_sources_take_over
+from knowledge.folder_takeover import TakeOver, folder_sources_take_over, take_overs_end
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import (
     add_progress_option,
@@ -65,7 +67,6 @@ from knowledge.services import (
     Outcome,
     default_provider,
     file_leftovers_delete,
-    source_delete,
     source_mark_synced,
     source_prune,
 )
@@ -104,13 +105,12 @@ MOVE_INCOMPLETE = (
 INTO_SOURCE = "{path}: into {source}"
 # A run of a folder given no source name takes over the sources of the files and folders in it that are
 # named by their own path (knowledge/folder_sources.py): refused before it changes anything while a file
-# there has errors, and after it each source taken over is named with what became of its documents.
+# there has errors, and after it each source taken over is named with what became of its documents
+# (knowledge/folder_takeover.py); a pruning run also deletes those whose file or folder is gone.
 TAKE_OVER_INCOMPLETE = (
     "{problems} (listed above); nothing was changed: this run would take over {sources} ({their} documents "
     "would move into {target}), which it does only once it has read every file here."
 )
-TOOK_OVER = "Took over the source of {path}: {moved} moved into this one, {removed} removed with it."
-TAKE_OVER_KEPT = "The source of {path} was kept, as this run had errors: {moved} moved into this one."
 
 
 def _names_root(path: Path, source: KnowledgeSource, *, prune: bool) -> Path:
@@ -133,10 +133,6 @@ def _source_label(source: KnowledgeSource) -> str:
     """``the source of /kb`` for a folder source named by its path, ``the source 'Help' of /kb`` else."""
     path = source.config.get(PATH_KEY, "")
     return f"the source of {path}" if source.name == path else f"the source {source.name!r} of {path}"
-
-
-def _documents(count: int) -> str:
-    return f"{count} document{pluralize(count)}"
 
 
 def _bar_off(options: Any) -> bool:
@@ -249,6 +245,12 @@ class Command(BaseCommand):
         inner = (
             [] if options["source"] or path.is_file() else inner_folder_sources(tenant=tenant, path=path, files=files)
         )
+        # A pruning folder run also takes over (to delete) those whose file or folder is gone.
+        gone = (
+            vanished_inner_sources(tenant=tenant, path=path)
+            if prune and path.is_dir() and not options["source"]
+            else []
+        )
         if moving or inner:
             self._read_first(
                 source=source,
@@ -310,12 +312,8 @@ class Command(BaseCommand):
         self._say(
             run_summary(found=found, totals=totals, removed=removed, failed=failed, pruning_skipped=pruning_skipped)
         )
-        for other, count in zip(take, moved, strict=True):
-            if complete:
-                gone = source_delete(tenant=tenant, source=other.source)
-                self._say(TOOK_OVER.format(path=other.source.name, moved=_documents(count), removed=gone))
-            else:
-                self._say(TAKE_OVER_KEPT.format(path=other.source.name, moved=_documents(count)))
+        for line in take_overs_end(tenant=tenant, take=take, moved=moved, gone=gone, complete=complete):
+            self._say(line)
         not_indexed = 0
         if totals[Outcome.FAILED]:
             # Documents stored but not indexed (the embedding provider failed): name them with its message.
