@@ -188,7 +188,7 @@ def vanished_inner_sources(*, tenant: Tenant, path: Path) -> list[KnowledgeSourc
     folder ``path`` (resolved, links compared as ``inner_folder_sources`` does) that no longer exists,
     by name: a pruning run of ``path`` with no file errors deletes them with their documents, those
     of files that are gone (a path that cannot be looked at is not taken for gone)."""
-    return [source for source, stored in _path_named_under(tenant=tenant, path=path) if _gone(stored)]
+    return [source for source, stored in _path_named_under(tenant=tenant, path=path) if path_gone(stored)]
 
 
 def _path_named_under(*, tenant: Tenant, path: Path) -> Iterator[tuple[KnowledgeSource, Path]]:
@@ -205,7 +205,7 @@ def _path_named_under(*, tenant: Tenant, path: Path) -> Iterator[tuple[Knowledge
             yield source, stored
 
 
-def _gone(path: Path) -> bool:
+def path_gone(path: Path) -> bool:
     """Whether nothing is at ``path`` any more; False when it cannot be looked at (a folder on the way
     that cannot be entered: its files are unknown, not gone)."""
     try:

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import pytest
 from pytest_django import DjangoDbBlocker
 
-from knowledge import conf, dense
+from knowledge import conf, dense, services
 from knowledge.providers.base import EmbeddingProvider, embedding_provider
 from knowledge.providers.fake import FakeEmbeddingProvider
 from knowledge.tests import migration_state
+from knowledge.tests.embedders import RecordingEmbedder
 from knowledge.tests.http_fake import fake_api  # noqa: F401  (fixture for provider tests)
 from knowledge.tests.site_fake import site  # noqa: F401  (fixture for URL source tests)
 
@@ -34,6 +35,14 @@ def latest_knowledge_schema(django_db_blocker: DjangoDbBlocker) -> Iterator[None
     if migration_state.MOVED:
         with django_db_blocker.unblock():
             migration_state.migrate_knowledge_to_latest()
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> RecordingEmbedder:
+    """The fake embedder of every ingest run, counting the texts it embeds."""
+    embedder = RecordingEmbedder()
+    monkeypatch.setattr(services, "default_provider", lambda: embedder)
+    return embedder
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge import folder_ingest, folder_takeover, services
+from knowledge import folder_ingest, folder_takeover
 from knowledge.demo import CONTENT_DIR, demo_source
 from knowledge.folder_takeover import moved_names
 from knowledge.management.commands import ingest
@@ -30,14 +30,6 @@ PARAGRAPHS = [
     " ".join(f"{topic} sentence {n} about the {topic} policy of the studio." for n in range(9))
     for topic in ("parking", "refunds", "gift cards", "memberships", "classes", "lockers")
 ]
-
-
-@pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> RecordingEmbedder:
-    """The fake embedder of every ingest run, counting the texts it embeds."""
-    embedder = RecordingEmbedder()
-    monkeypatch.setattr(services, "default_provider", lambda: embedder)
-    return embedder
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ nearest folder source whose folder is PATH or holds it, which keeps its folder (
 from there) and is pruned only under PATH; and a folder takes over the sources named by their own
 path of the files and folders in it (their documents moved in, the sources deleted once no file
 failed), after reading every file first, as a move does, and a pruning one those whose file or folder
-is gone, with their documents, once no file failed (``knowledge.folder_sources``).
+is gone, with their documents, once no file failed (``knowledge.folder_sources``); a folder moved with
+nothing left behind keeps its source, renamed (``knowledge.folder_moves``).
 Pruning never reaches a source that holds uploaded files or the demo's (``knowledge.folder_sources``),
 and a PATH with no document files changes nothing (an unmounted or mistyped folder would otherwise
 empty its source). Links to folders are not followed and links to files outside PATH are not read:
@@ -39,6 +40,7 @@ from tqdm import tqdm
 
 from knowledge.folder_files import files_under, skipped_summary
 from knowledge.folder_ingest import folder_file_check, folder_file_ingest, folder_file_name
+from knowledge.folder_moves import moved_folder_take_over
 from knowledge.folder_sources import (
     PATH_KEY,
     FolderSourceError,
@@ -162,10 +164,10 @@ class Command(BaseCommand):
             "--source",
             default="",
             help="knowledge source name (default: the source named by the path if there is one, else the "
-            "nearest folder source whose folder is PATH or holds it, else a new one named by the path; a folder "
-            "given no name also takes over the sources named by their own path of the files and folders in it). "
-            "A folder source holds one folder, its files named by their path under it: give another folder "
-            "another source",
+            "nearest folder source whose folder is PATH or holds it, else that of the folder moved to PATH, else a "
+            "new one named by the path; a folder given no name also takes over the sources named by their own path "
+            "of the files and folders in it). A folder source holds one folder, its files named by their path "
+            "under it: give another folder another source",
         )
         parser.add_argument(
             "--no-prune",
@@ -230,6 +232,13 @@ class Command(BaseCommand):
             not_read = skipped_summary(found)
             raise CommandError(NO_FILES.format(path=path, skipped=f" ({not_read})" if not_read else ""))
         new_source = not KnowledgeSource.objects.for_tenant(tenant).filter(name=source_name).exists()
+        # A folder moved here with nothing left behind: its source, renamed, is this run's.
+        unnamed_folder = new_source and not options["source"] and path.is_dir()
+        if unnamed_folder and (
+            moved_here := moved_folder_take_over(tenant=tenant, path=path, files=files, language=options["language"])
+        ):
+            self._say(moved_here.told())
+            new_source = False
         prune = not options["no_prune"]
         try:
             source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=prune)

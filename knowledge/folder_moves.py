@@ -1,0 +1,108 @@
+"""A folder moved with nothing left behind (``mv kb kb2``) keeps its source.
+
+``manage.py ingest`` of a folder given no source name, that would make a new source named by the
+folder's path, first looks for the folder it was: a source of the tenant named by its own path
+(``knowledge.folder_sources``) whose path no longer exists, every one of whose documents came from a
+file this folder holds under the same name (its path under the folder), more than half of them
+unchanged there (the same document id and content hash: a folder moved and then edited a little is
+still recognised, an unrelated folder whose files are named alike is not). A source whose path still
+exists (a folder copied, not moved), or cannot be looked at, is never taken, nor is another tenant's.
+Of several, the one with the most documents unchanged is taken (then by name), and only it.
+
+The source taken is renamed to the folder's path, its documents kept as rows (ids, chunks, vectors):
+the run then finds the unchanged ones unchanged (nothing embedded again), updates the edited ones in
+place, and prunes, as ever, those whose file is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.template.defaultfilters import pluralize
+
+from knowledge.demo import DEMO_CONFIG
+from knowledge.folder_ingest import folder_file_name, folder_file_read
+from knowledge.folder_sources import PATH_KEY, path_gone
+from knowledge.models import Document, KnowledgeSource, SourceKind
+from knowledge.parsed import ParseError
+from knowledge.services import content_hash, file_parse
+from supportai.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+RECOGNISED = "{path}: recognised as {old} moved here: {count} document{plural} kept"
+
+
+@dataclass(frozen=True)
+class MovedFolder:
+    """A folder recognised as moved from ``old`` to ``path``, whose source, of ``documents``
+    documents, is renamed to it."""
+
+    old: str
+    path: Path
+    documents: int
+
+    def told(self) -> str:
+        return RECOGNISED.format(path=self.path, old=self.old, count=self.documents, plural=pluralize(self.documents))
+
+
+def moved_folder_take_over(*, tenant: Tenant, path: Path, files: list[Path], language: str) -> MovedFolder | None:
+    """Rename to ``path`` (a folder, resolved, whose files a run reads are ``files``) the tenant's
+    source of the folder moved there, if one is recognised (see the module), and return it; else
+    None. ``language``: the run's, for the files that declare none (it is in the content hash)."""
+    by_name = {folder_file_name(file, path): file for file in files}
+    digests: dict[str, dict[str, str]] = {}
+    best: tuple[int, KnowledgeSource, int] | None = None
+    for source in _vanished_path_named(tenant=tenant):
+        stored = list(
+            Document.objects.for_tenant(tenant)
+            .filter(source=source)
+            .values_list("external_id", "file_name", "content_hash")
+        )
+        if not stored or any(file_name not in by_name for _, file_name, _ in stored):
+            continue
+        for _, file_name, _ in stored:
+            if file_name not in digests:
+                digests[file_name] = _digests(by_name[file_name], file_name, language)
+        unchanged = sum(digests[file_name].get(external_id) == digest for external_id, file_name, digest in stored)
+        if unchanged * 2 > len(stored) and (best is None or unchanged > best[0]):
+            best = (unchanged, source, len(stored))
+    if best is None:
+        return None
+    _, source, documents = best
+    old = source.name
+    renamed = (
+        KnowledgeSource.objects.for_tenant(tenant)
+        .filter(pk=source.pk, name=old)
+        .update(name=str(path), config={**source.config, PATH_KEY: str(path)})
+    )
+    return MovedFolder(old, path, documents) if renamed else None
+
+
+def _vanished_path_named(*, tenant: Tenant) -> list[KnowledgeSource]:
+    """The tenant's folder sources named by their own absolute path (the demo's aside) whose path no
+    longer exists, by name."""
+    candidates = KnowledgeSource.objects.for_tenant(tenant).filter(kind=SourceKind.UPLOAD, config__has_key=PATH_KEY)
+    return [
+        source
+        for source in candidates.order_by("name")
+        if source.config[PATH_KEY] == source.name
+        and source.config != DEMO_CONFIG
+        and Path(source.name).is_absolute()
+        and path_gone(Path(source.name))
+    ]
+
+
+def _digests(file: Path, name: str, language: str) -> dict[str, str]:
+    """The content hash of each document the file ``name`` gives, by id; none for a file with errors
+    (the run names it)."""
+    try:
+        parsed = file_parse(name=name, data=folder_file_read(file, name), default_language=language)
+    except ParseError:
+        return {}
+    except Exception:
+        logger.exception("Reading %s failed", file)
+        return {}
+    return {document.external_id: content_hash(document) for document in parsed.documents}

@@ -1,0 +1,131 @@
+"""``manage.py ingest`` of a folder given no source name recognises an ingested folder moved there
+(``mv kb kb2``, nothing left behind): it takes over that folder's source instead of making a second
+copy of every document (``knowledge/folder_moves.py``)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from knowledge.models import Document, KnowledgeSource
+from knowledge.tests.embedders import RecordingEmbedder
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    """A help folder of four files, five documents (a CSV FAQ of two rows in sub/)."""
+    kb = tmp_path / "kb"
+    (kb / "sub").mkdir(parents=True)
+    (kb / "faq.md").write_text("# FAQ\n\nAsked often.")
+    (kb / "hours.md").write_text("# Hours\n\nOpen 9 to 7.")
+    (kb / "sub" / "gifts.md").write_text("# Gift cards\n\nThey never expire.")
+    (kb / "sub" / "faq.csv").write_text("question,answer\nCan I park?,Yes.\nIs there wifi?,No.\n")
+    return kb.resolve()
+
+
+def _ingest(tenant: Tenant, path: Path) -> str:
+    out = io.StringIO()
+    call_command("ingest", str(path), "--tenant", tenant.slug, "--no-progress", stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def _documents(tenant: Tenant) -> dict[str, tuple[str, int]]:
+    """The tenant's documents by external id: their source's name and their id."""
+    rows = Document.objects.for_tenant(tenant).values_list("external_id", "source__name", "pk")
+    return {external_id: (source, pk) for external_id, source, pk in rows}
+
+
+def _sources(tenant: Tenant) -> list[str]:
+    return sorted(KnowledgeSource.objects.for_tenant(tenant).values_list("name", flat=True))
+
+
+def test_a_folder_moved_with_nothing_left_behind_keeps_its_source_and_documents(
+    tenant: Tenant, kb: Path, recorder: RecordingEmbedder
+) -> None:
+    # given the folder ingested, then moved
+    _ingest(tenant, kb)
+    source = KnowledgeSource.objects.for_tenant(tenant).get()
+    before = {external_id: pk for external_id, (_, pk) in _documents(tenant).items()}
+    moved = kb.rename(kb.parent / "kb2")
+    recorder.seen.clear()
+    # when the folder is ingested where it is now
+    out = _ingest(tenant, moved)
+    # then its source, renamed, holds the same documents, and nothing was embedded again
+    assert out.splitlines()[0] == f"{moved}: recognised as {kb} moved here: 5 documents kept"
+    assert "0 documents created, 0 updated, 5 unchanged, 0 failed, 0 removed," in out.splitlines()[1]
+    assert _sources(tenant) == [str(moved)]
+    renamed = KnowledgeSource.objects.for_tenant(tenant).get()
+    assert (renamed.pk, renamed.config) == (source.pk, {"path": str(moved)})
+    assert _documents(tenant) == {external_id: (str(moved), pk) for external_id, pk in before.items()}
+    assert recorder.seen == []
+
+
+def test_a_folder_moved_with_a_file_edited_indexes_that_file_again_and_keeps_the_others(
+    tenant: Tenant, kb: Path, recorder: RecordingEmbedder
+) -> None:
+    # given the folder ingested, then moved, and one of its files edited
+    _ingest(tenant, kb)
+    before = _documents(tenant)
+    moved = kb.rename(kb.parent / "kb2")
+    (moved / "hours.md").write_text("# Hours\n\nOpen 8 to 8.")
+    recorder.seen.clear()
+    # when the folder is ingested where it is now
+    out = _ingest(tenant, moved)
+    # then the edited document was indexed again in place, and only it
+    assert out.splitlines()[0] == f"{moved}: recognised as {kb} moved here: 5 documents kept"
+    assert "0 documents created, 1 updated, 4 unchanged, 0 failed, 0 removed," in out.splitlines()[1]
+    assert _sources(tenant) == [str(moved)]
+    assert {external_id: pk for external_id, (_, pk) in _documents(tenant).items()} == {
+        external_id: pk for external_id, (_, pk) in before.items()
+    }
+    assert "8 to 8" in Document.objects.for_tenant(tenant).get(external_id="hours.md").content
+    assert recorder.seen and all("8 to 8" in text for text in recorder.seen)
+
+
+def test_a_folder_with_other_content_where_an_ingested_folder_vanished_gets_a_source_of_its_own(
+    tenant: Tenant, kb: Path
+) -> None:
+    # given the folder ingested, then deleted, and another folder whose files are named alike but say otherwise
+    _ingest(tenant, kb)
+    other = kb.parent / "other"
+    (other / "sub").mkdir(parents=True)
+    for name in ("faq.md", "hours.md", "sub/gifts.md"):
+        (other / name).write_text(f"# Other\n\nAnother studio's {name}.")
+    (other / "sub" / "faq.csv").write_text("question,answer\nCan I park?,No.\nIs there wifi?,Yes.\n")
+    shutil.rmtree(kb)
+    # when that folder is ingested, then it gets a new source, as the old one's files are not there
+    out = _ingest(tenant, other)
+    assert "recognised" not in out
+    assert _sources(tenant) == [str(kb), str(other.resolve())]
+
+
+def test_a_copy_of_an_ingested_folder_that_is_still_there_gets_a_source_of_its_own(tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested, then copied
+    _ingest(tenant, kb)
+    copy = Path(shutil.copytree(kb, kb.parent / "kb2"))
+    # when the copy is ingested, then it gets a new source, and the folder's keeps its documents
+    out = _ingest(tenant, copy)
+    assert "recognised" not in out
+    assert _sources(tenant) == [str(kb), str(copy)]
+    assert Document.objects.for_tenant(tenant).filter(source__name=str(kb)).count() == 5
+
+
+def test_another_tenants_moved_folder_is_never_taken(tenant: Tenant, other_tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested by the other tenant, then moved
+    _ingest(other_tenant, kb)
+    theirs = _documents(other_tenant)
+    moved = kb.rename(kb.parent / "kb2")
+    # when the tenant ingests it where it is now, then it gets a source of its own
+    out = _ingest(tenant, moved)
+    assert "recognised" not in out
+    assert _sources(tenant) == [str(moved)]
+    # and the other tenant's source is as it was
+    assert _sources(other_tenant) == [str(kb)]
+    assert _documents(other_tenant) == theirs
