@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from chat.error_phrases import ErrorText
 from chat.models import Conversation, Message, MessageStatus
 from chat.protocol import ErrorCode, Escalate, ProtocolError, end_frame, start_frame
 from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
@@ -57,7 +58,6 @@ logger = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 HANDOFF_MODEL = "handoff"
 PROTOCOL_CODES = {"rate_limited": ErrorCode.RATE_LIMITED, "not_found": ErrorCode.NOT_FOUND}
-BAD_EMAIL = "That email address doesn't look right."
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def button_raise(*, tenant: Tenant, conversation_id: int, command: Escalate, ip:
         try:
             validate_email(email)
         except ValidationError:
-            raise ProtocolError(ErrorCode.BAD_REQUEST, BAD_EMAIL, field="email") from None
+            raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.BAD_EMAIL, field="email") from None
     hit = TriggerHit(ReasonCode.CUSTOMER_REQUEST, "Talk to a human")
     try:
         return escalation_raise(

@@ -162,6 +162,13 @@ def first_turn_held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldTurn]:
     held.release.set()  # never leave a pool thread waiting after the test
 
 
+def conversation_written_in(tenant: Tenant, text: str) -> services.OpenedConversation:
+    """A conversation of ``tenant`` whose customer wrote ``text`` (stored, unanswered): errors are in its language."""
+    opened = services.conversation_open(tenant=tenant, origin=ORIGIN)
+    services.message_receive(tenant=tenant, conversation=opened.conversation, client_id="written-1", text=text)
+    return opened
+
+
 def reply_left_streaming(tenant: Tenant, question: Message, *, age: timedelta) -> Message:
     """The reply row a server stored for ``question`` ``age`` ago before it died mid-answer: claimed,
     streaming, never finished (deltas are not written to the row, so it has no text)."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
 from chat.models import Conversation, ConversationStatus, Message, MessageRole
-from chat.tests.conftest import Connect
+from chat.tests.conftest import Connect, conversation_written_in
 from escalations.models import Escalation, EscalationEvent, EscalationPolicy, Mode, Priority, Status
 from escalations.tests.conftest import StaffConnect, opening_day
 from routing.contracts import ToolCall
@@ -136,6 +137,24 @@ async def test_escalate_frame_rejects_a_bad_email_and_keeps_the_socket(
     }
     await customer.send({"type": "ping"})
     assert await customer.receive() == {"type": "pong"}
+
+
+async def test_escalate_frame_says_a_bad_email_in_the_customers_language(
+    connect: Connect, tenant: Tenant, always_open: EscalationPolicy
+) -> None:
+    # given a customer who wrote in German
+    opened = await sync_to_async(conversation_written_in)(tenant, "Wie kann ich meine Buchung stornieren?")
+    customer = await connect(tenant, resume=opened.resume_token)
+    # when they ask for a person with something that is no email address
+    await customer.send({"type": "escalate", "reason": "x", "email": "keine-adresse"})
+    # then the error is German, its code and field the protocol's, and nothing is handed over
+    assert await customer.receive() == {
+        "type": "error",
+        "code": "bad_request",
+        "message": "Diese E-Mail-Adresse scheint nicht zu stimmen.",
+        "field": "email",
+    }
+    assert not await Escalation.objects.aexists()
 
 
 @pytest.mark.parametrize(
