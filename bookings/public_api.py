@@ -3,7 +3,8 @@
 Body ``{"key", "resume_token", "proposal_id"}``. Same checks as the other public endpoints
 (``chat.public_api.public_request``: JSON body, widget key, allowed origin), the per-IP message limit
 and the ``proposal.confirm`` / ``proposal.reject`` frame's validation. Answers the websocket's
-``proposal.result`` frame as JSON. No live conversation of that tenant for the resume token, or a
+``proposal.result`` frame as JSON; errors in the customer's language as on the socket
+(``chat/public_language.py``). No live conversation of that tenant for the resume token, or a
 proposal that is not one of that conversation's (unknown, another conversation's or tenant's): 404.
 """
 
@@ -34,6 +35,7 @@ from chat.public_api import (
     public_request,
     unavailable_on_database_error,
 )
+from chat.public_language import said_in
 from chat.public_schema import PublicErrorSerializer
 from supportai.client_address import client_ip_from_request
 
@@ -44,23 +46,24 @@ RATE_LIMITED = "Too many requests from your network; wait a minute."
 def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
     """The ``proposal.result`` frame for a decision sent over HTTP; raises ``ProtocolError``."""
     checked = public_request(request)
-    body, tenant = checked.body, checked.tenant
+    tenant = checked.tenant
     kind = "proposal.confirm" if confirm else "proposal.reject"
-    command = parse_object({**body, "type": kind})
-    if not isinstance(command, ProposalDecision):  # parse_object maps these types to ProposalDecision
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
-    if not ip_allows_message(client_ip_from_request(request)):
-        raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
-    with unavailable_on_database_error(tenant=tenant):
-        conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
-    if conversation is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
-    # The decision is one transaction; a paid booking's payment link, recorded after it, is made again
-    # by the retry (proposals.proposal_execute).
-    with unavailable_on_database_error(tenant=tenant, conversation=conversation):
-        return handle_proposal_decision(
-            tenant=tenant, conversation=conversation, proposal_id=command.proposal_id, confirm=command.confirm
-        )
+    with said_in(checked.customer_language):
+        command = parse_object({**checked.body, "type": kind})
+        if not isinstance(command, ProposalDecision):  # parse_object maps these types to ProposalDecision
+            raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
+        if not ip_allows_message(client_ip_from_request(request)):
+            raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
+        with unavailable_on_database_error(tenant=tenant):
+            conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
+        if conversation is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
+        # The decision is one transaction; a paid booking's payment link, recorded after it, is made again
+        # by the retry (proposals.proposal_execute).
+        with unavailable_on_database_error(tenant=tenant, conversation=conversation):
+            return handle_proposal_decision(
+                tenant=tenant, conversation=conversation, proposal_id=command.proposal_id, confirm=command.confirm
+            )
 
 
 class ProposalDecisionInputSerializer(serializers.Serializer[Any]):

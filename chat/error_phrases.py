@@ -1,8 +1,9 @@
 # ruff: noqa: RUF001 (full-width punctuation and Cyrillic letters are the point of this table)
-"""The widget socket's error sentences, in the customer's language (docs/websocket-protocol.md, "Errors").
+"""The widget's error sentences, in the customer's language (docs/websocket-protocol.md, "Errors").
 
 An ``error`` frame's ``code`` is the protocol's contract and never changes; its ``message`` is for
-the customer to read, so the consumer writes it in the language of their latest message
+the customer to read, so the consumer (and the HTTP fallbacks alike, ``chat/public_language.py``)
+writes it in the language of their latest message
 (``routing/language.py``), as the assistant's own sentences (``routing/phrases.py``): English until
 they have written, or when their language has no row here. Field names, frame types and ``"up"`` /
 ``"down"`` are the protocol's words and stay as they are. Every row has every sentence with the

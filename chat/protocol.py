@@ -56,7 +56,8 @@ class CloseCode:
 
 
 class ProtocolError(Exception):
-    """A refused frame. ``message`` is English; with ``text`` the consumer can say it in another language.
+    """A refused frame. ``message`` is English (unless made by ``in_language``); with ``text`` the consumer
+    can say it in another language.
 
     Errors raised with a plain ``message`` only (booking and handoff problems) are English everywhere.
     ``field`` names the frame's (or body's) field that is wrong, when the error is about one.
@@ -90,6 +91,10 @@ class ProtocolError(Exception):
         if self.text is None:
             return self.message
         return error_message(self.text, language=language, **self.params)
+
+    def in_language(self, language: str) -> ProtocolError:
+        """This error with its ``message`` in ``language`` (``message_in``), for callers that answer ``message``."""
+        return ProtocolError(self.code, self.message_in(language), text=self.text, params=self.params, field=self.field)
 
     def frame(self, language: str = DEFAULT) -> dict[str, Any]:
         """The ``error`` frame, its message in ``language``."""

@@ -1,7 +1,8 @@
 """HTTP fallbacks for clients without websockets: a whole-answer endpoint and an SSE stream.
 
 Both take ``POST`` JSON ``{"key", "client_id", "text", "resume_token"?, "identity_token"?}`` and apply the same
-validation, origin check, rate limits and ``client_id`` idempotency as the websocket.
+validation, origin check, rate limits and ``client_id`` idempotency as the websocket, and write their
+errors in the customer's language as it does (``chat/public_language.py``).
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from chat.protocol import (
     optional_string,
     parse_object,
 )
+from chat.public_language import resumed_language, said_in
 from escalations.watch import publish_message
-from routing.language import DEFAULT
+from routing.language import detect_language
 from supportai.client_address import client_ip_from_request
 from supportai.db import db_call
 from supportai.identity import IdentityError
@@ -72,6 +74,7 @@ class PublicTurn:
     ip: str
     # answers a dead server left streaming, finished as interrupted by this resume: for staff to see
     finished_replies: list[Message]
+    language: str  # of the message sent: the turn's errors are in it, as on the socket
 
 
 def error_response(code: ErrorCode, message: str, origin: str = "", *, field: str = "") -> JsonResponse:
@@ -97,6 +100,10 @@ class PublicRequest:
     tenant: Tenant
     origin: str
     resume_token: str  # "" when the body names none
+
+    def customer_language(self) -> str:
+        """The language of errors refused before a message is read: the conversation's (``resumed_language``)."""
+        return resumed_language(tenant=self.tenant, resume_token=self.resume_token)
 
 
 def _body_text(request: HttpRequest) -> str:
@@ -173,15 +180,33 @@ def public_request(request: HttpRequest) -> PublicRequest:
 
 
 def _prepare(request: HttpRequest) -> PublicTurn:
-    """Validate the request and find (or open) the conversation; raises ``ProtocolError``."""
+    """Validate the request and find (or open) the conversation; raises ``ProtocolError``.
+
+    As on the socket, a body refused before its message is read is answered in the conversation's
+    language, and anything after in the language of the message sent.
+    """
     checked = public_request(request)
-    body, tenant, origin = checked.body, checked.tenant, checked.origin
-    command = parse_object({**body, "type": "message.send"})
+    with said_in(checked.customer_language):
+        command = parse_object({**checked.body, "type": "message.send"})
+        # Checked like the frame's fields: a number or a list is refused, not read as its text.
+        identity_token = optional_string(checked.body, "identity_token", limit=MAX_IDENTITY_TOKEN_CHARS)
     assert isinstance(command, SendMessage)
-    resume = checked.resume_token
-    # Checked like the frame's fields: a number or a list is refused, not read as its text.
-    identity_token = optional_string(body, "identity_token", limit=MAX_IDENTITY_TOKEN_CHARS)
-    ip = client_ip_from_request(request)
+    language = detect_language(command.text)
+    with said_in(lambda: language):
+        return _open_turn(
+            checked,
+            command=command,
+            identity_token=identity_token,
+            ip=client_ip_from_request(request),
+            language=language,
+        )
+
+
+def _open_turn(
+    checked: PublicRequest, *, command: SendMessage, identity_token: str, ip: str, language: str
+) -> PublicTurn:
+    """The turn of ``command``, in the conversation it resumes or opens; raises ``ProtocolError``."""
+    tenant, origin, resume = checked.tenant, checked.origin, checked.resume_token
     if not ip_allows_message(ip):
         raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.NETWORK_BUSY)
     finished: list[Message] = []
@@ -206,6 +231,7 @@ def _prepare(request: HttpRequest) -> PublicTurn:
         origin=origin,
         ip=ip,
         finished_replies=finished,
+        language=language,
     )
 
 
@@ -225,7 +251,7 @@ def _internal_error(turn: PublicTurn) -> dict[str, Any]:
     return {
         "type": "error",
         "code": ErrorCode.INTERNAL.value,
-        "message": error_message(ErrorText.INTERNAL, language=DEFAULT),
+        "message": error_message(ErrorText.INTERNAL, language=turn.language),
         "client_id": turn.command.client_id,
         "conversation_id": turn.conversation.pk,
         "resume_token": turn.resume_token,
@@ -241,7 +267,9 @@ async def _turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
             tenant=turn.tenant, conversation=turn.conversation, client_id=turn.command.client_id, text=turn.command.text
         )
     except services.ClientIdReused:
-        yield ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.CLIENT_ID_REUSED, field="client_id").frame()
+        yield ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.CLIENT_ID_REUSED, field="client_id").frame(
+            turn.language
+        )
         return
     except Exception:  # not stored (a database error): the error frame, never a 500 with a traceback
         logger.exception("storing message %r failed", turn.command.client_id)

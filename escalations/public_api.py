@@ -2,7 +2,8 @@
 
 Body: ``{"key", "resume_token", "reason"?, "email"?, "phone"?}``. Same checks as the ``escalate``
 frame: tenant key, allowed origin, a live conversation of that tenant (the resume token), the
-hourly limit. Answers the protocol's ``escalation`` frame as JSON.
+hourly limit. Answers the protocol's ``escalation`` frame as JSON; errors in the customer's language
+as on the socket (``chat/public_language.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from chat.public_api import (
     public_request,
     unavailable_on_database_error,
 )
+from chat.public_language import said_in
 from escalations.handoff import button_raise
 from escalations.realtime import publish_committed
 from escalations.services import Raised
@@ -37,17 +39,18 @@ def _with_cors(response: HttpResponse, origin: str) -> HttpResponse:
 
 def _raise(request: HttpRequest) -> Raised:
     checked = public_request(request)
-    body, tenant = checked.body, checked.tenant
-    command = parse_object({**body, "type": "escalate"})
-    assert isinstance(command, Escalate)
-    with unavailable_on_database_error(tenant=tenant):
-        conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
-    if conversation is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
-    with unavailable_on_database_error(tenant=tenant, conversation=conversation):  # button_raise is one transaction
-        return button_raise(
-            tenant=tenant, conversation_id=conversation.pk, command=command, ip=client_ip_from_request(request)
-        )
+    tenant = checked.tenant
+    with said_in(checked.customer_language):
+        command = parse_object({**checked.body, "type": "escalate"})
+        assert isinstance(command, Escalate)
+        with unavailable_on_database_error(tenant=tenant):
+            conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
+        if conversation is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
+        with unavailable_on_database_error(tenant=tenant, conversation=conversation):  # one transaction
+            return button_raise(
+                tenant=tenant, conversation_id=conversation.pk, command=command, ip=client_ip_from_request(request)
+            )
 
 
 @csrf_exempt
