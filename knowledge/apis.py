@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator as DjangoPaginator
 from django.http import HttpRequest
@@ -52,7 +53,7 @@ from supportai.api_fields import (
     StrictIntegerField,
 )
 from supportai.api_query import QUERY_PARAMETERS_ERROR, KnownQueryApiView
-from supportai.apis import api_tenant
+from supportai.apis import api_tenant, staff_tenant
 from supportai.models import MANAGER_ROLES, Tenant
 from supportai.outbound import http_url
 from supportai.request_limits import API_MAX_FILES, TOO_MANY_FILES
@@ -96,10 +97,16 @@ UPLOAD_TYPE_ERROR = {415: "a body that is not multipart/form-data or a url-encod
 
 
 def _manager_tenant(request: Request) -> Tenant:
-    tenant = api_tenant(request)
     if isinstance(request.user, ApiKeyPrincipal):
-        return tenant
-    membership = membership_get(user=request.user, tenant_id=tenant.pk)
+        return request.user.tenant
+    return staff_manager_tenant(request.user)
+
+
+def staff_manager_tenant(user: User | AnonymousUser) -> Tenant:
+    """The tenant whose knowledge a staff session changes through the API (its only one), if the user
+    is an owner or admin there; else PermissionDenied saying why."""
+    tenant = staff_tenant(user)
+    membership = membership_get(user=user, tenant_id=tenant.pk)
     if membership is None or membership.role not in MANAGER_ROLES:
         raise PermissionDenied(NOT_MANAGER)
     return tenant

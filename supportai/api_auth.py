@@ -32,26 +32,37 @@ class ApiKeyPrincipal:
         return f"api-key:{self.api_key_id}@{self.tenant.slug}"
 
 
+KEYWORD = "Bearer"
+CHALLENGE = f'{KEYWORD} realm="api"'  # the WWW-Authenticate of a 401
+MISSING_KEY = "Missing API key after 'Bearer'."
+INVALID_KEY = "Invalid or revoked API key."
+
+
+def bearer_key(header: str) -> str | None:
+    """The API key an ``Authorization`` header's value gives ("" when ``Bearer`` names none), or None
+    when it is not a ``Bearer`` one (another authentication may take the request)."""
+    scheme, _, raw_key = header.partition(" ")
+    if not header or scheme.lower() != KEYWORD.lower():  # a case-insensitive token (RFC 9110 §11.1)
+        return None
+    return raw_key.strip()
+
+
 class TenantApiKeyAuthentication(authentication.BaseAuthentication):
-    keyword = "Bearer"
+    keyword = KEYWORD
 
     def authenticate(self, request: Request) -> tuple[ApiKeyPrincipal, TenantApiKey] | None:
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
+        raw_key = bearer_key(authentication.get_authorization_header(request).decode("latin-1"))
+        if raw_key is None:
             return None
-        scheme, _, raw_key = header.partition(" ")
-        if scheme.lower() != self.keyword.lower():  # a case-insensitive token (RFC 9110 §11.1)
-            return None
-        raw_key = raw_key.strip()
         if not raw_key:
-            raise exceptions.AuthenticationFailed("Missing API key after 'Bearer'.")
+            raise exceptions.AuthenticationFailed(MISSING_KEY)
         api_key = api_key_authenticate(raw_key)
         if api_key is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+            raise exceptions.AuthenticationFailed(INVALID_KEY)
         return ApiKeyPrincipal(tenant=api_key.tenant, api_key_id=api_key.pk), api_key
 
     def authenticate_header(self, request: Request) -> str:
-        return f'{self.keyword} realm="api"'
+        return CHALLENGE
 
 
 class TenantApiKeyScheme(OpenApiAuthenticationExtension):

@@ -60,8 +60,8 @@ def api_key_revoke(*, tenant: Tenant, api_key_id: int) -> TenantApiKey:
     return api_key
 
 
-def api_key_authenticate(raw_key: str) -> TenantApiKey | None:
-    """The active key matching ``raw_key`` (touching ``last_used_at``), or None."""
+def api_key_active_get(raw_key: str) -> TenantApiKey | None:
+    """The active key matching ``raw_key``, or None; reads only."""
     parts = raw_key.split("_")
     if len(parts) < 3 or parts[0] != KEY_NAMESPACE or len(parts[1]) != PREFIX_LENGTH:
         return None
@@ -73,6 +73,14 @@ def api_key_authenticate(raw_key: str) -> TenantApiKey | None:
         .first()
     )
     if api_key is None or not hmac.compare_digest(api_key.hashed_secret, _digest(raw_key)):
+        return None
+    return api_key
+
+
+def api_key_authenticate(raw_key: str) -> TenantApiKey | None:
+    """The active key matching ``raw_key`` (touching ``last_used_at``), or None."""
+    api_key = api_key_active_get(raw_key)
+    if api_key is None:
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:

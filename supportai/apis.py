@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -19,7 +20,12 @@ def api_tenant(request: Request) -> Tenant:
     """The tenant an API request acts for: the API key's, or the staff user's only tenant."""
     if isinstance(request.user, ApiKeyPrincipal):
         return request.user.tenant
-    memberships = list(membership_list(user=request.user)[:2])
+    return staff_tenant(request.user)
+
+
+def staff_tenant(user: User | AnonymousUser) -> Tenant:
+    """The tenant a staff session acts for through the API: the user's only one, else PermissionDenied."""
+    memberships = list(membership_list(user=user)[:2])
     if len(memberships) == 1:
         return memberships[0].tenant
     raise PermissionDenied(NO_TENANT)

@@ -34,30 +34,55 @@ most HTTP libraries: no ``Expect: 100-continue``), whose send failed, and which 
   ``AUTH_FORM_MAX_BYTES`` (16 KiB), a plain-text message;
 * the knowledge uploads (the REST API's and the console's): ``KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES``
   (default 100 MiB: a batch of files, each up to ``KNOWLEDGE_MAX_UPLOAD_BYTES``, which the upload
-  checks file by file), the API's ``{"detail"}`` JSON or a plain-text message.
+  checks file by file), the API's ``{"detail"}`` JSON or a plain-text message; but only for a request
+  whose credentials may upload (below);
 * every other path (health checks, unknown paths, the API's JSON endpoints, the admin, the console):
   ``HTTP_MAX_BODY_BYTES`` (default 2.5 MiB, ``DATA_UPLOAD_MAX_MEMORY_SIZE``: Django reads no larger
   form, and no other path takes files), ``{"detail"}`` JSON under ``/api/``, a plain-text message elsewhere.
 
 The path is the one Django routes: decoded, less the root path (``--root-path``, or the
 ``Daphne-Root-Path`` header daphne takes from any client), resolved as Django resolves it.
+
+The uploads' limit would let anyone make daphne hold 100 MiB a request, before Django authenticates
+anyone. So an upload's body declared over ``HTTP_MAX_BODY_BYTES``, or chunked, is read only once its
+``Authorization`` and ``Cookie`` headers are found to carry credentials that may upload
+(``knowledge/upload_credentials.py``: an active API key, an owner's or admin's session). That check
+needs the database: it runs on the database pool (``supportai.db.db_submit``, whose threads keep and
+close their connections as ``db_call``'s do), never on the reactor's thread, which serves every other
+connection meanwhile. Until it answers, the connection is not read from and what was read already
+(the rest of the headers' last read) waits in the channel's buffer (``LineReceiver``'s pause; Twisted's
+``HTTPChannel.pauseProducing`` only stops the socket), and an ``Expect: 100-continue`` is not
+answered. Then the body is read as any other (``100 Continue`` first, if it was expected), or the
+view's own refusal (a 401, a 403, the console's redirect to log in) is written instead and the
+connection lingers as after a ``413``. A client gone meanwhile is left alone once the check ends. A
+body within ``HTTP_MAX_BODY_BYTES`` goes to Django unchecked, which answers it as before. What a client
+with valid credentials sends is still held whole, up to the uploads' limit.
 """
 
 from __future__ import annotations
 
-import json
+import logging
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 from daphne import http_protocol
 from django.conf import settings
 from django.urls import Resolver404, resolve
+from django.utils.encoding import escape_uri_path, iri_to_uri
 from twisted.internet import tcp
+from twisted.internet.interfaces import IReactorFromThreads
+from twisted.protocols.basic import LineReceiver
 
 from chat.protocol import MAX_FRAME_BYTES, ErrorCode
 from chat.public_api import BODY_TOO_LONG
+from knowledge.upload_credentials import UploadView, upload_refusal
 from knowledge.uploads import upload_request_max_bytes, upload_request_too_large
+from supportai.db import db_submit
+from supportai.raw_answer import RawAnswer
+
+logger = logging.getLogger(__name__)
 
 PUBLIC_PREFIX = "/api/v1/public/"
 # A Stripe event carries one API object (embedded lists cut at 10 items, metadata at 50 keys of 500
@@ -76,6 +101,9 @@ LINGER_SECONDS = 5.0
 # off after it, long before LINGER_SECONDS.
 LINGER_MIN_BYTES = 16_777_216
 
+TOO_LARGE = b"413 Request Entity Too Large"
+UNAVAILABLE = b"503 Service Unavailable"
+CHECK_FAILED = "The upload's credentials could not be checked just now: send it again shortly."
 STRIPE_EVENT_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a Stripe event."
 AUTH_FORM_TOO_LARGE = "The form is over the {limit:,}-byte limit of a sign-in form."
 BODY_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a request to this path."
@@ -97,35 +125,29 @@ CONSOLE_UPLOAD = "knowledge_console:documents"
 
 @dataclass(frozen=True)
 class BodyLimit:
-    """The most bytes a request body may have, and the ``413`` that refuses one over it."""
+    """The most bytes a request body may have, and the ``413`` that refuses one over it; on an upload
+    path, the view whose credentials a body over ``HTTP_MAX_BODY_BYTES`` needs."""
 
     limit: int
-    content_type: bytes
-    body: bytes
+    answer: RawAnswer
+    upload: UploadView | None = None
 
     @classmethod
-    def json_error(cls, limit: int, payload: dict[str, Any]) -> BodyLimit:
-        return cls(limit, b"application/json", json.dumps(payload).encode())
+    def json_error(cls, limit: int, payload: dict[str, Any], upload: UploadView | None = None) -> BodyLimit:
+        return cls(limit, RawAnswer.json(TOO_LARGE, payload), upload)
 
     @classmethod
-    def text_error(cls, limit: int, message: str) -> BodyLimit:
-        return cls(limit, b"text/plain; charset=utf-8", message.encode())
+    def text_error(cls, limit: int, message: str, upload: UploadView | None = None) -> BodyLimit:
+        return cls(limit, RawAnswer.text(TOO_LARGE, message), upload)
 
-    def answer(self) -> bytes:
-        return (
-            b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: %s\r\n"
-            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (self.content_type, len(self.body))
-        ) + self.body
+    def needs_credentials(self, length: int | None) -> bool:
+        """Whether a body of ``length`` (None: chunked) is read only once its credentials are checked."""
+        return self.upload is not None and (length is None or length > settings.HTTP_MAX_BODY_BYTES)
 
 
 def linger_bytes(limit: int) -> int:
     """The most bytes read and dropped after refusing a body over ``limit``."""
     return max(2 * limit, LINGER_MIN_BYTES)
-
-
-def upload_limit() -> BodyLimit:
-    """The knowledge uploads' limit: a request's ``KNOWLEDGE_MAX_UPLOAD_REQUEST_BYTES``."""
-    return BodyLimit.text_error(upload_request_max_bytes(), upload_request_too_large())
 
 
 def default_limit(path: str) -> BodyLimit:
@@ -137,13 +159,24 @@ def default_limit(path: str) -> BodyLimit:
     return BodyLimit.text_error(limit, message)
 
 
-def body_limit(target: bytes, root_path: str = "") -> BodyLimit:
-    """The limit of a request body to ``target`` (the request line's, query included) here. The path
-    is decoded as daphne gives it to Django, which routes it less ``root_path`` (decoded, as daphne
-    gives it)."""
+def routed_path(target: bytes, root_path: str = "") -> str:
+    """The path of ``target`` (the request line's, query included) that Django routes: decoded as
+    daphne gives it to Django, less ``root_path`` (decoded, as daphne gives it)."""
     path = unquote(target.split(b"?", 1)[0].decode("latin-1"))
-    if root_path:
-        path = path.removeprefix(root_path)
+    return path.removeprefix(root_path) if root_path else path
+
+
+def full_path(target: bytes, root_path: str = "") -> str:
+    """The path and query of ``target`` as Django's ``request.get_full_path()`` gives them."""
+    query = target.partition(b"?")[2].decode("latin-1")
+    path = escape_uri_path(root_path.rstrip("/") + routed_path(target, root_path))
+    return f"{path}?{iri_to_uri(query)}" if query else path
+
+
+def body_limit(target: bytes, root_path: str = "") -> BodyLimit:
+    """The limit of a request body to ``target`` (the request line's, query included) here, routed as
+    Django routes it (``routed_path``)."""
+    path = routed_path(target, root_path)
     if path.startswith(PUBLIC_PREFIX):
         return BodyLimit.json_error(
             MAX_FRAME_BYTES, {"type": "error", "code": ErrorCode.TOO_LONG.value, "message": BODY_TOO_LONG}
@@ -159,10 +192,9 @@ def body_limit(target: bytes, root_path: str = "") -> BodyLimit:
     if view in AUTH_FORMS:
         return BodyLimit.text_error(AUTH_FORM_MAX_BYTES, AUTH_FORM_TOO_LARGE.format(limit=AUTH_FORM_MAX_BYTES))
     if view == API_UPLOAD:
-        limit = upload_limit()
-        return BodyLimit.json_error(limit.limit, {"detail": limit.body.decode()})
+        return BodyLimit.json_error(upload_request_max_bytes(), {"detail": upload_request_too_large()}, "api")
     if view == CONSOLE_UPLOAD:
-        return upload_limit()
+        return BodyLimit.text_error(upload_request_max_bytes(), upload_request_too_large(), "console")
     return default_limit(path)
 
 
@@ -203,18 +235,70 @@ class DjangoParsesUploads(http_protocol.WebRequest):
     body_read = 0
     body_refused = False
     lingering: LingeringClose | None = None
+    continue_expected = False  # a body read once its credentials are checked: "100 Continue" is due then
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **{**kwargs, "parsePOSTFormSubmission": False})
 
     def gotLength(self, length: int | None) -> None:
-        """The headers are in: a body declared over its path's limit is refused now."""
-        self.body_limit = body_limit(self.channel._path, self.root_path_for_django())
-        if length is not None and length > self.body_limit.limit:
+        """The headers are in: a body declared over its path's limit is refused now; an upload's body
+        over ``HTTP_MAX_BODY_BYTES`` (or chunked) waits for its credentials to be checked."""
+        root_path = self.root_path_for_django()
+        self.body_limit = limit = body_limit(self.channel._path, root_path)
+        if length is not None and length > limit.limit:
             super().gotLength(0)
-            self.refuse_body()
+            self.refuse_body(limit.answer)
+            return
+        if limit.upload is not None and limit.needs_credentials(length):
+            self.check_credentials(limit.upload, length, full_path(self.channel._path, root_path))
             return
         super().gotLength(length)
+
+    def check_credentials(self, upload: UploadView, length: int | None, path: str) -> None:
+        """Reads nothing more from the connection, and hands nothing more of what was read to Twisted's
+        parser (LineReceiver's own pause: HTTPChannel's only stops the socket), while the credentials
+        are checked on the database pool; then goes on, or answers instead (``credentials_checked``)."""
+        LineReceiver.pauseProducing(self.channel)
+        expect = self.requestHeaders.getRawHeaders(b"expect") or [b""]
+        self.continue_expected = expect[0].lower() == b"100-continue" and self.channel._version == b"HTTP/1.1"
+        self.requestHeaders.removeHeader(b"expect")  # told to continue only once allowed to
+        checked = db_submit(
+            upload_refusal,
+            upload,
+            authorization=self.header_value(b"authorization"),
+            cookie=self.header_value(b"cookie", b"; "),
+            full_path=path,
+        )
+        reactor = cast(IReactorFromThreads, twisted_reactor())
+        checked.add_done_callback(lambda done: reactor.callFromThread(self.credentials_checked, done, length))
+
+    def header_value(self, name: bytes, separator: bytes = b",") -> str:
+        """A header's value as Django reads it: its lines joined (Cookie's with "; "), decoded as Latin-1."""
+        return separator.join(self.requestHeaders.getRawHeaders(name) or []).decode("latin-1")
+
+    def credentials_checked(self, checked: Future[RawAnswer | None], length: int | None) -> None:
+        """The credentials are checked: a body they may send is read from now on; else the view's answer
+        is given, unread. A client gone meanwhile is left alone."""
+        if self.channel is None:
+            return
+        try:
+            refusal = checked.result()
+        except Exception:  # the database is down or slow to answer: the view would fail alike
+            logger.exception("Checking the credentials of an upload failed")
+            api = self.body_limit is not None and self.body_limit.upload == "api"
+            refusal = (
+                RawAnswer.json(UNAVAILABLE, {"detail": CHECK_FAILED})
+                if api
+                else RawAnswer.text(UNAVAILABLE, CHECK_FAILED)
+            )
+        if refusal is not None:
+            super().gotLength(0)
+            self.refuse_body(refusal)
+        else:
+            super().gotLength(length)
+            if self.continue_expected:
+                self.channel.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        LineReceiver.resumeProducing(self.channel)  # what was read meanwhile goes on to the parser, or is dropped
 
     def root_path_for_django(self) -> str:
         """The root path daphne will give Django: the last ``Daphne-Root-Path`` header's, or the server's."""
@@ -229,7 +313,7 @@ class DjangoParsesUploads(http_protocol.WebRequest):
             return
         self.body_read += len(data)
         if self.body_limit is not None and self.body_read > self.body_limit.limit:
-            self.refuse_body()
+            self.refuse_body(self.body_limit.answer)
             return
         super().handleContentChunk(data)
 
@@ -237,18 +321,26 @@ class DjangoParsesUploads(http_protocol.WebRequest):
         if not self.body_refused:  # a refused body that was complete in its last read reaches no view
             super().requestReceived(command, path, version)
 
-    def refuse_body(self) -> None:
-        """Answer the limit's ``413``, then linger: what the client still sends is dropped, then closed."""
+    def refuse_body(self, answer: RawAnswer) -> None:
+        """Give ``answer`` instead of reading the body, then linger: what the client still sends is
+        dropped (as much as the path's limit lets it send), then it is closed."""
         assert self.body_limit is not None
         self.body_refused = True
         self.requestHeaders.removeHeader(b"expect")  # no "100 Continue" after the answer
-        self.channel.transport.write(self.body_limit.answer())
+        self.channel.transport.write(answer.encode())
         self.lingering = LingeringClose(self.channel, linger_bytes(self.body_limit.limit))
 
     def connectionLost(self, reason: Any) -> None:
         if self.lingering is not None:
             self.lingering.stop()
         super().connectionLost(reason)
+
+
+def twisted_reactor() -> object:
+    """The reactor daphne installed (imported when first needed: importing it earlier installs another)."""
+    from twisted.internet import reactor
+
+    return reactor
 
 
 def leave_form_parsing_to_django() -> None:

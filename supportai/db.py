@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import SyncToAsync
@@ -51,17 +52,34 @@ def _release_connections() -> None:
             setattr(_last_success, connection.alias, now)
 
 
+@contextmanager
+def _pooled_connections() -> Iterator[None]:
+    _reuse_connections()
+    try:
+        yield
+    finally:
+        _release_connections()
+
+
 class PoolSyncToAsync(SyncToAsync):
     """``SyncToAsync`` on the database pool with connection bookkeeping around each call."""
 
     def thread_handler(self, loop: Any, *args: Any, **kwargs: Any) -> Any:
-        _reuse_connections()
-        try:
+        with _pooled_connections():
             return super().thread_handler(loop, *args, **kwargs)
-        finally:
-            _release_connections()
 
 
 def db_call(function: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     """``function`` as an awaitable that runs on the database pool (see module doc)."""
     return PoolSyncToAsync(function, thread_sensitive=False, executor=DB_EXECUTOR)
+
+
+def db_submit(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
+    """``function(*args, **kwargs)`` on the database pool, with the same bookkeeping, for code that is
+    not async and must not block (daphne's reactor thread): the caller is handed its future."""
+
+    def pooled() -> R:
+        with _pooled_connections():
+            return function(*args, **kwargs)
+
+    return DB_EXECUTOR.submit(pooled)

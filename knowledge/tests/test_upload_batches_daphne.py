@@ -79,14 +79,16 @@ def api_upload(base: str, tenant: Tenant, files: Files) -> httpx.Response:
 
 
 @contextmanager
-def console_owner(base: str, tenant: Tenant) -> Iterator[httpx.Client]:
-    """A client logged in to the console as an owner of ``tenant``."""
-    console_member(tenant, "olive", Role.OWNER)
+def console_owner(
+    base: str, tenant: Tenant, role: Role = Role.OWNER, username: str = "olive"
+) -> Iterator[httpx.Client]:
+    """A client logged in to the console as an owner of ``tenant`` (or a member of another ``role``)."""
+    console_member(tenant, username, role)
     with httpx.Client(base_url=base, timeout=TIMEOUT) as client:
         login = client.post(
             "/console/login/",
             data={
-                "username": "olive",
+                "username": username,
                 "password": PASSWORD,
                 "csrfmiddlewaretoken": _csrf_token(client, "/console/login/"),
             },

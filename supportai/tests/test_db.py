@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,7 +13,7 @@ from django.db import OperationalError, connection, connections
 from django.db.backends.postgresql.base import DatabaseWrapper
 
 from supportai import db
-from supportai.db import db_call
+from supportai.db import db_call, db_submit
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -105,3 +106,33 @@ async def test_db_call_within_the_window_fails_once_then_reconnects(one_thread_p
 
     # then only the first of them paid for the trust: the errored connection was not reused
     assert second != first
+
+
+def backend_alive(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return bool(cursor.fetchone()[0])
+
+
+async def test_db_submit_runs_on_the_pool_and_keeps_its_connection(
+    one_thread_pool: None, health_checks: list[bool], settings: Any
+) -> None:
+    settings.DB_HEALTH_CHECK_BYPASS_MS = 60_000
+
+    pids = [await asyncio.wrap_future(db_submit(backend_pid)) for _ in range(3)]
+
+    assert len(set(pids)) == 1
+    assert health_checks == []
+
+
+async def test_db_submit_closes_a_connection_past_its_age(
+    one_thread_pool: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given connections that may not outlive a call (CONN_MAX_AGE 0)
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+
+    # when a call has run
+    pid = await asyncio.wrap_future(db_submit(backend_pid))
+
+    # then the pool thread's connection is closed: the server has no such backend any more
+    assert not await sync_to_async(backend_alive)(pid)
