@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import socket
+import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,6 +34,7 @@ from knowledge.tests.test_upload_batches_daphne import (
     stored_titles,
 )
 from supportai.api_keys import api_key_create, api_key_revoke
+from supportai.devserver import free_port, start_daphne, stop
 from supportai.models import Role, Tenant
 from supportai.tests.raw_http import answer_while_sending, post_head, read_to_end, split_answer
 
@@ -226,3 +229,39 @@ def test_a_client_that_sends_its_whole_upload_before_reading_gets_the_401(daphne
     # then it reads the 401, unread by the server, rather than a reset connection
     assert response.status_code == 401
     assert response.json() == {"detail": NO_CREDENTIALS}
+
+
+def _held_connections(port: int) -> int:
+    """The connections to ``port`` this machine's kernel still holds open on the server's side: set up,
+    or closed by the client and not yet by the server (ESTABLISHED, CLOSE_WAIT in /proc/net/tcp)."""
+    held = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            local, state = row.split()[1], row.split()[3]
+            held += int(local.rsplit(":", 1)[1], 16) == port and state in ("01", "08")
+    return held
+
+
+@pytest.mark.parametrize("cookie", ["", f"Cookie: {settings.SESSION_COOKIE_NAME}=no-such-session\r\n"])
+def test_clients_gone_while_their_credentials_are_checked_are_let_go(
+    test_database_url: str, tenant: Tenant, cookie: str
+) -> None:
+    # given a daphne of the test's own, whose connections are counted
+    env = {"DATABASE_URL": test_database_url, **FAKE_EMBEDDINGS, "HTTP_MAX_BODY_BYTES": str(DEFAULT_LIMIT)}
+    process = start_daphne(port := free_port(), env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # when clients announce uploads (with a session to look up, or none) and go away at once
+        for path in [API_UPLOAD, CONSOLE_UPLOAD] * 10:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(post_head(base, path, MULTIPART, FRAMINGS["chunked"][0], cookie).encode() + CHUNK)
+        # then the server closes each of their connections (within the linger time at most)
+        deadline = time.monotonic() + 10
+        while _held_connections(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _held_connections(port) == 0
+        # and still takes an upload with a valid key
+        response = api_upload(base, tenant, articles(1, PHOTO_PDF))
+        assert response.status_code == 202, response.text[:500]
+    finally:
+        stop(process)
