@@ -337,11 +337,14 @@ def _documents_page(request: HttpRequest, membership: Membership, form: UploadFo
     source = next((candidate for candidate in sources if candidate.pk == chosen.get("source")), None)
     listed = document_list(tenant=tenant, source=source, status=chosen.get("status"))
     page = IdsFirstPaginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    at_page = {"page": page.number} if page.number > 1 else {}
     context = {
         "tenant": tenant,
         "sources": sources,
         "filters": filters,
         "filter_query": urlencode(chosen),
+        # Where a delete page opened from this one leads back to (``_documents_url``).
+        "list_query": urlencode({**chosen, **at_page}),
         "page": page,
         "form": form,
         "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
@@ -477,6 +480,19 @@ def url_source_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "knowledge/source_confirm_delete.html", context)
 
 
+# The documents page's own parameters: its filters (``DocumentFilterForm``) and page.
+LIST_PARAMETERS = ("status", "source", "page")
+
+
+def _documents_url(query: QueryDict) -> str:
+    """The documents page at the filters and page of ``query``, those of the list a delete page was
+    opened from, so that the way back (Cancel, or after the delete) is to that list; only the list's
+    own parameters are kept, as values of its query."""
+    kept = {name: query[name] for name in LIST_PARAMETERS if query.get(name)}
+    documents = reverse("knowledge_console:documents")
+    return f"{documents}?{urlencode(kept)}" if kept else documents
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def document_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
@@ -487,12 +503,13 @@ def document_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     document = document_get(tenant=membership.tenant, pk=pk)
     if not membership.can_manage:
         raise PermissionDenied(NOT_MANAGER)
+    back = _documents_url(request.GET)
     if request.method == "POST":
         document_delete(tenant=membership.tenant, document=document)
         messages.success(request, f"Deleted {isolate(document.title)}.")
-        return redirect("knowledge_console:documents")
+        return redirect(back)
     from_website = document.source.kind == SourceKind.URL
-    context = {"tenant": membership.tenant, "document": document, "from_website": from_website}
+    context = {"tenant": membership.tenant, "document": document, "from_website": from_website, "back": back}
     return render(request, "knowledge/document_confirm_delete.html", context)
 
 

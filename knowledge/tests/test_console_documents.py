@@ -7,8 +7,10 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
-from knowledge.models import Chunk, CorpusStats, Document
+from knowledge.console_views import PAGE_SIZE
+from knowledge.models import Chunk, CorpusStats, Document, DocumentStatus
 from knowledge.source_config import url_source_create
 from knowledge.tests.factories import add_document
 from supportai.bidi import isolate
@@ -58,6 +60,51 @@ def test_a_website_page_says_its_next_sync_reads_it_again(client: Client, owner:
     text = _text(client.get(_delete(page)).content)
     # then
     assert "It is a page of the website source <bdi>Help site</bdi>: its next sync reads the page again" in text
+
+
+def test_a_document_deleted_from_a_filtered_page_leads_back_to_that_page(
+    client: Client, owner: User, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given a page of ready articles and, on the second page by title, one more
+    source = add_document(tenant, "Article 00", "Text 0.").source
+    Document.objects.bulk_create(
+        Document(
+            tenant=tenant,
+            source=source,
+            external_id=f"a{n:02d}",
+            title=f"Article {n:02d}",
+            content_hash=str(n),
+            status=DocumentStatus.READY,
+        )
+        for n in range(1, PAGE_SIZE)
+    )
+    zoo = add_document(tenant, "Zoo parking", "Behind the zoo.")
+    add_document(other_tenant, "Their parking", "Secret.")
+    client.force_login(owner)
+    listed = "status=ready&page=2"
+    # when the owner opens the delete page from the second page of the ready documents
+    listing = client.get(f"{DOCUMENTS_PAGE}?{listed}").content.decode()
+    assert f'href="{_delete(zoo)}?{escape(listed)}"' in listing
+    page = client.get(f"{_delete(zoo)}?{listed}").content.decode()
+    # then its way back (Cancel, and the link to the list) is to that page
+    assert page.count(f'href="{DOCUMENTS_PAGE}?{escape(listed)}"') == 2
+    # when they confirm, then they are back there, told it went
+    response = client.post(f"{_delete(zoo)}?{listed}")
+    assert response.status_code == 302 and response["Location"] == f"{DOCUMENTS_PAGE}?{listed}"
+    back = client.get(response["Location"]).content.decode()
+    assert f"Deleted {isolate('Zoo parking')}." in back and "Their parking" not in back
+    assert not Document.objects.filter(pk=zoo.pk).exists()
+
+
+def test_the_way_back_after_a_delete_stays_on_the_documents_page(client: Client, owner: User, tenant: Tenant) -> None:
+    # given a delete link whose list parameters name another site, and parameters the list does not take
+    parking = add_document(tenant, "Parking", "Free parking.")
+    client.force_login(owner)
+    # when
+    response = client.post(f"{_delete(parking)}?page=//evil.example/&next=https://evil.example/")
+    # then the way back is the documents page, the parameter only a value in its query
+    assert response.status_code == 302 and response["Location"] == f"{DOCUMENTS_PAGE}?page=%2F%2Fevil.example%2F"
+    assert client.get(response["Location"]).status_code == 200
 
 
 def test_an_agent_sees_no_delete_and_cannot_delete(client: Client, agent: User, tenant: Tenant) -> None:
