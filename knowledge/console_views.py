@@ -233,10 +233,24 @@ def score_name(passage: Passage) -> str:
     return "fused score" if others else f"{only} score"
 
 
+QUERY_MAX_CHARS = 2000
+QUERY_TOO_LONG = (
+    "The query has {length:,} characters; test retrieval takes up to {limit:,}. Shorten it and search again."
+)
+
+
 class SearchForm(forms.Form):
-    q = forms.CharField(max_length=2000, label="Query")
+    # No max_length: its maxlength attribute made the browser cut a longer query (a pasted e-mail)
+    # unseen, and search with its start; ``clean_q`` refuses it whole, saying so.
+    q = forms.CharField(label="Query")
     mode = forms.ChoiceField(choices=[(mode, mode) for mode in MODES], initial="hybrid")
     k = forms.IntegerField(label="Passages to show", min_value=1, max_value=20, initial=5)
+
+    def clean_q(self) -> str:
+        query: str = self.cleaned_data["q"]
+        if len(query) > QUERY_MAX_CHARS:
+            raise forms.ValidationError(QUERY_TOO_LONG.format(length=len(query), limit=QUERY_MAX_CHARS))
+        return query
 
 
 # A file giving more documents than this (a CSV FAQ, a corpus) is summed up by outcome, not listed.

@@ -7,8 +7,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
+from knowledge.console_views import QUERY_MAX_CHARS, QUERY_TOO_LONG
 from knowledge.models import RetrievalTuning
-from knowledge.tests.console_browser import console_member, log_in, run_test_retrieval
+from knowledge.tests.console_browser import console_member, log_in, logged_in_page, run_test_retrieval
 from knowledge.tests.factories import add_document
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
@@ -42,3 +43,19 @@ def test_agent_tests_retrieval_and_sees_the_hybrid_weights(daphne_server: str) -
             assert "Orders" not in page.content()
         finally:
             browser.close()
+
+
+def test_a_query_over_the_limit_is_refused_whole_not_cut_unseen(daphne_server: str) -> None:
+    # given an agent, and a customer's e-mail pasted whole: longer than a query may be
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    console_member(tenant, "ada", Role.AGENT)
+    email = " ".join(["Hello, where can I park my car when I come to the studio?"] * 50)
+    assert len(email) > QUERY_MAX_CHARS
+    with logged_in_page(daphne_server, "ada") as page:
+        # when they search with it
+        run_test_retrieval(page, daphne_server, email, mode="hybrid")
+        # then the box says it is too long, by how much, and keeps all of it to shorten
+        page.get_by_text(QUERY_TOO_LONG.format(length=len(email), limit=QUERY_MAX_CHARS)).wait_for(timeout=TIMEOUT)
+        assert page.get_by_label("Query").input_value() == email
+        assert page.get_by_test_id("passages").count() == 0
