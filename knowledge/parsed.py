@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.template.defaultfilters import filesizeformat
+
 from knowledge.languages import DEFAULT_LANGUAGE, declared_language
 from supportai.outbound import http_url
 
@@ -32,7 +34,7 @@ MESSAGES = {
     ErrorCode.EMPTY: "The file has no text to index.",
     ErrorCode.BINARY: "The file looks binary, not text; upload Markdown, text, HTML, PDF, CSV or corpus.jsonl.",
     ErrorCode.ENCODING: "The file is not valid UTF-8; save it as UTF-8 and upload it again.",
-    ErrorCode.TOO_LARGE: "The file is {size} bytes; the limit is {limit} bytes.",
+    ErrorCode.TOO_LARGE: "The file is {size} bytes ({size_said}); the limit is {limit} bytes ({limit_said}).",
     ErrorCode.UNSUPPORTED: "Files of type {suffix!r} are not supported (use .md, .txt, .html, .pdf, .csv, .jsonl).",
     ErrorCode.MALFORMED: "{detail}",
     ErrorCode.UNREADABLE: "The file could not be read: {detail}.",
@@ -58,6 +60,17 @@ class ParseError(Exception):
     def __init__(self, code: ErrorCode, message: str = "", **details: object) -> None:
         self.code = code
         super().__init__(message or MESSAGES[code].format(**details))
+
+
+def too_large(size: int, limit: int) -> ParseError:
+    """A file of ``size`` bytes over the ``limit``, both also as the upload form states its limit
+    (``filesizeformat``: 195.3 KB for 200000)."""
+    return ParseError(ErrorCode.TOO_LARGE, size=size, limit=limit, size_said=_said(size), limit_said=_said(limit))
+
+
+def _said(size: int) -> str:
+    # filesizeformat's space is a no-break one, which an API client would not expect in a message.
+    return " ".join(filesizeformat(size).split())
 
 
 @dataclass(frozen=True)

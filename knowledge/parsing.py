@@ -24,6 +24,7 @@ from knowledge.parsed import (
     ParsedDocument,
     ParseError,
     declared_or,
+    too_large,
 )
 from knowledge.pdf_reading import PDF_READ_SECONDS, pdf_pages
 from knowledge.pdf_text import LIGATURES, pdf_text
@@ -368,7 +369,7 @@ def file_check(name: str, size: int, *, max_bytes: int) -> None:
     if UNSTORABLE.search(name):
         raise ParseError(ErrorCode.MALFORMED, detail="The file name is not valid UTF-8 text; rename the file.")
     if size > max_bytes:
-        raise ParseError(ErrorCode.TOO_LARGE, size=size, limit=max_bytes)
+        raise too_large(size, max_bytes)
 
 
 def parse_file(

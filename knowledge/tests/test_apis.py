@@ -162,7 +162,7 @@ def test_upload_refuses_an_oversized_file_by_its_real_size_and_indexes_the_rest(
     assert response.status_code == 202
     big, good = response.json()["files"]
     assert (big["name"], big["error_code"], big["documents"]) == ("manual.md", "too_large", [])
-    assert big["error"] == f"The file is {len(manual)} bytes; the limit is 2048 bytes."
+    assert big["error"] == f"The file is {len(manual)} bytes (5.4 KB); the limit is 2048 bytes (2.0 KB)."
     assert good["error"] == "" and good["documents"][0]["outcome"] == "created"
     document = Document.objects.for_tenant(tenant).get()
     assert (document.title, document.status) == ("Parking", DocumentStatus.READY)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import filesizeformat
 
+from knowledge import conf
 from knowledge.models import Chunk, Document, DocumentStatus
 from knowledge.providers.base import PUBLIC_MESSAGES, ProviderError, ProviderErrorKind
 from knowledge.providers.fake import FakeEmbeddingProvider
@@ -37,6 +40,23 @@ def test_owner_uploads_and_sees_per_file_errors(client, owner, tenant, django_ca
     assert f"{isolate('hours.md')}: {isolate('Hours')}: created" in body
     assert f"{isolate('empty.md')}: The file has no text to index." in body
     assert Document.objects.for_tenant(tenant).get().status == "ready"
+
+
+def test_a_file_over_the_limit_is_told_the_limit_as_the_upload_form_states_it(client, owner, tenant, monkeypatch):
+    # given a limit of 200,000 bytes per file, which the upload form states as 195.3 KB
+    monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, max_upload_bytes=200_000))
+    client.force_login(owner)
+    stated = " ".join(filesizeformat(200_000).split())
+    assert f"each up to {stated}" in " ".join(
+        _tags_stripped(client.get("/console/knowledge/").content.decode()).split()
+    )
+    manual = SimpleUploadedFile("manual.md", b"# Manual\n\n" + b"x" * 359_997)
+    # when the owner uploads a larger file
+    body = client.post("/console/knowledge/", {"upload": [manual]}, follow=True).content.decode()
+    # then its error gives both sizes in the form's units too, and nothing is stored
+    said = f"{isolate('manual.md')}: The file is 360007 bytes (351.6 KB); the limit is 200000 bytes ({stated})."
+    assert said in " ".join(body.split())
+    assert not Document.objects.for_tenant(tenant).exists()
 
 
 def test_agent_cannot_upload(client, agent, tenant):
