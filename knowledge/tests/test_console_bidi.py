@@ -55,7 +55,7 @@ def test_the_delete_pages_isolate_the_documents_title_and_the_sources_name(
     # when the document's delete page is opened
     page = client.get(f"/console/knowledge/documents/{document.pk}/delete/").content.decode()
     # then the heading, the button, the sentence naming the source and the window title isolate the names
-    assert f"<h1>Delete <bdi>{TITLE}</bdi>?</h1>" in page
+    assert f"<h1>Delete “<bdi>{TITLE}</bdi>”?</h1>" in page
     assert f"Delete <bdi>{TITLE}</bdi></button>" in page
     assert f"the website source <bdi>{SOURCE}</bdi>: its next sync" in page
     assert f"<title>Delete {_isolated(TITLE)} · SupportAI</title>" in page
@@ -63,7 +63,7 @@ def test_the_delete_pages_isolate_the_documents_title_and_the_sources_name(
     source_page = client.get(f"/console/knowledge/sources/{website.pk}/delete/").content.decode()
     settings_page = client.get(f"/console/knowledge/sources/{website.pk}/edit/").content.decode()
     # then
-    assert f"<h1>Delete <bdi>{SOURCE}</bdi>?</h1>" in source_page
+    assert f"<h1>Delete “<bdi>{SOURCE}</bdi>”?</h1>" in source_page
     assert f"<title>Delete {_isolated(SOURCE)} · SupportAI</title>" in source_page
     assert f"<h1><bdi>{SOURCE}</bdi>: settings</h1>" in settings_page
     assert f"<title>{_isolated(SOURCE)} settings · SupportAI</title>" in settings_page

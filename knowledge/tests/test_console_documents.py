@@ -62,6 +62,16 @@ def test_a_website_page_says_its_next_sync_reads_it_again(client: Client, owner:
     assert "It is a page of the website source <bdi>Help site</bdi>: its next sync reads the page again" in text
 
 
+def test_the_delete_page_of_a_question_asks_one_question(client: Client, owner: User, tenant: Tenant) -> None:
+    # given an FAQ entry, titled by its question
+    faq = add_document(tenant, "What is community spread?", "Infections whose source is unknown.")
+    client.force_login(owner)
+    # when its delete page is opened
+    heading = _text(client.get(_delete(faq)).content).split("<h1>")[1].split("</h1>")[0]
+    # then the title is quoted, the page's own question after it
+    assert heading == "Delete “<bdi>What is community spread?</bdi>”?"
+
+
 def test_a_document_deleted_from_a_filtered_page_leads_back_to_that_page(
     client: Client, owner: User, tenant: Tenant, other_tenant: Tenant
 ) -> None:
