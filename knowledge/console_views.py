@@ -188,7 +188,15 @@ class UrlSourceForm(forms.Form):
         return {key: value for key in self.CONFIG_FIELDS if (value := self.cleaned_data.get(key)) not in (None, "")}
 
     def add_config_error(self, exc: SourceConfigError) -> None:
-        self.add_error(exc.field if exc.field in self.fields else None, str(exc))
+        """``exc`` on the field it names, which its message, written for the REST API, names by key
+        ("max_depth must be ..."): here by the label the form shows ("Max link depth must be ...")."""
+        if exc.field not in self.fields:
+            self.add_error(None, str(exc))
+            return
+        message = str(exc)
+        if message.startswith(f"{exc.field} "):
+            message = f"{self[exc.field].label}{message.removeprefix(exc.field)}"
+        self.add_error(exc.field, message)
 
 
 class DocumentFilterForm(forms.Form):

@@ -17,7 +17,6 @@ from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind, Sourc
 from knowledge.services import source_delete
 from knowledge.source_config import (
     BAD_NUMBER,
-    BAD_PREFIX,
     BAD_URL,
     NAME_TAKEN,
     ONE_ENTRY_URL,
@@ -33,6 +32,8 @@ from supportai.models import Role, Tenant
 from supportai.tests.factories import MembershipFactory, UserFactory, api_client
 
 NEW = "/console/knowledge/sources/new/"
+# What the form calls the settings its errors name (the REST API names them by key: start_url).
+LABELS = {"start_url": "Start URL", "sitemap_url": "Sitemap URL"}
 YEAR_MINUTES = 365 * 24 * 60
 
 
@@ -138,16 +139,16 @@ def test_url_source_new_without_sync_now_queues_nothing_and_takes_the_defaults(
         (
             {"start_url": "ftp://help.example.com/"},
             "start_url",
-            BAD_URL.format(key="start_url", value="ftp://help.example.com/"),
+            BAD_URL.format(key="Start URL", value="ftp://help.example.com/"),
         ),
-        ({"path_prefix": "help"}, "path_prefix", BAD_PREFIX.format(value="help")),
-        ({"max_depth": "11"}, "max_depth", BAD_NUMBER.format(key="max_depth", minimum=0, maximum=10, value=11)),
-        ({"max_pages": "-1"}, "max_pages", BAD_NUMBER.format(key="max_pages", minimum=1, maximum=1000, value=-1)),
-        ({"max_pages": "1001"}, "max_pages", BAD_NUMBER.format(key="max_pages", minimum=1, maximum=1000, value=1001)),
+        ({"path_prefix": "help"}, "path_prefix", "Path prefix must start with '/'; got 'help'."),
+        ({"max_depth": "11"}, "max_depth", BAD_NUMBER.format(key="Max link depth", minimum=0, maximum=10, value=11)),
+        ({"max_pages": "-1"}, "max_pages", BAD_NUMBER.format(key="Max pages", minimum=1, maximum=1000, value=-1)),
+        ({"max_pages": "1001"}, "max_pages", BAD_NUMBER.format(key="Max pages", minimum=1, maximum=1000, value=1001)),
         (
             {"sync_interval_minutes": str(YEAR_MINUTES + 1)},
             "sync_interval_minutes",
-            BAD_NUMBER.format(key="sync_interval_minutes", minimum=0, maximum=YEAR_MINUTES, value=YEAR_MINUTES + 1),
+            BAD_NUMBER.format(key="Resync every (minutes)", minimum=0, maximum=YEAR_MINUTES, value=YEAR_MINUTES + 1),
         ),
         ({"max_pages": "ten"}, "max_pages", "Enter a whole number."),
         ({"name": ""}, "name", "This field is required."),
@@ -162,7 +163,7 @@ def test_url_source_new_shows_the_error_on_its_field_and_keeps_the_input(
     data = _form(**{"path_prefix": "/docs/", **fields})
     # when
     response = client.post(NEW, data)
-    # then the form comes back with the error where it belongs and what was typed
+    # then the form comes back with the error where it belongs, naming the field by its label, and what was typed
     assert response.status_code == 200
     assert response.context["form"].errors == {field: [message]}
     body = response.content.decode()
@@ -189,7 +190,7 @@ def test_url_source_new_refuses_private_addresses(client, owner, key, url, host,
     data = {"name": "Intranet", "start_url": "", key: url, "sync_now": "on"}
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(NEW, data)
-    message = PRIVATE_URL.format(key=key, host=host)
+    message = PRIVATE_URL.format(key=LABELS[key], host=host)
     assert response.status_code == 200 and response.context["form"].errors == {key: [message]}
     assert escape(message) in response.content.decode() and f'value="{url}"' in response.content.decode()
     assert callbacks == [] and not KnowledgeSource.objects.exists()
@@ -319,7 +320,7 @@ def test_url_source_edit_refuses_a_private_address(client, owner, tenant):
     source = _source(tenant)
     client.force_login(owner)
     response = client.post(_edit(source), {"name": "Website", "start_url": "http://192.168.1.10/"})
-    assert response.context["form"].errors == {"start_url": [PRIVATE_URL.format(key="start_url", host="192.168.1.10")]}
+    assert response.context["form"].errors == {"start_url": [PRIVATE_URL.format(key="Start URL", host="192.168.1.10")]}
     source.refresh_from_db()
     assert source.config["start_url"] == "https://help.example.com/"
 

@@ -55,7 +55,7 @@ def test_owner_adds_fixes_edits_and_deletes_a_website_source(daphne_server: str)
             # when the sitemap is cleared, then the depth is the next thing to fix
             page.get_by_label("Sitemap URL").fill("")
             page.get_by_role("button", name="Add website").click()
-            page.get_by_text(BAD_NUMBER.format(key="max_depth", minimum=0, maximum=10, value=11)).wait_for(
+            page.get_by_text(BAD_NUMBER.format(key="Max link depth", minimum=0, maximum=10, value=11)).wait_for(
                 timeout=TIMEOUT
             )
             page.get_by_label("Max link depth").fill("1")

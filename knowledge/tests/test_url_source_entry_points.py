@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -368,19 +369,28 @@ def test_a_host_name_that_cannot_be_looked_up_is_a_plain_error_in_the_api_and_th
 ):
     # given the production default (the pre-flight DNS check runs) or private hosts allowed (it does not)
     monkeypatch.setattr(conf, "SETTINGS", dataclasses.replace(conf.SETTINGS, crawl_allow_private=allow_private))
-    message = BAD_HOST.format(key=key, host=host)
-    assert "not a valid host name" in message
+    assert "not a valid host name" in BAD_HOST
     # when created through the API, or added or set on an existing source in the console
     # then each is refused on the field and nothing is stored
-    _refused_on_the_field_everywhere(client, owner, tenant, key=key, url=url, message=message)
+    _refused_on_the_field_everywhere(
+        client, owner, tenant, key=key, url=url, said=lambda field: BAD_HOST.format(key=field, host=host)
+    )
 
 
-def _refused_on_the_field_everywhere(client, owner, tenant, *, key: str, url: str, message: str) -> list[str]:
+# What the console's source form calls the settings (the API names them by key).
+LABELS = {"start_url": "Start URL", "sitemap_url": "Sitemap URL"}
+
+
+def _refused_on_the_field_everywhere(
+    client, owner, tenant, *, key: str, url: str, said: Callable[[str], str]
+) -> list[str]:
     """Post ``url`` as ``key`` through the API, the console's new-source form and an existing
-    source's settings; assert each refuses it on the field with ``message`` and nothing is stored.
-    Returns the bodies of the three answers."""
+    source's settings; assert each refuses it on the field with what ``said`` says of the field (by
+    its key in the API, by its label in the console) and nothing is stored. Returns the bodies of
+    the three answers."""
     response = api_client(tenant).post("/api/v1/knowledge/sources/", {"name": "W", key: url}, format="json")
-    assert response.status_code == 400 and response.json() == {key: [message]}
+    assert response.status_code == 400 and response.json() == {key: [said(key)]}
+    message = said(LABELS[key])
     bodies = [response.content.decode()]
     client.force_login(owner)
     response = client.post("/console/knowledge/sources/new/", {"name": "W", key: url})
@@ -408,9 +418,10 @@ def _refused_on_the_field_everywhere(client, owner, tenant, *, key: str, url: st
     ],
 )
 def test_a_url_with_a_user_name_or_password_is_refused_in_the_api_and_the_console(client, owner, tenant, key, url):
-    message = CREDENTIALS_IN_URL.format(key=key)
     # when created through the API, or added or set on an existing source in the console
-    api_body, *_ = _refused_on_the_field_everywhere(client, owner, tenant, key=key, url=url, message=message)
+    api_body, *_ = _refused_on_the_field_everywhere(
+        client, owner, tenant, key=key, url=url, said=lambda field: CREDENTIALS_IN_URL.format(key=field)
+    )
     # then each is refused on the field, nothing with the secret is stored, and the API does not repeat it
     assert "s3cret" not in api_body
 
