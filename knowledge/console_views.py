@@ -188,15 +188,19 @@ class UrlSourceForm(forms.Form):
         return {key: value for key in self.CONFIG_FIELDS if (value := self.cleaned_data.get(key)) not in (None, "")}
 
     def add_config_error(self, exc: SourceConfigError) -> None:
-        """``exc`` on the field it names, which its message, written for the REST API, names by key
-        ("max_depth must be ..."): here by the label the form shows ("Max link depth must be ...")."""
-        if exc.field not in self.fields:
-            self.add_error(None, str(exc))
-            return
+        """``exc`` on the field it names, else on the form. Its message, written for the REST API,
+        names settings by key ("max_depth must be ..."): here by the labels the form shows ("Max
+        link depth must be ..."). A field's own error echoes the value typed, so only its leading
+        key is replaced; a rule about several settings echoes none, so each key it names is."""
         message = str(exc)
-        if message.startswith(f"{exc.field} "):
-            message = f"{self[exc.field].label}{message.removeprefix(exc.field)}"
-        self.add_error(exc.field, message)
+        if exc.field in self.fields:
+            if message.startswith(f"{exc.field} "):
+                message = f"{self[exc.field].label}{message.removeprefix(exc.field)}"
+            self.add_error(exc.field, message)
+            return
+        for key in self.CONFIG_FIELDS:
+            message = re.sub(rf"\b{key}\b", str(self[key].label), message)
+        self.add_error(None, message)
 
 
 class DocumentFilterForm(forms.Form):

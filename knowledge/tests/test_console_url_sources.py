@@ -19,7 +19,6 @@ from knowledge.source_config import (
     BAD_NUMBER,
     BAD_URL,
     NAME_TAKEN,
-    ONE_ENTRY_URL,
     PRIVATE_URL,
     url_source_create,
     url_source_update,
@@ -34,6 +33,7 @@ from supportai.tests.factories import MembershipFactory, UserFactory, api_client
 NEW = "/console/knowledge/sources/new/"
 # What the form calls the settings its errors name (the REST API names them by key: start_url).
 LABELS = {"start_url": "Start URL", "sitemap_url": "Sitemap URL"}
+ONE_ENTRY_URL_IN_THE_FORM = "Set exactly one of Start URL (crawl from a page) and Sitemap URL (read a sitemap.xml)."
 YEAR_MINUTES = 365 * 24 * 60
 
 
@@ -133,9 +133,9 @@ def test_url_source_new_without_sync_now_queues_nothing_and_takes_the_defaults(
         (
             {"sitemap_url": "https://help.example.com/sitemap.xml"},
             "__all__",
-            ONE_ENTRY_URL,
+            ONE_ENTRY_URL_IN_THE_FORM,
         ),
-        ({"start_url": ""}, "__all__", ONE_ENTRY_URL),
+        ({"start_url": ""}, "__all__", ONE_ENTRY_URL_IN_THE_FORM),
         (
             {"start_url": "ftp://help.example.com/"},
             "start_url",
@@ -298,7 +298,7 @@ def test_url_source_edit_keeps_the_source_and_the_input_on_bad_settings(client, 
     response = client.post(
         _edit(source), {"name": "Website", "start_url": "https://a.example/", "sitemap_url": "https://a.example/s.xml"}
     )
-    assert response.context["form"].errors == {"__all__": [ONE_ENTRY_URL]}
+    assert response.context["form"].errors == {"__all__": [ONE_ENTRY_URL_IN_THE_FORM]}
     # and the stored source never changed
     source.refresh_from_db()
     assert source.name == "Website" and source.config["start_url"] == "https://help.example.com/"

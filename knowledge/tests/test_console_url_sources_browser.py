@@ -9,8 +9,9 @@ from playwright.sync_api import sync_playwright
 
 from chat.tests.test_widget_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from knowledge.models import KnowledgeSource, SourceKind
-from knowledge.source_config import BAD_NUMBER, ONE_ENTRY_URL
+from knowledge.source_config import BAD_NUMBER
 from knowledge.tests.console_browser import console_member, log_in, logged_in_page
+from knowledge.tests.test_console_url_sources import ONE_ENTRY_URL_IN_THE_FORM
 from supportai.bidi import isolate
 from supportai.models import Role
 from supportai.tests.factories import TenantFactory
@@ -49,7 +50,7 @@ def test_owner_adds_fixes_edits_and_deletes_a_website_source(daphne_server: str)
             page.get_by_label("Sync now").uncheck()
             page.get_by_role("button", name="Add website").click()
             # then the form comes back with the rule and what was typed
-            page.get_by_text(ONE_ENTRY_URL).wait_for(timeout=TIMEOUT)
+            page.get_by_text(ONE_ENTRY_URL_IN_THE_FORM).wait_for(timeout=TIMEOUT)
             assert page.get_by_label("Name").input_value() == "Help centre"
             assert page.get_by_label("Sitemap URL").input_value() == "https://help.example.com/sitemap.xml"
             # when the sitemap is cleared, then the depth is the next thing to fix
