@@ -59,3 +59,18 @@ def test_a_query_over_the_limit_is_refused_whole_not_cut_unseen(daphne_server: s
         page.get_by_text(QUERY_TOO_LONG.format(length=len(email), limit=QUERY_MAX_CHARS)).wait_for(timeout=TIMEOUT)
         assert page.get_by_label("Query").input_value() == email
         assert page.get_by_test_id("passages").count() == 0
+
+
+def test_a_question_of_a_customers_length_shows_whole_in_the_query_box(daphne_server: str) -> None:
+    # given an agent on a laptop-sized window
+    tenant = TenantFactory.create(name="Alpha Clinic", slug="alpha")
+    console_member(tenant, "ada", Role.AGENT)
+    question = "Can I still get a refund if I cancel my massage less than 24 hours before it starts?"
+    with logged_in_page(daphne_server, "ada") as page:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        # when they type a customer's question
+        page.goto(f"{daphne_server}/console/knowledge/search/")
+        page.get_by_label("Query").fill(question)
+        # then the box shows all of it, none scrolled out of sight
+        shown = page.get_by_label("Query").evaluate("box => box.scrollWidth <= box.clientWidth")
+        assert shown is True
