@@ -6,7 +6,8 @@ folder's path, first looks for the folder it was: a source of the tenant named b
 file this folder holds under the same name (its path under the folder), more than half of them
 unchanged there (the same document id and content hash: a folder moved and then edited a little is
 still recognised, an unrelated folder whose files are named alike is not). A source whose path still
-exists (a folder copied, not moved), or cannot be looked at, is never taken, nor is another tenant's.
+exists (a folder copied, not moved), or cannot be looked at, or lay in a folder now empty (an
+unmounted disk's mount point: ``folder_sources.path_gone``), is never taken, nor is another tenant's.
 Of several, the one with the most documents unchanged is taken (then by name), and only it.
 
 The source taken is renamed to the folder's path, its documents kept as rows (ids, chunks, vectors):

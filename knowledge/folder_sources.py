@@ -207,13 +207,27 @@ def _path_named_under(*, tenant: Tenant, path: Path) -> Iterator[tuple[Knowledge
 
 def path_gone(path: Path) -> bool:
     """Whether nothing is at ``path`` any more; False when it cannot be looked at (a folder on the way
-    that cannot be entered: its files are unknown, not gone)."""
+    that cannot be entered: its files are unknown, not gone), and when the nearest folder on the way
+    that is there is empty: that is what an unmounted disk or network share leaves (its mount point),
+    so its files are out of reach, not gone."""
     try:
         path.stat()
     except (FileNotFoundError, NotADirectoryError):
-        return True
+        return not _in_empty_folder(path)
     except OSError:
         return False
+    return False
+
+
+def _in_empty_folder(path: Path) -> bool:
+    """Whether the nearest folder around ``path`` that is there is empty (or cannot be listed)."""
+    for folder in path.parents:
+        try:
+            return next(folder.iterdir(), None) is None
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            return True
     return False
 
 

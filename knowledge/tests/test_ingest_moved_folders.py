@@ -129,3 +129,19 @@ def test_another_tenants_moved_folder_is_never_taken(tenant: Tenant, other_tenan
     # and the other tenant's source is as it was
     assert _sources(other_tenant) == [str(kb)]
     assert _documents(other_tenant) == theirs
+
+
+def test_a_copy_of_a_folder_on_a_disk_no_longer_mounted_gets_a_source_of_its_own(tenant: Tenant, kb: Path) -> None:
+    # given a folder on a disk ingested, a copy of it elsewhere, then the disk unmounted: its mount
+    # point is left, an empty folder
+    on_disk = Path(shutil.copytree(kb, kb.parent / "disk" / "kb"))
+    _ingest(tenant, on_disk)
+    theirs = set(Document.objects.for_tenant(tenant).values_list("pk", flat=True))
+    shutil.rmtree(on_disk)
+    # when the copy is ingested
+    out = _ingest(tenant, kb)
+    # then it gets a source of its own: the disk's folder is out of reach, not moved, and keeps its source
+    assert "recognised" not in out
+    assert _sources(tenant) == [str(on_disk), str(kb)]
+    kept = Document.objects.for_tenant(tenant).filter(source__name=str(on_disk))
+    assert set(kept.values_list("pk", flat=True)) == theirs

@@ -543,3 +543,20 @@ def test_a_folder_takes_over_a_beir_corpus_and_a_failed_document_in_it(
     assert recorder.seen and all("Lockers" not in text and "Mats" not in text for text in recorder.seen)
     assert out.startswith("5 files: 2 documents created, 1 updated, 4 unchanged, 0 failed, 0 removed,")
     assert _sources(tenant) == [str(kb)]
+
+
+def test_the_source_of_a_folder_on_a_disk_no_longer_mounted_is_kept(tenant: Tenant, kb: Path) -> None:
+    # given a folder of a disk mounted in the folder ingested into a source of its own, then the disk
+    # unmounted: its mount point is left, an empty folder
+    manuals = kb / "disk" / "manuals"
+    manuals.mkdir(parents=True)
+    (manuals / "oven.md").write_text("# Oven\n\nPreheat to 180.")
+    _ingest(tenant, manuals)
+    kept = _documents(tenant)
+    shutil.rmtree(manuals)
+    # when the folder is ingested
+    out = _ingest(tenant, kb)
+    # then the disk's source is kept with its documents: its files are out of reach, not gone
+    assert "no longer exists" not in out
+    assert str(manuals) in _sources(tenant)
+    assert {key: pk for key, pk in _documents(tenant).items() if key[0] == str(manuals)} == kept
