@@ -166,7 +166,15 @@ def test_a_valid_key_that_expects_100_continue_is_told_to_continue(daphne_server
 
 
 @pytest.mark.parametrize("framing", FRAMINGS)
-@pytest.mark.parametrize("cookie", ["", f"Cookie: {settings.SESSION_COOKIE_NAME}=no-such-session\r\n"])
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "",
+        f"Cookie: {settings.SESSION_COOKIE_NAME}=no-such-session\r\n",
+        f'Cookie: {settings.SESSION_COOKIE_NAME}="abcdefgh\\000ijklmnop"\r\n',  # a NUL: never a session
+    ],
+    ids=["none", "unknown", "nul"],
+)
 def test_a_console_upload_without_a_session_is_sent_to_log_in_before_its_body_is_read(
     daphne_server: str, framing: str, cookie: str
 ) -> None:
