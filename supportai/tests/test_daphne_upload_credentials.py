@@ -137,24 +137,30 @@ def test_a_valid_key_uploads_a_large_body_into_its_own_tenant_only(
     assert not Document.objects.for_tenant(other_tenant).exists()
 
 
+def _one_pdf_upload(base: str, key: str, extra: str = "") -> tuple[str, bytes]:
+    """The head (``post_head``'s, with ``extra`` headers) and body of an API upload of a.pdf, over
+    ``HTTP_MAX_BODY_BYTES``, with ``key``."""
+    request = httpx.Request(
+        "POST", f"{base}{API_UPLOAD}", files=[("files", ("a.pdf", articles(1, PHOTO_PDF)[0][1], "application/pdf"))]
+    )
+    body = request.read()
+    framing = f"Content-Length: {len(body)}"
+    head = post_head(
+        base, API_UPLOAD, request.headers["content-type"], framing, f"Authorization: Bearer {key}\r\n{extra}"
+    )
+    return head, body
+
+
+def _connect(base: str) -> socket.socket:
+    parts = urlsplit(base)
+    return socket.create_connection((parts.hostname, parts.port), timeout=60)
+
+
 def test_a_valid_key_that_expects_100_continue_is_told_to_continue(daphne_server: str, tenant: Tenant) -> None:
     # given a client that sends its body only once told to continue (curl does, over 1 MiB)
     key = api_key_create(tenant=tenant, name="curl").raw_key
-    request = httpx.Request(
-        "POST",
-        f"{daphne_server}{API_UPLOAD}",
-        files=[("files", ("a.pdf", articles(1, PHOTO_PDF)[0][1], "application/pdf"))],
-    )
-    body = request.read()
-    head = post_head(
-        daphne_server,
-        API_UPLOAD,
-        request.headers["content-type"],
-        f"Content-Length: {len(body)}",
-        f"Authorization: Bearer {key}\r\nExpect: 100-continue\r\n",
-    )
-    parts = urlsplit(daphne_server)
-    with socket.create_connection((parts.hostname, parts.port), timeout=60) as sock:
+    head, body = _one_pdf_upload(daphne_server, key, "Expect: 100-continue\r\n")
+    with _connect(daphne_server) as sock:
         # when it sends the head
         sock.sendall(head.encode())
         # then it is told to continue, and its upload is stored
@@ -162,6 +168,40 @@ def test_a_valid_key_that_expects_100_continue_is_told_to_continue(daphne_server
         sock.sendall(body)
         answer = read_to_end(sock)
     assert split_answer(answer)[0] == 202, answer[:500]
+    assert stored_titles(tenant) == ["a"]
+
+
+def test_a_key_revoked_once_its_upload_was_let_in_is_refused_by_the_view(daphne_server: str, tenant: Tenant) -> None:
+    # given an upload whose key passed the check (told to continue)
+    issued = api_key_create(tenant=tenant, name="curl")
+    head, body = _one_pdf_upload(daphne_server, issued.raw_key, "Expect: 100-continue\r\n")
+    with _connect(daphne_server) as sock:
+        sock.sendall(head.encode())
+        assert sock.recv(65_536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        # when the key is revoked before the body is sent
+        api_key_revoke(tenant=tenant, api_key_id=issued.api_key.pk)
+        sock.sendall(body)
+        answer = read_to_end(sock)
+    # then the view, which authenticates the request itself, refuses it, and nothing is stored
+    assert _api_refusal(split_answer(answer)) == INVALID_KEY
+    assert stored_titles(tenant) == []
+
+
+def test_a_request_pipelined_after_a_large_upload_is_answered_too(daphne_server: str, tenant: Tenant) -> None:
+    # given an upload with a valid key on a connection kept alive, and a second request sent right behind it
+    key = api_key_create(tenant=tenant, name="pipelined").raw_key
+    head, body = _one_pdf_upload(daphne_server, key, "Connection: keep-alive\r\n")
+    head = head.replace("Connection: close\r\n", "")
+    host = urlsplit(daphne_server).netloc
+    listing = f"GET {API_UPLOAD} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
+    # when both are written at once, before the first one's credentials are checked
+    with _connect(daphne_server) as sock:
+        sock.sendall(head.encode() + body + listing.encode())
+        answer = read_to_end(sock)
+    # then the upload is stored, and the second request answered after it, listing it
+    first, _, second = answer.partition(b"HTTP/1.1 200 OK\r\n")
+    assert split_answer(first)[0] == 202, answer[:500]
+    assert second and json.loads(second.partition(b"\r\n\r\n")[2])["count"] == 1, answer[:1000]
     assert stored_titles(tenant) == ["a"]
 
 
