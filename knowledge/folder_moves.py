@@ -10,7 +10,9 @@ exists (a folder copied, not moved), or cannot be looked at, or lay in a folder 
 unmounted disk's mount point: ``folder_sources.path_gone``), is never taken, nor is another tenant's.
 Of several, the one with the most documents unchanged is taken (then by name), and only it.
 
-The source taken is renamed to the folder's path, its documents kept as rows (ids, chunks, vectors):
+The source taken is renamed to the folder's path, in place of the run's new source of it (still
+empty: the command looks only once the run may go on, so that a refused run leaves every source as
+it was), its documents kept as rows (ids, chunks, vectors):
 the run then finds the unchanged ones unchanged (nothing embedded again), updates the edited ones in
 place, and prunes, as ever, those whose file is gone.
 """
@@ -21,6 +23,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.db import transaction
 from django.template.defaultfilters import pluralize
 
 from knowledge.demo import DEMO_CONFIG
@@ -38,21 +41,26 @@ RECOGNISED = "{path}: recognised as {old} moved here: {count} document{plural} k
 
 @dataclass(frozen=True)
 class MovedFolder:
-    """A folder recognised as moved from ``old`` to ``path``, whose source, of ``documents``
+    """A folder recognised as moved from ``old`` to ``path``, whose ``source``, of ``documents``
     documents, is renamed to it."""
 
     old: str
     path: Path
     documents: int
+    source: KnowledgeSource
 
     def told(self) -> str:
         return RECOGNISED.format(path=self.path, old=self.old, count=self.documents, plural=pluralize(self.documents))
 
 
-def moved_folder_take_over(*, tenant: Tenant, path: Path, files: list[Path], language: str) -> MovedFolder | None:
+def moved_folder_take_over(
+    *, tenant: Tenant, path: Path, files: list[Path], language: str, replacing: KnowledgeSource
+) -> MovedFolder | None:
     """Rename to ``path`` (a folder, resolved, whose files a run reads are ``files``) the tenant's
-    source of the folder moved there, if one is recognised (see the module), and return it; else
-    None. ``language``: the run's, for the files that declare none (it is in the content hash)."""
+    source of the folder moved there, if one is recognised (see the module), in place of
+    ``replacing``, the run's new source of ``path``, which holds nothing yet and is deleted; return
+    it, else None (``replacing`` kept). ``language``: the run's, for the files that declare none (it
+    is in the content hash)."""
     by_name = {folder_file_name(file, path): file for file in files}
     digests: dict[str, dict[str, str]] = {}
     best: tuple[int, KnowledgeSource, int] | None = None
@@ -74,12 +82,21 @@ def moved_folder_take_over(*, tenant: Tenant, path: Path, files: list[Path], lan
         return None
     _, source, documents = best
     old = source.name
-    renamed = (
-        KnowledgeSource.objects.for_tenant(tenant)
-        .filter(pk=source.pk, name=old)
-        .update(name=str(path), config={**source.config, PATH_KEY: str(path)})
-    )
-    return MovedFolder(old, path, documents) if renamed else None
+    try:
+        with transaction.atomic():
+            sources = KnowledgeSource.objects.for_tenant(tenant)
+            sources.filter(pk=replacing.pk).delete()  # the queryset's: ``replacing`` stays whole if rolled back
+            config = {**source.config, PATH_KEY: str(path)}
+            if not sources.filter(pk=source.pk, name=old).update(name=str(path), config=config):
+                raise _Gone  # taken by a run of another copy meanwhile: this run keeps its own source
+    except _Gone:
+        return None
+    source.refresh_from_db()
+    return MovedFolder(old, path, documents, source)
+
+
+class _Gone(Exception):
+    """The source recognised was renamed by another run meanwhile."""
 
 
 def _vanished_path_named(*, tenant: Tenant) -> list[KnowledgeSource]:

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from knowledge.models import Document, KnowledgeSource
 from knowledge.tests.embedders import RecordingEmbedder
@@ -145,3 +145,26 @@ def test_a_copy_of_a_folder_on_a_disk_no_longer_mounted_gets_a_source_of_its_own
     assert _sources(tenant) == [str(on_disk), str(kb)]
     kept = Document.objects.for_tenant(tenant).filter(source__name=str(on_disk))
     assert set(kept.values_list("pk", flat=True)) == theirs
+
+
+def test_a_moved_folder_whose_run_is_refused_leaves_every_source_as_it_was(tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested, then moved, a new subfolder of it ingested into a source of its own,
+    # and a file that cannot be read
+    _ingest(tenant, kb)
+    before = _documents(tenant)
+    moved = kb.rename(kb.parent / "kb2")
+    (moved / "extra").mkdir()
+    (moved / "extra" / "new.md").write_text("# New\n\nJust added.")
+    _ingest(tenant, moved / "extra")
+    (moved / "empty.md").write_text("")
+    # when the folder is ingested where it is now, then the run is refused before it changes anything
+    with pytest.raises(CommandError, match="nothing was changed"):
+        _ingest(tenant, moved)
+    # and nothing was changed: the moved folder's source keeps its old name and its documents
+    assert _sources(tenant) == [str(kb), str(moved / "extra")]
+    assert {key: value for key, value in _documents(tenant).items() if key != "new.md"} == before
+    # when the file is mended, then the folder is recognised and takes the subfolder's source over
+    (moved / "empty.md").unlink()
+    out = _ingest(tenant, moved)
+    assert out.splitlines()[0] == f"{moved}: recognised as {kb} moved here: 5 documents kept"
+    assert _sources(tenant) == [str(moved)]

@@ -232,13 +232,7 @@ class Command(BaseCommand):
             not_read = skipped_summary(found)
             raise CommandError(NO_FILES.format(path=path, skipped=f" ({not_read})" if not_read else ""))
         new_source = not KnowledgeSource.objects.for_tenant(tenant).filter(name=source_name).exists()
-        # A folder moved here with nothing left behind: its source, renamed, is this run's.
         unnamed_folder = new_source and not options["source"] and path.is_dir()
-        if unnamed_folder and (
-            moved_here := moved_folder_take_over(tenant=tenant, path=path, files=files, language=options["language"])
-        ):
-            self._say(moved_here.told())
-            new_source = False
         prune = not options["no_prune"]
         try:
             source = folder_source(tenant=tenant, name=source_name, path=str(path), prune=prune)
@@ -254,12 +248,6 @@ class Command(BaseCommand):
         inner = (
             [] if options["source"] or path.is_file() else inner_folder_sources(tenant=tenant, path=path, files=files)
         )
-        # A pruning folder run also takes over (to delete) those whose file or folder is gone.
-        gone = (
-            vanished_inner_sources(tenant=tenant, path=path)
-            if prune and path.is_dir() and not options["source"]
-            else []
-        )
         if moving or inner:
             self._read_first(
                 source=source,
@@ -272,6 +260,21 @@ class Command(BaseCommand):
                 inner=inner,
                 new_source=new_source,
             )
+        # A folder moved here with nothing left behind: its source, renamed, replaces the run's new one
+        # (only now, once the run may go on: a refused run leaves it as it was).
+        if unnamed_folder and (
+            moved_here := moved_folder_take_over(
+                tenant=tenant, path=path, files=files, language=options["language"], replacing=source
+            )
+        ):
+            self._say(moved_here.told())
+            source, new_source = moved_here.source, False
+        # A pruning folder run also takes over (to delete) those whose file or folder is gone.
+        gone = (
+            vanished_inner_sources(tenant=tenant, path=path)
+            if prune and path.is_dir() and not options["source"]
+            else []
+        )
         totals = dict.fromkeys(Outcome, 0)
         # The document ids stored by this run, with their file: a file that gives one of them again is refused.
         taken: dict[str, str] = {}
