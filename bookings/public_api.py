@@ -50,20 +50,21 @@ def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
     kind = "proposal.confirm" if confirm else "proposal.reject"
     with said_in(checked.customer_language):
         command = parse_object({**checked.body, "type": kind})
-        if not isinstance(command, ProposalDecision):  # parse_object maps these types to ProposalDecision
-            raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
-        if not ip_allows_message(client_ip_from_request(request)):
-            raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
-        with unavailable_on_database_error(tenant=tenant):
-            conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
-        if conversation is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
-        # The decision is one transaction; a paid booking's payment link, recorded after it, is made again
-        # by the retry (proposals.proposal_execute).
-        with unavailable_on_database_error(tenant=tenant, conversation=conversation):
-            return handle_proposal_decision(
-                tenant=tenant, conversation=conversation, proposal_id=command.proposal_id, confirm=command.confirm
-            )
+    if not isinstance(command, ProposalDecision):  # parse_object maps these types to ProposalDecision
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
+    if not ip_allows_message(client_ip_from_request(request)):
+        raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
+    # Our database failing is said at once, outside said_in: a language is not asked of it again.
+    with unavailable_on_database_error(tenant=tenant):
+        conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
+    if conversation is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
+    # The decision is one transaction; a paid booking's payment link, recorded after it, is made again
+    # by the retry (proposals.proposal_execute).
+    with unavailable_on_database_error(tenant=tenant, conversation=conversation), said_in(checked.customer_language):
+        return handle_proposal_decision(
+            tenant=tenant, conversation=conversation, proposal_id=command.proposal_id, confirm=command.confirm
+        )
 
 
 class ProposalDecisionInputSerializer(serializers.Serializer[Any]):

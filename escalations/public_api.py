@@ -42,15 +42,17 @@ def _raise(request: HttpRequest) -> Raised:
     tenant = checked.tenant
     with said_in(checked.customer_language):
         command = parse_object({**checked.body, "type": "escalate"})
-        assert isinstance(command, Escalate)
-        with unavailable_on_database_error(tenant=tenant):
-            conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
-        if conversation is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
-        with unavailable_on_database_error(tenant=tenant, conversation=conversation):  # one transaction
-            return button_raise(
-                tenant=tenant, conversation_id=conversation.pk, command=command, ip=client_ip_from_request(request)
-            )
+    assert isinstance(command, Escalate)
+    # Our database failing is said at once, outside said_in: a language is not asked of it again.
+    with unavailable_on_database_error(tenant=tenant):
+        conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
+    if conversation is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
+    # button_raise is one transaction
+    with unavailable_on_database_error(tenant=tenant, conversation=conversation), said_in(checked.customer_language):
+        return button_raise(
+            tenant=tenant, conversation_id=conversation.pk, command=command, ip=client_ip_from_request(request)
+        )
 
 
 @csrf_exempt

@@ -12,6 +12,7 @@ from asgiref.sync import sync_to_async
 from django.db import OperationalError
 from django.test import AsyncClient, Client
 
+from chat import services
 from chat.models import Conversation, Message
 from chat.tests.conftest import conversation_written_in
 from chat.tests.db_failures import Fail
@@ -234,3 +235,24 @@ def test_a_language_that_cannot_be_read_leaves_the_error_english(
         },
     )
     assert "could not be read" in caplog.text
+
+
+@pytest.mark.parametrize(("path", "fields"), [(ESCALATE, {"reason": "help"}), (CONFIRM, {"proposal_id": "p-1"})])
+def test_a_database_that_fails_is_not_asked_again_for_the_customers_language(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch, path: str, fields: dict[str, Any]
+) -> None:
+    # given a German customer's conversation, and our database failing from now on
+    opened = conversation_written_in(tenant, WRITTEN["de"])
+    looked_up: list[str] = []
+
+    def failing(*, tenant: Tenant, resume_token: str) -> None:
+        looked_up.append(resume_token)
+        raise OperationalError("could not connect to server: Connection refused")
+
+    monkeypatch.setattr(services, "conversation_resume", failing)
+    # when its client asks for a person, or confirms a proposal
+    response = post(path, {"key": tenant.public_key, "resume_token": opened.resume_token, **fields})
+    # then it is told at once that the service is unavailable: the conversation was looked up once,
+    # not again for a language to say so in
+    assert (response.status_code, response.json()["code"]) == (503, "unavailable")
+    assert looked_up == [opened.resume_token]
