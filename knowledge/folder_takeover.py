@@ -11,11 +11,13 @@ deleted once the run had no file errors (``services.source_delete``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 
 from knowledge.bm25 import lock_tenant_index
+from knowledge.folder_sources import path_gone
 from knowledge.models import Document, KnowledgeSource
 from knowledge.services import source_delete
 from supportai.models import Tenant
@@ -28,6 +30,7 @@ TOOK_OVER = "Took over the source of {path}: {moved} moved into this one, {remov
 TAKE_OVER_KEPT = "The source of {path} was kept, as this run had errors: {moved} moved into this one."
 TOOK_OVER_GONE = "Took over the source of {path}, which no longer exists: {removed} removed with it."
 GONE_KEPT = "The source of {path}, which no longer exists, was kept, as this run had errors."
+BACK_KEPT = "The source of {path} was kept: it is there again."
 
 
 def moved_names(*, external_id: str, file_name: str, prefix: str) -> tuple[str, str]:
@@ -105,8 +108,8 @@ def take_overs_end(
 ) -> list[str]:
     """After a run that took over the sources of ``take`` (``moved``: how many documents moved from
     each) and found those of ``gone`` no longer exist: delete them all with what they still hold
-    when the run was ``complete`` (no file errors, every folder listed), else keep them; a line for
-    each, saying which."""
+    when the run was ``complete`` (no file errors, every folder listed), else keep them (and keep one
+    of ``gone`` whose path is there again by now: a run may take hours); a line for each, saying which."""
     lines = []
     for other, count in zip(take, moved, strict=True):
         if complete:
@@ -115,11 +118,13 @@ def take_overs_end(
         else:
             lines.append(TAKE_OVER_KEPT.format(path=other.source.name, moved=_documents(count)))
     for source in gone:
-        if complete:
+        if not complete:
+            lines.append(GONE_KEPT.format(path=source.name))
+        elif not path_gone(Path(source.name)):  # restored while the run read its files: kept
+            lines.append(BACK_KEPT.format(path=source.name))
+        else:
             removed = source_delete(tenant=tenant, source=source)
             lines.append(TOOK_OVER_GONE.format(path=source.name, removed=_documents(removed)))
-        else:
-            lines.append(GONE_KEPT.format(path=source.name))
     return lines
 
 

@@ -560,3 +560,28 @@ def test_the_source_of_a_folder_on_a_disk_no_longer_mounted_is_kept(tenant: Tena
     assert "no longer exists" not in out
     assert str(manuals) in _sources(tenant)
     assert {key: pk for key, pk in _documents(tenant).items() if key[0] == str(manuals)} == kept
+
+
+def test_the_source_of_a_folder_restored_during_the_run_is_kept(
+    tenant: Tenant, kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a subfolder ingested into a source of its own, then moved away, and moved back (restored
+    # from a backup, say) while the folder's run reads its files
+    _ingest(tenant, kb / "sub")
+    kept = {key: pk for key, pk in _documents(tenant).items() if key[0] == str(kb / "sub")}
+    backup = kb.parent / "backup"
+    (kb / "sub").rename(backup)
+    real_ingest = ingest.folder_file_ingest
+
+    def restoring(**kwargs: Any) -> FileResult:
+        if backup.exists():
+            backup.rename(kb / "sub")
+        return real_ingest(**kwargs)
+
+    monkeypatch.setattr(ingest, "folder_file_ingest", restoring)
+    # when the folder is ingested
+    out = _ingest(tenant, kb)
+    # then the subfolder's source, there again by the end of the run, is kept with its documents
+    assert "no longer exists" not in out
+    assert out.splitlines()[1:] == [f"The source of {kb / 'sub'} was kept: it is there again."]
+    assert {key: pk for key, pk in _documents(tenant).items() if key[0] == str(kb / "sub")} == kept
