@@ -169,6 +169,18 @@ def conversation_written_in(tenant: Tenant, text: str) -> services.OpenedConvers
     return opened
 
 
+async def refusal(response: Any, *, stream: bool) -> dict[str, Any]:
+    """The error a message was refused with: ``/messages``' 400 JSON, or ``/messages/stream``'s first event."""
+    if not stream:
+        assert response.status_code == 400
+        error: dict[str, Any] = response.json()
+        return error
+    events = b"".join([chunk async for chunk in response.streaming_content]).decode()
+    assert events.startswith("event: error\n")
+    error = json.loads(events.split("data: ", 1)[1].split("\n", 1)[0])
+    return error
+
+
 def reply_left_streaming(tenant: Tenant, question: Message, *, age: timedelta) -> Message:
     """The reply row a server stored for ``question`` ``age`` ago before it died mid-answer: claimed,
     streaming, never finished (deltas are not written to the row, so it has no text)."""

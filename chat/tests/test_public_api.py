@@ -16,7 +16,7 @@ from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.protocol import MAX_FRAME_BYTES, MAX_MESSAGE_CHARS
 from chat.public_api import BODY_TOO_LONG, USE_POST
 from chat.services import reply_abandoned_after
-from chat.tests.conftest import HeldTurn, reply_left_streaming
+from chat.tests.conftest import HeldTurn, refusal, reply_left_streaming
 from chat.tests.http_bodies import utf8_body
 from escalations.models import Mode
 from escalations.tests.factories import EscalationFactory
@@ -67,13 +67,7 @@ async def test_a_client_id_reused_for_another_text_is_refused(tenant: Tenant, pa
     again = {**body, "text": "Where do I park?", "resume_token": first["resume_token"]}
     response = await client.post(path, again, "application/json")
     # then it is refused as the socket refuses it, and nothing is stored or answered
-    if path.endswith("/stream"):
-        events = b"".join([chunk async for chunk in response.streaming_content]).decode()  # type: ignore[attr-defined]
-        assert events.startswith("event: error\n")
-        error = json.loads(events.split("data: ", 1)[1].split("\n", 1)[0])
-    else:
-        assert response.status_code == 400
-        error = response.json()
+    error = await refusal(response, stream=path.endswith("/stream"))
     assert (error["code"], error["field"]) == ("bad_request", "client_id")
     assert await Message.objects.acount() == 2
 

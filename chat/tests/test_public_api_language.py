@@ -14,7 +14,7 @@ from django.test import AsyncClient, Client
 
 from chat import services
 from chat.models import Conversation, Message
-from chat.tests.conftest import conversation_written_in
+from chat.tests.conftest import conversation_written_in, refusal
 from chat.tests.db_failures import Fail
 from escalations.models import Escalation
 from supportai.models import Tenant
@@ -124,13 +124,7 @@ async def test_a_message_sent_is_refused_in_its_own_language(tenant: Tenant, pat
         path, {**body, "text": "Und was kostet die Stornierung?"}, "application/json"
     )
     # then the error is in the language of the message sent, as on the socket
-    if path == STREAM:
-        events = b"".join([chunk async for chunk in response.streaming_content]).decode()  # type: ignore[attr-defined]
-        assert events.startswith("event: error\n")
-        error = json.loads(events.split("data: ", 1)[1].split("\n", 1)[0])
-    else:
-        assert response.status_code == 400
-        error = response.json()
+    error = await refusal(response, stream=path == STREAM)
     assert (error["code"], error["message"], error["field"]) == (
         "bad_request",
         "'client_id' wurde in diesem Gespräch schon für eine andere Nachricht verwendet.",
