@@ -7,10 +7,12 @@ from __future__ import annotations
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from knowledge import folder_moves
 from knowledge.models import Document, KnowledgeSource
 from knowledge.tests.embedders import RecordingEmbedder
 from supportai.models import Tenant
@@ -168,3 +170,25 @@ def test_a_moved_folder_whose_run_is_refused_leaves_every_source_as_it_was(tenan
     out = _ingest(tenant, moved)
     assert out.splitlines()[0] == f"{moved}: recognised as {kb} moved here: 5 documents kept"
     assert _sources(tenant) == [str(moved)]
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_while_a_moved_folder_is_recognised_leaves_every_source_as_it_was(
+    tenant: Tenant, kb: Path, monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
+) -> None:
+    # given the folder ingested, then moved, and Ctrl-C pressed (or SIGTERM sent) as its files are
+    # read to recognise it
+    _ingest(tenant, kb)
+    before = _documents(tenant)
+    moved = kb.rename(kb.parent / "kb2")
+
+    def interrupted(**kwargs: Any) -> Any:
+        raise stop
+
+    monkeypatch.setattr(folder_moves, "file_parse", interrupted)
+    # when the folder is ingested where it is now
+    with pytest.raises(stop):
+        _ingest(tenant, moved)
+    # then no source of the run is left behind, and the folder's source is as it was
+    assert _sources(tenant) == [str(kb)]
+    assert _documents(tenant) == before

@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from knowledge.folder_files import files_under, skipped_summary
 from knowledge.folder_ingest import folder_file_check, folder_file_ingest, folder_file_name
-from knowledge.folder_moves import moved_folder_take_over
+from knowledge.folder_moves import MovedFolder, moved_folder_take_over
 from knowledge.folder_sources import (
     PATH_KEY,
     FolderSourceError,
@@ -74,6 +74,7 @@ from knowledge.services import (
 )
 from knowledge.source_config import NAME_MAX_LENGTH
 from supportai.management.options import tenant_by_slug
+from supportai.models import Tenant
 
 # How to choose another source, for a run that named its source with --source and one named by its path.
 NAMED_SOURCE_HINT = "Give --source another name."
@@ -262,11 +263,12 @@ class Command(BaseCommand):
             )
         # A folder moved here with nothing left behind: its source, renamed, replaces the run's new one
         # (only now, once the run may go on: a refused run leaves it as it was).
-        if unnamed_folder and (
-            moved_here := moved_folder_take_over(
-                tenant=tenant, path=path, files=files, language=options["language"], replacing=source
-            )
-        ):
+        moved_here = (
+            self._moved_here(tenant=tenant, source=source, path=path, files=files, options=options)
+            if unnamed_folder
+            else None
+        )
+        if moved_here:
             self._say(moved_here.told())
             source, new_source = moved_here.source, False
         # A pruning folder run also takes over (to delete) those whose file or folder is gone.
@@ -347,6 +349,19 @@ class Command(BaseCommand):
                 f"{not_indexed} document{pluralize(not_indexed)} could not be indexed (listed above); "
                 "run ingest again to retry."
             )
+
+    def _moved_here(
+        self, *, tenant: Tenant, source: KnowledgeSource, path: Path, files: list[Path], options: Any
+    ) -> MovedFolder | None:
+        """``moved_folder_take_over`` in place of ``source``, the run's new one: removed on Ctrl-C,
+        SIGTERM or SIGHUP too, as the files are read (it holds nothing yet)."""
+        try:
+            return moved_folder_take_over(
+                tenant=tenant, path=path, files=files, language=options["language"], replacing=source
+            )
+        except (KeyboardInterrupt, SystemExit):
+            source.delete()
+            raise
 
     def _say(self, line: str) -> None:
         """Print ``line`` on stdout, unless at --verbosity 0, which prints nothing on success."""
