@@ -54,7 +54,9 @@ connection meanwhile. Until it answers, the connection is not read from and what
 ``HTTPChannel.pauseProducing`` only stops the socket), and an ``Expect: 100-continue`` is not
 answered. Then the body is read as any other (``100 Continue`` first, if it was expected), or the
 view's own refusal (a 401, a 403, the console's redirect to log in) is written instead and the
-connection lingers as after a ``413``. A client gone meanwhile is left alone once the check ends. A
+connection lingers as after a ``413``; a check that has not answered within ``CHECK_SECONDS`` (10 s: the
+pool busy, our database slow) is given up, dropped from the pool's queue if it has not started, and
+the upload answered ``503``, unread. A client gone meanwhile is left alone once the check ends. A
 body within ``HTTP_MAX_BODY_BYTES`` goes to Django unchecked, which answers it as before. What a client
 with valid credentials sends is still held whole, up to the uploads' limit.
 """
@@ -104,6 +106,10 @@ LINGER_MIN_BYTES = 16_777_216
 TOO_LARGE = b"413 Request Entity Too Large"
 UNAVAILABLE = b"503 Service Unavailable"
 CHECK_FAILED = "The upload's credentials could not be checked just now: send it again shortly."
+# How long an upload waits for its credentials' check (the database pool busy, our database slow or
+# locked) before it is answered 503: unanswered, Twisted would close it after its idle minute, and a
+# check not yet started is dropped from the pool's queue.
+CHECK_SECONDS = 10.0
 STRIPE_EVENT_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a Stripe event."
 AUTH_FORM_TOO_LARGE = "The form is over the {limit:,}-byte limit of a sign-in form."
 BODY_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a request to this path."
@@ -271,6 +277,7 @@ class DjangoParsesUploads(http_protocol.WebRequest):
         )
         reactor = cast(IReactorFromThreads, twisted_reactor())
         checked.add_done_callback(lambda done: reactor.callFromThread(self.credentials_checked, done, length))
+        self.channel.callLater(CHECK_SECONDS, lambda: self.check_overdue(checked))
 
     def header_value(self, name: bytes, separator: bytes = b",") -> str:
         """A header's value as Django reads it: its lines joined (Cookie's with "; "), decoded as Latin-1."""
@@ -278,19 +285,14 @@ class DjangoParsesUploads(http_protocol.WebRequest):
 
     def credentials_checked(self, checked: Future[RawAnswer | None], length: int | None) -> None:
         """The credentials are checked: a body they may send is read from now on; else the view's answer
-        is given, unread. A client gone meanwhile is left alone."""
-        if self.channel is None:
+        is given, unread. A client gone meanwhile, or answered already (``check_overdue``), is left alone."""
+        if self.channel is None or self.body_refused or checked.cancelled():
             return
         try:
             refusal = checked.result()
         except Exception:  # the database is down or slow to answer: the view would fail alike
             logger.exception("Checking the credentials of an upload failed")
-            api = self.body_limit is not None and self.body_limit.upload == "api"
-            refusal = (
-                RawAnswer.json(UNAVAILABLE, {"detail": CHECK_FAILED})
-                if api
-                else RawAnswer.text(UNAVAILABLE, CHECK_FAILED)
-            )
+            refusal = self.check_failed()
         if refusal is not None:
             super().gotLength(0)
             self.refuse_body(refusal)
@@ -299,6 +301,23 @@ class DjangoParsesUploads(http_protocol.WebRequest):
             if self.continue_expected:
                 self.channel.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         LineReceiver.resumeProducing(self.channel)  # what was read meanwhile goes on to the parser, or is dropped
+
+    def check_overdue(self, checked: Future[RawAnswer | None]) -> None:
+        """The check took ``CHECK_SECONDS``: the upload is answered 503, unread, and the check dropped if
+        it has not started (``credentials_checked`` then finds it done or cancelled, and does nothing)."""
+        if self.channel is None or checked.done():
+            return
+        checked.cancel()
+        logger.error("Checking the credentials of an upload took over %s s", CHECK_SECONDS)
+        super().gotLength(0)
+        self.refuse_body(self.check_failed())
+        LineReceiver.resumeProducing(self.channel)
+
+    def check_failed(self) -> RawAnswer:
+        """The 503 of an upload whose credentials could not be checked, as its view would answer it."""
+        if self.body_limit is not None and self.body_limit.upload == "api":
+            return RawAnswer.json(UNAVAILABLE, {"detail": CHECK_FAILED})
+        return RawAnswer.text(UNAVAILABLE, CHECK_FAILED)
 
     def root_path_for_django(self) -> str:
         """The root path daphne will give Django: the last ``Daphne-Root-Path`` header's, or the server's."""

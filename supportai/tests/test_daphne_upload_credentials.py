@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import psycopg
 import pytest
 from django.conf import settings
 from rest_framework.exceptions import NotAuthenticated
@@ -34,6 +35,7 @@ from knowledge.tests.test_upload_batches_daphne import (
     stored_titles,
 )
 from supportai.api_keys import api_key_create, api_key_revoke
+from supportai.daphne_setup import CHECK_FAILED, CHECK_SECONDS
 from supportai.devserver import free_port, start_daphne, stop
 from supportai.models import Role, Tenant
 from supportai.tests.raw_http import answer_while_sending, post_head, read_to_end, split_answer
@@ -313,3 +315,25 @@ def test_clients_gone_while_their_credentials_are_checked_are_let_go(
         assert response.status_code == 202, response.text[:500]
     finally:
         stop(process)
+
+
+def test_an_upload_whose_credentials_cannot_be_checked_in_time_is_told_so(
+    daphne_server: str, tenant: Tenant, test_database_url: str
+) -> None:
+    # given an upload with a valid key, and the keys' table locked (our database stuck, or the pool
+    # busy) so that its check cannot answer
+    head, _ = _one_pdf_upload(daphne_server, api_key_create(tenant=tenant, name="k").raw_key)
+    with psycopg.connect(test_database_url) as locker:
+        locker.execute("LOCK TABLE supportai_tenantapikey IN ACCESS EXCLUSIVE MODE")
+        # when it is sent
+        with _connect(daphne_server) as sock:
+            sock.sendall(head.encode())
+            started = time.monotonic()
+            answer = read_to_end(sock)
+            waited = time.monotonic() - started
+    # then it is answered 503 once the check took CHECK_SECONDS, unread: not closed unanswered
+    # a minute later (Twisted's idle timeout)
+    status, _, body = split_answer(answer)
+    assert (status, json.loads(body)) == (503, {"detail": CHECK_FAILED})
+    assert CHECK_SECONDS - 1 < waited < CHECK_SECONDS + 10
+    assert stored_titles(tenant) == []
