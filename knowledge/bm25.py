@@ -11,7 +11,8 @@ t present in chunk d::
 with tf the number of positions of the lexeme in the chunk's tsvector and |d| the chunk's total
 lexeme occurrences. Query terms are ORed, as in any bag-of-words ranker. The (lexeme, tf, |d|)
 triples are also written to ``knowledge_posting``, an inverted index the search reads with one
-index-only scan per query lexeme.
+index-only scan per query lexeme. Each hit also carries ``matched_idf``, sum_t idf(t) over the query
+lexemes the chunk holds, and the search the tenant's N, for hybrid fusion's ``match_surprise``.
 
 Each document's lexemes come from the text-search configuration of its language
 (knowledge/languages.py), and a query's lexemes from every configuration the tenant's chunks use
@@ -28,6 +29,7 @@ full scoring; otherwise full scoring runs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -143,8 +145,9 @@ ROUNDED = "round(({}) * %(scale)s::float8) / %(scale)s::float8"
 FULL_SUM = "sum(terms.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl)))"
 
 # Full scoring of every posting of every query lexeme, best ``limit`` first: the body of a CTE
-# over ``stats`` and ``terms`` (SEARCH_SQL, and MAXSCORE_SQL's fallback).
-FULL_SCORING = f"""    SELECT p.chunk_id, {ROUNDED.format(FULL_SUM)} AS score
+# over ``stats`` and ``terms`` (SEARCH_SQL, and MAXSCORE_SQL's fallback). ``matched_idf`` is the idf
+# mass of the distinct query lexemes the chunk holds (one posting per chunk and lexeme).
+FULL_SCORING = f"""    SELECT p.chunk_id, {ROUNDED.format(FULL_SUM)} AS score, sum(terms.idf) AS matched_idf
       FROM terms
      CROSS JOIN LATERAL (
            -- OFFSET 0 keeps this a per-lexeme index-only scan: for a tenant holding most rows the
@@ -169,7 +172,7 @@ WITH stats AS (
        AND t.lexeme = ANY(ARRAY({QUERY_LEXEMES}))
 ), scored AS (
 {FULL_SCORING})
-SELECT c.id, c.parent_id, c.document_id, scored.score
+SELECT c.id, c.parent_id, c.document_id, scored.score, scored.matched_idf
   FROM scored JOIN knowledge_chunk c ON c.id = scored.chunk_id
  ORDER BY scored.score DESC, c.id
 """
@@ -207,7 +210,8 @@ WITH stats AS (
 ), candidates AS (
     SELECT p.chunk_id, p.doc_len,
            sum(essential.idf * p.tf * (%(k1)s + 1)
-               / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl))) AS score
+               / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_len / stats.avgdl))) AS score,
+           sum(essential.idf) AS matched_idf
       FROM essential
      CROSS JOIN LATERAL (
            SELECT chunk_id, tf, doc_len FROM knowledge_posting
@@ -220,12 +224,14 @@ WITH stats AS (
      WHERE candidates.score + cut.bound + %(slack)s >= coalesce(
            (SELECT score FROM candidates ORDER BY score DESC OFFSET %(limit)s - 1 LIMIT 1), '-infinity')
 ), pass1 AS (
-    SELECT s.chunk_id, {ROUNDED.format("s.score + coalesce(extra.score, 0)")} AS score
+    SELECT s.chunk_id, {ROUNDED.format("s.score + coalesce(extra.score, 0)")} AS score,
+           s.matched_idf + coalesce(extra.matched_idf, 0) AS matched_idf
       FROM survivors s
      CROSS JOIN stats
       LEFT JOIN LATERAL (
            SELECT sum(others.idf * u.tf * (%(k1)s + 1)
-                      / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * s.doc_len / stats.avgdl))) AS score
+                      / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * s.doc_len / stats.avgdl))) AS score,
+                  sum(others.idf) AS matched_idf
              FROM knowledge_chunk c
             CROSS JOIN LATERAL (
                   SELECT v.lexeme, array_length(v.positions, 1) AS tf FROM unnest(c.search_vector) AS v
@@ -242,12 +248,12 @@ WITH stats AS (
       FROM cut LEFT JOIN pass1 ON true GROUP BY cut.position, cut.bound
 ), full_scoring AS (
 {FULL_SCORING}), chosen AS (
-    SELECT chunk_id, score, 'maxscore' AS path FROM pass1 WHERE (SELECT proven FROM verdict)
+    SELECT chunk_id, score, matched_idf, 'maxscore' AS path FROM pass1 WHERE (SELECT proven FROM verdict)
     UNION ALL
-    SELECT chunk_id, score, CASE WHEN (SELECT tried FROM verdict) THEN 'fallback' ELSE 'full' END
+    SELECT chunk_id, score, matched_idf, CASE WHEN (SELECT tried FROM verdict) THEN 'fallback' ELSE 'full' END
       FROM full_scoring WHERE NOT (SELECT proven FROM verdict)
 )
-SELECT c.id, c.parent_id, c.document_id, chosen.score, chosen.path
+SELECT c.id, c.parent_id, c.document_id, chosen.score, chosen.matched_idf, chosen.path, (SELECT n FROM stats)
   FROM chosen JOIN knowledge_chunk c ON c.id = chosen.chunk_id
  ORDER BY chosen.score DESC, c.id
 """
@@ -275,6 +281,8 @@ class Hit:
     parent_id: int | None
     document_id: int
     score: float
+    # BM25: the idf mass of the distinct query lexemes the chunk holds (``match_surprise``); 0 for dense.
+    matched_idf: float = 0.0
 
 
 def insert_children(*, tenant: Tenant, title_weight: int, model: str, rows: list[ChildRow]) -> None:
@@ -414,10 +422,26 @@ def bm25_search(*, tenant: Tenant, query: str, limit: int, k1: float = 1.2, b: f
     return bm25_search_traced(tenant=tenant, query=query, limit=limit, k1=k1, b=b).hits
 
 
+def match_surprise(*, matched_idf: float, chunk_count: int) -> float:
+    """How unlikely a child's keyword match is by chance, in nats: e^(-idf) is about the share of the
+    ``chunk_count`` children holding a lexeme, so (words taken as independent) N x e^(-m) children
+    would hold all the lexemes of idf mass m; the surprise is minus the log of that, m - ln(N + 1)
+    (0: one chance match expected; 5: one in 150). docs/retrieval.md "Session 28"."""
+    return matched_idf - math.log(chunk_count + 1)
+
+
 @dataclass(frozen=True)
 class TracedSearch:
     hits: list[Hit]
     path: str  # "maxscore" (pass 1 proved the top k), "fallback" (it could not), "full" (not tried)
+    chunk_count: int = 0  # N, the tenant's child chunks (0 when nothing was found)
+
+    @property
+    def surprise(self) -> float | None:
+        """``match_surprise`` of the best (first) hit; None without hits."""
+        if not self.hits:
+            return None
+        return match_surprise(matched_idf=self.hits[0].matched_idf, chunk_count=self.chunk_count)
 
 
 def bm25_search_traced(
@@ -439,15 +463,17 @@ def bm25_search_traced(
     with connection.cursor() as cursor:
         cursor.execute(MAXSCORE_SQL, params)
         rows = cursor.fetchall()
-    return TracedSearch(ranked_hits([row[:4] for row in rows]), rows[0][4] if rows else "full")
+    if not rows:
+        return TracedSearch([], "full")
+    return TracedSearch(ranked_hits([row[:5] for row in rows]), rows[0][5], int(rows[0][6]))
 
 
 def ranked_hits(rows: Sequence[Sequence[Any]]) -> list[Hit]:
-    """Hits from ``(chunk_id, parent_id, document_id, score)`` rows, scores rounded to
+    """Hits from ``(chunk_id, parent_id, document_id, score, matched_idf)`` rows, scores rounded to
     ``SCORE_DECIMALS``, best first and, on a tie, oldest chunk first."""
     hits = [
-        Hit(chunk_id, parent_id, document_id, round(float(score), SCORE_DECIMALS))
-        for chunk_id, parent_id, document_id, score in rows
+        Hit(chunk_id, parent_id, document_id, round(float(score), SCORE_DECIMALS), float(matched_idf))
+        for chunk_id, parent_id, document_id, score, matched_idf in rows
     ]
     return sorted(hits, key=lambda hit: (-hit.score, hit.chunk_id))
 

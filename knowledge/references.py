@@ -210,8 +210,10 @@ class DirectCosine:
 
 
 def _hits(scores: Mapping[Unit, float]) -> list[Hit]:
-    # Rounded and tie-broken (oldest chunk first) exactly as our retrievers' hits are.
-    return ranked_hits([(unit.chunk_id, unit.parent_id, unit.document_id, score) for unit, score in scores.items()])
+    # Rounded and tie-broken (oldest chunk first) exactly as our retrievers' hits are; the references
+    # check rankings and scores, not BM25's matched idf mass (0, as dense hits carry).
+    rows = [(unit.chunk_id, unit.parent_id, unit.document_id, score, 0.0) for unit, score in scores.items()]
+    return ranked_hits(rows)
 
 
 def document_run(hits: Sequence[Hit], external_ids: Mapping[int, str], *, depth: int = DEPTH) -> list[str]:

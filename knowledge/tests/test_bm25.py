@@ -26,10 +26,15 @@ DOCS = [
 ]
 
 
+def reference_idf(docs: dict[int, list[str]], term: str) -> float:
+    """Lucene's idf of ``term`` over pre-tokenised documents."""
+    df = sum(1 for other in docs.values() if term in other)
+    return math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+
+
 def reference_bm25(docs: dict[int, list[str]], query: list[str], k1: float, b: float) -> dict[int, float]:
     """Textbook Okapi BM25 (Lucene idf) over pre-tokenised documents; unique query terms."""
-    n = len(docs)
-    avgdl = sum(len(tokens) for tokens in docs.values()) / n
+    avgdl = sum(len(tokens) for tokens in docs.values()) / len(docs)
     scores = {}
     for doc_id, tokens in docs.items():
         score = 0.0
@@ -37,12 +42,21 @@ def reference_bm25(docs: dict[int, list[str]], query: list[str], k1: float, b: f
             tf = tokens.count(term)
             if not tf:
                 continue
-            df = sum(1 for other in docs.values() if term in other)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(tokens) / avgdl))
+            score += reference_idf(docs, term) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(tokens) / avgdl))
         if score:
             scores[doc_id] = score
     return scores
+
+
+def reference_matched_idf(docs: dict[int, list[str]], query: list[str]) -> dict[int, float]:
+    """Per document holding a query term, the idf summed over the distinct query terms it holds."""
+    matched = {doc_id: [term for term in set(query) if term in tokens] for doc_id, tokens in docs.items()}
+    return {doc_id: sum(reference_idf(docs, term) for term in terms) for doc_id, terms in matched.items() if terms}
+
+
+def reference_surprise(docs: dict[int, list[str]], query: list[str], best_chunk: int) -> float:
+    """The surprise of the best child's match: its matched idf mass minus ln(N + 1)."""
+    return reference_matched_idf(docs, query)[best_chunk] - math.log(len(docs) + 1)
 
 
 def _tokens_of_children(tenant) -> dict[int, list[str]]:
@@ -73,11 +87,19 @@ def test_bm25_matches_reference_implementation(tenant, other_tenant, query, k1, 
     assert Chunk.objects.filter(tenant=tenant, level="child", term_count=0).count() == 1
     add_document(other_tenant, "Noise", "massage massage massage parking gift yoga " * 5)
     # when
-    hits = bm25_search(tenant=tenant, query=query, limit=50, k1=k1, b=b)
-    # then
-    expected = reference_bm25(_tokens_of_children(tenant), text_lexemes(query, configs=["english"]), k1, b)
+    search = bm25_search_traced(tenant=tenant, query=query, limit=50, k1=k1, b=b)
+    hits = search.hits
+    # then: the scores, each child's matched idf mass and the best child's surprise (N counts the
+    # tenant's children only)
+    docs = _tokens_of_children(tenant)
+    lexemes = text_lexemes(query, configs=["english"])
+    expected = reference_bm25(docs, lexemes, k1, b)
     assert {hit.chunk_id: hit.score for hit in hits} == pytest.approx(expected, rel=1e-9)
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    matched = reference_matched_idf(docs, lexemes)
+    assert {hit.chunk_id: hit.matched_idf for hit in hits} == pytest.approx(matched, rel=0, abs=1e-9)
+    assert search.surprise == pytest.approx(reference_surprise(docs, lexemes, hits[0].chunk_id), rel=0, abs=1e-9)
+    assert bm25_search(tenant=tenant, query=query, limit=50, k1=k1, b=b) == hits
 
 
 def test_bm25_idf_rewards_rare_terms_unlike_ts_rank(tenant):
@@ -151,13 +173,21 @@ def _common_corpus(tenant, *, rare: dict[int, str]) -> None:
         add_document(tenant, f"Note {n}", f"{common} note {n} {rare.get(n, '')} " + "word " * (n % 4))
 
 
-def _assert_same_as_full_and_reference(tenant, hits, query, limit) -> None:
+def _assert_same_as_full_and_reference(tenant, search, query, limit) -> None:
+    hits = search.hits
     full = bm25_search_exhaustive(tenant=tenant, query=query, limit=limit)
     assert [hit.chunk_id for hit in hits] == [hit.chunk_id for hit in full]
     assert [hit.score for hit in hits] == pytest.approx([hit.score for hit in full], rel=1e-9)
-    expected = reference_bm25(_tokens_of_children(tenant), text_lexemes(query, configs=["english"]), 1.2, 0.75)
+    docs = _tokens_of_children(tenant)
+    lexemes = text_lexemes(query, configs=["english"])
+    expected = reference_bm25(docs, lexemes, 1.2, 0.75)
     top = sorted(expected.items(), key=lambda item: (-item[1], item[0]))[:limit]
     assert [(hit.chunk_id, hit.score) for hit in hits] == [(chunk, pytest.approx(score)) for chunk, score in top]
+    # the matched idf mass on this path and on full scoring, and the best child's surprise
+    matched = reference_matched_idf(docs, lexemes)
+    assert [hit.matched_idf for hit in hits] == pytest.approx([matched[hit.chunk_id] for hit in hits], rel=0, abs=1e-9)
+    assert [hit.matched_idf for hit in full] == pytest.approx([matched[hit.chunk_id] for hit in full], rel=0, abs=1e-9)
+    assert search.surprise == pytest.approx(reference_surprise(docs, lexemes, hits[0].chunk_id), rel=0, abs=1e-9)
 
 
 def test_bm25_maxscore_equals_full_scoring_for_a_common_and_a_rare_term(tenant, django_assert_num_queries):
@@ -168,7 +198,7 @@ def test_bm25_maxscore_equals_full_scoring_for_a_common_and_a_rare_term(tenant, 
         search = bm25_search_traced(tenant=tenant, query="massage refund", limit=5)
     # then: pass 1 proved the top 5 without reading the common term's postings
     assert search.path == "maxscore"
-    _assert_same_as_full_and_reference(tenant, search.hits, "massage refund", 5)
+    _assert_same_as_full_and_reference(tenant, search, "massage refund", 5)
     assert bm25_search(tenant=tenant, query="massage refund", limit=5) == search.hits
 
 
@@ -193,7 +223,7 @@ def test_bm25_falls_back_to_full_scoring_when_pass_one_cannot_prove(tenant, rare
     # then: the top 5 are exactly those of full scoring
     assert search.path == path
     assert len(search.hits) == 5
-    _assert_same_as_full_and_reference(tenant, search.hits, query, 5)
+    _assert_same_as_full_and_reference(tenant, search, query, 5)
 
 
 def test_bm25_maxscore_uses_only_the_tenants_statistics_and_postings(tenant, other_tenant):
@@ -208,7 +238,7 @@ def test_bm25_maxscore_uses_only_the_tenants_statistics_and_postings(tenant, oth
     assert search.path == "maxscore"
     chunks = [hit.chunk_id for hit in search.hits]
     assert set(Chunk.objects.filter(pk__in=chunks).values_list("tenant", flat=True)) == {tenant.pk}
-    _assert_same_as_full_and_reference(tenant, search.hits, "massage refund", 5)
+    _assert_same_as_full_and_reference(tenant, search, "massage refund", 5)
 
 
 def test_bm25_scores_that_differ_only_by_summation_order_tie_and_keep_the_older_chunk_first():
@@ -216,7 +246,7 @@ def test_bm25_scores_that_differ_only_by_summation_order_tie_and_keep_the_older_
     exact = 0.1 + 0.2 + 0.3
     reordered = 0.3 + 0.2 + 0.1
     assert exact != reordered
-    rows = [(12, 2, 2, exact), (11, 1, 1, reordered), (13, 3, 3, 0.5)]
+    rows = [(12, 2, 2, exact, 1.0), (11, 1, 1, reordered, 1.0), (13, 3, 3, 0.5, 1.0)]
     # when
     hits = bm25.ranked_hits(rows)
     # then they tie exactly and rank by chunk id, the same way whatever order PostgreSQL added in
