@@ -51,6 +51,16 @@ KNOWN_SHARE_POWER = 8
 # the tables; a tenant can measure its own scale (knowledge/tuning.py).
 TIE_BOOST = 1.0
 DENSE_MARGIN_SCALE = 0.08
+# Keywords take over when their match could hardly be chance. The surprise of BM25's best child is
+# its matched idf mass minus ln(N + 1) (``bm25.match_surprise``): minus the log of how many of the
+# tenant's N children would hold those lexemes by chance. From SURPRISE_START nats on, BM25's weight
+# rises linearly from the one above to 1 (keywords alone) over SURPRISE_SPAN nats: a verbatim line
+# of one document (man-option, median 19 nats) ranks as keywords say, while covid-faq's short,
+# lucky matches (median 0.9) and Bitext's near-twin answers (-0.4) keep the weight above. Chosen in
+# session 28 over 203 settings on covid-faq, Bitext dev and two man-page sets (docs/retrieval.md
+# "Session 28: when keywords are the stronger side").
+SURPRISE_START = 2.0
+SURPRISE_SPAN = 8.0
 
 
 def top_margin(scored: Sequence[tuple[K, float]]) -> float:
@@ -64,18 +74,23 @@ def query_weights(
     known_share: float = 1.0,
     keyword_scale: float = 1.0,
     dense_margin: float | None = None,
+    keyword_surprise: float | None = None,
 ) -> dict[str, float]:
     """The retrievers' weights for one query: its type's, with BM25's scaled by the eighth power of
     ``known_share`` (the share of the query's lexemes found in the tenant's chunks), by how close
     dense retrieval's two best parents are (``dense_margin``, their cosine difference; None leaves
     the weight as the type's) and by the tenant's tuned ``keyword_scale`` (RetrievalTuning; 1 by
-    default). Exact identifiers keep theirs."""
+    default), then raised towards 1 by the surprise of BM25's best match (``keyword_surprise``, in
+    nats; None leaves it). Exact identifiers keep theirs. A keyword scale of 0 (a tenant tuned to
+    dense only) keeps BM25 at 0 whatever the surprise: the tenant chose it explicitly."""
     weights = WEIGHTS[query_type]
     if query_type == QueryType.EXACT_MATCH:
         return dict(weights)
     share = min(1.0, max(0.0, known_share))
     tie = 1.0 if dense_margin is None else TIE_BOOST * math.exp(-max(0.0, dense_margin) / DENSE_MARGIN_SCALE)
     keyword = min(1.0, weights["bm25"] * share**KNOWN_SHARE_POWER * tie * max(0.0, keyword_scale))
+    if keyword_surprise is not None and keyword_scale > 0:
+        keyword += (1.0 - keyword) * min(1.0, max(0.0, (keyword_surprise - SURPRISE_START) / SURPRISE_SPAN))
     return {"bm25": keyword, "dense": 1.0 - keyword}
 
 

@@ -8,6 +8,8 @@ from knowledge import fusion
 from knowledge.fusion import (
     DENSE_MARGIN_SCALE,
     KNOWN_SHARE_POWER,
+    SURPRISE_SPAN,
+    SURPRISE_START,
     TIE_BOOST,
     WEIGHTS,
     QueryType,
@@ -211,3 +213,49 @@ def test_the_tie_boost_scales_keywords_only_where_dense_is_tied(monkeypatch):
     )
     # and without a dense list the type's weight stands
     assert query_weights(QueryType.CONCEPTUAL)["bm25"] == pytest.approx(base)
+
+
+def test_surprise_constants_are_the_measured_ramp():
+    assert (SURPRISE_START, SURPRISE_SPAN) == (2.0, 8.0)
+
+
+@pytest.mark.parametrize("query_type", [QueryType.CONCEPTUAL, QueryType.CONVERSATIONAL, QueryType.TECHNICAL])
+def test_query_weights_ramp_keywords_to_all_the_weight_as_the_match_grows_surprising(query_type):
+    # given today's keyword weight for a query mostly known, with dense's two best a scale apart
+    today = query_weights(query_type, known_share=0.9, dense_margin=DENSE_MARGIN_SCALE)
+    w = today["bm25"]
+    assert 0 < w < 0.4
+
+    def ramped(surprise):
+        return query_weights(query_type, known_share=0.9, dense_margin=DENSE_MARGIN_SCALE, keyword_surprise=surprise)
+
+    # then: no surprise, or one up to the ramp's start, leaves today's weight
+    assert query_weights(query_type, known_share=0.9, dense_margin=DENSE_MARGIN_SCALE, keyword_surprise=None) == today
+    assert ramped(-4.0) == today and ramped(0.0) == today and ramped(SURPRISE_START) == today
+    # halfway up the ramp, keywords weigh halfway between today's weight and 1
+    half = ramped(SURPRISE_START + SURPRISE_SPAN / 2)
+    assert half["bm25"] == pytest.approx(w + (1 - w) / 2) and half["dense"] == pytest.approx((1 - w) / 2)
+    quarter = ramped(SURPRISE_START + SURPRISE_SPAN / 4)
+    assert quarter["bm25"] == pytest.approx(w + (1 - w) / 4)
+    # at the ramp's end and beyond, keywords alone
+    assert ramped(SURPRISE_START + SURPRISE_SPAN) == pytest.approx({"bm25": 1.0, "dense": 0.0})
+    assert ramped(40.0) == pytest.approx({"bm25": 1.0, "dense": 0.0})
+
+
+def test_exact_identifiers_keep_their_weights_whatever_the_surprise():
+    for surprise in (-3.0, SURPRISE_START + SURPRISE_SPAN / 2, 30.0):
+        assert query_weights(QueryType.EXACT_MATCH, keyword_surprise=surprise) == WEIGHTS[QueryType.EXACT_MATCH]
+
+
+def test_a_tenant_tuned_to_dense_only_keeps_keywords_mute_however_surprising_the_match():
+    # given a keyword scale of exactly 0 (tune_retrieval's "dense only"), a tenant's explicit choice
+    for surprise in (SURPRISE_START + SURPRISE_SPAN / 2, 30.0):
+        # then the ramp does not lift keywords from 0
+        assert query_weights(QueryType.CONCEPTUAL, keyword_scale=0.0, keyword_surprise=surprise) == {
+            "bm25": 0.0,
+            "dense": 1.0,
+        }
+    # while any other scale sets where the ramp starts from
+    low = query_weights(QueryType.CONCEPTUAL, keyword_scale=0.1, keyword_surprise=SURPRISE_START + SURPRISE_SPAN / 2)
+    w = WEIGHTS[QueryType.CONCEPTUAL]["bm25"] * 0.1
+    assert low["bm25"] == pytest.approx(w + (1 - w) / 2)
