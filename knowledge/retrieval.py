@@ -21,7 +21,7 @@ from django.db import close_old_connections, connection
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from knowledge import conf
-from knowledge.bm25 import Hit, KeywordEvidence, bm25_search, has_rare_lexeme, keyword_evidence
+from knowledge.bm25 import Hit, KeywordEvidence, bm25_search_traced, has_rare_lexeme, keyword_evidence
 from knowledge.dense import dense_search
 from knowledge.fusion import QueryType, classify_query, convex, query_weights, rrf, top_margin
 from knowledge.indexing import dimensions_check
@@ -143,6 +143,8 @@ class FusionWeights:
     weights: dict[str, float]
     # How many parents dense returned (None: not told): under two, ``dense_margin`` is 0, a tie.
     dense_parents: int | None = None
+    # The surprise of BM25's best match in nats (``Candidates.keyword_surprise``; None: not weighed).
+    keyword_surprise: float | None = None
 
 
 def fusion_weights(
@@ -154,18 +156,24 @@ def fusion_weights(
     query_type: QueryType | None = None,
     keyword_scale: float | None = None,
     dense_parents: int | None = None,
+    keyword_surprise: float | None = None,
 ) -> FusionWeights:
     """The retrievers' weights for ``query`` in ``tenant``: its type, the share of its words the
-    tenant's chunks contain, how close dense's two best parents are (``Candidates.dense_margin``)
-    and the tenant's keyword scale (``keyword_scale`` overrides it). ``dense_parents`` (how many
-    parents dense returned) is only carried along, for the console to say when there was no second."""
+    tenant's chunks contain, how close dense's two best parents are (``Candidates.dense_margin``),
+    how surprising BM25's best match is (``Candidates.keyword_surprise``) and the tenant's keyword
+    scale (``keyword_scale`` overrides it). ``dense_parents`` (how many parents dense returned) is
+    only carried along, for the console to say when there was no second."""
     evidence = evidence or keyword_evidence(tenant=tenant, query=query)
     query_type = query_type or classify_query(query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts))
     scale = evidence.tenant_scale if keyword_scale is None else keyword_scale
     weights = query_weights(
-        query_type, known_share=evidence.known_share, keyword_scale=scale, dense_margin=dense_margin
+        query_type,
+        known_share=evidence.known_share,
+        keyword_scale=scale,
+        dense_margin=dense_margin,
+        keyword_surprise=keyword_surprise,
     )
-    return FusionWeights(query_type, evidence, dense_margin, scale, weights, dense_parents)
+    return FusionWeights(query_type, evidence, dense_margin, scale, weights, dense_parents, keyword_surprise)
 
 
 def fuse(lists: dict[str, ParentList], *, method: str, weights: dict[str, float]) -> list[tuple[int, float]]:
@@ -177,14 +185,16 @@ def fuse(lists: dict[str, ParentList], *, method: str, weights: dict[str, float]
 @dataclass(frozen=True)
 class Candidates:
     """Each retriever's parents for one query, before fusion, and what hybrid fusion weighs BM25's
-    by: the query's keyword evidence and type (None outside hybrid, or without BM25's list).
-    ``went_without``: each retriever hybrid mode went on without, with why in tenants' words
+    by: the query's keyword evidence and type, and the surprise of the match of BM25's best child
+    (``bm25.match_surprise``; None when BM25 found nothing); None outside hybrid, or without BM25's
+    list. ``went_without``: each retriever hybrid mode went on without, with why in tenants' words
     (``public_reason``)."""
 
     lists: dict[str, ParentList]
     evidence: KeywordEvidence
     query_type: QueryType | None = None
     went_without: dict[str, str] = field(default_factory=dict)
+    keyword_surprise: float | None = None
 
     @property
     def dense_margin(self) -> float | None:
@@ -236,6 +246,7 @@ class KeywordSide:
     hits: list[Hit]
     evidence: KeywordEvidence
     query_type: QueryType | None
+    surprise: float | None  # of the best hit's match (``bm25.match_surprise``); None unweighed or without hits
 
 
 NO_EVIDENCE = KeywordEvidence(1.0, 1.0)
@@ -243,18 +254,18 @@ NO_EVIDENCE = KeywordEvidence(1.0, 1.0)
 
 def keyword_side(*, tenant: Tenant, query: str, limit: int, weigh: bool, timeout_ms: int) -> KeywordSide:
     """BM25's ``limit`` best children for ``query`` and, when ``weigh``, the query's keyword
-    evidence and type; each statement cancelled after ``timeout_ms`` (one transaction on the calling
-    thread's connection, ``knowledge.timeouts``). Invisible characters in ``query`` are read as in
-    the chunks (``languages.searchable_text``)."""
+    evidence and type and the surprise of the best child's match; each statement cancelled after
+    ``timeout_ms`` (one transaction on the calling thread's connection, ``knowledge.timeouts``).
+    Invisible characters in ``query`` are read as in the chunks (``languages.searchable_text``)."""
     settings = conf.SETTINGS
     query = searchable_text(query)
     with bounded(timeout_ms):
-        hits = bm25_search(tenant=tenant, query=query, limit=limit, k1=settings.bm25_k1, b=settings.bm25_b)
+        search = bm25_search_traced(tenant=tenant, query=query, limit=limit, k1=settings.bm25_k1, b=settings.bm25_b)
         if not weigh:
-            return KeywordSide(hits, NO_EVIDENCE, None)
+            return KeywordSide(search.hits, NO_EVIDENCE, None, None)
         evidence = keyword_evidence(tenant=tenant, query=query)
         query_type = classify_query(query, is_rare=lambda texts: has_rare_lexeme(tenant=tenant, texts=texts))
-    return KeywordSide(hits, evidence, query_type)
+    return KeywordSide(search.hits, evidence, query_type, search.surprise)
 
 
 def public_reason(error: Exception) -> str:
@@ -373,7 +384,7 @@ def search_candidates(
     went_without = {name: public_reason(error) for name, error in failures.items()}
     if keywords is None:
         return Candidates(lists, NO_EVIDENCE, went_without=went_without)
-    return Candidates(lists, keywords.evidence, keywords.query_type, went_without)
+    return Candidates(lists, keywords.evidence, keywords.query_type, went_without, keywords.surprise)
 
 
 def ranked_parents(
@@ -433,6 +444,7 @@ def rank_parents(
             dense_margin=found.dense_margin,
             query_type=found.query_type,
             dense_parents=found.dense_parents,
+            keyword_surprise=found.keyword_surprise,
         )
         fused = fuse(found.lists, method=fusion or conf.SETTINGS.fusion, weights=weighing.weights)
     else:

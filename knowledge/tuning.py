@@ -115,6 +115,7 @@ def retrieval_tune(
                 dense_margin=candidates.dense_margin,
                 query_type=candidates.query_type,
                 keyword_scale=scale,
+                keyword_surprise=candidates.keyword_surprise,
             )
             fused = fuse(candidates.lists, method=conf.SETTINGS.fusion, weights=plan.weights)
             run[query_id] = documents_of(ranked_parents(candidates.lists, fused, depth=DEPTH), external_ids)

@@ -164,6 +164,24 @@ def test_search_page_gives_the_margin_of_dense_two_best_passages(client, agent, 
     assert re.search(r"dense's two best passages are 0\.\d{3} apart in cosine", _weighing(body))
 
 
+def test_search_page_gives_the_surprise_of_keywords_best_match_in_the_tenants_own_knowledge(
+    client, agent, tenant, other_tenant
+):
+    # given two of the tenant's passages, and another tenant holding the query's word everywhere
+    add_document(tenant, "Parking", "Free parking behind the studio.")
+    add_document(tenant, "Hours", "Open from nine to seven.")
+    for n in range(5):
+        add_document(other_tenant, f"Parking {n}", "Parking, parking and more parking.")
+    client.force_login(agent)
+    # when
+    body = client.get("/console/knowledge/search/", {"q": "parking", "mode": "hybrid", "k": 5}).content.decode()
+    # then the weighing gives the surprise from the tenant's own N (2) and df (1): ln 2 - ln 3 = -0.405
+    # nats (the other tenant's counts would make it ln(1 + 1.5 / 6.5) - ln 8 = -1.87)
+    weighing = _weighing(body)
+    assert "keyword match surprise: -0.4 nats" in weighing
+    assert re.search(r"apart in cosine, and keywords weigh more the closer they are; keyword match surprise", weighing)
+
+
 def test_search_page_says_an_exact_identifier_keeps_its_weights_whatever_the_tenant_scale(client, agent, tenant):
     from knowledge.models import RetrievalTuning
 
@@ -179,6 +197,7 @@ def test_search_page_says_an_exact_identifier_keeps_its_weights_whatever_the_ten
     assert "dense 0.15 · keywords 0.85" in weighing
     assert "an exact identifier, whose weights are fixed" in weighing
     assert "tenant keyword scale 0.00" not in weighing and "the closer they are" not in weighing
+    assert "keyword match surprise" not in weighing and "how surprising the keyword match is" in weighing
     assert "exact_match" not in weighing
 
 

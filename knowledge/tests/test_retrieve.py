@@ -7,7 +7,16 @@ import threading
 import pytest
 
 from knowledge import conf, retrieval
-from knowledge.fusion import DENSE_MARGIN_SCALE, KNOWN_SHARE_POWER, TIE_BOOST, WEIGHTS, QueryType
+from knowledge.fusion import (
+    DENSE_MARGIN_SCALE,
+    KNOWN_SHARE_POWER,
+    SURPRISE_SPAN,
+    SURPRISE_START,
+    TIE_BOOST,
+    WEIGHTS,
+    QueryType,
+    query_weights,
+)
 from knowledge.indexing import document_index
 from knowledge.models import Chunk, ChunkLevel, Document
 from knowledge.providers.base import ProviderError, ProviderErrorKind, RerankResult
@@ -293,13 +302,13 @@ def test_hybrid_runs_bm25_on_its_own_connection_outside_transactions(tenant, oth
     add_document(other_tenant, "Parking", "Parking parking code JS-PAY-402 for the other tenant.")
     monkeypatch.setattr(retrieval, "_can_search_in_parallel", lambda: True)
     workers = []
-    search = retrieval.bm25_search
+    search = retrieval.bm25_search_traced
 
     def spy(**kwargs):
         workers.append(threading.current_thread().name)
         return search(**kwargs)
 
-    monkeypatch.setattr(retrieval, "bm25_search", spy)
+    monkeypatch.setattr(retrieval, "bm25_search_traced", spy)
     try:
         # when
         passages = retrieve(tenant=tenant, query="Error code JS-PAY-402", k=3)
@@ -424,3 +433,91 @@ def test_odd_queries_return_passages_or_nothing_never_an_error(studio, query):
     passages = retrieve(tenant=studio, query=query, k=3)
 
     assert all(isinstance(passage, Passage) for passage in passages)
+
+
+# A verbatim sentence of one document, of words no other document uses (the man-option case of
+# docs/retrieval.md "Session 28"), amid a long page of everyday notes; and notes of its stop words
+# alone, which the fake embeddings (a bag of words) place nearest to it, while keyword search
+# cannot see them.
+VERBATIM = "The ferryman polishes his brass lanterns with walnut oil and beeswax on the third Thursday"
+LANTERNS = (
+    "Harbour crafts. Visitors can watch the rope makers in the old shed every afternoon, buy fresh "
+    "bread from the bakery cart near the pier, rent bicycles at the kiosk, follow the coastal path "
+    "to the lighthouse, or sit at the cafe terrace while fishing boats unload their morning catch. "
+    f"{VERBATIM}. The museum shop sells postcards, maps, tide tables, umbrellas and warm scarves."
+)
+
+
+@pytest.fixture
+def harbour(tenant):
+    # given: a tenant of 40 everyday notes, the harbour page and eight notes of stop words
+    for n in range(40):
+        add_document(tenant, f"Note {n}", f"Opening hours for room {n}: the desk is staffed on weekdays and the cafe.")
+    add_document(tenant, "Harbour crafts", LANTERNS)
+    for n in range(8):
+        add_document(tenant, f"Stop words {n}", "The his with and on the. " + "The with his and on. " * (n % 3 + 1))
+    return tenant
+
+
+def _surprise(tenant) -> float:
+    found = retrieval.rank_parents(
+        tenant=tenant, query=VERBATIM, mode="hybrid", depth=5, provider=FakeEmbeddingProvider()
+    )
+    assert found.weighing is not None and found.weighing.keyword_surprise is not None
+    return found.weighing.keyword_surprise
+
+
+def test_hybrid_follows_keywords_when_a_query_is_a_verbatim_sentence_of_rare_words(harbour, fake_embeddings):
+    # given dense retrieval prefers the notes of stop words
+    dense = retrieve(tenant=harbour, query=VERBATIM, k=3, mode="dense")
+    assert all(passage.title.startswith("Stop words") for passage in dense)
+    bm25 = retrieve(tenant=harbour, query=VERBATIM, k=3, mode="bm25")
+    assert bm25[0].title == "Harbour crafts"
+    # when
+    passages = retrieve(tenant=harbour, query=VERBATIM, k=3, mode="hybrid")
+    # then keywords' match could hardly be chance: they carry all the weight and rank the page first
+    assert passages[0].title == "Harbour crafts"
+    found = retrieval.search_candidates(
+        tenant=harbour, query=VERBATIM, mode="hybrid", depth=3, provider=fake_embeddings
+    )
+    assert found.keyword_surprise is not None and found.keyword_surprise > SURPRISE_START + SURPRISE_SPAN
+    weighing = retrieval.fusion_weights(
+        tenant=harbour,
+        query=VERBATIM,
+        evidence=found.evidence,
+        dense_margin=found.dense_margin,
+        query_type=found.query_type,
+        keyword_surprise=found.keyword_surprise,
+    )
+    assert weighing.keyword_surprise == found.keyword_surprise
+    assert weighing.weights == {"bm25": 1.0, "dense": 0.0}
+    # and the same query weighed without the surprise would have ranked one of dense's notes first
+    assert found.query_type is not None
+    today = query_weights(found.query_type, known_share=found.evidence.known_share, dense_margin=found.dense_margin)
+    [(first, _), *_] = retrieval.fuse(found.lists, method=conf.SETTINGS.fusion, weights=today)
+    assert Chunk.objects.get(pk=first).document.title.startswith("Stop words")
+
+
+def test_hybrid_keyword_surprise_counts_only_the_tenants_own_children(harbour, other_tenant, fake_embeddings):
+    # given the surprise of the verbatim sentence in the tenant's knowledge
+    before = _surprise(harbour)
+    # when another tenant holds the same sentence many times, among few children
+    for n in range(12):
+        add_document(other_tenant, f"Copy {n}", LANTERNS)
+    # then the tenant's N and document frequencies, so its surprise, are unchanged
+    assert _surprise(harbour) == before
+    assert _surprise(other_tenant) < before
+    passages = retrieve(tenant=harbour, query=VERBATIM, k=3, mode="hybrid")
+    assert passages[0].title == "Harbour crafts"
+    ours = set(Document.objects.filter(tenant=harbour).values_list("pk", flat=True))
+    assert {p.document_id for p in passages} <= ours
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense"])
+def test_single_retriever_modes_do_not_weigh_by_keyword_surprise(harbour, fake_embeddings, mode):
+    found = retrieval.search_candidates(tenant=harbour, query=VERBATIM, mode=mode, depth=3, provider=fake_embeddings)
+    assert found.keyword_surprise is None
+    assert (
+        retrieval.rank_parents(tenant=harbour, query=VERBATIM, mode=mode, depth=3, provider=fake_embeddings).weighing
+        is None
+    )
