@@ -333,7 +333,8 @@ def test_ingest_refuses_an_oversized_file_without_reading_it(
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     _ingest(tenant, tmp_path, errors=1)
-    assert f"big.md: too_large: The file is {len(big)} bytes; the limit is 1024 bytes." in capsys.readouterr().err
+    said = f"The file is {len(big)} bytes ({len(big) / 1024:.1f} KB); the limit is 1024 bytes (1.0 KB)."
+    assert f"big.md: too_large: {said}" in capsys.readouterr().err
     assert read == ["small.md"] and _external_ids(tenant) == {"small.md"}
 
 
