@@ -56,7 +56,10 @@ answered. Then the body is read as any other (``100 Continue`` first, if it was 
 view's own refusal (a 401, a 403, the console's redirect to log in) is written instead and the
 connection lingers as after a ``413``; a check that has not answered within ``CHECK_SECONDS`` (10 s: the
 pool busy, our database slow) is given up, dropped from the pool's queue if it has not started, and
-the upload answered ``503``, unread. A client gone meanwhile is left alone once the check ends. A
+the upload answered ``503``, unread. No more than ``CHECKS_AT_ONCE`` checks (half the pool's threads) are
+under way at once; an upload announced beyond them gets the same ``503`` at once, unread, so that a
+flood of them leaves chat's database work the other half. A client gone meanwhile is left alone once
+the check ends. A
 body within ``HTTP_MAX_BODY_BYTES`` goes to Django unchecked, which answers it as before. What a client
 with valid credentials sends is still held whole, up to the uploads' limit.
 """
@@ -110,6 +113,12 @@ CHECK_FAILED = "The upload's credentials could not be checked just now: send it 
 # locked) before it is answered 503: unanswered, Twisted would close it after its idle minute, and a
 # check not yet started is dropped from the pool's queue.
 CHECK_SECONDS = 10.0
+# Credential checks share the database pool with chat's turns: at most half its threads' worth wait on
+# it at once, so that uploads announced faster than the database answers (a flood of anonymous ones,
+# or a slow database) leave chat the other half. An upload beyond them is answered 503 at once, unread.
+CHECKS_AT_ONCE = max(1, settings.DB_ASYNC_THREADS // 2)
+# The 503's Retry-After, in seconds: a check takes milliseconds when the database is well.
+RETRY_AFTER_SECONDS = b"1"
 STRIPE_EVENT_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a Stripe event."
 AUTH_FORM_TOO_LARGE = "The form is over the {limit:,}-byte limit of a sign-in form."
 BODY_TOO_LARGE = "The request body is over the {limit:,}-byte limit of a request to this path."
@@ -234,6 +243,17 @@ class LingeringClose:
             self.deadline.cancel()
 
 
+@dataclass
+class CheckCount:
+    """The uploads whose credentials' check is on the database pool, queued or running; only the
+    reactor's thread reads and changes it."""
+
+    count: int = 0
+
+
+CHECKS_UNDER_WAY = CheckCount()
+
+
 class DjangoParsesUploads(http_protocol.WebRequest):
     """Daphne's request without Twisted's form parsing (``request.args`` holds only the query string)."""
 
@@ -263,7 +283,13 @@ class DjangoParsesUploads(http_protocol.WebRequest):
     def check_credentials(self, upload: UploadView, length: int | None, path: str) -> None:
         """Reads nothing more from the connection, and hands nothing more of what was read to Twisted's
         parser (LineReceiver's own pause: HTTPChannel's only stops the socket), while the credentials
-        are checked on the database pool; then goes on, or answers instead (``credentials_checked``)."""
+        are checked on the database pool; then goes on, or answers instead (``credentials_checked``).
+        With ``CHECKS_AT_ONCE`` checks under way already, answers 503 at once, unread."""
+        if CHECKS_UNDER_WAY.count >= CHECKS_AT_ONCE:
+            logger.warning("An upload was refused unread: %s credential checks are under way", CHECKS_UNDER_WAY.count)
+            super().gotLength(0)
+            self.refuse_body(self.check_failed())
+            return
         LineReceiver.pauseProducing(self.channel)
         expect = self.requestHeaders.getRawHeaders(b"expect") or [b""]
         self.continue_expected = expect[0].lower() == b"100-continue" and self.channel._version == b"HTTP/1.1"
@@ -275,13 +301,19 @@ class DjangoParsesUploads(http_protocol.WebRequest):
             cookie=self.header_value(b"cookie", b"; "),
             full_path=path,
         )
+        CHECKS_UNDER_WAY.count += 1
         reactor = cast(IReactorFromThreads, twisted_reactor())
-        checked.add_done_callback(lambda done: reactor.callFromThread(self.credentials_checked, done, length))
+        checked.add_done_callback(lambda done: reactor.callFromThread(self.check_ended, done, length))
         self.channel.callLater(CHECK_SECONDS, lambda: self.check_overdue(checked))
 
     def header_value(self, name: bytes, separator: bytes = b",") -> str:
         """A header's value as Django reads it: its lines joined (Cookie's with "; "), decoded as Latin-1."""
         return separator.join(self.requestHeaders.getRawHeaders(name) or []).decode("latin-1")
+
+    def check_ended(self, checked: Future[RawAnswer | None], length: int | None) -> None:
+        """A check is done or dropped (``check_overdue``): its place is free, and its upload goes on."""
+        CHECKS_UNDER_WAY.count -= 1
+        self.credentials_checked(checked, length)
 
     def credentials_checked(self, checked: Future[RawAnswer | None], length: int | None) -> None:
         """The credentials are checked: a body they may send is read from now on; else the view's answer
@@ -315,9 +347,10 @@ class DjangoParsesUploads(http_protocol.WebRequest):
 
     def check_failed(self) -> RawAnswer:
         """The 503 of an upload whose credentials could not be checked, as its view would answer it."""
+        retry = ((b"Retry-After", RETRY_AFTER_SECONDS),)
         if self.body_limit is not None and self.body_limit.upload == "api":
-            return RawAnswer.json(UNAVAILABLE, {"detail": CHECK_FAILED})
-        return RawAnswer.text(UNAVAILABLE, CHECK_FAILED)
+            return RawAnswer.json(UNAVAILABLE, {"detail": CHECK_FAILED}, retry)
+        return RawAnswer.text(UNAVAILABLE, CHECK_FAILED, retry)
 
     def root_path_for_django(self) -> str:
         """The root path daphne will give Django: the last ``Daphne-Root-Path`` header's, or the server's."""

@@ -337,3 +337,51 @@ def test_an_upload_whose_credentials_cannot_be_checked_in_time_is_told_so(
     assert (status, json.loads(body)) == (503, {"detail": CHECK_FAILED})
     assert CHECK_SECONDS - 1 < waited < CHECK_SECONDS + 10
     assert stored_titles(tenant) == []
+
+
+def _checks_waiting_on_the_keys(locker: psycopg.Connection[tuple[int]]) -> int:
+    """The queries waiting for the keys' table, which ``locker`` holds locked."""
+    row = locker.execute(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'supportai_tenantapikey'::regclass"
+    ).fetchone()
+    return row[0] if row else 0
+
+
+@pytest.mark.daphne_env(**FAKE_EMBEDDINGS, HTTP_MAX_BODY_BYTES=str(DEFAULT_LIMIT), DB_ASYNC_THREADS="2")
+def test_an_upload_beyond_the_checks_the_pool_may_hold_is_told_at_once_to_retry(
+    daphne_server: str, tenant: Tenant, test_database_url: str
+) -> None:
+    # given a server whose database pool has two threads (so one credential check at a time, leaving chat
+    # the other), and an upload whose check is stuck on the keys' table, locked
+    key = api_key_create(tenant=tenant, name="k").raw_key
+    waiting_head, waiting_body = _one_pdf_upload(daphne_server, key, "Expect: 100-continue\r\n")
+    refused_head, _ = _one_pdf_upload(daphne_server, key)
+    with psycopg.connect(test_database_url) as locker, _connect(daphne_server) as waiting:
+        locker.execute("LOCK TABLE supportai_tenantapikey IN ACCESS EXCLUSIVE MODE")
+        waiting.sendall(waiting_head.encode())
+        deadline = time.monotonic() + 10
+        while not _checks_waiting_on_the_keys(locker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _checks_waiting_on_the_keys(locker) == 1
+        # when a second upload is announced meanwhile
+        with _connect(daphne_server) as refused:
+            refused.sendall(refused_head.encode())
+            started = time.monotonic()
+            first_bytes = refused.recv(65_536)
+            waited = time.monotonic() - started
+            answer = first_bytes + read_to_end(refused)
+        # then it is answered 503 at once, unread, and told when to try again; its check never queued
+        status, head, body = split_answer(answer)
+        assert (status, json.loads(body)) == (503, {"detail": CHECK_FAILED})
+        assert b"retry-after: 1\r\n" in head.lower()
+        assert waited < CHECK_SECONDS / 2
+        assert _checks_waiting_on_the_keys(locker) == 1
+        # and once the database answers, the first upload goes on and is stored
+        locker.rollback()
+        assert waiting.recv(65_536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        waiting.sendall(waiting_body)
+        assert split_answer(read_to_end(waiting))[0] == 202
+    # and its place is free again: the next upload is let in
+    response = api_upload(daphne_server, tenant, articles(1, PHOTO_PDF))
+    assert response.status_code == 202, response.text[:500]
+    assert stored_titles(tenant) == ["a", "article-00"]
