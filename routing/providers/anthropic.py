@@ -95,8 +95,11 @@ def request_params(request: ProviderRequest) -> dict[str, Any]:
     return params
 
 
-# The generation is the first number of a Claude model ID: claude-sonnet-5-5 → 5, claude-3-5-sonnet-… → 3.
-_GENERATION = re.compile(r"claude-(?:[a-z]+-)?(\d+)(?:-|$)")
+# The generation is the first number of a Claude model ID: claude-sonnet-5-5 → 5, claude-3-5-sonnet-… → 3;
+# also as Amazon Bedrock names it (anthropic.claude-sonnet-4-6-v1:0, with a cross-region profile's
+# us./eu./apac./global. before it) and Vertex AI (claude-sonnet-5@20260301), which a gateway at
+# ANTHROPIC_BASE_URL may pass on.
+_GENERATION = re.compile(r"(?:(?:[a-z]+\.)?anthropic\.)?claude-(?:[a-z]+-)?(\d+)(?:[-@]|$)")
 # From Claude 5 on, a non-default temperature, top_p or top_k answers HTTP 400 (Sonnet 5 and 5.5 model
 # pages and migration guides, docs/routing.md).
 SAMPLING_REFUSED_FROM_GENERATION = 5

@@ -239,6 +239,13 @@ def _text_block_at(index, *pieces):
         ("claude-haiku-4-5", True),
         ("claude-3-5-sonnet-20241022", True),
         ("eu-proxy-sonnet", False),
+        # Amazon Bedrock's IDs and cross-region profiles, and Vertex AI's, as a gateway may pass them on
+        ("anthropic.claude-sonnet-5-5-v1:0", False),
+        ("us.anthropic.claude-sonnet-4-6-v1:0", True),
+        ("apac.anthropic.claude-3-5-sonnet-20241022-v2:0", True),
+        ("claude-sonnet-4-5@20250929", True),
+        ("claude-sonnet-5@20260301", False),
+        ("my-anthropic.claude-sonnet-4-6", False),
     ],
 )
 def test_anthropic_sends_sampling_parameters_only_to_models_before_claude_5(model, sends_temperature):
@@ -412,6 +419,10 @@ async def test_anthropic_claude_4_tool_round_is_unchanged_and_not_checked_for_th
         ("claude-sonnet-4-6", None),
         ("claude-3-5-sonnet-20241022", None),
         ("eu-proxy-sonnet", None),
+        ("global.anthropic.claude-sonnet-5-5-v1:0", "low"),
+        ("claude-opus-5-5@20260901", "low"),
+        ("claude-sonnet-5@20260301", "low"),
+        ("us.anthropic.claude-sonnet-4-6-v1:0", None),
     ],
 )
 def test_anthropic_asks_claude_5_for_low_effort_and_older_or_unknown_models_for_none(model, effort):
