@@ -35,3 +35,21 @@ def run_summary(
         reasons += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
         line += f"; pruning skipped: {', '.join(reasons)}"
     return line
+
+
+def run_failure(*, failed: int, files: int, unlisted: int, not_indexed: int) -> str:
+    """Why the run fails (status 1), after its summary: files with errors (the others ingested, if
+    any), else folders that could not be listed (nothing pruned), else documents stored but not
+    indexed; "" for a run that did not fail."""
+    if failed:
+        rest = "nothing was ingested" if failed == files else "the others were ingested"
+        return f"{failed} of {files} file{pluralize(files)} had errors (listed above); {rest}."
+    if unlisted:
+        folders = f"{unlisted} folder{pluralize(unlisted)} could not be read"
+        return f"{folders} (listed above); the files found were ingested and nothing was pruned."
+    if not_indexed:
+        return (
+            f"{not_indexed} document{pluralize(not_indexed)} could not be indexed (listed above); "
+            "run ingest again to retry."
+        )
+    return ""

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from tqdm import tqdm
 
-from knowledge import conf, folder_ingest, services
+from knowledge import conf, folder_ingest, folder_path, services
 from knowledge.demo import DEMO_CONFIG, demo_source
 from knowledge.management.commands import ingest
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
@@ -499,7 +499,7 @@ def test_ingest_refuses_a_path_that_is_a_loop_of_links_with_a_message(tenant: Te
     (tmp_path / "faq.md").symlink_to(tmp_path / "help.md")
     (tmp_path / "help.md").symlink_to(tmp_path / "faq.md")
     # when / then: said, not a traceback
-    with pytest.raises(CommandError, match=re.escape(ingest.LINK_LOOP.format(path=tmp_path / "faq.md"))):
+    with pytest.raises(CommandError, match=re.escape(folder_path.LINK_LOOP.format(path=tmp_path / "faq.md"))):
         _ingest(tenant, tmp_path / "faq.md")
     assert not KnowledgeSource.objects.exists()
 
@@ -515,7 +515,7 @@ def test_ingest_refuses_a_path_that_is_not_utf8_with_a_message(tenant: Tenant, t
     folder.mkdir()
     (folder / "parking.md").write_text("# Parking\n\nFree parking.")
     # when / then
-    with pytest.raises(CommandError, match=re.escape(ingest.PATH_NOT_UTF8.format(path=str(folder)))):
+    with pytest.raises(CommandError, match=re.escape(folder_path.PATH_NOT_UTF8.format(path=str(folder)))):
         _ingest(tenant, folder, "--source", "Help")
     assert not KnowledgeSource.objects.exists()
 

@@ -35,12 +35,14 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.template.defaultfilters import pluralize
 from tqdm import tqdm
 
+from knowledge.folder_check import files_problems, move_refused, take_over_refused
 from knowledge.folder_files import files_under, skipped_summary
 from knowledge.folder_ingest import folder_file_check, folder_file_ingest, folder_file_name
 from knowledge.folder_moves import MovedFolder, moved_folder_take_over
+from knowledge.folder_names import name_prefix, names_root, source_label
+from knowledge.folder_path import IngestPathError, ingest_path
 from knowledge.folder_sources import (
     PATH_KEY,
     FolderSourceError,
@@ -52,7 +54,7 @@ from knowledge.folder_sources import (
     source_folder,
     vanished_inner_sources,
 )
-from knowledge.folder_summary import run_summary
+from knowledge.folder_summary import run_failure, run_summary
 from knowledge.folder_takeover import TakeOver, folder_sources_take_over, take_overs_end
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
 from knowledge.management.options import (
@@ -88,54 +90,14 @@ NO_FILES = (
 )
 # A file left out (knowledge/folder_files.py), named at --verbosity 2 with why.
 SKIPPED_FILE = "{name}: skipped: {reason}"
-# PostgreSQL text is UTF-8: a name that is not (a Latin-1 folder name, which Python reads as surrogate
-# escapes) cannot be the source's name or its recorded path.
-PATH_NOT_UTF8 = "The path {path!r} is not valid UTF-8 text, so the source cannot record it; rename it."
+# PostgreSQL text is UTF-8: a source name that is not cannot be stored (a PATH that is not: folder_path.py).
 SOURCE_NOT_UTF8 = "The source name {name!r} is not valid UTF-8 text. {hint}"
-
-LINK_LOOP = "{path} is a link in a loop of links; nothing was changed."
 # A folder the walk could not list (permissions, a dropped network mount): its files are unknown, not
 # gone, so the run prunes nothing and fails.
 FOLDER_UNREADABLE = "The folder could not be read: {reason}."
 PATH_UNREADABLE = "{path} could not be read: {reason}; nothing was changed."
-# A pruning run of another folder into a folder source, refused before it stores anything (its
-# files would replace the source's own named alike, and the source would keep its old folder).
-MOVE_INCOMPLETE = (
-    "{problems} (listed above); nothing was changed: this run would move the source {name!r} from {old} to "
-    "{new}, which it does only once it has read every file there."
-)
 # A run given no source name writes into the folder source its path lies in, and says so first.
 INTO_SOURCE = "{path}: into {source}"
-# A run of a folder given no source name takes over the sources of the files and folders in it that are
-# named by their own path (knowledge/folder_sources.py): refused before it changes anything while a file
-# there has errors, and after it each source taken over is named with what became of its documents
-# (knowledge/folder_takeover.py); a pruning run also deletes those whose file or folder is gone.
-TAKE_OVER_INCOMPLETE = (
-    "{problems} (listed above); nothing was changed: this run would take over {sources} ({their} documents "
-    "would move into {target}), which it does only once it has read every file here."
-)
-
-
-def _names_root(path: Path, source: KnowledgeSource, *, prune: bool) -> Path:
-    """The folder the files' names are relative to: without pruning, the folder of the folder source
-    when ``path`` (a file or a folder) lies under it, so that each file keeps the name a run of that
-    folder gave it (the documents of another file of that name are not its own, nor are its CSV rows
-    new); else ``path`` itself, or a file's folder (a pruning run moves the source there)."""
-    folder = None if prune else source_folder(source)
-    if folder is not None and path.is_relative_to(folder):
-        return folder
-    return path if path.is_dir() else path.parent
-
-
-def _prefix(folder: Path, root: Path) -> str:
-    """How deep ``folder`` lies in ``root``, as its files' names there start: ``""`` or ``sub/``."""
-    return "" if folder == root else f"{folder_file_name(folder, root)}/"
-
-
-def _source_label(source: KnowledgeSource) -> str:
-    """``the source of /kb`` for a folder source named by its path, ``the source 'Help' of /kb`` else."""
-    path = source.config.get(PATH_KEY, "")
-    return f"the source of {path}" if source.name == path else f"the source {source.name!r} of {path}"
 
 
 def _bar_off(options: Any) -> bool:
@@ -192,15 +154,9 @@ class Command(BaseCommand):
         self.verbosity = options["verbosity"]
         apply_threads_option(options)
         try:
-            path: Path = options["path"].resolve()
-        except RuntimeError as exc:  # a loop of links (Python 3.13 leaves it unresolved: not found)
-            raise CommandError(LINK_LOOP.format(path=options["path"])) from exc
-        if UNSTORABLE.search(str(path)):
-            raise CommandError(PATH_NOT_UTF8.format(path=str(path)))
-        if not path.exists():
-            raise CommandError(f"{path} does not exist")
-        if not path.is_file() and not path.is_dir():
-            raise CommandError(f"{path} is neither a file nor a folder")
+            path = ingest_path(options["path"])
+        except IngestPathError as exc:
+            raise CommandError(str(exc)) from exc
         tenant = tenant_by_slug(options["tenant"])
         provider_check(default_provider(), consequence="nothing was ingested")
         hint = NAMED_SOURCE_HINT if options["source"] else UNNAMED_SOURCE_HINT
@@ -241,10 +197,10 @@ class Command(BaseCommand):
             raise CommandError(f"{exc} {hint}") from exc
         # Into the folder source the path lies in: its files named from its folder, pruned only under the path.
         enclosing_folder = source_folder(source) if enclosing else None
-        root = enclosing_folder or _names_root(path, source, prune=prune)
+        root = enclosing_folder or names_root(path, source, prune=prune)
         within = folder_file_name(path, root) if enclosing_folder and path != root else ""
         if enclosing:
-            self._say(INTO_SOURCE.format(path=path, source=_source_label(source)))
+            self._say(INTO_SOURCE.format(path=path, source=source_label(source)))
         moving = prune and not enclosing and source.config.get(PATH_KEY) != str(path)
         inner = (
             [] if options["source"] or path.is_file() else inner_folder_sources(tenant=tenant, path=path, files=files)
@@ -286,7 +242,7 @@ class Command(BaseCommand):
         # A rate limit or an outage of a hosted provider is waited out a bounded time, batch by batch.
         try:
             # Before the run, which then finds their documents unchanged under the names it gives them.
-            take = [TakeOver(other.source, _prefix(other.folder, root)) for other in inner]
+            take = [TakeOver(other.source, name_prefix(other.folder, root)) for other in inner]
             moved = folder_sources_take_over(tenant=tenant, take=take, into=source) if take else []
             with embedding_retries(self):
                 for file in tqdm(files, unit="file", disable=_bar_off(options), file=stream):
@@ -337,18 +293,8 @@ class Command(BaseCommand):
             for document in failed_documents.order_by("external_id"):
                 not_indexed += 1
                 self.stderr.write(f"{taken[document.external_id]}: {document.title}: {document.error}")
-        if failed:
-            rest = "nothing was ingested" if failed == len(files) else "the others were ingested"
-            files_had = f"{failed} of {len(files)} file{pluralize(len(files))} had errors"
-            raise CommandError(f"{files_had} (listed above); {rest}.")
-        if unlisted:
-            folders = f"{unlisted} folder{pluralize(unlisted)} could not be read"
-            raise CommandError(f"{folders} (listed above); the files found were ingested and nothing was pruned.")
-        if not_indexed:
-            raise CommandError(
-                f"{not_indexed} document{pluralize(not_indexed)} could not be indexed (listed above); "
-                "run ingest again to retry."
-            )
+        if failure := run_failure(failed=failed, files=len(files), unlisted=unlisted, not_indexed=not_indexed):
+            raise CommandError(failure)
 
     def _moved_here(
         self, *, tenant: Tenant, source: KnowledgeSource, path: Path, files: list[Path], options: Any
@@ -409,18 +355,10 @@ class Command(BaseCommand):
         if not problems:
             return
         if moving:
-            old = source.config[PATH_KEY]
-            raise CommandError(MOVE_INCOMPLETE.format(problems=problems, name=source.name, old=old, new=path))
+            raise CommandError(move_refused(problems=problems, source=source, old=source.config[PATH_KEY], new=path))
         if new_source:
             source.delete()
-        raise CommandError(
-            TAKE_OVER_INCOMPLETE.format(
-                problems=problems,
-                sources=f"the source{pluralize(len(inner))} of {', '.join(other.source.name for other in inner)}",
-                their=pluralize(len(inner), "its,their"),
-                target=_source_label(source),
-            )
-        )
+        raise CommandError(take_over_refused(problems=problems, inner=inner, target=source))
 
     def _files_problems(self, *, root: Path, files: list[Path], unlisted: int, options: Any) -> str:
         """Read every file as the run would, storing nothing (naming each file with errors on stderr);
@@ -434,6 +372,4 @@ class Command(BaseCommand):
             )
             taken.update(dict.fromkeys(result.external_ids, result.name))
             failed += self._told(result, stream)
-        problems = [f"{failed} of {len(files)} file{pluralize(len(files))} had errors"] if failed else []
-        problems += [f"{unlisted} folder{pluralize(unlisted)} could not be read"] if unlisted else []
-        return " and ".join(problems)
+        return files_problems(failed=failed, files=len(files), unlisted=unlisted)
