@@ -1,18 +1,20 @@
 """One file of a folder that ``manage.py ingest`` reads from disk: read (``folder_file_read``),
 ingested (``folder_file_ingest``) or only checked, storing nothing (``folder_file_check``), under its
 name in the folder (``folder_file_name``). A file's error, an unexpected exception included (logged),
-is its result's, never the run's.
+is its result's, never the run's. A file parsed ahead of its turn (``ParsedAhead``: to recognise a
+moved folder) is ingested from that parse, not read and parsed again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge import conf
 from knowledge.models import KnowledgeSource
-from knowledge.parsed import ErrorCode, ParseError
+from knowledge.parsed import ErrorCode, ParsedFile, ParseError
 from knowledge.parsing import file_check, file_name_nfc
 from knowledge.services import FileResult, file_ingest, file_parse
 from supportai.models import Tenant
@@ -29,12 +31,52 @@ def folder_file_read(file: Path, name: str) -> bytes:
         raise ParseError(ErrorCode.UNREADABLE, detail=exc.strerror or exc) from exc
 
 
+@dataclass
+class ParsedAhead:
+    """Files of a run parsed before their turn, in ``language`` (the run's, for the files that declare
+    none), each kept, with its error if it has one, until the run ingests it: a file is parsed once."""
+
+    language: str
+    _parsed: dict[tuple[Path, str], ParsedFile | ParseError] = field(default_factory=dict)
+
+    def parse(self, file: Path, name: str) -> ParsedFile:
+        """The documents of ``file`` named ``name``, as ``folder_file_ingest`` would parse it (not yet
+        checked against the ids earlier files gave); raises ``ParseError`` for a file it would refuse."""
+        key = (file, name)
+        if key not in self._parsed:
+            try:
+                self._parsed[key] = file_parse(
+                    name=name, data=folder_file_read(file, name), default_language=self.language
+                )
+            except ParseError as exc:
+                self._parsed[key] = exc
+        parsed = self._parsed[key]
+        if isinstance(parsed, ParseError):
+            raise parsed
+        return parsed
+
+    def take(self, file: Path, name: str) -> ParsedFile | ParseError | None:
+        """The parse of ``file`` named ``name``, no longer kept; None if it was not parsed ahead."""
+        return self._parsed.pop((file, name), None)
+
+
 def folder_file_ingest(
-    *, tenant: Tenant, source: KnowledgeSource, file: Path, name: str, language: str, taken: Mapping[str, str]
+    *,
+    tenant: Tenant,
+    source: KnowledgeSource,
+    file: Path,
+    name: str,
+    language: str,
+    taken: Mapping[str, str],
+    ahead: ParsedAhead | None = None,
 ) -> FileResult:
-    """One file's result; reading errors and unexpected exceptions become its error, never the run's."""
+    """One file's result; reading errors and unexpected exceptions become its error, never the run's.
+    A file ``ahead`` holds is ingested from its parse there."""
+    parsed = ahead.take(file, name) if ahead else None
     try:
-        data = folder_file_read(file, name)
+        if isinstance(parsed, ParseError):
+            raise parsed
+        data = b"" if parsed else folder_file_read(file, name)
     except ParseError as exc:
         return FileResult.refused(name, exc)
     try:
@@ -43,6 +85,7 @@ def folder_file_ingest(
             source=source,
             name=name,
             data=data,
+            parsed=parsed,
             default_language=language,
             taken=taken,
             delete_leftovers=False,

@@ -27,11 +27,11 @@ from django.db import transaction
 from django.template.defaultfilters import pluralize
 
 from knowledge.demo import DEMO_CONFIG
-from knowledge.folder_ingest import folder_file_name, folder_file_read
+from knowledge.folder_ingest import ParsedAhead, folder_file_name
 from knowledge.folder_sources import PATH_KEY, path_gone
 from knowledge.models import Document, KnowledgeSource, SourceKind
 from knowledge.parsed import ParseError
-from knowledge.services import content_hash, file_parse
+from knowledge.services import content_hash
 from supportai.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -54,13 +54,13 @@ class MovedFolder:
 
 
 def moved_folder_take_over(
-    *, tenant: Tenant, path: Path, files: list[Path], language: str, replacing: KnowledgeSource
+    *, tenant: Tenant, path: Path, files: list[Path], ahead: ParsedAhead, replacing: KnowledgeSource
 ) -> MovedFolder | None:
     """Rename to ``path`` (a folder, resolved, whose files a run reads are ``files``) the tenant's
     source of the folder moved there, if one is recognised (see the module), in place of
     ``replacing``, the run's new source of ``path``, which holds nothing yet and is deleted; return
-    it, else None (``replacing`` kept). ``language``: the run's, for the files that declare none (it
-    is in the content hash)."""
+    it, else None (``replacing`` kept). The files compared are parsed into ``ahead`` (in the run's
+    language, which is in the content hash), for the run to ingest them from there."""
     by_name = {folder_file_name(file, path): file for file in files}
     digests: dict[str, dict[str, str]] = {}
     best: tuple[int, KnowledgeSource, int] | None = None
@@ -74,7 +74,7 @@ def moved_folder_take_over(
             continue
         for _, file_name, _ in stored:
             if file_name not in digests:
-                digests[file_name] = _digests(by_name[file_name], file_name, language)
+                digests[file_name] = _digests(ahead, by_name[file_name], file_name)
         unchanged = sum(digests[file_name].get(external_id) == digest for external_id, file_name, digest in stored)
         if unchanged * 2 > len(stored) and (best is None or unchanged > best[0]):
             best = (unchanged, source, len(stored))
@@ -113,11 +113,11 @@ def _vanished_path_named(*, tenant: Tenant) -> list[KnowledgeSource]:
     ]
 
 
-def _digests(file: Path, name: str, language: str) -> dict[str, str]:
+def _digests(ahead: ParsedAhead, file: Path, name: str) -> dict[str, str]:
     """The content hash of each document the file ``name`` gives, by id; none for a file with errors
     (the run names it)."""
     try:
-        parsed = file_parse(name=name, data=folder_file_read(file, name), default_language=language)
+        parsed = ahead.parse(file, name)
     except ParseError:
         return {}
     except Exception:

@@ -305,12 +305,19 @@ def file_parse(
         pdf_seconds=conf.SETTINGS.pdf_read_seconds,
         notes=notes,
     )
-    for parsed in parsed_documents:
-        if taken is not None and parsed.external_id in taken:
-            message = ID_GIVEN_EARLIER.format(file=taken[parsed.external_id], external_id=parsed.external_id)
-            raise ParseError(ErrorCode.DUPLICATE, message)
+    if taken is not None:
+        ids_not_taken(parsed_documents, taken)
     checked = web_urls(parsed_documents)
     return ParsedFile(checked.documents, "; ".join(filter(None, [*notes, checked.note])))
+
+
+def ids_not_taken(parsed_documents: list[ParsedDocument], taken: Mapping[str, str]) -> None:
+    """Raise ``ParseError`` (``duplicate``) for a document whose id ``taken`` holds: an earlier file of
+    the same upload or run gave it."""
+    for parsed in parsed_documents:
+        if parsed.external_id in taken:
+            message = ID_GIVEN_EARLIER.format(file=taken[parsed.external_id], external_id=parsed.external_id)
+            raise ParseError(ErrorCode.DUPLICATE, message)
 
 
 def file_ingest(
@@ -318,13 +325,14 @@ def file_ingest(
     tenant: Tenant,
     source: KnowledgeSource,
     name: str,
-    data: bytes,
+    data: bytes = b"",
     provider: EmbeddingProvider | None = None,
     index_now: bool = True,
     on_document: Callable[[Document, Outcome], None] | None = None,
     default_language: str = DEFAULT_LANGUAGE,
     taken: Mapping[str, str] | None = None,
     delete_leftovers: bool = True,
+    parsed: ParsedFile | None = None,
 ) -> FileResult:
     """Parse one file and upsert its documents (``default_language`` for those that declare none);
     the documents the file of this name gave before and no longer holds (a CSV FAQ's row, a
@@ -333,9 +341,12 @@ def file_ingest(
     after its last file, as a record may have moved to a file read later. A bad file gives a
     per-file error, never an exception, and changes nothing. ``taken`` maps the document ids stored
     by earlier files of the same upload or run to their file's name: a file that gives one of them
-    is refused (``duplicate``) instead of overwriting that file's document."""
+    is refused (``duplicate``) instead of overwriting that file's document. ``parsed``: the file
+    already parsed by ``file_parse`` (without ``taken``), in place of its bytes ``data``, not parsed again."""
     try:
-        parsed_file = file_parse(name=name, data=data, default_language=default_language, taken=taken)
+        parsed_file = parsed or file_parse(name=name, data=data, default_language=default_language)
+        if taken is not None:
+            ids_not_taken(parsed_file.documents, taken)
     except ParseError as exc:
         return FileResult.refused(name, exc)
     parsed_documents = parsed_file.documents

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import io
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge import folder_moves
+from knowledge import folder_ingest, services
 from knowledge.models import Document, KnowledgeSource
 from knowledge.tests.embedders import RecordingEmbedder
 from supportai.models import Tenant
@@ -172,6 +173,32 @@ def test_a_moved_folder_whose_run_is_refused_leaves_every_source_as_it_was(tenan
     assert _sources(tenant) == [str(moved)]
 
 
+def test_a_moved_folder_s_files_are_each_parsed_once(tenant: Tenant, kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given the folder ingested, then moved, one file edited, one emptied (it cannot be stored) and one
+    # added, and every parse counted by file name
+    _ingest(tenant, kb)
+    moved = kb.rename(kb.parent / "kb2")
+    (moved / "hours.md").write_text("# Hours\n\nOpen 8 to 8.")
+    (moved / "new.md").write_text("# New\n\nJust added.")
+    (moved / "sub" / "gifts.md").write_text("")
+    parses: Counter[str] = Counter()
+    real_parse_file = services.parse_file
+
+    def counted(name: str, *args: Any, **kwargs: Any) -> Any:
+        parses[name] += 1
+        return real_parse_file(name, *args, **kwargs)
+
+    monkeypatch.setattr(services, "parse_file", counted)
+    # when the folder is ingested where it is now
+    with pytest.raises(CommandError, match="1 of 5 files had errors"):
+        _ingest(tenant, moved)
+    # then it was recognised, and each file was parsed once: to be compared, then ingested from that parse
+    assert _sources(tenant) == [str(moved)]
+    assert parses == dict.fromkeys(["faq.md", "hours.md", "new.md", "sub/faq.csv", "sub/gifts.md"], 1)
+    assert "8 to 8" in Document.objects.for_tenant(tenant).get(external_id="hours.md").content
+    assert Document.objects.for_tenant(tenant).filter(external_id="new.md", source__name=str(moved)).exists()
+
+
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_while_a_moved_folder_is_recognised_leaves_every_source_as_it_was(
     tenant: Tenant, kb: Path, monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
@@ -185,7 +212,7 @@ def test_ctrl_c_while_a_moved_folder_is_recognised_leaves_every_source_as_it_was
     def interrupted(**kwargs: Any) -> Any:
         raise stop
 
-    monkeypatch.setattr(folder_moves, "file_parse", interrupted)
+    monkeypatch.setattr(folder_ingest, "file_parse", interrupted)
     # when the folder is ingested where it is now
     with pytest.raises(stop):
         _ingest(tenant, moved)

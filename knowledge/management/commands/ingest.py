@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from knowledge.folder_check import files_problems, move_refused, take_over_refused
 from knowledge.folder_files import files_under, skipped_summary
-from knowledge.folder_ingest import folder_file_check, folder_file_ingest, folder_file_name
+from knowledge.folder_ingest import ParsedAhead, folder_file_check, folder_file_ingest, folder_file_name
 from knowledge.folder_moves import MovedFolder, moved_folder_take_over
 from knowledge.folder_names import name_prefix, names_root, source_label
 from knowledge.folder_path import IngestPathError, ingest_path
@@ -219,10 +219,10 @@ class Command(BaseCommand):
             )
         # A folder moved here with nothing left behind: its source, renamed, replaces the run's new one
         # (only now, once the run may go on: a refused run leaves it as it was).
+        # The files it parses to recognise a moved folder are ingested from that parse.
+        ahead = ParsedAhead(language=options["language"]) if unnamed_folder else None
         moved_here = (
-            self._moved_here(tenant=tenant, source=source, path=path, files=files, options=options)
-            if unnamed_folder
-            else None
+            self._moved_here(tenant=tenant, source=source, path=path, files=files, ahead=ahead) if ahead else None
         )
         if moved_here:
             self._say(moved_here.told())
@@ -253,6 +253,7 @@ class Command(BaseCommand):
                         name=folder_file_name(file, root),
                         language=options["language"],
                         taken=taken,
+                        ahead=ahead,
                     )
                     taken.update(dict.fromkeys(result.external_ids, result.name))
                     failed += self._told(result, stream)
@@ -297,14 +298,12 @@ class Command(BaseCommand):
             raise CommandError(failure)
 
     def _moved_here(
-        self, *, tenant: Tenant, source: KnowledgeSource, path: Path, files: list[Path], options: Any
+        self, *, tenant: Tenant, source: KnowledgeSource, path: Path, files: list[Path], ahead: ParsedAhead
     ) -> MovedFolder | None:
         """``moved_folder_take_over`` in place of ``source``, the run's new one: removed on Ctrl-C,
         SIGTERM or SIGHUP too, as the files are read (it holds nothing yet)."""
         try:
-            return moved_folder_take_over(
-                tenant=tenant, path=path, files=files, language=options["language"], replacing=source
-            )
+            return moved_folder_take_over(tenant=tenant, path=path, files=files, ahead=ahead, replacing=source)
         except (KeyboardInterrupt, SystemExit):
             source.delete()
             raise
