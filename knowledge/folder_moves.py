@@ -14,7 +14,9 @@ The source taken is renamed to the folder's path, in place of the run's new sour
 empty: the command looks only once the run may go on, so that a refused run leaves every source as
 it was), its documents kept as rows (ids, chunks, vectors):
 the run then finds the unchanged ones unchanged (nothing embedded again), updates the edited ones in
-place, and prunes, as ever, those whose file is gone.
+place, and prunes, as ever, those whose file is gone. The sources named by their own path of files
+and folders in the old folder stay where they were, gone with it: a pruning run deletes them as it
+deletes those whose file or folder is gone (``folder_sources.vanished_inner_sources`` of the old path).
 """
 
 from __future__ import annotations

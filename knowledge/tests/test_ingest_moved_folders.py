@@ -14,6 +14,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from knowledge import folder_ingest, services
+from knowledge.folder_ingest import folder_file_ingest
+from knowledge.folder_sources import folder_source
 from knowledge.models import Document, KnowledgeSource
 from knowledge.tests.embedders import RecordingEmbedder
 from supportai.models import Tenant
@@ -33,10 +35,19 @@ def kb(tmp_path: Path) -> Path:
     return kb.resolve()
 
 
-def _ingest(tenant: Tenant, path: Path) -> str:
+def _ingest(tenant: Tenant, path: Path, *options: str) -> str:
     out = io.StringIO()
-    call_command("ingest", str(path), "--tenant", tenant.slug, "--no-progress", stdout=out, stderr=io.StringIO())
+    call_command(
+        "ingest", str(path), "--tenant", tenant.slug, "--no-progress", *options, stdout=out, stderr=io.StringIO()
+    )
     return out.getvalue()
+
+
+def _own_source(tenant: Tenant, file: Path) -> None:
+    """A source of its own for ``file``, named by its path, beside that of the folder around it, as
+    ``ingest FILE`` made it before a run of the folder took such sources over."""
+    source = folder_source(tenant=tenant, name=str(file), path=str(file), prune=True)
+    folder_file_ingest(tenant=tenant, source=source, file=file, name=file.name, language="en", taken={})
 
 
 def _documents(tenant: Tenant) -> dict[str, tuple[str, int]]:
@@ -219,3 +230,70 @@ def test_ctrl_c_while_a_moved_folder_is_recognised_leaves_every_source_as_it_was
     # then no source of the run is left behind, and the folder's source is as it was
     assert _sources(tenant) == [str(kb)]
     assert _documents(tenant) == before
+
+
+def test_a_moved_folder_s_run_deletes_the_source_of_one_of_its_files(tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested, a file of it with a source of its own too, then the folder moved
+    _ingest(tenant, kb)
+    kept = _documents(tenant)
+    _own_source(tenant, kb / "faq.md")
+    moved = kb.rename(kb.parent / "kb2")
+    # when the folder is ingested where it is now
+    out = _ingest(tenant, moved)
+    # then the file's source, whose path went with the folder, is deleted with its copy of the file's
+    # document, and the folder's source, renamed, keeps its own
+    lines = out.splitlines()
+    assert lines[0] == f"{moved}: recognised as {kb} moved here: 5 documents kept"
+    assert lines[-1] == f"Took over the source of {kb / 'faq.md'}, which no longer exists: 1 document removed with it."
+    assert _sources(tenant) == [str(moved)]
+    assert _documents(tenant) == {external_id: (str(moved), pk) for external_id, (_, pk) in kept.items()}
+
+
+def test_a_moved_folder_s_run_deletes_the_source_of_one_of_its_files_deleted_since(tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested, then a file added to it and given a source of its own, then the folder
+    # moved and that file deleted
+    _ingest(tenant, kb)
+    (kb / "extra.md").write_text("# Extra\n\nAdded later.")
+    _own_source(tenant, kb / "extra.md")
+    moved = kb.rename(kb.parent / "kb2")
+    (moved / "extra.md").unlink()
+    # when the folder is ingested where it is now
+    out = _ingest(tenant, moved)
+    # then the file's source is deleted with its document, and the folder's source keeps its own
+    lines = out.splitlines()
+    assert lines[0] == f"{moved}: recognised as {kb} moved here: 5 documents kept"
+    assert "0 documents created, 0 updated, 5 unchanged, 0 failed, 0 removed," in lines[1]
+    assert (
+        lines[-1] == f"Took over the source of {kb / 'extra.md'}, which no longer exists: 1 document removed with it."
+    )
+    assert _sources(tenant) == [str(moved)]
+    assert "extra.md" not in _documents(tenant)
+
+
+def test_a_moved_folder_s_run_without_pruning_keeps_the_source_of_one_of_its_files(tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested, a file of it with a source of its own too, then the folder moved
+    _ingest(tenant, kb)
+    _own_source(tenant, kb / "faq.md")
+    moved = kb.rename(kb.parent / "kb2")
+    # when the folder is ingested where it is now without pruning, then the file's source is left alone
+    out = _ingest(tenant, moved, "--no-prune")
+    assert out.splitlines()[0] == f"{moved}: recognised as {kb} moved here: 5 documents kept"
+    assert "Took over" not in out
+    assert _sources(tenant) == [str(kb / "faq.md"), str(moved)]
+
+
+def test_a_moved_folder_s_run_with_errors_keeps_the_source_of_one_of_its_files(tenant: Tenant, kb: Path) -> None:
+    # given the folder ingested, a file of it with a source of its own too, then the folder moved and a
+    # file added that cannot be stored
+    _ingest(tenant, kb)
+    _own_source(tenant, kb / "faq.md")
+    moved = kb.rename(kb.parent / "kb2")
+    (moved / "empty.md").write_text("")
+    out = io.StringIO()
+    # when the folder is ingested where it is now, then the run fails and keeps the file's source
+    with pytest.raises(CommandError, match="1 of 5 files had errors"):
+        call_command("ingest", str(moved), "--tenant", tenant.slug, "--no-progress", stdout=out, stderr=io.StringIO())
+    assert out.getvalue().splitlines()[-1] == (
+        f"The source of {kb / 'faq.md'}, which no longer exists, was kept, as this run had errors."
+    )
+    assert _sources(tenant) == [str(kb / "faq.md"), str(moved)]

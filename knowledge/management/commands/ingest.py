@@ -18,7 +18,8 @@ from there) and is pruned only under PATH; and a folder takes over the sources n
 path of the files and folders in it (their documents moved in, the sources deleted once no file
 failed), after reading every file first, as a move does, and a pruning one those whose file or folder
 is gone, with their documents, once no file failed (``knowledge.folder_sources``); a folder moved with
-nothing left behind keeps its source, renamed (``knowledge.folder_moves``).
+nothing left behind keeps its source, renamed (``knowledge.folder_moves``), and a pruning run deletes
+those of the files and folders in its old folder, gone with it.
 Pruning never reaches a source that holds uploaded files or the demo's (``knowledge.folder_sources``),
 and a PATH with no document files changes nothing (an unmounted or mistyped folder would otherwise
 empty its source). Links to folders are not followed and links to files outside PATH are not read:
@@ -227,12 +228,12 @@ class Command(BaseCommand):
         if moved_here:
             self._say(moved_here.told())
             source, new_source = moved_here.source, False
-        # A pruning folder run also takes over (to delete) those whose file or folder is gone.
-        gone = (
-            vanished_inner_sources(tenant=tenant, path=path)
-            if prune and path.is_dir() and not options["source"]
-            else []
-        )
+        # A pruning folder run also takes over (to delete) those whose file or folder is gone, those in
+        # the folder moved here among them: their paths went with it.
+        gone: list[KnowledgeSource] = []
+        if prune and path.is_dir() and not options["source"]:
+            gone = vanished_inner_sources(tenant=tenant, path=path)
+            gone += vanished_inner_sources(tenant=tenant, path=Path(moved_here.old)) if moved_here else []
         totals = dict.fromkeys(Outcome, 0)
         # The document ids stored by this run, with their file: a file that gives one of them again is refused.
         taken: dict[str, str] = {}
