@@ -7,6 +7,7 @@ from chat import public_api
 from chat.views import demo_page
 from escalations import public_api as escalations_public_api
 from supportai import apis
+from supportai.favicon import favicon
 from supportai.health import healthz
 
 handler400 = "supportai.error_pages.bad_request"
@@ -14,6 +15,7 @@ handler404 = "supportai.error_pages.not_found"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("demo/", demo_page, name="demo"),
     path("admin/", admin.site.urls),
     path("console/conversations/", include("chat.console_urls")),
