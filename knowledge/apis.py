@@ -309,7 +309,10 @@ class DocumentsApi(KnownQueryApiView):
         language = serializers.CharField(
             required=False,
             default=DEFAULT_LANGUAGE,
-            help_text="language of the documents whose files declare none (en, de, pt-BR…)",
+            help_text=(
+                "language of the documents whose files declare none: a tag whose primary subtag is an ISO 639-1 "
+                "code (en, de-CH, pt-BR…) or an English name (German); an unknown code (zz) is refused"
+            ),
         )
 
         class Meta:

@@ -22,7 +22,14 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge import conf
-from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_MAX_LENGTH, SEARCH_CONFIGS, clean_language
+from knowledge.languages import (
+    DEFAULT_LANGUAGE,
+    ISO_639_1_BY_639_2,
+    ISO_639_1_CODES,
+    LANGUAGE_MAX_LENGTH,
+    SEARCH_CONFIGS,
+    clean_language,
+)
 from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
 from knowledge.multipart import PartCountingUploadHandler, RequestSizeUploadHandler, UploadRequestTooLarge
 from knowledge.paging import IdsFirstPaginator
@@ -116,7 +123,9 @@ def _any_case(word: str) -> str:
 # What ``clean_language`` accepts, for the browser to check before it sends the files: refused by
 # the server, the upload would make the user choose them all again.
 LANGUAGE_PATTERN = (
-    r"\s*(?:[A-Za-z]{2,3}(?:[\-_][A-Za-z0-9]{1,8})*|"
+    r"\s*(?:(?:"
+    + "|".join(_any_case(code) for code in sorted(ISO_639_1_CODES | ISO_639_1_BY_639_2.keys()))
+    + r")(?:[\-_][A-Za-z0-9]{1,8})*|"
     + "|".join(_any_case(name) for name in sorted(SEARCH_CONFIGS))
     + r")\s*"
 )

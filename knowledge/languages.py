@@ -96,6 +96,24 @@ ISO_639_1_BY_639_2: dict[str, str] = {
     "tur": "tr",
     "yid": "yi",
 }
+# Every ISO 639-1 code (184, Bihari's "bh", withdrawn in 2021, included): a typed language's primary
+# subtag must be one of them, or an ISO 639-2 code above that maps to one ("zz", "xx-YY" are refused).
+# fmt: off
+ISO_639_1_CODES = frozenset((
+    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bh",
+    "bi", "bm", "bn", "bo", "br", "bs", "ca", "ce", "ch", "co", "cr", "cs", "cu", "cv", "cy", "da",
+    "de", "dv", "dz", "ee", "el", "en", "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr",
+    "fy", "ga", "gd", "gl", "gn", "gu", "gv", "ha", "he", "hi", "ho", "hr", "ht", "hu", "hy", "hz",
+    "ia", "id", "ie", "ig", "ii", "ik", "io", "is", "it", "iu", "ja", "jv", "ka", "kg", "ki", "kj",
+    "kk", "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li", "ln",
+    "lo", "lt", "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "na", "nb",
+    "nd", "ne", "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or", "os", "pa", "pi",
+    "pl", "ps", "pt", "qu", "rm", "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk",
+    "sl", "sm", "sn", "so", "sq", "sr", "ss", "st", "su", "sv", "sw", "ta", "te", "tg", "th", "ti",
+    "tk", "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk", "ur", "uz", "ve", "vi", "vo",
+    "wa", "wo", "xh", "yi", "yo", "za", "zh", "zu",
+))
+# fmt: on
 CONFIG_BY_CODE |= {code: CONFIG_BY_CODE[short] for code, short in ISO_639_1_BY_639_2.items()}
 SEARCH_CONFIGS = frozenset(CONFIG_BY_CODE.values()) | {FALLBACK_CONFIG}
 TAG_SEPARATORS = re.compile(r"[-_\s(]+")
@@ -117,7 +135,10 @@ def search_config(language: str) -> str:
 
 LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*")
 LANGUAGE_MAX_LENGTH = 16  # Document.language
-INVALID_LANGUAGE = "{value!r} is not a language: give a tag such as en, de or pt-BR"
+INVALID_LANGUAGE = (
+    "language: {value!r} is not a language code; use an ISO 639-1 code such as en or de-CH, or an English name"
+    " such as German"
+)
 # How much of a refused value the message quotes: enough to recognise it, not a pasted page.
 QUOTED_LANGUAGE_CHARS = 40
 
@@ -126,12 +147,21 @@ def clean_language(value: str) -> str:
     """A language someone typed (a default for files that declare none), as it is stored: in the
     canonical form (``canonical_tag``; a configuration's name as its language's code, "German" →
     "de"); raises ``ValueError`` with ``INVALID_LANGUAGE`` for anything that is neither a tag nor a
-    name of one of PostgreSQL's configurations."""
+    name of one of PostgreSQL's configurations, and for a tag whose primary subtag is no language
+    (``_is_language_tag``: "zz", "xx-YY")."""
     tag = value.strip().replace("_", "-")
-    known = LANGUAGE_TAG.fullmatch(tag.lower()) or tag.lower() in SEARCH_CONFIGS
+    known = _is_language_tag(tag) or tag.lower() in SEARCH_CONFIGS
     if not known or len(tag) > LANGUAGE_MAX_LENGTH:
         raise ValueError(INVALID_LANGUAGE.format(value=Quoted(value, QUOTED_LANGUAGE_CHARS)))
     return CODE_BY_CONFIG.get(tag.lower()) or canonical_tag(tag)
+
+
+def _is_language_tag(tag: str) -> bool:
+    """Whether ``tag`` (any case, "-" between subtags) is shaped as ``LANGUAGE_TAG`` and names a
+    language: its primary subtag an ISO 639-1 code or an ISO 639-2 code ``ISO_639_1_BY_639_2`` maps."""
+    primary = tag.lower().split("-", 1)[0]
+    known = primary in ISO_639_1_CODES or primary in ISO_639_1_BY_639_2
+    return known and LANGUAGE_TAG.fullmatch(tag.lower()) is not None
 
 
 # A language's English name, alone or with a region: "German", "English (UK)".
@@ -151,7 +181,7 @@ def declared_language(value: str) -> str:
     except ValueError:
         pass
     tag = value.strip().replace("_", "-")
-    if LANGUAGE_TAG.fullmatch(tag.lower()):  # a tag too long to store: its leading subtags that fit
+    if _is_language_tag(tag):  # a tag too long to store: its leading subtags that fit
         return _leading_subtags(canonical_tag(tag))
     name = value.strip()
     known = LANGUAGE_NAME.fullmatch(name) and search_config(name) != FALLBACK_CONFIG

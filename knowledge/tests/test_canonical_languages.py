@@ -34,8 +34,8 @@ CANONICAL = [
     # ISO 639-2 codes and English names of PostgreSQL's languages: their ISO 639-1 code
     *[("eng", "en"), ("deu", "de"), ("ger", "de"), ("DEU-at", "de-AT"), ("nob", "nb"), ("nor", "no")],
     *[("english", "en"), ("English", "en"), ("German", "de"), ("Norwegian", "no"), ("GREEK", "el")],
-    # other tags as they are, in their casing; "simple" (no stemming) stays
-    *[("ja", "ja"), ("jpn", "jpn"), ("JA-jp", "ja-JP"), ("simple", "simple"), ("Simple", "simple")],
+    # other tags of real languages as they are, in their casing; "simple" (no stemming) stays
+    *[("ja", "ja"), ("yo-ng", "yo-NG"), ("JA-jp", "ja-JP"), ("simple", "simple"), ("Simple", "simple")],
 ]
 
 
@@ -63,6 +63,8 @@ def test_a_typed_language_is_stored_in_its_canonical_form(value: str, stored: st
         *[("ZH-hant-tw-U-CA-chinese", "zh-Hant-TW-u-ca"), ("eng-latn-gb-x-abc", "en-Latn-GB-x-abc")],
         # what is no language is undeclared, as before
         *[("x-klingon", ""), ("i-default", ""), ("English (United Kingdom)", ""), ("Deutsch", ""), ("en us", "")],
+        # an ISO 639-2 code of a language PostgreSQL does not stem is not read (ISO 639-1 codes are)
+        ("jpn", ""),
     ],
 )
 def test_a_declared_language_is_stored_in_its_canonical_form(value: str, stored: str) -> None:

@@ -20,7 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT = 30_000
 
 
-@pytest.mark.parametrize("value", ["en", "pt-BR", "de_AT", " German ", "english", "Deutsch", "12", "en-", "e"])
+@pytest.mark.parametrize(
+    "value", ["en", "pt-BR", "de_AT", " German ", "english", "Deutsch", "12", "en-", "e", "zz", "xx-YY", "deu"]
+)
 def test_the_browser_pattern_accepts_what_the_server_accepts(value: str) -> None:
     try:
         clean_language(value)

@@ -70,7 +70,7 @@ def test_clean_language_accepts_tags_and_configuration_names(value, cleaned):
 
 @pytest.mark.parametrize("value", ["", "d", "deutsch sprache", "de;DROP", "x" * 17, "english-united-kingdom-x"])
 def test_clean_language_refuses_what_is_not_a_language(value):
-    with pytest.raises(ValueError, match="is not a language: give a tag such as en, de or pt-BR"):
+    with pytest.raises(ValueError, match="is not a language code; use an ISO 639-1 code such as en or de-CH"):
         clean_language(value)
 
 
@@ -80,8 +80,8 @@ def test_a_refused_language_is_quoted_only_in_part():
         clean_language("deutsch " * 125)
 
     message = str(refused.value)
-    assert message.startswith("'deutsch deutsch deutsch deutsch deutsch…' is not a language")
-    assert len(message) < 120
+    assert message.startswith("language: 'deutsch deutsch deutsch deutsch deutsch…' is not a language")
+    assert len(message) < 160
 
 
 @pytest.mark.parametrize(
@@ -176,6 +176,6 @@ def test_console_upload_refuses_a_bad_language_and_stores_nothing(client, owner,
     files = [SimpleUploadedFile("a.txt", b"Text.")]
     response = client.post("/console/knowledge/", {"upload": files, "language": "<b>x</b>"}, follow=True)
     body = response.content.decode()
-    assert "Nothing was uploaded: &#x27;&lt;b&gt;x&lt;/b&gt;&#x27; is not a language" in body
+    assert "Nothing was uploaded: language: &#x27;&lt;b&gt;x&lt;/b&gt;&#x27; is not a language" in body
     assert not Document.objects.exists()
     assert 'name="language"' in body
