@@ -30,7 +30,7 @@ from knowledge.languages import (
     SEARCH_CONFIGS,
     clean_language,
 )
-from knowledge.models import DocumentStatus, KnowledgeSource, SourceKind
+from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind
 from knowledge.multipart import PartCountingUploadHandler, RequestSizeUploadHandler, UploadRequestTooLarge
 from knowledge.paging import IdsFirstPaginator
 from knowledge.providers.base import ProviderError
@@ -101,6 +101,9 @@ REINDEX_QUEUED = (
     "Re-index of {title} queued: it shows as Pending until its new chunks are in; "
     "answers use the current ones meanwhile."
 )
+# A re-index that ran before the page was answered (Celery eager: local development, no broker).
+REINDEXED = "Re-indexed {title}: {chunks} chunk{s}; answers use them now."
+REINDEX_FAILED = "Re-index of {title} failed: {error}"
 NOTHING_TO_REINDEX = (
     "{title} has no text to index: its page could not be fetched. Sync now on its source fetches it again."
 )
@@ -558,10 +561,23 @@ def document_reindex(request: HttpRequest, pk: int) -> HttpResponse:
     if not membership.can_manage:
         raise PermissionDenied(NOT_MANAGER)
     if documents_reindex_enqueue(tenant=membership.tenant, document_ids=[document.pk]):
-        messages.success(request, REINDEX_QUEUED.format(title=isolate(document.title)))
+        messages.add_message(request, *_reindex_said(document_status_get(tenant=membership.tenant, pk=pk)))
     else:
         messages.error(request, NOTHING_TO_REINDEX.format(title=isolate(document.title)))
     return redirect("knowledge_console:document", pk=document.pk)
+
+
+def _reindex_said(document: Document) -> tuple[int, str]:
+    """The message level and text of a re-index, by the document's status once it was handed on:
+    pending while a worker has it queued; ready or failed when it already ran in-process (Celery
+    eager, or a worker that was that quick)."""
+    title = isolate(document.title)
+    if document.status == DocumentStatus.READY:
+        chunks = document.chunk_count
+        return messages.SUCCESS, REINDEXED.format(title=title, chunks=chunks, s="" if chunks == 1 else "s")
+    if document.status == DocumentStatus.FAILED:
+        return messages.ERROR, REINDEX_FAILED.format(title=title, error=document.error)
+    return messages.SUCCESS, REINDEX_QUEUED.format(title=title)
 
 
 class CountedPaginator(Paginator):
