@@ -122,6 +122,17 @@ def count_tokens(text: str) -> int:
     return len(token_offsets(text))
 
 
+def without_unread_words(text: str) -> str:
+    """``text`` without the words the model cannot read: over ``MAX_WORD_CHARS`` characters and read
+    as fewer than one token per ``MAX_CHARS_PER_TOKEN`` of them (one [UNK], or an [UNK] and its full
+    stop); CJK runs, read a character at a time, and addresses stay. A heading of only such a word says
+    nothing as a title or a section. ``text`` as it is when no word is left out, else its words
+    joined by single spaces."""
+    words = text.split()
+    read = [w for w in words if len(w) <= MAX_WORD_CHARS or count_tokens(w) * MAX_CHARS_PER_TOKEN >= len(w)]
+    return text if len(read) == len(words) else " ".join(read)
+
+
 def _split(counter: TokenCounter, start: int, end: int, max_tokens: int, level: int) -> list[Span]:
     tokens = counter.count(start, end)
     max_chars = max_tokens * MAX_CHARS_PER_TOKEN

@@ -14,6 +14,7 @@ import unicodedata
 from html.parser import HTMLParser
 from pathlib import PurePath
 
+from knowledge.chunking import without_unread_words
 from knowledge.languages import DEFAULT_LANGUAGE, declared_language
 from knowledge.markdown_title import markdown_title
 from knowledge.parsed import (
@@ -118,7 +119,8 @@ def _markdown(name: str, text: str) -> ParsedDocument:
                 meta[key.strip().lower()] = value.strip().strip("\"'")
         text = text[match.end() :]
     # A title of blanks ('title: " "') is none.
-    title = meta.get("title", "").strip() or markdown_title(text) or file_title(name)
+    # A heading of only words the model reads as [UNK] ("#" and 600 letters) is no title either.
+    title = meta.get("title", "").strip() or without_unread_words(markdown_title(text)) or file_title(name)
     language = meta.get("language") or meta.get("lang") or UNDECLARED
     return ParsedDocument(name, title, text.strip(), url=meta.get("url", ""), language=language)
 

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from knowledge.chunking import without_unread_words
 from knowledge.markdown_title import BLANKS, heading_text
 
 # Files whose text is read as plain text: a "# " line or a "----" underline there is no heading.
@@ -98,10 +99,11 @@ def _container(rest: str) -> bool:
 
 
 def clean_heading(text: str) -> str:
-    """A heading as words: links become their text, emphasis and code marks go, blanks collapse;
-    cut at a word boundary to ``HEADING_MAX_CHARS``."""
+    """A heading as words: links become their text, emphasis and code marks go, blanks collapse,
+    words the model cannot read go (``without_unread_words``); cut at a word boundary to
+    ``HEADING_MAX_CHARS``."""
     text = LINK.sub(r"\1", text[:HEADING_SCAN_CHARS]).replace("*", "").replace("`", "")
-    text = " ".join(text.split()).strip("_ ")
+    text = without_unread_words(" ".join(text.split()).strip("_ "))
     if len(text) > HEADING_MAX_CHARS:
         cut = text[: HEADING_MAX_CHARS + 1]
         text = cut.rsplit(" ", 1)[0] if " " in cut else cut[:HEADING_MAX_CHARS]
