@@ -52,6 +52,8 @@ ENCODED_KIND_CHANGES = 0.35
 # shorter run again, quadratic in a text of 199-character words.
 _ENCODED_RUN = re.compile(r"[A-Za-z0-9+/=_-]+")
 _LONG_WORD = re.compile(rf"[A-Za-z0-9]{{{MAX_WORD_CHARS + 1},}}")
+# An ATX heading's opening marks (knowledge/sections.py).
+_HEADING_MARKS = re.compile(r"#{1,6}")
 
 
 @dataclass(frozen=True)
@@ -334,7 +336,7 @@ def _text_chunks(
     chunks = []
     for span in _merge(counter, pieces, max_tokens, overlap, headings):
         start, end = _trimmed(text, span)
-        if start == end:
+        if start == end or _heading_marks_alone(text, start, end, headings):
             continue
         tokens = counter.count(start, end)
         if counter.splits_word(start) or counter.splits_word(end):
@@ -353,6 +355,16 @@ def _text_chunks(
                 continue
         chunks.append(TextChunk(text[start:end], start + offset, end + offset, max(1, tokens)))
     return chunks
+
+
+def _heading_marks_alone(text: str, start: int, end: int, headings: Collection[int]) -> bool:
+    """Whether [start, end) is only the "#" marks of a heading whose words, on its line, went on to
+    encoded data or to the next chunk (a heading longer than a chunk): a chunk of "#" alone would be
+    embedded and found by nothing. An empty heading ("#" and nothing else on its line) stays."""
+    line_end = text.find("\n", end)
+    words_after = text[end : len(text) if line_end == -1 else line_end].strip()
+    at_heading = text.rfind("\n", 0, start) + 1 in headings
+    return at_heading and bool(words_after) and _HEADING_MARKS.fullmatch(text, start, end) is not None
 
 
 def _without_repeats(chunks: list[TextChunk]) -> list[TextChunk]:

@@ -9,7 +9,8 @@ before uploads re-indexed such a move; one indexed before the record held the ki
 or its record differs from what the settings give now. Re-indexing embeds again only the children
 whose input changed (knowledge/embedding_reuse.py): all of them for another model, those whose text
 moved for other chunk sizes, for rules version 2 or another file kind those whose section changed or
-whose heading moved to the next chunk, for rules version 5 those whose text is only their title;
+whose heading moved to the next chunk, for rules version 5 those whose text is only their title,
+for rules version 6 those under a heading of a word the model cannot read;
 rules version 3, a new title weight or text-search configuration changes lexemes alone and reuses
 every stored vector.
 """
@@ -41,8 +42,10 @@ from supportai.models import Tenant
 # (``languages.searchable_sql``). 4: long runs of encoded data (base64, hex) are chunked apart by
 # characters and not embedded (``chunking.opaque_runs``); other text is chunked as before. 5: a child whose
 # text is only its title (``indexing.repeats_title``: a BEIR record without text, a Markdown file of its
-# heading alone) is embedded without the title before it and its lexemes count the title once.
-INDEX_RULES_VERSION = 5
+# heading alone) is embedded without the title before it and its lexemes count the title once. 6: a
+# heading's words the model reads as one [UNK] (``chunking.without_unread_words``) head no section, and a
+# chunk of a heading's "#" alone, cut from its words, is dropped.
+INDEX_RULES_VERSION = 6
 # The first rules version whose children were indexed with their sections.
 SECTIONS_RULES_VERSION = 2
 LEGACY_RULES_VERSION = 0

@@ -38,6 +38,8 @@ def test_a_heading_of_one_unread_word_chunks_within_the_limits_without_it_as_tit
     assert document.title == "opening-hours"
     children = [child for parent in parents for child in parent.children]
     assert any("Paragraph 11" in child.text for child in children)
+    # and no chunk is the heading's "#" alone, cut from its word
+    assert all(chunk.text != "#" for parent in parents for chunk in (parent.chunk, *parent.children))
     for child in children:
         section = sections.above(child.start)
         # no child carries the word before its text
@@ -49,13 +51,26 @@ def test_a_heading_of_one_unread_word_chunks_within_the_limits_without_it_as_tit
         assert max_embedding_tokens(document.title, child.text, section) <= MODEL_MAX_TOKENS
 
 
-def test_a_long_readable_heading_stays_the_title_and_its_context_is_capped() -> None:
+def test_a_long_readable_heading_stays_the_title_and_no_chunk_is_its_mark_alone() -> None:
     heading = "日本" * 300  # each character a word-piece of its own: read, not one [UNK]
     document = parse_file("nihon.md", f"# {heading}\n\n{PARAGRAPHS}\n".encode(), max_bytes=10**6)[0]
+    settings = conf.SETTINGS
+
+    parents = chunk_document(
+        document.text,
+        parent_tokens=settings.parent_tokens,
+        parent_overlap=settings.parent_overlap,
+        child_tokens=settings.child_tokens,
+        child_overlap=settings.child_overlap,
+        headings=SectionIndex.of(document.text, file_name="nihon.md").starts,
+    )
 
     assert document.title == heading
     assert embedding_context(document.title).startswith("日本")
     assert len(embedding_context(document.title)) <= CONTEXT_TOKEN_BUDGET
+    children = [child for parent in parents for child in parent.children]
+    assert children[0].text.startswith("日本") and children[0].tokens <= settings.child_tokens
+    assert all(chunk.text != "#" for parent in parents for chunk in (parent.chunk, *parent.children))
 
 
 @pytest.mark.parametrize(

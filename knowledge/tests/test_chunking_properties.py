@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from functools import cache
 
 from hypothesis import HealthCheck, given, settings
@@ -147,11 +148,21 @@ def _assert_forward(chunks: list[TextChunk]) -> None:
     assert all(a.start < b.start and a.end < b.end for a, b in itertools.pairwise(chunks))
 
 
+def _heading_marks(text: str) -> set[int]:
+    """Where the "#" marks of ``text``'s ATX headings are: a chunk of those alone, cut from their
+    heading's words, is dropped (``chunking._heading_marks_alone``)."""
+    marks: set[int] = set()
+    for start in SectionIndex.of(text).starts:
+        if match := re.compile(r" {0,3}(#{1,6})").match(text, start):
+            marks.update(range(match.start(1), match.end(1)))
+    return marks
+
+
 def _assert_covered(text: str, chunks: list[TextChunk]) -> None:
     covered: set[int] = set()
     for chunk in chunks:
         covered.update(range(chunk.start, chunk.end))
-    lost = {i for i, char in enumerate(text) if not char.isspace() and _readable(char)} - covered
+    lost = {i for i, char in enumerate(text) if not char.isspace() and _readable(char)} - covered - _heading_marks(text)
     assert not lost, [text[i] for i in sorted(lost)]
 
 
