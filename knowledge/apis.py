@@ -311,7 +311,8 @@ class DocumentsApi(KnownQueryApiView):
             default=DEFAULT_LANGUAGE,
             help_text=(
                 "language of the documents whose files declare none: a tag whose primary subtag is an ISO 639-1 "
-                "code (en, de-CH, pt-BR…) or an English name (German); an unknown code (zz) is refused"
+                "code (en, de-CH, pt-BR…) or an ISO 639-2/3 code (fil, yue-HK), or an English name (German); "
+                "an unknown code (zz) and und, mul, zxx and mis are refused"
             ),
         )
 

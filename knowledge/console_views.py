@@ -24,9 +24,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from knowledge import conf
 from knowledge.languages import (
     DEFAULT_LANGUAGE,
-    ISO_639_1_BY_639_2,
     ISO_639_1_CODES,
     LANGUAGE_MAX_LENGTH,
+    NOT_A_LANGUAGE,
     SEARCH_CONFIGS,
     clean_language,
 )
@@ -127,8 +127,10 @@ def _any_case(word: str) -> str:
 # the server, the upload would make the user choose them all again.
 LANGUAGE_PATTERN = (
     r"\s*(?:(?:"
-    + "|".join(_any_case(code) for code in sorted(ISO_639_1_CODES | ISO_639_1_BY_639_2.keys()))
-    + r")(?:[\-_][A-Za-z0-9]{1,8})*|"
+    + "|".join(_any_case(code) for code in sorted(ISO_639_1_CODES))
+    + r"|(?!(?:"
+    + "|".join(_any_case(code) for code in sorted(NOT_A_LANGUAGE))
+    + r")(?![A-Za-z]))[A-Za-z]{3})(?:[\-_][A-Za-z0-9]{1,8})*|"
     + "|".join(_any_case(name) for name in sorted(SEARCH_CONFIGS))
     + r")\s*"
 )

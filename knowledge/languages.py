@@ -97,7 +97,9 @@ ISO_639_1_BY_639_2: dict[str, str] = {
     "yid": "yi",
 }
 # Every ISO 639-1 code (184, Bihari's "bh", withdrawn in 2021, included): a typed language's primary
-# subtag must be one of them, or an ISO 639-2 code above that maps to one ("zz", "xx-YY" are refused).
+# subtag of two letters must be one of them ("zz", "xx-YY" are refused). One of three letters is an ISO
+# 639-2/3 code (Filipino's "fil", Cantonese's "yue": about 7,900, too many to list) unless it is one of
+# those that name no language (NOT_A_LANGUAGE).
 # fmt: off
 ISO_639_1_CODES = frozenset((
     "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bh",
@@ -114,6 +116,8 @@ ISO_639_1_CODES = frozenset((
     "wa", "wo", "xh", "yi", "yo", "za", "zh", "zu",
 ))
 # fmt: on
+# ISO 639-2's codes for undetermined, multiple, no linguistic content and uncoded languages.
+NOT_A_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
 CONFIG_BY_CODE |= {code: CONFIG_BY_CODE[short] for code, short in ISO_639_1_BY_639_2.items()}
 SEARCH_CONFIGS = frozenset(CONFIG_BY_CODE.values()) | {FALLBACK_CONFIG}
 TAG_SEPARATORS = re.compile(r"[-_\s(]+")
@@ -158,9 +162,9 @@ def clean_language(value: str) -> str:
 
 def _is_language_tag(tag: str) -> bool:
     """Whether ``tag`` (any case, "-" between subtags) is shaped as ``LANGUAGE_TAG`` and names a
-    language: its primary subtag an ISO 639-1 code or an ISO 639-2 code ``ISO_639_1_BY_639_2`` maps."""
+    language: its primary subtag an ISO 639-1 code, or of three letters and not ``NOT_A_LANGUAGE``."""
     primary = tag.lower().split("-", 1)[0]
-    known = primary in ISO_639_1_CODES or primary in ISO_639_1_BY_639_2
+    known = primary in ISO_639_1_CODES if len(primary) == 2 else primary not in NOT_A_LANGUAGE
     return known and LANGUAGE_TAG.fullmatch(tag.lower()) is not None
 
 

@@ -36,6 +36,8 @@ CANONICAL = [
     *[("english", "en"), ("English", "en"), ("German", "de"), ("Norwegian", "no"), ("GREEK", "el")],
     # other tags of real languages as they are, in their casing; "simple" (no stemming) stays
     *[("ja", "ja"), ("yo-ng", "yo-NG"), ("JA-jp", "ja-JP"), ("simple", "simple"), ("Simple", "simple")],
+    # three-letter codes of languages with no two-letter one (Filipino, Cantonese) or none mapped here
+    *[("fil", "fil"), ("YUE-hk", "yue-HK"), ("jpn", "jpn")],
 ]
 
 
@@ -63,8 +65,8 @@ def test_a_typed_language_is_stored_in_its_canonical_form(value: str, stored: st
         *[("ZH-hant-tw-U-CA-chinese", "zh-Hant-TW-u-ca"), ("eng-latn-gb-x-abc", "en-Latn-GB-x-abc")],
         # what is no language is undeclared, as before
         *[("x-klingon", ""), ("i-default", ""), ("English (United Kingdom)", ""), ("Deutsch", ""), ("en us", "")],
-        # an ISO 639-2 code of a language PostgreSQL does not stem is not read (ISO 639-1 codes are)
-        ("jpn", ""),
+        # a three-letter code that names no language (undetermined, multiple, none, uncoded) is not read
+        *[("und", ""), ("MUL", ""), ("zxx", ""), ("mis", "")],
     ],
 )
 def test_a_declared_language_is_stored_in_its_canonical_form(value: str, stored: str) -> None:
