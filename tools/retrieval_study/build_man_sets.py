@@ -6,7 +6,8 @@ headings. A document is every section but NAME (its first 4,000 characters), tit
 name. Pages whose NAME description has fewer than three words, reads "manual page for", or is shared
 with another page, and pages with under 200 characters of body, are dropped. man-desc asks each
 page's NAME description; man-option asks the first line of one option's description in the page's
-OPTIONS section (the first option whose first line has 6-24 words), verbatim as rendered.
+OPTIONS section (the first option whose first line has 6-24 words and lies in the document's 4,000
+characters), verbatim as rendered.
 
 Usage: python tools/retrieval_study/build_man_sets.py --out /tmp/rev4/sets
 """
@@ -68,8 +69,9 @@ def sections(text: str) -> list[tuple[str, list[str]]]:
     return found
 
 
-def first_option_line(lines: list[str]) -> str | None:
-    """The first line of the first option's description with 6-24 words, verbatim (stripped)."""
+def option_lines(lines: list[str]) -> list[str]:
+    """The first line of each option's description with 6-24 words, verbatim (stripped), in order."""
+    found = []
     for index, line in enumerate(lines):
         match = OPTION_LINE.match(line)
         if not match:
@@ -83,8 +85,8 @@ def first_option_line(lines: list[str]) -> str | None:
             if following.strip() and len(following) - len(following.lstrip()) > indent:
                 candidate = following.strip()
         if candidate and not candidate.startswith("-") and 6 <= len(candidate.split()) <= 24:
-            return candidate
-    return None
+            found.append(candidate)
+    return found
 
 
 def page_of(path: Path, cache: Path) -> Page | None:
@@ -100,7 +102,9 @@ def page_of(path: Path, cache: Path) -> Page | None:
     body = "\n".join(f"{heading}\n" + "\n".join(lines) for heading, lines in parts if heading != "NAME")
     options = [lines for heading, lines in parts if heading == "OPTIONS"]
     command = path.name.split(".")[0]
-    return Page(command, description, body[:BODY_CHARS], first_option_line(options[0]) if options else None)
+    # The first option line the document (its first BODY_CHARS characters) still holds.
+    held = [line for line in option_lines(options[0]) if line in body[:BODY_CHARS]] if options else []
+    return Page(command, description, body[:BODY_CHARS], held[0] if held else None)
 
 
 def man_files() -> list[Path]:
