@@ -1,7 +1,7 @@
 """``POST /api/v1/public/chat/proposals/confirm`` and ``…/reject``: proposal decisions without websockets.
 
 Body ``{"key", "resume_token", "proposal_id"}``. Same checks as the other public endpoints
-(``chat.public_api.public_request``: JSON body, widget key, allowed origin), the per-IP message limit
+(``chat.public_http.public_request``: JSON body, widget key, allowed origin), the per-IP message limit
 and the ``proposal.confirm`` / ``proposal.reject`` frame's validation. Answers the websocket's
 ``proposal.result`` frame as JSON; errors in the customer's language as on the socket
 (``chat/public_language.py``). No live conversation of that tenant for the resume token, or a
@@ -28,7 +28,7 @@ from bookings.widget import handle_proposal_decision
 from chat import services as chat_services
 from chat.limits import ip_allows_message
 from chat.protocol import ErrorCode, ProposalDecision, ProtocolError, parse_object
-from chat.public_api import (
+from chat.public_http import (
     error_response,
     method_not_allowed,
     preflight_response,

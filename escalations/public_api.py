@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from chat import services as chat_services
 from chat.protocol import ErrorCode, Escalate, ProtocolError, parse_object
-from chat.public_api import (
+from chat.public_http import (
     error_response,
     method_not_allowed,
     preflight_response,

@@ -81,7 +81,7 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.protocols.basic import LineReceiver
 
 from chat.protocol import MAX_FRAME_BYTES, ErrorCode
-from chat.public_api import BODY_TOO_LONG
+from chat.public_http import BODY_TOO_LONG
 from knowledge.upload_credentials import UploadView, upload_refusal
 from knowledge.uploads import upload_request_max_bytes, upload_request_too_large
 from supportai.db import db_submit

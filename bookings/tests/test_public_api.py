@@ -15,7 +15,7 @@ from bookings.tests.conftest import local, next_weekday
 from bookings.widget import handle_proposal_decision
 from chat import limits
 from chat.protocol import MAX_FRAME_BYTES
-from chat.public_api import BODY_TOO_LONG, USE_POST
+from chat.public_http import BODY_TOO_LONG, USE_POST
 from chat.services import OpenedConversation, conversation_open
 from chat.tests.http_bodies import utf8_body
 from supportai.models import Tenant

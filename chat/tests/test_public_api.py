@@ -14,7 +14,7 @@ from django.test import AsyncClient, Client
 from chat import limits, services
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.protocol import MAX_FRAME_BYTES, MAX_MESSAGE_CHARS
-from chat.public_api import BODY_TOO_LONG, USE_POST
+from chat.public_http import BODY_TOO_LONG, USE_POST
 from chat.services import reply_abandoned_after
 from chat.tests.conftest import HeldTurn, refusal, reply_left_streaming
 from chat.tests.http_bodies import utf8_body

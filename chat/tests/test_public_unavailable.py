@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from chat import public_api
+from chat import public_http
 from chat.models import Conversation
 from chat.tests.db_failures import (
     MESSAGES,
@@ -75,7 +75,7 @@ def test_a_widget_key_lookup_failing_in_the_database_is_unavailable(
     tenant: Tenant, fail: Fail, caplog: pytest.LogCaptureFixture, path: str
 ) -> None:
     # when looking up the request's widget key fails in the database
-    fail("tenant_get_by_public_key", STATEMENT_TIMEOUT, where=public_api)
+    fail("tenant_get_by_public_key", STATEMENT_TIMEOUT, where=public_http)
     body = {"key": tenant.public_key, "client_id": "k-1", "text": "Hello?", "resume_token": "made-up"}
     response = post({**body, "proposal_id": str(uuid.uuid4())}, path)
     # then unavailable, logged, and nothing stored

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from chat.protocol import MAX_COMMENT_CHARS, MAX_FRAME_BYTES
-from chat.public_api import BODY_TOO_LONG, USE_POST
+from chat.public_http import BODY_TOO_LONG, USE_POST
 from chat.services import conversation_open
 from chat.tests.http_bodies import utf8_body
 from escalations.models import Escalation, EscalationPolicy
