@@ -42,6 +42,12 @@ class ErrorText(StrEnum):
     FEEDBACK_ON_FAILED = "feedback_on_failed"
     CLIENT_ID_REUSED = "client_id_reused"
     INTERNAL = "internal"
+    USE_POST = "use_post"
+    BODY_TOO_LONG = "body_too_long"
+    BODY_NOT_JSON = "body_not_json"
+    BAD_CONTENT_LENGTH = "bad_content_length"
+    UNKNOWN_KEY = "unknown_key"
+    FOREIGN_ORIGIN = "foreign_origin"
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,14 @@ class ErrorPhrases:
     feedback_on_failed: str  # feedback on an answer that failed
     client_id_reused: str  # message.send with the client_id of another message of the conversation
     internal: str  # our own code failed on the frame
+    # The public HTTP endpoints' errors about the request itself, most found before its tenant is known
+    # (chat/public_http.py): said in the language of its Accept-Language header.
+    use_post: str  # another method than POST (or OPTIONS)
+    body_too_long: str  # {limit}: bytes
+    body_not_json: str  # not UTF-8, not JSON, or JSON that is not an object
+    bad_content_length: str  # a Content-Length header that is no number
+    unknown_key: str  # the body's widget key is no tenant's
+    foreign_origin: str  # the Origin is not one of the tenant's
 
 
 ERROR_PHRASES: dict[str, ErrorPhrases] = {
@@ -92,6 +106,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="Feedback cannot be given on a failed answer.",
         client_id_reused="'client_id' was already used for another message in this conversation.",
         internal="Something went wrong on our side. Please try again.",
+        use_post="Use POST.",
+        body_too_long="The request body is limited to {limit:,} bytes of UTF-8, like a websocket frame.",
+        body_not_json="The body must be a JSON object, sent as UTF-8.",
+        bad_content_length="The Content-Length header must be a number of bytes.",
+        unknown_key="Unknown widget key.",
+        foreign_origin="This website may not use this chat.",
     ),
     "es": ErrorPhrases(
         binary="Envíe tramas de texto JSON, no binarias.",
@@ -115,6 +135,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="No se puede valorar una respuesta que ha fallado.",
         client_id_reused="'client_id' ya se usó para otro mensaje de esta conversación.",
         internal="Algo ha fallado por nuestra parte. Vuelva a intentarlo.",
+        use_post="Use POST.",
+        body_too_long="El cuerpo de la solicitud está limitado a {limit} bytes de UTF-8, como una trama de websocket.",
+        body_not_json="El cuerpo debe ser un objeto JSON, enviado en UTF-8.",
+        bad_content_length="La cabecera Content-Length debe ser un número de bytes.",
+        unknown_key="Clave de widget desconocida.",
+        foreign_origin="Este sitio web no puede usar este chat.",
     ),
     "fr": ErrorPhrases(
         binary="Envoyez des trames texte JSON, pas binaires.",
@@ -138,6 +164,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="Impossible de donner un avis sur une réponse qui a échoué.",
         client_id_reused="'client_id' a déjà servi pour un autre message de cette conversation.",
         internal="Un problème est survenu de notre côté. Veuillez réessayer.",
+        use_post="Utilisez POST.",
+        body_too_long="Le corps de la requête est limité à {limit} octets d'UTF-8, comme une trame websocket.",
+        body_not_json="Le corps doit être un objet JSON, envoyé en UTF-8.",
+        bad_content_length="L'en-tête Content-Length doit être un nombre d'octets.",
+        unknown_key="Clé de widget inconnue.",
+        foreign_origin="Ce site web n'est pas autorisé à utiliser ce chat.",
     ),
     "de": ErrorPhrases(
         binary="Bitte senden Sie JSON-Textframes, keine Binärdaten.",
@@ -161,6 +193,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="Zu einer fehlgeschlagenen Antwort ist kein Feedback möglich.",
         client_id_reused="'client_id' wurde in diesem Gespräch schon für eine andere Nachricht verwendet.",
         internal="Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.",
+        use_post="Bitte verwenden Sie POST.",
+        body_too_long="Der Anfragetext ist auf {limit} Bytes UTF-8 begrenzt, wie ein Websocket-Frame.",
+        body_not_json="Der Anfragetext muss ein JSON-Objekt sein, gesendet als UTF-8.",
+        bad_content_length="Der Content-Length-Header muss eine Anzahl von Bytes sein.",
+        unknown_key="Unbekannter Widget-Schlüssel.",
+        foreign_origin="Diese Website darf diesen Chat nicht verwenden.",
     ),
     "pt": ErrorPhrases(
         binary="Envie quadros de texto JSON, não binários.",
@@ -184,6 +222,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="Não é possível avaliar uma resposta que falhou.",
         client_id_reused="'client_id' já foi usado para outra mensagem nesta conversa.",
         internal="Algo deu errado do nosso lado. Tente novamente.",
+        use_post="Use POST.",
+        body_too_long="O corpo da solicitação está limitado a {limit} bytes de UTF-8, como um quadro de websocket.",
+        body_not_json="O corpo deve ser um objeto JSON, enviado em UTF-8.",
+        bad_content_length="O cabeçalho Content-Length deve ser um número de bytes.",
+        unknown_key="Chave de widget desconhecida.",
+        foreign_origin="Este site não pode usar este chat.",
     ),
     "it": ErrorPhrases(
         binary="Invii frame di testo JSON, non binari.",
@@ -207,6 +251,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="Non è possibile dare un feedback su una risposta non riuscita.",
         client_id_reused="'client_id' è già stato usato per un altro messaggio in questa conversazione.",
         internal="Qualcosa è andato storto da parte nostra. Riprovi.",
+        use_post="Usi POST.",
+        body_too_long="Il corpo della richiesta è limitato a {limit} byte di UTF-8, come un frame websocket.",
+        body_not_json="Il corpo deve essere un oggetto JSON, inviato in UTF-8.",
+        bad_content_length="L'intestazione Content-Length deve essere un numero di byte.",
+        unknown_key="Chiave del widget sconosciuta.",
+        foreign_origin="Questo sito web non può usare questa chat.",
     ),
     "nl": ErrorPhrases(
         binary="Stuur JSON-tekstframes, geen binaire frames.",
@@ -230,6 +280,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="Op een mislukt antwoord kunt u geen feedback geven.",
         client_id_reused="'client_id' is in dit gesprek al gebruikt voor een ander bericht.",
         internal="Er ging bij ons iets mis. Probeer het opnieuw.",
+        use_post="Gebruik POST.",
+        body_too_long="De body van het verzoek is beperkt tot {limit} bytes UTF-8, zoals een websocketframe.",
+        body_not_json="De body moet een JSON-object zijn, verzonden als UTF-8.",
+        bad_content_length="De Content-Length-header moet een aantal bytes zijn.",
+        unknown_key="Onbekende widgetsleutel.",
+        foreign_origin="Deze website mag deze chat niet gebruiken.",
     ),
     "ja": ErrorPhrases(
         binary="バイナリではなく、JSONのテキストフレームを送信してください。",
@@ -253,6 +309,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="失敗した回答は評価できません。",
         client_id_reused="'client_id' はこの会話の別のメッセージですでに使われています。",
         internal="申し訳ありません。当社側で問題が発生しました。もう一度お試しください。",
+        use_post="POSTを使用してください。",
+        body_too_long="リクエスト本文は、WebSocketのフレームと同じくUTF-8で{limit}バイトまでです。",
+        body_not_json="本文はUTF-8で送信されたJSONオブジェクトである必要があります。",
+        bad_content_length="Content-Lengthヘッダーはバイト数である必要があります。",
+        unknown_key="不明なウィジェットキーです。",
+        foreign_origin="このウェブサイトではこのチャットを使用できません。",
     ),
     "zh": ErrorPhrases(
         binary="请发送JSON文本帧，而不是二进制帧。",
@@ -276,6 +338,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="无法对失败的回答提供反馈。",
         client_id_reused="'client_id' 已用于此对话中的另一条消息。",
         internal="抱歉，我们这边出了问题。请重试。",
+        use_post="请使用POST。",
+        body_too_long="请求正文最多{limit}字节的UTF-8，与WebSocket帧相同。",
+        body_not_json="正文必须是以UTF-8发送的JSON对象。",
+        bad_content_length="Content-Length标头必须是字节数。",
+        unknown_key="未知的小组件密钥。",
+        foreign_origin="此网站不能使用此聊天。",
     ),
     "zh-Hant": ErrorPhrases(
         binary="請傳送JSON文字訊框，而不是二進位訊框。",
@@ -299,6 +367,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="無法對失敗的回答提供意見回饋。",
         client_id_reused="'client_id' 已用於此對話中的另一則訊息。",
         internal="抱歉，我們這邊出了問題。請重試。",
+        use_post="請使用POST。",
+        body_too_long="請求內文最多{limit}位元組的UTF-8，與WebSocket訊框相同。",
+        body_not_json="內文必須是以UTF-8傳送的JSON物件。",
+        bad_content_length="Content-Length標頭必須是位元組數。",
+        unknown_key="未知的小工具金鑰。",
+        foreign_origin="此網站不能使用此聊天。",
     ),
     "ko": ErrorPhrases(
         binary="바이너리가 아닌 JSON 텍스트 프레임을 보내 주세요.",
@@ -322,6 +396,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="실패한 답변에는 피드백을 남길 수 없습니다.",
         client_id_reused="'client_id'은(는) 이 대화의 다른 메시지에 이미 사용되었습니다.",
         internal="죄송합니다. 저희 쪽에서 문제가 발생했습니다. 다시 시도해 주세요.",
+        use_post="POST를 사용해 주세요.",
+        body_too_long="요청 본문은 웹소켓 프레임처럼 UTF-8로 {limit}바이트까지 보낼 수 있습니다.",
+        body_not_json="본문은 UTF-8로 보낸 JSON 객체여야 합니다.",
+        bad_content_length="Content-Length 헤더는 바이트 수여야 합니다.",
+        unknown_key="알 수 없는 위젯 키입니다.",
+        foreign_origin="이 웹사이트에서는 이 채팅을 사용할 수 없습니다.",
     ),
     "ru": ErrorPhrases(
         binary="Отправляйте текстовые JSON-фреймы, а не двоичные.",
@@ -345,6 +425,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="Нельзя оценить ответ, который не удался.",
         client_id_reused="'client_id' уже использован для другого сообщения в этом разговоре.",
         internal="У нас что-то пошло не так. Попробуйте ещё раз.",
+        use_post="Используйте POST.",
+        body_too_long="Тело запроса ограничено {limit} байтами UTF-8, как websocket-фрейм.",
+        body_not_json="Тело запроса должно быть JSON-объектом в кодировке UTF-8.",
+        bad_content_length="Заголовок Content-Length должен быть числом байтов.",
+        unknown_key="Неизвестный ключ виджета.",
+        foreign_origin="Этому сайту нельзя использовать этот чат.",
     ),
     "th": ErrorPhrases(
         binary="โปรดส่งเฟรมข้อความ JSON ไม่ใช่ข้อมูลไบนารี",
@@ -368,6 +454,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="ไม่สามารถให้ความคิดเห็นกับคำตอบที่ล้มเหลวได้",
         client_id_reused="'client_id' ถูกใช้กับข้อความอื่นในบทสนทนานี้แล้ว",
         internal="ขออภัย เกิดข้อผิดพลาดในระบบของเรา โปรดลองอีกครั้ง",
+        use_post="โปรดใช้ POST",
+        body_too_long="เนื้อหาคำขอมีขนาดได้ไม่เกิน {limit} ไบต์ของ UTF-8 เช่นเดียวกับเฟรม websocket",
+        body_not_json="เนื้อหาคำขอต้องเป็นออบเจ็กต์ JSON ที่ส่งเป็น UTF-8",
+        bad_content_length="ส่วนหัว Content-Length ต้องเป็นจำนวนไบต์",
+        unknown_key="ไม่รู้จักคีย์วิดเจ็ตนี้",
+        foreign_origin="เว็บไซต์นี้ไม่ได้รับอนุญาตให้ใช้แชทนี้",
     ),
     "hi": ErrorPhrases(
         binary="कृपया बाइनरी नहीं, JSON टेक्स्ट फ़्रेम भेजें।",
@@ -391,6 +483,12 @@ ERROR_PHRASES: dict[str, ErrorPhrases] = {
         feedback_on_failed="विफल उत्तर पर प्रतिक्रिया नहीं दी जा सकती।",
         client_id_reused="'client_id' इस बातचीत में किसी दूसरे संदेश के लिए पहले ही इस्तेमाल हो चुका है।",
         internal="क्षमा करें, हमारी ओर से कुछ गड़बड़ हो गई। कृपया फिर से प्रयास करें।",
+        use_post="कृपया POST का उपयोग करें।",
+        body_too_long="अनुरोध का मुख्य भाग websocket फ़्रेम की तरह UTF-8 के अधिकतम {limit} बाइट का हो सकता है।",
+        body_not_json="मुख्य भाग UTF-8 में भेजा गया JSON ऑब्जेक्ट होना चाहिए।",
+        bad_content_length="Content-Length हेडर बाइट्स की संख्या होना चाहिए।",
+        unknown_key="अज्ञात विजेट कुंजी।",
+        foreign_origin="यह वेबसाइट इस चैट का उपयोग नहीं कर सकती।",
     ),
 }
 

@@ -18,20 +18,16 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from chat.error_phrases import ErrorText
+from chat.error_phrases import ErrorText, error_message
 from chat.models import Conversation
 from chat.origins import origin_allowed
 from chat.protocol import MAX_FRAME_BYTES, ErrorCode, ProtocolError, error_frame, optional_string
-from chat.public_language import resumed_language
+from chat.public_language import request_language, resumed_language, said_in
 from supportai.models import Tenant
 from supportai.selectors import tenant_get_by_public_key
 
 logger = logging.getLogger(__name__)
 
-USE_POST = "Use POST."
-BODY_TOO_LONG = f"The request body is limited to {MAX_FRAME_BYTES:,} bytes of UTF-8, like a websocket frame."
-NOT_A_JSON_OBJECT = "The body must be a JSON object, sent as UTF-8."
-BAD_CONTENT_LENGTH = "The Content-Length header must be a number of bytes."
 STATUS_FOR_CODE = {
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.TOO_LONG: 413,
@@ -54,7 +50,8 @@ def error_response(code: ErrorCode, message: str, origin: str = "", *, field: st
 
 def method_not_allowed(request: HttpRequest) -> JsonResponse:
     """405 with ``Allow``, as HTTP asks for a method the resource has not; the body is the protocol's error."""
-    response = error_response(ErrorCode.BAD_REQUEST, USE_POST, request.headers.get("Origin", ""))
+    message = error_message(ErrorText.USE_POST, language=request_language(request))
+    response = error_response(ErrorCode.BAD_REQUEST, message, request.headers.get("Origin", ""))
     response.status_code = 405
     response["Allow"] = "POST, OPTIONS"
     return response
@@ -93,22 +90,22 @@ def _body_text(request: HttpRequest) -> str:
     """
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not (declared.isascii() and declared.isdigit()):  # Django's int() of it would be a 500
-        raise ProtocolError(ErrorCode.BAD_REQUEST, BAD_CONTENT_LENGTH)
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.BAD_CONTENT_LENGTH)
     significant = declared.lstrip("0")  # compared as text first: int() refuses over 4,300 digits
     if len(significant) > len(str(MAX_FRAME_BYTES)) or int(significant or "0") > MAX_FRAME_BYTES:
-        raise ProtocolError(ErrorCode.TOO_LONG, BODY_TOO_LONG)
+        raise body_too_long()
     try:
         raw = request.body
     except RequestDataTooBig:
-        raise ProtocolError(ErrorCode.TOO_LONG, BODY_TOO_LONG) from None
+        raise body_too_long() from None
     if len(raw) > MAX_FRAME_BYTES:  # sent without Content-Length (chunked)
-        raise ProtocolError(ErrorCode.TOO_LONG, BODY_TOO_LONG)
+        raise body_too_long()
     try:
         # Strictly UTF-8, as a websocket text frame: json.loads(bytes) would also take UTF-16 and UTF-32.
         # A leading UTF-8 byte order mark is ignored, as RFC 8259 allows (some HTTP clients add one).
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT) from None
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.BODY_NOT_JSON) from None
 
 
 @contextlib.contextmanager
@@ -132,27 +129,43 @@ def unavailable_on_database_error(*, tenant: Tenant | None, conversation: Conver
         raise ProtocolError.of(ErrorCode.UNAVAILABLE, ErrorText.INTERNAL) from exc
 
 
+def body_too_long() -> ProtocolError:
+    """The ``too_long`` of a body over ``MAX_FRAME_BYTES`` (English; ``in_language`` for others)."""
+    return ProtocolError.of(ErrorCode.TOO_LONG, ErrorText.BODY_TOO_LONG, limit=MAX_FRAME_BYTES)
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    """The body, a JSON object; raises ``ProtocolError``."""
+    try:
+        body = json.loads(_body_text(request) or "{}")
+    except (ValueError, RecursionError):  # ValueError: not JSON, or an integer over 4,300 digits
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.BODY_NOT_JSON) from None
+    if not isinstance(body, dict):
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, ErrorText.BODY_NOT_JSON)
+    return body
+
+
 def public_request(request: HttpRequest) -> PublicRequest:
     """The JSON body, the tenant of its widget ``key`` and the checked Origin; raises ``ProtocolError``.
 
     Shared by every public (widget) HTTP endpoint so they validate alike. The body stands for the
-    websocket's frame and has its limit: ``MAX_FRAME_BYTES`` of UTF-8 as received.
+    websocket's frame and has its limit: ``MAX_FRAME_BYTES`` of UTF-8 as received. Its errors come
+    before a conversation is known: they are said in the request's ``Accept-Language``
+    (``request_language``), a foreign Origin's in the language of the conversation the body resumes
+    when its customer has written.
     """
-    try:
-        body = json.loads(_body_text(request) or "{}")
-    except (ValueError, RecursionError):  # ValueError: not JSON, or an integer over 4,300 digits
-        raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT) from None
-    if not isinstance(body, dict):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, NOT_A_JSON_OBJECT)
-    # Checked like a frame's text fields: a number, a list or half a surrogate pair is refused, not
-    # read as its text (a lone surrogate cannot even be encoded for the database).
-    key = optional_string(body, "key", limit=MAX_FRAME_BYTES)
-    resume_token = optional_string(body, "resume_token", limit=MAX_FRAME_BYTES)
-    with unavailable_on_database_error(tenant=None):
-        tenant = tenant_get_by_public_key(public_key=key)
-    if tenant is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "Unknown widget key.")
+    with said_in(lambda: request_language(request)):
+        body = _json_body(request)
+        # Checked like a frame's text fields: a number, a list or half a surrogate pair is refused, not
+        # read as its text (a lone surrogate cannot even be encoded for the database).
+        key = optional_string(body, "key", limit=MAX_FRAME_BYTES)
+        resume_token = optional_string(body, "resume_token", limit=MAX_FRAME_BYTES)
+        with unavailable_on_database_error(tenant=None):
+            tenant = tenant_get_by_public_key(public_key=key)
+        if tenant is None:
+            raise ProtocolError.of(ErrorCode.NOT_FOUND, ErrorText.UNKNOWN_KEY)
     origin = request.headers.get("Origin", "")
     if origin and not origin_allowed(tenant=tenant, origin=origin, host=request.get_host()):
-        raise ProtocolError(ErrorCode.FORBIDDEN, "This website may not use this chat.")
+        language = resumed_language(tenant=tenant, resume_token=resume_token, otherwise=request_language(request))
+        raise ProtocolError.of(ErrorCode.FORBIDDEN, ErrorText.FOREIGN_ORIGIN).in_language(language)
     return PublicRequest(body=body, tenant=tenant, origin=origin, resume_token=resume_token)

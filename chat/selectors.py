@@ -51,12 +51,13 @@ def conversation_history(
     return [message_frame(message) for message in reversed(list(messages))]
 
 
-def conversation_language(history: list[dict[str, Any]]) -> str:
-    """The language of the customer's latest message in ``history`` (``conversation_history``'s), else English."""
+def conversation_language(history: list[dict[str, Any]], *, otherwise: str = DEFAULT) -> str:
+    """The language of the customer's latest message in ``history`` (``conversation_history``'s), else
+    ``otherwise`` (English)."""
     for frame in reversed(history):
         if frame["role"] == MessageRole.CUSTOMER:
             return detect_language(frame["text"])
-    return DEFAULT
+    return otherwise
 
 
 def conversation_resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[str, Any]]:

@@ -27,7 +27,8 @@ closed. Closed at once, it was reset under a client still writing its body (a br
 most HTTP libraries: no ``Expect: 100-continue``), whose send failed, and which often never read the
 ``413`` (a reset may erase what the client had received, RFC 9112, 9.6).
 
-* the public chat endpoints (``/api/v1/public/``): ``MAX_FRAME_BYTES``, the protocol's ``too_long`` error;
+* the public chat endpoints (``/api/v1/public/``): ``MAX_FRAME_BYTES``, the protocol's ``too_long`` error, in the
+  language of the request's ``Accept-Language`` as the view would say it;
 * the Stripe webhook: ``STRIPE_EVENT_MAX_BYTES`` (1 MiB), its ``{"error"}`` JSON;
 * the sign-in forms (the console's and admin's log-in, log-out and password change, and the admin's
   page that sets another user's password):
@@ -80,8 +81,9 @@ from twisted.internet import tcp
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.protocols.basic import LineReceiver
 
-from chat.protocol import MAX_FRAME_BYTES, ErrorCode
-from chat.public_http import BODY_TOO_LONG
+from chat.protocol import MAX_FRAME_BYTES
+from chat.public_http import body_too_long
+from chat.public_language import accepted_language
 from knowledge.upload_credentials import UploadView, upload_refusal
 from knowledge.uploads import upload_request_max_bytes, upload_request_too_large
 from supportai.db import db_submit
@@ -188,14 +190,13 @@ def full_path(target: bytes, root_path: str = "") -> str:
     return f"{path}?{iri_to_uri(query)}" if query else path
 
 
-def body_limit(target: bytes, root_path: str = "") -> BodyLimit:
+def body_limit(target: bytes, root_path: str = "", *, accept_language: str = "") -> BodyLimit:
     """The limit of a request body to ``target`` (the request line's, query included) here, routed as
-    Django routes it (``routed_path``)."""
+    Django routes it (``routed_path``); the public chat's ``too_long`` is in the language
+    ``accept_language`` (the request's header) prefers, as its view would say it."""
     path = routed_path(target, root_path)
     if path.startswith(PUBLIC_PREFIX):
-        return BodyLimit.json_error(
-            MAX_FRAME_BYTES, {"type": "error", "code": ErrorCode.TOO_LONG.value, "message": BODY_TOO_LONG}
-        )
+        return BodyLimit.json_error(MAX_FRAME_BYTES, body_too_long().frame(accepted_language(accept_language)))
     try:
         view = resolve(path).view_name
     except Resolver404:
@@ -270,7 +271,8 @@ class DjangoParsesUploads(http_protocol.WebRequest):
         """The headers are in: a body declared over its path's limit is refused now; an upload's body
         over ``HTTP_MAX_BODY_BYTES`` (or chunked) waits for its credentials to be checked."""
         root_path = self.root_path_for_django()
-        self.body_limit = limit = body_limit(self.channel._path, root_path)
+        accept_language = self.header_value(b"accept-language")
+        self.body_limit = limit = body_limit(self.channel._path, root_path, accept_language=accept_language)
         if length is not None and length > limit.limit:
             super().gotLength(0)
             self.refuse_body(limit.answer)

@@ -15,10 +15,12 @@ from bookings.tests.conftest import local, next_weekday
 from bookings.widget import handle_proposal_decision
 from chat import limits
 from chat.protocol import MAX_FRAME_BYTES
-from chat.public_http import BODY_TOO_LONG, USE_POST
 from chat.services import OpenedConversation, conversation_open
 from chat.tests.http_bodies import utf8_body
 from supportai.models import Tenant
+
+USE_POST = "Use POST."  # the 405's message, without Accept-Language
+BODY_TOO_LONG = "The request body is limited to 16,384 bytes of UTF-8, like a websocket frame."
 
 pytestmark = pytest.mark.django_db
 ORIGIN = "https://alpha.example.com"

@@ -98,10 +98,13 @@ async def connect(embedding_model_loaded: None) -> AsyncIterator[Connect]:
         key: str | None = None,
         expect_ready: bool = True,
         peer: str | None = None,
+        accept_language: str = "",
     ) -> Client:
         public_key = key if key is not None else (tenant.public_key if tenant else "")
         path = f"/ws/chat/?key={public_key}" + (f"&resume={resume}" if resume else "")
         headers = [(b"origin", origin.encode()), (b"host", b"testserver")]
+        if accept_language:
+            headers.append((b"accept-language", accept_language.encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)
         if peer is not None:  # the address the socket comes from (none by default: no per-IP limit)
             communicator.scope["client"] = [peer, 50000]

@@ -52,6 +52,16 @@ async def test_errors_are_in_the_language_the_customer_writes_in(connect: Connec
     }
 
 
+async def test_the_socket_takes_no_language_from_accept_language(connect: Connect, tenant: Tenant) -> None:
+    # given a browser asking for German, on a socket whose customer has not written yet
+    client = await connect(tenant, accept_language="de-DE,de;q=0.9")
+    # when it sends a frame the socket refuses
+    await client.send_raw(NOT_JSON)
+    # then the error is English, as docs/websocket-protocol.md says: the header chooses the language
+    # only of the HTTP fallbacks' errors about the request itself
+    assert await client.receive() == {"type": "error", "code": "bad_request", "message": "Frames must be JSON objects."}
+
+
 async def test_errors_follow_the_customers_latest_message(connect: Connect, tenant: Tenant) -> None:
     # given a customer who wrote in French, then in English
     client = await connect(tenant)

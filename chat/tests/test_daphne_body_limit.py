@@ -87,3 +87,30 @@ def test_a_root_path_header_does_not_take_a_public_body_past_the_limit(daphne_se
     assert sent < 100, f"{sent} chunks of 64 KiB were sent before any answer"
     status, body = _status_and_body(answer)
     assert status == 413 and body["code"] == "too_long"
+
+
+@pytest.mark.parametrize(
+    ("framing", "chunk", "language", "message"),
+    [
+        (
+            "Content-Length: 500000000",
+            CHUNK,
+            "de-CH, de;q=0.9, en;q=0.5",
+            "Der Anfragetext ist auf 16384 Bytes UTF-8 begrenzt, wie ein Websocket-Frame.",
+        ),
+        (
+            "Transfer-Encoding: chunked",
+            b"10000\r\n" + CHUNK + b"\r\n",
+            "en;q=0.2, ja",
+            "リクエスト本文は、WebSocketのフレームと同じくUTF-8で16384バイトまでです。",
+        ),
+    ],
+)
+def test_a_body_refused_as_it_arrives_is_refused_in_the_accept_language(
+    daphne_server: str, framing: str, chunk: bytes, language: str, message: str
+) -> None:
+    # when a browser asking for German (or Japanese) sends a body far over the limit
+    head = _head(daphne_server, framing, extra=f"Accept-Language: {language}\r\n")
+    answer, _ = answer_while_sending(daphne_server, head, chunk, chunks=800)
+    # then daphne's too_long is in that language, as the view's would be
+    assert _status_and_body(answer) == (413, {"type": "error", "code": "too_long", "message": message})

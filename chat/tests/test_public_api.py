@@ -14,7 +14,6 @@ from django.test import AsyncClient, Client
 from chat import limits, services
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from chat.protocol import MAX_FRAME_BYTES, MAX_MESSAGE_CHARS
-from chat.public_http import BODY_TOO_LONG, USE_POST
 from chat.services import reply_abandoned_after
 from chat.tests.conftest import HeldTurn, refusal, reply_left_streaming
 from chat.tests.http_bodies import utf8_body
@@ -25,6 +24,9 @@ from routing.providers.fake import ScriptedProvider
 from routing.registry import override_providers
 from supportai.identity import identity_secret_rotate, sign_identity
 from supportai.models import Tenant
+
+USE_POST = "Use POST."  # the 405's message, without Accept-Language
+BODY_TOO_LONG = "The request body is limited to 16,384 bytes of UTF-8, like a websocket frame."
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = "https://alpha.example.com"

@@ -10,11 +10,13 @@ from django.core.cache import cache
 from django.test import Client
 
 from chat.protocol import MAX_COMMENT_CHARS, MAX_FRAME_BYTES
-from chat.public_http import BODY_TOO_LONG, USE_POST
 from chat.services import conversation_open
 from chat.tests.http_bodies import utf8_body
 from escalations.models import Escalation, EscalationPolicy
 from supportai.models import Tenant
+
+USE_POST = "Use POST."  # the 405's message, without Accept-Language
+BODY_TOO_LONG = "The request body is limited to 16,384 bytes of UTF-8, like a websocket frame."
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the view runs its database work on the pool (supportai.db)
 ORIGIN = "https://alpha.example.com"
