@@ -19,7 +19,6 @@ from bookings.widget import handle_booking_frame, handle_proposal_decision
 from chat import services, socket_slots
 from chat.customer_context import greeting_for
 from chat.engine import answer_turn
-from chat.error_phrases import ErrorText, error_message
 from chat.limits import (
     TOO_MANY_CONVERSATIONS,
     SlidingWindow,
@@ -30,6 +29,7 @@ from chat.limits import (
 )
 from chat.models import Conversation, Message, MessageStatus
 from chat.origins import origin_allowed
+from chat.phrases import ErrorText, error_message
 from chat.protocol import (
     CloseCode,
     Command,

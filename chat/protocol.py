@@ -3,7 +3,7 @@ server's frames of an answer.
 
 Every problem becomes a ``ProtocolError`` carrying one of the protocol's error codes and a plain
 message; the consumer turns it into an ``error`` frame, in the customer's language
-(``chat/error_phrases.py``), and keeps the socket open.
+(``chat/phrases/``), and keeps the socket open.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from chat.error_phrases import ErrorText, error_message
+from chat.phrases import ErrorText, error_message
 from routing.language import DEFAULT
 
 if TYPE_CHECKING:

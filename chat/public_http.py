@@ -18,9 +18,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from chat.error_phrases import ErrorText, error_message
 from chat.models import Conversation
 from chat.origins import origin_allowed
+from chat.phrases import ErrorText, error_message
 from chat.protocol import MAX_FRAME_BYTES, ErrorCode, ProtocolError, error_frame, optional_string
 from chat.public_language import request_language, resumed_language, said_in
 from supportai.models import Tenant

@@ -23,7 +23,7 @@ from django.db import DatabaseError, InterfaceError
 from django.http import HttpRequest
 
 from chat import services
-from chat.error_phrases import ERROR_PHRASES
+from chat.phrases import ERROR_PHRASES
 from chat.protocol import ProtocolError
 from chat.selectors import conversation_history, conversation_language
 from routing.language import DEFAULT

@@ -14,9 +14,9 @@ from django.http import HttpRequest
 
 from chat import services
 from chat.engine import answer_turn
-from chat.error_phrases import ErrorText, error_message
 from chat.limits import TOO_MANY_CONVERSATIONS, ip_allows_conversation, ip_allows_message
 from chat.models import Conversation, Message, MessageStatus
+from chat.phrases import ErrorText, error_message
 from chat.protocol import (
     MAX_IDENTITY_TOKEN_CHARS,
     ErrorCode,

@@ -20,8 +20,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from chat.error_phrases import ErrorText
 from chat.models import Conversation, Message, MessageStatus
+from chat.phrases import ErrorText
 from chat.protocol import ErrorCode, Escalate, ProtocolError, end_frame, start_frame
 from chat.services import AssistantOutcome, assistant_message_finish, assistant_message_start
 from escalations import messages

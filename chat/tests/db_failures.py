@@ -12,7 +12,7 @@ import pytest
 from django.db import OperationalError
 from django.test import Client
 
-from chat.error_phrases import ErrorText, error_message
+from chat.phrases import ErrorText, error_message
 from supportai.models import Tenant
 
 UNAVAILABLE = {"type": "error", "code": "unavailable", "message": error_message(ErrorText.INTERNAL, language="en")}

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from chat.error_phrases import ERROR_PHRASES, ErrorText, error_message
+from chat.phrases import ERROR_PHRASES, ErrorText, error_message
 from routing.phrases import PHRASES
 from routing.tests.test_language import placeholders
 

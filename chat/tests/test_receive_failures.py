@@ -11,8 +11,8 @@ from django.db import OperationalError
 from django.test import AsyncClient
 
 from chat import services
-from chat.error_phrases import ErrorText, error_message
 from chat.models import Conversation, Message
+from chat.phrases import ErrorText, error_message
 from supportai.models import Tenant
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]

@@ -11,8 +11,8 @@ from asgiref.sync import sync_to_async
 from django.db import InterfaceError
 
 from chat import services
-from chat.error_phrases import ErrorText, error_message
 from chat.models import Conversation, Message
+from chat.phrases import ErrorText, error_message
 from chat.protocol import CloseCode
 from chat.tests.conftest import Connect
 from chat.tests.db_failures import (

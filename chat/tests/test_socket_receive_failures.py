@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from chat.error_phrases import ErrorText, error_message
 from chat.models import Message
+from chat.phrases import ErrorText, error_message
 from chat.tests.conftest import Connect
 from chat.tests.db_failures import STATEMENT_TIMEOUT, Fail, failure_logs
 from supportai.models import Tenant

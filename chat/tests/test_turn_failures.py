@@ -15,8 +15,8 @@ from django.db import OperationalError
 from django.test import AsyncClient
 
 from chat import consumers, engine
-from chat.error_phrases import ErrorText, error_message
 from chat.models import Message
+from chat.phrases import ErrorText, error_message
 from chat.tests.conftest import Connect
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers

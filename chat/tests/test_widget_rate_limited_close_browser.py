@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 browser = resend.browser  # the fixture: chromium, once the demo tenant is seeded
 
 GENERIC = "Too many messages. Reconnecting shortly…"  # static/widget/supportai.js
-FLOOD = "Too many frames; this connection is closed."  # chat/error_phrases.py, en
+FLOOD = "Too many frames; this connection is closed."  # chat/phrases/, en
 
 
 def refused(reason: str | None) -> StandIn:

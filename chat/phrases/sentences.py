@@ -1,0 +1,73 @@
+"""The shape of the error sentences table: which sentences there are (``ErrorText``) and the sentences
+of one language (``ErrorPhrases``); the languages' rows are in ``european.py`` and ``asian.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorText(StrEnum):
+    """Which sentence: the name of an ``ErrorPhrases`` field."""
+
+    BINARY = "binary"
+    FRAME_TOO_LONG = "frame_too_long"
+    NOT_JSON = "not_json"
+    UNKNOWN_TYPE = "unknown_type"
+    NOT_STRING = "not_string"
+    NOT_TEXT = "not_text"
+    REQUIRED = "required"
+    FIELD_TOO_LONG = "field_too_long"
+    NOT_INTEGER = "not_integer"
+    FEEDBACK_VALUE = "feedback_value"
+    RATING_RANGE = "rating_range"
+    BAD_PHONE = "bad_phone"
+    BAD_EMAIL = "bad_email"
+    FRAME_FLOOD = "frame_flood"
+    TOO_QUICKLY = "too_quickly"
+    NETWORK_BUSY = "network_busy"
+    MESSAGE_NOT_FOUND = "message_not_found"
+    FEEDBACK_TOO_EARLY = "feedback_too_early"
+    FEEDBACK_ON_FAILED = "feedback_on_failed"
+    CLIENT_ID_REUSED = "client_id_reused"
+    INTERNAL = "internal"
+    USE_POST = "use_post"
+    BODY_TOO_LONG = "body_too_long"
+    BODY_NOT_JSON = "body_not_json"
+    BAD_CONTENT_LENGTH = "bad_content_length"
+    UNKNOWN_KEY = "unknown_key"
+    FOREIGN_ORIGIN = "foreign_origin"
+
+
+@dataclass(frozen=True)
+class ErrorPhrases:
+    binary: str  # a binary frame
+    frame_too_long: str  # {limit}: bytes
+    not_json: str  # not JSON, or JSON that is not an object
+    unknown_type: str  # {kind}: the type the client sent, quoted and cut to 40 characters
+    not_string: str  # {field}
+    not_text: str  # {field}: a NUL or half a surrogate pair, which PostgreSQL cannot store
+    required: str  # {field}
+    field_too_long: str  # {field}, {limit}: characters
+    not_integer: str  # {field}
+    feedback_value: str
+    rating_range: str
+    bad_phone: str  # escalate's phone: letters, other signs, or fewer than 7 or more than 15 digits
+    bad_email: str  # escalate's email: not an email address (Django's validate_email)
+    frame_flood: str  # then the socket is closed with 4429
+    too_quickly: str  # more messages a minute than this connection may send
+    network_busy: str  # more messages a minute than the customer's address may send
+    message_not_found: str  # feedback on a message that is not an answer of this conversation
+    feedback_too_early: str  # feedback on an answer still streaming
+    feedback_on_failed: str  # feedback on an answer that failed
+    client_id_reused: str  # message.send with the client_id of another message of the conversation
+    internal: str  # our own code failed on the frame
+    # The public HTTP endpoints' errors about the request itself, most found before its tenant is known
+    # (chat/public_http.py): said in the language of its Accept-Language header.
+    use_post: str  # another method than POST (or OPTIONS)
+    body_too_long: str  # {limit}: bytes
+    body_not_json: str  # not UTF-8, not JSON, or JSON that is not an object
+    bad_content_length: str  # a Content-Length header that is no number
+    unknown_key: str  # the body's widget key is no tenant's
+    foreign_origin: str  # the Origin is not one of the tenant's
