@@ -76,10 +76,12 @@ class PublicRequest:
     tenant: Tenant
     origin: str
     resume_token: str  # "" when the body names none
+    requested_language: str  # the one its Accept-Language asks for (``request_language``)
 
     def customer_language(self) -> str:
-        """The language of errors refused before a message is read: the conversation's (``resumed_language``)."""
-        return resumed_language(tenant=self.tenant, resume_token=self.resume_token)
+        """The language of errors refused before a message is read: the conversation's (``resumed_language``),
+        else the one the request's Accept-Language asks for."""
+        return resumed_language(tenant=self.tenant, resume_token=self.resume_token, otherwise=self.requested_language)
 
 
 def _body_text(request: HttpRequest) -> str:
@@ -152,9 +154,11 @@ def public_request(request: HttpRequest) -> PublicRequest:
     websocket's frame and has its limit: ``MAX_FRAME_BYTES`` of UTF-8 as received. Its errors come
     before a conversation is known: they are said in the request's ``Accept-Language``
     (``request_language``), a foreign Origin's in the language of the conversation the body resumes
-    when its customer has written.
+    when its customer has written (``PublicRequest.customer_language`` chooses alike for the errors
+    found after).
     """
-    with said_in(lambda: request_language(request)):
+    requested = request_language(request)
+    with said_in(lambda: requested):
         body = _json_body(request)
         # Checked like a frame's text fields: a number, a list or half a surrogate pair is refused, not
         # read as its text (a lone surrogate cannot even be encoded for the database).
@@ -166,6 +170,8 @@ def public_request(request: HttpRequest) -> PublicRequest:
             raise ProtocolError.of(ErrorCode.NOT_FOUND, ErrorText.UNKNOWN_KEY)
     origin = request.headers.get("Origin", "")
     if origin and not origin_allowed(tenant=tenant, origin=origin, host=request.get_host()):
-        language = resumed_language(tenant=tenant, resume_token=resume_token, otherwise=request_language(request))
+        language = resumed_language(tenant=tenant, resume_token=resume_token, otherwise=requested)
         raise ProtocolError.of(ErrorCode.FORBIDDEN, ErrorText.FOREIGN_ORIGIN).in_language(language)
-    return PublicRequest(body=body, tenant=tenant, origin=origin, resume_token=resume_token)
+    return PublicRequest(
+        body=body, tenant=tenant, origin=origin, resume_token=resume_token, requested_language=requested
+    )

@@ -3,7 +3,8 @@
 The socket (``chat.consumers``) writes an error in the language of the customer's latest message in
 its conversation (``conversation_language`` of the history it resumes with), then in that of each
 message sent. The HTTP fallbacks do the same: a body refused before its message is read gets the
-conversation's language, anything after the message's (``routing.language.detect_language``).
+conversation's language, anything after the message's (``routing.language.detect_language``). Without
+a conversation its customer has written in, they say it as the request's ``Accept-Language`` asks.
 
 An error about the request itself, most found before its tenant is known (``chat/public_http.py``: not
 JSON, over the size limit, an unknown widget key, a foreign Origin, ...), has no conversation to take a

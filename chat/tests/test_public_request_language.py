@@ -183,3 +183,61 @@ def test_daphne_refuses_a_declared_oversize_body_in_the_accept_language() -> Non
     assert json.loads(body_limit(b"/api/v1/public/chat/escalate").answer.body)["message"].startswith(
         "The request body is limited to 16,384 bytes"
     )
+
+
+# (path, body without resume_token, field, {language: message})
+FIELD_ERRORS = [
+    pytest.param(
+        MESSAGES,
+        {"client_id": "c-1"},
+        "text",
+        {"de": "'text' ist erforderlich.", "ja": "'text' は必須です。"},
+        id="messages-text-required",
+    ),
+    pytest.param(
+        STREAM,
+        {"client_id": 5, "text": "Hallo"},
+        "client_id",
+        {"de": "'client_id' muss ein Text sein.", "ja": "'client_id' は文字列で指定してください。"},
+        id="stream-client-id-not-a-string",
+    ),
+    pytest.param(
+        ESCALATE,
+        {"phone": "call me"},
+        "phone",
+        {
+            "de": "'phone' muss eine Telefonnummer sein: 7 bis 15 Ziffern, optional mit führendem +.",
+            "ja": "'phone' は電話番号で指定してください（7〜15桁の数字、先頭に + も使えます）。",  # noqa: RUF001 (Japanese punctuation)
+        },
+        id="escalate-bad-phone",
+    ),
+    pytest.param(
+        CONFIRM,
+        {},
+        "proposal_id",
+        {"de": "'proposal_id' ist erforderlich.", "ja": "'proposal_id' は必須です。"},
+        id="confirm-proposal-id-required",
+    ),
+]
+
+
+@pytest.mark.parametrize("language", ["de", "ja"])
+@pytest.mark.parametrize(("path", "fields", "field", "messages"), FIELD_ERRORS)
+def test_a_field_error_without_a_conversation_is_answered_in_the_accept_language(
+    tenant: Tenant, language: str, path: str, fields: dict[str, Any], field: str, messages: dict[str, str]
+) -> None:
+    # when a body of a known key, naming no conversation, has a wrong field and asks for German (or Japanese)
+    response = post(path, json.dumps({"key": tenant.public_key, **fields}), f"{language},en;q=0.5")
+    # then the field's error is in that language, its code, status and field unchanged
+    assert response.status_code == 400
+    assert response.json() == {"type": "error", "code": "bad_request", "message": messages[language], "field": field}
+
+
+def test_a_field_error_in_a_written_conversation_is_in_its_language_whatever_the_header(tenant: Tenant) -> None:
+    # given a conversation whose customer wrote in German
+    opened = conversation_written_in(tenant, "Wie kann ich meine Buchung stornieren?")
+    # when a message without text resumes it, asking for Japanese
+    body = json.dumps({"key": tenant.public_key, "client_id": "c-2", "resume_token": opened.resume_token})
+    response = post(MESSAGES, body, "ja")
+    # then the error is in the conversation's language
+    assert response.json()["message"] == "'text' ist erforderlich."
