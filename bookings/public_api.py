@@ -27,6 +27,7 @@ from bookings.models import PaymentMode, ProposalAction, ProposalStatus
 from bookings.widget import handle_proposal_decision
 from chat import services as chat_services
 from chat.limits import ip_allows_message
+from chat.phrases import ErrorText
 from chat.protocol import ErrorCode, ProposalDecision, ProtocolError, parse_object
 from chat.public_http import (
     error_response,
@@ -39,9 +40,6 @@ from chat.public_language import said_in
 from chat.public_schema import PublicErrorSerializer
 from supportai.client_address import client_ip_from_request
 
-NO_CONVERSATION = "There is no conversation for this resume token; start a chat first."
-RATE_LIMITED = "Too many requests from your network; wait a minute."
-
 
 def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
     """The ``proposal.result`` frame for a decision sent over HTTP; raises ``ProtocolError``."""
@@ -53,12 +51,13 @@ def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
     if not isinstance(command, ProposalDecision):  # parse_object maps these types to ProposalDecision
         raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
     if not ip_allows_message(client_ip_from_request(request)):
-        raise ProtocolError(ErrorCode.RATE_LIMITED, RATE_LIMITED)
+        with said_in(checked.customer_language):
+            raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.TOO_MANY_REQUESTS)
     # Our database failing is said at once, outside said_in: a language is not asked of it again.
     with unavailable_on_database_error(tenant=tenant):
         conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
-    if conversation is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
+    if conversation is None:  # no conversation to take a language from: as the request asks
+        raise ProtocolError.of(ErrorCode.NOT_FOUND, ErrorText.NO_CHAT_FOR_TOKEN).in_language(checked.requested_language)
     # The decision is one transaction; a paid booking's payment link, recorded after it, is made again
     # by the retry (proposals.proposal_execute).
     with unavailable_on_database_error(tenant=tenant, conversation=conversation), said_in(checked.customer_language):

@@ -29,7 +29,7 @@ from chat.limits import (
 )
 from chat.models import Conversation, Message, MessageStatus
 from chat.origins import origin_allowed
-from chat.phrases import ErrorText, error_message
+from chat.phrases import ErrorText, error_message, said
 from chat.protocol import (
     CloseCode,
     Command,
@@ -357,7 +357,12 @@ class ChatConsumer(LayerGuardedConsumer):
             raise ProtocolError(ErrorCode.FORBIDDEN, exc.rejection.value) from exc
         except services.ChatError as exc:  # the widget starts a fresh conversation on this reason
             await self.send_json(
-                {"type": "error", "code": ErrorCode.FORBIDDEN.value, "message": str(exc), "reason": "identity_conflict"}
+                {
+                    "type": "error",
+                    "code": ErrorCode.FORBIDDEN.value,
+                    "message": said(str(exc), language=self.language),
+                    "reason": "identity_conflict",
+                }
             )
             return
         await self.send_json(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from chat.phrases import ErrorText, error_message
+from chat.phrases import ErrorText, error_message, sentence_of
 from routing.language import DEFAULT
 
 if TYPE_CHECKING:
@@ -59,7 +59,8 @@ class ProtocolError(Exception):
     """A refused frame. ``message`` is English (unless made by ``in_language``); with ``text`` the consumer
     can say it in another language.
 
-    Errors raised with a plain ``message`` only (booking and handoff problems) are English everywhere.
+    An error raised with a plain ``message`` (booking, handoff and identity problems) gets the ``text``
+    whose English it is (``sentence_of``); one that is none of our sentences is English everywhere.
     ``field`` names the frame's (or body's) field that is wrong, when the error is about one.
     """
 
@@ -75,7 +76,7 @@ class ProtocolError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.text = text
+        self.text = text if text is not None else sentence_of(message)
         self.params: Mapping[str, object] = params or {}
         self.field = field
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import services as chat_services
+from chat.phrases import ErrorText
 from chat.protocol import ErrorCode, Escalate, ProtocolError, parse_object
 from chat.public_http import (
     error_response,
@@ -26,8 +27,6 @@ from escalations.realtime import publish_committed
 from escalations.services import Raised
 from supportai.client_address import client_ip_from_request
 from supportai.db import db_call
-
-NO_CONVERSATION = "There is no live conversation to hand over; start a chat first."
 
 
 def _with_cors(response: HttpResponse, origin: str) -> HttpResponse:
@@ -46,8 +45,10 @@ def _raise(request: HttpRequest) -> Raised:
     # Our database failing is said at once, outside said_in: a language is not asked of it again.
     with unavailable_on_database_error(tenant=tenant):
         conversation = chat_services.conversation_resume(tenant=tenant, resume_token=checked.resume_token)
-    if conversation is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, NO_CONVERSATION)
+    if conversation is None:  # no conversation to take a language from: as the request asks
+        raise ProtocolError.of(ErrorCode.NOT_FOUND, ErrorText.NO_CHAT_TO_HAND_OVER).in_language(
+            checked.requested_language
+        )
     # button_raise is one transaction
     with unavailable_on_database_error(tenant=tenant, conversation=conversation), said_in(checked.customer_language):
         return button_raise(

@@ -19,9 +19,14 @@ from chat.phrases.european import EUROPEAN
 from chat.phrases.sentences import ErrorPhrases, ErrorText
 from routing.language import DEFAULT
 
-__all__ = ["ERROR_PHRASES", "ErrorPhrases", "ErrorText", "error_message"]
+__all__ = ["ERROR_PHRASES", "ErrorPhrases", "ErrorText", "error_message", "said", "sentence_of"]
 
 ERROR_PHRASES: dict[str, ErrorPhrases] = {**EUROPEAN, **ASIAN}
+# The English sentences without placeholders: another module's error (a booking's, the handoff's, an
+# identity token's) whose message is one of them is said in the customer's language as ours are.
+_BY_ENGLISH = {
+    sentence: text for text in ErrorText if "{" not in (sentence := getattr(ERROR_PHRASES[DEFAULT], text.value))
+}
 
 
 def error_message(text: ErrorText, *, language: str, **params: object) -> str:
@@ -29,3 +34,14 @@ def error_message(text: ErrorText, *, language: str, **params: object) -> str:
     phrases = ERROR_PHRASES.get(language, ERROR_PHRASES[DEFAULT])
     sentence: str = getattr(phrases, text.value)
     return sentence.format(**params)
+
+
+def sentence_of(message: str) -> ErrorText | None:
+    """The sentence whose English (without placeholders) is ``message``; None when it is none of ours."""
+    return _BY_ENGLISH.get(message)
+
+
+def said(message: str, *, language: str) -> str:
+    """``message`` in ``language`` when it is one of our sentences (``sentence_of``), else as it is."""
+    text = sentence_of(message)
+    return message if text is None else error_message(text, language=language)

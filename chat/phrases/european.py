@@ -35,6 +35,22 @@ EUROPEAN: dict[str, ErrorPhrases] = {
         bad_content_length="The Content-Length header must be a number of bytes.",
         unknown_key="Unknown widget key.",
         foreign_origin="This website may not use this chat.",
+        too_many_chats="Too many new chats from your network; wait a minute.",
+        too_many_requests="Too many requests from your network; wait a minute.",
+        no_chat_for_token="There is no conversation for this resume token; start a chat first.",
+        no_chat_to_hand_over="There is no live conversation to hand over; start a chat first.",
+        handoff_chat_ended="There is no live conversation to hand over.",
+        handoff_too_often=(
+            "You have asked for a person several times in the last hour. Our team already has your request; please "
+            "wait for them, or try again later."
+        ),
+        proposal_not_found="That proposal does not exist or has already been replaced.",
+        identity_not_configured="This assistant does not verify customer identities.",
+        identity_invalid="The identity token could not be verified.",
+        identity_expired="The identity token has expired; sign a fresh one.",
+        identity_too_long_lived="Identity tokens may be valid for at most 24 hours.",
+        identity_unavailable="Identity verification is unavailable right now; the visitor stays anonymous.",
+        identity_conflict="This conversation belongs to another signed-in customer; start a new conversation.",
     ),
     "es": ErrorPhrases(
         binary="Envíe tramas de texto JSON, no binarias.",
@@ -64,6 +80,26 @@ EUROPEAN: dict[str, ErrorPhrases] = {
         bad_content_length="La cabecera Content-Length debe ser un número de bytes.",
         unknown_key="Clave de widget desconocida.",
         foreign_origin="Este sitio web no puede usar este chat.",
+        too_many_chats="Demasiados chats nuevos desde su red; espere un minuto.",
+        too_many_requests="Demasiadas solicitudes desde su red; espere un minuto.",
+        no_chat_for_token="No hay ninguna conversación para este 'resume_token'; inicie primero un chat.",
+        no_chat_to_hand_over="No hay ninguna conversación activa que transferir; inicie primero un chat.",
+        handoff_chat_ended="No hay ninguna conversación activa que transferir.",
+        handoff_too_often=(
+            "Ha pedido hablar con una persona varias veces en la última hora. Nuestro equipo ya tiene su solicitud; "
+            "espere su respuesta o vuelva a intentarlo más tarde."
+        ),
+        proposal_not_found="Esa propuesta no existe o ya ha sido sustituida.",
+        identity_not_configured="Este asistente no verifica la identidad de los clientes.",
+        identity_invalid="No se pudo verificar el token de identidad.",
+        identity_expired="El token de identidad ha caducado; firme uno nuevo.",
+        identity_too_long_lived="Los tokens de identidad pueden ser válidos como máximo 24 horas.",
+        identity_unavailable=(
+            "La verificación de identidad no está disponible en este momento; el visitante sigue siendo anónimo."
+        ),
+        identity_conflict=(
+            "Esta conversación pertenece a otro cliente que ha iniciado sesión; inicie una conversación nueva."
+        ),
     ),
     "fr": ErrorPhrases(
         binary="Envoyez des trames texte JSON, pas binaires.",
@@ -93,6 +129,24 @@ EUROPEAN: dict[str, ErrorPhrases] = {
         bad_content_length="L'en-tête Content-Length doit être un nombre d'octets.",
         unknown_key="Clé de widget inconnue.",
         foreign_origin="Ce site web n'est pas autorisé à utiliser ce chat.",
+        too_many_chats="Trop de nouvelles conversations depuis votre réseau ; patientez une minute.",
+        too_many_requests="Trop de requêtes depuis votre réseau ; patientez une minute.",
+        no_chat_for_token="Aucune conversation ne correspond à ce 'resume_token' ; commencez d'abord une conversation.",
+        no_chat_to_hand_over="Aucune conversation en cours à transmettre ; commencez d'abord une conversation.",
+        handoff_chat_ended="Aucune conversation en cours à transmettre.",
+        handoff_too_often=(
+            "Vous avez demandé à parler à une personne plusieurs fois au cours de la dernière heure. Notre équipe a "
+            "déjà votre demande ; patientez, ou réessayez plus tard."
+        ),
+        proposal_not_found="Cette proposition n'existe pas ou a déjà été remplacée.",
+        identity_not_configured="Cet assistant ne vérifie pas l'identité des clients.",
+        identity_invalid="Le jeton d'identité n'a pas pu être vérifié.",
+        identity_expired="Le jeton d'identité a expiré ; signez-en un nouveau.",
+        identity_too_long_lived="Un jeton d'identité peut être valable 24 heures au plus.",
+        identity_unavailable="La vérification d'identité est indisponible pour le moment ; le visiteur reste anonyme.",
+        identity_conflict=(
+            "Cette conversation appartient à un autre client connecté ; commencez une nouvelle conversation."
+        ),
     ),
     "de": ErrorPhrases(
         binary="Bitte senden Sie JSON-Textframes, keine Binärdaten.",
@@ -122,6 +176,26 @@ EUROPEAN: dict[str, ErrorPhrases] = {
         bad_content_length="Der Content-Length-Header muss eine Anzahl von Bytes sein.",
         unknown_key="Unbekannter Widget-Schlüssel.",
         foreign_origin="Diese Website darf diesen Chat nicht verwenden.",
+        too_many_chats="Zu viele neue Chats aus Ihrem Netzwerk; bitte warten Sie eine Minute.",
+        too_many_requests="Zu viele Anfragen aus Ihrem Netzwerk; bitte warten Sie eine Minute.",
+        no_chat_for_token="Zu diesem 'resume_token' gibt es kein Gespräch; bitte beginnen Sie zuerst einen Chat.",
+        no_chat_to_hand_over=(
+            "Es gibt kein laufendes Gespräch, das übergeben werden kann; bitte beginnen Sie zuerst einen Chat."
+        ),
+        handoff_chat_ended="Es gibt kein laufendes Gespräch, das übergeben werden kann.",
+        handoff_too_often=(
+            "Sie haben in der letzten Stunde mehrmals nach einem Menschen gefragt. Unser Team hat Ihre Anfrage "
+            "bereits; bitte warten Sie auf eine Antwort oder versuchen Sie es später erneut."
+        ),
+        proposal_not_found="Diesen Vorschlag gibt es nicht, oder er wurde bereits ersetzt.",
+        identity_not_configured="Dieser Assistent prüft keine Kundenidentitäten.",
+        identity_invalid="Das Identitätstoken konnte nicht geprüft werden.",
+        identity_expired="Das Identitätstoken ist abgelaufen; bitte signieren Sie ein neues.",
+        identity_too_long_lived="Identitätstokens dürfen höchstens 24 Stunden gültig sein.",
+        identity_unavailable="Die Identitätsprüfung ist gerade nicht verfügbar; der Besucher bleibt anonym.",
+        identity_conflict=(
+            "Dieses Gespräch gehört einem anderen angemeldeten Kunden; bitte beginnen Sie ein neues Gespräch."
+        ),
     ),
     "pt": ErrorPhrases(
         binary="Envie quadros de texto JSON, não binários.",
@@ -151,6 +225,22 @@ EUROPEAN: dict[str, ErrorPhrases] = {
         bad_content_length="O cabeçalho Content-Length deve ser um número de bytes.",
         unknown_key="Chave de widget desconhecida.",
         foreign_origin="Este site não pode usar este chat.",
+        too_many_chats="Chats novos demais a partir da sua rede; aguarde um minuto.",
+        too_many_requests="Solicitações demais a partir da sua rede; aguarde um minuto.",
+        no_chat_for_token="Não há nenhuma conversa para este 'resume_token'; inicie um chat primeiro.",
+        no_chat_to_hand_over="Não há nenhuma conversa ativa para transferir; inicie um chat primeiro.",
+        handoff_chat_ended="Não há nenhuma conversa ativa para transferir.",
+        handoff_too_often=(
+            "Você pediu para falar com uma pessoa várias vezes na última hora. Nossa equipe já recebeu seu pedido; "
+            "aguarde o contato ou tente novamente mais tarde."
+        ),
+        proposal_not_found="Essa proposta não existe ou já foi substituída.",
+        identity_not_configured="Este assistente não verifica a identidade dos clientes.",
+        identity_invalid="Não foi possível verificar o token de identidade.",
+        identity_expired="O token de identidade expirou; assine um novo.",
+        identity_too_long_lived="Tokens de identidade podem valer por no máximo 24 horas.",
+        identity_unavailable="A verificação de identidade está indisponível no momento; o visitante continua anônimo.",
+        identity_conflict="Esta conversa pertence a outro cliente conectado; inicie uma nova conversa.",
     ),
     "it": ErrorPhrases(
         binary="Invii frame di testo JSON, non binari.",
@@ -180,6 +270,25 @@ EUROPEAN: dict[str, ErrorPhrases] = {
         bad_content_length="L'intestazione Content-Length deve essere un numero di byte.",
         unknown_key="Chiave del widget sconosciuta.",
         foreign_origin="Questo sito web non può usare questa chat.",
+        too_many_chats="Troppe nuove chat dalla sua rete; attenda un minuto.",
+        too_many_requests="Troppe richieste dalla sua rete; attenda un minuto.",
+        no_chat_for_token="Non esiste alcuna conversazione per questo 'resume_token'; inizi prima una chat.",
+        no_chat_to_hand_over="Non c'è alcuna conversazione attiva da trasferire; inizi prima una chat.",
+        handoff_chat_ended="Non c'è alcuna conversazione attiva da trasferire.",
+        handoff_too_often=(
+            "Ha chiesto di parlare con una persona più volte nell'ultima ora. Il nostro team ha già la sua richiesta; "
+            "attenda una risposta o riprovi più tardi."
+        ),
+        proposal_not_found="Questa proposta non esiste o è già stata sostituita.",
+        identity_not_configured="Questo assistente non verifica l'identità dei clienti.",
+        identity_invalid="Non è stato possibile verificare il token di identità.",
+        identity_expired="Il token di identità è scaduto; ne firmi uno nuovo.",
+        identity_too_long_lived="I token di identità possono essere validi al massimo 24 ore.",
+        identity_unavailable="La verifica dell'identità non è disponibile al momento; il visitatore resta anonimo.",
+        identity_conflict=(
+            "Questa conversazione appartiene a un altro cliente che ha effettuato l'accesso; inizi una nuova "
+            "conversazione."
+        ),
     ),
     "nl": ErrorPhrases(
         binary="Stuur JSON-tekstframes, geen binaire frames.",
@@ -209,6 +318,22 @@ EUROPEAN: dict[str, ErrorPhrases] = {
         bad_content_length="De Content-Length-header moet een aantal bytes zijn.",
         unknown_key="Onbekende widgetsleutel.",
         foreign_origin="Deze website mag deze chat niet gebruiken.",
+        too_many_chats="Te veel nieuwe chats vanaf uw netwerk; wacht een minuut.",
+        too_many_requests="Te veel verzoeken vanaf uw netwerk; wacht een minuut.",
+        no_chat_for_token="Er is geen gesprek bij deze 'resume_token'; begin eerst een chat.",
+        no_chat_to_hand_over="Er is geen lopend gesprek om over te dragen; begin eerst een chat.",
+        handoff_chat_ended="Er is geen lopend gesprek om over te dragen.",
+        handoff_too_often=(
+            "U hebt het afgelopen uur meerdere keren om een medewerker gevraagd. Ons team heeft uw verzoek al; wacht "
+            "op hun reactie of probeer het later opnieuw."
+        ),
+        proposal_not_found="Dat voorstel bestaat niet of is al vervangen.",
+        identity_not_configured="Deze assistent controleert de identiteit van klanten niet.",
+        identity_invalid="Het identiteitstoken kon niet worden gecontroleerd.",
+        identity_expired="Het identiteitstoken is verlopen; onderteken een nieuw token.",
+        identity_too_long_lived="Identiteitstokens mogen hoogstens 24 uur geldig zijn.",
+        identity_unavailable="Identiteitscontrole is op dit moment niet beschikbaar; de bezoeker blijft anoniem.",
+        identity_conflict="Dit gesprek hoort bij een andere ingelogde klant; begin een nieuw gesprek.",
     ),
     "ru": ErrorPhrases(
         binary="Отправляйте текстовые JSON-фреймы, а не двоичные.",
@@ -238,5 +363,21 @@ EUROPEAN: dict[str, ErrorPhrases] = {
         bad_content_length="Заголовок Content-Length должен быть числом байтов.",
         unknown_key="Неизвестный ключ виджета.",
         foreign_origin="Этому сайту нельзя использовать этот чат.",
+        too_many_chats="Слишком много новых чатов из вашей сети; подождите минуту.",
+        too_many_requests="Слишком много запросов из вашей сети; подождите минуту.",
+        no_chat_for_token="Для этого 'resume_token' нет разговора; сначала начните чат.",
+        no_chat_to_hand_over="Нет активного разговора, который можно передать; сначала начните чат.",
+        handoff_chat_ended="Нет активного разговора, который можно передать.",
+        handoff_too_often=(
+            "За последний час вы несколько раз просили позвать человека. Наша команда уже получила ваш запрос; "
+            "дождитесь ответа или попробуйте позже."
+        ),
+        proposal_not_found="Такого предложения нет, или оно уже заменено.",
+        identity_not_configured="Этот помощник не проверяет личность клиентов.",
+        identity_invalid="Не удалось проверить токен личности.",
+        identity_expired="Срок действия токена личности истёк; подпишите новый.",
+        identity_too_long_lived="Токен личности может действовать не более 24 часов.",
+        identity_unavailable="Проверка личности сейчас недоступна; посетитель остаётся анонимным.",
+        identity_conflict="Этот разговор принадлежит другому вошедшему клиенту; начните новый разговор.",
     ),
 }
