@@ -1,0 +1,79 @@
+"""The inbox as a support lead reviews it, in real browsers (Debian chromium via Playwright, real
+daphne; the launch is the one of test_inbox_browser), on escalations seeded by the factories: a
+tenant in Tokyo, its agent, and customers whose text is long or in other languages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from escalations.models import Escalation
+from escalations.tests.conftest import ALWAYS, set_hours
+from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
+from escalations.tests.test_inbox_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from supportai.models import Role, Tenant
+from supportai.tests.factories import MembershipFactory, TenantFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+AGENT = "alice"
+PASSWORD = "correct-horse-battery"  # UserFactory's
+LONG_WORD = "https://example.com/" + "a" * 400
+
+
+@dataclass(frozen=True)
+class Inbox:
+    base: str
+    tenant: Tenant
+    page: Page
+
+    def open(self, escalation: Escalation) -> None:
+        self.page.goto(f"{self.base}/console/inbox/{escalation.pk}/")
+        self.page.locator("#live-state.on").wait_for(timeout=10_000)
+
+
+def escalated(tenant: Tenant, text: str) -> Escalation:
+    """A conversation of ``tenant`` whose customer wrote ``text`` and was escalated for it."""
+    conversation = ConversationFactory.create(tenant=tenant)
+    MessageFactory.create(conversation=conversation, text=text)
+    return EscalationFactory.create(conversation=conversation, reason=text, summary=f"Customer: {text}")
+
+
+@pytest.fixture
+def inbox(daphne_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A tenant in Tokyo in service hours and its agent, logged in to the console in a 1280px window.
+
+    The test writes the database between browser steps; Playwright's sync API runs an event loop in
+    this thread, which Django would otherwise take for an async context (the server is another process).
+    """
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    tenant = TenantFactory.create(timezone="Asia/Tokyo")
+    set_hours(tenant, ALWAYS)
+    MembershipFactory.create(tenant=tenant, role=Role.AGENT, user=UserFactory.create(username=AGENT))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        try:
+            page.goto(f"{daphne_server}/console/login/")
+            page.get_by_label("Username").fill(AGENT)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{daphne_server}/console/**")
+            yield Inbox(base=daphne_server, tenant=tenant, page=page)
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "inbox-review.png"), full_page=True)
+            browser.close()
+
+
+def test_a_long_word_wraps_instead_of_widening_the_page(inbox: Inbox) -> None:
+    # given a customer who pasted a long address
+    escalation = escalated(inbox.tenant, LONG_WORD)
+    # when the agent opens their escalation
+    inbox.open(escalation)
+    # then the page is no wider than the window: the reason and the transcript wrap the address
+    widths = inbox.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1]
+    inbox.page.get_by_text(LONG_WORD).first.wait_for()
