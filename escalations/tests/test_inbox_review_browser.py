@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from chat.models import Message, MessageRole
 from escalations.models import Escalation
 from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
@@ -21,6 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 AGENT = "alice"
 PASSWORD = "correct-horse-battery"  # UserFactory's
 LONG_WORD = "https://example.com/" + "a" * 400
+WROTE_AT = datetime(2026, 3, 1, 3, 4, 5, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -77,3 +81,26 @@ def test_a_long_word_wraps_instead_of_widening_the_page(inbox: Inbox) -> None:
     widths = inbox.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1]
     inbox.page.get_by_text(LONG_WORD).first.wait_for()
+
+
+def test_times_are_the_tenants_and_say_so_on_the_page_and_live(inbox: Inbox) -> None:
+    # given a customer who wrote at 03:04:05 UTC, 12:04:05 in Tokyo, and is due an answer at 04:00 UTC
+    escalation = escalated(inbox.tenant, "Where is my parcel?")
+    Message.objects.filter(conversation=escalation.conversation).update(created_at=WROTE_AT)
+    Escalation.objects.filter(pk=escalation.pk).update(sla_due_at=WROTE_AT.replace(hour=4, minute=0, second=0))
+    # when the agent opens it, claims it and replies
+    inbox.open(escalation)
+    page = inbox.page
+    # then the page says in which zone its times are, and shows them there
+    page.get_by_text("Times are in Asia/Tokyo.").wait_for()
+    assert "12:04:05" in page.locator("#transcript .turn.customer .meta").inner_text()
+    assert "2026-03-01 13:00" in page.locator("dd", has_text="2026-03-01").inner_text()
+    page.get_by_role("button", name="Claim").click()
+    page.locator("#live-state.on").wait_for(timeout=10_000)
+    page.get_by_label("Reply to the customer").fill("Let me look")
+    page.get_by_role("button", name="Send reply").click()
+    # and the reply drawn live shows its time in Tokyo too
+    live = page.locator("#transcript .turn.agent .meta")
+    live.wait_for(timeout=10_000)
+    sent = Message.objects.get(conversation=escalation.conversation, role=MessageRole.AGENT).created_at
+    assert sent.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M:%S") in live.inner_text()

@@ -23,6 +23,14 @@ var SupportAITranscript = (function () {
     return pending === null ? last : pending - 1;
   }
 
+  // A message's time of day in the tenant's zone (the transcript's data-timezone), as the page draws
+  // those it was rendered with: the frame's created_at is in UTC.
+  function clock(transcript, iso) {
+    return new Intl.DateTimeFormat("en-GB", {
+      timeZone: transcript.dataset.timezone || "UTC", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
+    }).format(new Date(iso));
+  }
+
   function withBreaks(node, text) {
     text.split("\n").forEach(function (line, i) {
       if (i) node.appendChild(document.createElement("br"));
@@ -66,7 +74,7 @@ var SupportAITranscript = (function () {
     var meta = el("div", "meta");
     meta.appendChild(el("strong", "", frame.role.charAt(0).toUpperCase() + frame.role.slice(1)));
     if (frame.agent_name) meta.appendChild(document.createTextNode(" (" + frame.agent_name + ")"));
-    meta.appendChild(document.createTextNode(" · " + String(frame.created_at).slice(11, 19)));
+    meta.appendChild(document.createTextNode(" · " + clock(transcript, frame.created_at)));
     item.appendChild(meta);
     item.appendChild(withBreaks(el("div", "text"), frame.text));
     if (frame.sources && frame.sources.length) item.appendChild(sourceLinks(frame.sources));
