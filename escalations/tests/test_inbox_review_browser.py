@@ -104,3 +104,21 @@ def test_times_are_the_tenants_and_say_so_on_the_page_and_live(inbox: Inbox) -> 
     live.wait_for(timeout=10_000)
     sent = Message.objects.get(conversation=escalation.conversation, role=MessageRole.AGENT).created_at
     assert sent.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M:%S") in live.inner_text()
+
+
+def test_the_queue_says_when_a_customer_is_due_in_the_tenants_zone(inbox: Inbox) -> None:
+    # given a customer due an answer at 04:00 UTC, 13:00 in Tokyo
+    escalation = escalated(inbox.tenant, "Where is my parcel?")
+    Escalation.objects.filter(pk=escalation.pk).update(sla_due_at=WROTE_AT.replace(hour=4, minute=0, second=0))
+    # when the agent opens the inbox, once without its socket and once with it
+    drawn = inbox.page.context.new_page()
+    drawn.route_web_socket("**/ws/inbox/**", lambda socket: socket.close())
+    drawn.goto(f"{inbox.base}/console/inbox/")
+    page = inbox.page
+    page.goto(f"{inbox.base}/console/inbox/")
+    page.locator("#queue-list .queue-item a > span > .prio").wait_for(timeout=10_000)  # redrawn by inbox.js
+    # then the queue row says it in Tokyo, on the page as drawn and as the queue frames redraw it
+    drawn.get_by_text("Times are in Asia/Tokyo.").wait_for()
+    assert drawn.locator("#queue-list .queue-item a > .prio").count() == 1  # as drawn, not redrawn
+    assert drawn.locator("#queue-list .sla").inner_text() == "due 2026-03-01 13:00"
+    assert page.locator("#queue-list .sla").inner_text() == "due 2026-03-01 13:00"

@@ -11,6 +11,11 @@
   var canAct = root.dataset.canAct === "1";
   var me = parseInt(root.dataset.user || "0", 10);
   var manager = root.dataset.manager === "1";
+  // "YYYY-MM-DD HH:MM" in the tenant's zone, as the page draws a row's SLA (Swedish dates are ISO's)
+  var dueFormat = new Intl.DateTimeFormat("sv-SE", {
+    timeZone: root.dataset.timezone || "UTC", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+  });
   var liveState = document.getElementById("live-state");
   var list = document.getElementById("queue-list");
   var more = document.getElementById("queue-more");
@@ -94,7 +99,7 @@
       link.appendChild(head);
       link.appendChild(el("span", "codes", row.reason_codes.join(", ")));
       link.appendChild(el("span", "preview", row.preview));
-      link.appendChild(el("span", "sla", "due " + row.sla_due_at.slice(0, 16) + (row.assigned_to ? " · " + row.assigned_to : "")));
+      link.appendChild(el("span", "sla", "due " + dueFormat.format(new Date(row.sla_due_at)) + (row.assigned_to ? " · " + row.assigned_to : "")));
       item.appendChild(link);
       list.appendChild(item);
       if (row.escalation_id === focused) link.focus();
