@@ -122,3 +122,20 @@ def test_the_queue_says_when_a_customer_is_due_in_the_tenants_zone(inbox: Inbox)
     assert drawn.locator("#queue-list .queue-item a > .prio").count() == 1  # as drawn, not redrawn
     assert drawn.locator("#queue-list .sla").inner_text() == "due 2026-03-01 13:00"
     assert page.locator("#queue-list .sla").inner_text() == "due 2026-03-01 13:00"
+
+
+def test_an_open_page_learns_live_that_its_escalation_was_resolved_elsewhere(inbox: Inbox) -> None:
+    # given the agent's escalation open on a page
+    escalation = escalated(inbox.tenant, "Where is my parcel?")
+    inbox.open(escalation)
+    page = inbox.page
+    # when it is resolved from another page
+    other = page.context.new_page()
+    other.goto(f"{inbox.base}/console/inbox/{escalation.pk}/")
+    other.get_by_role("button", name="Resolve").click()
+    other.get_by_text("Resolved", exact=False).first.wait_for()
+    # then the open page says so and offers no reply the server would refuse
+    page.get_by_text("This escalation was closed meanwhile").wait_for(timeout=10_000)
+    assert page.get_by_label("Reply to the customer").is_hidden()
+    assert page.get_by_role("button", name="Claim").is_hidden()
+    assert page.get_by_role("button", name="Resolve").is_hidden()

@@ -28,6 +28,7 @@
   var assigned = document.getElementById("assigned");
   var heldBy = document.getElementById("held-by");
   var closeActions = document.getElementById("close-actions");
+  var moveActions = document.getElementById("move-actions");
   var socket = null;
   var attempts = 0;
   var lastTyping = 0;
@@ -76,11 +77,23 @@
     if (replyForm && !replyForm.querySelector("textarea").value.trim()) replyForm.hidden = true;
   }
 
+  // The open escalation left the live queue, as it does once closed (resolved or handed back) from another
+  // page: the page says so and takes off what the server would refuse (a reply begun stays, as above).
+  // When rows are past the queue's bound (frame.more), it may only have been pushed out: nothing is said.
+  function showClosed(frame) {
+    if (!selected || !known[selected] || frame.more) return;
+    if (frame.items.some(function (row) { return row.escalation_id === selected; })) return;
+    say("This escalation was closed meanwhile: reload the page to see how.");
+    [claimForm, moveActions, closeActions, heldBy].forEach(function (node) { if (node) node.hidden = true; });
+    if (replyForm && !replyForm.querySelector("textarea").value.trim()) replyForm.hidden = true;
+  }
+
   // The frame is bounded like the page: the most urgent live rows, the rest and the ticket backlog
   // only counted (the backlog's rows are the page's own; a reload shows new ones).
   function renderQueue(frame) {
     var items = frame.items;
     var focused = focusedRow();
+    showClosed(frame);
     announceArrivals(items);
     items.forEach(function (row) { if (row.escalation_id === selected) showHolder(row); });
     more.textContent = frame.more ? "and " + frame.more + " more" : "";
