@@ -12,7 +12,7 @@ socket when it is up).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import forms
 from django.contrib import messages
@@ -136,7 +136,14 @@ class AssignForm(forms.Form):
     user_id = forms.IntegerField(min_value=1)
 
 
-Action = Callable[[HttpRequest, Membership, Escalation], list[Any]]
+class Done(NamedTuple):
+    """What an action publishes once committed, and the notice that says on the reloaded page what it did."""
+
+    publications: list[Any]
+    notice: str
+
+
+Action = Callable[[HttpRequest, Membership, Escalation], Done]
 
 
 def _action(run: Action) -> Callable[[HttpRequest, int], HttpResponse]:
@@ -148,11 +155,14 @@ def _action(run: Action) -> Callable[[HttpRequest, int], HttpResponse]:
             raise PermissionDenied(READ_ONLY)
         escalation = _escalation(membership, pk)
         try:
-            publish_committed_sync(run(request, membership, escalation))
+            done = run(request, membership, escalation)
         except services.EscalationError as exc:
             messages.error(request, exc.message)
         except forms.ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        else:
+            publish_committed_sync(done.publications)
+            messages.success(request, done.notice)
         return redirect("escalations_console:detail", pk=pk)
 
     view.__name__ = run.__name__
@@ -165,38 +175,42 @@ def _valid(form: forms.Form) -> dict[str, Any]:
     return form.cleaned_data
 
 
-def _claim(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
-    return staff.escalation_claim(tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user)
+def _claim(request: HttpRequest, membership: Membership, escalation: Escalation) -> Done:
+    published = staff.escalation_claim(tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user)
+    return Done(published, f"You hold escalation #{escalation.pk} now: you reply to the customer.")
 
 
-def _reply(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
+def _reply(request: HttpRequest, membership: Membership, escalation: Escalation) -> Done:
     text = _valid(ReplyForm(request.POST))["text"]
     reply = staff.agent_reply(tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, text=text)
-    return reply.publications
+    return Done(reply.publications, f"Your reply to escalation #{escalation.pk} is sent.")
 
 
-def _hand_back(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
+def _hand_back(request: HttpRequest, membership: Membership, escalation: Escalation) -> Done:
     notes = _valid(NotesForm(request.POST))["notes"]
-    return staff.escalation_hand_back(
+    published = staff.escalation_hand_back(
         tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, notes=notes
     )
+    return Done(published, f"Escalation #{escalation.pk} is handed back to the assistant.")
 
 
-def _resolve(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
+def _resolve(request: HttpRequest, membership: Membership, escalation: Escalation) -> Done:
     notes = _valid(NotesForm(request.POST))["notes"]
-    return staff.escalation_resolve(
+    published = staff.escalation_resolve(
         tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, notes=notes
     )
+    return Done(published, f"Escalation #{escalation.pk} is resolved.")
 
 
-def _assign(request: HttpRequest, membership: Membership, escalation: Escalation) -> list[Any]:
+def _assign(request: HttpRequest, membership: Membership, escalation: Escalation) -> Done:
     user_id = _valid(AssignForm(request.POST))["user_id"]
     target = Membership.objects.filter(tenant=membership.tenant, user_id=user_id).select_related("user").first()
     if target is None:
         raise forms.ValidationError("Assign to a member of this tenant.")
-    return staff.escalation_assign(
+    published = staff.escalation_assign(
         tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user, assignee=target.user
     )
+    return Done(published, f"Escalation #{escalation.pk} is {target.user.get_username()}'s now.")
 
 
 claim = _action(_claim)
