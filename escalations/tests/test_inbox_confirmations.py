@@ -69,3 +69,14 @@ def test_a_refused_action_says_only_why(agent: User, escalation: Escalation) -> 
     shown = notices(client, f"/console/inbox/{escalation.pk}/claim/", {})
     # then only the refusal shows
     assert len(shown) == 1 and "You hold" not in shown[0]
+
+
+def test_a_handed_back_escalation_says_so_in_its_heading(agent: User, escalation: Escalation) -> None:
+    # given an escalation the agent handed back to the assistant
+    client = Client()
+    client.force_login(agent)
+    notices(client, f"/console/inbox/{escalation.pk}/hand-back/", {"notes": ""})
+    # when it is opened again
+    page = client.get(f"/console/inbox/{escalation.pk}/").content.decode()
+    # then its heading says how it was closed, not only "Resolved"
+    assert "Resolved (Handed back to the assistant)" in page
