@@ -124,6 +124,25 @@ def test_the_queue_says_when_a_customer_is_due_in_the_tenants_zone(inbox: Inbox)
     assert page.locator("#queue-list .sla").inner_text() == "due 2026-03-01 13:00"
 
 
+def test_a_right_to_left_preview_is_isolated_from_the_row_around_it(inbox: Inbox) -> None:
+    # given a customer who wrote in Arabic, ending with digits and punctuation (neutral in bidi)
+    escalated(inbox.tenant, "أين طلبي رقم 123؟")
+    # when the agent opens the inbox, once without its socket and once with it
+    drawn = inbox.page.context.new_page()
+    drawn.route_web_socket("**/ws/inbox/**", lambda socket: socket.close())
+    drawn.goto(f"{inbox.base}/console/inbox/")
+    page = inbox.page
+    page.goto(f"{inbox.base}/console/inbox/")
+    page.locator("#queue-list .queue-item a > span > .prio").wait_for(timeout=10_000)  # redrawn by inbox.js
+    # then its preview takes its direction from its own text, isolated from "#id · status" and the due
+    # time beside it, on the page as drawn and as the queue frames redraw it
+    for shown in (drawn, page):
+        preview = shown.locator("#queue-list .preview")
+        assert preview.get_attribute("dir") == "auto"
+        assert preview.evaluate("node => getComputedStyle(node).direction") == "rtl"
+        assert preview.evaluate("node => getComputedStyle(node).unicodeBidi") == "isolate"
+
+
 def test_an_open_page_learns_live_that_its_escalation_was_resolved_elsewhere(inbox: Inbox) -> None:
     # given the agent's escalation open on a page
     escalation = escalated(inbox.tenant, "Where is my parcel?")

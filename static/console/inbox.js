@@ -111,7 +111,8 @@
         (row.position ? " · #" + row.position + " in line" : "")));
       link.appendChild(head);
       link.appendChild(el("span", "codes", row.reason_codes.join(", ")));
-      link.appendChild(el("span", "preview", row.preview));
+      var preview = link.appendChild(el("span", "preview", row.preview));
+      preview.dir = "auto";  // the customer's words in their own direction, isolated from the row's
       link.appendChild(el("span", "sla", "due " + dueFormat.format(new Date(row.sla_due_at)) + (row.assigned_to ? " · " + row.assigned_to : "")));
       item.appendChild(link);
       list.appendChild(item);
