@@ -200,11 +200,12 @@ def test_conversation_pages_print_start_times_in_the_tenants_zone(owner: User, t
     tenant.save(update_fields=["timezone"])
     late = _conversation(tenant, started_at=datetime(2024, 3, 10, 3, 0, tzinfo=UTC))
     client = _client_for(owner)
-    # when the list and the conversation's page are shown, then both print the local time
+    # when the list and the conversation's page are shown, then both print the local time, and say whose
     listed = client.get("/console/conversations/").text
     detail = client.get(f"/console/conversations/{late.pk}/").text
     assert "2024-03-09 22:00" in listed and "2024-03-10 03:00" not in listed
-    assert "2024-03-09 22:00:00" in detail and "2024-03-10 03:00:00" not in detail
+    assert "<th>Started (America/New_York)</th>" in listed
+    assert "2024-03-09 22:00:00 America/New_York from" in detail and "2024-03-10 03:00:00" not in detail
 
 
 def test_conversation_list_filters_never_show_another_tenants_conversations(
