@@ -14,6 +14,7 @@ from bookings.console_forms import BlackoutForm, RuleForm, ServiceForm
 from bookings.models import Service
 from bookings.services import BookingError
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
+from supportai.models import Membership
 
 NOT_MANAGER = "Only owners and admins can change services and opening hours."
 NO_ONLINE_PAYMENT = (
@@ -22,9 +23,15 @@ NO_ONLINE_PAYMENT = (
 )
 
 
-@login_required
-def catalog_page(request: HttpRequest) -> HttpResponse:
-    membership = require_membership(request)
+def _render_catalog(
+    request: HttpRequest,
+    membership: Membership,
+    *,
+    rule_form: RuleForm | None = None,
+    blackout_form: BlackoutForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The catalogue page; a form refused is passed back bound, to show it as typed with its errors."""
     tenant = membership.tenant
     services = selectors.service_list(tenant=tenant)
     context = {
@@ -32,11 +39,16 @@ def catalog_page(request: HttpRequest) -> HttpResponse:
         "services": services,
         "rules": selectors.rule_list(tenant=tenant),
         "blackouts": selectors.blackout_list(tenant=tenant),
-        "rule_form": RuleForm(services=services),
-        "blackout_form": BlackoutForm(services=services),
+        "rule_form": rule_form or RuleForm(services=services),
+        "blackout_form": blackout_form or BlackoutForm(services=services),
         "can_manage": membership.can_manage,
     }
-    return render(request, "bookings/console/catalog.html", context)
+    return render(request, "bookings/console/catalog.html", context, status=status)
+
+
+@login_required
+def catalog_page(request: HttpRequest) -> HttpResponse:
+    return _render_catalog(request, require_membership(request))
 
 
 @login_required
@@ -67,11 +79,13 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def rule_add(request: HttpRequest) -> HttpResponse:
-    tenant = require_manager(request, NOT_MANAGER).tenant
+    membership = require_manager(request, NOT_MANAGER)
+    tenant = membership.tenant
     form = RuleForm(request.POST, services=selectors.service_list(tenant=tenant))
     if switched_since_rendered(request, tenant):
         messages.error(request, TENANT_SWITCHED.format(done="added", tenant=tenant.name))
-    elif form.is_valid():
+        return redirect("bookings_console:catalog")
+    if form.is_valid():
         data = form.cleaned_data
         try:
             catalog.rule_add(
@@ -82,14 +96,15 @@ def rule_add(request: HttpRequest) -> HttpResponse:
                 end_time=data["end_time"],
                 capacity=data["capacity"],
             )
-            messages.success(request, "Opening hours added.")
         except ValidationError as exc:
-            messages.error(request, "; ".join(exc.messages))
+            form.add_error(None, exc)
         except BookingError as exc:
-            messages.error(request, exc.message)
-    else:
-        messages.error(request, form.errors.as_text())
-    return redirect("bookings_console:catalog")
+            form.add_error("service", exc.message)
+        else:
+            messages.success(request, "Opening hours added.")
+            return redirect("bookings_console:catalog")
+    # the page again with the hours as typed, each error on its field
+    return _render_catalog(request, membership, rule_form=form, status=400)
 
 
 @login_required

@@ -1,0 +1,41 @@
+"""A rule or closed date the catalogue page refuses: the page again with the form as typed and each
+error on its field in plain words, nothing added."""
+
+from __future__ import annotations
+
+import pytest
+
+from bookings.models import AvailabilityRule
+from bookings.tests.conftest import logged_in
+
+RULES = "/console/bookings/services/rules/"
+RULE = {"service": "", "weekday": 2, "start_time": "10:00", "end_time": "12:00", "capacity": 2}
+
+
+def _field_errors(page: str, field: str) -> str:
+    start = page.index(f'id="id_{field}_error"')
+    return page[page.index(">", start) + 1 : page.index("</ul>", start)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "said"),
+    [
+        ({"start_time": "12:00", "end_time": "10:00"}, "end_time", "must be after"),
+        ({"start_time": "10:00", "end_time": "10:00"}, "end_time", "must be after"),
+        ({"capacity": "0"}, "capacity", "greater than or equal to 1"),
+        ({"capacity": "lots"}, "capacity", "whole number"),
+    ],
+)
+def test_rule_refused_shows_the_form_as_typed_with_the_error_on_its_field(owner, service, typed, field, said):
+    # given the owner's catalogue with the tenant's hours
+    before = AvailabilityRule.objects.count()
+    # when they add hours the page refuses
+    response = logged_in(owner).post(RULES, {**RULE, "weekday": 5, **typed})
+    # then the page again, the error on its field, what was typed kept, nothing added
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert said in _field_errors(page, field)
+    assert "Constraint" not in page and "__all__" not in page
+    assert 'name="weekday"' in page and '<option value="5" selected>' in page
+    assert f'name="capacity" value="{typed.get("capacity", 2)}"' in page
+    assert AvailabilityRule.objects.count() == before
