@@ -119,17 +119,25 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def blackout_add(request: HttpRequest) -> HttpResponse:
-    tenant = require_manager(request, NOT_MANAGER).tenant
+    membership = require_manager(request, NOT_MANAGER)
+    tenant = membership.tenant
     form = BlackoutForm(request.POST, services=selectors.service_list(tenant=tenant))
     if switched_since_rendered(request, tenant):
         messages.error(request, TENANT_SWITCHED.format(done="added", tenant=tenant.name))
-    elif form.is_valid():
+        return redirect("bookings_console:catalog")
+    if form.is_valid():
         data = form.cleaned_data
-        catalog.blackout_add(tenant=tenant, service=data["service"], day=data["date"], reason=data["reason"])
-        messages.success(request, f"Closed on {data['date']:%Y-%m-%d}.")
-    else:
-        messages.error(request, form.errors.as_text())
-    return redirect("bookings_console:catalog")
+        try:
+            catalog.blackout_add(tenant=tenant, service=data["service"], day=data["date"], reason=data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except BookingError as exc:
+            form.add_error("service", exc.message)
+        else:
+            messages.success(request, f"Closed on {data['date']:%Y-%m-%d}.")
+            return redirect("bookings_console:catalog")
+    # the page again with the date as typed, each error on its field
+    return _render_catalog(request, membership, blackout_form=form, status=400)
 
 
 @login_required

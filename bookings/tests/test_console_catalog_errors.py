@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookings.models import AvailabilityRule
+from bookings.models import AvailabilityRule, BlackoutDate
 from bookings.tests.conftest import logged_in
 
 RULES = "/console/bookings/services/rules/"
@@ -39,3 +39,18 @@ def test_rule_refused_shows_the_form_as_typed_with_the_error_on_its_field(owner,
     assert 'name="weekday"' in page and '<option value="5" selected>' in page
     assert f'name="capacity" value="{typed.get("capacity", 2)}"' in page
     assert AvailabilityRule.objects.count() == before
+
+
+BLACKOUTS = "/console/bookings/services/blackouts/"
+
+
+def test_closed_date_refused_shows_the_form_as_typed_with_the_error_on_its_field(owner, service):
+    # when the owner closes a date with a reason longer than the page takes
+    response = logged_in(owner).post(BLACKOUTS, {"service": service.pk, "date": "2030-12-25", "reason": "r" * 201})
+    # then the page again, the error on the reason, the date and service kept, nothing closed
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "at most 200 characters" in _field_errors(page, "reason")
+    assert "* reason" not in page
+    assert 'name="date" value="2030-12-25"' in page and f'<option value="{service.pk}" selected>' in page
+    assert not BlackoutDate.objects.exists()
