@@ -200,10 +200,11 @@ class RuleForm(forms.ModelForm):
 
 
 class BlackoutForm(forms.ModelForm):
+    date = BookableDateField(widget=forms.DateInput(attrs={"type": "date"}))
+
     class Meta:
         model = BlackoutDate
         fields = ["service", "date", "reason"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args: object, services: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

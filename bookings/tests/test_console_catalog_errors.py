@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bookings.dates import bookable_range_message
 from bookings.models import AvailabilityRule, BlackoutDate
 from bookings.tests.conftest import logged_in
 
@@ -53,4 +54,14 @@ def test_closed_date_refused_shows_the_form_as_typed_with_the_error_on_its_field
     assert "at most 200 characters" in _field_errors(page, "reason")
     assert "* reason" not in page
     assert 'name="date" value="2030-12-25"' in page and f'<option value="{service.pk}" selected>' in page
+    assert not BlackoutDate.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_closed_date_outside_the_bookable_dates_is_refused_on_its_field(owner, service, day):
+    # when the owner closes a date no booking can ever fall on (a typo in the year)
+    response = logged_in(owner).post(BLACKOUTS, {"service": "", "date": day, "reason": ""})
+    # then it is refused on the date, naming the dates that can be booked
+    assert response.status_code == 400
+    assert bookable_range_message() in _field_errors(response.content.decode(), "date")
     assert not BlackoutDate.objects.exists()
