@@ -1,0 +1,55 @@
+"""The bookings console's pages in a real browser (Debian chromium via Playwright) against a real
+daphne, for a salon in New York (a time zone with summer time): every control has a label a screen
+reader and a keyboard user can find, and a long customer name stays within the window."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bookings.models import BlackoutDate, Booking
+from bookings.services import CUSTOMER, booking_create
+from bookings.tests.conftest import local, open_every_day
+from bookings.tests.factories import ServiceFactory
+from knowledge.tests.console_browser import console_member, logged_in_page
+from supportai.models import Role
+from supportai.tests.factories import TenantFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+OWNER = "olga"
+# Every visible form control's name that has neither a <label> nor an aria-label.
+UNLABELED = """() => [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')]
+    .filter(control => !control.labels.length && !control.getAttribute('aria-label')).map(control => control.name)"""
+
+
+def _salon() -> Booking:
+    """A New York salon with an owner, hours every day, a closed date and a booking (the day after
+    the clocks move to summer time)."""
+    salon = TenantFactory.create(name="NY Salon", slug="ny-salon", timezone="America/New_York")
+    open_every_day(salon, capacity=2)
+    cut = ServiceFactory.create(tenant=salon, name="Cut")
+    BlackoutDate.objects.create(tenant=salon, date=date(2027, 3, 20), reason="Staff day")
+    console_member(salon, OWNER, Role.OWNER)
+    return booking_create(
+        tenant=salon,
+        service=cut,
+        start=local(salon, date(2027, 3, 15), 10),
+        name="Maximiliana-Wilhelmina Bartholomew-Fitzgeraldine Oppenheimer-Kowalczykowska",
+        email="maximiliana.wilhelmina.bartholomew-fitzgeraldine@example-clinic-with-a-long-domain.org",
+        actor=CUSTOMER,
+    )
+
+
+def test_every_control_of_the_bookings_pages_has_a_label(daphne_server: str) -> None:
+    # given the salon's owner in the console
+    booking = _salon()
+    pages = ["", "day/?date=2027-03-15", f"{booking.pk}/", "new/", "services/", "services/new/"]
+    unlabeled: dict[str, list[str]] = {}
+    with logged_in_page(daphne_server, OWNER) as page:
+        # when they open each page of the bookings console
+        for path in pages:
+            page.goto(f"{daphne_server}/console/bookings/{path}")
+            unlabeled[path] = page.evaluate(UNLABELED)
+    # then no control is left without a label
+    assert unlabeled == {path: [] for path in pages}
