@@ -53,3 +53,19 @@ def test_every_control_of_the_bookings_pages_has_a_label(daphne_server: str) -> 
             unlabeled[path] = page.evaluate(UNLABELED)
     # then no control is left without a label
     assert unlabeled == {path: [] for path in pages}
+
+
+def test_a_long_customer_name_and_email_stay_within_the_window(daphne_server: str) -> None:
+    # given a booking by a customer with a long name and a long email address
+    booking = _salon()
+    pages = ["", "day/?date=2027-03-15", f"{booking.pk}/"]
+    wider: dict[str, bool] = {}
+    with logged_in_page(daphne_server, OWNER) as page:
+        # when the owner opens the pages that name the customer on a laptop's screen
+        page.set_viewport_size({"width": 1024, "height": 768})
+        for path in pages:
+            page.goto(f"{daphne_server}/console/bookings/{path}")
+            page.get_by_text(booking.confirmation_code).first.wait_for()
+            wider[path] = page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth")
+    # then no page is wider than the window (no sideways scrolling to reach the status)
+    assert wider == {path: False for path in pages}
