@@ -8,7 +8,7 @@ money back, so only owners and admins make them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,7 +26,7 @@ from bookings.dates import is_bookable_date
 from bookings.models import Booking, BookingEvent, BookingEventKind, BookingSource, BookingStatus, price_text
 from bookings.services import Actor, BookingError
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
-from supportai.models import Membership, Role
+from supportai.models import Membership, Role, Tenant
 
 PAGE_SIZE = 30
 BOOKING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
@@ -43,6 +43,22 @@ NOT_PAID_THROUGH_STRIPE_AGENT = (
     "on this page (Record refund (given back offline))."
 )
 BAD_TIME = "That time is not valid in the business's time zone."
+PAST_START = "That time has passed: it is {now} in {zone} now. Choose a later time."
+
+
+def _typed_start(form: StartForm, tenant: Tenant) -> datetime | None:
+    """The start staff typed on the valid ``form``, aware; None with the reason on its time field when
+    the time does not exist in the tenant's zone or has passed (the slot check would only call it taken)."""
+    start = availability.parse_local_start(form.local_start(), tenant=tenant)
+    if start is None:
+        form.add_error("time", BAD_TIME)
+        return None
+    now = timezone.now()
+    if start <= now:
+        local_now = f"{now.astimezone(availability.tenant_zone(tenant)):%Y-%m-%d %H:%M}"
+        form.add_error("time", PAST_START.format(now=local_now, zone=tenant.timezone))
+        return None
+    return start
 
 
 def require_booking_staff(membership: Membership) -> None:
@@ -206,10 +222,8 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     require_booking_staff(membership)
     booking = _booking_or_404(membership, pk)
     form = StartForm(request.POST)
-    start = availability.parse_local_start(form.local_start(), tenant=membership.tenant) if form.is_valid() else None
-    if start is None:  # unreadable, outside the bookable dates, or no such local time
-        if form.is_valid():
-            form.add_error("time", BAD_TIME)
+    start = _typed_start(form, membership.tenant) if form.is_valid() else None
+    if start is None:  # unreadable, outside the bookable dates, no such local time, or passed
         if _changeable(booking):  # the page again with the form as typed, the error on its field
             return _render_detail(request, membership, booking, cancel_form=CancelForm(), reschedule_form=form)
         # no form on the page to show it on (canceled meanwhile): the message atop the page
@@ -358,10 +372,8 @@ def booking_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and switched_since_rendered(request, tenant):
         form.add_error(None, TENANT_SWITCHED.format(done="booked", tenant=tenant.name))
     elif request.method == "POST" and form.is_valid():
-        start = availability.parse_local_start(form.local_start(), tenant=tenant)
-        if start is None:
-            form.add_error("time", BAD_TIME)
-        else:
+        start = _typed_start(form, tenant)
+        if start is not None:
             actor = Actor.staff(request.user)
             try:
                 with transaction.atomic():
