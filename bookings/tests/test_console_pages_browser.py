@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import Route
 
 from bookings.models import BlackoutDate, Booking
 from bookings.services import CUSTOMER, booking_create
@@ -69,3 +70,40 @@ def test_a_long_customer_name_and_email_stay_within_the_window(daphne_server: st
             wider[path] = page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth")
     # then no page is wider than the window (no sideways scrolling to reach the status)
     assert wider == {path: False for path in pages}
+
+
+def _hold_posts(route: Route, held: list[Route]) -> None:
+    """Hold a POST in ``held`` (the test lets it through), let any other request through."""
+    if route.request.method == "POST":
+        held.append(route)
+    else:
+        route.fallback()
+
+
+# Book pressed, and pressed again a moment later (the first request is held: a server slow to answer).
+PRESS_TWICE = """() => { const book = document.querySelector('main form button[type=submit]');
+    book.click(); setTimeout(() => book.click(), 200); }"""
+
+
+@pytest.mark.timeout(120)
+def test_a_second_press_of_book_while_the_first_is_under_way_sends_nothing(daphne_server: str) -> None:
+    # given the owner's new-booking form filled in, and a server slow to answer the first press
+    _salon()
+    posts: list[Route] = []
+    with logged_in_page(daphne_server, OWNER) as page:
+        page.goto(f"{daphne_server}/console/bookings/new/")
+        page.get_by_label("Service").select_option(label="Cut")
+        page.get_by_label("Date").fill("2027-03-16")
+        page.get_by_label("Time").fill("11:00")
+        page.get_by_label("Name").fill("Pat Impatient")
+        page.get_by_label("Email").fill("pat@example.org")
+        page.route("**/console/bookings/new/", lambda route: _hold_posts(route, posts))
+        # when they press Book, and again while the first press is under way
+        page.evaluate(PRESS_TWICE)
+        page.wait_for_timeout(1000)
+        sent = len(posts)
+        posts[-1].fallback()
+        page.get_by_text("Booked BK-").wait_for()
+    # then one booking request went out, and one booking was made
+    assert sent == 1
+    assert Booking.objects.filter(customer_name="Pat Impatient").count() == 1
