@@ -107,3 +107,18 @@ def test_a_second_press_of_book_while_the_first_is_under_way_sends_nothing(daphn
     # then one booking request went out, and one booking was made
     assert sent == 1
     assert Booking.objects.filter(customer_name="Pat Impatient").count() == 1
+
+
+def test_each_remove_button_of_the_catalogue_names_what_it_removes(daphne_server: str) -> None:
+    # given the salon's hours every day and one closed date
+    _salon()
+    with logged_in_page(daphne_server, OWNER) as page:
+        page.goto(f"{daphne_server}/console/bookings/services/")
+        # when the owner (or their screen reader) looks for the button that removes Monday's hours
+        monday = page.get_by_role("button", name="Remove all services' hours on Monday, 09:00\u201317:00").count()
+        # and removes the closed date by its button's name
+        page.get_by_role("button", name="Remove the closed date 2027-03-20 (all services)").click()
+        page.get_by_text("Blackout date removed.").wait_for()
+    # then each button is found by what it removes, and the date is open again
+    assert monday == 1
+    assert not BlackoutDate.objects.exists()
