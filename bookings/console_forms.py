@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, time
 
 from django import forms
+from django.db import connection
 
+from bookings import currency as currencies
 from bookings import offline_refunds
 from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import AvailabilityRule, BlackoutDate, Booking, BookingStatus, Service, Weekday
@@ -132,20 +134,35 @@ class OfflineRefundForm(forms.Form):
 
     def __init__(self, *args: object, booking: Booking, **kwargs: object) -> None:
         owed = booking.refund_remaining_cents
-        kwargs.setdefault("initial", {"amount": offline_refunds.amount_input(owed, booking.currency), "owed": owed})
+        kwargs.setdefault("initial", {"amount": currencies.amount_input(owed, booking.currency), "owed": owed})
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.booking = booking
 
     def clean_amount(self) -> int:
         currency = self.booking.currency
-        cents = offline_refunds.parse_amount(self.cleaned_data["amount"], currency)
-        if cents is None:
-            example = offline_refunds.amount_input(self.booking.refund_remaining_cents, currency)
+        cents = currencies.parse_amount(self.cleaned_data["amount"], currency)
+        if not cents:  # nothing given back is no refund to record
+            example = currencies.amount_input(self.booking.refund_remaining_cents, currency)
             raise forms.ValidationError(AMOUNT_UNREADABLE.format(currency=currency.upper(), example=example))
         return cents
 
 
+PRICE_UNREADABLE = "Enter the price in {currency}, e.g. {example}; 0 means free."
+PRICE_TOO_HIGH = "The price can be at most {most}."
+# the most the price column holds, in the currency's smallest unit
+_, PRICE_MOST_CENTS = connection.ops.integer_field_range(Service._meta.get_field("price_cents").get_internal_type())
+
+
 class ServiceForm(forms.ModelForm):
+    """A service; its price typed in the currency's units (``"45.50"`` EUR, ``"1500"`` JPY), stored in
+    the smallest unit (``Service.price_cents``)."""
+
+    price = forms.CharField(
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
+        help_text="In the currency below, e.g. 45.50 (EUR, USD) or 1500 (JPY); 0 means free (no payment step).",
+    )
+
     class Meta:
         model = Service
         fields = [
@@ -154,7 +171,7 @@ class ServiceForm(forms.ModelForm):
             "duration_minutes",
             "buffer_minutes",
             "slot_step_minutes",
-            "price_cents",
+            "price",
             "currency",
             "payment",
             "active",
@@ -164,11 +181,28 @@ class ServiceForm(forms.ModelForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["payment"].required = False
+        self.initial.setdefault("price", currencies.amount_input(self.instance.price_cents, self.instance.currency))
 
     def clean_payment(self) -> str:
         """Left out or empty (a form from before the setting), it keeps the service's mode: online when new."""
         payment: str = self.cleaned_data.get("payment") or self.instance.payment
         return payment
+
+    def clean(self) -> dict[str, object]:
+        """The price read in the currency typed (left unread when the currency is refused: its error says why)."""
+        cleaned: dict[str, object] = super().clean() or {}
+        price, currency = cleaned.get("price"), cleaned.get("currency")
+        if isinstance(price, str) and isinstance(currency, str):
+            cents = currencies.parse_amount(price, currency)
+            if cents is None:
+                example = currencies.amount_input(4550, currency)
+                self.add_error("price", PRICE_UNREADABLE.format(currency=currency.upper(), example=example))
+            elif cents > PRICE_MOST_CENTS:
+                most = currencies.amount_text(PRICE_MOST_CENTS, currency)
+                self.add_error("price", PRICE_TOO_HIGH.format(most=most))
+            else:
+                self.instance.price_cents = cents
+        return cleaned
 
 
 RULE_ENDS_BEFORE_START = "The closing time must be after the opening time (hours past midnight: add a rule per day)."

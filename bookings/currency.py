@@ -13,6 +13,8 @@ the three-decimal currencies (BHD, JOD, KWD, OMR, TND), which the one rule above
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import ValidationError
 
 # Stripe's zero-decimal currencies: the amount is in whole units.
@@ -27,6 +29,7 @@ TWO_DECIMAL = frozenset(
     }
 )  # fmt: skip
 SUPPORTED = ZERO_DECIMAL | TWO_DECIMAL
+MAX_AMOUNT_DIGITS = 1000  # digits before the decimal point of an amount typed
 UNSUPPORTED = "“%(value)s” is not a currency we can take payments in; use an ISO 4217 code such as eur, usd or jpy."
 
 
@@ -46,3 +49,28 @@ def amount_text(amount: int, currency: str) -> str:
     if code in ZERO_DECIMAL:
         return f"{amount} {code.upper()}"
     return f"{amount / 100:.2f} {code.upper()}"
+
+
+def parse_amount(text: str, currency: str) -> int | None:
+    """``"95.00"`` or ``"95,00"`` (EUR) → 9500, ``"1500"`` (JPY) → 1500, ``"0"`` → 0: an amount typed in
+    the currency's units, in its smallest unit; None when it is no such amount (negative, a third
+    decimal, yen with decimals, not a number, ``MAX_AMOUNT_DIGITS`` digits or more)."""
+    try:
+        amount = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount < 0:
+        return None
+    # An exponent far past any price (``1e99999999``) is no amount: refused before any arithmetic, which
+    # would overflow the decimal context or build an integer of millions of digits, for hours.
+    if amount.adjusted() >= MAX_AMOUNT_DIGITS:
+        return None
+    cents = amount if normalize(currency) in ZERO_DECIMAL else amount * 100
+    if cents != cents.to_integral_value():
+        return None
+    return int(cents)
+
+
+def amount_input(cents: int, currency: str) -> str:
+    """``cents`` as staff type it (``parse_amount``'s inverse): ``"95.00"``, ``"1500"``."""
+    return str(cents) if normalize(currency) in ZERO_DECIMAL else f"{Decimal(cents) / 100:.2f}"

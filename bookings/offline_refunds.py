@@ -12,11 +12,10 @@ nothing more, and a form from before another refund was recorded is refused, not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
-from bookings.currency import ZERO_DECIMAL, amount_text, normalize
+from bookings.currency import amount_input, amount_text
 from bookings.models import Booking, BookingEventKind
 from bookings.services import (
     CHANGED,
@@ -32,7 +31,6 @@ from bookings.services import (
 from supportai.models import Tenant
 
 NOTE_MAX_LENGTH = 300
-MAX_AMOUNT_DIGITS = 1000  # digits before the decimal point of an amount typed
 NO_REFUND_DUE = "This booking owes no refund: it is not canceled, was not paid online, or is refunded already."
 PAID_THROUGH_STRIPE = (
     "This payment was taken through Stripe, so it is refunded through Stripe: with the Refund button, or in "
@@ -61,31 +59,6 @@ class OfflineRefund:
     @property
     def amount_display(self) -> str:
         return amount_text(self.amount_cents, self.booking.currency)
-
-
-def parse_amount(text: str, currency: str) -> int | None:
-    """``"95.00"`` (EUR) → 9500, ``"1500"`` (JPY) → 1500: an amount typed in the currency's units, in
-    its smallest unit; None when it is no such amount (a third decimal, yen with decimals, not a number,
-    ``MAX_AMOUNT_DIGITS`` digits or more)."""
-    try:
-        amount = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount <= 0:
-        return None
-    # An exponent far past any price (``1e99999999``) is no amount: refused before any arithmetic, which
-    # would overflow the decimal context or build an integer of millions of digits, for hours.
-    if amount.adjusted() >= MAX_AMOUNT_DIGITS:
-        return None
-    cents = amount if normalize(currency) in ZERO_DECIMAL else amount * 100
-    if cents != cents.to_integral_value():
-        return None
-    return int(cents)
-
-
-def amount_input(cents: int, currency: str) -> str:
-    """``cents`` as staff type it (``parse_amount``'s inverse): ``"95.00"``, ``"1500"``."""
-    return str(cents) if normalize(currency) in ZERO_DECIMAL else f"{Decimal(cents) / 100:.2f}"
 
 
 def offline_refundable(booking: Booking) -> bool:

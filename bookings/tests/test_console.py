@@ -187,7 +187,7 @@ def test_owner_edits_the_catalogue(owner, service):
             "duration_minutes": 45,
             "buffer_minutes": 0,
             "slot_step_minutes": 15,
-            "price_cents": 0,
+            "price": "0",
             "currency": "USD",
             "active": "on",
         },
@@ -215,7 +215,7 @@ def test_owner_edits_the_catalogue(owner, service):
             "duration_minutes": 45,
             "buffer_minutes": 0,
             "slot_step_minutes": 15,
-            "price_cents": 0,
+            "price": "0",
             "currency": "usd",
         },
     )
@@ -256,7 +256,7 @@ def test_admin_cancel_action_uses_the_service(owner, booking):
 
 
 SERVICE_FORM = {"name": "Reiki", "duration_minutes": 45, "buffer_minutes": 0, "slot_step_minutes": 15}
-SERVICE_FORM |= {"price_cents": 0, "currency": "usd", "active": "on"}
+SERVICE_FORM |= {"price": "0", "currency": "usd", "active": "on"}
 
 
 @pytest.mark.parametrize(

@@ -175,7 +175,7 @@ def test_an_amount_of_absurd_magnitude_is_refused_at_once():
     # amount built an integer of a hundred million digits, which holds the interpreter for days, and the euro
     # amount overflowed the decimal context)
     code = (
-        "import django; django.setup(); from bookings.offline_refunds import parse_amount; "
+        "import django; django.setup(); from bookings.currency import parse_amount; "
         "print(parse_amount('1e99999999', 'jpy'), parse_amount('1e999999', 'eur'))"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportai.settings"}

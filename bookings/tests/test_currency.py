@@ -27,9 +27,7 @@ def test_price_text_shows_zero_decimal_currencies_without_decimals(cents: int, c
 @pytest.mark.parametrize("currency", ["xyz", "abc", "e1r", "EU", "€€€"])
 def test_the_console_refuses_a_currency_stripe_does_not_take(owner, service, currency: str):
     # when
-    response = logged_in(owner).post(
-        "/console/bookings/services/new/", {**FORM, "price_cents": 100, "currency": currency}
-    )
+    response = logged_in(owner).post("/console/bookings/services/new/", {**FORM, "price": "1", "currency": currency})
     # then: a form error, nothing saved
     assert response.status_code == 200
     assert "not a currency we can take payments in" in response.content.decode()
@@ -37,7 +35,7 @@ def test_the_console_refuses_a_currency_stripe_does_not_take(owner, service, cur
 
 
 def test_the_console_stores_a_supported_currency_lowercase(owner, tenant, service):
-    logged_in(owner).post("/console/bookings/services/new/", {**FORM, "price_cents": 1500, "currency": " JPY "})
+    logged_in(owner).post("/console/bookings/services/new/", {**FORM, "price": "1500", "currency": " JPY "})
     shiatsu = Service.objects.get(name="Shiatsu")
     assert shiatsu.tenant == tenant and shiatsu.currency == "jpy" and shiatsu.price_display == "1500 JPY"
 
@@ -45,7 +43,7 @@ def test_the_console_stores_a_supported_currency_lowercase(owner, tenant, servic
 def test_another_tenants_service_cannot_be_edited_whatever_the_currency(outsider, service):
     for currency in ("jpy", "xyz"):
         response = logged_in(outsider).post(
-            f"/console/bookings/services/{service.pk}/", {**FORM, "price_cents": 1, "currency": currency}
+            f"/console/bookings/services/{service.pk}/", {**FORM, "price": "0.01", "currency": currency}
         )
         assert response.status_code == 404
     service.refresh_from_db()

@@ -85,7 +85,7 @@ def test_the_catalogue_form_sets_the_payment_mode(owner, service):
             "duration_minutes": 60,
             "buffer_minutes": 0,
             "slot_step_minutes": 30,
-            "price_cents": 8000,
+            "price": "80",
             "currency": "eur",
             "payment": "on_arrival",
             "active": "on",
@@ -98,10 +98,8 @@ def test_the_catalogue_form_sets_the_payment_mode(owner, service):
     logged_in(owner).post(
         f"/console/bookings/services/{colour.pk}/",
         {
-            **{
-                f: getattr(colour, f)
-                for f in ("name", "buffer_minutes", "slot_step_minutes", "price_cents", "currency")
-            },
+            **{f: getattr(colour, f) for f in ("name", "buffer_minutes", "slot_step_minutes", "currency")},
+            "price": "80.00",
             "duration_minutes": 45,
             "payment": "",
         },
@@ -279,13 +277,11 @@ def test_a_proposal_confirmed_after_online_payment_went_away_books_nothing(tenan
 def test_saving_a_service_paid_online_warns_when_online_payment_is_not_set_up(owner, service, no_online_payment):
     form = {"name": "Peel", "duration_minutes": 30, "buffer_minutes": 0, "slot_step_minutes": 30, "currency": "eur"}
     client = logged_in(owner)
-    online = client.post(
-        "/console/bookings/services/new/", {**form, "price_cents": 100, "payment": "online"}, follow=True
-    )
+    online = client.post("/console/bookings/services/new/", {**form, "price": "1", "payment": "online"}, follow=True)
     assert "online payment is not set up" in online.content.decode()
     desk = client.post(
         "/console/bookings/services/new/",
-        {**form, "name": "Mask", "price_cents": 100, "payment": "on_arrival"},
+        {**form, "name": "Mask", "price": "1", "payment": "on_arrival"},
         follow=True,
     )
     assert "online payment is not set up" not in desk.content.decode()

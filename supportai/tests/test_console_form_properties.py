@@ -34,7 +34,7 @@ from supportai.tests.tenant_objects import objects_of
 from supportai.tests.test_url_tenancy import POST, ROUTES
 
 FIELDS = ["service", "date", "time", "name", "email", "notes", "payment", "reason", "description"]
-FIELDS += ["duration_minutes", "buffer_minutes", "slot_step_minutes", "price_cents", "currency", "active"]
+FIELDS += ["duration_minutes", "buffer_minutes", "slot_step_minutes", "price", "currency", "active"]
 FIELDS += ["weekday", "start_time", "end_time", "capacity", "text", "user_id", "tenant_id", "next"]
 FIELDS += ["start_url", "sitemap_url", "path_prefix", "max_pages", "max_depth", "sync_interval_minutes"]
 FIELDS += ["name", "sync_now", "tenant"]
