@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -186,6 +187,43 @@ def slot_at(
         if slot.start == start.astimezone(UTC):
             return slot
     return None
+
+
+class Unavailable(StrEnum):
+    CLOSED = "closed"  # a closed date of the tenant's or the service's
+    OUTSIDE_HOURS = "outside_hours"  # no window of the pool holds the start and the whole duration
+    OFF_STEP = "off_step"  # within the hours, between two start times of the service's step
+    PAST = "past"
+    FULL = "full"
+
+
+@dataclass(frozen=True)
+class Unavailability:
+    kind: Unavailable
+    neighbours: tuple[datetime, ...] = ()  # OFF_STEP: the start times just before and after (aware, UTC)
+
+
+def unavailable_reason(
+    *, tenant: Tenant, service: Service, start: datetime, now: datetime | None = None
+) -> Unavailability:
+    """Why ``slot_at`` finds no free slot at ``start``, from the same closed dates and start times;
+    asked once it found none, so a start on the grid, to come, is FULL."""
+    tz = tenant_zone(tenant)
+    day = start.astimezone(tz).date()
+    start = start.astimezone(UTC)
+    if _closed_dates(service, [day]):
+        return Unavailability(Unavailable.CLOSED)
+    starts = [candidate for candidate, _ in _candidates(service, day, pool_rules(service), tz)]
+    if start not in starts:
+        before = [candidate for candidate in starts if candidate < start][-1:]
+        after = [candidate for candidate in starts if candidate > start][:1]
+        # two start times one step apart hold it: within a window (a gap between windows is wider)
+        if before and after and after[0] - before[0] <= timedelta(minutes=service.slot_step_minutes):
+            return Unavailability(Unavailable.OFF_STEP, neighbours=(before[0], after[0]))
+        return Unavailability(Unavailable.OUTSIDE_HOURS)
+    if start <= (now or timezone.now()):
+        return Unavailability(Unavailable.PAST)
+    return Unavailability(Unavailable.FULL)
 
 
 def parse_local_start(value: str, *, tenant: Tenant) -> datetime | None:

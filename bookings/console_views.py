@@ -20,7 +20,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bookings import availability, no_shows, notifications, offline_refunds, payments, selectors, services
+from bookings import (
+    availability,
+    console_slots,
+    no_shows,
+    notifications,
+    offline_refunds,
+    payments,
+    selectors,
+    services,
+)
 from bookings.console_forms import BookingFilterForm, CancelForm, OfflineRefundForm, StaffBookingForm, StartForm
 from bookings.dates import is_bookable_date
 from bookings.models import Booking, BookingEvent, BookingEventKind, BookingSource, BookingStatus, price_text
@@ -237,8 +246,10 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     except BookingError as exc:
         if form.names_field_of(exc) is None:
             messages.error(request, exc.message)
-        else:  # a slot taken meanwhile: on the time staff typed, to pick another
-            form.add_booking_error(exc)
+        else:  # a time nobody can book: why, on the time staff typed, to pick another
+            form.add_booking_error(
+                console_slots.slot_error(exc, tenant=membership.tenant, service=booking.service, start=start)
+            )
             return _render_detail(request, membership, booking, cancel_form=CancelForm(), reschedule_form=form)
     return redirect("bookings_console:detail", pk=booking.pk)
 
@@ -390,7 +401,8 @@ def booking_new(request: HttpRequest) -> HttpResponse:
                     if booking.price_cents > 0 and form.paid_offline():
                         booking = services.booking_mark_paid(booking=booking, actor=actor)
             except BookingError as exc:
-                form.add_booking_error(exc)
+                service = form.cleaned_data["service"]
+                form.add_booking_error(console_slots.slot_error(exc, tenant=tenant, service=service, start=start))
             else:
                 if payments.needs_checkout(booking):
                     payments.checkout_start(booking)

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from bookings import services
+from bookings.console_slots import FULL
 from bookings.models import Booking, Service
-from bookings.services import SLOT_TAKEN, BookingError
+from bookings.services import BookingError
 from bookings.tests.conftest import customer_booking, logged_in, next_weekday
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +43,8 @@ def test_a_taken_slot_is_shown_on_the_time_field(agent, service):
     response = logged_in(agent).post(NEW, _form(service, name="Other", email="o@x.org"))
     # then the form says so on its time, and nothing else is wrong
     assert response.status_code == 200
-    assert response.context["form"].errors == {"time": [SLOT_TAKEN]}
-    assert SLOT_TAKEN in _errors_shown(response.content, "time")
+    assert response.context["form"].errors == {"time": [FULL]}
+    assert FULL in _errors_shown(response.content, "time")
     assert Booking.objects.count() == 1
 
 

@@ -10,10 +10,10 @@ import pytest
 from django.test import Client
 from django.utils.html import escape
 
+from bookings.console_slots import FULL
 from bookings.console_views import BAD_TIME
 from bookings.dates import bookable_range_message
 from bookings.models import Booking, BookingEventKind, BookingStatus, Service
-from bookings.services import SLOT_TAKEN
 from bookings.tests.conftest import customer_booking, local, logged_in, next_weekday
 
 pytestmark = pytest.mark.django_db
@@ -50,8 +50,8 @@ def test_a_slot_taken_meanwhile_is_shown_on_the_time_field_with_the_time_typed(a
     # then the booking's page comes back with the form as filled in and the error on its time
     assert response.status_code == 200
     form = response.context["reschedule_form"]
-    assert form.errors == {"time": [SLOT_TAKEN]}
-    assert SLOT_TAKEN in _errors_shown(response.content, "time")
+    assert form.errors == {"time": [FULL]}
+    assert FULL in _errors_shown(response.content, "time")
     page = response.content.decode()
     assert f'value="{DAY.isoformat()}"' in page and 'value="14:00"' in page
     assert response.context["booking"].pk == booking.pk and list(response.context["messages"]) == []
