@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, time
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 
-from bookings.models import AvailabilityRule, BlackoutDate, Service
+from bookings.models import AvailabilityRule, BlackoutDate, Service, Weekday
 from bookings.services import NOT_FOUND, BookingError
 from supportai.models import Tenant
 
@@ -15,6 +16,9 @@ OTHER_TENANT = "That service does not belong to this tenant."
 SERVICE_HAS_BOOKINGS = (
     "A service with bookings cannot be deleted, its bookings keep it: {services}. "
     "Untick Active to stop offering it; it goes when its tenant is deleted."
+)
+RULE_DUPLICATE = (
+    "{whose} are already open on {day}s {start}-{end}: to change the capacity, remove those hours and add them again."
 )
 
 
@@ -52,6 +56,13 @@ def service_save(*, tenant: Tenant, service: Service) -> Service:
 def rule_add(
     *, tenant: Tenant, service: Service | None, weekday: int, start_time: time, end_time: time, capacity: int
 ) -> AvailabilityRule:
+    """Add opening hours; the same hours twice (same services, day, from and to) are refused, hours
+    overlapping others are not (the larger capacity counts where they overlap)."""
+    same = {"service": service, "weekday": weekday, "start_time": start_time, "end_time": end_time}
+    if AvailabilityRule.objects.for_tenant(tenant).filter(**same).exists():
+        whose = f"{service.name}'s hours" if service is not None else "All services' hours"
+        day, start, end = Weekday(weekday).label, f"{start_time:%H:%M}", f"{end_time:%H:%M}"
+        raise ValidationError(RULE_DUPLICATE.format(whose=whose, day=day, start=start, end=end), code="duplicate")
     rule = AvailabilityRule(
         tenant=tenant,
         service=_own_service(tenant, service),

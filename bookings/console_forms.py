@@ -214,6 +214,12 @@ class RuleForm(forms.ModelForm):
     class Meta:
         model = AvailabilityRule
         fields = ["service", "weekday", "start_time", "end_time", "capacity"]
+        help_texts = {
+            "capacity": (
+                "Bookings allowed at once. Hours may overlap others of the same services and day: where they "
+                "do, the larger capacity counts (they do not add up)."
+            )
+        }
         widgets = {
             "start_time": forms.TimeInput(attrs={"type": "time"}),
             "end_time": forms.TimeInput(attrs={"type": "time"}),

@@ -65,3 +65,27 @@ def test_closed_date_outside_the_bookable_dates_is_refused_on_its_field(owner, s
     assert response.status_code == 400
     assert bookable_range_message() in _field_errors(response.content.decode(), "date")
     assert not BlackoutDate.objects.exists()
+
+
+@pytest.mark.parametrize("capacity", [2, 3])
+def test_the_same_hours_twice_are_refused_with_the_form_as_typed(owner, service, capacity):
+    # given the tenant's hours on Saturday 10:00-12:00
+    client = logged_in(owner)
+    assert client.post(RULES, {**RULE, "weekday": 5}).status_code == 302
+    before = AvailabilityRule.objects.count()
+    # when the owner adds the same hours again (whatever the capacity)
+    response = client.post(RULES, {**RULE, "weekday": 5, "capacity": capacity})
+    # then the page again saying so, what was typed kept, nothing added
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "already open" in page and "10:00" in page
+    assert '<option value="5" selected>' in page and f'name="capacity" value="{capacity}"' in page
+    assert AvailabilityRule.objects.count() == before
+
+
+def test_overlapping_hours_are_added_and_the_page_says_the_larger_capacity_counts(owner, service):
+    client = logged_in(owner)
+    client.post(RULES, {**RULE, "weekday": 5})
+    response = client.post(RULES, {**RULE, "weekday": 5, "start_time": "11:00", "end_time": "13:00"})
+    assert response.status_code == 302
+    assert "the larger capacity counts" in client.get("/console/bookings/services/").content.decode()
