@@ -31,7 +31,7 @@ from bookings import (
     services,
 )
 from bookings.console_forms import BookingFilterForm, CancelForm, OfflineRefundForm, StaffBookingForm, StartForm
-from bookings.dates import is_bookable_date
+from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import Booking, BookingEvent, BookingEventKind, BookingSource, BookingStatus, price_text
 from bookings.services import Actor, BookingError
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
@@ -52,6 +52,7 @@ NOT_PAID_THROUGH_STRIPE_AGENT = (
     "on this page (Record refund (given back offline))."
 )
 BAD_TIME = "That time is not valid in the business's time zone."
+DAY_NOT_UNDERSTOOD = "The date “{typed}” was not understood (YYYY-MM-DD; {range}), so this is showing today."
 PAST_START = "That time has passed: it is {now} in {zone} now. Choose a later time."
 
 
@@ -103,12 +104,15 @@ def booking_day(request: HttpRequest) -> HttpResponse:
     membership = require_membership(request)
     tenant = membership.tenant
     zone = availability.tenant_zone(tenant)
+    typed = request.GET.get("date", "")
     day: date | None
     try:
-        day = date.fromisoformat(request.GET.get("date", ""))
+        day = date.fromisoformat(typed)
     except ValueError:
         day = None
     if day is None or not is_bookable_date(day):
+        if typed:
+            messages.warning(request, DAY_NOT_UNDERSTOOD.format(typed=typed[:40], range=bookable_range_message()))
         day = timezone.now().astimezone(zone).date()
     rows = [
         (b, b.start_at.astimezone(zone), b.end_at.astimezone(zone))

@@ -78,6 +78,19 @@ def test_day_view_outside_the_bookable_range_shows_today(owner, booking, day):
     assert response.status_code == 200 and response.context["day"] == booking_today(booking.tenant)
 
 
+@pytest.mark.parametrize("day", ["tomorrow", "2030-02-30", "0001-01-01", "<b>x</b>"])
+def test_day_view_says_a_date_it_did_not_understand(owner, booking, day):
+    response = logged_in(owner).get("/console/bookings/day/", {"date": day})
+    page = response.content.decode()
+    assert response.status_code == 200 and response.context["day"] == booking_today(booking.tenant)
+    assert "was not understood" in page and "showing today" in page and "<b>x</b>" not in page
+
+
+def test_day_view_without_a_date_shows_today_without_a_message(owner, booking):
+    page = logged_in(owner).get("/console/bookings/day/").content.decode()
+    assert "was not understood" not in page
+
+
 def test_staff_cannot_book_or_reschedule_outside_the_bookable_range(agent, service, booking):
     client = logged_in(agent)
     response = client.post(
