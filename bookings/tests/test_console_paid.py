@@ -9,7 +9,7 @@ from django.core import mail
 from bookings.availability import tenant_zone
 from bookings.housekeeping import holds_release
 from bookings.models import Booking, BookingStatus, Service
-from bookings.tests.conftest import logged_in, next_weekday, open_every_day
+from bookings.tests.conftest import logged_in, marked_text, next_weekday, open_every_day
 from bookings.tests.factories import ServiceFactory
 from bookings.tests.stripe_fake import FakeStripe
 
@@ -93,3 +93,15 @@ def test_another_tenant_never_sees_the_payment_link(agent, outsider, paid_servic
     outside = logged_in(outsider)
     assert outside.get(f"/console/bookings/{booking.pk}/").status_code == 404
     assert booking.checkout_url.encode() not in outside.get("/console/bookings/").content
+
+
+def test_the_paid_time_on_the_bookings_page_names_the_zone(agent, paid_service):
+    # given: a booking paid offline
+    logged_in(agent).post("/console/bookings/new/", {**_form(paid_service), "payment": "offline"})
+    booking = Booking.objects.get()
+    assert booking.paid_at is not None
+    # when: staff open its page
+    page = logged_in(agent).get(f"/console/bookings/{booking.pk}/").content.decode()
+    # then: the time it was paid, local, with the tenant's zone beside it
+    paid = booking.paid_at.astimezone(tenant_zone(booking.tenant))
+    assert f"paid {paid:%Y-%m-%d %H:%M} ({booking.tenant.timezone})" in marked_text(page, "price")
