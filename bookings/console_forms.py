@@ -177,6 +177,21 @@ class ServiceForm(forms.ModelForm):
             "active",
         ]
         widgets = {"payment": forms.RadioSelect}
+        labels = {
+            "duration_minutes": "Length (minutes)",
+            "buffer_minutes": "Buffer after each booking (minutes)",
+            "slot_step_minutes": "Start times every (minutes)",
+            "active": "Offered (customers can book it)",
+        }
+        help_texts = {
+            "duration_minutes": "How long one booking lasts, 5 to 720 minutes.",
+            "buffer_minutes": "Kept free after each booking (clean-up, notes) before the next may start; 0 for none.",
+            "slot_step_minutes": (
+                "How far apart the start times offered are, within the opening hours: 15 offers 09:00, 09:15, "
+                "09:30 …; 60 offers 09:00, 10:00 …"
+            ),
+            "currency": "ISO 4217 code, e.g. eur, usd, jpy.",
+        }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

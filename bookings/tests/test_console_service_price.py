@@ -1,5 +1,6 @@
 """The console's service form takes the price in the currency's units ("45.50" EUR, "1500" JPY),
-stores it in the smallest unit as Stripe takes it, and shows it back in units when editing."""
+stores it in the smallest unit as Stripe takes it, and shows it back in units when editing; its
+fields have human labels and help texts."""
 
 from __future__ import annotations
 
@@ -47,3 +48,12 @@ def test_service_price_is_shown_back_in_units_when_editing(owner, service, cents
     page = logged_in(owner).get(f"/console/bookings/services/{service.pk}/").content.decode()
     assert f'name="price" value="{shown}"' in page
     assert "price_cents" not in page
+
+
+def test_the_service_forms_fields_have_human_labels_and_help(owner):
+    page = logged_in(owner).get(NEW).content.decode()
+    for label in ("Length (minutes)", "Buffer after each booking (minutes)", "Start times every (minutes)"):
+        assert f"{label}:</label>" in page
+    for field_name in ("Duration minutes", "Buffer minutes", "Slot step minutes", "Price cents"):
+        assert field_name not in page
+    assert 'id="id_slot_step_minutes_helptext"' in page and "09:15" in page
