@@ -1,17 +1,23 @@
-"""Why the console cannot book or move a booking to a time, in staff's words: the slot check's
-reason (``availability.unavailable_reason``) for the time field. The customer's message,
-``services.SLOT_TAKEN``, is shared with the public API and stays the same for every reason."""
+"""The time staff type on the console's booking forms, and why it cannot be booked, in staff's words,
+for the time field: a time the zone skips or that has passed before the slot check, then the slot
+check's reason (``availability.unavailable_reason``). The customer's message, ``services.SLOT_TAKEN``,
+is shared with the public API and stays the same for every reason."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils import timezone
+
 from bookings import availability
 from bookings.availability import Unavailable
+from bookings.console_forms import StartForm
 from bookings.models import Service
 from bookings.services import SLOT_UNAVAILABLE, BookingError
 from supportai.models import Tenant
 
+BAD_TIME = "That time is not valid in the business's time zone."
+PAST_START = "That time has passed: it is {now} in {zone} now. Choose a later time."
 CLOSED = "The business is closed on {day} (a closed date in Services & hours). Choose another day."
 OUTSIDE_HOURS = (
     "{time} is outside the opening hours on {weekday} for this service (a booking must also end within them). "
@@ -20,6 +26,21 @@ OUTSIDE_HOURS = (
 OFF_STEP = "This service starts every {step} minutes; {time} is between two start times: choose {before} or {after}."
 PAST = "That time has passed. Choose a later time."
 FULL = "That time is fully booked. Choose another time."
+
+
+def typed_start(form: StartForm, tenant: Tenant) -> datetime | None:
+    """The start staff typed on the valid ``form``, aware; None with the reason on its time field when
+    the time does not exist in the tenant's zone or has passed (the slot check would only call it taken)."""
+    start = availability.parse_local_start(form.local_start(), tenant=tenant)
+    if start is None:
+        form.add_error("time", BAD_TIME)
+        return None
+    now = timezone.now()
+    if start <= now:
+        local_now = f"{now.astimezone(availability.tenant_zone(tenant)):%Y-%m-%d %H:%M}"
+        form.add_error("time", PAST_START.format(now=local_now, zone=tenant.timezone))
+        return None
+    return start
 
 
 def slot_error(error: BookingError, *, tenant: Tenant, service: Service, start: datetime) -> BookingError:

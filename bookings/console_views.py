@@ -8,7 +8,7 @@ money back, so only owners and admins make them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -35,11 +35,12 @@ from bookings.dates import bookable_range_message, is_bookable_date
 from bookings.models import Booking, BookingEvent, BookingEventKind, BookingSource, BookingStatus, price_text
 from bookings.services import Actor, BookingError
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
-from supportai.models import Membership, Role, Tenant
+from supportai.models import Membership, Role
 
 PAGE_SIZE = 30
 BOOKING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
 READ_ONLY = "Analysts can look at bookings but not change them."
+DAY_NOT_UNDERSTOOD = "The date “{typed}” was not understood (YYYY-MM-DD; {range}), so this is showing today."
 REFUND_MANAGERS_ONLY = "Only the tenant's owners and admins can refund a payment."
 # A payment Stripe never took is given back where it was paid and then recorded on the booking's page
 # (``offline_refunds``): by the manager reading this, or by an owner or admin for an agent.
@@ -51,24 +52,6 @@ NOT_PAID_THROUGH_STRIPE_AGENT = (
     "it was not paid through Stripe, so it is given back where it was paid; an owner or admin then records that "
     "on this page (Record refund (given back offline))."
 )
-BAD_TIME = "That time is not valid in the business's time zone."
-DAY_NOT_UNDERSTOOD = "The date “{typed}” was not understood (YYYY-MM-DD; {range}), so this is showing today."
-PAST_START = "That time has passed: it is {now} in {zone} now. Choose a later time."
-
-
-def _typed_start(form: StartForm, tenant: Tenant) -> datetime | None:
-    """The start staff typed on the valid ``form``, aware; None with the reason on its time field when
-    the time does not exist in the tenant's zone or has passed (the slot check would only call it taken)."""
-    start = availability.parse_local_start(form.local_start(), tenant=tenant)
-    if start is None:
-        form.add_error("time", BAD_TIME)
-        return None
-    now = timezone.now()
-    if start <= now:
-        local_now = f"{now.astimezone(availability.tenant_zone(tenant)):%Y-%m-%d %H:%M}"
-        form.add_error("time", PAST_START.format(now=local_now, zone=tenant.timezone))
-        return None
-    return start
 
 
 def require_booking_staff(membership: Membership) -> None:
@@ -235,7 +218,7 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     require_booking_staff(membership)
     booking = _booking_or_404(membership, pk)
     form = StartForm(request.POST)
-    start = _typed_start(form, membership.tenant) if form.is_valid() else None
+    start = console_slots.typed_start(form, membership.tenant) if form.is_valid() else None
     if start is None:  # unreadable, outside the bookable dates, no such local time, or passed
         if _changeable(booking):  # the page again with the form as typed, the error on its field
             return _render_detail(request, membership, booking, cancel_form=CancelForm(), reschedule_form=form)
@@ -387,7 +370,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and switched_since_rendered(request, tenant):
         form.add_error(None, TENANT_SWITCHED.format(done="booked", tenant=tenant.name))
     elif request.method == "POST" and form.is_valid():
-        start = _typed_start(form, tenant)
+        start = console_slots.typed_start(form, tenant)
         if start is not None:
             actor = Actor.staff(request.user)
             try:

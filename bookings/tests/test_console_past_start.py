@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bookings.console_views import PAST_START
+from bookings.console_slots import PAST_START
 from bookings.models import Booking
 from bookings.tests.conftest import at, customer_booking, local, logged_in, next_weekday
 

@@ -10,8 +10,7 @@ import pytest
 from django.test import Client
 from django.utils.html import escape
 
-from bookings.console_slots import FULL
-from bookings.console_views import BAD_TIME
+from bookings.console_slots import BAD_TIME, FULL
 from bookings.dates import bookable_range_message
 from bookings.models import Booking, BookingEventKind, BookingStatus, Service
 from bookings.tests.conftest import customer_booking, local, logged_in, next_weekday
