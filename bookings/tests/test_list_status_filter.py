@@ -26,7 +26,7 @@ def _listed(user, status: str) -> dict[str, str]:
     assert page.status_code == 200
     rows = re.findall(
         r'<a href="/console/bookings/\d+/">(BK-\w+)</a></td>.*?<td>.*?</td>\s*<td>.*?</td>\s*'
-        r"<td>.*?</td>\s*<td>(.*?)</td>",
+        r"<td[^>]*>.*?</td>\s*<td>(.*?)</td>",  # the customer's cell is <td class="text">
         page.content.decode(),
         re.S,
     )
