@@ -141,6 +141,7 @@ class Done(NamedTuple):
 
     publications: list[Any]
     notice: str
+    then: str = ""  # the notice's extra tags: "then-reply" sends the focus on to the reply box (notice_focus.js)
 
 
 Action = Callable[[HttpRequest, Membership, Escalation], Done]
@@ -162,7 +163,7 @@ def _action(run: Action) -> Callable[[HttpRequest, int], HttpResponse]:
             messages.error(request, " ".join(exc.messages))
         else:
             publish_committed_sync(done.publications)
-            messages.success(request, done.notice)
+            messages.success(request, done.notice, extra_tags=done.then)
         return redirect("escalations_console:detail", pk=pk)
 
     view.__name__ = run.__name__
@@ -177,7 +178,7 @@ def _valid(form: forms.Form) -> dict[str, Any]:
 
 def _claim(request: HttpRequest, membership: Membership, escalation: Escalation) -> Done:
     published = staff.escalation_claim(tenant=membership.tenant, escalation_id=escalation.pk, actor=membership.user)
-    return Done(published, f"You hold escalation #{escalation.pk} now: you reply to the customer.")
+    return Done(published, f"You hold escalation #{escalation.pk} now: you reply to the customer.", then="then-reply")
 
 
 def _reply(request: HttpRequest, membership: Membership, escalation: Escalation) -> Done:

@@ -92,7 +92,7 @@ def test_conversation_detail_shows_and_consumes_a_queued_notice(agent: User, ten
     first = client.get(f"/console/conversations/{conversation.pk}/")
     second = client.get(f"/console/conversations/{conversation.pk}/")
     # then the notice is shown once, next to the transcript
-    assert '<p class="message success" role="status">Reply sent.</p>' in first.text
+    assert '<p class="message notice success" tabindex="-1" role="status">Reply sent.</p>' in first.text
     assert "hours?" in first.text
     assert "Reply sent." not in second.text
 

@@ -158,3 +158,36 @@ def test_an_open_page_learns_live_that_its_escalation_was_resolved_elsewhere(inb
     assert page.get_by_label("Reply to the customer").is_hidden()
     assert page.get_by_role("button", name="Claim").is_hidden()
     assert page.get_by_role("button", name="Resolve").is_hidden()
+
+
+def test_a_keyboard_claim_leaves_the_focus_on_the_reply_box_that_the_notice_describes(inbox: Inbox) -> None:
+    # given a customer waiting
+    escalation = escalated(inbox.tenant, "Where is my parcel?")
+    inbox.open(escalation)
+    page = inbox.page
+    # when the agent claims it with the keyboard
+    page.get_by_role("button", name="Claim").focus()
+    page.keyboard.press("Enter")
+    page.get_by_text("You hold escalation").wait_for()
+    # then the reloaded page has the focus in the reply box, not on the page's body, and it says why
+    focused = page.evaluate("[document.activeElement.id, document.activeElement.getAttribute('aria-describedby')]")
+    assert focused[0] == "reply-text"
+    assert "You hold escalation" in page.locator(f"#{focused[1]}").inner_text()
+    page.keyboard.type("Let me look")
+    assert page.get_by_label("Reply to the customer").input_value() == "Let me look"
+
+
+def test_a_keyboard_resolve_leaves_the_focus_on_the_notice(inbox: Inbox) -> None:
+    # given the agent's claimed escalation
+    escalation = escalated(inbox.tenant, "Where is my parcel?")
+    inbox.open(escalation)
+    page = inbox.page
+    page.get_by_role("button", name="Claim").click()
+    page.get_by_text("You hold escalation").wait_for()
+    # when they resolve it with the keyboard
+    page.get_by_role("button", name="Resolve").focus()
+    page.keyboard.press("Enter")
+    page.get_by_text("is resolved").wait_for()
+    # then the focus is on the notice, where the next Tab carries on, not at the top of the page
+    focused = page.evaluate("[document.activeElement.tagName, document.activeElement.textContent]")
+    assert focused == ["P", f"Escalation #{escalation.pk} is resolved."]
