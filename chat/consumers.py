@@ -54,8 +54,10 @@ from chat.socket_slots import (
     socket_slot_refresh,
     socket_slot_release,
     socket_slot_take,
+    sockets_open,
 )
 from escalations.handoff import FrameOrder, escalate_request, question_handed_back
+from escalations.presence import publish_presence
 from escalations.watch import publish_message
 from routing.language import DEFAULT, detect_language
 from supportai.client_address import client_ip_from_scope
@@ -173,6 +175,8 @@ class ChatConsumer(LayerGuardedConsumer):
         if resumed:  # the open handoff's banner and the proposals still waiting for the customer
             for frame in await db_call(conversation_resume_frames)(tenant=tenant, conversation=conversation):
                 await self.send_json(frame)
+            if slot.key is not None:  # counted (a new conversation is under no handoff: not asked)
+                await self.tell_presence(present=True)
 
     async def keep_socket_slot(self, slot: SocketSlot) -> None:
         """Refresh the socket's place until the socket closes (a dead process's places expire)."""
@@ -181,6 +185,7 @@ class ChatConsumer(LayerGuardedConsumer):
             await db_call(socket_slot_refresh)(slot)
 
     async def disconnect(self, code: int) -> None:
+        counted = self.socket_slot is not None and self.socket_slot.key is not None
         if self.slot_keeper is not None:
             self.slot_keeper.cancel()
         if self.socket_slot is not None:  # first: a reconnecting tab need not wait for the answer's last write
@@ -195,6 +200,17 @@ class ChatConsumer(LayerGuardedConsumer):
                 logger.exception("answer worker failed as the socket closed")
         if self.group:
             await self.leave_group(self.group)
+        if counted and self.conversation is not None:
+            await self.tell_presence(present=False)
+
+    async def tell_presence(self, *, present: bool) -> None:
+        """Staff watching a conversation under handoff learn that its customer came back (this socket is
+        its only one now) or left (its last socket closed): ``escalations.presence``. Nothing is said while
+        the sockets can't be counted, or when other tabs of the chat stay open."""
+        assert self.tenant is not None and self.conversation is not None
+        count = await db_call(sockets_open)(tenant_id=self.tenant.pk, conversation_id=self.conversation.pk)
+        if count == (1 if present else 0):
+            await publish_presence(tenant=self.tenant, conversation_id=self.conversation.pk, present=present)
 
     async def send_json(self, payload: dict[str, Any]) -> None:
         if self.handoff_frames.admits(payload):

@@ -260,13 +260,22 @@ class InboxConsumer(LayerGuardedConsumer):
             logger.exception("inbox queue refresh failed")
 
     async def inbox_message(self, event: dict[str, Any]) -> None:
-        """A message of the watched conversation (one still queued for a conversation left is dropped)."""
+        """A message of the watched conversation."""
+        await self._forward_watched(event, "message")
+
+    async def inbox_presence(self, event: dict[str, Any]) -> None:
+        """The watched conversation's customer left the chat or came back (``escalations.presence``)."""
+        await self._forward_watched(event, "presence")
+
+    async def _forward_watched(self, event: dict[str, Any], kind: str) -> None:
+        """An event of the watched conversation, as a ``kind`` frame (one still queued for a conversation
+        left is dropped)."""
         if self.tenant is None or self.watching is None:
             return
         if watch_group(tenant_id=self.tenant.pk, conversation_id=event["conversation_id"]) != self.watching:
             return
         if await self._may_still_read():
-            await self.send_json({**event, "type": "message"})
+            await self.send_json({**event, "type": kind})
 
 
 def _row_id(frame: dict[str, Any], key: str, *, minimum: int = 1) -> int:

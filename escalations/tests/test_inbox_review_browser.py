@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from chat.models import Message, MessageRole
+from chat.services import conversation_open
 from escalations.models import Escalation
 from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
@@ -191,3 +192,28 @@ def test_a_keyboard_resolve_leaves_the_focus_on_the_notice(inbox: Inbox) -> None
     # then the focus is on the notice, where the next Tab carries on, not at the top of the page
     focused = page.evaluate("[document.activeElement.tagName, document.activeElement.textContent]")
     assert focused == ["P", f"Escalation #{escalation.pk} is resolved."]
+
+
+def test_the_open_page_says_when_the_customer_left_the_chat_and_came_back(inbox: Inbox) -> None:
+    # given a customer handed off to a person, with the chat open in their browser (same origin as the
+    # server, as the /demo/ page), and their escalation open on the agent's page
+    opened = conversation_open(tenant=inbox.tenant)
+    escalation = EscalationFactory.create(conversation=opened.conversation, reason="help", summary="Customer: help")
+    customer = inbox.page.context.new_page()
+    customer.goto(f"{inbox.base}/console/")
+    chat = f"{inbox.base.replace('http', 'ws', 1)}/ws/chat/?key={inbox.tenant.public_key}&resume={opened.resume_token}"
+    open_chat = "url => new Promise(ready => { window.chat = new WebSocket(url); window.chat.onmessage = ready; })"
+    customer.evaluate(open_chat, chat)
+    inbox.open(escalation)
+    page = inbox.page
+    page.wait_for_timeout(500)  # the page's watch frame is answered
+    # when the customer closes the chat
+    customer.evaluate("window.chat.close()")
+    # then the agent's page says so, and when, in Tokyo, in a live region
+    presence = page.locator("#customer-presence[role=status]")
+    presence.get_by_text("The customer left the chat at").wait_for(timeout=10_000)
+    tokyo = datetime.now(ZoneInfo("Asia/Tokyo"))
+    assert any(f"at {(tokyo - timedelta(minutes=m)).strftime('%H:%M')}." in presence.inner_text() for m in (0, 1))
+    # and when they open it again, that they are back
+    customer.evaluate(open_chat, chat)
+    presence.get_by_text("The customer is back.").wait_for(timeout=10_000)

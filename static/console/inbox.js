@@ -16,12 +16,18 @@
     timeZone: root.dataset.timezone || "UTC", year: "numeric", month: "2-digit", day: "2-digit",
     hour: "2-digit", minute: "2-digit", hourCycle: "h23"
   });
+  // "HH:MM" in the tenant's zone, for when the customer left
+  var clockFormat = new Intl.DateTimeFormat("en-GB", {
+    timeZone: root.dataset.timezone || "UTC", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+  });
   var liveState = document.getElementById("live-state");
   var list = document.getElementById("queue-list");
   var more = document.getElementById("queue-more");
   var backlogTitle = document.getElementById("backlog-title");
   var transcript = document.getElementById("transcript");
   var statusLine = document.getElementById("agent-status");
+  var presence = document.getElementById("customer-presence");
+  var customerAway = false;
   var news = document.getElementById("queue-news");
   var replyForm = document.querySelector("form.reply");
   var claimForm = document.querySelector('form[data-action="claim"]');
@@ -123,7 +129,19 @@
   function lastShownId() { return transcript ? SupportAITranscript.lastShownId(transcript) : 0; }
 
   function showMessage(frame) {
-    if (transcript && frame.conversation_id === conversation) SupportAITranscript.show(transcript, frame);
+    if (!transcript || frame.conversation_id !== conversation) return;
+    SupportAITranscript.show(transcript, frame);
+    // a customer who writes is there, whatever their socket did (the HTTP fallback has none)
+    if (frame.role === "customer" && customerAway) { customerAway = false; presence.textContent = ""; }
+  }
+
+  // The customer closed the chat (their last tab) or came back: said in a live region, so an agent
+  // doesn't write on to nobody. Nothing is said of a customer without a socket.
+  function showPresence(frame) {
+    if (!presence || frame.conversation_id !== conversation) return;
+    customerAway = !frame.present;
+    presence.textContent = frame.present ? "The customer is back." :
+      "The customer left the chat at " + clockFormat.format(new Date(frame.at)) + ".";
   }
 
   function say(text) { if (statusLine) statusLine.textContent = text; }
@@ -155,6 +173,7 @@
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       if (frame.type === "queue") renderQueue(frame);
       else if (frame.type === "message") showMessage(frame);
+      else if (frame.type === "presence") showPresence(frame);
       else if (frame.type === "reply.ack") { unconfirmed = ""; say("Sent."); }
       else if (frame.type === "error") { giveBackUnconfirmed(); say(frame.message); }
     };

@@ -1,0 +1,104 @@
+"""Staff watching a conversation under handoff learn live that its customer left the chat (their last
+socket closed) or came back, on the real channel layer; nothing is said of other tabs or of a
+conversation no human has."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from chat.tests.conftest import Client, Connect
+from escalations.models import Escalation, EscalationPolicy
+from escalations.tests.conftest import Staff, StaffConnect
+from supportai.models import Tenant
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+QUIET_SECONDS = 0.5
+
+
+async def _watching(staff_connect: StaffConnect, agent: User, tenant: Tenant, conversation_id: int) -> Staff:
+    staff: Staff = await staff_connect(agent, tenant)
+    await staff.send({"type": "watch", "conversation_id": conversation_id})
+    await staff.receive_until("watch.ack")
+    return staff
+
+
+async def _handed_off(connect: Connect, tenant: Tenant) -> tuple[Client, Escalation]:
+    customer: Client = await connect(tenant)
+    await customer.ask("I want to talk to a real person please", "c-1")
+    await customer.receive_until("escalation")
+    escalation = await Escalation.objects.aget(conversation_id=customer.ready["conversation_id"])
+    return customer, escalation
+
+
+async def _presences(staff: Staff) -> list[dict[str, Any]]:
+    """The ``presence`` frames the staff socket got until it stayed quiet (queue and message frames skipped)."""
+    frames = []
+    while not await staff.communicator.receive_nothing(timeout=QUIET_SECONDS):
+        frame = await staff.receive()
+        if frame["type"] == "presence":
+            frames.append(frame)
+    return frames
+
+
+async def test_the_watcher_learns_that_the_customer_left_and_came_back(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, always_open: EscalationPolicy
+) -> None:
+    # given a customer handed off to a person, and an agent watching their conversation
+    customer, escalation = await _handed_off(connect, tenant)
+    staff = await _watching(staff_connect, agent, tenant, escalation.conversation_id)
+    # when the customer closes the chat
+    await customer.disconnect()
+    # then the agent is told they left, and when
+    [left] = await _presences(staff)
+    assert left["conversation_id"] == escalation.conversation_id and left["escalation_id"] == escalation.pk
+    assert left["present"] is False and left["at"]
+    # and when the customer opens the chat again, that they are back
+    await connect(tenant, resume=customer.ready["resume_token"])
+    [back] = await _presences(staff)
+    assert (back["escalation_id"], back["present"]) == (escalation.pk, True)
+
+
+async def test_the_customer_has_left_only_when_their_last_tab_closed(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, always_open: EscalationPolicy
+) -> None:
+    # given a handed-off customer with the chat open in a second tab, watched by an agent
+    first, escalation = await _handed_off(connect, tenant)
+    staff = await _watching(staff_connect, agent, tenant, escalation.conversation_id)
+    second = await connect(tenant, resume=first.ready["resume_token"])
+    # then the second tab is no return: the customer never left
+    assert await _presences(staff) == []
+    # when one tab closes, nothing is said; when the last one does, the customer left
+    await first.disconnect()
+    assert await _presences(staff) == []
+    await second.disconnect()
+    assert [frame["present"] for frame in await _presences(staff)] == [False]
+
+
+async def test_nothing_is_said_of_a_customer_no_human_has(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User
+) -> None:
+    # given a customer chatting with the assistant only, watched by an agent
+    customer: Client = await connect(tenant)
+    await customer.ask("What are your opening hours?", "c-1")
+    staff = await _watching(staff_connect, agent, tenant, customer.ready["conversation_id"])
+    # when they close the chat and come back
+    await customer.disconnect()
+    await connect(tenant, resume=customer.ready["resume_token"])
+    # then the inbox is told nothing
+    assert await _presences(staff) == []
+
+
+async def test_a_watcher_of_another_conversation_is_told_nothing(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, always_open: EscalationPolicy
+) -> None:
+    # given an agent watching another conversation of the tenant
+    other: Client = await connect(tenant)
+    staff = await _watching(staff_connect, agent, tenant, other.ready["conversation_id"])
+    customer, _ = await _handed_off(connect, tenant)
+    # when the handed-off customer leaves
+    await customer.disconnect()
+    # then that agent's page hears nothing of it
+    assert await _presences(staff) == []
