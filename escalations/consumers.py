@@ -24,7 +24,7 @@ from escalations.inbox import can_act, console_origin_allowed, inbox_membership,
 from escalations.limits import inbox_frames_per_connection, inbox_queue_refresh_interval, inbox_typing_interval
 from escalations.realtime import Publication, inbox_group, publish_committed
 from escalations.selectors import escalation_get, staff_member_get
-from escalations.watch import messages_after, watch_group, watchable_conversation
+from escalations.watch import closed_status, messages_after, watch_group, watchable_conversation
 from supportai.db import db_call
 from supportai.ids import id_from_text
 from supportai.models import Membership, Tenant
@@ -177,6 +177,8 @@ class InboxConsumer(LayerGuardedConsumer):
             _row_id(frame, "conversation_id")
             if "after" in frame:
                 _row_id(frame, "after", minimum=0)
+            if "escalation_id" in frame:
+                _row_id(frame, "escalation_id")
             return frame
         escalation_id = frame.get("escalation_id")
         if isinstance(escalation_id, bool) or not isinstance(escalation_id, int):
@@ -188,7 +190,8 @@ class InboxConsumer(LayerGuardedConsumer):
 
     async def watch(self, frame: dict[str, Any]) -> None:
         """Follow one conversation (replacing the one followed before); first replay what came after
-        ``after``, the last message the page shows, so nothing written meanwhile is missed."""
+        ``after``, the last message the page shows, so nothing written meanwhile is missed, then the
+        ``status`` of ``escalation_id``, the page's escalation, if it was closed meanwhile."""
         assert self.tenant is not None
         conversation = await db_call(watchable_conversation)(
             tenant=self.tenant, conversation_id=frame["conversation_id"]
@@ -205,6 +208,12 @@ class InboxConsumer(LayerGuardedConsumer):
                 tenant=self.tenant, conversation=conversation, after=frame["after"]
             ):
                 await self.send_json(event)
+        if "escalation_id" in frame:
+            closed = await db_call(closed_status)(
+                tenant=self.tenant, conversation=conversation, escalation_id=frame["escalation_id"]
+            )
+            if closed is not None:
+                await self.send_json(closed)
         await self.send_json({"type": "watch.ack", "conversation_id": conversation.pk})
 
     async def _act(self, frame: dict[str, Any], membership: Membership) -> list[Publication]:
@@ -266,6 +275,10 @@ class InboxConsumer(LayerGuardedConsumer):
     async def inbox_presence(self, event: dict[str, Any]) -> None:
         """The watched conversation's customer left the chat or came back (``escalations.presence``)."""
         await self._forward_watched(event, "presence")
+
+    async def inbox_status(self, event: dict[str, Any]) -> None:
+        """The watched conversation's escalation was resolved or handed back (``watch.status_publication``)."""
+        await self._forward_watched(event, "status")
 
     async def _forward_watched(self, event: dict[str, Any], kind: str) -> None:
         """An event of the watched conversation, as a ``kind`` frame (one still queued for a conversation

@@ -33,7 +33,7 @@ from escalations.services import (
     line_leaving,
     record_event,
 )
-from escalations.watch import message_publication
+from escalations.watch import message_publication, status_publication
 from knowledge.parsing import storable_text
 from supportai.models import MANAGER_ROLES, Membership, Tenant
 from supportai.selectors import membership_get
@@ -190,7 +190,7 @@ def _close(
     if question is not None:
         # the customer wrote after the last reply (just as staff handed back): the assistant answers it
         closed = to_customer(escalation.conversation_id, {**closed.event, "answer": question.pk})
-    return escalation, [closed, queue_changed(tenant.pk, escalation.pk)]
+    return escalation, [closed, queue_changed(tenant.pk, escalation.pk), status_publication(escalation)]
 
 
 @transaction.atomic

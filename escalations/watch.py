@@ -1,10 +1,12 @@
-"""Staff watching one conversation live in the inbox: its group, its ``message`` events, the replay.
+"""Staff watching one conversation live in the inbox: its group, its ``message`` and ``status`` events, the replay.
 
 Every message of a conversation is published once, after it is stored: the customer's when it is
 received, the assistant's when its answer is final (complete, failed or interrupted), a staff reply
 when it is sent. The group is ``inbox.watch.<tenant id>.<conversation id>``; an inbox socket joins it
 with a ``watch`` frame once ``watchable_conversation`` found the conversation in the socket's tenant.
 The event carries what the inbox transcript shows and nothing more (no cost, tokens, model, prompt).
+An escalation resolved or handed back publishes its ``status`` there too (the open escalation page
+takes its forms off), and a ``watch`` naming a closed escalation of the conversation gets it at once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 from typing import Any
 
 from chat.models import Conversation, Message, MessageRole, MessageStatus
+from escalations.models import Escalation, Status
 from escalations.realtime import Publication, publish
 from supportai.models import Tenant
 
@@ -95,3 +98,30 @@ def messages_after(*, tenant: Tenant, conversation: Conversation, after: int) ->
         .order_by("pk")[:REPLAY_LIMIT]
     )
     return [message_event(m) for m in messages]
+
+
+def status_event(escalation: Escalation) -> dict[str, Any]:
+    """The inbox's ``status`` frame of a closed escalation (resolved, or handed back to the assistant)."""
+    return {
+        "type": "status",
+        "conversation_id": escalation.conversation_id,
+        "escalation_id": escalation.pk,
+        "status": str(escalation.status),
+        "resolution": str(escalation.resolution),
+    }
+
+
+def status_publication(escalation: Escalation) -> Publication:
+    group = watch_group(tenant_id=escalation.tenant_id, conversation_id=escalation.conversation_id)
+    return Publication(group, {**status_event(escalation), "type": "inbox.status"})
+
+
+def closed_status(*, tenant: Tenant, conversation: Conversation, escalation_id: int) -> dict[str, Any] | None:
+    """The ``status`` frame of the conversation's escalation ``escalation_id`` if it is closed; None while it
+    is open, and for an escalation of another conversation or tenant (nothing to say of it)."""
+    escalation = (
+        Escalation.objects.for_tenant(tenant)
+        .filter(pk=escalation_id, conversation=conversation, status=Status.RESOLVED)
+        .first()
+    )
+    return None if escalation is None else status_event(escalation)

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from chat.models import Message, MessageRole
 from chat.services import conversation_open
-from escalations.models import Escalation
+from escalations.models import Escalation, Mode
 from escalations.tests.conftest import ALWAYS, set_hours
 from escalations.tests.factories import ConversationFactory, EscalationFactory, MessageFactory
 from escalations.tests.test_inbox_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
@@ -217,3 +217,21 @@ def test_the_open_page_says_when_the_customer_left_the_chat_and_came_back(inbox:
     # and when they open it again, that they are back
     customer.evaluate(open_chat, chat)
     presence.get_by_text("The customer is back.").wait_for(timeout=10_000)
+
+
+def test_an_open_ticket_page_learns_live_that_it_was_resolved_elsewhere(inbox: Inbox) -> None:
+    # given a ticket-mode escalation (out of hours: in no queue frame) open on the agent's page
+    escalation = escalated(inbox.tenant, "Where is my parcel?")
+    Escalation.objects.filter(pk=escalation.pk).update(mode=Mode.TICKET)
+    inbox.open(escalation)
+    page = inbox.page
+    page.wait_for_timeout(500)  # the page's watch frame is answered
+    # when it is resolved from another page
+    other = page.context.new_page()
+    other.goto(f"{inbox.base}/console/inbox/{escalation.pk}/")
+    other.get_by_role("button", name="Resolve").click()
+    other.get_by_text("is resolved").wait_for()
+    # then the open page says so and offers no reply the server would refuse
+    page.get_by_text("This escalation was closed meanwhile").wait_for(timeout=10_000)
+    assert page.get_by_label("Reply to the customer").is_hidden()
+    assert page.get_by_role("button", name="Resolve").is_hidden()

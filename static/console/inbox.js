@@ -83,12 +83,11 @@
     if (replyForm && !replyForm.querySelector("textarea").value.trim()) replyForm.hidden = true;
   }
 
-  // The open escalation left the live queue, as it does once closed (resolved or handed back) from another
-  // page: the page says so and takes off what the server would refuse (a reply begun stays, as above).
-  // When rows are past the queue's bound (frame.more), it may only have been pushed out: nothing is said.
+  // The open escalation was closed (resolved or handed back) from another page, as its watched
+  // conversation's `status` frame says (live or ticket, however long the queue): the page says so and
+  // takes off what the server would refuse (a reply begun stays, as above).
   function showClosed(frame) {
-    if (!selected || !known[selected] || frame.more) return;
-    if (frame.items.some(function (row) { return row.escalation_id === selected; })) return;
+    if (!selected || frame.escalation_id !== selected) return;
     say("This escalation was closed meanwhile: reload the page to see how.");
     [claimForm, moveActions, closeActions, heldBy].forEach(function (node) { if (node) node.hidden = true; });
     if (replyForm && !replyForm.querySelector("textarea").value.trim()) replyForm.hidden = true;
@@ -99,7 +98,6 @@
   function renderQueue(frame) {
     var items = frame.items;
     var focused = focusedRow();
-    showClosed(frame);
     announceArrivals(items);
     items.forEach(function (row) { if (row.escalation_id === selected) showHolder(row); });
     more.textContent = frame.more ? "and " + frame.more + " more" : "";
@@ -166,7 +164,12 @@
     socket.onopen = function () {
       attempts = 0; liveState.textContent = "live"; liveState.classList.add("on");
       // follow this conversation; first get what was written since the page (or the last socket) drew it
-      if (conversation) send({ type: "watch", conversation_id: conversation, after: lastShownId() });
+      // (and be told if its escalation was closed meanwhile)
+      if (conversation) {
+        var watch = { type: "watch", conversation_id: conversation, after: lastShownId() };
+        if (selected) watch.escalation_id = selected;
+        send(watch);
+      }
     };
     socket.onmessage = function (event) {
       var frame;
@@ -174,6 +177,7 @@
       if (frame.type === "queue") renderQueue(frame);
       else if (frame.type === "message") showMessage(frame);
       else if (frame.type === "presence") showPresence(frame);
+      else if (frame.type === "status") showClosed(frame);
       else if (frame.type === "reply.ack") { unconfirmed = ""; say("Sent."); }
       else if (frame.type === "error") { giveBackUnconfirmed(); say(frame.message); }
     };
