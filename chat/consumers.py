@@ -152,6 +152,9 @@ class ChatConsumer(LayerGuardedConsumer):
         self.socket_slot = slot
         self.slot_keeper = asyncio.create_task(self.keep_socket_slot(slot))
         self.conversation = conversation
+        # the customer is back when this socket is the conversation's only one (counted as it came, before its
+        # session is ready; a new conversation is under no handoff: not asked)
+        back = resumed and slot.key is not None and await self.sockets_open() == 1
         if resumed:  # an answer its server abandoned shows as interrupted, even where beat does not run
             finished = await db_call(services.conversation_finish_abandoned_replies)(
                 tenant=tenant, conversation=conversation
@@ -175,8 +178,8 @@ class ChatConsumer(LayerGuardedConsumer):
         if resumed:  # the open handoff's banner and the proposals still waiting for the customer
             for frame in await db_call(conversation_resume_frames)(tenant=tenant, conversation=conversation):
                 await self.send_json(frame)
-            if slot.key is not None:  # counted (a new conversation is under no handoff: not asked)
-                await self.tell_presence(present=True)
+            if back:
+                await publish_presence(tenant=tenant, conversation_id=conversation.pk, present=True)
 
     async def keep_socket_slot(self, slot: SocketSlot) -> None:
         """Refresh the socket's place until the socket closes (a dead process's places expire)."""
@@ -200,17 +203,17 @@ class ChatConsumer(LayerGuardedConsumer):
                 logger.exception("answer worker failed as the socket closed")
         if self.group:
             await self.leave_group(self.group)
-        if counted and self.conversation is not None:
-            await self.tell_presence(present=False)
+        # the customer left with their last socket (others, tabs, may stay open)
+        if counted and self.tenant is not None and self.conversation is not None and await self.sockets_open() == 0:
+            await publish_presence(tenant=self.tenant, conversation_id=self.conversation.pk, present=False)
 
-    async def tell_presence(self, *, present: bool) -> None:
-        """Staff watching a conversation under handoff learn that its customer came back (this socket is
-        its only one now) or left (its last socket closed): ``escalations.presence``. Nothing is said while
-        the sockets can't be counted, or when other tabs of the chat stay open."""
+    async def sockets_open(self) -> int | None:
+        """How many sockets the conversation has open, in every process (None: the cache failed, unknown).
+        By it staff watching a conversation under handoff learn that its customer came back or left
+        (``escalations.presence``); nothing is said while the sockets can't be counted."""
         assert self.tenant is not None and self.conversation is not None
-        count = await db_call(sockets_open)(tenant_id=self.tenant.pk, conversation_id=self.conversation.pk)
-        if count == (1 if present else 0):
-            await publish_presence(tenant=self.tenant, conversation_id=self.conversation.pk, present=present)
+        count: int | None = await db_call(sockets_open)(tenant_id=self.tenant.pk, conversation_id=self.conversation.pk)
+        return count
 
     async def send_json(self, payload: dict[str, Any]) -> None:
         if self.handoff_frames.admits(payload):

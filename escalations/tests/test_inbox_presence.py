@@ -4,6 +4,7 @@ conversation no human has."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from chat.tests.conftest import Client, Connect
 from escalations.models import Escalation, EscalationPolicy
 from escalations.tests.conftest import Staff, StaffConnect
 from supportai.models import Tenant
+from supportai.tests.throwaway_redis import ThrowawayRedis
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 QUIET_SECONDS = 0.5
@@ -102,3 +104,46 @@ async def test_a_watcher_of_another_conversation_is_told_nothing(
     await customer.disconnect()
     # then that agent's page hears nothing of it
     assert await _presences(staff) == []
+
+
+@pytest.mark.redis
+async def test_tabs_are_counted_in_the_shared_redis_cache(
+    redis_cache: None,
+    connect: Connect,
+    staff_connect: StaffConnect,
+    tenant: Tenant,
+    agent: User,
+    always_open: EscalationPolicy,
+) -> None:
+    # given a handed-off customer with two tabs, their places in Redis, as every server process counts them
+    first, escalation = await _handed_off(connect, tenant)
+    staff = await _watching(staff_connect, agent, tenant, escalation.conversation_id)
+    second = await connect(tenant, resume=first.ready["resume_token"])
+    # when they close one tab, then the other
+    await first.disconnect()
+    assert await _presences(staff) == []
+    await second.disconnect()
+    # then they left once, with the last one
+    assert [frame["present"] for frame in await _presences(staff)] == [False]
+
+
+async def test_nothing_is_said_while_the_sockets_cannot_be_counted(
+    throwaway_cache: ThrowawayRedis,
+    connect: Connect,
+    staff_connect: StaffConnect,
+    tenant: Tenant,
+    agent: User,
+    always_open: EscalationPolicy,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # given a handed-off customer, watched, and the cache that counts their sockets gone
+    customer, escalation = await _handed_off(connect, tenant)
+    staff = await _watching(staff_connect, agent, tenant, escalation.conversation_id)
+    throwaway_cache.stop()
+    # when the customer closes the chat
+    await customer.disconnect()
+    # then the agent is told nothing rather than a guess, and the socket closed with warnings, no error
+    assert await _presences(staff) == []
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert any("not counted (the cache failed" in message for message in warnings)
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
