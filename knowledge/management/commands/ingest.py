@@ -206,6 +206,9 @@ class Command(BaseCommand):
         inner = (
             [] if options["source"] or path.is_file() else inner_folder_sources(tenant=tenant, path=path, files=files)
         )
+        # The files a run parses before their turn (read first, or compared to recognise a moved folder)
+        # are ingested from that parse, not parsed again.
+        ahead = ParsedAhead(language=options["language"])
         if moving or inner:
             self._read_first(
                 source=source,
@@ -217,13 +220,14 @@ class Command(BaseCommand):
                 moving=moving,
                 inner=inner,
                 new_source=new_source,
+                ahead=ahead,
             )
         # A folder moved here with nothing left behind: its source, renamed, replaces the run's new one
         # (only now, once the run may go on: a refused run leaves it as it was).
-        # The files it parses to recognise a moved folder are ingested from that parse.
-        ahead = ParsedAhead(language=options["language"]) if unnamed_folder else None
         moved_here = (
-            self._moved_here(tenant=tenant, source=source, path=path, files=files, ahead=ahead) if ahead else None
+            self._moved_here(tenant=tenant, source=source, path=path, files=files, ahead=ahead)
+            if unnamed_folder
+            else None
         )
         if moved_here:
             self._say(moved_here.told())
@@ -339,15 +343,17 @@ class Command(BaseCommand):
         moving: bool,
         inner: list[InnerSource],
         new_source: bool,
+        ahead: ParsedAhead,
     ) -> None:
         """Before a run that moves ``source`` to ``path`` (``moving``), or takes over the sources
         ``inner``, stores anything: read every file as the run would (naming each file with errors on
         stderr), and refuse the run while any has errors or a folder there could not be listed. A move
         would have the files read replace the source's own named alike, and keep its old folder; a
-        takeover would move the documents of a file the run then fails. A source made by this run is
-        removed, on Ctrl-C, SIGTERM or SIGHUP too (it holds nothing yet)."""
+        takeover would move the documents of a file the run then fails. The files are parsed into
+        ``ahead``, for the run to ingest them from there. A source made by this run is removed, on
+        Ctrl-C, SIGTERM or SIGHUP too (it holds nothing yet)."""
         try:
-            problems = self._files_problems(root=root, files=files, unlisted=unlisted, options=options)
+            problems = self._files_problems(root=root, files=files, unlisted=unlisted, options=options, ahead=ahead)
         except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP
             if new_source:
                 source.delete()
@@ -360,16 +366,14 @@ class Command(BaseCommand):
             source.delete()
         raise CommandError(take_over_refused(problems=problems, inner=inner, target=source))
 
-    def _files_problems(self, *, root: Path, files: list[Path], unlisted: int, options: Any) -> str:
-        """Read every file as the run would, storing nothing (naming each file with errors on stderr);
-        what was wrong (files with errors, folders that could not be listed), "" when nothing."""
+    def _files_problems(self, *, root: Path, files: list[Path], unlisted: int, options: Any, ahead: ParsedAhead) -> str:
+        """Read every file as the run would, into ``ahead``, storing nothing (naming each file with
+        errors on stderr); what was wrong (files with errors, folders that could not be listed), "" when nothing."""
         stream = self._stream()
         taken: dict[str, str] = {}
         failed = 0
         for file in tqdm(files, unit="file", desc="checking", disable=_bar_off(options), file=stream):
-            result = folder_file_check(
-                file=file, name=folder_file_name(file, root), language=options["language"], taken=taken
-            )
+            result = folder_file_check(file=file, name=folder_file_name(file, root), ahead=ahead, taken=taken)
             taken.update(dict.fromkeys(result.external_ids, result.name))
             failed += self._told(result, stream)
         return files_problems(failed=failed, files=len(files), unlisted=unlisted)
