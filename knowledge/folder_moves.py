@@ -2,10 +2,11 @@
 
 ``manage.py ingest`` of a folder given no source name, that would make a new source named by the
 folder's path, first looks for the folder it was: a source of the tenant named by its own path
-(``knowledge.folder_sources``) whose path no longer exists, every one of whose documents came from a
-file this folder holds under the same name (its path under the folder), more than half of them
-unchanged there (the same document id and content hash: a folder moved and then edited a little is
-still recognised, an unrelated folder whose files are named alike is not). A source whose path still
+(``knowledge.folder_sources``) whose path no longer exists, more than half of whose documents came
+from a file this folder holds under the same name (its path under the folder) and are unchanged there
+(the same document id and content hash: a folder moved and then edited a little, or with a file
+deleted, is still recognised; an unrelated folder whose files are named alike is not, nor is one that
+holds less than half of the old folder's documents). A source whose path still
 exists (a folder copied, not moved), or cannot be looked at, or lay in a folder now empty (an
 unmounted disk's mount point: ``folder_sources.path_gone``), is never taken, nor is another tenant's.
 Of several, the one with the most documents unchanged is taken (then by name), and only it.
@@ -14,7 +15,8 @@ The source taken is renamed to the folder's path, in place of the run's new sour
 empty: the command looks only once the run may go on, so that a refused run leaves every source as
 it was), its documents kept as rows (ids, chunks, vectors):
 the run then finds the unchanged ones unchanged (nothing embedded again), updates the edited ones in
-place, and prunes, as ever, those whose file is gone. The sources named by their own path of files
+place, and prunes, as ever, those whose file is gone (deleted before or after the move). The sources
+named by their own path of files
 and folders in the old folder stay where they were, gone with it: a pruning run deletes them as it
 deletes those whose file or folder is gone (``folder_sources.vanished_inner_sources`` of the old path).
 """
@@ -39,20 +41,27 @@ from supportai.models import Tenant
 logger = logging.getLogger(__name__)
 
 RECOGNISED = "{path}: recognised as {old} moved here: {count} document{plural} kept"
+# Said after RECOGNISED when some of the old folder's documents came from files the folder does not
+# hold (deleted before or after the move): a pruning run deletes them as any whose file is gone.
+NOT_HERE = ", {count} whose {files} not here"
 
 
 @dataclass(frozen=True)
 class MovedFolder:
     """A folder recognised as moved from ``old`` to ``path``, whose ``source``, of ``documents``
-    documents, is renamed to it."""
+    documents from files the folder holds and ``not_here`` from files it does not, is renamed to it."""
 
     old: str
     path: Path
     documents: int
     source: KnowledgeSource
+    not_here: int = 0
 
     def told(self) -> str:
-        return RECOGNISED.format(path=self.path, old=self.old, count=self.documents, plural=pluralize(self.documents))
+        told = RECOGNISED.format(path=self.path, old=self.old, count=self.documents, plural=pluralize(self.documents))
+        if not self.not_here:
+            return told
+        return told + NOT_HERE.format(count=self.not_here, files=pluralize(self.not_here, "file is,files are"))
 
 
 def moved_folder_take_over(
@@ -65,24 +74,26 @@ def moved_folder_take_over(
     language, which is in the content hash), for the run to ingest them from there."""
     by_name = {folder_file_name(file, path): file for file in files}
     digests: dict[str, dict[str, str]] = {}
-    best: tuple[int, KnowledgeSource, int] | None = None
+    best: tuple[int, KnowledgeSource, int, int] | None = None
     for source in _vanished_path_named(tenant=tenant):
         stored = list(
             Document.objects.for_tenant(tenant)
             .filter(source=source)
             .values_list("external_id", "file_name", "content_hash")
         )
-        if not stored or any(file_name not in by_name for _, file_name, _ in stored):
+        here = [(external_id, file_name, digest) for external_id, file_name, digest in stored if file_name in by_name]
+        # More than half of all its documents must be here unchanged: those of files not here count against.
+        if len(here) * 2 <= len(stored):
             continue
-        for _, file_name, _ in stored:
+        for _, file_name, _ in here:
             if file_name not in digests:
                 digests[file_name] = _digests(ahead, by_name[file_name], file_name)
-        unchanged = sum(digests[file_name].get(external_id) == digest for external_id, file_name, digest in stored)
+        unchanged = sum(digests[file_name].get(external_id) == digest for external_id, file_name, digest in here)
         if unchanged * 2 > len(stored) and (best is None or unchanged > best[0]):
-            best = (unchanged, source, len(stored))
+            best = (unchanged, source, len(here), len(stored) - len(here))
     if best is None:
         return None
-    _, source, documents = best
+    _, source, documents, not_here = best
     old = source.name
     try:
         with transaction.atomic():
@@ -94,7 +105,7 @@ def moved_folder_take_over(
     except _Gone:
         return None
     source.refresh_from_db()
-    return MovedFolder(old, path, documents, source)
+    return MovedFolder(old, path, documents, source, not_here)
 
 
 class _Gone(Exception):

@@ -297,3 +297,62 @@ def test_a_moved_folder_s_run_with_errors_keeps_the_source_of_one_of_its_files(t
         f"The source of {kb / 'faq.md'}, which no longer exists, was kept, as this run had errors."
     )
     assert _sources(tenant) == [str(kb / "faq.md"), str(moved)]
+
+
+def test_a_moved_folder_with_a_file_deleted_is_recognised_and_that_file_s_documents_go(
+    tenant: Tenant, kb: Path
+) -> None:
+    # given the folder ingested, a file of it with a source of its own too, then the folder moved and
+    # that file deleted
+    _ingest(tenant, kb)
+    kept = _documents(tenant)
+    _own_source(tenant, kb / "faq.md")
+    moved = kb.rename(kb.parent / "kb2")
+    (moved / "faq.md").unlink()
+    # when the folder is ingested where it is now
+    out = _ingest(tenant, moved)
+    # then it is recognised (4 of its 5 documents are here unchanged), the deleted file's document goes
+    # from the folder's source, and the file's own source goes with its copy
+    lines = out.splitlines()
+    assert lines[0] == f"{moved}: recognised as {kb} moved here: 4 documents kept, 1 whose file is not here"
+    assert "0 documents created, 0 updated, 4 unchanged, 0 failed, 1 removed," in lines[1]
+    assert lines[-1] == f"Took over the source of {kb / 'faq.md'}, which no longer exists: 1 document removed with it."
+    assert _sources(tenant) == [str(moved)]
+    assert _documents(tenant) == {
+        external_id: (str(moved), pk) for external_id, (_, pk) in kept.items() if external_id != "faq.md"
+    }
+
+
+def test_a_folder_holding_less_than_half_of_a_vanished_folder_s_documents_gets_a_source_of_its_own(
+    tenant: Tenant, kb: Path
+) -> None:
+    # given the folder ingested, then moved, and files giving 3 of its 5 documents deleted
+    _ingest(tenant, kb)
+    moved = kb.rename(kb.parent / "kb2")
+    (moved / "hours.md").unlink()
+    (moved / "sub" / "faq.csv").unlink()
+    # when the folder is ingested where it is now, then it is not taken for the old one: 2 of 5 are here
+    out = _ingest(tenant, moved)
+    assert "recognised" not in out
+    assert _sources(tenant) == [str(kb), str(moved)]
+    assert Document.objects.for_tenant(tenant).filter(source__name=str(kb)).count() == 5
+
+
+def test_another_tenants_moved_folder_with_a_file_deleted_is_never_taken(
+    tenant: Tenant, other_tenant: Tenant, kb: Path
+) -> None:
+    # given the folder ingested by the other tenant, a file of it with a source of its own too, then the
+    # folder moved and that file deleted
+    _ingest(other_tenant, kb)
+    _own_source(other_tenant, kb / "faq.md")
+    theirs = set(Document.objects.for_tenant(other_tenant).values_list("pk", "source__name", "external_id"))
+    moved = kb.rename(kb.parent / "kb2")
+    (moved / "faq.md").unlink()
+    # when the tenant ingests the folder where it is now, then it gets a source of its own
+    out = _ingest(tenant, moved)
+    assert "recognised" not in out
+    assert "Took over" not in out
+    assert _sources(tenant) == [str(moved)]
+    # and the other tenant's sources and documents are as they were
+    assert _sources(other_tenant) == [str(kb), str(kb / "faq.md")]
+    assert set(Document.objects.for_tenant(other_tenant).values_list("pk", "source__name", "external_id")) == theirs
