@@ -24,6 +24,7 @@ deletes those whose file or folder is gone (``folder_sources.vanished_inner_sour
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,16 +66,22 @@ class MovedFolder:
 
 
 def moved_folder_take_over(
-    *, tenant: Tenant, path: Path, files: list[Path], ahead: ParsedAhead, replacing: KnowledgeSource
+    *,
+    tenant: Tenant,
+    path: Path,
+    files: list[Path],
+    ahead: ParsedAhead,
+    replacing: KnowledgeSource,
+    progress: Callable[[list[str]], Iterable[str]] = iter,
 ) -> MovedFolder | None:
     """Rename to ``path`` (a folder, resolved, whose files a run reads are ``files``) the tenant's
     source of the folder moved there, if one is recognised (see the module), in place of
     ``replacing``, the run's new source of ``path``, which holds nothing yet and is deleted; return
     it, else None (``replacing`` kept). The files compared are parsed into ``ahead`` (in the run's
-    language, which is in the content hash), for the run to ingest them from there."""
+    language, which is in the content hash), for the run to ingest them from there, each once, through
+    ``progress`` (the command's bar), which is given no names when there is nothing to compare."""
     by_name = {folder_file_name(file, path): file for file in files}
-    digests: dict[str, dict[str, str]] = {}
-    best: tuple[int, KnowledgeSource, int, int] | None = None
+    candidates = []
     for source in _vanished_path_named(tenant=tenant):
         stored = list(
             Document.objects.for_tenant(tenant)
@@ -83,11 +90,12 @@ def moved_folder_take_over(
         )
         here = [(external_id, file_name, digest) for external_id, file_name, digest in stored if file_name in by_name]
         # More than half of all its documents must be here unchanged: those of files not here count against.
-        if len(here) * 2 <= len(stored):
-            continue
-        for _, file_name, _ in here:
-            if file_name not in digests:
-                digests[file_name] = _digests(ahead, by_name[file_name], file_name)
+        if len(here) * 2 > len(stored):
+            candidates.append((source, stored, here))
+    names = sorted({file_name for _, _, here in candidates for _, file_name, _ in here})
+    digests = {name: _digests(ahead, by_name[name], name) for name in (progress(names) if names else [])}
+    best: tuple[int, KnowledgeSource, int, int] | None = None
+    for source, stored, here in candidates:
         unchanged = sum(digests[file_name].get(external_id) == digest for external_id, file_name, digest in here)
         if unchanged * 2 > len(stored) and (best is None or unchanged > best[0]):
             best = (unchanged, source, len(here), len(stored) - len(here))

@@ -32,6 +32,7 @@ them, by content hash), nothing is pruned, and a source the run created that hol
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO, cast
 
@@ -225,7 +226,7 @@ class Command(BaseCommand):
         # A folder moved here with nothing left behind: its source, renamed, replaces the run's new one
         # (only now, once the run may go on: a refused run leaves it as it was).
         moved_here = (
-            self._moved_here(tenant=tenant, source=source, path=path, files=files, ahead=ahead)
+            self._moved_here(tenant=tenant, source=source, path=path, files=files, ahead=ahead, options=options)
             if unnamed_folder
             else None
         )
@@ -303,12 +304,26 @@ class Command(BaseCommand):
             raise CommandError(failure)
 
     def _moved_here(
-        self, *, tenant: Tenant, source: KnowledgeSource, path: Path, files: list[Path], ahead: ParsedAhead
+        self,
+        *,
+        tenant: Tenant,
+        source: KnowledgeSource,
+        path: Path,
+        files: list[Path],
+        ahead: ParsedAhead,
+        options: Any,
     ) -> MovedFolder | None:
         """``moved_folder_take_over`` in place of ``source``, the run's new one: removed on Ctrl-C,
-        SIGTERM or SIGHUP too, as the files are read (it holds nothing yet)."""
+        SIGTERM or SIGHUP too, as the files are read (it holds nothing yet). The files it compares
+        with a vanished folder's documents get a bar of their own ("comparing"), before the run's."""
+
+        def bar(names: list[str]) -> Iterable[str]:
+            return tqdm(names, unit="file", desc="comparing", disable=_bar_off(options), file=self._stream())
+
         try:
-            return moved_folder_take_over(tenant=tenant, path=path, files=files, ahead=ahead, replacing=source)
+            return moved_folder_take_over(
+                tenant=tenant, path=path, files=files, ahead=ahead, replacing=source, progress=bar
+            )
         except (KeyboardInterrupt, SystemExit):
             source.delete()
             raise
