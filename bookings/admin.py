@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import IntegrityError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from bookings import services
 from bookings.catalog import service_deletion_refusal
 from bookings.models import (
+    RULE_UNIQUE_HOURS,
     AvailabilityRule,
     BlackoutDate,
     Booking,
@@ -48,9 +50,27 @@ class ServiceAdmin(GuardedDeleteModelAdmin, TenantScopedModelAdmin):
 
 @admin.register(AvailabilityRule)
 class AvailabilityRuleAdmin(TenantScopedModelAdmin):
+    """The same hours twice are refused on the form's opening time (``AvailabilityRule.validate_constraints``),
+    also when another request saved them between the form's check and its save."""
+
     list_display = ("tenant", "service", "weekday", "start_time", "end_time", "capacity")
     list_filter = ("weekday",)
     list_select_related = ("tenant", "service")
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError as exc:  # its transaction rolled back: nothing was saved
+            if RULE_UNIQUE_HOURS not in str(exc):
+                raise
+        # the same hours were committed meanwhile: the form's check finds them now and says so
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(BlackoutDate)

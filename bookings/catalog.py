@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
 
-from bookings.models import AvailabilityRule, BlackoutDate, Service, Weekday
+from bookings.models import RULE_UNIQUE_HOURS, AvailabilityRule, BlackoutDate, Service
 from bookings.services import NOT_FOUND, BookingError
 from supportai.models import Tenant
 
@@ -16,9 +15,6 @@ OTHER_TENANT = "That service does not belong to this tenant."
 SERVICE_HAS_BOOKINGS = (
     "A service with bookings cannot be deleted, its bookings keep it: {services}. "
     "Untick Active to stop offering it; it goes when its tenant is deleted."
-)
-RULE_DUPLICATE = (
-    "{whose} are already open on {day}s {start}-{end}: to change the capacity, remove those hours and add them again."
 )
 
 
@@ -56,13 +52,9 @@ def service_save(*, tenant: Tenant, service: Service) -> Service:
 def rule_add(
     *, tenant: Tenant, service: Service | None, weekday: int, start_time: time, end_time: time, capacity: int
 ) -> AvailabilityRule:
-    """Add opening hours; the same hours twice (same services, day, from and to) are refused, hours
-    overlapping others are not (the larger capacity counts where they overlap)."""
-    same = {"service": service, "weekday": weekday, "start_time": start_time, "end_time": end_time}
-    if AvailabilityRule.objects.for_tenant(tenant).filter(**same).exists():
-        whose = f"{service.name}'s hours" if service is not None else "All services' hours"
-        day, start, end = Weekday(weekday).label, f"{start_time:%H:%M}", f"{end_time:%H:%M}"
-        raise ValidationError(RULE_DUPLICATE.format(whose=whose, day=day, start=start, end=end), code="duplicate")
+    """Add opening hours; the same hours twice (same services, day, from and to) are refused on the
+    opening time (``AvailabilityRule.duplicate_error``), also when another request saved them after
+    this one's check; hours overlapping others are not (the larger capacity counts where they overlap)."""
     rule = AvailabilityRule(
         tenant=tenant,
         service=_own_service(tenant, service),
@@ -72,7 +64,13 @@ def rule_add(
         capacity=capacity,
     )
     rule.full_clean()
-    rule.save()
+    try:
+        with transaction.atomic():
+            rule.save()
+    except IntegrityError as exc:
+        if RULE_UNIQUE_HOURS not in str(exc):
+            raise
+        raise rule.duplicate_error() from exc
     return rule
 
 

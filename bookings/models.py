@@ -8,9 +8,11 @@ zone (``Tenant.timezone``), converted per date so that slots stay correct across
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -96,6 +98,12 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, "Sunday"
 
 
+RULE_UNIQUE_HOURS = "rule_unique_hours"  # the constraint refusing the same hours twice; its violations' code
+RULE_DUPLICATE = (
+    "{whose} are already open on {day}s {start}-{end}: to change the capacity, remove those hours and add them again."
+)
+
+
 class AvailabilityRule(TenantScopedModel):
     """Weekly opening window. ``service`` empty: the tenant's hours, shared by every service without
     rules of its own (one pool of capacity, e.g. one practitioner); set: that service's own hours and pool."""
@@ -111,12 +119,42 @@ class AvailabilityRule(TenantScopedModel):
     class Meta:
         ordering = ["weekday", "start_time"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end_time__gt=models.F("start_time")), name="rule_end_after_start")
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")), name="rule_end_after_start"
+            ),
+            # The same hours twice (same services, day, from and to, whatever the capacity), the tenant's
+            # hours too: their empty service is one scope (NULLS NOT DISTINCT), not a new one each time.
+            models.UniqueConstraint(
+                fields=["tenant", "service", "weekday", "start_time", "end_time"],
+                nulls_distinct=False,
+                name=RULE_UNIQUE_HOURS,
+                violation_error_code=RULE_UNIQUE_HOURS,  # with a message of its own: Django's keeps its own code
+                violation_error_message="These opening hours exist already.",
+            ),
         ]
 
     def __str__(self) -> str:
         scope = self.service.name if self.service_id and self.service else "all services"
         return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M} ({scope})"
+
+    def duplicate_error(self) -> ValidationError:
+        """These hours refused because the tenant has them already, on the opening time, in words naming them."""
+        whose = f"{self.service.name}'s hours" if self.service_id and self.service else "All services' hours"
+        day, start, end = self.get_weekday_display(), f"{self.start_time:%H:%M}", f"{self.end_time:%H:%M}"
+        message = RULE_DUPLICATE.format(whose=whose, day=day, start=start, end=end)
+        return ValidationError({"start_time": ValidationError(message, code="duplicate")})
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        """Django's checks, the same hours twice said as ``duplicate_error`` (console and admin alike)."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            errors[NON_FIELD_ERRORS] = [e for e in general if getattr(e, "code", None) != RULE_UNIQUE_HOURS]
+            if len(errors[NON_FIELD_ERRORS]) < len(general):
+                errors = self.duplicate_error().update_error_dict(errors)
+            raise ValidationError({field: found for field, found in errors.items() if found}) from exc
 
 
 class BlackoutDate(TenantScopedModel):
