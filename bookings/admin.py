@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from bookings import services
 from bookings.catalog import service_deletion_refusal
+from bookings.console_forms import ServiceForm
 from bookings.models import (
     RULE_UNIQUE_HOURS,
     AvailabilityRule,
@@ -25,17 +26,26 @@ from bookings.models import (
 from supportai.admin_mixins import GuardedDeleteModelAdmin, TenantScopedModelAdmin, TenantScopedReadOnlyInline
 
 
+class ServiceAdminForm(ServiceForm):
+    """The console's service form with the tenant: the price typed in the currency's units ("45.50"
+    EUR, "1500" JPY), stored in the smallest unit (``Service.price_cents``), as staff type it there."""
+
+    class Meta(ServiceForm.Meta):
+        fields = ["tenant", *ServiceForm.Meta.fields]
+
+
 @admin.register(Service)
 class ServiceAdmin(GuardedDeleteModelAdmin, TenantScopedModelAdmin):
     """A service with bookings is not deleted here (``service_deletion_refusal`` says why); its
     tenant's deletion takes it."""
 
+    form = ServiceAdminForm
     list_display = (
         "name",
         "tenant",
         "duration_minutes",
         "buffer_minutes",
-        "price_cents",
+        "price_shown",
         "currency",
         "payment",
         "active",
@@ -43,6 +53,11 @@ class ServiceAdmin(GuardedDeleteModelAdmin, TenantScopedModelAdmin):
     list_filter = ("active", "payment")
     list_select_related = ("tenant",)
     search_fields = ("name",)
+
+    @admin.display(description="Price", ordering="price_cents")
+    def price_shown(self, service: Service) -> str:
+        """``"45.50 EUR"``, ``"1500 JPY"`` or ``"Free"``, as the console shows it."""
+        return service.price_display
 
     def deletion_refusal(self, request: HttpRequest, queryset: QuerySet[Service]) -> str | None:
         return service_deletion_refusal(queryset)
