@@ -7,11 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from bookings import catalog, payments, selectors
 from bookings.console_forms import BlackoutForm, RuleForm, ServiceForm
-from bookings.models import Service
+from bookings.models import AvailabilityRule, BlackoutDate, Service
 from bookings.services import BookingError
 from supportai.console.tenancy import TENANT_SWITCHED, require_manager, require_membership, switched_since_rendered
 from supportai.models import Membership
@@ -107,13 +107,55 @@ def rule_add(request: HttpRequest) -> HttpResponse:
     return _render_catalog(request, membership, rule_form=form, status=400)
 
 
-@login_required
-@require_POST
-def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    if not catalog.rule_delete(tenant=require_manager(request, NOT_MANAGER).tenant, rule_id=pk):
-        raise Http404("No such rule")
-    messages.success(request, "Opening hours removed.")
+def _hours_named(rule: AvailabilityRule) -> str:
+    """``"Massage's hours on Saturday, 10:00\u201312:00"`` (an en dash), as the catalogue's Remove… link
+    names them."""
+    whose = f"{rule.service.name}'s" if rule.service is not None else "all services'"
+    return f"{whose} hours on {rule.get_weekday_display()}, {rule.start_time:%H:%M}\u2013{rule.end_time:%H:%M}"
+
+
+def _closed_date_named(blackout: BlackoutDate) -> str:
+    """``"the closed date 2030-12-25 (all services)"``, as the catalogue's Remove… link names it."""
+    scope = blackout.service.name if blackout.service is not None else "all services"
+    return f"the closed date {blackout.date:%Y-%m-%d} ({scope})"
+
+
+def _switched_away(request: HttpRequest, membership: Membership) -> HttpResponse | None:
+    """The catalogue saying nothing was removed when a confirmation was posted after the console switched
+    to another tenant (``switched_since_rendered``), before the row is looked up there (a 404); else None."""
+    if request.method != "POST" or not switched_since_rendered(request, membership.tenant):
+        return None
+    messages.error(request, TENANT_SWITCHED.format(done="removed", tenant=membership.tenant.name))
     return redirect("bookings_console:catalog")
+
+
+def _confirm_removal(
+    request: HttpRequest, membership: Membership, *, what: str, button: str, facts: list[str]
+) -> HttpResponse:
+    context = {"tenant": membership.tenant, "what": what, "button": button, "facts": facts}
+    return render(request, "bookings/console/confirm_remove.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm, naming the hours; only POST removes them. Another tenant's hours are a 404."""
+    membership = require_manager(request, NOT_MANAGER)
+    if switched := _switched_away(request, membership):
+        return switched
+    rule = selectors.rule_get(tenant=membership.tenant, pk=pk)
+    if rule is None:
+        raise Http404("No such rule")
+    if request.method == "POST":
+        if not catalog.rule_delete(tenant=membership.tenant, rule_id=rule.pk):
+            raise Http404("No such rule")
+        messages.success(request, "Opening hours removed.")
+        return redirect("bookings_console:catalog")
+    facts = [
+        f"Capacity: {rule.capacity} booking{'' if rule.capacity == 1 else 's'} at once.",
+        "Bookings already made in these hours stay; new ones follow the hours left.",
+    ]
+    return _confirm_removal(request, membership, what=_hours_named(rule), button="Remove these hours", facts=facts)
 
 
 @login_required
@@ -141,9 +183,21 @@ def blackout_add(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def blackout_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    if not catalog.blackout_delete(tenant=require_manager(request, NOT_MANAGER).tenant, blackout_id=pk):
+    """GET asks to confirm, naming the date; only POST removes it. Another tenant's date is a 404."""
+    membership = require_manager(request, NOT_MANAGER)
+    if switched := _switched_away(request, membership):
+        return switched
+    blackout = selectors.blackout_get(tenant=membership.tenant, pk=pk)
+    if blackout is None:
         raise Http404("No such blackout date")
-    messages.success(request, "Blackout date removed.")
-    return redirect("bookings_console:catalog")
+    if request.method == "POST":
+        if not catalog.blackout_delete(tenant=membership.tenant, blackout_id=blackout.pk):
+            raise Http404("No such blackout date")
+        messages.success(request, "Blackout date removed.")
+        return redirect("bookings_console:catalog")
+    facts = [f"Reason: {blackout.reason}"] if blackout.reason else []
+    facts.append("Customers can book on that date again, within the opening hours.")
+    what = _closed_date_named(blackout)
+    return _confirm_removal(request, membership, what=what, button="Remove this closed date", facts=facts)

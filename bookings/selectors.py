@@ -115,8 +115,16 @@ def rule_list(*, tenant: Tenant) -> QuerySet[AvailabilityRule]:
     return AvailabilityRule.objects.for_tenant(tenant).select_related("service").order_by("service__name", "weekday")
 
 
+def rule_get(*, tenant: Tenant, pk: int) -> AvailabilityRule | None:
+    return AvailabilityRule.objects.for_tenant(tenant).select_related("service").filter(pk=pk).first()
+
+
 def blackout_list(*, tenant: Tenant) -> QuerySet[BlackoutDate]:
     return BlackoutDate.objects.for_tenant(tenant).select_related("service").order_by("date")
+
+
+def blackout_get(*, tenant: Tenant, pk: int) -> BlackoutDate | None:
+    return BlackoutDate.objects.for_tenant(tenant).select_related("service").filter(pk=pk).first()
 
 
 def proposal_list_open(*, tenant: Tenant, conversation: Conversation) -> QuerySet[Proposal]:

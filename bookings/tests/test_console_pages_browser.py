@@ -109,16 +109,29 @@ def test_a_second_press_of_book_while_the_first_is_under_way_sends_nothing(daphn
     assert Booking.objects.filter(customer_name="Pat Impatient").count() == 1
 
 
-def test_each_remove_button_of_the_catalogue_names_what_it_removes(daphne_server: str) -> None:
+def test_each_remove_link_of_the_catalogue_names_what_it_removes_and_asks_first(daphne_server: str) -> None:
     # given the salon's hours every day and one closed date
     _salon()
+    closed_date = "Remove the closed date 2027-03-20 (all services)"
     with logged_in_page(daphne_server, OWNER) as page:
-        page.goto(f"{daphne_server}/console/bookings/services/")
-        # when the owner (or their screen reader) looks for the button that removes Monday's hours
-        monday = page.get_by_role("button", name="Remove all services' hours on Monday, 09:00\u201317:00").count()
-        # and removes the closed date by its button's name
-        page.get_by_role("button", name="Remove the closed date 2027-03-20 (all services)").click()
+        catalogue = f"{daphne_server}/console/bookings/services/"
+        page.goto(catalogue)
+        # when the owner (or their screen reader) looks for the link that removes Monday's hours
+        monday = page.get_by_role("link", name="Remove all services' hours on Monday, 09:00\u201317:00").count()
+        # and follows the one that removes the closed date, then thinks better of it
+        page.get_by_role("link", name=closed_date).click()
+        asked = page.get_by_role("heading", level=1).inner_text()
+        page.get_by_role("link", name="Cancel", exact=True).click()
+        page.wait_for_url(catalogue)
+        kept = page.get_by_role("link", name=closed_date).count()
+        # and follows it again, and confirms
+        page.get_by_role("link", name=closed_date).click()
+        page.get_by_role("button", name="Remove this closed date").click()
         page.get_by_text("Blackout date removed.").wait_for()
-    # then each button is found by what it removes, and the date is open again
+        listed = page.get_by_role("link", name=closed_date).count()
+    # then each link is found by what it removes, the page asked naming the date, Cancel kept it, and
+    # only the confirmation opened the date again
     assert monday == 1
+    assert asked == f"{closed_date}?"
+    assert (kept, listed) == (1, 0)
     assert not BlackoutDate.objects.exists()

@@ -4,10 +4,12 @@ notifications are switched off, so switching them back on is a change the walks 
 
 from __future__ import annotations
 
+from datetime import time
+
 from django.utils import timezone
 
 from bookings import catalog
-from bookings.models import AvailabilityRule, BookingEmail, PaymentMode
+from bookings.models import BookingEmail, PaymentMode
 from bookings.services import CUSTOMER, booking_create
 from bookings.tests.conftest import local, next_weekday, open_every_day
 from bookings.tests.factories import ServiceFactory
@@ -29,6 +31,10 @@ def objects_of(tenant: Tenant, word: str) -> World:
     )
     start = local(tenant, next_weekday(3), 11)
     booking = booking_create(tenant=tenant, service=service, start=start, name=word, email="p@ex.org", actor=CUSTOMER)
+    # the service's own hours on the booking's day (its confirmation page names the service), around the booking
+    rule = catalog.rule_add(
+        tenant=tenant, service=service, weekday=start.weekday(), start_time=time(9), end_time=time(17), capacity=1
+    )
     conversation = conversation_open(tenant=tenant).conversation
     MessageFactory.create(conversation=conversation, text=f"{word} asks about parking")
     escalation = EscalationFactory.create(conversation=conversation, reason=f"{word} wants a person")
@@ -44,8 +50,10 @@ def objects_of(tenant: Tenant, word: str) -> World:
         "service": service.pk,
         "booking": booking.pk,
         "email": BookingEmail.objects.filter(booking=booking).earliest("pk").pk,
-        "rule": AvailabilityRule.objects.filter(tenant=tenant).earliest("pk").pk,
-        "blackout": catalog.blackout_add(tenant=tenant, service=None, day=next_weekday(5, weeks=2)).pk,
+        "rule": rule.pk,
+        "blackout": catalog.blackout_add(
+            tenant=tenant, service=None, day=next_weekday(5, weeks=2), reason=f"{word} day off"
+        ).pk,
         "conversation": conversation.pk,
         "escalation": escalation.pk,
         "source": source.pk,

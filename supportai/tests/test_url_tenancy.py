@@ -102,9 +102,9 @@ ROUTES: dict[str, Route] = {
     "bookings_console:service_new": Route(writes=(GET, POST), who=MANAGER),
     "bookings_console:service_edit": Route(writes=(GET, POST), who=MANAGER, objects={"pk": "service"}),
     "bookings_console:rule_add": Route(writes=(POST,), who=MANAGER),
-    "bookings_console:rule_delete": Route(writes=(POST,), who=MANAGER, objects={"pk": "rule"}),
+    "bookings_console:rule_delete": Route(writes=(GET, POST), who=MANAGER, objects={"pk": "rule"}),
     "bookings_console:blackout_add": Route(writes=(POST,), who=MANAGER),
-    "bookings_console:blackout_delete": Route(writes=(POST,), who=MANAGER, objects={"pk": "blackout"}),
+    "bookings_console:blackout_delete": Route(writes=(GET, POST), who=MANAGER, objects={"pk": "blackout"}),
     # console: home, sections, tenant switch
     "console:home": Route(reads=(GET,)),
     "console:switch_tenant": Route(writes=(POST,)),
