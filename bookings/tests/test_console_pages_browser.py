@@ -135,3 +135,39 @@ def test_each_remove_link_of_the_catalogue_names_what_it_removes_and_asks_first(
     assert asked == f"{closed_date}?"
     assert (kept, listed) == (1, 0)
     assert not BlackoutDate.objects.exists()
+
+
+# The box of each occurrence of ``code`` in the page's main text: its height, the line height of its
+# element, and how many line boxes it spans (a code broken after "BK-" spans two).
+CODE_BOXES = """(code) => {
+    const boxes = [];
+    const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const text = walker.currentNode, at = text.data.indexOf(code);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(text, at);
+        range.setEnd(text, at + code.length);
+        boxes.push({height: range.getBoundingClientRect().height, lines: range.getClientRects().length,
+                    line: parseFloat(getComputedStyle(text.parentElement).lineHeight)});
+    }
+    return boxes;
+}"""
+
+
+def test_a_booking_code_never_wraps_on_a_phones_screen(daphne_server: str) -> None:
+    # given a booking in the salon
+    booking = _salon()
+    pages = ["", "day/?date=2027-03-15", f"{booking.pk}/"]
+    boxes: dict[str, list[dict[str, float]]] = {}
+    with logged_in_page(daphne_server, OWNER) as page:
+        # when the owner opens each page that shows its code on a phone 360 px wide
+        page.set_viewport_size({"width": 360, "height": 740})
+        for path in pages:
+            page.goto(f"{daphne_server}/console/bookings/{path}")
+            boxes[path] = page.evaluate(CODE_BOXES, booking.confirmation_code)
+    # then the code is shown on each, every time on one line (not broken after "BK-")
+    assert all(boxes.values()), boxes
+    wrapped = {path: box for path, found in boxes.items() for box in found if box["lines"] != 1}
+    assert not wrapped, wrapped
+    assert all(box["height"] < 1.5 * box["line"] for found in boxes.values() for box in found), boxes
