@@ -21,6 +21,7 @@ from bookings.services import GENERIC_NOT_FOUND, HOLD_RAN_OUT
 from bookings.tests.conftest import at, customer_booking
 from chat.models import Conversation
 from chat.services import OpenedConversation, conversation_open
+from chat.tests.urls_under_test import CONFIRM
 from routing.contracts import ToolCall
 from supportai.models import Tenant
 
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.django_db
 EMAIL = "ann@example.org"
 ORIGIN = "https://alpha.example.com"
 OTHER_ORIGIN = "https://bravo.example.com"
-CONFIRM = "/api/v1/public/chat/proposals/confirm"
 
 
 @pytest.fixture

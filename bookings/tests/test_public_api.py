@@ -17,6 +17,7 @@ from chat import limits
 from chat.protocol import MAX_FRAME_BYTES
 from chat.services import OpenedConversation, conversation_open
 from chat.tests.http_bodies import utf8_body
+from chat.tests.urls_under_test import CONFIRM, REJECT
 from supportai.models import Tenant
 
 USE_POST = "Use POST."  # the 405's message, without Accept-Language
@@ -24,8 +25,6 @@ BODY_TOO_LONG = "The request body is limited to 16,384 bytes of UTF-8, like a we
 
 pytestmark = pytest.mark.django_db
 ORIGIN = "https://alpha.example.com"
-CONFIRM = "/api/v1/public/chat/proposals/confirm"
-REJECT = "/api/v1/public/chat/proposals/reject"
 
 
 def post(path: str, body: dict[str, Any] | str | bytes, origin: str = ORIGIN) -> tuple[int, dict[str, Any]]:

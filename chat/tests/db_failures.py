@@ -13,11 +13,11 @@ from django.db import OperationalError
 from django.test import Client
 
 from chat.phrases import ErrorText, error_message
+from chat.tests.urls_under_test import MESSAGES
 from supportai.models import Tenant
 
 UNAVAILABLE = {"type": "error", "code": "unavailable", "message": error_message(ErrorText.INTERNAL, language="en")}
 ORIGIN = "https://alpha.example.com"
-MESSAGES = "/api/v1/public/chat/messages"
 STATEMENT_TIMEOUT = OperationalError("canceling statement due to statement timeout")
 
 # fail(name, error) makes chat.services.<name> raise error once; fail(name, error, where=module) <module>.<name>

@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
+from chat.tests.urls_under_test import MESSAGES
 from supportai.tests.factories import TenantFactory
 from supportai.tests.raw_http import answer_while_sending, post_head, split_answer
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-PATH = "/api/v1/public/chat/messages"
 CHUNK = b"x" * 65_536
 
 
-def _head(base_url: str, framing: str, path: str = PATH, extra: str = "") -> str:
+def _head(base_url: str, framing: str, path: str = MESSAGES, extra: str = "") -> str:
     return post_head(base_url, path, "application/json", framing, extra)
 
 
@@ -58,7 +58,7 @@ def test_a_body_within_the_limit_is_answered_by_the_endpoint(daphne_server: str)
     assert status == 200 and body["answer"]["type"] == "message.end"
 
 
-@pytest.mark.parametrize("path", [PATH, "/api/v1/%70ublic/chat/escalate?x=1"])  # as Django reads it, decoded
+@pytest.mark.parametrize("path", [MESSAGES, "/api/v1/%70ublic/chat/escalate?x=1"])  # as Django reads it, decoded
 def test_a_body_just_over_the_limit_sent_at_once_gets_one_answer_and_reaches_no_view(
     daphne_server: str, path: str
 ) -> None:
@@ -77,11 +77,11 @@ def test_a_root_path_header_does_not_take_a_public_body_past_the_limit(daphne_se
     # given a request Django routes to a public endpoint only once it strips the root path the client names
     tenant = TenantFactory.create(allowed_origins=["https://shop.example.com"])
     payload = json.dumps({"key": tenant.public_key, "client_id": "b-1", "text": "hello"}).encode()
-    head = _head(daphne_server, f"Content-Length: {len(payload)}", f"/shop/chat{PATH}", ROOT_PATH)
+    head = _head(daphne_server, f"Content-Length: {len(payload)}", f"/shop/chat{MESSAGES}", ROOT_PATH)
     status, body = _status_and_body(answer_while_sending(daphne_server, head, payload, chunks=1)[0])
     assert status == 200 and body["answer"]["type"] == "message.end"
     # when such a request declares a body far over the limit
-    head = _head(daphne_server, "Content-Length: 500000000", f"/shop/chat{PATH}", ROOT_PATH)
+    head = _head(daphne_server, "Content-Length: 500000000", f"/shop/chat{MESSAGES}", ROOT_PATH)
     answer, sent = answer_while_sending(daphne_server, head, CHUNK, chunks=800)
     # then it is refused as it arrives, as without the header
     assert sent < 100, f"{sent} chunks of 64 KiB were sent before any answer"

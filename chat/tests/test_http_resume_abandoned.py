@@ -16,12 +16,12 @@ from django.test import AsyncClient
 from chat.models import Channel, Message, MessageStatus
 from chat.services import OpenedConversation, conversation_open, message_receive, reply_abandoned_after
 from chat.tests.conftest import reply_left_streaming
+from chat.tests.urls_under_test import MESSAGES
 from escalations.watch import watch_group
 from supportai.models import Tenant
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 ORIGIN = "https://alpha.example.com"
-MESSAGES = "/api/v1/public/chat/messages"
 
 
 def _conversation_with_dead_reply(tenant: Tenant) -> tuple[OpenedConversation, Message]:

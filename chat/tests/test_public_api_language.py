@@ -16,6 +16,7 @@ from chat import services
 from chat.models import Conversation, Message
 from chat.tests.conftest import conversation_written_in, refusal
 from chat.tests.db_failures import Fail
+from chat.tests.urls_under_test import CONFIRM, ESCALATE, MESSAGES, STREAM
 from escalations.models import Escalation
 from supportai.models import Tenant
 
@@ -23,10 +24,6 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the views run their data
 
 ORIGIN = "https://alpha.example.com"
 OTHER_ORIGIN = "https://bravo.example.com"  # other_tenant's
-MESSAGES = "/api/v1/public/chat/messages"
-STREAM = "/api/v1/public/chat/messages/stream"
-ESCALATE = "/api/v1/public/chat/escalate"
-CONFIRM = "/api/v1/public/chat/proposals/confirm"
 WRITTEN = {"de": "Wie kann ich meine Buchung stornieren?", "en": "How do I cancel my booking?"}
 
 # (endpoint, body fields besides key and resume_token, status, field, {language: message})

@@ -16,16 +16,13 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 
 from chat.tests.conftest import Connect, conversation_written_in
+from chat.tests.urls_under_test import CONFIRM, ESCALATE, MESSAGES, REJECT
 from supportai.identity import identity_secret_rotate, sign_identity
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the views run their database work on the pool
 
 ORIGIN = "https://alpha.example.com"
-MESSAGES = "/api/v1/public/chat/messages"
-ESCALATE = "/api/v1/public/chat/escalate"
-CONFIRM = "/api/v1/public/chat/proposals/confirm"
-REJECT = "/api/v1/public/chat/proposals/reject"
 WRITTEN = {"de": "Wie kann ich meine Buchung stornieren?", "ja": "予約をキャンセルしたいです"}
 HANDOFF_TOO_OFTEN = {
     "de": "Sie haben in der letzten Stunde mehrmals nach einem Menschen gefragt. Unser Team hat Ihre Anfrage "

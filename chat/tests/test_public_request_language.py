@@ -14,16 +14,13 @@ from django.test import Client
 from chat import services
 from chat.public_language import accepted_language
 from chat.tests.conftest import conversation_written_in
+from chat.tests.urls_under_test import CONFIRM, ESCALATE, MESSAGES, STREAM
 from supportai.daphne_setup import body_limit
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the views run their database work on the pool
 
 ORIGIN = "https://alpha.example.com"
-MESSAGES = "/api/v1/public/chat/messages"
-STREAM = "/api/v1/public/chat/messages/stream"
-ESCALATE = "/api/v1/public/chat/escalate"
-CONFIRM = "/api/v1/public/chat/proposals/confirm"
 FOREIGN_ORIGIN = {
     "de": "Diese Website darf diesen Chat nicht verwenden.",
     "ja": "このウェブサイトではこのチャットを使用できません。",

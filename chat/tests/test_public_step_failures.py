@@ -15,6 +15,7 @@ from bookings.tests.conftest import local, next_weekday, open_every_day
 from bookings.tests.factories import ServiceFactory
 from chat.models import Conversation
 from chat.tests.db_failures import STATEMENT_TIMEOUT, Fail, assert_unavailable, failure_logs, first_turn, post
+from chat.tests.urls_under_test import CONFIRM, ESCALATE, REJECT
 from escalations import messages as escalation_messages
 from escalations.models import Escalation, EscalationEvent
 from escalations.tests.conftest import NEVER, set_hours
@@ -22,9 +23,6 @@ from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the views run their database work on the pool
 
-ESCALATE = "/api/v1/public/chat/escalate"
-CONFIRM = "/api/v1/public/chat/proposals/confirm"
-REJECT = "/api/v1/public/chat/proposals/reject"
 OTHER_ORIGIN = "https://bravo.example.com"  # other_tenant's
 
 

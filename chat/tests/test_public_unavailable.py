@@ -10,7 +10,6 @@ import pytest
 from chat import public_http
 from chat.models import Conversation
 from chat.tests.db_failures import (
-    MESSAGES,
     STATEMENT_TIMEOUT,
     Fail,
     assert_unavailable,
@@ -18,14 +17,12 @@ from chat.tests.db_failures import (
     first_turn,
     post,
 )
+from chat.tests.urls_under_test import CONFIRM, ESCALATE, MESSAGES, REJECT
 from escalations.models import Escalation
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the views run their database work on the pool
 
-ESCALATE = "/api/v1/public/chat/escalate"
-CONFIRM = "/api/v1/public/chat/proposals/confirm"
-REJECT = "/api/v1/public/chat/proposals/reject"
 OTHER_ORIGIN = "https://bravo.example.com"  # other_tenant's
 
 

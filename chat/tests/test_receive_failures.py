@@ -13,13 +13,13 @@ from django.test import AsyncClient
 from chat import services
 from chat.models import Conversation, Message
 from chat.phrases import ErrorText, error_message
+from chat.tests.urls_under_test import MESSAGES
 from supportai.models import Tenant
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 INTERNAL = error_message(ErrorText.INTERNAL, language="en")
 ORIGIN = "https://alpha.example.com"
-MESSAGES = "/api/v1/public/chat/messages"
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from chat.phrases import ErrorText, error_message
 from chat.protocol import CloseCode
 from chat.tests.conftest import Connect
 from chat.tests.db_failures import (
-    MESSAGES,
     STATEMENT_TIMEOUT,
     UNAVAILABLE,
     Fail,
@@ -25,6 +24,7 @@ from chat.tests.db_failures import (
     first_turn,
     post,
 )
+from chat.tests.urls_under_test import MESSAGES
 from supportai.identity import identity_secret_rotate, sign_identity
 from supportai.models import Tenant
 

@@ -18,6 +18,7 @@ from chat import consumers, engine
 from chat.models import Message
 from chat.phrases import ErrorText, error_message
 from chat.tests.conftest import Connect
+from chat.tests.urls_under_test import MESSAGES
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
 from supportai.models import Tenant
@@ -27,7 +28,6 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 FAILING = "Tell me about memberships"
 INTERNAL = error_message(ErrorText.INTERNAL, language="en")
 ORIGIN = "https://alpha.example.com"
-MESSAGES = "/api/v1/public/chat/messages"
 
 
 class FirstTurnFails:
