@@ -1,0 +1,45 @@
+"""The booking sentences table: every language says every booking error and result, with English's placeholders."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bookings.phrases import BOOKING_PHRASES, BookingText, booking_message, english
+from chat.phrases import ERROR_PHRASES
+from routing.tests.test_language import placeholders
+
+SAMPLE_PARAMS = {"first": "2000-01-01", "last": "2036-12-07", "field": "date", "limit": 14}
+
+
+def test_every_booking_text_is_a_sentence_of_the_table():
+    assert {text.value for text in BookingText} == {field.name for field in dataclasses.fields(BOOKING_PHRASES["en"])}
+
+
+def test_booking_phrases_speak_the_languages_of_the_chats_errors():
+    assert BOOKING_PHRASES.keys() == ERROR_PHRASES.keys()
+
+
+@pytest.mark.parametrize("language", sorted(BOOKING_PHRASES))
+def test_every_row_has_every_sentence_with_the_english_placeholders(language: str):
+    english_row = BOOKING_PHRASES["en"].__dict__
+    sentences = BOOKING_PHRASES[language].__dict__
+    assert sentences.keys() == english_row.keys()
+    for key, sentence in sentences.items():
+        assert sentence and sentence == sentence.strip(), key
+        assert placeholders(sentence) == placeholders(english_row[key]), key
+
+
+@pytest.mark.parametrize("language", sorted(BOOKING_PHRASES))
+def test_every_sentence_formats_with_sample_parameters(language: str):
+    for text in BookingText:
+        said = booking_message(text, language=language, **SAMPLE_PARAMS)
+        assert "{" not in said and "}" not in said, (language, text)
+        assert text.say(language, **SAMPLE_PARAMS) == said
+
+
+def test_a_language_without_a_row_is_english():
+    assert booking_message(BookingText.SLOT_TAKEN, language="uk") == english(BookingText.SLOT_TAKEN)
+    assert english(BookingText.DAYS_RANGE, limit=14) == "'days' must be between 1 and 14."
+    assert booking_message(BookingText.DAYS_RANGE, language="de", limit=14) == "'days' muss zwischen 1 und 14 liegen."
