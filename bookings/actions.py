@@ -14,6 +14,7 @@ from typing import Any
 
 from bookings import availability, limits, payments, proposals, services
 from bookings.models import Booking, BookingStatus, PaymentMode, Proposal, Service
+from bookings.phrases import BookingText
 from bookings.services import BookingError
 from chat.models import Conversation
 from supportai.models import Tenant
@@ -23,7 +24,6 @@ logger = logging.getLogger(__name__)
 
 RATE_LIMITED = "rate_limited"
 UNAVAILABLE = "unavailable"
-BAD_START = "That start time is not valid; use a time from the list of free slots."
 
 
 class PaymentStatus(StrEnum):
@@ -74,7 +74,7 @@ def list_slots(*, tenant: Tenant, service_id: int, first_day: date, days: int) -
 def _start(tenant: Tenant, value: str) -> datetime:
     start = availability.parse_local_start(value, tenant=tenant)
     if start is None:
-        raise BookingError(services.INVALID, BAD_START, field="start")
+        raise BookingError.of(services.INVALID, BookingText.BAD_START, field="start")
     return start
 
 
@@ -101,9 +101,9 @@ def _owned(*, tenant: Tenant, conversation: Conversation, ip: str, code: str, em
         allowed = limits.proof_allowed(conversation_id=conversation.pk, ip=ip)
     except CACHE_ERRORS as exc:
         logger.warning("ownership proof refused: its attempts cannot be counted (the cache failed: %r)", exc)
-        raise BookingError(UNAVAILABLE, limits.CANNOT_COUNT) from None
+        raise BookingError.of(UNAVAILABLE, BookingText.CANNOT_COUNT) from None
     if not allowed:
-        raise BookingError(RATE_LIMITED, limits.TOO_MANY)
+        raise BookingError.of(RATE_LIMITED, BookingText.TOO_MANY_ATTEMPTS)
     try:
         return services.booking_find_owned(tenant=tenant, code=code, email=email)
     except BookingError:

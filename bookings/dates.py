@@ -11,9 +11,10 @@ from datetime import date
 
 from django.utils import timezone
 
+from bookings.phrases import BookingText, english
+
 FIRST_BOOKABLE_DATE = date(2000, 1, 1)
 HORIZON_YEARS = 10
-OUT_OF_RANGE = "Dates must be between {first} and {last}."
 
 
 def last_bookable_date() -> date:
@@ -30,5 +31,11 @@ def is_bookable_date(day: date) -> bool:
     return FIRST_BOOKABLE_DATE <= day <= last_bookable_date()
 
 
+def bookable_range() -> dict[str, str]:
+    """The parameters of ``BookingText.DATES_OUT_OF_RANGE``: the first and last bookable dates (ISO)."""
+    return {"first": FIRST_BOOKABLE_DATE.isoformat(), "last": last_bookable_date().isoformat()}
+
+
 def bookable_range_message() -> str:
-    return OUT_OF_RANGE.format(first=FIRST_BOOKABLE_DATE.isoformat(), last=last_bookable_date().isoformat())
+    """``BookingText.DATES_OUT_OF_RANGE`` in English (the console's and the assistant's)."""
+    return english(BookingText.DATES_OUT_OF_RANGE, **bookable_range())

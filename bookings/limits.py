@@ -10,14 +10,15 @@ import time
 
 from django.core.cache import cache
 
+from bookings.phrases import BookingText, english
 from supportai.client_address import limit_key
 
 CONVERSATION_FAILURES = 5
 CONVERSATION_WINDOW_S = 15 * 60
 IP_FAILURES = 20
 IP_WINDOW_S = 60 * 60
-TOO_MANY = "Too many unsuccessful attempts to find a booking. Please wait a while, or ask for a human."
-CANNOT_COUNT = "We can't check booking details right now. Please try again in a few minutes, or ask for a human."
+TOO_MANY = english(BookingText.TOO_MANY_ATTEMPTS)
+CANNOT_COUNT = english(BookingText.CANNOT_COUNT)
 
 
 def _key(scope: str, ident: str, window: int) -> str:

@@ -30,21 +30,15 @@ from bookings.models import (
     Service,
     price_text,
 )
+from bookings.phrases import BookingText, english
 from bookings.services import CUSTOMER, BookingError
 from chat.models import Conversation
 from supportai.models import Tenant
 
-PROPOSAL_NOT_FOUND = "That proposal does not exist or has already been replaced."
-PROPOSAL_CLOSED = "This proposal was already {status}; ask again if you still want it."
-DETAILS_CHANGED = (
-    "The service's price or length changed since this was proposed, so nothing was booked. "
-    "Please look at the new details and confirm again."
-)
+PROPOSAL_NOT_FOUND = english(BookingText.PROPOSAL_NOT_FOUND)
+DETAILS_CHANGED = english(BookingText.DETAILS_CHANGED)
 PAYMENT_UNAVAILABLE = "payment_unavailable"
-NO_ONLINE_PAYMENT = (
-    "This service is paid online, and online payment is not available at the moment, so it cannot be booked "
-    "here. Please contact the business to book it."
-)
+NO_ONLINE_PAYMENT = english(BookingText.NO_ONLINE_PAYMENT)
 LEVEL_TTL = {ConfirmationLevel.T2: timedelta(minutes=15), ConfirmationLevel.T3: timedelta(minutes=10)}
 
 
@@ -78,7 +72,7 @@ def proposal_create(
 ) -> Proposal:
     """A pending proposal; proposing the same thing again in this conversation returns the open one."""
     if conversation.tenant_id != tenant.pk:
-        raise BookingError(services.NOT_FOUND, PROPOSAL_NOT_FOUND)
+        raise BookingError.of(services.NOT_FOUND, BookingText.PROPOSAL_NOT_FOUND)
     key = _idempotency_key(conversation, action, payload)
     now = timezone.now()
     existing = Proposal.objects.for_tenant(tenant).filter(idempotency_key=key, status=ProposalStatus.PENDING).first()
@@ -126,7 +120,7 @@ def ensure_payable(service: Service) -> None:
     """Refuse a service paid online while no payment link can be made (no Stripe key, no test mode): the
     booking would only wait for a payment the customer cannot make until its hold ran out."""
     if service.is_paid_online and not payments.online_payment_ready():
-        raise BookingError(PAYMENT_UNAVAILABLE, NO_ONLINE_PAYMENT)
+        raise BookingError.of(PAYMENT_UNAVAILABLE, BookingText.NO_ONLINE_PAYMENT)
 
 
 def booking_propose_book(
@@ -143,7 +137,7 @@ def booking_propose_book(
     ensure_payable(service)
     name, email = services.clean_customer(name=name, email=email)
     if availability.slot_at(tenant=tenant, service=service, start=start) is None:
-        raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN, field="start")
+        raise BookingError.of(services.SLOT_UNAVAILABLE, BookingText.SLOT_TAKEN, field="start")
     summary = f"Book {service.name} on {local_label(tenant, start)} for {name} ({email}).{price_terms(service)}"
     return proposal_create(
         tenant=tenant,
@@ -168,7 +162,7 @@ def booking_propose_cancel(
     booking = services.booking_find_owned(tenant=tenant, code=code, email=email)
     services.ensure_hold_not_run_out(booking)
     if not booking.is_active:
-        raise BookingError(services.NOT_CHANGEABLE, "This booking is not active, so there is nothing to cancel.")
+        raise BookingError.of(services.NOT_CHANGEABLE, BookingText.NOTHING_TO_CANCEL)
     services.ensure_upcoming(booking)
     summary = f"Cancel {booking.service.name} on {local_label(tenant, booking.start_at)} ({booking.confirmation_code})."
     return proposal_create(
@@ -188,10 +182,10 @@ def booking_propose_reschedule(
     booking = services.booking_find_owned(tenant=tenant, code=code, email=email)
     services.ensure_hold_not_run_out(booking)
     if not booking.is_active:
-        raise BookingError(services.NOT_CHANGEABLE, "Only upcoming bookings can be rescheduled.")
+        raise BookingError.of(services.NOT_CHANGEABLE, BookingText.CANNOT_RESCHEDULE)
     services.ensure_upcoming(booking)
     if availability.slot_at(tenant=tenant, service=booking.service, start=start, exclude_booking=booking) is None:
-        raise BookingError(services.SLOT_UNAVAILABLE, services.SLOT_TAKEN, field="start")
+        raise BookingError.of(services.SLOT_UNAVAILABLE, BookingText.SLOT_TAKEN, field="start")
     summary = (
         f"Move {booking.service.name} ({booking.confirmation_code}) from {local_label(tenant, booking.start_at)} "
         f"to {local_label(tenant, start)}."
@@ -211,10 +205,10 @@ def proposal_get(*, tenant: Tenant, conversation: Conversation, public_id: str) 
     try:
         parsed = uuid.UUID(str(public_id))
     except ValueError:
-        raise BookingError(services.NOT_FOUND, PROPOSAL_NOT_FOUND) from None
+        raise BookingError.of(services.NOT_FOUND, BookingText.PROPOSAL_NOT_FOUND) from None
     proposal = Proposal.objects.for_tenant(tenant).filter(conversation=conversation, public_id=parsed).first()
     if proposal is None:
-        raise BookingError(services.NOT_FOUND, PROPOSAL_NOT_FOUND)
+        raise BookingError.of(services.NOT_FOUND, BookingText.PROPOSAL_NOT_FOUND)
     return proposal
 
 
@@ -238,10 +232,10 @@ def _execute(proposal: Proposal) -> Booking:
     if proposal.action == ProposalAction.BOOK:
         service = Service.objects.for_tenant(tenant).filter(pk=payload["service_id"]).first()
         if service is None:  # deleted since it was proposed
-            raise BookingError(services.NOT_FOUND, services.SERVICE_NOT_FOUND, field="service_id")
+            raise BookingError.of(services.NOT_FOUND, BookingText.SERVICE_NOT_FOUND, field="service_id")
         # Only the terms the payload has: proposals stored before terms were recorded carry none of them.
         if any(key in payload and payload[key] != value for key, value in _terms(service).items()):
-            raise BookingError(services.CHANGED, DETAILS_CHANGED)
+            raise BookingError.of(services.CHANGED, BookingText.DETAILS_CHANGED)
         ensure_payable(service)
         return services.booking_create(
             tenant=tenant,
@@ -257,7 +251,7 @@ def _execute(proposal: Proposal) -> Booking:
         )
     booking = Booking.objects.for_tenant(tenant).select_related("service").filter(pk=payload["booking_id"]).first()
     if booking is None:  # deleted since it was proposed
-        raise BookingError(services.NOT_FOUND, services.GENERIC_NOT_FOUND)
+        raise BookingError.of(services.NOT_FOUND, BookingText.BOOKING_NOT_FOUND)
     if proposal.action == ProposalAction.CANCEL:
         return services.booking_cancel(
             tenant=tenant, booking=booking, actor=CUSTOMER, reason=payload.get("reason", ""), proposal=proposal

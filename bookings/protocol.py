@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bookings.dates import bookable_range_message, is_bookable_date
+from bookings.dates import bookable_range, is_bookable_date
+from bookings.phrases import BookingText
 from chat.protocol import ErrorCode, ProtocolError, _integer, _string
 
 MAX_NAME_CHARS = 200
@@ -68,7 +69,7 @@ class ProposeReschedule(BookingFrame):
 
 def _bookable(day: date, key: str) -> date:
     if not is_bookable_date(day):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, bookable_range_message(), field=key)
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, BookingText.DATES_OUT_OF_RANGE, field=key, **bookable_range())
     return day
 
 
@@ -77,13 +78,13 @@ def _date(frame: dict[str, Any], key: str) -> date:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a date like 2026-03-09.", field=key) from None
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, BookingText.NOT_A_DATE, field=key) from None
     return _bookable(day, key)
 
 
 def _start(frame: dict[str, Any], key: str = "start") -> str:
     value = _string(frame, key, required=True, limit=32)
-    malformed = ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be a time like 2026-03-09T09:00.", field=key)
+    malformed = ProtocolError.of(ErrorCode.BAD_REQUEST, BookingText.NOT_A_TIME, field=key)
     if not START_PATTERN.match(value):
         raise malformed
     try:
@@ -99,7 +100,7 @@ def _days(frame: dict[str, Any]) -> int:
         return 7
     days = _integer(frame, "days")
     if not 1 <= days <= MAX_DAYS:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'days' must be between 1 and {MAX_DAYS}.", field="days")
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, BookingText.DAYS_RANGE, field="days", limit=MAX_DAYS)
     return days
 
 

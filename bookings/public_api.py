@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from bookings.models import PaymentMode, ProposalAction, ProposalStatus
+from bookings.phrases import BookingText
 from bookings.widget import handle_proposal_decision
 from chat import services as chat_services
 from chat.limits import ip_allows_message
@@ -49,7 +50,7 @@ def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
     with said_in(checked.customer_language):
         command = parse_object({**checked.body, "type": kind})
     if not isinstance(command, ProposalDecision):  # parse_object maps these types to ProposalDecision
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "Not a proposal decision.")
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, BookingText.NOT_A_DECISION)
     if not ip_allows_message(client_ip_from_request(request)):
         with said_in(checked.customer_language):
             raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.TOO_MANY_REQUESTS)

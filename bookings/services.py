@@ -9,7 +9,7 @@ with it and sent by Celery after the commit (``notifications.notify``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from bookings.models import (
     Proposal,
     Service,
 )
+from bookings.phrases import BookingText, english
 from chat.models import Conversation
 from supportai.models import EndUser, Tenant
 from supportai.transactions import on_commit_robust
@@ -43,14 +44,14 @@ SLOT_UNAVAILABLE = "slot_unavailable"
 INVALID = "invalid"
 NOT_CHANGEABLE = "not_changeable"
 CHANGED = "changed"
-GENERIC_NOT_FOUND = "We couldn't find a booking with that confirmation code and email. Please check both."
-SLOT_TAKEN = "Sorry, that time is no longer available. Please choose another slot."
-SERVICE_NOT_FOUND = "That service is not available for booking."
+GENERIC_NOT_FOUND = english(BookingText.BOOKING_NOT_FOUND)
+SLOT_TAKEN = english(BookingText.SLOT_TAKEN)
+SERVICE_NOT_FOUND = english(BookingText.SERVICE_NOT_FOUND)
 DEFAULT_HOLD_MINUTES = 30
 CODE_ATTEMPTS = 5
-NOT_UPCOMING = "Only upcoming bookings can be changed; this one has already started."
+NOT_UPCOMING = english(BookingText.NOT_UPCOMING)
 # The widget says the same of such a booking ("Not paid in time: this time was released", "Book again").
-HOLD_RAN_OUT = "This booking was not paid in time, so its time was released. Please book the service again."
+HOLD_RAN_OUT = english(BookingText.HOLD_RAN_OUT)
 NOT_PAYABLE_ON_ARRIVAL = "Only a confirmed or completed booking paid on arrival and not paid yet can be recorded paid."
 REFUND_FAILED_NOTE = "refund_failed"  # the data key (Stripe's refund id) of the NOTE a failed refund leaves
 REFUND_FAILED_SINCE = "refund_failed_since"  # a refund report older than a failure recorded since
@@ -60,13 +61,31 @@ STALE_REFUND_REPORT = "Stripe reported this refund before a refund of the paymen
 class BookingError(Exception):
     """A booking request that cannot be done; ``code`` is one of the module constants, ``field`` the
     request's field that is wrong when one is (named as the widget's ``booking.propose`` frame names it:
-    ``service_id``, ``start``, ``name``, ``email``, ``notes``)."""
+    ``service_id``, ``start``, ``name``, ``email``, ``notes``).
 
-    def __init__(self, code: str, message: str, *, field: str = "") -> None:
+    ``message`` is English. An error the customer may read is raised with its sentence (``of``): ``text``
+    and ``params`` say it in their language (``bookings/phrases/``); staff-only errors have none."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        field: str = "",
+        text: BookingText | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.text = text
+        self.params: Mapping[str, object] = params or {}
+
+    @classmethod
+    def of(cls, code: str, text: BookingText, *, field: str = "", **params: object) -> BookingError:
+        """The error whose message is the sentence ``text``, in English here (``text.say`` for others)."""
+        return cls(code, english(text, **params), field=field, text=text, params=params)
 
 
 @dataclass(frozen=True)
@@ -111,32 +130,32 @@ def event_record(
 def service_get_active(*, tenant: Tenant, service_id: int) -> Service:
     service = Service.objects.for_tenant(tenant).filter(pk=service_id, active=True).first()
     if service is None:
-        raise BookingError(NOT_FOUND, SERVICE_NOT_FOUND, field="service_id")
+        raise BookingError.of(NOT_FOUND, BookingText.SERVICE_NOT_FOUND, field="service_id")
     return service
 
 
 def ensure_upcoming(booking: Booking) -> None:
     """Refuse to change a booking whose start has passed (it happened, or is happening)."""
     if booking.start_at <= timezone.now():
-        raise BookingError(NOT_CHANGEABLE, NOT_UPCOMING)
+        raise BookingError.of(NOT_CHANGEABLE, BookingText.NOT_UPCOMING)
 
 
 def ensure_hold_not_run_out(booking: Booking) -> None:
     """Refuse to change a booking whose unpaid hold ran out: released, or reading released until
     housekeeping releases it (``Booking.hold_ran_out``); the customer books the service again."""
     if booking.hold_ran_out:
-        raise BookingError(NOT_CHANGEABLE, HOLD_RAN_OUT)
+        raise BookingError.of(NOT_CHANGEABLE, BookingText.HOLD_RAN_OUT)
 
 
 def clean_customer(*, name: str, email: str) -> tuple[str, str]:
     name = " ".join(name.split())[:200]
     email = email.strip().lower()
     if not name:
-        raise BookingError(INVALID, "Please give the name the booking should be under.", field="name")
+        raise BookingError.of(INVALID, BookingText.NAME_MISSING, field="name")
     try:
         validate_email(email)
     except ValidationError:
-        raise BookingError(INVALID, "Please give a valid email address for the confirmation.", field="email") from None
+        raise BookingError.of(INVALID, BookingText.BAD_EMAIL, field="email") from None
     return name, email
 
 
@@ -178,12 +197,12 @@ def booking_create(
     hold until paid (the caller starts the checkout after the commit).
     """
     if service.tenant_id != tenant.pk or not service.active:
-        raise BookingError(NOT_FOUND, SERVICE_NOT_FOUND, field="service_id")
+        raise BookingError.of(NOT_FOUND, BookingText.SERVICE_NOT_FOUND, field="service_id")
     name, email = clean_customer(name=name, email=email)
     availability.lock_pool(service)
     slot = availability.slot_at(tenant=tenant, service=service, start=start)
     if slot is None:
-        raise BookingError(SLOT_UNAVAILABLE, SLOT_TAKEN, field="start")
+        raise BookingError.of(SLOT_UNAVAILABLE, BookingText.SLOT_TAKEN, field="start")
     now = timezone.now()
     online = service.is_paid_online
     booking = _insert_booking(
@@ -229,13 +248,13 @@ def booking_cancel(
     an owner or admin does from its console page (``payments.booking_refund``) or in Stripe (the
     customer is told the payment will be refunded, staff get the refund-due notice)."""
     if booking.tenant_id != tenant.pk:
-        raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
+        raise BookingError.of(NOT_FOUND, BookingText.BOOKING_NOT_FOUND)
     booking = booking_lock(booking)
     ensure_hold_not_run_out(booking)
     if booking.status == BookingStatus.CANCELED:
         return booking  # already done: cancel is idempotent
     if booking.status not in ACTIVE_STATUSES:
-        raise BookingError(NOT_CHANGEABLE, "This booking can no longer be canceled.")
+        raise BookingError.of(NOT_CHANGEABLE, BookingText.CANNOT_CANCEL)
     ensure_upcoming(booking)
     booking.status = BookingStatus.CANCELED
     booking.cancel_reason = reason[:300]
@@ -259,19 +278,19 @@ def booking_reschedule(
     *, tenant: Tenant, booking: Booking, start: datetime, actor: Actor, proposal: Proposal | None = None
 ) -> Booking:
     if booking.tenant_id != tenant.pk:
-        raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
+        raise BookingError.of(NOT_FOUND, BookingText.BOOKING_NOT_FOUND)
     service = booking.service
     availability.lock_pool(service)
     booking = booking_lock(booking)
     ensure_hold_not_run_out(booking)
     if booking.status not in ACTIVE_STATUSES:
-        raise BookingError(NOT_CHANGEABLE, "Only upcoming bookings can be rescheduled.")
+        raise BookingError.of(NOT_CHANGEABLE, BookingText.CANNOT_RESCHEDULE)
     ensure_upcoming(booking)
     if booking.start_at == start:
         return booking
     slot = availability.slot_at(tenant=tenant, service=service, start=start, exclude_booking=booking)
     if slot is None:
-        raise BookingError(SLOT_UNAVAILABLE, SLOT_TAKEN, field="start")
+        raise BookingError.of(SLOT_UNAVAILABLE, BookingText.SLOT_TAKEN, field="start")
     previous = booking.start_at
     booking.start_at, booking.end_at = slot.start, slot.end
     booking.blocked_until = slot.end + timedelta(minutes=service.buffer_minutes)
@@ -302,7 +321,7 @@ def booking_find_owned(*, tenant: Tenant, code: str, email: str) -> Booking:
             .first()
         )
     if booking is None:
-        raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
+        raise BookingError.of(NOT_FOUND, BookingText.BOOKING_NOT_FOUND)
     return booking
 
 
@@ -382,7 +401,7 @@ def booking_record_payment(*, tenant: Tenant, booking: Booking, actor: Actor) ->
     Only an unpaid one that is confirmed or completed (paid after the visit); the customer gets the
     payment-received email."""
     if booking.tenant_id != tenant.pk:
-        raise BookingError(NOT_FOUND, GENERIC_NOT_FOUND)
+        raise BookingError.of(NOT_FOUND, BookingText.BOOKING_NOT_FOUND)
     booking = booking_lock(booking)
     if not booking.due_on_arrival:
         raise BookingError(NOT_CHANGEABLE, NOT_PAYABLE_ON_ARRIVAL)

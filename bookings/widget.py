@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bookings import actions, proposals, services
+from bookings.phrases import BookingText
 from bookings.protocol import (
     BookingFrame,
     ListServices,
@@ -34,7 +35,9 @@ ERROR_CODES = {
 
 
 def protocol_error(exc: BookingError) -> ProtocolError:
-    return ProtocolError(ERROR_CODES.get(exc.code, ErrorCode.BAD_REQUEST), exc.message, field=exc.field)
+    """The protocol's error for ``exc``, said in the customer's language where it becomes a frame or a body."""
+    code = ERROR_CODES.get(exc.code, ErrorCode.BAD_REQUEST)
+    return ProtocolError(code, exc.message, text=exc.text, params=exc.params, field=exc.field)
 
 
 def _frames(tenant: Tenant, conversation: Conversation, command: BookingFrame, ip: str) -> list[dict[str, Any]]:
@@ -74,7 +77,7 @@ def _frames(tenant: Tenant, conversation: Conversation, command: BookingFrame, i
             tenant=tenant, conversation=conversation, ip=ip, code=command.code, email=command.email, start=command.start
         )
     else:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "Unknown booking frame.")
+        raise ProtocolError.of(ErrorCode.BAD_REQUEST, BookingText.UNKNOWN_FRAME)
     return [proposals.proposal_frame(proposal)]
 
 

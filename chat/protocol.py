@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from chat.phrases import ErrorText, error_message, sentence_of
+from chat.phrases import ErrorText, Sentence, error_message, sentence_of
 from routing.language import DEFAULT
 
 if TYPE_CHECKING:
@@ -56,11 +56,12 @@ class CloseCode:
 
 
 class ProtocolError(Exception):
-    """A refused frame. ``message`` is English (unless made by ``in_language``); with ``text`` the consumer
-    can say it in another language.
+    """A refused frame. ``message`` is English (unless made by ``in_language``); with ``text`` (a sentence
+    of ``chat/phrases/`` or another app's, such as ``bookings/phrases/``) the consumer can say it in
+    another language.
 
-    An error raised with a plain ``message`` (booking, handoff and identity problems) gets the ``text``
-    whose English it is (``sentence_of``); one that is none of our sentences is English everywhere.
+    An error raised with a plain ``message`` (handoff and identity problems) gets the ``text`` whose
+    English it is (``sentence_of``); one that is none of our sentences is English everywhere.
     ``field`` names the frame's (or body's) field that is wrong, when the error is about one.
     """
 
@@ -69,7 +70,7 @@ class ProtocolError(Exception):
         code: ErrorCode,
         message: str,
         *,
-        text: ErrorText | None = None,
+        text: ErrorText | Sentence | None = None,
         params: Mapping[str, object] | None = None,
         field: str = "",
     ) -> None:
@@ -81,7 +82,7 @@ class ProtocolError(Exception):
         self.field = field
 
     @classmethod
-    def of(cls, code: ErrorCode, text: ErrorText, **params: object) -> ProtocolError:
+    def of(cls, code: ErrorCode, text: ErrorText | Sentence, **params: object) -> ProtocolError:
         """The error whose message is the sentence ``text`` (English here; ``message_in`` for others);
         a ``field`` parameter is the field the error is about."""
         message = error_message(text, language=DEFAULT, **params)

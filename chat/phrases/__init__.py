@@ -14,23 +14,35 @@ its rows.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from chat.phrases.asian import ASIAN
 from chat.phrases.european import EUROPEAN
 from chat.phrases.sentences import ErrorPhrases, ErrorText
 from routing.language import DEFAULT
 
-__all__ = ["ERROR_PHRASES", "ErrorPhrases", "ErrorText", "error_message", "said", "sentence_of"]
+__all__ = ["ERROR_PHRASES", "ErrorPhrases", "ErrorText", "Sentence", "error_message", "said", "sentence_of"]
 
 ERROR_PHRASES: dict[str, ErrorPhrases] = {**EUROPEAN, **ASIAN}
-# The English sentences without placeholders: another module's error (a booking's, the handoff's, an
-# identity token's) whose message is one of them is said in the customer's language as ours are.
+# The English sentences without placeholders: another module's error (the handoff's, an identity
+# token's) whose message is one of them is said in the customer's language as ours are.
 _BY_ENGLISH = {
     sentence: text for text in ErrorText if "{" not in (sentence := getattr(ERROR_PHRASES[DEFAULT], text.value))
 }
 
 
-def error_message(text: ErrorText, *, language: str, **params: object) -> str:
+class Sentence(Protocol):
+    """A sentence of another app's table that says itself (``bookings.phrases.BookingText``): an error
+    raised with one is said in the customer's language as ours are."""
+
+    def say(self, language: str, /, **params: object) -> str:
+        """The sentence in ``language`` (English when it has no row), its placeholders filled from ``params``."""
+
+
+def error_message(text: ErrorText | Sentence, *, language: str, **params: object) -> str:
     """``text`` in ``language`` (English when it has no row), its placeholders filled from ``params``."""
+    if not isinstance(text, ErrorText):
+        return text.say(language, **params)
     phrases = ERROR_PHRASES.get(language, ERROR_PHRASES[DEFAULT])
     sentence: str = getattr(phrases, text.value)
     return sentence.format(**params)
