@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,22 +34,53 @@ from bookings.models import (
 from bookings.phrases import BookingText, english
 from bookings.services import CUSTOMER, BookingError
 from chat.models import Conversation
+from routing.language import DEFAULT
 from supportai.models import Tenant
 
 PROPOSAL_NOT_FOUND = english(BookingText.PROPOSAL_NOT_FOUND)
 DETAILS_CHANGED = english(BookingText.DETAILS_CHANGED)
 PAYMENT_UNAVAILABLE = "payment_unavailable"
 NO_ONLINE_PAYMENT = english(BookingText.NO_ONLINE_PAYMENT)
+# The key under which a stored result keeps the sentence of its ``message`` (``Said``), so that
+# ``decision_frame`` says it in the customer's language, a repeated decision's too.
+SENTENCE = "sentence"
 LEVEL_TTL = {ConfirmationLevel.T2: timedelta(minutes=15), ConfirmationLevel.T3: timedelta(minutes=10)}
 
 
 @dataclass(frozen=True)
+class Said:
+    """The sentence of a result's ``message`` and its parameters."""
+
+    text: BookingText
+    params: Mapping[str, object]
+
+
+@dataclass(frozen=True)
 class Decision:
-    """What happened to a proposal when the customer decided (also for repeated decisions)."""
+    """What happened to a proposal when the customer decided (also for repeated decisions): ``result`` as
+    the ``proposal.result`` frame has it, its ``message`` English; ``said``: that message's sentence."""
 
     proposal: Proposal
     status: str
     result: dict[str, Any]
+    said: Said | None = None
+
+
+def _decision(proposal: Proposal) -> Decision:
+    """The proposal's stored outcome. Results stored before they kept their sentence have none (English)."""
+    result = dict(proposal.result)
+    kept = result.pop(SENTENCE, None)
+    said = None
+    if isinstance(kept, dict) and kept.get("text") in {text.value for text in BookingText}:
+        said = Said(BookingText(kept["text"]), kept.get("params") or {})
+    return Decision(proposal, proposal.status, result, said)
+
+
+def _saying(text: BookingText | None, params: Mapping[str, object], **fields: Any) -> dict[str, Any]:
+    """A result to store: ``fields``, and with a sentence, its English ``message`` and the sentence kept."""
+    if text is None:
+        return fields
+    return {**fields, "message": english(text, **params), SENTENCE: {"text": text.value, "params": dict(params)}}
 
 
 def _idempotency_key(conversation: Conversation, action: str, payload: dict[str, Any]) -> str:
@@ -276,11 +308,11 @@ def proposal_execute(*, tenant: Tenant, conversation: Conversation, public_id: s
             _decide(proposal)
     booking = proposal.booking
     if proposal.status != ProposalStatus.EXECUTED or booking is None:
-        return Decision(proposal, proposal.status, proposal.result)
+        return _decision(proposal)
     if payments.needs_checkout(booking):  # also when confirmed again: a link that failed gets another try
         proposal.result = booking_result(payments.checkout_start(booking))
         Proposal.objects.filter(pk=proposal.pk).update(result=proposal.result)
-    return Decision(proposal, proposal.status, proposal.result)
+    return _decision(proposal)
 
 
 def _decide(proposal: Proposal) -> None:
@@ -289,7 +321,7 @@ def _decide(proposal: Proposal) -> None:
     proposal.decided_at = now
     if proposal.expires_at <= now:
         proposal.status = ProposalStatus.EXPIRED
-        proposal.result = {"message": "This proposal expired; ask again to get a fresh one."}
+        proposal.result = _saying(BookingText.PROPOSAL_EXPIRED, {})
     else:
         try:
             with transaction.atomic():
@@ -298,7 +330,8 @@ def _decide(proposal: Proposal) -> None:
             proposal.result = booking_result(executed)
         except BookingError as exc:
             proposal.status = ProposalStatus.FAILED
-            proposal.result = {"error": exc.code, "message": exc.message, **({"field": exc.field} if exc.field else {})}
+            failed = {"error": exc.code, "message": exc.message, **({"field": exc.field} if exc.field else {})}
+            proposal.result = _saying(exc.text, exc.params, **failed)
     proposal.save(update_fields=["status", "decided_at", "result", "booking"])
 
 
@@ -309,9 +342,9 @@ def proposal_reject(*, tenant: Tenant, conversation: Conversation, public_id: st
     if proposal.status == ProposalStatus.PENDING:
         proposal.status = ProposalStatus.REJECTED
         proposal.decided_at = timezone.now()
-        proposal.result = {"message": "Okay, nothing was changed."}
+        proposal.result = _saying(BookingText.NOTHING_CHANGED, {})
         proposal.save(update_fields=["status", "decided_at", "result"])
-    return Decision(proposal, proposal.status, proposal.result)
+    return _decision(proposal)
 
 
 def proposal_frame(proposal: Proposal) -> dict[str, Any]:
@@ -334,11 +367,15 @@ def _shown_details(payload: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def decision_frame(decision: Decision) -> dict[str, Any]:
-    return {
+def decision_frame(decision: Decision, language: str = DEFAULT) -> dict[str, Any]:
+    """The ``proposal.result`` frame, its ``message`` in ``language`` when it has a sentence (English without)."""
+    frame = {
         "type": "proposal.result",
         "proposal_id": str(decision.proposal.public_id),
         "status": decision.status,
         "action": decision.proposal.action,
         **decision.result,
     }
+    if decision.said is not None:
+        frame["message"] = decision.said.text.say(language, **decision.said.params)
+    return frame

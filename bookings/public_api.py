@@ -60,10 +60,15 @@ def proposal_decide(request: HttpRequest, *, confirm: bool) -> dict[str, Any]:
     if conversation is None:  # no conversation to take a language from: as the request asks
         raise ProtocolError.of(ErrorCode.NOT_FOUND, ErrorText.NO_CHAT_FOR_TOKEN).in_language(checked.requested_language)
     # The decision is one transaction; a paid booking's payment link, recorded after it, is made again
-    # by the retry (proposals.proposal_execute).
+    # by the retry (proposals.proposal_execute). Its result is said as its errors are (a language that
+    # cannot be read is the one the request asks for).
     with unavailable_on_database_error(tenant=tenant, conversation=conversation), said_in(checked.customer_language):
         return handle_proposal_decision(
-            tenant=tenant, conversation=conversation, proposal_id=command.proposal_id, confirm=command.confirm
+            tenant=tenant,
+            conversation=conversation,
+            proposal_id=command.proposal_id,
+            confirm=command.confirm,
+            language=checked.customer_language(),
         )
 
 
@@ -95,7 +100,9 @@ class ProposalResultSerializer(serializers.Serializer[Any]):
     checkout_url = serializers.CharField(required=False, allow_blank=True, help_text="executed, paid online")
     hold_expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="executed, unpaid hold")
     error = serializers.CharField(required=False, help_text="failed: the booking error code")
-    message = serializers.CharField(required=False, help_text="failed, rejected, expired: what to show")
+    message = serializers.CharField(
+        required=False, help_text="failed, rejected, expired: what to show, in the customer's language"
+    )
     field = serializers.CharField(
         required=False, help_text="failed: the proposal's field that no longer holds (start: the slot was taken)"
     )

@@ -24,6 +24,7 @@ from bookings.selectors import proposal_list_open
 from bookings.services import BookingError
 from chat.models import Conversation
 from chat.protocol import ErrorCode, ProtocolError
+from routing.language import DEFAULT
 from supportai.models import Tenant
 
 ERROR_CODES = {
@@ -91,9 +92,9 @@ def handle_booking_frame(
 
 
 def handle_proposal_decision(
-    *, tenant: Tenant, conversation: Conversation, proposal_id: str, confirm: bool
+    *, tenant: Tenant, conversation: Conversation, proposal_id: str, confirm: bool, language: str = DEFAULT
 ) -> dict[str, Any]:
-    """``proposal.confirm`` / ``proposal.reject`` → the ``proposal.result`` frame."""
+    """``proposal.confirm`` / ``proposal.reject`` → the ``proposal.result`` frame, its message in ``language``."""
     try:
         if confirm:
             decision = proposals.proposal_execute(tenant=tenant, conversation=conversation, public_id=proposal_id)
@@ -101,7 +102,7 @@ def handle_proposal_decision(
             decision = proposals.proposal_reject(tenant=tenant, conversation=conversation, public_id=proposal_id)
     except BookingError as exc:
         raise protocol_error(exc) from None
-    return proposals.decision_frame(decision)
+    return proposals.decision_frame(decision, language)
 
 
 # Open proposals a resumed widget is sent again. A customer has one or two; a client that proposed

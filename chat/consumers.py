@@ -395,7 +395,11 @@ class ChatConsumer(LayerGuardedConsumer):
     async def on_proposal_decision(self, command: ProposalDecision) -> None:
         assert self.tenant is not None and self.conversation is not None
         frame = await db_call(handle_proposal_decision)(
-            tenant=self.tenant, conversation=self.conversation, proposal_id=command.proposal_id, confirm=command.confirm
+            tenant=self.tenant,
+            conversation=self.conversation,
+            proposal_id=command.proposal_id,
+            confirm=command.confirm,
+            language=self.language,
         )
         await self.send_json(frame)
 

@@ -16,10 +16,10 @@ from django.test import Client
 from bookings import proposals
 from bookings.dates import last_bookable_date
 from bookings.models import Booking, Proposal, ProposalStatus, Service
-from bookings.tests.conftest import local, next_weekday
+from bookings.tests.conftest import customer_booking, local, next_weekday
 from chat.services import conversation_open
 from chat.tests.conftest import ORIGIN, Connect, conversation_written_in
-from chat.tests.urls_under_test import CONFIRM
+from chat.tests.urls_under_test import CONFIRM, REJECT
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the socket and the views run their database work on the pool
@@ -105,3 +105,65 @@ def test_another_tenants_proposal_is_not_found_in_the_conversations_language(
     assert answer == (404, _error("not_found", "Diesen Vorschlag gibt es nicht, oder er wurde bereits ersetzt."))
     theirs.refresh_from_db()
     assert theirs.status == ProposalStatus.PENDING and not Booking.objects.exists()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("written", "language"), WRITTEN)
+async def test_the_socket_says_a_proposal_result_in_the_customers_language(
+    connect: Connect, tenant: Tenant, service: Service, written: str, language: str
+) -> None:
+    # given a German (English, Polish) conversation's proposal
+    opened = await sync_to_async(conversation_written_in)(tenant, written)
+    client = await connect(tenant, resume=opened.resume_token)
+    await client.send(_propose(service, f"{next_weekday(2).isoformat()}T10:00"))
+    proposal = await client.receive()
+    # when the customer rejects it
+    await client.send({"type": "proposal.reject", "proposal_id": proposal["proposal_id"]})
+    rejected = await client.receive()
+    # then the result says so in their language
+    assert (rejected["type"], rejected["status"], rejected["message"]) == (
+        "proposal.result",
+        "rejected",
+        NOTHING_CHANGED[language],
+    )
+    assert "sentence" not in rejected  # what the result keeps to say it is no part of the frame
+
+
+@pytest.mark.parametrize(("written", "language"), [(GERMAN, "de"), (ENGLISH, "en")])
+def test_the_http_fallback_says_a_failed_proposal_in_the_conversations_language(
+    tenant: Tenant, service: Service, written: str, language: str
+) -> None:
+    # given a German (or English) conversation's proposal, whose slot someone else booked since
+    opened = conversation_written_in(tenant, written)
+    proposal = _proposal(tenant, service, opened.conversation)
+    customer_booking(tenant, service, day=next_weekday(2), hour=10, email="someone@x.org")
+    body = {"key": tenant.public_key, "resume_token": opened.resume_token, "proposal_id": str(proposal.public_id)}
+    # when the customer confirms it, their browser asking for English, and confirms it again
+    first = _post(CONFIRM, body, "en")
+    again = _post(CONFIRM, body, "en")
+    # then it failed, said in the conversation's language both times, its error and field the protocol's
+    for status, frame in (first, again):
+        assert status == 200
+        assert {key: frame[key] for key in ("type", "status", "error", "message", "field")} == {
+            "type": "proposal.result",
+            "status": "failed",
+            "error": "slot_unavailable",
+            "message": SLOT_TAKEN[language],
+            "field": "start",
+        }
+        assert "sentence" not in frame
+    assert not Booking.objects.filter(customer_email="pat@x.org").exists()
+
+
+@pytest.mark.parametrize(("accept_language", "language"), [("de-DE,de;q=0.9", "de"), ("sv-SE,sv;q=0.9", "en")])
+def test_a_conversation_not_written_in_says_the_result_as_the_request_asks(
+    tenant: Tenant, service: Service, accept_language: str, language: str
+) -> None:
+    # given a conversation its customer has not written in (quick actions only), and its proposal
+    opened = conversation_open(tenant=tenant, origin=ORIGIN)
+    proposal = _proposal(tenant, service, opened.conversation)
+    body = {"key": tenant.public_key, "resume_token": opened.resume_token, "proposal_id": str(proposal.public_id)}
+    # when they reject it, their browser asking for German (or Swedish, a language we have no sentences in)
+    status, frame = _post(REJECT, body, accept_language)
+    # then the result is in German (or English)
+    assert (status, frame["status"], frame["message"]) == (200, "rejected", NOTHING_CHANGED[language])

@@ -7,6 +7,7 @@ import pytest
 from bookings import proposals
 from bookings.benchmarks import race
 from bookings.models import Booking, BookingStatus, Proposal, ProposalStatus
+from bookings.phrases import BookingText
 from bookings.services import SLOT_TAKEN, SLOT_UNAVAILABLE
 from bookings.tests.conftest import local, next_weekday
 from bookings.tests.factories import ServiceFactory
@@ -38,7 +39,9 @@ def _assert_one_won_and_the_rest_were_told_the_slot_is_taken(outcomes):
     assert outcomes.count(ProposalStatus.EXECUTED) == 1
     assert outcomes.count(ProposalStatus.FAILED) == len(outcomes) - 1
     failed = Proposal.objects.filter(status=ProposalStatus.FAILED)
-    taken = {"error": SLOT_UNAVAILABLE, "message": SLOT_TAKEN, "field": "start"}
+    # the result keeps its sentence, to be said in each customer's language (proposals.decision_frame)
+    said = {"text": BookingText.SLOT_TAKEN, "params": {}}
+    taken = {"error": SLOT_UNAVAILABLE, "message": SLOT_TAKEN, "field": "start", proposals.SENTENCE: said}
     assert [p.result for p in failed] == [taken] * (len(outcomes) - 1)
     assert Booking.objects.count() == 1
 
