@@ -29,7 +29,7 @@ from chat.limits import (
 )
 from chat.models import Conversation, Message, MessageStatus
 from chat.origins import origin_allowed
-from chat.phrases import ErrorText, error_message, said
+from chat.phrases import ErrorText, error_message
 from chat.protocol import (
     CloseCode,
     Command,
@@ -373,13 +373,13 @@ class ChatConsumer(LayerGuardedConsumer):
                 tenant=self.tenant, conversation=self.conversation, token=command.token
             )
         except IdentityError as exc:
-            raise ProtocolError(ErrorCode.FORBIDDEN, exc.rejection.value) from exc
-        except services.ChatError as exc:  # the widget starts a fresh conversation on this reason
+            raise ProtocolError.of(ErrorCode.FORBIDDEN, services.IDENTITY_REFUSALS[exc.rejection]) from exc
+        except services.ChatError:  # the widget starts a fresh conversation on this reason
             await self.send_json(
                 {
                     "type": "error",
                     "code": ErrorCode.FORBIDDEN.value,
-                    "message": said(str(exc), language=self.language),
+                    "message": self.say(ErrorText.IDENTITY_CONFLICT),
                     "reason": "identity_conflict",
                 }
             )

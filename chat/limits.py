@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 
+from chat.phrases import ErrorText, english_error
 from supportai.client_address import limit_key
 from supportai.shared_cache import CACHE_ERRORS
 
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60.0
 # English, as every error before the customer has written (the language is theirs from their first message)
-TOO_MANY_CONVERSATIONS = "Too many new chats from your network; wait a minute."
+TOO_MANY_CONVERSATIONS = english_error(ErrorText.TOO_MANY_CHATS)
 
 
 def _setting(name: str, default: int) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from chat.phrases import ErrorText, Sentence, error_message, sentence_of
+from chat.phrases import ErrorText, Sentence, error_message
 from routing.language import DEFAULT
 
 if TYPE_CHECKING:
@@ -60,8 +60,8 @@ class ProtocolError(Exception):
     of ``chat/phrases/`` or another app's, such as ``bookings/phrases/``) the consumer can say it in
     another language.
 
-    An error raised with a plain ``message`` (handoff and identity problems) gets the ``text`` whose
-    English it is (``sentence_of``); one that is none of our sentences is English everywhere.
+    An error raised with a plain ``message`` and no ``text`` is English everywhere: raise the customer's
+    errors with their sentence (``of``), other modules' too.
     ``field`` names the frame's (or body's) field that is wrong, when the error is about one.
     """
 
@@ -77,7 +77,7 @@ class ProtocolError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.text = text if text is not None else sentence_of(message)
+        self.text = text
         self.params: Mapping[str, object] = params or {}
         self.field = field
 

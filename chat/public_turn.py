@@ -14,7 +14,7 @@ from django.http import HttpRequest
 
 from chat import services
 from chat.engine import answer_turn
-from chat.limits import TOO_MANY_CONVERSATIONS, ip_allows_conversation, ip_allows_message
+from chat.limits import ip_allows_conversation, ip_allows_message
 from chat.models import Conversation, Message, MessageStatus
 from chat.phrases import ErrorText, error_message
 from chat.protocol import (
@@ -87,7 +87,7 @@ def _open_turn(
         resumed = conversation is not None
         if conversation is None:
             if not ip_allows_conversation(ip):
-                raise ProtocolError(ErrorCode.RATE_LIMITED, TOO_MANY_CONVERSATIONS)
+                raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.TOO_MANY_CHATS)
             opened = services.conversation_open(tenant=tenant, origin=origin, channel="api")
             conversation, resume = opened.conversation, opened.resume_token
     with unavailable_on_database_error(tenant=tenant, conversation=conversation):
@@ -112,9 +112,9 @@ def _identify(*, tenant: Tenant, conversation: Conversation, token: str) -> None
     try:
         services.conversation_identify(tenant=tenant, conversation=conversation, token=token)
     except IdentityError as exc:
-        raise ProtocolError(ErrorCode.FORBIDDEN, exc.rejection.value) from exc
-    except services.ChatError as exc:
-        raise ProtocolError(ErrorCode.FORBIDDEN, str(exc)) from exc
+        raise ProtocolError.of(ErrorCode.FORBIDDEN, services.IDENTITY_REFUSALS[exc.rejection]) from exc
+    except services.ChatError as exc:  # the token names another customer than the conversation's
+        raise ProtocolError.of(ErrorCode.FORBIDDEN, ErrorText.IDENTITY_CONFLICT) from exc
 
 
 def _internal_error(turn: PublicTurn) -> dict[str, Any]:

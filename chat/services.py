@@ -25,10 +25,11 @@ from chat.models import (
     MessageRole,
     MessageStatus,
 )
+from chat.phrases import ErrorText, english_error
 from chat.tools import MAX_TOOL_ROUNDS
 from routing.config import routing_settings
 from routing.models import CallOutcome, CallPurpose, CostEvent
-from supportai.identity import end_user_for_identity, verify_identity
+from supportai.identity import IdentityRejection, end_user_for_identity, verify_identity
 from supportai.models import EndUser, Tenant
 
 RESUME_TOKEN_BYTES = 32
@@ -315,7 +316,15 @@ def rating_submit(*, tenant: Tenant, conversation: Conversation, rating: int, co
     return stored
 
 
-IDENTITY_BELONGS_TO_OTHER = "This conversation belongs to another signed-in customer; start a new conversation."
+IDENTITY_BELONGS_TO_OTHER = english_error(ErrorText.IDENTITY_CONFLICT)
+# The customer's sentence of each refusal of an identity token (``IdentityError.rejection``).
+IDENTITY_REFUSALS: dict[IdentityRejection, ErrorText] = {
+    IdentityRejection.NOT_CONFIGURED: ErrorText.IDENTITY_NOT_CONFIGURED,
+    IdentityRejection.INVALID: ErrorText.IDENTITY_INVALID,
+    IdentityRejection.EXPIRED: ErrorText.IDENTITY_EXPIRED,
+    IdentityRejection.TOO_LONG_LIVED: ErrorText.IDENTITY_TOO_LONG_LIVED,
+    IdentityRejection.UNAVAILABLE: ErrorText.IDENTITY_UNAVAILABLE,
+}
 
 
 def conversation_identify(*, tenant: Tenant, conversation: Conversation, token: str) -> EndUser:

@@ -58,6 +58,9 @@ logger = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 HANDOFF_MODEL = "handoff"
 PROTOCOL_CODES = {"rate_limited": ErrorCode.RATE_LIMITED, "not_found": ErrorCode.NOT_FOUND}
+# The customer's sentence of each refusal ``escalation_raise`` may give (``services.NO_CONVERSATION``,
+# ``services.RATE_LIMITED``); the others are staff-only.
+CUSTOMER_TEXTS = {"not_found": ErrorText.HANDOFF_CHAT_ENDED, "rate_limited": ErrorText.HANDOFF_TOO_OFTEN}
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,8 @@ def button_raise(*, tenant: Tenant, conversation_id: int, command: Escalate, ip:
             ip=ip,
         )
     except EscalationError as exc:
-        raise ProtocolError(PROTOCOL_CODES.get(exc.code, ErrorCode.BAD_REQUEST), exc.message) from None
+        code, text = PROTOCOL_CODES.get(exc.code, ErrorCode.BAD_REQUEST), CUSTOMER_TEXTS.get(exc.code)
+        raise (ProtocolError(code, exc.message) if text is None else ProtocolError.of(code, text)) from None
 
 
 async def escalate_request(*, tenant: Tenant, conversation_id: int, command: Escalate, ip: str) -> dict[str, Any]:

@@ -15,16 +15,14 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from chat.phrases import ErrorText, english_error
 from supportai.client_address import limit_key
 from supportai.shared_cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 3600
-RATE_LIMITED_MESSAGE = (
-    "You have asked for a person several times in the last hour. Our team already has your request; "
-    "please wait for them, or try again later."
-)
+RATE_LIMITED_MESSAGE = english_error(ErrorText.HANDOFF_TOO_OFTEN)
 
 
 def escalations_per_hour() -> int:

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from chat.models import Conversation, ConversationStatus
+from chat.phrases import ErrorText, english_error
 from escalations import messages
 from escalations.hours import ServiceHours
 from escalations.inbox import queue_row
@@ -72,7 +73,7 @@ class EscalationError(Exception):
         self.message = message
 
 
-NO_CONVERSATION = EscalationError("not_found", "There is no live conversation to hand over.")
+NO_CONVERSATION = EscalationError("not_found", english_error(ErrorText.HANDOFF_CHAT_ENDED))
 RATE_LIMITED = EscalationError("rate_limited", RATE_LIMITED_MESSAGE)
 NOT_OPEN = EscalationError("not_open", "This escalation is already closed.")
 NOT_STAFF = EscalationError("forbidden", "Only agents, admins and owners of this tenant can do that.")

@@ -21,14 +21,9 @@ from chat.phrases.european import EUROPEAN
 from chat.phrases.sentences import ErrorPhrases, ErrorText
 from routing.language import DEFAULT
 
-__all__ = ["ERROR_PHRASES", "ErrorPhrases", "ErrorText", "Sentence", "error_message", "said", "sentence_of"]
+__all__ = ["ERROR_PHRASES", "ErrorPhrases", "ErrorText", "Sentence", "english_error", "error_message"]
 
 ERROR_PHRASES: dict[str, ErrorPhrases] = {**EUROPEAN, **ASIAN}
-# The English sentences without placeholders: another module's error (the handoff's, an identity
-# token's) whose message is one of them is said in the customer's language as ours are.
-_BY_ENGLISH = {
-    sentence: text for text in ErrorText if "{" not in (sentence := getattr(ERROR_PHRASES[DEFAULT], text.value))
-}
 
 
 class Sentence(Protocol):
@@ -48,12 +43,6 @@ def error_message(text: ErrorText | Sentence, *, language: str, **params: object
     return sentence.format(**params)
 
 
-def sentence_of(message: str) -> ErrorText | None:
-    """The sentence whose English (without placeholders) is ``message``; None when it is none of ours."""
-    return _BY_ENGLISH.get(message)
-
-
-def said(message: str, *, language: str) -> str:
-    """``message`` in ``language`` when it is one of our sentences (``sentence_of``), else as it is."""
-    text = sentence_of(message)
-    return message if text is None else error_message(text, language=language)
+def english_error(text: ErrorText, **params: object) -> str:
+    """``text`` in English: the ``message`` of an error raised with it, and other modules' constants of it."""
+    return error_message(text, language=DEFAULT, **params)

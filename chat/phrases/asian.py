@@ -44,7 +44,6 @@ ASIAN: dict[str, ErrorPhrases] = {
             "この1時間に何度か担当者への対応をご依頼いただいています。ご依頼はすでにチームに届いていますので、"
             "連絡をお待ちいただくか、後ほどもう一度お試しください。"
         ),
-        proposal_not_found="その提案は存在しないか、すでに新しい提案に置き換えられています。",
         identity_not_configured="このアシスタントはお客様の本人確認を行っていません。",
         identity_invalid="本人確認トークンを検証できませんでした。",
         identity_expired="本人確認トークンの有効期限が切れています。新しいトークンに署名してください。",
@@ -86,7 +85,6 @@ ASIAN: dict[str, ErrorPhrases] = {
         no_chat_to_hand_over="没有可转接的进行中对话，请先开始聊天。",
         handoff_chat_ended="没有可转接的进行中对话。",
         handoff_too_often="您在过去一小时内已多次要求转人工。我们的团队已收到您的请求，请耐心等待，或稍后再试。",
-        proposal_not_found="该提议不存在或已被替换。",
         identity_not_configured="此助手不验证客户身份。",
         identity_invalid="无法验证身份令牌。",
         identity_expired="身份令牌已过期，请签发新的令牌。",
@@ -128,7 +126,6 @@ ASIAN: dict[str, ErrorPhrases] = {
         no_chat_to_hand_over="沒有可轉接的進行中對話，請先開始聊天。",
         handoff_chat_ended="沒有可轉接的進行中對話。",
         handoff_too_often="您在過去一小時內已多次要求轉接真人。我們的團隊已收到您的請求，請耐心等候，或稍後再試。",
-        proposal_not_found="該提議不存在或已被取代。",
         identity_not_configured="此助理不驗證客戶身分。",
         identity_invalid="無法驗證身分權杖。",
         identity_expired="身分權杖已過期，請簽署新的權杖。",
@@ -173,7 +170,6 @@ ASIAN: dict[str, ErrorPhrases] = {
             "지난 1시간 동안 상담원 연결을 여러 번 요청하셨습니다. 요청은 이미 팀에 전달되었으니 연락을 기다리시거나 "
             "나중에 다시 시도해 주세요."
         ),
-        proposal_not_found="해당 제안이 없거나 이미 다른 제안으로 바뀌었습니다.",
         identity_not_configured="이 어시스턴트는 고객 신원을 확인하지 않습니다.",
         identity_invalid="신원 토큰을 확인할 수 없습니다.",
         identity_expired="신원 토큰이 만료되었습니다. 새 토큰에 서명해 주세요.",
@@ -217,7 +213,6 @@ ASIAN: dict[str, ErrorPhrases] = {
         handoff_too_often=(
             "คุณขอคุยกับเจ้าหน้าที่หลายครั้งในชั่วโมงที่ผ่านมา ทีมของเราได้รับคำขอของคุณแล้ว โปรดรอการติดต่อกลับ หรือลองใหม่ภายหลัง"
         ),
-        proposal_not_found="ไม่มีข้อเสนอนี้ หรือข้อเสนอถูกแทนที่ไปแล้ว",
         identity_not_configured="ผู้ช่วยนี้ไม่ได้ยืนยันตัวตนของลูกค้า",
         identity_invalid="ไม่สามารถยืนยันโทเค็นระบุตัวตนได้",
         identity_expired="โทเค็นระบุตัวตนหมดอายุแล้ว โปรดลงนามโทเค็นใหม่",
@@ -262,7 +257,6 @@ ASIAN: dict[str, ErrorPhrases] = {
             "आपने पिछले एक घंटे में कई बार किसी व्यक्ति से बात करने को कहा है। हमारी टीम के पास आपका अनुरोध पहले से "
             "है; कृपया उनका इंतज़ार करें या बाद में फिर से प्रयास करें।"
         ),
-        proposal_not_found="यह प्रस्ताव मौजूद नहीं है या पहले ही बदल दिया गया है।",
         identity_not_configured="यह सहायक ग्राहकों की पहचान सत्यापित नहीं करता।",
         identity_invalid="पहचान टोकन सत्यापित नहीं किया जा सका।",
         identity_expired="पहचान टोकन की समय-सीमा समाप्त हो गई है; कृपया नया टोकन साइन करें।",

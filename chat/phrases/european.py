@@ -44,7 +44,6 @@ EUROPEAN: dict[str, ErrorPhrases] = {
             "You have asked for a person several times in the last hour. Our team already has your request; please "
             "wait for them, or try again later."
         ),
-        proposal_not_found="That proposal does not exist or has already been replaced.",
         identity_not_configured="This assistant does not verify customer identities.",
         identity_invalid="The identity token could not be verified.",
         identity_expired="The identity token has expired; sign a fresh one.",
@@ -89,7 +88,6 @@ EUROPEAN: dict[str, ErrorPhrases] = {
             "Ha pedido hablar con una persona varias veces en la última hora. Nuestro equipo ya tiene su solicitud; "
             "espere su respuesta o vuelva a intentarlo más tarde."
         ),
-        proposal_not_found="Esa propuesta no existe o ya ha sido sustituida.",
         identity_not_configured="Este asistente no verifica la identidad de los clientes.",
         identity_invalid="No se pudo verificar el token de identidad.",
         identity_expired="El token de identidad ha caducado; firme uno nuevo.",
@@ -138,7 +136,6 @@ EUROPEAN: dict[str, ErrorPhrases] = {
             "Vous avez demandé à parler à une personne plusieurs fois au cours de la dernière heure. Notre équipe a "
             "déjà votre demande ; patientez, ou réessayez plus tard."
         ),
-        proposal_not_found="Cette proposition n'existe pas ou a déjà été remplacée.",
         identity_not_configured="Cet assistant ne vérifie pas l'identité des clients.",
         identity_invalid="Le jeton d'identité n'a pas pu être vérifié.",
         identity_expired="Le jeton d'identité a expiré ; signez-en un nouveau.",
@@ -187,7 +184,6 @@ EUROPEAN: dict[str, ErrorPhrases] = {
             "Sie haben in der letzten Stunde mehrmals nach einem Menschen gefragt. Unser Team hat Ihre Anfrage "
             "bereits; bitte warten Sie auf eine Antwort oder versuchen Sie es später erneut."
         ),
-        proposal_not_found="Diesen Vorschlag gibt es nicht, oder er wurde bereits ersetzt.",
         identity_not_configured="Dieser Assistent prüft keine Kundenidentitäten.",
         identity_invalid="Das Identitätstoken konnte nicht geprüft werden.",
         identity_expired="Das Identitätstoken ist abgelaufen; bitte signieren Sie ein neues.",
@@ -234,7 +230,6 @@ EUROPEAN: dict[str, ErrorPhrases] = {
             "Você pediu para falar com uma pessoa várias vezes na última hora. Nossa equipe já recebeu seu pedido; "
             "aguarde o contato ou tente novamente mais tarde."
         ),
-        proposal_not_found="Essa proposta não existe ou já foi substituída.",
         identity_not_configured="Este assistente não verifica a identidade dos clientes.",
         identity_invalid="Não foi possível verificar o token de identidade.",
         identity_expired="O token de identidade expirou; assine um novo.",
@@ -279,7 +274,6 @@ EUROPEAN: dict[str, ErrorPhrases] = {
             "Ha chiesto di parlare con una persona più volte nell'ultima ora. Il nostro team ha già la sua richiesta; "
             "attenda una risposta o riprovi più tardi."
         ),
-        proposal_not_found="Questa proposta non esiste o è già stata sostituita.",
         identity_not_configured="Questo assistente non verifica l'identità dei clienti.",
         identity_invalid="Non è stato possibile verificare il token di identità.",
         identity_expired="Il token di identità è scaduto; ne firmi uno nuovo.",
@@ -327,7 +321,6 @@ EUROPEAN: dict[str, ErrorPhrases] = {
             "U hebt het afgelopen uur meerdere keren om een medewerker gevraagd. Ons team heeft uw verzoek al; wacht "
             "op hun reactie of probeer het later opnieuw."
         ),
-        proposal_not_found="Dat voorstel bestaat niet of is al vervangen.",
         identity_not_configured="Deze assistent controleert de identiteit van klanten niet.",
         identity_invalid="Het identiteitstoken kon niet worden gecontroleerd.",
         identity_expired="Het identiteitstoken is verlopen; onderteken een nieuw token.",
@@ -372,7 +365,6 @@ EUROPEAN: dict[str, ErrorPhrases] = {
             "За последний час вы несколько раз просили позвать человека. Наша команда уже получила ваш запрос; "
             "дождитесь ответа или попробуйте позже."
         ),
-        proposal_not_found="Такого предложения нет, или оно уже заменено.",
         identity_not_configured="Этот помощник не проверяет личность клиентов.",
         identity_invalid="Не удалось проверить токен личности.",
         identity_expired="Срок действия токена личности истёк; подпишите новый.",

@@ -44,7 +44,6 @@ class ErrorText(StrEnum):
     NO_CHAT_TO_HAND_OVER = "no_chat_to_hand_over"
     HANDOFF_CHAT_ENDED = "handoff_chat_ended"
     HANDOFF_TOO_OFTEN = "handoff_too_often"
-    PROPOSAL_NOT_FOUND = "proposal_not_found"
     IDENTITY_NOT_CONFIGURED = "identity_not_configured"
     IDENTITY_INVALID = "identity_invalid"
     IDENTITY_EXPIRED = "identity_expired"
@@ -84,16 +83,15 @@ class ErrorPhrases:
     bad_content_length: str  # a Content-Length header that is no number
     unknown_key: str  # the body's widget key is no tenant's
     foreign_origin: str  # the Origin is not one of the tenant's
-    # The customer-facing errors of other modules, told in our words (``sentence_of`` finds them by their
-    # English, which a test holds equal to the module's): the rate limits, no conversation, the handoff's
-    # (escalations), a booking proposal's (bookings) and the identity token's (supportai.identity).
+    # The customer-facing errors of other modules, raised with these sentences by name: the rate limits, no
+    # conversation, the handoff's (escalations) and the identity token's (``chat.services.IDENTITY_REFUSALS``).
+    # The booking errors have their own table (``bookings/phrases/``).
     too_many_chats: str  # chat.limits.TOO_MANY_CONVERSATIONS: a network opening too many conversations
     too_many_requests: str  # a proposal decision over the per-IP message limit
     no_chat_for_token: str  # a proposal decision whose resume_token names no conversation of the tenant
     no_chat_to_hand_over: str  # /escalate whose resume_token names no conversation of the tenant
     handoff_chat_ended: str  # escalations.services.NO_CONVERSATION: the conversation is no longer live
     handoff_too_often: str  # escalations.limits.RATE_LIMITED_MESSAGE
-    proposal_not_found: str  # bookings.proposals.PROPOSAL_NOT_FOUND
     identity_not_configured: str  # supportai.identity.IdentityRejection.NOT_CONFIGURED, and so on
     identity_invalid: str
     identity_expired: str

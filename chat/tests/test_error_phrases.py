@@ -6,12 +6,8 @@ import dataclasses
 
 import pytest
 
-from bookings.proposals import PROPOSAL_NOT_FOUND
-from chat.limits import TOO_MANY_CONVERSATIONS
-from chat.phrases import ERROR_PHRASES, ErrorText, error_message, said, sentence_of
-from chat.services import IDENTITY_BELONGS_TO_OTHER
-from escalations import services as escalation_services
-from escalations.limits import RATE_LIMITED_MESSAGE
+from chat.phrases import ERROR_PHRASES, ErrorText, error_message
+from chat.services import IDENTITY_REFUSALS
 from routing.phrases import PHRASES
 from routing.tests.test_language import placeholders
 from supportai.identity import IdentityRejection
@@ -49,27 +45,9 @@ def test_a_client_sent_value_is_not_read_as_a_format_string():
     )
 
 
-# Other modules' customer-facing errors, and the sentence of ours each one is (found by its English)
-OTHER_MODULES_ERRORS = {
-    TOO_MANY_CONVERSATIONS: ErrorText.TOO_MANY_CHATS,
-    escalation_services.NO_CONVERSATION.message: ErrorText.HANDOFF_CHAT_ENDED,
-    RATE_LIMITED_MESSAGE: ErrorText.HANDOFF_TOO_OFTEN,
-    PROPOSAL_NOT_FOUND: ErrorText.PROPOSAL_NOT_FOUND,
-    IDENTITY_BELONGS_TO_OTHER: ErrorText.IDENTITY_CONFLICT,
-    # every rejection of an identity token (a new one without its sentence fails here)
-    **{rejection.value: ErrorText[f"IDENTITY_{rejection.name}"] for rejection in IdentityRejection},
-}
-
-
-@pytest.mark.parametrize(("message", "text"), OTHER_MODULES_ERRORS.items())
-def test_other_modules_customer_errors_are_found_by_their_english(message: str, text: ErrorText):
-    # a module's sentence edited without the table's English would silently fall back to English
-    assert sentence_of(message) is text
-
-
-def test_said_translates_our_sentences_and_leaves_others_as_they_are():
-    assert said(IDENTITY_BELONGS_TO_OTHER, language="de") == (
-        "Dieses Gespräch gehört einem anderen angemeldeten Kunden; bitte beginnen Sie ein neues Gespräch."
+def test_every_identity_refusal_has_its_sentence():
+    # a rejection added to supportai.identity without its sentence would fail where a token is refused
+    assert IDENTITY_REFUSALS.keys() == set(IdentityRejection)
+    assert error_message(IDENTITY_REFUSALS[IdentityRejection.EXPIRED], language="de") == (
+        "Das Identitätstoken ist abgelaufen; bitte signieren Sie ein neues."
     )
-    assert said("Not one of ours.", language="de") == "Not one of ours."
-    assert sentence_of("'{field}' is required.") is None  # a sentence with placeholders is never matched
