@@ -8,7 +8,8 @@ does not manage is refused.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
@@ -39,6 +40,10 @@ class TenantScopedAdminMixin:
     """Mix into a ``ModelAdmin`` of a ``TenantScopedModel``."""
 
     tenant_field = "tenant"
+    # A URL typed without a scheme is read as https (Django 6's default, said now rather than warned of).
+    formfield_overrides: ClassVar[Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]] = {
+        models.URLField: {"assume_scheme": "https"}
+    }
 
     def _visible_tenant_ids(self, request: HttpRequest) -> frozenset[int]:
         return self._tenant_ids(request, managed=False)

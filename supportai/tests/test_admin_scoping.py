@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils.deprecation import RemovedInDjango60Warning
 
 from supportai.api_keys import api_key_create
 from supportai.models import EndUser, Role, Tenant, TenantApiKey
@@ -225,3 +228,15 @@ def test_an_owner_who_removes_their_own_membership_is_sent_to_the_admin_index(ow
     # then it is gone, and the page goes where they may still go, not to the memberships they can no longer see
     assert not owner.memberships.filter(tenant=tenant).exists()
     assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_admin_url_fields_read_a_bare_address_as_https(owner: User, tenant: Tenant) -> None:
+    # given a tenant's change page, whose logo URL is a URLField
+    client = _client_for(owner)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RemovedInDjango60Warning)
+        # when it is drawn (the form is built with every URLField)
+        response = client.get(f"/admin/supportai/tenant/{tenant.pk}/change/")
+    # then no Django 6 deprecation is raised, and the field says which scheme a bare address gets
+    assert response.status_code == 200
+    assert response.context["adminform"].form.fields["logo_url"].assume_scheme == "https"
