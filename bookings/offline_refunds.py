@@ -2,7 +2,7 @@
 through Stripe, so staff give it back where it was taken (cash, card terminal, bank transfer) and
 record that here, with the amount and a note. Recording clears the refund due (the rest stays owed
 when less was given back), appends a "Refunded" event marked ``offline`` and tells the customer, as
-a refund through Stripe does (``services.booking_mark_refunded``).
+a refund through Stripe does (``refund_records.booking_mark_refunded``).
 
 The form carries what the booking owed when its page was rendered (``owed_cents``): a second submit
 of the same form (double click, retry after a lost answer) finds the refund it recorded and records
@@ -17,6 +17,7 @@ from django.db import transaction
 
 from bookings.currency import amount_input, amount_text
 from bookings.models import Booking, BookingEventKind
+from bookings.refund_records import booking_mark_refunded
 from bookings.services import (
     CHANGED,
     GENERIC_NOT_FOUND,
@@ -26,7 +27,6 @@ from bookings.services import (
     Actor,
     BookingError,
     booking_lock,
-    booking_mark_refunded,
 )
 from supportai.models import Tenant
 

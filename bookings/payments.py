@@ -34,7 +34,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import refunds_in_flight, services, webhooks
+from bookings import refund_records, refunds_in_flight, services, webhooks
 from bookings.currency import amount_text
 from bookings.models import REFUND_IN_FLIGHT, Booking, BookingEventKind, BookingStatus
 from bookings.stripe_refunds import (
@@ -277,7 +277,9 @@ def _refund_key(booking: Booking) -> str:
     """The booking's refund idempotency key, new after each refund that failed and for each amount
     already refunded: Stripe replays a key's first answer (so a retry with the first key would get the
     failed refund back instead of a new one) and refuses it with another amount."""
-    failures = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=services.REFUND_FAILED_NOTE).count()
+    failures = booking.events.filter(
+        kind=BookingEventKind.NOTE, data__has_key=refund_records.REFUND_FAILED_NOTE
+    ).count()
     retry = f"-retry{failures}" if failures else ""
     after = f"-after{booking.refunded_cents}" if booking.refunded_cents else ""
     return f"refund-{booking.confirmation_code}{retry}{after}"
@@ -336,7 +338,7 @@ def _refused(
 def booking_refund(*, tenant: Tenant, booking: Booking, actor: services.Actor) -> RefundResult:
     """Refund what a booking that owes a refund still owes (the whole price, or the rest after a partial
     refund made in Stripe's dashboard) through Stripe, and record it
-    (``services.booking_mark_refunded``: the REFUNDED event with the actor, amount and Stripe's refund
+    (``refund_records.booking_mark_refunded``: the REFUNDED event with the actor, amount and Stripe's refund
     id; the customer's email).
 
     Stripe is asked first what it can still refund (the payment's charge): refunds made in its
@@ -407,7 +409,7 @@ def _refund_through_stripe(booking: Booking, actor: services.Actor) -> RefundRes
     if status not in REFUND_MADE:
         logger.warning("Stripe refund %s of booking %s is %s", refund.id, booking.pk, status)
         raise services.BookingError(REFUND_FAILED, REFUND_NOT_MADE.format(status=status))
-    refunded = services.booking_mark_refunded(
+    refunded = refund_records.booking_mark_refunded(
         booking=booking, actor=actor, refunded_cents=booking.refunded_cents + refund.amount, refund_id=refund.id
     )
     return RefundResult(booking=refunded, already_refunded=False, amount_cents=refund.amount)

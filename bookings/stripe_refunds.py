@@ -5,7 +5,7 @@ A console refund (``payments.booking_refund``) reads first what Stripe can still
 Stripe's dashboard reach us only through webhooks, which may be late, lost, or about a refund that
 failed since. ``record_stripe_refunds`` records what Stripe says it has refunded that the booking does
 not hold yet, as the webhooks would have: refunds listed failed (``record_failed_refunds``), then the
-charge's ``amount_refunded`` as refunded (``services.booking_mark_refunded``). SDK types stay in here
+charge's ``amount_refunded`` as refunded (``refund_records.booking_mark_refunded``). SDK types stay in here
 and in ``payments``.
 """
 
@@ -17,7 +17,7 @@ import stripe
 from django.db import transaction
 from django.utils import timezone
 
-from bookings import services, webhooks
+from bookings import refund_records, services, webhooks
 from bookings.models import Booking
 
 # Refund statuses with the money given back or on its way; any other (failed, canceled,
@@ -74,7 +74,7 @@ def stripe_refunds(client: stripe.StripeClient, booking: Booking) -> list[Stripe
 
 
 def _failed_by(
-    refund: StripeRefund, refunds: list[StripeRefund], reports: list[services.RefundReport], now: int
+    refund: StripeRefund, refunds: list[StripeRefund], reports: list[refund_records.RefundReport], now: int
 ) -> int:
     """When ``refund``, listed failed without its ``refund.failed`` event here, is taken to have failed (the
     Stripe time ``RefundFailure.counted_by`` compares with each ``charge.refunded``): Stripe does not say.
@@ -107,7 +107,7 @@ def record_failed_refunds(booking: Booking, refunds: list[StripeRefund]) -> Book
         locked = services.booking_lock(booking)  # no report of the charge is stored meanwhile
         reports = webhooks.refund_reports(locked)
         for refund in failed:
-            services.booking_mark_refund_failed(
+            refund_records.booking_mark_refund_failed(
                 booking=locked,
                 actor=services.STRIPE,
                 refund_id=refund.id,
@@ -131,6 +131,6 @@ def record_stripe_refunds(
     if charge.amount_refunded == booking.refunded_cents:
         return booking
     booking = record_failed_refunds(booking, stripe_refunds(client, booking))
-    return services.booking_mark_refunded(
+    return refund_records.booking_mark_refunded(
         booking=booking, actor=actor, refunded_cents=charge.amount_refunded, already_refunded=True
     )

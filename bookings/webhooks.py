@@ -16,7 +16,7 @@ much of the charge is refunded in all (``amount_refunded``), and only what was n
 so a partial refund leaves the rest owed. A refund that fails after
 Stripe accepted it (``refund.updated`` or ``refund.failed`` with status failed or canceled) is owed
 again, once per refund. Which refunds a ``charge.refunded`` holds follows from the events' and the
-refund's ``created`` (``services.RefundFailure.counted_by``): a report counts less the failed refunds
+refund's ``created`` (``refund_records.RefundFailure.counted_by``): a report counts less the failed refunds
 it holds, and a failure sets the refunded amount from every stored report, so the booking ends the
 same in whatever order the events arrive.
 """
@@ -37,7 +37,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from bookings import services
+from bookings import refund_records, services
 from bookings.models import STRIPE_NO_BOOKING, Booking, StripeEvent
 from bookings.services import STRIPE
 from knowledge.parsed import UNSTORABLE
@@ -122,7 +122,7 @@ def _amount_refunded(charge: dict[str, Any], booking: Booking) -> int | None:
     return booking.price_cents if charge.get("refunded") is True else None
 
 
-def refund_reports(booking: Booking) -> list[services.RefundReport]:
+def refund_reports(booking: Booking) -> list[refund_records.RefundReport]:
     """Every ``charge.refunded`` stored for ``booking``'s payment (call with its row locked)."""
     reports = []
     for payload in StripeEvent.objects.filter(booking=booking, type="charge.refunded").values_list(
@@ -131,7 +131,7 @@ def refund_reports(booking: Booking) -> list[services.RefundReport]:
         amount, created = _amount_refunded(payload["data"]["object"], booking), payload.get("created")
         if amount is not None:
             reports.append(
-                services.RefundReport(refunded_cents=amount, reported_at=created if type(created) is int else 0)
+                refund_records.RefundReport(refunded_cents=amount, reported_at=created if type(created) is int else 0)
             )
     return reports
 
@@ -143,7 +143,7 @@ def _refund_update(booking: Booking, obj: dict[str, Any], created: int) -> str:
         return f"refund {refund_id} is {status}; nothing to do"[:200]
     amount, made = obj.get("amount"), obj.get("created")
     booking = services.booking_lock(booking)  # no report of the charge is stored meanwhile
-    recorded = services.booking_mark_refund_failed(
+    recorded = refund_records.booking_mark_refund_failed(
         booking=booking,
         actor=STRIPE,
         refund_id=refund_id,
@@ -223,9 +223,11 @@ def apply_event(kind: str, obj: dict[str, Any], *, created: int = 0) -> tuple[Bo
     if refunded is None:
         return booking, NO_REFUND_AMOUNT
     try:
-        services.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=refunded, reported_at=created)
+        refund_records.booking_mark_refunded(
+            booking=booking, actor=STRIPE, refunded_cents=refunded, reported_at=created
+        )
     except services.BookingError as exc:
-        if exc.code != services.REFUND_FAILED_SINCE:
+        if exc.code != refund_records.REFUND_FAILED_SINCE:
             raise
         return booking, STALE_REFUND
     return booking, f"refunded {refunded}"

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
-from bookings import services
+from bookings import refund_records, services
 from bookings.models import Booking, BookingEventKind, Service
 from bookings.services import CUSTOMER, STRIPE, booking_create
 from bookings.tests.conftest import local, logged_in, next_weekday, open_every_day
@@ -66,7 +66,7 @@ def test_unpaid_and_already_refunded_cancels_owe_nothing(agent, tenant, service,
     # given: a free booking, an unpaid paid one, and a paid one Stripe already refunded
     free = _booking(tenant, service, 9, paid=False)
     unpaid = _booking(tenant, paid_service, 11, paid=False)
-    refunded = services.booking_mark_refunded(
+    refunded = refund_records.booking_mark_refunded(
         booking=_booking(tenant, paid_service, 13, paid=True), actor=STRIPE, refunded_cents=9500
     )
     client = logged_in(agent)
@@ -89,7 +89,7 @@ def test_the_refund_due_filter_lists_only_this_tenants_paid_unrefunded_canceled_
     kept = _booking(tenant, paid_service, 12, paid=True)
     for booking in (owing, refunded, unpaid):
         services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
-    services.booking_mark_refunded(booking=refunded, actor=STRIPE, refunded_cents=9500)
+    refund_records.booking_mark_refunded(booking=refunded, actor=STRIPE, refunded_cents=9500)
     # and in the other tenant, a booking that owes a refund too
     other_service = Service.objects.create(tenant=other_tenant, name="Sauna", duration_minutes=60, price_cents=500)
     open_every_day(other_tenant)

@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.utils.html import strip_tags
 
-from bookings import services
+from bookings import refund_records, services
 from bookings.models import Booking, Service
 from bookings.services import CUSTOMER, STRIPE, Actor
 from bookings.tests.conftest import customer_booking, logged_in
@@ -82,7 +82,7 @@ def test_a_booking_refunded_in_part_is_told_the_rest_will_be_refunded(
 ):
     # given: a paid booking of which Stripe refunded 30.00 EUR (a goodwill refund in its dashboard)
     booking = _paid_online(tenant, paid_service)
-    booking = services.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=3000)
+    booking = refund_records.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=3000)
     # when
     text, html = _cancellation_texts(booking, _customer_cancels(tenant, booking), django_capture_on_commit_callbacks)
     # then
@@ -94,7 +94,7 @@ def test_a_booking_refunded_in_full_is_promised_no_further_refund(
     tenant, paid_service, django_capture_on_commit_callbacks
 ):
     booking = _paid_online(tenant, paid_service)
-    booking = services.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=9500)
+    booking = refund_records.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=9500)
     text, html = _cancellation_texts(booking, _customer_cancels(tenant, booking), django_capture_on_commit_callbacks)
     for body in (text, html):
         assert "Your payment of 95.00 EUR has been refunded." in body

@@ -17,7 +17,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.utils.html import escape
 
-from bookings import actions, offline_refunds, services
+from bookings import actions, offline_refunds, refund_records, services
 from bookings.models import Booking, BookingEmail, BookingEventKind, EmailKind, Service
 from bookings.services import CUSTOMER, STRIPE
 from bookings.tests.conftest import customer_booking, logged_in, next_weekday, open_every_day
@@ -290,7 +290,7 @@ def test_a_refund_through_stripe_still_names_the_bank_delay(
     mail.outbox.clear()
     # when: Stripe reports the refund
     with django_capture_on_commit_callbacks(execute=True):
-        services.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=9500)
+        refund_records.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=9500)
     # then
     (message,) = [m for m in mail.outbox if m.to == ["ann@example.org"]]
     assert "we have refunded your payment of 95.00 EUR" in message.body

@@ -15,7 +15,7 @@ import pytest
 from django.core import mail
 from django.utils.html import escape
 
-from bookings import payments, services
+from bookings import payments, refund_records
 from bookings.models import Booking, BookingEmail, BookingEventKind, EmailKind
 from bookings.tests.conftest import at, logged_in
 from bookings.tests.stripe_fake import FakeStripe
@@ -33,8 +33,8 @@ def _refund(user: Any, booking: Booking, capture: Any) -> str:
 
 
 def _failure_notes(booking: Booking) -> list[str]:
-    notes = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=services.REFUND_FAILED_NOTE)
-    return [note.data[services.REFUND_FAILED_NOTE] for note in notes]
+    notes = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=refund_records.REFUND_FAILED_NOTE)
+    return [note.data[refund_records.REFUND_FAILED_NOTE] for note in notes]
 
 
 def _refund_emails(booking: Booking) -> int:

@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
-from bookings import notifications, services
+from bookings import notifications, refund_records, services
 from bookings.models import Booking, BookingEmail, BookingEventKind, EmailKind, EmailStatus
 from bookings.services import CUSTOMER, STRIPE
 from bookings.tests.conftest import customer_booking, local, logged_in, marked_text, next_weekday
@@ -180,8 +180,8 @@ def test_the_console_says_what_of_a_kept_bookings_payment_was_refunded_and_owes_
         booking = customer_booking(tenant, paid_service, day=next_weekday(3), hour=hour)
         return services.booking_mark_paid(booking=booking, actor=STRIPE, payment_intent=f"pi_{hour}")
 
-    part = services.booking_mark_refunded(booking=paid(10), actor=STRIPE, refunded_cents=1200)
-    whole = services.booking_mark_refunded(booking=paid(12), actor=STRIPE, refunded_cents=9500)
+    part = refund_records.booking_mark_refunded(booking=paid(10), actor=STRIPE, refunded_cents=1200)
+    whole = refund_records.booking_mark_refunded(booking=paid(12), actor=STRIPE, refunded_cents=9500)
     # when staff open their pages and the bookings list
     client = logged_in(owner)
     prices = [marked_text(client.get(f"/console/bookings/{b.pk}/").content.decode(), "price") for b in (part, whole)]

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 
-from bookings import delivery, services
+from bookings import delivery, refund_records, services
 from bookings.models import Booking, BookingEmail, EmailKind, EmailStatus, Service
 from bookings.services import CUSTOMER, STRIPE, SYSTEM
 from bookings.tests.conftest import customer_booking, logged_in, next_weekday
@@ -81,7 +81,7 @@ def test_no_notice_when_nothing_is_owed(tenant, owner, paid_service, service, pa
     # given: an unpaid booking, or a paid one Stripe already refunded
     booking = _book(tenant, paid_service if paid else service)
     if paid:
-        services.booking_mark_refunded(booking=_pay(booking), actor=STRIPE, refunded_cents=9500)
+        refund_records.booking_mark_refunded(booking=_pay(booking), actor=STRIPE, refunded_cents=9500)
     # when
     services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
     # then
@@ -92,7 +92,7 @@ def test_a_notice_for_a_refund_stripe_made_meanwhile_is_not_sent(tenant, owner, 
     # given: the notice was recorded, then Stripe reported the refund before it went out
     booking = _pay(_book(tenant, paid_service))
     services.booking_cancel(tenant=tenant, booking=booking, actor=CUSTOMER)
-    services.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=9500)
+    refund_records.booking_mark_refunded(booking=booking, actor=STRIPE, refunded_cents=9500)
     notice = BookingEmail.objects.get(booking=booking, kind=EmailKind.TENANT_REFUND_DUE)
     # when
     delivery.deliver_email(notice.pk)

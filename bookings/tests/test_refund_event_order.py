@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bookings import services, webhooks
+from bookings import refund_records, webhooks
 from bookings.benchmarks import checkout_event
 from bookings.models import Booking, BookingEventKind, BookingStatus, Service, StripeEvent
 from bookings.tests.conftest import customer_booking, next_weekday, open_every_day
@@ -66,12 +66,12 @@ def _replay(tenant: Tenant, service: Service, client: Any, events: tuple[Any, ..
 
 
 def _state(booking: Booking) -> tuple[Any, ...]:
-    failed = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=services.REFUND_FAILED_NOTE)
+    failed = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=refund_records.REFUND_FAILED_NOTE)
     return (
         booking.refunded_cents,
         booking.refunded_at is not None,
         booking.refund_due,
-        sorted(event.data[services.REFUND_FAILED_NOTE] for event in failed),
+        sorted(event.data[refund_records.REFUND_FAILED_NOTE] for event in failed),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from bookings import payments, services, webhooks
+from bookings import payments, refund_records, services, webhooks
 from bookings.models import Booking, BookingEmail, BookingEventKind, EmailKind, Service
 from bookings.services import CUSTOMER, STRIPE
 from bookings.tests.conftest import customer_booking, logged_in, next_weekday, open_every_day
@@ -38,7 +38,7 @@ def _failed(refund_id: str = "re_test_0001", intent: str = INTENT, status: str =
 
 
 def _failure_notes(booking: Booking) -> list[dict[str, Any]]:
-    notes = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=services.REFUND_FAILED_NOTE)
+    notes = booking.events.filter(kind=BookingEventKind.NOTE, data__has_key=refund_records.REFUND_FAILED_NOTE)
     return [event.data for event in notes]
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bookings import actions, proposals, services
+from bookings import actions, proposals, refund_records, services
 from bookings.assistant import run_tool_calls
 from bookings.models import Booking
 from bookings.tests.conftest import at, customer_booking, local, next_weekday
@@ -149,8 +149,8 @@ def test_the_detail_says_what_of_a_payment_was_refunded(tenant, conversation, pa
         booking = customer_booking(tenant, paid_service, hour=hour)
         return services.booking_mark_paid(booking=booking, actor=services.STRIPE, payment_intent=f"pi_{hour}")
 
-    part = services.booking_mark_refunded(booking=paid(10), actor=services.STRIPE, refunded_cents=1200)
-    whole = services.booking_mark_refunded(booking=paid(12), actor=services.STRIPE, refunded_cents=9500)
+    part = refund_records.booking_mark_refunded(booking=paid(10), actor=services.STRIPE, refunded_cents=1200)
+    whole = refund_records.booking_mark_refunded(booking=paid(12), actor=services.STRIPE, refunded_cents=9500)
     kept = paid(14)
     # when each is looked up by its customer, in the widget and by the assistant's get_booking tool
     call = ToolCall("c1", "get_booking", {"confirmation_code": part.confirmation_code, "email": part.customer_email})
@@ -172,7 +172,7 @@ def test_another_tenants_widget_learns_nothing_of_a_refund(tenant, other_tenant,
     booking = services.booking_mark_paid(
         booking=customer_booking(tenant, paid_service), actor=services.STRIPE, payment_intent="pi_1"
     )
-    services.booking_mark_refunded(booking=booking, actor=services.STRIPE, refunded_cents=1200)
+    refund_records.booking_mark_refunded(booking=booking, actor=services.STRIPE, refunded_cents=1200)
     theirs = conversation_open(tenant=other_tenant).conversation
     with pytest.raises(services.BookingError) as refused:
         _detail(other_tenant, theirs, booking)
