@@ -92,11 +92,11 @@ class SocketSlot:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def keys(self) -> list[str]:
-        return _places(tenant_id=self.tenant_id, conversation_id=self.conversation_id)
+        return socket_places(tenant_id=self.tenant_id, conversation_id=self.conversation_id)
 
 
-def _places(*, tenant_id: int, conversation_id: int) -> list[str]:
-    """The cache keys of the conversation's places."""
+def socket_places(*, tenant_id: int, conversation_id: int) -> list[str]:
+    """The cache keys of the conversation's places (a socket of it is open while one of them is set)."""
     prefix = f"chat:sockets:t{tenant_id}:c{conversation_id}"
     return [f"{prefix}:{n}" for n in range(sockets_per_conversation())]
 
@@ -191,7 +191,9 @@ def sockets_open(*, tenant_id: int, conversation_id: int) -> int | None:
     """How many sockets of the conversation hold a place now, in every process; None while the cache fails
     (unknown: a socket let in uncounted holds none)."""
     try:
-        return len(caches[DEFAULT_CACHE_ALIAS].get_many(_places(tenant_id=tenant_id, conversation_id=conversation_id)))
+        return len(
+            caches[DEFAULT_CACHE_ALIAS].get_many(socket_places(tenant_id=tenant_id, conversation_id=conversation_id))
+        )
     except CACHE_ERRORS as exc:
         logger.warning("sockets of conversation %s not counted (the cache failed: %r)", conversation_id, exc)
         return None

@@ -27,6 +27,7 @@ from escalations.inbox import can_act, inbox_membership, live_queue, ticket_back
 from escalations.models import Escalation
 from escalations.notifications.dispatch import receiver_back_on
 from escalations.notifications.gone import LABELS, SWITCHABLE, NoReceiver, switched_off
+from escalations.presence import CustomerPresence, customer_presence
 from escalations.realtime import publish_committed_sync
 from escalations.selectors import escalation_get, policy_for
 from supportai.console.tenancy import require_membership
@@ -61,7 +62,9 @@ def _held_by_another(membership: Membership, escalation: Escalation | None) -> b
 
 def _page(request: HttpRequest, membership: Membership, selected: Escalation | None) -> HttpResponse:
     """The forms shown are those ``staff`` allows: only the holder replies to an escalation someone
-    holds, and only the holder or an owner/admin reassigns or closes it (``staff.may_move``)."""
+    holds, and only the holder or an owner/admin reassigns or closes it (``staff.may_move``). An open
+    escalation's page says whether its customer is in the chat as it stands (``presence``), as the
+    live ``presence`` frames then do."""
     held_by_another = _held_by_another(membership, selected)
     may_move = selected is None or staff.may_move(membership=membership, escalation=selected)
     queue = live_queue(tenant=membership.tenant)
@@ -78,6 +81,7 @@ def _page(request: HttpRequest, membership: Membership, selected: Escalation | N
         "backlog": ticket_backlog(tenant=membership.tenant, page=request.GET.get("tickets")),
         "selected": selected,
         "transcript": transcript_rows(tenant=membership.tenant, escalation=selected) if selected else [],
+        "presence": _presence(membership, selected),
         "events": list(selected.events.select_related("actor")) if selected else [],
         "switched_off": switched_off(policy_for(tenant=membership.tenant)),
         "can_switch_on": membership.role in MANAGER_ROLES,
@@ -92,6 +96,13 @@ def _page(request: HttpRequest, membership: Membership, selected: Escalation | N
         else [],
     }
     return render(request, "escalations/inbox.html", context)
+
+
+def _presence(membership: Membership, selected: Escalation | None) -> CustomerPresence | None:
+    if selected is None or not selected.is_open:
+        return None
+    conversation_id = selected.conversation_id
+    return customer_presence(tenant=membership.tenant, conversation_ids=[conversation_id])[conversation_id]
 
 
 @login_required

@@ -1,31 +1,104 @@
-"""Whether the customer of a conversation under human handoff still has the chat open, told live to the
-staff watching it (``presence`` frames on the inbox socket, docs/websocket-protocol.md).
+"""Whether the customer of a conversation under human handoff still has the chat open: told live to the
+staff watching it (``presence`` frames on the inbox socket, docs/websocket-protocol.md), and read as it
+stands when a console page is drawn (``customer_presence``).
 
 The customer's chat consumer asks for this when a socket of a resumed conversation opens as its only one
 ("back") and when the conversation's last socket closes ("left"); its other sockets, tabs of the same
 chat (``CHAT_SOCKETS_PER_CONVERSATION``), are counted across processes by ``chat.socket_slots``. Only
 a conversation with an open escalation is told about: one query per socket opened or closed, none per
-turn. The event goes to the conversation's watch group, which the open escalation page joins. A customer
-on the HTTP fallback has no socket, so nothing is said of them.
+turn. The event goes to the conversation's watch group, which the open escalation page joins. When the customer
+left is kept in the shared cache for ``LEFT_TTL_S``, beside the socket places, so a page drawn later
+says it too. A customer on the HTTP fallback has no socket, so nothing is said of them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.db.models import Max
 from django.utils import timezone
 
+from chat.models import Message, MessageRole
+from chat.socket_slots import socket_places
 from escalations.models import Escalation, Status
 from escalations.realtime import Publication, publish
 from escalations.watch import watch_group
 from supportai.db import db_call
 from supportai.models import Tenant
+from supportai.shared_cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 
+LEFT_TTL_S = 24 * 60 * 60  # a customer who left a day ago is no news: the page says nothing then
 
-def presence_publication(*, tenant: Tenant, conversation_id: int, present: bool) -> Publication | None:
-    """The ``inbox.presence`` event of the conversation's open escalation, None when it has none."""
+
+def left_key(*, tenant_id: int, conversation_id: int) -> str:
+    """The cache key holding when the customer of the conversation left the chat (their last socket closed)."""
+    return f"inbox:left:t{tenant_id}:c{conversation_id}"
+
+
+@dataclass(frozen=True)
+class CustomerPresence:
+    """What the console knows of the customer of a conversation under handoff: ``present`` True (a socket
+    of their chat is open now, in any server process), False (their last socket closed at ``left_at``) or
+    None (not known: no socket since the handoff, as on the HTTP fallback, a server process that died with
+    the socket, a customer who wrote since they left, or the shared cache down): then nothing is said."""
+
+    present: bool | None
+    left_at: datetime | None = None
+
+
+UNKNOWN = CustomerPresence(present=None)
+
+
+def customer_presence(*, tenant: Tenant, conversation_ids: Collection[int]) -> dict[int, CustomerPresence]:
+    """The presence of the customer of each conversation of ``tenant``: one cache read for them all (their
+    socket places and when each left), and one query only when some customer left (one who wrote since, on
+    the HTTP fallback, is no longer known to be away). Another tenant's conversation is unknown (its keys
+    name its own tenant)."""
+    ids = list(dict.fromkeys(conversation_ids))
+    if not ids:
+        return {}
+    places = {cid: socket_places(tenant_id=tenant.pk, conversation_id=cid) for cid in ids}
+    lefts = {cid: left_key(tenant_id=tenant.pk, conversation_id=cid) for cid in ids}
+    try:
+        found = caches[DEFAULT_CACHE_ALIAS].get_many(
+            [key for keys in places.values() for key in keys] + [*lefts.values()]
+        )
+    except CACHE_ERRORS as exc:
+        logger.warning("presence of %s customers not read (the cache failed: %r)", len(ids), exc)
+        return dict.fromkeys(ids, UNKNOWN)
+    presence: dict[int, CustomerPresence] = {}
+    for cid in ids:
+        left_at = found.get(lefts[cid])
+        if any(key in found for key in places[cid]):
+            presence[cid] = CustomerPresence(present=True)
+        elif isinstance(left_at, datetime):
+            presence[cid] = CustomerPresence(present=False, left_at=left_at)
+        else:
+            presence[cid] = UNKNOWN
+    away = {cid: known.left_at for cid, known in presence.items() if known.left_at is not None}
+    if away:
+        wrote = (
+            Message.objects.for_tenant(tenant)
+            .filter(conversation_id__in=away, role=MessageRole.CUSTOMER)
+            .order_by()
+            .values("conversation_id")
+            .annotate(last=Max("created_at"))
+        )
+        for row in wrote:
+            if row["last"] > away[row["conversation_id"]]:
+                presence[row["conversation_id"]] = UNKNOWN
+    return presence
+
+
+def presence_publications(*, tenant: Tenant, conversation_id: int, present: bool, at: datetime) -> list[Publication]:
+    """The ``inbox.presence`` event of the conversation's open escalation, none when it has none. The time
+    the customer left is kept first (a page drawn as the event arrives says it too)."""
     escalation_id = (
         Escalation.objects.for_tenant(tenant)
         .filter(conversation_id=conversation_id)
@@ -34,15 +107,31 @@ def presence_publication(*, tenant: Tenant, conversation_id: int, present: bool)
         .first()
     )
     if escalation_id is None:
-        return None
+        return []
+    _remember(tenant_id=tenant.pk, conversation_id=conversation_id, left_at=None if present else at)
     event = {
         "type": "inbox.presence",
         "conversation_id": conversation_id,
         "escalation_id": escalation_id,
         "present": present,
-        "at": timezone.now().isoformat(),
+        "at": at.isoformat(),
     }
-    return Publication(watch_group(tenant_id=tenant.pk, conversation_id=conversation_id), event)
+    return [Publication(watch_group(tenant_id=tenant.pk, conversation_id=conversation_id), event)]
+
+
+def _remember(*, tenant_id: int, conversation_id: int, left_at: datetime | None) -> None:
+    """Keep when the customer left (None: they are back, forget it). A cache failure costs a warning: the
+    pages drawn then say nothing of it."""
+    key = left_key(tenant_id=tenant_id, conversation_id=conversation_id)
+    try:
+        if left_at is None:
+            caches[DEFAULT_CACHE_ALIAS].delete(key)
+        else:
+            caches[DEFAULT_CACHE_ALIAS].set(key, left_at, timeout=LEFT_TTL_S)
+    except CACHE_ERRORS as exc:
+        logger.warning(
+            "when the customer of conversation %s left was not kept (the cache failed: %r)", conversation_id, exc
+        )
 
 
 async def publish_presence(*, tenant: Tenant, conversation_id: int, present: bool) -> None:
@@ -52,11 +141,10 @@ async def publish_presence(*, tenant: Tenant, conversation_id: int, present: boo
     warning, never the customer's socket's error.
     """
     try:
-        publication = await db_call(presence_publication)(
-            tenant=tenant, conversation_id=conversation_id, present=present
+        publications = await db_call(presence_publications)(
+            tenant=tenant, conversation_id=conversation_id, present=present, at=timezone.now()
         )
-        if publication is not None:
-            await publish([publication])
+        await publish(publications)
     except Exception as exc:
         logger.warning(
             "presence of the customer of conversation %s (tenant %s) was not told: %r", conversation_id, tenant.pk, exc

@@ -5,13 +5,16 @@ conversation no human has."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
 from chat.tests.conftest import Client, Connect
 from escalations.models import Escalation, EscalationPolicy
+from escalations.presence import CustomerPresence, customer_presence
 from escalations.tests.conftest import Staff, StaffConnect
 from supportai.models import Tenant
 from supportai.tests.throwaway_redis import ThrowawayRedis
@@ -61,6 +64,31 @@ async def test_the_watcher_learns_that_the_customer_left_and_came_back(
     await connect(tenant, resume=customer.ready["resume_token"])
     [back] = await _presences(staff)
     assert (back["escalation_id"], back["present"]) == (escalation.pk, True)
+
+
+async def _presence_now(tenant: Tenant, conversation_id: int) -> CustomerPresence:
+    """What a page drawn now would say of the conversation's customer."""
+    found = await sync_to_async(customer_presence)(tenant=tenant, conversation_ids=[conversation_id])
+    return found[conversation_id]
+
+
+async def test_a_page_drawn_later_reads_what_the_watchers_were_told(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, always_open: EscalationPolicy
+) -> None:
+    # given a handed-off customer, in the chat, and an agent watching their conversation
+    customer, escalation = await _handed_off(connect, tenant)
+    staff = await _watching(staff_connect, agent, tenant, escalation.conversation_id)
+    assert await _presence_now(tenant, escalation.conversation_id) == CustomerPresence(present=True)
+    # when the customer closes the chat
+    await customer.disconnect()
+    [left] = await _presences(staff)
+    # then a page drawn now says they left, when the watchers were told they did
+    left_at = datetime.fromisoformat(left["at"])
+    assert await _presence_now(tenant, escalation.conversation_id) == CustomerPresence(present=False, left_at=left_at)
+    # and once they are back, that they are there
+    await connect(tenant, resume=customer.ready["resume_token"])
+    await _presences(staff)
+    assert await _presence_now(tenant, escalation.conversation_id) == CustomerPresence(present=True)
 
 
 async def test_the_customer_has_left_only_when_their_last_tab_closed(
@@ -123,8 +151,11 @@ async def test_tabs_are_counted_in_the_shared_redis_cache(
     await first.disconnect()
     assert await _presences(staff) == []
     await second.disconnect()
-    # then they left once, with the last one
-    assert [frame["present"] for frame in await _presences(staff)] == [False]
+    # then they left once, with the last one, and a page drawn now reads it from Redis too
+    [left] = await _presences(staff)
+    assert left["present"] is False
+    left_at = datetime.fromisoformat(left["at"])
+    assert await _presence_now(tenant, escalation.conversation_id) == CustomerPresence(present=False, left_at=left_at)
 
 
 async def test_nothing_is_said_while_the_sockets_cannot_be_counted(

@@ -219,6 +219,39 @@ def test_the_open_page_says_when_the_customer_left_the_chat_and_came_back(inbox:
     presence.get_by_text("The customer is back.").wait_for(timeout=10_000)
 
 
+def test_a_page_opened_later_says_whether_the_customer_is_in_the_chat(inbox: Inbox) -> None:
+    # given a customer handed off to a person, with the chat open in their browser
+    opened = conversation_open(tenant=inbox.tenant)
+    escalation = EscalationFactory.create(conversation=opened.conversation, reason="help", summary="Customer: help")
+    customer = inbox.page.context.new_page()
+    customer.goto(f"{inbox.base}/console/")
+    chat = f"{inbox.base.replace('http', 'ws', 1)}/ws/chat/?key={inbox.tenant.public_key}&resume={opened.resume_token}"
+    open_chat = "url => new Promise(ready => { window.chat = new WebSocket(url); window.chat.onmessage = ready; })"
+    customer.evaluate(open_chat, chat)
+    # when the agent opens the escalation then, the page says at once that they are in the chat
+    inbox.open(escalation)
+    page = inbox.page
+    presence = page.locator("#customer-presence[role=status]")
+    assert presence.inner_text() == "The customer is in the chat."
+    # and when the customer has closed the chat before the agent opens the escalation
+    customer.evaluate("new Promise(closed => { window.chat.onclose = closed; window.chat.close(); })")
+    for _ in range(20):  # the server counts the closed socket just after the close
+        inbox.open(escalation)
+        if "left" in presence.inner_text():
+            break
+        page.wait_for_timeout(250)
+    # then the page says when they left, in Tokyo, in the region the live frames update
+    tokyo = datetime.now(ZoneInfo("Asia/Tokyo"))
+    said = presence.inner_text()
+    assert any(
+        said == f"The customer left the chat at {(tokyo - timedelta(minutes=m)).strftime('%H:%M')}." for m in (0, 1)
+    )
+    # and the live frames take it from there
+    page.wait_for_timeout(500)  # the page's watch frame is answered
+    customer.evaluate(open_chat, chat)
+    presence.get_by_text("The customer is back.").wait_for(timeout=10_000)
+
+
 def test_an_open_ticket_page_learns_live_that_it_was_resolved_elsewhere(inbox: Inbox) -> None:
     # given a ticket-mode escalation (out of hours: in no queue frame) open on the agent's page
     escalation = escalated(inbox.tenant, "Where is my parcel?")

@@ -27,7 +27,7 @@
   var transcript = document.getElementById("transcript");
   var statusLine = document.getElementById("agent-status");
   var presence = document.getElementById("customer-presence");
-  var customerAway = false;
+  var customerAway = !!presence && presence.hasAttribute("data-away");  // the page was drawn saying they left
   var news = document.getElementById("queue-news");
   var replyForm = document.querySelector("form.reply");
   var claimForm = document.querySelector('form[data-action="claim"]');
