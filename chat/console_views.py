@@ -13,6 +13,7 @@ from django.shortcuts import render
 from bookings.console_forms import BookableDateField
 from chat.models import Channel, ConversationStatus
 from chat.selectors import ConversationFilters, conversation_get, conversation_list, transcript
+from escalations.presence import handoff_presence
 from supportai.console.tenancy import require_membership
 
 PAGE_SIZE = 25
@@ -71,5 +72,13 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "chat/console/conversation_detail.html",
-        {"conversation": conversation, "turns": turns, "totals": totals, "rating": rating, "tenant": membership.tenant},
+        {
+            "conversation": conversation,
+            "turns": turns,
+            "totals": totals,
+            "rating": rating,
+            "tenant": membership.tenant,
+            # under handoff: whether the customer is in the chat, as the inbox says it
+            "presence": handoff_presence(tenant=membership.tenant, conversation_id=conversation.pk),
+        },
     )

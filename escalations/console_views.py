@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from escalations import services, staff
-from escalations.inbox import can_act, inbox_membership, live_queue, ticket_backlog, transcript_rows
+from escalations.inbox import LiveQueue, can_act, inbox_membership, live_queue, ticket_backlog, transcript_rows
 from escalations.models import Escalation
 from escalations.notifications.dispatch import receiver_back_on
 from escalations.notifications.gone import LABELS, SWITCHABLE, NoReceiver, switched_off
@@ -81,7 +81,7 @@ def _page(request: HttpRequest, membership: Membership, selected: Escalation | N
         "backlog": ticket_backlog(tenant=membership.tenant, page=request.GET.get("tickets")),
         "selected": selected,
         "transcript": transcript_rows(tenant=membership.tenant, escalation=selected) if selected else [],
-        "presence": _presence(membership, selected),
+        "presence": _presence(membership, selected, queue),
         "events": list(selected.events.select_related("actor")) if selected else [],
         "switched_off": switched_off(policy_for(tenant=membership.tenant)),
         "can_switch_on": membership.role in MANAGER_ROLES,
@@ -98,10 +98,13 @@ def _page(request: HttpRequest, membership: Membership, selected: Escalation | N
     return render(request, "escalations/inbox.html", context)
 
 
-def _presence(membership: Membership, selected: Escalation | None) -> CustomerPresence | None:
+def _presence(membership: Membership, selected: Escalation | None, queue: LiveQueue) -> CustomerPresence | None:
+    """Whether the open escalation's customer is in the chat: as its queue row says, else read."""
     if selected is None or not selected.is_open:
         return None
     conversation_id = selected.conversation_id
+    if conversation_id in queue.presence:
+        return queue.presence[conversation_id]
     return customer_presence(tenant=membership.tenant, conversation_ids=[conversation_id])[conversation_id]
 
 

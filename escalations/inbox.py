@@ -13,6 +13,7 @@ from django.core.paginator import Page, Paginator
 from chat.models import Message, MessageRole
 from escalations.graphemes import clip
 from escalations.models import Escalation, Mode, Status
+from escalations.presence import CustomerPresence, customer_presence
 from escalations.selectors import escalation_queue
 from escalations.watch import transcript_row
 from supportai.models import Membership, Role, Tenant
@@ -93,18 +94,21 @@ def _row(escalation: Escalation, position: int | None) -> dict[str, Any]:
 @dataclass(frozen=True)
 class LiveQueue:
     """The first ``QUEUE_LIMIT`` live escalations in queue order, how many more there are, and the
-    size of the ticket backlog (out-of-hours escalations waiting for an email reply, shown apart)."""
+    size of the ticket backlog (out-of-hours escalations waiting for an email reply, shown apart).
+    ``presence`` is whether each row's customer is in the chat (by conversation id), also in the rows."""
 
     rows: list[dict[str, Any]]
     more: int
     tickets: int
+    presence: dict[int, CustomerPresence]
 
     def frame(self) -> dict[str, Any]:
         return {"type": "queue", "items": self.rows, "more": self.more, "tickets": self.tickets}
 
 
 def live_queue(*, tenant: Tenant) -> LiveQueue:
-    """Three queries however long the queue is.
+    """Three queries and one cache read however long the queue is, and a fourth query when a customer of
+    it left the chat (``presence.customer_presence``: whether each row's customer is in the chat).
 
     Places in line are counted over the rows shown: they are the head of the live queue, and the
     escalations waiting in line (``selectors.waiting_position``) are its pending rows in the same
@@ -120,7 +124,11 @@ def live_queue(*, tenant: Tenant) -> LiveQueue:
             position = waiting
         rows.append(_row(escalation, position))
     more = max(0, live.count() - len(rows))  # counted just after: rows closed meanwhile are no minus
-    return LiveQueue(rows=rows, more=more, tickets=escalation_queue(tenant=tenant).filter(mode=Mode.TICKET).count())
+    presence = customer_presence(tenant=tenant, conversation_ids=[row["conversation_id"] for row in rows])
+    for row in rows:
+        row.update(presence[row["conversation_id"]].frame_fields())
+    tickets = escalation_queue(tenant=tenant).filter(mode=Mode.TICKET).count()
+    return LiveQueue(rows=rows, more=more, tickets=tickets, presence=presence)
 
 
 @dataclass(frozen=True)

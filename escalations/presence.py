@@ -6,7 +6,8 @@ The customer's chat consumer asks for this when a socket of a resumed conversati
 ("back") and when the conversation's last socket closes ("left"); its other sockets, tabs of the same
 chat (``CHAT_SOCKETS_PER_CONVERSATION``), are counted across processes by ``chat.socket_slots``. Only
 a conversation with an open escalation is told about: one query per socket opened or closed, none per
-turn. The event goes to the conversation's watch group, which the open escalation page joins. When the customer
+turn. The event goes to the conversation's watch group, which the open escalation page joins; for a live
+handoff the tenant's queue changes too (its rows say whether the customer is there). When the customer
 left is kept in the shared cache for ``LEFT_TTL_S``, beside the socket places, so a page drawn later
 says it too. A customer on the HTTP fallback has no socket, so nothing is said of them.
 """
@@ -17,6 +18,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.db.models import Max
@@ -24,8 +26,8 @@ from django.utils import timezone
 
 from chat.models import Message, MessageRole
 from chat.socket_slots import socket_places
-from escalations.models import Escalation, Status
-from escalations.realtime import Publication, publish
+from escalations.models import Escalation, Mode, Status
+from escalations.realtime import Publication, publish, queue_changed
 from escalations.watch import watch_group
 from supportai.db import db_call
 from supportai.models import Tenant
@@ -50,6 +52,13 @@ class CustomerPresence:
 
     present: bool | None
     left_at: datetime | None = None
+
+    def frame_fields(self) -> dict[str, Any]:
+        """A live queue row's ``customer_present`` and ``customer_left_at`` (docs/websocket-protocol.md)."""
+        return {
+            "customer_present": self.present,
+            "customer_left_at": self.left_at.isoformat() if self.left_at is not None else None,
+        }
 
 
 UNKNOWN = CustomerPresence(present=None)
@@ -96,18 +105,35 @@ def customer_presence(*, tenant: Tenant, conversation_ids: Collection[int]) -> d
     return presence
 
 
-def presence_publications(*, tenant: Tenant, conversation_id: int, present: bool, at: datetime) -> list[Publication]:
-    """The ``inbox.presence`` event of the conversation's open escalation, none when it has none. The time
-    the customer left is kept first (a page drawn as the event arrives says it too)."""
-    escalation_id = (
+def handoff_presence(*, tenant: Tenant, conversation_id: int) -> CustomerPresence | None:
+    """The customer's presence when the conversation of ``tenant`` is under handoff (an open escalation),
+    None when it is not, or is another tenant's (nothing to show). One query, then one cache read."""
+    handed_off = (
         Escalation.objects.for_tenant(tenant)
         .filter(conversation_id=conversation_id)
         .exclude(status=Status.RESOLVED)
-        .values_list("pk", flat=True)
+        .exists()
+    )
+    if not handed_off:
+        return None
+    return customer_presence(tenant=tenant, conversation_ids=[conversation_id])[conversation_id]
+
+
+def presence_publications(*, tenant: Tenant, conversation_id: int, present: bool, at: datetime) -> list[Publication]:
+    """The ``inbox.presence`` event of the conversation's open escalation, and for a live one the change of
+    the tenant's queue (its rows say whether the customer is there); none when it has no open escalation.
+    The time the customer left is kept first: the queue read for the change, or a page drawn as the event
+    arrives, says it too."""
+    escalation = (
+        Escalation.objects.for_tenant(tenant)
+        .filter(conversation_id=conversation_id)
+        .exclude(status=Status.RESOLVED)
+        .values_list("pk", "mode")
         .first()
     )
-    if escalation_id is None:
+    if escalation is None:
         return []
+    escalation_id, mode = escalation
     _remember(tenant_id=tenant.pk, conversation_id=conversation_id, left_at=None if present else at)
     event = {
         "type": "inbox.presence",
@@ -116,7 +142,10 @@ def presence_publications(*, tenant: Tenant, conversation_id: int, present: bool
         "present": present,
         "at": at.isoformat(),
     }
-    return [Publication(watch_group(tenant_id=tenant.pk, conversation_id=conversation_id), event)]
+    publications = [Publication(watch_group(tenant_id=tenant.pk, conversation_id=conversation_id), event)]
+    if mode == Mode.LIVE:
+        publications.append(queue_changed(tenant.pk, escalation_id))
+    return publications
 
 
 def _remember(*, tenant_id: int, conversation_id: int, left_at: datetime | None) -> None:

@@ -91,6 +91,24 @@ async def test_a_page_drawn_later_reads_what_the_watchers_were_told(
     assert await _presence_now(tenant, escalation.conversation_id) == CustomerPresence(present=True)
 
 
+async def test_the_queue_rows_say_live_whether_the_customer_is_in_the_chat(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, always_open: EscalationPolicy
+) -> None:
+    # given a customer handed off live, in the chat, and an agent's inbox open
+    customer, escalation = await _handed_off(connect, tenant)
+    staff: Staff = await staff_connect(agent, tenant, expect_queue=False)
+    [row] = (await staff.receive_until("queue"))["items"]
+    assert (row["customer_present"], row["customer_left_at"]) == (True, None)
+    # when the customer closes the chat
+    await customer.disconnect()
+    # then the queue is sent again, its row saying when they left
+    [row] = (await staff.receive_until("queue"))["items"]
+    assert row["escalation_id"] == escalation.pk and row["customer_present"] is False
+    assert (await _presence_now(tenant, escalation.conversation_id)).left_at == datetime.fromisoformat(
+        row["customer_left_at"]
+    )
+
+
 async def test_the_customer_has_left_only_when_their_last_tab_closed(
     connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, always_open: EscalationPolicy
 ) -> None:

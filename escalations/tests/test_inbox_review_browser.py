@@ -252,6 +252,35 @@ def test_a_page_opened_later_says_whether_the_customer_is_in_the_chat(inbox: Inb
     presence.get_by_text("The customer is back.").wait_for(timeout=10_000)
 
 
+def test_the_queue_row_and_the_conversation_page_say_whether_the_customer_is_in_the_chat(inbox: Inbox) -> None:
+    # given a customer handed off to a person, with the chat open in their browser
+    opened = conversation_open(tenant=inbox.tenant)
+    escalation = EscalationFactory.create(conversation=opened.conversation, reason="help", summary="Customer: help")
+    customer = inbox.page.context.new_page()
+    customer.goto(f"{inbox.base}/console/")
+    chat = f"{inbox.base.replace('http', 'ws', 1)}/ws/chat/?key={inbox.tenant.public_key}&resume={opened.resume_token}"
+    open_chat = "url => new Promise(ready => { window.chat = new WebSocket(url); window.chat.onmessage = ready; })"
+    customer.evaluate(open_chat, chat)
+    # when the agent opens the inbox (its rows redrawn from the queue frame) and the conversation's page
+    page = inbox.page
+    page.goto(f"{inbox.base}/console/inbox/")
+    page.locator("#queue-list .queue-item a > span > .prio").wait_for(timeout=10_000)  # redrawn by inbox.js
+    conversation = page.context.new_page()
+    conversation.goto(f"{inbox.base}/console/conversations/{opened.conversation.pk}/")
+    conversation.locator("#live-state.on").wait_for(timeout=10_000)
+    # then both say the customer is there, in words
+    row = page.locator(f'#queue-list .queue-item[data-escalation="{escalation.pk}"] .presence')
+    assert row.inner_text() == "Customer online"
+    said = conversation.locator("#customer-presence[role=status]")
+    assert said.inner_text() == "The customer is in the chat."
+    # and when the customer closes the chat, both say so live: the row as the next queue frame redraws it
+    customer.evaluate("window.chat.close()")
+    row.get_by_text("Customer left").wait_for(timeout=10_000)
+    tokyo = datetime.now(ZoneInfo("Asia/Tokyo"))
+    assert any(row.inner_text() == f"Customer left {(tokyo - timedelta(minutes=m)).strftime('%H:%M')}" for m in (0, 1))
+    said.get_by_text("The customer left the chat at").wait_for(timeout=10_000)
+
+
 def test_an_open_ticket_page_learns_live_that_it_was_resolved_elsewhere(inbox: Inbox) -> None:
     # given a ticket-mode escalation (out of hours: in no queue frame) open on the agent's page
     escalation = escalated(inbox.tenant, "Where is my parcel?")

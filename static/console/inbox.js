@@ -16,10 +16,6 @@
     timeZone: root.dataset.timezone || "UTC", year: "numeric", month: "2-digit", day: "2-digit",
     hour: "2-digit", minute: "2-digit", hourCycle: "h23"
   });
-  // "HH:MM" in the tenant's zone, for when the customer left
-  var clockFormat = new Intl.DateTimeFormat("en-GB", {
-    timeZone: root.dataset.timezone || "UTC", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
-  });
   var liveState = document.getElementById("live-state");
   var list = document.getElementById("queue-list");
   var more = document.getElementById("queue-more");
@@ -27,7 +23,6 @@
   var transcript = document.getElementById("transcript");
   var statusLine = document.getElementById("agent-status");
   var presence = document.getElementById("customer-presence");
-  var customerAway = !!presence && presence.hasAttribute("data-away");  // the page was drawn saying they left
   var news = document.getElementById("queue-news");
   var replyForm = document.querySelector("form.reply");
   var claimForm = document.querySelector('form[data-action="claim"]');
@@ -118,6 +113,11 @@
       var preview = link.appendChild(el("span", "preview", row.preview));
       preview.dir = "auto";  // the customer's words in their own direction, isolated from the row's
       link.appendChild(el("span", "sla", "due " + dueFormat.format(new Date(row.sla_due_at)) + (row.assigned_to ? " · " + row.assigned_to : "")));
+      // in words, not colour alone, as the page draws it (null: not known, nothing said)
+      if (row.customer_present === true) link.appendChild(el("span", "presence here", "Customer online"));
+      else if (row.customer_present === false) {
+        link.appendChild(el("span", "presence away", "Customer left " + SupportAITranscript.recent(root.dataset.timezone, row.customer_left_at)));
+      }
       item.appendChild(link);
       list.appendChild(item);
       if (row.escalation_id === focused) link.focus();
@@ -129,17 +129,14 @@
   function showMessage(frame) {
     if (!transcript || frame.conversation_id !== conversation) return;
     SupportAITranscript.show(transcript, frame);
-    // a customer who writes is there, whatever their socket did (the HTTP fallback has none)
-    if (frame.role === "customer" && customerAway) { customerAway = false; presence.textContent = ""; }
+    if (frame.role === "customer" && presence) SupportAITranscript.customerWrote(presence);
   }
 
   // The customer closed the chat (their last tab) or came back: said in a live region, so an agent
   // doesn't write on to nobody. Nothing is said of a customer without a socket.
   function showPresence(frame) {
     if (!presence || frame.conversation_id !== conversation) return;
-    customerAway = !frame.present;
-    presence.textContent = frame.present ? "The customer is back." :
-      "The customer left the chat at " + clockFormat.format(new Date(frame.at)) + ".";
+    SupportAITranscript.showPresence(presence, frame, root.dataset.timezone);
   }
 
   function say(text) { if (statusLine) statusLine.textContent = text; }

@@ -91,5 +91,31 @@ var SupportAITranscript = (function () {
     if (!later) item.scrollIntoView({ block: "nearest" });
   }
 
-  return { show: show, lastShownId: lastShownId };
+  // A recent time in the zone `zone` as the console says it (the server's |clock): "14:02" today,
+  // "2026-03-01 14:02" on another day (Swedish dates are ISO's).
+  function recent(zone, iso) {
+    var format = new Intl.DateTimeFormat("sv-SE", {
+      timeZone: zone || "UTC", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+    });
+    var when = format.format(new Date(iso));
+    return when.slice(0, 10) === format.format(new Date()).slice(0, 10) ? when.slice(11) : when;
+  }
+
+  // The customer of a handoff left the chat (their last tab closed) or came back (a `presence` frame), said
+  // in the page's live region `node` (#customer-presence, drawn by the server as it stood), in the tenant's
+  // zone `zone`. data-away marks a customer said to have left.
+  function showPresence(node, frame, zone) {
+    node.toggleAttribute("data-away", !frame.present);
+    node.textContent = frame.present ? "The customer is back." : "The customer left the chat at " + recent(zone, frame.at) + ".";
+  }
+
+  // A customer who writes is there, whatever their socket did (the HTTP fallback has none): a page saying
+  // they left takes it back.
+  function customerWrote(node) {
+    if (!node.hasAttribute("data-away")) return;
+    node.removeAttribute("data-away");
+    node.textContent = "";
+  }
+
+  return { show: show, lastShownId: lastShownId, recent: recent, showPresence: showPresence, customerWrote: customerWrote };
 })();

@@ -1,0 +1,174 @@
+"""Whether the customer of a live handoff is in the chat, said in words on each queue row and on the
+console's conversation page, read for the whole page at once (one cache read, no query a row)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import caches
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from chat.socket_slots import socket_slot_release, socket_slot_take
+from escalations.models import Escalation, Mode
+from escalations.presence import handoff_presence, presence_publications
+from escalations.realtime import inbox_group
+from escalations.tests.factories import ConversationFactory, EscalationFactory
+from escalations.watch import watch_group
+from supportai.models import Tenant
+from supportai.templatetags.times import clock
+
+pytestmark = pytest.mark.django_db
+ROW = re.compile(r'<li class="queue-item[^"]*" data-escalation="(\d+)">(.*?)</li>', re.S)
+PRESENCE = re.compile(r'<span class="presence (?:here|away)">(.*?)</span>')
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _in_chat(escalation: Escalation) -> None:
+    assert socket_slot_take(tenant_id=escalation.tenant_id, conversation_id=escalation.conversation_id) is not None
+
+
+def _left(escalation: Escalation) -> str:
+    """The customer's only socket closed, as the chat consumer counts and tells it; the time the console shows."""
+    slot = socket_slot_take(tenant_id=escalation.tenant_id, conversation_id=escalation.conversation_id)
+    assert slot is not None
+    socket_slot_release(slot)
+    left_at = timezone.now()
+    presence_publications(
+        tenant=escalation.tenant, conversation_id=escalation.conversation_id, present=False, at=left_at
+    )
+    with timezone.override(escalation.tenant.timezone):
+        return clock(left_at)
+
+
+def _row_presence(page: str) -> dict[int, str]:
+    """What each queue row of the page says of its customer ("" for nothing)."""
+    said = {}
+    for escalation_id, row in ROW.findall(page):
+        found = PRESENCE.search(row)
+        said[int(escalation_id)] = found.group(1) if found else ""
+    return said
+
+
+def test_each_live_row_says_whether_its_customer_is_in_the_chat(agent: User, tenant: Tenant) -> None:
+    # given customers in the chat, gone from it, on the HTTP fallback, and a ticket out of hours
+    online = EscalationFactory.create(conversation__tenant=tenant)
+    gone = EscalationFactory.create(conversation__tenant=tenant)
+    fallback = EscalationFactory.create(conversation__tenant=tenant)
+    ticket = EscalationFactory.create(conversation__tenant=tenant, mode=Mode.TICKET)
+    _in_chat(online)
+    shown = _left(gone)
+    _in_chat(ticket)
+    # when the agent opens the inbox
+    page = _client(agent).get("/console/inbox/").content.decode()
+    # then each live row says it in words; nothing is said where nothing is known, nor on the backlog
+    assert _row_presence(page) == {
+        online.pk: "Customer online",
+        gone.pk: f"Customer left {shown}",
+        fallback.pk: "",
+        ticket.pk: "",
+    }
+
+
+def test_the_queue_reads_every_rows_presence_at_once(
+    agent: User, tenant: Tenant, django_assert_num_queries: Any
+) -> None:
+    # given a queue of two customers, one in the chat and one gone
+    few = [EscalationFactory.create(conversation__tenant=tenant) for _ in range(2)]
+    _in_chat(few[0])
+    _left(few[1])
+    client = _client(agent)
+    cache = caches["default"]
+    with CaptureQueriesContext(connection) as drawn, patch.object(cache, "get_many", wraps=cache.get_many) as reads:
+        client.get("/console/inbox/")
+    # when the queue holds twelve, every other customer in the chat and the rest gone
+    for number in range(10):
+        escalation = EscalationFactory.create(conversation__tenant=tenant)
+        if number % 2:
+            _in_chat(escalation)
+        else:
+            _left(escalation)
+    # then the page costs the same queries and cache reads: none a row
+    with (
+        django_assert_num_queries(len(drawn.captured_queries)),
+        patch.object(cache, "get_many", wraps=cache.get_many) as many_reads,
+    ):
+        page = client.get("/console/inbox/").content.decode()
+    assert many_reads.call_count == reads.call_count == 1
+    assert list(_row_presence(page).values()).count("Customer online") == 6
+
+
+def test_a_presence_change_of_a_live_handoff_changes_the_queue(tenant: Tenant) -> None:
+    # given a live handoff and a ticket
+    live = EscalationFactory.create(conversation__tenant=tenant)
+    ticket = EscalationFactory.create(conversation__tenant=tenant, mode=Mode.TICKET)
+    # when their customers leave
+    told_live = presence_publications(
+        tenant=tenant, conversation_id=live.conversation_id, present=False, at=timezone.now()
+    )
+    told_ticket = presence_publications(
+        tenant=tenant, conversation_id=ticket.conversation_id, present=False, at=timezone.now()
+    )
+    # then the live one's queue row is read again (its rows say it), the ticket's only watchers are told
+    assert [p.group for p in told_live] == [
+        watch_group(tenant_id=tenant.pk, conversation_id=live.conversation_id),
+        inbox_group(tenant.pk),
+    ]
+    assert [p.group for p in told_ticket] == [watch_group(tenant_id=tenant.pk, conversation_id=ticket.conversation_id)]
+
+
+def test_the_conversation_page_says_whether_the_customer_of_its_handoff_is_in_the_chat(
+    agent: User, tenant: Tenant
+) -> None:
+    # given a handed-off customer gone from the chat, one in it, and a conversation no human has
+    gone = EscalationFactory.create(conversation__tenant=tenant)
+    shown = _left(gone)
+    online = EscalationFactory.create(conversation__tenant=tenant)
+    _in_chat(online)
+    assistant_only = ConversationFactory.create(tenant=tenant)
+    client = _client(agent)
+    # when the agent opens their conversation pages
+    pages = {
+        key: client.get(f"/console/conversations/{pk}/").content.decode()
+        for key, pk in (
+            ("gone", gone.conversation_id),
+            ("online", online.conversation_id),
+            ("assistant_only", assistant_only.pk),
+        )
+    }
+    # then the handoffs' pages say it in their live region, the other page has none
+    assert f'role="status" data-away>The customer left the chat at {shown}.</p>' in pages["gone"]
+    assert 'role="status">The customer is in the chat.</p>' in pages["online"]
+    assert 'id="customer-presence"' not in pages["assistant_only"]
+
+
+def test_another_tenants_handoff_lends_no_presence(tenant: Tenant, other_tenant: Tenant) -> None:
+    foreign = EscalationFactory.create(conversation__tenant=other_tenant)
+    _in_chat(foreign)
+    assert handoff_presence(tenant=tenant, conversation_id=foreign.conversation_id) is None
+    assert handoff_presence(tenant=other_tenant, conversation_id=foreign.conversation_id) is not None
+
+
+def test_a_row_gone_a_day_ago_says_the_day(agent: User, tenant: Tenant) -> None:
+    # given a customer who left two days ago (kept by hand: the cache forgets after a day)
+    escalation = EscalationFactory.create(conversation__tenant=tenant)
+    long_ago = timezone.now() - timedelta(days=2)
+    presence_publications(tenant=tenant, conversation_id=escalation.conversation_id, present=False, at=long_ago)
+    page = _client(agent).get("/console/inbox/").content.decode()
+    with timezone.override(tenant.timezone):
+        assert (
+            _row_presence(page)[escalation.pk]
+            == f"Customer left {long_ago.astimezone(timezone.get_current_timezone()):%Y-%m-%d %H:%M}"
+        )
