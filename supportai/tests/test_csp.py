@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
+import re
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
+from django.urls import path as url_path
 from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
 from bookings.models import BlackoutDate
@@ -47,6 +53,101 @@ def test_the_demo_page_and_the_api_are_left_to_their_own_policies(tenant: Tenant
     # the widget styles its shadow root inline, and runs on customers' sites under theirs
     for path in ("/demo/", "/healthz", "/api/schema/"):
         assert HEADER not in Client().get(path)
+
+
+def _boom(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("boom")
+
+
+# for DEBUG's technical 500 page under the staff prefix (@pytest.mark.urls(__name__))
+urlpatterns = [url_path("console/boom/", _boom)]
+STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def _allows_only_its_own_style(content: bytes, policy: str) -> None:
+    """``policy`` is the strict one plus the hash of the page's one stylesheet, in style-src alone."""
+    [style] = STYLE.findall(content.decode())
+    assert f"style-src 'self' {_sha256(style)};" in policy
+    assert policy.replace(f" {_sha256(style)}", "") == STAFF_POLICY
+    assert "unsafe-inline" not in policy and "unsafe-hashes" not in policy
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/console/no/such/page/", "/console/inbox/999999/"])
+def test_a_debug_404_page_may_use_its_own_stylesheet_and_nothing_else(owner: User, settings: Any, path: str) -> None:
+    # given DEBUG on, and a path no URL matches, or a view that finds nothing (Http404)
+    settings.DEBUG = True
+    client = Client()
+    client.force_login(owner)
+    # when the console member opens it
+    response = client.get(path)
+    # then Django's technical 404 page comes, allowed its stylesheet and nothing else inline
+    assert response.status_code == 404 and b"DEBUG = True" in response.content
+    _allows_only_its_own_style(response.content, response[HEADER])
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_a_debug_500_page_may_use_its_own_stylesheet_but_not_its_script(settings: Any) -> None:
+    settings.DEBUG = True
+    response = Client(raise_request_exception=False).get("/console/boom/")
+    assert response.status_code == 500 and b"RuntimeError" in response.content and b"<script>" in response.content
+    _allows_only_its_own_style(response.content, response[HEADER])
+    assert "script-src 'self';" in response[HEADER]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/console/", "/console/no-such-section/", "/console/knowledge/"])
+def test_debug_leaves_the_consoles_own_pages_and_not_found_page_strict(owner: User, settings: Any, path: str) -> None:
+    # given DEBUG on: the console's own pages, its "not found" page included, keep the strict policy
+    settings.DEBUG = True
+    client = Client()
+    client.force_login(owner)
+    response = client.get(path)
+    assert response.status_code in (200, 404)
+    assert response[HEADER] == STAFF_POLICY
+
+
+@pytest.mark.django_db
+def test_without_debug_error_pages_keep_the_strict_policy(owner: User, settings: Any) -> None:
+    settings.DEBUG = False
+    client = Client()
+    client.force_login(owner)
+    response = client.get("/console/no/such/page/")
+    assert response.status_code == 404 and b"DEBUG = True" not in response.content
+    assert response[HEADER] == STAFF_POLICY
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_without_debug_a_server_error_keeps_the_strict_policy(settings: Any) -> None:
+    settings.DEBUG = False
+    response = Client(raise_request_exception=False).get("/console/boom/")
+    assert response.status_code == 500 and b"RuntimeError" not in response.content
+    assert response[HEADER] == STAFF_POLICY
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.daphne_env(DEBUG="1")
+def test_a_debug_404_page_is_drawn_styled_in_the_browser(daphne_server: str) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            violations = _violations(page)
+            response = page.goto(f"{daphne_server}/console/no/such/page/")
+            assert response is not None and response.status == 404
+            page.get_by_text("Page not found").first.wait_for()
+            # Django's stylesheet applied (body { background: #eee }), and nothing was blocked on the way
+            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(238, 238, 238)"
+            assert violations == []
+        finally:
+            browser.close()
 
 
 def _violations(page: Page) -> list[str]:
