@@ -170,6 +170,7 @@ def test_a_keyboard_claim_leaves_the_focus_on_the_reply_box_that_the_notice_desc
     page.get_by_role("button", name="Claim").focus()
     page.keyboard.press("Enter")
     page.get_by_text("You hold escalation").wait_for()
+    page.wait_for_load_state("domcontentloaded")  # its deferred scripts ran (notice_focus.js)
     # then the reloaded page has the focus in the reply box, not on the page's body, and it says why
     focused = page.evaluate("[document.activeElement.id, document.activeElement.getAttribute('aria-describedby')]")
     assert focused[0] == "reply-text"
@@ -189,6 +190,7 @@ def test_a_keyboard_resolve_leaves_the_focus_on_the_notice(inbox: Inbox) -> None
     page.get_by_role("button", name="Resolve").focus()
     page.keyboard.press("Enter")
     page.get_by_text("is resolved").wait_for()
+    page.wait_for_load_state("domcontentloaded")  # its deferred scripts ran (notice_focus.js)
     # then the focus is on the notice, where the next Tab carries on, not at the top of the page
     focused = page.evaluate("[document.activeElement.tagName, document.activeElement.textContent]")
     assert focused == ["P", f"Escalation #{escalation.pk} is resolved."]
