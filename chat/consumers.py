@@ -57,7 +57,7 @@ from chat.socket_slots import (
     sockets_open,
 )
 from escalations.handoff import FrameOrder, escalate_request, question_handed_back
-from escalations.presence import publish_presence
+from escalations.presence import publish_presence, socket_opened, sockets_closed
 from escalations.watch import publish_message
 from routing.language import DEFAULT, detect_language
 from supportai.client_address import client_ip_from_scope
@@ -155,6 +155,8 @@ class ChatConsumer(LayerGuardedConsumer):
         # the customer is back when this socket is the conversation's only one (counted as it came, before its
         # session is ready; a new conversation is under no handoff: not asked)
         back = resumed and slot.key is not None and await self.sockets_open() == 1
+        if slot.key is not None:  # a mark that outlives the place if this process dies with the socket
+            await db_call(socket_opened)(tenant_id=tenant.pk, conversation_id=conversation.pk)
         if resumed:  # an answer its server abandoned shows as interrupted, even where beat does not run
             finished = await db_call(services.conversation_finish_abandoned_replies)(
                 tenant=tenant, conversation=conversation
@@ -206,6 +208,7 @@ class ChatConsumer(LayerGuardedConsumer):
         # the customer left with their last socket (others, tabs, may stay open)
         if counted and self.tenant is not None and self.conversation is not None and await self.sockets_open() == 0:
             await publish_presence(tenant=self.tenant, conversation_id=self.conversation.pk, present=False)
+            await db_call(sockets_closed)(tenant_id=self.tenant.pk, conversation_id=self.conversation.pk)
 
     async def sockets_open(self) -> int | None:
         """How many sockets the conversation has open, in every process (None: the cache failed, unknown).

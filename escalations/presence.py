@@ -9,7 +9,10 @@ a conversation with an open escalation is told about: one query per socket opene
 turn. The event goes to the conversation's watch group, which the open escalation page joins; for a live
 handoff the tenant's queue changes too (its rows say whether the customer is there). When the customer
 left is kept in the shared cache for ``LEFT_TTL_S``, beside the socket places, so a page drawn later
-says it too. A customer on the HTTP fallback has no socket, so nothing is said of them.
+says it too; so is a mark that a socket of the conversation is open, set as each one opens and deleted as
+the last one closes: a mark left once every place expired says a server process died with the socket
+(nobody is told live; a page drawn then says the connection was lost). A customer on the HTTP fallback
+has no socket, so nothing is said of them.
 """
 
 from __future__ import annotations
@@ -43,15 +46,33 @@ def left_key(*, tenant_id: int, conversation_id: int) -> str:
     return f"inbox:left:t{tenant_id}:c{conversation_id}"
 
 
+def open_key(*, tenant_id: int, conversation_id: int) -> str:
+    """The cache key set while a socket of the conversation is open and deleted as its last one closes: still
+    there once every socket place expired, it says a server process died with the socket."""
+    return f"inbox:open:t{tenant_id}:c{conversation_id}"
+
+
+def socket_opened(*, tenant_id: int, conversation_id: int) -> None:
+    """A counted socket of the conversation opened (one cache write a socket, none a turn)."""
+    _write(open_key(tenant_id=tenant_id, conversation_id=conversation_id), True, conversation_id)
+
+
+def sockets_closed(*, tenant_id: int, conversation_id: int) -> None:
+    """The conversation's last socket closed, as its consumer saw it: no connection was lost."""
+    _write(open_key(tenant_id=tenant_id, conversation_id=conversation_id), None, conversation_id)
+
+
 @dataclass(frozen=True)
 class CustomerPresence:
     """What the console knows of the customer of a conversation under handoff: ``present`` True (a socket
-    of their chat is open now, in any server process), False (their last socket closed at ``left_at``) or
-    None (not known: no socket since the handoff, as on the HTTP fallback, a server process that died with
-    the socket, a customer who wrote since they left, or the shared cache down): then nothing is said."""
+    of their chat is open now, in any server process), False (their last socket closed at ``left_at``; or,
+    ``lost``, a server process died with it and its place expired, when nobody knows) or None (not known: no
+    socket since the handoff, as on the HTTP fallback, a customer who wrote since they left, or the shared
+    cache down): then nothing is said."""
 
     present: bool | None
     left_at: datetime | None = None
+    lost: bool = False  # not present: a server process died with the socket (when, nobody knows)
 
     def frame_fields(self) -> dict[str, Any]:
         """A live queue row's ``customer_present`` and ``customer_left_at`` (docs/websocket-protocol.md)."""
@@ -74,9 +95,10 @@ def customer_presence(*, tenant: Tenant, conversation_ids: Collection[int]) -> d
         return {}
     places = {cid: socket_places(tenant_id=tenant.pk, conversation_id=cid) for cid in ids}
     lefts = {cid: left_key(tenant_id=tenant.pk, conversation_id=cid) for cid in ids}
+    opens = {cid: open_key(tenant_id=tenant.pk, conversation_id=cid) for cid in ids}
     try:
         found = caches[DEFAULT_CACHE_ALIAS].get_many(
-            [key for keys in places.values() for key in keys] + [*lefts.values()]
+            [key for keys in places.values() for key in keys] + [*lefts.values(), *opens.values()]
         )
     except CACHE_ERRORS as exc:
         logger.warning("presence of %s customers not read (the cache failed: %r)", len(ids), exc)
@@ -88,6 +110,8 @@ def customer_presence(*, tenant: Tenant, conversation_ids: Collection[int]) -> d
             presence[cid] = CustomerPresence(present=True)
         elif isinstance(left_at, datetime):
             presence[cid] = CustomerPresence(present=False, left_at=left_at)
+        elif opens[cid] in found:  # open with no place left: its server process died, its place expired
+            presence[cid] = CustomerPresence(present=False, lost=True)
         else:
             presence[cid] = UNKNOWN
     away = {cid: known.left_at for cid, known in presence.items() if known.left_at is not None}
@@ -149,17 +173,21 @@ def presence_publications(*, tenant: Tenant, conversation_id: int, present: bool
 
 
 def _remember(*, tenant_id: int, conversation_id: int, left_at: datetime | None) -> None:
-    """Keep when the customer left (None: they are back, forget it). A cache failure costs a warning: the
-    pages drawn then say nothing of it."""
-    key = left_key(tenant_id=tenant_id, conversation_id=conversation_id)
+    """Keep when the customer left (None: they are back, forget it)."""
+    _write(left_key(tenant_id=tenant_id, conversation_id=conversation_id), left_at, conversation_id)
+
+
+def _write(key: str, value: object, conversation_id: int) -> None:
+    """Set ``key`` for ``LEFT_TTL_S`` (None: delete it). A cache failure costs a warning: the pages drawn
+    then say what the cache holds."""
     try:
-        if left_at is None:
+        if value is None:
             caches[DEFAULT_CACHE_ALIAS].delete(key)
         else:
-            caches[DEFAULT_CACHE_ALIAS].set(key, left_at, timeout=LEFT_TTL_S)
+            caches[DEFAULT_CACHE_ALIAS].set(key, value, timeout=LEFT_TTL_S)
     except CACHE_ERRORS as exc:
         logger.warning(
-            "when the customer of conversation %s left was not kept (the cache failed: %r)", conversation_id, exc
+            "presence of the customer of conversation %s not kept (the cache failed: %r)", conversation_id, exc
         )
 
 

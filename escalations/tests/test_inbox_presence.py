@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
+from django.core.cache import caches
 
+from chat.socket_slots import socket_places
 from chat.tests.conftest import Client, Connect
 from escalations.models import Escalation, EscalationPolicy
 from escalations.presence import CustomerPresence, customer_presence
@@ -89,6 +91,22 @@ async def test_a_page_drawn_later_reads_what_the_watchers_were_told(
     await connect(tenant, resume=customer.ready["resume_token"])
     await _presences(staff)
     assert await _presence_now(tenant, escalation.conversation_id) == CustomerPresence(present=True)
+
+
+async def test_a_socket_whose_server_process_died_reads_as_a_lost_connection(
+    connect: Connect, tenant: Tenant, always_open: EscalationPolicy
+) -> None:
+    # given a handed-off customer in the chat
+    customer, escalation = await _handed_off(connect, tenant)
+    # when its server process dies with the socket: its place expires, no consumer closes it
+    places = socket_places(tenant_id=tenant.pk, conversation_id=escalation.conversation_id)
+    await sync_to_async(caches["default"].delete_many)(places)
+    # then a page drawn now says the connection was lost
+    assert await _presence_now(tenant, escalation.conversation_id) == CustomerPresence(present=False, lost=True)
+    # and a socket its consumer saw close leaves no such mark: the customer left
+    await customer.disconnect()
+    after = await _presence_now(tenant, escalation.conversation_id)
+    assert after.present is False and after.left_at is not None and not after.lost
 
 
 async def test_the_queue_rows_say_live_whether_the_customer_is_in_the_chat(

@@ -10,13 +10,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
 
 from chat.models import MessageRole
-from chat.socket_slots import socket_slot_release, socket_slot_take
+from chat.socket_slots import socket_places, socket_slot_release, socket_slot_take
 from escalations.models import Escalation, Status
-from escalations.presence import UNKNOWN, CustomerPresence, customer_presence, presence_publications
+from escalations.presence import (
+    UNKNOWN,
+    CustomerPresence,
+    customer_presence,
+    presence_publications,
+    socket_opened,
+)
 from escalations.tests.factories import EscalationFactory, MessageFactory
 from supportai.models import Tenant
 from supportai.templatetags.times import clock
@@ -86,6 +93,18 @@ def test_a_customer_who_came_back_is_in_the_chat_again(agent: User, tenant: Tena
     presence_publications(tenant=tenant, conversation_id=escalation.conversation_id, present=True, at=timezone.now())
     # then the page says they are there
     assert _presence_line(agent, escalation) == (False, "The customer is in the chat.")
+
+
+def test_a_page_drawn_after_a_process_died_with_the_socket_says_the_connection_was_lost(
+    agent: User, tenant: Tenant
+) -> None:
+    # given a handed-off customer whose socket's server process died: its place expired, nobody closed it
+    escalation = EscalationFactory.create(conversation__tenant=tenant)
+    assert socket_slot_take(tenant_id=tenant.pk, conversation_id=escalation.conversation_id) is not None
+    socket_opened(tenant_id=tenant.pk, conversation_id=escalation.conversation_id)
+    caches["default"].delete_many(socket_places(tenant_id=tenant.pk, conversation_id=escalation.conversation_id))
+    # then the page says the connection was lost, marked away (a message of theirs takes it back)
+    assert _presence_line(agent, escalation) == (True, "The customer's connection was lost.")
 
 
 def test_nothing_is_said_of_a_customer_without_a_socket(agent: User, tenant: Tenant) -> None:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from chat.socket_slots import socket_slot_release, socket_slot_take
 from escalations.models import Escalation, Mode
-from escalations.presence import handoff_presence, presence_publications
+from escalations.presence import handoff_presence, presence_publications, socket_opened
 from escalations.realtime import inbox_group
 from escalations.tests.factories import ConversationFactory, EscalationFactory
 from escalations.watch import watch_group
@@ -63,13 +63,15 @@ def _row_presence(page: str) -> dict[int, str]:
 
 
 def test_each_live_row_says_whether_its_customer_is_in_the_chat(agent: User, tenant: Tenant) -> None:
-    # given customers in the chat, gone from it, on the HTTP fallback, and a ticket out of hours
+    # given customers in the chat, gone from it, on the HTTP fallback, whose connection was lost, and a ticket
     online = EscalationFactory.create(conversation__tenant=tenant)
     gone = EscalationFactory.create(conversation__tenant=tenant)
     fallback = EscalationFactory.create(conversation__tenant=tenant)
+    lost = EscalationFactory.create(conversation__tenant=tenant)
     ticket = EscalationFactory.create(conversation__tenant=tenant, mode=Mode.TICKET)
     _in_chat(online)
     shown = _left(gone)
+    socket_opened(tenant_id=tenant.pk, conversation_id=lost.conversation_id)  # its process died with it
     _in_chat(ticket)
     # when the agent opens the inbox
     page = _client(agent).get("/console/inbox/").content.decode()
@@ -78,6 +80,7 @@ def test_each_live_row_says_whether_its_customer_is_in_the_chat(agent: User, ten
         online.pk: "Customer online",
         gone.pk: f"Customer left {shown}",
         fallback.pk: "",
+        lost.pk: "Customer connection lost",
         ticket.pk: "",
     }
 

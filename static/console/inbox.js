@@ -116,7 +116,8 @@
       // in words, not colour alone, as the page draws it (null: not known, nothing said)
       if (row.customer_present === true) link.appendChild(el("span", "presence here", "Customer online"));
       else if (row.customer_present === false) {
-        link.appendChild(el("span", "presence away", "Customer left " + SupportAITranscript.recent(root.dataset.timezone, row.customer_left_at)));
+        link.appendChild(el("span", "presence away", row.customer_left_at ?
+          "Customer left " + SupportAITranscript.recent(root.dataset.timezone, row.customer_left_at) : "Customer connection lost"));
       }
       item.appendChild(link);
       list.appendChild(item);
