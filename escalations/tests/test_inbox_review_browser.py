@@ -196,47 +196,63 @@ def test_a_keyboard_resolve_leaves_the_focus_on_the_notice(inbox: Inbox) -> None
     assert focused == ["P", f"Escalation #{escalation.pk} is resolved."]
 
 
+OPEN_CHAT = "url => new Promise(ready => { window.chat = new WebSocket(url); window.chat.onmessage = ready; })"
+
+
+@dataclass(frozen=True)
+class CustomerChat:
+    """A customer's browser page with the chat's socket in ``window.chat`` (same origin as the server)."""
+
+    page: Page
+    url: str
+
+    def open(self) -> None:
+        self.page.evaluate(OPEN_CHAT, self.url)
+
+
+def handed_off_customer_in_chat(inbox: Inbox) -> tuple[Escalation, CustomerChat]:
+    """A conversation handed off to a person, with the customer's chat open in a page of the browser."""
+    opened = conversation_open(tenant=inbox.tenant)
+    escalation = EscalationFactory.create(conversation=opened.conversation, reason="help", summary="Customer: help")
+    page = inbox.page.context.new_page()
+    page.goto(f"{inbox.base}/console/")
+    socket = (
+        f"{inbox.base.replace('http', 'ws', 1)}/ws/chat/?key={inbox.tenant.public_key}&resume={opened.resume_token}"
+    )
+    customer = CustomerChat(page, socket)
+    customer.open()
+    return escalation, customer
+
+
 def test_the_open_page_says_when_the_customer_left_the_chat_and_came_back(inbox: Inbox) -> None:
     # given a customer handed off to a person, with the chat open in their browser (same origin as the
     # server, as the /demo/ page), and their escalation open on the agent's page
-    opened = conversation_open(tenant=inbox.tenant)
-    escalation = EscalationFactory.create(conversation=opened.conversation, reason="help", summary="Customer: help")
-    customer = inbox.page.context.new_page()
-    customer.goto(f"{inbox.base}/console/")
-    chat = f"{inbox.base.replace('http', 'ws', 1)}/ws/chat/?key={inbox.tenant.public_key}&resume={opened.resume_token}"
-    open_chat = "url => new Promise(ready => { window.chat = new WebSocket(url); window.chat.onmessage = ready; })"
-    customer.evaluate(open_chat, chat)
+    escalation, customer = handed_off_customer_in_chat(inbox)
     inbox.open(escalation)
     page = inbox.page
     page.wait_for_timeout(500)  # the page's watch frame is answered
     # when the customer closes the chat
-    customer.evaluate("window.chat.close()")
+    customer.page.evaluate("window.chat.close()")
     # then the agent's page says so, and when, in Tokyo, in a live region
     presence = page.locator("#customer-presence[role=status]")
     presence.get_by_text("The customer left the chat at").wait_for(timeout=10_000)
     tokyo = datetime.now(ZoneInfo("Asia/Tokyo"))
     assert any(f"at {(tokyo - timedelta(minutes=m)).strftime('%H:%M')}." in presence.inner_text() for m in (0, 1))
     # and when they open it again, that they are back
-    customer.evaluate(open_chat, chat)
+    customer.open()
     presence.get_by_text("The customer is back.").wait_for(timeout=10_000)
 
 
 def test_a_page_opened_later_says_whether_the_customer_is_in_the_chat(inbox: Inbox) -> None:
     # given a customer handed off to a person, with the chat open in their browser
-    opened = conversation_open(tenant=inbox.tenant)
-    escalation = EscalationFactory.create(conversation=opened.conversation, reason="help", summary="Customer: help")
-    customer = inbox.page.context.new_page()
-    customer.goto(f"{inbox.base}/console/")
-    chat = f"{inbox.base.replace('http', 'ws', 1)}/ws/chat/?key={inbox.tenant.public_key}&resume={opened.resume_token}"
-    open_chat = "url => new Promise(ready => { window.chat = new WebSocket(url); window.chat.onmessage = ready; })"
-    customer.evaluate(open_chat, chat)
+    escalation, customer = handed_off_customer_in_chat(inbox)
     # when the agent opens the escalation then, the page says at once that they are in the chat
     inbox.open(escalation)
     page = inbox.page
     presence = page.locator("#customer-presence[role=status]")
     assert presence.inner_text() == "The customer is in the chat."
     # and when the customer has closed the chat before the agent opens the escalation
-    customer.evaluate("new Promise(closed => { window.chat.onclose = closed; window.chat.close(); })")
+    customer.page.evaluate("new Promise(closed => { window.chat.onclose = closed; window.chat.close(); })")
     for _ in range(20):  # the server counts the closed socket just after the close
         inbox.open(escalation)
         if "left" in presence.inner_text():
@@ -250,25 +266,19 @@ def test_a_page_opened_later_says_whether_the_customer_is_in_the_chat(inbox: Inb
     )
     # and the live frames take it from there
     page.wait_for_timeout(500)  # the page's watch frame is answered
-    customer.evaluate(open_chat, chat)
+    customer.open()
     presence.get_by_text("The customer is back.").wait_for(timeout=10_000)
 
 
 def test_the_queue_row_and_the_conversation_page_say_whether_the_customer_is_in_the_chat(inbox: Inbox) -> None:
     # given a customer handed off to a person, with the chat open in their browser
-    opened = conversation_open(tenant=inbox.tenant)
-    escalation = EscalationFactory.create(conversation=opened.conversation, reason="help", summary="Customer: help")
-    customer = inbox.page.context.new_page()
-    customer.goto(f"{inbox.base}/console/")
-    chat = f"{inbox.base.replace('http', 'ws', 1)}/ws/chat/?key={inbox.tenant.public_key}&resume={opened.resume_token}"
-    open_chat = "url => new Promise(ready => { window.chat = new WebSocket(url); window.chat.onmessage = ready; })"
-    customer.evaluate(open_chat, chat)
+    escalation, customer = handed_off_customer_in_chat(inbox)
     # when the agent opens the inbox (its rows redrawn from the queue frame) and the conversation's page
     page = inbox.page
     page.goto(f"{inbox.base}/console/inbox/")
     page.locator("#queue-list .queue-item a > span > .prio").wait_for(timeout=10_000)  # redrawn by inbox.js
     conversation = page.context.new_page()
-    conversation.goto(f"{inbox.base}/console/conversations/{opened.conversation.pk}/")
+    conversation.goto(f"{inbox.base}/console/conversations/{escalation.conversation_id}/")
     conversation.locator("#live-state.on").wait_for(timeout=10_000)
     # then both say the customer is there, in words
     row = page.locator(f'#queue-list .queue-item[data-escalation="{escalation.pk}"] .presence')
@@ -276,7 +286,7 @@ def test_the_queue_row_and_the_conversation_page_say_whether_the_customer_is_in_
     said = conversation.locator("#customer-presence[role=status]")
     assert said.inner_text() == "The customer is in the chat."
     # and when the customer closes the chat, both say so live: the row as the next queue frame redraws it
-    customer.evaluate("window.chat.close()")
+    customer.page.evaluate("window.chat.close()")
     row.get_by_text("Customer left").wait_for(timeout=10_000)
     tokyo = datetime.now(ZoneInfo("Asia/Tokyo"))
     assert any(row.inner_text() == f"Customer left {(tokyo - timedelta(minutes=m)).strftime('%H:%M')}" for m in (0, 1))

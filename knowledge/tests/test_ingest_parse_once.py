@@ -5,17 +5,16 @@ on the text kept (``AHEAD_MAX_CHARS``), past which a file is parsed again at its
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from knowledge import folder_ingest, services
 from knowledge.folder_ingest import ParsedAhead
 from knowledge.models import Document, KnowledgeSource
+from knowledge.tests.help_folders import help_folder, ingest_quietly
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -25,14 +24,7 @@ FILES = ["faq.md", "hours.md", "sub/faq.csv", "sub/gifts.md"]
 
 @pytest.fixture
 def kb(tmp_path: Path) -> Path:
-    """A help folder of four files, five documents (a CSV FAQ of two rows in sub/)."""
-    kb = tmp_path / "kb"
-    (kb / "sub").mkdir(parents=True)
-    (kb / "faq.md").write_text("# FAQ\n\nAsked often.")
-    (kb / "hours.md").write_text("# Hours\n\nOpen 9 to 7.")
-    (kb / "sub" / "gifts.md").write_text("# Gift cards\n\nThey never expire.")
-    (kb / "sub" / "faq.csv").write_text("question,answer\nCan I park?,Yes.\nIs there wifi?,No.\n")
-    return kb.resolve()
+    return help_folder(tmp_path)
 
 
 @pytest.fixture
@@ -49,12 +41,6 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return counted
 
 
-def _ingest(tenant: Tenant, path: Path, *args: str) -> str:
-    out = io.StringIO()
-    call_command("ingest", str(path), "--tenant", tenant.slug, "--no-progress", *args, stdout=out, stderr=io.StringIO())
-    return out.getvalue()
-
-
 def _sources(tenant: Tenant) -> list[str]:
     return sorted(KnowledgeSource.objects.for_tenant(tenant).values_list("name", flat=True))
 
@@ -68,12 +54,12 @@ def test_a_folder_taking_over_the_sources_in_it_parses_each_file_once(
     tenant: Tenant, kb: Path, parses: Counter[str]
 ) -> None:
     # given a file and a subfolder of the folder ingested into sources of their own, then a file edited
-    _ingest(tenant, kb / "faq.md")
-    _ingest(tenant, kb / "sub")
+    ingest_quietly(tenant, kb / "faq.md")
+    ingest_quietly(tenant, kb / "sub")
     (kb / "sub" / "gifts.md").write_text("# Gift cards\n\nThey expire after a year.")
     parses.clear()
     # when the folder is ingested, which reads every file before it takes those sources over
-    out = _ingest(tenant, kb)
+    out = ingest_quietly(tenant, kb)
     # then each file was parsed once, and the run stored what it read
     assert parses == dict.fromkeys(FILES, 1)
     assert out.startswith("4 files: 1 document created, 1 updated, 3 unchanged, 0 failed, 0 removed,")
@@ -88,10 +74,10 @@ def test_a_pruning_run_moving_a_named_source_parses_each_file_once(
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "faq.md").write_text("# Parking\n\nFree parking.")
-    _ingest(tenant, docs, "--source", "Help")
+    ingest_quietly(tenant, docs, "--source", "Help")
     parses.clear()
     # when the folder is ingested into "Help" with pruning, which reads every file before it moves the source
-    out = _ingest(tenant, kb, "--source", "Help")
+    out = ingest_quietly(tenant, kb, "--source", "Help")
     # then each file was parsed once, and the source holds the folder's files
     assert parses == dict.fromkeys(FILES, 1)
     assert out.startswith("4 files: 4 documents created, 1 updated, 0 unchanged, 0 failed, 0 removed,")
@@ -103,14 +89,14 @@ def test_a_moved_folder_taking_over_a_source_in_it_parses_each_file_once(
     tenant: Tenant, kb: Path, parses: Counter[str]
 ) -> None:
     # given the folder ingested, then moved, and a new subfolder of it ingested into a source of its own
-    _ingest(tenant, kb)
+    ingest_quietly(tenant, kb)
     moved = kb.rename(kb.parent / "kb2")
     (moved / "extra").mkdir()
     (moved / "extra" / "new.md").write_text("# New\n\nJust added.")
-    _ingest(tenant, moved / "extra")
+    ingest_quietly(tenant, moved / "extra")
     parses.clear()
     # when the folder is ingested where it is now: its files read first, then compared to recognise it
-    out = _ingest(tenant, moved)
+    out = ingest_quietly(tenant, moved)
     # then each file was parsed once, the folder recognised and the subfolder's source taken over
     assert parses == dict.fromkeys([*FILES, "extra/new.md"], 1)
     assert out.splitlines()[0] == f"{moved}: recognised as {kb} moved here: 5 documents kept"
@@ -121,11 +107,11 @@ def test_files_past_the_text_kept_ahead_are_parsed_again_at_their_turn(
     tenant: Tenant, kb: Path, parses: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a file of the folder ingested into a source of its own, and room for no parsed text at all
-    _ingest(tenant, kb / "faq.md")
+    ingest_quietly(tenant, kb / "faq.md")
     monkeypatch.setattr(folder_ingest, "AHEAD_MAX_CHARS", 0)
     parses.clear()
     # when the folder is ingested, taking that source over
-    out = _ingest(tenant, kb)
+    out = ingest_quietly(tenant, kb)
     # then nothing was kept between a file's first read and its turn: each was parsed twice, and stored
     assert parses == dict.fromkeys(FILES, 2)
     assert out.startswith("4 files: 4 documents created, 0 updated, 1 unchanged, 0 failed, 0 removed,")
