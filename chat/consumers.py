@@ -8,7 +8,6 @@ cancels on disconnect. Staff messages reach the customer through the channel-lay
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -16,9 +15,10 @@ from urllib.parse import parse_qs
 
 from bookings.protocol import BookingFrame
 from bookings.widget import handle_booking_frame, handle_proposal_decision
-from chat import services, socket_slots
+from chat import services
 from chat.customer_context import greeting_for
 from chat.engine import answer_turn
+from chat.frame_errors import identity_conflict_frame, question_failed_frame, refusal_frame
 from chat.limits import (
     TOO_MANY_CONVERSATIONS,
     SlidingWindow,
@@ -47,17 +47,10 @@ from chat.protocol import (
     parse_frame,
 )
 from chat.selectors import conversation_history, conversation_language, conversation_resume_frames
-from chat.socket_slots import (
-    TOO_MANY_SOCKETS,
-    TOO_MANY_SOCKETS_REASON,
-    SocketSlot,
-    socket_slot_refresh,
-    socket_slot_release,
-    socket_slot_take,
-    sockets_open,
-)
+from chat.socket_presence import SocketPresence
+from chat.socket_slots import TOO_MANY_SOCKETS, TOO_MANY_SOCKETS_REASON
+from chat.turn_queue import TurnQueue
 from escalations.handoff import FrameOrder, escalate_request, question_handed_back
-from escalations.presence import publish_presence, socket_opened, sockets_closed
 from escalations.watch import publish_message
 from routing.language import DEFAULT, detect_language
 from supportai.client_address import client_ip_from_scope
@@ -68,11 +61,6 @@ from supportai.selectors import tenant_get_by_public_key
 from supportai.sockets import LayerGuardedConsumer
 
 logger = logging.getLogger(__name__)
-# why feedback on an answer is refused, by the answer's status (``services.FEEDBACK_REFUSED_STATUSES``)
-FEEDBACK_REFUSED = {
-    MessageStatus.STREAMING: ErrorText.FEEDBACK_TOO_EARLY,
-    MessageStatus.FAILED: ErrorText.FEEDBACK_ON_FAILED,
-}
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -82,9 +70,7 @@ def conversation_group(conversation_id: int) -> str:
 class ChatConsumer(LayerGuardedConsumer):
     tenant: Tenant | None = None
     conversation: Conversation | None = None
-    # its place among the conversation's sockets (CHAT_SOCKETS_PER_CONVERSATION)
-    socket_slot: SocketSlot | None = None
-    slot_keeper: asyncio.Task[None] | None = None  # refreshes that place while the socket is open
+    presence: SocketPresence | None = None  # its place among the conversation's sockets, while it has one
 
     @property
     def client_ip(self) -> str:
@@ -92,12 +78,7 @@ class ChatConsumer(LayerGuardedConsumer):
         return client_ip_from_scope(self.scope)
 
     async def connect(self) -> None:
-        self.turns: asyncio.Queue[Message] = asyncio.Queue()
-        self.unanswered: set[int] = set()  # ids of the questions queued or being answered here
-        # ids of those handed back by staff meanwhile: a turn that stayed silent (it found the handoff
-        # live just before) is answered again once it has let go of the question
-        self.handed_back: set[int] = set()
-        self.worker: asyncio.Task[None] | None = None
+        self.turns = TurnQueue(answer=self.answer, failed=self.send_internal_error)
         self.message_window = SlidingWindow(messages_per_connection())
         self.frame_window = SlidingWindow(frames_per_connection())
         self.group: str | None = None
@@ -142,21 +123,16 @@ class ChatConsumer(LayerGuardedConsumer):
                 return
             opened = await db_call(services.conversation_open)(tenant=tenant, origin=origin)
             conversation, resume = opened.conversation, opened.resume_token
-        slot = await db_call(socket_slot_take)(tenant_id=tenant.pk, conversation_id=conversation.pk)
-        if slot is None:  # the conversation has all the sockets it may have open: nothing of it is sent
+        presence = await SocketPresence.take(tenant=tenant, conversation_id=conversation.pk)
+        if presence is None:  # the conversation has all the sockets it may have open: nothing of it is sent
             await self.send_json(
                 {**error_frame(ErrorCode.RATE_LIMITED, TOO_MANY_SOCKETS), "reason": TOO_MANY_SOCKETS_REASON}
             )
             await self.close(code=CloseCode.RATE_LIMITED)
             return
-        self.socket_slot = slot
-        self.slot_keeper = asyncio.create_task(self.keep_socket_slot(slot))
+        self.presence = presence
         self.conversation = conversation
-        # the customer is back when this socket is the conversation's only one (counted as it came, before its
-        # session is ready; a new conversation is under no handoff: not asked)
-        back = resumed and slot.key is not None and await self.sockets_open() == 1
-        if slot.key is not None:  # a mark that outlives the place if this process dies with the socket
-            await db_call(socket_opened)(tenant_id=tenant.pk, conversation_id=conversation.pk)
+        back = await presence.opened(resumed=resumed)
         if resumed:  # an answer its server abandoned shows as interrupted, even where beat does not run
             finished = await db_call(services.conversation_finish_abandoned_replies)(
                 tenant=tenant, conversation=conversation
@@ -181,42 +157,16 @@ class ChatConsumer(LayerGuardedConsumer):
             for frame in await db_call(conversation_resume_frames)(tenant=tenant, conversation=conversation):
                 await self.send_json(frame)
             if back:
-                await publish_presence(tenant=tenant, conversation_id=conversation.pk, present=True)
-
-    async def keep_socket_slot(self, slot: SocketSlot) -> None:
-        """Refresh the socket's place until the socket closes (a dead process's places expire)."""
-        while True:
-            await asyncio.sleep(socket_slots.SLOT_REFRESH_S)
-            await db_call(socket_slot_refresh)(slot)
+                await presence.came_back()
 
     async def disconnect(self, code: int) -> None:
-        counted = self.socket_slot is not None and self.socket_slot.key is not None
-        if self.slot_keeper is not None:
-            self.slot_keeper.cancel()
-        if self.socket_slot is not None:  # first: a reconnecting tab need not wait for the answer's last write
-            await db_call(socket_slot_release)(self.socket_slot)
-        if self.worker is not None:
-            self.worker.cancel()
-            try:
-                await self.worker
-            except asyncio.CancelledError:
-                pass
-            except Exception:  # e.g. the partial answer could not be stored: the socket still leaves its group
-                logger.exception("answer worker failed as the socket closed")
+        if self.presence is not None:  # first: a reconnecting tab need not wait for the answer's last write
+            await self.presence.release()
+        await self.turns.close()
         if self.group:
             await self.leave_group(self.group)
-        # the customer left with their last socket (others, tabs, may stay open)
-        if counted and self.tenant is not None and self.conversation is not None and await self.sockets_open() == 0:
-            await publish_presence(tenant=self.tenant, conversation_id=self.conversation.pk, present=False)
-            await db_call(sockets_closed)(tenant_id=self.tenant.pk, conversation_id=self.conversation.pk)
-
-    async def sockets_open(self) -> int | None:
-        """How many sockets the conversation has open, in every process (None: the cache failed, unknown).
-        By it staff watching a conversation under handoff learn that its customer came back or left
-        (``escalations.presence``); nothing is said while the sockets can't be counted."""
-        assert self.tenant is not None and self.conversation is not None
-        count: int | None = await db_call(sockets_open)(tenant_id=self.tenant.pk, conversation_id=self.conversation.pk)
-        return count
+        if self.presence is not None and self.conversation is not None:  # not once refused as unavailable
+            await self.presence.closed()
 
     async def send_json(self, payload: dict[str, Any]) -> None:
         if self.handoff_frames.admits(payload):
@@ -227,14 +177,7 @@ class ChatConsumer(LayerGuardedConsumer):
 
     async def send_internal_error(self, client_id: str) -> None:
         """The ``internal`` error of the message ``client_id``: the widget marks that question failed (resend it)."""
-        await self.send_json(
-            {
-                "type": "error",
-                "code": ErrorCode.INTERNAL.value,
-                "message": self.say(ErrorText.INTERNAL),
-                "client_id": client_id,
-            }
-        )
+        await self.send_json(question_failed_frame(client_id, language=self.language))
 
     def say(self, text: ErrorText) -> str:
         return error_message(text, language=self.language)
@@ -251,16 +194,12 @@ class ChatConsumer(LayerGuardedConsumer):
         try:
             command = parse_frame(text_data)
             await self.dispatch_command(command)
-        except ProtocolError as exc:
-            await self.send_json(exc.frame(self.language))
-        except services.ChatError:  # feedback on a message that is not an answer of this conversation
-            await self.send_json(
-                error_frame(ErrorCode.NOT_FOUND, self.say(ErrorText.MESSAGE_NOT_FOUND), field="message_id")
-            )
-        except services.FeedbackRefused as exc:  # on an answer still streaming, or one that failed
-            text = FEEDBACK_REFUSED[exc.status]
-            await self.send_json(error_frame(ErrorCode.BAD_REQUEST, self.say(text), field="message_id"))
-        except Exception:  # a bug must cost one frame, never the connection or a traceback to the client
+        except Exception as exc:
+            refusal = refusal_frame(exc, language=self.language)
+            if refusal is not None:  # the client's mistake
+                await self.send_json(refusal)
+                return
+            # ours: a bug must cost one frame, never the connection or a traceback to the client
             logger.exception("chat frame failed (tenant %s, conversation %s)", self.tenant.pk, self.conversation.pk)
             await self.send_error(ErrorCode.INTERNAL, self.say(ErrorText.INTERNAL))
 
@@ -309,47 +248,22 @@ class ChatConsumer(LayerGuardedConsumer):
         if received.news is not None:
             await publish_message(received.news)
         if received.created or received.reply is None:  # a resend of a question never answered (it was
-            self.enqueue(received.message)  # still queued when the connection dropped) is answered now
+            self.turns.enqueue(received.message)  # still queued when the connection dropped) is answered now
         elif received.reply.status != MessageStatus.STREAMING:
             await self.send_json(end_frame(received.reply, question=received.message))
 
-    def enqueue(self, message: Message, *, handed_back: bool = False) -> None:
-        if message.pk in self.unanswered:  # resent while it waits here: answered once
-            if handed_back:
-                self.handed_back.add(message.pk)
-            return
-        self.unanswered.add(message.pk)
-        self.turns.put_nowait(message)
-        if self.worker is None or self.worker.done():
-            self.worker = asyncio.create_task(self.answer_queued())
-
-    async def answer_queued(self) -> None:
+    async def answer(self, question: Message) -> bool:
+        """One turn of ``self.turns``: False when it stayed silent (it found the question under a live handoff)."""
         assert self.tenant is not None and self.conversation is not None
-        while not self.turns.empty():
-            question = self.turns.get_nowait()
-            answered = True
-            try:
-                answered = (
-                    await answer_turn(
-                        tenant=self.tenant,
-                        conversation=self.conversation,
-                        question=question,
-                        emit=self.send_json,
-                        sender=self.channel_name,
-                        ip=self.client_ip,
-                    )
-                    is not None
-                )
-            except Exception:  # a failed turn costs its answer, never the questions queued behind it
-                logger.exception("answer to message %s failed", question.pk)
-                self.unanswered.discard(question.pk)  # first: the client may resend it on the error frame
-                await self.send_internal_error(question.client_id)
-            finally:
-                self.unanswered.discard(question.pk)
-            if question.pk in self.handed_back:
-                self.handed_back.discard(question.pk)
-                if not answered:  # its claim is released by now, so this turn may answer it
-                    self.enqueue(question)
+        reply = await answer_turn(
+            tenant=self.tenant,
+            conversation=self.conversation,
+            question=question,
+            emit=self.send_json,
+            sender=self.channel_name,
+            ip=self.client_ip,
+        )
+        return reply is not None
 
     async def on_feedback(self, command: Feedback) -> None:
         assert self.tenant is not None and self.conversation is not None
@@ -378,14 +292,7 @@ class ChatConsumer(LayerGuardedConsumer):
         except IdentityError as exc:
             raise ProtocolError.of(ErrorCode.FORBIDDEN, services.IDENTITY_REFUSALS[exc.rejection]) from exc
         except services.ChatError:  # the widget starts a fresh conversation on this reason
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": ErrorCode.FORBIDDEN.value,
-                    "message": self.say(ErrorText.IDENTITY_CONFLICT),
-                    "reason": "identity_conflict",
-                }
-            )
+            await self.send_json(identity_conflict_frame(language=self.language))
             return
         await self.send_json(
             {
@@ -451,7 +358,7 @@ class ChatConsumer(LayerGuardedConsumer):
                 await self.send_error(ErrorCode.INTERNAL, self.say(ErrorText.INTERNAL))
                 return
             if question is not None:
-                self.enqueue(question, handed_back=True)
+                self.turns.enqueue(question, handed_back=True)
 
     async def on_escalate(self, command: Escalate) -> None:
         assert self.tenant is not None and self.conversation is not None
