@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings import availability, payments, services
+from bookings.dates import said_time
 from bookings.models import (
     Booking,
     BookingSource,
@@ -88,8 +89,9 @@ def _idempotency_key(conversation: Conversation, action: str, payload: dict[str,
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def local_label(tenant: Tenant, moment: datetime) -> str:
-    return moment.astimezone(availability.tenant_zone(tenant)).strftime("%A %-d %B %Y at %H:%M")
+def local_label(tenant: Tenant, moment: datetime, language: str = DEFAULT) -> str:
+    """``moment`` in the tenant's zone, as a customer writing ``language`` reads it (``dates.said_time``)."""
+    return said_time(moment.astimezone(availability.tenant_zone(tenant)), language)
 
 
 def proposal_create(
