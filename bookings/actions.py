@@ -17,6 +17,7 @@ from bookings.models import Booking, BookingStatus, PaymentMode, Proposal, Servi
 from bookings.phrases import BookingText
 from bookings.services import BookingError
 from chat.models import Conversation
+from routing.language import DEFAULT
 from supportai.models import Tenant
 from supportai.shared_cache import CACHE_ERRORS
 
@@ -54,7 +55,10 @@ def list_services(*, tenant: Tenant) -> list[dict[str, Any]]:
     return [service_dict(s) for s in Service.objects.for_tenant(tenant).filter(active=True).order_by("name")]
 
 
-def list_slots(*, tenant: Tenant, service_id: int, first_day: date, days: int) -> dict[str, Any]:
+def list_slots(
+    *, tenant: Tenant, service_id: int, first_day: date, days: int, language: str = DEFAULT
+) -> dict[str, Any]:
+    """The service's free slots, each labelled in ``language``."""
     service = services.service_get_active(tenant=tenant, service_id=service_id)
     tz = availability.tenant_zone(tenant)
     slots = availability.available_slots(tenant=tenant, service=service, first_day=first_day, days=days)
@@ -64,7 +68,7 @@ def list_slots(*, tenant: Tenant, service_id: int, first_day: date, days: int) -
         "slots": [
             {
                 "start": s.start.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
-                "label": proposals.local_label(tenant, s.start),
+                "label": proposals.local_label(tenant, s.start, language),
             }
             for s in slots
         ],
@@ -79,7 +83,15 @@ def _start(tenant: Tenant, value: str) -> datetime:
 
 
 def propose_book(
-    *, tenant: Tenant, conversation: Conversation, service_id: int, start: str, name: str, email: str, notes: str = ""
+    *,
+    tenant: Tenant,
+    conversation: Conversation,
+    service_id: int,
+    start: str,
+    name: str,
+    email: str,
+    notes: str = "",
+    language: str = DEFAULT,
 ) -> Proposal:
     return proposals.booking_propose_book(
         tenant=tenant,
@@ -89,6 +101,7 @@ def propose_book(
         name=name,
         email=email,
         notes=notes,
+        language=language,
     )
 
 
@@ -114,7 +127,8 @@ def _owned(*, tenant: Tenant, conversation: Conversation, ip: str, code: str, em
         raise
 
 
-def booking_dict(booking: Booking) -> dict[str, Any]:
+def booking_dict(booking: Booking, language: str = DEFAULT) -> dict[str, Any]:
+    """The booking as the customer is shown it, its ``label`` in ``language``."""
     tz = availability.tenant_zone(booking.tenant)
     # The link only while the hold lasts: paid after it ran out, the booking may be lost and the payment refunded.
     payable = booking.status == BookingStatus.PENDING and booking.holds_slot()
@@ -126,7 +140,7 @@ def booking_dict(booking: Booking) -> dict[str, Any]:
         "status": booking.shown_status,
         "hold_expired": booking.hold_ran_out,
         "start": booking.start_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
-        "label": proposals.local_label(booking.tenant, booking.start_at),
+        "label": proposals.local_label(booking.tenant, booking.start_at, language),
         "timezone": booking.tenant.timezone,
         "name": booking.customer_name,
         "paid": booking.paid_at is not None,
@@ -152,27 +166,42 @@ def payment_status(booking: Booking) -> PaymentStatus:
     return PaymentStatus.AWAITING_PAYMENT
 
 
-def lookup(*, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str) -> dict[str, Any]:
-    """The owned booking; one waiting for payment without a link (its checkout failed) gets one now."""
+def lookup(
+    *, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str, language: str = DEFAULT
+) -> dict[str, Any]:
+    """The owned booking (its label in ``language``); one waiting for payment without a link (its checkout
+    failed) gets one now."""
     booking = _owned(tenant=tenant, conversation=conversation, ip=ip, code=code, email=email)
     if payments.needs_checkout(booking):
         booking = payments.checkout_start(booking)
-    return booking_dict(booking)
+    return booking_dict(booking, language)
 
 
 def propose_cancel(
-    *, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str, reason: str = ""
+    *,
+    tenant: Tenant,
+    conversation: Conversation,
+    ip: str,
+    code: str,
+    email: str,
+    reason: str = "",
+    language: str = DEFAULT,
 ) -> Proposal:
     _owned(tenant=tenant, conversation=conversation, ip=ip, code=code, email=email)
     return proposals.booking_propose_cancel(
-        tenant=tenant, conversation=conversation, code=code, email=email, reason=reason
+        tenant=tenant, conversation=conversation, code=code, email=email, reason=reason, language=language
     )
 
 
 def propose_reschedule(
-    *, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str, start: str
+    *, tenant: Tenant, conversation: Conversation, ip: str, code: str, email: str, start: str, language: str = DEFAULT
 ) -> Proposal:
     _owned(tenant=tenant, conversation=conversation, ip=ip, code=code, email=email)
     return proposals.booking_propose_reschedule(
-        tenant=tenant, conversation=conversation, code=code, email=email, start=_start(tenant, start)
+        tenant=tenant,
+        conversation=conversation,
+        code=code,
+        email=email,
+        start=_start(tenant, start),
+        language=language,
     )

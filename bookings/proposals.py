@@ -141,13 +141,12 @@ def _terms(service: Service) -> dict[str, Any]:
     }
 
 
-def price_terms(service: Service) -> str:
-    """The summary's sentence on paying, "" for a free service."""
+def price_terms(service: Service, language: str = DEFAULT) -> str:
+    """The summary's sentence on paying in ``language``, after a space; "" for a free service."""
     if not service.is_paid:
         return ""
-    if service.is_paid_online:
-        return f" Price {service.price_display}, paid by card right after you confirm."
-    return f" Pay at the venue: {service.price_display}."
+    text = BookingText.PRICE_ONLINE if service.is_paid_online else BookingText.PRICE_AT_VENUE
+    return " " + text.say(language, price=service.price_display)
 
 
 def ensure_payable(service: Service) -> None:
@@ -166,13 +165,17 @@ def booking_propose_book(
     name: str,
     email: str,
     notes: str = "",
+    language: str = DEFAULT,
 ) -> Proposal:
+    """A proposal to book; its summary in ``language``, the conversation's (as all ``booking_propose_*``)."""
     service = services.service_get_active(tenant=tenant, service_id=service_id)
     ensure_payable(service)
     name, email = services.clean_customer(name=name, email=email)
     if availability.slot_at(tenant=tenant, service=service, start=start) is None:
         raise BookingError.of(services.SLOT_UNAVAILABLE, BookingText.SLOT_TAKEN, field="start")
-    summary = f"Book {service.name} on {local_label(tenant, start)} for {name} ({email}).{price_terms(service)}"
+    when = local_label(tenant, start, language)
+    summary = BookingText.SUMMARY_BOOK.say(language, service=service.name, when=when, name=name, email=email)
+    summary += price_terms(service, language)
     return proposal_create(
         tenant=tenant,
         conversation=conversation,
@@ -191,14 +194,19 @@ def booking_propose_book(
 
 
 def booking_propose_cancel(
-    *, tenant: Tenant, conversation: Conversation, code: str, email: str, reason: str = ""
+    *, tenant: Tenant, conversation: Conversation, code: str, email: str, reason: str = "", language: str = DEFAULT
 ) -> Proposal:
     booking = services.booking_find_owned(tenant=tenant, code=code, email=email)
     services.ensure_hold_not_run_out(booking)
     if not booking.is_active:
         raise BookingError.of(services.NOT_CHANGEABLE, BookingText.NOTHING_TO_CANCEL)
     services.ensure_upcoming(booking)
-    summary = f"Cancel {booking.service.name} on {local_label(tenant, booking.start_at)} ({booking.confirmation_code})."
+    summary = BookingText.SUMMARY_CANCEL.say(
+        language,
+        service=booking.service.name,
+        when=local_label(tenant, booking.start_at, language),
+        code=booking.confirmation_code,
+    )
     return proposal_create(
         tenant=tenant,
         conversation=conversation,
@@ -211,7 +219,7 @@ def booking_propose_cancel(
 
 
 def booking_propose_reschedule(
-    *, tenant: Tenant, conversation: Conversation, code: str, email: str, start: datetime
+    *, tenant: Tenant, conversation: Conversation, code: str, email: str, start: datetime, language: str = DEFAULT
 ) -> Proposal:
     booking = services.booking_find_owned(tenant=tenant, code=code, email=email)
     services.ensure_hold_not_run_out(booking)
@@ -220,9 +228,12 @@ def booking_propose_reschedule(
     services.ensure_upcoming(booking)
     if availability.slot_at(tenant=tenant, service=booking.service, start=start, exclude_booking=booking) is None:
         raise BookingError.of(services.SLOT_UNAVAILABLE, BookingText.SLOT_TAKEN, field="start")
-    summary = (
-        f"Move {booking.service.name} ({booking.confirmation_code}) from {local_label(tenant, booking.start_at)} "
-        f"to {local_label(tenant, start)}."
+    summary = BookingText.SUMMARY_RESCHEDULE.say(
+        language,
+        service=booking.service.name,
+        code=booking.confirmation_code,
+        old=local_label(tenant, booking.start_at, language),
+        new=local_label(tenant, start, language),
     )
     return proposal_create(
         tenant=tenant,
@@ -370,7 +381,8 @@ def _shown_details(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def decision_frame(decision: Decision, language: str = DEFAULT) -> dict[str, Any]:
-    """The ``proposal.result`` frame, its ``message`` in ``language`` when it has a sentence (English without)."""
+    """The ``proposal.result`` frame, its ``message`` in ``language`` when it has a sentence (English without),
+    its ``start_local`` in ``language``."""
     frame = {
         "type": "proposal.result",
         "proposal_id": str(decision.proposal.public_id),
@@ -380,4 +392,8 @@ def decision_frame(decision: Decision, language: str = DEFAULT) -> dict[str, Any
     }
     if decision.said is not None:
         frame["message"] = decision.said.text.say(language, **decision.said.params)
+    if "start_local" in frame and isinstance(frame.get("start"), str) and language != DEFAULT:
+        # stored in English (``booking_result``): said again in the language the result is said in
+        start = datetime.fromisoformat(frame["start"])
+        frame["start_local"] = local_label(decision.proposal.tenant, start, language)
     return frame

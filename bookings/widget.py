@@ -41,17 +41,19 @@ def protocol_error(exc: BookingError) -> ProtocolError:
     return ProtocolError(code, exc.message, text=exc.text, params=exc.params, field=exc.field)
 
 
-def _frames(tenant: Tenant, conversation: Conversation, command: BookingFrame, ip: str) -> list[dict[str, Any]]:
+def _frames(
+    tenant: Tenant, conversation: Conversation, command: BookingFrame, ip: str, language: str
+) -> list[dict[str, Any]]:
     if isinstance(command, ListServices):
         return [{"type": "booking.services", "services": actions.list_services(tenant=tenant)}]
     if isinstance(command, ListSlots):
         slots = actions.list_slots(
-            tenant=tenant, service_id=command.service_id, first_day=command.date, days=command.days
+            tenant=tenant, service_id=command.service_id, first_day=command.date, days=command.days, language=language
         )
         return [{"type": "booking.slots", "date": command.date.isoformat(), **slots}]
     if isinstance(command, Lookup):
         booking = actions.lookup(
-            tenant=tenant, conversation=conversation, ip=ip, code=command.code, email=command.email
+            tenant=tenant, conversation=conversation, ip=ip, code=command.code, email=command.email, language=language
         )
         return [{"type": "booking.detail", "booking": booking}]
     if isinstance(command, ProposeBooking):
@@ -63,6 +65,7 @@ def _frames(tenant: Tenant, conversation: Conversation, command: BookingFrame, i
             name=command.name,
             email=command.email,
             notes=command.notes,
+            language=language,
         )
     elif isinstance(command, ProposeCancel):
         proposal = actions.propose_cancel(
@@ -72,10 +75,17 @@ def _frames(tenant: Tenant, conversation: Conversation, command: BookingFrame, i
             code=command.code,
             email=command.email,
             reason=command.reason,
+            language=language,
         )
     elif isinstance(command, ProposeReschedule):
         proposal = actions.propose_reschedule(
-            tenant=tenant, conversation=conversation, ip=ip, code=command.code, email=command.email, start=command.start
+            tenant=tenant,
+            conversation=conversation,
+            ip=ip,
+            code=command.code,
+            email=command.email,
+            start=command.start,
+            language=language,
         )
     else:
         raise ProtocolError.of(ErrorCode.BAD_REQUEST, BookingText.UNKNOWN_FRAME)
@@ -83,10 +93,12 @@ def _frames(tenant: Tenant, conversation: Conversation, command: BookingFrame, i
 
 
 def handle_booking_frame(
-    *, tenant: Tenant, conversation: Conversation, command: BookingFrame, ip: str
+    *, tenant: Tenant, conversation: Conversation, command: BookingFrame, ip: str, language: str = DEFAULT
 ) -> list[dict[str, Any]]:
+    """The frames answering ``command``; what they say to the customer (labels, a proposal's summary) in
+    ``language``."""
     try:
-        return _frames(tenant, conversation, command, ip)
+        return _frames(tenant, conversation, command, ip, language)
     except BookingError as exc:
         raise protocol_error(exc) from None
 

@@ -317,7 +317,7 @@ class ChatConsumer(LayerGuardedConsumer):
         assert self.tenant is not None and self.conversation is not None
         ip = self.client_ip
         frames = await db_call(handle_booking_frame)(
-            tenant=self.tenant, conversation=self.conversation, command=command, ip=ip
+            tenant=self.tenant, conversation=self.conversation, command=command, ip=ip, language=self.language
         )
         for frame in frames:
             await self.send_json(frame)

@@ -40,6 +40,11 @@ EUROPEAN: dict[str, BookingPhrases] = {
         not_a_decision="Not a proposal decision.",
         proposal_expired="This proposal expired; ask again to get a fresh one.",
         nothing_changed="Okay, nothing was changed.",
+        summary_book="Book {service} on {when} for {name} ({email}).",
+        summary_cancel="Cancel {service} on {when} ({code}).",
+        summary_reschedule="Move {service} ({code}) from {old} to {new}.",
+        price_online="Price {price}, paid by card right after you confirm.",
+        price_at_venue="Pay at the venue: {price}.",
     ),
     "es": BookingPhrases(
         booking_not_found=(
@@ -79,6 +84,11 @@ EUROPEAN: dict[str, BookingPhrases] = {
         not_a_decision="No es una decisión sobre una propuesta.",
         proposal_expired="Esta propuesta ha caducado; vuelva a pedirla para obtener una nueva.",
         nothing_changed="De acuerdo, no se ha cambiado nada.",
+        summary_book="Reservar {service} el {when} para {name} ({email}).",
+        summary_cancel="Cancelar {service} del {when} ({code}).",
+        summary_reschedule="Mover {service} ({code}) del {old} al {new}.",
+        price_online="Precio {price}, que se paga con tarjeta justo después de confirmar.",
+        price_at_venue="Pago en el establecimiento: {price}.",
     ),
     "fr": BookingPhrases(
         booking_not_found=(
@@ -123,6 +133,11 @@ EUROPEAN: dict[str, BookingPhrases] = {
         not_a_decision="Ce n'est pas une décision sur une proposition.",
         proposal_expired="Cette proposition a expiré ; redemandez-la pour en obtenir une nouvelle.",
         nothing_changed="D'accord, rien n'a été modifié.",
+        summary_book="Réserver {service} le {when} pour {name} ({email}).",
+        summary_cancel="Annuler {service} du {when} ({code}).",
+        summary_reschedule="Déplacer {service} ({code}) du {old} au {new}.",
+        price_online="Prix {price}, payé par carte juste après votre confirmation.",
+        price_at_venue="Paiement sur place : {price}.",
     ),
     "de": BookingPhrases(
         booking_not_found=(
@@ -167,6 +182,11 @@ EUROPEAN: dict[str, BookingPhrases] = {
         not_a_decision="Keine Entscheidung über einen Vorschlag.",
         proposal_expired="Dieser Vorschlag ist abgelaufen; fragen Sie erneut, um einen neuen zu erhalten.",
         nothing_changed="In Ordnung, es wurde nichts geändert.",
+        summary_book="{service} am {when} für {name} ({email}) buchen.",
+        summary_cancel="{service} am {when} ({code}) stornieren.",
+        summary_reschedule="{service} ({code}) von {old} auf {new} verschieben.",
+        price_online="Preis {price}, per Karte direkt nach Ihrer Bestätigung zu zahlen.",
+        price_at_venue="Zahlung vor Ort: {price}.",
     ),
     "pt": BookingPhrases(
         booking_not_found=(
@@ -207,6 +227,11 @@ EUROPEAN: dict[str, BookingPhrases] = {
         not_a_decision="Não é uma decisão sobre uma proposta.",
         proposal_expired="Esta proposta expirou; peça novamente para receber uma nova.",
         nothing_changed="Tudo bem, nada foi alterado.",
+        summary_book="Reservar {service} em {when} para {name} ({email}).",
+        summary_cancel="Cancelar {service} de {when} ({code}).",
+        summary_reschedule="Mudar {service} ({code}) de {old} para {new}.",
+        price_online="Preço {price}, pago com cartão logo após a confirmação.",
+        price_at_venue="Pagamento no local: {price}.",
     ),
     "it": BookingPhrases(
         booking_not_found=(
@@ -250,6 +275,11 @@ EUROPEAN: dict[str, BookingPhrases] = {
         not_a_decision="Non è una decisione su una proposta.",
         proposal_expired="Questa proposta è scaduta; la richieda di nuovo per averne una nuova.",
         nothing_changed="Va bene, non è stato modificato nulla.",
+        summary_book="Prenotare {service} il {when} per {name} ({email}).",
+        summary_cancel="Annullare {service} del {when} ({code}).",
+        summary_reschedule="Spostare {service} ({code}) dal {old} al {new}.",
+        price_online="Prezzo {price}, da pagare con carta subito dopo la conferma.",
+        price_at_venue="Pagamento in sede: {price}.",
     ),
     "nl": BookingPhrases(
         booking_not_found=(
@@ -289,6 +319,11 @@ EUROPEAN: dict[str, BookingPhrases] = {
         not_a_decision="Geen beslissing over een voorstel.",
         proposal_expired="Dit voorstel is verlopen; vraag het opnieuw aan voor een nieuw voorstel.",
         nothing_changed="Oké, er is niets gewijzigd.",
+        summary_book="{service} boeken op {when} voor {name} ({email}).",
+        summary_cancel="{service} op {when} ({code}) annuleren.",
+        summary_reschedule="{service} ({code}) verplaatsen van {old} naar {new}.",
+        price_online="Prijs {price}, met een kaart te betalen direct nadat u bevestigt.",
+        price_at_venue="Betalen ter plaatse: {price}.",
     ),
     "ru": BookingPhrases(
         booking_not_found=(
@@ -332,5 +367,10 @@ EUROPEAN: dict[str, BookingPhrases] = {
         not_a_decision="Это не решение по предложению.",
         proposal_expired="Срок действия этого предложения истёк; попросите ещё раз, чтобы получить новое.",
         nothing_changed="Хорошо, ничего не изменено.",
+        summary_book="Записать {name} ({email}) на «{service}»: {when}.",
+        summary_cancel="Отменить «{service}» на {when} ({code}).",
+        summary_reschedule="Перенести «{service}» ({code}) с {old} на {new}.",
+        price_online="Цена {price}, оплата картой сразу после подтверждения.",
+        price_at_venue="Оплата на месте: {price}.",
     ),
 }

@@ -35,6 +35,11 @@ class BookingText(StrEnum):
     NOT_A_DECISION = "not_a_decision"
     PROPOSAL_EXPIRED = "proposal_expired"
     NOTHING_CHANGED = "nothing_changed"
+    SUMMARY_BOOK = "summary_book"
+    SUMMARY_CANCEL = "summary_cancel"
+    SUMMARY_RESCHEDULE = "summary_reschedule"
+    PRICE_ONLINE = "price_online"
+    PRICE_AT_VENUE = "price_at_venue"
 
     def say(self, language: str, /, **params: object) -> str:
         """This sentence in ``language`` (English when it has no row), its placeholders filled from ``params``."""
@@ -73,3 +78,11 @@ class BookingPhrases:
     # The ``proposal.result`` message of a decision that changed nothing
     proposal_expired: str
     nothing_changed: str  # the customer rejected the proposal
+    # A ``proposal`` frame's ``summary`` (``proposals.booking_propose_*``): {service} its name, {when} and the
+    # reschedule's {old} / {new} times as ``dates.said_time`` says them, {code} the confirmation code
+    summary_book: str  # {service}, {when}, {name}, {email}
+    summary_cancel: str  # {service}, {when}, {code}
+    summary_reschedule: str  # {service}, {code}, {old}, {new}
+    # The sentence on paying after a paid service's summary_book, {price} as ``Service.price_display``
+    price_online: str
+    price_at_venue: str

@@ -10,7 +10,20 @@ from bookings.phrases import BOOKING_PHRASES, BookingText, booking_message, engl
 from chat.phrases import ERROR_PHRASES
 from routing.tests.test_language import placeholders
 
-SAMPLE_PARAMS = {"first": "2000-01-01", "last": "2036-12-07", "field": "date", "limit": 14}
+SAMPLE_PARAMS = {
+    "first": "2000-01-01",
+    "last": "2036-12-07",
+    "field": "date",
+    "limit": 14,
+    "service": "Massage",
+    "when": "Wednesday 11 March 2026 at 10:00",
+    "old": "Wednesday 11 March 2026 at 10:00",
+    "new": "Thursday 12 March 2026 at 11:00",
+    "name": "Pat",
+    "email": "pat@x.org",
+    "code": "ABC123",
+    "price": "95.00 EUR",
+}
 
 
 def test_every_booking_text_is_a_sentence_of_the_table():

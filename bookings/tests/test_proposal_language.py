@@ -1,0 +1,131 @@
+"""A proposal's own text in the customer's language: over the socket, a German conversation's ``proposal``
+frame has a German summary, its slots German labels and its ``proposal.result`` a German ``start_local``;
+an English one reads as it always did; one in a language we have no sentences in (Polish), English. The
+summary is stored as shown, and staff read it as the customer saw it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
+from django.urls import reverse
+
+from bookings import proposals
+from bookings.dates import said_time
+from bookings.models import Proposal, Service
+from bookings.tests.conftest import customer_booking, local, next_weekday
+from chat.tests.conftest import Connect, conversation_written_in
+from supportai.models import Tenant
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the socket runs its database work on the pool
+
+GERMAN = "Wie kann ich einen Termin buchen?"
+ENGLISH = "How do I book an appointment?"
+POLISH = "Jak mogę zarezerwować wizytę?"  # no sentences of ours: English
+
+
+def _propose(service: Service, start: str) -> dict[str, Any]:
+    return {"type": "booking.propose", "service_id": service.pk, "start": start, "name": "Pat", "email": "pat@x.org"}
+
+
+def _at(tenant: Tenant, hour: int) -> datetime:
+    return local(tenant, next_weekday(2), hour)
+
+
+async def _booked(connect: Connect, tenant: Tenant, service: Service, written: str) -> tuple[dict, dict, dict]:
+    opened = await sync_to_async(conversation_written_in)(tenant, written)
+    client = await connect(tenant, resume=opened.resume_token)
+    try:
+        await client.send({"type": "booking.slots", "service_id": service.pk, "date": next_weekday(2).isoformat()})
+        slots = await client.receive()
+        await client.send(_propose(service, f"{next_weekday(2).isoformat()}T10:00"))
+        proposal = await client.receive()
+        await client.send({"type": "proposal.confirm", "proposal_id": proposal["proposal_id"]})
+        result = await client.receive()
+    finally:
+        await client.disconnect()
+    return slots, proposal, result
+
+
+@pytest.mark.asyncio
+async def test_a_german_conversation_reads_its_proposal_in_german(
+    connect: Connect, tenant: Tenant, at_desk: Service
+) -> None:
+    # given a German conversation and a service paid at the venue
+    # when the customer asks for the slots, proposes a booking and confirms it
+    slots, proposal, result = await _booked(connect, tenant, at_desk, GERMAN)
+    # then the labels, the summary and the start are German
+    when = said_time(_at(tenant, 10), "de")
+    assert when.startswith("Mittwoch, ") and when != _at(tenant, 10).strftime("%A %-d %B %Y at %H:%M")
+    assert when in [slot["label"] for slot in slots["slots"]]
+    price = proposal["details"]["price"]
+    assert proposal["summary"] == f"{at_desk.name} am {when} für Pat (pat@x.org) buchen. Zahlung vor Ort: {price}."
+    assert result["start_local"] == when
+    # and the proposal keeps what the customer confirmed
+    stored = await Proposal.objects.aget(public_id=proposal["proposal_id"])
+    assert stored.summary == proposal["summary"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("written", [ENGLISH, POLISH])
+async def test_english_and_unknown_languages_read_the_english_proposal(
+    connect: Connect, tenant: Tenant, at_desk: Service, written: str
+) -> None:
+    # given an English (Polish) conversation
+    # when the customer proposes a booking and confirms it
+    slots, proposal, result = await _booked(connect, tenant, at_desk, written)
+    # then everything reads as it always did
+    when = _at(tenant, 10).strftime("%A %-d %B %Y at %H:%M")
+    assert when in [slot["label"] for slot in slots["slots"]]
+    price = proposal["details"]["price"]
+    assert proposal["summary"] == f"Book {at_desk.name} on {when} for Pat (pat@x.org). Pay at the venue: {price}."
+    assert result["start_local"] == when
+
+
+@pytest.mark.asyncio
+async def test_a_german_conversation_reads_its_cancel_and_reschedule_proposals_in_german(
+    connect: Connect, tenant: Tenant, service: Service
+) -> None:
+    # given a German conversation and the customer's booking
+    booking = await sync_to_async(customer_booking)(tenant, service, day=next_weekday(2), hour=10, email="ann@x.org")
+    opened = await sync_to_async(conversation_written_in)(tenant, GERMAN)
+    client = await connect(tenant, resume=opened.resume_token)
+    try:
+        # when they propose to move it, and to cancel it
+        owned = {"code": booking.confirmation_code, "email": "ann@x.org"}
+        new = f"{next_weekday(2).isoformat()}T11:00"
+        await client.send({"type": "booking.reschedule", **owned, "start": new})
+        moved = await client.receive()
+        await client.send({"type": "booking.cancel", **owned})
+        canceled = await client.receive()
+    finally:
+        await client.disconnect()
+    # then both are said in German
+    old, later = said_time(_at(tenant, 10), "de"), said_time(_at(tenant, 11), "de")
+    code = booking.confirmation_code
+    assert moved["summary"] == f"{service.name} ({code}) von {old} auf {later} verschieben."
+    assert canceled["summary"] == f"{service.name} am {old} ({code}) stornieren."
+
+
+def test_staff_read_a_german_summary_as_the_customer_saw_it(
+    tenant: Tenant, service: Service, admin_client: Client
+) -> None:
+    # given a proposal made in a German conversation
+    opened = conversation_written_in(tenant, GERMAN)
+    proposal = proposals.booking_propose_book(
+        tenant=tenant,
+        conversation=opened.conversation,
+        service_id=service.pk,
+        start=_at(tenant, 10),
+        name="Pat",
+        email="pat@x.org",
+        language="de",
+    )
+    # when staff open it in the admin
+    response = admin_client.get(reverse("admin:bookings_proposal_change", args=[proposal.pk]))
+    # then the page shows the German summary
+    assert response.status_code == 200
+    assert "für Pat (pat@x.org) buchen." in response.content.decode()
