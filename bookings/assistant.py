@@ -22,6 +22,7 @@ from bookings.services import BookingError
 from chat.models import Conversation
 from knowledge.parsed import UNSTORABLE
 from routing.contracts import ToolCall, ToolResult, ToolSpec
+from routing.language import DEFAULT
 from supportai.memo import TenantMemo
 from supportai.models import Tenant
 
@@ -147,7 +148,7 @@ def _proposed(proposal: Proposal) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _run(
-    tenant: Tenant, conversation: Conversation, ip: str, name: str, args: dict[str, Any]
+    tenant: Tenant, conversation: Conversation, ip: str, name: str, args: dict[str, Any], language: str
 ) -> tuple[Any, dict[str, Any] | None]:
     if name == "list_services":
         return actions.list_services(tenant=tenant), None
@@ -180,6 +181,7 @@ def _run(
             name=_arg(args, "name", str),
             email=_arg(args, "email", str),
             notes=_arg(args, "notes", str, required=False),
+            language=language,
         )
     elif name == "cancel_booking":
         proposal = actions.propose_cancel(
@@ -189,6 +191,7 @@ def _run(
             email=_arg(args, "email", str),
             reason=_arg(args, "reason", str, required=False),
             ip=ip,
+            language=language,
         )
     elif name == "reschedule_booking":
         proposal = actions.propose_reschedule(
@@ -198,6 +201,7 @@ def _run(
             email=_arg(args, "email", str),
             start=_arg(args, "new_start", str),
             ip=ip,
+            language=language,
         )
     else:
         raise ToolArgumentError(f"unknown tool {name[:40]!r}", field="")
@@ -214,14 +218,18 @@ def _error_result(tool: str, exc: Exception) -> dict[str, str]:
     return {"error": DATE_OUT_OF_RANGE if isinstance(exc, OverflowError) else str(exc)}
 
 
-def run_tool_calls(*, tenant: Tenant, conversation: Conversation, ip: str, calls: tuple[ToolCall, ...]) -> ToolStep:
+def run_tool_calls(
+    *, tenant: Tenant, conversation: Conversation, ip: str, calls: tuple[ToolCall, ...], language: str = DEFAULT
+) -> ToolStep:
     """Run one round of calls; every failure becomes an error result for the model, never an exception.
 
-    ``ip`` is the customer's client address (their ownership proofs count toward its limit; "" if unknown)."""
+    ``ip`` is the customer's client address (their ownership proofs count toward its limit; "" if unknown);
+    ``language`` the customer's, that of a proposal's summary (the model reads the tools' results in English
+    otherwise)."""
     results, frames = [], []
     for call in calls:
         try:
-            output, frame = _run(tenant, conversation, ip, call.name, dict(call.arguments))
+            output, frame = _run(tenant, conversation, ip, call.name, dict(call.arguments), language)
             results.append(ToolResult(call.id, call.name, json.dumps(output)))
             if frame is not None:
                 frames.append(frame)

@@ -16,6 +16,7 @@ from typing import Any
 from bookings.assistant import run_tool_calls
 from chat.models import Conversation
 from routing.contracts import TextDelta, ToolRound, TurnRequest, TurnResult
+from routing.language import detect_language
 from supportai.db import db_call
 from supportai.models import Tenant
 
@@ -32,6 +33,7 @@ async def turn_with_tools(
     """``ip``: the customer's client address, for the attempt limits of the booking tools."""
     from routing.services import turn_stream
 
+    language = detect_language(request.question)  # a proposal's summary is said in it
     texts: list[str] = []
     rounds: list[TurnResult] = []
     for round_number in range(MAX_TOOL_ROUNDS + 1):
@@ -50,7 +52,9 @@ async def turn_with_tools(
         if result.text.strip():  # keep rounds apart in the streamed and the stored text
             await on_delta(ROUND_SEPARATOR)
             texts.append(ROUND_SEPARATOR)
-        step = await db_call(run_tool_calls)(tenant=tenant, conversation=conversation, ip=ip, calls=result.tool_calls)
+        step = await db_call(run_tool_calls)(
+            tenant=tenant, conversation=conversation, ip=ip, calls=result.tool_calls, language=language
+        )
         for frame in step.frames:
             await emit(frame)
         done = ToolRound(text=result.text, calls=result.tool_calls, results=step.results)

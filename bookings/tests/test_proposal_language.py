@@ -18,6 +18,9 @@ from bookings.dates import said_time
 from bookings.models import Proposal, Service
 from bookings.tests.conftest import customer_booking, local, next_weekday
 from chat.tests.conftest import Connect, conversation_written_in
+from routing.contracts import ToolCall
+from routing.providers.fake import Script, ScriptedProvider
+from routing.registry import override_providers
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the socket runs its database work on the pool
@@ -129,3 +132,37 @@ def test_staff_read_a_german_summary_as_the_customer_saw_it(
     # then the page shows the German summary
     assert response.status_code == 200
     assert "für Pat (pat@x.org) buchen." in response.content.decode()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("asked", "language"), [("Bitte buchen Sie mir eine Massage um 10 Uhr.", "de"), (ENGLISH, "en")]
+)
+async def test_the_assistants_proposal_is_said_in_the_language_the_customer_wrote(
+    connect: Connect, tenant: Tenant, service: Service, asked: str, language: str
+) -> None:
+    # given a model that proposes a booking when asked
+    start = f"{next_weekday(2).isoformat()}T10:00"
+    call = ToolCall(
+        "call-1", "create_booking", {"service_id": service.pk, "start": start, "name": "Ann", "email": "a@x.org"}
+    )
+    provider = ScriptedProvider(
+        name="local",
+        scripts=(Script(deltas=("…",), tool_calls=(call,), confidence=0.95), Script(deltas=("ok",), confidence=0.95)),
+    )
+    # when the customer asks in German (English)
+    with override_providers({"local": provider}):
+        client = await connect(tenant)
+        try:
+            await client.send({"type": "message.send", "client_id": "q1", "text": asked})
+            frames = await client.receive_until("message.end")
+        finally:
+            await client.disconnect()
+    # then the proposal's summary is in their language
+    proposal = next(frame for frame in frames if frame["type"] == "proposal")
+    when = said_time(_at(tenant, 10), language)
+    said = {
+        "de": f"{service.name} am {when} für Ann (a@x.org) buchen.",
+        "en": f"Book {service.name} on {when} for Ann (a@x.org).",
+    }
+    assert proposal["summary"] == said[language]
