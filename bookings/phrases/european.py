@@ -45,6 +45,10 @@ EUROPEAN: dict[str, BookingPhrases] = {
         summary_reschedule="Move {service} ({code}) from {old} to {new}.",
         price_online="Price {price}, paid by card right after you confirm.",
         price_at_venue="Pay at the venue: {price}.",
+        booked="Booked! Your confirmation code is {code}. We've emailed you the details.",
+        held_until_paid="Almost done! Your booking {code} is held until you pay.",
+        canceled="Your booking is canceled.",
+        moved="Your booking has been moved to {when}.",
     ),
     "es": BookingPhrases(
         booking_not_found=(
@@ -89,6 +93,10 @@ EUROPEAN: dict[str, BookingPhrases] = {
         summary_reschedule="Mover {service} ({code}) del {old} al {new}.",
         price_online="Precio {price}, que se paga con tarjeta justo después de confirmar.",
         price_at_venue="Pago en el establecimiento: {price}.",
+        booked="¡Reservado! Su código de confirmación es {code}. Le hemos enviado los detalles por correo electrónico.",
+        held_until_paid="¡Casi listo! Su reserva {code} queda retenida hasta que la pague.",
+        canceled="Su reserva está cancelada.",
+        moved="Su reserva se ha cambiado al {when}.",
     ),
     "fr": BookingPhrases(
         booking_not_found=(
@@ -138,6 +146,10 @@ EUROPEAN: dict[str, BookingPhrases] = {
         summary_reschedule="Déplacer {service} ({code}) du {old} au {new}.",
         price_online="Prix {price}, payé par carte juste après votre confirmation.",
         price_at_venue="Paiement sur place : {price}.",
+        booked="Réservé ! Votre code de confirmation est {code}. Nous vous avons envoyé les détails par e-mail.",
+        held_until_paid="Presque terminé ! Votre réservation {code} est retenue jusqu'à votre paiement.",
+        canceled="Votre réservation est annulée.",
+        moved="Votre réservation a été déplacée au {when}.",
     ),
     "de": BookingPhrases(
         booking_not_found=(
@@ -187,6 +199,10 @@ EUROPEAN: dict[str, BookingPhrases] = {
         summary_reschedule="{service} ({code}) von {old} auf {new} verschieben.",
         price_online="Preis {price}, per Karte direkt nach Ihrer Bestätigung zu zahlen.",
         price_at_venue="Zahlung vor Ort: {price}.",
+        booked="Gebucht! Ihr Bestätigungscode lautet {code}. Wir haben Ihnen die Details per E-Mail geschickt.",
+        held_until_paid="Fast geschafft! Ihre Buchung {code} ist reserviert, bis Sie bezahlen.",
+        canceled="Ihre Buchung ist storniert.",
+        moved="Ihre Buchung wurde auf {when} verschoben.",
     ),
     "pt": BookingPhrases(
         booking_not_found=(
@@ -232,6 +248,10 @@ EUROPEAN: dict[str, BookingPhrases] = {
         summary_reschedule="Mudar {service} ({code}) de {old} para {new}.",
         price_online="Preço {price}, pago com cartão logo após a confirmação.",
         price_at_venue="Pagamento no local: {price}.",
+        booked="Reservado! Seu código de confirmação é {code}. Enviamos os detalhes para o seu e-mail.",
+        held_until_paid="Quase pronto! Sua reserva {code} fica garantida até você pagar.",
+        canceled="Sua reserva foi cancelada.",
+        moved="Sua reserva foi remarcada para {when}.",
     ),
     "it": BookingPhrases(
         booking_not_found=(
@@ -280,6 +300,10 @@ EUROPEAN: dict[str, BookingPhrases] = {
         summary_reschedule="Spostare {service} ({code}) dal {old} al {new}.",
         price_online="Prezzo {price}, da pagare con carta subito dopo la conferma.",
         price_at_venue="Pagamento in sede: {price}.",
+        booked="Prenotato! Il codice di conferma è {code}. I dettagli sono stati inviati via e-mail.",
+        held_until_paid="Quasi fatto! La prenotazione {code} è tenuta in sospeso fino al pagamento.",
+        canceled="La prenotazione è annullata.",
+        moved="La prenotazione è stata spostata a {when}.",
     ),
     "nl": BookingPhrases(
         booking_not_found=(
@@ -324,6 +348,10 @@ EUROPEAN: dict[str, BookingPhrases] = {
         summary_reschedule="{service} ({code}) verplaatsen van {old} naar {new}.",
         price_online="Prijs {price}, met een kaart te betalen direct nadat u bevestigt.",
         price_at_venue="Betalen ter plaatse: {price}.",
+        booked="Geboekt! Uw bevestigingscode is {code}. We hebben u de details gemaild.",
+        held_until_paid="Bijna klaar! Uw boeking {code} wordt vastgehouden totdat u betaalt.",
+        canceled="Uw boeking is geannuleerd.",
+        moved="Uw boeking is verplaatst naar {when}.",
     ),
     "ru": BookingPhrases(
         booking_not_found=(
@@ -372,5 +400,9 @@ EUROPEAN: dict[str, BookingPhrases] = {
         summary_reschedule="Перенести «{service}» ({code}) с {old} на {new}.",
         price_online="Цена {price}, оплата картой сразу после подтверждения.",
         price_at_venue="Оплата на месте: {price}.",
+        booked="Забронировано! Ваш код подтверждения: {code}. Мы отправили подробности на вашу электронную почту.",
+        held_until_paid="Почти готово! Ваше бронирование {code} удерживается до оплаты.",
+        canceled="Ваше бронирование отменено.",
+        moved="Ваше бронирование перенесено на {when}.",
     ),
 }

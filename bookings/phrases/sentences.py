@@ -40,6 +40,10 @@ class BookingText(StrEnum):
     SUMMARY_RESCHEDULE = "summary_reschedule"
     PRICE_ONLINE = "price_online"
     PRICE_AT_VENUE = "price_at_venue"
+    BOOKED = "booked"
+    HELD_UNTIL_PAID = "held_until_paid"
+    CANCELED = "canceled"
+    MOVED = "moved"
 
     def say(self, language: str, /, **params: object) -> str:
         """This sentence in ``language`` (English when it has no row), its placeholders filled from ``params``."""
@@ -85,4 +89,10 @@ class BookingPhrases:
     summary_reschedule: str  # {service}, {code}, {old}, {new}
     # The sentence on paying after a paid service's summary_book, {price} as ``Service.price_display``
     price_online: str
-    price_at_venue: str
+    price_at_venue: str  # also an executed booking's ``pay_terms`` when paid at the venue
+    # The ``proposal.result`` message of an executed decision, {code} the confirmation code, {when} the new
+    # time as ``dates.said_time`` says it
+    booked: str  # {code}: booked (confirmed)
+    held_until_paid: str  # {code}: booked, held until paid online
+    canceled: str
+    moved: str  # {when}
