@@ -25,7 +25,9 @@ from bookings.dates import said_time
 from bookings.models import (
     Booking,
     BookingSource,
+    BookingStatus,
     ConfirmationLevel,
+    PaymentMode,
     Proposal,
     ProposalAction,
     ProposalStatus,
@@ -382,7 +384,7 @@ def _shown_details(payload: dict[str, Any]) -> dict[str, Any]:
 
 def decision_frame(decision: Decision, language: str = DEFAULT) -> dict[str, Any]:
     """The ``proposal.result`` frame, its ``message`` in ``language`` when it has a sentence (English without),
-    its ``start_local`` in ``language``."""
+    its ``start_local`` in ``language``; an executed one's ``message`` (and ``pay_terms``) too."""
     frame = {
         "type": "proposal.result",
         "proposal_id": str(decision.proposal.public_id),
@@ -396,4 +398,21 @@ def decision_frame(decision: Decision, language: str = DEFAULT) -> dict[str, Any
         # stored in English (``booking_result``): said again in the language the result is said in
         start = datetime.fromisoformat(frame["start"])
         frame["start_local"] = local_label(decision.proposal.tenant, start, language)
+    if decision.status == ProposalStatus.EXECUTED:
+        frame.update(_executed_said(frame, language))
     return frame
+
+
+def _executed_said(frame: dict[str, Any], language: str) -> dict[str, str]:
+    """What an executed result says in ``language``: its ``message`` (English as the widget said it before
+    servers sent one), and for a paid booking paid at the venue its ``pay_terms``."""
+    if frame["action"] == ProposalAction.CANCEL:
+        return {"message": BookingText.CANCELED.say(language)}
+    if frame["action"] == ProposalAction.RESCHEDULE:
+        return {"message": BookingText.MOVED.say(language, when=frame.get("start_local", ""))}
+    held = frame.get("booking_status") == BookingStatus.PENDING
+    text = BookingText.HELD_UNTIL_PAID if held else BookingText.BOOKED
+    said = {"message": text.say(language, code=frame.get("confirmation_code", ""))}
+    if frame.get("payment") == PaymentMode.ON_ARRIVAL and (frame.get("price_cents") or 0) > 0 and "price" in frame:
+        said["pay_terms"] = BookingText.PRICE_AT_VENUE.say(language, price=frame["price"])
+    return said

@@ -166,3 +166,75 @@ async def test_the_assistants_proposal_is_said_in_the_language_the_customer_wrot
         "en": f"Book {service.name} on {when} for Ann (a@x.org).",
     }
     assert proposal["summary"] == said[language]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("written", "booked", "pay_terms"),
+    [
+        (
+            GERMAN,
+            "Gebucht! Ihr Bestätigungscode lautet {code}. Wir haben Ihnen die Details per E-Mail geschickt.",
+            "Zahlung vor Ort: {price}.",
+        ),
+        (
+            ENGLISH,
+            "Booked! Your confirmation code is {code}. We've emailed you the details.",
+            "Pay at the venue: {price}.",
+        ),
+    ],
+    ids=["de", "en"],
+)
+async def test_an_executed_booking_is_said_in_the_customers_language(
+    connect: Connect, tenant: Tenant, at_desk: Service, written: str, booked: str, pay_terms: str
+) -> None:
+    # given a German (English) conversation
+    # when the customer books a service paid at the venue and confirms it
+    _, proposal, result = await _booked(connect, tenant, at_desk, written)
+    # then the result says so, and how it is paid, in their language (English as the widget always said it)
+    assert result["status"] == "executed"
+    assert result["message"] == booked.format(code=result["confirmation_code"])
+    assert result["pay_terms"] == pay_terms.format(price=proposal["details"]["price"])
+
+
+@pytest.mark.asyncio
+async def test_a_german_conversations_executed_reschedule_and_cancel_are_said_in_german(
+    connect: Connect, tenant: Tenant, service: Service
+) -> None:
+    # given a German conversation and the customer's booking
+    booking = await sync_to_async(customer_booking)(tenant, service, day=next_weekday(2), hour=10, email="ann@x.org")
+    opened = await sync_to_async(conversation_written_in)(tenant, GERMAN)
+    client = await connect(tenant, resume=opened.resume_token)
+    owned = {"code": booking.confirmation_code, "email": "ann@x.org"}
+    try:
+        # when they move it and confirm, then cancel it and confirm
+        await client.send({"type": "booking.reschedule", **owned, "start": f"{next_weekday(2).isoformat()}T11:00"})
+        await client.send({"type": "proposal.confirm", "proposal_id": (await client.receive())["proposal_id"]})
+        moved = await client.receive()
+        await client.send({"type": "booking.cancel", **owned})
+        await client.send({"type": "proposal.confirm", "proposal_id": (await client.receive())["proposal_id"]})
+        canceled = await client.receive()
+    finally:
+        await client.disconnect()
+    # then both results are said in German, and pay nothing at the venue
+    assert moved["message"] == f"Ihre Buchung wurde auf {said_time(_at(tenant, 11), 'de')} verschoben."
+    assert canceled["message"] == "Ihre Buchung ist storniert."
+    assert "pay_terms" not in moved and "pay_terms" not in canceled
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "Almost done! Your booking BK-7KQ4MX is held until you pay."),
+        ("de", "Fast geschafft! Ihre Buchung BK-7KQ4MX ist reserviert, bis Sie bezahlen."),
+    ],
+)
+def test_a_booking_held_until_paid_is_said_in_the_customers_language(language: str, said: str) -> None:
+    # given an executed booking proposal whose booking waits for its online payment
+    held = {"confirmation_code": "BK-7KQ4MX", "booking_status": "pending", "payment": "online", "price_cents": 9500}
+    decision = proposals.Decision(Proposal(action="book"), "executed", held)
+    # when its result is said
+    frame = proposals.decision_frame(decision, language)
+    # then it says the booking is held, and nothing about paying at the venue
+    assert frame["message"] == said
+    assert "pay_terms" not in frame
