@@ -841,7 +841,10 @@
     var moveFocus = row ? row.contains(root.activeElement) || document.activeElement === document.body : false;
     if (row) row.textContent = "";
     var text;
-    if (frame.status === "executed" && frame.action === "book") {
+    // A server's message is in the customer's language; older servers send none for an executed result.
+    if (frame.status === "executed" && frame.message) {
+      text = frame.message;
+    } else if (frame.status === "executed" && frame.action === "book") {
       text = frame.booking_status === "pending" ? "Almost done! Your booking " + frame.confirmation_code + " is held until you pay." : "Booked! Your confirmation code is " + frame.confirmation_code + ". We've emailed you the details.";
     } else if (frame.status === "executed") {
       text = frame.action === "cancel" ? "Your booking is canceled." : "Your booking has been moved to " + frame.start_local + ".";
@@ -851,7 +854,7 @@
     var bubble = addBubble("system", text, { focus: moveFocus });
     bubble.node.setAttribute("data-proposal-result", frame.status);
     if (frame.status === "executed" && frame.action === "book" && frame.payment === "on_arrival" && frame.price_cents > 0) {
-      bubble.node.appendChild(el("p", { class: "pay-terms", text: "Pay at the venue: " + frame.price }));
+      bubble.node.appendChild(el("p", { class: "pay-terms", text: frame.pay_terms || ("Pay at the venue: " + frame.price) }));
     }
     var pay = frame.checkout_url && frame.booking_status === "pending" && safeUrl(frame.checkout_url);
     if (pay) bubble.node.appendChild(el("div", { class: "row" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", text: "Pay now" })]));
