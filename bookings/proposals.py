@@ -25,9 +25,7 @@ from bookings.dates import said_time
 from bookings.models import (
     Booking,
     BookingSource,
-    BookingStatus,
     ConfirmationLevel,
-    PaymentMode,
     Proposal,
     ProposalAction,
     ProposalStatus,
@@ -35,6 +33,7 @@ from bookings.models import (
     price_text,
 )
 from bookings.phrases import BookingText, english
+from bookings.results import executed_said
 from bookings.services import CUSTOMER, BookingError
 from chat.models import Conversation
 from routing.language import DEFAULT
@@ -399,20 +398,5 @@ def decision_frame(decision: Decision, language: str = DEFAULT) -> dict[str, Any
         start = datetime.fromisoformat(frame["start"])
         frame["start_local"] = local_label(decision.proposal.tenant, start, language)
     if decision.status == ProposalStatus.EXECUTED:
-        frame.update(_executed_said(frame, language))
+        frame.update(executed_said(frame, language))
     return frame
-
-
-def _executed_said(frame: dict[str, Any], language: str) -> dict[str, str]:
-    """What an executed result says in ``language``: its ``message`` (English as the widget said it before
-    servers sent one), and for a paid booking paid at the venue its ``pay_terms``."""
-    if frame["action"] == ProposalAction.CANCEL:
-        return {"message": BookingText.CANCELED.say(language)}
-    if frame["action"] == ProposalAction.RESCHEDULE:
-        return {"message": BookingText.MOVED.say(language, when=frame.get("start_local", ""))}
-    held = frame.get("booking_status") == BookingStatus.PENDING
-    text = BookingText.HELD_UNTIL_PAID if held else BookingText.BOOKED
-    said = {"message": text.say(language, code=frame.get("confirmation_code", ""))}
-    if frame.get("payment") == PaymentMode.ON_ARRIVAL and (frame.get("price_cents") or 0) > 0 and "price" in frame:
-        said["pay_terms"] = BookingText.PRICE_AT_VENUE.say(language, price=frame["price"])
-    return said
