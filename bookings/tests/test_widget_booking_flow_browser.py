@@ -17,6 +17,21 @@ from chat.tests import test_widget_resend_browser as resend
 from chat.tests.test_widget_resend_browser import Frame, StandIn, open_widget, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# The result of confirming proposal("desk", payment="on_arrival", price_cents=4500, price="45.00 EUR"), as an
+# older server sends it: no message, no pay_terms.
+BOOKED_AT_THE_DESK: Frame = {
+    "type": "proposal.result",
+    "proposal_id": "desk",
+    "status": "executed",
+    "action": "book",
+    "confirmation_code": "BK-DESK01",
+    "booking_status": "confirmed",
+    "payment": "on_arrival",
+    "price_cents": 4500,
+    "price": "45.00 EUR",
+    "checkout_url": "",
+}
 browser = resend.browser  # the fixture: chromium, once the demo tenant is seeded
 
 SERVICES = [
@@ -150,19 +165,7 @@ def test_the_proposal_card_and_the_result_say_how_the_booking_is_paid(daphne_ser
     # and the one paid at the venue is confirmed
     page.locator('.msg.proposal[data-proposal-id="desk"]').get_by_role("button", name="Confirm").click()
     wait_until(page, lambda: bool(sent(stand_in, "proposal.confirm")), "the confirmation")
-    result = {
-        "type": "proposal.result",
-        "proposal_id": "desk",
-        "status": "executed",
-        "action": "book",
-        "confirmation_code": "BK-DESK01",
-        "booking_status": "confirmed",
-        "payment": "on_arrival",
-        "price_cents": 4500,
-        "price": "45.00 EUR",
-        "checkout_url": "",
-    }
-    stand_in.emit(stand_in.sockets[0], result)
+    stand_in.emit(stand_in.sockets[0], BOOKED_AT_THE_DESK)
     booked = page.locator("[data-proposal-result=executed]")
     booked.wait_for()
     # then

@@ -11,25 +11,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Locator
 
-from bookings.tests.test_widget_booking_flow_browser import open_connected, proposal, sent, serving
+from bookings.tests.test_widget_booking_flow_browser import BOOKED_AT_THE_DESK, open_connected, proposal, sent, serving
 from chat.tests import test_widget_resend_browser as resend
 from chat.tests.test_widget_resend_browser import Frame, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 browser = resend.browser  # the fixture: chromium, once the demo tenant is seeded
-
-BOOKED_AT_THE_DESK: Frame = {
-    "type": "proposal.result",
-    "proposal_id": "desk",
-    "status": "executed",
-    "action": "book",
-    "confirmation_code": "BK-DESK01",
-    "booking_status": "confirmed",
-    "payment": "on_arrival",
-    "price_cents": 4500,
-    "price": "45.00 EUR",
-    "checkout_url": "",
-}
 
 
 def confirmed(browser: Browser, daphne_server: str, result: Frame) -> Locator:
