@@ -80,7 +80,7 @@ class BookingError(Exception):
         self.params: Mapping[str, object] = params or {}
 
     @classmethod
-    def of(cls, code: str, text: BookingText, *, field: str = "", **params: object) -> BookingError:
+    def of(cls, code: str, text: BookingText, /, *, field: str = "", **params: object) -> BookingError:
         """The error whose message is the sentence ``text``, in English here (``text.say`` for others)."""
         return cls(code, english(text, **params), field=field, text=text, params=params)
 

@@ -82,7 +82,7 @@ class ProtocolError(Exception):
         self.field = field
 
     @classmethod
-    def of(cls, code: ErrorCode, text: ErrorText | Sentence, **params: object) -> ProtocolError:
+    def of(cls, code: ErrorCode, text: ErrorText | Sentence, /, **params: object) -> ProtocolError:
         """The error whose message is the sentence ``text`` (English here; ``message_in`` for others);
         a ``field`` parameter is the field the error is about."""
         message = error_message(text, language=DEFAULT, **params)

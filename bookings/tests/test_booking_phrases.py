@@ -7,7 +7,9 @@ import dataclasses
 import pytest
 
 from bookings.phrases import BOOKING_PHRASES, BookingText, booking_message, english
+from bookings.services import INVALID, BookingError
 from chat.phrases import ERROR_PHRASES
+from chat.protocol import ErrorCode, ProtocolError
 from routing.tests.test_language import placeholders
 
 SAMPLE_PARAMS = {
@@ -56,3 +58,15 @@ def test_a_language_without_a_row_is_english():
     assert booking_message(BookingText.SLOT_TAKEN, language="uk") == english(BookingText.SLOT_TAKEN)
     assert english(BookingText.DAYS_RANGE, limit=14) == "'days' must be between 1 and 14."
     assert booking_message(BookingText.DAYS_RANGE, language="de", limit=14) == "'days' muss zwischen 1 und 14 liegen."
+
+
+def test_an_error_can_be_raised_with_a_sentence_that_names_a_code():
+    # given sentences with a {code} placeholder, as a booking's confirmation code
+    # when a booking error and a protocol error are made of one, with that placeholder
+    booking_error = BookingError.of(INVALID, BookingText.BOOKED, code="BK-7F3Q")
+    protocol_error = ProtocolError.of(ErrorCode.BAD_REQUEST, BookingText.HELD_UNTIL_PAID, code="BK-7F3Q")
+    # then the placeholder is the sentence's, not the error's own code
+    assert booking_error.code == INVALID
+    assert "BK-7F3Q" in booking_error.message
+    assert protocol_error.code == ErrorCode.BAD_REQUEST
+    assert "BK-7F3Q" in protocol_error.message
