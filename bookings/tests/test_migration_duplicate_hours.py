@@ -9,25 +9,16 @@ from datetime import time
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from bookings.tests.migrations_under_test import at_migration, migrate
 
 BEFORE = [("bookings", "0009_booking_refund_requested_at")]
 AFTER = [("bookings", "0011_availabilityrule_rule_unique_hours")]
 
 
-def _migrate(target: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.fixture
 def bookings_at_0009() -> Iterator[Any]:
-    apps = _migrate(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes("bookings"))
+    yield from at_migration(BEFORE)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -50,7 +41,7 @@ def test_migration_keeps_the_first_of_hours_added_twice_with_their_largest_capac
     own_hours = [hours(alpha, 3, massage), hours(alpha, 1, massage)]
     sunday, others = hours(alpha, 4, weekday=6), hours(bravo, 1)
     # when: the migrations run
-    migrated = _migrate(AFTER).get_model("bookings", "AvailabilityRule")
+    migrated = migrate(AFTER).get_model("bookings", "AvailabilityRule")
     # then: the first of each is left, with the largest capacity of its copies; the others are as they were
     kept = dict(migrated.objects.values_list("pk", "capacity"))
     assert kept == {tenant_hours[0]: 5, own_hours[0]: 3, sunday: 4, others: 1}

@@ -7,26 +7,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from bookings.tests.migrations_under_test import at_migration, migrate
 
 BEFORE = [("bookings", "0005_booking_email_payment_refunded")]
 AFTER = [("bookings", "0006_booking_refunded_cents")]
 
 
-def _migrate(target: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.fixture
 def bookings_at_0005() -> Iterator[Any]:
-    apps = _migrate(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes("bookings"))
+    yield from at_migration(BEFORE)
 
 
 def _paid_canceled(apps: Any, tenant: Any, service: Any, code: str) -> Any:
@@ -82,7 +73,7 @@ def test_migration_records_what_stripe_reported_refunded(bookings_at_0005: Any) 
             outcome=f"refunded {amount_refunded}",
         )
     # when: the migration runs
-    migrated = _migrate(AFTER).get_model("bookings", "Booking")
+    migrated = migrate(AFTER).get_model("bookings", "Booking")
     # then: each booking records what Stripe refunded; a partial refund leaves the rest owed
     fields = migrated.objects.values_list("refunded_cents", "refunded_at")
     state = {code: fields.get(pk=pk) for code, pk in rows.items()}
@@ -91,6 +82,6 @@ def test_migration_records_what_stripe_reported_refunded(bookings_at_0005: Any) 
     assert state["OWED0001"] == (0, None)
     assert state["PART0001"] == (5000, None)
     # and back: the column goes, refunds recorded in full stay recorded
-    back = _migrate(BEFORE).get_model("bookings", "Booking")
+    back = migrate(BEFORE).get_model("bookings", "Booking")
     assert back.objects.get(pk=rows["FULL0001"]).refunded_at is not None
     assert back.objects.get(pk=rows["OWED0001"]).refunded_at is None
