@@ -71,7 +71,8 @@ class KnowledgeSettings:
     # bf16 ingests ~2.5x faster there with vectors at cosine >= 0.9999 to fp32 and the same
     # retrieval quality (docs/retrieval.md "Ingest throughput").
     local_passage_precision: str
-    # URL sources (knowledge.crawling): who we say we are, how long and how much we wait for a page.
+    # URL sources (knowledge.crawling and the modules it reads pages with): who we say we are, how long
+    # and how much we wait for a page.
     crawl_user_agent: str
     crawl_timeout_s: int
     crawl_max_page_bytes: int

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Collection, Iterable
 
-from knowledge.crawling import MAX_LINKS_PER_PAGE
+from knowledge.html_links import MAX_LINKS_PER_PAGE
 
 
 class Frontier:

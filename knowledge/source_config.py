@@ -20,8 +20,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from knowledge import conf
-from knowledge.crawling import MAX_URL_LENGTH, LinkScope, has_credentials, normalize_url, valid_host_name
 from knowledge.models import KnowledgeSource, SourceKind, SourceStatus
+from knowledge.web_addresses import MAX_URL_LENGTH, LinkScope, has_credentials, normalize_url, valid_host_name
 from supportai.models import Tenant
 from supportai.outbound import InvalidHost, UnsafeUrl, check_public_url
 from supportai.quoted import Quoted

@@ -26,22 +26,10 @@ from django.utils import timezone
 
 from knowledge import conf
 from knowledge.bm25 import lock_tenant_index
-from knowledge.crawling import (
-    MAX_LINKS_PER_PAGE,
-    MAX_REDIRECTS,
-    SITEMAP_DEADLINE_S,
-    SITEMAP_MAX_BYTES,
-    Crawler,
-    FetchError,
-    Page,
-    PageError,
-    first_links,
-    normalize_url,
-    page_links,
-    parse_sitemap,
-    url_origin,
-)
+from knowledge.crawling import MAX_REDIRECTS, Crawler
+from knowledge.fetched_page import FetchError, Page, PageError
 from knowledge.frontier import Frontier
+from knowledge.html_links import MAX_LINKS_PER_PAGE, first_links, page_links
 from knowledge.indexing import default_provider, document_chunks_delete
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.page_copies import PageCopies, text_digest
@@ -50,6 +38,7 @@ from knowledge.parsing import parse_html_page
 from knowledge.providers.base import EmbeddingProvider
 from knowledge.selectors import source_get
 from knowledge.services import Outcome, parsed_ingest, source_delete, source_prune
+from knowledge.sitemaps import SITEMAP_DEADLINE_S, SITEMAP_MAX_BYTES, parse_sitemap
 from knowledge.source_config import (
     LEASE_RENEWAL_S,
     NOT_A_URL_SOURCE,
@@ -58,6 +47,7 @@ from knowledge.source_config import (
     sync_free,
     url_config_parse,
 )
+from knowledge.web_addresses import normalize_url, url_origin
 from supportai.models import Tenant
 from supportai.quoted import Quoted
 

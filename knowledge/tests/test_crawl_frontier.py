@@ -7,8 +7,8 @@ import pytest
 
 from knowledge import frontier as frontier_module
 from knowledge import sources
-from knowledge.crawling import MAX_LINKS_PER_PAGE
 from knowledge.frontier import Frontier
+from knowledge.html_links import MAX_LINKS_PER_PAGE
 from knowledge.models import Document
 from knowledge.source_config import url_source_create
 from knowledge.sources import knowledge_source_sync

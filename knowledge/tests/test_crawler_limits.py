@@ -12,8 +12,10 @@ import zlib
 import pytest
 
 from knowledge.content_coding import CUT_SHORT
-from knowledge.crawling import HEADERS_TOO_LARGE, Crawler, FetchError, PageError, parse_sitemap
+from knowledge.crawling import HEADERS_TOO_LARGE, Crawler
+from knowledge.fetched_page import FetchError, PageError
 from knowledge.models import Document
+from knowledge.sitemaps import parse_sitemap
 from knowledge.source_config import url_source_create
 from knowledge.sources import knowledge_source_sync
 from knowledge.tests.site_fake import FakeSite

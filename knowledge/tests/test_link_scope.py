@@ -7,8 +7,9 @@ import random
 
 import pytest
 
-from knowledge import crawling
-from knowledge.crawling import LinkScope, in_scope, normalize_url, page_links
+from knowledge import html_links
+from knowledge.html_links import page_links
+from knowledge.web_addresses import LinkScope, in_scope, normalize_url
 
 HOST = "help.example.com"
 BASE = f"https://{HOST}/help/page"
@@ -32,13 +33,13 @@ def test_links_off_the_source_are_dropped_without_being_normalised(monkeypatch: 
     on = ["/help/a", f"https://{HOST}/help/b"]
     html = _html([*off_host, *off_prefix, *on])
     calls: list[str] = []
-    real = crawling.normalize_url
+    real = html_links.normalize_url
 
     def counted(url: str, base: str = "") -> str | None:
         calls.append(url)
         return real(url, base)
 
-    monkeypatch.setattr(crawling, "normalize_url", counted)
+    monkeypatch.setattr(html_links, "normalize_url", counted)
     # when
     found = page_links(html, BASE, scope=LinkScope(HOST, "/help/"))
     # then the links on the source are found, and only links naming the source's host (the

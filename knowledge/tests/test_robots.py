@@ -7,8 +7,8 @@ import time
 import pytest
 
 from knowledge.conf import DEFAULT_USER_AGENT
-from knowledge.crawling import normalize_url
 from knowledge.robots import MAX_PARSE_BYTES, RobotsRules, normalise_path, product_token
+from knowledge.web_addresses import normalize_url
 
 BOT = "SupportAI-KnowledgeBot"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
-from knowledge.crawling import PageError
+from knowledge.fetched_page import PageError
 from knowledge.models import Document, KnowledgeSource, SourceStatus
 from knowledge.source_config import url_source_create
 from knowledge.sources import (

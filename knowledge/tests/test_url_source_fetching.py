@@ -10,25 +10,14 @@ import time
 import pytest
 
 from knowledge import conf, sources
-from knowledge.crawling import (
-    MAX_REDIRECTS,
-    MAX_REFRESH_DELAY_S,
-    MAX_SITEMAP_URLS,
-    SITEMAP_CUT_SHORT,
-    SITEMAP_TOO_MANY,
-    Crawler,
-    FetchError,
-    PageError,
-    in_scope,
-    normalize_url,
-    page_links,
-    parse_sitemap,
-    path_under,
-    refresh_target,
-)
+from knowledge.crawling import MAX_REDIRECTS, Crawler
+from knowledge.fetched_page import FetchError, PageError
+from knowledge.html_links import MAX_REFRESH_DELAY_S, page_links, refresh_target
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
+from knowledge.sitemaps import MAX_SITEMAP_URLS, SITEMAP_CUT_SHORT, SITEMAP_TOO_MANY, parse_sitemap
 from knowledge.source_config import url_source_create
 from knowledge.sources import knowledge_source_sync
+from knowledge.web_addresses import in_scope, normalize_url, path_under
 from supportai.outbound import INVALID_HOST
 
 pytestmark = pytest.mark.usefixtures("local_crawl")

@@ -13,7 +13,8 @@ import pytest
 from django.utils import timezone
 
 from knowledge import conf, sources
-from knowledge.crawling import Crawler, PageError
+from knowledge.crawling import Crawler
+from knowledge.fetched_page import PageError
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.source_config import SYNC_LEASE, sync_running, url_source_create
 from knowledge.sources import (

@@ -12,7 +12,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from knowledge import conf, source_config, sources, tasks
-from knowledge.crawling import Crawler, PageError, header_robots, page_links
+from knowledge.crawling import Crawler
+from knowledge.fetched_page import PageError
+from knowledge.html_links import header_robots, page_links
 from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, SourceStatus
 from knowledge.selectors import retrieve, url_sources_due
 from knowledge.services import tenant_reindex
