@@ -1,6 +1,6 @@
 from django.urls import path
 
-from knowledge import console_views
+from knowledge import console_search, console_sources, console_views
 
 app_name = "knowledge_console"
 
@@ -9,9 +9,9 @@ urlpatterns = [
     path("documents/<int:pk>/", console_views.document_detail, name="document"),
     path("documents/<int:pk>/delete/", console_views.document_delete_page, name="document-delete"),
     path("documents/<int:pk>/reindex/", console_views.document_reindex, name="document-reindex"),
-    path("sources/new/", console_views.url_source_new, name="source-new"),
-    path("sources/<int:pk>/edit/", console_views.url_source_edit, name="source-edit"),
-    path("sources/<int:pk>/delete/", console_views.url_source_delete, name="source-delete"),
-    path("sources/<int:pk>/sync/", console_views.source_sync, name="source-sync"),
-    path("search/", console_views.search, name="search"),
+    path("sources/new/", console_sources.url_source_new, name="source-new"),
+    path("sources/<int:pk>/edit/", console_sources.url_source_edit, name="source-edit"),
+    path("sources/<int:pk>/delete/", console_sources.url_source_delete, name="source-delete"),
+    path("sources/<int:pk>/sync/", console_sources.source_sync, name="source-sync"),
+    path("search/", console_search.search, name="search"),
 ]

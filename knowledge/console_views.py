@@ -1,40 +1,30 @@
-"""Console pages: sources and documents (with upload and website sources), and a "test retrieval" box."""
+"""Console pages for documents: the sources and documents list with the upload form, a document's chunks,
+its re-index and removal. Website sources are in ``console_sources``, test retrieval in ``console_search``."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge import conf
-from knowledge.languages import (
-    DEFAULT_LANGUAGE,
-    ISO_639_1_CODES,
-    LANGUAGE_MAX_LENGTH,
-    NOT_A_LANGUAGE,
-    SEARCH_CONFIGS,
-    clean_language,
-)
-from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceKind
+from knowledge.console_access import NOT_MANAGER, switched_away
+from knowledge.console_forms import DocumentFilterForm, UploadForm
+from knowledge.languages import DEFAULT_LANGUAGE, clean_language
+from knowledge.models import Document, DocumentStatus, SourceKind
 from knowledge.multipart import PartCountingUploadHandler, RequestSizeUploadHandler, UploadRequestTooLarge
 from knowledge.paging import IdsFirstPaginator
-from knowledge.providers.base import ProviderError
-from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES, public_reason
 from knowledge.selectors import (
     child_sections_get,
     chunk_document_id_get,
@@ -45,40 +35,12 @@ from knowledge.selectors import (
     document_page_get,
     document_status_get,
     parent_chunk_list,
-    retrieve_explained,
-    source_get,
     source_list_with_totals,
-    source_totals,
-    url_source_get,
 )
 from knowledge.services import Outcome, SourceKindError, document_delete, documents_reindex_enqueue
-from knowledge.source_config import (
-    DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_PAGES,
-    FIRST_SYNC_QUEUED,
-    NAME_MAX_LENGTH,
-    NEXT_SYNC_USES_SETTINGS,
-    PREFIX_MAX_LENGTH,
-    URL_MAX_LENGTH,
-    SourceConfigError,
-    SyncRunning,
-    source_sync_enqueue,
-    url_source_create,
-    url_source_update,
-)
-from knowledge.sources import knowledge_source_delete
-from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
-from knowledge.types import Passage
 from knowledge.uploads import UploadResult, files_upload, upload_request_max_bytes
 from supportai.bidi import isolate
-from supportai.console.tenancy import (
-    TENANT_FIELD,
-    TENANT_SWITCHED,
-    console_memberships,
-    require_manager,
-    require_membership,
-    switched_since_rendered,
-)
+from supportai.console.tenancy import TENANT_SWITCHED, require_membership, switched_since_rendered
 from supportai.ids import id_from_text
 from supportai.models import Membership
 
@@ -90,13 +52,11 @@ CHUNK_GONE = (
     "That passage is no longer in this document: a re-index has replaced its chunks since. Its chunks now are these."
 )
 CHUNK_NOT_AN_ID = "The link names no chunk (its chunk is not a chunk id). The document's chunks are these."
-SAVED_WHILE_SYNCING = "a sync is running with the old ones; press Sync now when it has finished."
 # The browser empties the file input when the page comes back with this.
 # After why an upload's body could not be taken as parsed (``PartCountingUploadHandler.problem``).
 CHOOSE_AGAIN = "Choose the files again."
 # The problem of an upload source marked failed (``source_mark_synced``), which records no error of its own.
 NO_FILE_READ = "No file of its last upload could be read; the upload reported each file's error."
-NOT_MANAGER = "Only owners and admins can change knowledge (uploads, sources, syncs)."
 REINDEX_QUEUED = (
     "Re-index of {title} queued: it shows as Pending until its new chunks are in; "
     "answers use the current ones meanwhile."
@@ -107,176 +67,6 @@ REINDEX_FAILED = "Re-index of {title} failed: {error}"
 NOTHING_TO_REINDEX = (
     "{title} has no text to index: its page could not be fetched. Sync now on its source fetches it again."
 )
-# A page about one of the tenant's sources or documents, posted once the console has switched to
-# another tenant (``switched_since_rendered``): what it is about belongs to the tenant it was opened for.
-SWITCHED_FROM_ITS_TENANT = (
-    "Nothing was {done}: the console switched to {tenant} since this page was opened (in another tab?), "
-    "and what it was about is another tenant's. Switch back to that tenant, then try again."
-)
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-def _any_case(word: str) -> str:
-    return "".join(f"[{char.upper()}{char}]" if char.isalpha() else re.escape(char) for char in word)
-
-
-# What ``clean_language`` accepts, for the browser to check before it sends the files: refused by
-# the server, the upload would make the user choose them all again.
-LANGUAGE_PATTERN = (
-    r"\s*(?:(?:"
-    + "|".join(_any_case(code) for code in sorted(ISO_639_1_CODES))
-    + r"|(?!(?:"
-    + "|".join(_any_case(code) for code in sorted(NOT_A_LANGUAGE))
-    + r")(?![A-Za-z]))[A-Za-z]{3})(?:[\-_][A-Za-z0-9]{1,8})*|"
-    + "|".join(_any_case(name) for name in sorted(SEARCH_CONFIGS))
-    + r")\s*"
-)
-
-
-class UploadForm(forms.Form):
-    # Its hint (the page's, naming the site's file limit) is read with it.
-    upload = forms.FileField(
-        label="Files", widget=MultipleFileInput(attrs={"multiple": True, "aria-describedby": "id_upload_helptext"})
-    )
-    language = forms.CharField(
-        label="Language of files that declare none",
-        initial=DEFAULT_LANGUAGE,
-        max_length=LANGUAGE_MAX_LENGTH,
-        required=False,
-        help_text="A tag such as en, de or pt-BR; it chooses their stemming for keyword search.",
-        widget=forms.TextInput(
-            attrs={"pattern": LANGUAGE_PATTERN, "title": "A language tag such as en, de or pt-BR, or a name: German"}
-        ),
-    )
-
-
-def _url_input() -> forms.TextInput:
-    # Not type="url": the browser's own check would hide our message for "help.example.com".
-    return forms.TextInput(attrs={"inputmode": "url", "placeholder": "https://help.example.com/"})
-
-
-class UrlSourceForm(forms.Form):
-    """A website source's name and settings. Only types and sizes are checked here; the rules are
-    those of ``url_source_create`` / ``url_source_update`` (the REST API's too), whose
-    ``SourceConfigError`` lands on the field it names (``add_config_error``)."""
-
-    CONFIG_FIELDS = ("start_url", "sitemap_url", "path_prefix", "max_pages", "max_depth", "sync_interval_minutes")
-
-    name = forms.CharField(max_length=NAME_MAX_LENGTH)
-    start_url = forms.CharField(
-        label="Start URL",
-        max_length=URL_MAX_LENGTH,
-        required=False,
-        widget=_url_input(),
-        help_text="Crawl from this page, following links on the same host. Set this or a sitemap URL.",
-    )
-    sitemap_url = forms.CharField(
-        label="Sitemap URL",
-        max_length=URL_MAX_LENGTH,
-        required=False,
-        widget=_url_input(),
-        help_text="Or read the pages listed in this sitemap.xml.",
-    )
-    path_prefix = forms.CharField(
-        label="Path prefix",
-        max_length=PREFIX_MAX_LENGTH,
-        required=False,
-        help_text="Only pages under this path, e.g. /help/. Empty: the whole host.",
-    )
-    max_pages = forms.IntegerField(
-        label="Max pages", required=False, help_text=f"Empty: {DEFAULT_MAX_PAGES} (or the site-wide ceiling)."
-    )
-    max_depth = forms.IntegerField(
-        label="Max link depth", required=False, help_text=f"Crawls only. Empty: {DEFAULT_MAX_DEPTH}."
-    )
-    sync_interval_minutes = forms.IntegerField(
-        label="Resync every (minutes)", required=False, help_text="0: only on demand. Empty: the default."
-    )
-    sync_now = forms.BooleanField(label="Sync now", required=False)
-
-    def config(self) -> dict[str, Any]:
-        """The filled-in settings; an empty field takes the service's default."""
-        return {key: value for key in self.CONFIG_FIELDS if (value := self.cleaned_data.get(key)) not in (None, "")}
-
-    def add_config_error(self, exc: SourceConfigError) -> None:
-        """``exc`` on the field it names, else on the form. Its message, written for the REST API,
-        names settings by key ("max_depth must be ..."): here by the labels the form shows ("Max
-        link depth must be ..."). A field's own error echoes the value typed, so only its leading
-        key is replaced; a rule about several settings echoes none, so each key it names is."""
-        message = str(exc)
-        if exc.field in self.fields:
-            if message.startswith(f"{exc.field} "):
-                message = f"{self[exc.field].label}{message.removeprefix(exc.field)}"
-            self.add_error(exc.field, message)
-            return
-        for key in self.CONFIG_FIELDS:
-            message = re.sub(rf"\b{key}\b", str(self[key].label), message)
-        self.add_error(None, message)
-
-
-class DocumentFilterForm(forms.Form):
-    """The documents table's filters (a GET form); a value that is no choice (another tenant's source
-    id, no such status) filters nothing."""
-
-    status = forms.ChoiceField(choices=[("", "Any"), *DocumentStatus.choices], required=False)
-    source = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
-
-    def __init__(self, data: QueryDict, *, sources: Iterable[KnowledgeSource]) -> None:
-        super().__init__(data)
-        source_field = cast(forms.TypedChoiceField, self.fields["source"])
-        source_field.choices = [("", "Any"), *((source.pk, source.name) for source in sources)]
-
-    def chosen(self) -> dict[str, Any]:
-        """The valid filters that are set, by name."""
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
-
-
-# What the box says when hybrid search answered without a retriever (``ExplainedPassages.went_without``):
-# its results are the other's alone, and finding none says nothing of what the failed one would find.
-WENT_WITHOUT = {
-    "dense": "Dense search was unavailable: {reason} These are keyword results only.",
-    "bm25": "Keyword search was unavailable: {reason} These are dense results only.",
-}
-NOTHING_FOUND_WITHOUT = {
-    "dense": "Keyword search found no passage; dense search, which finds paraphrases, was unavailable.",
-    "bm25": "Dense search found no passage; keyword search was unavailable.",
-}
-NOTHING_FOUND = "No passages matched."
-# Hybrid search raises only when neither retriever answered (``search_candidates``' fallback).
-NEITHER_ANSWERED = "Neither keyword nor dense search could answer, so there are no passages to show. {reason}"
-
-
-def score_name(passage: Passage) -> str:
-    """What a test-retrieval passage's score is: the reranker's, else the fusion of the retrievers
-    that ran (its ``ranks`` name them), else the one retriever's own."""
-    if "rerank" in passage.ranks:
-        return "rerank score"
-    (only, *others) = passage.ranks
-    return "fused score" if others else f"{only} score"
-
-
-QUERY_MAX_CHARS = 2000
-QUERY_TOO_LONG = (
-    "The query has {length:,} characters; test retrieval takes up to {limit:,}. Shorten it and search again."
-)
-
-
-class SearchForm(forms.Form):
-    # No max_length: its maxlength attribute made the browser cut a longer query (a pasted e-mail)
-    # unseen, and search with its start; ``clean_q`` refuses it whole, saying so.
-    q = forms.CharField(label="Query")
-    mode = forms.ChoiceField(choices=[(mode, mode) for mode in MODES], initial="hybrid")
-    k = forms.IntegerField(label="Passages to show", min_value=1, max_value=20, initial=5)
-
-    def clean_q(self) -> str:
-        query: str = self.cleaned_data["q"]
-        if len(query) > QUERY_MAX_CHARS:
-            raise forms.ValidationError(QUERY_TOO_LONG.format(length=len(query), limit=QUERY_MAX_CHARS))
-        return query
 
 
 # A file giving more documents than this (a CSV FAQ, a corpus) is summed up by outcome, not listed.
@@ -396,130 +186,6 @@ def _documents_page(request: HttpRequest, membership: Membership, form: UploadFo
     return render(request, "knowledge/documents.html", context)
 
 
-@login_required
-@require_POST
-def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
-    """ "Sync now" for a URL source of the current tenant (another tenant's id is a 404)."""
-    membership = require_membership(request)
-    if switched := _switched_away(request, membership, done="queued"):
-        return switched
-    source = source_get(tenant=membership.tenant, pk=pk)
-    if not membership.can_manage:
-        raise PermissionDenied(NOT_MANAGER)
-    try:
-        source_sync_enqueue(tenant=membership.tenant, source=source)
-    except SourceConfigError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Sync of {isolate(source.name)} queued; refresh to see its status.")
-    return redirect("knowledge_console:documents")
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def url_source_new(request: HttpRequest) -> HttpResponse:
-    """Add a website source; "Sync now" (ticked by default) queues its first sync as the button does."""
-    tenant = require_manager(request, NOT_MANAGER).tenant
-    form = UrlSourceForm(request.POST or None, initial={"sync_now": True})
-    if request.method == "POST" and switched_since_rendered(request, tenant):
-        form.add_error(None, TENANT_SWITCHED.format(done="added", tenant=tenant.name))
-    elif request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            source = url_source_create(
-                tenant=tenant, name=data["name"], config=form.config(), sync_now=data["sync_now"]
-            )
-        except SourceConfigError as exc:
-            form.add_config_error(exc)
-        else:
-            then = FIRST_SYNC_QUEUED if data["sync_now"] else "use Sync now to read it."
-            messages.success(request, f"Added {isolate(source.name)}: {then}")
-            return redirect("knowledge_console:documents")
-    return render(request, "knowledge/source_form.html", {"tenant": tenant, "form": form, "source": None})
-
-
-def _switched_away(request: HttpRequest, membership: Membership, *, done: str) -> HttpResponse | None:
-    """The documents page saying nothing was ``done`` when a page about one of a tenant's sources or
-    documents was posted after the console switched to another tenant (``switched_since_rendered``),
-    before the source or document is looked up in the tenant switched to (a 404); None otherwise."""
-    if request.method != "POST" or not switched_since_rendered(request, membership.tenant):
-        return None
-    messages.error(request, SWITCHED_FROM_ITS_TENANT.format(done=done, tenant=membership.tenant.name))
-    return redirect("knowledge_console:documents")
-
-
-def _source_of_switched_page(request: HttpRequest, pk: int) -> KnowledgeSource:
-    """The website source ``pk`` of the tenant its page was opened for (the posted tenant): one of
-    the user's tenants, else a 404 as for another tenant's source; a 403 unless the user manages it."""
-    opened_for = id_from_text(request.POST.get(TENANT_FIELD, ""))
-    membership = next((m for m in console_memberships(request) if m.tenant_id == opened_for), None)
-    if membership is None:
-        raise Http404("No such website source.")
-    source = url_source_get(tenant=membership.tenant, pk=pk)
-    if not membership.can_manage:
-        raise PermissionDenied(NOT_MANAGER)
-    return source
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def url_source_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Settings of the current tenant's website source (another tenant's id is a 404). Saved after the
-    console switched to another tenant, the page is shown again as it was opened, with the input and
-    why nothing was saved, so that it can be saved once the console is switched back."""
-    membership = require_membership(request)
-    if request.method == "POST" and switched_since_rendered(request, membership.tenant):
-        source = _source_of_switched_page(request, pk)
-        form = UrlSourceForm(request.POST)
-        form.add_error(None, SWITCHED_FROM_ITS_TENANT.format(done="saved", tenant=membership.tenant.name))
-        context = {"tenant": source.tenant, "form": form, "source": source}
-        return render(request, "knowledge/source_form.html", context)
-    source = url_source_get(tenant=membership.tenant, pk=pk)
-    if not membership.can_manage:
-        raise PermissionDenied(NOT_MANAGER)
-    form = UrlSourceForm(request.POST or None, initial={"name": source.name, **source.config})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            url_source_update(tenant=membership.tenant, source=source, name=data["name"], config=form.config())
-            if data["sync_now"]:
-                source_sync_enqueue(tenant=membership.tenant, source=source)
-        except SyncRunning:
-            messages.warning(request, f"Saved the settings of {isolate(source.name)}; {SAVED_WHILE_SYNCING}")
-            return redirect("knowledge_console:documents")
-        except SourceConfigError as exc:
-            form.add_config_error(exc)
-        else:
-            then = " and queued a sync." if data["sync_now"] else f"; {NEXT_SYNC_USES_SETTINGS}"
-            messages.success(request, f"Saved the settings of {isolate(source.name)}{then}")
-            return redirect("knowledge_console:documents")
-    context = {"tenant": membership.tenant, "form": form, "source": source}
-    return render(request, "knowledge/source_form.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def url_source_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET asks for confirmation; only POST deletes the source with its documents and chunks."""
-    membership = require_membership(request)
-    if switched := _switched_away(request, membership, done="deleted"):
-        return switched
-    source = url_source_get(tenant=membership.tenant, pk=pk)
-    if not membership.can_manage:
-        raise PermissionDenied(NOT_MANAGER)
-    if request.method == "POST":
-        try:
-            removed = knowledge_source_delete(tenant=membership.tenant, source=source)
-        except SourceConfigError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, f"Deleted {isolate(source.name)} and its {removed} document{pluralize(removed)}.")
-        return redirect("knowledge_console:documents")
-    documents, chunks = source_totals(tenant=membership.tenant, source=source)
-    context = {"tenant": membership.tenant, "source": source, "documents": documents, "chunks": chunks}
-    return render(request, "knowledge/source_confirm_delete.html", context)
-
-
 # The documents page's own parameters: its filters (``DocumentFilterForm``) and page.
 LIST_PARAMETERS = ("status", "source", "page")
 
@@ -538,7 +204,7 @@ def _documents_url(query: QueryDict) -> str:
 def document_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; only POST deletes the document with its chunks."""
     membership = require_membership(request)
-    if switched := _switched_away(request, membership, done="deleted"):
+    if switched := switched_away(request, membership, done="deleted"):
         return switched
     document = document_get(tenant=membership.tenant, pk=pk)
     if not membership.can_manage:
@@ -641,46 +307,3 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_manage": membership.can_manage,
     }
     return render(request, "knowledge/document_detail.html", context)
-
-
-def _search_input(query: QueryDict) -> dict[str, Any] | None:
-    """The box's inputs from the query string, the mode and k the form shows filled in where a
-    link (``?q=refund``) leaves them out; None (an empty box) without a query."""
-    if "q" not in query:
-        return None
-    defaults = {name: field.initial for name, field in SearchForm.base_fields.items() if field.initial is not None}
-    return {**defaults, **query.dict()}
-
-
-@login_required
-def search(request: HttpRequest) -> HttpResponse:
-    membership = require_membership(request)
-    form = SearchForm(_search_input(request.GET))
-    passages = []
-    weighing = None
-    went_without: dict[str, str] = {}
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        try:
-            found = retrieve_explained(tenant=membership.tenant, query=data["q"], k=data["k"], mode=data["mode"])
-        except ProviderError as exc:
-            if data["mode"] == "hybrid":
-                form.add_error(None, NEITHER_ANSWERED.format(reason=public_reason(exc)))
-            else:
-                form.add_error(None, EMBEDDING_UNAVAILABLE.format(reason=exc.public_message))
-        except RetrievalTimedOut:
-            reason = f"{RETRIEVAL_TIMED_OUT}."
-            form.add_error(None, NEITHER_ANSWERED.format(reason=reason) if data["mode"] == "hybrid" else reason)
-        else:
-            passages, weighing, went_without = found.passages, found.weighing, found.went_without
-    context = {
-        "tenant": membership.tenant,
-        "form": form,
-        "passages": passages,
-        "scored_passages": [(passage, score_name(passage)) for passage in passages],
-        "weighing": weighing,
-        "went_without": went_without,
-        "notices": [WENT_WITHOUT[name].format(reason=reason) for name, reason in went_without.items()],
-        "nothing_found": " ".join(NOTHING_FOUND_WITHOUT[name] for name in went_without) or NOTHING_FOUND,
-    }
-    return render(request, "knowledge/search.html", context)

@@ -11,9 +11,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 import idna
 
 from knowledge.parsed import EXTERNAL_ID_MAX_LENGTH
-from supportai.outbound import (
-    browser_url_text,
-)
+from supportai.outbound import browser_url_text
 
 # Links that are never HTML pages are not worth a request.
 SKIP_SUFFIXES = (

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import FloatRect, Locator, Page, expect
 
-from knowledge.console_views import CHUNK_GONE, NO_FILE_READ, score_name
+from knowledge.console_search import score_name
+from knowledge.console_views import CHUNK_GONE, NO_FILE_READ
 from knowledge.models import Chunk, Document
 from knowledge.parsed import MESSAGES, ErrorCode
 from knowledge.tests.console_browser import console_member, logged_in_page, run_test_retrieval

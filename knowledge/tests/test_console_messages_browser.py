@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.console_views import NOT_MANAGER
+from knowledge.console_access import NOT_MANAGER
 from knowledge.tests.console_browser import console_member, log_in, logged_in_page
 from supportai.bidi import isolate
 from supportai.models import Role

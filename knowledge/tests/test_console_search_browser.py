@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from chat.tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
-from knowledge.console_views import QUERY_MAX_CHARS, QUERY_TOO_LONG
+from knowledge.console_forms import QUERY_MAX_CHARS, QUERY_TOO_LONG
 from knowledge.models import RetrievalTuning
 from knowledge.tests.console_browser import console_member, log_in, logged_in_page, run_test_retrieval
 from knowledge.tests.factories import add_document

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.console_views import LANGUAGE_PATTERN
+from knowledge.console_forms import LANGUAGE_PATTERN
 from knowledge.languages import clean_language
 from knowledge.models import Document
 from knowledge.tests.console_browser import console_member, logged_in_page

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from knowledge import conf
-from knowledge.console_views import SWITCHED_FROM_ITS_TENANT
+from knowledge.console_access import SWITCHED_FROM_ITS_TENANT
 from knowledge.models import Chunk, Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.services import source_delete
 from knowledge.source_config import (

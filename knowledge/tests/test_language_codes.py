@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from knowledge.console_views import LANGUAGE_PATTERN
+from knowledge.console_forms import LANGUAGE_PATTERN
 from knowledge.languages import CONFIG_BY_CODE, ISO_639_1_CODES, clean_language, declared_language
 from knowledge.models import Document
 from knowledge.parsing import parse_file, parse_html_page

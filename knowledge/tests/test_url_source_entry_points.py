@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from knowledge import conf, sources, tasks
-from knowledge.console_views import SAVED_WHILE_SYNCING
+from knowledge.console_sources import SAVED_WHILE_SYNCING
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.source_config import (
     BAD_HOST,
