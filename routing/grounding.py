@@ -38,67 +38,98 @@ class Grounding:
 
 MIN_SENTENCE_SCORE = 0.34
 MIN_ANSWER_WORDS = 4
-
-
-def _is_heading(sentence: str) -> bool:
-    """Markdown headings and short title-like lines: context for scoring, not answers."""
-    return sentence.lstrip().startswith("#") or word_count(sentence) < MIN_ANSWER_WORDS
-
-
 MAX_SENTENCES = 3
+# A short title-like line ("Refund policy.") heads what follows it like a heading below any Markdown level.
+_SHORT_LINE_LEVEL = 7
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    position: int
+    text: str
+    own: frozenset[str]  # the sentence's own terms
+    terms: frozenset[str]  # with the terms of the passage's title and of the headings it sits under
+
+
+def _heading_level(sentence: str) -> int | None:
+    """Markdown headings (``##`` → 2) and short title-like lines: context for scoring, never answers."""
+    stripped = sentence.lstrip()
+    if stripped.startswith("#"):
+        return min(len(stripped) - len(stripped.lstrip("#")), 6)
+    return _SHORT_LINE_LEVEL if word_count(sentence) < MIN_ANSWER_WORDS else None
 
 
 @lru_cache(maxsize=4096)
-def answer_sentences(title: str, text: str) -> tuple[tuple[int, str, frozenset[str]], ...]:
-    """A passage's quotable sentences: (position, sentence, its terms with the passage's topic terms).
+def answer_sentences(title: str, text: str) -> tuple[AnswerSentence, ...]:
+    """A passage's quotable sentences, each read under the title and its own heading path.
 
-    A sentence is read under its passage's title and headings ("Cancellation policy" makes the
-    sentences below it about cancellation), but headings themselves are never quoted as answers.
-    Knowledge passages recur across turns, so the analysis is cached.
+    The path is the nearest heading of each level above the sentence, as Markdown nests them: a
+    heading closes the ones of its level and deeper ("## Address" above "### Parking" both head the
+    parking sentences, and the next "##" closes both). So "Cancellation policy" makes the sentences
+    below it about cancellation, but not those of the "Opening hours" section after it. Headings
+    themselves are never quoted as answers. Knowledge passages recur across turns, so the analysis
+    is cached.
     """
-    sentences = split_sentences(text)
-    topic = set(terms(title)).union(*(set(terms(s)) for s in sentences if _is_heading(s)))
-    return tuple(
-        (position, sentence, frozenset(terms(sentence)) | topic)
-        for position, sentence in enumerate(sentences)
-        if not _is_heading(sentence)
-    )
+    title_terms = frozenset(terms(title))
+    path: dict[int, frozenset[str]] = {}
+    read: list[AnswerSentence] = []
+    for position, sentence in enumerate(split_sentences(text)):
+        level = _heading_level(sentence)
+        if level is not None:
+            path = {above: heading for above, heading in path.items() if above < level}
+            path[level] = frozenset(terms(sentence))
+            continue
+        own = frozenset(terms(sentence))
+        read.append(AnswerSentence(position, sentence, own, own.union(title_terms, *path.values())))
+    return tuple(read)
+
+
+def _share(found: frozenset[str], weights: dict[str, float], weight_sum: float) -> float:
+    # Summed in one order, so sentences with the same terms score exactly alike and tie.
+    return sum(weights[term] for term in sorted(found)) / weight_sum
 
 
 def ground(question: str, passages: tuple[ContextPassage, ...]) -> Grounding:
-    """Pick up to three sentences that cover the question's terms best (idf-weighted over the passages)."""
-    question_terms = set(terms(question))
+    """Pick up to three sentences that cover the question's terms best (idf-weighted over the passages).
+
+    Among sentences that score alike (a title such as "Opening hours and location" gives its terms to
+    every sentence under it), one whose own words hold more of the question comes first.
+    """
+    question_terms = frozenset(terms(question))
     candidates = [
-        (passage, position, sentence, sentence_terms)
-        for passage in passages
-        for position, sentence, sentence_terms in answer_sentences(passage.title, passage.text)
+        (passage, sentence) for passage in passages for sentence in answer_sentences(passage.title, passage.text)
     ]
     if not question_terms or not candidates:
         return Grounding((), 0.0)
     document_frequency: Counter[str] = Counter()
-    for *_, sentence_terms in candidates:
-        document_frequency.update(sentence_terms & question_terms)
+    for _, sentence in candidates:
+        document_frequency.update(sentence.terms & question_terms)
     total = len(candidates)
     # Question words that no passage mentions still count (with the highest idf): they are what is missing.
     weights = {term: math.log(1 + total / (1 + document_frequency[term])) for term in question_terms}
     weight_sum = sum(weights.values())
-    scored = [
-        ScoredSentence(
-            passage.index, position, sentence, sum(weights[t] for t in sentence_terms & question_terms) / weight_sum
-        )
-        for passage, position, sentence, sentence_terms in candidates
-    ]
-    scored.sort(key=lambda s: (-s.score, s.passage_index, s.position))
-    terms_at = {(passage.index, position): sentence_terms for passage, position, _, sentence_terms in candidates}
+    # (score, the share in the sentence's own words, passage, sentence): best first, then in text order
+    ranked = sorted(
+        (
+            (
+                _share(sentence.terms & question_terms, weights, weight_sum),
+                _share(sentence.own & question_terms, weights, weight_sum),
+                passage.index,
+                sentence,
+            )
+            for passage, sentence in candidates
+        ),
+        key=lambda row: (-row[0], -row[1], row[2], row[3].position),
+    )
     chosen: list[ScoredSentence] = []
-    covered: set[str] = set()
-    for candidate in scored:
-        if candidate.score < MIN_SENTENCE_SCORE or len(chosen) == MAX_SENTENCES:
+    covered: frozenset[str] = frozenset()
+    for score, _, passage_index, sentence in ranked:
+        if score < MIN_SENTENCE_SCORE or len(chosen) == MAX_SENTENCES:
             break
-        new_terms = terms_at[(candidate.passage_index, candidate.position)] & question_terms
+        new_terms = sentence.terms & question_terms
         if chosen and new_terms <= covered:
             continue  # adds nothing new
-        chosen.append(candidate)
+        chosen.append(ScoredSentence(passage_index, sentence.position, sentence.text, score))
         covered |= new_terms
-    coverage = sum(weights[t] for t in covered) / weight_sum
+    coverage = _share(covered, weights, weight_sum)
     return Grounding(tuple(chosen), round(coverage, 3))
