@@ -9,8 +9,9 @@ plainly and offers a human (``Finish.suggest_human``).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from itertools import pairwise
 
-from routing.grounding import ground
+from routing.grounding import ground, is_list_item
 from routing.guardrails import uncited
 from routing.phrases import phrases_for
 from routing.providers.base import Finish, ProviderRequest, StreamEvent, TextChunk, Usage
@@ -29,10 +30,18 @@ def compose(request: ProviderRequest) -> tuple[str, float, bool]:
         return phrases.not_covered, grounding.confidence, True
     ordered = sorted(grounding.sentences, key=lambda s: (s.passage_index, s.position))
     lines = [f"{uncited(sentence.text)} [{sentence.passage_index}]" for sentence in ordered]
-    text = " ".join([phrases.intro, *lines]) if len(lines) > 1 else lines[0]
+    text = _joined([phrases.intro, *lines] if len(lines) > 1 else lines)
     if grounding.coverage < 0.6:
-        return f"{text} {phrases.partial}", grounding.confidence, True
+        return _joined([text, phrases.partial]), grounding.confidence, True
     return text, grounding.confidence, False
+
+
+def _joined(lines: list[str]) -> str:
+    """Sentences run on in one paragraph; a list item, and whatever follows one, starts a line of its own."""
+    text = lines[0]
+    for before, line in pairwise(lines):
+        text += ("\n" if is_list_item(line) or is_list_item(before.rsplit("\n", 1)[-1]) else " ") + line
+    return text
 
 
 class LocalProvider:

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from knowledge.parsing import parse_file
 from routing.contracts import ContextPassage
-from routing.grounding import answer_sentences, ground
+from routing.grounding import MAX_LIST_LINES, answer_sentences, ground
 from routing.providers.base import ProviderRequest
 from routing.providers.local import compose
 from routing.terms import terms
 
 ADDRESS = "Juniper & Sage is at 1480 Pearl Street, Denver, two blocks from the park."
+EN_DASH = "\u2013"
 HOURS = "We welcome you Monday to Friday from 7 am to 8:30 pm and on weekends from 9 am."
 
 
@@ -95,25 +94,73 @@ def _demo_request(question: str) -> ProviderRequest:
     )
 
 
-def test_local_provider_does_not_answer_the_demo_opening_hours_question_with_the_address():
-    # given "Opening hours and location", whose first sentence is the address and whose title gives
-    # "opening hours" to every sentence of the article
+def test_local_provider_answers_the_demo_opening_hours_with_the_regular_hours_list():
+    # given "Opening hours and location", whose first sentence is the address, whose title gives
+    # "opening hours" to every sentence, and whose contact line says "during opening hours" itself
 
     # when
     text, confidence, suggest_human = compose(_demo_request("What are your opening hours?"))
 
-    # then the first sentence no longer wins the tie: the one that says "opening hours" itself does
-    assert "1480 Pearl Street" not in text
-    assert text == "Phone: (303) 555-0142 (front desk, during opening hours). [1]"
+    # then the section headed "Regular hours" is quoted, its whole list, each item on a line of its own
+    assert text == (
+        "Here is what I found:\n"
+        f"- Monday to Friday: 7:00 am {EN_DASH} 8:30 pm [1]\n"
+        f"- Saturday: 8:00 am {EN_DASH} 6:00 pm [1]\n"
+        f"- Sunday: 9:00 am {EN_DASH} 4:00 pm [1]"
+    )
     assert confidence >= 0.8 and suggest_human is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the list under '## Regular hours' shares only 'hours' with the question, through its heading; "
-    "sentences that say 'open' or 'opening hours' themselves (the phone line, 'the front desk opens') rank first",
-)
-def test_local_provider_quotes_the_demo_regular_hours():
-    text, _, _ = compose(_demo_request("What are your opening hours?"))
+def test_ground_prefers_the_section_whose_heading_holds_the_question_to_a_passing_mention():
+    # given a title with the question's terms, a section about hours and a contact line that names them
+    text = (
+        "## Regular hours\n\nWe welcome guests from 7 am until late on weekdays.\n\n"
+        "## Contact\n\nCall the desk during opening hours on 555 0142."
+    )
+    passage = ContextPassage(1, "Opening hours and contact", "", text)
 
-    assert "Monday to Friday: 7:00 am" in text
+    assert _quoted("What are your opening hours?", passage) == ["We welcome guests from 7 am until late on weekdays."]
+
+
+def test_a_heading_that_repeats_the_title_makes_no_section():
+    # given an article whose "#" heading is its title: the lead sentence is under no section of its own
+    text = f"# Opening hours\n\n{ADDRESS}\n\n## Hours\n\n{HOURS}"
+
+    sentences = {sentence.text: sentence.section for sentence in answer_sentences("Opening hours", text)}
+
+    assert sentences == {ADDRESS: frozenset(), HOURS: _t("hours")}
+
+
+def test_a_quoted_list_item_brings_the_rest_of_its_list_up_to_the_limit():
+    # given a list of 12 items under a heading the question names, and a short item that is no heading
+    items = [f"- Room {n}: open from {n} am on weekdays" for n in range(1, 13)]
+    text = "## Room hours\n\n" + "\n".join(items[:3]) + "\n- Room 4: closed\n" + "\n".join(items[4:])
+    passage = ContextPassage(1, "Studio", "", text)
+
+    # when
+    quoted = _quoted("What are the room hours?", passage)
+
+    # then the list is quoted from its first item, "Room 4: closed" included, MAX_LIST_LINES lines in all
+    assert quoted == [*items[:3], "- Room 4: closed", *items[4:MAX_LIST_LINES]]
+
+
+def test_list_items_quoted_with_sentences_start_lines_of_their_own():
+    # given a passage whose list and a sentence after it both answer
+    text = "## Parking\n\n- Free parking behind the studio\n- Street parking on Pearl\n\nParking is free for members."
+    request = ProviderRequest(
+        model="local",
+        system=(),
+        messages=(),
+        temperature=0,
+        max_tokens=512,
+        question="Where can I park, and is parking free?",
+        passages=(ContextPassage(1, "Visiting", "", text),),
+    )
+
+    # when
+    text, _, _ = compose(request)
+
+    # then each list item is a Markdown list line, and the sentence after the list a line of its own
+    lines = text.split("\n")
+    assert lines[1:3] == ["- Free parking behind the studio [1]", "- Street parking on Pearl [1]"]
+    assert len(lines) >= 3 and not lines[0].startswith("- ")
