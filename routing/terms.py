@@ -83,11 +83,16 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def stem(word: str) -> str:
-    """A tiny suffix stripper: enough to match "refunds"/"refund", "booking"/"book", "cancelled"/"cancel"."""
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "led", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            base = word[: -len(suffix)]
-            return base + "y" if suffix == "ies" else base
+    """A tiny suffix stripper: enough to match "refunds"/"refund", "booking"/"book", "cancelled"/"cancel"/
+    "cancellation", "location"/"located", "change"/"changed", "address"/"addresses"."""
+    for suffix in ("ations", "ation", "ating", "ated", "ates", "ate", "ings", "ing", "ies", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not (suffix == "s" and word.endswith("ss")):
+            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    if word.endswith("e") and len(word) >= 4:  # "change" as "changed" and "changing" leave it
+        word = word[:-1]
+    if word.endswith("ll") and len(word) >= 5:  # "cancell(ed)" as "cancel"
+        word = word[:-1]
     return word
 
 

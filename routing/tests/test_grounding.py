@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from knowledge.parsing import parse_file
 from routing.contracts import ContextPassage
 from routing.grounding import MAX_LIST_LINES, answer_sentences, ground
 from routing.providers.base import ProviderRequest
 from routing.providers.local import compose
-from routing.terms import terms
+from routing.terms import stem, terms
 
 ADDRESS = "Juniper & Sage is at 1480 Pearl Street, Denver, two blocks from the park."
 EN_DASH = "\u2013"
@@ -164,3 +166,26 @@ def test_list_items_quoted_with_sentences_start_lines_of_their_own():
     lines = text.split("\n")
     assert lines[1:3] == ["- Free parking behind the studio [1]", "- Street parking on Pearl [1]"]
     assert len(lines) >= 3 and not lines[0].startswith("- ")
+
+
+@pytest.mark.parametrize(
+    "family",
+    [
+        ("location", "locations", "located", "locate"),
+        ("cancel", "cancels", "cancelled", "canceling", "cancellation"),
+        ("change", "changes", "changed", "changing"),
+        ("reschedule", "rescheduled", "rescheduling"),
+        ("address", "addresses"),
+        ("call", "calls", "called"),
+        ("update", "updates", "updated", "updating"),
+    ],
+)
+def test_the_words_of_one_family_are_one_term(family: tuple[str, ...]):
+    assert len({stem(word) for word in family}) == 1
+
+
+def test_the_demo_location_question_quotes_the_address():
+    # "located" and "location" (the article's title) are one term
+    text, _, suggest_human = compose(_demo_request("Where are you located?"))
+
+    assert "1480 Pearl Street" in text and suggest_human is False
