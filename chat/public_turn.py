@@ -28,6 +28,7 @@ from chat.protocol import (
 )
 from chat.public_http import PublicRequest, public_request, unavailable_on_database_error
 from chat.public_language import said_in
+from escalations.presence import publish_customer_wrote
 from escalations.watch import publish_message
 from routing.language import detect_language
 from supportai.client_address import client_ip_from_request
@@ -156,6 +157,8 @@ async def turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
     }
     if received.news is not None:
         await publish_message(received.news)
+    if received.created:  # the customer is back, if the inbox said they were away (a socket's turn has its place)
+        await publish_customer_wrote(tenant=turn.tenant, conversation_id=turn.conversation.pk)
     if not received.created and received.reply is not None:
         # answered (cut short, or abandoned by a server that died, as interrupted), or being answered
         # by the first request: no second answer

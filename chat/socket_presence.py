@@ -4,8 +4,9 @@ Contract: ``SocketPresence.take`` takes one of the conversation's places (``chat
 CHAT_SOCKETS_PER_CONVERSATION), or returns None when the conversation has all the sockets it may have
 open. A taken place is refreshed by a task until ``release`` gives it back (a dead process's places
 expire). ``opened`` and ``closed`` tell staff watching a conversation under handoff that its customer
-came back with their only socket or left with their last one (``escalations.presence``); a socket the
-cache could not count (its slot has no key) says nothing, and nothing is said while the sockets can't
+came back with their only socket or left with their last one (``escalations.presence``), and each beat
+of a held place marks when the conversation's socket was last seen (what a lost connection is dated by);
+a socket the cache could not count (its slot has no key) says nothing, and nothing is said while the sockets can't
 be counted.
 """
 
@@ -15,7 +16,7 @@ import asyncio
 
 from chat import socket_slots
 from chat.socket_slots import SocketSlot, socket_slot_refresh, socket_slot_release, socket_slot_take, sockets_open
-from escalations.presence import publish_presence, socket_opened, sockets_closed
+from escalations.presence import publish_presence, socket_seen, sockets_closed
 from supportai.db import db_call
 from supportai.models import Tenant
 
@@ -24,7 +25,17 @@ async def keep_socket_slot(slot: SocketSlot) -> None:
     """Refresh the socket's place until the socket closes (a dead process's places expire)."""
     while True:
         await asyncio.sleep(socket_slots.SLOT_REFRESH_S)
-        await db_call(socket_slot_refresh)(slot)
+        await db_call(socket_beat)(slot)
+
+
+def socket_beat(slot: SocketSlot) -> None:
+    """Refresh the socket's place and, while it holds one, mark when the conversation's socket last beat: its
+    open mark says when a connection a dead process took with it was lost. Under the slot's lock, so no beat
+    marks the conversation open once ``release`` gave the place back (its last socket may have closed)."""
+    socket_slot_refresh(slot)
+    with slot.lock:
+        if not slot.released and slot.key is not None:
+            socket_seen(tenant_id=slot.tenant_id, conversation_id=slot.conversation_id)
 
 
 class SocketPresence:
@@ -56,7 +67,7 @@ class SocketPresence:
         handoff: not asked). The mark outlives the place if this process dies with the socket."""
         back = resumed and self.counted and await self.sockets_open() == 1
         if self.counted:
-            await db_call(socket_opened)(tenant_id=self.tenant.pk, conversation_id=self.conversation_id)
+            await db_call(socket_seen)(tenant_id=self.tenant.pk, conversation_id=self.conversation_id)
         return back
 
     async def came_back(self) -> None:

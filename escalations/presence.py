@@ -9,18 +9,19 @@ a conversation with an open escalation is told about: one query per socket opene
 turn. The event goes to the conversation's watch group, which the open escalation page joins; for a live
 handoff the tenant's queue changes too (its rows say whether the customer is there). When the customer
 left is kept in the shared cache for ``LEFT_TTL_S``, beside the socket places, so a page drawn later
-says it too; so is a mark that a socket of the conversation is open, set as each one opens and deleted as
-the last one closes: a mark left once every place expired says a server process died with the socket
-(nobody is told live; a page drawn then says the connection was lost). A customer on the HTTP fallback
-has no socket, so nothing is said of them.
+says it too; so is a mark that a socket of the conversation is open, set to the time as each one opens and
+as its place beats (``SLOT_REFRESH_S``), deleted as the last one closes: a mark left once every place expired
+says a server process died with the socket, and when (by the beat it missed: ``lost_at``). A customer on the
+HTTP fallback has no socket, so nothing is said of them; a message of theirs takes back a mark saying they are
+away (left, or their connection lost), and a live handoff's queue row with it (``customer_wrote_publications``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -28,7 +29,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from chat.models import Message, MessageRole
-from chat.socket_slots import socket_places
+from chat.socket_slots import SLOT_REFRESH_S, socket_places
 from escalations.models import Escalation, Mode, Status
 from escalations.realtime import Publication, publish, queue_changed
 from escalations.watch import watch_group
@@ -52,9 +53,11 @@ def open_key(*, tenant_id: int, conversation_id: int) -> str:
     return f"inbox:open:t{tenant_id}:c{conversation_id}"
 
 
-def socket_opened(*, tenant_id: int, conversation_id: int) -> None:
-    """A counted socket of the conversation opened (one cache write a socket, none a turn)."""
-    _write(open_key(tenant_id=tenant_id, conversation_id=conversation_id), True, conversation_id)
+def socket_seen(*, tenant_id: int, conversation_id: int) -> None:
+    """A counted socket of the conversation opened, or beat (refreshed its place, every ``SLOT_REFRESH_S``): the
+    open mark says when, so that once every place expired it says when the connection was lost (one cache write
+    a socket and a beat, none a turn)."""
+    _write(open_key(tenant_id=tenant_id, conversation_id=conversation_id), timezone.now(), conversation_id)
 
 
 def sockets_closed(*, tenant_id: int, conversation_id: int) -> None:
@@ -62,24 +65,45 @@ def sockets_closed(*, tenant_id: int, conversation_id: int) -> None:
     _write(open_key(tenant_id=tenant_id, conversation_id=conversation_id), None, conversation_id)
 
 
+def lost_at(last_beat: datetime) -> datetime:
+    """When a socket last seen beating at ``last_beat`` was lost by: its next beat was due then. A message of
+    the customer written later came after the loss (over another socket, or the HTTP fallback)."""
+    return last_beat + timedelta(seconds=SLOT_REFRESH_S)
+
+
 @dataclass(frozen=True)
 class CustomerPresence:
     """What the console knows of the customer of a conversation under handoff: ``present`` True (a socket
     of their chat is open now, in any server process), False (their last socket closed at ``left_at``; or,
     ``lost``, a server process died with it and its place expired, when nobody knows) or None (not known: no
-    socket since the handoff, as on the HTTP fallback, a customer who wrote since they left, or the shared
-    cache down): then nothing is said."""
+    socket since the handoff, as on the HTTP fallback, a customer who wrote since they left or since their
+    connection was lost, or the shared cache down): then nothing is said."""
 
     present: bool | None
     left_at: datetime | None = None
-    lost: bool = False  # not present: a server process died with the socket (when, nobody knows)
+    lost_at: datetime | None = None  # not present: a server process died with the socket, by then (``lost_at``)
+
+    @property
+    def lost(self) -> bool:
+        return self.lost_at is not None
+
+    @property
+    def away_since(self) -> datetime | None:
+        """When the customer left, or their connection was lost by (None: not away, or not known)."""
+        return self.left_at or self.lost_at
 
     def frame_fields(self) -> dict[str, Any]:
-        """A live queue row's ``customer_present`` and ``customer_left_at`` (docs/websocket-protocol.md)."""
+        """A live queue row's ``customer_present``, ``customer_left_at`` and ``customer_lost_at``
+        (docs/websocket-protocol.md)."""
         return {
             "customer_present": self.present,
-            "customer_left_at": self.left_at.isoformat() if self.left_at is not None else None,
+            "customer_left_at": _iso(self.left_at),
+            "customer_lost_at": _iso(self.lost_at),
         }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
 
 
 UNKNOWN = CustomerPresence(present=None)
@@ -87,8 +111,9 @@ UNKNOWN = CustomerPresence(present=None)
 
 def customer_presence(*, tenant: Tenant, conversation_ids: Collection[int]) -> dict[int, CustomerPresence]:
     """The presence of the customer of each conversation of ``tenant``: one cache read for them all (their
-    socket places and when each left), and one query only when some customer left (one who wrote since, on
-    the HTTP fallback, is no longer known to be away). Another tenant's conversation is unknown (its keys
+    socket places, when each left, when each socket last beat), and one query only when some customer is away
+    (one who wrote since they left or their connection was lost, over the HTTP fallback or another socket, is
+    no longer known to be away). Another tenant's conversation is unknown (its keys
     name its own tenant)."""
     ids = list(dict.fromkeys(conversation_ids))
     if not ids:
@@ -105,16 +130,16 @@ def customer_presence(*, tenant: Tenant, conversation_ids: Collection[int]) -> d
         return dict.fromkeys(ids, UNKNOWN)
     presence: dict[int, CustomerPresence] = {}
     for cid in ids:
-        left_at = found.get(lefts[cid])
+        left_at, last_beat = found.get(lefts[cid]), found.get(opens[cid])
         if any(key in found for key in places[cid]):
             presence[cid] = CustomerPresence(present=True)
         elif isinstance(left_at, datetime):
             presence[cid] = CustomerPresence(present=False, left_at=left_at)
-        elif opens[cid] in found:  # open with no place left: its server process died, its place expired
-            presence[cid] = CustomerPresence(present=False, lost=True)
+        elif isinstance(last_beat, datetime):  # open with no place left: its server process died, its place expired
+            presence[cid] = CustomerPresence(present=False, lost_at=lost_at(last_beat))
         else:
             presence[cid] = UNKNOWN
-    away = {cid: known.left_at for cid, known in presence.items() if known.left_at is not None}
+    away = {cid: known.away_since for cid, known in presence.items() if known.away_since is not None}
     if away:
         wrote = (
             Message.objects.for_tenant(tenant)
@@ -148,13 +173,7 @@ def presence_publications(*, tenant: Tenant, conversation_id: int, present: bool
     the tenant's queue (its rows say whether the customer is there); none when it has no open escalation.
     The time the customer left is kept first: the queue read for the change, or a page drawn as the event
     arrives, says it too."""
-    escalation = (
-        Escalation.objects.for_tenant(tenant)
-        .filter(conversation_id=conversation_id)
-        .exclude(status=Status.RESOLVED)
-        .values_list("pk", "mode")
-        .first()
-    )
+    escalation = _open_escalation(tenant=tenant, conversation_id=conversation_id)
     if escalation is None:
         return []
     escalation_id, mode = escalation
@@ -170,6 +189,43 @@ def presence_publications(*, tenant: Tenant, conversation_id: int, present: bool
     if mode == Mode.LIVE:
         publications.append(queue_changed(tenant.pk, escalation_id))
     return publications
+
+
+def _open_escalation(*, tenant: Tenant, conversation_id: int) -> tuple[int, str] | None:
+    """The id and mode of the conversation's open escalation (None: no human has it)."""
+    found: tuple[int, str] | None = (
+        Escalation.objects.for_tenant(tenant)
+        .filter(conversation_id=conversation_id)
+        .exclude(status=Status.RESOLVED)
+        .values_list("pk", "mode")
+        .first()
+    )
+    return found
+
+
+def customer_wrote_publications(*, tenant: Tenant, conversation_id: int) -> list[Publication]:
+    """A message of the customer of the conversation was stored: one the console says is away (left, or their
+    connection lost: no socket place, and a left or open mark) is back, so both marks go, and for a live handoff
+    the tenant's queue changes (its row says nothing of them now; the pages watching it take the line back on
+    the ``message`` frame). One cache read a message; a query and a cache write only for a customer said away."""
+    places = socket_places(tenant_id=tenant.pk, conversation_id=conversation_id)
+    marks = [
+        left_key(tenant_id=tenant.pk, conversation_id=conversation_id),
+        open_key(tenant_id=tenant.pk, conversation_id=conversation_id),
+    ]
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    try:
+        found = cache.get_many([*places, *marks])
+        away = [key for key in marks if key in found] if not any(key in found for key in places) else []
+        if away:
+            cache.delete_many(away)
+    except CACHE_ERRORS as exc:
+        logger.warning("customer of conversation %s not marked back (the cache failed: %r)", conversation_id, exc)
+        return []
+    escalation = _open_escalation(tenant=tenant, conversation_id=conversation_id) if away else None
+    if escalation is None or escalation[1] != Mode.LIVE:
+        return []
+    return [queue_changed(tenant.pk, escalation[0])]
 
 
 def _remember(*, tenant_id: int, conversation_id: int, left_at: datetime | None) -> None:
@@ -192,16 +248,24 @@ def _write(key: str, value: object, conversation_id: int) -> None:
 
 
 async def publish_presence(*, tenant: Tenant, conversation_id: int, present: bool) -> None:
-    """Tell the conversation's watchers that its customer came back or left, if it is under handoff.
+    """Tell the conversation's watchers that its customer came back or left, if it is under handoff."""
+    await _publish(
+        presence_publications, tenant=tenant, conversation_id=conversation_id, present=present, at=timezone.now()
+    )
 
-    Best effort, as ``watch.publish_message``: a failure (the database or the channel layer) is a
-    warning, never the customer's socket's error.
-    """
+
+async def publish_customer_wrote(*, tenant: Tenant, conversation_id: int) -> None:
+    """A new message of the customer was stored: ``customer_wrote_publications``."""
+    await _publish(customer_wrote_publications, tenant=tenant, conversation_id=conversation_id)
+
+
+async def _publish(
+    publications: Callable[..., list[Publication]], *, tenant: Tenant, conversation_id: int, **kwargs: Any
+) -> None:
+    """Send what ``publications`` (run on the database pool) returns. Best effort, as ``watch.publish_message``:
+    a failure (the database or the channel layer) is a warning, never the customer's socket's or request's error."""
     try:
-        publications = await db_call(presence_publications)(
-            tenant=tenant, conversation_id=conversation_id, present=present, at=timezone.now()
-        )
-        await publish(publications)
+        await publish(await db_call(publications)(tenant=tenant, conversation_id=conversation_id, **kwargs))
     except Exception as exc:
         logger.warning(
             "presence of the customer of conversation %s (tenant %s) was not told: %r", conversation_id, tenant.pk, exc

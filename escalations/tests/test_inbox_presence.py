@@ -4,19 +4,22 @@ conversation no human has."""
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.core.cache import caches
+from django.test import AsyncClient
+from django.utils import timezone
 
-from chat.socket_slots import socket_places
+from chat.socket_slots import SLOT_REFRESH_S, socket_places
 from chat.tests.conftest import Client, Connect
 from escalations.models import Escalation, EscalationPolicy
-from escalations.presence import CustomerPresence, customer_presence
+from escalations.presence import UNKNOWN, CustomerPresence, customer_presence
 from escalations.tests.conftest import Staff, StaffConnect
 from supportai.models import Tenant
 from supportai.tests.throwaway_redis import ThrowawayRedis
@@ -93,20 +96,51 @@ async def test_a_page_drawn_later_reads_what_the_watchers_were_told(
     assert await _presence_now(tenant, escalation.conversation_id) == CustomerPresence(present=True)
 
 
+def _connection_lost(tenant: Tenant, conversation_id: int) -> None:
+    """The customer's socket's server process died: its place expired, nobody closed it (its open mark stays)."""
+    caches["default"].delete_many(socket_places(tenant_id=tenant.pk, conversation_id=conversation_id))
+
+
 async def test_a_socket_whose_server_process_died_reads_as_a_lost_connection(
     connect: Connect, tenant: Tenant, always_open: EscalationPolicy
 ) -> None:
-    # given a handed-off customer in the chat
+    # given a handed-off customer in the chat, their socket marked open as it opened
+    opening = timezone.now()
     customer, escalation = await _handed_off(connect, tenant)
+    opened = timezone.now()
     # when its server process dies with the socket: its place expires, no consumer closes it
-    places = socket_places(tenant_id=tenant.pk, conversation_id=escalation.conversation_id)
-    await sync_to_async(caches["default"].delete_many)(places)
-    # then a page drawn now says the connection was lost
-    assert await _presence_now(tenant, escalation.conversation_id) == CustomerPresence(present=False, lost=True)
+    await sync_to_async(_connection_lost)(tenant, escalation.conversation_id)
+    # then a page drawn now says the connection was lost, by the beat it missed after the last one seen
+    found = await _presence_now(tenant, escalation.conversation_id)
+    assert (found.present, found.left_at) == (False, None) and found.lost_at is not None
+    beat = timedelta(seconds=SLOT_REFRESH_S)
+    assert opening + beat <= found.lost_at <= opened + beat
     # and a socket its consumer saw close leaves no such mark: the customer left
     await customer.disconnect()
     after = await _presence_now(tenant, escalation.conversation_id)
     assert after.present is False and after.left_at is not None and not after.lost
+
+
+async def test_a_customer_who_writes_after_their_connection_was_lost_is_no_longer_away_live(
+    connect: Connect, staff_connect: StaffConnect, tenant: Tenant, agent: User, always_open: EscalationPolicy
+) -> None:
+    # given a handed-off customer whose socket's server process died, and an agent's inbox whose row says so
+    customer, escalation = await _handed_off(connect, tenant)
+    await sync_to_async(_connection_lost)(tenant, escalation.conversation_id)
+    staff: Staff = await staff_connect(agent, tenant, expect_queue=False)
+    [row] = (await staff.receive_until("queue"))["items"]
+    assert (row["escalation_id"], row["customer_present"]) == (escalation.pk, False)
+    # when the customer writes again, over the HTTP fallback
+    body = {"key": tenant.public_key, "client_id": "h-1", "text": "Are you still there?"}
+    body["resume_token"] = customer.ready["resume_token"]
+    response = await AsyncClient().post(
+        "/api/v1/public/chat/messages", data=json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 202, response.content  # stored; a person answers (a live handoff)
+    # then the inbox gets the row again, no longer saying they are away, and a page drawn now says nothing either
+    [row] = (await staff.receive_until("queue"))["items"]
+    assert (row["escalation_id"], row["customer_present"]) == (escalation.pk, None)
+    assert await _presence_now(tenant, escalation.conversation_id) == UNKNOWN
 
 
 async def test_the_queue_rows_say_live_whether_the_customer_is_in_the_chat(

@@ -21,8 +21,9 @@ from escalations.presence import (
     UNKNOWN,
     CustomerPresence,
     customer_presence,
+    open_key,
     presence_publications,
-    socket_opened,
+    socket_seen,
 )
 from escalations.tests.factories import EscalationFactory, MessageFactory
 from supportai.models import Tenant
@@ -101,10 +102,25 @@ def test_a_page_drawn_after_a_process_died_with_the_socket_says_the_connection_w
     # given a handed-off customer whose socket's server process died: its place expired, nobody closed it
     escalation = EscalationFactory.create(conversation__tenant=tenant)
     assert socket_slot_take(tenant_id=tenant.pk, conversation_id=escalation.conversation_id) is not None
-    socket_opened(tenant_id=tenant.pk, conversation_id=escalation.conversation_id)
+    socket_seen(tenant_id=tenant.pk, conversation_id=escalation.conversation_id)
     caches["default"].delete_many(socket_places(tenant_id=tenant.pk, conversation_id=escalation.conversation_id))
     # then the page says the connection was lost, marked away (a message of theirs takes it back)
     assert _presence_line(agent, escalation) == (True, "The customer's connection was lost.")
+
+
+def test_a_customer_who_wrote_since_their_connection_was_lost_is_not_said_to_be_away(
+    agent: User, tenant: Tenant
+) -> None:
+    # given a handed-off customer whose socket's server process died five minutes ago (its last beat then)
+    escalation = EscalationFactory.create(conversation__tenant=tenant)
+    caches["default"].set(
+        open_key(tenant_id=tenant.pk, conversation_id=escalation.conversation_id), timezone.now() - timedelta(minutes=5)
+    )
+    assert _presence_line(agent, escalation)[0] is True
+    # when they write again (over the HTTP fallback, or a new socket)
+    MessageFactory.create(conversation=escalation.conversation, role=MessageRole.CUSTOMER)
+    # then the page no longer says their connection was lost
+    assert _presence_line(agent, escalation) == (False, "")
 
 
 def test_nothing_is_said_of_a_customer_without_a_socket(agent: User, tenant: Tenant) -> None:

@@ -16,10 +16,18 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from chat.socket_presence import socket_beat
 from chat.socket_slots import socket_slot_release, socket_slot_take
 from escalations.models import Escalation, Mode
-from escalations.presence import handoff_presence, presence_publications, socket_opened
-from escalations.realtime import inbox_group
+from escalations.presence import (
+    UNKNOWN,
+    customer_wrote_publications,
+    handoff_presence,
+    open_key,
+    presence_publications,
+    socket_seen,
+)
+from escalations.realtime import inbox_group, queue_changed
 from escalations.tests.factories import ConversationFactory, EscalationFactory
 from escalations.watch import watch_group
 from supportai.models import Tenant
@@ -71,7 +79,7 @@ def test_each_live_row_says_whether_its_customer_is_in_the_chat(agent: User, ten
     ticket = EscalationFactory.create(conversation__tenant=tenant, mode=Mode.TICKET)
     _in_chat(online)
     shown = _left(gone)
-    socket_opened(tenant_id=tenant.pk, conversation_id=lost.conversation_id)  # its process died with it
+    socket_seen(tenant_id=tenant.pk, conversation_id=lost.conversation_id)  # its process died with it
     _in_chat(ticket)
     # when the agent opens the inbox
     page = _client(agent).get("/console/inbox/").content.decode()
@@ -175,3 +183,36 @@ def test_a_row_gone_a_day_ago_says_the_day(agent: User, tenant: Tenant) -> None:
             _row_presence(page)[escalation.pk]
             == f"Customer left {long_ago.astimezone(timezone.get_current_timezone()):%Y-%m-%d %H:%M}"
         )
+
+
+def test_a_customer_who_writes_after_their_connection_was_lost_changes_their_own_tenants_queue(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given a customer of the other tenant whose socket's server process died (its open mark left, no place)
+    foreign = EscalationFactory.create(conversation__tenant=other_tenant)
+    socket_seen(tenant_id=other_tenant.pk, conversation_id=foreign.conversation_id)
+    # when this tenant is told that customer wrote, nothing changes
+    assert customer_wrote_publications(tenant=tenant, conversation_id=foreign.conversation_id) == []
+    assert handoff_presence(tenant=other_tenant, conversation_id=foreign.conversation_id).lost  # type: ignore[union-attr]
+    # while their own tenant's queue changes, and the mark is gone
+    told = customer_wrote_publications(tenant=other_tenant, conversation_id=foreign.conversation_id)
+    assert told == [queue_changed(other_tenant.pk, foreign.pk)]
+    assert handoff_presence(tenant=other_tenant, conversation_id=foreign.conversation_id) == UNKNOWN
+
+
+def test_each_beat_of_a_socket_dates_a_lost_connection_until_it_is_released(tenant: Tenant) -> None:
+    # given a socket of a conversation, its open mark last set long ago
+    escalation = EscalationFactory.create(conversation__tenant=tenant)
+    mark = open_key(tenant_id=tenant.pk, conversation_id=escalation.conversation_id)
+    slot = socket_slot_take(tenant_id=tenant.pk, conversation_id=escalation.conversation_id)
+    assert slot is not None
+    long_ago = timezone.now() - timedelta(hours=1)
+    caches["default"].set(mark, long_ago)
+    # when it beats, the mark says it was seen now
+    socket_beat(slot)
+    assert caches["default"].get(mark) > long_ago
+    # and once released (its last socket closed, the mark deleted) a late beat marks nothing
+    socket_slot_release(slot)
+    caches["default"].delete(mark)
+    socket_beat(slot)
+    assert caches["default"].get(mark) is None
