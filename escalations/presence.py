@@ -31,6 +31,7 @@ from django.utils import timezone
 from chat.models import Message, MessageRole
 from chat.socket_slots import SLOT_REFRESH_S, socket_places
 from escalations.models import Escalation, Mode, Status
+from escalations.presence_phrases import presence_phrase
 from escalations.realtime import Publication, publish, queue_changed
 from escalations.watch import watch_group
 from supportai.db import db_call
@@ -86,6 +87,11 @@ class CustomerPresence:
     @property
     def lost(self) -> bool:
         return self.lost_at is not None
+
+    @property
+    def phrase(self) -> str:
+        """What the console says of the customer, in the active time zone ("" when not known)."""
+        return presence_phrase(present=self.present, left_at=self.left_at, lost_at=self.lost_at)
 
     @property
     def away_since(self) -> datetime | None:

@@ -4,11 +4,14 @@ when their last socket closed. Nothing is said of a customer without a socket (t
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.test import Client
@@ -25,6 +28,7 @@ from escalations.presence import (
     presence_publications,
     socket_seen,
 )
+from escalations.presence_phrases import PHRASES
 from escalations.tests.factories import EscalationFactory, MessageFactory
 from supportai.models import Tenant
 from supportai.templatetags.times import clock
@@ -70,7 +74,7 @@ def test_a_page_drawn_while_the_customer_is_in_the_chat_says_so(agent: User, ten
     # when the agent opens the escalation
     away, line = _presence_line(agent, escalation)
     # then the page says the customer is there
-    assert (away, line) == (False, "The customer is in the chat.")
+    assert (away, line) == (False, "Customer in the chat")
 
 
 def test_a_page_drawn_after_the_customer_left_says_when_in_the_tenants_zone(agent: User, tokyo: Tenant) -> None:
@@ -83,7 +87,7 @@ def test_a_page_drawn_after_the_customer_left_says_when_in_the_tenants_zone(agen
     local = left_at.astimezone(ZoneInfo("Asia/Tokyo"))
     today = timezone.now().astimezone(ZoneInfo("Asia/Tokyo")).date()
     shown = local.strftime("%H:%M") if local.date() == today else local.strftime("%Y-%m-%d %H:%M")
-    assert (away, line) == (True, f"The customer left the chat at {shown}.")
+    assert (away, line) == (True, f"Customer left at {shown}")
 
 
 def test_a_customer_who_came_back_is_in_the_chat_again(agent: User, tenant: Tenant) -> None:
@@ -93,7 +97,7 @@ def test_a_customer_who_came_back_is_in_the_chat_again(agent: User, tenant: Tena
     assert socket_slot_take(tenant_id=tenant.pk, conversation_id=escalation.conversation_id) is not None
     presence_publications(tenant=tenant, conversation_id=escalation.conversation_id, present=True, at=timezone.now())
     # then the page says they are there
-    assert _presence_line(agent, escalation) == (False, "The customer is in the chat.")
+    assert _presence_line(agent, escalation) == (False, "Customer in the chat")
 
 
 def test_a_page_drawn_after_a_process_died_with_the_socket_says_the_connection_was_lost(
@@ -104,8 +108,13 @@ def test_a_page_drawn_after_a_process_died_with_the_socket_says_the_connection_w
     assert socket_slot_take(tenant_id=tenant.pk, conversation_id=escalation.conversation_id) is not None
     socket_seen(tenant_id=tenant.pk, conversation_id=escalation.conversation_id)
     caches["default"].delete_many(socket_places(tenant_id=tenant.pk, conversation_id=escalation.conversation_id))
-    # then the page says the connection was lost, marked away (a message of theirs takes it back)
-    assert _presence_line(agent, escalation) == (True, "The customer's connection was lost.")
+    # then the page says the connection was lost, and by when (the beat it missed), marked away (a message of
+    # theirs takes it back)
+    lost_at = customer_presence(tenant=tenant, conversation_ids=[escalation.conversation_id])[
+        escalation.conversation_id
+    ].lost_at
+    with timezone.override(tenant.timezone):
+        assert _presence_line(agent, escalation) == (True, f"Customer connection lost at {clock(lost_at)}")
 
 
 def test_a_customer_who_wrote_since_their_connection_was_lost_is_not_said_to_be_away(
@@ -170,3 +179,34 @@ def test_a_time_of_another_day_says_its_date() -> None:
         two_days_ago = now - timedelta(days=2)
         assert clock(two_days_ago) == two_days_ago.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M")
         assert clock(None) == ""
+
+
+def test_the_pages_hand_their_scripts_the_phrases_they_draw(agent: User, tenant: Tenant) -> None:
+    # given a handed-off customer, in the chat
+    escalation = EscalationFactory.create(conversation__tenant=tenant)
+    assert socket_slot_take(tenant_id=tenant.pk, conversation_id=escalation.conversation_id) is not None
+    client = Client()
+    client.force_login(agent)
+    # when the agent opens the inbox and the conversation's page
+    urls = ("/console/inbox/", f"/console/conversations/{escalation.conversation_id}/")
+    pages = [client.get(url).content.decode() for url in urls]
+    # then each carries, once, the phrases the server draws, for its scripts to say the same
+    for page in pages:
+        [said] = re.findall(r'<script id="presence-phrases" type="application/json">(.*?)</script>', page)
+        assert (
+            json.loads(said)
+            == PHRASES
+            == {
+                "here": "Customer in the chat",
+                "left": "Customer left at {time}",
+                "lost": "Customer connection lost at {time}",
+            }
+        )
+
+
+def test_the_scripts_say_a_presence_only_in_the_pages_phrases() -> None:
+    # the live updates say nothing of their own: every phrase comes from the page (a copy would drift)
+    for name in ("transcript.js", "inbox.js", "conversation.js"):
+        literals = re.findall(r'"([^"\n]*)"', (Path(settings.BASE_DIR) / "static" / "console" / name).read_text())
+        spoken = [text for text in literals if re.search(r"(?i)in the chat|left|connection|is back|online", text)]
+        assert spoken == [], name

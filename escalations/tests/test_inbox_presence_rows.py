@@ -4,7 +4,7 @@ console's conversation page, read for the whole page at once (one cache read, no
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -57,8 +57,13 @@ def _left(escalation: Escalation) -> str:
     presence_publications(
         tenant=escalation.tenant, conversation_id=escalation.conversation_id, present=False, at=left_at
     )
-    with timezone.override(escalation.tenant.timezone):
-        return clock(left_at)
+    return _clock(left_at, escalation.tenant)
+
+
+def _clock(at: datetime | None, tenant: Tenant) -> str:
+    """``at`` as the console says it, in the tenant's zone."""
+    with timezone.override(tenant.timezone):
+        return clock(at)
 
 
 def _row_presence(page: str) -> dict[int, str]:
@@ -80,15 +85,16 @@ def test_each_live_row_says_whether_its_customer_is_in_the_chat(agent: User, ten
     _in_chat(online)
     shown = _left(gone)
     socket_seen(tenant_id=tenant.pk, conversation_id=lost.conversation_id)  # its process died with it
+    lost_at = handoff_presence(tenant=tenant, conversation_id=lost.conversation_id).lost_at  # type: ignore[union-attr]
     _in_chat(ticket)
     # when the agent opens the inbox
     page = _client(agent).get("/console/inbox/").content.decode()
     # then each live row says it in words; nothing is said where nothing is known, nor on the backlog
     assert _row_presence(page) == {
-        online.pk: "Customer online",
-        gone.pk: f"Customer left {shown}",
+        online.pk: "Customer in the chat",
+        gone.pk: f"Customer left at {shown}",
         fallback.pk: "",
-        lost.pk: "Customer connection lost",
+        lost.pk: f"Customer connection lost at {_clock(lost_at, tenant)}",
         ticket.pk: "",
     }
 
@@ -118,7 +124,7 @@ def test_the_queue_reads_every_rows_presence_at_once(
     ):
         page = client.get("/console/inbox/").content.decode()
     assert many_reads.call_count == reads.call_count == 1
-    assert list(_row_presence(page).values()).count("Customer online") == 6
+    assert list(_row_presence(page).values()).count("Customer in the chat") == 6
 
 
 def test_a_presence_change_of_a_live_handoff_changes_the_queue(tenant: Tenant) -> None:
@@ -160,8 +166,8 @@ def test_the_conversation_page_says_whether_the_customer_of_its_handoff_is_in_th
         )
     }
     # then the handoffs' pages say it in their live region, the other page has none
-    assert f'role="status" data-away>The customer left the chat at {shown}.</p>' in pages["gone"]
-    assert 'role="status">The customer is in the chat.</p>' in pages["online"]
+    assert f'role="status" data-away>Customer left at {shown}</p>' in pages["gone"]
+    assert 'role="status">Customer in the chat</p>' in pages["online"]
     assert 'id="customer-presence"' not in pages["assistant_only"]
 
 
@@ -181,7 +187,7 @@ def test_a_row_gone_a_day_ago_says_the_day(agent: User, tenant: Tenant) -> None:
     with timezone.override(tenant.timezone):
         assert (
             _row_presence(page)[escalation.pk]
-            == f"Customer left {long_ago.astimezone(timezone.get_current_timezone()):%Y-%m-%d %H:%M}"
+            == f"Customer left at {long_ago.astimezone(timezone.get_current_timezone()):%Y-%m-%d %H:%M}"
         )
 
 

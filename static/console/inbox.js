@@ -113,12 +113,10 @@
       var preview = link.appendChild(el("span", "preview", row.preview));
       preview.dir = "auto";  // the customer's words in their own direction, isolated from the row's
       link.appendChild(el("span", "sla", "due " + dueFormat.format(new Date(row.sla_due_at)) + (row.assigned_to ? " · " + row.assigned_to : "")));
-      // in words, not colour alone, as the page draws it (null: not known, nothing said)
-      if (row.customer_present === true) link.appendChild(el("span", "presence here", "Customer online"));
-      else if (row.customer_present === false) {
-        link.appendChild(el("span", "presence away", row.customer_left_at ?
-          "Customer left " + SupportAITranscript.recent(root.dataset.timezone, row.customer_left_at) : "Customer connection lost"));
-      }
+      // in words, not colour alone, in the page's own phrases (null: not known, nothing said)
+      var words = SupportAITranscript.said(
+        root.dataset.timezone, row.customer_present, row.customer_left_at, row.customer_lost_at);
+      if (words) link.appendChild(el("span", "presence " + (row.customer_present ? "here" : "away"), words));
       item.appendChild(link);
       list.appendChild(item);
       if (row.escalation_id === focused) link.focus();

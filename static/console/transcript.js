@@ -101,21 +101,38 @@ var SupportAITranscript = (function () {
     return when.slice(0, 10) === format.format(new Date()).slice(0, 10) ? when.slice(11) : when;
   }
 
-  // The customer of a handoff left the chat (their last tab closed) or came back (a `presence` frame), said
-  // in the page's live region `node` (#customer-presence, drawn by the server as it stood), in the tenant's
-  // zone `zone`. data-away marks a customer said to have left.
+  // What the console says of a customer's presence: the page's phrases (its #presence-phrases JSON, drawn from
+  // escalations/presence_phrases.py, as the server draws them), the time in the zone `zone` as |clock says it.
+  // In the chat (`present` true), left at `leftAt`, connection lost at `lostAt`; "" when not known.
+  var phrases = null;
+  function said(zone, present, leftAt, lostAt) {
+    if (phrases === null) {
+      var script = document.getElementById("presence-phrases");
+      phrases = script ? JSON.parse(script.textContent) : {};
+    }
+    if (present === true) return phrases.here || "";
+    if (present === false && leftAt) return (phrases.left || "").replace("{time}", recent(zone, leftAt));
+    if (present === false && lostAt) return (phrases.lost || "").replace("{time}", recent(zone, lostAt));
+    return "";
+  }
+
+  // The customer of a handoff left the chat (their last tab closed), lost their connection (`lost`) or came
+  // back (a `presence` frame), said in the page's live region `node` (#customer-presence, drawn by the server
+  // as it stood), in the tenant's zone `zone`. data-away marks a customer said to be away.
   function showPresence(node, frame, zone) {
     node.toggleAttribute("data-away", !frame.present);
-    node.textContent = frame.present ? "The customer is back." : "The customer left the chat at " + recent(zone, frame.at) + ".";
+    node.textContent = said(zone, frame.present, frame.lost ? null : frame.at, frame.lost ? frame.at : null);
   }
 
   // A customer who writes is there, whatever their socket did (the HTTP fallback has none): a page saying
-  // they left takes it back.
+  // they left, or lost their connection, takes it back.
   function customerWrote(node) {
     if (!node.hasAttribute("data-away")) return;
     node.removeAttribute("data-away");
     node.textContent = "";
   }
 
-  return { show: show, lastShownId: lastShownId, recent: recent, showPresence: showPresence, customerWrote: customerWrote };
+  return {
+    show: show, lastShownId: lastShownId, recent: recent, said: said, showPresence: showPresence, customerWrote: customerWrote
+  };
 })();
