@@ -184,17 +184,26 @@ def presence_publications(*, tenant: Tenant, conversation_id: int, present: bool
         return []
     escalation_id, mode = escalation
     _remember(tenant_id=tenant.pk, conversation_id=conversation_id, left_at=None if present else at)
-    event = {
-        "type": "inbox.presence",
-        "conversation_id": conversation_id,
-        "escalation_id": escalation_id,
-        "present": present,
-        "at": at.isoformat(),
-    }
+    event = presence_event(conversation_id=conversation_id, escalation_id=escalation_id, present=present, at=at)
     publications = [Publication(watch_group(tenant_id=tenant.pk, conversation_id=conversation_id), event)]
     if mode == Mode.LIVE:
         publications.append(queue_changed(tenant.pk, escalation_id))
     return publications
+
+
+def presence_event(
+    *, conversation_id: int, escalation_id: int, present: bool, at: datetime, lost: bool = False
+) -> dict[str, Any]:
+    """The ``inbox.presence`` event: forwarded as a ``presence`` frame by the inbox sockets watching the
+    conversation (docs/websocket-protocol.md); ``lost``: not a close, the connection was lost by ``at``."""
+    return {
+        "type": "inbox.presence",
+        "conversation_id": conversation_id,
+        "escalation_id": escalation_id,
+        "present": present,
+        "lost": lost,
+        "at": at.isoformat(),
+    }
 
 
 def _open_escalation(*, tenant: Tenant, conversation_id: int) -> tuple[int, str] | None:

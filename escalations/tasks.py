@@ -7,8 +7,10 @@ from datetime import timedelta
 from celery import Task, shared_task
 from django.utils import timezone
 
+from escalations import presence_sweep
 from escalations.models import DeliveryStatus, NotificationDelivery
 from escalations.notifications.dispatch import MAX_ATTEMPTS, deliver, enqueue_delivery
+from escalations.presence_sweep import LOST_CONNECTIONS_TASK
 from supportai.outbox import overdue_unleased
 
 STUCK_AFTER = timedelta(minutes=10)
@@ -49,3 +51,9 @@ def sweep_deliveries() -> int:
     for delivery_id in stuck:
         enqueue_delivery(delivery_id)
     return len(stuck)
+
+
+@shared_task(name=LOST_CONNECTIONS_TASK)
+def tell_lost_connections() -> int:
+    """Tell the inbox live of each handed-off customer's lost connection, once a lapse (``presence_sweep``)."""
+    return presence_sweep.tell_lost_connections()
