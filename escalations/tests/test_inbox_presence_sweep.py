@@ -12,6 +12,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import caches
 
 from chat.socket_slots import SLOT_REFRESH_S, socket_places, socket_slot_take
@@ -20,8 +21,10 @@ from escalations.presence import customer_presence, open_key, socket_seen
 from escalations.presence_sweep import LOST_CONNECTIONS_TASK
 from escalations.realtime import inbox_group
 from escalations.tasks import tell_lost_connections
+from escalations.tests.conftest import Staff, StaffConnect
 from escalations.tests.factories import EscalationFactory
-from supportai.models import Tenant
+from supportai.models import Role, Tenant
+from supportai.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 QUIET_SECONDS = 0.3
@@ -124,3 +127,27 @@ def _lost_again(tenant: Tenant, escalation: Escalation) -> None:
 def test_the_sweep_runs_on_beat_as_often_as_a_socket_beats() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["escalations-tell-lost-connections"]
     assert (entry["task"], entry["schedule"]) == (LOST_CONNECTIONS_TASK, float(SLOT_REFRESH_S))
+
+
+@pytest.mark.asyncio
+async def test_an_inbox_watching_the_conversation_says_the_lost_connection_live(
+    staff_connect: StaffConnect, tenant: Tenant, other_tenant: Tenant, agent: User
+) -> None:
+    # given an agent's inbox socket watching a handoff, and another tenant's agent watching one of theirs
+    lost = await sync_to_async(_lost)(tenant)
+    foreign = await sync_to_async(_in_chat)(other_tenant)
+    outsider = await sync_to_async(MembershipFactory.create)(tenant=other_tenant, role=Role.AGENT)
+    ours: Staff = await staff_connect(agent, tenant)
+    theirs: Staff = await staff_connect(outsider.user, other_tenant)
+    for staff, conversation_id in ((ours, lost.conversation_id), (theirs, foreign.conversation_id)):
+        await staff.send({"type": "watch", "conversation_id": conversation_id})
+        await staff.receive_until("watch.ack")
+    # when beat runs the sweep
+    await sync_to_async(tell_lost_connections)()
+    # then the agent's page gets the presence frame, saying the connection was lost, and the queue again
+    frame = await ours.receive_until("presence")
+    assert (frame["escalation_id"], frame["present"], frame["lost"]) == (lost.pk, False, True)
+    [row] = (await ours.receive_until("queue"))["items"]
+    assert (row["customer_present"], row["customer_lost_at"]) == (False, frame["at"])
+    # and the other tenant's agent hears nothing
+    assert await theirs.communicator.receive_nothing(timeout=QUIET_SECONDS)
