@@ -75,14 +75,15 @@ def lost_at(last_beat: datetime) -> datetime:
 @dataclass(frozen=True)
 class CustomerPresence:
     """What the console knows of the customer of a conversation under handoff: ``present`` True (a socket
-    of their chat is open now, in any server process), False (their last socket closed at ``left_at``; or,
-    ``lost``, a server process died with it and its place expired, when nobody knows) or None (not known: no
+    of their chat is open now, in any server process), False (their last socket closed at ``left_at``; or a
+    server process died with it and its place expired: the connection was lost by ``lost_at``, the beat its
+    socket missed) or None (not known: no
     socket since the handoff, as on the HTTP fallback, a customer who wrote since they left or since their
     connection was lost, or the shared cache down): then nothing is said."""
 
     present: bool | None
     left_at: datetime | None = None
-    lost_at: datetime | None = None  # not present: a server process died with the socket, by then (``lost_at``)
+    lost_at: datetime | None = None
 
     @property
     def lost(self) -> bool:
