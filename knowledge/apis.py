@@ -1,63 +1,37 @@
-"""REST API of the knowledge base (tenant API keys or a staff session)."""
+"""REST API of the knowledge base's documents: upload, list, read and delete (tenant API keys or a staff
+session). Website sources are in ``api_sources``, search in ``api_retrieval``, who may call in ``api_access``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator as DjangoPaginator
 from django.http import HttpRequest
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
-from knowledge.folder_sources import tenant_visible_config
+from knowledge.api_access import NOT_MANAGER_ERROR, manager_tenant
 from knowledge.languages import DEFAULT_LANGUAGE, clean_language
-from knowledge.models import Document, DocumentStatus, KnowledgeSource
+from knowledge.models import Document, DocumentStatus
 from knowledge.multipart import RequestSizeUploadHandler, StrictMultiPartParser, UploadRequestTooLarge
 from knowledge.paging import IdsFirstPaginator
 from knowledge.parsed import ErrorCode
-from knowledge.providers.base import ProviderError
-from knowledge.retrieval import EMBEDDING_UNAVAILABLE, MODES
-from knowledge.selectors import document_list, document_status_get, retrieve, source_get
+from knowledge.selectors import document_list, document_status_get, source_get
 from knowledge.services import Outcome, SourceKindError, document_delete
-from knowledge.source_config import (
-    API_UPLOAD_SOURCE,
-    MAX_DEPTH,
-    NAME_MAX_LENGTH,
-    PREFIX_MAX_LENGTH,
-    URL_MAX_LENGTH,
-    SourceConfigError,
-    SyncRunning,
-    source_sync_enqueue,
-    url_source_create,
-)
-from knowledge.timeouts import RETRIEVAL_TIMED_OUT, RetrievalTimedOut
+from knowledge.source_config import API_UPLOAD_SOURCE
 from knowledge.uploads import files_upload
-from supportai.api_auth import ApiKeyPrincipal
 from supportai.api_errors import error_responses
-from supportai.api_fields import (
-    NOT_BLANK,
-    KnownFieldsSerializer,
-    StrictBooleanField,
-    StrictCharField,
-    StrictChoiceField,
-    StrictIntegerField,
-)
+from supportai.api_fields import KnownFieldsSerializer
 from supportai.api_query import QUERY_PARAMETERS_ERROR, KnownQueryApiView
-from supportai.apis import api_tenant, staff_tenant
-from supportai.models import MANAGER_ROLES, Tenant
+from supportai.apis import api_tenant
 from supportai.outbound import http_url
 from supportai.request_limits import API_MAX_FILES, TOO_MANY_FILES
-from supportai.selectors import membership_get
 
 # Also what a multipart body whose parts Django cannot find gets: it reads as one without files.
 NO_FILES = 'No files arrived: send them as multipart/form-data parts named "files" (each with a file name).'
@@ -72,7 +46,6 @@ FILES_WITHOUT_NAME = (
     'stored. Send each file with its file name (curl: -F "files=@path").'
 )
 LANGUAGES_CONFLICT = "Give one language for the upload; it has {languages}. Nothing was stored."
-NOT_MANAGER = "Only owners and admins of the tenant can change knowledge (uploads, sources, syncs)."
 MAX_FILES = API_MAX_FILES
 UPLOAD_LIMITS = (
     f"up to {MAX_FILES} files, each up to KNOWLEDGE_MAX_UPLOAD_BYTES (default 10 MiB; a larger file gets "
@@ -84,32 +57,8 @@ PAGE_PAST_THE_LAST = (
     f"There is no page {{page_number}}: the list has fewer pages ({DOCUMENTS_PAGE_SIZE} documents a page; "
     "count says how many documents there are)."
 )
-NOT_MANAGER_ERROR = {403: "a staff session whose role is not owner or admin, or not tied to exactly one tenant"}
 DOCUMENT_NOT_FOUND = {404: "no such document in the tenant (another tenant's id is not found either)"}
-SOURCE_NOT_FOUND = {404: "no such source in the tenant (another tenant's id is not found either)"}
-BODY_TOO_LARGE_ERROR = {
-    413: "a request body over HTTP_MAX_BODY_BYTES (default 2.5 MiB; refused as it arrives), or JSON or form "
-    "fields over DATA_UPLOAD_MAX_MEMORY_SIZE (files do not count)"
-}
-# DRF refuses a body whose Content-Type none of the view's parsers reads before the view runs.
-BODY_TYPE_ERROR = {415: "a body that is not JSON, a url-encoded form or multipart/form-data (its Content-Type)"}
 UPLOAD_TYPE_ERROR = {415: "a body that is not multipart/form-data or a url-encoded form (a JSON body included)"}
-
-
-def _manager_tenant(request: Request) -> Tenant:
-    if isinstance(request.user, ApiKeyPrincipal):
-        return request.user.tenant
-    return staff_manager_tenant(request.user)
-
-
-def staff_manager_tenant(user: User | AnonymousUser) -> Tenant:
-    """The tenant whose knowledge a staff session changes through the API (its only one), if the user
-    is an owner or admin there; else PermissionDenied saying why."""
-    tenant = staff_tenant(user)
-    membership = membership_get(user=user, tenant_id=tenant.pk)
-    if membership is None or membership.role not in MANAGER_ROLES:
-        raise PermissionDenied(NOT_MANAGER)
-    return tenant
 
 
 class HttpUrlField(serializers.CharField):
@@ -217,11 +166,6 @@ class UploadSourceConflict(APIException):
 class UploadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "upload_too_large"
-
-
-class SyncRunningConflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "sync_running"
 
 
 class EmptyFiltersSchema(AutoSchema):
@@ -355,7 +299,7 @@ class DocumentsApi(KnownQueryApiView):
         summary="Upload knowledge files (md, txt, html, pdf, csv FAQ, jsonl)",
     )
     def post(self, request: Request) -> Response:
-        tenant = _manager_tenant(request)
+        tenant = manager_tenant(request)
         _check_parts(request)
         language = request.POST.get("language", DEFAULT_LANGUAGE)
         # The form's other text parts too, so that one the upload does not take is refused.
@@ -421,191 +365,6 @@ class DocumentDetailApi(KnownQueryApiView):
         summary="Delete a knowledge document with its chunks (a website source's next sync brings its page back)",
     )
     def delete(self, request: Request, pk: int) -> Response:
-        tenant = _manager_tenant(request)
+        tenant = manager_tenant(request)
         document_delete(tenant=tenant, document=document_status_get(tenant=tenant, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class EmbeddingUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "embedding_unavailable"
-
-
-class RetrievalUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "retrieval_timed_out"
-    default_detail = RETRIEVAL_TIMED_OUT
-
-
-class RetrieveApi(KnownQueryApiView):
-    class InputSerializer(KnownFieldsSerializer):
-        query = StrictCharField(max_length=2000, validators=[NOT_BLANK])
-        k = StrictIntegerField(min_value=1, max_value=50, default=5)
-        mode = StrictChoiceField(choices=MODES, default="hybrid")
-
-        class Meta:
-            ref_name = "RetrieveInput"
-
-    class OutputSerializer(serializers.Serializer):
-        index = serializers.IntegerField()
-        document_id = serializers.IntegerField()
-        chunk_id = serializers.IntegerField()
-        title = serializers.CharField()
-        url = HttpUrlField()
-        text = serializers.CharField()
-        score = serializers.FloatField()
-        matched_chunk_ids = serializers.ListField(child=serializers.IntegerField())
-        ranks = serializers.DictField(child=serializers.IntegerField(allow_null=True))
-
-        class Meta:
-            ref_name = "Passage"
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={
-            200: OutputSerializer(many=True),
-            **error_responses(
-                {
-                    400: "query missing, blank or over 2,000 characters; k outside 1-50; an unknown mode; a field "
-                    "other than query, k and mode (under non_field_errors, naming it); a form field given twice "
-                    "(under its name); " + QUERY_PARAMETERS_ERROR,
-                    **BODY_TOO_LARGE_ERROR,
-                    **BODY_TYPE_ERROR,
-                    503: "dense mode while the embedding provider fails (hybrid goes on with BM25), or the "
-                    "search ran out of time (KNOWLEDGE_RETRIEVAL_TIMEOUT_MS; hybrid goes on with the retriever "
-                    "that answered)",
-                }
-            ),
-        },
-        summary="Test retrieval (503 while the embedding provider fails in dense mode, or the search times out)",
-    )
-    def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            passages = retrieve(tenant=api_tenant(request), **serializer.validated_data)
-        except ProviderError as exc:
-            raise EmbeddingUnavailable(EMBEDDING_UNAVAILABLE.format(reason=exc.public_message)) from exc
-        except RetrievalTimedOut as exc:
-            raise RetrievalUnavailable() from exc
-        return Response(self.OutputSerializer(passages, many=True).data)
-
-
-class SourceOutputSerializer(serializers.ModelSerializer):
-    config = serializers.SerializerMethodField(
-        help_text="a website source's settings; a folder source's path on the server is left out"
-    )
-
-    class Meta:
-        model = KnowledgeSource
-        fields = (
-            *("id", "name", "kind", "config", "status", "error"),
-            *("last_synced_at", "last_sync_summary", "created_at"),
-        )
-        ref_name = "KnowledgeSource"
-
-    @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_config(self, source: KnowledgeSource) -> dict[str, Any]:
-        return tenant_visible_config(source.config)
-
-
-class UrlSourceCreateApi(KnownQueryApiView):
-    """Create a website source (crawl from ``start_url`` or read ``sitemap_url``); it syncs in the background,
-    or, with Celery eager, before the answer, which shows the source as it is after the sync."""
-
-    class InputSerializer(KnownFieldsSerializer):
-        # Types and sizes only: the rules (ranges included) are url_source_create's, shared with the console.
-        name = StrictCharField(max_length=NAME_MAX_LENGTH, validators=[NOT_BLANK])
-        start_url = StrictCharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
-        sitemap_url = StrictCharField(max_length=URL_MAX_LENGTH, required=False, allow_blank=True)
-        path_prefix = StrictCharField(max_length=PREFIX_MAX_LENGTH, required=False, allow_blank=True)
-        max_pages = StrictIntegerField(required=False)
-        max_depth = StrictIntegerField(required=False, help_text=f"0 to {MAX_DEPTH}")
-        sync_interval_minutes = StrictIntegerField(required=False, help_text="0: only on demand")
-        sync_now = StrictBooleanField(default=True)
-
-        class Meta:
-            ref_name = "UrlSourceInput"
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={
-            201: SourceOutputSerializer,
-            **error_responses(
-                {
-                    400: (
-                        "a missing or taken name, not exactly one of start_url and sitemap_url (under "
-                        "non_field_errors), a URL that is not a public http(s) site, a limit out of range; each "
-                        "under the field it is about; a field the operation does not take (under non_field_errors, "
-                        "naming it and those it takes); a form field given twice (under its name); "
-                        + QUERY_PARAMETERS_ERROR
-                    ),
-                    **NOT_MANAGER_ERROR,
-                    **BODY_TOO_LARGE_ERROR,
-                    **BODY_TYPE_ERROR,
-                }
-            ),
-        },
-        summary="Add a website source",
-    )
-    def post(self, request: Request) -> Response:
-        tenant = _manager_tenant(request)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        config = dict(serializer.validated_data)
-        name, sync_now = config.pop("name"), config.pop("sync_now")
-        try:
-            source = url_source_create(tenant=tenant, name=name, config=config, sync_now=sync_now)
-        except SourceConfigError as exc:
-            # Under the input field it is about; a rule of several (exactly one of start_url and sitemap_url)
-            # under non_field_errors, as DRF puts its own.
-            field = exc.field if exc.field in serializer.fields else api_settings.NON_FIELD_ERRORS_KEY
-            raise serializers.ValidationError({field: [str(exc)]}) from exc
-        # Read again: with Celery eager (no REDIS_URL) the first sync ran on commit, inside the call.
-        source = source_get(tenant=tenant, pk=source.pk)
-        return Response(SourceOutputSerializer(source).data, status=status.HTTP_201_CREATED)
-
-
-class SourceDetailApi(KnownQueryApiView):
-    @extend_schema(
-        responses={200: SourceOutputSerializer, **error_responses({400: QUERY_PARAMETERS_ERROR, **SOURCE_NOT_FOUND})},
-        summary="A knowledge source and its last sync",
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(SourceOutputSerializer(source_get(tenant=api_tenant(request), pk=pk)).data)
-
-
-class SyncQueuedSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    queued = serializers.BooleanField()
-
-    class Meta:
-        ref_name = "SyncQueued"
-
-
-class SourceSyncApi(KnownQueryApiView):
-    @extend_schema(
-        request=None,
-        responses={
-            202: SyncQueuedSerializer,
-            **error_responses(
-                {
-                    400: "the source is not a website source; " + QUERY_PARAMETERS_ERROR,
-                    **NOT_MANAGER_ERROR,
-                    **SOURCE_NOT_FOUND,
-                    409: "a sync of the source is running (its result shows on the source when it finishes)",
-                }
-            ),
-        },
-        summary="Sync a website source now",
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        tenant = _manager_tenant(request)
-        source = source_get(tenant=tenant, pk=pk)
-        try:
-            source_sync_enqueue(tenant=tenant, source=source)
-        except SyncRunning as exc:
-            raise SyncRunningConflict(str(exc)) from exc
-        except SourceConfigError as exc:
-            raise serializers.ValidationError({"source": [str(exc)]}) from exc
-        return Response({"id": source.pk, "queued": True}, status=status.HTTP_202_ACCEPTED)

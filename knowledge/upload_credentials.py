@@ -27,7 +27,7 @@ from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 from rest_framework.exceptions import NotAuthenticated
 
-from knowledge.apis import staff_manager_tenant
+from knowledge.api_access import staff_manager_tenant
 from knowledge.console_access import NOT_MANAGER
 from supportai.api_auth import CHALLENGE, INVALID_KEY, MISSING_KEY, bearer_key
 from supportai.api_keys import api_key_active_get

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from knowledge.apis import DOCUMENTS_PAGE_SIZE, NOT_MANAGER, PAGE_PAST_THE_LAST
+from knowledge.api_access import NOT_MANAGER
+from knowledge.apis import DOCUMENTS_PAGE_SIZE, PAGE_PAST_THE_LAST
 from knowledge.models import Chunk, CorpusStats, Document, DocumentStatus
 from knowledge.selectors import retrieve
 from knowledge.services import source_get_or_create

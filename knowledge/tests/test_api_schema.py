@@ -11,7 +11,7 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knowledge.apis import RetrieveApi
+from knowledge.api_retrieval import RetrieveApi
 from knowledge.tests.factories import add_document
 from supportai.api_errors import VALIDATION_BODY
 from supportai.api_fields import NOT_BLANK

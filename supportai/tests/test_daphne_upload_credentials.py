@@ -21,7 +21,7 @@ import pytest
 from django.conf import settings
 from rest_framework.exceptions import NotAuthenticated
 
-from knowledge.apis import NOT_MANAGER as API_NOT_MANAGER
+from knowledge.api_access import NOT_MANAGER as API_NOT_MANAGER
 from knowledge.console_access import NOT_MANAGER as CONSOLE_NOT_MANAGER
 from knowledge.models import Document
 from knowledge.tests.test_upload_batches_daphne import (
