@@ -49,9 +49,12 @@ def said_time(moment: datetime, language: str = DEFAULT) -> str:
     """``moment`` (already in the tenant's zone) as a customer writing ``language`` reads it: the weekday,
     day, month, year and time, with the language's own names and order (CLDR's full date and its way of
     joining a date and a time: "Mittwoch, 11. März 2026, 10:00"). English, and any language without a row in
-    the booking sentences, as it always read: "Wednesday 11 March 2026 at 10:00"."""
+    the booking sentences, as it always read: "Wednesday 11 March 2026 at 10:00".
+
+    A joining pattern's quoted literal (``{1} 'à' {0}``) is shown without its quotes, as Babel's own
+    ``format_datetime`` shows it."""
     if language == DEFAULT or language not in BOOKING_PHRASES:
         return moment.strftime("%A %-d %B %Y at %H:%M")
     locale = Locale.parse(language.replace("-", "_"))
-    joined: str = locale.datetime_formats["full"]
+    joined: str = locale.datetime_formats["full"].replace("'", "")
     return joined.format(format_time(moment, "HH:mm", locale=locale), format_date(moment, "full", locale=locale))
