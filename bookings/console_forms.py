@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 
 from django import forms
 from django.db import connection
@@ -220,9 +220,6 @@ class ServiceForm(forms.ModelForm):
         return cleaned
 
 
-RULE_ENDS_BEFORE_START = "The closing time must be after the opening time (hours past midnight: add a rule per day)."
-
-
 class RuleForm(forms.ModelForm):
     weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int)
 
@@ -244,14 +241,6 @@ class RuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["service"].queryset = services  # type: ignore[attr-defined]
         self.fields["service"].empty_label = "All services (tenant hours)"  # type: ignore[attr-defined]
-
-    def clean(self) -> dict[str, object]:
-        cleaned: dict[str, object] = super().clean() or {}
-        start, end = cleaned.get("start_time"), cleaned.get("end_time")
-        if isinstance(start, time) and isinstance(end, time) and end <= start:
-            # on the field, which also spares the model's constraint its own technical message
-            self.add_error("end_time", RULE_ENDS_BEFORE_START)
-        return cleaned
 
 
 class BlackoutForm(forms.ModelForm):
