@@ -13,6 +13,7 @@ from bookings import services
 from bookings.catalog import service_deletion_refusal
 from bookings.console_forms import ServiceForm
 from bookings.models import (
+    BLACKOUT_UNIQUE_DATE,
     RULE_UNIQUE_HOURS,
     AvailabilityRule,
     BlackoutDate,
@@ -63,14 +64,12 @@ class ServiceAdmin(GuardedDeleteModelAdmin, TenantScopedModelAdmin):
         return service_deletion_refusal(queryset)
 
 
-@admin.register(AvailabilityRule)
-class AvailabilityRuleAdmin(TenantScopedModelAdmin):
-    """The same hours twice are refused on the form's opening time (``AvailabilityRule.validate_constraints``),
-    also when another request saved them between the form's check and its save."""
+class DuplicateRefusedAdmin(TenantScopedModelAdmin):
+    """A model whose unique constraint ``unique_constraint`` its ``validate_constraints`` says on a field:
+    a save that meets the constraint (another request saved the same row after the form's check) shows
+    the form again, whose check now finds the row and says so, instead of a 500."""
 
-    list_display = ("tenant", "service", "weekday", "start_time", "end_time", "capacity")
-    list_filter = ("weekday",)
-    list_select_related = ("tenant", "service")
+    unique_constraint: str
 
     def changeform_view(
         self,
@@ -82,14 +81,29 @@ class AvailabilityRuleAdmin(TenantScopedModelAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except IntegrityError as exc:  # its transaction rolled back: nothing was saved
-            if RULE_UNIQUE_HOURS not in str(exc):
+            if self.unique_constraint not in str(exc):
                 raise
-        # the same hours were committed meanwhile: the form's check finds them now and says so
+        # the same row was committed meanwhile: the form's check finds it now and says so
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
+@admin.register(AvailabilityRule)
+class AvailabilityRuleAdmin(DuplicateRefusedAdmin):
+    """The same hours twice are refused on the form's opening time (``AvailabilityRule.validate_constraints``),
+    also when another request saved them between the form's check and its save."""
+
+    unique_constraint = RULE_UNIQUE_HOURS
+    list_display = ("tenant", "service", "weekday", "start_time", "end_time", "capacity")
+    list_filter = ("weekday",)
+    list_select_related = ("tenant", "service")
+
+
 @admin.register(BlackoutDate)
-class BlackoutDateAdmin(TenantScopedModelAdmin):
+class BlackoutDateAdmin(DuplicateRefusedAdmin):
+    """The same closed date twice is refused on the form's date (``BlackoutDate.validate_constraints``),
+    also when another request saved it between the form's check and its save."""
+
+    unique_constraint = BLACKOUT_UNIQUE_DATE
     list_display = ("date", "tenant", "service", "reason")
     list_select_related = ("tenant", "service")
 

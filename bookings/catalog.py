@@ -7,7 +7,7 @@ from datetime import date, time
 from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
 
-from bookings.models import RULE_UNIQUE_HOURS, AvailabilityRule, BlackoutDate, Service
+from bookings.models import BLACKOUT_UNIQUE_DATE, RULE_UNIQUE_HOURS, AvailabilityRule, BlackoutDate, Service
 from bookings.services import NOT_FOUND, BookingError
 from supportai.models import Tenant
 
@@ -79,11 +79,18 @@ def rule_delete(*, tenant: Tenant, rule_id: int) -> bool:
     return bool(deleted)
 
 
-@transaction.atomic
 def blackout_add(*, tenant: Tenant, service: Service | None, day: date, reason: str = "") -> BlackoutDate:
+    """Close ``day``; the same date twice for the same services is refused on the date
+    (``BlackoutDate.duplicate_error``), also when another request saved it after this one's check."""
     blackout = BlackoutDate(tenant=tenant, service=_own_service(tenant, service), date=day, reason=reason[:200])
     blackout.full_clean()
-    blackout.save()
+    try:
+        with transaction.atomic():
+            blackout.save()
+    except IntegrityError as exc:
+        if BLACKOUT_UNIQUE_DATE not in str(exc):
+            raise
+        raise blackout.duplicate_error() from exc
     return blackout
 
 

@@ -23,6 +23,7 @@ from bookings.models.booking import (
     lapsed_holds,
 )
 from bookings.models.catalogue import (
+    BLACKOUT_UNIQUE_DATE,
     RULE_DUPLICATE,
     RULE_UNIQUE_HOURS,
     AvailabilityRule,
@@ -46,6 +47,7 @@ from bookings.models.stripe_events import STRIPE_NO_BOOKING, StripeEvent
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "BLACKOUT_UNIQUE_DATE",
     "FINAL_PROPOSAL_STATUSES",
     "HOLD_EXPIRED_REASON",
     "NO_SHOW_FROM",

@@ -99,6 +99,17 @@ RULE_ENDS_BEFORE_START = (
 )
 
 
+def _duplicate_said(exc: ValidationError, *, code: str, duplicate: ValidationError) -> ValidationError:
+    """``exc`` (``validate_constraints``'s) with its violation of the unique constraint ``code`` said as
+    ``duplicate`` (on a field, in words naming the row) instead of Django's general message."""
+    errors = exc.update_error_dict({})
+    general = errors.pop(NON_FIELD_ERRORS, [])
+    errors[NON_FIELD_ERRORS] = [e for e in general if getattr(e, "code", None) != code]
+    if len(errors[NON_FIELD_ERRORS]) < len(general):
+        errors = duplicate.update_error_dict(errors)
+    return ValidationError({field: found for field, found in errors.items() if found})
+
+
 class AvailabilityRule(TenantScopedModel):
     """Weekly opening window. ``service`` empty: the tenant's hours, shared by every service without
     rules of its own (one pool of capacity, e.g. one practitioner); set: that service's own hours and pool."""
@@ -152,12 +163,11 @@ class AvailabilityRule(TenantScopedModel):
         try:
             super().validate_constraints(exclude=exclude)
         except ValidationError as exc:
-            errors = exc.update_error_dict({})
-            general = errors.pop(NON_FIELD_ERRORS, [])
-            errors[NON_FIELD_ERRORS] = [e for e in general if getattr(e, "code", None) != RULE_UNIQUE_HOURS]
-            if len(errors[NON_FIELD_ERRORS]) < len(general):
-                errors = self.duplicate_error().update_error_dict(errors)
-            raise ValidationError({field: found for field, found in errors.items() if found}) from exc
+            raise _duplicate_said(exc, code=RULE_UNIQUE_HOURS, duplicate=self.duplicate_error()) from exc
+
+
+BLACKOUT_UNIQUE_DATE = "blackout_unique_date"  # the constraint refusing the same closed date twice; its code
+BLACKOUT_DUPLICATE = "{day} is already closed for {whose}: to change the reason, remove that date and close it again."
 
 
 class BlackoutDate(TenantScopedModel):
@@ -169,6 +179,30 @@ class BlackoutDate(TenantScopedModel):
 
     class Meta:
         ordering = ["date"]
+        constraints = [
+            # The same date twice for the same services (whatever the reason), every service's too: their
+            # empty service is one scope (NULLS NOT DISTINCT). Another tenant's same date is its own.
+            models.UniqueConstraint(
+                fields=["tenant", "service", "date"],
+                nulls_distinct=False,
+                name=BLACKOUT_UNIQUE_DATE,
+                violation_error_code=BLACKOUT_UNIQUE_DATE,
+                violation_error_message="This closed date exists already.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} closed{f' ({self.reason})' if self.reason else ''}"
+
+    def duplicate_error(self) -> ValidationError:
+        """This date refused because the tenant has closed it already (for the same services), on the date."""
+        whose = self.service.name if self.service_id and self.service else "all services"
+        message = BLACKOUT_DUPLICATE.format(day=f"{self.date:%Y-%m-%d}", whose=whose)
+        return ValidationError({"date": ValidationError(message, code="duplicate")})
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        """Django's checks, the same date twice said as ``duplicate_error`` (console and admin alike)."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            raise _duplicate_said(exc, code=BLACKOUT_UNIQUE_DATE, duplicate=self.duplicate_error()) from exc
