@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Route
 
-from bookings.models import BlackoutDate, Booking
+from bookings.models import AvailabilityRule, BlackoutDate, Booking
 from bookings.services import CUSTOMER, booking_create
 from bookings.tests.conftest import local, open_every_day
 from bookings.tests.factories import ServiceFactory
@@ -171,3 +171,42 @@ def test_a_booking_code_never_wraps_on_a_phones_screen(daphne_server: str) -> No
     wrapped = {path: box for path, found in boxes.items() for box in found if box["lines"] != 1}
     assert not wrapped, wrapped
     assert all(box["height"] < 1.5 * box["line"] for found in boxes.values() for box in found), boxes
+
+
+# Whether the page scrolls sideways, and for the message the element sticking out furthest past the
+# window (its tag, class and right edge).
+SIDEWAYS = """() => {
+    const root = document.documentElement, right = el => el.getBoundingClientRect().right;
+    const out = [...document.querySelectorAll('body *')].filter(el => right(el) > root.clientWidth + 1);
+    const widest = out.sort((a, b) => right(b) - right(a))[0];
+    const named = widest ? `${widest.tagName.toLowerCase()}.${widest.className} ${Math.round(right(widest))}px` : '';
+    return {sideways: root.scrollWidth > root.clientWidth, widest: named};
+}"""
+
+
+def test_no_bookings_page_scrolls_sideways_on_a_phones_screen(daphne_server: str) -> None:
+    # given the salon's bookings (one by a customer with a long name), its hours and a closed date
+    booking = _salon()
+    rule, blackout = AvailabilityRule.objects.filter(tenant=booking.tenant).first(), BlackoutDate.objects.get()
+    assert rule is not None
+    pages = [
+        "",
+        "day/?date=2027-03-15",
+        f"{booking.pk}/",
+        "new/",
+        "services/",
+        "services/new/",
+        f"services/{booking.service_id}/",
+        f"services/rules/{rule.pk}/delete/",
+        f"services/blackouts/{blackout.pk}/delete/",
+    ]
+    found: dict[str, dict[str, object]] = {}
+    with logged_in_page(daphne_server, OWNER) as page:
+        # when the owner opens each bookings page on a phone 360 px wide
+        page.set_viewport_size({"width": 360, "height": 740})
+        for path in pages:
+            page.goto(f"{daphne_server}/console/bookings/{path}")
+            found[path] = page.evaluate(SIDEWAYS)
+    # then none is wider than the screen: a wide table scrolls within its own box, long words wrap
+    sideways = {path: seen["widest"] for path, seen in found.items() if seen["sideways"]}
+    assert not sideways, "; ".join(f"{path}: {widest}" for path, widest in sideways.items())
