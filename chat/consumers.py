@@ -52,7 +52,7 @@ from chat.socket_slots import TOO_MANY_SOCKETS, TOO_MANY_SOCKETS_REASON
 from chat.turn_queue import TurnQueue
 from escalations.handoff import FrameOrder, escalate_request, question_handed_back
 from escalations.watch import publish_message
-from routing.language import DEFAULT, detect_language
+from routing.language import DEFAULT, language_told
 from supportai.client_address import client_ip_from_scope
 from supportai.db import db_call
 from supportai.identity import IdentityError
@@ -83,7 +83,7 @@ class ChatConsumer(LayerGuardedConsumer):
         self.frame_window = SlidingWindow(frames_per_connection())
         self.group: str | None = None
         self.handoff_frames = FrameOrder()  # its raise's reply and the group's frames: never an older after a newer
-        self.language = DEFAULT  # of the customer's latest message: our error messages are in it
+        self.language = DEFAULT  # the conversation's (``conversation_language``): our error messages are in it
         await super().connect()  # accepts, then start_session (refused as unavailable if our side fails)
 
     def socket_label(self) -> str:
@@ -223,7 +223,7 @@ class ChatConsumer(LayerGuardedConsumer):
 
     async def on_message(self, command: SendMessage) -> None:
         assert self.tenant is not None and self.conversation is not None
-        self.language = detect_language(command.text)
+        self.language = language_told(command.text) or self.language  # "OK" keeps the conversation's
         if not self.message_window.allow():
             raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.TOO_QUICKLY)
         ip = self.client_ip

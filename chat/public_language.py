@@ -1,9 +1,10 @@
 """The public HTTP endpoints' errors in the customer's language, chosen as the socket chooses it.
 
-The socket (``chat.consumers``) writes an error in the language of the customer's latest message in
-its conversation (``conversation_language`` of the history it resumes with), then in that of each
-message sent. The HTTP fallbacks do the same: a body refused before its message is read gets the
-conversation's language, anything after the message's (``routing.language.detect_language``). Without
+The socket (``chat.consumers``) writes an error in the conversation's language: that of the customer's
+latest message that tells one (``conversation_language`` of the history it resumes with), then that of
+each message sent that tells one. The HTTP fallbacks do the same: a body refused before its message is
+read gets the conversation's language, anything after the message's (``routing.language.detect_language``,
+English for a message that tells none). Without
 a conversation its customer has written in, they say it as the request's ``Accept-Language`` asks.
 
 An error about the request itself, most found before its tenant is known (``chat/public_http.py``: not

@@ -12,7 +12,7 @@ from bookings.availability import local_day_bounds
 from bookings.widget import open_proposal_frames
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from escalations.handoff import resume_frames as handoff_resume_frames
-from routing.language import DEFAULT, detect_language
+from routing.language import DEFAULT, language_told
 from supportai.models import Tenant
 
 HISTORY_LIMIT = 50
@@ -52,12 +52,19 @@ def conversation_history(
 
 
 def conversation_language(history: list[dict[str, Any]], *, otherwise: str = DEFAULT) -> str:
-    """The language of the customer's latest message in ``history`` (``conversation_history``'s), else
-    ``otherwise`` (English)."""
+    """The conversation's language: that of the customer's latest message in ``history``
+    (``conversation_history``'s) that tells one (``language_told``: a German conversation's "OK" keeps
+    it German), else ``otherwise`` (English). The widget's frames and the assistant's proposals are
+    said in it."""
     for frame in reversed(history):
-        if frame["role"] == MessageRole.CUSTOMER:
-            return detect_language(frame["text"])
+        if frame["role"] == MessageRole.CUSTOMER and (told := language_told(frame["text"])):
+            return told
     return otherwise
+
+
+def conversation_language_get(*, tenant: Tenant, conversation: Conversation) -> str:
+    """``conversation_language`` of ``tenant``'s ``conversation``, read from its stored messages."""
+    return conversation_language(conversation_history(tenant=tenant, conversation=conversation))
 
 
 def conversation_resume_frames(*, tenant: Tenant, conversation: Conversation) -> list[dict[str, Any]]:

@@ -102,10 +102,11 @@ def _latin_hits(text: str) -> Counter[str]:
     return hits
 
 
-def _latin_language(hits: Counter[str]) -> str:
+def _latin_language(hits: Counter[str]) -> str | None:
+    """The language with the most hits, None without any."""
     # most_common keeps insertion order on ties, and English is first
     language, count = hits.most_common(1)[0]
-    return language if count else DEFAULT
+    return language if count else None
 
 
 def _latin_is_a_sentence(text: str, hits: Counter[str]) -> bool:
@@ -132,6 +133,14 @@ def detect_language(text: str) -> str:
 
     The rule for a message mixing Latin with another script is in the module docstring.
     """
+    return language_told(text) or DEFAULT
+
+
+def language_told(text: str) -> str | None:
+    """``detect_language``'s tag for ``text``, or None when nothing in it tells a language: Latin text
+    without a function word, mark or letter of ours ("OK", "10:00", "Danke", a name or a code), which
+    ``detect_language`` reads as English. A conversation keeps its language over such a message
+    (``chat.selectors.conversation_language``)."""
     scripts = (_JAPANESE,) if _KANA.search(text) else _SCRIPTS
     script, runs = max(((script, script.runs.findall(text)) for script in scripts), key=lambda pair: _weighted(*pair))
     hits = _latin_hits(text)
@@ -142,7 +151,7 @@ def detect_language(text: str) -> str:
         return _script_language(script, text)
     if _weighted(script, runs) >= latin and not _is_a_name(script, runs):
         return _script_language(script, text)
-    return _latin_language(hits)
+    return _latin_language(hits) or DEFAULT  # a greeting with a name ("Hi 李") is English
 
 
 def _weighted(script: _Script, runs: list[str]) -> int:

@@ -238,3 +238,39 @@ def test_a_booking_held_until_paid_is_said_in_the_customers_language(language: s
     # then it says the booking is held, and nothing about paying at the venue
     assert frame["message"] == said
     assert "pay_terms" not in frame
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("then", "language"), [("OK", "de"), ("Can you book it for me?", "en")], ids=["ok", "english"])
+async def test_the_assistants_proposal_and_the_widgets_are_in_the_conversations_language(
+    connect: Connect, tenant: Tenant, service: Service, then: str, language: str
+) -> None:
+    # given a German conversation, and a model that proposes a booking when asked
+    opened = await sync_to_async(conversation_written_in)(tenant, GERMAN)
+    start = f"{next_weekday(2).isoformat()}T10:00"
+    call = ToolCall(
+        "call-1", "create_booking", {"service_id": service.pk, "start": start, "name": "Ann", "email": "a@x.org"}
+    )
+    provider = ScriptedProvider(
+        name="local",
+        scripts=(Script(deltas=("…",), tool_calls=(call,), confidence=0.95), Script(deltas=("ok",), confidence=0.95)),
+    )
+    # when the customer's next message tells no language ("OK"; an English sentence does), and they then
+    # propose the same booking with the widget's Book
+    with override_providers({"local": provider}):
+        client = await connect(tenant, resume=opened.resume_token)
+        try:
+            frames = await client.ask(then, "q2")
+            await client.send({**_propose(service, start), "name": "Ann", "email": "a@x.org"})
+            widgets = await client.receive()
+        finally:
+            await client.disconnect()
+    # then the assistant's proposal and the widget's are both in the conversation's language: German after
+    # "OK", English after the English sentence
+    assistants = next(frame for frame in frames if frame["type"] == "proposal")
+    when = said_time(_at(tenant, 10), language)
+    said = {
+        "de": f"{service.name} am {when} für Ann (a@x.org) buchen.",
+        "en": f"Book {service.name} on {when} for Ann (a@x.org).",
+    }
+    assert (assistants["summary"], widgets["summary"]) == (said[language], said[language])

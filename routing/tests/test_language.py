@@ -5,7 +5,7 @@ import string
 
 import pytest
 
-from routing.language import detect_language
+from routing.language import detect_language, language_told
 from routing.phrases import PHRASES, phrases_for
 
 
@@ -158,3 +158,18 @@ def test_phrases_of_every_language_have_the_english_keys_and_placeholders():
         for key, sentence in sentences.items():
             assert placeholders(sentence) == placeholders(english[key]), (language, key)
             assert sentence == sentence.strip(), (language, key)
+
+
+@pytest.mark.parametrize("text", ["OK", "ok!", "10:00", "Danke", "Hi", "BK-7KQ4MX", "Massage", ""])
+def test_language_told_is_none_for_a_message_that_tells_no_language(text: str):
+    # detect_language reads each as English; a conversation keeps its own over them
+    assert language_told(text) is None
+    assert detect_language(text) == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("Can you book it for me?", "en"), ("Wie kann ich buchen?", "de"), ("予約したい", "ja"), ("Hi 李", "en")],
+)
+def test_language_told_is_the_detected_language_of_a_message_that_tells_one(text: str, language: str):
+    assert language_told(text) == detect_language(text) == language
