@@ -16,7 +16,7 @@ from pathlib import Path
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 
-from knowledge.bm25 import lock_tenant_index
+from knowledge.bm25_index import lock_tenant_index
 from knowledge.folder_sources import path_gone
 from knowledge.models import Document, KnowledgeSource
 from knowledge.services import source_delete

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from knowledge import conf
-from knowledge.bm25 import ChildRow, insert_children, lock_tenant_index, unindex_documents_terms
+from knowledge.bm25_index import ChildRow, insert_children, lock_tenant_index, unindex_documents_terms
 from knowledge.chunking import chunk_document, count_tokens, token_offsets
 from knowledge.conf import KnowledgeSettings
 from knowledge.embedding_reuse import Embedded, embed_passages, no_vectors, spread

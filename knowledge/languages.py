@@ -241,7 +241,7 @@ def _leading_subtags(tag: str) -> str:
 # Invisible characters PostgreSQL's parser glues to the word beside them ("parking" + RLM is no
 # "parking", "val" + SOFT HYPHEN + "et" no "valet"), so lexemes are taken without them, and with
 # typographic ligatures spelt out ("ﬁnd" is no "find"; ``pdf_text.LIGATURE_LETTERS``): in a question
-# (``searchable_text``) and in a chunk (``searchable_sql`` in ``bm25.CHILD_INSERT_SQL``). The stored
+# (``searchable_text``) and in a chunk (``searchable_sql`` in ``bm25_index.CHILD_INSERT_SQL``). The stored
 # text keeps them. Read as spaces: the bidi controls that text from right-to-left contexts carries
 # (LRM, RLM, ARABIC LETTER MARK, the embeddings and overrides U+202A-202E, the isolates U+2066-2069)
 # and ZERO WIDTH SPACE (a break between words). Removed: what sits inside a word, SOFT HYPHEN (HTML's

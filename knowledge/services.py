@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from knowledge import conf
-from knowledge.bm25 import lock_tenant_index
+from knowledge.bm25_index import lock_tenant_index
 from knowledge.indexing import (
     INDEX_BATCH,
     default_provider,
@@ -217,7 +217,7 @@ def document_upsert(
 def documents_delete(*, tenant: Tenant, document_ids: Iterable[int]) -> int:
     """Delete the tenant's documents among ``document_ids`` with their chunks and BM25 statistics,
     in one transaction; returns how many went. Waits for an indexing run of the tenant that is
-    storing chunks (``bm25.lock_tenant_index``); ids already gone, or of another tenant, are
+    storing chunks (``bm25_index.lock_tenant_index``); ids already gone, or of another tenant, are
     skipped."""
     lock_tenant_index(tenant=tenant)
     ids = list(
@@ -352,7 +352,7 @@ def file_ingest(
     parsed_documents = parsed_file.documents
     leftovers = _file_leftovers(tenant=tenant, source=source, name=name, parsed_documents=parsed_documents)
     # Before the upsert: in an upload's transaction the tenant's index lock must come before any
-    # document row lock (bm25.lock_tenant_index), or an indexing run of the tenant deadlocks with it.
+    # document row lock (bm25_index.lock_tenant_index), or an indexing run of the tenant deadlocks with it.
     removed = documents_delete(tenant=tenant, document_ids=leftovers) if leftovers and delete_leftovers else 0
     result = parsed_ingest(
         tenant=tenant,

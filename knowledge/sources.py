@@ -25,7 +25,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from knowledge import conf
-from knowledge.bm25 import lock_tenant_index
+from knowledge.bm25_index import lock_tenant_index
 from knowledge.crawling import MAX_REDIRECTS, Crawler
 from knowledge.fetched_page import FetchError, Page, PageError
 from knowledge.frontier import Frontier
@@ -482,7 +482,7 @@ class _Sync:
             try:
                 with transaction.atomic():
                     # The tenant's index lock before the upsert locks the page's row, as every
-                    # index writer takes them (bm25.lock_tenant_index).
+                    # index writer takes them (bm25_index.lock_tenant_index).
                     lock_tenant_index(tenant=self.tenant)
                     self._ingest([staged], done)
             except Exception:

@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from knowledge import tasks
-from knowledge.bm25 import lock_tenant_index
+from knowledge.bm25_index import lock_tenant_index
 from knowledge.indexing import documents_index
 from knowledge.models import Chunk, ChunkLevel, CorpusStats, Document, DocumentStatus, SearchConfigStats, TermStats
 from knowledge.parsed import ParsedDocument
