@@ -6,17 +6,15 @@ or the same date for other services, is no duplicate."""
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.db import IntegrityError, transaction
 
 from bookings.models import BlackoutDate, Service
 from bookings.tests.conftest import logged_in
+from bookings.tests.duplicate_checks import checks_passed
 from supportai.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -25,22 +23,6 @@ BLACKOUTS = "/console/bookings/services/blackouts/"
 ADMIN_ADD = "/admin/bookings/blackoutdate/add/"
 CHRISTMAS = date(2030, 12, 25)
 ALL_CLOSED = "2030-12-25 is already closed for all services"
-
-
-@contextmanager
-def checks_passed(times: int) -> Iterator[None]:
-    """The duplicate check passing its first ``times`` calls, as it does for a request whose twin saves
-    the same date between this request's check and its save; checked for real after that."""
-    real = BlackoutDate.validate_constraints
-    calls: list[BlackoutDate] = []
-
-    def check(blackout: BlackoutDate, exclude: Any = None) -> None:
-        calls.append(blackout)
-        if len(calls) > times:
-            real(blackout, exclude=exclude)
-
-    with mock.patch.object(BlackoutDate, "validate_constraints", check):
-        yield
 
 
 def _christmas(tenant: Tenant, service: Service | None = None, reason: str = "") -> BlackoutDate:
@@ -103,7 +85,7 @@ def test_the_console_says_so_when_the_same_date_was_saved_after_its_check(
     # given the massage's Christmas, saved by another request after this one's check passed
     _christmas(tenant, service)
     # when the console's save of the same date meets the database's constraint
-    with checks_passed(times=2):  # the form's and the service's, before its save
+    with checks_passed(BlackoutDate, times=2):  # the form's and the service's, before its save
         response = _console_add(owner, service)
     # then the page again saying so on the date, not a 500
     assert response.status_code == 400
@@ -126,7 +108,7 @@ def test_the_admin_refuses_the_same_closed_date_twice_on_the_date(owner, tenant:
 
 def test_the_admin_says_so_when_the_same_date_was_saved_after_its_check(owner, tenant: Tenant) -> None:
     _christmas(tenant)
-    with checks_passed(times=1):  # the form's, before its save; the admin checks again after
+    with checks_passed(BlackoutDate, times=1):  # the form's, before its save; the admin checks again after
         response = _admin_add(logged_in(owner), tenant)
     assert response.status_code == 200
     assert ALL_CLOSED in response.context["adminform"].form.errors["date"][0]

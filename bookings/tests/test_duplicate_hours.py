@@ -5,17 +5,15 @@ another request added them between the form's check and its save, instead of a 5
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import time
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.db import IntegrityError, transaction
 
 from bookings.models import AvailabilityRule, Service
 from bookings.tests.conftest import logged_in
+from bookings.tests.duplicate_checks import checks_passed
 from bookings.tests.factories import RuleFactory
 from supportai.models import Tenant
 
@@ -24,22 +22,6 @@ pytestmark = pytest.mark.django_db
 RULES = "/console/bookings/services/rules/"
 ADMIN_ADD = "/admin/bookings/availabilityrule/add/"
 TENANT_HOURS_TAKEN = "All services' hours are already open on Saturdays 10:00-12:00"
-
-
-@contextmanager
-def checks_passed(times: int) -> Iterator[None]:
-    """The duplicate check passing its first ``times`` calls, as it does for a request whose twin saves
-    the same hours between this request's check and its save; checked for real after that."""
-    real = AvailabilityRule.validate_constraints
-    calls: list[AvailabilityRule] = []
-
-    def check(rule: AvailabilityRule, exclude: Any = None) -> None:
-        calls.append(rule)
-        if len(calls) > times:
-            real(rule, exclude=exclude)
-
-    with mock.patch.object(AvailabilityRule, "validate_constraints", check):
-        yield
 
 
 def _saturday(tenant: Tenant, service: Service | None = None, capacity: int = 1) -> AvailabilityRule:
@@ -101,7 +83,7 @@ def test_the_admin_says_so_when_the_same_hours_were_saved_after_its_check(owner,
     # given the tenant's Saturday hours, saved by another request after this one's check passed
     _saturday(tenant)
     # when the admin's save of the same hours meets the database's constraint
-    with checks_passed(times=1):  # the form's, before its save; the admin checks again after
+    with checks_passed(AvailabilityRule, times=1):  # the form's, before its save; the admin checks again after
         response = _admin_add(logged_in(owner), tenant)
     # then the form again saying so on the opening time, not a 500
     assert response.status_code == 200
@@ -131,7 +113,7 @@ def test_the_console_says_so_when_the_same_hours_were_saved_after_its_check(
     # given the massage's own Saturday hours, saved by another request after this one's check passed
     _saturday(tenant, service)
     # when the console's save of the same hours meets the database's constraint
-    with checks_passed(times=2):  # the form's and the service's, before its save
+    with checks_passed(AvailabilityRule, times=2):  # the form's and the service's, before its save
         response = logged_in(owner).post(
             RULES, {"service": service.pk, "weekday": 5, "start_time": "10:00", "end_time": "12:00", "capacity": 1}
         )
