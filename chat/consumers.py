@@ -142,7 +142,8 @@ class ChatConsumer(LayerGuardedConsumer):
         self.group = conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         history = await db_call(conversation_history)(tenant=tenant, conversation=conversation)
-        self.language = conversation_language(history)
+        written = conversation_language(history, otherwise="")  # "" until the customer has written
+        self.language = written or DEFAULT
         await self.send_json(
             {
                 "type": "session.ready",
@@ -151,6 +152,7 @@ class ChatConsumer(LayerGuardedConsumer):
                 "greeting": greeting_for(tenant=tenant, end_user=conversation.end_user),
                 "history": history,
                 "branding": {"name": tenant.name, "colour": tenant.brand_colour, "logo_url": tenant.logo_url},
+                "language": written or None,
             }
         )
         if resumed:  # the open handoff's banner and the proposals still waiting for the customer

@@ -182,3 +182,27 @@ async def test_a_question_resent_while_it_waits_in_line_is_answered_once(connect
     assert [frame["type"] for frame in frames].count("message.end") == 2
     assert len(provider.requests) == 2
     assert await Message.objects.filter(role="assistant").acount() == 2
+
+
+async def test_session_ready_names_the_language_the_customer_writes_in(connect: Connect, tenant: Tenant) -> None:
+    # given a conversation whose customer has not written yet, then one who wrote in Japanese
+    fresh = await connect(tenant)
+    await fresh.ask("予約をキャンセルしたいです", "ja-1")
+    await fresh.disconnect()
+    # when the customer comes back to it
+    again = await connect(tenant, resume=fresh.ready["resume_token"])
+    # then session.ready names no language before they wrote, and theirs after (the widget speaks it)
+    assert fresh.ready["language"] is None
+    assert again.ready["language"] == "ja"
+
+
+async def test_another_tenants_conversation_lends_session_ready_no_language(
+    connect: Connect, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given the other tenant's Japanese conversation
+    theirs = await connect(other_tenant, origin="https://bravo.example.com")
+    await theirs.ask("予約をキャンセルしたいです", "ja-1")
+    # when its resume token is used on this tenant's widget
+    mine = await connect(tenant, resume=theirs.ready["resume_token"])
+    # then the fresh conversation names no language
+    assert mine.ready["language"] is None
