@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from bookings import public_api as bookings_public_api
-from chat import public_api
+from chat import public_api, widget_strings
 from chat.views import demo_page
 from escalations import public_api as escalations_public_api
 from supportai import apis
@@ -41,4 +41,5 @@ urlpatterns = [
         bookings_public_api.ProposalRejectApi.as_view(),
         name="public-chat-proposal-reject",
     ),
+    path("api/v1/public/widget/strings/<str:tags>", widget_strings.strings, name="public-widget-strings"),
 ]

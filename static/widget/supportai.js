@@ -27,6 +27,163 @@
   var identityToken = script.getAttribute("data-user-token") || "";
   var identifying = false;
 
+  // ---------- the widget's own words, in its customer's language (docs/websocket-protocol.md, "The widget's words") ----------
+  // English as chat/widget_phrases/ has it (a test holds the two equal): said until the page's language
+  // has arrived, when it cannot be fetched, and for a key its row lacks.
+  var ENGLISH = /* BEGIN ENGLISH */{
+    "open_chat": "Open chat",
+    "close_chat": "Close chat",
+    "chat_title": "Chat with us",
+    "conversation": "Conversation",
+    "talk_to_human": "Talk to a human",
+    "rate_chat": "Rate this chat",
+    "your_message": "Your message",
+    "message_placeholder": "Type your question…",
+    "send": "Send",
+    "message_too_long": "Messages are limited to {limit} characters.",
+    "rating_question": "How was this conversation?",
+    "rating_comment": "Tell us more (optional)",
+    "send_rating": "Send rating",
+    "stars_1": "1 star",
+    "stars_2": "2 stars",
+    "stars_3": "3 stars",
+    "stars_4": "4 stars",
+    "stars_5": "5 stars",
+    "choose_stars": "Choose 1 to 5 stars first.",
+    "rating_thanks": "Thanks for rating this conversation!",
+    "source_link": "Source {n}: {title}",
+    "sources": "Sources",
+    "answer_cut_off": "This answer was cut off.",
+    "question_not_answered": "This question was not answered.",
+    "try_again": "Try again",
+    "helpful": "Helpful",
+    "not_helpful": "Not helpful",
+    "was_it_helpful": "Was this answer helpful?",
+    "feedback_thanks": "Thanks for the feedback!",
+    "offline": "You are offline. We'll reconnect when you're back.",
+    "connecting": "Connecting…",
+    "reconnecting": "Reconnecting…",
+    "connection_lost": "Connection lost. Reconnecting…",
+    "too_many_messages": "Too many messages. Reconnecting shortly…",
+    "unknown_key": "This chat is not configured correctly (unknown key).",
+    "not_enabled": "This chat is not enabled on this website.",
+    "with_team": "You're chatting with our team.",
+    "waiting_for_team": "Waiting for a team member…",
+    "waiting_in_line": "Waiting for a team member · you're number {position} in line",
+    "team_typing": "A team member is typing…",
+    "support_team": "Support team",
+    "book": "Book",
+    "manage_booking": "Manage my booking",
+    "booking": "Booking",
+    "close_booking": "Close booking",
+    "book_appointment": "Book an appointment",
+    "loading_services": "Loading services…",
+    "what_to_book": "What would you like to book?",
+    "nothing_to_book": "Nothing can be booked online right now.",
+    "service_choice": "{name} · {minutes} min · {price}",
+    "from_date": "From",
+    "show_free_times": "Show free times",
+    "times_in_zone": "Times are in {timezone}.",
+    "no_free_times": "No free times in these days; try another date.",
+    "pick_time": "Pick a time",
+    "pick_new_time": "Pick a new time",
+    "your_name": "Your name",
+    "confirmation_email": "Email for the confirmation",
+    "name_too_long": "Names are limited to {limit} characters.",
+    "continue": "Continue",
+    "confirmation_code": "Confirmation code",
+    "booking_email": "Email used for the booking",
+    "find_booking": "Find my booking",
+    "your_booking": "Your booking",
+    "state_pending": "Held until paid",
+    "state_confirmed": "Confirmed",
+    "state_canceled": "Canceled",
+    "state_completed": "Completed",
+    "state_no_show": "Missed",
+    "state_unknown": "Ask us about this booking",
+    "hold_expired": "Not paid in time: this time was released",
+    "state_line": "{state} · code {code}",
+    "paid": "Paid: {price}",
+    "refunded": "Refunded: {price}",
+    "pay_at_venue": "Pay at the venue: {price}",
+    "awaiting_payment": "Awaiting payment: {price}",
+    "not_paid": "Not paid: {price}",
+    "partly_refunded": "Paid — {refunded} of {price} refunded",
+    "pay_now": "Pay now",
+    "reschedule": "Reschedule",
+    "reschedule_service": "Reschedule {service}",
+    "cancel_booking": "Cancel booking",
+    "book_again": "Book again",
+    "book_service": "Book {service}",
+    "pay_online": "Pay online after you confirm.",
+    "check_before_paying": "Please check the details: payment follows right after you confirm.",
+    "check_change": "Please check: this changes your booking.",
+    "confirm": "Confirm",
+    "dont_do_it": "Don't do it",
+    "request_status": "This request is {status}.",
+    "result_booked": "Booked! Your confirmation code is {code}. We've emailed you the details.",
+    "result_held": "Almost done! Your booking {code} is held until you pay.",
+    "result_canceled": "Your booking is canceled.",
+    "result_moved": "Your booking has been moved to {when}."
+  }/* END ENGLISH */;
+  var words = ENGLISH;
+  // ``key``'s words, each {name} filled from ``params`` (their values taken as they are, never read again).
+  function t(key, params) {
+    var text = typeof words[key] === "string" ? words[key] : ENGLISH[key];
+    return String(text).replace(/\{(\w+)\}/g, function (whole, name) {
+      return params && Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole;
+    });
+  }
+  // The language tags the page asks for: data-lang on the script tag, else <html lang>, else the browser's.
+  function pageTags() {
+    var chosen = (script.getAttribute("data-lang") || document.documentElement.getAttribute("lang") || "").trim();
+    if (chosen) return [chosen];
+    var browser = navigator.languages && navigator.languages.length ? Array.prototype.slice.call(navigator.languages) : [navigator.language];
+    return browser.filter(function (tag) { return typeof tag === "string" && tag; });
+  }
+  // Languages written right to left: the panel is laid out so for them, even while its words are English.
+  var RTL = /^(ar|ckb|dv|fa|he|iw|ps|sd|ug|ur|yi)(-|$)/i;
+  var STRINGS_URL = SERVER.origin + "/api/v1/public/widget/strings/";
+  // How long the widget waits for its words before it shows itself in English (they apply when they come).
+  var STRINGS_WAIT_MS = 3000;
+  var fetchedWords = {}, askedWords = null;
+  // Says the widget in the first of ``tags`` (most wanted first) the server has words for (English when
+  // none, or when they cannot be fetched); ``ready`` is called once there are words to show.
+  function chooseWords(tags, ready) {
+    var asked = tags.join(",");
+    askedWords = asked;
+    function use(language, row) {
+      if (askedWords !== asked) return;  // another choice came after this one
+      words = row;
+      panel.setAttribute("lang", language);
+      panel.setAttribute("dir", RTL.test(tags[0] || "") ? "rtl" : "ltr");
+      relabel();
+      show();
+    }
+    function show() { if (ready) { var then = ready; ready = null; then(); } }
+    if (!asked || /^en(-|$)/i.test(tags[0])) { use("en", ENGLISH); return; }
+    if (fetchedWords[asked]) { use(fetchedWords[asked].language, fetchedWords[asked].strings); return; }
+    if (typeof fetch !== "function") { use("en", ENGLISH); return; }
+    var timer = setTimeout(show, STRINGS_WAIT_MS);
+    fetch(STRINGS_URL + encodeURIComponent(asked), { credentials: "omit" })
+      .then(function (response) { if (!response.ok) throw new Error("HTTP " + response.status); return response.json(); })
+      .then(function (body) {
+        if (!body || typeof body.language !== "string" || !body.strings || typeof body.strings !== "object") throw new Error("no words");
+        fetchedWords[asked] = body;
+        clearTimeout(timer); use(body.language, body.strings);
+      })
+      .catch(function () { clearTimeout(timer); use("en", ENGLISH); });
+  }
+  // The words of every node made with a key (``el``'s ``t`` and ``t-<attribute>``), said again.
+  function relabel() {
+    Array.prototype.forEach.call(root.querySelectorAll("[data-t]"), function (node) { node.textContent = t(node.getAttribute("data-t")); });
+    ["aria-label", "placeholder"].forEach(function (name) {
+      Array.prototype.forEach.call(root.querySelectorAll("[data-t-" + name + "]"), function (node) {
+        node.setAttribute(name, t(node.getAttribute("data-t-" + name)));
+      });
+    });
+  }
+
   var CSS = [
     ":host{all:initial}",
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',sans-serif}",
@@ -44,13 +201,13 @@
     ".handoff{font-size:13px;padding:6px 14px;background:#e7f5ff;color:#1864ab}.handoff[hidden]{display:none}",
     ".log{flex:1;overflow-y:auto;padding:12px 14px;display:flex;flex-direction:column;gap:10px}",
     ".msg{max-width:88%;padding:8px 11px;border-radius:12px;white-space:normal;word-wrap:break-word}",
-    ".msg p{margin:0 0 6px}.msg p:last-child{margin:0}.msg ul,.msg ol{margin:4px 0;padding-left:20px}",
+    ".msg p{margin:0 0 6px}.msg p:last-child{margin:0}.msg ul,.msg ol{margin:4px 0;padding-inline-start:20px}",
     ".customer{align-self:flex-end;background:var(--brand);color:#fff;border-bottom-right-radius:4px}",
     ".assistant,.agent,.system{align-self:flex-start;background:#f1f3f5;border-bottom-left-radius:4px}",
     ".agent{background:#e7f5ff}.agent .who{font-size:12px;color:#1864ab;font-weight:600}",
     ".streaming::after{content:'▍';animation:blink 1s steps(1) infinite}@keyframes blink{50%{opacity:0}}",
     ".sources{margin-top:6px;font-size:13px;border-top:1px solid #dee2e6;padding-top:5px}",
-    ".sources ol{margin:0;padding-left:18px}",
+    ".sources ol{margin:0;padding-inline-start:18px}",
     "a{color:#1864ab}",
     "sup a{text-decoration:none;font-size:11px}",
     ".msg.failed{border-left:3px solid #c92a2a}",
@@ -78,10 +235,14 @@
   ].join("\n");
 
   // ---------- safe rendering: text nodes only, a small Markdown subset, http(s) links only ----------
+  // ``t: key`` gives the node the words of ``key`` as its text, ``"t-<attribute>": key`` as that attribute
+  // (aria-label, placeholder); both are said again when the widget's language changes (``relabel``).
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
       if (k === "text") node.textContent = attrs[k];
+      else if (k === "t") { node.textContent = t(attrs[k]); node.setAttribute("data-t", attrs[k]); }
+      else if (k.indexOf("t-") === 0) { node.setAttribute(k.slice(2), t(attrs[k])); node.setAttribute("data-" + k, attrs[k]); }
       else node.setAttribute(k, attrs[k]);
     });
     (children || []).forEach(function (c) { node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
@@ -107,7 +268,7 @@
       else if (token[0] === "`") into.appendChild(el("code", { text: token.slice(1, -1) }));
       else if (/^\[\d+\]$/.test(token)) {
         var n = token.slice(1, -1), src = sourcesByIndex[n], href = src && safeUrl(src.url);
-        into.appendChild(el("sup", {}, [href ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", "aria-label": "Source " + n + ": " + src.title, text: "[" + n + "]" }) : "[" + n + "]"]));
+        into.appendChild(el("sup", {}, [href ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", "aria-label": t("source_link", { n: n, title: src.title }), text: "[" + n + "]" }) : "[" + n + "]"]));
       } else if (token[0] === "[") {
         var parts = /^\[([^\]]+)\]\(([^)\s]+)\)$/.exec(token), link = parts && safeUrl(parts[2]);
         into.appendChild(link ? el("a", { href: link, target: "_blank", rel: "noopener noreferrer", text: parts[1] }) : document.createTextNode(token));
@@ -136,13 +297,14 @@
   }
 
   // ---------- UI ----------
+  // Added to the page once the widget has its words (``chooseWords`` at the end), so it is never drawn in
+  // English first on a page in another language.
   var host = el("div", { id: "supportai-widget" });
-  document.body.appendChild(host);
   var root = host.attachShadow({ mode: "open" });
   root.appendChild(el("style", { text: CSS }));
   host.style.setProperty("--brand", "#0f766e");
 
-  var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false" });
+  var launcher = el("button", { class: "launcher", type: "button", "t-aria-label": "open_chat", "aria-expanded": "false" });
   var SVG = "http://www.w3.org/2000/svg";
   var icon = document.createElementNS(SVG, "svg");
   icon.setAttribute("viewBox", "0 0 24 24"); icon.setAttribute("width", "26"); icon.setAttribute("height", "26"); icon.setAttribute("aria-hidden", "true");
@@ -151,19 +313,19 @@
   bubblePath.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
   icon.appendChild(bubblePath);
   launcher.appendChild(icon);
-  var title = el("h2", { id: "sai-title", text: "Chat with us" });
-  var closeBtn = el("button", { type: "button", "aria-label": "Close chat", text: "×" });
+  var title = el("h2", { id: "sai-title", t: "chat_title" });
+  var closeBtn = el("button", { type: "button", "t-aria-label": "close_chat", text: "×" });
   var status = el("div", { class: "status", role: "status", hidden: "" });
   var handoff = el("div", { class: "handoff", role: "status", hidden: "" });
-  var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions text", "aria-label": "Conversation" });
-  var humanBtn = el("button", { type: "button", text: "Talk to a human" });
-  var endBtn = el("button", { type: "button", text: "Rate this chat" });
-  var stars = el("fieldset", { class: "stars" }, [el("legend", { text: "How was this conversation?" })]);
-  var ratingComment = el("textarea", { "aria-label": "Tell us more (optional)", placeholder: "Tell us more (optional)", maxlength: String(2 * MAX_COMMENT_CHARS) });
-  var ratingSend = el("button", { type: "button", class: "send", text: "Send rating" });
+  var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions text", "t-aria-label": "conversation" });
+  var humanBtn = el("button", { type: "button", t: "talk_to_human" });
+  var endBtn = el("button", { type: "button", t: "rate_chat" });
+  var stars = el("fieldset", { class: "stars" }, [el("legend", { t: "rating_question" })]);
+  var ratingComment = el("textarea", { "t-aria-label": "rating_comment", "t-placeholder": "rating_comment", maxlength: String(2 * MAX_COMMENT_CHARS) });
+  var ratingSend = el("button", { type: "button", class: "send", t: "send_rating" });
   var rating = el("div", { class: "rating", hidden: "" }, [stars, ratingComment, ratingSend]);
-  var input = el("textarea", { "aria-label": "Your message", placeholder: "Type your question…", maxlength: String(2 * MAX_CHARS) });
-  var sendBtn = el("button", { type: "submit", text: "Send" });
+  var input = el("textarea", { "t-aria-label": "your_message", "t-placeholder": "message_placeholder", maxlength: String(2 * MAX_CHARS) });
+  var sendBtn = el("button", { type: "submit", t: "send" });
   var compose = el("form", { class: "compose" }, [input, sendBtn]);
   var panel = el("section", { class: "panel", role: "dialog", "aria-labelledby": "sai-title", hidden: "" }, [
     el("header", {}, [title, closeBtn]), status, handoff, log, el("div", { class: "actions" }, [humanBtn, endBtn]), rating, compose
@@ -171,10 +333,10 @@
   root.appendChild(launcher);
   root.appendChild(panel);
 
-  var chosenRating = 0;
+  var chosenRating = 0, STARS = ["stars_1", "stars_2", "stars_3", "stars_4", "stars_5"];
   for (var i = 1; i <= 5; i++) {
     (function (value) {
-      var star = el("button", { type: "button", "aria-label": value + " star" + (value > 1 ? "s" : ""), "aria-pressed": "false", "data-value": String(value), text: "★" });
+      var star = el("button", { type: "button", "t-aria-label": STARS[value - 1], "aria-pressed": "false", "data-value": String(value), text: "★" });
       star.addEventListener("click", function () {
         chosenRating = value;
         Array.prototype.forEach.call(stars.querySelectorAll("button"), function (b) {
@@ -245,7 +407,7 @@
         var href = safeUrl(s.url);
         list.appendChild(el("li", { value: String(s.index) }, [href ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "source-link", text: s.title }) : s.title]));
       });
-      b.node.appendChild(el("div", { class: "sources" }, [el("div", { class: "sr", text: "Sources" }), list]));
+      b.node.appendChild(el("div", { class: "sources" }, [el("div", { class: "sr", t: "sources" }), list]));
     }
     if (status === "interrupted") b.node.appendChild(cutNote(question));
     if (status !== "failed") addFeedback(b.node, frame.message_id);  // the apology of a failed answer is no answer
@@ -255,9 +417,9 @@
   // Resending the original client_id would only repeat the cut-off answer (the server answers a
   // client_id once), so "Try again" asks the question anew.
   function cutNote(question) {
-    var note = el("div", { class: "cut" }, [el("span", { text: "This answer was cut off." })]);
+    var note = el("div", { class: "cut" }, [el("span", { t: "answer_cut_off" })]);
     if (question) {
-      var again = el("button", { type: "button", text: "Try again" });
+      var again = el("button", { type: "button", t: "try_again" });
       again.addEventListener("click", function () { again.remove(); ask(question.text); sendBtn.disabled = true; });
       note.appendChild(again);
     }
@@ -266,8 +428,8 @@
 
   function addFeedback(node, messageId) {
     if (node.querySelector(".feedback")) return;
-    var up = el("button", { type: "button", "aria-pressed": "false", "data-value": "up", text: "Helpful" });
-    var down = el("button", { type: "button", "aria-pressed": "false", "data-value": "down", text: "Not helpful" });
+    var up = el("button", { type: "button", "aria-pressed": "false", "data-value": "up", t: "helpful" });
+    var down = el("button", { type: "button", "aria-pressed": "false", "data-value": "down", t: "not_helpful" });
     var note = el("span", { class: "ack", "aria-live": "polite" });
     [up, down].forEach(function (btn) {
       btn.addEventListener("click", function () {
@@ -276,7 +438,7 @@
         down.setAttribute("aria-pressed", String(btn === down));
       });
     });
-    node.appendChild(el("div", { class: "feedback", role: "group", "aria-label": "Was this answer helpful?", "data-message-id": String(messageId) }, [up, down, note]));
+    node.appendChild(el("div", { class: "feedback", role: "group", "t-aria-label": "was_it_helpful", "data-message-id": String(messageId) }, [up, down, note]));
   }
 
   // ---------- unanswered questions: [{client_id, text, message_id?}] in the order they were asked ----------
@@ -354,8 +516,8 @@
       return n.getAttribute("data-client-id") === clientId;
     })[0];
     if (!bubble) return;
-    var again = el("button", { type: "button", text: "Try again" });
-    var note = el("div", { class: "cut" }, [el("span", { text: "This question was not answered." }), again]);
+    var again = el("button", { type: "button", t: "try_again" });
+    var note = el("div", { class: "cut" }, [el("span", { t: "question_not_answered" }), again]);
     again.addEventListener("click", function () {
       note.remove(); bubble.classList.remove("failed");
       unanswered.push(question); saveUnanswered();
@@ -406,10 +568,10 @@
 
   function connect() {
     if (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) return;
-    if (!navigator.onLine) { setStatus("You are offline. We'll reconnect when you're back."); return; }
+    if (!navigator.onLine) { setStatus(t("offline")); return; }
     var resume = null;
     try { resume = localStorage.getItem(STORE); } catch (e) { resume = null; }
-    setStatus(attempts ? "Reconnecting…" : "Connecting…");
+    setStatus(t(attempts ? "reconnecting" : "connecting"));
     // A socket still closing (the browser back online before its close came) is dropped for good: its
     // close would otherwise stop the new socket's connect timer and take the new socket for lost.
     abandonSocket(); disconnected();
@@ -426,12 +588,12 @@
     ws.onclose = function (event) {
       clearTimeout(connectTimer);
       disconnected();
-      if (event.code === 4404) { setStatus("This chat is not configured correctly (unknown key).", true); return; }
-      if (event.code === 4403) { setStatus("This chat is not enabled on this website.", true); return; }
+      if (event.code === 4404) { setStatus(t("unknown_key"), true); return; }
+      if (event.code === 4403) { setStatus(t("not_enabled"), true); return; }
       if (event.code !== 4429) { scheduleReconnect(); return; }
       // the server's reason (too many new chats from this network, a frame flood), else ours
       var said = lastFrame && lastFrame.type === "error" && typeof lastFrame.message === "string" && lastFrame.message;
-      scheduleReconnect(said || "Too many messages. Reconnecting shortly…");
+      scheduleReconnect(said || t("too_many_messages"));
     };
   }
 
@@ -469,13 +631,13 @@
   function scheduleReconnect(why) {
     if (reconnectTimer) return;
     var delay = Math.min(30000, 500 * Math.pow(2, attempts++)) * (0.75 + Math.random() * 0.5);
-    if (!navigator.onLine) setStatus("You are offline. We'll reconnect when you're back.");
+    if (!navigator.onLine) setStatus(t("offline"));
     else if (why) setStatus(why, true);
-    else setStatus("Connection lost. Reconnecting…");
+    else setStatus(t("connection_lost"));
     reconnectTimer = setTimeout(function () { reconnectTimer = null; connect(); }, delay);
   }
   window.addEventListener("online", function () { if (!panel.hidden) connect(); });
-  window.addEventListener("offline", function () { setStatus("You are offline. We'll reconnect when you're back."); });
+  window.addEventListener("offline", function () { setStatus(t("offline")); });
 
   // ---------- human handoff: one bubble per step; the banner shows the waiting state and place in line ----------
   var handoffSteps = {}, handoffLive = false;
@@ -489,11 +651,11 @@
     humanBtn.disabled = waiting || withTeam;
     handoffLive = frame.mode === "live" && (waiting || withTeam);
     handoff.hidden = !(waiting || withTeam);
-    handoff.textContent = withTeam ? "You're chatting with our team." :
-      "Waiting for a team member" + (frame.position ? " · you're number " + frame.position + " in line" : "…");
+    handoff.textContent = withTeam ? t("with_team") :
+      frame.position ? t("waiting_in_line", { position: frame.position }) : t("waiting_for_team");
   }
 
-  var TYPING = "A team member is typing…", typingTimer = null;
+  var typingTimer = null;
   function handle(frame) {
     switch (frame.type) {
       case "session.ready":
@@ -501,9 +663,12 @@
         // session.ready (or never sends it) is retried less and less often.
         clearTimeout(connectTimer); connected = true; attempts = 0; setStatus("");
         try { localStorage.setItem(STORE, frame.resume_token); } catch (e) { /* private mode */ }
+        // The language the customer writes in (none before they have written): the widget speaks it too.
+        var spoken = typeof frame.language === "string" && frame.language ? [frame.language] : pageTags();
+        if (spoken.join(",") !== askedWords) chooseWords(spoken);
         if (frame.branding) {
           if (frame.branding.colour) host.style.setProperty("--brand", frame.branding.colour);
-          if (frame.branding.name) title.textContent = frame.branding.name;
+          if (frame.branding.name) { title.removeAttribute("data-t"); title.textContent = frame.branding.name; }
           var logo = frame.branding.logo_url && safeUrl(frame.branding.logo_url);
           if (logo && !panel.querySelector("header img")) panel.querySelector("header").insertBefore(el("img", { src: logo, alt: "" }), title);
         }
@@ -514,7 +679,7 @@
         greetingBubble = addBubble("system", frame.greeting);
         (frame.history || []).forEach(function (m) {
           if (m.role !== "assistant") {
-            addBubble(m.role, m.text, m.role === "agent" ? { who: "Support team" } : {}).node.setAttribute("data-message-id", String(m.message_id));
+            addBubble(m.role, m.text, m.role === "agent" ? { who: t("support_team") } : {}).node.setAttribute("data-message-id", String(m.message_id));
             return;
           }
           // A kept question answered while we were away is settled by its answer: no resend.
@@ -550,12 +715,13 @@
         finishAssistant(frame, answered); sendBtn.disabled = false;
         break;
       case "agent.message":
-        addBubble("agent", frame.text, { who: frame.agent_name || "Support team" }); sendBtn.disabled = false;
+        addBubble("agent", frame.text, { who: frame.agent_name || t("support_team") }); sendBtn.disabled = false;
         break;
       case "agent.typing":  // shown for 3 s after the last one, unless something else took the status line
-        setStatus(TYPING);
+        var typing = t("team_typing");
+        setStatus(typing);
         clearTimeout(typingTimer);
-        typingTimer = setTimeout(function () { if (status.textContent === TYPING) setStatus(""); }, 3000);
+        typingTimer = setTimeout(function () { if (status.textContent === typing) setStatus(""); }, 3000);
         break;
       case "escalation": onEscalation(frame); sendBtn.disabled = false; break;
       case "identify.ack":
@@ -564,10 +730,10 @@
         break;
       case "feedback.ack":
         var fb = log.querySelector('.feedback[data-message-id="' + frame.message_id + '"] .ack');
-        if (fb) fb.textContent = "Thanks for the feedback!";
+        if (fb) fb.textContent = t("feedback_thanks");
         break;
       case "rating.ack":
-        rating.hidden = true; addBubble("system", "Thanks for rating this conversation!");
+        rating.hidden = true; addBubble("system", t("rating_thanks"));
         break;
       case "error":
         // Before session.ready an error is the socket's setup failing (unavailable, then its close):
@@ -619,12 +785,12 @@
     ".booking h3:focus,.msg[tabindex]:focus{outline:2px solid #1d4ed8;outline-offset:2px}"
   ].join("\n");
   root.appendChild(el("style", { text: BOOKING_CSS }));
-  var bookBtn = el("button", { type: "button", text: "Book" });
-  var manageBtn = el("button", { type: "button", text: "Manage my booking" });
+  var bookBtn = el("button", { type: "button", t: "book" });
+  var manageBtn = el("button", { type: "button", t: "manage_booking" });
   var actionsBar = panel.querySelector(".actions");
   actionsBar.insertBefore(manageBtn, actionsBar.firstChild);
   actionsBar.insertBefore(bookBtn, actionsBar.firstChild);
-  var pane = el("div", { class: "booking", role: "region", "aria-label": "Booking", hidden: "" });
+  var pane = el("div", { class: "booking", role: "region", "t-aria-label": "booking", hidden: "" });
   panel.insertBefore(pane, compose);
   var flow = {};  // what the pane is doing: {mode: "book"|"reschedule", service, code, email}
   var paneOpener = bookBtn;  // the quick action that opened the pane: focus goes back to it when the pane closes
@@ -641,7 +807,7 @@
     var moveFocus = focusInFlow();
     pane.textContent = "";
     pane.hidden = false;
-    var close = el("button", { type: "button", "aria-label": "Close booking", text: "×", style: "float:right" });
+    var close = el("button", { type: "button", "t-aria-label": "close_booking", text: "×", style: "float:right" });
     close.addEventListener("click", closePane);
     var title = el("h3", { text: heading, tabindex: "-1" });
     pane.appendChild(close);
@@ -673,7 +839,7 @@
   }
   function field(label, attrs) {
     var input = el("input", attrs);
-    return { input: input, node: el("label", {}, [label, input]) };
+    return { input: input, node: el("label", {}, [el("span", { t: label }), input]) };
   }
   // A step's fields and its button in a form: Enter in a field sends the step as the button does, once
   // the browser's own checks (required, email) pass; not while the button waits for its answer.
@@ -691,8 +857,8 @@
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
   }
   function askSlots(serviceId, heading) {
-    var day = field("From", { type: "date", name: "date", value: isoDate(1), min: isoDate(0), required: "" });
-    var go = el("button", { class: "primary", text: "Show free times" });
+    var day = field("from_date", { type: "date", name: "date", value: isoDate(1), min: isoDate(0), required: "" });
+    var go = el("button", { class: "primary", t: "show_free_times" });
     showPane(heading, [stepForm([day], go, function () {
       request(go, { type: "booking.slots", service_id: serviceId, date: day.input.value, days: 7 }, [day.input]);
     })]);
@@ -700,15 +866,15 @@
 
   bookBtn.addEventListener("click", function () {
     flow = { mode: "book" }; paneOpener = bookBtn;
-    showPane("Book an appointment", [el("p", { text: "Loading services…" })]);
+    showPane(t("book_appointment"), [el("p", { t: "loading_services" })]);
     send({ type: "booking.services" });
   });
   manageBtn.addEventListener("click", function () {
     paneOpener = manageBtn;
-    var code = field("Confirmation code", { name: "code", placeholder: "BK-XXXXXX", maxlength: "16", autocomplete: "off", required: "" });
-    var email = field("Email used for the booking", { type: "email", name: "email", maxlength: "254", autocomplete: "email", required: "" });
-    var find = el("button", { class: "primary", text: "Find my booking" });
-    showPane("Manage my booking", [stepForm([code, email], find, function () {
+    var code = field("confirmation_code", { name: "code", placeholder: "BK-XXXXXX", maxlength: "16", autocomplete: "off", required: "" });
+    var email = field("booking_email", { type: "email", name: "email", maxlength: "254", autocomplete: "email", required: "" });
+    var find = el("button", { class: "primary", t: "find_booking" });
+    showPane(t("manage_booking"), [stepForm([code, email], find, function () {
       flow = { mode: "manage", code: code.input.value.trim(), email: email.input.value.trim() };
       request(find, { type: "booking.lookup", code: flow.code, email: flow.email }, [code.input, email.input]);
     })]);
@@ -717,11 +883,11 @@
   function onServices(frame) {
     var list = el("div", { class: "choices" });
     (frame.services || []).forEach(function (s) {
-      var b = el("button", { type: "button", "data-service-id": String(s.id), text: s.name + " · " + s.duration_minutes + " min · " + s.price });
+      var b = el("button", { type: "button", "data-service-id": String(s.id), text: t("service_choice", { name: s.name, minutes: s.duration_minutes, price: s.price }) });
       b.addEventListener("click", function () { flow.service = s; askSlots(s.id, s.name); });
       list.appendChild(b);
     });
-    showPane("What would you like to book?", [frame.services && frame.services.length ? list : el("p", { text: "Nothing can be booked online right now." })]);
+    showPane(t("what_to_book"), [frame.services && frame.services.length ? list : el("p", { t: "nothing_to_book" })]);
   }
 
   function onSlots(frame) {
@@ -731,8 +897,8 @@
       b.addEventListener("click", function () { chooseSlot(frame.service_id, slot, b); });
       list.appendChild(b);
     });
-    var note = el("p", { text: frame.slots && frame.slots.length ? "Times are in " + frame.timezone + "." : "No free times in these days; try another date." });
-    showPane(flow.mode === "reschedule" ? "Pick a new time" : "Pick a time", [note, list]);
+    var note = el("p", { text: frame.slots && frame.slots.length ? t("times_in_zone", { timezone: frame.timezone }) : t("no_free_times") });
+    showPane(t(flow.mode === "reschedule" ? "pick_new_time" : "pick_time"), [note, list]);
   }
 
   // ``button``: the slot's own; a new time is asked for at once, so the button waits for its answer.
@@ -741,13 +907,13 @@
       request(button, { type: "booking.reschedule", code: flow.code, email: flow.email, start: slot.start });
       return;
     }
-    var name = field("Your name", { name: "name", maxlength: String(2 * MAX_NAME_CHARS), autocomplete: "name", required: "" });
-    var email = field("Email for the confirmation", { type: "email", name: "email", maxlength: "254", autocomplete: "email", required: "" });
-    var ask = el("button", { class: "primary", text: "Continue" });
+    var name = field("your_name", { name: "name", maxlength: String(2 * MAX_NAME_CHARS), autocomplete: "name", required: "" });
+    var email = field("confirmation_email", { type: "email", name: "email", maxlength: "254", autocomplete: "email", required: "" });
+    var ask = el("button", { class: "primary", t: "continue" });
     showPane(slot.label, [stepForm([name, email], ask, function () {
       if (chars(name.input.value).length > MAX_NAME_CHARS) {
         clearPaneError();
-        showPaneError("Names are limited to " + MAX_NAME_CHARS + " characters.", [name.input], "name");
+        showPaneError(t("name_too_long", { limit: MAX_NAME_CHARS }), [name.input], "name");
         return;
       }
       request(ask, { type: "booking.propose", service_id: serviceId, start: slot.start, name: name.input.value, email: email.input.value }, [name.input, email.input]);
@@ -755,47 +921,46 @@
   }
 
   // How a booking stands on paying (booking.detail's payment_status; nothing for a free one).
-  var PAYMENT_STATES = { paid: "Paid: ", refunded: "Refunded: ", on_arrival: "Pay at the venue: ", awaiting_payment: "Awaiting payment: ", unpaid: "Not paid: " };
+  var PAYMENT_STATES = { paid: "paid", refunded: "refunded", on_arrival: "pay_at_venue", awaiting_payment: "awaiting_payment", unpaid: "not_paid" };
   // A paid booking part of whose payment was refunded since (booking.detail's ``refunded``) says both.
   function paymentState(b) {
-    if (b.payment_status === "paid" && b.refunded) return "Paid — " + b.refunded + " of " + b.price + " refunded";
-    var state = PAYMENT_STATES[b.payment_status];
-    return state ? state + b.price : "";
+    if (b.payment_status === "paid" && b.refunded) return t("partly_refunded", { refunded: b.refunded, price: b.price });
+    var state = Object.prototype.hasOwnProperty.call(PAYMENT_STATES, b.payment_status) && PAYMENT_STATES[b.payment_status];
+    return state ? t(state, { price: b.price }) : "";
   }
   // A booking's status (bookings.models.BookingStatus) in the customer's words; one added later reads neutrally.
-  var BOOKING_STATES = { pending: "Held until paid", confirmed: "Confirmed", canceled: "Canceled", completed: "Completed", no_show: "Missed" };
+  var BOOKING_STATES = { pending: "state_pending", confirmed: "state_confirmed", canceled: "state_canceled", completed: "state_completed", no_show: "state_no_show" };
   function bookingState(status) {
-    return Object.prototype.hasOwnProperty.call(BOOKING_STATES, status) ? BOOKING_STATES[status] : "Ask us about this booking";
+    return t(Object.prototype.hasOwnProperty.call(BOOKING_STATES, status) ? BOOKING_STATES[status] : "state_unknown");
   }
   // A booking released because it was not paid in time (booking.detail's hold_expired): say so, and offer the service again.
-  var HOLD_RAN_OUT = "Not paid in time: this time was released";
   function onDetail(frame) {
     var b = frame.booking;
-    var lines = [el("p", { text: b.service + " — " + b.label + " (" + b.timezone + ")" }), el("p", { class: "booking-status", text: (b.hold_expired ? HOLD_RAN_OUT : bookingState(b.status)) + " · code " + b.confirmation_code })];
+    var lines = [el("p", { text: b.service + " — " + b.label + " (" + b.timezone + ")" }), el("p", { class: "booking-status", text: t("state_line", { state: b.hold_expired ? t("hold_expired") : bookingState(b.status), code: b.confirmation_code }) })];
     var state = paymentState(b);
     if (state) lines.push(el("p", { class: "pay-state", text: state }));
     // A booking held until paid: its customer may have closed the payment tab, so the link is offered again.
     var pay = b.status === "pending" && safeUrl(b.checkout_url);
-    if (pay) lines.push(el("div", { class: "choices" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", text: "Pay now" })]));
+    if (pay) lines.push(el("div", { class: "choices" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", t: "pay_now" })]));
     if (b.status === "confirmed" || b.status === "pending") {
-      var move = el("button", { type: "button", text: "Reschedule" });
-      move.addEventListener("click", function () { flow.mode = "reschedule"; askSlots(b.service_id, "Reschedule " + b.service); });
-      var cancel = el("button", { type: "button", text: "Cancel booking" });
+      var move = el("button", { type: "button", t: "reschedule" });
+      move.addEventListener("click", function () { flow.mode = "reschedule"; askSlots(b.service_id, t("reschedule_service", { service: b.service })); });
+      var cancel = el("button", { type: "button", t: "cancel_booking" });
       cancel.addEventListener("click", function () { request(cancel, { type: "booking.cancel", code: flow.code, email: flow.email }); });
       lines.push(el("div", { class: "choices" }, [move, cancel]));
     }
     if (b.hold_expired) {
-      var again = el("button", { type: "button", class: "primary", text: "Book again" });
-      again.addEventListener("click", function () { flow = { mode: "book" }; askSlots(b.service_id, "Book " + b.service); });
+      var again = el("button", { type: "button", class: "primary", t: "book_again" });
+      again.addEventListener("click", function () { flow = { mode: "book" }; askSlots(b.service_id, t("book_service", { service: b.service })); });
       lines.push(el("div", { class: "choices" }, [again]));
     }
-    showPane("Your booking", lines);
+    showPane(t("your_booking"), lines);
   }
 
   // How a proposed booking is paid: "" for a free one, or one proposed before its price was recorded.
   function payTerms(details) {
     if (!details || !(details.price_cents > 0)) return "";
-    return details.payment === "on_arrival" ? "Pay at the venue: " + details.price : "Pay online after you confirm.";
+    return details.payment === "on_arrival" ? t("pay_at_venue", { price: details.price }) : t("pay_online");
   }
 
   var proposalCards = {};
@@ -817,10 +982,10 @@
     var terms = payTerms(frame.details);
     if (terms) card.node.appendChild(el("p", { class: "pay-terms", text: terms }));
     if (frame.details && frame.details.level === "T3") {
-      card.node.appendChild(el("div", { class: "warn", text: frame.action === "book" ? "Please check the details: payment follows right after you confirm." : "Please check: this changes your booking." }));
+      card.node.appendChild(el("div", { class: "warn", text: t(frame.action === "book" ? "check_before_paying" : "check_change") }));
     }
-    var yes = el("button", { type: "button", class: "primary", text: "Confirm" });
-    var no = el("button", { type: "button", text: "Don't do it" });
+    var yes = el("button", { type: "button", class: "primary", t: "confirm" });
+    var no = el("button", { type: "button", t: "dont_do_it" });
     function decide(type) {
       yes.disabled = no.disabled = true;
       awaiting = { buttons: [yes, no] };
@@ -845,19 +1010,19 @@
     if (frame.status === "executed" && frame.message) {
       text = frame.message;
     } else if (frame.status === "executed" && frame.action === "book") {
-      text = frame.booking_status === "pending" ? "Almost done! Your booking " + frame.confirmation_code + " is held until you pay." : "Booked! Your confirmation code is " + frame.confirmation_code + ". We've emailed you the details.";
+      text = t(frame.booking_status === "pending" ? "result_held" : "result_booked", { code: frame.confirmation_code });
     } else if (frame.status === "executed") {
-      text = frame.action === "cancel" ? "Your booking is canceled." : "Your booking has been moved to " + frame.start_local + ".";
+      text = frame.action === "cancel" ? t("result_canceled") : t("result_moved", { when: frame.start_local });
     } else {
-      text = frame.message || ("This request is " + frame.status + ".");
+      text = frame.message || t("request_status", { status: frame.status });
     }
     var bubble = addBubble("system", text, { focus: moveFocus });
     bubble.node.setAttribute("data-proposal-result", frame.status);
     if (frame.status === "executed" && frame.action === "book" && frame.payment === "on_arrival" && frame.price_cents > 0) {
-      bubble.node.appendChild(el("p", { class: "pay-terms", text: frame.pay_terms || ("Pay at the venue: " + frame.price) }));
+      bubble.node.appendChild(el("p", { class: "pay-terms", text: frame.pay_terms || t("pay_at_venue", { price: frame.price }) }));
     }
     var pay = frame.checkout_url && frame.booking_status === "pending" && safeUrl(frame.checkout_url);
-    if (pay) bubble.node.appendChild(el("div", { class: "row" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", text: "Pay now" })]));
+    if (pay) bubble.node.appendChild(el("div", { class: "row" }, [el("a", { href: pay, target: "_blank", rel: "noopener noreferrer", class: "pay-link", t: "pay_now" })]));
     if (moveFocus) bubble.node.focus();
   }
 
@@ -873,7 +1038,7 @@
     e.preventDefault();
     var text = input.value.trim();
     if (!text) return;
-    if (chars(text).length > MAX_CHARS) { setStatus("Messages are limited to " + MAX_CHARS + " characters.", true); return; }
+    if (chars(text).length > MAX_CHARS) { setStatus(t("message_too_long", { limit: MAX_CHARS }), true); return; }
     ask(text);
     input.value = ""; sendBtn.disabled = true; setStatus("");
   });
@@ -886,10 +1051,11 @@
   humanBtn.addEventListener("click", function () { send({ type: "escalate", reason: "Customer pressed 'Talk to a human'" }); });
   endBtn.addEventListener("click", function () { rating.hidden = false; stars.querySelector("button").focus(); });
   ratingSend.addEventListener("click", function () {
-    if (!chosenRating) { setStatus("Choose 1 to 5 stars first.", true); return; }
+    if (!chosenRating) { setStatus(t("choose_stars"), true); return; }
     send({ type: "rating", rating: chosenRating, comment: chars(ratingComment.value).slice(0, MAX_COMMENT_CHARS).join("") });
   });
   setInterval(pingOrDrop, PING_INTERVAL_MS);
+  chooseWords(pageTags(), function () { document.body.appendChild(host); });
   window.SupportAI = {
     identify: function (token) {
       identityToken = String(token || "");
