@@ -155,9 +155,10 @@ def ground(question: str, passages: tuple[ContextPassage, ...]) -> Grounding:
         if (chosen and new_terms <= covered) or _taken(chosen, passage, sentence):
             continue  # adds nothing new
         picked += 1
+        # The rest of a list is quoted with its item but was not ranked: what it covers is not counted.
         for quoted in (sentence, *_rest_of_list(passage, sentence, chosen)):
             chosen.append(ScoredSentence(passage.index, quoted.position, quoted.text, score))
-            covered |= quoted.terms & question_terms
+        covered |= new_terms
     return Grounding(tuple(chosen), round(_share(covered, weights, weight_sum), 3))
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from itertools import pairwise
+
+import snowballstemmer
 
 # Words of any script (Cyrillic, Greek, accented Latin, Thai, Devanagari, ...), not just ASCII: a
 # question and its passages in Russian share terms like any English pair. Indic and Southeast Asian
@@ -80,20 +83,14 @@ down out over under again further once only own same such both few more most oth
 please hi hello thanks thank want need get tell know like help
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_ENGLISH = snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A tiny suffix stripper: enough to match "refunds"/"refund", "booking"/"book", "cancelled"/"cancel"/
-    "cancellation", "location"/"located", "change"/"changed", "address"/"addresses"."""
-    for suffix in ("ations", "ation", "ating", "ated", "ates", "ate", "ings", "ing", "ies", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not (suffix == "s" and word.endswith("ss")):
-            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            break
-    if word.endswith("e") and len(word) >= 4:  # "change" as "changed" and "changing" leave it
-        word = word[:-1]
-    if word.endswith("ll") and len(word) >= 5:  # "cancell(ed)" as "cancel"
-        word = word[:-1]
-    return word
+    """Snowball's English stemmer (Porter2): "refunds"/"refund", "booking"/"book", "cancelled"/"cancel"/
+    "cancellation", "location"/"located", "treated"/"treat", "addresses"/"address" are one term each."""
+    return _ENGLISH.stemWord(word)
 
 
 def _bigrams(run: str) -> list[str]:
@@ -134,8 +131,20 @@ def terms(text: str) -> list[str]:
     return [term for word in words for term in _word_terms(word)]
 
 
+# A numbered list item's number, which the sentence split cuts off its item ("1. Open the app." ends at "1.").
+_ITEM_NUMBER = re.compile(r"\d{1,3}\.")
+
+
 def split_sentences(text: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
+    sentences: list[str] = []
+    for part in _SENTENCE_END.split(text):
+        if not part or not part.strip():
+            continue
+        if sentences and _ITEM_NUMBER.fullmatch(sentences[-1]):
+            sentences[-1] = f"{sentences[-1]} {part.strip()}"
+        else:
+            sentences.append(part.strip())
+    return sentences
 
 
 def without_unspaced(text: str) -> tuple[str, int]:

@@ -178,6 +178,8 @@ def test_list_items_quoted_with_sentences_start_lines_of_their_own():
         ("address", "addresses"),
         ("call", "calls", "called"),
         ("update", "updates", "updated", "updating"),
+        ("treat", "treats", "treated", "treating"),
+        ("repeat", "repeated", "repeating"),
     ],
 )
 def test_the_words_of_one_family_are_one_term(family: tuple[str, ...]):
@@ -189,3 +191,34 @@ def test_the_demo_location_question_quotes_the_address():
     text, _, suggest_human = compose(_demo_request("Where are you located?"))
 
     assert "1480 Pearl Street" in text and suggest_human is False
+
+
+def test_a_treatment_question_finds_the_sentence_that_says_treat():
+    # "treated" and "treat" are one term (an -ated stripper made "treated" "tre")
+    passage = ContextPassage(1, "Services", "", "We treat back pain, neck pain and sports injuries.")
+
+    assert _quoted("What is treated at the clinic?", passage) == ["We treat back pain, neck pain and sports injuries."]
+
+
+@pytest.mark.parametrize("marker", ["- ", "* ", "{n}. "])
+def test_a_list_is_quoted_whole_whatever_its_markers(marker: str):
+    # given opening hours as a list with "-", "*" or numbered items
+    days = ["Monday to Friday: 7:00 am to 8:30 pm", "Saturday: 8:00 am to 6:00 pm", "Sunday: 9:00 am to 4:00 pm"]
+    items = [marker.format(n=n) + day for n, day in enumerate(days, start=1)]
+    passage = ContextPassage(1, "Visiting", "", "## Opening hours\n\n" + "\n".join(items))
+
+    assert _quoted("What are your opening hours?", passage) == items
+
+
+def test_the_rest_of_a_list_does_not_count_toward_coverage():
+    # given a list whose first item holds three of the question's four terms and whose second holds the
+    # fourth, too little to be ranked on its own (a quarter of the question)
+    items = ["- Lockers for members in the changing room", "- Towels at the front desk"]
+    passage = ContextPassage(1, "Studio", "", "\n".join(items))
+
+    # when
+    grounding = ground("Are there lockers in the changing room, and towels?", (passage,))
+
+    # then both items are quoted, and the coverage (each term weighs alike) is the ranked item's three quarters
+    assert [s.text for s in grounding.sentences] == items
+    assert grounding.coverage == 0.75
