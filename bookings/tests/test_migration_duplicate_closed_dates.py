@@ -1,6 +1,7 @@
 """Migrations 0012 and 0013 on closed dates added twice before the database refused them: the first of
-each is kept, with the reasons of its copies that differ (nothing staff wrote is lost), then the
-constraint. Another tenant's same date, and the same date for other services, are left as they were."""
+each is kept, with the reasons of its copies that differ as far as the column holds them whole (one that
+does not fit is written out, never cut), then the constraint. Another tenant's same date, and the same
+date for other services, are left as they were."""
 
 from __future__ import annotations
 
@@ -48,3 +49,23 @@ def test_migration_keeps_the_first_of_dates_closed_twice_with_their_reasons(book
         boxing_day: "",
         others: "Their Christmas",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_keeps_whole_reasons_and_writes_out_one_that_does_not_fit(
+    bookings_at_0011: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: Christmas closed three times, with reasons of 150, 148 and 9 characters (the column holds 200)
+    apps = bookings_at_0011
+    tenant = apps.get_model("supportai", "Tenant").objects.create(slug="alpha", name="alpha")
+    blackout = apps.get_model("bookings", "BlackoutDate")
+    long_reason, holiday = "A" * 150, "christmas"
+    staff_training = "Staff training all day; the building is closed " + "B" * 100
+    first = blackout.objects.create(tenant=tenant, date=CHRISTMAS, reason=long_reason).pk
+    for reason in (staff_training, holiday):
+        blackout.objects.create(tenant=tenant, date=CHRISTMAS, reason=reason)
+    # when
+    migrated = migrate(AFTER).get_model("bookings", "BlackoutDate")
+    # then: the reasons that fit are kept whole, and the one that does not is written out whole
+    assert dict(migrated.objects.values_list("pk", "reason")) == {first: f"{long_reason}; {holiday}"}
+    assert repr(staff_training) in capsys.readouterr().out
