@@ -38,7 +38,11 @@ def told_key(*, tenant_id: int, conversation_id: int, lost_at: datetime) -> str:
 def tell_lost_connections() -> int:
     """Tell each tenant's inbox of the lost connections of its handoffs not told yet; how many were told."""
     open_handoffs: dict[int, dict[int, tuple[int, str]]] = defaultdict(dict)
-    rows = Escalation.objects.exclude(status=Status.RESOLVED).values_list("tenant_id", "conversation_id", "pk", "mode")
+    rows = (
+        Escalation.objects.exclude(status=Status.RESOLVED)
+        .filter(tenant__is_active=True)  # a deactivated tenant's widget is refused: no customer to tell of
+        .values_list("tenant_id", "conversation_id", "pk", "mode")
+    )
     for tenant_id, conversation_id, escalation_id, mode in rows:
         open_handoffs[tenant_id][conversation_id] = (escalation_id, mode)
     told = 0

@@ -432,7 +432,12 @@ CELERY_BEAT_SCHEDULE = {
     "escalations-sweep-deliveries": {"task": "escalations.sweep_deliveries", "schedule": 600.0},
     # Tell staff inboxes live of a handed-off customer's lost connection (a server process died with the socket),
     # once a lapse: as often as a socket's place beats (chat.socket_slots.SLOT_REFRESH_S).
-    "escalations-tell-lost-connections": {"task": "escalations.tell_lost_connections", "schedule": 30.0},
+    # A sweep not taken within its period is dropped (the next one reads the same marks), not queued up.
+    "escalations-tell-lost-connections": {
+        "task": "escalations.tell_lost_connections",
+        "schedule": 30.0,
+        "options": {"expires": 30.0},
+    },
 }
 # --- end escalations -----------------------------------------------------------------------------
 

@@ -124,9 +124,22 @@ def _lost_again(tenant: Tenant, escalation: Escalation) -> None:
     caches["default"].set(mark, caches["default"].get(mark) + timedelta(seconds=SLOT_REFRESH_S))
 
 
-def test_the_sweep_runs_on_beat_as_often_as_a_socket_beats() -> None:
+def test_the_sweep_runs_on_beat_as_often_as_a_socket_beats_and_is_never_queued_up() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["escalations-tell-lost-connections"]
     assert (entry["task"], entry["schedule"]) == (LOST_CONNECTIONS_TASK, float(SLOT_REFRESH_S))
+    assert entry["options"]["expires"] == float(SLOT_REFRESH_S)
+
+
+@pytest.mark.asyncio
+async def test_a_deactivated_tenants_lost_connections_are_not_read_or_told(tenant: Tenant) -> None:
+    # given a lost connection of a tenant deactivated since
+    await sync_to_async(_lost)(tenant)
+    tenant.is_active = False
+    await sync_to_async(tenant.save)(update_fields=["is_active"])
+    [inbox] = await _listening(tenant)
+    # when beat runs the sweep, nothing is told
+    assert await sync_to_async(tell_lost_connections)() == 0
+    assert await _heard(inbox) == []
 
 
 @pytest.mark.asyncio
