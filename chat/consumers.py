@@ -52,7 +52,7 @@ from chat.socket_slots import TOO_MANY_SOCKETS, TOO_MANY_SOCKETS_REASON
 from chat.turn_queue import TurnQueue
 from escalations.handoff import FrameOrder, escalate_request, question_handed_back
 from escalations.watch import publish_message
-from routing.language import DEFAULT, language_told
+from routing.language import DEFAULT, next_language
 from supportai.client_address import client_ip_from_scope
 from supportai.db import db_call
 from supportai.identity import IdentityError
@@ -73,6 +73,11 @@ class ChatConsumer(LayerGuardedConsumer):
     presence: SocketPresence | None = None  # its place among the conversation's sockets, while it has one
 
     @property
+    def language(self) -> str:
+        """The conversation's language: our error messages are in it."""
+        return self.written_language or DEFAULT
+
+    @property
     def client_ip(self) -> str:
         """The client's address for the per-IP limits, through trusted proxies ("" when the server does not know it)."""
         return client_ip_from_scope(self.scope)
@@ -83,7 +88,7 @@ class ChatConsumer(LayerGuardedConsumer):
         self.frame_window = SlidingWindow(frames_per_connection())
         self.group: str | None = None
         self.handoff_frames = FrameOrder()  # its raise's reply and the group's frames: never an older after a newer
-        self.language = DEFAULT  # the conversation's (``conversation_language``): our error messages are in it
+        self.written_language: str | None = None  # the conversation's (``conversation_language``), once told
         await super().connect()  # accepts, then start_session (refused as unavailable if our side fails)
 
     def socket_label(self) -> str:
@@ -143,7 +148,7 @@ class ChatConsumer(LayerGuardedConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         history = await db_call(conversation_history)(tenant=tenant, conversation=conversation)
         written = conversation_language(history, otherwise="")  # "" until the customer has written
-        self.language = written or DEFAULT
+        self.written_language = written or None
         await self.send_json(
             {
                 "type": "session.ready",
@@ -225,7 +230,7 @@ class ChatConsumer(LayerGuardedConsumer):
 
     async def on_message(self, command: SendMessage) -> None:
         assert self.tenant is not None and self.conversation is not None
-        self.language = language_told(command.text) or self.language  # "OK" keeps the conversation's
+        self.written_language = next_language(self.written_language, command.text)  # "OK" keeps it
         if not self.message_window.allow():
             raise ProtocolError.of(ErrorCode.RATE_LIMITED, ErrorText.TOO_QUICKLY)
         ip = self.client_ip

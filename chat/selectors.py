@@ -12,7 +12,7 @@ from bookings.availability import local_day_bounds
 from bookings.widget import open_proposal_frames
 from chat.models import Conversation, Message, MessageRole, MessageStatus
 from escalations.handoff import resume_frames as handoff_resume_frames
-from routing.language import DEFAULT, language_told
+from routing.language import DEFAULT, next_language
 from supportai.models import Tenant
 
 HISTORY_LIMIT = 50
@@ -52,14 +52,15 @@ def conversation_history(
 
 
 def conversation_language(history: list[dict[str, Any]], *, otherwise: str = DEFAULT) -> str:
-    """The conversation's language: that of the customer's latest message in ``history``
-    (``conversation_history``'s) that tells one (``language_told``: a German conversation's "OK" keeps
-    it German), else ``otherwise`` (English). The widget's frames and the assistant's proposals are
-    said in it."""
-    for frame in reversed(history):
-        if frame["role"] == MessageRole.CUSTOMER and (told := language_told(frame["text"])):
-            return told
-    return otherwise
+    """The conversation's language: where the customer's messages in ``history`` (``conversation_history``'s)
+    have taken it, one after the other (``next_language``: a German conversation's "OK" or "um 10 Uhr" keeps it
+    German, "Can you write in English?" makes it English), else ``otherwise`` (English). The widget's frames and
+    the assistant's proposals are said in it."""
+    language: str | None = None
+    for frame in history:
+        if frame["role"] == MessageRole.CUSTOMER:
+            language = next_language(language, frame["text"])
+    return language or otherwise
 
 
 def conversation_language_get(*, tenant: Tenant, conversation: Conversation) -> str:

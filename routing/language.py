@@ -154,5 +154,26 @@ def language_told(text: str) -> str | None:
     return _latin_language(hits) or DEFAULT  # a greeting with a name ("Hi 李") is English
 
 
+# Function words, marks and letters of another Latin language a message needs to move a conversation from
+# the Latin language it is in: one word is as likely a word of the conversation's own language that another
+# row lists ("um 10 Uhr" in German; "Non merci", "No, gracias" where French and Spanish say no).
+SWITCH_HITS = 2
+
+
+def next_language(current: str | None, text: str) -> str | None:
+    """The conversation's language once the customer has written ``text``, when it was ``current`` (None:
+    they had not written, or no message told one). A message that tells none keeps ``current``, as does a
+    Latin one whose hits for ``current`` match those of the language it tells, or that tells another Latin
+    language by fewer than ``SWITCH_HITS`` hits; another script tells its language at once."""
+    told = language_told(text)
+    if told is None or current is None or told == current:
+        return told or current
+    if current in _FUNCTION_WORDS and told in _FUNCTION_WORDS:
+        hits = _latin_hits(text)
+        if hits[current] >= hits[told] or hits[told] < SWITCH_HITS:
+            return current
+    return told
+
+
 def _weighted(script: _Script, runs: list[str]) -> int:
     return script.weight * sum(map(len, runs))

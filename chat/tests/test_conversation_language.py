@@ -26,6 +26,24 @@ def test_a_message_that_tells_no_language_keeps_the_conversations(tenant: Tenant
     assert conversation_language_get(tenant=tenant, conversation=opened.conversation) == "de"
 
 
+@pytest.mark.parametrize(
+    ("first", "then", "kept"),
+    [
+        (GERMAN, "um 10 Uhr", "de"),  # "um" is Portuguese's "a" too
+        ("Je voudrais réserver un massage pour mon fils.", "Non merci", "fr"),  # "non" is Italian's no too
+        ("¿Cómo puedo reservar una cita?", "No, gracias", "es"),  # "no" is English's too
+        ("Hoe kan ik een afspraak maken?", "Dank je", "nl"),  # "je" is French's I too
+    ],
+)
+def test_one_word_another_language_shares_keeps_the_conversations(
+    tenant: Tenant, first: str, then: str, kept: str
+) -> None:
+    opened = conversation_written_in(tenant, first)
+    _then(tenant, opened, then)
+    _then(tenant, opened, "OK")
+    assert conversation_language_get(tenant=tenant, conversation=opened.conversation) == kept
+
+
 def test_a_message_in_another_language_changes_it(tenant: Tenant) -> None:
     opened = conversation_written_in(tenant, GERMAN)
     _then(tenant, opened, "Can you book it for me?")

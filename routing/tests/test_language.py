@@ -5,7 +5,7 @@ import string
 
 import pytest
 
-from routing.language import detect_language, language_told
+from routing.language import detect_language, language_told, next_language
 from routing.phrases import PHRASES, phrases_for
 
 
@@ -173,3 +173,20 @@ def test_language_told_is_none_for_a_message_that_tells_no_language(text: str):
 )
 def test_language_told_is_the_detected_language_of_a_message_that_tells_one(text: str, language: str):
     assert language_told(text) == detect_language(text) == language
+
+
+@pytest.mark.parametrize(
+    ("current", "text", "after"),
+    [
+        (None, "um 10 Uhr", "pt"),  # nothing to keep: the message's own reading
+        ("de", "um 10 Uhr", "de"),  # one word another Latin language shares does not move it
+        ("de", "OK", "de"),
+        ("es", "No, gracias", "es"),  # English's "no" ties with nothing of Spanish's, but is one word
+        ("de", "Can you write in English, please?", "en"),  # several words do
+        ("de", "予約をキャンセルしたいです", "ja"),  # another script tells its language at once
+        ("ja", "OK", "ja"),
+        ("ja", "Do you have a slot tomorrow?", "en"),
+    ],
+)
+def test_next_language_moves_a_conversation_only_on_evidence(current: str | None, text: str, after: str) -> None:
+    assert next_language(current, text) == after
