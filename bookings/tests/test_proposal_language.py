@@ -143,13 +143,7 @@ async def test_the_assistants_proposal_is_said_in_the_language_the_customer_wrot
 ) -> None:
     # given a model that proposes a booking when asked
     start = f"{next_weekday(2).isoformat()}T10:00"
-    call = ToolCall(
-        "call-1", "create_booking", {"service_id": service.pk, "start": start, "name": "Ann", "email": "a@x.org"}
-    )
-    provider = ScriptedProvider(
-        name="local",
-        scripts=(Script(deltas=("…",), tool_calls=(call,), confidence=0.95), Script(deltas=("ok",), confidence=0.95)),
-    )
+    provider = _proposing_booking(service, start)
     # when the customer asks in German (English)
     with override_providers({"local": provider}):
         client = await connect(tenant)
@@ -248,13 +242,7 @@ async def test_the_assistants_proposal_and_the_widgets_are_in_the_conversations_
     # given a German conversation, and a model that proposes a booking when asked
     opened = await sync_to_async(conversation_written_in)(tenant, GERMAN)
     start = f"{next_weekday(2).isoformat()}T10:00"
-    call = ToolCall(
-        "call-1", "create_booking", {"service_id": service.pk, "start": start, "name": "Ann", "email": "a@x.org"}
-    )
-    provider = ScriptedProvider(
-        name="local",
-        scripts=(Script(deltas=("…",), tool_calls=(call,), confidence=0.95), Script(deltas=("ok",), confidence=0.95)),
-    )
+    provider = _proposing_booking(service, start)
     # when the customer's next message tells no language ("OK"; an English sentence does), and they then
     # propose the same booking with the widget's Book
     with override_providers({"local": provider}):
@@ -274,3 +262,14 @@ async def test_the_assistants_proposal_and_the_widgets_are_in_the_conversations_
         "en": f"Book {service.name} on {when} for Ann (a@x.org).",
     }
     assert (assistants["summary"], widgets["summary"]) == (said[language], said[language])
+
+
+def _proposing_booking(service: Service, start: str) -> ScriptedProvider:
+    """A model that proposes booking ``service`` at ``start`` for Ann when asked, then says "ok"."""
+    call = ToolCall(
+        "call-1", "create_booking", {"service_id": service.pk, "start": start, "name": "Ann", "email": "a@x.org"}
+    )
+    return ScriptedProvider(
+        name="local",
+        scripts=(Script(deltas=("…",), tool_calls=(call,), confidence=0.95), Script(deltas=("ok",), confidence=0.95)),
+    )
