@@ -5,7 +5,7 @@ as found, a sync of ``max_pages`` pages could hold ``max_pages`` times 1,000 add
 the ceiling) of which it reads at most ``max_pages``. The frontier keeps only what could still be
 read, plus one page's worth of links for addresses that turn out not to count (disallowed by a
 robots.txt not read yet, or read earlier by way of a redirect; links a robots.txt already read
-disallows are counted and dropped before they reach it, ``_Sync.followable``), so the order and the
+disallows are counted and dropped before they reach it, ``site_sync.SiteSync.followable``), so the order and the
 pages read stay those of an unbounded queue in every crawl but one where more than a page's worth of
 such addresses stand ahead.
 """

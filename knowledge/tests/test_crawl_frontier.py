@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge import frontier as frontier_module
-from knowledge import sources
+from knowledge import site_sync, sources
 from knowledge.frontier import Frontier
 from knowledge.html_links import MAX_LINKS_PER_PAGE
 from knowledge.models import Document
@@ -69,7 +69,7 @@ def test_a_crawl_trap_cannot_grow_the_queue_past_what_the_sync_may_read(
             sizes.append(len(self))
 
     monkeypatch.setattr(frontier_module, "Frontier", Measured)
-    monkeypatch.setattr("knowledge.sources.Frontier", Measured)
+    monkeypatch.setattr("knowledge.site_sync.Frontier", Measured)
     # when
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then the six pages are read breadth-first, while the queue never held more than a page of
@@ -93,14 +93,14 @@ def test_links_robots_txt_disallows_are_neither_queued_nor_remembered_one_by_one
         site.article(chapter, chapter, "Chapter.", links=(following, *traps))
     config = {"start_url": f"{site.url}/help/c0", "path_prefix": "/help/", "max_pages": 6, "max_depth": 6}
     source = url_source_create(tenant=tenant, name="Help centre", config=config, sync_now=False)
-    syncs: list[sources._Sync] = []
+    syncs: list[site_sync.SiteSync] = []
 
-    class Watched(sources._Sync):
+    class Watched(site_sync.SiteSync):
         def run(self) -> None:
             syncs.append(self)
             super().run()
 
-    monkeypatch.setattr(sources, "_Sync", Watched)
+    monkeypatch.setattr(sources, "SiteSync", Watched)
     # when
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then the six chapters are read, each disallowed address is counted once, none is requested,

@@ -8,15 +8,9 @@ from django.http import Http404
 
 from knowledge.fetched_page import PageError
 from knowledge.models import Document, KnowledgeSource, SourceStatus
+from knowledge.site_sync import ALL_DISALLOWED, START_DISALLOWED, START_REDIRECT_DISALLOWED
 from knowledge.source_config import url_source_create
-from knowledge.sources import (
-    ALL_DISALLOWED,
-    ENTRY_FAILED,
-    PAGES_FAILED,
-    START_DISALLOWED,
-    START_REDIRECT_DISALLOWED,
-    knowledge_source_sync,
-)
+from knowledge.sources import ENTRY_FAILED, PAGES_FAILED, knowledge_source_sync
 from knowledge.tests.site_fake import FakeSite
 from supportai.models import Tenant
 from supportai.quoted import Quoted

@@ -8,7 +8,8 @@ import pytest
 from django.http import Http404
 
 from knowledge.models import Document, SourceStatus
-from knowledge.sources import ENTRY_FAILED, START_REDIRECT_DISALLOWED, knowledge_source_sync
+from knowledge.site_sync import START_REDIRECT_DISALLOWED
+from knowledge.sources import ENTRY_FAILED, knowledge_source_sync
 from knowledge.tests.site_fake import FakeSite
 from knowledge.tests.test_start_redirect_robots import _crawled_source, _redirecting_start
 from supportai.models import Tenant

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import sources
+from knowledge import site_sync
 from knowledge.models import Document, DocumentStatus, KnowledgeSource
 from knowledge.parsed import ParsedDocument
 from knowledge.providers.base import ProviderError
@@ -271,14 +271,14 @@ def test_an_unexpected_error_after_a_redirect_is_put_on_the_target(tenant, site,
     knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # when reading the target's new text fails unexpectedly
     site.article("/help/new", "Billing", "Invoices are sent weekly.")
-    real_parse = sources.parse_html_page
+    real_parse = site_sync.parse_html_page
 
     def crash(name: str, html: str) -> ParsedDocument:
         if name.endswith("/help/new"):
             raise RuntimeError("boom")
         return real_parse(name, html)
 
-    monkeypatch.setattr(sources, "parse_html_page", crash)
+    monkeypatch.setattr(site_sync, "parse_html_page", crash)
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then the error is the target's, whose stored text stays (an internal error is transient)
     assert result.errors == {f"{site.url}/help/new": "internal"} and result.removed == 0
@@ -329,15 +329,15 @@ def test_a_transient_error_at_a_target_read_earlier_in_the_sync_keeps_no_second_
     site.article("/help/", "Start", "Welcome.", links=("/help/new", "/help/old"))
     site.add("/help/old", "", status=301, headers={"Location": "/help/new"})
     site.article("/help/new", "Billing", "Invoices are sent monthly.")
-    real_visit = sources._Sync.visit
+    real_visit = site_sync.SiteSync.visit
 
-    def flaky_after_read(sync: sources._Sync, url: str, **options: bool) -> tuple[str, ...]:
+    def flaky_after_read(sync: site_sync.SiteSync, url: str, **options: bool) -> tuple[str, ...]:
         links = real_visit(sync, url, **options)
         if url.endswith("/help/new"):
             site.pages["/help/new"].status = 503
         return links
 
-    monkeypatch.setattr(sources._Sync, "visit", flaky_after_read)
+    monkeypatch.setattr(site_sync.SiteSync, "visit", flaky_after_read)
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then the target read in this sync holds the article; the old address is neither kept beside
     # it (a second copy) nor given the target's 503

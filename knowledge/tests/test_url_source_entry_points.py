@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from knowledge import conf, sources, tasks
+from knowledge import conf, site_sync, tasks
 from knowledge.console_sources import SAVED_WHILE_SYNCING
 from knowledge.models import Document, KnowledgeSource, SourceKind, SourceStatus
 from knowledge.source_config import (
@@ -467,7 +467,7 @@ def test_api_sync_run_eagerly_that_breaks_answers_202_and_the_source_says_it_fai
     def broken(self):
         raise RuntimeError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(sources._Sync, "run", broken)
+    monkeypatch.setattr(site_sync.SiteSync, "run", broken)
     client = api_client(tenant)
     # when a sync is asked for, on its own or with a new source
     synced = client.post(f"/api/v1/knowledge/sources/{source.pk}/sync/")

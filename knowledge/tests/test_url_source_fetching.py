@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from knowledge import conf, sources
+from knowledge import conf, site_sync
 from knowledge.crawling import MAX_REDIRECTS, Crawler
 from knowledge.fetched_page import FetchError, PageError
 from knowledge.html_links import MAX_REFRESH_DELAY_S, page_links, refresh_target
@@ -48,7 +48,7 @@ def test_a_sitemap_index_that_lists_itself_is_read_once(tenant, site):
 
 def test_no_more_than_max_sitemaps_are_read(tenant, site, monkeypatch):
     # given an index of five child sitemaps and a limit of three reads
-    monkeypatch.setattr(sources, "MAX_SITEMAPS", 3)
+    monkeypatch.setattr(site_sync, "MAX_SITEMAPS", 3)
     children = [f"/sitemap-{n}.xml" for n in range(5)]
     site.sitemap("/sitemap.xml", children, index=True)
     for n, child in enumerate(children):
@@ -524,7 +524,7 @@ def test_a_sitemap_over_the_page_limit_is_read_up_to_the_protocols_50_mb(tenant,
     assert result.outcomes["created"] == 1 and result.pages == 100  # the source's max_pages
     assert Document.objects.get(source=source, status=DocumentStatus.READY).title == "Fine"
     # and a sitemap over the sitemap limit is refused, with nothing removed
-    monkeypatch.setattr(sources, "SITEMAP_MAX_BYTES", 100)
+    monkeypatch.setattr(site_sync, "SITEMAP_MAX_BYTES", 100)
     refused = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     assert "100-byte limit" in refused.error and refused.removed == 0
 

@@ -12,28 +12,24 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from knowledge import conf, sources
+from knowledge import conf, site_sync, sources
 from knowledge.crawling import Crawler
 from knowledge.fetched_page import PageError
 from knowledge.models import Document, DocumentStatus, KnowledgeSource, SourceStatus
-from knowledge.source_config import SYNC_LEASE, sync_running, url_source_create
-from knowledge.sources import (
+from knowledge.site_sync import (
     ALL_DISALLOWED,
     ALL_LEFT_OUT,
-    ALREADY_SYNCING,
-    ENTRY_FAILED,
-    LEASE_LOST,
     SITEMAP_NO_PAGES,
     SITEMAPS_LEFT,
     START_DISALLOWED,
     START_NOINDEX,
     START_REFRESH_NOTHING,
     START_REFRESH_OFF_SOURCE,
-    STOPPED,
     SYNC_TOO_LONG,
-    SyncResult,
-    knowledge_source_sync,
 )
+from knowledge.source_config import SYNC_LEASE, sync_running, url_source_create
+from knowledge.sources import ALREADY_SYNCING, ENTRY_FAILED, LEASE_LOST, STOPPED, knowledge_source_sync
+from knowledge.sync_result import SyncResult
 from knowledge.tests.site_fake import FakeSite
 from supportai.models import Tenant
 
@@ -100,7 +96,7 @@ def test_a_sitemap_index_longer_than_a_sync_reads_removes_nothing(
     tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given an index of three sitemaps of one page each, synced once in full
-    monkeypatch.setattr(sources, "MAX_SITEMAPS", 4)
+    monkeypatch.setattr(site_sync, "MAX_SITEMAPS", 4)
     for name in ("a", "b", "c"):
         site.article(f"/help/{name}", f"Page {name}", f"Text of {name}.")
         site.sitemap(f"/sitemap-{name}.xml", [f"/help/{name}"])
@@ -108,7 +104,7 @@ def test_a_sitemap_index_longer_than_a_sync_reads_removes_nothing(
     source = _sitemap_source(tenant, site)
     assert knowledge_source_sync(tenant=tenant, source_id=source.pk).error == ""
     # when a sync may read only the index and two of them
-    monkeypatch.setattr(sources, "MAX_SITEMAPS", 3)
+    monkeypatch.setattr(site_sync, "MAX_SITEMAPS", 3)
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then the third sitemap's page stays, and the error says why
     assert result.removed == 0 and _paths(source, site) == {"/help/a", "/help/b", "/help/c"}
@@ -154,30 +150,30 @@ def test_a_long_sync_renews_its_claim_and_stops_once_it_has_lost_it(
     tenant: Tenant, other_tenant: Tenant, site: FakeSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a sync that renews its claim at every page
-    monkeypatch.setattr(sources, "LEASE_RENEWAL_S", 0)
+    monkeypatch.setattr(site_sync, "LEASE_RENEWAL_S", 0)
     _three_pages(site)
     source = _sitemap_source(tenant, site)
     seen: list[datetime] = []
-    real_read = sources._Sync._read
+    real_read = site_sync.SiteSync._read
 
-    def read_and_watch(sync: sources._Sync, url: str, document: Document | None) -> tuple[str, ...] | None:
+    def read_and_watch(sync: site_sync.SiteSync, url: str, document: Document | None) -> tuple[str, ...] | None:
         claimed_at = KnowledgeSource.objects.get(pk=source.pk).sync_started_at
         assert claimed_at is not None
         seen.append(claimed_at)
         return real_read(sync, url, document)
 
-    monkeypatch.setattr(sources._Sync, "_read", read_and_watch)
+    monkeypatch.setattr(site_sync.SiteSync, "_read", read_and_watch)
     # when it runs, then each page found the claim renewed
     assert knowledge_source_sync(tenant=tenant, source_id=source.pk).error == ""
     assert len(seen) == 3 and seen == sorted(seen) and len(set(seen)) == 3
     # when another sync takes the source over after the first page (this one looked dead)
     taken_over = source.created_at - timedelta(days=1)
 
-    def read_then_lose(sync: sources._Sync, url: str, document: Document | None) -> tuple[str, ...] | None:
+    def read_then_lose(sync: site_sync.SiteSync, url: str, document: Document | None) -> tuple[str, ...] | None:
         KnowledgeSource.objects.filter(pk=source.pk).update(status=SourceStatus.SYNCING, sync_started_at=taken_over)
         return real_read(sync, url, document)
 
-    monkeypatch.setattr(sources._Sync, "_read", read_then_lose)
+    monkeypatch.setattr(site_sync.SiteSync, "_read", read_then_lose)
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then it stops at the next page and leaves the source to the other sync
     assert result.error == LEASE_LOST and result.pages == 1
@@ -195,14 +191,14 @@ def test_a_sync_that_lost_its_claim_on_its_last_page_prunes_nothing(
     knowledge_source_sync(tenant=tenant, source_id=source.pk)
     site.sitemap("/sitemap.xml", ["/help/a", "/help/b"])
     taken_over = source.created_at - timedelta(days=1)
-    real_read = sources._Sync._read
+    real_read = site_sync.SiteSync._read
 
-    def lose_on_the_last_page(sync: sources._Sync, url: str, document: Document | None) -> tuple[str, ...] | None:
+    def lose_on_the_last_page(sync: site_sync.SiteSync, url: str, document: Document | None) -> tuple[str, ...] | None:
         if url.endswith("/help/b"):
             KnowledgeSource.objects.filter(pk=source.pk).update(sync_started_at=taken_over)
         return real_read(sync, url, document)
 
-    monkeypatch.setattr(sources._Sync, "_read", lose_on_the_last_page)
+    monkeypatch.setattr(site_sync.SiteSync, "_read", lose_on_the_last_page)
     # when (no renewal is due during the pages: only the check before pruning sees the loss)
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then nothing is pruned and the source's row is the other sync's
@@ -412,7 +408,7 @@ def test_a_claim_left_unrenewed_for_a_few_renewal_intervals_is_taken_over(tenant
         tenant=tenant, name="Live", config={"sitemap_url": f"{site.url}/sitemap.xml"}, sync_now=False
     )
     KnowledgeSource.objects.filter(pk=live.pk).update(
-        status=SourceStatus.SYNCING, sync_started_at=now - timedelta(seconds=sources.LEASE_RENEWAL_S)
+        status=SourceStatus.SYNCING, sync_started_at=now - timedelta(seconds=site_sync.LEASE_RENEWAL_S)
     )
     # when
     assert (sync_running(source=dead), sync_running(source=live)) == (False, True)
@@ -426,7 +422,7 @@ def test_a_claim_left_unrenewed_for_a_few_renewal_intervals_is_taken_over(tenant
 
 
 class _Clock:
-    """Wall clock and monotonic clock of ``knowledge.sources``, moved on by hand."""
+    """Wall clock and monotonic clock of ``knowledge.sources`` and ``knowledge.site_sync``, moved on by hand."""
 
     def __init__(self) -> None:
         self.offset = 0.0
@@ -448,18 +444,19 @@ def test_a_live_sync_that_renews_its_claim_is_never_taken_over(
     site.sitemap("/sitemap.xml", paths)
     source = _sitemap_source(tenant, site)
     clock = _Clock()
-    monkeypatch.setattr(sources, "timezone", SimpleNamespace(now=clock.now))
-    monkeypatch.setattr(sources, "time", SimpleNamespace(monotonic=clock.monotonic))
-    real_read = sources._Sync._read
+    for module in (sources, site_sync):  # the rivals claim in sources, the live sync renews in site_sync
+        monkeypatch.setattr(module, "timezone", SimpleNamespace(now=clock.now))
+    monkeypatch.setattr(site_sync, "time", SimpleNamespace(monotonic=clock.monotonic))
+    real_read = site_sync.SiteSync._read
     rivals: list[SyncResult] = []
 
-    def slow_read_with_a_rival(sync: sources._Sync, url: str, document: Document | None) -> tuple[str, ...] | None:
-        clock.offset += sources.LEASE_RENEWAL_S + 1
+    def slow_read_with_a_rival(sync: site_sync.SiteSync, url: str, document: Document | None) -> tuple[str, ...] | None:
+        clock.offset += site_sync.LEASE_RENEWAL_S + 1
         # a second sync ("Sync now", beat, a redelivered task) tries to take the source meanwhile
         rivals.append(knowledge_source_sync(tenant=tenant, source_id=source.pk))
         return real_read(sync, url, document)
 
-    monkeypatch.setattr(sources._Sync, "_read", slow_read_with_a_rival)
+    monkeypatch.setattr(site_sync.SiteSync, "_read", slow_read_with_a_rival)
     # when
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
     # then the live sync ran to its end and every rival found it running

@@ -11,7 +11,7 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from knowledge import conf, source_config, sources, tasks
+from knowledge import conf, site_sync, source_config, tasks
 from knowledge.crawling import Crawler
 from knowledge.fetched_page import PageError
 from knowledge.html_links import header_robots, page_links
@@ -19,7 +19,8 @@ from knowledge.models import Chunk, Document, DocumentStatus, KnowledgeSource, S
 from knowledge.selectors import retrieve, url_sources_due
 from knowledge.services import tenant_reindex
 from knowledge.source_config import NAME_TAKEN, SYNC_LEASE, SourceConfigError, url_config_parse, url_source_create
-from knowledge.sources import ALREADY_SYNCING, INTERNAL_ERROR, SyncResult, knowledge_source_sync
+from knowledge.sources import ALREADY_SYNCING, INTERNAL_ERROR, knowledge_source_sync
+from knowledge.sync_result import SyncResult
 from knowledge.tests.migration_state import migrate_knowledge_to
 from knowledge.tests.site_fake import FakeSite
 from supportai.models import Tenant
@@ -663,14 +664,14 @@ def test_a_charset_python_cannot_decode_with_is_read_as_utf8(tenant, site, chars
 
 def test_an_unexpected_error_in_one_page_is_that_pages_error(tenant, help_site, monkeypatch, caplog):
     # given a link parser that breaks on one page
-    real_page_links = sources.page_links
+    real_page_links = site_sync.page_links
 
     def page_links(html: str, base: str, **options):
         if base.endswith("/help/hours"):
             raise RuntimeError("parser bug")
         return real_page_links(html, base, **options)
 
-    monkeypatch.setattr(sources, "page_links", page_links)
+    monkeypatch.setattr(site_sync, "page_links", page_links)
     source = _source(tenant, help_site)
     # when
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
@@ -688,14 +689,14 @@ def test_an_unexpected_error_in_one_page_is_that_pages_error(tenant, help_site, 
 
 def test_a_page_that_breaks_its_batch_fails_alone(tenant, help_site, monkeypatch, caplog):
     # given an ingestion that fails for any batch holding the refunds page
-    real_ingest = sources.parsed_ingest
+    real_ingest = site_sync.parsed_ingest
 
     def parsed_ingest(**kwargs):
         if any("Refunds reach" in parsed.text for parsed in kwargs["parsed_documents"]):
             raise RuntimeError("ingest bug")
         return real_ingest(**kwargs)
 
-    monkeypatch.setattr(sources, "parsed_ingest", parsed_ingest)
+    monkeypatch.setattr(site_sync, "parsed_ingest", parsed_ingest)
     source = _source(tenant, help_site)
     # when
     result = knowledge_source_sync(tenant=tenant, source_id=source.pk)
