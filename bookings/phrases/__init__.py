@@ -9,12 +9,13 @@ A booking error is raised with its sentence (``BookingText``) and the sentence's
 has no row. ``code``, ``field`` and the protocol's words stay as they are. Every row has every sentence
 with the same placeholders as English (a test holds it to that), in the languages of ``chat/phrases/``.
 
-The table is split by language family: ``sentences.py`` holds its shape, ``european.py``, ``romance.py`` and
-``asian.py`` its rows.
+The table is split by language family: ``sentences.py`` holds its shape, ``european.py``, ``romance.py``,
+``asian.py`` and ``arabic.py`` its rows.
 """
 
 from __future__ import annotations
 
+from bookings.phrases.arabic import ARABIC
 from bookings.phrases.asian import ASIAN
 from bookings.phrases.european import EUROPEAN
 from bookings.phrases.romance import ROMANCE
@@ -23,7 +24,7 @@ from routing.language import DEFAULT
 
 __all__ = ["BOOKING_PHRASES", "BookingPhrases", "BookingText", "booking_message", "english"]
 
-BOOKING_PHRASES: dict[str, BookingPhrases] = {**EUROPEAN, **ROMANCE, **ASIAN}
+BOOKING_PHRASES: dict[str, BookingPhrases] = {**EUROPEAN, **ROMANCE, **ASIAN, **ARABIC}
 
 
 def booking_message(text: BookingText, *, language: str, **params: object) -> str:

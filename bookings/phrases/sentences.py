@@ -1,6 +1,6 @@
 """The shape of the booking sentences table: which sentences there are (``BookingText``) and the
-sentences of one language (``BookingPhrases``); the languages' rows are in ``european.py``, ``romance.py``
-and ``asian.py``.
+sentences of one language (``BookingPhrases``); the languages' rows are in ``european.py``, ``romance.py``,
+``asian.py`` and ``arabic.py``.
 """
 
 from __future__ import annotations

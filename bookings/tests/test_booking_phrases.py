@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 
 import pytest
 
+from bookings.dates import said_time
 from bookings.phrases import BOOKING_PHRASES, BookingText, booking_message, english
 from bookings.services import INVALID, BookingError
 from chat.phrases import ERROR_PHRASES
@@ -58,6 +60,16 @@ def test_a_language_without_a_row_is_english():
     assert booking_message(BookingText.SLOT_TAKEN, language="uk") == english(BookingText.SLOT_TAKEN)
     assert english(BookingText.DAYS_RANGE, limit=14) == "'days' must be between 1 and 14."
     assert booking_message(BookingText.DAYS_RANGE, language="de", limit=14) == "'days' muss zwischen 1 und 14 liegen."
+
+
+def test_an_arabic_booking_is_said_in_arabic_with_its_code_and_time_as_they_are():
+    when = said_time(datetime(2026, 3, 11, 10, 0), "ar")
+    assert booking_message(BookingText.BOOKED, language="ar", code="ABC123") == (
+        "تم الحجز! رمز التأكيد الخاص بك هو ABC123. أرسلنا إليك التفاصيل عبر البريد الإلكتروني."
+    )
+    assert booking_message(BookingText.MOVED, language="ar", when=when) == (
+        "تم نقل حجزك إلى الأربعاء، 11 مارس 2026، 10:00."
+    )
 
 
 def test_an_error_can_be_raised_with_a_sentence_that_names_a_code():

@@ -57,3 +57,9 @@ def test_said_time_shows_a_patterns_quoted_literal_without_its_quotes(quoted_pat
 def test_said_time_keeps_a_pattern_without_quotes_as_it_is(quoted_patterns):
     assert dates.said_time(MOMENT, "es") == "miércoles, 11 de marzo de 2026, 10:00"
     assert dates.said_time(MOMENT, "ja") == "2026年3月11日水曜日 10:00"
+
+
+def test_said_time_in_arabic_is_cldrs_with_its_default_digits():
+    # Babel's (CLDR's) default numbering system for ``ar`` is Latin: the digits are 0-9, not Arabic-Indic,
+    # and the date and time are joined with the Arabic comma
+    assert dates.said_time(MOMENT, "ar") == "الأربعاء، 11 مارس 2026، 10:00"

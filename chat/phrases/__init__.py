@@ -8,14 +8,15 @@ they have written, or when their language has no row here. Field names, frame ty
 ``"down"`` are the protocol's words and stay as they are. Every row has every sentence with the
 same placeholders as English (a test holds it to that).
 
-The table is split by language family: ``sentences.py`` holds its shape, ``european.py`` and ``asian.py``
-its rows.
+The table is split by language family: ``sentences.py`` holds its shape, ``european.py``, ``asian.py``
+and ``arabic.py`` its rows.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from chat.phrases.arabic import ARABIC
 from chat.phrases.asian import ASIAN
 from chat.phrases.european import EUROPEAN
 from chat.phrases.sentences import ErrorPhrases, ErrorText
@@ -23,7 +24,7 @@ from routing.language import DEFAULT
 
 __all__ = ["ERROR_PHRASES", "ErrorPhrases", "ErrorText", "Sentence", "english_error", "error_message"]
 
-ERROR_PHRASES: dict[str, ErrorPhrases] = {**EUROPEAN, **ASIAN}
+ERROR_PHRASES: dict[str, ErrorPhrases] = {**EUROPEAN, **ASIAN, **ARABIC}
 
 
 class Sentence(Protocol):

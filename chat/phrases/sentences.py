@@ -1,5 +1,6 @@
 """The shape of the error sentences table: which sentences there are (``ErrorText``) and the sentences
-of one language (``ErrorPhrases``); the languages' rows are in ``european.py`` and ``asian.py``.
+of one language (``ErrorPhrases``); the languages' rows are in ``european.py``, ``asian.py`` and
+``arabic.py``.
 """
 
 from __future__ import annotations

@@ -54,6 +54,25 @@ async def test_errors_are_in_the_language_the_customer_writes_in(connect: Connec
     }
 
 
+async def test_errors_are_in_arabic_for_a_customer_who_writes_arabic(connect: Connect, tenant: Tenant) -> None:
+    # given a customer who wrote in Arabic
+    client = await connect(tenant)
+    await client.ask("كيف يمكنني إلغاء حجزي؟", "ar-1")
+    # when they send what the socket refuses
+    await client.send_raw(NOT_JSON)
+    not_json = (await client.receive_until("error"))[-1]  # after the handoff banner, should the question open one
+    await client.send(TOO_LONG)
+    too_long = await client.receive()
+    # then the codes and the field are the protocol's, the words Arabic (the field name and the limit as they are)
+    assert not_json == {"type": "error", "code": "bad_request", "message": "يجب أن تكون الإطارات كائنات JSON."}
+    assert too_long == {
+        "type": "error",
+        "code": "too_long",
+        "message": "يتجاوز عدد أحرف 'text' الحد المسموح به، وهو 2000.",
+        "field": "text",
+    }
+
+
 async def test_the_socket_takes_no_language_from_accept_language(connect: Connect, tenant: Tenant) -> None:
     # given a browser asking for German, on a socket whose customer has not written yet
     client = await connect(tenant, accept_language="de-DE,de;q=0.9")

@@ -134,6 +134,7 @@ def test_quality_values_choose_the_language() -> None:
     assert accepted_language("pt-BR, en") == "pt"  # the region falls back to the base language
     assert accepted_language("zh-TW, zh;q=0.9") == "zh-Hant"  # Taiwan, Hong Kong, Macau write traditional
     assert accepted_language("zh-Hans-CN") == "zh" and accepted_language("ZH-hant") == "zh-Hant"
+    assert accepted_language("ar-EG, en;q=0.5") == "ar" and accepted_language("ar") == "ar"
 
 
 @pytest.mark.parametrize("header", ["", "*", "sw, tlh;q=0.9", "x" * 600, ";;,,q=1", "de;q=0"])

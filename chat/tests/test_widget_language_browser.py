@@ -1,6 +1,6 @@
 """The widget's own words in its page's language, in a real browser (the chat socket is a scripted
 stand-in; the words come from the real server): German from ``<html lang>`` or ``data-lang``, never drawn
-in English first; Arabic laid out right to left; the conversation's language once ``session.ready``
+in English first; Arabic in Arabic, laid out right to left; the conversation's language once ``session.ready``
 names it; English when the words cannot be fetched."""
 
 from __future__ import annotations
@@ -86,17 +86,22 @@ def test_a_german_page_gets_a_german_widget_without_english_first(
     page.close()
 
 
-def test_an_arabic_page_gets_a_right_to_left_panel(daphne_server: str, browser: Browser) -> None:
-    # given the demo page in Arabic, a language written right to left
+def test_an_arabic_page_gets_an_arabic_right_to_left_panel(daphne_server: str, browser: Browser) -> None:
+    # given the demo page in Arabic (Egypt), a language written right to left
     stand_in = StandIn(on_send=_ignore)
-    page = demo_page(browser, daphne_server, stand_in, html_lang="ar")
+    page = demo_page(browser, daphne_server, stand_in, html_lang="ar-EG")
     # when the customer opens the chat
-    page.get_by_role("button", name="Open chat").click()
+    launcher = page.get_by_role("button", name="فتح الدردشة")
+    launcher.wait_for(timeout=WAIT_MS)
+    launcher.click()
     wait_until(page, lambda: len(stand_in.sockets) == 1, "the chat socket")
-    # then the panel is laid out right to left (its words English: Arabic is none of the 14 languages)
-    assert panel_attribute(page, "dir") == "rtl"
-    assert panel_attribute(page, "lang") == "en"
-    assert page.get_by_role("button", name="Talk to a human").is_visible()
+    # then it was drawn in Arabic from the first, and the panel speaks Arabic, laid out right to left
+    assert page.evaluate("window.__firstLabels") == ["فتح الدردشة"]
+    page.get_by_role("button", name="التحدث إلى موظف").wait_for(timeout=WAIT_MS)
+    assert page.locator("#sai-title").inner_text() == "تحدّث معنا"
+    assert page.get_by_label("رسالتك").get_attribute("placeholder") == "اكتب سؤالك…"
+    assert page.get_by_role("button", name="إرسال", exact=True).is_visible()
+    assert (panel_attribute(page, "lang"), panel_attribute(page, "dir")) == ("ar", "rtl")
     page.close()
 
 

@@ -34,6 +34,9 @@ def _get(tags: str, **headers: str) -> Any:
         ("fr-CH,fr,en-US", "fr"),  # the page's or browser's order: the first one of ours
         ("sv,de-DE", "de"),  # one we do not speak is passed over
         ("en-GB", "en"),
+        ("ar", "ar"),
+        ("ar-EG", "ar"),  # Egyptian Arabic: the row of Modern Standard Arabic
+        ("he,ar-SA", "ar"),
     ],
 )
 def test_the_words_are_those_of_the_first_language_of_ours(tags: str, language: str) -> None:
@@ -54,9 +57,17 @@ def test_the_answer_is_public_cacheable_and_readable_from_any_page() -> None:
     assert response.json()["strings"]["open_chat"] == "Chat öffnen"
 
 
+def test_an_arabic_page_gets_arabic_words() -> None:
+    body = _get("ar-EG").json()
+    assert body["language"] == "ar"
+    assert (body["strings"]["open_chat"], body["strings"]["talk_to_human"]) == ("فتح الدردشة", "التحدث إلى موظف")
+    # the result sentences are the booking table's own
+    assert body["strings"]["result_canceled"] == "تم إلغاء حجزك."
+
+
 @pytest.mark.parametrize(
     "tags",
-    ["ar", "sv", "xx-YY", "*", "de;q=0", "de;q=zz", "\x00", "😀", "-", "a" * 300, "de," * 100],
+    ["he", "sv", "xx-YY", "*", "de;q=0", "de;q=zz", "\x00", "😀", "-", "a" * 300, "de," * 100],
 )
 def test_a_language_we_do_not_speak_or_cannot_read_gets_english(tags: str) -> None:
     response = _get(tags)

@@ -21,6 +21,7 @@ speakers yet.
 from __future__ import annotations
 
 from bookings.phrases import BOOKING_PHRASES, BookingPhrases
+from chat.widget_phrases.arabic import ARABIC
 from chat.widget_phrases.east_asian import EAST_ASIAN
 from chat.widget_phrases.english import ENGLISH
 from chat.widget_phrases.northern import NORTHERN
@@ -41,7 +42,7 @@ def _results(phrases: BookingPhrases) -> dict[str, str]:
     }
 
 
-_OWN: dict[str, dict[str, str]] = {DEFAULT: ENGLISH, **ROMANCE, **NORTHERN, **EAST_ASIAN, **SOUTH_ASIAN}
+_OWN: dict[str, dict[str, str]] = {DEFAULT: ENGLISH, **ROMANCE, **NORTHERN, **EAST_ASIAN, **SOUTH_ASIAN, **ARABIC}
 WIDGET_PHRASES: dict[str, dict[str, str]] = {
     language: {**own, **_results(BOOKING_PHRASES[language])} for language, own in _OWN.items()
 }

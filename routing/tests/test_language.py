@@ -53,7 +53,13 @@ def test_phrases_for_a_language_without_its_own_table_are_english():
 def test_phrases_cover_every_language_with_every_phrase():
     for language, phrases in PHRASES.items():
         assert all(phrases.__dict__.values()), language
-    assert {"en", "es", "fr", "de", "pt", "it", "nl", "ja", "zh", "ko", "ru"} <= PHRASES.keys()
+    assert {"en", "es", "fr", "de", "pt", "it", "nl", "ja", "zh", "ko", "ru", "ar"} <= PHRASES.keys()
+
+
+def test_an_arabic_question_gets_the_arabic_phrases():
+    assert detect_language("كيف يمكنني إلغاء حجزي؟") == "ar"
+    assert phrases_for("كيف يمكنني إلغاء حجزي؟") == PHRASES["ar"]
+    assert PHRASES["ar"].intro == "إليك ما وجدته:"
 
 
 @pytest.mark.parametrize(
