@@ -5,7 +5,9 @@ CHAT_SOCKETS_PER_CONVERSATION), or returns None when the conversation has all th
 open. A taken place is refreshed by a task until ``release`` gives it back (a dead process's places
 expire). ``opened`` and ``closed`` tell staff watching a conversation under handoff that its customer
 came back with their only socket or left with their last one (``escalations.presence``), and each beat
-of a held place marks when the conversation's socket was last seen (what a lost connection is dated by);
+of a held place marks when the conversation's socket was last seen (what a lost connection is dated by); a beat
+that takes a place again after its own expired (the process stalled) tells staff the customer is back if they
+were told the connection was lost (``escalations.presence_sweep``);
 a socket the cache could not count (its slot has no key) says nothing, and nothing is said while the sockets can't
 be counted.
 """
@@ -17,25 +19,24 @@ import asyncio
 from chat import socket_slots
 from chat.socket_slots import SocketSlot, socket_slot_refresh, socket_slot_release, socket_slot_take, sockets_open
 from escalations.presence import publish_presence, socket_seen, sockets_closed
+from escalations.presence_sweep import lapse_taken_back
 from supportai.db import db_call
 from supportai.models import Tenant
 
 
-async def keep_socket_slot(slot: SocketSlot) -> None:
-    """Refresh the socket's place until the socket closes (a dead process's places expire)."""
-    while True:
-        await asyncio.sleep(socket_slots.SLOT_REFRESH_S)
-        await db_call(socket_beat)(slot)
-
-
-def socket_beat(slot: SocketSlot) -> None:
+def socket_beat(slot: SocketSlot) -> bool:
     """Refresh the socket's place and, while it holds one, mark when the conversation's socket last beat: its
     open mark says when a connection a dead process took with it was lost. Under the slot's lock, so no beat
-    marks the conversation open once ``release`` gave the place back (its last socket may have closed)."""
-    socket_slot_refresh(slot)
+    marks the conversation open once ``release`` gave the place back (its last socket may have closed).
+    Whether the customer is to be told back: the place had expired (the process stalled) and the sweep told
+    staff the connection was lost (``presence_sweep.lapse_taken_back``, asked before the mark is dated anew)."""
+    took_again = socket_slot_refresh(slot)
     with slot.lock:
-        if not slot.released and slot.key is not None:
-            socket_seen(tenant_id=slot.tenant_id, conversation_id=slot.conversation_id)
+        if slot.released or slot.key is None:
+            return False
+        back = took_again and lapse_taken_back(tenant_id=slot.tenant_id, conversation_id=slot.conversation_id)
+        socket_seen(tenant_id=slot.tenant_id, conversation_id=slot.conversation_id)
+    return back
 
 
 class SocketPresence:
@@ -46,7 +47,7 @@ class SocketPresence:
         self.conversation_id = conversation_id
         self.slot = slot
         self.counted_as_it_closed = False  # set by ``release``, which takes the place's key away
-        self.keeper: asyncio.Task[None] = asyncio.create_task(keep_socket_slot(slot))
+        self.keeper: asyncio.Task[None] = asyncio.create_task(self.keep())
 
     @classmethod
     async def take(cls, *, tenant: Tenant, conversation_id: int) -> SocketPresence | None:
@@ -55,6 +56,18 @@ class SocketPresence:
         if slot is None:
             return None
         return cls(tenant=tenant, conversation_id=conversation_id, slot=slot)
+
+    async def keep(self) -> None:
+        """Beat until the socket closes (a dead process's places expire)."""
+        while True:
+            await asyncio.sleep(socket_slots.SLOT_REFRESH_S)
+            await self.beat()
+
+    async def beat(self) -> None:
+        """Refresh the place (``socket_beat``); a lost connection told of a socket that only stalled is taken
+        back as a socket coming back is (``came_back``)."""
+        if await db_call(socket_beat)(self.slot):
+            await self.came_back()
 
     @property
     def counted(self) -> bool:

@@ -48,19 +48,20 @@ TOO_MANY_SOCKETS_REASON = "too_many_sockets"
 
 # Redis scripts (see the module). Keep or take: KEYS are the conversation's places, ARGV the socket's token (as the
 # cache stores it), the lifetime in ms and the number of the place the socket holds (0: none); returns the number of
-# the place it holds now, 0 for none.
+# the place it holds now (0 for none) and 1 when it kept the one it held, 0 when it took it (the same number may be
+# taken again once it expired).
 KEEP_OR_TAKE_SCRIPT = """
 local held = tonumber(ARGV[3])
 if held > 0 and redis.call('GET', KEYS[held]) == ARGV[1] then
     redis.call('PEXPIRE', KEYS[held], ARGV[2])
-    return held
+    return {held, 1}
 end
 for place = 1, #KEYS do
     if redis.call('SET', KEYS[place], ARGV[1], 'NX', 'PX', ARGV[2]) then
-        return place
+        return {place, 0}
     end
 end
-return 0
+return {0, 0}
 """
 # Give back: KEYS is the place, ARGV the socket's token; deleted only while it holds that token.
 GIVE_BACK_SCRIPT = """
@@ -101,32 +102,37 @@ def socket_places(*, tenant_id: int, conversation_id: int) -> list[str]:
     return [f"{prefix}:{n}" for n in range(sockets_per_conversation())]
 
 
-def _keep_or_take(slot: SocketSlot) -> None:
+def _keep_or_take(slot: SocketSlot) -> bool:
     """Keep the place ``slot`` holds another ``SLOT_TTL_S`` if it still holds it, else take the first free one;
-    ``slot.key`` is the place it holds after, None when all are taken. Raises the cache's errors."""
+    ``slot.key`` is the place it holds after, None when all are taken. Whether it took a place it did not hold
+    (False: it kept its own, or took none). Raises the cache's errors."""
     keys = slot.keys()
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
-        slot.key = _redis_keep_or_take(backend, keys, slot)
-        return
-    with _PROCESS_LOCK:
-        slot.key = _cache_keep_or_take(backend, keys, slot)
+        key, kept = _redis_keep_or_take(backend, keys, slot)
+    else:
+        with _PROCESS_LOCK:
+            key, kept = _cache_keep_or_take(backend, keys, slot)
+    slot.key = key
+    return key is not None and not kept
 
 
-def _redis_keep_or_take(backend: RedisCache, keys: list[str], slot: SocketSlot) -> str | None:
+def _redis_keep_or_take(backend: RedisCache, keys: list[str], slot: SocketSlot) -> tuple[str | None, bool]:
     client = backend.client
     held = keys.index(slot.key) + 1 if slot.key in keys else 0
     script = client.get_client(write=True).register_script(KEEP_OR_TAKE_SCRIPT)
     lifetime_ms = int(SLOT_TTL_S * 1000)
-    place = script(keys=[client.make_key(key) for key in keys], args=[client.encode(slot.token), lifetime_ms, held])
-    return keys[place - 1] if place else None
+    place, kept = script(
+        keys=[client.make_key(key) for key in keys], args=[client.encode(slot.token), lifetime_ms, held]
+    )
+    return (keys[place - 1] if place else None), bool(kept)
 
 
-def _cache_keep_or_take(backend: BaseCache, keys: list[str], slot: SocketSlot) -> str | None:
+def _cache_keep_or_take(backend: BaseCache, keys: list[str], slot: SocketSlot) -> tuple[str | None, bool]:
     # touch is False for a place that expired since the get
     if slot.key is not None and backend.get(slot.key) == slot.token and backend.touch(slot.key, SLOT_TTL_S):
-        return slot.key
-    return next((key for key in keys if backend.add(key, slot.token, timeout=SLOT_TTL_S)), None)
+        return slot.key, True
+    return next((key for key in keys if backend.add(key, slot.token, timeout=SLOT_TTL_S)), None), False
 
 
 def _give_back(key: str, token: str) -> None:
@@ -156,21 +162,22 @@ def socket_slot_take(*, tenant_id: int, conversation_id: int) -> SocketSlot | No
     return slot if slot.key is not None else None
 
 
-def socket_slot_refresh(slot: SocketSlot) -> None:
+def socket_slot_refresh(slot: SocketSlot) -> bool:
     """Keep ``slot``'s place another ``SLOT_TTL_S``; a socket that holds none (not counted, or its place
-    expired while its process stalled) takes a free one if there is one, and stays open either way."""
+    expired while its process stalled) takes a free one if there is one, and stays open either way. Whether
+    it took a place it did not hold (its own expired, or it was not counted)."""
     with slot.lock:
-        if not slot.released:
-            _refresh(slot)
+        return not slot.released and _refresh(slot)
 
 
-def _refresh(slot: SocketSlot) -> None:
+def _refresh(slot: SocketSlot) -> bool:
     try:
-        _keep_or_take(slot)
+        return _keep_or_take(slot)
     except CACHE_ERRORS as exc:
         logger.warning(
             "socket place of conversation %s not refreshed (the cache failed: %r)", slot.conversation_id, exc
         )
+        return False
 
 
 def socket_slot_release(slot: SocketSlot) -> None:

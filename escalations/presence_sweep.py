@@ -10,6 +10,12 @@ lapse not told yet sends the ``inbox.presence`` event the inbox sockets already 
 the conversation says it; for a live handoff the tenant's queue changes too (its row says it). A lapse is told once:
 its cache key names the tenant, the conversation and the lost time, and is claimed with ``add`` before it is told
 (a second sweep, or two at once, tell nothing more; a new socket that beats then dies again is a new lapse).
+
+A lapse told is taken back when the socket was not lost after all: its process only stalled past ``SLOT_TTL_S``
+(a busy host), and its next beat takes a place again (``chat.socket_presence.socket_beat``). That beat asks
+``lapse_taken_back`` before it dates the open mark anew; when the lapse the mark dates was told, its told key is
+deleted (by one beat only, the one whose delete found it) and that beat's socket tells the customer back with the
+``present`` true event a socket coming back sends (``escalations.presence.publish_presence``).
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from datetime import datetime
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 
+from escalations import presence
 from escalations.models import Escalation, Mode, Status
-from escalations.presence import LEFT_TTL_S, customer_presence, presence_event
+from escalations.presence import LEFT_TTL_S, customer_presence, open_key, presence_event
 from escalations.realtime import Publication, publish_committed_sync, queue_changed, to_inbox
 from supportai.models import Tenant
 from supportai.shared_cache import CACHE_ERRORS
@@ -33,6 +40,23 @@ LOST_CONNECTIONS_TASK = "escalations.tell_lost_connections"
 def told_key(*, tenant_id: int, conversation_id: int, lost_at: datetime) -> str:
     """The cache key set once the lapse of the conversation lost by ``lost_at`` was told."""
     return f"inbox:lost-told:t{tenant_id}:c{conversation_id}:{lost_at.timestamp():.6f}"
+
+
+def lapse_taken_back(*, tenant_id: int, conversation_id: int) -> bool:
+    """A socket of the conversation took a place again after its own expired (its process stalled, it was not
+    lost): whether the lapse its open mark dates was told, which this call alone takes back (its told key is
+    deleted: True for one caller only). Call it before the beat dates the mark anew. A cache failure: False."""
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    try:
+        last_beat = cache.get(open_key(tenant_id=tenant_id, conversation_id=conversation_id))
+        if not isinstance(last_beat, datetime):
+            return False
+        key = told_key(tenant_id=tenant_id, conversation_id=conversation_id, lost_at=presence.lost_at(last_beat))
+        deleted: bool = cache.delete(key)
+    except CACHE_ERRORS as exc:
+        logger.warning("lost connection of conversation %s not taken back (the cache failed: %r)", conversation_id, exc)
+        return False
+    return deleted
 
 
 def tell_lost_connections() -> int:

@@ -92,7 +92,7 @@ def _stalled_socket(monkeypatch: pytest.MonkeyPatch) -> SocketSlot:
     return slot
 
 
-def _newcomer_while_paused(pool: ThreadPoolExecutor, pause: Pause, stalled: Callable[[], None]) -> Future[Any]:
+def _newcomer_while_paused(pool: ThreadPoolExecutor, pause: Pause, stalled: Callable[[], object]) -> Future[Any]:
     """Run ``stalled`` until its first cache call, let its place expire, start a new socket's take (given a moment,
     it may wait for the stalled one), then let the stalled one go on; both have finished on return."""
     thread = threading.Thread(target=stalled)

@@ -134,6 +134,20 @@ async def test_the_places_of_a_process_that_died_expire_and_a_live_sockets_place
     assert _told_too_many(await _refused(await connect(tenant, resume=token, expect_ready=False)))
 
 
+def test_a_refresh_says_whether_it_took_a_place_again_after_its_own_expired(shared_cache: str, tenant: Tenant) -> None:
+    # given a socket's place, kept by a refresh
+    conversation = conversation_open(tenant=tenant, origin=ORIGIN).conversation
+    slot = socket_slots.socket_slot_take(tenant_id=tenant.pk, conversation_id=conversation.pk)
+    assert slot is not None and slot.key is not None
+    assert socket_slots.socket_slot_refresh(slot) is False
+    # when its place expires (its process stalled) and it refreshes, it takes the same place again: said so
+    caches["default"].delete(slot.key)
+    assert socket_slots.socket_slot_refresh(slot) is True
+    assert slot.key == socket_slots.socket_places(tenant_id=tenant.pk, conversation_id=conversation.pk)[0]
+    # and the next refresh keeps it
+    assert socket_slots.socket_slot_refresh(slot) is False
+
+
 @pytest.mark.redis
 @pytest.mark.asyncio
 async def test_sockets_are_let_in_uncounted_while_the_cache_is_down(

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import caches
 
+from chat.socket_presence import SocketPresence
 from chat.socket_slots import SLOT_REFRESH_S, socket_places, socket_slot_take
 from escalations.models import Escalation, Mode
 from escalations.presence import customer_presence, open_key, socket_seen
@@ -164,3 +165,73 @@ async def test_an_inbox_watching_the_conversation_says_the_lost_connection_live(
     assert (row["customer_present"], row["customer_lost_at"]) == (False, frame["at"])
     # and the other tenant's agent hears nothing
     assert await theirs.communicator.receive_nothing(timeout=QUIET_SECONDS)
+
+
+@pytest.mark.asyncio
+async def test_a_stalled_socket_beating_again_takes_back_the_lost_connection_it_was_told(
+    staff_connect: StaffConnect, tenant: Tenant, other_tenant: Tenant, agent: User
+) -> None:
+    # given a live handoff whose customer's socket holds a place, an agent's inbox socket watching it, and the
+    # other tenant's agent watching a handoff of theirs (their inbox group listened to as well)
+    escalation = await sync_to_async(EscalationFactory.create)(conversation__tenant=tenant)
+    presence = await SocketPresence.take(tenant=tenant, conversation_id=escalation.conversation_id)
+    assert presence is not None
+    await presence.opened(resumed=True)
+    foreign = await sync_to_async(_in_chat)(other_tenant)
+    outsider = await sync_to_async(MembershipFactory.create)(tenant=other_tenant, role=Role.AGENT)
+    ours: Staff = await staff_connect(agent, tenant)
+    theirs: Staff = await staff_connect(outsider.user, other_tenant)
+    for staff, conversation_id in ((ours, escalation.conversation_id), (theirs, foreign.conversation_id)):
+        await staff.send({"type": "watch", "conversation_id": conversation_id})
+        await staff.receive_until("watch.ack")
+    [their_inbox] = await _listening(other_tenant)
+    # and its server process stalled past its place's lifetime (the place expired), which the sweep told as lost
+    await sync_to_async(caches["default"].delete_many)(
+        socket_places(tenant_id=tenant.pk, conversation_id=escalation.conversation_id)
+    )
+    assert await sync_to_async(tell_lost_connections)() == 1
+    lost = await ours.receive_until("presence")
+    assert (lost["present"], lost["lost"]) == (False, True)
+    await ours.receive_until("queue")
+    try:
+        # when the socket beats again (it takes a place again)
+        await presence.beat()
+        # then the agent's page is told the customer is in the chat, as when a socket comes back, and the
+        # queue's row says so
+        back = await ours.receive_until("presence")
+        assert (back["escalation_id"], back["present"], back["lost"]) == (escalation.pk, True, False)
+        [row] = (await ours.receive_until("queue"))["items"]
+        assert (row["customer_present"], row["customer_lost_at"]) == (True, None)
+        # and the next beat (its place held) says nothing more, nor does a sweep
+        await presence.beat()
+        assert await sync_to_async(tell_lost_connections)() == 0
+        assert await ours.communicator.receive_nothing(timeout=QUIET_SECONDS)
+    finally:
+        await presence.release()
+    # and the other tenant's agent and inbox heard nothing of it
+    assert await theirs.communicator.receive_nothing(timeout=QUIET_SECONDS)
+    assert await _heard(their_inbox) == []
+
+
+@pytest.mark.asyncio
+async def test_a_stalled_socket_whose_lapse_was_not_told_says_nothing_as_it_beats_again(
+    tenant: Tenant, agent: User, staff_connect: StaffConnect
+) -> None:
+    # given a handoff whose customer's socket place expired, the sweep not run since, and an agent watching it
+    escalation = await sync_to_async(EscalationFactory.create)(conversation__tenant=tenant)
+    presence = await SocketPresence.take(tenant=tenant, conversation_id=escalation.conversation_id)
+    assert presence is not None
+    await presence.opened(resumed=True)
+    ours: Staff = await staff_connect(agent, tenant)
+    await ours.send({"type": "watch", "conversation_id": escalation.conversation_id})
+    await ours.receive_until("watch.ack")
+    await sync_to_async(caches["default"].delete_many)(
+        socket_places(tenant_id=tenant.pk, conversation_id=escalation.conversation_id)
+    )
+    try:
+        # when it beats again, then nothing is told (nobody was told it was lost), and a sweep tells nothing
+        await presence.beat()
+        assert await sync_to_async(tell_lost_connections)() == 0
+        assert await ours.communicator.receive_nothing(timeout=QUIET_SECONDS)
+    finally:
+        await presence.release()
