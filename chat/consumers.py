@@ -269,6 +269,7 @@ class ChatConsumer(LayerGuardedConsumer):
             emit=self.send_json,
             sender=self.channel_name,
             ip=self.client_ip,
+            language=self.language,
         )
         return reply is not None
 

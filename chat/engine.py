@@ -212,20 +212,24 @@ async def _store_partial(
 
 
 async def answer_turn(
-    *, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit, sender: str, ip: str
+    *, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit, sender: str, ip: str, language: str
 ) -> Message | None:
     """Answer one customer turn, once however many requests carry it; None, with nothing emitted, when
     another request or connection (in any process) is answering it, and None when a human has the
     conversation (the assistant stays silent).
 
     The turn's final ``message.end`` also goes to the conversation's other sockets (``sender`` is the
-    channel name of the socket ``emit`` reaches, "" for HTTP); ``ip`` is the customer's client address."""
+    channel name of the socket ``emit`` reaches, "" for HTTP); ``ip`` is the customer's client address;
+    ``language`` the conversation's with ``question`` (``chat.selectors.conversation_language``), which the
+    assistant's proposals are said in: the socket keeps it as its messages come, the HTTP turn reads it once."""
     if not await _claim(tenant=tenant, question=question):
         return None
     emit = _sharing_end(emit, conversation=conversation, sender=sender)
     reply: Message | None = None
     try:
-        reply = await _answer_claimed(tenant=tenant, conversation=conversation, question=question, emit=emit, ip=ip)
+        reply = await _answer_claimed(
+            tenant=tenant, conversation=conversation, question=question, emit=emit, ip=ip, language=language
+        )
     finally:
         # A live handoff, or a turn cut off or failed: a resend may answer, unless a reply row was
         # stored before the turn ended (resends then get that row, see message_receive).
@@ -280,7 +284,7 @@ async def _release_when_claimed(claim: asyncio.Future[bool], *, tenant: Tenant, 
 
 
 async def _answer_claimed(
-    *, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit, ip: str
+    *, tenant: Tenant, conversation: Conversation, question: Message, emit: Emit, ip: str, language: str
 ) -> Message | None:
     started = time.perf_counter()
     handled = await handoff.intercept_turn(tenant=tenant, conversation=conversation, question=question, emit=emit)
@@ -317,7 +321,13 @@ async def _answer_claimed(
     try:
         await emit(start_frame(reply, question=question))
         result = await turn_with_tools(
-            tenant=tenant, conversation=conversation, ip=ip, request=request, emit=stream.frame, on_delta=on_delta
+            tenant=tenant,
+            conversation=conversation,
+            ip=ip,
+            language=language,
+            request=request,
+            emit=stream.frame,
+            on_delta=on_delta,
         )
         await stream.flush()
         outcome = replace(

@@ -28,6 +28,7 @@ from chat.protocol import (
 )
 from chat.public_http import PublicRequest, public_request, unavailable_on_database_error
 from chat.public_language import said_in
+from chat.selectors import conversation_language_get
 from escalations.presence import publish_customer_wrote
 from escalations.watch import publish_message
 from routing.language import detect_language
@@ -172,6 +173,8 @@ async def turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
 
     async def run() -> None:
         try:
+            # the conversation's language (the question stored), read once: the assistant's proposals are said in it
+            language = await db_call(conversation_language_get)(tenant=turn.tenant, conversation=turn.conversation)
             await answer_turn(
                 tenant=turn.tenant,
                 conversation=turn.conversation,
@@ -179,6 +182,7 @@ async def turn_frames(turn: PublicTurn) -> AsyncIterator[dict[str, Any]]:
                 emit=queue.put,
                 sender="",  # no socket: every socket of the conversation gets the answer
                 ip=turn.ip,
+                language=language,
             )
         except Exception:  # the turn's error frame, as on the websocket; a resend is answered (claim released)
             logger.exception("answer to message %s failed", received.message.pk)

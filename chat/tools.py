@@ -16,6 +16,7 @@ from typing import Any
 from bookings.assistant import run_tool_calls
 from chat.models import Conversation
 from routing.contracts import TextDelta, ToolRound, TurnRequest, TurnResult
+from routing.services import turn_stream
 from supportai.db import db_call
 from supportai.models import Tenant
 
@@ -27,13 +28,18 @@ OnDelta = Callable[[str], Awaitable[None]]
 
 
 async def turn_with_tools(
-    *, tenant: Tenant, conversation: Conversation, ip: str, request: TurnRequest, emit: Emit, on_delta: OnDelta
+    *,
+    tenant: Tenant,
+    conversation: Conversation,
+    ip: str,
+    language: str,
+    request: TurnRequest,
+    emit: Emit,
+    on_delta: OnDelta,
 ) -> TurnResult:
-    """``ip``: the customer's client address, for the attempt limits of the booking tools."""
-    # here, not above: chat.selectors imports escalations.handoff, which imports chat.services, which imports us
-    from chat.selectors import conversation_language_get
-    from routing.services import turn_stream
-
+    """``ip``: the customer's client address, for the attempt limits of the booking tools; ``language``: the
+    conversation's (``chat.selectors.conversation_language``, as the caller knows it), which a proposal's
+    summary is said in, as the widget's Book says it."""
     texts: list[str] = []
     rounds: list[TurnResult] = []
     for round_number in range(MAX_TOOL_ROUNDS + 1):
@@ -52,8 +58,6 @@ async def turn_with_tools(
         if result.text.strip():  # keep rounds apart in the streamed and the stored text
             await on_delta(ROUND_SEPARATOR)
             texts.append(ROUND_SEPARATOR)
-        # a proposal's summary is said in the conversation's language, as the widget's Book says it
-        language = await db_call(conversation_language_get)(tenant=tenant, conversation=conversation)
         step = await db_call(run_tool_calls)(
             tenant=tenant, conversation=conversation, ip=ip, calls=result.tool_calls, language=language
         )

@@ -5,20 +5,25 @@ summary is stored as shown, and staff read it as the customer saw it."""
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import datetime
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.test import Client
+from django.db.backends.utils import CursorWrapper
+from django.test import AsyncClient, Client
 from django.urls import reverse
 
 from bookings import proposals
+from bookings.assistant import tools_for
 from bookings.dates import said_time
 from bookings.models import Proposal, Service
 from bookings.tests.conftest import customer_booking, local, next_weekday
-from chat.tests.conftest import Connect, conversation_written_in
-from routing.contracts import ToolCall
+from chat.tests.conftest import ORIGIN, Connect, conversation_written_in
+from chat.tools import turn_with_tools
+from routing.contracts import ToolCall, TurnRequest
 from routing.providers.fake import Script, ScriptedProvider
 from routing.registry import override_providers
 from supportai.models import Tenant
@@ -264,6 +269,38 @@ async def test_the_assistants_proposal_and_the_widgets_are_in_the_conversations_
     assert (assistants["summary"], widgets["summary"]) == (said[language], said[language])
 
 
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("then", "language"), [("OK", "de"), ("Can you book it for me?", "en")], ids=["ok", "english"])
+async def test_over_http_the_assistants_proposal_is_in_the_conversations_language(
+    tenant: Tenant, service: Service, then: str, language: str
+) -> None:
+    # given a German conversation, and a model that proposes a booking when asked
+    opened = await sync_to_async(conversation_written_in)(tenant, GERMAN)
+    start = f"{next_weekday(2).isoformat()}T10:00"
+    # when the customer's next message, over the HTTP stream, tells no language ("OK"; an English sentence does)
+    body = {"key": tenant.public_key, "client_id": "h-2", "text": then, "resume_token": opened.resume_token}
+    with override_providers({"local": _proposing_booking(service, start)}):
+        response = await AsyncClient().post(
+            "/api/v1/public/chat/messages/stream",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers={"Origin": ORIGIN},
+        )
+        events = b"".join([chunk async for chunk in response.streaming_content]).decode()  # type: ignore[attr-defined]
+    # then the assistant's proposal is in the conversation's language: German after "OK", else English
+    [proposal] = [
+        json.loads(block.split("data: ", 1)[1])
+        for block in events.strip().split("\n\n")
+        if block.startswith("event: proposal\n")
+    ]
+    when = said_time(_at(tenant, 10), language)
+    said = {
+        "de": f"{service.name} am {when} für Ann (a@x.org) buchen.",
+        "en": f"Book {service.name} on {when} for Ann (a@x.org).",
+    }
+    assert proposal["summary"] == said[language]
+
+
 def _proposing_booking(service: Service, start: str) -> ScriptedProvider:
     """A model that proposes booking ``service`` at ``start`` for Ann when asked, then says "ok"."""
     call = ToolCall(
@@ -273,3 +310,59 @@ def _proposing_booking(service: Service, start: str) -> ScriptedProvider:
         name="local",
         scripts=(Script(deltas=("…",), tool_calls=(call,), confidence=0.95), Script(deltas=("ok",), confidence=0.95)),
     )
+
+
+def _every_query(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL every thread runs from now on (the turn's database work runs on the pool's threads, each with
+    its own connection, which ``CaptureQueriesContext`` would not see); the database itself is real."""
+    ran: list[str] = []
+    lock = threading.Lock()
+    execute = CursorWrapper.execute
+
+    def counted(self: CursorWrapper, sql: str, params: Any = None) -> Any:
+        with lock:
+            ran.append(sql)
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(CursorWrapper, "execute", counted)
+    return ran
+
+
+@pytest.mark.asyncio
+async def test_a_tool_turn_is_told_the_conversations_language_and_reads_no_message_for_it(
+    tenant: Tenant, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a German conversation whose customer then wrote "OK", and a model that proposes a booking, then says
+    # "ok": a turn of two rounds
+    opened = await sync_to_async(conversation_written_in)(tenant, GERMAN)
+    start = f"{next_weekday(2).isoformat()}T10:00"
+    request = TurnRequest(
+        question="OK", tools=await sync_to_async(tools_for)(tenant=tenant), conversation_id=opened.conversation.pk
+    )
+    frames: list[dict[str, Any]] = []
+
+    async def emit(frame: dict[str, Any]) -> None:
+        frames.append(frame)
+
+    async def on_delta(text: str) -> None:
+        pass
+
+    ran = _every_query(monkeypatch)
+    # when the turn runs, told the conversation's language by its caller
+    with override_providers({"local": _proposing_booking(service, start)}):
+        result = await turn_with_tools(
+            tenant=tenant,
+            conversation=opened.conversation,
+            ip="203.0.113.7",
+            language="de",
+            request=request,
+            emit=emit,
+            on_delta=on_delta,
+        )
+    # then the proposal is said in German, and no round read the conversation's messages for it (each tool round
+    # read them all before; the turn's other queries are the router's, some cached across the process's tests,
+    # and the tool's: counted exactly they would depend on the tests run before)
+    [proposal] = [frame for frame in frames if frame["type"] == "proposal"]
+    assert proposal["summary"] == f"{service.name} am {said_time(_at(tenant, 10), 'de')} für Ann (a@x.org) buchen."
+    assert result.text.endswith("ok")
+    assert [sql for sql in ran if '"chat_message"' in sql] == []
