@@ -63,14 +63,7 @@ def rule_add(
         end_time=end_time,
         capacity=capacity,
     )
-    rule.full_clean()
-    try:
-        with transaction.atomic():
-            rule.save()
-    except IntegrityError as exc:
-        if RULE_UNIQUE_HOURS not in str(exc):
-            raise
-        raise rule.duplicate_error() from exc
+    _save_once(rule, constraint=RULE_UNIQUE_HOURS)
     return rule
 
 
@@ -79,18 +72,24 @@ def rule_delete(*, tenant: Tenant, rule_id: int) -> bool:
     return bool(deleted)
 
 
+def _save_once(row: AvailabilityRule | BlackoutDate, *, constraint: str) -> None:
+    """Check and save ``row``; a twin saved by another request after the check (the database's ``constraint``
+    refuses it) is said as the check says it (``duplicate_error``)."""
+    row.full_clean()
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as exc:
+        if constraint not in str(exc):
+            raise
+        raise row.duplicate_error() from exc
+
+
 def blackout_add(*, tenant: Tenant, service: Service | None, day: date, reason: str = "") -> BlackoutDate:
     """Close ``day``; the same date twice for the same services is refused on the date
     (``BlackoutDate.duplicate_error``), also when another request saved it after this one's check."""
     blackout = BlackoutDate(tenant=tenant, service=_own_service(tenant, service), date=day, reason=reason[:200])
-    blackout.full_clean()
-    try:
-        with transaction.atomic():
-            blackout.save()
-    except IntegrityError as exc:
-        if BLACKOUT_UNIQUE_DATE not in str(exc):
-            raise
-        raise blackout.duplicate_error() from exc
+    _save_once(blackout, constraint=BLACKOUT_UNIQUE_DATE)
     return blackout
 
 
